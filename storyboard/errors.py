@@ -1,0 +1,155 @@
+"""Errors: every failure storyboard reports, drawn as one hierarchy.
+
+    StoryboardError                 the base; the CLI prints it and exits non-zero, never a traceback
+    ├── ProblemsFound               bad input: a list of located Diagnostics, all reported at once
+    ├── MediaError                  a media file that cannot be read or measured
+    ├── FFmpegError                 an ffmpeg run that failed (carries the tail of its log)
+    ├── ProviderError               a provider said no or could not be reached (names shot and provider)
+    │   ├── TransportError          connection refused/reset, timeouts: retryable
+    │   ├── RateLimited             HTTP 429 (Throttling.*): retryable, may carry retry_after
+    │   ├── ServerError             HTTP 5xx: retryable
+    │   ├── AuthError               401/403: a wrong or missing key, an expired policy
+    │   ├── RequestRejected         other 4xx: InvalidParameter, Arrearage, ... not retryable
+    │   └── TaskFailed              the task ran and ended FAILED/CANCELED/UNKNOWN (moderation included)
+    ├── BudgetExceeded              a run would spend past --budget, or spend without consent
+    └── JournalError                the task journal cannot be opened or written
+
+Errors from libraries (yaml, httpx, sqlite3, subprocess) are translated into these at the module that
+talks to the library, with ``raise X from exc``, so callers handle one family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A position in a source file: 1-based line and column."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One located problem; ``format()`` quotes the source line under it."""
+
+    span: Span | None
+    message: str
+    severity: Severity = "error"
+    source_line: str | None = None
+
+    def format(self) -> str:
+        where = f"{self.span}: " if self.span else ""
+        text = f"{where}{self.severity}: {self.message}"
+        if self.source_line is not None and self.span is not None:
+            caret = " " * (max(self.span.col, 1) - 1) + "^"
+            text += f"\n    {self.source_line.rstrip()}\n    {caret}"
+        return text
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        if self.span is None:
+            return ("", 0, 0, self.message)
+        return (self.span.file, self.span.line, self.span.col, self.message)
+
+
+class StoryboardError(Exception):
+    """Base of every error storyboard raises on purpose."""
+
+    exit_code = 1
+
+
+class ProblemsFound(StoryboardError):
+    """Bad input: carries every diagnostic found, errors and warnings."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: list[Diagnostic] = sorted(diagnostics, key=Diagnostic.sort_key)
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        super().__init__(f"{len(errors)} problem(s) found")
+
+    def format(self) -> str:
+        return "\n".join(d.format() for d in self.diagnostics)
+
+
+class MediaError(StoryboardError):
+    """A media file that cannot be read or measured."""
+
+
+class FFmpegError(StoryboardError):
+    """An ffmpeg run failed; ``log_tail`` holds the last lines ffmpeg printed."""
+
+    def __init__(self, message: str, log_tail: Sequence[str] = ()) -> None:
+        self.log_tail = list(log_tail)
+        tail = "\n".join(f"    {line}" for line in self.log_tail)
+        super().__init__(f"{message}\n  ffmpeg said:\n{tail}" if tail else message)
+
+
+class ProviderError(StoryboardError):
+    """A provider refused or could not be reached; names the shot and the provider."""
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        shot: str = "",
+        code: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.provider = provider
+        self.shot = shot
+        self.code = code
+        self.status = status
+        self.retry_after = retry_after
+        self.detail = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (self.provider and f"[{self.provider}]",
+                                     self.shot and f"shot {self.shot}:") if p)
+        code = f"{self.code}: " if self.code else ""
+        return f"{where} {code}{self.detail}".strip()
+
+
+class TransportError(ProviderError):
+    retryable = True
+
+
+class RateLimited(ProviderError):
+    retryable = True
+
+
+class ServerError(ProviderError):
+    retryable = True
+
+
+class AuthError(ProviderError):
+    pass
+
+
+class RequestRejected(ProviderError):
+    pass
+
+
+class TaskFailed(ProviderError):
+    pass
+
+
+class BudgetExceeded(StoryboardError):
+    """A run would spend past its budget, or spend without the user's consent."""
+
+
+class JournalError(StoryboardError):
+    """The task journal cannot be opened or written."""

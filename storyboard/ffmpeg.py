@@ -1,0 +1,239 @@
+"""ffmpeg into Python: the one module that finds, probes with and runs ffmpeg.
+
+The binary is the one on PATH, else the one shipped in the ``imageio-ffmpeg`` wheel, so ``pip install``
+alone sets a machine up. ffprobe is not in that wheel, so probing parses ``ffmpeg -i`` (stream facts)
+and the ``framecrc`` muxer (exact stream lengths, from packet timestamps, without decoding).
+
+Commands are argument lists, never shell strings. Graphs are built with ffmpeg-python (re-exported here
+as ``graph`` so no other module imports it) and compiled to argument lists for our own runner. Outputs
+are written to a temporary file beside the target and renamed on success, so a failed run never leaves
+a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import ffmpeg as graph  # ffmpeg-python: graph building only; we run the commands ourselves
+
+from storyboard.errors import FFmpegError, MediaError
+
+__all__ = [
+    "MediaInfo",
+    "StreamInfo",
+    "atomic_output",
+    "binary",
+    "font_path",
+    "graph",
+    "probe",
+    "run",
+    "run_graph",
+    "stream_lengths",
+]
+
+LOG_TAIL_LINES = 15
+FONT_FILE = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
+
+
+@functools.cache
+def binary() -> str:
+    """The ffmpeg executable: PATH first, else the imageio-ffmpeg wheel's."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise FFmpegError("no ffmpeg on PATH and the imageio-ffmpeg package is missing") from exc
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def font_path() -> Path:
+    """The font shipped with the package, for drawtext."""
+    return FONT_FILE
+
+
+def _tail(text: str) -> list[str]:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-LOG_TAIL_LINES:]
+
+
+def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = None) -> str:
+    """Run ffmpeg with ``args`` (no shell); return its log (stderr). Raise FFmpegError on failure."""
+    cmd = [binary(), "-hide_banner", "-nostdin", "-y", *args]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise FFmpegError(f"{what}: ffmpeg took longer than {timeout} s") from exc
+    except OSError as exc:
+        raise FFmpegError(f"{what}: cannot start ffmpeg ({exc})") from exc
+    if proc.returncode != 0:
+        raise FFmpegError(f"{what} failed (ffmpeg exit {proc.returncode})", _tail(proc.stderr))
+    return proc.stderr
+
+
+def run_graph(stream: Any, *, what: str = "ffmpeg", timeout: float | None = None) -> str:
+    """Compile an ffmpeg-python output node to arguments and run it with ``run``."""
+    args = graph.get_args(stream)
+    return run(args, what=what, timeout=timeout)
+
+
+@contextlib.contextmanager
+def atomic_output(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename onto it only if the block succeeds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix,
+                                    dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# --- probing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    kind: str  # "video" | "audio" | other
+    codec: str
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    pix_fmt: str = ""
+    sample_rate: int = 0
+    channels: str = ""  # "mono", "stereo", "5.1", ...
+    attached_pic: bool = False
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    format: str  # demuxer names, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "png_pipe", "wav"
+    duration: float | None  # container duration, seconds
+    streams: list[StreamInfo] = field(default_factory=list)
+
+    @property
+    def video(self) -> StreamInfo | None:
+        return next((s for s in self.streams if s.kind == "video" and not s.attached_pic), None)
+
+    @property
+    def audio(self) -> StreamInfo | None:
+        return next((s for s in self.streams if s.kind == "audio"), None)
+
+
+_INPUT_RE = re.compile(r"^Input #0, (?P<fmt>[^ ]+), from")
+_DURATION_RE = re.compile(r"Duration: (?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)")
+_STREAM_RE = re.compile(r"Stream #0:\d+[^:]*: (?P<kind>Video|Audio|Subtitle|Data): (?P<rest>.*)")
+_SIZE_RE = re.compile(r"(?<![\w])(\d{2,5})x(\d{2,5})(?![\w])")
+_FPS_RE = re.compile(r"([\d.]+k?) fps")
+_RATE_RE = re.compile(r"(\d+) Hz")
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside parentheses (codec descriptions nest them)."""
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def _parse_stream(kind: str, rest: str) -> StreamInfo:
+    parts = _split_top_level(rest)
+    codec = parts[0].split(" ")[0] if parts else ""
+    if kind == "video":
+        size = _SIZE_RE.search(rest)
+        fps = _FPS_RE.search(rest)
+        fps_value = 0.0
+        if fps:
+            raw = fps.group(1)
+            fps_value = float(raw[:-1]) * 1000 if raw.endswith("k") else float(raw)
+        pix = parts[1].split("(")[0].strip() if len(parts) > 1 else ""
+        return StreamInfo("video", codec, int(size.group(1)) if size else 0,
+                          int(size.group(2)) if size else 0, fps_value, pix,
+                          attached_pic="attached pic" in rest)
+    if kind == "audio":
+        rate = _RATE_RE.search(rest)
+        channels = parts[2] if len(parts) > 2 else ""
+        return StreamInfo("audio", codec, sample_rate=int(rate.group(1)) if rate else 0,
+                          channels=channels)
+    return StreamInfo(kind, codec)
+
+
+def parse_probe_log(path: Path, log: str) -> MediaInfo:
+    """Parse what ``ffmpeg -i FILE`` prints about its only input."""
+    fmt, duration, streams = "", None, []
+    for line in log.splitlines():
+        stripped = line.strip()
+        if m := _INPUT_RE.match(stripped):
+            fmt = m.group("fmt")
+        elif m := _DURATION_RE.search(stripped):
+            duration = int(m.group("h")) * 3600 + int(m.group("m")) * 60 + float(m.group("s"))
+        elif m := _STREAM_RE.search(stripped):
+            streams.append(_parse_stream(m.group("kind").lower(), m.group("rest")))
+    if not fmt:
+        raise MediaError(f"{path}: ffmpeg cannot read this file ({_tail(log)[-1:] or 'no output'})")
+    return MediaInfo(path, fmt, duration, streams)
+
+
+def probe(path: Path) -> MediaInfo:
+    """Stream facts of a media file, read by ffmpeg itself (no ffprobe)."""
+    cmd = [binary(), "-hide_banner", "-nostdin", "-i", str(path)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MediaError(f"{path}: cannot probe with ffmpeg ({exc})") from exc
+    return parse_probe_log(path, proc.stderr)
+
+
+def stream_lengths(path: Path) -> dict[str, float]:
+    """Exact end time in seconds of the first video and first audio stream, from packet timestamps.
+
+    Reads packets with ``-c copy -f framecrc`` (no decoding), so it is exact and cheap.
+    """
+    out = subprocess.run(
+        [binary(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0?", "-map", "0:a:0?",
+         "-c", "copy", "-f", "framecrc", "-"],
+        capture_output=True, text=True, errors="replace", check=False, timeout=120)
+    if out.returncode != 0:
+        raise MediaError(f"{path}: cannot read packets ({_tail(out.stderr)[-1:]})")
+    timebase: dict[int, Fraction] = {}
+    kinds: dict[int, str] = {}
+    ends: dict[int, int] = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("#tb "):
+            idx, tb = line[4:].split(":")
+            timebase[int(idx)] = Fraction(tb.strip())
+        elif line.startswith("#media_type "):
+            idx, kind = line[12:].split(":")
+            kinds[int(idx)] = kind.strip()
+        elif line and not line.startswith("#"):
+            fields = [f.strip() for f in line.split(",")]
+            idx, pts, dur = int(fields[0]), int(fields[2]), int(fields[3])
+            ends[idx] = max(ends.get(idx, 0), pts + dur)
+    return {kinds[i]: float(ends[i] * timebase[i]) for i in ends if i in kinds and i in timebase}

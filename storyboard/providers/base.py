@@ -1,0 +1,129 @@
+"""Providers into declarations: what every provider is (limits, prices, words) and the task interface.
+
+A provider is mostly data, like a dialect: ``Capabilities`` (its limits), ``PriceTable`` (for plans)
+and a status vocabulary, plus a small async task interface. The runner owns retries, pacing, polling,
+the journal and the cache; a provider only sends one request and translates one answer, the way an
+HTTP transport only sends while the client owns redirects.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from storyboard.request import CompiledShot, ShotRequest
+
+# Output sizes of wan2.7-r2v (spec section 1): (resolution, ratio) -> (width, height).
+NATIVE_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    ("720P", "16:9"): (1280, 720), ("1080P", "16:9"): (1920, 1080),
+    ("720P", "9:16"): (720, 1280), ("1080P", "9:16"): (1080, 1920),
+    ("720P", "1:1"): (960, 960), ("1080P", "1:1"): (1440, 1440),
+    ("720P", "4:3"): (1104, 832), ("1080P", "4:3"): (1648, 1248),
+    ("720P", "3:4"): (832, 1104), ("1080P", "3:4"): (1248, 1648),
+}
+
+
+class TaskStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUSPENDED = "SUSPENDED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED,
+                        TaskStatus.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """A provider's limits; the validator and the planner read them, never hard-code them."""
+
+    min_duration: int = 2
+    max_duration: int = 15
+    max_duration_with_video: int = 10
+    max_references: int = 5
+    resolutions: tuple[str, ...] = ("720P", "1080P")
+    ratios: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:3", "3:4")
+    sizes: Mapping[tuple[str, str], tuple[int, int]] = field(default_factory=lambda: NATIVE_SIZES)
+    prompt_limit: int = 5000
+    negative_prompt_limit: int = 500
+    seed_max: int = 2147483647
+
+    def duration_range(self, request: ShotRequest) -> tuple[int, int]:
+        top = self.max_duration_with_video if request.has_video_reference else self.max_duration
+        return self.min_duration, top
+
+    def size(self, resolution: str, ratio: str) -> tuple[int, int]:
+        return self.sizes[(resolution, ratio)]
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """Price per billed second by resolution. Billed = input video seconds (capped) + output."""
+
+    per_second: Mapping[str, float]
+    currency: str = "USD"
+    input_video_cap: float = 5.0
+
+    def billed_seconds(self, output_seconds: float, input_video_seconds: float = 0.0) -> float:
+        return min(input_video_seconds, self.input_video_cap) + output_seconds
+
+    def cost(self, resolution: str, billed_seconds: float) -> float:
+        rate = self.per_second.get(resolution, max(self.per_second.values(), default=0.0))
+        return math.ceil(rate * billed_seconds * 10000) / 10000
+
+
+@dataclass
+class Usage:
+    output_seconds: float = 0.0
+    input_video_seconds: float = 0.0
+
+
+@dataclass
+class TaskState:
+    """One answer about one task, already translated into our words."""
+
+    task_id: str
+    status: TaskStatus
+    video_url: str | None = None
+    code: str = ""
+    message: str = ""
+    usage: Usage | None = None
+    submit_time: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    """What the runner needs of a provider. One call, one request: no retries in here."""
+
+    name: str
+    capabilities: Capabilities
+    prices: PriceTable
+
+    async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
+        """Start a task for ``shot``; return its task id. ``first_frame`` is a frame from a
+        dependency already rendered (``first_frame: {from: ...}``)."""
+        ...
+
+    async def query(self, task_id: str) -> TaskState: ...
+
+    async def cancel(self, task_id: str) -> None: ...
+
+    async def find(self, shot: CompiledShot, since: float) -> TaskState | None:
+        """Reconcile a submit whose answer never came: the task for ``shot`` submitted after
+        ``since`` (a UNIX time), if the provider has one."""
+        ...
+
+    async def download(self, state: TaskState, dest: Path) -> None:
+        """Fetch a finished task's video into ``dest`` (a temporary path the runner renames)."""
+        ...
+
+    async def aclose(self) -> None: ...

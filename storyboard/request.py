@@ -1,0 +1,144 @@
+"""The provider-neutral form: what a compiled shot asks for, before any dialect shapes it.
+
+A ``ShotRequest`` is what every later stage reads: the dialects turn it into a provider's body, the
+``local`` provider turns it into an animatic, stitching reads its scenes for subtitles. Local files are
+absolute paths here; the hash (see ``compile``) replaces each by the sha256 of its content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from storyboard.errors import Span
+
+MediaRole = Literal["reference_image", "reference_video", "first_frame"]
+
+URL_PREFIXES = ("https://", "http://", "oss://", "data:")
+
+
+def is_url(ref: str) -> bool:
+    return ref.startswith(URL_PREFIXES)
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A file on disk (``path``) or a URL (``url``): exactly one is set."""
+
+    path: Path | None = None
+    url: str | None = None
+
+    @property
+    def local(self) -> bool:
+        return self.path is not None
+
+    def __str__(self) -> str:
+        return str(self.path) if self.path is not None else str(self.url)
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One entry of the media array, in order; ``label`` is "Image 1", "Video 2", or None."""
+
+    role: MediaRole
+    ref: MediaRef | None  # None only for a first frame taken from another shot
+    label: str | None = None
+    character: str | None = None
+    voice: MediaRef | None = None
+    from_shot: str | None = None  # first_frame: {from: SHOT}
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of dialogue, timed by its scene's window."""
+
+    speaker: str  # character name
+    label: str  # its label in the prompt ("Image 2")
+    text: str
+    start: float
+    end: float
+    voice: MediaRef | None = None  # the speaker's voice clip, if any
+    video_voice: MediaRef | None = None  # else a reference video whose own audio is the voice
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A timed segment of a shot; ``text`` has its @mentions already replaced by labels."""
+
+    index: int
+    start: float
+    end: float
+    text: str
+    lines: tuple[Line, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShotRequest:
+    model: str
+    prompt: str
+    media: tuple[MediaItem, ...]
+    resolution: str
+    ratio: str
+    duration: int
+    prompt_extend: bool
+    watermark: bool
+    negative_prompt: str | None = None
+    seed: int | None = None
+    scenes: tuple[Scene, ...] = ()
+
+    @property
+    def references(self) -> tuple[MediaItem, ...]:
+        return tuple(m for m in self.media if m.role != "first_frame")
+
+    @property
+    def first_frame(self) -> MediaItem | None:
+        return next((m for m in self.media if m.role == "first_frame"), None)
+
+    @property
+    def has_video_reference(self) -> bool:
+        return any(m.role == "reference_video" for m in self.media)
+
+
+@dataclass(frozen=True)
+class Transition:
+    type: str = "cut"  # cut | fade | crossfade | wipeleft | ... (see stitch.transitions)
+    duration: float = 0.0
+
+
+@dataclass
+class CompiledShot:
+    series: str
+    episode: str
+    id: str
+    request: ShotRequest
+    hash: str  # sha256 of the canonical request with local files replaced by their content hash
+    span: Span | None = None
+    transition: Transition = field(default_factory=Transition)
+    depends_on: str | None = None  # the shot whose last frame is this shot's first frame
+    inputs: dict[str, str] = field(default_factory=dict)  # local path -> sha256 of its content
+    canonical: dict[str, Any] = field(default_factory=dict)  # what the hash was computed over
+
+
+@dataclass
+class CompiledEpisode:
+    id: str
+    title: str
+    shots: list[CompiledShot]
+    settings: dict[str, Any] = field(default_factory=dict)  # output, music, cards, subtitles
+    span: Span | None = None
+
+
+@dataclass
+class Manifest:
+    """A compiled series: what ``storyboard compile`` prints and every later stage reads."""
+
+    title: str
+    name: str  # the series' folder name, used for output paths
+    root: Path  # the series folder
+    source: Path  # storyboard.yaml (or the single file)
+    episodes: list[CompiledEpisode]
+    provider: dict[str, Any] = field(default_factory=dict)  # the series' `provider:` settings
+
+    def shots(self) -> list[CompiledShot]:
+        return [shot for episode in self.episodes for shot in episode.shots]

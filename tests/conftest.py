@@ -1,0 +1,35 @@
+"""Shared fixtures: small media made on the fly by ffmpeg test sources (cached per session)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from storyboard import samples
+
+
+@pytest.fixture(scope="session")
+def media_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def make_media(media_cache: Path) -> Callable[..., Path]:
+    """make_media(kind, name, **kw) -> a path to a fresh copy of a cached sample.
+
+    kind is "image", "video" or "voice"; keyword arguments go to storyboard.samples.
+    """
+
+    def make(kind: str, dest: Path, **kwargs: object) -> Path:
+        key = f"{kind}-{'-'.join(f'{k}{v}' for k, v in sorted(kwargs.items()))}{dest.suffix}"
+        cached = media_cache / key
+        if not cached.exists():
+            getattr(samples, kind)(cached, **kwargs)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, dest)
+        return dest
+
+    return make
