@@ -36,6 +36,7 @@ __all__ = [
     "binary",
     "font_path",
     "graph",
+    "last_frame",
     "probe",
     "run",
     "run_graph",
@@ -237,3 +238,12 @@ def stream_lengths(path: Path) -> dict[str, float]:
             idx, pts, dur = int(fields[0]), int(fields[2]), int(fields[3])
             ends[idx] = max(ends.get(idx, 0), pts + dur)
     return {kinds[i]: float(ends[i] * timebase[i]) for i in ends if i in kinds and i in timebase}
+
+
+def last_frame(video: Path, out: Path) -> Path:
+    """Write the last frame of ``video`` as a PNG (for ``first_frame: {from: SHOT}``)."""
+    with atomic_output(out) as tmp:
+        # Seek near the end and keep overwriting one image: the last decoded frame wins.
+        run(["-sseof", "-1", "-i", str(video), "-update", "1", "-frames:v", "1000",
+             "-f", "image2", "-c:v", "png", str(tmp)], what=f"taking the last frame of {video.name}")
+    return out

@@ -105,6 +105,7 @@ class Provider(Protocol):
     """What the runner needs of a provider. One call, one request: no retries in here."""
 
     name: str
+    cache_key: str  # outputs are cached per (cache_key, shot hash): "local-draft" differs from "local"
     capabilities: Capabilities
     prices: PriceTable
 
