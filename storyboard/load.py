@@ -1,0 +1,231 @@
+"""YAML files into plain documents that remember where every value came from.
+
+PyYAML's ``compose()`` gives nodes with marks; we turn them into plain Python values (dicts, lists,
+strings, numbers) and keep a side table from each value's path (a tuple of keys and indices) to its
+``Span``. Later stages work on plain data and ask the document where a path came from, so a problem
+found anywhere is still reported at ``file:line:col``.
+
+Loading is safe by construction: no tag outside YAML's core schema is accepted (``!!python/...`` is an
+error, not an object), duplicate keys are errors, and aliases are followed with a budget so an alias
+bomb is reported instead of expanded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from storyboard.errors import Diagnostic, Span
+
+try:  # libyaml is bundled with PyYAML's wheels; it is an order of magnitude faster
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+PathKey = tuple[str | int, ...]
+
+MAX_NODES = 200_000  # more than any real series; an alias bomb hits it quickly
+CORE = "tag:yaml.org,2002:"
+SCALAR_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp",
+                                      "binary")}
+
+_constructor = yaml.constructor.SafeConstructor()
+_SCALARS = {
+    f"{CORE}int": _constructor.construct_yaml_int,
+    f"{CORE}float": _constructor.construct_yaml_float,
+    f"{CORE}bool": _constructor.construct_yaml_bool,
+    f"{CORE}null": _constructor.construct_yaml_null,
+    f"{CORE}binary": _constructor.construct_yaml_binary,
+}
+
+
+def display_path(path: Path) -> str:
+    """A path as users typed it: relative to the working directory when it is below it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+
+
+@dataclass
+class Document:
+    """One YAML file as plain data plus where each value and key came from."""
+
+    file: Path
+    data: Any
+    lines: list[str]
+    spans: dict[PathKey, Span] = field(default_factory=dict)
+    key_spans: dict[PathKey, Span] = field(default_factory=dict)
+    quoted: dict[PathKey, bool] = field(default_factory=dict)  # single-line quoted strings
+
+    @property
+    def name(self) -> str:
+        return display_path(self.file)
+
+    def span(self, path: PathKey, *, key: bool = False) -> Span:
+        """The nearest known span for ``path`` (walking up to a parent if needed)."""
+        table = self.key_spans if key else self.spans
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.spans:
+                return self.spans[probe]
+            probe = probe[:-1]
+        return self.spans.get((), Span(self.name, 1, 1))
+
+    def text_span(self, path: PathKey, offset: int) -> Span:
+        """The span of character ``offset`` inside the string at ``path`` (one-line scalars)."""
+        base = self.span(path)
+        shift = 1 if self.quoted.get(path) else 0
+        if path in self.quoted:
+            return Span(base.file, base.line, base.col + shift + offset)
+        return base
+
+    def diagnostic(self, path: PathKey, message: str, *, key: bool = False,
+                   severity: str = "error", span: Span | None = None) -> Diagnostic:
+        where = span or self.span(path, key=key)
+        return Diagnostic(where, message, severity, self.line_text(where.line))  # type: ignore[arg-type]
+
+    def line_text(self, line: int) -> str | None:
+        return self.lines[line - 1] if 0 < line <= len(self.lines) else None
+
+    def get(self, path: PathKey, default: Any = None) -> Any:
+        value = self.data
+        for part in path:
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return default
+        return value
+
+
+class LoadError(Exception):
+    """Raised inside the converter; carries diagnostics up to ``load_file``."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__(diagnostics[0].message if diagnostics else "load error")
+
+
+class _Converter:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.visited = 0
+        self.problems: list[Diagnostic] = []
+
+    def span_of(self, node: yaml.Node) -> Span:
+        mark = node.start_mark
+        return Span(self.doc.name, mark.line + 1, mark.column + 1)
+
+    def problem(self, node: yaml.Node, message: str) -> None:
+        span = self.span_of(node)
+        self.problems.append(Diagnostic(span, message, "error", self.doc.line_text(span.line)))
+
+    def convert(self, node: yaml.Node, path: PathKey) -> Any:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            self.problem(node, f"this document expands to more than {MAX_NODES} values "
+                               "(an alias bomb?); expected a plain storyboard")
+            raise LoadError(self.problems)
+        self.doc.spans[path] = self.span_of(node)
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self.scalar(node, path)
+
+    def scalar(self, node: yaml.Node, path: PathKey) -> Any:
+        if node.tag not in SCALAR_TAGS:
+            self.problem(node, f"unsupported YAML tag {node.tag!r}; expected plain YAML values "
+                               "(no language-specific tags)")
+            return None
+        if node.tag in (f"{CORE}str", f"{CORE}timestamp"):
+            style = getattr(node, "style", None)
+            start, end = node.start_mark, node.end_mark
+            if style in ("'", '"') and start.line == end.line:
+                self.doc.quoted[path] = True
+            elif style is None and start.line == end.line:
+                self.doc.quoted[path] = False
+            return str(node.value)
+        if node.tag == f"{CORE}int" and ":" in node.value:
+            return str(node.value)  # YAML 1.1 base-60 (16:9 -> 969) is never what a user means
+        return _SCALARS[node.tag](node)
+
+    def mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in self.merged_pairs(node):
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, "a mapping key must be a plain word; expected a string key")
+                continue
+            key = str(key_node.value)
+            if key in result:
+                first = self.doc.key_spans[(*path, key)]
+                self.problem(key_node, f"duplicate key {key!r} (first defined at line "
+                                       f"{first.line}); expected each key once")
+                continue
+            self.doc.key_spans[(*path, key)] = self.span_of(key_node)
+            result[key] = self.convert(value_node, (*path, key))
+        return result
+
+    def merged_pairs(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+        """Mapping pairs with YAML merge keys (``<<: *base``) folded in; explicit keys win."""
+        explicit = [(k, v) for k, v in node.value if k.tag != f"{CORE}merge"]
+        names = {k.value for k, _ in explicit if isinstance(k, yaml.ScalarNode)}
+        for key_node, value_node in node.value:
+            if key_node.tag != f"{CORE}merge":
+                continue
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    self.problem(source, "a merge key (<<) needs a mapping; expected *anchor")
+                    continue
+                for k, v in source.value:
+                    if isinstance(k, yaml.ScalarNode) and k.value not in names:
+                        names.add(k.value)
+                        yield k, v
+        yield from explicit
+
+
+def _yaml_problem(doc: Document, exc: yaml.YAMLError) -> Diagnostic:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    if mark is None:
+        return Diagnostic(Span(doc.name, 1, 1), message)
+    span = Span(doc.name, mark.line + 1, mark.column + 1)
+    return Diagnostic(span, message, "error", doc.line_text(span.line))
+
+
+def parse(text: str, file: Path) -> tuple[Document, list[Diagnostic]]:
+    """Parse YAML ``text`` (from ``file``) into a Document and the problems found on the way."""
+    doc = Document(file=file, data=None, lines=text.splitlines())
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        return doc, [_yaml_problem(doc, exc)]
+    if root is None:
+        doc.spans[()] = Span(doc.name, 1, 1)
+        return doc, []
+    converter = _Converter(doc)
+    try:
+        doc.data = converter.convert(root, ())
+    except LoadError as exc:
+        return doc, exc.diagnostics
+    return doc, converter.problems
+
+
+def load_file(file: Path) -> tuple[Document, list[Diagnostic]]:
+    """Read and parse one YAML file; an unreadable file is a diagnostic, not an exception."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        doc = Document(file=file, data=None, lines=[])
+        return doc, [Diagnostic(Span(doc.name, 1, 1), f"cannot read this file: {exc}")]
+    return parse(text, file)

@@ -1,0 +1,116 @@
+"""A path into the documents of a series: ``storyboard.yaml`` and the episode files it names.
+
+``PATH`` may be the series folder, its ``storyboard.yaml``, or a single file holding everything
+(episodes inline). Episode entries are files or globs (expanded in sorted order) relative to the
+series file, or inline mappings. Each document is schema-checked here; every problem is collected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storyboard import validate
+from storyboard.errors import Diagnostic, StoryboardError
+from storyboard.load import Document, PathKey, load_file
+
+SERIES_FILES = ("storyboard.yaml", "storyboard.yml")
+
+
+class UsageError(StoryboardError):
+    """The PATH given is not a series at all (exit code 2, like a wrong flag)."""
+
+    exit_code = 2
+
+
+@dataclass
+class EpisodeSource:
+    doc: Document
+    path: PathKey  # where the episode mapping sits in ``doc``: () for a file, ("episodes", i) inline
+    default_id: str
+
+
+@dataclass
+class Source:
+    root: Path
+    series: Document
+    episodes: list[EpisodeSource] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+
+def find_series_file(path: Path) -> Path:
+    if path.is_dir():
+        for name in SERIES_FILES:
+            if (path / name).is_file():
+                return path / name
+        raise UsageError(f"{path}: no storyboard.yaml in this folder; expected a series folder "
+                         "or a storyboard YAML file")
+    if path.is_file():
+        return path
+    raise UsageError(f"{path}: no such file or folder; expected a series folder or a YAML file")
+
+
+def load_source(path: Path) -> Source:
+    """Read the series at ``path`` and every episode it names; schema problems are collected."""
+    file = find_series_file(Path(path)).resolve()
+    doc, problems = load_file(file)
+    source = Source(root=file.parent, series=doc, problems=problems)
+    if problems:
+        return source
+    if not isinstance(doc.data, dict):
+        source.problems.append(doc.diagnostic((), "expected a mapping with 'storyboard: 1' at "
+                                                   "the top of the series file"))
+        return source
+    source.problems += validate.check_schema(doc, validate.SERIES_SCHEMA)
+    _collect_episodes(source)
+    return source
+
+
+def _collect_episodes(source: Source) -> None:
+    entries = source.series.data.get("episodes")
+    if not isinstance(entries, list):
+        return
+    seen: set[Path] = set()
+    for index, entry in enumerate(entries):
+        if isinstance(entry, dict):
+            source.episodes.append(EpisodeSource(source.series, ("episodes", index),
+                                                 f"ep{index + 1:02d}"))
+        elif isinstance(entry, str):
+            for file in _expand(source, entry, ("episodes", index)):
+                if file not in seen:
+                    seen.add(file)
+                    _load_episode_file(source, file)
+
+
+def _expand(source: Source, pattern: str, where: PathKey) -> list[Path]:
+    base = source.series.file.parent
+    if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        source.problems.append(source.series.diagnostic(
+            where, f"episode path {pattern!r} leaves the series folder; expected a path inside it"))
+        return []
+    is_glob = any(ch in pattern for ch in "*?[")
+    files = sorted(p for p in base.glob(pattern) if p.is_file()) if is_glob else [base / pattern]
+    if is_glob and not files:
+        source.problems.append(source.series.diagnostic(
+            where, f"no episode file matches {pattern!r}"))
+    elif not is_glob and not files[0].is_file():
+        source.problems.append(source.series.diagnostic(
+            where, f"episode file {pattern!r} does not exist"))
+        return []
+    return [f.resolve() for f in files]
+
+
+def _load_episode_file(source: Source, file: Path) -> None:
+    doc, problems = load_file(file)
+    source.problems += problems
+    if problems:
+        return
+    if not isinstance(doc.data, dict):
+        source.problems.append(doc.diagnostic((), "expected an episode: a mapping with 'shots'"))
+        return
+    source.problems += validate.check_schema(doc, validate.EPISODE_SCHEMA)
+    source.episodes.append(EpisodeSource(doc, (), file.stem))

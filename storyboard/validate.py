@@ -1,0 +1,187 @@
+"""Documents into schema diagnostics: the JSON Schema under ``schemas/``, said in plain words.
+
+jsonschema finds the problems; this module says where (``file:line:col`` from the document's spans)
+and what was expected, with "did you mean" for misspelt keys. The semantic rules of the language
+live in ``resolve``; both report every problem at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Iterable, Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import referencing
+from jsonschema.exceptions import ValidationError
+
+from storyboard.errors import Diagnostic
+from storyboard.load import Document, PathKey
+
+SERIES_SCHEMA = "storyboard.schema.json"
+EPISODE_SCHEMA = "episode.schema.json"
+TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string",
+              "integer": "a whole number", "number": "a number", "boolean": "true or false",
+              "null": "nothing (null)"}
+
+
+def schema_dir() -> Path:
+    """The schemas: inside the installed package, else the repository's ``schemas/`` folder."""
+    packaged = Path(str(resources.files("storyboard"))) / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+@functools.cache
+def _validators() -> dict[str, Any]:
+    folder = schema_dir()
+    schemas = {name: json.loads((folder / name).read_text(encoding="utf-8"))
+               for name in (SERIES_SCHEMA, EPISODE_SCHEMA)}
+    registry: referencing.Registry[Any] = referencing.Registry().with_resources(
+        (name, referencing.Resource.from_contents(schema)) for name, schema in schemas.items())
+    cls = jsonschema.validators.validator_for(schemas[SERIES_SCHEMA])
+    return {name: cls(schema, registry=registry) for name, schema in schemas.items()}
+
+
+def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
+    """Every schema problem of ``doc`` against ``schema`` (SERIES_SCHEMA or EPISODE_SCHEMA)."""
+    validator = _validators()[schema]
+    found: dict[tuple[Any, ...], Diagnostic] = {}
+    for error in validator.iter_errors(doc.data):
+        for leaf in _leaves(error):
+            diagnostic = _describe(doc, leaf)
+            found.setdefault((diagnostic.span, diagnostic.message), diagnostic)
+    return list(found.values())
+
+
+def _type_matches(instance: Any, schema: dict[str, Any]) -> bool:
+    """Whether a oneOf branch is about this kind of value at all."""
+    if "type" in schema:
+        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        return any(_is_type(instance, kind) for kind in kinds)
+    if "enum" in schema:
+        return isinstance(instance, str)
+    return True
+
+
+def _is_type(instance: Any, kind: str) -> bool:
+    checks = {"object": dict, "array": list, "string": str, "boolean": bool}
+    if kind in checks:
+        return isinstance(instance, checks[kind])
+    if kind in ("integer", "number"):
+        return isinstance(instance, int | float) and not isinstance(instance, bool)
+    return instance is None
+
+
+def _leaves(error: ValidationError) -> Iterator[ValidationError]:
+    """Descend into oneOf/anyOf to the branch that fits the value's kind, if exactly one does."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        branches = error.validator_value
+        fitting = [i for i, branch in enumerate(branches)
+                   if _type_matches(error.instance, _deref(branch))]
+        if len(fitting) == 1:
+            inner = [e for e in error.context if e.schema_path and e.schema_path[0] == fitting[0]]
+            if inner:
+                for sub in inner:
+                    yield from _leaves(sub)
+                return
+    yield error
+
+
+@functools.cache
+def _series_defs() -> dict[str, Any]:
+    schema: dict[str, Any] = _validators()[SERIES_SCHEMA].schema
+    return dict(schema["$defs"])
+
+
+def _deref(schema: Any) -> dict[str, Any]:
+    if isinstance(schema, dict) and "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        return dict(_series_defs().get(name, {}))
+    return schema if isinstance(schema, dict) else {}
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _path(error: ValidationError) -> PathKey:
+    return tuple(error.absolute_path)
+
+
+def _describe(doc: Document, error: ValidationError) -> Diagnostic:
+    path = _path(error)
+    kind = error.validator
+    if kind == "additionalProperties":
+        return _unknown_keys(doc, error, path)
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return doc.diagnostic(path, f"missing required key {missing!r}")
+    if kind == "type":
+        expected = error.validator_value
+        kinds = expected if isinstance(expected, list) else [expected]
+        words = " or ".join(TYPE_WORDS.get(k, k) for k in kinds)
+        return doc.diagnostic(path, f"expected {words}, got {_show(error.instance)}")
+    if kind == "enum":
+        choices = ", ".join(str(c) for c in error.validator_value)
+        hint = _did_you_mean(str(error.instance), [str(c) for c in error.validator_value])
+        return doc.diagnostic(path, f"expected one of {choices}; got {_show(error.instance)}{hint}")
+    if kind == "const":
+        return doc.diagnostic(path, f"expected {_show(error.validator_value)}, "
+                                    f"got {_show(error.instance)}")
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        sign = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">",
+                "exclusiveMaximum": "<"}[kind]
+        return doc.diagnostic(path, f"expected a number {sign} {error.validator_value}, "
+                                    f"got {_show(error.instance)}")
+    if kind == "minItems":
+        return doc.diagnostic(path, f"expected at least {error.validator_value} item(s)")
+    if kind == "pattern":
+        return doc.diagnostic(path, f"{_show(error.instance)} does not have the expected form "
+                                    f"({error.validator_value})")
+    if kind == "propertyNames":
+        return doc.diagnostic(path, f"{_show(error.instance)} is not a valid name here; expected "
+                                    "letters, digits and underscores, starting with a letter")
+    if kind == "oneOf" and isinstance(error.instance, dict) and path and \
+            {"image", "video"} & set(_deref(error.schema).get("properties", {})):
+        return doc.diagnostic(path, "a character needs exactly one of 'image' or 'video'")
+    return doc.diagnostic(path, f"{_show(error.instance)} is not valid here: {_expected(error)}")
+
+
+def _expected(error: ValidationError) -> str:
+    branches = error.validator_value if isinstance(error.validator_value, list) else []
+    words = []
+    for branch in branches:
+        branch = _deref(branch)
+        if "enum" in branch:
+            words.append("one of " + ", ".join(map(str, branch["enum"])))
+        elif "type" in branch:
+            words.append(TYPE_WORDS.get(str(branch["type"]), str(branch["type"])))
+    return "expected " + " or ".join(words) if words else error.message
+
+
+def _unknown_keys(doc: Document, error: ValidationError, path: PathKey) -> Diagnostic:
+    allowed = sorted(error.schema.get("properties", {}))
+    extra = [k for k in error.instance if k not in allowed]
+    key = extra[0] if extra else "?"
+    hint = _did_you_mean(key, allowed)
+    where = doc.span((*path, key), key=True)
+    listing = ", ".join(allowed)
+    return doc.diagnostic((*path, key), f"unknown key {key!r}{hint}; expected one of: {listing}",
+                          span=where)
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` or an empty string."""
+    return _did_you_mean(word, choices)
