@@ -34,6 +34,7 @@ CORE = "tag:yaml.org,2002:"
 SCALAR_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp",
                                       "binary")}
 
+COLLECTIONS = {f"{CORE}map", f"{CORE}seq"}
 _constructor = yaml.constructor.SafeConstructor()
 _SCALARS = {
     f"{CORE}int": _constructor.construct_yaml_int,
@@ -134,6 +135,10 @@ class _Converter:
                                "(an alias bomb?); expected a plain storyboard")
             raise LoadError(self.problems)
         self.doc.spans[path] = self.span_of(node)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in COLLECTIONS:
+            self.problem(node, f"unsupported YAML tag {node.tag!r}; expected plain YAML values "
+                               "(no language-specific tags)")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):

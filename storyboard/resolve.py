@@ -217,6 +217,8 @@ class Resolver:
             self.error(doc, (*path, "id"), f"duplicate shot id {shot_id!r} in episode {episode!r}")
             return None
         params = {**defaults, **{k: raw[k] for k in PARAMS if k in raw}}
+        if not _params_well_typed(params):
+            return None  # the schema check has already said what is wrong with them
         shot = ResolvedShot(shot_id, episode, doc, path, params)
         has_scenes, has_prompt = "scenes" in raw, "prompt" in raw
         if has_scenes == has_prompt:
@@ -407,6 +409,22 @@ class Resolver:
             why = " with a reference video" if has_video else ""
             where = (*shot.path, "duration") if "duration" in raw else shot.path
             self.error(shot.doc, where, f"a {duration} s shot; expected {low} to {high} s{why}")
+
+
+PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "model": (str,), "resolution": (str,), "ratio": (str,), "duration": (int,),
+    "negative_prompt": (str,), "prompt_extend": (bool,), "watermark": (bool,), "seed": (int,)}
+
+
+def _params_well_typed(params: dict[str, Any]) -> bool:
+    for name, value in params.items():
+        if value is None and name in ("seed", "negative_prompt"):
+            continue
+        if not isinstance(value, PARAM_TYPES[name]):
+            return False
+        if isinstance(value, bool) and bool not in PARAM_TYPES[name]:
+            return False
+    return True
 
 
 def _mapping(value: Any) -> dict[str, Any]:

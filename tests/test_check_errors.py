@@ -1,0 +1,174 @@
+"""Bad input: each gives a located error that says what was expected, exit 1, no traceback."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import storyboard
+from storyboard.cli import cli
+from tests.compiler_fixtures import SERIES_HEAD, write_series
+
+MakeMedia = Callable[..., Path]
+
+
+def one_shot(body: str) -> str:
+    """An episode with one shot whose YAML body is ``body`` (indented under the shot)."""
+    lines = body.strip("\n").splitlines()
+    shot = "\n".join("      " + line for line in lines)
+    return f"- id: e\n  shots:\n    - id: s\n{shot}\n"
+
+
+SIX = "\n".join(f"  c{i}: {{image: media/mia.png}}" for i in range(6))
+
+CASES: list[tuple[str, str, str, str]] = [
+    # (name, episodes yaml, expected "line:col", expected message fragment)
+    ("unknown mention", one_shot('prompt: "@mai waves"'), "14:18",
+     "unknown character @mai (did you mean 'mia'?)"),
+    ("six references", "- id: e\n  shots:\n    - id: s\n      prompt: '"
+     + " ".join(f"@c{i}" for i in range(6)) + "'\n", "19:9", "expected at most 5"),
+    ("no reference", one_shot('prompt: "an empty room"'), "13:9", "has no reference"),
+    ("scene past the end", one_shot('duration: 4\nscenes:\n  - "[0-3s] @mia"\n'
+                                    '  - at: 3-6s\n    action: "@mia sits"'),
+     "17:17", "past the shot's end"),
+    ("overlapping scenes", one_shot('scenes:\n  - "[0-3s] @mia"\n  - "[2-4s] @mia sits"'),
+     "16:13", "overlaps scene 1"),
+    ("scenes out of order", one_shot('scenes:\n  - "[3-4s] @mia"\n  - "[0-2s] @mia sits"'),
+     "16:13", "expected scenes in order"),
+    ("bad window", one_shot('scenes:\n  - at: 3s\n    action: "@mia"'), "15:17",
+     "expected A-Bs"),
+    ("16 s shot", one_shot('duration: 16\nprompt: "@mia"'), "14:19", "expected 2 to 15 s"),
+    ("12 s shot with a video", one_shot('duration: 12\nprompt: "@sam"'), "14:19",
+     "expected 2 to 10 s with a reference video"),
+    ("long prompt", one_shot('prompt: "@mia ' + "x" * 5000 + '"'), "14:17",
+     "expected at most 5000"),
+    ("long negative prompt", one_shot('prompt: "@mia"\nnegative_prompt: "' + "n" * 501 + '"'),
+     "13:9", "expected at most 500"),
+    ("seed of -1", one_shot('prompt: "@mia"\nseed: -1'), "15:15", "expected a number >= 0"),
+    ("wrong type", one_shot('prompt: "@mia"\nduration: five'), "15:19",
+     "expected a whole number, got 'five'"),
+    ("unknown key", one_shot('prompt: "@mia"\ndurration: 3'), "15:9",
+     "unknown key 'durration' (did you mean 'duration'?)"),
+    ("first_frame from nowhere", one_shot('prompt: "@mia"\nfirst_frame: {from: intro}'),
+     "15:29", "no earlier shot"),
+    ("voice on a non-reference", one_shot('prompt: "@mia"\nvoices: {sam: mia-voice}'),
+     "15:18", "not a reference in this shot"),
+    ("unknown speaker", one_shot('scenes:\n  - at: 0-2s\n    action: "@mia"\n'
+                                 '    say: {mai: "hi"}'), "17:19", "unknown speaker 'mai'"),
+    ("missing media", one_shot('prompt: "@mia"\nfirst_frame: media/nope.png'), "15:22",
+     "missing or unreadable file 'media/nope.png'"),
+    ("path escaping", one_shot('prompt: "@mia"\nfirst_frame: ../../etc/passwd'), "15:22",
+     "leaves the series folder"),
+    ("transition too long", "- id: e\n  shots:\n    - id: a\n      duration: 2\n"
+     "      prompt: '@mia'\n    - id: b\n      prompt: '@mia'\n"
+     "      transition: {type: crossfade, duration: 3}\n", "18:21",
+     "as long as a shot it joins"),
+    ("both scenes and prompt", one_shot('prompt: "@mia"\nscenes: ["[0-1s] @mia"]'), "13:9",
+     "either 'scenes' or 'prompt', not both"),
+    ("duplicate shot id", "- id: e\n  shots:\n    - {id: a, prompt: '@mia'}\n"
+     "    - {id: a, prompt: '@mia'}\n", "14:14", "duplicate shot id 'a'"),
+]
+
+
+@pytest.mark.parametrize(("name", "episodes", "where", "fragment"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_bad_input_is_located(tmp_path: Path, make_media: MakeMedia, name: str, episodes: str,
+                              where: str, fragment: str) -> None:
+    head = SERIES_HEAD + SIX + "\n" if name == "six references" else SERIES_HEAD
+    series = write_series(tmp_path / "s", make_media, episodes, head=head)
+    problems = storyboard.check(series)
+    rendered = [d.format() for d in problems]
+    assert any(fragment in text for text in rendered), rendered
+    match = next(d for d in problems if fragment in d.message)
+    assert match.span is not None
+    assert f"{match.span.line}:{match.span.col}" == where, rendered
+    assert match.span.file.endswith("storyboard.yaml")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    file = tmp_path / "storyboard.yaml"
+    file.write_text(text, encoding="utf-8")
+    return file
+
+
+@pytest.mark.parametrize(("text", "where", "fragment"), [
+    ("storyboard: 1\ntitle: [unclosed\n", "3:1", "invalid YAML"),
+    ("storyboard: 1\ntitle: a\ntitle: b\n", "3:1", "duplicate key 'title' (first defined at line 2)"),
+    ("storyboard: 1\ntitle: !!python/object/apply:os.system ['ls']\n", "2:8",
+     "unsupported YAML tag"),
+    ("storyboard: 2\n", "1:13", "expected 1, got 2"),
+    ("title: no version\n", "1:1", "missing required key 'storyboard'"),
+    ("storyboard: 1\ncharacters:\n  x: {image: a.png, video: b.mp4}\n", "3:6",
+     "exactly one of 'image' or 'video'"),
+    ("storyboard: 1\ndefaults: {ratio: 21:9}\n", "2:19", "expected one of 16:9, 9:16"),
+])
+def test_bad_documents(tmp_path: Path, text: str, where: str, fragment: str) -> None:
+    problems = storyboard.check(write(tmp_path, text))
+    match = [d for d in problems if fragment in d.message]
+    assert match, [d.format() for d in problems]
+    assert match[0].span is not None
+    assert f"{match[0].span.line}:{match[0].span.col}" == where
+
+
+def test_alias_bomb_is_bounded(tmp_path: Path) -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev, cur = chr(96 + i), chr(97 + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    problems = storyboard.check(write(tmp_path, "storyboard: 1\nvars:\n  " +
+                                      "\n  ".join(lines) + "\n"))
+    assert any("alias bomb" in d.message for d in problems)
+
+
+def test_media_content_and_limits(tmp_path: Path, make_media: MakeMedia) -> None:
+    root = tmp_path / "s"
+    png = make_media("image", root / "media" / "fake.png", width=320, height=320)
+    png.rename(root / "media" / "fake.mp4")
+    make_media("image", root / "media" / "tiny.png", width=100, height=100)
+    head = SERIES_HEAD + "  fake: {video: media/fake.mp4}\n  tiny: {image: media/tiny.png}\n"
+    series = write_series(root, make_media, one_shot('prompt: "@fake @tiny"'), head=head)
+    messages = [d.message for d in storyboard.check(series)]
+    assert any("expected a video (MP4, MOV), but the content is a PNG" in m for m in messages)
+    assert any("100x100 pixels; expected each side between 240 and 8000" in m for m in messages)
+
+
+def test_every_problem_at_once(tmp_path: Path, make_media: MakeMedia) -> None:
+    series = write_series(tmp_path / "s", make_media, """\
+        - id: e
+          shots:
+            - {id: a, prompt: "@mai", durration: 3}
+            - {id: b, prompt: "nobody", seed: -5}
+            - {id: c, prompt: "@mia", duration: 30}
+        """)
+    problems = storyboard.check(series)
+    assert len([d for d in problems if d.severity == "error"]) >= 4
+    lines = [d.span.line for d in problems if d.span]
+    assert lines == sorted(lines)
+
+
+def test_cli_exit_codes_and_no_traceback(tmp_path: Path, make_media: MakeMedia) -> None:
+    runner = CliRunner()
+    good = write_series(tmp_path / "good", make_media, one_shot('prompt: "@mia"'))
+    result = runner.invoke(cli, ["check", str(good)])
+    assert result.exit_code == 0 and "ok: 1 episode(s), 1 shot(s)" in result.output
+    bad = write_series(tmp_path / "bad", make_media, one_shot('prompt: "@mai"'))
+    result = runner.invoke(cli, ["check", str(bad)])
+    assert result.exit_code == 1
+    assert re.search(r"storyboard\.yaml:14:\d+: error: unknown character @mai", result.output)
+    assert "Traceback" not in result.output
+    assert runner.invoke(cli, ["check", str(tmp_path / "missing")]).exit_code == 2
+    assert runner.invoke(cli, ["check"]).exit_code == 2
+
+
+def test_cli_runs_as_a_program(tmp_path: Path) -> None:
+    bad = write(tmp_path, "storyboard: 1\ntitle: [oops\n")
+    proc = subprocess.run([sys.executable, "-m", "storyboard", "check", str(bad)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert "invalid YAML" in proc.stderr and "Traceback" not in proc.stderr
