@@ -6,6 +6,7 @@
     ├── FFmpegError                 an ffmpeg run that failed (carries the tail of its log)
     ├── ProviderError               a provider said no or could not be reached (names shot and provider)
     │   ├── TransportError          connection refused/reset, timeouts: retryable
+    │   │   └── ConnectFailed       never connected: a submit surely did not arrive
     │   ├── RateLimited             HTTP 429 (Throttling.*): retryable, may carry retry_after
     │   ├── ServerError             HTTP 5xx: retryable
     │   ├── AuthError               401/403: a wrong or missing key, an expired policy
@@ -125,6 +126,11 @@ class ProviderError(StoryboardError):
 
 class TransportError(ProviderError):
     retryable = True
+
+
+class ConnectFailed(TransportError):
+    """The connection was never made (refused, DNS): the request cannot have reached the server,
+    so a submit may be sent again at once. Any other TransportError may have reached it."""
 
 
 class RateLimited(ProviderError):

@@ -148,7 +148,9 @@ _RATE_RE = re.compile(r"(\d+) Hz")
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas that are not inside parentheses (codec descriptions nest them)."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1
@@ -228,15 +230,15 @@ def stream_lengths(path: Path) -> dict[str, float]:
     ends: dict[int, int] = {}
     for line in out.stdout.splitlines():
         if line.startswith("#tb "):
-            idx, tb = line[4:].split(":")
-            timebase[int(idx)] = Fraction(tb.strip())
+            number, tb = line[4:].split(":")
+            timebase[int(number)] = Fraction(tb.strip())
         elif line.startswith("#media_type "):
-            idx, kind = line[12:].split(":")
-            kinds[int(idx)] = kind.strip()
+            number, kind = line[12:].split(":")
+            kinds[int(number)] = kind.strip()
         elif line and not line.startswith("#"):
             fields = [f.strip() for f in line.split(",")]
-            idx, pts, dur = int(fields[0]), int(fields[2]), int(fields[3])
-            ends[idx] = max(ends.get(idx, 0), pts + dur)
+            stream, pts, dur = int(fields[0]), int(fields[2]), int(fields[3])
+            ends[stream] = max(ends.get(stream, 0), pts + dur)
     return {kinds[i]: float(ends[i] * timebase[i]) for i in ends if i in kinds and i in timebase}
 
 

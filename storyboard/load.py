@@ -12,6 +12,7 @@ bomb is reported instead of expanded.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ class Document:
     key_spans: dict[PathKey, Span] = field(default_factory=dict)
     quoted: dict[PathKey, bool] = field(default_factory=dict)  # single-line quoted strings
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         return display_path(self.file)
 
@@ -143,9 +144,10 @@ class _Converter:
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return self.scalar(node, path)
 
-    def scalar(self, node: yaml.Node, path: PathKey) -> Any:
+    def scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
         if node.tag not in SCALAR_TAGS:
             self.problem(node, f"unsupported YAML tag {node.tag!r}; expected plain YAML values "
                                "(no language-specific tags)")

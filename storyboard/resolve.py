@@ -264,10 +264,11 @@ class Resolver:
             if match is None:
                 self.error(doc, where, 'expected a scene like "[0-3s] what happens"')
                 return None
-            window, action, say = match.group(1), match.group(2).strip(), {}
+            window, action = match.group(1), match.group(2).strip()
+            say: dict[str, Any] = {}
         elif isinstance(scene, dict) and isinstance(scene.get("at"), str):
             window, action = scene["at"], str(scene.get("action", "")).strip()
-            say = scene.get("say") if isinstance(scene.get("say"), dict) else {}
+            say = _mapping(scene.get("say"))
             if not action and not say:
                 self.error(doc, where, "a scene needs an 'action' or a 'say'")
         else:

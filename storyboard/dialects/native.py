@@ -17,10 +17,9 @@ MODEL = "wan2.7-r2v"
 
 
 def media_item(item: MediaItem, url_for: UrlFor, first_frame_url: str | None) -> dict[str, Any]:
-    if item.ref is None:  # a first frame taken from another shot's output
-        url = first_frame_url or f"{{from: {item.from_shot}}}"
-    else:
-        url = url_for(item.ref)
+    # A first frame taken from another shot's output has no ref until that shot has rendered.
+    url = url_for(item.ref) if item.ref is not None else (
+        first_frame_url or f"{{from: {item.from_shot}}}")
     entry: dict[str, Any] = {"type": item.role, "url": url}
     if item.voice is not None:
         entry["reference_voice"] = url_for(item.voice)

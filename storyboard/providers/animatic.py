@@ -1,0 +1,358 @@
+"""Animatic specs into MP4 files: the ffmpeg drawing shared by shots, native bodies and cards.
+
+An ``Animatic`` is a neutral description of one clip (size, length, backdrop, thumbnails,
+timed texts, captions, sounds); ``render`` turns it into one ffmpeg run whose graph is linear in
+the number of elements. Every clip is encoded by ``encoding_args``, so shots and cards join by
+stream copy. User text reaches drawtext only through ``textfile=`` files with ``expansion=none``,
+so it is drawn literally.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from storyboard import ffmpeg
+from storyboard.errors import StoryboardError
+
+FPS = 30
+DRAFT_FPS = 12
+SAMPLE_RATE = 48000
+BACKGROUND = "0x1e1e28"
+THUMB_BACKGROUND = "0x3a3a46"
+X264_THREADS = 4  # fixed, so the output does not depend on the machine's core count
+_GLYPH_WIDTH = 0.58  # average DejaVu Sans advance, in ems, for wrapping before drawtext
+_COLOR_RE = re.compile(r"^(?:#|0x)?[A-Za-z0-9]+(?:@(?:0?\.\d+|1(?:\.0+)?|0))?$")
+
+Fit = Literal["contain", "cover"]
+
+
+@dataclass(frozen=True)
+class TimedText:
+    """Text shown during [start, end) seconds."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A reference drawn in the top row: an image, or the first frame of a video."""
+
+    path: Path
+    label: str
+    is_video: bool = False
+
+
+@dataclass(frozen=True)
+class Sound:
+    """The audio of ``path`` played from ``start`` for at most ``length`` seconds."""
+
+    path: Path
+    start: float
+    length: float
+
+
+@dataclass(frozen=True)
+class Animatic:
+    """Everything one clip shows and plays; ``render`` draws it."""
+
+    width: int
+    height: int
+    duration: float
+    fps: int = FPS
+    draft: bool = False
+    color: str = BACKGROUND
+    backdrop: Path | None = None  # a first frame or a card image
+    backdrop_fit: Fit = "contain"
+    thumbnails: tuple[Thumbnail, ...] = ()
+    texts: tuple[TimedText, ...] = ()  # centred in the band between thumbnails and captions
+    captions: tuple[TimedText, ...] = ()  # dialogue, along the bottom
+    sounds: tuple[Sound, ...] = ()
+    text_color: str = "white"
+    text_size: float = 0.055  # font size as a fraction of the short side
+
+    @property
+    def frames(self) -> int:
+        return max(1, round(self.duration * self.fps))
+
+    @property
+    def samples(self) -> int:
+        """Audio samples matching the video's length exactly (frames / fps)."""
+        return self.frames * SAMPLE_RATE // self.fps
+
+
+def draft_size(width: int, height: int) -> tuple[int, int]:
+    """A quarter of the linear size, rounded to even numbers (yuv420p needs them)."""
+    return max(2, 2 * round(width / 8)), max(2, 2 * round(height / 8))
+
+
+def closest_ratio(width: int, height: int, ratios: tuple[str, ...]) -> str:
+    """The ratio (``"W:H"``) nearest to width/height, compared on a log scale so 2:1 and 1:2 are
+    equally far from 1:1."""
+    aspect = math.log(width / height)
+
+    def distance(ratio: str) -> float:
+        w, h = ratio.split(":")
+        return abs(math.log(int(w) / int(h)) - aspect)
+
+    return min(ratios, key=distance)
+
+
+def check_color(color: str) -> str:
+    """Refuse anything but a colour name, ``#RRGGBB``/``0xRRGGBB`` and an ``@alpha``: the value
+    goes into a lavfi source string."""
+    if not _COLOR_RE.match(color):
+        raise StoryboardError(f"{color!r} is not a colour (a name like 'black' or '#102030')")
+    return color
+
+
+def encoding_args(fps: int, draft: bool) -> list[str]:
+    """The codec parameters of every clip storyboard renders (shots and cards alike)."""
+    return [
+        # ultrafast in both modes: an animatic is flat colour and text, and renders run in tests
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28" if draft else "23",
+        "-pix_fmt", "yuv420p", "-r", str(fps),
+        # stitchable: headers do not depend on content, so clips concatenate by stream copy
+        "-x264-params", "stitchable=1", "-threads", str(X264_THREADS),
+        "-video_track_timescale", "15360",
+        "-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE), "-ac", "2",
+        "-movflags", "+faststart", "-map_metadata", "-1",
+        "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+    ]
+
+
+# --- layout ----------------------------------------------------------------------------------
+
+
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+@dataclass(frozen=True)
+class Layout:
+    margin: int
+    thumb_w: int
+    thumb_h: int
+    label_h: int
+    label_font: int
+    text_font: int
+    caption_font: int
+    band_top: int  # where the scene text band starts
+    band_bottom: int
+
+    def thumb_x(self, index: int, count: int, width: int) -> int:
+        row = count * self.thumb_w + (count - 1) * self.margin
+        return (width - row) // 2 + index * (self.thumb_w + self.margin)
+
+
+def layout(spec: Animatic) -> Layout:
+    short = min(spec.width, spec.height)
+    margin = _even(short * 0.03)
+    count = len(spec.thumbnails)
+    label_font = max(8, round(short * 0.032))
+    label_h = _even(label_font * 1.6)
+    thumb_h = _even(spec.height * 0.2)
+    thumb_w = _even(min(thumb_h * 4 / 3, (spec.width - (count + 1) * margin) / max(count, 1)))
+    caption_font = max(8, round(short * 0.045))
+    band_top = margin + thumb_h + label_h + margin if count else margin
+    band_bottom = spec.height - margin
+    if spec.captions:
+        band_bottom -= round(caption_font * 2.6)
+    return Layout(margin, thumb_w, thumb_h, label_h, label_font,
+                  max(8, round(short * spec.text_size)), caption_font, band_top, band_bottom)
+
+
+def wrap(text: str, width_px: int, font: int, max_lines: int) -> str:
+    """Wrap to the pixel width (estimated), keep explicit newlines, cut to ``max_lines`` with an
+    ellipsis. Control characters other than newline are dropped (drawtext shows them as boxes)."""
+    clean = "".join(c for c in text.replace("\r\n", "\n") if c == "\n" or c >= " ")
+    columns = max(8, int(width_px / (font * _GLYPH_WIDTH)))
+    lines: list[str] = []
+    for paragraph in clean.split("\n"):
+        lines.extend(textwrap.wrap(paragraph, columns) or [""])
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: max(0, columns - 1)].rstrip() + "…"
+    return "\n".join(lines).strip("\n")
+
+
+# --- the graph -------------------------------------------------------------------------------
+# Built by hand rather than with ffmpeg-python: that library merges identical nodes (the same image
+# as two references) and then demands a ``split``; here every element simply gets its own input.
+
+
+_VALUE_SPECIALS = "\\':"  # escaped inside one option value
+_GRAPH_SPECIALS = "\\'[],;"  # escaped again at the filtergraph level
+
+
+def _escape(text: str, specials: str) -> str:
+    return "".join("\\" + c if c in specials else c for c in text)
+
+
+def _filter(name: str, *args: object, **options: object) -> str:
+    """One filter, escaped at both levels: the option value, then the filtergraph."""
+    params = [_escape(str(a), _VALUE_SPECIALS) for a in args]
+    params += [f"{k}={_escape(str(v), _VALUE_SPECIALS)}" for k, v in options.items()]
+    text = f"{name}={':'.join(params)}" if params else name
+    return _escape(text, _GRAPH_SPECIALS)
+
+
+class _Graph:
+    """Inputs and a filter_complex, grown chain by chain; labels are numbered in order."""
+
+    def __init__(self) -> None:
+        self.inputs: list[str] = []
+        self.chains: list[str] = []
+        self.labels = 0
+
+    def input(self, source: str, *options: str, kind: str = "v") -> str:
+        self.inputs += [*options, "-i", source]
+        return f"[{self.inputs.count('-i') - 1}:{kind}]"
+
+    def chain(self, sources: list[str], *filters: str) -> str:
+        """Feed ``sources`` through ``filters`` (at least one); return the output's label."""
+        self.labels += 1
+        label = f"[s{self.labels}]"
+        self.chains.append("".join(sources) + ",".join(filters) + label)
+        return label
+
+    def args(self, *outputs: str) -> list[str]:
+        maps = [arg for label in outputs for arg in ("-map", label)]
+        return [*self.inputs, "-filter_complex", ";".join(self.chains), *maps]
+
+
+class _TextFiles:
+    """Writes each text to its own file in a temporary folder (drawtext reads them)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    def __call__(self, text: str) -> str:
+        self.count += 1
+        path = self.folder / f"text{self.count}.txt"
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+
+def _drawtext(textfile: str, **options: object) -> str:
+    return _filter("drawtext", fontfile=ffmpeg.font_path(), textfile=textfile, expansion="none",
+                   text_align="C", **options)
+
+
+def _window(item: TimedText, duration: float) -> dict[str, str]:
+    """The ``enable`` option for [start, end); none when the text covers the whole clip."""
+    if item.start <= 0 and item.end >= duration:
+        return {}
+    return {"enable": f"gte(t,{item.start:g})*lt(t,{item.end:g})"}
+
+
+def _backdrop(spec: Animatic, g: _Graph, base: str) -> str:
+    if spec.backdrop is None:
+        return base
+    size = (spec.width, spec.height)
+    if spec.backdrop_fit == "cover":
+        fit = [_filter("scale", *size, force_original_aspect_ratio="increase"),
+               _filter("crop", *size)]
+    else:
+        fit = [_filter("scale", *size, force_original_aspect_ratio="decrease")]
+    picture = g.chain([g.input(str(spec.backdrop))], *fit)
+    return g.chain([base, picture], _filter("overlay", x="(main_w-overlay_w)/2",
+                                            y="(main_h-overlay_h)/2", eof_action="repeat"))
+
+
+def _thumbnail(thumb: Thumbnail, box: Layout, g: _Graph, textfile: str, color: str) -> str:
+    source = g.input(str(thumb.path), *(("-t", "1") if thumb.is_video else ()))
+    return g.chain(
+        [source],
+        _filter("trim", end_frame=1),  # a still: a reference video shows its first frame
+        _filter("scale", box.thumb_w, box.thumb_h, force_original_aspect_ratio="decrease",
+                force_divisible_by=2),
+        _filter("pad", box.thumb_w, box.thumb_h + box.label_h, "(ow-iw)/2",
+                f"({box.thumb_h}-ih)/2", color=THUMB_BACKGROUND),
+        # drawn once on the still, not on every output frame
+        _drawtext(textfile, fontsize=box.label_font, fontcolor=color, x="(w-text_w)/2",
+                  y=f"{box.thumb_h}+({box.label_h}-max_glyph_h)/2"))  # one baseline for all
+
+
+def _video(spec: Animatic, g: _Graph, texts: _TextFiles) -> str:
+    frames_time = (spec.frames - 0.5) / spec.fps  # the source stops after exactly `frames` frames
+    video = g.input(f"color=c={check_color(spec.color)}:s={spec.width}x{spec.height}"
+                    f":r={spec.fps}:d={frames_time:.6f}", "-f", "lavfi")
+    video = _backdrop(spec, g, video)
+    box = layout(spec)
+    for index, thumb in enumerate(spec.thumbnails):
+        still = _thumbnail(thumb, box, g, texts(thumb.label), spec.text_color)
+        video = g.chain([video, still], _filter(
+            "overlay", x=box.thumb_x(index, len(spec.thumbnails), spec.width), y=box.margin,
+            eof_action="repeat"))
+    filters = [*_scene_texts(spec, box, texts), *_captions(spec, box, texts),
+               _filter("format", "yuv420p")]
+    return g.chain([video], *filters)
+
+
+def _scene_texts(spec: Animatic, box: Layout, texts: _TextFiles) -> list[str]:
+    band = box.band_bottom - box.band_top
+    max_lines = max(1, int(band / (box.text_font * 1.3)))
+    filters = []
+    for item in spec.texts:
+        text = wrap(item.text, spec.width - 2 * box.margin, box.text_font, max_lines)
+        if text.strip():
+            filters.append(_drawtext(
+                texts(text), fontsize=box.text_font, fontcolor=spec.text_color,
+                line_spacing=box.text_font // 4, borderw=max(1, box.text_font // 16),
+                bordercolor="black@0.7", x="(w-text_w)/2",
+                y=f"{box.band_top}+({band}-text_h)/2", **_window(item, spec.duration)))
+    return filters
+
+
+def _captions(spec: Animatic, box: Layout, texts: _TextFiles) -> list[str]:
+    filters = []
+    for item in spec.captions:
+        text = wrap(item.text, spec.width - 4 * box.margin, box.caption_font, 2)
+        if text.strip():
+            filters.append(_drawtext(
+                texts(text), fontsize=box.caption_font, fontcolor="white",
+                line_spacing=box.caption_font // 5, box=1, boxcolor="black@0.6",
+                boxborderw=box.caption_font // 3, x="(w-text_w)/2", y=f"h-{box.margin}-text_h",
+                **_window(item, spec.duration)))
+    return filters
+
+
+def _audio(spec: Animatic, g: _Graph) -> str:
+    silence = g.input(f"anullsrc=r={SAMPLE_RATE}:cl=stereo", "-f", "lavfi", kind="a")
+    voices = [_sound(sound, spec.duration, g) for sound in spec.sounds
+              if sound.start < spec.duration and sound.length > 0]
+    # normalize=0: a voice keeps its level instead of being divided by the number of inputs
+    mix = [_filter("amix", inputs=len(voices) + 1, duration="first", normalize=0)] if voices else []
+    return g.chain([silence, *voices], *mix, _filter("atrim", end_sample=spec.samples))
+
+
+def _sound(sound: Sound, duration: float, g: _Graph) -> str:
+    length = min(sound.length, duration - sound.start)
+    delay = round(max(sound.start, 0.0) * SAMPLE_RATE)
+    return g.chain(
+        [g.input(str(sound.path), kind="a")],
+        _filter("atrim", duration=f"{length:.6f}"),
+        _filter("asetpts", "PTS-STARTPTS"),
+        _filter("aformat", sample_fmts="fltp", sample_rates=SAMPLE_RATE,
+                channel_layouts="stereo"),
+        _filter("adelay", delays=f"{delay}S", all=1))
+
+
+def render(spec: Animatic, out: Path) -> None:
+    """Draw ``spec`` into ``out`` (MP4), atomically; raise FFmpegError if ffmpeg fails."""
+    with tempfile.TemporaryDirectory(prefix="storyboard-animatic-") as folder, \
+            ffmpeg.atomic_output(out) as tmp:
+        g = _Graph()
+        video = _video(spec, g, _TextFiles(Path(folder)))
+        audio = _audio(spec, g)
+        ffmpeg.run([*g.args(video, audio), *encoding_args(spec.fps, spec.draft), "-f", "mp4",
+                    str(tmp)], what=f"rendering {out.name}")

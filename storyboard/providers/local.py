@@ -1,0 +1,337 @@
+"""Shot requests and native bodies into animatics: the ``local`` provider, with title and end cards.
+
+The ``local`` provider needs no account and no network: it draws each shot with ffmpeg at the size
+and length the model would return (reference thumbnails, scene text in its window, dialogue
+captions, the voice clips at their lines), so every command works on a fresh machine. ``draft``
+renders editor's proxies (a quarter of the size, 12 fps). ``render_body`` draws from a DashScope
+native submit body, for the protocol emulator; ``render_card`` draws title and end cards encoded
+exactly like shots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storyboard import ffmpeg
+from storyboard.errors import MediaError
+from storyboard.providers.animatic import (
+    DRAFT_FPS,
+    FPS,
+    Animatic,
+    Sound,
+    Thumbnail,
+    TimedText,
+    closest_ratio,
+    draft_size,
+    render,
+)
+from storyboard.providers.base import (
+    NATIVE_SIZES,
+    Capabilities,
+    PriceTable,
+    TaskState,
+    TaskStatus,
+    Usage,
+)
+from storyboard.request import CompiledShot, Line, MediaItem, ShotRequest
+
+__all__ = ["LocalProvider", "body_animatic", "prompt_segments", "render_body", "render_card",
+           "render_shot", "shot_animatic"]
+
+RATIOS = Capabilities().ratios
+BODY_DEFAULTS = {"resolution": "1080P", "ratio": "16:9", "duration": 5}  # spec section 1
+CARD_TEXT_SIZE = 0.08
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def _frame(resolution: str, ratio: str, backdrop: Path | None, draft: bool
+           ) -> tuple[int, int, int]:
+    """Width, height and fps: a first frame decides the ratio (the model follows it)."""
+    if backdrop is not None:
+        video = ffmpeg.probe(backdrop).video
+        if video is None or not video.width or not video.height:
+            raise MediaError(f"{backdrop}: cannot read the first frame's size")
+        ratio = closest_ratio(video.width, video.height, RATIOS)
+    try:
+        width, height = NATIVE_SIZES[(resolution, ratio)]
+    except KeyError:
+        raise ValueError(f"no output size for resolution {resolution!r}, ratio {ratio!r}") from None
+    if draft:
+        return (*draft_size(width, height), DRAFT_FPS)
+    return width, height, FPS
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        raise MediaError(f"{path}: no such file")
+    return path
+
+
+def _has_audio(path: Path) -> bool:
+    return ffmpeg.probe(path).audio is not None
+
+
+# --- from a neutral shot request -------------------------------------------------------------
+
+
+def _local(item: MediaItem) -> Path | None:
+    return _existing(item.ref.path) if item.ref is not None and item.ref.path else None
+
+
+def _request_backdrop(request: ShotRequest, first_frame: Path | None) -> Path | None:
+    item = request.first_frame
+    own = _local(item) if item is not None else None
+    return own or (_existing(first_frame) if first_frame is not None else None)
+
+
+def _request_texts(request: ShotRequest) -> tuple[TimedText, ...]:
+    if not request.scenes:
+        return (TimedText(request.prompt, 0.0, float(request.duration)),)
+    return tuple(TimedText(s.text, s.start, s.end) for s in request.scenes)
+
+
+def _line_audio(line: Line) -> Path | None:
+    """The local file whose audio speaks ``line``, if any."""
+    if line.voice is not None:  # overrides the video's own audio, even as a URL we cannot play
+        return _existing(line.voice.path) if line.voice.path is not None else None
+    video = line.video_voice.path if line.video_voice is not None else None
+    return video if video is not None and _has_audio(_existing(video)) else None
+
+
+def _request_lines(request: ShotRequest) -> tuple[tuple[TimedText, ...], tuple[Sound, ...]]:
+    captions: list[TimedText] = []
+    sounds: list[Sound] = []
+    for line in (line for scene in request.scenes for line in scene.lines):
+        captions.append(TimedText(f'{line.speaker}: "{line.text}"', line.start, line.end))
+        if (audio := _line_audio(line)) is not None:
+            sounds.append(Sound(audio, line.start, line.end - line.start))
+    return tuple(captions), tuple(sounds)
+
+
+def shot_animatic(request: ShotRequest, *, first_frame: Path | None = None,
+                  draft: bool = False) -> Animatic:
+    """What ``render_shot`` draws for ``request``; URLs are left out (nothing to read locally)."""
+    backdrop = _request_backdrop(request, first_frame)
+    width, height, fps = _frame(request.resolution, request.ratio, backdrop, draft)
+    thumbnails = tuple(
+        Thumbnail(path, item.label or item.character or "", item.role == "reference_video")
+        for item in request.references if (path := _local(item)) is not None)
+    captions, sounds = _request_lines(request)
+    return Animatic(width, height, float(request.duration), fps, draft, backdrop=backdrop,
+                    thumbnails=thumbnails, texts=_request_texts(request), captions=captions,
+                    sounds=sounds)
+
+
+def render_shot(request: ShotRequest, out: Path, *, first_frame: Path | None = None,
+                draft: bool = False) -> None:
+    """Render an animatic of ``request`` into ``out`` (MP4, exactly ``duration`` seconds).
+
+    ``first_frame`` is a PNG taken from another shot, for a ``first_frame: {from: SHOT}`` item.
+    """
+    render(shot_animatic(request, first_frame=first_frame, draft=draft), out)
+
+
+# --- from a DashScope native body ------------------------------------------------------------
+
+_SCENE_RE = re.compile(r"Scene \d+ \[(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)s\]:")
+_LINE_RE = re.compile(
+    r"((?:Image|Video) \d+) says: \"(.*?)\"(?=\s*(?:$|(?:Image|Video) \d+ says:|Scene \d+ \[))",
+    re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    start: float
+    end: float
+    text: str
+
+
+def prompt_segments(prompt: str, duration: float) -> list[_Segment]:
+    """``Scene K [A-Bs]: ...`` segments of a prompt, or the whole prompt over the whole shot."""
+    heads = list(_SCENE_RE.finditer(prompt))
+    if not heads:
+        return [_Segment(0.0, duration, prompt.strip())]
+    ends = [h.start() for h in heads[1:]] + [len(prompt)]
+    return [_Segment(float(h.group(1)), min(float(h.group(2)), duration),
+                     prompt[h.end():end].strip())
+            for h, end in zip(heads, ends, strict=True)]
+
+
+def _labelled_media(media: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Pair each reference with its prompt label: images and videos are counted separately."""
+    counts = {"reference_image": 0, "reference_video": 0}
+    labelled = []
+    for item in media:
+        kind = item.get("type", "")
+        if kind in counts:
+            counts[kind] += 1
+            noun = "Image" if kind == "reference_image" else "Video"
+            labelled.append((f"{noun} {counts[kind]}", item))
+    return labelled
+
+
+def _body_voices(labelled: list[tuple[str, dict[str, Any]]], files: Mapping[str, Path]
+                 ) -> dict[str, Path]:
+    """Label -> the audio that speaks for it: its ``reference_voice``, else a video's own sound."""
+    voices = {}
+    for label, item in labelled:
+        if "reference_voice" in item:  # overrides a video's own audio, even when not at hand
+            voice = files.get(str(item["reference_voice"]))
+        elif label.startswith("Video"):
+            voice = files.get(str(item.get("url", "")))
+            voice = voice if voice is not None and _has_audio(voice) else None
+        else:
+            voice = None
+        if voice is not None:
+            voices[label] = voice
+    return voices
+
+
+def _segment_lines(segment: _Segment, voices: Mapping[str, Path]
+                   ) -> tuple[str, list[TimedText], list[Sound]]:
+    """Split a segment into its action text and its lines, which share its window evenly."""
+    found = list(_LINE_RE.finditer(segment.text))
+    action = _LINE_RE.sub(" ", segment.text)
+    step = (segment.end - segment.start) / max(len(found), 1)
+    captions, sounds = [], []
+    for index, match in enumerate(found):
+        start = segment.start + index * step
+        captions.append(TimedText(f'{match.group(1)}: "{match.group(2)}"', start, start + step))
+        if match.group(1) in voices:
+            sounds.append(Sound(voices[match.group(1)], start, step))
+    return " ".join(action.split()), captions, sounds
+
+
+def body_animatic(body: Mapping[str, Any], *, media: Mapping[str, Path] | None = None,
+                  plain: bool = False) -> Animatic:
+    """What ``render_body`` draws for a native submit body (with the service's defaults)."""
+    data: Mapping[str, Any] = body.get("input") or {}
+    params = {**BODY_DEFAULTS, **(body.get("parameters") or {})}
+    duration = float(params["duration"])
+    files = {url: path for url, path in (media or {}).items() if Path(path).is_file()}
+    items = [m for m in data.get("media") or [] if isinstance(m, dict)]
+    backdrop = next((files.get(str(m.get("url", ""))) for m in items
+                     if m.get("type") == "first_frame"), None)
+    width, height, fps = _frame(str(params["resolution"]), str(params["ratio"]), backdrop, False)
+    if plain:
+        return Animatic(width, height, duration, fps)
+    labelled = _labelled_media(items)
+    voices = _body_voices(labelled, files)
+    texts, captions, sounds = [], [], []
+    for segment in prompt_segments(str(data.get("prompt", "")), duration):
+        action, seg_captions, seg_sounds = _segment_lines(segment, voices)
+        texts.append(TimedText(action, segment.start, segment.end))
+        captions += seg_captions
+        sounds += seg_sounds
+    thumbnails = tuple(Thumbnail(files[url], label, label.startswith("Video"))
+                       for label, item in labelled if (url := str(item.get("url", ""))) in files)
+    return Animatic(width, height, duration, fps, backdrop=backdrop, thumbnails=thumbnails,
+                    texts=tuple(texts), captions=tuple(captions), sounds=tuple(sounds))
+
+
+def render_body(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
+                plain: bool = False) -> None:
+    """Render a DashScope native submit body (spec section 1) into ``out``.
+
+    ``media`` maps URLs in the body to local files (used when they exist); ``plain`` draws nothing
+    but the right size, length and streams, for benchmarks.
+    """
+    render(body_animatic(body, media=media, plain=plain), out)
+
+
+# --- cards -----------------------------------------------------------------------------------
+
+
+def render_card(out: Path, *, text: str, width: int, height: int, duration: float, fps: int = 30,
+                color: str = "black", image: Path | None = None, text_color: str = "white",
+                draft: bool = False) -> None:
+    """A title or end card: ``text`` centred on ``color`` or on ``image`` scaled to fill, with a
+    silent track, encoded exactly like shots so cards and shots join by stream copy.
+
+    ``width``, ``height`` and ``fps`` are the full-size values; ``draft`` derives the proxy size and
+    rate exactly as draft shots do.
+    """
+    if draft:
+        width, height = draft_size(width, height)
+        fps = DRAFT_FPS
+    spec = Animatic(width, height, duration, fps, draft, color=color,
+                    backdrop=_existing(image) if image is not None else None,
+                    backdrop_fit="cover", texts=(TimedText(text, 0.0, duration),),
+                    text_color=text_color, text_size=CARD_TEXT_SIZE)
+    render(spec, out)
+
+
+# --- the provider ----------------------------------------------------------------------------
+
+
+class LocalProvider:
+    """Renders animatics into ``work_dir``; a task is finished as soon as ``submit`` returns."""
+
+    name = "local"
+    capabilities = Capabilities()
+    prices = PriceTable({"720P": 0.0, "1080P": 0.0})
+
+    def __init__(self, work_dir: Path, draft: bool = False) -> None:
+        self.work_dir = Path(work_dir)
+        self.draft = draft
+        self.cache_key = "local-draft" if draft else "local"
+        self._durations: dict[str, float] = {}
+
+    @staticmethod
+    def task_id(shot: CompiledShot) -> str:
+        return f"local-{shot.hash[:16]}"
+
+    def path(self, task_id: str) -> Path:
+        """Where a task's video lives; draft and full renders of one shot may share a folder."""
+        return self.work_dir / f"{task_id}{'-draft' if self.draft else ''}.mp4"
+
+    async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
+        task_id = self.task_id(shot)
+        # A worker thread, so several shots render at once (ffmpeg does the work, not Python).
+        await asyncio.to_thread(render_shot, shot.request, self.path(task_id),
+                                first_frame=first_frame, draft=self.draft)
+        self._durations[task_id] = float(shot.request.duration)
+        return task_id
+
+    async def query(self, task_id: str) -> TaskState:
+        path = self.path(task_id)
+        if not path.is_file():
+            return TaskState(task_id, TaskStatus.UNKNOWN, code="NotFound",
+                             message=f"no local render {path.name}")
+        seconds = self._durations.get(task_id)
+        if seconds is None:  # a task from an earlier process: measure the file
+            seconds = (await asyncio.to_thread(ffmpeg.stream_lengths, path)).get("video", 0.0)
+        return TaskState(task_id, TaskStatus.SUCCEEDED, video_url=path.resolve().as_uri(),
+                         usage=Usage(output_seconds=seconds))
+
+    async def cancel(self, task_id: str) -> None:
+        return None
+
+    async def find(self, shot: CompiledShot, since: float) -> TaskState | None:
+        state = await self.query(self.task_id(shot))
+        return state if state.status is TaskStatus.SUCCEEDED else None
+
+    async def download(self, state: TaskState, dest: Path) -> None:
+        if not state.video_url:
+            raise MediaError(f"task {state.task_id} has no video")
+        source = Path(urllib.request.url2pathname(urllib.parse.urlparse(state.video_url).path))
+        await asyncio.to_thread(shutil.copyfile, _existing(source), dest)
+
+    async def aclose(self) -> None:
+        return None
+
+
+if TYPE_CHECKING:  # mypy checks that LocalProvider satisfies the protocol
+    from storyboard.providers.base import Provider
+
+    _conforms: Provider = LocalProvider(Path())

@@ -1,0 +1,196 @@
+"""HTTP answers into our types: what every task-API gateway shares, kept apart from any one of them.
+
+A gateway (DashScope native, the Freepik-style, OpenAI-style ... resellers of ``gateways.md``) is
+mostly data: a ``TaskProtocol`` names its paths, its status words, its limits and its prices. The
+functions here translate one HTTP exchange into our words: ``error_for_response`` and
+``error_for_exception`` turn a refusal or a broken connection into the ``ProviderError`` family (the
+runner retries the ``retryable`` ones), ``json_answer`` insists on a JSON object, ``number`` reads
+the loosely typed numbers gateways send. ``ApiKey`` keeps a secret out of every repr and message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from storyboard.errors import (
+    AuthError,
+    ConnectFailed,
+    ProviderError,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    TransportError,
+)
+from storyboard.providers.base import Capabilities, PriceTable, TaskStatus
+
+SNIPPET = 300  # characters of an unexpected answer worth quoting in an error
+
+
+@dataclass(frozen=True)
+class TaskProtocol:
+    """One gateway's asynchronous task API, as data.
+
+    Paths are relative to the base URL; ``task_path`` and ``cancel_path`` hold ``{task_id}``.
+    ``statuses`` maps the gateway's words (compared in upper case) onto ``TaskStatus``.
+    """
+
+    name: str
+    submit_path: str
+    task_path: str
+    cancel_path: str | None
+    list_path: str | None
+    statuses: Mapping[str, TaskStatus]
+    submit_headers: Mapping[str, str]
+    capabilities: Capabilities
+    prices: Mapping[str, PriceTable]  # by region (the first is the default)
+
+    def status(self, word: object) -> tuple[TaskStatus, str]:
+        """Our status for a gateway word, and a note: an unknown word is kept so nobody guesses."""
+        text = str(word).strip() if word is not None else ""
+        found = self.statuses.get(text.upper())
+        if found is not None:
+            return found, ""
+        return TaskStatus.UNKNOWN, f"unrecognised task status {text!r}"
+
+
+class ApiKey:
+    """A secret that never shows itself: repr and str are masked; ``scrub`` hides it in text."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def scrub(self, text: str) -> str:
+        return text.replace(self._value, "***") if self._value else text
+
+    def __repr__(self) -> str:
+        return "ApiKey('***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:  # pickling would write the key somewhere: refuse
+        raise TypeError("an API key cannot be pickled")
+
+
+def number(value: object) -> float | None:
+    """A number from an int, a float or a string ("720", "10.0", " 5 s"); None when absent."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    match = re.match(r"\s*(-?\d+(?:\.\d+)?)", str(value))
+    return float(match.group(1)) if match else None
+
+
+def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), if any."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = None  # not delta-seconds: an HTTP date
+    if seconds is not None:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def code_and_message(response: httpx.Response) -> tuple[str, str]:
+    """The service's own ``code`` and ``message`` from a JSON or OSS-style XML error body."""
+    text = response.text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        error = data.get("error")
+        source = error if isinstance(error, dict) else data
+        code = str(source.get("code") or "")
+        message = source.get("message") or (error if isinstance(error, str) else "")
+        return code, str(message or "")
+    code_xml = re.search(r"<Code>([^<]*)</Code>", text)
+    message_xml = re.search(r"<Message>([^<]*)</Message>", text)
+    if code_xml or message_xml:
+        return (code_xml.group(1) if code_xml else "", message_xml.group(1) if message_xml else "")
+    return "", text.strip()[:SNIPPET]
+
+
+def error_for_response(response: httpx.Response, *, provider: str, what: str, shot: str = "",
+                       key: ApiKey | None = None) -> ProviderError:
+    """The error for an HTTP status >= 400: 429 waits, 5xx retries, 401/403 stops, 4xx refuses."""
+    status = response.status_code
+    code, message = code_and_message(response)
+    text = f"{what} failed (HTTP {status})" + (f": {message}" if message else "")
+    if key is not None:
+        text = key.scrub(text)
+        code = key.scrub(code)
+    common: dict[str, Any] = {"provider": provider, "shot": shot, "code": code, "status": status}
+    if status == 429:
+        return RateLimited(text, retry_after=retry_after(response), **common)
+    if status >= 500:
+        return ServerError(text, **common)
+    if status in (401, 403):
+        return AuthError(text, **common)
+    return RequestRejected(text, **common)
+
+
+def error_for_exception(exc: Exception, *, provider: str, what: str, shot: str = "",
+                        key: ApiKey | None = None) -> ProviderError:
+    """The error for an httpx failure: a broken or slow connection is retryable, a bad URL not."""
+    detail = str(exc) or type(exc).__name__
+    if key is not None:
+        detail = key.scrub(detail)
+    text = f"{what} failed: {type(exc).__name__}: {detail}"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return ProviderError(text + " (check the base URL)", provider=provider, shot=shot)
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        # No connection, so no request reached the server: a submit can be resent without a find.
+        return ConnectFailed(text, provider=provider, shot=shot)
+    if isinstance(exc, httpx.TransportError):  # read/write errors and timeouts, protocol, proxy
+        return TransportError(text, provider=provider, shot=shot)
+    return ProviderError(text, provider=provider, shot=shot)
+
+
+def json_answer(response: httpx.Response, *, provider: str, what: str, shot: str = "",
+                key: ApiKey | None = None) -> dict[str, Any]:
+    """The JSON object of a successful answer; anything else is a clear ``ProviderError``."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        return data
+    kind = response.headers.get("content-type", "no content type")
+    snippet = response.text.strip()[:SNIPPET]
+    text = f"{what}: the answer is not a JSON object (HTTP {response.status_code}, {kind}): " \
+           f"{snippet!r}"
+    raise ProviderError(key.scrub(text) if key else text, provider=provider, shot=shot,
+                        status=response.status_code)
+
+
+def field(data: Mapping[str, Any], name: str, *, provider: str, what: str,
+          shot: str = "") -> Any:
+    """A required field of an answer; its absence is a malformed answer, said plainly."""
+    value = data.get(name)
+    if value is None or value == "":
+        raise ProviderError(f"{what}: malformed answer, no {name!r} in {sorted(data)}",
+                            provider=provider, shot=shot)
+    return value
