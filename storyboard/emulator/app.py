@@ -1,0 +1,249 @@
+"""HTTP requests into service calls: the routes of the native API, the upload host and the admin.
+
+    POST {base}/services/aigc/video-generation/video-synthesis    submit
+    GET  {base}/tasks/{task_id}                                   query
+    POST {base}/tasks/{task_id}/cancel                            cancel
+    GET  {base}/tasks?start_time=&end_time=&...                   list
+    GET  {base}/uploads?action=getPolicy&model=...                upload policy
+    POST /oss                                                     the upload host (OSS form post)
+    GET  /results/{task_id}.mp4?Expires=&Signature=               result video
+    GET  /_emulator/stats    GET|POST /_emulator/faults    POST /_emulator/clock   (admin)
+
+``{base}`` is ``http://HOST:PORT/api/v1``. Every ``{base}`` call needs
+``Authorization: Bearer KEY``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from storyboard.emulator.config import EmulatorConfig
+from storyboard.emulator.faults import parse_rate, parse_script
+from storyboard.emulator.render import RenderFn
+from storyboard.emulator.service import Service
+from storyboard.emulator.state import new_id
+from storyboard.emulator.uploads import OssError
+from storyboard.emulator.validate import ApiError, invalid
+from storyboard.emulator.wire import API, FaultWire, Receive, Scope, Send, endpoint_of
+
+MAX_FORM_FILES = 1
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def answer(data: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse({"request_id": new_id(), **data}, status_code=status)
+
+
+def check_auth(request: Request) -> None:
+    """401 InvalidApiKey unless a bearer key is given (and is the configured one, if any)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    expected = service_of(request).config.api_key
+    if scheme.lower() != "bearer" or not key.strip() or (
+            expected is not None and not hmac.compare_digest(key.strip(), expected)):
+        raise ApiError(401, "InvalidApiKey", "Invalid API-key provided.")
+
+
+def origin(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+# --- the native API --------------------------------------------------------------------------
+
+
+async def submit(request: Request) -> Response:
+    check_auth(request)
+    if request.headers.get("x-dashscope-async", "").lower() != "enable":
+        # What the service answers a synchronous call to an async-only model.
+        raise ApiError(403, "AccessDenied", "current user api does not support synchronous calls")
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise invalid("The request body is not valid JSON.") from None
+    request_id = new_id()
+    resolve = request.headers.get("x-dashscope-ossresourceresolve", "").lower() == "enable"
+    task = service_of(request).submit(body, oss_resolve=resolve, request_id=request_id)
+    return JSONResponse({"request_id": request_id,
+                         "output": {"task_id": task.task_id, "task_status": "PENDING"}})
+
+
+async def query(request: Request) -> Response:
+    check_auth(request)
+    output = service_of(request).query(request.path_params["task_id"], origin(request))
+    task = service_of(request).table.get(output["task_id"])
+    data: dict[str, Any] = {"output": output}
+    if task is not None and task.usage is not None:
+        data["usage"] = task.usage
+    return answer(data)
+
+
+async def cancel(request: Request) -> Response:
+    check_auth(request)
+    service_of(request).cancel(request.path_params["task_id"])
+    return answer({})
+
+
+async def list_tasks(request: Request) -> Response:
+    check_auth(request)
+    return answer(service_of(request).listing(dict(request.query_params)))
+
+
+async def policy(request: Request) -> Response:
+    check_auth(request)
+    if request.query_params.get("action") != "getPolicy":
+        raise invalid("action must be getPolicy")
+    model = request.query_params.get("model")
+    if not model:
+        raise ApiError(400, "BadRequest.EmptyModel", "Required parameter model is missing.")
+    service = service_of(request)
+    data = service.uploads.policy(model, service.config.policy_ttl, f"{origin(request)}/oss")
+    return answer({"data": data})
+
+
+# --- the upload host and results -------------------------------------------------------------
+
+
+async def upload(request: Request) -> Response:
+    service = service_of(request)
+    limit = service.uploads.max_bytes + 1024 * 1024
+    async with request.form(max_files=MAX_FORM_FILES, max_part_size=limit) as form:
+        items: list[tuple[str, str | bytes]] = []
+        filename = ""
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                filename = value.filename or ""
+                items.append((name, await value.read()))
+            else:
+                items.append((name, value))
+    service.uploads.accept(items, filename)
+    service.stats.uploads += 1
+    status = dict((k, v) for k, v in items if isinstance(v, str)).get("success_action_status")
+    if status in ("200", "201"):
+        return Response(status_code=int(status))
+    return Response(status_code=204)
+
+
+async def result(request: Request) -> Response:
+    name: str = request.path_params["name"]
+    try:
+        path = service_of(request).result(name.removesuffix(".mp4"),
+                                          request.query_params.get("Expires", ""),
+                                          request.query_params.get("Signature", ""))
+    except PermissionError as exc:
+        raise OssError(403, "AccessDenied", str(exc)) from None
+    if path is None or not name.endswith(".mp4"):
+        raise OssError(404, "NoSuchKey", "The specified key does not exist.")
+    return FileResponse(path, media_type="video/mp4")
+
+
+# --- admin -----------------------------------------------------------------------------------
+
+
+async def stats(request: Request) -> Response:
+    return JSONResponse(service_of(request).snapshot())
+
+
+async def faults(request: Request) -> Response:
+    """GET: what is pending. POST ``{"script": [...], "rates": [...], "clear": bool}``."""
+    plan = service_of(request).faults
+    if request.method == "POST":
+        try:
+            order = json.loads(await request.body() or b"{}")
+            if order.get("clear"):
+                plan.clear()
+            plan.script(*[f for text in order.get("script", []) for f in parse_script(text)])
+            plan.add_rate(*[parse_rate(text) for text in order.get("rates", [])])
+        except (ValueError, AttributeError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse(plan.describe())
+
+
+async def clock(request: Request) -> Response:
+    """POST ``{"advance": SECONDS}``: move the emulator's clock forward (expiry tests)."""
+    order = json.loads(await request.body() or b"{}")
+    service_of(request).clock.advance(float(order.get("advance", 0)))
+    return JSONResponse({"offset": service_of(request).clock.offset})
+
+
+# --- the application -------------------------------------------------------------------------
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse({"request_id": new_id(), "code": exc.code, "message": exc.message},
+                        status_code=exc.status, headers=exc.headers)
+
+
+async def oss_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OssError)
+    return Response(exc.xml(), status_code=exc.status, media_type="application/xml")
+
+
+ROUTES = [
+    Route(f"{API}/services/aigc/video-generation/video-synthesis", submit, methods=["POST"]),
+    Route(f"{API}/tasks", list_tasks, methods=["GET"]),
+    Route(f"{API}/tasks/{{task_id}}", query, methods=["GET"]),
+    Route(f"{API}/tasks/{{task_id}}/cancel", cancel, methods=["POST"]),
+    Route(f"{API}/uploads", policy, methods=["GET"]),
+    Route("/oss", upload, methods=["POST"]),
+    Route("/results/{name}", result, methods=["GET"]),
+    Route("/_emulator/stats", stats, methods=["GET"]),
+    Route("/_emulator/faults", faults, methods=["GET", "POST"]),
+    Route("/_emulator/clock", clock, methods=["POST"]),
+]
+
+
+class EmulatorApp(Starlette):
+    """Starlette plus the fault wire, applied before Starlette wraps the server's ``send``."""
+
+    service: Service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = endpoint_of(scope.get("method", ""), scope.get("path", "")) \
+            if scope["type"] == "http" else None
+        if endpoint is None:
+            await super().__call__(scope, receive, send)
+            return
+        self.service.stats.requests[endpoint] += 1
+        fault = self.service.faults.take(endpoint)
+        if fault is None:
+            await super().__call__(scope, receive, send)
+            return
+        self.service.stats.faults[str(fault)] += 1
+        wire = FaultWire(super().__call__, self.service.config.retry_after)
+        await wire.apply(fault, scope, receive, send)
+
+
+def create_app(config: EmulatorConfig | None = None, *,
+               render: RenderFn | None = None) -> EmulatorApp:
+    """The emulator as an ASGI application. ``render`` replaces the local provider's renderer."""
+    service = Service(config or EmulatorConfig(), render=render)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        service.started()
+        yield
+        await service.stopped()
+
+    app = EmulatorApp(routes=ROUTES, lifespan=lifespan,
+                      exception_handlers={ApiError: api_error, OssError: oss_error})
+    app.state.service = service
+    app.service = service
+    return app
+
+
+__all__ = ["EmulatorApp", "create_app"]

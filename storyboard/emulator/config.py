@@ -1,0 +1,40 @@
+"""Emulator settings into one value: latency, key, policy lifetime, render mode, faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storyboard.emulator.faults import FaultPlan
+
+
+@dataclass
+class EmulatorConfig:
+    """How the emulator behaves. Every field has a default fit for a quick local run.
+
+    - ``latency``: seconds from submit to SUCCEEDED (the first ``pending_share`` of it PENDING,
+      the rest RUNNING; rendering the result comes on top).
+    - ``api_key``: when set, only this bearer key is accepted, else any non-empty one.
+    - ``policy_ttl``: upload policy lifetime (the service's: 300 s).
+    - ``plain_results``: render results without text and thumbnails (fast).
+    - ``seed``: reseeds the rate faults (None keeps the plan's own seed).
+    - ``work_dir``: uploads and results live here (a temporary folder, removed at stop, if None).
+    - ``utc_offset_hours``: the zone of every time the API prints and of the list call's window
+      (the service does not document it; the project's client sends UTC).
+    - ``retry_after``: the Retry-After of 429 answers; ``result_ttl``/``task_ttl``: how long
+      result URLs and tasks live (24 h).
+    """
+
+    latency: float = 2.0
+    api_key: str | None = None
+    policy_ttl: float = 300.0
+    plain_results: bool = False
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    seed: int | None = None
+    work_dir: Path | None = None
+    utc_offset_hours: float = 0.0
+    retry_after: float = 1.0
+    pending_share: float = 0.3
+    max_file_size_mb: int = 100
+    result_ttl: float = 86400.0
+    task_ttl: float = 86400.0

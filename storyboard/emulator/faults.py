@@ -1,0 +1,187 @@
+"""Fault options into a fault plan: which request gets which failure, by script or by chance.
+
+A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
+
+    endpoints  submit query cancel list policy upload download   (HTTP requests)
+               task                                              (the outcome of an accepted submit)
+    HTTP kinds 429[=RETRY_AFTER]  500 502 503 504  drop  reset  slow[=SECONDS]  ok
+    submit     moderation (400 DataInspectionFailed, not accepted)
+               lost[=SECONDS] (accepted and counted, then its answer dropped, or sent SECONDS late;
+                              a refused submit gets its error answer as usual)
+    task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)
+               unknown (the task vanishes: UNKNOWN)  stuck (RUNNING forever)  ok
+
+A *rate* rule is ``ENDPOINT:KIND[=ARG]:PROBABILITY`` (``submit:429:0.2``): each matching request
+draws from a seeded generator, so a run is reproducible. A *script* is a comma-separated queue
+(``query:500,query:drop,download:500*2``): the next matching requests take its faults in order
+before any rate is drawn; ``ok`` lets one request through, ``*N`` repeats an entry.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+HTTP_ENDPOINTS = ("submit", "query", "cancel", "list", "policy", "upload", "download")
+ENDPOINTS = (*HTTP_ENDPOINTS, "task")
+ERROR_KINDS = ("429", "500", "502", "503", "504")
+HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
+SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost")
+TASK_KINDS = ("failed", "moderation", "unknown", "stuck", "ok")
+ARG_KINDS = ("429", "slow", "lost")  # kinds that take a number (seconds)
+DEFAULT_SLOW = 5.0
+
+
+class FaultSyntaxError(ValueError):
+    """A fault option that cannot be read; the message quotes it and says what is allowed."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    endpoint: str
+    kind: str
+    arg: float | None = None
+
+    def __str__(self) -> str:
+        arg = "" if self.arg is None else f"={self.arg:g}"
+        return f"{self.endpoint}:{self.kind}{arg}"
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    fault: Fault
+    rate: float
+
+    def __str__(self) -> str:
+        return f"{self.fault}:{self.rate:g}"
+
+
+def kinds_for(endpoint: str) -> tuple[str, ...]:
+    if endpoint == "task":
+        return TASK_KINDS
+    return SUBMIT_KINDS if endpoint == "submit" else HTTP_KINDS
+
+
+def _number(text: str, what: str, source: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise FaultSyntaxError(f"{source!r}: {what} {text!r} is not a number") from None
+    if value < 0:
+        raise FaultSyntaxError(f"{source!r}: {what} must not be negative")
+    return value
+
+
+def parse_fault(text: str) -> Fault:
+    """``ENDPOINT:KIND[=ARG]`` into a Fault."""
+    source = text.strip()
+    endpoint, sep, kind = source.partition(":")
+    if not sep or not kind:
+        raise FaultSyntaxError(f"{source!r}: expected ENDPOINT:KIND, e.g. submit:429")
+    if endpoint not in ENDPOINTS:
+        raise FaultSyntaxError(f"{source!r}: unknown endpoint {endpoint!r} "
+                               f"(one of {', '.join(ENDPOINTS)})")
+    kind, eq, raw_arg = kind.partition("=")
+    if kind not in kinds_for(endpoint):
+        raise FaultSyntaxError(f"{source!r}: {kind!r} is not a fault of {endpoint} "
+                               f"(one of {', '.join(kinds_for(endpoint))})")
+    if eq and kind not in ARG_KINDS:
+        raise FaultSyntaxError(f"{source!r}: {kind} takes no argument")
+    arg = _number(raw_arg, "argument", source) if eq else None
+    return Fault(endpoint, kind, arg)
+
+
+def parse_rate(text: str) -> FaultRule:
+    """``ENDPOINT:KIND[=ARG]:PROBABILITY`` into a FaultRule."""
+    source = text.strip()
+    head, sep, raw_rate = source.rpartition(":")
+    if not sep or ":" not in head:
+        raise FaultSyntaxError(f"{source!r}: expected ENDPOINT:KIND:PROBABILITY, "
+                               "e.g. submit:429:0.2")
+    rate = _number(raw_rate, "probability", source)
+    if rate > 1:
+        raise FaultSyntaxError(f"{source!r}: probability must be within 0..1")
+    return FaultRule(parse_fault(head), rate)
+
+
+def parse_script(text: str) -> list[Fault]:
+    """``query:500,query:drop,download:500*2`` into a list of faults, in order."""
+    faults: list[Fault] = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        entry, star, count = entry.partition("*")
+        times = int(_number(count, "repeat count", entry)) if star else 1
+        faults.extend([parse_fault(entry)] * times)
+    return faults
+
+
+class FaultPlan:
+    """Rates and scripted queues of faults per endpoint. Safe to change from any thread."""
+
+    def __init__(self, rates: Iterable[FaultRule] = (), script: Iterable[Fault] = (),
+                 *, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self._rates: list[FaultRule] = list(rates)
+        self._queues: dict[str, deque[Fault]] = {}
+        self.script(*script)
+
+    def reseed(self, seed: int) -> None:
+        with self._lock:
+            self._rng = random.Random(seed)
+
+    def script(self, *faults: Fault | str) -> None:
+        """Queue faults for the next matching requests (strings are parsed as scripts)."""
+        parsed: list[Fault] = []
+        for fault in faults:
+            parsed.extend(parse_script(fault) if isinstance(fault, str) else [fault])
+        with self._lock:
+            for fault in parsed:
+                self._queues.setdefault(fault.endpoint, deque()).append(fault)
+
+    def add_rate(self, *rules: FaultRule | str) -> None:
+        parsed = [parse_rate(r) if isinstance(r, str) else r for r in rules]
+        with self._lock:
+            self._rates.extend(parsed)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rates.clear()
+            self._queues.clear()
+
+    def take(self, endpoint: str) -> Fault | None:
+        """The fault for this request of ``endpoint``, or None to answer normally."""
+        with self._lock:
+            queue = self._queues.get(endpoint)
+            if queue:
+                fault = queue.popleft()
+                return None if fault.kind == "ok" else fault
+            for rule in self._rates:
+                # Draw for every matching rule, hit or miss, so one seed gives one sequence.
+                if rule.fault.endpoint == endpoint and self._rng.random() < rule.rate:
+                    return None if rule.fault.kind == "ok" else rule.fault
+        return None
+
+    def describe(self) -> dict[str, object]:
+        """Pending faults: ``{"script": {"query": ["query:500"]}, "rates": ["submit:429:0.2"]}``."""
+        with self._lock:
+            return {"script": {ep: [str(f) for f in q] for ep, q in self._queues.items() if q},
+                    "rates": [str(r) for r in self._rates]}
+
+
+def parse_fault_options(rates: Sequence[str] = (), scripts: Sequence[str] = (),
+                        *, seed: int = 0) -> FaultPlan:
+    """What ``storyboard emulate --fault RULE --fault-script LIST --seed N`` map onto.
+
+    Each ``rates`` entry is one or more comma-separated ``ENDPOINT:KIND[=ARG]:PROBABILITY`` rules;
+    each ``scripts`` entry is a comma-separated queue (see the module docstring). Raises
+    FaultSyntaxError (a ValueError) with a message fit for the command line.
+    """
+    rules = [parse_rate(part) for text in rates for part in text.split(",") if part.strip()]
+    queued = [fault for text in scripts for fault in parse_script(text)]
+    return FaultPlan(rules, queued, seed=seed)
+

@@ -1,0 +1,117 @@
+"""Accepted submit bodies into result videos, rendered once per distinct request.
+
+Results are drawn by the ``local`` provider's ``render_body``, imported when the first task
+finishes. Rendering runs in a worker thread, never on the event loop, and is cached by a hash of
+what shapes the picture (size, duration, prompts, media content, plain mode): a bench of hundreds of
+identical tasks renders one file, and concurrent identical tasks wait on the same render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from storyboard import ffmpeg
+from storyboard.emulator.state import Stats
+from storyboard.emulator.validate import Submission
+
+
+class RenderFn(Protocol):
+    def __call__(self, body: dict[str, Any], out: Path, *,
+                 media: Mapping[str, Path] | None = None, plain: bool = False) -> None: ...
+
+
+@dataclass(frozen=True)
+class Rendered:
+    path: Path
+    width: int
+    height: int
+    seconds: float
+
+
+def local_render_body() -> RenderFn:
+    """The local provider's renderer, imported late: only finishing tasks need it."""
+    from storyboard.providers.local import render_body
+
+    return render_body
+
+
+def normalized_body(body: Mapping[str, Any], sub: Submission) -> dict[str, Any]:
+    """The body with the service's defaults written in, so the renderer never guesses them."""
+    params = dict(body.get("parameters") or {})
+    params.update(resolution=sub.resolution, ratio=sub.ratio, duration=sub.duration)
+    return {**body, "model": sub.model, "parameters": params}
+
+
+def render_key(body: Mapping[str, Any], sub: Submission, digests: Mapping[str, str],
+               plain: bool) -> str:
+    """What the picture depends on, hashed: uploaded files count by content, not by URL."""
+    def ident(url: str | None) -> str:
+        return digests.get(url, url) if url else ""
+
+    negative = body.get("input", {}).get("negative_prompt")
+    media = [[m["type"], ident(m["url"]), ident(m.get("reference_voice"))] for m in sub.media]
+    doc = {"size": [sub.resolution, sub.ratio], "duration": sub.duration, "prompt": sub.prompt,
+           "negative": negative, "media": media, "plain": plain}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+class Renderer:
+    """Renders results into ``out_dir``, one worker thread per distinct request."""
+
+    def __init__(self, out_dir: Path, stats: Stats, *, plain: bool,
+                 render: RenderFn | None = None) -> None:
+        self.out_dir = out_dir
+        self.stats = stats
+        self.plain = plain
+        self._render = render
+        self._jobs: dict[str, asyncio.Future[Rendered]] = {}
+        self._seconds: dict[Path, float] = {}
+
+    def _function(self) -> RenderFn:
+        if self._render is None:
+            self._render = local_render_body()
+        return self._render
+
+    def _render_sync(self, key: str, body: dict[str, Any], media: dict[str, Path]) -> Rendered:
+        out = self.out_dir / f"{key}.mp4"
+        if not out.exists():
+            render = self._function()
+            with ffmpeg.atomic_output(out) as tmp:
+                render(body, tmp, media=media, plain=self.plain)
+        info = ffmpeg.probe(out)
+        video = info.video
+        return Rendered(out, video.width if video else 0, video.height if video else 0,
+                        info.duration or 0.0)
+
+    async def render(self, body: Mapping[str, Any], sub: Submission,
+                     media: Mapping[str, Path], digests: Mapping[str, str]) -> Rendered:
+        key = render_key(body, sub, digests, self.plain)
+        job = self._jobs.get(key)
+        if job is None:
+            self.stats.renders += 1
+            job = asyncio.ensure_future(asyncio.to_thread(
+                self._render_sync, key, normalized_body(body, sub), dict(media)))
+            self._jobs[key] = job
+        else:
+            self.stats.render_hits += 1
+        try:
+            # shield: a task cancelled while waiting must not cancel the render others share.
+            return await asyncio.shield(job)
+        except Exception:
+            if self._jobs.get(key) is job:
+                del self._jobs[key]  # a failed render is retried by the next task, not cached
+            raise
+
+    async def seconds(self, path: Path) -> float:
+        """A reference video's length (probed once per file, in a worker thread)."""
+        if path not in self._seconds:
+            info = await asyncio.to_thread(ffmpeg.probe, path)
+            self._seconds[path] = info.duration or 0.0
+        return self._seconds[path]
+

@@ -1,0 +1,250 @@
+"""Accepted submissions into living tasks: the emulated service behind the HTTP routes.
+
+A task waits PENDING, runs, then renders its result and turns SUCCEEDED (or FAILED, UNKNOWN, stuck
+RUNNING, as a ``task:`` fault says). Each task is an asyncio task on the server's loop; the picture
+is drawn in a worker thread. Answers are built here in the service's own shapes (spec section 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import math
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from storyboard.emulator.config import EmulatorConfig
+from storyboard.emulator.faults import FaultPlan
+from storyboard.emulator.render import Renderer, RenderFn
+from storyboard.emulator.state import (
+    Clock,
+    Stats,
+    Task,
+    TaskTable,
+    body_hash,
+    new_id,
+    prompt_hash,
+    stats_snapshot,
+)
+from storyboard.emulator.uploads import UploadStore
+from storyboard.emulator.validate import MODELS, ApiError, Submission, invalid, validate_submit
+from storyboard.providers.base import NATIVE_SIZES
+
+INPUT_VIDEO_CAP = 5
+LIST_WINDOW = 86400
+MAX_PAGE_SIZE = 100
+FAILURES = {
+    "failed": ("InternalError", "An internal error has occured, please try again later."),
+    "moderation": ("DataInspectionFailed",
+                   "Output data may contain inappropriate content."),
+}
+
+
+class Service:
+    """Tasks, uploads, counters and the clock of one emulator instance."""
+
+    def __init__(self, config: EmulatorConfig, *, render: RenderFn | None = None) -> None:
+        self.config = config
+        self.faults: FaultPlan = config.faults
+        if config.seed is not None:
+            self.faults.reseed(config.seed)
+        self.clock = Clock(config.utc_offset_hours)
+        self.stats = Stats()
+        self.table = TaskTable(self.clock, config.task_ttl)
+        self._own_dir = config.work_dir is None
+        self.work_dir = Path(tempfile.mkdtemp(prefix="storyboard-emulator-")) \
+            if config.work_dir is None else config.work_dir
+        self.uploads = UploadStore(self.work_dir / "uploads", self.clock,
+                                   max_file_size_mb=config.max_file_size_mb)
+        self.renderer = Renderer(self.work_dir / "results", self.stats,
+                                 plain=config.plain_results, render=render)
+        self._url_secret = secrets.token_bytes(16)
+        self._running: set[asyncio.Task[None]] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # --- lifecycle of the whole service ---------------------------------------------------
+
+    def started(self) -> None:
+        self.loop = asyncio.get_running_loop()
+
+    async def stopped(self) -> None:
+        for job in list(self._running):
+            job.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        if self._own_dir:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def snapshot(self) -> dict[str, Any]:
+        return stats_snapshot(self.stats, self.table)
+
+    # --- submit ----------------------------------------------------------------------------
+
+    def known_upload(self, url: str) -> bool:
+        stored = self.uploads.lookup(url)
+        return stored is not None and stored.model in MODELS
+
+    def submit(self, body: object, *, oss_resolve: bool, request_id: str) -> Task:
+        """Validate, create and start a task; count it as a paid submission."""
+        sub = validate_submit(body, oss_resolve=oss_resolve, known_upload=self.known_upload)
+        assert isinstance(body, dict)  # validate_submit refuses anything else
+        fault = self.faults.take("task")
+        if fault is not None:
+            self.stats.faults[str(fault)] += 1
+        task = Task(new_id(), request_id, body, sub, self.clock.now(),
+                    fault=fault.kind if fault else None)
+        self.table.add(task)
+        self.stats.submissions[body_hash(body)] += 1
+        self.stats.prompts[prompt_hash(sub.prompt)] += 1
+        job = asyncio.get_running_loop().create_task(self._run(task))
+        self._running.add(job)
+        job.add_done_callback(self._running.discard)
+        return task
+
+    async def _run(self, task: Task) -> None:
+        latency = max(self.config.latency, 0.0)
+        await asyncio.sleep(latency * self.config.pending_share)
+        if task.status != "PENDING":  # canceled meanwhile
+            return
+        task.status, task.scheduled = "RUNNING", self.clock.now()
+        if task.fault == "stuck":
+            return
+        await asyncio.sleep(latency * (1 - self.config.pending_share))
+        if task.fault in FAILURES:
+            self._finish(task, "FAILED", *FAILURES[task.fault])
+        elif task.fault == "unknown":
+            self._finish(task, "UNKNOWN")
+        else:
+            await self._produce(task)
+
+    async def _produce(self, task: Task) -> None:
+        sub = task.submission
+        media: dict[str, Path] = {}
+        digests: dict[str, str] = {}
+        for url in sub.oss_urls:
+            stored = self.uploads.lookup(url)
+            if stored is not None:
+                media[url], digests[url] = stored.path, stored.sha256
+        try:
+            rendered = await self.renderer.render(task.body, sub, media, digests)
+            inputs = await self._input_video_seconds(sub, media)
+        except Exception as exc:  # any render failure is the service's internal error
+            self._finish(task, "FAILED", "InternalError", f"rendering failed: {exc}"[:500])
+            return
+        task.video = rendered.path
+        task.usage = self._usage(sub, rendered.width, rendered.height, inputs)
+        self._finish(task, "SUCCEEDED")
+
+    def _finish(self, task: Task, status: str, code: str = "", message: str = "") -> None:
+        task.status, task.code, task.message = status, code, message
+        task.ended = self.clock.now()
+
+    async def _input_video_seconds(self, sub: Submission, media: dict[str, Path]) -> float:
+        total = 0.0
+        for item in sub.media:
+            if item["type"] != "reference_video":
+                continue
+            path = media.get(item["url"])
+            # Videos behind http(s) URLs are not fetched: count them at the cap.
+            total += await self.renderer.seconds(path) if path else INPUT_VIDEO_CAP
+        return total
+
+    def _usage(self, sub: Submission, width: int, height: int, inputs: float) -> dict[str, Any]:
+        ratio = next((r for (res, r), size in NATIVE_SIZES.items()
+                      if res == sub.resolution and size == (width, height)), sub.ratio)
+        input_seconds = min(round(inputs), INPUT_VIDEO_CAP)
+        return {"duration": input_seconds + sub.duration, "input_video_duration": input_seconds,
+                "output_video_duration": sub.duration, "video_count": 1,
+                "SR": int(sub.resolution.removesuffix("P")), "ratio": ratio}
+
+    # --- query, cancel, list ---------------------------------------------------------------
+
+    def _sign(self, task_id: str, expires: int) -> str:
+        return hmac.new(self._url_secret, f"{task_id}:{expires}".encode(),
+                        hashlib.sha256).hexdigest()[:32]
+
+    def video_url(self, task: Task, origin: str) -> str:
+        expires = int((task.ended or self.clock.now()) + self.config.result_ttl)
+        return (f"{origin}/results/{task.task_id}.mp4?Expires={expires}"
+                f"&OSSAccessKeyId=emulator&Signature={self._sign(task.task_id, expires)}")
+
+    def query(self, task_id: str, origin: str) -> dict[str, Any]:
+        task = self.table.get(task_id)
+        if task is None:
+            return {"task_id": task_id, "task_status": "UNKNOWN"}
+        output: dict[str, Any] = {
+            "task_id": task.task_id, "task_status": task.status,
+            "submit_time": self.clock.stamp(task.created),
+            "scheduled_time": self.clock.stamp(task.scheduled),
+            "end_time": self.clock.stamp(task.ended),
+            "orig_prompt": task.submission.prompt}
+        output = {k: v for k, v in output.items() if v is not None}
+        if task.status == "SUCCEEDED":
+            output["video_url"] = self.video_url(task, origin)
+        if task.status == "FAILED":
+            output.update(code=task.code, message=task.message)
+        return output
+
+    def cancel(self, task_id: str) -> None:
+        task = self.table.get(task_id)
+        if task is None:
+            raise ApiError(400, "UnsupportedOperation", f"Task {task_id} does not exist.")
+        if task.status != "PENDING":
+            raise ApiError(400, "UnsupportedOperation",
+                           f"Failed to cancel the task, which is not in PENDING status "
+                           f"(status: {task.status}).")
+        self._finish(task, "CANCELED")
+
+    def _window(self, query: dict[str, str]) -> tuple[float, float]:
+        now = math.floor(self.clock.now())
+        try:
+            end = self.clock.parse_compact(query["end_time"]) if query.get("end_time") else now
+            start = self.clock.parse_compact(query["start_time"]) if query.get("start_time") \
+                else end - LIST_WINDOW
+        except ValueError:
+            raise invalid("start_time and end_time must be YYYYMMDDhhmmss") from None
+        if end < start or end - start > LIST_WINDOW:
+            raise invalid("The time window must be at most 24 hours, start_time before end_time.")
+        return start, end
+
+    def _page(self, query: dict[str, str], name: str, default: int, top: int) -> int:
+        raw = query.get(name) or str(default)
+        if not raw.isdigit() or not 1 <= int(raw) <= top:
+            raise invalid(f"{name} must be an integer in 1..{top}")
+        return int(raw)
+
+    def listing(self, query: dict[str, str]) -> dict[str, Any]:
+        """The list answer without ``request_id``: data, total, total_page, page_no, page_size."""
+        start, end = self._window(query)
+        status = query.get("status") or None
+        if status is not None and status not in ("PENDING", "RUNNING", "SUCCEEDED", "FAILED",
+                                                 "CANCELED"):
+            raise invalid("status must be PENDING, RUNNING, SUCCEEDED, FAILED or CANCELED")
+        page_no = self._page(query, "page_no", 1, 10**6)
+        page_size = self._page(query, "page_size", 10, MAX_PAGE_SIZE)
+        tasks = self.table.listing(start, end, query.get("model_name") or None, status)
+        shown = tasks[(page_no - 1) * page_size: page_no * page_size]
+        return {"data": [self._listed(t) for t in shown], "total": len(tasks),
+                "total_page": math.ceil(len(tasks) / page_size), "page_no": page_no,
+                "page_size": page_size}
+
+    def _listed(self, task: Task) -> dict[str, Any]:
+        return {"task_id": task.task_id, "status": task.status, "model_name": task.submission.model,
+                "gmt_create": self.clock.stamp(task.created),
+                "start_time": self.clock.stamp(task.scheduled),
+                "end_time": self.clock.stamp(task.ended), "request_id": task.request_id}
+
+    # --- results ---------------------------------------------------------------------------
+
+    def result(self, task_id: str, expires: str, signature: str) -> Path | None:
+        """The result file a signed URL names, or None; PermissionError if unsigned or expired."""
+        if not expires.isdigit() or not hmac.compare_digest(
+                self._sign(task_id, int(expires)), signature):
+            raise PermissionError("The request signature we calculated does not match.")
+        if self.clock.now() > int(expires):
+            raise PermissionError("Request has expired.")
+        task = self.table.tasks.get(task_id)
+        return task.video if task is not None and task.status == "SUCCEEDED" else None

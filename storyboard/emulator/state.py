@@ -1,0 +1,145 @@
+"""Requests into remembered facts: tasks, counters and the emulator's clock.
+
+Everything here is touched only from the server's event loop; other threads read it through
+``EmulatorServer``, which hops onto the loop first. The clock is wall time plus an offset that tests
+can advance (``POST /_emulator/clock``) to expire policies, result URLs and 24-hour-old tasks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from storyboard.emulator.faults import HTTP_ENDPOINTS
+from storyboard.emulator.validate import Submission
+
+STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN")
+FINISHED = ("SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def body_hash(body: object) -> str:
+    """sha256 of a body's canonical JSON (sorted keys): the key of ``submissions.by_body``."""
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def prompt_hash(prompt: str) -> str:
+    """sha256 of a prompt: the key of ``submissions.by_prompt``."""
+    return hashlib.sha256(prompt.encode()).hexdigest()
+
+
+class Clock:
+    """Wall time plus an adjustable offset; prints and parses the API's time formats."""
+
+    def __init__(self, utc_offset_hours: float = 0.0) -> None:
+        self.offset = 0.0
+        self.zone = timedelta(hours=utc_offset_hours)
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def stamp(self, when: float | None) -> str | None:
+        """``YYYY-MM-DD hh:mm:ss.fff`` in the API's zone (None stays None)."""
+        if when is None:
+            return None
+        local = datetime.fromtimestamp(when, UTC) + self.zone
+        return local.strftime("%Y-%m-%d %H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+
+    def parse_compact(self, text: str) -> float:
+        """``YYYYMMDDhhmmss`` in the API's zone into a UNIX time; ValueError if malformed."""
+        if len(text) != 14 or not text.isdigit():
+            raise ValueError(text)
+        local = datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        return (local - self.zone).timestamp()
+
+
+@dataclass
+class Task:
+    task_id: str
+    request_id: str
+    body: dict[str, Any]
+    submission: Submission
+    created: float
+    fault: str | None = None
+    status: str = "PENDING"
+    scheduled: float | None = None
+    ended: float | None = None
+    code: str = ""
+    message: str = ""
+    usage: dict[str, Any] | None = None
+    video: Any = None  # Path of the rendered result, once SUCCEEDED
+
+
+@dataclass
+class Stats:
+    submissions: Counter[str] = field(default_factory=Counter)  # by body hash
+    prompts: Counter[str] = field(default_factory=Counter)  # by prompt hash
+    requests: Counter[str] = field(default_factory=Counter)  # by endpoint
+    faults: Counter[str] = field(default_factory=Counter)  # by "endpoint:kind"
+    renders: int = 0
+    render_hits: int = 0
+    uploads: int = 0
+
+
+class TaskTable:
+    """The tasks the emulator accepted, with their lifecycle facts."""
+
+    def __init__(self, clock: Clock, task_ttl: float) -> None:
+        self.clock = clock
+        self.task_ttl = task_ttl
+        self.tasks: dict[str, Task] = {}
+
+    def add(self, task: Task) -> None:
+        self.tasks[task.task_id] = task
+
+    def get(self, task_id: str) -> Task | None:
+        """A task still known to the service: not vanished and younger than its lifetime."""
+        task = self.tasks.get(task_id)
+        if task is None or task.status == "UNKNOWN":
+            return None
+        if self.clock.now() - task.created > self.task_ttl:
+            return None
+        return task
+
+    def listing(self, start: float, end: float, model: str | None,
+                status: str | None) -> list[Task]:
+        """Known tasks created in ``[start, end]`` (whole seconds), newest first."""
+        found = [t for t in self.tasks.values()
+                 if self.get(t.task_id) is not None and start <= math.floor(t.created) <= end
+                 and (model is None or t.submission.model == model)
+                 and (status is None or t.status == status)]
+        return sorted(found, key=lambda t: t.created, reverse=True)
+
+    def by_status(self) -> dict[str, int]:
+        counts = Counter(t.status if self.get(t.task_id) else "UNKNOWN"
+                         for t in self.tasks.values())
+        return {status: counts.get(status, 0) for status in STATUSES}
+
+
+def stats_snapshot(stats: Stats, table: TaskTable) -> dict[str, Any]:
+    """The ``GET /_emulator/stats`` answer (see the package docstring for its shape)."""
+    return {
+        "submissions": {"total": sum(stats.submissions.values()),
+                        "by_body": dict(stats.submissions),
+                        "by_prompt": dict(stats.prompts),
+                        "duplicates": sum(1 for n in stats.submissions.values() if n > 1)},
+        "requests": {name: stats.requests.get(name, 0) for name in HTTP_ENDPOINTS},
+        "faults": dict(stats.faults),
+        "tasks": table.by_status(),
+        "renders": {"rendered": stats.renders, "cached": stats.render_hits},
+        "uploads": stats.uploads,
+    }

@@ -1,0 +1,158 @@
+"""Fault plans into ASGI behaviour: error answers, delays, lost answers and dropped connections.
+
+Runs outermost, before Starlette wraps ``send``, so it holds the server's own ``send`` callable.
+A dropped connection must reach the client as a connection error with no HTTP answer at all, which
+ASGI cannot express; under uvicorn ``send`` is a bound method of the request cycle, whose
+``transport`` we close (``drop``: FIN) or abort with SO_LINGER 0 (``reset``: RST). Under another
+server the fallback is a response cut short, which clients also see as a broken connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import struct
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from storyboard.emulator.faults import DEFAULT_SLOW, ERROR_KINDS, Fault
+from storyboard.emulator.state import new_id
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+API = "/api/v1"
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(rf"^{API}/services/aigc/video-generation/video-synthesis/?$"), "submit"),
+    ("GET", re.compile(rf"^{API}/tasks/?$"), "list"),
+    ("POST", re.compile(rf"^{API}/tasks/[^/]+/cancel/?$"), "cancel"),
+    ("GET", re.compile(rf"^{API}/tasks/[^/]+/?$"), "query"),
+    ("GET", re.compile(rf"^{API}/uploads/?$"), "policy"),
+    ("POST", re.compile(r"^/oss/?$"), "upload"),
+    ("GET", re.compile(r"^/results/[^/]+$"), "download"),
+]
+ERRORS = {
+    "429": ("Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),
+    "500": ("InternalError", "An internal error has occured, please try again later."),
+    "502": ("BadGateway", "Bad gateway."),
+    "503": ("ServiceUnavailable", "The service is temporarily unavailable."),
+    "504": ("GatewayTimeout", "The gateway timed out."),
+    "moderation": ("DataInspectionFailed", "Input data may contain inappropriate content."),
+}
+OSS_ENDPOINTS = ("upload", "download")  # answered by "OSS": XML error bodies
+
+
+def endpoint_of(method: str, path: str) -> str | None:
+    """Which counted endpoint a request is, or None (admin and unknown paths)."""
+    return next((name for verb, pattern, name in _ROUTES
+                 if verb == method and pattern.match(path)), None)
+
+
+async def drain(receive: Receive) -> None:
+    """Read the request body to its end, so a drop happens after the server 'got' the request."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
+async def drop_connection(send: Send, *, reset: bool = False) -> None:
+    """Close the TCP connection with no HTTP answer (see the module docstring)."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if not isinstance(transport, asyncio.Transport):
+        await _cut_short(send)
+        return
+    sock = transport.get_extra_info("socket")
+    if reset and sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    if reset:
+        transport.abort()
+    else:
+        transport.close()
+    # Tell uvicorn the peer is gone, so it neither writes a 500 nor logs a missing response.
+    cycle.disconnected = True  # type: ignore[union-attr]
+
+
+async def _cut_short(send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"1000")]})
+    await send({"type": "http.response.body", "body": b"{", "more_body": True})
+    raise ConnectionAbortedError("emulated drop")  # the server then closes the connection
+
+
+def error_answer(endpoint: str, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> tuple[int, list[tuple[bytes, bytes]],
+                                                                 bytes]:
+    if endpoint in OSS_ENDPOINTS:
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+                f"<Message>{message}</Message><RequestId>{new_id()}</RequestId></Error>\n")
+        kind = b"application/xml"
+        data = body.encode()
+    else:
+        data = json.dumps({"request_id": new_id(), "code": code, "message": message}).encode()
+        kind = b"application/json"
+    raw = [(b"content-type", kind), (b"content-length", str(len(data)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    return status, raw, data
+
+
+async def send_answer(send: Send, answer: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:
+    status, headers, body = answer
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class FaultWire:
+    """Applies one fault to one request; ``app`` answers whatever is not replaced."""
+
+    def __init__(self, app: ASGIApp, retry_after: float) -> None:
+        self.app = app
+        self.retry_after = retry_after
+
+    async def apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = fault.kind
+        if kind == "slow":
+            await asyncio.sleep(DEFAULT_SLOW if fault.arg is None else fault.arg)
+            await self.app(scope, receive, send)
+        elif kind in ("drop", "reset"):
+            await drain(receive)
+            await drop_connection(send, reset=kind == "reset")
+        elif kind == "lost":
+            await self._lost(fault, scope, receive, send)
+        elif kind in ERROR_KINDS or kind == "moderation":
+            await drain(receive)
+            await send_answer(send, self._error(fault))
+        else:  # pragma: no cover - parse_fault admits no other kinds here
+            await self.app(scope, receive, send)
+
+    def _error(self, fault: Fault) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        code, message = ERRORS[fault.kind]
+        status = 400 if fault.kind == "moderation" else int(fault.kind)
+        headers = {}
+        if fault.kind == "429":
+            wait = self.retry_after if fault.arg is None else fault.arg
+            headers["Retry-After"] = f"{wait:g}"
+        return error_answer(fault.endpoint, status, code, message, headers)
+
+    async def _lost(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        """Let the app accept the submit, then drop its answer (or send it too late)."""
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        accepted = bool(held) and held[0].get("status") == 200
+        if accepted and fault.arg is None:
+            await drop_connection(send)
+            return
+        if accepted and fault.arg is not None:
+            await asyncio.sleep(fault.arg)  # the client has likely given up by now
+        for message in held:
+            await send(message)
