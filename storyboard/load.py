@@ -61,8 +61,9 @@ class Document:
     file: Path
     data: Any
     lines: list[str]
-    spans: dict[PathKey, Span] = field(default_factory=dict)
-    key_spans: dict[PathKey, Span] = field(default_factory=dict)
+    # (line, col) pairs, made into Spans only when asked: most values are never reported on
+    spans: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_spans: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     quoted: dict[PathKey, bool] = field(default_factory=dict)  # single-line quoted strings
 
     @functools.cached_property
@@ -74,12 +75,11 @@ class Document:
         table = self.key_spans if key else self.spans
         probe = tuple(path)
         while probe:
-            if probe in table:
-                return table[probe]
-            if probe in self.spans:
-                return self.spans[probe]
+            found = table.get(probe) or self.spans.get(probe)
+            if found:
+                return Span(self.name, *found)
             probe = probe[:-1]
-        return self.spans.get((), Span(self.name, 1, 1))
+        return Span(self.name, *self.spans.get((), (1, 1)))
 
     def text_span(self, path: PathKey, offset: int) -> Span:
         """The span of character ``offset`` inside the string at ``path`` (one-line scalars)."""
@@ -121,12 +121,13 @@ class _Converter:
         self.visited = 0
         self.problems: list[Diagnostic] = []
 
-    def span_of(self, node: yaml.Node) -> Span:
+    @staticmethod
+    def position(node: yaml.Node) -> tuple[int, int]:
         mark = node.start_mark
-        return Span(self.doc.name, mark.line + 1, mark.column + 1)
+        return mark.line + 1, mark.column + 1
 
     def problem(self, node: yaml.Node, message: str) -> None:
-        span = self.span_of(node)
+        span = Span(self.doc.name, *self.position(node))
         self.problems.append(Diagnostic(span, message, "error", self.doc.line_text(span.line)))
 
     def convert(self, node: yaml.Node, path: PathKey) -> Any:
@@ -135,7 +136,7 @@ class _Converter:
             self.problem(node, f"this document expands to more than {MAX_NODES} values "
                                "(an alias bomb?); expected a plain storyboard")
             raise LoadError(self.problems)
-        self.doc.spans[path] = self.span_of(node)
+        self.doc.spans[path] = self.position(node)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in COLLECTIONS:
             self.problem(node, f"unsupported YAML tag {node.tag!r}; expected plain YAML values "
                                "(no language-specific tags)")
@@ -172,11 +173,11 @@ class _Converter:
                 continue
             key = str(key_node.value)
             if key in result:
-                first = self.doc.key_spans[(*path, key)]
+                first_line = self.doc.key_spans[(*path, key)][0]
                 self.problem(key_node, f"duplicate key {key!r} (first defined at line "
-                                       f"{first.line}); expected each key once")
+                                       f"{first_line}); expected each key once")
                 continue
-            self.doc.key_spans[(*path, key)] = self.span_of(key_node)
+            self.doc.key_spans[(*path, key)] = self.position(key_node)
             result[key] = self.convert(value_node, (*path, key))
         return result
 
@@ -218,7 +219,7 @@ def parse(text: str, file: Path) -> tuple[Document, list[Diagnostic]]:
     except yaml.YAMLError as exc:
         return doc, [_yaml_problem(doc, exc)]
     if root is None:
-        doc.spans[()] = Span(doc.name, 1, 1)
+        doc.spans[()] = (1, 1)
         return doc, []
     converter = _Converter(doc)
     try:

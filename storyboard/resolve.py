@@ -185,12 +185,20 @@ class Resolver:
                 settings[key] = self.series[key]
         self._episode_media(source.doc, source.path, settings)
         shots: list[ResolvedShot] = []
+        ids: set[str] = set()
         for index, raw in enumerate(data["shots"]):
-            if isinstance(raw, dict):
-                shot = self._shot(source.doc, (*source.path, "shots", index), raw, episode_id,
-                                  defaults, shots)
-                if shot is not None:
-                    shots.append(shot)
+            if not isinstance(raw, dict):
+                continue
+            path = (*source.path, "shots", index)
+            shot_id = str(raw.get("id") or f"shot{index + 1:02d}")
+            if shot_id in ids:
+                self.error(source.doc, (*path, "id"),
+                           f"duplicate shot id {shot_id!r} in episode {episode_id!r}")
+                continue
+            ids.add(shot_id)
+            shot = self._shot(source.doc, path, raw, shot_id, episode_id, defaults, shots)
+            if shot is not None:
+                shots.append(shot)
         return ResolvedEpisode(episode_id, str(data.get("title", episode_id)), source.doc,
                                source.path, shots, settings)
 
@@ -210,12 +218,9 @@ class Resolver:
 
     # --- shots ---------------------------------------------------------------------------------
 
-    def _shot(self, doc: Document, path: PathKey, raw: dict[str, Any], episode: str,
-              defaults: dict[str, Any], earlier: list[ResolvedShot]) -> ResolvedShot | None:
-        shot_id = str(raw.get("id") or f"shot{path[-1] + 1:02d}")  # type: ignore[operator]
-        if any(s.id == shot_id for s in earlier):
-            self.error(doc, (*path, "id"), f"duplicate shot id {shot_id!r} in episode {episode!r}")
-            return None
+    def _shot(self, doc: Document, path: PathKey, raw: dict[str, Any], shot_id: str,
+              episode: str, defaults: dict[str, Any], earlier: list[ResolvedShot]
+              ) -> ResolvedShot | None:
         params = {**defaults, **{k: raw[k] for k in PARAMS if k in raw}}
         if not _params_well_typed(params):
             return None  # the schema check has already said what is wrong with them
