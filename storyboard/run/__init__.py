@@ -1,0 +1,57 @@
+"""Compiled shots into rendered, cached, journaled videos: plan, render, status, cancel.
+
+``plan`` is free and offline; ``render`` is the only stage that talks to a provider. See
+``runner`` for the crash-safety rules, ``journal`` for the task journal, ``cache`` for the output
+cache and ``lockfile`` for ``storyboard.lock``.
+"""
+
+from .cache import CacheEntry, OutputCache
+from .journal import Attempt, Journal, read_status
+from .lockfile import LockFile, lock_path, read_lock
+from .plan import (
+    Change,
+    Plan,
+    ShotPlan,
+    apply_price_overrides,
+    check_consent,
+    estimate,
+    plan,
+    plan_for,
+)
+from .runner import (
+    CancelOutcome,
+    RunOptions,
+    RunResult,
+    ShotEvent,
+    ShotResult,
+    cancel_pending,
+    render,
+    status,
+)
+
+__all__ = [
+    "Attempt",
+    "CacheEntry",
+    "CancelOutcome",
+    "Change",
+    "Journal",
+    "LockFile",
+    "OutputCache",
+    "Plan",
+    "RunOptions",
+    "RunResult",
+    "ShotEvent",
+    "ShotPlan",
+    "ShotResult",
+    "apply_price_overrides",
+    "cancel_pending",
+    "check_consent",
+    "estimate",
+    "lock_path",
+    "plan",
+    "plan_for",
+    "read_lock",
+    "read_status",
+    "render",
+    "status",
+]

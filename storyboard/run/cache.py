@@ -1,0 +1,139 @@
+"""Rendered videos into a content-addressed cache: ``.storyboard/cache/<cache_key>/<hash>.mp4``.
+
+A shot whose hash is in the cache is never submitted, and old hashes stay, so reverting an edit
+costs nothing. Each video has a JSON sidecar (its sha256, the provider, the task id, the seed, the
+billed seconds, the cost). The sidecar is written first and the video renamed into place last, so
+the presence of ``<hash>.mp4`` is the single fact that means "rendered": a run killed at any instant
+leaves either no video (the journal still holds the task id, so the next run downloads again) or a
+complete one (the next run sees a cache hit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+CACHE_DIR = Path(".storyboard") / "cache"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """What the sidecar says about a cached video."""
+
+    hash: str
+    sha256: str
+    provider: str
+    task_id: str
+    seed: int | None
+    billed_seconds: float
+    cost: float
+    currency: str
+    created_at: float = 0.0
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":  # directories cannot be opened for fsync elsewhere
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(target: Path, data: bytes, *, sync_dir: bool = True) -> None:
+    """Write ``data`` to ``target`` through a fsynced temporary file and a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    if sync_dir:
+        _fsync_dir(target.parent)
+
+
+class OutputCache:
+    """The cache of one provider flavour (its ``cache_key``) in one series folder."""
+
+    def __init__(self, series_dir: Path, cache_key: str) -> None:
+        self.cache_key = cache_key
+        self.dir = series_dir / CACHE_DIR / (_UNSAFE.sub("_", cache_key) or "default")
+
+    def path(self, shot_hash: str) -> Path:
+        return self.dir / f"{shot_hash}.mp4"
+
+    def sidecar(self, shot_hash: str) -> Path:
+        return self.dir / f"{shot_hash}.json"
+
+    def has(self, shot_hash: str) -> bool:
+        return self.path(shot_hash).is_file()
+
+    def hashes(self) -> set[str]:
+        """Every cached hash, from one directory listing (the planner's fast path)."""
+        try:
+            with os.scandir(self.dir) as entries:
+                return {e.name[:-4] for e in entries if e.name.endswith(".mp4")
+                        and not e.name.startswith(".")}
+        except FileNotFoundError:
+            return set()
+
+    def get(self, shot_hash: str) -> CacheEntry | None:
+        """The sidecar of a cached video; rebuilt from the video when the sidecar is missing."""
+        video = self.path(shot_hash)
+        if not video.is_file():
+            return None
+        try:
+            data: dict[str, Any] = json.loads(self.sidecar(shot_hash).read_text("utf-8"))
+            entry = CacheEntry(**{k: data[k] for k in CacheEntry.__dataclass_fields__ if k in data})
+        except (OSError, ValueError, TypeError):
+            entry = None
+        if entry is None or entry.hash != shot_hash:
+            entry = CacheEntry(shot_hash, sha256_file(video), "", "", None, 0.0, 0.0, "")
+        return entry
+
+    def temp_path(self, shot_hash: str) -> Path:
+        """A fresh temporary file beside the cache (same filesystem: the final move is atomic)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{shot_hash[:16]}.", suffix=".part.mp4", dir=self.dir)
+        os.close(fd)
+        return Path(name)
+
+    def put(self, entry: CacheEntry, downloaded: Path) -> Path:
+        """Move a verified download into the cache: sidecar first, the video last."""
+        target = self.path(entry.hash)
+        with downloaded.open("rb") as handle:
+            os.fsync(handle.fileno())
+        write_atomic(self.sidecar(entry.hash),
+                     json.dumps(asdict(entry), sort_keys=True, indent=2).encode() + b"\n",
+                     sync_dir=False)  # the directory is synced once, after both renames
+        os.replace(downloaded, target)
+        _fsync_dir(self.dir)
+        return target
+
+    def clean_temporaries(self) -> int:
+        """Remove partial downloads left by a killed run; return how many."""
+        removed = 0
+        for leftover in self.dir.glob(".*.part.mp4") if self.dir.is_dir() else ():
+            leftover.unlink(missing_ok=True)
+            removed += 1
+        return removed

@@ -1,0 +1,300 @@
+"""Task attempts into a durable journal: one SQLite row per attempt to render a shot.
+
+Money lives here. The order of writes is what makes a killed run safe to start again:
+
+1. ``begin`` writes and commits an ``intent`` row BEFORE the submit request is sent;
+2. ``set_task`` stores the task id the moment the submit answer arrives, before any poll;
+3. every status change, the output, the usage and the cost follow.
+
+A row in ``intent`` with no task id means "a submit may or may not have reached the provider": the
+runner reconciles it with ``provider.find`` before it ever submits again. A row with a task id that
+is not finished is resumed by polling. The two writes that guard money (the intent, the task id)
+are committed with ``synchronous=FULL``: they survive a power cut, not only a killed process. The
+others use ``NORMAL``, which WAL keeps safe against a killed process; losing one to a power cut
+only rolls a row back to a state the next run repairs (a ``done`` whose video is in the cache is
+settled from the cache; a ``failed`` task is polled again and fails again, for free). No secret is
+ever stored: provider messages are scrubbed of URL query strings (signed download links) and
+bearer tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from storyboard.errors import JournalError
+from storyboard.request import CompiledShot
+
+AttemptState = Literal[
+    "intent", "submitted", "running", "downloading", "done", "failed", "canceled", "lost"]
+UNFINISHED: tuple[AttemptState, ...] = ("intent", "submitted", "running", "downloading")
+FINISHED: tuple[AttemptState, ...] = ("done", "failed", "canceled", "lost")
+
+SCHEMA_VERSION = 1
+JOURNAL_NAME = "journal.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS attempts (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    series          TEXT NOT NULL,
+    episode         TEXT NOT NULL,
+    shot            TEXT NOT NULL,
+    shot_hash       TEXT NOT NULL,
+    provider        TEXT NOT NULL,
+    cache_key       TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN
+                    ('intent','submitted','running','downloading','done','failed','canceled','lost')),
+    task_id         TEXT,
+    intent_at       REAL NOT NULL,
+    submitted_at    REAL,
+    last_status     TEXT,
+    error_code      TEXT,
+    error_message   TEXT,
+    note            TEXT,
+    estimate        REAL,
+    output_path     TEXT,
+    output_sha256   TEXT,
+    output_seconds  REAL,
+    input_video_seconds REAL,
+    billed_seconds  REAL,
+    cost            REAL,
+    currency        TEXT,
+    updated_at      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_by_hash ON attempts (shot_hash, cache_key, state);
+CREATE UNIQUE INDEX IF NOT EXISTS attempts_by_task ON attempts (cache_key, task_id)
+    WHERE task_id IS NOT NULL;
+"""
+
+_URL_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
+_BEARER = re.compile(r"(?i)(bearer\s+|api[_-]?key[=:]\s*)[^\s,\"']+")
+_SK_KEY = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
+
+
+def scrub(text: str) -> str:
+    """Drop what could be a secret from a provider message: signed URL queries, keys, tokens."""
+    text = _URL_QUERY.sub(r"\1?…", text)
+    text = _BEARER.sub(r"\1…", text)
+    return _SK_KEY.sub("sk-…", text)[:2000]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One journal row, as read back."""
+
+    id: int
+    series: str
+    episode: str
+    shot: str
+    shot_hash: str
+    provider: str
+    cache_key: str
+    state: AttemptState
+    task_id: str | None
+    intent_at: float
+    submitted_at: float | None
+    last_status: str | None
+    error_code: str | None
+    error_message: str | None
+    note: str | None
+    estimate: float | None
+    output_path: str | None
+    output_sha256: str | None
+    output_seconds: float | None
+    input_video_seconds: float | None
+    billed_seconds: float | None
+    cost: float | None
+    currency: str | None
+    updated_at: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.series}/{self.episode}/{self.shot}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def journal_path(series_dir: Path) -> Path:
+    return series_dir / ".storyboard" / JOURNAL_NAME
+
+
+class Journal:
+    """The task journal of one series folder. One connection, used from one thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # One connection; the runner drives it from one worker thread (never two at once).
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(f"cannot open the task journal {path}: {exc}") from exc
+        self._durable = True
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, series_dir: Path) -> Journal:
+        return cls(journal_path(series_dir))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self, durable: bool) -> Iterator[sqlite3.Connection]:
+        """One committed transaction; ``durable`` ones are fsynced before this returns."""
+        with self._lock:
+            yield from self._transaction(durable)
+
+    def _transaction(self, durable: bool) -> Iterator[sqlite3.Connection]:
+        try:
+            if durable != self._durable:
+                self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+                self._durable = durable
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot write the task journal {self.path}: {exc}") from exc
+
+    def _update(self, attempt_id: int, durable: bool, **fields: Any) -> None:
+        fields["updated_at"] = time.time()
+        columns = ", ".join(f"{name} = ?" for name in fields)
+        with self._write(durable) as db:
+            db.execute(f"UPDATE attempts SET {columns} WHERE id = ?",
+                       (*fields.values(), attempt_id))
+
+    def begin(self, shot: CompiledShot, provider: str, cache_key: str, *, estimate: float,
+              note: str = "") -> Attempt:
+        """Write the intent to submit ``shot`` (committed and fsynced) and return its row."""
+        now = time.time()
+        with self._write(durable=True) as db:
+            cursor = db.execute(
+                "INSERT INTO attempts (series, episode, shot, shot_hash, provider, cache_key,"
+                " state, intent_at, estimate, note, updated_at)"
+                " VALUES (?,?,?,?,?,?,'intent',?,?,?,?)",
+                (shot.series, shot.episode, shot.id, shot.hash, provider, cache_key, now, estimate,
+                 note or None, now))
+            attempt_id = cursor.lastrowid
+        assert attempt_id is not None
+        return self.get(attempt_id)
+
+    def set_task(self, attempt_id: int, task_id: str, *, note: str = "") -> None:
+        """Record the task id of an attempt: the first thing done when a submit answers."""
+        fields: dict[str, Any] = {"task_id": task_id, "state": "submitted",
+                                  "submitted_at": time.time()}
+        if note:
+            fields["note"] = note
+        self._update(attempt_id, True, **fields)
+
+    def set_state(self, attempt_id: int, state: AttemptState, *, status: str | None = None,
+                  note: str | None = None) -> None:
+        fields: dict[str, Any] = {"state": state}
+        if status is not None:
+            fields["last_status"] = status
+        if note is not None:
+            fields["note"] = note
+        self._update(attempt_id, False, **fields)
+
+    def set_status(self, attempt_id: int, status: str) -> None:
+        self._update(attempt_id, False, last_status=status)
+
+    def note(self, attempt_id: int, note: str) -> None:
+        self._update(attempt_id, False, note=scrub(note))
+
+    def fail(self, attempt_id: int, code: str, message: str, *,
+             state: AttemptState = "failed", status: str | None = None) -> None:
+        fields: dict[str, Any] = {"state": state, "error_code": code or None,
+                                  "error_message": scrub(message) or None}
+        if status is not None:
+            fields["last_status"] = status
+        self._update(attempt_id, False, **fields)
+
+    def done(self, attempt_id: int, *, output_path: str, output_sha256: str,
+             output_seconds: float | None, input_video_seconds: float | None,
+             billed_seconds: float, cost: float, currency: str, note: str | None = None) -> None:
+        fields: dict[str, Any] = {
+            "state": "done", "last_status": "SUCCEEDED", "output_path": output_path,
+            "output_sha256": output_sha256, "output_seconds": output_seconds,
+            "input_video_seconds": input_video_seconds, "billed_seconds": billed_seconds,
+            "cost": cost, "currency": currency}
+        if note is not None:
+            fields["note"] = note
+        self._update(attempt_id, False, **fields)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _select(self, where: str = "1", params: tuple[Any, ...] = ()) -> list[Attempt]:
+        try:
+            with self._lock:
+                rows = self._db.execute(f"SELECT * FROM attempts WHERE {where} ORDER BY id",
+                                        params).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot read the task journal {self.path}: {exc}") from exc
+        return [Attempt(**dict(row)) for row in rows]
+
+    def get(self, attempt_id: int) -> Attempt:
+        rows = self._select("id = ?", (attempt_id,))
+        if not rows:
+            raise JournalError(f"no attempt {attempt_id} in {self.path}")
+        return rows[0]
+
+    def attempts(self, *, unfinished_only: bool = False) -> list[Attempt]:
+        if unfinished_only:
+            return self._select(f"state IN ({_placeholders(UNFINISHED)})", UNFINISHED)
+        return self._select()
+
+    def unfinished(self, shot_hash: str, cache_key: str) -> list[Attempt]:
+        """Attempts for this hash that may still become (or be) a paid task, oldest first."""
+        return self._select(
+            f"shot_hash = ? AND cache_key = ? AND state IN ({_placeholders(UNFINISHED)})",
+            (shot_hash, cache_key, *UNFINISHED))
+
+    def unfinished_for_provider(self, cache_key: str) -> list[Attempt]:
+        return self._select(f"cache_key = ? AND state IN ({_placeholders(UNFINISHED)})",
+                            (cache_key, *UNFINISHED))
+
+    def knows_task(self, cache_key: str, task_id: str) -> bool:
+        return bool(self._select("cache_key = ? AND task_id = ?", (cache_key, task_id)))
+
+
+def _placeholders(values: tuple[str, ...]) -> str:
+    return ",".join("?" * len(values))
+
+
+def read_status(series_dir: Path, *, unfinished_only: bool = False) -> list[Attempt]:
+    """Every journal row of a series (``storyboard status``); empty when nothing ever ran."""
+    path = journal_path(series_dir)
+    if not path.exists():
+        return []
+    with Journal(path) as journal:
+        return journal.attempts(unfinished_only=unfinished_only)

@@ -1,0 +1,190 @@
+"""Rendered shots into ``storyboard.lock``: what was rendered from what, committed with the series.
+
+JSON with sorted keys, two-space indents and one block per shot (keyed ``series/episode/shot``), so
+a re-render shows up in ``git diff`` as a few changed lines. Besides the output (hash, sha256,
+provider, task id, seed, billed seconds, cost) each entry keeps what ``plan`` needs to explain a
+change later: a digest of the prompt, every reference file's sha256 by role and label, and the
+parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import StoryboardError
+from storyboard.request import CompiledShot, MediaItem, MediaRef
+
+from .cache import CacheEntry, write_atomic
+
+LOCK_NAME = "storyboard.lock"
+LOCK_VERSION = 1
+
+LockEntry = dict[str, Any]
+
+
+def shot_key(shot: CompiledShot) -> str:
+    return f"{shot.series}/{shot.episode}/{shot.id}"
+
+
+def lock_path(series_dir: Path) -> Path:
+    return series_dir / LOCK_NAME
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _ref(ref: MediaRef | None, shot: CompiledShot, root: Path | None) -> dict[str, Any]:
+    if ref is None:
+        return {}
+    if ref.url is not None:
+        if ref.url.startswith("data:"):  # can be large: its digest is enough to notice a change
+            return {"url": "data:…", "sha256": digest(ref.url)}
+        return {"url": ref.url.split("?", 1)[0]}  # a query may be a signature: never store it
+    assert ref.path is not None
+    path = ref.path
+    try:
+        shown_path = path.relative_to(root).as_posix() if root else path.as_posix()
+    except ValueError:
+        shown_path = path.as_posix()
+    return {"path": shown_path, "sha256": shot.inputs.get(str(path))}
+
+
+def media_key(item: MediaItem, position: int) -> str:
+    """A stable name for a media item: its label ("Image 1"), else its role and position."""
+    if item.label:
+        return item.label
+    return "first frame" if item.role == "first_frame" else f"{item.role} {position + 1}"
+
+
+def _canonical_media(shot: CompiledShot) -> list[Any]:
+    form = shot.canonical.get("request", shot.canonical)
+    media = form.get("media") if isinstance(form, dict) else None
+    return media if isinstance(media, list) else []
+
+
+def _dependency_hash(canonical_media: list[Any], position: int) -> str | None:
+    """The hash of the shot a first frame comes from, as the compiler folded it into ours."""
+    if position >= len(canonical_media) or not isinstance(canonical_media[position], dict):
+        return None
+    file = canonical_media[position].get("file")
+    value = file.get("from_shot") if isinstance(file, dict) else None
+    return str(value) if value else None
+
+
+def media_entries(shot: CompiledShot, root: Path | None) -> dict[str, dict[str, Any]]:
+    entries: dict[str, dict[str, Any]] = {}
+    canonical_media = _canonical_media(shot)
+    for position, item in enumerate(shot.request.media):
+        entry: dict[str, Any] = {"role": item.role, **_ref(item.ref, shot, root)}
+        if item.character:
+            entry["character"] = item.character
+        if item.from_shot:
+            entry["from_shot"] = item.from_shot
+            entry["from_hash"] = _dependency_hash(canonical_media, position)
+        if item.voice is not None:
+            entry["voice"] = _ref(item.voice, shot, root)
+        entries[media_key(item, position)] = entry
+    return entries
+
+
+def parameters(shot: CompiledShot) -> dict[str, Any]:
+    request = shot.request
+    return {
+        "model": request.model,
+        "resolution": request.resolution,
+        "ratio": request.ratio,
+        "duration": request.duration,
+        "prompt_extend": request.prompt_extend,
+        "watermark": request.watermark,
+        "seed": request.seed,
+        "negative_prompt_sha256": digest(request.negative_prompt) if request.negative_prompt
+        else None,
+    }
+
+
+def describe(shot: CompiledShot, root: Path | None) -> LockEntry:
+    """What a shot was compiled from: the part of an entry ``plan`` compares."""
+    return {
+        "series": shot.series,
+        "episode": shot.episode,
+        "id": shot.id,
+        "hash": shot.hash,
+        "prompt_sha256": digest(shot.request.prompt),
+        "timing_sha256": digest(repr([(s.start, s.end, [(ln.label, ln.text) for ln in s.lines])
+                                      for s in shot.request.scenes])),
+        "media": media_entries(shot, root),
+        "parameters": parameters(shot),
+    }
+
+
+def entry_for(shot: CompiledShot, cached: CacheEntry, root: Path | None,
+              provider: str, cache_key: str) -> LockEntry:
+    entry = describe(shot, root)
+    entry.update({
+        "output_sha256": cached.sha256,
+        "provider": cached.provider or provider,
+        "cache_key": cache_key,
+        "task_id": cached.task_id,
+        "seed": cached.seed,
+        "billed_seconds": cached.billed_seconds,
+        "cost": cached.cost,
+        "currency": cached.currency,
+    })
+    return entry
+
+
+@dataclass
+class LockFile:
+    path: Path
+    shots: dict[str, LockEntry]
+
+
+def read_lock(path: Path) -> LockFile:
+    """The lock file at ``path``; an empty one when there is none yet."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return LockFile(path, {})
+    except OSError as exc:
+        raise StoryboardError(f"cannot read {path}: {exc}") from exc
+    try:
+        data = json.loads(text)
+        shots = data.get("shots", {})
+        if not isinstance(shots, dict):
+            raise ValueError("'shots' is not a mapping")
+    except (ValueError, AttributeError) as exc:
+        raise StoryboardError(f"{path} is not a storyboard lock file ({exc}); "
+                              "delete it and run render again to rebuild it") from exc
+    return LockFile(path, shots)
+
+
+def render_lock(shots: Mapping[str, LockEntry]) -> str:
+    data = {"storyboard_lock": LOCK_VERSION, "shots": dict(shots)}
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def update_lock(path: Path, entries: Iterable[LockEntry], *,
+                prune_series: Mapping[str, set[str]] | None = None) -> LockFile:
+    """Merge ``entries`` into the lock file and write it atomically.
+
+    ``prune_series`` maps a series name to the shot keys it has now: entries of that series that are
+    not among them (shots deleted from the storyboard) are dropped. Other series are left alone, so
+    rendering one variation keeps the others' entries.
+    """
+    lock = read_lock(path)
+    shots = dict(lock.shots)
+    for series, keep in (prune_series or {}).items():
+        for key in [k for k, v in shots.items() if v.get("series") == series and k not in keep]:
+            del shots[key]
+    for entry in entries:
+        shots[f"{entry['series']}/{entry['episode']}/{entry['id']}"] = entry
+    text = render_lock(shots)
+    if text != render_lock(lock.shots) or not path.exists():
+        write_atomic(path, text.encode("utf-8"))
+    return LockFile(path, shots)

@@ -1,0 +1,320 @@
+"""Compiled shots into a plan: per shot cached / new / changed (and why) / waits, and what it costs.
+
+Free and offline: it reads the cache directory once, the lock file once and the price table, and
+never runs ffmpeg, hashes a media file or touches the network, so a no-op plan of thousands of shots
+takes milliseconds. The same estimate is what the runner reserves against a budget.
+
+Billed seconds follow the provider's ``PriceTable``: the reference videos' seconds (capped) plus the
+output seconds. When the length of a shot's reference videos is unknown the cap is assumed, so the
+estimate is an upper bound: a plan may promise less than it costs only if the prices are wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from storyboard.errors import BudgetExceeded, StoryboardError
+from storyboard.providers.base import PriceTable, Provider
+from storyboard.request import CompiledShot, Manifest
+
+from .cache import OutputCache
+from .lockfile import LockEntry, describe, lock_path, read_lock, shot_key
+
+ShotStatus = Literal["cached", "new", "changed"]
+ChangeKind = Literal["prompt", "reference", "parameter", "other"]
+ReferenceSeconds = Callable[[CompiledShot], float | None]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One reason a shot's hash moved since the lock file was written."""
+
+    kind: ChangeKind
+    what: str  # "prompt", "Image 1 (mia)", "duration"
+    detail: str = ""  # "5 -> 8", "content changed (media/mia.png)"
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.detail}" if self.detail else self.what
+
+
+@dataclass(frozen=True)
+class ShotPlan:
+    series: str
+    episode: str
+    shot: str
+    hash: str
+    status: ShotStatus
+    resolution: str
+    duration: int
+    billed_seconds: float  # estimated, what a render would bill (0 when cached or a duplicate)
+    cost: float
+    changes: tuple[Change, ...] = ()
+    waits_on: str | None = None  # the first-frame dependency that must render first
+    same_as: str | None = None  # an earlier shot with the same hash: rendered once for both
+
+    @property
+    def key(self) -> str:
+        return f"{self.series}/{self.episode}/{self.shot}"
+
+    @property
+    def renders(self) -> bool:
+        """True when this shot needs a paid task of its own."""
+        return self.status != "cached" and self.same_as is None
+
+
+@dataclass
+class Plan:
+    provider: str
+    cache_key: str
+    currency: str
+    shots: list[ShotPlan] = field(default_factory=list)
+
+    @property
+    def to_render(self) -> list[ShotPlan]:
+        return [s for s in self.shots if s.renders]
+
+    @property
+    def total_cost(self) -> float:
+        return round(sum(s.cost for s in self.to_render), 4)
+
+    @property
+    def total_billed_seconds(self) -> float:
+        return sum(s.billed_seconds for s in self.to_render)
+
+    def counts(self) -> dict[str, int]:
+        counts = {"cached": 0, "new": 0, "changed": 0, "waits": 0, "duplicates": 0}
+        for shot in self.shots:
+            counts[shot.status] += 1
+            counts["waits"] += shot.waits_on is not None
+            counts["duplicates"] += shot.same_as is not None
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider, "cache_key": self.cache_key, "currency": self.currency,
+            "total_cost": self.total_cost, "total_billed_seconds": self.total_billed_seconds,
+            "counts": self.counts(),
+            "shots": [{
+                "key": s.key, "hash": s.hash, "status": s.status, "resolution": s.resolution,
+                "duration": s.duration, "billed_seconds": s.billed_seconds, "cost": s.cost,
+                "changes": [{"kind": c.kind, "what": c.what, "detail": c.detail}
+                            for c in s.changes],
+                "waits_on": s.waits_on, "same_as": s.same_as,
+            } for s in self.shots],
+        }
+
+
+# --- prices ------------------------------------------------------------------------------------
+
+
+def apply_price_overrides(prices: PriceTable, overrides: Mapping[str, Any] | None) -> PriceTable:
+    """A price table with the series' overrides: ``{"720P": 0.08, "currency": "EUR",
+    "input_video_cap": 5}``; resolutions may also sit under ``per_second``."""
+    if not overrides:
+        return prices
+    per_second = dict(prices.per_second)
+    currency, cap = prices.currency, prices.input_video_cap
+    for key, value in overrides.items():
+        if key == "currency":
+            currency = str(value)
+        elif key == "input_video_cap":
+            cap = _price_number(key, value)
+        elif key == "per_second" and isinstance(value, Mapping):
+            per_second.update({str(k): _price_number(str(k), v) for k, v in value.items()})
+        else:
+            per_second[key] = _price_number(key, value)
+    return replace(prices, per_second=per_second, currency=currency, input_video_cap=cap)
+
+
+def _price_number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise StoryboardError(f"price override {key!r}: expected a number >= 0, got {value!r}")
+    return float(value)
+
+
+def estimate(shot: CompiledShot, prices: PriceTable,
+             reference_video_seconds: ReferenceSeconds | None = None) -> tuple[float, float]:
+    """(billed seconds, cost) a render of ``shot`` is expected to bill."""
+    seconds = reference_video_seconds(shot) if reference_video_seconds else None
+    if seconds is None:  # unknown: assume the cap, so the estimate never undershoots
+        seconds = prices.input_video_cap if shot.request.has_video_reference else 0.0
+    billed = prices.billed_seconds(float(shot.request.duration),
+                                   min(seconds, prices.input_video_cap))
+    return billed, prices.cost(shot.request.resolution, billed)
+
+
+# --- what changed ------------------------------------------------------------------------------
+
+
+def _media_label(name: str, entry: Mapping[str, Any]) -> str:
+    character = entry.get("character")
+    return f"{name} ({character})" if character else name
+
+
+def _where(entry: Mapping[str, Any]) -> str:
+    return str(entry.get("path") or entry.get("url") or entry.get("from_shot") or "")
+
+
+def _media_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    changes: list[Change] = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        if before is None or after is None:
+            present = after if after is not None else before
+            assert present is not None
+            verb = "added" if before is None else "removed"
+            changes.append(Change("reference", _media_label(name, present),
+                                  f"{verb} ({_where(present)})"))
+            continue
+        changes.extend(_one_media_changes(name, before, after))
+    return changes
+
+
+def _one_media_changes(name: str, before: Mapping[str, Any],
+                       after: Mapping[str, Any]) -> list[Change]:
+    label = _media_label(name, after)
+    if before.get("role") != after.get("role") or before.get("character") != after.get(
+            "character"):
+        return [Change("reference", label,
+                       f"now {after.get('role')} of {after.get('character') or 'no character'}")]
+    changes: list[Change] = []
+    if _content(before) != _content(after):
+        detail = (f"shot {after['from_shot']} changed, so its last frame will too"
+                  if after.get("from_shot") and before.get("from_shot") == after["from_shot"]
+                  else f"content changed ({_where(after)})")
+        changes.append(Change("reference", label, detail))
+    old_voice, new_voice = before.get("voice") or {}, after.get("voice") or {}
+    if _content(old_voice) != _content(new_voice):
+        detail = ("voice removed" if not new_voice else "voice added" if not old_voice
+                  else "voice changed")
+        changes.append(Change("reference", label, f"{detail} ({_where(new_voice or old_voice)})"))
+    return changes
+
+
+def _content(entry: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What identifies a reference's content: a file's sha256 (a rename is no change), a URL."""
+    if entry.get("sha256"):
+        return ("sha256", entry["sha256"])
+    return ("where", entry.get("url"), entry.get("from_shot"), entry.get("from_hash"))
+
+
+def explain(old: LockEntry, new: LockEntry) -> tuple[Change, ...]:
+    """Why ``new`` (a shot described now) differs from ``old`` (its lock file entry)."""
+    changes: list[Change] = []
+    if old.get("prompt_sha256") != new["prompt_sha256"]:
+        changes.append(Change("prompt", "prompt", "edited"))
+    elif old.get("timing_sha256") != new["timing_sha256"]:
+        changes.append(Change("prompt", "scene timing", "edited"))
+    changes += _media_changes(old.get("media") or {}, new["media"])
+    before, after = old.get("parameters") or {}, new["parameters"]
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) != after.get(name):
+            shown = ("edited" if name.endswith("_sha256")
+                     else f"{before.get(name)} -> {after.get(name)}")
+            changes.append(Change("parameter", name.removesuffix("_sha256"), shown))
+    if not changes:
+        changes.append(Change("other", "compiled request",
+                              "changed by a storyboard upgrade (same prompt, media, parameters)"))
+    return tuple(changes)
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+
+def shots_of(source: Manifest | Sequence[CompiledShot]) -> list[CompiledShot]:
+    return source.shots() if isinstance(source, Manifest) else list(source)
+
+
+def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: PriceTable,
+         cache_key: str | None = None, series_dir: Path | None = None,
+         price_overrides: Mapping[str, Any] | None = None,
+         reference_video_seconds: ReferenceSeconds | None = None) -> Plan:
+    """What rendering ``source`` with ``provider`` would do and cost. No network, no ffmpeg."""
+    root = _series_dir(source, series_dir)
+    shots = shots_of(source)
+    cache_key = cache_key or provider
+    prices = apply_price_overrides(prices, price_overrides)
+    cached = OutputCache(root, cache_key).hashes()
+    locked = read_lock(lock_path(root)).shots
+    by_key = {shot_key(s): s for s in shots}
+    seen: dict[str, str] = {}
+    result = Plan(provider, cache_key, prices.currency)
+    for shot in shots:
+        result.shots.append(_plan_shot(shot, prices, reference_video_seconds, root, cached,
+                                       locked, by_key, seen))
+    return result
+
+
+def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider,
+             **options: Any) -> Plan:
+    """``plan`` with the name, cache key and prices read from a provider object."""
+    return plan(source, provider=provider.name, cache_key=provider.cache_key,
+                prices=provider.prices, **options)
+
+
+def _series_dir(source: Manifest | Sequence[CompiledShot], series_dir: Path | None) -> Path:
+    if series_dir is not None:
+        return series_dir
+    if isinstance(source, Manifest):
+        return source.root
+    raise StoryboardError("plan/render of a list of shots needs series_dir")
+
+
+def _plan_shot(shot: CompiledShot, prices: PriceTable, ref_seconds: ReferenceSeconds | None,
+               root: Path, cached: set[str], locked: Mapping[str, LockEntry],
+               by_key: Mapping[str, CompiledShot], seen: dict[str, str]) -> ShotPlan:
+    key = shot_key(shot)
+    request = shot.request
+    if shot.hash in cached:
+        return ShotPlan(shot.series, shot.episode, shot.id, shot.hash, "cached",
+                        request.resolution, request.duration, 0.0, 0.0)
+    billed, cost = estimate(shot, prices, ref_seconds)
+    same_as = seen.setdefault(shot.hash, key)
+    if same_as != key:  # rendered once, for the first shot with this hash
+        billed, cost = 0.0, 0.0
+    old = locked.get(key)
+    status: ShotStatus = "new"
+    changes: tuple[Change, ...] = ()
+    if old is not None and old.get("hash") != shot.hash:
+        status, changes = "changed", explain(old, describe(shot, root))
+    return ShotPlan(shot.series, shot.episode, shot.id, shot.hash, status, request.resolution,
+                    request.duration, billed, cost, changes,
+                    waits_on=_waits_on(shot, cached, locked, by_key),
+                    same_as=None if same_as == key else same_as)
+
+
+def _waits_on(shot: CompiledShot, cached: set[str], locked: Mapping[str, LockEntry],
+              by_key: Mapping[str, CompiledShot]) -> str | None:
+    """The dependency whose output does not exist yet, so ``shot`` cannot start before it."""
+    if not shot.depends_on:
+        return None
+    key = f"{shot.series}/{shot.episode}/{shot.depends_on}"
+    dependency = by_key.get(key)
+    dep_hash = dependency.hash if dependency is not None else locked.get(key, {}).get("hash")
+    return None if dep_hash in cached else shot.depends_on
+
+
+# --- consent -----------------------------------------------------------------------------------
+
+
+def check_consent(the_plan: Plan, *, yes: bool, budget: float | None,
+                  interactive: bool) -> Literal["proceed", "ask"]:
+    """Whether a run may spend: "proceed", "ask" (the CLI asks the user), or BudgetExceeded.
+
+    Nothing to pay proceeds; ``--yes`` or a budget is consent (the runner never passes the budget);
+    an interactive terminal asks; anything else (CI, a pipe) is refused, never billed by surprise.
+    """
+    if budget is not None and budget < 0:
+        raise BudgetExceeded(f"--budget must be >= 0, got {budget}")
+    if the_plan.total_cost <= 0 or yes or budget is not None:
+        return "proceed"
+    if interactive:
+        return "ask"
+    raise BudgetExceeded(
+        f"this render would start {len(the_plan.to_render)} paid task(s) costing about "
+        f"{the_plan.total_cost:.2f} {the_plan.currency} with {the_plan.provider}; nothing was "
+        "submitted. Run `storyboard plan` to see why, then pass --yes to accept the cost or "
+        "--budget AMOUNT to cap it.")

@@ -1,0 +1,901 @@
+"""Compiled shots into rendered videos: submit, journal, poll, download, verify, cache; safely.
+
+Per shot: a cache hit is done at once (no submit). Otherwise the journal decides: an attempt with a
+task id that is not finished is RESUMED by polling; an ``intent`` with no task id (the process died
+between writing the intent and reading the answer) is RECONCILED with ``provider.find`` first, and
+only a task the provider does not know is submitted again. A submit error that may have reached the
+server (a timeout, a dropped connection) is reconciled the same way; one that proves nothing was
+created (429, a 5xx answer, a refused connection) is retried directly, with exponential backoff and
+full jitter, honouring ``retry_after``.
+
+Money: ``spent`` is the billed cost of the tasks that succeeded in this run. A submit is never
+STARTED when spent + in-flight estimates + its own estimate would pass the budget; such shots end as
+``skipped``. Killing the process at any instant and running again carries on: the journal writes
+happen before the step they guard (see ``journal``), and a video is renamed into the cache before
+the journal says ``done``, so a cache hit wins if the kill falls in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import math
+import os
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, ParamSpec, TypeVar
+
+from storyboard import ffmpeg
+from storyboard.errors import (
+    ConnectFailed,
+    FFmpegError,
+    JournalError,
+    MediaError,
+    ProviderError,
+    ServerError,
+    StoryboardError,
+    TaskFailed,
+    TransportError,
+)
+from storyboard.providers.base import PriceTable, Provider, TaskState, TaskStatus
+from storyboard.request import CompiledShot, Manifest
+
+from .cache import CacheEntry, OutputCache, sha256_file
+from .journal import Attempt, AttemptState, Journal, read_status
+from .lockfile import entry_for, lock_path, read_lock, shot_key, update_lock
+from .plan import ReferenceSeconds, estimate, shots_of
+
+log = logging.getLogger("storyboard.run")
+
+EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",
+                     "skipped", "blocked"]
+ResultState = Literal["done", "cached", "failed", "skipped", "blocked", "pending"]
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+T = TypeVar("T")
+P = ParamSpec("P")
+
+DEFAULT_POLL_SCHEDULE: tuple[float, ...] = (2, 3, 5, 8, 10, 15)
+AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
+_TASK_END_STATE: dict[TaskStatus, AttemptState] = {
+    TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled", TaskStatus.UNKNOWN: "lost"}
+
+
+@dataclass(frozen=True)
+class ShotEvent:
+    """A progress report: ``elapsed`` is seconds since this shot was queued in this run."""
+
+    episode: str
+    shot: str
+    state: EventState
+    elapsed: float
+    spent_so_far: float
+    message: str = ""
+    series: str = ""
+    task_id: str | None = None
+
+
+@dataclass
+class ShotResult:
+    series: str
+    episode: str
+    shot: str
+    hash: str
+    state: ResultState  # "pending": the task still runs at the provider; the next run resumes it
+    output: Path | None = None
+    task_id: str | None = None
+    billed_seconds: float = 0.0
+    cost: float = 0.0  # billed in this run (0 for a cache hit)
+    code: str = ""
+    message: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.series}/{self.episode}/{self.shot}"
+
+    @property
+    def ok(self) -> bool:
+        return self.state in ("done", "cached")
+
+
+@dataclass
+class RunResult:
+    shots: list[ShotResult]
+    spent: float
+    currency: str
+    submits: int  # submit requests sent in this run (retries included)
+    lock_file: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.shots)
+
+    def by_state(self, state: ResultState) -> list[ShotResult]:
+        return [s for s in self.shots if s.state == state]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    concurrency: int = 4  # tasks in flight at the provider
+    submit_rate: float = 2.0  # submits per second (token bucket)
+    submit_burst: int = 0  # bucket size; 0 = ceil(submit_rate)
+    query_rate: float = 15.0  # polls per second across all shots (DashScope: 20/s per account)
+    poll_schedule: tuple[float, ...] = DEFAULT_POLL_SCHEDULE  # the last step repeats
+    request_timeout: float = 60.0
+    download_timeout: float = 900.0
+    max_retries: int = 5
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    reconcile_delay: float = 2.0  # let a provider's task list catch up before find()
+    max_wait: float = 1800.0  # per task; it stays journaled when this runs out
+    download_retries: int = 3
+    duration_tolerance: float = 0.5
+    require_audio: bool = True
+
+
+class _Outcome(Exception):
+    """Ends a shot's flow early with a result."""
+
+    def __init__(self, result: ShotResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class _InvalidOutput(MediaError):
+    """A downloaded video that fails verification."""
+
+
+# --- pacing ------------------------------------------------------------------------------------
+
+
+class TokenBucket:
+    """At most ``rate`` acquisitions a second on average, ``burst`` at once; FIFO."""
+
+    def __init__(self, rate: float, burst: int, clock: Clock, sleep: Sleep) -> None:
+        self.rate, self.burst = rate, max(1, burst)
+        self.clock, self.sleep = clock, sleep
+        self.tokens = float(self.burst)
+        self.stamp = clock()
+        self.paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Hold every taker for ``seconds`` (the provider said 429 with a Retry-After)."""
+        self.paused_until = max(self.paused_until, self.clock() + seconds)
+
+    async def take(self) -> None:
+        if self.rate <= 0 or math.isinf(self.rate):
+            return
+        async with self._lock:
+            while True:
+                now = self.clock()
+                self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+                self.stamp = now
+                if self.paused_until > now:
+                    await self.sleep(self.paused_until - now)
+                elif self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                else:
+                    await self.sleep((1 - self.tokens) / self.rate)
+
+
+class Slots:
+    """Tasks in flight at the provider: new submits wait for a slot; resumed tasks take one anyway
+    (they already run at the provider, so they count but never wait)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = max(1, limit), 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self) -> None:
+        if self.used < self.limit and not self._waiters:
+            self.used += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # a slot was handed over just as we were cancelled
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def force(self) -> None:
+        self.used += 1
+
+    def release(self) -> None:
+        self.used -= 1
+        while self._waiters and self.used < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.used += 1
+                waiter.set_result(None)
+
+
+class Lease:
+    """One held slot, released at most once (early when a task ends, or on the way out)."""
+
+    def __init__(self, slots: Slots) -> None:
+        self.slots, self.held = slots, True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.slots.release()
+
+
+# --- one series at a time ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def run_lock(series_dir: Path) -> Iterator[None]:
+    """Refuse a second render (or cancel) of the same series while one runs: two runners reading
+    the same journal could both submit a shot. The OS drops the lock when a process dies."""
+    path = series_dir / ".storyboard" / "run.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        if os.name == "posix":
+            import fcntl
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise JournalError(f"another storyboard render is running on {series_dir} "
+                                   f"(pid {holder}); wait for it or stop it first") from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def is_ambiguous(exc: BaseException) -> bool:
+    """True when a failed submit may still have created a task (so reconcile before resending)."""
+    if isinstance(exc, ConnectFailed):
+        return False
+    if isinstance(exc, TransportError | TimeoutError):
+        return True
+    if isinstance(exc, ServerError):
+        return exc.status in AMBIGUOUS_STATUSES
+    # Any other ProviderError is an answer from the service: nothing was created. An unexpected
+    # exception tells us nothing, so assume the worst.
+    return not isinstance(exc, ProviderError)
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, ProviderError):
+        return exc.retryable
+    return True  # timeouts and unexpected transport failures
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    return str(exc) or type(exc).__name__
+
+
+def verify_video(path: Path, duration: float, tolerance: float, require_audio: bool) -> None:
+    """The checks a downloaded video passes before it enters the cache."""
+    try:
+        info = ffmpeg.probe(path)
+    except (MediaError, FFmpegError) as exc:
+        raise _InvalidOutput(f"the video cannot be read: {exc}") from exc
+    if info.video is None:
+        raise _InvalidOutput("the file has no video stream")
+    if info.duration is None or abs(info.duration - duration) > tolerance:
+        raise _InvalidOutput(f"it lasts {info.duration} s, the request asked for {duration} s")
+    if require_audio and info.audio is None:
+        raise _InvalidOutput("the video has no audio track")
+
+
+class _Run:
+    def __init__(self, provider: Provider, root: Path, journal: Journal, options: RunOptions, *,
+                 prices: PriceTable, budget: float | None, ref_seconds: ReferenceSeconds | None,
+                 on_event: Callable[[ShotEvent], None] | None, sleep: Sleep, clock: Clock,
+                 rng: random.Random) -> None:
+        self.provider, self.root, self.journal, self.options = provider, root, journal, options
+        self.prices, self.budget, self.ref_seconds = prices, budget, ref_seconds
+        self.on_event, self.sleep, self.clock, self.rng = on_event, sleep, clock, rng
+        self.cache = OutputCache(root, provider.cache_key)
+        self.slots = Slots(options.concurrency)
+        burst = options.submit_burst or max(1, math.ceil(options.submit_rate))
+        self.submit_bucket = TokenBucket(options.submit_rate, burst, clock, sleep)
+        self.query_bucket = TokenBucket(options.query_rate, max(1, math.ceil(options.query_rate)),
+                                        clock, sleep)
+        self.spent = 0.0
+        self.reserved: dict[str, float] = {}
+        self.submits = 0
+        self.futures: dict[str, asyncio.Future[ShotResult]] = {}
+        self.order: dict[str, int] = {}
+        self.leaders: dict[str, str] = {}
+        self.started: dict[str, float] = {}
+        self.locked = read_lock(lock_path(root)).shots
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="storyboard-journal")
+
+    # --- the journal, off the event loop --------------------------------------------------------
+
+    async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a journal call on its one worker thread: calls stay in order, and its fsyncs never
+        stall the polls and downloads of other shots. Awaited, so a write still happens before
+        the step it guards."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    # --- reporting ----------------------------------------------------------------------------
+
+    def emit(self, shot: CompiledShot, state: EventState, message: str = "",
+             task_id: str | None = None) -> None:
+        if self.on_event is None:
+            return
+        elapsed = self.clock() - self.started.get(shot_key(shot), self.clock())
+        event = ShotEvent(shot.episode, shot.id, state, elapsed, round(self.spent, 4), message,
+                          shot.series, task_id)
+        try:
+            self.on_event(event)
+        except Exception:  # a broken progress display must not lose a paid task
+            log.exception("on_event callback failed")
+
+    def result(self, shot: CompiledShot, state: ResultState, message: str = "", **kw: Any
+               ) -> ShotResult:
+        return ShotResult(shot.series, shot.episode, shot.id, shot.hash, state, message=message,
+                          **kw)
+
+    def end(self, shot: CompiledShot, state: ResultState, message: str, event: EventState,
+            **kw: Any) -> _Outcome:
+        self.emit(shot, event, message, kw.get("task_id"))
+        return _Outcome(self.result(shot, state, message, **kw))
+
+    # --- the whole run -------------------------------------------------------------------------
+
+    async def execute(self, shots: Sequence[CompiledShot]) -> list[ShotResult]:
+        loop = asyncio.get_running_loop()
+        for position, shot in enumerate(shots):
+            key = shot_key(shot)
+            self.order.setdefault(key, position)
+            self.futures.setdefault(key, loop.create_future())
+        tasks = [asyncio.create_task(self.shot(shot)) for shot in shots]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    async def shot(self, shot: CompiledShot) -> ShotResult:
+        key = shot_key(shot)
+        self.started[key] = self.clock()
+        self.emit(shot, "queued")
+        try:
+            result = await self.flow(shot)
+        except _Outcome as outcome:
+            result = outcome.result
+        except StoryboardError as exc:
+            self.emit(shot, "failed", str(exc))
+            result = self.result(shot, "failed", str(exc))
+        except Exception as exc:  # a bug: report it on this shot, keep the others going
+            log.exception("shot %s failed unexpectedly", key)
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            self.emit(shot, "failed", message)
+            result = self.result(shot, "failed", message)
+        future = self.futures[key]
+        if not future.done():
+            future.set_result(result)
+        return result
+
+    async def flow(self, shot: CompiledShot) -> ShotResult:
+        if self.cache.has(shot.hash):
+            return await self.cached(shot)
+        await self.follow_duplicate(shot)
+        dependency = await self.dependency_output(shot)
+        if self.cache.has(shot.hash):
+            return await self.cached(shot)
+        first_frame = await self.first_frame(dependency) if dependency else None
+        return await self.from_journal(shot, first_frame)
+
+    # --- cache hits, duplicates, dependencies ---------------------------------------------------
+
+    async def cached(self, shot: CompiledShot) -> ShotResult:
+        entry = self.cache.get(shot.hash)
+        assert entry is not None
+        await self.settle_journal(shot, entry)
+        self.emit(shot, "cached", task_id=entry.task_id or None)
+        return self.result(shot, "cached", output=self.cache.path(shot.hash),
+                           task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
+
+    async def settle_journal(self, shot: CompiledShot, entry: CacheEntry) -> None:
+        """A kill between the move into the cache and the journal's ``done``: finish that row."""
+        attempts = await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+        for attempt in attempts:
+            if attempt.task_id and attempt.task_id == entry.task_id:
+                await self.db(
+                    self.journal.done, attempt.id, output_path=str(self.cache.path(shot.hash)),
+                    output_sha256=entry.sha256, output_seconds=None, input_video_seconds=None,
+                    billed_seconds=entry.billed_seconds, cost=entry.cost,
+                    currency=entry.currency, note="recovered: the video was already in the cache")
+
+    async def follow_duplicate(self, shot: CompiledShot) -> None:
+        """Shots with the same hash (variations) render once: later ones wait for the first."""
+        key = shot_key(shot)
+        leader = self.leaders.setdefault(shot.hash, key)
+        if leader == key:
+            return
+        first = await self.futures[leader]
+        if first.ok or self.cache.has(shot.hash):
+            return
+        message = f"same request as {leader}, which ended {first.state}: {first.message}"
+        raise self.end(shot, first.state, message, _event_for(first.state), code=first.code)
+
+    async def dependency_output(self, shot: CompiledShot) -> Path | None:
+        """The video whose last frame is this shot's first frame (waiting for it if it renders
+        in this run); ends the shot as ``blocked`` when it failed or was never rendered."""
+        if not shot.depends_on:
+            return None
+        key = f"{shot.series}/{shot.episode}/{shot.depends_on}"
+        if key in self.futures and self.order[key] < self.order[shot_key(shot)]:
+            first = await self.futures[key]
+            if first.output is not None:
+                return first.output
+            raise self.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first frame) "
+                           f"ended {first.state}", "blocked")
+        dep_hash = self.locked.get(key, {}).get("hash")
+        if isinstance(dep_hash, str) and self.cache.has(dep_hash):
+            return self.cache.path(dep_hash)
+        raise self.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first frame) is not "
+                       "rendered; render it first", "blocked")
+
+    async def first_frame(self, video: Path) -> Path:
+        frame = self.root / ".storyboard" / "frames" / f"{video.stem}-last.png"
+        if not frame.is_file():
+            await asyncio.to_thread(ffmpeg.last_frame, video, frame)
+        return frame
+
+    # --- the journal decides: resume, reconcile or submit ---------------------------------------
+
+    async def from_journal(self, shot: CompiledShot, first_frame: Path | None) -> ShotResult:
+        attempts = await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+        with_task = [a for a in attempts if a.task_id]
+        if with_task:
+            return await self.resume(shot, with_task[-1], "resumed from the journal")
+        note = ""
+        intents = [a for a in attempts if not a.task_id]
+        if intents:
+            adopted = await self.reconcile_intents(shot, intents)
+            if adopted is not None:
+                return await self.resume(shot, adopted, "adopted a task found by reconcile")
+            note = (f"resubmitted: the provider has no task for intent(s) "
+                    f"#{', #'.join(str(a.id) for a in intents)}")
+        return await self.submit_and_finish(shot, first_frame, note)
+
+    async def reconcile_intents(self, shot: CompiledShot, intents: list[Attempt]
+                                ) -> Attempt | None:
+        since = min(a.intent_at for a in intents)
+        found = await self.find(shot, since, intents[-1].id)
+        newest, older = intents[-1], intents[:-1]
+        for attempt in older:
+            await self.db(self.journal.set_state, attempt.id, "lost",
+                          note="superseded by a later intent")
+        if found is None:
+            await self.db(self.journal.set_state, newest.id, "lost",
+                          note="reconciled: the provider has no task for it")
+            return None
+        await self.db(self.journal.set_task, newest.id, found.task_id, note="adopted by reconcile")
+        return await self.db(self.journal.get, newest.id)
+
+    async def find(self, shot: CompiledShot, since: float, attempt_id: int) -> TaskState | None:
+        """Ask the provider for a task of ``shot`` since ``since``. If the question itself keeps
+        failing, nothing is submitted: the intent stays for the next run to reconcile."""
+        for tries in range(1, self.options.max_retries + 2):
+            try:
+                # Clock skew between us and the service is the provider's business (see its find()).
+                found = await self.call(self.provider.find(shot, since))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not _retryable(exc) or tries > self.options.max_retries:
+                    message = (f"cannot tell whether a task exists ({_describe(exc)}); nothing "
+                               "was submitted: run again to retry")
+                    await self.db(self.journal.note, attempt_id, message)
+                    raise self.end(shot, "pending", message, "failed") from exc
+                await self.backoff(tries, exc)
+                continue
+            known = found is not None and await self.db(self.journal.knows_task,
+                                                        self.provider.cache_key, found.task_id)
+            if found is None or known:
+                return None
+            return found
+        raise AssertionError("unreachable")
+
+    async def resume(self, shot: CompiledShot, attempt: Attempt, why: str) -> ShotResult:
+        assert attempt.task_id is not None
+        self.slots.force()
+        slot = Lease(self.slots)
+        self.reserve(shot, force=True)
+        try:
+            self.emit(shot, "submitted", why, attempt.task_id)
+            state = await self.poll(shot, attempt.id, attempt.task_id, immediate=True)
+            slot.release()  # the task no longer runs at the provider: let the next one start
+            return await self.finish(shot, attempt.id, state)
+        finally:
+            slot.release()
+            self.reserved.pop(shot_key(shot), None)
+
+    async def submit_and_finish(self, shot: CompiledShot, first_frame: Path | None,
+                                note: str) -> ShotResult:
+        await self.slots.acquire()
+        slot = Lease(self.slots)
+        try:
+            _, cost = self.estimate(shot)
+            await self.submit_bucket.take()
+            if not self.reserve(shot):
+                raise self.end(shot, "skipped", f"skipped (budget): about {cost:.2f} "
+                               f"{self.prices.currency} more would pass the budget of "
+                               f"{self.budget:.2f}", "skipped")
+            attempt = await self.db(self.journal.begin, shot, self.provider.name,
+                                    self.provider.cache_key, estimate=cost, note=note)
+            task_id = await self.send(shot, first_frame, attempt)
+            self.emit(shot, "submitted", note, task_id)
+            state = await self.poll(shot, attempt.id, task_id, immediate=False)
+            slot.release()  # the task no longer runs at the provider: let the next one start
+            return await self.finish(shot, attempt.id, state)
+        finally:
+            slot.release()
+            self.reserved.pop(shot_key(shot), None)
+
+    # --- money ----------------------------------------------------------------------------------
+
+    def estimate(self, shot: CompiledShot) -> tuple[float, float]:
+        return estimate(shot, self.prices, self.ref_seconds)
+
+    def reserve(self, shot: CompiledShot, *, force: bool = False) -> bool:
+        """Hold this shot's estimate as committed spend; refuse when it would pass the budget."""
+        _, cost = self.estimate(shot)
+        committed = self.spent + sum(self.reserved.values()) + cost
+        if not force and self.budget is not None and committed > self.budget + 1e-9:
+            return False
+        self.reserved[shot_key(shot)] = cost
+        return True
+
+    # --- talking to the provider ---------------------------------------------------------------
+
+    async def call(self, coro: Awaitable[T], timeout: float | None = None) -> T:
+        return await asyncio.wait_for(coro, timeout or self.options.request_timeout)
+
+    async def backoff(self, tries: int, exc: BaseException) -> None:
+        retry_after = exc.retry_after if isinstance(exc, ProviderError) else None
+        if retry_after:
+            # Honour the server, plus a little jitter so many shots do not return at once.
+            delay = retry_after + self.rng.uniform(0, min(1.0, retry_after * 0.1))
+        else:
+            ceiling = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (tries - 1))
+            delay = self.rng.uniform(0, ceiling)
+        await self.sleep(delay)
+
+    async def send(self, shot: CompiledShot, first_frame: Path | None, attempt: Attempt) -> str:
+        """Submit until a task id is known, reconciling every answer that may have been lost."""
+        for tries in range(1, self.options.max_retries + 2):
+            if tries > 1:
+                await self.submit_bucket.take()
+            self.submits += 1
+            try:
+                task_id = await self.call(self.provider.submit(shot, first_frame))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                adopted = await self.after_failed_submit(shot, attempt, exc, tries)
+                if adopted is not None:
+                    return adopted
+                continue
+            # First thing after the answer: the task id, before anything can go wrong.
+            await self.db(self.journal.set_task, attempt.id, task_id)
+            return task_id
+        raise AssertionError("unreachable")
+
+    async def after_failed_submit(self, shot: CompiledShot, attempt: Attempt, exc: Exception,
+                                  tries: int) -> str | None:
+        """A task id adopted by reconcile, or None to send again (after a backoff)."""
+        code = exc.code if isinstance(exc, ProviderError) else type(exc).__name__
+        if not _retryable(exc):
+            await self.db(self.journal.fail, attempt.id, code, _describe(exc))
+            self.reserved.pop(shot_key(shot), None)
+            raise self.end(shot, "failed", str(exc), "failed", code=code)
+        if isinstance(exc, ProviderError) and exc.retry_after:
+            self.submit_bucket.pause(exc.retry_after)
+        if is_ambiguous(exc):
+            await self.db(self.journal.note, attempt.id,
+                          f"submit answer lost ({_describe(exc)}); reconciling")
+            await self.sleep(self.options.reconcile_delay)
+            found = await self.find(shot, attempt.intent_at, attempt.id)
+            if found is not None:
+                await self.db(self.journal.set_task, attempt.id, found.task_id,
+                                      note=f"adopted by reconcile after: {_describe(exc)}")
+                return found.task_id
+            await self.db(self.journal.note, attempt.id,
+                          f"resending: no task found after: {_describe(exc)}")
+        if tries > self.options.max_retries:
+            await self.db(self.journal.fail, attempt.id, code,
+                          f"gave up after {tries} tries: {_describe(exc)}")
+            raise self.end(shot, "failed", f"submit failed {tries} times: {_describe(exc)}",
+                           "failed", code=code)
+        await self.backoff(tries, exc)
+        return None
+
+    async def poll(self, shot: CompiledShot, attempt_id: int, task_id: str, *,
+                   immediate: bool) -> TaskState:
+        """Query on the schedule until the task finishes, or give up (it stays journaled)."""
+        schedule = self.options.poll_schedule or DEFAULT_POLL_SCHEDULE
+        deadline = self.clock() + self.options.max_wait
+        step, errors, last = (0 if immediate else 1), 0, ""
+        if not immediate:
+            await self.sleep(schedule[0])
+        while True:
+            try:
+                await self.query_bucket.take()
+                state = await self.call(self.provider.query(task_id))
+                errors = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                errors += 1
+                if not _retryable(exc) or errors > self.options.max_retries:
+                    raise self.pending(shot, task_id, f"cannot ask about the task: "
+                                       f"{_describe(exc)}") from exc
+                await self.backoff(errors, exc)
+                continue
+            if state.status != last:
+                last = state.status
+                await self.record_status(shot, attempt_id, state)
+            if state.status.finished:
+                return state
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                raise self.pending(shot, task_id, f"still {state.status} after "
+                                   f"{self.options.max_wait:.0f} s")
+            await self.sleep(min(schedule[min(step, len(schedule) - 1)], remaining))
+            step += 1
+
+    async def record_status(self, shot: CompiledShot, attempt_id: int, state: TaskState) -> None:
+        if state.status in (TaskStatus.RUNNING, TaskStatus.SUSPENDED):
+            await self.db(self.journal.set_state, attempt_id, "running", status=state.status)
+            self.emit(shot, "running", state.status, state.task_id)
+        elif not state.status.finished:
+            await self.db(self.journal.set_status, attempt_id, state.status)
+
+    def pending(self, shot: CompiledShot, task_id: str, why: str) -> _Outcome:
+        return self.end(shot, "pending", f"{why}; task {task_id} stays in the journal: run again "
+                        "to resume it without paying twice", "failed", task_id=task_id)
+
+    # --- the end of a task --------------------------------------------------------------------
+
+    async def finish(self, shot: CompiledShot, attempt_id: int, state: TaskState) -> ShotResult:
+        if state.status == TaskStatus.SUCCEEDED:
+            return await self.download(shot, attempt_id, state)
+        code = state.code or str(state.status)
+        message = state.message or f"the task ended {state.status}"
+        await self.db(self.journal.fail, attempt_id, code, message,
+                      state=_TASK_END_STATE[state.status], status=state.status)
+        error = TaskFailed(message, provider=self.provider.name, shot=shot_key(shot), code=code)
+        raise self.end(shot, "failed", str(error), "failed", task_id=state.task_id, code=code)
+
+    async def download(self, shot: CompiledShot, attempt_id: int, state: TaskState
+                       ) -> ShotResult:
+        """Fetch, verify and cache a finished task's video; failures retry with the same task."""
+        await self.db(self.journal.set_state, attempt_id, "downloading", status=state.status)
+        self.emit(shot, "downloading", task_id=state.task_id)
+        last: BaseException | None = None
+        for tries in range(1, self.options.download_retries + 2):
+            if tries > 1:
+                await self.backoff(tries - 1, last or Exception())
+                state = await self.fresh_state(state)  # a new URL, if the old one expired
+            try:
+                return await self.fetch_into_cache(shot, attempt_id, state)
+            except asyncio.CancelledError:
+                raise
+            except (StoryboardError, OSError, TimeoutError) as exc:
+                log.warning("download of %s failed (%s)", shot_key(shot), _describe(exc))
+                last = exc
+        assert last is not None
+        if isinstance(last, _InvalidOutput):
+            await self.db(self.journal.fail, attempt_id, "OutputInvalid", str(last),
+                          status=state.status)
+            raise self.end(shot, "failed", f"the provider's video is unusable: {last}", "failed",
+                           task_id=state.task_id, code="OutputInvalid")
+        raise self.pending(shot, state.task_id, f"download failed: {_describe(last)}")
+
+    async def fresh_state(self, state: TaskState) -> TaskState:
+        try:
+            fresh = await self.call(self.provider.query(state.task_id))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("re-query of task %s failed (%s)", state.task_id, _describe(exc))
+            return state
+        return fresh if fresh.status == TaskStatus.SUCCEEDED else state
+
+    async def fetch_into_cache(self, shot: CompiledShot, attempt_id: int, state: TaskState
+                               ) -> ShotResult:
+        tmp = self.cache.temp_path(shot.hash)
+        billed, cost = self.billed(shot, state)
+        try:
+            await self.call(self.provider.download(state, tmp), self.options.download_timeout)
+            entry = await asyncio.to_thread(self.verify_and_store, shot, state, tmp, billed, cost)
+        finally:
+            tmp.unlink(missing_ok=True)
+        path, usage = self.cache.path(shot.hash), state.usage
+        await self.db(self.journal.done, attempt_id, output_path=str(path),
+                      output_sha256=entry.sha256,
+                      output_seconds=usage.output_seconds if usage else None,
+                      input_video_seconds=usage.input_video_seconds if usage else None,
+                      billed_seconds=billed, cost=cost, currency=self.prices.currency)
+        self.reserved.pop(shot_key(shot), None)
+        self.spent = round(self.spent + cost, 4)
+        self.emit(shot, "done", f"{cost:.2f} {self.prices.currency}", state.task_id)
+        return self.result(shot, "done", output=path, task_id=state.task_id,
+                           billed_seconds=billed, cost=cost)
+
+    def verify_and_store(self, shot: CompiledShot, state: TaskState, tmp: Path, billed: float,
+                         cost: float) -> CacheEntry:
+        """Check the download and move it into the cache (blocking: runs on a worker thread)."""
+        verify_video(tmp, float(shot.request.duration), self.options.duration_tolerance,
+                     self.options.require_audio)
+        entry = CacheEntry(shot.hash, sha256_file(tmp), self.provider.name, state.task_id,
+                           shot.request.seed, billed, cost, self.prices.currency, time.time())
+        self.cache.put(entry, tmp)
+        return entry
+
+    def billed(self, shot: CompiledShot, state: TaskState) -> tuple[float, float]:
+        """What the provider bills for a finished task: from its usage when it says, else ours."""
+        usage = state.usage
+        if usage is None or usage.output_seconds <= 0:
+            return self.estimate(shot)
+        billed = self.prices.billed_seconds(usage.output_seconds, usage.input_video_seconds)
+        return billed, self.prices.cost(shot.request.resolution, billed)
+
+
+def _event_for(state: ResultState) -> EventState:
+    mapping: dict[ResultState, EventState] = {
+        "done": "done", "cached": "cached", "failed": "failed", "skipped": "skipped",
+        "blocked": "blocked", "pending": "failed"}
+    return mapping[state]
+
+
+# --- the public API -------------------------------------------------------------------------------
+
+
+async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, *,
+                 series_dir: Path | None = None,
+                 concurrency: int = 4,
+                 submit_rate: float = 2.0,
+                 poll_schedule: Sequence[float] = DEFAULT_POLL_SCHEDULE,
+                 request_timeout: float = 60.0,
+                 max_retries: int = 5,
+                 budget: float | None = None,
+                 on_event: Callable[[ShotEvent], None] | None = None,
+                 max_wait: float = 1800.0,
+                 prices: PriceTable | None = None,
+                 reference_video_seconds: ReferenceSeconds | None = None,
+                 options: RunOptions | None = None,
+                 sleep: Sleep = asyncio.sleep,
+                 clock: Clock = time.monotonic,
+                 rng: random.Random | None = None) -> RunResult:
+    """Render every shot of ``source`` with ``provider``; never pays twice for one shot.
+
+    ``options`` (a ``RunOptions``) overrides the individual settings when given. ``prices``
+    defaults to the provider's table (pass one with the series' overrides applied). ``sleep``,
+    ``clock`` and ``rng`` exist for tests. Ends with the lock file updated for every shot that
+    is rendered or cached.
+    """
+    root = series_dir or (source.root if isinstance(source, Manifest) else None)
+    if root is None:
+        raise StoryboardError("render of a list of shots needs series_dir")
+    if budget is not None and budget < 0:
+        raise StoryboardError(f"budget must be >= 0, got {budget}")
+    opts = options or RunOptions(
+        concurrency=concurrency, submit_rate=submit_rate,
+        poll_schedule=tuple(poll_schedule), request_timeout=request_timeout,
+        max_retries=max_retries, max_wait=max_wait)
+    shots = shots_of(source)
+    table = prices or provider.prices
+    with run_lock(root), Journal.open(root) as journal:
+        OutputCache(root, provider.cache_key).clean_temporaries()
+        run = _Run(provider, root, journal, opts, prices=table, budget=budget,
+                   ref_seconds=reference_video_seconds, on_event=on_event, sleep=sleep,
+                   clock=clock, rng=rng or random.Random())
+        try:
+            results = await run.execute(shots)
+        finally:
+            run.executor.shutdown(wait=True)  # every journal write lands before the close
+        lock = _write_lock(source, shots, results, run, root)
+    return RunResult(results, run.spent, table.currency, run.submits, lock)
+
+
+def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[CompiledShot],
+                results: Sequence[ShotResult], run: _Run, root: Path) -> Path:
+    entries = []
+    for shot, result in zip(shots, results, strict=True):
+        cached = run.cache.get(shot.hash) if result.ok else None
+        if cached is not None:
+            entries.append(entry_for(shot, cached, root, run.provider.name,
+                                     run.provider.cache_key))
+    prune: dict[str, set[str]] | None = None
+    if isinstance(source, Manifest):  # the whole series: drop the entries of deleted shots
+        prune = {}
+        for shot in shots:
+            prune.setdefault(shot.series, set()).add(shot_key(shot))
+    path = lock_path(root)
+    update_lock(path, entries, prune_series=prune)
+    return path
+
+
+@dataclass
+class CancelOutcome:
+    attempt: Attempt
+    canceled: bool
+    message: str
+
+
+async def cancel_pending(series_dir: Path, provider: Provider, *,
+                         request_timeout: float = 60.0) -> list[CancelOutcome]:
+    """Ask the provider to cancel every unfinished task the journal holds for it.
+
+    DashScope cancels only PENDING tasks; a running one is left (and a later render downloads it,
+    since it will be billed anyway). An intent with no task id has nothing to cancel: the next
+    render reconciles it.
+    """
+    outcomes: list[CancelOutcome] = []
+    with run_lock(series_dir), Journal.open(series_dir) as journal:
+        for attempt in journal.unfinished_for_provider(provider.cache_key):
+            outcomes.append(await _cancel_one(journal, provider, attempt, request_timeout))
+    return outcomes
+
+
+async def _cancel_one(journal: Journal, provider: Provider, attempt: Attempt,
+                      timeout: float) -> CancelOutcome:
+    if not attempt.task_id:
+        return CancelOutcome(attempt, False, "no task id yet (intent only): the next render "
+                             "checks with the provider whether a task exists")
+    refusal = ""
+    try:
+        await asyncio.wait_for(provider.cancel(attempt.task_id), timeout)
+    except (ProviderError, TimeoutError) as exc:
+        refusal = _describe(exc)
+    try:
+        state = await asyncio.wait_for(provider.query(attempt.task_id), timeout)
+    except (ProviderError, TimeoutError) as exc:
+        journal.note(attempt.id, f"cancel: {refusal or 'sent'}; status unknown: {_describe(exc)}")
+        return CancelOutcome(attempt, False, f"could not confirm: {_describe(exc)}")
+    if state.status in _TASK_END_STATE:
+        journal.fail(attempt.id, state.code or str(state.status),
+                     state.message or "canceled by storyboard cancel",
+                     state=_TASK_END_STATE[state.status], status=state.status)
+        return CancelOutcome(attempt, state.status == TaskStatus.CANCELED, str(state.status))
+    journal.set_status(attempt.id, state.status)
+    why = f" ({refusal})" if refusal else ""
+    if state.status == TaskStatus.SUCCEEDED:
+        return CancelOutcome(attempt, False, f"already succeeded{why}: it is billed, the next "
+                             "render downloads it")
+    return CancelOutcome(attempt, False, f"still {state.status}{why}: only pending tasks can be "
+                         "canceled; the next render resumes it")
+
+
+def status(series_dir: Path, *, unfinished_only: bool = False) -> list[Attempt]:
+    """The journal's rows (every attempt, oldest first) for ``storyboard status``."""
+    return read_status(series_dir, unfinished_only=unfinished_only)
