@@ -5,19 +5,26 @@ The public API is small; the CLI is a thin layer over it::
     import storyboard
     problems = storyboard.check("examples/coffee-shop")       # [] when clean
     manifest = storyboard.compile("examples/coffee-shop")     # raises ProblemsFound
+    the_plan = storyboard.plan("examples/coffee-shop")        # free: cached / new / changed, cost
+    report = storyboard.render("examples/coffee-shop")        # shots, then one file per episode
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from storyboard.compile import compile_source
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.request import Manifest
 from storyboard.series import Source, load_source
 
+if TYPE_CHECKING:
+    from storyboard.render import RenderReport
+    from storyboard.run import Plan
+
 __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "check", "compile",
-           "load"]
+           "load", "plan", "render"]
 __version__ = "0.1.0"
 
 
@@ -35,6 +42,24 @@ def check(path: str | Path) -> list[Diagnostic]:
     return []
 
 
-def compile(path: str | Path) -> Manifest:  # noqa: A001 - the verb users expect
+def compile(path: str | Path) -> Manifest:
     """Load, validate and compile a series into its manifest; raise ProblemsFound if any."""
     return compile_source(load(path))
+
+
+def plan(path: str | Path, *, provider: str | None = None, episode: str | None = None,
+         draft: bool = False) -> Plan:
+    """What a render would do and cost, shot by shot: free and offline."""
+    from storyboard.render import make_provider, plan_series
+    manifest = compile(path)
+    return plan_series(manifest, make_provider(manifest, provider, draft=draft), episode)
+
+
+def render(path: str | Path, **options: Any) -> RenderReport:
+    """Render the series and stitch its episodes; ``options`` are ``render_series``'s
+    (provider, episode, draft, out, yes, budget, concurrency, confirm, on_event, ...).
+
+    Without ``yes=True`` or a ``budget``, a render that would cost money is refused.
+    """
+    from storyboard.render import render_series
+    return render_series(compile(path), **options)

@@ -6,15 +6,24 @@ exit code, never a traceback: 1 when problems were found or a run failed, 2 for 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 
 from storyboard import manifest as manifest_json
+from storyboard import progress
 from storyboard.compile import compile_source
 from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.request import Manifest
 from storyboard.series import load_source
+
+T = TypeVar("T")
 
 SERIES = click.Path(path_type=Path)
 
@@ -35,17 +44,26 @@ def cli() -> None:
     """storyboard: compile YAML storyboards into Wan 2.7 reference-to-video renders."""
 
 
+def guarded(action: Callable[[], T]) -> T:
+    """Run ``action``; a StoryboardError becomes a message and an exit code, never a traceback."""
+    try:
+        return action()
+    except StoryboardError as error:
+        fail(error)
+        raise AssertionError("unreachable") from error  # fail() exits
+
+
+def compiled(path: Path) -> Manifest:
+    return guarded(lambda: compile_source(load_source(path)))
+
+
 @cli.command()
 @click.argument("path", type=SERIES)
 def check(path: Path) -> None:
     """Validate a series: every problem at once, each at file:line:col."""
-    try:
-        compiled = compile_source(load_source(path))
-    except StoryboardError as error:
-        fail(error)
-        return
-    shots = len(compiled.shots())
-    click.echo(f"ok: {len(compiled.episodes)} episode(s), {shots} shot(s)")
+    compiled_series = compiled(path)
+    shots = len(compiled_series.shots())
+    click.echo(f"ok: {len(compiled_series.episodes)} episode(s), {shots} shot(s)")
 
 
 @cli.command("compile")
@@ -54,12 +72,187 @@ def check(path: Path) -> None:
 @click.option("--shot", help="Only this shot.")
 def compile_command(path: Path, episode: str | None, shot: str | None) -> None:
     """Print the compiled manifest as stable, sorted JSON."""
+    click.echo(manifest_json.to_json(compiled(path), episode=episode, shot=shot), nl=False)
+
+
+PROVIDER = click.option("--provider", type=click.Choice(["local", "dashscope"]),
+                        help="Render with this provider (default: the series' provider.name, "
+                             "else local).")
+EPISODE = click.option("--episode", help="Only this episode.")
+DRAFT = click.option("--draft", is_flag=True,
+                     help="Low resolution and frame rate proxies (local provider only).")
+
+
+@cli.command()
+@click.argument("path", type=SERIES)
+@PROVIDER
+@EPISODE
+@DRAFT
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def plan(path: Path, provider: str | None, episode: str | None, draft: bool,
+         as_json: bool) -> None:
+    """What a render would do and cost: free, no network."""
+    from storyboard.render import make_provider, plan_series
+    series = compiled(path)
+    chosen = guarded(lambda: make_provider(series, provider, draft=draft))
+    the_plan = guarded(lambda: plan_series(series, chosen, episode))
+    if as_json:
+        click.echo(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))
+    else:
+        Console().print(progress.plan_table(the_plan))
+
+
+@cli.command()
+@click.argument("path", type=SERIES)
+@PROVIDER
+@EPISODE
+@DRAFT
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Folder for the episode files (default: output.dir, else out/<series>).")
+@click.option("--yes", is_flag=True, help="Accept the planned cost without asking.")
+@click.option("--budget", type=float, help="Refuse to start, or submit more, past this amount.")
+@click.option("--concurrency", type=click.IntRange(1, 100), help="Tasks in flight at once.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
+def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
+           yes: bool, budget: float | None, concurrency: int | None, quiet: bool,
+           as_json: bool) -> None:
+    """Render every changed shot, then stitch each episode."""
+    from storyboard.render import interactive, render_series
+    series = compiled(path)
+    console = Console(stderr=True, quiet=quiet or as_json)
+    ask = _confirm(console) if interactive() and not as_json else None
+    live = progress.LiveProgress(console, "")
+
+    def show_plan(the_plan: Any) -> None:
+        live.currency = the_plan.currency
+        if the_plan.to_render and the_plan.total_cost > 0:
+            console.print(progress.plan_table(the_plan))
+
+    with live:
+        report = guarded(lambda: render_series(
+            series, provider=provider, episode=episode, draft=draft, out=out, yes=yes,
+            budget=budget, concurrency=concurrency, confirm=ask, on_plan=show_plan,
+            on_event=live.event, on_episode=live.episode))
+    if as_json:
+        click.echo(json.dumps(_report_dict(report), indent=2, sort_keys=True))
+    elif not quiet:
+        _summary(console, report)
+    sys.exit(0 if report.ok else 1)
+
+
+def _confirm(console: Console) -> Callable[[Any], bool]:
+    def ask(the_plan: Any) -> bool:
+        console.print(progress.plan_table(the_plan))
+        return click.confirm(f"Spend about {the_plan.total_cost:.2f} {the_plan.currency}?",
+                             default=False, err=True)
+    return ask
+
+
+def _report_dict(report: Any) -> dict[str, Any]:
+    run = report.run
+    return {
+        "ok": report.ok,
+        "spent": run.spent if run else 0.0,
+        "currency": run.currency if run else report.plan.currency,
+        "shots": [{"key": s.key, "state": s.state, "output": str(s.output) if s.output else None,
+                   "task_id": s.task_id, "cost": s.cost, "code": s.code, "message": s.message}
+                  for s in (run.shots if run else [])],
+        "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,
+                      "duration": e.duration, "path_taken": e.path_taken,
+                      "subtitles": [str(p) for p in e.subtitles], "message": e.message}
+                     for e in report.episodes],
+    }
+
+
+def _summary(console: Console, report: Any) -> None:
+    run = report.run
+    if run is not None:
+        counts: dict[str, int] = {}
+        for shot in run.shots:
+            counts[shot.state] = counts.get(shot.state, 0) + 1
+        done = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        console.print(f"shots: {done}; spent {progress.money(run.spent, run.currency)}")
+        for shot in run.shots:
+            if not shot.ok:
+                console.print(f"[red]{shot.key}: {shot.state}[/red] {shot.code} {shot.message}")
+    for ep in report.episodes:
+        console.print(f"episode {ep.id}: {ep.state} -> {ep.path}"
+                      + (f" ({ep.message})" if ep.message else ""))
+
+
+@cli.command()
+@click.argument("path", type=SERIES)
+@click.option("--all", "show_all", is_flag=True, help="Finished attempts too.")
+@click.option("--json", "as_json", is_flag=True, help="Print the journal rows as JSON.")
+def status(path: Path, show_all: bool, as_json: bool) -> None:
+    """Show the task journal: what was submitted, what is still running, what it cost."""
+    from storyboard.run import status as journal_status
+    series = compiled(path)
+    rows = guarded(lambda: journal_status(series.root, unfinished_only=not show_all))
+    if as_json:
+        click.echo(json.dumps([progress.attempt_dict(r) for r in rows], indent=2,
+                              sort_keys=True, default=str))
+    elif not rows:
+        click.echo("nothing in flight" if not show_all else "the journal is empty")
+    else:
+        Console().print(progress.status_table(rows))
+
+
+@cli.command()
+@click.argument("path", type=SERIES)
+@PROVIDER
+def cancel(path: Path, provider: str | None) -> None:
+    """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled)."""
+    from storyboard.render import make_provider
+    from storyboard.run import cancel_pending
+    series = compiled(path)
+    chosen = guarded(lambda: make_provider(series, provider))
+
+    async def go() -> list[Any]:
+        try:
+            return await cancel_pending(series.root, chosen)
+        finally:
+            await chosen.aclose()
+
+    outcomes = guarded(lambda: asyncio.run(go()))
+    if not outcomes:
+        click.echo("nothing to cancel")
+    for outcome in outcomes:
+        row = outcome.attempt
+        verdict = "canceled" if outcome.canceled else "not canceled"
+        click.echo(f"{row.episode}/{row.shot} {row.task_id or '-'}: {verdict} {outcome.message}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--latency", type=float, default=2.0, show_default=True,
+              help="Seconds from submit to SUCCEEDED.")
+@click.option("--api-key", help="Accept only this key (default: any non-empty key).")
+@click.option("--plain-results", is_flag=True, help="Results without text (faster).")
+@click.option("--fault", "faults", multiple=True,
+              help="ENDPOINT:KIND[=ARG]:PROBABILITY, e.g. submit:429:0.2 (repeatable).")
+@click.option("--fault-script", "scripts", multiple=True,
+              help="Comma-separated faults for the next requests, e.g. query:500,query:drop.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for fault rates.")
+def emulate(host: str, port: int, latency: float, api_key: str | None, plain_results: bool,
+            faults: tuple[str, ...], scripts: tuple[str, ...], seed: int) -> None:
+    """Run a local DashScope emulator (for tests and dry runs; needs the emulator extra)."""
     try:
-        compiled = compile_source(load_source(path))
-    except StoryboardError as error:
-        fail(error)
-        return
-    click.echo(manifest_json.to_json(compiled, episode=episode, shot=shot), nl=False)
+        from storyboard.emulator import EmulatorConfig, parse_fault_options, serve
+    except ImportError as exc:
+        raise click.UsageError("the emulator needs: pip install 'storyboard[emulator]'") from exc
+    try:
+        plan = parse_fault_options(faults, scripts, seed=seed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault/--fault-script") from exc
+    config = EmulatorConfig(latency=latency, api_key=api_key, plain_results=plain_results,
+                            faults=plan, seed=seed)
+    try:
+        serve(host, port, config, announce=lambda url: click.echo(f"emulating DashScope at {url}"))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def main() -> None:

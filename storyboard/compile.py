@@ -57,8 +57,10 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
     else:
         for scene in shot.scenes:
             action = render_mentions(scene.action, labels)
-            lines = [_line(by_name[speaker], render_mentions(text, labels), scene.start, scene.end)
-                     for speaker, text in scene.say if speaker in by_name]
+            said_by = [(speaker, text) for speaker, text in scene.say if speaker in by_name]
+            lines = [_line(by_name[speaker], render_mentions(text, labels),
+                           *_share(scene.start, scene.end, index, len(said_by)))
+                     for index, (speaker, text) in enumerate(said_by)]
             said = [f'{line.label} says: "{line.text}"' for line in lines]
             text = scene_text(scene.index, scene.start, scene.end, action, said)
             scenes.append(Scene(scene.index, scene.start, scene.end, text, tuple(lines)))
@@ -76,6 +78,12 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         duration=duration, prompt_extend=bool(shot.params["prompt_extend"]),
         watermark=bool(shot.params["watermark"]), negative_prompt=negative or None,
         seed=shot.params.get("seed"), scenes=tuple(scenes))
+
+
+def _share(start: float, end: float, index: int, count: int) -> tuple[float, float]:
+    """Several lines in one scene share its window evenly, in order (captions and voices)."""
+    width = (end - start) / count
+    return round(start + index * width, 3), round(start + (index + 1) * width, 3)
 
 
 def _line(reference: Reference, text: str, start: float, end: float) -> Line:

@@ -101,6 +101,7 @@ def atomic_output(target: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        tmp.chmod(0o644)  # mkstemp makes it private; an output is an ordinary file
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from storyboard import validate
 from storyboard.errors import Diagnostic, StoryboardError
-from storyboard.load import Document, PathKey, load_file
+from storyboard.load import Document, PathKey, parse
+from storyboard.parsecache import ParseCache
 
 SERIES_FILES = ("storyboard.yaml", "storyboard.yml")
 
@@ -36,6 +37,7 @@ class Source:
     series: Document
     episodes: list[EpisodeSource] = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)
+    cache: ParseCache = field(default_factory=lambda: ParseCache(None))
 
     @property
     def name(self) -> str:
@@ -57,17 +59,35 @@ def find_series_file(path: Path) -> Path:
 def load_source(path: Path) -> Source:
     """Read the series at ``path`` and every episode it names; schema problems are collected."""
     file = find_series_file(Path(path)).resolve()
-    doc, problems = load_file(file)
-    source = Source(root=file.parent, series=doc, problems=problems)
-    if problems:
-        return source
-    if not isinstance(doc.data, dict):
-        source.problems.append(doc.diagnostic((), "expected a mapping with 'storyboard: 1' at "
-                                                   "the top of the series file"))
-        return source
-    source.problems += validate.check_schema(doc, validate.SERIES_SCHEMA)
-    _collect_episodes(source)
+    cache = ParseCache(file.parent / ".storyboard" / "parsed", validate.schema_digest())
+    doc, problems = load_checked(file, validate.SERIES_SCHEMA, cache)
+    source = Source(root=file.parent, series=doc, problems=problems, cache=cache)
+    if isinstance(doc.data, dict):
+        _collect_episodes(source)
     return source
+
+
+def load_checked(file: Path, schema: str, cache: ParseCache) -> tuple[Document, list[Diagnostic]]:
+    """A file parsed and schema-checked, from the parse cache when its text is unchanged."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        doc = Document(file=file, data=None, lines=[])
+        return doc, [doc.diagnostic((), f"cannot read this file: {exc}")]
+    cached = cache.get(file, text)
+    if cached is not None:
+        return cached, []
+    doc, problems = parse(text, file)
+    if problems:
+        return doc, problems
+    if not isinstance(doc.data, dict):
+        what = ("a mapping with 'storyboard: 1' at the top of the series file"
+                if schema == validate.SERIES_SCHEMA else "an episode: a mapping with 'shots'")
+        return doc, [doc.diagnostic((), f"expected {what}")]
+    problems = validate.check_schema(doc, schema)
+    if not problems:
+        cache.put(doc, text)
+    return doc, problems
 
 
 def _collect_episodes(source: Source) -> None:
@@ -105,12 +125,7 @@ def _expand(source: Source, pattern: str, where: PathKey) -> list[Path]:
 
 
 def _load_episode_file(source: Source, file: Path) -> None:
-    doc, problems = load_file(file)
+    doc, problems = load_checked(file, validate.EPISODE_SCHEMA, source.cache)
     source.problems += problems
-    if problems:
-        return
-    if not isinstance(doc.data, dict):
-        source.problems.append(doc.diagnostic((), "expected an episode: a mapping with 'shots'"))
-        return
-    source.problems += validate.check_schema(doc, validate.EPISODE_SCHEMA)
-    source.episodes.append(EpisodeSource(doc, (), file.stem))
+    if isinstance(doc.data, dict):
+        source.episodes.append(EpisodeSource(doc, (), file.stem))

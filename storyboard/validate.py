@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from importlib import resources
@@ -36,6 +37,16 @@ def schema_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "schemas"
+
+
+@functools.cache
+def schema_digest() -> str:
+    """Changes whenever a schema file changes (it salts the parse cache)."""
+    folder = schema_dir()
+    digest = hashlib.sha256()
+    for name in (SERIES_SCHEMA, EPISODE_SCHEMA):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
 
 
 @functools.cache

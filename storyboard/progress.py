@@ -1,0 +1,122 @@
+"""Plans, shot events and journal rows into what a person reads: rich tables and a live view.
+
+The CLI decides where output goes (``--quiet``, ``--json``); this module only draws. Every table
+is plain text when the output is not a terminal, so logs in CI stay readable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from storyboard.episodes import EpisodeOutput
+from storyboard.run import Attempt, Plan, ShotEvent
+
+STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "running": "yellow",
+                "downloading": "blue", "done": "green", "failed": "bold red", "skipped": "magenta",
+                "blocked": "red", "pending": "yellow", "new": "yellow", "changed": "yellow",
+                "waits": "dim", "duplicate": "cyan"}
+
+
+def money(amount: float, currency: str) -> str:
+    return f"{amount:.2f} {currency}"
+
+
+def plan_table(plan: Plan) -> Table:
+    table = Table(title=f"plan: {plan.provider}", title_justify="left", expand=False)
+    for column in ("shot", "status", "why", "billed s", "cost"):
+        table.add_column(column, justify="right" if column in ("billed s", "cost") else "left")
+    for shot in plan.shots:
+        why = "; ".join(str(c) for c in shot.changes)
+        if shot.waits_on:
+            why = f"waits on {shot.waits_on}" + (f"; {why}" if why else "")
+        if shot.same_as:
+            why = f"same as {shot.same_as}"
+        table.add_row(shot.key.split("/", 1)[-1], Text(shot.status, STATE_STYLES.get(
+            shot.status, "")), why, f"{shot.billed_seconds:g}", money(shot.cost, plan.currency))
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()))
+    table.caption = (f"{counts}; total {plan.total_billed_seconds:g} billed s, "
+                     f"about {money(plan.total_cost, plan.currency)}")
+    table.caption_justify = "left"
+    return table
+
+
+def status_table(rows: Sequence[Attempt]) -> Table:
+    table = Table(title="journal", title_justify="left")
+    for column in ("shot", "provider", "state", "task id", "status", "cost", "note"):
+        table.add_column(column)
+    for row in rows:
+        cost = "" if row.cost is None else money(row.cost, row.currency or "")
+        note = row.error_message or row.note or ""
+        table.add_row(f"{row.episode}/{row.shot}", row.provider,
+                      Text(row.state, STATE_STYLES.get(row.state, "")), row.task_id or "",
+                      row.last_status or "", cost, note[:80])
+    return table
+
+
+def attempt_dict(row: Attempt) -> dict[str, Any]:
+    return {k: v for k, v in vars(row).items()}
+
+
+@dataclass
+class _Row:
+    state: str
+    started: float
+    message: str = ""
+
+
+class LiveProgress:
+    """A live table of every shot's state, elapsed time and the money spent so far."""
+
+    def __init__(self, console: Console, currency: str) -> None:
+        self.console = console
+        self.currency = currency
+        self.rows: dict[str, _Row] = {}
+        self.spent = 0.0
+        self.episodes: list[EpisodeOutput] = []
+        self.live = Live(self.render(), console=console, refresh_per_second=4,
+                         transient=False, auto_refresh=console.is_terminal)
+
+    def __enter__(self) -> LiveProgress:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.update(self.render())
+        self.live.__exit__(None, None, None)
+
+    def event(self, event: ShotEvent) -> None:
+        key = f"{event.episode}/{event.shot}"
+        row = self.rows.setdefault(key, _Row(event.state, time.monotonic() - event.elapsed))
+        row.state, row.message = event.state, event.message
+        self.spent = max(self.spent, event.spent_so_far)
+        if self.console.is_terminal:
+            self.live.update(self.render())
+
+    def episode(self, output: EpisodeOutput) -> None:
+        self.episodes.append(output)
+        if self.console.is_terminal:
+            self.live.update(self.render())
+
+    def render(self) -> Group:
+        table = Table(title_justify="left", title=f"spent so far: "
+                      f"{money(self.spent, self.currency)}")
+        for column in ("shot", "state", "elapsed", "message"):
+            table.add_column(column)
+        now = time.monotonic()
+        for key, row in self.rows.items():
+            table.add_row(key, Text(row.state, STATE_STYLES.get(row.state, "")),
+                          f"{now - row.started:5.1f}s", row.message[:90])
+        parts: list[Any] = [table]
+        for ep in self.episodes:
+            parts.append(Text(f"episode {ep.id}: {ep.state} {ep.path}"
+                              + (f" ({ep.duration:.2f} s, {ep.path_taken})" if ep.duration else "")
+                              + (f" - {ep.message}" if ep.message else "")))
+        return Group(*parts)

@@ -1,0 +1,168 @@
+"""Compiled series into finished episodes: pick the provider, plan, get consent, run, stitch.
+
+This is the library behind ``storyboard plan`` and ``storyboard render``. Consent is the caller's
+to give (``yes``, a ``budget``, or a ``confirm`` callback for an interactive terminal): a run that
+would spend money without one of them is refused before anything is submitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyboard import media
+from storyboard.episodes import EpisodeBuilder, EpisodeOutput, output_dir
+from storyboard.errors import BudgetExceeded, StoryboardError
+from storyboard.providers.base import Provider
+from storyboard.request import CompiledShot, Manifest
+from storyboard.run import (
+    Plan,
+    RunOptions,
+    RunResult,
+    ShotEvent,
+    apply_price_overrides,
+    check_consent,
+    plan_for,
+)
+from storyboard.run import render as run_shots
+
+PROVIDERS = ("local", "dashscope")
+RUNNER_KEYS = ("poll", "max_wait", "concurrency", "submit_rate")
+
+
+@dataclass
+class RenderReport:
+    plan: Plan
+    run: RunResult | None
+    episodes: list[EpisodeOutput] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (self.run is None or self.run.ok) and all(
+            e.state != "skipped" for e in self.episodes)
+
+
+def provider_name(manifest: Manifest, override: str | None) -> str:
+    name = override or str(manifest.provider.get("name") or "local")
+    if name not in PROVIDERS:
+        raise StoryboardError(f"unknown provider {name!r}; expected one of: {', '.join(PROVIDERS)}")
+    return name
+
+
+def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = False
+                  ) -> Provider:
+    """The provider to render with: ``--provider`` first, then the series' ``provider.name``."""
+    chosen = provider_name(manifest, name)
+    if chosen == "local":
+        from storyboard.providers.local import LocalProvider
+        return LocalProvider(manifest.root / ".storyboard" / "local", draft=draft)
+    if draft:
+        raise StoryboardError("--draft renders animatics: it works only with the local provider")
+    from storyboard.providers.dashscope import DashScopeProvider
+    settings = {k: v for k, v in manifest.provider.items() if k not in RUNNER_KEYS[:2]}
+    settings["name"] = "dashscope"
+    return DashScopeProvider.from_settings(settings)
+
+
+def select(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
+    if episode is None:
+        return manifest.shots()
+    chosen = [e for e in manifest.episodes if e.id == episode]
+    if not chosen:
+        ids = ", ".join(e.id for e in manifest.episodes)
+        raise StoryboardError(f"no episode {episode!r} in this series; expected one of: {ids}")
+    return list(chosen[0].shots)
+
+
+def reference_seconds(manifest: Manifest) -> Callable[[CompiledShot], float | None]:
+    """Seconds of reference video a shot sends (billed up to a cap), from the media fact cache."""
+    cache = media.MediaCache(manifest.root / ".storyboard" / "media.json")
+
+    def seconds(shot: CompiledShot) -> float | None:
+        total = 0.0
+        for item in shot.request.media:
+            if item.role != "reference_video":
+                continue
+            if item.ref is None or item.ref.path is None:
+                return None  # a URL: unknown length
+            total += cache.facts(item.ref.path).seconds
+        return total
+    return seconds
+
+
+def plan_series(manifest: Manifest, provider: Provider, episode: str | None = None) -> Plan:
+    """Free and offline: what a render would do and cost."""
+    return plan_for(select(manifest, episode), provider, series_dir=manifest.root,
+                    price_overrides=manifest.provider.get("prices"),
+                    reference_video_seconds=reference_seconds(manifest))
+
+
+def run_options(manifest: Manifest, concurrency: int | None) -> RunOptions:
+    settings = manifest.provider
+    values: dict[str, Any] = {}
+    if concurrency is not None or "concurrency" in settings:
+        values["concurrency"] = int(concurrency or settings["concurrency"])
+    if "submit_rate" in settings:
+        values["submit_rate"] = float(settings["submit_rate"])
+    if "poll" in settings:
+        values["poll_schedule"] = tuple(float(x) for x in settings["poll"])
+    if "max_wait" in settings:
+        values["max_wait"] = float(settings["max_wait"])
+    return RunOptions(**values)
+
+
+def render_series(manifest: Manifest, *, provider: str | None = None,
+                  episode: str | None = None, draft: bool = False, out: Path | None = None,
+                  yes: bool = False, budget: float | None = None,
+                  concurrency: int | None = None,
+                  confirm: Callable[[Plan], bool] | None = None,
+                  on_plan: Callable[[Plan], None] | None = None,
+                  on_event: Callable[[ShotEvent], None] | None = None,
+                  on_episode: Callable[[EpisodeOutput], None] | None = None) -> RenderReport:
+    """Plan, ask, render every shot, then stitch each episode whose shots all rendered."""
+    chosen = make_provider(manifest, provider, draft=draft)
+    the_plan = plan_series(manifest, chosen, episode)
+    if on_plan is not None:
+        on_plan(the_plan)
+    verdict = check_consent(the_plan, yes=yes, budget=budget, interactive=confirm is not None)
+    if verdict == "ask" and confirm is not None and not confirm(the_plan):
+        raise BudgetExceeded("nothing was submitted: the render was not confirmed")
+    shots = select(manifest, episode)
+    prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
+    result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
+                              options=run_options(manifest, concurrency), on_event=on_event,
+                              ref_seconds=reference_seconds(manifest)))
+    outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
+    builder = EpisodeBuilder(manifest, output_dir(manifest, out), draft=draft)
+    report = RenderReport(the_plan, result)
+    for ep in manifest.episodes:
+        if episode is not None and ep.id != episode:
+            continue
+        done = {shot_id: path for (ep_id, shot_id), path in outputs.items() if ep_id == ep.id}
+        built = builder.build(ep, done)
+        report.episodes.append(built)
+        if on_episode is not None:
+            on_episode(built)
+    return report
+
+
+async def _run(shots: list[CompiledShot], provider: Provider, root: Path, *,
+               budget: float | None, prices: Any, options: RunOptions,
+               on_event: Callable[[ShotEvent], None] | None,
+               ref_seconds: Callable[[CompiledShot], float | None]) -> RunResult:
+    try:
+        return await run_shots(shots, provider, series_dir=root, budget=budget, prices=prices,
+                               options=options, on_event=on_event,
+                               reference_video_seconds=ref_seconds)
+    finally:
+        await provider.aclose()
+
+
+def interactive() -> bool:
+    """A person at a terminal who can answer a question (never in CI)."""
+    import sys
+    return sys.stdin.isatty() and os.environ.get("CI", "") == ""

@@ -1,0 +1,147 @@
+"""Finished shots into one episode file: join, transition, mix, normalise, subtitle.
+
+``stitch(clips, out, options)`` picks the cheapest way that gives the asked-for result:
+
+- ``copy``: every clip already shares codec (H.264/AAC), size, frame rate, pixel format, sample
+  rate and channel layout, all joins are cuts, and no music, loudness or burn-in is asked for: the
+  concat demuxer joins the packets as they are (nothing is decoded).
+- ``normalized``: all joins are cuts, but some clip differs (or the sound must change): clips whose
+  video matches keep their packets, the others are re-encoded to the episode format; all audio is
+  brought to 48 kHz stereo, cut to its clip's video length, and encoded once at the end.
+- ``filtered``: transitions or burnt-in subtitles: each clip is rendered by its own small ffmpeg
+  process (the clip, its tail overlapped with the next clip's head), then the pieces are joined
+  without re-encoding.
+
+No frame passes through Python, and no ffmpeg process reads more than two clips, so memory stays
+flat as episodes grow. The output is written to a temporary file and renamed, never left
+half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import accumulate
+from pathlib import Path
+
+from storyboard.stitch import audio, concat, pieces, subtitles
+from storyboard.stitch.concat import ClipFacts, EpisodeFormat
+from storyboard.stitch.model import (
+    Clip,
+    Cue,
+    MissingMedia,
+    Music,
+    OutputNotWritable,
+    PathTaken,
+    StitchError,
+    StitchOptions,
+    StitchResult,
+    TransitionTooLong,
+)
+from storyboard.stitch.timeline import Timeline, plan
+from storyboard.stitch.transitions import TRANSITIONS
+
+__all__ = [
+    "TRANSITIONS",
+    "Clip",
+    "Cue",
+    "MissingMedia",
+    "Music",
+    "OutputNotWritable",
+    "StitchError",
+    "StitchOptions",
+    "StitchResult",
+    "TransitionTooLong",
+    "stitch",
+]
+
+
+def _jobs(options: StitchOptions) -> int:
+    return options.jobs if options.jobs > 0 else max(1, min(4, os.cpu_count() or 1))
+
+
+def _prepare_folder(out: Path) -> None:
+    """Fail early and clearly when the output cannot be written (before any work is done)."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out.parent, prefix=".stitch-check-")  # noqa: SIM115
+        probe.close()
+    except OSError as exc:
+        raise OutputNotWritable(f"cannot write {out}: {exc.strerror or exc}") from exc
+    if out.is_dir():
+        raise OutputNotWritable(f"cannot write {out}: it is a folder")
+
+
+def _check_music(options: StitchOptions) -> None:
+    if options.music is not None:
+        concat.require_file(options.music.path, "music file")
+
+
+def choose_path(facts: Sequence[ClipFacts], fmt: EpisodeFormat, timeline: Timeline,
+                options: StitchOptions) -> PathTaken:
+    if timeline.has_transitions() or options.burn_subtitles:
+        return "filtered"
+    sound_untouched = options.music is None and options.loudness is None
+    if sound_untouched and all(concat.video_matches(f, fmt) and concat.audio_matches(f)
+                               for f in facts):
+        return "copy"
+    return "normalized"
+
+
+def _render_pieces(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
+                   options: StitchOptions, work: Path, burn_file: Path | None,
+                   path: PathTaken) -> list[pieces.RenderJob]:
+    ctx = pieces.Context(facts, timeline, fmt, options, burn_file)
+    jobs = [pieces.RenderJob(piece, i, work,
+                             copy_video=path == "normalized"
+                             and concat.video_matches(facts[piece.clip], fmt))
+            for i, piece in enumerate(timeline.pieces())]
+    with ThreadPoolExecutor(max_workers=_jobs(options)) as pool:
+        return list(pool.map(lambda job: pieces.render(job, ctx), jobs))
+
+
+def _windows(cues: Sequence[subtitles.TimedCue]) -> list[audio.Window]:
+    return [(c.start, c.end) for c in cues]
+
+
+def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = None) -> StitchResult:
+    """Join ``clips`` into ``out`` (H.264/AAC MP4, +faststart) and write its subtitles beside it."""
+    options = options or StitchOptions()
+    if not clips:
+        raise StitchError("nothing to stitch: no clips")
+    out = Path(out)
+    _check_music(options)
+    _prepare_folder(out)
+    with tempfile.TemporaryDirectory(prefix=".stitch-", dir=out.parent) as tmp:
+        return _stitch_in(Path(tmp), clips, out, options)
+
+
+def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
+               options: StitchOptions) -> StitchResult:
+    facts = concat.probe_clips([c.path for c in clips], work)
+    fmt = concat.episode_format(facts[0], options)
+    timeline = plan([f.video_len for f in facts], [c.transition for c in clips], fmt.fps,
+                    [str(c.path) for c in clips], fmt.sample_rate)
+    path = choose_path(facts, fmt, timeline, options)
+    if path == "copy":
+        # The concat demuxer starts each file where the previous one's longest stream ended.
+        ends = list(accumulate(f.length for f in facts))
+        starts, duration = [0.0, *ends[:-1]], ends[-1]
+    else:
+        starts = [timeline.seconds(s) for s in timeline.starts]
+        duration = timeline.seconds(timeline.total)
+    cues = subtitles.episode_cues(clips, starts, [f.video_len for f in facts])
+    if path == "copy":
+        concat.copy_join(facts, out, work)
+    else:
+        burn_file = None
+        if options.burn_subtitles and cues:  # libass cannot open an empty file
+            burn_file = subtitles.write_text(work / "burn.srt", subtitles.burn_srt(cues))
+        jobs = _render_pieces(facts, timeline, fmt, options, work, burn_file, path)
+        video_list = concat.concat_list([j.video_file for j in jobs], work / "video.txt")
+        audio_list = concat.concat_list([j.audio_file for j in jobs], work / "audio.txt")
+        audio.final_join(video_list, audio_list, out, duration, options, _windows(cues))
+    files = subtitles.write_sidecars(cues, out) if options.subtitles else ()
+    return StitchResult(out, duration, path, tuple(files), tuple(starts))

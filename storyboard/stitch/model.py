@@ -1,0 +1,92 @@
+"""Stitching requests into plain data: clips, cues, music, options, the result and the errors.
+
+Everything the ``stitch`` entry point reads or returns is a small dataclass here, so callers (the
+CLI, the runner, tests) build episodes without touching ffmpeg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from storyboard.errors import MediaError, StoryboardError
+from storyboard.request import Transition
+
+PathTaken = Literal["copy", "normalized", "filtered"]
+
+
+class StitchError(StoryboardError):
+    """Stitching cannot go ahead: bad timing, a missing file, an output that cannot be written."""
+
+
+class TransitionTooLong(StitchError):
+    """A transition lasts longer than a clip it joins (or eats into the clip's other transition)."""
+
+
+class MissingMedia(StitchError, MediaError):
+    """A clip or music file that does not exist."""
+
+
+class OutputNotWritable(StitchError):
+    """The output's folder cannot be created or written."""
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A subtitle, in seconds from its clip's start; ``speaker`` becomes a ``Mia: `` prefix."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str = ""
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One shot of the episode; ``transition`` says how it joins the clip before it."""
+
+    path: Path
+    transition: Transition = field(default_factory=Transition)
+    cues: Sequence[Cue] = ()
+
+
+@dataclass(frozen=True)
+class Music:
+    """A music bed, looped or trimmed to the episode, ducked while anyone speaks, faded out."""
+
+    path: Path
+    volume_db: float = -12.0
+    duck_db: float = -12.0  # extra gain while a cue is on screen
+    fade_out: float = 1.0  # seconds
+    duck_ramp: float = 0.25  # seconds to go down/up around a dialogue window
+
+
+@dataclass(frozen=True)
+class StitchOptions:
+    """How to build the episode; sizes and frame rate default to the first clip's."""
+
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    loudness: float | None = -14.0  # integrated LUFS target; None leaves levels alone
+    true_peak: float = -1.0  # dBTP ceiling for loudness normalisation
+    music: Music | None = None
+    subtitles: bool = True  # write .srt and .vtt beside the output
+    burn_subtitles: bool = False
+    preset: str = "veryfast"  # libx264 preset for whatever must be re-encoded
+    crf: int = 20
+    audio_bitrate: str = "192k"
+    jobs: int = 0  # ffmpeg processes at once; 0 = min(4, CPU count)
+
+
+@dataclass(frozen=True)
+class StitchResult:
+    """What was written and how: ``starts`` are each clip's start in the episode, in seconds."""
+
+    out: Path
+    duration: float
+    path_taken: PathTaken
+    subtitle_files: tuple[Path, ...] = ()
+    starts: tuple[float, ...] = ()

@@ -1,0 +1,121 @@
+"""Clip lengths and transitions into an episode timeline: where each clip starts, in whole frames.
+
+Everything is counted in frames of the episode's frame rate (and audio in samples derived from the
+same frame index), then converted to seconds once, so rounding never accumulates along the episode:
+the episode lasts ``sum(clip frames) - sum(overlap frames)`` frames, and each piece's audio is
+exactly as long as its video.
+
+The timeline is cut into pieces that can be rendered independently (one small ffmpeg process each,
+so memory stays flat however many shots there are): a clip's *body* (the part no transition
+touches) and each *transition* (the tail of one clip overlapped with the head of the next).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from storyboard.request import Transition
+from storyboard.stitch.model import StitchError, TransitionTooLong
+from storyboard.stitch.transitions import CUT, TRANSITIONS
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Clip ``clip`` from its frame ``local_start`` on: episode frames [start, start + frames).
+
+    With ``transition`` set, the piece's last ``overlap`` frames are that transition into the next
+    clip's first ``overlap`` frames (so the next piece starts after them).
+    """
+
+    start: int
+    frames: int
+    clip: int
+    local_start: int
+    transition: str | None = None
+    overlap: int = 0
+@dataclass(frozen=True)
+class Timeline:
+    fps: Fraction
+    sample_rate: int
+    frames: tuple[int, ...]  # each clip's length in episode frames
+    overlaps: tuple[int, ...]  # overlaps[i]: frames clip i shares with clip i-1 (0 for the first)
+    kinds: tuple[str, ...]  # transition name joining clip i to clip i-1 ("cut" for the first)
+    starts: tuple[int, ...]  # each clip's first frame in the episode
+
+    @property
+    def total(self) -> int:
+        return self.starts[-1] + self.frames[-1]
+
+    def seconds(self, frame: int) -> float:
+        return float(frame / self.fps)
+
+    def sample(self, frame: int) -> int:
+        """The audio sample at which episode frame ``frame`` starts."""
+        return round(frame * self.sample_rate / self.fps)
+
+    def has_transitions(self) -> bool:
+        return any(o > 0 for o in self.overlaps)
+
+    def pieces(self) -> list[Piece]:
+        """One piece per clip, in episode order; together they cover every frame once."""
+        out: list[Piece] = []
+        for i, length in enumerate(self.frames):
+            head = self.overlaps[i]  # already shown by the previous piece's transition
+            tail = self.overlaps[i + 1] if i + 1 < len(self.frames) else 0
+            out.append(Piece(self.starts[i] + head, length - head, i, head,
+                             self.kinds[i + 1] if tail else None, tail))
+        return out
+
+
+def _check_transition(transition: Transition, name: str) -> None:
+    if transition.type not in TRANSITIONS:
+        raise StitchError(f"{name}: unknown transition {transition.type!r}; "
+                          f"use one of {', '.join(TRANSITIONS)}")
+    if transition.type != CUT and transition.duration <= 0:
+        raise StitchError(f"{name}: a {transition.type} transition needs a duration > 0 s")
+
+
+def _check_fits(lengths: Sequence[float], transitions: Sequence[Transition],
+                names: Sequence[str]) -> None:
+    """A transition may not outlast either clip, nor overlap the clip's other transition."""
+    def seconds(i: int) -> float:
+        t = transitions[i]
+        return t.duration if i > 0 and t.type != CUT else 0.0
+
+    for i in range(1, len(lengths)):
+        d = seconds(i)
+        for j in (i - 1, i):
+            if d > lengths[j] + 1e-9:
+                raise TransitionTooLong(
+                    f"{names[i]}: its {transitions[i].type} transition lasts {d:g} s, longer than "
+                    f"{'the clip before it, ' + names[j] if j != i else 'the clip itself'} "
+                    f"({lengths[j]:.3f} s)")
+    for i in range(len(lengths)):
+        incoming, outgoing = seconds(i), seconds(i + 1) if i + 1 < len(lengths) else 0.0
+        if incoming + outgoing > lengths[i] + 1e-9:
+            raise TransitionTooLong(
+                f"{names[i]}: its transitions in ({incoming:g} s) and out ({outgoing:g} s) "
+                f"overlap; the clip lasts only {lengths[i]:.3f} s")
+
+
+def plan(lengths: Sequence[float], transitions: Sequence[Transition], fps: Fraction,
+         names: Sequence[str], sample_rate: int = 48000) -> Timeline:
+    """Lay the clips out; raise TransitionTooLong/StitchError naming the clip that does not fit."""
+    if not lengths:
+        raise StitchError("nothing to stitch: no clips")
+    for transition, name in zip(transitions, names, strict=True):
+        _check_transition(transition, name)
+    _check_fits(lengths, transitions, names)
+    frames = tuple(max(1, round(length * fps)) for length in lengths)
+    overlaps = [0 if i == 0 or t.type == CUT else max(1, round(t.duration * fps))
+                for i, t in enumerate(transitions)]
+    # Rounding to frames may push a just-fitting transition over the edge: clamp, never fail here.
+    for i in range(1, len(frames)):
+        overlaps[i] = min(overlaps[i], frames[i - 1] - overlaps[i - 1], frames[i])
+    starts = [0]
+    for i in range(1, len(frames)):
+        starts.append(starts[-1] + frames[i - 1] - overlaps[i])
+    kinds = tuple(CUT if i == 0 else t.type for i, t in enumerate(transitions))
+    return Timeline(fps, sample_rate, frames, tuple(overlaps), kinds, tuple(starts))

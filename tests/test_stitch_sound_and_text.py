@@ -1,0 +1,113 @@
+"""Stitching's sound and text: loudness, the ducked music bed, subtitle files and burn-in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from storyboard import ffmpeg
+from storyboard.request import Transition
+from storyboard.stitch import Clip, Cue, Music, StitchOptions, stitch
+
+MakeMedia = Callable[..., Path]
+
+
+def clip(make_media: MakeMedia, tmp_path: Path, name: str, **kw: object) -> Path:
+    kw.setdefault("width", 160)
+    kw.setdefault("height", 120)
+    kw.setdefault("seconds", 2.0)
+    return make_media("video", tmp_path / f"{name}.mp4", **kw)
+
+
+def integrated_loudness(path: Path) -> float:
+    log = ffmpeg.run(["-i", str(path), "-map", "0:a", "-af", "ebur128", "-f", "null", "-"])
+    return float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1])
+
+
+def mean_volume(path: Path, start: float, seconds: float) -> float:
+    log = ffmpeg.run(["-ss", str(start), "-t", str(seconds), "-i", str(path), "-map", "0:a",
+                      "-af", "volumedetect", "-f", "null", "-"])
+    return float(re.findall(r"mean_volume: (-?[\d.]+|-inf) dB", log)[-1])
+
+
+@pytest.mark.parametrize("target", [-14.0, -30.0])
+def test_loudness_lands_near_the_target(make_media: MakeMedia, tmp_path: Path,
+                                        target: float) -> None:
+    a = clip(make_media, tmp_path, "a", tone=440)
+    b = clip(make_media, tmp_path, "b", tone=880)
+    before = integrated_loudness(a)
+    assert abs(before - target) > 3  # the test means something only if the input is off target
+    result = stitch([Clip(a), Clip(b)], tmp_path / "ep.mp4",
+                    StitchOptions(preset="ultrafast", loudness=target))
+    assert abs(integrated_loudness(result.out) - target) <= 1.0
+
+
+def test_music_is_looped_ducked_under_dialogue_and_faded(make_media: MakeMedia,
+                                                         tmp_path: Path) -> None:
+    silent = clip(make_media, tmp_path, "silent", audio=False)
+    theme = make_media("voice", tmp_path / "theme.wav", seconds=1.5)  # shorter: must loop
+    clips = [Clip(silent), Clip(silent, cues=[Cue(0.5, 1.5, "Hello", "Mia")])]
+    music = Music(theme, volume_db=-6, duck_db=-15, fade_out=0.5, duck_ramp=0.1)
+    result = stitch(clips, tmp_path / "ep.mp4",
+                    StitchOptions(preset="ultrafast", loudness=None, music=music))
+    # Dialogue window on the episode clock: 2.5-3.5 s.
+    outside = mean_volume(result.out, 1.0, 0.8)
+    inside = mean_volume(result.out, 2.7, 0.6)
+    assert outside > -40  # the bed plays (looped past its own 1.5 s)
+    assert inside < outside - 10  # ducked by about 15 dB
+    assert mean_volume(result.out, 3.95, 0.05) < outside - 10  # faded out at the very end
+
+
+def _srt_times(text: str) -> list[str]:
+    return re.findall(r"^(\S+ --> \S+)$", text, re.M)
+
+
+def test_subtitles_follow_clip_offsets_including_overlaps(make_media: MakeMedia,
+                                                          tmp_path: Path) -> None:
+    a = clip(make_media, tmp_path, "a")
+    b = clip(make_media, tmp_path, "b", pattern="testsrc")
+    tricky = 'She said "50% off: C:\\temp\\new" & <left> {now}'
+    clips = [Clip(a, cues=[Cue(0.25, 1.0, "First line")]),
+             Clip(b, Transition("crossfade", 0.5), cues=[Cue(0.5, 1.75, tricky, "Mia")]),
+             Clip(a, Transition("fade", 1.0), cues=[Cue(0.0, 0.5, "Two\n\nlines", "Sam")])]
+    result = stitch(clips, tmp_path / "ep.mp4", StitchOptions(preset="ultrafast", loudness=None))
+    srt, vtt = (p.read_text(encoding="utf-8") for p in result.subtitle_files)
+    # Clip 2 starts at 2.0 - 0.5 = 1.5 s; clip 3 at 1.5 + 2.0 - 1.0 = 2.5 s.
+    assert result.starts == pytest.approx((0.0, 1.5, 2.5))
+    assert _srt_times(srt) == ["00:00:00,250 --> 00:00:01,000", "00:00:02,000 --> 00:00:03,250",
+                               "00:00:02,500 --> 00:00:03,000"]
+    assert f"2\n00:00:02,000 --> 00:00:03,250\nMia: {tricky}\n" in srt
+    assert "Sam: Two\nlines\n" in srt
+    assert vtt.startswith("WEBVTT\n\n")
+    assert "00:00:02.000 --> 00:00:03.250\nMia: She said \"50% off: C:\\temp\\new\" &amp; " \
+           "&lt;left&gt; {now}\n" in vtt
+
+
+def _frame_md5(path: Path, at: float, tmp_path: Path) -> str:
+    listing = tmp_path / "frame.md5"
+    ffmpeg.run(["-ss", str(at), "-i", str(path), "-map", "0:v:0", "-frames:v", "1",
+                "-f", "framemd5", str(listing)])
+    return listing.read_text().strip().splitlines()[-1].split(",")[-1].strip()
+
+
+def test_burned_subtitles_show_braces_and_survive_an_awkward_folder(
+        make_media: MakeMedia, tmp_path: Path) -> None:
+    a = clip(make_media, tmp_path, "a", seconds=1.0)
+    folder = tmp_path / "it's: [a], b; c"  # every character the filter syntax cares about
+
+    def burn(text: str, name: str) -> Path:
+        clips = [Clip(a, cues=[Cue(0.0, 1.0, text)]), Clip(a, Transition("fade", 0.2))]
+        options = StitchOptions(preset="ultrafast", loudness=None, burn_subtitles=True)
+        result = stitch(clips, folder / f"{name}.mp4", options)
+        assert result.path_taken == "filtered"
+        return result.out
+
+    plain, braced = burn("ab", "plain"), burn("a{y}b", "braced")
+    no_text = burn("", "none")
+    assert _frame_md5(plain, 0.5, tmp_path) != _frame_md5(no_text, 0.5, tmp_path)
+    assert _frame_md5(braced, 0.5, tmp_path) != _frame_md5(plain, 0.5, tmp_path)  # {y} shows
+    # Outside the cue (the second clip) the picture is the same as without subtitles.
+    assert _frame_md5(plain, 1.5, tmp_path) == _frame_md5(no_text, 1.5, tmp_path)

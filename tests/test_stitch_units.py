@@ -1,0 +1,77 @@
+"""Stitching's pure parts: timeline, subtitle formats, escaping, ducking, loudnorm parsing."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from storyboard.request import Transition
+from storyboard.stitch import audio, subtitles
+from storyboard.stitch.concat import as_rate
+from storyboard.stitch.model import StitchError, TransitionTooLong
+from storyboard.stitch.timeline import plan
+
+
+def test_pieces_cover_every_frame_once() -> None:
+    tl = plan([2.0, 1.0, 3.0], [Transition(), Transition("crossfade", 0.5),
+                                Transition("fade", 0.25)], Fraction(30), ["a", "b", "c"])
+    assert tl.frames == (60, 30, 90) and tl.overlaps == (0, 15, 8)
+    assert tl.starts == (0, 45, 67) and tl.total == 157
+    covered = [f for p in tl.pieces() for f in range(p.start, p.start + p.frames)]
+    assert covered == list(range(tl.total))
+    pieces = tl.pieces()
+    assert [(p.start, p.frames, p.local_start) for p in pieces] == [(0, 60, 0), (60, 15, 15),
+                                                                    (75, 82, 8)]
+    assert [(p.transition, p.overlap) for p in pieces] == [("crossfade", 15), ("fade", 8),
+                                                           (None, 0)]
+
+
+def test_audio_samples_follow_frames_without_drift_at_ntsc_rates() -> None:
+    tl = plan([1.0] * 30, [Transition()] * 30, Fraction(30000, 1001), [str(i) for i in range(30)])
+    assert tl.sample(tl.total) == round(tl.total * 48000 * 1001 / 30000)
+
+
+@pytest.mark.parametrize(("lengths", "seconds", "match"), [
+    ([1.0, 2.0], 1.5, "1: its crossfade transition lasts 1.5 s, longer than the clip before"),
+    ([2.0, 1.0], 1.5, "1: its crossfade transition lasts 1.5 s, longer than the clip itself"),
+])
+def test_transition_too_long(lengths: list[float], seconds: float, match: str) -> None:
+    with pytest.raises(TransitionTooLong, match=match):
+        plan(lengths, [Transition(), Transition("crossfade", seconds)], Fraction(30), ["0", "1"])
+
+
+def test_unknown_or_zero_length_transitions_are_refused() -> None:
+    with pytest.raises(StitchError, match="unknown transition 'spin'"):
+        plan([1.0, 1.0], [Transition(), Transition("spin", 0.5)], Fraction(30), ["a", "b"])
+    with pytest.raises(StitchError, match="needs a duration"):
+        plan([1.0, 1.0], [Transition(), Transition("fade", 0)], Fraction(30), ["a", "b"])
+
+
+def test_timestamps_round_once() -> None:
+    assert subtitles.srt_time(1.5) == "00:00:01,500"
+    assert subtitles.vtt_time(3725.0416) == "01:02:05.042"
+    assert subtitles.srt_time(1.9996) == "00:00:02,000"
+
+
+def test_libass_escaping() -> None:
+    assert subtitles.libass_escape("C:\\New {x}") == "C:\\\u2060New \\{x\\}"
+
+
+def test_duck_windows_merge_and_ramp() -> None:
+    assert audio.duck_windows([(3, 4), (1, 2), (2.1, 2.5)], 0.1) == [(1, 2.5), (3, 4)]
+    gain, enable = audio.duck_gain((1.0, 2.0), -12, 0.25)
+    assert enable == "between(t,0.75,2.25)"
+    assert gain == "pow(10,-12/20*max(0,min(1,min((t-0.75)/0.25,(2.25-t)/0.25))))"
+
+
+def test_parse_loudnorm() -> None:
+    log = 'x\n[Parsed_loudnorm_0 @ 0x1]\n{\n\t"input_i" : "-27.61",\n\t"input_tp" : "-4.47",' \
+          '\n\t"normalization_type" : "dynamic",\n\t"target_offset" : "0.39"\n}\n'
+    assert audio.parse_loudnorm(log) == {"input_i": -27.61, "input_tp": -4.47,
+                                         "target_offset": 0.39}
+
+
+def test_frame_rates_are_exact() -> None:
+    assert as_rate(29.97) == Fraction(30000, 1001)
+    assert as_rate(25.0) == 25 and as_rate(23.98) == Fraction(24000, 1001)
