@@ -34,12 +34,13 @@ def load(path: str | Path) -> Source:
 
 
 def check(path: str | Path) -> list[Diagnostic]:
-    """Every problem in the series, errors and warnings, sorted by place. Empty when clean."""
+    """Every problem in the series, errors and warnings, sorted by place. Empty when clean.
+
+    Warnings alone do not stop a compile or a render."""
     try:
-        compile_source(load(path))
+        return compile_source(load(path)).warnings
     except ProblemsFound as found:
         return found.diagnostics
-    return []
 
 
 def compile(path: str | Path) -> Manifest:

@@ -54,7 +54,11 @@ def guarded(action: Callable[[], T]) -> T:
 
 
 def compiled(path: Path) -> Manifest:
-    return guarded(lambda: compile_source(load_source(path)))
+    """Compile the series; warnings go to stderr, errors end the command."""
+    series = guarded(lambda: compile_source(load_source(path)))
+    for warning in series.warnings:
+        click.echo(warning.format(), err=True)
+    return series
 
 
 @cli.command()

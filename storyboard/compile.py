@@ -151,7 +151,8 @@ class Compiler:
         series = self.source.series.data
         return Manifest(title=str(series.get("title", self.source.name)), name=self.source.name,
                         root=self.source.root, source=self.source.series.file,
-                        episodes=compiled, provider=dict(series.get("provider") or {}))
+                        episodes=compiled, provider=dict(series.get("provider") or {}),
+                        warnings=sorted(self.problems, key=Diagnostic.sort_key))
 
     def _media(self, resolver: Resolver) -> dict[Path, str]:
         digests: dict[Path, str] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from storyboard.errors import Span
+from storyboard.errors import Diagnostic, Span
 
 MediaRole = Literal["reference_image", "reference_video", "first_frame"]
 
@@ -139,6 +139,7 @@ class Manifest:
     source: Path  # storyboard.yaml (or the single file)
     episodes: list[CompiledEpisode]
     provider: dict[str, Any] = field(default_factory=dict)  # the series' `provider:` settings
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     def shots(self) -> list[CompiledShot]:
         return [shot for episode in self.episodes for shot in episode.shots]

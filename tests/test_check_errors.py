@@ -172,3 +172,21 @@ def test_cli_runs_as_a_program(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 1
     assert "invalid YAML" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unused_cast_is_a_warning_not_an_error(tmp_path: Path, make_media: MakeMedia) -> None:
+    series = write_series(tmp_path / "s", make_media, one_shot('prompt: "@sam"'))
+    problems = storyboard.check(series)
+    assert {d.severity for d in problems} == {"warning"}
+    messages = [d.message for d in problems]
+    assert any("character 'mia' is never used" in m for m in messages)
+    assert any("voice 'mia-voice' is never used" in m for m in messages)
+    result = CliRunner().invoke(cli, ["check", str(series)])
+    assert result.exit_code == 0
+    assert re.search(r"storyboard\.yaml:7:3: warning: character 'mia' is never used", result.output)
+    storyboard.compile(series)  # warnings never stop a compile
+
+
+def test_variations_are_refused_until_supported(tmp_path: Path) -> None:
+    problems = storyboard.check(write(tmp_path, "storyboard: 1\nvars: {product: espresso}\n"))
+    assert any("'vars' (templated variations) is not supported" in d.message for d in problems)
