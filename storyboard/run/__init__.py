@@ -8,6 +8,7 @@ cache and ``lockfile`` for ``storyboard.lock``.
 from .cache import CacheEntry, OutputCache
 from .journal import Attempt, Journal, read_status
 from .lockfile import LockFile, lock_path, read_lock
+from .model import RunOptions, RunResult, ShotEvent, ShotResult
 from .plan import (
     Change,
     Plan,
@@ -18,16 +19,7 @@ from .plan import (
     plan,
     plan_for,
 )
-from .runner import (
-    CancelOutcome,
-    RunOptions,
-    RunResult,
-    ShotEvent,
-    ShotResult,
-    cancel_pending,
-    render,
-    status,
-)
+from .runner import CancelOutcome, cancel_pending, render, status
 
 __all__ = [
     "Attempt",

@@ -18,25 +18,21 @@ the journal says ``done``, so a cache hit wins if the kill falls in between.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import math
-import os
 import random
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from storyboard import ffmpeg
 from storyboard.errors import (
     ConnectFailed,
     FFmpegError,
-    JournalError,
     MediaError,
     ProviderError,
     ServerError,
@@ -50,94 +46,26 @@ from storyboard.request import CompiledShot, Manifest
 from .cache import CacheEntry, OutputCache, sha256_file
 from .journal import Attempt, AttemptState, Journal, read_status
 from .lockfile import entry_for, lock_path, read_lock, shot_key, update_lock
+from .model import (
+    DEFAULT_POLL_SCHEDULE,
+    EventState,
+    ResultState,
+    RunOptions,
+    RunResult,
+    ShotEvent,
+    ShotResult,
+)
+from .pacing import Clock, Lease, Sleep, Slots, TokenBucket, run_lock
 from .plan import ReferenceSeconds, estimate, shots_of
 
 log = logging.getLogger("storyboard.run")
 
-EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",
-                     "skipped", "blocked"]
-ResultState = Literal["done", "cached", "failed", "skipped", "blocked", "pending"]
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
 T = TypeVar("T")
 P = ParamSpec("P")
 
-DEFAULT_POLL_SCHEDULE: tuple[float, ...] = (2, 3, 5, 8, 10, 15)
 AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
 _TASK_END_STATE: dict[TaskStatus, AttemptState] = {
     TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled", TaskStatus.UNKNOWN: "lost"}
-
-
-@dataclass(frozen=True)
-class ShotEvent:
-    """A progress report: ``elapsed`` is seconds since this shot was queued in this run."""
-
-    episode: str
-    shot: str
-    state: EventState
-    elapsed: float
-    spent_so_far: float
-    message: str = ""
-    series: str = ""
-    task_id: str | None = None
-
-
-@dataclass
-class ShotResult:
-    series: str
-    episode: str
-    shot: str
-    hash: str
-    state: ResultState  # "pending": the task still runs at the provider; the next run resumes it
-    output: Path | None = None
-    task_id: str | None = None
-    billed_seconds: float = 0.0
-    cost: float = 0.0  # billed in this run (0 for a cache hit)
-    code: str = ""
-    message: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"{self.series}/{self.episode}/{self.shot}"
-
-    @property
-    def ok(self) -> bool:
-        return self.state in ("done", "cached")
-
-
-@dataclass
-class RunResult:
-    shots: list[ShotResult]
-    spent: float
-    currency: str
-    submits: int  # submit requests sent in this run (retries included)
-    lock_file: Path | None = None
-
-    @property
-    def ok(self) -> bool:
-        return all(s.ok for s in self.shots)
-
-    def by_state(self, state: ResultState) -> list[ShotResult]:
-        return [s for s in self.shots if s.state == state]
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    concurrency: int = 4  # tasks in flight at the provider
-    submit_rate: float = 2.0  # submits per second (token bucket)
-    submit_burst: int = 0  # bucket size; 0 = ceil(submit_rate)
-    query_rate: float = 15.0  # polls per second across all shots (DashScope: 20/s per account)
-    poll_schedule: tuple[float, ...] = DEFAULT_POLL_SCHEDULE  # the last step repeats
-    request_timeout: float = 60.0
-    download_timeout: float = 900.0
-    max_retries: int = 5
-    backoff_base: float = 1.0
-    backoff_cap: float = 60.0
-    reconcile_delay: float = 2.0  # let a provider's task list catch up before find()
-    max_wait: float = 1800.0  # per task; it stays journaled when this runs out
-    download_retries: int = 3
-    duration_tolerance: float = 0.5
-    require_audio: bool = True
 
 
 class _Outcome(Exception):
@@ -150,118 +78,6 @@ class _Outcome(Exception):
 
 class _InvalidOutput(MediaError):
     """A downloaded video that fails verification."""
-
-
-# --- pacing ------------------------------------------------------------------------------------
-
-
-class TokenBucket:
-    """At most ``rate`` acquisitions a second on average, ``burst`` at once; FIFO."""
-
-    def __init__(self, rate: float, burst: int, clock: Clock, sleep: Sleep) -> None:
-        self.rate, self.burst = rate, max(1, burst)
-        self.clock, self.sleep = clock, sleep
-        self.tokens = float(self.burst)
-        self.stamp = clock()
-        self.paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    def pause(self, seconds: float) -> None:
-        """Hold every taker for ``seconds`` (the provider said 429 with a Retry-After)."""
-        self.paused_until = max(self.paused_until, self.clock() + seconds)
-
-    async def take(self) -> None:
-        if self.rate <= 0 or math.isinf(self.rate):
-            return
-        async with self._lock:
-            while True:
-                now = self.clock()
-                self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-                self.stamp = now
-                if self.paused_until > now:
-                    await self.sleep(self.paused_until - now)
-                elif self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                else:
-                    await self.sleep((1 - self.tokens) / self.rate)
-
-
-class Slots:
-    """Tasks in flight at the provider: new submits wait for a slot; resumed tasks take one anyway
-    (they already run at the provider, so they count but never wait)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.used = max(1, limit), 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    async def acquire(self) -> None:
-        if self.used < self.limit and not self._waiters:
-            self.used += 1
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # a slot was handed over just as we were cancelled
-            else:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
-            raise
-
-    def force(self) -> None:
-        self.used += 1
-
-    def release(self) -> None:
-        self.used -= 1
-        while self._waiters and self.used < self.limit:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                self.used += 1
-                waiter.set_result(None)
-
-
-class Lease:
-    """One held slot, released at most once (early when a task ends, or on the way out)."""
-
-    def __init__(self, slots: Slots) -> None:
-        self.slots, self.held = slots, True
-
-    def release(self) -> None:
-        if self.held:
-            self.held = False
-            self.slots.release()
-
-
-# --- one series at a time ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def run_lock(series_dir: Path) -> Iterator[None]:
-    """Refuse a second render (or cancel) of the same series while one runs: two runners reading
-    the same journal could both submit a shot. The OS drops the lock when a process dies."""
-    path = series_dir / ".storyboard" / "run.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+")
-    try:
-        if os.name == "posix":
-            import fcntl
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise JournalError(f"another storyboard render is running on {series_dir} "
-                                   f"(pid {holder}); wait for it or stop it first") from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        handle.close()
 
 
 # --- the run -----------------------------------------------------------------------------------

@@ -1,0 +1,88 @@
+"""Runner settings and outcomes into plain data: options, progress events, per-shot results.
+
+What callers of ``render`` build (``RunOptions``) and get back (``ShotEvent`` while it runs,
+``RunResult`` at the end), kept apart from the runner's machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",
+                     "skipped", "blocked"]
+ResultState = Literal["done", "cached", "failed", "skipped", "blocked", "pending"]
+DEFAULT_POLL_SCHEDULE: tuple[float, ...] = (2, 3, 5, 8, 10, 15)
+
+
+@dataclass(frozen=True)
+class ShotEvent:
+    """A progress report: ``elapsed`` is seconds since this shot was queued in this run."""
+
+    episode: str
+    shot: str
+    state: EventState
+    elapsed: float
+    spent_so_far: float
+    message: str = ""
+    series: str = ""
+    task_id: str | None = None
+
+
+@dataclass
+class ShotResult:
+    series: str
+    episode: str
+    shot: str
+    hash: str
+    state: ResultState  # "pending": the task still runs at the provider; the next run resumes it
+    output: Path | None = None
+    task_id: str | None = None
+    billed_seconds: float = 0.0
+    cost: float = 0.0  # billed in this run (0 for a cache hit)
+    code: str = ""
+    message: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.series}/{self.episode}/{self.shot}"
+
+    @property
+    def ok(self) -> bool:
+        return self.state in ("done", "cached")
+
+
+@dataclass
+class RunResult:
+    shots: list[ShotResult]
+    spent: float
+    currency: str
+    submits: int  # submit requests sent in this run (retries included)
+    lock_file: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.shots)
+
+    def by_state(self, state: ResultState) -> list[ShotResult]:
+        return [s for s in self.shots if s.state == state]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    concurrency: int = 4  # tasks in flight at the provider
+    submit_rate: float = 2.0  # submits per second (token bucket)
+    submit_burst: int = 0  # bucket size; 0 = ceil(submit_rate)
+    query_rate: float = 15.0  # polls per second across all shots (DashScope: 20/s per account)
+    poll_schedule: tuple[float, ...] = DEFAULT_POLL_SCHEDULE  # the last step repeats
+    request_timeout: float = 60.0
+    download_timeout: float = 900.0
+    max_retries: int = 5
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    reconcile_delay: float = 2.0  # let a provider's task list catch up before find()
+    max_wait: float = 1800.0  # per task; it stays journaled when this runs out
+    download_retries: int = 3
+    duration_tolerance: float = 0.5
+    require_audio: bool = True
