@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storyboard.media import sha256_file
 from storyboard.providers.base import NATIVE_SIZES
 from storyboard.providers.local import render_card
 from storyboard.request import CompiledEpisode, Manifest
@@ -123,7 +124,7 @@ class EpisodeBuilder:
                   "color": str(spec.get("color", "black")),
                   "text_color": str(spec.get("text_color", "white")),
                   "width": width, "height": height, "draft": self.draft}
-        identity = {**fields, "image": _file_digest(Path(image)) if image else None}
+        identity = {**fields, "image": sha256_file(Path(image)) if image else None}
         path = self.cards_dir / f"{_digest(identity)}.mp4"
         if not path.is_file():
             render_card(path, image=Path(image) if image else None, **fields)
@@ -187,11 +188,3 @@ def _file_identity(path: Path) -> list[Any]:
     except OSError:
         return [str(path), None, None]
     return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -37,6 +37,7 @@ __all__ = [
     "font_path",
     "graph",
     "last_frame",
+    "parse_framecrc",
     "probe",
     "run",
     "run_graph",
@@ -226,21 +227,7 @@ def stream_lengths(path: Path) -> dict[str, float]:
         capture_output=True, text=True, errors="replace", check=False, timeout=120)
     if out.returncode != 0:
         raise MediaError(f"{path}: cannot read packets ({_tail(out.stderr)[-1:]})")
-    timebase: dict[int, Fraction] = {}
-    kinds: dict[int, str] = {}
-    ends: dict[int, int] = {}
-    for line in out.stdout.splitlines():
-        if line.startswith("#tb "):
-            number, tb = line[4:].split(":")
-            timebase[int(number)] = Fraction(tb.strip())
-        elif line.startswith("#media_type "):
-            number, kind = line[12:].split(":")
-            kinds[int(number)] = kind.strip()
-        elif line and not line.startswith("#"):
-            fields = [f.strip() for f in line.split(",")]
-            stream, pts, dur = int(fields[0]), int(fields[2]), int(fields[3])
-            ends[stream] = max(ends.get(stream, 0), pts + dur)
-    return {kinds[i]: float(ends[i] * timebase[i]) for i in ends if i in kinds and i in timebase}
+    return parse_framecrc(out.stdout)[0]
 
 
 def last_frame(video: Path, out: Path) -> Path:
@@ -250,3 +237,27 @@ def last_frame(video: Path, out: Path) -> Path:
         run(["-sseof", "-1", "-i", str(video), "-update", "1", "-frames:v", "1000",
              "-f", "image2", "-c:v", "png", str(tmp)], what=f"taking the last frame of {video.name}")
     return out
+
+
+def parse_framecrc(listing: str) -> tuple[dict[str, float], str]:
+    """Stream end times by kind ("video", "audio"), from the packet timestamps of a ``framecrc``
+    listing, and its first stream's ``#extradata`` line (the codec's parameter sets)."""
+    timebase: dict[int, Fraction] = {}
+    kinds: dict[int, str] = {}
+    ends: dict[int, int] = {}
+    extradata = ""
+    for line in listing.splitlines():
+        if line.startswith("#tb "):
+            number, tb = line[4:].split(":")
+            timebase[int(number)] = Fraction(tb.strip())
+        elif line.startswith("#media_type "):
+            number, kind = line[12:].split(":")
+            kinds[int(number)] = kind.strip()
+        elif line.startswith("#extradata 0"):
+            extradata = line
+        elif line and not line.startswith("#"):
+            fields = line.split(",")
+            stream, pts, dur = int(fields[0]), int(fields[2]), int(fields[3])
+            ends[stream] = max(ends.get(stream, 0), pts + dur)
+    lengths = {kinds[i]: float(ends[i] * timebase[i]) for i in ends if i in kinds and i in timebase}
+    return lengths, extradata

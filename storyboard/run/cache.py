@@ -10,7 +10,6 @@ complete one (the next run sees a cache hit).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,6 +17,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from storyboard.media import sha256_file
 
 CACHE_DIR = Path(".storyboard") / "cache"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -38,14 +39,6 @@ class CacheEntry:
     created_at: float = 0.0
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fsync_dir(directory: Path) -> None:
     if os.name != "posix":  # directories cannot be opened for fsync elsewhere
         return
@@ -62,6 +55,7 @@ def write_atomic(target: Path, data: bytes, *, sync_dir: bool = True) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o644)  # mkstemp makes it private; the lock is shared
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

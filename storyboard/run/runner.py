@@ -40,10 +40,11 @@ from storyboard.errors import (
     TaskFailed,
     TransportError,
 )
+from storyboard.media import sha256_file
 from storyboard.providers.base import PriceTable, Provider, TaskState, TaskStatus
 from storyboard.request import CompiledShot, Manifest
 
-from .cache import CacheEntry, OutputCache, sha256_file
+from .cache import CacheEntry, OutputCache
 from .journal import Attempt, AttemptState, Journal, read_status
 from .lockfile import entry_for, lock_path, read_lock, shot_key, update_lock
 from .model import (

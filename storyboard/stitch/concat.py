@@ -76,29 +76,6 @@ def require_file(path: Path, what: str) -> None:
         raise MissingMedia(f"{what} not found: {path}")
 
 
-def _packet_ends(listing: str) -> tuple[dict[str, float], str]:
-    """Stream end times (from packet timestamps) and the video extradata line of a framecrc list."""
-    timebase: dict[int, Fraction] = {}
-    kinds: dict[int, str] = {}
-    ends: dict[int, int] = {}
-    extradata = ""
-    for line in listing.splitlines():
-        if line.startswith("#tb "):
-            index, tb = line[4:].split(":")
-            timebase[int(index)] = Fraction(tb.strip())
-        elif line.startswith("#media_type "):
-            index, kind = line[12:].split(":")
-            kinds[int(index)] = kind.strip()
-        elif line.startswith("#extradata 0"):
-            extradata = line
-        elif line and not line.startswith("#"):
-            fields = line.split(",")
-            stream, pts, dur = int(fields[0]), int(fields[2]), int(fields[3])
-            ends[stream] = max(ends.get(stream, 0), pts + dur)
-    lengths = {kinds[i]: float(ends[i] * timebase[i]) for i in ends if i in kinds and i in timebase}
-    return lengths, extradata
-
-
 def probe_clip(path: Path, listing: Path) -> ClipFacts:
     """Stream facts, exact stream lengths and parameter sets from one packet scan (no decoding).
 
@@ -115,7 +92,7 @@ def probe_clip(path: Path, listing: Path) -> ClipFacts:
     info = ffmpeg.parse_probe_log(path, log)
     if info.video is None:
         raise StitchError(f"{path}: has no video stream to stitch")
-    lengths, extradata = _packet_ends(listing.read_text(encoding="utf-8", errors="replace"))
+    lengths, extradata = ffmpeg.parse_framecrc(listing.read_text(encoding="utf-8", errors="replace"))
     video_len = lengths.get("video") or info.duration or 0.0
     if video_len <= 0:
         raise StitchError(f"{path}: cannot tell how long its video is")
