@@ -78,7 +78,8 @@ class PriceTable:
 
     def cost(self, resolution: str, billed_seconds: float) -> float:
         rate = self.per_second.get(resolution, max(self.per_second.values(), default=0.0))
-        return math.ceil(rate * billed_seconds * 10000) / 10000
+        # Round up to 1/10000 (never under-estimate), after removing float noise (0.1 * 3).
+        return math.ceil(round(rate * billed_seconds * 10000, 6)) / 10000
 
 
 @dataclass
