@@ -114,7 +114,8 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool,
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Folder for the episode files (default: output.dir, else out/<series>).")
 @click.option("--yes", is_flag=True, help="Accept the planned cost without asking.")
-@click.option("--budget", type=float, help="Refuse to start, or submit more, past this amount.")
+@click.option("--budget", type=click.FloatRange(min=0),
+              help="Refuse to start, or submit more, past this amount.")
 @click.option("--concurrency", type=click.IntRange(1, 100), help="Tasks in flight at once.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
@@ -133,11 +134,15 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
         if the_plan.to_render and the_plan.total_cost > 0:
             console.print(progress.plan_table(the_plan))
 
-    with live:
-        report = guarded(lambda: render_series(
-            series, provider=provider, episode=episode, draft=draft, out=out, yes=yes,
-            budget=budget, concurrency=concurrency, confirm=ask, on_plan=show_plan,
-            on_event=live.event, on_episode=live.episode))
+    try:
+        with live:
+            report = render_series(
+                series, provider=provider, episode=episode, draft=draft, out=out, yes=yes,
+                budget=budget, concurrency=concurrency, confirm=ask, on_plan=show_plan,
+                on_event=live.event, on_episode=live.episode)
+    except StoryboardError as error:
+        fail(error)  # after the live view has closed, so the error is the last word
+        return
     if as_json:
         click.echo(json.dumps(_report_dict(report), indent=2, sort_keys=True))
     elif not quiet:
@@ -180,25 +185,26 @@ def _summary(console: Console, report: Any) -> None:
         for shot in run.shots:
             if not shot.ok:
                 console.print(f"[red]{shot.key}: {shot.state}[/red] {shot.code} {shot.message}")
-    for ep in report.episodes:
-        console.print(f"episode {ep.id}: {ep.state} -> {ep.path}"
-                      + (f" ({ep.message})" if ep.message else ""))
 
 
 @cli.command()
 @click.argument("path", type=SERIES)
-@click.option("--all", "show_all", is_flag=True, help="Finished attempts too.")
+@click.option("--all", "show_all", is_flag=True, help="Every attempt, not only each shot's latest.")
+@click.option("--pending", is_flag=True, help="Only tasks not finished yet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the journal rows as JSON.")
-def status(path: Path, show_all: bool, as_json: bool) -> None:
-    """Show the task journal: what was submitted, what is still running, what it cost."""
+def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
+    """Show the task journal: each shot's latest attempt, its task, its state, its cost."""
     from storyboard.run import status as journal_status
     series = compiled(path)
-    rows = guarded(lambda: journal_status(series.root, unfinished_only=not show_all))
+    rows = guarded(lambda: journal_status(series.root, unfinished_only=pending))
+    if not show_all:
+        latest = {(r.series, r.episode, r.shot): r for r in sorted(rows, key=lambda r: r.id)}
+        rows = sorted(latest.values(), key=lambda r: r.id)
     if as_json:
         click.echo(json.dumps([progress.attempt_dict(r) for r in rows], indent=2,
                               sort_keys=True, default=str))
     elif not rows:
-        click.echo("nothing in flight" if not show_all else "the journal is empty")
+        click.echo("nothing in flight" if pending else "the journal is empty")
     else:
         Console().print(progress.status_table(rows))
 
@@ -260,8 +266,14 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
 
 
 def main() -> None:
+    """The ``storyboard`` command: click's parsing, our exit codes (130 for Ctrl-C)."""
     try:
-        cli(standalone_mode=True)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        cli.main(standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("interrupted: run the same command again to resume", err=True)
         sys.exit(130)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)

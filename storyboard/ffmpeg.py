@@ -28,6 +28,7 @@ from typing import Any
 import ffmpeg as graph  # ffmpeg-python: graph building only; we run the commands ourselves
 
 from storyboard.errors import FFmpegError, MediaError
+from storyboard.files import NEW_FILE_MODE
 
 __all__ = [
     "MediaInfo",
@@ -102,7 +103,7 @@ def atomic_output(target: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        tmp.chmod(0o644)  # mkstemp makes it private; an output is an ordinary file
+        tmp.chmod(NEW_FILE_MODE)  # mkstemp makes it private; an output is an ordinary file
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

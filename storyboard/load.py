@@ -13,7 +13,6 @@ bomb is reported instead of expanded.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +48,8 @@ _SCALARS = {
 def display_path(path: Path) -> str:
     """A path as users typed it: relative to the working directory when it is below it."""
     try:
-        return os.path.relpath(path)
-    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:  # outside the working directory: the full path is clearer than ../../
         return str(path)
 
 

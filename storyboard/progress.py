@@ -25,6 +25,9 @@ STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "runni
                 "waits": "dim", "duplicate": "cyan"}
 
 
+SETTLED = ("cached", "done", "failed", "skipped", "blocked")
+
+
 def money(amount: float, currency: str) -> str:
     return f"{amount:.2f} {currency}"
 
@@ -70,6 +73,7 @@ class _Row:
     state: str
     started: float
     message: str = ""
+    ended: float | None = None  # the clock stops when the shot is settled
 
 
 class LiveProgress:
@@ -81,29 +85,40 @@ class LiveProgress:
         self.rows: dict[str, _Row] = {}
         self.spent = 0.0
         self.episodes: list[EpisodeOutput] = []
-        self.live = Live(self.render(), console=console, refresh_per_second=4,
-                         transient=False, auto_refresh=console.is_terminal)
+        self.live = Live(console=console, refresh_per_second=4, transient=False,
+                         auto_refresh=console.is_terminal)
+        self.started = False
 
     def __enter__(self) -> LiveProgress:
-        self.live.__enter__()
-        return self
+        return self  # the view starts with the first event: a refused run shows only its error
 
     def __exit__(self, *exc: object) -> None:
-        self.live.update(self.render())
-        self.live.__exit__(None, None, None)
+        if self.started:
+            self.live.update(self.render())
+            self.live.stop()
+            if not self.console.is_terminal:
+                self.console.line()
+
+    def _show(self) -> None:
+        if not self.started:
+            self.started = True
+            self.live.update(self.render())
+            self.live.start()
+        elif self.console.is_terminal:
+            self.live.update(self.render())
 
     def event(self, event: ShotEvent) -> None:
         key = f"{event.episode}/{event.shot}"
         row = self.rows.setdefault(key, _Row(event.state, time.monotonic() - event.elapsed))
         row.state, row.message = event.state, event.message
+        if event.state in SETTLED:
+            row.ended = row.started + event.elapsed
         self.spent = max(self.spent, event.spent_so_far)
-        if self.console.is_terminal:
-            self.live.update(self.render())
+        self._show()
 
     def episode(self, output: EpisodeOutput) -> None:
         self.episodes.append(output)
-        if self.console.is_terminal:
-            self.live.update(self.render())
+        self._show()
 
     def render(self) -> Group:
         table = Table(title_justify="left", title=f"spent so far: "
@@ -112,8 +127,9 @@ class LiveProgress:
             table.add_column(column)
         now = time.monotonic()
         for key, row in self.rows.items():
+            elapsed = (row.ended if row.ended is not None else now) - row.started
             table.add_row(key, Text(row.state, STATE_STYLES.get(row.state, "")),
-                          f"{now - row.started:5.1f}s", row.message[:90])
+                          f"{elapsed:5.1f}s", row.message[:90])
         parts: list[Any] = [table]
         for ep in self.episodes:
             parts.append(Text(f"episode {ep.id}: {ep.state} {ep.path}"

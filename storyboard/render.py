@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,11 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
+from storyboard.stitch import OutputNotWritable
 
 PROVIDERS = ("local", "dashscope")
 RUNNER_KEYS = ("poll", "max_wait", "concurrency", "submit_rate")
+LOCAL_POLL = (0.01,)
 
 
 @dataclass
@@ -101,9 +104,11 @@ def plan_series(manifest: Manifest, provider: Provider, episode: str | None = No
                     reference_video_seconds=reference_seconds(manifest))
 
 
-def run_options(manifest: Manifest, concurrency: int | None) -> RunOptions:
+def run_options(manifest: Manifest, concurrency: int | None, provider: Provider) -> RunOptions:
     settings = manifest.provider
     values: dict[str, Any] = {}
+    if provider.name == "local":
+        values["poll_schedule"] = LOCAL_POLL  # a local task is finished when its submit returns
     if concurrency is not None or "concurrency" in settings:
         values["concurrency"] = int(concurrency or settings["concurrency"])
     if "submit_rate" in settings:
@@ -132,18 +137,24 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     if verdict == "ask" and confirm is not None and not confirm(the_plan):
         raise BudgetExceeded("nothing was submitted: the render was not confirmed")
     shots = select(manifest, episode)
+    target = output_dir(manifest, out)
+    ensure_writable(target)  # before anything is paid for, not after
     prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
     result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
-                              options=run_options(manifest, concurrency), on_event=on_event,
+                              options=run_options(manifest, concurrency, chosen),
+                              on_event=on_event,
                               ref_seconds=reference_seconds(manifest)))
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
-    builder = EpisodeBuilder(manifest, output_dir(manifest, out), draft=draft)
+    builder = EpisodeBuilder(manifest, target, draft=draft)
     report = RenderReport(the_plan, result)
     for ep in manifest.episodes:
         if episode is not None and ep.id != episode:
             continue
         done = {shot_id: path for (ep_id, shot_id), path in outputs.items() if ep_id == ep.id}
-        built = builder.build(ep, done)
+        try:
+            built = builder.build(ep, done)
+        except StoryboardError as error:  # one episode's failure does not stop the others
+            built = EpisodeOutput(ep.id, target / f"{ep.id}.mp4", "skipped", message=str(error))
         report.episodes.append(built)
         if on_episode is not None:
             on_episode(built)
@@ -160,6 +171,17 @@ async def _run(shots: list[CompiledShot], provider: Provider, root: Path, *,
                                reference_video_seconds=ref_seconds)
     finally:
         await provider.aclose()
+
+
+def ensure_writable(folder: Path) -> None:
+    """Create the output folder and prove it takes files, or say why not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".storyboard-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputNotWritable(f"cannot write episodes to {folder}: "
+                                f"{exc.strerror or exc}") from exc
 
 
 def interactive() -> bool:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from storyboard.files import NEW_FILE_MODE
 from storyboard.media import sha256_file
 
 CACHE_DIR = Path(".storyboard") / "cache"
@@ -55,7 +56,7 @@ def write_atomic(target: Path, data: bytes, *, sync_dir: bool = True) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o644)  # mkstemp makes it private; the lock is shared
+            os.fchmod(handle.fileno(), NEW_FILE_MODE)  # mkstemp makes it private
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

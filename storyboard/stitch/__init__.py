@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import accumulate
 from pathlib import Path
 
+from storyboard.files import write_text_atomic
 from storyboard.stitch import audio, concat, pieces, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import (
@@ -138,7 +139,7 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
     else:
         burn_file = None
         if options.burn_subtitles and cues:  # libass cannot open an empty file
-            burn_file = subtitles.write_text(work / "burn.srt", subtitles.burn_srt(cues))
+            burn_file = write_text_atomic(work / "burn.srt", subtitles.burn_srt(cues))
         jobs = _render_pieces(facts, timeline, fmt, options, work, burn_file, path)
         video_list = concat.concat_list([j.video_file for j in jobs], work / "video.txt")
         audio_list = concat.concat_list([j.audio_file for j in jobs], work / "audio.txt")

@@ -12,12 +12,11 @@ override tags: a backslash gets an invisible WORD JOINER after it, braces become
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from storyboard.files import write_text_atomic
 from storyboard.stitch.model import Clip
 
 WORD_JOINER = "\u2060"
@@ -96,19 +95,7 @@ def burn_srt(cues: Sequence[TimedCue]) -> str:
     return to_srt([TimedCue(c.start, c.end, libass_escape(c.text)) for c in cues])
 
 
-def write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 text atomically (temp file beside it, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
-
-
 def write_sidecars(cues: Sequence[TimedCue], video: Path) -> tuple[Path, Path]:
     """``episode.srt`` and ``episode.vtt`` beside ``episode.mp4``."""
-    return (write_text(video.with_suffix(".srt"), to_srt(cues)),
-            write_text(video.with_suffix(".vtt"), to_vtt(cues)))
+    return (write_text_atomic(video.with_suffix(".srt"), to_srt(cues)),
+            write_text_atomic(video.with_suffix(".vtt"), to_vtt(cues)))

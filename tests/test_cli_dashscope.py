@@ -1,0 +1,413 @@
+"""`storyboard render --provider dashscope` end to end against the emulator over loopback.
+
+The real command line (click's CliRunner in-process, ``python -m storyboard`` where a process must
+die) drives the real DashScope client against ``EmulatorServer`` on 127.0.0.1. The emulator's
+counters say what was paid for: every test checks that a shot is submitted once and only once, and
+that the API key never shows up in anything the commands print or write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from compiler_fixtures import write_series
+
+from storyboard import ffmpeg
+from storyboard.cli import cli
+from storyboard.emulator import EmulatorServer
+from storyboard.run import read_status
+
+MakeMedia = Callable[..., Path]
+KEY = "sk-test-secret-123"
+KEY_BYTES = KEY.encode()
+Emulator = Callable[..., EmulatorServer]
+
+HEAD = """\
+storyboard: 1
+title: Wire
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+voices:
+  mia-voice: {audio: media/mia.wav}
+characters:
+  mia: {image: media/mia.png, voice: mia-voice}
+  sam: {video: media/sam.mp4}
+  guitar: {image: media/guitar.png}
+"""
+
+THREE_SHOTS = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "@mia waves at @sam"}
+    - {id: b, prompt: "@sam plays @guitar"}
+- id: ep02
+  shots:
+    - {id: c, prompt: "@mia sings to @sam"}
+"""
+
+FOUR_SHOTS = THREE_SHOTS + """\
+    - {id: d, prompt: "@sam bows"}
+"""
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def no_key(*texts: str | bytes) -> None:
+    for text in texts:
+        data = text.encode() if isinstance(text, str) else text
+        assert KEY_BYTES not in data, "the API key leaked"
+
+
+def invoke(*args: str | Path) -> Result:
+    """The CLI in-process: never a traceback, never the key in what it prints."""
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"{args}: {result.exception!r}\n{result.output}")
+    assert "Traceback" not in result.output
+    no_key(result.stdout, result.stderr)
+    return result
+
+
+def render(series: Path, *args: str | Path) -> tuple[int, dict[str, Any], str]:
+    """``render --provider dashscope --json``: exit code, the JSON report, stderr."""
+    result = invoke("render", series, "--provider", "dashscope", "--json", *args)
+    report: dict[str, Any] = json.loads(result.stdout) if result.stdout.strip() else {}
+    return result.exit_code, report, result.stderr
+
+
+def states(report: dict[str, Any]) -> dict[str, str]:
+    return {s["key"].rsplit("/", 1)[1]: s["state"] for s in report["shots"]}
+
+
+def submissions(emu: EmulatorServer) -> int:
+    total: int = emu.stats()["submissions"]["total"]
+    return total
+
+
+def paid_once_each(emu: EmulatorServer, series: Path, shots: int) -> None:
+    """Each shot in the lock was submitted exactly once (by prompt digest), and nothing else."""
+    stats = emu.stats()["submissions"]
+    lock = json.loads((series / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
+    assert len(lock) == shots
+    assert stats["total"] == shots and stats["duplicates"] == 0, stats
+    assert {e["prompt_sha256"]: 1 for e in lock.values()} == stats["by_prompt"]
+
+
+def secrets_stay_secret(series: Path, *, locked: bool = True) -> None:
+    """Neither the lock, the journal nor any other file of the series holds the key."""
+    files = [p for p in series.rglob("*") if p.is_file()]
+    if locked:
+        assert series / "storyboard.lock" in files
+    assert series / ".storyboard" / "journal.sqlite" in files
+    for path in files:
+        assert KEY_BYTES not in path.read_bytes(), f"the API key is in {path}"
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+    monkeypatch.setenv("CI", "1")
+    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    """``emulator(latency=..., ...)`` starts one on 127.0.0.1 and points the client at it."""
+    started: list[EmulatorServer] = []
+
+    def start(**settings: Any) -> EmulatorServer:
+        settings = {"latency": 0.3, "plain_results": True, "retry_after": 0.1, **settings}
+        server = EmulatorServer(**settings).start()
+        started.append(server)
+        monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def three(tmp_path: Path, make_media: MakeMedia) -> Path:
+    return write_series(tmp_path / "wire", make_media, THREE_SHOTS, head=HEAD)
+
+
+# --- 8. the happy path ---------------------------------------------------------------------------
+
+
+def test_render_submits_each_shot_once_and_stitches(three: Path, emulator: Emulator,
+                                                    tmp_path: Path) -> None:
+    emu = emulator()
+    out = tmp_path / "out"
+    code, report, _ = render(three, "--yes", "-o", out)
+    assert code == 0 and report["ok"] is True
+    assert states(report) == {"a": "done", "b": "done", "c": "done"}
+    assert {e["id"]: e["state"] for e in report["episodes"]} == {"ep01": "stitched",
+                                                                  "ep02": "stitched"}
+    lengths = ffmpeg.stream_lengths(out / "ep01.mp4")
+    assert lengths["video"] == pytest.approx(4, abs=1 / 30)
+    assert (out / "ep02.mp4").is_file()
+    stats = emu.stats()
+    assert stats["uploads"] > 0, "local files were not uploaded"
+    paid_once_each(emu, three, 3)
+    lock = json.loads((three / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
+    task_ids = {s["key"]: s["task_id"] for s in report["shots"]}
+    for key, entry in lock.items():
+        assert entry["provider"] == "dashscope"
+        assert entry["task_id"] and entry["task_id"] == task_ids[key]
+        assert entry["cost"] > 0
+    assert report["spent"] == pytest.approx(sum(e["cost"] for e in lock.values()))
+    mtime = (out / "ep01.mp4").stat().st_mtime_ns
+
+    code, again, _ = render(three, "--yes", "-o", out)
+    assert code == 0 and states(again) == {"a": "cached", "b": "cached", "c": "cached"}
+    assert again["spent"] == 0
+    assert submissions(emu) == 3
+    assert (out / "ep01.mp4").stat().st_mtime_ns == mtime
+    secrets_stay_secret(three)
+
+
+# --- 9. consent ---------------------------------------------------------------------------------
+
+
+def test_no_consent_in_a_non_interactive_run_submits_nothing(three: Path,
+                                                             emulator: Emulator) -> None:
+    emu = emulator()
+    result = invoke("render", three, "--provider", "dashscope", "--quiet")
+    assert result.exit_code != 0
+    assert "--yes" in result.stderr and "--budget" in result.stderr
+    assert "nothing was submitted" in result.stderr
+    stats = emu.stats()
+    assert stats["submissions"]["total"] == 0
+    assert stats["requests"]["submit"] == 0 and stats["uploads"] == 0
+    assert read_status(three) == []
+
+
+def test_a_budget_below_one_shot_submits_nothing(three: Path, emulator: Emulator,
+                                                 tmp_path: Path) -> None:
+    emu = emulator()
+    code, report, _ = render(three, "--budget", "0.05", "-o", tmp_path / "out")
+    assert code != 0 and report["ok"] is False
+    assert set(states(report).values()) == {"skipped"}
+    assert all("budget" in s["message"] for s in report["shots"])
+    assert {e["state"] for e in report["episodes"]} == {"skipped"}
+    assert submissions(emu) == 0
+    assert not (tmp_path / "out" / "ep01.mp4").exists()
+
+
+# --- 10. faults ---------------------------------------------------------------------------------
+
+
+def test_rate_limits_and_server_errors_are_retried(three: Path, emulator: Emulator,
+                                                   tmp_path: Path) -> None:
+    emu = emulator()
+    emu.script("submit:429,query:500,query:503")
+    code, report, _ = render(three, "--yes", "-o", tmp_path / "out")
+    assert code == 0, report
+    assert set(states(report).values()) == {"done"}
+    faults = emu.stats()["faults"]
+    assert faults.get("submit:429") == 1 and faults.get("query:500") == 1
+    paid_once_each(emu, three, 3)
+
+
+@pytest.mark.parametrize(("fault", "code"), [("task:failed", "InternalError"),
+                                             ("task:moderation", "DataInspectionFailed")])
+def test_a_failed_task_fails_its_shot_and_a_rerun_retries_only_it(
+        three: Path, emulator: Emulator, tmp_path: Path, fault: str, code: str) -> None:
+    emu = emulator()
+    emu.script(fault)
+    first = invoke("render", three, "--provider", "dashscope", "--yes", "-o", tmp_path / "out")
+    assert first.exit_code == 1
+    assert code in first.stderr, first.stderr
+    rows = read_status(three)
+    failed = [a for a in rows if a.state == "failed"]
+    assert len(failed) == 1 and failed[0].error_code == code
+    assert sorted(a.shot for a in rows if a.state == "done") == sorted(
+        {"a", "b", "c"} - {failed[0].shot})
+    assert submissions(emu) == 3
+
+    exit_code, report, _ = render(three, "--yes", "-o", tmp_path / "out")
+    assert exit_code == 0 and report["ok"] is True
+    assert states(report) == {shot: "done" if shot == failed[0].shot else "cached"
+                              for shot in ("a", "b", "c")}
+    assert submissions(emu) == 4
+    assert {e["state"] for e in report["episodes"]} == {"stitched", "up to date"}
+
+
+def test_a_lost_submit_answer_is_reconciled_not_resubmitted(three: Path, emulator: Emulator,
+                                                            tmp_path: Path) -> None:
+    emu = emulator()
+    emu.script("submit:lost")
+    code, report, _ = render(three, "--yes", "-o", tmp_path / "out")
+    assert code == 0, report
+    assert set(states(report).values()) == {"done"}
+    assert emu.stats()["faults"].get("submit:lost") == 1
+    assert emu.stats()["requests"]["list"] >= 1, "no reconcile happened"
+    paid_once_each(emu, three, 3)
+    notes = " ".join(a.note or "" for a in read_status(three))
+    assert "reconcile" in notes
+
+
+# --- 11. SIGKILL mid-run -----------------------------------------------------------------------
+
+
+def command(series: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "storyboard", "render", str(series), "--provider", "dashscope",
+            *args]
+
+
+def child_env() -> dict[str, str]:
+    return dict(os.environ)  # the monkeypatched key, base URL and CI=1
+
+
+def wait_until(what: str, check: Callable[[], bool], child: subprocess.Popen[bytes] | None,
+               timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert child is None or child.poll() is None, f"the child exited before {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def kill(child: subprocess.Popen[bytes]) -> None:
+    os.kill(child.pid, signal.SIGKILL)
+    out, err = child.communicate(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    no_key(out, err)
+
+
+def tasks(emu: EmulatorServer, status: str) -> int:
+    count: int = emu.stats()["tasks"][status]
+    return count
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+@pytest.mark.parametrize("kill_point", ["first submit", "all submitted"])
+def test_sigkill_then_rerun_pays_each_shot_once(tmp_path: Path, make_media: MakeMedia,
+                                                emulator: Emulator, kill_point: str) -> None:
+    series = write_series(tmp_path / "wire", make_media, FOUR_SHOTS, head=HEAD)
+    emu = emulator(latency=2.0 if kill_point == "first submit" else 3.0)
+    out = tmp_path / "out"
+    child = subprocess.Popen(command(series, "--yes", "--quiet", "-o", str(out)),
+                             env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        if kill_point == "first submit":
+            wait_until("a submission", lambda: submissions(emu) >= 1, child)
+        else:
+            wait_until("four submissions", lambda: submissions(emu) >= 4, child)
+            assert tasks(emu, "SUCCEEDED") < 4, "too slow: every task finished before the kill"
+    finally:
+        kill(child)
+    before = submissions(emu)
+    assert before >= 1
+
+    done = subprocess.run(command(series, "--yes", "--quiet", "-o", str(out)), env=child_env(),
+                          capture_output=True, timeout=90, check=False)
+    no_key(done.stdout, done.stderr)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert done.stdout == b""  # --quiet
+    for episode in ("ep01", "ep02"):
+        assert (out / f"{episode}.mp4").is_file()
+    paid_once_each(emu, series, 4)
+    rows = read_status(series)
+    assert {a.shot for a in rows if a.state == "done"} == {"a", "b", "c", "d"}
+    assert all(a.state in ("done", "lost") for a in rows), [(a.shot, a.state) for a in rows]
+    secrets_stay_secret(series)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT is POSIX")
+def test_ctrl_c_exits_130_and_a_rerun_resumes(three: Path, emulator: Emulator,
+                                              tmp_path: Path) -> None:
+    emu = emulator(latency=2.0)
+    out = tmp_path / "out"
+    child = subprocess.Popen(command(three, "--yes", "-o", str(out)), env=child_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_until("a submission", lambda: submissions(emu) >= 1, child)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            kill(child)
+    no_key(err)
+    assert b"Traceback" not in err
+    done = subprocess.run(command(three, "--yes", "--quiet", "-o", str(out)), env=child_env(),
+                          capture_output=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    paid_once_each(emu, three, 3)
+    # cli.main() means to say "interrupted" and exit 130 (128 + SIGINT), not 1 ("a run failed").
+    assert child.returncode == 130, (child.returncode, err.decode(errors="replace")[-300:])
+    assert b"interrupted" in err
+
+
+# --- 12. status and cancel ---------------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_status_shows_task_ids_and_cancel_cancels_pending_tasks(
+        three: Path, emulator: Emulator, tmp_path: Path) -> None:
+    emu = emulator(latency=120.0, pending_share=0.9)
+    child = subprocess.Popen(command(three, "--yes", "--quiet", "-o", str(tmp_path / "out")),
+                             env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_until("three journaled task ids", lambda: len(
+            [a for a in read_status(three, unfinished_only=True) if a.task_id]) == 3, child)
+        # A second render of the same series while one runs is refused before it submits.
+        second = invoke("render", three, "--provider", "dashscope", "--yes", "--quiet")
+        assert second.exit_code == 1
+        assert "another storyboard render is running" in second.stderr
+        assert submissions(emu) == 3
+    finally:
+        kill(child)
+    assert tasks(emu, "PENDING") == 3
+
+    shown = invoke("status", three, "--json")
+    assert shown.exit_code == 0
+    rows = json.loads(shown.stdout)
+    assert sorted(r["shot"] for r in rows) == ["a", "b", "c"]
+    assert all(r["task_id"] and r["provider"] == "dashscope" for r in rows)
+    assert {r["state"] for r in rows} <= {"submitted", "running"}
+    table = invoke("status", three)
+    assert table.exit_code == 0 and rows[0]["task_id"][:8] in table.stdout
+
+    canceled = invoke("cancel", three)
+    assert canceled.exit_code == 0
+    assert canceled.stdout.count(": canceled") == 3, canceled.stdout
+    assert tasks(emu, "CANCELED") == 3 and tasks(emu, "PENDING") == 0
+    assert emu.stats()["requests"]["cancel"] == 3
+    assert invoke("status", three, "--pending", "--json").stdout.strip() == "[]"
+    latest = json.loads(invoke("status", three, "--json").stdout)
+    assert sorted(r["state"] for r in latest) == ["canceled"] * 3
+    assert invoke("cancel", three).stdout.strip() == "nothing to cancel"
+    secrets_stay_secret(three, locked=False)
+
+
+# --- 13. the key stays secret ------------------------------------------------------------------
+
+
+def test_the_key_is_never_printed_or_stored_even_when_refused(three: Path,
+                                                              emulator: Emulator,
+                                                              tmp_path: Path) -> None:
+    emu = emulator(api_key="sk-some-other-key")
+    code, report, stderr = render(three, "--yes", "-o", tmp_path / "out")
+    assert code == 1 and report["ok"] is False
+    assert {s["state"] for s in report["shots"]} <= {"failed", "blocked", "skipped"}
+    messages = " ".join(s["message"] for s in report["shots"]) + stderr
+    assert "InvalidApiKey" in messages and "401" in messages
+    assert submissions(emu) == 0
+    secrets_stay_secret(three, locked=False)
+    for text in (invoke("plan", three, "--json").stdout, invoke("status", three, "--all").stdout,
+                 invoke("compile", three).stdout):
+        no_key(text)
