@@ -151,8 +151,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
 
 
 def _confirm(console: Console) -> Callable[[Any], bool]:
-    def ask(the_plan: Any) -> bool:
-        console.print(progress.plan_table(the_plan))
+    def ask(the_plan: Any) -> bool:  # the plan is on screen already (show_plan)
         return click.confirm(f"Spend about {the_plan.total_cost:.2f} {the_plan.currency}?",
                              default=False, err=True)
     return ask
