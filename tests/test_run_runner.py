@@ -308,6 +308,9 @@ def test_unusable_video_fails_verification(run: Run, provider: FakeProvider,
     assert states(result) == {"a": "failed"}
     assert result.shots[0].code == "OutputInvalid"
     assert not OutputCache(series, "fake").has(make_shot("a").hash)
+    kept = list((series / ".storyboard" / "rejected").glob("*.mp4"))
+    assert len(kept) == 1 and kept[0].stat().st_size > 0  # paid for, so kept for a person
+    assert str(kept[0]) in result.shots[0].message
 
 
 def test_a_task_that_never_finishes_gives_up_and_resumes_later(run: Run, provider: FakeProvider,

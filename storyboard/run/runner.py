@@ -21,6 +21,7 @@ import asyncio
 import functools
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -554,6 +555,9 @@ class _Run:
         try:
             await self.call(self.provider.download(state, tmp), self.options.download_timeout)
             entry = await asyncio.to_thread(self.verify_and_store, shot, state, tmp, billed, cost)
+        except _InvalidOutput as exc:
+            kept = self.keep_rejected(shot, state, tmp)  # paid for: never thrown away
+            raise _InvalidOutput(f"{exc} (the file is kept at {kept})") from exc
         finally:
             tmp.unlink(missing_ok=True)
         path, usage = self.cache.path(shot.hash), state.usage
@@ -567,6 +571,13 @@ class _Run:
         self.emit(shot, "done", f"{cost:.2f} {self.prices.currency}", state.task_id)
         return self.result(shot, "done", output=path, task_id=state.task_id,
                            billed_seconds=billed, cost=cost)
+
+    def keep_rejected(self, shot: CompiledShot, state: TaskState, tmp: Path) -> Path:
+        """Move a download that failed verification aside, for a person to look at."""
+        kept = self.root / ".storyboard" / "rejected" / f"{shot.hash[:16]}-{state.task_id}.mp4"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, kept)
+        return kept
 
     def verify_and_store(self, shot: CompiledShot, state: TaskState, tmp: Path, billed: float,
                          cost: float) -> CacheEntry:
