@@ -1,0 +1,137 @@
+"""DashScope's words into ours: its constants, its ``TaskProtocol`` declaration, its answer parsers.
+
+Mostly declarations, like a dialect: paths, status words, regions, limits, prices, plus the small
+functions that read its submit, query and list answers (numbers may arrive as strings or floats).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from storyboard.errors import (
+    ProviderError,
+)
+from storyboard.providers.base import Capabilities, PriceTable, TaskState, TaskStatus, Usage
+from storyboard.providers.protocol import (
+    TaskProtocol,
+    number,
+)
+
+NAME = "dashscope"
+KEY_ENV = "DASHSCOPE_API_KEY"
+BASE_URL_ENV = "DASHSCOPE_HTTP_BASE_URL"  # the official SDK's name for it
+REGIONS = {"intl": "https://dashscope-intl.aliyuncs.com/api/v1",
+           "cn": "https://dashscope.aliyuncs.com/api/v1"}
+UPLOAD_POLICY_PATH = "/uploads"
+OSS_RESOLVE_HEADER = "X-DashScope-OssResourceResolve"
+
+DASHSCOPE = TaskProtocol(
+    name=NAME,
+    submit_path="/services/aigc/video-generation/video-synthesis",
+    task_path="/tasks/{task_id}",
+    cancel_path="/tasks/{task_id}/cancel",
+    list_path="/tasks",
+    statuses={status.value: status for status in TaskStatus},  # the native words are ours
+    submit_headers={"X-DashScope-Async": "enable"},  # without it the submit is refused
+    capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
+    prices={"intl": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD"),
+            "cn": PriceTable({"720P": 0.6, "1080P": 1.0}, "CNY")},
+)
+
+LIST_WINDOW = 24 * 3600.0  # the list call accepts at most 24 h, and tasks live 24 h
+LIST_PAGE_SIZE = 20
+LIST_MAX_PAGES = 25  # find() is a rare reconciliation; bound it anyway
+DOWNLOAD_CHUNK = 1 << 20
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers into our types
+
+
+def _output(answer: Mapping[str, Any], what: str, shot: str = "") -> dict[str, Any]:
+    output = answer.get("output")
+    if not isinstance(output, dict):
+        raise ProviderError(f"{what}: malformed answer, no 'output' object in {sorted(answer)}",
+                            provider=NAME, shot=shot, code=str(answer.get("code") or ""))
+    return output
+
+
+def parse_submit(answer: Mapping[str, Any], *, shot: str = "") -> str:
+    """The task id of a submit answer ``{"output": {"task_id", "task_status"}}``."""
+    task_id = _output(answer, "submit", shot).get("task_id")
+    if not task_id:
+        raise ProviderError("submit: malformed answer, no 'output.task_id'", provider=NAME,
+                            shot=shot)
+    return str(task_id)
+
+
+def parse_usage(usage: object) -> Usage | None:
+    """Seconds billed, from numbers that may be ints, floats or strings."""
+    if not isinstance(usage, dict):
+        return None
+    output = number(usage.get("output_video_duration"))
+    source = number(usage.get("input_video_duration")) or 0.0
+    if output is None:  # older answers: only ``duration``, the billed total
+        total = number(usage.get("duration"))
+        if total is None:
+            return None
+        output = max(total - min(source, 5.0), 0.0)
+    return Usage(output_seconds=output, input_video_seconds=source)
+
+
+def parse_task(answer: Mapping[str, Any], task_id: str = "",
+               protocol: TaskProtocol = DASHSCOPE) -> TaskState:
+    """A query answer into a ``TaskState``; an unknown status word becomes UNKNOWN, kept in
+    ``message``."""
+    what = f"query of task {task_id}".strip()
+    output = _output(answer, what)
+    if "task_status" not in output:
+        raise ProviderError(f"{what}: malformed answer, no 'output.task_status'", provider=NAME)
+    status, note = protocol.status(output.get("task_status"))
+    message = str(output.get("message") or "")
+    return TaskState(
+        task_id=str(output.get("task_id") or task_id),
+        status=status,
+        video_url=str(output["video_url"]) if output.get("video_url") else None,
+        code=str(output.get("code") or ""),
+        message="; ".join(m for m in (note, message) if m),
+        usage=parse_usage(answer.get("usage")),
+        submit_time=str(output.get("submit_time") or ""),
+        raw=dict(answer),
+    )
+
+
+@dataclass(frozen=True)
+class Listed:
+    task_id: str
+    status: str
+    created: str  # "YYYY-MM-DD hh:mm:ss.fff", sorts as text
+
+
+@dataclass(frozen=True)
+class ListPage:
+    tasks: list[Listed]
+    page_no: int
+    total_pages: int | None
+
+
+def parse_list(answer: Mapping[str, Any]) -> ListPage:
+    data = answer.get("data")
+    if data is None:
+        data = []
+    if not isinstance(data, list):
+        raise ProviderError("task list: malformed answer, 'data' is not a list", provider=NAME)
+    tasks = [Listed(str(item["task_id"]), str(item.get("status") or ""),
+                    str(item.get("gmt_create") or ""))
+             for item in data if isinstance(item, dict) and item.get("task_id")]
+    pages = number(answer.get("total_page"))
+    return ListPage(tasks, int(number(answer.get("page_no")) or 1),
+                    int(pages) if pages is not None else None)
+
+
+def utc_stamp(when: float) -> str:
+    """``YYYYMMDDhhmmss`` in UTC, the list call's time format."""
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(when))
