@@ -5,7 +5,8 @@ first) and translates one answer into ``TaskState`` or an error of the ``Provide
 never retries, polls or sleeps: the runner owns that, reading ``error.retryable`` and
 ``error.retry_after``. What other gateways would share (the ``TaskProtocol`` declaration, error
 translation, lenient numbers) lives in ``protocol``; what is DashScope's own is the ``DASHSCOPE``
-declaration, the answer parsers below, and the region and key handling of the provider.
+declaration and its answer parsers (``dashscope_wire``), its settings (``dashscope_settings``), and
+the requests and key handling here.
 
 The key comes only from ``DASHSCOPE_API_KEY`` and never appears in a message, a repr or a file.
 """
