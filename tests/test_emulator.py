@@ -14,11 +14,11 @@ import pytest
 from storyboard import ffmpeg
 from storyboard.emulator import EmulatorServer, body_hash, prompt_hash
 from storyboard.emulator.server import bind
+from tests.emulator_helpers import wait_for
 
 SUBMIT = "/services/aigc/video-generation/video-synthesis"
 HEADERS = {"Authorization": "Bearer sk-test", "X-DashScope-Async": "enable"}
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$")
-WAIT_LIMIT = 30.0
 
 
 def make_body(prompt: str = "Image 1 waves at the camera", **params: Any) -> dict[str, Any]:
@@ -28,18 +28,6 @@ def make_body(prompt: str = "Image 1 waves at the camera", **params: Any) -> dic
             "input": {"prompt": prompt,
                       "media": [{"type": "reference_image", "url": "https://example.com/a.png"}]},
             "parameters": parameters}
-
-
-def wait_for(client: httpx.Client, task_id: str, statuses: tuple[str, ...] = (
-        "SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN")) -> dict[str, Any]:
-    """Poll until the task reaches one of ``statuses``; bounded in time."""
-    deadline = time.monotonic() + WAIT_LIMIT
-    while time.monotonic() < deadline:
-        answer: dict[str, Any] = client.get(f"/tasks/{task_id}").json()
-        if answer["output"]["task_status"] in statuses:
-            return answer
-        time.sleep(0.05)
-    raise AssertionError(f"task {task_id} never reached {statuses}")
 
 
 @pytest.fixture(scope="module")

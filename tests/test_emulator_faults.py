@@ -18,11 +18,10 @@ from storyboard.emulator import (
     body_hash,
     parse_fault_options,
 )
+from tests.emulator_helpers import wait_for
 
 SUBMIT = "/services/aigc/video-generation/video-synthesis"
 HEADERS = {"Authorization": "Bearer sk-test", "X-DashScope-Async": "enable"}
-FINISHED = ("SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN")
-WAIT_LIMIT = 30.0
 
 
 def make_body(prompt: str = "Image 1 waves at the camera") -> dict[str, Any]:
@@ -37,17 +36,6 @@ def submit(http: httpx.Client, body: dict[str, Any]) -> str:
     assert response.status_code == 200, response.text
     task_id: str = response.json()["output"]["task_id"]
     return task_id
-
-
-def wait_for(http: httpx.Client, task_id: str,
-             statuses: tuple[str, ...] = FINISHED) -> dict[str, Any]:
-    deadline = time.monotonic() + WAIT_LIMIT
-    while time.monotonic() < deadline:
-        answer: dict[str, Any] = http.get(f"/tasks/{task_id}").json()
-        if answer["output"]["task_status"] in statuses:
-            return answer
-        time.sleep(0.05)
-    raise AssertionError(f"task {task_id} never reached {statuses}")
 
 
 @pytest.fixture(scope="module")
