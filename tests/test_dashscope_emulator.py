@@ -160,7 +160,15 @@ def test_a_wrong_key_is_an_auth_error(emu: EmulatorServer,
     assert info.value.code == "InvalidApiKey" and "sk-wrong" not in str(info.value)
 
 
-def test_a_lost_submit_is_found_again(emu: EmulatorServer) -> None:
+@pytest.mark.parametrize("zone", [0.0, 8.0], ids=["list-in-utc", "list-in-beijing-time"])
+def test_a_lost_submit_is_found_again(zone: float) -> None:
+    """Found whether the service reads the list window in UTC or in its hosts' UTC+8."""
+    with EmulatorServer(latency=0.3, api_key=KEY, render=plain_render,
+                        utc_offset_hours=zone) as emu:
+        check_lost_submit_is_found(emu)
+
+
+def check_lost_submit_is_found(emu: EmulatorServer) -> None:
     emu.script("submit:lost")
     compiled = remote_shot("Image 1 drinks coffee, a lost submit.")
 

@@ -752,11 +752,14 @@ def test_find_walks_every_page_and_returns_the_newest_match(fake: FakeDashScope,
     state = run(go())
     assert state is not None and state.task_id == "new-match"
     pages = fake.sent("list")
-    assert [p.url.params["page_no"] for p in pages] == ["1", "2", "3"]
+    # every page of the window read as UTC, then of the same window read as Beijing time
+    assert [p.url.params["page_no"] for p in pages] == ["1", "2", "3", "1", "2", "3"]
     params = pages[0].url.params
     assert params["model_name"] == "wan2.7-r2v"
     assert params["start_time"] == "20260528201440"  # since - 600 s - 120 s of clock skew
     assert params["end_time"] == "20260528202840"  # now + 120 s
+    assert pages[3].url.params["start_time"] == "20260529041440"  # the same, 8 h later
+    assert pages[3].url.params["end_time"] == "20260529042840"
     assert pages[0].headers["authorization"] == f"Bearer {KEY}"
     assert fake.sent("query")[0].url.path == "/api/v1/tasks/new-match"  # newest first
 
@@ -786,7 +789,7 @@ def test_find_with_an_empty_list(fake: FakeDashScope, clock: Clock) -> None:
             return await provider.find(shot, since=T0)
 
     assert run(go()) is None
-    assert len(fake.sent("list")) == 1 and not fake.sent("query")
+    assert len(fake.sent("list")) == 2 and not fake.sent("query")  # UTC, then UTC+8
 
 
 # ---------------------------------------------------------------------------------------------

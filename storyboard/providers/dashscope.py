@@ -63,6 +63,8 @@ from storyboard.providers.protocol import (
 from storyboard.providers.upload import Uploads, data_uri, mime_type
 from storyboard.request import CompiledShot, MediaItem, MediaRef
 
+SERVICE_ZONE = 8 * 3600.0  # Beijing and Singapore: UTC+8
+
 __all__ = ["BASE_URL_ENV", "DASHSCOPE", "KEY_ENV", "REGIONS", "DashScopeProvider",
            "DashScopeSettings", "ListPage", "Timeouts", "parse_list", "parse_submit", "parse_task",
            "parse_usage", "utc_stamp"]
@@ -190,6 +192,12 @@ class DashScopeProvider:
         end = self._clock() + self.settings.clock_skew
         start = min(max(since - self.settings.clock_skew, end - LIST_WINDOW + 60.0), end)
         listed = await self._list(start, end, model=shot.request.model, shot=shot.id)
+        # The docs do not say which zone the window is read in, and the hosts keep UTC+8: ask
+        # again as Beijing time. Matching by prompt below keeps the extra candidates harmless.
+        seen = {item.task_id for item in listed}
+        shifted = await self._list(start + SERVICE_ZONE, end + SERVICE_ZONE,
+                                   model=shot.request.model, shot=shot.id)
+        listed += [item for item in shifted if item.task_id not in seen]
         prompt = shot.request.prompt.strip()
         for item in sorted(listed, key=lambda t: t.created, reverse=True):
             state = await self.query(item.task_id)
