@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storyboard import ffmpeg
 from storyboard.media import sha256_file
 from storyboard.providers.base import NATIVE_SIZES
 from storyboard.providers.local import render_card
@@ -97,6 +98,7 @@ class EpisodeBuilder:
         key = self.stitch_key(clips, options)
         if self.up_to_date(episode.id, target, key):
             return EpisodeOutput(episode.id, target, "up to date",
+                                 duration=ffmpeg.probe(target).duration or 0.0,
                                  subtitles=_subtitle_files(target, options))
         result = stitch(clips, target, options)
         self.remember(episode.id, target, key)
