@@ -34,6 +34,7 @@ CORE = "tag:yaml.org,2002:"
 SCALAR_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp",
                                       "binary")}
 
+MERGE = f"{CORE}merge"
 COLLECTIONS = {f"{CORE}map", f"{CORE}seq"}
 _constructor = yaml.constructor.SafeConstructor()
 _SCALARS = {
@@ -182,6 +183,9 @@ class _Converter:
 
     def merged_pairs(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
         """Mapping pairs with YAML merge keys (``<<: *base``) folded in; explicit keys win."""
+        if not any(k.tag == MERGE for k, _ in node.value):
+            yield from node.value  # the common case: no merge keys
+            return
         explicit = [(k, v) for k, v in node.value if k.tag != f"{CORE}merge"]
         names = {k.value for k, _ in explicit if isinstance(k, yaml.ScalarNode)}
         for key_node, value_node in node.value:
