@@ -240,3 +240,15 @@ def test_example_series_checks_clean() -> None:
     assert storyboard.check(example) == []
     manifest = storyboard.compile(example)
     assert [e.id for e in manifest.episodes] == ["ep01", "ep02"]
+
+
+def test_yaml_anchors_and_merge_keys(tmp_path: Path, make_media: MakeMedia) -> None:
+    series = write_series(tmp_path / "s", make_media, """\
+        - id: e
+          shots:
+            - &base {id: a, prompt: "@mia waves", duration: 3, seed: 5}
+            - {<<: *base, id: b, seed: 6}
+        """)
+    b = native(series, "b")["request"]
+    assert b["input"]["prompt"] == "Image 1 waves"
+    assert (b["parameters"]["duration"], b["parameters"]["seed"]) == (3, 6)
