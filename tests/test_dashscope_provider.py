@@ -599,6 +599,8 @@ def answer(status: int, code: str, message: str, **headers: str) -> httpx.Respon
 @pytest.mark.parametrize(("response", "kind", "code", "retryable"), [
     (answer(429, "Throttling.RateQuota", "Requests rate limit exceeded"), RateLimited,
      "Throttling.RateQuota", True),
+    (answer(429, "Throttling.AllocationQuota", "Free allocated quota exceeded."),
+     RequestRejected, "Throttling.AllocationQuota", False),
     (answer(500, "InternalError", "oops"), ServerError, "InternalError", True),
     (httpx.Response(503, text="<html>Service Unavailable</html>"), ServerError, "", True),
     (answer(401, "InvalidApiKey", "Invalid API-key provided."), AuthError, "InvalidApiKey",

@@ -133,6 +133,9 @@ def code_and_message(response: httpx.Response) -> tuple[str, str]:
     return "", text.strip()[:SNIPPET]
 
 
+QUOTA_CODES = ("Throttling.AllocationQuota",)
+
+
 def error_for_response(response: httpx.Response, *, provider: str, what: str, shot: str = "",
                        key: ApiKey | None = None) -> ProviderError:
     """The error for an HTTP status >= 400: 429 waits, 5xx retries, 401/403 stops, 4xx refuses."""
@@ -143,6 +146,9 @@ def error_for_response(response: httpx.Response, *, provider: str, what: str, sh
         text = key.scrub(text)
         code = key.scrub(code)
     common: dict[str, Any] = {"provider": provider, "shot": shot, "code": code, "status": status}
+    if status == 429 and code in QUOTA_CODES:  # used up, not busy: waiting will not bring it back
+        return RequestRejected(f"{text} (the account's quota is used up; nothing more will be "
+                               "submitted until it is raised)", **common)
     if status == 429:
         return RateLimited(text, retry_after=retry_after(response), **common)
     if status >= 500:
