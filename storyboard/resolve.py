@@ -221,6 +221,8 @@ class Resolver:
             shot = self._shot(source.doc, path, raw, shot_id, episode_id, defaults, shots)
             if shot is not None:
                 shots.append(shot)
+        if shots:
+            self._opening_transition(shots[0], _mapping(data.get("title_card")))
         return ResolvedEpisode(episode_id, str(data.get("title", episode_id)), source.doc,
                                source.path, shots, settings)
 
@@ -425,6 +427,22 @@ class Resolver:
         if seconds >= shortest:
             self.error(shot.doc, (*shot.path, "transition"), f"a {seconds:g} s {kind} is as long "
                        f"as a shot it joins ({shortest} s); expected less than {shortest} s")
+
+    def _opening_transition(self, first: ResolvedShot, title_card: dict[str, Any]) -> None:
+        """The first shot's transition joins it to the title card; without one it does nothing."""
+        kind, seconds = first.transition.type, first.transition.duration
+        if kind == "cut":
+            return
+        where = (*first.path, "transition")
+        if not title_card:
+            self.problems.append(first.doc.diagnostic(where, (
+                f"the first shot's {kind} has nothing before it and is ignored; add a "
+                "title_card to fade from, or remove it"), severity="warning"))
+            return
+        card = title_card.get("duration", 2.0)
+        if isinstance(card, int | float) and seconds >= min(card, first.params["duration"]):
+            self.error(first.doc, where, f"a {seconds:g} s {kind} is as long as the title card "
+                       f"({card:g} s) or the shot it joins; expected less than both")
 
     def _check_duration(self, shot: ResolvedShot, raw: dict[str, Any]) -> None:
         duration = shot.params.get("duration")

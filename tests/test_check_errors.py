@@ -190,3 +190,16 @@ def test_unused_cast_is_a_warning_not_an_error(tmp_path: Path, make_media: MakeM
 def test_variations_are_refused_until_supported(tmp_path: Path) -> None:
     problems = storyboard.check(write(tmp_path, "storyboard: 1\nvars: {product: espresso}\n"))
     assert any("'vars' (templated variations) is not supported" in d.message for d in problems)
+
+
+def test_the_first_shots_transition(tmp_path: Path, make_media: MakeMedia) -> None:
+    lonely = write_series(tmp_path / "a", make_media, one_shot(
+        'prompt: "@mia @sam @guitar"\ntransition: crossfade'))
+    warned = [d for d in storyboard.check(lonely) if "nothing before it" in d.message]
+    assert warned and warned[0].severity == "warning"
+    carded = write_series(tmp_path / "b", make_media, (
+        "- id: e\n  title_card: {text: Hi, duration: 1}\n  shots:\n"
+        "    - id: s\n      prompt: '@mia @sam @guitar'\n"
+        "      transition: {type: fade, duration: 1.5}\n"))
+    errors = [d for d in storyboard.check(carded) if "as long as the title card" in d.message]
+    assert errors and errors[0].severity == "error"
