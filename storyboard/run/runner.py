@@ -21,7 +21,6 @@ import asyncio
 import functools
 import logging
 import math
-import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,20 +31,23 @@ from typing import Any, ParamSpec, TypeVar
 
 from storyboard import ffmpeg
 from storyboard.errors import (
-    ConnectFailed,
-    FFmpegError,
-    MediaError,
     ProviderError,
-    ServerError,
     StoryboardError,
     TaskFailed,
-    TransportError,
 )
 from storyboard.media import sha256_file
 from storyboard.providers.base import PriceTable, Provider, TaskState, TaskStatus
 from storyboard.request import CompiledShot, Manifest
 
 from .cache import CacheEntry, OutputCache
+from .checks import (
+    InvalidOutput,
+    describe,
+    is_ambiguous,
+    keep_rejected,
+    retryable,
+    verify_video,
+)
 from .journal import Attempt, AttemptState, Journal, read_status
 from .lockfile import entry_for, lock_path, read_lock, shot_key, update_lock
 from .model import (
@@ -65,7 +67,6 @@ log = logging.getLogger("storyboard.run")
 T = TypeVar("T")
 P = ParamSpec("P")
 
-AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
 _TASK_END_STATE: dict[TaskStatus, AttemptState] = {
     TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled", TaskStatus.UNKNOWN: "lost"}
 
@@ -76,52 +77,6 @@ class _Outcome(Exception):
     def __init__(self, result: ShotResult) -> None:
         super().__init__(result.message)
         self.result = result
-
-
-class _InvalidOutput(MediaError):
-    """A downloaded video that fails verification."""
-
-
-# --- the run -----------------------------------------------------------------------------------
-
-
-def is_ambiguous(exc: BaseException) -> bool:
-    """True when a failed submit may still have created a task (so reconcile before resending)."""
-    if isinstance(exc, ConnectFailed):
-        return False
-    if isinstance(exc, TransportError | TimeoutError):
-        return True
-    if isinstance(exc, ServerError):
-        return exc.status in AMBIGUOUS_STATUSES
-    # Any other ProviderError is an answer from the service: nothing was created. An unexpected
-    # exception tells us nothing, so assume the worst.
-    return not isinstance(exc, ProviderError)
-
-
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, ProviderError):
-        return exc.retryable
-    return True  # timeouts and unexpected transport failures
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "no answer in time"
-    return str(exc) or type(exc).__name__
-
-
-def verify_video(path: Path, duration: float, tolerance: float, require_audio: bool) -> None:
-    """The checks a downloaded video passes before it enters the cache."""
-    try:
-        info = ffmpeg.probe(path)
-    except (MediaError, FFmpegError) as exc:
-        raise _InvalidOutput(f"the video cannot be read: {exc}") from exc
-    if info.video is None:
-        raise _InvalidOutput("the file has no video stream")
-    if info.duration is None or abs(info.duration - duration) > tolerance:
-        raise _InvalidOutput(f"it lasts {info.duration} s, the request asked for {duration} s")
-    if require_audio and info.audio is None:
-        raise _InvalidOutput("the video has no audio track")
 
 
 class _Run:
@@ -328,8 +283,8 @@ class _Run:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not _retryable(exc) or tries > self.options.max_retries:
-                    message = (f"cannot tell whether a task exists ({_describe(exc)}); nothing "
+                if not retryable(exc) or tries > self.options.max_retries:
+                    message = (f"cannot tell whether a task exists ({describe(exc)}); nothing "
                                "was submitted: run again to retry")
                     await self.db(self.journal.note, attempt_id, message)
                     raise self.end(shot, "pending", message, "failed") from exc
@@ -431,27 +386,27 @@ class _Run:
                                   tries: int) -> str | None:
         """A task id adopted by reconcile, or None to send again (after a backoff)."""
         code = exc.code if isinstance(exc, ProviderError) else type(exc).__name__
-        if not _retryable(exc):
-            await self.db(self.journal.fail, attempt.id, code, _describe(exc))
+        if not retryable(exc):
+            await self.db(self.journal.fail, attempt.id, code, describe(exc))
             self.reserved.pop(shot_key(shot), None)
             raise self.end(shot, "failed", str(exc), "failed", code=code)
         if isinstance(exc, ProviderError) and exc.retry_after:
             self.submit_bucket.pause(exc.retry_after)
         if is_ambiguous(exc):
             await self.db(self.journal.note, attempt.id,
-                          f"submit answer lost ({_describe(exc)}); reconciling")
+                          f"submit answer lost ({describe(exc)}); reconciling")
             await self.sleep(self.options.reconcile_delay)
             found = await self.find(shot, attempt.intent_at, attempt.id)
             if found is not None:
                 await self.db(self.journal.set_task, attempt.id, found.task_id,
-                                      note=f"adopted by reconcile after: {_describe(exc)}")
+                                      note=f"adopted by reconcile after: {describe(exc)}")
                 return found.task_id
             await self.db(self.journal.note, attempt.id,
-                          f"resending: no task found after: {_describe(exc)}")
+                          f"resending: no task found after: {describe(exc)}")
         if tries > self.options.max_retries:
             await self.db(self.journal.fail, attempt.id, code,
-                          f"gave up after {tries} tries: {_describe(exc)}")
-            raise self.end(shot, "failed", f"submit failed {tries} times: {_describe(exc)}",
+                          f"gave up after {tries} tries: {describe(exc)}")
+            raise self.end(shot, "failed", f"submit failed {tries} times: {describe(exc)}",
                            "failed", code=code)
         await self.backoff(tries, exc)
         return None
@@ -473,9 +428,9 @@ class _Run:
                 raise
             except Exception as exc:
                 errors += 1
-                if not _retryable(exc) or errors > self.options.max_retries:
+                if not retryable(exc) or errors > self.options.max_retries:
                     raise self.pending(shot, task_id, f"cannot ask about the task: "
-                                       f"{_describe(exc)}") from exc
+                                       f"{describe(exc)}") from exc
                 await self.backoff(errors, exc)
                 continue
             if state.status != last:
@@ -528,15 +483,15 @@ class _Run:
             except asyncio.CancelledError:
                 raise
             except (StoryboardError, OSError, TimeoutError) as exc:
-                log.warning("download of %s failed (%s)", shot_key(shot), _describe(exc))
+                log.warning("download of %s failed (%s)", shot_key(shot), describe(exc))
                 last = exc
         assert last is not None
-        if isinstance(last, _InvalidOutput):
+        if isinstance(last, InvalidOutput):
             await self.db(self.journal.fail, attempt_id, "OutputInvalid", str(last),
                           status=state.status)
             raise self.end(shot, "failed", f"the provider's video is unusable: {last}", "failed",
                            task_id=state.task_id, code="OutputInvalid")
-        raise self.pending(shot, state.task_id, f"download failed: {_describe(last)}")
+        raise self.pending(shot, state.task_id, f"download failed: {describe(last)}")
 
     async def fresh_state(self, state: TaskState) -> TaskState:
         try:
@@ -544,7 +499,7 @@ class _Run:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("re-query of task %s failed (%s)", state.task_id, _describe(exc))
+            log.warning("re-query of task %s failed (%s)", state.task_id, describe(exc))
             return state
         return fresh if fresh.status == TaskStatus.SUCCEEDED else state
 
@@ -555,9 +510,9 @@ class _Run:
         try:
             await self.call(self.provider.download(state, tmp), self.options.download_timeout)
             entry = await asyncio.to_thread(self.verify_and_store, shot, state, tmp, billed, cost)
-        except _InvalidOutput as exc:
-            kept = self.keep_rejected(shot, state, tmp)  # paid for: never thrown away
-            raise _InvalidOutput(f"{exc} (the file is kept at {kept})") from exc
+        except InvalidOutput as exc:
+            kept = keep_rejected(self.root, shot, state.task_id, tmp)  # paid: never lost
+            raise InvalidOutput(f"{exc} (the file is kept at {kept})") from exc
         finally:
             tmp.unlink(missing_ok=True)
         path, usage = self.cache.path(shot.hash), state.usage
@@ -571,13 +526,6 @@ class _Run:
         self.emit(shot, "done", f"{cost:.2f} {self.prices.currency}", state.task_id)
         return self.result(shot, "done", output=path, task_id=state.task_id,
                            billed_seconds=billed, cost=cost)
-
-    def keep_rejected(self, shot: CompiledShot, state: TaskState, tmp: Path) -> Path:
-        """Move a download that failed verification aside, for a person to look at."""
-        kept = self.root / ".storyboard" / "rejected" / f"{shot.hash[:16]}-{state.task_id}.mp4"
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, kept)
-        return kept
 
     def verify_and_store(self, shot: CompiledShot, state: TaskState, tmp: Path, billed: float,
                          cost: float) -> CacheEntry:
@@ -704,12 +652,12 @@ async def _cancel_one(journal: Journal, provider: Provider, attempt: Attempt,
     try:
         await asyncio.wait_for(provider.cancel(attempt.task_id), timeout)
     except (ProviderError, TimeoutError) as exc:
-        refusal = _describe(exc)
+        refusal = describe(exc)
     try:
         state = await asyncio.wait_for(provider.query(attempt.task_id), timeout)
     except (ProviderError, TimeoutError) as exc:
-        journal.note(attempt.id, f"cancel: {refusal or 'sent'}; status unknown: {_describe(exc)}")
-        return CancelOutcome(attempt, False, f"could not confirm: {_describe(exc)}")
+        journal.note(attempt.id, f"cancel: {refusal or 'sent'}; status unknown: {describe(exc)}")
+        return CancelOutcome(attempt, False, f"could not confirm: {describe(exc)}")
     if state.status in _TASK_END_STATE:
         journal.fail(attempt.id, state.code or str(state.status),
                      state.message or "canceled by storyboard cancel",

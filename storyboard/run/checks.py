@@ -1,0 +1,72 @@
+"""Failures and downloads into verdicts: may a failed submit have created a task, may it be
+retried, and is a downloaded video fit for the cache (if not, it is kept aside: it was paid for).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from storyboard import ffmpeg
+from storyboard.errors import (
+    ConnectFailed,
+    FFmpegError,
+    MediaError,
+    ProviderError,
+    ServerError,
+    TransportError,
+)
+from storyboard.request import CompiledShot
+
+AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
+
+
+class InvalidOutput(MediaError):
+    """A downloaded video that fails verification."""
+
+
+def is_ambiguous(exc: BaseException) -> bool:
+    """True when a failed submit may still have created a task (so reconcile before resending)."""
+    if isinstance(exc, ConnectFailed):
+        return False
+    if isinstance(exc, TransportError | TimeoutError):
+        return True
+    if isinstance(exc, ServerError):
+        return exc.status in AMBIGUOUS_STATUSES
+    # Any other ProviderError is an answer from the service: nothing was created. An unexpected
+    # exception tells us nothing, so assume the worst.
+    return not isinstance(exc, ProviderError)
+
+
+def retryable(exc: BaseException) -> bool:
+    if isinstance(exc, ProviderError):
+        return exc.retryable
+    return True  # timeouts and unexpected transport failures
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    return str(exc) or type(exc).__name__
+
+
+def verify_video(path: Path, duration: float, tolerance: float, require_audio: bool) -> None:
+    """The checks a downloaded video passes before it enters the cache."""
+    try:
+        info = ffmpeg.probe(path)
+    except (MediaError, FFmpegError) as exc:
+        raise InvalidOutput(f"the video cannot be read: {exc}") from exc
+    if info.video is None:
+        raise InvalidOutput("the file has no video stream")
+    if info.duration is None or abs(info.duration - duration) > tolerance:
+        raise InvalidOutput(f"it lasts {info.duration} s, the request asked for {duration} s")
+    if require_audio and info.audio is None:
+        raise InvalidOutput("the video has no audio track")
+
+
+def keep_rejected(root: Path, shot: CompiledShot, task_id: str, tmp: Path) -> Path:
+    """Move a download that failed verification aside, for a person to look at."""
+    kept = root / ".storyboard" / "rejected" / f"{shot.hash[:16]}-{task_id}.mp4"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, kept)
+    return kept
