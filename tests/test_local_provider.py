@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from storyboard import ffmpeg
-from storyboard.errors import FFmpegError, MediaError
+from storyboard.errors import FFmpegError, MediaError, RequestRejected
 from storyboard.providers.animatic import closest_ratio, draft_size, wrap
 from storyboard.providers.base import TaskStatus
 from storyboard.providers.local import (
@@ -401,3 +401,13 @@ def test_a_voice_url_silences_the_video_it_overrides(tmp_path: Path,
     del body["input"]["media"][0]["reference_voice"]
     assert [s.path for s in body_animatic(body, media={"oss://sam": sam.path or Path()}).sounds
             ] == [sam.path]
+
+
+def test_a_failed_local_render_is_not_retried(tmp_path: Path) -> None:
+    """A missing reference fails the same way every time: a final, named error, not a retry."""
+    missing = image_item(tmp_path / "gone.png")
+    shot = compiled("a", request(media=(missing,)))
+    with pytest.raises(RequestRejected) as info:
+        asyncio.run(LocalProvider(tmp_path / "work").submit(shot, None))
+    assert info.value.retryable is False and info.value.code == "RenderFailed"
+    assert "gone.png" in str(info.value) and info.value.shot == "a"

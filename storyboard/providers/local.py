@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard import ffmpeg
-from storyboard.errors import MediaError
+from storyboard.errors import MediaError, RequestRejected, StoryboardError
 from storyboard.providers.animatic import (
     DRAFT_FPS,
     FPS,
@@ -297,9 +297,13 @@ class LocalProvider:
 
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
         task_id = self.task_id(shot)
-        # A worker thread, so several shots render at once (ffmpeg does the work, not Python).
-        await asyncio.to_thread(render_shot, shot.request, self.path(task_id),
-                                first_frame=first_frame, draft=self.draft)
+        try:
+            # A worker thread, so several shots render at once (ffmpeg does the work, not Python).
+            await asyncio.to_thread(render_shot, shot.request, self.path(task_id),
+                                    first_frame=first_frame, draft=self.draft)
+        except StoryboardError as exc:  # a local render fails the same way every time: no retry
+            raise RequestRejected(str(exc), provider=self.name, shot=shot.id,
+                                  code="RenderFailed") from exc
         self._durations[task_id] = float(shot.request.duration)
         return task_id
 
