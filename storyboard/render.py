@@ -136,6 +136,8 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     verdict = check_consent(the_plan, yes=yes, budget=budget, interactive=confirm is not None)
     if verdict == "ask" and confirm is not None and not confirm(the_plan):
         raise BudgetExceeded("nothing was submitted: the render was not confirmed")
+    if the_plan.to_render:
+        chosen.preflight()
     shots = select(manifest, episode)
     target = output_dir(manifest, out)
     ensure_writable(target)  # before anything is paid for, not after

@@ -159,6 +159,9 @@ class FakeProvider:
             raise TransportError("read timeout", provider=self.name, shot=shot.id)
         return task_id
 
+    def preflight(self) -> None:
+        """Ready by construction."""
+
     async def query(self, task_id: str) -> TaskState:
         self.calls["query"] += 1
         task = self._load(task_id)

@@ -411,3 +411,17 @@ def test_the_key_is_never_printed_or_stored_even_when_refused(three: Path,
     for text in (invoke("plan", three, "--json").stdout, invoke("status", three, "--all").stdout,
                  invoke("compile", three).stdout):
         no_key(text)
+
+
+def test_a_missing_key_stops_the_run_before_anything_starts(three: Path, emulator: Emulator,
+                                                            tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    emu = emulator()
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    code, report, stderr = render(three, "--yes", "-o", tmp_path / "out")
+    assert code == 1 and report == {}
+    assert stderr.rstrip().splitlines()[-1].startswith("error: ")
+    assert "DASHSCOPE_API_KEY is not set" in stderr and stderr.count("is not set") == 1
+    assert emu.stats()["requests"]["policy"] == 0 and submissions(emu) == 0
+    assert not (tmp_path / "out").exists()

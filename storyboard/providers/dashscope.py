@@ -130,6 +130,9 @@ class DashScopeProvider:
 
     # -- one request, one answer ---------------------------------------------------------------
 
+    def preflight(self) -> None:
+        self._auth_headers()  # the key: nothing else can be known without a request
+
     def _auth_headers(self, shot: str = "") -> dict[str, str]:
         if self._key is None:
             raise AuthError(f"{KEY_ENV} is not set: create an API key in the Model Studio console "

@@ -295,6 +295,9 @@ class LocalProvider:
         """Where a task's video lives; draft and full renders of one shot may share a folder."""
         return self.work_dir / f"{task_id}{'-draft' if self.draft else ''}.mp4"
 
+    def preflight(self) -> None:
+        """Nothing to check: ffmpeg is found (or reported) when the first shot renders."""
+
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
         task_id = self.task_id(shot)
         try:
