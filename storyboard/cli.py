@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from storyboard import manifest as manifest_json
 from storyboard import progress
@@ -183,7 +184,8 @@ def _summary(console: Console, report: Any) -> None:
         console.print(f"shots: {done}; spent {progress.money(run.spent, run.currency)}")
         for shot in run.shots:
             if not shot.ok:
-                console.print(f"[red]{shot.key}: {shot.state}[/red] {shot.code} {shot.message}")
+                console.print(Text(f"{shot.key}: {shot.state}", "red"),
+                              Text(f"{shot.code} {shot.message}"))
 
 
 @cli.command()

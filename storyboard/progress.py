@@ -43,7 +43,8 @@ def plan_table(plan: Plan) -> Table:
         if shot.same_as:
             why = f"same as {shot.same_as}"
         table.add_row(shot.key.split("/", 1)[-1], Text(shot.status, STATE_STYLES.get(
-            shot.status, "")), why, f"{shot.billed_seconds:g}", money(shot.cost, plan.currency))
+            shot.status, "")), Text(why), f"{shot.billed_seconds:g}",
+                      money(shot.cost, plan.currency))
     counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()))
     table.caption = (f"{counts}; total {plan.total_billed_seconds:g} billed s, "
                      f"about {money(plan.total_cost, plan.currency)}")
@@ -60,7 +61,7 @@ def status_table(rows: Sequence[Attempt]) -> Table:
         note = row.error_message or row.note or ""
         table.add_row(f"{row.episode}/{row.shot}", row.provider,
                       Text(row.state, STATE_STYLES.get(row.state, "")), row.task_id or "",
-                      row.last_status or "", cost, note[:80])
+                      row.last_status or "", cost, Text(note[:80]))
     return table
 
 
@@ -129,7 +130,7 @@ class LiveProgress:
         for key, row in self.rows.items():
             elapsed = (row.ended if row.ended is not None else now) - row.started
             table.add_row(key, Text(row.state, STATE_STYLES.get(row.state, "")),
-                          f"{elapsed:5.1f}s", row.message[:90])
+                          f"{elapsed:5.1f}s", Text(row.message[:90]))  # Text: no markup
         parts: list[Any] = [table]
         for ep in self.episodes:
             parts.append(Text(f"episode {ep.id}: {ep.state} {ep.path}"

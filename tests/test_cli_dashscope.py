@@ -231,6 +231,7 @@ def test_a_failed_task_fails_its_shot_and_a_rerun_retries_only_it(
     first = invoke("render", three, "--provider", "dashscope", "--yes", "-o", tmp_path / "out")
     assert first.exit_code == 1
     assert code in first.stderr, first.stderr
+    assert "[dashscope]" in first.stderr  # provider text is shown as written, never as markup
     rows = read_status(three)
     failed = [a for a in rows if a.state == "failed"]
     assert len(failed) == 1 and failed[0].error_code == code
