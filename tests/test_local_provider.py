@@ -411,3 +411,17 @@ def test_a_failed_local_render_is_not_retried(tmp_path: Path) -> None:
         asyncio.run(LocalProvider(tmp_path / "work").submit(shot, None))
     assert info.value.retryable is False and info.value.code == "RenderFailed"
     assert "gone.png" in str(info.value) and info.value.shot == "a"
+
+
+def test_a_first_frame_from_another_shot_is_muted(tmp_path: Path, make_media: MakeMedia) -> None:
+    """The earlier shot's baked-in text is softened; a user's own first frame is shown as is."""
+    frame = make_media("image", tmp_path / "frame.png", width=320, height=180)
+    chained = shot_animatic(request(media=(MediaItem("first_frame", None, from_shot="a"),)),
+                            first_frame=frame)
+    assert chained.backdrop == frame and chained.backdrop_muted
+    own = shot_animatic(request(media=(MediaItem("first_frame", MediaRef(path=frame)),)))
+    assert own.backdrop == frame and not own.backdrop_muted
+    out = tmp_path / "chained.mp4"
+    render_shot(request(media=(MediaItem("first_frame", None, from_shot="a"),)), out,
+                first_frame=frame, draft=True)
+    assert ffmpeg.stream_lengths(out)["video"] == pytest.approx(2.0)

@@ -71,6 +71,9 @@ class Animatic:
     color: str = BACKGROUND
     backdrop: Path | None = None  # a first frame or a card image
     backdrop_fit: Fit = "contain"
+    # A first frame taken from an earlier animatic carries that shot's text: soften it, so the
+    # new shot's text is what reads.
+    backdrop_muted: bool = False
     thumbnails: tuple[Thumbnail, ...] = ()
     texts: tuple[TimedText, ...] = ()  # centred in the band between thumbnails and captions
     captions: tuple[TimedText, ...] = ()  # dialogue, along the bottom
@@ -263,6 +266,8 @@ def _backdrop(spec: Animatic, g: _Graph, base: str) -> str:
                _filter("crop", *size)]
     else:
         fit = [_filter("scale", *size, force_original_aspect_ratio="decrease")]
+    if spec.backdrop_muted:
+        fit += [_filter("gblur", sigma=8), _filter("eq", brightness=-0.25)]
     picture = g.chain([g.input(str(spec.backdrop))], *fit)
     return g.chain([base, picture], _filter("overlay", x="(main_w-overlay_w)/2",
                                             y="(main_h-overlay_h)/2", eof_action="repeat"))

@@ -128,8 +128,9 @@ def shot_animatic(request: ShotRequest, *, first_frame: Path | None = None,
         for item in request.references if (path := _local(item)) is not None)
     captions, sounds = _request_lines(request)
     return Animatic(width, height, float(request.duration), fps, draft, backdrop=backdrop,
-                    thumbnails=thumbnails, texts=_request_texts(request), captions=captions,
-                    sounds=sounds)
+                    backdrop_muted=backdrop is not None and backdrop == first_frame,
+                    thumbnails=thumbnails,
+                    texts=_request_texts(request), captions=captions, sounds=sounds)
 
 
 def render_shot(request: ShotRequest, out: Path, *, first_frame: Path | None = None,
