@@ -20,7 +20,7 @@ from storyboard.request import Manifest
 from storyboard.series import Source, load_source
 
 if TYPE_CHECKING:
-    from storyboard.render import RenderReport
+    from storyboard.rendering import RenderReport
     from storyboard.run import Plan
 
 __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "check", "compile",
@@ -51,7 +51,7 @@ def compile(path: str | Path) -> Manifest:
 def plan(path: str | Path, *, provider: str | None = None, episode: str | None = None,
          draft: bool = False) -> Plan:
     """What a render would do and cost, shot by shot: free and offline."""
-    from storyboard.render import make_provider, plan_series
+    from storyboard.rendering import make_provider, plan_series
     manifest = compile(path)
     return plan_series(manifest, make_provider(manifest, provider, draft=draft), episode)
 
@@ -62,5 +62,5 @@ def render(path: str | Path, **options: Any) -> RenderReport:
 
     Without ``yes=True`` or a ``budget``, a render that would cost money is refused.
     """
-    from storyboard.render import render_series
+    from storyboard.rendering import render_series
     return render_series(compile(path), **options)

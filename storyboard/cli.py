@@ -97,7 +97,7 @@ DRAFT = click.option("--draft", is_flag=True,
 def plan(path: Path, provider: str | None, episode: str | None, draft: bool,
          as_json: bool) -> None:
     """What a render would do and cost: free, no network."""
-    from storyboard.render import make_provider, plan_series
+    from storyboard.rendering import make_provider, plan_series
     series = compiled(path)
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
     the_plan = guarded(lambda: plan_series(series, chosen, episode))
@@ -124,7 +124,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
            yes: bool, budget: float | None, concurrency: int | None, quiet: bool,
            as_json: bool) -> None:
     """Render every changed shot, then stitch each episode."""
-    from storyboard.render import interactive, render_series
+    from storyboard.rendering import interactive, render_series
     series = compiled(path)
     console = Console(stderr=True, quiet=quiet or as_json)
     ask = _confirm(console) if interactive() and not as_json else None
@@ -215,7 +215,7 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
 @PROVIDER
 def cancel(path: Path, provider: str | None) -> None:
     """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled)."""
-    from storyboard.render import make_provider
+    from storyboard.rendering import make_provider
     from storyboard.run import cancel_pending
     series = compiled(path)
     chosen = guarded(lambda: make_provider(series, provider))
