@@ -13,7 +13,7 @@ bomb is reported instead of expanded.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,12 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 PathKey = tuple[str | int, ...]
+SEP = "\x1f"  # joins a path into one string key: cheap to build, to store as JSON and to load
+
+
+def path_key(path: PathKey) -> str:
+    """The span tables' key for ``path``: ``("shots", 0)`` is ``"\x1fshots\x1f0"``."""
+    return "".join(f"{SEP}{part}" for part in path)
 
 MAX_NODES = 200_000  # more than any real series; an alias bomb hits it quickly
 CORE = "tag:yaml.org,2002:"
@@ -61,10 +67,11 @@ class Document:
     file: Path
     data: Any
     lines: list[str]
-    # (line, col) pairs, made into Spans only when asked: most values are never reported on
-    spans: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
-    key_spans: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
-    quoted: dict[PathKey, bool] = field(default_factory=dict)  # single-line quoted strings
+    # (line, col) pairs by path_key, made into Spans only when asked: most values are never
+    # reported on
+    spans: dict[str, Sequence[int]] = field(default_factory=dict)
+    key_spans: dict[str, Sequence[int]] = field(default_factory=dict)
+    quoted: dict[str, bool] = field(default_factory=dict)  # single-line quoted strings
 
     @functools.cached_property
     def name(self) -> str:
@@ -75,17 +82,20 @@ class Document:
         table = self.key_spans if key else self.spans
         probe = tuple(path)
         while probe:
-            found = table.get(probe) or self.spans.get(probe)
+            where = path_key(probe)
+            found = table.get(where) or self.spans.get(where)
             if found:
-                return Span(self.name, *found)
+                return Span(self.name, found[0], found[1])
             probe = probe[:-1]
-        return Span(self.name, *self.spans.get((), (1, 1)))
+        line, col = self.spans.get("", (1, 1))
+        return Span(self.name, line, col)
 
     def text_span(self, path: PathKey, offset: int) -> Span:
         """The span of character ``offset`` inside the string at ``path`` (one-line scalars)."""
         base = self.span(path)
-        shift = 1 if self.quoted.get(path) else 0
-        if path in self.quoted:
+        where = path_key(path)
+        shift = 1 if self.quoted.get(where) else 0
+        if where in self.quoted:
             return Span(base.file, base.line, base.col + shift + offset)
         return base
 
@@ -130,7 +140,8 @@ class _Converter:
         span = Span(self.doc.name, *self.position(node))
         self.problems.append(Diagnostic(span, message, "error", self.doc.line_text(span.line)))
 
-    def convert(self, node: yaml.Node, path: PathKey) -> Any:
+    def convert(self, node: yaml.Node, path: str) -> Any:
+        """``path`` is the value's ``path_key``, grown as the walk goes down."""
         self.visited += 1
         if self.visited > MAX_NODES:
             self.problem(node, f"this document expands to more than {MAX_NODES} values "
@@ -144,11 +155,11 @@ class _Converter:
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+            return [self.convert(item, f"{path}{SEP}{i}") for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         return self.scalar(node, path)
 
-    def scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
+    def scalar(self, node: yaml.ScalarNode, path: str) -> Any:
         if node.tag not in SCALAR_TAGS:
             self.problem(node, f"unsupported YAML tag {node.tag!r}; expected plain YAML values "
                                "(no language-specific tags)")
@@ -165,7 +176,7 @@ class _Converter:
             return str(node.value)  # YAML 1.1 base-60 (16:9 -> 969) is never what a user means
         return _SCALARS[node.tag](node)
 
-    def mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
+    def mapping(self, node: yaml.MappingNode, path: str) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in self.merged_pairs(node):
             if not isinstance(key_node, yaml.ScalarNode):
@@ -173,12 +184,13 @@ class _Converter:
                 continue
             key = str(key_node.value)
             if key in result:
-                first_line = self.doc.key_spans[(*path, key)][0]
+                first_line = self.doc.key_spans[f"{path}{SEP}{key}"][0]
                 self.problem(key_node, f"duplicate key {key!r} (first defined at line "
                                        f"{first_line}); expected each key once")
                 continue
-            self.doc.key_spans[(*path, key)] = self.position(key_node)
-            result[key] = self.convert(value_node, (*path, key))
+            where = f"{path}{SEP}{key}"
+            self.doc.key_spans[where] = self.position(key_node)
+            result[key] = self.convert(value_node, where)
         return result
 
     def merged_pairs(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
@@ -222,11 +234,11 @@ def parse(text: str, file: Path) -> tuple[Document, list[Diagnostic]]:
     except yaml.YAMLError as exc:
         return doc, [_yaml_problem(doc, exc)]
     if root is None:
-        doc.spans[()] = (1, 1)
+        doc.spans[""] = (1, 1)
         return doc, []
     converter = _Converter(doc)
     try:
-        doc.data = converter.convert(root, ())
+        doc.data = converter.convert(root, "")
     except LoadError as exc:
         return doc, exc.diagnostics
     return doc, converter.problems

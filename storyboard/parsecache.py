@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from storyboard.load import Document, PathKey
+from storyboard.load import Document
 
-FORMAT = "1"
+FORMAT = "2"
 
 
 class ParseCache:
@@ -43,21 +43,20 @@ class ParseCache:
             return None
         if not isinstance(stored, dict) or stored.get("key") != self._key(text):
             return None
-        try:
-            return Document(file=file, data=stored["data"], lines=text.splitlines(),
-                            spans=_table(stored["spans"]), key_spans=_table(stored["key_spans"]),
-                            quoted={tuple(p): bool(q) for *p, q in stored["quoted"]})
-        except (KeyError, TypeError, ValueError):
+        tables: list[Any] = [stored.get(name) for name in ("spans", "key_spans", "quoted")]
+        if not isinstance(stored.get("data"), dict) or not all(isinstance(t, dict)
+                                                               for t in tables):
             return None  # a damaged entry is only a slower check
+        spans, key_spans, quoted = tables
+        return Document(file=file, data=stored["data"], lines=text.splitlines(), spans=spans,
+                        key_spans=key_spans, quoted=quoted)
 
     def put(self, doc: Document, text: str) -> None:
         entry = self._entry(doc.file)
         if entry is None:
             return
-        stored = {"key": self._key(text), "data": doc.data,
-                  "spans": [[*p, *pos] for p, pos in doc.spans.items()],
-                  "key_spans": [[*p, *pos] for p, pos in doc.key_spans.items()],
-                  "quoted": [[*p, q] for p, q in doc.quoted.items()]}
+        stored = {"key": self._key(text), "data": doc.data, "spans": doc.spans,
+                  "key_spans": doc.key_spans, "quoted": doc.quoted}
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             tmp = entry.with_suffix(f".{os.getpid()}.tmp")
@@ -65,7 +64,3 @@ class ParseCache:
             os.replace(tmp, entry)
         except OSError:
             pass  # a read-only series still checks; it is just not cached
-
-
-def _table(rows: list[list[Any]]) -> dict[PathKey, tuple[int, int]]:
-    return {tuple(row[:-2]): (int(row[-2]), int(row[-1])) for row in rows}
