@@ -97,11 +97,12 @@ def reference_seconds(manifest: Manifest) -> Callable[[CompiledShot], float | No
     return seconds
 
 
-def plan_series(manifest: Manifest, provider: Provider, episode: str | None = None) -> Plan:
+def plan_series(manifest: Manifest, provider: Provider, episode: str | None = None, *,
+                seconds: Callable[[CompiledShot], float | None] | None = None) -> Plan:
     """Free and offline: what a render would do and cost."""
     return plan_for(select(manifest, episode), provider, series_dir=manifest.root,
                     price_overrides=manifest.provider.get("prices"),
-                    reference_video_seconds=reference_seconds(manifest))
+                    reference_video_seconds=seconds or reference_seconds(manifest))
 
 
 def run_options(manifest: Manifest, concurrency: int | None, provider: Provider) -> RunOptions:
@@ -130,7 +131,8 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
                   on_episode: Callable[[EpisodeOutput], None] | None = None) -> RenderReport:
     """Plan, ask, render every shot, then stitch each episode whose shots all rendered."""
     chosen = make_provider(manifest, provider, draft=draft)
-    the_plan = plan_series(manifest, chosen, episode)
+    seconds = reference_seconds(manifest)  # one read of the media facts for plan and run
+    the_plan = plan_series(manifest, chosen, episode, seconds=seconds)
     if on_plan is not None:
         on_plan(the_plan)
     verdict = check_consent(the_plan, yes=yes, budget=budget, interactive=confirm is not None)
@@ -144,8 +146,7 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
     result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
                               options=run_options(manifest, concurrency, chosen),
-                              on_event=on_event,
-                              ref_seconds=reference_seconds(manifest)))
+                              on_event=on_event, ref_seconds=seconds))
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
     builder = EpisodeBuilder(manifest, target, draft=draft)
     report = RenderReport(the_plan, result)
