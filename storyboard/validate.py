@@ -178,6 +178,9 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
     if kind == "pattern":
         return doc.diagnostic(path, f"{_show(error.instance)} does not have the expected form "
                                     f"({error.validator_value})")
+    if kind == "not" and isinstance(error.schema, dict) and error.schema.get("description"):
+        return doc.diagnostic(path, f"{_show(error.instance)} is not allowed here: "
+                                    f"{error.schema['description']}")
     if kind == "propertyNames":
         return doc.diagnostic(path, f"{_show(error.instance)} is not a valid name here; expected "
                                     "letters, digits and underscores, starting with a letter")
