@@ -18,7 +18,7 @@ from typing import Any
 from storyboard import media
 from storyboard.episodes import EpisodeBuilder, EpisodeOutput, output_dir
 from storyboard.errors import BudgetExceeded, StoreUnreachable, StoryboardError
-from storyboard.providers.base import Provider
+from storyboard.providers.base import PriceTable, Provider
 from storyboard.request import CompiledShot, Manifest
 from storyboard.run import (
     Plan,
@@ -142,6 +142,18 @@ def _describe_store(the_plan: Plan, manifest: Manifest, store: StoreLink | None,
         the_plan.store_note = f"{store.problem}; shots it may have are planned as new"
 
 
+def store_for_run(the_plan: Plan, store: StoreLink | None, prices: PriceTable, *, yes: bool,
+                  budget: float | None) -> StoreLink | None:
+    """The store the runner uses: refuses blind spending first; None when there is none, or
+    when it cannot be reached and nothing would be paid (the run goes on locally)."""
+    refuse_blind_spending(the_plan, store)
+    if store is None or store.problem:
+        return None
+    free = not any(prices.per_second.values())
+    store.rerender_refused = yes or budget is not None or free  # blanket consent to pay again
+    return store
+
+
 def refuse_blind_spending(the_plan: Plan, store: StoreLink | None) -> None:
     """Stop before paying for shots an unreachable store may have, unless the run is offline."""
     if store is None or store.problem is None or the_plan.total_cost <= 0:
@@ -185,10 +197,8 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
                            offline=offline)
     if on_plan is not None:
         on_plan(the_plan)
-    refuse_blind_spending(the_plan, store)
-    if store is not None:
-        store.rerender_refused = yes or budget is not None
-        store = None if store.problem else store  # unreachable and nothing to pay: go on locally
+    prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
+    store = store_for_run(the_plan, store, prices, yes=yes, budget=budget)
     verdict = check_consent(the_plan, yes=yes, budget=budget, interactive=confirm is not None)
     if verdict == "ask" and confirm is not None and not confirm(the_plan):
         raise BudgetExceeded("nothing was submitted: the render was not confirmed")
@@ -197,7 +207,6 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     shots = select(manifest, episode)
     target = output_dir(manifest, out)
     ensure_writable(target)  # before anything is paid for, not after
-    prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
     result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
                               options=run_options(manifest, concurrency, chosen),
                               on_event=on_event, ref_seconds=seconds, store=store))
