@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from compiler_fixtures import write_series
 
+import storyboard
 from storyboard.cli import cli
 from storyboard.errors import StoreCorrupt, StoreError
 from storyboard.run.store import (
@@ -248,6 +249,12 @@ def test_push_then_pull_sync_explicitly(series: Path, tmp_path: Path) -> None:
     cache = bob / ".storyboard" / "cache" / "local-draft"
     assert len(list(cache.glob("*.mp4"))) == 3
     assert "3 already here" in invoke("pull", bob, "--draft").stdout
+    assert len(storyboard.push(series, draft=True).already) == 3  # the same through the API
+    carol = clone(series, tmp_path / "carol" / "shared")
+    offline = storyboard.plan(carol, draft=True, offline=True)
+    assert {s.status for s in offline.shots} == {"new"} and "offline" in offline.store_note
+    assert {s.status for s in storyboard.plan(carol, draft=True).shots} == {"store"}
+    assert len(storyboard.pull(carol, draft=True).done) == 3
     rerun = report(invoke("render", bob, "--draft", "--json", "-o", tmp_path / "ob"))
     assert set(states(rerun).values()) == {"cached"}
 

@@ -177,7 +177,7 @@ class StoreLink:
     def claim(self, shot_hash: str) -> bool:
         """True once per hash that the store lacks (or holds a refused copy of): push it."""
         with self._lock:
-            if self.down or shot_hash in self._claimed or (
+            if shot_hash in self._claimed or (
                     shot_hash in self.known and shot_hash not in self.refused):
                 return False
             self._claimed.add(shot_hash)
@@ -185,6 +185,10 @@ class StoreLink:
 
     def push(self, shot: CompiledShot, cache: OutputCache) -> bool:
         """Push a cached shot (blocking); a failure is a note, never a failed shot."""
+        if self.down:
+            self.note(f"{shot_key(shot)}: not pushed (store {self.shown} stopped answering in "
+                      "this run); `storyboard push` sends it later")
+            return False
         try:
             wrote = self.push_cached(shot.hash, cache)
         except (StoreUnreachable, StoreCorrupt, OSError) as exc:
