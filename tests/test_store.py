@@ -20,7 +20,7 @@ from compiler_fixtures import write_series
 
 import storyboard
 from storyboard.cli import cli
-from storyboard.errors import StoreCorrupt, StoreError
+from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable
 from storyboard.run.store import (
     STORE_ENV,
     RenderStore,
@@ -191,6 +191,30 @@ def test_a_damaged_record_is_no_hit_and_a_corrupt_video_is_refused(tmp_path: Pat
     (root / "v1" / "videos" / f"{digest}.mp4").write_bytes(b"tampered bytes")
     with pytest.raises(StoreCorrupt, match="failed its sha256 check"):
         store.pull(digest, tmp_path / "out.mp4")
+
+
+def test_the_first_record_wins_and_every_pushed_video_stays(tmp_path: Path) -> None:
+    """Two people rendered the same shot at once (different bytes): the store keeps the first
+    record, and both videos, so a lock file naming either one can still be pulled."""
+    store = RenderStore(StoreSettings(str(tmp_path / "store")))
+    first, second = tmp_path / "1.mp4", tmp_path / "2.mp4"
+    first.write_bytes(b"alice's render")
+    second.write_bytes(b"bob's render, other bytes")
+    for video in (first, second):
+        store.push({"hash": "h1", "cache_key": "dashscope", "sha256": sha(video),
+                    "size": video.stat().st_size}, video)
+    record = store.record("dashscope", "h1")
+    assert record is not None and record.sha256 == sha(first)
+    assert store.videos() == {sha(first), sha(second)}
+    store.pull(sha(second), tmp_path / "out.mp4")
+    assert (tmp_path / "out.mp4").read_bytes() == second.read_bytes()
+
+
+def test_a_store_whose_share_is_missing_is_unreachable(tmp_path: Path) -> None:
+    store = RenderStore(StoreSettings(str(tmp_path / "not-mounted" / "renders")))
+    with pytest.raises(StoreUnreachable, match=r"the folder .*not-mounted.* does not exist"):
+        store.hashes("local")
+    assert RenderStore(StoreSettings(str(tmp_path / "renders"))).hashes("local") == set()
 
 
 # --- a team on one machine: render, fresh clone, plan, pull, push --------------------------------

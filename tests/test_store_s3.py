@@ -301,6 +301,19 @@ def test_an_unreachable_store_stops_before_paying_unless_offline(
     assert pushed.exit_code == 1 and "cannot list the shots" in pushed.stderr
 
 
+def test_a_bucket_that_does_not_exist_is_no_empty_store(tmp_path: Path, make_media: MakeMedia,
+                                                        bucket: tuple[str, Any]) -> None:
+    url, _ = bucket
+    typo = url.replace("team-", "taem-")
+    series = series_with_store(tmp_path / "wire", make_media, typo)
+    code, data, err = render_json(series, "--yes", "-o", tmp_path / "o")
+    assert code == 1 and data == {}
+    assert "the bucket 'taem-" in err and "does not exist" in err and "--offline" in err
+    planned = json.loads(invoke("plan", series, "--json").stdout)
+    assert "does not exist" in planned["store_note"]
+    assert {s["status"] for s in planned["shots"]} == {"new"}
+
+
 def test_a_store_that_stops_answering_mid_run_never_pays_for_what_it_holds(
         tmp_path: Path, make_media: MakeMedia, emulator: EmulatorServer,
         monkeypatch: pytest.MonkeyPatch) -> None:

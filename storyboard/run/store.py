@@ -158,8 +158,19 @@ class RenderStore:
             try:
                 names = fs.ls(folder, detail=False)
             except FileNotFoundError:
+                self._check_root(fs)  # an empty store, or a typo in the bucket's name?
                 return set()
         return {n.rsplit("/", 1)[-1][:-5] for n in names if str(n).endswith(".json")}
+
+    def _check_root(self, fs: Any) -> None:
+        """A folder store's parent folder, or an object store's bucket, must exist: a store is
+        created by its first push, a bucket or a network share is not."""
+        root = self._open()[1].rstrip("/")
+        where = root.rsplit("/", 1)[0] if _is_local(fs) else root.split("/", 1)[0]
+        if where and not fs.exists(where):
+            kind = "folder" if _is_local(fs) else "bucket"
+            raise StoreUnreachable(f"store {self.shown}: the {kind} {where!r} does not exist "
+                                   "(or these credentials cannot see it)")
 
     def videos(self) -> set[str]:
         """The sha256 of every stored video: one listing."""
