@@ -7,6 +7,7 @@ provider and an unreachable store are in ``test_store_s3.py``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import shutil
@@ -21,6 +22,9 @@ from compiler_fixtures import write_series
 import storyboard
 from storyboard.cli import cli
 from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable
+from storyboard.rendering import make_provider, open_store, plan_series
+from storyboard.run import RunOptions
+from storyboard.run import render as run_render
 from storyboard.run.store import (
     STORE_ENV,
     RenderStore,
@@ -304,3 +308,21 @@ def test_a_corrupt_stored_video_is_refused_then_rendered_again(series: Path,
     assert states(data) == {"a": "cached", "b": "cached", "c": "done"}
     assert any("failed its sha256 check" in note for note in data["notes"])
     assert sha(blob) == bad_sha, "the store was not repaired"
+
+
+def test_the_store_is_asked_again_just_before_a_submit(series: Path, tmp_path: Path) -> None:
+    """Bob planned while the store was empty; Alice pushed since; Bob's run pays for nothing."""
+    bob = clone(series, tmp_path / "bob" / "shared")
+    manifest = storyboard.compile(bob)
+    provider = make_provider(manifest, "local", draft=True)
+    link = open_store(manifest, provider)
+    assert link is not None
+    planned = plan_series(manifest, provider, store=link)
+    assert {s.status for s in planned.shots} == {"new"}
+
+    assert invoke("render", series, "--draft", "-o", tmp_path / "oa").exit_code == 0
+    result = asyncio.run(run_render(manifest, provider, store=link,
+                                    options=RunOptions(poll_schedule=(0.01,))))
+    assert {r.state for r in result.shots} == {"cached"}
+    assert {r.message for r in result.shots} == {"in store: rendered by someone else, free"}
+    assert not (bob / ".storyboard" / "local").exists(), "bob rendered something himself"
