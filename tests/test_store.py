@@ -131,6 +131,7 @@ def test_urls_and_messages_never_show_a_secret(monkeypatch: pytest.MonkeyPatch) 
     ("{url: 's3://bucket/p', options: {secret: abc}}", "'secret' is not allowed here: a credential"),
     ("{url: 's3://bucket/p', options: {aws_secret_access_key: x}}", "a credential"),
     ("{url: 's3://bucket/p', options: {password: x}}", "a credential"),
+    ("{url: 's3://b/p', options: {client_kwargs: {aws_session_token: x}}}", "a credential"),
     ("'sftp://me:pw@host/renders'", "a password in the URL"),
     ("{url: 'sftp://me:pw@host/renders'}", "a password in the URL"),
     ("{options: {anon: true}}", "missing required key 'url'"),
@@ -146,6 +147,16 @@ def test_the_series_file_never_holds_credentials(tmp_path: Path, make_media: Mak
     assert f"storyboard.yaml:{line}:" in result.stderr, result.stderr
     assert fragment in result.stderr, result.stderr
     assert "pw@" not in result.stderr.replace(f"store: {store}", "")
+
+
+def test_backend_options_that_are_not_credentials_are_fine(tmp_path: Path,
+                                                          make_media: MakeMedia) -> None:
+    store = ("{url: 's3://b/p', options: {anon: false, client_kwargs: {region_name: eu-west-1},"
+             " config_kwargs: {connect_timeout: 5, retries: {max_attempts: 2}}}}")
+    good = write_series(tmp_path / "good", make_media, SHOTS,
+                        head=HEAD.replace(HEAD.splitlines()[5], f"store: {store}"))
+    result = invoke("check", good)
+    assert result.exit_code == 0, result.output
 
 
 def test_a_missing_backend_names_its_extra(tmp_path: Path) -> None:
