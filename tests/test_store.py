@@ -254,6 +254,9 @@ def test_a_fresh_clone_takes_every_shot_from_the_store(series: Path, tmp_path: P
     table = invoke("plan", bob, "--draft").stdout
     assert "in store:" in table and "someone" in table  # the table wraps at 80 columns
 
+    full = report(invoke("plan", bob, "--json"))  # a draft is no stand-in for a full render
+    assert {s["status"] for s in full["shots"]} == {"new"}
+
     second = invoke("render", bob, "--draft", "--json", "-o", tmp_path / "out-b")
     assert second.exit_code == 0, second.output
     data = report(second)

@@ -47,11 +47,14 @@ class Fetch:
     message: str = ""
 
 
-def locked_sha(shot: CompiledShot, locked: Mapping[str, LockEntry]) -> str | None:
-    """The output sha256 the lock file records for this very shot (same hash), if any."""
+def locked_sha(shot: CompiledShot, locked: Mapping[str, LockEntry], cache_key: str
+               ) -> str | None:
+    """The output sha256 the lock file records for this very shot (same hash, same provider
+    flavour: a draft or an animatic is no stand-in for a paid render), if any."""
     entry = locked.get(shot_key(shot)) or {}
     sha = entry.get("output_sha256")
-    return str(sha) if entry.get("hash") == shot.hash and sha else None
+    same = entry.get("hash") == shot.hash and entry.get("cache_key") == cache_key
+    return str(sha) if same and sha else None
 
 
 def media_facts(video: Path) -> dict[str, Any]:
@@ -122,7 +125,7 @@ class StoreLink:
                   locked: Mapping[str, LockEntry]) -> set[str]:
         """Hashes of ``shots`` the store can give: by record, or by the lock file's sha256."""
         found = {s.hash for s in shots if s.hash in self.known
-                 or locked_sha(s, locked) in self.videos}
+                 or locked_sha(s, locked, self.cache_key) in self.videos}
         self.seen |= found
         return found
 
@@ -146,7 +149,7 @@ class StoreLink:
     def _fetch(self, shot: CompiledShot, cache: OutputCache,
                locked: Mapping[str, LockEntry]) -> Fetch:
         record = self.store.record(self.cache_key, shot.hash)
-        from_lock = locked_sha(shot, locked)
+        from_lock = locked_sha(shot, locked, self.cache_key)
         for sha, source in ((from_lock, locked.get(shot_key(shot), {})),
                             (record.sha256 if record else None, record.data if record else {})):
             if sha and (sha == getattr(record, "sha256", None) or self.store.has_video(sha)):
