@@ -340,3 +340,22 @@ def test_the_store_is_asked_again_just_before_a_submit(series: Path, tmp_path: P
     assert {r.state for r in result.shots} == {"cached"}
     assert {r.message for r in result.shots} == {"in store: rendered by someone else, free"}
     assert not (bob / ".storyboard" / "local").exists(), "bob rendered something himself"
+
+
+def test_a_refused_lock_copy_falls_back_to_the_stores_record(series: Path,
+                                                            tmp_path: Path) -> None:
+    """Bob's lock names a video that is corrupt in the store; the record names a good one."""
+    assert invoke("render", series, "--draft", "-o", tmp_path / "oa").exit_code == 0
+    bob = clone(series, tmp_path / "bob" / "shared")
+    lock = json.loads((bob / "storyboard.lock").read_text())
+    key = next(k for k in lock["shots"] if k.endswith("/ep02/c"))
+    good = lock["shots"][key]["output_sha256"]
+    bogus = hashlib.sha256(b"a render nobody has").hexdigest()
+    (store_dir(series) / "v1" / "videos" / f"{bogus}.mp4").write_bytes(b"rotten bytes")
+    lock["shots"][key]["output_sha256"] = bogus
+    (bob / "storyboard.lock").write_text(json.dumps(lock))
+
+    pulled = report(invoke("pull", bob, "--draft", "--json"))
+    assert pulled["ok"] and len(pulled["done"]) == 3
+    cached = bob / ".storyboard" / "cache" / "local-draft"
+    assert good in {sha(p) for p in cached.glob("*.mp4")}

@@ -148,25 +148,47 @@ class StoreLink:
 
     def _fetch(self, shot: CompiledShot, cache: OutputCache,
                locked: Mapping[str, LockEntry]) -> Fetch:
+        """The lock file's video first (what the team committed), else the store's record's;
+        a candidate that fails its sha256 check is refused and the next one tried."""
         record = self.store.record(self.cache_key, shot.hash)
-        from_lock = locked_sha(shot, locked, self.cache_key)
-        for sha, source in ((from_lock, locked.get(shot_key(shot), {})),
-                            (record.sha256 if record else None, record.data if record else {})):
-            if sha and (sha == getattr(record, "sha256", None) or self.store.has_video(sha)):
-                entry = _entry(shot.hash, sha, source)
-                tmp = cache.temp_path(shot.hash)
-                try:
-                    self.store.pull(sha, tmp)
-                    cache.put(entry, tmp)
-                finally:
-                    tmp.unlink(missing_ok=True)
-                self.known.add(shot.hash)
-                return Fetch("pulled", entry)
+        candidates: list[tuple[str | None, Mapping[str, Any]]] = [
+            (locked_sha(shot, locked, self.cache_key), locked.get(shot_key(shot), {}))]
+        if record is not None:
+            candidates.append((record.sha256, record.data))
+        refusal: StoreCorrupt | None = None
+        tried: set[str] = set()
+        for sha, source in candidates:
+            if not sha or sha in tried:
+                continue
+            tried.add(sha)
+            recorded = record is not None and sha == record.sha256  # its video went up first
+            if not recorded and not self.store.has_video(sha):
+                continue
+            try:
+                entry = self._pull(shot.hash, sha, source, cache)
+            except StoreCorrupt as exc:
+                refusal = refusal or exc
+                continue
+            return Fetch("pulled", entry)
+        if refusal is not None:
+            raise refusal
         return Fetch("miss")
+
+    def _pull(self, shot_hash: str, sha: str, source: Mapping[str, Any],
+              cache: OutputCache) -> CacheEntry:
+        entry = _entry(shot_hash, sha, source)
+        tmp = cache.temp_path(shot_hash)
+        try:
+            self.store.pull(sha, tmp)
+            cache.put(entry, tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.known.add(shot_hash)
+        return entry
 
     def must_not_pay(self, shot: CompiledShot, fetched: Fetch) -> str | None:
         """Why a shot whose lookup went wrong must not be submitted; None when it may be."""
-        if fetched.kind == "refused" and not self.rerender_refused:
+        if fetched.kind == "refused" and not self.rerender_refused and shot.hash in self.seen:
             return (f"{fetched.message}; not rendered again, since the plan counted it as free: "
                     "pass --yes (or --budget) to render it and repair the store")
         if fetched.kind == "unreachable" and shot.hash in self.seen:
