@@ -7,6 +7,7 @@ The public API is small; the CLI is a thin layer over it::
     manifest = storyboard.compile("examples/coffee-shop")     # raises ProblemsFound
     the_plan = storyboard.plan("examples/coffee-shop")        # free: cached / new / changed, cost
     report = storyboard.render("examples/coffee-shop")        # shots, then one file per episode
+    storyboard.pull("examples/coffee-shop")                   # shots from the shared store, if set
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from storyboard.series import Source, load_source
 if TYPE_CHECKING:
     from storyboard.rendering import RenderReport
     from storyboard.run import Plan
+    from storyboard.store_sync import SyncReport
 
 __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "check", "compile",
-           "load", "plan", "render"]
+           "load", "plan", "pull", "push", "render"]
 __version__ = "0.1.0"
 
 
@@ -49,11 +51,13 @@ def compile(path: str | Path) -> Manifest:
 
 
 def plan(path: str | Path, *, provider: str | None = None, episode: str | None = None,
-         draft: bool = False) -> Plan:
-    """What a render would do and cost, shot by shot: free and offline."""
+         draft: bool = False, offline: bool = False) -> Plan:
+    """What a render would do and cost, shot by shot: free (it lists the shared store, if one is
+    set, unless ``offline``)."""
     from storyboard.rendering import make_provider, plan_series
     manifest = compile(path)
-    return plan_series(manifest, make_provider(manifest, provider, draft=draft), episode)
+    return plan_series(manifest, make_provider(manifest, provider, draft=draft), episode,
+                       offline=offline)
 
 
 def render(path: str | Path, **options: Any) -> RenderReport:
@@ -64,3 +68,18 @@ def render(path: str | Path, **options: Any) -> RenderReport:
     """
     from storyboard.rendering import render_series
     return render_series(compile(path), **options)
+
+
+def push(path: str | Path, *, provider: str | None = None, episode: str | None = None,
+         draft: bool = False) -> SyncReport:
+    """Send the series' rendered shots that the shared store lacks (``storyboard push``)."""
+    from storyboard.store_sync import push_series
+    return push_series(compile(path), provider=provider, episode=episode, draft=draft)
+
+
+def pull(path: str | Path, *, provider: str | None = None, episode: str | None = None,
+         draft: bool = False) -> SyncReport:
+    """Fetch the series' shots from the shared store, each checked by sha256 (``storyboard
+    pull``)."""
+    from storyboard.store_sync import pull_series
+    return pull_series(compile(path), provider=provider, episode=episode, draft=draft)

@@ -86,6 +86,8 @@ PROVIDER = click.option("--provider", type=click.Choice(["local", "dashscope"]),
 EPISODE = click.option("--episode", help="Only this episode.")
 DRAFT = click.option("--draft", is_flag=True,
                      help="Low resolution and frame rate proxies (local provider only).")
+OFFLINE = click.option("--offline", is_flag=True,
+                       help="Do not use the shared store (store: / STORYBOARD_STORE).")
 
 
 @cli.command()
@@ -93,18 +95,21 @@ DRAFT = click.option("--draft", is_flag=True,
 @PROVIDER
 @EPISODE
 @DRAFT
+@OFFLINE
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-def plan(path: Path, provider: str | None, episode: str | None, draft: bool,
+def plan(path: Path, provider: str | None, episode: str | None, draft: bool, offline: bool,
          as_json: bool) -> None:
-    """What a render would do and cost: free, no network."""
+    """What a render would do and cost: free (it only lists the shared store, if any)."""
     from storyboard.rendering import make_provider, plan_series
     series = compiled(path)
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
-    the_plan = guarded(lambda: plan_series(series, chosen, episode))
+    the_plan = guarded(lambda: plan_series(series, chosen, episode, offline=offline))
     if as_json:
         click.echo(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))
     else:
         Console().print(progress.plan_table(the_plan))
+        if the_plan.store_note:
+            click.echo(f"warning: {the_plan.store_note}", err=True)
 
 
 @cli.command()
@@ -118,10 +123,11 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool,
 @click.option("--budget", type=click.FloatRange(min=0),
               help="Refuse to start, or submit more, past this amount.")
 @click.option("--concurrency", type=click.IntRange(1, 100), help="Tasks in flight at once.")
+@OFFLINE
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
-           yes: bool, budget: float | None, concurrency: int | None, quiet: bool,
+           yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool) -> None:
     """Render every changed shot, then stitch each episode."""
     from storyboard.rendering import interactive, render_series
@@ -132,6 +138,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
 
     def show_plan(the_plan: Any) -> None:
         live.currency = the_plan.currency
+        if the_plan.store_note:
+            console.print(Text(f"warning: {the_plan.store_note}", "yellow"))
         if the_plan.to_render and the_plan.total_cost > 0:
             console.print(progress.plan_table(the_plan))
 
@@ -139,7 +147,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
         with live:
             report = render_series(
                 series, provider=provider, episode=episode, draft=draft, out=out, yes=yes,
-                budget=budget, concurrency=concurrency, confirm=ask, on_plan=show_plan,
+                budget=budget, concurrency=concurrency, offline=offline, confirm=ask,
+                on_plan=show_plan,
                 on_event=live.event, on_episode=live.episode)
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
@@ -164,6 +173,7 @@ def _report_dict(report: Any) -> dict[str, Any]:
         "ok": report.ok,
         "spent": run.spent if run else 0.0,
         "currency": run.currency if run else report.plan.currency,
+        "store": report.plan.store, "notes": run.notes if run else [],
         "shots": [{"key": s.key, "state": s.state, "output": str(s.output) if s.output else None,
                    "task_id": s.task_id, "cost": s.cost, "code": s.code, "message": s.message}
                   for s in (run.shots if run else [])],
@@ -186,6 +196,8 @@ def _summary(console: Console, report: Any) -> None:
             if not shot.ok:
                 console.print(Text(f"{shot.key}: {shot.state}", "red"),
                               Text(f"{shot.code} {shot.message}"))
+        for note in run.notes:
+            console.print(Text(f"store: {note}", "yellow"))
 
 
 @cli.command()
@@ -264,6 +276,12 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
         serve(host, port, config, announce=lambda url: click.echo(f"emulating DashScope at {url}"))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+from storyboard.cli_store import pull, push  # noqa: E402 (the commands need `cli` above)
+
+cli.add_command(push)
+cli.add_command(pull)
 
 
 def main() -> None:

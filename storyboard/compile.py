@@ -152,6 +152,7 @@ class Compiler:
         return Manifest(title=str(series.get("title", self.source.name)), name=self.source.name,
                         root=self.source.root, source=self.source.series.file,
                         episodes=compiled, provider=dict(series.get("provider") or {}),
+                        store=series.get("store"),
                         warnings=sorted(self.problems, key=Diagnostic.sort_key))
 
     def _media(self, resolver: Resolver) -> dict[Path, str]:

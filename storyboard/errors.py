@@ -13,7 +13,10 @@
     │   ├── RequestRejected         other 4xx: InvalidParameter, Arrearage, ... not retryable
     │   └── TaskFailed              the task ran and ended FAILED/CANCELED/UNKNOWN (moderation included)
     ├── BudgetExceeded              a run would spend past --budget, or spend without consent
-    └── JournalError                the task journal cannot be opened or written
+    ├── JournalError                the task journal cannot be opened or written
+    └── StoreError                  the shared render store is misconfigured
+        ├── StoreUnreachable        the store cannot be read or written (network, permissions)
+        └── StoreCorrupt            a stored video whose bytes do not match its recorded sha256
 
 Errors from libraries (yaml, httpx, sqlite3, subprocess) are translated into these at the module that
 talks to the library, with ``raise X from exc``, so callers handle one family.
@@ -159,3 +162,15 @@ class BudgetExceeded(StoryboardError):
 
 class JournalError(StoryboardError):
     """The task journal cannot be opened or written."""
+
+
+class StoreError(StoryboardError):
+    """The shared render store is misconfigured (a URL, an option, a missing backend)."""
+
+
+class StoreUnreachable(StoreError):
+    """The store cannot be read or written: the network, the credentials, the permissions."""
+
+
+class StoreCorrupt(StoreError):
+    """A stored video whose bytes do not match the sha256 the lock file or the store records."""

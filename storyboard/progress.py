@@ -22,7 +22,7 @@ from storyboard.run import Attempt, Plan, ShotEvent
 STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "running": "yellow",
                 "downloading": "blue", "done": "green", "failed": "bold red", "skipped": "magenta",
                 "blocked": "red", "pending": "yellow", "new": "yellow", "changed": "yellow",
-                "waits": "dim", "duplicate": "cyan"}
+                "waits": "dim", "duplicate": "cyan", "store": "cyan"}
 
 
 SETTLED = ("cached", "done", "failed", "skipped", "blocked")
@@ -42,6 +42,8 @@ def plan_table(plan: Plan) -> Table:
             why = f"waits on {shot.waits_on}" + (f"; {why}" if why else "")
         if shot.same_as:
             why = f"same as {shot.same_as}"
+        if shot.status == "store":
+            why = "in store: rendered by someone else, free"
         table.add_row(shot.key.split("/", 1)[-1], Text(shot.status, STATE_STYLES.get(
             shot.status, "")), Text(why), f"{shot.billed_seconds:g}",
                       money(shot.cost, plan.currency))

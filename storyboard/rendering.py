@@ -17,8 +17,8 @@ from typing import Any
 
 from storyboard import media
 from storyboard.episodes import EpisodeBuilder, EpisodeOutput, output_dir
-from storyboard.errors import BudgetExceeded, StoryboardError
-from storyboard.providers.base import Provider
+from storyboard.errors import BudgetExceeded, StoreUnreachable, StoryboardError
+from storyboard.providers.base import PriceTable, Provider
 from storyboard.request import CompiledShot, Manifest
 from storyboard.run import (
     Plan,
@@ -30,6 +30,9 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
+from storyboard.run.lockfile import lock_path, read_lock
+from storyboard.run.sharing import StoreLink
+from storyboard.run.store import RenderStore, store_settings
 from storyboard.stitch import OutputNotWritable
 
 PROVIDERS = ("local", "dashscope")
@@ -97,12 +100,69 @@ def reference_seconds(manifest: Manifest) -> Callable[[CompiledShot], float | No
     return seconds
 
 
+def open_store(manifest: Manifest, provider: Provider, *, offline: bool = False
+               ) -> StoreLink | None:
+    """The run's link to the shared store (``STORYBOARD_STORE`` or ``store:``), if any."""
+    settings = store_settings(manifest.store, manifest.root)
+    if settings is None or offline:
+        return None
+    return StoreLink(RenderStore(settings), provider.cache_key)
+
+
 def plan_series(manifest: Manifest, provider: Provider, episode: str | None = None, *,
-                seconds: Callable[[CompiledShot], float | None] | None = None) -> Plan:
-    """Free and offline: what a render would do and cost."""
-    return plan_for(select(manifest, episode), provider, series_dir=manifest.root,
-                    price_overrides=manifest.provider.get("prices"),
-                    reference_video_seconds=seconds or reference_seconds(manifest))
+                seconds: Callable[[CompiledShot], float | None] | None = None,
+                store: StoreLink | None = None, offline: bool = False) -> Plan:
+    """What a render would do and cost. Free; the only network use is two listings of the
+    shared store (when there is one), to say which shots come from it."""
+    shots = select(manifest, episode)
+    in_store: set[str] = set()
+    if store is None and not offline:
+        store = open_store(manifest, provider)
+    if store is not None:
+        store.scan()
+        if store.problem is None:
+            in_store = store.available(shots, read_lock(lock_path(manifest.root)).shots)
+    the_plan = plan_for(shots, provider, series_dir=manifest.root,
+                        price_overrides=manifest.provider.get("prices"),
+                        reference_video_seconds=seconds or reference_seconds(manifest),
+                        in_store=in_store)
+    _describe_store(the_plan, manifest, store, offline)
+    return the_plan
+
+
+def _describe_store(the_plan: Plan, manifest: Manifest, store: StoreLink | None,
+                    offline: bool) -> None:
+    settings = store_settings(manifest.store, manifest.root)
+    if settings is None:
+        return
+    the_plan.store = settings.shown
+    if offline:
+        the_plan.store_note = f"offline: the store {settings.shown} was not asked"
+    elif store is not None and store.problem:
+        the_plan.store_note = f"{store.problem}; shots it may have are planned as new"
+
+
+def store_for_run(the_plan: Plan, store: StoreLink | None, prices: PriceTable, *, yes: bool,
+                  budget: float | None) -> StoreLink | None:
+    """The store the runner uses: refuses blind spending first; None when there is none, or
+    when it cannot be reached and nothing would be paid (the run goes on locally)."""
+    refuse_blind_spending(the_plan, store)
+    if store is None or store.problem:
+        return None
+    free = not any(prices.per_second.values())
+    store.rerender_refused = yes or budget is not None or free  # blanket consent to pay again
+    return store
+
+
+def refuse_blind_spending(the_plan: Plan, store: StoreLink | None) -> None:
+    """Stop before paying for shots an unreachable store may have, unless the run is offline."""
+    if store is None or store.problem is None or the_plan.total_cost <= 0:
+        return
+    raise StoreUnreachable(
+        f"{store.problem}. This render would pay about {the_plan.total_cost:.2f} "
+        f"{the_plan.currency} for {len(the_plan.to_render)} shot(s) the store may already have; "
+        "nothing was submitted. Run again when the store is back, or pass --offline to render "
+        "without it (and pay for those shots).")
 
 
 def run_options(manifest: Manifest, concurrency: int | None, provider: Provider) -> RunOptions:
@@ -124,7 +184,7 @@ def run_options(manifest: Manifest, concurrency: int | None, provider: Provider)
 def render_series(manifest: Manifest, *, provider: str | None = None,
                   episode: str | None = None, draft: bool = False, out: Path | None = None,
                   yes: bool = False, budget: float | None = None,
-                  concurrency: int | None = None,
+                  concurrency: int | None = None, offline: bool = False,
                   confirm: Callable[[Plan], bool] | None = None,
                   on_plan: Callable[[Plan], None] | None = None,
                   on_event: Callable[[ShotEvent], None] | None = None,
@@ -132,9 +192,13 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     """Plan, ask, render every shot, then stitch each episode whose shots all rendered."""
     chosen = make_provider(manifest, provider, draft=draft)
     seconds = reference_seconds(manifest)  # one read of the media facts for plan and run
-    the_plan = plan_series(manifest, chosen, episode, seconds=seconds)
+    store = open_store(manifest, chosen, offline=offline)
+    the_plan = plan_series(manifest, chosen, episode, seconds=seconds, store=store,
+                           offline=offline)
     if on_plan is not None:
         on_plan(the_plan)
+    prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
+    store = store_for_run(the_plan, store, prices, yes=yes, budget=budget)
     verdict = check_consent(the_plan, yes=yes, budget=budget, interactive=confirm is not None)
     if verdict == "ask" and confirm is not None and not confirm(the_plan):
         raise BudgetExceeded("nothing was submitted: the render was not confirmed")
@@ -143,10 +207,9 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     shots = select(manifest, episode)
     target = output_dir(manifest, out)
     ensure_writable(target)  # before anything is paid for, not after
-    prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
     result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
                               options=run_options(manifest, concurrency, chosen),
-                              on_event=on_event, ref_seconds=seconds))
+                              on_event=on_event, ref_seconds=seconds, store=store))
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
     builder = EpisodeBuilder(manifest, target, draft=draft)
     report = RenderReport(the_plan, result)
@@ -167,11 +230,12 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
 async def _run(shots: list[CompiledShot], provider: Provider, root: Path, *,
                budget: float | None, prices: Any, options: RunOptions,
                on_event: Callable[[ShotEvent], None] | None,
-               ref_seconds: Callable[[CompiledShot], float | None]) -> RunResult:
+               ref_seconds: Callable[[CompiledShot], float | None],
+               store: StoreLink | None) -> RunResult:
     try:
         return await run_shots(shots, provider, series_dir=root, budget=budget, prices=prices,
                                options=options, on_event=on_event,
-                               reference_video_seconds=ref_seconds)
+                               reference_video_seconds=ref_seconds, store=store)
     finally:
         await provider.aclose()
 

@@ -139,6 +139,7 @@ class Manifest:
     source: Path  # storyboard.yaml (or the single file)
     episodes: list[CompiledEpisode]
     provider: dict[str, Any] = field(default_factory=dict)  # the series' `provider:` settings
+    store: Any = None  # the series' `store:` setting (a URL or {url, options}), as written
     warnings: list[Diagnostic] = field(default_factory=list)
 
     def shots(self) -> list[CompiledShot]:

@@ -11,6 +11,7 @@ import difflib
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,7 @@ from storyboard.load import Document, PathKey
 
 SERIES_SCHEMA = "storyboard.schema.json"
 EPISODE_SCHEMA = "episode.schema.json"
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string",
               "integer": "a whole number", "number": "a number", "boolean": "true or false",
               "null": "nothing (null)"}
@@ -178,6 +180,9 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
     if kind == "pattern":
         return doc.diagnostic(path, f"{_show(error.instance)} does not have the expected form "
                                     f"({error.validator_value})")
+    if kind == "not" and isinstance(error.schema, dict) and error.schema.get("description"):
+        shown = _USERINFO.sub(r"\1***@", _show(error.instance))  # never echo a password
+        return doc.diagnostic(path, f"{shown} is not allowed here: {error.schema['description']}")
     if kind == "propertyNames":
         return doc.diagnostic(path, f"{_show(error.instance)} is not a valid name here; expected "
                                     "letters, digits and underscores, starting with a letter")

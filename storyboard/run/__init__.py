@@ -1,8 +1,10 @@
 """Compiled shots into rendered, cached, journaled videos: plan, render, status, cancel.
 
-``plan`` is free and offline; ``render`` is the only stage that talks to a provider. See
-``runner`` for the crash-safety rules, ``journal`` for the task journal, ``cache`` for the output
-cache and ``lockfile`` for ``storyboard.lock``.
+``plan`` is free and offline (``rendering`` lists a shared store for it); ``render`` is the only
+stage that talks to a provider. See ``runner`` for the crash-safety rules, ``journal`` for the task
+journal, ``cache`` for the output cache and ``lockfile`` for ``storyboard.lock``; ``store`` is the
+shared render store (fsspec) and ``sharing`` what a run does with it (a lookup before a submit, a
+push after a render).
 """
 
 from .cache import CacheEntry, OutputCache

@@ -6,7 +6,7 @@ What callers of ``render`` build (``RunOptions``) and get back (``ShotEvent`` wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -60,6 +60,7 @@ class RunResult:
     currency: str
     submits: int  # submit requests sent in this run (retries included)
     lock_file: Path | None = None
+    notes: list[str] = field(default_factory=list)  # store warnings: lookups, failed pushes
 
     @property
     def ok(self) -> bool:

@@ -11,7 +11,7 @@ estimate is an upper bound: a plan may promise less than it costs only if the pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +23,7 @@ from storyboard.request import CompiledShot, Manifest
 from .cache import OutputCache
 from .lockfile import LockEntry, describe, lock_path, read_lock, shot_key
 
-ShotStatus = Literal["cached", "new", "changed"]
+ShotStatus = Literal["cached", "store", "new", "changed"]  # "store": pulled, rendered by others
 ChangeKind = Literal["prompt", "reference", "parameter", "other"]
 ReferenceSeconds = Callable[[CompiledShot], float | None]
 
@@ -62,7 +62,7 @@ class ShotPlan:
     @property
     def renders(self) -> bool:
         """True when this shot needs a paid task of its own."""
-        return self.status != "cached" and self.same_as is None
+        return self.status not in ("cached", "store") and self.same_as is None
 
 
 @dataclass
@@ -71,6 +71,8 @@ class Plan:
     cache_key: str
     currency: str
     shots: list[ShotPlan] = field(default_factory=list)
+    store: str | None = None  # the shared store asked (its URL, without credentials)
+    store_note: str = ""  # why the store was not asked, or could not be reached
 
     @property
     def to_render(self) -> list[ShotPlan]:
@@ -85,7 +87,7 @@ class Plan:
         return sum(s.billed_seconds for s in self.to_render)
 
     def counts(self) -> dict[str, int]:
-        counts = {"cached": 0, "new": 0, "changed": 0, "waits": 0, "duplicates": 0}
+        counts = {"cached": 0, "store": 0, "new": 0, "changed": 0, "waits": 0, "duplicates": 0}
         for shot in self.shots:
             counts[shot.status] += 1
             counts["waits"] += shot.waits_on is not None
@@ -96,7 +98,7 @@ class Plan:
         return {
             "provider": self.provider, "cache_key": self.cache_key, "currency": self.currency,
             "total_cost": self.total_cost, "total_billed_seconds": self.total_billed_seconds,
-            "counts": self.counts(),
+            "counts": self.counts(), "store": self.store, "store_note": self.store_note,
             "shots": [{
                 "key": s.key, "hash": s.hash, "status": s.status, "resolution": s.resolution,
                 "duration": s.duration, "billed_seconds": s.billed_seconds, "cost": s.cost,
@@ -231,8 +233,10 @@ def shots_of(source: Manifest | Sequence[CompiledShot]) -> list[CompiledShot]:
 def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: PriceTable,
          cache_key: str | None = None, series_dir: Path | None = None,
          price_overrides: Mapping[str, Any] | None = None,
-         reference_video_seconds: ReferenceSeconds | None = None) -> Plan:
-    """What rendering ``source`` with ``provider`` would do and cost. No network, no ffmpeg."""
+         reference_video_seconds: ReferenceSeconds | None = None,
+         in_store: Collection[str] = ()) -> Plan:
+    """What rendering ``source`` with ``provider`` would do and cost. No network, no ffmpeg:
+    ``in_store`` (the hashes a shared store holds) is asked by the caller."""
     root = _series_dir(source, series_dir)
     shots = shots_of(source)
     cache_key = cache_key or provider
@@ -242,9 +246,10 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     by_key = {shot_key(s): s for s in shots}
     seen: dict[str, str] = {}
     result = Plan(provider, cache_key, prices.currency)
+    stored = set(in_store)
     for shot in shots:
         result.shots.append(_plan_shot(shot, prices, reference_video_seconds, root, cached,
-                                       locked, by_key, seen))
+                                       locked, by_key, seen, stored))
     return result
 
 
@@ -265,11 +270,13 @@ def _series_dir(source: Manifest | Sequence[CompiledShot], series_dir: Path | No
 
 def _plan_shot(shot: CompiledShot, prices: PriceTable, ref_seconds: ReferenceSeconds | None,
                root: Path, cached: set[str], locked: Mapping[str, LockEntry],
-               by_key: Mapping[str, CompiledShot], seen: dict[str, str]) -> ShotPlan:
+               by_key: Mapping[str, CompiledShot], seen: dict[str, str],
+               in_store: set[str]) -> ShotPlan:
     key = shot_key(shot)
     request = shot.request
-    if shot.hash in cached:
-        return ShotPlan(shot.series, shot.episode, shot.id, shot.hash, "cached",
+    if shot.hash in cached or shot.hash in in_store:
+        return ShotPlan(shot.series, shot.episode, shot.id, shot.hash,
+                        "cached" if shot.hash in cached else "store",
                         request.resolution, request.duration, 0.0, 0.0)
     billed, cost = estimate(shot, prices, ref_seconds)
     same_as = seen.setdefault(shot.hash, key)
@@ -282,7 +289,7 @@ def _plan_shot(shot: CompiledShot, prices: PriceTable, ref_seconds: ReferenceSec
         status, changes = "changed", explain(old, describe(shot, root))
     return ShotPlan(shot.series, shot.episode, shot.id, shot.hash, status, request.resolution,
                     request.duration, billed, cost, changes,
-                    waits_on=_waits_on(shot, cached, locked, by_key),
+                    waits_on=_waits_on(shot, cached | in_store, locked, by_key),
                     same_as=None if same_as == key else same_as)
 
 

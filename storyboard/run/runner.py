@@ -61,6 +61,7 @@ from .model import (
 )
 from .pacing import Clock, Lease, Sleep, Slots, TokenBucket, run_lock
 from .plan import ReferenceSeconds, estimate, shots_of
+from .sharing import FROM_STORE, StoreLink
 
 log = logging.getLogger("storyboard.run")
 
@@ -83,8 +84,9 @@ class _Run:
     def __init__(self, provider: Provider, root: Path, journal: Journal, options: RunOptions, *,
                  prices: PriceTable, budget: float | None, ref_seconds: ReferenceSeconds | None,
                  on_event: Callable[[ShotEvent], None] | None, sleep: Sleep, clock: Clock,
-                 rng: random.Random) -> None:
+                 rng: random.Random, store: StoreLink | None = None) -> None:
         self.provider, self.root, self.journal, self.options = provider, root, journal, options
+        self.store = store
         self.prices, self.budget, self.ref_seconds = prices, budget, ref_seconds
         self.on_event, self.sleep, self.clock, self.rng = on_event, sleep, clock, rng
         self.cache = OutputCache(root, provider.cache_key)
@@ -172,6 +174,8 @@ class _Run:
         future = self.futures[key]
         if not future.done():
             future.set_result(result)
+        if result.ok and self.store is not None and self.store.claim(shot.hash):
+            await asyncio.to_thread(self.store.push, shot, self.cache)  # a failure is a note
         return result
 
     async def flow(self, shot: CompiledShot) -> ShotResult:
@@ -256,7 +260,26 @@ class _Run:
                 return await self.resume(shot, adopted, "adopted a task found by reconcile")
             note = (f"resubmitted: the provider has no task for intent(s) "
                     f"#{', #'.join(str(a.id) for a in intents)}")
+        pulled = await self.from_store(shot)
+        if pulled is not None:
+            return pulled
         return await self.submit_and_finish(shot, first_frame, note)
+
+    async def from_store(self, shot: CompiledShot) -> ShotResult | None:
+        """The last question before paying: does the shared store have this shot?"""
+        if self.store is None:
+            return None
+        fetched = await asyncio.to_thread(self.store.fetch, shot, self.cache, self.locked)
+        if fetched.entry is not None:
+            task_id = fetched.entry.task_id or None
+            self.emit(shot, "cached", FROM_STORE, task_id)
+            return self.result(shot, "cached", FROM_STORE, output=self.cache.path(shot.hash),
+                               task_id=task_id, billed_seconds=fetched.entry.billed_seconds)
+        refusal = None if fetched.kind == "miss" else self.store.must_not_pay(shot, fetched)
+        if refusal is not None:
+            code = "StoreCorrupt" if fetched.kind == "refused" else "StoreUnreachable"
+            raise self.end(shot, "failed", refusal, "failed", code=code)
+        return None
 
     async def reconcile_intents(self, shot: CompiledShot, intents: list[Attempt]
                                 ) -> Attempt | None:
@@ -569,6 +592,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
                  prices: PriceTable | None = None,
                  reference_video_seconds: ReferenceSeconds | None = None,
                  options: RunOptions | None = None,
+                 store: StoreLink | None = None,
                  sleep: Sleep = asyncio.sleep,
                  clock: Clock = time.monotonic,
                  rng: random.Random | None = None) -> RunResult:
@@ -577,7 +601,8 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
     ``options`` (a ``RunOptions``) overrides the individual settings when given. ``prices``
     defaults to the provider's table (pass one with the series' overrides applied). ``sleep``,
     ``clock`` and ``rng`` exist for tests. Ends with the lock file updated for every shot that
-    is rendered or cached.
+    is rendered or cached. With a ``store``, a shot is looked up there before it is submitted and
+    pushed there once it is verified in the cache (see ``sharing``).
     """
     root = series_dir or (source.root if isinstance(source, Manifest) else None)
     if root is None:
@@ -594,13 +619,14 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
         OutputCache(root, provider.cache_key).clean_temporaries()
         run = _Run(provider, root, journal, opts, prices=table, budget=budget,
                    ref_seconds=reference_video_seconds, on_event=on_event, sleep=sleep,
-                   clock=clock, rng=rng or random.Random())
+                   clock=clock, rng=rng or random.Random(), store=store)
         try:
             results = await run.execute(shots)
         finally:
             run.executor.shutdown(wait=True)  # every journal write lands before the close
         lock = _write_lock(source, shots, results, run, root)
-    return RunResult(results, run.spent, table.currency, run.submits, lock)
+    return RunResult(results, run.spent, table.currency, run.submits, lock,
+                     notes=list(store.notes) if store else [])
 
 
 def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[CompiledShot],
