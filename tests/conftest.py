@@ -33,3 +33,13 @@ def make_media(media_cache: Path) -> Callable[..., Path]:
         return dest
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def user_state_dir(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own per-user ledger (never the real ~/.local/state); child processes
+    inherit it through the environment."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("STORYBOARD_STATE_DIR", str(folder))
+    return folder

@@ -136,7 +136,7 @@ class FakeProvider:
         number = len(list(self.folder.glob("*.json"))) + 1
         task_id = f"task-{number:04d}-{shot.id}"
         self._save({"task_id": task_id, "shot": shot.id, "hash": shot.hash,
-                    "created": time.time(), "queries": 0, "canceled": False,
+                    "prompt": shot.request.prompt, "created": time.time(), "queries": 0, "canceled": False,
                     "duration": shot.request.duration})
         self.order.append(shot.id)
         return task_id
@@ -200,14 +200,12 @@ class FakeProvider:
         task["canceled"] = True
         self._save(task)
 
-    async def find(self, shot: CompiledShot, since: float) -> TaskState | None:
+    async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
         self.calls["find"] += 1
         if not self.find_works:
-            return None
-        for task in reversed(self.tasks()):
-            if task["hash"] == shot.hash and task["created"] >= since:
-                return TaskState(task["task_id"], TaskStatus.PENDING)
-        return None
+            return []
+        return [TaskState(task["task_id"], TaskStatus.PENDING) for task in reversed(self.tasks())
+                if task["prompt"] == shot.request.prompt and task["created"] >= since]
 
     async def download(self, state: TaskState, dest: Path) -> None:
         self.calls["download"] += 1
