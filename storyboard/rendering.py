@@ -128,7 +128,8 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
                   confirm: Callable[[Plan], bool] | None = None,
                   on_plan: Callable[[Plan], None] | None = None,
                   on_event: Callable[[ShotEvent], None] | None = None,
-                  on_episode: Callable[[EpisodeOutput], None] | None = None) -> RenderReport:
+                  on_episode: Callable[[EpisodeOutput], None] | None = None,
+                  on_notice: Callable[[str], None] | None = None) -> RenderReport:
     """Plan, ask, render every shot, then stitch each episode whose shots all rendered."""
     chosen = make_provider(manifest, provider, draft=draft)
     seconds = reference_seconds(manifest)  # one read of the media facts for plan and run
@@ -146,7 +147,7 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
     result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
                               options=run_options(manifest, concurrency, chosen),
-                              on_event=on_event, ref_seconds=seconds))
+                              on_event=on_event, ref_seconds=seconds, on_notice=on_notice))
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
     builder = EpisodeBuilder(manifest, target, draft=draft)
     report = RenderReport(the_plan, result)
@@ -167,11 +168,12 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
 async def _run(shots: list[CompiledShot], provider: Provider, root: Path, *,
                budget: float | None, prices: Any, options: RunOptions,
                on_event: Callable[[ShotEvent], None] | None,
-               ref_seconds: Callable[[CompiledShot], float | None]) -> RunResult:
+               ref_seconds: Callable[[CompiledShot], float | None],
+               on_notice: Callable[[str], None] | None = None) -> RunResult:
     try:
         return await run_shots(shots, provider, series_dir=root, budget=budget, prices=prices,
                                options=options, on_event=on_event,
-                               reference_video_seconds=ref_seconds)
+                               reference_video_seconds=ref_seconds, on_notice=on_notice)
     finally:
         await provider.aclose()
 

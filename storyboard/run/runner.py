@@ -745,8 +745,9 @@ def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[Comp
     message = (f"the task journal {journal.path} is new, but the ledger {ledger.where} holds "
                f"{len(held)} unfinished task(s) of these shots (was .storyboard/ deleted?): "
                "they are resumed from the ledger, not paid for again")
-    log.warning("%s", message)
-    if on_notice is not None:
+    if on_notice is None:
+        log.warning("%s", message)
+    else:
         on_notice(message)
 
 
