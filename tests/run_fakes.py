@@ -70,6 +70,9 @@ class Behaviour:
     video_seconds: int | None = None  # serve a video of this length instead of the request's
 
 
+CLOCK_SKEW = 120.0  # like DashScope's find: the window opens this much before ``since``
+
+
 class FakeProvider:
     """A provider whose tasks live in ``folder``; see the module docstring."""
 
@@ -205,7 +208,8 @@ class FakeProvider:
         if not self.find_works:
             return []
         return [TaskState(task["task_id"], TaskStatus.PENDING) for task in reversed(self.tasks())
-                if task["prompt"] == shot.request.prompt and task["created"] >= since]
+                if task["prompt"] == shot.request.prompt
+                and task["created"] >= since - CLOCK_SKEW]
 
     async def download(self, state: TaskState, dest: Path) -> None:
         self.calls["download"] += 1
