@@ -10,31 +10,55 @@ import hashlib
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from compiler_fixtures import write_series
-from test_cli_dashscope import (  # noqa: F401  (env and emulator are fixtures)
+from test_cli_dashscope import (
     HEAD,
+    KEY,
+    THREE_SHOTS,
     Emulator,
     MakeMedia,
     child_env,
     command,
-    emulator,
-    env,
     kill,
     no_key,
     render,
     states,
     submissions,
     tasks,
-    three,
     wait_until,
 )
 
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+    monkeypatch.setenv("CI", "1")
+    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    """``emulator(latency=..., ...)`` starts one on 127.0.0.1 and points the client at it."""
+    started: list[EmulatorServer] = []
+
+    def start(**settings: Any) -> EmulatorServer:
+        settings = {"latency": 0.3, "plain_results": True, "retry_after": 0.1, **settings}
+        server = EmulatorServer(**settings).start()
+        started.append(server)
+        monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
 
 # `@mia smiles` and `@guitar smiles` both compile to "Image 1 smiles": twins.
 TWINS = """\
@@ -145,8 +169,9 @@ def test_killed_render_then_lost_journal_pays_no_shot_twice(
     assert {a.shot for a in read_status(series) if a.state == "done"} == {"a", "b", "c", "d"}
 
 
-def test_a_damaged_journal_says_what_to_do(three: Path, emulator: Emulator,
+def test_a_damaged_journal_says_what_to_do(make_media: MakeMedia, emulator: Emulator,
                                            tmp_path: Path) -> None:
+    three = write_series(tmp_path / "wire", make_media, THREE_SHOTS, head=HEAD)
     emulator()
     journal = three / ".storyboard" / "journal.sqlite"
     journal.parent.mkdir(parents=True)
