@@ -36,6 +36,7 @@ from test_cli_dashscope import (
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
 
+
 @pytest.fixture(autouse=True)
 def env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
