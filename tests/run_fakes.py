@@ -136,7 +136,7 @@ class FakeProvider:
         return Counter(t["shot"] for t in self.tasks())
 
     def _create(self, shot: CompiledShot) -> str:
-        number = len(list(self.folder.glob("*.json"))) + 1
+        number = len(list(self.folder.glob("*.json*"))) + 1  # expired tasks keep their number
         task_id = f"task-{number:04d}-{shot.id}"
         self._save({"task_id": task_id, "shot": shot.id, "hash": shot.hash,
                     "prompt": shot.request.prompt, "created": time.time(), "queries": 0, "canceled": False,

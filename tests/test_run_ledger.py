@@ -12,6 +12,7 @@ import pytest
 from run_fakes import FakeProvider, make_shot
 
 from storyboard.errors import JournalError, TransportError
+from storyboard.providers.base import PriceTable
 from storyboard.request import CompiledShot
 from storyboard.run import Journal, RunResult, render, status
 from storyboard.run.ledger import (
@@ -218,3 +219,26 @@ def test_a_lost_answer_that_created_nothing_is_sent_again(provider: FakeProvider
     provider.on("a", submit_errors=[TransportError("reset before it arrived")])
     result = go(twins()[:1], provider, series)
     assert states(result) == {"a": "done"} and provider.created() == {"a": 1}
+
+
+def test_a_result_the_provider_has_forgotten_is_rendered_anew(provider: FakeProvider,
+                                                              series: Path) -> None:
+    shots = [make_shot("a")]
+    assert states(go(shots, provider, series)) == {"a": "done"}
+    shutil.rmtree(series / ".storyboard")
+    for task in provider.folder.glob("*.json"):
+        task.rename(task.with_suffix(".json.expired"))  # 24 hours later: the task is forgotten
+    again = go(shots, provider, series)
+    assert states(again) == {"a": "done"}
+    rows = status(series)
+    assert [a.state for a in rows] == ["lost", "done"]
+    assert "resubmitted: the earlier result has expired" in (rows[1].note or "")
+
+
+def test_free_providers_stay_out_of_the_ledger(samples: dict[int, Path], tmp_path: Path,
+                                               series: Path) -> None:
+    free = FakeProvider(tmp_path / "free", samples, name="free")
+    free.prices = PriceTable({"720P": 0.0, "1080P": 0.0})
+    assert states(go([make_shot("a")], free, series)) == {"a": "done"}
+    assert default_ledger().entries("free", make_shot("a").hash) == []
+    assert default_ledger().entries("fake", make_shot("a").hash) == []

@@ -252,8 +252,10 @@ class Journal:
                 continue
             if entry.task_id and self.knows_task(cache_key, entry.task_id, ledger=False):
                 continue
-            attempt = self.begin(shot, provider, cache_key, estimate=estimate,
-                                 note=f"restored from the ledger {self.ledger.where}",
+            note = f"restored from the ledger {self.ledger.where}"
+            if not entry.open:
+                note += REDOWNLOAD
+            attempt = self.begin(shot, provider, cache_key, estimate=estimate, note=note,
                                  ledger_id=entry.id, intent_at=entry.intent_at)
             if entry.task_id:
                 self._update(attempt.id, True, task_id=entry.task_id, state="submitted",
@@ -389,6 +391,7 @@ class Journal:
         return ledger and self.ledger is not None and self.ledger.knows_task(cache_key, task_id)
 
 
+REDOWNLOAD = ": a finished result, to download again"
 _LEDGER_STATE: dict[str, LedgerState] = {
     "done": "done", "failed": "failed", "canceled": "failed", "lost": "lost"}
 

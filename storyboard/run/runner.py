@@ -49,7 +49,7 @@ from .checks import (
     verify_video,
 )
 from .inputs import InputChanged, snapshot_inputs
-from .journal import Attempt, AttemptState, Journal, read_status
+from .journal import REDOWNLOAD, Attempt, AttemptState, Journal, read_status
 from .ledger import Ledger, LedgerEntry, default_ledger, find_key
 from .lockfile import entry_for, lock_path, read_lock, shot_key, update_lock
 from .model import (
@@ -79,6 +79,10 @@ class _Outcome(Exception):
     def __init__(self, result: ShotResult) -> None:
         super().__init__(result.message)
         self.result = result
+
+
+class _Gone(Exception):
+    """A result restored from the ledger that the provider no longer has: render it anew."""
 
 
 class _Run:
@@ -293,8 +297,11 @@ class _Run:
         with_task = [a for a in attempts if a.task_id]
         if with_task:
             adopted = "adopted" in (with_task[-1].note or "")
-            return await self.resume(shot, with_task[-1], "adopted a task found by reconcile"
-                                     if adopted else "resumed from the journal")
+            try:
+                return await self.resume(shot, with_task[-1], "adopted a task found by reconcile"
+                                         if adopted else "resumed from the journal")
+            except _Gone:
+                self.notes[shot.hash] = "resubmitted: the earlier result has expired"
         return await self.submit_and_finish(shot, first_frame, self.notes.get(shot.hash, ""))
 
     async def reconcile_intents(self, shot: CompiledShot, intents: list[Attempt], *,
@@ -375,6 +382,10 @@ class _Run:
             self.emit(shot, "submitted", why, attempt.task_id)
             state = await self.poll(shot, attempt.id, attempt.task_id, immediate=True)
             slot.release()  # the task no longer runs at the provider: let the next one start
+            if state.status == TaskStatus.UNKNOWN and REDOWNLOAD in (attempt.note or ""):
+                await self.db(self.journal.set_state, attempt.id, "lost",
+                              note="the provider no longer has this result")
+                raise _Gone()
             return await self.finish(shot, attempt.id, state)
         finally:
             slot.release()
@@ -711,11 +722,14 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
         max_retries=max_retries, max_wait=max_wait)
     shots = shots_of(source)
     table = prices or provider.prices
-    the_ledger = default_ledger() if ledger is None else ledger
+    # Free tasks (the local provider) cost nothing to redo: they stay out of the user's ledger.
+    paid = any(price > 0 for price in table.per_second.values())
+    the_ledger = (default_ledger() if paid else None) if ledger is None else ledger
     try:
         with run_lock(root), Journal.open(root, the_ledger) as journal:
             OutputCache(root, provider.cache_key).clean_temporaries()
-            _warn_if_journal_lost(journal, the_ledger, shots, provider, on_notice)
+            if the_ledger is not None:
+                _warn_if_journal_lost(journal, the_ledger, shots, provider, on_notice)
             run = _Run(provider, root, journal, opts, prices=table, budget=budget,
                        ref_seconds=reference_video_seconds, on_event=on_event, sleep=sleep,
                        clock=clock, rng=rng or random.Random())
@@ -725,7 +739,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
                 run.executor.shutdown(wait=True)  # every journal write lands before the close
             lock = _write_lock(source, shots, results, run, root)
     finally:
-        if ledger is None:
+        if ledger is None and the_ledger is not None:
             the_ledger.close()
     return RunResult(results, run.spent, table.currency, run.submits, lock)
 
