@@ -8,6 +8,15 @@ server (a timeout, a dropped connection) is reconciled the same way; one that pr
 created (429, a 5xx answer, a refused connection) is retried directly, with exponential backoff and
 full jitter, honouring ``retry_after``.
 
+Twins: shots often compile to the same prompt, and a lost submit can only be looked up by prompt.
+So submits that share a prompt (``ledger.find_key``) are sent one at a time, each only once the
+one before has a known task id, and every unanswered intent is settled (``reconcile_all``) before
+any submit: a lookup then meets at most one task no journal or ledger claims. Meeting more, it
+adopts none and submits nothing (the shot ends ``pending`` with the task ids to check). Every money
+write also goes to the per-user ``ledger`` (through ``journal``), so a deleted journal loses no
+task; and each local file is snapshotted and re-hashed before a submit (``inputs``), so the bytes
+sent are the bytes hashed.
+
 Money: ``spent`` is the billed cost of the tasks that succeeded in this run. A submit is never
 STARTED when spent + in-flight estimates + its own estimate would pass the budget; such shots end as
 ``skipped``. Killing the process at any instant and running again carries on: the journal writes
@@ -799,9 +808,15 @@ async def cancel_pending(series_dir: Path, provider: Provider, *,
     render reconciles it.
     """
     outcomes: list[CancelOutcome] = []
-    with run_lock(series_dir), Journal.open(series_dir) as journal:
-        for attempt in journal.unfinished_for_provider(provider.cache_key):
-            outcomes.append(await _cancel_one(journal, provider, attempt, request_timeout))
+    paid = any(price > 0 for price in provider.prices.per_second.values())
+    ledger = default_ledger() if paid else None  # a canceled task is settled there too
+    try:
+        with run_lock(series_dir), Journal.open(series_dir, ledger) as journal:
+            for attempt in journal.unfinished_for_provider(provider.cache_key):
+                outcomes.append(await _cancel_one(journal, provider, attempt, request_timeout))
+    finally:
+        if ledger is not None:
+            ledger.close()
     return outcomes
 
 
