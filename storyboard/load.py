@@ -44,8 +44,7 @@ MAX_FILE_BYTES = 1 << 20  # 1 MiB of YAML holds thousands of shots; split bigger
 # only a text that could be deeper is scanned event by event (which does not recurse).
 _SAFE_COMPOSE_DEPTH = 2000
 CORE = "tag:yaml.org,2002:"
-SCALAR_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp",
-                                      "binary")}
+SCALAR_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
 
 MERGE = f"{CORE}merge"
 COLLECTIONS = {f"{CORE}map", f"{CORE}seq"}

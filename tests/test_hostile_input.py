@@ -242,6 +242,44 @@ CORPUS: list[Case] = [
         "end_card: {text: hi, color: '#fff'}\n")}, says="is not a colour"),
     Case("a random colour", {"episodes/ep01.yaml": EPISODE + (
         "end_card: {text: hi, color: random}\n")}, says="is not a colour"),
+    # numbers and odd values
+    Case("an infinite duration", {"episodes/ep01.yaml": shot('prompt: "@mia"\nduration: .inf')},
+         says="expected a whole number, got Infinity"),
+    Case("a NaN duration", {"episodes/ep01.yaml": shot('prompt: "@mia"\nduration: .nan')},
+         says="expected a whole number, got NaN"),
+    Case("a huge seed", {"episodes/ep01.yaml": shot('prompt: "@mia"\nseed: ' + "9" * 400)},
+         says="expected a number <= 2147483647"),
+    Case("a negative duration", {"episodes/ep01.yaml": shot('prompt: "@mia"\nduration: -5')},
+         says="expected 2 to 15 s"),
+    Case("a binary prompt", {"episodes/ep01.yaml": shot('prompt: !!binary aGVsbG8=')},
+         says="unsupported YAML tag"),
+    Case("a timestamp as an id", {"episodes/ep01.yaml": EPISODE.replace(
+        "id: a", "id: 2001-12-14t21:59:43.10-05:00")}, says="does not have the expected form"),
+    Case("null shots", {"episodes/ep01.yaml": "id: ep01\nshots: ~\n"}, says="expected a list, got null"),
+    Case("a very long id", {"episodes/ep01.yaml": EPISODE.replace("id: a", "id: " + "a" * 5000)},
+         says="5000 characters; expected at most 64"),
+    Case("a scene window of huge numbers", {"episodes/ep01.yaml": shot(
+        'scenes:\n  - at: 0-1e308s\n    action: "@mia"')}, says="expected"),
+    Case("a transition of an unknown type", {"episodes/ep01.yaml": shot(
+        'prompt: "@mia"\ntransition: {type: "fade;rm -rf /", duration: 1}')},
+         says="expected one of cut, fade"),
+    # injection strings that are only text: fine, they never reach a shell or a filter string
+    Case("shell and filter syntax in card text", {"episodes/ep01.yaml": EPISODE + (
+        "title_card: {text: \"$(reboot) `id` %{eif:1:d} \\\\N ;[v]\"}\n")}, expect="ok"),
+    Case("control characters in a prompt", {"episodes/ep01.yaml": shot(
+        'prompt: "@mia \\u001b[31mred\\u0007"')}, expect="ok"),
+    Case("a subtitle line with SRT syntax", {"episodes/ep01.yaml": shot(
+        'scenes:\n  - at: 0-2s\n    action: "@mia"\n    say: {mia: "1\\n00:00:01,000 --> x"}')},
+         expect="ok"),
+    # links and odd media
+    Case("a voice that is an image", {"storyboard.yaml": SERIES_HEAD.replace(
+        "media/mia.wav", "media/mia.png") + "episodes:\n  - episodes/*.yaml\n"},
+         where="storyboard.yaml", says="expected an audio clip"),
+    Case("a URL with credentials", {"episodes/ep01.yaml": shot(
+        'prompt: "@mia"\nfirst_frame: "https://user:pass@example.com/a.png"')}, expect="ok"),
+    Case("a data: URI of a voice that is a PNG", {"storyboard.yaml": SERIES_HEAD.replace(
+        "media/mia.wav", '"' + data_uri("audio/wav", PNG_HEAD) + '"') + "episodes:\n  - episodes/*.yaml\n"},
+         where="storyboard.yaml", says="claims audio/wav, but its content is a PNG"),
     # usage errors
     Case("no series file", {"storyboard.yaml": None}, expect="usage"),  # type: ignore[dict-item]
 ]
