@@ -148,8 +148,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
             report = render_series(
                 series, provider=provider, episode=episode, draft=draft, out=out, yes=yes,
                 budget=budget, concurrency=concurrency, offline=offline, confirm=ask,
-                on_plan=show_plan,
-                on_event=live.event, on_episode=live.episode)
+                on_plan=show_plan, on_event=live.event, on_episode=live.episode,
+                on_notice=lambda text: click.echo(f"warning: {text}", err=True))
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return

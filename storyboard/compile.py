@@ -160,9 +160,12 @@ class Compiler:
         for (path, role), use in resolver.media.items():
             try:
                 facts = self.cache.facts(path)
-            except MediaError:
-                self.problems.append(use.doc.diagnostic(
-                    use.where, f"missing or unreadable file {_rel(path, self.source.root)!r}"))
+            except MediaError as exc:
+                why = "not a regular file" if "not a regular file" in str(exc) else ""
+                self.problems.append(use.doc.diagnostic(use.where, (
+                    f"{_rel(path, self.source.root)!r} is not a regular file; expected a media "
+                    "file" if why else
+                    f"missing or unreadable file {_rel(path, self.source.root)!r}")))
                 continue
             digests[path] = facts.sha256
             if self.check_media:

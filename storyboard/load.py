@@ -13,6 +13,8 @@ bomb is reported instead of expanded.
 from __future__ import annotations
 
 import functools
+import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +38,13 @@ def path_key(path: PathKey) -> str:
     return "".join(f"{SEP}{part}" for part in path)
 
 MAX_NODES = 200_000  # more than any real series; an alias bomb hits it quickly
+MAX_DEPTH = 64  # a storyboard nests about 8 deep
+MAX_FILE_BYTES = 1 << 20  # 1 MiB of YAML holds thousands of shots; split bigger episodes
+# libyaml's composer recurses in C: a bound on the depth under this is checked cheaply first, and
+# only a text that could be deeper is scanned event by event (which does not recurse).
+_SAFE_COMPOSE_DEPTH = 2000
 CORE = "tag:yaml.org,2002:"
-SCALAR_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp",
-                                      "binary")}
+SCALAR_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
 
 MERGE = f"{CORE}merge"
 COLLECTIONS = {f"{CORE}map", f"{CORE}seq"}
@@ -140,12 +146,15 @@ class _Converter:
         span = Span(self.doc.name, *self.position(node))
         self.problems.append(Diagnostic(span, message, "error", self.doc.line_text(span.line)))
 
-    def convert(self, node: yaml.Node, path: str) -> Any:
+    def convert(self, node: yaml.Node, path: str, depth: int = 0) -> Any:
         """``path`` is the value's ``path_key``, grown as the walk goes down."""
         self.visited += 1
         if self.visited > MAX_NODES:
             self.problem(node, f"this document expands to more than {MAX_NODES} values "
                                "(an alias bomb?); expected a plain storyboard")
+            raise LoadError(self.problems)
+        if depth > MAX_DEPTH:
+            self.problem(node, _too_deep())
             raise LoadError(self.problems)
         self.doc.spans[path] = self.position(node)
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in COLLECTIONS:
@@ -153,9 +162,10 @@ class _Converter:
                                "(no language-specific tags)")
             return None
         if isinstance(node, yaml.MappingNode):
-            return self.mapping(node, path)
+            return self.mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, f"{path}{SEP}{i}") for i, item in enumerate(node.value)]
+            return [self.convert(item, f"{path}{SEP}{i}", depth + 1)
+                    for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         return self.scalar(node, path)
 
@@ -176,7 +186,7 @@ class _Converter:
             return str(node.value)  # YAML 1.1 base-60 (16:9 -> 969) is never what a user means
         return _SCALARS[node.tag](node)
 
-    def mapping(self, node: yaml.MappingNode, path: str) -> dict[str, Any]:
+    def mapping(self, node: yaml.MappingNode, path: str, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in self.merged_pairs(node):
             if not isinstance(key_node, yaml.ScalarNode):
@@ -190,7 +200,7 @@ class _Converter:
                 continue
             where = f"{path}{SEP}{key}"
             self.doc.key_spans[where] = self.position(key_node)
-            result[key] = self.convert(value_node, where)
+            result[key] = self.convert(value_node, where, depth + 1)
         return result
 
     def merged_pairs(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
@@ -226,9 +236,40 @@ def _yaml_problem(doc: Document, exc: yaml.YAMLError) -> Diagnostic:
     return Diagnostic(span, message, "error", doc.line_text(span.line))
 
 
+def _too_deep() -> str:
+    return f"nested more than {MAX_DEPTH} levels deep; expected a plain storyboard"
+
+
+def _depth_problem(doc: Document, text: str) -> Diagnostic | None:
+    """Where ``text`` nests deeper than MAX_DEPTH, if it might (see _SAFE_COMPOSE_DEPTH). A block
+    level starts at a greater column than its parent's (a sequence under a key: the same column,
+    then its items two further), and a flow level needs a bracket: that bounds the depth."""
+    longest = max(map(len, doc.lines), default=0)
+    if text.count("[") + text.count("{") + 2 * longest + 2 <= _SAFE_COMPOSE_DEPTH:
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                    span = Span(doc.name, line, column)
+                    return Diagnostic(span, _too_deep(), "error", doc.line_text(span.line))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        return _yaml_problem(doc, exc)
+    return None
+
+
 def parse(text: str, file: Path) -> tuple[Document, list[Diagnostic]]:
     """Parse YAML ``text`` (from ``file``) into a Document and the problems found on the way."""
     doc = Document(file=file, data=None, lines=text.splitlines())
+    deep = _depth_problem(doc, text)
+    if deep is not None:
+        return doc, [deep]
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -244,11 +285,31 @@ def parse(text: str, file: Path) -> tuple[Document, list[Diagnostic]]:
     return doc, converter.problems
 
 
+def read_yaml_text(file: Path) -> str:
+    """A YAML file's text: a regular file of at most MAX_FILE_BYTES, in UTF-8 (ValueError with
+    what is wrong otherwise; the content is never quoted, it may not be ours to show)."""
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ValueError(f"cannot read this file: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("not a regular file; expected a YAML file")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"the file is over {MAX_FILE_BYTES // (1 << 20)} MiB; expected a "
+                         "smaller YAML file (split long episodes into several files)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start}); expected a YAML file") from exc
+
+
 def load_file(file: Path) -> tuple[Document, list[Diagnostic]]:
     """Read and parse one YAML file; an unreadable file is a diagnostic, not an exception."""
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_yaml_text(file)
+    except ValueError as exc:
         doc = Document(file=file, data=None, lines=[])
-        return doc, [Diagnostic(Span(doc.name, 1, 1), f"cannot read this file: {exc}")]
+        return doc, [Diagnostic(Span(doc.name, 1, 1), str(exc))]
     return parse(text, file)

@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Literal
 
 from storyboard import ffmpeg
@@ -19,7 +20,7 @@ from storyboard.errors import MediaError
 
 Role = Literal["image", "video", "voice"]
 MB = 1024 * 1024
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: ``complete``
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Facts:
     seconds: float = 0.0
     alpha: bool = False
     has_audio: bool = False
+    complete: bool = True  # an MP4/MOV whose boxes all end inside the file (not cut short)
 
 
 def sniff(head: bytes) -> str:
@@ -77,6 +79,27 @@ def sniff(head: bytes) -> str:
     if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
         return "mov"
     return "unknown"
+
+
+def boxes_complete(path: Path, size: int) -> bool:
+    """Whether every top-level MP4/MOV box ends inside the file: a download or copy cut short
+    keeps an intact header (ffmpeg probes it happily) but loses the end of its ``mdat``."""
+    offset = 0
+    with path.open("rb") as fh:
+        while offset < size:
+            fh.seek(offset)
+            header = fh.read(16)
+            if len(header) < 8:
+                return False
+            length = int.from_bytes(header[:4], "big")
+            if length == 1 and len(header) == 16:
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:  # "to the end of the file"
+                return True
+            if length < 8 or offset + length > size:
+                return False
+            offset += length
+    return True
 
 
 def sha256_file(path: Path) -> str:
@@ -105,7 +128,8 @@ def measure(path: Path) -> Facts:
                  width=video.width if video else 0, height=video.height if video else 0,
                  seconds=info.duration or 0.0,
                  alpha=bool(video and kind == "png" and _has_alpha(video.pix_fmt)),
-                 has_audio=audio is not None)
+                 has_audio=audio is not None,
+                 complete=kind not in ("mp4", "mov") or boxes_complete(path, size))
 
 
 def _has_alpha(pix_fmt: str) -> bool:
@@ -118,6 +142,9 @@ def verdict(facts: Facts, role: Role) -> list[str]:
         found = "a file of unknown type" if facts.kind == "unknown" else f"a {facts.kind.upper()}"
         return [f"expected {ROLE_WORDS[role]}, but the content is {found}"]
     limits, problems = LIMITS[role], []
+    if not facts.complete:
+        return [f"the {facts.kind.upper()} is cut short (its last box runs past the end of the "
+                "file: an interrupted download or copy?); expected a complete file"]
     if facts.size > limits.max_bytes:
         problems.append(f"{facts.size / MB:.1f} MB is over the {limits.max_bytes // MB} MB limit")
     if role in ("image", "video"):
@@ -163,6 +190,8 @@ class MediaCache:
             stat = path.stat()
         except OSError as exc:
             raise MediaError(f"{path}: cannot read ({exc.strerror})") from exc
+        if not S_ISREG(stat.st_mode):  # a FIFO or a device would block or never end
+            raise MediaError(f"{path}: not a regular file; expected a media file")
         key = str(path)
         entry = self.entries.get(key)
         if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:

@@ -188,7 +188,8 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
                   confirm: Callable[[Plan], bool] | None = None,
                   on_plan: Callable[[Plan], None] | None = None,
                   on_event: Callable[[ShotEvent], None] | None = None,
-                  on_episode: Callable[[EpisodeOutput], None] | None = None) -> RenderReport:
+                  on_episode: Callable[[EpisodeOutput], None] | None = None,
+                  on_notice: Callable[[str], None] | None = None) -> RenderReport:
     """Plan, ask, render every shot, then stitch each episode whose shots all rendered."""
     chosen = make_provider(manifest, provider, draft=draft)
     seconds = reference_seconds(manifest)  # one read of the media facts for plan and run
@@ -209,7 +210,8 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     ensure_writable(target)  # before anything is paid for, not after
     result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
                               options=run_options(manifest, concurrency, chosen),
-                              on_event=on_event, ref_seconds=seconds, store=store))
+                              on_event=on_event, ref_seconds=seconds, store=store,
+                              on_notice=on_notice))
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
     builder = EpisodeBuilder(manifest, target, draft=draft)
     report = RenderReport(the_plan, result)
@@ -231,11 +233,13 @@ async def _run(shots: list[CompiledShot], provider: Provider, root: Path, *,
                budget: float | None, prices: Any, options: RunOptions,
                on_event: Callable[[ShotEvent], None] | None,
                ref_seconds: Callable[[CompiledShot], float | None],
-               store: StoreLink | None) -> RunResult:
+               store: StoreLink | None,
+               on_notice: Callable[[str], None] | None = None) -> RunResult:
     try:
         return await run_shots(shots, provider, series_dir=root, budget=budget, prices=prices,
                                options=options, on_event=on_event,
-                               reference_video_seconds=ref_seconds, store=store)
+                               reference_video_seconds=ref_seconds, store=store,
+                               on_notice=on_notice)
     finally:
         await provider.aclose()
 

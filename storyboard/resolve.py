@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic
+from storyboard.literals import color_problem, data_uri_problem
 from storyboard.load import Document, PathKey
 from storyboard.providers.base import Capabilities
 from storyboard.request import MediaRef, Transition, is_url
@@ -113,6 +114,10 @@ class Resolver:
     def media_ref(self, doc: Document, path: PathKey, value: str, role: str) -> MediaRef | None:
         """A path or URL from ``doc`` at ``path``; local files must stay inside the series."""
         if is_url(value):
+            problem = data_uri_problem(value) if value[:5].lower() == "data:" else None
+            if problem is not None:
+                self.error(doc, path, problem)
+                return None
             return MediaRef(url=value)
         file = (doc.file.parent / value).resolve()
         if not file.is_relative_to(self.source.root):
@@ -236,6 +241,11 @@ class Resolver:
             settings["music"] = {**music, "file": ref.path if ref and ref.path else music["file"]}
         for card in ("title_card", "end_card"):
             entry = settings.get(card)
+            for key in ("color", "text_color"):
+                value = entry.get(key) if isinstance(entry, dict) else None
+                problem = color_problem(value) if isinstance(value, str) else None
+                if problem is not None:
+                    self.error(doc, (*path, card, key), problem)
             if isinstance(entry, dict) and isinstance(entry.get("image"), str):
                 ref = self.media_ref(doc, (*path, card, "image"), entry["image"], "card")
                 settings[card] = {**entry, "image": ref.path if ref and ref.path else None}

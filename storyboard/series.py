@@ -12,7 +12,7 @@ from pathlib import Path
 
 from storyboard import validate
 from storyboard.errors import Diagnostic, StoryboardError
-from storyboard.load import Document, PathKey, parse
+from storyboard.load import Document, PathKey, parse, read_yaml_text
 from storyboard.parsecache import ParseCache
 
 SERIES_FILES = ("storyboard.yaml", "storyboard.yml")
@@ -70,10 +70,10 @@ def load_source(path: Path) -> Source:
 def load_checked(file: Path, schema: str, cache: ParseCache) -> tuple[Document, list[Diagnostic]]:
     """A file parsed and schema-checked, from the parse cache when its text is unchanged."""
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_yaml_text(file)
+    except ValueError as exc:
         doc = Document(file=file, data=None, lines=[])
-        return doc, [doc.diagnostic((), f"cannot read this file: {exc}")]
+        return doc, [doc.diagnostic((), str(exc))]
     cached = cache.get(file, text)
     if cached is not None:
         return cached, []
@@ -118,10 +118,26 @@ def _expand(source: Source, pattern: str, where: PathKey) -> list[Path]:
         source.problems.append(source.series.diagnostic(
             where, f"no episode file matches {pattern!r}"))
     elif not is_glob and not files[0].is_file():
-        source.problems.append(source.series.diagnostic(
-            where, f"episode file {pattern!r} does not exist"))
+        what = "is not a regular file" if files[0].exists() else "does not exist"
+        source.problems.append(source.series.diagnostic(where, f"episode file {pattern!r} {what}"))
         return []
-    return [f.resolve() for f in files]
+    return _confined(source, files, where)
+
+
+def _confined(source: Source, files: list[Path], where: PathKey) -> list[Path]:
+    """Episode files get the confinement media get: a link that leads outside the series
+    folder is an error, and its target is never read."""
+    inside = []
+    for file in files:
+        real = file.resolve()
+        if real.is_relative_to(source.root):
+            inside.append(real)
+            continue
+        shown = file.relative_to(source.series.file.parent).as_posix()
+        source.problems.append(source.series.diagnostic(
+            where, f"episode file {shown!r} leads outside the series folder (a link?); expected "
+                   f"a file inside {source.root.name}/"))
+    return inside
 
 
 def _load_episode_file(source: Source, file: Path) -> None:

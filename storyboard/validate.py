@@ -177,6 +177,9 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
                                     f"got {_show(error.instance)}")
     if kind == "minItems":
         return doc.diagnostic(path, f"expected at least {error.validator_value} item(s)")
+    if kind == "maxLength":
+        return doc.diagnostic(path, f"{len(str(error.instance))} characters; expected at most "
+                                    f"{error.validator_value}")
     if kind == "pattern":
         return doc.diagnostic(path, f"{_show(error.instance)} does not have the expected form "
                                     f"({error.validator_value})")

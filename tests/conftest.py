@@ -33,3 +33,21 @@ def make_media(media_cache: Path) -> Callable[..., Path]:
         return dest
 
     return make
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Session-wide (module-scoped fixtures run before the per-test one below): no test ever
+    touches the real ~/.local/state."""
+    import os
+    import tempfile
+    os.environ["STORYBOARD_STATE_DIR"] = tempfile.mkdtemp(prefix="storyboard-state-")
+
+
+@pytest.fixture(autouse=True)
+def user_state_dir(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own per-user ledger (never the real ~/.local/state); child processes
+    inherit it through the environment."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("STORYBOARD_STATE_DIR", str(folder))
+    return folder

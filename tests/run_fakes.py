@@ -70,6 +70,9 @@ class Behaviour:
     video_seconds: int | None = None  # serve a video of this length instead of the request's
 
 
+CLOCK_SKEW = 120.0  # like DashScope's find: the window opens this much before ``since``
+
+
 class FakeProvider:
     """A provider whose tasks live in ``folder``; see the module docstring."""
 
@@ -133,10 +136,10 @@ class FakeProvider:
         return Counter(t["shot"] for t in self.tasks())
 
     def _create(self, shot: CompiledShot) -> str:
-        number = len(list(self.folder.glob("*.json"))) + 1
+        number = len(list(self.folder.glob("*.json*"))) + 1  # expired tasks keep their number
         task_id = f"task-{number:04d}-{shot.id}"
         self._save({"task_id": task_id, "shot": shot.id, "hash": shot.hash,
-                    "created": time.time(), "queries": 0, "canceled": False,
+                    "prompt": shot.request.prompt, "created": time.time(), "queries": 0, "canceled": False,
                     "duration": shot.request.duration})
         self.order.append(shot.id)
         return task_id
@@ -200,14 +203,13 @@ class FakeProvider:
         task["canceled"] = True
         self._save(task)
 
-    async def find(self, shot: CompiledShot, since: float) -> TaskState | None:
+    async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
         self.calls["find"] += 1
         if not self.find_works:
-            return None
-        for task in reversed(self.tasks()):
-            if task["hash"] == shot.hash and task["created"] >= since:
-                return TaskState(task["task_id"], TaskStatus.PENDING)
-        return None
+            return []
+        return [TaskState(task["task_id"], TaskStatus.PENDING) for task in reversed(self.tasks())
+                if task["prompt"] == shot.request.prompt
+                and task["created"] >= since - CLOCK_SKEW]
 
     async def download(self, state: TaskState, dest: Path) -> None:
         self.calls["download"] += 1

@@ -182,8 +182,8 @@ def check_lost_submit_is_found(emu: EmulatorServer) -> None:
             return found, other
 
     found, other = run(go())
-    assert found is not None and other is None
-    assert found.raw["output"]["orig_prompt"] == "Image 1 drinks coffee, a lost submit."
+    assert len(found) == 1 and other == []
+    assert found[0].raw["output"]["orig_prompt"] == "Image 1 drinks coffee, a lost submit."
     assert emu.stats()["submissions"]["total"] == 1
 
 

@@ -747,12 +747,12 @@ def test_find_walks_every_page_and_returns_the_newest_match(fake: FakeDashScope,
     fake.tasks["old-match"]["orig_prompt"] = "the prompt of s01"
     fake.tasks["new-match"]["orig_prompt"] = "the prompt of s01"
 
-    async def go() -> TaskState | None:
+    async def go() -> list[TaskState]:
         async with provider_for(fake, clock) as provider:
             return await provider.find(shot, since=T0 - 600)
 
-    state = run(go())
-    assert state is not None and state.task_id == "new-match"
+    # every match, newest first: the runner tells twins apart, never the provider
+    assert [state.task_id for state in run(go())] == ["new-match", "old-match"]
     pages = fake.sent("list")
     # every page of the window read as UTC, then of the same window read as Beijing time
     assert [p.url.params["page_no"] for p in pages] == ["1", "2", "3", "1", "2", "3"]
@@ -772,11 +772,11 @@ def test_find_without_a_match_is_none_and_the_window_stays_within_24h(
     fake.listed = [listed("t-1", "2026-05-28 20:00:00.000")]
     fake.tasks["t-1"] = {"task_id": "t-1", "task_status": "SUCCEEDED", "orig_prompt": "nope"}
 
-    async def go() -> TaskState | None:
+    async def go() -> list[TaskState]:
         async with provider_for(fake, clock) as provider:
             return await provider.find(shot, since=T0 - 3 * 86400)
 
-    assert run(go()) is None
+    assert run(go()) == []
     params = fake.sent("list")[0].url.params
     assert params["end_time"] == "20260528202840"
     assert params["start_time"] == "20260527202940"  # 24 h minus a minute before the end
@@ -786,11 +786,11 @@ def test_find_without_a_match_is_none_and_the_window_stays_within_24h(
 def test_find_with_an_empty_list(fake: FakeDashScope, clock: Clock) -> None:
     shot = compiled((MediaItem("reference_image", MediaRef(url="https://cdn.test/a.png")),))
 
-    async def go() -> TaskState | None:
+    async def go() -> list[TaskState]:
         async with provider_for(fake, clock) as provider:
             return await provider.find(shot, since=T0)
 
-    assert run(go()) is None
+    assert run(go()) == []
     assert len(fake.sent("list")) == 2 and not fake.sent("query")  # UTC, then UTC+8
 
 

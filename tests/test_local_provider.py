@@ -357,7 +357,7 @@ def test_the_provider_round_trip(tmp_path: Path) -> None:
         await provider.download(state, dest)
         assert ffmpeg.stream_lengths(dest)["video"] == pytest.approx(3.0)
         found = await provider.find(shots[0], since=0.0)
-        assert found is not None and found.task_id == ids[0]
+        assert [state.task_id for state in found] == [ids[0]]
         await provider.cancel(ids[0])
         await provider.aclose()
 
@@ -371,7 +371,7 @@ def test_the_provider_knows_nothing_it_did_not_render(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         assert (await provider.query("local-0000000000000000")).status is TaskStatus.UNKNOWN
-        assert await provider.find(compiled("a", request()), since=0.0) is None
+        assert await provider.find(compiled("a", request()), since=0.0) == []
 
     asyncio.run(scenario())
 

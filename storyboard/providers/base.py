@@ -124,9 +124,10 @@ class Provider(Protocol):
 
     async def cancel(self, task_id: str) -> None: ...
 
-    async def find(self, shot: CompiledShot, since: float) -> TaskState | None:
-        """Reconcile a submit whose answer never came: the task for ``shot`` submitted after
-        ``since`` (a UNIX time), if the provider has one."""
+    async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
+        """Reconcile a submit whose answer never came: EVERY task the provider cannot tell apart
+        from ``shot``'s (same prompt, say) created after ``since`` (a UNIX time), newest first.
+        The runner decides which, if any, is this shot's: never return only the newest."""
         ...
 
     async def download(self, state: TaskState, dest: Path) -> None:

@@ -190,8 +190,9 @@ class DashScopeProvider:
         path = DASHSCOPE.cancel_path.format(task_id=quote(task_id, safe=""))
         await self._send("POST", path, what=f"cancel of task {task_id}")
 
-    async def find(self, shot: CompiledShot, since: float) -> TaskState | None:
-        """The newest task created since ``since`` whose ``orig_prompt`` is this shot's prompt."""
+    async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
+        """Every task created since ``since`` whose ``orig_prompt`` is this shot's prompt, newest
+        first (twins: different shots often compile to the same prompt)."""
         end = self._clock() + self.settings.clock_skew
         start = min(max(since - self.settings.clock_skew, end - LIST_WINDOW + 60.0), end)
         listed = await self._list(start, end, model=shot.request.model, shot=shot.id)
@@ -202,12 +203,13 @@ class DashScopeProvider:
                                    model=shot.request.model, shot=shot.id)
         listed += [item for item in shifted if item.task_id not in seen]
         prompt = shot.request.prompt.strip()
+        found: list[TaskState] = []
         for item in sorted(listed, key=lambda t: t.created, reverse=True):
             state = await self.query(item.task_id)
             orig = state.raw.get("output", {}).get("orig_prompt")
             if isinstance(orig, str) and orig.strip() == prompt:
-                return state
-        return None
+                found.append(state)
+        return found
 
     async def download(self, state: TaskState, dest: Path) -> None:
         """Stream the result to ``dest`` in chunks; the pre-signed URL gets no Authorization."""

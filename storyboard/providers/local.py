@@ -325,9 +325,9 @@ class LocalProvider:
     async def cancel(self, task_id: str) -> None:
         return None
 
-    async def find(self, shot: CompiledShot, since: float) -> TaskState | None:
+    async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
         state = await self.query(self.task_id(shot))
-        return state if state.status is TaskStatus.SUCCEEDED else None
+        return [state] if state.status is TaskStatus.SUCCEEDED else []
 
     async def download(self, state: TaskState, dest: Path) -> None:
         if not state.video_url:

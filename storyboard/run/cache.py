@@ -89,7 +89,7 @@ class OutputCache:
             with os.scandir(self.dir) as entries:
                 return {e.name[:-4] for e in entries if e.name.endswith(".mp4")
                         and not e.name.startswith(".")}
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return set()
 
     def get(self, shot_hash: str) -> CacheEntry | None:

@@ -32,6 +32,9 @@ from typing import Any, Literal
 from storyboard.errors import JournalError
 from storyboard.request import CompiledShot
 
+from .ledger import LEDGER_NAME, RECONCILE_HORIZON, Ledger, LedgerEntry, LedgerState, find_key
+from .ledger import state_dir as ledger_dir
+
 AttemptState = Literal[
     "intent", "submitted", "running", "downloading", "done", "failed", "canceled", "lost"]
 UNFINISHED: tuple[AttemptState, ...] = ("intent", "submitted", "running", "downloading")
@@ -66,7 +69,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     billed_seconds  REAL,
     cost            REAL,
     currency        TEXT,
-    updated_at      REAL NOT NULL
+    updated_at      REAL NOT NULL,
+    ledger_id       TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_by_hash ON attempts (shot_hash, cache_key, state);
 CREATE UNIQUE INDEX IF NOT EXISTS attempts_by_task ON attempts (cache_key, task_id)
@@ -113,6 +117,7 @@ class Attempt:
     cost: float | None
     currency: str | None
     updated_at: float
+    ledger_id: str | None = None  # its entry in the per-user ledger (``ledger``)
 
     @property
     def key(self) -> str:
@@ -133,8 +138,9 @@ def journal_path(series_dir: Path) -> Path:
 class Journal:
     """The task journal of one series folder. One connection, used from one thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, ledger: Ledger | None = None) -> None:
         self.path = path
+        self.ledger = ledger  # every money write is mirrored there (see ``ledger``)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # One connection; the runner drives it from one worker thread (never two at once).
@@ -144,15 +150,26 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._migrate()
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except (OSError, sqlite3.Error) as exc:
+            self.was_empty = not self._db.execute("SELECT 1 FROM attempts LIMIT 1").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(_damaged(path, exc)) from exc
+        except OSError as exc:
             raise JournalError(f"cannot open the task journal {path}: {exc}") from exc
         self._durable = True
         self._lock = threading.Lock()
+        self._link_unfinished()
+
+    def _migrate(self) -> None:
+        """Journals written before the ledger existed lack its column."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(attempts)")}
+        if "ledger_id" not in columns:
+            self._db.execute("ALTER TABLE attempts ADD COLUMN ledger_id TEXT")
 
     @classmethod
-    def open(cls, series_dir: Path) -> Journal:
-        return cls(journal_path(series_dir))
+    def open(cls, series_dir: Path, ledger: Ledger | None = None) -> Journal:
+        return cls(journal_path(series_dir), ledger)
 
     def close(self) -> None:
         self._db.close()
@@ -192,18 +209,96 @@ class Journal:
         with self._write(durable) as db:
             db.execute(f"UPDATE attempts SET {columns} WHERE id = ?",
                        (*fields.values(), attempt_id))
+        state = fields.get("state")
+        if state in FINISHED and self.ledger is not None:
+            ledger_id = self._ledger_id(attempt_id)
+            if ledger_id is not None:
+                self.ledger.settle(ledger_id, _LEDGER_STATE[state])
+
+    def _ledger_id(self, attempt_id: int) -> str | None:
+        rows = self._select("id = ?", (attempt_id,))
+        return rows[0].ledger_id if rows else None
+
+    @property
+    def series_dir(self) -> Path:
+        return self.path.parent.parent
+
+    def _link_unfinished(self) -> None:
+        """Rows written before the ledger existed (or while it was away) get their entry now."""
+        if self.ledger is None:
+            return
+        for attempt in self.attempts(unfinished_only=True):
+            if attempt.ledger_id is not None:
+                continue
+            entry = self.ledger.intend(attempt.cache_key, attempt.shot_hash, "",
+                                       series=str(self.series_dir),
+                                       shot=f"{attempt.episode}/{attempt.shot}",
+                                       intent_at=attempt.intent_at)
+            if attempt.task_id:
+                self.ledger.record_task(entry.id, attempt.task_id)
+            self.set_ledger(attempt.id, entry.id)
+
+    def restore(self, shot: CompiledShot, provider: str, cache_key: str, *,
+                estimate: float, now: float | None = None) -> list[Attempt]:
+        """Rows for the ledger's record of ``shot`` when this journal has none (it was deleted):
+        open entries, and results of the last 24 hours that this journal does not know. Returns
+        the unfinished rows after that, oldest first."""
+        if self.ledger is None:
+            return []
+        horizon = (now or time.time()) - RECONCILE_HORIZON
+        linked = {a.ledger_id for a in self.attempts()}
+        for entry in self.ledger.entries(cache_key, shot.hash):
+            if entry.id in linked or not _worth_restoring(entry, horizon):
+                continue
+            if entry.task_id and self.knows_task(cache_key, entry.task_id, ledger=False):
+                continue
+            note = f"restored from the ledger {self.ledger.where}"
+            if not entry.open:
+                note += REDOWNLOAD
+            attempt = self.begin(shot, provider, cache_key, estimate=estimate, note=note,
+                                 ledger_id=entry.id, intent_at=entry.intent_at)
+            if entry.task_id:
+                self._update(attempt.id, True, task_id=entry.task_id, state="submitted",
+                             submitted_at=entry.updated_at)
+        return self.unfinished(shot.hash, cache_key)
+
+    def ledger_entry(self, attempt: Attempt) -> LedgerEntry | None:
+        if self.ledger is None or attempt.ledger_id is None:
+            return None
+        found = [e for e in self.ledger.entries(attempt.cache_key, attempt.shot_hash)
+                 if e.id == attempt.ledger_id]
+        return found[0] if found else None
+
+    def other_open_intents(self, shot: CompiledShot, cache_key: str, own: set[str | None], *,
+                           now: float | None = None) -> list[LedgerEntry]:
+        """Open intents without a task id, not in ``own``, that a lookup by this shot's prompt
+        could confuse with its own task (any shot, any series, the last 24 hours)."""
+        if self.ledger is None:
+            return []
+        horizon = (now or time.time()) - RECONCILE_HORIZON
+        key = find_key(shot.request.model, shot.request.prompt)
+        return [e for e in self.ledger.open_for_key(cache_key, key)
+                if e.task_id is None and e.id not in own and e.intent_at >= horizon]
 
     def begin(self, shot: CompiledShot, provider: str, cache_key: str, *, estimate: float,
-              note: str = "") -> Attempt:
-        """Write the intent to submit ``shot`` (committed and fsynced) and return its row."""
+              note: str = "", ledger_id: str | None = None,
+              intent_at: float | None = None) -> Attempt:
+        """Write the intent to submit ``shot`` (committed and fsynced) and return its row,
+        after the ledger's own record of it. ``intent_at`` and ``ledger_id`` are given when the
+        row restores an entry the ledger kept."""
         now = time.time()
+        if self.ledger is not None and ledger_id is None:
+            ledger_id = self.ledger.intend(
+                cache_key, shot.hash, find_key(shot.request.model, shot.request.prompt),
+                series=str(self.series_dir), shot=f"{shot.episode}/{shot.id}",
+                intent_at=intent_at).id
         with self._write(durable=True) as db:
             cursor = db.execute(
                 "INSERT INTO attempts (series, episode, shot, shot_hash, provider, cache_key,"
-                " state, intent_at, estimate, note, updated_at)"
-                " VALUES (?,?,?,?,?,?,'intent',?,?,?,?)",
-                (shot.series, shot.episode, shot.id, shot.hash, provider, cache_key, now, estimate,
-                 note or None, now))
+                " state, intent_at, estimate, note, updated_at, ledger_id)"
+                " VALUES (?,?,?,?,?,?,'intent',?,?,?,?,?)",
+                (shot.series, shot.episode, shot.id, shot.hash, provider, cache_key,
+                 now if intent_at is None else intent_at, estimate, note or None, now, ledger_id))
             attempt_id = cursor.lastrowid
         assert attempt_id is not None
         return self.get(attempt_id)
@@ -215,6 +310,12 @@ class Journal:
         if note:
             fields["note"] = note
         self._update(attempt_id, True, **fields)
+        ledger_id = self._ledger_id(attempt_id)
+        if self.ledger is not None and ledger_id is not None:
+            self.ledger.record_task(ledger_id, task_id)
+
+    def set_ledger(self, attempt_id: int, ledger_id: str) -> None:
+        self._update(attempt_id, True, ledger_id=ledger_id)
 
     def set_state(self, attempt_id: int, state: AttemptState, *, status: str | None = None,
                   note: str | None = None) -> None:
@@ -283,8 +384,30 @@ class Journal:
         return self._select(f"cache_key = ? AND state IN ({_placeholders(UNFINISHED)})",
                             (cache_key, *UNFINISHED))
 
-    def knows_task(self, cache_key: str, task_id: str) -> bool:
-        return bool(self._select("cache_key = ? AND task_id = ?", (cache_key, task_id)))
+    def knows_task(self, cache_key: str, task_id: str, *, ledger: bool = True) -> bool:
+        """Whether this journal (or, with ``ledger``, the ledger) holds this task id."""
+        if self._select("cache_key = ? AND task_id = ?", (cache_key, task_id)):
+            return True
+        return ledger and self.ledger is not None and self.ledger.knows_task(cache_key, task_id)
+
+
+REDOWNLOAD = ": a finished result, to download again"
+_LEDGER_STATE: dict[str, LedgerState] = {
+    "done": "done", "failed": "failed", "canceled": "failed", "lost": "lost"}
+
+
+def _worth_restoring(entry: LedgerEntry, horizon: float) -> bool:
+    """An open entry, or a result young enough to download again."""
+    if entry.open:
+        return True
+    return entry.state == "done" and entry.task_id is not None and entry.updated_at >= horizon
+
+
+def _damaged(path: Path, exc: sqlite3.DatabaseError) -> str:
+    return (f"the task journal {path} is damaged ({exc}): move it aside (mv '{path}' "
+            f"'{path}.damaged') and run again; tasks in flight are also recorded in the per-user "
+            f"ledger {ledger_dir() / LEDGER_NAME}, so the next run resumes them without paying "
+            "twice")
 
 
 def _placeholders(values: tuple[str, ...]) -> str:

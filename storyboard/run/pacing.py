@@ -109,8 +109,14 @@ def run_lock(series_dir: Path) -> Iterator[None]:
     """Refuse a second render (or cancel) of the same series while one runs: two runners reading
     the same journal could both submit a shot. The OS drops the lock when a process dies."""
     path = series_dir / ".storyboard" / "run.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as exc:
+        raise JournalError(
+            f"cannot write to {path.parent}: {exc.strerror or exc}; storyboard keeps its task "
+            "journal and cache there: make it a writable folder and run again (nothing was "
+            "spent)") from exc
     try:
         if os.name == "posix":
             import fcntl

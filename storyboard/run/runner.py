@@ -8,6 +8,15 @@ server (a timeout, a dropped connection) is reconciled the same way; one that pr
 created (429, a 5xx answer, a refused connection) is retried directly, with exponential backoff and
 full jitter, honouring ``retry_after``.
 
+Twins: shots often compile to the same prompt, and a lost submit can only be looked up by prompt.
+So submits that share a prompt (``ledger.find_key``) are sent one at a time, each only once the
+one before has a known task id, and every unanswered intent is settled (``reconcile_all``) before
+any submit: a lookup then meets at most one task no journal or ledger claims. Meeting more, it
+adopts none and submits nothing (the shot ends ``pending`` with the task ids to check). Every money
+write also goes to the per-user ``ledger`` (through ``journal``), so a deleted journal loses no
+task; and each local file is snapshotted and re-hashed before a submit (``inputs``), so the bytes
+sent are the bytes hashed.
+
 Money: ``spent`` is the billed cost of the tasks that succeeded in this run. A submit is never
 STARTED when spent + in-flight estimates + its own estimate would pass the budget; such shots end as
 ``skipped``. Killing the process at any instant and running again carries on: the journal writes
@@ -48,7 +57,9 @@ from .checks import (
     retryable,
     verify_video,
 )
-from .journal import Attempt, AttemptState, Journal, read_status
+from .inputs import InputChanged, snapshot_inputs
+from .journal import REDOWNLOAD, Attempt, AttemptState, Journal, read_status
+from .ledger import Ledger, LedgerEntry, default_ledger, find_key
 from .lockfile import entry_for, lock_path, read_lock, shot_key, update_lock
 from .model import (
     DEFAULT_POLL_SCHEDULE,
@@ -80,6 +91,10 @@ class _Outcome(Exception):
         self.result = result
 
 
+class _Gone(Exception):
+    """A result restored from the ledger that the provider no longer has: render it anew."""
+
+
 class _Run:
     def __init__(self, provider: Provider, root: Path, journal: Journal, options: RunOptions, *,
                  prices: PriceTable, budget: float | None, ref_seconds: ReferenceSeconds | None,
@@ -103,6 +118,10 @@ class _Run:
         self.leaders: dict[str, str] = {}
         self.started: dict[str, float] = {}
         self.locked = read_lock(lock_path(root)).shots
+        self.key_locks: dict[str, asyncio.Lock] = {}  # one unknown submit per prompt at a time
+        self.blocked: dict[str, str] = {}  # find key -> why no submit with it may start
+        self.early: dict[str, tuple[ResultState, str, str]] = {}  # hash -> reconcile's verdict
+        self.notes: dict[str, str] = {}  # hash -> why it is submitted again
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="storyboard-journal")
 
     # --- the journal, off the event loop --------------------------------------------------------
@@ -146,6 +165,7 @@ class _Run:
             key = shot_key(shot)
             self.order.setdefault(key, position)
             self.futures.setdefault(key, loop.create_future())
+        await self.reconcile_all(shots)
         tasks = [asyncio.create_task(self.shot(shot)) for shot in shots]
         try:
             return list(await asyncio.gather(*tasks))
@@ -181,6 +201,9 @@ class _Run:
     async def flow(self, shot: CompiledShot) -> ShotResult:
         if self.cache.has(shot.hash):
             return await self.cached(shot)
+        if shot.hash in self.early:
+            state, message, code = self.early[shot.hash]
+            raise self.end(shot, state, message, _event_for(state), code=code)
         await self.follow_duplicate(shot)
         dependency = await self.dependency_output(shot)
         if self.cache.has(shot.hash):
@@ -247,23 +270,55 @@ class _Run:
 
     # --- the journal decides: resume, reconcile or submit ---------------------------------------
 
-    async def from_journal(self, shot: CompiledShot, first_frame: Path | None) -> ShotResult:
+    async def reconcile_all(self, shots: Sequence[CompiledShot]) -> None:
+        """Before any submit: restore what the ledger knows and the journal lost, and settle
+        every intent whose answer never came, one at a time, so that no lookup can meet another
+        shot's unknown task with the same prompt."""
+        seen: set[str] = set()
+        for shot in shots:
+            if shot.hash in seen or self.cache.has(shot.hash):
+                continue
+            seen.add(shot.hash)
+            try:
+                await self.journal_attempts(shot)
+            except _Outcome as outcome:
+                result = outcome.result
+                self.early[shot.hash] = (result.state, result.message, result.code)
+
+    async def journal_attempts(self, shot: CompiledShot) -> list[Attempt]:
+        """This shot's unfinished rows (restored from the ledger if the journal has none), with
+        every intent reconciled: adopted, or marked lost."""
         attempts = await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+        if not attempts:
+            attempts = await self.db(self.journal.restore, shot, self.provider.name,
+                                     self.provider.cache_key, estimate=self.estimate(shot)[1])
+        intents = [a for a in attempts if not a.task_id]
+        if not intents:
+            return attempts
+        async with self.key_lock(shot):
+            await self.reconcile_intents(shot, intents, with_task=len(intents) < len(attempts))
+        return await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+
+    def key_lock(self, shot: CompiledShot) -> asyncio.Lock:
+        return self.key_locks.setdefault(self.find_key(shot), asyncio.Lock())
+
+    def find_key(self, shot: CompiledShot) -> str:
+        return find_key(shot.request.model, shot.request.prompt)
+
+    async def from_journal(self, shot: CompiledShot, first_frame: Path | None) -> ShotResult:
+        attempts = await self.journal_attempts(shot)
         with_task = [a for a in attempts if a.task_id]
         if with_task:
-            return await self.resume(shot, with_task[-1], "resumed from the journal")
-        note = ""
-        intents = [a for a in attempts if not a.task_id]
-        if intents:
-            adopted = await self.reconcile_intents(shot, intents)
-            if adopted is not None:
-                return await self.resume(shot, adopted, "adopted a task found by reconcile")
-            note = (f"resubmitted: the provider has no task for intent(s) "
-                    f"#{', #'.join(str(a.id) for a in intents)}")
+            adopted = "adopted" in (with_task[-1].note or "")
+            try:
+                return await self.resume(shot, with_task[-1], "adopted a task found by reconcile"
+                                         if adopted else "resumed from the journal")
+            except _Gone:
+                self.notes[shot.hash] = "resubmitted: the earlier result has expired"
         pulled = await self.from_store(shot)
         if pulled is not None:
             return pulled
-        return await self.submit_and_finish(shot, first_frame, note)
+        return await self.submit_and_finish(shot, first_frame, self.notes.get(shot.hash, ""))
 
     async def from_store(self, shot: CompiledShot) -> ShotResult | None:
         """The last question before paying: does the shared store have this shot?"""
@@ -281,24 +336,53 @@ class _Run:
             raise self.end(shot, "failed", refusal, "failed", code=code)
         return None
 
-    async def reconcile_intents(self, shot: CompiledShot, intents: list[Attempt]
-                                ) -> Attempt | None:
-        since = min(a.intent_at for a in intents)
-        found = await self.find(shot, since, intents[-1].id)
+    async def reconcile_intents(self, shot: CompiledShot, intents: list[Attempt], *,
+                                with_task: bool) -> None:
+        """Adopt the task of the newest intent, or mark it lost; older intents are superseded.
+        When a task with a known id exists too, the intents are superseded by it."""
         newest, older = intents[-1], intents[:-1]
-        for attempt in older:
+        for attempt in (intents if with_task else older):
             await self.db(self.journal.set_state, attempt.id, "lost",
-                          note="superseded by a later intent")
-        if found is None:
+                          note="superseded by a later attempt")
+        if with_task:
+            return
+        entry = await self.db(self.journal.ledger_entry, newest)
+        if entry is not None and entry.task_id:  # the ledger heard the answer the journal missed
+            await self.db(self.journal.set_task, newest.id, entry.task_id,
+                          note="adopted from the ledger")
+            return
+        since = min(a.intent_at for a in intents)
+        found = await self.find(shot, since, newest.id)
+        own = {a.ledger_id for a in intents}
+        task_id = await self.adoptable(shot, newest.id, found, own)
+        if task_id is None:
             await self.db(self.journal.set_state, newest.id, "lost",
                           note="reconciled: the provider has no task for it")
-            return None
-        await self.db(self.journal.set_task, newest.id, found.task_id, note="adopted by reconcile")
-        return await self.db(self.journal.get, newest.id)
+            self.notes[shot.hash] = (f"resubmitted: the provider has no task for intent(s) "
+                                     f"#{', #'.join(str(a.id) for a in intents)}")
+            return
+        await self.db(self.journal.set_task, newest.id, task_id, note="adopted by reconcile")
 
-    async def find(self, shot: CompiledShot, since: float, attempt_id: int) -> TaskState | None:
-        """Ask the provider for a task of ``shot`` since ``since``. If the question itself keeps
-        failing, nothing is submitted: the intent stays for the next run to reconcile."""
+    async def adoptable(self, shot: CompiledShot, attempt_id: int, found: list[TaskState],
+                        own: set[str | None]) -> str | None:
+        """The one task a lost submit created, or None when it created none; stops the shot
+        (and every later submit with its prompt) when the task cannot be told apart from
+        another shot's."""
+        others = await self.db(self.journal.other_open_intents, shot, self.provider.cache_key,
+                               own)
+        if not found:
+            return None
+        if len(found) == 1 and not others:
+            return found[0].task_id
+        message = _ambiguous(shot, found, others)
+        self.blocked[self.find_key(shot)] = message
+        await self.db(self.journal.note, attempt_id, message)
+        raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+
+    async def find(self, shot: CompiledShot, since: float, attempt_id: int) -> list[TaskState]:
+        """Ask the provider for the tasks with ``shot``'s prompt since ``since`` that no journal
+        or ledger holds. If the question itself keeps failing, nothing is submitted: the intent
+        stays for the next run to reconcile, and no other shot with this prompt submits."""
         for tries in range(1, self.options.max_retries + 2):
             try:
                 # Clock skew between us and the service is the provider's business (see its find()).
@@ -309,15 +393,16 @@ class _Run:
                 if not retryable(exc) or tries > self.options.max_retries:
                     message = (f"cannot tell whether a task exists ({describe(exc)}); nothing "
                                "was submitted: run again to retry")
+                    self.blocked[self.find_key(shot)] = (
+                        f"waiting: shot {shot_key(shot)} has the same prompt and an unreconciled "
+                        "submit; run again to retry")
                     await self.db(self.journal.note, attempt_id, message)
                     raise self.end(shot, "pending", message, "failed") from exc
                 await self.backoff(tries, exc)
                 continue
-            known = found is not None and await self.db(self.journal.knows_task,
-                                                        self.provider.cache_key, found.task_id)
-            if found is None or known:
-                return None
-            return found
+            return [state for state in found
+                    if not await self.db(self.journal.knows_task, self.provider.cache_key,
+                                         state.task_id)]
         raise AssertionError("unreachable")
 
     async def resume(self, shot: CompiledShot, attempt: Attempt, why: str) -> ShotResult:
@@ -329,6 +414,10 @@ class _Run:
             self.emit(shot, "submitted", why, attempt.task_id)
             state = await self.poll(shot, attempt.id, attempt.task_id, immediate=True)
             slot.release()  # the task no longer runs at the provider: let the next one start
+            if state.status == TaskStatus.UNKNOWN and REDOWNLOAD in (attempt.note or ""):
+                await self.db(self.journal.set_state, attempt.id, "lost",
+                              note="the provider no longer has this result")
+                raise _Gone()
             return await self.finish(shot, attempt.id, state)
         finally:
             slot.release()
@@ -345,9 +434,7 @@ class _Run:
                 raise self.end(shot, "skipped", f"skipped (budget): about {cost:.2f} "
                                f"{self.prices.currency} more would pass the budget of "
                                f"{self.budget:.2f}", "skipped")
-            attempt = await self.db(self.journal.begin, shot, self.provider.name,
-                                    self.provider.cache_key, estimate=cost, note=note)
-            task_id = await self.send(shot, first_frame, attempt)
+            attempt, task_id = await self.begin_and_send(shot, first_frame, cost, note)
             self.emit(shot, "submitted", note, task_id)
             state = await self.poll(shot, attempt.id, task_id, immediate=False)
             slot.release()  # the task no longer runs at the provider: let the next one start
@@ -355,6 +442,31 @@ class _Run:
         finally:
             slot.release()
             self.reserved.pop(shot_key(shot), None)
+
+    async def begin_and_send(self, shot: CompiledShot, first_frame: Path | None, cost: float,
+                             note: str) -> tuple[Attempt, str]:
+        """Intent, submit, task id: under this prompt's lock, so a lost answer has at most one
+        unknown task to match. The inputs are snapshotted first (the bytes sent are the bytes
+        hashed)."""
+        async with self.key_lock(shot):
+            blocked = self.blocked.get(self.find_key(shot))
+            if blocked is not None:
+                raise self.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
+            others = await self.db(self.journal.other_open_intents, shot,
+                                   self.provider.cache_key, set())
+            if others:
+                message = _waiting_for(others)
+                raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+            sent = await self.snapshot(shot)
+            attempt = await self.db(self.journal.begin, shot, self.provider.name,
+                                    self.provider.cache_key, estimate=cost, note=note)
+            return attempt, await self.send(sent, first_frame, attempt)
+
+    async def snapshot(self, shot: CompiledShot) -> CompiledShot:
+        try:
+            return await asyncio.to_thread(snapshot_inputs, shot, self.root)
+        except InputChanged as exc:
+            raise self.end(shot, "failed", str(exc), "failed", code="InputChanged") from exc
 
     # --- money ----------------------------------------------------------------------------------
 
@@ -420,10 +532,11 @@ class _Run:
                           f"submit answer lost ({describe(exc)}); reconciling")
             await self.sleep(self.options.reconcile_delay)
             found = await self.find(shot, attempt.intent_at, attempt.id)
-            if found is not None:
-                await self.db(self.journal.set_task, attempt.id, found.task_id,
-                                      note=f"adopted by reconcile after: {describe(exc)}")
-                return found.task_id
+            task_id = await self.adoptable(shot, attempt.id, found, {attempt.ledger_id})
+            if task_id is not None:
+                await self.db(self.journal.set_task, attempt.id, task_id,
+                              note=f"adopted by reconcile after: {describe(exc)}")
+                return task_id
             await self.db(self.journal.note, attempt.id,
                           f"resending: no task found after: {describe(exc)}")
         if tries > self.options.max_retries:
@@ -569,6 +682,30 @@ class _Run:
         return billed, self.prices.cost(shot.request.resolution, billed)
 
 
+def _ambiguous(shot: CompiledShot, found: list[TaskState], others: list[LedgerEntry]) -> str:
+    ids = ", ".join(state.task_id for state in found)
+    text = (f"cannot tell which task is this shot's: {len(found)} task(s) with its prompt are "
+            f"recorded for no shot ({ids})")
+    if others:
+        text += f", and {_describe_intents(others)} has the same prompt"
+    return (text + "; nothing was submitted, so nothing is paid twice. Check these tasks in the "
+            "provider's console; once they are more than 24 hours old the next run submits "
+            "this shot again")
+
+
+def _waiting_for(others: list[LedgerEntry]) -> str:
+    return (f"not submitted: {_describe_intents(others)} has the same prompt, and its task id is "
+            "not known yet; render that series first (or wait for the render running it), so "
+            "the two are never confused")
+
+
+def _describe_intents(entries: list[LedgerEntry]) -> str:
+    first = entries[0]
+    more = f" (and {len(entries) - 1} more)" if len(entries) > 1 else ""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(first.intent_at))
+    return f"an unanswered submit of {first.shot} in {first.series} at {when}{more}"
+
+
 def _event_for(state: ResultState) -> EventState:
     mapping: dict[ResultState, EventState] = {
         "done": "done", "cached": "cached", "failed": "failed", "skipped": "skipped",
@@ -595,11 +732,15 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
                  store: StoreLink | None = None,
                  sleep: Sleep = asyncio.sleep,
                  clock: Clock = time.monotonic,
-                 rng: random.Random | None = None) -> RunResult:
+                 rng: random.Random | None = None,
+                 ledger: Ledger | None = None,
+                 on_notice: Callable[[str], None] | None = None) -> RunResult:
     """Render every shot of ``source`` with ``provider``; never pays twice for one shot.
 
     ``options`` (a ``RunOptions``) overrides the individual settings when given. ``prices``
-    defaults to the provider's table (pass one with the series' overrides applied). ``sleep``,
+    defaults to the provider's table (pass one with the series' overrides applied). ``ledger``
+    is the per-user record of paid tasks (default: ``ledger.default_ledger()``); ``on_notice``
+    hears what a user must know before anything is spent (default: the log). ``sleep``,
     ``clock`` and ``rng`` exist for tests. Ends with the lock file updated for every shot that
     is rendered or cached. With a ``store``, a shot is looked up there before it is submitted and
     pushed there once it is verified in the cache (see ``sharing``).
@@ -615,18 +756,48 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
         max_retries=max_retries, max_wait=max_wait)
     shots = shots_of(source)
     table = prices or provider.prices
-    with run_lock(root), Journal.open(root) as journal:
-        OutputCache(root, provider.cache_key).clean_temporaries()
-        run = _Run(provider, root, journal, opts, prices=table, budget=budget,
-                   ref_seconds=reference_video_seconds, on_event=on_event, sleep=sleep,
-                   clock=clock, rng=rng or random.Random(), store=store)
-        try:
-            results = await run.execute(shots)
-        finally:
-            run.executor.shutdown(wait=True)  # every journal write lands before the close
-        lock = _write_lock(source, shots, results, run, root)
+    # Free tasks (the local provider) cost nothing to redo: they stay out of the user's ledger.
+    paid = any(price > 0 for price in table.per_second.values())
+    the_ledger = (default_ledger() if paid else None) if ledger is None else ledger
+    try:
+        with run_lock(root), Journal.open(root, the_ledger) as journal:
+            OutputCache(root, provider.cache_key).clean_temporaries()
+            if the_ledger is not None:
+                _warn_if_journal_lost(journal, the_ledger, shots, provider, on_notice)
+            run = _Run(provider, root, journal, opts, prices=table, budget=budget,
+                       ref_seconds=reference_video_seconds, on_event=on_event, sleep=sleep,
+                       clock=clock, rng=rng or random.Random(), store=store)
+            try:
+                results = await run.execute(shots)
+            finally:
+                run.executor.shutdown(wait=True)  # every journal write lands before the close
+            lock = _write_lock(source, shots, results, run, root)
+    finally:
+        if ledger is None and the_ledger is not None:
+            the_ledger.close()
     return RunResult(results, run.spent, table.currency, run.submits, lock,
                      notes=list(store.notes) if store else [])
+
+
+def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[CompiledShot],
+                          provider: Provider, on_notice: Callable[[str], None] | None) -> None:
+    """A new journal while the ledger holds tasks of these shots: say so before anything is
+    spent (they are resumed by polling, not paid again)."""
+    if not journal.was_empty:
+        return
+    cache = OutputCache(journal.series_dir, provider.cache_key)
+    hashes = {shot.hash for shot in shots if not cache.has(shot.hash)}
+    held = [entry for digest in sorted(hashes)
+            for entry in ledger.entries(provider.cache_key, digest) if entry.open]
+    if not held:
+        return
+    message = (f"the task journal {journal.path} is new, but the ledger {ledger.where} holds "
+               f"{len(held)} unfinished task(s) of these shots (was .storyboard/ deleted?): "
+               "they are resumed from the ledger, not paid for again")
+    if on_notice is None:
+        log.warning("%s", message)
+    else:
+        on_notice(message)
 
 
 def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[CompiledShot],
@@ -663,9 +834,15 @@ async def cancel_pending(series_dir: Path, provider: Provider, *,
     render reconciles it.
     """
     outcomes: list[CancelOutcome] = []
-    with run_lock(series_dir), Journal.open(series_dir) as journal:
-        for attempt in journal.unfinished_for_provider(provider.cache_key):
-            outcomes.append(await _cancel_one(journal, provider, attempt, request_timeout))
+    paid = any(price > 0 for price in provider.prices.per_second.values())
+    ledger = default_ledger() if paid else None  # a canceled task is settled there too
+    try:
+        with run_lock(series_dir), Journal.open(series_dir, ledger) as journal:
+            for attempt in journal.unfinished_for_provider(provider.cache_key):
+                outcomes.append(await _cancel_one(journal, provider, attempt, request_timeout))
+    finally:
+        if ledger is not None:
+            ledger.close()
     return outcomes
 
 

@@ -1,0 +1,206 @@
+"""Paid tasks into a per-user ledger that outlives any series folder's ``.storyboard/``.
+
+The journal (``journal``) lives in the series folder, and people delete that folder to clean up.
+The ledger is a second, smaller record of the same money facts, kept in the user's state directory
+(``$STORYBOARD_STATE_DIR``, else ``$XDG_STATE_HOME/storyboard``, else
+``~/.local/state/storyboard``), so a task paid for in one run is found by the next even when the
+journal is gone. The runner writes to it in the same order as the journal, before the step each
+write guards:
+
+1. ``intend`` before a submit is sent (the submit may reach the provider and its answer be lost);
+2. ``record_task`` the moment a task id is known;
+3. ``settle`` when the attempt ends (done, failed, canceled, lost).
+
+An entry is keyed by provider (its ``cache_key``) and shot hash, and also carries a ``find_key``:
+the digest of what the provider matches a lost submit by (model and prompt), so that every open
+intent that a task-list lookup could confuse is visible at once, across series. ``Ledger`` is the
+whole interface the runner uses; ``SqliteLedger`` is the per-user implementation. A team backend
+(PostgreSQL, say) implements the same six methods; nothing outside this module knows which one
+runs. No secret is ever stored: ids, hashes, names and times only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from storyboard.errors import JournalError
+
+LedgerState = Literal["open", "done", "failed", "lost"]
+LEDGER_NAME = "ledger.sqlite"
+# A provider lists and keeps tasks for 24 hours: an older intent can no longer be confused with a
+# new task, and an older result can no longer be downloaded.
+RECONCILE_HORIZON = 24 * 3600.0
+STATE_DIR_ENV = "STORYBOARD_STATE_DIR"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One attempt to render one shot, as the ledger knows it.
+
+    ``id`` is opaque (each backend makes its own). ``series`` is the series folder and ``shot``
+    the ``episode/shot`` key, for messages only. ``intent_at`` and ``updated_at`` are UNIX times.
+    """
+
+    id: str
+    provider: str
+    shot_hash: str
+    find_key: str
+    series: str
+    shot: str
+    task_id: str | None
+    state: LedgerState
+    intent_at: float
+    updated_at: float
+
+    @property
+    def open(self) -> bool:
+        return self.state == "open"
+
+
+class Ledger(Protocol):
+    """What the runner needs of a ledger. Every write is durable when it returns."""
+
+    where: str  # where the ledger lives, for messages ("~/.local/state/storyboard/ledger.sqlite")
+
+    def intend(self, provider: str, shot_hash: str, find_key: str, *, series: str, shot: str,
+               intent_at: float | None = None) -> LedgerEntry:
+        """Record that a submit of this shot is about to be sent; returns the new open entry."""
+        ...
+
+    def record_task(self, entry_id: str, task_id: str) -> None:
+        """Record the task id the provider gave the entry's submit."""
+        ...
+
+    def settle(self, entry_id: str, state: LedgerState) -> None:
+        """Close an entry: ``done`` (the video is cached), ``failed`` or ``lost`` (no task)."""
+        ...
+
+    def entries(self, provider: str, shot_hash: str) -> list[LedgerEntry]:
+        """Every entry for this provider and shot hash, open or settled, oldest first."""
+        ...
+
+    def open_for_key(self, provider: str, find_key: str) -> list[LedgerEntry]:
+        """Open entries of this provider with this ``find_key`` (any shot, any series)."""
+        ...
+
+    def knows_task(self, provider: str, task_id: str) -> bool:
+        """Whether some entry holds this task id."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def find_key(model: str, prompt: str) -> str:
+    """The digest of what a provider matches a lost submit by: the model and the prompt."""
+    return hashlib.sha256(f"{model}\n{prompt.strip()}".encode()).hexdigest()
+
+
+def state_dir() -> Path:
+    """The user's state directory for storyboard (see the module docstring)."""
+    explicit = os.environ.get(STATE_DIR_ENV, "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME", "").strip()
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
+    return base / "storyboard"
+
+
+def default_ledger() -> SqliteLedger:
+    """The per-user ledger in ``state_dir()``."""
+    return SqliteLedger(state_dir() / LEDGER_NAME)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id          TEXT PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    shot_hash   TEXT NOT NULL,
+    find_key    TEXT NOT NULL,
+    series      TEXT NOT NULL,
+    shot        TEXT NOT NULL,
+    task_id     TEXT,
+    state       TEXT NOT NULL CHECK (state IN ('open','done','failed','lost')),
+    intent_at   REAL NOT NULL,
+    updated_at  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_hash ON entries (provider, shot_hash);
+CREATE INDEX IF NOT EXISTS entries_by_key ON entries (provider, find_key, state);
+CREATE INDEX IF NOT EXISTS entries_by_task ON entries (provider, task_id);
+"""
+
+
+class SqliteLedger:
+    """The per-user ledger in one SQLite file; safe for several processes at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(f"cannot open the task ledger {path}: {exc}; set "
+                               f"{STATE_DIR_ENV} to a writable folder") from exc
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _run(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        try:
+            with self._lock:
+                rows: list[tuple[object, ...]] = self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot use the task ledger {self.path}: {exc}") from exc
+        return rows
+
+    def intend(self, provider: str, shot_hash: str, find_key: str, *, series: str, shot: str,
+               intent_at: float | None = None) -> LedgerEntry:
+        now = time.time()
+        entry = LedgerEntry(uuid.uuid4().hex, provider, shot_hash, find_key, series, shot, None,
+                            "open", intent_at if intent_at is not None else now, now)
+        self._run("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?)", _row(entry))
+        return entry
+
+    def record_task(self, entry_id: str, task_id: str) -> None:
+        self._run("UPDATE entries SET task_id = ?, updated_at = ? WHERE id = ?",
+                  (task_id, time.time(), entry_id))
+
+    def settle(self, entry_id: str, state: LedgerState) -> None:
+        self._run("UPDATE entries SET state = ?, updated_at = ? WHERE id = ?",
+                  (state, time.time(), entry_id))
+
+    def entries(self, provider: str, shot_hash: str) -> list[LedgerEntry]:
+        return self._select("provider = ? AND shot_hash = ?", (provider, shot_hash))
+
+    def open_for_key(self, provider: str, find_key: str) -> list[LedgerEntry]:
+        return self._select("provider = ? AND find_key = ? AND state = 'open'",
+                            (provider, find_key))
+
+    def knows_task(self, provider: str, task_id: str) -> bool:
+        return bool(self._select("provider = ? AND task_id = ?", (provider, task_id)))
+
+    def _select(self, where: str, params: tuple[object, ...]) -> list[LedgerEntry]:
+        rows = self._run(f"SELECT * FROM entries WHERE {where} ORDER BY intent_at, rowid", params)
+        return [LedgerEntry(*row) for row in rows]  # type: ignore[arg-type]
+
+
+def _row(entry: LedgerEntry) -> tuple[object, ...]:
+    return (entry.id, entry.provider, entry.shot_hash, entry.find_key, entry.series, entry.shot,
+            entry.task_id, entry.state, entry.intent_at, entry.updated_at)
+
+
+if TYPE_CHECKING:  # mypy checks that SqliteLedger satisfies the protocol
+    _conforms: Ledger = SqliteLedger(Path())
