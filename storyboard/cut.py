@@ -1,0 +1,124 @@
+"""A compiled episode into its cut: title card, shots and end card laid on the episode clock.
+
+The clock is the stitcher's own ``Timeline`` (``stitch.timeline.plan``), fed with the lengths the
+stitcher would read: a rendered clip's exact video length, else its nominal length (a shot's
+``duration``, a card's). So the review sheet's timecodes and the editor exports agree with the
+stitched episode to the frame, cards and transitions included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from storyboard import ffmpeg
+from storyboard.episodes import DEFAULT_CARD_SECONDS, EpisodeBuilder
+from storyboard.errors import MediaError
+from storyboard.request import CompiledEpisode, CompiledShot, Transition
+from storyboard.run.cache import OutputCache
+from storyboard.stitch.concat import as_rate
+from storyboard.stitch.model import StitchError
+from storyboard.stitch.timeline import Timeline, plan
+
+ItemKind = Literal["title_card", "shot", "end_card"]
+DEFAULT_FPS = Fraction(30)  # what the model and the local animatics return
+
+
+@dataclass(frozen=True)
+class CutItem:
+    """One clip of the cut: a card or a shot, its video (None when not rendered yet)."""
+
+    kind: ItemKind
+    name: str  # the shot id, or "title card" / "end card"
+    path: Path | None
+    length: float  # seconds the stitcher would read
+    transition: Transition
+    shot: CompiledShot | None = None
+    card: dict[str, object] | None = None  # the card's YAML settings
+
+
+@dataclass(frozen=True)
+class Cut:
+    episode: CompiledEpisode
+    items: tuple[CutItem, ...]
+    timeline: Timeline
+
+    @property
+    def fps(self) -> Fraction:
+        return self.timeline.fps
+
+    @property
+    def duration(self) -> float:
+        return self.timeline.seconds(self.timeline.total)
+
+    def span(self, index: int) -> tuple[int, int]:
+        """Episode frames [in, out) of item ``index``."""
+        start = self.timeline.starts[index]
+        return start, start + self.timeline.frames[index]
+
+
+def video_length(path: Path) -> float:
+    """The exact length of a clip's video, from its packets (what the stitcher reads)."""
+    lengths = ffmpeg.stream_lengths(path)
+    value = lengths.get("video")
+    if not value:
+        raise MediaError(f"{path}: cannot tell how long its video is")
+    return value
+
+
+def _fps(items: list[CutItem]) -> Fraction:
+    for item in items:
+        if item.path is not None:
+            info = ffmpeg.probe(item.path)
+            if info.video is not None and info.video.fps > 0:
+                return as_rate(info.video.fps)
+    return DEFAULT_FPS
+
+
+def _card(builder: EpisodeBuilder, episode: CompiledEpisode, kind: ItemKind,
+          render: bool) -> CutItem | None:
+    spec = episode.settings.get(kind)
+    path = builder.card(episode, kind, render=render)
+    if path is None or not isinstance(spec, dict):
+        return None
+    seconds = float(spec.get("duration", DEFAULT_CARD_SECONDS))
+    exists = path.is_file()
+    return CutItem(kind, kind.replace("_", " "), path if exists else None,
+                   video_length(path) if exists else seconds, Transition(), card=dict(spec))
+
+
+def _shot(shot: CompiledShot, cache: OutputCache) -> CutItem:
+    path = cache.path(shot.hash)
+    exists = path.is_file()
+    return CutItem("shot", shot.id, path if exists else None,
+                   video_length(path) if exists else float(shot.request.duration),
+                   shot.transition, shot=shot)
+
+
+def episode_cut(builder: EpisodeBuilder, episode: CompiledEpisode, cache: OutputCache, *,
+                render_cards: bool = False) -> Cut:
+    """Lay out ``episode`` as the stitcher would (cards rendered first only if ``render_cards``)."""
+    items: list[CutItem] = []
+    if (title := _card(builder, episode, "title_card", render_cards)) is not None:
+        items.append(title)
+    items += [_shot(shot, cache) for shot in episode.shots]
+    if (end := _card(builder, episode, "end_card", render_cards)) is not None:
+        items.append(end)
+    lengths, names = [i.length for i in items], [f"{episode.id}/{i.name}" for i in items]
+    fps = _fps(items)
+    try:
+        timeline = plan(lengths, [i.transition for i in items], fps, names)
+    except StitchError:  # a broken series (check reports it): lay it out with cuts instead
+        timeline = plan(lengths, [Transition()] * len(items), fps, names)
+    return Cut(episode, tuple(items), timeline)
+
+
+def timecode(frame: int, fps: Fraction) -> str:
+    """``HH:MM:SS:FF`` (non-drop frame) at the nearest whole frame rate."""
+    rate = max(1, round(fps))
+    seconds, frames = divmod(frame, rate)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
