@@ -6,11 +6,12 @@ flag is one argument of those calls.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from storyboard.cli import DRAFT, PROVIDER, SERIES, cli, guarded
+from storyboard.cli import DRAFT, EPISODE, PROVIDER, SERIES, cli, compiled, guarded
 
 
 @cli.command()
@@ -34,3 +35,30 @@ def sheet(path: Path, out: Path | None, with_png: bool, episodes_dir: Path | Non
     click.echo(f"wrote {result.html} ({result.episodes} episode(s), {result.panels} shot(s))")
     if result.png is not None:
         click.echo(f"wrote {result.png}")
+    errors = sum(1 for d in result.problems if d.severity == "error")
+    if errors:  # the sheet is written (problems on their shots), but the series is not clean
+        click.echo(f"{errors} error(s) found", err=True)
+        sys.exit(1)
+
+
+@cli.command("export")
+@click.argument("path", type=SERIES)
+@click.option("--format", "format_name", type=click.Choice(["otio", "fcp7", "fcpxml", "edl"]),
+              default="otio", show_default=True, help="The timeline format.")
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Folder for the timelines (default: output.dir, else out/<series>).")
+@EPISODE
+@PROVIDER
+@DRAFT
+def export(path: Path, format_name: str, out: Path | None, episode: str | None,
+           provider: str | None, draft: bool) -> None:
+    """Write each episode as an editor timeline (OTIO, FCP7 XML, FCPXML or EDL)."""
+    from storyboard.export import export_series
+    from storyboard.rendering import make_provider
+    series = compiled(path)
+    cache_key = guarded(lambda: make_provider(series, provider, draft=draft)).cache_key
+    result = guarded(lambda: export_series(series, format_name, out=out, cache_key=cache_key,
+                                           draft=draft, episode=episode,
+                                           warn=lambda m: click.echo(f"warning: {m}", err=True)))
+    for file in result.files:
+        click.echo(f"wrote {file} ({result.durations[file.stem]:.3f} s)")

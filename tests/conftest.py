@@ -33,3 +33,16 @@ def make_media(media_cache: Path) -> Callable[..., Path]:
         return dest
 
     return make
+
+
+@pytest.fixture(scope="session")
+def rendered_example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of examples/coffee-shop rendered on the local provider: (series folder, episodes)."""
+    import storyboard
+    base = tmp_path_factory.mktemp("rendered")
+    series = base / "coffee-shop"
+    example = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
+    shutil.copytree(example, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    report = storyboard.render(series, yes=True, out=base / "episodes")
+    assert report.ok, report
+    return series, base / "episodes"

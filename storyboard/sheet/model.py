@@ -168,7 +168,7 @@ def reference(ctx: Context, item: MediaItem, owner: str) -> Reference:
                  else ctx.thumbs.image(path, label))
     voice = item.voice.path if item.voice is not None else None
     where = ctx.where(item.ref.path) if item.ref and item.ref.path else str(item.ref or "")
-    return Reference(label, item.character or "", item.role, where, anchor(owner, label), still,
+    return Reference(label, item.character or "", item.role, where, f"{owner}-{anchor(label)}", still,
                      ctx.link(voice) if voice is not None else "",
                      ctx.where(voice) if voice is not None else "")
 
