@@ -153,10 +153,11 @@ class Compiler:
         digests = self._media(resolver)
         compiled = [self._episode(ep, digests) for ep in episodes]
         self.cache.save()
-        series = self.source.series.data
+        data = self.source.series.data
+        series: dict[str, Any] = data if isinstance(data, dict) else {}  # broken YAML: none
         return Manifest(title=str(series.get("title", self.source.name)), name=self.source.name,
                         root=self.source.root, source=self.source.series.file,
-                        episodes=compiled, provider=dict(series.get("provider") or {}),
+                        episodes=compiled, provider=_mapping(series.get("provider")),
                         warnings=sorted(self.problems, key=Diagnostic.sort_key))
 
     def _media(self, resolver: Resolver) -> dict[Path, str]:
@@ -213,6 +214,10 @@ def _verdict(facts: media.Facts, role: str) -> list[str]:
     if role == "audio" and facts.kind not in ("wav", "mp3", "mp4", "mov"):
         return ["expected an audio file (WAV, MP3, M4A) for the music bed"]
     return []
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _local_files(request: ShotRequest) -> list[Path]:

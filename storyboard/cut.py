@@ -80,13 +80,17 @@ def _fps(items: list[CutItem]) -> Fraction:
 def _card(builder: EpisodeBuilder, episode: CompiledEpisode, kind: ItemKind,
           render: bool) -> CutItem | None:
     spec = episode.settings.get(kind)
-    path = builder.card(episode, kind, render=render)
-    if path is None or not isinstance(spec, dict):
+    if not isinstance(spec, dict) or not episode.shots:
         return None
-    seconds = float(spec.get("duration", DEFAULT_CARD_SECONDS))
-    exists = path.is_file()
-    return CutItem(kind, kind.replace("_", " "), path if exists else None,
-                   video_length(path) if exists else seconds, Transition(), card=dict(spec))
+    try:
+        path = builder.card(episode, kind, render=render)
+    except OSError:  # its image is missing (check reports it): a card with nothing to show yet
+        path = None
+    name = kind.replace("_", " ")
+    if path is None or not path.is_file():
+        seconds = float(spec.get("duration", DEFAULT_CARD_SECONDS))
+        return CutItem(kind, name, None, seconds, Transition(), card=dict(spec))
+    return CutItem(kind, name, path, video_length(path), Transition(), card=dict(spec))
 
 
 def _shot(shot: CompiledShot, cache: OutputCache) -> CutItem:
@@ -106,6 +110,8 @@ def episode_cut(builder: EpisodeBuilder, episode: CompiledEpisode, cache: Output
     items += [_shot(shot, cache) for shot in episode.shots]
     if (end := _card(builder, episode, "end_card", render_cards)) is not None:
         items.append(end)
+    if not items:
+        raise StitchError(f"episode {episode.id} has no shots")
     lengths, names = [i.length for i in items], [f"{episode.id}/{i.name}" for i in items]
     fps = _fps(items)
     try:

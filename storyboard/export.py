@@ -239,6 +239,9 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
     cache = OutputCache(manifest.root, cache_key)
     result = ExportResult(warnings=list(fmt.losses))
     for ep in _episodes(manifest, episode):
+        if not ep.shots:
+            result.warnings.append(f"{ep.id} has no shots: no timeline written")
+            continue
         cut = episode_cut(builder, ep, cache, render_cards=True)
         result.warnings += [f"{ep.id}/{i.name} is not rendered yet: its clip points at no file "
                             "(run `storyboard render` first)" for i in cut.items if i.path is None]

@@ -8,6 +8,7 @@ references, problems on their shots. The page in a real browser is in ``test_she
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -29,6 +30,8 @@ from storyboard.sheet import build_sheet
 from storyboard.sheet.html import css_color
 from storyboard.sheet.model import Reference, segments
 from storyboard.sheet.thumbs import frame_times
+from tests.compiler_fixtures import SERIES_HEAD, write_series
+from tests.test_check_errors import CASES, SIX, MakeMedia
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 
@@ -270,3 +273,48 @@ def test_frame_times_land_on_the_first_middle_and_last_frame() -> None:
     (30 * 3661 + 29, Fraction(30), "01:01:01:29"), (25, Fraction(25), "00:00:01:00")])
 def test_timecodes(frame: int, fps: Fraction, code: str) -> None:
     assert timecode(frame, fps) == code
+
+
+def test_by_default_the_sheet_goes_beside_the_episodes(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    copy_example(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["sheet", "coffee-shop"])
+    assert result.exit_code == 0, result.output
+    assert "wrote out/coffee-shop/sheet.html (2 episode(s), 4 shot(s))" in result.output
+    assert (tmp_path / "out" / "coffee-shop" / "sheet.html").is_file()
+    assert not (tmp_path / "out" / "coffee-shop" / "sheet.png").exists()
+
+
+# --- every kind of bad input still gets a sheet, its problem on it -------------------------------
+
+BAD_DOCUMENTS = [
+    "storyboard: 1\ntitle: [unclosed\n",
+    "storyboard: 1\ntitle: a\ntitle: b\n",
+    "storyboard: 2\n",
+    "storyboard: 1\ncharacters:\n  x: {image: a.png, video: b.mp4}\nprovider: nope\n",
+    "storyboard: 1\nepisodes:\n  - id: e\n    title_card: {text: hi, image: gone.png}\n"
+    "    shots: [{id: s, prompt: '@ghost'}]\n",
+]
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CASES])
+def test_each_located_problem_lands_on_the_sheet(tmp_path: Path, make_media: MakeMedia,
+                                                 name: str) -> None:
+    _, episodes, _, fragment = next(c for c in CASES if c[0] == name)
+    head = SERIES_HEAD + SIX + "\n" if name == "six references" else SERIES_HEAD
+    series = write_series(tmp_path / "s", make_media, episodes, head=head)
+    result = build_sheet(series, out=tmp_path / "sheet.html", episodes_dir=tmp_path / "none")
+    page = html.unescape(result.html.read_text("utf-8"))
+    assert fragment in page
+    assert any(d.severity == "error" for d in result.problems)
+
+
+@pytest.mark.parametrize("text", BAD_DOCUMENTS)
+def test_a_broken_document_still_gets_a_sheet(tmp_path: Path, text: str) -> None:
+    (tmp_path / "storyboard.yaml").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["sheet", str(tmp_path), "-o", str(tmp_path / "s.html")])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "error(s) found" in result.output
+    page = html.unescape((tmp_path / "s.html").read_text("utf-8"))
+    assert "storyboard.yaml:" in page  # the located problems are on the page

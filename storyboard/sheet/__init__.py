@@ -63,7 +63,8 @@ def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | Non
     cache = OutputCache(manifest.root, chosen.cache_key)
     plans = {s.key: s for s in ctx.plan.shots}
     episodes = [model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
-                                   folder / f"{ep.id}.mp4") for ep in manifest.episodes]
+                                   folder / f"{ep.id}.mp4") if ep.shots
+                else model.empty_episode(ctx, ep) for ep in manifest.episodes]
     sheet = model.sheet_view(ctx, episodes)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(target, html.render(sheet))

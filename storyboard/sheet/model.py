@@ -13,13 +13,13 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from storyboard.cut import Cut, CutItem, timecode
-from storyboard.errors import Diagnostic
 from storyboard.progress import money
-from storyboard.request import CompiledShot, Manifest, MediaItem
+from storyboard.request import CompiledEpisode, CompiledShot, Manifest, MediaItem
 from storyboard.run.lockfile import LockEntry, shot_key
 from storyboard.run.plan import Plan, ShotPlan
 from storyboard.sheet.problems import Placed
@@ -293,6 +293,13 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
                    ctx.problems.for_episode(ep.id))
 
 
+def empty_episode(ctx: Context, episode: CompiledEpisode) -> Episode:
+    """An episode with no shot to show (they all failed to compile): its problems still show."""
+    zero = money(0.0, ctx.currency)
+    return Episode(episode.id, episode.title, anchor(episode.id), timecode(0, Fraction(30)), 0.0,
+                   zero, zero, "", (), ctx.problems.for_episode(episode.id))
+
+
 def sheet_view(ctx: Context, episodes: Sequence[Episode]) -> Sheet:
     seconds = sum(e.seconds for e in episodes)
     estimated = sum(ctx.estimate(s) for s in ctx.manifest.shots())
@@ -301,7 +308,3 @@ def sheet_view(ctx: Context, episodes: Sequence[Episode]) -> Sheet:
     return Sheet(ctx.manifest.title, ctx.manifest.name, ctx.plan.provider,
                  f"{seconds:.2f} s", money(estimated, ctx.currency), money(spent, ctx.currency),
                  tuple(episodes), ctx.problems.for_series(), ctx.plan.counts())
-
-
-def diagnostics_text(diagnostics: Sequence[Diagnostic]) -> tuple[str, ...]:
-    return tuple(d.format() for d in diagnostics)
