@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ class Format:
     suffix: str
     tracks: tuple[str, ...] = TRACKS
     keeps_transitions: bool = True
+    smpte_rate: bool = False  # its timecodes need a SMPTE rate (24, 25, 30, 48, 50, 60)
     losses: tuple[str, ...] = ()
 
 
@@ -54,7 +56,7 @@ FORMATS: dict[str, Format] = {
         "the FCPXML adapter drops transitions: each becomes a cut in its middle "
         "(the episode keeps its length)",
         "per-clip storyboard metadata is not written")),
-    "edl": Format("cmx_3600", ".edl", tracks=("V1",), losses=(
+    "edl": Format("cmx_3600", ".edl", tracks=("V1",), smpte_rate=True, losses=(
         "an EDL holds one video track: the shots' sound and the music bed are left out",
         "dissolves play the clips' handles (the frames past each cut, taken from the rendered "
         "files); wipes and slides become dissolves",
@@ -84,14 +86,16 @@ def _otio() -> Any:
 class _Builder:
     """One episode's cut into an OTIO timeline."""
 
-    def __init__(self, otio: Any, cut: Cut, music: Path | None) -> None:
+    def __init__(self, otio: Any, cut: Cut, music: Path | None, smpte: bool = False) -> None:
         self.otio = otio
         self.cut = cut
-        self.rate = float(cut.fps)
+        self.scale = _smpte_scale(otio, cut.fps) if smpte else 1
+        self.rate = float(cut.fps * self.scale)
         self.music = music
 
     def time(self, frames: int | float) -> Any:
-        return self.otio.opentime.RationalTime(frames, self.rate)
+        """``frames`` of the episode's frame rate, at the timeline's rate."""
+        return self.otio.opentime.RationalTime(frames * self.scale, self.rate)
 
     def range(self, start: int | float, frames: int | float) -> Any:
         return self.otio.opentime.TimeRange(self.time(start), self.time(frames))
@@ -198,6 +202,14 @@ class _Builder:
         return timeline
 
 
+def _smpte_scale(otio: Any, fps: Fraction) -> int:
+    """The smallest whole multiple of ``fps`` that is a SMPTE timecode rate (12 fps -> 2)."""
+    for scale in range(1, 11):
+        if otio.opentime.RationalTime.is_smpte_timecode_rate(float(fps * scale)):
+            return scale
+    raise ExportError(f"{float(fps):g} fps has no SMPTE timecode rate for an EDL")
+
+
 def video_or_audio_length(path: Path) -> float:
     from storyboard import ffmpeg
     lengths = ffmpeg.stream_lengths(path)
@@ -223,7 +235,7 @@ def music_of(episode_settings: dict[str, Any]) -> Path | None:
 
 def episode_timeline(cut: Cut, fmt: Format = FORMATS["otio"]) -> Any:
     """The OTIO timeline of one episode's cut, shaped for ``fmt``."""
-    return _Builder(_otio(), cut, music_of(cut.episode.settings)).timeline(fmt)
+    return _Builder(_otio(), cut, music_of(cut.episode.settings), fmt.smpte_rate).timeline(fmt)
 
 
 def export_series(manifest: Manifest, format_name: str, *, out: Path | None = None,
@@ -246,7 +258,11 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
         result.warnings += [f"{ep.id}/{i.name} is not rendered yet: its clip points at no file "
                             "(run `storyboard render` first)" for i in cut.items if i.path is None]
         target = folder / f"{ep.id}{fmt.suffix}"
-        _write(otio, episode_timeline(cut, fmt), target, fmt)
+        timeline = episode_timeline(cut, fmt)
+        if (rate := timeline.duration().rate) != float(cut.fps):
+            result.warnings.append(f"{ep.id}: {float(cut.fps):g} fps has no SMPTE timecode, so "
+                                   f"{target.name} counts at {rate:g} fps (each frame repeated)")
+        _write(otio, timeline, target, fmt)
         result.files.append(target)
         result.durations[ep.id] = cut.duration
     if warn is not None:

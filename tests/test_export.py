@@ -49,8 +49,8 @@ def laid_out(rendered: tuple[Path, Path]) -> dict[str, Cut]:
     return {ep.id: episode_cut(builder, ep, cache) for ep in manifest.episodes}
 
 
-def read(path: Path) -> Any:
-    options = {"rate": 30} if path.suffix == ".edl" else {}
+def read(path: Path, rate: int = 30) -> Any:
+    options = {"rate": rate} if path.suffix == ".edl" else {}
     timeline = otio.adapters.read_from_file(str(path), **options)
     if isinstance(timeline, otio.schema.SerializableCollection):
         (timeline,) = list(timeline)
@@ -181,3 +181,55 @@ def test_bad_format_and_episode_are_clear_errors(rendered_example: tuple[Path, P
         export_series(manifest, "otio", episode="ep09")
     result = CliRunner().invoke(cli, ["export", str(rendered_example[0]), "--format", "avid"])
     assert result.exit_code == 2 and "Invalid value for '--format'" in result.output
+
+
+WIPES = """\
+- id: wipes
+  title_card: {text: "Wipes", duration: 2}
+  end_card: {text: "The end", duration: 2}
+  shots:
+    - id: a
+      duration: 2
+      prompt: "@mia waves"
+      transition: {type: crossfade, duration: 0.25}
+    - id: b
+      duration: 3
+      prompt: "@guitar on a chair"
+      transition: {type: wipeleft, duration: 0.75}
+    - id: c
+      duration: 2
+      prompt: "@mia sits"
+      transition: {type: slideup, duration: 0.5}
+"""
+
+
+def test_odd_transitions_into_cards_match_the_stitched_draft(
+        tmp_path: Path, make_media: Any) -> None:
+    """Draft proxies run at 12 fps, so 0.25 s is 3 frames: a transition split unevenly around
+    its cut. The first shot crossfades out of the title card; wipes and slides are Custom."""
+    import storyboard
+    from storyboard.rendering import make_provider
+    from tests.compiler_fixtures import write_series
+    series = write_series(tmp_path / "s", make_media, WIPES)
+    report = storyboard.render(series, draft=True, yes=True, out=tmp_path / "episodes")
+    assert report.ok, report
+    manifest = compile_path(series)
+    key = make_provider(manifest, None, draft=True).cache_key
+    result = export_series(manifest, "otio", out=tmp_path / "otio", cache_key=key, draft=True)
+    stitched = ffmpeg.stream_lengths(tmp_path / "episodes" / "wipes.mp4")["video"]
+    timeline = read(result.files[0])
+    assert timeline.duration().to_seconds() == pytest.approx(stitched, abs=1e-6)
+    builder = EpisodeBuilder(manifest, tmp_path / "episodes", draft=True)
+    cut = episode_cut(builder, manifest.episodes[0], OutputCache(manifest.root, key))
+    assert cut.fps == 12 and cut.timeline.overlaps == (0, 3, 9, 6, 0)
+    video = timeline.video_tracks()[0]
+    assert on_screen(video) == expected(cut)
+    kinds = [(t.name, t.transition_type, t.in_offset.value, t.out_offset.value)
+             for t in video if isinstance(t, otio.schema.Transition)]
+    assert kinds == [("crossfade", "SMPTE_Dissolve", 1, 2), ("wipeleft", "Custom_Transition", 4, 5),
+                     ("slideup", "Custom_Transition", 3, 3)]
+    edl = export_series(manifest, "edl", out=tmp_path / "edl", cache_key=key, draft=True)
+    assert "wipes: 12 fps has no SMPTE timecode, so wipes.edl counts at 24 fps (each frame "\
+           "repeated)" in edl.warnings
+    doubled = [(name, 2 * start, 2 * frames) for name, start, frames in expected(cut)]
+    assert on_screen(read(edl.files[0], rate=24).video_tracks()[0]) == doubled
