@@ -292,9 +292,8 @@ def contact_sheet(cells: Sequence[tuple[Path | None, Path]], out: Path, *, colum
     Captions reach drawtext only through ``textfile=`` with expansion off, never spliced into
     the filter string, so any text comes out as written."""
     tiles = []
-    for image, caption in cells:
-        source = (graph.input(str(image)) if image is not None else
-                  graph.input(f"color=c=0x333333:s={width}x{height}:d=1", f="lavfi"))
+    sources = _split_inputs([image for image, _ in cells], width, height)
+    for (_, caption), source in zip(cells, sources, strict=True):
         tile = (source.filter("scale", width, height, force_original_aspect_ratio="decrease")
                 .filter("pad", width, height + label_height, "(ow-iw)/2", f"(oh-ih-{label_height})/2",
                         color="0x202020")
@@ -314,3 +313,22 @@ def contact_sheet(cells: Sequence[tuple[Path | None, Path]], out: Path, *, colum
                               **{"fflags": "+bitexact", "flags": "+bitexact", "threads": 1})
         run(graph.get_args(stream), what=f"drawing the contact sheet {out.name}")
     return out
+
+
+def _split_inputs(images: Sequence[Path | None], width: int, height: int) -> list[Any]:
+    """One stream per cell; an image used by several cells is read once and split (ffmpeg-python
+    merges identical nodes, and a node feeding two filters needs an explicit ``split``)."""
+    counts: dict[Path | None, int] = {}
+    for image in images:
+        counts[image] = counts.get(image, 0) + 1
+    split: dict[Path | None, Any] = {}
+    for image, count in counts.items():
+        source = (graph.input(str(image)) if image is not None else
+                  graph.input(f"color=c=0x333333:s={width}x{height}:d=1", f="lavfi"))
+        split[image] = source.split() if count > 1 else source
+    used: dict[Path | None, int] = {}
+    streams = []
+    for image in images:
+        index = used[image] = used.get(image, -1) + 1
+        streams.append(split[image][index] if counts[image] > 1 else split[image])
+    return streams

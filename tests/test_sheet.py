@@ -318,3 +318,16 @@ def test_a_broken_document_still_gets_a_sheet(tmp_path: Path, text: str) -> None
     assert "error(s) found" in result.output
     page = html.unescape((tmp_path / "s.html").read_text("utf-8"))
     assert "storyboard.yaml:" in page  # the located problems are on the page
+
+
+def test_contact_sheet_cells_without_a_still_and_tricky_captions(tmp_path: Path,
+                                                                 make_media: MakeMedia) -> None:
+    from storyboard import ffmpeg
+    image = make_media("image", tmp_path / "a.png", width=640, height=360)
+    tricky = tmp_path / "caption.txt"
+    tricky.write_text("ep'01 #1 \"a:b\" 100% {x} %{pts} \\ · 2.00 s", encoding="utf-8")
+    # the same still twice (two shots that compile alike share one render), and a blank
+    cells = [(image, tricky), (None, tricky), (image, tricky), (None, tricky), (image, tricky)]
+    out = ffmpeg.contact_sheet(cells, tmp_path / "grid.png", columns=2, width=320, height=180)
+    width, height = struct.unpack(">II", out.read_bytes()[16:24])
+    assert (width, height) == (2 * 320, 3 * (180 + 40))
