@@ -1,4 +1,4 @@
-"""``storyboard sheet`` and ``storyboard export``: review pages and editor timelines.
+"""Command lines into review sheets and editor timelines: `storyboard sheet`, `storyboard export`.
 
 Thin commands over ``storyboard.sheet.build_sheet`` and ``storyboard.export.export_series``; each
 flag is one argument of those calls.

@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.cut import Cut, CutItem, timecode
+from storyboard.cut import Cut, timecode
 from storyboard.progress import money
 from storyboard.request import CompiledEpisode, CompiledShot, Manifest, MediaItem
 from storyboard.run.lockfile import LockEntry, shot_key
@@ -187,11 +187,12 @@ def first_frame(shot: CompiledShot, ctx: Context) -> str:
     return ctx.where(item.ref.path) if item.ref and item.ref.path else str(item.ref)
 
 
-def transition(item: CutItem, first: bool) -> str:
-    t = item.transition
-    if t.type == "cut" or first:
+def transition(cut: Cut, index: int) -> str:
+    """How item ``index`` joins the one before it, as the stitcher lays it out."""
+    timeline = cut.timeline
+    if timeline.kinds[index] == "cut" or timeline.overlaps[index] == 0:
         return "cut"
-    return f"{t.type} {t.duration:g} s"
+    return f"{timeline.kinds[index]} {cut.items[index].transition.duration:g} s"
 
 
 def parameters(shot: CompiledShot) -> str:
@@ -219,6 +220,13 @@ def billed(entry: LockEntry | None, shot: CompiledShot) -> str:
     seconds = f"{float(entry.get('billed_seconds') or 0.0):g} s billed"
     stale = "" if entry.get("hash") == shot.hash else " (an earlier version of this shot)"
     return f"{amount}, {seconds}{stale}"
+
+
+def task_id(entry: LockEntry | None, shot: CompiledShot) -> str:
+    """The task that rendered this version of the shot (none for an earlier version)."""
+    if not entry or entry.get("hash") != shot.hash:
+        return ""
+    return str(entry.get("task_id") or "")
 
 
 def stills_for(ctx: Context, cut: Cut, index: int,
@@ -253,12 +261,13 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
     start, end = cut.span(index)
     return Panel(
         "shot", number, shot.id, own, timecode(start, cut.fps), timecode(end, cut.fps),
-        item.length, stills, source, segments(shot.request.prompt, by_label),
-        shot.request.negative_prompt or "", parameters(shot), refs, lines_of(shot),
-        transition(item, index == 0), first_frame(shot, ctx), status, reasons,
-        ctx.plan.provider, money(ctx.estimate(shot), ctx.currency), billed(entry, shot),
-        shot.hash[:12], str((entry or {}).get("task_id") or "") if entry and
-        entry.get("hash") == shot.hash else "", ctx.problems.for_shot(shot))
+        item.length, stills, source, prompt=segments(shot.request.prompt, by_label),
+        negative_prompt=shot.request.negative_prompt or "", parameters=parameters(shot),
+        references=refs, lines=lines_of(shot), transition=transition(cut, index),
+        first_frame=first_frame(shot, ctx), status=status, reasons=reasons,
+        provider=ctx.plan.provider, estimated=money(ctx.estimate(shot), ctx.currency),
+        billed=billed(entry, shot), hash=shot.hash[:12], task_id=task_id(entry, shot),
+        problems=ctx.problems.for_shot(shot))
 
 
 def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
@@ -270,7 +279,7 @@ def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
         stills = (ctx.thumbs.frames(item.path, item.length, cut.fps)[1],)
     return Panel(item.kind, 0, item.name, anchor(cut.episode.id, item.kind),
                  timecode(start, cut.fps), timecode(end, cut.fps), item.length, stills,
-                 "render" if stills else "", transition=transition(item, index == 0),
+                 "render" if stills else "", transition=transition(cut, index),
                  card_text=str(spec.get("text", "")), card_color=str(spec.get("color", "black")),
                  card_text_color=str(spec.get("text_color", "white")))
 
