@@ -1,23 +1,27 @@
 """A compiled episode into its cut: title card, shots and end card laid on the episode clock.
 
-The clock is the stitcher's own ``Timeline`` (``stitch.timeline.plan``), fed with the lengths the
-stitcher would read: a rendered clip's exact video length, else its nominal length (a shot's
-``duration``, a card's). So the review sheet's timecodes and the editor exports agree with the
-stitched episode to the frame, cards and transitions included.
+The clock is the stitcher's own: when every clip is rendered, they are probed and laid out by
+``stitch.lay_out``, the very function ``stitch`` uses, so the sheet's timecodes and the editor
+exports agree with the stitched episode to the frame, cards and transitions included (an episode
+joined by stream copy, where each clip lasts as long as its longer stream, is rounded to whole
+frames). Until then, the stitcher's ``Timeline`` is fed with the rendered clips' real lengths and
+the others' nominal ones (a shot's ``duration``, a card's).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
 from storyboard import ffmpeg
-from storyboard.episodes import DEFAULT_CARD_SECONDS, EpisodeBuilder
+from storyboard.episodes import DEFAULT_CARD_SECONDS, EpisodeBuilder, stitch_options
 from storyboard.errors import MediaError
 from storyboard.request import CompiledEpisode, CompiledShot, Transition
 from storyboard.run.cache import OutputCache
+from storyboard.stitch import Clip, StitchOptions, concat, lay_out
 from storyboard.stitch.concat import as_rate
 from storyboard.stitch.model import StitchError
 from storyboard.stitch.timeline import Timeline, plan
@@ -44,14 +48,11 @@ class Cut:
     episode: CompiledEpisode
     items: tuple[CutItem, ...]
     timeline: Timeline
+    duration: float  # seconds, as the stitched episode will last
 
     @property
     def fps(self) -> Fraction:
         return self.timeline.fps
-
-    @property
-    def duration(self) -> float:
-        return self.timeline.seconds(self.timeline.total)
 
     def span(self, index: int) -> tuple[int, int]:
         """Episode frames [in, out) of item ``index``."""
@@ -90,15 +91,46 @@ def _card(builder: EpisodeBuilder, episode: CompiledEpisode, kind: ItemKind,
     if path is None or not path.is_file():
         seconds = float(spec.get("duration", DEFAULT_CARD_SECONDS))
         return CutItem(kind, name, None, seconds, Transition(), card=dict(spec))
-    return CutItem(kind, name, path, video_length(path), Transition(), card=dict(spec))
+    return CutItem(kind, name, path, float(spec.get("duration", DEFAULT_CARD_SECONDS)),
+                   Transition(), card=dict(spec))
 
 
 def _shot(shot: CompiledShot, cache: OutputCache) -> CutItem:
     path = cache.path(shot.hash)
-    exists = path.is_file()
-    return CutItem("shot", shot.id, path if exists else None,
-                   video_length(path) if exists else float(shot.request.duration),
-                   shot.transition, shot=shot)
+    return CutItem("shot", shot.id, path if path.is_file() else None,
+                   float(shot.request.duration), shot.transition, shot=shot)
+
+
+def _nominal(items: list[CutItem], names: list[str]) -> tuple[list[CutItem], Timeline, float]:
+    """Some clip is not rendered: rendered clips count with their real length, others nominally."""
+    items = [replace(i, length=video_length(i.path)) if i.path is not None else i for i in items]
+    lengths, fps = [i.length for i in items], _fps(items)
+    try:
+        timeline = plan(lengths, [i.transition for i in items], fps, names)
+    except StitchError:  # a broken series (check reports it): lay it out with cuts instead
+        timeline = plan(lengths, [Transition()] * len(items), fps, names)
+    return items, timeline, timeline.seconds(timeline.total)
+
+
+def _stitched(items: list[CutItem], options: StitchOptions) -> tuple[list[CutItem], Timeline,
+                                                                      float]:
+    """Every clip is rendered: the stitcher's own layout of them (its path, its clock)."""
+    paths = [i.path for i in items if i.path is not None]
+    with tempfile.TemporaryDirectory(prefix="storyboard-cut-") as work:
+        facts = concat.probe_clips(paths, Path(work))
+    layout = lay_out(facts, [Clip(p, i.transition) for p, i in zip(paths, items, strict=True)],
+                     options)
+    items = [replace(i, length=f.video_len) for i, f in zip(items, facts, strict=True)]
+    if layout.path != "copy":
+        return items, layout.timeline, layout.duration
+    # Joined by stream copy: each clip lasts as long as its longer stream; round to frames.
+    fps = layout.timeline.fps
+    starts = [round(start * fps) for start in layout.starts]
+    ends = [*starts[1:], round(layout.duration * fps)]
+    timeline = Timeline(fps, layout.timeline.sample_rate,
+                        tuple(e - s for s, e in zip(starts, ends, strict=True)),
+                        (0,) * len(items), ("cut",) * len(items), tuple(starts))
+    return items, timeline, layout.duration
 
 
 def episode_cut(builder: EpisodeBuilder, episode: CompiledEpisode, cache: OutputCache, *,
@@ -112,13 +144,14 @@ def episode_cut(builder: EpisodeBuilder, episode: CompiledEpisode, cache: Output
         items.append(end)
     if not items:
         raise StitchError(f"episode {episode.id} has no shots")
-    lengths, names = [i.length for i in items], [f"{episode.id}/{i.name}" for i in items]
-    fps = _fps(items)
-    try:
-        timeline = plan(lengths, [i.transition for i in items], fps, names)
-    except StitchError:  # a broken series (check reports it): lay it out with cuts instead
-        timeline = plan(lengths, [Transition()] * len(items), fps, names)
-    return Cut(episode, tuple(items), timeline)
+    if all(i.path is not None for i in items):
+        try:
+            laid = _stitched(items, stitch_options(episode.settings))
+        except StitchError:  # transitions that do not fit: check reports them
+            laid = _nominal(items, [f"{episode.id}/{i.name}" for i in items])
+    else:
+        laid = _nominal(items, [f"{episode.id}/{i.name}" for i in items])
+    return Cut(episode, tuple(laid[0]), laid[1], laid[2])
 
 
 def timecode(frame: int, fps: Fraction) -> str:

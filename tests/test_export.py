@@ -233,3 +233,39 @@ def test_odd_transitions_into_cards_match_the_stitched_draft(
            "repeated)" in edl.warnings
     doubled = [(name, 2 * start, 2 * frames) for name, start, frames in expected(cut)]
     assert on_screen(read(edl.files[0], rate=24).video_tracks()[0]) == doubled
+
+
+COPY_JOINED = """\
+- id: plain
+  title_card: {text: "Plain", duration: 2}
+  output: {loudness: null}
+  shots:
+    - {id: a, duration: 2, prompt: "@mia waves"}
+    - {id: b, duration: 3, prompt: "@guitar on a chair"}
+    - {id: c, duration: 2, prompt: "@mia sits"}
+"""
+
+
+def test_an_episode_joined_by_stream_copy_keeps_its_length_to_the_frame(
+        tmp_path: Path, make_media: Any) -> None:
+    """Joined by stream copy, each clip lasts as long as its longer stream: the cut follows the
+    stitcher's own layout of the copy path (its reported duration), and the timeline is within a
+    frame of the file (the joined AAC keeps one encoder delay, 1024 samples, at its start)."""
+    import storyboard
+    from storyboard.rendering import make_provider
+    from tests.compiler_fixtures import SERIES_HEAD, write_series
+    series = write_series(tmp_path / "s", make_media, COPY_JOINED,
+                          head=SERIES_HEAD + "output: {loudness: null}\n")
+    report = storyboard.render(series, yes=True, out=tmp_path / "episodes")
+    assert report.ok and report.episodes[0].path_taken == "copy", report
+    manifest = compile_path(series)
+    key = make_provider(manifest, None).cache_key
+    builder = EpisodeBuilder(manifest, tmp_path / "episodes", draft=False)
+    cut = episode_cut(builder, manifest.episodes[0], OutputCache(manifest.root, key))
+    assert cut.duration == pytest.approx(report.episodes[0].duration, abs=1e-9)
+    assert [i.name for i in cut.items] == ["title card", "a", "b", "c"]
+    result = export_series(manifest, "otio", out=tmp_path / "otio", cache_key=key)
+    stitched = ffmpeg.stream_lengths(tmp_path / "episodes" / "plain.mp4")["video"]
+    timeline = read(result.files[0])
+    assert abs(timeline.duration().to_seconds() - stitched) <= 1 / 30
+    assert on_screen(timeline.video_tracks()[0]) == expected(cut)
