@@ -11,7 +11,12 @@ from pathlib import Path
 
 import click
 
-from storyboard.cli import DRAFT, EPISODE, PROVIDER, SERIES, cli, compiled, guarded
+from storyboard.cli import EPISODE, SERIES, cli, compiled, guarded
+
+PROVIDER = click.option("--provider", type=click.Choice(["local", "dashscope"]),
+                        help="Show this provider's renders and prices (default: the series' "
+                             "provider.name, else local).")
+DRAFT = click.option("--draft", is_flag=True, help="Use the draft proxies (render --draft).")
 
 
 @cli.command()
