@@ -331,3 +331,19 @@ def test_contact_sheet_cells_without_a_still_and_tricky_captions(tmp_path: Path,
     out = ffmpeg.contact_sheet(cells, tmp_path / "grid.png", columns=2, width=320, height=180)
     width, height = struct.unpack(">II", out.read_bytes()[16:24])
     assert (width, height) == (2 * 320, 3 * (180 + 40))
+
+
+def test_with_a_paid_provider_the_sheet_shows_its_estimates(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import storyboard
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-never-sent")
+    series = copy_example(tmp_path)
+    the_plan = storyboard.plan(series, provider="dashscope")
+    result = build_sheet(series, out=tmp_path / "s.html", provider="dashscope",
+                         episodes_dir=tmp_path / "none")
+    text = result.html.read_text("utf-8")
+    assert text.count('class="status status-new"') == 4 and "provider <b>dashscope</b>" in text
+    for shot in the_plan.shots:
+        assert f"<dt>estimated</dt><dd>{shot.cost:.2f} USD</dd>" in text
+    assert f"estimated <b>{the_plan.total_cost:.2f} USD</b>" in text
+    assert "sk-never-sent" not in text
