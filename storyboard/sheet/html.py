@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from storyboard.sheet.model import Sheet
 
@@ -30,10 +31,11 @@ def css_color(value: str) -> str:
 
 
 @cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True)
+def environment() -> SandboxedEnvironment:
+    """Sandboxed, as the project uses Jinja2; autoescaping on, for HTML."""
+    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                               undefined=jinja2.StrictUndefined, trim_blocks=True,
+                               lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["css_color"] = css_color
     return env
 
