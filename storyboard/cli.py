@@ -296,3 +296,6 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
+
+
+from storyboard import cli_review  # noqa: E402,F401  (registers `sheet` and `export`)

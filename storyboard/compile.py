@@ -140,18 +140,24 @@ class Compiler:
         self.cache = media.MediaCache(source.root / ".storyboard" / "media.json")
 
     def run(self) -> Manifest:
+        manifest = self.build()
+        if any(d.severity == "error" for d in self.problems):
+            raise ProblemsFound(self.problems)
+        return manifest
+
+    def build(self) -> Manifest:
+        """Compile what can be compiled; problems (errors too) stay in ``self.problems``."""
         resolver = Resolver(self.source, self.caps)
         episodes = resolver.episodes()
         self.problems += resolver.problems
         digests = self._media(resolver)
         compiled = [self._episode(ep, digests) for ep in episodes]
         self.cache.save()
-        if any(d.severity == "error" for d in self.problems):
-            raise ProblemsFound(self.problems)
-        series = self.source.series.data
+        data = self.source.series.data
+        series: dict[str, Any] = data if isinstance(data, dict) else {}  # broken YAML: none
         return Manifest(title=str(series.get("title", self.source.name)), name=self.source.name,
                         root=self.source.root, source=self.source.series.file,
-                        episodes=compiled, provider=dict(series.get("provider") or {}),
+                        episodes=compiled, provider=_mapping(series.get("provider")),
                         store=series.get("store"),
                         warnings=sorted(self.problems, key=Diagnostic.sort_key))
 
@@ -214,6 +220,10 @@ def _verdict(facts: media.Facts, role: str) -> list[str]:
     return []
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
 def _local_files(request: ShotRequest) -> list[Path]:
     files = []
     for item in request.media:
@@ -232,6 +242,15 @@ def _rel(path: Path, root: Path) -> str:
 
 def compile_source(source: Source, capabilities: Capabilities | None = None) -> Manifest:
     return Compiler(source, capabilities).run()
+
+
+def compile_lenient(source: Source, capabilities: Capabilities | None = None
+                    ) -> tuple[Manifest, list[Diagnostic]]:
+    """Compile what can be compiled and return it with every problem, errors included (for the
+    review sheet, which shows a broken series' problems on its shots)."""
+    compiler = Compiler(source, capabilities)
+    manifest = compiler.build()
+    return manifest, sorted(compiler.problems, key=Diagnostic.sort_key)
 
 
 def compile_path(path: Path, capabilities: Capabilities | None = None) -> Manifest:

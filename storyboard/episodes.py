@@ -114,7 +114,8 @@ class EpisodeBuilder:
             clips.append(Clip(card))
         return clips
 
-    def card(self, episode: CompiledEpisode, kind: str) -> Path | None:
+    def card(self, episode: CompiledEpisode, kind: str, *, render: bool = True) -> Path | None:
+        """The card's video in the card cache (rendered first unless ``render`` is false)."""
         spec = episode.settings.get(kind)
         if not isinstance(spec, dict) or not episode.shots:
             return None
@@ -128,7 +129,7 @@ class EpisodeBuilder:
                   "width": width, "height": height, "draft": self.draft}
         identity = {**fields, "image": sha256_file(Path(image)) if image else None}
         path = self.cards_dir / f"{_digest(identity)}.mp4"
-        if not path.is_file():
+        if render and not path.is_file():
             render_card(path, image=Path(image) if image else None, **fields)
         return path
 

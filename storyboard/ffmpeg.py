@@ -35,6 +35,7 @@ __all__ = [
     "StreamInfo",
     "atomic_output",
     "binary",
+    "contact_sheet",
     "font_path",
     "graph",
     "last_frame",
@@ -42,6 +43,7 @@ __all__ = [
     "probe",
     "run",
     "run_graph",
+    "still",
     "stream_lengths",
 ]
 
@@ -262,3 +264,71 @@ def parse_framecrc(listing: str) -> tuple[dict[str, float], str]:
             ends[stream] = max(ends.get(stream, 0), pts + dur)
     lengths = {kinds[i]: float(ends[i] * timebase[i]) for i in ends if i in kinds and i in timebase}
     return lengths, extradata
+
+
+# --- stills and contact sheets (the review sheet) ---------------------------------------------
+
+BITEXACT = ["-threads", "1", "-fflags", "+bitexact", "-flags", "+bitexact"]
+
+
+def still(src: Path, out: Path, *, at: float | None, width: int) -> Path:
+    """One frame of ``src`` (at ``at`` seconds of a video; an image as it is), ``width`` pixels
+    wide, as a JPEG. Same input, same bytes: one thread, exact seek, no encoder tags."""
+    seek = ["-ss", f"{at:.6f}"] if at is not None else []
+    with atomic_output(out) as tmp:
+        run([*seek, "-i", str(src), "-frames:v", "1", "-vf", f"scale={width}:-2,format=yuvj420p",
+             *BITEXACT, "-c:v", "mjpeg", "-q:v", "4", "-f", "image2", str(tmp)],
+            what=f"taking a still of {src.name}")
+        if tmp.stat().st_size == 0:
+            raise MediaError(f"{src}: no frame at {at or 0:g} s to take a still of")
+    return out
+
+
+def contact_sheet(cells: Sequence[tuple[Path | None, Path]], out: Path, *, columns: int,
+                  width: int, height: int, label_height: int = 40) -> Path:
+    """A grid of ``cells`` (an image, or None for a blank, and a text file holding its caption)
+    as one PNG.
+
+    Captions reach drawtext only through ``textfile=`` with expansion off, never spliced into
+    the filter string, so any text comes out as written."""
+    tiles = []
+    sources = _split_inputs([image for image, _ in cells], width, height)
+    for (_, caption), source in zip(cells, sources, strict=True):
+        tile = (source.filter("scale", width, height, force_original_aspect_ratio="decrease")
+                .filter("pad", width, height + label_height, "(ow-iw)/2", f"(oh-ih-{label_height})/2",
+                        color="0x202020")
+                .drawtext(fontfile=str(font_path()), textfile=str(caption), expansion="none",
+                          fontsize=label_height // 2, fontcolor="white", x="(w-text_w)/2",
+                          y=f"h-{label_height}+(({label_height}-text_h)/2)"))
+        tiles.append(tile)
+    rows = -(-len(cells) // columns)
+    cell_h = height + label_height
+    layout = "|".join(f"{(i % columns) * width}_{(i // columns) * cell_h}"
+                      for i in range(len(cells)))
+    grid = (graph.filter(tiles, "xstack", inputs=len(tiles), layout=layout, fill="black")
+            if len(tiles) > 1 else tiles[0])
+    grid = grid.filter("pad", columns * width, rows * cell_h, 0, 0, color="black")
+    with atomic_output(out) as tmp:
+        stream = graph.output(grid, str(tmp), vframes=1, f="image2", vcodec="png",
+                              **{"fflags": "+bitexact", "flags": "+bitexact", "threads": 1})
+        run(graph.get_args(stream), what=f"drawing the contact sheet {out.name}")
+    return out
+
+
+def _split_inputs(images: Sequence[Path | None], width: int, height: int) -> list[Any]:
+    """One stream per cell; an image used by several cells is read once and split (ffmpeg-python
+    merges identical nodes, and a node feeding two filters needs an explicit ``split``)."""
+    counts: dict[Path | None, int] = {}
+    for image in images:
+        counts[image] = counts.get(image, 0) + 1
+    split: dict[Path | None, Any] = {}
+    for image, count in counts.items():
+        source = (graph.input(str(image)) if image is not None else
+                  graph.input(f"color=c=0x333333:s={width}x{height}:d=1", f="lavfi"))
+        split[image] = source.split() if count > 1 else source
+    used: dict[Path | None, int] = {}
+    streams = []
+    for image in images:
+        index = used[image] = used.get(image, -1) + 1
+        streams.append(split[image][index] if counts[image] > 1 else split[image])
+    return streams

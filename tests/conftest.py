@@ -51,3 +51,16 @@ def user_state_dir(tmp_path_factory: pytest.TempPathFactory,
     folder = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("STORYBOARD_STATE_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def rendered_example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of examples/coffee-shop rendered on the local provider: (series folder, episodes)."""
+    import storyboard
+    base = tmp_path_factory.mktemp("rendered")
+    series = base / "coffee-shop"
+    example = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
+    shutil.copytree(example, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    report = storyboard.render(series, yes=True, out=base / "episodes")
+    assert report.ok, report
+    return series, base / "episodes"

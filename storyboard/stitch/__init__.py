@@ -23,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
@@ -48,6 +49,7 @@ __all__ = [
     "TRANSITIONS",
     "Clip",
     "Cue",
+    "Layout",
     "MissingMedia",
     "Music",
     "OutputNotWritable",
@@ -55,6 +57,7 @@ __all__ = [
     "StitchOptions",
     "StitchResult",
     "TransitionTooLong",
+    "lay_out",
     "stitch",
 ]
 
@@ -119,9 +122,19 @@ def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = Non
         return _stitch_in(Path(tmp), clips, out, options)
 
 
-def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
-               options: StitchOptions) -> StitchResult:
-    facts = concat.probe_clips([c.path for c in clips], work)
+@dataclass(frozen=True)
+class Layout:
+    """Where each clip lands in the episode and how it will be joined (before any encoding)."""
+
+    fmt: EpisodeFormat
+    timeline: Timeline
+    path: PathTaken
+    starts: tuple[float, ...]  # each clip's start in the episode, in seconds
+    duration: float
+
+
+def lay_out(facts: Sequence[ClipFacts], clips: Sequence[Clip], options: StitchOptions) -> Layout:
+    """The episode's clock for probed ``clips``: what ``stitch`` will write, to the frame."""
     fmt = concat.episode_format(facts[0], options)
     timeline = plan([f.video_len for f in facts], [c.transition for c in clips], fmt.fps,
                     [str(c.path) for c in clips], fmt.sample_rate)
@@ -129,10 +142,17 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
     if path == "copy":
         # The concat demuxer starts each file where the previous one's longest stream ended.
         ends = list(accumulate(f.length for f in facts))
-        starts, duration = [0.0, *ends[:-1]], ends[-1]
-    else:
-        starts = [timeline.seconds(s) for s in timeline.starts]
-        duration = timeline.seconds(timeline.total)
+        return Layout(fmt, timeline, path, (0.0, *ends[:-1]), ends[-1])
+    return Layout(fmt, timeline, path, tuple(timeline.seconds(s) for s in timeline.starts),
+                  timeline.seconds(timeline.total))
+
+
+def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
+               options: StitchOptions) -> StitchResult:
+    facts = concat.probe_clips([c.path for c in clips], work)
+    layout = lay_out(facts, clips, options)
+    fmt, timeline, path, duration = layout.fmt, layout.timeline, layout.path, layout.duration
+    starts = list(layout.starts)
     cues = subtitles.episode_cues(clips, starts, [f.video_len for f in facts])
     if path == "copy":
         concat.copy_join(facts, out, work)

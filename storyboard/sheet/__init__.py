@@ -1,0 +1,91 @@
+"""A series into a review sheet: one self-contained HTML page, and optionally a contact sheet PNG.
+
+``build_sheet(path)`` compiles what can be compiled (a broken series still gets a sheet, its
+problems on their shots), reads the plan, the lock file and the rendered videos, and writes
+``out/<series>/sheet.html`` (``out``): inline CSS, stills as ``data:`` URIs, relative links to the
+stitched episodes and voice clips, no network. The same inputs give the same bytes.
+
+Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``storyboard.cut``),
+``thumbs`` (videos and images into stills), ``html`` (data into the page), ``png`` (stills into a
+contact sheet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from storyboard.compile import compile_lenient
+from storyboard.cut import episode_cut
+from storyboard.episodes import EpisodeBuilder, output_dir
+from storyboard.errors import Diagnostic
+from storyboard.files import write_text_atomic
+from storyboard.providers.base import Provider
+from storyboard.rendering import make_provider, plan_series, reference_seconds
+from storyboard.request import CompiledShot, Manifest
+from storyboard.run.cache import OutputCache
+from storyboard.run.lockfile import lock_path, read_lock
+from storyboard.run.plan import apply_price_overrides, estimate
+from storyboard.series import load_source
+from storyboard.sheet import html, model, png
+from storyboard.sheet.problems import Placed
+from storyboard.sheet.thumbs import Thumbs
+
+__all__ = ["SheetResult", "build_sheet", "sheet_for"]
+
+
+@dataclass(frozen=True)
+class SheetResult:
+    html: Path
+    png: Path | None
+    episodes: int
+    panels: int  # shot panels
+    problems: list[Diagnostic]
+
+
+def build_sheet(path: str | Path, *, out: Path | None = None, provider: str | None = None,
+                draft: bool = False, episodes_dir: Path | None = None,
+                png_out: Path | bool = False) -> SheetResult:
+    """Write the review sheet of the series at ``path`` (and its contact sheet when ``png_out``)."""
+    manifest, problems = compile_lenient(load_source(Path(path)))
+    return sheet_for(manifest, problems, out=out, provider=provider, draft=draft,
+                     episodes_dir=episodes_dir, png_out=png_out)
+
+
+def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | None = None,
+              provider: str | None = None, draft: bool = False,
+              episodes_dir: Path | None = None, png_out: Path | bool = False) -> SheetResult:
+    folder = output_dir(manifest, episodes_dir)
+    target = Path(out) if out is not None else folder / "sheet.html"
+    chosen = make_provider(manifest, provider, draft=draft)
+    ctx = _context(manifest, problems, chosen, target.parent)
+    builder = EpisodeBuilder(manifest, folder, draft=draft)
+    cache = OutputCache(manifest.root, chosen.cache_key)
+    plans = {s.key: s for s in ctx.plan.shots}
+    episodes = [model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
+                                   folder / f"{ep.id}.mp4") if ep.shots
+                else model.empty_episode(ctx, ep) for ep in manifest.episodes]
+    sheet = model.sheet_view(ctx, episodes)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target, html.render(sheet))
+    picture = None
+    if png_out:
+        picture = target.with_suffix(".png") if png_out is True else Path(png_out)
+        png.contact_sheet(sheet, picture)
+    panels = sum(1 for ep in sheet.episodes for p in ep.panels if p.kind == "shot")
+    return SheetResult(target, picture, len(sheet.episodes), panels, problems)
+
+
+def _context(manifest: Manifest, problems: list[Diagnostic], chosen: Provider,
+             sheet_dir: Path) -> model.Context:
+    seconds = reference_seconds(manifest)
+    prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
+
+    def estimated(shot: CompiledShot) -> float:
+        return estimate(shot, prices, seconds)[1]
+
+    the_plan = plan_series(manifest, chosen, seconds=seconds)
+    lock = read_lock(lock_path(manifest.root)).shots
+    thumbs = Thumbs(manifest.root / ".storyboard" / "thumbs")
+    return model.Context(manifest, the_plan, lock, estimated, thumbs, sheet_dir,
+                         Placed(manifest, problems))
