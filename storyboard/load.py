@@ -54,7 +54,6 @@ _SCALARS = {
     f"{CORE}float": _constructor.construct_yaml_float,
     f"{CORE}bool": _constructor.construct_yaml_bool,
     f"{CORE}null": _constructor.construct_yaml_null,
-    f"{CORE}binary": _constructor.construct_yaml_binary,
 }
 
 

@@ -35,12 +35,21 @@ def make_media(media_cache: Path) -> Callable[..., Path]:
     return make
 
 
+_SESSION_STATE: list[str] = []
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Session-wide (module-scoped fixtures run before the per-test one below): no test ever
     touches the real ~/.local/state."""
     import os
     import tempfile
-    os.environ["STORYBOARD_STATE_DIR"] = tempfile.mkdtemp(prefix="storyboard-state-")
+    _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-state-"))
+    os.environ["STORYBOARD_STATE_DIR"] = _SESSION_STATE[-1]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _SESSION_STATE:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
