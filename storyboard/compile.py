@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from storyboard import media
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
@@ -23,48 +23,86 @@ from storyboard.request import (
     Manifest,
     MediaItem,
     MediaRef,
+    Mention,
     Scene,
     ShotRequest,
+    Token,
+    write,
 )
-from storyboard.resolve import MENTION, Reference, ResolvedShot, Resolver
+from storyboard.resolve import MENTION, Reference, ResolvedScene, ResolvedShot, Resolver
 from storyboard.series import Source, load_source
 
 
-def render_mentions(text: str, labels: dict[str, str]) -> str:
-    """Replace ``@name`` by its label and ``@@`` by ``@``."""
-    def swap(match: Any) -> str:
+def mention_tokens(text: str, mentions: dict[str, Mention]) -> list[Token]:
+    """Text into tokens: ``@name`` becomes its ``Mention``, ``@@`` becomes ``@``."""
+    tokens: list[Token] = []
+    at = 0
+    for match in MENTION.finditer(text):
         name = match.group(1)
-        return "@" if name is None else labels.get(name, match.group(0))
-    return MENTION.sub(swap, text)
+        found = mentions.get(name) if name is not None else None
+        swapped: Token = "@" if name is None else found or match.group(0)
+        tokens += [text[at:match.start()], swapped]
+        at = match.end()
+    return _merged([*tokens, text[at:]])
 
 
-def scene_text(index: int, start: float, end: float, action: str, lines: list[str]) -> str:
-    head = f"Scene {index} [{start:g}-{end:g}s]: {action}".rstrip()
+def _merged(tokens: list[Token]) -> list[Token]:
+    """Adjacent strings joined and empty ones dropped: one spelling of each token list."""
+    out: list[Token] = []
+    for token in tokens:
+        if isinstance(token, str) and out and isinstance(out[-1], str):
+            out[-1] += token
+        elif token != "":
+            out.append(token)
+    return out
+
+
+def _rstrip(tokens: list[Token]) -> list[Token]:
+    if tokens and isinstance(tokens[-1], str):
+        return [*tokens[:-1], tokens[-1].rstrip()]
+    return tokens
+
+
+def scene_tokens(index: int, start: float, end: float, action: list[Token],
+                 lines: list[list[Token]]) -> list[Token]:
+    """``Scene K [A-Bs]: <action>`` then each line; the joiner is chosen as the native text reads."""
+    text = write(action)
+    head = _rstrip([f"Scene {index} [{start:g}-{end:g}s]: ", *action])
     if lines:
-        joiner = " " if not action or action.endswith((".", "!", "?", ":")) else ". "
-        head = head + joiner + " ".join(lines) if action else head + " ".join(lines)
-    return head
+        joiner = " " if not text or text.endswith((".", "!", "?", ":")) else ". "
+        said: list[Token] = []
+        for number, line in enumerate(lines):
+            said += [" "] * (number > 0) + line
+        head = [*head, joiner if text else "", *said]
+    return _merged(head)
+
+
+def mentions_of(shot: ResolvedShot) -> dict[str, Mention]:
+    """Each reference's mention: images and videos numbered separately, in reference order."""
+    counts = {"image": 0, "video": 0}
+    found: dict[str, Mention] = {}
+    for ref in shot.references:
+        kind: Literal["image", "video"] = "video" if ref.role == "reference_video" else "image"
+        counts[kind] += 1
+        found[ref.name] = Mention(ref.name, kind, counts[kind])
+    return found
 
 
 def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> ShotRequest:
-    labels = {r.name: r.label for r in shot.references}
+    mentions = mentions_of(shot)
     by_name = {r.name: r for r in shot.references}
     duration = int(shot.params["duration"])
     scenes: list[Scene] = []
+    tokens: list[Token] = []
     if shot.prompt is not None:
-        prompt = render_mentions(shot.prompt, labels)
-        scenes.append(Scene(1, 0.0, float(duration), prompt))
+        tokens = mention_tokens(shot.prompt, mentions)
+        scenes.append(Scene(1, 0.0, float(duration), write(tokens)))
     else:
         for scene in shot.scenes:
-            action = render_mentions(scene.action, labels)
-            said_by = [(speaker, text) for speaker, text in scene.say if speaker in by_name]
-            lines = [_line(by_name[speaker], render_mentions(text, labels),
-                           *_share(scene.start, scene.end, index, len(said_by)))
-                     for index, (speaker, text) in enumerate(said_by)]
-            said = [f'{line.label} says: "{line.text}"' for line in lines]
-            text = scene_text(scene.index, scene.start, scene.end, action, said)
-            scenes.append(Scene(scene.index, scene.start, scene.end, text, tuple(lines)))
-        prompt = "\n".join(s.text for s in scenes)
+            compiled, scene_toks = _scene(scene, mentions, by_name)
+            tokens += ["\n"] * bool(tokens) + scene_toks
+            scenes.append(compiled)
+    tokens = _merged(tokens)
     media_items = [MediaItem(r.role, r.ref, r.label, r.name, r.voice)  # type: ignore[arg-type]
                    for r in shot.references]
     if shot.first_frame is not None:
@@ -73,11 +111,27 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         media_items.append(MediaItem("first_frame", None, from_shot=shot.first_frame_from))
     negative = shot.params.get("negative_prompt")
     return ShotRequest(
-        model=str(shot.params["model"]), prompt=prompt, media=tuple(media_items),
+        model=str(shot.params["model"]), prompt=write(tokens), media=tuple(media_items),
         resolution=str(shot.params["resolution"]), ratio=str(shot.params["ratio"]),
         duration=duration, prompt_extend=bool(shot.params["prompt_extend"]),
         watermark=bool(shot.params["watermark"]), negative_prompt=negative or None,
-        seed=shot.params.get("seed"), scenes=tuple(scenes))
+        seed=shot.params.get("seed"), scenes=tuple(scenes), tokens=tuple(tokens))
+
+
+def _scene(scene: ResolvedScene, mentions: dict[str, Mention], by_name: dict[str, Reference]
+           ) -> tuple[Scene, list[Token]]:
+    """One scene: its native text and lines, and its tokens."""
+    action = mention_tokens(scene.action, mentions)
+    said_by = [(speaker, text) for speaker, text in scene.say if speaker in by_name]
+    said: list[list[Token]] = []
+    lines: list[Line] = []
+    for index, (speaker, text) in enumerate(said_by):
+        words = mention_tokens(text, mentions)
+        said.append([mentions[speaker], ' says: "', *words, '"'])
+        lines.append(_line(by_name[speaker], write(words),
+                           *_share(scene.start, scene.end, index, len(said_by))))
+    tokens = scene_tokens(scene.index, scene.start, scene.end, action, said)
+    return Scene(scene.index, scene.start, scene.end, write(tokens), tuple(lines)), tokens
 
 
 def _share(start: float, end: float, index: int, count: int) -> tuple[float, float]:
