@@ -20,6 +20,7 @@ from rich.text import Text
 from storyboard import manifest as manifest_json
 from storyboard import progress
 from storyboard.compile import compile_source
+from storyboard.dialects import DIALECTS
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.request import Manifest
 from storyboard.series import load_source
@@ -54,35 +55,43 @@ def guarded(action: Callable[[], T]) -> T:
         raise AssertionError("unreachable") from error  # fail() exits
 
 
-def compiled(path: Path) -> Manifest:
-    """Compile the series; warnings go to stderr, errors end the command."""
-    series = guarded(lambda: compile_source(load_source(path)))
+def compiled(path: Path, provider: str | None = None) -> Manifest:
+    """Compile the series (for ``provider``'s limits); warnings go to stderr, errors end it."""
+    series = guarded(lambda: compile_source(load_source(path), provider=provider))
     for warning in series.warnings:
         click.echo(warning.format(), err=True)
     return series
 
 
+PROVIDER = click.option("--provider", type=click.Choice(["local", *DIALECTS]),
+                        help="This provider (default: the series' provider.name, else local).")
+
+
 @cli.command()
 @click.argument("path", type=SERIES)
-def check(path: Path) -> None:
-    """Validate a series: every problem at once, each at file:line:col."""
-    compiled_series = compiled(path)
+@PROVIDER
+def check(path: Path, provider: str | None) -> None:
+    """Validate a series (for a provider's limits): every problem at once, at file:line:col."""
+    compiled_series = compiled(path, provider)
     shots = len(compiled_series.shots())
     click.echo(f"ok: {len(compiled_series.episodes)} episode(s), {shots} shot(s)")
 
 
 @cli.command("compile")
 @click.argument("path", type=SERIES)
+@PROVIDER
 @click.option("--episode", help="Only this episode.")
 @click.option("--shot", help="Only this shot.")
-def compile_command(path: Path, episode: str | None, shot: str | None) -> None:
-    """Print the compiled manifest as stable, sorted JSON."""
-    click.echo(manifest_json.to_json(compiled(path), episode=episode, shot=shot), nl=False)
+def compile_command(path: Path, provider: str | None, episode: str | None,
+                    shot: str | None) -> None:
+    """Print the compiled manifest (that provider's bodies) as stable, sorted JSON."""
+    series = compiled(path, provider)
+    name = provider or str(series.provider.get("name") or "dashscope")
+    dialect = DIALECTS.get(name, DIALECTS["dashscope"])
+    click.echo(manifest_json.to_json(series, episode=episode, shot=shot, dialect=dialect,
+                                     media_base_url=series.provider.get("media_base_url")),
+               nl=False)
 
-
-PROVIDER = click.option("--provider", type=click.Choice(["local", "dashscope"]),
-                        help="Render with this provider (default: the series' provider.name, "
-                             "else local).")
 EPISODE = click.option("--episode", help="Only this episode.")
 DRAFT = click.option("--draft", is_flag=True,
                      help="Low resolution and frame rate proxies (local provider only).")
@@ -98,7 +107,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool,
          as_json: bool) -> None:
     """What a render would do and cost: free, no network."""
     from storyboard.rendering import make_provider, plan_series
-    series = compiled(path)
+    series = compiled(path, provider)
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
     the_plan = guarded(lambda: plan_series(series, chosen, episode))
     if as_json:
@@ -125,7 +134,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
            as_json: bool) -> None:
     """Render every changed shot, then stitch each episode."""
     from storyboard.rendering import interactive, render_series
-    series = compiled(path)
+    series = compiled(path, provider)
     console = Console(stderr=True, quiet=quiet or as_json)
     ask = _confirm(console) if interactive() and not as_json else None
     live = progress.LiveProgress(console, "")

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard import media
+from storyboard.dialects import DIALECTS, GATEWAYS
+from storyboard.dialects import check as dialect_check
+from storyboard.dialects.base import Dialect
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
 from storyboard.providers.base import Capabilities
 from storyboard.request import (
@@ -186,12 +189,13 @@ def digest(value: Any) -> str:
 
 class Compiler:
     def __init__(self, source: Source, capabilities: Capabilities | None = None,
-                 check_media: bool = True) -> None:
+                 check_media: bool = True, provider: str | None = None) -> None:
         self.source = source
         self.caps = capabilities or Capabilities()
         self.check_media = check_media
         self.problems: list[Diagnostic] = list(source.problems)
         self.cache = media.MediaCache(source.root / ".storyboard" / "media.json")
+        self.gateway = gateway_of(source, provider, self.problems)
 
     def run(self) -> Manifest:
         resolver = Resolver(self.source, self.caps)
@@ -231,6 +235,7 @@ class Compiler:
         for shot in episode.shots:
             request = build_request(shot, shots_by_id)
             self._check_lengths(shot, request)
+            self._check_gateway(shot, request)
             form = canonical(request, digests, hashes)
             hashes[shot.id] = digest(form)
             inputs = {str(p): digests[p] for p in _local_files(request) if p in digests}
@@ -254,6 +259,37 @@ class Compiler:
                 f"{self.caps.negative_prompt_limit}")))
 
 
+    def _check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        if self.gateway is None:
+            return
+        dialect, base_url = self.gateway
+        names = {ref: _rel(ref.path, self.source.root) for ref in _local_refs(request)
+                 if ref.path is not None}
+        for problem in dialect_check.problems(request, dialect, base_url, names):
+            self.problems.append(shot.doc.diagnostic(
+                (*shot.path, problem.field), problem.message, severity=problem.severity))
+
+
+def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
+               ) -> tuple[Dialect, str | None] | None:
+    """The gateway dialect the series is checked for (``--provider`` first, then the series'
+    ``provider.name``) and its ``media_base_url``; None for native and local renders."""
+    series = source.series
+    block = series.data.get("provider") if isinstance(series.data, dict) else None
+    block = block if isinstance(block, dict) else {}
+    name = provider or block.get("name")
+    if name not in GATEWAYS:
+        return None
+    base_url = block.get("media_base_url")
+    if base_url is not None and not (isinstance(base_url, str) and
+                                     dialect_check.is_public(base_url)):
+        problems.append(series.diagnostic(("provider", "media_base_url"), (
+            f"media_base_url {base_url!r}; expected the http(s) URL where the series folder is "
+            "hosted")))
+        base_url = None
+    return DIALECTS[str(name)], base_url
+
+
 def _verdict(facts: media.Facts, role: str) -> list[str]:
     if role in ("image", "video", "voice"):
         return media.verdict(facts, role)  # type: ignore[arg-type]
@@ -264,13 +300,13 @@ def _verdict(facts: media.Facts, role: str) -> list[str]:
     return []
 
 
+def _local_refs(request: ShotRequest) -> list[MediaRef]:
+    return [ref for item in request.media for ref in (item.ref, item.voice)
+            if ref is not None and ref.path is not None]
+
+
 def _local_files(request: ShotRequest) -> list[Path]:
-    files = []
-    for item in request.media:
-        for ref in (item.ref, item.voice):
-            if ref is not None and ref.path is not None:
-                files.append(ref.path)
-    return files
+    return [ref.path for ref in _local_refs(request) if ref.path is not None]
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -280,10 +316,13 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def compile_source(source: Source, capabilities: Capabilities | None = None) -> Manifest:
-    return Compiler(source, capabilities).run()
+def compile_source(source: Source, capabilities: Capabilities | None = None, *,
+                   provider: str | None = None) -> Manifest:
+    """Compile a loaded series; ``provider`` (a gateway's name) adds that gateway's limits."""
+    return Compiler(source, capabilities, provider=provider).run()
 
 
-def compile_path(path: Path, capabilities: Capabilities | None = None) -> Manifest:
+def compile_path(path: Path, capabilities: Capabilities | None = None, *,
+                 provider: str | None = None) -> Manifest:
     """Load, validate and compile the series at ``path``; raise ProblemsFound with every problem."""
-    return compile_source(load_source(path), capabilities)
+    return compile_source(load_source(path), capabilities, provider=provider)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard import media
+from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.episodes import EpisodeBuilder, EpisodeOutput, output_dir
 from storyboard.errors import BudgetExceeded, StoryboardError
 from storyboard.providers.base import Provider
@@ -32,7 +33,7 @@ from storyboard.run import (
 from storyboard.run import render as run_shots
 from storyboard.stitch import OutputNotWritable
 
-PROVIDERS = ("local", "dashscope")
+PROVIDERS = ("local", *DIALECTS)
 RUNNER_KEYS = ("poll", "max_wait", "concurrency", "submit_rate")
 LOCAL_POLL = (0.01,)
 
@@ -65,10 +66,23 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
         return LocalProvider(manifest.root / ".storyboard" / "local", draft=draft)
     if draft:
         raise StoryboardError("--draft renders animatics: it works only with the local provider")
+    from storyboard.providers import dashscope_settings as native
+    from storyboard.providers import gateway_settings as gateway
+    if chosen in GATEWAYS:
+        from storyboard.providers.gateway import GatewayProvider
+        block = _own(manifest.provider, set(native.SETTING_KEYS) - set(gateway.KNOWN))
+        return GatewayProvider.from_settings(DIALECTS[chosen], block, manifest.root)
     from storyboard.providers.dashscope import DashScopeProvider
-    settings = {k: v for k, v in manifest.provider.items() if k not in RUNNER_KEYS[:2]}
+    settings = _own(manifest.provider, {*RUNNER_KEYS[:2], *gateway.KNOWN} -
+                    set(native.SETTING_KEYS))
     settings["name"] = "dashscope"
     return DashScopeProvider.from_settings(settings)
+
+
+def _own(block: dict[str, Any], others: set[str]) -> dict[str, Any]:
+    """The series' block without the settings only another kind of provider reads (so one
+    block can name a gateway while ``--provider dashscope`` renders natively)."""
+    return {k: v for k, v in block.items() if k not in others and k != "name"}
 
 
 def select(manifest: Manifest, episode: str | None) -> list[CompiledShot]:

@@ -78,6 +78,7 @@ class Dialect:
     auth_header: str = "Authorization"
     auth_scheme: str = "Bearer"  # "" sends the bare key
     content_path: str | None = None  # the video comes from here (with the key), not video_url
+    webhook_field: str | None = None  # the body field a status callback URL goes in
     formats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # value rewrites
     settings: Mapping[str, Any] = field(default_factory=dict)  # body fields always sent
 

@@ -56,4 +56,4 @@ DIALECT = Dialect(
     answers=Answers(task_id="data.task_id", status="data.status", video_url="data.generated.0",
                     message="data.error", code="data.error_code", item_prompt="prompt"),
     media=media, unmedia=unmedia, key_env="FREEPIK_API_KEY", base_url="https://api.freepik.com",
-    auth_header="x-freepik-api-key", auth_scheme="")
+    auth_header="x-freepik-api-key", auth_scheme="", webhook_field="webhook_url")

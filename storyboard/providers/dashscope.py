@@ -24,19 +24,12 @@ from urllib.parse import quote
 import httpx
 
 from storyboard.dialects import native
-from storyboard.errors import (
-    AuthError,
-    ProviderError,
-    RateLimited,
-    ServerError,
-    TransportError,
-)
+from storyboard.errors import AuthError, ProviderError
 from storyboard.providers.base import Capabilities, PriceTable, TaskState
 from storyboard.providers.dashscope_settings import DashScopeSettings, Timeouts
 from storyboard.providers.dashscope_wire import (
     BASE_URL_ENV,
     DASHSCOPE,
-    DOWNLOAD_CHUNK,
     KEY_ENV,
     LIST_MAX_PAGES,
     LIST_PAGE_SIZE,
@@ -55,10 +48,10 @@ from storyboard.providers.dashscope_wire import (
 )
 from storyboard.providers.protocol import (
     ApiKey,
+    download_to,
     error_for_exception,
     error_for_response,
     json_answer,
-    number,
 )
 from storyboard.providers.upload import Uploads, data_uri, mime_type
 from storyboard.request import CompiledShot, MediaItem, MediaRef
@@ -214,20 +207,10 @@ class DashScopeProvider:
         if not state.video_url:
             raise ProviderError(f"task {state.task_id} ({state.status}) has no video_url",
                                 provider=NAME)
-        what = f"download of task {state.task_id}"
         timeouts = self.settings.timeouts
-        try:
-            async with self._client().stream("GET", state.video_url, follow_redirects=True,
-                                           timeout=timeouts.transfer(timeouts.download)) as resp:
-                if resp.status_code >= 400:
-                    raise _download_error(resp, what)
-                await _save(resp, dest, what)
-        except httpx.HTTPError as exc:
-            dest.unlink(missing_ok=True)
-            raise error_for_exception(exc, provider=NAME, what=what, key=self._key) from exc
-        except ProviderError:
-            dest.unlink(missing_ok=True)
-            raise
+        await download_to(self._client(), state.video_url, dest, provider=NAME,
+                          what=f"download of task {state.task_id}", key=self._key,
+                          timeout=timeouts.transfer(timeouts.download))
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -276,29 +259,3 @@ class DashScopeProvider:
 
 def _is_image(item: MediaItem) -> bool:
     return item.role in ("reference_image", "first_frame")
-
-
-def _download_error(response: httpx.Response, what: str) -> ProviderError:
-    """Every failed download is retryable: the video stays on the service for 24 h."""
-    status = response.status_code
-    text = f"{what} failed (HTTP {status})"
-    if status == 429:
-        return RateLimited(text, provider=NAME, status=status)
-    if status >= 500:
-        return ServerError(text, provider=NAME, status=status)
-    return TransportError(text + " (the result URL lives 24 h)", provider=NAME, status=status)
-
-
-async def _save(response: httpx.Response, dest: Path, what: str) -> None:
-    expected = number(response.headers.get("content-length"))
-    try:
-        with dest.open("wb") as fh:
-            async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
-                fh.write(chunk)
-    except OSError as exc:
-        raise ProviderError(f"{what}: cannot write {dest}: {exc.strerror or exc}",
-                            provider=NAME) from exc
-    if expected is not None and response.num_bytes_downloaded != int(expected):
-        raise TransportError(f"{what}: got {response.num_bytes_downloaded} of {int(expected)} "
-                             "bytes", provider=NAME)
-
