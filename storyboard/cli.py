@@ -256,9 +256,12 @@ def cancel(path: Path, provider: str | None) -> None:
 @click.option("--fault-script", "scripts", multiple=True,
               help="Comma-separated faults for the next requests, e.g. query:500,query:drop.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for fault rates.")
+@click.option("--dialect", type=click.Choice(list(DIALECTS)), default="dashscope",
+              show_default=True, help="The API to announce (every dialect is served).")
 def emulate(host: str, port: int, latency: float, api_key: str | None, plain_results: bool,
-            faults: tuple[str, ...], scripts: tuple[str, ...], seed: int) -> None:
-    """Run a local DashScope emulator (for tests and dry runs; needs the emulator extra)."""
+            faults: tuple[str, ...], scripts: tuple[str, ...], seed: int, dialect: str) -> None:
+    """Run a local DashScope (or gateway) emulator (for tests and dry runs; needs the emulator
+    extra)."""
     try:
         from storyboard.emulator import EmulatorConfig, parse_fault_options, serve
     except ImportError as exc:
@@ -270,7 +273,8 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
     config = EmulatorConfig(latency=latency, api_key=api_key, plain_results=plain_results,
                             faults=plan, seed=seed)
     try:
-        serve(host, port, config, announce=lambda url: click.echo(f"emulating DashScope at {url}"))
+        serve(host, port, config, dialect=dialect,
+              announce=lambda url: click.echo(f"emulating {DIALECTS[dialect].title} at {url}"))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
 
