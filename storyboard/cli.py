@@ -129,9 +129,12 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool,
 @click.option("--concurrency", type=click.IntRange(1, 100), help="Tasks in flight at once.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
+@click.option("--webhook-listen", metavar="HOST:PORT",
+              help="Take the gateway's status callbacks here (they only hasten polls).")
+@click.option("--webhook-url", help="The public URL that reaches --webhook-listen.")
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, quiet: bool,
-           as_json: bool) -> None:
+           as_json: bool, webhook_listen: str | None, webhook_url: str | None) -> None:
     """Render every changed shot, then stitch each episode."""
     from storyboard.rendering import interactive, render_series
     series = compiled(path, provider)
@@ -149,7 +152,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
             report = render_series(
                 series, provider=provider, episode=episode, draft=draft, out=out, yes=yes,
                 budget=budget, concurrency=concurrency, confirm=ask, on_plan=show_plan,
-                on_event=live.event, on_episode=live.episode)
+                on_event=live.event, on_episode=live.episode, webhook_listen=webhook_listen,
+                webhook_url=webhook_url)
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return

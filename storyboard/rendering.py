@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,8 +143,13 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
                   confirm: Callable[[Plan], bool] | None = None,
                   on_plan: Callable[[Plan], None] | None = None,
                   on_event: Callable[[ShotEvent], None] | None = None,
-                  on_episode: Callable[[EpisodeOutput], None] | None = None) -> RenderReport:
-    """Plan, ask, render every shot, then stitch each episode whose shots all rendered."""
+                  on_episode: Callable[[EpisodeOutput], None] | None = None,
+                  webhook_listen: str | None = None,
+                  webhook_url: str | None = None) -> RenderReport:
+    """Plan, ask, render every shot, then stitch each episode whose shots all rendered.
+
+    ``webhook_listen`` (``HOST:PORT``) takes status callbacks of a gateway that sends them; they
+    only wake the pollers (see ``webhooks``); ``webhook_url`` is the public URL that reaches it."""
     chosen = make_provider(manifest, provider, draft=draft)
     seconds = reference_seconds(manifest)  # one read of the media facts for plan and run
     the_plan = plan_series(manifest, chosen, episode, seconds=seconds)
@@ -158,9 +164,11 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     target = output_dir(manifest, out)
     ensure_writable(target)  # before anything is paid for, not after
     prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
-    result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
-                              options=run_options(manifest, concurrency, chosen),
-                              on_event=on_event, ref_seconds=seconds))
+    options = run_options(manifest, concurrency, chosen)
+    with listening(chosen, manifest, webhook_listen, webhook_url) as sleep:
+        result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
+                                  options=options, on_event=on_event, ref_seconds=seconds,
+                                  sleep=sleep))
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
     builder = EpisodeBuilder(manifest, target, draft=draft)
     report = RenderReport(the_plan, result)
@@ -181,13 +189,43 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
 async def _run(shots: list[CompiledShot], provider: Provider, root: Path, *,
                budget: float | None, prices: Any, options: RunOptions,
                on_event: Callable[[ShotEvent], None] | None,
-               ref_seconds: Callable[[CompiledShot], float | None]) -> RunResult:
+               ref_seconds: Callable[[CompiledShot], float | None],
+               sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> RunResult:
     try:
         return await run_shots(shots, provider, series_dir=root, budget=budget, prices=prices,
                                options=options, on_event=on_event,
-                               reference_video_seconds=ref_seconds)
+                               reference_video_seconds=ref_seconds, sleep=sleep)
     finally:
         await provider.aclose()
+
+
+@contextmanager
+def listening(provider: Provider, manifest: Manifest, listen: str | None, url: str | None
+              ) -> Iterator[Callable[[float], Awaitable[None]]]:
+    """The runner's sleep: plain, or cut short by accepted webhook callbacks while they listen."""
+    if listen is None:
+        yield asyncio.sleep
+        return
+    from storyboard import webhooks
+    from storyboard.providers.gateway import GatewayProvider
+    if not isinstance(provider, GatewayProvider) or not provider.dialect.webhook_field:
+        raise StoryboardError(f"--webhook-listen: {provider.name} sends no status callbacks; "
+                              "polling alone follows its tasks")
+    host, port = webhooks.parse_listen(listen)
+    secret_env = provider.settings.webhook_secret_env
+    secret = (os.environ.get(secret_env, "").strip() or None) if secret_env else None
+    if secret_env and secret is None:
+        raise StoryboardError(f"{secret_env} is not set: export the webhook signing secret")
+    waker = webhooks.Waker()
+    root = manifest.root
+
+    def known(task_id: str) -> bool:
+        from storyboard.run import read_status
+        return any(row.task_id == task_id for row in read_status(root))
+
+    with webhooks.WebhookListener(host, port, provider.dialect, known, waker, secret) as hook:
+        provider.webhook_url = url or f"http://{host}:{hook.port}/"
+        yield waker.sleep
 
 
 def ensure_writable(folder: Path) -> None:

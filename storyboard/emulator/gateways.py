@@ -3,16 +3,20 @@
 Every dialect of ``storyboard.dialects`` is served under ``/gw/{name}`` (its base URL) at its
 declared paths. A body is read back into the native body (``Dialect.unbody``) and goes to the same
 ``Service`` as the native API, so faults, tasks and submission counts are one machine; answers
-are written in the dialect's own words (``Dialect.answer``).
+are written in the dialect's own words (``Dialect.answer``). A submit with a webhook URL
+(Freepik-style) gets a callback on each status change, signed when ``webhook_secret`` is set.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import re
+import time
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -23,6 +27,7 @@ from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.providers.base import TaskStatus
+from storyboard.webhooks import sign
 
 PREFIX = "/gw"
 
@@ -61,9 +66,50 @@ async def submit(request: Request) -> Response:
         raise invalid("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.")
-    task = _service(request).submit(dialect.unbody(body), oss_resolve=False,
-                                    request_id=new_id())
+    service = _service(request)
+    task = service.submit(dialect.unbody(body), oss_resolve=False, request_id=new_id())
+    hook = body.get(dialect.webhook_field) if dialect.webhook_field else None
+    if isinstance(hook, str) and hook.startswith(("http://", "https://")):
+        origin = str(request.base_url).rstrip("/")
+        job = asyncio.get_running_loop().create_task(
+            _callbacks(service, dialect, task, hook, origin))
+        _JOBS.add(job)
+        job.add_done_callback(_JOBS.discard)
     return JSONResponse(submitted(dialect, task.task_id))
+
+
+_JOBS: set[asyncio.Task[None]] = set()
+WATCH_EVERY = 0.05
+
+
+async def _callbacks(service: Service, dialect: Dialect, task: Task, url: str,
+                     origin: str) -> None:
+    """POST the task's answer, without its ``data`` wrapper, on each status change, signed."""
+    last = ""
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        while True:
+            if task.status != last:
+                last = task.status
+                payload = state_answer(dialect, service, task.task_id, origin)
+                await _post(client, service, payload.get("data", payload), url)
+            if TaskStatus(task.status).finished:
+                return
+            await asyncio.sleep(WATCH_EVERY)
+
+
+async def _post(client: httpx.AsyncClient, service: Service, payload: Any, url: str) -> None:
+    body = json.dumps(payload).encode()
+    headers = {"content-type": "application/json"}
+    secret = service.config.webhook_secret
+    if secret:
+        msg_id, stamp = new_id(), int(time.time())
+        headers.update({"webhook-id": msg_id, "webhook-timestamp": str(stamp),
+                        "webhook-signature": sign(secret, msg_id, stamp, body)})
+    try:
+        answer = await client.post(url, content=body, headers=headers)
+        service.stats.webhooks[str(answer.status_code)] += 1
+    except httpx.HTTPError:
+        service.stats.webhooks["unreachable"] += 1  # a gateway does not retry forever either
 
 
 def submitted(dialect: Dialect, task_id: str) -> dict[str, Any]:
