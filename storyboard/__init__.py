@@ -33,26 +33,27 @@ def load(path: str | Path) -> Source:
     return load_source(Path(path))
 
 
-def check(path: str | Path) -> list[Diagnostic]:
+def check(path: str | Path, *, provider: str | None = None) -> list[Diagnostic]:
     """Every problem in the series, errors and warnings, sorted by place. Empty when clean.
 
+    ``provider`` (a gateway's name, else the series' ``provider.name``) adds its limits.
     Warnings alone do not stop a compile or a render."""
     try:
-        return compile_source(load(path)).warnings
+        return compile_source(load(path), provider=provider).warnings
     except ProblemsFound as found:
         return found.diagnostics
 
 
-def compile(path: str | Path) -> Manifest:
+def compile(path: str | Path, *, provider: str | None = None) -> Manifest:
     """Load, validate and compile a series into its manifest; raise ProblemsFound if any."""
-    return compile_source(load(path))
+    return compile_source(load(path), provider=provider)
 
 
 def plan(path: str | Path, *, provider: str | None = None, episode: str | None = None,
          draft: bool = False) -> Plan:
     """What a render would do and cost, shot by shot: free and offline."""
     from storyboard.rendering import make_provider, plan_series
-    manifest = compile(path)
+    manifest = compile(path, provider=provider)
     return plan_series(manifest, make_provider(manifest, provider, draft=draft), episode)
 
 
@@ -63,4 +64,4 @@ def render(path: str | Path, **options: Any) -> RenderReport:
     Without ``yes=True`` or a ``budget``, a render that would cost money is refused.
     """
     from storyboard.rendering import render_series
-    return render_series(compile(path), **options)
+    return render_series(compile(path, provider=options.get("provider")), **options)

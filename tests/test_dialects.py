@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from storyboard.compile import compile_path
-from storyboard.dialects import DIALECTS, GATEWAYS
+from storyboard.dialects import DIALECTS, GATEWAYS, check
 from storyboard.manifest import to_json
 from storyboard.providers.base import TaskStatus
-from storyboard.request import Manifest
+from storyboard.request import Manifest, MediaItem, MediaRef, ShotRequest
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -87,3 +88,44 @@ def test_arrays_prices_per_generation() -> None:
     assert prices.cost("720P", 3.0) == prices.cost("720P", 15.0) == 0.625
     assert "a generation" in prices.describe()
     assert "/s" in DIALECTS["freepik"].protocol.prices["default"].describe()
+
+
+def _request(tmp_path: Path, **changes: object) -> ShotRequest:
+    image = tmp_path / "mia.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 4000)
+    voice = MediaRef(path=tmp_path / "mia.wav")
+    media = (MediaItem("reference_image", MediaRef(path=image), "Image 1", "mia", voice),
+             MediaItem("reference_video", MediaRef(url="oss://dir/sam.mp4"), "Video 1", "sam"),
+             MediaItem("first_frame", None, from_shot="a"))
+    request = ShotRequest("wan2.7-r2v", "Image 1 waves", media, "720P", "16:9", 12, False,
+                          False)
+    return replace(request, **changes)  # type: ignore[arg-type]
+
+
+def test_gateway_limits_name_the_gateway(tmp_path: Path) -> None:
+    request = _request(tmp_path)
+    found = {(p.field, p.severity, p.message) for p in
+             check.problems(request, DIALECTS["arrays"], None, {})}
+    messages = " | ".join(m for _, _, m in found)
+    assert ("duration", "error", "a 12 s shot; arrays accepts 2 to 10 s with a reference video") \
+        in found
+    assert "arrays takes no first frame" in messages
+    assert "oss://dir/sam.mp4: arrays fetches files from public http(s) URLs only" in messages
+    assert "is a local file and arrays fetches files from public URLs" in messages
+    assert "the first frame of shot a is rendered here" in messages
+    mapped = check.problems(replace(request, duration=8), DIALECTS["roles"], "https://c.x", {})
+    assert [p.message for p in mapped] == [
+        "oss://dir/sam.mp4: roles fetches files from public http(s) URLs only"]
+    assert check.problems(replace(request, duration=8), DIALECTS["dashscope"], None, {}) == []
+
+
+def test_file_size_and_reference_count_limits(tmp_path: Path) -> None:
+    small = replace(DIALECTS["freepik"], limits=replace(DIALECTS["freepik"].limits,
+                                                        image_max_mb=0.001))
+    request = _request(tmp_path, duration=5)
+    messages = [p.message for p in check.problems(request, small, "https://c.x", {})]
+    assert any("mia.png is 0.0 MB; freepik accepts an image of at most 0.001 MB" in m
+               for m in messages)
+    alone = replace(request, media=())
+    assert any("0 reference(s); freepik needs 1 to 5" in p.message
+               for p in check.problems(alone, DIALECTS["freepik"], None, {}))

@@ -37,6 +37,8 @@ class Limits(Capabilities):
     voice_roles: tuple[str, ...] = ("reference_image", "reference_video")  # may carry a voice
     max_voices: int = 5
     public_urls: bool = False  # every file must be at an http(s) URL (no uploads, no data:)
+    image_max_mb: float = 20.0  # file limits, per reference
+    video_max_mb: float = 100.0
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ class Problem:
 def problems(request: ShotRequest, dialect: Dialect, media_base_url: str | None,
              local_name: dict[MediaRef, str]) -> list[Problem]:
     """Every way ``request`` breaks ``dialect``'s limits; ``local_name`` shows local files."""
-    return [*_numbers(request, dialect), *_media(request, dialect),
+    return [*_numbers(request, dialect), *_media(request, dialect), *_sizes(request, dialect),
             *_reachable(request, dialect, media_base_url, local_name)]
 
 
@@ -67,6 +67,20 @@ def _media(request: ShotRequest, dialect: Dialect) -> Iterator[Problem]:
     if len(voiced) > limits.max_voices > 0:
         yield Problem("cast", f"{name} takes {limits.max_voices} reference voice(s) a shot: only "
                               f"the first is sent", "warning")
+
+
+def _sizes(request: ShotRequest, dialect: Dialect) -> Iterator[Problem]:
+    """Local files over the gateway's size limit (URLs are the host's business)."""
+    for item in request.media:
+        path = item.ref.path if item.ref is not None else None
+        if path is None or not path.is_file():
+            continue
+        video = item.role == "reference_video"
+        limit = dialect.limits.video_max_mb if video else dialect.limits.image_max_mb
+        size = path.stat().st_size / (1024 * 1024)
+        if size > limit:
+            yield Problem("cast", f"{path.name} is {size:.1f} MB; {dialect.name} accepts "
+                                  f"{_kind(item)} of at most {limit:g} MB")
 
 
 def _kind(item: MediaItem) -> str:
