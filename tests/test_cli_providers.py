@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
+from compiler_fixtures import SERIES_HEAD, write_series
 
 from storyboard.cli import cli
 
@@ -29,17 +29,7 @@ def invoke(*args: str | Path) -> Result:
 
 def head(provider: str = "") -> str:
     block = f"provider: {{name: {provider}, media_base_url: {BASE}}}\n" if provider else ""
-    return block + """\
-storyboard: 1
-title: Test
-defaults: {resolution: 720P, duration: 5}
-voices:
-  mia-voice: {audio: media/mia.wav}
-characters:
-  mia: {image: media/mia.png, voice: mia-voice}
-  sam: {video: media/sam.mp4}
-  guitar: {image: media/guitar.png}
-"""
+    return block + SERIES_HEAD
 
 
 @pytest.fixture

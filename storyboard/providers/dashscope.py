@@ -48,6 +48,7 @@ from storyboard.providers.dashscope_wire import (
 )
 from storyboard.providers.protocol import (
     ApiKey,
+    LazyClient,
     download_to,
     error_for_exception,
     error_for_response,
@@ -85,8 +86,7 @@ class DashScopeProvider:
         self._key = ApiKey(key) if key else None  # a missing key fails at the first request
         self._clock = clock
         timeouts = self.settings.timeouts
-        self._transport = transport
-        self._http: httpx.AsyncClient | None = None  # made at first use: plans need no TLS setup
+        self._client = LazyClient(transport, timeouts.api())
         self.uploads = Uploads(self._client, provider=NAME,
                                policy_url=self.base_url + UPLOAD_POLICY_PATH,
                                headers=self._auth_headers, key=lambda: self._key,
@@ -110,16 +110,7 @@ class DashScopeProvider:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            # No auth in the client's defaults: the result and upload hosts never see the key.
-            self._http = httpx.AsyncClient(transport=self._transport,
-                                           timeout=self.settings.timeouts.api())
-        return self._http
+        await self._client.aclose()
 
     # -- one request, one answer ---------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from storyboard.providers.base import Capabilities, PriceTable, TaskState, TaskS
 from storyboard.providers.gateway_settings import GatewaySettings
 from storyboard.providers.protocol import (
     ApiKey,
+    LazyClient,
     download_to,
     error_for_exception,
     error_for_response,
@@ -50,8 +51,7 @@ class GatewayProvider:
         self.webhook_url = webhook_url
         key = os.environ.get(settings.key_env, "").strip()
         self._key = ApiKey(key) if key else None
-        self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        self._client = LazyClient(transport, httpx.Timeout(settings.timeout))
 
     @classmethod
     def from_settings(cls, dialect: Dialect, mapping: Mapping[str, Any], root: Path, *,
@@ -63,15 +63,7 @@ class GatewayProvider:
         return f"GatewayProvider({self.name}, base_url={self.settings.base_url!r}, key {key})"
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(transport=self._transport,
-                                           timeout=httpx.Timeout(self.settings.timeout))
-        return self._http
+        await self._client.aclose()
 
     # -- one request, one answer ---------------------------------------------------------------
 

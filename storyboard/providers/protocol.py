@@ -204,6 +204,25 @@ def field(data: Mapping[str, Any], name: str, *, provider: str, what: str,
     return value
 
 
+class LazyClient:
+    """An httpx client made at first use (plans need no TLS set-up), closed once; call it to get
+    the client. No auth in its defaults: result and upload hosts never see a key."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None, timeout: httpx.Timeout) -> None:
+        self._transport, self._timeout = transport, timeout
+        self._http: httpx.AsyncClient | None = None
+
+    def __call__(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout)
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+
 # ---------------------------------------------------------------------------------------------
 # Downloads: a result streamed to a file, every failure retryable (results live for hours)
 
