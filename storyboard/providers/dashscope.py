@@ -50,9 +50,8 @@ from storyboard.providers.protocol import (
     ApiKey,
     LazyClient,
     download_to,
-    error_for_exception,
-    error_for_response,
     json_answer,
+    send,
 )
 from storyboard.providers.upload import Uploads, data_uri, mime_type
 from storyboard.request import CompiledShot, MediaItem, MediaRef
@@ -127,15 +126,8 @@ class DashScopeProvider:
     async def _send(self, method: str, path: str, *, what: str, shot: str = "",
                     headers: Mapping[str, str] | None = None, **kwargs: Any) -> httpx.Response:
         all_headers = {**self._auth_headers(shot), **(headers or {})}
-        try:
-            response = await self._client().request(method, self.base_url + path,
-                                                  headers=all_headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise error_for_exception(exc, provider=NAME, what=what, shot=shot,
-                                      key=self._key) from exc
-        if response.status_code >= 400:
-            raise error_for_response(response, provider=NAME, what=what, shot=shot, key=self._key)
-        return response
+        return await send(self._client(), method, self.base_url + path, provider=NAME, what=what,
+                          shot=shot, key=self._key, headers=all_headers, **kwargs)
 
     async def _json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]:

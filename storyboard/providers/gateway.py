@@ -22,16 +22,10 @@ import httpx
 
 from storyboard.dialects.base import Dialect, get
 from storyboard.errors import AuthError, ProviderError, RequestRejected
+from storyboard.providers import protocol
 from storyboard.providers.base import Capabilities, PriceTable, TaskState, TaskStatus
 from storyboard.providers.gateway_settings import GatewaySettings
-from storyboard.providers.protocol import (
-    ApiKey,
-    LazyClient,
-    download_to,
-    error_for_exception,
-    error_for_response,
-    json_answer,
-)
+from storyboard.providers.protocol import ApiKey, json_answer, send
 from storyboard.request import CompiledShot, MediaRef
 
 
@@ -51,7 +45,7 @@ class GatewayProvider:
         self.webhook_url = webhook_url
         key = os.environ.get(settings.key_env, "").strip()
         self._key = ApiKey(key) if key else None
-        self._client = LazyClient(transport, httpx.Timeout(settings.timeout))
+        self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
 
     @classmethod
     def from_settings(cls, dialect: Dialect, mapping: Mapping[str, Any], root: Path, *,
@@ -83,15 +77,9 @@ class GatewayProvider:
 
     async def _json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = await self._client().request(
-                method, self.settings.base_url + path, headers=self._auth_headers(shot), **kwargs)
-        except httpx.HTTPError as exc:
-            raise error_for_exception(exc, provider=self.name, what=what, shot=shot,
-                                      key=self._key) from exc
-        if response.status_code >= 400:
-            raise error_for_response(response, provider=self.name, what=what, shot=shot,
-                                     key=self._key)
+        response = await send(self._client(), method, self.settings.base_url + path,
+                              provider=self.name, what=what, shot=shot, key=self._key,
+                              headers=self._auth_headers(shot), **kwargs)
         return json_answer(response, provider=self.name, what=what, shot=shot, key=self._key)
 
     def _path(self, template: str, task_id: str) -> str:
@@ -176,7 +164,7 @@ class GatewayProvider:
             raise ProviderError(f"task {state.task_id} ({state.status}) has no video_url",
                                 provider=self.name)
         own = state.video_url.startswith(self.settings.base_url + "/")
-        await download_to(self._client(), state.video_url, dest, provider=self.name,
+        await protocol.download_to(self._client(), state.video_url, dest, provider=self.name,
                           what=f"download of task {state.task_id}", key=self._key,
                           timeout=httpx.Timeout(max(self.settings.timeout, 300.0)),
                           headers=self._auth_headers() if own else None)

@@ -223,6 +223,18 @@ class LazyClient:
             self._http = None
 
 
+async def send(client: httpx.AsyncClient, method: str, url: str, *, provider: str, what: str,
+               shot: str = "", key: ApiKey | None = None, **kwargs: Any) -> httpx.Response:
+    """One request; a broken connection or an HTTP error becomes a ``ProviderError``."""
+    try:
+        response = await client.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise error_for_exception(exc, provider=provider, what=what, shot=shot, key=key) from exc
+    if response.status_code >= 400:
+        raise error_for_response(response, provider=provider, what=what, shot=shot, key=key)
+    return response
+
+
 # ---------------------------------------------------------------------------------------------
 # Downloads: a result streamed to a file, every failure retryable (results live for hours)
 
