@@ -108,6 +108,25 @@ def test_a_lost_submit_answer_is_found_in_the_task_list(emu: EmulatorServer, tmp
     assert emu.service.table.get(found.task_id) is not None
 
 
+def test_find_takes_the_newest_task_with_the_prompt(emu: EmulatorServer, tmp_path: Path) -> None:
+    compiled = shot(tmp_path, " the same prompt, twice")
+
+    async def go() -> tuple[str, Any]:
+        gateway = provider(emu, "openai-video", tmp_path)
+        try:
+            await gateway.submit(compiled, None)
+            emu.script("submit:lost")
+            with pytest.raises(TransportError):
+                await gateway.submit(compiled, None)
+            listed = [t.task_id for t in emu.service.table.tasks.values()
+                      if t.submission.prompt.endswith("the same prompt, twice")]
+            return listed[-1], await gateway.find(compiled, time.time() - 5)
+        finally:
+            await gateway.aclose()
+    newest, found = asyncio.run(go())
+    assert found is not None and found.task_id == newest
+
+
 @pytest.mark.parametrize("name", ["roles", "arrays"])
 def test_without_a_task_list_find_finds_nothing(emu: EmulatorServer, tmp_path: Path,
                                                 name: str) -> None:

@@ -163,7 +163,7 @@ def _listed(dialect: Dialect, task: Task) -> dict[str, Any]:
     word = dialect.word(TaskStatus(task.status)) if task.status in TaskStatus.__members__ \
         else task.status
     return {"task_id": task.task_id, "id": task.task_id, "status": word,
-            dialect.answers.item_prompt: task.submission.prompt}
+            "created_at": int(task.created), dialect.answers.item_prompt: task.submission.prompt}
 
 
 async def content(request: Request) -> Response:

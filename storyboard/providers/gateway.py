@@ -28,6 +28,8 @@ from storyboard.providers.gateway_settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, json_answer, send
 from storyboard.request import CompiledShot, MediaRef
 
+CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
+
 
 class GatewayProvider:
     """A reseller of ``wan2.7-r2v`` speaking one dialect; see the module docstring."""
@@ -143,20 +145,24 @@ class GatewayProvider:
                          what=f"cancel of task {task_id}")
 
     async def find(self, shot: CompiledShot, since: float) -> TaskState | None:
-        """The listed task whose prompt is this shot's (None without a list, or no match)."""
+        """The listed task whose prompt is this shot's, created since ``since`` when the list says
+        when (OpenAI-style ``created_at``), newest first; None without a list or a match."""
         if self.protocol.list_path is None:
             return None
         answer = await self._json("GET", self.protocol.list_path, what="task list", shot=shot.id)
         items = get(answer, self.dialect.answers.items)
         prompt = shot.request.prompt_in(self.dialect.label).strip()
-        for item in items if isinstance(items, list) else []:
-            if not isinstance(item, dict):
-                continue
-            listed = str(get(item, self.dialect.answers.item_prompt) or "").strip()
-            task_id = item.get("task_id") or item.get("id")
-            if listed == prompt and task_id:
-                return await self.query(str(task_id))
-        return None
+        matches = [item for item in (items if isinstance(items, list) else [])
+                   if isinstance(item, dict) and (item.get("task_id") or item.get("id"))
+                   and str(get(item, self.dialect.answers.item_prompt) or "").strip() == prompt]
+        dated = [(m["created_at"], n, m) for n, m in enumerate(matches)
+                 if isinstance(m.get("created_at"), int | float)]
+        if dated:  # newest first; in one second, the later listed
+            matches = [m for when, _, m in sorted(dated, key=lambda d: d[:2], reverse=True)
+                       if when >= since - CLOCK_SKEW]
+        if not matches:
+            return None
+        return await self.query(str(matches[0].get("task_id") or matches[0].get("id")))
 
     async def download(self, state: TaskState, dest: Path) -> None:
         """Stream the result; the key goes along only to the gateway's own host."""
