@@ -129,3 +129,11 @@ def test_file_size_and_reference_count_limits(tmp_path: Path) -> None:
     alone = replace(request, media=())
     assert any("0 reference(s); freepik needs 1 to 5" in p.message
                for p in check.problems(alone, DIALECTS["freepik"], None, {}))
+
+
+@pytest.mark.parametrize(("name", "word"), [("openai-video", "completed"), ("arrays", "completed"),
+                                            ("freepik", "COMPLETED"), ("dashscope", "SUCCEEDED")])
+def test_status_words_are_spelled_as_each_gateway_spells_them(name: str, word: str) -> None:
+    dialect = DIALECTS[name]
+    assert dialect.word(TaskStatus.SUCCEEDED) == word
+    assert dialect.protocol.status(word)[0] is TaskStatus.SUCCEEDED

@@ -155,3 +155,51 @@ def test_listener_counts_and_parses() -> None:
     assert parse_listen("0.0.0.0:8787") == ("0.0.0.0", 8787)
     with pytest.raises(Exception, match="HOST:PORT"):
         parse_listen("8787")
+
+
+def test_emulate_announces_a_gateway_and_speaks_it() -> None:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "storyboard", "emulate", "--port", str(port),
+                             "--dialect", "arrays", "--fault-script", "submit:503"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}/gw/arrays"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/_emulator/stats", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the emulator never answered"
+                time.sleep(0.1)
+        body = {"prompt": "Image1 waves", "images": ["https://example.com/a.png"],
+                "duration": 2, "resolution": "720P"}
+        url = base + "/api/v3/alibaba/wan-2.7/reference-to-video"
+        headers = {"Authorization": "Bearer k"}
+        assert httpx.post(url, json=body, headers=headers).status_code == 503  # the fault
+        answer = httpx.post(url, json=body, headers=headers).json()
+        task = httpx.get(f"{base}/api/v3/predictions/{answer['data']['id']}/result",
+                         headers=headers).json()
+        assert task["data"]["status"] in ("created", "processing", "completed")
+        assert httpx.post(url, json=body).status_code == 401  # no key
+        stats = httpx.get(f"http://127.0.0.1:{port}/_emulator/stats").json()
+        assert stats["submissions"]["total"] == 1 and stats["requests"]["submit"] == 3
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert f"emulating Marketplace with image and video arrays at {base}" in out
+
+
+def test_a_gateway_without_callbacks_refuses_webhook_listen(
+        tmp_path: Path, make_media: MakeMedia, emu: EmulatorServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = head(emu, "[0.2]").replace("name: freepik", "name: arrays").replace(
+        "/gw/freepik", "/gw/arrays").replace("webhook_secret_env: HOOK_SECRET", "timeout: 30")
+    series = write_series(tmp_path / "s", make_media, SHOTS, head=text)
+    monkeypatch.setenv("ARRAYS_API_KEY", KEY)
+    done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series), "--yes",
+                           "--webhook-listen", "127.0.0.1:0"], capture_output=True,
+                          timeout=60, check=False, env=dict(os.environ))
+    assert done.returncode == 1
+    assert b"arrays sends no status callbacks" in done.stderr
+    assert emu.stats()["submissions"]["total"] == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from storyboard.dialects.base import Answers, Dialect, Limits, Ref
+from storyboard.dialects.base import Answers, Dialect, Limits, Ref, upper
 from storyboard.providers.base import PriceTable, TaskStatus
 from storyboard.providers.protocol import TaskProtocol
 from storyboard.request import Mention
@@ -18,11 +18,13 @@ from storyboard.request import Mention
 NAME = "arrays"
 LIMITS = Limits(public_urls=True, first_frame=False, max_voices=1)
 
+WORDS = {"created": TaskStatus.PENDING, "processing": TaskStatus.RUNNING,
+         "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
+
 PROTOCOL = TaskProtocol(
     name=NAME, submit_path="/api/v3/alibaba/wan-2.7/reference-to-video",
     task_path="/api/v3/predictions/{task_id}/result", cancel_path=None, list_path=None,
-    statuses={"CREATED": TaskStatus.PENDING, "PROCESSING": TaskStatus.RUNNING,
-              "COMPLETED": TaskStatus.SUCCEEDED, "FAILED": TaskStatus.FAILED},
+    statuses=upper(WORDS),
     submit_headers={}, capabilities=LIMITS,
     prices={"default": PriceTable({"720P": 0.625, "1080P": 0.938}, "USD", per="generation")})
 
@@ -58,4 +60,5 @@ DIALECT = Dialect(
             "ratio": "aspect_ratio", "duration": "duration", "seed": "seed"},
     answers=Answers(task_id="data.id", status="data.status", video_url="data.outputs.0",
                     message="data.error", code="data.error_code"),
-    media=media, unmedia=unmedia, key_env="ARRAYS_API_KEY", base_url="https://api.wavespeed.ai")
+    words=WORDS, media=media, unmedia=unmedia, key_env="ARRAYS_API_KEY",
+    base_url="https://api.wavespeed.ai")

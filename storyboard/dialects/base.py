@@ -81,6 +81,7 @@ class Dialect:
     auth_scheme: str = "Bearer"  # "" sends the bare key
     content_path: str | None = None  # the video comes from here (with the key), not video_url
     webhook_field: str | None = None  # the body field a status callback URL goes in
+    words: Mapping[str, TaskStatus] = field(default_factory=dict)  # status words, as it spells
     formats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # value rewrites
     settings: Mapping[str, Any] = field(default_factory=dict)  # body fields always sent
 
@@ -139,9 +140,14 @@ class Dialect:
         return out
 
     def word(self, status: TaskStatus) -> str:
-        """This dialect's word for one of our statuses (the first declared wins)."""
-        return next((w for w, s in self.protocol.statuses.items() if s is status),
-                    next(iter(self.protocol.statuses)))
+        """This dialect's word for one of our statuses, as it spells it (the first declared)."""
+        words = self.words or self.protocol.statuses
+        return next((w for w, s in words.items() if s is status), next(iter(words)))
+
+
+def upper(words: Mapping[str, TaskStatus]) -> dict[str, TaskStatus]:
+    """Status words as ``TaskProtocol`` compares them (upper case)."""
+    return {word.upper(): status for word, status in words.items()}
 
 
 def neutral_values(request: ShotRequest, label: LabelStyle) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from storyboard.dialects.base import FLAT, Answers, Dialect, Limits, Ref
+from storyboard.dialects.base import FLAT, Answers, Dialect, Limits, Ref, upper
 from storyboard.providers.base import PriceTable, TaskStatus
 from storyboard.providers.protocol import TaskProtocol
 from storyboard.request import native_label
@@ -18,12 +18,14 @@ from storyboard.request import native_label
 NAME = "openai-video"
 LIMITS = Limits(public_urls=True, voice_roles=(), max_voices=0)
 
+WORDS = {"queued": TaskStatus.PENDING, "in_progress": TaskStatus.RUNNING,
+         "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED,
+         "unknown": TaskStatus.UNKNOWN}
+
 PROTOCOL = TaskProtocol(
     name=NAME, submit_path="/videos", task_path="/videos/{task_id}", cancel_path=None,
     list_path="/videos",
-    statuses={"QUEUED": TaskStatus.PENDING, "IN_PROGRESS": TaskStatus.RUNNING,
-              "COMPLETED": TaskStatus.SUCCEEDED, "FAILED": TaskStatus.FAILED,
-              "UNKNOWN": TaskStatus.UNKNOWN},
+    statuses=upper(WORDS),
     submit_headers={}, capabilities=LIMITS,
     prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")})
 
@@ -42,5 +44,5 @@ DIALECT = Dialect(
     fields={**FLAT, "resolution": "size", "duration": "seconds"},
     answers=Answers(task_id="id", status="status", video_url="video_url", message="error.message",
                     code="error.code", items="data"),
-    media=media, unmedia=unmedia, key_env="OPENAI_VIDEO_API_KEY", base_url="",
+    words=WORDS, media=media, unmedia=unmedia, key_env="OPENAI_VIDEO_API_KEY", base_url="",
     formats={"duration": str}, content_path="/videos/{task_id}/content")
