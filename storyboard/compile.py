@@ -278,6 +278,9 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
     block = series.data.get("provider") if isinstance(series.data, dict) else None
     block = block if isinstance(block, dict) else {}
     name = provider or block.get("name")
+    if provider is not None and provider not in ("local", *DIALECTS):
+        problems.append(Diagnostic(None, f"unknown provider {provider!r}; expected one of: "
+                                         f"local, {', '.join(DIALECTS)}"))
     if name not in GATEWAYS:
         return None
     base_url = block.get("media_base_url")

@@ -108,3 +108,14 @@ def test_plan_shows_each_providers_price_model(tmp_path: Path, make_media: MakeM
     assert "/s" in models["freepik"][0]
     text = invoke("plan", series, "--provider", "arrays").stdout
     assert "a generation" in text
+
+
+def test_the_api_takes_the_provider_too(twelve: Path) -> None:
+    import storyboard
+    assert storyboard.check(twelve) == [d for d in storyboard.check(twelve)
+                                        if d.severity == "warning"]
+    errors = [d.message for d in storyboard.check(twelve, provider="freepik")
+              if d.severity == "error"]
+    assert "a 12 s shot; freepik accepts 2 to 10 s" in errors
+    assert any("unknown provider 'nope'" in d.message
+               for d in storyboard.check(twelve, provider="nope"))
