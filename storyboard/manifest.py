@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from storyboard.dialects import native
 from storyboard.dialects.base import Dialect, UrlFor
@@ -24,7 +25,7 @@ def _relative(root: Path, base_url: str | None = None) -> UrlFor:
             relative = ref.path.relative_to(root).as_posix()
         except ValueError:
             return ref.path.as_posix()
-        return f"{base_url.rstrip('/')}/{relative}" if base_url else relative
+        return f"{base_url.rstrip('/')}/{quote(relative)}" if base_url else relative
     return url_for
 
 
