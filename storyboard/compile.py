@@ -196,6 +196,7 @@ class Compiler:
         self.problems: list[Diagnostic] = list(source.problems)
         self.cache = media.MediaCache(source.root / ".storyboard" / "media.json")
         self.gateway = gateway_of(source, provider, self.problems)
+        self.said: set[str] = set()  # gateway problems about a file, said once
 
     def run(self) -> Manifest:
         resolver = Resolver(self.source, self.caps)
@@ -266,6 +267,9 @@ class Compiler:
         names = {ref: _rel(ref.path, self.source.root) for ref in _local_refs(request)
                  if ref.path is not None}
         for problem in dialect_check.problems(request, dialect, base_url, names):
+            if problem.once and problem.message in self.said:
+                continue
+            self.said.add(problem.message)
             self.problems.append(shot.doc.diagnostic(
                 (*shot.path, problem.field), problem.message, severity=problem.severity))
 

@@ -119,3 +119,16 @@ def test_the_api_takes_the_provider_too(twelve: Path) -> None:
     assert "a 12 s shot; freepik accepts 2 to 10 s" in errors
     assert any("unknown provider 'nope'" in d.message
                for d in storyboard.check(twelve, provider="nope"))
+
+
+def test_an_unreachable_file_is_said_once_for_the_series(tmp_path: Path,
+                                                         make_media: MakeMedia) -> None:
+    series = write_series(tmp_path / "s", make_media, """\
+        - id: ep01
+          shots:
+            - {id: a, prompt: "@guitar rests"}
+            - {id: b, prompt: "@guitar shines"}
+        """)
+    result = invoke("check", series, "--provider", "roles")
+    assert result.exit_code == 1
+    assert result.stderr.count("media/guitar.png is a local file and roles fetches") == 1

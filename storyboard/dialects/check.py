@@ -22,6 +22,7 @@ class Problem:
     field: str  # the shot's key the problem is about: "duration", "prompt", "cast" ...
     message: str
     severity: Severity = "error"
+    once: bool = False  # about a file, not the shot: said at its first use only
 
 
 def problems(request: ShotRequest, dialect: Dialect, media_base_url: str | None,
@@ -99,12 +100,12 @@ def _reachable(request: ShotRequest, dialect: Dialect, media_base_url: str | Non
                 continue
             if ref.url is not None and not ref.url.startswith(("https://", "http://")):
                 yield Problem("cast", f"{name_of(ref)}: {dialect.name} fetches files from "
-                                      "public http(s) URLs only")
+                                      "public http(s) URLs only", once=True)
             elif ref.path is not None and not media_base_url:
                 yield Problem("cast", f"{local_name.get(ref, str(ref.path))} is a local file and "
                                       f"{dialect.name} fetches files from public URLs: set "
                                       "provider.media_base_url to where the series folder is "
-                                      "hosted, or give a URL")
+                                      "hosted, or give a URL", once=True)
         if item.from_shot is not None and not media_base_url:
             yield Problem("first_frame", f"the first frame of shot {item.from_shot} is rendered "
                                          f"here and {dialect.name} fetches files from public "
