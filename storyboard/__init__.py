@@ -35,19 +35,20 @@ def load(path: str | Path) -> Source:
     return load_source(Path(path))
 
 
-def check(path: str | Path) -> list[Diagnostic]:
+def check(path: str | Path, *, provider: str | None = None) -> list[Diagnostic]:
     """Every problem in the series, errors and warnings, sorted by place. Empty when clean.
 
+    ``provider`` (a gateway's name, else the series' ``provider.name``) adds its limits.
     Warnings alone do not stop a compile or a render."""
     try:
-        return compile_source(load(path)).warnings
+        return compile_source(load(path), provider=provider).warnings
     except ProblemsFound as found:
         return found.diagnostics
 
 
-def compile(path: str | Path) -> Manifest:
+def compile(path: str | Path, *, provider: str | None = None) -> Manifest:
     """Load, validate and compile a series into its manifest; raise ProblemsFound if any."""
-    return compile_source(load(path))
+    return compile_source(load(path), provider=provider)
 
 
 def plan(path: str | Path, *, provider: str | None = None, episode: str | None = None,
@@ -55,7 +56,7 @@ def plan(path: str | Path, *, provider: str | None = None, episode: str | None =
     """What a render would do and cost, shot by shot: free (it lists the shared store, if one is
     set, unless ``offline``)."""
     from storyboard.rendering import make_provider, plan_series
-    manifest = compile(path)
+    manifest = compile(path, provider=provider)
     return plan_series(manifest, make_provider(manifest, provider, draft=draft), episode,
                        offline=offline)
 
@@ -67,14 +68,14 @@ def render(path: str | Path, **options: Any) -> RenderReport:
     Without ``yes=True`` or a ``budget``, a render that would cost money is refused.
     """
     from storyboard.rendering import render_series
-    return render_series(compile(path), **options)
+    return render_series(compile(path, provider=options.get("provider")), **options)
 
 
 def push(path: str | Path, *, provider: str | None = None, episode: str | None = None,
          draft: bool = False) -> SyncReport:
     """Send the series' rendered shots that the shared store lacks (``storyboard push``)."""
     from storyboard.store_sync import push_series
-    return push_series(compile(path), provider=provider, episode=episode, draft=draft)
+    return push_series(compile(path, provider=provider), provider=provider, episode=episode, draft=draft)
 
 
 def pull(path: str | Path, *, provider: str | None = None, episode: str | None = None,
@@ -82,4 +83,4 @@ def pull(path: str | Path, *, provider: str | None = None, episode: str | None =
     """Fetch the series' shots from the shared store, each checked by sha256 (``storyboard
     pull``)."""
     from storyboard.store_sync import pull_series
-    return pull_series(compile(path), provider=provider, episode=episode, draft=draft)
+    return pull_series(compile(path, provider=provider), provider=provider, episode=episode, draft=draft)

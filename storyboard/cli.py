@@ -20,6 +20,7 @@ from rich.text import Text
 from storyboard import manifest as manifest_json
 from storyboard import progress
 from storyboard.compile import compile_source
+from storyboard.dialects import DIALECTS
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.request import Manifest
 from storyboard.series import load_source
@@ -54,35 +55,43 @@ def guarded(action: Callable[[], T]) -> T:
         raise AssertionError("unreachable") from error  # fail() exits
 
 
-def compiled(path: Path) -> Manifest:
-    """Compile the series; warnings go to stderr, errors end the command."""
-    series = guarded(lambda: compile_source(load_source(path)))
+def compiled(path: Path, provider: str | None = None) -> Manifest:
+    """Compile the series (for ``provider``'s limits); warnings go to stderr, errors end it."""
+    series = guarded(lambda: compile_source(load_source(path), provider=provider))
     for warning in series.warnings:
         click.echo(warning.format(), err=True)
     return series
 
 
+PROVIDER = click.option("--provider", type=click.Choice(["local", *DIALECTS]),
+                        help="This provider (default: the series' provider.name, else local).")
+
+
 @cli.command()
 @click.argument("path", type=SERIES)
-def check(path: Path) -> None:
-    """Validate a series: every problem at once, each at file:line:col."""
-    compiled_series = compiled(path)
+@PROVIDER
+def check(path: Path, provider: str | None) -> None:
+    """Validate a series (for a provider's limits): every problem at once, at file:line:col."""
+    compiled_series = compiled(path, provider)
     shots = len(compiled_series.shots())
     click.echo(f"ok: {len(compiled_series.episodes)} episode(s), {shots} shot(s)")
 
 
 @cli.command("compile")
 @click.argument("path", type=SERIES)
+@PROVIDER
 @click.option("--episode", help="Only this episode.")
 @click.option("--shot", help="Only this shot.")
-def compile_command(path: Path, episode: str | None, shot: str | None) -> None:
-    """Print the compiled manifest as stable, sorted JSON."""
-    click.echo(manifest_json.to_json(compiled(path), episode=episode, shot=shot), nl=False)
+def compile_command(path: Path, provider: str | None, episode: str | None,
+                    shot: str | None) -> None:
+    """Print the compiled manifest (that provider's bodies) as stable, sorted JSON."""
+    series = compiled(path, provider)
+    name = provider or str(series.provider.get("name") or "dashscope")
+    dialect = DIALECTS.get(name, DIALECTS["dashscope"])
+    click.echo(manifest_json.to_json(series, episode=episode, shot=shot, dialect=dialect,
+                                     media_base_url=series.provider.get("media_base_url")),
+               nl=False)
 
-
-PROVIDER = click.option("--provider", type=click.Choice(["local", "dashscope"]),
-                        help="Render with this provider (default: the series' provider.name, "
-                             "else local).")
 EPISODE = click.option("--episode", help="Only this episode.")
 DRAFT = click.option("--draft", is_flag=True,
                      help="Low resolution and frame rate proxies (local provider only).")
@@ -101,7 +110,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
          as_json: bool) -> None:
     """What a render would do and cost: free (it only lists the shared store, if any)."""
     from storyboard.rendering import make_provider, plan_series
-    series = compiled(path)
+    series = compiled(path, provider)
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
     the_plan = guarded(lambda: plan_series(series, chosen, episode, offline=offline))
     if as_json:
@@ -126,12 +135,15 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
 @OFFLINE
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
+@click.option("--webhook-listen", metavar="HOST:PORT",
+              help="Take the gateway's status callbacks here (they only hasten polls).")
+@click.option("--webhook-url", help="The public URL that reaches --webhook-listen.")
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
-           as_json: bool) -> None:
+           as_json: bool, webhook_listen: str | None, webhook_url: str | None) -> None:
     """Render every changed shot, then stitch each episode."""
     from storyboard.rendering import interactive, render_series
-    series = compiled(path)
+    series = compiled(path, provider)
     console = Console(stderr=True, quiet=quiet or as_json)
     ask = _confirm(console) if interactive() and not as_json else None
     live = progress.LiveProgress(console, "")
@@ -149,7 +161,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
                 series, provider=provider, episode=episode, draft=draft, out=out, yes=yes,
                 budget=budget, concurrency=concurrency, offline=offline, confirm=ask,
                 on_plan=show_plan, on_event=live.event, on_episode=live.episode,
-                on_notice=lambda text: click.echo(f"warning: {text}", err=True))
+                on_notice=lambda text: click.echo(f"warning: {text}", err=True),
+                webhook_listen=webhook_listen, webhook_url=webhook_url)
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return
@@ -259,9 +272,12 @@ def cancel(path: Path, provider: str | None) -> None:
 @click.option("--fault-script", "scripts", multiple=True,
               help="Comma-separated faults for the next requests, e.g. query:500,query:drop.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for fault rates.")
+@click.option("--dialect", type=click.Choice(list(DIALECTS)), default="dashscope",
+              show_default=True, help="The API to announce (every dialect is served).")
 def emulate(host: str, port: int, latency: float, api_key: str | None, plain_results: bool,
-            faults: tuple[str, ...], scripts: tuple[str, ...], seed: int) -> None:
-    """Run a local DashScope emulator (for tests and dry runs; needs the emulator extra)."""
+            faults: tuple[str, ...], scripts: tuple[str, ...], seed: int, dialect: str) -> None:
+    """Run a local DashScope (or gateway) emulator (for tests and dry runs; needs the emulator
+    extra)."""
     try:
         from storyboard.emulator import EmulatorConfig, parse_fault_options, serve
     except ImportError as exc:
@@ -273,7 +289,8 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
     config = EmulatorConfig(latency=latency, api_key=api_key, plain_results=plain_results,
                             faults=plan, seed=seed)
     try:
-        serve(host, port, config, announce=lambda url: click.echo(f"emulating DashScope at {url}"))
+        serve(host, port, config, dialect=dialect,
+              announce=lambda url: click.echo(f"emulating {DIALECTS[dialect].title} at {url}"))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
 

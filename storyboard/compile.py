@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from storyboard import media
+from storyboard.dialects import DIALECTS, GATEWAYS
+from storyboard.dialects import check as dialect_check
+from storyboard.dialects.base import Dialect
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
 from storyboard.providers.base import Capabilities
 from storyboard.request import (
@@ -23,48 +26,86 @@ from storyboard.request import (
     Manifest,
     MediaItem,
     MediaRef,
+    Mention,
     Scene,
     ShotRequest,
+    Token,
+    write,
 )
-from storyboard.resolve import MENTION, Reference, ResolvedShot, Resolver
+from storyboard.resolve import MENTION, Reference, ResolvedScene, ResolvedShot, Resolver
 from storyboard.series import Source, load_source
 
 
-def render_mentions(text: str, labels: dict[str, str]) -> str:
-    """Replace ``@name`` by its label and ``@@`` by ``@``."""
-    def swap(match: Any) -> str:
+def mention_tokens(text: str, mentions: dict[str, Mention]) -> list[Token]:
+    """Text into tokens: ``@name`` becomes its ``Mention``, ``@@`` becomes ``@``."""
+    tokens: list[Token] = []
+    at = 0
+    for match in MENTION.finditer(text):
         name = match.group(1)
-        return "@" if name is None else labels.get(name, match.group(0))
-    return MENTION.sub(swap, text)
+        found = mentions.get(name) if name is not None else None
+        swapped: Token = "@" if name is None else found or match.group(0)
+        tokens += [text[at:match.start()], swapped]
+        at = match.end()
+    return _merged([*tokens, text[at:]])
 
 
-def scene_text(index: int, start: float, end: float, action: str, lines: list[str]) -> str:
-    head = f"Scene {index} [{start:g}-{end:g}s]: {action}".rstrip()
+def _merged(tokens: list[Token]) -> list[Token]:
+    """Adjacent strings joined and empty ones dropped: one spelling of each token list."""
+    out: list[Token] = []
+    for token in tokens:
+        if isinstance(token, str) and out and isinstance(out[-1], str):
+            out[-1] += token
+        elif token != "":
+            out.append(token)
+    return out
+
+
+def _rstrip(tokens: list[Token]) -> list[Token]:
+    if tokens and isinstance(tokens[-1], str):
+        return [*tokens[:-1], tokens[-1].rstrip()]
+    return tokens
+
+
+def scene_tokens(index: int, start: float, end: float, action: list[Token],
+                 lines: list[list[Token]]) -> list[Token]:
+    """``Scene K [A-Bs]: <action>`` then each line; the joiner is chosen as the native text reads."""
+    text = write(action)
+    head = _rstrip([f"Scene {index} [{start:g}-{end:g}s]: ", *action])
     if lines:
-        joiner = " " if not action or action.endswith((".", "!", "?", ":")) else ". "
-        head = head + joiner + " ".join(lines) if action else head + " ".join(lines)
-    return head
+        joiner = " " if not text or text.endswith((".", "!", "?", ":")) else ". "
+        said: list[Token] = []
+        for number, line in enumerate(lines):
+            said += [" "] * (number > 0) + line
+        head = [*head, joiner if text else "", *said]
+    return _merged(head)
+
+
+def mentions_of(shot: ResolvedShot) -> dict[str, Mention]:
+    """Each reference's mention: images and videos numbered separately, in reference order."""
+    counts = {"image": 0, "video": 0}
+    found: dict[str, Mention] = {}
+    for ref in shot.references:
+        kind: Literal["image", "video"] = "video" if ref.role == "reference_video" else "image"
+        counts[kind] += 1
+        found[ref.name] = Mention(ref.name, kind, counts[kind])
+    return found
 
 
 def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> ShotRequest:
-    labels = {r.name: r.label for r in shot.references}
+    mentions = mentions_of(shot)
     by_name = {r.name: r for r in shot.references}
     duration = int(shot.params["duration"])
     scenes: list[Scene] = []
+    tokens: list[Token] = []
     if shot.prompt is not None:
-        prompt = render_mentions(shot.prompt, labels)
-        scenes.append(Scene(1, 0.0, float(duration), prompt))
+        tokens = mention_tokens(shot.prompt, mentions)
+        scenes.append(Scene(1, 0.0, float(duration), write(tokens)))
     else:
         for scene in shot.scenes:
-            action = render_mentions(scene.action, labels)
-            said_by = [(speaker, text) for speaker, text in scene.say if speaker in by_name]
-            lines = [_line(by_name[speaker], render_mentions(text, labels),
-                           *_share(scene.start, scene.end, index, len(said_by)))
-                     for index, (speaker, text) in enumerate(said_by)]
-            said = [f'{line.label} says: "{line.text}"' for line in lines]
-            text = scene_text(scene.index, scene.start, scene.end, action, said)
-            scenes.append(Scene(scene.index, scene.start, scene.end, text, tuple(lines)))
-        prompt = "\n".join(s.text for s in scenes)
+            compiled, scene_toks = _scene(scene, mentions, by_name)
+            tokens += ["\n"] * bool(tokens) + scene_toks
+            scenes.append(compiled)
+    tokens = _merged(tokens)
     media_items = [MediaItem(r.role, r.ref, r.label, r.name, r.voice)  # type: ignore[arg-type]
                    for r in shot.references]
     if shot.first_frame is not None:
@@ -73,11 +114,27 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         media_items.append(MediaItem("first_frame", None, from_shot=shot.first_frame_from))
     negative = shot.params.get("negative_prompt")
     return ShotRequest(
-        model=str(shot.params["model"]), prompt=prompt, media=tuple(media_items),
+        model=str(shot.params["model"]), prompt=write(tokens), media=tuple(media_items),
         resolution=str(shot.params["resolution"]), ratio=str(shot.params["ratio"]),
         duration=duration, prompt_extend=bool(shot.params["prompt_extend"]),
         watermark=bool(shot.params["watermark"]), negative_prompt=negative or None,
-        seed=shot.params.get("seed"), scenes=tuple(scenes))
+        seed=shot.params.get("seed"), scenes=tuple(scenes), tokens=tuple(tokens))
+
+
+def _scene(scene: ResolvedScene, mentions: dict[str, Mention], by_name: dict[str, Reference]
+           ) -> tuple[Scene, list[Token]]:
+    """One scene: its native text and lines, and its tokens."""
+    action = mention_tokens(scene.action, mentions)
+    said_by = [(speaker, text) for speaker, text in scene.say if speaker in by_name]
+    said: list[list[Token]] = []
+    lines: list[Line] = []
+    for index, (speaker, text) in enumerate(said_by):
+        words = mention_tokens(text, mentions)
+        said.append([mentions[speaker], ' says: "', *words, '"'])
+        lines.append(_line(by_name[speaker], write(words),
+                           *_share(scene.start, scene.end, index, len(said_by))))
+    tokens = scene_tokens(scene.index, scene.start, scene.end, action, said)
+    return Scene(scene.index, scene.start, scene.end, write(tokens), tuple(lines)), tokens
 
 
 def _share(start: float, end: float, index: int, count: int) -> tuple[float, float]:
@@ -132,12 +189,14 @@ def digest(value: Any) -> str:
 
 class Compiler:
     def __init__(self, source: Source, capabilities: Capabilities | None = None,
-                 check_media: bool = True) -> None:
+                 check_media: bool = True, provider: str | None = None) -> None:
         self.source = source
         self.caps = capabilities or Capabilities()
         self.check_media = check_media
         self.problems: list[Diagnostic] = list(source.problems)
         self.cache = media.MediaCache(source.root / ".storyboard" / "media.json")
+        self.gateway = gateway_of(source, provider, self.problems)
+        self.said: set[str] = set()  # gateway problems about a file, said once
 
     def run(self) -> Manifest:
         manifest = self.build()
@@ -187,6 +246,7 @@ class Compiler:
         for shot in episode.shots:
             request = build_request(shot, shots_by_id)
             self._check_lengths(shot, request)
+            self._check_gateway(shot, request)
             form = canonical(request, digests, hashes)
             hashes[shot.id] = digest(form)
             inputs = {str(p): digests[p] for p in _local_files(request) if p in digests}
@@ -210,6 +270,43 @@ class Compiler:
                 f"{self.caps.negative_prompt_limit}")))
 
 
+    def _check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        if self.gateway is None:
+            return
+        dialect, base_url = self.gateway
+        names = {ref: _rel(ref.path, self.source.root) for ref in _local_refs(request)
+                 if ref.path is not None}
+        for problem in dialect_check.problems(request, dialect, base_url, names):
+            if problem.once and problem.message in self.said:
+                continue
+            self.said.add(problem.message)
+            self.problems.append(shot.doc.diagnostic(
+                (*shot.path, problem.field), problem.message, severity=problem.severity))
+
+
+def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
+               ) -> tuple[Dialect, str | None] | None:
+    """The gateway dialect the series is checked for (``--provider`` first, then the series'
+    ``provider.name``) and its ``media_base_url``; None for native and local renders."""
+    series = source.series
+    block = series.data.get("provider") if isinstance(series.data, dict) else None
+    block = block if isinstance(block, dict) else {}
+    name = provider or block.get("name")
+    if provider is not None and provider not in ("local", *DIALECTS):
+        problems.append(Diagnostic(None, f"unknown provider {provider!r}; expected one of: "
+                                         f"local, {', '.join(DIALECTS)}"))
+    if name not in GATEWAYS:
+        return None
+    base_url = block.get("media_base_url")
+    if base_url is not None and not (isinstance(base_url, str) and
+                                     dialect_check.is_public(base_url)):
+        problems.append(series.diagnostic(("provider", "media_base_url"), (
+            f"media_base_url {base_url!r}; expected the http(s) URL where the series folder is "
+            "hosted")))
+        base_url = None
+    return DIALECTS[str(name)], base_url
+
+
 def _verdict(facts: media.Facts, role: str) -> list[str]:
     if role in ("image", "video", "voice"):
         return media.verdict(facts, role)  # type: ignore[arg-type]
@@ -224,13 +321,13 @@ def _mapping(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
+def _local_refs(request: ShotRequest) -> list[MediaRef]:
+    return [ref for item in request.media for ref in (item.ref, item.voice)
+            if ref is not None and ref.path is not None]
+
+
 def _local_files(request: ShotRequest) -> list[Path]:
-    files = []
-    for item in request.media:
-        for ref in (item.ref, item.voice):
-            if ref is not None and ref.path is not None:
-                files.append(ref.path)
-    return files
+    return [ref.path for ref in _local_refs(request) if ref.path is not None]
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -240,19 +337,22 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def compile_source(source: Source, capabilities: Capabilities | None = None) -> Manifest:
-    return Compiler(source, capabilities).run()
+def compile_source(source: Source, capabilities: Capabilities | None = None, *,
+                   provider: str | None = None) -> Manifest:
+    """Compile a loaded series; ``provider`` (a gateway's name) adds that gateway's limits."""
+    return Compiler(source, capabilities, provider=provider).run()
 
 
-def compile_lenient(source: Source, capabilities: Capabilities | None = None
-                    ) -> tuple[Manifest, list[Diagnostic]]:
+def compile_lenient(source: Source, capabilities: Capabilities | None = None, *,
+                    provider: str | None = None) -> tuple[Manifest, list[Diagnostic]]:
     """Compile what can be compiled and return it with every problem, errors included (for the
     review sheet, which shows a broken series' problems on its shots)."""
-    compiler = Compiler(source, capabilities)
+    compiler = Compiler(source, capabilities, provider=provider)
     manifest = compiler.build()
     return manifest, sorted(compiler.problems, key=Diagnostic.sort_key)
 
 
-def compile_path(path: Path, capabilities: Capabilities | None = None) -> Manifest:
+def compile_path(path: Path, capabilities: Capabilities | None = None, *,
+                 provider: str | None = None) -> Manifest:
     """Load, validate and compile the series at ``path``; raise ProblemsFound with every problem."""
-    return compile_source(load_source(path), capabilities)
+    return compile_source(load_source(path), capabilities, provider=provider)

@@ -33,7 +33,8 @@ def money(amount: float, currency: str) -> str:
 
 
 def plan_table(plan: Plan) -> Table:
-    table = Table(title=f"plan: {plan.provider}", title_justify="left", expand=False)
+    title = f"plan: {plan.provider}" + (f" ({plan.price_model})" if plan.price_model else "")
+    table = Table(title=title, title_justify="left", expand=False)
     for column in ("shot", "status", "why", "billed s", "cost"):
         table.add_column(column, justify="right" if column in ("billed s", "cost") else "left")
     for shot in plan.shots:

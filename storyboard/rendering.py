@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from storyboard import media
+from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.episodes import EpisodeBuilder, EpisodeOutput, output_dir
 from storyboard.errors import BudgetExceeded, StoreUnreachable, StoryboardError
 from storyboard.providers.base import PriceTable, Provider
@@ -35,7 +37,7 @@ from storyboard.run.sharing import StoreLink
 from storyboard.run.store import RenderStore, store_settings
 from storyboard.stitch import OutputNotWritable
 
-PROVIDERS = ("local", "dashscope")
+PROVIDERS = ("local", *DIALECTS)
 RUNNER_KEYS = ("poll", "max_wait", "concurrency", "submit_rate")
 LOCAL_POLL = (0.01,)
 
@@ -68,10 +70,23 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
         return LocalProvider(manifest.root / ".storyboard" / "local", draft=draft)
     if draft:
         raise StoryboardError("--draft renders animatics: it works only with the local provider")
+    from storyboard.providers import dashscope_settings as native
+    from storyboard.providers import gateway_settings as gateway
+    if chosen in GATEWAYS:
+        from storyboard.providers.gateway import GatewayProvider
+        block = _own(manifest.provider, set(native.SETTING_KEYS) - set(gateway.KNOWN))
+        return GatewayProvider.from_settings(DIALECTS[chosen], block, manifest.root)
     from storyboard.providers.dashscope import DashScopeProvider
-    settings = {k: v for k, v in manifest.provider.items() if k not in RUNNER_KEYS[:2]}
+    settings = _own(manifest.provider, {*RUNNER_KEYS[:2], *gateway.KNOWN} -
+                    set(native.SETTING_KEYS))
     settings["name"] = "dashscope"
     return DashScopeProvider.from_settings(settings)
+
+
+def _own(block: dict[str, Any], others: set[str]) -> dict[str, Any]:
+    """The series' block without the settings only another kind of provider reads (so one
+    block can name a gateway while ``--provider dashscope`` renders natively)."""
+    return {k: v for k, v in block.items() if k not in others and k != "name"}
 
 
 def select(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
@@ -189,8 +204,13 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
                   on_plan: Callable[[Plan], None] | None = None,
                   on_event: Callable[[ShotEvent], None] | None = None,
                   on_episode: Callable[[EpisodeOutput], None] | None = None,
-                  on_notice: Callable[[str], None] | None = None) -> RenderReport:
-    """Plan, ask, render every shot, then stitch each episode whose shots all rendered."""
+                  on_notice: Callable[[str], None] | None = None,
+                  webhook_listen: str | None = None,
+                  webhook_url: str | None = None) -> RenderReport:
+    """Plan, ask, render every shot, then stitch each episode whose shots all rendered.
+
+    ``webhook_listen`` (``HOST:PORT``) takes status callbacks of a gateway that sends them; they
+    only wake the pollers (see ``webhooks``); ``webhook_url`` is the public URL that reaches it."""
     chosen = make_provider(manifest, provider, draft=draft)
     seconds = reference_seconds(manifest)  # one read of the media facts for plan and run
     store = open_store(manifest, chosen, offline=offline)
@@ -208,10 +228,11 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     shots = select(manifest, episode)
     target = output_dir(manifest, out)
     ensure_writable(target)  # before anything is paid for, not after
-    result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
-                              options=run_options(manifest, concurrency, chosen),
-                              on_event=on_event, ref_seconds=seconds, store=store,
-                              on_notice=on_notice))
+    options = run_options(manifest, concurrency, chosen)
+    with listening(chosen, manifest, webhook_listen, webhook_url) as sleep:
+        result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
+                                  options=options, on_event=on_event, ref_seconds=seconds,
+                                  store=store, on_notice=on_notice, sleep=sleep))
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
     builder = EpisodeBuilder(manifest, target, draft=draft)
     report = RenderReport(the_plan, result)
@@ -234,14 +255,44 @@ async def _run(shots: list[CompiledShot], provider: Provider, root: Path, *,
                on_event: Callable[[ShotEvent], None] | None,
                ref_seconds: Callable[[CompiledShot], float | None],
                store: StoreLink | None,
-               on_notice: Callable[[str], None] | None = None) -> RunResult:
+               on_notice: Callable[[str], None] | None = None,
+               sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> RunResult:
     try:
         return await run_shots(shots, provider, series_dir=root, budget=budget, prices=prices,
                                options=options, on_event=on_event,
                                reference_video_seconds=ref_seconds, store=store,
-                               on_notice=on_notice)
+                               on_notice=on_notice, sleep=sleep)
     finally:
         await provider.aclose()
+
+
+@contextmanager
+def listening(provider: Provider, manifest: Manifest, listen: str | None, url: str | None
+              ) -> Iterator[Callable[[float], Awaitable[None]]]:
+    """The runner's sleep: plain, or cut short by accepted webhook callbacks while they listen."""
+    if listen is None:
+        yield asyncio.sleep
+        return
+    from storyboard import webhooks
+    from storyboard.providers.gateway import GatewayProvider
+    if not isinstance(provider, GatewayProvider) or not provider.dialect.webhook_field:
+        raise StoryboardError(f"--webhook-listen: {provider.name} sends no status callbacks; "
+                              "polling alone follows its tasks")
+    host, port = webhooks.parse_listen(listen)
+    secret_env = provider.settings.webhook_secret_env
+    secret = (os.environ.get(secret_env, "").strip() or None) if secret_env else None
+    if secret_env and secret is None:
+        raise StoryboardError(f"{secret_env} is not set: export the webhook signing secret")
+    waker = webhooks.Waker()
+    root = manifest.root
+
+    def known(task_id: str) -> bool:
+        from storyboard.run import read_status
+        return any(row.task_id == task_id for row in read_status(root))
+
+    with webhooks.WebhookListener(host, port, provider.dialect, known, waker, secret) as hook:
+        provider.webhook_url = url or f"http://{host}:{hook.port}/"
+        yield waker.sleep
 
 
 def ensure_writable(folder: Path) -> None:

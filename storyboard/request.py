@@ -7,6 +7,7 @@ absolute paths here; the hash (see ``compile``) replaces each by the sha256 of i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,33 @@ URL_PREFIXES = ("https://", "http://", "oss://", "data:")
 
 def is_url(ref: str) -> bool:
     return ref.startswith(URL_PREFIXES)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A reference named in the prompt: which character, of which kind, its number in that kind.
+
+    The neutral form keeps mentions as these tokens; each dialect writes them in its label style
+    ("Image 1" natively, "Image1" on the arrays marketplace, "image 1" on the roles gateway).
+    """
+
+    name: str
+    kind: Literal["image", "video"]
+    index: int
+
+
+Token = str | Mention
+LabelStyle = Callable[[Mention], str]
+
+
+def native_label(mention: Mention) -> str:
+    """DashScope's label style, and the one the hash is computed over: "Image 1", "Video 2"."""
+    return f"{mention.kind.capitalize()} {mention.index}"
+
+
+def write(tokens: Iterable[Token], style: LabelStyle = native_label) -> str:
+    """Tokens into prompt text, each mention written in ``style``."""
+    return "".join(t if isinstance(t, str) else style(t) for t in tokens)
 
 
 @dataclass(frozen=True)
@@ -86,6 +114,13 @@ class ShotRequest:
     negative_prompt: str | None = None
     seed: int | None = None
     scenes: tuple[Scene, ...] = ()
+    # The prompt with its mentions as tokens; ``prompt`` is the same in the native style. Empty for
+    # a request built by hand, whose prompt then has no mentions to rewrite.
+    tokens: tuple[Token, ...] = ()
+
+    def prompt_in(self, style: LabelStyle) -> str:
+        """The prompt with every mention written in ``style``."""
+        return write(self.tokens, style) if self.tokens else self.prompt
 
     @property
     def references(self) -> tuple[MediaItem, ...]:

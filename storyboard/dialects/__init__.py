@@ -1,5 +1,26 @@
 """Dialects: the neutral ShotRequest into the body one provider wants.
 
-A dialect is mostly declarations (its limits, its words) plus one small ``body`` function; see
-``native`` for DashScope's own protocol. Gateways (``../shared/spec/gateways.md``) slot in beside it.
+A dialect is mostly declarations (its limits, its label style, its field names, its task protocol
+and prices, its auth header and key variable) plus small ``media``/``unmedia`` functions; see
+``base``. ``native`` is DashScope's own protocol; the gateways of ``../shared/spec/gateways.md``
+sit beside it, one module each.
 """
+
+from __future__ import annotations
+
+from storyboard.dialects import arrays, freepik, native, openai_video, roles
+from storyboard.dialects.base import Dialect
+
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (
+    native.DIALECT, openai_video.DIALECT, freepik.DIALECT, roles.DIALECT, arrays.DIALECT)}
+GATEWAYS = tuple(name for name in DIALECTS if name != native.NAME)
+
+
+def dialect(name: str) -> Dialect:
+    """The dialect called ``name``; a clear error names the known ones."""
+    from storyboard.errors import StoryboardError
+    found = DIALECTS.get(name)
+    if found is None:
+        raise StoryboardError(f"unknown provider {name!r}; expected one of: local, "
+                              f"{', '.join(DIALECTS)}")
+    return found

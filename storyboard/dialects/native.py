@@ -1,48 +1,53 @@
 """Neutral shot requests into DashScope native bodies (``wan2.7-r2v`` video-synthesis).
 
 ``url_for`` decides how a local file is addressed: the manifest shows a path relative to the series,
-the DashScope provider passes an uploaded ``oss://`` URL or a ``data:`` URI.
+the DashScope provider passes an uploaded ``oss://`` URL or a ``data:`` URI. The DashScope provider
+(``providers.dashscope``) speaks this dialect's task protocol itself, with uploads and reconcile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
-from storyboard.request import MediaItem, MediaRef, ShotRequest
+from storyboard.dialects.base import Answers, Dialect, Limits, Ref, UrlFor, native_item
+from storyboard.providers.dashscope_wire import DASHSCOPE, KEY_ENV, REGIONS
+from storyboard.request import ShotRequest, native_label
 
-UrlFor = Callable[[MediaRef], str]
 NAME = "dashscope"
 MODEL = "wan2.7-r2v"
 
 
-def media_item(item: MediaItem, url_for: UrlFor, first_frame_url: str | None) -> dict[str, Any]:
-    # A first frame taken from another shot's output has no ref until that shot has rendered.
-    url = url_for(item.ref) if item.ref is not None else (
-        first_frame_url or f"{{from: {item.from_shot}}}")
-    entry: dict[str, Any] = {"type": item.role, "url": url}
-    if item.voice is not None:
-        entry["reference_voice"] = url_for(item.voice)
-    return entry
+def media(items: list[Ref]) -> dict[str, Any]:
+    entries = []
+    for ref in items:
+        entry = {"type": ref.role, "url": ref.url}
+        if ref.voice:
+            entry["reference_voice"] = ref.voice
+        entries.append(entry)
+    return {"input.media": entries}
+
+
+def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
+    return [native_item(str(m.get("type")), m) for m in body.get("input", {}).get("media", [])]
+
+
+DIALECT = Dialect(
+    name=NAME, title="DashScope (native)", label=native_label,
+    limits=Limits(min_references=0), protocol=DASHSCOPE,
+    fields={"model": "model", "prompt": "input.prompt", "negative_prompt": "input.negative_prompt",
+            "resolution": "parameters.resolution", "ratio": "parameters.ratio",
+            "duration": "parameters.duration", "prompt_extend": "parameters.prompt_extend",
+            "watermark": "parameters.watermark", "seed": "parameters.seed"},
+    answers=Answers(task_id="output.task_id", status="output.task_status",
+                    video_url="output.video_url", code="output.code", message="output.message"),
+    media=media, unmedia=unmedia, key_env=KEY_ENV, base_url=REGIONS["intl"])
 
 
 def body(request: ShotRequest, url_for: UrlFor, *, first_frame_url: str | None = None
          ) -> dict[str, Any]:
     """The submit body of spec section 1, with every parameter explicit (no service defaults)."""
-    data: dict[str, Any] = {"prompt": request.prompt}
-    if request.negative_prompt:
-        data["negative_prompt"] = request.negative_prompt
-    data["media"] = [media_item(m, url_for, first_frame_url) for m in request.media]
-    parameters: dict[str, Any] = {
-        "resolution": request.resolution,
-        "ratio": request.ratio,
-        "duration": request.duration,
-        "prompt_extend": request.prompt_extend,
-        "watermark": request.watermark,
-    }
-    if request.seed is not None:
-        parameters["seed"] = request.seed
-    return {"model": request.model, "input": data, "parameters": parameters}
+    return DIALECT.body(request, url_for, first_frame_url=first_frame_url)
 
 
 def needs_oss_resolve(payload: dict[str, Any]) -> bool:

@@ -10,7 +10,8 @@
     GET  /_emulator/stats    GET|POST /_emulator/faults    POST /_emulator/clock   (admin)
 
 ``{base}`` is ``http://HOST:PORT/api/v1``. Every ``{base}`` call needs
-``Authorization: Bearer KEY``.
+``Authorization: Bearer KEY``. The gateway dialects are served beside it under
+``/gw/{name}`` (see ``gateways``), over the same service, faults and counts.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from storyboard.emulator import gateways
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import parse_rate, parse_script
 from storyboard.emulator.render import RenderFn
@@ -213,7 +215,8 @@ class EmulatorApp(Starlette):
     service: Service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = endpoint_of(scope.get("method", ""), scope.get("path", "")) \
+        method, path = scope.get("method", ""), scope.get("path", "")
+        endpoint = (endpoint_of(method, path) or gateways.endpoint_of(method, path)) \
             if scope["type"] == "http" else None
         if endpoint is None:
             await super().__call__(scope, receive, send)
@@ -239,7 +242,7 @@ def create_app(config: EmulatorConfig | None = None, *,
         yield
         await service.stopped()
 
-    app = EmulatorApp(routes=ROUTES, lifespan=lifespan,
+    app = EmulatorApp(routes=ROUTES + gateways.routes(), lifespan=lifespan,
                       exception_handlers={ApiError: api_error, OssError: oss_error})
     app.state.service = service
     app.service = service

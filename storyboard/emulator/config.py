@@ -23,6 +23,7 @@ class EmulatorConfig:
       (the service does not document it; the project's client sends UTC).
     - ``retry_after``: the Retry-After of 429 answers; ``result_ttl``/``task_ttl``: how long
       result URLs and tasks live (24 h).
+    - ``webhook_secret``: signs the status callbacks of gateways that send them.
     """
 
     latency: float = 2.0
@@ -38,3 +39,4 @@ class EmulatorConfig:
     max_file_size_mb: int = 100
     result_ttl: float = 86400.0
     task_ttl: float = 86400.0
+    webhook_secret: str | None = None  # signs gateway callbacks (Standard Webhooks) when set

@@ -22,6 +22,7 @@ import uvicorn
 from storyboard.emulator.app import EmulatorApp, create_app
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import Fault, FaultRule
+from storyboard.emulator.gateways import base_path
 from storyboard.emulator.render import RenderFn
 from storyboard.emulator.service import Service
 
@@ -125,6 +126,10 @@ class EmulatorServer:
         """``{base}`` of the spec: ``http://127.0.0.1:PORT/api/v1``."""
         return f"{self.origin}/api/v1"
 
+    def gateway_url(self, dialect: str) -> str:
+        """The base URL of one gateway dialect (``freepik``, ``arrays`` ...) on this emulator."""
+        return self.origin + base_path(dialect)
+
     # --- for tests -------------------------------------------------------------------------
 
     @property
@@ -162,13 +167,15 @@ class EmulatorServer:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, config: EmulatorConfig | None = None, *,
-          announce: Callable[[str], None] | None = print) -> None:
-    """Run the emulator until interrupted (Ctrl-C). ``announce`` gets the ``{base}`` URL."""
+          announce: Callable[[str], None] | None = print, dialect: str = "dashscope") -> None:
+    """Run the emulator until interrupted (Ctrl-C). ``announce`` gets the ``{base}`` URL of
+    ``dialect`` (every dialect is served; this one is announced)."""
     sock = bind(host, port)
     app = create_app(config or EmulatorConfig())
     shown = f"[{host}]" if ":" in host else host
     if announce is not None:
-        announce(f"http://{shown}:{sock.getsockname()[1]}/api/v1")
+        path = "/api/v1" if dialect == "dashscope" else base_path(dialect)
+        announce(f"http://{shown}:{sock.getsockname()[1]}{path}")
     try:
         _uvicorn(app, "info").run(sockets=[sock])
     finally:

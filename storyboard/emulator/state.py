@@ -93,6 +93,7 @@ class Stats:
     renders: int = 0
     render_hits: int = 0
     uploads: int = 0
+    webhooks: Counter[str] = field(default_factory=Counter)  # callbacks sent, by answer status
 
 
 class TaskTable:
@@ -142,4 +143,5 @@ def stats_snapshot(stats: Stats, table: TaskTable) -> dict[str, Any]:
         "tasks": table.by_status(),
         "renders": {"rendered": stats.renders, "cached": stats.render_hits},
         "uploads": stats.uploads,
+        "webhooks": dict(stats.webhooks),
     }

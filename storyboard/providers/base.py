@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from storyboard.request import CompiledShot, ShotRequest
 
@@ -67,17 +67,28 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class PriceTable:
-    """Price per billed second by resolution. Billed = input video seconds (capped) + output."""
+    """Price by resolution, per billed second (input video seconds, capped, plus output) or per
+    generation (``per="generation"``: one price a task, whatever its length)."""
 
-    per_second: Mapping[str, float]
+    per_second: Mapping[str, float]  # the rates, by resolution (per generation when ``per`` says)
     currency: str = "USD"
     input_video_cap: float = 5.0
+    per: Literal["second", "generation"] = "second"
+
+    def describe(self) -> str:
+        """The price model in one line: "USD 0.1/s 720P, 0.15/s 1080P (+ input video <= 5 s)"."""
+        unit = "/s" if self.per == "second" else " a generation"
+        rates = ", ".join(f"{rate:g}{unit} {res}" for res, rate in self.per_second.items())
+        extra = f" (+ input video <= {self.input_video_cap:g} s)" if self.per == "second" else ""
+        return f"{self.currency} {rates}{extra}"
 
     def billed_seconds(self, output_seconds: float, input_video_seconds: float = 0.0) -> float:
         return min(input_video_seconds, self.input_video_cap) + output_seconds
 
     def cost(self, resolution: str, billed_seconds: float) -> float:
         rate = self.per_second.get(resolution, max(self.per_second.values(), default=0.0))
+        if self.per == "generation":
+            return rate
         # Round up to 1/10000 (never under-estimate), after removing float noise (0.1 * 3).
         return math.ceil(round(rate * billed_seconds * 10000, 6)) / 10000
 

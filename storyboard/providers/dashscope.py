@@ -24,19 +24,12 @@ from urllib.parse import quote
 import httpx
 
 from storyboard.dialects import native
-from storyboard.errors import (
-    AuthError,
-    ProviderError,
-    RateLimited,
-    ServerError,
-    TransportError,
-)
+from storyboard.errors import AuthError, ProviderError
 from storyboard.providers.base import Capabilities, PriceTable, TaskState
 from storyboard.providers.dashscope_settings import DashScopeSettings, Timeouts
 from storyboard.providers.dashscope_wire import (
     BASE_URL_ENV,
     DASHSCOPE,
-    DOWNLOAD_CHUNK,
     KEY_ENV,
     LIST_MAX_PAGES,
     LIST_PAGE_SIZE,
@@ -55,10 +48,10 @@ from storyboard.providers.dashscope_wire import (
 )
 from storyboard.providers.protocol import (
     ApiKey,
-    error_for_exception,
-    error_for_response,
+    LazyClient,
+    download_to,
     json_answer,
-    number,
+    send,
 )
 from storyboard.providers.upload import Uploads, data_uri, mime_type
 from storyboard.request import CompiledShot, MediaItem, MediaRef
@@ -92,8 +85,7 @@ class DashScopeProvider:
         self._key = ApiKey(key) if key else None  # a missing key fails at the first request
         self._clock = clock
         timeouts = self.settings.timeouts
-        self._transport = transport
-        self._http: httpx.AsyncClient | None = None  # made at first use: plans need no TLS setup
+        self._client = LazyClient(transport, timeouts.api())
         self.uploads = Uploads(self._client, provider=NAME,
                                policy_url=self.base_url + UPLOAD_POLICY_PATH,
                                headers=self._auth_headers, key=lambda: self._key,
@@ -117,16 +109,7 @@ class DashScopeProvider:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            # No auth in the client's defaults: the result and upload hosts never see the key.
-            self._http = httpx.AsyncClient(transport=self._transport,
-                                           timeout=self.settings.timeouts.api())
-        return self._http
+        await self._client.aclose()
 
     # -- one request, one answer ---------------------------------------------------------------
 
@@ -143,15 +126,8 @@ class DashScopeProvider:
     async def _send(self, method: str, path: str, *, what: str, shot: str = "",
                     headers: Mapping[str, str] | None = None, **kwargs: Any) -> httpx.Response:
         all_headers = {**self._auth_headers(shot), **(headers or {})}
-        try:
-            response = await self._client().request(method, self.base_url + path,
-                                                  headers=all_headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise error_for_exception(exc, provider=NAME, what=what, shot=shot,
-                                      key=self._key) from exc
-        if response.status_code >= 400:
-            raise error_for_response(response, provider=NAME, what=what, shot=shot, key=self._key)
-        return response
+        return await send(self._client(), method, self.base_url + path, provider=NAME, what=what,
+                          shot=shot, key=self._key, headers=all_headers, **kwargs)
 
     async def _json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]:
@@ -216,20 +192,10 @@ class DashScopeProvider:
         if not state.video_url:
             raise ProviderError(f"task {state.task_id} ({state.status}) has no video_url",
                                 provider=NAME)
-        what = f"download of task {state.task_id}"
         timeouts = self.settings.timeouts
-        try:
-            async with self._client().stream("GET", state.video_url, follow_redirects=True,
-                                           timeout=timeouts.transfer(timeouts.download)) as resp:
-                if resp.status_code >= 400:
-                    raise _download_error(resp, what)
-                await _save(resp, dest, what)
-        except httpx.HTTPError as exc:
-            dest.unlink(missing_ok=True)
-            raise error_for_exception(exc, provider=NAME, what=what, key=self._key) from exc
-        except ProviderError:
-            dest.unlink(missing_ok=True)
-            raise
+        await download_to(self._client(), state.video_url, dest, provider=NAME,
+                          what=f"download of task {state.task_id}", key=self._key,
+                          timeout=timeouts.transfer(timeouts.download))
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -278,29 +244,3 @@ class DashScopeProvider:
 
 def _is_image(item: MediaItem) -> bool:
     return item.role in ("reference_image", "first_frame")
-
-
-def _download_error(response: httpx.Response, what: str) -> ProviderError:
-    """Every failed download is retryable: the video stays on the service for 24 h."""
-    status = response.status_code
-    text = f"{what} failed (HTTP {status})"
-    if status == 429:
-        return RateLimited(text, provider=NAME, status=status)
-    if status >= 500:
-        return ServerError(text, provider=NAME, status=status)
-    return TransportError(text + " (the result URL lives 24 h)", provider=NAME, status=status)
-
-
-async def _save(response: httpx.Response, dest: Path, what: str) -> None:
-    expected = number(response.headers.get("content-length"))
-    try:
-        with dest.open("wb") as fh:
-            async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
-                fh.write(chunk)
-    except OSError as exc:
-        raise ProviderError(f"{what}: cannot write {dest}: {exc.strerror or exc}",
-                            provider=NAME) from exc
-    if expected is not None and response.num_bytes_downloaded != int(expected):
-        raise TransportError(f"{what}: got {response.num_bytes_downloaded} of {int(expected)} "
-                             "bytes", provider=NAME)
-

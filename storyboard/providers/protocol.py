@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,6 +34,7 @@ from storyboard.errors import (
 from storyboard.providers.base import Capabilities, PriceTable, TaskStatus
 
 SNIPPET = 300  # characters of an unexpected answer worth quoting in an error
+DOWNLOAD_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -200,3 +202,81 @@ def field(data: Mapping[str, Any], name: str, *, provider: str, what: str,
         raise ProviderError(f"{what}: malformed answer, no {name!r} in {sorted(data)}",
                             provider=provider, shot=shot)
     return value
+
+
+class LazyClient:
+    """An httpx client made at first use (plans need no TLS set-up), closed once; call it to get
+    the client. No auth in its defaults: result and upload hosts never see a key."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None, timeout: httpx.Timeout) -> None:
+        self._transport, self._timeout = transport, timeout
+        self._http: httpx.AsyncClient | None = None
+
+    def __call__(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout)
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+
+async def send(client: httpx.AsyncClient, method: str, url: str, *, provider: str, what: str,
+               shot: str = "", key: ApiKey | None = None, **kwargs: Any) -> httpx.Response:
+    """One request; a broken connection or an HTTP error becomes a ``ProviderError``."""
+    try:
+        response = await client.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise error_for_exception(exc, provider=provider, what=what, shot=shot, key=key) from exc
+    if response.status_code >= 400:
+        raise error_for_response(response, provider=provider, what=what, shot=shot, key=key)
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads: a result streamed to a file, every failure retryable (results live for hours)
+
+
+async def download_to(client: httpx.AsyncClient, url: str, dest: Path, *, provider: str,
+                      what: str, key: ApiKey | None, timeout: httpx.Timeout,
+                      headers: Mapping[str, str] | None = None) -> None:
+    """Stream ``url`` into ``dest``; a partial file never stays behind."""
+    try:
+        async with client.stream("GET", url, follow_redirects=True, timeout=timeout,
+                                 headers=dict(headers or {})) as resp:
+            if resp.status_code >= 400:
+                raise download_error(resp, what, provider)
+            await _save(resp, dest, what, provider)
+    except httpx.HTTPError as exc:
+        dest.unlink(missing_ok=True)
+        raise error_for_exception(exc, provider=provider, what=what, key=key) from exc
+    except ProviderError:
+        dest.unlink(missing_ok=True)
+        raise
+
+
+def download_error(response: httpx.Response, what: str, provider: str) -> ProviderError:
+    """Every failed download is retryable: the video stays on the service for hours."""
+    status = response.status_code
+    text = f"{what} failed (HTTP {status})"
+    if status == 429:
+        return RateLimited(text, provider=provider, status=status)
+    if status >= 500:
+        return ServerError(text, provider=provider, status=status)
+    return TransportError(text + " (the result URL lives 24 h)", provider=provider, status=status)
+
+
+async def _save(response: httpx.Response, dest: Path, what: str, provider: str) -> None:
+    expected = number(response.headers.get("content-length"))
+    try:
+        with dest.open("wb") as fh:
+            async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
+                fh.write(chunk)
+    except OSError as exc:
+        raise ProviderError(f"{what}: cannot write {dest}: {exc.strerror or exc}",
+                            provider=provider) from exc
+    if expected is not None and response.num_bytes_downloaded != int(expected):
+        raise TransportError(f"{what}: got {response.num_bytes_downloaded} of {int(expected)} "
+                             "bytes", provider=provider)

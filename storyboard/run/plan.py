@@ -73,6 +73,7 @@ class Plan:
     shots: list[ShotPlan] = field(default_factory=list)
     store: str | None = None  # the shared store asked (its URL, without credentials)
     store_note: str = ""  # why the store was not asked, or could not be reached
+    price_model: str = ""  # "USD 0.1/s 720P, ..." or "USD 0.625 a generation 720P, ..."
 
     @property
     def to_render(self) -> list[ShotPlan]:
@@ -97,6 +98,7 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         return {
             "provider": self.provider, "cache_key": self.cache_key, "currency": self.currency,
+            "price_model": self.price_model,
             "total_cost": self.total_cost, "total_billed_seconds": self.total_billed_seconds,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
             "shots": [{
@@ -118,17 +120,19 @@ def apply_price_overrides(prices: PriceTable, overrides: Mapping[str, Any] | Non
     if not overrides:
         return prices
     per_second = dict(prices.per_second)
-    currency, cap = prices.currency, prices.input_video_cap
+    currency, cap, per = prices.currency, prices.input_video_cap, prices.per
     for key, value in overrides.items():
         if key == "currency":
             currency = str(value)
+        elif key == "per" and value in ("second", "generation"):
+            per = value
         elif key == "input_video_cap":
             cap = _price_number(key, value)
         elif key == "per_second" and isinstance(value, Mapping):
             per_second.update({str(k): _price_number(str(k), v) for k, v in value.items()})
         else:
             per_second[key] = _price_number(key, value)
-    return replace(prices, per_second=per_second, currency=currency, input_video_cap=cap)
+    return replace(prices, per_second=per_second, currency=currency, input_video_cap=cap, per=per)
 
 
 def _price_number(key: str, value: Any) -> float:
@@ -245,7 +249,7 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     locked = read_lock(lock_path(root)).shots
     by_key = {shot_key(s): s for s in shots}
     seen: dict[str, str] = {}
-    result = Plan(provider, cache_key, prices.currency)
+    result = Plan(provider, cache_key, prices.currency, price_model=prices.describe())
     stored = set(in_store)
     for shot in shots:
         result.shots.append(_plan_shot(shot, prices, reference_video_seconds, root, cached,

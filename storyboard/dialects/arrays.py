@@ -1,0 +1,64 @@
+"""Neutral shot requests into marketplace bodies with URL arrays (seed 002): ``Image1``, per generation.
+
+The page names no paths: they follow the prediction-API convention of such marketplaces
+(``POST /api/v3/{model}``; ``GET /api/v3/predictions/{id}/result`` answers ``{code, data: {id,
+status, outputs: [url], error}}``), settable in ``provider:``. One ``reference_voice`` per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from storyboard.dialects.base import Answers, Dialect, Limits, Ref, upper
+from storyboard.providers.base import PriceTable, TaskStatus
+from storyboard.providers.protocol import TaskProtocol
+from storyboard.request import Mention
+
+NAME = "arrays"
+LIMITS = Limits(public_urls=True, first_frame=False, max_voices=1)
+
+WORDS = {"created": TaskStatus.PENDING, "processing": TaskStatus.RUNNING,
+         "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
+
+PROTOCOL = TaskProtocol(
+    name=NAME, submit_path="/api/v3/alibaba/wan-2.7/reference-to-video",
+    task_path="/api/v3/predictions/{task_id}/result", cancel_path=None, list_path=None,
+    statuses=upper(WORDS),
+    submit_headers={}, capabilities=LIMITS,
+    prices={"default": PriceTable({"720P": 0.625, "1080P": 0.938}, "USD", per="generation")})
+
+
+def label(mention: Mention) -> str:
+    return f"{mention.kind.capitalize()}{mention.index}"
+
+
+def media(items: list[Ref]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, role in (("images", "reference_image"), ("videos", "reference_video")):
+        urls = [r.url for r in items if r.role == role]
+        if urls:
+            out[key] = urls
+    voice = next((r.voice for r in items if r.voice), None)
+    if voice:
+        out["reference_voice"] = voice
+    return out
+
+
+def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
+    items = [{"type": "reference_image", "url": str(u)} for u in body.get("images") or []]
+    items += [{"type": "reference_video", "url": str(u)} for u in body.get("videos") or []]
+    if items and body.get("reference_voice"):
+        items[0]["reference_voice"] = str(body["reference_voice"])
+    return items
+
+
+DIALECT = Dialect(
+    name=NAME, title="Marketplace with image and video arrays", label=label, limits=LIMITS,
+    protocol=PROTOCOL,
+    fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "resolution": "resolution",
+            "ratio": "aspect_ratio", "duration": "duration", "seed": "seed"},
+    answers=Answers(task_id="data.id", status="data.status", video_url="data.outputs.0",
+                    message="data.error", code="data.error_code"),
+    words=WORDS, media=media, unmedia=unmedia, key_env="ARRAYS_API_KEY",
+    base_url="https://api.wavespeed.ai")

@@ -1,0 +1,225 @@
+"""Dialect declarations into bodies and answers: what every dialect is, and the shared machinery.
+
+A dialect is mostly data (sqlglot-style): its ``Limits``, its label style, its field names (a
+neutral name -> a dotted path in its body), its task protocol (paths, status words onto the one
+``TaskStatus`` machine, prices per second or per generation), its auth header and key variable, and
+where its answers keep the task id, status and video. Two small functions are its own: ``media``
+(the neutral media array into its fields) and ``unmedia`` (the reverse, for its emulator). The
+generic functions here read and write every other field from the declarations, both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from storyboard.providers.base import Capabilities, TaskState, TaskStatus
+from storyboard.providers.protocol import TaskProtocol
+from storyboard.request import LabelStyle, MediaItem, MediaRef, ShotRequest
+
+UrlFor = Callable[[MediaRef], str]
+MediaFn = Callable[[list["Ref"]], dict[str, Any]]
+UnmediaFn = Callable[[Mapping[str, Any]], list[dict[str, str]]]
+
+# The neutral parameters a flat body carries, in body order.
+PARAMS = ("model", "prompt", "negative_prompt", "resolution", "ratio", "duration",
+          "prompt_extend", "watermark", "seed")
+FLAT = {name: name for name in PARAMS}  # a flat body that keeps the neutral names
+
+
+@dataclass(frozen=True)
+class Limits(Capabilities):
+    """The model's limits (``Capabilities``) as one gateway narrows them, plus its file rules."""
+
+    min_references: int = 1
+    first_frame: bool = True  # a first frame can be sent
+    voice_roles: tuple[str, ...] = ("reference_image", "reference_video")  # may carry a voice
+    max_voices: int = 5
+    public_urls: bool = False  # every file must be at an http(s) URL (no uploads, no data:)
+    image_max_mb: float = 20.0  # file limits, per reference
+    video_max_mb: float = 100.0
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One media entry with its URLs decided: what ``media`` functions shape."""
+
+    role: str  # reference_image | reference_video | first_frame
+    url: str
+    voice: str | None = None
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Where a dialect's answers keep things: dotted paths (``data.generated.0``)."""
+
+    task_id: str
+    status: str
+    video_url: str
+    message: str = "error.message"
+    code: str = "error.code"
+    submitted_id: str = ""  # the submit answer's task id, when not at ``task_id``
+    items: str = "data"  # the list of a list answer
+    item_prompt: str = "prompt"  # an item's prompt (for reconciling a lost submit)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    title: str  # for tables: "Freepik-style tasks"
+    label: LabelStyle
+    limits: Limits
+    protocol: TaskProtocol
+    fields: Mapping[str, str]  # neutral parameter -> dotted body path; absent: not sent
+    answers: Answers
+    media: MediaFn
+    unmedia: UnmediaFn
+    key_env: str
+    base_url: str
+    auth_header: str = "Authorization"
+    auth_scheme: str = "Bearer"  # "" sends the bare key
+    content_path: str | None = None  # the video comes from here (with the key), not video_url
+    webhook_field: str | None = None  # the body field a status callback URL goes in
+    words: Mapping[str, TaskStatus] = field(default_factory=dict)  # status words, as it spells
+    formats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # value rewrites
+    settings: Mapping[str, Any] = field(default_factory=dict)  # body fields always sent
+
+    def body(self, request: ShotRequest, url_for: UrlFor, *,
+             first_frame_url: str | None = None) -> dict[str, Any]:
+        """The neutral request as this dialect's submit body."""
+        values = neutral_values(request, self.label)
+        out: dict[str, Any] = {}
+        for name in PARAMS:
+            path = self.fields.get(name)
+            if path is not None and values.get(name) not in (None, ""):
+                convert = self.formats.get(name)
+                put(out, path, convert(values[name]) if convert else values[name])
+        media = self.media(refs(request, url_for, first_frame_url))
+        for path, value in [*media.items(), *self.settings.items()]:
+            put(out, path, value)
+        return out
+
+    def unbody(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A body of this dialect as the native body (its emulator runs the native service)."""
+        values = {name: get(body, path) for name, path in self.fields.items()}
+        parameters = {k: _plain(values.get(k)) for k in PARAMS[3:] if values.get(k) is not None}
+        data = {k: values[k] for k in ("prompt", "negative_prompt") if values.get(k) is not None}
+        data["media"] = self.unmedia(body)
+        return {"model": values.get("model") or body.get("model") or "wan2.7-r2v",
+                "input": data, "parameters": parameters}
+
+    def task_state(self, answer: Mapping[str, Any], task_id: str = "") -> TaskState:
+        """A query answer (or a webhook payload) into our words; unknown words become UNKNOWN."""
+        spec = self.answers
+        status, note = self.protocol.status(get(answer, spec.status))
+        message = str(get(answer, spec.message) or "")
+        url = get(answer, spec.video_url)
+        return TaskState(task_id=str(get(answer, spec.task_id) or task_id), status=status,
+                         video_url=str(url) if url else None,
+                         code=str(get(answer, spec.code) or ""),
+                         message="; ".join(m for m in (note, message) if m), raw=dict(answer))
+
+    def submitted(self, answer: Mapping[str, Any]) -> str:
+        """The task id of a submit answer, or "" when it has none."""
+        found = get(answer, self.answers.submitted_id or self.answers.task_id)
+        return str(found) if found else ""
+
+    def answer(self, task_id: str, status: TaskStatus, *, video_url: str | None = None,
+               code: str = "", message: str = "", extra: Mapping[str, Any] | None = None
+               ) -> dict[str, Any]:
+        """Our state as this dialect's answer (what its emulator sends)."""
+        out: dict[str, Any] = dict(extra or {})
+        put(out, self.answers.task_id, task_id)
+        put(out, self.answers.status, self.word(status))
+        if video_url:
+            put(out, self.answers.video_url, video_url)
+        if code or message:
+            put(out, self.answers.code, code)
+            put(out, self.answers.message, message)
+        return out
+
+    def word(self, status: TaskStatus) -> str:
+        """This dialect's word for one of our statuses, as it spells it (the first declared)."""
+        words = self.words or self.protocol.statuses
+        return next((w for w, s in words.items() if s is status), next(iter(words)))
+
+
+def upper(words: Mapping[str, TaskStatus]) -> dict[str, TaskStatus]:
+    """Status words as ``TaskProtocol`` compares them (upper case)."""
+    return {word.upper(): status for word, status in words.items()}
+
+
+def neutral_values(request: ShotRequest, label: LabelStyle) -> dict[str, Any]:
+    return {"model": request.model, "prompt": request.prompt_in(label),
+            "negative_prompt": request.negative_prompt, "resolution": request.resolution,
+            "ratio": request.ratio, "duration": request.duration,
+            "prompt_extend": request.prompt_extend, "watermark": request.watermark,
+            "seed": request.seed}
+
+
+def refs(request: ShotRequest, url_for: UrlFor, first_frame_url: str | None) -> list[Ref]:
+    return [Ref(m.role, _url(m, url_for, first_frame_url),
+                url_for(m.voice) if m.voice is not None else None) for m in request.media]
+
+
+def _url(item: MediaItem, url_for: UrlFor, first_frame_url: str | None) -> str:
+    if item.ref is not None:
+        return url_for(item.ref)
+    return first_frame_url or f"{{from: {item.from_shot}}}"
+
+
+def _plain(value: Any) -> Any:
+    """A loosely typed value back into a number where it reads as one ("5" -> 5)."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+def entry(ref: Ref, url_key: str = "url", **extra: str) -> dict[str, str]:
+    """``{url, reference_voice?}`` and any extra keys: the item most gateways share."""
+    item = {url_key: ref.url, **extra}
+    if ref.voice:
+        item["reference_voice"] = ref.voice
+    return item
+
+
+def native_item(role: str, item: Mapping[str, Any], url_key: str = "url") -> dict[str, str]:
+    """A gateway's media item back into a native media item."""
+    out = {"type": role, "url": str(item.get(url_key, ""))}
+    if item.get("reference_voice"):
+        out["reference_voice"] = str(item["reference_voice"])
+    return out
+
+
+def get(data: Any, path: str) -> Any:
+    """The value at a dotted path (``data.generated.0``), or None."""
+    for part in path.split(".") if path else ():
+        if isinstance(data, Mapping):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def put(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted path, making the mappings (and a one-item list for ``.0``) on the way."""
+    parts = path.split(".")
+    *parents, last = parts
+    node: Any = data
+    for index, part in enumerate(parents):
+        default: Any = [] if parts[index + 1].isdigit() else {}
+        node = _child(node, part, default)
+    if isinstance(node, list):
+        node.append(value)
+    else:
+        node[last] = value
+
+
+def _child(node: Any, part: str, default: Any) -> Any:
+    if isinstance(node, list):
+        node.append(default)
+        return default
+    return node.setdefault(part, default)

@@ -1,0 +1,59 @@
+"""Neutral shot requests into Freepik-style task bodies (seed 000): URL item arrays, 2..10 s.
+
+``POST /v1/ai/reference-to-video/wan-2-7`` creates, ``GET`` on it lists, ``GET .../{task-id}`` reads
+one; answers wrap the task in ``data``; the key goes in ``x-freepik-api-key`` (the vendor's
+published header). Webhooks (``webhook_url``) carry the GET answer without the ``data`` wrapper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from storyboard.dialects.base import Answers, Dialect, Limits, Ref, entry, native_item
+from storyboard.providers.base import PriceTable, TaskStatus
+from storyboard.providers.protocol import TaskProtocol
+from storyboard.request import native_label
+
+NAME = "freepik"
+PATH = "/v1/ai/reference-to-video/wan-2-7"
+LIMITS = Limits(max_duration=10, max_duration_with_video=10, public_urls=True)
+
+PROTOCOL = TaskProtocol(
+    name=NAME, submit_path=PATH, task_path=PATH + "/{task_id}", cancel_path=None, list_path=PATH,
+    statuses={"CREATED": TaskStatus.PENDING, "IN_PROGRESS": TaskStatus.RUNNING,
+              "COMPLETED": TaskStatus.SUCCEEDED, "FAILED": TaskStatus.FAILED},
+    submit_headers={}, capabilities=LIMITS,
+    # No published per-task price (a subscription): the native list price as an estimate.
+    prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")})
+
+
+def media(items: list[Ref]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, role in (("image_urls", "reference_image"), ("video_urls", "reference_video")):
+        found = [entry(r) for r in items if r.role == role]
+        if found:
+            out[key] = found
+    frame = next((r.url for r in items if r.role == "first_frame"), None)
+    if frame:
+        out["start_image_url"] = frame
+    return out
+
+
+def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
+    items = [native_item("reference_image", i) for i in body.get("image_urls") or []]
+    items += [native_item("reference_video", i) for i in body.get("video_urls") or []]
+    if body.get("start_image_url"):
+        items.append({"type": "first_frame", "url": str(body["start_image_url"])})
+    return items
+
+
+DIALECT = Dialect(
+    name=NAME, title="Freepik-style tasks", label=native_label, limits=LIMITS, protocol=PROTOCOL,
+    fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "resolution": "resolution",
+            "ratio": "aspect_ratio", "duration": "duration", "seed": "seed",
+            "prompt_extend": "additional_settings.prompt_extend"},
+    answers=Answers(task_id="data.task_id", status="data.status", video_url="data.generated.0",
+                    message="data.error", code="data.error_code", item_prompt="prompt"),
+    media=media, unmedia=unmedia, key_env="FREEPIK_API_KEY", base_url="https://api.freepik.com",
+    auth_header="x-freepik-api-key", auth_scheme="", webhook_field="webhook_url")

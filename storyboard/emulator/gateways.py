@@ -1,0 +1,213 @@
+"""Gateway dialects into emulator routes: each reseller's paths, auth and words over one service.
+
+Every dialect of ``storyboard.dialects`` is served under ``/gw/{name}`` (its base URL) at its
+declared paths. A body is read back into the native body (``Dialect.unbody``) and goes to the same
+``Service`` as the native API, so faults, tasks and submission counts are one machine; answers
+are written in the dialect's own words (``Dialect.answer``). A submit with a webhook URL
+(Freepik-style) gets a callback on each status change, signed when ``webhook_secret`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import re
+import time
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from storyboard.dialects import DIALECTS, GATEWAYS
+from storyboard.dialects.base import Dialect, put
+from storyboard.emulator.service import Service
+from storyboard.emulator.state import Task, new_id
+from storyboard.emulator.validate import ApiError, invalid
+from storyboard.providers.base import TaskStatus
+from storyboard.webhooks import sign
+
+PREFIX = "/gw"
+
+
+def base_path(name: str) -> str:
+    return f"{PREFIX}/{name}"
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def _dialect(request: Request) -> Dialect:
+    """The dialect named in the path, if the path is one of its own routes."""
+    if endpoint_of(request.method, request.url.path) is None:
+        raise ApiError(404, "NotFound", f"No route {request.method} {request.url.path}.")
+    return DIALECTS[request.path_params["gateway"]]
+
+
+def _check_auth(request: Request, dialect: Dialect) -> None:
+    value = request.headers.get(dialect.auth_header, "")
+    scheme, _, key = value.partition(" ") if dialect.auth_scheme else ("", "", value)
+    expected = _service(request).config.api_key
+    if scheme.lower() != dialect.auth_scheme.lower() or not key.strip() or (
+            expected is not None and not hmac.compare_digest(key.strip(), expected)):
+        raise ApiError(401, "Unauthorized", "Invalid API key.")
+
+
+async def submit(request: Request) -> Response:
+    dialect = _dialect(request)
+    _check_auth(request, dialect)
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise invalid("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object.")
+    service = _service(request)
+    task = service.submit(dialect.unbody(body), oss_resolve=False, request_id=new_id())
+    hook = body.get(dialect.webhook_field) if dialect.webhook_field else None
+    if isinstance(hook, str) and hook.startswith(("http://", "https://")):
+        origin = str(request.base_url).rstrip("/")
+        job = asyncio.get_running_loop().create_task(
+            _callbacks(service, dialect, task, hook, origin))
+        _JOBS.add(job)
+        job.add_done_callback(_JOBS.discard)
+    return JSONResponse(submitted(dialect, task.task_id))
+
+
+_JOBS: set[asyncio.Task[None]] = set()
+WATCH_EVERY = 0.05
+
+
+async def _callbacks(service: Service, dialect: Dialect, task: Task, url: str,
+                     origin: str) -> None:
+    """POST the task's answer, without its ``data`` wrapper, on each status change, signed."""
+    last = ""
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        while True:
+            if task.status != last:
+                last = task.status
+                payload = state_answer(dialect, service, task.task_id, origin)
+                await _post(client, service, payload.get("data", payload), url)
+            if TaskStatus(task.status).finished:
+                return
+            await asyncio.sleep(WATCH_EVERY)
+
+
+async def _post(client: httpx.AsyncClient, service: Service, payload: Any, url: str) -> None:
+    body = json.dumps(payload).encode()
+    headers = {"content-type": "application/json"}
+    secret = service.config.webhook_secret
+    if secret:
+        msg_id, stamp = new_id(), int(time.time())
+        headers.update({"webhook-id": msg_id, "webhook-timestamp": str(stamp),
+                        "webhook-signature": sign(secret, msg_id, stamp, body)})
+    try:
+        answer = await client.post(url, content=body, headers=headers)
+        service.stats.webhooks[str(answer.status_code)] += 1
+    except httpx.HTTPError:
+        service.stats.webhooks["unreachable"] += 1  # a gateway does not retry forever either
+
+
+def submitted(dialect: Dialect, task_id: str) -> dict[str, Any]:
+    spec = dialect.answers
+    if not spec.submitted_id:
+        return dialect.answer(task_id, TaskStatus.PENDING, extra=_extra(dialect))
+    out: dict[str, Any] = {"code": 200}
+    put(out, spec.submitted_id, task_id)
+    return out
+
+
+def _extra(dialect: Dialect) -> dict[str, Any]:
+    """What an OpenAI-style task object carries beside its id and status."""
+    return {"object": "video", "model": "wan2.7-r2v"} if dialect.content_path else {}
+
+
+def state_answer(dialect: Dialect, service: Service, task_id: str, origin: str
+                 ) -> dict[str, Any]:
+    """One task in ``dialect``'s words (the query answer, and a webhook's payload)."""
+    output = service.query(task_id, origin)
+    status = TaskStatus(output["task_status"])
+    url = output.get("video_url")
+    if dialect.content_path and url:
+        url = None  # the video comes from the content path instead
+    return dialect.answer(output["task_id"], status, video_url=url,
+                          code=str(output.get("code") or ""),
+                          message=str(output.get("message") or ""), extra=_extra(dialect))
+
+
+async def query(request: Request) -> Response:
+    dialect = _dialect(request)
+    _check_auth(request, dialect)
+    task_id = request.path_params["task_id"]
+    if _service(request).table.get(task_id) is None:
+        raise ApiError(404, "NotFound", f"Task {task_id} does not exist.")
+    origin = str(request.base_url).rstrip("/")
+    return JSONResponse(state_answer(dialect, _service(request), task_id, origin))
+
+
+async def list_tasks(request: Request) -> Response:
+    dialect = _dialect(request)
+    _check_auth(request, dialect)
+    service = _service(request)
+    items = [_listed(dialect, task) for task in service.table.tasks.values()]
+    out: dict[str, Any] = {}
+    put(out, dialect.answers.items, items)
+    return JSONResponse(out)
+
+
+def _listed(dialect: Dialect, task: Task) -> dict[str, Any]:
+    word = dialect.word(TaskStatus(task.status)) if task.status in TaskStatus.__members__ \
+        else task.status
+    return {"task_id": task.task_id, "id": task.task_id, "status": word,
+            "created_at": int(task.created), dialect.answers.item_prompt: task.submission.prompt}
+
+
+async def content(request: Request) -> Response:
+    dialect = _dialect(request)
+    _check_auth(request, dialect)
+    task = _service(request).table.get(request.path_params["task_id"])
+    if task is None or task.status != "SUCCEEDED" or task.video is None:
+        raise ApiError(404, "NotFound", "The video is not ready.")
+    return FileResponse(task.video, media_type="video/mp4")
+
+
+def _route(path: str) -> str:
+    return f"{PREFIX}/{{gateway}}{path}"
+
+
+def routes() -> list[Route]:
+    """Every gateway's routes; the path parameter ``gateway`` picks the dialect."""
+    found: dict[tuple[str, str], Route] = {}
+    for name in GATEWAYS:
+        dialect = DIALECTS[name]
+        proto = dialect.protocol
+        wanted = [(proto.submit_path, submit, "POST"), (proto.task_path, query, "GET")]
+        wanted += [(proto.list_path, list_tasks, "GET")] if proto.list_path else []
+        wanted += [(dialect.content_path, content, "GET")] if dialect.content_path else []
+        for path, handler, method in wanted:
+            key = (_route(path), method)
+            found.setdefault(key, Route(key[0], handler, methods=[method]))
+    return list(found.values())
+
+
+def endpoint_of(method: str, path: str) -> str | None:
+    """Which counted endpoint a gateway request is (submit, query, list, download), or None."""
+    match = re.match(rf"^{PREFIX}/([^/]+)(/.*)$", path)
+    dialect = DIALECTS.get(match.group(1)) if match else None
+    if match is None or dialect is None or dialect.name not in GATEWAYS:
+        return None
+    proto, rest = dialect.protocol, match.group(2)
+    table = [("POST", proto.submit_path, "submit"), ("GET", proto.list_path, "list"),
+             ("GET", dialect.content_path, "download"), ("GET", proto.task_path, "query")]
+    for verb, template, name in table:
+        if template and verb == method and _pattern(template).match(rest):
+            return name
+    return None
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    return re.compile("^" + re.escape(template).replace(r"\{task_id\}", "[^/]+") + "/?$")

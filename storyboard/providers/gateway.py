@@ -1,0 +1,174 @@
+"""Compiled shots into gateway tasks: one HTTP transport driven by a dialect's declarations.
+
+Like the DashScope provider this is a transport: each method sends one request and translates one
+answer (``Dialect.task_state``) or raises from the ``ProviderError`` family; the runner owns
+retries, polling, the journal, the cache and the budget. What differs between gateways is data: the
+dialect's body shape, paths, status words, auth header and key variable, overridable by the series'
+``provider:`` block (``GatewaySettings``). Gateways fetch files from public URLs: a local file is
+sent as ``media_base_url`` plus its path inside the series folder.
+
+The key comes only from the environment variable the dialect (or ``key_env``) names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from storyboard.dialects.base import Dialect, get
+from storyboard.errors import AuthError, ProviderError, RequestRejected
+from storyboard.providers import protocol
+from storyboard.providers.base import Capabilities, PriceTable, TaskState, TaskStatus
+from storyboard.providers.gateway_settings import GatewaySettings
+from storyboard.providers.protocol import ApiKey, json_answer, send
+from storyboard.request import CompiledShot, MediaRef
+
+CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
+
+
+class GatewayProvider:
+    """A reseller of ``wan2.7-r2v`` speaking one dialect; see the module docstring."""
+
+    def __init__(self, settings: GatewaySettings, root: Path, *,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 webhook_url: str | None = None) -> None:
+        self.settings = settings
+        self.dialect: Dialect = settings.dialect
+        self.name = self.cache_key = self.dialect.name
+        self.protocol = settings.protocol
+        self.capabilities: Capabilities = self.dialect.limits
+        self.prices: PriceTable = settings.price_table()
+        self.root = root
+        self.webhook_url = webhook_url
+        key = os.environ.get(settings.key_env, "").strip()
+        self._key = ApiKey(key) if key else None
+        self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
+
+    @classmethod
+    def from_settings(cls, dialect: Dialect, mapping: Mapping[str, Any], root: Path, *,
+                      transport: httpx.AsyncBaseTransport | None = None) -> GatewayProvider:
+        return cls(GatewaySettings.from_mapping(dialect, mapping), root, transport=transport)
+
+    def __repr__(self) -> str:
+        key = "set" if self._key else "missing"
+        return f"GatewayProvider({self.name}, base_url={self.settings.base_url!r}, key {key})"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- one request, one answer ---------------------------------------------------------------
+
+    def preflight(self) -> None:
+        self._auth_headers()
+
+    def _auth_headers(self, shot: str = "") -> dict[str, str]:
+        if not self.settings.base_url:
+            raise ProviderError(f"provider.base_url: {self.name} has no public host of its own; "
+                                "give the gateway's API URL", provider=self.name, shot=shot)
+        if self._key is None:
+            raise AuthError(f"{self.settings.key_env} is not set: create a key at {self.name} "
+                            "and export it", provider=self.name, shot=shot, code="MissingApiKey")
+        scheme = self.dialect.auth_scheme
+        value = f"{scheme} {self._key.reveal()}" if scheme else self._key.reveal()
+        return {**self.settings.headers, self.settings.auth_header: value}
+
+    async def _json(self, method: str, path: str, *, what: str, shot: str = "",
+                    **kwargs: Any) -> dict[str, Any]:
+        response = await send(self._client(), method, self.settings.base_url + path,
+                              provider=self.name, what=what, shot=shot, key=self._key,
+                              headers=self._auth_headers(shot), **kwargs)
+        return json_answer(response, provider=self.name, what=what, shot=shot, key=self._key)
+
+    def _path(self, template: str, task_id: str) -> str:
+        return template.format(task_id=quote(task_id, safe=""))
+
+    # -- the Provider interface ----------------------------------------------------------------
+
+    def body(self, shot: CompiledShot, first_frame: Path | None) -> dict[str, Any]:
+        """The submit body; a local file is sent as its URL under ``media_base_url``."""
+        frame = self._public(MediaRef(path=first_frame), shot.id) if first_frame else None
+        payload = self.dialect.body(shot.request, lambda ref: self._public(ref, shot.id),
+                                    first_frame_url=frame)
+        if self.webhook_url and self.dialect.webhook_field:
+            payload[self.dialect.webhook_field] = self.webhook_url
+        return payload
+
+    def _public(self, ref: MediaRef, shot: str) -> str:
+        if ref.path is None:
+            return str(ref.url)
+        base = self.settings.media_base_url
+        try:
+            relative = ref.path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            relative = None
+        if base is None or relative is None:
+            # check refuses this; the guard keeps a paid submit from carrying a useless path
+            raise RequestRejected(f"{ref.path.name} is a local file and {self.name} fetches "
+                                  "public URLs: set provider.media_base_url", provider=self.name,
+                                  shot=shot)
+        return f"{base}/{quote(relative)}"
+
+    async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
+        frame_item = shot.request.first_frame
+        if frame_item is not None and frame_item.ref is None and first_frame is None \
+                and self.dialect.limits.first_frame:
+            raise ProviderError(f"the first frame comes from shot {frame_item.from_shot}, and "
+                                "none was given", provider=self.name, shot=shot.id)
+        payload = self.body(shot, first_frame)
+        answer = await self._json("POST", self.protocol.submit_path, what="submit",
+                                  shot=shot.id, json=payload)
+        task_id = self.dialect.submitted(answer)
+        if not task_id:
+            raise ProviderError(f"submit: malformed answer, no task id in {sorted(answer)}",
+                                provider=self.name, shot=shot.id)
+        return task_id
+
+    async def query(self, task_id: str) -> TaskState:
+        answer = await self._json("GET", self._path(self.protocol.task_path, task_id),
+                                  what=f"query of task {task_id}")
+        state = self.dialect.task_state(answer, task_id)
+        content = self.settings.content_path
+        if state.status is TaskStatus.SUCCEEDED and content and not state.video_url:
+            state.video_url = self.settings.base_url + self._path(content, state.task_id)
+        return state
+
+    async def cancel(self, task_id: str) -> None:
+        if self.protocol.cancel_path is None:
+            raise RequestRejected(f"{self.name} has no cancel call: task {task_id} runs to its "
+                                  "end", provider=self.name)
+        await self._json("POST", self._path(self.protocol.cancel_path, task_id),
+                         what=f"cancel of task {task_id}")
+
+    async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
+        """Every listed task whose prompt is this shot's, created since ``since`` when the list
+        says when (OpenAI-style ``created_at``), newest first; none without a list."""
+        if self.protocol.list_path is None:
+            return []
+        answer = await self._json("GET", self.protocol.list_path, what="task list", shot=shot.id)
+        items = get(answer, self.dialect.answers.items)
+        prompt = shot.request.prompt_in(self.dialect.label).strip()
+        matches = [item for item in (items if isinstance(items, list) else [])
+                   if isinstance(item, dict) and (item.get("task_id") or item.get("id"))
+                   and str(get(item, self.dialect.answers.item_prompt) or "").strip() == prompt]
+        dated = [(m["created_at"], n, m) for n, m in enumerate(matches)
+                 if isinstance(m.get("created_at"), int | float)]
+        if dated:  # newest first; in one second, the later listed
+            matches = [m for when, _, m in sorted(dated, key=lambda d: d[:2], reverse=True)
+                       if when >= since - CLOCK_SKEW]
+        return [await self.query(str(m.get("task_id") or m.get("id"))) for m in matches]
+
+    async def download(self, state: TaskState, dest: Path) -> None:
+        """Stream the result; the key goes along only to the gateway's own host."""
+        if not state.video_url:
+            raise ProviderError(f"task {state.task_id} ({state.status}) has no video_url",
+                                provider=self.name)
+        own = state.video_url.startswith(self.settings.base_url + "/")
+        await protocol.download_to(self._client(), state.video_url, dest, provider=self.name,
+                          what=f"download of task {state.task_id}", key=self._key,
+                          timeout=httpx.Timeout(max(self.settings.timeout, 300.0)),
+                          headers=self._auth_headers() if own else None)

@@ -1,0 +1,164 @@
+"""A series' ``provider:`` block into a gateway's settings: host, paths, headers, key variable, prices.
+
+Every problem in the block is reported at once. The key is never a setting: ``key_env`` names the
+environment variable it comes from (default: the gateway's own, such as ``FREEPIK_API_KEY``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from storyboard.dialects.base import Dialect
+from storyboard.errors import Diagnostic, ProblemsFound
+from storyboard.providers.base import PriceTable
+from storyboard.providers.protocol import TaskProtocol
+
+PATHS = ("submit_path", "task_path", "list_path", "content_path")
+TEXTS = ("key_env", "auth_header", "webhook_secret_env")
+RUNNER_KEYS = ("concurrency", "submit_rate", "poll", "max_wait")
+KNOWN = ("name", "base_url", "media_base_url", "timeout", "headers", "prices", *PATHS, *TEXTS,
+         *RUNNER_KEYS)
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """The ``provider:`` block of a gateway (``name: freepik`` and the like)::
+
+        provider:
+          name: freepik
+          media_base_url: https://cdn.example.com/my-series   # where the series folder is hosted
+          base_url: https://api.freepik.com     # optional for freepik/arrays, needed otherwise
+          key_env: FREEPIK_API_KEY              # the variable the key comes from
+          auth_header: x-freepik-api-key        # the header it goes in
+          headers: {X-Team: video}              # extra headers (never a key)
+          submit_path: /v1/ai/reference-to-video/wan-2-7   # and task_path, list_path, content_path
+          timeout: 60
+          prices: {720P: 0.1, 1080P: 0.15, currency: USD, per: second}
+    """
+
+    dialect: Dialect
+    base_url: str
+    media_base_url: str | None = None
+    key_env: str = ""
+    auth_header: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    paths: Mapping[str, str | None] = field(default_factory=dict)
+    timeout: float = 60.0
+    prices: PriceTable | None = None
+    webhook_secret_env: str | None = None
+
+    @property
+    def protocol(self) -> TaskProtocol:
+        """The dialect's protocol with the block's paths."""
+        names = {k: v for k, v in self.paths.items() if k != "content_path"}
+        return replace(self.dialect.protocol, **names)  # type: ignore[arg-type]
+
+    @property
+    def content_path(self) -> str | None:
+        return self.paths.get("content_path", self.dialect.content_path)
+
+    def price_table(self) -> PriceTable:
+        return self.prices or next(iter(self.dialect.protocol.prices.values()))
+
+    @classmethod
+    def from_mapping(cls, dialect: Dialect, mapping: Mapping[str, Any]) -> GatewaySettings:
+        problems: list[str] = [f"provider.{key}: unknown setting for {dialect.name}; known: "
+                               f"{', '.join(KNOWN)}" for key in mapping if key not in KNOWN]
+        values: dict[str, Any] = {"key_env": dialect.key_env, "auth_header": dialect.auth_header}
+        for name in ("base_url", "media_base_url"):
+            _url(mapping, name, values, problems)
+        values.setdefault("base_url", dialect.base_url)  # "" is refused at preflight, not plan
+        _texts(mapping, values, problems)
+        _paths(mapping, values, problems)
+        _headers(mapping.get("headers"), values, problems)
+        _timeout(mapping.get("timeout"), values, problems)
+        _prices(mapping.get("prices"), dialect, values, problems)
+        if problems:
+            raise ProblemsFound(Diagnostic(None, p) for p in problems)
+        return cls(dialect, **values)
+
+
+def _url(mapping: Mapping[str, Any], name: str, values: dict[str, Any],
+         problems: list[str]) -> None:
+    url = mapping.get(name)
+    if url is None:
+        return
+    if isinstance(url, str) and url.startswith(("https://", "http://")):
+        values[name] = url.rstrip("/")
+    else:
+        problems.append(f"provider.{name}: {url!r} is not an http(s) URL")
+
+
+def _texts(mapping: Mapping[str, Any], values: dict[str, Any], problems: list[str]) -> None:
+    for name in TEXTS:
+        text = mapping.get(name)
+        if text is None:
+            continue
+        if not isinstance(text, str) or not ENV_NAME.match(text.replace("-", "_")):
+            problems.append(f"provider.{name}: {text!r} is not a name")
+        else:
+            values[name] = text
+
+
+def _paths(mapping: Mapping[str, Any], values: dict[str, Any], problems: list[str]) -> None:
+    paths: dict[str, str] = {}
+    for name in PATHS:
+        path = mapping.get(name)
+        if path is None:
+            continue
+        needs_id = name in ("task_path", "content_path")
+        if not isinstance(path, str) or not path.startswith("/") or (
+                needs_id and "{task_id}" not in path):
+            what = "a path starting with /" + (" and holding {task_id}" if needs_id else "")
+            problems.append(f"provider.{name}: {path!r} is not {what}")
+        else:
+            paths[name] = path
+    values["paths"] = paths
+
+
+def _headers(value: object, values: dict[str, Any], problems: list[str]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        problems.append("provider.headers: give a mapping of header names to text")
+        return
+    values["headers"] = dict(value)
+
+
+def _timeout(value: object, values: dict[str, Any], problems: list[str]) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        problems.append(f"provider.timeout: {value!r} is not a positive number of seconds")
+    else:
+        values["timeout"] = float(value)
+
+
+def _prices(value: object, dialect: Dialect, values: dict[str, Any],
+            problems: list[str]) -> None:
+    """``prices: {720P: 0.1, currency: USD, per: second | generation}`` replaces the list price."""
+    if value is None:
+        return
+    default = next(iter(dialect.protocol.prices.values()))
+    if not isinstance(value, Mapping):
+        problems.append("provider.prices: give a mapping such as {720P: 0.1, currency: USD}")
+        return
+    per = value.get("per", default.per)
+    if per not in ("second", "generation"):
+        problems.append(f"provider.prices.per: {per!r} is not second or generation")
+    rates: dict[str, float] = {}
+    for name, rate in value.items():
+        if name in ("currency", "per"):
+            continue
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate < 0:
+            problems.append(f"provider.prices.{name}: {rate!r} is not a price")
+        else:
+            rates[str(name)] = float(rate)
+    values["prices"] = PriceTable(rates or dict(default.per_second),
+                                  str(value.get("currency", default.currency)),
+                                  per=per if per in ("second", "generation") else default.per)

@@ -1,0 +1,139 @@
+"""Every dialect compiles the example series to its golden bodies; each declaration round-trips."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from storyboard.compile import compile_path
+from storyboard.dialects import DIALECTS, GATEWAYS, check
+from storyboard.manifest import to_json
+from storyboard.providers.base import TaskStatus
+from storyboard.request import Manifest, MediaItem, MediaRef, ShotRequest
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+MEDIA_BASE = "https://media.example.com/coffee-shop"
+# The golden file of each dialect, and the media base URL it is compiled with.
+CASES = {"dashscope": ("native-compile.json", None),
+         **{name: (f"{name}.json", MEDIA_BASE) for name in GATEWAYS}}
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
+    copy = shutil.copytree(EXAMPLE, tmp_path_factory.mktemp("ex") / "coffee-shop",
+                           ignore=shutil.ignore_patterns(".storyboard"))
+    return compile_path(copy)
+
+
+def test_every_dialect_has_a_case() -> None:
+    assert set(CASES) == set(DIALECTS) and len(GATEWAYS) == 4
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_example_compiles_to_the_golden_bodies(example: Manifest, name: str) -> None:
+    golden, base = CASES[name]
+    text = to_json(example, dialect=DIALECTS[name], media_base_url=base)
+    if os.environ.get("STORYBOARD_WRITE_GOLDEN") and name != "dashscope":
+        (GOLDEN / golden).write_text(text)
+    assert text == (GOLDEN / golden).read_text()
+
+
+@pytest.mark.parametrize("name", sorted(GATEWAYS))
+def test_a_gateway_body_reads_back_as_the_native_body(example: Manifest, name: str) -> None:
+    native, gateway = DIALECTS["dashscope"], DIALECTS[name]
+    for shot in example.shots():
+        url_for = lambda ref: str(ref.path.name if ref.path else ref.url)  # noqa: E731
+        back = gateway.unbody(gateway.body(shot.request, url_for))
+        want = native.body(shot.request, url_for)
+        assert back["input"]["prompt"] == shot.request.prompt_in(gateway.label)
+        sent = [m for m in want["input"]["media"]
+                if gateway.limits.first_frame or m["type"] != "first_frame"]
+        assert sorted((m["type"], m["url"]) for m in back["input"]["media"]) == sorted(
+            (m["type"], m["url"]) for m in sent)
+        assert back["parameters"]["duration"] == want["parameters"]["duration"]
+
+
+LABELS = {"dashscope": "Image 1", "openai-video": "Image 1", "freepik": "Image 1",
+          "roles": "image 1", "arrays": "Image1"}
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+def test_labels_and_status_words(example: Manifest, name: str) -> None:
+    dialect = DIALECTS[name]
+    assert LABELS[name] in example.shots()[0].request.prompt_in(dialect.label)
+    for status in (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.SUCCEEDED,
+                   TaskStatus.FAILED):
+        answer = dialect.answer("t-1", status, video_url="https://v/x.mp4")
+        state = dialect.task_state(json.loads(json.dumps(answer)))
+        assert (state.task_id, state.status) == ("t-1", status)
+    odd = dialect.task_state(dialect.answer("t-2", TaskStatus.PENDING) | {"status": "weird"}
+                             if "." not in dialect.answers.status else
+                             {"data": {"status": "weird"}, "output": {"task_status": "weird"}})
+    assert odd.status is TaskStatus.UNKNOWN and "weird" in odd.message
+
+
+def test_openai_sends_seconds_as_a_string(example: Manifest) -> None:
+    body = DIALECTS["openai-video"].body(example.shots()[0].request, str)
+    assert body["seconds"] == "10" and body["size"] == "720P"
+
+
+def test_arrays_prices_per_generation() -> None:
+    prices = DIALECTS["arrays"].protocol.prices["default"]
+    assert prices.cost("720P", 3.0) == prices.cost("720P", 15.0) == 0.625
+    assert "a generation" in prices.describe()
+    assert "/s" in DIALECTS["freepik"].protocol.prices["default"].describe()
+
+
+def _request(tmp_path: Path, **changes: object) -> ShotRequest:
+    image = tmp_path / "mia.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 4000)
+    voice = MediaRef(path=tmp_path / "mia.wav")
+    media = (MediaItem("reference_image", MediaRef(path=image), "Image 1", "mia", voice),
+             MediaItem("reference_video", MediaRef(url="oss://dir/sam.mp4"), "Video 1", "sam"),
+             MediaItem("first_frame", None, from_shot="a"))
+    request = ShotRequest("wan2.7-r2v", "Image 1 waves", media, "720P", "16:9", 12, False,
+                          False)
+    return replace(request, **changes)  # type: ignore[arg-type]
+
+
+def test_gateway_limits_name_the_gateway(tmp_path: Path) -> None:
+    request = _request(tmp_path)
+    found = {(p.field, p.severity, p.message) for p in
+             check.problems(request, DIALECTS["arrays"], None, {})}
+    messages = " | ".join(m for _, _, m in found)
+    assert ("duration", "error", "a 12 s shot; arrays accepts 2 to 10 s with a reference video") \
+        in found
+    assert "arrays takes no first frame" in messages
+    assert "oss://dir/sam.mp4: arrays fetches files from public http(s) URLs only" in messages
+    assert "is a local file and arrays fetches files from public URLs" in messages
+    assert "the first frame of shot a is rendered here" in messages
+    mapped = check.problems(replace(request, duration=8), DIALECTS["roles"], "https://c.x", {})
+    assert [p.message for p in mapped] == [
+        "oss://dir/sam.mp4: roles fetches files from public http(s) URLs only"]
+    assert check.problems(replace(request, duration=8), DIALECTS["dashscope"], None, {}) == []
+
+
+def test_file_size_and_reference_count_limits(tmp_path: Path) -> None:
+    small = replace(DIALECTS["freepik"], limits=replace(DIALECTS["freepik"].limits,
+                                                        image_max_mb=0.001))
+    request = _request(tmp_path, duration=5)
+    messages = [p.message for p in check.problems(request, small, "https://c.x", {})]
+    assert any("mia.png is 0.0 MB; freepik accepts an image of at most 0.001 MB" in m
+               for m in messages)
+    alone = replace(request, media=())
+    assert any("0 reference(s); freepik needs 1 to 5" in p.message
+               for p in check.problems(alone, DIALECTS["freepik"], None, {}))
+
+
+@pytest.mark.parametrize(("name", "word"), [("openai-video", "completed"), ("arrays", "completed"),
+                                            ("freepik", "COMPLETED"), ("dashscope", "SUCCEEDED")])
+def test_status_words_are_spelled_as_each_gateway_spells_them(name: str, word: str) -> None:
+    dialect = DIALECTS[name]
+    assert dialect.word(TaskStatus.SUCCEEDED) == word
+    assert dialect.protocol.status(word)[0] is TaskStatus.SUCCEEDED

@@ -1,0 +1,205 @@
+"""Freepik-style status callbacks: known task ids only, signed, and only ever a reason to poll now."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from compiler_fixtures import write_series
+
+from storyboard.dialects import DIALECTS
+from storyboard.emulator import EmulatorServer
+from storyboard.run import read_status
+from storyboard.webhooks import Waker, WebhookListener, parse_listen, sign, verify
+
+KEY = "fp-key-321"
+SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMw=="
+MakeMedia = Callable[..., Path]
+SHOTS = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "@mia waves"}
+    - {id: b, prompt: "@mia sings"}
+"""
+
+
+def head(emu: EmulatorServer, poll: str, max_wait: float = 600) -> str:
+    return f"""\
+storyboard: 1
+title: Hooks
+defaults: {{resolution: 720P, ratio: "16:9", duration: 2}}
+provider: {{name: freepik, base_url: '{emu.gateway_url("freepik")}', poll: {poll},
+  max_wait: {max_wait}, media_base_url: 'https://cdn.example.com/s',
+  webhook_secret_env: HOOK_SECRET}}
+output: {{loudness: null}}
+characters:
+  mia: {{image: media/mia.png}}
+  sam: {{video: media/sam.mp4}}
+  guitar: {{image: media/guitar.png}}
+"""
+
+
+@pytest.fixture
+def emu() -> Iterator[EmulatorServer]:
+    with EmulatorServer(latency=0.5, plain_results=True, api_key=KEY,
+                        webhook_secret=SECRET) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FREEPIK_API_KEY", KEY)
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    monkeypatch.setenv("CI", "1")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def render(series: Path, port: int) -> subprocess.Popen[bytes]:
+    args = [sys.executable, "-m", "storyboard", "render", str(series), "--yes", "--json",
+            "-o", str(series / "out"), "--webhook-listen", f"127.0.0.1:{port}"]
+    return subprocess.Popen(args, env=dict(os.environ), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def test_callbacks_wake_the_pollers(tmp_path: Path, make_media: MakeMedia,
+                                    emu: EmulatorServer) -> None:
+    # Polls every 600 s: without the callbacks this render could not end within the timeout.
+    series = write_series(tmp_path / "s", make_media, SHOTS, head=head(emu, "[600]"))
+    child = render(series, free_port())
+    out, err = child.communicate(timeout=90)
+    assert child.returncode == 0, err.decode(errors="replace")
+    report = json.loads(out)
+    assert {s["state"] for s in report["shots"]} == {"done"}
+    assert emu.stats()["webhooks"].get("204", 0) >= 2  # accepted, signed callbacks
+    assert emu.stats()["submissions"]["total"] == 2
+
+
+def test_a_forged_completed_callback_never_finishes_a_task(tmp_path: Path, make_media: MakeMedia,
+                                                           emu: EmulatorServer) -> None:
+    emu.script("task:stuck")  # the first task runs forever, as the API keeps saying
+    series = write_series(tmp_path / "s", make_media, SHOTS.split("    - {id: b")[0],
+                          head=head(emu, "[0.3]", max_wait=4))
+    port = free_port()
+    child = render(series, port)
+    try:
+        deadline = time.monotonic() + 30
+        while not [a for a in _rows(series) if a.task_id]:
+            assert time.monotonic() < deadline and child.poll() is None
+            time.sleep(0.05)
+        task_id = next(a.task_id for a in _rows(series) if a.task_id)
+        forged = json.dumps({"task_id": task_id, "status": "COMPLETED",
+                             "generated": ["http://127.0.0.1:9/forged.mp4"]}).encode()
+        stamp = int(time.time())
+        signed = {"webhook-id": "m1", "webhook-timestamp": str(stamp),
+                  "webhook-signature": sign(SECRET, "m1", stamp, forged)}
+        url = f"http://127.0.0.1:{port}/"
+        assert httpx.post(url, content=forged, headers=signed).status_code == 204
+        assert httpx.post(url, content=forged).status_code == 401  # unsigned
+        other = forged.replace(task_id.encode(), b"not-ours")
+        resigned = {**signed, "webhook-signature": sign(SECRET, "m1", stamp, other)}
+        assert httpx.post(url, content=other, headers=resigned).status_code == 404
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 1, err.decode(errors="replace")
+    shot = json.loads(out)["shots"][0]
+    assert shot["state"] == "pending" and shot["task_id"] == task_id
+    assert not any(a.state == "done" for a in read_status(series))
+
+
+def _rows(series: Path) -> list[Any]:
+    try:
+        return list(read_status(series))
+    except Exception:  # no journal yet
+        return []
+
+
+def test_signatures() -> None:
+    body = b'{"task_id": "t"}'
+    stamp = int(time.time())
+    headers = {"webhook-id": "i", "webhook-timestamp": str(stamp),
+               "webhook-signature": "v1,bogus " + sign(SECRET, "i", stamp, body)}
+    assert verify(SECRET, headers, body)
+    assert not verify(SECRET, headers, body + b" ")
+    assert not verify("other-secret", headers, body)
+    assert not verify(SECRET, {**headers, "webhook-timestamp": str(stamp - 3600)}, body)
+
+
+def test_listener_counts_and_parses() -> None:
+    seen: list[str] = []
+    with WebhookListener("127.0.0.1", 0, DIALECTS["freepik"], lambda t: seen.append(t) or
+                         t == "t-1", Waker()) as hook:
+        url = f"http://127.0.0.1:{hook.port}/"
+        assert httpx.post(url, json={"task_id": "t-1", "status": "IN_PROGRESS"}).status_code \
+            == 204
+        assert httpx.post(url, json={"data": {"task_id": "t-1"}}).status_code == 204
+        assert httpx.post(url, content=b"not json").status_code == 400
+        assert httpx.post(url, json={"task_id": "t-2"}).status_code == 404
+    assert (hook.tally.accepted, hook.tally.unknown, hook.tally.malformed) == (2, 1, 1)
+    assert parse_listen("0.0.0.0:8787") == ("0.0.0.0", 8787)
+    with pytest.raises(Exception, match="HOST:PORT"):
+        parse_listen("8787")
+
+
+def test_emulate_announces_a_gateway_and_speaks_it() -> None:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "storyboard", "emulate", "--port", str(port),
+                             "--dialect", "arrays", "--fault-script", "submit:503"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}/gw/arrays"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/_emulator/stats", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the emulator never answered"
+                time.sleep(0.1)
+        body = {"prompt": "Image1 waves", "images": ["https://example.com/a.png"],
+                "duration": 2, "resolution": "720P"}
+        url = base + "/api/v3/alibaba/wan-2.7/reference-to-video"
+        headers = {"Authorization": "Bearer k"}
+        assert httpx.post(url, json=body, headers=headers).status_code == 503  # the fault
+        answer = httpx.post(url, json=body, headers=headers).json()
+        task = httpx.get(f"{base}/api/v3/predictions/{answer['data']['id']}/result",
+                         headers=headers).json()
+        assert task["data"]["status"] in ("created", "processing", "completed")
+        assert httpx.post(url, json=body).status_code == 401  # no key
+        stats = httpx.get(f"http://127.0.0.1:{port}/_emulator/stats").json()
+        assert stats["submissions"]["total"] == 1 and stats["requests"]["submit"] == 3
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert f"emulating Marketplace with image and video arrays at {base}" in out
+
+
+def test_a_gateway_without_callbacks_refuses_webhook_listen(
+        tmp_path: Path, make_media: MakeMedia, emu: EmulatorServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = head(emu, "[0.2]").replace("name: freepik", "name: arrays").replace(
+        "/gw/freepik", "/gw/arrays").replace("webhook_secret_env: HOOK_SECRET", "timeout: 30")
+    series = write_series(tmp_path / "s", make_media, SHOTS, head=text)
+    monkeypatch.setenv("ARRAYS_API_KEY", KEY)
+    done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series), "--yes",
+                           "--webhook-listen", "127.0.0.1:0"], capture_output=True,
+                          timeout=60, check=False, env=dict(os.environ))
+    assert done.returncode == 1
+    assert b"arrays sends no status callbacks" in done.stderr
+    assert emu.stats()["submissions"]["total"] == 0
