@@ -15,6 +15,7 @@ from typing import Any
 
 from storyboard import media
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
+from storyboard.expand import expand_one
 from storyboard.providers.base import Capabilities
 from storyboard.request import (
     CompiledEpisode,
@@ -132,12 +133,12 @@ def digest(value: Any) -> str:
 
 class Compiler:
     def __init__(self, source: Source, capabilities: Capabilities | None = None,
-                 check_media: bool = True) -> None:
+                 check_media: bool = True, media_cache: media.MediaCache | None = None) -> None:
         self.source = source
         self.caps = capabilities or Capabilities()
         self.check_media = check_media
         self.problems: list[Diagnostic] = list(source.problems)
-        self.cache = media.MediaCache(source.root / ".storyboard" / "media.json")
+        self.cache = media_cache or media.MediaCache(source.root / ".storyboard" / "media.json")
 
     def run(self) -> Manifest:
         resolver = Resolver(self.source, self.caps)
@@ -227,7 +228,8 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def compile_source(source: Source, capabilities: Capabilities | None = None) -> Manifest:
-    return Compiler(source, capabilities).run()
+    """Expand (templated values, shot templates) and compile a series without a matrix."""
+    return Compiler(expand_one(source), capabilities).run()
 
 
 def compile_path(path: Path, capabilities: Capabilities | None = None) -> Manifest:

@@ -174,7 +174,7 @@ class Resolver:
         return result
 
     def _unused_and_unsupported(self, episodes: list[ResolvedEpisode]) -> None:
-        """Warnings for cast and voices no shot uses; errors for what this version lacks."""
+        """Warnings for cast and voices no shot uses."""
         doc = self.source.series
         used = {r.name for e in episodes for s in e.shots for r in s.references}
         voices = {r.voice for e in episodes for s in e.shots for r in s.references if r.voice}
@@ -188,11 +188,6 @@ class Resolver:
                 self.problems.append(doc.diagnostic(("voices", name), (
                     f"voice {name!r} is never used by a character in a shot"), key=True,
                     severity="warning"))
-        for key in ("vars", "variations"):
-            if key in self.series:
-                self.error(doc, (key,), f"'{key}' (templated variations) is not supported by "
-                           "this version of storyboard yet; expected a plain series (render each "
-                           "variation as its own series for now)", key=True)
 
     def _episode(self, source: EpisodeSource) -> ResolvedEpisode | None:
         data = source.doc.get(source.path)

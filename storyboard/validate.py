@@ -26,6 +26,7 @@ from storyboard.load import Document, PathKey
 
 SERIES_SCHEMA = "storyboard.schema.json"
 EPISODE_SCHEMA = "episode.schema.json"
+TEMPLATE_SCHEMA = "template"  # a shot template file: $defs/template of the series schema
 TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string",
               "integer": "a whole number", "number": "a number", "boolean": "true or false",
               "null": "nothing (null)"}
@@ -56,6 +57,8 @@ def _validators() -> dict[str, Any]:
                for name in (SERIES_SCHEMA, EPISODE_SCHEMA)}
     registry: referencing.Registry[Any] = referencing.Registry().with_resources(
         (name, referencing.Resource.from_contents(schema)) for name, schema in schemas.items())
+    schemas[TEMPLATE_SCHEMA] = {"$ref": "#/$defs/template",
+                                "$defs": schemas[SERIES_SCHEMA]["$defs"]}
     cls = jsonschema.validators.validator_for(schemas[SERIES_SCHEMA])
     return {name: cls(schema, registry=registry) for name, schema in schemas.items()}
 
@@ -70,12 +73,14 @@ def _fast_validators() -> dict[str, Any]:
     """
     series = _validators()[SERIES_SCHEMA].schema
     episode = {"$ref": "#/$defs/episode", "$defs": series["$defs"]}
+    template = {"$ref": "#/$defs/template", "$defs": series["$defs"]}
     return {SERIES_SCHEMA: fastjsonschema.compile(series, use_default=False),
-            EPISODE_SCHEMA: fastjsonschema.compile(episode, use_default=False)}
+            EPISODE_SCHEMA: fastjsonschema.compile(episode, use_default=False),
+            TEMPLATE_SCHEMA: fastjsonschema.compile(template, use_default=False)}
 
 
 def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
-    """Every schema problem of ``doc`` against ``schema`` (SERIES_SCHEMA or EPISODE_SCHEMA)."""
+    """Every schema problem of ``doc`` against ``schema`` (SERIES_, EPISODE_ or TEMPLATE_SCHEMA)."""
     try:
         _fast_validators()[schema](doc.data)
         return []

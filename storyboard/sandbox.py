@@ -1,0 +1,242 @@
+"""Template strings into values, safely: Jinja2's immutable sandbox with every cost capped.
+
+The sandbox (Jinja2 >= 3.1.6) stops a template from reaching Python's internals (``__class__``,
+``str.format``, ``|attr('format')``), there is no loader a template could name, and nothing is
+autoescaped. It does not stop a denial of service, so this module adds the caps: ``*`` and ``**``
+(and ``%`` formatting) are intercepted and refused when the result would be too large, every
+number passed to a call or a filter is bounded, every loop step and every call is counted against
+a budget per value and a budget for the whole expansion, and rendered text is capped as it streams.
+A template that hits a cap is an error that names the cap, never a hang.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+MAX_VALUE_CHARS = 20_000  # one rendered value (a prompt may have at most 5,000 characters)
+MAX_TOTAL_CHARS = 50_000_000  # everything one expansion renders
+MAX_VALUE_STEPS = 100_000  # loop steps and calls while rendering one value
+MAX_TOTAL_STEPS = 5_000_000  # loop steps and calls for the whole expansion
+MAX_INT_BITS = 4_096  # the largest integer a template may make (about 1,200 digits)
+MAX_ARGUMENT = MAX_VALUE_CHARS  # the largest number a call or a filter may be given
+MARKERS = ("{{", "{%", "{#")
+TICK = "storyboard_loop_step"
+_FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d*)(?:\.(\d+))?")
+
+
+class CapExceeded(Exception):
+    """A template reached one of the caps above (or printed a function); the message says which."""
+
+
+class TemplateProblem(Exception):
+    """Why a value could not be rendered, and on which line inside it (1-based)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def is_template(text: str) -> bool:
+    return any(marker in text for marker in MARKERS)
+
+
+@dataclass
+class Meter:
+    """Loop steps, calls and characters: for the value being rendered and for the whole run."""
+
+    steps: int = 0
+    total_steps: int = 0
+    total_chars: int = 0
+
+    def step(self) -> None:
+        self.steps += 1
+        self.total_steps += 1
+        if self.steps > MAX_VALUE_STEPS:
+            raise CapExceeded(f"this value takes more than {MAX_VALUE_STEPS:,} loop steps and "
+                              "calls (the cap on one value's work)")
+        if self.total_steps > MAX_TOTAL_STEPS:
+            raise CapExceeded(f"the templates take more than {MAX_TOTAL_STEPS:,} loop steps and "
+                              "calls in all (the cap on the total work)")
+
+
+def _check_number(value: Any) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ARGUMENT:
+        raise CapExceeded(f"the number {_short(value)} is over the cap of {MAX_ARGUMENT:,} "
+                          "for an argument")
+
+
+def _short(value: int) -> str:
+    text = str(value) if value.bit_length() < 200 else f"2**{value.bit_length() - 1}"
+    return text if len(text) <= 20 else text[:17] + "..."
+
+
+def _size(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | list | tuple) else None
+
+
+def _checked_multiply(left: Any, right: Any) -> Any:
+    for seq, count in ((left, right), (right, left)):
+        size = _size(seq)
+        if size is not None and isinstance(count, int) and size * max(count, 0) > MAX_VALUE_CHARS:
+            raise CapExceeded(f"repeating {size} item(s) {_short(count)} times is over the cap "
+                              f"of {MAX_VALUE_CHARS:,}")
+    if _both_ints(left, right) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+        raise CapExceeded(f"this product has more than {MAX_INT_BITS} bits (the cap on numbers)")
+    return left * right
+
+
+def _checked_power(left: Any, right: Any) -> Any:
+    if _both_ints(left, right) and right > 0 and abs(left) > 1 and \
+            (abs(left).bit_length() - 1) * right > MAX_INT_BITS:
+        raise CapExceeded(f"{_short(left)} ** {_short(right)} has more than {MAX_INT_BITS} bits "
+                          "(the cap on numbers)")
+    if isinstance(right, int | float) and abs(right) > MAX_ARGUMENT:
+        raise CapExceeded(f"the exponent {right} is over the cap of {MAX_ARGUMENT:,}")
+    return left**right
+
+
+def _checked_modulo(left: Any, right: Any) -> Any:
+    if isinstance(left, str):
+        for width, precision in _FORMAT_WIDTH.findall(left):
+            for number in (width, precision):
+                if number and int(number) > MAX_VALUE_CHARS:
+                    raise CapExceeded(f"a format width of {number} is over the cap of "
+                                      f"{MAX_VALUE_CHARS:,}")
+    return left % right
+
+
+def _both_ints(left: Any, right: Any) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right))
+
+
+_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
+    "*": _checked_multiply, "**": _checked_power, "%": _checked_modulo}
+
+
+def _bounded_filter(meter: Meter, function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        meter.step()
+        for value in (*args, *kwargs.values()):
+            _check_number(value)
+        return function(*args, **kwargs)
+    return bounded
+
+
+class Sandbox(ImmutableSandboxedEnvironment):
+    """The one Jinja environment: immutable sandbox, strict undefined, no loader, no autoescape."""
+
+    intercepted_binops = frozenset(_BINOPS)
+
+    def __init__(self) -> None:
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=False, loader=None,
+                         keep_trailing_newline=True, cache_size=0, finalize=_printable)
+        self.meter = Meter()
+        self.globals = {"range": self.globals["range"], "dict": dict,
+                        "namespace": self.globals["namespace"], TICK: self._loop}
+        self.filters = {name: _bounded_filter(self.meter, f) for name, f in self.filters.items()
+                        if name != "attr"}  # attribute access goes through the sandbox's checks
+        self.compiled: dict[str, jinja2.Template] = {}
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        self.meter.step()
+        return _BINOPS[operator](left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        __self.meter.step()
+        for value in (*args, *kwargs.values()):
+            _check_number(value)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def _loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        for item in iterable:
+            self.meter.step()
+            yield item
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        """Every ``{% for %}`` iterates through a counter, so loops pay into the budget too."""
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            counted = nodes.Call(nodes.Name(TICK, "load"), [loop.iter], [], None, None)
+            loop.iter = counted.set_lineno(loop.lineno).set_environment(self)
+        return tree
+
+    def template(self, text: str) -> jinja2.Template:
+        found = self.compiled.get(text)
+        if found is None:
+            try:
+                found = self.from_string(text)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateProblem(f"template syntax error: {exc.message}", exc.lineno) from exc
+            self.compiled[text] = found
+        return found
+
+    def render(self, text: str, scope: dict[str, Any]) -> str:
+        """``text`` rendered over ``scope``; a TemplateProblem says why not (and where inside)."""
+        template = self.template(text)
+        self.meter.steps = 0
+        pieces: list[str] = []
+        length = 0
+        try:
+            for piece in template.generate(scope):
+                length += len(piece)
+                if length > MAX_VALUE_CHARS:
+                    raise CapExceeded(f"the rendered value is longer than {MAX_VALUE_CHARS:,} "
+                                      "characters (the cap on one value)")
+                pieces.append(piece)
+        except CapExceeded as exc:
+            raise TemplateProblem(str(exc), _template_line(exc)) from exc
+        except jinja2.UndefinedError as exc:
+            raise TemplateProblem(f"{_undefined(exc)}; expected a name defined in 'vars', a "
+                                  f"matrix axis or a template parameter ({_names(scope)})",
+                                  _template_line(exc)) from exc
+        except jinja2.exceptions.SecurityError as exc:
+            raise TemplateProblem(f"not allowed in a template: {exc}",
+                                  _template_line(exc)) from exc
+        except jinja2.TemplateError as exc:
+            raise TemplateProblem(f"template error: {exc}", _template_line(exc)) from exc
+        except (ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
+            raise TemplateProblem(f"template error: {type(exc).__name__}: {exc}",
+                                  _template_line(exc)) from exc
+        self.meter.total_chars += length
+        if self.meter.total_chars > MAX_TOTAL_CHARS:
+            raise TemplateProblem(f"the templates render more than {MAX_TOTAL_CHARS:,} "
+                                  "characters in all (the cap on the total work)")
+        return "".join(pieces)
+
+
+def _printable(value: Any) -> Any:
+    if callable(value) and not isinstance(value, jinja2.Undefined):
+        raise CapExceeded("a template may print text and numbers, not a function or a method")
+    return value
+
+
+def _undefined(exc: jinja2.UndefinedError) -> str:
+    text = str(exc.message or exc)
+    return text.replace("is undefined", "is not defined")
+
+
+def _names(scope: dict[str, Any]) -> str:
+    shown = sorted(k for k in scope if not k.startswith("_"))
+    return "defined: " + (", ".join(shown[:12]) + (", ..." if len(shown) > 12 else "")
+                          if shown else "none")
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The line inside the template where ``exc`` happened (Jinja maps frames to '<template>')."""
+    line = None
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<template>":
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
