@@ -17,12 +17,12 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from storyboard import cli_variations as matrix
 from storyboard import manifest as manifest_json
 from storyboard import progress
-from storyboard.compile import compile_source
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.request import Manifest
-from storyboard.series import load_source
+from storyboard.variations import Variants
 
 T = TypeVar("T")
 
@@ -54,19 +54,28 @@ def guarded(action: Callable[[], T]) -> T:
         raise AssertionError("unreachable") from error  # fail() exits
 
 
-def compiled(path: Path) -> Manifest:
-    """Compile the series; warnings go to stderr, errors end the command."""
-    series = guarded(lambda: compile_source(load_source(path)))
-    for warning in series.warnings:
-        click.echo(warning.format(), err=True)
-    return series
+def variants_of(path: Path, var: tuple[str, ...] = (), variation: tuple[str, ...] = (), *,
+                keep_going: bool = False) -> Variants:
+    """Expand and compile the series (every selected variation); warnings go to stderr, errors
+    end the command (with ``keep_going``, a matrix renders the variations that compiled)."""
+    return matrix.load_variants(path, var, variation, fail=fail, keep_going=keep_going)
+
+
+def compiled(path: Path, var: tuple[str, ...] = (), variation: tuple[str, ...] = ()) -> Manifest:
+    """The one manifest of a series (the first selected variation of a matrix)."""
+    return variants_of(path, var, variation).manifests[0]
 
 
 @cli.command()
 @click.argument("path", type=SERIES)
-def check(path: Path) -> None:
-    """Validate a series: every problem at once, each at file:line:col."""
-    compiled_series = compiled(path)
+@matrix.VAR
+@matrix.VARIATION
+def check(path: Path, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+    """Validate a series (every variation): every problem at once, each at file:line:col."""
+    variants = variants_of(path, var, variation)
+    if variants.matrix:
+        return matrix.check(variants)
+    compiled_series = variants.manifests[0]
     shots = len(compiled_series.shots())
     click.echo(f"ok: {len(compiled_series.episodes)} episode(s), {shots} shot(s)")
 
@@ -75,9 +84,15 @@ def check(path: Path) -> None:
 @click.argument("path", type=SERIES)
 @click.option("--episode", help="Only this episode.")
 @click.option("--shot", help="Only this shot.")
-def compile_command(path: Path, episode: str | None, shot: str | None) -> None:
-    """Print the compiled manifest as stable, sorted JSON."""
-    click.echo(manifest_json.to_json(compiled(path), episode=episode, shot=shot), nl=False)
+@matrix.VAR
+@matrix.VARIATION
+def compile_command(path: Path, episode: str | None, shot: str | None, var: tuple[str, ...],
+                    variation: tuple[str, ...]) -> None:
+    """Print the compiled manifest (one per variation) as stable, sorted JSON."""
+    variants = variants_of(path, var, variation)
+    if variants.matrix:
+        return matrix.compile_json(variants, episode, shot)
+    click.echo(manifest_json.to_json(variants.manifests[0], episode=episode, shot=shot), nl=False)
 
 
 PROVIDER = click.option("--provider", type=click.Choice(["local", "dashscope"]),
@@ -94,12 +109,17 @@ DRAFT = click.option("--draft", is_flag=True,
 @EPISODE
 @DRAFT
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@matrix.VAR
+@matrix.VARIATION
 def plan(path: Path, provider: str | None, episode: str | None, draft: bool,
-         as_json: bool) -> None:
-    """What a render would do and cost: free, no network."""
+         as_json: bool, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+    """What a render would do and cost (per variation and in all): free, no network."""
     from storyboard.rendering import make_provider, plan_series
-    series = compiled(path)
+    variants = variants_of(path, var, variation)
+    series = variants.manifests[0]
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
+    if variants.matrix:
+        return matrix.plan(variants, chosen, episode, as_json, guarded)
     the_plan = guarded(lambda: plan_series(series, chosen, episode))
     if as_json:
         click.echo(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))
@@ -120,14 +140,23 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool,
 @click.option("--concurrency", type=click.IntRange(1, 100), help="Tasks in flight at once.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
+@matrix.VAR
+@matrix.VARIATION
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, quiet: bool,
-           as_json: bool) -> None:
-    """Render every changed shot, then stitch each episode."""
+           as_json: bool, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+    """Render every changed shot (of every variation), then stitch each episode."""
     from storyboard.rendering import interactive, render_series
-    series = compiled(path)
+    variants = variants_of(path, var, variation, keep_going=True)
     console = Console(stderr=True, quiet=quiet or as_json)
     ask = _confirm(console) if interactive() and not as_json else None
+    if variants.matrix:
+        options = {"provider": provider, "episode": episode, "draft": draft, "out": out,
+                   "yes": yes, "budget": budget, "concurrency": concurrency, "confirm": ask}
+        return matrix.render(variants, options, console, as_json, quiet, fail)
+    if not variants.ok:
+        fail(ProblemsFound(variants.diagnostics()))
+    series = variants.manifests[0]
     live = progress.LiveProgress(console, "")
 
     def show_plan(the_plan: Any) -> None:

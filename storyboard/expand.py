@@ -1,6 +1,6 @@
 """Documents into one series per variation: Jinja values over ``vars``, the matrix, shot templates.
 
-Each string scalar is rendered on its own, after parsing, by the sandbox in ``sandbox``, so a
+Each string scalar (and each key that holds a template) is rendered on its own, after parsing, by the sandbox in ``sandbox``, so a
 problem is reported at the scalar's ``file:line:col`` (plus the line inside it). Only the values
 that hold a template are rebuilt; everything else is shared between variations, and a series with
 no template at all passes through unchanged. ``vars`` and ``variations`` are not rendered: they are
@@ -65,7 +65,7 @@ def _collect(value: Any, where: str, hot: set[str], top: bool = False) -> bool:
         found = False
         for key, item in value.items():
             if not (top and key in UNRENDERED):
-                found = _collect(item, f"{where}{SEP}{key}", hot) or found
+                found = _collect(item, f"{where}{SEP}{key}", hot) or is_template(key) or found
     elif isinstance(value, list):
         found = False
         for index, item in enumerate(value):
@@ -108,10 +108,22 @@ class Renderer:
         if isinstance(value, str):
             return self.value(doc, value, path, scope, problems, note)
         if isinstance(value, dict):
-            return {k: self.tree(doc, v, (*path, k), f"{where}{SEP}{k}", hot, scope, problems,
-                                 note) for k, v in value.items()}
+            return {self.key(doc, k, path, scope, problems, note):
+                    self.tree(doc, v, (*path, k), f"{where}{SEP}{k}", hot, scope, problems, note)
+                    for k, v in value.items()}
         return [self.tree(doc, v, (*path, i), f"{where}{SEP}{i}", hot, scope, problems, note)
                 for i, v in enumerate(value)]
+
+    def key(self, doc: Document, key: str, path: PathKey, scope: dict[str, Any],
+            problems: list[Diagnostic], note: str) -> str:
+        """A templated key (a speaker under ``say``, say) is rendered like a value."""
+        if not is_template(key):
+            return key
+        try:
+            return self.sandbox.render(key, scope)
+        except TemplateProblem as problem:
+            problems.append(doc.diagnostic((*path, key), problem.message + note, key=True))
+            return key
 
     def value(self, doc: Document, text: str, path: PathKey, scope: dict[str, Any],
               problems: list[Diagnostic], note: str) -> str:

@@ -53,7 +53,6 @@ class Library:
         self.source = source
         self.folders = [source.root / "templates", builtin_dir()]
         self.loaded: dict[str, Template | None] = {}
-        self.reported: set[str] = set()
 
     def names(self) -> list[str]:
         found = {f.stem for folder in self.folders if folder.is_dir()
@@ -76,12 +75,6 @@ class Library:
                                                  self.source.cache)
                     return Template(name, doc, problems)
         return None
-
-    def problems_once(self, template: Template) -> list[Diagnostic]:
-        if template.name in self.reported:
-            return []
-        self.reported.add(template.name)
-        return template.problems
 
 
 class ComposedDocument(Document):
@@ -173,7 +166,7 @@ def _use(doc: Document, where: PathKey, raw: dict[str, Any], scope: dict[str, An
                         f"{did_you_mean(name, names)}; expected one of: "
                         f"{', '.join(names) or '(none)'} (files in templates/)"))
         return
-    problems.extend(library.problems_once(template))
+    problems.extend(template.problems)
     params = _params(doc, where, raw.get("with"), template, problems)
     if len(problems) > count or template.problems:
         return
