@@ -1,7 +1,8 @@
 """Documents into one series per variation: Jinja values over ``vars``, the matrix, shot templates.
 
-Each string scalar (and each key that holds a template) is rendered on its own, after parsing, by the sandbox in ``sandbox``, so a
-problem is reported at the scalar's ``file:line:col`` (plus the line inside it). Only the values
+Each string scalar (and each key that holds a template) is rendered on its own, after parsing,
+by the sandbox in ``sandbox``, so a problem is reported at the scalar's ``file:line:col`` (plus
+the line inside it). Only the values
 that hold a template are rebuilt; everything else is shared between variations, and a series with
 no template at all passes through unchanged. ``vars`` and ``variations`` are not rendered: they are
 what the rest is rendered with. A series without ``variations`` is one variation named ``None``.
@@ -218,10 +219,8 @@ def _variation(source: Source, combo: Combination, name: str | None, renderer: R
 
 def _episode(source: Source, series: Document, episode: EpisodeSource, scope: dict[str, Any],
              renderer: Renderer, library: Library, problems: list[Diagnostic]) -> EpisodeSource:
-    if episode.doc is source.series:  # an inline episode: rendered with the series
-        rendered = series
-    else:
-        rendered = renderer.document(episode.doc, scope, problems)
+    inline = episode.doc is source.series  # an inline episode: rendered with the series
+    rendered = series if inline else renderer.document(episode.doc, scope, problems)
     render: Callable[..., Any] = renderer.subtree
     composed = expand_uses(rendered, episode.path, scope, library, render, problems)
     return EpisodeSource(composed, episode.path, episode.default_id)

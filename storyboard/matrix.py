@@ -105,7 +105,7 @@ def _entries(state: _Block, block: dict[str, Any], key: str, axes: dict[str, lis
             state.error(where, f"'{key}' entry: expected a mapping of axis names to values")
             continue
         for name in entry if axes is not None else ():
-            if name not in axes:
+            if axes is not None and name not in axes:
                 state.error((*where, name), f"exclude names an unknown axis {name!r}"
                             f"{did_you_mean(name, axes)}; expected one of the matrix axes: "
                             f"{', '.join(axes) or '(none)'}", key=True)
@@ -117,10 +117,9 @@ def _enumerate(state: _Block, axes: dict[str, list[Any]], excludes: list[dict[st
                cap: int) -> list[dict[str, Any]]:
     if not axes:
         return []
-    looked, kept = 0, []
+    kept = []
     names = list(axes)
-    for values in itertools.product(*axes.values()):
-        looked += 1
+    for looked, values in enumerate(itertools.product(*axes.values()), start=1):
         if looked > cap * ENUMERATION_FACTOR:
             state.error(("variations", "matrix"), f"the matrix has more than "
                         f"{cap * ENUMERATION_FACTOR:,} combinations; expected at most {cap} "
@@ -168,7 +167,8 @@ def _combination(state: _Block, block: dict[str, Any], values: dict[str, Any],
         if axis in DEFAULT_KEYS:
             defaults[axis] = value
         if isinstance(value, dict):
-            scope.update(value.get("vars") if isinstance(value.get("vars"), dict) else {})
+            extra = value.get("vars")
+            scope.update(extra if isinstance(extra, dict) else {})
             defaults.update({k: v for k, v in value.items() if k in DEFAULT_KEYS})
     name = _name(state, block, values, scope, sandbox, axes)
     scope.setdefault("variation", name)

@@ -7,6 +7,7 @@ characters in order of first mention (scene actions, then speakers, in document 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -114,8 +115,8 @@ class Resolver:
         """A path or URL from ``doc`` at ``path``; local files must stay inside the series."""
         if is_url(value):
             return MediaRef(url=value)
-        file = (doc.file.parent / value).resolve()
-        if not file.is_relative_to(self.source.root):
+        file, inside = _resolved(doc.file.parent, value, self.source.root)
+        if not inside:
             self.error(doc, path, f"{value!r} leaves the series folder; expected a path inside "
                                   f"{self.source.root.name}/ or a URL (https://, oss://, data:)")
             return None
@@ -466,6 +467,14 @@ def _params_well_typed(params: dict[str, Any]) -> bool:
         if isinstance(value, bool) and bool not in PARAM_TYPES[name]:
             return False
     return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(folder: Path, value: str, root: Path) -> tuple[Path, bool]:
+    """``folder / value`` made absolute, and whether it is inside ``root`` (memoised: each
+    variation of a matrix names the same files)."""
+    file = (folder / value).resolve()
+    return file, file.is_relative_to(root)
 
 
 def _mapping(value: Any) -> dict[str, Any]:

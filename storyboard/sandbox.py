@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
-from jinja2 import nodes
+from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_VALUE_CHARS = 20_000  # one rendered value (a prompt may have at most 5,000 characters)
@@ -27,7 +27,6 @@ MAX_VALUE_STEPS = 100_000  # loop steps and calls while rendering one value
 MAX_TOTAL_STEPS = 5_000_000  # loop steps and calls for the whole expansion
 MAX_INT_BITS = 4_096  # the largest integer a template may make (about 1,200 digits)
 MAX_ARGUMENT = MAX_VALUE_CHARS  # the largest number a call or a filter may be given
-MARKERS = ("{{", "{%", "{#")
 TICK = "storyboard_loop_step"
 _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d*)(?:\.(\d+))?")
 
@@ -46,7 +45,7 @@ class TemplateProblem(Exception):
 
 
 def is_template(text: str) -> bool:
-    return any(marker in text for marker in MARKERS)
+    return "{" in text and ("{{" in text or "{%" in text or "{#" in text)
 
 
 @dataclass
@@ -146,12 +145,14 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.filters = {name: _bounded_filter(self.meter, f) for name, f in self.filters.items()
                         if name != "attr"}  # attribute access goes through the sandbox's checks
         self.compiled: dict[str, jinja2.Template] = {}
+        self.names: dict[str, tuple[str, ...]] = {}  # the variables each text uses
+        self.rendered: dict[tuple[Any, ...], str] = {}
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         self.meter.step()
         return _BINOPS[operator](left, right)
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         __self.meter.step()
         for value in (*args, *kwargs.values()):
             _check_number(value)
@@ -175,14 +176,26 @@ class Sandbox(ImmutableSandboxedEnvironment):
         if found is None:
             try:
                 found = self.from_string(text)
+                names = meta.find_undeclared_variables(self.parse(text))
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateProblem(f"template syntax error: {exc.message}", exc.lineno) from exc
             self.compiled[text] = found
+            self.names[text] = tuple(sorted(names))
         return found
 
     def render(self, text: str, scope: dict[str, Any]) -> str:
-        """``text`` rendered over ``scope``; a TemplateProblem says why not (and where inside)."""
+        """``text`` rendered over ``scope``; a TemplateProblem says why not (and where inside).
+
+        Remembered by the values of the names the text uses: the variations of a matrix render
+        the same text over the same values again and again (a hook that names no product)."""
         template = self.template(text)
+        key = (text, *(_identity(scope.get(name, _MISSING)) for name in self.names[text]))
+        found = self.rendered.get(key)
+        if found is None:
+            found = self.rendered[key] = self._render(template, scope)
+        return found
+
+    def _render(self, template: jinja2.Template, scope: dict[str, Any]) -> str:
         self.meter.steps = 0
         pieces: list[str] = []
         length = 0
@@ -212,6 +225,19 @@ class Sandbox(ImmutableSandboxedEnvironment):
             raise TemplateProblem(f"the templates render more than {MAX_TOTAL_CHARS:,} "
                                   "characters in all (the cap on the total work)")
         return "".join(pieces)
+
+
+_MISSING = object()
+
+
+def _identity(value: Any) -> Any:
+    """A value as part of a memo key: itself when hashable, else its identity (the mappings in
+    ``vars`` live as long as the expansion that renders with them)."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return type(value), value  # 1 and True are equal keys, yet render differently
 
 
 def _printable(value: Any) -> Any:

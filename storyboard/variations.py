@@ -26,7 +26,6 @@ from storyboard.request import CompiledShot, Manifest
 from storyboard.run import Plan, RunResult, ShotEvent, apply_price_overrides, check_consent, plan_for
 from storyboard.series import load_source
 
-
 UNUSED = "is never used"
 
 
@@ -104,7 +103,7 @@ def compile_variations(path: str | Path, *, vars: dict[str, Any] | None = None,
     expansion = expand(source, vars, select)
     if expansion.problems:
         raise ProblemsFound([*source.problems, *expansion.problems])
-    cache = media.MediaCache(source.root / ".storyboard" / "media.json")
+    cache = _RunMediaCache(source.root / ".storyboard" / "media.json")
     variants = []
     for variation in expansion.variations:
         try:
@@ -114,6 +113,20 @@ def compile_variations(path: str | Path, *, vars: dict[str, Any] | None = None,
             variants.append(Variant(variation.name, variation.vars, None, found.diagnostics))
     cache.save()
     return Variants(source.root, source.root.name, expansion.matrix, variants)
+
+
+class _RunMediaCache(media.MediaCache):
+    """The media fact cache, each file looked at once for all the variations of one compile."""
+
+    def __init__(self, file: Path | None) -> None:
+        super().__init__(file)
+        self.seen: dict[Path, media.Facts] = {}
+
+    def facts(self, path: Path) -> media.Facts:
+        found = self.seen.get(path)
+        if found is None:
+            found = self.seen[path] = super().facts(path)
+        return found
 
 
 def strict(variants: Variants) -> Variants:
