@@ -19,6 +19,7 @@ from typing import Any
 from storyboard.errors import Diagnostic
 from storyboard.load import Document, PathKey
 from storyboard.sandbox import Sandbox, TemplateProblem
+from storyboard import validate
 from storyboard.validate import did_you_mean
 
 DEFAULT_CAP = 1_000
@@ -64,11 +65,15 @@ def combinations(doc: Document, base_vars: dict[str, Any], sandbox: Sandbox
     values = _enumerate(state, axes, excludes, cap)
     values = _include(values, _entries(state, block, "include", None), set(axes))
     if len(values) > cap:
-        state.error(("variations",), f"{len(values)} variations; expected at most {cap} (the "
+        state.error(("variations",), f"more than {cap} variations; expected at most {cap} (the "
                     "cap: set variations.max to raise it, or exclude combinations)", key=True)
+    elif not values and not state.problems:
+        state.error(("variations",), "no variation is left (every combination is excluded); "
+                    "expected at least one", key=True)
     if state.problems:
         return [], state.problems
     found = [_combination(state, block, v, base_vars, sandbox, list(axes)) for v in values]
+    _check_defaults(state, found)
     _check_names(state, found)
     return found, state.problems
 
@@ -173,6 +178,19 @@ def _combination(state: _Block, block: dict[str, Any], values: dict[str, Any],
     name = _name(state, block, values, scope, sandbox, axes)
     scope.setdefault("variation", name)
     return Combination(name, values, scope, defaults)
+
+
+def _check_defaults(state: _Block, found: list[Combination]) -> None:
+    """A default set by an axis (``ratio: "2:1"``) is checked like one written in ``defaults``."""
+    seen: set[tuple[str, str]] = set()
+    for combo in found:
+        for key, value in combo.defaults.items():
+            problem = validate.check_default(key, value)
+            if problem and (key, repr(value)) not in seen:
+                seen.add((key, repr(value)))
+                where = ("variations", "matrix", key) if key in state.doc.get(
+                    ("variations", "matrix"), {}) else ("variations",)
+                state.error(where, f"matrix value {value!r} for {key!r}: {problem}")
 
 
 def _name(state: _Block, block: dict[str, Any], values: dict[str, Any], scope: dict[str, Any],

@@ -209,9 +209,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         except CapExceeded as exc:
             raise TemplateProblem(str(exc), _template_line(exc)) from exc
         except jinja2.UndefinedError as exc:
-            raise TemplateProblem(f"{_undefined(exc)}; expected a name defined in 'vars', a "
-                                  f"matrix axis or a template parameter ({_names(scope)})",
-                                  _template_line(exc)) from exc
+            raise TemplateProblem(_undefined(exc, scope), _template_line(exc)) from exc
         except jinja2.exceptions.SecurityError as exc:
             raise TemplateProblem(f"not allowed in a template: {exc}",
                                   _template_line(exc)) from exc
@@ -246,9 +244,12 @@ def _printable(value: Any) -> Any:
     return value
 
 
-def _undefined(exc: jinja2.UndefinedError) -> str:
+def _undefined(exc: jinja2.UndefinedError, scope: dict[str, Any]) -> str:
     text = str(exc.message or exc)
-    return text.replace("is undefined", "is not defined")
+    if not text.endswith("is undefined"):  # 'dict object' has no attribute 'x'
+        return f"{text}; expected a key or attribute the value has"
+    return (f"{text.replace('is undefined', 'is not defined')}; expected a name defined in "
+            f"'vars', a matrix axis or a template parameter ({_names(scope)})")
 
 
 def _names(scope: dict[str, Any]) -> str:

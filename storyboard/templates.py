@@ -166,9 +166,11 @@ def _use(doc: Document, where: PathKey, raw: dict[str, Any], scope: dict[str, An
                         f"{did_you_mean(name, names)}; expected one of: "
                         f"{', '.join(names) or '(none)'} (files in templates/)"))
         return
-    problems.extend(template.problems)
+    if template.problems:  # the template file itself is broken: its own lines say how
+        problems.extend(template.problems)
+        return
     params = _params(doc, where, raw.get("with"), template, problems)
-    if len(problems) > count or template.problems:
+    if len(problems) > count:
         return
     note = f" (in template {name!r}, used at {doc.span((*where, 'use'))})"
     local = {**scope, **params}

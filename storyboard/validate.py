@@ -222,3 +222,17 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` or an empty string."""
     return _did_you_mean(word, choices)
+
+
+def check_default(key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the default ``key`` (as under ``defaults:``), or None."""
+    schema = _series_defs()["defaults"]["properties"].get(key)
+    if schema is None:
+        return None
+    validator = _validators()[SERIES_SCHEMA].evolve(schema=schema)
+    error = next(iter(validator.iter_errors(value)), None)
+    if error is None:
+        return None
+    if error.validator == "enum":
+        return f"expected one of {', '.join(map(str, error.validator_value))}"
+    return f"expected {TYPE_WORDS.get(str(schema.get('type')), 'a valid value')}: {error.message}"
