@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from storyboard import validate
 from storyboard.errors import Diagnostic
 from storyboard.load import Document, PathKey
 from storyboard.sandbox import Sandbox, TemplateProblem
-from storyboard import validate
 from storyboard.validate import did_you_mean
 
 DEFAULT_CAP = 1_000

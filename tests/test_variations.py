@@ -291,7 +291,7 @@ def test_a_bad_matrix_is_located(tmp_path: Path, make_media: MakeMedia, body: st
 
 
 def test_the_default_cap_is_a_thousand(tmp_path: Path, make_media: MakeMedia) -> None:
-    body = "variations:\n  matrix: {a: %s, b: %s}\n" % (list(range(40)), list(range(30)))
+    body = f"variations:\n  matrix: {{a: {list(range(40))}, b: {list(range(30))}}}\n"
     root = series(tmp_path / "ad", make_media, body)
     one(problems(root), r"more than 1000 variations; expected at most 1000")
 
