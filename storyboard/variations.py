@@ -22,9 +22,10 @@ from storyboard.compile import Compiler
 from storyboard.episodes import EpisodeBuilder, EpisodeOutput, output_dir
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
 from storyboard.expand import expand
+from storyboard.providers.base import NATIVE_SIZES
 from storyboard.request import CompiledShot, Manifest
 from storyboard.run import Plan, RunResult, ShotEvent, apply_price_overrides, check_consent, plan_for
-from storyboard.series import load_source
+from storyboard.series import Source, load_source
 
 UNUSED = "is never used"
 
@@ -108,11 +109,36 @@ def compile_variations(path: str | Path, *, vars: dict[str, Any] | None = None,
     for variation in expansion.variations:
         try:
             manifest = Compiler(variation.source, media_cache=cache).run()
+            manifest.warnings += card_warnings(variation.source, manifest)
             variants.append(Variant(variation.name, variation.vars, manifest, manifest.warnings))
         except ProblemsFound as found:
             variants.append(Variant(variation.name, variation.vars, None, found.diagnostics))
     cache.save()
     return Variants(source.root, source.root.name, expansion.matrix, variants)
+
+
+def card_warnings(source: Source, manifest: Manifest) -> list[Diagnostic]:
+    """A warning for each title or end card whose text cannot fit even at the smallest size."""
+    from storyboard.providers.local import CARD_TEXT_FLOOR, fit_card_text
+    where = {str(ep.doc.get(ep.path, {}).get("id") or ep.default_id): ep
+             for ep in source.episodes if isinstance(ep.doc.get(ep.path), dict)}
+    found = []
+    for episode in manifest.episodes:
+        origin = where.get(episode.id)
+        if origin is None or not episode.shots:
+            continue
+        first = episode.shots[0].request
+        width, height = NATIVE_SIZES.get((first.resolution, first.ratio), (1280, 720))
+        for kind in ("title_card", "end_card"):
+            card = episode.settings.get(kind)
+            text = card.get("text") if isinstance(card, dict) else None
+            if isinstance(text, str) and not fit_card_text(text, width, height)[1]:
+                found.append(origin.doc.diagnostic((*origin.path, kind, "text"), (
+                    f"the {kind.replace('_', ' ')} text ({len(text)} characters) does not fit a "
+                    f"{width}x{height} card even at the smallest size ({CARD_TEXT_FLOOR:g} of "
+                    "its short side) and will be cut; expected a shorter text"),
+                    severity="warning"))
+    return found
 
 
 class _RunMediaCache(media.MediaCache):

@@ -415,3 +415,35 @@ def test_an_error_inside_a_template_names_both_lines(tmp_path: Path,
                       files={"templates/promo.yaml": "shots:\n  - {id: x, promt: hi}\n"})
     assert len(problems(bad_yaml)) == 1
     one(problems(bad_yaml), r"promo.yaml:2:13: unknown key 'promt' \(did you mean 'prompt'\?\)")
+
+
+# --- card text fits its card -------------------------------------------------------------------------
+
+
+def test_card_text_shrinks_to_a_floor_and_wraps() -> None:
+    from storyboard.providers.local import CARD_TEXT_FLOOR, CARD_TEXT_SIZE, fit_card_text
+    assert fit_card_text("Buy now", 1280, 720) == (CARD_TEXT_SIZE, True)
+    spanish = "Prueba hoy nuestro espresso: la primera taza es gratis en nuestras cafeterías. " * 8
+    size, fits = fit_card_text(spanish, 720, 1280)
+    assert fits and CARD_TEXT_FLOOR <= size < CARD_TEXT_SIZE
+    assert fit_card_text(spanish, 1280, 720)[0] <= size  # a wide card holds fewer lines
+    assert fit_card_text("word " * 2000, 1280, 720) == (CARD_TEXT_FLOOR, False)
+
+
+def test_check_warns_when_card_text_cannot_fit(tmp_path: Path, make_media: MakeMedia) -> None:
+    episodes = """\
+    - id: ad
+      end_card: {text: "{{ 'Compra ahora ' * n }}"}
+      shots:
+        - {id: hook, prompt: "@cup spins"}
+    """
+    body = "vars: {n: 3}\nvariations:\n  matrix: {n: [3, 900]}\n  name: n{{ n }}\n"
+    root = series(tmp_path / "ad", make_media, body, episodes)
+    variants = compile_variations(root)
+    assert variants.ok
+    warned = [d for d in variants.diagnostics() if "does not fit" in d.message]
+    assert len(warned) == 1 and warned[0].severity == "warning"
+    assert warned[0].span is not None and warned[0].span.line == 14
+    assert "[in variation(s) n900]" in warned[0].message
+    result = CliRunner().invoke(cli, ["check", str(root)])
+    assert result.exit_code == 0 and "end card text (11700 characters) does not fit" in result.output
