@@ -7,6 +7,9 @@ The public API is small; the CLI is a thin layer over it::
     manifest = storyboard.compile("examples/coffee-shop")     # raises ProblemsFound
     the_plan = storyboard.plan("examples/coffee-shop")        # free: cached / new / changed, cost
     report = storyboard.render("examples/coffee-shop")        # shots, then one file per episode
+
+A series with a ``variations`` matrix is compiled, planned and rendered as a whole with
+``compile_variations``, ``plan_variations`` and ``render_variations`` (``storyboard.variations``).
 """
 
 from __future__ import annotations
@@ -18,13 +21,20 @@ from storyboard.compile import compile_source
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.request import Manifest
 from storyboard.series import Source, load_source
+from storyboard.variations import (
+    Variants,
+    compile_variations,
+    plan_variations,
+    render_variations,
+)
 
 if TYPE_CHECKING:
     from storyboard.rendering import RenderReport
     from storyboard.run import Plan
 
-__all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "check", "compile",
-           "load", "plan", "render"]
+__all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "Variants", "check",
+           "compile", "compile_variations", "load", "plan", "plan_variations", "render",
+           "render_variations"]
 __version__ = "0.1.0"
 
 
@@ -36,15 +46,19 @@ def load(path: str | Path) -> Source:
 def check(path: str | Path) -> list[Diagnostic]:
     """Every problem in the series, errors and warnings, sorted by place. Empty when clean.
 
-    Warnings alone do not stop a compile or a render."""
+    Warnings alone do not stop a compile or a render. A series with a matrix is checked in every
+    variation; a problem found in some variations only names them."""
     try:
-        return compile_source(load(path)).warnings
+        return compile_variations(path).diagnostics()
     except ProblemsFound as found:
         return found.diagnostics
 
 
 def compile(path: str | Path) -> Manifest:
-    """Load, validate and compile a series into its manifest; raise ProblemsFound if any."""
+    """Load, validate, expand and compile a series into its manifest; raise ProblemsFound if any.
+
+    A series with a ``variations`` matrix has one manifest per variation: use
+    ``compile_variations``."""
     return compile_source(load(path))
 
 
