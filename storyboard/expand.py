@@ -11,14 +11,14 @@ what the rest is rendered with. A series without ``variations`` is one variation
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.load import SEP, Document, PathKey, path_key
 from storyboard.matrix import Combination, combinations
-from storyboard.sandbox import Sandbox, TemplateProblem, is_template
+from storyboard.sandbox import MISSING, Sandbox, TemplateProblem, identity, is_template
 from storyboard.series import EpisodeSource, Source
 from storyboard.templates import Library, expand_uses
 from storyboard.validate import did_you_mean
@@ -84,6 +84,8 @@ class Renderer:
     def __init__(self, sandbox: Sandbox | None = None) -> None:
         self.sandbox = sandbox or Sandbox()
         self.hot = _Hot()
+        self.used: dict[tuple[int, PathKey], tuple[str, ...] | None] = {}
+        self.subtrees: dict[tuple[Any, ...], Any] = {}
 
     def document(self, doc: Document, scope: dict[str, Any], problems: list[Diagnostic],
                  note: str = "") -> Document:
@@ -98,9 +100,33 @@ class Renderer:
 
     def subtree(self, doc: Document, path: PathKey, scope: dict[str, Any],
                 problems: list[Diagnostic], note: str = "") -> Any:
-        """The value at ``path`` of ``doc``, rendered (shot templates render shot by shot)."""
+        """The value at ``path`` of ``doc``, rendered (shot templates render shot by shot).
+
+        Remembered by the values of the names it uses: a template shot that names no product is
+        rendered once for the whole matrix (and is then the very same object in each)."""
         hot, _ = self.hot.of(doc)
-        return self.tree(doc, doc.get(path), path, path_key(path), hot, scope, problems, note)
+        value = doc.get(path)
+        names = self.names(doc, path, value)
+        key = None if names is None else (id(doc), path, *(
+            identity(scope.get(name, MISSING)) for name in names))
+        if key is not None and key in self.subtrees:
+            return self.subtrees[key]
+        count = len(problems)
+        rendered = self.tree(doc, value, path, path_key(path), hot, scope, problems, note)
+        if key is not None and len(problems) == count:
+            self.subtrees[key] = rendered
+        return rendered
+
+    def names(self, doc: Document, path: PathKey, value: Any) -> tuple[str, ...] | None:
+        """Every variable the templates under ``path`` use (None: one does not compile)."""
+        where = (id(doc), path)
+        if where not in self.used:
+            try:
+                found = {n for text in _templates(value) for n in self.sandbox.names_of(text)}
+                self.used[where] = tuple(sorted(found))
+            except TemplateProblem:
+                self.used[where] = None
+        return self.used[where]
 
     def tree(self, doc: Document, value: Any, path: PathKey, where: str, hot: frozenset[str],
              scope: dict[str, Any], problems: list[Diagnostic], note: str) -> Any:
@@ -133,6 +159,21 @@ class Renderer:
         except TemplateProblem as problem:
             problems.append(located(doc, path, text, problem, note))
             return text
+
+
+def _templates(value: Any) -> Iterator[str]:
+    """Every string (value or key) under ``value`` that holds a template."""
+    if isinstance(value, str):
+        if is_template(value):
+            yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if is_template(key):
+                yield key
+            yield from _templates(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _templates(item)
 
 
 def located(doc: Document, path: PathKey, text: str, problem: TemplateProblem,

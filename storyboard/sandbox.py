@@ -183,13 +183,18 @@ class Sandbox(ImmutableSandboxedEnvironment):
             self.names[text] = tuple(sorted(names))
         return found
 
+    def names_of(self, text: str) -> tuple[str, ...]:
+        """The variables ``text`` uses (a TemplateProblem if it does not compile)."""
+        self.template(text)
+        return self.names[text]
+
     def render(self, text: str, scope: dict[str, Any]) -> str:
         """``text`` rendered over ``scope``; a TemplateProblem says why not (and where inside).
 
         Remembered by the values of the names the text uses: the variations of a matrix render
         the same text over the same values again and again (a hook that names no product)."""
         template = self.template(text)
-        key = (text, *(_identity(scope.get(name, _MISSING)) for name in self.names[text]))
+        key = (text, *(identity(scope.get(name, MISSING)) for name in self.names[text]))
         found = self.rendered.get(key)
         if found is None:
             found = self.rendered[key] = self._render(template, scope)
@@ -225,10 +230,10 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return "".join(pieces)
 
 
-_MISSING = object()
+MISSING = object()
 
 
-def _identity(value: Any) -> Any:
+def identity(value: Any) -> Any:
     """A value as part of a memo key: itself when hashable, else its identity (the mappings in
     ``vars`` live as long as the expansion that renders with them)."""
     try:
