@@ -117,6 +117,11 @@ def _both_ints(left: Any, right: Any) -> bool:
     return all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right))
 
 
+def _format(value: Any, *args: Any, **kwargs: Any) -> str:
+    """The ``format`` filter (printf style) with the same width check as ``%``."""
+    return str(_checked_modulo(str(value), kwargs or args))
+
+
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "*": _checked_multiply, "**": _checked_power, "%": _checked_modulo}
 
@@ -144,6 +149,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
                         "namespace": self.globals["namespace"], TICK: self._loop}
         self.filters = {name: _bounded_filter(self.meter, f) for name, f in self.filters.items()
                         if name != "attr"}  # attribute access goes through the sandbox's checks
+        self.filters["format"] = _bounded_filter(self.meter, _format)
         self.compiled: dict[str, jinja2.Template] = {}
         self.names: dict[str, tuple[str, ...]] = {}  # the variables each text uses
         self.rendered: dict[tuple[Any, ...], str] = {}

@@ -175,6 +175,11 @@ def _use(doc: Document, where: PathKey, raw: dict[str, Any], scope: dict[str, An
     note = f" (in template {name!r}, used at {doc.span((*where, 'use'))})"
     local = {**scope, **params}
     for index in range(template.shots):
+        if _is_use(template.doc.get(("shots", index))):
+            problems.append(template.doc.diagnostic(("shots", index, "use"), (
+                "a template cannot use another template; expected a shot with 'prompt' or "
+                f"'scenes'{note}")))
+            continue
         shot = render(template.doc, ("shots", index), local, problems, note)
         yield _named(shot, raw.get("id"), index, template), (template.doc, ("shots", index), note)
 

@@ -211,6 +211,8 @@ def test_the_cli_across_variations(tmp_path: Path, make_media: MakeMedia) -> Non
     ("{{ 'x'.ljust(10**9) }}", r"the number 1000000000 is over the cap"),
     ("{{ 'x'|center(10**9) }}", r"the number 1000000000 is over the cap"),
     ("{{ '%0999999999d' % 1 }}", r"format width of 999999999 is over the cap"),
+    ("{{ '%.999999999f'|format(1) }}", r"format width of 999999999 is over the cap"),
+    ("{{ '%s and %s'|format(product, 'milk') }} {{ 'x'|indent(10**7) }}", r"10000000 is over"),
     ("{% for i in range(20000) %}{% for j in range(20000) %}{% endfor %}{% endfor %}",
      r"more than 100,000 loop steps and calls \(the cap on one value's work\)"),
     ("{% for i in range(20000) %}{{ 'xx' }}{% endfor %}",
@@ -447,3 +449,50 @@ def test_check_warns_when_card_text_cannot_fit(tmp_path: Path, make_media: MakeM
     assert "[in variation(s) n900]" in warned[0].message
     result = CliRunner().invoke(cli, ["check", str(root)])
     assert result.exit_code == 0 and "end card text (11700 characters) does not fit" in result.output
+
+
+def test_a_template_of_several_shots_and_ids(tmp_path: Path, make_media: MakeMedia) -> None:
+    pair = """\
+    params: {who: {}}
+    shots:
+      - {id: look, prompt: "@{{ who }} looks up"}
+      - {prompt: "@{{ who }} smiles"}
+    """
+    nested = "shots:\n  - use: pair\n    with: {who: mia}\n"
+    episodes = """\
+    - id: ad
+      shots:
+        - use: pair
+          with: {who: mia}
+        - use: pair
+          id: again
+          with: {who: cup}
+    """
+    root = series(tmp_path / "ad", make_media, "vars: {}\n", episodes,
+                  files={"templates/pair.yaml": pair, "templates/nested.yaml": nested})
+    manifest = storyboard.compile(root)
+    assert [s.id for s in manifest.shots()] == ["look", "pair-2", "again-look", "again-2"]
+    assert manifest.shots()[3].request.prompt == "Image 1 smiles"
+    bad = series(tmp_path / "bad", make_media, "vars: {}\n",
+                 "- id: ad\n  shots:\n    - use: nested\n", files={"templates/nested.yaml": nested})
+    one(problems(bad), r"nested.yaml:2:10: a template cannot use another template")
+
+
+def test_the_example_ad(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "ad"
+    variants = compile_variations(example)
+    assert variants.ok and len(variants.variants) == 7
+    assert "latte-es-16x9" not in [v.name for v in variants.variants]
+    hooks = {m.name: m.shots()[0] for m in variants.manifests}
+    assert {s.id for s in hooks.values()} == {"hook"}
+    assert len({s.hash for s in hooks.values()}) == 2  # one per ratio, shared by the rest
+    cards = {m.name.split("/")[1]: m.episodes[0].settings["end_card"]["text"]
+             for m in variants.manifests}
+    assert cards["espresso-en-9x16"].startswith("Try our espresso today")
+    assert cards["latte-es-9x16"].startswith("Prueba hoy nuestro latte")
+    spoken = {m.name.split("/")[1]: m.shots()[2].request.scenes[1].lines[0]
+              for m in variants.manifests}
+    assert spoken["latte-es-9x16"].voice is not None
+    assert spoken["latte-es-9x16"].voice.path is not None
+    assert spoken["latte-es-9x16"].voice.path.name == "barista-es.wav"
+    assert spoken["latte-en-9x16"].text == "This is the best latte on the block."
