@@ -21,6 +21,8 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from storyboard.errors import StoryboardError
+
 MAX_VALUE_CHARS = 20_000  # one rendered value (a prompt may have at most 5,000 characters)
 MAX_TOTAL_CHARS = 50_000_000  # everything one expansion renders
 MAX_VALUE_STEPS = 100_000  # loop steps and calls while rendering one value
@@ -28,7 +30,12 @@ MAX_TOTAL_STEPS = 5_000_000  # loop steps and calls for the whole expansion
 MAX_INT_BITS = 4_096  # the largest integer a template may make (about 1,200 digits)
 MAX_ARGUMENT = MAX_VALUE_CHARS  # the largest number a call or a filter may be given
 TICK = "storyboard_loop_step"
+MIN_JINJA = (3, 1, 6)  # earlier releases let a template escape through str.format and |attr
 _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d*)(?:\.(\d+))?")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
 class CapExceeded(Exception):
@@ -142,6 +149,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset(_BINOPS)
 
     def __init__(self) -> None:
+        if _version(jinja2.__version__) < MIN_JINJA:
+            raise StoryboardError(f"jinja2 {jinja2.__version__} has known sandbox escapes; "
+                                  "expected jinja2 >= 3.1.6 (pip install -U jinja2)")
         super().__init__(undefined=jinja2.StrictUndefined, autoescape=False, loader=None,
                          keep_trailing_newline=True, cache_size=0, finalize=_printable)
         self.meter = Meter()

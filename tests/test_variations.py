@@ -496,3 +496,12 @@ def test_the_example_ad(monkeypatch: pytest.MonkeyPatch) -> None:
     assert spoken["latte-es-9x16"].voice.path is not None
     assert spoken["latte-es-9x16"].voice.path.name == "barista-es.wav"
     assert spoken["latte-en-9x16"].text == "This is the best latte on the block."
+
+
+def test_an_old_jinja_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import jinja2
+
+    from storyboard.sandbox import Sandbox
+    monkeypatch.setattr(jinja2, "__version__", "3.1.5")
+    with pytest.raises(StoryboardError, match=r"jinja2 3.1.5 has known sandbox escapes"):
+        Sandbox()
