@@ -12,7 +12,10 @@ others.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import contextlib
+import functools
+import gc
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from storyboard import media
 from storyboard.compile import Compiler
 from storyboard.episodes import EpisodeBuilder, EpisodeOutput, output_dir
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
-from storyboard.expand import expand
+from storyboard.expand import Variation, expand
 from storyboard.providers.base import NATIVE_SIZES
 from storyboard.request import CompiledShot, Manifest
 from storyboard.run import Plan, RunResult, ShotEvent, apply_price_overrides, check_consent, plan_for
@@ -101,12 +104,31 @@ def compile_variations(path: str | Path, *, vars: dict[str, Any] | None = None,
 
     Raises ProblemsFound when the series or its ``variations`` block itself is broken."""
     source = load_source(Path(path))
-    expansion = expand(source, vars, select)
-    if expansion.problems:
-        raise ProblemsFound([*source.problems, *expansion.problems])
+    with _no_gc_pauses():
+        expansion = expand(source, vars, select)
+        if expansion.problems:
+            raise ProblemsFound([*source.problems, *expansion.problems])
+        variants = _compile_each(source, expansion.variations)
+    return Variants(source.root, source.root.name, expansion.matrix, variants)
+
+
+@contextlib.contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """No cyclic garbage collection while a thousand manifests are built (they are kept, so each
+    collection would walk them all again for nothing); on again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile_each(source: Source, variations: list[Variation]) -> list[Variant]:
     cache = _RunMediaCache(source.root / ".storyboard" / "media.json")
     variants = []
-    for variation in expansion.variations:
+    for variation in variations:
         try:
             manifest = Compiler(variation.source, media_cache=cache).run()
             manifest.warnings += card_warnings(variation.source, manifest)
@@ -114,12 +136,12 @@ def compile_variations(path: str | Path, *, vars: dict[str, Any] | None = None,
         except ProblemsFound as found:
             variants.append(Variant(variation.name, variation.vars, None, found.diagnostics))
     cache.save()
-    return Variants(source.root, source.root.name, expansion.matrix, variants)
+    return variants
 
 
 def card_warnings(source: Source, manifest: Manifest) -> list[Diagnostic]:
     """A warning for each title or end card whose text cannot fit even at the smallest size."""
-    from storyboard.providers.local import CARD_TEXT_FLOOR, fit_card_text
+    from storyboard.providers.local import CARD_TEXT_FLOOR
     where = {str(ep.doc.get(ep.path, {}).get("id") or ep.default_id): ep
              for ep in source.episodes if isinstance(ep.doc.get(ep.path), dict)}
     found = []
@@ -132,13 +154,20 @@ def card_warnings(source: Source, manifest: Manifest) -> list[Diagnostic]:
         for kind in ("title_card", "end_card"):
             card = episode.settings.get(kind)
             text = card.get("text") if isinstance(card, dict) else None
-            if isinstance(text, str) and not fit_card_text(text, width, height)[1]:
+            if isinstance(text, str) and not _fits(text, width, height):
                 found.append(origin.doc.diagnostic((*origin.path, kind, "text"), (
                     f"the {kind.replace('_', ' ')} text ({len(text)} characters) does not fit a "
                     f"{width}x{height} card even at the smallest size ({CARD_TEXT_FLOOR:g} of "
                     "its short side) and will be cut; expected a shorter text"),
                     severity="warning"))
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _fits(text: str, width: int, height: int) -> bool:
+    """Whether card text fits (remembered: most variations share their cards' sizes and texts)."""
+    from storyboard.providers.local import fit_card_text
+    return fit_card_text(text, width, height)[1]
 
 
 class _RunMediaCache(media.MediaCache):
