@@ -174,6 +174,7 @@ def _use(doc: Document, where: PathKey, raw: dict[str, Any], scope: dict[str, An
         return
     note = f" (in template {name!r}, used at {doc.span((*where, 'use'))})"
     local = {**scope, **params}
+    renamed: dict[str, str] = {}
     for index in range(template.shots):
         if _is_use(template.doc.get(("shots", index))):
             problems.append(template.doc.diagnostic(("shots", index, "use"), (
@@ -181,7 +182,11 @@ def _use(doc: Document, where: PathKey, raw: dict[str, Any], scope: dict[str, An
                 f"'scenes'{note}")))
             continue
         shot = render(template.doc, ("shots", index), local, problems, note)
-        yield _named(shot, raw.get("id"), index, template), (template.doc, ("shots", index), note)
+        named = _named(shot, raw.get("id"), index, template)
+        if isinstance(shot, dict) and isinstance(named, dict):
+            renamed[str(shot.get("id"))] = str(named.get("id"))
+            named = _follow(named, renamed)
+        yield named, (template.doc, ("shots", index), note)
 
 
 def _params(doc: Document, where: PathKey, given: Any, template: Template,
@@ -207,6 +212,14 @@ def _params(doc: Document, where: PathKey, given: Any, template: Template,
             f"template {template.name!r} needs parameter {key!r} (declared at {at}); expected "
             f"it under 'with:'")))
     return params
+
+
+def _follow(shot: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
+    """A ``first_frame: {from: X}`` naming an earlier shot of the same template follows its new id."""
+    first = shot.get("first_frame")
+    if isinstance(first, dict) and first.get("from") in renamed:
+        return {**shot, "first_frame": {**first, "from": renamed[first["from"]]}}
+    return shot
 
 
 def _named(shot: Any, given: Any, index: int, template: Template) -> Any:

@@ -456,7 +456,7 @@ def test_a_template_of_several_shots_and_ids(tmp_path: Path, make_media: MakeMed
     params: {who: {}}
     shots:
       - {id: look, prompt: "@{{ who }} looks up"}
-      - {prompt: "@{{ who }} smiles"}
+      - {prompt: "@{{ who }} smiles", first_frame: {from: look}}
     """
     nested = "shots:\n  - use: pair\n    with: {who: mia}\n"
     episodes = """\
@@ -473,6 +473,7 @@ def test_a_template_of_several_shots_and_ids(tmp_path: Path, make_media: MakeMed
     manifest = storyboard.compile(root)
     assert [s.id for s in manifest.shots()] == ["look", "pair-2", "again-look", "again-2"]
     assert manifest.shots()[3].request.prompt == "Image 1 smiles"
+    assert [s.depends_on for s in manifest.shots()] == [None, "look", None, "again-look"]
     bad = series(tmp_path / "bad", make_media, "vars: {}\n",
                  "- id: ad\n  shots:\n    - use: nested\n", files={"templates/nested.yaml": nested})
     one(problems(bad), r"nested.yaml:2:10: a template cannot use another template")
