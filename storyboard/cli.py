@@ -116,10 +116,10 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool,
     """What a render would do and cost (per variation and in all): free, no network."""
     from storyboard.rendering import make_provider, plan_series
     variants = variants_of(path, var, variation)
+    if variants.matrix:
+        return matrix.plan(variants, provider, draft, episode, as_json, guarded)
     series = variants.manifests[0]
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
-    if variants.matrix:
-        return matrix.plan(variants, chosen, episode, as_json, guarded)
     the_plan = guarded(lambda: plan_series(series, chosen, episode))
     if as_json:
         click.echo(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))

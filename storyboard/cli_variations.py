@@ -25,7 +25,7 @@ from storyboard.variations import (
     MatrixReport,
     Variants,
     compile_variations,
-    plan_variations,
+    plan_groups,
     render_variations,
     strict,
 )
@@ -88,19 +88,24 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def plan(variants: Variants, chosen: Any, episode: str | None, as_json: bool,
-         guarded: Callable[[Callable[[], Any]], Any]) -> None:
-    the_plan: MatrixPlan = guarded(lambda: plan_variations(variants, chosen, episode))
+def plan(variants: Variants, provider: str | None, draft: bool, episode: str | None,
+         as_json: bool, guarded: Callable[[Callable[[], Any]], Any]) -> None:
+    plans: list[MatrixPlan] = guarded(lambda: plan_groups(variants, provider, episode,
+                                                          draft=draft))
     if as_json:
-        click.echo(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))
-    else:
+        data = plans[0].to_dict() if len(plans) == 1 else {
+            "groups": [{"provider": p.plan.provider, **p.to_dict()} for p in plans]}
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for the_plan in plans:
         Console().print(plan_table(the_plan))
 
 
 def plan_table(the_plan: MatrixPlan) -> Table:
     money = the_plan.plan.currency
     table = Table(title=f"{len(the_plan.variations)} variation(s), {the_plan.distinct} distinct "
-                        f"shot(s); total {progress.money(the_plan.plan.total_cost, money)}")
+                        f"shot(s); total {progress.money(the_plan.plan.total_cost, money)} "
+                        f"with {the_plan.plan.provider}")
     for column in ("variation", "shots", "cached", "shared", "alone", "adds", "on its own"):
         table.add_column(column, justify="left" if column == "variation" else "right")
     for v in the_plan.variations:
@@ -133,13 +138,13 @@ def render(variants: Variants, options: dict[str, Any], console: Console, as_jso
 
 
 def report_dict(report: MatrixReport) -> dict[str, Any]:
-    run = report.run
     return {
         "ok": report.ok,
-        "spent": run.spent if run else 0.0,
-        "currency": run.currency if run else None,
-        "submits": run.submits if run else 0,
-        "distinct_shots": report.plan.distinct if report.plan else 0,
+        "spent": report.spent,
+        "currency": report.runs[0].currency if report.runs else None,
+        "submits": report.submits,
+        "distinct_shots": report.distinct,
+        "providers": [p.plan.provider for p in report.plans],
         "variations": [{
             "name": v.name, "state": v.state, "shots": v.shots,
             "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,
@@ -150,10 +155,9 @@ def report_dict(report: MatrixReport) -> dict[str, Any]:
 
 
 def summary(console: Console, report: MatrixReport) -> None:
-    run = report.run
-    if run is not None:
-        console.print(f"{len(report.variations)} variation(s); {run.submits} task(s) submitted; "
-                      f"spent {progress.money(run.spent, run.currency)}")
+    if report.runs:
+        console.print(f"{len(report.variations)} variation(s); {report.submits} task(s) "
+                      f"submitted; spent {progress.money(report.spent, report.runs[0].currency)}")
     for v in report.variations:
         shots = ", ".join(f"{n} {state}" for state, n in sorted(v.shots.items())) or "no shots"
         style = "green" if v.ok else "red"

@@ -249,8 +249,8 @@ def _variation(source: Source, combo: Combination, name: str | None, renderer: R
     library = library or Library(source)
     problems: list[Diagnostic] = []
     series = renderer.document(source.series, combo.vars, problems)
-    if combo.defaults:
-        series = _with_defaults(series, combo.defaults)
+    if combo.defaults or combo.provider:
+        series = _with_defaults(series, combo.defaults, combo.provider)
     episodes = [_episode(source, series, ep, combo.vars, renderer, library, problems)
                 for ep in source.episodes]
     expanded = replace(source, series=series, episodes=episodes, variation=name,
@@ -267,10 +267,15 @@ def _episode(source: Source, series: Document, episode: EpisodeSource, scope: di
     return EpisodeSource(composed, episode.path, episode.default_id)
 
 
-def _with_defaults(doc: Document, defaults: dict[str, Any]) -> Document:
-    """The series document with a variation's defaults (``ratio: 9:16``) laid over its own."""
+def _with_defaults(doc: Document, defaults: dict[str, Any], provider: dict[str, Any]
+                   ) -> Document:
+    """The series document with a variation's defaults (``ratio: 9:16``) and provider settings
+    laid over its own."""
     data = dict(doc.data)
-    data["defaults"] = {**_mapping(data.get("defaults")), **defaults}
+    if defaults:
+        data["defaults"] = {**_mapping(data.get("defaults")), **defaults}
+    if provider:
+        data["provider"] = {**_mapping(data.get("provider")), **provider}
     shaped = Document(file=doc.file, data=data, lines=doc.lines, spans=doc.spans,
                       key_spans=doc.key_spans, quoted=doc.quoted)
     shaped.__dict__["name"] = doc.name

@@ -5,8 +5,9 @@ order written; an ``exclude`` entry removes every combination it matches (a part
 its keys equal); then each ``include`` entry extends every combination whose original axis values
 it does not contradict, or, when it extends none, is added as a combination of its own. An axis
 value is a scalar or a mapping; the axis' name becomes a template variable, a value's ``vars``
-mapping adds variables, and an axis (or a mapping key) named like a default (``ratio``,
-``resolution``, ``duration``, ...) sets that default for the variation.
+mapping adds variables, an axis (or a mapping key) named like a default (``ratio``,
+``resolution``, ``duration``, ...) sets that default for the variation, and a ``provider`` axis
+sets the provider (a name, or settings laid over the series' ``provider:``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Combination:
     values: dict[str, Any]
     vars: dict[str, Any] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
-    where: PathKey = ("variations",)
+    provider: dict[str, Any] = field(default_factory=dict)  # over the series' provider settings
 
 
 @dataclass
@@ -177,20 +178,32 @@ def _combination(state: _Block, block: dict[str, Any], values: dict[str, Any],
             defaults.update({k: v for k, v in value.items() if k in DEFAULT_KEYS})
     name = _name(state, block, values, scope, sandbox, axes)
     scope.setdefault("variation", name)
-    return Combination(name, values, scope, defaults)
+    return Combination(name, values, scope, defaults, provider=_provider(values))
+
+
+def _provider(values: dict[str, Any]) -> dict[str, Any]:
+    """What a ``provider`` axis (a name, or a mapping like the series' ``provider:``) sets."""
+    value = values.get("provider")
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k != "vars"}
+    return {}
 
 
 def _check_defaults(state: _Block, found: list[Combination]) -> None:
     """A default set by an axis (``ratio: "2:1"``) is checked like one written in ``defaults``."""
     seen: set[tuple[str, str]] = set()
     for combo in found:
-        for key, value in combo.defaults.items():
+        given = {**combo.defaults, **({"provider": combo.provider} if combo.provider else {})}
+        for key, value in given.items():
             problem = validate.check_default(key, value)
             if problem and (key, repr(value)) not in seen:
                 seen.add((key, repr(value)))
                 where = ("variations", "matrix", key) if key in state.doc.get(
                     ("variations", "matrix"), {}) else ("variations",)
-                state.error(where, f"matrix value {value!r} for {key!r}: {problem}")
+                shown = value.get("name") if key == "provider" and len(value) == 1 else value
+                state.error(where, f"matrix value {shown!r} for {key!r}: {problem}")
 
 
 def _name(state: _Block, block: dict[str, Any], values: dict[str, Any], scope: dict[str, Any],

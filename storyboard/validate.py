@@ -225,8 +225,10 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 def check_default(key: str, value: Any) -> str | None:
-    """Why ``value`` cannot be the default ``key`` (as under ``defaults:``), or None."""
-    schema = _series_defs()["defaults"]["properties"].get(key)
+    """Why ``value`` cannot be the default ``key`` (as under ``defaults:``; ``provider``: the
+    series' provider settings), or None."""
+    defs = _series_defs()
+    schema = defs["provider"] if key == "provider" else defs["defaults"]["properties"].get(key)
     if schema is None:
         return None
     validator = _validators()[SERIES_SCHEMA].evolve(schema=schema)
@@ -235,4 +237,6 @@ def check_default(key: str, value: Any) -> str | None:
         return None
     if error.validator == "enum":
         return f"expected one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "additionalProperties":
+        return f"{error.message}; expected one of: {', '.join(sorted(schema['properties']))}"
     return f"expected {TYPE_WORDS.get(str(schema.get('type')), 'a valid value')}: {error.message}"

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import gc
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,13 +279,47 @@ class VariationResult:
 
 @dataclass
 class MatrixReport:
-    plan: MatrixPlan | None
-    run: RunResult | None
+    plans: list[MatrixPlan]  # one per provider the variations use (nearly always one)
+    runs: list[RunResult]
     variations: list[VariationResult]
 
     @property
     def ok(self) -> bool:
         return all(v.ok for v in self.variations)
+
+    @property
+    def spent(self) -> float:
+        return round(sum(run.spent for run in self.runs), 6)
+
+    @property
+    def submits(self) -> int:
+        return sum(run.submits for run in self.runs)
+
+    @property
+    def distinct(self) -> int:
+        return sum(plan.distinct for plan in self.plans)
+
+
+def by_provider(variants: Variants, override: str | None = None) -> list[Variants]:
+    """The variations grouped by the provider (and settings) that renders them: a ``provider``
+    axis makes several groups, each planned and run on its own."""
+    from storyboard.rendering import provider_name
+    groups: dict[str, list[Variant]] = {}
+    for variant in variants.variants:
+        if variant.manifest is not None:
+            key = provider_name(variant.manifest, override) + json.dumps(
+                variant.manifest.provider, sort_keys=True, default=str)
+            groups.setdefault(key, []).append(variant)
+    return [Variants(variants.root, variants.name, variants.matrix, group)
+            for group in groups.values()]
+
+
+def plan_groups(variants: Variants, provider: str | None = None, episode: str | None = None, *,
+                draft: bool = False) -> list[MatrixPlan]:
+    """``plan_variations`` for each provider group."""
+    from storyboard.rendering import make_provider
+    return [plan_variations(group, make_provider(group.manifests[0], provider, draft=draft),
+                            episode) for group in by_provider(variants, provider)]
 
 
 def render_variations(variants: Variants, *, provider: str | None = None,
@@ -295,7 +330,32 @@ def render_variations(variants: Variants, *, provider: str | None = None,
                       on_plan: Callable[[MatrixPlan], None] | None = None,
                       on_event: Callable[[ShotEvent], None] | None = None,
                       on_episode: Callable[[EpisodeOutput], None] | None = None) -> MatrixReport:
-    """Render every variation that compiled, in one run; stitch each into its own folder."""
+    """Render every variation that compiled, one run per provider (nearly always one run), then
+    stitch each into its own folder. ``budget`` covers all the runs together."""
+    report = MatrixReport([], [], [VariationResult(v.name, "invalid", problems=v.problems)
+                                   for v in variants.variants if not v.ok])
+    options: dict[str, Any] = {
+        "provider": provider, "episode": episode, "draft": draft, "out": out, "yes": yes,
+        "concurrency": concurrency, "confirm": confirm, "on_plan": on_plan,
+        "on_event": on_event, "on_episode": on_episode}
+    stitched: list[VariationResult] = []
+    for group in by_provider(variants, provider):
+        remaining = None if budget is None else max(0.0, budget - report.spent)
+        plan, run, results = _render_group(group, budget=remaining, **options)
+        report.plans.append(plan)
+        report.runs.append(run)
+        stitched += results
+    report.variations = stitched + report.variations
+    return report
+
+
+def _render_group(variants: Variants, *, provider: str | None, episode: str | None, draft: bool,
+                  out: Path | None, yes: bool, budget: float | None, concurrency: int | None,
+                  confirm: Callable[[Plan], bool] | None,
+                  on_plan: Callable[[MatrixPlan], None] | None,
+                  on_event: Callable[[ShotEvent], None] | None,
+                  on_episode: Callable[[EpisodeOutput], None] | None
+                  ) -> tuple[MatrixPlan, RunResult, list[VariationResult]]:
     from storyboard.rendering import (
         _run,
         ensure_writable,
@@ -303,10 +363,6 @@ def render_variations(variants: Variants, *, provider: str | None = None,
         reference_seconds,
         run_options,
     )
-    invalid = [VariationResult(v.name, "invalid", problems=v.problems)
-               for v in variants.variants if not v.ok]
-    if not variants.manifests:
-        return MatrixReport(None, None, invalid)
     combined = variants.combined()
     chosen = make_provider(combined, provider, draft=draft)
     seconds = reference_seconds(combined)
@@ -331,7 +387,7 @@ def render_variations(variants: Variants, *, provider: str | None = None,
                               on_event=on_event, ref_seconds=seconds, source=source))
     results = [_stitch(v, result, targets, episode, draft, on_episode) for v in variants.variants
                if v.manifest is not None]
-    return MatrixReport(matrix_plan, result, results + invalid)
+    return matrix_plan, result, results
 
 
 def _target(manifest: Manifest, out: Path | None, matrix: bool) -> Path:

@@ -210,3 +210,29 @@ def test_the_budget_covers_the_whole_run(ad: Path, emulator: EmulatorServer) -> 
     assert report["spent"] <= one_shot * 2.5 + 1e-9
     assert emulator.stats()["submissions"]["total"] == 2  # two of the four distinct shots
     assert not report["ok"]
+
+
+def test_a_provider_axis_plans_and_runs_each_provider(ad: Path, emulator: EmulatorServer) -> None:
+    text = (ad / "storyboard.yaml").read_text(encoding="utf-8")
+    text = text.replace("lang: [en, es]}", "lang: [en], provider: [local, dashscope]}")
+    text = text.replace('name: "{{ product }}-{{ lang }}"', 'name: "{{ product }}-{{ provider }}"')
+    (ad / "storyboard.yaml").write_text(text.replace("exclude: [{product: latte, lang: es}]",
+                                                     "exclude: [{product: latte, provider: local}]"))
+    plan = as_json(invoke("plan", ad, "--json"))
+    assert [g["provider"] for g in plan["groups"]] == ["local", "dashscope"]
+    assert [v["name"] for v in plan["groups"][1]["variations"]] == ["espresso-dashscope",
+                                                                    "latte-dashscope"]
+    assert plan["groups"][0]["total_cost"] == 0 and plan["groups"][1]["total_cost"] > 0
+    result = invoke("render", ad, "--yes", "--json", "--draft")
+    assert result.exit_code == 1 and "--draft renders animatics" in result.output
+    report = as_json(invoke("render", ad, "--yes", "--json"))
+    assert report["ok"] and report["providers"] == ["local", "dashscope"]
+    assert emulator.stats()["submissions"]["total"] == 3  # hook + two pitches, for dashscope
+    assert {v["name"]: v["state"] for v in report["variations"]} == {
+        "espresso-local": "ok", "espresso-dashscope": "ok", "latte-dashscope": "ok"}
+    bad = text.replace("provider: [local, dashscope]", "provider: [local, dashscop]")
+    (ad / "storyboard.yaml").write_text(bad)
+    check = invoke("check", ad)
+    assert check.exit_code == 1
+    assert "storyboard.yaml:8:62: error: matrix value 'dashscop' for 'provider': expected one of " \
+           "local, dashscope" in check.output
