@@ -220,8 +220,8 @@ def expand_one(source: Source, overrides: dict[str, Any] | None = None) -> Sourc
         raise ProblemsFound([*source.problems, *expansion.problems])
     if expansion.matrix:
         raise StoryboardError(
-            f"{source.series.name} has {len(expansion.names)} variations; compile them with "
-            "storyboard.variations() (the CLI does), or select one")
+            f"{source.series.name} has {len(expansion.names)} variations; expected a series "
+            "without a matrix here: use storyboard.compile_variations() (as the CLI does)")
     return expansion.variations[0].source
 
 

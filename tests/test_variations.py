@@ -506,3 +506,13 @@ def test_an_old_jinja_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jinja2, "__version__", "3.1.5")
     with pytest.raises(StoryboardError, match=r"jinja2 3.1.5 has known sandbox escapes"):
         Sandbox()
+
+
+def test_the_single_series_api_on_a_matrix(tmp_path: Path, make_media: MakeMedia) -> None:
+    root = series(tmp_path / "ad", make_media)
+    with pytest.raises(StoryboardError, match=r"has 6 variations; expected a series without a "
+                                              r"matrix here: use storyboard.compile_variations"):
+        storyboard.compile(root)
+    assert [d.severity for d in storyboard.check(root)] == ["warning"]  # guitar is never used
+    broken = series(tmp_path / "bad", make_media, MATRIX.replace("{{ lang }}-", "{{ lang }-"))
+    assert any("template syntax error" in d.message for d in storyboard.check(broken))
