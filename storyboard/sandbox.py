@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import _PassArg
 
 from storyboard.errors import StoryboardError
 
@@ -28,7 +29,9 @@ MAX_TOTAL_CHARS = 50_000_000  # everything one expansion renders
 MAX_VALUE_STEPS = 100_000  # loop steps and calls while rendering one value
 MAX_TOTAL_STEPS = 5_000_000  # loop steps and calls for the whole expansion
 MAX_INT_BITS = 4_096  # the largest integer a template may make (about 1,200 digits)
-MAX_ARGUMENT = MAX_VALUE_CHARS  # the largest number a call or a filter may be given
+MAX_ARGUMENT = MAX_VALUE_CHARS  # the largest size a call or a filter may be given
+# calls whose number arguments are sizes of what they make (filters: every argument but the value)
+SIZED_CALLS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "range"})
 TICK = "storyboard_loop_step"
 MIN_JINJA = (3, 1, 6)  # earlier releases let a template escape through str.format and |attr
 _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d*)(?:\.(\d+))?")
@@ -133,14 +136,58 @@ _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "*": _checked_multiply, "**": _checked_power, "%": _checked_modulo}
 
 
-def _bounded_filter(meter: Meter, function: Callable[..., Any]) -> Callable[..., Any]:
+def _bounded_filter(meter: Meter, function: Callable[..., Any], *, numbers: bool = True
+                    ) -> Callable[..., Any]:
+    """A filter that pays a step and refuses a size argument over the cap (``center(10**9)``);
+    the value being filtered may be any number (``{{ 123456 | string }}``)."""
+    skip = 2 if _PassArg.from_obj(function) is not None else 1  # context/environment, value
+
     @functools.wraps(function)
     def bounded(*args: Any, **kwargs: Any) -> Any:
         meter.step()
-        for value in (*args, *kwargs.values()):
+        for value in (*args[skip:], *kwargs.values()) if numbers else ():
             _check_number(value)
-        return function(*args, **kwargs)
+        value = args[skip - 1] if len(args) >= skip else None
+        _check_size(_growth(function.__name__, value, args[skip:], kwargs, filtered=True))
+        return _checked_result(function(*args, **kwargs))
     return bounded
+
+
+def _growth(name: str, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any], *,
+            filtered: bool) -> int:
+    """The size a call is about to make, for the calls that can multiply sizes (0: no estimate).
+
+    ``replace`` and ``join`` of values that are each under the cap can still make a result of
+    the cap squared; ``indent`` adds its width to every line."""
+    base = name.removeprefix("do_")
+    if base == "replace" and isinstance(target, str) and len(args) >= 2 and \
+            isinstance(args[0], str) and isinstance(args[1], str):
+        hits = target.count(args[0]) if args[0] else len(target) + 1
+        return len(target) + hits * max(0, len(args[1]) - len(args[0]))
+    if base == "join":
+        items, sep = (target, args[0] if args else kwargs.get("d", "")) if filtered else \
+            (args[0] if args else (), target)
+        if isinstance(items, str | list | tuple) and isinstance(sep, str):
+            return sum(len(str(i)) for i in items) + len(sep) * max(0, len(items) - 1)
+    if base == "indent" and isinstance(target, str):
+        width = args[0] if args else kwargs.get("width", 4)
+        size = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+        return len(target) + size * (target.count("\n") + 1)
+    return 0
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_VALUE_CHARS:
+        raise CapExceeded(f"this would make {size:,} characters or items, over the cap of "
+                          f"{MAX_VALUE_CHARS:,}")
+
+
+def _checked_result(result: Any) -> Any:
+    """A last check on what a call made (a string or a list over the cap stops here)."""
+    size = _size(result)
+    if size is not None:
+        _check_size(size)
+    return result
 
 
 class Sandbox(ImmutableSandboxedEnvironment):
@@ -159,7 +206,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
                         "namespace": self.globals["namespace"], TICK: self._loop}
         self.filters = {name: _bounded_filter(self.meter, f) for name, f in self.filters.items()
                         if name != "attr"}  # attribute access goes through the sandbox's checks
-        self.filters["format"] = _bounded_filter(self.meter, _format)
+        self.filters["format"] = _bounded_filter(self.meter, _format, numbers=False)
         self.compiled: dict[str, jinja2.Template] = {}
         self.names: dict[str, tuple[str, ...]] = {}  # the variables each text uses
         self.rendered: dict[tuple[Any, ...], str] = {}
@@ -170,9 +217,13 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         __self.meter.step()
-        for value in (*args, *kwargs.values()):
-            _check_number(value)
-        return super().call(__context, __obj, *args, **kwargs)
+        name = getattr(__obj, "__name__", "")
+        if name in SIZED_CALLS:
+            for value in (*args, *kwargs.values()):
+                _check_number(value)
+        _check_size(_growth(name, getattr(__obj, "__self__", None), args, kwargs,
+                            filtered=False))
+        return _checked_result(super().call(__context, __obj, *args, **kwargs))
 
     def _loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
         for item in iterable:

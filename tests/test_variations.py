@@ -218,6 +218,11 @@ def test_the_cli_across_variations(tmp_path: Path, make_media: MakeMedia) -> Non
     ("{% for i in range(20000) %}{{ 'xx' }}{% endfor %}",
      r"longer than 20,000 characters \(the cap on one value\)"),
     ("{{ 1 / 0 }}", r"ZeroDivisionError"),
+    ("{{ ('a' * 20000).replace('a', 'a' * 20000) }}", r"400,000,000 characters or items, over"),
+    ("{{ ('a' * 20000) | replace('a', 'a' * 20000) }}", r"400,000,000 characters or items"),
+    ("{{ (['x' * 20000] * 20000) | join }}", r"400,000,000 characters or items"),
+    ("{{ ('y' * 20000).join('x' * 20000) }}", r"400,000,000 characters or items"),
+    ("{{ ('\n' * 20000) | indent(20000) }}", r"400,040,000 characters or items"),
 ])
 def test_a_bad_template_is_located(tmp_path: Path, make_media: MakeMedia, prompt: str,
                                    pattern: str) -> None:
@@ -230,6 +235,14 @@ def test_a_bad_template_is_located(tmp_path: Path, make_media: MakeMedia, prompt
     assert line.startswith("storyboard.yaml:13:17: "), line  # the scalar's own place
     result = CliRunner().invoke(cli, ["check", str(root)])
     assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_big_numbers_are_fine_as_values(tmp_path: Path, make_media: MakeMedia) -> None:
+    episodes = ("- id: ad\n  shots:\n    - id: a\n      prompt: \"@mia {{ n | string }} "
+                "{{ '%d' | format(n) }} {{ '{:,}'.format(n) }} {{ 'ab'.replace('a', 'b', n) }}\"\n")
+    root = series(tmp_path / "ad", make_media, "vars: {n: 1234567}\n", episodes)
+    assert storyboard.compile(root).shots()[0].request.prompt == (
+        "Image 1 1234567 1234567 1,234,567 bb")
 
 
 def test_the_line_inside_a_block_scalar(tmp_path: Path, make_media: MakeMedia) -> None:
