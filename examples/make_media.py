@@ -35,7 +35,18 @@ def coffee_shop(root: Path) -> None:
     music_bed(media / "music" / "bed.mp3")
 
 
+def ad(root: Path) -> None:
+    media = root / "media"
+    samples.image(media / "cup.png", 256, 256, color="firebrick")
+    samples.image(media / "espresso.png", 256, 256, color="saddlebrown")
+    samples.image(media / "latte.png", 256, 256, color="wheat")
+    samples.image(media / "barista.png", 256, 320, pattern="smptebars")
+    samples.voice(media / "voices" / "barista-en.wav", seconds=2.0, tone=300)
+    samples.voice(media / "voices" / "barista-es.wav", seconds=2.0, tone=360)
+
+
 if __name__ == "__main__":
     coffee_shop(HERE / "coffee-shop")
+    ad(HERE / "ad")
     for file in sorted(HERE.rglob("media/**/*.*")):
         print(f"{file.relative_to(HERE)}: {file.stat().st_size // 1024} KB")

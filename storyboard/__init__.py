@@ -8,6 +8,9 @@ The public API is small; the CLI is a thin layer over it::
     the_plan = storyboard.plan("examples/coffee-shop")        # free: cached / new / changed, cost
     report = storyboard.render("examples/coffee-shop")        # shots, then one file per episode
     storyboard.pull("examples/coffee-shop")                   # shots from the shared store, if set
+
+A series with a ``variations`` matrix is compiled, planned and rendered as a whole with
+``compile_variations``, ``plan_variations`` and ``render_variations`` (``storyboard.variations``).
 """
 
 from __future__ import annotations
@@ -19,14 +22,21 @@ from storyboard.compile import compile_source
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.request import Manifest
 from storyboard.series import Source, load_source
+from storyboard.variations import (
+    Variants,
+    compile_variations,
+    plan_variations,
+    render_variations,
+)
 
 if TYPE_CHECKING:
     from storyboard.rendering import RenderReport
     from storyboard.run import Plan
     from storyboard.store_sync import SyncReport
 
-__all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "check", "compile",
-           "load", "plan", "pull", "push", "render"]
+__all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "Variants", "check",
+           "compile", "compile_variations", "load", "plan", "plan_variations", "pull", "push",
+           "render", "render_variations"]
 __version__ = "0.1.0"
 
 
@@ -39,15 +49,19 @@ def check(path: str | Path, *, provider: str | None = None) -> list[Diagnostic]:
     """Every problem in the series, errors and warnings, sorted by place. Empty when clean.
 
     ``provider`` (a gateway's name, else the series' ``provider.name``) adds its limits.
-    Warnings alone do not stop a compile or a render."""
+    Warnings alone do not stop a compile or a render. A series with a matrix is checked in every
+    variation; a problem found in some variations only names them."""
     try:
-        return compile_source(load(path), provider=provider).warnings
+        return compile_variations(path, provider=provider).diagnostics()
     except ProblemsFound as found:
         return found.diagnostics
 
 
 def compile(path: str | Path, *, provider: str | None = None) -> Manifest:
-    """Load, validate and compile a series into its manifest; raise ProblemsFound if any."""
+    """Load, validate, expand and compile a series into its manifest; raise ProblemsFound if any.
+
+    ``provider`` (a gateway's name) adds its limits. A series with a ``variations`` matrix has
+    one manifest per variation: use ``compile_variations``."""
     return compile_source(load(path), provider=provider)
 
 

@@ -17,13 +17,13 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from storyboard import cli_variations as matrix
 from storyboard import manifest as manifest_json
 from storyboard import progress
-from storyboard.compile import compile_source
 from storyboard.dialects import DIALECTS
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.request import Manifest
-from storyboard.series import load_source
+from storyboard.variations import Variants
 
 T = TypeVar("T")
 
@@ -55,12 +55,19 @@ def guarded(action: Callable[[], T]) -> T:
         raise AssertionError("unreachable") from error  # fail() exits
 
 
-def compiled(path: Path, provider: str | None = None) -> Manifest:
-    """Compile the series (for ``provider``'s limits); warnings go to stderr, errors end it."""
-    series = guarded(lambda: compile_source(load_source(path), provider=provider))
-    for warning in series.warnings:
-        click.echo(warning.format(), err=True)
-    return series
+def variants_of(path: Path, var: tuple[str, ...] = (), variation: tuple[str, ...] = (), *,
+                provider: str | None = None, keep_going: bool = False) -> Variants:
+    """Expand and compile the series (every selected variation, for ``provider``'s limits);
+    warnings go to stderr, errors end the command (with ``keep_going``, a matrix renders the
+    variations that compiled)."""
+    return matrix.load_variants(path, var, variation, fail=fail, provider=provider,
+                                keep_going=keep_going)
+
+
+def compiled(path: Path, var: tuple[str, ...] = (), variation: tuple[str, ...] = (),
+             provider: str | None = None) -> Manifest:
+    """The one manifest of a series (the first selected variation of a matrix)."""
+    return variants_of(path, var, variation, provider=provider).manifests[0]
 
 
 PROVIDER = click.option("--provider", type=click.Choice(["local", *DIALECTS]),
@@ -70,9 +77,16 @@ PROVIDER = click.option("--provider", type=click.Choice(["local", *DIALECTS]),
 @cli.command()
 @click.argument("path", type=SERIES)
 @PROVIDER
-def check(path: Path, provider: str | None) -> None:
-    """Validate a series (for a provider's limits): every problem at once, at file:line:col."""
-    compiled_series = compiled(path, provider)
+@matrix.VAR
+@matrix.VARIATION
+def check(path: Path, provider: str | None, var: tuple[str, ...],
+          variation: tuple[str, ...]) -> None:
+    """Validate a series (every variation, for a provider's limits): every problem at once,
+    each at file:line:col."""
+    variants = variants_of(path, var, variation, provider=provider)
+    if variants.matrix:
+        return matrix.check(variants)
+    compiled_series = variants.manifests[0]
     shots = len(compiled_series.shots())
     click.echo(f"ok: {len(compiled_series.episodes)} episode(s), {shots} shot(s)")
 
@@ -82,14 +96,20 @@ def check(path: Path, provider: str | None) -> None:
 @PROVIDER
 @click.option("--episode", help="Only this episode.")
 @click.option("--shot", help="Only this shot.")
-def compile_command(path: Path, provider: str | None, episode: str | None,
-                    shot: str | None) -> None:
-    """Print the compiled manifest (that provider's bodies) as stable, sorted JSON."""
-    series = compiled(path, provider)
-    name = provider or str(series.provider.get("name") or "dashscope")
+@matrix.VAR
+@matrix.VARIATION
+def compile_command(path: Path, provider: str | None, episode: str | None, shot: str | None,
+                    var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+    """Print the compiled manifest (that provider's bodies; one per variation) as stable,
+    sorted JSON."""
+    variants = variants_of(path, var, variation, provider=provider)
+    first = variants.manifests[0]
+    name = provider or str(first.provider.get("name") or "dashscope")
     dialect = DIALECTS.get(name, DIALECTS["dashscope"])
-    click.echo(manifest_json.to_json(series, episode=episode, shot=shot, dialect=dialect,
-                                     media_base_url=series.provider.get("media_base_url")),
+    if variants.matrix:
+        return matrix.compile_json(variants, episode, shot, dialect)
+    click.echo(manifest_json.to_json(first, episode=episode, shot=shot, dialect=dialect,
+                                     media_base_url=first.provider.get("media_base_url")),
                nl=False)
 
 EPISODE = click.option("--episode", help="Only this episode.")
@@ -106,11 +126,17 @@ OFFLINE = click.option("--offline", is_flag=True,
 @DRAFT
 @OFFLINE
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@matrix.VAR
+@matrix.VARIATION
 def plan(path: Path, provider: str | None, episode: str | None, draft: bool, offline: bool,
-         as_json: bool) -> None:
-    """What a render would do and cost: free (it only lists the shared store, if any)."""
+         as_json: bool, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+    """What a render would do and cost (per variation and in all): free (it only lists the
+    shared store, if any)."""
     from storyboard.rendering import make_provider, plan_series
-    series = compiled(path, provider)
+    variants = variants_of(path, var, variation, provider=provider)
+    if variants.matrix:
+        return matrix.plan(variants, provider, draft, episode, as_json, guarded)
+    series = variants.manifests[0]
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
     the_plan = guarded(lambda: plan_series(series, chosen, episode, offline=offline))
     if as_json:
@@ -138,14 +164,24 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
 @click.option("--webhook-listen", metavar="HOST:PORT",
               help="Take the gateway's status callbacks here (they only hasten polls).")
 @click.option("--webhook-url", help="The public URL that reaches --webhook-listen.")
+@matrix.VAR
+@matrix.VARIATION
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
-           as_json: bool, webhook_listen: str | None, webhook_url: str | None) -> None:
-    """Render every changed shot, then stitch each episode."""
+           as_json: bool, webhook_listen: str | None, webhook_url: str | None,
+           var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+    """Render every changed shot (of every variation), then stitch each episode."""
     from storyboard.rendering import interactive, render_series
-    series = compiled(path, provider)
+    variants = variants_of(path, var, variation, provider=provider, keep_going=True)
     console = Console(stderr=True, quiet=quiet or as_json)
     ask = _confirm(console) if interactive() and not as_json else None
+    if variants.matrix:
+        options = {"provider": provider, "episode": episode, "draft": draft, "out": out,
+                   "yes": yes, "budget": budget, "concurrency": concurrency, "confirm": ask}
+        return matrix.render(variants, options, console, as_json, quiet, fail)
+    if not variants.ok:
+        fail(ProblemsFound(variants.diagnostics()))
+    series = variants.manifests[0]
     live = progress.LiveProgress(console, "")
 
     def show_plan(the_plan: Any) -> None:

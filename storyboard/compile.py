@@ -18,6 +18,7 @@ from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects import check as dialect_check
 from storyboard.dialects.base import Dialect
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
+from storyboard.expand import expand_one
 from storyboard.providers.base import Capabilities
 from storyboard.request import (
     CompiledEpisode,
@@ -189,12 +190,13 @@ def digest(value: Any) -> str:
 
 class Compiler:
     def __init__(self, source: Source, capabilities: Capabilities | None = None,
-                 check_media: bool = True, provider: str | None = None) -> None:
+                 check_media: bool = True, provider: str | None = None,
+                 media_cache: media.MediaCache | None = None) -> None:
         self.source = source
         self.caps = capabilities or Capabilities()
         self.check_media = check_media
         self.problems: list[Diagnostic] = list(source.problems)
-        self.cache = media.MediaCache(source.root / ".storyboard" / "media.json")
+        self.cache = media_cache or media.MediaCache(source.root / ".storyboard" / "media.json")
         self.gateway = gateway_of(source, provider, self.problems)
         self.said: set[str] = set()  # gateway problems about a file, said once
 
@@ -339,17 +341,27 @@ def _rel(path: Path, root: Path) -> str:
 
 def compile_source(source: Source, capabilities: Capabilities | None = None, *,
                    provider: str | None = None) -> Manifest:
-    """Compile a loaded series; ``provider`` (a gateway's name) adds that gateway's limits."""
-    return Compiler(source, capabilities, provider=provider).run()
+    """Expand (templated values, shot templates) and compile a series without a matrix;
+    ``provider`` (a gateway's name) adds that gateway's limits."""
+    return Compiler(expand_one(source), capabilities, provider=provider).run()
 
 
 def compile_lenient(source: Source, capabilities: Capabilities | None = None, *,
                     provider: str | None = None) -> tuple[Manifest, list[Diagnostic]]:
     """Compile what can be compiled and return it with every problem, errors included (for the
     review sheet, which shows a broken series' problems on its shots)."""
-    compiler = Compiler(source, capabilities, provider=provider)
+    expanded, found = _expand_lenient(source)
+    compiler = Compiler(expanded, capabilities, provider=provider)
     manifest = compiler.build()
-    return manifest, sorted(compiler.problems, key=Diagnostic.sort_key)
+    return manifest, sorted([*found, *compiler.problems], key=Diagnostic.sort_key)
+
+
+def _expand_lenient(source: Source) -> tuple[Source, list[Diagnostic]]:
+    """The expanded series, or the series as written with the problems that stopped expansion."""
+    try:
+        return expand_one(source), []
+    except ProblemsFound as found:
+        return source, [d for d in found.diagnostics if d not in source.problems]
 
 
 def compile_path(path: Path, capabilities: Capabilities | None = None, *,

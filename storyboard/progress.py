@@ -55,6 +55,12 @@ def plan_table(plan: Plan) -> Table:
     return table
 
 
+def shot_label(series: str, episode: str, shot: str) -> str:
+    """``episode/shot``, led by the variation when the series is one (``ad/latte-en``)."""
+    _, _, variation = series.partition("/")
+    return f"{variation}/{episode}/{shot}" if variation else f"{episode}/{shot}"
+
+
 def status_table(rows: Sequence[Attempt]) -> Table:
     table = Table(title="journal", title_justify="left")
     for column in ("shot", "provider", "state", "task id", "status", "cost", "note"):
@@ -62,7 +68,7 @@ def status_table(rows: Sequence[Attempt]) -> Table:
     for row in rows:
         cost = "" if row.cost is None else money(row.cost, row.currency or "")
         note = row.error_message or row.note or ""
-        table.add_row(f"{row.episode}/{row.shot}", row.provider,
+        table.add_row(shot_label(row.series, row.episode, row.shot), row.provider,
                       Text(row.state, STATE_STYLES.get(row.state, "")), row.task_id or "",
                       row.last_status or "", cost, Text(note[:80]))
     return table
@@ -112,7 +118,7 @@ class LiveProgress:
             self.live.update(self.render())
 
     def event(self, event: ShotEvent) -> None:
-        key = f"{event.episode}/{event.shot}"
+        key = shot_label(event.series, event.episode, event.shot)
         row = self.rows.setdefault(key, _Row(event.state, time.monotonic() - event.elapsed))
         row.state, row.message = event.state, event.message
         if event.state in SETTLED:

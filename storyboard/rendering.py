@@ -254,11 +254,14 @@ async def _run(shots: list[CompiledShot], provider: Provider, root: Path, *,
                budget: float | None, prices: Any, options: RunOptions,
                on_event: Callable[[ShotEvent], None] | None,
                ref_seconds: Callable[[CompiledShot], float | None],
-               store: StoreLink | None,
+               store: StoreLink | None = None,
                on_notice: Callable[[str], None] | None = None,
-               sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> RunResult:
+               sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+               source: Manifest | list[CompiledShot] | None = None) -> RunResult:
+    """``source`` (a whole manifest) lets the lock file drop the entries of deleted shots."""
     try:
-        return await run_shots(shots, provider, series_dir=root, budget=budget, prices=prices,
+        return await run_shots(source or shots, provider, series_dir=root, budget=budget,
+                               prices=prices,
                                options=options, on_event=on_event,
                                reference_video_seconds=ref_seconds, store=store,
                                on_notice=on_notice, sleep=sleep)

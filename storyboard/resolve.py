@@ -7,6 +7,7 @@ characters in order of first mention (scene actions, then speakers, in document 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -119,8 +120,8 @@ class Resolver:
                 self.error(doc, path, problem)
                 return None
             return MediaRef(url=value)
-        file = (doc.file.parent / value).resolve()
-        if not file.is_relative_to(self.source.root):
+        file, inside = _resolved(doc.file.parent, value, self.source.root)
+        if not inside:
             self.error(doc, path, f"{value!r} leaves the series folder; expected a path inside "
                                   f"{self.source.root.name}/ or a URL (https://, oss://, data:)")
             return None
@@ -179,7 +180,7 @@ class Resolver:
         return result
 
     def _unused_and_unsupported(self, episodes: list[ResolvedEpisode]) -> None:
-        """Warnings for cast and voices no shot uses; errors for what this version lacks."""
+        """Warnings for cast and voices no shot uses."""
         doc = self.source.series
         used = {r.name for e in episodes for s in e.shots for r in s.references}
         voices = {r.voice for e in episodes for s in e.shots for r in s.references if r.voice}
@@ -193,11 +194,6 @@ class Resolver:
                 self.problems.append(doc.diagnostic(("voices", name), (
                     f"voice {name!r} is never used by a character in a shot"), key=True,
                     severity="warning"))
-        for key in ("vars", "variations"):
-            if key in self.series:
-                self.error(doc, (key,), f"'{key}' (templated variations) is not supported by "
-                           "this version of storyboard yet; expected a plain series (render each "
-                           "variation as its own series for now)", key=True)
 
     def _episode(self, source: EpisodeSource) -> ResolvedEpisode | None:
         data = source.doc.get(source.path)
@@ -481,6 +477,14 @@ def _params_well_typed(params: dict[str, Any]) -> bool:
         if isinstance(value, bool) and bool not in PARAM_TYPES[name]:
             return False
     return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(folder: Path, value: str, root: Path) -> tuple[Path, bool]:
+    """``folder / value`` made absolute, and whether it is inside ``root`` (memoised: each
+    variation of a matrix names the same files)."""
+    file = (folder / value).resolve()
+    return file, file.is_relative_to(root)
 
 
 def _mapping(value: Any) -> dict[str, Any]:

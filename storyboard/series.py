@@ -38,10 +38,12 @@ class Source:
     episodes: list[EpisodeSource] = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)
     cache: ParseCache = field(default_factory=lambda: ParseCache(None))
+    variation: str | None = None  # set by ``expand`` on each variation of a matrix
 
     @property
     def name(self) -> str:
-        return self.root.name
+        """The series' folder name, or ``series/variation`` for one variation of a matrix."""
+        return f"{self.root.name}/{self.variation}" if self.variation else self.root.name
 
 
 def find_series_file(path: Path) -> Path:
@@ -81,8 +83,9 @@ def load_checked(file: Path, schema: str, cache: ParseCache) -> tuple[Document, 
     if problems:
         return doc, problems
     if not isinstance(doc.data, dict):
-        what = ("a mapping with 'storyboard: 1' at the top of the series file"
-                if schema == validate.SERIES_SCHEMA else "an episode: a mapping with 'shots'")
+        what = {validate.SERIES_SCHEMA: "a mapping with 'storyboard: 1' at the top of the series "
+                "file", validate.TEMPLATE_SCHEMA: "a shot template: a mapping with 'shots'"}.get(
+                    schema, "an episode: a mapping with 'shots'")
         return doc, [doc.diagnostic((), f"expected {what}")]
     problems = validate.check_schema(doc, schema)
     if not problems:

@@ -28,6 +28,7 @@ from storyboard.load import Document, PathKey
 SERIES_SCHEMA = "storyboard.schema.json"
 EPISODE_SCHEMA = "episode.schema.json"
 _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
+TEMPLATE_SCHEMA = "template"  # a shot template file: $defs/template of the series schema
 TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string",
               "integer": "a whole number", "number": "a number", "boolean": "true or false",
               "null": "nothing (null)"}
@@ -58,6 +59,8 @@ def _validators() -> dict[str, Any]:
                for name in (SERIES_SCHEMA, EPISODE_SCHEMA)}
     registry: referencing.Registry[Any] = referencing.Registry().with_resources(
         (name, referencing.Resource.from_contents(schema)) for name, schema in schemas.items())
+    schemas[TEMPLATE_SCHEMA] = {"$ref": "#/$defs/template",
+                                "$defs": schemas[SERIES_SCHEMA]["$defs"]}
     cls = jsonschema.validators.validator_for(schemas[SERIES_SCHEMA])
     return {name: cls(schema, registry=registry) for name, schema in schemas.items()}
 
@@ -72,12 +75,14 @@ def _fast_validators() -> dict[str, Any]:
     """
     series = _validators()[SERIES_SCHEMA].schema
     episode = {"$ref": "#/$defs/episode", "$defs": series["$defs"]}
+    template = {"$ref": "#/$defs/template", "$defs": series["$defs"]}
     return {SERIES_SCHEMA: fastjsonschema.compile(series, use_default=False),
-            EPISODE_SCHEMA: fastjsonschema.compile(episode, use_default=False)}
+            EPISODE_SCHEMA: fastjsonschema.compile(episode, use_default=False),
+            TEMPLATE_SCHEMA: fastjsonschema.compile(template, use_default=False)}
 
 
 def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
-    """Every schema problem of ``doc`` against ``schema`` (SERIES_SCHEMA or EPISODE_SCHEMA)."""
+    """Every schema problem of ``doc`` against ``schema`` (SERIES_, EPISODE_ or TEMPLATE_SCHEMA)."""
     try:
         _fast_validators()[schema](doc.data)
         return []
@@ -225,3 +230,21 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` or an empty string."""
     return _did_you_mean(word, choices)
+
+
+def check_default(key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the default ``key`` (as under ``defaults:``; ``provider``: the
+    series' provider settings), or None."""
+    defs = _series_defs()
+    schema = defs["provider"] if key == "provider" else defs["defaults"]["properties"].get(key)
+    if schema is None:
+        return None
+    validator = _validators()[SERIES_SCHEMA].evolve(schema=schema)
+    error = next(iter(validator.iter_errors(value)), None)
+    if error is None:
+        return None
+    if error.validator == "enum":
+        return f"expected one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "additionalProperties":
+        return f"{error.message}; expected one of: {', '.join(sorted(schema['properties']))}"
+    return f"expected {TYPE_WORDS.get(str(schema.get('type')), 'a valid value')}: {error.message}"

@@ -187,11 +187,6 @@ def test_unused_cast_is_a_warning_not_an_error(tmp_path: Path, make_media: MakeM
     storyboard.compile(series)  # warnings never stop a compile
 
 
-def test_variations_are_refused_until_supported(tmp_path: Path) -> None:
-    problems = storyboard.check(write(tmp_path, "storyboard: 1\nvars: {product: espresso}\n"))
-    assert any("'vars' (templated variations) is not supported" in d.message for d in problems)
-
-
 def test_the_first_shots_transition(tmp_path: Path, make_media: MakeMedia) -> None:
     lonely = write_series(tmp_path / "a", make_media, one_shot(
         'prompt: "@mia @sam @guitar"\ntransition: crossfade'))

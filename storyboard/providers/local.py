@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import textwrap
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
@@ -49,6 +50,8 @@ __all__ = ["LocalProvider", "body_animatic", "prompt_segments", "render_body", "
 RATIOS = Capabilities().ratios
 BODY_DEFAULTS = {"resolution": "1080P", "ratio": "16:9", "duration": 5}  # spec section 1
 CARD_TEXT_SIZE = 0.08
+CARD_TEXT_FLOOR = 0.04  # the smallest card text (of the short side) that still reads on a phone
+CARD_GLYPH_WIDTH = 0.58  # average DejaVu Sans advance in ems, as the animatic wraps with
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -262,14 +265,35 @@ def render_card(out: Path, *, text: str, width: int, height: int, duration: floa
     ``width``, ``height`` and ``fps`` are the full-size values; ``draft`` derives the proxy size and
     rate exactly as draft shots do.
     """
+    size, _ = fit_card_text(text, width, height)  # at full size, so a draft looks the same
     if draft:
         width, height = draft_size(width, height)
         fps = DRAFT_FPS
     spec = Animatic(width, height, duration, fps, draft, color=color,
                     backdrop=_existing(image) if image is not None else None,
                     backdrop_fit="cover", texts=(TimedText(text, 0.0, duration),),
-                    text_color=text_color, text_size=CARD_TEXT_SIZE)
+                    text_color=text_color, text_size=size)
     render(spec, out)
+
+
+def fit_card_text(text: str, width: int, height: int) -> tuple[float, bool]:
+    """The text size (a fraction of the short side) at which ``text`` fits a ``width`` x
+    ``height`` card, and whether it fits at all: CARD_TEXT_SIZE, shrunk step by step down to
+    CARD_TEXT_FLOOR, wrapping as the card does (an estimated glyph width, 1.3 line height).
+    Localised copy runs longer than the original; below the floor it would be unreadable, so
+    there the text is cut (with an ellipsis) and ``check`` warns."""
+    short = min(width, height)
+    margin = 2 * round(short * 0.03 / 2)
+    size = CARD_TEXT_SIZE
+    while True:
+        font = max(8, round(short * size))
+        columns = max(8, int((width - 2 * margin) / (font * CARD_GLYPH_WIDTH)))
+        lines = sum(len(textwrap.wrap(part, columns) or [""]) for part in text.split("\n"))
+        if lines <= max(1, int((height - 2 * margin) / (font * 1.3))):
+            return size, True
+        if size <= CARD_TEXT_FLOOR:
+            return size, False
+        size = max(CARD_TEXT_FLOOR, round(size * 0.9, 4))
 
 
 # --- the provider ----------------------------------------------------------------------------

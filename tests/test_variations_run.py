@@ -1,0 +1,238 @@
+"""Plan and render across variations: shared shots paid once, one budget, one folder per variation.
+
+The local provider renders drafts through the real command line; the DashScope client talks to the
+emulator on loopback, whose counters say what was submitted: a shot shared by several variations is
+submitted once for the whole matrix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from storyboard import ffmpeg
+from storyboard.cli import cli
+from storyboard.emulator import EmulatorServer
+
+MakeMedia = Callable[..., Path]
+KEY = "sk-variations-secret"
+
+HEAD = """\
+storyboard: 1
+title: "Ad {{ product }}"
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {poll: [0.05]}
+output: {loudness: null}
+vars: {product: espresso}
+variations:
+  matrix: {product: [espresso, latte], lang: [en, es]}
+  exclude: [{product: latte, lang: es}]
+  name: "{{ product }}-{{ lang }}"
+characters:
+  cup: {image: media/cup.png}
+  espresso: {image: media/espresso.png}
+  latte: {image: media/latte.png}
+episodes:
+  - id: ad
+    end_card: {text: "{{ 'Buy' if lang == 'en' else 'Compra' }} {{ product }}", duration: 1}
+    shots:
+      - {id: hook, prompt: "@cup spins"}
+      - {id: pitch, prompt: "@{{ product }} in {{ lang }}"}
+"""
+VARIATIONS = ["espresso-en", "espresso-es", "latte-en"]
+
+
+def make(root: Path, make_media: MakeMedia, text: str = HEAD) -> Path:
+    make_media("image", root / "media" / "cup.png", width=256, height=256, color="red")
+    make_media("image", root / "media" / "espresso.png", width=256, height=256, color="brown")
+    make_media("image", root / "media" / "latte.png", width=256, height=256, color="wheat")
+    (root / "storyboard.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def invoke(*args: str | Path) -> Result:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"{args}: {result.exception!r}\n{result.output}")
+    assert "Traceback" not in result.output
+    assert KEY not in result.output
+    return result
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+@pytest.fixture
+def ad(tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CI", "1")
+    return make(tmp_path / "ad", make_media)
+
+
+def test_plan_per_variation_and_in_all(ad: Path) -> None:
+    result = invoke("plan", ad, "--provider", "dashscope", "--json")
+    assert result.exit_code == 0, result.output
+    plan = as_json(result)
+    rows = {v["name"]: v for v in plan["variations"]}
+    assert list(rows) == VARIATIONS
+    assert plan["shots"] == 6 and plan["distinct_shots"] == 4  # one hook for all three
+    for row in rows.values():
+        assert row["shots"] == 2 and row["cached"] == 0
+        assert row["shared"] == 1 and row["own"] == 1
+        assert row["alone_cost"] == pytest.approx(2 * row["own_cost"])
+    per_shot = rows["latte-en"]["own_cost"]
+    assert per_shot > 0
+    assert plan["total_cost"] == pytest.approx(4 * per_shot)  # not 6: the hook is paid once
+    table = invoke("plan", ad, "--provider", "dashscope")
+    assert "3 variation(s), 4 distinct shot(s)" in table.output and "latte-en" in table.output
+
+
+def test_render_writes_one_folder_per_variation_and_the_lock(ad: Path) -> None:
+    result = invoke("render", ad, "--draft", "--json")
+    assert result.exit_code == 0, result.output
+    report = as_json(result)
+    assert report["ok"] and report["distinct_shots"] == 4 and report["submits"] == 4
+    assert [(v["name"], v["state"]) for v in report["variations"]] == [
+        (name, "ok") for name in VARIATIONS]
+    for name in VARIATIONS:
+        episode = Path("out") / "ad" / name / "ad.mp4"
+        assert episode.is_file(), episode
+        assert ffmpeg.stream_lengths(episode)["video"] == pytest.approx(5, abs=0.2)
+    lock = json.loads((ad / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
+    assert sorted(lock) == sorted(f"ad/{n}/ad/{s}" for n in VARIATIONS for s in ("hook", "pitch"))
+    assert len({e["hash"] for e in lock.values()}) == 4
+    assert lock["ad/latte-en/ad/hook"]["hash"] == lock["ad/espresso-es/ad/hook"]["hash"]
+    before = (ad / "storyboard.lock").read_bytes()
+
+    again = as_json(invoke("render", ad, "--draft", "--json"))
+    assert again["submits"] == 0
+    assert all(v["shots"] == {"cached": 2} for v in again["variations"])
+    assert (ad / "storyboard.lock").read_bytes() == before  # deterministic
+
+    one = as_json(invoke("render", ad, "--draft", "--json", "--variation", "latte-*"))
+    assert [v["name"] for v in one["variations"]] == ["latte-en"]
+    assert (ad / "storyboard.lock").read_bytes() == before  # the others' entries are kept
+
+
+def test_a_failing_variation_does_not_stop_the_others(tmp_path: Path, make_media: MakeMedia,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    broken = HEAD.replace('"@{{ product }} in {{ lang }}"',
+                          '"@{{ product }} says {{ {\'en\': \'hi\'}[lang] }}"')
+    root = make(tmp_path / "ad", make_media, broken)
+    check = invoke("check", root)
+    assert check.exit_code == 1
+    assert "has no attribute 'es'" in check.output and "[in variation(s) espresso-es]" in check.output
+    result = invoke("render", root, "--draft", "--json")
+    assert result.exit_code == 1
+    report = as_json(result)
+    states = {v["name"]: v["state"] for v in report["variations"]}
+    assert states == {"espresso-en": "ok", "latte-en": "ok", "espresso-es": "invalid"}
+    problems = next(v["problems"] for v in report["variations"] if v["name"] == "espresso-es")
+    assert any("storyboard.yaml:20:" in p and "has no attribute 'es'" in p for p in problems)
+    assert (Path("out") / "ad" / "latte-en" / "ad.mp4").is_file()
+    assert not (Path("out") / "ad" / "espresso-es").exists()
+
+
+def test_a_series_with_vars_but_no_matrix_keeps_its_layout(tmp_path: Path, make_media: MakeMedia,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.chdir(tmp_path)
+    plain = "\n".join(line for line in HEAD.splitlines()
+                      if not line.startswith(("variations:", "  matrix:", "  exclude:",
+                                              "  name:"))) + "\n"
+    root = make(tmp_path / "plain", make_media, plain.replace("{{ lang }}", "en")
+                .replace("vars: {product: espresso}", "vars: {product: espresso, lang: en}"))
+    result = invoke("render", root, "--draft", "--json", "--var", "product=latte")
+    assert result.exit_code == 0, result.output
+    report = as_json(result)
+    assert sorted(s["key"] for s in report["shots"]) == ["plain/ad/hook", "plain/ad/pitch"]
+    assert (Path("out") / "plain" / "ad.mp4").is_file()
+    lock = json.loads((root / "storyboard.lock").read_text(encoding="utf-8"))
+    assert sorted(lock["shots"]) == ["plain/ad/hook", "plain/ad/pitch"]
+    assert lock["shots"]["plain/ad/pitch"]["series"] == "plain"
+
+
+# --- DashScope (the emulator): a shared shot is paid once for the whole matrix ---------------------
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+    server = EmulatorServer(latency=0.2, plain_results=True, retry_after=0.1).start()
+    monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
+    yield server
+    server.stop()
+
+
+def test_a_shared_shot_is_submitted_once_for_the_matrix(ad: Path,
+                                                        emulator: EmulatorServer) -> None:
+    text = (ad / "storyboard.yaml").read_text(encoding="utf-8")
+    (ad / "storyboard.yaml").write_text(text.replace("provider: {poll: [0.05]}",
+                                                     "provider: {name: dashscope, poll: [0.2]}"))
+    result = invoke("render", ad, "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    report = as_json(result)
+    stats = emulator.stats()["submissions"]
+    assert stats["total"] == 4 and stats["duplicates"] == 0, stats
+    assert stats["by_prompt"][_digest("Image 1 spins")] == 1  # the hook of all three
+    assert report["submits"] == 4
+    lock = json.loads((ad / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
+    hooks = {lock[f"ad/{n}/ad/hook"]["task_id"] for n in VARIATIONS}
+    assert len(hooks) == 1  # the three variations' hook is one task
+    assert report["spent"] == pytest.approx(sum(
+        e["cost"] for k, e in lock.items() if not k.endswith("hook") or "espresso-en" in k))
+
+    again = as_json(invoke("render", ad, "--yes", "--json"))
+    assert again["submits"] == 0 and emulator.stats()["submissions"]["total"] == 4
+
+
+def test_the_budget_covers_the_whole_run(ad: Path, emulator: EmulatorServer) -> None:
+    plan = as_json(invoke("plan", ad, "--provider", "dashscope", "--json"))
+    one_shot = plan["variations"][0]["own_cost"]
+    result = invoke("render", ad, "--provider", "dashscope", "--json",
+                    "--budget", f"{one_shot * 2.5:.4f}")
+    report = as_json(result)
+    assert result.exit_code == 1
+    assert report["spent"] <= one_shot * 2.5 + 1e-9
+    assert emulator.stats()["submissions"]["total"] == 2  # two of the four distinct shots
+    assert not report["ok"]
+
+
+def test_a_provider_axis_plans_and_runs_each_provider(ad: Path, emulator: EmulatorServer) -> None:
+    text = (ad / "storyboard.yaml").read_text(encoding="utf-8")
+    text = text.replace("lang: [en, es]}", "lang: [en], provider: [local, dashscope]}")
+    text = text.replace('name: "{{ product }}-{{ lang }}"', 'name: "{{ product }}-{{ provider }}"')
+    (ad / "storyboard.yaml").write_text(text.replace("exclude: [{product: latte, lang: es}]",
+                                                     "exclude: [{product: latte, provider: local}]"))
+    plan = as_json(invoke("plan", ad, "--json"))
+    assert [g["provider"] for g in plan["groups"]] == ["local", "dashscope"]
+    assert [v["name"] for v in plan["groups"][1]["variations"]] == ["espresso-dashscope",
+                                                                    "latte-dashscope"]
+    assert plan["groups"][0]["total_cost"] == 0 and plan["groups"][1]["total_cost"] > 0
+    result = invoke("render", ad, "--yes", "--json", "--draft")
+    assert result.exit_code == 1 and "--draft renders animatics" in result.output
+    report = as_json(invoke("render", ad, "--yes", "--json"))
+    assert report["ok"] and report["providers"] == ["local", "dashscope"]
+    assert emulator.stats()["submissions"]["total"] == 3  # hook + two pitches, for dashscope
+    assert {v["name"]: v["state"] for v in report["variations"]} == {
+        "espresso-local": "ok", "espresso-dashscope": "ok", "latte-dashscope": "ok"}
+    bad = text.replace("provider: [local, dashscope]", "provider: [local, dashscop]")
+    (ad / "storyboard.yaml").write_text(bad)
+    check = invoke("check", ad)
+    assert check.exit_code == 1
+    assert "storyboard.yaml:8:62: error: matrix value 'dashscop' for 'provider': expected one of " \
+           "local, dashscope" in check.output
