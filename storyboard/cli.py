@@ -19,6 +19,7 @@ from rich.text import Text
 
 from storyboard import manifest as manifest_json
 from storyboard import progress
+from storyboard.cli_doctor import doctor
 from storyboard.compile import compile_source
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.request import Manifest
@@ -264,6 +265,9 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
         serve(host, port, config, announce=lambda url: click.echo(f"emulating DashScope at {url}"))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+cli.add_command(doctor)
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
 """ffmpeg into Python: the one module that finds, probes with and runs ffmpeg.
 
-The binary is the one on PATH, else the one shipped in the ``imageio-ffmpeg`` wheel, so ``pip install``
-alone sets a machine up. ffprobe is not in that wheel, so probing parses ``ffmpeg -i`` (stream facts)
-and the ``framecrc`` muxer (exact stream lengths, from packet timestamps, without decoding).
+The binary is chosen by what it can do (``storyboard.ffbinary``): an explicit choice, else the one
+shipped in the ``imageio-ffmpeg`` wheel, else the one on PATH, so ``pip install`` alone sets a machine
+up and any ffmpeg from 4.4 up works. ffprobe is not in that wheel, so probing parses ``ffmpeg -i``
+(stream facts) and the ``framecrc`` muxer (exact stream lengths, from packet timestamps, without decoding).
 
 Commands are argument lists, never shell strings. Graphs are built with ffmpeg-python (re-exported here
 as ``graph`` so no other module imports it) and compiled to argument lists for our own runner. Outputs
@@ -13,10 +14,8 @@ a half-written file.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -27,6 +26,7 @@ from typing import Any
 
 import ffmpeg as graph  # ffmpeg-python: graph building only; we run the commands ourselves
 
+from storyboard import ffbinary
 from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import NEW_FILE_MODE
 
@@ -49,17 +49,9 @@ LOG_TAIL_LINES = 15
 FONT_FILE = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
 
 
-@functools.cache
 def binary() -> str:
-    """The ffmpeg executable: PATH first, else the imageio-ffmpeg wheel's."""
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:  # pragma: no cover - a core dependency
-        raise FFmpegError("no ffmpeg on PATH and the imageio-ffmpeg package is missing") from exc
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
+    """The ffmpeg executable chosen by what it can do (see ``storyboard.ffbinary``)."""
+    return ffbinary.current().require()
 
 
 def font_path() -> Path:
@@ -67,9 +59,27 @@ def font_path() -> Path:
     return FONT_FILE
 
 
+_CAUSE_RE = re.compile(
+    r"error|not found|no such|invalid|unknown|unrecognized|no space|permission denied|failed|"
+    r"cannot|could not|unable|does not|not supported|out of memory|too many|killed", re.I)
+CAUSE_LINES = 8
+
+
 def _tail(text: str) -> list[str]:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-LOG_TAIL_LINES:]
+    """The lines that name the cause (errors anywhere in the log), then the last few lines.
+
+    ffmpeg often prints the cause (``No space left on device``, ``Option 'x' not found``) early
+    and its encoders' statistics after it, so the plain tail alone would hide it.
+    """
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    causes = [line for line in lines if _CAUSE_RE.search(line)][:CAUSE_LINES]
+    tail = lines[-(LOG_TAIL_LINES - len(causes)):] if len(causes) < LOG_TAIL_LINES else []
+    return [*causes, *(line for line in tail if line not in causes)]
+
+
+def _who() -> str:
+    """The binary in use and its version, for failure messages."""
+    return ffbinary.current().chosen.label
 
 
 def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = None) -> str:
@@ -83,7 +93,7 @@ def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = No
     except OSError as exc:
         raise FFmpegError(f"{what}: cannot start ffmpeg ({exc})") from exc
     if proc.returncode != 0:
-        raise FFmpegError(f"{what} failed (ffmpeg exit {proc.returncode})", _tail(proc.stderr))
+        raise FFmpegError(f"{what} failed ({_who()}, exit {proc.returncode})", _tail(proc.stderr))
     return proc.stderr
 
 
