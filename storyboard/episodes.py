@@ -18,6 +18,7 @@ from typing import Any
 
 from storyboard import ffmpeg
 from storyboard.media import sha256_file
+from storyboard.providers.animatic import RENDERER_VERSION
 from storyboard.providers.base import NATIVE_SIZES
 from storyboard.providers.local import render_card
 from storyboard.request import CompiledEpisode, Manifest
@@ -38,14 +39,20 @@ class EpisodeOutput:
     message: str = ""
 
 
-def output_dir(manifest: Manifest, override: Path | None) -> Path:
-    """``-o DIR`` first, then the series' ``output.dir`` (relative to it), else ``out/<series>``."""
+DRAFT_DIR = "draft"
+
+
+def output_dir(manifest: Manifest, override: Path | None, *, draft: bool = False) -> Path:
+    """``-o DIR`` first, then the series' ``output.dir`` (relative to it), else ``out/<series>``;
+    drafts go to its ``draft/`` folder, so they never overwrite (or force re-stitching) finished
+    episodes."""
     if override is not None:
-        return Path(override)
-    configured = _settings_output(manifest.episodes[0].settings if manifest.episodes else {})
-    if isinstance(configured.get("dir"), str):
-        return manifest.root / str(configured["dir"])
-    return Path("out") / manifest.name
+        base = Path(override)
+    else:
+        configured = _settings_output(manifest.episodes[0].settings if manifest.episodes else {})
+        base = (manifest.root / str(configured["dir"]) if isinstance(configured.get("dir"), str)
+                else Path("out") / manifest.name)
+    return base / DRAFT_DIR if draft else base
 
 
 def _settings_output(settings: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +133,8 @@ class EpisodeBuilder:
                   "color": str(spec.get("color", "black")),
                   "text_color": str(spec.get("text_color", "white")),
                   "width": width, "height": height, "draft": self.draft}
-        identity = {**fields, "image": sha256_file(Path(image)) if image else None}
+        identity = {**fields, "image": sha256_file(Path(image)) if image else None,
+                    "renderer": RENDERER_VERSION}
         path = self.cards_dir / f"{_digest(identity)}.mp4"
         if not path.is_file():
             render_card(path, image=Path(image) if image else None, **fields)
@@ -145,8 +153,12 @@ class EpisodeBuilder:
         }
         return _digest(described)
 
+    def _state(self, episode: str, target: Path) -> Path:
+        """One state file per episode and output file: a draft and a full render keep their own."""
+        return self.state_dir / f"{episode}-{_digest(str(target.resolve()))[:16]}.json"
+
     def up_to_date(self, episode: str, target: Path, key: str) -> bool:
-        state = self.state_dir / f"{episode}.json"
+        state = self._state(episode, target)
         try:
             saved = json.loads(state.read_text(encoding="utf-8"))
             stat = target.stat()
@@ -159,7 +171,7 @@ class EpisodeBuilder:
     def remember(self, episode: str, target: Path, key: str) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         stat = target.stat()
-        state = self.state_dir / f"{episode}.json"
+        state = self._state(episode, target)
         tmp = state.with_suffix(".tmp")
         tmp.write_text(json.dumps({"key": key, "output": str(target.resolve()),
                                    "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}),

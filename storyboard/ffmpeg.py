@@ -31,6 +31,7 @@ from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import NEW_FILE_MODE
 
 __all__ = [
+    "SWS_FLAGS",
     "MediaInfo",
     "StreamInfo",
     "atomic_output",
@@ -46,6 +47,10 @@ __all__ = [
 ]
 
 LOG_TAIL_LINES = 15
+# swscale's SIMD paths round differently on different CPUs; these flags make every scale and pixel
+# format conversion give the same bytes everywhere (the C reference results).
+SWS_FLAGS = "bicubic+accurate_rnd+full_chroma_int+bitexact"
+GRAPH_PREFIX = f"sws_flags={SWS_FLAGS};"  # applies to the scalers a filtergraph inserts itself
 FONT_FILE = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
 
 
@@ -100,6 +105,9 @@ def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = No
 def run_graph(stream: Any, *, what: str = "ffmpeg", timeout: float | None = None) -> str:
     """Compile an ffmpeg-python output node to arguments and run it with ``run``."""
     args = graph.get_args(stream)
+    if "-filter_complex" in args:
+        at = args.index("-filter_complex") + 1
+        args[at] = GRAPH_PREFIX + args[at]
     return run(args, what=what, timeout=timeout)
 
 
@@ -246,6 +254,7 @@ def last_frame(video: Path, out: Path) -> Path:
     with atomic_output(out) as tmp:
         # Seek near the end and keep overwriting one image: the last decoded frame wins.
         run(["-sseof", "-1", "-i", str(video), "-update", "1", "-frames:v", "1000",
+             "-sws_flags", SWS_FLAGS, "-fflags", "+bitexact", "-flags:v", "+bitexact",
              "-f", "image2", "-c:v", "png", str(tmp)], what=f"taking the last frame of {video.name}")
     return out
 

@@ -141,7 +141,7 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     if the_plan.to_render:
         chosen.preflight()
     shots = select(manifest, episode)
-    target = output_dir(manifest, out)
+    target = output_dir(manifest, out, draft=draft)
     ensure_writable(target)  # before anything is paid for, not after
     prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
     result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,

@@ -13,7 +13,7 @@ import pytest
 
 from storyboard import ffmpeg
 from storyboard.errors import FFmpegError, MediaError, RequestRejected
-from storyboard.providers.animatic import closest_ratio, draft_size, wrap
+from storyboard.providers.animatic import RENDERER_VERSION, closest_ratio, draft_size, wrap
 from storyboard.providers.base import TaskStatus
 from storyboard.providers.local import (
     LocalProvider,
@@ -362,7 +362,10 @@ def test_the_provider_round_trip(tmp_path: Path) -> None:
         await provider.aclose()
 
     asyncio.run(scenario())
-    assert provider.cache_key == "local-draft" and LocalProvider(tmp_path).cache_key == "local"
+    version = f"r{RENDERER_VERSION}"
+    assert provider.cache_key == f"local-{version}-draft"
+    assert LocalProvider(tmp_path).cache_key == f"local-{version}"
+    assert provider.writes_lock is False and LocalProvider(tmp_path).writes_lock is True
     assert provider.name == "local" and provider.prices.cost("1080P", 10) == 0.0
 
 

@@ -20,6 +20,9 @@ from typing import Literal
 from storyboard import ffmpeg
 from storyboard.errors import StoryboardError
 
+# Bump when what an animatic looks like changes: the local provider's cache key carries it, so a
+# new renderer draws every shot again instead of reusing the old pictures.
+RENDERER_VERSION = 2
 FPS = 30
 DRAFT_FPS = 12
 SAMPLE_RATE = 48000
@@ -230,7 +233,8 @@ class _Graph:
 
     def args(self, *outputs: str) -> list[str]:
         maps = [arg for label in outputs for arg in ("-map", label)]
-        return [*self.inputs, "-filter_complex", ";".join(self.chains), *maps]
+        graph = ffmpeg.GRAPH_PREFIX + ";".join(self.chains)
+        return [*self.inputs, "-filter_complex", graph, *maps]
 
 
 class _TextFiles:
@@ -287,10 +291,11 @@ def _backdrop(spec: Animatic, g: _Graph, base: str) -> str:
         return base
     size = (spec.width, spec.height)
     if spec.backdrop_fit == "cover":
-        fit = [_filter("scale", *size, force_original_aspect_ratio="increase"),
+        fit = [_filter("scale", *size, force_original_aspect_ratio="increase", flags=ffmpeg.SWS_FLAGS),
                _filter("crop", *size)]
     else:
-        fit = [_filter("scale", *size, force_original_aspect_ratio="decrease")]
+        fit = [_filter("scale", *size, force_original_aspect_ratio="decrease",
+                       flags=ffmpeg.SWS_FLAGS)]
     if spec.backdrop_muted:
         # Blurred far past legibility (a radius of a tenth of the picture, three passes): the
         # earlier shot's colours carry over, its text does not show through.
@@ -308,6 +313,7 @@ def _thumbnail(thumb: Thumbnail, box: Layout, g: _Graph, textfile: str, color: s
         [source],
         _filter("trim", end_frame=1),  # a still: a reference video shows its first frame
         _filter("scale", box.thumb_w, box.thumb_h, force_original_aspect_ratio="decrease",
+                flags=ffmpeg.SWS_FLAGS,
                 force_divisible_by=2),
         _filter("pad", box.thumb_w, box.thumb_h + box.label_h, "(ow-iw)/2",
                 f"({box.thumb_h}-ih)/2", color=THUMB_BACKGROUND),

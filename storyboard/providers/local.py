@@ -25,6 +25,7 @@ from storyboard.errors import MediaError, RequestRejected, StoryboardError
 from storyboard.providers.animatic import (
     DRAFT_FPS,
     FPS,
+    RENDERER_VERSION,
     Animatic,
     Sound,
     Thumbnail,
@@ -285,7 +286,9 @@ class LocalProvider:
     def __init__(self, work_dir: Path, draft: bool = False) -> None:
         self.work_dir = Path(work_dir)
         self.draft = draft
-        self.cache_key = "local-draft" if draft else "local"
+        # The renderer's version is in the key: a changed animatic renders again.
+        self.cache_key = f"local-r{RENDERER_VERSION}{'-draft' if draft else ''}"
+        self.writes_lock = not draft  # drafts are proxies: the committed lock records finished work
         self._durations: dict[str, float] = {}
 
     @staticmethod
@@ -293,8 +296,8 @@ class LocalProvider:
         return f"local-{shot.hash[:16]}"
 
     def path(self, task_id: str) -> Path:
-        """Where a task's video lives; draft and full renders of one shot may share a folder."""
-        return self.work_dir / f"{task_id}{'-draft' if self.draft else ''}.mp4"
+        """Where a task's video lives; draft and full renders (and renderer versions) differ."""
+        return self.work_dir / f"{task_id}-{self.cache_key}.mp4"
 
     def preflight(self) -> None:
         """Nothing to check: ffmpeg is found (or reported) when the first shot renders."""

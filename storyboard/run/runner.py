@@ -49,7 +49,7 @@ from .checks import (
     verify_video,
 )
 from .journal import Attempt, AttemptState, Journal, read_status
-from .lockfile import entry_for, lock_path, read_lock, shot_key, update_lock
+from .lockfile import entry_for, lock_path, proxy, read_lock, shot_key, update_lock
 from .model import (
     DEFAULT_POLL_SCHEDULE,
     EventState,
@@ -100,7 +100,7 @@ class _Run:
         self.order: dict[str, int] = {}
         self.leaders: dict[str, str] = {}
         self.started: dict[str, float] = {}
-        self.locked = read_lock(lock_path(root)).shots
+        self.locked = read_lock(lock_path(root, proxy(provider))).shots
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="storyboard-journal")
 
     # --- the journal, off the event loop --------------------------------------------------------
@@ -236,7 +236,8 @@ class _Run:
                        "rendered; render it first", "blocked")
 
     async def first_frame(self, video: Path) -> Path:
-        frame = self.root / ".storyboard" / "frames" / f"{video.stem}-last.png"
+        # Keyed by the cache folder too: a draft and a full render of one shot share a hash.
+        frame = self.root / ".storyboard" / "frames" / f"{video.parent.name}-{video.stem}-last.png"
         if not frame.is_file():
             await asyncio.to_thread(ffmpeg.last_frame, video, frame)
         return frame
@@ -616,7 +617,7 @@ def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[Compi
         prune = {}
         for shot in shots:
             prune.setdefault(shot.series, set()).add(shot_key(shot))
-    path = lock_path(root)
+    path = lock_path(root, proxy(run.provider))  # a draft never rewrites the committed lock
     update_lock(path, entries, prune_series=prune)
     return path
 

@@ -54,7 +54,7 @@ def _video(v: Any, fmt: EpisodeFormat, first: int, frames: int) -> Any:
     """Clip frames [first, first + frames) in the episode format, timestamps from 0."""
     v = v.filter("fps", fps=str(fmt.fps))
     v = v.filter("scale", w=fmt.width, h=fmt.height, force_original_aspect_ratio="decrease",
-                 force_divisible_by=2)
+                 force_divisible_by=2, flags=ffmpeg.SWS_FLAGS)
     v = v.filter("pad", w=fmt.width, h=fmt.height, x="(ow-iw)/2", y="(oh-ih)/2", color="black")
     v = v.filter("setsar", "1").filter("format", "yuv420p")
     # A clip may decode one frame short of its measured length: clone the last frame, never run dry.
