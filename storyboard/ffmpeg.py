@@ -37,6 +37,7 @@ __all__ = [
     "atomic_output",
     "binary",
     "font_path",
+    "framecrc_timebases",
     "graph",
     "last_frame",
     "parse_framecrc",
@@ -257,6 +258,23 @@ def last_frame(video: Path, out: Path) -> Path:
              "-sws_flags", SWS_FLAGS, "-fflags", "+bitexact", "-flags:v", "+bitexact",
              "-f", "image2", "-c:v", "png", str(tmp)], what=f"taking the last frame of {video.name}")
     return out
+
+
+def framecrc_timebases(listing: str) -> dict[str, Fraction]:
+    """Each stream kind's time base in a ``framecrc`` listing (the first stream of each kind)."""
+    bases: dict[int, Fraction] = {}
+    found: dict[str, Fraction] = {}
+    for line in listing.splitlines():
+        if line.startswith("#tb "):
+            number, tb = line[4:].split(":")
+            bases[int(number)] = Fraction(tb.strip())
+        elif line.startswith("#media_type "):
+            number, kind = line[12:].split(":")
+            if int(number) in bases:
+                found.setdefault(kind.strip(), bases[int(number)])
+        elif line and not line.startswith("#"):
+            break
+    return found
 
 
 def parse_framecrc(listing: str) -> tuple[dict[str, float], str]:

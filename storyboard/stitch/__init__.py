@@ -19,6 +19,7 @@ half-written.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Sequence
@@ -85,8 +86,8 @@ def choose_path(facts: Sequence[ClipFacts], fmt: EpisodeFormat, timeline: Timeli
     if timeline.has_transitions() or options.burn_subtitles:
         return "filtered"
     sound_untouched = options.music is None and options.loudness is None
-    if sound_untouched and all(concat.video_matches(f, fmt) and concat.audio_matches(f)
-                               for f in facts):
+    if sound_untouched and concat.same_timebase(facts) and all(
+            concat.video_matches(f, fmt) and concat.audio_matches(f) for f in facts):
         return "copy"
     return "normalized"
 
@@ -123,6 +124,7 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
                options: StitchOptions) -> StitchResult:
     facts = concat.probe_clips([c.path for c in clips], work)
     fmt = concat.episode_format(facts[0], options)
+    fmt = dataclasses.replace(fmt, timescale=concat.episode_timescale(facts, fmt))
     timeline = plan([f.video_len for f in facts], [c.transition for c in clips], fmt.fps,
                     [str(c.path) for c in clips], fmt.sample_rate)
     path = choose_path(facts, fmt, timeline, options)

@@ -134,9 +134,9 @@ def _split_sources(clip: ClipFacts, fmt: EpisodeFormat) -> tuple[tuple[Any, Any]
     return (video[0], sound[0]), (video[1], sound[1])
 
 
-def _encode_args(options: StitchOptions) -> dict[str, Any]:
+def _encode_args(options: StitchOptions, fmt: EpisodeFormat) -> dict[str, Any]:
     return {"vcodec": "libx264", "preset": options.preset, "crf": options.crf,
-            "pix_fmt": "yuv420p", "f": "mp4"}
+            "pix_fmt": "yuv420p", "video_track_timescale": fmt.timescale, "f": "mp4"}
 
 
 def render(job: RenderJob, ctx: Context) -> RenderJob:
@@ -145,10 +145,10 @@ def render(job: RenderJob, ctx: Context) -> RenderJob:
     audio_out = G.output(a, str(job.audio_file), acodec="pcm_f32le", f="wav")
     name = ctx.clips[job.piece.clip].path.name
     if job.copy_video:
-        remux_video(ctx.clips[job.piece.clip].path, job.video_file)
+        remux_video(ctx.clips[job.piece.clip].path, job.video_file, ctx.fmt.timescale)
         ffmpeg.run_graph(audio_out, what=f"normalising the audio of {name}")
         return job
-    video_out = G.output(v, str(job.video_file), **_encode_args(ctx.options))
+    video_out = G.output(v, str(job.video_file), **_encode_args(ctx.options, ctx.fmt))
     what = (f"joining {name} to the next clip ({job.piece.transition})" if job.piece.transition
             else f"normalising {name}")
     ffmpeg.run_graph(G.merge_outputs(video_out, audio_out), what=what)
