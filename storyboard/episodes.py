@@ -21,7 +21,7 @@ from storyboard.media import sha256_file
 from storyboard.providers.animatic import RENDERER_VERSION
 from storyboard.providers.base import NATIVE_SIZES
 from storyboard.providers.local import render_card
-from storyboard.request import CompiledEpisode, Manifest
+from storyboard.request import CompiledEpisode, Manifest, speaker_name
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
 
 STITCH_STATE_VERSION = 1
@@ -58,10 +58,6 @@ def output_dir(manifest: Manifest, override: Path | None, *, draft: bool = False
 def _settings_output(settings: dict[str, Any]) -> dict[str, Any]:
     value = settings.get("output")
     return value if isinstance(value, dict) else {}
-
-
-def speaker_name(name: str) -> str:
-    return name[:1].upper() + name[1:]
 
 
 def cues_for(episode: CompiledEpisode, shot_index: int) -> list[Cue]:

@@ -183,7 +183,7 @@ def test_the_animatic_shows_references_scenes_and_lines(tmp_path: Path,
     assert [(t.text, t.start, t.end) for t in spec.texts] == [
         ("Video 1 plays a ballad", 0.0, 1.0), ("Image 1 smiles", 1.0, 2.0)]
     assert [(c.text, c.start, c.end) for c in spec.captions] == [
-        ('mia: "That was lovely."', 1.0, 2.0)]
+        ("Mia: That was lovely.", 1.0, 2.0)]  # named as the subtitle files name her
     assert [(s.path.name, s.start, s.length) for s in spec.sounds] == [("mia.wav", 1.0, 1.0)]
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
 from storyboard.request import Transition
 from storyboard.stitch import audio, subtitles
 from storyboard.stitch.concat import as_rate
-from storyboard.stitch.model import StitchError, TransitionTooLong
+from storyboard.stitch.model import Clip, Cue, StitchError, TransitionTooLong
 from storyboard.stitch.timeline import plan
 
 
@@ -56,6 +58,57 @@ def test_timestamps_round_once() -> None:
 
 def test_libass_escaping() -> None:
     assert subtitles.libass_escape("C:\\New {x}") == "C:\\\u2060New \\{x\\}"
+
+
+def cue(start: float, end: float, text: str) -> subtitles.TimedCue:
+    return subtitles.TimedCue(start, end, text)
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ([cue(0, 1, "a"), cue(1, 2, "b")], [cue(0, 1, "a"), cue(1, 2, "b")]),  # touching: kept
+    # two lines across a 0.5 s transition: hand over at the middle of the overlap
+    ([cue(0, 2.0, "a"), cue(1.5, 3, "b")], [cue(0, 1.75, "a"), cue(1.75, 3, "b")]),
+    # one inside the other: they share it as one cue
+    ([cue(0, 3, "a"), cue(1, 2, "b")], [cue(0, 3, "a\nb")]),
+    # a hand-over would leave "b" too short: shared
+    ([cue(0, 2, "a"), cue(1.9, 2.1, "b")], [cue(0, 2.1, "a\nb")]),
+    # three in a row
+    ([cue(0, 2, "a"), cue(1, 3, "b"), cue(2.5, 4, "c")],
+     [cue(0, 1.5, "a"), cue(1.5, 2.75, "b"), cue(2.75, 4, "c")]),
+])
+def test_cues_never_overlap(given: list[subtitles.TimedCue],
+                            expected: list[subtitles.TimedCue]) -> None:
+    got = subtitles.without_overlaps(given)
+    assert got == expected
+    assert all(a.end <= b.start for a, b in itertools.pairwise(got))
+
+
+def test_subtitle_files_end_as_their_formats_want() -> None:
+    cues = [cue(0, 1, "one"), cue(1, 2, "two")]
+    assert subtitles.to_srt(cues) == ("1\n00:00:00,000 --> 00:00:01,000\none\n\n"
+                                      "2\n00:00:01,000 --> 00:00:02,000\ntwo\n\n")
+    assert subtitles.to_vtt(cues) == ("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\none\n\n"
+                                      "00:00:01.000 --> 00:00:02.000\ntwo\n\n")
+    assert subtitles.to_srt([]) == "" and subtitles.to_vtt([]) == "WEBVTT\n\n"
+
+
+def test_a_line_of_dialogue_cannot_forge_a_cue() -> None:
+    forged = "hi\n\n99\n00:00:00,000 --> 00:00:09,000\nbuy now"
+    clips = [Clip(Path("a.mp4"), cues=[Cue(0.0, 1.0, forged, "Mia")])]
+    cues = subtitles.episode_cues(clips, [0.0], [2.0])
+    for text in (subtitles.to_srt(cues), subtitles.to_vtt(cues)):
+        timing = [line for line in text.splitlines() if "-->" in line]
+        assert timing == [timing[0]] and timing[0].startswith("00:00:00")
+        assert "00:00:09" not in "".join(timing)
+    assert "00:00:09,000" in subtitles.to_srt(cues)  # the words are kept, only defused
+
+
+def test_the_burn_in_script_draws_text_as_written() -> None:
+    script = subtitles.burn_ass([cue(1.25, 2.5, "{\\b1} <i>x</i>\nC:\\New")], 1280, 720)
+    assert "PlayResX: 1280\nPlayResY: 720" in script
+    event = script.splitlines()[-1]
+    assert event == ("Dialogue: 0,0:00:01.25,0:00:02.50,Default,,0,0,0,,"
+                     "\\{\\\u2060b1\\} <i>x</i>\\NC:\\\u2060New")
 
 
 def test_duck_windows_merge_and_ramp() -> None:

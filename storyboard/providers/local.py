@@ -42,7 +42,7 @@ from storyboard.providers.base import (
     TaskStatus,
     Usage,
 )
-from storyboard.request import CompiledShot, Line, MediaItem, ShotRequest
+from storyboard.request import CompiledShot, Line, MediaItem, ShotRequest, speaker_name
 
 __all__ = ["LocalProvider", "body_animatic", "prompt_segments", "render_body", "render_card",
            "render_shot", "shot_animatic"]
@@ -113,7 +113,9 @@ def _request_lines(request: ShotRequest) -> tuple[tuple[TimedText, ...], tuple[S
     captions: list[TimedText] = []
     sounds: list[Sound] = []
     for line in (line for scene in request.scenes for line in scene.lines):
-        captions.append(TimedText(f'{line.speaker}: "{line.text}"', line.start, line.end))
+        # Named exactly as the subtitle files name the speaker ("Mia: That was lovely.").
+        captions.append(TimedText(f"{speaker_name(line.speaker)}: {line.text}", line.start,
+                                  line.end))
         if (audio := _line_audio(line)) is not None:
             sounds.append(Sound(audio, line.start, line.end - line.start))
     return tuple(captions), tuple(sounds)

@@ -141,7 +141,8 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
     else:
         burn_file = None
         if options.burn_subtitles and cues:  # libass cannot open an empty file
-            burn_file = write_text_atomic(work / "burn.srt", subtitles.burn_srt(cues))
+            burn_file = write_text_atomic(work / "burn.ass",
+                                          subtitles.burn_ass(cues, fmt.width, fmt.height))
         jobs = _render_pieces(facts, timeline, fmt, options, work, burn_file, path)
         video_list = concat.concat_list([j.video_file for j in jobs], work / "video.txt")
         audio_list = concat.concat_list([j.audio_file for j in jobs], work / "audio.txt")

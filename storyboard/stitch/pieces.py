@@ -47,7 +47,7 @@ class Context:
     timeline: Timeline
     fmt: EpisodeFormat
     options: StitchOptions
-    burn_file: Path | None = None  # an SRT made for libass (see subtitles.burn_srt)
+    burn_file: Path | None = None  # an ASS script made for libass (see subtitles.burn_ass)
 
 
 def _video(v: Any, fmt: EpisodeFormat, first: int, frames: int) -> Any:
@@ -83,7 +83,7 @@ def _burn(v: Any, ctx: Context, start_frame: int) -> Any:
     offset = ctx.timeline.seconds(start_frame)
     v = v.filter("setpts", f"PTS-STARTPTS+{offset:.6f}/TB")
     v = v.filter("subtitles", filename=str(ctx.burn_file),
-                 fontsdir=str(ffmpeg.font_path().parent), force_style="FontName=DejaVu Sans")
+                 fontsdir=str(ffmpeg.font_path().parent))
     return v.filter("setpts", "PTS-STARTPTS")
 
 
