@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.errors import FFmpegError
 from storyboard.request import Transition
 from storyboard.stitch import audio, subtitles
 from storyboard.stitch.concat import as_rate
@@ -118,11 +119,15 @@ def test_duck_windows_merge_and_ramp() -> None:
     assert gain == "pow(10,-12/20*max(0,min(1,min((t-0.75)/0.25,(2.25-t)/0.25))))"
 
 
-def test_parse_loudnorm() -> None:
-    log = 'x\n[Parsed_loudnorm_0 @ 0x1]\n{\n\t"input_i" : "-27.61",\n\t"input_tp" : "-4.47",' \
-          '\n\t"normalization_type" : "dynamic",\n\t"target_offset" : "0.39"\n}\n'
-    assert audio.parse_loudnorm(log) == {"input_i": -27.61, "input_tp": -4.47,
-                                         "target_offset": 0.39}
+def test_parse_ebur128_reads_the_summary_not_the_running_values() -> None:
+    log = ("[Parsed_ebur128_0 @ 0x1] t: 0.4 TARGET:-23 LUFS M: -20.1 S:-120.7 I: -19.0 LUFS "
+           "LRA: 0.0 LU FTPK: -5.0 dBFS TPK: -5.0 dBFS\n"
+           "[Parsed_ebur128_0 @ 0x1] Summary:\n\n  Integrated loudness:\n    I:         -11.2 LUFS\n"
+           "    Threshold: -21.9 LUFS\n\n  Loudness range:\n    LRA:        23.3 LU\n\n"
+           "  True peak:\n    Peak:       -9.4 dBFS\n")
+    assert audio.parse_ebur128(log) == {"input_i": -11.2, "input_tp": -9.4}
+    with pytest.raises(FFmpegError):
+        audio.parse_ebur128("no summary here")
 
 
 def test_frame_rates_are_exact() -> None:

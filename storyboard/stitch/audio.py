@@ -6,7 +6,7 @@ speech track: AI-generated shots often carry ambient sound or their own music, w
 a compressor where nobody speaks, while the cues say exactly when someone does. The same cues
 always give the same mix, which tests (and re-renders) can rely on.
 
-Loudness: pass one measures the mixed episode audio (EBU R128, with ``loudnorm``'s meter); the
+Loudness: pass one measures the mixed episode audio (EBU R128, with the ``ebur128`` meter); the
 mix then gets one plain gain to the target. Where that gain would push the true peak over the
 ceiling, a 4x-oversampled look-ahead limiter holds the peaks down, and the limited mix is measured
 again and its gain corrected until it lands on target. loudnorm's own second pass is not used: it
@@ -16,7 +16,6 @@ and then misses the target by several LU. Every pass reads only audio, so they a
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -93,24 +92,23 @@ def mixed_audio(audio_list: Path, total: float, options: StitchOptions,
                     dropout_transition=0)
 
 
-_JSON_RE = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
-
-
-def parse_loudnorm(log: str) -> dict[str, float]:
-    """The measurements loudnorm prints as JSON at the end of a run."""
-    found = _JSON_RE.findall(log)
-    if not found:
+def parse_ebur128(log: str) -> dict[str, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) from the ``ebur128`` filter's summary."""
+    summary = log[log.rfind("Summary:"):] if "Summary:" in log else ""
+    loudness = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if loudness is None or peak is None:
         raise FFmpegError("loudness measurement printed no result", log.splitlines()[-5:])
-    raw: dict[str, str] = json.loads(found[-1])
-    return {key: float(value) for key, value in raw.items() if key != "normalization_type"}
+    return {"input_i": float(loudness.group(1)), "input_tp": float(peak.group(1))}
 
 
 def measure(audio: Any, options: StitchOptions) -> dict[str, float]:
-    """One measuring pass: integrated loudness, true peak, range and gate threshold of ``audio``."""
-    probe = audio.filter("loudnorm", I=options.loudness, TP=options.true_peak, LRA=11,
-                         print_format="json")
+    """One measuring pass (the ``ebur128`` meter, the one EBU R128 checks use): integrated
+    loudness and true peak of ``audio``."""
+    del options
+    probe = audio.filter("ebur128", peak="true")
     log = ffmpeg.run_graph(G.output(probe, "-", f="null"), what="measuring loudness")
-    return parse_loudnorm(log)
+    return parse_ebur128(log)
 
 
 def _limit(audio: Any, gain_db: float, options: StitchOptions) -> Any:
