@@ -31,6 +31,7 @@ from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import NEW_FILE_MODE
 
 __all__ = [
+    "PORTABLE_ARGS",
     "SWS_FLAGS",
     "MediaInfo",
     "StreamInfo",
@@ -52,6 +53,11 @@ LOG_TAIL_LINES = 15
 # format conversion give the same bytes everywhere (the C reference results).
 SWS_FLAGS = "bicubic+accurate_rnd+full_chroma_int+bitexact"
 GRAPH_PREFIX = f"sws_flags={SWS_FLAGS};"  # applies to the scalers a filtergraph inserts itself
+# ffmpeg's own SIMD code (the AAC encoder's transforms, resampling) sums floats in another order on
+# another CPU. Renders whose bytes are recorded (the local provider's shots, cards, the last frames
+# they are drawn on) run its C reference paths instead: the same bytes on every machine. libx264
+# is bit-exact across CPUs by itself. It costs little: x264 does most of the work.
+PORTABLE_ARGS = ("-cpuflags", "0")
 FONT_FILE = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
 
 
@@ -254,7 +260,7 @@ def last_frame(video: Path, out: Path) -> Path:
     """Write the last frame of ``video`` as a PNG (for ``first_frame: {from: SHOT}``)."""
     with atomic_output(out) as tmp:
         # Seek near the end and keep overwriting one image: the last decoded frame wins.
-        run(["-sseof", "-1", "-i", str(video), "-update", "1", "-frames:v", "1000",
+        run([*PORTABLE_ARGS, "-sseof", "-1", "-i", str(video), "-update", "1", "-frames:v", "1000",
              "-sws_flags", SWS_FLAGS, "-fflags", "+bitexact", "-flags:v", "+bitexact",
              "-f", "image2", "-c:v", "png", str(tmp)], what=f"taking the last frame of {video.name}")
     return out

@@ -394,5 +394,6 @@ def render(spec: Animatic, out: Path) -> None:
         g = _Graph()
         video = _video(spec, g, _TextFiles(Path(folder)))
         audio = _audio(spec, g)
-        ffmpeg.run([*g.args(video, audio), *encoding_args(spec.fps, spec.draft), "-f", "mp4",
-                    str(tmp)], what=f"rendering {out.name}")
+        ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *g.args(video, audio),
+                    *encoding_args(spec.fps, spec.draft), "-f", "mp4", str(tmp)],
+                   what=f"rendering {out.name}")
