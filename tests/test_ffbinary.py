@@ -17,7 +17,7 @@ from storyboard.errors import FFmpegError
 
 OLD_FFMPEG = """#!/bin/sh
 # An ffmpeg 4.1 look-alike: it answers storyboard's queries without xfade or drawtext's expansion.
-echo "$@" >> "$(dirname "$0")/calls.log"
+echo "$@" >> "${0%/*}/calls.log"
 case "$*" in
   *-version*) echo "ffmpeg version 4.1.11 Copyright (c) 2000-2023 the FFmpeg developers" ;;
   *-filters*) printf ' T.C drawtext  V->V  Draw text\\n ... loudnorm A->A x\\n' ;;
