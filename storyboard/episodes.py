@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,11 +34,12 @@ DEFAULT_CARD_SECONDS = 2.0
 class EpisodeOutput:
     id: str
     path: Path
-    state: str  # "stitched" | "up to date" | "skipped"
+    state: str  # "stitching" (while it runs) | "stitched" | "up to date" | "skipped"
     duration: float = 0.0
     path_taken: str = ""
     subtitles: list[Path] = field(default_factory=list)
     message: str = ""
+    started: float = 0.0  # time.monotonic() when stitching began
 
 
 DRAFT_DIR = "draft"
@@ -90,7 +93,9 @@ class EpisodeBuilder:
         self.cards_dir = manifest.root / ".storyboard" / "cards"
         self.state_dir = manifest.root / ".storyboard" / "stitch"
 
-    def build(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> EpisodeOutput:
+    def build(self, episode: CompiledEpisode, outputs: dict[str, Path],
+              on_start: Callable[[EpisodeOutput], None] | None = None) -> EpisodeOutput:
+        """Stitch ``episode`` unless it is up to date; ``on_start`` hears when stitching begins."""
         target = self.out_dir / f"{episode.id}.mp4"
         missing = [s.id for s in episode.shots if s.id not in outputs]
         if missing:
@@ -103,6 +108,8 @@ class EpisodeBuilder:
             return EpisodeOutput(episode.id, target, "up to date",
                                  duration=ffmpeg.probe(target).duration or 0.0,
                                  subtitles=_subtitle_files(target, options))
+        if on_start is not None:
+            on_start(EpisodeOutput(episode.id, target, "stitching", started=time.monotonic()))
         result = stitch(clips, target, options)
         self.remember(episode.id, target, key)
         return _output(episode.id, result)

@@ -28,7 +28,7 @@ import ffmpeg as graph  # ffmpeg-python: graph building only; we run the command
 
 from storyboard import ffbinary
 from storyboard.errors import FFmpegError, MediaError
-from storyboard.files import NEW_FILE_MODE
+from storyboard.files import NEW_FILE_MODE, temp_prefix
 
 __all__ = [
     "PORTABLE_ARGS",
@@ -122,7 +122,7 @@ def run_graph(stream: Any, *, what: str = "ffmpeg", timeout: float | None = None
 def atomic_output(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename onto it only if the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix,
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target.stem), suffix=target.suffix,
                                     dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)

@@ -142,20 +142,43 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
         chosen.preflight()
     shots = select(manifest, episode)
     target = output_dir(manifest, out, draft=draft)
+    made = [p for p in (target, *target.parents) if not p.exists()]
     ensure_writable(target)  # before anything is paid for, not after
+    try:
+        return _render_and_stitch(manifest, shots, chosen, target, draft=draft, episode=episode,
+                                  budget=budget, concurrency=concurrency, seconds=seconds,
+                                  plan=the_plan, on_event=on_event, on_episode=on_episode)
+    finally:
+        remove_empty(made)
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders this render created if it wrote nothing into them (deepest first)."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or not ours to remove): its parents are not empty either
+
+
+def _render_and_stitch(manifest: Manifest, shots: list[CompiledShot], chosen: Provider,
+                       target: Path, *, draft: bool, episode: str | None, budget: float | None,
+                       concurrency: int | None, seconds: Callable[[CompiledShot], float | None],
+                       plan: Plan, on_event: Callable[[ShotEvent], None] | None,
+                       on_episode: Callable[[EpisodeOutput], None] | None) -> RenderReport:
     prices = apply_price_overrides(chosen.prices, manifest.provider.get("prices"))
     result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
                               options=run_options(manifest, concurrency, chosen),
                               on_event=on_event, ref_seconds=seconds))
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
     builder = EpisodeBuilder(manifest, target, draft=draft)
-    report = RenderReport(the_plan, result)
+    report = RenderReport(plan, result)
     for ep in manifest.episodes:
         if episode is not None and ep.id != episode:
             continue
         done = {shot_id: path for (ep_id, shot_id), path in outputs.items() if ep_id == ep.id}
         try:
-            built = builder.build(ep, done)
+            built = builder.build(ep, done, on_start=on_episode)
         except StoryboardError as error:  # one episode's failure does not stop the others
             built = EpisodeOutput(ep.id, target / f"{ep.id}.mp4", "skipped", message=str(error))
         report.episodes.append(built)

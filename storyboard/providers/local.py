@@ -291,6 +291,7 @@ class LocalProvider:
         # The renderer's version is in the key: a changed animatic renders again.
         self.cache_key = f"local-r{RENDERER_VERSION}{'-draft' if draft else ''}"
         self.writes_lock = not draft  # drafts are proxies: the committed lock records finished work
+        self.downloads = False  # its videos are files here already: never "downloading"
         self._durations: dict[str, float] = {}
 
     @staticmethod

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import accumulate
 from pathlib import Path
 
-from storyboard.files import write_text_atomic
+from storyboard.files import STITCH_DIR_PREFIX, clean_stale_temporaries, write_text_atomic
 from storyboard.stitch import audio, concat, pieces, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import (
@@ -116,7 +116,9 @@ def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = Non
     out = Path(out)
     _check_music(options)
     _prepare_folder(out)
-    with tempfile.TemporaryDirectory(prefix=".stitch-", dir=out.parent) as tmp:
+    clean_stale_temporaries(out.parent)  # what a killed stitch left behind
+    with tempfile.TemporaryDirectory(prefix=f"{STITCH_DIR_PREFIX}{os.getpid()}-",
+                                     dir=out.parent) as tmp:
         return _stitch_in(Path(tmp), clips, out, options)
 
 
