@@ -255,9 +255,11 @@ def describe(path: str, source: str) -> Candidate:
         return Candidate(path, source, error=exc.strerror or str(exc))
     with _lock:
         cached = _read_cache().get(stamp)
-    if cached is not None:
-        return Candidate(path, source, str(cached["version"]),
-                         tuple(str(m) for m in cached["missing"]))  # type: ignore[attr-defined]
+    if not isinstance(cached, dict):
+        cached = None  # absent, or a damaged cache entry: probe again
+    missing = cached.get("missing") if cached is not None else None
+    if cached is not None and isinstance(missing, list):
+        return Candidate(path, source, str(cached.get("version", "")), tuple(map(str, missing)))
     try:
         version, missing = _probe(path)
     except (OSError, subprocess.SubprocessError) as exc:

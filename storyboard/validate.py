@@ -224,10 +224,11 @@ def _aspect(text: str) -> float | None:
 def _nearest_by_meaning(word: str, choices: list[str]) -> str | None:
     """For aspect ratios, the choice nearest in shape (``16:10`` is nearly ``16:9``, though its
     spelling is nearer ``1:1``); ``None`` when the words are not ratios."""
-    wanted, shapes = _aspect(word), [_aspect(c) for c in choices]
-    if wanted is None or not choices or any(shape is None for shape in shapes):
+    wanted = _aspect(word)
+    shapes = {choice: shape for choice in choices if (shape := _aspect(choice)) is not None}
+    if wanted is None or not choices or len(shapes) != len(choices):
         return None
-    return min(zip(choices, shapes, strict=True), key=lambda pair: abs(pair[1] - wanted))[0]  # type: ignore[operator]
+    return min(shapes, key=lambda choice: abs(shapes[choice] - wanted))
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:

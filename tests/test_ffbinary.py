@@ -171,3 +171,15 @@ def test_doctor_fails_when_the_chosen_ffmpeg_lacks_a_feature(tmp_path: Path) -> 
     proc = _doctor({ffbinary.ENV_VAR: str(old)})
     assert proc.returncode == 1
     assert "4.1.11" in proc.stdout and "missing: filter xfade" in proc.stdout
+
+
+def test_a_damaged_capability_cache_is_probed_again(tmp_path: Path) -> None:
+    old = _fake(tmp_path / "bin")
+    cache = tmp_path / "cache" / "storyboard" / "ffmpeg.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text("{not json")
+    assert ffbinary.describe(str(old), "test").version == "4.1.11"
+    ffbinary.reset()
+    stamp = next(iter(json.loads(cache.read_text())))
+    cache.write_text(json.dumps({stamp: "junk"}))
+    assert ffbinary.describe(str(old), "test").version == "4.1.11"
