@@ -20,6 +20,7 @@ from rich.text import Text
 from storyboard import cli_variations as matrix
 from storyboard import manifest as manifest_json
 from storyboard import progress
+from storyboard.cli_doctor import doctor
 from storyboard.dialects import DIALECTS
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.request import Manifest
@@ -335,6 +336,8 @@ from storyboard.cli_store import pull, push  # noqa: E402 (the commands need `cl
 
 cli.add_command(push)
 cli.add_command(pull)
+
+cli.add_command(doctor)
 
 
 def main() -> None:

@@ -12,15 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from storyboard import ffmpeg
 from storyboard.media import sha256_file
+from storyboard.providers.animatic import RENDERER_VERSION
 from storyboard.providers.base import NATIVE_SIZES
 from storyboard.providers.local import render_card
-from storyboard.request import CompiledEpisode, Manifest
+from storyboard.request import CompiledEpisode, Manifest, speaker_name
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
 
 STITCH_STATE_VERSION = 1
@@ -31,30 +34,33 @@ DEFAULT_CARD_SECONDS = 2.0
 class EpisodeOutput:
     id: str
     path: Path
-    state: str  # "stitched" | "up to date" | "skipped"
+    state: str  # "stitching" (while it runs) | "stitched" | "up to date" | "skipped"
     duration: float = 0.0
     path_taken: str = ""
     subtitles: list[Path] = field(default_factory=list)
     message: str = ""
+    started: float = 0.0  # time.monotonic() when stitching began
 
 
-def output_dir(manifest: Manifest, override: Path | None) -> Path:
-    """``-o DIR`` first, then the series' ``output.dir`` (relative to it), else ``out/<series>``."""
+DRAFT_DIR = "draft"
+
+
+def output_dir(manifest: Manifest, override: Path | None, *, draft: bool = False) -> Path:
+    """``-o DIR`` first, then the series' ``output.dir`` (relative to it), else ``out/<series>``;
+    drafts go to its ``draft/`` folder, so they never overwrite (or force re-stitching) finished
+    episodes."""
     if override is not None:
-        return Path(override)
-    configured = _settings_output(manifest.episodes[0].settings if manifest.episodes else {})
-    if isinstance(configured.get("dir"), str):
-        return manifest.root / str(configured["dir"])
-    return Path("out") / manifest.name
+        base = Path(override)
+    else:
+        configured = _settings_output(manifest.episodes[0].settings if manifest.episodes else {})
+        base = (manifest.root / str(configured["dir"]) if isinstance(configured.get("dir"), str)
+                else Path("out") / manifest.name)
+    return base / DRAFT_DIR if draft else base
 
 
 def _settings_output(settings: dict[str, Any]) -> dict[str, Any]:
     value = settings.get("output")
     return value if isinstance(value, dict) else {}
-
-
-def speaker_name(name: str) -> str:
-    return name[:1].upper() + name[1:]
 
 
 def cues_for(episode: CompiledEpisode, shot_index: int) -> list[Cue]:
@@ -87,7 +93,9 @@ class EpisodeBuilder:
         self.cards_dir = manifest.root / ".storyboard" / "cards"
         self.state_dir = manifest.root / ".storyboard" / "stitch"
 
-    def build(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> EpisodeOutput:
+    def build(self, episode: CompiledEpisode, outputs: dict[str, Path],
+              on_start: Callable[[EpisodeOutput], None] | None = None) -> EpisodeOutput:
+        """Stitch ``episode`` unless it is up to date; ``on_start`` hears when stitching begins."""
         target = self.out_dir / f"{episode.id}.mp4"
         missing = [s.id for s in episode.shots if s.id not in outputs]
         if missing:
@@ -100,6 +108,8 @@ class EpisodeBuilder:
             return EpisodeOutput(episode.id, target, "up to date",
                                  duration=ffmpeg.probe(target).duration or 0.0,
                                  subtitles=_subtitle_files(target, options))
+        if on_start is not None:
+            on_start(EpisodeOutput(episode.id, target, "stitching", started=time.monotonic()))
         result = stitch(clips, target, options)
         self.remember(episode.id, target, key)
         return _output(episode.id, result)
@@ -127,7 +137,8 @@ class EpisodeBuilder:
                   "color": str(spec.get("color", "black")),
                   "text_color": str(spec.get("text_color", "white")),
                   "width": width, "height": height, "draft": self.draft}
-        identity = {**fields, "image": sha256_file(Path(image)) if image else None}
+        identity = {**fields, "image": sha256_file(Path(image)) if image else None,
+                    "renderer": RENDERER_VERSION}
         path = self.cards_dir / f"{_digest(identity)}.mp4"
         if render and not path.is_file():
             render_card(path, image=Path(image) if image else None, **fields)
@@ -146,8 +157,12 @@ class EpisodeBuilder:
         }
         return _digest(described)
 
+    def _state(self, episode: str, target: Path) -> Path:
+        """One state file per episode and output file: a draft and a full render keep their own."""
+        return self.state_dir / f"{episode}-{_digest(str(target.resolve()))[:16]}.json"
+
     def up_to_date(self, episode: str, target: Path, key: str) -> bool:
-        state = self.state_dir / f"{episode}.json"
+        state = self._state(episode, target)
         try:
             saved = json.loads(state.read_text(encoding="utf-8"))
             stat = target.stat()
@@ -160,7 +175,7 @@ class EpisodeBuilder:
     def remember(self, episode: str, target: Path, key: str) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         stat = target.stat()
-        state = self.state_dir / f"{episode}.json"
+        state = self._state(episode, target)
         tmp = state.with_suffix(".tmp")
         tmp.write_text(json.dumps({"key": key, "output": str(target.resolve()),
                                    "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}),

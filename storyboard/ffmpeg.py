@@ -1,8 +1,9 @@
 """ffmpeg into Python: the one module that finds, probes with and runs ffmpeg.
 
-The binary is the one on PATH, else the one shipped in the ``imageio-ffmpeg`` wheel, so ``pip install``
-alone sets a machine up. ffprobe is not in that wheel, so probing parses ``ffmpeg -i`` (stream facts)
-and the ``framecrc`` muxer (exact stream lengths, from packet timestamps, without decoding).
+The binary is chosen by what it can do (``storyboard.ffbinary``): an explicit choice, else the one
+shipped in the ``imageio-ffmpeg`` wheel, else the one on PATH, so ``pip install`` alone sets a machine
+up and any ffmpeg from 4.4 up works. ffprobe is not in that wheel, so probing parses ``ffmpeg -i``
+(stream facts) and the ``framecrc`` muxer (exact stream lengths, from packet timestamps, without decoding).
 
 Commands are argument lists, never shell strings. Graphs are built with ffmpeg-python (re-exported here
 as ``graph`` so no other module imports it) and compiled to argument lists for our own runner. Outputs
@@ -13,10 +14,8 @@ a half-written file.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -27,16 +26,20 @@ from typing import Any
 
 import ffmpeg as graph  # ffmpeg-python: graph building only; we run the commands ourselves
 
+from storyboard import ffbinary
 from storyboard.errors import FFmpegError, MediaError
-from storyboard.files import NEW_FILE_MODE
+from storyboard.files import NEW_FILE_MODE, temp_prefix
 
 __all__ = [
+    "PORTABLE_ARGS",
+    "SWS_FLAGS",
     "MediaInfo",
     "StreamInfo",
     "atomic_output",
     "binary",
     "contact_sheet",
     "font_path",
+    "framecrc_timebases",
     "graph",
     "last_frame",
     "parse_framecrc",
@@ -48,20 +51,21 @@ __all__ = [
 ]
 
 LOG_TAIL_LINES = 15
+# swscale's SIMD paths round differently on different CPUs; these flags make every scale and pixel
+# format conversion give the same bytes everywhere (the C reference results).
+SWS_FLAGS = "bicubic+accurate_rnd+full_chroma_int+bitexact"
+GRAPH_PREFIX = f"sws_flags={SWS_FLAGS};"  # applies to the scalers a filtergraph inserts itself
+# ffmpeg's own SIMD code (the AAC encoder's transforms, resampling) sums floats in another order on
+# another CPU. Renders whose bytes are recorded (the local provider's shots, cards, the last frames
+# they are drawn on) run its C reference paths instead: the same bytes on every machine. libx264
+# is bit-exact across CPUs by itself. It costs little: x264 does most of the work.
+PORTABLE_ARGS = ("-cpuflags", "0")
 FONT_FILE = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
 
 
-@functools.cache
 def binary() -> str:
-    """The ffmpeg executable: PATH first, else the imageio-ffmpeg wheel's."""
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:  # pragma: no cover - a core dependency
-        raise FFmpegError("no ffmpeg on PATH and the imageio-ffmpeg package is missing") from exc
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
+    """The ffmpeg executable chosen by what it can do (see ``storyboard.ffbinary``)."""
+    return ffbinary.current().require()
 
 
 def font_path() -> Path:
@@ -69,9 +73,27 @@ def font_path() -> Path:
     return FONT_FILE
 
 
+_CAUSE_RE = re.compile(
+    r"error|not found|no such|invalid|unknown|unrecognized|no space|permission denied|failed|"
+    r"cannot|could not|unable|does not|not supported|out of memory|too many|killed", re.I)
+CAUSE_LINES = 8
+
+
 def _tail(text: str) -> list[str]:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-LOG_TAIL_LINES:]
+    """The lines that name the cause (errors anywhere in the log), then the last few lines.
+
+    ffmpeg often prints the cause (``No space left on device``, ``Option 'x' not found``) early
+    and its encoders' statistics after it, so the plain tail alone would hide it.
+    """
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    causes = [line for line in lines if _CAUSE_RE.search(line)][:CAUSE_LINES]
+    tail = lines[-(LOG_TAIL_LINES - len(causes)):] if len(causes) < LOG_TAIL_LINES else []
+    return [*causes, *(line for line in tail if line not in causes)]
+
+
+def _who() -> str:
+    """The binary in use and its version, for failure messages."""
+    return ffbinary.current().chosen.label
 
 
 def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = None) -> str:
@@ -85,13 +107,16 @@ def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = No
     except OSError as exc:
         raise FFmpegError(f"{what}: cannot start ffmpeg ({exc})") from exc
     if proc.returncode != 0:
-        raise FFmpegError(f"{what} failed (ffmpeg exit {proc.returncode})", _tail(proc.stderr))
+        raise FFmpegError(f"{what} failed ({_who()}, exit {proc.returncode})", _tail(proc.stderr))
     return proc.stderr
 
 
 def run_graph(stream: Any, *, what: str = "ffmpeg", timeout: float | None = None) -> str:
     """Compile an ffmpeg-python output node to arguments and run it with ``run``."""
     args = graph.get_args(stream)
+    if "-filter_complex" in args:
+        at = args.index("-filter_complex") + 1
+        args[at] = GRAPH_PREFIX + args[at]
     return run(args, what=what, timeout=timeout)
 
 
@@ -99,7 +124,7 @@ def run_graph(stream: Any, *, what: str = "ffmpeg", timeout: float | None = None
 def atomic_output(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename onto it only if the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix,
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target.stem), suffix=target.suffix,
                                     dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -237,9 +262,27 @@ def last_frame(video: Path, out: Path) -> Path:
     """Write the last frame of ``video`` as a PNG (for ``first_frame: {from: SHOT}``)."""
     with atomic_output(out) as tmp:
         # Seek near the end and keep overwriting one image: the last decoded frame wins.
-        run(["-sseof", "-1", "-i", str(video), "-update", "1", "-frames:v", "1000",
+        run([*PORTABLE_ARGS, "-sseof", "-1", "-i", str(video), "-update", "1", "-frames:v", "1000",
+             "-sws_flags", SWS_FLAGS, "-fflags", "+bitexact", "-flags:v", "+bitexact",
              "-f", "image2", "-c:v", "png", str(tmp)], what=f"taking the last frame of {video.name}")
     return out
+
+
+def framecrc_timebases(listing: str) -> dict[str, Fraction]:
+    """Each stream kind's time base in a ``framecrc`` listing (the first stream of each kind)."""
+    bases: dict[int, Fraction] = {}
+    found: dict[str, Fraction] = {}
+    for line in listing.splitlines():
+        if line.startswith("#tb "):
+            number, tb = line[4:].split(":")
+            bases[int(number)] = Fraction(tb.strip())
+        elif line.startswith("#media_type "):
+            number, kind = line[12:].split(":")
+            if int(number) in bases:
+                found.setdefault(kind.strip(), bases[int(number)])
+        elif line and not line.startswith("#"):
+            break
+    return found
 
 
 def parse_framecrc(listing: str) -> tuple[dict[str, float], str]:

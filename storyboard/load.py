@@ -232,7 +232,14 @@ def _yaml_problem(doc: Document, exc: yaml.YAMLError) -> Diagnostic:
     if mark is None:
         return Diagnostic(Span(doc.name, 1, 1), message)
     span = Span(doc.name, mark.line + 1, mark.column + 1)
-    return Diagnostic(span, message, "error", doc.line_text(span.line))
+    line = doc.line_text(span.line) or ""
+    tab = line.find("\t")
+    if tab >= 0 and (tab <= mark.column or not line[:tab].strip()):
+        # PyYAML says "cannot start any token" for most tabs: name the real cause.
+        span = Span(doc.name, span.line, tab + 1)
+        message = ("invalid YAML: a tab character; YAML indents with spaces only, "
+                   "expected spaces instead of the tab")
+    return Diagnostic(span, message, "error", line)
 
 
 def _too_deep() -> str:

@@ -64,13 +64,13 @@ def shot_label(series: str, episode: str, shot: str) -> str:
 def status_table(rows: Sequence[Attempt]) -> Table:
     table = Table(title="journal", title_justify="left")
     for column in ("shot", "provider", "state", "task id", "status", "cost", "note"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # long notes wrap, never cut mid-word
     for row in rows:
         cost = "" if row.cost is None else money(row.cost, row.currency or "")
         note = row.error_message or row.note or ""
         table.add_row(shot_label(row.series, row.episode, row.shot), row.provider,
                       Text(row.state, STATE_STYLES.get(row.state, "")), row.task_id or "",
-                      row.last_status or "", cost, Text(note[:80]))
+                      row.last_status or "", cost, Text(note))
     return table
 
 
@@ -127,22 +127,30 @@ class LiveProgress:
         self._show()
 
     def episode(self, output: EpisodeOutput) -> None:
-        self.episodes.append(output)
+        """A new episode line, or the finished state of one being stitched."""
+        self.episodes = [e for e in self.episodes if e.id != output.id] + [output]
         self._show()
 
     def render(self) -> Group:
         table = Table(title_justify="left", title=f"spent so far: "
                       f"{money(self.spent, self.currency)}")
         for column in ("shot", "state", "elapsed", "message"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")  # wrapped, never cut mid-word
         now = time.monotonic()
         for key, row in self.rows.items():
             elapsed = (row.ended if row.ended is not None else now) - row.started
             table.add_row(key, Text(row.state, STATE_STYLES.get(row.state, "")),
-                          f"{elapsed:5.1f}s", Text(row.message[:90]))  # Text: no markup
+                          f"{elapsed:5.1f}s", Text(row.message))  # Text: no markup
         parts: list[Any] = [table]
-        for ep in self.episodes:
-            parts.append(Text(f"episode {ep.id}: {ep.state} {ep.path}"
-                              + (f" ({ep.duration:.2f} s, {ep.path_taken})" if ep.duration else "")
-                              + (f" - {ep.message}" if ep.message else "")))
+        parts += [Text(episode_line(ep, now)) for ep in self.episodes]
         return Group(*parts)
+
+
+def episode_line(ep: EpisodeOutput, now: float | None = None) -> str:
+    """``episode ep01: stitched out/x/ep01.mp4 (16.50 s, filtered)``, no empty fields."""
+    facts = [f"{ep.duration:.2f} s" if ep.duration else "", ep.path_taken]
+    if ep.state == "stitching" and now is not None and ep.started:
+        facts = [f"{now - ep.started:.0f} s so far"]
+    shown = ", ".join(f for f in facts if f)
+    return (f"episode {ep.id}: {ep.state} {ep.path}" + (f" ({shown})" if shown else "")
+            + (f" - {ep.message}" if ep.message else ""))

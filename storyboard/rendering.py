@@ -226,22 +226,50 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     if the_plan.to_render:
         chosen.preflight()
     shots = select(manifest, episode)
-    target = output_dir(manifest, out)
+    target = output_dir(manifest, out, draft=draft)
+    made = [p for p in (target, *target.parents) if not p.exists()]
     ensure_writable(target)  # before anything is paid for, not after
+    try:
+        return _render_and_stitch(
+            manifest, shots, chosen, target, draft=draft, episode=episode, budget=budget,
+            concurrency=concurrency, seconds=seconds, plan=the_plan, prices=prices, store=store,
+            on_event=on_event, on_episode=on_episode, on_notice=on_notice,
+            webhook=(webhook_listen, webhook_url))
+    finally:
+        remove_empty(made)
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders this render created if it wrote nothing into them (deepest first)."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or not ours to remove): its parents are not empty either
+
+
+def _render_and_stitch(manifest: Manifest, shots: list[CompiledShot], chosen: Provider,
+                       target: Path, *, draft: bool, episode: str | None, budget: float | None,
+                       concurrency: int | None, seconds: Callable[[CompiledShot], float | None],
+                       plan: Plan, prices: PriceTable, store: StoreLink | None,
+                       on_event: Callable[[ShotEvent], None] | None,
+                       on_episode: Callable[[EpisodeOutput], None] | None,
+                       on_notice: Callable[[str], None] | None,
+                       webhook: tuple[str | None, str | None]) -> RenderReport:
     options = run_options(manifest, concurrency, chosen)
-    with listening(chosen, manifest, webhook_listen, webhook_url) as sleep:
+    with listening(chosen, manifest, *webhook) as sleep:
         result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
                                   options=options, on_event=on_event, ref_seconds=seconds,
                                   store=store, on_notice=on_notice, sleep=sleep))
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
     builder = EpisodeBuilder(manifest, target, draft=draft)
-    report = RenderReport(the_plan, result)
+    report = RenderReport(plan, result)
     for ep in manifest.episodes:
         if episode is not None and ep.id != episode:
             continue
         done = {shot_id: path for (ep_id, shot_id), path in outputs.items() if ep_id == ep.id}
         try:
-            built = builder.build(ep, done)
+            built = builder.build(ep, done, on_start=on_episode)
         except StoryboardError as error:  # one episode's failure does not stop the others
             built = EpisodeOutput(ep.id, target / f"{ep.id}.mp4", "skipped", message=str(error))
         report.episodes.append(built)

@@ -179,3 +179,8 @@ class Manifest:
 
     def shots(self) -> list[CompiledShot]:
         return [shot for episode in self.episodes for shot in episode.shots]
+
+
+def speaker_name(name: str) -> str:
+    """How a speaker is named to viewers (subtitles and the animatic's captions alike)."""
+    return name[:1].upper() + name[1:]

@@ -11,6 +11,7 @@ import difflib
 import functools
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from importlib import resources
@@ -222,8 +223,32 @@ def _unknown_keys(doc: Document, error: ValidationError, path: PathKey) -> list[
             for key in instance if key not in allowed]
 
 
+_RATIO_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:/x]\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def _aspect(text: str) -> float | None:
+    found = _RATIO_RE.match(text)
+    if found is None or not float(found.group(1)) or not float(found.group(2)):
+        return None
+    return math.log(float(found.group(1)) / float(found.group(2)))
+
+
+def _nearest_by_meaning(word: str, choices: list[str]) -> str | None:
+    """For aspect ratios, the choice nearest in shape (``16:10`` is nearly ``16:9``, though its
+    spelling is nearer ``1:1``); ``None`` when the words are not ratios."""
+    wanted = _aspect(word)
+    shapes = {choice: shape for choice in choices if (shape := _aspect(choice)) is not None}
+    if wanted is None or not choices or len(shapes) != len(choices):
+        return None
+    return min(shapes, key=lambda choice: abs(shapes[choice] - wanted))
+
+
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    options = list(choices)
+    by_meaning = _nearest_by_meaning(word, options)
+    if by_meaning is not None:
+        return f" (did you mean {by_meaning!r}?)"
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -107,6 +107,11 @@ def write(tmp_path: Path, text: str) -> Path:
     ("storyboard: 1\ncharacters:\n  x: {image: a.png, video: b.mp4}\n", "3:6",
      "exactly one of 'image' or 'video'"),
     ("storyboard: 1\ndefaults: {ratio: 21:9}\n", "2:19", "expected one of 16:9, 9:16"),
+    # nearest in shape, not in spelling (difflib would say '1:1')
+    ("storyboard: 1\ndefaults: {ratio: '16:10'}\n", "2:19", "(did you mean '16:9'?)"),
+    ("storyboard: 1\ndefaults: {ratio: '2:3'}\n", "2:19", "(did you mean '3:4'?)"),
+    ("storyboard: 1\ncharacters:\n\tmia: {image: a.png}\n", "3:1", "a tab character"),
+    ("storyboard: 1\ntitle: a\n  \tsub: b\n", "3:3", "a tab character"),
 ])
 def test_bad_documents(tmp_path: Path, text: str, where: str, fragment: str) -> None:
     problems = storyboard.check(write(tmp_path, text))
@@ -198,3 +203,14 @@ def test_the_first_shots_transition(tmp_path: Path, make_media: MakeMedia) -> No
         "      transition: {type: fade, duration: 1.5}\n"))
     errors = [d for d in storyboard.check(carded) if "as long as the title card" in d.message]
     assert errors and errors[0].severity == "error"
+
+
+def test_a_tab_in_an_episode_file_says_tab(tmp_path: Path) -> None:
+    write(tmp_path, "storyboard: 1\nepisodes: [episodes/*.yaml]\n")
+    (tmp_path / "episodes").mkdir()
+    (tmp_path / "episodes" / "ep01.yaml").write_text("id: ep01\nshots:\n\t- prompt: hi\n",
+                                                    encoding="utf-8")
+    problems = storyboard.check(tmp_path)
+    tabs = [d for d in problems if "a tab character" in d.message]
+    assert tabs and tabs[0].span is not None and tabs[0].span.file.endswith("ep01.yaml")
+    assert (tabs[0].span.line, tabs[0].span.col) == (3, 1)

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import stat
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
-import pytest
-
-from storyboard import ffmpeg
 
 
 def free_port() -> int:
@@ -53,19 +47,3 @@ def test_emulate_rejects_a_bad_fault_with_a_usage_error() -> None:
                           capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "fault" in proc.stderr.lower()
-
-
-def test_ffmpeg_on_path_wins_over_the_wheel(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = tmp_path / "ffmpeg"
-    fake.write_text("#!/bin/sh\nexit 0\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
-    assert ffmpeg.binary.__wrapped__() == str(fake)
-
-
-def test_the_wheel_binary_when_none_is_on_path(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no ffmpeg anywhere on PATH
-    found = Path(ffmpeg.binary.__wrapped__())
-    assert "imageio_ffmpeg" in str(found) and found.is_file()

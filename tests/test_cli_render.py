@@ -144,11 +144,11 @@ def mtimes(folder: Path) -> dict[str, int]:
 @pytest.fixture
 def drafted(tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch
             ) -> tuple[Path, Path, dict[str, Any]]:
-    """Two one-shot episodes rendered as drafts into the default folder ``out/<series>``."""
+    """Two one-shot episodes rendered as drafts into the default folder ``out/<series>/draft``."""
     monkeypatch.chdir(tmp_path)
     series = write_series(tmp_path / "drafty", make_media, ONE_SHOT_EACH, head=HEAD)
     report = render_json(series, "--draft")
-    return series, tmp_path / "out" / "drafty", report
+    return series, tmp_path / "out" / "drafty" / "draft", report
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +233,8 @@ def test_first_frame_chain_renders_the_dependency_first(
     assert listen["id"] > play["id"]
     # Its first frame is the dependency's last frame, taken after it finished, before the submit.
     played = Path(play["output_path"])
-    frame = series / ".storyboard" / "frames" / f"{played.stem}-last.png"
+    frame = (series / ".storyboard" / "frames"
+                 / f"{played.parent.name}-{played.stem}-last.png")
     assert frame.is_file()
     taken = frame.stat().st_mtime
     assert play["updated_at"] - 0.01 <= taken <= listen["submitted_at"] + 0.01
@@ -308,6 +309,31 @@ def test_draft_is_quarter_size_and_cached_apart_from_full(
     assert states(render_json(series, "--draft")) == {"a": "cached", "b": "cached"}
 
 
+def test_drafts_have_their_own_folder_and_never_touch_the_lock(tmp_path: Path,
+                                                               make_media: MakeMedia) -> None:
+    """Switching between --draft and full renders re-stitches nothing and leaves the lock alone."""
+    series = write_series(tmp_path / "switch", make_media,
+                          "- id: one\n  shots:\n    - {id: a, prompt: '@mia waves'}\n", head=HEAD)
+    out = tmp_path / "out"
+    lock = series / "storyboard.lock"
+    assert states(render_json(series, "--draft", "-o", out)) == {"a": "done"}
+    assert not lock.exists(), "a draft wrote the lock file"
+    full_report = render_json(series, "-o", out)
+    assert states(full_report) == {"a": "done"}
+    locked = lock.read_bytes()
+    assert '"cache_key": "local-r' in locked.decode() and "draft" not in locked.decode()
+    full_mtime = (out / "one.mp4").stat().st_mtime_ns
+    draft_mtime = (out / "draft" / "one.mp4").stat().st_mtime_ns
+    again = render_json(series, "--draft", "-o", out)
+    assert states(again) == {"a": "cached"} and episode_states(again) == {"one": "up to date"}
+    assert lock.read_bytes() == locked
+    full_again = render_json(series, "-o", out)
+    assert episode_states(full_again) == {"one": "up to date"}
+    assert (out / "one.mp4").stat().st_mtime_ns == full_mtime
+    assert (out / "draft" / "one.mp4").stat().st_mtime_ns == draft_mtime
+    assert ffmpeg.probe(out / "draft" / "one.mp4").video.width == 320  # type: ignore[union-attr]
+
+
 # --- 6. --json and --quiet -------------------------------------------------------------------
 
 
@@ -318,7 +344,7 @@ def test_json_report_and_quiet(tmp_path: Path, make_media: MakeMedia) -> None:
     out = tmp_path / "out"
     quiet = ok("render", series, "--draft", "-o", out, "--quiet")
     assert quiet.stdout == "" and quiet.stderr == ""
-    assert (out / "one.mp4").is_file()
+    assert (out / "draft" / "one.mp4").is_file()
     yaml_file = series / "storyboard.yaml"
     yaml_file.write_text(yaml_file.read_text(encoding="utf-8").replace("waves", "nods"),
                          encoding="utf-8")
@@ -330,7 +356,7 @@ def test_json_report_and_quiet(tmp_path: Path, make_media: MakeMedia) -> None:
     assert [(s["key"], s["state"]) for s in report["shots"]] == [("quiet/one/a", "cached")]
     assert report["shots"][0]["output"] and Path(report["shots"][0]["output"]).is_file()
     assert [(e["id"], e["state"], e["path"]) for e in report["episodes"]] == [
-        ("one", "up to date", str(out / "one.mp4"))]
+        ("one", "up to date", str(out / "draft" / "one.mp4"))]
 
 
 # --- 7. bad input ----------------------------------------------------------------------------

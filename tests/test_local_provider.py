@@ -13,7 +13,7 @@ import pytest
 
 from storyboard import ffmpeg
 from storyboard.errors import FFmpegError, MediaError, RequestRejected
-from storyboard.providers.animatic import closest_ratio, draft_size, wrap
+from storyboard.providers.animatic import RENDERER_VERSION, closest_ratio, draft_size, wrap
 from storyboard.providers.base import TaskStatus
 from storyboard.providers.local import (
     LocalProvider,
@@ -183,7 +183,7 @@ def test_the_animatic_shows_references_scenes_and_lines(tmp_path: Path,
     assert [(t.text, t.start, t.end) for t in spec.texts] == [
         ("Video 1 plays a ballad", 0.0, 1.0), ("Image 1 smiles", 1.0, 2.0)]
     assert [(c.text, c.start, c.end) for c in spec.captions] == [
-        ('mia: "That was lovely."', 1.0, 2.0)]
+        ("Mia: That was lovely.", 1.0, 2.0)]  # named as the subtitle files name her
     assert [(s.path.name, s.start, s.length) for s in spec.sounds] == [("mia.wav", 1.0, 1.0)]
 
 
@@ -362,7 +362,10 @@ def test_the_provider_round_trip(tmp_path: Path) -> None:
         await provider.aclose()
 
     asyncio.run(scenario())
-    assert provider.cache_key == "local-draft" and LocalProvider(tmp_path).cache_key == "local"
+    version = f"r{RENDERER_VERSION}"
+    assert provider.cache_key == f"local-{version}-draft"
+    assert LocalProvider(tmp_path).cache_key == f"local-{version}"
+    assert provider.writes_lock is False and LocalProvider(tmp_path).writes_lock is True
     assert provider.name == "local" and provider.prices.cost("1080P", 10) == 0.0
 
 
@@ -425,3 +428,26 @@ def test_a_first_frame_from_another_shot_is_muted(tmp_path: Path, make_media: Ma
     render_shot(request(media=(MediaItem("first_frame", None, from_shot="a"),)), out,
                 first_frame=frame, draft=True)
     assert ffmpeg.stream_lengths(out)["video"] == pytest.approx(2.0)
+
+
+def _gray_frame(path: Path, tmp_path: Path) -> bytes:
+    raw = tmp_path / f"{path.stem}.gray"
+    ffmpeg.run(["-i", str(path), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray",
+                str(raw)])
+    return raw.read_bytes()
+
+
+def test_the_earlier_shots_text_does_not_show_through(tmp_path: Path) -> None:
+    """A shot drawn on another shot's last frame looks the same whatever text that shot showed."""
+    wordy = request(duration=2, prompt="A LOT OF LARGE TEXT THAT MUST NOT SHOW THROUGH " * 3)
+    quiet = request(duration=2, prompt=" ")
+    chained = request(media=(MediaItem("first_frame", None, from_shot="a"),), prompt=" ")
+    frames = []
+    for name, earlier in (("wordy", wordy), ("quiet", quiet)):
+        video, frame, drawn = (tmp_path / f"{name}{s}" for s in (".mp4", ".png", "-next.mp4"))
+        render_shot(earlier, video)
+        ffmpeg.last_frame(video, frame)
+        render_shot(chained, drawn, first_frame=frame)
+        frames.append(_gray_frame(drawn, tmp_path))
+    changed = sum(1 for a, b in zip(*frames, strict=True) if abs(a - b) > 16)
+    assert changed < len(frames[0]) * 0.002, f"{changed} pixels show the earlier text"

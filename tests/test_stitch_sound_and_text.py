@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +46,38 @@ def test_loudness_lands_near_the_target(make_media: MakeMedia, tmp_path: Path,
     assert abs(integrated_loudness(result.out) - target) <= 1.0
 
 
+def true_peak(path: Path) -> float:
+    log = ffmpeg.run(["-i", str(path), "-map", "0:a", "-af", "ebur128=peak=true", "-f", "null",
+                      "-"])
+    return float(re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", log)[-1])
+
+
+def loud_line(path: Path, seconds: float) -> Path:
+    """A clip whose sound is a loud, clipped line: short bursts at full scale, so its peaks sit far
+    above its loudness (raising it to the target needs the limiter)."""
+    burst = "0.95*sin(2*PI*300*t)*lt(mod(t\\,0.5)\\,0.02)"
+    ffmpeg.run(["-f", "lavfi", "-i", f"color=c=gray:s=160x120:r=30:d={seconds}", "-f", "lavfi",
+                "-i", f"aevalsrc={burst}:s=48000:d={seconds}", "-c:v", "libx264", "-preset",
+                "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-ac", "2", "-b:a", "128k",
+                "-t", str(seconds), str(path)])
+    return path
+
+
+@pytest.mark.parametrize(("target", "bed_db"), [(-14.0, -10.0), (-14.0, -30.0), (-23.0, -10.0)])
+def test_a_quiet_bed_under_a_loud_line_lands_on_target(make_media: MakeMedia, tmp_path: Path,
+                                                        target: float, bed_db: float) -> None:
+    """Peaks far above the loudness, or a wide loudness range, used to send loudnorm's second pass
+    into dynamic mode, 5 to 7 LU off target."""
+    silent = clip(make_media, tmp_path, "silent", audio=False, seconds=4.0)
+    line = loud_line(tmp_path / "line.mp4", 3.0)
+    bed = make_media("voice", tmp_path / "bed.wav", seconds=3.0, tone=200)
+    music = Music(bed, volume_db=bed_db, duck_db=0, fade_out=0)
+    result = stitch([Clip(silent), Clip(line), Clip(silent), Clip(silent)], tmp_path / "ep.mp4",
+                    StitchOptions(preset="ultrafast", loudness=target, music=music))
+    assert abs(integrated_loudness(result.out) - target) <= 1.0
+    assert true_peak(result.out) <= -1.0 + 0.5  # the ceiling holds (AAC adds a little)
+
+
 def test_music_is_looped_ducked_under_dialogue_and_faded(make_media: MakeMedia,
                                                          tmp_path: Path) -> None:
     silent = clip(make_media, tmp_path, "silent", audio=False)
@@ -77,10 +110,10 @@ def test_subtitles_follow_clip_offsets_including_overlaps(make_media: MakeMedia,
     srt, vtt = (p.read_text(encoding="utf-8") for p in result.subtitle_files)
     # Clip 2 starts at 2.0 - 0.5 = 1.5 s; clip 3 at 1.5 + 2.0 - 1.0 = 2.5 s.
     assert result.starts == pytest.approx((0.0, 1.5, 2.5))
-    assert _srt_times(srt) == ["00:00:00,250 --> 00:00:01,000", "00:00:02,000 --> 00:00:03,250",
-                               "00:00:02,500 --> 00:00:03,000"]
-    assert f"2\n00:00:02,000 --> 00:00:03,250\nMia: {tricky}\n" in srt
-    assert "Sam: Two\nlines\n" in srt
+    # Sam's line (2.5-3.0 s) falls inside Mia's (2.0-3.25 s): never two cues at once, they share.
+    assert _srt_times(srt) == ["00:00:00,250 --> 00:00:01,000", "00:00:02,000 --> 00:00:03,250"]
+    assert f"2\n00:00:02,000 --> 00:00:03,250\nMia: {tricky}\nSam: Two\nlines\n\n" in srt
+    assert srt.endswith("lines\n\n")
     assert vtt.startswith("WEBVTT\n\n")
     assert "00:00:02.000 --> 00:00:03.250\nMia: She said \"50% off: C:\\temp\\new\" &amp; " \
            "&lt;left&gt; {now}\n" in vtt
@@ -111,3 +144,37 @@ def test_burned_subtitles_show_braces_and_survive_an_awkward_folder(
     assert _frame_md5(braced, 0.5, tmp_path) != _frame_md5(plain, 0.5, tmp_path)  # {y} shows
     # Outside the cue (the second clip) the picture is the same as without subtitles.
     assert _frame_md5(plain, 1.5, tmp_path) == _frame_md5(no_text, 1.5, tmp_path)
+
+
+def _gray(path: Path, at: float) -> bytes:
+    return ffmpeg_bytes(["-ss", str(at), "-i", str(path), "-map", "0:v:0", "-frames:v", "1",
+                         "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+
+
+def ffmpeg_bytes(args: list[str]) -> bytes:
+    proc = subprocess.run([ffmpeg.binary(), "-v", "error", *args], capture_output=True,
+                          check=True, timeout=60)
+    return proc.stdout
+
+
+def _ink(frame: bytes, blank: bytes) -> int:
+    """How many pixels the subtitle changed."""
+    return sum(1 for a, b in zip(frame, blank, strict=True) if abs(a - b) > 48)
+
+
+def test_burned_text_is_drawn_exactly_as_written(make_media: MakeMedia, tmp_path: Path) -> None:
+    """SubRip styling (<i>, {\\b1}) used to vanish: the tags themselves must be drawn."""
+    a = clip(make_media, tmp_path, "a", seconds=1.0, width=320, height=180, pattern="color")
+
+    def burnt(text: str, name: str) -> bytes:
+        options = StitchOptions(preset="ultrafast", loudness=None, burn_subtitles=True)
+        result = stitch([Clip(a, cues=[Cue(0.0, 1.0, text)] if text else [])],
+                        tmp_path / f"{name}.mp4", options)
+        return _gray(result.out, 0.5)
+
+    blank = burnt("", "blank")
+    x = _ink(burnt("x", "x"), blank)
+    assert x > 0
+    assert _ink(burnt("<i></i>", "tags"), blank) > 3 * x  # seven glyphs, not an empty italic span
+    assert _ink(burnt("{}", "braces"), blank) > 0  # an empty override block, drawn as braces
+    assert _ink(burnt("{\\b1}", "bold"), blank) > 2 * x

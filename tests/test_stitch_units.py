@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
+from storyboard.errors import FFmpegError
 from storyboard.request import Transition
 from storyboard.stitch import audio, subtitles
 from storyboard.stitch.concat import as_rate
-from storyboard.stitch.model import StitchError, TransitionTooLong
+from storyboard.stitch.model import Clip, Cue, StitchError, TransitionTooLong
 from storyboard.stitch.timeline import plan
 
 
@@ -58,6 +61,57 @@ def test_libass_escaping() -> None:
     assert subtitles.libass_escape("C:\\New {x}") == "C:\\\u2060New \\{x\\}"
 
 
+def cue(start: float, end: float, text: str) -> subtitles.TimedCue:
+    return subtitles.TimedCue(start, end, text)
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ([cue(0, 1, "a"), cue(1, 2, "b")], [cue(0, 1, "a"), cue(1, 2, "b")]),  # touching: kept
+    # two lines across a 0.5 s transition: hand over at the middle of the overlap
+    ([cue(0, 2.0, "a"), cue(1.5, 3, "b")], [cue(0, 1.75, "a"), cue(1.75, 3, "b")]),
+    # one inside the other: they share it as one cue
+    ([cue(0, 3, "a"), cue(1, 2, "b")], [cue(0, 3, "a\nb")]),
+    # a hand-over would leave "b" too short: shared
+    ([cue(0, 2, "a"), cue(1.9, 2.1, "b")], [cue(0, 2.1, "a\nb")]),
+    # three in a row
+    ([cue(0, 2, "a"), cue(1, 3, "b"), cue(2.5, 4, "c")],
+     [cue(0, 1.5, "a"), cue(1.5, 2.75, "b"), cue(2.75, 4, "c")]),
+])
+def test_cues_never_overlap(given: list[subtitles.TimedCue],
+                            expected: list[subtitles.TimedCue]) -> None:
+    got = subtitles.without_overlaps(given)
+    assert got == expected
+    assert all(a.end <= b.start for a, b in itertools.pairwise(got))
+
+
+def test_subtitle_files_end_as_their_formats_want() -> None:
+    cues = [cue(0, 1, "one"), cue(1, 2, "two")]
+    assert subtitles.to_srt(cues) == ("1\n00:00:00,000 --> 00:00:01,000\none\n\n"
+                                      "2\n00:00:01,000 --> 00:00:02,000\ntwo\n\n")
+    assert subtitles.to_vtt(cues) == ("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\none\n\n"
+                                      "00:00:01.000 --> 00:00:02.000\ntwo\n\n")
+    assert subtitles.to_srt([]) == "" and subtitles.to_vtt([]) == "WEBVTT\n\n"
+
+
+def test_a_line_of_dialogue_cannot_forge_a_cue() -> None:
+    forged = "hi\n\n99\n00:00:00,000 --> 00:00:09,000\nbuy now"
+    clips = [Clip(Path("a.mp4"), cues=[Cue(0.0, 1.0, forged, "Mia")])]
+    cues = subtitles.episode_cues(clips, [0.0], [2.0])
+    for text in (subtitles.to_srt(cues), subtitles.to_vtt(cues)):
+        timing = [line for line in text.splitlines() if "-->" in line]
+        assert timing == [timing[0]] and timing[0].startswith("00:00:00")
+        assert "00:00:09" not in "".join(timing)
+    assert "00:00:09,000" in subtitles.to_srt(cues)  # the words are kept, only defused
+
+
+def test_the_burn_in_script_draws_text_as_written() -> None:
+    script = subtitles.burn_ass([cue(1.25, 2.5, "{\\b1} <i>x</i>\nC:\\New")], 1280, 720)
+    assert "PlayResX: 1280\nPlayResY: 720" in script
+    event = script.splitlines()[-1]
+    assert event == ("Dialogue: 0,0:00:01.25,0:00:02.50,Default,,0,0,0,,"
+                     "\\{\\\u2060b1\\} <i>x</i>\\NC:\\\u2060New")
+
+
 def test_duck_windows_merge_and_ramp() -> None:
     assert audio.duck_windows([(3, 4), (1, 2), (2.1, 2.5)], 0.1) == [(1, 2.5), (3, 4)]
     gain, enable = audio.duck_gain((1.0, 2.0), -12, 0.25)
@@ -65,11 +119,15 @@ def test_duck_windows_merge_and_ramp() -> None:
     assert gain == "pow(10,-12/20*max(0,min(1,min((t-0.75)/0.25,(2.25-t)/0.25))))"
 
 
-def test_parse_loudnorm() -> None:
-    log = 'x\n[Parsed_loudnorm_0 @ 0x1]\n{\n\t"input_i" : "-27.61",\n\t"input_tp" : "-4.47",' \
-          '\n\t"normalization_type" : "dynamic",\n\t"target_offset" : "0.39"\n}\n'
-    assert audio.parse_loudnorm(log) == {"input_i": -27.61, "input_tp": -4.47,
-                                         "target_offset": 0.39}
+def test_parse_ebur128_reads_the_summary_not_the_running_values() -> None:
+    log = ("[Parsed_ebur128_0 @ 0x1] t: 0.4 TARGET:-23 LUFS M: -20.1 S:-120.7 I: -19.0 LUFS "
+           "LRA: 0.0 LU FTPK: -5.0 dBFS TPK: -5.0 dBFS\n"
+           "[Parsed_ebur128_0 @ 0x1] Summary:\n\n  Integrated loudness:\n    I:         -11.2 LUFS\n"
+           "    Threshold: -21.9 LUFS\n\n  Loudness range:\n    LRA:        23.3 LU\n\n"
+           "  True peak:\n    Peak:       -9.4 dBFS\n")
+    assert audio.parse_ebur128(log) == {"input_i": -11.2, "input_tp": -9.4}
+    with pytest.raises(FFmpegError):
+        audio.parse_ebur128("no summary here")
 
 
 def test_frame_rates_are_exact() -> None:

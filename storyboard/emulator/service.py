@@ -132,7 +132,7 @@ class Service:
             rendered = await self.renderer.render(task.body, sub, media, digests)
             inputs = await self._input_video_seconds(sub, media)
         except Exception as exc:  # any render failure is the service's internal error
-            self._finish(task, "FAILED", "InternalError", f"rendering failed: {exc}"[:500])
+            self._finish(task, "FAILED", "InternalError", f"rendering failed: {exc}")  # the whole cause
             return
         task.video = rendered.path
         task.usage = self._usage(sub, rendered.width, rendered.height, inputs)

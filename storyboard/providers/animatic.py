@@ -20,12 +20,17 @@ from typing import Literal
 from storyboard import ffmpeg
 from storyboard.errors import StoryboardError
 
+# Bump when what an animatic looks like changes: the local provider's cache key carries it, so a
+# new renderer draws every shot again instead of reusing the old pictures.
+RENDERER_VERSION = 2
 FPS = 30
 DRAFT_FPS = 12
 SAMPLE_RATE = 48000
 BACKGROUND = "0x1e1e28"
 THUMB_BACKGROUND = "0x3a3a46"
 X264_THREADS = 4  # fixed, so the output does not depend on the machine's core count
+LINE_HEIGHT = 1.17  # DejaVu Sans ascent + descent, in ems
+ASCENT = 0.93  # DejaVu Sans ascent, in ems
 _GLYPH_WIDTH = 0.58  # average DejaVu Sans advance, in ems, for wrapping before drawtext
 _COLOR_RE = re.compile(r"^(?:#|0x)?[A-Za-z0-9]+(?:@(?:0?\.\d+|1(?:\.0+)?|0))?$")
 
@@ -71,8 +76,8 @@ class Animatic:
     color: str = BACKGROUND
     backdrop: Path | None = None  # a first frame or a card image
     backdrop_fit: Fit = "contain"
-    # A first frame taken from an earlier animatic carries that shot's text: soften it, so the
-    # new shot's text is what reads.
+    # A first frame taken from an earlier animatic carries that shot's text: blur it away, so only
+    # the new shot's text reads.
     backdrop_muted: bool = False
     thumbnails: tuple[Thumbnail, ...] = ()
     texts: tuple[TimedText, ...] = ()  # centred in the band between thumbnails and captions
@@ -228,7 +233,8 @@ class _Graph:
 
     def args(self, *outputs: str) -> list[str]:
         maps = [arg for label in outputs for arg in ("-map", label)]
-        return [*self.inputs, "-filter_complex", ";".join(self.chains), *maps]
+        graph = ffmpeg.GRAPH_PREFIX + ";".join(self.chains)
+        return [*self.inputs, "-filter_complex", graph, *maps]
 
 
 class _TextFiles:
@@ -247,7 +253,30 @@ class _TextFiles:
 
 def _drawtext(textfile: str, **options: object) -> str:
     return _filter("drawtext", fontfile=ffmpeg.font_path(), textfile=textfile, expansion="none",
-                   text_align="C", **options)
+                   **options)
+
+
+def _line_step(font: int, spacing: int) -> int:
+    return round(font * LINE_HEIGHT) + spacing
+
+
+def block_height(text: str, font: int, spacing: int) -> int:
+    """The height of ``text`` drawn by ``_lines``: one step per line, no spacing after the last."""
+    return len(text.split("\n")) * _line_step(font, spacing) - spacing
+
+
+def _lines(text: str, texts: _TextFiles, top: int, font: int, spacing: int,
+           **options: object) -> list[str]:
+    """One drawtext per line, each centred, baselines a fixed step apart from ``top``.
+
+    drawtext centres a multi-line text block only since ffmpeg 6.1 (``text_align``); one filter
+    per line does it on every ffmpeg from 4.4 up. drawtext puts the text's highest glyph at ``y``,
+    so ``y = baseline - max_glyph_a`` keeps every line on its baseline whatever letters it holds.
+    """
+    step = _line_step(font, spacing)
+    return [_drawtext(texts(line), fontsize=font, x="(w-text_w)/2",
+                      y=f"{top + index * step + round(font * ASCENT)}-max_glyph_a", **options)
+            for index, line in enumerate(text.split("\n")) if line.strip()]
 
 
 def _window(item: TimedText, duration: float) -> dict[str, str]:
@@ -262,12 +291,17 @@ def _backdrop(spec: Animatic, g: _Graph, base: str) -> str:
         return base
     size = (spec.width, spec.height)
     if spec.backdrop_fit == "cover":
-        fit = [_filter("scale", *size, force_original_aspect_ratio="increase"),
+        fit = [_filter("scale", *size, force_original_aspect_ratio="increase", flags=ffmpeg.SWS_FLAGS),
                _filter("crop", *size)]
     else:
-        fit = [_filter("scale", *size, force_original_aspect_ratio="decrease")]
+        fit = [_filter("scale", *size, force_original_aspect_ratio="decrease",
+                       flags=ffmpeg.SWS_FLAGS)]
     if spec.backdrop_muted:
-        fit += [_filter("gblur", sigma=8), _filter("eq", brightness=-0.25)]
+        # Blurred far past legibility (a radius of a tenth of the picture, three passes): the
+        # earlier shot's colours carry over, its text does not show through.
+        fit += [_filter("boxblur", luma_radius="min(w,h)/10", luma_power=3,
+                        chroma_radius="min(cw,ch)/10", chroma_power=3),
+                _filter("eq", brightness=-0.2)]
     picture = g.chain([g.input(str(spec.backdrop))], *fit)
     return g.chain([base, picture], _filter("overlay", x="(main_w-overlay_w)/2",
                                             y="(main_h-overlay_h)/2", eof_action="repeat"))
@@ -279,6 +313,7 @@ def _thumbnail(thumb: Thumbnail, box: Layout, g: _Graph, textfile: str, color: s
         [source],
         _filter("trim", end_frame=1),  # a still: a reference video shows its first frame
         _filter("scale", box.thumb_w, box.thumb_h, force_original_aspect_ratio="decrease",
+                flags=ffmpeg.SWS_FLAGS,
                 force_divisible_by=2),
         _filter("pad", box.thumb_w, box.thumb_h + box.label_h, "(ow-iw)/2",
                 f"({box.thumb_h}-ih)/2", color=THUMB_BACKGROUND),
@@ -305,29 +340,29 @@ def _video(spec: Animatic, g: _Graph, texts: _TextFiles) -> str:
 
 def _scene_texts(spec: Animatic, box: Layout, texts: _TextFiles) -> list[str]:
     band = box.band_bottom - box.band_top
-    max_lines = max(1, int(band / (box.text_font * 1.3)))
+    spacing = box.text_font // 4
+    max_lines = max(1, int((band + spacing) / _line_step(box.text_font, spacing)))
     filters = []
     for item in spec.texts:
         text = wrap(item.text, spec.width - 2 * box.margin, box.text_font, max_lines)
         if text.strip():
-            filters.append(_drawtext(
-                texts(text), fontsize=box.text_font, fontcolor=spec.text_color,
-                line_spacing=box.text_font // 4, borderw=max(1, box.text_font // 16),
-                bordercolor="black@0.7", x="(w-text_w)/2",
-                y=f"{box.band_top}+({band}-text_h)/2", **_window(item, spec.duration)))
+            top = box.band_top + (band - block_height(text, box.text_font, spacing)) // 2
+            filters += _lines(text, texts, top, box.text_font, spacing,
+                              fontcolor=spec.text_color, borderw=max(1, box.text_font // 16),
+                              bordercolor="black@0.7", **_window(item, spec.duration))
     return filters
 
 
 def _captions(spec: Animatic, box: Layout, texts: _TextFiles) -> list[str]:
     filters = []
+    spacing = box.caption_font // 5
     for item in spec.captions:
         text = wrap(item.text, spec.width - 4 * box.margin, box.caption_font, 2)
         if text.strip():
-            filters.append(_drawtext(
-                texts(text), fontsize=box.caption_font, fontcolor="white",
-                line_spacing=box.caption_font // 5, box=1, boxcolor="black@0.6",
-                boxborderw=box.caption_font // 3, x="(w-text_w)/2", y=f"h-{box.margin}-text_h",
-                **_window(item, spec.duration)))
+            top = spec.height - box.margin - block_height(text, box.caption_font, spacing)
+            filters += _lines(text, texts, top, box.caption_font, spacing, fontcolor="white",
+                              box=1, boxcolor="black@0.6", boxborderw=box.caption_font // 3,
+                              **_window(item, spec.duration))
     return filters
 
 
@@ -359,5 +394,6 @@ def render(spec: Animatic, out: Path) -> None:
         g = _Graph()
         video = _video(spec, g, _TextFiles(Path(folder)))
         audio = _audio(spec, g)
-        ffmpeg.run([*g.args(video, audio), *encoding_args(spec.fps, spec.draft), "-f", "mp4",
-                    str(tmp)], what=f"rendering {out.name}")
+        ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *g.args(video, audio),
+                    *encoding_args(spec.fps, spec.draft), "-f", "mp4", str(tmp)],
+                   what=f"rendering {out.name}")

@@ -117,7 +117,10 @@ class Provider(Protocol):
     """What the runner needs of a provider. One call, one request: no retries in here."""
 
     name: str
-    cache_key: str  # outputs are cached per (cache_key, shot hash): "local-draft" differs from "local"
+    cache_key: str  # outputs are cached per (cache_key, shot hash): "local-r2-draft" != "local-r2"
+    # (optional) ``writes_lock = False``: this provider's renders are proxies that never go into
+    # ``storyboard.lock`` (the local provider's drafts); the runner reads it with a default of True.
+    # (optional) ``downloads = False``: its results are local files, so no "downloading" state.
     capabilities: Capabilities
     prices: PriceTable
 

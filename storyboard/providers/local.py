@@ -26,6 +26,7 @@ from storyboard.errors import MediaError, RequestRejected, StoryboardError
 from storyboard.providers.animatic import (
     DRAFT_FPS,
     FPS,
+    RENDERER_VERSION,
     Animatic,
     Sound,
     Thumbnail,
@@ -42,7 +43,7 @@ from storyboard.providers.base import (
     TaskStatus,
     Usage,
 )
-from storyboard.request import CompiledShot, Line, MediaItem, ShotRequest
+from storyboard.request import CompiledShot, Line, MediaItem, ShotRequest, speaker_name
 
 __all__ = ["LocalProvider", "body_animatic", "prompt_segments", "render_body", "render_card",
            "render_shot", "shot_animatic"]
@@ -115,7 +116,9 @@ def _request_lines(request: ShotRequest) -> tuple[tuple[TimedText, ...], tuple[S
     captions: list[TimedText] = []
     sounds: list[Sound] = []
     for line in (line for scene in request.scenes for line in scene.lines):
-        captions.append(TimedText(f'{line.speaker}: "{line.text}"', line.start, line.end))
+        # Named exactly as the subtitle files name the speaker ("Mia: That was lovely.").
+        captions.append(TimedText(f"{speaker_name(line.speaker)}: {line.text}", line.start,
+                                  line.end))
         if (audio := _line_audio(line)) is not None:
             sounds.append(Sound(audio, line.start, line.end - line.start))
     return tuple(captions), tuple(sounds)
@@ -309,7 +312,10 @@ class LocalProvider:
     def __init__(self, work_dir: Path, draft: bool = False) -> None:
         self.work_dir = Path(work_dir)
         self.draft = draft
-        self.cache_key = "local-draft" if draft else "local"
+        # The renderer's version is in the key: a changed animatic renders again.
+        self.cache_key = f"local-r{RENDERER_VERSION}{'-draft' if draft else ''}"
+        self.writes_lock = not draft  # drafts are proxies: the committed lock records finished work
+        self.downloads = False  # its videos are files here already: never "downloading"
         self._durations: dict[str, float] = {}
 
     @staticmethod
@@ -317,8 +323,8 @@ class LocalProvider:
         return f"local-{shot.hash[:16]}"
 
     def path(self, task_id: str) -> Path:
-        """Where a task's video lives; draft and full renders of one shot may share a folder."""
-        return self.work_dir / f"{task_id}{'-draft' if self.draft else ''}.mp4"
+        """Where a task's video lives; draft and full renders (and renderer versions) differ."""
+        return self.work_dir / f"{task_id}-{self.cache_key}.mp4"
 
     def preflight(self) -> None:
         """Nothing to check: ffmpeg is found (or reported) when the first shot renders."""

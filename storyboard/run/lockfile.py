@@ -31,8 +31,18 @@ def shot_key(shot: CompiledShot) -> str:
     return f"{shot.series}/{shot.episode}/{shot.id}"
 
 
-def lock_path(series_dir: Path) -> Path:
-    return series_dir / LOCK_NAME
+DRAFT_LOCK = Path(".storyboard") / "draft.lock"
+
+
+def lock_path(series_dir: Path, proxy: bool = False) -> Path:
+    """``storyboard.lock`` (committed); proxies (drafts) keep theirs in ``.storyboard/`` so a draft
+    never rewrites the committed file yet ``plan --draft`` can still explain its changes."""
+    return series_dir / (DRAFT_LOCK if proxy else LOCK_NAME)
+
+
+def proxy(provider: object) -> bool:
+    """Whether ``provider``'s renders are proxies (``writes_lock = False``, the local drafts)."""
+    return not getattr(provider, "writes_lock", True)
 
 
 def digest(text: str) -> str:

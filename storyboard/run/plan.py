@@ -21,7 +21,7 @@ from storyboard.providers.base import PriceTable, Provider
 from storyboard.request import CompiledShot, Manifest
 
 from .cache import OutputCache
-from .lockfile import LockEntry, describe, lock_path, read_lock, shot_key
+from .lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 
 ShotStatus = Literal["cached", "store", "new", "changed"]  # "store": pulled, rendered by others
 ChangeKind = Literal["prompt", "reference", "parameter", "other"]
@@ -238,15 +238,17 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
          cache_key: str | None = None, series_dir: Path | None = None,
          price_overrides: Mapping[str, Any] | None = None,
          reference_video_seconds: ReferenceSeconds | None = None,
-         in_store: Collection[str] = ()) -> Plan:
+         in_store: Collection[str] = (), proxies: bool = False) -> Plan:
     """What rendering ``source`` with ``provider`` would do and cost. No network, no ffmpeg:
-    ``in_store`` (the hashes a shared store holds) is asked by the caller."""
+    ``in_store`` (the hashes a shared store holds) is asked by the caller.
+
+    ``proxies``: the provider renders drafts, whose lock lives apart (``lockfile.lock_path``)."""
     root = _series_dir(source, series_dir)
     shots = shots_of(source)
     cache_key = cache_key or provider
     prices = apply_price_overrides(prices, price_overrides)
     cached = OutputCache(root, cache_key).hashes()
-    locked = read_lock(lock_path(root)).shots
+    locked = read_lock(lock_path(root, proxies)).shots
     by_key = {shot_key(s): s for s in shots}
     seen: dict[str, str] = {}
     result = Plan(provider, cache_key, prices.currency, price_model=prices.describe())
@@ -261,7 +263,7 @@ def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider,
              **options: Any) -> Plan:
     """``plan`` with the name, cache key and prices read from a provider object."""
     return plan(source, provider=provider.name, cache_key=provider.cache_key,
-                prices=provider.prices, **options)
+                prices=provider.prices, proxies=proxy(provider), **options)
 
 
 def _series_dir(source: Manifest | Sequence[CompiledShot], series_dir: Path | None) -> Path:

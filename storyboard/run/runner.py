@@ -60,7 +60,7 @@ from .checks import (
 from .inputs import InputChanged, snapshot_inputs
 from .journal import REDOWNLOAD, Attempt, AttemptState, Journal, read_status
 from .ledger import Ledger, LedgerEntry, default_ledger, find_key
-from .lockfile import entry_for, lock_path, read_lock, shot_key, update_lock
+from .lockfile import entry_for, lock_path, proxy, read_lock, shot_key, update_lock
 from .model import (
     DEFAULT_POLL_SCHEDULE,
     EventState,
@@ -117,7 +117,7 @@ class _Run:
         self.order: dict[str, int] = {}
         self.leaders: dict[str, str] = {}
         self.started: dict[str, float] = {}
-        self.locked = read_lock(lock_path(root)).shots
+        self.locked = read_lock(lock_path(root, proxy(provider))).shots
         self.key_locks: dict[str, asyncio.Lock] = {}  # one unknown submit per prompt at a time
         self.blocked: dict[str, str] = {}  # find key -> why no submit with it may start
         self.early: dict[str, tuple[ResultState, str, str]] = {}  # hash -> reconcile's verdict
@@ -263,7 +263,8 @@ class _Run:
                        "rendered; render it first", "blocked")
 
     async def first_frame(self, video: Path) -> Path:
-        frame = self.root / ".storyboard" / "frames" / f"{video.stem}-last.png"
+        # Keyed by the cache folder too: a draft and a full render of one shot share a hash.
+        frame = self.root / ".storyboard" / "frames" / f"{video.parent.name}-{video.stem}-last.png"
         if not frame.is_file():
             await asyncio.to_thread(ffmpeg.last_frame, video, frame)
         return frame
@@ -608,7 +609,8 @@ class _Run:
                        ) -> ShotResult:
         """Fetch, verify and cache a finished task's video; failures retry with the same task."""
         await self.db(self.journal.set_state, attempt_id, "downloading", status=state.status)
-        self.emit(shot, "downloading", task_id=state.task_id)
+        if getattr(self.provider, "downloads", True):  # a local render is only copied: no word
+            self.emit(shot, "downloading", task_id=state.task_id)
         last: BaseException | None = None
         for tries in range(1, self.options.download_retries + 2):
             if tries > 1:
@@ -813,7 +815,7 @@ def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[Compi
         prune = {}
         for shot in shots:
             prune.setdefault(shot.series, set()).add(shot_key(shot))
-    path = lock_path(root)
+    path = lock_path(root, proxy(run.provider))  # a draft never rewrites the committed lock
     update_lock(path, entries, prune_series=prune)
     return path
 

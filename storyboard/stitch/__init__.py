@@ -19,6 +19,7 @@ half-written.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
-from storyboard.files import write_text_atomic
+from storyboard.files import STITCH_DIR_PREFIX, clean_stale_temporaries, write_text_atomic
 from storyboard.stitch import audio, concat, pieces, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import (
@@ -88,8 +89,8 @@ def choose_path(facts: Sequence[ClipFacts], fmt: EpisodeFormat, timeline: Timeli
     if timeline.has_transitions() or options.burn_subtitles:
         return "filtered"
     sound_untouched = options.music is None and options.loudness is None
-    if sound_untouched and all(concat.video_matches(f, fmt) and concat.audio_matches(f)
-                               for f in facts):
+    if sound_untouched and concat.same_timebase(facts) and all(
+            concat.video_matches(f, fmt) and concat.audio_matches(f) for f in facts):
         return "copy"
     return "normalized"
 
@@ -118,7 +119,9 @@ def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = Non
     out = Path(out)
     _check_music(options)
     _prepare_folder(out)
-    with tempfile.TemporaryDirectory(prefix=".stitch-", dir=out.parent) as tmp:
+    clean_stale_temporaries(out.parent)  # what a killed stitch left behind
+    with tempfile.TemporaryDirectory(prefix=f"{STITCH_DIR_PREFIX}{os.getpid()}-",
+                                     dir=out.parent) as tmp:
         return _stitch_in(Path(tmp), clips, out, options)
 
 
@@ -136,6 +139,7 @@ class Layout:
 def lay_out(facts: Sequence[ClipFacts], clips: Sequence[Clip], options: StitchOptions) -> Layout:
     """The episode's clock for probed ``clips``: what ``stitch`` will write, to the frame."""
     fmt = concat.episode_format(facts[0], options)
+    fmt = dataclasses.replace(fmt, timescale=concat.episode_timescale(facts, fmt))
     timeline = plan([f.video_len for f in facts], [c.transition for c in clips], fmt.fps,
                     [str(c.path) for c in clips], fmt.sample_rate)
     path = choose_path(facts, fmt, timeline, options)
@@ -159,7 +163,8 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
     else:
         burn_file = None
         if options.burn_subtitles and cues:  # libass cannot open an empty file
-            burn_file = write_text_atomic(work / "burn.srt", subtitles.burn_srt(cues))
+            burn_file = write_text_atomic(work / "burn.ass",
+                                          subtitles.burn_ass(cues, fmt.width, fmt.height))
         jobs = _render_pieces(facts, timeline, fmt, options, work, burn_file, path)
         video_list = concat.concat_list([j.video_file for j in jobs], work / "video.txt")
         audio_list = concat.concat_list([j.audio_file for j in jobs], work / "audio.txt")

@@ -6,18 +6,19 @@ speech track: AI-generated shots often carry ambient sound or their own music, w
 a compressor where nobody speaks, while the cues say exactly when someone does. The same cues
 always give the same mix, which tests (and re-renders) can rely on.
 
-Loudness is two-pass EBU R128 ``loudnorm``: pass one measures the mixed episode audio, pass two
-applies the measured values with ``linear=true`` (a plain gain whenever the true-peak ceiling
-allows), which avoids the pumping of one-pass dynamic mode. Both passes read only audio, so they
-are cheap.
+Loudness: pass one measures the mixed episode audio (EBU R128, with the ``ebur128`` meter); the
+mix then gets one plain gain to the target. Where that gain would push the true peak over the
+ceiling, a 4x-oversampled look-ahead limiter holds the peaks down, and the limited mix is measured
+again and its gain corrected until it lands on target. loudnorm's own second pass is not used: it
+drops to dynamic mode whenever the mix's loudness range is wide (a quiet bed under a loud line)
+and then misses the target by several LU. Every pass reads only audio, so they are cheap.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,13 @@ G = ffmpeg.graph
 Window = tuple[float, float]
 SILENCE_LUFS = -70.0  # below this, there is nothing to normalise (EBU R128 absolute gate)
 DUCK_FRAME_SAMPLES = 480  # 10 ms at 48 kHz: the envelope is evaluated per audio frame
+OVERSAMPLED = 192000  # the limiter works at 4x, so it sees (and holds down) true peaks
+LIMITER_ATTACK_MS = 5
+LIMITER_RELEASE_MS = 100
+LOUDNESS_TOLERANCE = 0.2  # LU: the limited mix is measured again until it is this close
+LOUDNESS_PASSES = 6
+MIN_SLOPE = 0.2  # LU per dB: a limiter that eats most of the gain still converges in a few passes
+MAX_GAIN_DB = 40.0
 
 
 def duck_windows(windows: Sequence[Window], ramp: float) -> list[Window]:
@@ -84,46 +92,95 @@ def mixed_audio(audio_list: Path, total: float, options: StitchOptions,
                     dropout_transition=0)
 
 
-_JSON_RE = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
-
-
-def parse_loudnorm(log: str) -> dict[str, float]:
-    """The measurements loudnorm prints as JSON at the end of a run."""
-    found = _JSON_RE.findall(log)
-    if not found:
+def parse_ebur128(log: str) -> dict[str, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) from the ``ebur128`` filter's summary."""
+    summary = log[log.rfind("Summary:"):] if "Summary:" in log else ""
+    loudness = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if loudness is None or peak is None:
         raise FFmpegError("loudness measurement printed no result", log.splitlines()[-5:])
-    raw: dict[str, str] = json.loads(found[-1])
-    return {key: float(value) for key, value in raw.items() if key != "normalization_type"}
+    return {"input_i": float(loudness.group(1)), "input_tp": float(peak.group(1))}
 
 
 def measure(audio: Any, options: StitchOptions) -> dict[str, float]:
-    """Pass one: integrated loudness, true peak, range and gate threshold of ``audio``."""
-    probe = audio.filter("loudnorm", I=options.loudness, TP=options.true_peak, LRA=11,
-                         print_format="json")
+    """One measuring pass (the ``ebur128`` meter, the one EBU R128 checks use): integrated
+    loudness and true peak of ``audio``."""
+    del options
+    probe = audio.filter("ebur128", peak="true")
     log = ffmpeg.run_graph(G.output(probe, "-", f="null"), what="measuring loudness")
-    return parse_loudnorm(log)
+    return parse_ebur128(log)
 
 
-def normalise(audio: Any, measured: dict[str, float], options: StitchOptions) -> Any:
-    """Pass two: loudnorm with pass one's measurements (linear gain where the peak allows)."""
+def _limit(audio: Any, gain_db: float, options: StitchOptions) -> Any:
+    """``gain_db`` of plain gain, then a true-peak limiter at the ceiling (4x oversampled, so
+    peaks between samples are caught too), delay-compensated so sound stays on the picture."""
+    audio = audio.filter("volume", volume=f"{gain_db:.4f}dB", precision="double")
+    ceiling = 10 ** (options.true_peak / 20)
+    audio = audio.filter("aresample", OVERSAMPLED)
+    audio = audio.filter("alimiter", limit=f"{max(ceiling, 0.0625):.6f}", attack=LIMITER_ATTACK_MS,
+                         release=LIMITER_RELEASE_MS, level=0, latency=1)
+    return audio.filter("aresample", 48000)
+
+
+def loudness_gain(mixed: Callable[[], Any], options: StitchOptions) -> tuple[float, bool] | None:
+    """The gain (dB) that brings ``mixed()`` to the target, and whether the limiter must act.
+
+    Pass one measures the mix. When the gain keeps the true peak under the ceiling, that gain is
+    exact and nothing else runs. Otherwise the limiter shaves the peaks, which lowers the loudness a
+    little: the limited mix is measured again and the gain corrected, until it lands within
+    ``LOUDNESS_TOLERANCE`` LU (a few audio-only passes at most). Unlike loudnorm's dynamic mode this
+    never depends on the mix's loudness range, so a quiet bed under a loud line lands on target too.
+    """
+    assert options.loudness is not None
+    measured = measure(mixed(), options)
     if not math.isfinite(measured["input_i"]) or measured["input_i"] < SILENCE_LUFS:
-        return audio  # silence: no gain would make it -14 LUFS, and loudnorm rejects -inf
-    lra = min(20.0, max(11.0, measured["input_lra"] + 1))  # keep linear mode for wide dynamics
-    out = audio.filter("loudnorm", I=options.loudness, TP=options.true_peak, LRA=_num(lra),
-                       measured_I=measured["input_i"], measured_TP=measured["input_tp"],
-                       measured_LRA=measured["input_lra"],
-                       measured_thresh=measured["input_thresh"],
-                       offset=measured["target_offset"], linear="true")
-    return out.filter("aresample", 48000)  # loudnorm works at 192 kHz internally
+        return None  # silence: no gain would make it the target
+    gain = options.loudness - measured["input_i"]
+    if measured["input_tp"] + gain <= options.true_peak:
+        return gain, False
+    return _limited_gain(mixed, gain, options), True
+
+
+def _limited_gain(mixed: Callable[[], Any], gain: float, options: StitchOptions) -> float:
+    """Search the gain whose limited mix measures on target (secant steps on the measured
+    loudness, which rises more slowly than the gain while the limiter holds the peaks)."""
+    assert options.loudness is not None
+    target = options.loudness
+    best: tuple[float, float] | None = None  # (distance from target, gain)
+    previous: tuple[float, float] | None = None  # (gain, measured)
+    for _ in range(LOUDNESS_PASSES):
+        got = measure(_limit(mixed(), gain, options), options)["input_i"]
+        if best is None or abs(got - target) < best[0]:
+            best = (abs(got - target), gain)
+        if abs(got - target) <= LOUDNESS_TOLERANCE:
+            break
+        slope = 1.0
+        if previous is not None and gain != previous[0]:
+            slope = min(1.0, max(MIN_SLOPE, (got - previous[1]) / (gain - previous[0])))
+        previous = (gain, got)
+        gain = min(MAX_GAIN_DB, gain + (target - got) / slope)
+    assert best is not None
+    return best[1]
+
+
+def normalise(mixed: Callable[[], Any], options: StitchOptions) -> Any:
+    """``mixed()`` at the target loudness (plain gain, plus the limiter where peaks need it)."""
+    found = loudness_gain(mixed, options)
+    if found is None:
+        return mixed()
+    gain, limit = found
+    if limit:
+        return _limit(mixed(), gain, options)
+    return mixed().filter("volume", volume=f"{gain:.4f}dB", precision="double")
 
 
 def final_join(video_list: Path, audio_list: Path, out: Path, total: float,
                options: StitchOptions, windows: Sequence[Window]) -> None:
     """Copy the joined video, encode the finished audio once, write ``out`` atomically."""
-    audio = mixed_audio(audio_list, total, options, windows)
-    if options.loudness is not None:
-        measured = measure(mixed_audio(audio_list, total, options, windows), options)
-        audio = normalise(audio, measured, options)
+    def mixed() -> Any:
+        return mixed_audio(audio_list, total, options, windows)
+
+    audio = mixed() if options.loudness is None else normalise(mixed, options)
     video = G.input(str(video_list), f="concat", safe=0).video
     with ffmpeg.atomic_output(out) as tmp:
         stream = G.output(video, audio, str(tmp), vcodec="copy", acodec="aac",

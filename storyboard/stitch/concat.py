@@ -8,6 +8,7 @@ else is normalised first (see ``pieces``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class ClipFacts:
     video_len: float
     audio_len: float | None
     extradata: str = ""
+    video_tb: Fraction = Fraction(0)  # the video stream's time base (1/timescale in MP4)
 
     @property
     def video(self) -> StreamInfo:
@@ -59,6 +61,9 @@ class EpisodeFormat:
     height: int
     fps: Fraction
     sample_rate: int = SAMPLE_RATE
+    # Every piece's video is written with this MP4 timescale: the concat demuxer copies timestamps
+    # as they are, so files with other time bases would land at the wrong times (or collapse).
+    timescale: int = 0
 
 
 def as_rate(fps: float) -> Fraction:
@@ -92,12 +97,14 @@ def probe_clip(path: Path, listing: Path) -> ClipFacts:
     info = ffmpeg.parse_probe_log(path, log)
     if info.video is None:
         raise StitchError(f"{path}: has no video stream to stitch")
-    lengths, extradata = ffmpeg.parse_framecrc(listing.read_text(encoding="utf-8", errors="replace"))
+    text = listing.read_text(encoding="utf-8", errors="replace")
+    lengths, extradata = ffmpeg.parse_framecrc(text)
     video_len = lengths.get("video") or info.duration or 0.0
     if video_len <= 0:
         raise StitchError(f"{path}: cannot tell how long its video is")
     audio_len = lengths.get("audio") if info.audio is not None else None
-    return ClipFacts(path, info, video_len, audio_len, extradata)
+    video_tb = ffmpeg.framecrc_timebases(text).get("video", Fraction(0))
+    return ClipFacts(path, info, video_len, audio_len, extradata, video_tb)
 
 
 def probe_clips(paths: Sequence[Path], work: Path) -> list[ClipFacts]:
@@ -117,6 +124,26 @@ def episode_format(first: ClipFacts, options: StitchOptions) -> EpisodeFormat:
     if width <= 0 or height <= 0:
         raise StitchError(f"{first.path}: cannot tell its frame size; set width and height")
     return EpisodeFormat(width + width % 2, height + height % 2, fps)
+
+
+def default_timescale(fps: Fraction) -> int:
+    """A timescale of at least 10,000 in which every frame lasts a whole number of ticks."""
+    return fps.numerator * max(1, math.ceil(10_000 / fps.numerator))
+
+
+def episode_timescale(facts: Sequence[ClipFacts], fmt: EpisodeFormat) -> int:
+    """The timescale of the first clip whose video is reused as is (so it needs no rescaling),
+    else one made for the frame rate."""
+    for clip in facts:
+        tb = clip.video_tb
+        if video_matches(clip, fmt) and tb.numerator == 1 and tb.denominator % fmt.fps.numerator == 0:
+            return tb.denominator
+    return default_timescale(fmt.fps)
+
+
+def same_timebase(facts: Sequence[ClipFacts]) -> bool:
+    """The copy path joins packets as they are: only clips that share one time base."""
+    return len({c.video_tb for c in facts}) == 1
 
 
 def video_matches(clip: ClipFacts, fmt: EpisodeFormat) -> bool:
@@ -160,8 +187,10 @@ def copy_join(clips: Sequence[ClipFacts], out: Path, work: Path) -> None:
                     str(tmp)], what=f"joining {len(clips)} clips into {out.name}")
 
 
-def remux_video(src: Path, dst: Path) -> Path:
-    """Copy a clip's video stream alone into ``dst`` (it already matches: no re-encode)."""
-    ffmpeg.run(["-i", str(src), "-map", "0:v:0", "-c", "copy", "-an", "-f", "mp4", str(dst)],
+def remux_video(src: Path, dst: Path, timescale: int) -> Path:
+    """Copy a clip's video stream alone into ``dst`` (it already matches: no re-encode), in the
+    episode's timescale so it joins the re-encoded pieces frame for frame."""
+    ffmpeg.run(["-i", str(src), "-map", "0:v:0", "-c", "copy", "-an",
+                "-video_track_timescale", str(timescale), "-f", "mp4", str(dst)],
                what=f"copying the video of {src.name}")
     return dst

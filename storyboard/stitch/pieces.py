@@ -47,14 +47,14 @@ class Context:
     timeline: Timeline
     fmt: EpisodeFormat
     options: StitchOptions
-    burn_file: Path | None = None  # an SRT made for libass (see subtitles.burn_srt)
+    burn_file: Path | None = None  # an ASS script made for libass (see subtitles.burn_ass)
 
 
 def _video(v: Any, fmt: EpisodeFormat, first: int, frames: int) -> Any:
     """Clip frames [first, first + frames) in the episode format, timestamps from 0."""
     v = v.filter("fps", fps=str(fmt.fps))
     v = v.filter("scale", w=fmt.width, h=fmt.height, force_original_aspect_ratio="decrease",
-                 force_divisible_by=2)
+                 force_divisible_by=2, flags=ffmpeg.SWS_FLAGS)
     v = v.filter("pad", w=fmt.width, h=fmt.height, x="(ow-iw)/2", y="(oh-ih)/2", color="black")
     v = v.filter("setsar", "1").filter("format", "yuv420p")
     # A clip may decode one frame short of its measured length: clone the last frame, never run dry.
@@ -83,7 +83,7 @@ def _burn(v: Any, ctx: Context, start_frame: int) -> Any:
     offset = ctx.timeline.seconds(start_frame)
     v = v.filter("setpts", f"PTS-STARTPTS+{offset:.6f}/TB")
     v = v.filter("subtitles", filename=str(ctx.burn_file),
-                 fontsdir=str(ffmpeg.font_path().parent), force_style="FontName=DejaVu Sans")
+                 fontsdir=str(ffmpeg.font_path().parent))
     return v.filter("setpts", "PTS-STARTPTS")
 
 
@@ -134,9 +134,9 @@ def _split_sources(clip: ClipFacts, fmt: EpisodeFormat) -> tuple[tuple[Any, Any]
     return (video[0], sound[0]), (video[1], sound[1])
 
 
-def _encode_args(options: StitchOptions) -> dict[str, Any]:
+def _encode_args(options: StitchOptions, fmt: EpisodeFormat) -> dict[str, Any]:
     return {"vcodec": "libx264", "preset": options.preset, "crf": options.crf,
-            "pix_fmt": "yuv420p", "f": "mp4"}
+            "pix_fmt": "yuv420p", "video_track_timescale": fmt.timescale, "f": "mp4"}
 
 
 def render(job: RenderJob, ctx: Context) -> RenderJob:
@@ -145,10 +145,10 @@ def render(job: RenderJob, ctx: Context) -> RenderJob:
     audio_out = G.output(a, str(job.audio_file), acodec="pcm_f32le", f="wav")
     name = ctx.clips[job.piece.clip].path.name
     if job.copy_video:
-        remux_video(ctx.clips[job.piece.clip].path, job.video_file)
+        remux_video(ctx.clips[job.piece.clip].path, job.video_file, ctx.fmt.timescale)
         ffmpeg.run_graph(audio_out, what=f"normalising the audio of {name}")
         return job
-    video_out = G.output(v, str(job.video_file), **_encode_args(ctx.options))
+    video_out = G.output(v, str(job.video_file), **_encode_args(ctx.options, ctx.fmt))
     what = (f"joining {name} to the next clip ({job.piece.transition})" if job.piece.transition
             else f"normalising {name}")
     ffmpeg.run_graph(G.merge_outputs(video_out, audio_out), what=what)

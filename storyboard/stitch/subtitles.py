@@ -4,10 +4,17 @@ Cue times are relative to their clip; each clip's start in the episode (transiti
 included) shifts them onto the episode clock. Times are rounded to whole milliseconds once, then
 formatted, so a cue at 1.9996 s reads ``00:00:02,000`` and never ``00:00:01,1000``.
 
-User text reaches ffmpeg only inside a subtitle file, never in a filter argument. The burn-in file
-is escaped for libass, which would otherwise read ``\\N`` as a line break and hide ``{...}`` as
-override tags: a backslash gets an invisible WORD JOINER after it, braces become ``\\{`` and
-``\\}``.
+Cues never overlap: where two cues meet (two lines across a transition), the earlier one hands
+over to the later one at the middle of their overlap (or, when that would leave either less than
+``MIN_CUE`` seconds, they share the overlap as one two-line cue). A cue's text can never start a
+cue of its own: blank lines are dropped and ``-->`` gets an invisible WORD JOINER inside it, so no
+line of dialogue reads as a timing line. SRT ends every cue with a blank line, WebVTT likewise
+after its ``WEBVTT`` header.
+
+User text reaches ffmpeg only inside a subtitle file, never in a filter argument. Burn-in uses an
+ASS file written here (not an SRT, which ffmpeg's SubRip decoder would read ``<i>`` and ``{\\b1}``
+from as styling): libass draws its text literally once a backslash gets an invisible WORD JOINER
+after it (so ``\\N`` is no line break) and braces become ``\\{`` and ``\\}``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from storyboard.files import write_text_atomic
 from storyboard.stitch.model import Clip
 
 WORD_JOINER = "\u2060"
+MIN_CUE = 0.3  # seconds: a hand-over never leaves a cue shorter than this
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,8 @@ def _clean(text: str) -> str:
 
 def episode_cues(clips: Sequence[Clip], starts: Sequence[float],
                  lengths: Sequence[float]) -> list[TimedCue]:
-    """Every clip's cues shifted by the clip's start, clamped to the clip, in time order."""
+    """Every clip's cues shifted by the clip's start, clamped to the clip, in time order, with
+    overlaps handed over (see the module docstring)."""
     out: list[TimedCue] = []
     for clip, start, length in zip(clips, starts, lengths, strict=True):
         for cue in clip.cues:
@@ -49,8 +58,30 @@ def episode_cues(clips: Sequence[Clip], starts: Sequence[float],
                 continue
             if cue.speaker:
                 text = f"{cue.speaker}: {text}"
-            out.append(TimedCue(start + begin, start + end, text))
-    return sorted(out, key=lambda c: (c.start, c.end))
+            out.append(TimedCue(_ms(start + begin), _ms(start + end), text))
+    return without_overlaps(sorted(out, key=lambda c: (c.start, c.end)))
+
+
+def _ms(seconds: float) -> float:
+    """Rounded to the millisecond once, so the files and the overlap check agree."""
+    return round(seconds * 1000) / 1000
+
+
+def without_overlaps(cues: Sequence[TimedCue]) -> list[TimedCue]:
+    """Sorted cues with no two on screen at once: hand over at the middle, or share as one cue."""
+    out: list[TimedCue] = []
+    for cue in cues:
+        last = out[-1] if out else None
+        if last is None or last.end <= cue.start:
+            out.append(cue)
+            continue
+        middle = _ms((cue.start + last.end) / 2)
+        if cue.end > last.end and middle - last.start >= MIN_CUE and cue.end - middle >= MIN_CUE:
+            out[-1] = TimedCue(last.start, middle, last.text)
+            out.append(TimedCue(middle, cue.end, cue.text))
+        else:  # one inside the other, or too short to split: both lines share the time
+            out[-1] = TimedCue(last.start, max(last.end, cue.end), f"{last.text}\n{cue.text}")
+    return out
 
 
 def _clock(seconds: float, separator: str) -> str:
@@ -69,19 +100,26 @@ def vtt_time(seconds: float) -> str:
     return _clock(seconds, ".")
 
 
+def _no_timing(text: str) -> str:
+    """Text that no subtitle parser reads as a timing line."""
+    return text.replace("-->", "--" + WORD_JOINER + ">")
+
+
 def to_srt(cues: Sequence[TimedCue]) -> str:
-    blocks = [f"{i}\n{srt_time(c.start)} --> {srt_time(c.end)}\n{c.text}\n"
-              for i, c in enumerate(cues, 1)]
-    return "\n".join(blocks)
+    """SubRip: numbered cues, each ended by a blank line."""
+    return "".join(f"{i}\n{srt_time(c.start)} --> {srt_time(c.end)}\n{_no_timing(c.text)}\n\n"
+                   for i, c in enumerate(cues, 1))
 
 
 def _vtt_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _no_timing(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def to_vtt(cues: Sequence[TimedCue]) -> str:
-    blocks = [f"{vtt_time(c.start)} --> {vtt_time(c.end)}\n{_vtt_escape(c.text)}\n" for c in cues]
-    return "\n".join(["WEBVTT\n", *blocks])
+    """WebVTT: the header, then each cue, each followed by a blank line."""
+    blocks = "".join(f"{vtt_time(c.start)} --> {vtt_time(c.end)}\n{_vtt_escape(c.text)}\n\n"
+                     for c in cues)
+    return f"WEBVTT\n\n{blocks}"
 
 
 def libass_escape(text: str) -> str:
@@ -90,9 +128,46 @@ def libass_escape(text: str) -> str:
     return text.replace("{", "\\{").replace("}", "\\}")
 
 
-def burn_srt(cues: Sequence[TimedCue]) -> str:
-    """An SRT for the ``subtitles`` filter (libass), escaped so the text renders as written."""
-    return to_srt([TimedCue(c.start, c.end, libass_escape(c.text)) for c in cues])
+def ass_time(seconds: float) -> str:
+    cs = max(0, round(seconds * 100))
+    hours, cs = divmod(cs, 360_000)
+    minutes, cs = divmod(cs, 6000)
+    secs, cs = divmod(cs, 100)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}.{cs:02d}"
+
+
+_ASS_HEAD = """[Script Info]
+ScriptType: v4.00+
+PlayResX: {width}
+PlayResY: {height}
+WrapStyle: 0
+ScaledBorderAndShadow: yes
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, \
+Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, \
+Alignment, MarginL, MarginR, MarginV, Encoding
+Style: Default,DejaVu Sans,{size},&H00FFFFFF,&H000000FF,&H00000000,&H80000000,0,0,0,0,100,100,\
+0,0,1,{outline},0,2,{margin},{margin},{margin},1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+"""
+
+
+def burn_ass(cues: Sequence[TimedCue], width: int, height: int) -> str:
+    """An ASS script for the ``subtitles`` filter (libass), its text escaped to draw as written."""
+    size = max(8, round(min(width, height) * 0.055))
+    head = _ASS_HEAD.format(width=width, height=height, size=size, outline=max(1, size // 14),
+                            margin=max(4, round(height * 0.04)))
+    events = "".join(f"Dialogue: 0,{ass_time(c.start)},{ass_time(c.end)},Default,,0,0,0,,"
+                     f"{_ass_text(c.text)}\n" for c in cues)
+    return head + events
+
+
+def _ass_text(text: str) -> str:
+    """Our line breaks become ASS ``\\N``; everything else is drawn literally."""
+    return "\\N".join(libass_escape(line) for line in text.split("\n"))
 
 
 def write_sidecars(cues: Sequence[TimedCue], video: Path) -> tuple[Path, Path]:

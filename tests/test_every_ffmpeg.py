@@ -1,0 +1,83 @@
+"""Everything storyboard draws and joins, run by every ffmpeg on this machine.
+
+The bundled binary always; the one on PATH (Debian's 5.1 in CI) and Debian's at its usual places
+when present. A filter option missing from any of them fails here, by name, not in a user's render.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storyboard import ffbinary, ffmpeg, samples
+from storyboard.providers.local import render_card, render_shot
+from storyboard.request import Line, MediaItem, MediaRef, Scene, ShotRequest, Transition
+from storyboard.stitch import Clip, Cue, Music, StitchOptions, stitch
+
+KNOWN_PLACES = ("/usr/bin/ffmpeg", "/opt/debian-ffmpeg/ffmpeg")
+
+
+def _binaries() -> list[str]:
+    found = [c.path for c in ffbinary.candidates()]
+    found += [p for p in KNOWN_PLACES if os.access(p, os.X_OK)]
+    unique: dict[str, str] = {}
+    for path in found:
+        unique.setdefault(os.path.realpath(path), path)
+    return sorted(unique.values())
+
+
+@pytest.fixture(params=_binaries())
+def binary(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv(ffbinary.ENV_VAR, str(request.param))
+    ffbinary.reset()
+    yield str(request.param)
+    ffbinary.reset()
+
+
+def test_the_bundled_binary_is_among_them() -> None:
+    bundled = ffbinary.bundled_path()
+    assert bundled is not None and os.path.realpath(bundled) in {
+        os.path.realpath(p) for p in _binaries()}
+
+
+def _shot(image: Path, voice: Path) -> ShotRequest:
+    line = Line("mia", "Image 1", "A line long enough to wrap onto a second caption line, "
+                "with {braces} and 100% : colons", 0.5, 1.5, voice=MediaRef(path=voice))
+    scene = Scene(1, 0.0, 2.0, "Image 1 waves at the camera, then walks slowly across the room "
+                  "towards the counter where the coffee is", lines=(line,))
+    return ShotRequest(model="wan2.7-r2v", prompt="", resolution="720P", ratio="16:9", duration=2,
+                       prompt_extend=False, watermark=False, scenes=(scene,),
+                       media=(MediaItem("reference_image", MediaRef(path=image), "Image 1", "mia",
+                                        voice=MediaRef(path=voice)),))
+
+
+def test_every_feature_works_with_this_ffmpeg(binary: str, tmp_path: Path) -> None:
+    choice = ffbinary.current()
+    assert choice.chosen.path == binary and choice.chosen.usable, choice.chosen.summary()
+    image = samples.image(tmp_path / "mia.png", 400, 300)
+    voice = samples.voice(tmp_path / "mia.wav", 1.0)
+    shot, frame, chained, card = (tmp_path / n for n in ("a.mp4", "a.png", "b.mp4", "c.mp4"))
+    render_shot(_shot(image, voice), shot, draft=True)
+    ffmpeg.last_frame(shot, frame)
+    render_shot(ShotRequest(model="wan2.7-r2v", prompt="She turns", resolution="720P",
+                            ratio="9:16", duration=2, prompt_extend=False, watermark=False,
+                            media=(MediaItem("first_frame", None, from_shot="a"),)),
+                chained, first_frame=frame, draft=True)
+    render_card(card, text="Coffee Shop\nEpisode 1", width=1280, height=720, duration=1.0,
+                image=image, draft=True)
+    music = Music(voice, volume_db=-20, duck_db=-10)
+    options = StitchOptions(preset="ultrafast", loudness=-14.0, music=music, burn_subtitles=True)
+    clips = [Clip(card), Clip(shot, Transition("dissolve", 0.5), [Cue(0.5, 1.5, "{\\b1} hi", "Mia")]),
+             Clip(chained, Transition("slideleft", 0.5)), Clip(shot, Transition("fade", 0.5))]
+    joined = stitch(clips, tmp_path / "ep.mp4", options)
+    assert joined.path_taken == "filtered"
+    normalised = stitch([Clip(card), Clip(chained), Clip(shot)], tmp_path / "ep2.mp4",
+                        StitchOptions(preset="ultrafast", loudness=-14.0))
+    assert normalised.path_taken == "normalized"
+    for result, seconds in ((joined, 5.5), (normalised, 5.0)):
+        lengths = ffmpeg.stream_lengths(result.out)
+        assert lengths["video"] == pytest.approx(seconds, abs=1 / 12)
+        assert lengths["audio"] == pytest.approx(seconds, abs=1 / 12)

@@ -1,0 +1,107 @@
+"""Feedback while working: stitching shows itself, local shots never "download", nothing is cut
+mid-word or left with an empty field, failures leave no empty folder and no stale temporaries."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from compiler_fixtures import write_series
+from rich.console import Console
+
+from storyboard import rendering
+from storyboard.cli import cli
+from storyboard.compile import compile_source
+from storyboard.episodes import EpisodeOutput
+from storyboard.errors import StoryboardError
+from storyboard.files import clean_stale_temporaries
+from storyboard.progress import LiveProgress, episode_line
+from storyboard.run import ShotEvent
+from storyboard.series import load_source
+from storyboard.stitch import Clip, StitchOptions, stitch
+
+MakeMedia = Callable[..., Path]
+HEAD = """\
+storyboard: 1
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+characters:
+  mia: {image: media/mia.png}
+"""
+ONE = "- id: one\n  shots:\n    - {id: a, prompt: '@mia waves'}\n"
+
+
+def test_no_empty_fields_in_an_episode_line() -> None:
+    up_to_date = EpisodeOutput("ep01", Path("out/ep01.mp4"), "up to date", duration=16.5)
+    assert episode_line(up_to_date) == "episode ep01: up to date out/ep01.mp4 (16.50 s)"
+    stitched = EpisodeOutput("ep01", Path("out/ep01.mp4"), "stitched", 16.5, "filtered")
+    assert episode_line(stitched) == "episode ep01: stitched out/ep01.mp4 (16.50 s, filtered)"
+    assert episode_line(EpisodeOutput("e", Path("e.mp4"), "skipped")) == "episode e: skipped e.mp4"
+
+
+def test_long_messages_wrap_instead_of_being_cut() -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=60, force_terminal=False)
+    message = "failed: " + " ".join(f"word{i:02d}" for i in range(40)) + " THE-END"
+    with LiveProgress(console, "USD") as live:
+        live.event(ShotEvent(episode="e", shot="a", state="failed", elapsed=1.0,
+                             spent_so_far=0.0, message=message))
+    text = out.getvalue()
+    assert "THE-END" in text and "…" not in text
+    assert all(f"word{i:02d}" in text for i in range(40))
+
+
+def test_stitching_is_announced_before_it_runs(tmp_path: Path, make_media: MakeMedia,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    series = write_series(tmp_path / "s", make_media, ONE, head=HEAD)
+    heard: list[str] = []
+    events: list[str] = []
+    compiled = compile_source(load_source(series))
+    rendering.render_series(compiled, draft=True, yes=True,
+                            on_event=lambda e: events.append(e.state),
+                            on_episode=lambda e: heard.append(e.state))
+    assert heard == ["stitching", "stitched"]
+    assert "downloading" not in events and events[-1] == "done"
+
+
+def test_a_failed_render_leaves_no_empty_output_folder(tmp_path: Path, make_media: MakeMedia,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    series = write_series(tmp_path / "s", make_media, ONE, head=HEAD)
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise StoryboardError("the run failed")
+
+    monkeypatch.setattr(rendering, "_run", broken)
+    out = tmp_path / "deep" / "er" / "out"
+    result = CliRunner().invoke(cli, ["render", str(series), "--draft", "-o", str(out)])
+    assert result.exit_code == 1 and "the run failed" in result.output
+    assert not (tmp_path / "deep").exists()
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_killed_stitch_is_cleaned_up_by_the_next(tmp_path: Path, make_media: MakeMedia) -> None:
+    dead, alive = _dead_pid(), os.getpid()
+    stale = [tmp_path / f".stitch-p{dead}-abcd1234", tmp_path / ".stitch-old12345"]
+    for folder in stale:
+        (folder / "piece00000.mp4").parent.mkdir()
+        (folder / "piece00000.mp4").write_bytes(b"x")
+    stale_file = tmp_path / f".ep01.p{dead}.k2j4x9_q.mp4"
+    running = tmp_path / f".ep02.p{alive}.abcdefgh.mp4"  # a live process's: kept
+    mine = tmp_path / ".my-notes.txt"  # not ours: kept
+    for path in (stale_file, running, mine):
+        path.write_bytes(b"x")
+    clip = make_media("video", tmp_path / "clip.mp4", width=160, height=120, seconds=1.0)
+    stitch([Clip(clip)], tmp_path / "ep01.mp4", StitchOptions(preset="ultrafast", loudness=None))
+    assert not any(p.exists() for p in (*stale, stale_file))
+    assert running.exists() and mine.exists()
+    assert clean_stale_temporaries(tmp_path) == []
