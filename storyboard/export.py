@@ -28,6 +28,7 @@ from typing import Any
 from storyboard.cut import Cut, CutItem, episode_cut
 from storyboard.episodes import EpisodeBuilder, output_dir
 from storyboard.errors import StoryboardError
+from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.request import CompiledShot, Manifest
 from storyboard.run.cache import OutputCache
 from storyboard.stitch.transitions import CUT
@@ -239,16 +240,18 @@ def episode_timeline(cut: Cut, fmt: Format = FORMATS["otio"]) -> Any:
 
 
 def export_series(manifest: Manifest, format_name: str, *, out: Path | None = None,
-                  cache_key: str = "local", draft: bool = False, episode: str | None = None,
+                  cache_key: str | None = None, draft: bool = False, episode: str | None = None,
                   warn: Callable[[str], None] | None = None) -> ExportResult:
-    """Write one timeline per episode (``<out>/<episode><suffix>``); cards are rendered if needed."""
+    """Write one timeline per episode (``<out>/<episode><suffix>``); cards are rendered if needed.
+
+    ``cache_key`` names the provider whose renders the clips point at (default: the local one)."""
     fmt = FORMATS.get(format_name)
     if fmt is None:
         raise ExportError(f"unknown format {format_name!r}; expected one of: {', '.join(FORMATS)}")
     otio = _otio()
-    folder = out if out is not None else output_dir(manifest, None)
-    builder = EpisodeBuilder(manifest, output_dir(manifest, None), draft=draft)
-    cache = OutputCache(manifest.root, cache_key)
+    folder = out if out is not None else output_dir(manifest, None, draft=draft)
+    builder = EpisodeBuilder(manifest, output_dir(manifest, None, draft=draft), draft=draft)
+    cache = OutputCache(manifest.root, cache_key or local_cache_key(draft))
     result = ExportResult(warnings=list(fmt.losses))
     for ep in _episodes(manifest, episode):
         if not ep.shots:

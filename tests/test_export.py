@@ -24,6 +24,7 @@ from storyboard.compile import compile_path
 from storyboard.cut import Cut, episode_cut
 from storyboard.episodes import EpisodeBuilder
 from storyboard.export import FORMATS, ExportError, export_series
+from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.run.cache import OutputCache
 
 SUFFIX = {name: fmt.suffix for name, fmt in FORMATS.items()}
@@ -45,7 +46,7 @@ def exports(rendered_example: tuple[Path, Path], tmp_path_factory: pytest.TempPa
 def laid_out(rendered: tuple[Path, Path]) -> dict[str, Cut]:
     manifest = compile_path(rendered[0])
     builder = EpisodeBuilder(manifest, rendered[1], draft=False)
-    cache = OutputCache(manifest.root, "local")
+    cache = OutputCache(manifest.root, local_cache_key())
     return {ep.id: episode_cut(builder, ep, cache) for ep in manifest.episodes}
 
 
@@ -130,7 +131,7 @@ def test_the_otio_timeline_carries_media_markers_music_and_metadata(
     manifest = compile_path(series)
     ballad = manifest.episodes[0].shots[0]
     assert clips[1].media_reference.target_url == (
-        series / ".storyboard" / "cache" / "local" / f"{ballad.hash}.mp4").resolve().as_uri()
+        series / ".storyboard" / "cache" / local_cache_key() / f"{ballad.hash}.mp4").resolve().as_uri()
     assert clips[0].media_reference.target_url.startswith(
         (series / ".storyboard" / "cards").resolve().as_uri())
     meta = clips[1].metadata["storyboard"]
@@ -216,10 +217,10 @@ def test_odd_transitions_into_cards_match_the_stitched_draft(
     manifest = compile_path(series)
     key = make_provider(manifest, None, draft=True).cache_key
     result = export_series(manifest, "otio", out=tmp_path / "otio", cache_key=key, draft=True)
-    stitched = ffmpeg.stream_lengths(tmp_path / "episodes" / "wipes.mp4")["video"]
+    stitched = ffmpeg.stream_lengths(tmp_path / "episodes" / "draft" / "wipes.mp4")["video"]
     timeline = read(result.files[0])
     assert timeline.duration().to_seconds() == pytest.approx(stitched, abs=1e-6)
-    builder = EpisodeBuilder(manifest, tmp_path / "episodes", draft=True)
+    builder = EpisodeBuilder(manifest, tmp_path / "episodes" / "draft", draft=True)
     cut = episode_cut(builder, manifest.episodes[0], OutputCache(manifest.root, key))
     assert cut.fps == 12 and cut.timeline.overlaps == (0, 3, 9, 6, 0)
     video = timeline.video_tracks()[0]

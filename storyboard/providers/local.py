@@ -302,6 +302,11 @@ def fit_card_text(text: str, width: int, height: int) -> tuple[float, bool]:
 # --- the provider ----------------------------------------------------------------------------
 
 
+def cache_key(draft: bool = False) -> str:
+    """The local provider's cache key: its renderer version, so an improved animatic re-renders."""
+    return f"local-r{RENDERER_VERSION}{'-draft' if draft else ''}"
+
+
 class LocalProvider:
     """Renders animatics into ``work_dir``; a task is finished as soon as ``submit`` returns."""
 
@@ -313,7 +318,7 @@ class LocalProvider:
         self.work_dir = Path(work_dir)
         self.draft = draft
         # The renderer's version is in the key: a changed animatic renders again.
-        self.cache_key = f"local-r{RENDERER_VERSION}{'-draft' if draft else ''}"
+        self.cache_key = cache_key(draft)
         self.writes_lock = not draft  # drafts are proxies: the committed lock records finished work
         self.downloads = False  # its videos are files here already: never "downloading"
         self._durations: dict[str, float] = {}

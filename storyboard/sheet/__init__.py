@@ -55,7 +55,7 @@ def build_sheet(path: str | Path, *, out: Path | None = None, provider: str | No
 def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | None = None,
               provider: str | None = None, draft: bool = False,
               episodes_dir: Path | None = None, png_out: Path | bool = False) -> SheetResult:
-    folder = output_dir(manifest, episodes_dir)
+    folder = output_dir(manifest, episodes_dir, draft=draft)
     target = Path(out) if out is not None else folder / "sheet.html"
     chosen = make_provider(manifest, provider, draft=draft)
     ctx = _context(manifest, problems, chosen, target.parent)
