@@ -27,8 +27,10 @@ from itertools import accumulate
 from pathlib import Path
 
 from storyboard.files import write_text_atomic
-from storyboard.stitch import audio, concat, pieces, subtitles
+from storyboard.stitch import audio, concat, mezzanine, pieces, segments, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
+from storyboard.stitch.facts import FactStore, gather
+from storyboard.stitch.mezzanine import Mezzanine
 from storyboard.stitch.model import (
     Clip,
     Cue,
@@ -103,6 +105,28 @@ def _render_pieces(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeForma
         return list(pool.map(lambda job: pieces.render(job, ctx), jobs))
 
 
+def _cache(options: StitchOptions, work: Path) -> Path:
+    return options.cache_dir if options.cache_dir is not None else work / "cache"
+
+
+def _mezzanines(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
+                options: StitchOptions, work: Path, path: PathTaken) -> list[Mezzanine]:
+    """Each distinct clip's mezzanine (cached; built in parallel when missing)."""
+    store = FactStore(options.cache_dir and options.cache_dir / "facts")
+    folder = _cache(options, work) / "mezzanine"
+
+    def one(i: int) -> Mezzanine:
+        copy = path == "normalized" and concat.video_matches(facts[i], fmt)
+        return mezzanine.prepare(facts[i], store.content_hash(facts[i].path), fmt,
+                                 timeline.frames[i], "copy" if copy else "encode", options,
+                                 folder)
+
+    first = {f.path: i for i, f in reversed(list(enumerate(facts)))}
+    with ThreadPoolExecutor(max_workers=_jobs(options)) as pool:
+        made = dict(zip(first, pool.map(one, first.values()), strict=True))
+    return [made[f.path] for f in facts]
+
+
 def _windows(cues: Sequence[subtitles.TimedCue]) -> list[audio.Window]:
     return [(c.start, c.end) for c in cues]
 
@@ -121,7 +145,8 @@ def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = Non
 
 def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
                options: StitchOptions) -> StitchResult:
-    facts = concat.probe_clips([c.path for c in clips], work)
+    store = FactStore(options.cache_dir and options.cache_dir / "facts")
+    facts = gather([c.path for c in clips], work, store)
     fmt = concat.episode_format(facts[0], options)
     timeline = plan([f.video_len for f in facts], [c.transition for c in clips], fmt.fps,
                     [str(c.path) for c in clips], fmt.sample_rate)
@@ -136,6 +161,11 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
     cues = subtitles.episode_cues(clips, starts, [f.video_len for f in facts])
     if path == "copy":
         concat.copy_join(facts, out, work)
+    elif not options.burn_subtitles:
+        mezz = _mezzanines(facts, timeline, fmt, options, work, path)
+        joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options))
+        audio.final_join(joinable.video_list, joinable.audio_list, out, duration, options,
+                         _windows(cues), strict=joinable.strict)
     else:
         burn_file = None
         if options.burn_subtitles and cues:  # libass cannot open an empty file

@@ -118,13 +118,17 @@ def normalise(audio: Any, measured: dict[str, float], options: StitchOptions) ->
 
 
 def final_join(video_list: Path, audio_list: Path, out: Path, total: float,
-               options: StitchOptions, windows: Sequence[Window]) -> None:
-    """Copy the joined video, encode the finished audio once, write ``out`` atomically."""
+               options: StitchOptions, windows: Sequence[Window], *, strict: bool = False) -> None:
+    """Copy the joined video, encode the finished audio once, write ``out`` atomically.
+
+    ``strict``: every video entry shares one set of parameter sets, so the concat demuxer must
+    not repeat them in-band (``auto_convert=0``): the result has exactly one SPS/PPS.
+    """
     audio = mixed_audio(audio_list, total, options, windows)
     if options.loudness is not None:
         measured = measure(mixed_audio(audio_list, total, options, windows), options)
         audio = normalise(audio, measured, options)
-    video = G.input(str(video_list), f="concat", safe=0).video
+    video = G.input(str(video_list), f="concat", safe=0, **({"auto_convert": 0} if strict else {})).video
     with ffmpeg.atomic_output(out) as tmp:
         stream = G.output(video, audio, str(tmp), vcodec="copy", acodec="aac",
                           audio_bitrate=options.audio_bitrate, ar=48000, ac=2,

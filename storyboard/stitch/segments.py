@@ -1,0 +1,210 @@
+"""A timeline and its mezzanines into segments: shot bodies copied, only transition frames encoded.
+
+Each clip's *body* runs from the first keyframe after its incoming transition to the last keyframe
+before its outgoing one; bodies are copied packet for packet from the clip's mezzanine (the concat
+demuxer's ``inpoint``/``outpoint``, no file written, nothing decoded). What lies between two
+bodies (a transition, widened to the keyframes around it) is a *blend*: one small ffmpeg process
+decodes those frames from the mezzanines, crossfades them and encodes them with the mezzanines'
+own encoder settings, so bodies and blends share one set of parameter sets and join into one
+strict stream. The sound is built once for the whole episode from the mezzanines' WAVs (cuts
+joined, transitions crossfaded, sample-exact) and encoded once by the final join.
+
+Every position is a whole frame; the concat list gives each entry its exact duration in
+microseconds, rounded from the episode clock (never summed), so no error accumulates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from storyboard import ffmpeg
+from storyboard.stitch import mezzanine
+from storyboard.stitch.concat import EpisodeFormat
+from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch.model import StitchOptions
+from storyboard.stitch.timeline import Timeline
+from storyboard.stitch.transitions import xfade_name
+
+MICRO = 1_000_000
+
+
+@dataclass(frozen=True)
+class Body:
+    """Frames [first, last) of clip ``clip``, copied from its mezzanine."""
+
+    clip: int
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Blend:
+    """Episode frames [start, end), re-encoded: clips ``clips`` from ``first`` (in the first one)."""
+
+    start: int
+    end: int
+    clips: tuple[int, ...]
+    first: int
+
+
+Segment = Body | Blend
+
+
+def body_range(tl: Timeline, i: int, keys: Sequence[int]) -> tuple[int, int]:
+    """Clip ``i``'s copyable frames: keyframe after its incoming overlap, before its outgoing one."""
+    n, incoming = tl.frames[i], tl.overlaps[i]
+    outgoing = tl.overlaps[i + 1] if i + 1 < len(tl.frames) else 0
+    first = 0 if not incoming else min((k for k in keys if k >= incoming), default=n)
+    last = n if not outgoing else max((k for k in keys if k <= n - outgoing), default=0)
+    return first, max(first, last)
+
+
+def plan_segments(tl: Timeline, keyframes: Sequence[Sequence[int]]) -> list[Segment]:
+    """Bodies and the blends between them, covering every episode frame once, in order."""
+    out: list[Segment] = []
+    cursor = 0
+    for i in range(len(tl.frames)):
+        first, last = body_range(tl, i, keyframes[i])
+        if last > first:
+            if tl.starts[i] + first > cursor:
+                out.append(_blend(tl, cursor, tl.starts[i] + first))
+            out.append(Body(i, first, last))
+            cursor = tl.starts[i] + last
+    if cursor < tl.total:
+        out.append(_blend(tl, cursor, tl.total))
+    return out
+
+
+def _blend(tl: Timeline, start: int, end: int) -> Blend:
+    clips = tuple(i for i in range(len(tl.frames))
+                  if tl.starts[i] < end and tl.starts[i] + tl.frames[i] > start)
+    return Blend(start, end, clips, start - tl.starts[clips[0]])
+
+
+def frames_of(segment: Segment) -> int:
+    return segment.last - segment.first if isinstance(segment, Body) else segment.end - segment.start
+
+
+def _seconds(frame: int, fps: Fraction, rounding: str) -> str:
+    exact = frame * MICRO / fps
+    micro = -(-exact.numerator // exact.denominator) if rounding == "up" else int(exact)
+    return f"{micro // MICRO}.{micro % MICRO:06d}"
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
+
+
+def concat_script(segments: Sequence[Segment], files: Sequence[Path], fps: Fraction) -> str:
+    """An ffconcat script: each entry's exact duration, and in/out points for copied bodies.
+
+    Durations are differences of the episode clock rounded to microseconds (so they never drift);
+    an in point is rounded up and an out point down, so each lands on its own frame.
+    """
+    lines, start = ["ffconcat version 1.0"], 0
+    for segment, file in zip(segments, files, strict=True):
+        end = start + frames_of(segment)
+        lines.append(f"file {_quoted(file)}")
+        if isinstance(segment, Body):
+            if segment.first:
+                lines.append(f"inpoint {_seconds(segment.first, fps, 'up')}")
+            lines.append(f"outpoint {_seconds(segment.last, fps, 'down')}")
+        duration = round(end * MICRO / fps) - round(start * MICRO / fps)
+        lines.append(f"duration {duration // MICRO}.{duration % MICRO:06d}")
+        start = end
+    return "\n".join(lines) + "\n"
+
+
+def blend_args(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine]) -> list[str]:
+    """Inputs and filter graph of one blend (without its output)."""
+    inputs: list[str] = []
+    chains: list[str] = []
+    label, length = "", 0
+    for n, i in enumerate(blend.clips):
+        first = blend.first if n == 0 else 0
+        if first:
+            inputs += ["-ss", _seconds(first, tl.fps, "down")]
+        inputs += ["-i", str(mezz[i].video)]
+        take = min(tl.frames[i], blend.end - tl.starts[i]) - first
+        chains.append(f"[{n}:v]trim=end_frame={take},setpts=PTS-STARTPTS[c{n}]")
+        if n == 0:
+            label, length = f"c{n}", take
+            continue
+        overlap = tl.overlaps[i]
+        if overlap:
+            chains.append(f"[{label}][c{n}]xfade=transition={xfade_name(tl.kinds[i])}:"
+                          f"duration={float(overlap / tl.fps):.6f}:"
+                          f"offset={float((length - overlap) / tl.fps):.6f}[j{n}]")
+        else:
+            chains.append(f"[{label}][c{n}]concat=n=2:v=1:a=0[j{n}]")
+        label, length = f"j{n}", length + take - overlap
+    return [*inputs, "-filter_complex", ";".join(chains), "-map", f"[{label}]"]
+
+
+def render_blend(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat,
+                 options: StitchOptions, out: Path) -> Path:
+    args = [*blend_args(blend, tl, mezz), "-an", *mezzanine.encoder_args(fmt, options), str(out)]
+    ffmpeg.run(args, what=f"blending episode frames {blend.start} to {blend.end}")
+    return out
+
+
+def sound_args(tl: Timeline, mezz: Sequence[Mezzanine]) -> list[str]:
+    """Inputs and filter graph joining every clip's sound, exactly ``tl.sample(tl.total)`` long."""
+    inputs: list[str] = []
+    chains: list[str] = []
+    label = ""
+    for i, m in enumerate(mezz):
+        end = tl.starts[i] + tl.frames[i]
+        inputs += ["-i", str(m.audio)]
+        take = tl.sample(end) - tl.sample(tl.starts[i])
+        chains.append(f"[{i}:a]atrim=end_sample={take},asetpts=PTS-STARTPTS[s{i}]")
+        if i == 0:
+            label = "s0"
+            continue
+        shared = tl.sample(tl.starts[i - 1] + tl.frames[i - 1]) - tl.sample(tl.starts[i])
+        if shared:
+            chains.append(f"[{label}][s{i}]acrossfade=ns={shared}:c1=tri:c2=tri[m{i}]")
+        else:
+            chains.append(f"[{label}][s{i}]concat=n=2:v=0:a=1[m{i}]")
+        label = f"m{i}"
+    return [*inputs, "-filter_complex", ";".join(chains), "-map", f"[{label}]"]
+
+
+def render_sound(tl: Timeline, mezz: Sequence[Mezzanine], out: Path) -> Path:
+    ffmpeg.run([*sound_args(tl, mezz), "-c:a", "pcm_f32le", "-f", "wav", str(out)],
+               what="joining the episode's sound")
+    return out
+
+
+@dataclass(frozen=True)
+class Joinable:
+    """What the final join reads: the video concat script, the sound, and whether it is strict."""
+
+    video_list: Path
+    audio_list: Path
+    strict: bool
+
+
+def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options: StitchOptions,
+           work: Path, jobs: int) -> Joinable:
+    """Encode the blends and the sound (in parallel); write the lists the final join reads."""
+    segments = plan_segments(tl, [m.keyframes for m in mezz])
+    blends = [(s, work / f"blend{n:05d}.mp4") for n, s in enumerate(segments)
+              if isinstance(s, Blend)]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        sound = pool.submit(render_sound, tl, mezz, work / "sound.wav")
+        done = dict(zip([s for s, _ in blends],
+                        pool.map(lambda b: render_blend(b[0], tl, mezz, fmt, options, b[1]),
+                                 blends), strict=True))
+        sound_file = sound.result()
+    files = [mezz[s.clip].video if isinstance(s, Body) else done[s] for s in segments]
+    video_list = work / "segments.ffconcat"
+    video_list.write_text(concat_script(segments, files, tl.fps), encoding="utf-8")
+    audio_list = work / "sound.ffconcat"
+    audio_list.write_text(f"ffconcat version 1.0\nfile {_quoted(sound_file)}\n", encoding="utf-8")
+    strict = len({m.extradata for m in mezz}) == 1
+    return Joinable(video_list, audio_list, strict)
