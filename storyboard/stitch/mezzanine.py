@@ -35,6 +35,10 @@ KEY_OFFSETS = (0.25, 0.5, 1.0)  # seconds from each end: the usual transition le
 STEP = 1.5  # seconds between keyframes inside a shot
 THREADS = 2  # x264's output depends on its thread count: fixed, so bytes do not depend on the CPU
 TIMESCALE = 90000
+# Colour tags end up in the SPS: one tagged shot would give the episode a second SPS. Pixels are
+# kept as they are (no conversion), so an untagged episode looks as its shots did.
+UNTAGGED = ("setparams=range=unknown:color_primaries=unknown:color_trc=unknown"
+            ":colorspace=unknown")
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def conform(fmt: EpisodeFormat, frames: int) -> str:
     """Filters bringing a clip's video to the format, exactly ``frames`` frames long."""
     return (f"fps={fmt.fps},scale=w={fmt.width}:h={fmt.height}:force_original_aspect_ratio=decrease"
             f":force_divisible_by=2,pad=w={fmt.width}:h={fmt.height}:x=(ow-iw)/2:y=(oh-ih)/2"
-            f":color=black,setsar=1,format=yuv420p,tpad=stop_mode=clone:stop=2,"
+            f":color=black,setsar=1,format=yuv420p,{UNTAGGED},tpad=stop_mode=clone:stop=2,"
             f"trim=end_frame={frames},setpts=PTS-STARTPTS")
 
 
@@ -122,7 +126,9 @@ def _build(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
            options: StitchOptions, stem: Path) -> None:
     video, audio = stem.with_suffix(".mp4"), stem.with_suffix(".wav")
     if kind == "copy":
-        video_out = ["-map", "0:v:0", "-c:v", "copy", "-an", "-f", "mp4"]
+        video_out = ["-map", "0:v:0", "-c:v", "copy", "-an", "-fflags", "+bitexact",
+                     "-map_metadata", "-1", "-video_track_timescale", str(timescale(fmt.fps)),
+                     "-f", "mp4"]
     else:
         keys = keyframe_plan(frames, fmt.fps)
         video_out = ["-map", "0:v:0", "-vf", conform(fmt, frames), "-an",

@@ -119,30 +119,60 @@ def concat_script(segments: Sequence[Segment], files: Sequence[Path], fps: Fract
     return "\n".join(lines) + "\n"
 
 
+def blend_parts(blend: Blend, tl: Timeline) -> list[tuple[int, int, int] | tuple[int, int]]:
+    """The blend in order: ``(clip, first, last)`` frames shown as they are, ``(a, b)`` for the
+    transition from clip ``a`` into clip ``b`` (their overlap, blended)."""
+    parts: list[tuple[int, int, int] | tuple[int, int]] = []
+    for n, i in enumerate(blend.clips):
+        if n and tl.overlaps[i]:
+            parts.append((blend.clips[n - 1], i))
+        low = blend.first if n == 0 else tl.overlaps[i]
+        last_clip = n == len(blend.clips) - 1
+        outgoing = tl.overlaps[i + 1] if i + 1 < len(tl.frames) else 0
+        high = blend.end - tl.starts[i] if last_clip else tl.frames[i] - outgoing
+        if high > low:
+            parts.append((i, low, high))
+    return parts
+
+
 def blend_args(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine]) -> list[str]:
-    """Inputs and filter graph of one blend (without its output)."""
+    """Inputs and filter graph of one blend (without its output).
+
+    Only the overlapping frames go through xfade (which works in 4:4:4, so its output is brought
+    back to 4:2:0); frames outside an overlap are decoded and re-encoded untouched.
+    """
+    parts = blend_parts(blend, tl)
+    uses = {i: sum(p[0] == i if len(p) == 3 else i in p for p in parts) for i in blend.clips}
     inputs: list[str] = []
     chains: list[str] = []
-    label, length = "", 0
+    taps: dict[int, list[str]] = {}
     for n, i in enumerate(blend.clips):
-        first = blend.first if n == 0 else 0
-        if first:
-            inputs += ["-ss", _seconds(first, tl.fps, "down")]
+        if n == 0 and blend.first:
+            inputs += ["-ss", _seconds(blend.first, tl.fps, "down")]
         inputs += ["-i", str(mezz[i].video)]
-        take = min(tl.frames[i], blend.end - tl.starts[i]) - first
-        chains.append(f"[{n}:v]trim=end_frame={take},setpts=PTS-STARTPTS[c{n}]")
-        if n == 0:
-            label, length = f"c{n}", take
-            continue
-        overlap = tl.overlaps[i]
-        if overlap:
-            chains.append(f"[{label}][c{n}]xfade=transition={xfade_name(tl.kinds[i])}:"
-                          f"duration={float(overlap / tl.fps):.6f}:"
-                          f"offset={float((length - overlap) / tl.fps):.6f}[j{n}]")
+        taps[i] = [f"s{n}_{k}" for k in range(uses[i])]
+        chains.append(f"[{n}:v]split={uses[i]}" + "".join(f"[{t}]" for t in taps[i]))
+    base = {i: blend.first if n == 0 else 0 for n, i in enumerate(blend.clips)}
+    labels = []
+    for k, part in enumerate(parts):
+        if len(part) == 3:
+            i, low, high = part
+            chains.append(f"[{taps[i].pop(0)}]{_trim(low - base[i], high - base[i])}[p{k}]")
         else:
-            chains.append(f"[{label}][c{n}]concat=n=2:v=1:a=0[j{n}]")
-        label, length = f"j{n}", length + take - overlap
-    return [*inputs, "-filter_complex", ";".join(chains), "-map", f"[{label}]"]
+            a, b = part
+            overlap = tl.overlaps[b]
+            tail = tl.frames[a] - base[a]
+            chains.append(f"[{taps[a].pop(0)}]{_trim(tail - overlap, tail)}[a{k}]")
+            chains.append(f"[{taps[b].pop(0)}]{_trim(0, overlap)}[b{k}]")
+            chains.append(f"[a{k}][b{k}]xfade=transition={xfade_name(tl.kinds[b])}:"
+                          f"duration={float(overlap / tl.fps):.6f}:offset=0,format=yuv420p[p{k}]")
+        labels.append(f"[p{k}]")
+    chains.append("".join(labels) + f"concat=n={len(labels)}:v=1:a=0[blend]")
+    return [*inputs, "-filter_complex", ";".join(chains), "-map", "[blend]"]
+
+
+def _trim(first: int, last: int) -> str:
+    return f"trim=start_frame={first}:end_frame={last},setpts=PTS-STARTPTS"
 
 
 def render_blend(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat,
