@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,7 @@ class EpisodeBuilder:
         self.draft = draft
         self.cards_dir = manifest.root / ".storyboard" / "cards"
         self.state_dir = manifest.root / ".storyboard" / "stitch"
+        self.cache_dir = manifest.root / ".storyboard" / "stitch-cache"
 
     def build(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> EpisodeOutput:
         target = self.out_dir / f"{episode.id}.mp4"
@@ -94,7 +95,8 @@ class EpisodeBuilder:
             return EpisodeOutput(episode.id, target, "skipped",
                                  message=f"not stitched: shot(s) {', '.join(missing)} not rendered")
         clips = self.clips(episode, outputs)
-        options = stitch_options(episode.settings)
+        # Clip facts and mezzanines are kept by content hash: later stitches and variants reuse them.
+        options = replace(stitch_options(episode.settings), cache_dir=self.cache_dir)
         key = self.stitch_key(clips, options)
         if self.up_to_date(episode.id, target, key):
             return EpisodeOutput(episode.id, target, "up to date",
