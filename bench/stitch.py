@@ -194,7 +194,7 @@ def full_reencode(clips: list[Clip], out: Path, options: StitchOptions) -> None:
     chains = []
     for i, c in enumerate(clips):
         args += ["-i", str(c.path)]
-        chains.append(f"[{i}:v]trim=end_frame={tl.frames[i]},setpts=PTS-STARTPTS[v{i}]")
+        chains.append(f"[{i}:v]trim=end_frame={tl.frames[i]},setpts=PTS-STARTPTS,settb=AVTB[v{i}]")
         chains.append(f"[{i}:a]aresample=48000,atrim=end_sample={tl.sample(tl.frames[i])},"
                       f"asetpts=PTS-STARTPTS[a{i}]")
     video, sound, length = "v0", "a0", tl.frames[0]
@@ -205,7 +205,7 @@ def full_reencode(clips: list[Clip], out: Path, options: StitchOptions) -> None:
                           f"duration={o / 30:.6f}:offset={(length - o) / 30:.6f}[w{i}]")
             chains.append(f"[{sound}][a{i}]acrossfade=ns={tl.sample(o)}[b{i}]")
         else:
-            chains.append(f"[{video}][v{i}]concat=n=2:v=1:a=0[w{i}]")
+            chains.append(f"[{video}][v{i}]concat=n=2:v=1:a=0,settb=AVTB[w{i}]")
             chains.append(f"[{sound}][a{i}]concat=n=2:v=0:a=1[b{i}]")
         video, sound, length = f"w{i}", f"b{i}", length + tl.frames[i] - o
     ffmpeg.run([*args, "-filter_complex", ";".join(chains), "-map", f"[{video}]", "-map",

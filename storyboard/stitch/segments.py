@@ -148,7 +148,9 @@ def blend_args(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine]) -> list[st
     taps: dict[int, list[str]] = {}
     for n, i in enumerate(blend.clips):
         if n == 0 and blend.first:
-            inputs += ["-ss", _seconds(blend.first, tl.fps, "down")]
+            # A blend starts on a keyframe of its first clip: seek straight to it (rounded up, so
+            # the demuxer's "keyframe at or before" is that one) and decode nothing before it.
+            inputs += ["-noaccurate_seek", "-ss", _seconds(blend.first, tl.fps, "up")]
         inputs += ["-i", str(mezz[i].video)]
         taps[i] = [f"s{n}_{k}" for k in range(uses[i])]
         chains.append(f"[{n}:v]split={uses[i]}" + "".join(f"[{t}]" for t in taps[i]))
