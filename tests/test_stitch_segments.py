@@ -217,3 +217,17 @@ def test_every_path_plays_to_the_end_in_chromium(make_media: MakeMedia, tmp_path
     assert played.get("ended") is True, played
     assert abs(played["duration"] - seconds) <= FRAME
     assert played["frames"] == round(seconds * 30)
+
+
+def test_an_unwritable_cache_only_means_nothing_is_kept(make_media: MakeMedia,
+                                                        tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    files = shots(make_media, tmp_path)
+    clips = [Clip(files[s], t) for s, t in EPISODES["crossfades"]]
+    result = stitch(clips, tmp_path / "ep.mp4",
+                    StitchOptions(preset="ultrafast", loudness=None, width=160, height=120,
+                                  fps=30, cache_dir=blocker / "cache"))
+    assert_exact(result, expected_seconds(EPISODES["crossfades"]))
+    assert blocker.read_text() == "not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -106,14 +106,23 @@ def _render_pieces(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeForma
 
 
 def _cache(options: StitchOptions, work: Path) -> Path:
-    return options.cache_dir if options.cache_dir is not None else work / "cache"
+    """The mezzanine folder: the cache's when it can be written, else a temporary one."""
+    if options.cache_dir is not None:
+        folder = options.cache_dir / "mezzanine"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.access(folder, os.W_OK):
+                return folder
+        except OSError:
+            pass  # a read-only series still stitches; its mezzanines are just not kept
+    return work / "mezzanine"
 
 
 def _mezzanines(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
                 options: StitchOptions, work: Path, path: PathTaken) -> list[Mezzanine]:
     """Each distinct clip's mezzanine (cached; built in parallel when missing)."""
     store = FactStore(options.cache_dir and options.cache_dir / "facts")
-    folder = _cache(options, work) / "mezzanine"
+    folder = _cache(options, work)
 
     def one(i: int) -> Mezzanine:
         copy = path == "normalized" and concat.video_matches(facts[i], fmt)
