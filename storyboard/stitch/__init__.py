@@ -5,15 +5,19 @@
 - ``copy``: every clip already shares codec (H.264/AAC), size, frame rate, pixel format, sample
   rate and channel layout, all joins are cuts, and no music, loudness or burn-in is asked for: the
   concat demuxer joins the packets as they are (nothing is decoded).
-- ``normalized``: all joins are cuts, but some clip differs (or the sound must change): clips whose
-  video matches keep their packets, the others are re-encoded to the episode format; all audio is
-  brought to 48 kHz stereo, cut to its clip's video length, and encoded once at the end.
-- ``filtered``: transitions or burnt-in subtitles: each clip is rendered by its own small ffmpeg
-  process (the clip, its tail overlapped with the next clip's head), then the pieces are joined
-  without re-encoding.
+- ``normalized``: all joins are cuts, but some clip differs (or the sound must change): each clip
+  gets a mezzanine (``mezzanine``: made once, cached by content and format; a clip whose video
+  matches is only remuxed), whose packets are joined as they are; all audio is brought to 48 kHz
+  stereo, cut to its clip's video length, and encoded once at the end.
+- ``filtered``: transitions: the clips' mezzanines (encoded once, keyframes where cuts go) are
+  joined as segments (``segments``): shot bodies copied, only the frames around each transition
+  decoded, blended and encoded with the mezzanines' own settings, so the stream stays strict.
+  Burnt-in subtitles still take the older way: each clip rendered by its own small ffmpeg process
+  (``pieces``), then the pieces joined without re-encoding.
 
-No frame passes through Python, and no ffmpeg process reads more than two clips, so memory stays
-flat as episodes grow. The output is written to a temporary file and renamed, never left
+Clip facts (``facts``) and mezzanines are kept in ``options.cache_dir`` when it is set. No frame
+passes through Python, and no ffmpeg process holds more than a few frames of any clip, so memory
+stays flat as episodes grow. The output is written to a temporary file and renamed, never left
 half-written.
 """
 
@@ -105,6 +109,10 @@ def _render_pieces(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeForma
         return list(pool.map(lambda job: pieces.render(job, ctx), jobs))
 
 
+def _facts(options: StitchOptions) -> FactStore:
+    return FactStore(None if options.cache_dir is None else options.cache_dir / "facts")
+
+
 def _cache(options: StitchOptions, work: Path) -> Path:
     """The mezzanine folder: the cache's when it can be written, else a temporary one."""
     if options.cache_dir is not None:
@@ -121,7 +129,7 @@ def _cache(options: StitchOptions, work: Path) -> Path:
 def _mezzanines(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
                 options: StitchOptions, work: Path, path: PathTaken) -> list[Mezzanine]:
     """Each distinct clip's mezzanine (cached; built in parallel when missing)."""
-    store = FactStore(options.cache_dir and options.cache_dir / "facts")
+    store = _facts(options)
     folder = _cache(options, work)
 
     def one(i: int) -> Mezzanine:
@@ -154,8 +162,7 @@ def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = Non
 
 def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
                options: StitchOptions) -> StitchResult:
-    store = FactStore(options.cache_dir and options.cache_dir / "facts")
-    facts = gather([c.path for c in clips], work, store)
+    facts = gather([c.path for c in clips], work, _facts(options))
     fmt = concat.episode_format(facts[0], options)
     timeline = plan([f.video_len for f in facts], [c.transition for c in clips], fmt.fps,
                     [str(c.path) for c in clips], fmt.sample_rate)
