@@ -1,6 +1,7 @@
 """Benchmark: storyboard.stitch against MoviePy 2's concatenate_videoclips, on the same clips.
 
     python bench/stitch.py [--shots N] [--small N] [--variants N] [--baseline-variants N]
+                           [--only-variants]
 
 Makes N shots of 5 s at 720p from ffmpeg test sources (in a temporary folder), then times
   (a) the copy path (every shot matches), (b) normalisation (every other shot 960x540 at 25 fps),
@@ -117,6 +118,7 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=100)
     parser.add_argument("--baseline-variants", type=int, default=10,
                         help="variants also fully re-encoded, for the baseline")
+    parser.add_argument("--only-variants", action="store_true", help="run (d) alone")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -126,10 +128,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="stitch-bench-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        make_shots(folder, max(args.shots, args.small, DISTINCT))
-        print(f"made {args.shots} shots of {SECONDS:g} s at {SIZE[0]}x{SIZE[1]} "
+        made = make_shots(folder, max(args.shots, args.small, DISTINCT))["matching"]
+        print(f"made {len(made)} shots of {SECONDS:g} s at {SIZE[0]}x{SIZE[1]} "
               f"in {time.perf_counter() - t0:.1f} s")
-        report(folder, args.shots, args.small)
+        if not args.only_variants:
+            report(folder, args.shots, args.small)
         report_variants(folder, args.variants, min(args.baseline_variants, args.variants))
 
 
