@@ -128,7 +128,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="stitch-bench-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        made = make_shots(folder, max(args.shots, args.small, DISTINCT))["matching"]
+        count = DISTINCT if args.only_variants else max(args.shots, args.small, DISTINCT)
+        made = make_shots(folder, count)["matching"]
         print(f"made {len(made)} shots of {SECONDS:g} s at {SIZE[0]}x{SIZE[1]} "
               f"in {time.perf_counter() - t0:.1f} s")
         if not args.only_variants:
