@@ -12,8 +12,16 @@ from storyboard.ffmpeg import MediaInfo, StreamInfo
 from storyboard.request import Transition
 from storyboard.stitch.concat import ClipFacts
 from storyboard.stitch.facts import FactStore, from_record, to_record
-from storyboard.stitch.mezzanine import keyframe_plan, parse_keyframes, timescale
-from storyboard.stitch.segments import Blend, Body, blend_parts, concat_script, plan_segments
+from storyboard.stitch.mezzanine import force_times, keyframe_plan, parse_keyframes, timescale
+from storyboard.stitch.segments import (
+    Blend,
+    Body,
+    Entry,
+    blend_parts,
+    concat_script,
+    group_starts,
+    plan_segments,
+)
 from storyboard.stitch.timeline import plan
 
 CUT = Transition()
@@ -88,9 +96,9 @@ def test_a_blend_shows_frames_as_they_are_and_blends_only_overlaps() -> None:
 
 def test_the_concat_script_rounds_each_entry_from_the_episode_clock() -> None:
     fps = Fraction(30000, 1001)
-    segments = [Body(0, 0, 1), Body(1, 1, 4), Blend(4, 7, (1, 2), 4), Body(2, 2, 10)]
-    files = [Path(f"/m/{n}.mp4") for n in range(4)]
-    script = concat_script(segments, files, fps).splitlines()
+    entries = [Entry(Path("/m/0.mp4"), 0, 1), Entry(Path("/m/1.mp4"), 1, 4),
+               Entry(Path("/m/blends.mp4"), 0, 3), Entry(Path("/m/2.mp4"), 2, 10)]
+    script = concat_script(entries, fps).splitlines()
     assert script[:4] == ["ffconcat version 1.0", "file '/m/0.mp4'", "outpoint 0.033366",
                           "duration 0.033367"]
     assert script[4:8] == ["file '/m/1.mp4'", "inpoint 0.033367", "outpoint 0.133466",
@@ -98,6 +106,12 @@ def test_the_concat_script_rounds_each_entry_from_the_episode_clock() -> None:
     durations = [round(float(line.split()[1]) * 1_000_000) for line in script
                  if line.startswith("duration")]
     assert sum(durations) == round(15 * 1_000_000 / fps)  # no drift along the episode
+
+
+def test_blends_share_a_file_each_from_its_own_keyframe() -> None:
+    blends = [Blend(75, 90, (0, 1), 75), Blend(105, 135, (1, 2), 30), Blend(200, 208, (3, 4), 60)]
+    assert group_starts(blends) == [0, 15, 45]
+    assert force_times(group_starts(blends), Fraction(30)) == "0.000000,0.491667,1.491667"
 
 
 def test_keyframes_are_read_from_packet_flags() -> None:

@@ -69,7 +69,7 @@ def keyframe_plan(frames: int, fps: Fraction) -> list[int]:
     return sorted(m for m in marks if 0 <= m < frames)
 
 
-def _force_times(keys: list[int], fps: Fraction) -> str:
+def force_times(keys: list[int], fps: Fraction) -> str:
     """``-force_key_frames`` times a quarter frame early, so rounding cannot miss the frame."""
     return ",".join(f"{float((k - Fraction(1, 4)) / fps) if k else 0.0:.6f}" for k in keys)
 
@@ -132,7 +132,7 @@ def _build(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
     else:
         keys = keyframe_plan(frames, fmt.fps)
         video_out = ["-map", "0:v:0", "-vf", conform(fmt, frames), "-an",
-                     "-force_key_frames", _force_times(keys, fmt.fps), *encoder_args(fmt, options)]
+                     "-force_key_frames", force_times(keys, fmt.fps), *encoder_args(fmt, options)]
     sound = [*_sound(facts, fmt, audio_samples(frames, fmt)), "-c:a", "pcm_f32le",
              "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-f", "wav"]
     with ffmpeg.atomic_output(video) as tmp_video, ffmpeg.atomic_output(audio) as tmp_audio:

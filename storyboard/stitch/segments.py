@@ -3,11 +3,13 @@
 Each clip's *body* runs from the first keyframe after its incoming transition to the last keyframe
 before its outgoing one; bodies are copied packet for packet from the clip's mezzanine (the concat
 demuxer's ``inpoint``/``outpoint``, no file written, nothing decoded). What lies between two
-bodies (a transition, widened to the keyframes around it) is a *blend*: one small ffmpeg process
-decodes those frames from the mezzanines, crossfades them and encodes them with the mezzanines'
-own encoder settings, so bodies and blends share one set of parameter sets and join into one
-strict stream. The sound is built once for the whole episode from the mezzanines' WAVs (cuts
-joined, transitions crossfaded, sample-exact) and encoded once by the final join.
+bodies (a transition, widened to the keyframes around it) is a *blend*: its frames are decoded from
+the mezzanines, crossfaded and encoded with the mezzanines' own encoder settings, so bodies and
+blends share one set of parameter sets and join into one strict stream. A few blends share one
+ffmpeg process and one file (each starts on a forced keyframe and is cut out by in/out points),
+which saves process and encoder start-up. The sound is built once for the whole episode from the
+mezzanines' WAVs (cuts joined, transitions crossfaded, sample-exact) and encoded once by the final
+join.
 
 Every position is a whole frame; the concat list gives each entry its exact duration in
 microseconds, rounded from the episode clock (never summed), so no error accumulates.
@@ -85,10 +87,6 @@ def _blend(tl: Timeline, start: int, end: int) -> Blend:
     return Blend(start, end, clips, start - tl.starts[clips[0]])
 
 
-def frames_of(segment: Segment) -> int:
-    return segment.last - segment.first if isinstance(segment, Body) else segment.end - segment.start
-
-
 def _seconds(frame: int, fps: Fraction, rounding: str) -> str:
     exact = frame * MICRO / fps
     micro = -(-exact.numerator // exact.denominator) if rounding == "up" else int(exact)
@@ -99,20 +97,28 @@ def _quoted(path: Path) -> str:
     return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
 
 
-def concat_script(segments: Sequence[Segment], files: Sequence[Path], fps: Fraction) -> str:
-    """An ffconcat script: each entry's exact duration, and in/out points for copied bodies.
+@dataclass(frozen=True)
+class Entry:
+    """One line group of the concat script: frames [first, last) of ``file``."""
+
+    file: Path
+    first: int
+    last: int
+
+
+def concat_script(entries: Sequence[Entry], fps: Fraction) -> str:
+    """An ffconcat script: each entry's exact duration and its in and out points.
 
     Durations are differences of the episode clock rounded to microseconds (so they never drift);
-    an in point is rounded up and an out point down, so each lands on its own frame.
+    an in point is rounded up and an out point down, so each lands on its own frame (a keyframe).
     """
     lines, start = ["ffconcat version 1.0"], 0
-    for segment, file in zip(segments, files, strict=True):
-        end = start + frames_of(segment)
-        lines.append(f"file {_quoted(file)}")
-        if isinstance(segment, Body):
-            if segment.first:
-                lines.append(f"inpoint {_seconds(segment.first, fps, 'up')}")
-            lines.append(f"outpoint {_seconds(segment.last, fps, 'down')}")
+    for entry in entries:
+        end = start + entry.last - entry.first
+        lines.append(f"file {_quoted(entry.file)}")
+        if entry.first:
+            lines.append(f"inpoint {_seconds(entry.first, fps, 'up')}")
+        lines.append(f"outpoint {_seconds(entry.last, fps, 'down')}")
         duration = round(end * MICRO / fps) - round(start * MICRO / fps)
         lines.append(f"duration {duration // MICRO}.{duration % MICRO:06d}")
         start = end
@@ -135,8 +141,9 @@ def blend_parts(blend: Blend, tl: Timeline) -> list[tuple[int, int, int] | tuple
     return parts
 
 
-def blend_args(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine]) -> list[str]:
-    """Inputs and filter graph of one blend (without its output).
+def blend_graph(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine], first_input: int = 0,
+                tag: str = "") -> tuple[list[str], list[str], str]:
+    """Inputs, filter chains and output label of one blend (labels prefixed with ``tag``).
 
     Only the overlapping frames go through xfade (which works in 4:4:4, so its output is brought
     back to 4:2:0); frames outside an overlap are decoded and re-encoded untouched.
@@ -152,35 +159,61 @@ def blend_args(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine]) -> list[st
             # the demuxer's "keyframe at or before" is that one) and decode nothing before it.
             inputs += ["-noaccurate_seek", "-ss", _seconds(blend.first, tl.fps, "up")]
         inputs += ["-i", str(mezz[i].video)]
-        taps[i] = [f"s{n}_{k}" for k in range(uses[i])]
-        chains.append(f"[{n}:v]split={uses[i]}" + "".join(f"[{t}]" for t in taps[i]))
+        taps[i] = [f"{tag}s{n}_{k}" for k in range(uses[i])]
+        chains.append(f"[{first_input + n}:v]split={uses[i]}" + "".join(f"[{t}]" for t in taps[i]))
     base = {i: blend.first if n == 0 else 0 for n, i in enumerate(blend.clips)}
     labels = []
     for k, part in enumerate(parts):
+        out = f"{tag}p{k}"
         if len(part) == 3:
             i, low, high = part
-            chains.append(f"[{taps[i].pop(0)}]{_trim(low - base[i], high - base[i])}[p{k}]")
+            chains.append(f"[{taps[i].pop(0)}]{_trim(low - base[i], high - base[i])}[{out}]")
         else:
             a, b = part
             overlap = tl.overlaps[b]
             tail = tl.frames[a] - base[a]
-            chains.append(f"[{taps[a].pop(0)}]{_trim(tail - overlap, tail)}[a{k}]")
-            chains.append(f"[{taps[b].pop(0)}]{_trim(0, overlap)}[b{k}]")
-            chains.append(f"[a{k}][b{k}]xfade=transition={xfade_name(tl.kinds[b])}:"
-                          f"duration={float(overlap / tl.fps):.6f}:offset=0,format=yuv420p[p{k}]")
-        labels.append(f"[p{k}]")
-    chains.append("".join(labels) + f"concat=n={len(labels)}:v=1:a=0[blend]")
-    return [*inputs, "-filter_complex", ";".join(chains), "-map", "[blend]"]
+            chains.append(f"[{taps[a].pop(0)}]{_trim(tail - overlap, tail)}[{tag}a{k}]")
+            chains.append(f"[{taps[b].pop(0)}]{_trim(0, overlap)}[{tag}b{k}]")
+            chains.append(f"[{tag}a{k}][{tag}b{k}]xfade=transition={xfade_name(tl.kinds[b])}:"
+                          f"duration={float(overlap / tl.fps):.6f}:offset=0,format=yuv420p[{out}]")
+        labels.append(f"[{out}]")
+    chains.append("".join(labels) + f"concat=n={len(labels)}:v=1:a=0[{tag}blend]")
+    return inputs, chains, f"{tag}blend"
+
+
+def group_args(blends: Sequence[Blend], tl: Timeline, mezz: Sequence[Mezzanine]) -> list[str]:
+    """Inputs and filter graph of several blends, one after the other in one stream."""
+    inputs: list[str] = []
+    chains: list[str] = []
+    outs: list[str] = []
+    for j, blend in enumerate(blends):
+        more, chain, out = blend_graph(blend, tl, mezz, inputs.count("-i"), f"g{j}")
+        inputs, chains, outs = [*inputs, *more], [*chains, *chain], [*outs, out]
+    chains.append("".join(f"[{o}]" for o in outs) + f"concat=n={len(outs)}:v=1:a=0[blends]")
+    return [*inputs, "-filter_complex", ";".join(chains), "-map", "[blends]"]
 
 
 def _trim(first: int, last: int) -> str:
     return f"trim=start_frame={first}:end_frame={last},setpts=PTS-STARTPTS"
 
 
-def render_blend(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat,
-                 options: StitchOptions, out: Path) -> Path:
-    args = [*blend_args(blend, tl, mezz), "-an", *mezzanine.encoder_args(fmt, options), str(out)]
-    ffmpeg.run(args, what=f"blending episode frames {blend.start} to {blend.end}")
+def group_starts(blends: Sequence[Blend]) -> list[int]:
+    """Where each blend starts in its group's file (each of them on a forced keyframe)."""
+    starts, at = [], 0
+    for blend in blends:
+        starts.append(at)
+        at += blend.end - blend.start
+    return starts
+
+
+def render_group(blends: Sequence[Blend], tl: Timeline, mezz: Sequence[Mezzanine],
+                 fmt: EpisodeFormat, options: StitchOptions, out: Path) -> Path:
+    """Encode several blends into one file (one process, one encoder), each from a keyframe."""
+    keys = mezzanine.force_times(group_starts(blends), tl.fps)
+    args = [*group_args(blends, tl, mezz), "-an", "-force_key_frames", keys,
+            *mezzanine.encoder_args(fmt, options), str(out)]
+    spans = ", ".join(f"{b.start}-{b.end}" for b in blends)
+    ffmpeg.run(args, what=f"blending episode frames {spans}")
     return out
 
 
@@ -221,21 +254,29 @@ class Joinable:
     strict: bool
 
 
+GROUP = 4  # blends per ffmpeg process: fewer process and encoder starts, memory still bounded
+
+
 def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options: StitchOptions,
            work: Path, jobs: int) -> Joinable:
-    """Encode the blends and the sound (in parallel); write the lists the final join reads."""
+    """Encode the blends (a few per process) and the sound, in parallel; write the lists the
+    final join reads."""
     segments = plan_segments(tl, [m.keyframes for m in mezz])
-    blends = [(s, work / f"blend{n:05d}.mp4") for n, s in enumerate(segments)
-              if isinstance(s, Blend)]
+    blends = [s for s in segments if isinstance(s, Blend)]
+    groups = [blends[n:n + GROUP] for n in range(0, len(blends), GROUP)]
+    files = [work / f"blends{n:05d}.mp4" for n in range(len(groups))]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         sound = pool.submit(render_sound, tl, mezz, work / "sound.wav")
-        done = dict(zip([s for s, _ in blends],
-                        pool.map(lambda b: render_blend(b[0], tl, mezz, fmt, options, b[1]),
-                                 blends), strict=True))
+        list(pool.map(lambda g, f: render_group(g, tl, mezz, fmt, options, f), groups, files))
         sound_file = sound.result()
-    files = [mezz[s.clip].video if isinstance(s, Body) else done[s] for s in segments]
+    placed: dict[Blend, Entry] = {}
+    for group, file in zip(groups, files, strict=True):
+        for blend, at in zip(group, group_starts(group), strict=True):
+            placed[blend] = Entry(file, at, at + blend.end - blend.start)
+    entries = [Entry(mezz[s.clip].video, s.first, s.last) if isinstance(s, Body) else placed[s]
+               for s in segments]
     video_list = work / "segments.ffconcat"
-    video_list.write_text(concat_script(segments, files, tl.fps), encoding="utf-8")
+    video_list.write_text(concat_script(entries, tl.fps), encoding="utf-8")
     audio_list = work / "sound.ffconcat"
     audio_list.write_text(f"ffconcat version 1.0\nfile {_quoted(sound_file)}\n", encoding="utf-8")
     strict = len({m.extradata for m in mezz}) == 1
