@@ -27,7 +27,7 @@ from typing import Literal
 
 from storyboard import ffmpeg
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
-from storyboard.stitch.model import StitchOptions
+from storyboard.stitch.model import StitchError, StitchOptions
 
 Kind = Literal["encode", "copy"]
 MEZZANINE_VERSION = 1
@@ -180,5 +180,6 @@ def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kin
     with ffmpeg.atomic_output(stem.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
     loaded = _load(stem)
-    assert loaded is not None
+    if loaded is None:
+        raise StitchError(f"{facts.path}: its prepared copy in {folder} vanished while stitching")
     return loaded
