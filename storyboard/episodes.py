@@ -14,7 +14,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,7 @@ class EpisodeBuilder:
         self.draft = draft
         self.cards_dir = manifest.root / ".storyboard" / "cards"
         self.state_dir = manifest.root / ".storyboard" / "stitch"
+        self.cache_dir = manifest.root / ".storyboard" / "stitch-cache"
 
     def build(self, episode: CompiledEpisode, outputs: dict[str, Path],
               on_start: Callable[[EpisodeOutput], None] | None = None) -> EpisodeOutput:
@@ -102,7 +103,8 @@ class EpisodeBuilder:
             return EpisodeOutput(episode.id, target, "skipped",
                                  message=f"not stitched: shot(s) {', '.join(missing)} not rendered")
         clips = self.clips(episode, outputs)
-        options = stitch_options(episode.settings)
+        # Clip facts and mezzanines are kept by content hash: later stitches and variants reuse them.
+        options = replace(stitch_options(episode.settings), cache_dir=self.cache_dir)
         key = self.stitch_key(clips, options)
         if self.up_to_date(episode.id, target, key):
             return EpisodeOutput(episode.id, target, "up to date",

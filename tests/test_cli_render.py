@@ -166,7 +166,7 @@ def full(tmp_path_factory: pytest.TempPathFactory, make_media: MakeMedia
 
 
 def test_full_render_writes_the_episodes(full: tuple[Path, Path, dict[str, Any]]) -> None:
-    _, out, report = full
+    series, out, report = full
     assert report["ok"] is True
     assert states(report) == {"hello": "done", "wave": "done", "play": "done", "listen": "done"}
     assert episode_states(report) == {"ep01": "stitched", "ep02": "stitched"}
@@ -183,6 +183,8 @@ def test_full_render_writes_the_episodes(full: tuple[Path, Path, dict[str, Any]]
     assert {Path(p).name for e in report["episodes"] for p in e["subtitles"]} == {
         "ep01.srt", "ep01.vtt", "ep02.srt", "ep02.vtt"}
     assert not list(out.glob(".*")), "temporary files left beside the episodes"
+    cache = series / ".storyboard" / "stitch-cache"  # kept for the next stitch or variant
+    assert list((cache / "facts").glob("*.json")) and list((cache / "mezzanine").glob("*.mp4"))
 
 
 def test_outputs_are_readable_like_any_new_file(full: tuple[Path, Path, dict[str, Any]]) -> None:

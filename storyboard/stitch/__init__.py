@@ -5,15 +5,19 @@
 - ``copy``: every clip already shares codec (H.264/AAC), size, frame rate, pixel format, sample
   rate and channel layout, all joins are cuts, and no music, loudness or burn-in is asked for: the
   concat demuxer joins the packets as they are (nothing is decoded).
-- ``normalized``: all joins are cuts, but some clip differs (or the sound must change): clips whose
-  video matches keep their packets, the others are re-encoded to the episode format; all audio is
-  brought to 48 kHz stereo, cut to its clip's video length, and encoded once at the end.
-- ``filtered``: transitions or burnt-in subtitles: each clip is rendered by its own small ffmpeg
-  process (the clip, its tail overlapped with the next clip's head), then the pieces are joined
-  without re-encoding.
+- ``normalized``: all joins are cuts, but some clip differs (or the sound must change): each clip
+  gets a mezzanine (``mezzanine``: made once, cached by content and format; a clip whose video
+  matches is only remuxed), whose packets are joined as they are; all audio is brought to 48 kHz
+  stereo, cut to its clip's video length, and encoded once at the end.
+- ``filtered``: transitions: the clips' mezzanines (encoded once, keyframes where cuts go) are
+  joined as segments (``segments``): shot bodies copied, only the frames around each transition
+  decoded, blended and encoded with the mezzanines' own settings, so the stream stays strict.
+  Burnt-in subtitles still take the older way: each clip rendered by its own small ffmpeg process
+  (``pieces``), then the pieces joined without re-encoding.
 
-No frame passes through Python, and no ffmpeg process reads more than two clips, so memory stays
-flat as episodes grow. The output is written to a temporary file and renamed, never left
+Clip facts (``facts``) and mezzanines are kept in ``options.cache_dir`` when it is set. No frame
+passes through Python, and no ffmpeg process holds more than a few frames of any clip, so memory
+stays flat as episodes grow. The output is written to a temporary file and renamed, never left
 half-written.
 """
 
@@ -29,8 +33,10 @@ from itertools import accumulate
 from pathlib import Path
 
 from storyboard.files import STITCH_DIR_PREFIX, clean_stale_temporaries, write_text_atomic
-from storyboard.stitch import audio, concat, pieces, subtitles
+from storyboard.stitch import audio, concat, mezzanine, pieces, segments, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
+from storyboard.stitch.facts import FactStore, gather
+from storyboard.stitch.mezzanine import Mezzanine
 from storyboard.stitch.model import (
     Clip,
     Cue,
@@ -107,6 +113,41 @@ def _render_pieces(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeForma
         return list(pool.map(lambda job: pieces.render(job, ctx), jobs))
 
 
+def _facts(options: StitchOptions) -> FactStore:
+    return FactStore(None if options.cache_dir is None else options.cache_dir / "facts")
+
+
+def _cache(options: StitchOptions, work: Path) -> Path:
+    """The mezzanine folder: the cache's when it can be written, else a temporary one."""
+    if options.cache_dir is not None:
+        folder = options.cache_dir / "mezzanine"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.access(folder, os.W_OK):
+                return folder
+        except OSError:
+            pass  # a read-only series still stitches; its mezzanines are just not kept
+    return work / "mezzanine"
+
+
+def _mezzanines(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
+                options: StitchOptions, work: Path, path: PathTaken) -> list[Mezzanine]:
+    """Each distinct clip's mezzanine (cached; built in parallel when missing)."""
+    store = _facts(options)
+    folder = _cache(options, work)
+
+    def one(i: int) -> Mezzanine:
+        copy = path == "normalized" and concat.video_matches(facts[i], fmt)
+        return mezzanine.prepare(facts[i], store.content_hash(facts[i].path), fmt,
+                                 timeline.frames[i], "copy" if copy else "encode", options,
+                                 folder)
+
+    first = {f.path: i for i, f in reversed(list(enumerate(facts)))}
+    with ThreadPoolExecutor(max_workers=_jobs(options)) as pool:
+        made = dict(zip(first, pool.map(one, first.values()), strict=True))
+    return [made[f.path] for f in facts]
+
+
 def _windows(cues: Sequence[subtitles.TimedCue]) -> list[audio.Window]:
     return [(c.start, c.end) for c in cues]
 
@@ -153,13 +194,18 @@ def lay_out(facts: Sequence[ClipFacts], clips: Sequence[Clip], options: StitchOp
 
 def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
                options: StitchOptions) -> StitchResult:
-    facts = concat.probe_clips([c.path for c in clips], work)
+    facts = gather([c.path for c in clips], work, _facts(options))
     layout = lay_out(facts, clips, options)
     fmt, timeline, path, duration = layout.fmt, layout.timeline, layout.path, layout.duration
     starts = list(layout.starts)
     cues = subtitles.episode_cues(clips, starts, [f.video_len for f in facts])
     if path == "copy":
         concat.copy_join(facts, out, work)
+    elif not options.burn_subtitles:
+        mezz = _mezzanines(facts, timeline, fmt, options, work, path)
+        joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options))
+        audio.final_join(joinable.video_list, joinable.audio_list, out, duration, options,
+                         _windows(cues), strict=joinable.strict)
     else:
         burn_file = None
         if options.burn_subtitles and cues:  # libass cannot open an empty file

@@ -175,13 +175,17 @@ def normalise(mixed: Callable[[], Any], options: StitchOptions) -> Any:
 
 
 def final_join(video_list: Path, audio_list: Path, out: Path, total: float,
-               options: StitchOptions, windows: Sequence[Window]) -> None:
-    """Copy the joined video, encode the finished audio once, write ``out`` atomically."""
+               options: StitchOptions, windows: Sequence[Window], *, strict: bool = False) -> None:
+    """Copy the joined video, encode the finished audio once, write ``out`` atomically.
+
+    ``strict``: every video entry shares one set of parameter sets, so the concat demuxer must
+    not repeat them in-band (``auto_convert=0``): the result has exactly one SPS/PPS.
+    """
     def mixed() -> Any:
         return mixed_audio(audio_list, total, options, windows)
 
     audio = mixed() if options.loudness is None else normalise(mixed, options)
-    video = G.input(str(video_list), f="concat", safe=0).video
+    video = G.input(str(video_list), f="concat", safe=0, **({"auto_convert": 0} if strict else {})).video
     with ffmpeg.atomic_output(out) as tmp:
         stream = G.output(video, audio, str(tmp), vcodec="copy", acodec="aac",
                           audio_bitrate=options.audio_bitrate, ar=48000, ac=2,

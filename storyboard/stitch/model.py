@@ -79,6 +79,8 @@ class StitchOptions:
     crf: int = 20
     audio_bitrate: str = "192k"
     jobs: int = 0  # ffmpeg processes at once; 0 = min(4, CPU count)
+    # Where clip facts and mezzanines are kept between stitches (None: a temporary folder).
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)

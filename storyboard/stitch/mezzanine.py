@@ -1,0 +1,185 @@
+"""Clips into mezzanines: each shot encoded once into the episode format, with keyframes where cuts go.
+
+A mezzanine is a clip's video in the episode format (size, frame rate, yuv420p, this module's
+H.264 settings) and its sound as 48 kHz stereo float WAV, both exactly as long as the clip's
+frames on the timeline. Its keyframes (IDR, no B-frames) sit at 0.25, 0.5 and 1 s from each end
+(the usual transition lengths) and every ``STEP`` seconds between, so an episode can copy a
+shot's body packet for packet and re-encode only the frames a transition touches (see
+``segments``). Mezzanines are cached by (content hash, episode format, encoder settings) in the
+stitch cache folder, so a shot used by many episodes or variants is encoded once.
+
+The encoder settings are fixed and deterministic: one x264 configuration (``stitchable`` headers,
+fixed threads, bitexact muxing, a fixed track timescale) shared by every mezzanine and every
+transition segment of a format, so their parameter sets are identical and the joined stream has
+exactly one SPS/PPS. A clip that already matches the format is only remuxed for a cut-only
+episode ("copy" kind): its packets are kept as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from storyboard import ffmpeg
+from storyboard.stitch.concat import ClipFacts, EpisodeFormat
+from storyboard.stitch.model import StitchError, StitchOptions
+
+Kind = Literal["encode", "copy"]
+MEZZANINE_VERSION = 1
+KEY_OFFSETS = (0.25, 0.5, 1.0)  # seconds from each end: the usual transition lengths
+STEP = 1.5  # seconds between keyframes inside a shot
+THREADS = 2  # x264's output depends on its thread count: fixed, so bytes do not depend on the CPU
+TIMESCALE = 90000
+# Colour tags end up in the SPS: one tagged shot would give the episode a second SPS. Pixels are
+# kept as they are (no conversion), so an untagged episode looks as its shots did.
+UNTAGGED = ("setparams=range=unknown:color_primaries=unknown:color_trc=unknown"
+            ":colorspace=unknown")
+
+
+@dataclass(frozen=True)
+class Mezzanine:
+    """A prepared clip: ``frames`` frames of video (keyframes at ``keyframes``) and its sound."""
+
+    video: Path
+    audio: Path
+    frames: int
+    keyframes: tuple[int, ...]
+    extradata: str
+
+
+def timescale(fps: Fraction) -> int:
+    """A track timescale in which every frame lasts a whole number of ticks (90 kHz when it can)."""
+    return fps.numerator * max(1, TIMESCALE // fps.numerator)
+
+
+def keyframe_plan(frames: int, fps: Fraction) -> list[int]:
+    """Frame indices that start a GOP: 0, the usual transition points from each end, every STEP s."""
+    marks = {0}
+    for offset in KEY_OFFSETS:
+        n = round(offset * fps)
+        marks.update({n, frames - n})
+    first, last = round(max(KEY_OFFSETS) * fps), frames - round(max(KEY_OFFSETS) * fps)
+    gaps = math.ceil((last - first) / float(STEP * fps)) if last > first else 0
+    marks.update(first + round(i * (last - first) / gaps) for i in range(1, gaps))
+    return sorted(m for m in marks if 0 <= m < frames)
+
+
+def force_times(keys: list[int], fps: Fraction) -> str:
+    """``-force_key_frames`` times a quarter frame early, so rounding cannot miss the frame."""
+    return ",".join(f"{float((k - Fraction(1, 4)) / fps) if k else 0.0:.6f}" for k in keys)
+
+
+def encoder_args(fmt: EpisodeFormat, options: StitchOptions) -> list[str]:
+    """The one H.264 configuration of a format: every mezzanine and segment is encoded with it."""
+    gop = round(2 * STEP * fmt.fps)
+    return ["-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf),
+            "-pix_fmt", "yuv420p", "-bf", "0", "-g", str(gop), "-keyint_min", "1",
+            "-sc_threshold", "0", "-forced-idr", "1", "-threads", str(THREADS),
+            "-x264-params", "stitchable=1:sliced-threads=0", "-flags:v", "+bitexact",
+            "-fflags", "+bitexact", "-map_metadata", "-1",
+            "-video_track_timescale", str(timescale(fmt.fps)), "-f", "mp4"]
+
+
+def conform(fmt: EpisodeFormat, frames: int) -> str:
+    """Filters bringing a clip's video to the format, exactly ``frames`` frames long."""
+    return (f"fps={fmt.fps},scale=w={fmt.width}:h={fmt.height}:force_original_aspect_ratio=decrease"
+            f":force_divisible_by=2,pad=w={fmt.width}:h={fmt.height}:x=(ow-iw)/2:y=(oh-ih)/2"
+            f":color=black,setsar=1,format=yuv420p,{UNTAGGED},tpad=stop_mode=clone:stop=2,"
+            f"trim=end_frame={frames},setpts=PTS-STARTPTS")
+
+
+def audio_samples(frames: int, fmt: EpisodeFormat) -> int:
+    """Samples a clip's sound needs: its frames' worth, plus one for rounding on the episode clock."""
+    return math.ceil(frames * fmt.sample_rate / fmt.fps) + 1
+
+
+def _sound(facts: ClipFacts, fmt: EpisodeFormat, samples: int) -> list[str]:
+    chain = (f"aresample={fmt.sample_rate},aformat=sample_fmts=fltp:channel_layouts=stereo,"
+             f"apad,atrim=end_sample={samples},asetpts=PTS-STARTPTS")
+    if facts.audio is None:
+        return ["-filter_complex", f"anullsrc=r={fmt.sample_rate}:cl=stereo,{chain}[a]",
+                "-map", "[a]"]
+    return ["-filter_complex", f"[0:a:0]{chain}[a]", "-map", "[a]"]
+
+
+def key(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kind: Kind,
+        options: StitchOptions) -> str:
+    """The cache name of a clip's mezzanine: content, format, length and encoder settings."""
+    described = [MEZZANINE_VERSION, content, kind, fmt.width, fmt.height, str(fmt.fps),
+                 fmt.sample_rate, frames, options.preset if kind == "encode" else "",
+                 options.crf if kind == "encode" else 0, facts.audio is not None]
+    return hashlib.sha256(json.dumps(described).encode("utf-8")).hexdigest()[:32]
+
+
+def parse_keyframes(listing: str) -> tuple[list[int], int]:
+    """Indices of the keyframe packets in a one-stream ``framecrc`` listing, and the packet count."""
+    rows = [line for line in listing.splitlines() if line and not line.startswith("#")]
+    return [i for i, row in enumerate(rows) if "F=0x" not in row], len(rows)
+
+
+def _build(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
+           options: StitchOptions, stem: Path) -> None:
+    video, audio = stem.with_suffix(".mp4"), stem.with_suffix(".wav")
+    if kind == "copy":
+        video_out = ["-map", "0:v:0", "-c:v", "copy", "-an", "-fflags", "+bitexact",
+                     "-map_metadata", "-1", "-video_track_timescale", str(timescale(fmt.fps)),
+                     "-f", "mp4"]
+    else:
+        keys = keyframe_plan(frames, fmt.fps)
+        video_out = ["-map", "0:v:0", "-vf", conform(fmt, frames), "-an",
+                     "-force_key_frames", force_times(keys, fmt.fps), *encoder_args(fmt, options)]
+    sound = [*_sound(facts, fmt, audio_samples(frames, fmt)), "-c:a", "pcm_f32le",
+             "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-f", "wav"]
+    with ffmpeg.atomic_output(video) as tmp_video, ffmpeg.atomic_output(audio) as tmp_audio:
+        ffmpeg.run(["-i", str(facts.path), *video_out, str(tmp_video), *sound, str(tmp_audio)],
+                   what=f"preparing {facts.path.name} for the episode format")
+
+
+def _describe(stem: Path) -> dict[str, object]:
+    """Keyframes, frame count and parameter sets of a built mezzanine, from one packet scan."""
+    listing = stem.with_suffix(".framecrc")
+    ffmpeg.run(["-i", str(stem.with_suffix(".mp4")), "-map", "0:v:0", "-c", "copy",
+                "-f", "framecrc", str(listing)], what=f"reading {stem.name}")
+    text = listing.read_text(encoding="utf-8")
+    listing.unlink()
+    keys, count = parse_keyframes(text)
+    extradata = next((line for line in text.splitlines() if line.startswith("#extradata 0")), "")
+    return {"version": MEZZANINE_VERSION, "keyframes": keys, "frames": count,
+            "extradata": extradata}
+
+
+def _load(stem: Path) -> Mezzanine | None:
+    try:
+        record = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+        if record.get("version") != MEZZANINE_VERSION:
+            return None
+        mezz = Mezzanine(stem.with_suffix(".mp4"), stem.with_suffix(".wav"), int(record["frames"]),
+                         tuple(int(k) for k in record["keyframes"]), str(record["extradata"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return mezz if mezz.video.is_file() and mezz.audio.is_file() else None
+
+
+def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kind: Kind,
+            options: StitchOptions, folder: Path) -> Mezzanine:
+    """The clip's mezzanine in ``folder``: read back when cached, else built once and recorded."""
+    stem = folder / key(facts, content, fmt, frames, kind, options)
+    cached = _load(stem)
+    if cached is not None:
+        return cached
+    folder.mkdir(parents=True, exist_ok=True)
+    _build(facts, fmt, frames, kind, options, stem)
+    record = _describe(stem)
+    if kind == "copy":
+        record["frames"] = frames  # the timeline's count; a copied clip keeps its own packets
+    with ffmpeg.atomic_output(stem.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
+    loaded = _load(stem)
+    if loaded is None:
+        raise StitchError(f"{facts.path}: its prepared copy in {folder} vanished while stitching")
+    return loaded

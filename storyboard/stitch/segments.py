@@ -1,0 +1,283 @@
+"""A timeline and its mezzanines into segments: shot bodies copied, only transition frames encoded.
+
+Each clip's *body* runs from the first keyframe after its incoming transition to the last keyframe
+before its outgoing one; bodies are copied packet for packet from the clip's mezzanine (the concat
+demuxer's ``inpoint``/``outpoint``, no file written, nothing decoded). What lies between two
+bodies (a transition, widened to the keyframes around it) is a *blend*: its frames are decoded from
+the mezzanines, crossfaded and encoded with the mezzanines' own encoder settings, so bodies and
+blends share one set of parameter sets and join into one strict stream. A few blends share one
+ffmpeg process and one file (each starts on a forced keyframe and is cut out by in/out points),
+which saves process and encoder start-up. The sound is built once for the whole episode from the
+mezzanines' WAVs (cuts joined, transitions crossfaded, sample-exact) and encoded once by the final
+join.
+
+Every position is a whole frame; the concat list gives each entry its exact duration in
+microseconds, rounded from the episode clock (never summed), so no error accumulates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from storyboard import ffmpeg
+from storyboard.stitch import mezzanine
+from storyboard.stitch.concat import EpisodeFormat
+from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch.model import StitchOptions
+from storyboard.stitch.timeline import Timeline
+from storyboard.stitch.transitions import xfade_name
+
+MICRO = 1_000_000
+
+
+@dataclass(frozen=True)
+class Body:
+    """Frames [first, last) of clip ``clip``, copied from its mezzanine."""
+
+    clip: int
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Blend:
+    """Episode frames [start, end), re-encoded: clips ``clips`` from ``first`` (in the first one)."""
+
+    start: int
+    end: int
+    clips: tuple[int, ...]
+    first: int
+
+
+Segment = Body | Blend
+
+
+def body_range(tl: Timeline, i: int, keys: Sequence[int]) -> tuple[int, int]:
+    """Clip ``i``'s copyable frames: keyframe after its incoming overlap, before its outgoing one."""
+    n, incoming = tl.frames[i], tl.overlaps[i]
+    outgoing = tl.overlaps[i + 1] if i + 1 < len(tl.frames) else 0
+    first = 0 if not incoming else min((k for k in keys if k >= incoming), default=n)
+    last = n if not outgoing else max((k for k in keys if k <= n - outgoing), default=0)
+    return first, max(first, last)
+
+
+def plan_segments(tl: Timeline, keyframes: Sequence[Sequence[int]]) -> list[Segment]:
+    """Bodies and the blends between them, covering every episode frame once, in order."""
+    out: list[Segment] = []
+    cursor = 0
+    for i in range(len(tl.frames)):
+        first, last = body_range(tl, i, keyframes[i])
+        if last > first:
+            if tl.starts[i] + first > cursor:
+                out.append(_blend(tl, cursor, tl.starts[i] + first))
+            out.append(Body(i, first, last))
+            cursor = tl.starts[i] + last
+    if cursor < tl.total:
+        out.append(_blend(tl, cursor, tl.total))
+    return out
+
+
+def _blend(tl: Timeline, start: int, end: int) -> Blend:
+    clips = tuple(i for i in range(len(tl.frames))
+                  if tl.starts[i] < end and tl.starts[i] + tl.frames[i] > start)
+    return Blend(start, end, clips, start - tl.starts[clips[0]])
+
+
+def _seconds(frame: int, fps: Fraction, rounding: str) -> str:
+    exact = frame * MICRO / fps
+    micro = -(-exact.numerator // exact.denominator) if rounding == "up" else int(exact)
+    return f"{micro // MICRO}.{micro % MICRO:06d}"
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line group of the concat script: frames [first, last) of ``file``."""
+
+    file: Path
+    first: int
+    last: int
+
+
+def concat_script(entries: Sequence[Entry], fps: Fraction) -> str:
+    """An ffconcat script: each entry's exact duration and its in and out points.
+
+    Durations are differences of the episode clock rounded to microseconds (so they never drift);
+    an in point is rounded up and an out point down, so each lands on its own frame (a keyframe).
+    """
+    lines, start = ["ffconcat version 1.0"], 0
+    for entry in entries:
+        end = start + entry.last - entry.first
+        lines.append(f"file {_quoted(entry.file)}")
+        if entry.first:
+            lines.append(f"inpoint {_seconds(entry.first, fps, 'up')}")
+        lines.append(f"outpoint {_seconds(entry.last, fps, 'down')}")
+        duration = round(end * MICRO / fps) - round(start * MICRO / fps)
+        lines.append(f"duration {duration // MICRO}.{duration % MICRO:06d}")
+        start = end
+    return "\n".join(lines) + "\n"
+
+
+def blend_parts(blend: Blend, tl: Timeline) -> list[tuple[int, int, int] | tuple[int, int]]:
+    """The blend in order: ``(clip, first, last)`` frames shown as they are, ``(a, b)`` for the
+    transition from clip ``a`` into clip ``b`` (their overlap, blended)."""
+    parts: list[tuple[int, int, int] | tuple[int, int]] = []
+    for n, i in enumerate(blend.clips):
+        if n and tl.overlaps[i]:
+            parts.append((blend.clips[n - 1], i))
+        low = blend.first if n == 0 else tl.overlaps[i]
+        last_clip = n == len(blend.clips) - 1
+        outgoing = tl.overlaps[i + 1] if i + 1 < len(tl.frames) else 0
+        high = blend.end - tl.starts[i] if last_clip else tl.frames[i] - outgoing
+        if high > low:
+            parts.append((i, low, high))
+    return parts
+
+
+def blend_graph(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine], first_input: int = 0,
+                tag: str = "") -> tuple[list[str], list[str], str]:
+    """Inputs, filter chains and output label of one blend (labels prefixed with ``tag``).
+
+    Only the overlapping frames go through xfade (which works in 4:4:4, so its output is brought
+    back to 4:2:0); frames outside an overlap are decoded and re-encoded untouched.
+    """
+    parts = blend_parts(blend, tl)
+    uses = {i: sum(p[0] == i if len(p) == 3 else i in p for p in parts) for i in blend.clips}
+    inputs: list[str] = []
+    chains: list[str] = []
+    taps: dict[int, list[str]] = {}
+    for n, i in enumerate(blend.clips):
+        if n == 0 and blend.first:
+            # A blend starts on a keyframe of its first clip: seek straight to it (rounded up, so
+            # the demuxer's "keyframe at or before" is that one) and decode nothing before it.
+            inputs += ["-noaccurate_seek", "-ss", _seconds(blend.first, tl.fps, "up")]
+        inputs += ["-i", str(mezz[i].video)]
+        taps[i] = [f"{tag}s{n}_{k}" for k in range(uses[i])]
+        chains.append(f"[{first_input + n}:v]split={uses[i]}" + "".join(f"[{t}]" for t in taps[i]))
+    base = {i: blend.first if n == 0 else 0 for n, i in enumerate(blend.clips)}
+    labels = []
+    for k, part in enumerate(parts):
+        out = f"{tag}p{k}"
+        if len(part) == 3:
+            i, low, high = part
+            chains.append(f"[{taps[i].pop(0)}]{_trim(low - base[i], high - base[i])}[{out}]")
+        else:
+            a, b = part
+            overlap = tl.overlaps[b]
+            tail = tl.frames[a] - base[a]
+            chains.append(f"[{taps[a].pop(0)}]{_trim(tail - overlap, tail)}[{tag}a{k}]")
+            chains.append(f"[{taps[b].pop(0)}]{_trim(0, overlap)}[{tag}b{k}]")
+            chains.append(f"[{tag}a{k}][{tag}b{k}]xfade=transition={xfade_name(tl.kinds[b])}:"
+                          f"duration={float(overlap / tl.fps):.6f}:offset=0,format=yuv420p[{out}]")
+        labels.append(f"[{out}]")
+    chains.append("".join(labels) + f"concat=n={len(labels)}:v=1:a=0[{tag}blend]")
+    return inputs, chains, f"{tag}blend"
+
+
+def group_args(blends: Sequence[Blend], tl: Timeline, mezz: Sequence[Mezzanine]) -> list[str]:
+    """Inputs and filter graph of several blends, one after the other in one stream."""
+    inputs: list[str] = []
+    chains: list[str] = []
+    outs: list[str] = []
+    for j, blend in enumerate(blends):
+        more, chain, out = blend_graph(blend, tl, mezz, inputs.count("-i"), f"g{j}")
+        inputs, chains, outs = [*inputs, *more], [*chains, *chain], [*outs, out]
+    chains.append("".join(f"[{o}]" for o in outs) + f"concat=n={len(outs)}:v=1:a=0[blends]")
+    return [*inputs, "-filter_complex", ";".join(chains), "-map", "[blends]"]
+
+
+def _trim(first: int, last: int) -> str:
+    return f"trim=start_frame={first}:end_frame={last},setpts=PTS-STARTPTS"
+
+
+def group_starts(blends: Sequence[Blend]) -> list[int]:
+    """Where each blend starts in its group's file (each of them on a forced keyframe)."""
+    starts, at = [], 0
+    for blend in blends:
+        starts.append(at)
+        at += blend.end - blend.start
+    return starts
+
+
+def render_group(blends: Sequence[Blend], tl: Timeline, mezz: Sequence[Mezzanine],
+                 fmt: EpisodeFormat, options: StitchOptions, out: Path) -> Path:
+    """Encode several blends into one file (one process, one encoder), each from a keyframe."""
+    keys = mezzanine.force_times(group_starts(blends), tl.fps)
+    args = [*group_args(blends, tl, mezz), "-an", "-force_key_frames", keys,
+            *mezzanine.encoder_args(fmt, options), str(out)]
+    spans = ", ".join(f"{b.start}-{b.end}" for b in blends)
+    ffmpeg.run(args, what=f"blending episode frames {spans}")
+    return out
+
+
+def sound_args(tl: Timeline, mezz: Sequence[Mezzanine]) -> list[str]:
+    """Inputs and filter graph joining every clip's sound, exactly ``tl.sample(tl.total)`` long."""
+    inputs: list[str] = []
+    chains: list[str] = []
+    label = ""
+    for i, m in enumerate(mezz):
+        end = tl.starts[i] + tl.frames[i]
+        inputs += ["-i", str(m.audio)]
+        take = tl.sample(end) - tl.sample(tl.starts[i])
+        chains.append(f"[{i}:a]atrim=end_sample={take},asetpts=PTS-STARTPTS[s{i}]")
+        if i == 0:
+            label = "s0"
+            continue
+        shared = tl.sample(tl.starts[i - 1] + tl.frames[i - 1]) - tl.sample(tl.starts[i])
+        if shared:
+            chains.append(f"[{label}][s{i}]acrossfade=ns={shared}:c1=tri:c2=tri[m{i}]")
+        else:
+            chains.append(f"[{label}][s{i}]concat=n=2:v=0:a=1[m{i}]")
+        label = f"m{i}"
+    return [*inputs, "-filter_complex", ";".join(chains), "-map", f"[{label}]"]
+
+
+def render_sound(tl: Timeline, mezz: Sequence[Mezzanine], out: Path) -> Path:
+    ffmpeg.run([*sound_args(tl, mezz), "-c:a", "pcm_f32le", "-f", "wav", str(out)],
+               what="joining the episode's sound")
+    return out
+
+
+@dataclass(frozen=True)
+class Joinable:
+    """What the final join reads: the video concat script, the sound, and whether it is strict."""
+
+    video_list: Path
+    audio_list: Path
+    strict: bool
+
+
+GROUP = 4  # blends per ffmpeg process: fewer process and encoder starts, memory still bounded
+
+
+def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options: StitchOptions,
+           work: Path, jobs: int) -> Joinable:
+    """Encode the blends (a few per process) and the sound, in parallel; write the lists the
+    final join reads."""
+    segments = plan_segments(tl, [m.keyframes for m in mezz])
+    blends = [s for s in segments if isinstance(s, Blend)]
+    groups = [blends[n:n + GROUP] for n in range(0, len(blends), GROUP)]
+    files = [work / f"blends{n:05d}.mp4" for n in range(len(groups))]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        sound = pool.submit(render_sound, tl, mezz, work / "sound.wav")
+        list(pool.map(lambda g, f: render_group(g, tl, mezz, fmt, options, f), groups, files))
+        sound_file = sound.result()
+    placed: dict[Blend, Entry] = {}
+    for group, file in zip(groups, files, strict=True):
+        for blend, at in zip(group, group_starts(group), strict=True):
+            placed[blend] = Entry(file, at, at + blend.end - blend.start)
+    entries = [Entry(mezz[s.clip].video, s.first, s.last) if isinstance(s, Body) else placed[s]
+               for s in segments]
+    video_list = work / "segments.ffconcat"
+    video_list.write_text(concat_script(entries, tl.fps), encoding="utf-8")
+    audio_list = work / "sound.ffconcat"
+    audio_list.write_text(f"ffconcat version 1.0\nfile {_quoted(sound_file)}\n", encoding="utf-8")
+    strict = len({m.extradata for m in mezz}) == 1
+    return Joinable(video_list, audio_list, strict)

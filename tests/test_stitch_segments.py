@@ -1,0 +1,234 @@
+"""Segments: shot bodies copied from mezzanines, only transitions encoded; checked against a full
+re-encode (PSNR), for exact lengths, clean decoding, one SPS/PPS, and playback in Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard import ffmpeg
+from storyboard.request import Transition
+from storyboard.stitch import Clip, StitchOptions, StitchResult, mezzanine, stitch
+from storyboard.stitch.segments import Blend, plan_segments
+from storyboard.stitch.timeline import plan
+from tests.stitch_checks import (
+    decode_errors,
+    parameter_sets,
+    play_in_chromium,
+    psnr_per_frame,
+    reference,
+)
+
+MakeMedia = Callable[..., Path]
+FRAME = 1 / 30
+MIN_PSNR = 40.0
+
+
+def options(tmp_path: Path, cache: str = "cache", **kw: Any) -> StitchOptions:
+    kw.setdefault("preset", "ultrafast")
+    for name, value in (("width", 160), ("height", 120), ("fps", 30)):  # not shot c's 25 fps
+        kw.setdefault(name, value)
+    return StitchOptions(loudness=None, cache_dir=tmp_path / cache, **kw)
+
+
+def make(make_media: MakeMedia, tmp_path: Path, name: str, **kw: Any) -> Path:
+    kw.setdefault("width", 160)
+    kw.setdefault("height", 120)
+    return make_media("video", tmp_path / f"{name}.mp4", **kw)
+
+
+def shots(make_media: MakeMedia, tmp_path: Path, size: tuple[int, int] = (160, 120)
+          ) -> dict[str, Path]:
+    """Four shots; ``c`` has twice the size and 25 fps, so it is always conformed."""
+    w, h = size
+    return {"a": make(make_media, tmp_path, "a", seconds=3.0, width=w, height=h),
+            "b": make(make_media, tmp_path, "b", seconds=2.0, pattern="testsrc", tone=660,
+                      width=w, height=h),
+            "c": make(make_media, tmp_path, "c", seconds=2.4, width=2 * w, height=2 * h, fps=25),
+            "short": make(make_media, tmp_path, "short", seconds=1.0, pattern="smptebars",
+                          width=w, height=h)}
+
+
+EPISODES: dict[str, list[tuple[str, Transition]]] = {
+    "crossfades": [("a", Transition()), ("b", Transition("crossfade", 0.5)),
+                   ("c", Transition("crossfade", 1.0))],
+    # 0.4 s and 0.7 s fall between keyframes; the short shot has no body left to copy.
+    # (Not slideup: Debian's ffmpeg 5.1 xfade makes its first frame differ from run to run.)
+    "odd lengths": [("c", Transition()), ("short", Transition("wipeleft", 0.4)),
+                    ("a", Transition("slideleft", 0.3)), ("b", Transition("fade", 0.7))],
+    "cuts and one fade": [("b", Transition()), ("a", Transition()),
+                          ("c", Transition("fade", 0.25)),
+                          ("b", Transition())],
+}
+LENGTHS = {"a": 3.0, "b": 2.0, "c": 2.4, "short": 1.0}  # c: 60 frames at 25 fps
+
+
+def expected_seconds(episode: list[tuple[str, Transition]]) -> float:
+    return sum(LENGTHS[name] for name, _ in episode) - sum(
+        t.duration for _, t in episode if t.type != "cut")
+
+
+def assert_exact(result: StitchResult, seconds: float) -> None:
+    """Video, audio and container all last ``seconds``, to the frame."""
+    lengths = ffmpeg.stream_lengths(result.out)
+    container = ffmpeg.probe(result.out).duration
+    assert container is not None
+    for value in (lengths["video"], lengths["audio"], container, result.duration):
+        assert abs(value - seconds) <= FRAME / 2 + 0.005, (lengths, container, seconds)
+
+
+def assert_strict(path: Path) -> None:
+    assert decode_errors(path) == ""
+    assert parameter_sets(path) == (1, 1)  # the sample entry's only: none repeated in-band
+
+
+def run(make_media: MakeMedia, tmp_path: Path, name: str,
+        size: tuple[int, int] = (160, 120), **kw: Any) -> StitchResult:
+    files = shots(make_media, tmp_path, size)
+    clips = [Clip(files[shot], t) for shot, t in EPISODES[name]]
+    return stitch(clips, tmp_path / "ep.mp4",
+                  options(tmp_path, width=size[0], height=size[1], **kw))
+
+
+# (episode, shot size, x264 preset): the default preset (veryfast) at a size where PSNR means
+# something; ultrafast keeps the smaller cases quick.
+# (``dissolve`` is left out: its per-pixel noise is the worst case for any encoder, ours or the
+# reference's, so it measures x264 rather than the joins.)
+PSNR_CASES = [("crossfades", (640, 360), "veryfast"), ("odd lengths", (640, 360), "ultrafast"),
+              ("cuts and one fade", (320, 180), "ultrafast")]
+
+
+@pytest.mark.parametrize(("name", "size", "preset"), PSNR_CASES)
+def test_transitions_match_a_full_reencode_to_the_frame(
+        make_media: MakeMedia, tmp_path: Path, name: str, size: tuple[int, int],
+        preset: str) -> None:
+    result = run(make_media, tmp_path, name, size, preset=preset)
+    assert result.path_taken == "filtered"
+    seconds = expected_seconds(EPISODES[name])
+    assert_exact(result, seconds)
+    assert_strict(result.out)
+    files = shots(make_media, tmp_path, size)
+    ref = reference([files[s] for s, _ in EPISODES[name]], [t for _, t in EPISODES[name]],
+                    size, 30, tmp_path / "ref.mp4", [LENGTHS[s] for s, _ in EPISODES[name]])
+    psnr = psnr_per_frame(result.out, ref, tmp_path)
+    assert len(psnr) == round(seconds * 30)  # every frame of both, paired in order
+    assert min(psnr) >= MIN_PSNR, sorted(psnr)[:5]
+
+
+def _packets(path: Path, tmp_path: Path) -> list[tuple[str, str]]:
+    listing = tmp_path / f"{path.stem}.framecrc"
+    ffmpeg.run(["-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", str(listing)])
+    return [(r[4].strip(), r[5].strip()) for r in
+            (line.split(",") for line in listing.read_text().splitlines())
+            if r[0] and not r[0].startswith("#")]
+
+
+def test_shot_bodies_are_copied_packet_for_packet(make_media: MakeMedia, tmp_path: Path) -> None:
+    result = run(make_media, tmp_path, "crossfades")
+    mezz_packets = {p for m in (tmp_path / "cache" / "mezzanine").glob("*.mp4")
+                    for p in _packets(m, tmp_path)}
+    ours = _packets(result.out, tmp_path)
+    copied = sum(p in mezz_packets for p in ours)
+    # 3 s + 2 s + 2.4 s with 0.5 s and 1 s crossfades: the blends span the transitions only,
+    # widened to the nearest keyframes (here they fall exactly on them), 45 of 180 frames.
+    tl = plan([3.0, 2.0, 2.4], [t for _, t in EPISODES["crossfades"]],
+              Fraction(30), ["a", "b", "c"])
+    keys = [mezzanine.keyframe_plan(n, tl.fps) for n in tl.frames]
+    blended = sum(s.end - s.start for s in plan_segments(tl, keys) if isinstance(s, Blend))
+    assert blended == 15 + 30
+    assert copied == len(ours) - blended
+
+
+def test_a_variant_reuses_the_mezzanines_and_encodes_only_its_transitions(
+        make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(make_media, tmp_path, "crossfades")
+    calls: list[str] = []
+    real = ffmpeg.run
+
+    def spy(args: list[str], **kw: Any) -> str:
+        calls.append(kw.get("what", ""))
+        return real(args, **kw)
+
+    monkeypatch.setattr(ffmpeg, "run", spy)
+    files = shots(make_media, tmp_path)
+    variant = [Clip(files["c"]), Clip(files["a"], Transition("crossfade", 0.5)),
+               Clip(files["b"], Transition("wipeleft", 0.25))]
+    result = stitch(variant, tmp_path / "variant.mp4", options(tmp_path))
+    assert not [c for c in calls if c.startswith(("preparing", "reading"))]  # nothing re-probed
+    blending = [c for c in calls if c.startswith("blending")]
+    assert len(blending) == 1 and blending[0].count("-") == 2  # both blends in one process
+    assert_exact(result, 2.4 + 3.0 + 2.0 - 0.75)
+    assert_strict(result.out)
+
+
+def test_same_inputs_give_the_same_bytes(make_media: MakeMedia, tmp_path: Path) -> None:
+    first = run(make_media, tmp_path, "odd lengths").out.read_bytes()
+    files = shots(make_media, tmp_path)
+    clips = [Clip(files[s], t) for s, t in EPISODES["odd lengths"]]
+    again = stitch(clips, tmp_path / "again.mp4", options(tmp_path, "other-cache"))
+    assert again.out.read_bytes() == first
+
+
+def test_a_normalised_episode_of_encoded_shots_is_strict(make_media: MakeMedia,
+                                                         tmp_path: Path) -> None:
+    files = shots(make_media, tmp_path)
+    clips = [Clip(files["c"]), Clip(files["a"]), Clip(files["c"])]
+    result = stitch(clips, tmp_path / "ep.mp4", options(tmp_path, width=320, height=240, fps=30))
+    assert result.path_taken == "normalized"  # c is 25 fps, a is 160x120: nothing matches
+    assert_exact(result, 2.4 + 3.0 + 2.4)
+    assert_strict(result.out)
+
+
+def test_recorded_facts_let_the_copy_path_start_one_ffmpeg(
+        make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = shots(make_media, tmp_path)
+    clips = [Clip(files["a"]), Clip(files["b"]), Clip(files["a"])]
+    stitch(clips, tmp_path / "first.mp4", options(tmp_path))
+    records = list((tmp_path / "cache" / "facts").glob("*.json"))
+    assert len(records) == 2  # one per distinct content
+    calls: list[list[str]] = []
+    real = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: calls.append(args) or real(args, **kw))
+    result = stitch(clips, tmp_path / "second.mp4", options(tmp_path))
+    assert result.path_taken == "copy" and len(calls) == 1
+    assert (tmp_path / "second.mp4").read_bytes() == (tmp_path / "first.mp4").read_bytes()
+    assert_exact(result, 8.0)
+    records[0].write_text("{damaged", encoding="utf-8")  # a damaged record is probed again
+    calls.clear()
+    stitch(clips, tmp_path / "third.mp4", options(tmp_path))
+    assert len(calls) == 2 and records[0].read_text(encoding="utf-8").startswith("{")
+
+
+@pytest.mark.parametrize(("name", "seconds", "path"), [
+    ("copy", 8.0, "copy"), ("normalized", 5.4, "normalized"), ("crossfades", 5.9, "filtered")])
+def test_every_path_plays_to_the_end_in_chromium(make_media: MakeMedia, tmp_path: Path,
+                                                 name: str, seconds: float, path: str) -> None:
+    files = shots(make_media, tmp_path)
+    episodes = {"copy": [Clip(files["a"]), Clip(files["b"]), Clip(files["a"])],
+                "normalized": [Clip(files["a"]), Clip(files["c"])],
+                "crossfades": [Clip(files[s], t) for s, t in EPISODES["crossfades"]]}
+    result = stitch(episodes[name], tmp_path / "ep.mp4", options(tmp_path))
+    assert result.path_taken == path
+    assert_exact(result, seconds)
+    played = play_in_chromium(result.out)
+    assert played.get("ended") is True, played
+    assert abs(played["duration"] - seconds) <= FRAME
+    assert played["frames"] == round(seconds * 30)
+
+
+def test_an_unwritable_cache_only_means_nothing_is_kept(make_media: MakeMedia,
+                                                        tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    files = shots(make_media, tmp_path)
+    clips = [Clip(files[s], t) for s, t in EPISODES["crossfades"]]
+    result = stitch(clips, tmp_path / "ep.mp4",
+                    StitchOptions(preset="ultrafast", loudness=None, width=160, height=120,
+                                  fps=30, cache_dir=blocker / "cache"))
+    assert_exact(result, expected_seconds(EPISODES["crossfades"]))
+    assert blocker.read_text() == "not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
