@@ -30,6 +30,8 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
+from storyboard.run.ledger import Ledger
+from storyboard.run.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.lockfile import lock_path, read_lock
 from storyboard.run.sharing import StoreLink
 from storyboard.run.store import RenderStore, store_settings
@@ -107,6 +109,19 @@ def open_store(manifest: Manifest, provider: Provider, *, offline: bool = False
     if settings is None or offline:
         return None
     return StoreLink(RenderStore(settings), provider.cache_key)
+
+
+def open_ledger(manifest: Manifest) -> Ledger | None:
+    """The team ledger (``STORYBOARD_LEDGER`` or ``ledger:``), or None for the per-user one."""
+    settings = ledger_settings(manifest.ledger)
+    if settings is None:
+        return None
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise StoryboardError(f"{settings.origin} names a PostgreSQL ledger, which needs "
+                              "psycopg: pip install 'storyboard[ledger-pg]'") from exc
+    return PgLedger(settings)
 
 
 def plan_series(manifest: Manifest, provider: Provider, episode: str | None = None, *,
@@ -208,10 +223,15 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     shots = select(manifest, episode)
     target = output_dir(manifest, out)
     ensure_writable(target)  # before anything is paid for, not after
-    result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
-                              options=run_options(manifest, concurrency, chosen),
-                              on_event=on_event, ref_seconds=seconds, store=store,
-                              on_notice=on_notice))
+    team = open_ledger(manifest)
+    try:
+        result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
+                                  options=run_options(manifest, concurrency, chosen),
+                                  on_event=on_event, ref_seconds=seconds, store=store,
+                                  on_notice=on_notice, ledger=team))
+    finally:
+        if team is not None:
+            team.close()
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
     builder = EpisodeBuilder(manifest, target, draft=draft)
     report = RenderReport(the_plan, result)
@@ -234,12 +254,13 @@ async def _run(shots: list[CompiledShot], provider: Provider, root: Path, *,
                on_event: Callable[[ShotEvent], None] | None,
                ref_seconds: Callable[[CompiledShot], float | None],
                store: StoreLink | None,
-               on_notice: Callable[[str], None] | None = None) -> RunResult:
+               on_notice: Callable[[str], None] | None = None,
+               ledger: Ledger | None = None) -> RunResult:
     try:
         return await run_shots(shots, provider, series_dir=root, budget=budget, prices=prices,
                                options=options, on_event=on_event,
                                reference_video_seconds=ref_seconds, store=store,
-                               on_notice=on_notice)
+                               on_notice=on_notice, ledger=ledger)
     finally:
         await provider.aclose()
 

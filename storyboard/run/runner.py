@@ -48,6 +48,7 @@ from storyboard.media import sha256_file
 from storyboard.providers.base import PriceTable, Provider, TaskState, TaskStatus
 from storyboard.request import CompiledShot, Manifest
 
+from . import claims
 from .cache import CacheEntry, OutputCache
 from .checks import (
     InvalidOutput,
@@ -59,7 +60,7 @@ from .checks import (
 )
 from .inputs import InputChanged, snapshot_inputs
 from .journal import REDOWNLOAD, Attempt, AttemptState, Journal, read_status
-from .ledger import Ledger, LedgerEntry, default_ledger, find_key
+from .ledger import Ledger, LedgerEntry, ShotClaimed, default_ledger, find_key
 from .lockfile import entry_for, lock_path, read_lock, shot_key, update_lock
 from .model import (
     DEFAULT_POLL_SCHEDULE,
@@ -306,8 +307,26 @@ class _Run:
         return find_key(shot.request.model, shot.request.prompt)
 
     async def from_journal(self, shot: CompiledShot, first_frame: Path | None) -> ShotResult:
+        """Resume, pull or submit; a shot claimed by another run is followed (``claims``)."""
+        for _ in range(claims.ROUNDS):
+            try:
+                return await self.resume_pull_or_submit(shot, first_frame)
+            except ShotClaimed as claimed:
+                followed = await claims.follow(self, shot, claimed.holder)
+                if followed is not None:
+                    return followed
+        raise self.end(shot, "pending", "claimed by other runs again and again; run again",
+                       "failed")
+
+    async def resume_pull_or_submit(self, shot: CompiledShot, first_frame: Path | None
+                                    ) -> ShotResult:
         attempts = await self.journal_attempts(shot)
         with_task = [a for a in attempts if a.task_id]
+        if with_task and REDOWNLOAD in (with_task[-1].note or "") and self.store is not None:
+            pulled = await self.from_store(shot)  # a finished task: the store's copy first
+            if pulled is not None:
+                await self.settle_journal(shot, self.cache.get(shot.hash))  # type: ignore[arg-type]
+                return pulled
         if with_task:
             adopted = "adopted" in (with_task[-1].note or "")
             try:
