@@ -162,3 +162,41 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password() -> None
         PgLedger(LedgerSettings(url, LEDGER_ENV))
     assert "hunter22" not in str(failed.value)
     assert f"127.0.0.1:{port}/none" in str(failed.value)
+
+
+# --- the runner: two runs of the same shots at once, one ledger, no store ----------------------
+
+
+def test_two_runs_at_once_pay_each_shot_once_without_a_store(
+        opener: Opener, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    """The second run finds every shot claimed, waits, then downloads the holder's own task
+    (the same paid task) by its id; failures are not retried by the waiter."""
+    import asyncio
+
+    from run_fakes import FakeProvider, make_shot
+
+    from storyboard.providers.base import TaskStatus
+    from storyboard.run import RunResult, render
+
+    sample = make_media("video", tmp_path / "2s.mp4", seconds=2, width=64, height=48)
+    provider = FakeProvider(tmp_path / "provider", {2: sample}, latency=0.4)
+    provider.on("bad", outcome=TaskStatus.FAILED, code="InternalError", message="boom")
+    shots = [make_shot(name) for name in ("a", "b", "c", "bad")]
+    folders = [tmp_path / "one", tmp_path / "two"]
+
+    async def both() -> list[RunResult]:
+        runs = [render(shots, provider, series_dir=folder, submit_rate=1000.0,
+                       poll_schedule=(0.05,), max_wait=30.0, ledger=opener())
+                for folder in folders]
+        return list(await asyncio.gather(*runs))
+
+    results = asyncio.run(both())
+    assert provider.created() == {"a": 1, "b": 1, "c": 1, "bad": 1}
+    for result in results:
+        by_shot = {r.shot: r for r in result.shots}
+        assert {k: r.state for k, r in by_shot.items()} == {
+            "a": "done", "b": "done", "c": "done", "bad": "failed"}
+    codes = sorted(r.code for result in results for r in result.shots if r.shot == "bad")
+    assert codes == ["FailedElsewhere", "InternalError"]
+    tasks = [{r.shot: r.task_id for r in result.shots} for result in results]
+    assert tasks[0] == tasks[1]  # the waiter's videos are the holder's tasks

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from storyboard.emulator import EmulatorServer
+from storyboard.run import read_status
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
@@ -123,6 +124,8 @@ def test_a_machine_killed_mid_run_loses_nothing_and_pays_nothing_twice(
     assert doomed.returncode == -signal.SIGKILL
     report = finish(survivor)  # finishes the dead machine's tasks: polls them, never resubmits
     every_episode(two, report)
+    taken = [a for a in read_status(two) if "restored from the ledger" in (a.note or "")]
+    assert taken, "the survivor took over none of the dead machine's claims"
     again = finish(start(one, emulator, store, pg_url))  # the dead machine, restarted
     every_episode(one, again)
     every_shot_paid_once(emulator, one, two)
