@@ -200,3 +200,29 @@ def test_two_runs_at_once_pay_each_shot_once_without_a_store(
     assert codes == ["FailedElsewhere", "InternalError"]
     tasks = [{r.shot: r.task_id for r in result.shots} for result in results]
     assert tasks[0] == tasks[1]  # the waiter's videos are the holder's tasks
+
+
+def test_a_claim_won_just_after_another_run_finished_is_given_back(
+        opener: Opener, tmp_path: Path) -> None:
+    """The race: the holder settles ``done`` between this run's last look and its claim. The
+    claim succeeds (no open entry), and the journal gives it back, naming the finished one."""
+    from run_fakes import make_shot
+
+    from storyboard.run import Journal
+
+    shot = make_shot("a")
+    other, mine = opener(), opener()
+    done = other.intend("fake", shot.hash, "k", series="/elsewhere", shot="ep01/a")
+    other.record_task(done.id, "t-elsewhere")
+    other.settle(done.id, "done")
+    with Journal.open(tmp_path / "series", mine) as journal:
+        with pytest.raises(ShotClaimed) as claimed:
+            journal.begin(shot, "fake", "fake", estimate=0.2)
+        assert claimed.value.holder.id == done.id
+        assert journal.attempts() == []
+        assert [e.state for e in mine.entries("fake", shot.hash)] == ["done", "lost"]
+        # once this journal knows that task (it downloaded it), a new claim is its own business
+        restored = journal.restore(shot, "fake", "fake", estimate=0.2)
+        assert [a.task_id for a in restored] == ["t-elsewhere"]
+        journal.set_state(restored[0].id, "done")
+        assert journal.begin(shot, "fake", "fake", estimate=0.2).state == "intent"

@@ -12,6 +12,10 @@ is not submitted; ``follow`` polls the ledger until that claim ends:
   the same paid task's result by its task id;
 - it ended ``failed``: the shot fails with the holder's task id (run again to retry);
 - it ended ``lost`` (no task was ever created): the runner claims the shot afresh and submits.
+
+Twins (other shots with the same prompt, see ``runner``) are sent one at a time within a run; a
+twin another living run is submitting right now is waited for (``answered``) until its task id
+is known, so a lost answer still meets at most one unknown task with its prompt.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ if TYPE_CHECKING:
 
 STORE_GRACE = 10.0  # seconds a finished claim's video is awaited in the store
 ROUNDS = 8  # claims followed for one shot in one run before it ends pending
+TWIN_POLL = 0.05  # seconds between looks at another run's unanswered twin submit
+FOLLOW_POLL = 0.5  # at most this long between looks at a claim another run holds
+TWIN_WAIT = 120.0  # at most this long (a submit's timeout and retries)
 
 
 async def follow(run: _Run, shot: CompiledShot, holder: LedgerEntry) -> ShotResult | None:
@@ -59,7 +66,7 @@ def current(ledger: Ledger, holder: LedgerEntry) -> LedgerEntry | None:
 
 def interval(run: _Run) -> float:
     schedule = run.options.poll_schedule or (1.0,)
-    return min(max(schedule[0], 0.05), 2.0)
+    return min(max(schedule[0], 0.05), FOLLOW_POLL)
 
 
 async def settled(run: _Run, shot: CompiledShot, entry: LedgerEntry | None) -> ShotResult | None:
@@ -82,3 +89,19 @@ async def from_store(run: _Run, shot: CompiledShot) -> ShotResult | None:
         if pulled is not None or run.clock() >= deadline or run.store.down:
             return pulled
         await run.sleep(interval(run))
+
+
+async def answered(run: _Run, shot: CompiledShot, others: list[LedgerEntry]
+                   ) -> list[LedgerEntry]:
+    """Wait while living runs hold unanswered submits of ``shot``'s twins; returns the ones
+    left (a dead run's, or still unanswered after ``TWIN_WAIT``): those stop the submit."""
+    ledger = run.journal.ledger
+    deadline = run.clock() + TWIN_WAIT
+    while others and ledger is not None and run.clock() < deadline:
+        living = [e for e in others if await run.db(ledger.alive, e.id)]
+        if not living:
+            break
+        await run.sleep(TWIN_POLL)
+        others = await run.db(run.journal.other_open_intents, shot, run.provider.cache_key,
+                              set())
+    return others

@@ -304,10 +304,12 @@ class Journal:
         row restores an entry the ledger kept."""
         now = time.time()
         if self.ledger is not None and ledger_id is None:
-            ledger_id = self.ledger.intend(
+            claim = self.ledger.intend(
                 cache_key, shot.hash, find_key(shot.request.model, shot.request.prompt),
                 series=str(self.series_dir), shot=f"{shot.episode}/{shot.id}",
-                intent_at=intent_at).id
+                intent_at=intent_at)
+            self._not_done_elsewhere(claim, shot, cache_key)
+            ledger_id = claim.id
         with self._write(durable=True) as db:
             cursor = db.execute(
                 "INSERT INTO attempts (series, episode, shot, shot_hash, provider, cache_key,"
@@ -318,6 +320,19 @@ class Journal:
             attempt_id = cursor.lastrowid
         assert attempt_id is not None
         return self.get(attempt_id)
+
+    def _not_done_elsewhere(self, claim: LedgerEntry, shot: CompiledShot, cache_key: str) -> None:
+        """A claim won just after another run finished the shot (its claim was settled
+        ``done`` after this run last looked) is given back: ``ShotClaimed`` names that result,
+        which the runner takes from the store or downloads by its task id, unpaid."""
+        assert self.ledger is not None
+        horizon = time.time() - RECONCILE_HORIZON
+        for other in self.ledger.entries(cache_key, shot.hash):
+            if (other.id != claim.id and other.state == "done" and other.task_id
+                    and _worth_restoring(other, horizon)
+                    and not self.knows_task(cache_key, other.task_id, ledger=False)):
+                self.ledger.settle(claim.id, "lost")
+                raise ShotClaimed(other)
 
     def set_task(self, attempt_id: int, task_id: str, *, note: str = "") -> None:
         """Record the task id of an attempt: the first thing done when a submit answers."""

@@ -473,6 +473,7 @@ class _Run:
                 raise self.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
             others = await self.db(self.journal.other_open_intents, shot,
                                    self.provider.cache_key, set())
+            others = await claims.answered(self, shot, others)  # other runs' twins: wait
             if others:
                 message = _waiting_for(others)
                 raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
@@ -807,7 +808,8 @@ def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[Comp
     cache = OutputCache(journal.series_dir, provider.cache_key)
     hashes = {shot.hash for shot in shots if not cache.has(shot.hash)}
     held = [entry for digest in sorted(hashes)
-            for entry in ledger.entries(provider.cache_key, digest) if entry.open]
+            for entry in ledger.entries(provider.cache_key, digest)
+            if entry.open and not ledger.alive(entry.id)]  # a living run's claim: it is waited for
     if not held:
         return
     message = (f"the task journal {journal.path} is new, but the ledger {ledger.where} holds "
