@@ -34,6 +34,7 @@ STORE_GRACE = 10.0  # seconds a finished claim's video is awaited in the store
 ROUNDS = 8  # claims followed for one shot in one run before it ends pending
 TWIN_POLL = 0.05  # seconds between looks at another run's unanswered twin submit
 FOLLOW_POLL = 0.5  # at most this long between looks at a claim another run holds
+LIVENESS_EVERY = 4  # every this many looks, also ask whether its holder still lives
 TWIN_WAIT = 120.0  # at most this long (a submit's timeout and retries)
 
 
@@ -45,8 +46,8 @@ async def follow(run: _Run, shot: CompiledShot, holder: LedgerEntry) -> ShotResu
     run.emit(shot, "running", f"claimed by another run ({who}): waiting for its task",
              holder.task_id)
     deadline = run.clock() + run.options.max_wait
-    while True:
-        if await run.db(ledger.take_over, holder.id):
+    for looks in range(1 << 62):
+        if looks % LIVENESS_EVERY == 0 and await run.db(ledger.take_over, holder.id):
             return None  # its holder died: the claim is ours, resumed by the journal's rules
         entry = await run.db(current, ledger, holder)
         if entry is None or not entry.open:
@@ -57,6 +58,7 @@ async def follow(run: _Run, shot: CompiledShot, holder: LedgerEntry) -> ShotResu
                           f"{run.options.max_wait:.0f} s; run again to take its video",
                           "failed", task_id=entry.task_id)
         await run.sleep(interval(run))
+    raise AssertionError("unreachable")
 
 
 def current(ledger: Ledger, holder: LedgerEntry) -> LedgerEntry | None:
