@@ -1,4 +1,7 @@
-"""A throwaway PostgreSQL cluster for tests: initdb into a temp folder, start on loopback, stop."""
+"""A throwaway PostgreSQL cluster for tests: initdb into a temp folder, start on loopback, stop.
+
+Used by the session fixture ``pg_cluster`` (conftest.py) and by ``bench/team.py``.
+"""
 
 from __future__ import annotations
 
@@ -24,11 +27,16 @@ def _as_owner(cmd: list[str]) -> list[str]:
     return cmd
 
 
+def _version(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in name.split(".") if part.isdigit())
+
+
 def _bin(name: str) -> str:
     found = shutil.which(name)
     if found:
         return found
-    for base in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+    versions = Path("/usr/lib/postgresql").glob("*/bin")  # Debian's layout, newest first
+    for base in sorted(versions, key=lambda p: _version(p.parent.name), reverse=True):
         if (base / name).exists():
             return str(base / name)
     raise FileNotFoundError(f"PostgreSQL's {name} is not installed (apt-get install postgresql)")

@@ -130,3 +130,43 @@ def test_a_machine_killed_mid_run_loses_nothing_and_pays_nothing_twice(
     every_episode(one, again)
     every_shot_paid_once(emulator, one, two)
     no_secret_written(one, two)
+
+
+# --- the setting ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ledger", "fragment"), [
+    ("postgresql://team:hunter22@db.internal/renders", "a password in the URL"),
+    ("postgresql://db.internal/renders?password=hunter22", "a password in the URL"),
+    ("mysql://db.internal/renders", "expected form (^postgres(ql)?://)"),
+])
+def test_the_series_file_never_holds_a_ledger_password(tmp_path: Path, ledger: str,
+                                                      fragment: str) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli import cli
+    series = clone(tmp_path, "bad")
+    text = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    (series / "storyboard.yaml").write_text(text + f"ledger: {ledger}\n", encoding="utf-8")
+    line = len(text.splitlines()) + 1
+    result = CliRunner().invoke(cli, ["check", str(series)])
+    assert result.exit_code == 1, result.output
+    assert f"storyboard.yaml:{line}:" in result.stderr, result.stderr
+    assert fragment in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_unreachable_ledger_stops_the_render_before_any_submit(
+        tmp_path: Path, emulator: EmulatorServer) -> None:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    series = clone(tmp_path, "alice")
+    child = start(series, emulator, tmp_path / "store",
+                  f"postgresql://team:{PASSWORD}@127.0.0.1:{port}/renders")
+    out, err = child.communicate(timeout=120)
+    assert child.returncode != 0
+    assert f"127.0.0.1:{port}/renders" in err and PASSWORD not in out + err
+    assert "Traceback" not in err
+    assert emulator.stats()["submissions"]["total"] == 0
