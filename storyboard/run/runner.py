@@ -323,9 +323,8 @@ class _Run:
         attempts = await self.journal_attempts(shot)
         with_task = [a for a in attempts if a.task_id]
         if with_task and REDOWNLOAD in (with_task[-1].note or "") and self.store is not None:
-            pulled = await self.from_store(shot)  # a finished task: the store's copy first
+            pulled = await claims.stored_copy(self, shot)  # a finished task: the store first
             if pulled is not None:
-                await self.settle_journal(shot, self.cache.get(shot.hash))  # type: ignore[arg-type]
                 return pulled
         if with_task:
             adopted = "adopted" in (with_task[-1].note or "")
