@@ -95,7 +95,10 @@ def lock_key(entry_id: str) -> int:
 
 
 class PgLedger:
-    """The team ledger in PostgreSQL; one connection, held for the life of the run."""
+    """The team ledger in PostgreSQL; one connection, held for the life of the run.
+
+    One instance is one holder: give each concurrent ``render`` its own (two renders sharing an
+    instance would count each other's claims as their own)."""
 
     def __init__(self, settings: LedgerSettings) -> None:
         import psycopg
