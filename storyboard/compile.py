@@ -219,7 +219,7 @@ class Compiler:
         return Manifest(title=str(series.get("title", self.source.name)), name=self.source.name,
                         root=self.source.root, source=self.source.series.file,
                         episodes=compiled, provider=_mapping(series.get("provider")),
-                        store=series.get("store"),
+                        store=series.get("store"), ledger=series.get("ledger"),
                         warnings=sorted(self.problems, key=Diagnostic.sort_key))
 
     def _media(self, resolver: Resolver) -> dict[Path, str]:

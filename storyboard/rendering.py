@@ -32,6 +32,8 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
+from storyboard.run.ledger import Ledger
+from storyboard.run.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.lockfile import lock_path, read_lock
 from storyboard.run.sharing import StoreLink
 from storyboard.run.store import RenderStore, store_settings
@@ -122,6 +124,19 @@ def open_store(manifest: Manifest, provider: Provider, *, offline: bool = False
     if settings is None or offline:
         return None
     return StoreLink(RenderStore(settings), provider.cache_key)
+
+
+def open_ledger(manifest: Manifest) -> Ledger | None:
+    """The team ledger (``STORYBOARD_LEDGER`` or ``ledger:``), or None for the per-user one."""
+    settings = ledger_settings(manifest.ledger)
+    if settings is None:
+        return None
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise StoryboardError(f"{settings.origin} names a PostgreSQL ledger, which needs "
+                              "psycopg: pip install 'storyboard[ledger-pg]'") from exc
+    return PgLedger(settings)
 
 
 def plan_series(manifest: Manifest, provider: Provider, episode: str | None = None, *,
@@ -257,10 +272,16 @@ def _render_and_stitch(manifest: Manifest, shots: list[CompiledShot], chosen: Pr
                        on_notice: Callable[[str], None] | None,
                        webhook: tuple[str | None, str | None]) -> RenderReport:
     options = run_options(manifest, concurrency, chosen)
-    with listening(chosen, manifest, *webhook) as sleep:
-        result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
-                                  options=options, on_event=on_event, ref_seconds=seconds,
-                                  store=store, on_notice=on_notice, sleep=sleep))
+    team = open_ledger(manifest)
+    try:
+        with listening(chosen, manifest, *webhook) as sleep:
+            result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
+                                      options=options, on_event=on_event, ref_seconds=seconds,
+                                      store=store, on_notice=on_notice, sleep=sleep,
+                                      ledger=team))
+    finally:
+        if team is not None:
+            team.close()
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
     builder = EpisodeBuilder(manifest, target, draft=draft)
     report = RenderReport(plan, result)
@@ -285,14 +306,16 @@ async def _run(shots: list[CompiledShot], provider: Provider, root: Path, *,
                store: StoreLink | None = None,
                on_notice: Callable[[str], None] | None = None,
                sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-               source: Manifest | list[CompiledShot] | None = None) -> RunResult:
-    """``source`` (a whole manifest) lets the lock file drop the entries of deleted shots."""
+               source: Manifest | list[CompiledShot] | None = None,
+               ledger: Ledger | None = None) -> RunResult:
+    """``source`` (a whole manifest) lets the lock file drop the entries of deleted shots;
+    ``ledger`` is the team's (None: the per-user one)."""
     try:
         return await run_shots(source or shots, provider, series_dir=root, budget=budget,
                                prices=prices,
                                options=options, on_event=on_event,
                                reference_video_seconds=ref_seconds, store=store,
-                               on_notice=on_notice, sleep=sleep)
+                               on_notice=on_notice, sleep=sleep, ledger=ledger)
     finally:
         await provider.aclose()
 

@@ -175,6 +175,7 @@ class Manifest:
     episodes: list[CompiledEpisode]
     provider: dict[str, Any] = field(default_factory=dict)  # the series' `provider:` settings
     store: Any = None  # the series' `store:` setting (a URL or {url, options}), as written
+    ledger: Any = None  # the series' `ledger:` setting (a postgresql:// URL), as written
     warnings: list[Diagnostic] = field(default_factory=list)
 
     def shots(self) -> list[CompiledShot]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pg_server
 import pytest
+from pg_server import PgServer
 
 from storyboard import samples
 
@@ -73,3 +75,26 @@ def rendered_example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     report = storyboard.render(series, yes=True, out=base / "episodes")
     assert report.ok, report
     return series, base / "episodes"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgServer]:
+    """One throwaway PostgreSQL cluster for the session (initdb in a temp folder, loopback, trust
+    auth); stopped and deleted at the end. Never a system cluster."""
+    server = pg_server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgServer) -> str:
+    """A URL to a fresh, empty database of the session's cluster."""
+    import uuid
+
+    import psycopg
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_cluster.url, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    return pg_cluster.url.rsplit("/", 1)[0] + f"/{name}"

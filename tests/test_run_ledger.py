@@ -48,6 +48,7 @@ def test_an_entry_goes_from_intent_to_task_to_settled(ledger: SqliteLedger) -> N
 
 def test_entries_are_per_provider_and_hash_oldest_first(ledger: SqliteLedger) -> None:
     first = ledger.intend("p", "h", "k", series="/s", shot="e/a", intent_at=10.0)
+    ledger.settle(first.id, "lost")  # one open entry per shot at a time (the claim)
     second = ledger.intend("p", "h", "k", series="/s", shot="e/a", intent_at=20.0)
     ledger.intend("p", "other", "k", series="/s", shot="e/b")
     ledger.intend("q", "h", "k", series="/s", shot="e/a")

@@ -234,10 +234,13 @@ def test_a_clone_without_the_new_lock_finds_shots_by_their_record(
 
 def test_a_corrupt_stored_video_is_refused_and_paid_again_only_with_consent(
         tmp_path: Path, make_media: MakeMedia, bucket: tuple[str, Any],
-        emulator: EmulatorServer) -> None:
+        emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
     url, fs = bucket
     alice = series_with_store(tmp_path / "alice" / "wire", make_media, url)
     assert render_json(alice, "--yes", "-o", tmp_path / "oa")[0] == 0
+    # Bob is another machine: his per-user ledger does not know Alice's tasks (one that did
+    # would download her task's result again, for free, instead of paying).
+    monkeypatch.setenv("STORYBOARD_STATE_DIR", str(tmp_path / "bob-state"))
     lock = json.loads((alice / "storyboard.lock").read_text())["shots"]
     good = next(v["output_sha256"] for k, v in lock.items() if k.endswith("/c"))
     key = f"{url.removeprefix('s3://')}/v1/videos/{good}.mp4"

@@ -32,7 +32,15 @@ from typing import Any, Literal
 from storyboard.errors import JournalError
 from storyboard.request import CompiledShot
 
-from .ledger import LEDGER_NAME, RECONCILE_HORIZON, Ledger, LedgerEntry, LedgerState, find_key
+from .ledger import (
+    LEDGER_NAME,
+    RECONCILE_HORIZON,
+    Ledger,
+    LedgerEntry,
+    LedgerState,
+    ShotClaimed,
+    find_key,
+)
 from .ledger import state_dir as ledger_dir
 
 AttemptState = Literal[
@@ -230,19 +238,23 @@ class Journal:
         for attempt in self.attempts(unfinished_only=True):
             if attempt.ledger_id is not None:
                 continue
-            entry = self.ledger.intend(attempt.cache_key, attempt.shot_hash, "",
-                                       series=str(self.series_dir),
-                                       shot=f"{attempt.episode}/{attempt.shot}",
-                                       intent_at=attempt.intent_at)
+            try:
+                entry = self.ledger.intend(attempt.cache_key, attempt.shot_hash, "",
+                                           series=str(self.series_dir),
+                                           shot=f"{attempt.episode}/{attempt.shot}",
+                                           intent_at=attempt.intent_at)
+            except ShotClaimed:  # the shot's one open entry exists: this row stays local
+                continue
             if attempt.task_id:
                 self.ledger.record_task(entry.id, attempt.task_id)
             self.set_ledger(attempt.id, entry.id)
 
     def restore(self, shot: CompiledShot, provider: str, cache_key: str, *,
                 estimate: float, now: float | None = None) -> list[Attempt]:
-        """Rows for the ledger's record of ``shot`` when this journal has none (it was deleted):
-        open entries, and results of the last 24 hours that this journal does not know. Returns
-        the unfinished rows after that, oldest first."""
+        """Rows for the ledger's record of ``shot`` when this journal has none (it was deleted,
+        or another machine wrote it): open entries whose holder died (taken over here), and
+        results of the last 24 hours that this journal does not know. Returns the unfinished
+        rows after that, oldest first."""
         if self.ledger is None:
             return []
         horizon = (now or time.time()) - RECONCILE_HORIZON
@@ -250,6 +262,8 @@ class Journal:
         for entry in self.ledger.entries(cache_key, shot.hash):
             if entry.id in linked or not _worth_restoring(entry, horizon):
                 continue
+            if entry.open and not self.ledger.take_over(entry.id):
+                continue  # a living process holds it: the runner waits for it
             if entry.task_id and self.knows_task(cache_key, entry.task_id, ledger=False):
                 continue
             note = f"restored from the ledger {self.ledger.where}"
@@ -272,13 +286,15 @@ class Journal:
     def other_open_intents(self, shot: CompiledShot, cache_key: str, own: set[str | None], *,
                            now: float | None = None) -> list[LedgerEntry]:
         """Open intents without a task id, not in ``own``, that a lookup by this shot's prompt
-        could confuse with its own task (any shot, any series, the last 24 hours)."""
+        could confuse with its own task (any other shot, any series, the last 24 hours; the
+        shot's own open entry is its claim, which ``intend`` guards)."""
         if self.ledger is None:
             return []
         horizon = (now or time.time()) - RECONCILE_HORIZON
         key = find_key(shot.request.model, shot.request.prompt)
         return [e for e in self.ledger.open_for_key(cache_key, key)
-                if e.task_id is None and e.id not in own and e.intent_at >= horizon]
+                if e.task_id is None and e.id not in own and e.intent_at >= horizon
+                and e.shot_hash != shot.hash]
 
     def begin(self, shot: CompiledShot, provider: str, cache_key: str, *, estimate: float,
               note: str = "", ledger_id: str | None = None,
@@ -288,10 +304,12 @@ class Journal:
         row restores an entry the ledger kept."""
         now = time.time()
         if self.ledger is not None and ledger_id is None:
-            ledger_id = self.ledger.intend(
+            claim = self.ledger.intend(
                 cache_key, shot.hash, find_key(shot.request.model, shot.request.prompt),
                 series=str(self.series_dir), shot=f"{shot.episode}/{shot.id}",
-                intent_at=intent_at).id
+                intent_at=intent_at)
+            self._not_done_elsewhere(claim, shot, cache_key)
+            ledger_id = claim.id
         with self._write(durable=True) as db:
             cursor = db.execute(
                 "INSERT INTO attempts (series, episode, shot, shot_hash, provider, cache_key,"
@@ -302,6 +320,19 @@ class Journal:
             attempt_id = cursor.lastrowid
         assert attempt_id is not None
         return self.get(attempt_id)
+
+    def _not_done_elsewhere(self, claim: LedgerEntry, shot: CompiledShot, cache_key: str) -> None:
+        """A claim won just after another run finished the shot (its claim was settled
+        ``done`` after this run last looked) is given back: ``ShotClaimed`` names that result,
+        which the runner takes from the store or downloads by its task id, unpaid."""
+        assert self.ledger is not None
+        horizon = time.time() - RECONCILE_HORIZON
+        for other in self.ledger.entries(cache_key, shot.hash):
+            if (other.id != claim.id and other.state == "done" and other.task_id
+                    and _worth_restoring(other, horizon)
+                    and not self.knows_task(cache_key, other.task_id, ledger=False)):
+                self.ledger.settle(claim.id, "lost")
+                raise ShotClaimed(other)
 
     def set_task(self, attempt_id: int, task_id: str, *, note: str = "") -> None:
         """Record the task id of an attempt: the first thing done when a submit answers."""

@@ -14,13 +14,21 @@ write guards:
 An entry is keyed by provider (its ``cache_key``) and shot hash, and also carries a ``find_key``:
 the digest of what the provider matches a lost submit by (model and prompt), so that every open
 intent that a task-list lookup could confuse is visible at once, across series. ``Ledger`` is the
-whole interface the runner uses; ``SqliteLedger`` is the per-user implementation. A team backend
-(PostgreSQL, say) implements the same six methods; nothing outside this module knows which one
-runs. No secret is ever stored: ids, hashes, names and times only.
+whole interface the runner uses; ``SqliteLedger`` is the per-user implementation, ``PgLedger``
+(``ledger_pg``) the team one. No secret is ever stored: ids, hashes, names and times only.
+
+The claim: at most one OPEN entry per provider and shot hash exists at a time, and the process that
+wrote it (its holder) keeps it while it lives. ``intend`` refuses a second one with ``ShotClaimed``
+naming the open entry; ``take_over`` makes a caller the holder of an open entry whose holder died
+(it is then resumed by the usual rules: poll its task id, or reconcile a lost submit), and
+``alive`` says whether a living process holds one. Liveness is the operating system's or the
+database's own lock, never a timer of ours: a ``flock`` on a per-holder file here, a session
+advisory lock in PostgreSQL; both vanish with the process that held them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -29,9 +37,14 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Literal, Protocol
 
-from storyboard.errors import JournalError
+from storyboard.errors import JournalError, StoryboardError
+
+try:  # POSIX: a holder's liveness is a lock on its file; elsewhere every holder counts as alive
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 LedgerState = Literal["open", "done", "failed", "lost"]
 LEDGER_NAME = "ledger.sqlite"
@@ -65,6 +78,14 @@ class LedgerEntry:
         return self.state == "open"
 
 
+class ShotClaimed(StoryboardError):
+    """``intend`` found an open entry for the same provider and shot: ``holder``."""
+
+    def __init__(self, holder: LedgerEntry) -> None:
+        super().__init__(f"{holder.shot} in {holder.series} is being rendered by another run")
+        self.holder = holder
+
+
 class Ledger(Protocol):
     """What the runner needs of a ledger. Every write is durable when it returns."""
 
@@ -72,7 +93,17 @@ class Ledger(Protocol):
 
     def intend(self, provider: str, shot_hash: str, find_key: str, *, series: str, shot: str,
                intent_at: float | None = None) -> LedgerEntry:
-        """Record that a submit of this shot is about to be sent; returns the new open entry."""
+        """Claim the shot: record that a submit of it is about to be sent and return the new
+        open entry, held by this process; raises ``ShotClaimed`` while another entry is open."""
+        ...
+
+    def take_over(self, entry_id: str) -> bool:
+        """Hold this open entry from now on if its holder died (True also when this process
+        holds it already); False while another living process holds it, or once it is settled."""
+        ...
+
+    def alive(self, entry_id: str) -> bool:
+        """Whether a living process (this one included) holds this open entry."""
         ...
 
     def record_task(self, entry_id: str, task_id: str) -> None:
@@ -129,7 +160,8 @@ CREATE TABLE IF NOT EXISTS entries (
     task_id     TEXT,
     state       TEXT NOT NULL CHECK (state IN ('open','done','failed','lost')),
     intent_at   REAL NOT NULL,
-    updated_at  REAL NOT NULL
+    updated_at  REAL NOT NULL,
+    holder      TEXT
 );
 CREATE INDEX IF NOT EXISTS entries_by_hash ON entries (provider, shot_hash);
 CREATE INDEX IF NOT EXISTS entries_by_key ON entries (provider, find_key, state);
@@ -137,26 +169,46 @@ CREATE INDEX IF NOT EXISTS entries_by_task ON entries (provider, task_id);
 """
 
 
+_COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, intent_at, "
+            "updated_at")
+
+
 class SqliteLedger:
-    """The per-user ledger in one SQLite file; safe for several processes at once."""
+    """The per-user ledger in one SQLite file; safe for several processes at once.
+
+    Each instance is one holder: it locks ``holders/<token>.lock`` next to the file for as long
+    as it is open, and an entry it writes names that token."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.where = str(path)
+        self.holder = uuid.uuid4().hex
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            self._hold = _hold(path.parent / "holders" / f"{self.holder}.lock")
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
                                        check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"cannot open the task ledger {path}: {exc}; set "
                                f"{STATE_DIR_ENV} to a writable folder") from exc
         self._lock = threading.Lock()
 
+    def _migrate(self) -> None:
+        """Ledgers written before claims existed lack the holder column (their entries have no
+        living holder, so the next run takes them over)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(entries)")}
+        if "holder" not in columns:
+            self._db.execute("ALTER TABLE entries ADD COLUMN holder TEXT")
+
     def close(self) -> None:
         self._db.close()
+        with contextlib.suppress(OSError):
+            Path(self._hold.name).unlink()
+            self._hold.close()
 
     def _run(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
         try:
@@ -166,13 +218,59 @@ class SqliteLedger:
             raise JournalError(f"cannot use the task ledger {self.path}: {exc}") from exc
         return rows
 
+    def _claiming(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        """``sql`` run only inside a write transaction (claims must not interleave)."""
+        try:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    rows: list[tuple[object, ...]] = self._db.execute(sql, params).fetchall()
+                finally:
+                    self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot use the task ledger {self.path}: {exc}") from exc
+        return rows
+
     def intend(self, provider: str, shot_hash: str, find_key: str, *, series: str, shot: str,
                intent_at: float | None = None) -> LedgerEntry:
         now = time.time()
         entry = LedgerEntry(uuid.uuid4().hex, provider, shot_hash, find_key, series, shot, None,
                             "open", intent_at if intent_at is not None else now, now)
-        self._run("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?)", _row(entry))
+        inserted = self._claiming(
+            "INSERT INTO entries SELECT ?,?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM "
+            "entries WHERE provider = ? AND shot_hash = ? AND state = 'open') RETURNING id",
+            (*_row(entry), self.holder, provider, shot_hash))
+        if not inserted:
+            held = [e for e in self.entries(provider, shot_hash) if e.open]
+            if held:
+                raise ShotClaimed(held[0])
+            return self.intend(provider, shot_hash, find_key, series=series, shot=shot,
+                               intent_at=intent_at)  # settled in between: claim again
         return entry
+
+    def take_over(self, entry_id: str) -> bool:
+        rows = self._run("SELECT state, holder FROM entries WHERE id = ?", (entry_id,))
+        if not rows or rows[0][0] != "open":
+            return False
+        holder = rows[0][1]
+        if holder == self.holder:
+            return True
+        if self._living(holder):
+            return False
+        return bool(self._claiming(
+            "UPDATE entries SET holder = ? WHERE id = ? AND state = 'open' AND holder IS ? "
+            "RETURNING id", (self.holder, entry_id, holder)))
+
+    def alive(self, entry_id: str) -> bool:
+        rows = self._run("SELECT state, holder FROM entries WHERE id = ?", (entry_id,))
+        if not rows or rows[0][0] != "open":
+            return False
+        return rows[0][1] == self.holder or self._living(rows[0][1])
+
+    def _living(self, holder: object) -> bool:
+        if not isinstance(holder, str) or not holder:
+            return False
+        return _locked(self.path.parent / "holders" / f"{holder}.lock")
 
     def record_task(self, entry_id: str, task_id: str) -> None:
         self._run("UPDATE entries SET task_id = ?, updated_at = ? WHERE id = ?",
@@ -193,8 +291,37 @@ class SqliteLedger:
         return bool(self._select("provider = ? AND task_id = ?", (provider, task_id)))
 
     def _select(self, where: str, params: tuple[object, ...]) -> list[LedgerEntry]:
-        rows = self._run(f"SELECT * FROM entries WHERE {where} ORDER BY intent_at, rowid", params)
+        rows = self._run(f"SELECT {_COLUMNS} FROM entries WHERE {where} "
+                         "ORDER BY intent_at, rowid", params)
         return [LedgerEntry(*row) for row in rows]  # type: ignore[arg-type]
+
+
+def _hold(path: Path) -> IO[bytes]:
+    """Open and lock this holder's file for the life of the process (the lock is its pulse)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("wb")
+    if fcntl is not None:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return handle
+
+
+def _locked(path: Path) -> bool:
+    """Whether a living process holds the lock on ``path`` (a missing file: nobody)."""
+    if fcntl is None:  # pragma: no cover - no way to tell: never take over
+        return path.exists()
+    try:
+        handle = path.open("rb")
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    with contextlib.suppress(OSError):
+        path.unlink()  # its holder died: nobody will ask again
+    return False
 
 
 def _row(entry: LedgerEntry) -> tuple[object, ...]:

@@ -48,6 +48,7 @@ from storyboard.media import sha256_file
 from storyboard.providers.base import PriceTable, Provider, TaskState, TaskStatus
 from storyboard.request import CompiledShot, Manifest
 
+from . import claims
 from .cache import CacheEntry, OutputCache
 from .checks import (
     InvalidOutput,
@@ -59,7 +60,7 @@ from .checks import (
 )
 from .inputs import InputChanged, snapshot_inputs
 from .journal import REDOWNLOAD, Attempt, AttemptState, Journal, read_status
-from .ledger import Ledger, LedgerEntry, default_ledger, find_key
+from .ledger import Ledger, LedgerEntry, ShotClaimed, default_ledger, find_key
 from .lockfile import entry_for, lock_path, proxy, read_lock, shot_key, update_lock
 from .model import (
     DEFAULT_POLL_SCHEDULE,
@@ -307,8 +308,25 @@ class _Run:
         return find_key(shot.request.model, shot.request.prompt)
 
     async def from_journal(self, shot: CompiledShot, first_frame: Path | None) -> ShotResult:
+        """Resume, pull or submit; a shot claimed by another run is followed (``claims``)."""
+        for _ in range(claims.ROUNDS):
+            try:
+                return await self.resume_pull_or_submit(shot, first_frame)
+            except ShotClaimed as claimed:
+                followed = await claims.follow(self, shot, claimed.holder)
+                if followed is not None:
+                    return followed
+        raise self.end(shot, "pending", "claimed by other runs again and again; run again",
+                       "failed")
+
+    async def resume_pull_or_submit(self, shot: CompiledShot, first_frame: Path | None
+                                    ) -> ShotResult:
         attempts = await self.journal_attempts(shot)
         with_task = [a for a in attempts if a.task_id]
+        if with_task and REDOWNLOAD in (with_task[-1].note or "") and self.store is not None:
+            pulled = await claims.stored_copy(self, shot)  # a finished task: the store first
+            if pulled is not None:
+                return pulled
         if with_task:
             adopted = "adopted" in (with_task[-1].note or "")
             try:
@@ -455,6 +473,7 @@ class _Run:
                 raise self.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
             others = await self.db(self.journal.other_open_intents, shot,
                                    self.provider.cache_key, set())
+            others = await claims.answered(self, shot, others)  # other runs' twins: wait
             if others:
                 message = _waiting_for(others)
                 raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
@@ -790,7 +809,8 @@ def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[Comp
     cache = OutputCache(journal.series_dir, provider.cache_key)
     hashes = {shot.hash for shot in shots if not cache.has(shot.hash)}
     held = [entry for digest in sorted(hashes)
-            for entry in ledger.entries(provider.cache_key, digest) if entry.open]
+            for entry in ledger.entries(provider.cache_key, digest)
+            if entry.open and not ledger.alive(entry.id)]  # a living run's claim: it is waited for
     if not held:
         return
     message = (f"the task journal {journal.path} is new, but the ledger {ledger.where} holds "

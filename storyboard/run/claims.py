@@ -1,0 +1,125 @@
+"""A shot another run has claimed into its video, never paid twice: wait, then take it.
+
+Before a submit the runner claims the shot in the ledger (``Ledger.intend``). When another run
+(another machine sharing a team ledger, or another process on this one) holds the claim, the shot
+is not submitted; ``follow`` polls the ledger until that claim ends:
+
+- its holder died (``take_over`` succeeds): the claim is now this run's, and the runner goes
+  through the journal again, which restores the entry and applies today's resume rules (poll its
+  task id; reconcile a submit whose answer was lost), so the crash is finished here, unpaid;
+- it ended ``done``: the video comes from the shared store (given a few seconds for the holder's
+  push); with no store, or none in time, the journal restores the finished entry and downloads
+  the same paid task's result by its task id;
+- it ended ``failed``: the shot fails with the holder's task id (run again to retry);
+- it ended ``lost`` (no task was ever created): the runner claims the shot afresh and submits.
+
+Twins (other shots with the same prompt, see ``runner``) are sent one at a time within a run; a
+twin another living run is submitting right now is waited for (``answered``) until its task id
+is known, so a lost answer still meets at most one unknown task with its prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from storyboard.request import CompiledShot
+
+from .ledger import Ledger, LedgerEntry
+from .model import ShotResult
+from .sharing import FROM_STORE
+
+if TYPE_CHECKING:
+    from .runner import _Run
+
+STORE_GRACE = 10.0  # seconds a finished claim's video is awaited in the store
+ROUNDS = 8  # claims followed for one shot in one run before it ends pending
+TWIN_POLL = 0.05  # seconds between looks at another run's unanswered twin submit
+FOLLOW_POLL = 0.5  # at most this long between looks at a claim another run holds
+LIVENESS_EVERY = 4  # every this many looks, also ask whether its holder still lives
+TWIN_WAIT = 120.0  # at most this long (a submit's timeout and retries)
+
+
+async def follow(run: _Run, shot: CompiledShot, holder: LedgerEntry) -> ShotResult | None:
+    """Wait until ``holder``'s claim ends; a result, or None to go through the journal again."""
+    ledger = run.journal.ledger
+    assert ledger is not None  # only a ledger can raise ShotClaimed
+    who = f"{holder.shot} in {holder.series}"
+    run.emit(shot, "running", f"claimed by another run ({who}): waiting for its task",
+             holder.task_id)
+    deadline = run.clock() + run.options.max_wait
+    for looks in range(1 << 62):
+        if looks % LIVENESS_EVERY == 0 and await run.db(ledger.take_over, holder.id):
+            return None  # its holder died: the claim is ours, resumed by the journal's rules
+        entry = await run.db(current, ledger, holder)
+        if entry is None or not entry.open:
+            return await settled(run, shot, entry)
+        if run.clock() >= deadline:
+            raise run.end(shot, "pending", f"still being rendered by another run ({who}, task "
+                          f"{entry.task_id or 'not yet known'}) after "
+                          f"{run.options.max_wait:.0f} s; run again to take its video",
+                          "failed", task_id=entry.task_id)
+        await run.sleep(interval(run))
+    raise AssertionError("unreachable")
+
+
+def current(ledger: Ledger, holder: LedgerEntry) -> LedgerEntry | None:
+    found = [e for e in ledger.entries(holder.provider, holder.shot_hash) if e.id == holder.id]
+    return found[0] if found else None
+
+
+def interval(run: _Run) -> float:
+    schedule = run.options.poll_schedule or (1.0,)
+    return min(max(schedule[0], 0.05), FOLLOW_POLL)
+
+
+async def settled(run: _Run, shot: CompiledShot, entry: LedgerEntry | None) -> ShotResult | None:
+    if entry is None or entry.state == "lost":
+        return None
+    if entry.state == "failed":
+        raise run.end(shot, "failed", f"the task {entry.task_id} of {entry.shot} in "
+                      f"{entry.series} (another run, same request) failed; run again to retry",
+                      "failed", task_id=entry.task_id, code="FailedElsewhere")
+    return await from_store(run, shot)
+
+
+async def from_store(run: _Run, shot: CompiledShot) -> ShotResult | None:
+    """The finished video from the store, once the holder's push lands (None: download it)."""
+    if run.store is None:
+        return None
+    deadline = run.clock() + STORE_GRACE
+    while True:
+        pulled = await run.from_store(shot)
+        if pulled is not None or run.clock() >= deadline or run.store.down:
+            return pulled
+        await run.sleep(interval(run))
+
+
+async def answered(run: _Run, shot: CompiledShot, others: list[LedgerEntry]
+                   ) -> list[LedgerEntry]:
+    """Wait while living runs hold unanswered submits of ``shot``'s twins; returns the ones
+    left (a dead run's, or still unanswered after ``TWIN_WAIT``): those stop the submit."""
+    ledger = run.journal.ledger
+    deadline = run.clock() + TWIN_WAIT
+    while others and ledger is not None and run.clock() < deadline:
+        living = [e for e in others if await run.db(ledger.alive, e.id)]
+        if not living:
+            break
+        await run.sleep(TWIN_POLL)
+        others = await run.db(run.journal.other_open_intents, shot, run.provider.cache_key,
+                              set())
+    return others
+
+
+async def stored_copy(run: _Run, shot: CompiledShot) -> ShotResult | None:
+    """A finished task's video from the store, if it gives one; anything else (a miss, a
+    refused copy, a store that is down) leaves the task to be downloaded again, for free."""
+    assert run.store is not None
+    fetched = await asyncio.to_thread(run.store.fetch, shot, run.cache, run.locked)
+    if fetched.entry is None:
+        return None
+    await run.settle_journal(shot, fetched.entry)
+    task_id = fetched.entry.task_id or None
+    run.emit(shot, "cached", FROM_STORE, task_id)
+    return run.result(shot, "cached", FROM_STORE, output=run.cache.path(shot.hash),
+                      task_id=task_id, billed_seconds=fetched.entry.billed_seconds)
