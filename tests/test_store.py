@@ -1,8 +1,10 @@
 """The shared render store on a folder: settings, layout, atomic pushes, verified pulls, the CLI.
 
 A real folder is a real store (fsspec's local backend, the same code path as a network share).
-Renders use the free ``local`` provider with ``--draft`` to stay fast; the S3 protocol, the paid
-provider and an unreachable store are in ``test_store_s3.py``.
+Renders use the free ``local`` provider with ``--draft`` to stay fast (drafts are stored under
+their own cache key and keep their own lock, ``.storyboard/draft.lock``; the committed lock is
+exercised with a full render); the S3 protocol, the paid provider and an unreachable store are in
+``test_store_s3.py``.
 """
 
 from __future__ import annotations
