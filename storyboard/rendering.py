@@ -34,7 +34,7 @@ from storyboard.run import (
 from storyboard.run import render as run_shots
 from storyboard.run.ledger import Ledger
 from storyboard.run.ledger_pg import PgLedger, ledger_settings
-from storyboard.run.lockfile import lock_path, read_lock
+from storyboard.run.lockfile import lock_path, proxy, read_lock
 from storyboard.run.sharing import StoreLink
 from storyboard.run.store import RenderStore, store_settings
 from storyboard.stitch import OutputNotWritable
@@ -151,7 +151,8 @@ def plan_series(manifest: Manifest, provider: Provider, episode: str | None = No
     if store is not None:
         store.scan()
         if store.problem is None:
-            in_store = store.available(shots, read_lock(lock_path(manifest.root)).shots)
+            locked = read_lock(lock_path(manifest.root, proxy(provider))).shots
+            in_store = store.available(shots, locked)
     the_plan = plan_for(shots, provider, series_dir=manifest.root,
                         price_overrides=manifest.provider.get("prices"),
                         reference_video_seconds=seconds or reference_seconds(manifest),

@@ -96,7 +96,7 @@ def pull_series(manifest: Manifest, *, provider: str | None = None, episode: str
     """Fetch the series' shots that the store has and the local cache lacks, verified."""
     link, cache = _link(manifest, provider, draft)
     report = SyncReport("pull", link.shown)
-    locked = read_lock(lock_path(manifest.root)).shots
+    locked = read_lock(lock_path(manifest.root, draft)).shots  # a draft's lock is its own
     shots = _unique(select(manifest, episode))
     available = link.available(shots, locked)
     todo: list[CompiledShot] = []

@@ -1,8 +1,10 @@
 """The shared render store on a folder: settings, layout, atomic pushes, verified pulls, the CLI.
 
 A real folder is a real store (fsspec's local backend, the same code path as a network share).
-Renders use the free ``local`` provider with ``--draft`` to stay fast; the S3 protocol, the paid
-provider and an unreachable store are in ``test_store_s3.py``.
+Renders use the free ``local`` provider with ``--draft`` to stay fast (drafts are stored under
+their own cache key and keep their own lock, ``.storyboard/draft.lock``; the committed lock is
+exercised with a full render); the S3 protocol, the paid provider and an unreachable store are in
+``test_store_s3.py``.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from compiler_fixtures import write_series
 import storyboard
 from storyboard.cli import cli
 from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable
+from storyboard.providers.local import LocalProvider
 from storyboard.rendering import make_provider, open_store, plan_series
 from storyboard.run import RunOptions
 from storyboard.run import render as run_render
+from storyboard.run.lockfile import lock_path
 from storyboard.run.store import (
     STORE_ENV,
     RenderStore,
@@ -35,6 +39,9 @@ from storyboard.run.store import (
 )
 
 MakeMedia = Callable[..., Path]
+# Drafts are stored under their own cache key, apart from full renders ("local-r2-draft").
+DRAFT_KEY = LocalProvider(Path("unused"), draft=True).cache_key
+FULL_KEY = LocalProvider(Path("unused")).cache_key
 
 HEAD = """\
 storyboard: 1
@@ -239,10 +246,11 @@ def test_a_fresh_clone_takes_every_shot_from_the_store(series: Path, tmp_path: P
     first = invoke("render", series, "--draft", "--json", "-o", tmp_path / "out-a")
     assert first.exit_code == 0, first.output
     assert set(states(report(first)).values()) == {"done"}
-    records = list((store_dir(series) / "v1" / "shots" / "local-draft").glob("*.json"))
+    records = list((store_dir(series) / "v1" / "shots" / DRAFT_KEY).glob("*.json"))
     assert len(records) == 3
+    assert not (store_dir(series) / "v1" / "shots" / FULL_KEY).exists()
     record = json.loads(records[0].read_text())
-    assert record["provider"] == "local" and record["cache_key"] == "local-draft"
+    assert record["provider"] == "local" and record["cache_key"] == DRAFT_KEY
     assert record["size"] > 0 and record["media"]["width"] > 0 and record["media"]["duration"] > 0
     assert str(series) not in records[0].read_text(), "a local path leaked into the store"
 
@@ -264,9 +272,12 @@ def test_a_fresh_clone_takes_every_shot_from_the_store(series: Path, tmp_path: P
     assert {s["message"] for s in data["shots"]} == {"in store: rendered by someone else, free"}
     assert not (bob / ".storyboard" / "local").exists(), "bob rendered something himself"
     for name in ("ep01.mp4", "ep02.mp4"):
-        assert sha(tmp_path / "out-b" / name) == sha(tmp_path / "out-a" / name)
-    alice_lock = json.loads((series / "storyboard.lock").read_text())["shots"]
-    bob_lock = json.loads((bob / "storyboard.lock").read_text())["shots"]
+        assert sha(tmp_path / "out-b" / "draft" / name) == sha(tmp_path / "out-a" / "draft" / name)
+    # A draft never writes the committed lock; each clone's draft lock records the same videos.
+    assert not (series / "storyboard.lock").exists() and not (bob / "storyboard.lock").exists()
+    alice_lock = json.loads(lock_path(series, proxy=True).read_text())["shots"]
+    bob_lock = json.loads(lock_path(bob, proxy=True).read_text())["shots"]
+    assert len(bob_lock) == 3
     assert {k: v["output_sha256"] for k, v in bob_lock.items()} == {
         k: v["output_sha256"] for k, v in alice_lock.items()}
 
@@ -288,7 +299,7 @@ def test_push_then_pull_sync_explicitly(series: Path, tmp_path: Path) -> None:
 
     pulled = invoke("pull", bob, "--draft", "--json")
     assert pulled.exit_code == 0 and len(report(pulled)["done"]) == 3
-    cache = bob / ".storyboard" / "cache" / "local-draft"
+    cache = bob / ".storyboard" / "cache" / DRAFT_KEY
     assert len(list(cache.glob("*.mp4"))) == 3
     assert "3 already here" in invoke("pull", bob, "--draft").stdout
     assert len(storyboard.push(series, draft=True).already) == 3  # the same through the API
@@ -304,7 +315,7 @@ def test_push_then_pull_sync_explicitly(series: Path, tmp_path: Path) -> None:
 def test_a_corrupt_stored_video_is_refused_then_rendered_again(series: Path,
                                                               tmp_path: Path) -> None:
     assert invoke("render", series, "--draft", "-o", tmp_path / "o").exit_code == 0
-    lock = json.loads((series / "storyboard.lock").read_text())["shots"]
+    lock = json.loads(lock_path(series, proxy=True).read_text())["shots"]  # alice's draft lock
     bad_sha = next(v["output_sha256"] for k, v in lock.items() if k.endswith("/ep02/c"))
     blob = store_dir(series) / "v1" / "videos" / f"{bad_sha}.mp4"
     blob.write_bytes(blob.read_bytes()[:-100] + b"\0" * 100)  # same size, other bytes
@@ -313,7 +324,7 @@ def test_a_corrupt_stored_video_is_refused_then_rendered_again(series: Path,
     pulled = invoke("pull", bob, "--draft")
     assert pulled.exit_code == 1
     assert "failed its sha256 check" in pulled.stderr and "/ep02/c" in pulled.stderr
-    cached = list((bob / ".storyboard" / "cache" / "local-draft").glob("*.mp4"))
+    cached = list((bob / ".storyboard" / "cache" / DRAFT_KEY).glob("*.mp4"))
     assert len(cached) == 2, "the refused video entered the cache"
 
     # The local provider is free, so the refused shot is simply rendered again; the store is
@@ -344,8 +355,9 @@ def test_the_store_is_asked_again_just_before_a_submit(series: Path, tmp_path: P
 
 def test_a_refused_lock_copy_falls_back_to_the_stores_record(series: Path,
                                                             tmp_path: Path) -> None:
-    """Bob's lock names a video that is corrupt in the store; the record names a good one."""
-    assert invoke("render", series, "--draft", "-o", tmp_path / "oa").exit_code == 0
+    """Bob's committed lock names a video that is corrupt in the store; the record names a good
+    one. A full render: only full renders are in the committed lock."""
+    assert invoke("render", series, "-o", tmp_path / "oa").exit_code == 0
     bob = clone(series, tmp_path / "bob" / "shared")
     lock = json.loads((bob / "storyboard.lock").read_text())
     key = next(k for k in lock["shots"] if k.endswith("/ep02/c"))
@@ -355,7 +367,8 @@ def test_a_refused_lock_copy_falls_back_to_the_stores_record(series: Path,
     lock["shots"][key]["output_sha256"] = bogus
     (bob / "storyboard.lock").write_text(json.dumps(lock))
 
-    pulled = report(invoke("pull", bob, "--draft", "--json"))
+    pulled = report(invoke("pull", bob, "--json"))
     assert pulled["ok"] and len(pulled["done"]) == 3
-    cached = bob / ".storyboard" / "cache" / "local-draft"
+    cached = bob / ".storyboard" / "cache" / FULL_KEY
     assert good in {sha(p) for p in cached.glob("*.mp4")}
+    assert not (bob / ".storyboard" / "cache" / DRAFT_KEY).exists()

@@ -29,6 +29,7 @@ from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
 from storyboard.providers.dashscope import DashScopeProvider
 from storyboard.run import RunOptions, read_status, render
+from storyboard.run.runner import STORE_NOT_REDOWNLOADED
 from storyboard.run.sharing import FROM_STORE, StoreLink
 from storyboard.run.store import STORE_ENV, RenderStore, StoreSettings
 
@@ -162,6 +163,16 @@ def nothing_secret(*folders: Path, fs: Any = None, url: str = "") -> None:
             assert KEY.encode() not in data and SECRET.encode() not in data, key
 
 
+def as_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str) -> None:
+    """Two teammates are two users: each has a per-user ledger of their own."""
+    monkeypatch.setenv("STORYBOARD_STATE_DIR", str(tmp_path / "state" / name))
+
+
+def downloads(emu: EmulatorServer) -> int:
+    total: int = emu.stats()["requests"]["download"]
+    return total
+
+
 def series_with_store(root: Path, make_media: MakeMedia, url: str) -> Path:
     return write_series(root, make_media, SHOTS, head=HEAD.format(url=url))
 
@@ -174,6 +185,7 @@ def test_a_fresh_clone_of_the_example_renders_with_no_submission(
         monkeypatch: pytest.MonkeyPatch) -> None:
     url, fs = bucket
     monkeypatch.setenv(STORE_ENV, url)  # a CI runner's way; the series file stays as it is
+    as_user(monkeypatch, tmp_path, "alice")
     alice = clone(EXAMPLE, tmp_path / "alice" / "coffee-shop")
     code, first, _ = render_json(alice, "--yes", "-o", tmp_path / "out-a")
     assert code == 0, first
@@ -189,6 +201,7 @@ def test_a_fresh_clone_of_the_example_renders_with_no_submission(
 
     bob = clone(EXAMPLE, tmp_path / "bob" / "coffee-shop")
     shutil.copyfile(alice / "storyboard.lock", bob / "storyboard.lock")  # git pull
+    as_user(monkeypatch, tmp_path, "bob")
     planned = json.loads(invoke("plan", bob, "--provider", "dashscope", "--json").stdout)
     assert planned["counts"]["store"] == 4 and planned["total_cost"] == 0
     code, second, _ = render_json(bob, "-o", tmp_path / "out-b")  # no --yes: nothing to pay
@@ -208,11 +221,13 @@ def test_a_fresh_clone_of_the_example_renders_with_no_submission(
 
 def test_a_clone_without_the_new_lock_finds_shots_by_their_record(
         tmp_path: Path, make_media: MakeMedia, bucket: tuple[str, Any],
-        emulator: EmulatorServer) -> None:
+        emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
     url, fs = bucket
+    as_user(monkeypatch, tmp_path, "alice")
     alice = series_with_store(tmp_path / "alice" / "wire", make_media, url)
     assert render_json(alice, "--yes", "-o", tmp_path / "oa")[0] == 0
     bob = clone(alice, tmp_path / "bob" / "wire", lock=False)  # before alice commits the lock
+    as_user(monkeypatch, tmp_path, "bob")
     code, data, _ = render_json(bob, "-o", tmp_path / "ob")
     assert code == 0 and set(states(data).values()) == {"cached"}
     assert submissions(emulator) == 3
@@ -222,11 +237,49 @@ def test_a_clone_without_the_new_lock_finds_shots_by_their_record(
     fs.pipe_file(f"{prefix}/v1/videos/{'0' * 64}.mp4", b"orphan")
     fs.pipe_file(f"{prefix}/v1/tmp/dead.part", b"half")
     carol = clone(alice, tmp_path / "carol" / "wire", lock=False)
+    as_user(monkeypatch, tmp_path, "carol")
     (carol / "storyboard.yaml").write_text((carol / "storyboard.yaml").read_text().replace(
         "@mia sings to @sam", "@mia hums to @sam"))
     planned = json.loads(invoke("plan", carol, "--json").stdout)
     assert {s["key"].rsplit("/", 1)[1]: s["status"] for s in planned["shots"]} == {
         "a": "store", "b": "store", "c": "new"}
+
+
+def test_the_ledger_takes_a_finished_result_from_the_store_not_the_provider(
+        tmp_path: Path, make_media: MakeMedia, bucket: tuple[str, Any],
+        emulator: EmulatorServer) -> None:
+    """Alice deletes `.storyboard/`: her ledger knows the finished tasks and the store has their
+    videos. The store's copy (sha256 verified) is taken; the provider is asked for nothing. A
+    stored copy that fails its check is refused and the shot downloaded again from her own task
+    (free), which also repairs the store."""
+    url, fs = bucket
+    alice = series_with_store(tmp_path / "alice" / "wire", make_media, url)
+    assert render_json(alice, "--yes", "-o", tmp_path / "oa")[0] == 0
+    assert submissions(emulator) == 3
+    fetched = downloads(emulator)
+    lock = json.loads((alice / "storyboard.lock").read_text())
+
+    shutil.rmtree(alice / ".storyboard")
+    code, data, _ = render_json(alice, "-o", tmp_path / "ob")  # no --yes: nothing to pay
+    assert code == 0, data
+    assert set(states(data).values()) == {"cached"}
+    assert {s["message"] for s in data["shots"]} == {FROM_STORE}
+    assert (submissions(emulator), downloads(emulator)) == (3, fetched)
+    rows = read_status(alice)
+    assert len(rows) == 3 and {r.state for r in rows} == {"done"}
+    assert {r.note for r in rows} == {STORE_NOT_REDOWNLOADED}
+    assert json.loads((alice / "storyboard.lock").read_text()) == lock
+
+    good = next(v["output_sha256"] for k, v in lock["shots"].items() if k.endswith("/c"))
+    key = f"{url.removeprefix('s3://')}/v1/videos/{good}.mp4"
+    original = fs.cat_file(key)
+    fs.pipe_file(key, original[:-64] + b"\0" * 64)
+    shutil.rmtree(alice / ".storyboard")
+    code, data, _ = render_json(alice, "-o", tmp_path / "oc")
+    assert code == 0, data
+    assert states(data) == {"a": "cached", "b": "cached", "c": "done"}
+    assert (submissions(emulator), downloads(emulator)) == (3, fetched + 1)
+    assert fs.cat_file(key) == original, "the store was not repaired"
 
 
 # --- a corrupt object --------------------------------------------------------------------------------
@@ -236,6 +289,7 @@ def test_a_corrupt_stored_video_is_refused_and_paid_again_only_with_consent(
         tmp_path: Path, make_media: MakeMedia, bucket: tuple[str, Any],
         emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
     url, fs = bucket
+    as_user(monkeypatch, tmp_path, "alice")
     alice = series_with_store(tmp_path / "alice" / "wire", make_media, url)
     assert render_json(alice, "--yes", "-o", tmp_path / "oa")[0] == 0
     # Bob is another machine: his per-user ledger does not know Alice's tasks (one that did
@@ -248,6 +302,7 @@ def test_a_corrupt_stored_video_is_refused_and_paid_again_only_with_consent(
     fs.pipe_file(key, original[:-64] + b"\0" * 64)  # bit rot: same size, other bytes
 
     bob = clone(alice, tmp_path / "bob" / "wire")
+    as_user(monkeypatch, tmp_path, "bob")
     pulled = invoke("pull", bob)
     assert pulled.exit_code == 1
     assert "failed its sha256 check" in pulled.stderr and "wire/ep02/c" in pulled.stderr

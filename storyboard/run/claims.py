@@ -20,14 +20,12 @@ is known, so a lost answer still meets at most one unknown task with its prompt.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from storyboard.request import CompiledShot
 
 from .ledger import Ledger, LedgerEntry
 from .model import ShotResult
-from .sharing import FROM_STORE
 
 if TYPE_CHECKING:
     from .runner import _Run
@@ -109,17 +107,3 @@ async def answered(run: _Run, shot: CompiledShot, others: list[LedgerEntry]
         others = await run.db(run.journal.other_open_intents, shot, run.provider.cache_key,
                               set())
     return others
-
-
-async def stored_copy(run: _Run, shot: CompiledShot) -> ShotResult | None:
-    """A finished task's video from the store, if it gives one; anything else (a miss, a
-    refused copy, a store that is down) leaves the task to be downloaded again, for free."""
-    assert run.store is not None
-    fetched = await asyncio.to_thread(run.store.fetch, shot, run.cache, run.locked)
-    if fetched.entry is None:
-        return None
-    await run.settle_journal(shot, fetched.entry)
-    task_id = fetched.entry.task_id or None
-    run.emit(shot, "cached", FROM_STORE, task_id)
-    return run.result(shot, "cached", FROM_STORE, output=run.cache.path(shot.hash),
-                      task_id=task_id, billed_seconds=fetched.entry.billed_seconds)

@@ -84,6 +84,10 @@ _TASK_END_STATE: dict[TaskStatus, AttemptState] = {
     TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled", TaskStatus.UNKNOWN: "lost"}
 
 
+STORE_NOT_REDOWNLOADED = ("restored from the ledger; its video was taken from the store (sha256 "
+                          "verified) instead of being downloaded again")
+
+
 class _Outcome(Exception):
     """Ends a shot's flow early with a result."""
 
@@ -323,10 +327,8 @@ class _Run:
                                     ) -> ShotResult:
         attempts = await self.journal_attempts(shot)
         with_task = [a for a in attempts if a.task_id]
-        if with_task and REDOWNLOAD in (with_task[-1].note or "") and self.store is not None:
-            pulled = await claims.stored_copy(self, shot)  # a finished task: the store first
-            if pulled is not None:
-                return pulled
+        if with_task and await self.stored_instead(shot, with_task[-1]):
+            return await self.cached_from_store(shot)
         if with_task:
             adopted = "adopted" in (with_task[-1].note or "")
             try:
@@ -339,16 +341,37 @@ class _Run:
             return pulled
         return await self.submit_and_finish(shot, first_frame, self.notes.get(shot.hash, ""))
 
+    async def stored_instead(self, shot: CompiledShot, attempt: Attempt) -> bool:
+        """A finished result restored from the ledger is taken from the store when the store has
+        it (its sha256 verified) rather than downloaded again; the restored row is settled. Any
+        other outcome (a miss, a refused copy, a store that does not answer) falls back to the
+        free download from the provider."""
+        if self.store is None or REDOWNLOAD not in (attempt.note or ""):
+            return False
+        fetched = await asyncio.to_thread(self.store.fetch, shot, self.cache, self.locked)
+        if fetched.entry is None:
+            return False
+        entry = fetched.entry
+        await self.db(self.journal.done, attempt.id, output_path=str(self.cache.path(shot.hash)),
+                      output_sha256=entry.sha256, output_seconds=None, input_video_seconds=None,
+                      billed_seconds=entry.billed_seconds, cost=entry.cost,
+                      currency=entry.currency, note=STORE_NOT_REDOWNLOADED)
+        return True
+
+    async def cached_from_store(self, shot: CompiledShot) -> ShotResult:
+        entry = self.cache.get(shot.hash)
+        assert entry is not None
+        self.emit(shot, "cached", FROM_STORE, entry.task_id or None)
+        return self.result(shot, "cached", FROM_STORE, output=self.cache.path(shot.hash),
+                           task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
+
     async def from_store(self, shot: CompiledShot) -> ShotResult | None:
         """The last question before paying: does the shared store have this shot?"""
         if self.store is None:
             return None
         fetched = await asyncio.to_thread(self.store.fetch, shot, self.cache, self.locked)
         if fetched.entry is not None:
-            task_id = fetched.entry.task_id or None
-            self.emit(shot, "cached", FROM_STORE, task_id)
-            return self.result(shot, "cached", FROM_STORE, output=self.cache.path(shot.hash),
-                               task_id=task_id, billed_seconds=fetched.entry.billed_seconds)
+            return await self.cached_from_store(shot)
         refusal = None if fetched.kind == "miss" else self.store.must_not_pay(shot, fetched)
         if refusal is not None:
             code = "StoreCorrupt" if fetched.kind == "refused" else "StoreUnreachable"
