@@ -289,6 +289,16 @@ def test_download_failure_is_retried_with_the_same_task(run: Run,
     assert provider.created() == {"a": 1}
 
 
+def test_a_burst_of_download_failures_is_outlasted(run: Run, provider: FakeProvider) -> None:
+    """Downloads are free and the video waits for hours: eight failures in a row (a CDN's bad
+    minute) still end with the video, from the one task, without leaving the shot pending."""
+    provider.on("a", download_failures=8)
+    result = run([make_shot("a")])
+    assert states(result) == {"a": "done"}
+    assert provider.calls["download"] == 9
+    assert provider.created() == {"a": 1}
+
+
 def test_download_that_keeps_failing_stays_journaled(run: Run, provider: FakeProvider,
                                                      series: Path) -> None:
     provider.on("a", download_failures=99)
