@@ -80,6 +80,7 @@ class RunOptions:
     request_timeout: float = 60.0
     download_timeout: float = 900.0
     max_retries: int = 5
+    query_patience: float = 300.0  # free questions (polls, lookups) outlast errors this long
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
     reconcile_delay: float = 2.0  # let a provider's task list catch up before find()
