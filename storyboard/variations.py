@@ -5,8 +5,8 @@ one media cache. ``plan_variations`` plans all their shots together, so a shot t
 identical in several variations (the same hash) is counted once, and says per variation what it
 shares, what it alone needs and what it would cost. ``render_variations`` runs every shot of every
 variation in one run (one budget, one consent, one submit per distinct shot), then stitches each
-variation's episodes into ``out/<series>/<variation>/``; a variation that fails does not stop the
-others.
+variation's episodes into ``out/<series>/<variation>/`` (drafts: ``out/<series>/draft/<variation>/``,
+their record in ``.storyboard/draft.lock``); a variation that fails does not stop the others.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from storyboard import media
 from storyboard.compile import Compiler
-from storyboard.episodes import EpisodeBuilder, EpisodeOutput, output_dir
+from storyboard.episodes import DRAFT_DIR, EpisodeBuilder, EpisodeOutput, output_dir
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
 from storyboard.expand import Variation, expand
 from storyboard.providers.base import NATIVE_SIZES
@@ -378,7 +378,7 @@ def _render_group(variants: Variants, *, provider: str | None, episode: str | No
         raise BudgetExceeded("nothing was submitted: the render was not confirmed")
     if matrix_plan.plan.to_render:
         chosen.preflight()
-    targets = {m.name: _target(m, out, variants.matrix) for m in variants.manifests}
+    targets = {m.name: _target(m, out, variants.matrix, draft) for m in variants.manifests}
     for target in targets.values():
         ensure_writable(target)  # before anything is paid for, not after
     source: Manifest | list[CompiledShot] = combined if episode is None else \
@@ -393,12 +393,17 @@ def _render_group(variants: Variants, *, provider: str | None, episode: str | No
     return matrix_plan, result, results
 
 
-def _target(manifest: Manifest, out: Path | None, matrix: bool) -> Path:
-    """``out/<series>/<variation>``; ``-o DIR`` or ``output.dir`` get a folder per variation."""
+def _target(manifest: Manifest, out: Path | None, matrix: bool, draft: bool) -> Path:
+    """``out/<series>/<variation>``; ``-o DIR`` or ``output.dir`` get a folder per variation.
+    Drafts go to the series' ``draft/`` folder, as a plain series' do: ``out/<series>/draft/
+    <variation>`` (``DIR/draft/<variation>``), so they never overwrite finished episodes."""
+    if not matrix:
+        return output_dir(manifest, out, draft=draft)
+    series, _, variation = manifest.name.partition("/")
     folder = output_dir(manifest, out)
-    if not matrix or folder == Path("out") / manifest.name:
-        return folder
-    return folder / manifest.name.split("/", 1)[-1]
+    if folder == Path("out") / manifest.name:  # the default folder: the series' own
+        folder = Path("out") / series
+    return (folder / DRAFT_DIR if draft else folder) / variation
 
 
 def _stitch(variant: Variant, result: RunResult, targets: dict[str, Path], episode: str | None,

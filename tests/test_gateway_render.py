@@ -99,9 +99,10 @@ def test_sigkill_mid_run_then_resume_pays_each_shot_once(
     assert child.returncode == -signal.SIGKILL
     before = submissions(emulator)["total"]
     assert 2 <= before <= SHOTS
-    done = subprocess.run(command(series), env=dict(os.environ), capture_output=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    # --json: a failure names each shot's state and cause (--quiet alone would say nothing).
+    done = subprocess.run(command(series, "--json"), env=dict(os.environ), capture_output=True,
+                          timeout=180, check=False)
+    assert done.returncode == 0, (done.stderr + done.stdout).decode(errors="replace")
     assert sum(emulator.stats()["faults"].values()) > 0, "no fault was ever applied"
     paid_once_each(emulator, series)
     assert {a.shot for a in read_status(series) if a.state == "done"} == {

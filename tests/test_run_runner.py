@@ -280,12 +280,47 @@ def test_query_errors_are_retried(run: Run, provider: FakeProvider) -> None:
     assert provider.created() == {"a": 1}
 
 
+def test_a_burst_of_query_errors_longer_than_max_retries_is_outlasted(
+        run: Run, provider: FakeProvider) -> None:
+    """A poll is free and the task runs whatever we do: ten errors in a row (more than
+    max_retries, well within query_patience) do not end the shot pending."""
+    provider.on("a", query_errors=[ServerError("blip", status=500) for _ in range(10)])
+    result = run([make_shot("a")], max_retries=2)
+    assert states(result) == {"a": "done"}
+    assert provider.created() == {"a": 1}
+
+
+def test_query_errors_that_last_past_the_patience_leave_the_task_journaled(
+        run: Run, provider: FakeProvider, series: Path) -> None:
+    provider.on("a", query_errors=[ServerError("down", status=503) for _ in range(500)])
+    clock = FakeClock()
+    result = run([make_shot("a")], clock=clock)
+    assert states(result) == {"a": "pending"}
+    assert "cannot ask about the task" in result.shots[0].message
+    assert 300 <= clock.t - 1000 <= 300 + 2 * 60 + 2  # the patience, then one capped backoff
+    assert provider.calls["query"] < 40  # backoff, not a busy loop
+    provider.on("a")
+    again = run([make_shot("a")])
+    assert states(again) == {"a": "done"}
+    assert provider.created() == {"a": 1}
+
+
 def test_download_failure_is_retried_with_the_same_task(run: Run,
                                                         provider: FakeProvider) -> None:
     provider.on("a", download_failures=1)
     result = run([make_shot("a")])
     assert states(result) == {"a": "done"}
     assert provider.calls["download"] == 2
+    assert provider.created() == {"a": 1}
+
+
+def test_a_burst_of_download_failures_is_outlasted(run: Run, provider: FakeProvider) -> None:
+    """Downloads are free and the video waits for hours: eight failures in a row (a CDN's bad
+    minute) still end with the video, from the one task, without leaving the shot pending."""
+    provider.on("a", download_failures=8)
+    result = run([make_shot("a")])
+    assert states(result) == {"a": "done"}
+    assert provider.calls["download"] == 9
     assert provider.created() == {"a": 1}
 
 

@@ -101,6 +101,8 @@ def test_plan_per_variation_and_in_all(ad: Path) -> None:
 
 
 def test_render_writes_one_folder_per_variation_and_the_lock(ad: Path) -> None:
+    """Drafts, as for a plain series: episodes under ``out/<series>/draft/<variation>/``, their
+    record in ``.storyboard/draft.lock``; the committed ``storyboard.lock`` is never written."""
     result = invoke("render", ad, "--draft", "--json")
     assert result.exit_code == 0, result.output
     report = as_json(result)
@@ -108,23 +110,33 @@ def test_render_writes_one_folder_per_variation_and_the_lock(ad: Path) -> None:
     assert [(v["name"], v["state"]) for v in report["variations"]] == [
         (name, "ok") for name in VARIATIONS]
     for name in VARIATIONS:
-        episode = Path("out") / "ad" / name / "ad.mp4"
+        episode = Path("out") / "ad" / "draft" / name / "ad.mp4"
         assert episode.is_file(), episode
         assert ffmpeg.stream_lengths(episode)["video"] == pytest.approx(5, abs=0.2)
-    lock = json.loads((ad / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
+        assert not (Path("out") / "ad" / name).exists()  # a finished episode's folder
+    assert not (ad / "storyboard.lock").exists()
+    draft_lock = ad / ".storyboard" / "draft.lock"
+    lock = json.loads(draft_lock.read_text(encoding="utf-8"))["shots"]
     assert sorted(lock) == sorted(f"ad/{n}/ad/{s}" for n in VARIATIONS for s in ("hook", "pitch"))
     assert len({e["hash"] for e in lock.values()}) == 4
     assert lock["ad/latte-en/ad/hook"]["hash"] == lock["ad/espresso-es/ad/hook"]["hash"]
-    before = (ad / "storyboard.lock").read_bytes()
+    before = draft_lock.read_bytes()
 
     again = as_json(invoke("render", ad, "--draft", "--json"))
     assert again["submits"] == 0
     assert all(v["shots"] == {"cached": 2} for v in again["variations"])
-    assert (ad / "storyboard.lock").read_bytes() == before  # deterministic
+    assert all(e["state"] == "up to date" for v in again["variations"] for e in v["episodes"])
+    assert draft_lock.read_bytes() == before  # deterministic
 
     one = as_json(invoke("render", ad, "--draft", "--json", "--variation", "latte-*"))
     assert [v["name"] for v in one["variations"]] == ["latte-en"]
-    assert (ad / "storyboard.lock").read_bytes() == before  # the others' entries are kept
+    assert draft_lock.read_bytes() == before  # the others' entries are kept
+    assert not (ad / "storyboard.lock").exists()
+
+    moved = as_json(invoke("render", ad, "--draft", "--json", "--variation", "latte-*",
+                           "-o", "elsewhere"))
+    assert moved["submits"] == 0 and moved["variations"][0]["state"] == "ok"
+    assert (Path("elsewhere") / "draft" / "latte-en" / "ad.mp4").is_file()  # -o DIR: DIR/draft/
 
 
 def test_a_failing_variation_does_not_stop_the_others(tmp_path: Path, make_media: MakeMedia,
@@ -143,8 +155,8 @@ def test_a_failing_variation_does_not_stop_the_others(tmp_path: Path, make_media
     assert states == {"espresso-en": "ok", "latte-en": "ok", "espresso-es": "invalid"}
     problems = next(v["problems"] for v in report["variations"] if v["name"] == "espresso-es")
     assert any("storyboard.yaml:20:" in p and "has no attribute 'es'" in p for p in problems)
-    assert (Path("out") / "ad" / "latte-en" / "ad.mp4").is_file()
-    assert not (Path("out") / "ad" / "espresso-es").exists()
+    assert (Path("out") / "ad" / "draft" / "latte-en" / "ad.mp4").is_file()
+    assert not (Path("out") / "ad" / "draft" / "espresso-es").exists()
 
 
 def test_a_series_with_vars_but_no_matrix_keeps_its_layout(tmp_path: Path, make_media: MakeMedia,
@@ -160,8 +172,9 @@ def test_a_series_with_vars_but_no_matrix_keeps_its_layout(tmp_path: Path, make_
     assert result.exit_code == 0, result.output
     report = as_json(result)
     assert sorted(s["key"] for s in report["shots"]) == ["plain/ad/hook", "plain/ad/pitch"]
-    assert (Path("out") / "plain" / "ad.mp4").is_file()
-    lock = json.loads((root / "storyboard.lock").read_text(encoding="utf-8"))
+    assert (Path("out") / "plain" / "draft" / "ad.mp4").is_file()  # a draft, as for any series
+    assert not (root / "storyboard.lock").exists()
+    lock = json.loads((root / ".storyboard" / "draft.lock").read_text(encoding="utf-8"))
     assert sorted(lock["shots"]) == ["plain/ad/hook", "plain/ad/pitch"]
     assert lock["shots"]["plain/ad/pitch"]["series"] == "plain"
 

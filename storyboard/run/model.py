@@ -80,10 +80,13 @@ class RunOptions:
     request_timeout: float = 60.0
     download_timeout: float = 900.0
     max_retries: int = 5
+    query_patience: float = 300.0  # free questions (polls, lookups) outlast errors this long
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
     reconcile_delay: float = 2.0  # let a provider's task list catch up before find()
     max_wait: float = 1800.0  # per task; it stays journaled when this runs out
-    download_retries: int = 3
+    # A download costs nothing and the video waits at the provider for hours: outlast a burst of
+    # errors (with the backoff, minutes) before the shot is left pending for the next run.
+    download_retries: int = 8
     duration_tolerance: float = 0.5
     require_audio: bool = True

@@ -425,14 +425,16 @@ class _Run:
         """Ask the provider for the tasks with ``shot``'s prompt since ``since`` that no journal
         or ledger holds. If the question itself keeps failing, nothing is submitted: the intent
         stays for the next run to reconcile, and no other shot with this prompt submits."""
-        for tries in range(1, self.options.max_retries + 2):
+        tries, first_error = 0, self.clock()
+        while True:
+            tries += 1
             try:
                 # Clock skew between us and the service is the provider's business (see its find()).
                 found = await self.call(self.provider.find(shot, since))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not retryable(exc) or tries > self.options.max_retries:
+                if not self.ask_again(exc, tries, first_error):
                     message = (f"cannot tell whether a task exists ({describe(exc)}); nothing "
                                "was submitted: run again to retry")
                     self.blocked[self.find_key(shot)] = (
@@ -445,7 +447,16 @@ class _Run:
             return [state for state in found
                     if not await self.db(self.journal.knows_task, self.provider.cache_key,
                                          state.task_id)]
-        raise AssertionError("unreachable")
+
+    def ask_again(self, exc: BaseException, tries: int, first_error: float) -> bool:
+        """Whether a free question (a query, a lookup) that failed is asked again: for a passing
+        failure, at least ``max_retries`` times and for as long as ``query_patience`` since the
+        first failure in a row. Counting tries alone would end a long poll at any short burst of
+        errors; the task runs (and is billed) whatever we do, so only a lasting outage stops."""
+        if not retryable(exc):
+            return False
+        return (tries <= self.options.max_retries
+                or self.clock() - first_error < self.options.query_patience)
 
     async def resume(self, shot: CompiledShot, attempt: Attempt, why: str) -> ShotResult:
         assert attempt.task_id is not None
@@ -596,6 +607,7 @@ class _Run:
         schedule = self.options.poll_schedule or DEFAULT_POLL_SCHEDULE
         deadline = self.clock() + self.options.max_wait
         step, errors, last = (0 if immediate else 1), 0, ""
+        first_error = self.clock()
         if not immediate:
             await self.sleep(schedule[0])
         while True:
@@ -607,7 +619,8 @@ class _Run:
                 raise
             except Exception as exc:
                 errors += 1
-                if not retryable(exc) or errors > self.options.max_retries:
+                first_error = self.clock() if errors == 1 else first_error
+                if not self.ask_again(exc, errors, first_error):
                     raise self.pending(shot, task_id, f"cannot ask about the task: "
                                        f"{describe(exc)}") from exc
                 await self.backoff(errors, exc)
