@@ -178,7 +178,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     ask = _confirm(console) if interactive() and not as_json else None
     if variants.matrix:
         options = {"provider": provider, "episode": episode, "draft": draft, "out": out,
-                   "yes": yes, "budget": budget, "concurrency": concurrency, "confirm": ask}
+                   "yes": yes, "budget": budget, "concurrency": concurrency, "offline": offline,
+                   "confirm": ask}
         return matrix.render(variants, options, console, as_json, quiet, fail)
     if not variants.ok:
         fail(ProblemsFound(variants.diagnostics()))

@@ -145,20 +145,26 @@ def plan_series(manifest: Manifest, provider: Provider, episode: str | None = No
     """What a render would do and cost. Free; the only network use is two listings of the
     shared store (when there is one), to say which shots come from it."""
     shots = select(manifest, episode)
-    in_store: set[str] = set()
     if store is None and not offline:
         store = open_store(manifest, provider)
-    if store is not None:
-        store.scan()
-        if store.problem is None:
-            locked = read_lock(lock_path(manifest.root, proxy(provider))).shots
-            in_store = store.available(shots, locked)
+    in_store = store_hits(store, manifest.root, shots, provider)
     the_plan = plan_for(shots, provider, series_dir=manifest.root,
                         price_overrides=manifest.provider.get("prices"),
                         reference_video_seconds=seconds or reference_seconds(manifest),
                         in_store=in_store)
     _describe_store(the_plan, manifest, store, offline)
     return the_plan
+
+
+def store_hits(store: StoreLink | None, root: Path, shots: list[CompiledShot],
+               provider: Provider) -> set[str]:
+    """The hashes of ``shots`` the store holds (one listing; none when it cannot be reached)."""
+    if store is None:
+        return set()
+    store.scan()
+    if store.problem is not None:
+        return set()
+    return store.available(shots, read_lock(lock_path(root, proxy(provider))).shots)
 
 
 def _describe_store(the_plan: Plan, manifest: Manifest, store: StoreLink | None,

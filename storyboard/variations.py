@@ -16,7 +16,7 @@ import contextlib
 import functools
 import gc
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,10 @@ from storyboard.compile import Compiler
 from storyboard.episodes import DRAFT_DIR, EpisodeBuilder, EpisodeOutput, output_dir
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
 from storyboard.expand import Variation, expand
-from storyboard.providers.base import NATIVE_SIZES
+from storyboard.providers.base import NATIVE_SIZES, PriceTable, Provider
 from storyboard.request import CompiledShot, Manifest
 from storyboard.run import Plan, RunResult, ShotEvent, apply_price_overrides, check_consent, plan_for
+from storyboard.run.sharing import StoreLink
 from storyboard.series import Source, load_source
 
 UNUSED = "is never used"
@@ -77,7 +78,8 @@ class Variants:
         first = self.manifests[0]
         episodes = [episode for manifest in self.manifests for episode in manifest.episodes]
         return Manifest(title=first.title, name=self.name, root=self.root, source=first.source,
-                        episodes=episodes, provider=first.provider,
+                        episodes=episodes, provider=first.provider, store=first.store,
+                        ledger=first.ledger,
                         warnings=[w for m in self.manifests for w in m.warnings])
 
 
@@ -232,8 +234,10 @@ def selected_shots(manifest: Manifest, episode: str | None) -> list[CompiledShot
 
 
 def plan_variations(variants: Variants, provider: Any, episode: str | None = None,
-                    seconds: Callable[[CompiledShot], float | None] | None = None) -> MatrixPlan:
-    """One plan for every shot of every variation, and what each variation shares or needs."""
+                    seconds: Callable[[CompiledShot], float | None] | None = None, *,
+                    in_store: Collection[str] = ()) -> MatrixPlan:
+    """One plan for every shot of every variation, and what each variation shares or needs;
+    ``in_store``: the hashes the shared store holds (free)."""
     from storyboard.rendering import reference_seconds
     combined = variants.combined()
     shots = selected_shots(combined, episode)
@@ -241,7 +245,8 @@ def plan_variations(variants: Variants, provider: Any, episode: str | None = Non
         raise StoryboardError(f"no episode {episode!r} in any variation")
     the_plan = plan_for(shots, provider, series_dir=variants.root,
                         price_overrides=combined.provider.get("prices"),
-                        reference_video_seconds=seconds or reference_seconds(combined))
+                        reference_video_seconds=seconds or reference_seconds(combined),
+                        in_store=in_store)
     return MatrixPlan(the_plan, _per_variation(the_plan))
 
 
@@ -328,18 +333,19 @@ def plan_groups(variants: Variants, provider: str | None = None, episode: str | 
 def render_variations(variants: Variants, *, provider: str | None = None,
                       episode: str | None = None, draft: bool = False, out: Path | None = None,
                       yes: bool = False, budget: float | None = None,
-                      concurrency: int | None = None,
+                      concurrency: int | None = None, offline: bool = False,
                       confirm: Callable[[Plan], bool] | None = None,
                       on_plan: Callable[[MatrixPlan], None] | None = None,
                       on_event: Callable[[ShotEvent], None] | None = None,
                       on_episode: Callable[[EpisodeOutput], None] | None = None) -> MatrixReport:
     """Render every variation that compiled, one run per provider (nearly always one run), then
-    stitch each into its own folder. ``budget`` covers all the runs together."""
+    stitch each into its own folder. ``budget`` covers all the runs together; the shared store
+    and the team ledger (when set) serve the whole matrix as they serve one series."""
     report = MatrixReport([], [], [VariationResult(v.name, "invalid", problems=v.problems)
                                    for v in variants.variants if not v.ok])
     options: dict[str, Any] = {
         "provider": provider, "episode": episode, "draft": draft, "out": out, "yes": yes,
-        "concurrency": concurrency, "confirm": confirm, "on_plan": on_plan,
+        "concurrency": concurrency, "offline": offline, "confirm": confirm, "on_plan": on_plan,
         "on_event": on_event, "on_episode": on_episode}
     stitched: list[VariationResult] = []
     for group in by_provider(variants, provider):
@@ -354,22 +360,25 @@ def render_variations(variants: Variants, *, provider: str | None = None,
 
 def _render_group(variants: Variants, *, provider: str | None, episode: str | None, draft: bool,
                   out: Path | None, yes: bool, budget: float | None, concurrency: int | None,
-                  confirm: Callable[[Plan], bool] | None,
+                  offline: bool, confirm: Callable[[Plan], bool] | None,
                   on_plan: Callable[[MatrixPlan], None] | None,
                   on_event: Callable[[ShotEvent], None] | None,
                   on_episode: Callable[[EpisodeOutput], None] | None
                   ) -> tuple[MatrixPlan, RunResult, list[VariationResult]]:
     from storyboard.rendering import (
-        _run,
         ensure_writable,
         make_provider,
+        open_store,
         reference_seconds,
-        run_options,
+        store_for_run,
+        store_hits,
     )
     combined = variants.combined()
     chosen = make_provider(combined, provider, draft=draft)
     seconds = reference_seconds(combined)
-    matrix_plan = plan_variations(variants, chosen, episode, seconds)
+    store = open_store(combined, chosen, offline=offline)
+    in_store = store_hits(store, variants.root, selected_shots(combined, episode), chosen)
+    matrix_plan = plan_variations(variants, chosen, episode, seconds, in_store=in_store)
     if on_plan is not None:
         on_plan(matrix_plan)
     verdict = check_consent(matrix_plan.plan, yes=yes, budget=budget,
@@ -384,13 +393,32 @@ def _render_group(variants: Variants, *, provider: str | None, episode: str | No
     source: Manifest | list[CompiledShot] = combined if episode is None else \
         selected_shots(combined, episode)
     prices = apply_price_overrides(chosen.prices, combined.provider.get("prices"))
-    result = asyncio.run(_run(selected_shots(combined, episode), chosen, variants.root,
-                              budget=budget, prices=prices,
-                              options=run_options(combined, concurrency, chosen),
-                              on_event=on_event, ref_seconds=seconds, source=source))
+    store = store_for_run(matrix_plan.plan, store, prices, yes=yes, budget=budget)
+    result = _run_shared(combined, selected_shots(combined, episode), chosen, source,
+                         budget=budget, prices=prices, concurrency=concurrency,
+                         on_event=on_event, seconds=seconds, store=store)
     results = [_stitch(v, result, targets, episode, draft, on_episode) for v in variants.variants
                if v.manifest is not None]
     return matrix_plan, result, results
+
+
+def _run_shared(combined: Manifest, shots: list[CompiledShot], chosen: Provider,
+                source: Manifest | list[CompiledShot], *, budget: float | None,
+                prices: PriceTable, concurrency: int | None,
+                on_event: Callable[[ShotEvent], None] | None,
+                seconds: Callable[[CompiledShot], float | None],
+                store: StoreLink | None) -> RunResult:
+    """One run for every shot of the group, through the store and the team ledger if set."""
+    from storyboard.rendering import _run, open_ledger, run_options
+    team = open_ledger(combined)
+    try:
+        return asyncio.run(_run(shots, chosen, combined.root, budget=budget, prices=prices,
+                                options=run_options(combined, concurrency, chosen),
+                                on_event=on_event, ref_seconds=seconds, source=source,
+                                store=store, ledger=team))
+    finally:
+        if team is not None:
+            team.close()
 
 
 def _target(manifest: Manifest, out: Path | None, matrix: bool, draft: bool) -> Path:

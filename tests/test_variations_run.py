@@ -249,3 +249,26 @@ def test_a_provider_axis_plans_and_runs_each_provider(ad: Path, emulator: Emulat
     assert check.exit_code == 1
     assert "storyboard.yaml:8:62: error: matrix value 'dashscop' for 'provider': expected one of " \
            "local, dashscope" in check.output
+
+
+def test_a_matrix_is_shared_through_the_store(ad: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A teammate's fresh clone of a matrix takes every shot from the shared store (issue 12):
+    the plan says so and nothing is rendered again."""
+    import shutil
+    monkeypatch.setenv("STORYBOARD_STORE", str(tmp_path / "team-store"))
+    first = invoke("render", ad, "--json")
+    assert first.exit_code == 0, first.output
+    assert as_json(first)["submits"] == 4
+    bob = tmp_path / "bob" / "ad"
+    shutil.copytree(ad, bob, ignore=shutil.ignore_patterns(".storyboard"))
+    planned = as_json(invoke("plan", bob, "--json"))
+    assert planned["total_cost"] == 0
+    second = invoke("render", bob, "--json", "-o", tmp_path / "bob-out")
+    assert second.exit_code == 0, second.output
+    report = as_json(second)
+    assert report["submits"] == 0
+    assert {state for v in report["variations"] for state in v["shots"]} == {"cached"}
+    assert all(v["state"] == "ok" for v in report["variations"])
+    offline = invoke("plan", bob, "--offline", "--json")
+    assert offline.exit_code == 0, offline.output
