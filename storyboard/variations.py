@@ -401,6 +401,12 @@ def _target(manifest: Manifest, out: Path | None, matrix: bool) -> Path:
     return folder / manifest.name.split("/", 1)[-1]
 
 
+def variation_dir(manifest: Manifest, out: Path | None) -> Path:
+    """Where a variation of a matrix is stitched: ``out/<series>/<variation>`` (``-o DIR`` or
+    ``output.dir`` get a folder per variation)."""
+    return _target(manifest, out, True)
+
+
 def _stitch(variant: Variant, result: RunResult, targets: dict[str, Path], episode: str | None,
             draft: bool, on_episode: Callable[[EpisodeOutput], None] | None) -> VariationResult:
     manifest = variant.manifest
