@@ -119,7 +119,6 @@ def _section(shared: _Shared, variant: Variant, users: dict[str, tuple[str, ...]
                         variation=name)
     folder = variation_dir(manifest, episodes_dir)
     builder = EpisodeBuilder(manifest, folder, draft=draft)
-    builder.state_dir = builder.state_dir / name  # where `render` keeps this variation's cards
     cache = OutputCache(manifest.root, shared.chosen.cache_key)
     episodes = tuple(model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
                                         folder / f"{ep.id}.mp4") if ep.shots
