@@ -77,6 +77,24 @@ def rendered_example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     return series, base / "episodes"
 
 
+AD_RENDERED = ("espresso-en-9x16", "latte-en-9x16")  # they share the hook
+
+
+@pytest.fixture(scope="session")
+def rendered_ad(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of examples/ad (a matrix of 7 variations) with two of its variations rendered as
+    drafts on the local provider: (series folder, episodes folder holding <variation>/ad.mp4)."""
+    from storyboard.variations import compile_variations, render_variations
+    base = tmp_path_factory.mktemp("rendered-ad")
+    series = base / "ad"
+    example = Path(__file__).resolve().parent.parent / "examples" / "ad"
+    shutil.copytree(example, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    variants = compile_variations(series, select=list(AD_RENDERED))
+    report = render_variations(variants, draft=True, yes=True, out=base / "episodes")
+    assert report.ok, report
+    return series, base / "episodes"
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgServer]:
     """One throwaway PostgreSQL cluster for the session (initdb in a temp folder, loopback, trust
