@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from storyboard.cli import EPISODE, SERIES, cli, compiled, guarded
+from storyboard.cli import EPISODE, SERIES, cli, guarded, variants_of
+from storyboard.cli_variations import VAR, VARIATION, parse_vars
 
 PROVIDER = click.option("--provider", type=click.Choice(["local", "dashscope"]),
                         help="Show this provider's renders and prices (default: the series' "
@@ -29,15 +31,23 @@ DRAFT = click.option("--draft", is_flag=True, help="Use the draft proxies (rende
               help="Where the stitched episodes are (default: output.dir, else out/<series>).")
 @PROVIDER
 @DRAFT
+@VAR
+@VARIATION
 def sheet(path: Path, out: Path | None, with_png: bool, episodes_dir: Path | None,
-          provider: str | None, draft: bool) -> None:
-    """Write a self-contained HTML review sheet: every shot as a panel, problems on their shots."""
+          provider: str | None, draft: bool, var: tuple[str, ...],
+          variation: tuple[str, ...]) -> None:
+    """Write a self-contained HTML review sheet: every shot as a panel, problems on their shots
+    (a series with variations: a section per variation)."""
     from storyboard.sheet import build_sheet
+    values = parse_vars(var)
     result = guarded(lambda: build_sheet(path, out=out, provider=provider, draft=draft,
-                                         episodes_dir=episodes_dir, png_out=with_png))
+                                         episodes_dir=episodes_dir, png_out=with_png,
+                                         vars=values, select=list(variation) or None))
     for diagnostic in result.problems:
         click.echo(diagnostic.format(), err=True)
-    click.echo(f"wrote {result.html} ({result.episodes} episode(s), {result.panels} shot(s))")
+    sections = f"{result.variations} variation(s), " if result.variations else ""
+    click.echo(f"wrote {result.html} ({sections}{result.episodes} episode(s), "
+               f"{result.panels} shot(s))")
     if result.png is not None:
         click.echo(f"wrote {result.png}")
     errors = sum(1 for d in result.problems if d.severity == "error")
@@ -55,15 +65,22 @@ def sheet(path: Path, out: Path | None, with_png: bool, episodes_dir: Path | Non
 @EPISODE
 @PROVIDER
 @DRAFT
+@VAR
+@VARIATION
 def export(path: Path, format_name: str, out: Path | None, episode: str | None,
-           provider: str | None, draft: bool) -> None:
-    """Write each episode as an editor timeline (OTIO, FCP7 XML, FCPXML or EDL)."""
-    from storyboard.export import export_series
+           provider: str | None, draft: bool, var: tuple[str, ...],
+           variation: tuple[str, ...]) -> None:
+    """Write each episode as an editor timeline (OTIO, FCP7 XML, FCPXML or EDL); with variations,
+    one per variation and episode (<out>/<variation>/<episode>)."""
+    from storyboard.export import export_series, export_variations
     from storyboard.rendering import make_provider
-    series = compiled(path)
+    variants = variants_of(path, var, variation)
+    series = variants.manifests[0]
     cache_key = guarded(lambda: make_provider(series, provider, draft=draft)).cache_key
-    result = guarded(lambda: export_series(series, format_name, out=out, cache_key=cache_key,
-                                           draft=draft, episode=episode,
-                                           warn=lambda m: click.echo(f"warning: {m}", err=True)))
+    options: dict[str, Any] = {"out": out, "cache_key": cache_key, "draft": draft, "episode": episode,
+               "warn": lambda m: click.echo(f"warning: {m}", err=True)}
+    result = guarded(lambda: export_variations(variants, format_name, **options)
+                     if variants.matrix else export_series(series, format_name, **options))
     for file in result.files:
-        click.echo(f"wrote {file} ({result.durations[file.stem]:.3f} s)")
+        key = f"{file.parent.name}/{file.stem}" if variants.matrix else file.stem
+        click.echo(f"wrote {file} ({result.durations[key]:.3f} s)")

@@ -347,19 +347,22 @@ def compile_source(source: Source, capabilities: Capabilities | None = None, *,
 
 
 def compile_lenient(source: Source, capabilities: Capabilities | None = None, *,
-                    provider: str | None = None) -> tuple[Manifest, list[Diagnostic]]:
+                    provider: str | None = None, vars: dict[str, Any] | None = None,
+                    expanded: bool = False) -> tuple[Manifest, list[Diagnostic]]:
     """Compile what can be compiled and return it with every problem, errors included (for the
-    review sheet, which shows a broken series' problems on its shots)."""
-    expanded, found = _expand_lenient(source)
-    compiler = Compiler(expanded, capabilities, provider=provider)
+    review sheet, which shows a broken series' problems on its shots). ``vars`` override the
+    series' vars; ``expanded``: ``source`` is one variation already expanded (``expand``)."""
+    expanded_source, found = (source, []) if expanded else _expand_lenient(source, vars)
+    compiler = Compiler(expanded_source, capabilities, provider=provider)
     manifest = compiler.build()
     return manifest, sorted([*found, *compiler.problems], key=Diagnostic.sort_key)
 
 
-def _expand_lenient(source: Source) -> tuple[Source, list[Diagnostic]]:
+def _expand_lenient(source: Source, vars: dict[str, Any] | None = None
+                    ) -> tuple[Source, list[Diagnostic]]:
     """The expanded series, or the series as written with the problems that stopped expansion."""
     try:
-        return expand_one(source), []
+        return expand_one(source, vars), []
     except ProblemsFound as found:
         return source, [d for d in found.diagnostics if d not in source.problems]
 

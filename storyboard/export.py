@@ -32,6 +32,7 @@ from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.request import CompiledShot, Manifest
 from storyboard.run.cache import OutputCache
 from storyboard.stitch.transitions import CUT
+from storyboard.variations import Variants, variation_dir
 
 TRACKS = ("V1", "A1", "A2")
 DISSOLVES = ("crossfade", "dissolve", "fade")
@@ -268,6 +269,32 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
         _write(otio, timeline, target, fmt)
         result.files.append(target)
         result.durations[ep.id] = cut.duration
+    if warn is not None:
+        for message in result.warnings:
+            warn(message)
+    return result
+
+
+def export_variations(variants: Variants, format_name: str, *, out: Path | None = None,
+                      cache_key: str | None = None, draft: bool = False,
+                      episode: str | None = None,
+                      warn: Callable[[str], None] | None = None) -> ExportResult:
+    """Every variation of a matrix as ``export_series`` writes a series, each into its own folder:
+    ``<out>/<variation>/<episode><suffix>`` (default ``out/<series>/<variation>/``, where
+    ``render`` stitches it). ``durations`` are keyed ``<variation>/<episode>``."""
+    result = ExportResult()
+    for variant in variants.variants:
+        if variant.manifest is None:
+            continue
+        name = variant.name or ""
+        one = export_series(variant.manifest, format_name, cache_key=cache_key, draft=draft,
+                            episode=episode, out=(variation_dir(variant.manifest, None)
+                                                  if out is None else Path(out) / name))
+        result.files += one.files
+        result.durations.update({f"{name}/{k}": v for k, v in one.durations.items()})
+        losses = len(FORMATS[format_name].losses)  # the format's losses, said once
+        result.warnings += [w for w in one.warnings[:losses] if w not in result.warnings]
+        result.warnings += [f"{name}: {w}" for w in one.warnings[losses:]]
     if warn is not None:
         for message in result.warnings:
             warn(message)

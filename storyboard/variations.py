@@ -434,6 +434,12 @@ def _target(manifest: Manifest, out: Path | None, matrix: bool, draft: bool) -> 
     return (folder / DRAFT_DIR if draft else folder) / variation
 
 
+def variation_dir(manifest: Manifest, out: Path | None) -> Path:
+    """Where a variation of a matrix is stitched: ``out/<series>/<variation>`` (``-o DIR`` or
+    ``output.dir`` get a folder per variation)."""
+    return _target(manifest, out, True)
+
+
 def _stitch(variant: Variant, result: RunResult, targets: dict[str, Path], episode: str | None,
             draft: bool, on_episode: Callable[[EpisodeOutput], None] | None) -> VariationResult:
     manifest = variant.manifest

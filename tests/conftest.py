@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -74,6 +77,27 @@ def rendered_example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     shutil.copytree(example, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
     report = storyboard.render(series, yes=True, out=base / "episodes")
     assert report.ok, report
+    return series, base / "episodes"
+
+
+AD_RENDERED = ("espresso-en-9x16", "latte-en-9x16")  # they share the hook
+
+
+@pytest.fixture(scope="session")
+def rendered_ad(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of examples/ad (a matrix of 7 variations) with two of its variations rendered as
+    drafts on the local provider: (series folder, episodes folder holding <variation>/ad.mp4)."""
+    base = tmp_path_factory.mktemp("rendered-ad")
+    series = base / "ad"
+    example = Path(__file__).resolve().parent.parent / "examples" / "ad"
+    shutil.copytree(example, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    # the command line, in its own process: a browser test's event loop may be running here
+    selected = [arg for name in AD_RENDERED for arg in ("--variation", name)]
+    done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series), "--draft",
+                           "--yes", "-o", str(base / "episodes"), *selected],
+                          capture_output=True, text=True, env={**os.environ, "CI": "1"},
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
     return series, base / "episodes"
 
 

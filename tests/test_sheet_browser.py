@@ -100,3 +100,38 @@ def test_episode_videos_play_as_long_as_the_stitched_episodes(browser: Browser,
                                                              (8.5, 1280, True)]
     assert problems == []
     page.close()
+
+
+@pytest.fixture(scope="module")
+def ad_sheet_file(rendered_ad: tuple[Path, Path]) -> Path:
+    """The sheet of examples/ad (7 variations, 2 of them rendered), beside their folders."""
+    series, episodes = rendered_ad
+    return build_sheet(series, episodes_dir=episodes, draft=True).html
+
+
+def test_the_matrix_sheet_loads_cleanly_with_every_image(rendered_ad: tuple[Path, Path],
+                                                         browser: Browser,
+                                                         ad_sheet_file: Path) -> None:
+    # rendered_ad first: it renders (asyncio) before Playwright's loop runs in this thread
+    page, problems = open_page(browser, ad_sheet_file)
+    images = page.evaluate(
+        "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
+    assert len(images) >= 7 * 4 * 2
+    assert [alt for complete, width, alt in images if not complete or width == 0] == []
+    assert page.locator("section.variation").count() == 7
+    assert page.locator("section.variation section.episode").count() == 7
+    assert page.locator("article.panel.shot").count() == 28
+    assert page.locator("section.variation").nth(4).locator("article.panel.shot").count() == 4
+    assert page.locator(".shared").count() == 13
+    page.locator("nav.toc a", has_text="latte-en-9x16").click()
+    assert page.evaluate("location.hash") == "#latte_en_9x16"
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('video')).every(v => v.readyState >= 1)",
+        timeout=20_000)
+    videos = page.evaluate("Array.from(document.querySelectorAll('video.episode-video'))"
+                           ".map(v => [v.closest('section.variation').dataset.variation,"
+                           " v.error === null, v.duration > 0])")
+    assert videos == [["espresso-en-9x16", True, True], ["latte-en-9x16", True, True]]
+    page.screenshot(path=str(ad_sheet_file.with_name("sheet-screenshot.png")), full_page=True)
+    assert problems == []
+    page.close()

@@ -5,6 +5,8 @@ problems on their shots), reads the plan, the lock file and the rendered videos,
 ``out/<series>/sheet.html`` (``out``): inline CSS, stills as ``data:`` URIs, relative links to the
 stitched episodes and voice clips, no network. The same inputs give the same bytes.
 
+A series with a matrix gets one page with a section per variation (``matrix``).
+
 Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``storyboard.cut``),
 ``thumbs`` (videos and images into stills), ``html`` (data into the page), ``png`` (stills into a
 contact sheet).
@@ -12,13 +14,16 @@ contact sheet).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from storyboard.compile import compile_lenient
 from storyboard.cut import episode_cut
 from storyboard.episodes import EpisodeBuilder, output_dir
-from storyboard.errors import Diagnostic
+from storyboard.errors import Diagnostic, ProblemsFound
+from storyboard.expand import expand
 from storyboard.files import write_text_atomic
 from storyboard.providers.base import Provider
 from storyboard.rendering import make_provider, plan_series, reference_seconds
@@ -28,8 +33,10 @@ from storyboard.run.lockfile import lock_path, read_lock
 from storyboard.run.plan import apply_price_overrides, estimate
 from storyboard.series import load_source
 from storyboard.sheet import html, model, png
+from storyboard.sheet.matrix import compile_all, matrix_sheet
 from storyboard.sheet.problems import Placed
 from storyboard.sheet.thumbs import Thumbs
+from storyboard.variations import variation_dir
 
 __all__ = ["SheetResult", "build_sheet", "sheet_for"]
 
@@ -41,15 +48,31 @@ class SheetResult:
     episodes: int
     panels: int  # shot panels
     problems: list[Diagnostic]
+    variations: int = 0  # sections of a matrix (0: a series without one)
 
 
 def build_sheet(path: str | Path, *, out: Path | None = None, provider: str | None = None,
                 draft: bool = False, episodes_dir: Path | None = None,
-                png_out: Path | bool = False) -> SheetResult:
-    """Write the review sheet of the series at ``path`` (and its contact sheet when ``png_out``)."""
-    manifest, problems = compile_lenient(load_source(Path(path)))
-    return sheet_for(manifest, problems, out=out, provider=provider, draft=draft,
-                     episodes_dir=episodes_dir, png_out=png_out)
+                png_out: Path | bool = False, vars: dict[str, Any] | None = None,
+                select: Sequence[str] | None = None) -> SheetResult:
+    """Write the review sheet of the series at ``path`` (and its contact sheet when ``png_out``).
+
+    A series with a matrix gets one page with a section per (selected) variation; ``vars``
+    override the series' vars, ``select`` picks variations by name or glob."""
+    source = load_source(Path(path))
+    expansion = expand(source, vars, select)
+    if not expansion.matrix:
+        manifest, problems = compile_lenient(source, vars=vars)
+        return sheet_for(manifest, problems, out=out, provider=provider, draft=draft,
+                         episodes_dir=episodes_dir, png_out=png_out)
+    if expansion.problems:
+        raise ProblemsFound([*source.problems, *expansion.problems])
+    variants = compile_all(expansion)
+    target = Path(out) if out is not None else \
+        variation_dir(variants.manifests[0], episodes_dir).parent / "sheet.html"
+    sheet = matrix_sheet(variants, provider=provider, draft=draft, episodes_dir=episodes_dir,
+                         sheet_dir=target.parent)
+    return _write(sheet, target, png_out, variants.diagnostics())
 
 
 def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | None = None,
@@ -65,7 +88,11 @@ def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | Non
     episodes = [model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
                                    folder / f"{ep.id}.mp4") if ep.shots
                 else model.empty_episode(ctx, ep) for ep in manifest.episodes]
-    sheet = model.sheet_view(ctx, episodes)
+    return _write(model.sheet_view(ctx, episodes), target, png_out, problems)
+
+
+def _write(sheet: model.Sheet, target: Path, png_out: Path | bool,
+           problems: list[Diagnostic]) -> SheetResult:
     target.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(target, html.render(sheet))
     picture = None
@@ -73,7 +100,8 @@ def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | Non
         picture = target.with_suffix(".png") if png_out is True else Path(png_out)
         png.contact_sheet(sheet, picture)
     panels = sum(1 for ep in sheet.episodes for p in ep.panels if p.kind == "shot")
-    return SheetResult(target, picture, len(sheet.episodes), panels, problems)
+    return SheetResult(target, picture, len(sheet.episodes), panels, problems,
+                       len(sheet.variations))
 
 
 def _context(manifest: Manifest, problems: list[Diagnostic], chosen: Provider,

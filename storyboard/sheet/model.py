@@ -86,6 +86,8 @@ class Panel:
     card_text: str = ""
     card_color: str = ""
     card_text_color: str = ""
+    shared: str = ""  # in a matrix: "shared with N variations" (the same hash), else ""
+    shared_by: str = ""  # the other variations' names
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,23 @@ class Sheet:
     episodes: tuple[Episode, ...]
     problems: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    variations: tuple[Section, ...] = ()  # a matrix: one section per variation (episodes empty)
+    distinct: int = 0  # a matrix: distinct shots after sharing
+    to_render: str = ""  # a matrix: the one plan's total (what rendering it all would cost now)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One variation of a matrix: its name, its axes' values, its episodes and problems."""
+
+    name: str
+    anchor: str
+    vars: tuple[tuple[str, str], ...]
+    runtime: str
+    estimated: str
+    spent: str
+    episodes: tuple[Episode, ...]
+    problems: tuple[str, ...] = ()
 
 
 @dataclass
@@ -126,6 +145,20 @@ class Context:
     thumbs: Thumbs
     sheet_dir: Path
     problems: Placed
+    prefix: str = ""  # a matrix: the variation's name, so every anchor on the page is unique
+    users: dict[str, tuple[str, ...]] = field(default_factory=dict)  # hash -> its variations
+    variation: str = ""
+
+    def anchor(self, *parts: str) -> str:
+        return anchor(self.prefix, *parts) if self.prefix else anchor(*parts)
+
+    def shared(self, shot: CompiledShot) -> tuple[str, str]:
+        """("shared with N variations", their names) when other variations use the same shot."""
+        others = [name for name in self.users.get(shot.hash, ()) if name != self.variation]
+        if not others:
+            return "", ""
+        return f"shared with {len(others)} variation{'s' if len(others) > 1 else ''}", \
+            ", ".join(others)
 
     @property
     def currency(self) -> str:
@@ -251,7 +284,8 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
     item = cut.items[index]
     shot = item.shot
     assert shot is not None
-    own = anchor(shot.episode, shot.id)
+    own = ctx.anchor(shot.episode, shot.id)
+    shared, shared_by = ctx.shared(shot)
     refs = tuple(with_dependency(ctx, cut, reference(ctx, m, own), m.from_shot)
                  for m in shot.request.media)
     by_label = {r.label: r for r in refs if r.label != "first frame"}
@@ -267,7 +301,7 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
         first_frame=first_frame(shot, ctx), status=status, reasons=reasons,
         provider=ctx.plan.provider, estimated=money(ctx.estimate(shot), ctx.currency),
         billed=billed(entry, shot), hash=shot.hash[:12], task_id=task_id(entry, shot),
-        problems=ctx.problems.for_shot(shot))
+        problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by)
 
 
 def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
@@ -277,7 +311,7 @@ def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
     stills: tuple[Still, ...] = ()
     if item.path is not None:
         stills = (ctx.thumbs.frames(item.path, item.length, cut.fps)[1],)
-    return Panel(item.kind, 0, item.name, anchor(cut.episode.id, item.kind),
+    return Panel(item.kind, 0, item.name, ctx.anchor(cut.episode.id, item.kind),
                  timecode(start, cut.fps), timecode(end, cut.fps), item.length, stills,
                  "render" if stills else "", transition=transition(cut, index),
                  card_text=str(spec.get("text", "")), card_color=str(spec.get("color", "black")),
@@ -296,7 +330,7 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
     ep = cut.episode
     estimated = sum(ctx.estimate(s) for s in ep.shots)
     spent = sum(float(ctx.lock.get(shot_key(s), {}).get("cost") or 0.0) for s in ep.shots)
-    return Episode(ep.id, ep.title, anchor(ep.id), timecode(cut.timeline.total, cut.fps),
+    return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
                    cut.duration, money(estimated, ctx.currency), money(spent, ctx.currency),
                    ctx.link(video) if video.is_file() else "", tuple(panels),
                    ctx.problems.for_episode(ep.id))
@@ -305,7 +339,7 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
 def empty_episode(ctx: Context, episode: CompiledEpisode) -> Episode:
     """An episode with no shot to show (they all failed to compile): its problems still show."""
     zero = money(0.0, ctx.currency)
-    return Episode(episode.id, episode.title, anchor(episode.id), timecode(0, Fraction(30)), 0.0,
+    return Episode(episode.id, episode.title, ctx.anchor(episode.id), timecode(0, Fraction(30)), 0.0,
                    zero, zero, "", (), ctx.problems.for_episode(episode.id))
 
 
