@@ -434,10 +434,10 @@ def _target(manifest: Manifest, out: Path | None, matrix: bool, draft: bool) -> 
     return (folder / DRAFT_DIR if draft else folder) / variation
 
 
-def variation_dir(manifest: Manifest, out: Path | None) -> Path:
+def variation_dir(manifest: Manifest, out: Path | None, *, draft: bool = False) -> Path:
     """Where a variation of a matrix is stitched: ``out/<series>/<variation>`` (``-o DIR`` or
-    ``output.dir`` get a folder per variation)."""
-    return _target(manifest, out, True)
+    ``output.dir`` get a folder per variation; drafts ``out/<series>/draft/<variation>``)."""
+    return _target(manifest, out, True, draft)
 
 
 def _stitch(variant: Variant, result: RunResult, targets: dict[str, Path], episode: str | None,

@@ -117,7 +117,7 @@ def _section(shared: _Shared, variant: Variant, users: dict[str, tuple[str, ...]
     ctx = model.Context(manifest, shared.plan.plan, shared.lock, shared.estimated, shared.thumbs,
                         sheet_dir, Placed(manifest, variant.problems), prefix=name, users=users,
                         variation=name)
-    folder = variation_dir(manifest, episodes_dir)
+    folder = variation_dir(manifest, episodes_dir, draft=draft)
     builder = EpisodeBuilder(manifest, folder, draft=draft)
     cache = OutputCache(manifest.root, shared.chosen.cache_key)
     episodes = tuple(model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
