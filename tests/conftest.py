@@ -86,7 +86,8 @@ AD_RENDERED = ("espresso-en-9x16", "latte-en-9x16")  # they share the hook
 @pytest.fixture(scope="session")
 def rendered_ad(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A copy of examples/ad (a matrix of 7 variations) with two of its variations rendered as
-    drafts on the local provider: (series folder, episodes folder holding <variation>/ad.mp4)."""
+    drafts on the local provider: (series folder, the ``-o`` folder; drafts land in its
+    ``draft/<variation>/ad.mp4``)."""
     base = tmp_path_factory.mktemp("rendered-ad")
     series = base / "ad"
     example = Path(__file__).resolve().parent.parent / "examples" / "ad"

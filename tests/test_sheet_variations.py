@@ -184,7 +184,7 @@ def test_the_rendered_variations_show_their_renders_and_videos(rendered_ad: tupl
                                                                ) -> None:
     series, episodes = rendered_ad
     result = build_sheet(series, episodes_dir=episodes, draft=True)
-    assert result.html == episodes / "sheet.html"  # beside the variations' folders
+    assert result.html == episodes / "draft" / "sheet.html"  # beside the variations' folders
     found = sections(result.html.read_text(encoding="utf-8"))
     done = rendered_hashes(series)
     assert done["espresso-es-9x16"] == [True, True, False, False]  # the hook and the hero
@@ -214,7 +214,7 @@ def test_export_writes_a_timeline_per_variation_and_episode(rendered_ad: tuple[P
                 for c in clips[:4]] == done[name], name
         seconds = timeline.duration().to_seconds()
         if name in RENDERED:
-            stitched = ffmpeg.stream_lengths(episodes / name / "ad.mp4")["video"]
+            stitched = ffmpeg.stream_lengths(episodes / "draft" / name / "ad.mp4")["video"]
             assert seconds == pytest.approx(stitched, abs=0.05), name
         else:
             assert seconds == pytest.approx(sum(c.duration().to_seconds() for c in clips))

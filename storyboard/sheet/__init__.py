@@ -69,7 +69,7 @@ def build_sheet(path: str | Path, *, out: Path | None = None, provider: str | No
         raise ProblemsFound([*source.problems, *expansion.problems])
     variants = compile_all(expansion)
     target = Path(out) if out is not None else \
-        variation_dir(variants.manifests[0], episodes_dir).parent / "sheet.html"
+        variation_dir(variants.manifests[0], episodes_dir, draft=draft).parent / "sheet.html"
     sheet = matrix_sheet(variants, provider=provider, draft=draft, episodes_dir=episodes_dir,
                          sheet_dir=target.parent)
     return _write(sheet, target, png_out, variants.diagnostics())
