@@ -17,12 +17,14 @@ from storyboard.providers.local import render_card, render_shot
 from storyboard.request import Line, MediaItem, MediaRef, Scene, ShotRequest, Transition
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, stitch
 
-KNOWN_PLACES = ("/usr/bin/ffmpeg", "/opt/debian-ffmpeg/ffmpeg")
+KNOWN_PLACES = ("/usr/bin/ffmpeg",)  # a distribution's own, even when it is not first on PATH
+EXTRA = "STORYBOARD_TEST_FFMPEGS"  # more binaries to try, separated by ':' (say, a 4.4 build)
 
 
 def _binaries() -> list[str]:
     found = [c.path for c in ffbinary.candidates()]
-    found += [p for p in KNOWN_PLACES if os.access(p, os.X_OK)]
+    extra = [p for p in os.environ.get(EXTRA, "").split(":") if p]
+    found += [p for p in (*KNOWN_PLACES, *extra) if os.access(p, os.X_OK)]
     unique: dict[str, str] = {}
     for path in found:
         unique.setdefault(os.path.realpath(path), path)
