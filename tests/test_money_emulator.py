@@ -10,13 +10,14 @@ import hashlib
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from compiler_fixtures import write_series
-from test_cli_dashscope import (
+
+# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
+from test_cli_dashscope import (  # noqa: F401
     HEAD,
     KEY,
     THREE_SHOTS,
@@ -24,6 +25,8 @@ from test_cli_dashscope import (
     MakeMedia,
     child_env,
     command,
+    emulator,
+    env,
     kill,
     no_key,
     render,
@@ -35,31 +38,6 @@ from test_cli_dashscope import (
 
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
-
-
-@pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
-    monkeypatch.setenv("CI", "1")
-    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
-
-
-@pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    """``emulator(latency=..., ...)`` starts one on 127.0.0.1 and points the client at it."""
-    started: list[EmulatorServer] = []
-
-    def start(**settings: Any) -> EmulatorServer:
-        settings = {"latency": 0.3, "plain_results": True, "retry_after": 0.1, **settings}
-        server = EmulatorServer(**settings).start()
-        started.append(server)
-        monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
 
 # `@mia smiles` and `@guitar smiles` both compile to "Image 1 smiles": twins.
 TWINS = """\
