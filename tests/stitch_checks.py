@@ -1,8 +1,10 @@
 """Checks on stitched episodes: a full re-encode to compare with, PSNR, parameter sets, playback.
 
 The reference encode is written independently of ``storyboard.stitch.segments``: one ffmpeg graph
-over the source clips (conformed, crossfaded by xfade) encoded in one go, the way a plain
-re-encode of the timeline would be made.
+over the source clips (conformed, each overlap blended by the same transition filters the stitcher
+uses, ``transitions.xfade_420``) encoded in one go, the way a plain re-encode of the timeline
+would be made. The blend filters themselves are checked against xfade's own output in
+``test_stitch_transitions``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from storyboard import ffmpeg
 from storyboard.request import Transition
 from storyboard.stitch.timeline import plan
+from storyboard.stitch.transitions import xfade_420
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -32,8 +35,8 @@ def reference(clips: Sequence[Path], transitions: Sequence[Transition], size: tu
               fps: int, out: Path, lengths: Sequence[float]) -> Path:
     """The whole timeline decoded from the sources and encoded at once (near-lossless, crf 10).
 
-    Like a careful editor's render: frames outside an overlap are the source's, only overlaps go
-    through xfade (which works in 4:4:4; its output is brought back to 4:2:0).
+    Like a careful editor's render: frames outside an overlap are the source's, only overlaps are
+    blended.
     """
     tl = plan(lengths, transitions, Fraction(fps), [str(c) for c in clips])
     w, h = size
@@ -53,9 +56,7 @@ def reference(clips: Sequence[Path], transitions: Sequence[Transition], size: tu
         chains.append(f"[t{i}]trim=start_frame={tl.frames[i] - outgoing},setpts=PTS-STARTPTS"
                       f"[tail{i}]")
         if incoming:
-            name = {"crossfade": "fade", "fade": "fadeblack"}.get(tl.kinds[i], tl.kinds[i])
-            chains.append(f"[tail{i - 1}][head{i}]xfade=transition={name}:"
-                          f"duration={incoming / fps:.6f}:offset=0,format=yuv420p[x{i}]")
+            chains += xfade_420(f"tail{i - 1}", f"head{i}", tl.kinds[i], incoming / fps, f"x{i}")
             parts.append(f"[x{i}]")
         else:
             chains += [f"[head{i}]nullsink", f"[tail{i - 1}]nullsink"] if i else [

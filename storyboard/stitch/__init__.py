@@ -203,9 +203,12 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
         concat.copy_join(facts, out, work)
     elif not options.burn_subtitles:
         mezz = _mezzanines(facts, timeline, fmt, options, work, path)
-        joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options))
-        audio.final_join(joinable.video_list, joinable.audio_list, out, duration, options,
-                         _windows(cues), strict=joinable.strict)
+        def finish(audio_list: Path) -> Path:
+            return audio.encode_sound(audio_list, work / "sound.m4a", duration, options,
+                                      _windows(cues))
+
+        joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options), finish)
+        audio.mux(joinable.video_list, joinable.sound, out, strict=joinable.strict)
     else:
         burn_file = None
         if options.burn_subtitles and cues:  # libass cannot open an empty file
@@ -214,6 +217,8 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
         jobs = _render_pieces(facts, timeline, fmt, options, work, burn_file, path)
         video_list = concat.concat_list([j.video_file for j in jobs], work / "video.txt")
         audio_list = concat.concat_list([j.audio_file for j in jobs], work / "audio.txt")
-        audio.final_join(video_list, audio_list, out, duration, options, _windows(cues))
+        sound = audio.encode_sound(audio_list, work / "sound.m4a", duration, options,
+                                   _windows(cues))
+        audio.mux(video_list, sound, out)
     files = subtitles.write_sidecars(cues, out) if options.subtitles else ()
     return StitchResult(out, duration, path, tuple(files), tuple(starts))

@@ -8,8 +8,8 @@ the mezzanines, crossfaded and encoded with the mezzanines' own encoder settings
 blends share one set of parameter sets and join into one strict stream. A few blends share one
 ffmpeg process and one file (each starts on a forced keyframe and is cut out by in/out points),
 which saves process and encoder start-up. The sound is built once for the whole episode from the
-mezzanines' WAVs (cuts joined, transitions crossfaded, sample-exact) and encoded once by the final
-join.
+mezzanines' WAVs (cuts joined, transitions crossfaded, sample-exact) and encoded once, while the
+blends are made; the final join only copies.
 
 Every position is a whole frame; the concat list gives each entry its exact duration in
 microseconds, rounded from the episode clock (never summed), so no error accumulates.
@@ -17,7 +17,7 @@ microseconds, rounded from the episode clock (never summed), so no error accumul
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,7 +29,7 @@ from storyboard.stitch.concat import EpisodeFormat
 from storyboard.stitch.mezzanine import Mezzanine
 from storyboard.stitch.model import StitchOptions
 from storyboard.stitch.timeline import Timeline
-from storyboard.stitch.transitions import xfade_name
+from storyboard.stitch.transitions import Noise, dissolve_420, write_noise, xfade_420
 
 MICRO = 1_000_000
 
@@ -141,27 +141,47 @@ def blend_parts(blend: Blend, tl: Timeline) -> list[tuple[int, int, int] | tuple
     return parts
 
 
+def _needs(parts: Sequence[tuple[int, int, int] | tuple[int, int]], tl: Timeline) -> dict[int, int]:
+    """For each clip of a blend, the frame just after the last one the blend shows of it."""
+    needs: dict[int, int] = {}
+    for part in parts:
+        if len(part) == 3:
+            ends = {part[0]: part[2]}
+        else:
+            a, b = part
+            ends = {a: tl.frames[a], b: tl.overlaps[b]}
+        for i, end in ends.items():
+            needs[i] = max(needs.get(i, 0), end)
+    return needs
+
+
 def blend_graph(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine], first_input: int = 0,
-                tag: str = "") -> tuple[list[str], list[str], str]:
+                tag: str = "", noise: Noise | None = None) -> tuple[list[str], list[str], str]:
     """Inputs, filter chains and output label of one blend (labels prefixed with ``tag``).
 
-    Only the overlapping frames go through xfade (which works in 4:4:4, so its output is brought
-    back to 4:2:0); frames outside an overlap are decoded and re-encoded untouched.
+    Each input is read only as far as the blend needs it (``-t``, so nothing past it is decoded).
+    Only the overlapping frames are blended (``xfade_420``, staying in 4:2:0; a dissolve with
+    ``dissolve_420`` and the ``noise`` picture); frames outside an overlap are decoded and
+    re-encoded untouched.
     """
     parts = blend_parts(blend, tl)
     uses = {i: sum(p[0] == i if len(p) == 3 else i in p for p in parts) for i in blend.clips}
+    needs = _needs(parts, tl)
     inputs: list[str] = []
     chains: list[str] = []
     taps: dict[int, list[str]] = {}
+    base = {i: blend.first if n == 0 else 0 for n, i in enumerate(blend.clips)}
     for n, i in enumerate(blend.clips):
-        if n == 0 and blend.first:
+        if base[i]:
             # A blend starts on a keyframe of its first clip: seek straight to it (rounded up, so
             # the demuxer's "keyframe at or before" is that one) and decode nothing before it.
-            inputs += ["-noaccurate_seek", "-ss", _seconds(blend.first, tl.fps, "up")]
-        inputs += ["-i", str(mezz[i].video)]
+            inputs += ["-noaccurate_seek", "-ss", _seconds(base[i], tl.fps, "up")]
+        # Half a frame past the last frame needed: rounding cannot cut it off.
+        span = Fraction(2 * (needs[i] - base[i]) + 1, 2) / tl.fps
+        # One decoder thread: a few frames never fill a frame-threaded decoder's pipeline.
+        inputs += ["-threads", "1", "-t", f"{float(span):.6f}", "-i", str(mezz[i].video)]
         taps[i] = [f"{tag}s{n}_{k}" for k in range(uses[i])]
         chains.append(f"[{first_input + n}:v]split={uses[i]}" + "".join(f"[{t}]" for t in taps[i]))
-    base = {i: blend.first if n == 0 else 0 for n, i in enumerate(blend.clips)}
     labels = []
     for k, part in enumerate(parts):
         out = f"{tag}p{k}"
@@ -174,20 +194,27 @@ def blend_graph(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine], first_inp
             tail = tl.frames[a] - base[a]
             chains.append(f"[{taps[a].pop(0)}]{_trim(tail - overlap, tail)}[{tag}a{k}]")
             chains.append(f"[{taps[b].pop(0)}]{_trim(0, overlap)}[{tag}b{k}]")
-            chains.append(f"[{tag}a{k}][{tag}b{k}]xfade=transition={xfade_name(tl.kinds[b])}:"
-                          f"duration={float(overlap / tl.fps):.6f}:offset=0,format=yuv420p[{out}]")
+            if tl.kinds[b] == "dissolve" and noise is not None:
+                index = first_input + inputs.count("-i")
+                inputs += noise.input_args(tl.fps)
+                chains += dissolve_420(f"{tag}a{k}", f"{tag}b{k}", f"{index}:v", overlap,
+                                       (noise.width, noise.height), tl.fps, out)
+            else:
+                chains += xfade_420(f"{tag}a{k}", f"{tag}b{k}", tl.kinds[b],
+                                    float(overlap / tl.fps), out)
         labels.append(f"[{out}]")
     chains.append("".join(labels) + f"concat=n={len(labels)}:v=1:a=0[{tag}blend]")
     return inputs, chains, f"{tag}blend"
 
 
-def group_args(blends: Sequence[Blend], tl: Timeline, mezz: Sequence[Mezzanine]) -> list[str]:
+def group_args(blends: Sequence[Blend], tl: Timeline, mezz: Sequence[Mezzanine],
+               noise: Noise | None = None) -> list[str]:
     """Inputs and filter graph of several blends, one after the other in one stream."""
     inputs: list[str] = []
     chains: list[str] = []
     outs: list[str] = []
     for j, blend in enumerate(blends):
-        more, chain, out = blend_graph(blend, tl, mezz, inputs.count("-i"), f"g{j}")
+        more, chain, out = blend_graph(blend, tl, mezz, inputs.count("-i"), f"g{j}", noise)
         inputs, chains, outs = [*inputs, *more], [*chains, *chain], [*outs, out]
     chains.append("".join(f"[{o}]" for o in outs) + f"concat=n={len(outs)}:v=1:a=0[blends]")
     return [*inputs, "-filter_complex", ";".join(chains), "-map", "[blends]"]
@@ -207,11 +234,12 @@ def group_starts(blends: Sequence[Blend]) -> list[int]:
 
 
 def render_group(blends: Sequence[Blend], tl: Timeline, mezz: Sequence[Mezzanine],
-                 fmt: EpisodeFormat, options: StitchOptions, out: Path) -> Path:
+                 fmt: EpisodeFormat, options: StitchOptions, out: Path,
+                 noise: Noise | None = None) -> Path:
     """Encode several blends into one file (one process, one encoder), each from a keyframe."""
     keys = mezzanine.force_times(group_starts(blends), tl.fps)
-    args = [*group_args(blends, tl, mezz), "-an", "-force_key_frames", keys,
-            *mezzanine.encoder_args(fmt, options), str(out)]
+    args = [*group_args(blends, tl, mezz, noise), "-an", "-force_key_frames", keys,
+            *mezzanine.encoder_args(fmt, options, quick=True), str(out)]
     spans = ", ".join(f"{b.start}-{b.end}" for b in blends)
     ffmpeg.run(args, what=f"blending episode frames {spans}")
     return out
@@ -247,27 +275,41 @@ def render_sound(tl: Timeline, mezz: Sequence[Mezzanine], out: Path) -> Path:
 
 @dataclass(frozen=True)
 class Joinable:
-    """What the final join reads: the video concat script, the sound, and whether it is strict."""
+    """What the final join reads: the video concat script, the encoded sound, and whether the
+    video is strict (one set of parameter sets)."""
 
     video_list: Path
-    audio_list: Path
+    sound: Path
     strict: bool
 
 
 GROUP = 4  # blends per ffmpeg process: fewer process and encoder starts, memory still bounded
+SoundFinisher = Callable[[Path], Path]  # the joined sound's concat list -> its encoded file
+
+
+def _sound(tl: Timeline, mezz: Sequence[Mezzanine], work: Path, finish: SoundFinisher) -> Path:
+    wav = render_sound(tl, mezz, work / "sound.wav")
+    audio_list = work / "sound.ffconcat"
+    audio_list.write_text(f"ffconcat version 1.0\nfile {_quoted(wav)}\n", encoding="utf-8")
+    return finish(audio_list)
 
 
 def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options: StitchOptions,
-           work: Path, jobs: int) -> Joinable:
-    """Encode the blends (a few per process) and the sound, in parallel; write the lists the
-    final join reads."""
+           work: Path, jobs: int, finish_sound: SoundFinisher) -> Joinable:
+    """Encode the blends (a few per process) while the sound is joined and finished
+    (``finish_sound``: music, loudness, encoding), in parallel; write the video's concat list."""
     segments = plan_segments(tl, [m.keyframes for m in mezz])
     blends = [s for s in segments if isinstance(s, Blend)]
     groups = [blends[n:n + GROUP] for n in range(0, len(blends), GROUP)]
     files = [work / f"blends{n:05d}.mp4" for n in range(len(groups))]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        sound = pool.submit(render_sound, tl, mezz, work / "sound.wav")
-        list(pool.map(lambda g, f: render_group(g, tl, mezz, fmt, options, f), groups, files))
+    noise = None
+    if any(kind == "dissolve" and overlap for kind, overlap in zip(tl.kinds, tl.overlaps,
+                                                                    strict=True)):
+        noise = write_noise(work / "noise.yuv", fmt.width, fmt.height)
+    with ThreadPoolExecutor(max_workers=max(2, jobs)) as pool:
+        sound = pool.submit(_sound, tl, mezz, work, finish_sound)  # first: the longest task
+        list(pool.map(lambda g, f: render_group(g, tl, mezz, fmt, options, f, noise), groups,
+                      files))
         sound_file = sound.result()
     placed: dict[Blend, Entry] = {}
     for group, file in zip(groups, files, strict=True):
@@ -277,7 +319,5 @@ def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options:
                for s in segments]
     video_list = work / "segments.ffconcat"
     video_list.write_text(concat_script(entries, tl.fps), encoding="utf-8")
-    audio_list = work / "sound.ffconcat"
-    audio_list.write_text(f"ffconcat version 1.0\nfile {_quoted(sound_file)}\n", encoding="utf-8")
     strict = len({m.extradata for m in mezz}) == 1
-    return Joinable(video_list, audio_list, strict)
+    return Joinable(video_list, sound_file, strict)

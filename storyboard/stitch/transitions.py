@@ -12,6 +12,10 @@ together.
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from storyboard import ffmpeg
@@ -39,6 +43,80 @@ TRANSITIONS: tuple[str, ...] = (CUT, *XFADE_NAMES)
 def xfade_name(transition: str) -> str:
     """The xfade ``transition=`` value for one of our names (not ``cut``)."""
     return XFADE_NAMES[transition]
+
+
+def xfade_420(a: str, b: str, transition: str, seconds: float, out: str) -> list[str]:
+    """Filter chains crossing ``[a]`` into ``[b]`` (yuv420p, both as long as the transition) into
+    ``[out]``, without leaving 4:2:0.
+
+    xfade only takes 4:4:4 (or gray), so a plain ``xfade`` converts both inputs up and its output
+    back down: two resamplings per frame that cost more than decoding it and blur the colour.
+    Here the luma goes through xfade as a gray plane, and the two chroma planes as the U and V of a
+    quarter-size 4:4:4 picture (its Y a placeholder), so "black" and "white" stay neutral in the
+    chroma as they do in xfade's own YUV handling. A wipe's edge scales with each plane's size, so
+    luma and chroma move together. A slide moving by an odd number of pixels would move the
+    chroma by half a sample, which only a resampled 4:4:4 picture can show: slides keep xfade's
+    own (slower) way.
+    """
+    spec = f"transition={xfade_name(transition)}:duration={seconds:.6f}:offset=0"
+    if transition.startswith("slide"):
+        # Explicit scalers: the 4:4:4 that xfade needs must not spread back to other uses of the
+        # same decoded clip (through ``split``), which stay 4:2:0.
+        up = f"scale=flags={ffmpeg.SWS_FLAGS},format=yuv444p"
+        return [f"[{a}]{up}[{out}a4]", f"[{b}]{up}[{out}b4]",
+                f"[{out}a4][{out}b4]xfade={spec},scale=flags={ffmpeg.SWS_FLAGS},"
+                f"format=yuv420p[{out}]"]
+    t = out
+    return [f"[{a}]extractplanes=y+u+v[{t}ay][{t}au][{t}av]",
+            f"[{b}]extractplanes=y+u+v[{t}by][{t}bu][{t}bv]",
+            f"[{t}ay][{t}by]xfade={spec}[{t}y]",
+            f"[{t}au][{t}av]mergeplanes=0x000010:yuv444p[{t}ac]",
+            f"[{t}bu][{t}bv]mergeplanes=0x000010:yuv444p[{t}bc]",
+            f"[{t}ac][{t}bc]xfade={spec},extractplanes=u+v[{t}u][{t}v]",
+            f"[{t}y][{t}u][{t}v]mergeplanes=0x001020:yuv420p,setsar=1[{out}]"]
+
+
+NOISE_SEED = 13  # the dissolve's pattern: fixed, so the same episode gives the same bytes
+
+
+@dataclass(frozen=True)
+class Noise:
+    """A fixed noise picture (one raw yuv420p frame) deciding when each pixel of a dissolve
+    switches from the first clip to the second."""
+
+    path: Path
+    width: int
+    height: int
+
+    def input_args(self, fps: Fraction) -> list[str]:
+        return ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{self.width}x{self.height}",
+                "-framerate", str(fps), "-i", str(self.path)]
+
+
+def write_noise(path: Path, width: int, height: int) -> Noise:
+    """Uniform noise for the luma; each chroma sample takes the value of the top-left luma pixel
+    of its 2x2 block, so a pixel's colour mostly switches with its brightness."""
+    luma = random.Random(NOISE_SEED).randbytes(width * height)
+    chroma = b"".join(luma[row * width:(row + 1) * width:2] for row in range(0, height, 2))
+    path.write_bytes(luma + chroma + chroma)
+    return Noise(path, width, height)
+
+
+def dissolve_420(a: str, b: str, noise: str, frames: int, size: tuple[int, int], fps: Fraction,
+                 out: str) -> list[str]:
+    """Filter chains dissolving ``[a]`` into ``[b]`` (``frames`` long, yuv420p) into ``[out]``.
+
+    xfade's own dissolve draws a random number per pixel per frame in floating point (many times
+    the cost of decoding the frame). Here pixel (x, y) shows ``b`` from frame ``k`` on once the
+    noise picture's value there is below ``256 k / frames``: one ``threshold`` per frame, the same
+    look (a share ``k / frames`` of the pixels switched, at random places, never switching back).
+    """
+    level = f"floor(256*N/{frames})"
+    return [f"[{noise}]loop=loop={frames - 1}:size=1[{out}n]",
+            f"color=c=black:s=2x2:r={fps},format=yuv420p,trim=end_frame={frames},"
+            f"geq=lum='{level}':cb='{level}':cr='{level}',"
+            f"scale={size[0]}:{size[1]}:flags=neighbor[{out}t]",
+            f"[{out}n][{out}t][{b}][{a}]threshold,setsar=1[{out}]"]
 
 
 def join_video(clip: Any, head: Any, transition: str, offset: float, seconds: float) -> Any:
