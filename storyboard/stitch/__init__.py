@@ -203,8 +203,8 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
         concat.copy_join(facts, out, work)
     elif not options.burn_subtitles:
         mezz = _mezzanines(facts, timeline, fmt, options, work, path)
-        def finish(audio_list: Path) -> Path:
-            return audio.encode_sound(audio_list, work / "sound.m4a", duration, options,
+        def finish(speech: audio.Dialogue) -> Path:
+            return audio.encode_sound(speech, work / "sound.m4a", duration, options,
                                       _windows(cues))
 
         joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options), finish)
@@ -217,8 +217,8 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
         jobs = _render_pieces(facts, timeline, fmt, options, work, burn_file, path)
         video_list = concat.concat_list([j.video_file for j in jobs], work / "video.txt")
         audio_list = concat.concat_list([j.audio_file for j in jobs], work / "audio.txt")
-        sound = audio.encode_sound(audio_list, work / "sound.m4a", duration, options,
-                                   _windows(cues))
+        sound = audio.encode_sound(audio.listed(audio_list), work / "sound.m4a", duration,
+                                   options, _windows(cues))
         audio.mux(video_list, sound, out)
     files = subtitles.write_sidecars(cues, out) if options.subtitles else ()
     return StitchResult(out, duration, path, tuple(files), tuple(starts))

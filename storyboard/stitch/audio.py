@@ -80,10 +80,18 @@ def music_bed(music: Music, total: float, windows: Sequence[Window]) -> Any:
     return bed
 
 
-def mixed_audio(audio_list: Path, total: float, options: StitchOptions,
+Dialogue = Callable[[], Any]  # makes the episode's joined dialogue (an ffmpeg-python stream)
+
+
+def listed(audio_list: Path) -> Dialogue:
+    """The dialogue read from a concat list of sound files, one after the other."""
+    return lambda: G.input(str(audio_list), f="concat", safe=0).audio
+
+
+def mixed_audio(speech: Dialogue, total: float, options: StitchOptions,
                 windows: Sequence[Window]) -> Any:
-    """Dialogue (the joined pieces) plus the music bed, if any."""
-    dialogue = G.input(str(audio_list), f="concat", safe=0).audio
+    """Dialogue plus the music bed, if any."""
+    dialogue = speech()
     if options.music is None:
         return dialogue
     bed = music_bed(options.music, total, windows)
@@ -174,7 +182,7 @@ def normalise(mixed: Callable[[], Any], options: StitchOptions) -> Any:
     return mixed().filter("volume", volume=f"{gain:.4f}dB", precision="double")
 
 
-def encode_sound(audio_list: Path, out: Path, total: float, options: StitchOptions,
+def encode_sound(speech: Dialogue, out: Path, total: float, options: StitchOptions,
                  windows: Sequence[Window]) -> Path:
     """The finished sound (dialogue, music bed, loudness) encoded once, as AAC in ``out`` (MP4).
 
@@ -184,7 +192,7 @@ def encode_sound(audio_list: Path, out: Path, total: float, options: StitchOptio
     channels coded apart lose nothing audible.
     """
     def mixed() -> Any:
-        return mixed_audio(audio_list, total, options, windows)
+        return mixed_audio(speech, total, options, windows)
 
     audio = mixed() if options.loudness is None else normalise(mixed, options)
     with ffmpeg.atomic_output(out) as tmp:

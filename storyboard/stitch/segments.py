@@ -17,11 +17,13 @@ microseconds, rounded from the episode clock (never summed), so no error accumul
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from storyboard import ffmpeg
 from storyboard.stitch import mezzanine
@@ -245,32 +247,28 @@ def render_group(blends: Sequence[Blend], tl: Timeline, mezz: Sequence[Mezzanine
     return out
 
 
-def sound_args(tl: Timeline, mezz: Sequence[Mezzanine]) -> list[str]:
-    """Inputs and filter graph joining every clip's sound, exactly ``tl.sample(tl.total)`` long."""
-    inputs: list[str] = []
-    chains: list[str] = []
-    label = ""
+def dialogue(tl: Timeline, mezz: Sequence[Mezzanine]) -> Any:
+    """Every clip's sound joined (cuts) or crossfaded (overlaps), sample-exact: an ffmpeg-python
+    stream exactly ``tl.sample(tl.total)`` long. A file used twice is read once and split."""
+    g = ffmpeg.graph
+    uses = Counter(m.audio for m in mezz)
+    split = {path: g.input(str(path)).audio.filter_multi_output("asplit", n)
+             for path, n in uses.items() if n > 1}
+    taken: Counter[Path] = Counter()
+    joined: Any = None
     for i, m in enumerate(mezz):
+        source = split[m.audio][taken[m.audio]] if m.audio in split else g.input(str(m.audio)).audio
+        taken[m.audio] += 1
         end = tl.starts[i] + tl.frames[i]
-        inputs += ["-i", str(m.audio)]
         take = tl.sample(end) - tl.sample(tl.starts[i])
-        chains.append(f"[{i}:a]atrim=end_sample={take},asetpts=PTS-STARTPTS[s{i}]")
-        if i == 0:
-            label = "s0"
+        clip = source.filter("atrim", end_sample=take).filter("asetpts", "PTS-STARTPTS")
+        if joined is None:
+            joined = clip
             continue
         shared = tl.sample(tl.starts[i - 1] + tl.frames[i - 1]) - tl.sample(tl.starts[i])
-        if shared:
-            chains.append(f"[{label}][s{i}]acrossfade=ns={shared}:c1=tri:c2=tri[m{i}]")
-        else:
-            chains.append(f"[{label}][s{i}]concat=n=2:v=0:a=1[m{i}]")
-        label = f"m{i}"
-    return [*inputs, "-filter_complex", ";".join(chains), "-map", f"[{label}]"]
-
-
-def render_sound(tl: Timeline, mezz: Sequence[Mezzanine], out: Path) -> Path:
-    ffmpeg.run([*sound_args(tl, mezz), "-c:a", "pcm_f32le", "-f", "wav", str(out)],
-               what="joining the episode's sound")
-    return out
+        joined = (g.filter([joined, clip], "acrossfade", ns=shared, c1="tri", c2="tri") if shared
+                  else g.concat(joined, clip, v=0, a=1))
+    return joined
 
 
 @dataclass(frozen=True)
@@ -284,20 +282,14 @@ class Joinable:
 
 
 GROUP = 4  # blends per ffmpeg process: fewer process and encoder starts, memory still bounded
-SoundFinisher = Callable[[Path], Path]  # the joined sound's concat list -> its encoded file
-
-
-def _sound(tl: Timeline, mezz: Sequence[Mezzanine], work: Path, finish: SoundFinisher) -> Path:
-    wav = render_sound(tl, mezz, work / "sound.wav")
-    audio_list = work / "sound.ffconcat"
-    audio_list.write_text(f"ffconcat version 1.0\nfile {_quoted(wav)}\n", encoding="utf-8")
-    return finish(audio_list)
+SoundFinisher = Callable[[Callable[[], Any]], Path]  # the dialogue's maker -> encoded sound
 
 
 def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options: StitchOptions,
            work: Path, jobs: int, finish_sound: SoundFinisher) -> Joinable:
     """Encode the blends (a few per process) while the sound is joined and finished
-    (``finish_sound``: music, loudness, encoding), in parallel; write the video's concat list."""
+    (``finish_sound``: music, loudness, encoding, reading the ``dialogue`` straight from the
+    mezzanines), in parallel; write the video's concat list."""
     segments = plan_segments(tl, [m.keyframes for m in mezz])
     blends = [s for s in segments if isinstance(s, Blend)]
     groups = [blends[n:n + GROUP] for n in range(0, len(blends), GROUP)]
@@ -307,7 +299,7 @@ def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options:
                                                                     strict=True)):
         noise = write_noise(work / "noise.yuv", fmt.width, fmt.height)
     with ThreadPoolExecutor(max_workers=max(2, jobs)) as pool:
-        sound = pool.submit(_sound, tl, mezz, work, finish_sound)  # first: the longest task
+        sound = pool.submit(finish_sound, lambda: dialogue(tl, mezz))  # first: the longest
         list(pool.map(lambda g, f: render_group(g, tl, mezz, fmt, options, f, noise), groups,
                       files))
         sound_file = sound.result()
