@@ -103,8 +103,7 @@ class EpisodeBuilder:
             return EpisodeOutput(episode.id, target, "skipped",
                                  message=f"not stitched: shot(s) {', '.join(missing)} not rendered")
         clips = self.clips(episode, outputs)
-        # Clip facts and mezzanines are kept by content hash: later stitches and variants reuse them.
-        options = replace(stitch_options(episode.settings), cache_dir=self.cache_dir)
+        options = self.options(episode)
         key = self.stitch_key(clips, options)
         if self.up_to_date(episode.id, target, key):
             return EpisodeOutput(episode.id, target, "up to date",
@@ -115,6 +114,17 @@ class EpisodeBuilder:
         result = stitch(clips, target, options)
         self.remember(episode.id, target, key)
         return _output(episode.id, result)
+
+    def options(self, episode: CompiledEpisode) -> StitchOptions:
+        # Clip facts and mezzanines are kept by content hash: later stitches and variants reuse them.
+        return replace(stitch_options(episode.settings), cache_dir=self.cache_dir)
+
+    def first_clip(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> Path | None:
+        """The episode's opening clip (its title card, else its first shot), if it exists yet."""
+        card = self.card(episode, "title_card")
+        if card is not None or not episode.shots:
+            return card
+        return outputs.get(episode.shots[0].id)
 
     def clips(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> list[Clip]:
         clips: list[Clip] = []

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard import media
+from storyboard.ahead import AheadOfStitch
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.episodes import EpisodeBuilder, EpisodeOutput, output_dir
 from storyboard.errors import BudgetExceeded, StoreUnreachable, StoryboardError
@@ -280,17 +281,19 @@ def _render_and_stitch(manifest: Manifest, shots: list[CompiledShot], chosen: Pr
                        webhook: tuple[str | None, str | None]) -> RenderReport:
     options = run_options(manifest, concurrency, chosen)
     team = open_ledger(manifest)
+    builder = EpisodeBuilder(manifest, target, draft=draft)
+    ahead = AheadOfStitch([builder])  # mezzanines made as the shots arrive
     try:
         with listening(chosen, manifest, *webhook) as sleep:
             result = asyncio.run(_run(shots, chosen, manifest.root, budget=budget, prices=prices,
-                                      options=options, on_event=on_event, ref_seconds=seconds,
-                                      store=store, on_notice=on_notice, sleep=sleep,
-                                      ledger=team))
+                                      options=options, on_event=ahead.listen(on_event),
+                                      ref_seconds=seconds, store=store, on_notice=on_notice,
+                                      sleep=sleep, ledger=team))
     finally:
+        ahead.wait()
         if team is not None:
             team.close()
     outputs = {(r.episode, r.shot): r.output for r in result.shots if r.ok and r.output}
-    builder = EpisodeBuilder(manifest, target, draft=draft)
     report = RenderReport(plan, result)
     for ep in manifest.episodes:
         if episode is not None and ep.id != episode:

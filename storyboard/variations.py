@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard import media
+from storyboard.ahead import AheadOfStitch
 from storyboard.compile import Compiler
 from storyboard.episodes import DRAFT_DIR, EpisodeBuilder, EpisodeOutput, output_dir
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
@@ -394,9 +395,14 @@ def _render_group(variants: Variants, *, provider: str | None, episode: str | No
         selected_shots(combined, episode)
     prices = apply_price_overrides(chosen.prices, combined.provider.get("prices"))
     store = store_for_run(matrix_plan.plan, store, prices, yes=yes, budget=budget)
-    result = _run_shared(combined, selected_shots(combined, episode), chosen, source,
-                         budget=budget, prices=prices, concurrency=concurrency,
-                         on_event=on_event, seconds=seconds, store=store)
+    ahead = AheadOfStitch([EpisodeBuilder(m, targets[m.name], draft=draft)
+                           for m in variants.manifests])  # mezzanines made as shots arrive
+    try:
+        result = _run_shared(combined, selected_shots(combined, episode), chosen, source,
+                             budget=budget, prices=prices, concurrency=concurrency,
+                             on_event=ahead.listen(on_event), seconds=seconds, store=store)
+    finally:
+        ahead.wait()
     results = [_stitch(v, result, targets, episode, draft, on_episode) for v in variants.variants
                if v.manifest is not None]
     return matrix_plan, result, results

@@ -12,7 +12,7 @@ import pytest
 
 from storyboard import ffmpeg
 from storyboard.request import Transition
-from storyboard.stitch import Clip, StitchOptions, StitchResult, mezzanine, stitch
+from storyboard.stitch import Clip, StitchOptions, StitchResult, mezzanine, prepare, stitch
 from storyboard.stitch.segments import Blend, plan_segments
 from storyboard.stitch.timeline import plan
 from tests.stitch_checks import (
@@ -167,6 +167,22 @@ def test_a_variant_reuses_the_mezzanines_and_encodes_only_its_transitions(
     assert len(blending) == 1 and blending[0].count("-") == 2  # both blends in one process
     assert_exact(result, 2.4 + 3.0 + 2.0 - 0.75)
     assert_strict(result.out)
+
+
+def test_mezzanines_made_as_shots_arrive_are_the_ones_the_stitch_uses(
+        make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = shots(make_media, tmp_path)
+    clips = [Clip(files[s], t) for s, t in EPISODES["crossfades"]]
+    opts = options(tmp_path)
+    assert all(prepare(files["a"], c.path, opts) for c in clips)
+    calls: list[str] = []
+    real = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: calls.append(kw.get("what", ""))
+                        or real(args, **kw))
+    result = stitch(clips, tmp_path / "ep.mp4", opts)
+    assert not [c for c in calls if c.startswith(("preparing", "reading"))], calls
+    assert_exact(result, expected_seconds(EPISODES["crossfades"]))
+    assert not prepare(files["a"], files["b"], options(tmp_path, burn_subtitles=True))
 
 
 @pytest.mark.parametrize("name", ["odd lengths", "dissolves"])

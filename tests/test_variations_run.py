@@ -272,3 +272,29 @@ def test_a_matrix_is_shared_through_the_store(ad: Path, tmp_path: Path,
     assert all(v["state"] == "ok" for v in report["variations"])
     offline = invoke("plan", bob, "--offline", "--json")
     assert offline.exit_code == 0, offline.output
+
+
+def test_a_matrix_prepares_its_mezzanines_as_the_shots_arrive(
+        tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.chdir(tmp_path)
+    text = HEAD.replace('"@{{ product }} in {{ lang }}"}',
+                        '"@{{ product }} in {{ lang }}", '
+                        'transition: {type: crossfade, duration: 0.5}}')
+    root = make(tmp_path / "ad", make_media, text)
+    where: list[tuple[str, str]] = []
+    real = ffmpeg.run
+
+    def spy(args: list[str], **kw: Any) -> str:
+        where.append((kw.get("what", ""), threading.current_thread().name))
+        return real(args, **kw)
+
+    monkeypatch.setattr(ffmpeg, "run", spy)
+    assert invoke("render", root, "--draft").exit_code == 0
+    preparing = [thread for what, thread in where if what.startswith("preparing")]
+    # the hook, 3 pitches and 3 end cards (each differs per variation): each made once, all by
+    # the thread that prepares them as they arrive, none while stitching
+    assert len(preparing) == 7
+    assert all(thread.startswith("storyboard-ahead") for thread in preparing), preparing
+    assert len([w for w, _ in where if w.startswith("blending")]) == 3  # one per variation

@@ -28,6 +28,7 @@ class ShotEvent:
     message: str = ""
     series: str = ""
     task_id: str | None = None
+    output: Path | None = None  # the shot's video, on "done" and "cached"
 
 
 @dataclass

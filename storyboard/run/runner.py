@@ -145,8 +145,9 @@ class _Run:
         if self.on_event is None:
             return
         elapsed = self.clock() - self.started.get(shot_key(shot), self.clock())
+        output = self.cache.path(shot.hash) if state in ("done", "cached") else None
         event = ShotEvent(shot.episode, shot.id, state, elapsed, round(self.spent, 4), message,
-                          shot.series, task_id)
+                          shot.series, task_id, output)
         try:
             self.on_event(event)
         except Exception:  # a broken progress display must not lose a paid task

@@ -65,6 +65,7 @@ __all__ = [
     "StitchResult",
     "TransitionTooLong",
     "lay_out",
+    "prepare",
     "stitch",
 ]
 
@@ -146,6 +147,26 @@ def _mezzanines(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
     with ThreadPoolExecutor(max_workers=_jobs(options)) as pool:
         made = dict(zip(first, pool.map(one, first.values()), strict=True))
     return [made[f.path] for f in facts]
+
+
+def prepare(first: Path, clip: Path, options: StitchOptions) -> bool:
+    """Make ``clip``'s mezzanine ahead of the stitch of an episode with transitions whose first
+    clip is ``first`` (a shot that has just arrived while others still render), so the stitch
+    finds it in ``options.cache_dir``. False when there is nothing to keep it in, or when the
+    episode will not use it (burnt-in subtitles take the per-clip way)."""
+    if options.cache_dir is None or options.burn_subtitles:
+        return False
+    with tempfile.TemporaryDirectory(prefix=STITCH_DIR_PREFIX) as tmp:
+        store = _facts(options)
+        facts = gather([first, clip], Path(tmp), store)
+        fmt = concat.episode_format(facts[0], options)
+        frames = plan([facts[1].video_len], [Clip(clip).transition], fmt.fps, [str(clip)]).frames[0]
+        folder = _cache(options, Path(tmp))
+        if folder != options.cache_dir / "mezzanine":
+            return False  # the cache cannot be written: the stitch will make it itself
+        mezzanine.prepare(facts[1], store.content_hash(clip), fmt, frames, "encode", options,
+                          folder)
+    return True
 
 
 def _windows(cues: Sequence[subtitles.TimedCue]) -> list[audio.Window]:

@@ -1,0 +1,71 @@
+"""Mezzanines made as shots arrive: the stitch after a render only encodes the transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from compiler_fixtures import write_series
+
+from storyboard import ahead, ffmpeg, rendering
+from storyboard.compile import compile_source
+from storyboard.series import load_source
+
+MakeMedia = Callable[..., Path]
+HEAD = """\
+storyboard: 1
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+characters:
+  mia: {image: media/mia.png}
+"""
+EPISODE = """\
+- id: one
+  title_card: {text: "One", duration: 1}
+  shots:
+    - {id: a, prompt: '@mia waves'}
+    - {id: b, prompt: '@mia smiles', transition: {type: crossfade, duration: 0.5}}
+    - {id: c, prompt: '@mia nods', transition: {type: wipeleft, duration: 0.25}}
+"""
+
+
+def _render(tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch
+            ) -> tuple[list[str], list[str]]:
+    """(ffmpeg runs while stitching, episode states) of a draft render."""
+    monkeypatch.chdir(tmp_path)
+    series = write_series(tmp_path / "s", make_media, EPISODE, head=HEAD)
+    stitching: list[str] = []
+    states: list[str] = []
+    real = ffmpeg.run
+
+    def spy(args: list[str], **kw: Any) -> str:
+        if states and states[-1] == "stitching":
+            stitching.append(kw.get("what", ""))
+        return real(args, **kw)
+
+    monkeypatch.setattr(ffmpeg, "run", spy)
+    rendering.render_series(compile_source(load_source(series)), draft=True, yes=True,
+                            on_episode=lambda e: states.append(e.state))
+    return stitching, states
+
+
+def test_the_stitch_finds_every_mezzanine_made(tmp_path: Path, make_media: MakeMedia,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    stitching, states = _render(tmp_path, make_media, monkeypatch)
+    assert states == ["stitching", "stitched"]
+    assert [w for w in stitching if w.startswith("blending")]  # the transitions, and only them
+    assert not [w for w in stitching if w.startswith("preparing")], stitching
+    assert len(list((tmp_path / "s" / ".storyboard" / "stitch-cache" / "mezzanine")
+                    .glob("*.mp4"))) == 4  # the title card and the three shots
+
+
+def test_a_failure_ahead_of_the_stitch_is_not_the_renders(
+        tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> bool:
+        raise OSError("disk trouble")
+
+    monkeypatch.setattr(ahead, "prepare", broken)
+    stitching, states = _render(tmp_path, make_media, monkeypatch)
+    assert states == ["stitching", "stitched"]
+    assert len([w for w in stitching if w.startswith("preparing")]) == 4  # made by the stitch
