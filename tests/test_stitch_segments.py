@@ -3,6 +3,8 @@ re-encode (PSNR), for exact lengths, clean decoding, one SPS/PPS, and playback i
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -183,6 +185,21 @@ def test_mezzanines_made_as_shots_arrive_are_the_ones_the_stitch_uses(
     assert not [c for c in calls if c.startswith(("preparing", "reading"))], calls
     assert_exact(result, expected_seconds(EPISODES["crossfades"]))
     assert not prepare(files["a"], files["b"], options(tmp_path, burn_subtitles=True))
+
+
+def test_mezzanines_no_stitch_used_for_a_month_are_removed(make_media: MakeMedia,
+                                                          tmp_path: Path) -> None:
+    run(make_media, tmp_path, "crossfades")  # mezzanines of a, b and c
+    folder = tmp_path / "cache" / "mezzanine"
+    month_ago = time.time() - 31 * 86400
+    for record in folder.glob("*.json"):
+        os.utime(record, (month_ago, month_ago))
+    files = shots(make_media, tmp_path)
+    stitch([Clip(files["a"]), Clip(files["b"], Transition("crossfade", 0.5))],
+           tmp_path / "two.mp4", options(tmp_path))
+    # a and b were used again (and so kept); nothing used c for a month: all of it is gone
+    assert sorted(p.suffix for p in folder.iterdir()) == [".json"] * 2 + [".mp4"] * 2 + [".wav"] * 2
+    assert all(p.stat().st_mtime > month_ago + 86400 for p in folder.glob("*.json"))
 
 
 @pytest.mark.parametrize("name", ["odd lengths", "dissolves"])

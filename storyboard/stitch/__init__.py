@@ -184,7 +184,10 @@ def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = Non
     clean_stale_temporaries(out.parent)  # what a killed stitch left behind
     with tempfile.TemporaryDirectory(prefix=f"{STITCH_DIR_PREFIX}{os.getpid()}-",
                                      dir=out.parent) as tmp:
-        return _stitch_in(Path(tmp), clips, out, options)
+        result = _stitch_in(Path(tmp), clips, out, options)
+    if options.cache_dir is not None:
+        mezzanine.prune(options.cache_dir / "mezzanine")
+    return result
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,19 @@ episode ("copy" kind): its packets are kept as they are.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
+import os
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
 from storyboard import ffmpeg
+from storyboard.files import clean_stale_temporaries
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import StitchError, StitchOptions
 
@@ -169,7 +173,36 @@ def _load(stem: Path) -> Mezzanine | None:
                          tuple(int(k) for k in record["keyframes"]), str(record["extradata"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return mezz if mezz.video.is_file() and mezz.audio.is_file() else None
+    if not (mezz.video.is_file() and mezz.audio.is_file()):
+        return None
+    with contextlib.suppress(OSError):  # best effort: a cache we may not touch is still read
+        os.utime(stem.with_suffix(".json"))  # used now: kept by ``prune``
+    return mezz
+
+
+UNUSED_DAYS = 30.0  # a mezzanine no stitch used for this long is removed (it can be made again)
+
+
+def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
+    """Remove the mezzanines no stitch has used for ``days`` (by their record's time, which every
+    use refreshes), and what killed stitches left half-written. Returns the records removed."""
+    clean_stale_temporaries(folder)
+    cutoff = time.time() - days * 86400
+    removed = []
+    for record in folder.glob("*.json"):
+        try:
+            if record.stat().st_mtime >= cutoff:
+                continue
+        except OSError:
+            continue  # removed by another stitch meanwhile
+        try:
+            for suffix in (".mp4", ".wav", ".json"):  # the record last: a half-removed entry is never
+                # loaded, and the next prune finishes it
+                record.with_suffix(suffix).unlink(missing_ok=True)
+        except OSError:
+            continue  # not ours to remove (a read-only cache): left as it is
+        removed.append(record)
+    return removed
 
 
 def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kind: Kind,
