@@ -160,7 +160,8 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
               help="Refuse to start, or submit more, past this amount.")
 @click.option("--concurrency", type=click.IntRange(1, 100), help="Tasks in flight at once.")
 @OFFLINE
-@click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--quiet", is_flag=True,
+              help="No progress display and no summary: only what failed is printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
 @click.option("--webhook-listen", metavar="HOST:PORT",
               help="Take the gateway's status callbacks here (they only hasten polls).")
@@ -208,7 +209,18 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
         click.echo(json.dumps(_report_dict(report), indent=2, sort_keys=True))
     elif not quiet:
         _summary(console, report)
+    else:
+        for line in _failures(report):
+            click.echo(line, err=True)
     sys.exit(0 if report.ok else 1)
+
+
+def _failures(report: Any) -> list[str]:
+    """What --quiet still says: each shot that did not finish and each episode not stitched."""
+    shots = [f"{s.key}: {s.state} {s.code or ''} {s.message}".rstrip()
+             for s in (report.run.shots if report.run else []) if not s.ok]
+    return [*shots, *(f"episode {e.id}: {e.state} - {e.message}" for e in report.episodes
+                      if e.state == "skipped")]
 
 
 def _confirm(console: Console) -> Callable[[Any], bool]:

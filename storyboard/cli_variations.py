@@ -141,7 +141,23 @@ def render(variants: Variants, options: dict[str, Any], console: Console, as_jso
         click.echo(json.dumps(report_dict(report), indent=2, sort_keys=True))
     elif not quiet:
         summary(console, report)
+    else:
+        for line in failures(report):
+            click.echo(line, err=True)
     sys.exit(0 if report.ok else 1)
+
+
+def failures(report: MatrixReport) -> list[str]:
+    """What --quiet still says: each variation that failed, and why."""
+    lines = []
+    for v in report.variations:
+        if v.ok:
+            continue
+        shots = ", ".join(f"{n} {state}" for state, n in sorted(v.shots.items()))
+        lines.append(f"{v.name}: {v.state} ({shots})")
+        lines += [f"  {e.id}: {e.state} - {e.message}" for e in v.episodes if e.state == "skipped"]
+        lines += [f"  {d.format()}" for d in v.problems if d.severity == "error"]
+    return lines
 
 
 def report_dict(report: MatrixReport) -> dict[str, Any]:

@@ -426,3 +426,19 @@ def test_a_missing_key_stops_the_run_before_anything_starts(three: Path, emulato
     assert "DASHSCOPE_API_KEY is not set" in stderr and stderr.count("is not set") == 1
     assert emu.stats()["requests"]["policy"] == 0 and submissions(emu) == 0
     assert not (tmp_path / "out").exists()
+
+
+def test_quiet_still_says_which_shot_failed(three: Path, emulator: Emulator,
+                                           tmp_path: Path) -> None:
+    emulator().script("task:failed")
+    result = invoke("render", three, "--provider", "dashscope", "--yes", "--quiet",
+                    "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    failed = [a for a in read_status(three) if a.state == "failed"]
+    assert len(failed) == 1
+    shot, episode = failed[0].shot, failed[0].episode
+    lines = result.stderr.strip().splitlines()  # no progress, no summary: only what failed
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"wire/{episode}/{shot}: failed InternalError")
+    assert lines[1] == f"episode {episode}: skipped - not stitched: shot(s) {shot} not rendered"
+    assert result.stdout == ""

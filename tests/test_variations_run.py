@@ -157,6 +157,12 @@ def test_a_failing_variation_does_not_stop_the_others(tmp_path: Path, make_media
     assert any("storyboard.yaml:20:" in p and "has no attribute 'es'" in p for p in problems)
     assert (Path("out") / "ad" / "draft" / "latte-en" / "ad.mp4").is_file()
     assert not (Path("out") / "ad" / "draft" / "espresso-es").exists()
+    quiet = invoke("render", root, "--draft", "--quiet")  # only the failure, and why
+    assert quiet.exit_code == 1 and quiet.stdout == ""
+    lines = quiet.stderr.strip().splitlines()
+    assert lines[0].startswith("espresso-es: invalid") and "latte-en" not in quiet.stderr
+    assert any("storyboard.yaml:20:" in line and "has no attribute 'es'" in line
+               for line in lines[1:])
 
 
 def test_a_series_with_vars_but_no_matrix_keeps_its_layout(tmp_path: Path, make_media: MakeMedia,
