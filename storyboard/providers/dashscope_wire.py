@@ -44,7 +44,6 @@ DASHSCOPE = TaskProtocol(
 LIST_WINDOW = 24 * 3600.0  # the list call accepts at most 24 h, and tasks live 24 h
 LIST_PAGE_SIZE = 20
 LIST_MAX_PAGES = 25  # find() is a rare reconciliation; bound it anyway
-DOWNLOAD_CHUNK = 1 << 20
 
 
 # ---------------------------------------------------------------------------------------------
