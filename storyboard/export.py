@@ -50,11 +50,11 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "otio": Format("otio_json", ".otio"),
-    "fcp7": Format("fcp_xml", ".xml", losses=(
+    "fcp7": Format("fcp_xml", ".xml", smpte_rate=True, losses=(
         "per-clip storyboard metadata (shot id, hash, prompt) is not written to FCP7 XML; "
         "clip names are the shot ids",
         "wipes and slides become cross dissolves")),
-    "fcpxml": Format("fcpx_xml", ".fcpxml", keeps_transitions=False, losses=(
+    "fcpxml": Format("fcpx_xml", ".fcpxml", keeps_transitions=False, smpte_rate=True, losses=(
         "the FCPXML adapter drops transitions: each becomes a cut in its middle "
         "(the episode keeps its length)",
         "per-clip storyboard metadata is not written")),

@@ -234,6 +234,15 @@ def test_odd_transitions_into_cards_match_the_stitched_draft(
            "repeated)" in edl.warnings
     doubled = [(name, 2 * start, 2 * frames) for name, start, frames in expected(cut)]
     assert on_screen(read(edl.files[0], rate=24).video_tracks()[0]) == doubled
+    # Editors' XML wants a timecode rate too: a draft counts at 24 fps there, every frame twice.
+    fcp7 = read(export_series(manifest, "fcp7", out=tmp_path / "fcp7", cache_key=key,
+                              draft=True).files[0])
+    assert on_screen(fcp7.video_tracks()[0]) == doubled
+    assert fcp7.duration().to_seconds() == pytest.approx(stitched, abs=1e-6)
+    fcpx = read(export_series(manifest, "fcpxml", out=tmp_path / "fcpx", cache_key=key,
+                              draft=True).files[0])
+    assert fcpx.duration().rate == 24
+    assert fcpx.duration().to_seconds() == pytest.approx(stitched, abs=1e-6)
 
 
 COPY_JOINED = """\
