@@ -6,15 +6,18 @@ cached under the old hash: ``plan`` would then call a video of the wrong picture
 a submit each file is copied into ``.storyboard/inputs/<sha256><suffix>`` while it is hashed, and
 the copy is used only when the two digests agree; a mismatch stops that shot before anything is
 sent. The snapshot is ours and never changes, so what the provider reads is what was hashed.
+Snapshots no run has used for 30 days are removed at the end of a run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,8 @@ def snapshot(path: Path, digest: str, store: Path) -> Path:
     """The snapshot of ``path`` whose content has sha256 ``digest``; raises InputChanged."""
     target = store / f"{digest}{path.suffix.lower()}"
     if target.is_file():
+        with contextlib.suppress(OSError):
+            os.utime(target)  # used now: kept by ``prune_inputs``
         return target
     store.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".in-", dir=store)
@@ -59,6 +64,30 @@ def snapshot(path: Path, digest: str, store: Path) -> Path:
     finally:
         Path(tmp).unlink(missing_ok=True)
     return target
+
+
+UNUSED_DAYS = 30.0  # a snapshot no run used for this long is removed (the next run makes it again)
+
+
+def prune_inputs(series_dir: Path, days: float = UNUSED_DAYS) -> list[Path]:
+    """Remove the snapshots no run has used for ``days`` and the copies a killed run left
+    half-written. Only under the series' run lock: no other run is writing there then."""
+    store = series_dir / INPUTS_DIR
+    cutoff = time.time() - days * 86400
+    removed: list[Path] = []
+    try:
+        entries = list(store.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            if entry.is_file() and (entry.name.startswith(".in-")
+                                    or entry.stat().st_mtime < cutoff):
+                entry.unlink()
+                removed.append(entry)
+        except OSError:
+            continue  # not ours to remove: left as it is
+    return removed
 
 
 def _copy_hashing(path: Path, out: Any) -> str:

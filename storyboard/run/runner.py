@@ -58,7 +58,7 @@ from .checks import (
     retryable,
     verify_video,
 )
-from .inputs import InputChanged, snapshot_inputs
+from .inputs import InputChanged, prune_inputs, snapshot_inputs
 from .journal import REDOWNLOAD, Attempt, AttemptState, Journal, read_status
 from .ledger import Ledger, LedgerEntry, ShotClaimed, default_ledger, find_key
 from .lockfile import entry_for, lock_path, proxy, read_lock, shot_key, update_lock
@@ -830,6 +830,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
             finally:
                 run.executor.shutdown(wait=True)  # every journal write lands before the close
             lock = _write_lock(source, shots, results, run, root)
+            prune_inputs(root)
     finally:
         if ledger is None and the_ledger is not None:
             the_ledger.close()
