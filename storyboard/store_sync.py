@@ -9,6 +9,7 @@ the lock file or stitches; ``render`` afterwards stitches without a submission.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -88,6 +89,8 @@ def push_series(manifest: Manifest, *, provider: str | None = None, episode: str
         return shot_key(shot), None
 
     _collect(report, map_threads(one, todo))
+    with contextlib.suppress(StoryboardError):  # housekeeping: never the push's failure
+        link.store.clean_uploads()
     return report
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -291,9 +293,15 @@ def test_push_then_pull_sync_explicitly(series: Path, tmp_path: Path) -> None:
     nothing = report(invoke("pull", bob, "--draft", "--json"))
     assert nothing["missing"] and not nothing["done"]
 
+    uploads = store_dir(series) / "v1" / "tmp"  # what killed pushes left: two days, a minute
+    uploads.mkdir(parents=True)
+    (uploads / "old.part").write_bytes(b"half")
+    os.utime(uploads / "old.part", (time.time() - 2 * 86400,) * 2)
+    (uploads / "live.part").write_bytes(b"in progress")
     pushed = invoke("push", series, "--draft", "--json")
     assert pushed.exit_code == 0
     assert len(report(pushed)["done"]) == 3
+    assert sorted(p.name for p in uploads.iterdir()) == ["live.part"]
     again = invoke("push", series, "--draft")
     assert "0 pushed, 3 already in the store" in again.stdout
 

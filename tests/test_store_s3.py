@@ -402,3 +402,14 @@ def test_a_store_that_stops_answering_mid_run_never_pays_for_what_it_holds(
         assert any("rendering it" in n for n in mine), result.notes
         assert any("not pushed" in n and "storyboard push" in n for n in mine), result.notes
     assert not [n for n in result.notes if "/a:" in n], "a was neither rendered nor pushed"
+
+
+def test_uploads_a_killed_push_left_are_cleaned_up_by_age(bucket: tuple[str, Any]) -> None:
+    url, fs = bucket
+    name = url.removeprefix("s3://")
+    fs.pipe_file(f"{name}/v1/tmp/killed.part", b"half an upload")
+    fs.pipe_file(f"{name}/v1/tmp/notes.txt", b"not ours")
+    store = RenderStore(StoreSettings(url))
+    assert store.clean_uploads() == []  # a minute old: it may be a live push
+    assert store.clean_uploads(older_than=0) == [f"{name}/v1/tmp/killed.part"]
+    assert fs.ls(f"{name}/v1/tmp", detail=False) == [f"{name}/v1/tmp/notes.txt"]

@@ -6,7 +6,8 @@ A store is a folder (a network share), ``s3://bucket/prefix`` or anything else f
     v1/videos/<sha256>.mp4              a rendered video, named by the sha256 of its bytes
     v1/shots/<cache_key>/<hash>.json    what rendered a shot: hash, provider, sha256, task id,
                                         cost, size, media facts (no secret, no local path)
-    v1/tmp/<random>.part                uploads in progress
+    v1/tmp/<random>.part                uploads in progress (those a killed push left are
+                                        removed by the next ``storyboard push``, after a day)
 
 Every object is uploaded to a temporary key and then moved into place, and a shot's record is
 written only after its video is in place, so a half-pushed shot is never a hit: a reader either
@@ -27,6 +28,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from storyboard.media import sha256_file
 
 STORE_ENV = "STORYBOARD_STORE"
 LAYOUT = "v1"
+STALE_UPLOAD = 86400.0  # seconds: an upload in v1/tmp this old was left by a killed push
 SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY",
               "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_CONNECTION_STRING", "GOOGLE_OAUTH_TOKEN")
 EXTRAS = {"s3": "store-s3", "s3a": "store-s3", "gs": "store-gcs", "gcs": "store-gcs",
@@ -232,6 +235,28 @@ class RenderStore:
                       lambda fs, key: fs.pipe_file(key, body))
             wrote = True
         return wrote
+
+    def clean_uploads(self, older_than: float = STALE_UPLOAD) -> list[str]:
+        """Remove what killed pushes left in ``v1/tmp`` (uploads older than ``older_than``
+        seconds: a live one ends far sooner). An object whose age the backend cannot tell is
+        left alone. Returns the keys removed."""
+        removed: list[str] = []
+        with self._talking("cleaning up") as fs:
+            try:
+                names = [str(n) for n in fs.ls(self._key("tmp"), detail=False)]
+            except FileNotFoundError:
+                return removed
+            now = datetime.now(UTC)
+            for name in (n for n in names if n.endswith(".part")):
+                try:
+                    when = fs.modified(name)
+                except (NotImplementedError, FileNotFoundError):
+                    continue
+                when = when if when.tzinfo else when.replace(tzinfo=UTC)
+                if (now - when).total_seconds() > older_than:
+                    fs.rm_file(name)
+                    removed.append(name)
+        return removed
 
     def _put(self, key: str, upload: Any) -> None:
         """Upload to a temporary key, then move it into place (a rename, or a server-side copy):
