@@ -6,7 +6,8 @@ frames on the timeline. Its keyframes (IDR, no B-frames) sit at 0.25, 0.5 and 1 
 (the usual transition lengths) and every ``STEP`` seconds between, so an episode can copy a
 shot's body packet for packet and re-encode only the frames a transition touches (see
 ``segments``). Mezzanines are cached by (content hash, episode format, encoder settings) in the
-stitch cache folder, so a shot used by many episodes or variants is encoded once.
+stitch cache folder, so a shot used by many episodes or variants is encoded once; ``prune``
+removes those no stitch used for a month.
 
 The encoder settings are fixed and deterministic: one x264 configuration (``stitchable`` headers,
 fixed threads, bitexact muxing, a fixed track timescale) shared by every mezzanine and every
@@ -196,8 +197,8 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
         except OSError:
             continue  # removed by another stitch meanwhile
         try:
-            for suffix in (".mp4", ".wav", ".json"):  # the record last: a half-removed entry is never
-                # loaded, and the next prune finishes it
+            # The record goes last: a half-removed entry is never loaded, the next prune ends it.
+            for suffix in (".mp4", ".wav", ".json"):
                 record.with_suffix(suffix).unlink(missing_ok=True)
         except OSError:
             continue  # not ours to remove (a read-only cache): left as it is

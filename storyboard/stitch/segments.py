@@ -298,7 +298,7 @@ def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options:
     if any(kind == "dissolve" and overlap for kind, overlap in zip(tl.kinds, tl.overlaps,
                                                                     strict=True)):
         noise = write_noise(work / "noise.yuv", fmt.width, fmt.height)
-    with ThreadPoolExecutor(max_workers=max(2, jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
         sound = pool.submit(finish_sound, lambda: dialogue(tl, mezz))  # first: the longest
         list(pool.map(lambda g, f: render_group(g, tl, mezz, fmt, options, f, noise), groups,
                       files))
