@@ -38,6 +38,7 @@ __all__ = [
     "atomic_output",
     "binary",
     "contact_sheet",
+    "filter_value",
     "font_path",
     "framecrc_timebases",
     "graph",
@@ -109,6 +110,14 @@ def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = No
     if proc.returncode != 0:
         raise FFmpegError(f"{what} failed ({_who()}, exit {proc.returncode})", _tail(proc.stderr))
     return proc.stderr
+
+
+def filter_value(text: str) -> str:
+    """``text`` as an option value inside a hand-written filtergraph: escaped once for the option
+    parser (``\\ ' :``) and again for the graph parser (``\\ ' [ ] , ;``), as ffmpeg's
+    filtergraph escaping rules require, so any path survives."""
+    once = text.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
+    return "".join("\\" + c if c in "\\'[],;" else c for c in once)
 
 
 def run_graph(stream: Any, *, what: str = "ffmpeg", timeout: float | None = None) -> str:

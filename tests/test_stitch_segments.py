@@ -14,7 +14,16 @@ import pytest
 
 from storyboard import ffmpeg
 from storyboard.request import Transition
-from storyboard.stitch import Clip, StitchOptions, StitchResult, mezzanine, prepare, stitch
+from storyboard.stitch import (
+    Clip,
+    Cue,
+    StitchOptions,
+    StitchResult,
+    mezzanine,
+    prepare,
+    stitch,
+    subtitles,
+)
 from storyboard.stitch.segments import Blend, plan_segments
 from storyboard.stitch.timeline import plan
 from tests.stitch_checks import (
@@ -149,6 +158,28 @@ def test_shot_bodies_are_copied_packet_for_packet(make_media: MakeMedia, tmp_pat
     assert copied == len(ours) - blended
 
 
+def test_burnt_in_text_reencodes_only_the_frames_under_it(make_media: MakeMedia,
+                                                         tmp_path: Path) -> None:
+    files = shots(make_media, tmp_path)
+    clips = [Clip(files["a"], Transition(), (Cue(0.5, 1.0, "hello", "Mia"),)), Clip(files["b"])]
+    result = stitch(clips, tmp_path / "burnt.mp4", options(tmp_path, burn_subtitles=True))
+    assert result.path_taken == "filtered"
+    assert_exact(result, 5.0)
+    assert_strict(result.out)
+    mezz_packets = {p for m in (tmp_path / "cache" / "mezzanine").glob("*.mp4")
+                    for p in _packets(m, tmp_path)}
+    ours = _packets(result.out, tmp_path)
+    # The cue covers frames 15-30 (a frame to spare either side); widened to shot a's keyframes
+    # 8 and 60, the rest of a and all of b are copied.
+    tl = plan([3.0, 2.0], [Transition(), Transition()], Fraction(30), ["a", "b"])
+    spans = subtitles.burn_spans([subtitles.TimedCue(0.5, 1.0, "hello")], tl.fps, tl.total)
+    assert spans == [(14, 31)]
+    keys = [mezzanine.keyframe_plan(n, tl.fps) for n in tl.frames]
+    blends = [s for s in plan_segments(tl, keys, spans) if isinstance(s, Blend)]
+    assert [(b.start, b.end) for b in blends] == [(8, 60)]
+    assert sum(p in mezz_packets for p in ours) == len(ours) - 52
+
+
 def test_a_variant_reuses_the_mezzanines_and_encodes_only_its_transitions(
         make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run(make_media, tmp_path, "crossfades")
@@ -184,7 +215,7 @@ def test_mezzanines_made_as_shots_arrive_are_the_ones_the_stitch_uses(
     result = stitch(clips, tmp_path / "ep.mp4", opts)
     assert not [c for c in calls if c.startswith(("preparing", "reading"))], calls
     assert_exact(result, expected_seconds(EPISODES["crossfades"]))
-    assert not prepare(files["a"], files["b"], options(tmp_path, burn_subtitles=True))
+    assert not prepare(files["a"], files["b"], StitchOptions(cache_dir=None))  # nowhere to keep it
 
 
 def test_mezzanines_no_stitch_used_for_a_month_are_removed(make_media: MakeMedia,

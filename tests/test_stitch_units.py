@@ -16,18 +16,11 @@ from storyboard.stitch.model import Clip, Cue, StitchError, TransitionTooLong
 from storyboard.stitch.timeline import plan
 
 
-def test_pieces_cover_every_frame_once() -> None:
+def test_clips_overlap_by_their_transitions() -> None:
     tl = plan([2.0, 1.0, 3.0], [Transition(), Transition("crossfade", 0.5),
                                 Transition("fade", 0.25)], Fraction(30), ["a", "b", "c"])
     assert tl.frames == (60, 30, 90) and tl.overlaps == (0, 15, 8)
     assert tl.starts == (0, 45, 67) and tl.total == 157
-    covered = [f for p in tl.pieces() for f in range(p.start, p.start + p.frames)]
-    assert covered == list(range(tl.total))
-    pieces = tl.pieces()
-    assert [(p.start, p.frames, p.local_start) for p in pieces] == [(0, 60, 0), (60, 15, 15),
-                                                                    (75, 82, 8)]
-    assert [(p.transition, p.overlap) for p in pieces] == [("crossfade", 15), ("fade", 8),
-                                                           (None, 0)]
 
 
 def test_audio_samples_follow_frames_without_drift_at_ntsc_rates() -> None:

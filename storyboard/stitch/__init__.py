@@ -9,11 +9,10 @@
   gets a mezzanine (``mezzanine``: made once, cached by content and format; a clip whose video
   matches is only remuxed), whose packets are joined as they are; all audio is brought to 48 kHz
   stereo, cut to its clip's video length, and encoded once at the end.
-- ``filtered``: transitions: the clips' mezzanines (encoded once, keyframes where cuts go) are
-  joined as segments (``segments``): shot bodies copied, only the frames around each transition
-  decoded, blended and encoded with the mezzanines' own settings, so the stream stays strict.
-  Burnt-in subtitles still take the older way: each clip rendered by its own small ffmpeg process
-  (``pieces``), then the pieces joined without re-encoding.
+- ``filtered``: transitions or burnt-in subtitles: the clips' mezzanines (encoded once,
+  keyframes where cuts go) are joined as segments (``segments``): shot bodies copied, only the
+  frames around each transition and under burnt-in text decoded, blended (or drawn on) and
+  encoded with the mezzanines' own settings, so the stream stays strict.
 
 Clip facts (``facts``) and mezzanines are kept in ``options.cache_dir`` when it is set. No frame
 passes through Python, and no ffmpeg process holds more than a few frames of any clip, so memory
@@ -33,7 +32,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from storyboard.files import STITCH_DIR_PREFIX, clean_stale_temporaries, write_text_atomic
-from storyboard.stitch import audio, concat, mezzanine, pieces, segments, subtitles
+from storyboard.stitch import audio, concat, mezzanine, segments, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.facts import FactStore, gather
 from storyboard.stitch.mezzanine import Mezzanine
@@ -102,18 +101,6 @@ def choose_path(facts: Sequence[ClipFacts], fmt: EpisodeFormat, timeline: Timeli
     return "normalized"
 
 
-def _render_pieces(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
-                   options: StitchOptions, work: Path, burn_file: Path | None,
-                   path: PathTaken) -> list[pieces.RenderJob]:
-    ctx = pieces.Context(facts, timeline, fmt, options, burn_file)
-    jobs = [pieces.RenderJob(piece, i, work,
-                             copy_video=path == "normalized"
-                             and concat.video_matches(facts[piece.clip], fmt))
-            for i, piece in enumerate(timeline.pieces())]
-    with ThreadPoolExecutor(max_workers=_jobs(options)) as pool:
-        return list(pool.map(lambda job: pieces.render(job, ctx), jobs))
-
-
 def _facts(options: StitchOptions) -> FactStore:
     return FactStore(None if options.cache_dir is None else options.cache_dir / "facts")
 
@@ -152,9 +139,8 @@ def _mezzanines(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
 def prepare(first: Path, clip: Path, options: StitchOptions) -> bool:
     """Make ``clip``'s mezzanine ahead of the stitch of an episode with transitions whose first
     clip is ``first`` (a shot that has just arrived while others still render), so the stitch
-    finds it in ``options.cache_dir``. False when there is nothing to keep it in, or when the
-    episode will not use it (burnt-in subtitles take the per-clip way)."""
-    if options.cache_dir is None or options.burn_subtitles:
+    finds it in ``options.cache_dir``. False when there is nothing to keep it in."""
+    if options.cache_dir is None:
         return False
     with tempfile.TemporaryDirectory(prefix=STITCH_DIR_PREFIX) as tmp:
         store = _facts(options)
@@ -167,6 +153,16 @@ def prepare(first: Path, clip: Path, options: StitchOptions) -> bool:
         mezzanine.prepare(facts[1], store.content_hash(clip), fmt, frames, "encode", options,
                           folder)
     return True
+
+
+def _burn(cues: Sequence[subtitles.TimedCue], fmt: EpisodeFormat, timeline: Timeline,
+          options: StitchOptions, work: Path) -> segments.Burn | None:
+    """The burnt-in text's script and the frames it covers (none without cues: libass cannot
+    open an empty script)."""
+    if not options.burn_subtitles or not cues:
+        return None
+    script = write_text_atomic(work / "burn.ass", subtitles.burn_ass(cues, fmt.width, fmt.height))
+    return segments.Burn(script, tuple(subtitles.burn_spans(cues, fmt.fps, timeline.total)))
 
 
 def _windows(cues: Sequence[subtitles.TimedCue]) -> list[audio.Window]:
@@ -225,24 +221,15 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
     cues = subtitles.episode_cues(clips, starts, [f.video_len for f in facts])
     if path == "copy":
         concat.copy_join(facts, out, work)
-    elif not options.burn_subtitles:
+    else:
         mezz = _mezzanines(facts, timeline, fmt, options, work, path)
+
         def finish(speech: audio.Dialogue) -> Path:
             return audio.encode_sound(speech, work / "sound.m4a", duration, options,
                                       _windows(cues))
 
-        joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options), finish)
+        joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options), finish,
+                                   _burn(cues, fmt, timeline, options, work))
         audio.mux(joinable.video_list, joinable.sound, out, strict=joinable.strict)
-    else:
-        burn_file = None
-        if options.burn_subtitles and cues:  # libass cannot open an empty file
-            burn_file = write_text_atomic(work / "burn.ass",
-                                          subtitles.burn_ass(cues, fmt.width, fmt.height))
-        jobs = _render_pieces(facts, timeline, fmt, options, work, burn_file, path)
-        video_list = concat.concat_list([j.video_file for j in jobs], work / "video.txt")
-        audio_list = concat.concat_list([j.audio_file for j in jobs], work / "audio.txt")
-        sound = audio.encode_sound(audio.listed(audio_list), work / "sound.m4a", duration,
-                                   options, _windows(cues))
-        audio.mux(video_list, sound, out)
     files = subtitles.write_sidecars(cues, out) if options.subtitles else ()
     return StitchResult(out, duration, path, tuple(files), tuple(starts))

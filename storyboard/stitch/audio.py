@@ -1,4 +1,4 @@
-"""Joined pieces into the episode's final sound: music bed, ducking, loudness, then the MP4 itself.
+"""The joined dialogue into the episode's final sound: music bed, ducking, loudness, encoding; then the MP4.
 
 Ducking is a deterministic gain envelope built from the dialogue windows the cues already give us
 (a ``volume`` filter per window, ramped in and out), not a ``sidechaincompress`` keyed on the

@@ -3,7 +3,7 @@
 Joining uses ffmpeg's concat *demuxer*: it reads one file after another, so memory does not grow
 with the number of clips, and with ``-c copy`` nothing is decoded at all. That fast path needs
 every clip to share codec, size, frame rate, pixel format, sample rate and channel layout; anything
-else is normalised first (see ``pieces``).
+else is normalised first (see ``mezzanine`` and ``segments``).
 """
 
 from __future__ import annotations
@@ -185,12 +185,3 @@ def copy_join(clips: Sequence[ClipFacts], out: Path, work: Path) -> None:
         ffmpeg.run(["-auto_convert", auto_convert, *concat_input(listing), "-map", "0:v:0",
                     "-map", "0:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4",
                     str(tmp)], what=f"joining {len(clips)} clips into {out.name}")
-
-
-def remux_video(src: Path, dst: Path, timescale: int) -> Path:
-    """Copy a clip's video stream alone into ``dst`` (it already matches: no re-encode), in the
-    episode's timescale so it joins the re-encoded pieces frame for frame."""
-    ffmpeg.run(["-i", str(src), "-map", "0:v:0", "-c", "copy", "-an",
-                "-video_track_timescale", str(timescale), "-f", "mp4", str(dst)],
-               what=f"copying the video of {src.name}")
-    return dst

@@ -17,7 +17,7 @@ microseconds, rounded from the episode clock (never summed), so no error accumul
 
 from __future__ import annotations
 
-from collections import Counter
+import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,22 +58,36 @@ class Blend:
 Segment = Body | Blend
 
 
-def body_range(tl: Timeline, i: int, keys: Sequence[int]) -> tuple[int, int]:
-    """Clip ``i``'s copyable frames: keyframe after its incoming overlap, before its outgoing one."""
-    n, incoming = tl.frames[i], tl.overlaps[i]
+Span = tuple[int, int]  # episode frames [first, end)
+
+
+def bodies(tl: Timeline, i: int, keys: Sequence[int], marks: Sequence[Span] = ()
+           ) -> list[tuple[int, int]]:
+    """Clip ``i``'s copyable runs of frames: between its overlaps and outside ``marks`` (episode
+    frames that must be encoded: under burnt-in text), each from a keyframe to a keyframe (or to
+    the clip's own end, where the next clip starts on one)."""
+    n, start = tl.frames[i], tl.starts[i]
     outgoing = tl.overlaps[i + 1] if i + 1 < len(tl.frames) else 0
-    first = 0 if not incoming else min((k for k in keys if k >= incoming), default=n)
-    last = n if not outgoing else max((k for k in keys if k <= n - outgoing), default=0)
-    return first, max(first, last)
+    free = [(tl.overlaps[i], n - outgoing)]
+    for a, b in marks:
+        free = [(lo, hi) for s, e in free
+                for lo, hi in ((s, min(e, a - start)), (max(s, b - start), e)) if hi > lo]
+    runs = []
+    for s, e in free:
+        first = s if s == 0 else min((k for k in keys if k >= s), default=n)
+        last = e if e == n else max((k for k in keys if k <= e), default=0)
+        if last > first:
+            runs.append((first, last))
+    return runs
 
 
-def plan_segments(tl: Timeline, keyframes: Sequence[Sequence[int]]) -> list[Segment]:
+def plan_segments(tl: Timeline, keyframes: Sequence[Sequence[int]], marks: Sequence[Span] = ()
+                  ) -> list[Segment]:
     """Bodies and the blends between them, covering every episode frame once, in order."""
     out: list[Segment] = []
     cursor = 0
     for i in range(len(tl.frames)):
-        first, last = body_range(tl, i, keyframes[i])
-        if last > first:
+        for first, last in bodies(tl, i, keyframes[i], marks):
             if tl.starts[i] + first > cursor:
                 out.append(_blend(tl, cursor, tl.starts[i] + first))
             out.append(Body(i, first, last))
@@ -158,13 +172,14 @@ def _needs(parts: Sequence[tuple[int, int, int] | tuple[int, int]], tl: Timeline
 
 
 def blend_graph(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine], first_input: int = 0,
-                tag: str = "", noise: Noise | None = None) -> tuple[list[str], list[str], str]:
+                tag: str = "", noise: Noise | None = None, burn: Path | None = None
+                ) -> tuple[list[str], list[str], str]:
     """Inputs, filter chains and output label of one blend (labels prefixed with ``tag``).
 
     Each input is read only as far as the blend needs it (``-t``, so nothing past it is decoded).
     Only the overlapping frames are blended (``xfade_420``, staying in 4:2:0; a dissolve with
     ``dissolve_420`` and the ``noise`` picture); frames outside an overlap are decoded and
-    re-encoded untouched.
+    re-encoded untouched. ``burn``: an ASS script drawn on the blend, on the episode clock.
     """
     parts = blend_parts(blend, tl)
     uses = {i: sum(p[0] == i if len(p) == 3 else i in p for p in parts) for i in blend.clips}
@@ -205,18 +220,26 @@ def blend_graph(blend: Blend, tl: Timeline, mezz: Sequence[Mezzanine], first_inp
                 chains += xfade_420(f"{tag}a{k}", f"{tag}b{k}", tl.kinds[b],
                                     float(overlap / tl.fps), out)
         labels.append(f"[{out}]")
-    chains.append("".join(labels) + f"concat=n={len(labels)}:v=1:a=0[{tag}blend]")
+    chains.append("".join(labels) + f"concat=n={len(labels)}:v=1:a=0"
+                  + (_burnt(burn, blend.start, tl.fps) if burn else "") + f"[{tag}blend]")
     return inputs, chains, f"{tag}blend"
 
 
+def _burnt(script: Path, start: int, fps: Fraction) -> str:
+    """Filters drawing ``script`` (ASS) on frames that start at episode frame ``start``."""
+    return (f",setpts=PTS-STARTPTS+{_seconds(start, fps, 'down')}/TB,subtitles=filename="
+            f"{ffmpeg.filter_value(str(script))}:fontsdir="
+            f"{ffmpeg.filter_value(str(ffmpeg.font_path().parent))},setpts=PTS-STARTPTS")
+
+
 def group_args(blends: Sequence[Blend], tl: Timeline, mezz: Sequence[Mezzanine],
-               noise: Noise | None = None) -> list[str]:
+               noise: Noise | None = None, burn: Path | None = None) -> list[str]:
     """Inputs and filter graph of several blends, one after the other in one stream."""
     inputs: list[str] = []
     chains: list[str] = []
     outs: list[str] = []
     for j, blend in enumerate(blends):
-        more, chain, out = blend_graph(blend, tl, mezz, inputs.count("-i"), f"g{j}", noise)
+        more, chain, out = blend_graph(blend, tl, mezz, inputs.count("-i"), f"g{j}", noise, burn)
         inputs, chains, outs = [*inputs, *more], [*chains, *chain], [*outs, out]
     chains.append("".join(f"[{o}]" for o in outs) + f"concat=n={len(outs)}:v=1:a=0[blends]")
     return [*inputs, "-filter_complex", ";".join(chains), "-map", "[blends]"]
@@ -237,28 +260,23 @@ def group_starts(blends: Sequence[Blend]) -> list[int]:
 
 def render_group(blends: Sequence[Blend], tl: Timeline, mezz: Sequence[Mezzanine],
                  fmt: EpisodeFormat, options: StitchOptions, out: Path,
-                 noise: Noise | None = None) -> Path:
+                 noise: Noise | None = None, burn: Path | None = None) -> Path:
     """Encode several blends into one file (one process, one encoder), each from a keyframe."""
     keys = mezzanine.force_times(group_starts(blends), tl.fps)
-    args = [*group_args(blends, tl, mezz, noise), "-an", "-force_key_frames", keys,
+    args = [*group_args(blends, tl, mezz, noise, burn), "-an", "-force_key_frames", keys,
             *mezzanine.encoder_args(fmt, options, quick=True), str(out)]
     spans = ", ".join(f"{b.start}-{b.end}" for b in blends)
     ffmpeg.run(args, what=f"blending episode frames {spans}")
     return out
 
 
-def dialogue(tl: Timeline, mezz: Sequence[Mezzanine]) -> Any:
+def dialogue(tl: Timeline, mezz: Sequence[Mezzanine], work: Path) -> Any:
     """Every clip's sound joined (cuts) or crossfaded (overlaps), sample-exact: an ffmpeg-python
-    stream exactly ``tl.sample(tl.total)`` long. A file used twice is read once and split."""
+    stream exactly ``tl.sample(tl.total)`` long."""
     g = ffmpeg.graph
-    uses = Counter(m.audio for m in mezz)
-    split = {path: g.input(str(path)).audio.filter_multi_output("asplit", n)
-             for path, n in uses.items() if n > 1}
-    taken: Counter[Path] = Counter()
     joined: Any = None
     for i, m in enumerate(mezz):
-        source = split[m.audio][taken[m.audio]] if m.audio in split else g.input(str(m.audio)).audio
-        taken[m.audio] += 1
+        source = g.input(str(_own_name(m.audio, i, mezz, work))).audio
         end = tl.starts[i] + tl.frames[i]
         take = tl.sample(end) - tl.sample(tl.starts[i])
         clip = source.filter("atrim", end_sample=take).filter("asetpts", "PTS-STARTPTS")
@@ -269,6 +287,21 @@ def dialogue(tl: Timeline, mezz: Sequence[Mezzanine]) -> Any:
         joined = (g.filter([joined, clip], "acrossfade", ns=shared, c1="tri", c2="tri") if shared
                   else g.concat(joined, clip, v=0, a=1))
     return joined
+
+
+def _own_name(path: Path, i: int, mezz: Sequence[Mezzanine], work: Path) -> Path:
+    """``path``, or a link to it when an earlier clip reads the same file: ffmpeg-python merges
+    identical inputs into one, and one input feeding two clips needs an ``asplit``, which
+    ffmpeg 5.1 ends early behind ``acrossfade``. Separate inputs read the file twice instead."""
+    if all(m.audio != path for m in mezz[:i]):
+        return path
+    link = work / f"sound{i:05d}{path.suffix}"
+    if not link.exists():
+        try:
+            link.symlink_to(path.resolve())
+        except OSError:
+            shutil.copyfile(path, link)
+    return link
 
 
 @dataclass(frozen=True)
@@ -285,12 +318,23 @@ GROUP = 4  # blends per ffmpeg process: fewer process and encoder starts, memory
 SoundFinisher = Callable[[Callable[[], Any]], Path]  # the dialogue's maker -> encoded sound
 
 
+@dataclass(frozen=True)
+class Burn:
+    """Burnt-in text: the ASS script, and the episode frames it is drawn on."""
+
+    script: Path
+    spans: tuple[Span, ...]
+
+
 def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options: StitchOptions,
-           work: Path, jobs: int, finish_sound: SoundFinisher) -> Joinable:
+           work: Path, jobs: int, finish_sound: SoundFinisher, burn: Burn | None = None
+           ) -> Joinable:
     """Encode the blends (a few per process) while the sound is joined and finished
     (``finish_sound``: music, loudness, encoding, reading the ``dialogue`` straight from the
-    mezzanines), in parallel; write the video's concat list."""
-    segments = plan_segments(tl, [m.keyframes for m in mezz])
+    mezzanines), in parallel; write the video's concat list. With ``burn``, the frames under its
+    text are encoded too (with the text drawn on them); the others are still copied."""
+    segments = plan_segments(tl, [m.keyframes for m in mezz], burn.spans if burn else ())
+    script = burn.script if burn else None
     blends = [s for s in segments if isinstance(s, Blend)]
     groups = [blends[n:n + GROUP] for n in range(0, len(blends), GROUP)]
     files = [work / f"blends{n:05d}.mp4" for n in range(len(groups))]
@@ -299,9 +343,9 @@ def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options:
                                                                     strict=True)):
         noise = write_noise(work / "noise.yuv", fmt.width, fmt.height)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        sound = pool.submit(finish_sound, lambda: dialogue(tl, mezz))  # first: the longest
-        list(pool.map(lambda g, f: render_group(g, tl, mezz, fmt, options, f, noise), groups,
-                      files))
+        sound = pool.submit(finish_sound, lambda: dialogue(tl, mezz, work))  # first: longest
+        list(pool.map(lambda g, f: render_group(g, tl, mezz, fmt, options, f, noise, script),
+                      groups, files))
         sound_file = sound.result()
     placed: dict[Blend, Entry] = {}
     for group, file in zip(groups, files, strict=True):

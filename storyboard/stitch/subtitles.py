@@ -19,8 +19,10 @@ after it (so ``\\N`` is no line break) and braces become ``\\{`` and ``\\}``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from storyboard.files import write_text_atomic
@@ -126,6 +128,18 @@ def libass_escape(text: str) -> str:
     """Text that libass draws literally: no ``\\N`` line breaks, no hidden ``{...}`` blocks."""
     text = text.replace("\\", "\\" + WORD_JOINER)
     return text.replace("{", "\\{").replace("}", "\\}")
+
+
+def burn_spans(cues: Sequence[TimedCue], fps: Fraction, total: int) -> list[tuple[int, int]]:
+    """The episode frames [first, end) each cue is drawn on when burnt in: its ASS times (whole
+    centiseconds), with a frame to spare either side for libass's millisecond rounding."""
+    spans = []
+    for cue in cues:
+        start, end = Fraction(round(cue.start * 100), 100), Fraction(round(cue.end * 100), 100)
+        first = math.floor(start * fps) - 1
+        last = math.ceil(end * fps) + 1
+        spans.append((max(0, first), min(total, last)))
+    return spans
 
 
 def ass_time(seconds: float) -> str:

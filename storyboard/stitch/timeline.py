@@ -2,12 +2,8 @@
 
 Everything is counted in frames of the episode's frame rate (and audio in samples derived from the
 same frame index), then converted to seconds once, so rounding never accumulates along the episode:
-the episode lasts ``sum(clip frames) - sum(overlap frames)`` frames, and each piece's audio is
-exactly as long as its video.
-
-The timeline is cut into pieces that can be rendered independently (one small ffmpeg process each,
-so memory stays flat however many shots there are): a clip's *body* (the part no transition
-touches) and each *transition* (the tail of one clip overlapped with the head of the next).
+the episode lasts ``sum(clip frames) - sum(overlap frames)`` frames, and its audio is exactly as
+long as its video. ``segments`` cuts the timeline into copied bodies and encoded blends.
 """
 
 from __future__ import annotations
@@ -21,20 +17,6 @@ from storyboard.stitch.model import StitchError, TransitionTooLong
 from storyboard.stitch.transitions import CUT, TRANSITIONS
 
 
-@dataclass(frozen=True)
-class Piece:
-    """Clip ``clip`` from its frame ``local_start`` on: episode frames [start, start + frames).
-
-    With ``transition`` set, the piece's last ``overlap`` frames are that transition into the next
-    clip's first ``overlap`` frames (so the next piece starts after them).
-    """
-
-    start: int
-    frames: int
-    clip: int
-    local_start: int
-    transition: str | None = None
-    overlap: int = 0
 @dataclass(frozen=True)
 class Timeline:
     fps: Fraction
@@ -57,16 +39,6 @@ class Timeline:
 
     def has_transitions(self) -> bool:
         return any(o > 0 for o in self.overlaps)
-
-    def pieces(self) -> list[Piece]:
-        """One piece per clip, in episode order; together they cover every frame once."""
-        out: list[Piece] = []
-        for i, length in enumerate(self.frames):
-            head = self.overlaps[i]  # already shown by the previous piece's transition
-            tail = self.overlaps[i + 1] if i + 1 < len(self.frames) else 0
-            out.append(Piece(self.starts[i] + head, length - head, i, head,
-                             self.kinds[i + 1] if tail else None, tail))
-        return out
 
 
 def _check_transition(transition: Transition, name: str) -> None:
