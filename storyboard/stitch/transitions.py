@@ -38,6 +38,7 @@ XFADE_NAMES: dict[str, str] = {
 }
 
 TRANSITIONS: tuple[str, ...] = (CUT, *XFADE_NAMES)
+THROUGH_A_COLOUR = frozenset({"fade"})  # blends towards black: xfade treats chroma apart
 
 
 def xfade_name(transition: str) -> str:
@@ -51,12 +52,12 @@ def xfade_420(a: str, b: str, transition: str, seconds: float, out: str) -> list
 
     xfade only takes 4:4:4 (or gray), so a plain ``xfade`` converts both inputs up and its output
     back down: two resamplings per frame that cost more than decoding it and blur the colour.
-    Here the luma goes through xfade as a gray plane, and the two chroma planes as the U and V of a
-    quarter-size 4:4:4 picture (its Y a placeholder), so "black" and "white" stay neutral in the
-    chroma as they do in xfade's own YUV handling. A wipe's edge scales with each plane's size, so
-    luma and chroma move together. A slide moving by an odd number of pixels would move the
-    chroma by half a sample, which only a resampled 4:4:4 picture can show: slides keep xfade's
-    own (slower) way.
+    Here every plane goes through xfade as a gray picture; for a fade through black the two chroma
+    planes go as the U and V of a quarter-size 4:4:4 picture instead (its Y a placeholder), so
+    black stays neutral in the chroma as it does in xfade's own YUV handling. A wipe's edge scales
+    with each plane's size, so luma and chroma move together. A slide moving by an odd number of
+    pixels would move the chroma by half a sample, which only a resampled 4:4:4 picture can show:
+    slides keep xfade's own (slower) way.
     """
     spec = f"transition={xfade_name(transition)}:duration={seconds:.6f}:offset=0"
     if transition.startswith("slide"):
@@ -67,13 +68,16 @@ def xfade_420(a: str, b: str, transition: str, seconds: float, out: str) -> list
                 f"[{out}a4][{out}b4]xfade={spec},scale=flags={ffmpeg.SWS_FLAGS},"
                 f"format=yuv420p[{out}]"]
     t = out
-    return [f"[{a}]extractplanes=y+u+v[{t}ay][{t}au][{t}av]",
-            f"[{b}]extractplanes=y+u+v[{t}by][{t}bu][{t}bv]",
-            f"[{t}ay][{t}by]xfade={spec}[{t}y]",
-            f"[{t}au][{t}av]mergeplanes=0x000010:yuv444p[{t}ac]",
-            f"[{t}bu][{t}bv]mergeplanes=0x000010:yuv444p[{t}bc]",
-            f"[{t}ac][{t}bc]xfade={spec},extractplanes=u+v[{t}u][{t}v]",
-            f"[{t}y][{t}u][{t}v]mergeplanes=0x001020:yuv420p,setsar=1[{out}]"]
+    planes = [f"[{a}]extractplanes=y+u+v[{t}ay][{t}au][{t}av]",
+              f"[{b}]extractplanes=y+u+v[{t}by][{t}bu][{t}bv]",
+              f"[{t}ay][{t}by]xfade={spec}[{t}y]"]
+    if transition in THROUGH_A_COLOUR:  # the chroma must fade to neutral, not to zero
+        planes += [f"[{t}au][{t}av]mergeplanes=0x000010:yuv444p[{t}ac]",
+                   f"[{t}bu][{t}bv]mergeplanes=0x000010:yuv444p[{t}bc]",
+                   f"[{t}ac][{t}bc]xfade={spec},extractplanes=u+v[{t}u][{t}v]"]
+    else:  # a mix or a wipe treats every plane alike: each chroma plane as grey, no copies
+        planes += [f"[{t}au][{t}bu]xfade={spec}[{t}u]", f"[{t}av][{t}bv]xfade={spec}[{t}v]"]
+    return [*planes, f"[{t}y][{t}u][{t}v]mergeplanes=0x001020:yuv420p,setsar=1[{out}]"]
 
 
 NOISE_SEED = 13  # the dissolve's pattern: fixed, so the same episode gives the same bytes
