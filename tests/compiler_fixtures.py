@@ -17,6 +17,13 @@ characters:
   sam: {video: media/sam.mp4}
   guitar: {image: media/guitar.png}
 """
+# The smallest head a render needs: one character, 2 s shots at 720P (drafts render fast).
+MIA_HEAD = """\
+storyboard: 1
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+characters:
+  mia: {image: media/mia.png}
+"""
 
 
 def write_series(root: Path, make_media: Callable[..., Path], episodes: str,

@@ -7,19 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compiler_fixtures import write_series
+from compiler_fixtures import MIA_HEAD, write_series
 
 from storyboard import ahead, ffmpeg, rendering
 from storyboard.compile import compile_source
 from storyboard.series import load_source
 
 MakeMedia = Callable[..., Path]
-HEAD = """\
-storyboard: 1
-defaults: {resolution: 720P, ratio: "16:9", duration: 2}
-characters:
-  mia: {image: media/mia.png}
-"""
+HEAD = MIA_HEAD
 EPISODE = """\
 - id: one
   title_card: {text: "One", duration: 1}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from compiler_fixtures import write_series
+from compiler_fixtures import MIA_HEAD, write_series
 from rich.console import Console
 
 from storyboard import rendering
@@ -26,12 +26,7 @@ from storyboard.series import load_source
 from storyboard.stitch import Clip, StitchOptions, stitch
 
 MakeMedia = Callable[..., Path]
-HEAD = """\
-storyboard: 1
-defaults: {resolution: 720P, ratio: "16:9", duration: 2}
-characters:
-  mia: {image: media/mia.png}
-"""
+HEAD = MIA_HEAD
 ONE = "- id: one\n  shots:\n    - {id: a, prompt: '@mia waves'}\n"
 
 

@@ -8,17 +8,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from compiler_fixtures import write_series
+from compiler_fixtures import MIA_HEAD, write_series
 
 import storyboard
 
 MakeMedia = Callable[..., Path]
-HEAD = """\
-storyboard: 1
-defaults: {resolution: 720P, ratio: "16:9", duration: 2}
-characters:
-  mia: {image: media/mia.png}
-"""
+HEAD = MIA_HEAD
 EPISODE = "- id: one\n  shots:\n    - {id: a, prompt: '@mia waves'}\n"
 
 
