@@ -228,8 +228,12 @@ def test_mezzanines_no_stitch_used_for_a_month_are_removed(make_media: MakeMedia
     files = shots(make_media, tmp_path)
     stitch([Clip(files["a"]), Clip(files["b"], Transition("crossfade", 0.5))],
            tmp_path / "two.mp4", options(tmp_path))
-    # a and b were used again (and so kept); nothing used c for a month: all of it is gone
-    assert sorted(p.suffix for p in folder.iterdir()) == [".json"] * 2 + [".mp4"] * 2 + [".wav"] * 2
+    # a and b were used again (and so kept); nothing used c for a month: all of it is gone, its
+    # sound's encodes (stitch.splice) with it
+    assert sorted(p.suffix for p in folder.iterdir()) == (
+        [".adts"] * 2 + [".json"] * 2 + [".mp4"] * 2 + [".wav"] * 2)
+    kept = {p.stem for p in folder.glob("*.json")}
+    assert {p.name.split(".")[0] for p in folder.glob("*.adts")} == kept
     assert all(p.stat().st_mtime > month_ago + 86400 for p in folder.glob("*.json"))
 
 

@@ -32,7 +32,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from storyboard.files import STITCH_DIR_PREFIX, clean_stale_temporaries, write_text_atomic
-from storyboard.stitch import audio, concat, mezzanine, segments, subtitles
+from storyboard.stitch import audio, concat, mezzanine, segments, splice, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.facts import FactStore, gather
 from storyboard.stitch.mezzanine import Mezzanine
@@ -225,8 +225,8 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
         mezz = _mezzanines(facts, timeline, fmt, options, work, path)
 
         def finish(speech: audio.Dialogue) -> Path:
-            return audio.encode_sound(speech, work / "sound.m4a", duration, options,
-                                      _windows(cues))
+            return splice.episode_sound(speech, timeline, mezz, work, options, duration,
+                                        _windows(cues))
 
         joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options), finish,
                                    _burn(cues, fmt, timeline, options, work))

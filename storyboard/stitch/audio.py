@@ -202,6 +202,14 @@ def encode_sound(speech: Dialogue, out: Path, total: float, options: StitchOptio
     return out
 
 
+def write_pcm(speech: Dialogue, out: Path) -> Path:
+    """The joined dialogue as it is (32-bit float WAV), for encoders that read parts of it."""
+    with ffmpeg.atomic_output(out) as tmp:
+        stream = G.output(speech(), str(tmp), acodec="pcm_f32le", ar=48000, ac=2, f="wav")
+        ffmpeg.run_graph(stream, what="joining the episode's dialogue")
+    return out
+
+
 def mux(video_list: Path, sound: Path, out: Path, *, strict: bool = False) -> None:
     """Copy the joined video and the encoded sound into ``out`` (+faststart), atomically.
 

@@ -198,6 +198,8 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
             continue  # removed by another stitch meanwhile
         try:
             # The record goes last: a half-removed entry is never loaded, the next prune ends it.
+            for sound in folder.glob(f"{record.stem}.*.adts"):  # its encodes (stitch.splice)
+                sound.unlink(missing_ok=True)
             for suffix in (".mp4", ".wav", ".json"):
                 record.with_suffix(suffix).unlink(missing_ok=True)
         except OSError:

@@ -1,0 +1,289 @@
+"""An episode's plain dialogue into an .m4a spliced from AAC: each clip's body encoded once (per
+phase) and kept, only the packets around each join encoded again.
+
+This is the sound path when the sound is the clips' own, at their own level (no loudness target,
+no music bed): then every sample away from a join is one clip's sample, so the AAC packets that
+code it can come from an encode of that clip alone, made once and cached. AAC codes 1,024 samples
+per packet on a grid that starts with the episode, so a clip starting at sample ``s`` needs an
+encode whose grid is offset by ``s % 1024`` (its *phase*: 16 phases at 30 fps and 48 kHz), made
+by delaying the clip's sound by that much. Around each join (a crossfade's overlap, or a cut) the
+real episode sound is encoded, with enough packets before (the encoder's rate control settles
+after a dozen or so) and after. The packets are then laid end to end; a splice is only made where
+both encodes chose the same window for the packet before it, so the overlap-add that rebuilds the
+samples between two packets gets the halves it expects and nothing clicks. Where no such point
+is found, or little would be saved, the caller encodes the whole sound as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from storyboard import ffmpeg
+from storyboard.stitch import aac, audio
+from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch.model import StitchOptions
+from storyboard.stitch.timeline import Timeline
+
+K = 1024  # samples per AAC packet
+PRIMING = 1024  # ffmpeg's encoder delay: its first packet decodes to samples before the start
+LOOK_BACK, LOOK_AHEAD = 1, 2  # packets beyond a packet's own span its coding may depend on
+WARM = 12  # packets an encode runs before its packets are used (its rate control settles)
+SLACK = 8  # packets a splice may move to find matching windows
+SHORTEST_BODY = 2 * SLACK + 2  # a clip with fewer usable packets is left to its joins' encodes
+WORTH = 0.6  # splice only when the joins are at most this share of the episode's packets
+
+
+def packet_count(samples: int) -> int:
+    """Packets ffmpeg's encoder writes for ``samples`` samples (the priming packet included)."""
+    return -(-(samples + PRIMING) // K)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Where a clip's sound sits in the episode, in samples and in packets."""
+
+    start: int  # its first sample in the episode
+    take: int  # samples of it the episode uses
+    lo: int  # the first episode packet its own encode may give
+    hi: int  # one past the last
+
+    @property
+    def phase(self) -> int:
+        return self.start % K
+
+    @property
+    def offset(self) -> int:
+        """The episode packet its own encode's packet 0 stands for: the first clip's encode is
+        the episode's start; any other's begins with ``WARM`` packets of warm-up."""
+        return self.start // K - WARM if self.start else 0
+
+    @property
+    def warm_up(self) -> int:
+        """Samples before the clip in its own encode: the warm-up, then its phase."""
+        return self.start % K + WARM * K if self.start else 0
+
+
+def layout(tl: Timeline) -> list[Clip]:
+    """Each clip's usable packets: those whose samples, and the few the encoder looks at around
+    them, are that clip's alone (not shared with a neighbour in a crossfade)."""
+    starts = [tl.sample(s) for s in tl.starts]
+    ends = [tl.sample(s + f) for s, f in zip(tl.starts, tl.frames, strict=True)]
+    last = packet_count(tl.sample(tl.total))
+    clips = []
+    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        lo = 0 if i == 0 else -(-ends[i - 1] // K) + 1 + LOOK_BACK
+        hi = last if i == len(starts) - 1 else starts[i + 1] // K - LOOK_AHEAD
+        clips.append(Clip(start, end - start, lo, hi))
+    return clips
+
+
+@dataclass(frozen=True)
+class Encode:
+    """One AAC encode: its packet ``m`` stands for episode packet ``m + offset``; packets
+    ``[valid_from, valid_to)`` (episode numbering) code the episode's own sound."""
+
+    path: Path
+    offset: int
+    valid_from: int
+    valid_to: int
+
+
+def body_path(audio: Path, clip: Clip, options: StitchOptions) -> Path:
+    """The cached encode of a clip's sound at its phase, beside its mezzanine (pruned with it)."""
+    where = f"p{clip.phase}" if clip.start else "head"
+    return audio.with_name(f"{audio.stem}.{where}.n{clip.take}.{options.audio_bitrate}.adts")
+
+
+def joint_span(before: Clip, after: Clip, total: int) -> tuple[int, int]:
+    """The episode samples a join's encode reads: from ``WARM + SLACK`` packets before the first
+    packet ``before`` cannot give, to ``SLACK`` packets (plus look-ahead) after ``after`` can."""
+    first = max(0, before.hi - SLACK - WARM)
+    end = min(total, (after.lo + SLACK + LOOK_AHEAD + 2) * K)
+    return first * K, end
+
+
+def joint(path: Path, span: tuple[int, int], total: int) -> Encode:
+    start, end = span
+    last = packet_count(total) if end == total else end // K - 1 - LOOK_AHEAD
+    offset = start // K
+    return Encode(path, offset, offset + (WARM if offset else 0), last)
+
+
+def body(path: Path, clip: Clip) -> Encode:
+    return Encode(path, clip.offset, clip.lo, clip.hi)
+
+
+def chosen(clips: Sequence[Clip]) -> list[int]:
+    """The clips whose own encodes are used: those with enough usable packets."""
+    return [i for i, c in enumerate(clips) if c.hi - c.lo >= SHORTEST_BODY]
+
+
+def worth_it(clips: Sequence[Clip], picked: Sequence[int], total: int) -> bool:
+    """Whether the joins are a small enough share of the sound to be worth splicing."""
+    if not picked or picked[0] != 0 or picked[-1] != len(clips) - 1:
+        return False
+    own = sum(clips[i].hi - clips[i].lo for i in picked)
+    return packet_count(total) - own <= WORTH * packet_count(total)
+
+
+# --- encoding ----------------------------------------------------------------------------------
+
+def aac_args(options: StitchOptions) -> list[str]:
+    """The encoder settings, the same as the whole-sound encode's (audio.encode_sound)."""
+    return ["-c:a", "aac", "-b:a", options.audio_bitrate, "-ar", "48000", "-ac", "2",
+            "-aac_ms", "0", "-f", "adts"]
+
+
+def body_job(audio: Path, clip: Clip, out: Path) -> Job:
+    """The clip's sound alone, after its warm-up: its own first samples played backwards (so the
+    encoder starts in the state the clip's sound puts it in, with no jump where the clip begins),
+    as long as the phase needs."""
+    take = f"atrim=end_sample={clip.take},asetpts=PTS-STARTPTS"
+    if not clip.start:
+        return Job((audio,), lambda n: f"[{n}:a]{take}[o{n}]", out)
+    lead = clip.warm_up
+    return Job((audio, audio), lambda n: (
+        f"[{n}:a]atrim=end_sample={lead},apad=whole_len={lead},areverse[w{n}];"
+        f"[{n + 1}:a]{take}[c{n}];[w{n}][c{n}]concat=n=2:v=0:a=1[o{n}]"), out)
+
+
+def joint_job(dialogue: Path, span: tuple[int, int], out: Path) -> Job:
+    return Job((dialogue,), lambda n: (f"[{n}:a]atrim=start_sample={span[0]}:"
+                                       f"end_sample={span[1]},asetpts=PTS-STARTPTS[o{n}]"), out)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One encode: its inputs, its filter chain (given its first input's index, ending in
+    ``[o<index>]``) and its ADTS output."""
+
+    inputs: tuple[Path, ...]
+    chain: Callable[[int], str]
+    out: Path
+
+
+def encode_all(jobs: Sequence[Job], options: StitchOptions) -> None:
+    """One ffmpeg process for every job; outputs appear only when all succeeded (a cached body
+    is never half-written)."""
+    args: list[str] = []
+    chains, firsts = [], []
+    for job in jobs:
+        firsts.append(len(args) // 2)
+        chains.append(job.chain(firsts[-1]))
+        for source in job.inputs:
+            args += ["-i", str(source)]
+    args += ["-filter_complex", ";".join(chains)]
+    with contextlib.ExitStack() as stack:
+        for first, job in zip(firsts, jobs, strict=True):
+            tmp = stack.enter_context(ffmpeg.atomic_output(job.out))
+            args += ["-map", f"[o{first}]", *aac_args(options), str(tmp)]
+        ffmpeg.run(args, what="encoding the sound around the joins")
+
+
+# --- splicing ----------------------------------------------------------------------------------
+
+class NoSplice(Exception):
+    """No point near a join where the two encodes' windows match."""
+
+
+def _window(stream: aac.Stream, encode: Encode, packet: int) -> aac.Window | None:
+    m = packet - encode.offset
+    return aac.window(stream.packets[m]) if 0 <= m < len(stream.packets) else None
+
+
+def fits(before: tuple[aac.Stream, Encode], after: tuple[aac.Stream, Encode], k: int,
+         steady: bool = False) -> bool:
+    """Whether ``before``'s packets up to ``k`` and ``after``'s from ``k`` join cleanly: both
+    encodes coded packet ``k - 1`` with the same window (so ``after``'s packet ``k`` was made
+    for what the decoder will have), and ``after``'s window may follow it. ``steady``: and both
+    packets are long windows (no transient near the splice)."""
+    last = _window(*before, k - 1)
+    own = _window(*after, k - 1)
+    then = _window(*after, k)
+    if last is None or then is None or last != own or not aac.follows(last, then):
+        return False
+    return not steady or last.sequence == then.sequence == aac.ONLY_LONG
+
+
+def splice_point(before: tuple[aac.Stream, Encode], after: tuple[aac.Stream, Encode],
+                 ideal: int, step: int) -> int:
+    """The splice nearest ``ideal`` (moving by ``step``) where both encodes can join, away from
+    transients if it can be."""
+    ks = [k for k in range(ideal, ideal + step * (SLACK + 1), step)
+          if before[1].valid_from < k <= before[1].valid_to
+          and after[1].valid_from <= k < after[1].valid_to]
+    for steady in (True, False):
+        for k in ks:
+            if fits(before, after, k, steady):
+                return k
+    raise NoSplice(f"no matching windows near packet {ideal}")
+
+
+def lay_end_to_end(parts: Sequence[tuple[aac.Stream, Encode]], total: int) -> list[bytes]:
+    """The episode's packets: ``parts`` alternate clip bodies and joins, each used from the
+    splice with the part before it to the splice with the part after it."""
+    cuts = [0]
+    for n in range(1, len(parts)):
+        ideal = parts[n - 1][1].valid_to if n % 2 else parts[n][1].valid_from
+        cuts.append(splice_point(parts[n - 1], parts[n], ideal, -1 if n % 2 else 1))
+    cuts.append(packet_count(total))
+    if any(a >= b for a, b in itertools.pairwise(cuts)):
+        raise NoSplice("a clip too short between two joins")
+    out: list[bytes] = []
+    for (stream, encode), first, last in zip(parts, cuts[:-1], cuts[1:], strict=True):
+        out += stream.packets[first - encode.offset:last - encode.offset]
+    if len(out) != packet_count(total):
+        raise NoSplice("the spliced packets do not add up")
+    return out
+
+
+def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], dialogue: Path, out: Path,
+                  options: StitchOptions) -> Path | None:
+    """``out``, the episode's sound spliced from cached clip encodes and fresh encodes of its
+    joins (``dialogue``: the joined sound as WAV, read around the joins); None when splicing is
+    not possible or not worth it, for the caller to encode the whole sound instead."""
+    total = tl.sample(tl.total)
+    clips = layout(tl)
+    picked = chosen(clips)
+    if not worth_it(clips, picked, total):
+        return None
+    bodies = [(body_path(mezz[i].audio, clips[i], options), clips[i], mezz[i].audio)
+              for i in picked]
+    spans = [joint_span(clips[a], clips[b], total) for a, b in itertools.pairwise(picked)]
+    joints = [out.with_name(f"join{n:05d}.adts") for n in range(len(spans))]
+    missing = {path: (clip, audio) for path, clip, audio in bodies if not path.exists()}
+    jobs = [body_job(audio, clip, path) for path, (clip, audio) in missing.items()]
+    jobs += [joint_job(dialogue, s, p) for s, p in zip(spans, joints, strict=True)]
+    encode_all(jobs, options)
+    parts: list[tuple[aac.Stream, Encode]] = []
+    for n, (path, clip, _) in enumerate(bodies):
+        if n:
+            parts.append((aac.read_adts(joints[n - 1]), joint(joints[n - 1], spans[n - 1], total)))
+        parts.append((aac.read_adts(path), body(path, clip)))
+    packets = lay_end_to_end(parts, total)
+    first = parts[0][0]
+    aac.write_m4a(out, aac.Stream(first.config, first.sample_rate, first.channels, packets), total)
+    return out
+
+
+def episode_sound(speech: audio.Dialogue, tl: Timeline, mezz: Sequence[Mezzanine], work: Path,
+                  options: StitchOptions, seconds: float, windows: Sequence[audio.Window]
+                  ) -> Path:
+    """The episode's encoded sound (``work/sound.m4a``): spliced when it is the plain dialogue,
+    else (music, loudness, or no splice found) encoded whole."""
+    out = work / "sound.m4a"
+    if options.loudness is not None or options.music is not None:
+        return audio.encode_sound(speech, out, seconds, options, windows)
+    wav = audio.write_pcm(speech, work / "dialogue.wav")
+    try:
+        made = spliced_sound(tl, mezz, wav, out, options)
+    except NoSplice:
+        made = None
+    if made is not None:
+        return made
+    return audio.encode_sound(lambda: ffmpeg.graph.input(str(wav)).audio, out, seconds, options,
+                              windows)

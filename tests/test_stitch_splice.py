@@ -1,0 +1,162 @@
+"""The spliced sound (stitch.splice): cached clip encodes and fresh join encodes laid end to end,
+checked sample by sample against the exact dialogue and against a whole encode of it, with every
+ffmpeg on this machine."""
+
+from __future__ import annotations
+
+import array
+import math
+import subprocess
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from storyboard import ffbinary, ffmpeg
+from storyboard.request import Transition
+from storyboard.stitch import StitchOptions, aac, audio, segments, splice
+from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch.timeline import Timeline, plan
+from tests.test_every_ffmpeg import binary  # noqa: F401  (the fixture: each ffmpeg in turn)
+
+# Tones, a rising sweep and a click every 0.37 s on both sides (clicks make the encoder switch
+# to short windows; a click on one side only makes Debian's 5.1 code the sides with windows of
+# their own for long stretches, where no splice is made and the whole sound is encoded).
+SIGNAL = ("{a}*sin(2*PI*{f}*t)+0.15*sin(2*PI*(300+{s}*t)*t)+0.6*lt(mod(t+{c},0.37),0.0015)"
+          "|{a}*sin(2*PI*{f}*1.5*t)+0.1*sin(2*PI*(700+{s}*t)*t)+0.5*lt(mod(t+{c},0.37),0.0015)")
+CLIPS = {"a": (2.0, dict(a=0.3, f=220, s=400, c=0.0)), "b": (3.0, dict(a=0.25, f=330, s=900, c=0.1)),
+         "c": (2.4, dict(a=0.35, f=180, s=200, c=0.2)), "d": (1.3, dict(a=0.2, f=440, s=600, c=0.3))}
+EPISODE = [("a", Transition()), ("b", Transition("crossfade", 0.5)), ("c", Transition()),
+           ("d", Transition("dissolve", 0.3)), ("a", Transition("fade", 1.0))]
+
+
+def sound(path: Path, seconds: float, params: dict[str, float]) -> Path:
+    expr = SIGNAL.format(**params)
+    ffmpeg.run(["-f", "lavfi", "-i", f"aevalsrc='{expr}':s=48000:d={seconds}", "-c:a",
+                "pcm_f32le", str(path)], what="test sound")
+    return path
+
+
+def setup(tmp_path: Path, episode: Sequence[tuple[str, Transition]] = tuple(EPISODE)
+          ) -> tuple[Timeline, list[Mezzanine]]:
+    files = {n: sound(tmp_path / f"{n}.wav", s, p) for n, (s, p) in CLIPS.items()}
+    tl = plan([CLIPS[n][0] for n, _ in episode], [t for _, t in episode], Fraction(30),
+              [n for n, _ in episode])
+    mezz = [Mezzanine(tmp_path / "unused.mp4", files[n], f, (0,), "")
+            for (n, _), f in zip(episode, tl.frames, strict=True)]
+    return tl, mezz
+
+
+def pcm(path: Path) -> array.array[float]:
+    """The decoded samples, by the bundled ffmpeg (Debian's 5.1 does not trim an AAC track's
+    padding at the end), after checking the ffmpeg under test decodes it cleanly too."""
+    for decoder in dict.fromkeys((ffmpeg.binary(), ffbinary.bundled_path() or "")):
+        out = subprocess.run([decoder, "-v", "error", "-i", str(path), "-f", "f32le", "-ac",
+                              "2", "-ar", "48000", "-"], capture_output=True, check=True)
+        assert out.stderr == b""
+    return array.array("f", out.stdout)
+
+
+def block_snr(ref: array.array[float], got: array.array[float]) -> list[float]:
+    """Signal to error, in dB, per 1,024-sample block (both channels)."""
+    out = []
+    for at in range(0, len(ref) - 2047, 2048):
+        signal = sum(x * x for x in ref[at:at + 2048])
+        error = sum((x - y) ** 2 for x, y in zip(ref[at:at + 2048], got[at:at + 2048],
+                                                 strict=True))
+        out.append(10 * math.log10(signal / max(error, 1e-12)))
+    return out
+
+
+def encode_both(tmp_path: Path, tl: Timeline, mezz: list[Mezzanine]
+                ) -> tuple[Path, Path | None, Path]:
+    options = StitchOptions(loudness=None)
+    wav = audio.write_pcm(lambda: segments.dialogue(tl, mezz, tmp_path), tmp_path / "dlg.wav")
+    spliced = splice.spliced_sound(tl, mezz, wav, tmp_path / "spliced.m4a", options)
+    whole = audio.encode_sound(lambda: ffmpeg.graph.input(str(wav)).audio,
+                               tmp_path / "whole.m4a", tl.seconds(tl.total), options, [])
+    return wav, spliced, whole
+
+
+def test_spliced_sound_has_no_clicks_and_keeps_every_sample(binary: str,  # noqa: F811
+                                                            tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    splices: list[int] = []
+    real = splice.splice_point
+    monkeypatch.setattr(splice, "splice_point", lambda *a: splices.append(real(*a)) or splices[-1])
+    tl, mezz = setup(tmp_path)
+    wav, spliced, whole = encode_both(tmp_path, tl, mezz)
+    assert spliced is not None and len(splices) == 6  # into and out of three joins
+    exact, ours, theirs = pcm(wav), pcm(spliced), pcm(whole)
+    assert len(ours) == len(exact) == len(theirs) == 2 * tl.sample(tl.total)  # to the sample
+    mine, reference = block_snr(exact, ours), block_snr(exact, theirs)
+    # A splice that broke the overlap-add would click: that block's error nearly as loud as its
+    # signal (an SNR near 0 dB). So each block the two packets at a splice rebuild must be nearly
+    # as good as the worse of the two encodes it joins, measured on each side away from it, or as
+    # the whole encode where the signal itself clicks. (Each encode has its own rate-control
+    # history, so an encode of a clip alone codes it a little differently from a whole encode.)
+    def median(blocks: list[float]) -> float:
+        return sorted(blocks)[len(blocks) // 2]
+
+    for k in splices:
+        sides = min(median(mine[k - 12:k - 3]), median(mine[k + 3:k + 12]))
+        for block in range(k - 2, k + 2):
+            floor = min(sides, reference[block]) - 9.0
+            assert mine[block] >= floor, (k, block, mine[k - 12:k + 12], reference[block])
+    assert sum(mine) / len(mine) >= sum(reference) / len(reference) - 12.0
+
+
+def test_clip_encodes_are_kept_and_reused(binary: str, tmp_path: Path,  # noqa: F811
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    tl, mezz = setup(tmp_path)
+    _, first, _ = encode_both(tmp_path, tl, mezz)
+    assert first is not None
+    kept = sorted(p.name for p in tmp_path.glob("*.adts") if not p.name.startswith("join"))
+    # a at the start and at a later phase, b, c and d once each; d (1.3 s, 0.3 s and 1 s shared)
+    # has too little of its own and is left to its joins' encodes
+    assert len(kept) == 4 and sum(".head." in k for k in kept) == 1, kept
+    outputs: list[int] = []
+    real = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: outputs.append(
+        sum(a.endswith(".adts") for a in args)) or real(args, **kw))
+    again = splice.spliced_sound(tl, mezz, tmp_path / "dlg.wav", tmp_path / "again.m4a",
+                                 StitchOptions(loudness=None))
+    assert again is not None and outputs == [3]  # the three joins only
+    assert again.read_bytes() == first.read_bytes()  # same bytes, cached or not
+
+
+def test_layout_uses_only_packets_a_clip_has_to_itself() -> None:
+    for fps, episode in ((30, EPISODE), (24, EPISODE[:3]), (25, EPISODE[1:])):
+        tl = plan([CLIPS[n][0] for n, _ in episode], [t for _, t in episode], Fraction(fps),
+                  [n for n, _ in episode])
+        clips = splice.layout(tl)
+        for i, c in enumerate(clips):
+            own_from = clips[i - 1].start + clips[i - 1].take if i else -math.inf
+            own_to = clips[i + 1].start if i + 1 < len(clips) else math.inf
+            for packet in range(c.lo, c.hi):  # its span and what the encoder looks at around it
+                first = (packet - 1 - splice.LOOK_BACK) * splice.K
+                last = (packet + 1 + splice.LOOK_AHEAD) * splice.K
+                assert own_from <= max(first, 0)
+                assert last <= own_to or i == len(clips) - 1  # the last: to the end
+
+
+def test_no_splice_where_windows_differ_falls_back_to_a_whole_encode(
+        binary: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    tl, mezz = setup(tmp_path)
+    monkeypatch.setattr(aac, "window", lambda packet: None)  # no packet says its window
+    with pytest.raises(splice.NoSplice):
+        encode_both(tmp_path, tl, mezz)
+    wav = tmp_path / "dlg.wav"
+    made = splice.episode_sound(lambda: ffmpeg.graph.input(str(wav)).audio, tl, mezz, tmp_path,
+                                StitchOptions(loudness=None), tl.seconds(tl.total), [])
+    assert len(pcm(made)) == 2 * tl.sample(tl.total)
+
+
+def test_loudness_or_music_encode_the_whole_sound(tmp_path: Path) -> None:
+    tl, mezz = setup(tmp_path)
+    made = splice.episode_sound(lambda: segments.dialogue(tl, mezz, tmp_path), tl, mezz,
+                                tmp_path, StitchOptions(loudness=-16.0), tl.seconds(tl.total), [])
+    assert len(pcm(made)) == 2 * tl.sample(tl.total)
+    assert not list(tmp_path.glob("*.adts"))
