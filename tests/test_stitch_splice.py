@@ -72,11 +72,11 @@ def block_snr(ref: array.array[float], got: array.array[float]) -> list[float]:
 def encode_both(tmp_path: Path, tl: Timeline, mezz: list[Mezzanine]
                 ) -> tuple[Path, Path | None, Path]:
     options = StitchOptions(loudness=None)
-    wav = audio.write_pcm(lambda: segments.dialogue(tl, mezz, tmp_path), tmp_path / "dlg.wav")
-    spliced = splice.spliced_sound(tl, mezz, wav, tmp_path / "spliced.m4a", options)
-    whole = audio.encode_sound(lambda: ffmpeg.graph.input(str(wav)).audio,
-                               tmp_path / "whole.m4a", tl.seconds(tl.total), options, [])
-    return wav, spliced, whole
+    raw = audio.write_pcm(lambda: segments.dialogue(tl, mezz, tmp_path), tmp_path / "dlg.pcm")
+    spliced = splice.spliced_sound(tl, mezz, raw, tmp_path / "spliced.m4a", options)
+    whole = audio.encode_sound(audio.read_pcm(raw), tmp_path / "whole.m4a", tl.seconds(tl.total),
+                               options, [])
+    return raw, spliced, whole
 
 
 def test_spliced_sound_has_no_clicks_and_keeps_every_sample(binary: str,  # noqa: F811
@@ -87,9 +87,9 @@ def test_spliced_sound_has_no_clicks_and_keeps_every_sample(binary: str,  # noqa
     real = splice.splice_point
     monkeypatch.setattr(splice, "splice_point", lambda *a: splices.append(real(*a)) or splices[-1])
     tl, mezz = setup(tmp_path)
-    wav, spliced, whole = encode_both(tmp_path, tl, mezz)
+    raw, spliced, whole = encode_both(tmp_path, tl, mezz)
     assert spliced is not None and len(splices) == 6  # into and out of three joins
-    exact, ours, theirs = pcm(wav), pcm(spliced), pcm(whole)
+    exact, ours, theirs = array.array("f", raw.read_bytes()), pcm(spliced), pcm(whole)
     assert len(ours) == len(exact) == len(theirs) == 2 * tl.sample(tl.total)  # to the sample
     mine, reference = block_snr(exact, ours), block_snr(exact, theirs)
     # A splice that broke the overlap-add would click: that block's error nearly as loud as its
@@ -121,7 +121,7 @@ def test_clip_encodes_are_kept_and_reused(binary: str, tmp_path: Path,  # noqa: 
     real = ffmpeg.run
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: outputs.append(
         sum(a.endswith(".adts") for a in args)) or real(args, **kw))
-    again = splice.spliced_sound(tl, mezz, tmp_path / "dlg.wav", tmp_path / "again.m4a",
+    again = splice.spliced_sound(tl, mezz, tmp_path / "dlg.pcm", tmp_path / "again.m4a",
                                  StitchOptions(loudness=None))
     assert again is not None and outputs == [3]  # the three joins only
     assert again.read_bytes() == first.read_bytes()  # same bytes, cached or not
@@ -148,8 +148,7 @@ def test_no_splice_where_windows_differ_falls_back_to_a_whole_encode(
     monkeypatch.setattr(aac, "window", lambda packet: None)  # no packet says its window
     with pytest.raises(splice.NoSplice):
         encode_both(tmp_path, tl, mezz)
-    wav = tmp_path / "dlg.wav"
-    made = splice.episode_sound(lambda: ffmpeg.graph.input(str(wav)).audio, tl, mezz, tmp_path,
+    made = splice.episode_sound(audio.read_pcm(tmp_path / "dlg.pcm"), tl, mezz, tmp_path,
                                 StitchOptions(loudness=None), tl.seconds(tl.total), [])
     assert len(pcm(made)) == 2 * tl.sample(tl.total)
 

@@ -143,25 +143,32 @@ def body_job(audio: Path, clip: Clip, out: Path) -> Job:
     encoder starts in the state the clip's sound puts it in, with no jump where the clip begins),
     as long as the phase needs."""
     take = f"atrim=end_sample={clip.take},asetpts=PTS-STARTPTS"
+    wav = ("-i", str(audio))
     if not clip.start:
-        return Job((audio,), lambda n: f"[{n}:a]{take}[o{n}]", out)
+        return Job((wav,), lambda n: f"[{n}:a]{take}[o{n}]", out)
     lead = clip.warm_up
-    return Job((audio, audio), lambda n: (
+    return Job((wav, wav), lambda n: (
         f"[{n}:a]atrim=end_sample={lead},apad=whole_len={lead},areverse[w{n}];"
         f"[{n + 1}:a]{take}[c{n}];[w{n}][c{n}]concat=n=2:v=0:a=1[o{n}]"), out)
 
 
 def joint_job(dialogue: Path, span: tuple[int, int], out: Path) -> Job:
-    return Job((dialogue,), lambda n: (f"[{n}:a]atrim=start_sample={span[0]}:"
-                                       f"end_sample={span[1]},asetpts=PTS-STARTPTS[o{n}]"), out)
+    """The episode's own sound over ``span`` (samples), cut out of ``dialogue`` (raw PCM, as
+    ``audio.write_pcm`` writes it) into a file of its own beside ``out``."""
+    part = out.with_suffix(".pcm")
+    with dialogue.open("rb") as source:
+        source.seek(span[0] * audio.RAW_FRAME)
+        part.write_bytes(source.read((span[1] - span[0]) * audio.RAW_FRAME))
+    raw = ("-f", str(audio.RAW["f"]), "-ar", str(audio.RAW["ar"]), "-ac", str(audio.RAW["ac"]))
+    return Job(((*raw, "-i", str(part)),), lambda n: f"[{n}:a]anull[o{n}]", out)
 
 
 @dataclass(frozen=True)
 class Job:
-    """One encode: its inputs, its filter chain (given its first input's index, ending in
-    ``[o<index>]``) and its ADTS output."""
+    """One encode: its inputs (each the arguments that open it), its filter chain (given its
+    first input's index, ending in ``[o<index>]``) and its ADTS output."""
 
-    inputs: tuple[Path, ...]
+    inputs: tuple[tuple[str, ...], ...]
     chain: Callable[[int], str]
     out: Path
 
@@ -170,12 +177,13 @@ def encode_all(jobs: Sequence[Job], options: StitchOptions) -> None:
     """One ffmpeg process for every job; outputs appear only when all succeeded (a cached body
     is never half-written)."""
     args: list[str] = []
-    chains, firsts = [], []
+    chains, firsts, count = [], [], 0
     for job in jobs:
-        firsts.append(len(args) // 2)
-        chains.append(job.chain(firsts[-1]))
-        for source in job.inputs:
-            args += ["-i", str(source)]
+        firsts.append(count)
+        chains.append(job.chain(count))
+        for opened in job.inputs:
+            args += opened
+        count += len(job.inputs)
     args += ["-filter_complex", ";".join(chains)]
     with contextlib.ExitStack() as stack:
         for first, job in zip(firsts, jobs, strict=True):
@@ -244,7 +252,7 @@ def lay_end_to_end(parts: Sequence[tuple[aac.Stream, Encode]], total: int) -> li
 def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], dialogue: Path, out: Path,
                   options: StitchOptions) -> Path | None:
     """``out``, the episode's sound spliced from cached clip encodes and fresh encodes of its
-    joins (``dialogue``: the joined sound as WAV, read around the joins); None when splicing is
+    joins (``dialogue``: the joined sound as raw PCM, read around the joins); None when splicing is
     not possible or not worth it, for the caller to encode the whole sound instead."""
     total = tl.sample(tl.total)
     clips = layout(tl)
@@ -278,12 +286,11 @@ def episode_sound(speech: audio.Dialogue, tl: Timeline, mezz: Sequence[Mezzanine
     out = work / "sound.m4a"
     if options.loudness is not None or options.music is not None:
         return audio.encode_sound(speech, out, seconds, options, windows)
-    wav = audio.write_pcm(speech, work / "dialogue.wav")
+    pcm = audio.write_pcm(speech, work / "dialogue.pcm")
     try:
-        made = spliced_sound(tl, mezz, wav, out, options)
+        made = spliced_sound(tl, mezz, pcm, out, options)
     except NoSplice:
         made = None
     if made is not None:
         return made
-    return audio.encode_sound(lambda: ffmpeg.graph.input(str(wav)).audio, out, seconds, options,
-                              windows)
+    return audio.encode_sound(audio.read_pcm(pcm), out, seconds, options, windows)
