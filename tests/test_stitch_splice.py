@@ -160,3 +160,17 @@ def test_loudness_or_music_encode_the_whole_sound(tmp_path: Path) -> None:
     # to the frame (the limiter's resampling in Debian's 5.1 can leave a few samples out)
     assert abs(len(pcm(made)) / 2 - tl.sample(tl.total)) < tl.sample(1) / 2
     assert not list(tmp_path.glob("*.adts"))
+
+
+def test_a_damaged_clip_encode_is_removed_and_made_again(tmp_path: Path) -> None:
+    tl, mezz = setup(tmp_path)
+    raw, first, _ = encode_both(tmp_path, tl, mezz)
+    assert first is not None
+    damaged = sorted(tmp_path.glob("b.*.adts"))[0]
+    damaged.write_bytes(b"not AAC at all")
+    made = splice.episode_sound(audio.read_pcm(raw), tl, mezz, tmp_path,
+                                StitchOptions(loudness=None), tl.seconds(tl.total), [])
+    assert len(pcm(made)) == 2 * tl.sample(tl.total)  # the whole sound, encoded instead
+    assert not damaged.exists()
+    again = splice.spliced_sound(tl, mezz, raw, tmp_path / "again.m4a", StitchOptions(loudness=None))
+    assert again is not None and damaged.exists() and again.read_bytes() == first.read_bytes()

@@ -5,13 +5,14 @@ This is the sound path when the sound is the clips' own, at their own level (no 
 no music bed): then every sample away from a join is one clip's sample, so the AAC packets that
 code it can come from an encode of that clip alone, made once and cached. AAC codes 1,024 samples
 per packet on a grid that starts with the episode, so a clip starting at sample ``s`` needs an
-encode whose grid is offset by ``s % 1024`` (its *phase*: 16 phases at 30 fps and 48 kHz), made
-by delaying the clip's sound by that much. Around each join (a crossfade's overlap, or a cut) the
-real episode sound is encoded, with enough packets before (the encoder's rate control settles
-after a dozen or so) and after. The packets are then laid end to end; a splice is only made where
-both encodes chose the same window for the packet before it, so the overlap-add that rebuilds the
-samples between two packets gets the halves it expects and nothing clicks. Where no such point
-is found, or little would be saved, the caller encodes the whole sound as before.
+encode whose grid is offset by ``s % 1024`` (its *phase*: 16 phases at 30 fps and 48 kHz): the
+clip's sound after ``WARM`` packets and its phase of warm-up (its own first samples played
+backwards). Around each join (a crossfade's overlap, or a cut) the real episode sound is encoded,
+with enough packets before (the encoder's first dozen packets are poor) and after. The packets are
+then laid end to end; a splice is only made where both encodes chose the same window for the
+packet before it, so the overlap-add that rebuilds the samples between two packets gets the
+halves it expects and nothing clicks. Where no such point is found, or little would be saved,
+the caller encodes the whole sound as before.
 """
 
 from __future__ import annotations
@@ -92,10 +93,10 @@ class Encode:
     valid_to: int
 
 
-def body_path(audio: Path, clip: Clip, options: StitchOptions) -> Path:
+def body_path(sound: Path, clip: Clip, options: StitchOptions) -> Path:
     """The cached encode of a clip's sound at its phase, beside its mezzanine (pruned with it)."""
-    where = f"p{clip.phase}" if clip.start else "head"
-    return audio.with_name(f"{audio.stem}.{where}.n{clip.take}.{options.audio_bitrate}.adts")
+    where = f"p{clip.phase}.w{WARM}" if clip.start else "head"
+    return sound.with_name(f"{sound.stem}.{where}.n{clip.take}.{options.audio_bitrate}.adts")
 
 
 def joint_span(before: Clip, after: Clip, total: int) -> tuple[int, int]:
@@ -138,12 +139,12 @@ def aac_args(options: StitchOptions) -> list[str]:
             "-aac_ms", "0", "-f", "adts"]
 
 
-def body_job(audio: Path, clip: Clip, out: Path) -> Job:
+def body_job(sound: Path, clip: Clip, out: Path) -> Job:
     """The clip's sound alone, after its warm-up: its own first samples played backwards (so the
     encoder starts in the state the clip's sound puts it in, with no jump where the clip begins),
     as long as the phase needs."""
     take = f"atrim=end_sample={clip.take},asetpts=PTS-STARTPTS"
-    wav = ("-i", str(audio))
+    wav = ("-i", str(sound))
     if not clip.start:
         return Job((wav,), lambda n: f"[{n}:a]{take}[o{n}]", out)
     lead = clip.warm_up
@@ -249,6 +250,16 @@ def lay_end_to_end(parts: Sequence[tuple[aac.Stream, Encode]], total: int) -> li
     return out
 
 
+def _cached(path: Path) -> aac.Stream:
+    """A kept clip encode; one that cannot be read (a damaged disk, a foreign file) is removed,
+    to be made again next time, and this stitch encodes its whole sound."""
+    try:
+        return aac.read_adts(path)
+    except ValueError as exc:
+        path.unlink(missing_ok=True)
+        raise NoSplice(str(exc)) from exc
+
+
 def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], dialogue: Path, out: Path,
                   options: StitchOptions) -> Path | None:
     """``out``, the episode's sound spliced from cached clip encodes and fresh encodes of its
@@ -263,15 +274,15 @@ def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], dialogue: Path, out: 
               for i in picked]
     spans = [joint_span(clips[a], clips[b], total) for a, b in itertools.pairwise(picked)]
     joints = [out.with_name(f"join{n:05d}.adts") for n in range(len(spans))]
-    missing = {path: (clip, audio) for path, clip, audio in bodies if not path.exists()}
-    jobs = [body_job(audio, clip, path) for path, (clip, audio) in missing.items()]
+    missing = {path: (clip, sound) for path, clip, sound in bodies if not path.exists()}
+    jobs = [body_job(sound, clip, path) for path, (clip, sound) in missing.items()]
     jobs += [joint_job(dialogue, s, p) for s, p in zip(spans, joints, strict=True)]
     encode_all(jobs, options)
     parts: list[tuple[aac.Stream, Encode]] = []
     for n, (path, clip, _) in enumerate(bodies):
         if n:
             parts.append((aac.read_adts(joints[n - 1]), joint(joints[n - 1], spans[n - 1], total)))
-        parts.append((aac.read_adts(path), body(path, clip)))
+        parts.append((_cached(path), body(path, clip)))
     packets = lay_end_to_end(parts, total)
     first = parts[0][0]
     aac.write_m4a(out, aac.Stream(first.config, first.sample_rate, first.channels, packets), total)
