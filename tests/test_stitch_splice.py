@@ -174,3 +174,17 @@ def test_a_damaged_clip_encode_is_removed_and_made_again(tmp_path: Path) -> None
     assert not damaged.exists()
     again = splice.spliced_sound(tl, mezz, raw, tmp_path / "again.m4a", StitchOptions(loudness=None))
     assert again is not None and damaged.exists() and again.read_bytes() == first.read_bytes()
+
+
+def test_encodes_run_a_few_to_a_process_so_memory_stays_bounded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(splice, "BATCH", 2)
+    tl, mezz = setup(tmp_path)
+    raw = audio.write_pcm(lambda: segments.dialogue(tl, mezz, tmp_path), tmp_path / "dlg.pcm")
+    outputs: list[int] = []
+    real = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: outputs.append(
+        sum(a.endswith(".adts") for a in args)) or real(args, **kw))
+    made = splice.spliced_sound(tl, mezz, raw, tmp_path / "s.m4a", StitchOptions(loudness=None))
+    assert made is not None and outputs == [2, 2, 2, 1]  # 4 clip encodes and 3 joins
+    assert len(pcm(made)) == 2 * tl.sample(tl.total)

@@ -174,8 +174,17 @@ class Job:
     out: Path
 
 
+BATCH = 8  # encodes per ffmpeg process: fewer process starts, memory bounded however long
+
+
 def encode_all(jobs: Sequence[Job], options: StitchOptions) -> None:
-    """One ffmpeg process for every job; outputs appear only when all succeeded (a cached body
+    """Every job, ``BATCH`` to an ffmpeg process."""
+    for n in range(0, len(jobs), BATCH):
+        encode_batch(jobs[n:n + BATCH], options)
+
+
+def encode_batch(jobs: Sequence[Job], options: StitchOptions) -> None:
+    """One ffmpeg process for these jobs; outputs appear only when all succeeded (a cached body
     is never half-written)."""
     args: list[str] = []
     chains, firsts, count = [], [], 0
