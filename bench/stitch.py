@@ -8,8 +8,9 @@ Makes N shots of 5 s at 720p from ffmpeg test sources (in a temporary folder), t
   (c) crossfades between all shots,
   and MoviePy's plain ``concatenate_videoclips`` + ``write_videofile`` on the matching shots.
 Each storyboard scenario runs twice: *cold* (no stitch cache: every clip probed, every mezzanine
-encoded in the run) and *warm* (the clip facts and mezzanines were recorded beforehand, in another
-process, as they are when the shots arrive or after a first stitch).
+encoded in the run) and *warm* (the clip facts, mezzanines and the clips' sound encodes were
+recorded beforehand, in another process, as they are when the shots arrive or after a first
+stitch; joins and transitions are always made in the run).
 Each run happens in its own child process so its peak memory is its own: for storyboard the peak
 resident size of the Python process and of its largest ffmpeg child (``RUSAGE_CHILDREN``), for
 MoviePy its own process (``RUSAGE_SELF``; it decodes frames into numpy arrays in Python) and its
