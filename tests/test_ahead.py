@@ -25,18 +25,19 @@ EPISODE = """\
 """
 
 
-def _render(tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch
-            ) -> tuple[list[str], list[str]]:
+def _render(tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch,
+            head: str = HEAD) -> tuple[list[str], list[str]]:
     """(ffmpeg runs while stitching, episode states) of a draft render."""
     monkeypatch.chdir(tmp_path)
-    series = write_series(tmp_path / "s", make_media, EPISODE, head=HEAD)
+    series = write_series(tmp_path / "s", make_media, EPISODE, head=head)
     stitching: list[str] = []
     states: list[str] = []
     real = ffmpeg.run
 
     def spy(args: list[str], **kw: Any) -> str:
         if states and states[-1] == "stitching":
-            stitching.append(kw.get("what", ""))
+            outputs = sum(a.endswith(".adts") for a in args)
+            stitching.append(kw.get("what", "") + (f" ({outputs} encodes)" if outputs else ""))
         return real(args, **kw)
 
     monkeypatch.setattr(ffmpeg, "run", spy)
@@ -64,3 +65,14 @@ def test_a_failure_ahead_of_the_stitch_is_not_the_renders(
     stitching, states = _render(tmp_path, make_media, monkeypatch)
     assert states == ["stitching", "stitched"]
     assert len([w for w in stitching if w.startswith("preparing")]) == 4  # made by the stitch
+
+
+def test_spliced_sound_is_encoded_ahead_and_the_stitch_only_encodes_its_joins(
+        tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch) -> None:
+    stitching, states = _render(tmp_path, make_media, monkeypatch,
+                                head=HEAD + "output: {loudness: null}\n")
+    assert states == ["stitching", "stitched"]
+    kept = tmp_path / "s" / ".storyboard" / "stitch-cache" / "mezzanine"
+    assert len(list(kept.glob("*.adts"))) == 4  # the title card's and the three shots' sound
+    sound = [w for w in stitching if w.startswith("encoding the sound")]
+    assert sound == ["encoding the sound around the joins (3 encodes)"], stitching  # joins only

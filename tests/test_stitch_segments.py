@@ -3,6 +3,7 @@ re-encode (PSNR), for exact lengths, clean decoding, one SPS/PPS, and playback i
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from storyboard.stitch import (
     StitchResult,
     mezzanine,
     prepare,
+    prepare_sound,
     stitch,
     subtitles,
 )
@@ -216,6 +218,25 @@ def test_mezzanines_made_as_shots_arrive_are_the_ones_the_stitch_uses(
     assert not [c for c in calls if c.startswith(("preparing", "reading"))], calls
     assert_exact(result, expected_seconds(EPISODES["crossfades"]))
     assert not prepare(files["a"], files["b"], StitchOptions(cache_dir=None))  # nowhere to keep it
+
+
+def test_clip_sound_encoded_ahead_leaves_the_stitch_only_its_joins(
+        make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = shots(make_media, tmp_path)
+    clips = [Clip(files[s], t) for s, t in EPISODES["cuts and one fade"]]
+    opts = options(tmp_path)
+    made = prepare_sound(clips, opts)
+    assert made == 4  # b at the start and again later, a, c: each where this episode puts it
+    assert prepare_sound(clips, opts) == 0  # kept
+    normalised = dataclasses.replace(options(tmp_path, "other"), loudness=-16.0)
+    assert prepare_sound(clips, normalised) == 0  # its sound is not spliced
+    encodes: list[int] = []
+    real = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: encodes.append(
+        sum(a.endswith(".adts") for a in args)) or real(args, **kw))
+    result = stitch(clips, tmp_path / "ep.mp4", opts)
+    assert [n for n in encodes if n] == [made - 1]  # the joins between those four, and only them
+    assert_exact(result, expected_seconds(EPISODES["cuts and one fade"]))
 
 
 def test_mezzanines_no_stitch_used_for_a_month_are_removed(make_media: MakeMedia,

@@ -65,6 +65,7 @@ __all__ = [
     "TransitionTooLong",
     "lay_out",
     "prepare",
+    "prepare_sound",
     "stitch",
 ]
 
@@ -153,6 +154,23 @@ def prepare(first: Path, clip: Path, options: StitchOptions) -> bool:
         mezzanine.prepare(facts[1], store.content_hash(clip), fmt, frames, "encode", options,
                           folder)
     return True
+
+
+def prepare_sound(clips: Sequence[Clip], options: StitchOptions) -> int:
+    """Encode ahead of the stitch each clip's sound at the place this episode puts it
+    (``stitch.splice``), with the clips' mezzanines if missing, so the stitch only encodes the
+    sound around its joins. Returns how many sound encodes were made: 0 when the episode's sound
+    is not spliced (a loudness target, music, the copy path) or there is nowhere to keep them."""
+    if options.cache_dir is None or options.loudness is not None or options.music is not None:
+        return 0
+    with tempfile.TemporaryDirectory(prefix=STITCH_DIR_PREFIX) as tmp:
+        work = Path(tmp)
+        facts = gather([c.path for c in clips], work, _facts(options))
+        layout = lay_out(facts, clips, options)
+        if layout.path == "copy" or _cache(options, work) != options.cache_dir / "mezzanine":
+            return 0
+        mezz = _mezzanines(facts, layout.timeline, layout.fmt, options, work, layout.path)
+        return splice.prepare_bodies(layout.timeline, mezz, options)
 
 
 def _burn(cues: Sequence[subtitles.TimedCue], fmt: EpisodeFormat, timeline: Timeline,

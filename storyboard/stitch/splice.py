@@ -269,6 +269,25 @@ def _cached(path: Path) -> aac.Stream:
         raise NoSplice(str(exc)) from exc
 
 
+def missing_bodies(bodies: Sequence[tuple[Path, Clip, Path]]) -> list[Job]:
+    """The encodes of the ``(kept encode, clip, its sound)`` not kept yet, each once."""
+    missing = {path: (clip, sound) for path, clip, sound in bodies if not path.exists()}
+    return [body_job(sound, clip, path) for path, (clip, sound) in missing.items()]
+
+
+def prepare_bodies(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions) -> int:
+    """Encode ahead of the stitch the clip sounds ``spliced_sound`` will splice for this
+    timeline, at the phases it puts them at; the number of encodes made."""
+    clips = layout(tl)
+    picked = chosen(clips)
+    if not worth_it(clips, picked, tl.sample(tl.total)):
+        return 0
+    jobs = missing_bodies([(body_path(mezz[i].audio, clips[i], options), clips[i], mezz[i].audio)
+                           for i in picked])
+    encode_all(jobs, options)
+    return len(jobs)
+
+
 def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], dialogue: Path, out: Path,
                   options: StitchOptions) -> Path | None:
     """``out``, the episode's sound spliced from cached clip encodes and fresh encodes of its
@@ -283,8 +302,7 @@ def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], dialogue: Path, out: 
               for i in picked]
     spans = [joint_span(clips[a], clips[b], total) for a, b in itertools.pairwise(picked)]
     joints = [out.with_name(f"join{n:05d}.adts") for n in range(len(spans))]
-    missing = {path: (clip, sound) for path, clip, sound in bodies if not path.exists()}
-    jobs = [body_job(sound, clip, path) for path, (clip, sound) in missing.items()]
+    jobs = missing_bodies(bodies)
     jobs += [joint_job(dialogue, s, p) for s, p in zip(spans, joints, strict=True)]
     encode_all(jobs, options)
     parts: list[tuple[aac.Stream, Encode]] = []
