@@ -182,6 +182,9 @@ def normalise(mixed: Callable[[], Any], options: StitchOptions) -> Any:
     return mixed().filter("volume", volume=f"{gain:.4f}dB", precision="double")
 
 
+AAC = {"acodec": "aac", "ar": 48000, "ac": 2, "aac_ms": 0}  # every sound encode's settings
+
+
 def encode_sound(speech: Dialogue, out: Path, total: float, options: StitchOptions,
                  windows: Sequence[Window]) -> Path:
     """The finished sound (dialogue, music bed, loudness) encoded once, as AAC in ``out`` (MP4).
@@ -196,8 +199,7 @@ def encode_sound(speech: Dialogue, out: Path, total: float, options: StitchOptio
 
     audio = mixed() if options.loudness is None else normalise(mixed, options)
     with ffmpeg.atomic_output(out) as tmp:
-        stream = G.output(audio, str(tmp), acodec="aac", audio_bitrate=options.audio_bitrate,
-                          ar=48000, ac=2, aac_ms=0, f="mp4")
+        stream = G.output(audio, str(tmp), audio_bitrate=options.audio_bitrate, f="mp4", **AAC)
         ffmpeg.run_graph(stream, what="encoding the episode's sound")
     return out
 

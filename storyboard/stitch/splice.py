@@ -134,9 +134,9 @@ def worth_it(clips: Sequence[Clip], picked: Sequence[int], total: int) -> bool:
 # --- encoding ----------------------------------------------------------------------------------
 
 def aac_args(options: StitchOptions) -> list[str]:
-    """The encoder settings, the same as the whole-sound encode's (audio.encode_sound)."""
-    return ["-c:a", "aac", "-b:a", options.audio_bitrate, "-ar", "48000", "-ac", "2",
-            "-aac_ms", "0", "-f", "adts"]
+    """The whole-sound encode's settings (``audio.AAC``), to ADTS."""
+    settings = {**audio.AAC, "b:a": options.audio_bitrate, "f": "adts"}
+    return [part for name, value in settings.items() for part in (f"-{name}", str(value))]
 
 
 def body_job(sound: Path, clip: Clip, out: Path) -> Job:
@@ -269,21 +269,32 @@ def _cached(path: Path) -> aac.Stream:
         raise NoSplice(str(exc)) from exc
 
 
-def missing_bodies(bodies: Sequence[tuple[Path, Clip, Path]]) -> list[Job]:
+Body = tuple[Path, Clip, Path]  # (its kept encode, where the clip sits, the clip's sound)
+
+
+def missing_bodies(bodies: Sequence[Body]) -> list[Job]:
     """The encodes of the ``(kept encode, clip, its sound)`` not kept yet, each once."""
     missing = {path: (clip, sound) for path, clip, sound in bodies if not path.exists()}
     return [body_job(sound, clip, path) for path, (clip, sound) in missing.items()]
 
 
-def prepare_bodies(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions) -> int:
-    """Encode ahead of the stitch the clip sounds ``spliced_sound`` will splice for this
-    timeline, at the phases it puts them at; the number of encodes made."""
+def bodies_for(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions
+               ) -> tuple[list[Clip], list[int], list[Body]] | None:
+    """(every clip's layout, the clips whose own encodes are used, those encodes); None when
+    splicing this timeline is not possible or not worth it."""
     clips = layout(tl)
     picked = chosen(clips)
     if not worth_it(clips, picked, tl.sample(tl.total)):
-        return 0
-    jobs = missing_bodies([(body_path(mezz[i].audio, clips[i], options), clips[i], mezz[i].audio)
-                           for i in picked])
+        return None
+    return clips, picked, [(body_path(mezz[i].audio, clips[i], options), clips[i], mezz[i].audio)
+                           for i in picked]
+
+
+def prepare_bodies(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions) -> int:
+    """Encode ahead of the stitch the clip sounds ``spliced_sound`` will splice for this
+    timeline, at the phases it puts them at; the number of encodes made."""
+    found = bodies_for(tl, mezz, options)
+    jobs = missing_bodies(found[2]) if found else []
     encode_all(jobs, options)
     return len(jobs)
 
@@ -294,12 +305,10 @@ def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], dialogue: Path, out: 
     joins (``dialogue``: the joined sound as raw PCM, read around the joins); None when splicing is
     not possible or not worth it, for the caller to encode the whole sound instead."""
     total = tl.sample(tl.total)
-    clips = layout(tl)
-    picked = chosen(clips)
-    if not worth_it(clips, picked, total):
+    found = bodies_for(tl, mezz, options)
+    if found is None:
         return None
-    bodies = [(body_path(mezz[i].audio, clips[i], options), clips[i], mezz[i].audio)
-              for i in picked]
+    clips, picked, bodies = found
     spans = [joint_span(clips[a], clips[b], total) for a, b in itertools.pairwise(picked)]
     joints = [out.with_name(f"join{n:05d}.adts") for n in range(len(spans))]
     jobs = missing_bodies(bodies)
