@@ -55,15 +55,17 @@ def test_blending_in_420_matches_xfade(tmp_path: Path, kind: str) -> None:
                      "format=yuv420p[out]"], tmp_path / "theirs.nut")
     rows = _psnr(ours, theirs)
     assert len(rows) == FRAMES
-    if kind.startswith("slide"):  # xfade's own way, in 4:4:4
-        # (Debian's ffmpeg 5.1 xfade draws a slide's first frame differently from run to run.)
-        assert all(set(r.values()) == {float("inf")} for r in rows[1:]), rows
-        return
     # The brightness is xfade's to the bit; the colour differs only by xfade's resampling of
-    # these sharp test patterns (a fade to black that took the chroma to 0 instead of neutral
-    # grey, or a chroma edge off by a few samples, would be far below this).
-    assert all(r["y"] == float("inf") for r in rows), rows
-    assert min(min(r["u"], r["v"]) for r in rows) >= 25, rows
+    # these sharp test patterns and, in a slide, by the half chroma sample that 4:2:0 cannot move
+    # (a fade to black that took the chroma to 0 instead of neutral grey, or a chroma edge off by
+    # a few samples, would be far below this).
+    # A slide's first frame is left out: Debian's ffmpeg 5.1 xfade draws it differently from run
+    # to run, and where it is the first clip as it is, only xfade's resampling blurs its colour.
+    steady = rows[1:] if kind.startswith("slide") else rows
+    assert all(r["y"] == float("inf") for r in steady), rows
+    # (Half a chroma sample on these 160x120 bars costs about 23 dB; chroma moved by the luma's
+    # offset, or not at all, costs far more.)
+    assert min(min(r["u"], r["v"]) for r in steady) >= (22 if kind.startswith("slide") else 25)
     if kind in ("crossfade", "fade"):  # a fade's first frame is the first clip's, exactly
         first = _psnr(ours, _blend(["[a]null[out]", "[b]nullsink"], tmp_path / "a.nut"))[0]
         assert set(first.values()) == {float("inf")}

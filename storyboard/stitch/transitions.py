@@ -54,19 +54,14 @@ def xfade_420(a: str, b: str, transition: str, seconds: float, out: str) -> list
     back down: two resamplings per frame that cost more than decoding it and blur the colour.
     Here every plane goes through xfade as a gray picture; for a fade through black the two chroma
     planes go as the U and V of a quarter-size 4:4:4 picture instead (its Y a placeholder), so
-    black stays neutral in the chroma as it does in xfade's own YUV handling. A wipe's edge scales
-    with each plane's size, so luma and chroma move together. A slide moving by an odd number of
-    pixels would move the chroma by half a sample, which only a resampled 4:4:4 picture can show:
-    slides keep xfade's own (slower) way.
+    black stays neutral in the chroma as it does in xfade's own YUV handling. A wipe's edge and a
+    slide's offset scale with each plane's size, so luma and chroma move together; the luma is
+    xfade's to the bit. Where a slide has moved an odd number of pixels, the chroma (which moves in
+    whole chroma samples) sits half a chroma sample (one pixel) behind where a resampled 4:4:4
+    picture would put it, in a picture moving by dozens of pixels a frame. Resampling to 4:4:4 and
+    back for that half sample cost half again the time of the whole blend.
     """
     spec = f"transition={xfade_name(transition)}:duration={seconds:.6f}:offset=0"
-    if transition.startswith("slide"):
-        # Explicit scalers: the 4:4:4 that xfade needs must not spread back to other uses of the
-        # same decoded clip (through ``split``), which stay 4:2:0.
-        up = f"scale=flags={ffmpeg.SWS_FLAGS},format=yuv444p"
-        return [f"[{a}]{up}[{out}a4]", f"[{b}]{up}[{out}b4]",
-                f"[{out}a4][{out}b4]xfade={spec},scale=flags={ffmpeg.SWS_FLAGS},"
-                f"format=yuv420p[{out}]"]
     t = out
     planes = [f"[{a}]extractplanes=y+u+v[{t}ay][{t}au][{t}av]",
               f"[{b}]extractplanes=y+u+v[{t}by][{t}bu][{t}bv]",
@@ -75,7 +70,7 @@ def xfade_420(a: str, b: str, transition: str, seconds: float, out: str) -> list
         planes += [f"[{t}au][{t}av]mergeplanes=0x000010:yuv444p[{t}ac]",
                    f"[{t}bu][{t}bv]mergeplanes=0x000010:yuv444p[{t}bc]",
                    f"[{t}ac][{t}bc]xfade={spec},extractplanes=u+v[{t}u][{t}v]"]
-    else:  # a mix or a wipe treats every plane alike: each chroma plane as grey, no copies
+    else:  # a mix, a wipe or a slide treats every plane alike: each chroma plane as grey
         planes += [f"[{t}au][{t}bu]xfade={spec}[{t}u]", f"[{t}av][{t}bv]xfade={spec}[{t}v]"]
     return [*planes, f"[{t}y][{t}u][{t}v]mergeplanes=0x001020:yuv420p,setsar=1[{out}]"]
 
