@@ -12,6 +12,7 @@ from compiler_fixtures import MIA_HEAD, write_series
 from storyboard import ahead, ffmpeg, rendering
 from storyboard.compile import compile_source
 from storyboard.series import load_source
+from storyboard.stitch import mezzanine
 
 MakeMedia = Callable[..., Path]
 HEAD = MIA_HEAD
@@ -52,8 +53,9 @@ def test_the_stitch_finds_every_mezzanine_made(tmp_path: Path, make_media: MakeM
     assert states == ["stitching", "stitched"]
     assert [w for w in stitching if w.startswith("blending")]  # the transitions, and only them
     assert not [w for w in stitching if w.startswith("preparing")], stitching
-    assert len(list((tmp_path / "s" / ".storyboard" / "stitch-cache" / "mezzanine")
-                    .glob("*.mp4"))) == 4  # the title card and the three shots
+    kept = tmp_path / "s" / ".storyboard" / "stitch-cache" / "mezzanine"
+    blends = set(kept.glob(f"*{mezzanine.BLEND_MARK}*.mp4"))  # the transitions (stitch.blends)
+    assert blends and len(set(kept.glob("*.mp4")) - blends) == 4  # the title card, three shots
 
 
 def test_a_failure_ahead_of_the_stitch_is_not_the_renders(

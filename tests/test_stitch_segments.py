@@ -26,7 +26,8 @@ from storyboard.stitch import (
     stitch,
     subtitles,
 )
-from storyboard.stitch.segments import Blend, plan_segments
+from storyboard.stitch.blends import Blend
+from storyboard.stitch.segments import plan_segments
 from storyboard.stitch.timeline import plan
 from tests.stitch_checks import (
     decode_errors,
@@ -146,8 +147,9 @@ def _packets(path: Path, tmp_path: Path) -> list[tuple[str, str]]:
 
 def test_shot_bodies_are_copied_packet_for_packet(make_media: MakeMedia, tmp_path: Path) -> None:
     result = run(make_media, tmp_path, "crossfades")
-    mezz_packets = {p for m in (tmp_path / "cache" / "mezzanine").glob("*.mp4")
-                    for p in _packets(m, tmp_path)}
+    folder = tmp_path / "cache" / "mezzanine"
+    kept = sorted(folder.glob(f"*{mezzanine.BLEND_MARK}*.mp4"))
+    mezz_packets = {p for m in folder.glob("*.mp4") if m not in kept for p in _packets(m, tmp_path)}
     ours = _packets(result.out, tmp_path)
     copied = sum(p in mezz_packets for p in ours)
     # 3 s + 2 s + 2.4 s with 0.5 s and 1 s crossfades: the blends span the transitions only,
@@ -158,6 +160,33 @@ def test_shot_bodies_are_copied_packet_for_packet(make_media: MakeMedia, tmp_pat
     blended = sum(s.end - s.start for s in plan_segments(tl, keys) if isinstance(s, Blend))
     assert blended == 15 + 30
     assert copied == len(ours) - blended
+    # each transition is kept in a file of its own, whose packets are the episode's
+    assert [len(_packets(k, tmp_path)) for k in kept] in ([15, 30], [30, 15])
+    assert sum(p in mezz_packets for k in kept for p in _packets(k, tmp_path)) == 0
+
+
+def test_a_transition_another_episode_made_is_copied_not_encoded(
+        make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = run(make_media, tmp_path, "crossfades")  # a into b (0.5 s), b into c (1 s)
+    folder = tmp_path / "cache" / "mezzanine"
+    before = set(folder.glob(f"*{mezzanine.BLEND_MARK}*.mp4"))
+    encoded: list[str] = []
+    real = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda args, what="ffmpeg", **kw: (
+        encoded.append(what) if what.startswith("blending") else None) or real(args, what=what,
+                                                                              **kw))
+    files = shots(make_media, tmp_path)
+    # another episode: a new wipe from c into a, then the same crossfade from a into b, later
+    episode = [Clip(files["c"]), Clip(files["a"], Transition("wipeleft", 0.5)),
+               Clip(files["b"], Transition("crossfade", 0.5))]
+    result = stitch(episode, tmp_path / "other.mp4", options(tmp_path))
+    assert len(encoded) == 1 and "," not in encoded[0]  # one process, one blend: the wipe
+    assert len(set(folder.glob(f"*{mezzanine.BLEND_MARK}*.mp4")) - before) == 1
+    ours, theirs = set(_packets(result.out, tmp_path)), set(_packets(first.out, tmp_path))
+    shared = [b for b in before if set(_packets(b, tmp_path)) <= ours & theirs]
+    assert len(shared) == 1  # the crossfade's packets, copied into both episodes
+    assert_exact(result, 2.4 + 3.0 + 2.0 - 1.0)
+    assert_strict(result.out)
 
 
 def test_burnt_in_text_reencodes_only_the_frames_under_it(make_media: MakeMedia,
@@ -168,8 +197,9 @@ def test_burnt_in_text_reencodes_only_the_frames_under_it(make_media: MakeMedia,
     assert result.path_taken == "filtered"
     assert_exact(result, 5.0)
     assert_strict(result.out)
-    mezz_packets = {p for m in (tmp_path / "cache" / "mezzanine").glob("*.mp4")
-                    for p in _packets(m, tmp_path)}
+    folder = tmp_path / "cache" / "mezzanine"
+    kept = sorted(folder.glob(f"*{mezzanine.BLEND_MARK}*.mp4"))
+    mezz_packets = {p for m in folder.glob("*.mp4") if m not in kept for p in _packets(m, tmp_path)}
     ours = _packets(result.out, tmp_path)
     # The cue covers frames 15-30 (a frame to spare either side); widened to shot a's keyframes
     # 8 and 60, the rest of a and all of b are copied.
@@ -241,18 +271,21 @@ def test_clip_sound_encoded_ahead_leaves_the_stitch_only_its_joins(
 
 def test_mezzanines_no_stitch_used_for_a_month_are_removed(make_media: MakeMedia,
                                                           tmp_path: Path) -> None:
-    run(make_media, tmp_path, "crossfades")  # mezzanines of a, b and c
+    run(make_media, tmp_path, "crossfades")  # mezzanines of a, b and c, blends a-b and b-c
     folder = tmp_path / "cache" / "mezzanine"
     month_ago = time.time() - 31 * 86400
-    for record in folder.glob("*.json"):
+    blends = list(folder.glob(f"*{mezzanine.BLEND_MARK}*.mp4"))
+    for record in [*folder.glob("*.json"), *blends]:
         os.utime(record, (month_ago, month_ago))
     files = shots(make_media, tmp_path)
     stitch([Clip(files["a"]), Clip(files["b"], Transition("crossfade", 0.5))],
            tmp_path / "two.mp4", options(tmp_path))
-    # a and b were used again (and so kept); nothing used c for a month: all of it is gone, its
-    # sound's encodes (stitch.splice) with it
+    # a, b and the crossfade between them were used again (and so kept); nothing used c or the
+    # blend from b into c for a month: all of it is gone, c's sound's encodes (stitch.splice) too
     assert sorted(p.suffix for p in folder.iterdir()) == (
-        [".adts"] * 2 + [".json"] * 2 + [".mp4"] * 2 + [".wav"] * 2)
+        [".adts"] * 2 + [".json"] * 2 + [".mp4"] * 3 + [".wav"] * 2)
+    (kept_blend,) = [b for b in blends if b.exists()]
+    assert kept_blend.stat().st_mtime > month_ago + 86400
     kept = {p.stem for p in folder.glob("*.json")}
     assert {p.name.split(".")[0] for p in folder.glob("*.adts")} == kept
     assert all(p.stat().st_mtime > month_ago + 86400 for p in folder.glob("*.json"))

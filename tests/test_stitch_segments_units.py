@@ -3,6 +3,8 @@ recorded facts (no ffmpeg runs)."""
 
 from __future__ import annotations
 
+import os
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -10,18 +12,20 @@ import pytest
 
 from storyboard.ffmpeg import MediaInfo, StreamInfo
 from storyboard.request import Transition
-from storyboard.stitch.concat import ClipFacts
+from storyboard.stitch import blends as blending
+from storyboard.stitch.blends import Blend, Recipe, blend_parts
+from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.facts import FactStore, from_record, to_record
-from storyboard.stitch.mezzanine import force_times, keyframe_plan, parse_keyframes, timescale
-from storyboard.stitch.segments import (
-    Blend,
-    Body,
-    Entry,
-    blend_parts,
-    concat_script,
-    group_starts,
-    plan_segments,
+from storyboard.stitch.mezzanine import (
+    Mezzanine,
+    force_times,
+    keyframe_plan,
+    parse_keyframes,
+    prune,
+    timescale,
 )
+from storyboard.stitch.model import StitchOptions
+from storyboard.stitch.segments import Body, Entry, concat_script, plan_segments
 from storyboard.stitch.timeline import plan
 
 CUT = Transition()
@@ -108,10 +112,44 @@ def test_the_concat_script_rounds_each_entry_from_the_episode_clock() -> None:
     assert sum(durations) == round(15 * 1_000_000 / fps)  # no drift along the episode
 
 
-def test_blends_share_a_file_each_from_its_own_keyframe() -> None:
-    blends = [Blend(75, 90, (0, 1), 75), Blend(105, 135, (1, 2), 30), Blend(200, 208, (3, 4), 60)]
-    assert group_starts(blends) == [0, 15, 45]
-    assert force_times(group_starts(blends), Fraction(30)) == "0.000000,0.491667,1.491667"
+def _recipe(transitions: list[Transition], names: str) -> tuple[list[Blend], Recipe]:
+    """The blends of shots named by ``names`` (150 frames each, mezzanines ``/m/<name>.mp4``)."""
+    tl = plan([5.0] * len(names), transitions, Fraction(30), list(names))
+    mezz = [Mezzanine(Path(f"/m/{n}.mp4"), Path(f"/m/{n}.wav"), 150,
+                      tuple(keyframe_plan(150, Fraction(30))), "x") for n in names]
+    fmt = EpisodeFormat(1280, 720, Fraction(30), 48000)
+    keys = [m.keyframes for m in mezz]
+    found = [s for s in plan_segments(tl, keys) if isinstance(s, Blend)]
+    return found, Recipe(tl, mezz, fmt, StitchOptions())
+
+
+def test_a_blend_is_kept_by_what_it_crosses_not_by_where_it_falls() -> None:
+    fade, wipe = Transition("crossfade", 0.5), Transition("wipeleft", 0.5)
+    (ab,), first = _recipe([CUT, fade], "ab")
+    (_, ab_later), later = _recipe([CUT, wipe, fade], "cab")  # a then b, later in the episode
+    assert ab.start != ab_later.start
+    assert blending.key(ab, first) == blending.key(ab_later, later)
+    assert blending.files([ab], first)[ab].name.startswith("a.blend-")
+    others = [_recipe([CUT, wipe], "ab"), _recipe([CUT, fade], "ba"), _recipe([CUT, fade], "ac"),
+              _recipe([CUT, Transition("crossfade", 1.0)], "ab")]
+    assert len({blending.key(b[0], r) for b, r in others} | {blending.key(ab, first)}) == 5
+    slower = Recipe(first.tl, first.mezz, first.fmt, StitchOptions(preset="medium"))
+    assert blending.key(ab, slower) != blending.key(ab, first)
+
+
+def test_forced_keyframes_are_asked_for_a_quarter_frame_early() -> None:
+    assert force_times([0, 15, 45], Fraction(30)) == "0.000000,0.491667,1.491667"
+
+
+def test_blends_go_with_the_mezzanine_they_start_from(tmp_path: Path) -> None:
+    for stem in ("old", "used"):
+        for name in (f"{stem}.json", f"{stem}.mp4", f"{stem}.wav", f"{stem}.blend-1234.mp4"):
+            (tmp_path / name).write_bytes(b"x")
+    month_ago = time.time() - 31 * 86400
+    os.utime(tmp_path / "old.json", (month_ago, month_ago))
+    assert prune(tmp_path) == [tmp_path / "old.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "used.blend-1234.mp4", "used.json", "used.mp4", "used.wav"]
 
 
 def test_keyframes_are_read_from_packet_flags() -> None:

@@ -14,6 +14,10 @@
   frames around each transition and under burnt-in text decoded, blended (or drawn on) and
   encoded with the mezzanines' own settings, so the stream stays strict.
 
+A strict episode (normalized or filtered: one set of parameter sets) is written by ``mp4``, which
+copies the samples by byte range and writes the sample tables itself (nothing probed or decoded);
+anything else, or an input it does not handle, is joined by ffmpeg's concat demuxer.
+
 Clip facts (``facts``) and mezzanines are kept in ``options.cache_dir`` when it is set. No frame
 passes through Python, and no ffmpeg process holds more than a few frames of any clip, so memory
 stays flat as episodes grow. The output is written to a temporary file and renamed, never left
@@ -23,6 +27,7 @@ half-written.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -32,7 +37,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from storyboard.files import STITCH_DIR_PREFIX, clean_stale_temporaries, write_text_atomic
-from storyboard.stitch import audio, concat, mezzanine, segments, splice, subtitles
+from storyboard.stitch import audio, concat, mezzanine, mp4, segments, splice, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.facts import FactStore, gather
 from storyboard.stitch.mezzanine import Mezzanine
@@ -50,6 +55,8 @@ from storyboard.stitch.model import (
 )
 from storyboard.stitch.timeline import Timeline, plan
 from storyboard.stitch.transitions import TRANSITIONS
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "TRANSITIONS",
@@ -230,6 +237,19 @@ def lay_out(facts: Sequence[ClipFacts], clips: Sequence[Clip], options: StitchOp
                   timeline.seconds(timeline.total))
 
 
+def _join(joinable: segments.Joinable, out: Path) -> None:
+    """The video entries and the sound into ``out``: a strict video by our own MP4 writer
+    (nothing probed, nothing decoded), anything else, or anything it does not handle, by
+    ffmpeg's concat demuxer."""
+    if joinable.strict:
+        try:
+            mp4.join(joinable.entries, joinable.fps, joinable.sound, out)
+            return
+        except mp4.Unsupported as exc:
+            log.debug("joining with ffmpeg instead: %s", exc)
+    audio.mux(joinable.video_list, joinable.sound, out, strict=joinable.strict)
+
+
 def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
                options: StitchOptions) -> StitchResult:
     facts = gather([c.path for c in clips], work, _facts(options))
@@ -248,6 +268,6 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
 
         joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options), finish,
                                    _burn(cues, fmt, timeline, options, work))
-        audio.mux(joinable.video_list, joinable.sound, out, strict=joinable.strict)
+        _join(joinable, out)
     files = subtitles.write_sidecars(cues, out) if options.subtitles else ()
     return StitchResult(out, duration, path, tuple(files), tuple(starts))

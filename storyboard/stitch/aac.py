@@ -20,15 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.files import temp_prefix
+from storyboard.stitch.boxes import LANGUAGE_UND, MATRIX, MAX_U32, box, data_information, full, handler
 
 FRAME = 1024  # samples per AAC-LC packet
 RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
 LC_PROFILE = 1  # the ADTS profile field is the audio object type minus one
 SCE, CPE, DSE, FIL = 0, 1, 4, 6  # id_syn_ele values
 ONLY_LONG, LONG_START, EIGHT_SHORT, LONG_STOP = range(4)
-MAX_U32 = 0xFFFFFFFF
-MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-LANGUAGE_UND = 0x55C4  # 'und', packed ISO 639-2
 
 
 @dataclass(frozen=True)
@@ -149,15 +147,6 @@ def follows(before: Window, after: Window) -> bool:
 # --- writing MP4 ------------------------------------------------------------------------------
 
 
-def _box(kind: bytes, *parts: bytes) -> bytes:
-    body = b"".join(parts)
-    return struct.pack(">I4s", 8 + len(body), kind) + body
-
-
-def _full(kind: bytes, version: int, flags: int, *parts: bytes) -> bytes:
-    return _box(kind, struct.pack(">I", version << 24 | flags), *parts)
-
-
 def _descriptor(tag: int, body: bytes) -> bytes:
     """An MPEG-4 descriptor, its length in four 7-bit bytes as ffmpeg writes it."""
     n = len(body)
@@ -183,7 +172,7 @@ def _esds(stream: Stream, duration: int) -> bytes:
     decoder = (struct.pack(">BB", 0x40, 0x15) + largest.to_bytes(3, "big")  # MPEG-4 audio; audio stream
                + struct.pack(">II", peak, average) + _descriptor(5, stream.config))
     es = struct.pack(">HB", 1, 0) + _descriptor(4, decoder) + _descriptor(6, b"\x02")
-    return _full(b"esds", 0, 0, _descriptor(3, es))
+    return full(b"esds", 0, 0, _descriptor(3, es))
 
 
 def _stbl(stream: Stream, duration: int, offset: int) -> bytes:
@@ -191,32 +180,32 @@ def _stbl(stream: Stream, duration: int, offset: int) -> bytes:
     last = duration - (n - 1) * FRAME
     runs = [(n, FRAME)] if last == FRAME else [(n - 1, FRAME), (1, last)] if n > 1 else [(1, last)]
     rate = stream.sample_rate if stream.sample_rate <= 0xFFFF else 0  # 16.16 fixed point, as ffmpeg
-    mp4a = _box(b"mp4a", bytes(6), struct.pack(">H", 1), bytes(8),
-                struct.pack(">HHHHI", stream.channels, 16, 0, 0, rate << 16), _esds(stream, duration))
-    return _box(
+    mp4a = box(b"mp4a", bytes(6), struct.pack(">H", 1), bytes(8),
+               struct.pack(">HHHHI", stream.channels, 16, 0, 0, rate << 16), _esds(stream, duration))
+    return box(
         b"stbl",
-        _full(b"stsd", 0, 0, struct.pack(">I", 1), mp4a),
-        _full(b"stts", 0, 0, struct.pack(f">I{2 * len(runs)}I", len(runs), *sum(runs, ()))),
-        _full(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, n, 1)),
-        _full(b"stsz", 0, 0, struct.pack(f">II{n}I", 0, n, *(len(p) for p in stream.packets))),
-        _full(b"stco", 0, 0, struct.pack(">II", 1, offset)),
-        _full(b"sgpd", 1, 0, b"roll", struct.pack(">IIh", 2, 1, -1)),  # AAC: roll_distance -1
-        _full(b"sbgp", 0, 0, b"roll", struct.pack(">III", 1, n, 1)))
+        full(b"stsd", 0, 0, struct.pack(">I", 1), mp4a),
+        full(b"stts", 0, 0, struct.pack(f">I{2 * len(runs)}I", len(runs), *sum(runs, ()))),
+        full(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, n, 1)),
+        full(b"stsz", 0, 0, struct.pack(f">II{n}I", 0, n, *(len(p) for p in stream.packets))),
+        full(b"stco", 0, 0, struct.pack(">II", 1, offset)),
+        full(b"sgpd", 1, 0, b"roll", struct.pack(">IIh", 2, 1, -1)),  # AAC: roll_distance -1
+        full(b"sbgp", 0, 0, b"roll", struct.pack(">III", 1, n, 1)))
 
 
 def _moov(stream: Stream, samples: int, priming: int, offset: int) -> bytes:
     rate, duration = stream.sample_rate, priming + samples
-    mvhd = _full(b"mvhd", 0, 0, struct.pack(">IIIIIH", 0, 0, rate, samples, 0x10000, 0x100),
-                 bytes(10), MATRIX, bytes(24), struct.pack(">I", 2))
-    tkhd = _full(b"tkhd", 0, 3, struct.pack(">IIIII", 0, 0, 1, 0, samples), bytes(8),
-                 struct.pack(">hhhH", 0, 1, 0x100, 0), MATRIX, bytes(8))
-    elst = _full(b"elst", 0, 0, struct.pack(">IIiI", 1, samples, priming, 0x10000))
-    mdhd = _full(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, rate, duration, LANGUAGE_UND, 0))
-    hdlr = _full(b"hdlr", 0, 0, struct.pack(">I4s", 0, b"soun"), bytes(12), b"SoundHandler\0")
-    dinf = _box(b"dinf", _full(b"dref", 0, 0, struct.pack(">I", 1), _full(b"url ", 0, 1)))
-    minf = _box(b"minf", _full(b"smhd", 0, 0, bytes(4)), dinf, _stbl(stream, duration, offset))
-    trak = _box(b"trak", tkhd, _box(b"edts", elst), _box(b"mdia", mdhd, hdlr, minf))
-    return _box(b"moov", mvhd, trak)
+    mvhd = full(b"mvhd", 0, 0, struct.pack(">IIIIIH", 0, 0, rate, samples, 0x10000, 0x100),
+                bytes(10), MATRIX, bytes(24), struct.pack(">I", 2))
+    tkhd = full(b"tkhd", 0, 3, struct.pack(">IIIII", 0, 0, 1, 0, samples), bytes(8),
+                struct.pack(">hhhH", 0, 1, 0x100, 0), MATRIX, bytes(8))
+    elst = full(b"elst", 0, 0, struct.pack(">IIiI", 1, samples, priming, 0x10000))
+    mdhd = full(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, rate, duration, LANGUAGE_UND, 0))
+    hdlr = handler(b"soun", b"SoundHandler")
+    dinf = data_information()
+    minf = box(b"minf", full(b"smhd", 0, 0, bytes(4)), dinf, _stbl(stream, duration, offset))
+    trak = box(b"trak", tkhd, box(b"edts", elst), box(b"mdia", mdhd, hdlr, minf))
+    return box(b"moov", mvhd, trak)
 
 
 def _check(stream: Stream, samples: int, priming: int) -> None:
@@ -232,7 +221,7 @@ def write_m4a(path: Path, stream: Stream, samples: int, priming: int = FRAME) ->
     """Write ``stream`` as an audio-only MP4 (ftyp, moov, mdat) that plays ``samples`` samples per
     channel after skipping ``priming``; atomically (temporary file beside it, then a rename)."""
     _check(stream, samples, priming)
-    ftyp = _box(b"ftyp", b"M4A ", struct.pack(">I", 0x200), b"M4A isomiso2")
+    ftyp = box(b"ftyp", b"M4A ", struct.pack(">I", 0x200), b"M4A isomiso2")
     payload = sum(len(p) for p in stream.packets)
     size = len(ftyp) + len(_moov(stream, samples, priming, 0)) + 8  # stco's value is fixed-width
     if size + payload > MAX_U32:

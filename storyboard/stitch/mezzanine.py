@@ -24,6 +24,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -181,14 +182,17 @@ def _load(stem: Path) -> Mezzanine | None:
     return mezz
 
 
+BLEND_MARK = ".blend-"  # a kept transition's name: its first clip's mezzanine's stem, this, a hash
 UNUSED_DAYS = 30.0  # a mezzanine no stitch used for this long is removed (it can be made again)
 
 
 def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
     """Remove the mezzanines no stitch has used for ``days`` (by their record's time, which every
-    use refreshes), and what killed stitches left half-written. Returns the records removed."""
+    use refreshes) with their sound encodes and the blends made from them, any blend unused as
+    long, and what killed stitches left half-written. Returns the records removed."""
     clean_stale_temporaries(folder)
     cutoff = time.time() - days * 86400
+    _prune_unused(folder.glob(f"*{BLEND_MARK}*.mp4"), cutoff)  # transitions (stitch.blends)
     removed = []
     for record in folder.glob("*.json"):
         try:
@@ -200,12 +204,22 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
             # The record goes last: a half-removed entry is never loaded, the next prune ends it.
             for sound in folder.glob(f"{record.stem}.*.adts"):  # its encodes (stitch.splice)
                 sound.unlink(missing_ok=True)
+            for blend in folder.glob(f"{record.stem}{BLEND_MARK}*.mp4"):  # blends from it
+                blend.unlink(missing_ok=True)
             for suffix in (".mp4", ".wav", ".json"):
                 record.with_suffix(suffix).unlink(missing_ok=True)
         except OSError:
             continue  # not ours to remove (a read-only cache): left as it is
         removed.append(record)
     return removed
+
+
+def _prune_unused(paths: Iterable[Path], cutoff: float) -> None:
+    """Remove the files of ``paths`` last used (modified) before ``cutoff``."""
+    for path in paths:
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kind: Kind,

@@ -16,6 +16,16 @@ from storyboard.request import Transition
 from storyboard.stitch.model import StitchError, TransitionTooLong
 from storyboard.stitch.transitions import CUT, TRANSITIONS
 
+MICRO = 1_000_000
+
+
+def seconds_text(frame: int, fps: Fraction, rounding: str) -> str:
+    """Episode frame ``frame``'s time as ffmpeg reads it, to the microsecond, rounded ``"up"`` or
+    down (so a time rounded up is never before its frame)."""
+    exact = frame * MICRO / fps
+    micro = -(-exact.numerator // exact.denominator) if rounding == "up" else int(exact)
+    return f"{micro // MICRO}.{micro % MICRO:06d}"
+
 
 @dataclass(frozen=True)
 class Timeline:
