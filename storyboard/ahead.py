@@ -3,11 +3,13 @@
 A generated shot takes minutes; encoding it into its episode's format (``storyboard.stitch
 .prepare``) takes seconds. So as each shot arrives (rendered, downloaded or found in the cache),
 its mezzanine is made on one background thread, and when the last shot lands the stitch finds
-them all made: only the transitions are left to encode. Once all of an episode's shots are in,
-its clips' sound is encoded too, where the episode puts each clip (``storyboard.stitch
-.prepare_sound``: only for sound that is spliced), so the stitch only encodes the sound around
-its joins. Only episodes with transitions use mezzanines this way. A failure here is never the
-render's: the stitch makes what is missing.
+them all made. Once all of an episode's shots are in, its transitions are encoded and kept
+(``storyboard.stitch.prepare_transitions``), and its clips' sound too, where the episode puts
+each clip (``storyboard.stitch.prepare_sound``: only for sound that is spliced), so the stitch
+only copies the transitions and encodes the sound around its joins. In a matrix, episodes whose
+shots are all in are prepared while other episodes' shots still render. Only episodes with
+transitions use mezzanines this way. A failure here is never the render's: the stitch makes what
+is missing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from storyboard.episodes import EpisodeBuilder
 from storyboard.request import CompiledEpisode
 from storyboard.run.model import ShotEvent
-from storyboard.stitch import prepare, prepare_sound
+from storyboard.stitch import prepare, prepare_sound, prepare_transitions
 
 log = logging.getLogger(__name__)
 EventSink = Callable[[ShotEvent], None]
@@ -42,7 +44,7 @@ class AheadOfStitch:
                          for ep in b.manifest.episodes if uses_mezzanines(ep)}
         self.arrived: dict[Episode, dict[str, Path]] = {}  # -> shot -> video
         self.prepared: set[tuple[Path, Path]] = set()  # (opening clip, clip)
-        self.sounded: set[Episode] = set()  # episodes whose clips' sound is encoded
+        self.sounded: set[Episode] = set()  # episodes whose transitions and sound are encoded
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyboard-ahead")
 
     def listen(self, on_event: EventSink | None) -> EventSink:
@@ -71,7 +73,9 @@ class AheadOfStitch:
                     self.prepared.add((first, clip))
             if key not in self.sounded and all(s.id in shots for s in episode.shots):
                 self.sounded.add(key)
-                prepare_sound(builder.clips(episode, shots), options)
+                clips = builder.clips(episode, shots)
+                prepare_transitions(clips, options)
+                prepare_sound(clips, options)
         except Exception:
             log.warning("could not prepare %s ahead of stitching", output, exc_info=True)
 

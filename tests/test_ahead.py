@@ -1,4 +1,5 @@
-"""Mezzanines made as shots arrive: the stitch after a render only encodes the transitions."""
+"""Mezzanines made as shots arrive, transitions once an episode's shots are in: the stitch after a
+render only copies them."""
 
 from __future__ import annotations
 
@@ -51,8 +52,8 @@ def test_the_stitch_finds_every_mezzanine_made(tmp_path: Path, make_media: MakeM
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     stitching, states = _render(tmp_path, make_media, monkeypatch)
     assert states == ["stitching", "stitched"]
-    assert [w for w in stitching if w.startswith("blending")]  # the transitions, and only them
-    assert not [w for w in stitching if w.startswith("preparing")], stitching
+    # the mezzanines and the transitions were all made ahead: the stitch encodes no picture
+    assert not [w for w in stitching if w.startswith(("preparing", "blending"))], stitching
     kept = tmp_path / "s" / ".storyboard" / "stitch-cache" / "mezzanine"
     blends = set(kept.glob(f"*{mezzanine.BLEND_MARK}*.mp4"))  # the transitions (stitch.blends)
     assert blends and len(set(kept.glob("*.mp4")) - blends) == 4  # the title card, three shots
@@ -64,9 +65,11 @@ def test_a_failure_ahead_of_the_stitch_is_not_the_renders(
         raise OSError("disk trouble")
 
     monkeypatch.setattr(ahead, "prepare", broken)
+    monkeypatch.setattr(ahead, "prepare_transitions", broken)
     stitching, states = _render(tmp_path, make_media, monkeypatch)
     assert states == ["stitching", "stitched"]
     assert len([w for w in stitching if w.startswith("preparing")]) == 4  # made by the stitch
+    assert [w for w in stitching if w.startswith("blending")]  # the transitions too
 
 
 def test_spliced_sound_is_encoded_ahead_and_the_stitch_only_encodes_its_joins(

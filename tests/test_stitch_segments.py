@@ -23,6 +23,7 @@ from storyboard.stitch import (
     mezzanine,
     prepare,
     prepare_sound,
+    prepare_transitions,
     stitch,
     subtitles,
 )
@@ -210,6 +211,32 @@ def test_burnt_in_text_reencodes_only_the_frames_under_it(make_media: MakeMedia,
     blends = [s for s in plan_segments(tl, keys, spans) if isinstance(s, Blend)]
     assert [(b.start, b.end) for b in blends] == [(8, 60)]
     assert sum(p in mezz_packets for p in ours) == len(ours) - 52
+
+
+def test_transitions_and_text_encoded_ahead_leave_the_stitch_only_copying(
+        make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = shots(make_media, tmp_path)
+    clips = [Clip(files["a"], Transition(), (Cue(0.5, 1.0, "hello", "Mia"),)),
+             Clip(files["b"], Transition("crossfade", 0.5)),
+             Clip(files["c"], Transition("dissolve", 0.4))]
+    burnt = options(tmp_path, burn_subtitles=True)
+    assert prepare_transitions(clips, burnt) == 3  # the text over a, and the two transitions
+    assert prepare_transitions(clips, burnt) == 0  # kept
+    assert prepare_transitions(clips[:1], burnt) == 0  # no transition: nothing kept is new
+    assert prepare_transitions(clips, dataclasses.replace(burnt, cache_dir=None)) == 0
+    encoded: list[str] = []
+    real = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda args, what="ffmpeg", **kw: (
+        encoded.append(what) if what.startswith("blending") else None) or real(args, what=what,
+                                                                              **kw))
+    result = stitch(clips, tmp_path / "ep.mp4", burnt)
+    assert encoded == []  # the stitch found every one of them, text and noise included
+    assert_exact(result, 3.0 + 2.0 + 2.4 - 0.9)
+    assert_strict(result.out)
+    other = dataclasses.replace(burnt, subtitles=True)  # another script: the text's frames again
+    result = stitch([dataclasses.replace(clips[0], cues=(Cue(0.5, 1.0, "bye", "Mia"),)),
+                     *clips[1:]], tmp_path / "ep2.mp4", other)
+    assert len(encoded) == 1 and "," not in encoded[0]
 
 
 def test_a_variant_reuses_the_mezzanines_and_encodes_only_its_transitions(

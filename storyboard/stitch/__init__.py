@@ -26,11 +26,12 @@ half-written.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import accumulate
@@ -73,6 +74,7 @@ __all__ = [
     "lay_out",
     "prepare",
     "prepare_sound",
+    "prepare_transitions",
     "stitch",
 ]
 
@@ -163,21 +165,60 @@ def prepare(first: Path, clip: Path, options: StitchOptions) -> bool:
     return True
 
 
-def prepare_sound(clips: Sequence[Clip], options: StitchOptions) -> int:
-    """Encode ahead of the stitch each clip's sound at the place this episode puts it
-    (``stitch.splice``), with the clips' mezzanines if missing, so the stitch only encodes the
-    sound around its joins. Returns how many sound encodes were made: 0 when the episode's sound
-    is not spliced (a loudness target, music, the copy path) or there is nowhere to keep them."""
-    if options.cache_dir is None or options.loudness is not None or options.music is not None:
-        return 0
+@dataclass(frozen=True)
+class _Ahead:
+    """An episode laid out ahead of its stitch: its work folder, clip facts, layout, mezzanines."""
+
+    work: Path
+    facts: list[ClipFacts]
+    layout: Layout
+    mezz: list[Mezzanine]
+
+
+@contextlib.contextmanager
+def _ahead(clips: Sequence[Clip], options: StitchOptions) -> Iterator[_Ahead | None]:
+    """The episode as its stitch will see it, its mezzanines made if missing, in a temporary work
+    folder; None when it is joined by copy or there is nowhere to keep what is made ahead."""
+    if options.cache_dir is None:
+        yield None
+        return
     with tempfile.TemporaryDirectory(prefix=STITCH_DIR_PREFIX) as tmp:
         work = Path(tmp)
         facts = gather([c.path for c in clips], work, _facts(options))
         layout = lay_out(facts, clips, options)
         if layout.path == "copy" or _cache(options, work) != options.cache_dir / "mezzanine":
+            yield None
+            return
+        yield _Ahead(work, facts, layout, _mezzanines(facts, layout.timeline, layout.fmt, options,
+                                                      work, layout.path))
+
+
+def prepare_sound(clips: Sequence[Clip], options: StitchOptions) -> int:
+    """Encode ahead of the stitch each clip's sound at the place this episode puts it
+    (``stitch.splice``), with the clips' mezzanines if missing, so the stitch only encodes the
+    sound around its joins. Returns how many sound encodes were made: 0 when the episode's sound
+    is not spliced (a loudness target, music, the copy path) or there is nowhere to keep them."""
+    if options.loudness is not None or options.music is not None:
+        return 0
+    with _ahead(clips, options) as found:
+        if found is None:
             return 0
-        mezz = _mezzanines(facts, layout.timeline, layout.fmt, options, work, layout.path)
-        return splice.prepare_bodies(layout.timeline, mezz, options)
+        return splice.prepare_bodies(found.layout.timeline, found.mezz, options)
+
+
+def prepare_transitions(clips: Sequence[Clip], options: StitchOptions) -> int:
+    """Encode ahead of the stitch this episode's transitions (and any frames under burnt-in text)
+    that are not kept yet (``stitch.blends``), with the clips' mezzanines if missing, so the stitch
+    only copies them. Returns how many were encoded: 0 when there are none to encode or nowhere
+    to keep them."""
+    with _ahead(clips, options) as found:
+        if found is None or found.layout.path != "filtered":
+            return 0
+        layout = found.layout
+        cues = subtitles.episode_cues(clips, list(layout.starts), [f.video_len for f in found.facts])
+        burn = _burn(cues, layout.fmt, layout.timeline, options, found.work)
+        return segments.prepare_blends(layout.timeline, found.mezz, layout.fmt, options,
+                                       found.work, burn)
 
 
 def _burn(cues: Sequence[subtitles.TimedCue], fmt: EpisodeFormat, timeline: Timeline,

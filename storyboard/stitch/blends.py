@@ -36,6 +36,7 @@ from storyboard.stitch.transitions import NOISE_SEED, Noise, dissolve_420, xfade
 
 BLEND_VERSION = 1  # bump when a blend's recipe means other frames than it did
 GROUP = 4  # blends per ffmpeg process: fewer process starts, memory still bounded
+STAND_IN_NOISE = "noise.yuv"  # the noise picture's name in a blend's key (made in each stitch)
 MARK = mezzanine.BLEND_MARK  # in a kept blend's name, after its first clip's mezzanine's stem
 
 
@@ -158,18 +159,28 @@ class Recipe:
     fmt: EpisodeFormat
     options: StitchOptions
     noise: Noise | None = None
-    burn: Path | None = None  # the ASS script drawn on every blend
+    burn: Path | None = None  # the ASS script of the burnt-in text
+    spans: tuple[tuple[int, int], ...] = ()  # episode frames [first, end) it draws on
+
+
+def _script(blend: Blend, recipe: Recipe) -> Path | None:
+    """The script to draw on ``blend``: only one that has text on its frames (so a transition
+    away from any text is kept whatever the text says)."""
+    if any(a < blend.end and b > blend.start for a, b in recipe.spans):
+        return recipe.burn
+    return None
 
 
 def key(blend: Blend, recipe: Recipe) -> str:
     """The hash of everything that decides a blend's bytes. The stitch's own temporary files (the
     noise picture, the script) stand in by name and content, not by where this stitch keeps them."""
-    noise = recipe.noise and dataclasses.replace(recipe.noise, path=Path("noise.yuv"))
+    noise = recipe.noise and dataclasses.replace(recipe.noise, path=Path(STAND_IN_NOISE))
+    burn = _script(blend, recipe)
     inputs, chains, _ = blend_graph(blend, recipe.tl, recipe.mezz, 0, "", noise,
-                                    recipe.burn and Path("burn.ass"))
-    script = hashlib.sha256(recipe.burn.read_bytes()).hexdigest() if recipe.burn else ""
-    described = [BLEND_VERSION, inputs, chains, NOISE_SEED if noise else 0, script,
-                 mezzanine.encoder_args(recipe.fmt, recipe.options, quick=True)]
+                                    burn and Path("burn.ass"))
+    script = hashlib.sha256(burn.read_bytes()).hexdigest() if burn else ""
+    described = [BLEND_VERSION, inputs, chains, NOISE_SEED if STAND_IN_NOISE in inputs else 0,
+                 script, mezzanine.encoder_args(recipe.fmt, recipe.options, quick=True)]
     return hashlib.sha256(json.dumps(described).encode("utf-8")).hexdigest()[:32]
 
 
@@ -204,7 +215,7 @@ def encode(group: Sequence[Blend], kept: dict[Blend, Path], recipe: Recipe) -> N
     outs: list[str] = []
     for j, blend in enumerate(group):
         more, chain, out = blend_graph(blend, recipe.tl, recipe.mezz, inputs.count("-i"), f"g{j}",
-                                       recipe.noise, recipe.burn)
+                                       recipe.noise, _script(blend, recipe))
         inputs, chains, outs = [*inputs, *more], [*chains, *chain], [*outs, out]
     args = [*inputs, "-filter_complex", ";".join(chains)]
     encoder = mezzanine.encoder_args(recipe.fmt, recipe.options, quick=True)

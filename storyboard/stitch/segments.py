@@ -180,6 +180,31 @@ class Burn:
     spans: tuple[Span, ...]
 
 
+def _recipe(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options: StitchOptions,
+            work: Path, burn: Burn | None) -> Recipe:
+    """What the blends are made of (the dissolves' noise picture written into ``work``)."""
+    recipe = Recipe(tl, mezz, fmt, options, burn=burn.script if burn else None,
+                    spans=burn.spans if burn else ())
+    if any(kind == "dissolve" and overlap for kind, overlap in zip(tl.kinds, tl.overlaps,
+                                                                    strict=True)):
+        recipe = dataclasses.replace(recipe, noise=write_noise(work / "noise.yuv", fmt.width,
+                                                               fmt.height))
+    return recipe
+
+
+def prepare_blends(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat,
+                   options: StitchOptions, work: Path, burn: Burn | None = None) -> int:
+    """Encode the blends ``render`` will need and are not kept yet (one process at a time);
+    how many were made."""
+    segments = plan_segments(tl, [m.keyframes for m in mezz], burn.spans if burn else ())
+    recipe = _recipe(tl, mezz, fmt, options, work, burn)
+    kept = blending.files([s for s in segments if isinstance(s, Blend)], recipe)
+    groups = blending.to_make(kept)
+    for group in groups:
+        blending.encode(group, kept, recipe)
+    return sum(len(group) for group in groups)
+
+
 def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options: StitchOptions,
            work: Path, jobs: int, finish_sound: SoundFinisher, burn: Burn | None = None
            ) -> Joinable:
@@ -188,11 +213,7 @@ def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options:
     mezzanines), in parallel; write the video's concat list. With ``burn``, the frames under its
     text are encoded too (with the text drawn on them); the others are still copied."""
     segments = plan_segments(tl, [m.keyframes for m in mezz], burn.spans if burn else ())
-    recipe = Recipe(tl, mezz, fmt, options, burn=burn.script if burn else None)
-    if any(kind == "dissolve" and overlap for kind, overlap in zip(tl.kinds, tl.overlaps,
-                                                                    strict=True)):
-        recipe = dataclasses.replace(recipe, noise=write_noise(work / "noise.yuv", fmt.width,
-                                                               fmt.height))
+    recipe = _recipe(tl, mezz, fmt, options, work, burn)
     kept = blending.files([s for s in segments if isinstance(s, Blend)], recipe)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         sound = pool.submit(finish_sound, lambda: dialogue(tl, mezz, work))  # first: longest
