@@ -93,7 +93,7 @@ FEATURES: tuple[Feature, ...] = (
     *_opts("mergeplanes", "transitions (blended plane by plane)", "mapping", "format"),
     Feature("filter", "acrossfade", use="transitions"),
     Feature("filter", "tpad", since="4.2", use="stitching"),
-    *_opts("alimiter", "loudness (true-peak ceiling)", "latency", "level"),
+    *_opts("alimiter", "loudness (true-peak ceiling)", "attack", "level"),
     *_opts("ebur128", "loudness measurement", "peak"),
     Feature("filter", "boxblur", use="first frames from other shots"),
     Feature("filter", "eq", use="first frames from other shots"),

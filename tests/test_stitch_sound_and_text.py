@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import re
 import subprocess
 from collections.abc import Callable
@@ -11,7 +12,8 @@ import pytest
 
 from storyboard import ffmpeg
 from storyboard.request import Transition
-from storyboard.stitch import Clip, Cue, Music, StitchOptions, stitch
+from storyboard.stitch import Clip, Cue, Music, StitchOptions, audio, stitch
+from tests.test_every_ffmpeg import binary  # noqa: F401  (the fixture: each ffmpeg in turn)
 
 MakeMedia = Callable[..., Path]
 
@@ -178,3 +180,21 @@ def test_burned_text_is_drawn_exactly_as_written(make_media: MakeMedia, tmp_path
     assert _ink(burnt("<i></i>", "tags"), blank) > 3 * x  # seven glyphs, not an empty italic span
     assert _ink(burnt("{}", "braces"), blank) > 0  # an empty override block, drawn as braces
     assert _ink(burnt("{\\b1}", "bold"), blank) > 2 * x
+
+
+def test_the_limiter_keeps_the_sound_on_the_picture(binary: str, tmp_path: Path  # noqa: F811
+                                                    ) -> None:
+    """alimiter's look-ahead delays what it lets through; compensated (on every ffmpeg: 4.4 has
+    no ``latency`` option), a tone burst pushed far over the ceiling starts on its own sample,
+    stays under the ceiling, and the sound keeps its length."""
+    burst = tmp_path / "burst.wav"
+    ffmpeg.run(["-f", "lavfi", "-i", "aevalsrc='if(between(n,24000,24959),0.5*sin(2*PI*1000*t),0)'"
+                ":s=48000:c=stereo:d=1", "-c:a", "pcm_f32le", str(burst)], what="a test burst")
+    limited = audio._limit(ffmpeg.graph.input(str(burst)).audio, 12.0, StitchOptions())
+    raw = tmp_path / "limited.f32"
+    ffmpeg.run_graph(ffmpeg.graph.output(limited, str(raw), f="f32le"), what="limiting")
+    out = array.array("f", raw.read_bytes())[::2]  # the left channel
+    assert len(out) == 48000
+    onset = next(n for n, x in enumerate(out) if abs(x) > 0.05)
+    assert 24000 <= onset <= 24004, onset  # (not compensated: about 240 samples late)
+    assert max(abs(x) for x in out) <= 10 ** (-1.0 / 20) + 0.02  # held at the ceiling

@@ -33,6 +33,10 @@ DUCK_FRAME_SAMPLES = 480  # 10 ms at 48 kHz: the envelope is evaluated per audio
 OVERSAMPLED = 192000  # the limiter works at 4x, so it sees (and holds down) true peaks
 LIMITER_ATTACK_MS = 5
 LIMITER_RELEASE_MS = 100
+# alimiter's look-ahead delays its output by its attack time less one sample. Its own ``latency=1``
+# (ffmpeg 5.0 on) removes it; so does padding that much silence after the sound and cutting it from
+# the front, on every version (the same samples, to the bit, as ``latency=1`` on 5.1 and 9.0).
+LIMITER_DELAY = LIMITER_ATTACK_MS * OVERSAMPLED // 1000 - 1
 LOUDNESS_TOLERANCE = 0.2  # LU: the limited mix is measured again until it is this close
 LOUDNESS_PASSES = 6
 MIN_SLOPE = 0.2  # LU per dB: a limiter that eats most of the gain still converges in a few passes
@@ -124,9 +128,10 @@ def _limit(audio: Any, gain_db: float, options: StitchOptions) -> Any:
     peaks between samples are caught too), delay-compensated so sound stays on the picture."""
     audio = audio.filter("volume", volume=f"{gain_db:.4f}dB", precision="double")
     ceiling = 10 ** (options.true_peak / 20)
-    audio = audio.filter("aresample", OVERSAMPLED)
+    audio = audio.filter("aresample", OVERSAMPLED).filter("apad", pad_len=LIMITER_DELAY)
     audio = audio.filter("alimiter", limit=f"{max(ceiling, 0.0625):.6f}", attack=LIMITER_ATTACK_MS,
-                         release=LIMITER_RELEASE_MS, level=0, latency=1)
+                         release=LIMITER_RELEASE_MS, level=0)
+    audio = audio.filter("atrim", start_sample=LIMITER_DELAY).filter("asetpts", "PTS-STARTPTS")
     return audio.filter("aresample", 48000)
 
 

@@ -1,8 +1,9 @@
 """A timeline and its mezzanines into segments: shot bodies copied, only transition frames encoded.
 
 Each clip's *body* runs from the first keyframe after its incoming transition to the last keyframe
-before its outgoing one; bodies are copied packet for packet from the clip's mezzanine (the concat
-demuxer's ``inpoint``/``outpoint``, no file written, nothing decoded). What lies between two
+before its outgoing one; bodies are copied packet for packet from the clip's mezzanine (as
+``Entry`` frames of a file, which ``mp4`` copies by byte range, or, where it cannot, the concat
+demuxer by ``inpoint``/``outpoint``: no file written, nothing decoded). What lies between two
 bodies (a transition, widened to the keyframes around it) is a *blend* (``blends``): its frames
 are decoded from the mezzanines, crossfaded and encoded with the mezzanines' own encoder settings,
 so bodies and blends share one set of parameter sets and join into one strict stream; each blend
@@ -10,9 +11,10 @@ is kept by its recipe and copied by the next stitch that needs it. The sound is 
 whole episode from the mezzanines' WAVs (cuts joined, transitions crossfaded, sample-exact) and
 encoded once, while the blends are made; the final join only copies.
 
-Every position is a whole frame; the concat list gives each entry its exact duration in
-microseconds, rounded from the episode clock (never summed), so no error accumulates.
+Every position is a whole frame; the concat list (for ffmpeg) gives each entry its exact duration
+in microseconds, rounded from the episode clock (never summed), so no error accumulates.
 """
+
 from __future__ import annotations
 
 import dataclasses
