@@ -151,7 +151,7 @@ for tool in ffmpeg ffprobe; do
   {
     echo '#!/bin/sh'
     echo "# Ubuntu 22.04's $tool, unpacked in root/ beside this file by .ci/ubuntu-ffmpeg.sh."
-    echo 'here=$(dirname "$(readlink -f "$0")")'
+    echo "here='$PREFIX'  # absolute: the wrapper needs no tool from PATH"
     printf 'LD_LIBRARY_PATH='
     sep=''
     for d in "${LIBDIRS[@]}"; do printf '%s$here/root%s' "$sep" "$d"; sep=':'; done
