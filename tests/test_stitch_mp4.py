@@ -217,6 +217,11 @@ def test_damaged_files_are_unsupported_never_an_error(clips: dict[str, Path],
         damaged.write_bytes(bytes(changed))
         with contextlib.suppress(mp4.Unsupported):
             tracks(damaged)
+    stsz = moov_first.index(b"stsz") + 8  # a constant sample size, four billion samples: refused
+    damaged.write_bytes(moov_first[:stsz] + struct.pack(">II", 1, 0xFFFFFFF0)
+                        + moov_first[stsz + 8:])
+    with pytest.raises(mp4.Unsupported, match="samples"):
+        tracks(damaged)
 
 
 def test_more_than_four_gigabytes_get_64_bit_offsets() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 MAX_MOOV = 64 << 20  # bytes: far beyond any episode's sample tables
+MAX_SAMPLES = 1 << 24  # per track: 77 hours of 60 fps video (a damaged count is not believed)
 Span = tuple[int, int]  # a box's body, [start, end) in the bytes it was read from
 
 
@@ -113,6 +114,7 @@ def _sizes(data: bytes, stbl: dict[bytes, list[Span]]) -> tuple[int, ...]:
     span = _one(stbl, b"stsz")
     _, at = _full(data, span)
     constant, count = _ints(data, at, span[1], ">II")
+    _need(count <= MAX_SAMPLES, f"{count} samples")
     if constant:
         return (constant,) * count
     _need(count * 4 <= span[1] - at - 8, "the sample size table is cut short")
