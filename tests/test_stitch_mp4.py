@@ -276,6 +276,23 @@ def test_the_join_falls_back_to_ffmpeg(clips: dict[str, Path], tmp_path: Path,
     assert pcm(out) == pcm(sound_file)
 
 
+def test_pieces_with_parameter_sets_of_their_own_are_joined_with_them_in_band(
+        clips: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = clip(tmp_path / "other.mp4", "smptebars", "-x264-params", "cabac=0")  # another PPS
+    chosen = [Entry(clips["a"], 0, 20), Entry(other, 10, 30), Entry(clips["b"], 20, 40)]
+    sound_file = sound(tmp_path, samples_for(chosen), True)
+    with pytest.raises(mp4.OtherParameterSets):
+        mp4.join(chosen, FPS, sound_file, tmp_path / "strict.mp4")
+    calls = spied(monkeypatch)
+    final_join(joinable(chosen, sound_file, tmp_path), tmp_path / "out.mp4")
+    assert calls == ["mp4", "ffmpeg"]
+    out = tmp_path / "out.mp4"
+    assert decode_errors(out) == ""
+    pictures = {e.file: picture_md5s(e.file) for e in chosen}
+    # (joined as strict, the middle piece decodes with the first one's PPS: other pictures)
+    assert picture_md5s(out) == [m for e in chosen for m in pictures[e.file][e.first:e.last]]
+
+
 def test_a_stitch_with_crossfades_is_joined_by_the_writer(
         make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shots = [make_media("video", tmp_path / f"{n}.mp4", width=160, height=120, seconds=s,

@@ -281,14 +281,17 @@ def lay_out(facts: Sequence[ClipFacts], clips: Sequence[Clip], options: StitchOp
 def _join(joinable: segments.Joinable, out: Path) -> None:
     """The video entries and the sound into ``out``: a strict video by our own MP4 writer
     (nothing probed, nothing decoded), anything else, or anything it does not handle, by
-    ffmpeg's concat demuxer."""
-    if joinable.strict:
+    ffmpeg's concat demuxer; pieces found to carry parameter sets of their own (a transition
+    kept from another x264 build, say) with them repeated in-band, so each still decodes."""
+    strict = joinable.strict
+    if strict:
         try:
             mp4.join(joinable.entries, joinable.fps, joinable.sound, out)
             return
         except mp4.Unsupported as exc:
             log.debug("joining with ffmpeg instead: %s", exc)
-    audio.mux(joinable.video_list, joinable.sound, out, strict=joinable.strict)
+            strict = not isinstance(exc, mp4.OtherParameterSets)
+    audio.mux(joinable.video_list, joinable.sound, out, strict=strict)
 
 
 def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,

@@ -43,10 +43,10 @@ from storyboard.stitch.boxes import (
     handler,
     u32s,
 )
-from storyboard.stitch.mp4read import Track, Unsupported, children, tracks
+from storyboard.stitch.mp4read import OtherParameterSets, Track, Unsupported, children, tracks
 from storyboard.stitch.segments import Entry
 
-__all__ = ["Unsupported", "join"]
+__all__ = ["OtherParameterSets", "Unsupported", "join"]
 
 CHUNKS_PER_SECOND = 2
 FTYP = box(b"ftyp", b"isom", u32s(0x200), b"isomiso2avc1mp41")
@@ -115,7 +115,8 @@ def _check_edit(track: Track, last: int, fps: Fraction) -> None:
 def _check_video(path: Path, track: Track, first: Track, entry: bytes, fps: Fraction) -> None:
     _need(track.timescale == first.timescale and _frame(track, fps) == _frame(first, fps),
           f"{path}: a timescale or frame duration other than the first file's")
-    _need(_video_entry(track) == entry, f"{path}: a sample entry (parameter sets) of its own")
+    if _video_entry(track) != entry:
+        raise OtherParameterSets(f"{path}: a sample entry (parameter sets) of its own")
     _need(not track.extra, f"{path}: sample groups or dependency flags on the video")
 
 

@@ -26,6 +26,11 @@ class Unsupported(Exception):
     """An input the MP4 writer does not handle: the caller joins the files with ffmpeg instead."""
 
 
+class OtherParameterSets(Unsupported):
+    """Files whose video sample entries (their SPS/PPS) differ: not one strict stream; joined with
+    each file's parameter sets repeated in-band instead."""
+
+
 @dataclass(frozen=True)
 class Track:
     """One track: its samples (sizes, file offsets, sync ones, durations) and its headers."""
