@@ -234,10 +234,8 @@ def test_more_than_four_gigabytes_get_64_bit_offsets() -> None:
     assert struct.unpack(">Q", head[-8:])[0] == 16 + 2**32 + 10
 
 
-def joinable(entries: Sequence[Entry], sound_file: Path, folder: Path) -> segments.Joinable:
-    listing = folder / "list.ffconcat"
-    listing.write_text(segments.concat_script(entries, FPS), encoding="utf-8")
-    return segments.Joinable(listing, sound_file, True, tuple(entries), FPS)
+def joinable(entries: Sequence[Entry], sound_file: Path) -> segments.Joinable:
+    return segments.Joinable(sound_file, True, tuple(entries), FPS)
 
 
 def spied(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -265,7 +263,7 @@ def test_the_join_falls_back_to_ffmpeg(clips: dict[str, Path], tmp_path: Path,
     sound_file = sound(tmp_path, samples_for(chosen), False)
     calls = spied(monkeypatch)
     with caplog.at_level(logging.DEBUG, "storyboard.stitch"):
-        final_join(joinable(chosen, sound_file, tmp_path), tmp_path / "out.mp4")
+        final_join(joinable(chosen, sound_file), tmp_path / "out.mp4", tmp_path)
     assert calls == ["mp4", "ffmpeg"]
     assert "composition offsets" in caplog.text
     out = tmp_path / "out.mp4"
@@ -284,7 +282,7 @@ def test_pieces_with_parameter_sets_of_their_own_are_joined_with_them_in_band(
     with pytest.raises(mp4.OtherParameterSets):
         mp4.join(chosen, FPS, sound_file, tmp_path / "strict.mp4")
     calls = spied(monkeypatch)
-    final_join(joinable(chosen, sound_file, tmp_path), tmp_path / "out.mp4")
+    final_join(joinable(chosen, sound_file), tmp_path / "out.mp4", tmp_path)
     assert calls == ["mp4", "ffmpeg"]
     out = tmp_path / "out.mp4"
     assert decode_errors(out) == ""

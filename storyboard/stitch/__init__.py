@@ -278,7 +278,7 @@ def lay_out(facts: Sequence[ClipFacts], clips: Sequence[Clip], options: StitchOp
                   timeline.seconds(timeline.total))
 
 
-def _join(joinable: segments.Joinable, out: Path) -> None:
+def _join(joinable: segments.Joinable, out: Path, work: Path) -> None:
     """The video entries and the sound into ``out``: a strict video by our own MP4 writer
     (nothing probed, nothing decoded), anything else, or anything it does not handle, by
     ffmpeg's concat demuxer; pieces found to carry parameter sets of their own (a transition
@@ -291,7 +291,7 @@ def _join(joinable: segments.Joinable, out: Path) -> None:
         except mp4.Unsupported as exc:
             log.debug("joining with ffmpeg instead: %s", exc)
             strict = not isinstance(exc, mp4.OtherParameterSets)
-    audio.mux(joinable.video_list, joinable.sound, out, strict=strict)
+    audio.mux(joinable.write_list(work / "segments.ffconcat"), joinable.sound, out, strict=strict)
 
 
 def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
@@ -312,6 +312,6 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
 
         joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options), finish,
                                    _burn(cues, fmt, timeline, options, work))
-        _join(joinable, out)
+        _join(joinable, out, work)
     files = subtitles.write_sidecars(cues, out) if options.subtitles else ()
     return StitchResult(out, duration, path, tuple(files), tuple(starts))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -162,6 +163,11 @@ class Recipe:
     burn: Path | None = None  # the ASS script of the burnt-in text
     spans: tuple[tuple[int, int], ...] = ()  # episode frames [first, end) it draws on
 
+    @functools.cached_property
+    def script_digest(self) -> str:
+        """The burnt-in script's content hash (read once, however many blends it is drawn on)."""
+        return hashlib.sha256(self.burn.read_bytes()).hexdigest() if self.burn else ""
+
 
 def _script(blend: Blend, recipe: Recipe) -> Path | None:
     """The script to draw on ``blend``: only one that has text on its frames (so a transition
@@ -178,9 +184,9 @@ def key(blend: Blend, recipe: Recipe) -> str:
     burn = _script(blend, recipe)
     inputs, chains, _ = blend_graph(blend, recipe.tl, recipe.mezz, 0, "", noise,
                                     burn and Path("burn.ass"))
-    script = hashlib.sha256(burn.read_bytes()).hexdigest() if burn else ""
     described = [BLEND_VERSION, inputs, chains, NOISE_SEED if STAND_IN_NOISE in inputs else 0,
-                 script, mezzanine.encoder_args(recipe.fmt, recipe.options, quick=True)]
+                 recipe.script_digest if burn else "",
+                 mezzanine.encoder_args(recipe.fmt, recipe.options, quick=True)]
     return hashlib.sha256(json.dumps(described).encode("utf-8")).hexdigest()[:32]
 
 

@@ -161,14 +161,18 @@ def _own_name(path: Path, i: int, mezz: Sequence[Mezzanine], work: Path) -> Path
 
 @dataclass(frozen=True)
 class Joinable:
-    """What the final join reads: the video's entries (and their concat script, at ``fps``), the
-    encoded sound, and whether the video is strict (one set of parameter sets)."""
+    """What the final join reads: the video's entries (at ``fps``), the encoded sound, and whether
+    the video is strict (one set of parameter sets)."""
 
-    video_list: Path
     sound: Path
     strict: bool
     entries: tuple[Entry, ...]
     fps: Fraction
+
+    def write_list(self, path: Path) -> Path:
+        """The entries as a concat script in ``path``, for ffmpeg's concat demuxer."""
+        path.write_text(concat_script(self.entries, self.fps), encoding="utf-8")
+        return path
 
 
 SoundFinisher = Callable[[Callable[[], Any]], Path]  # the dialogue's maker -> encoded sound
@@ -212,7 +216,7 @@ def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options:
            ) -> Joinable:
     """Encode the blends not kept yet (a few per process) while the sound is joined and finished
     (``finish_sound``: music, loudness, encoding, reading the ``dialogue`` straight from the
-    mezzanines), in parallel; write the video's concat list. With ``burn``, the frames under its
+    mezzanines), in parallel. With ``burn``, the frames under its
     text are encoded too (with the text drawn on them); the others are still copied."""
     segments = plan_segments(tl, [m.keyframes for m in mezz], burn.spans if burn else ())
     recipe = _recipe(tl, mezz, fmt, options, work, burn)
@@ -223,7 +227,5 @@ def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options:
         sound_file = sound.result()
     entries = [Entry(mezz[s.clip].video, s.first, s.last) if isinstance(s, Body)
                else Entry(kept[s], 0, s.end - s.start) for s in segments]
-    video_list = work / "segments.ffconcat"
-    video_list.write_text(concat_script(entries, tl.fps), encoding="utf-8")
     strict = len({m.extradata for m in mezz}) == 1
-    return Joinable(video_list, sound_file, strict, tuple(entries), tl.fps)
+    return Joinable(sound_file, strict, tuple(entries), tl.fps)
