@@ -21,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from storyboard import samples
-from storyboard.compile import compile_path
+from storyboard.language.compile import compile_path
+from storyboard.media import samples
 
 TARGET = 5000.0
 

@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from storyboard.providers.base import PriceTable, TaskState
-from storyboard.request import CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.run import OutputCache, plan, render
+from storyboard.targets import PriceTable, TaskState
 
 # A 1x1 PNG: the reference travels inline, so a task costs no upload requests.
 PIXEL = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4"
@@ -142,7 +142,7 @@ def bench_plan_series(count: int) -> bool:
     import importlib.util
 
     import storyboard
-    from storyboard.compile import compile_path
+    from storyboard.language.compile import compile_path
     spec = importlib.util.spec_from_file_location("bench_compile",
                                                   Path(__file__).with_name("compile.py"))
     assert spec is not None and spec.loader is not None

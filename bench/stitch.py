@@ -41,8 +41,8 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-from storyboard import ffmpeg, samples
-from storyboard.request import Transition
+from storyboard.language.request import Transition
+from storyboard.media import ffmpeg, samples
 from storyboard.stitch import Clip, StitchOptions, mezzanine, prepare_sound, stitch
 from storyboard.stitch.timeline import plan
 from storyboard.stitch.transitions import xfade_name
@@ -239,7 +239,7 @@ def report_variants(folder: Path, count: int, baseline: int) -> None:
     start = time.perf_counter()  # once: facts and a mezzanine per distinct shot, and each
     stitch([Clip(p, Transition("crossfade", 0.5) if i else Transition())  # variant's clip sounds
             for i, p in enumerate(shots)], folder / "prepare.mp4", options)  # where it puts them,
-    for clips in episodes:  # as `render` makes them while the shots arrive (storyboard.ahead)
+    for clips in episodes:  # as `render` makes them while the shots arrive (storyboard.run.ahead)
         prepare_sound(clips, options)
     forget_transitions(folder / "variant-cache")
     prepare = time.perf_counter() - start

@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from storyboard import samples
-from storyboard.compile import Compiler
-from storyboard.series import load_source
-from storyboard.variations import _RunMediaCache, compile_variations
+from storyboard.language.compile import Compiler
+from storyboard.language.series import load_source
+from storyboard.language.variations import SharedMediaCache, compile_variations
+from storyboard.media import samples
 
 TARGET = 500.0
 RATIOS = ["9:16", "16:9", "1:1", "4:3", "3:4"]
@@ -92,8 +92,8 @@ def main() -> None:
         plain = variants.variants[0]
         baseline = []
         source = load_source(root)
-        cache = _RunMediaCache(root / ".storyboard" / "media.json")
-        from storyboard.expand import expand
+        cache = SharedMediaCache(root / ".storyboard" / "media.json")
+        from storyboard.language.expand import expand
         one = expand(source, select=[str(plain.name)]).variations[0].source
         for _ in range(3):
             started = time.process_time()

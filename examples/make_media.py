@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storyboard import ffmpeg, samples
+from storyboard.media import ffmpeg, samples
 
 HERE = Path(__file__).resolve().parent
 

@@ -10,7 +10,7 @@ The public API is small; the CLI is a thin layer over it::
     storyboard.pull("examples/coffee-shop")                   # shots from the shared store, if set
 
 A series with a ``variations`` matrix is compiled, planned and rendered as a whole with
-``compile_variations``, ``plan_variations`` and ``render_variations`` (``storyboard.variations``).
+``compile_variations``, ``plan_variations`` and ``render_variations`` (``storyboard.run.variations``).
 """
 
 from __future__ import annotations
@@ -18,21 +18,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storyboard.compile import compile_source
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
-from storyboard.request import Manifest
-from storyboard.series import Source, load_source
-from storyboard.variations import (
-    Variants,
-    compile_variations,
-    plan_variations,
-    render_variations,
-)
+from storyboard.language.compile import compile_source
+from storyboard.language.request import Manifest
+from storyboard.language.series import Source, load_source
+from storyboard.language.variations import Variants, compile_variations
+from storyboard.run.variations import plan_variations, render_variations
 
 if TYPE_CHECKING:
-    from storyboard.rendering import RenderReport
     from storyboard.run import Plan
-    from storyboard.store_sync import SyncReport
+    from storyboard.run.rendering import RenderReport
+    from storyboard.run.team.sync import SyncReport
 
 __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "Variants", "check",
            "compile", "compile_variations", "load", "plan", "plan_variations", "pull", "push",
@@ -69,7 +65,8 @@ def plan(path: str | Path, *, provider: str | None = None, episode: str | None =
          draft: bool = False, offline: bool = False) -> Plan:
     """What a render would do and cost, shot by shot: free (it lists the shared store, if one is
     set, unless ``offline``)."""
-    from storyboard.rendering import make_provider, plan_series
+    from storyboard.run.rendering import plan_series
+    from storyboard.run.setup import make_provider
     manifest = compile(path, provider=provider)
     return plan_series(manifest, make_provider(manifest, provider, draft=draft), episode,
                        offline=offline)
@@ -81,14 +78,14 @@ def render(path: str | Path, **options: Any) -> RenderReport:
 
     Without ``yes=True`` or a ``budget``, a render that would cost money is refused.
     """
-    from storyboard.rendering import render_series
+    from storyboard.run.rendering import render_series
     return render_series(compile(path, provider=options.get("provider")), **options)
 
 
 def push(path: str | Path, *, provider: str | None = None, episode: str | None = None,
          draft: bool = False) -> SyncReport:
     """Send the series' rendered shots that the shared store lacks (``storyboard push``)."""
-    from storyboard.store_sync import push_series
+    from storyboard.run.team.sync import push_series
     return push_series(compile(path, provider=provider), provider=provider, episode=episode, draft=draft)
 
 
@@ -96,5 +93,5 @@ def pull(path: str | Path, *, provider: str | None = None, episode: str | None =
          draft: bool = False) -> SyncReport:
     """Fetch the series' shots from the shared store, each checked by sha256 (``storyboard
     pull``)."""
-    from storyboard.store_sync import pull_series
+    from storyboard.run.team.sync import pull_series
     return pull_series(compile(path, provider=provider), provider=provider, episode=episode, draft=draft)

@@ -13,7 +13,7 @@ import pg_server
 import pytest
 from pg_server import PgServer
 
-from storyboard import samples
+from storyboard.media import samples
 
 
 @pytest.fixture(scope="session")

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import ProviderError, TransportError
-from storyboard.providers.base import Capabilities, PriceTable, TaskState, TaskStatus, Usage
-from storyboard.request import CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, Usage
 
 
 def make_shot(shot_id: str, *, episode: str = "ep01", prompt: str | None = None,

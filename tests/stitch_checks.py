@@ -20,8 +20,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard import ffmpeg
-from storyboard.request import Transition
+from storyboard.language.request import Transition
+from storyboard.media import ffmpeg
 from storyboard.stitch.timeline import plan
 from storyboard.stitch.transitions import xfade_420
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from compiler_fixtures import MIA_HEAD, write_series
 
-from storyboard import ahead, ffmpeg, rendering
-from storyboard.compile import compile_source
-from storyboard.series import load_source
+from storyboard.language.compile import compile_source
+from storyboard.language.series import load_source
+from storyboard.media import ffmpeg
+from storyboard.run import ahead, rendering
 from storyboard.stitch import mezzanine
 
 MakeMedia = Callable[..., Path]

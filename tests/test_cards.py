@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from storyboard import ffmpeg
 from storyboard.errors import StoryboardError
-from storyboard.ffmpeg import StreamInfo
+from storyboard.language.request import MediaItem, MediaRef, ShotRequest
+from storyboard.media import ffmpeg
+from storyboard.media.ffmpeg import StreamInfo
 from storyboard.providers.local import render_card, render_shot
-from storyboard.request import MediaItem, MediaRef, ShotRequest
 
 MakeMedia = Callable[..., Path]
 

@@ -22,9 +22,9 @@ import pytest
 from click.testing import CliRunner, Result
 from compiler_fixtures import write_series
 
-from storyboard import ffmpeg
 from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
+from storyboard.media import ffmpeg
 from storyboard.run import read_status
 
 MakeMedia = Callable[..., Path]

@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner, Result
 from compiler_fixtures import write_series
 
-from storyboard import ffmpeg
 from storyboard.cli import cli
+from storyboard.media import ffmpeg
 
 MakeMedia = Callable[..., Path]
 FRAME = 1 / 30  # one frame at the full-size frame rate

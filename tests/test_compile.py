@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import storyboard
-from storyboard.compile import compile_path
-from storyboard.manifest import to_dict, to_json
+from storyboard.dialects.manifest import to_dict, to_json
+from storyboard.language.compile import compile_path
 from tests.compiler_fixtures import BALLAD, SERIES_HEAD, write_series
 
 MakeMedia = Callable[..., Path]

@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 import pytest
 
-from storyboard import ffmpeg, samples
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import (
     AuthError,
@@ -21,7 +20,8 @@ from storyboard.errors import (
     ServerError,
     TransportError,
 )
-from storyboard.providers.base import NATIVE_SIZES, TaskState, TaskStatus
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.media import ffmpeg, samples
 from storyboard.providers.dashscope import (
     BASE_URL_ENV,
     KEY_ENV,
@@ -29,7 +29,7 @@ from storyboard.providers.dashscope import (
     DashScopeSettings,
     Timeouts,
 )
-from storyboard.request import CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.targets import NATIVE_SIZES, TaskState, TaskStatus
 
 KEY = "sk-emulator-test-key"
 T = TypeVar("T")

@@ -27,7 +27,7 @@ from storyboard.errors import (
     ServerError,
     TransportError,
 )
-from storyboard.providers.base import PriceTable, TaskState, TaskStatus
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.providers.dashscope import (
     BASE_URL_ENV,
     KEY_ENV,
@@ -37,7 +37,7 @@ from storyboard.providers.dashscope import (
     Timeouts,
 )
 from storyboard.providers.protocol import ApiKey, number
-from storyboard.request import CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.targets import PriceTable, TaskState, TaskStatus
 
 BASE = "https://dashscope.test/api/v1"
 UPLOAD_HOST = "https://oss.test"

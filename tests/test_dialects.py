@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.compile import compile_path
-from storyboard.dialects import DIALECTS, GATEWAYS, check
-from storyboard.manifest import to_json
-from storyboard.providers.base import TaskStatus
-from storyboard.request import Manifest, MediaItem, MediaRef, ShotRequest
+from storyboard.dialects import DIALECTS, GATEWAYS
+from storyboard.dialects.manifest import to_json
+from storyboard.language import limits as check
+from storyboard.language.compile import compile_path
+from storyboard.language.request import Manifest, MediaItem, MediaRef, ShotRequest
+from storyboard.targets import TaskStatus
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 GOLDEN = Path(__file__).resolve().parent / "golden"

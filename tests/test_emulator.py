@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from storyboard import ffmpeg
 from storyboard.emulator import EmulatorServer, body_hash, prompt_hash
 from storyboard.emulator.server import bind
+from storyboard.media import ffmpeg
 from tests.emulator_helpers import wait_for
 
 SUBMIT = "/services/aigc/video-generation/video-synthesis"

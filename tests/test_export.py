@@ -18,14 +18,14 @@ import opentimelineio as otio
 import pytest
 from click.testing import CliRunner
 
-from storyboard import ffmpeg
 from storyboard.cli import cli
-from storyboard.compile import compile_path
-from storyboard.cut import Cut, episode_cut
-from storyboard.episodes import EpisodeBuilder
-from storyboard.export import FORMATS, ExportError, export_series
+from storyboard.language.compile import compile_path
+from storyboard.media import ffmpeg
 from storyboard.providers.local import cache_key as local_cache_key
+from storyboard.review.export import FORMATS, ExportError, export_series
 from storyboard.run.cache import OutputCache
+from storyboard.stitch.cut import Cut, episode_cut
+from storyboard.stitch.episodes import EpisodeBuilder
 
 SUFFIX = {name: fmt.suffix for name, fmt in FORMATS.items()}
 
@@ -209,7 +209,7 @@ def test_odd_transitions_into_cards_match_the_stitched_draft(
     """Draft proxies run at 12 fps, so 0.25 s is 3 frames: a transition split unevenly around
     its cut. The first shot crossfades out of the title card; wipes and slides are Custom."""
     import storyboard
-    from storyboard.rendering import make_provider
+    from storyboard.run.setup import make_provider
     from tests.compiler_fixtures import write_series
     series = write_series(tmp_path / "s", make_media, WIPES)
     report = storyboard.render(series, draft=True, yes=True, out=tmp_path / "episodes")
@@ -262,7 +262,7 @@ def test_an_episode_joined_by_stream_copy_keeps_its_length_to_the_frame(
     stitcher's own layout of the copy path (its reported duration), and the timeline is within a
     frame of the file (the joined AAC keeps one encoder delay, 1024 samples, at its start)."""
     import storyboard
-    from storyboard.rendering import make_provider
+    from storyboard.run.setup import make_provider
     from tests.compiler_fixtures import SERIES_HEAD, write_series
     series = write_series(tmp_path / "s", make_media, COPY_JOINED,
                           head=SERIES_HEAD + "output: {loudness: null}\n")

@@ -14,16 +14,15 @@ from click.testing import CliRunner
 from compiler_fixtures import MIA_HEAD, write_series
 from rich.console import Console
 
-from storyboard import rendering
 from storyboard.cli import cli
-from storyboard.compile import compile_source
-from storyboard.episodes import EpisodeOutput
 from storyboard.errors import StoryboardError
 from storyboard.files import clean_stale_temporaries
-from storyboard.progress import LiveProgress, episode_line
-from storyboard.run import ShotEvent
-from storyboard.series import load_source
+from storyboard.language.compile import compile_source
+from storyboard.language.series import load_source
+from storyboard.review.progress import LiveProgress, episode_line
+from storyboard.run import ShotEvent, rendering
 from storyboard.stitch import Clip, StitchOptions, stitch
+from storyboard.stitch.episodes import EpisodeOutput
 
 MakeMedia = Callable[..., Path]
 HEAD = MIA_HEAD

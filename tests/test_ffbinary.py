@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from storyboard import ffbinary, ffmpeg
 from storyboard.errors import FFmpegError
+from storyboard.media import ffbinary, ffmpeg
 
 OLD_FFMPEG = """#!/bin/sh
 # An ffmpeg 4.1 look-alike: it answers storyboard's queries without xfade or drawtext's expansion.

@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from storyboard import samples
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import AuthError, ProblemsFound, ProviderError, RequestRejected, TransportError
-from storyboard.providers.base import NATIVE_SIZES, TaskStatus
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
+from storyboard.media import samples
 from storyboard.providers.gateway import GatewayProvider
-from storyboard.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
+from storyboard.targets import NATIVE_SIZES, TaskStatus
 
 KEY = "gw-provider-key-789"
 MIA = Mention("mia", "image", 1)

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from storyboard import samples
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer
-from storyboard.providers.base import NATIVE_SIZES
+from storyboard.media import samples
 from storyboard.run import read_status
+from storyboard.targets import NATIVE_SIZES
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 KEY = "gw-test-secret-456"

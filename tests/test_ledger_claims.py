@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import JournalError, StoryboardError
-from storyboard.run.ledger import LEDGER_NAME, Ledger, ShotClaimed, SqliteLedger
-from storyboard.run.ledger_pg import LEDGER_ENV, LedgerSettings, PgLedger, ledger_settings
+from storyboard.run.team.ledger import LEDGER_NAME, Ledger, ShotClaimed, SqliteLedger
+from storyboard.run.team.ledger_pg import LEDGER_ENV, LedgerSettings, PgLedger, ledger_settings
 
 Opener = Callable[[], Ledger]
 
@@ -105,8 +105,8 @@ def test_the_holder_sees_its_own_claim_alive(opener: Opener) -> None:
 HOLD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from storyboard.run.ledger import SqliteLedger
-    from storyboard.run.ledger_pg import LedgerSettings, PgLedger
+    from storyboard.run.team.ledger import SqliteLedger
+    from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
     kind, where = sys.argv[1], sys.argv[2]
     ledger = (SqliteLedger(Path(where)) if kind == "sqlite"
               else PgLedger(LedgerSettings(where, "test")))
@@ -175,8 +175,8 @@ def test_two_runs_at_once_pay_each_shot_once_without_a_store(
 
     from run_fakes import FakeProvider, make_shot
 
-    from storyboard.providers.base import TaskStatus
     from storyboard.run import RunResult, render
+    from storyboard.targets import TaskStatus
 
     sample = make_media("video", tmp_path / "2s.mp4", seconds=2, width=64, height=48)
     provider = FakeProvider(tmp_path / "provider", {2: sample}, latency=0.4)

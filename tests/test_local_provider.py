@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from storyboard import ffmpeg
 from storyboard.errors import FFmpegError, MediaError, RequestRejected
+from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef, Scene, ShotRequest
+from storyboard.media import ffmpeg
 from storyboard.providers.animatic import RENDERER_VERSION, closest_ratio, draft_size, wrap
-from storyboard.providers.base import TaskStatus
 from storyboard.providers.local import (
     LocalProvider,
     body_animatic,
@@ -23,7 +23,7 @@ from storyboard.providers.local import (
     render_shot,
     shot_animatic,
 )
-from storyboard.request import CompiledShot, Line, MediaItem, MediaRef, Scene, ShotRequest
+from storyboard.targets import TaskStatus
 
 MakeMedia = Callable[..., Path]
 FRAME = 1 / 30

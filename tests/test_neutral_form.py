@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.compile import compile_path, mention_tokens
-from storyboard.manifest import to_json
-from storyboard.request import Mention, native_label, write
+from storyboard.dialects.manifest import to_json
+from storyboard.language.compile import compile_path, mention_tokens
+from storyboard.language.request import Mention, native_label, write
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "coffee-shop"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storyboard.providers.base import PriceTable
+from storyboard.targets import PriceTable
 
 
 @pytest.mark.parametrize(("rate", "seconds", "expected"), [

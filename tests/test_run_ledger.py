@@ -12,16 +12,10 @@ import pytest
 from run_fakes import FakeProvider, make_shot
 
 from storyboard.errors import JournalError, TransportError
-from storyboard.providers.base import PriceTable
-from storyboard.request import CompiledShot
+from storyboard.language.request import CompiledShot
 from storyboard.run import Journal, RunResult, render, status
-from storyboard.run.ledger import (
-    LEDGER_NAME,
-    SqliteLedger,
-    default_ledger,
-    find_key,
-    state_dir,
-)
+from storyboard.run.team.ledger import LEDGER_NAME, SqliteLedger, default_ledger, find_key, state_dir
+from storyboard.targets import PriceTable
 
 # --- the interface ---------------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ import pytest
 from run_fakes import make_shot
 
 from storyboard.errors import BudgetExceeded, StoryboardError
-from storyboard.providers.base import PriceTable
-from storyboard.request import CompiledShot, MediaItem, MediaRef
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef
 from storyboard.run import OutputCache, apply_price_overrides, check_consent, plan
 from storyboard.run.lockfile import describe, lock_path, update_lock
+from storyboard.targets import PriceTable
 
 PRICES = PriceTable({"720P": 0.10, "1080P": 0.15})
 

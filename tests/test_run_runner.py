@@ -12,8 +12,7 @@ import pytest
 from run_fakes import FakeProvider, make_shot
 
 from storyboard.errors import RateLimited, RequestRejected, ServerError, TransportError
-from storyboard.providers.base import TaskStatus
-from storyboard.request import CompiledEpisode, CompiledShot, Manifest
+from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.run import (
     Journal,
     OutputCache,
@@ -24,6 +23,7 @@ from storyboard.run import (
     render,
     status,
 )
+from storyboard.targets import TaskStatus
 
 
 class FakeClock:

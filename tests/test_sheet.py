@@ -21,15 +21,15 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli import cli
-from storyboard.compile import compile_path
-from storyboard.cut import episode_cut, timecode
-from storyboard.episodes import EpisodeBuilder
-from storyboard.request import Manifest
+from storyboard.language.compile import compile_path
+from storyboard.language.request import Manifest
+from storyboard.review.sheet import build_sheet
+from storyboard.review.sheet.html import css_color
+from storyboard.review.sheet.model import Reference, segments
+from storyboard.review.sheet.thumbs import frame_times
 from storyboard.run.cache import OutputCache
-from storyboard.sheet import build_sheet
-from storyboard.sheet.html import css_color
-from storyboard.sheet.model import Reference, segments
-from storyboard.sheet.thumbs import frame_times
+from storyboard.stitch.cut import episode_cut, timecode
+from storyboard.stitch.episodes import EpisodeBuilder
 from tests.compiler_fixtures import SERIES_HEAD, write_series
 from tests.test_check_errors import CASES, SIX, MakeMedia
 
@@ -324,7 +324,7 @@ def test_a_broken_document_still_gets_a_sheet(tmp_path: Path, text: str) -> None
 
 def test_contact_sheet_cells_without_a_still_and_tricky_captions(tmp_path: Path,
                                                                  make_media: MakeMedia) -> None:
-    from storyboard import ffmpeg
+    from storyboard.media import ffmpeg
     image = make_media("image", tmp_path / "a.png", width=640, height=360)
     tricky = tmp_path / "caption.txt"
     tricky.write_text("ep'01 #1 \"a:b\" 100% {x} %{pts} \\ · 2.00 s", encoding="utf-8")

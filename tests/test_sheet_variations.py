@@ -18,12 +18,12 @@ import opentimelineio as otio
 import pytest
 from click.testing import CliRunner
 
-from storyboard import ffmpeg
 from storyboard.cli import cli
-from storyboard.export import export_variations
-from storyboard.progress import money
-from storyboard.sheet import build_sheet
-from storyboard.variations import compile_variations
+from storyboard.language.variations import compile_variations
+from storyboard.media import ffmpeg
+from storyboard.review.export import export_variations
+from storyboard.review.progress import money
+from storyboard.review.sheet import build_sheet
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ad"
 NAMES = ["espresso-en-9x16", "espresso-en-16x9", "espresso-es-9x16", "espresso-es-16x9",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from storyboard import ffmpeg
 from storyboard.errors import FFmpegError
-from storyboard.request import Transition
+from storyboard.language.request import Transition
+from storyboard.media import ffmpeg
 from storyboard.stitch import (
     Clip,
     MissingMedia,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard import ffbinary, ffmpeg
+from storyboard.media import ffbinary, ffmpeg
 from storyboard.stitch.aac import Stream, Window, follows, read_adts, window, write_m4a
 
 DEBIAN = "/usr/bin/ffmpeg"
@@ -34,7 +34,7 @@ M4A_REFERENCE = ["-movflags", "+faststart", "-movie_timescale", str(RATE)]
 
 @contextlib.contextmanager
 def using(path: str) -> Iterator[str]:
-    """storyboard.ffmpeg runs ``path`` inside the block."""
+    """storyboard.media.ffmpeg runs ``path`` inside the block."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(ffbinary.ENV_VAR, path)
         ffbinary.reset()

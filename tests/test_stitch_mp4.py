@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from storyboard import ffmpeg
-from storyboard.request import Transition
+from storyboard.language.request import Transition
+from storyboard.media import ffmpeg
 from storyboard.stitch import Clip, StitchOptions, aac, audio, mezzanine, mp4, segments, stitch
 from storyboard.stitch import _join as final_join
 from storyboard.stitch.concat import EpisodeFormat

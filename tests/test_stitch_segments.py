@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from storyboard import ffmpeg
-from storyboard.request import Transition
+from storyboard.language.request import Transition
+from storyboard.media import ffmpeg
 from storyboard.stitch import (
     Clip,
     Cue,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.ffmpeg import MediaInfo, StreamInfo
-from storyboard.request import Transition
+from storyboard.language.request import Transition
+from storyboard.media.ffmpeg import MediaInfo, StreamInfo
 from storyboard.stitch import blends as blending
 from storyboard.stitch.blends import Blend, Recipe, blend_parts
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from storyboard import ffmpeg
-from storyboard.request import Transition
+from storyboard.language.request import Transition
+from storyboard.media import ffmpeg
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, audio, stitch
 from tests.test_every_ffmpeg import binary  # noqa: F401  (the fixture: each ffmpeg in turn)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from storyboard import ffbinary, ffmpeg
-from storyboard.request import Transition
+from storyboard.language.request import Transition
+from storyboard.media import ffbinary, ffmpeg
 from storyboard.stitch import StitchOptions, aac, audio, segments, splice
 from storyboard.stitch.mezzanine import Mezzanine
 from storyboard.stitch.timeline import Timeline, plan

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard import ffmpeg
+from storyboard.media import ffmpeg
 from storyboard.stitch.transitions import dissolve_420, write_noise, xfade_420
 
 W, H, FRAMES = 160, 120, 10

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import FFmpegError
-from storyboard.request import Transition
+from storyboard.language.request import Transition
 from storyboard.stitch import audio, subtitles
 from storyboard.stitch.concat import as_rate
 from storyboard.stitch.model import Clip, Cue, StitchError, TransitionTooLong

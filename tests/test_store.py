@@ -27,18 +27,12 @@ import storyboard
 from storyboard.cli import cli
 from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable
 from storyboard.providers.local import LocalProvider
-from storyboard.rendering import make_provider, open_store, plan_series
 from storyboard.run import RunOptions
 from storyboard.run import render as run_render
 from storyboard.run.lockfile import lock_path
-from storyboard.run.store import (
-    STORE_ENV,
-    RenderStore,
-    StoreSettings,
-    redact,
-    scrub,
-    store_settings,
-)
+from storyboard.run.rendering import plan_series
+from storyboard.run.setup import make_provider, open_store
+from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings, redact, scrub, store_settings
 
 MakeMedia = Callable[..., Path]
 # Drafts are stored under their own cache key, apart from full renders ("local-r2-draft").

@@ -1,6 +1,6 @@
 """Templated values, the variations matrix and shot templates: what they make and every bad input.
 
-The language is exercised through the public API (``storyboard.variations`` and ``storyboard.check``)
+The language is exercised through the public API (``storyboard.run.variations`` and ``storyboard.check``)
 and the CLI on small series written by each test; every bad input must come back as a located
 diagnostic (``file:line:col`` and a clear expectation), never a traceback or a hang.
 """
@@ -21,7 +21,7 @@ from click.testing import CliRunner
 import storyboard
 from storyboard.cli import cli
 from storyboard.errors import ProblemsFound, StoryboardError
-from storyboard.variations import Variants, compile_variations
+from storyboard.language.variations import Variants, compile_variations
 
 MakeMedia = Callable[..., Path]
 
@@ -175,7 +175,7 @@ def test_a_series_without_templates_compiles_as_before(tmp_path: Path,
         - {id: hook, prompt: "@cup spins"}
     """)
     source = storyboard.load(root)
-    from storyboard.expand import expand_one
+    from storyboard.language.expand import expand_one
     assert expand_one(source).series is source.series  # passed through untouched
     assert storyboard.compile(root).shots()[0].request.prompt == "Image 1 spins"
 
@@ -261,7 +261,7 @@ def test_the_line_inside_a_block_scalar(tmp_path: Path, make_media: MakeMedia) -
 
 def test_the_total_work_is_bounded(tmp_path: Path, make_media: MakeMedia,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from storyboard import sandbox
+    from storyboard.language import sandbox
     monkeypatch.setattr(sandbox, "MAX_TOTAL_STEPS", 5_000)  # small, so the test stays fast
     loop = "{% for i in range(900) %}{% endfor %}"
     shot_list = "".join(f"    - {{id: s{i}, prompt: \"@mia {i} {loop}\"}}\n" for i in range(8))
@@ -436,7 +436,7 @@ def test_an_error_inside_a_template_names_both_lines(tmp_path: Path,
 
 
 def test_card_text_shrinks_to_a_floor_and_wraps() -> None:
-    from storyboard.providers.local import CARD_TEXT_FLOOR, CARD_TEXT_SIZE, fit_card_text
+    from storyboard.media.cardtext import CARD_TEXT_FLOOR, CARD_TEXT_SIZE, fit_card_text
     assert fit_card_text("Buy now", 1280, 720) == (CARD_TEXT_SIZE, True)
     spanish = "Prueba hoy nuestro espresso: la primera taza es gratis en nuestras cafeterías. " * 8
     size, fits = fit_card_text(spanish, 720, 1280)
@@ -515,7 +515,7 @@ def test_the_example_ad(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_old_jinja_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     import jinja2
 
-    from storyboard.sandbox import Sandbox
+    from storyboard.language.sandbox import Sandbox
     monkeypatch.setattr(jinja2, "__version__", "3.1.5")
     with pytest.raises(StoryboardError, match=r"jinja2 3.1.5 has known sandbox escapes"):
         Sandbox()

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from storyboard import ffmpeg
 from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
+from storyboard.media import ffmpeg
 
 MakeMedia = Callable[..., Path]
 KEY = "sk-variations-secret"

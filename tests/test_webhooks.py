@@ -19,7 +19,7 @@ from compiler_fixtures import write_series
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
-from storyboard.webhooks import Waker, WebhookListener, parse_listen, sign, verify
+from storyboard.run.webhooks import Waker, WebhookListener, parse_listen, sign, verify
 
 KEY = "fp-key-321"
 SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMw=="

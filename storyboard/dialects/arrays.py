@@ -10,27 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from storyboard.dialects.base import Answers, Dialect, Limits, Ref, upper
-from storyboard.providers.base import PriceTable, TaskStatus
-from storyboard.providers.protocol import TaskProtocol
-from storyboard.request import Mention
+from storyboard.dialects.base import Answers, Dialect, Ref
+from storyboard.targets.gateways import ARRAYS
 
-NAME = "arrays"
-LIMITS = Limits(public_urls=True, first_frame=False, max_voices=1)
-
-WORDS = {"created": TaskStatus.PENDING, "processing": TaskStatus.RUNNING,
-         "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
-
-PROTOCOL = TaskProtocol(
-    name=NAME, submit_path="/api/v3/alibaba/wan-2.7/reference-to-video",
-    task_path="/api/v3/predictions/{task_id}/result", cancel_path=None, list_path=None,
-    statuses=upper(WORDS),
-    submit_headers={}, capabilities=LIMITS,
-    prices={"default": PriceTable({"720P": 0.625, "1080P": 0.938}, "USD", per="generation")})
-
-
-def label(mention: Mention) -> str:
-    return f"{mention.kind.capitalize()}{mention.index}"
+TARGET = ARRAYS
+NAME = TARGET.name
+LIMITS = TARGET.limits
+PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:
@@ -54,11 +40,11 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 DIALECT = Dialect(
-    name=NAME, title="Marketplace with image and video arrays", label=label, limits=LIMITS,
+    name=NAME, title=TARGET.title, label=TARGET.label, limits=LIMITS,
     protocol=PROTOCOL,
     fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "resolution": "resolution",
             "ratio": "aspect_ratio", "duration": "duration", "seed": "seed"},
     answers=Answers(task_id="data.id", status="data.status", video_url="data.outputs.0",
                     message="data.error", code="data.error_code"),
-    words=WORDS, media=media, unmedia=unmedia, key_env="ARRAYS_API_KEY",
+    words=TARGET.words, media=media, unmedia=unmedia, key_env="ARRAYS_API_KEY",
     base_url="https://api.wavespeed.ai")

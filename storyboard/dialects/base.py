@@ -14,9 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.providers.base import Capabilities, TaskState, TaskStatus
-from storyboard.providers.protocol import TaskProtocol
-from storyboard.request import LabelStyle, MediaItem, MediaRef, ShotRequest
+from storyboard.language.request import LabelStyle, MediaItem, MediaRef, ShotRequest
+from storyboard.targets import Limits, TaskProtocol, TaskState, TaskStatus
 
 UrlFor = Callable[[MediaRef], str]
 MediaFn = Callable[[list["Ref"]], dict[str, Any]]
@@ -26,19 +25,6 @@ UnmediaFn = Callable[[Mapping[str, Any]], list[dict[str, str]]]
 PARAMS = ("model", "prompt", "negative_prompt", "resolution", "ratio", "duration",
           "prompt_extend", "watermark", "seed")
 FLAT = {name: name for name in PARAMS}  # a flat body that keeps the neutral names
-
-
-@dataclass(frozen=True)
-class Limits(Capabilities):
-    """The model's limits (``Capabilities``) as one gateway narrows them, plus its file rules."""
-
-    min_references: int = 1
-    first_frame: bool = True  # a first frame can be sent
-    voice_roles: tuple[str, ...] = ("reference_image", "reference_video")  # may carry a voice
-    max_voices: int = 5
-    public_urls: bool = False  # every file must be at an http(s) URL (no uploads, no data:)
-    image_max_mb: float = 20.0  # file limits, per reference
-    video_max_mb: float = 100.0
 
 
 @dataclass(frozen=True)
@@ -144,10 +130,6 @@ class Dialect:
         words = self.words or self.protocol.statuses
         return next((w for w, s in words.items() if s is status), next(iter(words)))
 
-
-def upper(words: Mapping[str, TaskStatus]) -> dict[str, TaskStatus]:
-    """Status words as ``TaskProtocol`` compares them (upper case)."""
-    return {word.upper(): status for word, status in words.items()}
 
 
 def neutral_values(request: ShotRequest, label: LabelStyle) -> dict[str, Any]:

@@ -10,22 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from storyboard.dialects.base import Answers, Dialect, Limits, Ref, entry, native_item
-from storyboard.providers.base import PriceTable, TaskStatus
-from storyboard.providers.protocol import TaskProtocol
-from storyboard.request import native_label
+from storyboard.dialects.base import Answers, Dialect, Ref, entry, native_item
+from storyboard.targets.gateways import FREEPIK
 
-NAME = "freepik"
-PATH = "/v1/ai/reference-to-video/wan-2-7"
-LIMITS = Limits(max_duration=10, max_duration_with_video=10, public_urls=True)
-
-PROTOCOL = TaskProtocol(
-    name=NAME, submit_path=PATH, task_path=PATH + "/{task_id}", cancel_path=None, list_path=PATH,
-    statuses={"CREATED": TaskStatus.PENDING, "IN_PROGRESS": TaskStatus.RUNNING,
-              "COMPLETED": TaskStatus.SUCCEEDED, "FAILED": TaskStatus.FAILED},
-    submit_headers={}, capabilities=LIMITS,
-    # No published per-task price (a subscription): the native list price as an estimate.
-    prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")})
+TARGET = FREEPIK
+NAME = TARGET.name
+LIMITS = TARGET.limits
+PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:
@@ -49,7 +40,7 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 DIALECT = Dialect(
-    name=NAME, title="Freepik-style tasks", label=native_label, limits=LIMITS, protocol=PROTOCOL,
+    name=NAME, title=TARGET.title, label=TARGET.label, limits=LIMITS, protocol=PROTOCOL,
     fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "resolution": "resolution",
             "ratio": "aspect_ratio", "duration": "duration", "seed": "seed",
             "prompt_extend": "additional_settings.prompt_extend"},

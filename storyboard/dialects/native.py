@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from storyboard.dialects.base import Answers, Dialect, Limits, Ref, UrlFor, native_item
-from storyboard.providers.dashscope_wire import DASHSCOPE, KEY_ENV, REGIONS
-from storyboard.request import ShotRequest, native_label
+from storyboard.dialects.base import Answers, Dialect, Ref, UrlFor, native_item
+from storyboard.language.request import ShotRequest, native_label
+from storyboard.targets.gateways import DASHSCOPE, DASHSCOPE_KEY_ENV, DASHSCOPE_REGIONS
 
-NAME = "dashscope"
+TARGET = DASHSCOPE
+NAME = TARGET.name
 MODEL = "wan2.7-r2v"
 
 
@@ -33,15 +34,15 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 DIALECT = Dialect(
-    name=NAME, title="DashScope (native)", label=native_label,
-    limits=Limits(min_references=0), protocol=DASHSCOPE,
+    name=NAME, title=TARGET.title, label=native_label,
+    limits=TARGET.limits, protocol=TARGET.protocol,
     fields={"model": "model", "prompt": "input.prompt", "negative_prompt": "input.negative_prompt",
             "resolution": "parameters.resolution", "ratio": "parameters.ratio",
             "duration": "parameters.duration", "prompt_extend": "parameters.prompt_extend",
             "watermark": "parameters.watermark", "seed": "parameters.seed"},
     answers=Answers(task_id="output.task_id", status="output.task_status",
                     video_url="output.video_url", code="output.code", message="output.message"),
-    media=media, unmedia=unmedia, key_env=KEY_ENV, base_url=REGIONS["intl"])
+    media=media, unmedia=unmedia, key_env=DASHSCOPE_KEY_ENV, base_url=DASHSCOPE_REGIONS["intl"])
 
 
 def body(request: ShotRequest, url_for: UrlFor, *, first_frame_url: str | None = None

@@ -10,27 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from storyboard.dialects.base import FLAT, Answers, Dialect, Limits, Ref, entry, native_item
-from storyboard.providers.base import PriceTable, TaskStatus
-from storyboard.providers.protocol import TaskProtocol
-from storyboard.request import Mention
+from storyboard.dialects.base import FLAT, Answers, Dialect, Ref, entry, native_item
+from storyboard.targets.gateways import ROLES
 
-NAME = "roles"
-PATH = "/v1/video/generations"
-LIMITS = Limits(public_urls=True, voice_roles=("reference_image",))
-
-PROTOCOL = TaskProtocol(
-    name=NAME, submit_path=PATH, task_path=PATH + "/{task_id}", cancel_path=None, list_path=None,
-    statuses={"QUEUED": TaskStatus.PENDING, "SUBMITTED": TaskStatus.PENDING,
-              "PROCESSING": TaskStatus.RUNNING, "IN_PROGRESS": TaskStatus.RUNNING,
-              "SUCCEEDED": TaskStatus.SUCCEEDED, "SUCCESS": TaskStatus.SUCCEEDED,
-              "FAILED": TaskStatus.FAILED, "FAILURE": TaskStatus.FAILED},
-    submit_headers={}, capabilities=LIMITS,
-    prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")})
-
-
-def label(mention: Mention) -> str:
-    return f"{mention.kind} {mention.index}"
+TARGET = ROLES
+NAME = TARGET.name
+LIMITS = TARGET.limits
+PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:
@@ -47,7 +33,7 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 DIALECT = Dialect(
-    name=NAME, title="Gateway with image_with_roles", label=label, limits=LIMITS,
+    name=NAME, title=TARGET.title, label=TARGET.label, limits=LIMITS,
     protocol=PROTOCOL,
     fields={**FLAT, "resolution": "size", "ratio": "aspect_ratio"},
     answers=Answers(task_id="data.task_id", status="data.status", video_url="data.video_url",

@@ -26,8 +26,8 @@ from storyboard.dialects.base import Dialect, put
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
-from storyboard.providers.base import TaskStatus
-from storyboard.webhooks import sign
+from storyboard.run.webhooks import sign
+from storyboard.targets import TaskStatus
 
 PREFIX = "/gw"
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from storyboard import ffmpeg
 from storyboard.emulator.state import Stats
 from storyboard.emulator.validate import Submission
+from storyboard.media import ffmpeg
 
 
 class RenderFn(Protocol):

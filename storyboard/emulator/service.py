@@ -32,7 +32,7 @@ from storyboard.emulator.state import (
 )
 from storyboard.emulator.uploads import UploadStore
 from storyboard.emulator.validate import MODELS, ApiError, Submission, invalid, validate_submit
-from storyboard.providers.base import NATIVE_SIZES
+from storyboard.targets import NATIVE_SIZES
 
 INPUT_VIDEO_CAP = 5
 LIST_WINDOW = 86400

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from storyboard import ffmpeg
 from storyboard.errors import StoryboardError
+from storyboard.media import ffmpeg
 
 # Bump when what an animatic looks like changes: the local provider's cache key carries it, so a
 # new renderer draws every shot again instead of reusing the old pictures.

@@ -25,7 +25,7 @@ import httpx
 
 from storyboard.dialects import native
 from storyboard.errors import AuthError, ProviderError
-from storyboard.providers.base import Capabilities, PriceTable, TaskState
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef
 from storyboard.providers.dashscope_settings import DashScopeSettings, Timeouts
 from storyboard.providers.dashscope_wire import (
     BASE_URL_ENV,
@@ -46,15 +46,9 @@ from storyboard.providers.dashscope_wire import (
     parse_usage,
     utc_stamp,
 )
-from storyboard.providers.protocol import (
-    ApiKey,
-    LazyClient,
-    download_to,
-    json_answer,
-    send,
-)
+from storyboard.providers.protocol import ApiKey, LazyClient, download_to, json_answer, send
 from storyboard.providers.upload import Uploads, data_uri, mime_type
-from storyboard.request import CompiledShot, MediaItem, MediaRef
+from storyboard.targets import Capabilities, PriceTable, TaskState
 
 SERVICE_ZONE = 8 * 3600.0  # Beijing and Singapore: UTC+8
 

@@ -13,13 +13,9 @@ from typing import Any
 
 import httpx
 
-from storyboard.errors import (
-    Diagnostic,
-    ProblemsFound,
-    ProviderError,
-)
-from storyboard.providers.base import PriceTable
+from storyboard.errors import Diagnostic, ProblemsFound, ProviderError
 from storyboard.providers.dashscope_wire import BASE_URL_ENV, DASHSCOPE, NAME, REGIONS
+from storyboard.targets import PriceTable
 
 
 @dataclass(frozen=True)

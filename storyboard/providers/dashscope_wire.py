@@ -11,35 +11,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from storyboard.errors import (
-    ProviderError,
-)
-from storyboard.providers.base import Capabilities, PriceTable, TaskState, TaskStatus, Usage
-from storyboard.providers.protocol import (
-    TaskProtocol,
-    number,
+from storyboard.errors import ProviderError
+from storyboard.providers.protocol import number
+from storyboard.targets import TaskProtocol, TaskState, Usage
+from storyboard.targets.gateways import (
+    DASHSCOPE_KEY_ENV,
+    DASHSCOPE_NAME,
+    DASHSCOPE_PROTOCOL,
+    DASHSCOPE_REGIONS,
 )
 
-NAME = "dashscope"
-KEY_ENV = "DASHSCOPE_API_KEY"
+NAME = DASHSCOPE_NAME
+KEY_ENV = DASHSCOPE_KEY_ENV
 BASE_URL_ENV = "DASHSCOPE_HTTP_BASE_URL"  # the official SDK's name for it
-REGIONS = {"intl": "https://dashscope-intl.aliyuncs.com/api/v1",
-           "cn": "https://dashscope.aliyuncs.com/api/v1"}
+REGIONS = DASHSCOPE_REGIONS
 UPLOAD_POLICY_PATH = "/uploads"
 OSS_RESOLVE_HEADER = "X-DashScope-OssResourceResolve"
-
-DASHSCOPE = TaskProtocol(
-    name=NAME,
-    submit_path="/services/aigc/video-generation/video-synthesis",
-    task_path="/tasks/{task_id}",
-    cancel_path="/tasks/{task_id}/cancel",
-    list_path="/tasks",
-    statuses={status.value: status for status in TaskStatus},  # the native words are ours
-    submit_headers={"X-DashScope-Async": "enable"},  # without it the submit is refused
-    capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
-    prices={"intl": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD"),
-            "cn": PriceTable({"720P": 0.6, "1080P": 1.0}, "CNY")},
-)
+DASHSCOPE = DASHSCOPE_PROTOCOL
 
 LIST_WINDOW = 24 * 3600.0  # the list call accepts at most 24 h, and tasks live 24 h
 LIST_PAGE_SIZE = 20

@@ -22,11 +22,11 @@ import httpx
 
 from storyboard.dialects.base import Dialect, get
 from storyboard.errors import AuthError, ProviderError, RequestRejected
+from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
-from storyboard.providers.base import Capabilities, PriceTable, TaskState, TaskStatus
 from storyboard.providers.gateway_settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, json_answer, send
-from storyboard.request import CompiledShot, MediaRef
+from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus
 
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
 

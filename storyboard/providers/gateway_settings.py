@@ -13,8 +13,7 @@ from typing import Any
 
 from storyboard.dialects.base import Dialect
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.providers.base import PriceTable
-from storyboard.providers.protocol import TaskProtocol
+from storyboard.targets import PriceTable, TaskProtocol
 
 PATHS = ("submit_path", "task_path", "list_path", "content_path")
 TEXTS = ("key_env", "auth_header", "webhook_secret_env")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import textwrap
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
@@ -21,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storyboard import ffmpeg
 from storyboard.errors import MediaError, RequestRejected, StoryboardError
+from storyboard.language.request import CompiledShot, Line, MediaItem, ShotRequest, speaker_name
+from storyboard.media import ffmpeg
+from storyboard.media.cardtext import fit_card_text
 from storyboard.providers.animatic import (
     DRAFT_FPS,
     FPS,
@@ -35,24 +36,13 @@ from storyboard.providers.animatic import (
     draft_size,
     render,
 )
-from storyboard.providers.base import (
-    NATIVE_SIZES,
-    Capabilities,
-    PriceTable,
-    TaskState,
-    TaskStatus,
-    Usage,
-)
-from storyboard.request import CompiledShot, Line, MediaItem, ShotRequest, speaker_name
+from storyboard.targets import NATIVE_SIZES, Capabilities, PriceTable, TaskState, TaskStatus, Usage
 
 __all__ = ["LocalProvider", "body_animatic", "prompt_segments", "render_body", "render_card",
            "render_shot", "shot_animatic"]
 
 RATIOS = Capabilities().ratios
 BODY_DEFAULTS = {"resolution": "1080P", "ratio": "16:9", "duration": 5}  # spec section 1
-CARD_TEXT_SIZE = 0.08
-CARD_TEXT_FLOOR = 0.04  # the smallest card text (of the short side) that still reads on a phone
-CARD_GLYPH_WIDTH = 0.58  # average DejaVu Sans advance in ems, as the animatic wraps with
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -278,25 +268,6 @@ def render_card(out: Path, *, text: str, width: int, height: int, duration: floa
                     text_color=text_color, text_size=size)
     render(spec, out)
 
-
-def fit_card_text(text: str, width: int, height: int) -> tuple[float, bool]:
-    """The text size (a fraction of the short side) at which ``text`` fits a ``width`` x
-    ``height`` card, and whether it fits at all: CARD_TEXT_SIZE, shrunk step by step down to
-    CARD_TEXT_FLOOR, wrapping as the card does (an estimated glyph width, 1.3 line height).
-    Localised copy runs longer than the original; below the floor it would be unreadable, so
-    there the text is cut (with an ellipsis) and ``check`` warns."""
-    short = min(width, height)
-    margin = 2 * round(short * 0.03 / 2)
-    size = CARD_TEXT_SIZE
-    while True:
-        font = max(8, round(short * size))
-        columns = max(8, int((width - 2 * margin) / (font * CARD_GLYPH_WIDTH)))
-        lines = sum(len(textwrap.wrap(part, columns) or [""]) for part in text.split("\n"))
-        if lines <= max(1, int((height - 2 * margin) / (font * 1.3))):
-            return size, True
-        if size <= CARD_TEXT_FLOOR:
-            return size, False
-        size = max(CARD_TEXT_FLOOR, round(size * 0.9, 4))
 
 
 # --- the provider ----------------------------------------------------------------------------

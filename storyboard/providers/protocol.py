@@ -16,7 +16,6 @@ import math
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,37 +30,9 @@ from storyboard.errors import (
     ServerError,
     TransportError,
 )
-from storyboard.providers.base import Capabilities, PriceTable, TaskStatus
 
 SNIPPET = 300  # characters of an unexpected answer worth quoting in an error
 DOWNLOAD_CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class TaskProtocol:
-    """One gateway's asynchronous task API, as data.
-
-    Paths are relative to the base URL; ``task_path`` and ``cancel_path`` hold ``{task_id}``.
-    ``statuses`` maps the gateway's words (compared in upper case) onto ``TaskStatus``.
-    """
-
-    name: str
-    submit_path: str
-    task_path: str
-    cancel_path: str | None
-    list_path: str | None
-    statuses: Mapping[str, TaskStatus]
-    submit_headers: Mapping[str, str]
-    capabilities: Capabilities
-    prices: Mapping[str, PriceTable]  # by region (the first is the default)
-
-    def status(self, word: object) -> tuple[TaskStatus, str]:
-        """Our status for a gateway word, and a note: an unknown word is kept so nobody guesses."""
-        text = str(word).strip() if word is not None else ""
-        found = self.statuses.get(text.upper())
-        if found is not None:
-            return found, ""
-        return TaskStatus.UNKNOWN, f"unrecognised task status {text!r}"
 
 
 class ApiKey:

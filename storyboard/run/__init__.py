@@ -7,11 +7,12 @@ shared render store (fsspec) and ``sharing`` what a run does with it (a lookup b
 push after a render).
 """
 
-from .cache import CacheEntry, OutputCache
-from .journal import Attempt, Journal, read_status
-from .lockfile import LockFile, lock_path, read_lock
-from .model import RunOptions, RunResult, ShotEvent, ShotResult
-from .plan import (
+from storyboard.run.cache import CacheEntry, OutputCache
+from storyboard.run.cancel import CancelOutcome, cancel_pending, status
+from storyboard.run.journal import Attempt, Journal, read_status
+from storyboard.run.lockfile import LockFile, lock_path, read_lock
+from storyboard.run.model import RunOptions, RunResult, ShotEvent, ShotResult
+from storyboard.run.plan import (
     Change,
     Plan,
     ShotPlan,
@@ -21,7 +22,7 @@ from .plan import (
     plan,
     plan_for,
 )
-from .runner import CancelOutcome, cancel_pending, render, status
+from storyboard.run.runner import render
 
 __all__ = [
     "Attempt",

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.files import NEW_FILE_MODE
-from storyboard.media import sha256_file
+from storyboard.media.probe import sha256_file
 
 CACHE_DIR = Path(".storyboard") / "cache"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

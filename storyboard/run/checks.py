@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from storyboard import ffmpeg
 from storyboard.errors import (
     ConnectFailed,
     FFmpegError,
@@ -16,7 +15,8 @@ from storyboard.errors import (
     ServerError,
     TransportError,
 )
-from storyboard.request import CompiledShot
+from storyboard.language.request import CompiledShot
+from storyboard.media import ffmpeg
 
 AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
 

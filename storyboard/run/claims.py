@@ -22,13 +22,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from storyboard.request import CompiledShot
-
-from .ledger import Ledger, LedgerEntry
-from .model import ShotResult
+from storyboard.language.request import CompiledShot
+from storyboard.run.model import ShotResult
+from storyboard.run.team.ledger import Ledger, LedgerEntry
 
 if TYPE_CHECKING:
-    from .runner import _Run
+    from storyboard.run.download import Downloading
 
 STORE_GRACE = 10.0  # seconds a finished claim's video is awaited in the store
 ROUNDS = 8  # claims followed for one shot in one run before it ends pending
@@ -38,7 +37,7 @@ LIVENESS_EVERY = 4  # every this many looks, also ask whether its holder still l
 TWIN_WAIT = 120.0  # at most this long (a submit's timeout and retries)
 
 
-async def follow(run: _Run, shot: CompiledShot, holder: LedgerEntry) -> ShotResult | None:
+async def follow(run: Downloading, shot: CompiledShot, holder: LedgerEntry) -> ShotResult | None:
     """Wait until ``holder``'s claim ends; a result, or None to go through the journal again."""
     ledger = run.journal.ledger
     assert ledger is not None  # only a ledger can raise ShotClaimed
@@ -66,12 +65,12 @@ def current(ledger: Ledger, holder: LedgerEntry) -> LedgerEntry | None:
     return found[0] if found else None
 
 
-def interval(run: _Run) -> float:
+def interval(run: Downloading) -> float:
     schedule = run.options.poll_schedule or (1.0,)
     return min(max(schedule[0], 0.05), FOLLOW_POLL)
 
 
-async def settled(run: _Run, shot: CompiledShot, entry: LedgerEntry | None) -> ShotResult | None:
+async def settled(run: Downloading, shot: CompiledShot, entry: LedgerEntry | None) -> ShotResult | None:
     if entry is None or entry.state == "lost":
         return None
     if entry.state == "failed":
@@ -81,7 +80,7 @@ async def settled(run: _Run, shot: CompiledShot, entry: LedgerEntry | None) -> S
     return await from_store(run, shot)
 
 
-async def from_store(run: _Run, shot: CompiledShot) -> ShotResult | None:
+async def from_store(run: Downloading, shot: CompiledShot) -> ShotResult | None:
     """The finished video from the store, once the holder's push lands (None: download it)."""
     if run.store is None:
         return None
@@ -93,7 +92,7 @@ async def from_store(run: _Run, shot: CompiledShot) -> ShotResult | None:
         await run.sleep(interval(run))
 
 
-async def answered(run: _Run, shot: CompiledShot, others: list[LedgerEntry]
+async def answered(run: Downloading, shot: CompiledShot, others: list[LedgerEntry]
                    ) -> list[LedgerEntry]:
     """Wait while living runs hold unanswered submits of ``shot``'s twins; returns the ones
     left (a dead run's, or still unanswered after ``TWIN_WAIT``): those stop the submit."""

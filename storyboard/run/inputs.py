@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import MediaError
-from storyboard.request import CompiledShot, MediaRef
+from storyboard.language.request import CompiledShot, MediaRef
 
 INPUTS_DIR = Path(".storyboard") / "inputs"
 _CHUNK = 1 << 20

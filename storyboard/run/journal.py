@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import JournalError
-from storyboard.request import CompiledShot
-
-from .ledger import (
+from storyboard.language.request import CompiledShot
+from storyboard.run.team.ledger import (
     LEDGER_NAME,
     RECONCILE_HORIZON,
     Ledger,
@@ -41,7 +40,7 @@ from .ledger import (
     ShotClaimed,
     find_key,
 )
-from .ledger import state_dir as ledger_dir
+from storyboard.run.team.ledger import state_dir as ledger_dir
 
 AttemptState = Literal[
     "intent", "submitted", "running", "downloading", "done", "failed", "canceled", "lost"]

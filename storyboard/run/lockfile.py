@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.request import CompiledShot, MediaItem, MediaRef
-
-from .cache import CacheEntry, write_atomic
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef
+from storyboard.run.cache import CacheEntry, write_atomic
 
 LOCK_NAME = "storyboard.lock"
 LOCK_VERSION = 1

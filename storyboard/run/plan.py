@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import BudgetExceeded, StoryboardError
-from storyboard.providers.base import PriceTable, Provider
-from storyboard.request import CompiledShot, Manifest
-
-from .cache import OutputCache
-from .lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
+from storyboard.language.request import CompiledShot, Manifest
+from storyboard.providers.base import Provider
+from storyboard.run.cache import OutputCache
+from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
+from storyboard.targets import PriceTable
 
 ShotStatus = Literal["cached", "store", "new", "changed"]  # "store": pulled, rendered by others
 ChangeKind = Literal["prompt", "reference", "parameter", "other"]

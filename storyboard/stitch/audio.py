@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from storyboard import ffmpeg
 from storyboard.errors import FFmpegError
+from storyboard.media import ffmpeg
 from storyboard.stitch.model import Music, StitchOptions
 
 G = ffmpeg.graph

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from storyboard import ffmpeg
+from storyboard.media import ffmpeg
 from storyboard.stitch import mezzanine
 from storyboard.stitch.concat import EpisodeFormat
 from storyboard.stitch.mezzanine import Mezzanine

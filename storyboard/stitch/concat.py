@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from storyboard import ffmpeg
 from storyboard.errors import FFmpegError, MediaError
-from storyboard.ffmpeg import MediaInfo, StreamInfo
+from storyboard.media import ffmpeg
+from storyboard.media.ffmpeg import MediaInfo, StreamInfo
 from storyboard.stitch.model import MissingMedia, StitchError, StitchOptions
 
 SAMPLE_RATE = 48000

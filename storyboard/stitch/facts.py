@@ -20,8 +20,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.ffmpeg import MediaInfo, StreamInfo
-from storyboard.media import sha256_file
+from storyboard.media.ffmpeg import MediaInfo, StreamInfo
+from storyboard.media.probe import sha256_file
 from storyboard.stitch.concat import PROBE_JOBS, ClipFacts, probe_clip, require_file
 
 FACTS_VERSION = 2  # 2: the video time base is recorded (the copy path needs one shared)

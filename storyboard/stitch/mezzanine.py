@@ -30,8 +30,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from storyboard import ffmpeg
 from storyboard.files import clean_stale_temporaries
+from storyboard.media import ffmpeg
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import StitchError, StitchOptions
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from storyboard.errors import MediaError, StoryboardError
-from storyboard.request import Transition
+from storyboard.language.request import Transition
 
 PathTaken = Literal["copy", "normalized", "filtered"]
 

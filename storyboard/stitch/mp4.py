@@ -33,16 +33,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from storyboard.files import temp_prefix
-from storyboard.stitch.boxes import (
-    LANGUAGE_UND,
-    MATRIX,
-    MAX_U32,
-    box,
-    data_information,
-    full,
-    handler,
-    u32s,
-)
+from storyboard.stitch.boxes import LANGUAGE_UND, MATRIX, MAX_U32, box, data_information, full, handler, u32s
 from storyboard.stitch.mp4read import OtherParameterSets, Track, Unsupported, children, tracks
 from storyboard.stitch.segments import Entry
 

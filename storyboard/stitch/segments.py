@@ -26,7 +26,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard import ffmpeg
+from storyboard.media import ffmpeg
 from storyboard.stitch import blends as blending
 from storyboard.stitch.blends import Blend, Recipe
 from storyboard.stitch.concat import EpisodeFormat

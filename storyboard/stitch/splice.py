@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyboard import ffmpeg
+from storyboard.media import ffmpeg
 from storyboard.stitch import aac, audio
 from storyboard.stitch.mezzanine import Mezzanine
 from storyboard.stitch.model import StitchOptions

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from storyboard.request import Transition
+from storyboard.language.request import Transition
 from storyboard.stitch.model import StitchError, TransitionTooLong
 from storyboard.stitch.transitions import CUT, TRANSITIONS
 

@@ -18,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard import ffmpeg
+from storyboard.media import ffmpeg
 
 CUT = "cut"
 

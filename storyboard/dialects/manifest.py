@@ -1,0 +1,70 @@
+"""Manifests into stable JSON: sorted keys, paths relative to the series, one hash per shot.
+
+This is what ``storyboard compile`` prints, meant to be diffed in git: nothing in it depends on the
+machine (no absolute paths, no times).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from storyboard.dialects import native
+from storyboard.dialects.base import Dialect, UrlFor
+from storyboard.language.request import CompiledShot, Manifest, MediaRef
+
+
+def _relative(root: Path, base_url: str | None = None) -> UrlFor:
+    """A local file as its path relative to the series, or under ``base_url`` when given."""
+    def url_for(ref: MediaRef) -> str:
+        if ref.path is None:
+            return str(ref.url)
+        try:
+            relative = ref.path.relative_to(root).as_posix()
+        except ValueError:
+            return ref.path.as_posix()
+        return f"{base_url.rstrip('/')}/{quote(relative)}" if base_url else relative
+    return url_for
+
+
+def shot_entry(shot: CompiledShot, root: Path, dialect: Dialect = native.DIALECT,
+               media_base_url: str | None = None) -> dict[str, Any]:
+    url_for = _relative(root)
+    entry: dict[str, Any] = {
+        "id": shot.id,
+        "hash": shot.hash,
+        "request": dialect.body(shot.request, _relative(root, media_base_url)),
+        "inputs": {url_for(MediaRef(path=Path(p))): digest for p, digest in shot.inputs.items()},
+        "transition": {"type": shot.transition.type, "duration": shot.transition.duration},
+    }
+    if shot.depends_on:
+        entry["depends_on"] = shot.depends_on
+    if shot.span is not None:
+        entry["source"] = f"{Path(shot.span.file).name}:{shot.span.line}"
+    return entry
+
+
+def to_dict(manifest: Manifest, *, episode: str | None = None, shot: str | None = None,
+            dialect: Dialect = native.DIALECT, media_base_url: str | None = None
+            ) -> dict[str, Any]:
+    episodes = []
+    for ep in manifest.episodes:
+        if episode is not None and ep.id != episode:
+            continue
+        shots = [shot_entry(s, manifest.root, dialect, media_base_url)
+                 for s in ep.shots if shot is None or s.id == shot]
+        episodes.append({"id": ep.id, "title": ep.title, "shots": shots})
+    data = {"storyboard": 1, "series": {"name": manifest.name, "title": manifest.title},
+            "episodes": episodes}
+    if dialect is not native.DIALECT:  # the native manifest stays byte-for-byte what it was
+        data["provider"] = dialect.name
+    return data
+
+
+def to_json(manifest: Manifest, *, episode: str | None = None, shot: str | None = None,
+            dialect: Dialect = native.DIALECT, media_base_url: str | None = None) -> str:
+    data = to_dict(manifest, episode=episode, shot=shot, dialect=dialect,
+                   media_base_url=media_base_url)
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,373 @@
+"""Resolved shots into provider-neutral requests, one stable hash per shot, and a manifest.
+
+Point 3 of "Compiling a shot": every ``@name`` becomes its label, a scene becomes
+``Scene K [A-Bs]: <action>`` and each line of ``say`` adds ``<label> says: "<line>"``. The hash is
+the sha256 of the canonical request with each local file replaced by the sha256 of its content, so
+renaming a file changes nothing and editing its bytes re-renders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from storyboard.errors import Diagnostic, MediaError, ProblemsFound
+from storyboard.language import limits as dialect_check
+from storyboard.language.expand import expand_one
+from storyboard.language.limits import Target
+from storyboard.language.request import (
+    CompiledEpisode,
+    CompiledShot,
+    Line,
+    Manifest,
+    MediaItem,
+    MediaRef,
+    Mention,
+    Scene,
+    ShotRequest,
+    Token,
+    write,
+)
+from storyboard.language.resolve import MENTION, Reference, ResolvedScene, ResolvedShot, Resolver
+from storyboard.language.series import Source, load_source
+from storyboard.media import probe as media
+from storyboard.targets import Capabilities
+from storyboard.targets.gateways import GATEWAYS, TARGETS
+
+
+def mention_tokens(text: str, mentions: dict[str, Mention]) -> list[Token]:
+    """Text into tokens: ``@name`` becomes its ``Mention``, ``@@`` becomes ``@``."""
+    tokens: list[Token] = []
+    at = 0
+    for match in MENTION.finditer(text):
+        name = match.group(1)
+        found = mentions.get(name) if name is not None else None
+        swapped: Token = "@" if name is None else found or match.group(0)
+        tokens += [text[at:match.start()], swapped]
+        at = match.end()
+    return _merged([*tokens, text[at:]])
+
+
+def _merged(tokens: list[Token]) -> list[Token]:
+    """Adjacent strings joined and empty ones dropped: one spelling of each token list."""
+    out: list[Token] = []
+    for token in tokens:
+        if isinstance(token, str) and out and isinstance(out[-1], str):
+            out[-1] += token
+        elif token != "":
+            out.append(token)
+    return out
+
+
+def _rstrip(tokens: list[Token]) -> list[Token]:
+    if tokens and isinstance(tokens[-1], str):
+        return [*tokens[:-1], tokens[-1].rstrip()]
+    return tokens
+
+
+def scene_tokens(index: int, start: float, end: float, action: list[Token],
+                 lines: list[list[Token]]) -> list[Token]:
+    """``Scene K [A-Bs]: <action>`` then each line; the joiner is chosen as the native text reads."""
+    text = write(action)
+    head = _rstrip([f"Scene {index} [{start:g}-{end:g}s]: ", *action])
+    if lines:
+        joiner = " " if not text or text.endswith((".", "!", "?", ":")) else ". "
+        said: list[Token] = []
+        for number, line in enumerate(lines):
+            said += [" "] * (number > 0) + line
+        head = [*head, joiner if text else "", *said]
+    return _merged(head)
+
+
+def mentions_of(shot: ResolvedShot) -> dict[str, Mention]:
+    """Each reference's mention: images and videos numbered separately, in reference order."""
+    counts = {"image": 0, "video": 0}
+    found: dict[str, Mention] = {}
+    for ref in shot.references:
+        kind: Literal["image", "video"] = "video" if ref.role == "reference_video" else "image"
+        counts[kind] += 1
+        found[ref.name] = Mention(ref.name, kind, counts[kind])
+    return found
+
+
+def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> ShotRequest:
+    mentions = mentions_of(shot)
+    by_name = {r.name: r for r in shot.references}
+    duration = int(shot.params["duration"])
+    scenes: list[Scene] = []
+    tokens: list[Token] = []
+    if shot.prompt is not None:
+        tokens = mention_tokens(shot.prompt, mentions)
+        scenes.append(Scene(1, 0.0, float(duration), write(tokens)))
+    else:
+        for scene in shot.scenes:
+            compiled, scene_toks = _scene(scene, mentions, by_name)
+            tokens += ["\n"] * bool(tokens) + scene_toks
+            scenes.append(compiled)
+    tokens = _merged(tokens)
+    media_items = [MediaItem(r.role, r.ref, r.label, r.name, r.voice)  # type: ignore[arg-type]
+                   for r in shot.references]
+    if shot.first_frame is not None:
+        media_items.append(MediaItem("first_frame", shot.first_frame))
+    elif shot.first_frame_from is not None:
+        media_items.append(MediaItem("first_frame", None, from_shot=shot.first_frame_from))
+    negative = shot.params.get("negative_prompt")
+    return ShotRequest(
+        model=str(shot.params["model"]), prompt=write(tokens), media=tuple(media_items),
+        resolution=str(shot.params["resolution"]), ratio=str(shot.params["ratio"]),
+        duration=duration, prompt_extend=bool(shot.params["prompt_extend"]),
+        watermark=bool(shot.params["watermark"]), negative_prompt=negative or None,
+        seed=shot.params.get("seed"), scenes=tuple(scenes), tokens=tuple(tokens))
+
+
+def _scene(scene: ResolvedScene, mentions: dict[str, Mention], by_name: dict[str, Reference]
+           ) -> tuple[Scene, list[Token]]:
+    """One scene: its native text and lines, and its tokens."""
+    action = mention_tokens(scene.action, mentions)
+    said_by = [(speaker, text) for speaker, text in scene.say if speaker in by_name]
+    said: list[list[Token]] = []
+    lines: list[Line] = []
+    for index, (speaker, text) in enumerate(said_by):
+        words = mention_tokens(text, mentions)
+        said.append([mentions[speaker], ' says: "', *words, '"'])
+        lines.append(_line(by_name[speaker], write(words),
+                           *_share(scene.start, scene.end, index, len(said_by))))
+    tokens = scene_tokens(scene.index, scene.start, scene.end, action, said)
+    return Scene(scene.index, scene.start, scene.end, write(tokens), tuple(lines)), tokens
+
+
+def _share(start: float, end: float, index: int, count: int) -> tuple[float, float]:
+    """Several lines in one scene share its window evenly, in order (captions and voices)."""
+    width = (end - start) / count
+    return round(start + index * width, 3), round(start + (index + 1) * width, 3)
+
+
+def _line(reference: Reference, text: str, start: float, end: float) -> Line:
+    video_voice = reference.ref if reference.role == "reference_video" else None
+    return Line(reference.name, reference.label, text, start, end, reference.voice,
+                None if reference.voice else video_voice)
+
+
+# --- hashing -------------------------------------------------------------------------------------
+
+
+def canonical(request: ShotRequest, digest_of: dict[Path, str],
+              dependency_hashes: dict[str, str]) -> dict[str, Any]:
+    """What the hash covers: all the provider receives, with files as content digests."""
+    def ref(value: MediaRef | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        if value.path is not None:
+            return {"sha256": digest_of.get(value.path, f"missing:{value.path.name}")}
+        return {"url": str(value.url)}
+
+    items = []
+    for item in request.media:
+        entry: dict[str, Any] = {"type": item.role, "file": ref(item.ref)}
+        if item.from_shot is not None:
+            entry["file"] = {"from_shot": dependency_hashes.get(item.from_shot, "?")}
+        if item.voice is not None:
+            entry["voice"] = ref(item.voice)
+        items.append(entry)
+    timing = [[s.start, s.end, [[ln.label, ln.text] for ln in s.lines]] for s in request.scenes]
+    return {"model": request.model, "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt, "media": items,
+            "parameters": {"resolution": request.resolution, "ratio": request.ratio,
+                           "duration": request.duration, "prompt_extend": request.prompt_extend,
+                           "watermark": request.watermark, "seed": request.seed},
+            "timing": timing}
+
+
+def digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- the whole series ---------------------------------------------------------------------------
+
+
+class Compiler:
+    def __init__(self, source: Source, capabilities: Capabilities | None = None,
+                 check_media: bool = True, provider: str | None = None,
+                 media_cache: media.MediaCache | None = None) -> None:
+        self.source = source
+        self.caps = capabilities or Capabilities()
+        self.check_media = check_media
+        self.problems: list[Diagnostic] = list(source.problems)
+        self.cache = media_cache or media.MediaCache(source.root / ".storyboard" / "media.json")
+        self.gateway = gateway_of(source, provider, self.problems)
+        self.said: set[str] = set()  # gateway problems about a file, said once
+
+    def run(self) -> Manifest:
+        manifest = self.build()
+        if any(d.severity == "error" for d in self.problems):
+            raise ProblemsFound(self.problems)
+        return manifest
+
+    def build(self) -> Manifest:
+        """Compile what can be compiled; problems (errors too) stay in ``self.problems``."""
+        resolver = Resolver(self.source, self.caps)
+        episodes = resolver.episodes()
+        self.problems += resolver.problems
+        digests = self._media(resolver)
+        compiled = [self._episode(ep, digests) for ep in episodes]
+        self.cache.save()
+        data = self.source.series.data
+        series: dict[str, Any] = data if isinstance(data, dict) else {}  # broken YAML: none
+        return Manifest(title=str(series.get("title", self.source.name)), name=self.source.name,
+                        root=self.source.root, source=self.source.series.file,
+                        episodes=compiled, provider=_mapping(series.get("provider")),
+                        store=series.get("store"), ledger=series.get("ledger"),
+                        warnings=sorted(self.problems, key=Diagnostic.sort_key))
+
+    def _media(self, resolver: Resolver) -> dict[Path, str]:
+        digests: dict[Path, str] = {}
+        for (path, role), use in resolver.media.items():
+            try:
+                facts = self.cache.facts(path)
+            except MediaError as exc:
+                why = "not a regular file" if "not a regular file" in str(exc) else ""
+                self.problems.append(use.doc.diagnostic(use.where, (
+                    f"{_rel(path, self.source.root)!r} is not a regular file; expected a media "
+                    "file" if why else
+                    f"missing or unreadable file {_rel(path, self.source.root)!r}")))
+                continue
+            digests[path] = facts.sha256
+            if self.check_media:
+                for message in _verdict(facts, role):
+                    self.problems.append(use.doc.diagnostic(
+                        use.where, f"{_rel(path, self.source.root)}: {message}"))
+        return digests
+
+    def _episode(self, episode: Any, digests: dict[Path, str]) -> CompiledEpisode:
+        shots_by_id = {s.id: s for s in episode.shots}
+        hashes: dict[str, str] = {}
+        compiled: list[CompiledShot] = []
+        for shot in episode.shots:
+            request = build_request(shot, shots_by_id)
+            self._check_lengths(shot, request)
+            self._check_gateway(shot, request)
+            form = canonical(request, digests, hashes)
+            hashes[shot.id] = digest(form)
+            inputs = {str(p): digests[p] for p in _local_files(request) if p in digests}
+            compiled.append(CompiledShot(
+                series=self.source.name, episode=episode.id, id=shot.id, request=request,
+                hash=hashes[shot.id], span=shot.doc.span(shot.path), transition=shot.transition,
+                depends_on=shot.first_frame_from, inputs=inputs, canonical=form))
+        return CompiledEpisode(episode.id, episode.title, compiled, episode.settings,
+                               episode.doc.span(episode.path))
+
+    def _check_lengths(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        where = (*shot.path, "prompt" if shot.prompt is not None else "scenes")
+        if len(request.prompt) > self.caps.prompt_limit:
+            self.problems.append(shot.doc.diagnostic(where, (
+                f"the compiled prompt has {len(request.prompt)} characters; expected at most "
+                f"{self.caps.prompt_limit}")))
+        negative = request.negative_prompt or ""
+        if len(negative) > self.caps.negative_prompt_limit:
+            self.problems.append(shot.doc.diagnostic(shot.path, (
+                f"the negative prompt has {len(negative)} characters; expected at most "
+                f"{self.caps.negative_prompt_limit}")))
+
+
+    def _check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        if self.gateway is None:
+            return
+        dialect, base_url = self.gateway
+        names = {ref: _rel(ref.path, self.source.root) for ref in _local_refs(request)
+                 if ref.path is not None}
+        for problem in dialect_check.problems(request, dialect, base_url, names):
+            if problem.once and problem.message in self.said:
+                continue
+            self.said.add(problem.message)
+            self.problems.append(shot.doc.diagnostic(
+                (*shot.path, problem.field), problem.message, severity=problem.severity))
+
+
+def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
+               ) -> tuple[Target, str | None] | None:
+    """The gateway dialect the series is checked for (``--provider`` first, then the series'
+    ``provider.name``) and its ``media_base_url``; None for native and local renders."""
+    series = source.series
+    block = series.data.get("provider") if isinstance(series.data, dict) else None
+    block = block if isinstance(block, dict) else {}
+    name = provider or block.get("name")
+    if provider is not None and provider not in ("local", *TARGETS):
+        problems.append(Diagnostic(None, f"unknown provider {provider!r}; expected one of: "
+                                         f"local, {', '.join(TARGETS)}"))
+    if name not in GATEWAYS:
+        return None
+    base_url = block.get("media_base_url")
+    if base_url is not None and not (isinstance(base_url, str) and
+                                     dialect_check.is_public(base_url)):
+        problems.append(series.diagnostic(("provider", "media_base_url"), (
+            f"media_base_url {base_url!r}; expected the http(s) URL where the series folder is "
+            "hosted")))
+        base_url = None
+    return TARGETS[str(name)], base_url
+
+
+def _verdict(facts: media.Facts, role: str) -> list[str]:
+    if role in ("image", "video", "voice"):
+        return media.verdict(facts, role)  # type: ignore[arg-type]
+    if role == "card" and facts.kind not in media.ACCEPTED["image"]:
+        return [f"expected {media.ROLE_WORDS['image']} for a card"]
+    if role == "audio" and facts.kind not in ("wav", "mp3", "mp4", "mov"):
+        return ["expected an audio file (WAV, MP3, M4A) for the music bed"]
+    return []
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _local_refs(request: ShotRequest) -> list[MediaRef]:
+    return [ref for item in request.media for ref in (item.ref, item.voice)
+            if ref is not None and ref.path is not None]
+
+
+def _local_files(request: ShotRequest) -> list[Path]:
+    return [ref.path for ref in _local_refs(request) if ref.path is not None]
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def compile_source(source: Source, capabilities: Capabilities | None = None, *,
+                   provider: str | None = None) -> Manifest:
+    """Expand (templated values, shot templates) and compile a series without a matrix;
+    ``provider`` (a gateway's name) adds that gateway's limits."""
+    return Compiler(expand_one(source), capabilities, provider=provider).run()
+
+
+def compile_lenient(source: Source, capabilities: Capabilities | None = None, *,
+                    provider: str | None = None, vars: dict[str, Any] | None = None,
+                    expanded: bool = False) -> tuple[Manifest, list[Diagnostic]]:
+    """Compile what can be compiled and return it with every problem, errors included (for the
+    review sheet, which shows a broken series' problems on its shots). ``vars`` override the
+    series' vars; ``expanded``: ``source`` is one variation already expanded (``expand``)."""
+    expanded_source, found = (source, []) if expanded else _expand_lenient(source, vars)
+    compiler = Compiler(expanded_source, capabilities, provider=provider)
+    manifest = compiler.build()
+    return manifest, sorted([*found, *compiler.problems], key=Diagnostic.sort_key)
+
+
+def _expand_lenient(source: Source, vars: dict[str, Any] | None = None
+                    ) -> tuple[Source, list[Diagnostic]]:
+    """The expanded series, or the series as written with the problems that stopped expansion."""
+    try:
+        return expand_one(source, vars), []
+    except ProblemsFound as found:
+        return source, [d for d in found.diagnostics if d not in source.problems]
+
+
+def compile_path(path: Path, capabilities: Capabilities | None = None, *,
+                 provider: str | None = None) -> Manifest:
+    """Load, validate and compile the series at ``path``; raise ProblemsFound with every problem."""
+    return compile_source(load_source(path), capabilities, provider=provider)

@@ -1,0 +1,135 @@
+"""Compiled requests into what one target would refuse: its limits, checked before anything is paid.
+
+Native limits are checked while resolving (they are the model's); a gateway narrows them (shorter
+shots, no first frame, no voices, files only at public URLs). Each problem names the gateway and the
+parameter it concerns, so the compiler can place it at the shot's line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from storyboard.language.request import MediaItem, MediaRef, Mention, ShotRequest, is_url
+from storyboard.targets import Limits
+
+Severity = Literal["error", "warning"]
+
+
+class Target(Protocol):
+    """What a check needs of a target: its name, its limits and how it labels a mention
+    (a ``targets.gateways.Target`` declaration, or a dialect built from one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def limits(self) -> Limits: ...
+
+    def label(self, mention: Mention, /) -> str: ...
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str  # the shot's key the problem is about: "duration", "prompt", "cast" ...
+    message: str
+    severity: Severity = "error"
+    once: bool = False  # about a file, not the shot: said at its first use only
+
+
+def problems(request: ShotRequest, dialect: Target, media_base_url: str | None,
+             local_name: dict[MediaRef, str]) -> list[Problem]:
+    """Every way ``request`` breaks ``dialect``'s limits; ``local_name`` shows local files."""
+    return [*_numbers(request, dialect), *_media(request, dialect), *_sizes(request, dialect),
+            *_reachable(request, dialect, media_base_url, local_name)]
+
+
+def _numbers(request: ShotRequest, dialect: Target) -> Iterator[Problem]:
+    limits, name = dialect.limits, dialect.name
+    low, high = limits.duration_range(request)
+    if not low <= request.duration <= high:
+        why = " with a reference video" if request.has_video_reference else ""
+        yield Problem("duration", f"a {request.duration} s shot; {name} accepts {low} to {high} "
+                                  f"s{why}")
+    if request.ratio not in limits.ratios:
+        yield Problem("ratio", f"ratio {request.ratio}; {name} accepts {', '.join(limits.ratios)}")
+    if request.resolution not in limits.resolutions:
+        yield Problem("resolution", f"resolution {request.resolution}; {name} accepts "
+                                    f"{', '.join(limits.resolutions)}")
+    prompt = request.prompt_in(dialect.label)
+    if len(prompt) > limits.prompt_limit:
+        yield Problem("prompt", f"the compiled prompt has {len(prompt)} characters; {name} "
+                                f"accepts at most {limits.prompt_limit}")
+
+
+def _media(request: ShotRequest, dialect: Target) -> Iterator[Problem]:
+    limits, name = dialect.limits, dialect.name
+    count = len(request.references)
+    if not limits.min_references <= count <= limits.max_references:
+        yield Problem("cast", f"{count} reference(s); {name} needs {limits.min_references} to "
+                              f"{limits.max_references} images and videos together")
+    if request.first_frame is not None and not limits.first_frame:
+        yield Problem("first_frame", f"{name} takes no first frame: it is not sent, the shot "
+                                     "starts from a picture of its own", "warning")
+    voiced = [m for m in request.media if m.voice is not None]
+    for item in voiced:
+        if item.role not in limits.voice_roles:
+            yield Problem("cast", f"{name} takes no reference voice on {_kind(item)}: the "
+                                  f"voice of {item.character or item.label} is not sent",
+                          "warning")
+    if len(voiced) > limits.max_voices > 0:
+        yield Problem("cast", f"{name} takes {limits.max_voices} reference voice(s) a shot: only "
+                              f"the first is sent", "warning")
+
+
+def _sizes(request: ShotRequest, dialect: Target) -> Iterator[Problem]:
+    """Local files over the gateway's size limit (URLs are the host's business)."""
+    for item in request.media:
+        path = item.ref.path if item.ref is not None else None
+        if path is None or not path.is_file():
+            continue
+        video = item.role == "reference_video"
+        limit = dialect.limits.video_max_mb if video else dialect.limits.image_max_mb
+        size = path.stat().st_size / (1024 * 1024)
+        if size > limit:
+            yield Problem("cast", f"{path.name} is {size:.1f} MB; {dialect.name} accepts "
+                                  f"{_kind(item)} of at most {limit:g} MB")
+
+
+def _kind(item: MediaItem) -> str:
+    return "a video" if item.role == "reference_video" else "an image"
+
+
+def _reachable(request: ShotRequest, dialect: Target, media_base_url: str | None,
+               local_name: dict[MediaRef, str]) -> Iterator[Problem]:
+    """A gateway that fetches public URLs needs every file at one: local files under
+    ``media_base_url``, and no ``oss://`` or ``data:`` URLs (DashScope's own)."""
+    if not dialect.limits.public_urls:
+        return
+    for item in request.media:
+        for ref in (item.ref, item.voice):
+            if ref is None:
+                continue
+            if ref.url is not None and not ref.url.startswith(("https://", "http://")):
+                yield Problem("cast", f"{name_of(ref)}: {dialect.name} fetches files from "
+                                      "public http(s) URLs only", once=True)
+            elif ref.path is not None and not media_base_url:
+                yield Problem("cast", f"{local_name.get(ref, str(ref.path))} is a local file and "
+                                      f"{dialect.name} fetches files from public URLs: set "
+                                      "provider.media_base_url to where the series folder is "
+                                      "hosted, or give a URL", once=True)
+        if item.from_shot is not None and not media_base_url:
+            yield Problem("first_frame", f"the first frame of shot {item.from_shot} is rendered "
+                                         f"here and {dialect.name} fetches files from public "
+                                         "URLs: set provider.media_base_url to where the series "
+                                         "folder (with .storyboard/frames) is hosted")
+
+
+def name_of(ref: MediaRef) -> str:
+    text = str(ref)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def is_public(value: str) -> bool:
+    return is_url(value) and value.startswith(("https://", "http://"))

@@ -1,0 +1,66 @@
+"""Clean YAML documents into a JSON cache keyed by their content: a re-check parses only what changed.
+
+Parsing YAML is the slowest part of a check (libyaml builds a node per value, then we walk them). A
+document that loaded and passed the schema is stored as plain JSON (its data and span tables) under
+``.storyboard/parsed/``, one file per source file, keyed by the sha256 of its text, of this module's
+format and of the schemas. JSON, not pickle: a cache in a cloned repository must never run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from storyboard.language.load import Document
+
+FORMAT = "2"
+
+
+class ParseCache:
+    def __init__(self, folder: Path | None, salt: str = "") -> None:
+        self.folder = folder
+        self.salt = salt
+
+    def _entry(self, file: Path) -> Path | None:
+        if self.folder is None:
+            return None
+        name = hashlib.sha256(str(file).encode("utf-8")).hexdigest()[:24]
+        return self.folder / f"{name}.json"
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{FORMAT}\0{self.salt}\0{text}".encode()).hexdigest()
+
+    def get(self, file: Path, text: str) -> Document | None:
+        entry = self._entry(file)
+        if entry is None:
+            return None
+        try:
+            stored = json.loads(entry.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(stored, dict) or stored.get("key") != self._key(text):
+            return None
+        tables: list[Any] = [stored.get(name) for name in ("spans", "key_spans", "quoted")]
+        if not isinstance(stored.get("data"), dict) or not all(isinstance(t, dict)
+                                                               for t in tables):
+            return None  # a damaged entry is only a slower check
+        spans, key_spans, quoted = tables
+        return Document(file=file, data=stored["data"], lines=text.splitlines(), spans=spans,
+                        key_spans=key_spans, quoted=quoted)
+
+    def put(self, doc: Document, text: str) -> None:
+        entry = self._entry(doc.file)
+        if entry is None:
+            return
+        stored = {"key": self._key(text), "data": doc.data, "spans": doc.spans,
+                  "key_spans": doc.key_spans, "quoted": doc.quoted}
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(stored, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, entry)
+        except OSError:
+            pass  # a read-only series still checks; it is just not cached

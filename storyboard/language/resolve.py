@@ -1,0 +1,508 @@
+"""Schema-checked documents into resolved shots: references, labels, timing and the language's rules.
+
+This is "Compiling a shot", points 1, 2 and 5 of the language document: a shot's references are its
+characters in order of first mention (scene actions, then speakers, in document order), then any
+``cast`` extras; images and videos are numbered separately; every rule problem is located.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import Diagnostic
+from storyboard.language.literals import color_problem, data_uri_problem
+from storyboard.language.load import Document, PathKey
+from storyboard.language.request import MediaRef, Transition, is_url
+from storyboard.language.series import EpisodeSource, Source
+from storyboard.language.validate import did_you_mean
+from storyboard.targets import Capabilities
+
+MENTION = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)")
+WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*s?\s*-\s*(\d+(?:\.\d+)?)\s*s\s*$")
+SHORTHAND = re.compile(r"^\s*\[([^\]]*)\]\s*(.*)$", re.S)
+PARAMS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt_extend",
+          "watermark", "seed")
+# The service's own defaults (spec section 1), made explicit in every request.
+SERVICE_DEFAULTS: dict[str, Any] = {"model": "wan2.7-r2v", "resolution": "1080P", "ratio": "16:9",
+                                    "duration": 5, "prompt_extend": True, "watermark": False}
+DEFAULT_TRANSITION_SECONDS = 0.5
+
+
+@dataclass
+class Character:
+    name: str
+    role: str  # "reference_image" | "reference_video"
+    ref: MediaRef
+    voice: str | None
+    where: PathKey
+
+
+@dataclass
+class Reference:
+    name: str
+    role: str
+    ref: MediaRef
+    label: str
+    voice: MediaRef | None
+
+
+@dataclass
+class ResolvedScene:
+    index: int
+    start: float
+    end: float
+    action: str
+    say: list[tuple[str, str]]
+    path: PathKey
+
+
+@dataclass
+class ResolvedShot:
+    id: str
+    episode: str
+    doc: Document
+    path: PathKey
+    params: dict[str, Any]
+    references: list[Reference] = field(default_factory=list)
+    scenes: list[ResolvedScene] = field(default_factory=list)
+    prompt: str | None = None
+    first_frame: MediaRef | None = None
+    first_frame_from: str | None = None
+    transition: Transition = field(default_factory=Transition)
+
+
+@dataclass
+class ResolvedEpisode:
+    id: str
+    title: str
+    doc: Document
+    path: PathKey
+    shots: list[ResolvedShot]
+    settings: dict[str, Any]
+
+
+@dataclass
+class MediaUse:
+    """A local file the series uses, and as what; checked once per (file, role)."""
+
+    path: Path
+    role: str  # "image" | "video" | "voice"
+    doc: Document
+    where: PathKey
+
+
+class Resolver:
+    def __init__(self, source: Source, capabilities: Capabilities) -> None:
+        self.source = source
+        self.caps = capabilities
+        self.problems: list[Diagnostic] = []
+        self.media: dict[tuple[Path, str], MediaUse] = {}
+        series = source.series.data if isinstance(source.series.data, dict) else {}
+        self.series = series
+        self.voices = self._voices(series.get("voices"))
+        self.characters = self._characters(series.get("characters"))
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def error(self, doc: Document, path: PathKey, message: str, *, key: bool = False) -> None:
+        self.problems.append(doc.diagnostic(path, message, key=key))
+
+    def media_ref(self, doc: Document, path: PathKey, value: str, role: str) -> MediaRef | None:
+        """A path or URL from ``doc`` at ``path``; local files must stay inside the series."""
+        if is_url(value):
+            problem = data_uri_problem(value) if value[:5].lower() == "data:" else None
+            if problem is not None:
+                self.error(doc, path, problem)
+                return None
+            return MediaRef(url=value)
+        file, inside = _resolved(doc.file.parent, value, self.source.root)
+        if not inside:
+            self.error(doc, path, f"{value!r} leaves the series folder; expected a path inside "
+                                  f"{self.source.root.name}/ or a URL (https://, oss://, data:)")
+            return None
+        self.media.setdefault((file, role), MediaUse(file, role, doc, path))
+        return MediaRef(path=file)
+
+    # --- the cast ------------------------------------------------------------------------------
+
+    def _voices(self, table: Any) -> dict[str, MediaRef]:
+        voices: dict[str, MediaRef] = {}
+        doc = self.source.series
+        for name, entry in (table or {}).items() if isinstance(table, dict) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("audio"), str):
+                ref = self.media_ref(doc, ("voices", name, "audio"), entry["audio"], "voice")
+                if ref is not None:
+                    voices[name] = ref
+        return voices
+
+    def _characters(self, table: Any) -> dict[str, Character]:
+        characters: dict[str, Character] = {}
+        doc = self.source.series
+        for name, entry in (table or {}).items() if isinstance(table, dict) else ():
+            if not isinstance(entry, dict):
+                continue
+            kind = "image" if "image" in entry else "video" if "video" in entry else None
+            if kind is None or not isinstance(entry[kind], str):
+                continue
+            where = ("characters", name)
+            ref = self.media_ref(doc, (*where, kind), entry[kind], kind)
+            voice = entry.get("voice")
+            if isinstance(voice, str) and voice not in self.voices:
+                self.error(doc, (*where, "voice"), f"unknown voice {voice!r}"
+                           f"{did_you_mean(voice, self.voices)}; expected one of the series' "
+                           f"voices: {', '.join(sorted(self.voices)) or '(none declared)'}")
+            if ref is not None:
+                characters[name] = Character(name, f"reference_{kind}", ref,
+                                             voice if isinstance(voice, str) else None, where)
+        return characters
+
+    # --- episodes ------------------------------------------------------------------------------
+
+    def episodes(self) -> list[ResolvedEpisode]:
+        result: list[ResolvedEpisode] = []
+        seen: dict[str, PathKey] = {}
+        for source in self.source.episodes:
+            episode = self._episode(source)
+            if episode is None:
+                continue
+            if episode.id in seen:
+                self.error(episode.doc, (*episode.path, "id"),
+                           f"duplicate episode id {episode.id!r}; expected each episode once")
+                continue
+            seen[episode.id] = episode.path
+            result.append(episode)
+        self._unused_and_unsupported(result)
+        return result
+
+    def _unused_and_unsupported(self, episodes: list[ResolvedEpisode]) -> None:
+        """Warnings for cast and voices no shot uses."""
+        doc = self.source.series
+        used = {r.name for e in episodes for s in e.shots for r in s.references}
+        voices = {r.voice for e in episodes for s in e.shots for r in s.references if r.voice}
+        for name in self.characters:
+            if name not in used and episodes:
+                self.problems.append(doc.diagnostic(("characters", name), (
+                    f"character {name!r} is never used: no shot mentions it or lists it in "
+                    "'cast'"), key=True, severity="warning"))
+        for name, ref in self.voices.items():
+            if ref not in voices and episodes:
+                self.problems.append(doc.diagnostic(("voices", name), (
+                    f"voice {name!r} is never used by a character in a shot"), key=True,
+                    severity="warning"))
+
+    def _episode(self, source: EpisodeSource) -> ResolvedEpisode | None:
+        data = source.doc.get(source.path)
+        if not isinstance(data, dict) or not isinstance(data.get("shots"), list):
+            return None
+        episode_id = str(data.get("id") or source.default_id)
+        defaults = {**SERVICE_DEFAULTS, **_mapping(self.series.get("defaults")),
+                    **_mapping(data.get("defaults"))}
+        settings = {k: data[k] for k in ("title_card", "end_card", "music", "output") if k in data}
+        for key in ("music", "output"):
+            if key not in settings and key in self.series:
+                settings[key] = self.series[key]
+        self._episode_media(source.doc, source.path, settings)
+        shots: list[ResolvedShot] = []
+        ids: set[str] = set()
+        for index, raw in enumerate(data["shots"]):
+            if not isinstance(raw, dict):
+                continue
+            path = (*source.path, "shots", index)
+            shot_id = str(raw.get("id") or f"shot{index + 1:02d}")
+            if shot_id in ids:
+                self.error(source.doc, (*path, "id"),
+                           f"duplicate shot id {shot_id!r} in episode {episode_id!r}")
+                continue
+            ids.add(shot_id)
+            shot = self._shot(source.doc, path, raw, shot_id, episode_id, defaults, shots)
+            if shot is not None:
+                shots.append(shot)
+        if shots:
+            self._opening_transition(shots[0], _mapping(data.get("title_card")))
+        return ResolvedEpisode(episode_id, str(data.get("title", episode_id)), source.doc,
+                               source.path, shots, settings)
+
+    def _episode_media(self, doc: Document, path: PathKey, settings: dict[str, Any]) -> None:
+        """Music and card images become absolute paths, checked like references."""
+        music = settings.get("music")
+        if isinstance(music, dict) and isinstance(music.get("file"), str):
+            where = (*path, "music") if "music" in _mapping(doc.get(path)) else ("music",)
+            owner = doc if "music" in _mapping(doc.get(path)) else self.source.series
+            ref = self.media_ref(owner, (*where, "file"), music["file"], "audio")
+            settings["music"] = {**music, "file": ref.path if ref and ref.path else music["file"]}
+        for card in ("title_card", "end_card"):
+            entry = settings.get(card)
+            for key in ("color", "text_color"):
+                value = entry.get(key) if isinstance(entry, dict) else None
+                problem = color_problem(value) if isinstance(value, str) else None
+                if problem is not None:
+                    self.error(doc, (*path, card, key), problem)
+            if isinstance(entry, dict) and isinstance(entry.get("image"), str):
+                ref = self.media_ref(doc, (*path, card, "image"), entry["image"], "card")
+                settings[card] = {**entry, "image": ref.path if ref and ref.path else None}
+
+    # --- shots ---------------------------------------------------------------------------------
+
+    def _shot(self, doc: Document, path: PathKey, raw: dict[str, Any], shot_id: str,
+              episode: str, defaults: dict[str, Any], earlier: list[ResolvedShot]
+              ) -> ResolvedShot | None:
+        params = {**defaults, **{k: raw[k] for k in PARAMS if k in raw}}
+        if not _params_well_typed(params):
+            return None  # the schema check has already said what is wrong with them
+        shot = ResolvedShot(shot_id, episode, doc, path, params)
+        has_scenes, has_prompt = "scenes" in raw, "prompt" in raw
+        if has_scenes == has_prompt:
+            self.error(doc, path, "a shot needs either 'scenes' or 'prompt'" +
+                       ("" if not has_scenes else ", not both"))
+            return None
+        mentions = self._timing_and_mentions(shot, raw)
+        if "duration" not in raw and shot.scenes:
+            params["duration"] = max(1, math.ceil(shot.scenes[-1].end - 1e-9))
+        self._check_scene_windows(shot, raw)
+        self._references(shot, raw, mentions)
+        self._first_frame(shot, raw, earlier)
+        self._transition(shot, raw, earlier)
+        self._check_duration(shot, raw)
+        return shot
+
+    def _timing_and_mentions(self, shot: ResolvedShot, raw: dict[str, Any]) -> list[str]:
+        """Parse scenes (or the prompt) and collect mentions in document order."""
+        doc, mentions = shot.doc, []
+        if "prompt" in raw and isinstance(raw["prompt"], str):
+            shot.prompt = raw["prompt"]
+            mentions += self._mentions(doc, (*shot.path, "prompt"), raw["prompt"])
+            return mentions
+        for index, scene in enumerate(raw.get("scenes") or []):
+            where = (*shot.path, "scenes", index)
+            parsed = self._scene(doc, where, scene, index + 1)
+            if parsed is None:
+                continue
+            shot.scenes.append(parsed)
+            action_path = where if isinstance(scene, str) else (*where, "action")
+            mentions += self._mentions(doc, action_path, parsed.action,
+                                       offset=_shorthand_offset(scene))
+            for speaker, line in parsed.say:
+                mentions.append(speaker)
+                self._check_speaker(doc, (*where, "say", speaker), speaker)
+                mentions += self._mentions(doc, (*where, "say", speaker), line)
+        return [m for m in mentions if m in self.characters]
+
+    def _scene(self, doc: Document, where: PathKey, scene: Any, index: int
+               ) -> ResolvedScene | None:
+        if isinstance(scene, str):
+            match = SHORTHAND.match(scene)
+            if match is None:
+                self.error(doc, where, 'expected a scene like "[0-3s] what happens"')
+                return None
+            window, action = match.group(1), match.group(2).strip()
+            say: dict[str, Any] = {}
+        elif isinstance(scene, dict) and isinstance(scene.get("at"), str):
+            window, action = scene["at"], str(scene.get("action", "")).strip()
+            say = _mapping(scene.get("say"))
+            if not action and not say:
+                self.error(doc, where, "a scene needs an 'action' or a 'say'")
+        else:
+            return None
+        timing = WINDOW.match(window)
+        at_path = where if isinstance(scene, str) else (*where, "at")
+        if timing is None:
+            self.error(doc, at_path, f"{window!r} is not a time window; expected A-Bs, e.g. 0-3s")
+            return None
+        start, end = float(timing.group(1)), float(timing.group(2))
+        if start >= end:
+            self.error(doc, at_path, f"window {window!r} ends before it starts; expected A < B")
+            return None
+        lines = [(str(k), str(v)) for k, v in say.items()]
+        return ResolvedScene(index, start, end, action, lines, where)
+
+    def _check_scene_windows(self, shot: ResolvedShot, raw: dict[str, Any]) -> None:
+        previous: ResolvedScene | None = None
+        duration = shot.params.get("duration")
+        for scene in shot.scenes:
+            at = _at_path(shot, scene)
+            if previous is not None and scene.start < previous.start:
+                self.error(shot.doc, at, f"scene {scene.index} starts at {_n(scene.start)}s, "
+                           f"before scene {previous.index}; expected scenes in order")
+            elif previous is not None and scene.start < previous.end:
+                self.error(shot.doc, at, f"scene {scene.index} [{_n(scene.start)}-"
+                           f"{_n(scene.end)}s] overlaps scene {previous.index} "
+                           f"[{_n(previous.start)}-{_n(previous.end)}s]")
+            if isinstance(duration, int) and scene.end > duration:
+                self.error(shot.doc, at, f"scene {scene.index} ends at {_n(scene.end)}s, past "
+                           f"the shot's end ({duration}s); expected windows within the shot")
+            previous = scene
+
+    def _mentions(self, doc: Document, path: PathKey, text: str, offset: int = 0) -> list[str]:
+        names = []
+        for match in MENTION.finditer(text):
+            name = match.group(1)
+            if name is None:
+                continue
+            if name not in self.characters:
+                span = doc.text_span(path, offset + match.start())
+                self.problems.append(doc.diagnostic(
+                    path, f"unknown character @{name}{did_you_mean(name, self.characters)}; "
+                    f"expected one of: {', '.join('@' + c for c in self.characters) or '(none)'}",
+                    span=span))
+                continue
+            names.append(name)
+        return names
+
+    def _check_speaker(self, doc: Document, where: PathKey, speaker: str) -> None:
+        if speaker not in self.characters:
+            self.error(doc, where, f"unknown speaker {speaker!r}"
+                       f"{did_you_mean(speaker, self.characters)}; expected a character",
+                       key=True)
+
+    def _references(self, shot: ResolvedShot, raw: dict[str, Any], mentions: list[str]) -> None:
+        order = list(dict.fromkeys(mentions))
+        for index, name in enumerate(raw.get("cast") or []):
+            if name not in self.characters:
+                self.error(shot.doc, (*shot.path, "cast", index), f"unknown character {name!r}"
+                           f"{did_you_mean(str(name), self.characters)}")
+            elif name not in order:
+                order.append(name)
+        if not order:
+            self.error(shot.doc, shot.path, "this shot has no reference: mention a character "
+                       "(@name) or list one in 'cast'; expected at least one image or video")
+            return
+        if len(order) > self.caps.max_references:
+            self.error(shot.doc, shot.path, f"{len(order)} references ({', '.join(order)}); "
+                       f"expected at most {self.caps.max_references} images and videos together")
+        overrides = self._voice_overrides(shot, raw, order)
+        counters = {"reference_image": 0, "reference_video": 0}
+        for name in order:
+            character = self.characters[name]
+            counters[character.role] += 1
+            word = "Image" if character.role == "reference_image" else "Video"
+            voice_name = overrides.get(name, character.voice)
+            voice = self.voices.get(voice_name) if voice_name else None
+            shot.references.append(Reference(name, character.role, character.ref,
+                                             f"{word} {counters[character.role]}", voice))
+
+    def _voice_overrides(self, shot: ResolvedShot, raw: dict[str, Any], order: list[str]
+                         ) -> dict[str, str]:
+        overrides: dict[str, str] = {}
+        for name, voice in _mapping(raw.get("voices")).items():
+            where = (*shot.path, "voices", name)
+            if name not in order:
+                self.error(shot.doc, where, f"a voice for {name!r}, who is not a reference in "
+                           f"this shot; expected one of: {', '.join(order) or '(none)'}", key=True)
+            elif voice not in self.voices:
+                self.error(shot.doc, where, f"unknown voice {voice!r}"
+                           f"{did_you_mean(str(voice), self.voices)}")
+            else:
+                overrides[name] = voice
+        return overrides
+
+    def _first_frame(self, shot: ResolvedShot, raw: dict[str, Any],
+                     earlier: list[ResolvedShot]) -> None:
+        value = raw.get("first_frame")
+        where = (*shot.path, "first_frame")
+        if isinstance(value, str):
+            shot.first_frame = self.media_ref(shot.doc, where, value, "image")
+        elif isinstance(value, dict) and isinstance(value.get("from"), str):
+            target = value["from"]
+            if not any(s.id == target for s in earlier):
+                names = [s.id for s in earlier]
+                self.error(shot.doc, (*where, "from"), f"first_frame.from names {target!r}, "
+                           f"which is no earlier shot of this episode{did_you_mean(target, names)}"
+                           f"; expected one of: {', '.join(names) or '(no earlier shot)'}")
+            else:
+                shot.first_frame_from = target
+
+    def _transition(self, shot: ResolvedShot, raw: dict[str, Any],
+                    earlier: list[ResolvedShot]) -> None:
+        value = raw.get("transition")
+        if isinstance(value, str):
+            value = {"type": value}
+        if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+            return
+        kind = value["type"]
+        default = 0.0 if kind == "cut" else DEFAULT_TRANSITION_SECONDS
+        seconds = float(value.get("duration", default))
+        shot.transition = Transition(kind, 0.0 if kind == "cut" else seconds)
+        if not earlier or kind == "cut":
+            return
+        shortest = min(earlier[-1].params.get("duration", 0), shot.params.get("duration", 0))
+        if seconds >= shortest:
+            self.error(shot.doc, (*shot.path, "transition"), f"a {seconds:g} s {kind} is as long "
+                       f"as a shot it joins ({shortest} s); expected less than {shortest} s")
+
+    def _opening_transition(self, first: ResolvedShot, title_card: dict[str, Any]) -> None:
+        """The first shot's transition joins it to the title card; without one it does nothing."""
+        kind, seconds = first.transition.type, first.transition.duration
+        if kind == "cut":
+            return
+        where = (*first.path, "transition")
+        if not title_card:
+            self.problems.append(first.doc.diagnostic(where, (
+                f"the first shot's {kind} has nothing before it and is ignored; add a "
+                "title_card to fade from, or remove it"), severity="warning"))
+            return
+        card = title_card.get("duration", 2.0)
+        if isinstance(card, int | float) and seconds >= min(card, first.params["duration"]):
+            self.error(first.doc, where, f"a {seconds:g} s {kind} is as long as the title card "
+                       f"({card:g} s) or the shot it joins; expected less than both")
+
+    def _check_duration(self, shot: ResolvedShot, raw: dict[str, Any]) -> None:
+        duration = shot.params.get("duration")
+        if not isinstance(duration, int) or isinstance(duration, bool):
+            return
+        has_video = any(r.role == "reference_video" for r in shot.references)
+        low = self.caps.min_duration
+        high = self.caps.max_duration_with_video if has_video else self.caps.max_duration
+        if not low <= duration <= high:
+            why = " with a reference video" if has_video else ""
+            where = (*shot.path, "duration") if "duration" in raw else shot.path
+            self.error(shot.doc, where, f"a {duration} s shot; expected {low} to {high} s{why}")
+
+
+PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "model": (str,), "resolution": (str,), "ratio": (str,), "duration": (int,),
+    "negative_prompt": (str,), "prompt_extend": (bool,), "watermark": (bool,), "seed": (int,)}
+
+
+def _params_well_typed(params: dict[str, Any]) -> bool:
+    for name, value in params.items():
+        if value is None and name in ("seed", "negative_prompt"):
+            continue
+        if not isinstance(value, PARAM_TYPES[name]):
+            return False
+        if isinstance(value, bool) and bool not in PARAM_TYPES[name]:
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(folder: Path, value: str, root: Path) -> tuple[Path, bool]:
+    """``folder / value`` made absolute, and whether it is inside ``root`` (memoised: each
+    variation of a matrix names the same files)."""
+    file = (folder / value).resolve()
+    return file, file.is_relative_to(root)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _n(value: float) -> str:
+    return f"{value:g}"
+
+
+def _at_path(shot: ResolvedShot, scene: ResolvedScene) -> PathKey:
+    raw = shot.doc.get(scene.path)
+    return scene.path if isinstance(raw, str) else (*scene.path, "at")
+
+
+def _shorthand_offset(scene: Any) -> int:
+    """Where the action text starts inside a ``"[0-3s] text"`` string."""
+    if not isinstance(scene, str):
+        return 0
+    match = SHORTHAND.match(scene)
+    return match.start(2) if match else 0

@@ -1,0 +1,188 @@
+"""A series' variations into compiled manifests: every selected variation, one media cache.
+
+``compile_variations`` expands the series (``expand``) and compiles each selected variation; a
+variation's problems stay with it, and ``Variants.diagnostics`` says each problem once, naming the
+variations it is found in when not all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import Diagnostic, ProblemsFound
+from storyboard.language.compile import Compiler
+from storyboard.language.expand import Variation, expand
+from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.series import Source, load_source
+from storyboard.media import probe as media
+from storyboard.targets import NATIVE_SIZES
+
+UNUSED = "is never used"
+
+
+@dataclass
+class Variant:
+    """One compiled variation (``manifest`` is None when it has errors)."""
+
+    name: str | None
+    vars: dict[str, Any]
+    manifest: Manifest | None
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.manifest is not None
+
+
+@dataclass
+class Variants:
+    """Every selected variation of a series, compiled."""
+
+    root: Path
+    name: str
+    matrix: bool
+    variants: list[Variant]
+
+    @property
+    def manifests(self) -> list[Manifest]:
+        return [v.manifest for v in self.variants if v.manifest is not None]
+
+    @property
+    def ok(self) -> bool:
+        return all(v.ok for v in self.variants)
+
+    def diagnostics(self) -> list[Diagnostic]:
+        """Every variation's problems once; one found in only some says which."""
+        return merge_problems([(v.name or "", v.problems) for v in self.variants])
+
+    def shots(self) -> list[CompiledShot]:
+        return [shot for manifest in self.manifests for shot in manifest.shots()]
+
+    def combined(self) -> Manifest:
+        """All variations as one manifest: one run, one lock file update (pruned per variation)."""
+        first = self.manifests[0]
+        episodes = [episode for manifest in self.manifests for episode in manifest.episodes]
+        return Manifest(title=first.title, name=self.name, root=self.root, source=first.source,
+                        episodes=episodes, provider=first.provider, store=first.store,
+                        ledger=first.ledger,
+                        warnings=[w for m in self.manifests for w in m.warnings])
+
+
+def merge_problems(found: Sequence[tuple[str, list[Diagnostic]]]) -> list[Diagnostic]:
+    where: dict[tuple[Any, ...], tuple[Diagnostic, list[str]]] = {}
+    for name, problems in found:
+        for problem in problems:
+            key = (problem.span, problem.message, problem.severity)
+            where.setdefault(key, (problem, []))[1].append(name)
+    merged = []
+    for problem, names in where.values():
+        if len(names) < len(found) and UNUSED in problem.message:
+            continue  # a product used by some variations only is the point of a matrix
+        if len(names) < len(found) and any(names):
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            problem = Diagnostic(problem.span, f"{problem.message} [in variation(s) {shown}]",
+                                 problem.severity, problem.source_line)
+        merged.append(problem)
+    return sorted(merged, key=Diagnostic.sort_key)
+
+
+def compile_variations(path: str | Path, *, vars: dict[str, Any] | None = None,
+                       select: Sequence[str] | None = None,
+                       provider: str | None = None) -> Variants:
+    """Load, expand and compile every (selected) variation; problems stay with their variation.
+    ``provider`` (a gateway's name) adds that gateway's limits to every variation.
+
+    Raises ProblemsFound when the series or its ``variations`` block itself is broken."""
+    source = load_source(Path(path))
+    with _no_gc_pauses():
+        expansion = expand(source, vars, select)
+        if expansion.problems:
+            raise ProblemsFound([*source.problems, *expansion.problems])
+        variants = _compile_each(source, expansion.variations, provider)
+    return Variants(source.root, source.root.name, expansion.matrix, variants)
+
+
+@contextlib.contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """No cyclic garbage collection while a thousand manifests are built (they are kept, so each
+    collection would walk them all again for nothing); on again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile_each(source: Source, variations: list[Variation], provider: str | None
+                  ) -> list[Variant]:
+    cache = SharedMediaCache(source.root / ".storyboard" / "media.json")
+    variants = []
+    for variation in variations:
+        try:
+            manifest = Compiler(variation.source, media_cache=cache, provider=provider).run()
+            manifest.warnings += card_warnings(variation.source, manifest)
+            variants.append(Variant(variation.name, variation.vars, manifest, manifest.warnings))
+        except ProblemsFound as found:
+            variants.append(Variant(variation.name, variation.vars, None, found.diagnostics))
+    cache.save()
+    return variants
+
+
+def card_warnings(source: Source, manifest: Manifest) -> list[Diagnostic]:
+    """A warning for each title or end card whose text cannot fit even at the smallest size."""
+    from storyboard.media.cardtext import CARD_TEXT_FLOOR
+    where = {str(ep.doc.get(ep.path, {}).get("id") or ep.default_id): ep
+             for ep in source.episodes if isinstance(ep.doc.get(ep.path), dict)}
+    found = []
+    for episode in manifest.episodes:
+        origin = where.get(episode.id)
+        if origin is None or not episode.shots:
+            continue
+        first = episode.shots[0].request
+        width, height = NATIVE_SIZES.get((first.resolution, first.ratio), (1280, 720))
+        for kind in ("title_card", "end_card"):
+            card = episode.settings.get(kind)
+            text = card.get("text") if isinstance(card, dict) else None
+            if isinstance(text, str) and not _fits(text, width, height):
+                found.append(origin.doc.diagnostic((*origin.path, kind, "text"), (
+                    f"the {kind.replace('_', ' ')} text ({len(text)} characters) does not fit a "
+                    f"{width}x{height} card even at the smallest size ({CARD_TEXT_FLOOR:g} of "
+                    "its short side) and will be cut; expected a shorter text"),
+                    severity="warning"))
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _fits(text: str, width: int, height: int) -> bool:
+    """Whether card text fits (remembered: most variations share their cards' sizes and texts)."""
+    from storyboard.media.cardtext import fit_card_text
+    return fit_card_text(text, width, height)[1]
+
+
+class SharedMediaCache(media.MediaCache):
+    """The media fact cache, each file looked at once for all the variations of one compile."""
+
+    def __init__(self, file: Path | None) -> None:
+        super().__init__(file)
+        self.seen: dict[Path, media.Facts] = {}
+
+    def facts(self, path: Path) -> media.Facts:
+        found = self.seen.get(path)
+        if found is None:
+            found = self.seen[path] = super().facts(path)
+        return found
+
+
+def strict(variants: Variants) -> Variants:
+    """``variants`` when every variation compiled, else ProblemsFound with all their problems."""
+    if not variants.ok:
+        raise ProblemsFound(variants.diagnostics())
+    return variants

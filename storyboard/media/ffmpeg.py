@@ -1,0 +1,386 @@
+"""ffmpeg into Python: the one module that finds, probes with and runs ffmpeg.
+
+The binary is chosen by what it can do (``storyboard.media.ffbinary``): an explicit choice, else the one
+shipped in the ``imageio-ffmpeg`` wheel, else the one on PATH, so ``pip install`` alone sets a machine
+up and any ffmpeg from 4.4 up works. ffprobe is not in that wheel, so probing parses ``ffmpeg -i``
+(stream facts) and the ``framecrc`` muxer (exact stream lengths, from packet timestamps, without decoding).
+
+Commands are argument lists, never shell strings. Graphs are built with ffmpeg-python (re-exported here
+as ``graph`` so no other module imports it) and compiled to argument lists for our own runner. Outputs
+are written to a temporary file beside the target and renamed on success, so a failed run never leaves
+a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import ffmpeg as graph  # ffmpeg-python: graph building only; we run the commands ourselves
+
+from storyboard.errors import FFmpegError, MediaError
+from storyboard.files import NEW_FILE_MODE, temp_prefix
+from storyboard.media import ffbinary
+
+__all__ = [
+    "PORTABLE_ARGS",
+    "SWS_FLAGS",
+    "MediaInfo",
+    "StreamInfo",
+    "atomic_output",
+    "binary",
+    "contact_sheet",
+    "filter_value",
+    "font_path",
+    "framecrc_timebases",
+    "graph",
+    "last_frame",
+    "parse_framecrc",
+    "probe",
+    "run",
+    "run_graph",
+    "still",
+    "stream_lengths",
+]
+
+LOG_TAIL_LINES = 15
+# swscale's SIMD paths round differently on different CPUs; these flags make every scale and pixel
+# format conversion give the same bytes everywhere (the C reference results).
+SWS_FLAGS = "bicubic+accurate_rnd+full_chroma_int+bitexact"
+GRAPH_PREFIX = f"sws_flags={SWS_FLAGS};"  # applies to the scalers a filtergraph inserts itself
+# ffmpeg's own SIMD code (the AAC encoder's transforms, resampling) sums floats in another order on
+# another CPU. Renders whose bytes are recorded (the local provider's shots, cards, the last frames
+# they are drawn on) run its C reference paths instead: the same bytes on every machine. libx264
+# is bit-exact across CPUs by itself. It costs little: x264 does most of the work.
+PORTABLE_ARGS = ("-cpuflags", "0")
+FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "DejaVuSans.ttf"
+
+
+def binary() -> str:
+    """The ffmpeg executable chosen by what it can do (see ``storyboard.media.ffbinary``)."""
+    return ffbinary.current().require()
+
+
+def font_path() -> Path:
+    """The font shipped with the package, for drawtext."""
+    return FONT_FILE
+
+
+_CAUSE_RE = re.compile(
+    r"error|not found|no such|invalid|unknown|unrecognized|no space|permission denied|failed|"
+    r"cannot|could not|unable|does not|not supported|out of memory|too many|killed", re.I)
+CAUSE_LINES = 8
+
+
+def _tail(text: str) -> list[str]:
+    """The lines that name the cause (errors anywhere in the log), then the last few lines.
+
+    ffmpeg often prints the cause (``No space left on device``, ``Option 'x' not found``) early
+    and its encoders' statistics after it, so the plain tail alone would hide it.
+    """
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    causes = [line for line in lines if _CAUSE_RE.search(line)][:CAUSE_LINES]
+    tail = lines[-(LOG_TAIL_LINES - len(causes)):] if len(causes) < LOG_TAIL_LINES else []
+    return [*causes, *(line for line in tail if line not in causes)]
+
+
+def _who() -> str:
+    """The binary in use and its version, for failure messages."""
+    return ffbinary.current().chosen.label
+
+
+def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = None) -> str:
+    """Run ffmpeg with ``args`` (no shell); return its log (stderr). Raise FFmpegError on failure."""
+    cmd = [binary(), "-hide_banner", "-nostdin", "-y", *args]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise FFmpegError(f"{what}: ffmpeg took longer than {timeout} s") from exc
+    except OSError as exc:
+        raise FFmpegError(f"{what}: cannot start ffmpeg ({exc})") from exc
+    if proc.returncode != 0:
+        raise FFmpegError(f"{what} failed ({_who()}, exit {proc.returncode})", _tail(proc.stderr))
+    return proc.stderr
+
+
+def filter_value(text: str) -> str:
+    """``text`` as an option value inside a hand-written filtergraph: escaped once for the option
+    parser (``\\ ' :``) and again for the graph parser (``\\ ' [ ] , ;``), as ffmpeg's
+    filtergraph escaping rules require, so any path survives."""
+    once = text.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
+    return "".join("\\" + c if c in "\\'[],;" else c for c in once)
+
+
+def run_graph(stream: Any, *, what: str = "ffmpeg", timeout: float | None = None) -> str:
+    """Compile an ffmpeg-python output node to arguments and run it with ``run``."""
+    args = graph.get_args(stream)
+    if "-filter_complex" in args:
+        at = args.index("-filter_complex") + 1
+        args[at] = GRAPH_PREFIX + args[at]
+    return run(args, what=what, timeout=timeout)
+
+
+@contextlib.contextmanager
+def atomic_output(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename onto it only if the block succeeds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target.stem), suffix=target.suffix,
+                                    dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        tmp.chmod(NEW_FILE_MODE)  # mkstemp makes it private; an output is an ordinary file
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# --- probing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    kind: str  # "video" | "audio" | other
+    codec: str
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    pix_fmt: str = ""
+    sample_rate: int = 0
+    channels: str = ""  # "mono", "stereo", "5.1", ...
+    attached_pic: bool = False
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    format: str  # demuxer names, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "png_pipe", "wav"
+    duration: float | None  # container duration, seconds
+    streams: list[StreamInfo] = field(default_factory=list)
+
+    @property
+    def video(self) -> StreamInfo | None:
+        return next((s for s in self.streams if s.kind == "video" and not s.attached_pic), None)
+
+    @property
+    def audio(self) -> StreamInfo | None:
+        return next((s for s in self.streams if s.kind == "audio"), None)
+
+
+_INPUT_RE = re.compile(r"^Input #0, (?P<fmt>[^ ]+), from")
+_DURATION_RE = re.compile(r"Duration: (?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)")
+_STREAM_RE = re.compile(r"Stream #0:\d+[^:]*: (?P<kind>Video|Audio|Subtitle|Data): (?P<rest>.*)")
+_SIZE_RE = re.compile(r"(?<![\w])(\d{2,5})x(\d{2,5})(?![\w])")
+_FPS_RE = re.compile(r"([\d.]+k?) fps")
+_RATE_RE = re.compile(r"(\d+) Hz")
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside parentheses (codec descriptions nest them)."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def _parse_stream(kind: str, rest: str) -> StreamInfo:
+    parts = _split_top_level(rest)
+    codec = parts[0].split(" ")[0] if parts else ""
+    if kind == "video":
+        size = _SIZE_RE.search(rest)
+        fps = _FPS_RE.search(rest)
+        fps_value = 0.0
+        if fps:
+            raw = fps.group(1)
+            fps_value = float(raw[:-1]) * 1000 if raw.endswith("k") else float(raw)
+        pix = parts[1].split("(")[0].strip() if len(parts) > 1 else ""
+        return StreamInfo("video", codec, int(size.group(1)) if size else 0,
+                          int(size.group(2)) if size else 0, fps_value, pix,
+                          attached_pic="attached pic" in rest)
+    if kind == "audio":
+        rate = _RATE_RE.search(rest)
+        channels = parts[2] if len(parts) > 2 else ""
+        return StreamInfo("audio", codec, sample_rate=int(rate.group(1)) if rate else 0,
+                          channels=channels)
+    return StreamInfo(kind, codec)
+
+
+def parse_probe_log(path: Path, log: str) -> MediaInfo:
+    """Parse what ``ffmpeg -i FILE`` prints about its only input."""
+    fmt, duration, streams = "", None, []
+    for line in log.splitlines():
+        stripped = line.strip()
+        if m := _INPUT_RE.match(stripped):
+            fmt = m.group("fmt")
+        elif m := _DURATION_RE.search(stripped):
+            duration = int(m.group("h")) * 3600 + int(m.group("m")) * 60 + float(m.group("s"))
+        elif m := _STREAM_RE.search(stripped):
+            streams.append(_parse_stream(m.group("kind").lower(), m.group("rest")))
+    if not fmt:
+        raise MediaError(f"{path}: ffmpeg cannot read this file ({_tail(log)[-1:] or 'no output'})")
+    return MediaInfo(path, fmt, duration, streams)
+
+
+def probe(path: Path) -> MediaInfo:
+    """Stream facts of a media file, read by ffmpeg itself (no ffprobe)."""
+    cmd = [binary(), "-hide_banner", "-nostdin", "-i", str(path)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MediaError(f"{path}: cannot probe with ffmpeg ({exc})") from exc
+    return parse_probe_log(path, proc.stderr)
+
+
+def stream_lengths(path: Path) -> dict[str, float]:
+    """Exact end time in seconds of the first video and first audio stream, from packet timestamps.
+
+    Reads packets with ``-c copy -f framecrc`` (no decoding), so it is exact and cheap.
+    """
+    out = subprocess.run(
+        [binary(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0?", "-map", "0:a:0?",
+         "-c", "copy", "-f", "framecrc", "-"],
+        capture_output=True, text=True, errors="replace", check=False, timeout=120)
+    if out.returncode != 0:
+        raise MediaError(f"{path}: cannot read packets ({_tail(out.stderr)[-1:]})")
+    return parse_framecrc(out.stdout)[0]
+
+
+def last_frame(video: Path, out: Path) -> Path:
+    """Write the last frame of ``video`` as a PNG (for ``first_frame: {from: SHOT}``)."""
+    with atomic_output(out) as tmp:
+        # Seek near the end and keep overwriting one image: the last decoded frame wins.
+        run([*PORTABLE_ARGS, "-sseof", "-1", "-i", str(video), "-update", "1", "-frames:v", "1000",
+             "-sws_flags", SWS_FLAGS, "-fflags", "+bitexact", "-flags:v", "+bitexact",
+             "-f", "image2", "-c:v", "png", str(tmp)], what=f"taking the last frame of {video.name}")
+    return out
+
+
+def framecrc_timebases(listing: str) -> dict[str, Fraction]:
+    """Each stream kind's time base in a ``framecrc`` listing (the first stream of each kind)."""
+    bases: dict[int, Fraction] = {}
+    found: dict[str, Fraction] = {}
+    for line in listing.splitlines():
+        if line.startswith("#tb "):
+            number, tb = line[4:].split(":")
+            bases[int(number)] = Fraction(tb.strip())
+        elif line.startswith("#media_type "):
+            number, kind = line[12:].split(":")
+            if int(number) in bases:
+                found.setdefault(kind.strip(), bases[int(number)])
+        elif line and not line.startswith("#"):
+            break
+    return found
+
+
+def parse_framecrc(listing: str) -> tuple[dict[str, float], str]:
+    """Stream end times by kind ("video", "audio"), from the packet timestamps of a ``framecrc``
+    listing, and its first stream's ``#extradata`` line (the codec's parameter sets)."""
+    timebase: dict[int, Fraction] = {}
+    kinds: dict[int, str] = {}
+    ends: dict[int, int] = {}
+    extradata = ""
+    for line in listing.splitlines():
+        if line.startswith("#tb "):
+            number, tb = line[4:].split(":")
+            timebase[int(number)] = Fraction(tb.strip())
+        elif line.startswith("#media_type "):
+            number, kind = line[12:].split(":")
+            kinds[int(number)] = kind.strip()
+        elif line.startswith("#extradata 0"):
+            extradata = line
+        elif line and not line.startswith("#"):
+            fields = line.split(",")
+            stream, pts, dur = int(fields[0]), int(fields[2]), int(fields[3])
+            ends[stream] = max(ends.get(stream, 0), pts + dur)
+    lengths = {kinds[i]: float(ends[i] * timebase[i]) for i in ends if i in kinds and i in timebase}
+    return lengths, extradata
+
+
+# --- stills and contact sheets (the review sheet) ---------------------------------------------
+
+BITEXACT = ["-threads", "1", "-fflags", "+bitexact", "-flags", "+bitexact"]
+
+
+def still(src: Path, out: Path, *, at: float | None, width: int) -> Path:
+    """One frame of ``src`` (at ``at`` seconds of a video; an image as it is), ``width`` pixels
+    wide, as a JPEG. Same input, same bytes: one thread, exact seek, no encoder tags."""
+    seek = ["-ss", f"{at:.6f}"] if at is not None else []
+    with atomic_output(out) as tmp:
+        run([*seek, "-i", str(src), "-frames:v", "1", "-vf", f"scale={width}:-2,format=yuvj420p",
+             *BITEXACT, "-c:v", "mjpeg", "-q:v", "4", "-f", "image2", str(tmp)],
+            what=f"taking a still of {src.name}")
+        if tmp.stat().st_size == 0:
+            raise MediaError(f"{src}: no frame at {at or 0:g} s to take a still of")
+    return out
+
+
+def contact_sheet(cells: Sequence[tuple[Path | None, Path]], out: Path, *, columns: int,
+                  width: int, height: int, label_height: int = 40) -> Path:
+    """A grid of ``cells`` (an image, or None for a blank, and a text file holding its caption)
+    as one PNG.
+
+    Captions reach drawtext only through ``textfile=`` with expansion off, never spliced into
+    the filter string, so any text comes out as written."""
+    tiles = []
+    sources = _split_inputs([image for image, _ in cells], width, height)
+    for (_, caption), source in zip(cells, sources, strict=True):
+        tile = (source.filter("scale", width, height, force_original_aspect_ratio="decrease")
+                .filter("pad", width, height + label_height, "(ow-iw)/2", f"(oh-ih-{label_height})/2",
+                        color="0x202020")
+                .drawtext(fontfile=str(font_path()), textfile=str(caption), expansion="none",
+                          fontsize=label_height // 2, fontcolor="white", x="(w-text_w)/2",
+                          y=f"h-{label_height}+(({label_height}-text_h)/2)"))
+        tiles.append(tile)
+    rows = -(-len(cells) // columns)
+    cell_h = height + label_height
+    layout = "|".join(f"{(i % columns) * width}_{(i // columns) * cell_h}"
+                      for i in range(len(cells)))
+    grid = (graph.filter(tiles, "xstack", inputs=len(tiles), layout=layout, fill="black")
+            if len(tiles) > 1 else tiles[0])
+    grid = grid.filter("pad", columns * width, rows * cell_h, 0, 0, color="black")
+    with atomic_output(out) as tmp:
+        stream = graph.output(grid, str(tmp), vframes=1, f="image2", vcodec="png",
+                              **{"fflags": "+bitexact", "flags": "+bitexact", "threads": 1})
+        run(graph.get_args(stream), what=f"drawing the contact sheet {out.name}")
+    return out
+
+
+def _split_inputs(images: Sequence[Path | None], width: int, height: int) -> list[Any]:
+    """One stream per cell; an image used by several cells is read once and split (ffmpeg-python
+    merges identical nodes, and a node feeding two filters needs an explicit ``split``)."""
+    counts: dict[Path | None, int] = {}
+    for image in images:
+        counts[image] = counts.get(image, 0) + 1
+    split: dict[Path | None, Any] = {}
+    for image, count in counts.items():
+        source = (graph.input(str(image)) if image is not None else
+                  graph.input(f"color=c=0x333333:s={width}x{height}:d=1", f="lavfi"))
+        split[image] = source.split() if count > 1 else source
+    used: dict[Path | None, int] = {}
+    streams = []
+    for image in images:
+        index = used[image] = used.get(image, -1) + 1
+        streams.append(split[image][index] if counts[image] > 1 else split[image])
+    return streams

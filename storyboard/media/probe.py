@@ -1,0 +1,216 @@
+"""Media files into facts and verdicts: content type, size, dimensions, length, content hash.
+
+The type of a file is read from its first bytes, never from its name (a PNG named ``.mp4`` is a
+PNG). Dimensions and lengths come from ``ffmpeg.probe``. The limits are spec section 3's. Facts and
+hashes are cached in ``.storyboard/media.json`` by path, size and mtime, so a re-check reads nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from stat import S_ISREG
+from typing import Literal
+
+from storyboard.errors import MediaError
+from storyboard.media import ffmpeg
+
+Role = Literal["image", "video", "voice"]
+MB = 1024 * 1024
+CACHE_VERSION = 2  # 2: ``complete``
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    min_side: int = 0
+    max_side: int = 0
+    max_aspect: float = 8.0
+    min_seconds: float = 0.0
+    max_seconds: float = 0.0
+
+
+LIMITS: dict[Role, Limits] = {
+    "image": Limits(20 * MB, 240, 8000),
+    "video": Limits(100 * MB, 240, 4096, min_seconds=1, max_seconds=30),
+    "voice": Limits(15 * MB, min_seconds=1, max_seconds=10),
+}
+ACCEPTED: dict[Role, tuple[str, ...]] = {
+    "image": ("jpeg", "png", "bmp", "webp"),
+    "video": ("mp4", "mov"),
+    "voice": ("wav", "mp3"),
+}
+ROLE_WORDS = {"image": "an image (JPEG, PNG, BMP, WEBP)", "video": "a video (MP4, MOV)",
+              "voice": "an audio clip (WAV, MP3)"}
+
+
+@dataclass(frozen=True)
+class Facts:
+    kind: str  # sniffed content type: png, jpeg, bmp, webp, mp4, mov, wav, mp3, or "unknown"
+    size: int
+    sha256: str
+    width: int = 0
+    height: int = 0
+    seconds: float = 0.0
+    alpha: bool = False
+    has_audio: bool = False
+    complete: bool = True  # an MP4/MOV whose boxes all end inside the file (not cut short)
+
+
+def sniff(head: bytes) -> str:
+    """The content type from a file's first bytes."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"BM"):
+        return "bmp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if head[4:8] == b"ftyp":
+        return "mov" if head[8:10] == b"qt" else "mp4"
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
+        return "mov"
+    return "unknown"
+
+
+def boxes_complete(path: Path, size: int) -> bool:
+    """Whether every top-level MP4/MOV box ends inside the file: a download or copy cut short
+    keeps an intact header (ffmpeg probes it happily) but loses the end of its ``mdat``."""
+    offset = 0
+    with path.open("rb") as fh:
+        while offset < size:
+            fh.seek(offset)
+            header = fh.read(16)
+            if len(header) < 8:
+                return False
+            length = int.from_bytes(header[:4], "big")
+            if length == 1 and len(header) == 16:
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:  # "to the end of the file"
+                return True
+            if length < 8 or offset + length > size:
+                return False
+            offset += length
+    return True
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def measure(path: Path) -> Facts:
+    """Read a file's facts (no cache): sniff, hash, and probe with ffmpeg when it is media."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(32)
+        size = path.stat().st_size
+        digest = sha256_file(path)
+    except OSError as exc:
+        raise MediaError(f"{path}: cannot read ({exc.strerror})") from exc
+    kind = sniff(head)
+    if kind == "unknown":
+        return Facts(kind, size, digest)
+    info = ffmpeg.probe(path)
+    video, audio = info.video, info.audio
+    return Facts(kind, size, digest,
+                 width=video.width if video else 0, height=video.height if video else 0,
+                 seconds=info.duration or 0.0,
+                 alpha=bool(video and kind == "png" and _has_alpha(video.pix_fmt)),
+                 has_audio=audio is not None,
+                 complete=kind not in ("mp4", "mov") or boxes_complete(path, size))
+
+
+def _has_alpha(pix_fmt: str) -> bool:
+    return pix_fmt.startswith(("rgba", "bgra", "argb", "abgr", "ya", "yuva", "gbrap"))
+
+
+def verdict(facts: Facts, role: Role) -> list[str]:
+    """What is wrong with a file of these facts used as ``role`` (empty when it is fine)."""
+    if facts.kind not in ACCEPTED[role]:
+        found = "a file of unknown type" if facts.kind == "unknown" else f"a {facts.kind.upper()}"
+        return [f"expected {ROLE_WORDS[role]}, but the content is {found}"]
+    limits, problems = LIMITS[role], []
+    if not facts.complete:
+        return [f"the {facts.kind.upper()} is cut short (its last box runs past the end of the "
+                "file: an interrupted download or copy?); expected a complete file"]
+    if facts.size > limits.max_bytes:
+        problems.append(f"{facts.size / MB:.1f} MB is over the {limits.max_bytes // MB} MB limit")
+    if role in ("image", "video"):
+        problems += _dimension_problems(facts, limits)
+    if role == "image" and facts.alpha:
+        problems.append("a PNG with an alpha channel is not accepted; expected no transparency")
+    if limits.max_seconds and not limits.min_seconds <= facts.seconds <= limits.max_seconds:
+        problems.append(f"lasts {facts.seconds:.2f} s; expected {limits.min_seconds:g} to "
+                        f"{limits.max_seconds:g} s")
+    return problems
+
+
+def _dimension_problems(facts: Facts, limits: Limits) -> list[str]:
+    w, h = facts.width, facts.height
+    if not w or not h:
+        return ["ffmpeg found no picture in it"]
+    problems = []
+    if min(w, h) < limits.min_side or max(w, h) > limits.max_side:
+        problems.append(f"{w}x{h} pixels; expected each side between {limits.min_side} and "
+                        f"{limits.max_side}")
+    if max(w, h) / min(w, h) > limits.max_aspect:
+        problems.append(f"aspect {w}:{h} is beyond 1:8..8:1")
+    return problems
+
+
+class MediaCache:
+    """Facts by path, reused while a file's size and mtime are unchanged."""
+
+    def __init__(self, file: Path | None) -> None:
+        self.file = file
+        self.entries: dict[str, dict[str, object]] = {}
+        self.dirty = False
+        if file is not None and file.is_file():
+            try:
+                data = json.loads(file.read_text(encoding="utf-8"))
+                if data.get("version") == CACHE_VERSION:
+                    self.entries = data.get("files", {})
+            except (OSError, ValueError):
+                self.entries = {}  # a damaged cache is only a slower check
+
+    def facts(self, path: Path) -> Facts:
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise MediaError(f"{path}: cannot read ({exc.strerror})") from exc
+        if not S_ISREG(stat.st_mode):  # a FIFO or a device would block or never end
+            raise MediaError(f"{path}: not a regular file; expected a media file")
+        key = str(path)
+        entry = self.entries.get(key)
+        if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
+            return Facts(**entry["facts"])  # type: ignore[arg-type]
+        facts = measure(path)
+        self.entries[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                             "facts": asdict(facts)}
+        self.dirty = True
+        return facts
+
+    def save(self) -> None:
+        if not self.dirty or self.file is None:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.file.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": self.entries}),
+                           encoding="utf-8")
+            os.replace(tmp, self.file)
+        except OSError:
+            pass  # a read-only series still checks; it is just not cached
+        self.dirty = False

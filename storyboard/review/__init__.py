@@ -1,0 +1,2 @@
+"""Rendered series into what people look at: the review sheet, editor timelines, progress views.
+"""

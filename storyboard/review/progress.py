@@ -1,0 +1,156 @@
+"""Plans, shot events and journal rows into what a person reads: rich tables and a live view.
+
+The CLI decides where output goes (``--quiet``, ``--json``); this module only draws. Every table
+is plain text when the output is not a terminal, so logs in CI stay readable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from storyboard.run import Attempt, Plan, ShotEvent
+from storyboard.stitch.episodes import EpisodeOutput
+
+STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "running": "yellow",
+                "downloading": "blue", "done": "green", "failed": "bold red", "skipped": "magenta",
+                "blocked": "red", "pending": "yellow", "new": "yellow", "changed": "yellow",
+                "waits": "dim", "duplicate": "cyan", "store": "cyan"}
+
+
+SETTLED = ("cached", "done", "failed", "skipped", "blocked")
+
+
+def money(amount: float, currency: str) -> str:
+    return f"{amount:.2f} {currency}"
+
+
+def plan_table(plan: Plan) -> Table:
+    title = f"plan: {plan.provider}" + (f" ({plan.price_model})" if plan.price_model else "")
+    table = Table(title=title, title_justify="left", expand=False)
+    for column in ("shot", "status", "why", "billed s", "cost"):
+        table.add_column(column, justify="right" if column in ("billed s", "cost") else "left")
+    for shot in plan.shots:
+        why = "; ".join(str(c) for c in shot.changes)
+        if shot.waits_on:
+            why = f"waits on {shot.waits_on}" + (f"; {why}" if why else "")
+        if shot.same_as:
+            why = f"same as {shot.same_as}"
+        if shot.status == "store":
+            why = "in store: rendered by someone else, free"
+        table.add_row(shot.key.split("/", 1)[-1], Text(shot.status, STATE_STYLES.get(
+            shot.status, "")), Text(why), f"{shot.billed_seconds:g}",
+                      money(shot.cost, plan.currency))
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()))
+    table.caption = (f"{counts}; total {plan.total_billed_seconds:g} billed s, "
+                     f"about {money(plan.total_cost, plan.currency)}")
+    table.caption_justify = "left"
+    return table
+
+
+def shot_label(series: str, episode: str, shot: str) -> str:
+    """``episode/shot``, led by the variation when the series is one (``ad/latte-en``)."""
+    _, _, variation = series.partition("/")
+    return f"{variation}/{episode}/{shot}" if variation else f"{episode}/{shot}"
+
+
+def status_table(rows: Sequence[Attempt]) -> Table:
+    table = Table(title="journal", title_justify="left")
+    for column in ("shot", "provider", "state", "task id", "status", "cost", "note"):
+        table.add_column(column, overflow="fold")  # long notes wrap, never cut mid-word
+    for row in rows:
+        cost = "" if row.cost is None else money(row.cost, row.currency or "")
+        note = row.error_message or row.note or ""
+        table.add_row(shot_label(row.series, row.episode, row.shot), row.provider,
+                      Text(row.state, STATE_STYLES.get(row.state, "")), row.task_id or "",
+                      row.last_status or "", cost, Text(note))
+    return table
+
+
+def attempt_dict(row: Attempt) -> dict[str, Any]:
+    return {k: v for k, v in vars(row).items()}
+
+
+@dataclass
+class _Row:
+    state: str
+    started: float
+    message: str = ""
+    ended: float | None = None  # the clock stops when the shot is settled
+
+
+class LiveProgress:
+    """A live table of every shot's state, elapsed time and the money spent so far."""
+
+    def __init__(self, console: Console, currency: str) -> None:
+        self.console = console
+        self.currency = currency
+        self.rows: dict[str, _Row] = {}
+        self.spent = 0.0
+        self.episodes: list[EpisodeOutput] = []
+        self.live = Live(console=console, refresh_per_second=4, transient=False,
+                         auto_refresh=console.is_terminal)
+        self.started = False
+
+    def __enter__(self) -> LiveProgress:
+        return self  # the view starts with the first event: a refused run shows only its error
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started:
+            self.live.update(self.render())
+            self.live.stop()
+            if not self.console.is_terminal:
+                self.console.line()
+
+    def _show(self) -> None:
+        if not self.started:
+            self.started = True
+            self.live.update(self.render())
+            self.live.start()
+        elif self.console.is_terminal:
+            self.live.update(self.render())
+
+    def event(self, event: ShotEvent) -> None:
+        key = shot_label(event.series, event.episode, event.shot)
+        row = self.rows.setdefault(key, _Row(event.state, time.monotonic() - event.elapsed))
+        row.state, row.message = event.state, event.message
+        if event.state in SETTLED:
+            row.ended = row.started + event.elapsed
+        self.spent = max(self.spent, event.spent_so_far)
+        self._show()
+
+    def episode(self, output: EpisodeOutput) -> None:
+        """A new episode line, or the finished state of one being stitched."""
+        self.episodes = [e for e in self.episodes if e.id != output.id] + [output]
+        self._show()
+
+    def render(self) -> Group:
+        table = Table(title_justify="left", title=f"spent so far: "
+                      f"{money(self.spent, self.currency)}")
+        for column in ("shot", "state", "elapsed", "message"):
+            table.add_column(column, overflow="fold")  # wrapped, never cut mid-word
+        now = time.monotonic()
+        for key, row in self.rows.items():
+            elapsed = (row.ended if row.ended is not None else now) - row.started
+            table.add_row(key, Text(row.state, STATE_STYLES.get(row.state, "")),
+                          f"{elapsed:5.1f}s", Text(row.message))  # Text: no markup
+        parts: list[Any] = [table]
+        parts += [Text(episode_line(ep, now)) for ep in self.episodes]
+        return Group(*parts)
+
+
+def episode_line(ep: EpisodeOutput, now: float | None = None) -> str:
+    """``episode ep01: stitched out/x/ep01.mp4 (16.50 s, filtered)``, no empty fields."""
+    facts = [f"{ep.duration:.2f} s" if ep.duration else "", ep.path_taken]
+    if ep.state == "stitching" and now is not None and ep.started:
+        facts = [f"{now - ep.started:.0f} s so far"]
+    shown = ", ".join(f for f in facts if f)
+    return (f"episode {ep.id}: {ep.state} {ep.path}" + (f" ({shown})" if shown else "")
+            + (f" - {ep.message}" if ep.message else ""))

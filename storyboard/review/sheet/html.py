@@ -1,0 +1,44 @@
+"""Sheet data into one self-contained HTML page: the Jinja2 template, autoescaped, CSS inline.
+
+Every piece of user text (prompts, dialogue, card text, file names, problems) reaches the page
+through Jinja2's autoescaping, never through string building; images are ``data:`` URIs; the only
+links are relative ones to the stitched episodes and voice clips beside the series.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from storyboard.review.sheet.model import Sheet
+
+TEMPLATES = Path(__file__).parent / "templates"
+_NAMED = re.compile(r"[A-Za-z]{3,20}")
+_HEX = re.compile(r"(?:0x|#)([0-9A-Fa-f]{6})")
+
+
+def css_color(value: str) -> str:
+    """An ffmpeg colour (``black``, ``0x3b2418``, ``#3b2418``) as CSS; anything else is gray,
+    so a card colour can never carry more CSS (or a URL) into the page."""
+    if _NAMED.fullmatch(value):
+        return value.lower()
+    match = _HEX.fullmatch(value)
+    return f"#{match.group(1).lower()}" if match else "gray"
+
+
+@cache
+def environment() -> SandboxedEnvironment:
+    """Sandboxed, as the project uses Jinja2; autoescaping on, for HTML."""
+    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                               undefined=jinja2.StrictUndefined, trim_blocks=True,
+                               lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["css_color"] = css_color
+    return env
+
+
+def render(sheet: Sheet) -> str:
+    return environment().get_template("sheet.html.j2").render(sheet=sheet)

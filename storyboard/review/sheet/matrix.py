@@ -1,0 +1,153 @@
+"""A matrix series into the review sheet's sections: one per variation, one plan over them all.
+
+Every selected variation is compiled leniently (a broken one still gets its section, its problems
+on its shots), then all their shots are planned together as ``variations.plan_variations`` plans
+them, so a shot that comes out identical in several variations (the same hash) has one status and
+is counted once in the matrix total; its panels say which other variations share it. Each
+variation's episodes are read from where ``render`` stitches them
+(``out/<series>/<variation>/``). Anchors carry the variation's name, so they stay unique on the
+one page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from storyboard.errors import Diagnostic
+from storyboard.language.compile import compile_lenient
+from storyboard.language.expand import Expansion
+from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.variations import UNUSED, Variant, Variants
+from storyboard.providers.base import Provider
+from storyboard.review.progress import money
+from storyboard.review.sheet import model
+from storyboard.review.sheet.problems import Placed
+from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.run.cache import OutputCache
+from storyboard.run.lockfile import LockEntry, lock_path, read_lock
+from storyboard.run.plan import ShotPlan, apply_price_overrides, estimate
+from storyboard.run.setup import make_provider, reference_seconds
+from storyboard.run.variations import MatrixPlan, plan_variations, variation_dir
+from storyboard.stitch.cut import episode_cut
+from storyboard.stitch.episodes import EpisodeBuilder
+from storyboard.targets import PriceTable
+
+
+@dataclass
+class _Shared:
+    """What every section reads: the one plan, the lock, the prices, the stills."""
+
+    variants: Variants
+    plan: MatrixPlan
+    chosen: Provider
+    lock: dict[str, LockEntry]
+    thumbs: Thumbs
+    prices: PriceTable
+    seconds: Callable[[CompiledShot], float | None]
+
+    def estimated(self, shot: CompiledShot) -> float:
+        return estimate(shot, self.prices, self.seconds)[1]
+
+
+def compile_all(expansion: Expansion) -> Variants:
+    """Every selected variation compiled leniently: what compiles, with every problem."""
+    variants = []
+    for variation in expansion.variations:
+        manifest, problems = compile_lenient(variation.source, expanded=True)
+        variants.append(Variant(variation.name, dict(variation.values), manifest, problems))
+    root = expansion.variations[0].source.root
+    return Variants(root, root.name, True, _without_partly_unused(variants))
+
+
+def _without_partly_unused(variants: list[Variant]) -> list[Variant]:
+    """A product or voice used by some variations only is the point of a matrix: its "is never
+    used" warning is dropped where other variations use it (as ``merge_problems`` does)."""
+    def key(problem: Diagnostic) -> tuple[object, ...]:
+        return (problem.span, problem.message, problem.severity)
+
+    everywhere = set.intersection(*({key(p) for p in v.problems} for v in variants))
+    for variant in variants:
+        variant.problems = [p for p in variant.problems
+                            if UNUSED not in p.message or key(p) in everywhere]
+    return variants
+
+
+def matrix_sheet(variants: Variants, *, provider: str | None, draft: bool,
+                 episodes_dir: Path | None, sheet_dir: Path) -> model.Sheet:
+    """The sheet of a matrix: a section per variation, planned as one run."""
+    combined = variants.combined()
+    chosen = make_provider(combined, provider, draft=draft)
+    seconds = reference_seconds(combined)
+    shared = _Shared(variants, plan_variations(variants, chosen, seconds=seconds), chosen,
+                     read_lock(lock_path(variants.root)).shots,
+                     Thumbs(variants.root / ".storyboard" / "thumbs"),
+                     apply_price_overrides(chosen.prices, combined.provider.get("prices")), seconds)
+    users = _users(variants)
+    plans = {s.key: s for s in shared.plan.plan.shots}
+    sections = tuple(_section(shared, v, users, plans, episodes_dir, sheet_dir, draft)
+                     for v in variants.variants)
+    return _sheet(shared, sections)
+
+
+def _users(variants: Variants) -> dict[str, tuple[str, ...]]:
+    """Each shot hash -> the variations (in order) that use it."""
+    users: dict[str, list[str]] = {}
+    for variant in variants.variants:
+        assert variant.manifest is not None
+        for shot in variant.manifest.shots():
+            names = users.setdefault(shot.hash, [])
+            if variant.name not in names:
+                names.append(variant.name or "")
+    return {h: tuple(names) for h, names in users.items()}
+
+
+def _section(shared: _Shared, variant: Variant, users: dict[str, tuple[str, ...]],
+             plans: dict[str, ShotPlan], episodes_dir: Path | None, sheet_dir: Path,
+             draft: bool) -> model.Section:
+    manifest = variant.manifest
+    assert manifest is not None
+    name = variant.name or ""
+    ctx = model.Context(manifest, shared.plan.plan, shared.lock, shared.estimated, shared.thumbs,
+                        sheet_dir, Placed(manifest, variant.problems), prefix=name, users=users,
+                        variation=name)
+    folder = variation_dir(manifest, episodes_dir, draft=draft)
+    builder = EpisodeBuilder(manifest, folder, draft=draft)
+    cache = OutputCache(manifest.root, shared.chosen.cache_key)
+    episodes = tuple(model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
+                                        folder / f"{ep.id}.mp4") if ep.shots
+                     else model.empty_episode(ctx, ep) for ep in manifest.episodes)
+    return _section_view(ctx, variant, episodes)
+
+
+def _section_view(ctx: model.Context, variant: Variant,
+                  episodes: tuple[model.Episode, ...]) -> model.Section:
+    manifest: Manifest = ctx.manifest
+    estimated = sum(ctx.estimate(s) for s in manifest.shots())
+    spent = _spent(ctx.lock, f"{manifest.name}/")
+    values = tuple((str(k), str(v)) for k, v in variant.vars.items())
+    return model.Section(variant.name or "", model.anchor(variant.name or "variation"), values,
+                         f"{sum(e.seconds for e in episodes):.2f} s",
+                         money(estimated, ctx.currency), money(spent, ctx.currency), episodes,
+                         ctx.problems.for_series())
+
+
+def _spent(lock: dict[str, LockEntry], prefix: str) -> float:
+    return sum(float(e.get("cost") or 0.0) for k, e in sorted(lock.items()) if k.startswith(prefix))
+
+
+def _sheet(shared: _Shared, sections: tuple[model.Section, ...]) -> model.Sheet:
+    the_plan = shared.plan.plan
+    distinct: dict[str, CompiledShot] = {}
+    for shot in shared.variants.shots():
+        distinct.setdefault(shot.hash, shot)
+    estimated = sum(shared.estimated(s) for s in distinct.values())
+    episodes = tuple(e for s in sections for e in s.episodes)
+    spent = _spent(shared.lock, f"{shared.variants.name}/")
+    return model.Sheet(shared.variants.manifests[0].title, shared.variants.name, the_plan.provider,
+                       f"{sum(e.seconds for e in episodes):.2f} s",
+                       money(estimated, the_plan.currency), money(spent, the_plan.currency),
+                       episodes, (), the_plan.counts(), sections, shared.plan.distinct,
+                       money(the_plan.total_cost, the_plan.currency))
+

@@ -1,0 +1,353 @@
+"""A compiled series, its plan, lock file and problems into the review sheet's plain data.
+
+Everything the page shows is gathered here into small frozen dataclasses, in order, with no HTML
+in them: the template (``templates/sheet.html.j2``) only lays them out and escapes them. Times come
+from the stitcher's own timeline (``storyboard.stitch.cut``), so every timecode is on the episode clock
+with cards and transitions counted. Nothing here depends on when or where it runs (no clock, no
+absolute path), so the same inputs give the same page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, MediaItem
+from storyboard.review.progress import money
+from storyboard.review.sheet.problems import Placed
+from storyboard.review.sheet.thumbs import Still, Thumbs
+from storyboard.run.lockfile import LockEntry, shot_key
+from storyboard.run.plan import Plan, ShotPlan
+from storyboard.stitch.cut import Cut, timecode
+
+LABEL = re.compile(r"\b(?:Image|Video) \d+\b")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a prompt: plain text, or a label tied to its reference's anchor."""
+
+    text: str
+    anchor: str = ""
+    character: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    label: str
+    character: str
+    role: str
+    where: str  # series-relative path, or the URL
+    anchor: str
+    still: Still | None = None
+    voice: str = ""  # link to the voice clip, relative to the sheet
+    voice_name: str = ""
+
+
+@dataclass(frozen=True)
+class Line:
+    speaker: str
+    label: str
+    text: str
+    window: str  # "3-10s" in the shot
+
+
+@dataclass(frozen=True)
+class Panel:
+    kind: str  # "shot" | "title_card" | "end_card"
+    number: int  # 1-based among the episode's shots (0 for a card)
+    id: str
+    anchor: str
+    tc_in: str
+    tc_out: str
+    seconds: float
+    stills: tuple[Still, ...] = ()
+    stills_from: str = ""  # "render" | "references" | ""
+    prompt: tuple[Segment, ...] = ()
+    negative_prompt: str = ""
+    parameters: str = ""
+    references: tuple[Reference, ...] = ()
+    lines: tuple[Line, ...] = ()
+    transition: str = ""
+    first_frame: str = ""
+    status: str = ""
+    reasons: tuple[str, ...] = ()
+    provider: str = ""
+    estimated: str = ""
+    billed: str = ""
+    hash: str = ""
+    task_id: str = ""
+    problems: tuple[str, ...] = ()
+    card_text: str = ""
+    card_color: str = ""
+    card_text_color: str = ""
+    shared: str = ""  # in a matrix: "shared with N variations" (the same hash), else ""
+    shared_by: str = ""  # the other variations' names
+
+
+@dataclass(frozen=True)
+class Episode:
+    id: str
+    title: str
+    anchor: str
+    runtime: str
+    seconds: float
+    estimated: str
+    spent: str
+    video: str  # link to the stitched episode, relative to the sheet ("" when not stitched)
+    panels: tuple[Panel, ...]
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    name: str
+    provider: str
+    runtime: str
+    estimated: str
+    spent: str
+    episodes: tuple[Episode, ...]
+    problems: tuple[str, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)
+    variations: tuple[Section, ...] = ()  # a matrix: one section per variation (episodes empty)
+    distinct: int = 0  # a matrix: distinct shots after sharing
+    to_render: str = ""  # a matrix: the one plan's total (what rendering it all would cost now)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One variation of a matrix: its name, its axes' values, its episodes and problems."""
+
+    name: str
+    anchor: str
+    vars: tuple[tuple[str, str], ...]
+    runtime: str
+    estimated: str
+    spent: str
+    episodes: tuple[Episode, ...]
+    problems: tuple[str, ...] = ()
+
+
+@dataclass
+class Context:
+    """What every panel reads: the series, the plan, the lock, the stills, where the page goes."""
+
+    manifest: Manifest
+    plan: Plan
+    lock: dict[str, LockEntry]
+    estimate: Callable[[CompiledShot], float]
+    thumbs: Thumbs
+    sheet_dir: Path
+    problems: Placed
+    prefix: str = ""  # a matrix: the variation's name, so every anchor on the page is unique
+    users: dict[str, tuple[str, ...]] = field(default_factory=dict)  # hash -> its variations
+    variation: str = ""
+
+    def anchor(self, *parts: str) -> str:
+        return anchor(self.prefix, *parts) if self.prefix else anchor(*parts)
+
+    def shared(self, shot: CompiledShot) -> tuple[str, str]:
+        """("shared with N variations", their names) when other variations use the same shot."""
+        others = [name for name in self.users.get(shot.hash, ()) if name != self.variation]
+        if not others:
+            return "", ""
+        return f"shared with {len(others)} variation{'s' if len(others) > 1 else ''}", \
+            ", ".join(others)
+
+    @property
+    def currency(self) -> str:
+        return self.plan.currency
+
+    def link(self, target: Path) -> str:
+        return Path(os.path.relpath(target.resolve(), self.sheet_dir.resolve())).as_posix()
+
+    def where(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.manifest.root.resolve()).as_posix()
+        except ValueError:
+            return path.name
+
+
+def anchor(*parts: str) -> str:
+    return "-".join(re.sub(r"[^A-Za-z0-9_]+", "_", p) for p in parts)
+
+
+def segments(prompt: str, refs: dict[str, Reference]) -> tuple[Segment, ...]:
+    """The prompt cut at each label of a reference of this shot ("Image 2" -> mia)."""
+    out: list[Segment] = []
+    last = 0
+    for match in LABEL.finditer(prompt):
+        ref = refs.get(match.group(0))
+        if ref is None:
+            continue
+        out += [Segment(prompt[last:match.start()])] if match.start() > last else []
+        out.append(Segment(match.group(0), ref.anchor, ref.character))
+        last = match.end()
+    return (*out, Segment(prompt[last:])) if last < len(prompt) else tuple(out)
+
+
+def reference(ctx: Context, item: MediaItem, owner: str) -> Reference:
+    label = item.label or "first frame"
+    still = None
+    if item.ref is not None and item.ref.path is not None and item.ref.path.is_file():
+        path = item.ref.path
+        still = (ctx.thumbs.video_start(path, label) if item.role == "reference_video"
+                 else ctx.thumbs.image(path, label))
+    voice = item.voice.path if item.voice is not None else None
+    where = ctx.where(item.ref.path) if item.ref and item.ref.path else str(item.ref or "")
+    return Reference(label, item.character or "", item.role, where, f"{owner}-{anchor(label)}", still,
+                     ctx.link(voice) if voice is not None else "",
+                     ctx.where(voice) if voice is not None else "")
+
+
+def lines_of(shot: CompiledShot) -> tuple[Line, ...]:
+    return tuple(Line(ln.speaker, ln.label, ln.text, f"{ln.start:g}-{ln.end:g}s")
+                 for scene in shot.request.scenes for ln in scene.lines)
+
+
+def first_frame(shot: CompiledShot, ctx: Context) -> str:
+    item = shot.request.first_frame
+    if item is None:
+        return ""
+    if item.from_shot:
+        return f"the last frame of shot {item.from_shot}"
+    return ctx.where(item.ref.path) if item.ref and item.ref.path else str(item.ref)
+
+
+def transition(cut: Cut, index: int) -> str:
+    """How item ``index`` joins the one before it, as the stitcher lays it out."""
+    timeline = cut.timeline
+    if timeline.kinds[index] == "cut" or timeline.overlaps[index] == 0:
+        return "cut"
+    return f"{timeline.kinds[index]} {cut.items[index].transition.duration:g} s"
+
+
+def parameters(shot: CompiledShot) -> str:
+    r = shot.request
+    seed = "" if r.seed is None else f", seed {r.seed}"
+    return (f"{r.resolution} {r.ratio}, {r.duration} s, prompt_extend {str(r.prompt_extend).lower()}"
+            f", watermark {str(r.watermark).lower()}{seed}")
+
+
+def plan_words(planned: ShotPlan | None) -> tuple[str, tuple[str, ...]]:
+    if planned is None:
+        return "", ()
+    reasons = [str(change) for change in planned.changes]
+    if planned.waits_on:
+        reasons.append(f"waits for shot {planned.waits_on}'s last frame")
+    if planned.same_as:
+        reasons.append(f"same request as {planned.same_as}: rendered once for both")
+    return planned.status, tuple(reasons)
+
+
+def billed(entry: LockEntry | None, shot: CompiledShot) -> str:
+    if not entry:
+        return ""
+    amount = money(float(entry.get("cost") or 0.0), str(entry.get("currency") or ""))
+    seconds = f"{float(entry.get('billed_seconds') or 0.0):g} s billed"
+    stale = "" if entry.get("hash") == shot.hash else " (an earlier version of this shot)"
+    return f"{amount}, {seconds}{stale}"
+
+
+def task_id(entry: LockEntry | None, shot: CompiledShot) -> str:
+    """The task that rendered this version of the shot (none for an earlier version)."""
+    if not entry or entry.get("hash") != shot.hash:
+        return ""
+    return str(entry.get("task_id") or "")
+
+
+def stills_for(ctx: Context, cut: Cut, index: int,
+               refs: Sequence[Reference]) -> tuple[tuple[Still, ...], str]:
+    item = cut.items[index]
+    if item.path is not None:
+        return tuple(ctx.thumbs.frames(item.path, item.length, cut.fps)), "render"
+    return tuple(r.still for r in refs if r.still is not None), "references"
+
+
+def with_dependency(ctx: Context, cut: Cut, ref: Reference, from_shot: str | None) -> Reference:
+    """A first frame taken from another shot shows that shot's last frame, once it is rendered."""
+    found = [i for i in cut.items if i.shot is not None and i.shot.id == from_shot]
+    if ref.still is not None or not found or found[0].path is None:
+        return ref
+    last = ctx.thumbs.frames(found[0].path, found[0].length, cut.fps)[-1]
+    return replace(ref, still=replace(last, caption=ref.label))
+
+
+def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
+               planned: ShotPlan | None) -> Panel:
+    item = cut.items[index]
+    shot = item.shot
+    assert shot is not None
+    own = ctx.anchor(shot.episode, shot.id)
+    shared, shared_by = ctx.shared(shot)
+    refs = tuple(with_dependency(ctx, cut, reference(ctx, m, own), m.from_shot)
+                 for m in shot.request.media)
+    by_label = {r.label: r for r in refs if r.label != "first frame"}
+    stills, source = stills_for(ctx, cut, index, refs)
+    status, reasons = plan_words(planned)
+    entry = ctx.lock.get(shot_key(shot))
+    start, end = cut.span(index)
+    return Panel(
+        "shot", number, shot.id, own, timecode(start, cut.fps), timecode(end, cut.fps),
+        item.length, stills, source, prompt=segments(shot.request.prompt, by_label),
+        negative_prompt=shot.request.negative_prompt or "", parameters=parameters(shot),
+        references=refs, lines=lines_of(shot), transition=transition(cut, index),
+        first_frame=first_frame(shot, ctx), status=status, reasons=reasons,
+        provider=ctx.plan.provider, estimated=money(ctx.estimate(shot), ctx.currency),
+        billed=billed(entry, shot), hash=shot.hash[:12], task_id=task_id(entry, shot),
+        problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by)
+
+
+def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
+    item = cut.items[index]
+    spec: dict[str, Any] = dict(item.card or {})
+    start, end = cut.span(index)
+    stills: tuple[Still, ...] = ()
+    if item.path is not None:
+        stills = (ctx.thumbs.frames(item.path, item.length, cut.fps)[1],)
+    return Panel(item.kind, 0, item.name, ctx.anchor(cut.episode.id, item.kind),
+                 timecode(start, cut.fps), timecode(end, cut.fps), item.length, stills,
+                 "render" if stills else "", transition=transition(cut, index),
+                 card_text=str(spec.get("text", "")), card_color=str(spec.get("color", "black")),
+                 card_text_color=str(spec.get("text_color", "white")))
+
+
+def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path) -> Episode:
+    panels: list[Panel] = []
+    number = 0
+    for index, item in enumerate(cut.items):
+        if item.shot is None:
+            panels.append(card_panel(ctx, cut, index))
+            continue
+        number += 1
+        panels.append(shot_panel(ctx, cut, index, number, plans.get(shot_key(item.shot))))
+    ep = cut.episode
+    estimated = sum(ctx.estimate(s) for s in ep.shots)
+    spent = sum(float(ctx.lock.get(shot_key(s), {}).get("cost") or 0.0) for s in ep.shots)
+    return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
+                   cut.duration, money(estimated, ctx.currency), money(spent, ctx.currency),
+                   ctx.link(video) if video.is_file() else "", tuple(panels),
+                   ctx.problems.for_episode(ep.id))
+
+
+def empty_episode(ctx: Context, episode: CompiledEpisode) -> Episode:
+    """An episode with no shot to show (they all failed to compile): its problems still show."""
+    zero = money(0.0, ctx.currency)
+    return Episode(episode.id, episode.title, ctx.anchor(episode.id), timecode(0, Fraction(30)), 0.0,
+                   zero, zero, "", (), ctx.problems.for_episode(episode.id))
+
+
+def sheet_view(ctx: Context, episodes: Sequence[Episode]) -> Sheet:
+    seconds = sum(e.seconds for e in episodes)
+    estimated = sum(ctx.estimate(s) for s in ctx.manifest.shots())
+    spent = sum(float(e.get("cost") or 0.0) for k, e in sorted(ctx.lock.items())
+                if k.startswith(f"{ctx.manifest.name}/"))
+    return Sheet(ctx.manifest.title, ctx.manifest.name, ctx.plan.provider,
+                 f"{seconds:.2f} s", money(estimated, ctx.currency), money(spent, ctx.currency),
+                 tuple(episodes), ctx.problems.for_series(), ctx.plan.counts())

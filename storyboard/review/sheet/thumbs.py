@@ -1,0 +1,67 @@
+"""Videos and images into small JPEG stills, cached by content, served as ``data:`` URIs.
+
+A rendered shot gives its first, middle and last frame; a shot not rendered yet gives its
+references (an image as it is, a video's first frame). Each still is taken at an exact frame time
+by one single-threaded ffmpeg run with bit-exact flags, so the same inputs give the same bytes and
+the sheet diffs cleanly. Stills are cached in ``.storyboard/thumbs/`` by the source's sha256.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from storyboard.media import ffmpeg
+from storyboard.media.probe import sha256_file
+
+WIDTH = 320
+
+
+@dataclass(frozen=True)
+class Still:
+    """An image for the page: ``src`` is a data URI; ``path`` the cached JPEG (for the PNG)."""
+
+    src: str
+    caption: str
+    path: Path
+
+
+def frame_times(length: float, fps: Fraction) -> list[tuple[str, float]]:
+    """First, middle and last frame of a ``length``-second video, as seek times that land
+    exactly on those frames (a quarter frame early: the seek keeps the first frame at or after)."""
+    frames = max(1, round(length * fps))
+    picks = [("first", 0), ("middle", (frames - 1) // 2), ("last", frames - 1)]
+    return [(name, max(0.0, float((index - Fraction(1, 4)) / fps))) for name, index in picks]
+
+
+class Thumbs:
+    def __init__(self, cache_dir: Path, width: int = WIDTH) -> None:
+        self.dir = cache_dir
+        self.width = width
+        self._digests: dict[Path, str] = {}
+
+    def _digest(self, path: Path) -> str:
+        if path not in self._digests:
+            self._digests[path] = sha256_file(path)
+        return self._digests[path]
+
+    def _still(self, src: Path, at: float | None, caption: str) -> Still:
+        key = f"{self._digest(src)}:{at!r}:{self.width}"
+        out = self.dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
+        if not out.is_file():
+            ffmpeg.still(src, out, at=at, width=self.width)
+        data = base64.b64encode(out.read_bytes()).decode("ascii")
+        return Still(f"data:image/jpeg;base64,{data}", caption, out)
+
+    def frames(self, video: Path, length: float, fps: Fraction) -> list[Still]:
+        """First, middle and last frame of a rendered video."""
+        return [self._still(video, at, f"{name} frame") for name, at in frame_times(length, fps)]
+
+    def image(self, image: Path, caption: str) -> Still:
+        return self._still(image, None, caption)
+
+    def video_start(self, video: Path, caption: str) -> Still:
+        return self._still(video, 0.0, caption)

@@ -1,0 +1,180 @@
+"""Finished tasks into cached videos: download, verify, bill and cache; or take the store's copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+from storyboard.errors import StoryboardError, TaskFailed
+from storyboard.language.request import CompiledShot
+from storyboard.media.probe import sha256_file
+from storyboard.run.cache import CacheEntry
+from storyboard.run.checks import (
+    InvalidOutput,
+    describe,
+    keep_rejected,
+    verify_video,
+)
+from storyboard.run.journal import REDOWNLOAD, Attempt
+from storyboard.run.lockfile import shot_key
+from storyboard.run.model import (
+    ShotResult,
+)
+from storyboard.run.session import TASK_END_STATE, Session
+from storyboard.run.team.sharing import FROM_STORE
+from storyboard.targets import TaskState, TaskStatus
+
+log = logging.getLogger("storyboard.run")
+
+STORE_NOT_REDOWNLOADED = ("restored from the ledger; its video was taken from the store (sha256 "
+                          "verified) instead of being downloaded again")
+
+
+class Downloading(Session):
+    async def finish(self, shot: CompiledShot, attempt_id: int, state: TaskState) -> ShotResult:
+        if state.status == TaskStatus.SUCCEEDED:
+            return await self.download(shot, attempt_id, state)
+        code = state.code or str(state.status)
+        message = state.message or f"the task ended {state.status}"
+        await self.db(self.journal.fail, attempt_id, code, message,
+                      state=TASK_END_STATE[state.status], status=state.status)
+        error = TaskFailed(message, provider=self.provider.name, shot=shot_key(shot), code=code)
+        raise self.end(shot, "failed", str(error), "failed", task_id=state.task_id, code=code)
+
+    async def download(self, shot: CompiledShot, attempt_id: int, state: TaskState
+                       ) -> ShotResult:
+        """Fetch, verify and cache a finished task's video; failures retry with the same task."""
+        await self.db(self.journal.set_state, attempt_id, "downloading", status=state.status)
+        if getattr(self.provider, "downloads", True):  # a local render is only copied: no word
+            self.emit(shot, "downloading", task_id=state.task_id)
+        last: BaseException | None = None
+        for tries in range(1, self.options.download_retries + 2):
+            if tries > 1:
+                await self.backoff(tries - 1, last or Exception())
+                state = await self.fresh_state(state)  # a new URL, if the old one expired
+            try:
+                return await self.fetch_into_cache(shot, attempt_id, state)
+            except asyncio.CancelledError:
+                raise
+            except (StoryboardError, OSError, TimeoutError) as exc:
+                log.warning("download of %s failed (%s)", shot_key(shot), describe(exc))
+                last = exc
+        assert last is not None
+        if isinstance(last, InvalidOutput):
+            await self.db(self.journal.fail, attempt_id, "OutputInvalid", str(last),
+                          status=state.status)
+            raise self.end(shot, "failed", f"the provider's video is unusable: {last}", "failed",
+                           task_id=state.task_id, code="OutputInvalid")
+        raise self.pending(shot, state.task_id, f"download failed: {describe(last)}")
+
+    async def fresh_state(self, state: TaskState) -> TaskState:
+        try:
+            fresh = await self.call(self.provider.query(state.task_id))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("re-query of task %s failed (%s)", state.task_id, describe(exc))
+            return state
+        return fresh if fresh.status == TaskStatus.SUCCEEDED else state
+
+    async def fetch_into_cache(self, shot: CompiledShot, attempt_id: int, state: TaskState
+                               ) -> ShotResult:
+        tmp = self.cache.temp_path(shot.hash)
+        billed, cost = self.billed(shot, state)
+        try:
+            await self.call(self.provider.download(state, tmp), self.options.download_timeout)
+            entry = await asyncio.to_thread(self.verify_and_store, shot, state, tmp, billed, cost)
+        except InvalidOutput as exc:
+            kept = keep_rejected(self.root, shot, state.task_id, tmp)  # paid: never lost
+            raise InvalidOutput(f"{exc} (the file is kept at {kept})") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        path, usage = self.cache.path(shot.hash), state.usage
+        await self.db(self.journal.done, attempt_id, output_path=str(path),
+                      output_sha256=entry.sha256,
+                      output_seconds=usage.output_seconds if usage else None,
+                      input_video_seconds=usage.input_video_seconds if usage else None,
+                      billed_seconds=billed, cost=cost, currency=self.prices.currency)
+        self.reserved.pop(shot_key(shot), None)
+        self.spent = round(self.spent + cost, 4)
+        self.emit(shot, "done", f"{cost:.2f} {self.prices.currency}", state.task_id)
+        return self.result(shot, "done", output=path, task_id=state.task_id,
+                           billed_seconds=billed, cost=cost)
+
+    def verify_and_store(self, shot: CompiledShot, state: TaskState, tmp: Path, billed: float,
+                         cost: float) -> CacheEntry:
+        """Check the download and move it into the cache (blocking: runs on a worker thread)."""
+        verify_video(tmp, float(shot.request.duration), self.options.duration_tolerance,
+                     self.options.require_audio)
+        entry = CacheEntry(shot.hash, sha256_file(tmp), self.provider.name, state.task_id,
+                           shot.request.seed, billed, cost, self.prices.currency, time.time())
+        self.cache.put(entry, tmp)
+        return entry
+
+    def billed(self, shot: CompiledShot, state: TaskState) -> tuple[float, float]:
+        """What the provider bills for a finished task: from its usage when it says, else ours."""
+        usage = state.usage
+        if usage is None or usage.output_seconds <= 0:
+            return self.estimate(shot)
+        billed = self.prices.billed_seconds(usage.output_seconds, usage.input_video_seconds)
+        return billed, self.prices.cost(shot.request.resolution, billed)
+
+    async def cached(self, shot: CompiledShot) -> ShotResult:
+        entry = self.cache.get(shot.hash)
+        assert entry is not None
+        await self.settle_journal(shot, entry)
+        self.emit(shot, "cached", task_id=entry.task_id or None)
+        return self.result(shot, "cached", output=self.cache.path(shot.hash),
+                           task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
+
+    async def settle_journal(self, shot: CompiledShot, entry: CacheEntry) -> None:
+        """A kill between the move into the cache and the journal's ``done``: finish that row."""
+        attempts = await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+        for attempt in attempts:
+            if attempt.task_id and attempt.task_id == entry.task_id:
+                await self.db(
+                    self.journal.done, attempt.id, output_path=str(self.cache.path(shot.hash)),
+                    output_sha256=entry.sha256, output_seconds=None, input_video_seconds=None,
+                    billed_seconds=entry.billed_seconds, cost=entry.cost,
+                    currency=entry.currency, note="recovered: the video was already in the cache")
+
+    async def cached_from_store(self, shot: CompiledShot) -> ShotResult:
+        entry = self.cache.get(shot.hash)
+        assert entry is not None
+        self.emit(shot, "cached", FROM_STORE, entry.task_id or None)
+        return self.result(shot, "cached", FROM_STORE, output=self.cache.path(shot.hash),
+                           task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
+
+    async def from_store(self, shot: CompiledShot) -> ShotResult | None:
+        """The last question before paying: does the shared store have this shot?"""
+        if self.store is None:
+            return None
+        fetched = await asyncio.to_thread(self.store.fetch, shot, self.cache, self.locked)
+        if fetched.entry is not None:
+            return await self.cached_from_store(shot)
+        refusal = None if fetched.kind == "miss" else self.store.must_not_pay(shot, fetched)
+        if refusal is not None:
+            code = "StoreCorrupt" if fetched.kind == "refused" else "StoreUnreachable"
+            raise self.end(shot, "failed", refusal, "failed", code=code)
+        return None
+
+    async def stored_instead(self, shot: CompiledShot, attempt: Attempt) -> bool:
+        """A finished result restored from the ledger is taken from the store when the store has
+        it (its sha256 verified) rather than downloaded again; the restored row is settled. Any
+        other outcome (a miss, a refused copy, a store that does not answer) falls back to the
+        free download from the provider."""
+        if self.store is None or REDOWNLOAD not in (attempt.note or ""):
+            return False
+        fetched = await asyncio.to_thread(self.store.fetch, shot, self.cache, self.locked)
+        if fetched.entry is None:
+            return False
+        entry = fetched.entry
+        await self.db(self.journal.done, attempt.id, output_path=str(self.cache.path(shot.hash)),
+                      output_sha256=entry.sha256, output_seconds=None, input_video_seconds=None,
+                      billed_seconds=entry.billed_seconds, cost=entry.cost,
+                      currency=entry.currency, note=STORE_NOT_REDOWNLOADED)
+        return True
+

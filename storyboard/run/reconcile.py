@@ -1,0 +1,148 @@
+"""Unanswered submits into known tasks: list the provider's tasks, adopt one, or stop as ambiguous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+
+from storyboard.language.request import CompiledShot
+from storyboard.run.checks import (
+    describe,
+)
+from storyboard.run.journal import Attempt
+from storyboard.run.lockfile import shot_key
+from storyboard.run.poll import Polling
+from storyboard.run.session import Outcome
+from storyboard.run.team.ledger import LedgerEntry
+from storyboard.targets import TaskState
+
+log = logging.getLogger("storyboard.run")
+
+
+class Reconciling(Polling):
+    async def reconcile_all(self, shots: Sequence[CompiledShot]) -> None:
+        """Before any submit: restore what the ledger knows and the journal lost, and settle
+        every intent whose answer never came, one at a time, so that no lookup can meet another
+        shot's unknown task with the same prompt."""
+        seen: set[str] = set()
+        for shot in shots:
+            if shot.hash in seen or self.cache.has(shot.hash):
+                continue
+            seen.add(shot.hash)
+            try:
+                await self.journal_attempts(shot)
+            except Outcome as outcome:
+                result = outcome.result
+                self.early[shot.hash] = (result.state, result.message, result.code)
+
+    async def journal_attempts(self, shot: CompiledShot) -> list[Attempt]:
+        """This shot's unfinished rows (restored from the ledger if the journal has none), with
+        every intent reconciled: adopted, or marked lost."""
+        attempts = await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+        if not attempts:
+            attempts = await self.db(self.journal.restore, shot, self.provider.name,
+                                     self.provider.cache_key, estimate=self.estimate(shot)[1])
+        intents = [a for a in attempts if not a.task_id]
+        if not intents:
+            return attempts
+        async with self.key_lock(shot):
+            await self.reconcile_intents(shot, intents, with_task=len(intents) < len(attempts))
+        return await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+
+    async def reconcile_intents(self, shot: CompiledShot, intents: list[Attempt], *,
+                                with_task: bool) -> None:
+        """Adopt the task of the newest intent, or mark it lost; older intents are superseded.
+        When a task with a known id exists too, the intents are superseded by it."""
+        newest, older = intents[-1], intents[:-1]
+        for attempt in (intents if with_task else older):
+            await self.db(self.journal.set_state, attempt.id, "lost",
+                          note="superseded by a later attempt")
+        if with_task:
+            return
+        entry = await self.db(self.journal.ledger_entry, newest)
+        if entry is not None and entry.task_id:  # the ledger heard the answer the journal missed
+            await self.db(self.journal.set_task, newest.id, entry.task_id,
+                          note="adopted from the ledger")
+            return
+        since = min(a.intent_at for a in intents)
+        found = await self.find(shot, since, newest.id)
+        own = {a.ledger_id for a in intents}
+        task_id = await self.adoptable(shot, newest.id, found, own)
+        if task_id is None:
+            await self.db(self.journal.set_state, newest.id, "lost",
+                          note="reconciled: the provider has no task for it")
+            self.notes[shot.hash] = (f"resubmitted: the provider has no task for intent(s) "
+                                     f"#{', #'.join(str(a.id) for a in intents)}")
+            return
+        await self.db(self.journal.set_task, newest.id, task_id, note="adopted by reconcile")
+
+    async def adoptable(self, shot: CompiledShot, attempt_id: int, found: list[TaskState],
+                        own: set[str | None]) -> str | None:
+        """The one task a lost submit created, or None when it created none; stops the shot
+        (and every later submit with its prompt) when the task cannot be told apart from
+        another shot's."""
+        others = await self.db(self.journal.other_open_intents, shot, self.provider.cache_key,
+                               own)
+        if not found:
+            return None
+        if len(found) == 1 and not others:
+            return found[0].task_id
+        message = _ambiguous(shot, found, others)
+        self.blocked[self.find_key(shot)] = message
+        await self.db(self.journal.note, attempt_id, message)
+        raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+
+    async def find(self, shot: CompiledShot, since: float, attempt_id: int) -> list[TaskState]:
+        """Ask the provider for the tasks with ``shot``'s prompt since ``since`` that no journal
+        or ledger holds. If the question itself keeps failing, nothing is submitted: the intent
+        stays for the next run to reconcile, and no other shot with this prompt submits."""
+        tries, first_error = 0, self.clock()
+        while True:
+            tries += 1
+            try:
+                # Clock skew between us and the service is the provider's business (see its find()).
+                found = await self.call(self.provider.find(shot, since))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not self.ask_again(exc, tries, first_error):
+                    message = (f"cannot tell whether a task exists ({describe(exc)}); nothing "
+                               "was submitted: run again to retry")
+                    self.blocked[self.find_key(shot)] = (
+                        f"waiting: shot {shot_key(shot)} has the same prompt and an unreconciled "
+                        "submit; run again to retry")
+                    await self.db(self.journal.note, attempt_id, message)
+                    raise self.end(shot, "pending", message, "failed") from exc
+                await self.backoff(tries, exc)
+                continue
+            return [state for state in found
+                    if not await self.db(self.journal.knows_task, self.provider.cache_key,
+                                         state.task_id)]
+
+
+
+def _ambiguous(shot: CompiledShot, found: list[TaskState], others: list[LedgerEntry]) -> str:
+    ids = ", ".join(state.task_id for state in found)
+    text = (f"cannot tell which task is this shot's: {len(found)} task(s) with its prompt are "
+            f"recorded for no shot ({ids})")
+    if others:
+        text += f", and {_describe_intents(others)} has the same prompt"
+    return (text + "; nothing was submitted, so nothing is paid twice. Check these tasks in the "
+            "provider's console; once they are more than 24 hours old the next run submits "
+            "this shot again")
+
+
+def waiting_for(others: list[LedgerEntry]) -> str:
+    return (f"not submitted: {_describe_intents(others)} has the same prompt, and its task id is "
+            "not known yet; render that series first (or wait for the render running it), so "
+            "the two are never confused")
+
+
+def _describe_intents(entries: list[LedgerEntry]) -> str:
+    first = entries[0]
+    more = f" (and {len(entries) - 1} more)" if len(entries) > 1 else ""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(first.intent_at))
+    return f"an unanswered submit of {first.shot} in {first.series} at {when}{more}"

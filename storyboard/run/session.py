@@ -1,0 +1,166 @@
+"""A run's shared state into small verbs: journal writes, events, results, budget, retries.
+
+Every stage of a shot's way (``download``, ``poll``, ``reconcile``, ``submit``, ``runner``) is a
+layer over ``Session``; each calls only the layers below it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import math
+import random
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from storyboard.errors import ProviderError
+from storyboard.language.request import CompiledShot
+from storyboard.providers.base import Provider
+from storyboard.run.cache import OutputCache
+from storyboard.run.checks import (
+    retryable,
+)
+from storyboard.run.journal import AttemptState, Journal
+from storyboard.run.lockfile import lock_path, proxy, read_lock, shot_key
+from storyboard.run.model import (
+    EventState,
+    ResultState,
+    RunOptions,
+    ShotEvent,
+    ShotResult,
+)
+from storyboard.run.pacing import Clock, Sleep, Slots, TokenBucket
+from storyboard.run.plan import ReferenceSeconds, estimate
+from storyboard.run.team.ledger import find_key
+from storyboard.run.team.sharing import StoreLink
+from storyboard.targets import PriceTable, TaskStatus
+
+log = logging.getLogger("storyboard.run")
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+# A task that ended without a video, as the journal records the attempt.
+TASK_END_STATE: dict[TaskStatus, AttemptState] = {
+    TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled", TaskStatus.UNKNOWN: "lost"}
+
+
+class Outcome(Exception):
+    """Ends a shot's flow early with a result."""
+
+    def __init__(self, result: ShotResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class Gone(Exception):
+    """A result restored from the ledger that the provider no longer has: render it anew."""
+
+
+class Session:
+    def __init__(self, provider: Provider, root: Path, journal: Journal, options: RunOptions, *,
+                 prices: PriceTable, budget: float | None, ref_seconds: ReferenceSeconds | None,
+                 on_event: Callable[[ShotEvent], None] | None, sleep: Sleep, clock: Clock,
+                 rng: random.Random, store: StoreLink | None = None) -> None:
+        self.provider, self.root, self.journal, self.options = provider, root, journal, options
+        self.store = store
+        self.prices, self.budget, self.ref_seconds = prices, budget, ref_seconds
+        self.on_event, self.sleep, self.clock, self.rng = on_event, sleep, clock, rng
+        self.cache = OutputCache(root, provider.cache_key)
+        self.slots = Slots(options.concurrency)
+        burst = options.submit_burst or max(1, math.ceil(options.submit_rate))
+        self.submit_bucket = TokenBucket(options.submit_rate, burst, clock, sleep)
+        self.query_bucket = TokenBucket(options.query_rate, max(1, math.ceil(options.query_rate)),
+                                        clock, sleep)
+        self.spent = 0.0
+        self.reserved: dict[str, float] = {}
+        self.submits = 0
+        self.futures: dict[str, asyncio.Future[ShotResult]] = {}
+        self.order: dict[str, int] = {}
+        self.leaders: dict[str, str] = {}
+        self.started: dict[str, float] = {}
+        self.locked = read_lock(lock_path(root, proxy(provider))).shots
+        self.key_locks: dict[str, asyncio.Lock] = {}  # one unknown submit per prompt at a time
+        self.blocked: dict[str, str] = {}  # find key -> why no submit with it may start
+        self.early: dict[str, tuple[ResultState, str, str]] = {}  # hash -> reconcile's verdict
+        self.notes: dict[str, str] = {}  # hash -> why it is submitted again
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="storyboard-journal")
+
+    async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a journal call on its one worker thread: calls stay in order, and its fsyncs never
+        stall the polls and downloads of other shots. Awaited, so a write still happens before
+        the step it guards."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    def emit(self, shot: CompiledShot, state: EventState, message: str = "",
+             task_id: str | None = None) -> None:
+        if self.on_event is None:
+            return
+        elapsed = self.clock() - self.started.get(shot_key(shot), self.clock())
+        output = self.cache.path(shot.hash) if state in ("done", "cached") else None
+        event = ShotEvent(shot.episode, shot.id, state, elapsed, round(self.spent, 4), message,
+                          shot.series, task_id, output)
+        try:
+            self.on_event(event)
+        except Exception:  # a broken progress display must not lose a paid task
+            log.exception("on_event callback failed")
+
+    def result(self, shot: CompiledShot, state: ResultState, message: str = "", **kw: Any
+               ) -> ShotResult:
+        return ShotResult(shot.series, shot.episode, shot.id, shot.hash, state, message=message,
+                          **kw)
+
+    def end(self, shot: CompiledShot, state: ResultState, message: str, event: EventState,
+            **kw: Any) -> Outcome:
+        self.emit(shot, event, message, kw.get("task_id"))
+        return Outcome(self.result(shot, state, message, **kw))
+
+    def estimate(self, shot: CompiledShot) -> tuple[float, float]:
+        return estimate(shot, self.prices, self.ref_seconds)
+
+    def reserve(self, shot: CompiledShot, *, force: bool = False) -> bool:
+        """Hold this shot's estimate as committed spend; refuse when it would pass the budget."""
+        _, cost = self.estimate(shot)
+        committed = self.spent + sum(self.reserved.values()) + cost
+        if not force and self.budget is not None and committed > self.budget + 1e-9:
+            return False
+        self.reserved[shot_key(shot)] = cost
+        return True
+
+    async def call(self, coro: Awaitable[T], timeout: float | None = None) -> T:
+        return await asyncio.wait_for(coro, timeout or self.options.request_timeout)
+
+    async def backoff(self, tries: int, exc: BaseException) -> None:
+        retry_after = exc.retry_after if isinstance(exc, ProviderError) else None
+        if retry_after:
+            # Honour the server, plus a little jitter so many shots do not return at once.
+            delay = retry_after + self.rng.uniform(0, min(1.0, retry_after * 0.1))
+        else:
+            ceiling = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (tries - 1))
+            delay = self.rng.uniform(0, ceiling)
+        await self.sleep(delay)
+
+    def ask_again(self, exc: BaseException, tries: int, first_error: float) -> bool:
+        """Whether a free question (a query, a lookup) that failed is asked again: for a passing
+        failure, at least ``max_retries`` times and for as long as ``query_patience`` since the
+        first failure in a row. Counting tries alone would end a long poll at any short burst of
+        errors; the task runs (and is billed) whatever we do, so only a lasting outage stops."""
+        if not retryable(exc):
+            return False
+        return (tries <= self.options.max_retries
+                or self.clock() - first_error < self.options.query_patience)
+
+    def pending(self, shot: CompiledShot, task_id: str, why: str) -> Outcome:
+        return self.end(shot, "pending", f"{why}; task {task_id} stays in the journal: run again "
+                        "to resume it without paying twice", "failed", task_id=task_id)
+
+    def key_lock(self, shot: CompiledShot) -> asyncio.Lock:
+        return self.key_locks.setdefault(self.find_key(shot), asyncio.Lock())
+
+    def find_key(self, shot: CompiledShot) -> str:
+        return find_key(shot.request.model, shot.request.prompt)
+

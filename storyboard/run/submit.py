@@ -1,0 +1,127 @@
+"""Shots into paid tasks: snapshot the inputs, journal the intent, send, and retry only what
+provably never arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from storyboard.errors import ProviderError
+from storyboard.language.request import CompiledShot
+from storyboard.run import claims
+from storyboard.run.checks import (
+    describe,
+    is_ambiguous,
+    retryable,
+)
+from storyboard.run.inputs import InputChanged, snapshot_inputs
+from storyboard.run.journal import Attempt
+from storyboard.run.lockfile import shot_key
+from storyboard.run.model import (
+    ShotResult,
+)
+from storyboard.run.pacing import Lease
+from storyboard.run.reconcile import Reconciling, waiting_for
+
+log = logging.getLogger("storyboard.run")
+
+
+class Submitting(Reconciling):
+    async def submit_and_finish(self, shot: CompiledShot, first_frame: Path | None,
+                                note: str) -> ShotResult:
+        await self.slots.acquire()
+        slot = Lease(self.slots)
+        try:
+            _, cost = self.estimate(shot)
+            await self.submit_bucket.take()
+            if not self.reserve(shot):
+                raise self.end(shot, "skipped", f"skipped (budget): about {cost:.2f} "
+                               f"{self.prices.currency} more would pass the budget of "
+                               f"{self.budget:.2f}", "skipped")
+            attempt, task_id = await self.begin_and_send(shot, first_frame, cost, note)
+            self.emit(shot, "submitted", note, task_id)
+            state = await self.poll(shot, attempt.id, task_id, immediate=False)
+            slot.release()  # the task no longer runs at the provider: let the next one start
+            return await self.finish(shot, attempt.id, state)
+        finally:
+            slot.release()
+            self.reserved.pop(shot_key(shot), None)
+
+    async def begin_and_send(self, shot: CompiledShot, first_frame: Path | None, cost: float,
+                             note: str) -> tuple[Attempt, str]:
+        """Intent, submit, task id: under this prompt's lock, so a lost answer has at most one
+        unknown task to match. The inputs are snapshotted first (the bytes sent are the bytes
+        hashed)."""
+        async with self.key_lock(shot):
+            blocked = self.blocked.get(self.find_key(shot))
+            if blocked is not None:
+                raise self.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
+            others = await self.db(self.journal.other_open_intents, shot,
+                                   self.provider.cache_key, set())
+            others = await claims.answered(self, shot, others)  # other runs' twins: wait
+            if others:
+                message = waiting_for(others)
+                raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+            sent = await self.snapshot(shot)
+            attempt = await self.db(self.journal.begin, shot, self.provider.name,
+                                    self.provider.cache_key, estimate=cost, note=note)
+            return attempt, await self.send(sent, first_frame, attempt)
+
+    async def snapshot(self, shot: CompiledShot) -> CompiledShot:
+        try:
+            return await asyncio.to_thread(snapshot_inputs, shot, self.root)
+        except InputChanged as exc:
+            raise self.end(shot, "failed", str(exc), "failed", code="InputChanged") from exc
+
+    async def send(self, shot: CompiledShot, first_frame: Path | None, attempt: Attempt) -> str:
+        """Submit until a task id is known, reconciling every answer that may have been lost."""
+        for tries in range(1, self.options.max_retries + 2):
+            if tries > 1:
+                await self.submit_bucket.take()
+            self.submits += 1
+            try:
+                task_id = await self.call(self.provider.submit(shot, first_frame))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                adopted = await self.after_failed_submit(shot, attempt, exc, tries)
+                if adopted is not None:
+                    return adopted
+                continue
+            # First thing after the answer: the task id, before anything can go wrong.
+            await self.db(self.journal.set_task, attempt.id, task_id)
+            return task_id
+        raise AssertionError("unreachable")
+
+    async def after_failed_submit(self, shot: CompiledShot, attempt: Attempt, exc: Exception,
+                                  tries: int) -> str | None:
+        """A task id adopted by reconcile, or None to send again (after a backoff)."""
+        code = exc.code if isinstance(exc, ProviderError) else type(exc).__name__
+        if not retryable(exc):
+            await self.db(self.journal.fail, attempt.id, code, describe(exc))
+            self.reserved.pop(shot_key(shot), None)
+            raise self.end(shot, "failed", str(exc), "failed", code=code)
+        if isinstance(exc, ProviderError) and exc.retry_after:
+            self.submit_bucket.pause(exc.retry_after)
+        if is_ambiguous(exc):
+            await self.db(self.journal.note, attempt.id,
+                          f"submit answer lost ({describe(exc)}); reconciling")
+            await self.sleep(self.options.reconcile_delay)
+            found = await self.find(shot, attempt.intent_at, attempt.id)
+            task_id = await self.adoptable(shot, attempt.id, found, {attempt.ledger_id})
+            if task_id is not None:
+                await self.db(self.journal.set_task, attempt.id, task_id,
+                              note=f"adopted by reconcile after: {describe(exc)}")
+                return task_id
+            await self.db(self.journal.note, attempt.id,
+                          f"resending: no task found after: {describe(exc)}")
+        if tries > self.options.max_retries:
+            await self.db(self.journal.fail, attempt.id, code,
+                          f"gave up after {tries} tries: {describe(exc)}")
+            raise self.end(shot, "failed", f"submit failed {tries} times: {describe(exc)}",
+                           "failed", code=code)
+        await self.backoff(tries, exc)
+        return None
+

@@ -1,0 +1,2 @@
+"""Rendered shots into what a team shares: the render store, the task ledgers, push and pull.
+"""

@@ -1,0 +1,235 @@
+"""A team's paid tasks into one PostgreSQL ledger: the ``Ledger`` of ``ledger``, shared by machines.
+
+``ledger: postgresql://host/db`` in the series (or ``STORYBOARD_LEDGER``, which wins) points every
+clone of a series at one table, ``storyboard_ledger``. The claim is PostgreSQL's own locking:
+
+- a unique partial index on ``(provider, shot_hash) WHERE state = 'open'``: only one open attempt
+  per shot can exist, whichever machine writes it (a second ``intend`` fails inside the server,
+  and becomes ``ShotClaimed``);
+- a session-level advisory lock per open entry, taken BEFORE its row is inserted and held by the
+  writer's connection until the entry is settled. A process that dies loses its connection, and
+  the server drops its locks: ``take_over`` is ``pg_try_advisory_lock`` on the entry.
+
+Credentials come only from the URL in the environment or libpq's usual places (``PGPASSWORD``,
+``~/.pgpass``, ``PGSERVICE``); the schema refuses a password in the series file, and every message
+shows the URL without its user part.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from storyboard.errors import JournalError, StoryboardError
+from storyboard.run.team.ledger import Ledger, LedgerEntry, LedgerState, ShotClaimed
+from storyboard.run.team.store import redact
+
+if TYPE_CHECKING:
+    import psycopg
+
+LEDGER_ENV = "STORYBOARD_LEDGER"
+SCHEMES = ("postgresql://", "postgres://")
+_SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # one advisory key: two machines never create the table at once
+_COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, intent_at, "
+            "updated_at")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS storyboard_ledger (
+    id          TEXT PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    shot_hash   TEXT NOT NULL,
+    find_key    TEXT NOT NULL,
+    series      TEXT NOT NULL,
+    shot        TEXT NOT NULL,
+    task_id     TEXT,
+    state       TEXT NOT NULL CHECK (state IN ('open','done','failed','lost')),
+    intent_at   DOUBLE PRECISION NOT NULL,
+    updated_at  DOUBLE PRECISION NOT NULL,
+    holder      TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS storyboard_ledger_claim
+    ON storyboard_ledger (provider, shot_hash) WHERE state = 'open';
+CREATE INDEX IF NOT EXISTS storyboard_ledger_by_hash ON storyboard_ledger (provider, shot_hash);
+CREATE INDEX IF NOT EXISTS storyboard_ledger_by_key
+    ON storyboard_ledger (provider, find_key, state);
+CREATE INDEX IF NOT EXISTS storyboard_ledger_by_task ON storyboard_ledger (provider, task_id);
+"""
+# A dead machine's connection is noticed by TCP keepalives: its claims free up within a minute.
+_KEEPALIVE: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                              "keepalives_count": 3, "connect_timeout": 10}
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    url: str
+    origin: str  # "STORYBOARD_LEDGER" or "ledger" (the series file): for messages
+
+    @property
+    def shown(self) -> str:
+        return redact(self.url)
+
+
+def ledger_settings(setting: Any, environ: Mapping[str, str] | None = None
+                    ) -> LedgerSettings | None:
+    """The team ledger to use: ``STORYBOARD_LEDGER`` wins over the series' ``ledger:``."""
+    env = os.environ if environ is None else environ
+    explicit = env.get(LEDGER_ENV, "").strip()
+    url, origin = (explicit, LEDGER_ENV) if explicit else (setting, "ledger")
+    if url is None or url == "":
+        return None
+    if not isinstance(url, str) or not url.startswith(SCHEMES):
+        raise StoryboardError(f"{origin}: expected a postgresql://host/database URL, got "
+                              f"{redact(str(url))!r}")
+    return LedgerSettings(url, origin)
+
+
+def lock_key(entry_id: str) -> int:
+    """The advisory lock key of an entry: 64 bits of its id's digest, signed as bigint."""
+    return int.from_bytes(hashlib.sha256(entry_id.encode()).digest()[:8], "big", signed=True)
+
+
+class PgLedger:
+    """The team ledger in PostgreSQL; one connection, held for the life of the run.
+
+    One instance is one holder: give each concurrent ``render`` its own (two renders sharing an
+    instance would count each other's claims as their own)."""
+
+    def __init__(self, settings: LedgerSettings) -> None:
+        import psycopg
+        self.where = settings.shown
+        self.holder = uuid.uuid4().hex
+        self._settings = settings
+        self._held: set[str] = set()
+        self._lock = threading.Lock()
+        try:
+            self._db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
+                settings.url, autocommit=True, application_name="storyboard", **_KEEPALIVE)
+            with self._db.transaction():
+                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                self._db.execute(_SCHEMA)
+        except psycopg.Error as exc:
+            raise JournalError(f"cannot open the team ledger {self.where} ({settings.origin}): "
+                               f"{self._scrub(exc)}") from exc
+
+    def _scrub(self, exc: BaseException) -> str:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        password = _password(self._settings.url)
+        return text.replace(password, "***") if password else text
+
+    def close(self) -> None:
+        self._db.close()  # the server drops this session's claims with it
+
+    def _run(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        import psycopg
+        try:
+            with self._lock:
+                cursor = self._db.execute(sql, params)
+                return cursor.fetchall() if cursor.description else []
+        except psycopg.errors.UniqueViolation:
+            raise
+        except psycopg.Error as exc:
+            raise JournalError(f"cannot use the team ledger {self.where}: "
+                               f"{self._scrub(exc)}") from exc
+
+    def intend(self, provider: str, shot_hash: str, find_key: str, *, series: str, shot: str,
+               intent_at: float | None = None) -> LedgerEntry:
+        import psycopg
+        now = time.time()
+        entry = LedgerEntry(uuid.uuid4().hex, provider, shot_hash, find_key, series, shot, None,
+                            "open", intent_at if intent_at is not None else now, now)
+        self._run("SELECT pg_advisory_lock(%s)", (lock_key(entry.id),))  # ours before it exists
+        try:
+            self._run(f"INSERT INTO storyboard_ledger ({_COLUMNS}, holder) VALUES "
+                      "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                      (entry.id, provider, shot_hash, find_key, series, shot, None, "open",
+                       entry.intent_at, now, self.holder))
+        except psycopg.errors.UniqueViolation:
+            self._release(entry.id)
+            held = [e for e in self.entries(provider, shot_hash) if e.open]
+            if held:
+                raise ShotClaimed(held[0]) from None
+            return self.intend(provider, shot_hash, find_key, series=series, shot=shot,
+                               intent_at=intent_at)  # settled in between: claim again
+        except BaseException:
+            self._release(entry.id)
+            raise
+        self._held.add(entry.id)
+        return entry
+
+    def take_over(self, entry_id: str) -> bool:
+        if entry_id in self._held:
+            return self._state(entry_id) == "open"
+        if not self._try_lock(entry_id):
+            return False
+        taken = self._run("UPDATE storyboard_ledger SET holder = %s WHERE id = %s AND "
+                          "state = 'open' RETURNING id", (self.holder, entry_id))
+        if not taken:
+            self._release(entry_id)
+            return False
+        self._held.add(entry_id)
+        return True
+
+    def alive(self, entry_id: str) -> bool:
+        if self._state(entry_id) != "open":
+            return False
+        if entry_id in self._held:
+            return True
+        if self._try_lock(entry_id):
+            self._release(entry_id)
+            return False
+        return True
+
+    def _state(self, entry_id: str) -> str | None:
+        rows = self._run("SELECT state FROM storyboard_ledger WHERE id = %s", (entry_id,))
+        return str(rows[0][0]) if rows else None
+
+    def _try_lock(self, entry_id: str) -> bool:
+        rows = self._run("SELECT pg_try_advisory_lock(%s)", (lock_key(entry_id),))
+        return bool(rows[0][0])
+
+    def _release(self, entry_id: str) -> None:
+        self._held.discard(entry_id)
+        self._run("SELECT pg_advisory_unlock(%s)", (lock_key(entry_id),))
+
+    def record_task(self, entry_id: str, task_id: str) -> None:
+        self._run("UPDATE storyboard_ledger SET task_id = %s, updated_at = %s WHERE id = %s",
+                  (task_id, time.time(), entry_id))
+
+    def settle(self, entry_id: str, state: LedgerState) -> None:
+        self._run("UPDATE storyboard_ledger SET state = %s, updated_at = %s WHERE id = %s",
+                  (state, time.time(), entry_id))
+        if entry_id in self._held:
+            self._release(entry_id)
+
+    def entries(self, provider: str, shot_hash: str) -> list[LedgerEntry]:
+        return self._select("provider = %s AND shot_hash = %s", (provider, shot_hash))
+
+    def open_for_key(self, provider: str, find_key: str) -> list[LedgerEntry]:
+        return self._select("provider = %s AND find_key = %s AND state = 'open'",
+                            (provider, find_key))
+
+    def knows_task(self, provider: str, task_id: str) -> bool:
+        return bool(self._run("SELECT 1 FROM storyboard_ledger WHERE provider = %s AND "
+                              "task_id = %s LIMIT 1", (provider, task_id)))
+
+    def _select(self, where: str, params: tuple[object, ...]) -> list[LedgerEntry]:
+        rows = self._run(f"SELECT {_COLUMNS} FROM storyboard_ledger WHERE {where} "
+                         "ORDER BY intent_at, id", params)
+        return [LedgerEntry(*row) for row in rows]
+
+
+def _password(url: str) -> str:
+    from urllib.parse import unquote, urlsplit
+    try:
+        return unquote(urlsplit(url).password or "")
+    except ValueError:
+        return ""
+
+
+if TYPE_CHECKING:  # mypy checks that PgLedger satisfies the protocol
+    _conforms: Ledger = PgLedger(LedgerSettings("", ""))

@@ -1,0 +1,302 @@
+"""Rendered shots into a shared, content-addressed store and back, through fsspec.
+
+A store is a folder (a network share), ``s3://bucket/prefix`` or anything else fsspec reaches
+(``gs://``, ``az://``, ``ssh://``, each backend an extra). Its layout, under the store's root::
+
+    v1/videos/<sha256>.mp4              a rendered video, named by the sha256 of its bytes
+    v1/shots/<cache_key>/<hash>.json    what rendered a shot: hash, provider, sha256, task id,
+                                        cost, size, media facts (no secret, no local path)
+    v1/tmp/<random>.part                uploads in progress (those a killed push left are
+                                        removed by the next ``storyboard push``, after a day)
+
+Every object is uploaded to a temporary key and then moved into place, and a shot's record is
+written only after its video is in place, so a half-pushed shot is never a hit: a reader either
+finds no record, or a record whose video is complete. A pulled video is checked against the
+sha256 the lock file (or else the record) names before it enters the local cache.
+
+Credentials come only from the backends' usual places (the environment, their config files); the
+schema refuses credential-like options and passwords in URLs, and every message shows the URL with
+any user part removed and known secret values replaced by ``***``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable
+from storyboard.media.probe import sha256_file
+
+STORE_ENV = "STORYBOARD_STORE"
+LAYOUT = "v1"
+STALE_UPLOAD = 86400.0  # seconds: an upload in v1/tmp this old was left by a killed push
+SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY",
+              "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_CONNECTION_STRING", "GOOGLE_OAUTH_TOKEN")
+EXTRAS = {"s3": "store-s3", "s3a": "store-s3", "gs": "store-gcs", "gcs": "store-gcs",
+          "az": "store-azure", "abfs": "store-azure", "abfss": "store-azure", "ssh": "store-ssh",
+          "sftp": "store-ssh"}
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def redact(url: str) -> str:
+    """A store URL fit to print: without any ``user[:password]@`` part."""
+    return _USERINFO.sub(r"\1", url)
+
+
+def scrub(text: str) -> str:
+    """A message from a backend with every known secret value from the environment masked."""
+    for name in SECRET_ENV:
+        value = os.environ.get(name)
+        if value and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the store is: ``url`` (a folder is made absolute) and the backend's options."""
+
+    url: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    origin: str = "store"  # "STORYBOARD_STORE" or "store" (the series file): for messages
+
+    @property
+    def shown(self) -> str:
+        return redact(self.url)
+
+
+def store_settings(setting: Any, root: Path,
+                   environ: Mapping[str, str] | None = None) -> StoreSettings | None:
+    """The store to use: ``STORYBOARD_STORE`` wins over the series' ``store:``; None for none.
+
+    A folder in the series file is relative to the series folder; one in the environment is
+    relative to the current directory, like any path typed in a shell.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(STORE_ENV, "").strip():
+        return StoreSettings(_absolute(env[STORE_ENV].strip(), Path.cwd()), {}, STORE_ENV)
+    if setting is None:
+        return None
+    if isinstance(setting, str):
+        return StoreSettings(_absolute(setting, root))
+    if isinstance(setting, Mapping) and isinstance(setting.get("url"), str):
+        return StoreSettings(_absolute(setting["url"], root), dict(setting.get("options") or {}))
+    raise StoreError(f"store: expected a URL or {{url, options}}, got {setting!r}")
+
+
+def _absolute(url: str, base: Path) -> str:
+    if _SCHEME.match(url):
+        return url
+    return str((base / Path(url).expanduser()).resolve())
+
+
+@dataclass(frozen=True)
+class Record:
+    """A shot's record in the store (the JSON beside its video)."""
+
+    hash: str
+    cache_key: str
+    sha256: str
+    size: int
+    data: Mapping[str, Any]
+
+
+class RenderStore:
+    """One store: list, look up, pull (verified) and push (atomic) rendered shots."""
+
+    def __init__(self, settings: StoreSettings) -> None:
+        self.settings = settings
+        self._fs: Any = None
+        self._root = ""
+
+    @property
+    def shown(self) -> str:
+        return self.settings.shown
+
+    # --- the backend, opened lazily; its errors translated here ---------------------------------
+
+    def _open(self) -> tuple[Any, str]:
+        if self._fs is None:
+            self._fs, self._root = _open_fs(self.settings)
+        return self._fs, self._root
+
+    @contextmanager
+    def _talking(self, what: str) -> Iterator[Any]:
+        """Any backend failure becomes StoreUnreachable, named and scrubbed."""
+        try:
+            yield self._open()[0]
+        except StoreError:
+            raise
+        except Exception as exc:
+            detail = scrub(f"{type(exc).__name__}: {exc}".strip().rstrip(":"))
+            raise StoreUnreachable(f"store {self.shown}: cannot {what}: {detail}") from exc
+
+    def _key(self, *parts: str) -> str:
+        root = self._open()[1].rstrip("/")
+        return "/".join([root, LAYOUT, *parts]) if root else "/".join([LAYOUT, *parts])
+
+    def _record_key(self, cache_key: str, shot_hash: str) -> str:
+        return self._key("shots", _UNSAFE.sub("_", cache_key) or "default", f"{shot_hash}.json")
+
+    def _video_key(self, sha256: str) -> str:
+        return self._key("videos", f"{sha256}.mp4")
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def hashes(self, cache_key: str) -> set[str]:
+        """Every shot hash with a record for ``cache_key``: one listing."""
+        with self._talking("list the shots") as fs:
+            folder = self._record_key(cache_key, "x").rsplit("/", 1)[0]
+            fs.invalidate_cache()
+            try:
+                names = fs.ls(folder, detail=False)
+            except FileNotFoundError:
+                self._check_root(fs)  # an empty store, or a typo in the bucket's name?
+                return set()
+        return {n.rsplit("/", 1)[-1][:-5] for n in names if str(n).endswith(".json")}
+
+    def _check_root(self, fs: Any) -> None:
+        """A folder store's parent folder, or an object store's bucket, must exist: a store is
+        created by its first push, a bucket or a network share is not."""
+        root = self._open()[1].rstrip("/")
+        where = root.rsplit("/", 1)[0] if _is_local(fs) else root.split("/", 1)[0]
+        if where and not fs.exists(where):
+            kind = "folder" if _is_local(fs) else "bucket"
+            raise StoreUnreachable(f"store {self.shown}: the {kind} {where!r} does not exist "
+                                   "(or these credentials cannot see it)")
+
+    def videos(self) -> set[str]:
+        """The sha256 of every stored video: one listing."""
+        with self._talking("list the videos") as fs:
+            fs.invalidate_cache()
+            try:
+                names = fs.ls(self._key("videos"), detail=False)
+            except FileNotFoundError:
+                return set()
+        return {n.rsplit("/", 1)[-1][:-4] for n in names if str(n).endswith(".mp4")}
+
+    def record(self, cache_key: str, shot_hash: str) -> Record | None:
+        """The record of a shot, or None when the store has none (or an unreadable one)."""
+        with self._talking("read a shot record") as fs:
+            try:
+                raw = fs.cat_file(self._record_key(cache_key, shot_hash))
+            except FileNotFoundError:
+                return None
+        try:
+            data = json.loads(raw)
+            record = Record(str(data["hash"]), cache_key, str(data["sha256"]), int(data["size"]),
+                            data)
+        except (ValueError, KeyError, TypeError):
+            return None  # a damaged record is no hit; a push of the shot writes a good one
+        return record if record.hash == shot_hash else None
+
+    def has_video(self, sha256: str) -> bool:
+        with self._talking("look up a video") as fs:
+            return bool(fs.exists(self._video_key(sha256)))
+
+    def pull(self, sha256: str, dest: Path) -> None:
+        """Download the video named ``sha256`` into ``dest`` and prove its bytes are that."""
+        with self._talking("download a video") as fs:
+            try:
+                fs.get_file(self._video_key(sha256), str(dest))
+            except FileNotFoundError as exc:
+                raise StoreCorrupt(f"store {self.shown}: the video {sha256[:12]}… is "
+                                   "missing") from exc
+        actual = sha256_file(dest)
+        if actual != sha256:
+            raise StoreCorrupt(f"store {self.shown}: the video {sha256[:12]}… failed its sha256 "
+                               f"check (its bytes hash to {actual[:12]}…): refused")
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def push(self, record: Mapping[str, Any], video: Path, *, force: bool = False) -> bool:
+        """Upload a shot's video (if the store lacks it) and then its record; True if anything
+        was written. ``force`` replaces both (after a stored copy was refused)."""
+        sha, cache_key, shot_hash = str(record["sha256"]), str(record["cache_key"]), str(
+            record["hash"])
+        wrote = False
+        if force or not self.has_video(sha):
+            self._put(self._video_key(sha), lambda fs, key: fs.put_file(str(video), key))
+            wrote = True
+        existing = None if force else self.record(cache_key, shot_hash)
+        if existing is None or not self.has_video(existing.sha256):
+            body = json.dumps(dict(record), sort_keys=True, indent=2).encode() + b"\n"
+            self._put(self._record_key(cache_key, shot_hash),
+                      lambda fs, key: fs.pipe_file(key, body))
+            wrote = True
+        return wrote
+
+    def clean_uploads(self, older_than: float = STALE_UPLOAD) -> list[str]:
+        """Remove what killed pushes left in ``v1/tmp`` (uploads older than ``older_than``
+        seconds: a live one ends far sooner). An object whose age the backend cannot tell is
+        left alone. Returns the keys removed."""
+        removed: list[str] = []
+        with self._talking("cleaning up") as fs:
+            try:
+                names = [str(n) for n in fs.ls(self._key("tmp"), detail=False)]
+            except FileNotFoundError:
+                return removed
+            now = datetime.now(UTC)
+            for name in (n for n in names if n.endswith(".part")):
+                try:
+                    when = fs.modified(name)
+                except (NotImplementedError, FileNotFoundError):
+                    continue
+                when = when if when.tzinfo else when.replace(tzinfo=UTC)
+                if (now - when).total_seconds() > older_than:
+                    fs.rm_file(name)
+                    removed.append(name)
+        return removed
+
+    def _put(self, key: str, upload: Any) -> None:
+        """Upload to a temporary key, then move it into place (a rename, or a server-side copy):
+        a reader never sees a partial object under ``key``."""
+        with self._talking("upload") as fs:
+            tmp = self._key("tmp", f"{uuid.uuid4().hex}.part")
+            if _is_local(fs):  # object stores have no folders (and must not create buckets)
+                fs.makedirs(tmp.rsplit("/", 1)[0], exist_ok=True)
+                fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
+            try:
+                upload(fs, tmp)
+                fs.mv(tmp, key)
+            finally:
+                if fs.exists(tmp):
+                    fs.rm_file(tmp)
+
+
+def _is_local(fs: Any) -> bool:
+    protocol = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return bool({"file", "local"} & set(protocol))
+
+
+def _open_fs(settings: StoreSettings) -> tuple[Any, str]:
+    scheme_match = _SCHEME.match(settings.url)
+    scheme = scheme_match.group(1).lower() if scheme_match else "file"
+    try:
+        import fsspec
+    except ImportError as exc:
+        raise StoreError("a render store needs fsspec: pip install 'storyboard[store]'") from exc
+    options = dict(settings.options)
+    options.setdefault("skip_instance_cache", True)  # a fresh view of a store others write to
+    try:
+        fs, root = fsspec.core.url_to_fs(settings.url, **options)
+    except ImportError as exc:
+        extra = EXTRAS.get(scheme, "store")
+        raise StoreError(f"store {settings.shown}: the {scheme}:// backend is not installed: "
+                         f"pip install 'storyboard[{extra}]'") from exc
+    except ValueError as exc:
+        raise StoreError(f"store {settings.shown} ({settings.origin}): {scrub(str(exc))}") from exc
+    except Exception as exc:
+        raise StoreUnreachable(f"store {settings.shown}: cannot open it: "
+                               f"{scrub(f'{type(exc).__name__}: {exc}')}") from exc
+    return fs, str(root)

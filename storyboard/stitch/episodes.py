@@ -1,0 +1,220 @@
+"""Rendered shots into episode files: title and end cards, clips, subtitle cues, music, and the
+up-to-date check that re-stitches only when an input changed.
+
+The episode's settings come from the series and episode YAML (``output``, ``music``, ``title_card``,
+``end_card``); the shots' videos come from the output cache. Cards are rendered by the ``local``
+provider's card renderer (same encoding as shots, so a plain episode still joins by stream copy)
+and cached by what they show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from storyboard.language.request import CompiledEpisode, Manifest, speaker_name
+from storyboard.media import ffmpeg
+from storyboard.media.probe import sha256_file
+from storyboard.providers.animatic import RENDERER_VERSION
+from storyboard.providers.local import render_card
+from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
+from storyboard.targets import NATIVE_SIZES
+
+STITCH_STATE_VERSION = 1
+DEFAULT_CARD_SECONDS = 2.0
+
+
+@dataclass
+class EpisodeOutput:
+    id: str
+    path: Path
+    state: str  # "stitching" (while it runs) | "stitched" | "up to date" | "skipped"
+    duration: float = 0.0
+    path_taken: str = ""
+    subtitles: list[Path] = field(default_factory=list)
+    message: str = ""
+    started: float = 0.0  # time.monotonic() when stitching began
+
+
+DRAFT_DIR = "draft"
+
+
+def output_dir(manifest: Manifest, override: Path | None, *, draft: bool = False) -> Path:
+    """``-o DIR`` first, then the series' ``output.dir`` (relative to it), else ``out/<series>``;
+    drafts go to its ``draft/`` folder, so they never overwrite (or force re-stitching) finished
+    episodes."""
+    if override is not None:
+        base = Path(override)
+    else:
+        configured = _settings_output(manifest.episodes[0].settings if manifest.episodes else {})
+        base = (manifest.root / str(configured["dir"]) if isinstance(configured.get("dir"), str)
+                else Path("out") / manifest.name)
+    return base / DRAFT_DIR if draft else base
+
+
+def _settings_output(settings: dict[str, Any]) -> dict[str, Any]:
+    value = settings.get("output")
+    return value if isinstance(value, dict) else {}
+
+
+def cues_for(episode: CompiledEpisode, shot_index: int) -> list[Cue]:
+    request = episode.shots[shot_index].request
+    return [Cue(line.start, line.end, line.text, speaker_name(line.speaker))
+            for scene in request.scenes for line in scene.lines]
+
+
+def stitch_options(settings: dict[str, Any]) -> StitchOptions:
+    output = _settings_output(settings)
+    music = settings.get("music")
+    bed = None
+    if isinstance(music, dict) and music.get("file") is not None:
+        bed = Music(Path(music["file"]), volume_db=float(music.get("volume", -12.0)),
+                    duck_db=float(music.get("duck", -12.0)),
+                    fade_out=float(music.get("fade_out", 1.0)))
+    loudness = output.get("loudness", -14.0)
+    return StitchOptions(loudness=None if loudness is None else float(loudness), music=bed,
+                         subtitles=bool(output.get("subtitles", True)),
+                         burn_subtitles=bool(output.get("burn_subtitles", False)))
+
+
+class EpisodeBuilder:
+    """Builds one episode's clips (cards included) and stitches it when its inputs changed."""
+
+    def __init__(self, manifest: Manifest, out_dir: Path, *, draft: bool) -> None:
+        self.manifest = manifest
+        self.out_dir = out_dir
+        self.draft = draft
+        self.cards_dir = manifest.root / ".storyboard" / "cards"
+        self.state_dir = manifest.root / ".storyboard" / "stitch"
+        self.cache_dir = manifest.root / ".storyboard" / "stitch-cache"
+
+    def build(self, episode: CompiledEpisode, outputs: dict[str, Path],
+              on_start: Callable[[EpisodeOutput], None] | None = None) -> EpisodeOutput:
+        """Stitch ``episode`` unless it is up to date; ``on_start`` hears when stitching begins."""
+        target = self.out_dir / f"{episode.id}.mp4"
+        missing = [s.id for s in episode.shots if s.id not in outputs]
+        if missing:
+            return EpisodeOutput(episode.id, target, "skipped",
+                                 message=f"not stitched: shot(s) {', '.join(missing)} not rendered")
+        clips = self.clips(episode, outputs)
+        options = self.options(episode)
+        key = self.stitch_key(clips, options)
+        if self.up_to_date(episode.id, target, key):
+            return EpisodeOutput(episode.id, target, "up to date",
+                                 duration=ffmpeg.probe(target).duration or 0.0,
+                                 subtitles=_subtitle_files(target, options))
+        if on_start is not None:
+            on_start(EpisodeOutput(episode.id, target, "stitching", started=time.monotonic()))
+        result = stitch(clips, target, options)
+        self.remember(episode.id, target, key)
+        return _output(episode.id, result)
+
+    def options(self, episode: CompiledEpisode) -> StitchOptions:
+        # Clip facts and mezzanines are kept by content hash: later stitches and variants reuse them.
+        return replace(stitch_options(episode.settings), cache_dir=self.cache_dir)
+
+    def first_clip(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> Path | None:
+        """The episode's opening clip (its title card, else its first shot), if it exists yet."""
+        card = self.card(episode, "title_card")
+        if card is not None or not episode.shots:
+            return card
+        return outputs.get(episode.shots[0].id)
+
+    def clips(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> list[Clip]:
+        clips: list[Clip] = []
+        if (card := self.card(episode, "title_card")) is not None:
+            clips.append(Clip(card))
+        for index, shot in enumerate(episode.shots):
+            clips.append(Clip(outputs[shot.id], shot.transition, tuple(cues_for(episode, index))))
+        if (card := self.card(episode, "end_card")) is not None:
+            clips.append(Clip(card))
+        return clips
+
+    def card(self, episode: CompiledEpisode, kind: str, *, render: bool = True) -> Path | None:
+        """The card's video in the card cache (rendered first unless ``render`` is false)."""
+        spec = episode.settings.get(kind)
+        if not isinstance(spec, dict) or not episode.shots:
+            return None
+        first = episode.shots[0].request
+        width, height = NATIVE_SIZES[(first.resolution, first.ratio)]
+        image = spec.get("image")
+        fields: dict[str, Any] = {"text": str(spec.get("text", "")), "duration": float(spec.get("duration",
+                                                                             DEFAULT_CARD_SECONDS)),
+                  "color": str(spec.get("color", "black")),
+                  "text_color": str(spec.get("text_color", "white")),
+                  "width": width, "height": height, "draft": self.draft}
+        identity = {**fields, "image": sha256_file(Path(image)) if image else None,
+                    "renderer": RENDERER_VERSION}
+        path = self.cards_dir / f"{_digest(identity)}.mp4"
+        if render and not path.is_file():
+            render_card(path, image=Path(image) if image else None, **fields)
+        return path
+
+    def stitch_key(self, clips: list[Clip], options: StitchOptions) -> str:
+        described = {
+            "version": STITCH_STATE_VERSION,
+            "clips": [{"file": _file_identity(c.path), "transition": [c.transition.type,
+                                                                      c.transition.duration],
+                       "cues": [[q.start, q.end, q.text, q.speaker] for q in c.cues]}
+                      for c in clips],
+            "options": {**{k: v for k, v in vars(options).items() if k != "music"},
+                        "music": None if options.music is None else
+                        {**vars(options.music), "path": _file_identity(options.music.path)}},
+        }
+        return _digest(described)
+
+    def _state(self, episode: str, target: Path) -> Path:
+        """One state file per episode and output file: a draft and a full render keep their own."""
+        return self.state_dir / f"{episode}-{_digest(str(target.resolve()))[:16]}.json"
+
+    def up_to_date(self, episode: str, target: Path, key: str) -> bool:
+        state = self._state(episode, target)
+        try:
+            saved = json.loads(state.read_text(encoding="utf-8"))
+            stat = target.stat()
+        except (OSError, ValueError):
+            return False
+        return bool(saved.get("key") == key and saved.get("output") == str(target.resolve())
+                    and saved.get("size") == stat.st_size
+                    and saved.get("mtime_ns") == stat.st_mtime_ns)
+
+    def remember(self, episode: str, target: Path, key: str) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        stat = target.stat()
+        state = self._state(episode, target)
+        tmp = state.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"key": key, "output": str(target.resolve()),
+                                   "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}),
+                       encoding="utf-8")
+        os.replace(tmp, state)
+
+
+def _output(episode: str, result: StitchResult) -> EpisodeOutput:
+    return EpisodeOutput(episode, result.out, "stitched", result.duration, result.path_taken,
+                         list(result.subtitle_files))
+
+
+def _subtitle_files(target: Path, options: StitchOptions) -> list[Path]:
+    if not options.subtitles:
+        return []
+    return [p for p in (target.with_suffix(".srt"), target.with_suffix(".vtt")) if p.exists()]
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _file_identity(path: Path) -> list[Any]:
+    """Cheap identity of an input file: its path, size and mtime (cache files never change)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return [str(path), None, None]
+    return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]

@@ -1,0 +1,119 @@
+"""Each wire target into its declaration: name, limits, status words, prices and label style.
+
+The capability table of every target storyboard speaks: DashScope's native protocol and the
+gateways of ``gateways.md`` that resell the same model. The compiler checks shots against these
+declarations, each dialect writes bodies that obey them, each provider bills by them; this module
+imports none of those. Status words are compared in upper case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
+from storyboard.targets.tasks import TaskProtocol, TaskStatus
+
+
+class Labelled(Protocol):
+    """What a label style needs of a mention: its kind (``image``, ``video``) and number."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def index(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """One wire target: what it accepts and how it names things, as data."""
+
+    name: str
+    title: str  # for tables: "Freepik-style tasks"
+    limits: Limits
+    protocol: TaskProtocol
+    label_format: str = "{Kind} {index}"  # "Image 1"; "{kind} {index}" is "image 1"
+    words: Mapping[str, TaskStatus] = field(default_factory=dict)  # as it spells them, if not upper
+
+    def label(self, mention: Labelled) -> str:
+        return self.label_format.format(Kind=mention.kind.capitalize(), kind=mention.kind,
+                                        index=mention.index)
+
+
+def upper(words: Mapping[str, TaskStatus]) -> dict[str, TaskStatus]:
+    """A gateway's status words, keyed as they are compared (upper case)."""
+    return {word.upper(): status for word, status in words.items()}
+
+
+# DashScope's own protocol (spec section 1): the native words are ours.
+DASHSCOPE_NAME = "dashscope"
+DASHSCOPE_KEY_ENV = "DASHSCOPE_API_KEY"
+DASHSCOPE_REGIONS = {"intl": "https://dashscope-intl.aliyuncs.com/api/v1",
+                     "cn": "https://dashscope.aliyuncs.com/api/v1"}
+DASHSCOPE_PROTOCOL = TaskProtocol(
+    name=DASHSCOPE_NAME,
+    submit_path="/services/aigc/video-generation/video-synthesis",
+    task_path="/tasks/{task_id}",
+    cancel_path="/tasks/{task_id}/cancel",
+    list_path="/tasks",
+    statuses={status.value: status for status in TaskStatus},
+    submit_headers={"X-DashScope-Async": "enable"},  # without it the submit is refused
+    capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
+    prices={"intl": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD"),
+            "cn": PriceTable({"720P": 0.6, "1080P": 1.0}, "CNY")},
+)
+DASHSCOPE = Target(DASHSCOPE_NAME, "DashScope (native)", Limits(min_references=0),
+                   DASHSCOPE_PROTOCOL)
+
+# OpenAI-style unified video tasks (seed 003): ``media[]``, string seconds.
+_OPENAI_LIMITS = Limits(public_urls=True, voice_roles=(), max_voices=0)
+_OPENAI_WORDS = {"queued": TaskStatus.PENDING, "in_progress": TaskStatus.RUNNING,
+                 "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED,
+                 "unknown": TaskStatus.UNKNOWN}
+OPENAI_VIDEO = Target("openai-video", "OpenAI-style video tasks", _OPENAI_LIMITS, TaskProtocol(
+    name="openai-video", submit_path="/videos", task_path="/videos/{task_id}", cancel_path=None,
+    list_path="/videos",
+    statuses=upper(_OPENAI_WORDS), submit_headers={}, capabilities=_OPENAI_LIMITS,
+    prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")}), words=_OPENAI_WORDS)
+
+# Freepik-style tasks (seed 000): URL item arrays, 2..10 s.
+_FREEPIK_PATH = "/v1/ai/reference-to-video/wan-2-7"
+_FREEPIK_LIMITS = Limits(max_duration=10, max_duration_with_video=10, public_urls=True)
+FREEPIK = Target("freepik", "Freepik-style tasks", _FREEPIK_LIMITS, TaskProtocol(
+    name="freepik", submit_path=_FREEPIK_PATH, task_path=_FREEPIK_PATH + "/{task_id}",
+    cancel_path=None, list_path=_FREEPIK_PATH,
+    statuses=upper({"created": TaskStatus.PENDING, "in_progress": TaskStatus.RUNNING,
+                    "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}),
+    submit_headers={}, capabilities=_FREEPIK_LIMITS,
+    # No published per-task price (a subscription): the native list price as an estimate.
+    prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")}))
+
+# Gateways with ``image_with_roles`` (seed 001): lower-case labels. The seed names no paths: the
+# usual unified-gateway convention, settable in ``provider:``.
+_ROLES_PATH = "/v1/video/generations"
+_ROLES_LIMITS = Limits(public_urls=True, voice_roles=("reference_image",))
+ROLES = Target("roles", "Gateway with image_with_roles", _ROLES_LIMITS, TaskProtocol(
+    name="roles", submit_path=_ROLES_PATH, task_path=_ROLES_PATH + "/{task_id}", cancel_path=None,
+    list_path=None,
+    statuses=upper({"queued": TaskStatus.PENDING, "submitted": TaskStatus.PENDING,
+                    "processing": TaskStatus.RUNNING, "in_progress": TaskStatus.RUNNING,
+                    "succeeded": TaskStatus.SUCCEEDED, "success": TaskStatus.SUCCEEDED,
+                    "failed": TaskStatus.FAILED, "failure": TaskStatus.FAILED}),
+    submit_headers={}, capabilities=_ROLES_LIMITS,
+    prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")}), "{kind} {index}")
+
+# A marketplace with image and video URL arrays (seed 002): ``Image1``, priced per generation.
+_ARRAYS_LIMITS = Limits(public_urls=True, first_frame=False, max_voices=1)
+_ARRAYS_WORDS = {"created": TaskStatus.PENDING, "processing": TaskStatus.RUNNING,
+                 "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
+ARRAYS = Target("arrays", "Marketplace with image and video arrays", _ARRAYS_LIMITS, TaskProtocol(
+    name="arrays", submit_path="/api/v3/alibaba/wan-2.7/reference-to-video",
+    task_path="/api/v3/predictions/{task_id}/result", cancel_path=None, list_path=None,
+    statuses=upper(_ARRAYS_WORDS), submit_headers={}, capabilities=_ARRAYS_LIMITS,
+    prices={"default": PriceTable({"720P": 0.625, "1080P": 0.938}, "USD", per="generation")}),
+    "{Kind}{index}", _ARRAYS_WORDS)
+
+TARGETS: dict[str, Target] = {t.name: t for t in (DASHSCOPE, OPENAI_VIDEO, FREEPIK, ROLES, ARRAYS)}
+GATEWAYS = tuple(name for name in TARGETS if name != DASHSCOPE_NAME)

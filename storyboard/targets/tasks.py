@@ -1,0 +1,77 @@
+"""Task answers into one status machine: our statuses, usage, one task's state, a protocol's words.
+
+A gateway's asynchronous task API is data (``TaskProtocol``): its paths, its status words onto
+``TaskStatus``, its limits and its prices. Dialects declare one each; providers speak them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from storyboard.targets.capabilities import Capabilities, PriceTable
+
+
+class TaskStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUSPENDED = "SUSPENDED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED,
+                        TaskStatus.UNKNOWN)
+
+
+@dataclass
+class Usage:
+    output_seconds: float = 0.0
+    input_video_seconds: float = 0.0
+
+
+@dataclass
+class TaskState:
+    """One answer about one task, already translated into our words."""
+
+    task_id: str
+    status: TaskStatus
+    video_url: str | None = None
+    code: str = ""
+    message: str = ""
+    usage: Usage | None = None
+    submit_time: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+
+@dataclass(frozen=True)
+class TaskProtocol:
+    """One gateway's asynchronous task API, as data.
+
+    Paths are relative to the base URL; ``task_path`` and ``cancel_path`` hold ``{task_id}``.
+    ``statuses`` maps the gateway's words (compared in upper case) onto ``TaskStatus``.
+    """
+
+    name: str
+    submit_path: str
+    task_path: str
+    cancel_path: str | None
+    list_path: str | None
+    statuses: Mapping[str, TaskStatus]
+    submit_headers: Mapping[str, str]
+    capabilities: Capabilities
+    prices: Mapping[str, PriceTable]  # by region (the first is the default)
+
+    def status(self, word: object) -> tuple[TaskStatus, str]:
+        """Our status for a gateway word, and a note: an unknown word is kept so nobody guesses."""
+        text = str(word).strip() if word is not None else ""
+        found = self.statuses.get(text.upper())
+        if found is not None:
+            return found, ""
+        return TaskStatus.UNKNOWN, f"unrecognised task status {text!r}"
