@@ -99,7 +99,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("filter", "eq", use="first frames from other shots"),
     Feature("filter", "asetnsamples", use="music ducking"),
     *_opts("amix", "mixing voices and music", "normalize", since="4.4"),
-    *_opts("adelay", "voices at their lines", "all", since="4.2"),
+    *_opts("adelay", "voices at their lines", "all", since="4.3"),
     *_opts("scale", "fitting clips", "force_divisible_by", since="4.3"),
 )
 
