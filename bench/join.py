@@ -44,17 +44,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's storyboard
 
-# storyboard imports (few): ffmpeg and samples (moving to storyboard.media), the request's
-# Transition (moving to storyboard.language), and storyboard.stitch (stays).
-try:
-    from storyboard.media import ffmpeg, samples  # the new layout (issue 20)
-except ImportError:
-    from storyboard import ffmpeg, samples  # type: ignore[no-redef]
-try:
-    from storyboard.language.request import Transition
-except ImportError:
-    from storyboard.request import Transition  # type: ignore[no-redef]
+# storyboard imports (few): ffmpeg and samples, the request's Transition, and storyboard.stitch.
 import storyboard.stitch as stitching
+from storyboard.language.request import Transition
+from storyboard.media import ffmpeg, samples
 from storyboard.stitch import Clip, StitchOptions, audio, mp4
 from storyboard.stitch.segments import Entry, Joinable
 
