@@ -52,6 +52,7 @@ class Element:
     forced: bool = False
     emphasis: bool = False  # emphasis markers were taken out of the text
     number: str = ""  # a scene heading's #1A#
+    col: int = 1  # where a note or boneyard starts on its line
 
 
 @dataclass
@@ -111,7 +112,7 @@ def strip_hidden(text: str, file: str) -> tuple[str, list[Element]]:
             raise located(file, text.split("\n"), line, col,
                           f"{what} opened with {match.group()} is never closed: expected {closer}")
         body = text[match.end():end].strip()
-        hidden.append(Element(kind, " ".join(body.split()), line))
+        hidden.append(Element(kind, " ".join(body.split()), line, col=col))
         text = _blank_out(text, match.start(), end + len(closer))
         at = match.start() + 1
     return text, hidden
