@@ -33,6 +33,9 @@ TITLE_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9 ]*):(.*)$")
 CUE = re.compile(r"^(?P<name>[^(^]*?)\s*(?P<ext>(?:\([^)]*\)\s*)*)(?P<dual>\^?)\s*$")
 EXTENSION = re.compile(r"\(([^)]*)\)")
 EMPHASIS = re.compile(r"(?<!\\)(\*{1,3})(?=\S)(.+?)(?<=[^\s\\])\1|(?<![\w\\])_(?=\S)(.+?)(?<=[^\s\\])_(?!\w)")
+TITLE_KEYS = {"title", "credit", "author", "authors", "source", "draft date", "date", "contact",
+              "copyright", "notes", "revision", "format", "font"}  # a title page starts with one
+ENDINGS = {"FADE OUT.", "FADE OUT", "FADE TO BLACK.", "CUT TO BLACK.", "THE END."}  # unforced too
 PAGE_BREAK = re.compile(r"^={3,}\s*$")
 PAIRS: dict[str, tuple[str, Kind, str]] = {"/*": ("*/", "boneyard", "a boneyard comment"),
                                             "[[": ("]]", "note", "a note")}
@@ -93,15 +96,17 @@ def _position(text: str, offset: int) -> tuple[int, int]:
 
 
 def _blank_out(text: str, start: int, end: int) -> str:
-    """``text`` with ``[start, end)`` replaced by its newlines only (lines keep their numbers)."""
-    return text[:start] + "\n" * text.count("\n", start, end) + "\x00" + text[end:]
+    """``text`` with ``[start, end)`` made NUL marks, newlines kept (so every line keeps its number
+    and every later column its place, and a line that held only hidden text is not blank)."""
+    marks = "\n".join("\x00" * max(1, len(part)) for part in text[start:end].split("\n"))
+    return text[:start] + marks + text[end:]
 
 
 def strip_hidden(text: str, file: str) -> tuple[str, list[Element]]:
     """Take notes and boneyard out of ``text``; return the rest and them as elements.
 
     What was taken out leaves a NUL mark, so a line that held only hidden text can be dropped
-    (not turned into a blank line that would split a paragraph)."""
+    (not turned into a blank line that would split a paragraph, nor a line that joins two)."""
     hidden: list[Element] = []
     at = 0
     while (match := OPENERS.search(text, at)) is not None:
@@ -129,11 +134,12 @@ def unemphasize(text: str) -> tuple[str, bool]:
 
 def title_page(lines: list[str]) -> tuple[list[tuple[str, str, int]], int]:
     """The title page's ``(key, value, line)``s and the index of the first body line."""
-    first = lines[0].strip() if lines else ""
-    if not TITLE_KEY.match(first) or is_transition(first):
+    index = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    first = lines[index].strip() if index < len(lines) else ""
+    key = TITLE_KEY.match(first)
+    if not key or key.group(1).strip().lower() not in TITLE_KEYS:
         return [], 0
     entries: list[tuple[str, str, int]] = []
-    index = 0
     while index < len(lines) and lines[index].strip():
         entries = _title_line(entries, lines[index], index + 1)
         index += 1
@@ -152,7 +158,8 @@ def _title_line(entries: list[tuple[str, str, int]], raw: str, line: int
 
 
 def is_transition(text: str) -> bool:
-    return text.isupper() and text.endswith("TO:")
+    """ALL CAPS ending in ``TO:`` (the spec), or a common ending such as ``FADE OUT.``."""
+    return text.isupper() and (text.endswith("TO:") or text in ENDINGS)
 
 
 def cue_parts(text: str) -> tuple[str, tuple[str, ...], bool] | None:
@@ -171,8 +178,11 @@ class Reader:
     """The body, line by line: each line classified by itself and the blank lines around it."""
 
     def __init__(self, lines: list[str], start: int) -> None:
-        self.lines = lines
-        self.index = start
+        kept = [(n, line.replace("\x00", "")) for n, line in enumerate(lines[start:], start + 1)
+                if "\x00" not in line or line.replace("\x00", "").strip()]
+        self.numbers = [n for n, _ in kept]  # each kept line's number in the file
+        self.lines = [line for _, line in kept]
+        self.index = 0
         self.elements: list[Element] = []
         self.in_dialogue = False
 
@@ -181,9 +191,9 @@ class Reader:
 
     def add(self, kind: Kind, text: str, *, level: int = 0, extensions: tuple[str, ...] = (),
             dual: bool = False, forced: bool = False, number: str = "") -> None:
-        plain, emphasis = unemphasize(text.strip())
-        self.elements.append(Element(kind, plain, self.index + 1, level, extensions, dual, forced,
-                                     emphasis, number))
+        plain, emphasis = unemphasize(" ".join(text.split()))
+        self.elements.append(Element(kind, plain, self.numbers[self.index], level, extensions,
+                                     dual, forced, emphasis, number))
 
     def run(self) -> list[Element]:
         while self.index < len(self.lines):
@@ -192,10 +202,7 @@ class Reader:
         return self.elements
 
     def step(self, raw: str) -> None:
-        if "\x00" in raw and not raw.replace("\x00", "").strip():
-            return  # a line that held only a note or boneyard
-        raw = raw.replace("\x00", "")
-        if self.in_dialogue and raw.strip() or self.in_dialogue and raw.startswith("  "):
+        if self.in_dialogue and (raw.strip() or raw.startswith("  ")):
             return self.dialogue_line(raw)
         self.in_dialogue = False
         if raw.strip():
@@ -208,8 +215,8 @@ class Reader:
         if text.startswith("(") and text.endswith(")"):
             return self.add("parenthetical", text)
         last = self.elements[-1]
-        if last.kind == "dialogue" and last.line < self.index + 1:
-            plain, emphasis = unemphasize(text)
+        if last.kind == "dialogue":
+            plain, emphasis = unemphasize(" ".join(text.split()))
             joined = f"{last.text} {plain}".strip()
             self.elements[-1] = Element("dialogue", joined, last.line,
                                         emphasis=last.emphasis or emphasis)
@@ -276,7 +283,7 @@ class Reader:
     def action(self, text: str, *, forced: bool = False) -> None:
         last = self.elements[-1] if self.elements else None
         if last and last.kind == "action" and not self.blank(self.index - 1):
-            plain, emphasis = unemphasize(text.strip())
+            plain, emphasis = unemphasize(" ".join(text.split()))
             self.elements[-1] = Element("action", f"{last.text} {plain}".strip(), last.line,
                                         forced=last.forced, emphasis=last.emphasis or emphasis)
             return

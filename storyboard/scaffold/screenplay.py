@@ -135,6 +135,11 @@ class Names:
             self.characters[name] = self._unique(slug(name))
             self.first_line[name] = element.line
 
+    def keep(self, used: set[str]) -> None:
+        """Forget the characters and places no shot refers to (they would be unused)."""
+        self.characters = {n: k for n, k in self.characters.items() if k in used}
+        self.places = {n: k for n, k in self.places.items() if k in used}
+
     def key_of(self, name: str) -> str:
         return next(k for n, k in self.characters.items() if n.upper() == name.upper())
 
@@ -454,8 +459,8 @@ def shot_yaml(shot: Shot) -> list[str]:
 
 def episode_yaml(episode: Episode, number: int, source: str) -> str:
     where = f"the section at line {episode.line}" if episode.line else "the screenplay"
-    lines = [f"# From {source}, {where}, by `storyboard init --from` (docs/starting.md: the",
-             "# mapping and the timing rule). Edit freely: it is yours now."]
+    lines = [f"# From {source}, {where}, by `storyboard init --from`",
+             "# (docs/starting.md: the mapping and the timing rule). Edit freely: it is yours now."]
     for text in episode.comments:
         lines += comment(text)
     lines += [f"id: ep{number:02d}", f"title: {quote(episode.title)}", "shots:"]
@@ -482,6 +487,12 @@ def series_yaml(play: Screenplay, title: str, names: Names, source: str) -> str:
     return "\n".join([*lines, "episodes:", "  - episodes/*.yaml"]) + "\n"
 
 
+def used_keys(episodes: list[Episode]) -> set[str]:
+    """Every character and place some shot refers to."""
+    return {key for episode in episodes for shot in episode.shots
+            for key in [*references(shot), *shot.cast]}
+
+
 def title_of(play: Screenplay, path: Path) -> str:
     titles = [value for key, value, _ in play.title_page if key.lower() == "title" and value]
     if titles:
@@ -493,6 +504,7 @@ def blueprint_of(path: Path) -> Blueprint:
     """The series ``path`` (a Fountain screenplay) maps onto, with its warnings."""
     play = parse(path)
     episodes, names, warnings = convert(play)
+    names.keep(used_keys(episodes))
     title = title_of(play, path)
     blueprint = Blueprint(warnings=sorted(warnings, key=Diagnostic.sort_key),
                           episodes=len(episodes), shots=sum(len(e.shots) for e in episodes))
