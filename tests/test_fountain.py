@@ -404,6 +404,13 @@ def test_text_that_looks_like_markup_stays_text(tmp_path: Path) -> None:
     assert 'says: "Mail me @ home {# now #}."' in prompt
 
 
+def test_names_yaml_would_misread_get_a_suffix(tmp_path: Path) -> None:
+    series, _ = convert(tmp_path, "\nINT. ON - DAY\n\nNO\nYes.\n\n2B\nOr not.\n")
+    main = yaml.safe_load((series / "storyboard.yaml").read_text(encoding="utf-8"))
+    assert sorted(main["characters"]) == ["c_2b", "no_c", "on_c"]
+    assert storyboard.check(series) == []
+
+
 def test_quote_round_trips_through_yaml() -> None:
     for text in ['plain', 'a "quote"', "tab\there", "line\u2028sep", "bell\x07", "émoji 🎬",
                  "back\\slash", "# not a comment", "- not a list", "yes"]:

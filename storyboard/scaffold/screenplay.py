@@ -38,7 +38,7 @@ from storyboard.errors import Diagnostic, Span
 from storyboard.scaffold import placeholder
 from storyboard.scaffold.fountain import SCENE, Element, Screenplay, located, parse, unemphasize
 from storyboard.scaffold.init import EPISODE_SCHEMA, SERIES_SCHEMA, Blueprint
-from storyboard.scaffold.yamltext import comment, flow, quote
+from storyboard.scaffold.yamltext import RESERVED, comment, flow, quote
 
 ACTION_RATE = 3.0  # words a second, read as action
 DIALOGUE_RATE = 2.5  # words a second, spoken
@@ -64,7 +64,8 @@ def slug(text: str, sep: str = "_") -> str:
     """``text`` as a plain name: lower case, words joined by ``sep``, never starting with a digit."""
     words = re.findall(r"[a-z0-9]+", text.lower())
     name = sep.join(words)[:40].strip(sep) or "x"
-    return name if name[0].isalpha() else f"c{sep}{name}"
+    name = name if name[0].isalpha() else f"c{sep}{name}"
+    return f"{name}{sep}c" if name in RESERVED else name  # YAML would read `no: ...` as false
 
 
 def count_words(text: str) -> int:
