@@ -1,0 +1,58 @@
+"""``storyboard init`` into a new series folder: from a template, or from a Fountain screenplay.
+
+Errors are printed as ``file:line:col: error: message`` lines (or one clear sentence) with exit
+code 1, never a traceback; what a screenplay holds that the language cannot say is printed as
+warnings, each at its line.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.scaffold import init as scaffold
+
+
+def _fail(error: StoryboardError) -> None:
+    if isinstance(error, ProblemsFound):
+        click.echo(error.format(), err=True)
+        errors = sum(1 for d in error.diagnostics if d.severity == "error")
+        click.echo(f"{errors} error(s) found", err=True)
+    else:
+        click.echo(f"error: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _report(folder: Path, blueprint: scaffold.Blueprint) -> None:
+    for warning in blueprint.warnings:
+        click.echo(warning.format(), err=True)
+    if blueprint.warnings:
+        click.echo(f"{len(blueprint.warnings)} thing(s) not mapped (listed above)", err=True)
+    click.echo(f"wrote {folder}: {blueprint.episodes} episode(s), {blueprint.shots} shot(s), "
+               f"{len(blueprint.cards)} placeholder image(s)")
+    click.echo(f"next: storyboard check {folder} && storyboard render {folder} --draft")
+
+
+@click.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--template", type=click.Choice(["series", "ad"]), default=None,
+              help="What to start from: a series with one episode (default) or a small ad with "
+                   "variations.")
+@click.option("--from", "screenplay", type=click.Path(path_type=Path, dir_okay=False),
+              help="A Fountain screenplay (.fountain) to turn into the series.")
+def init(folder: Path, template: str | None, screenplay: Path | None) -> None:
+    """Start a series in FOLDER (new or empty): one that checks clean and renders locally at once."""
+    if template and screenplay:
+        raise click.UsageError("choose --template or --from, not both")
+    try:
+        if screenplay is not None:
+            blueprint = scaffold.create_from(folder, screenplay)
+        else:
+            blueprint = scaffold.create(folder, "ad" if template == "ad" else "series")
+    except StoryboardError as error:
+        _fail(error)
+        return
+    _report(folder, blueprint)

@@ -1,0 +1,230 @@
+"""A template name into a new series folder: the files ``storyboard init`` writes, and how.
+
+A ``Blueprint`` is what a series will hold: YAML texts by path, with the schema each one follows,
+and the placeholder cards to draw. ``write`` puts it into the folder: it refuses a folder that exists
+and is not empty, builds everything in a temporary folder beside it and moves that into place, so a
+failure (ffmpeg missing, a full disk) leaves nothing half-written.
+
+Each YAML file starts with the schema line editors read (``# yaml-language-server: $schema=...``),
+naming the schema files shipped with storyboard by path: relative when the series is inside the
+project that holds them (the repository's examples), else absolute. Never a URL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from storyboard.errors import Diagnostic, StoryboardError
+from storyboard.files import NEW_FILE_MODE
+from storyboard.scaffold import placeholder
+from storyboard.scaffold.yamltext import quote
+from storyboard.validate import schema_dir
+
+Template = Literal["series", "ad"]
+SERIES_SCHEMA = "storyboard.schema.json"
+EPISODE_SCHEMA = "episode.schema.json"
+GITIGNORE = "# the cache and task journal, and the rendered episodes (storyboard.lock is committed)\n" \
+            ".storyboard/\nout/\n"
+
+
+class FolderNotEmpty(StoryboardError):
+    """``init`` never writes into a folder that holds anything."""
+
+
+@dataclass
+class Blueprint:
+    """What a new series holds: YAML by relative path (with its schema), cards to draw."""
+
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (schema, text)
+    plain: dict[str, str] = field(default_factory=lambda: {".gitignore": GITIGNORE})
+    cards: dict[str, tuple[str, tuple[int, int]]] = field(default_factory=dict)  # path -> name, size
+    warnings: list[Diagnostic] = field(default_factory=list)
+    episodes: int = 0
+    shots: int = 0
+
+
+def schema_ref(file: Path, schema: str) -> str:
+    """The path an editor should read ``schema`` from, seen from ``file``."""
+    target = schema_dir().resolve() / schema
+    home = target.parent.parent
+    if file.resolve().is_relative_to(home):
+        return Path(os.path.relpath(target, file.resolve().parent)).as_posix()
+    return target.as_posix()
+
+
+def schema_line(file: Path, schema: str) -> str:
+    return f"# yaml-language-server: $schema={schema_ref(file, schema)}\n"
+
+
+def refuse_unless_empty(folder: Path) -> None:
+    """Raise ``FolderNotEmpty`` when ``folder`` is a file or a folder that holds anything."""
+    if folder.exists() and not folder.is_dir():
+        raise FolderNotEmpty(f"{folder} exists and is not a folder: choose a new folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise FolderNotEmpty(f"{folder} is not empty: init writes only into a new or empty folder "
+                             "(nothing was changed)")
+
+
+def write(folder: Path, blueprint: Blueprint) -> list[Path]:
+    """Write ``blueprint`` into ``folder`` (new or empty); return the files written."""
+    refuse_unless_empty(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.init-", dir=folder.parent))
+    try:
+        _fill(staging, folder.resolve(), blueprint)
+        staging.chmod(NEW_FILE_MODE | (NEW_FILE_MODE & 0o444) >> 2)  # mkdtemp's is private
+        if folder.is_dir():
+            folder.rmdir()
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(folder / name for name in [*blueprint.files, *blueprint.plain, *blueprint.cards])
+
+
+def _fill(staging: Path, final: Path, blueprint: Blueprint) -> None:
+    for name, (schema, text) in blueprint.files.items():
+        path = staging / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(schema_line(final / name, schema) + text, encoding="utf-8")
+    for name, text in blueprint.plain.items():
+        (staging / name).write_text(text, encoding="utf-8")
+    for name, (label, size) in blueprint.cards.items():
+        placeholder.card(staging / name, label, size=size)
+
+
+def title_of(folder: Path) -> str:
+    """A title from a folder name: ``my-first_show`` -> ``My First Show``."""
+    words = folder.resolve().name.replace("-", " ").replace("_", " ").split()
+    return " ".join(w[:1].upper() + w[1:] for w in words) or "My Series"
+
+
+SERIES_YAML = """\
+# A new series, written by `storyboard init`. How to go on: docs/starting.md;
+# every key of the language: docs/language.md.
+#   storyboard check .            every problem at once, each at file:line:col
+#   storyboard render . --draft   a local animatic: no account, no network, no cost
+storyboard: 1                     # the language version
+title: {title}
+defaults:                         # shot parameters; an episode or a shot may override any of them
+  resolution: 720P                # 720P | 1080P
+  ratio: "16:9"                   # 16:9 | 9:16 | 1:1 | 4:3 | 3:4
+  duration: 4                     # whole seconds (2..15 with image references)
+  negative_prompt: blurry, low quality, watermark
+  prompt_extend: false
+  watermark: false
+  seed: 1234                      # the same seed and request give the same shot
+characters:                       # whatever the model keeps consistent: people, props, places
+  # media/cast/ada.png is a grey placeholder card: replace it with a real picture (same path)
+  # before a paid render. A character may have a voice: docs/language.md, "voices".
+  ada: {{image: media/cast/ada.png, description: an inventor in a leather apron}}
+episodes:                         # files or globs (sorted), or inline episode mappings
+  - episodes/*.yaml
+"""
+
+SERIES_EPISODE = """\
+# An episode: shots in order, joined by their transitions. See docs/language.md, "An episode".
+id: ep01
+title: Pilot
+shots:
+  - id: arrival
+    duration: 4
+    scenes:                       # timed windows: "A-Bs", in order, within the shot
+      - at: 0-2s
+        action: "@ada walks into a sunlit workshop and looks around"
+      - at: 2-4s
+        action: "@ada turns to the camera and smiles"
+        say: {ada: "Let's build something."}
+  - id: sketch
+    transition: {type: crossfade, duration: 0.5}   # how this shot joins the one before
+    prompt: "@ada sketches a strange machine on a large sheet of paper, close-up"
+"""
+
+
+def series_blueprint(folder: Path) -> Blueprint:
+    """The ``series`` template: one character, one episode of two shots."""
+    return Blueprint(
+        files={"storyboard.yaml": (SERIES_SCHEMA, SERIES_YAML.format(title=quote(title_of(folder)))),
+               "episodes/01-pilot.yaml": (EPISODE_SCHEMA, SERIES_EPISODE)},
+        cards={"media/cast/ada.png": ("ADA", placeholder.PORTRAIT)},
+        episodes=1, shots=2)
+
+
+AD_YAML = """\
+# A small ad, written by `storyboard init --template ad`: one storyboard, several variations
+# (docs/language.md, "Variations"). How to go on: docs/starting.md.
+#   storyboard plan .             per variation: what is shared, what is new
+#   storyboard render . --draft   every variation as a local animatic, at no cost
+storyboard: 1
+title: "{{{{ copy[lang].title }}}}"
+defaults:
+  resolution: 720P
+  duration: 5
+  negative_prompt: blurry, low quality, watermark, text artifacts
+  prompt_extend: false
+  watermark: false
+  seed: 2024
+vars:                             # data the strings below use as {{{{ name }}}}
+  product: bottle
+  lang: en
+  copy:
+    en: {{title: {title}, cta: "Refill it. Keep it. Every day."}}
+    es: {{title: {title}, cta: "Rellénala. Guárdala. Cada día."}}
+variations:                       # every combination of the axes, less the excluded ones
+  matrix:
+    lang: [en, es]
+    ratio: ["9:16", "16:9"]
+  name: "{{{{ lang }}}}-{{{{ ratio | replace(':', 'x') }}}}"
+characters:
+  # media/bottle.png is a grey placeholder card: replace it with a product shot (same path).
+  bottle: {{image: media/bottle.png, description: a steel water bottle}}
+episodes:
+  - episodes/ad.yaml
+"""
+
+AD_EPISODE = """\
+# The ad's shots come from the shot templates shipped with storyboard (hook, product-hero,
+# testimonial, cta); a series' own templates/NAME.yaml come first. See docs/language.md.
+# The hook and the hero name no language, so each is rendered once per ratio.
+id: ad
+title: "{{ copy[lang].title }}"
+end_card:
+  text: "{{ copy[lang].cta }}"
+  duration: 2
+shots:
+  - use: hook
+    with: {subject: "{{ product }}", motion: "turns slowly as drops of water run down it"}
+  - use: product-hero
+    with: {product: "{{ product }}", feature: "the brushed steel catching the light"}
+"""
+
+
+def ad_blueprint(folder: Path) -> Blueprint:
+    """The ``ad`` template: a product, two languages by two ratios, shipped shot templates."""
+    title = quote(title_of(folder))
+    return Blueprint(
+        files={"storyboard.yaml": (SERIES_SCHEMA, AD_YAML.format(title=title)),
+               "episodes/ad.yaml": (EPISODE_SCHEMA, AD_EPISODE)},
+        cards={"media/bottle.png": ("BOTTLE", placeholder.PORTRAIT)},
+        episodes=1, shots=2)
+
+
+def create(folder: Path, template: Template = "series") -> Blueprint:
+    """Write the ``template`` series into ``folder`` (new or empty); return what was written."""
+    blueprint = ad_blueprint(folder) if template == "ad" else series_blueprint(folder)
+    write(folder, blueprint)
+    return blueprint
+
+
+def create_from(folder: Path, screenplay: Path) -> Blueprint:
+    """Write the series a Fountain screenplay maps onto into ``folder``; its ``warnings`` say
+    what could not be mapped. Bad Fountain raises a located ``ProblemsFound``."""
+    from storyboard.scaffold.screenplay import blueprint_of
+    refuse_unless_empty(folder)
+    blueprint = blueprint_of(screenplay)
+    write(folder, blueprint)
+    return blueprint

@@ -1,0 +1,134 @@
+"""`storyboard init`: both templates write a series that checks clean and renders locally at once.
+
+Renders are drafts (small, 12 fps) on the local provider; the command runs in-process with click's
+CliRunner, as a user would run it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+import storyboard
+from storyboard import ffmpeg
+from storyboard.cli import cli
+from storyboard.cli_init import init
+from storyboard.scaffold import init as scaffold
+from storyboard.scaffold import placeholder
+
+
+def run(command: object, *args: str | Path) -> Result:
+    result = CliRunner().invoke(command, [str(a) for a in args])  # type: ignore[arg-type]
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.mark.parametrize("template", ["series", "ad"])
+def test_a_template_checks_clean_and_renders(tmp_path: Path, template: str) -> None:
+    folder = tmp_path / "my-show"
+    result = run(init, folder, "--template", template)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {folder}: 1 episode(s), 2 shot(s), 1 placeholder image(s)" in result.output
+    assert storyboard.check(folder) == []
+    rendered = run(cli, "render", folder, "--draft", "--yes", "--quiet", "-o", tmp_path / "out")
+    assert rendered.exit_code == 0, rendered.output
+    episodes = sorted((tmp_path / "out" / "draft").rglob("*.mp4"))
+    assert len(episodes) == (1 if template == "series" else 4)  # the ad: 2 languages x 2 ratios
+    assert all(ffmpeg.probe(e).duration for e in episodes)
+
+
+def test_the_series_template_says_what_it_is(tmp_path: Path) -> None:
+    folder = tmp_path / "night_shift"
+    assert run(init, folder).exit_code == 0
+    main = yaml.safe_load((folder / "storyboard.yaml").read_text(encoding="utf-8"))
+    assert main["title"] == "Night Shift"
+    assert main["characters"] == {"ada": {"image": "media/cast/ada.png",
+                                          "description": "an inventor in a leather apron"}}
+    [episode] = [yaml.safe_load(p.read_text(encoding="utf-8"))
+                 for p in (folder / "episodes").glob("*.yaml")]
+    assert [s["id"] for s in episode["shots"]] == ["arrival", "sketch"]
+    text = (folder / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "docs/starting.md" in text and "docs/language.md" in text and "://" not in text
+    assert (folder / ".gitignore").read_text(encoding="utf-8").splitlines()[1:] == [
+        ".storyboard/", "out/"]
+
+
+@pytest.mark.parametrize("name", ["storyboard.yaml", "episodes/01-pilot.yaml"])
+def test_the_schema_line_names_the_shipped_schema_by_path(tmp_path: Path, name: str) -> None:
+    run(init, tmp_path / "s")
+    first = (tmp_path / "s" / name).read_text(encoding="utf-8").splitlines()[0]
+    prefix = "# yaml-language-server: $schema="
+    assert first.startswith(prefix) and "://" not in first
+    target = Path(first.removeprefix(prefix))
+    schema = target if target.is_absolute() else (tmp_path / "s" / name).parent / target
+    expected = "storyboard.schema.json" if name == "storyboard.yaml" else "episode.schema.json"
+    assert schema.name == expected and schema.is_file()
+
+
+def test_inside_the_project_the_schema_line_is_relative() -> None:
+    """As the examples' own lines: ``../../schemas/storyboard.schema.json``."""
+    home = scaffold.schema_dir().resolve().parent  # the repository, or the installed package
+    ref = scaffold.schema_ref(home / "examples" / "new" / "storyboard.yaml", scaffold.SERIES_SCHEMA)
+    assert ref == f"../../{scaffold.schema_dir().name}/storyboard.schema.json"
+
+
+def test_the_placeholder_is_a_deterministic_reference_image(tmp_path: Path) -> None:
+    one = placeholder.card(tmp_path / "a.png", "ADA")
+    two = placeholder.card(tmp_path / "b.png", "ADA")
+    other = placeholder.card(tmp_path / "c.png", "BO")
+    digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (one, two, other)]
+    assert digest[0] == digest[1] != digest[2]
+    info = ffmpeg.probe(one)
+    assert info.video is not None
+    assert (info.video.width, info.video.height) == placeholder.PORTRAIT
+
+
+@pytest.mark.parametrize("what", ["a file", "a folder"])
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path, what: str) -> None:
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    if what == "a folder":
+        (folder / "notes.txt").unlink()
+        (folder / "sub").mkdir()
+    result = run(init, folder)
+    assert result.exit_code == 1
+    assert f"error: {folder} is not empty" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == (["notes.txt"] if what == "a file"
+                                                        else ["sub"])
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]  # no staging folder left behind
+
+
+def test_init_writes_into_an_empty_folder_and_refuses_a_file(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert run(init, tmp_path / "empty").exit_code == 0
+    assert (tmp_path / "empty" / "storyboard.yaml").is_file()
+    (tmp_path / "plain").write_text("x", encoding="utf-8")
+    result = run(init, tmp_path / "plain")
+    assert result.exit_code == 1 and "is not a folder" in result.output
+
+
+def test_template_and_from_together_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(init, tmp_path / "s", "--template", "ad", "--from", tmp_path / "x.fountain")
+    assert result.exit_code == 2 and "not both" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+def test_an_unknown_template_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(init, tmp_path / "s", "--template", "musical")
+    assert result.exit_code == 2 and "series" in result.output and "ad" in result.output
+
+
+def test_a_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(path: Path, name: str, *, size: tuple[int, int] = (1, 1)) -> Path:
+        raise storyboard.StoryboardError("ffmpeg is not there")
+
+    monkeypatch.setattr(placeholder, "card", broken)
+    result = run(init, tmp_path / "s")
+    assert result.exit_code == 1 and "error: ffmpeg is not there" in result.output
+    assert list(tmp_path.iterdir()) == []
