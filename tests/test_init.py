@@ -14,9 +14,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 import storyboard
-from storyboard import ffmpeg
 from storyboard.cli import cli
-from storyboard.cli_init import init
+from storyboard.cli.init import init
+from storyboard.media import ffmpeg
 from storyboard.scaffold import init as scaffold
 from storyboard.scaffold import placeholder
 

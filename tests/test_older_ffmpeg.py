@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from storyboard import ffbinary
 from storyboard.errors import FFmpegError
+from storyboard.media import ffbinary
 
 EXTRA = "STORYBOARD_TEST_OLD_FFMPEGS"
 

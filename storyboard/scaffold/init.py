@@ -21,9 +21,9 @@ from typing import Literal
 
 from storyboard.errors import Diagnostic, StoryboardError
 from storyboard.files import NEW_FILE_MODE
+from storyboard.language.validate import schema_dir
 from storyboard.scaffold import placeholder
 from storyboard.scaffold.yamltext import quote
-from storyboard.validate import schema_dir
 
 Template = Literal["series", "ad"]
 SERIES_SCHEMA = "storyboard.schema.json"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storyboard import ffmpeg
+from storyboard.media import ffmpeg
 
 PORTRAIT = (384, 512)  # a person or a prop
 LANDSCAPE = (512, 288)  # a place
