@@ -14,9 +14,9 @@
   frames around each transition and under burnt-in text decoded, blended (or drawn on) and
   encoded with the mezzanines' own settings, so the stream stays strict.
 
-A strict episode (normalized or filtered: one set of parameter sets) is written by ``mp4``, which
-copies the samples by byte range and writes the sample tables itself (nothing probed or decoded);
-anything else, or an input it does not handle, is joined by ffmpeg's concat demuxer.
+The final join is ffmpeg's concat demuxer, packets copied (nothing decoded). A strict episode
+(normalized or filtered: one set of parameter sets) keeps its one SPS/PPS out of band; pieces with
+parameter sets of their own get them repeated in-band.
 
 Clip facts (``facts``) and mezzanines are kept in ``options.cache_dir`` when it is set. No frame
 passes through Python, and no ffmpeg process holds more than a few frames of any clip, so memory
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -38,7 +37,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from storyboard.files import STITCH_DIR_PREFIX, clean_stale_temporaries, write_text_atomic
-from storyboard.stitch import audio, concat, mezzanine, mp4, segments, splice, subtitles
+from storyboard.stitch import audio, concat, mezzanine, segments, splice, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.facts import FactStore, gather
 from storyboard.stitch.mezzanine import Mezzanine
@@ -56,8 +55,6 @@ from storyboard.stitch.model import (
 )
 from storyboard.stitch.timeline import Timeline, plan
 from storyboard.stitch.transitions import TRANSITIONS
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "TRANSITIONS",
@@ -279,19 +276,11 @@ def lay_out(facts: Sequence[ClipFacts], clips: Sequence[Clip], options: StitchOp
 
 
 def _join(joinable: segments.Joinable, out: Path, work: Path) -> None:
-    """The video entries and the sound into ``out``: a strict video by our own MP4 writer
-    (nothing probed, nothing decoded), anything else, or anything it does not handle, by
-    ffmpeg's concat demuxer; pieces found to carry parameter sets of their own (a transition
-    kept from another x264 build, say) with them repeated in-band, so each still decodes."""
-    strict = joinable.strict
-    if strict:
-        try:
-            mp4.join(joinable.entries, joinable.fps, joinable.sound, out)
-            return
-        except mp4.Unsupported as exc:
-            log.debug("joining with ffmpeg instead: %s", exc)
-            strict = not isinstance(exc, mp4.OtherParameterSets)
-    audio.mux(joinable.write_list(work / "segments.ffconcat"), joinable.sound, out, strict=strict)
+    """The video entries and the sound into ``out``, by ffmpeg's concat demuxer (nothing
+    decoded); a video that is not strict (a transition kept from another x264 build, say) with
+    each piece's parameter sets repeated in-band, so each still decodes."""
+    audio.mux(joinable.write_list(work / "segments.ffconcat"), joinable.sound, out,
+              strict=joinable.strict)
 
 
 def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,

@@ -12,6 +12,10 @@ again, and a re-stitch after one shot changed encodes only the transitions that 
 is kept beside its first clip's mezzanine, and removed with it or when no stitch has used it for as
 long (``mezzanine.prune``). A few blends are encoded by one ffmpeg process (one output each),
 which saves process start-up.
+
+Beside each kept blend lies a listing of its first packet (``LISTING``), which holds its parameter
+sets (``#extradata``) as a mezzanine's record holds its own: a blend kept from another x264 build
+has parameter sets of its own, and the final join must then carry them in-band (``segments``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ BLEND_VERSION = 1  # bump when a blend's recipe means other frames than it did
 GROUP = 4  # blends per ffmpeg process: fewer process starts, memory still bounded
 STAND_IN_NOISE = "noise.yuv"  # the noise picture's name in a blend's key (made in each stitch)
 MARK = mezzanine.BLEND_MARK  # in a kept blend's name, after its first clip's mezzanine's stem
+LISTING = mezzanine.BLEND_LISTING  # beside a kept blend: its first packet, listed by ffmpeg
 
 
 @dataclass(frozen=True)
@@ -231,3 +236,43 @@ def encode(group: Sequence[Blend], kept: dict[Blend, Path], recipe: Recipe) -> N
             tmp = stack.enter_context(ffmpeg.atomic_output(kept[blend]))
             args += ["-map", f"[{out}]", "-an", *encoder, str(tmp)]
         ffmpeg.run(args, what=f"blending episode frames {spans}")
+    _list_first_packets([(kept[b], kept[b].with_suffix(LISTING)) for b in group])
+
+
+def parameter_sets(kept: Sequence[Path], work: Path) -> list[str]:
+    """Each kept blend's parameter sets, as ``mezzanine`` records a mezzanine's (the
+    ``#extradata`` line of a ``framecrc`` listing; "" when unreadable). Read from the listing
+    beside the blend; those without one (kept by an older storyboard) are listed now, by one
+    ffmpeg process (in ``work`` when their folder cannot be written)."""
+    listings = {path: _listing(path, work) for path in kept}
+    _list_first_packets([(p, listing) for p, listing in listings.items()
+                         if not listing.is_file()])
+    return [_extradata(listings[path]) for path in kept]
+
+
+def _listing(blend: Path, work: Path) -> Path:
+    beside = blend.with_suffix(LISTING)
+    return beside if beside.is_file() or os.access(blend.parent, os.W_OK) else (
+        work / f"{blend.stem}{LISTING}")
+
+
+def _list_first_packets(pairs: Sequence[tuple[Path, Path]]) -> None:
+    """For each (video, listing): the video's first packet, copied, listed by ffmpeg
+    (``framecrc``: its header names the stream's parameter sets); one process for all."""
+    if not pairs:
+        return
+    args = [arg for video, _ in pairs for arg in ("-i", str(video))]
+    with contextlib.ExitStack() as stack:
+        for n, (_, listing) in enumerate(pairs):
+            tmp = stack.enter_context(ffmpeg.atomic_output(listing))
+            args += ["-map", f"{n}:v:0", "-c", "copy", "-frames:v", "1", "-f", "framecrc",
+                     str(tmp)]
+        ffmpeg.run(args, what="listing the transitions' parameter sets")
+
+
+def _extradata(listing: Path) -> str:
+    try:
+        text = listing.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    return next((line for line in text.splitlines() if line.startswith("#extradata 0")), "")

@@ -183,6 +183,7 @@ def _load(stem: Path) -> Mezzanine | None:
 
 
 BLEND_MARK = ".blend-"  # a kept transition's name: its first clip's mezzanine's stem, this, a hash
+BLEND_LISTING = ".framecrc"  # beside a kept transition: its parameter sets (``blends.LISTING``)
 UNUSED_DAYS = 30.0  # a mezzanine no stitch used for this long is removed (it can be made again)
 
 
@@ -204,7 +205,7 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
             # The record goes last: a half-removed entry is never loaded, the next prune ends it.
             for sound in folder.glob(f"{record.stem}.*.adts"):  # its encodes (stitch.splice)
                 sound.unlink(missing_ok=True)
-            for blend in folder.glob(f"{record.stem}{BLEND_MARK}*.mp4"):  # blends from it
+            for blend in folder.glob(f"{record.stem}{BLEND_MARK}*"):  # blends from it, listings
                 blend.unlink(missing_ok=True)
             for suffix in (".mp4", ".wav", ".json"):
                 record.with_suffix(suffix).unlink(missing_ok=True)
@@ -215,11 +216,12 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
 
 
 def _prune_unused(paths: Iterable[Path], cutoff: float) -> None:
-    """Remove the files of ``paths`` last used (modified) before ``cutoff``."""
+    """Remove the blends of ``paths`` last used (modified) before ``cutoff``, with their listings."""
     for path in paths:
         with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
             if path.stat().st_mtime < cutoff:
                 path.unlink()
+                path.with_suffix(BLEND_LISTING).unlink(missing_ok=True)
 
 
 def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kind: Kind,

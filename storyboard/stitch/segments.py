@@ -2,11 +2,12 @@
 
 Each clip's *body* runs from the first keyframe after its incoming transition to the last keyframe
 before its outgoing one; bodies are copied packet for packet from the clip's mezzanine (as
-``Entry`` frames of a file, which ``mp4`` copies by byte range, or, where it cannot, the concat
-demuxer by ``inpoint``/``outpoint``: no file written, nothing decoded). What lies between two
+``Entry`` frames of a file, which ffmpeg's concat demuxer copies by ``inpoint``/``outpoint``: no
+file written, nothing decoded). What lies between two
 bodies (a transition, widened to the keyframes around it) is a *blend* (``blends``): its frames
 are decoded from the mezzanines, crossfaded and encoded with the mezzanines' own encoder settings,
-so bodies and blends share one set of parameter sets and join into one strict stream; each blend
+so bodies and blends share one set of parameter sets and join into one strict stream (checked:
+a blend kept from another x264 build makes the join carry each piece's sets in-band); each blend
 is kept by its recipe and copied by the next stitch that needs it. The sound is built once for the
 whole episode from the mezzanines' WAVs (cuts joined, transitions crossfaded, sample-exact) and
 encoded once, while the blends are made; the final join only copies.
@@ -227,5 +228,12 @@ def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options:
         sound_file = sound.result()
     entries = [Entry(mezz[s.clip].video, s.first, s.last) if isinstance(s, Body)
                else Entry(kept[s], 0, s.end - s.start) for s in segments]
-    strict = len({m.extradata for m in mezz}) == 1
-    return Joinable(sound_file, strict, tuple(entries), tl.fps)
+    return Joinable(sound_file, _one_set(mezz, list(dict.fromkeys(kept.values())), work),
+                    tuple(entries), tl.fps)
+
+
+def _one_set(mezz: Sequence[Mezzanine], kept: Sequence[Path], work: Path) -> bool:
+    """Whether the mezzanines and the kept blends share one set of parameter sets (a blend kept
+    from another x264 build has its own: the join must then carry them in-band)."""
+    found = {m.extradata for m in mezz} | set(blending.parameter_sets(kept, work))
+    return len(found) == 1
