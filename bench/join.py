@@ -1,4 +1,4 @@
-"""Benchmark (issue 20): the final join of a strict episode, three ways, on the same pieces.
+"""Benchmark (issue 20): the final join of a strict episode, by ffmpeg and by PyAV, on the same pieces.
 
     python bench/join.py [--shots 20] [--seconds 5] [--repeat 7] [--shot-minutes 3]
 
@@ -9,26 +9,29 @@ more than its final join). The warm stitch's final join is intercepted (``stitch
 ``Joinable`` (the mezzanine bodies and kept transitions as frame ranges, the encoded sound) is
 exactly what storyboard's final join gets. On those inputs it then times
 
-  (a) ``ffmpeg concat``: storyboard's fallback, ``stitch.audio.mux(..., strict=True)``: the
+  (a) ``ffmpeg concat``: storyboard's final join, ``stitch.audio.mux(..., strict=True)``: the
       concat demuxer (``-auto_convert 0``), ``-c copy -movflags +faststart``; the baseline;
-  (b) ``storyboard mp4``: ``stitch.mp4.join``, the hand-written writer (byte-range copy, tables
-      written anew, moov first);
-  (c) ``PyAV remux``: each piece opened with PyAV, seeked to its first frame, its packets muxed
-      with rebased timestamps, interleaved with the sound's packets by time, into one MP4 with
-      ``movflags=+faststart`` (moov first, like the other two).
+  (b) ``PyAV remux``, when PyAV is installed: each piece opened with PyAV, seeked to its first
+      frame, its packets muxed with rebased timestamps, interleaved with the sound's packets by
+      time, into one MP4 with ``movflags=+faststart`` (moov first, like the other).
 
-Each measurement is a fresh child process (interleaved: a, b, c, a, b, c, ...; one warm-up round
+The hand-written MP4 writer this bench was first written to weigh (``stitch.mp4``) is gone: its
+row, measured before it was removed, is kept in ARCHITECTURE.md.
+
+Each measurement is a fresh child process (interleaved: a, b, a, b, ...; one warm-up round
 not counted), so its peak memory is its own: the Python process's peak RSS (``RUSAGE_SELF``; also
 its RSS before the join, after its imports) and its largest child's (``RUSAGE_CHILDREN``: ffmpeg).
-Wall and CPU seconds (self + children) are medians of ``--repeat`` runs. The three outputs are
+Wall and CPU seconds (self + children) are medians of ``--repeat`` runs. The outputs are
 checked to decode to the same frames (``ffmpeg -f framemd5``, video and sound) and to have the
-same stream lengths. PyAV is a bench-only extra: ``pip install av``.
+same stream lengths. PyAV is a bench-only extra: ``pip install av``; without it, only the concat
+join is timed.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import resource
 import shutil
@@ -48,12 +51,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout
 import storyboard.stitch as stitching
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg, samples
-from storyboard.stitch import Clip, StitchOptions, audio, mp4
+from storyboard.stitch import Clip, StitchOptions, audio
 from storyboard.stitch.segments import Entry, Joinable
 
 SIZE = (1280, 720)
-METHODS = ("concat", "mp4", "pyav")
-LABELS = {"concat": "ffmpeg concat (baseline)", "mp4": "storyboard mp4.py", "pyav": "PyAV remux"}
+HAVE_AV = importlib.util.find_spec("av") is not None
+METHODS = ("concat", "pyav") if HAVE_AV else ("concat",)
+LABELS = {"concat": "ffmpeg concat (baseline)", "pyav": "PyAV remux"}
 MB = 1024  # ru_maxrss is in KiB on Linux
 
 
@@ -101,9 +105,6 @@ def make_pieces(folder: Path, shots: int, seconds: float) -> dict[str, Any]:
     (folder / "joinable.json").write_text(json.dumps(spec), encoding="utf-8")
     return {"shots_s": made, "cold_s": cold_s, "warm_s": warm_s, "join_in_stitch_s": joins[-1],
             "entries": len(joinable.entries), "duration": cold.duration,
-            # the writer's file has no `free` box (ffmpeg's has): which one joined in the stitch
-            "joined_by": "mp4.py" if top_boxes(folder / "warm.mp4")[1:3] == ["moov", "mdat"]
-            else "ffmpeg (the writer fell back)",
             "bytes": sum(Path(e.file).stat().st_size for e in {e.file: e for e in
                                                                  joinable.entries}.values())}
 
@@ -114,16 +115,12 @@ def load(folder: Path) -> Joinable:
     return Joinable(Path(spec["sound"]), True, entries, Fraction(*spec["fps"]))
 
 
-# --- the three joins ----------------------------------------------------------------------------
+# --- the joins ----------------------------------------------------------------------------------
 
 
 def join_concat(j: Joinable, out: Path, work: Path) -> None:
-    """Exactly storyboard's fallback for a strict video (``stitch._join``)."""
+    """Exactly storyboard's final join of a strict video (``stitch._join``)."""
     audio.mux(j.write_list(work / "segments.ffconcat"), j.sound, out, strict=True)
-
-
-def join_mp4(j: Joinable, out: Path, work: Path) -> None:
-    mp4.join(j.entries, j.fps, j.sound, out)
 
 
 def join_pyav(j: Joinable, out: Path, work: Path) -> None:
@@ -177,7 +174,7 @@ def join_pyav(j: Joinable, out: Path, work: Path) -> None:
             dst.mux(packet)
 
 
-JOINS = {"concat": join_concat, "mp4": join_mp4, "pyav": join_pyav}
+JOINS = {"concat": join_concat, "pyav": join_pyav}
 
 
 def status_mb(field: str) -> float:
@@ -284,16 +281,22 @@ def main() -> None:
         run(Path(tmp), args)
 
 
-def run(folder: Path, args: argparse.Namespace) -> None:
+def versions() -> str:
+    if not HAVE_AV:
+        return f"ffmpeg: {ffmpeg.binary()}; PyAV not installed (pip install av): concat only"
     import av
 
-    print(f"ffmpeg: {ffmpeg.binary()}; PyAV {av.__version__} "
-          f"(libavformat {'.'.join(map(str, av.library_versions['libavformat']))})")
+    return (f"ffmpeg: {ffmpeg.binary()}; PyAV {av.__version__} "
+            f"(libavformat {'.'.join(map(str, av.library_versions['libavformat']))})")
+
+
+def run(folder: Path, args: argparse.Namespace) -> None:
+    print(versions())
     facts = make_pieces(folder, args.shots, args.seconds)
     print(f"{args.shots} shots of {args.seconds:g} s at {SIZE[0]}x{SIZE[1]} made in "
           f"{facts['shots_s']:.1f} s; episode {facts['duration']:.2f} s with {args.shots - 1} "
           f"crossfades: stitch cold {facts['cold_s']:.1f} s, warm {facts['warm_s']:.2f} s (its "
-          f"final join by {facts['joined_by']} {facts['join_in_stitch_s']:.3f} s); the join reads "
+          f"final join {facts['join_in_stitch_s']:.3f} s); the join reads "
           f"{facts['entries']} pieces, {facts['bytes'] / 1e6:.1f} MB of video")
     outs = {m: folder / f"joined-{m}.mp4" for m in METHODS}
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
@@ -320,8 +323,9 @@ def run(folder: Path, args: argparse.Namespace) -> None:
               f"{peak[m]['join_mb']:>10.1f}"
               f"{peak[m]['children_mb'] if m == 'concat' else 0:>11.0f}"
               f"{outs[m].stat().st_size / 1e6:>8.2f}")
-    print(f"(PyAV's wall s excludes `import av`: {med['pyav']['import_s']:.3f} s more, once per "
-          "process, not counted in its wall or CPU s)")
+    if HAVE_AV:
+        print(f"(PyAV's wall s excludes `import av`: {med['pyav']['import_s']:.3f} s more, once "
+              "per process, not counted in its wall or CPU s)")
     print("(vs concat: how many times faster than the baseline; py MB = peak RSS of the Python "
           "process (its imports included); join +MB = how far the process's RSS rose above its RSS "
           "just before the join (PyAV's libraries loaded), during the join; ffmpeg MB = peak RSS of the "
@@ -341,17 +345,21 @@ def run(folder: Path, args: argparse.Namespace) -> None:
               f"container {durations[m]} s; boxes {' '.join(top_boxes(outs[m])[:4])}; same bytes "
               f"in all {len(runs[m])} runs: {'yes' if len({r['sha256'] for r in runs[m]}) == 1 else 'no'}")
 
-    saved = base["seconds"] - med["mp4"]["seconds"]
-    saved_av = base["seconds"] - med["pyav"]["seconds"]
+    share(base["seconds"], facts, args)
+    if HAVE_AV:
+        print(f"PyAV would save {base['seconds'] - med['pyav']['seconds']:.3f} s "
+              f"({base['cpu'] - med['pyav']['cpu']:.3f} CPU-s) per episode over ffmpeg concat")
+
+
+def share(join_s: float, facts: dict[str, Any], args: argparse.Namespace) -> None:
+    """What the concat join weighs in a stitch and in a render."""
     serial = args.shots * args.shot_minutes * 60
     wave = args.shot_minutes * 60
-    print(f"\nmp4.py saves {saved:.3f} s wall ({base['cpu'] - med['mp4']['cpu']:.3f} CPU-s) per "
-          f"episode over ffmpeg concat; PyAV saves {saved_av:.3f} s")
-    print(f"  = {saved / facts['warm_s']:.1%} of a warm stitch ({facts['warm_s']:.2f} s: "
-          f"everything kept), {saved / facts['cold_s']:.1%} of a cold one ({facts['cold_s']:.1f} s)")
-    print(f"  = {saved / wave:.3%} of a render of {args.shots} shots at {args.shot_minutes:g} min "
-          f"each all in parallel ({wave / 60:g} min), {saved / serial:.4%} rendered one at a time "
-          f"({serial / 60:g} min)")
+    print(f"\nthe final join (ffmpeg concat, {join_s:.3f} s) is {join_s / facts['warm_s']:.1%} of a "
+          f"warm stitch ({facts['warm_s']:.2f} s: everything kept), {join_s / facts['cold_s']:.1%} "
+          f"of a cold one ({facts['cold_s']:.1f} s); {join_s / wave:.3%} of a render of "
+          f"{args.shots} shots at {args.shot_minutes:g} min each all in parallel "
+          f"({wave / 60:g} min), {join_s / serial:.4%} rendered one at a time ({serial / 60:g} min)")
 
 
 if __name__ == "__main__":

@@ -308,9 +308,10 @@ def test_mezzanines_no_stitch_used_for_a_month_are_removed(make_media: MakeMedia
     stitch([Clip(files["a"]), Clip(files["b"], Transition("crossfade", 0.5))],
            tmp_path / "two.mp4", options(tmp_path))
     # a, b and the crossfade between them were used again (and so kept); nothing used c or the
-    # blend from b into c for a month: all of it is gone, c's sound's encodes (stitch.splice) too
+    # blend from b into c for a month: all of it is gone, c's sound's encodes (stitch.splice) too,
+    # and the blend's listing of its parameter sets (stitch.blends); the kept blend keeps its own
     assert sorted(p.suffix for p in folder.iterdir()) == (
-        [".adts"] * 2 + [".json"] * 2 + [".mp4"] * 3 + [".wav"] * 2)
+        [".adts"] * 2 + [".framecrc"] + [".json"] * 2 + [".mp4"] * 3 + [".wav"] * 2)
     (kept_blend,) = [b for b in blends if b.exists()]
     assert kept_blend.stat().st_mtime > month_ago + 86400
     kept = {p.stem for p in folder.glob("*.json")}
