@@ -1,0 +1,159 @@
+"""Gateway submit bodies into accepted bodies or a 400 that names the field: each seed's schema.
+
+A gateway's emulator must be as strict as the gateway's document, or tests cannot catch a wrong
+body: every field each seed lists, with its type, range and whether it is required, as a table.
+A wrong type, a missing required field or a value out of range is a 400 naming the field; a
+malformed array is a 400, never a 500 (which clients retry). Unknown keys are ignored. The rules
+of the model itself (reference counts, 2..10 s with a video) are the native validator's, run
+after the body is read back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from storyboard.emulator.validate import (
+    MEDIA_TYPES,
+    MODELS,
+    NEGATIVE_PROMPT_LIMIT,
+    PROMPT_LIMIT,
+    RATIOS,
+    RESOLUTIONS,
+    SEED_MAX,
+    invalid,
+)
+from storyboard.language.limits import insecure_url
+
+Check = Callable[[str, Any], None]  # (the field's path, its value): raises ApiError
+Schema = Mapping[str, tuple[Check, bool]]  # field -> (its check, required)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def text(most: int | None = None, choices: tuple[str, ...] = ()) -> Check:
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, str):
+            raise invalid(f"{where} must be a string")
+        if most is not None and len(value) > most:
+            raise invalid(f"{where} is longer than {most} characters")
+        if choices and value not in choices:
+            raise invalid(f"{where} must be one of {', '.join(choices)}")
+    return check
+
+
+def url(*, https: bool = False) -> Check:
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+            raise invalid(f"{where} must be an http(s) URL")
+        if https and insecure_url(value):
+            raise invalid(f"{where} must be an https:// URL")
+    return check
+
+
+def integer(low: int, high: int) -> Check:
+    def check(where: str, value: Any) -> None:
+        if not _is_int(value) or not low <= value <= high:
+            raise invalid(f"{where} must be an integer in {low}..{high}")
+    return check
+
+
+def digits(low: int, high: int) -> Check:
+    """A whole number written as a string (``seconds: "5"``)."""
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, str) or not value.isdigit() or not low <= int(value) <= high:
+            raise invalid(f'{where} must be a string holding a whole number in "{low}".."{high}"')
+    return check
+
+
+def boolean() -> Check:
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, bool):
+            raise invalid(f"{where} must be a boolean")
+    return check
+
+
+def array(item: Check, most: int) -> Check:
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, list):
+            raise invalid(f"{where} must be an array")
+        if len(value) > most:
+            raise invalid(f"{where} has {len(value)} items; at most {most}")
+        for index, element in enumerate(value):
+            item(f"{where}[{index}]", element)
+    return check
+
+
+def obj(schema: Schema) -> Check:
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, dict):
+            raise invalid(f"{where} must be an object")
+        check_fields(schema, value, f"{where}.")
+    return check
+
+
+def check_fields(schema: Schema, body: Mapping[str, Any], prefix: str = "") -> None:
+    for name, (check, required) in schema.items():
+        if name not in body or body[name] is None:
+            if required:
+                raise invalid(f"{prefix}{name} is required")
+            continue
+        check(f"{prefix}{name}", body[name])
+
+
+def req(check: Check) -> tuple[Check, bool]:
+    return check, True
+
+
+def opt(check: Check) -> tuple[Check, bool]:
+    return check, False
+
+
+_PROMPTS: Schema = {"prompt": req(text(PROMPT_LIMIT)),
+                    "negative_prompt": opt(text(NEGATIVE_PROMPT_LIMIT))}
+_SEED = opt(integer(0, SEED_MAX))
+_FREEPIK_ITEM = obj({"url": req(url()), "reference_voice": opt(url())})
+
+# Seed 000: URL item arrays, integers, 2..10 s whatever the media.
+FREEPIK: Schema = {
+    **_PROMPTS, "image_urls": opt(array(_FREEPIK_ITEM, 5)),
+    "video_urls": opt(array(_FREEPIK_ITEM, 5)), "start_image_url": opt(url()),
+    "aspect_ratio": opt(text(choices=RATIOS)), "resolution": opt(text(choices=RESOLUTIONS)),
+    "duration": opt(integer(2, 10)), "seed": _SEED,
+    "additional_settings": opt(obj({"prompt_extend": opt(boolean())})),
+    "webhook_url": opt(url())}
+
+# Seed 001: ``model`` required; ``size`` is the aspect ratio, beside ``resolution``.
+ROLES: Schema = {
+    "model": req(text(choices=MODELS)), **_PROMPTS,
+    "image_with_roles": opt(array(obj({
+        "url": req(url()), "role": opt(text(choices=("reference_image", "first_frame"))),
+        "reference_voice": opt(url())}), 5)),
+    "video_urls": opt(array(url(), 5)), "resolution": opt(text(choices=RESOLUTIONS)),
+    "size": opt(text(choices=RATIOS)), "duration": opt(integer(2, 15)),
+    "prompt_extend": opt(boolean()), "watermark": opt(boolean()), "seed": _SEED}
+
+# Seed 002: plain URL arrays at HTTPS URLs, one unbound voice.
+ARRAYS: Schema = {
+    **_PROMPTS, "images": opt(array(url(https=True), 5)),
+    "videos": opt(array(url(https=True), 5)), "reference_voice": opt(url(https=True)),
+    "duration": opt(integer(2, 15)), "resolution": opt(text(choices=RESOLUTIONS)),
+    "aspect_ratio": opt(text(choices=RATIOS)), "seed": _SEED}
+
+# Seed 003: ``media[]`` of typed items, ``seconds`` as a string.
+OPENAI_VIDEO: Schema = {
+    "model": req(text(choices=MODELS)), **_PROMPTS,
+    "media": req(array(obj({"type": req(text(choices=MEDIA_TYPES)), "url": req(url())}), 6)),
+    "size": opt(text(choices=RESOLUTIONS)), "ratio": opt(text(choices=RATIOS)),
+    "seconds": opt(digits(2, 15)), "prompt_extend": opt(boolean()),
+    "watermark": opt(boolean()), "seed": _SEED}
+
+SCHEMAS: dict[str, Schema] = {"freepik": FREEPIK, "roles": ROLES, "arrays": ARRAYS,
+                              "openai-video": OPENAI_VIDEO}
+
+
+def check_body(dialect: str, body: Mapping[str, Any]) -> None:
+    """Refuse, with a 400 naming the field, what the dialect's seed would refuse."""
+    check_fields(SCHEMAS.get(dialect, {}), body)
