@@ -7,17 +7,14 @@ missing file or a stale copy stops the run before anything is submitted, naming 
 
 from __future__ import annotations
 
-import io
 import shutil
-import threading
 from collections.abc import Iterator, Mapping
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from media_host import serve
 
 import storyboard
 from storyboard.dialects import DIALECTS
@@ -38,40 +35,13 @@ def quick_render(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] |
     samples.video(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]), fps=5)
 
 
-class Ranged(SimpleHTTPRequestHandler):
-    """Files with ``Range: bytes=0-N`` answered as 206 (what a CDN does)."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def send_head(self) -> Any:
-        spec = self.headers.get("Range", "")
-        path = Path(self.translate_path(self.path))
-        if not spec.startswith("bytes=0-") or not path.is_file() or not self.server.ranged:  # type: ignore[attr-defined]
-            return super().send_head()
-        data = path.read_bytes()
-        part = data[:int(spec.split("-", 1)[1]) + 1]
-        self.send_response(206)
-        self.send_header("Content-Range", f"bytes 0-{len(part) - 1}/{len(data)}")
-        self.send_header("Content-Length", str(len(part)))
-        self.end_headers()
-        return io.BytesIO(part)
-
-
 @pytest.fixture(params=["ranged", "plain"])
 def cdn(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Path, str]]:
     """A folder served over loopback HTTP, with or without range support."""
     folder = tmp_path / "cdn"
     folder.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Ranged, directory=str(folder)))
-    server.ranged = request.param == "ranged"  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(folder, ranged=request.param == "ranged") as origin:
+        yield folder, origin
 
 
 @pytest.fixture(scope="module")
