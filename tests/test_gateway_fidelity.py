@@ -230,7 +230,21 @@ STRICT: list[tuple[str, Mutate, str]] = [
     ("openai-video", _set("media", "x"), "media must be an array"),
     ("openai-video", _set("media.0.type", "voice"), "media[0].type must be one of"),
     ("openai-video", _set("size", "16:9"), "size must be one of 720P, 1080P"),
+    ("openai-video", _set("media", []), "media must hold 1 to 5 references together; found 0"),
+    ("arrays", _set("images", []), "images and videos must hold 1 to 5 references"),
+    ("roles", _set("image_with_roles", [{"url": "https://x/a.png"}] * 6),
+     "image_with_roles has 6 items; at most 5"),
+    ("roles", _set("video_urls", ["https://x/v.mp4"] * 4),
+     "image_with_roles and video_urls must hold 1 to 5 references together; found 6"),
 ]
+
+
+def test_seconds_over_ten_with_a_video_names_seconds(emu: EmulatorServer) -> None:
+    payload = body("openai-video")
+    payload["seconds"] = "12"
+    answer = post(emu, "openai-video", payload)
+    assert answer.status_code == 400
+    assert answer.json()["message"] == "seconds must be 2..10 with a reference video"
 
 
 @pytest.mark.parametrize(("name", "change", "said"), STRICT,

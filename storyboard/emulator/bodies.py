@@ -152,8 +152,26 @@ OPENAI_VIDEO: Schema = {
 
 SCHEMAS: dict[str, Schema] = {"freepik": FREEPIK, "roles": ROLES, "arrays": ARRAYS,
                               "openai-video": OPENAI_VIDEO}
+# Where each dialect keeps its references and its duration, for the rules across fields.
+REFERENCES = {"freepik": "image_urls and video_urls", "roles": "image_with_roles and video_urls",
+              "arrays": "images and videos", "openai-video": "media"}
+DURATION = {"openai-video": "seconds"}
 
 
 def check_body(dialect: str, body: Mapping[str, Any]) -> None:
     """Refuse, with a 400 naming the field, what the dialect's seed would refuse."""
     check_fields(SCHEMAS.get(dialect, {}), body)
+
+
+def check_together(dialect: str, native: Mapping[str, Any]) -> None:
+    """The model's rules across fields (read back into the native body), in the dialect's names:
+    1..5 references, and 2..10 s with a reference video."""
+    media = native["input"]["media"]
+    count = sum(1 for m in media if m.get("type") != "first_frame")
+    where = REFERENCES.get(dialect, "media")
+    if not 1 <= count <= 5:
+        raise invalid(f"{where} must hold 1 to 5 references together; found {count}")
+    duration = native["parameters"].get("duration")
+    has_video = any(m.get("type") == "reference_video" for m in media)
+    if has_video and _is_int(duration) and duration > 10:
+        raise invalid(f"{DURATION.get(dialect, 'duration')} must be 2..10 with a reference video")

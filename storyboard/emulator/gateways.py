@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import Dialect, put
-from storyboard.emulator.bodies import check_body
+from storyboard.emulator.bodies import check_body, check_together
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
@@ -82,6 +82,7 @@ async def submit(request: Request) -> Response:
     body = await read_body(request)
     check_body(dialect.name, body)
     native = dialect.unbody(body)
+    check_together(dialect.name, native)
     service = _service(request)
     if service.config.fetch_media:
         await fetch_media(native["input"]["media"])
