@@ -7,7 +7,10 @@ missing file or a stale copy stops the run before anything is submitted, naming 
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -137,3 +140,16 @@ def test_an_unreachable_host_is_named(tmp_path: Path) -> None:
         "reference_image", MediaRef(path=image), "Image 1"),), "720P", "16:9", 2, False, False)
     with pytest.raises(MediaMismatch, match=r"http://127.0.0.1:9/s/a.png: cannot be fetched"):
         check_media(Gateway(), [CompiledShot("s", "e", "a", request, "h")], tmp_path)
+
+
+def test_the_cli_says_it_without_a_traceback(tmp_path: Path, emu: EmulatorServer,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    with serve(tmp_path) as origin:
+        series = series_at(tmp_path, emu, f"{origin}/nowhere", monkeypatch)
+        before = submits(emu)
+        done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series), "--yes",
+                               "-o", str(tmp_path / "out")], capture_output=True, text=True,
+                              timeout=120, check=False, env={**os.environ, "CI": "1"})
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"{origin}/nowhere/media/cast/sam.mp4: HTTP 404" in done.stderr
+    assert "nothing was submitted" in done.stderr and submits(emu) == before

@@ -161,6 +161,8 @@ DURATION = {"openai-video": "seconds"}
 def check_body(dialect: str, body: Mapping[str, Any]) -> None:
     """Refuse, with a 400 naming the field, what the dialect's seed would refuse."""
     check_fields(SCHEMAS.get(dialect, {}), body)
+    if dialect == "arrays" and body.get("reference_voice") and not body.get("images"):
+        raise invalid("reference_voice speaks as Image1: images must hold at least one URL")
 
 
 def check_together(dialect: str, native: Mapping[str, Any]) -> None:
