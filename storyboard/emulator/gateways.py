@@ -5,6 +5,9 @@ declared paths. A body is read back into the native body (``Dialect.unbody``) an
 ``Service`` as the native API, so faults, tasks and submission counts are one machine; answers
 are written in the dialect's own words (``Dialect.answer``). A submit with a webhook URL
 (Freepik-style) gets a callback on each status change, signed when ``webhook_secret`` is set.
+Bodies are checked first against their seed's schema (``bodies``): a 400 names the field, and a
+multipart form (the ``openai`` SDK's default) is told to send JSON. With ``fetch_media`` every media
+URL is fetched, as a gateway does, and one that cannot be is a 400.
 """
 
 from __future__ import annotations
