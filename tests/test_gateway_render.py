@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from media_host import serve
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer
@@ -43,13 +44,20 @@ def emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[str]:
+    """``tmp_path`` over loopback HTTP: the media host a render tries before paying."""
+    with serve(tmp_path) as origin:
+        yield origin
+
+
 def series_for(tmp_path: Path, emu: EmulatorServer, name: str,
-               monkeypatch: pytest.MonkeyPatch) -> Path:
+               monkeypatch: pytest.MonkeyPatch, host: str) -> Path:
     """A copy of the example whose provider block names ``name`` at the emulator."""
     series = shutil.copytree(EXAMPLE, tmp_path / "coffee-shop",
                              ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
     block = (f"provider: {{name: {name}, base_url: '{emu.gateway_url(name)}', "
-             f"media_base_url: 'https://media.example.com/coffee-shop', poll: [0.2]}}\n")
+             f"media_base_url: '{host}/coffee-shop', poll: [0.2]}}\n")
     yaml = series / "storyboard.yaml"
     text = yaml.read_text().replace("output:\n", block + "output:\n", 1)
     yaml.write_text(text.replace("loudness: -14", "loudness: null"))  # faster stitching
@@ -81,8 +89,8 @@ def command(series: Path, *args: str) -> list[str]:
 @pytest.mark.parametrize("name", GATEWAYS)
 def test_sigkill_mid_run_then_resume_pays_each_shot_once(
         tmp_path: Path, emulator: EmulatorServer, name: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    series = series_for(tmp_path, emulator, name, monkeypatch)
+        monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    series = series_for(tmp_path, emulator, name, monkeypatch, host)
     emulator.add_rate(*FAULTS)
     child = subprocess.Popen(command(series), env=dict(os.environ), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)

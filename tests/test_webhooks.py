@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from compiler_fixtures import write_series
+from media_host import serve
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
@@ -32,13 +33,14 @@ SHOTS = """\
 """
 
 
-def head(emu: EmulatorServer, poll: str, max_wait: float = 600) -> str:
+def head(emu: EmulatorServer, poll: str, max_wait: float = 600,
+         host: str = "https://cdn.example.com") -> str:
     return f"""\
 storyboard: 1
 title: Hooks
 defaults: {{resolution: 720P, ratio: "16:9", duration: 2}}
 provider: {{name: freepik, base_url: '{emu.gateway_url("freepik")}', poll: {poll},
-  max_wait: {max_wait}, media_base_url: 'https://cdn.example.com/s',
+  max_wait: {max_wait}, media_base_url: '{host}/s',
   webhook_secret_env: HOOK_SECRET}}
 output: {{loudness: null}}
 characters:
@@ -53,6 +55,13 @@ def emu() -> Iterator[EmulatorServer]:
     with EmulatorServer(latency=0.5, plain_results=True, api_key=KEY,
                         webhook_secret=SECRET) as server:
         yield server
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[str]:
+    """``tmp_path`` over loopback HTTP: the media host a render tries before paying."""
+    with serve(tmp_path) as origin:
+        yield origin
 
 
 @pytest.fixture(autouse=True)
@@ -77,9 +86,9 @@ def render(series: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def test_callbacks_wake_the_pollers(tmp_path: Path, make_media: MakeMedia,
-                                    emu: EmulatorServer) -> None:
+                                    emu: EmulatorServer, host: str) -> None:
     # Polls every 600 s: without the callbacks this render could not end within the timeout.
-    series = write_series(tmp_path / "s", make_media, SHOTS, head=head(emu, "[600]"))
+    series = write_series(tmp_path / "s", make_media, SHOTS, head=head(emu, "[600]", host=host))
     child = render(series, free_port())
     out, err = child.communicate(timeout=90)
     assert child.returncode == 0, err.decode(errors="replace")
@@ -90,10 +99,10 @@ def test_callbacks_wake_the_pollers(tmp_path: Path, make_media: MakeMedia,
 
 
 def test_a_forged_completed_callback_never_finishes_a_task(tmp_path: Path, make_media: MakeMedia,
-                                                           emu: EmulatorServer) -> None:
+                                                           emu: EmulatorServer, host: str) -> None:
     emu.script("task:stuck")  # the first task runs forever, as the API keeps saying
     series = write_series(tmp_path / "s", make_media, SHOTS.split("    - {id: b")[0],
-                          head=head(emu, "[0.3]", max_wait=4))
+                          head=head(emu, "[0.3]", max_wait=4, host=host))
     port = free_port()
     child = render(series, port)
     try:
@@ -192,8 +201,8 @@ def test_emulate_announces_a_gateway_and_speaks_it() -> None:
 
 def test_a_gateway_without_callbacks_refuses_webhook_listen(
         tmp_path: Path, make_media: MakeMedia, emu: EmulatorServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    text = head(emu, "[0.2]").replace("name: freepik", "name: arrays").replace(
+        monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    text = head(emu, "[0.2]", host=host).replace("name: freepik", "name: arrays").replace(
         "/gw/freepik", "/gw/arrays").replace("webhook_secret_env: HOOK_SECRET", "timeout: 30")
     series = write_series(tmp_path / "s", make_media, SHOTS, head=text)
     monkeypatch.setenv("ARRAYS_API_KEY", KEY)

@@ -20,6 +20,7 @@ from storyboard.targets import Limits, TaskProtocol, TaskState, TaskStatus
 UrlFor = Callable[[MediaRef], str]
 MediaFn = Callable[[list["Ref"]], dict[str, Any]]
 UnmediaFn = Callable[[Mapping[str, Any]], list[dict[str, str]]]
+ArrangeFn = Callable[[ShotRequest], ShotRequest]
 
 # The neutral parameters a flat body carries, in body order.
 PARAMS = ("model", "prompt", "negative_prompt", "resolution", "ratio", "duration",
@@ -70,10 +71,16 @@ class Dialect:
     words: Mapping[str, TaskStatus] = field(default_factory=dict)  # status words, as it spells
     formats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # value rewrites
     settings: Mapping[str, Any] = field(default_factory=dict)  # body fields always sent
+    arrange: ArrangeFn | None = None  # reorders the media (and relabels the prompt) first
+
+    def arranged(self, request: ShotRequest) -> ShotRequest:
+        """The request as this dialect sends it: its media in the order its labels need."""
+        return self.arrange(request) if self.arrange is not None else request
 
     def body(self, request: ShotRequest, url_for: UrlFor, *,
              first_frame_url: str | None = None) -> dict[str, Any]:
         """The neutral request as this dialect's submit body."""
+        request = self.arranged(request)
         values = neutral_values(request, self.label)
         out: dict[str, Any] = {}
         for name in PARAMS:

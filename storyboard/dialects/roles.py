@@ -2,7 +2,8 @@
 
 The seed names no paths: they follow the usual unified-gateway convention
 (``POST /v1/video/generations``, ``GET /v1/video/generations/{task_id}``), settable in
-``provider:``. Answers are ``{code, data}``; the submit's ``data`` is an array.
+``provider:``. Answers are ``{code, data}``; the submit's ``data`` is an array. ``size`` is the
+aspect ratio (``16:9``), as the seed's own words and the page it mirrors say, beside ``resolution``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
 DIALECT = Dialect(
     name=NAME, title=TARGET.title, label=TARGET.label, limits=LIMITS,
     protocol=PROTOCOL,
-    fields={**FLAT, "resolution": "size", "ratio": "aspect_ratio"},
+    fields={**FLAT, "ratio": "size"},
     answers=Answers(task_id="data.task_id", status="data.status", video_url="data.video_url",
                     message="data.fail_reason", code="data.error_code",
                     submitted_id="data.0.task_id"),

@@ -24,6 +24,8 @@ class EmulatorConfig:
     - ``retry_after``: the Retry-After of 429 answers; ``result_ttl``/``task_ttl``: how long
       result URLs and tasks live (24 h).
     - ``webhook_secret``: signs the status callbacks of gateways that send them.
+    - ``fetch_media``: gateways fetch every media URL of a submit (a ranged GET) and refuse it
+      with a 400 when one cannot be fetched, as a real gateway fails (tests serve the files).
     """
 
     latency: float = 2.0
@@ -40,3 +42,4 @@ class EmulatorConfig:
     result_ttl: float = 86400.0
     task_ttl: float = 86400.0
     webhook_secret: str | None = None  # signs gateway callbacks (Standard Webhooks) when set
+    fetch_media: bool = False

@@ -5,6 +5,9 @@ declared paths. A body is read back into the native body (``Dialect.unbody``) an
 ``Service`` as the native API, so faults, tasks and submission counts are one machine; answers
 are written in the dialect's own words (``Dialect.answer``). A submit with a webhook URL
 (Freepik-style) gets a callback on each status change, signed when ``webhook_secret`` is set.
+Bodies are checked first against their seed's schema (``bodies``): a 400 names the field, and a
+multipart form (the ``openai`` SDK's default) is told to send JSON. With ``fetch_media`` every media
+URL is fetched, as a gateway does, and one that cannot be is a 400.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import Dialect, put
+from storyboard.emulator.bodies import check_body, check_together
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
@@ -57,17 +61,35 @@ def _check_auth(request: Request, dialect: Dialect) -> None:
         raise ApiError(401, "Unauthorized", "Invalid API key.")
 
 
-async def submit(request: Request) -> Response:
-    dialect = _dialect(request)
-    _check_auth(request, dialect)
+JSON_ONLY = ("this gateway reads a JSON body (Content-Type: application/json); a multipart "
+             "form flattens media[]. With the openai SDK, send extra_headers={'Content-Type': "
+             "'application/json'} and the gateway's fields in extra_body")
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """The JSON object of a submit; a multipart form (the openai SDK's default) is refused."""
+    if request.headers.get("content-type", "").lower().startswith("multipart/"):
+        raise invalid(JSON_ONLY)
     try:
         body = json.loads(await request.body())
     except ValueError:
         raise invalid("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.")
+    return body
+
+
+async def submit(request: Request) -> Response:
+    dialect = _dialect(request)
+    _check_auth(request, dialect)
+    body = await read_body(request)
+    check_body(dialect.name, body)
+    native = dialect.unbody(body)
+    check_together(dialect.name, native)
     service = _service(request)
-    task = service.submit(dialect.unbody(body), oss_resolve=False, request_id=new_id())
+    if service.config.fetch_media:
+        await fetch_media(native["input"]["media"])
+    task = service.submit(native, oss_resolve=False, request_id=new_id())
     hook = body.get(dialect.webhook_field) if dialect.webhook_field else None
     if isinstance(hook, str) and hook.startswith(("http://", "https://")):
         origin = str(request.base_url).rstrip("/")
@@ -75,7 +97,22 @@ async def submit(request: Request) -> Response:
             _callbacks(service, dialect, task, hook, origin))
         _JOBS.add(job)
         job.add_done_callback(_JOBS.discard)
-    return JSONResponse(submitted(dialect, task.task_id))
+    return JSONResponse(submitted(dialect, task))
+
+
+async def fetch_media(items: list[dict[str, str]]) -> None:
+    """Fetch each http(s) URL the body names, as a gateway does; one it cannot get is a 400."""
+    urls = {u for item in items for u in (item.get("url"), item.get("reference_voice"))
+            if u and u.startswith(("http://", "https://"))}
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        for url in sorted(urls):
+            try:
+                answer = await client.get(url, headers={"Range": "bytes=0-1023"})
+            except httpx.HTTPError as exc:
+                raise ApiError(400, "InvalidURL", f"{url}: cannot be fetched ({exc})") from exc
+            if answer.status_code not in (200, 206):
+                raise ApiError(400, "InvalidURL",
+                               f"{url}: cannot be fetched (HTTP {answer.status_code})")
 
 
 _JOBS: set[asyncio.Task[None]] = set()
@@ -112,18 +149,24 @@ async def _post(client: httpx.AsyncClient, service: Service, payload: Any, url: 
         service.stats.webhooks["unreachable"] += 1  # a gateway does not retry forever either
 
 
-def submitted(dialect: Dialect, task_id: str) -> dict[str, Any]:
+def submitted(dialect: Dialect, task: Task) -> dict[str, Any]:
     spec = dialect.answers
     if not spec.submitted_id:
-        return dialect.answer(task_id, TaskStatus.PENDING, extra=_extra(dialect))
+        return dialect.answer(task.task_id, TaskStatus.PENDING, extra=_extra(dialect, task))
     out: dict[str, Any] = {"code": 200}
-    put(out, spec.submitted_id, task_id)
+    put(out, spec.submitted_id, task.task_id)
     return out
 
 
-def _extra(dialect: Dialect) -> dict[str, Any]:
-    """What an OpenAI-style task object carries beside its id and status."""
-    return {"object": "video", "model": "wan2.7-r2v"} if dialect.content_path else {}
+PROGRESS = {"PENDING": 0, "RUNNING": 50}
+
+
+def _extra(dialect: Dialect, task: Task | None) -> dict[str, Any]:
+    """What an OpenAI-style task object carries beside its id and status (seed 003)."""
+    if not dialect.content_path or task is None:
+        return {}
+    return {"object": "video", "model": task.submission.model, "task_id": task.task_id,
+            "progress": PROGRESS.get(task.status, 100), "created_at": int(task.created)}
 
 
 def state_answer(dialect: Dialect, service: Service, task_id: str, origin: str
@@ -136,7 +179,8 @@ def state_answer(dialect: Dialect, service: Service, task_id: str, origin: str
         url = None  # the video comes from the content path instead
     return dialect.answer(output["task_id"], status, video_url=url,
                           code=str(output.get("code") or ""),
-                          message=str(output.get("message") or ""), extra=_extra(dialect))
+                          message=str(output.get("message") or ""),
+                          extra=_extra(dialect, service.table.get(task_id)))
 
 
 async def query(request: Request) -> Response:

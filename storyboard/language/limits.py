@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
 from storyboard.language.request import MediaItem, MediaRef, Mention, ShotRequest, is_url
 from storyboard.targets import Limits
@@ -73,6 +74,9 @@ def _media(request: ShotRequest, dialect: Target) -> Iterator[Problem]:
         yield Problem("first_frame", f"{name} takes no first frame: it is not sent, the shot "
                                      "starts from a picture of its own", "warning")
     voiced = [m for m in request.media if m.voice is not None]
+    if limits.voice_to_first_image:
+        yield from _first_image_voice(voiced, name)
+        return
     for item in voiced:
         if item.role not in limits.voice_roles:
             yield Problem("cast", f"{name} takes no reference voice on {_kind(item)}: the "
@@ -81,6 +85,21 @@ def _media(request: ShotRequest, dialect: Target) -> Iterator[Problem]:
     if len(voiced) > limits.max_voices > 0:
         yield Problem("cast", f"{name} takes {limits.max_voices} reference voice(s) a shot: only "
                               f"the first is sent", "warning")
+
+
+def _first_image_voice(voiced: list[MediaItem], name: str) -> Iterator[Problem]:
+    """A target whose one voice speaks as Image1: the dialect puts the voiced image first, which
+    is impossible for two voices or a voice on a video."""
+    who = ", ".join(item.character or item.label or "?" for item in voiced)
+    if len(voiced) > 1:
+        yield Problem("cast", f"{len(voiced)} voiced characters in one shot ({who}); {name} "
+                              "takes one reference voice, given to Image1: keep one voice in "
+                              "this shot")
+    for item in voiced:
+        if item.role != "reference_image":
+            yield Problem("cast", f"{name} gives its one reference voice to Image1, and "
+                                  f"{item.character or item.label} is {_kind(item)}: give the "
+                                  "voice to an image reference")
 
 
 def _sizes(request: ShotRequest, dialect: Target) -> Iterator[Problem]:
@@ -114,16 +133,38 @@ def _reachable(request: ShotRequest, dialect: Target, media_base_url: str | None
             if ref.url is not None and not ref.url.startswith(("https://", "http://")):
                 yield Problem("cast", f"{name_of(ref)}: {dialect.name} fetches files from "
                                       "public http(s) URLs only", once=True)
+            elif ref.url is not None and _insecure(ref.url, dialect):
+                yield Problem("cast", f"{name_of(ref)}: {dialect.name} fetches files from "
+                                      "https:// URLs only", once=True)
             elif ref.path is not None and not media_base_url:
                 yield Problem("cast", f"{local_name.get(ref, str(ref.path))} is a local file and "
                                       f"{dialect.name} fetches files from public URLs: set "
                                       "provider.media_base_url to where the series folder is "
                                       "hosted, or give a URL", once=True)
+        if media_base_url and _insecure(media_base_url, dialect) and (
+                item.from_shot is not None or any(r is not None and r.local
+                                                  for r in (item.ref, item.voice))):
+            yield Problem("cast", f"provider.media_base_url {name_of(MediaRef(url=media_base_url))}"
+                                  f": {dialect.name} fetches files from https:// URLs only",
+                          once=True)
         if item.from_shot is not None and not media_base_url:
             yield Problem("first_frame", f"the first frame of shot {item.from_shot} is rendered "
                                          f"here and {dialect.name} fetches files from public "
                                          "URLs: set provider.media_base_url to where the series "
                                          "folder (with .storyboard/frames) is hosted")
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _insecure(url: str, dialect: Target) -> bool:
+    return dialect.limits.https_only and insecure_url(url)
+
+
+def insecure_url(url: str) -> bool:
+    """An ``http://`` URL, on a host other than loopback (which only a local emulator can reach:
+    the tests' media server)."""
+    return url.startswith("http://") and (urlsplit(url).hostname or "") not in LOOPBACK
 
 
 def name_of(ref: MediaRef) -> str:

@@ -13,7 +13,7 @@ The key comes only from the environment variable the dialect (or ``key_env``) na
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +29,21 @@ from storyboard.providers.protocol import ApiKey, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus
 
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
+
+
+def hosted_paths(shot: CompiledShot) -> Callable[[MediaRef], MediaRef]:
+    """A snapshot of an input (``.storyboard/inputs/<sha256><suffix>``, what the runner sends)
+    back into the series file it copies: the gateway fetches the hosted series folder, where
+    the snapshot is not (``run.mediacheck`` proved, before paying, that the host has those bytes)."""
+    originals = {f"{digest}{Path(name).suffix.lower()}": Path(name)
+                 for name, digest in shot.inputs.items()}
+
+    def hosted(ref: MediaRef) -> MediaRef:
+        path = ref.path
+        if path is None or path.parent.name != "inputs" or path.name not in originals:
+            return ref
+        return MediaRef(path=originals[path.name])
+    return hosted
 
 
 class GatewayProvider:
@@ -92,7 +107,9 @@ class GatewayProvider:
     def body(self, shot: CompiledShot, first_frame: Path | None) -> dict[str, Any]:
         """The submit body; a local file is sent as its URL under ``media_base_url``."""
         frame = self._public(MediaRef(path=first_frame), shot.id) if first_frame else None
-        payload = self.dialect.body(shot.request, lambda ref: self._public(ref, shot.id),
+        hosted = hosted_paths(shot)
+        payload = self.dialect.body(shot.request,
+                                    lambda ref: self._public(hosted(ref), shot.id),
                                     first_frame_url=frame)
         if self.webhook_url and self.dialect.webhook_field:
             payload[self.dialect.webhook_field] = self.webhook_url

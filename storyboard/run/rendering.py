@@ -27,6 +27,7 @@ from storyboard.run import (
 from storyboard.run import render as run_shots
 from storyboard.run.ahead import AheadOfStitch
 from storyboard.run.lockfile import lock_path, proxy, read_lock
+from storyboard.run.mediacheck import check_media
 from storyboard.run.setup import (
     RunSetup,
     Seconds,
@@ -165,13 +166,16 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
 def consent(setup: RunSetup, the_plan: Plan, *, yes: bool, budget: float | None,
             confirm: Callable[[Plan], bool] | None) -> None:
     """Refuse, before anything is paid, a run nobody agreed to pay for; then check that the
-    provider can work at all. Drops an unreachable store the run may go on without."""
+    provider can work at all, and that a gateway finds each file at ``media_base_url``. Drops an
+    unreachable store the run may go on without."""
     setup.store = store_for_run(the_plan, setup.store, setup.prices, yes=yes, budget=budget)
     verdict = check_consent(the_plan, yes=yes, budget=budget, interactive=confirm is not None)
     if verdict == "ask" and confirm is not None and not confirm(the_plan):
         raise BudgetExceeded("nothing was submitted: the render was not confirmed")
     if the_plan.to_render:
         setup.provider.preflight()
+        paid = {s.hash for s in the_plan.to_render}
+        check_media(setup.provider, [s for s in setup.shots if s.hash in paid], setup.root)
 
 
 def remove_empty(folders: list[Path]) -> None:

@@ -61,6 +61,8 @@ class Limits(Capabilities):
     voice_roles: tuple[str, ...] = ("reference_image", "reference_video")  # may carry a voice
     max_voices: int = 5
     public_urls: bool = False  # every file must be at an http(s) URL (no uploads, no data:)
+    https_only: bool = False  # ... and at an https:// one (loopback hosts excepted, for tests)
+    voice_to_first_image: bool = False  # one unbound reference voice, which speaks as Image1
     image_max_mb: float = 20.0  # file limits, per reference
     video_max_mb: float = 100.0
 

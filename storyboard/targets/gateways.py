@@ -104,8 +104,10 @@ ROLES = Target("roles", "Gateway with image_with_roles", _ROLES_LIMITS, TaskProt
     submit_headers={}, capabilities=_ROLES_LIMITS,
     prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")}), "{kind} {index}")
 
-# A marketplace with image and video URL arrays (seed 002): ``Image1``, priced per generation.
-_ARRAYS_LIMITS = Limits(public_urls=True, first_frame=False, max_voices=1)
+# A marketplace with image and video URL arrays (seed 002): ``Image1``, priced per generation. Its
+# one ``reference_voice`` is bound to nothing: the service gives it to Image1. HTTPS URLs only.
+_ARRAYS_LIMITS = Limits(public_urls=True, first_frame=False, max_voices=1, https_only=True,
+                        voice_roles=("reference_image",), voice_to_first_image=True)
 _ARRAYS_WORDS = {"created": TaskStatus.PENDING, "processing": TaskStatus.RUNNING,
                  "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
 ARRAYS = Target("arrays", "Marketplace with image and video arrays", _ARRAYS_LIMITS, TaskProtocol(

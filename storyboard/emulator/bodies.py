@@ -1,0 +1,179 @@
+"""Gateway submit bodies into accepted bodies or a 400 that names the field: each seed's schema.
+
+A gateway's emulator must be as strict as the gateway's document, or tests cannot catch a wrong
+body: every field each seed lists, with its type, range and whether it is required, as a table.
+A wrong type, a missing required field or a value out of range is a 400 naming the field; a
+malformed array is a 400, never a 500 (which clients retry). Unknown keys are ignored. The rules
+of the model itself (reference counts, 2..10 s with a video) are the native validator's, run
+after the body is read back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from storyboard.emulator.validate import (
+    MEDIA_TYPES,
+    MODELS,
+    NEGATIVE_PROMPT_LIMIT,
+    PROMPT_LIMIT,
+    RATIOS,
+    RESOLUTIONS,
+    SEED_MAX,
+    invalid,
+)
+from storyboard.language.limits import insecure_url
+
+Check = Callable[[str, Any], None]  # (the field's path, its value): raises ApiError
+Schema = Mapping[str, tuple[Check, bool]]  # field -> (its check, required)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def text(most: int | None = None, choices: tuple[str, ...] = ()) -> Check:
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, str):
+            raise invalid(f"{where} must be a string")
+        if most is not None and len(value) > most:
+            raise invalid(f"{where} is longer than {most} characters")
+        if choices and value not in choices:
+            raise invalid(f"{where} must be one of {', '.join(choices)}")
+    return check
+
+
+def url(*, https: bool = False) -> Check:
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+            raise invalid(f"{where} must be an http(s) URL")
+        if https and insecure_url(value):
+            raise invalid(f"{where} must be an https:// URL")
+    return check
+
+
+def integer(low: int, high: int) -> Check:
+    def check(where: str, value: Any) -> None:
+        if not _is_int(value) or not low <= value <= high:
+            raise invalid(f"{where} must be an integer in {low}..{high}")
+    return check
+
+
+def digits(low: int, high: int) -> Check:
+    """A whole number written as a string (``seconds: "5"``)."""
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, str) or not value.isdigit() or not low <= int(value) <= high:
+            raise invalid(f'{where} must be a string holding a whole number in "{low}".."{high}"')
+    return check
+
+
+def boolean() -> Check:
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, bool):
+            raise invalid(f"{where} must be a boolean")
+    return check
+
+
+def array(item: Check, most: int) -> Check:
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, list):
+            raise invalid(f"{where} must be an array")
+        if len(value) > most:
+            raise invalid(f"{where} has {len(value)} items; at most {most}")
+        for index, element in enumerate(value):
+            item(f"{where}[{index}]", element)
+    return check
+
+
+def obj(schema: Schema) -> Check:
+    def check(where: str, value: Any) -> None:
+        if not isinstance(value, dict):
+            raise invalid(f"{where} must be an object")
+        check_fields(schema, value, f"{where}.")
+    return check
+
+
+def check_fields(schema: Schema, body: Mapping[str, Any], prefix: str = "") -> None:
+    for name, (check, required) in schema.items():
+        if name not in body or body[name] is None:
+            if required:
+                raise invalid(f"{prefix}{name} is required")
+            continue
+        check(f"{prefix}{name}", body[name])
+
+
+def req(check: Check) -> tuple[Check, bool]:
+    return check, True
+
+
+def opt(check: Check) -> tuple[Check, bool]:
+    return check, False
+
+
+_PROMPTS: Schema = {"prompt": req(text(PROMPT_LIMIT)),
+                    "negative_prompt": opt(text(NEGATIVE_PROMPT_LIMIT))}
+_SEED = opt(integer(0, SEED_MAX))
+_FREEPIK_ITEM = obj({"url": req(url()), "reference_voice": opt(url())})
+
+# Seed 000: URL item arrays, integers, 2..10 s whatever the media.
+FREEPIK: Schema = {
+    **_PROMPTS, "image_urls": opt(array(_FREEPIK_ITEM, 5)),
+    "video_urls": opt(array(_FREEPIK_ITEM, 5)), "start_image_url": opt(url()),
+    "aspect_ratio": opt(text(choices=RATIOS)), "resolution": opt(text(choices=RESOLUTIONS)),
+    "duration": opt(integer(2, 10)), "seed": _SEED,
+    "additional_settings": opt(obj({"prompt_extend": opt(boolean())})),
+    "webhook_url": opt(url())}
+
+# Seed 001: ``model`` required; ``size`` is the aspect ratio, beside ``resolution``.
+ROLES: Schema = {
+    "model": req(text(choices=MODELS)), **_PROMPTS,
+    "image_with_roles": opt(array(obj({
+        "url": req(url()), "role": opt(text(choices=("reference_image", "first_frame"))),
+        "reference_voice": opt(url())}), 5)),
+    "video_urls": opt(array(url(), 5)), "resolution": opt(text(choices=RESOLUTIONS)),
+    "size": opt(text(choices=RATIOS)), "duration": opt(integer(2, 15)),
+    "prompt_extend": opt(boolean()), "watermark": opt(boolean()), "seed": _SEED}
+
+# Seed 002: plain URL arrays at HTTPS URLs, one unbound voice.
+ARRAYS: Schema = {
+    **_PROMPTS, "images": opt(array(url(https=True), 5)),
+    "videos": opt(array(url(https=True), 5)), "reference_voice": opt(url(https=True)),
+    "duration": opt(integer(2, 15)), "resolution": opt(text(choices=RESOLUTIONS)),
+    "aspect_ratio": opt(text(choices=RATIOS)), "seed": _SEED}
+
+# Seed 003: ``media[]`` of typed items, ``seconds`` as a string.
+OPENAI_VIDEO: Schema = {
+    "model": req(text(choices=MODELS)), **_PROMPTS,
+    "media": req(array(obj({"type": req(text(choices=MEDIA_TYPES)), "url": req(url())}), 6)),
+    "size": opt(text(choices=RESOLUTIONS)), "ratio": opt(text(choices=RATIOS)),
+    "seconds": opt(digits(2, 15)), "prompt_extend": opt(boolean()),
+    "watermark": opt(boolean()), "seed": _SEED}
+
+SCHEMAS: dict[str, Schema] = {"freepik": FREEPIK, "roles": ROLES, "arrays": ARRAYS,
+                              "openai-video": OPENAI_VIDEO}
+# Where each dialect keeps its references and its duration, for the rules across fields.
+REFERENCES = {"freepik": "image_urls and video_urls", "roles": "image_with_roles and video_urls",
+              "arrays": "images and videos", "openai-video": "media"}
+DURATION = {"openai-video": "seconds"}
+
+
+def check_body(dialect: str, body: Mapping[str, Any]) -> None:
+    """Refuse, with a 400 naming the field, what the dialect's seed would refuse."""
+    check_fields(SCHEMAS.get(dialect, {}), body)
+    if dialect == "arrays" and body.get("reference_voice") and not body.get("images"):
+        raise invalid("reference_voice speaks as Image1: images must hold at least one URL")
+
+
+def check_together(dialect: str, native: Mapping[str, Any]) -> None:
+    """The model's rules across fields (read back into the native body), in the dialect's names:
+    1..5 references, and 2..10 s with a reference video."""
+    media = native["input"]["media"]
+    count = sum(1 for m in media if m.get("type") != "first_frame")
+    where = REFERENCES.get(dialect, "media")
+    if not 1 <= count <= 5:
+        raise invalid(f"{where} must hold 1 to 5 references together; found {count}")
+    duration = native["parameters"].get("duration")
+    has_video = any(m.get("type") == "reference_video" for m in media)
+    if has_video and _is_int(duration) and duration > 10:
+        raise invalid(f"{DURATION.get(dialect, 'duration')} must be 2..10 with a reference video")
