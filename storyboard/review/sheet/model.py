@@ -306,7 +306,8 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
         provider=ctx.plan.provider, estimated=money(ctx.estimate(shot), ctx.currency),
         billed=billed(entry, shot), hash=shot.hash[:12], task_id=task_id(entry, shot),
         problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by,
-        start=round(float(start / cut.fps), 3), notes=note_lines(ctx.notes.get(f"{shot.episode}/{shot.id}", [])))
+        start=round(float(start / cut.fps), 3),
+        notes=note_lines(ctx.notes.get(f"{shot.episode}/{shot.id}", [])))
 
 
 def note_lines(notes: list[Note]) -> tuple[str, ...]:
