@@ -25,9 +25,11 @@ def inject(page: str, token: str, snapshot: Snapshot) -> str:
     head = (f'<meta name="studio-token" content="{html.escape(token)}">'
             f"<style>{STYLE}</style>")
     errors = f"{snapshot.errors} error(s)" if snapshot.errors else "no errors"
+    bad = " bad" if snapshot.errors else ""
     bar = (f'<div id="studio-bar"><b>storyboard studio</b><span class="phase">'
            f"{html.escape(snapshot.phase)} · version {snapshot.version}</span>"
-           f'<span class="errors">{errors}</span><span>drafts only: the studio never spends</span>'
+           f'<span class="errors{bad}">{errors}</span>'
+           "<span>drafts only: the studio never spends</span>"
            "</div>")
     script = f"<script>{SCRIPT}</script>"
     page = page.replace("</head>", head + "</head>", 1)

@@ -1,7 +1,7 @@
 """A studio into a running server: uvicorn on loopback, a watcher thread, a token, until Ctrl-C.
 
-``StudioServer`` is the background form (tests, the benchmark): ``start`` checks and drafts once,
-binds, starts watching; ``stop`` ends both cleanly. ``serve`` is the blocking form behind
+``StudioServer`` is the background form (tests, the benchmark): ``start`` serves, checks and
+drafts once, and starts watching; ``stop`` ends both cleanly. ``serve`` is the blocking form behind
 ``storyboard studio``. The studio binds 127.0.0.1 unless told otherwise (``--host``); any other
 address is refused unless ``allow_remote`` says the user asked for it by name.
 """
@@ -82,7 +82,6 @@ class StudioServer:
         return f"http://{shown}:{self.port}/?token={self.token}"
 
     def start(self) -> Self:
-        self.studio.refresh()
         self._thread(lambda: self.server.run(sockets=[self.sock]), "studio-http")
         self._thread(self.watch, "studio-watch")
         deadline = time.monotonic() + START_TIMEOUT
@@ -98,8 +97,10 @@ class StudioServer:
         self.threads.append(thread)
 
     def watch(self) -> None:
-        """Refresh on every save of a file the series uses (not its state or output)."""
+        """Check and draft once, then again on every save of a file the series uses (not its
+        state or output). Its own thread: a render runs its event loop, never inside another."""
         root = self.studio.root
+        self.studio.refresh()
         for changes in watch(root, stop_event=self.stopping, debounce=DEBOUNCE_MS,
                              step=25, rust_timeout=200, yield_on_timeout=True,
                              watch_filter=lambda _change, path: watched(Path(path), root)):

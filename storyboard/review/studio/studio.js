@@ -128,6 +128,7 @@
     bar.querySelector('.phase').textContent = `${phase} · version ${state.version}`;
     const errors = bar.querySelector('.errors');
     errors.textContent = state.errors ? `${state.errors} error(s)` : 'no errors';
+    errors.classList.toggle('bad', state.errors > 0);
     document.body.dataset.version = String(state.version);
     await refresh(state);
   }
