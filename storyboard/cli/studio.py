@@ -24,7 +24,11 @@ def studio(path: Path, host: str, port: int, author: str | None, open_browser: b
            allow_remote: bool) -> None:
     """A live review page for PATH on loopback: every save is checked and drafted with the local
     provider (never a paid one); notes go to review.yaml. Ctrl-C stops it."""
-    from storyboard.review.studio.server import serve
+    try:
+        from storyboard.review.studio.server import serve
+    except ImportError as exc:
+        raise click.ClickException(f"storyboard studio needs its extra ({exc.name} is missing): "
+                                   "pip install 'storyboard[studio]'") from exc
 
     def announce(text: str) -> None:
         click.echo(f"storyboard studio: {text}" if text.startswith("http") else text, err=True)
