@@ -7,7 +7,11 @@ so it stays fast); requests go through httpx to the real uvicorn server.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -177,3 +181,22 @@ def test_notes_survive_in_review_yaml_and_show_on_the_static_sheet(series: Path,
     (series / "review.yaml").write_text("notes: {not: a list}\n")
     with pytest.raises(StoryboardError, match=r"review\.yaml"):
         read_notes(series)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_the_command_stops_cleanly_on_ctrl_c_and_sigterm(series: Path, stop: int) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "storyboard", "studio", str(series), "--port", "0"],
+        stderr=subprocess.PIPE, text=True, env=env, cwd=series.parent,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # whatever the runner had
+    try:
+        assert child.stderr is not None
+        first = child.stderr.readline()
+        assert "http://127.0.0.1:" in first and "token=" in first
+        child.send_signal(stop)
+        _, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err
+    assert "stopping" in err and "Traceback" not in err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import signal
 import socket
 import threading
 import time
@@ -123,10 +124,15 @@ class StudioServer:
         self.stop()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(root: Path, *, host: str, port: int, author: str | None, allow_remote: bool,
           announce: Callable[[str], None], open_browser: bool = False) -> None:
     """Run the studio until Ctrl-C (the blocking form behind ``storyboard studio``)."""
     server = StudioServer(root, host=host, port=port, author=author, allow_remote=allow_remote)
+    signal.signal(signal.SIGTERM, _interrupt)  # docker stop, systemd: stop as Ctrl-C does
     with server:
         announce(server.url)
         if open_browser:
