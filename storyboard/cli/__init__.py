@@ -19,10 +19,12 @@ from rich.text import Text
 
 from storyboard.cli import review
 from storyboard.cli import variations as matrix
+from storyboard.cli.agents import mcp
 from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, variants_of
 from storyboard.cli.doctor import doctor
 from storyboard.cli.init import init
 from storyboard.cli.store import pull, push
+from storyboard.cli.studio import studio
 from storyboard.dialects import DIALECTS
 from storyboard.dialects import manifest as manifest_json
 from storyboard.errors import ProblemsFound, StoryboardError
@@ -312,7 +314,7 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
 cli.add_command(push)
 cli.add_command(pull)
 
-for command in (doctor, init, push, pull, review.sheet, review.export):
+for command in (doctor, init, push, pull, review.sheet, review.export, studio, mcp):
     cli.add_command(command)
 
 

@@ -14,6 +14,7 @@ a half-written file.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import subprocess
@@ -242,9 +243,26 @@ def parse_probe_log(path: Path, log: str) -> MediaInfo:
     return MediaInfo(path, fmt, duration, streams)
 
 
+def file_identity(path: Path) -> tuple[str, str, int, int, int]:
+    """What names one version of a file for the probe memos: a file that changes (or is replaced
+    by a rename) gets another size, mtime or inode, so a stale answer is never reused."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return binary(), str(path), -1, -1, -1
+    return binary(), str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
 def probe(path: Path) -> MediaInfo:
-    """Stream facts of a media file, read by ffmpeg itself (no ffprobe)."""
-    cmd = [binary(), "-hide_banner", "-nostdin", "-i", str(path)]
+    """Stream facts of a media file, read by ffmpeg itself (no ffprobe); remembered per version
+    of the file for the life of the process (the studio and the sheet ask again and again)."""
+    return _probe(*file_identity(path), path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _probe(ffmpeg_binary: str, _name: str, _size: int, _mtime: int, _inode: int,
+           path: Path) -> MediaInfo:
+    cmd = [ffmpeg_binary, "-hide_banner", "-nostdin", "-i", str(path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
                               timeout=60, check=False)
@@ -256,15 +274,22 @@ def probe(path: Path) -> MediaInfo:
 def stream_lengths(path: Path) -> dict[str, float]:
     """Exact end time in seconds of the first video and first audio stream, from packet timestamps.
 
-    Reads packets with ``-c copy -f framecrc`` (no decoding), so it is exact and cheap.
+    Reads packets with ``-c copy -f framecrc`` (no decoding), so it is exact and cheap; remembered
+    per version of the file, as ``probe`` is.
     """
+    return dict(_stream_lengths(*file_identity(path), path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _stream_lengths(ffmpeg_binary: str, _name: str, _size: int, _mtime: int, _inode: int,
+                    path: Path) -> tuple[tuple[str, float], ...]:
     out = subprocess.run(
-        [binary(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0?", "-map", "0:a:0?",
+        [ffmpeg_binary, "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0?", "-map", "0:a:0?",
          "-c", "copy", "-f", "framecrc", "-"],
         capture_output=True, text=True, errors="replace", check=False, timeout=120)
     if out.returncode != 0:
         raise MediaError(f"{path}: cannot read packets ({_tail(out.stderr)[-1:]})")
-    return parse_framecrc(out.stdout)[0]
+    return tuple(parse_framecrc(out.stdout)[0].items())
 
 
 def last_frame(video: Path, out: Path) -> Path:

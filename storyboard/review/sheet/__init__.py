@@ -26,6 +26,7 @@ from storyboard.language.expand import expand
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.series import load_source
 from storyboard.providers.base import Provider
+from storyboard.review.notes import notes_by_shot, read_notes
 from storyboard.review.sheet import html, model, png
 from storyboard.review.sheet.matrix import compile_all, matrix_sheet
 from storyboard.review.sheet.problems import Placed
@@ -116,4 +117,5 @@ def _context(manifest: Manifest, problems: list[Diagnostic], chosen: Provider,
     lock = read_lock(lock_path(manifest.root)).shots
     thumbs = Thumbs(manifest.root / ".storyboard" / "thumbs")
     return model.Context(manifest, the_plan, lock, estimated, thumbs, sheet_dir,
-                         Placed(manifest, problems))
+                         Placed(manifest, problems),
+                         notes=notes_by_shot(read_notes(manifest.root)))

@@ -21,6 +21,7 @@ from storyboard.language.expand import Expansion
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import UNUSED, Variant, Variants
 from storyboard.providers.base import Provider
+from storyboard.review.notes import notes_by_shot, read_notes
 from storyboard.review.progress import money
 from storyboard.review.sheet import model
 from storyboard.review.sheet.problems import Placed
@@ -111,7 +112,7 @@ def _section(shared: _Shared, variant: Variant, users: dict[str, tuple[str, ...]
     name = variant.name or ""
     ctx = model.Context(manifest, shared.plan.plan, shared.lock, shared.estimated, shared.thumbs,
                         sheet_dir, Placed(manifest, variant.problems), prefix=name, users=users,
-                        variation=name)
+                        variation=name, notes=notes_by_shot(read_notes(manifest.root)))
     folder = variation_dir(manifest, episodes_dir, draft=draft)
     builder = EpisodeBuilder(manifest, folder, draft=draft)
     cache = OutputCache(manifest.root, shared.chosen.cache_key)

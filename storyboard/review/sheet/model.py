@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, MediaItem
+from storyboard.review.notes import Note
 from storyboard.review.progress import money
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Still, Thumbs
@@ -88,6 +89,8 @@ class Panel:
     card_text_color: str = ""
     shared: str = ""  # in a matrix: "shared with N variations" (the same hash), else ""
     shared_by: str = ""  # the other variations' names
+    start: float = 0.0  # seconds on the episode clock (the studio seeks the player there)
+    notes: tuple[str, ...] = ()  # review notes: "author, time (take n): text"
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ class Context:
     prefix: str = ""  # a matrix: the variation's name, so every anchor on the page is unique
     users: dict[str, tuple[str, ...]] = field(default_factory=dict)  # hash -> its variations
     variation: str = ""
+    notes: dict[str, list[Note]] = field(default_factory=dict)  # "ep01/ballad" -> its notes
 
     def anchor(self, *parts: str) -> str:
         return anchor(self.prefix, *parts) if self.prefix else anchor(*parts)
@@ -301,7 +305,14 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
         first_frame=first_frame(shot, ctx), status=status, reasons=reasons,
         provider=ctx.plan.provider, estimated=money(ctx.estimate(shot), ctx.currency),
         billed=billed(entry, shot), hash=shot.hash[:12], task_id=task_id(entry, shot),
-        problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by)
+        problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by,
+        start=round(float(start / cut.fps), 3),
+        notes=note_lines(ctx.notes.get(f"{shot.episode}/{shot.id}", [])))
+
+
+def note_lines(notes: list[Note]) -> tuple[str, ...]:
+    return tuple(f"{n.author}, {n.time}{f' (take {n.take})' if n.take else ''}: {n.text}"
+                 for n in notes)
 
 
 def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
@@ -315,7 +326,8 @@ def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
                  timecode(start, cut.fps), timecode(end, cut.fps), item.length, stills,
                  "render" if stills else "", transition=transition(cut, index),
                  card_text=str(spec.get("text", "")), card_color=str(spec.get("color", "black")),
-                 card_text_color=str(spec.get("text_color", "white")))
+                 card_text_color=str(spec.get("text_color", "white")),
+                 start=round(float(start / cut.fps), 3))
 
 
 def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path) -> Episode:

@@ -1,0 +1,137 @@
+"""The tools into an MCP server over stdio, built on the official ``mcp`` SDK: tools and resources.
+
+Each tool answers structured JSON (its schema comes from the function's signature and return type)
+and each failure is a message, never a traceback: a ``StoryboardError`` (problems with file, line
+and column; a refusal with the plan) becomes the tool's error text. Resources: the series' files,
+the compiled manifest, the latest plan, the review sheet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+from storyboard.agents.tools import Budget, Refused, Tools
+from storyboard.errors import StoryboardError
+
+F = TypeVar("F", bound=Callable[..., Any])
+INSTRUCTIONS = """storyboard compiles YAML storyboards into paid AI video renders. Work this way:
+check (fix every error), plan (free: what a render would do and cost), render with provider
+"local" (free drafts), look at the sheet, and only then a paid render with max_cost set to what the
+plan says. A paid call costing more than max_cost, or than what is left of this server's ceiling,
+is refused with the plan; nothing is ever paid twice (interrupted renders resume)."""
+
+
+def answered(fn: F) -> F:
+    """Our errors into the tool's error message (located problems, refusals), never a trace."""
+    @wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except StoryboardError as error:
+            raise ToolError(str(error) if not hasattr(error, "format") else _text(error)) from error
+    return call  # type: ignore[return-value]
+
+
+def _text(error: StoryboardError) -> str:
+    formatted = getattr(error, "format", None)
+    return str(formatted()) if callable(formatted) else str(error)
+
+
+def build_server(root: Path, ceiling: float) -> MCPServer:
+    tools = Tools(root.resolve(), Budget(ceiling))
+    server = MCPServer("storyboard", instructions=INSTRUCTIONS, log_level="WARNING")
+    _free_tools(server, tools)
+    _writing_tools(server, tools)
+    _resources(server, tools)
+    return server
+
+
+def _free_tools(server: MCPServer, tools: Tools) -> None:
+    @server.tool(description="Every problem of the series (file, line, column, message). Free.")
+    @answered
+    def check(series: str = ".", provider: str | None = None) -> dict[str, Any]:
+        return tools.check(series, provider)
+
+    @server.tool(description="The compiled manifest: each shot's request body for a provider "
+                             "(default the native one); one episode or shot if given. Free.")
+    @answered
+    def compile(series: str = ".", provider: str | None = None, episode: str | None = None,
+                shot: str | None = None) -> dict[str, Any]:
+        return tools.compile(series, provider, episode, shot)
+
+    @server.tool(description="What a render would do and cost, shot by shot (cached, new, "
+                             "changed and why). Free: nothing is submitted.")
+    @answered
+    def plan(series: str = ".", provider: str | None = None, episode: str | None = None,
+             draft: bool = False) -> dict[str, Any]:
+        return tools.plan(series, provider, episode, draft)
+
+    @server.tool(description="The task journal: each shot's attempts, tasks and costs. Free.")
+    @answered
+    def status(series: str = ".") -> dict[str, Any]:
+        return tools.status(series)
+
+    @server.tool(description="Write the HTML review sheet; returns its path. Free.")
+    @answered
+    def sheet(series: str = ".", draft: bool = False) -> dict[str, Any]:
+        return tools.sheet(series, draft)
+
+    @server.tool(description="Which ffmpeg storyboard uses, its version and why. Free.")
+    @answered
+    def doctor() -> dict[str, Any]:
+        return tools.doctor()
+
+
+def _writing_tools(server: MCPServer, tools: Tools) -> None:
+    @server.tool(description="Leave a review note on a shot (ep01/ballad) in review.yaml. Free.")
+    @answered
+    def note(shot: str, text: str, series: str = ".", take: int | None = None) -> dict[str, Any]:
+        return tools.note(shot, text, series, take)
+
+    @server.tool(description=(
+        "Render the series and stitch its episodes. provider 'local' (the default) renders free "
+        "drafts. Any other provider spends money: max_cost (USD) is required, the plan is made "
+        "first, and the call is refused with the plan when it costs more than max_cost or than "
+        "what is left of the server's ceiling. Interrupted renders resume without paying twice."))
+    @answered
+    def render(series: str = ".", provider: str = "local", episode: str | None = None,
+               max_cost: float | None = None) -> dict[str, Any]:
+        return tools.render(series, provider, episode, max_cost)
+
+
+def _resources(server: MCPServer, tools: Tools) -> None:
+    @server.resource("storyboard://manifest", mime_type="application/json",
+                     description="The series' compiled manifest (native bodies).")
+    def manifest() -> str:
+        return json.dumps(tools.compile(), sort_keys=True)
+
+    @server.resource("storyboard://plan", mime_type="application/json",
+                     description="The latest plan a tool made (empty until one did).")
+    def latest_plan() -> str:
+        return json.dumps(tools.last_plan, sort_keys=True)
+
+    @server.resource("storyboard://sheet", mime_type="text/html",
+                     description="The review sheet's HTML (written again when read).")
+    def sheet_html() -> str:
+        return Path(tools.sheet()["html"]).read_text(encoding="utf-8")
+
+    @server.resource("storyboard://files/{path}", description="A file of the series, as text.")
+    def series_file(path: str) -> str:
+        target = tools.series(path)
+        if not target.is_file():
+            raise Refused(f"{path!r} is not a file of the series")
+        return target.read_text(encoding="utf-8", errors="replace")
+
+
+def serve(root: Path, ceiling: float) -> None:
+    """Run the server over stdio until the client closes it."""
+    if ceiling < 0:
+        raise Refused("--budget-ceiling is an amount of money: 0 or more")
+    build_server(root, ceiling).run("stdio")

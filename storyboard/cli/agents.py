@@ -1,0 +1,26 @@
+"""``storyboard mcp`` into a running MCP server over stdio: flags map onto ``agents.server.serve``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from storyboard.cli.common import guarded
+
+
+@click.command("mcp")
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--budget-ceiling", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="USD the server's paid calls may spend in all (0: paid renders refused). "
+                   "No call can raise it.")
+def mcp(root: Path, budget_ceiling: float) -> None:
+    """An MCP server over stdio for coding agents, for the series under ROOT: free tools
+    (check, compile, plan, status, sheet, doctor), notes and local drafts, and paid renders only
+    under each call's max_cost and this server's ceiling."""
+    try:
+        from storyboard.agents.server import serve
+    except ImportError as exc:
+        raise click.ClickException(f"storyboard mcp needs its extra ({exc.name} is missing): "
+                                   "pip install 'storyboard[mcp]'") from exc
+    guarded(lambda: serve(root, budget_ceiling))

@@ -1,0 +1,37 @@
+"""``storyboard studio`` into a running studio: flags map onto ``review.studio.server.serve``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from storyboard.cli.common import SERIES, guarded
+
+
+@click.command()
+@click.argument("path", type=SERIES)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (loopback unless --allow-remote).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8766, show_default=True,
+              help="Port to listen on (0: any free one).")
+@click.option("--author", help="The name written on your notes (default: git's user.name).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@click.option("--allow-remote", is_flag=True,
+              help="Allow a --host that is not a loopback address (others on the network can "
+                   "then reach it with the token).")
+def studio(path: Path, host: str, port: int, author: str | None, open_browser: bool,
+           allow_remote: bool) -> None:
+    """A live review page for PATH on loopback: every save is checked and drafted with the local
+    provider (never a paid one); notes go to review.yaml. Ctrl-C stops it."""
+    try:
+        from storyboard.review.studio.server import serve
+    except ImportError as exc:
+        raise click.ClickException(f"storyboard studio needs its extra ({exc.name} is missing): "
+                                   "pip install 'storyboard[studio]'") from exc
+
+    def announce(text: str) -> None:
+        click.echo(f"storyboard studio: {text}" if text.startswith("http") else text, err=True)
+
+    guarded(lambda: serve(path, host=host, port=port, author=author, allow_remote=allow_remote,
+                          announce=announce, open_browser=open_browser))

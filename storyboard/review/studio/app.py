@@ -1,0 +1,199 @@
+"""Studio state into HTTP: the live page, its event stream, its files, and the few writes it takes.
+
+Every request must name the studio itself as its Host (a DNS-rebinding page cannot) and, when the
+browser says where it comes from, the studio as its Origin; every request must carry the token the
+studio printed (in the URL once, then as a same-site cookie); every write must also carry it in the
+``X-Studio-Token`` header, which no other site can set without a preflight the studio refuses.
+Files are served only from inside the series folder and its draft output, never through a link out.
+Anything else is refused: unknown paths 404, other methods 405.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from storyboard.errors import StoryboardError
+from storyboard.review.notes import add_note
+from storyboard.review.studio.client import inject
+from storyboard.review.studio.state import Studio
+
+COOKIE = "storyboard_studio"
+MAX_BODY = 64 * 1024
+_LINK = re.compile(r'(?P<attr>\b(?:src|href|poster))="(?P<url>[^"#][^"]*)"')
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Guard:
+    """Who may ask: the studio's own host names and the token."""
+
+    def __init__(self, token: str, hosts: set[str]) -> None:
+        self.token = token
+        self.hosts = hosts  # "127.0.0.1:8766", "localhost:8766"
+
+    def refusal(self, request: Request, write: bool) -> Response | None:
+        if request.headers.get("host", "") not in self.hosts:
+            return _refuse(421, "this studio answers only to its own address")
+        origin = request.headers.get("origin")
+        if origin is not None and origin.removeprefix("http://") not in self.hosts:
+            return _refuse(403, "requests from other sites are refused")
+        if not self._token_ok(request, write):
+            return _refuse(403, "open the address the studio printed (it carries a token)")
+        return None
+
+    def _token_ok(self, request: Request, write: bool) -> bool:
+        given = request.headers.get("x-studio-token", "") if write else (
+            request.query_params.get("token") or request.cookies.get(COOKIE, ""))
+        return hmac.compare_digest(given.encode(), self.token.encode())
+
+
+def _refuse(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def create_app(studio: Studio, guard: Guard) -> Starlette:
+    def guarded(handler: Handler, write: bool = False) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            return guard.refusal(request, write) or await handler(request)
+        return endpoint
+
+    async def page(request: Request) -> Response:
+        response = HTMLResponse(served_page(studio, guard.token))
+        response.set_cookie(COOKIE, guard.token, httponly=True, samesite="strict")
+        return response
+
+    async def sheet(request: Request) -> Response:
+        return HTMLResponse(served_page(studio, guard.token))
+
+    async def state(request: Request) -> Response:
+        snap = studio.snapshot
+        return JSONResponse({"version": snap.version, "phase": snap.phase, "errors": snap.errors,
+                             "problems": snap.problems, "paid": snap.paid})
+
+    async def events(request: Request) -> Response:
+        return StreamingResponse(event_stream(studio, request), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store"})
+
+    async def file(request: Request) -> Response:
+        path = served_file(studio, request.path_params["where"], request.path_params["path"])
+        return FileResponse(path) if path is not None else _refuse(404, "no such file here")
+
+    async def note(request: Request) -> Response:
+        return await write_call(request, lambda data: add_note(
+            studio.root, studio.known_shot(_text(data, "shot")), _text(data, "text"),
+            take=_take(data), author=studio.author).to_dict(), studio)
+
+    routes = [Route("/", guarded(page)), Route("/sheet", guarded(sheet)),
+              Route("/state", guarded(state)), Route("/events", guarded(events)),
+              Route("/file/{where:str}/{path:path}", guarded(file)),
+              Route("/notes", guarded(note, write=True), methods=["POST"])]
+    routes += [Route(path, guarded(handler, write=True), methods=["POST"])
+               for path, handler in studio.extra_routes(write_call)]
+    return Starlette(routes=routes)
+
+
+WriteFn = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+async def write_call(request: Request, action: WriteFn, studio: Studio) -> Response:
+    """Read a small JSON body, run ``action`` off the event loop, refresh the page."""
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_BODY:
+        return _refuse(400, f"expected a JSON body of at most {MAX_BODY} bytes")
+    try:
+        data = json.loads(await request.body())
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        result = await asyncio.to_thread(action, data)
+    except (ValueError, StoryboardError) as error:
+        return _refuse(400, str(error))
+    await asyncio.to_thread(studio.republish)
+    return JSONResponse(result)
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise ValueError(f"expected '{key}' as text")
+    return value
+
+
+def _take(data: dict[str, Any]) -> int | None:
+    value = data.get("take")
+    if value in (None, ""):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise ValueError("expected 'take' as a positive whole number")
+
+
+async def event_stream(studio: Studio, request: Request) -> AsyncIterator[bytes]:
+    """Server-sent events: the current version at once, then one event per publish."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+
+    def heard(version: int, phase: str) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, (version, phase))
+
+    unsubscribe = studio.subscribe(heard)
+    try:
+        snap = studio.snapshot
+        yield _event(snap.version, snap.phase)
+        while not await request.is_disconnected():
+            try:
+                version, phase = await asyncio.wait_for(queue.get(), timeout=15)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            yield _event(version, phase)
+    finally:
+        unsubscribe()
+
+
+def _event(version: int, phase: str) -> bytes:
+    return f"data: {json.dumps({'version': version, 'phase': phase})}\n\n".encode()
+
+
+def served_page(studio: Studio, token: str) -> str:
+    """The sheet as the studio serves it: its relative links pointed at ``/file/...``, the live
+    client and the paid plan's lines added."""
+    base = studio.draft_dir
+    page = _LINK.sub(lambda m: f'{m["attr"]}="{_file_url(studio, base, m["url"])}"',
+                     studio.snapshot.page)
+    return inject(page, token, studio.snapshot)
+
+
+def _file_url(studio: Studio, base: Path, url: str) -> str:
+    if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) or url.startswith("/"):
+        return url  # data:, http:, absolute: left alone (the sheet writes only data: and relative)
+    target = (base / unquote(url)).resolve()
+    for where, root in (("draft", base), ("series", studio.root)):
+        if target.is_relative_to(root):
+            return f"/file/{where}/{quote(target.relative_to(root).as_posix())}"
+    return "#"
+
+
+def served_file(studio: Studio, where: str, path: str) -> Path | None:
+    """A file inside the series folder or its draft output; None for anything else, a link out
+    included (the path is resolved before it is compared)."""
+    roots = {"draft": studio.draft_dir, "series": studio.root}
+    root = roots.get(where)
+    if root is None:
+        return None
+    target = (root / unquote(path)).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    if where == "series" and ".storyboard" in target.relative_to(root).parts[:1]:
+        return None  # the series' state (journal, cache) is not for the page
+    return target

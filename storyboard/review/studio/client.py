@@ -1,0 +1,41 @@
+"""The sheet's HTML into the studio's page: a status bar, note and take controls, the live client.
+
+The client listens to ``/events``; on a new version it fetches ``/sheet`` and patches the page in
+place: the header and each panel are replaced when they changed, an episode player keeps playing
+(its new video waits until it is paused), the scroll position is never touched. Clicking a panel
+seeks its episode's player there; "play shot" plays that shot alone. User text reaches the page
+only through the sheet's autoescaping or the DOM's ``textContent``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from storyboard.review.studio.state import Snapshot
+
+HERE = Path(__file__).parent
+STYLE = (HERE / "studio.css").read_text(encoding="utf-8")
+SCRIPT = (HERE / "studio.js").read_text(encoding="utf-8")
+
+
+def inject(page: str, token: str, snapshot: Snapshot) -> str:
+    """The sheet with the studio's meta, style, bar and script."""
+    head = (f'<meta name="studio-token" content="{html.escape(token)}">'
+            f"<style>{STYLE}</style>")
+    errors = f"{snapshot.errors} error(s)" if snapshot.errors else "no errors"
+    bad = " bad" if snapshot.errors else ""
+    bar = (f'<div id="studio-bar"><b>storyboard studio</b><span class="phase">'
+           f"{html.escape(snapshot.phase)} · version {snapshot.version}</span>"
+           f'<span class="errors{bad}">{errors}</span>'
+           "<span>drafts only: the studio never spends</span>"
+           "</div>")
+    script = f"<script>{SCRIPT}</script>"
+    page = page.replace("</head>", head + "</head>", 1)
+    page = page.replace("<body>", f'<body data-version="{snapshot.version}">' + bar, 1)
+    return page.replace("</body>", script + "</body>", 1) if "</body>" in page else page + script
+
+
+def state_json(snapshot: Snapshot) -> str:
+    return json.dumps({"version": snapshot.version, "phase": snapshot.phase})

@@ -1,0 +1,145 @@
+"""A studio into a running server: uvicorn on loopback, a watcher thread, a token, until Ctrl-C.
+
+``StudioServer`` is the background form (tests, the benchmark): ``start`` serves, checks and
+drafts once, and starts watching; ``stop`` ends both cleanly. ``serve`` is the blocking form behind
+``storyboard studio``. The studio binds 127.0.0.1 unless told otherwise (``--host``); any other
+address is refused unless ``allow_remote`` says the user asked for it by name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import uvicorn
+from watchfiles import watch
+
+from storyboard.errors import StoryboardError
+from storyboard.review.studio.app import Guard, create_app
+from storyboard.review.studio.state import Studio, watched
+
+START_TIMEOUT = 15.0
+DEBOUNCE_MS = 50  # watchfiles groups the writes of one save
+
+
+def loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise StoryboardError(f"the studio cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(64)
+    sock.setblocking(False)
+    return sock
+
+
+class StudioServer:
+    """The studio in background threads: one for uvicorn, one watching the series' files."""
+
+    def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 0,
+                 token: str | None = None, author: str | None = None,
+                 allow_remote: bool = False, render_drafts: bool = True) -> None:
+        if not (loopback(host) or allow_remote):
+            raise StoryboardError(f"the studio listens on loopback addresses unless told "
+                                  f"otherwise; {host!r} is not one")
+        self.studio = Studio(root, render_drafts=render_drafts, author=author)
+        self.token = token or secrets.token_urlsafe(24)
+        self.host = host
+        self.sock = _bind(host, port)
+        self.port = int(self.sock.getsockname()[1])
+        self.stopping = threading.Event()
+        self.watching = threading.Event()  # set once the watcher sees the folder
+        shown = f"[{host.strip('[]')}]" if ":" in host else host
+        hosts = {f"{shown}:{self.port}", f"localhost:{self.port}", f"127.0.0.1:{self.port}"}
+        self.app = create_app(self.studio, Guard(self.token, hosts))
+        self.server = uvicorn.Server(uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="off", http="h11",
+            proxy_headers=False, server_header=False, timeout_graceful_shutdown=1))
+        self.threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        shown = f"[{self.host.strip('[]')}]" if ":" in self.host else self.host
+        return f"http://{shown}:{self.port}/?token={self.token}"
+
+    def start(self) -> Self:
+        self._thread(lambda: self.server.run(sockets=[self.sock]), "studio-http")
+        self._thread(self.watch, "studio-watch")
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (self.server.started and self.watching.is_set()):
+            if time.monotonic() > deadline:
+                raise StoryboardError("the studio's server did not start")
+            time.sleep(0.01)
+        return self
+
+    def _thread(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def watch(self) -> None:
+        """Check and draft once, then again on every save of a file the series uses (not its
+        state or output). Its own thread: a render runs its event loop, never inside another."""
+        root = self.studio.root
+        self.studio.refresh()
+        for changes in watch(root, stop_event=self.stopping, debounce=DEBOUNCE_MS,
+                             step=25, rust_timeout=200, yield_on_timeout=True,
+                             watch_filter=lambda _change, path: watched(Path(path), root)):
+            self.watching.set()  # the first (empty) answer comes once the watch is in place
+            if changes:
+                self.studio.refresh()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.should_exit = True
+        for thread in self.threads:
+            thread.join(timeout=10)
+        self.sock.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(root: Path, *, host: str, port: int, author: str | None, allow_remote: bool,
+          announce: Callable[[str], None], open_browser: bool = False) -> None:
+    """Run the studio until Ctrl-C (the blocking form behind ``storyboard studio``)."""
+    server = StudioServer(root, host=host, port=port, author=author, allow_remote=allow_remote)
+    signal.signal(signal.SIGTERM, _interrupt)  # docker stop, systemd: stop as Ctrl-C does
+    with server:
+        announce(server.url)
+        if open_browser:
+            import webbrowser
+            webbrowser.open(server.url)
+        try:
+            while all(t.is_alive() for t in server.threads):
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            announce("stopping")

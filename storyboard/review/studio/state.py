@@ -1,0 +1,177 @@
+"""A series folder into the studio's live state: checked on every save, drafted, its page rebuilt.
+
+``Studio.refresh`` runs in two phases, each published as soon as it is done: ``check`` (compile what
+compiles, every problem on its shot; a file that does not parse shows its error instead of the last
+good state) and ``draft`` (the changed shots rendered with the ``local`` provider, never a paid one,
+the draft episodes stitched, the page rebuilt). Subscribers (the page's event streams) get the
+version number and the phase; the page fetches the new HTML and patches itself in place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html as html_text
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
+from storyboard.language.compile import compile_lenient
+from storyboard.language.request import Manifest
+from storyboard.language.series import load_source
+from storyboard.review.sheet import sheet_for
+from storyboard.run.plan import Plan
+from storyboard.run.rendering import plan_series, render_series
+from storyboard.run.setup import make_provider
+from storyboard.stitch.episodes import output_dir
+
+Listener = Callable[[int, str], None]
+IGNORED_PARTS = frozenset({".storyboard", ".git", "out", "__pycache__"})
+
+
+@dataclass
+class Snapshot:
+    """What the page shows now."""
+
+    version: int = 0
+    phase: str = "starting"  # "check" | "draft" | "error"
+    page: str = ""  # the sheet's HTML
+    problems: list[str] = field(default_factory=list)
+    errors: int = 0
+    paid: dict[str, dict[str, Any]] = field(default_factory=dict)  # "ep/shot" -> plan line
+    checked_at: float = 0.0
+    drafted_at: float = 0.0
+
+
+class Studio:
+    """The live state of one series: refreshed by the watcher, read by the app."""
+
+    def __init__(self, root: Path, *, render_drafts: bool = True, author: str | None = None
+                 ) -> None:
+        self.root = root.resolve()
+        self.render_drafts = render_drafts
+        self.author = author
+        self.problems: list[Diagnostic] = []
+        self.snapshot = Snapshot()
+        self.manifest: Manifest | None = None
+        self.listeners: list[Listener] = []
+        self.lock = threading.Lock()  # one refresh at a time
+
+    @property
+    def draft_dir(self) -> Path:
+        return (output_dir(self.manifest, None, draft=True) if self.manifest is not None
+                else self.root / "out").resolve()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener)
+
+    def refresh(self) -> None:
+        """Check, publish; then draft, publish. Never raises: a failure is shown on the page."""
+        with self.lock:
+            try:
+                manifest = self._check()
+                if manifest is not None and self.render_drafts and self.snapshot.errors == 0:
+                    self._draft(manifest)
+            except Exception as error:  # the watcher must outlive any one save's failure
+                self._publish("error", broken_page([Diagnostic(None, f"internal error: {error!r}")]),
+                              [Diagnostic(None, f"internal error: {error!r}")])
+
+    def _check(self) -> Manifest | None:
+        try:
+            manifest, problems = compile_lenient(load_source(self.root))
+        except ProblemsFound as found:  # a file that does not parse: its error, not the old page
+            self._publish_broken(found.diagnostics)
+            return None
+        except StoryboardError as error:
+            self._publish_broken([Diagnostic(None, str(error))])
+            return None
+        self.manifest, self.problems = manifest, problems
+        self._publish("check", self._page(manifest, problems), problems)
+        self.snapshot.checked_at = time.monotonic()
+        return manifest
+
+    def _draft(self, manifest: Manifest) -> None:
+        try:
+            render_series(manifest, provider="local", draft=True, yes=True)
+        except StoryboardError as error:
+            self._publish("error", self.snapshot.page, [Diagnostic(None, f"draft: {error}")])
+            return
+        self._publish("draft", self._page(manifest, self.problems), None)
+        self.snapshot.drafted_at = time.monotonic()
+
+    def republish(self) -> None:
+        """Rebuild the page after a write (a note, a pick): nothing is checked or rendered."""
+        with self.lock:
+            if self.manifest is not None:
+                self._publish(self.snapshot.phase, self._page(self.manifest, self.problems), None)
+
+    def known_shot(self, key: str) -> str:
+        """``key`` ("ep01/ballad") when the series has that shot, else an error that suggests."""
+        shots = [f"{s.episode}/{s.id}" for s in self.manifest.shots()] if self.manifest else []
+        if key in shots:
+            return key
+        close = difflib.get_close_matches(key, shots, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ValueError(f"no shot {key!r} in this series{hint}")
+
+    def extra_routes(self, write: Any) -> list[tuple[str, Any]]:
+        """More write endpoints (path, handler): none yet."""
+        return []
+
+    def _page(self, manifest: Manifest, problems: list[Diagnostic]) -> str:
+        self.snapshot.paid = paid_lines(manifest)
+        target = self.draft_dir / "studio-sheet.html"
+        result = sheet_for(manifest, problems, out=target, provider="local", draft=True)
+        return result.html.read_text(encoding="utf-8")
+
+    def _publish_broken(self, problems: list[Diagnostic]) -> None:
+        self._publish("error", broken_page(problems), problems)
+
+    def _publish(self, phase: str, page: str, problems: list[Diagnostic] | None) -> None:
+        snap = self.snapshot
+        snap.version, snap.phase, snap.page = snap.version + 1, phase, page
+        if problems is not None:
+            snap.problems = [p.format() for p in problems]
+            snap.errors = sum(1 for p in problems if p.severity == "error")
+        for listener in list(self.listeners):
+            listener(snap.version, phase)
+
+
+def paid_lines(manifest: Manifest) -> dict[str, dict[str, Any]]:
+    """Per shot, the line of the paid provider's plan (free to make): status, cost and the exact
+    command that renders it. Empty when the series renders on ``local`` only."""
+    if str(manifest.provider.get("name") or "local") == "local":
+        return {}
+    try:
+        the_plan = plan_series(manifest, make_provider(manifest), offline=True)
+    except StoryboardError:
+        return {}
+    return {f"{s.episode}/{s.shot}": _line(manifest, the_plan, s) for s in the_plan.shots}
+
+
+def _line(manifest: Manifest, the_plan: Plan, shot: Any) -> dict[str, Any]:
+    command = (f"storyboard render {manifest.root} --provider {the_plan.provider} "
+               f"--episode {shot.episode} --budget {max(shot.cost, 0.01):.2f}")
+    return {"status": shot.status, "cost": round(shot.cost, 4), "currency": the_plan.currency,
+            "command": command if shot.status != "cached" else ""}
+
+
+def broken_page(problems: Iterable[Diagnostic]) -> str:
+    """A page for a series that does not load: its problems, escaped."""
+    items = "".join(f"<pre>{html_text.escape(p.format())}</pre>" for p in problems)
+    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>storyboard studio</title>"
+            "</head><body><header class=\"series\"><h1>The series does not load</h1>"
+            f"<div class=\"problems series-problems\">{items}</div></header><main></main></body></html>")
+
+
+def watched(path: Path, root: Path) -> bool:
+    """Whether a change at ``path`` concerns the series (not its state, output or git)."""
+    try:
+        parts = path.resolve().relative_to(root).parts
+    except ValueError:
+        return False
+    return not any(part in IGNORED_PARTS for part in parts) and not path.name.endswith("~")

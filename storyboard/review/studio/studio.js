@@ -1,0 +1,142 @@
+// The studio page's live half (storyboard/review/studio/client.py injects it).
+(() => {
+  const token = document.querySelector('meta[name="studio-token"]').content;
+  let version = Number(document.body.dataset.version || 0);
+  const post = (path, body) => fetch(path, {method: 'POST', headers: {
+    'Content-Type': 'application/json', 'X-Studio-Token': token}, body: JSON.stringify(body)});
+  const player = (ep) => document.querySelector(
+    `section.episode[data-episode="${CSS.escape(ep)}"] video.episode-video`);
+  function tools(panel, state) {
+    if (panel.dataset.card !== undefined || panel.querySelector('.studio-tools')) return;
+    const key = `${panel.dataset.episode}/${panel.dataset.shot}`;
+    const box = document.createElement('div');
+    box.className = 'studio-tools';
+    const paid = (state.paid || {})[key];
+    if (paid && paid.command) {
+      const line = document.createElement('div');
+      line.className = 'paid';
+      line.textContent = `${paid.status}: about ${paid.cost} ${paid.currency} to render: `;
+      const code = document.createElement('code');
+      code.textContent = paid.command;
+      line.appendChild(code);
+      box.appendChild(line);
+    }
+    const play = document.createElement('button');
+    play.type = 'button'; play.className = 'play-shot'; play.textContent = 'play shot';
+    play.addEventListener('click', (e) => { e.stopPropagation(); playShot(panel); });
+    const text = document.createElement('textarea');
+    text.className = 'note-text'; text.placeholder = 'a note on this shot';
+    text.addEventListener('click', (e) => e.stopPropagation());
+    const save = document.createElement('button');
+    save.type = 'button'; save.className = 'add-note'; save.textContent = 'add note';
+    save.addEventListener('click', async (e) => {
+      e.stopPropagation();
+      const r = await post('/notes', {shot: key, text: text.value});
+      if (r.ok) text.value = ''; else alert((await r.json()).error);
+    });
+    box.append(play, text, save);
+    (window.studioTakeTools || (() => {}))(panel, box, post);
+    panel.appendChild(box);
+  }
+  function seek(panel) {
+    const video = player(panel.dataset.episode);
+    if (video) video.currentTime = Number(panel.dataset.start);
+    return video;
+  }
+  function playShot(panel) {
+    const video = seek(panel);
+    if (!video) return;
+    const end = Number(panel.dataset.start) + Number(panel.dataset.seconds);
+    const stop = () => { if (video.currentTime >= end) { video.pause(); video.removeEventListener('timeupdate', stop); } };
+    video.addEventListener('timeupdate', stop);
+    video.play();
+  }
+  function wire(root, state) {
+    root.querySelectorAll('article.panel').forEach((panel) => {
+      if (!panel.dataset.wired) {
+        panel.dataset.wired = '1';
+        panel.addEventListener('click', () => seek(panel));
+      }
+      tools(panel, state);
+    });
+  }
+  const source = new WeakMap();  // element -> the HTML it was made from (before the tools)
+  const TRACKED = 'header.series, section.episode, section.episode > *, article.panel';
+  const remember = (root) => [root, ...root.querySelectorAll(TRACKED)]
+    .forEach((el) => { if (el.matches && el.matches(TRACKED)) source.set(el, el.outerHTML); });
+  const adopt = (fresh) => { const made = document.importNode(fresh, true); remember(made); return made; };
+  function swapVideo(old, fresh) {
+    if (old.getAttribute('src') === fresh.getAttribute('src') && source.get(old) === fresh.outerHTML) return;
+    source.set(old, fresh.outerHTML);
+    const apply = () => { old.setAttribute('src', fresh.getAttribute('src'));
+      if (fresh.getAttribute('poster')) old.setAttribute('poster', fresh.getAttribute('poster')); old.load(); };
+    if (old.paused) apply(); else old.addEventListener('pause', apply, {once: true});
+  }
+  function replace(old, fresh) {
+    if (source.get(old) === fresh.outerHTML) return old;
+    const made = adopt(fresh);
+    old.replaceWith(made);
+    return made;
+  }
+  function patchPanels(old, fresh) {
+    const olds = new Map([...old.querySelectorAll(':scope > article.panel')].map((a) => [a.id, a]));
+    [...fresh.querySelectorAll(':scope > article.panel')].forEach((f) => {
+      const o = olds.get(f.id);
+      const kept = o ? replace(o, f) : adopt(f);
+      olds.delete(f.id);
+      old.appendChild(kept);  // fresh order
+    });
+    olds.forEach((o) => o.remove());
+  }
+  function patchSection(old, fresh) {
+    const oldKids = [...old.children], freshKids = [...fresh.children];
+    const shape = (kids) => kids.map((k) => k.tagName + '.' + k.className.split(' ')[0]).join();
+    if (shape(oldKids) !== shape(freshKids)) { replace(old, fresh); return; }
+    oldKids.forEach((o, i) => {
+      const f = freshKids[i];
+      if (o.tagName === 'VIDEO') swapVideo(o, f);
+      else if (o.classList.contains('panels')) patchPanels(o, f);
+      else replace(o, f);
+    });
+  }
+  function patchMain(old, fresh) {
+    const olds = new Map([...old.querySelectorAll('section.episode')].map((s) => [s.id, s]));
+    fresh.querySelectorAll('section.episode').forEach((f) => {
+      const o = olds.get(f.id);
+      if (o) { patchSection(o, f); olds.delete(f.id); }
+      else { old.appendChild(adopt(f)); }
+    });
+    olds.forEach((o) => o.remove());
+    if (!fresh.querySelector('section.episode')) old.innerHTML = fresh.innerHTML;
+  }
+  async function refresh(state) {
+    const drafts = {};
+    document.querySelectorAll('article.panel').forEach((a) => {
+      const t = a.querySelector('.note-text'); if (t && t.value) drafts[a.id] = t.value; });
+    const doc = new DOMParser().parseFromString(await (await fetch('/sheet')).text(), 'text/html');
+    const header = document.querySelector('header.series'), freshHeader = doc.querySelector('header.series');
+    if (header && freshHeader) replace(header, freshHeader);
+    const main = document.querySelector('main'), freshMain = doc.querySelector('main');
+    if (main && freshMain) patchMain(main, freshMain);
+    wire(document, state);
+    Object.entries(drafts).forEach(([id, text]) => {
+      const t = document.getElementById(id)?.querySelector('.note-text'); if (t && !t.value) t.value = text; });
+  }
+  async function update(phase) {
+    const state = await (await fetch('/state')).json();
+    const bar = document.getElementById('studio-bar');
+    bar.querySelector('.phase').textContent = `${phase} · version ${state.version}`;
+    const errors = bar.querySelector('.errors');
+    errors.textContent = state.errors ? `${state.errors} error(s)` : 'no errors';
+    errors.classList.toggle('bad', state.errors > 0);
+    document.body.dataset.version = String(state.version);
+    await refresh(state);
+  }
+  const events = new EventSource('/events');
+  events.onmessage = (e) => {
+    const d = JSON.parse(e.data);
+    if (d.version > version) { version = d.version; update(d.phase); }
+  };
+  remember(document);
+  fetch('/state').then((r) => r.json()).then((state) => wire(document, state));
+})();

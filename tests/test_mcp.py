@@ -1,0 +1,238 @@
+"""`storyboard mcp` driven by the official MCP SDK's own client over stdio, against the emulator.
+
+The server is the real command (`python -m storyboard mcp ROOT`) in a child process; paid renders
+go to the DashScope emulator on loopback, whose counters say what was paid for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from compiler_fixtures import write_series
+from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+from storyboard.emulator import EmulatorServer
+
+REPO = Path(__file__).resolve().parent.parent
+KEY = "sk-mcp-secret-789"
+HEAD = """\
+storyboard: 1
+title: Agents
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+voices:
+  mia-voice: {audio: media/mia.wav}
+characters:
+  mia: {image: media/mia.png, voice: mia-voice}
+  sam: {video: media/sam.mp4}
+  guitar: {image: media/guitar.png}
+"""
+TWO_SHOTS = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "@mia waves at @sam"}
+    - {id: b, prompt: "@sam plays @guitar"}
+"""
+Call = Callable[..., Any]
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    server = EmulatorServer(latency=0.3, plain_results=True, retry_after=0.1).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def root(tmp_path: Path, make_media: Callable[..., Path]) -> Path:
+    write_series(tmp_path / "series" / "wire", make_media, TWO_SHOTS, head=HEAD)
+    return tmp_path / "series"
+
+
+def environment(emulator: EmulatorServer | None) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DASHSCOPE_API_KEY": KEY, "CI": "1"}
+    if emulator is not None:
+        env["DASHSCOPE_HTTP_BASE_URL"] = emulator.base_url
+    return env
+
+
+def session(root: Path, *calls: tuple[str, dict[str, Any]], ceiling: float = 0.0,
+            emulator: EmulatorServer | None = None) -> list[Any]:
+    """Start the server, call each tool in turn, return the results (and the tool list first)."""
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "storyboard", "mcp", str(root),
+                                      "--budget-ceiling", str(ceiling)],
+        env=environment(emulator), cwd=str(root))
+
+    async def run() -> list[Any]:
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+            await client.initialize()
+            answers: list[Any] = [await client.list_tools()]
+            for name, arguments in calls:
+                answers.append(await client.call_tool(name, arguments))
+            return answers
+    return asyncio.run(run())
+
+
+def data(result: Any) -> dict[str, Any]:
+    assert not result.is_error, result.content[0].text
+    structured: dict[str, Any] = result.structured_content
+    return structured
+
+
+def error(result: Any) -> str:
+    assert result.is_error
+    text: str = result.content[0].text
+    assert "Traceback" not in text
+    return text
+
+
+def submissions(emulator: EmulatorServer) -> int:
+    total: int = emulator.stats()["submissions"]["total"]
+    return total
+
+
+def test_the_tools_are_listed_and_a_broken_series_gets_located_problems(root: Path) -> None:
+    broken = root / "wire" / "storyboard.yaml"
+    broken.write_text(broken.read_text().replace("duration: 2}", "duration: 99}"))
+    tools, checked = session(root, ("check", {"series": "wire"}))
+    assert {t.name for t in tools.tools} >= {"check", "compile", "plan", "status", "sheet",
+                                             "doctor", "note", "render"}
+    answer = data(checked)
+    assert answer["ok"] is False
+    first = next(p for p in answer["problems"] if p["severity"] == "error")
+    assert "99" in first["message"]
+    lines = (root / first["file"]).read_text().splitlines()
+    assert "id: a" in lines[first["line"] - 1] and first["column"] > 0  # the shot it concerns
+
+
+def test_plan_compile_and_status_are_free(root: Path, emulator: EmulatorServer) -> None:
+    _, planned, compiled, status = session(
+        root, ("plan", {"series": "wire", "provider": "dashscope"}),
+        ("compile", {"series": "wire", "shot": "a"}), ("status", {"series": "wire"}),
+        emulator=emulator)
+    plan = data(planned)
+    assert [s["status"] for s in plan["shots"]] == ["new", "new"] and plan["total_cost"] > 0
+    assert data(compiled)["episodes"][0]["shots"][0]["request"]["model"] == "wan2.7-r2v"
+    assert data(status)["attempts"] == []
+    assert submissions(emulator) == 0
+
+
+def test_a_paid_render_over_max_cost_is_refused_with_the_plan(root: Path,
+                                                              emulator: EmulatorServer) -> None:
+    _, refused = session(root, ("render", {"series": "wire", "provider": "dashscope",
+                                           "max_cost": 0.05}), ceiling=100, emulator=emulator)
+    text = error(refused)
+    assert "refused, nothing was submitted" in text and "wire/ep01/a: new" in text
+    assert submissions(emulator) == 0
+
+
+def test_a_paid_render_needs_max_cost_and_the_ceiling_defaults_to_nothing(
+        root: Path, emulator: EmulatorServer) -> None:
+    _, without, at_zero = session(
+        root, ("render", {"series": "wire", "provider": "dashscope"}),
+        ("render", {"series": "wire", "provider": "dashscope", "max_cost": 50}),
+        emulator=emulator)
+    assert "needs max_cost" in error(without)
+    assert "ceiling 0.00" in error(at_zero)
+    assert submissions(emulator) == 0
+
+
+def test_a_paid_render_within_its_limits_pays_each_shot_once(root: Path,
+                                                             emulator: EmulatorServer) -> None:
+    _, first, again, status = session(
+        root, ("render", {"series": "wire", "provider": "dashscope", "max_cost": 5}),
+        ("render", {"series": "wire", "provider": "dashscope", "max_cost": 5}),
+        ("status", {"series": "wire"}), ceiling=5, emulator=emulator)
+    report = data(first)
+    assert report["ok"] and report["submits"] == 2 and report["spent"] > 0
+    assert data(again)["submits"] == 0  # cached: nothing paid twice
+    assert submissions(emulator) == 2 and emulator.stats()["submissions"]["duplicates"] == 0
+    assert {a["state"] for a in data(status)["attempts"]} == {"done"}
+    for path in root.rglob("*"):
+        assert not path.is_file() or KEY.encode() not in path.read_bytes()
+
+
+def test_the_ceiling_holds_across_calls(root: Path, emulator: EmulatorServer,
+                                       make_media: Callable[..., Path]) -> None:
+    """The first call spends the whole ceiling; the second, on another series, is refused."""
+    write_series(root / "other", make_media, TWO_SHOTS.replace("waves", "bows"), head=HEAD)
+    _, planned = session(root, ("plan", {"series": "wire", "provider": "dashscope"}),
+                         emulator=emulator)
+    cost = data(planned)["total_cost"]
+    _, first, second = session(
+        root, ("render", {"series": "wire", "provider": "dashscope", "max_cost": 5}),
+        ("render", {"series": "other", "provider": "dashscope", "max_cost": 5}),
+        ceiling=cost, emulator=emulator)
+    assert data(first)["submits"] == 2
+    assert "refused, nothing was submitted" in error(second)
+    assert submissions(emulator) == 2
+
+
+def test_paths_outside_the_root_are_refused(root: Path, tmp_path: Path) -> None:
+    _, up, absolute, note = session(
+        root, ("check", {"series": "../.."}), ("plan", {"series": str(tmp_path)}),
+        ("note", {"series": "../elsewhere", "shot": "ep01/a", "text": "x"}))
+    assert "leaves the series root" in error(up)
+    assert "not an absolute one" in error(absolute)
+    assert "leaves the series root" in error(note)
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_local_drafts_and_notes_spend_nothing(root: Path, emulator: EmulatorServer) -> None:
+    _, drafted, noted = session(
+        root, ("render", {"series": "wire"}),
+        ("note", {"series": "wire", "shot": "ep01/a", "text": "warmer light"}),
+        emulator=emulator)
+    assert data(drafted)["ok"] and data(drafted)["spent"] == 0
+    assert data(noted)["text"] == "warmer light"
+    assert "warmer light" in (root / "wire" / "review.yaml").read_text()
+    assert submissions(emulator) == 0
+
+
+def test_a_killed_server_resumed_pays_nothing_twice(root: Path, emulator: EmulatorServer) -> None:
+    """SIGKILL while a paid render polls; a new server's same call resumes, never resubmits."""
+    slow = EmulatorServer(latency=4.0, plain_results=True, retry_after=0.1).start()
+    try:
+        request = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "render", "arguments": {"series": "wire", "provider": "dashscope",
+                                            "max_cost": 5}}}
+        child = subprocess.Popen(
+            [sys.executable, "-m", "storyboard", "mcp", str(root), "--budget-ceiling", "5"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=environment(slow), cwd=str(root))
+        assert child.stdin is not None
+        for message in (initialize(), {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                        request):
+            child.stdin.write((json.dumps(message) + "\n").encode())
+        child.stdin.flush()
+        deadline = time.monotonic() + 60
+        while submissions(slow) < 2:
+            assert time.monotonic() < deadline, "the render never submitted"
+            time.sleep(0.1)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+        _, resumed = session(root, ("render", {"series": "wire", "provider": "dashscope",
+                                               "max_cost": 5}), ceiling=5, emulator=slow)
+        assert data(resumed)["submits"] == 0
+        assert submissions(slow) == 2 and slow.stats()["submissions"]["duplicates"] == 0
+    finally:
+        slow.stop()
+
+
+def initialize() -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"}}}

@@ -1,0 +1,124 @@
+"""The studio in Debian's Chromium through Playwright, with real clicks and real saves.
+
+Starts the studio on a copy of the example (drafts on: every save is checked, then drafted with
+the local provider), edits an episode file on disk and watches the page follow without a reload,
+writes a note through the page, and checks that requests without the token or from another origin
+change nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from storyboard.review.notes import read_notes
+from storyboard.review.studio.server import StudioServer
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--autoplay-policy=no-user-gesture-required"]
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StudioServer]:
+    monkeypatch.chdir(tmp_path)
+    series = tmp_path / "coffee-shop"
+    shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    with StudioServer(series, author="Ana") as server:
+        yield server
+
+
+def open_studio(browser: Browser, server: StudioServer) -> tuple[Page, list[str]]:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server.url, wait_until="load")
+    return page, errors
+
+
+def test_a_save_shows_its_problem_then_its_draft_in_place(browser: Browser,
+                                                          studio: StudioServer) -> None:
+    page, errors = open_studio(browser, studio)
+    expect(page.locator("#studio-bar .errors")).to_have_text("no errors")
+    expect(page.locator("section.episode")).to_have_count(2)
+    page.evaluate("window.scrollTo(0, 600); window.marker = 'same page'")
+    episode = studio.studio.root / "episodes" / "01-first-meeting.yaml"
+    good = episode.read_text()
+    episode.write_text(good.replace("    duration: 10", "    duration: 99", 1))
+    expect(page.locator("#studio-bar .errors")).to_have_text("1 error(s)", timeout=20_000)
+    expect(page.locator("article.panel.has-problems")).to_contain_text("a 99 s shot")
+    episode.write_text(good.replace("soothing country ballad", "quiet folk song", 1))
+    expect(page.locator("#studio-bar .phase")).to_contain_text("draft", timeout=60_000)
+    expect(page.locator("#studio-bar .errors")).to_have_text("no errors")
+    assert page.evaluate("window.marker") == "same page", "the page was reloaded"
+    assert page.evaluate("window.scrollY") == 600
+    src = page.locator("section.episode video.episode-video").first.get_attribute("src")
+    assert src is not None and src.startswith("/file/draft/")
+    assert errors == []
+
+
+def test_a_playing_episode_keeps_playing_through_an_update(browser: Browser,
+                                                           studio: StudioServer) -> None:
+    page, _ = open_studio(browser, studio)
+    video = page.locator("section.episode video.episode-video").first
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("document.querySelector('video.episode-video').currentTime > 0.3")
+    before = studio.studio.snapshot.version
+    studio.studio.republish()
+    expect(page.locator("#studio-bar .phase")).to_contain_text(f"version {before + 1}")
+    assert video.evaluate("v => !v.paused && v.currentTime > 0.3")
+
+
+def test_clicking_a_shot_seeks_its_episode_there(browser: Browser, studio: StudioServer) -> None:
+    page, _ = open_studio(browser, studio)
+    panel = page.locator("article.panel.shot[data-shot='reply']")
+    start = float(panel.get_attribute("data-start") or "nan")
+    panel.locator("h3").click()
+    seconds = page.locator("section.episode video.episode-video").first.evaluate("v => v.currentTime")
+    assert abs(seconds - start) < 0.1
+
+
+def test_a_note_written_on_the_page_is_kept(browser: Browser, studio: StudioServer) -> None:
+    page, _ = open_studio(browser, studio)
+    panel = page.locator("article.panel.shot[data-shot='ballad']")
+    panel.locator("textarea.note-text").fill("more steam <b>on</b> the cup")
+    panel.locator("button.add-note").click()
+    expect(panel.locator("textarea.note-text")).to_have_value("")
+    page.reload(wait_until="load")
+    kept = page.locator("article.panel.shot[data-shot='ballad'] ul.notes")
+    expect(kept).to_contain_text("Ana")
+    expect(kept).to_contain_text("more steam <b>on</b> the cup")  # shown as text, not markup
+    assert [n.text for n in read_notes(studio.studio.root)] == ["more steam <b>on</b> the cup"]
+
+
+def test_requests_without_the_token_or_from_elsewhere_change_nothing(
+        browser: Browser, studio: StudioServer) -> None:
+    page, _ = open_studio(browser, studio)
+    status = page.evaluate("""async () => (await fetch('/notes', {method: 'POST',
+        headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({shot: 'ep01/ballad', text: 'no token'})})).status""")
+    assert status == 403
+    other = browser.new_page()
+    other.goto("data:text/html,<p>another site</p>")
+    outcome = other.evaluate("""async (url) => { try {
+        const r = await fetch(url + 'notes', {method: 'POST', credentials: 'include',
+          headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify({shot: 'ep01/ballad', text: 'from elsewhere'})});
+        return r.status; } catch (e) { return 'blocked'; } }""",
+                             f"http://127.0.0.1:{studio.port}/")
+    assert outcome in (403, "blocked")
+    assert read_notes(studio.studio.root) == []
