@@ -133,13 +133,13 @@ def serve(root: Path, *, host: str, port: int, author: str | None, allow_remote:
     """Run the studio until Ctrl-C (the blocking form behind ``storyboard studio``)."""
     server = StudioServer(root, host=host, port=port, author=author, allow_remote=allow_remote)
     signal.signal(signal.SIGTERM, _interrupt)  # docker stop, systemd: stop as Ctrl-C does
-    with server:
-        announce(server.url)
-        if open_browser:
-            import webbrowser
-            webbrowser.open(server.url)
-        try:
+    try:
+        with server:
+            announce(server.url)
+            if open_browser:
+                import webbrowser
+                webbrowser.open(server.url)
             while all(t.is_alive() for t in server.threads):
                 time.sleep(0.2)
-        except KeyboardInterrupt:
-            announce("stopping")
+    except KeyboardInterrupt:  # wherever it lands, the server has stopped by now
+        announce("stopping")
