@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from storyboard.cli import review
+from storyboard.cli import complete, review
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, variants_of
 from storyboard.cli.config import config
@@ -60,8 +60,8 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
 @cli.command("compile")
 @click.argument("path", type=SERIES)
 @PROVIDER
-@click.option("--episode", help="Only this episode.")
-@click.option("--shot", help="Only this shot.")
+@click.option("--episode", help="Only this episode.", shell_complete=complete.episodes)
+@click.option("--shot", help="Only this shot.", shell_complete=complete.shots)
 @matrix.VAR
 @matrix.VARIATION
 def compile_command(path: Path, provider: str | None, episode: str | None, shot: str | None,
@@ -313,14 +313,15 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
 cli.add_command(push)
 cli.add_command(pull)
 
-for command in (doctor, init, config, push, pull, review.sheet, review.export):
+for command in (doctor, init, config, complete.completion, push, pull, review.sheet,
+                review.export):
     cli.add_command(command)
 
 
 def main() -> None:
     """The ``storyboard`` command: click's parsing, our exit codes (130 for Ctrl-C)."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, complete_var=complete.COMPLETE_VAR)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("interrupted: run the same command again to resume", err=True)
         sys.exit(130)

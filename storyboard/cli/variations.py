@@ -17,6 +17,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from storyboard.cli import complete
 from storyboard.dialects import manifest as manifest_json
 from storyboard.dialects.base import Dialect
 from storyboard.errors import StoryboardError
@@ -28,7 +29,7 @@ VAR = click.option("--var", "var", multiple=True, metavar="KEY=VALUE",
                    help="Set a template variable (over the series' vars; repeatable).")
 VARIATION = click.option("--variation", "variation", multiple=True, metavar="NAME|GLOB",
                          help="Only the variations with this name or matching this glob "
-                              "(repeatable).")
+                              "(repeatable).", shell_complete=complete.variations)
 
 
 def parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
