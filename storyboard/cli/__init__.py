@@ -144,6 +144,8 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
         click.echo(f"ok: the plan costs {progress.money(total, currency)}, within --max-cost "
                    f"{limit}", err=True)
 
+
+@cli.command()
 @click.argument("path", type=SERIES)
 @PROVIDER
 @EPISODE
