@@ -7,12 +7,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from storyboard.media import ffmpeg, samples
+from storyboard.media import ffbinary, ffmpeg, samples
 from storyboard.media.samples import Box, Oval
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -59,6 +60,19 @@ def test_shapes_are_painted_where_they_are_drawn(tmp_path: Path) -> None:
     assert color(image, 30, 22) == 0x102030 and color(image, 20, 25) == 0x102030
 
 
+@pytest.fixture
+def pinned_ffmpeg(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The bundled build the committed files were drawn with, whatever this machine prefers."""
+    bundled = ffbinary.bundled_path()
+    assert bundled is not None
+    monkeypatch.setenv(ffbinary.ENV_VAR, bundled)
+    ffbinary.reset()
+    yield
+    monkeypatch.undo()
+    ffbinary.reset()
+
+
+@pytest.mark.usefixtures("pinned_ffmpeg")
 def test_make_media_redraws_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
     module = make_media()
     module.coffee_shop(tmp_path / "coffee-shop")
