@@ -71,7 +71,10 @@ class _Lookup:
 
 def effective(manifest: Manifest, flags: Flags | None = None,
               environ: Mapping[str, str] | None = None) -> list[Setting]:
-    """Every setting a ``render`` of ``manifest`` with ``flags`` would use, and its source."""
+    """Every setting a ``render`` of ``manifest`` with ``flags`` would use, and its source.
+
+    ``environ`` (default: the process's) answers for the provider's variables, the store and the
+    ledger; ffmpeg and the per-user ledger's folder are found as a run finds them."""
     look = _Lookup(manifest, flags or Flags(), os.environ if environ is None else environ)
     name = _provider(look)
     if name == "dashscope":
