@@ -17,10 +17,11 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from storyboard.cli import review
+from storyboard.cli import complete, review
 from storyboard.cli import variations as matrix
 from storyboard.cli.agents import mcp
 from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, variants_of
+from storyboard.cli.config import config
 from storyboard.cli.doctor import doctor
 from storyboard.cli.init import init
 from storyboard.cli.store import pull, push
@@ -28,7 +29,9 @@ from storyboard.cli.studio import studio
 from storyboard.dialects import DIALECTS
 from storyboard.dialects import manifest as manifest_json
 from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.language.request import Manifest
 from storyboard.review import progress
+from storyboard.run.plan import Plan
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,8 +64,8 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
 @cli.command("compile")
 @click.argument("path", type=SERIES)
 @PROVIDER
-@click.option("--episode", help="Only this episode.")
-@click.option("--shot", help="Only this shot.")
+@click.option("--episode", help="Only this episode.", shell_complete=complete.episodes)
+@click.option("--shot", help="Only this shot.", shell_complete=complete.shots)
 @matrix.VAR
 @matrix.VARIATION
 def compile_command(path: Path, provider: str | None, episode: str | None, shot: str | None,
@@ -92,18 +95,30 @@ OFFLINE = click.option("--offline", is_flag=True,
 @DRAFT
 @OFFLINE
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--max-cost", type=click.FloatRange(min=0), metavar="AMOUNT",
+              help="Exit 1 if the plan costs more than this (in the plan's currency): a cost "
+                   "gate for CI and pre-commit.")
 @matrix.VAR
 @matrix.VARIATION
 def plan(path: Path, provider: str | None, episode: str | None, draft: bool, offline: bool,
-         as_json: bool, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+         as_json: bool, max_cost: float | None, var: tuple[str, ...],
+         variation: tuple[str, ...]) -> None:
     """What a render would do and cost (per variation and in all): free (it only lists the
     shared store, if any)."""
-    from storyboard.run.rendering import plan_series
-    from storyboard.run.setup import make_provider
     variants = variants_of(path, var, variation, provider=provider)
     if variants.matrix:
-        return matrix.plan(variants, provider, draft, episode, as_json, guarded)
-    series = variants.manifests[0]
+        plans = matrix.plan(variants, provider, draft, episode, as_json, guarded)
+    else:
+        plans = [_plan_one(variants.manifests[0], provider, episode, draft, offline, as_json)]
+    if max_cost is not None:
+        _cost_gate(plans, max_cost)
+
+
+def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft: bool,
+              offline: bool, as_json: bool) -> Plan:
+    """Print the plan of a series without variations; return it."""
+    from storyboard.run.rendering import plan_series
+    from storyboard.run.setup import make_provider
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
     the_plan = guarded(lambda: plan_series(series, chosen, episode, offline=offline))
     if as_json:
@@ -112,6 +127,24 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
         Console().print(progress.plan_table(the_plan))
         if the_plan.store_note:
             click.echo(f"warning: {the_plan.store_note}", err=True)
+    return the_plan
+
+
+def _cost_gate(plans: list[Plan], max_cost: float) -> None:
+    """Exit 1, saying what they cost, when the plans cost more than ``max_cost`` (the total of
+    each currency is held to it)."""
+    totals: dict[str, float] = {}
+    for the_plan in plans:
+        totals[the_plan.currency] = totals.get(the_plan.currency, 0.0) + the_plan.total_cost
+    for currency, total in sorted(totals.items()):
+        limit = progress.money(max_cost, currency)
+        if total > max_cost + 1e-9:
+            click.echo(f"error: the plan costs {progress.money(total, currency)}, more than "
+                       f"--max-cost {limit}: render fewer or cheaper shots, or raise the limit",
+                       err=True)
+            sys.exit(1)
+        click.echo(f"ok: the plan costs {progress.money(total, currency)}, within --max-cost "
+                   f"{limit}", err=True)
 
 
 @cli.command()
@@ -314,14 +347,15 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
 cli.add_command(push)
 cli.add_command(pull)
 
-for command in (doctor, init, push, pull, review.sheet, review.export, studio, mcp):
+for command in (doctor, init, config, complete.completion, push, pull, review.sheet,
+                review.export, studio, mcp):
     cli.add_command(command)
 
 
 def main() -> None:
     """The ``storyboard`` command: click's parsing, our exit codes (130 for Ctrl-C)."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, complete_var=complete.COMPLETE_VAR)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("interrupted: run the same command again to resume", err=True)
         sys.exit(130)

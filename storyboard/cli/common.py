@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import click
 
+from storyboard.cli import complete
 from storyboard.cli import variations as matrix
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.language.request import Manifest
@@ -21,7 +22,7 @@ from storyboard.language.variations import Variants
 T = TypeVar("T")
 
 SERIES = click.Path(path_type=Path)
-EPISODE = click.option("--episode", help="Only this episode.")
+EPISODE = click.option("--episode", help="Only this episode.", shell_complete=complete.episodes)
 
 
 def fail(error: StoryboardError) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from storyboard.cli import complete
 from storyboard.cli.common import compiled, guarded
 
 if TYPE_CHECKING:  # the commands import the machinery only when they run
@@ -51,7 +52,7 @@ def _options(command: Callable[..., None]) -> Callable[..., None]:
             click.argument("path", type=click.Path(path_type=Path)),
             click.option("--provider", type=click.Choice(["local", "dashscope"]),
                          help="Whose renders (default: the series' provider.name, else local)."),
-            click.option("--episode", help="Only this episode."),
+            click.option("--episode", help="Only this episode.", shell_complete=complete.episodes),
             click.option("--draft", is_flag=True, help="The draft proxies (local provider)."),
             click.option("--json", "as_json", is_flag=True, help="Print a JSON report."))):
         command = option(command)

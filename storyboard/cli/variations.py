@@ -17,18 +17,20 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from storyboard.cli import complete
 from storyboard.dialects import manifest as manifest_json
 from storyboard.dialects.base import Dialect
 from storyboard.errors import StoryboardError
 from storyboard.language.variations import Variants, compile_variations, strict
 from storyboard.review import progress
+from storyboard.run.plan import Plan
 from storyboard.run.variations import MatrixPlan, MatrixReport, plan_groups, render_variations
 
 VAR = click.option("--var", "var", multiple=True, metavar="KEY=VALUE",
                    help="Set a template variable (over the series' vars; repeatable).")
 VARIATION = click.option("--variation", "variation", multiple=True, metavar="NAME|GLOB",
                          help="Only the variations with this name or matching this glob "
-                              "(repeatable).")
+                              "(repeatable).", shell_complete=complete.variations)
 
 
 def parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
@@ -89,16 +91,18 @@ def _plain(value: Any) -> Any:
 
 
 def plan(variants: Variants, provider: str | None, draft: bool, episode: str | None,
-         as_json: bool, guarded: Callable[[Callable[[], Any]], Any]) -> None:
+         as_json: bool, guarded: Callable[[Callable[[], Any]], Any]) -> list[Plan]:
+    """Print the plan of every variation (a group per provider); return each group's plan."""
     plans: list[MatrixPlan] = guarded(lambda: plan_groups(variants, provider, episode,
                                                           draft=draft))
     if as_json:
         data = plans[0].to_dict() if len(plans) == 1 else {
             "groups": [{"provider": p.plan.provider, **p.to_dict()} for p in plans]}
         click.echo(json.dumps(data, indent=2, sort_keys=True))
-        return
-    for the_plan in plans:
-        Console().print(plan_table(the_plan))
+    else:
+        for the_plan in plans:
+            Console().print(plan_table(the_plan))
+    return [p.plan for p in plans]
 
 
 def plan_table(the_plan: MatrixPlan) -> Table:

@@ -1,10 +1,13 @@
-"""ffmpeg test sources into small media files: for tests, benchmarks and the example series.
+"""ffmpeg test sources and drawings into small media files: for tests, benchmarks and the examples.
 
-Nothing is downloaded: every image, video and voice clip is drawn by ffmpeg's lavfi sources.
+Nothing is downloaded: every image, video and voice clip is drawn by ffmpeg's lavfi sources; the
+examples' figures are flat shapes (``Box``, ``Oval``) painted by ``drawbox`` and ``geq``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.media import ffmpeg
@@ -42,4 +45,91 @@ def voice(path: Path, seconds: float = 2.0, *, tone: int = 330) -> Path:
               f"vibrato=f=5:d=0.5,volume=0.6")
     with ffmpeg.atomic_output(path) as tmp:
         ffmpeg.run(["-f", "lavfi", "-i", source, "-ac", "1", str(tmp)], what=f"making {path.name}")
+    return path
+
+
+# --- drawings: flat shapes on a plain background, for media that read as what they stand for ---
+
+
+@dataclass(frozen=True)
+class Box:
+    """A filled rectangle: top-left corner, size, colour (``0xRRGGBB``)."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    color: str
+
+
+@dataclass(frozen=True)
+class Oval:
+    """A filled ellipse: centre, radii, colour; ``dy`` moves it by that expression of ``T``
+    (seconds) in a clip, such as ``4*sin(8*PI*T)`` for a strumming hand."""
+
+    cx: int
+    cy: int
+    rx: int
+    ry: int
+    color: str
+    dy: str = "0"
+
+
+Shape = Box | Oval
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    value = int(color.removeprefix("0x").removeprefix("#"), 16)
+    return value >> 16 & 255, value >> 8 & 255, value & 255
+
+
+def _oval_filter(oval: Oval) -> str:
+    inside = (f"lte(pow((X-{oval.cx})/{oval.rx},2)+pow((Y-{oval.cy}-({oval.dy}))/{oval.ry},2),1)")
+    r, g, b = _rgb(oval.color)
+    return (f"geq=r='if({inside},{r},r(X,Y))':g='if({inside},{g},g(X,Y))'"
+            f":b='if({inside},{b},b(X,Y))'")
+
+
+def _shape_filter(shape: Shape) -> str:
+    if isinstance(shape, Oval):
+        return _oval_filter(shape)
+    return f"drawbox=x={shape.x}:y={shape.y}:w={shape.w}:h={shape.h}:color={shape.color}:t=fill"
+
+
+def drawing_graph(width: int, height: int, background: str, shapes: Sequence[Shape], *,
+                  seconds: float | None = None, fps: int = 15) -> str:
+    """The lavfi source that paints ``shapes`` in order over a ``background`` colour."""
+    length = f":r={fps}:d={seconds}" if seconds else ""
+    steps = [f"color=c={background}:s={width}x{height}{length}", "format=gbrp",
+             *(_shape_filter(shape) for shape in shapes)]
+    return ",".join(steps)
+
+
+def drawing(path: Path, width: int, height: int, background: str,
+            shapes: Sequence[Shape]) -> Path:
+    """A still drawing (PNG): the same bytes on every run."""
+    source = drawing_graph(width, height, background, shapes)
+    with ffmpeg.atomic_output(path) as tmp:
+        ffmpeg.run([*ffmpeg.PORTABLE_ARGS, "-f", "lavfi", "-i", source, "-frames:v", "1",
+                    "-update", "1", "-pix_fmt", "rgb24", "-sws_flags", ffmpeg.SWS_FLAGS,
+                    "-fflags", "+bitexact", "-flags:v", "+bitexact", str(tmp)],
+                   what=f"drawing {path.name}")
+    return path
+
+
+def animation(path: Path, width: int, height: int, background: str, shapes: Sequence[Shape], *,
+              seconds: float, fps: int = 15, sound: str | None = None) -> Path:
+    """A short drawn H.264 clip (shapes may move with ``T``), with ``sound`` (an ``aevalsrc``
+    expression of ``t``) as its AAC track: one thread, bit-exact, the same bytes every run."""
+    args = [*ffmpeg.PORTABLE_ARGS, "-f", "lavfi", "-i",
+            drawing_graph(width, height, background, shapes, seconds=seconds, fps=fps)]
+    if sound:
+        args += ["-f", "lavfi", "-i", f"aevalsrc='{sound}':s=48000:d={seconds}",
+                 "-c:a", "aac", "-ac", "2", "-b:a", "48k"]
+    args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-pix_fmt", "yuv420p",
+             "-threads", "1", "-sws_flags", ffmpeg.SWS_FLAGS, "-t", str(seconds),
+             "-fflags", "+bitexact", "-flags", "+bitexact", "-map_metadata", "-1",
+             "-movflags", "+faststart"]
+    with ffmpeg.atomic_output(path) as tmp:
+        ffmpeg.run([*args, str(tmp)], what=f"drawing {path.name}")
     return path

@@ -1,0 +1,213 @@
+"""A series and the render flags into every effective setting, each with where it came from.
+
+The library behind ``storyboard config``. Each setting is looked up where a render looks it up, in
+this order of precedence: a flag of the command, the environment, the series file, the user settings
+file (``$XDG_CONFIG_HOME/storyboard/settings.yaml``, by default ``~/.config/storyboard/settings.yaml``),
+the built-in default. Not every setting can come from every place: a row says which one it came from.
+A key is never shown: only the name of its variable and whether it is set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyboard.dialects import DIALECTS, GATEWAYS
+from storyboard.errors import StoryboardError
+from storyboard.language.request import Manifest
+from storyboard.media import ffbinary
+from storyboard.run.model import RunOptions
+from storyboard.run.setup import LOCAL_POLL, provider_name
+from storyboard.run.team.ledger import LEDGER_NAME, STATE_DIR_ENV, state_dir
+from storyboard.run.team.ledger_pg import LEDGER_ENV, ledger_settings
+from storyboard.run.team.store import STORE_ENV, store_settings
+from storyboard.stitch.episodes import output_dir
+
+FLAG, ENVIRONMENT, SERIES, USER, DEFAULT = ("flag", "environment", "series file", "user settings",
+                                            "default")
+SOURCES = (FLAG, ENVIRONMENT, SERIES, USER, DEFAULT)  # the order of precedence
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One effective setting: its value as shown, the kind of place it came from (``SOURCES``)
+    and that place exactly (``--concurrency``, ``STORYBOARD_STORE``, ``provider.region``)."""
+
+    name: str
+    value: str
+    source: str
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The flags of ``render`` that change a setting (None: not given)."""
+
+    provider: str | None = None
+    out: Path | None = None
+    concurrency: int | None = None
+    offline: bool = False
+    webhook_listen: str | None = None
+    webhook_url: str | None = None
+
+
+@dataclass
+class _Lookup:
+    manifest: Manifest
+    flags: Flags
+    env: Mapping[str, str]
+    rows: list[Setting] = field(default_factory=list)
+
+    def add(self, name: str, value: Any, source: str, where: str = "") -> None:
+        self.rows.append(Setting(name, "" if value is None else str(value), source, where))
+
+    @property
+    def block(self) -> dict[str, Any]:
+        return dict(self.manifest.provider)
+
+
+def effective(manifest: Manifest, flags: Flags | None = None,
+              environ: Mapping[str, str] | None = None) -> list[Setting]:
+    """Every setting a ``render`` of ``manifest`` with ``flags`` would use, and its source.
+
+    ``environ`` (default: the process's) answers for the provider's variables, the store and the
+    ledger; ffmpeg and the per-user ledger's folder are found as a run finds them."""
+    look = _Lookup(manifest, flags or Flags(), os.environ if environ is None else environ)
+    name = _provider(look)
+    if name == "dashscope":
+        _dashscope(look)
+    elif name in GATEWAYS:
+        _gateway(look, name)
+    _runner(look, name)
+    _team(look)
+    _output(look)
+    _ffmpeg(look)
+    return look.rows
+
+
+def _provider(look: _Lookup) -> str:
+    name = provider_name(look.manifest, look.flags.provider)
+    if look.flags.provider:
+        look.add("provider", name, FLAG, "--provider")
+    elif look.block.get("name"):
+        look.add("provider", name, SERIES, "provider.name")
+    else:
+        look.add("provider", name, DEFAULT)
+    return name
+
+
+def _from_series(look: _Lookup, name: str, key: str, default: Any) -> None:
+    """A setting only the series file sets (``provider.KEY``), else its default."""
+    if key in look.block:
+        look.add(name, look.block[key], SERIES, f"provider.{key}")
+    else:
+        look.add(name, default, DEFAULT)
+
+
+def _dashscope(look: _Lookup) -> None:
+    from storyboard.providers.dashscope_wire import BASE_URL_ENV, KEY_ENV, REGIONS
+    _from_series(look, "region", "region", "intl")
+    region = str(look.block.get("region", "intl"))
+    if look.block.get("base_url"):  # the series' base_url beats the variable (a workspace host)
+        look.add("base_url", look.block["base_url"], SERIES, "provider.base_url")
+    elif look.env.get(BASE_URL_ENV, "").strip():
+        look.add("base_url", look.env[BASE_URL_ENV].strip(), ENVIRONMENT, BASE_URL_ENV)
+    else:
+        look.add("base_url", REGIONS.get(region, ""), DEFAULT, f"the {region} region's host")
+    _key(look, "api_key", KEY_ENV, DEFAULT)
+
+
+def _gateway(look: _Lookup, name: str) -> None:
+    dialect = DIALECTS[name]
+    _from_series(look, "base_url", "base_url", dialect.base_url or "(none: set provider.base_url)")
+    _from_series(look, "media_base_url", "media_base_url", "(none)")
+    key_env = str(look.block.get("key_env") or dialect.key_env)
+    _key(look, "api_key", key_env, SERIES if look.block.get("key_env") else DEFAULT)
+    secret = look.block.get("webhook_secret_env")
+    if secret:
+        _key(look, "webhook_secret", str(secret), SERIES)
+
+
+def _key(look: _Lookup, name: str, variable: str, source: str) -> None:
+    """A secret: the variable's name and whether it is set, never its value."""
+    state = "set" if look.env.get(variable, "").strip() else "not set"
+    look.add(name, f"{variable} ({state})", source,
+             "provider.key_env" if source == SERIES and name == "api_key" else "")
+
+
+def _runner(look: _Lookup, provider: str) -> None:
+    defaults = RunOptions()
+    if look.flags.concurrency is not None:
+        look.add("concurrency", look.flags.concurrency, FLAG, "--concurrency")
+    else:
+        _from_series(look, "concurrency", "concurrency", defaults.concurrency)
+    _from_series(look, "submit_rate", "submit_rate", defaults.submit_rate)
+    poll = LOCAL_POLL if provider == "local" else defaults.poll_schedule
+    _from_series(look, "poll", "poll", ", ".join(f"{s:g}" for s in poll))
+    _from_series(look, "max_wait", "max_wait", defaults.max_wait)
+    _webhook(look)
+
+
+def _webhook(look: _Lookup) -> None:
+    listen, url = look.flags.webhook_listen, look.flags.webhook_url
+    look.add("webhook_listen", listen or "(off)", FLAG if listen else DEFAULT,
+             "--webhook-listen" if listen else "")
+    shown = url or (f"http://{listen}/" if listen else "(off)")
+    look.add("webhook_url", shown, FLAG if url else DEFAULT, "--webhook-url" if url else "")
+
+
+def _team(look: _Lookup) -> None:
+    store = store_settings(look.manifest.store, look.manifest.root, look.env)
+    if look.flags.offline:
+        look.add("store", "(off)", FLAG, "--offline")
+    elif store is None:
+        look.add("store", "(none)", DEFAULT)
+    else:
+        env = store.origin == STORE_ENV
+        look.add("store", store.shown, ENVIRONMENT if env else SERIES, store.origin)
+    ledger = ledger_settings(look.manifest.ledger, look.env)
+    if ledger is not None:
+        env = ledger.origin == LEDGER_ENV
+        look.add("ledger", ledger.shown, ENVIRONMENT if env else SERIES, ledger.origin)
+    else:
+        _own_ledger(look)
+
+
+def _own_ledger(look: _Lookup) -> None:
+    """The per-user ledger: under ``STORYBOARD_STATE_DIR`` or ``XDG_STATE_HOME`` if set."""
+    path = state_dir() / LEDGER_NAME
+    for variable in (STATE_DIR_ENV, "XDG_STATE_HOME"):
+        if look.env.get(variable, "").strip():
+            return look.add("ledger", path, ENVIRONMENT, variable)
+    look.add("ledger", path, DEFAULT, "the per-user ledger")
+
+
+def _output(look: _Lookup) -> None:
+    folder = output_dir(look.manifest, look.flags.out)
+    if look.flags.out is not None:
+        look.add("output_dir", folder, FLAG, "-o/--out")
+    elif folder != Path("out") / look.manifest.name:
+        look.add("output_dir", folder, SERIES, "output.dir")
+    else:
+        look.add("output_dir", folder, DEFAULT, "out/<series> under the current folder")
+
+
+def _ffmpeg(look: _Lookup) -> None:
+    try:
+        choice = ffbinary.choose()
+    except StoryboardError as error:
+        return look.add("ffmpeg", f"(none: {error})", DEFAULT)
+    chosen = choice.chosen
+    if chosen.source == ffbinary.ENV_VAR:
+        look.add("ffmpeg", chosen.path, ENVIRONMENT, ffbinary.ENV_VAR)
+    elif choice.explicit:
+        look.add("ffmpeg", chosen.path, USER, str(ffbinary.settings_file()))
+    else:
+        look.add("ffmpeg", chosen.path, DEFAULT, chosen.source)
+
+
+def as_dicts(settings: list[Setting]) -> list[dict[str, str]]:
+    return [asdict(s) for s in settings]
