@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from storyboard.cli import review
+from storyboard.cli import review, takes
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, variants_of
 from storyboard.cli.doctor import doctor
@@ -130,13 +130,18 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
 @click.option("--webhook-listen", metavar="HOST:PORT",
               help="Take the gateway's status callbacks here (they only hasten polls).")
 @click.option("--webhook-url", help="The public URL that reaches --webhook-listen.")
+@click.option("--shot", "shots", multiple=True, metavar="EPISODE/SHOT",
+              help="Only this shot's takes (repeatable, globs allowed); re-stitches its episode.")
+@click.option("--replace-approved", is_flag=True,
+              help="Spend on approved shots whose YAML changed (their approval is lifted).")
 @matrix.VAR
 @matrix.VARIATION
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
+           shots: tuple[str, ...], replace_approved: bool,
            var: tuple[str, ...], variation: tuple[str, ...]) -> None:
-    """Render every changed shot (of every variation), then stitch each episode."""
+    """Render every changed shot and take (of every variation), then stitch each episode."""
     from storyboard.run.rendering import interactive, render_series
     variants = variants_of(path, var, variation, provider=provider, keep_going=True)
     console = Console(stderr=True, quiet=quiet or as_json)
@@ -165,7 +170,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
                 budget=budget, concurrency=concurrency, offline=offline, confirm=ask,
                 on_plan=show_plan, on_event=live.event, on_episode=live.episode,
                 on_notice=lambda text: click.echo(f"warning: {text}", err=True),
-                webhook_listen=webhook_listen, webhook_url=webhook_url)
+                webhook_listen=webhook_listen, webhook_url=webhook_url, shots=shots,
+                replace_approved=replace_approved)
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return
@@ -312,7 +318,8 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
 cli.add_command(push)
 cli.add_command(pull)
 
-for command in (doctor, init, push, pull, review.sheet, review.export):
+for command in (doctor, init, push, pull, review.sheet, review.export, takes.takes,
+                takes.pick, takes.approve, takes.retake):
     cli.add_command(command)
 
 
