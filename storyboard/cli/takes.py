@@ -72,21 +72,22 @@ def approve(path: Path, shot: str) -> None:
 @click.option("--yes", is_flag=True, help="Accept the planned cost without asking.")
 @click.option("--budget", type=click.FloatRange(min=0),
               help="Refuse to start, or submit more, past this amount.")
+@click.option("--quiet", is_flag=True, help="Only what failed is printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
 @click.pass_context
 def retake(ctx: click.Context, path: Path, shot: str, count: int, provider: str | None,
-           yes: bool, budget: float | None, as_json: bool) -> None:
+           yes: bool, budget: float | None, quiet: bool, as_json: bool) -> None:
     """Render COUNT more takes of SHOT (plan, price and consent as for render). A retake that
     was stopped is finished by running it again (or render), never paid twice."""
     from storyboard.run.takes import ask_retakes
     asked = guarded(lambda: ask_retakes(compiled(path), shot, count))
-    if not as_json:
+    if not (as_json or quiet):
         click.echo(f"{asked.shot_id}: {asked.message}", err=True)
     parent = ctx.parent
     assert parent is not None and isinstance(parent.command, click.Group)
     render = parent.command.commands["render"]
     options: dict[str, Any] = {"provider": provider, "yes": yes, "budget": budget,
-                               "as_json": as_json, "shots": (asked.shot_id,)}
+                               "as_json": as_json, "quiet": quiet, "shots": (asked.shot_id,)}
     ctx.invoke(render, path=path, **options)
 
 

@@ -193,6 +193,7 @@ class Manifest:
     store: Any = None  # the series' `store:` setting (a URL or {url, options}), as written
     ledger: Any = None  # the series' `ledger:` setting (a postgresql:// URL), as written
     warnings: list[Diagnostic] = field(default_factory=list)
+    retakes: bool = False  # the lock's extra takes (``retake``) are added to the shots
 
     def shots(self) -> list[CompiledShot]:
         """Each shot once, as its take 1."""

@@ -33,11 +33,14 @@ def state_key(shot: CompiledShot) -> str:
 
 def with_retakes(manifest: Manifest, lock: LockFile | None = None,
                  seed_max: int = Capabilities().seed_max) -> Manifest:
-    """``manifest`` with each shot's extra takes (``retake``) from the lock added after its own."""
+    """``manifest`` with each shot's extra takes (``retake``) from the lock added after its own
+    (once: a manifest that has them already is returned as it is)."""
+    if manifest.retakes:
+        return manifest
     states = (lock or read_lock(lock_path(manifest.root))).takes
     episodes = [replace(ep, shots=[_extended(s, states.get(state_key(s), {}), seed_max)
                                    for s in ep.shots]) for ep in manifest.episodes]
-    return replace(manifest, episodes=episodes)
+    return replace(manifest, episodes=episodes, retakes=True)
 
 
 def _extended(shot: CompiledShot, state: TakeState, seed_max: int) -> CompiledShot:
@@ -85,6 +88,7 @@ def manifest_as_used(manifest: Manifest, cache_key: str) -> Manifest:
     """The manifest each shot of which is the take it uses (for the sheet and the exports)."""
     cache = OutputCache(manifest.root, cache_key)
     states = read_lock(lock_path(manifest.root)).takes
+    manifest = with_retakes(manifest)
     episodes = [episode_as_used(ep, states, cached_outputs(ep, cache))[0]
                 for ep in manifest.episodes]
     return replace(manifest, episodes=episodes)
@@ -135,7 +139,7 @@ def rendered_takes(shot: CompiledShot, lock: LockFile) -> dict[int, str]:
 
 def pick(manifest: Manifest, shot_id: str, take: int) -> LockFile:
     """Write ``take`` as the shot's picked take (only that line of the lock changes)."""
-    shot = find_shot(manifest, shot_id)
+    shot = find_shot(with_retakes(manifest), shot_id)
     lock = read_lock(lock_path(manifest.root))
     numbers = [t.take for t in shot.all_takes()]
     if take not in numbers:
@@ -150,7 +154,7 @@ def pick(manifest: Manifest, shot_id: str, take: int) -> LockFile:
 
 def approve(manifest: Manifest, shot_id: str) -> int:
     """Lock the picked take (else the lowest-numbered take that rendered) as approved."""
-    shot = find_shot(manifest, shot_id)
+    shot = find_shot(with_retakes(manifest), shot_id)
     lock = read_lock(lock_path(manifest.root))
     done = rendered_takes(shot, lock)
     picked = lock.takes.get(state_key(shot), {}).get("picked")
@@ -197,6 +201,7 @@ def _listed(takes: dict[int, str]) -> str:
 def approved_changes(manifest: Manifest) -> dict[str, int]:
     """Shot key -> approved take, for each approved shot whose approved take's request changed."""
     states = read_lock(lock_path(manifest.root)).takes
+    manifest = with_retakes(manifest)
     changed: dict[str, int] = {}
     for shot in manifest.shots():
         state = states.get(state_key(shot), {})
@@ -229,7 +234,7 @@ class TakeRow:
 
 def take_rows(manifest: Manifest, shot_id: str) -> list[TakeRow]:
     """Every take of the shot the journal knows, earlier versions too, newest state per task."""
-    shot = find_shot(manifest, shot_id)
+    shot = find_shot(with_retakes(manifest), shot_id)
     state = read_lock(lock_path(manifest.root)).takes.get(state_key(shot), {})
     current = {t.hash: t for t in shot.all_takes()}
     rows = []
