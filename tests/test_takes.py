@@ -92,7 +92,7 @@ def takes(tmp_path: Path, make_media: MakeMedia) -> Path:
 def test_a_shot_of_three_takes_is_three_paid_tasks_each_its_own(takes: Path,
                                                                 emulator: Emulator) -> None:
     emu = emulator()
-    code, report, err = render(takes, "--yes")
+    code, _, err = render(takes, "--yes")
     assert code == 0, err
     assert submissions(emu) == 4  # 3 takes of ballad, 1 of solo
     shots = lock_of(takes)["shots"]
@@ -107,7 +107,7 @@ def test_a_shot_of_three_takes_is_three_paid_tasks_each_its_own(takes: Path,
                                                 shots["takes/ep01/ballad#3"]["parameters"]["seed"]})
     # a re-render changes nothing and submits nothing
     before = (takes / "storyboard.lock").read_bytes()
-    code, report, err = render(takes, "--yes")
+    code, _, err = render(takes, "--yes")
     assert code == 0, err
     assert submissions(emu) == 4
     assert (takes / "storyboard.lock").read_bytes() == before
@@ -132,7 +132,7 @@ def test_pick_puts_take_2_into_the_episode_and_changes_only_the_pick_line(
                        '+   "takes": {', '+     "takes/ep01/ballad": {', '+       "picked": 2',
                        '+     }', '+   }']
 
-    code, report, err = render(takes, "--yes", "-o", out)
+    code, _, err = render(takes, "--yes", "-o", out)
     assert code == 0, err
     assert submissions(emu) == 4  # nothing paid again
     assert near(middle_colour(episode), middle_colour(two))
@@ -209,12 +209,12 @@ def test_an_approved_shot_that_changed_is_not_rendered_without_replace(
     assert "was approved (take 2)" in json.dumps(rows["takes/ep01/ballad#2"])
     text = invoke("plan", takes, "--provider", "dashscope").stdout
     assert "was approved (take 2)" in text
-    code, report, err = render(takes, "--yes")
+    code, _, err = render(takes, "--yes")
     assert code != 0 and "approved shot(s) changed" in err and "--replace-approved" in err
     assert submissions(emu) == 4
     approved = cached(takes, lock_of(takes)["shots"]["takes/ep01/ballad#2"])
     assert approved.is_file()  # the approved take stays in the cache
-    code, report, err = render(takes, "--yes", "--replace-approved")
+    code, _, err = render(takes, "--yes", "--replace-approved")
     assert code == 0, err
     assert submissions(emu) == 7
     assert approved.is_file()
@@ -266,8 +266,94 @@ def test_a_fresh_clone_with_the_store_renders_the_picked_take_for_free(
 
     bob = tmp_path / "bob" / "takes"
     shutil.copytree(alice, bob, ignore=shutil.ignore_patterns(".storyboard"))
-    code, report, err = render(bob, "--yes", "-o", tmp_path / "out-b")
+    code, _, err = render(bob, "--yes", "-o", tmp_path / "out-b")
     assert code == 0, err
     assert submissions(emu) == paid  # every take came from the store
     three = cached(alice, lock_of(alice)["shots"]["takes/ep01/ballad#3"])
     assert near(middle_colour(tmp_path / "out-b" / "ep01.mp4"), middle_colour(three))
+    # bob's journal never saw these takes: the lock still lists them, with alice's task ids
+    rows = json.loads(invoke("takes", bob, "ep01/ballad", "--json").stdout)
+    assert [(r["take"], r["state"], r["marks"]) for r in rows] == [
+        (1, "in lock", ""), (2, "in lock", ""), (3, "in lock", "picked")]
+    assert rows[2]["task_id"] == lock_of(alice)["shots"]["takes/ep01/ballad#3"]["task_id"]
+
+
+def test_the_sheet_shows_the_takes_side_by_side_and_marks_the_pick(
+        takes: Path, emulator: Emulator, tmp_path: Path) -> None:
+    from storyboard.review.sheet import build_sheet
+    emulator()
+    assert render(takes, "--yes", "-o", tmp_path / "out")[0] == 0
+    assert invoke("pick", takes, "ep01/ballad", "2").exit_code == 0
+    result = build_sheet(takes, out=tmp_path / "sheet.html", provider="dashscope",
+                         episodes_dir=tmp_path / "out", png_out=True)
+    page = result.html.read_text("utf-8")
+    assert page.count('<figure class="take') == 3 and page.count('class="take used"') == 1
+    assert 'data-take="2"><img' in page and "take 2 · <b>picked</b>" in page
+    assert "storyboard pick takes ep01/ballad 3" in page
+    assert "storyboard pick takes ep01/ballad 2" not in page  # the used one needs no command
+    assert page.count('class="takes"') == 1  # a shot of one take shows no strip
+    assert result.png is not None and result.png.is_file()
+    from storyboard.review.sheet import png
+    from storyboard.review.sheet.model import Panel
+    panel = Panel("shot", 1, "ballad", "a", "", "", 2.0, take=2, takes=(None,) * 3)  # type: ignore[arg-type]
+    assert png.caption("ep01", panel) == "ep01 #1 ballad · take 2 of 3 · 2.00 s"
+
+
+# --- the language ---------------------------------------------------------------------------------
+
+
+def test_bad_takes_are_located_errors_and_say_the_cap(tmp_path: Path, make_media: MakeMedia
+                                                      ) -> None:
+    bad = """\
+- id: ep01
+  takes: 0
+  shots:
+    - {id: a, prompt: "@mia sings", takes: 100}
+    - {id: b, prompt: "@mia sings", takes: "x"}
+"""
+    series = write_series(tmp_path / "bad", make_media, bad, head=HEAD)
+    result = invoke("check", series)
+    assert result.exit_code == 1
+    yaml = series / "storyboard.yaml"
+    lines = yaml.read_text("utf-8").splitlines()
+    row = next(i for i, line in enumerate(lines, 1) if "takes: 0" in line)
+    assert f"storyboard.yaml:{row}:" in result.output and "expected a number >= 1, got 0" in \
+        result.output
+    assert "expected a number <= 10, got 100" in result.output
+    assert "expected a whole number, got 'x'" in result.output
+
+
+def test_take_1_is_the_shot_as_before_and_later_takes_have_derived_seeds(
+        tmp_path: Path, make_media: MakeMedia) -> None:
+    from storyboard.language.compile import compile_path
+    one = write_series(tmp_path / "one", make_media, TAKES.replace(", takes: 3", ""), head=HEAD)
+    three = write_series(tmp_path / "three", make_media, TAKES, head=HEAD)
+    seeded = write_series(tmp_path / "seeded", make_media,
+                          TAKES.replace("takes: 3", "takes: 2, seed: 7"), head=HEAD)
+    plain, taken = compile_path(one).shots()[0], compile_path(three).shots()[0]
+    assert taken.hash == plain.hash and taken.id == plain.id and taken.take == 1
+    assert taken.request.seed is None  # take 1 stays unseeded, as before takes existed
+    assert [t.id for t in taken.all_takes()] == ["ballad", "ballad#2", "ballad#3"]
+    seeds = [t.request.seed for t in taken.others]
+    assert all(s is not None and 0 <= s <= 2147483647 for s in seeds)
+    assert len({t.hash for t in taken.all_takes()}) == 3
+    again = compile_path(three).shots()[0]
+    assert [t.hash for t in again.all_takes()] == [t.hash for t in taken.all_takes()]
+    first = compile_path(seeded).shots()[0]
+    assert first.request.seed == 7 and first.others[0].request.seed != 7
+    assert [s.shot_id for s in compile_path(three).takes()] == [
+        "ep01/ballad", "ep01/ballad", "ep01/ballad", "ep02/solo"]
+
+
+def test_plan_prices_every_take(takes: Path) -> None:
+    result = invoke("plan", takes, "--provider", "dashscope", "--json")
+    data = json.loads(result.stdout)
+    costs = {s["key"]: s["cost"] for s in data["shots"]}
+    assert list(costs) == ["takes/ep01/ballad", "takes/ep01/ballad#2", "takes/ep01/ballad#3",
+                           "takes/ep02/solo"]
+    ballad = [c for k, c in costs.items() if "ballad" in k]
+    assert ballad[0] > 0 and ballad == [ballad[0]] * 3
+    assert data["total_cost"] == pytest.approx(sum(costs.values()))
+    refused = invoke("render", takes, "--provider", "dashscope",
+                     "--budget", str(sum(ballad) - 0.001))
+    assert refused.exit_code != 0

@@ -171,7 +171,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
                 on_plan=show_plan, on_event=live.event, on_episode=live.episode,
                 on_notice=lambda text: click.echo(f"warning: {text}", err=True),
                 webhook_listen=webhook_listen, webhook_url=webhook_url, shots=shots,
-                replace_approved=replace_approved)
+                replace_approved=replace_approved, ask_replace=_ask_replace() if ask else None)
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return
@@ -191,6 +191,13 @@ def _failures(report: Any) -> list[str]:
              for s in (report.run.shots if report.run else []) if not s.ok]
     return [*shots, *(f"episode {e.id}: {e.state} - {e.message}" for e in report.episodes
                       if e.state == "skipped")]
+
+
+def _ask_replace() -> Callable[[str], bool]:
+    def ask(named: str) -> bool:
+        return click.confirm(f"approved shot(s) changed: {named}. Render them anyway (their "
+                             "approval is lifted)?", default=False, err=True)
+    return ask
 
 
 def _confirm(console: Console) -> Callable[[Any], bool]:

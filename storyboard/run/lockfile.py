@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.request import CompiledShot, MediaItem, MediaRef
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, take_id
 from storyboard.run.cache import CacheEntry, write_atomic
 
 LOCK_NAME = "storyboard.lock"
@@ -32,6 +32,12 @@ LockEntry = dict[str, Any]
 
 def shot_key(shot: CompiledShot) -> str:
     return f"{shot.series}/{shot.episode}/{shot.id}"
+
+
+def take_key(shot: CompiledShot) -> str:
+    """The lock key of the take ``shot`` is, even under its shot's own id (as the stitch and the
+    sheet see the take a shot uses): ``series/episode/shot#k``."""
+    return f"{shot.series}/{shot.episode}/{take_id(shot.name, shot.take)}"
 
 
 DRAFT_LOCK = Path(".storyboard") / "draft.lock"

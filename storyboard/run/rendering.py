@@ -110,15 +110,17 @@ def choose_shots(setup: RunSetup, patterns: tuple[str, ...]) -> None:
     setup.chosen = {shot.shot_id for shot in chosen}
 
 
-def protect_approved(setup: RunSetup, the_plan: Plan, *, replace_approved: bool) -> None:
+def protect_approved(setup: RunSetup, the_plan: Plan, *, replace_approved: bool,
+                     ask: Callable[[str], bool] | None = None) -> None:
     """Refuse to spend on an approved shot whose request changed, unless told to replace it
-    (then its approval is lifted: the new takes are to be looked at again)."""
+    (``replace_approved``, or a yes from ``ask``, shown which shots); its approval and pick are
+    then lifted: the new takes are to be looked at again."""
     keys = {s.key.partition("#")[0] for s in the_plan.shots if s.renders}
     approved = {k: t for k, t in approved_changes(setup.manifest).items() if k in keys}
     if not approved:
         return
-    if not replace_approved:
-        named = ", ".join(f"{k.split('/', 1)[1]} (take {t})" for k, t in sorted(approved.items()))
+    named = ", ".join(f"{k.split('/', 1)[1]} (take {t})" for k, t in sorted(approved.items()))
+    if not (replace_approved or (ask is not None and ask(named))):
         raise StoryboardError(
             f"approved shot(s) changed since they were approved: {named}; nothing was "
             "submitted. Their approved takes stay in the cache. Pass --replace-approved to "
@@ -186,20 +188,22 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
                   on_notice: Callable[[str], None] | None = None,
                   webhook_listen: str | None = None,
                   webhook_url: str | None = None, shots: tuple[str, ...] = (),
-                  replace_approved: bool = False) -> RenderReport:
+                  replace_approved: bool = False,
+                  ask_replace: Callable[[str], bool] | None = None) -> RenderReport:
     """Plan, ask, render every shot, then stitch each episode whose shots all rendered.
 
     ``webhook_listen`` (``HOST:PORT``) takes status callbacks of a gateway that sends them; they
     only wake the pollers (see ``webhooks``); ``webhook_url`` is the public URL that reaches it.
     ``shots`` (``episode/shot``, globs) renders only those shots' takes and re-stitches the
-    episodes that contain them; ``replace_approved`` lets it spend on changed approved shots."""
+    episodes that contain them; ``replace_approved`` (or a yes from ``ask_replace``) lets it
+    spend on changed approved shots."""
     setup = prepare(manifest, provider=provider, episode=episode, draft=draft,
                     concurrency=concurrency, offline=offline)
     choose_shots(setup, shots)
     return render_setup(setup, draft=draft, out=out, yes=yes, budget=budget, confirm=confirm,
                         on_plan=on_plan, on_event=on_event, on_episode=on_episode,
                         on_notice=on_notice, webhook=(webhook_listen, webhook_url),
-                        replace_approved=replace_approved)
+                        replace_approved=replace_approved, ask_replace=ask_replace)
 
 
 def render_setup(setup: RunSetup, *, draft: bool, out: Path | None, yes: bool,
@@ -209,13 +213,14 @@ def render_setup(setup: RunSetup, *, draft: bool, out: Path | None, yes: bool,
                  on_episode: Callable[[EpisodeOutput], None] | None,
                  on_notice: Callable[[str], None] | None,
                  webhook: tuple[str | None, str | None] = (None, None),
-                 replace_approved: bool = False) -> RenderReport:
+                 replace_approved: bool = False,
+                 ask_replace: Callable[[str], bool] | None = None) -> RenderReport:
     """Plan, protect approved shots, ask, render ``setup``'s takes and stitch."""
     manifest = setup.manifest
     the_plan = plan_setup(setup)
     if on_plan is not None:
         on_plan(the_plan)
-    protect_approved(setup, the_plan, replace_approved=replace_approved)
+    protect_approved(setup, the_plan, replace_approved=replace_approved, ask=ask_replace)
     consent(setup, the_plan, yes=yes, budget=budget, confirm=confirm)
     target = output_dir(manifest, out, draft=draft)
     made = [p for p in (target, *target.parents) if not p.exists()]

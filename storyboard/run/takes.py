@@ -249,4 +249,21 @@ def take_rows(manifest: Manifest, shot_id: str) -> list[TakeRow]:
         rows.append(TakeRow(number, take.request.seed if take else None, attempt.task_id,
                             attempt.cost, attempt.submitted_at or attempt.intent_at,
                             attempt.state, take is not None, ", ".join(marks)))
+    known = {r.task_id for r in rows if r.task_id}
+    rows += [row for row in _locked_rows(shot, state, manifest.root) if row.task_id not in known]
     return sorted(rows, key=lambda r: (not r.current, r.take, r.when or 0.0))
+
+
+def _locked_rows(shot: CompiledShot, state: TakeState, root: Path) -> list[TakeRow]:
+    """Takes the lock records but this clone's journal does not (pulled from the store, or
+    rendered by a teammate)."""
+    lock = read_lock(lock_path(root))
+    rows = []
+    for take in shot.all_takes():
+        entry = lock.shots.get(f"{take.series}/{take.episode}/{take.id}")
+        if entry is None or entry.get("hash") != take.hash:
+            continue
+        marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take)
+        rows.append(TakeRow(take.take, take.request.seed, entry.get("task_id"), entry.get("cost"),
+                            None, "in lock", True, marks))
+    return rows

@@ -21,7 +21,7 @@ from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest,
 from storyboard.review.progress import money
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Still, Thumbs
-from storyboard.run.lockfile import LockEntry, shot_key
+from storyboard.run.lockfile import LockEntry, take_key
 from storyboard.run.plan import Plan, ShotPlan
 from storyboard.stitch.cut import Cut, timecode
 
@@ -58,6 +58,17 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Take:
+    """One take of a shot on its panel: a still, whether it is used, and how to pick it."""
+
+    number: int
+    still: Still | None
+    marks: str  # "picked", "picked, approved", "" (used: the one the stitch takes)
+    used: bool
+    command: str  # the command that picks it
+
+
+@dataclass(frozen=True)
 class Panel:
     kind: str  # "shot" | "title_card" | "end_card"
     number: int  # 1-based among the episode's shots (0 for a card)
@@ -88,6 +99,8 @@ class Panel:
     card_text_color: str = ""
     shared: str = ""  # in a matrix: "shared with N variations" (the same hash), else ""
     shared_by: str = ""  # the other variations' names
+    take: int = 1  # the take the episode uses
+    takes: tuple[Take, ...] = ()  # every take, side by side (empty for a shot of one take)
 
 
 @dataclass(frozen=True)
@@ -148,6 +161,7 @@ class Context:
     prefix: str = ""  # a matrix: the variation's name, so every anchor on the page is unique
     users: dict[str, tuple[str, ...]] = field(default_factory=dict)  # hash -> its variations
     variation: str = ""
+    takes: Callable[[CompiledShot, Cut], tuple[Take, ...]] = lambda shot, cut: ()
 
     def anchor(self, *parts: str) -> str:
         return anchor(self.prefix, *parts) if self.prefix else anchor(*parts)
@@ -291,7 +305,7 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
     by_label = {r.label: r for r in refs if r.label != "first frame"}
     stills, source = stills_for(ctx, cut, index, refs)
     status, reasons = plan_words(planned)
-    entry = ctx.lock.get(shot_key(shot))
+    entry = ctx.lock.get(take_key(shot))
     start, end = cut.span(index)
     return Panel(
         "shot", number, shot.id, own, timecode(start, cut.fps), timecode(end, cut.fps),
@@ -301,7 +315,8 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
         first_frame=first_frame(shot, ctx), status=status, reasons=reasons,
         provider=ctx.plan.provider, estimated=money(ctx.estimate(shot), ctx.currency),
         billed=billed(entry, shot), hash=shot.hash[:12], task_id=task_id(entry, shot),
-        problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by)
+        problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by,
+        take=shot.take, takes=ctx.takes(shot, cut))
 
 
 def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
@@ -326,10 +341,10 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
             panels.append(card_panel(ctx, cut, index))
             continue
         number += 1
-        panels.append(shot_panel(ctx, cut, index, number, plans.get(shot_key(item.shot))))
+        panels.append(shot_panel(ctx, cut, index, number, plans.get(take_key(item.shot))))
     ep = cut.episode
     estimated = sum(ctx.estimate(s) for s in ep.shots)
-    spent = sum(float(ctx.lock.get(shot_key(s), {}).get("cost") or 0.0) for s in ep.shots)
+    spent = sum(float(ctx.lock.get(take_key(s), {}).get("cost") or 0.0) for s in ep.shots)
     return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
                    cut.duration, money(estimated, ctx.currency), money(spent, ctx.currency),
                    ctx.link(video) if video.is_file() else "", tuple(panels),
