@@ -154,13 +154,28 @@ def test_bad_picks_and_unknown_shots_are_clear_errors(takes: Path, emulator: Emu
     assert result.exit_code != 0 and "names no shot" in result.output
 
 
-def test_pick_of_a_take_that_failed_is_refused_and_approve_needs_a_rendered_take(
-        takes: Path, emulator: Emulator) -> None:
-    emulator()
-    result = invoke("approve", takes, "ep01/ballad")
+def test_pick_of_a_take_that_failed_is_refused_and_the_lowest_take_that_rendered_is_used(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
+    series = write_series(tmp_path / "takes", make_media, TAKES.split("- id: ep02")[0], head=HEAD)
+    result = invoke("approve", series, "ep01/ballad")
     assert result.exit_code != 0 and "no take that rendered" in result.output
-    result = invoke("pick", takes, "ep01/ballad", "2")
-    assert result.exit_code != 0 and "take 2 of ep01/ballad has not rendered" in result.output
+    emu = emulator()
+    emu.script("task:failed")  # the first task to finish fails
+    out = tmp_path / "out"
+    assert render(series, "--yes", "-o", out)[0] == 1
+    failed = [a for a in read_status(series) if a.state == "failed"]
+    assert len(failed) == 1
+    number = int(failed[0].shot.partition("#")[2] or 1)
+    result = invoke("pick", series, "ep01/ballad", str(number))
+    assert result.exit_code != 0
+    assert f"take {number} of ep01/ballad has not rendered" in result.output
+    shots = lock_of(series)["shots"]
+    lowest = min({1, 2, 3} - {number})
+    video = cached(series, shots["takes/ep01/ballad" + (f"#{lowest}" if lowest > 1 else "")])
+    assert near(middle_colour(out / "ep01.mp4"), middle_colour(video))
+    result = invoke("approve", series, "ep01/ballad")  # nothing picked: the lowest that rendered
+    assert result.exit_code == 0 and f"approved take {lowest}" in result.output
+    assert lock_of(series)["takes"]["takes/ep01/ballad"]["approved"] == lowest
 
 
 def test_retake_renders_exactly_the_takes_asked_for(takes: Path, emulator: Emulator,
@@ -271,11 +286,14 @@ def test_a_fresh_clone_with_the_store_renders_the_picked_take_for_free(
     assert submissions(emu) == paid  # every take came from the store
     three = cached(alice, lock_of(alice)["shots"]["takes/ep01/ballad#3"])
     assert near(middle_colour(tmp_path / "out-b" / "ep01.mp4"), middle_colour(three))
-    # bob's journal never saw these takes: the lock still lists them, with alice's task ids
+    # bob paid for none of them, yet `takes` lists each with alice's task id
+    rows = json.loads(invoke("takes", bob, "ep01/ballad", "--json").stdout)
+    assert [(r["take"], r["marks"]) for r in rows] == [(1, ""), (2, ""), (3, "picked")]
+    assert rows[2]["task_id"] == lock_of(alice)["shots"]["takes/ep01/ballad#3"]["task_id"]
+    (bob / ".storyboard" / "journal.sqlite").unlink()  # a clone that never rendered: the lock
     rows = json.loads(invoke("takes", bob, "ep01/ballad", "--json").stdout)
     assert [(r["take"], r["state"], r["marks"]) for r in rows] == [
         (1, "in lock", ""), (2, "in lock", ""), (3, "in lock", "picked")]
-    assert rows[2]["task_id"] == lock_of(alice)["shots"]["takes/ep01/ballad#3"]["task_id"]
 
 
 def test_the_sheet_shows_the_takes_side_by_side_and_marks_the_pick(
