@@ -314,7 +314,7 @@ def test_the_sheet_shows_the_takes_side_by_side_and_marks_the_pick(
     from storyboard.review.sheet import png
     from storyboard.review.sheet.model import Panel
     panel = Panel("shot", 1, "ballad", "a", "", "", 2.0, take=2, takes=(None,) * 3)  # type: ignore[arg-type]
-    assert png.caption("ep01", panel) == "ep01 #1 ballad · take 2 of 3 · 2.00 s"
+    assert png.caption("ep01", panel) == "ep01 #1 ballad#2 · 2.00 s"
 
 
 # --- the language ---------------------------------------------------------------------------------

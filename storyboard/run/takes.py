@@ -20,7 +20,7 @@ from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.language.validate import did_you_mean
 from storyboard.run.cache import OutputCache
 from storyboard.run.journal import read_status
-from storyboard.run.lockfile import LockFile, TakeState, lock_path, read_lock, update_take_state
+from storyboard.run.lockfile import DRAFT_LOCK, LockFile, TakeState, lock_path, read_lock, update_take_state
 from storyboard.targets import Capabilities
 
 MAX_RETAKES = 10  # takes one `retake` may ask for at once (as `takes:` allows at most 10)
@@ -128,11 +128,14 @@ def select_shots(manifest: Manifest, patterns: tuple[str, ...]) -> list[Compiled
 
 
 def rendered_takes(shot: CompiledShot, lock: LockFile) -> dict[int, str]:
-    """The takes of ``shot`` the lock has a video of, for its current request: take -> hash."""
+    """The takes of ``shot`` the lock (or the drafts' lock beside it) has a video of, for its
+    current request: take -> hash."""
+    drafts = read_lock(lock.path.parent / DRAFT_LOCK).shots
     found: dict[int, str] = {}
     for take in shot.all_takes():
-        entry = lock.shots.get(f"{take.series}/{take.episode}/{take.id}")
-        if entry is not None and entry.get("hash") == take.hash:
+        key = f"{take.series}/{take.episode}/{take.id}"
+        if any(entry.get("hash") == take.hash for entry in (lock.shots.get(key, {}),
+                                                             drafts.get(key, {}))):
             found[take.take] = take.hash
     return found
 

@@ -26,8 +26,9 @@ def _picture(panel: Panel) -> Path | None:
 
 
 def caption(episode: str, panel: Panel) -> str:
-    """``ep01 #1 ballad · 5.00 s``; a shot of several takes says which one it uses."""
-    take = f" · take {panel.take} of {len(panel.takes)}" if panel.takes else ""
+    """``ep01 #1 ballad · 5.00 s``; a shot of several takes names the one it uses (``ballad#2``,
+    ``ballad#1``)."""
+    take = f"#{panel.take}" if panel.takes else ""
     return f"{episode} #{panel.number} {panel.id}{take} · {panel.seconds:.2f} s"
 
 
