@@ -19,6 +19,7 @@ from storyboard.media import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.model import RunOptions
 from storyboard.run.plan import apply_price_overrides
+from storyboard.run.takes import with_retakes
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.team.sharing import StoreLink
@@ -69,7 +70,6 @@ def setup_for(manifest: Manifest, provider: Provider, episode: str | None = None
               draft: bool = False, concurrency: int | None = None, offline: bool = False,
               shots: list[CompiledShot] | None = None) -> RunSetup:
     """``prepare`` with the provider already made (and each shot's extra takes, ``retake``)."""
-    from storyboard.run.takes import with_retakes
     manifest = with_retakes(manifest)
     return RunSetup(
         manifest, provider, select(manifest, episode) if shots is None else shots,
@@ -115,6 +115,8 @@ def _own(block: dict[str, Any], others: set[str]) -> dict[str, Any]:
 
 
 def select(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
+    """Every take of the ``episode``'s shots, or of every shot (extra takes included)."""
+    manifest = with_retakes(manifest)
     if episode is None:
         return manifest.takes()
     chosen = [e for e in manifest.episodes if e.id == episode]
