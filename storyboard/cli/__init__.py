@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from storyboard.cli import complete, review
+from storyboard.cli import complete, review, takes
 from storyboard.cli import variations as matrix
 from storyboard.cli.agents import mcp
 from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, variants_of
@@ -165,13 +165,18 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 @click.option("--webhook-listen", metavar="HOST:PORT",
               help="Take the gateway's status callbacks here (they only hasten polls).")
 @click.option("--webhook-url", help="The public URL that reaches --webhook-listen.")
+@click.option("--shot", "shots", multiple=True, metavar="EPISODE/SHOT",
+              help="Only this shot's takes (repeatable, globs allowed); re-stitches its episode.")
+@click.option("--replace-approved", is_flag=True,
+              help="Spend on approved shots whose YAML changed (their approval is lifted).")
 @matrix.VAR
 @matrix.VARIATION
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
+           shots: tuple[str, ...], replace_approved: bool,
            var: tuple[str, ...], variation: tuple[str, ...]) -> None:
-    """Render every changed shot (of every variation), then stitch each episode."""
+    """Render every changed shot and take (of every variation), then stitch each episode."""
     from storyboard.run.rendering import interactive, render_series
     variants = variants_of(path, var, variation, provider=provider, keep_going=True)
     console = Console(stderr=True, quiet=quiet or as_json)
@@ -200,7 +205,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
                 budget=budget, concurrency=concurrency, offline=offline, confirm=ask,
                 on_plan=show_plan, on_event=live.event, on_episode=live.episode,
                 on_notice=lambda text: click.echo(f"warning: {text}", err=True),
-                webhook_listen=webhook_listen, webhook_url=webhook_url)
+                webhook_listen=webhook_listen, webhook_url=webhook_url, shots=shots,
+                replace_approved=replace_approved, ask_replace=_ask_replace() if ask else None)
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return
@@ -220,6 +226,13 @@ def _failures(report: Any) -> list[str]:
              for s in (report.run.shots if report.run else []) if not s.ok]
     return [*shots, *(f"episode {e.id}: {e.state} - {e.message}" for e in report.episodes
                       if e.state == "skipped")]
+
+
+def _ask_replace() -> Callable[[str], bool]:
+    def ask(named: str) -> bool:
+        return click.confirm(f"approved shot(s) changed: {named}. Render them anyway (their "
+                             "approval is lifted)?", default=False, err=True)
+    return ask
 
 
 def _confirm(console: Console) -> Callable[[Any], bool]:
@@ -348,7 +361,7 @@ cli.add_command(push)
 cli.add_command(pull)
 
 for command in (doctor, init, config, complete.completion, push, pull, review.sheet,
-                review.export, studio, mcp):
+                review.export, studio, mcp, takes.takes, takes.pick, takes.approve, takes.retake):
     cli.add_command(command)
 
 

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,10 +35,31 @@ class Rendered:
 
 
 def local_render_body() -> RenderFn:
-    """The local provider's renderer, imported late: only finishing tasks need it."""
-    from storyboard.providers.local import render_body
+    """The local provider's renderer, imported late: only finishing tasks need it. A request with
+    a seed gets a backdrop colour of that seed's own, so takes of one shot differ visibly (and
+    byte for byte, even in plain mode); one without a seed is drawn exactly as the provider
+    draws it."""
+    from storyboard.providers.animatic import render
+    from storyboard.providers.local import body_animatic
 
-    return render_body
+    def draw(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
+             plain: bool = False) -> None:
+        spec = body_animatic(body, media=media, plain=plain)
+        seed = seed_of(body)
+        render(spec if seed is None else replace(spec, color=seed_color(seed)), out)
+
+    return draw
+
+
+def seed_of(body: Mapping[str, Any]) -> int | None:
+    seed = (body.get("parameters") or {}).get("seed")
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def seed_color(seed: int) -> str:
+    """A colour of the seed's own, ``0xRRGGBB``, never too dark to tell apart."""
+    value = hashlib.sha256(str(seed).encode()).digest()
+    return "0x" + "".join(f"{64 + b % 192:02x}" for b in value[:3])
 
 
 def normalized_body(body: Mapping[str, Any], sub: Submission) -> dict[str, Any]:
@@ -58,6 +79,9 @@ def render_key(body: Mapping[str, Any], sub: Submission, digests: Mapping[str, s
     media = [[m["type"], ident(m["url"]), ident(m.get("reference_voice"))] for m in sub.media]
     doc = {"size": [sub.resolution, sub.ratio], "duration": sub.duration, "prompt": sub.prompt,
            "negative": negative, "media": media, "plain": plain}
+    seed = seed_of(body)
+    if seed is not None:  # only then: the key of a request without a seed stays as it was
+        doc["seed"] = seed
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +29,7 @@ from storyboard.language.request import (
     Scene,
     ShotRequest,
     Token,
+    take_id,
     write,
 )
 from storyboard.language.resolve import MENTION, Reference, ResolvedScene, ResolvedShot, Resolver
@@ -185,6 +187,23 @@ def digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def take_seed(first_hash: str, take: int, seed_max: int) -> int:
+    """The seed of take ``take`` (> 1): a function of the shot's take-1 hash and the take number,
+    within ``0..seed_max``, so the same file always asks for the same takes."""
+    value = hashlib.sha256(f"{first_hash}#take{take}".encode()).hexdigest()
+    return int(value, 16) % (seed_max + 1)
+
+
+def take_of(first: CompiledShot, take: int, seed_max: int) -> CompiledShot:
+    """Take ``take`` (> 1) of the shot whose take 1 is ``first``: the same request with its own
+    seed, so its own hash (take 1's canonical form with that seed) and its own id."""
+    request = replace(first.request, seed=take_seed(first.hash, take, seed_max))
+    parameters = {**first.canonical.get("parameters", {}), "seed": request.seed}
+    form = {**first.canonical, "parameters": parameters}
+    return replace(first, id=take_id(first.id, take), request=request, hash=digest(form),
+                   canonical=form, take=take, others=[])
+
+
 # --- the whole series ---------------------------------------------------------------------------
 
 
@@ -252,10 +271,13 @@ class Compiler:
             form = canonical(request, digests, hashes)
             hashes[shot.id] = digest(form)
             inputs = {str(p): digests[p] for p in _local_files(request) if p in digests}
-            compiled.append(CompiledShot(
+            first = CompiledShot(
                 series=self.source.name, episode=episode.id, id=shot.id, request=request,
                 hash=hashes[shot.id], span=shot.doc.span(shot.path), transition=shot.transition,
-                depends_on=shot.first_frame_from, inputs=inputs, canonical=form))
+                depends_on=shot.first_frame_from, inputs=inputs, canonical=form)
+            count = int(shot.params.get("takes") or 1)
+            first.others = [take_of(first, k, self.caps.seed_max) for k in range(2, count + 1)]
+            compiled.append(first)
         return CompiledEpisode(episode.id, episode.title, compiled, episode.settings,
                                episode.doc.span(episode.path))
 

@@ -153,6 +153,22 @@ class CompiledShot:
     depends_on: str | None = None  # the shot whose last frame is this shot's first frame
     inputs: dict[str, str] = field(default_factory=dict)  # local path -> sha256 of its content
     canonical: dict[str, Any] = field(default_factory=dict)  # what the hash was computed over
+    take: int = 1  # which take of the shot this is; take k > 1 has the id ``shot#k``
+    others: list[CompiledShot] = field(default_factory=list)  # take 1's takes 2..N
+
+    @property
+    def name(self) -> str:
+        """The shot's own id, whichever take this is (``ballad`` for ``ballad#2``)."""
+        return self.id.partition("#")[0]
+
+    @property
+    def shot_id(self) -> str:
+        """``episode/shot``: how commands name the shot all its takes belong to."""
+        return f"{self.episode}/{self.name}"
+
+    def all_takes(self) -> list[CompiledShot]:
+        """Take 1 and every other take of this shot, in take order."""
+        return [self, *self.others]
 
 
 @dataclass
@@ -177,9 +193,20 @@ class Manifest:
     store: Any = None  # the series' `store:` setting (a URL or {url, options}), as written
     ledger: Any = None  # the series' `ledger:` setting (a postgresql:// URL), as written
     warnings: list[Diagnostic] = field(default_factory=list)
+    retakes: bool = False  # the lock's extra takes (``retake``) are added to the shots
 
     def shots(self) -> list[CompiledShot]:
+        """Each shot once, as its take 1."""
         return [shot for episode in self.episodes for shot in episode.shots]
+
+    def takes(self) -> list[CompiledShot]:
+        """Every take of every shot: each one is a paid request of its own."""
+        return [take for shot in self.shots() for take in shot.all_takes()]
+
+
+def take_id(shot_id: str, take: int) -> str:
+    """A take's own id: the shot's id for take 1 (as before takes existed), else ``id#k``."""
+    return shot_id if take == 1 else f"{shot_id}#{take}"
 
 
 def speaker_name(name: str) -> str:

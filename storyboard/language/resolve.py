@@ -26,7 +26,7 @@ MENTION = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)")
 WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*s?\s*-\s*(\d+(?:\.\d+)?)\s*s\s*$")
 SHORTHAND = re.compile(r"^\s*\[([^\]]*)\]\s*(.*)$", re.S)
 PARAMS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt_extend",
-          "watermark", "seed")
+          "watermark", "seed", "takes")
 # The service's own defaults (spec section 1), made explicit in every request.
 SERVICE_DEFAULTS: dict[str, Any] = {"model": "wan2.7-r2v", "resolution": "1080P", "ratio": "16:9",
                                     "duration": 5, "prompt_extend": True, "watermark": False}
@@ -200,7 +200,8 @@ class Resolver:
         if not isinstance(data, dict) or not isinstance(data.get("shots"), list):
             return None
         episode_id = str(data.get("id") or source.default_id)
-        defaults = {**SERVICE_DEFAULTS, **_mapping(self.series.get("defaults")),
+        takes = {"takes": data["takes"]} if "takes" in data else {}
+        defaults = {**SERVICE_DEFAULTS, **_mapping(self.series.get("defaults")), **takes,
                     **_mapping(data.get("defaults"))}
         settings = {k: data[k] for k in ("title_card", "end_card", "music", "output") if k in data}
         for key in ("music", "output"):
@@ -465,7 +466,8 @@ class Resolver:
 
 PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,), "resolution": (str,), "ratio": (str,), "duration": (int,),
-    "negative_prompt": (str,), "prompt_extend": (bool,), "watermark": (bool,), "seed": (int,)}
+    "negative_prompt": (str,), "prompt_extend": (bool,), "watermark": (bool,), "seed": (int,),
+    "takes": (int,)}
 
 
 def _params_well_typed(params: dict[str, Any]) -> bool:

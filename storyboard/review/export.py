@@ -30,6 +30,7 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variants
 from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.run.cache import OutputCache
+from storyboard.run.takes import manifest_as_used
 from storyboard.run.variations import variation_dir
 from storyboard.stitch.cut import Cut, CutItem, episode_cut
 from storyboard.stitch.episodes import EpisodeBuilder, output_dir
@@ -255,7 +256,8 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
     builder = EpisodeBuilder(manifest, output_dir(manifest, None, draft=draft), draft=draft)
     cache = OutputCache(manifest.root, cache_key or local_cache_key(draft))
     result = ExportResult(warnings=list(fmt.losses))
-    for ep in _episodes(manifest, episode):
+    used = manifest_as_used(manifest, cache_key or local_cache_key(draft))  # picked takes
+    for ep in _episodes(used, episode):
         if not ep.shots:
             result.warnings.append(f"{ep.id} has no shots: no timeline written")
             continue

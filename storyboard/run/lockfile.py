@@ -5,6 +5,10 @@ a re-render shows up in ``git diff`` as a few changed lines. Besides the output 
 provider, task id, seed, billed seconds, cost) each entry keeps what ``plan`` needs to explain a
 change later: a digest of the prompt, every reference file's sha256 by role and label, and the
 parameters.
+
+Take k > 1 of a shot has an entry of its own (keyed ``series/episode/shot#k``). ``takes`` (written
+only when some shot has one) keeps, per shot, the ``picked`` and ``approved`` take and the ``extra``
+takes asked for by ``retake``.
 """
 
 from __future__ import annotations
@@ -12,12 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.request import CompiledShot, MediaItem, MediaRef
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, take_id
 from storyboard.run.cache import CacheEntry, write_atomic
 
 LOCK_NAME = "storyboard.lock"
@@ -28,6 +32,12 @@ LockEntry = dict[str, Any]
 
 def shot_key(shot: CompiledShot) -> str:
     return f"{shot.series}/{shot.episode}/{shot.id}"
+
+
+def take_key(shot: CompiledShot) -> str:
+    """The lock key of the take ``shot`` is, even under its shot's own id (as the stitch and the
+    sheet see the take a shot uses): ``series/episode/shot#k``."""
+    return f"{shot.series}/{shot.episode}/{take_id(shot.name, shot.take)}"
 
 
 DRAFT_LOCK = Path(".storyboard") / "draft.lock"
@@ -129,7 +139,7 @@ def describe(shot: CompiledShot, root: Path | None) -> LockEntry:
                                       for s in shot.request.scenes])),
         "media": media_entries(shot, root),
         "parameters": parameters(shot),
-    }
+    } | ({"take": shot.take} if shot.take > 1 else {})
 
 
 def entry_for(shot: CompiledShot, cached: CacheEntry, root: Path | None,
@@ -148,10 +158,14 @@ def entry_for(shot: CompiledShot, cached: CacheEntry, root: Path | None,
     return entry
 
 
+TakeState = dict[str, Any]  # per shot: picked, approved, approved_hash, extra
+
+
 @dataclass
 class LockFile:
     path: Path
     shots: dict[str, LockEntry]
+    takes: dict[str, TakeState] = field(default_factory=dict)  # keyed series/episode/shot
 
 
 def read_lock(path: Path) -> LockFile:
@@ -164,17 +178,21 @@ def read_lock(path: Path) -> LockFile:
         raise StoryboardError(f"cannot read {path}: {exc}") from exc
     try:
         data = json.loads(text)
-        shots = data.get("shots", {})
-        if not isinstance(shots, dict):
-            raise ValueError("'shots' is not a mapping")
+        shots, takes = data.get("shots", {}), data.get("takes", {})
+        if not isinstance(shots, dict) or not isinstance(takes, dict):
+            raise ValueError("'shots' or 'takes' is not a mapping")
     except (ValueError, AttributeError) as exc:
         raise StoryboardError(f"{path} is not a storyboard lock file ({exc}); "
                               "delete it and run render again to rebuild it") from exc
-    return LockFile(path, shots)
+    return LockFile(path, shots, takes)
 
 
-def render_lock(shots: Mapping[str, LockEntry]) -> str:
-    data = {"storyboard_lock": LOCK_VERSION, "shots": dict(shots)}
+def render_lock(shots: Mapping[str, LockEntry],
+                takes: Mapping[str, TakeState] | None = None) -> str:
+    data: dict[str, Any] = {"storyboard_lock": LOCK_VERSION, "shots": dict(shots)}
+    kept = {key: state for key, state in (takes or {}).items() if state}
+    if kept:  # a lock without picks, approvals or retakes reads as before takes existed
+        data["takes"] = kept
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -193,7 +211,17 @@ def update_lock(path: Path, entries: Iterable[LockEntry], *,
             del shots[key]
     for entry in entries:
         shots[f"{entry['series']}/{entry['episode']}/{entry['id']}"] = entry
-    text = render_lock(shots)
-    if text != render_lock(lock.shots) or not path.exists():
+    text = render_lock(shots, lock.takes)
+    if text != render_lock(lock.shots, lock.takes) or not path.exists():
         write_atomic(path, text.encode("utf-8"))
-    return LockFile(path, shots)
+    return LockFile(path, shots, lock.takes)
+
+
+def update_take_state(path: Path, key: str, **changes: Any) -> LockFile:
+    """Set (or, with None, remove) fields of one shot's take state and write the lock; every
+    other line stays as it was."""
+    lock = read_lock(path)
+    state = {**lock.takes.get(key, {}), **changes}
+    takes = {**lock.takes, key: {k: v for k, v in state.items() if v is not None}}
+    write_atomic(path, render_lock(lock.shots, takes).encode("utf-8"))
+    return LockFile(path, lock.shots, takes)

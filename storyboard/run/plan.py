@@ -231,7 +231,7 @@ def explain(old: LockEntry, new: LockEntry) -> tuple[Change, ...]:
 
 
 def shots_of(source: Manifest | Sequence[CompiledShot]) -> list[CompiledShot]:
-    return source.shots() if isinstance(source, Manifest) else list(source)
+    return source.takes() if isinstance(source, Manifest) else list(source)
 
 
 def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: PriceTable,

@@ -11,7 +11,7 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storyboard.errors import BudgetExceeded, StoreUnreachable, StoryboardError
@@ -26,8 +26,10 @@ from storyboard.run import (
 )
 from storyboard.run import render as run_shots
 from storyboard.run.ahead import AheadOfStitch
-from storyboard.run.lockfile import lock_path, proxy, read_lock
+from storyboard.run.cache import OutputCache
+from storyboard.run.lockfile import lock_path, proxy, read_lock, update_take_state
 from storyboard.run.mediacheck import check_media
+from storyboard.run.plan import Change
 from storyboard.run.setup import (
     RunSetup,
     Seconds,
@@ -35,6 +37,12 @@ from storyboard.run.setup import (
     open_ledger,
     prepare,
     setup_for,
+)
+from storyboard.run.takes import (
+    approved_changes,
+    cached_outputs,
+    episode_as_used,
+    select_shots,
 )
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.sharing import StoreLink
@@ -81,7 +89,46 @@ def plan_setup(setup: RunSetup) -> Plan:
                         price_overrides=setup.manifest.provider.get("prices"),
                         reference_video_seconds=setup.seconds, in_store=in_store)
     _describe_store(the_plan, setup.manifest, setup.store, setup.offline)
+    mark_approved(the_plan, approved_changes(setup.manifest))
     return the_plan
+
+
+def mark_approved(the_plan: Plan, approved: dict[str, int]) -> None:
+    """Each take of an approved shot whose request changed says so: ``was approved (take 2)``."""
+    for index, shot in enumerate(the_plan.shots):
+        take = approved.get(shot.key.partition("#")[0])
+        if take is not None and shot.renders:
+            the_plan.shots[index] = replace(shot, status="changed", changes=(
+                Change("other", f"was approved (take {take})"), *shot.changes))
+
+
+def choose_shots(setup: RunSetup, patterns: tuple[str, ...]) -> None:
+    """``--shot``: render only the named shots' takes (globs allowed)."""
+    if not patterns:
+        return
+    chosen = select_shots(setup.manifest, patterns)
+    setup.shots = [take for shot in chosen for take in shot.all_takes()]
+    setup.chosen = {shot.shot_id for shot in chosen}
+
+
+def protect_approved(setup: RunSetup, the_plan: Plan, *, replace_approved: bool,
+                     ask: Callable[[str], bool] | None = None) -> None:
+    """Refuse to spend on an approved shot whose request changed, unless told to replace it
+    (``replace_approved``, or a yes from ``ask``, shown which shots); its approval and pick are
+    then lifted: the new takes are to be looked at again."""
+    keys = {s.key.partition("#")[0] for s in the_plan.shots if s.renders}
+    approved = {k: t for k, t in approved_changes(setup.manifest).items() if k in keys}
+    if not approved:
+        return
+    named = ", ".join(f"{k.split('/', 1)[1]} (take {t})" for k, t in sorted(approved.items()))
+    if not (replace_approved or (ask is not None and ask(named))):
+        raise StoryboardError(
+            f"approved shot(s) changed since they were approved: {named}; nothing was "
+            "submitted. Their approved takes stay in the cache. Pass --replace-approved to "
+            "render the changed shots anyway, or revert their YAML.")
+    for key in approved:
+        update_take_state(lock_path(setup.root), key, approved=None, approved_hash=None,
+                          picked=None)
 
 
 def store_hits(store: StoreLink | None, root: Path, shots: list[CompiledShot],
@@ -141,24 +188,47 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
                   on_episode: Callable[[EpisodeOutput], None] | None = None,
                   on_notice: Callable[[str], None] | None = None,
                   webhook_listen: str | None = None,
-                  webhook_url: str | None = None) -> RenderReport:
+                  webhook_url: str | None = None, shots: tuple[str, ...] = (),
+                  replace_approved: bool = False,
+                  ask_replace: Callable[[str], bool] | None = None) -> RenderReport:
     """Plan, ask, render every shot, then stitch each episode whose shots all rendered.
 
     ``webhook_listen`` (``HOST:PORT``) takes status callbacks of a gateway that sends them; they
-    only wake the pollers (see ``webhooks``); ``webhook_url`` is the public URL that reaches it."""
+    only wake the pollers (see ``webhooks``); ``webhook_url`` is the public URL that reaches it.
+    ``shots`` (``episode/shot``, globs) renders only those shots' takes and re-stitches the
+    episodes that contain them; ``replace_approved`` (or a yes from ``ask_replace``) lets it
+    spend on changed approved shots."""
     setup = prepare(manifest, provider=provider, episode=episode, draft=draft,
                     concurrency=concurrency, offline=offline)
+    choose_shots(setup, shots)
+    return render_setup(setup, draft=draft, out=out, yes=yes, budget=budget, confirm=confirm,
+                        on_plan=on_plan, on_event=on_event, on_episode=on_episode,
+                        on_notice=on_notice, webhook=(webhook_listen, webhook_url),
+                        replace_approved=replace_approved, ask_replace=ask_replace)
+
+
+def render_setup(setup: RunSetup, *, draft: bool, out: Path | None, yes: bool,
+                 budget: float | None, confirm: Callable[[Plan], bool] | None,
+                 on_plan: Callable[[Plan], None] | None,
+                 on_event: Callable[[ShotEvent], None] | None,
+                 on_episode: Callable[[EpisodeOutput], None] | None,
+                 on_notice: Callable[[str], None] | None,
+                 webhook: tuple[str | None, str | None] = (None, None),
+                 replace_approved: bool = False,
+                 ask_replace: Callable[[str], bool] | None = None) -> RenderReport:
+    """Plan, protect approved shots, ask, render ``setup``'s takes and stitch."""
+    manifest = setup.manifest
     the_plan = plan_setup(setup)
     if on_plan is not None:
         on_plan(the_plan)
+    protect_approved(setup, the_plan, replace_approved=replace_approved, ask=ask_replace)
     consent(setup, the_plan, yes=yes, budget=budget, confirm=confirm)
     target = output_dir(manifest, out, draft=draft)
     made = [p for p in (target, *target.parents) if not p.exists()]
     ensure_writable(target)  # before anything is paid for, not after
     try:
         return _render_and_stitch(setup, the_plan, target, budget=budget, on_event=on_event,
-                                  on_episode=on_episode, on_notice=on_notice,
-                                  webhook=(webhook_listen, webhook_url))
+                                  on_episode=on_episode, on_notice=on_notice, webhook=webhook)
     finally:
         remove_empty(made)
 
@@ -204,8 +274,13 @@ def _render_and_stitch(setup: RunSetup, plan: Plan, target: Path, *, budget: flo
     for ep in setup.manifest.episodes:
         if setup.episode is not None and ep.id != setup.episode:
             continue
-        done = {r.shot: r.output for r in result.shots if r.ok and r.output and r.episode == ep.id}
-        built = build_episode(builder, ep, done, target, on_episode)
+        if setup.chosen is not None and not any(s.shot_id in setup.chosen for s in ep.shots):
+            continue  # --shot: only the episodes that contain the named shots
+        outputs = {**cached_outputs(ep, OutputCache(setup.root, setup.provider.cache_key)),
+                   **{r.shot: r.output for r in result.shots
+                      if r.ok and r.output and r.episode == ep.id}}
+        used, done = episode_as_used(ep, read_lock(lock_path(setup.root)).takes, outputs)
+        built = build_episode(builder, used, done, target, on_episode)
         report.episodes.append(built)
         if on_episode is not None:
             on_episode(built)

@@ -19,6 +19,7 @@ from storyboard.media import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.model import RunOptions
 from storyboard.run.plan import apply_price_overrides
+from storyboard.run.takes import with_retakes
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.team.sharing import StoreLink
@@ -48,6 +49,7 @@ class RunSetup:
     episode: str | None = None
     draft: bool = False
     offline: bool = False
+    chosen: set[str] | None = None  # ``--shot``: the shots named (``episode/shot``), else all
 
     @property
     def root(self) -> Path:
@@ -67,7 +69,8 @@ def prepare(manifest: Manifest, *, provider: str | None = None, episode: str | N
 def setup_for(manifest: Manifest, provider: Provider, episode: str | None = None, *,
               draft: bool = False, concurrency: int | None = None, offline: bool = False,
               shots: list[CompiledShot] | None = None) -> RunSetup:
-    """``prepare`` with the provider already made."""
+    """``prepare`` with the provider already made (and each shot's extra takes, ``retake``)."""
+    manifest = with_retakes(manifest)
     return RunSetup(
         manifest, provider, select(manifest, episode) if shots is None else shots,
         reference_seconds(manifest),
@@ -112,13 +115,15 @@ def _own(block: dict[str, Any], others: set[str]) -> dict[str, Any]:
 
 
 def select(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
+    """Every take of the ``episode``'s shots, or of every shot (extra takes included)."""
+    manifest = with_retakes(manifest)
     if episode is None:
-        return manifest.shots()
+        return manifest.takes()
     chosen = [e for e in manifest.episodes if e.id == episode]
     if not chosen:
         ids = ", ".join(e.id for e in manifest.episodes)
         raise StoryboardError(f"no episode {episode!r} in this series; expected one of: {ids}")
-    return list(chosen[0].shots)
+    return [take for shot in chosen[0].shots for take in shot.all_takes()]
 
 
 def reference_seconds(manifest: Manifest) -> Seconds:

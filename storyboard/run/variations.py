@@ -23,8 +23,10 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variant, Variants
 from storyboard.run import Plan, RunResult, ShotEvent, plan_for
 from storyboard.run.ahead import AheadOfStitch
+from storyboard.run.lockfile import lock_path, read_lock
 from storyboard.run.rendering import build_episode, consent, execute, store_hits
 from storyboard.run.setup import ensure_writable, make_provider, prepare, provider_name, reference_seconds
+from storyboard.run.takes import episode_as_used
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, EpisodeOutput, output_dir
 
 # --- plan ----------------------------------------------------------------------------------------
@@ -60,7 +62,8 @@ class MatrixPlan:
 
 
 def selected_shots(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
-    return [s for e in manifest.episodes if episode is None or e.id == episode for s in e.shots]
+    return [t for e in manifest.episodes if episode is None or e.id == episode for s in e.shots
+            for t in s.all_takes()]
 
 
 def plan_variations(variants: Variants, provider: Any, episode: str | None = None,
@@ -250,8 +253,9 @@ def _stitch(variant: Variant, result: RunResult, targets: dict[str, Path], episo
     for ep in manifest.episodes:
         if episode is not None and ep.id != episode:
             continue
-        done = {r.shot: r.output for r in mine if r.ok and r.output and r.episode == ep.id}
-        built = build_episode(builder, ep, done, targets[manifest.name])
+        outputs = {r.shot: r.output for r in mine if r.ok and r.output and r.episode == ep.id}
+        used, done = episode_as_used(ep, read_lock(lock_path(manifest.root)).takes, outputs)
+        built = build_episode(builder, used, done, targets[manifest.name])
         report.episodes.append(built)
         if on_episode is not None:
             on_episode(built)

@@ -14,7 +14,7 @@ contact sheet).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,9 @@ from storyboard.run.lockfile import lock_path, read_lock
 from storyboard.run.plan import estimate
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
+from storyboard.run.takes import manifest_as_used, state_key, with_retakes
 from storyboard.run.variations import variation_dir
-from storyboard.stitch.cut import episode_cut
+from storyboard.stitch.cut import Cut, episode_cut, video_length
 from storyboard.stitch.episodes import EpisodeBuilder, output_dir
 
 __all__ = ["SheetResult", "build_sheet", "sheet_for"]
@@ -83,14 +84,43 @@ def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | Non
     folder = output_dir(manifest, episodes_dir, draft=draft)
     target = Path(out) if out is not None else folder / "sheet.html"
     chosen = make_provider(manifest, provider, draft=draft)
+    manifest = with_retakes(manifest)
     ctx = _context(manifest, problems, chosen, target.parent)
     builder = EpisodeBuilder(manifest, folder, draft=draft)
     cache = OutputCache(manifest.root, chosen.cache_key)
+    ctx.takes = _takes(manifest, ctx.thumbs, cache)
     plans = {s.key: s for s in ctx.plan.shots}
+    used = manifest_as_used(manifest, chosen.cache_key)  # each shot as the take it uses
     episodes = [model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
                                    folder / f"{ep.id}.mp4") if ep.shots
-                else model.empty_episode(ctx, ep) for ep in manifest.episodes]
+                else model.empty_episode(ctx, ep) for ep in used.episodes]
     return _write(model.sheet_view(ctx, episodes), target, png_out, problems)
+
+
+def _takes(manifest: Manifest, thumbs: Thumbs, cache: OutputCache
+           ) -> Callable[[CompiledShot, Cut], tuple[model.Take, ...]]:
+    """A shot's takes side by side: a middle still of each rendered take, its marks, and the
+    command that picks it (nothing for a shot of one take)."""
+    shots = {s.shot_id: s for s in manifest.shots()}
+    states = read_lock(lock_path(manifest.root)).takes
+
+    def takes(used: CompiledShot, cut: Cut) -> tuple[model.Take, ...]:
+        shot = shots.get(used.shot_id)
+        if shot is None or not shot.others:
+            return ()
+        state = states.get(state_key(shot), {})
+        found = []
+        for take in shot.all_takes():
+            still = None
+            if cache.has(take.hash):
+                path = cache.path(take.hash)
+                still = thumbs.frames(path, video_length(path), cut.fps)[1]
+            marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take)
+            found.append(model.Take(take.take, still, marks, take.take == used.take,
+                                    f"storyboard pick {manifest.root.name} {shot.shot_id} "
+                                    f"{take.take}"))
+        return tuple(found)
+    return takes
 
 
 def _write(sheet: model.Sheet, target: Path, png_out: Path | bool,

@@ -22,7 +22,7 @@ from storyboard.review.notes import Note
 from storyboard.review.progress import money
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Still, Thumbs
-from storyboard.run.lockfile import LockEntry, shot_key
+from storyboard.run.lockfile import LockEntry, take_key
 from storyboard.run.plan import Plan, ShotPlan
 from storyboard.stitch.cut import Cut, timecode
 
@@ -59,6 +59,17 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Take:
+    """One take of a shot on its panel: a still, whether it is used, and how to pick it."""
+
+    number: int
+    still: Still | None
+    marks: str  # "picked", "picked, approved", "" (used: the one the stitch takes)
+    used: bool
+    command: str  # the command that picks it
+
+
+@dataclass(frozen=True)
 class Panel:
     kind: str  # "shot" | "title_card" | "end_card"
     number: int  # 1-based among the episode's shots (0 for a card)
@@ -91,6 +102,8 @@ class Panel:
     shared_by: str = ""  # the other variations' names
     start: float = 0.0  # seconds on the episode clock (the studio seeks the player there)
     notes: tuple[str, ...] = ()  # review notes: "author, time (take n): text"
+    take: int = 1  # the take the episode uses
+    takes: tuple[Take, ...] = ()  # every take, side by side (empty for a shot of one take)
 
 
 @dataclass(frozen=True)
@@ -152,6 +165,7 @@ class Context:
     users: dict[str, tuple[str, ...]] = field(default_factory=dict)  # hash -> its variations
     variation: str = ""
     notes: dict[str, list[Note]] = field(default_factory=dict)  # "ep01/ballad" -> its notes
+    takes: Callable[[CompiledShot, Cut], tuple[Take, ...]] = lambda shot, cut: ()
 
     def anchor(self, *parts: str) -> str:
         return anchor(self.prefix, *parts) if self.prefix else anchor(*parts)
@@ -295,7 +309,7 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
     by_label = {r.label: r for r in refs if r.label != "first frame"}
     stills, source = stills_for(ctx, cut, index, refs)
     status, reasons = plan_words(planned)
-    entry = ctx.lock.get(shot_key(shot))
+    entry = ctx.lock.get(take_key(shot))
     start, end = cut.span(index)
     return Panel(
         "shot", number, shot.id, own, timecode(start, cut.fps), timecode(end, cut.fps),
@@ -307,7 +321,8 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
         billed=billed(entry, shot), hash=shot.hash[:12], task_id=task_id(entry, shot),
         problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by,
         start=round(float(start / cut.fps), 3),
-        notes=note_lines(ctx.notes.get(f"{shot.episode}/{shot.id}", [])))
+        notes=note_lines(ctx.notes.get(f"{shot.episode}/{shot.id}", [])),
+        take=shot.take, takes=ctx.takes(shot, cut))
 
 
 def note_lines(notes: list[Note]) -> tuple[str, ...]:
@@ -338,10 +353,10 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
             panels.append(card_panel(ctx, cut, index))
             continue
         number += 1
-        panels.append(shot_panel(ctx, cut, index, number, plans.get(shot_key(item.shot))))
+        panels.append(shot_panel(ctx, cut, index, number, plans.get(take_key(item.shot))))
     ep = cut.episode
     estimated = sum(ctx.estimate(s) for s in ep.shots)
-    spent = sum(float(ctx.lock.get(shot_key(s), {}).get("cost") or 0.0) for s in ep.shots)
+    spent = sum(float(ctx.lock.get(take_key(s), {}).get("cost") or 0.0) for s in ep.shots)
     return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
                    cut.duration, money(estimated, ctx.currency), money(spent, ctx.currency),
                    ctx.link(video) if video.is_file() else "", tuple(panels),

@@ -1,7 +1,8 @@
 """Sheet data into a contact sheet: one PNG grid of shot stills captioned with ids and durations.
 
 For places that show images but not HTML (a chat, an issue tracker). Each shot gives its middle
-frame when rendered, else its first reference; captions reach ffmpeg through text files only.
+frame when rendered (of the take it uses, named in its caption when it has several), else its first
+reference; captions reach ffmpeg through text files only.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def _picture(panel: Panel) -> Path | None:
 
 
 def caption(episode: str, panel: Panel) -> str:
-    return f"{episode} #{panel.number} {panel.id} · {panel.seconds:.2f} s"
+    """``ep01 #1 ballad · 5.00 s``; a shot of several takes names the one it uses (``ballad#2``,
+    ``ballad#1``)."""
+    take = f"#{panel.take}" if panel.takes else ""
+    return f"{episode} #{panel.number} {panel.id}{take} · {panel.seconds:.2f} s"
 
 
 def contact_sheet(sheet: Sheet, out: Path) -> Path:

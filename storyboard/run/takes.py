@@ -1,0 +1,272 @@
+"""A series' takes and its lock into the take each shot uses: pick, approve, retake, find a shot.
+
+A shot of ``takes: N`` compiles into N takes, each a paid request of its own (``Manifest.takes``);
+``retake`` asks for more, recorded in the lock as the shot's ``extra`` takes so the same file and lock
+always ask for the same takes. Every stage that shows or stitches a shot's video (the stitch, the
+sheet, the exports, each variation) asks ``used_take`` which take that is: the picked one, else the
+lowest-numbered take that rendered, else take 1.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import StoryboardError
+from storyboard.language.compile import take_of
+from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
+from storyboard.language.validate import did_you_mean
+from storyboard.run.cache import OutputCache
+from storyboard.run.journal import read_status
+from storyboard.run.lockfile import DRAFT_LOCK, LockFile, TakeState, lock_path, read_lock, update_take_state
+from storyboard.targets import Capabilities
+
+MAX_RETAKES = 10  # takes one `retake` may ask for at once (as `takes:` allows at most 10)
+
+
+def state_key(shot: CompiledShot) -> str:
+    """The key of a shot's take state in the lock: ``series/episode/shot``."""
+    return f"{shot.series}/{shot.episode}/{shot.name}"
+
+
+def with_retakes(manifest: Manifest, lock: LockFile | None = None,
+                 seed_max: int = Capabilities().seed_max) -> Manifest:
+    """``manifest`` with each shot's extra takes (``retake``) from the lock added after its own
+    (once: a manifest that has them already is returned as it is)."""
+    if manifest.retakes:
+        return manifest
+    states = (lock or read_lock(lock_path(manifest.root))).takes
+    episodes = [replace(ep, shots=[_extended(s, states.get(state_key(s), {}), seed_max)
+                                   for s in ep.shots]) for ep in manifest.episodes]
+    return replace(manifest, episodes=episodes, retakes=True)
+
+
+def _extended(shot: CompiledShot, state: TakeState, seed_max: int) -> CompiledShot:
+    extra = int(state.get("extra") or 0)
+    if extra <= 0:
+        return shot
+    first = len(shot.all_takes()) + 1
+    more = [take_of(shot, k, seed_max) for k in range(first, first + extra)]
+    return replace(shot, others=[*shot.others, *more])
+
+
+# --- the take a shot uses -----------------------------------------------------------------------
+
+
+def used_take(shot: CompiledShot, state: TakeState, rendered: set[str]) -> CompiledShot:
+    """The take ``shot`` uses: the picked one, else the lowest-numbered take whose id is in
+    ``rendered``, else take 1."""
+    takes = shot.all_takes()
+    picked = [t for t in takes if t.take == state.get("picked")]
+    if picked:
+        return picked[0]
+    return next((t for t in takes if t.id in rendered), shot)
+
+
+def episode_as_used(episode: CompiledEpisode, states: dict[str, TakeState],
+                    outputs: dict[str, Path]) -> tuple[CompiledEpisode, dict[str, Path]]:
+    """The episode with each shot replaced by the take it uses (under the shot's own id), and
+    those takes' videos by shot id (``outputs``: every rendered take's video by take id)."""
+    shots, done = [], {}
+    for shot in episode.shots:
+        take = used_take(shot, states.get(state_key(shot), {}), set(outputs))
+        shots.append(replace(take, id=shot.id, others=[]))
+        if take.id in outputs:
+            done[shot.id] = outputs[take.id]
+    return replace(episode, shots=shots), done
+
+
+def cached_outputs(episode: CompiledEpisode, cache: OutputCache) -> dict[str, Path]:
+    """Every take of ``episode`` the cache holds: its video by take id."""
+    return {t.id: cache.path(t.hash) for s in episode.shots for t in s.all_takes()
+            if cache.has(t.hash)}
+
+
+def manifest_as_used(manifest: Manifest, cache_key: str) -> Manifest:
+    """The manifest each shot of which is the take it uses (for the sheet and the exports)."""
+    cache = OutputCache(manifest.root, cache_key)
+    states = read_lock(lock_path(manifest.root)).takes
+    manifest = with_retakes(manifest)
+    episodes = [episode_as_used(ep, states, cached_outputs(ep, cache))[0]
+                for ep in manifest.episodes]
+    return replace(manifest, episodes=episodes)
+
+
+# --- naming shots -------------------------------------------------------------------------------
+
+
+def find_shot(manifest: Manifest, shot_id: str) -> CompiledShot:
+    """The shot named ``episode/shot`` (or a shot id alone, when only one episode has it)."""
+    shots = {s.shot_id: s for s in manifest.shots()}
+    if shot_id in shots:
+        return shots[shot_id]
+    alone = [s for s in manifest.shots() if s.name == shot_id]
+    if len(alone) == 1:
+        return alone[0]
+    raise StoryboardError(f"no shot {shot_id!r} in this series{did_you_mean(shot_id, shots)}; "
+                          "expected EPISODE/SHOT, e.g. "
+                          f"{next(iter(shots), 'ep01/shot01')}")
+
+
+def select_shots(manifest: Manifest, patterns: tuple[str, ...]) -> list[CompiledShot]:
+    """The shots (each with every take) that ``patterns`` name: ``episode/shot``, globs allowed."""
+    chosen: list[CompiledShot] = []
+    for pattern in patterns:
+        if not any(c in pattern for c in "*?["):
+            found = [find_shot(manifest, pattern)]
+        else:
+            found = [s for s in manifest.shots() if fnmatch.fnmatchcase(s.shot_id, pattern)]
+            if not found:
+                raise StoryboardError(f"--shot {pattern!r} names no shot of this series")
+        chosen += [s for s in found if s not in chosen]
+    return chosen
+
+
+# --- pick, approve, retake ----------------------------------------------------------------------
+
+
+def rendered_takes(shot: CompiledShot, lock: LockFile) -> dict[int, str]:
+    """The takes of ``shot`` the lock (or the drafts' lock beside it) has a video of, for its
+    current request: take -> hash."""
+    drafts = read_lock(lock.path.parent / DRAFT_LOCK).shots
+    found: dict[int, str] = {}
+    for take in shot.all_takes():
+        key = f"{take.series}/{take.episode}/{take.id}"
+        if any(entry.get("hash") == take.hash for entry in (lock.shots.get(key, {}),
+                                                             drafts.get(key, {}))):
+            found[take.take] = take.hash
+    return found
+
+
+def pick(manifest: Manifest, shot_id: str, take: int) -> LockFile:
+    """Write ``take`` as the shot's picked take (only that line of the lock changes)."""
+    shot = find_shot(with_retakes(manifest), shot_id)
+    lock = read_lock(lock_path(manifest.root))
+    numbers = [t.take for t in shot.all_takes()]
+    if take not in numbers:
+        raise StoryboardError(f"{shot.shot_id} has no take {take}; expected one of: "
+                              f"{', '.join(map(str, numbers))}")
+    if take not in rendered_takes(shot, lock):
+        raise StoryboardError(f"take {take} of {shot.shot_id} has not rendered (it failed or was "
+                              f"never rendered); render it first, or pick one of: "
+                              f"{_listed(rendered_takes(shot, lock))}")
+    return update_take_state(lock.path, state_key(shot), picked=take)
+
+
+def approve(manifest: Manifest, shot_id: str) -> int:
+    """Lock the picked take (else the lowest-numbered take that rendered) as approved."""
+    shot = find_shot(with_retakes(manifest), shot_id)
+    lock = read_lock(lock_path(manifest.root))
+    done = rendered_takes(shot, lock)
+    picked = lock.takes.get(state_key(shot), {}).get("picked")
+    take = picked if picked in done else min(done, default=None)
+    if take is None:
+        raise StoryboardError(f"{shot.shot_id} has no take that rendered; render it, then pick "
+                              "and approve one")
+    update_take_state(lock.path, state_key(shot), picked=take, approved=take,
+                      approved_hash=done[take])
+    return take
+
+
+@dataclass
+class Retake:
+    shot_id: str
+    message: str
+
+
+def ask_retakes(manifest: Manifest, shot_id: str, count: int) -> Retake:
+    """Record ``count`` more takes of the shot in the lock, to render next. When takes asked
+    for earlier have not rendered yet (a retake stopped half-way), none are added: the same
+    command renders those (so a re-run never pays for more takes than were asked for)."""
+    if not 1 <= count <= MAX_RETAKES:
+        raise StoryboardError(f"-n {count}: expected 1 to {MAX_RETAKES} more takes")
+    shot = find_shot(with_retakes(manifest), shot_id)
+    lock = read_lock(lock_path(manifest.root))
+    missing = [t.take for t in shot.all_takes() if t.take not in rendered_takes(shot, lock)]
+    if missing:
+        return Retake(shot.shot_id, f"take(s) {_listed(dict.fromkeys(missing, ''))} not rendered "
+                                    "yet: rendering those, no new ones")
+    extra = int(lock.takes.get(state_key(shot), {}).get("extra") or 0)
+    update_take_state(lock.path, state_key(shot), extra=extra + count)
+    first = len(shot.all_takes()) + 1
+    return Retake(shot.shot_id, f"asking for take(s) {first}..{first + count - 1}")
+
+
+def _listed(takes: dict[int, str]) -> str:
+    return ", ".join(map(str, sorted(takes))) or "(none yet)"
+
+
+# --- approved means protected -------------------------------------------------------------------
+
+
+def approved_changes(manifest: Manifest) -> dict[str, int]:
+    """Shot key -> approved take, for each approved shot whose approved take's request changed."""
+    states = read_lock(lock_path(manifest.root)).takes
+    manifest = with_retakes(manifest)
+    changed: dict[str, int] = {}
+    for shot in manifest.shots():
+        state = states.get(state_key(shot), {})
+        if "approved" not in state:
+            continue
+        takes = {t.take: t for t in shot.all_takes()}
+        now = takes.get(int(state["approved"]))
+        if now is None or now.hash != state.get("approved_hash"):
+            changed[state_key(shot)] = int(state["approved"])
+    return changed
+
+
+# --- every take ever rendered -------------------------------------------------------------------
+
+
+@dataclass
+class TakeRow:
+    take: int
+    seed: int | None
+    task_id: str | None
+    cost: float | None
+    when: float | None
+    state: str
+    current: bool  # of the shot's current request (else an earlier version's)
+    marks: str  # "picked", "approved", "picked, approved" or ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def take_rows(manifest: Manifest, shot_id: str) -> list[TakeRow]:
+    """Every take of the shot the journal knows, earlier versions too, newest state per task."""
+    shot = find_shot(with_retakes(manifest), shot_id)
+    state = read_lock(lock_path(manifest.root)).takes.get(state_key(shot), {})
+    current = {t.hash: t for t in shot.all_takes()}
+    rows = []
+    for attempt in read_status(manifest.root):
+        if attempt.series != shot.series or attempt.episode != shot.episode or \
+                attempt.shot.partition("#")[0] != shot.name:
+            continue
+        number = int(attempt.shot.partition("#")[2] or 1)
+        take = current.get(attempt.shot_hash)
+        marks = [m for m in ("picked", "approved")
+                 if take is not None and state.get(m) == number]
+        rows.append(TakeRow(number, take.request.seed if take else None, attempt.task_id,
+                            attempt.cost, attempt.submitted_at or attempt.intent_at,
+                            attempt.state, take is not None, ", ".join(marks)))
+    known = {r.task_id for r in rows if r.task_id}
+    rows += [row for row in _locked_rows(shot, state, manifest.root) if row.task_id not in known]
+    return sorted(rows, key=lambda r: (not r.current, r.take, r.when or 0.0))
+
+
+def _locked_rows(shot: CompiledShot, state: TakeState, root: Path) -> list[TakeRow]:
+    """Takes the lock records but this clone's journal does not (pulled from the store, or
+    rendered by a teammate)."""
+    lock = read_lock(lock_path(root))
+    rows = []
+    for take in shot.all_takes():
+        entry = lock.shots.get(f"{take.series}/{take.episode}/{take.id}")
+        if entry is None or entry.get("hash") != take.hash:
+            continue
+        marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take)
+        rows.append(TakeRow(take.take, take.request.seed, entry.get("task_id"), entry.get("cost"),
+                            None, "in lock", True, marks))
+    return rows
