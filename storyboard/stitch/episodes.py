@@ -22,7 +22,7 @@ from storyboard.language.request import CompiledEpisode, Manifest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
 from storyboard.providers.animatic import RENDERER_VERSION
-from storyboard.providers.local import render_card
+from storyboard.providers.local import draws_captions, render_card
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
 from storyboard.targets import NATIVE_SIZES
 
@@ -131,7 +131,9 @@ class EpisodeBuilder:
         if (card := self.card(episode, "title_card")) is not None:
             clips.append(Clip(card))
         for index, shot in enumerate(episode.shots):
-            clips.append(Clip(outputs[shot.id], shot.transition, tuple(cues_for(episode, index))))
+            video = outputs[shot.id]
+            clips.append(Clip(video, shot.transition, tuple(cues_for(episode, index)),
+                              captioned=draws_captions(video)))
         if (card := self.card(episode, "end_card")) is not None:
             clips.append(Clip(card))
         return clips
@@ -161,7 +163,8 @@ class EpisodeBuilder:
             "version": STITCH_STATE_VERSION,
             "clips": [{"file": _file_identity(c.path), "transition": [c.transition.type,
                                                                       c.transition.duration],
-                       "cues": [[q.start, q.end, q.text, q.speaker] for q in c.cues]}
+                       "cues": [[q.start, q.end, q.text, q.speaker] for q in c.cues],
+                       "captioned": c.captioned}
                       for c in clips],
             "options": {**{k: v for k, v in vars(options).items() if k != "music"},
                         "music": None if options.music is None else
