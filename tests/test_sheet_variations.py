@@ -136,7 +136,7 @@ def test_variation_selection_like_the_other_commands(tmp_path: Path,
                                       "--variation", "espresso-es-16x9"])
     assert result.exit_code == 0, result.output
     assert "(4 variation(s), 4 episode(s), 16 shot(s))" in result.output
-    page = (tmp_path / "out" / "ad" / "sheet.html").read_text(encoding="utf-8")
+    page = (series / "out" / "sheet.html").read_text(encoding="utf-8")
     assert list(sections(page)) == ["espresso-es-16x9", "latte-en-9x16", "latte-en-16x9",
                                     "latte-es-9x16"]
     bad = CliRunner().invoke(cli, ["sheet", str(series), "--var", "not a pair"])

@@ -118,7 +118,8 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
 @EPISODE
 @DRAFT
 @click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Folder for the episode files (default: output.dir, else out/<series>).")
+              help="Folder for the episode files (default: the series' output.dir, else out/, inside "
+                   "the series folder).")
 @click.option("--yes", is_flag=True, help="Accept the planned cost without asking.")
 @click.option("--budget", type=click.FloatRange(min=0),
               help="Refuse to start, or submit more, past this amount.")

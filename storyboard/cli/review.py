@@ -24,11 +24,12 @@ DRAFT = click.option("--draft", is_flag=True, help="Use the draft proxies (rende
 @click.command()
 @click.argument("path", type=SERIES)
 @click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="The HTML file to write (default: out/<series>/sheet.html).")
+              help="The HTML file to write (default: sheet.html in the episodes' folder).")
 @click.option("--png", "with_png", is_flag=True,
               help="Also write a contact sheet image beside it (<out>.png).")
 @click.option("--episodes", "episodes_dir", type=click.Path(path_type=Path),
-              help="Where the stitched episodes are (default: output.dir, else out/<series>).")
+              help="Where the stitched episodes are (default: the series' output.dir, else out/, "
+                   "inside the series folder).")
 @PROVIDER
 @DRAFT
 @VAR
@@ -61,7 +62,8 @@ def sheet(path: Path, out: Path | None, with_png: bool, episodes_dir: Path | Non
 @click.option("--format", "format_name", type=click.Choice(["otio", "fcp7", "fcpxml", "edl"]),
               default="otio", show_default=True, help="The timeline format.")
 @click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Folder for the timelines (default: output.dir, else out/<series>).")
+              help="Folder for the timelines (default: the series' output.dir, else out/, inside the "
+                   "series folder).")
 @EPISODE
 @PROVIDER
 @DRAFT

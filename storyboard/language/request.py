@@ -177,6 +177,8 @@ class Manifest:
     store: Any = None  # the series' `store:` setting (a URL or {url, options}), as written
     ledger: Any = None  # the series' `ledger:` setting (a postgresql:// URL), as written
     warnings: list[Diagnostic] = field(default_factory=list)
+    # An ``output.dir`` leading outside the series folder: refused unless ``-o`` names the folder.
+    output_problem: Diagnostic | None = None
 
     def shots(self) -> list[CompiledShot]:
         return [shot for episode in self.episodes for shot in episode.shots]

@@ -71,7 +71,8 @@ class Variants:
         return Manifest(title=first.title, name=self.name, root=self.root, source=first.source,
                         episodes=episodes, provider=first.provider, store=first.store,
                         ledger=first.ledger,
-                        warnings=[w for m in self.manifests for w in m.warnings])
+                        warnings=[w for m in self.manifests for w in m.warnings],
+                        output_problem=first.output_problem)
 
 
 def merge_problems(found: Sequence[tuple[str, list[Diagnostic]]]) -> list[Diagnostic]:

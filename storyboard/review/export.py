@@ -281,7 +281,7 @@ def export_variations(variants: Variants, format_name: str, *, out: Path | None 
                       episode: str | None = None,
                       warn: Callable[[str], None] | None = None) -> ExportResult:
     """Every variation of a matrix as ``export_series`` writes a series, each into its own folder:
-    ``<out>/<variation>/<episode><suffix>`` (default ``out/<series>/<variation>/``, where
+    ``<out>/<variation>/<episode><suffix>`` (default ``<series>/out/<variation>/``, where
     ``render`` stitches it). ``durations`` are keyed ``<variation>/<episode>``."""
     result = ExportResult()
     for variant in variants.variants:

@@ -145,13 +145,13 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
 
     ``webhook_listen`` (``HOST:PORT``) takes status callbacks of a gateway that sends them; they
     only wake the pollers (see ``webhooks``); ``webhook_url`` is the public URL that reaches it."""
+    target = output_dir(manifest, out, draft=draft)  # a refused output.dir: before the plan
     setup = prepare(manifest, provider=provider, episode=episode, draft=draft,
                     concurrency=concurrency, offline=offline)
     the_plan = plan_setup(setup)
     if on_plan is not None:
         on_plan(the_plan)
     consent(setup, the_plan, yes=yes, budget=budget, confirm=confirm)
-    target = output_dir(manifest, out, draft=draft)
     made = [p for p in (target, *target.parents) if not p.exists()]
     ensure_writable(target)  # before anything is paid for, not after
     try:

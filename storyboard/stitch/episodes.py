@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from storyboard.errors import ProblemsFound
 from storyboard.language.request import CompiledEpisode, Manifest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
@@ -43,19 +44,26 @@ class EpisodeOutput:
 
 
 DRAFT_DIR = "draft"
+DEFAULT_DIR = "out"
 
 
 def output_dir(manifest: Manifest, override: Path | None, *, draft: bool = False) -> Path:
-    """``-o DIR`` first, then the series' ``output.dir`` (relative to it), else ``out/<series>``;
-    drafts go to its ``draft/`` folder, so they never overwrite (or force re-stitching) finished
-    episodes."""
-    if override is not None:
-        base = Path(override)
-    else:
-        configured = _settings_output(manifest.episodes[0].settings if manifest.episodes else {})
-        base = (manifest.root / str(configured["dir"]) if isinstance(configured.get("dir"), str)
-                else Path("out") / manifest.name)
+    """``-o DIR`` first (from the current folder, like any path given to a command), else the
+    series' ``output.dir``, else ``out``, both inside the series folder, wherever the command
+    runs from; drafts go to its ``draft/`` folder, so they never overwrite (or force
+    re-stitching) finished episodes."""
+    base = Path(override) if override is not None else series_output(manifest)
     return base / DRAFT_DIR if draft else base
+
+
+def series_output(manifest: Manifest) -> Path:
+    """``<series>/<output.dir>`` (default ``<series>/out``); an ``output.dir`` leading outside
+    the series folder is refused with its location (only ``-o DIR`` writes elsewhere)."""
+    if manifest.output_problem is not None:
+        raise ProblemsFound([manifest.output_problem])
+    configured = _settings_output(manifest.episodes[0].settings if manifest.episodes else {})
+    folder = configured.get("dir")
+    return manifest.root / (folder if isinstance(folder, str) else DEFAULT_DIR)
 
 
 def _settings_output(settings: dict[str, Any]) -> dict[str, Any]:

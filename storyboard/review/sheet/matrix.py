@@ -5,7 +5,7 @@ on its shots), then all their shots are planned together as ``variations.plan_va
 them, so a shot that comes out identical in several variations (the same hash) has one status and
 is counted once in the matrix total; its panels say which other variations share it. Each
 variation's episodes are read from where ``render`` stitches them
-(``out/<series>/<variation>/``). Anchors carry the variation's name, so they stay unique on the
+(``<series>/out/<variation>/``). Anchors carry the variation's name, so they stay unique on the
 one page.
 """
 
