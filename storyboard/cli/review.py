@@ -85,4 +85,4 @@ def export(path: Path, format_name: str, out: Path | None, episode: str | None,
                      if variants.matrix else export_series(series, format_name, **options))
     for file in result.files:
         key = f"{file.parent.name}/{file.stem}" if variants.matrix else file.stem
-        click.echo(f"wrote {file} ({result.durations[key]:.3f} s)")
+        click.echo(f"wrote {file} ({result.durations[key]:.3f} s at {result.rates[key]:g} fps)")
