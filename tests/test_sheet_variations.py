@@ -236,3 +236,13 @@ def test_export_variations_api_keys_durations_by_variation(rendered_ad: tuple[Pa
     for file in result.files:
         timeline = otio.adapters.read_from_file(str(file))
         assert [c.name for c in timeline.video_tracks()[0].find_clips()] == [*SHOTS, "end card"]
+
+
+def test_one_selected_variation_calls_no_product_unused(tmp_path: Path) -> None:
+    """The sheet drops "is never used" as ``check --variation`` does: another variation may use
+    the product."""
+    series = copy_ad(tmp_path)
+    result = build_sheet(series, out=tmp_path / "one.html", select=["latte-en-9x16"])
+    assert result.variations == 1
+    assert not [d.message for d in result.problems if "is never used" in d.message]
+    assert "is never used" not in (tmp_path / "one.html").read_text(encoding="utf-8")

@@ -146,7 +146,7 @@ def by_provider(variants: Variants, override: str | None = None) -> list[Variant
             key = provider_name(variant.manifest, override) + json.dumps(
                 variant.manifest.provider, sort_keys=True, default=str)
             groups.setdefault(key, []).append(variant)
-    return [Variants(variants.root, variants.name, variants.matrix, group)
+    return [Variants(variants.root, variants.name, variants.matrix, group, variants.every)
             for group in groups.values()]
 
 
