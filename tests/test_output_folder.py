@@ -42,7 +42,7 @@ def test_episodes_go_into_the_series_folder_from_any_directory(
     result = invoke("render", series, "--draft")
     assert result.exit_code == 0, result.output
     assert (series / "out" / "draft" / "ep01.mp4").is_file()
-    assert f"{series / 'out' / 'draft' / 'ep01.mp4'}" in result.output.replace("\n", "")
+    assert f"{series / 'out' / 'draft' / 'ep01.mp4'}" in result.output
     assert not any(elsewhere.iterdir())  # nothing written where the command ran
     sheet = invoke("sheet", series, "--draft")
     assert sheet.exit_code == 0, sheet.output

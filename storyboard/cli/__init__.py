@@ -107,7 +107,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     if as_json:
         click.echo(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))
     else:
-        Console().print(progress.plan_table(the_plan))
+        progress.console().print(progress.plan_table(the_plan))
         if the_plan.store_note:
             click.echo(f"warning: {the_plan.store_note}", err=True)
 
@@ -140,7 +140,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     """Render every changed shot (of every variation), then stitch each episode."""
     from storyboard.run.rendering import interactive, render_series
     variants = variants_of(path, var, variation, provider=provider, keep_going=True)
-    console = Console(stderr=True, quiet=quiet or as_json)
+    console = progress.console(stderr=True, quiet=quiet or as_json)
     ask = _confirm(console) if interactive() and not as_json else None
     if variants.matrix:
         options = {"provider": provider, "episode": episode, "draft": draft, "out": out,
@@ -247,7 +247,7 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
     elif not rows:
         click.echo("nothing in flight" if pending else "the journal is empty")
     else:
-        Console().print(progress.status_table(rows))
+        progress.console().print(progress.status_table(rows))
 
 
 @cli.command()
