@@ -144,11 +144,11 @@ def mtimes(folder: Path) -> dict[str, int]:
 @pytest.fixture
 def drafted(tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch
             ) -> tuple[Path, Path, dict[str, Any]]:
-    """Two one-shot episodes rendered as drafts into the default folder ``out/<series>/draft``."""
+    """Two one-shot episodes rendered as drafts into the default folder ``<series>/out/draft``."""
     monkeypatch.chdir(tmp_path)
     series = write_series(tmp_path / "drafty", make_media, ONE_SHOT_EACH, head=HEAD)
     report = render_json(series, "--draft")
-    return series, tmp_path / "out" / "drafty" / "draft", report
+    return series, series / "out" / "draft", report
 
 
 @pytest.fixture(scope="module")

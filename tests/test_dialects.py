@@ -110,10 +110,15 @@ def test_gateway_limits_name_the_gateway(tmp_path: Path) -> None:
     messages = " | ".join(m for _, _, m in found)
     assert ("duration", "error", "a 12 s shot; arrays accepts 2 to 10 s with a reference video") \
         in found
-    assert "arrays takes no first frame" in messages
     assert "oss://dir/sam.mp4: arrays fetches files from public http(s) URLs only" in messages
     assert "is a local file and arrays fetches files from public URLs" in messages
-    assert "the first frame of shot a is rendered here" in messages
+    # The first frame is not sent: said once, never also asked for at a public URL.
+    about_it = [m for f, _, m in found if f == "first_frame"]
+    assert about_it == ["arrays takes no first frame: it is not sent, the shot starts from a "
+                        "picture of its own"]
+    roles = [p.message for p in check.problems(replace(request, duration=8), DIALECTS["roles"],
+                                               None, {}) if p.field == "first_frame"]
+    assert len(roles) == 1 and "the first frame of shot a is rendered here" in roles[0]
     mapped = check.problems(replace(request, duration=8), DIALECTS["roles"], "https://c.x", {})
     assert [p.message for p in mapped] == [
         "oss://dir/sam.mp4: roles fetches files from public http(s) URLs only"]

@@ -43,7 +43,7 @@ def test_the_example_renders_to_its_committed_lock_and_its_loudness_target(
     assert proc.returncode == 0, proc.stderr
     assert (series / "storyboard.lock").read_bytes() == committed
     for episode in ("ep01", "ep02"):
-        assert abs(integrated_loudness(tmp_path / "out" / "coffee-shop" / f"{episode}.mp4")
+        assert abs(integrated_loudness(series / "out" / f"{episode}.mp4")
                    + 14.0) <= 1.0, episode
 
 

@@ -107,7 +107,22 @@ def test_each_timeline_lasts_as_long_as_its_stitched_episode(
         stitched = ffmpeg.stream_lengths(rendered_example[1] / f"{episode}.mp4")["video"]
         timeline = read(exports[name][0] / f"{episode}{SUFFIX[name]}")
         assert timeline.duration().to_seconds() == pytest.approx(stitched, abs=1e-6)
-        assert f"{episode}{SUFFIX[name]} ({stitched:.3f} s)" in exports[name][1]
+        assert f"{episode}{SUFFIX[name]} ({stitched:.3f} s at 30 fps)" in exports[name][1]
+
+
+def test_the_edl_export_says_at_which_rate_to_read_it(
+        exports: dict[str, tuple[Path, str]], rendered_example: tuple[Path, Path]) -> None:
+    """An EDL does not record its frame rate and readers guess 24: the export says the rate, in
+    its own output (the other formats record it)."""
+    out, output = exports["edl"]
+    for episode in ("ep01", "ep02"):
+        assert (f"warning: {episode}.edl counts 30 frames a second, which an EDL does not record: "
+                f"read it at 30 fps") in output and "rate=30" in output
+    stitched = ffmpeg.stream_lengths(rendered_example[1] / "ep01.mp4")["video"]
+    assert read(out / "ep01.edl", rate=30).duration().to_seconds() == pytest.approx(stitched)
+    assert read(out / "ep01.edl", rate=24).duration().to_seconds() > stitched  # the guess
+    for name in ("otio", "fcp7", "fcpxml"):
+        assert "does not record" not in exports[name][1]
 
 
 def test_fcpxml_keeps_clips_and_lengths_but_drops_transitions_with_a_warning(

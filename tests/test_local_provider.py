@@ -178,8 +178,8 @@ def full_request(tmp_path: Path, make_media: MakeMedia) -> ShotRequest:
 def test_the_animatic_shows_references_scenes_and_lines(tmp_path: Path,
                                                         make_media: MakeMedia) -> None:
     spec = shot_animatic(full_request(tmp_path, make_media))
-    assert [(t.label, t.is_video) for t in spec.thumbnails] == [
-        ("Video 1", True), ("Image 1", False), ("Image 2", False)]
+    assert [(t.label, t.is_video) for t in spec.thumbnails] == [  # the panels name who it is
+        ("sam · Video 1", True), ("mia · Image 1", False), ("guitar · Image 2", False)]
     assert [(t.text, t.start, t.end) for t in spec.texts] == [
         ("Video 1 plays a ballad", 0.0, 1.0), ("Image 1 smiles", 1.0, 2.0)]
     assert [(c.text, c.start, c.end) for c in spec.captions] == [

@@ -283,9 +283,9 @@ def test_by_default_the_sheet_goes_beside_the_episodes(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["sheet", "coffee-shop"])
     assert result.exit_code == 0, result.output
-    assert "wrote out/coffee-shop/sheet.html (2 episode(s), 4 shot(s))" in result.output
-    assert (tmp_path / "out" / "coffee-shop" / "sheet.html").is_file()
-    assert not (tmp_path / "out" / "coffee-shop" / "sheet.png").exists()
+    assert "coffee-shop/out/sheet.html (2 episode(s), 4 shot(s))" in result.output
+    assert (tmp_path / "coffee-shop" / "out" / "sheet.html").is_file()
+    assert not (tmp_path / "coffee-shop" / "out" / "sheet.png").exists()
 
 
 # --- every kind of bad input still gets a sheet, its problem on it -------------------------------

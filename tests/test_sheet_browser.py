@@ -102,6 +102,21 @@ def test_episode_videos_play_as_long_as_the_stitched_episodes(browser: Browser,
     page.close()
 
 
+def test_episode_players_show_a_poster_frame(browser: Browser, sheet_file: Path) -> None:
+    """Each player has a poster (a still of its episode, inline): set, and it decodes."""
+    page, problems = open_page(browser, sheet_file)
+    posters = page.evaluate("Array.from(document.querySelectorAll('video.episode-video'))"
+                            ".map(v => v.poster)")
+    assert len(posters) == 2 and all(p.startswith("data:image/jpeg;base64,") for p in posters)
+    sizes = page.evaluate("""async posters => Promise.all(posters.map(async src => {
+        const image = new Image(); image.src = src; await image.decode();
+        return [image.naturalWidth, image.naturalHeight]; }))""", posters)
+    assert sizes == [[320, 180], [320, 180]]
+    assert posters[0] != posters[1]
+    assert problems == []
+    page.close()
+
+
 @pytest.fixture(scope="module")
 def ad_sheet_file(rendered_ad: tuple[Path, Path]) -> Path:
     """The sheet of examples/ad (7 variations, 2 of them rendered), beside their folders."""

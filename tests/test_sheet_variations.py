@@ -136,7 +136,7 @@ def test_variation_selection_like_the_other_commands(tmp_path: Path,
                                       "--variation", "espresso-es-16x9"])
     assert result.exit_code == 0, result.output
     assert "(4 variation(s), 4 episode(s), 16 shot(s))" in result.output
-    page = (tmp_path / "out" / "ad" / "sheet.html").read_text(encoding="utf-8")
+    page = (series / "out" / "sheet.html").read_text(encoding="utf-8")
     assert list(sections(page)) == ["espresso-es-16x9", "latte-en-9x16", "latte-en-16x9",
                                     "latte-es-9x16"]
     bad = CliRunner().invoke(cli, ["sheet", str(series), "--var", "not a pair"])
@@ -236,3 +236,13 @@ def test_export_variations_api_keys_durations_by_variation(rendered_ad: tuple[Pa
     for file in result.files:
         timeline = otio.adapters.read_from_file(str(file))
         assert [c.name for c in timeline.video_tracks()[0].find_clips()] == [*SHOTS, "end card"]
+
+
+def test_one_selected_variation_calls_no_product_unused(tmp_path: Path) -> None:
+    """The sheet drops "is never used" as ``check --variation`` does: another variation may use
+    the product."""
+    series = copy_ad(tmp_path)
+    result = build_sheet(series, out=tmp_path / "one.html", select=["latte-en-9x16"])
+    assert result.variations == 1
+    assert not [d.message for d in result.problems if "is never used" in d.message]
+    assert "is never used" not in (tmp_path / "one.html").read_text(encoding="utf-8")

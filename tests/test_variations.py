@@ -180,6 +180,22 @@ def test_a_series_without_templates_compiles_as_before(tmp_path: Path,
     assert storyboard.compile(root).shots()[0].request.prompt == "Image 1 spins"
 
 
+def test_one_selected_variation_does_not_call_the_others_products_unused(
+        tmp_path: Path, make_media: MakeMedia) -> None:
+    """A product only other variations mention is not "never used" under ``--variation``: the
+    unselected variations may use it. Unused in every variation, it is said by a full check."""
+    episodes = EPISODE.replace("@mia holds a {{ product }}", "@{{ product }} with @mia")
+    head = HEAD + "  espresso: {image: media/cup.png}\n  latte: {image: media/cup.png}\n"
+    root = series(tmp_path / "ad", make_media, MATRIX, episodes, head=head)
+    for selected in (["latte-en-9x16"], ["espresso-*"], None):
+        found = CliRunner().invoke(cli, ["check", str(root)] + [
+            a for name in selected or [] for a in ("--variation", name)])
+        assert found.exit_code == 0, found.output
+        assert "'latte' is never used" not in found.output, selected
+        assert "'espresso' is never used" not in found.output, selected
+    assert "'guitar' is never used" in CliRunner().invoke(cli, ["check", str(root)]).output
+
+
 def test_the_cli_across_variations(tmp_path: Path, make_media: MakeMedia) -> None:
     root = series(tmp_path / "ad", make_media)
     result = CliRunner().invoke(cli, ["check", str(root)])
@@ -386,6 +402,9 @@ def test_the_shipped_templates(tmp_path: Path, make_media: MakeMedia) -> None:
     assert variants.ok, [d.format() for d in variants.diagnostics()]
     first = {s.id: s.request for s in variants.manifests[0].shots()}
     assert list(first) == ["hook", "hero", "testimonial", "cta"]
+    assert first["hook"].prompt == ("Extreme close-up: Image 1 turns slowly as steam rises in "
+                                    "the backlight. Macro lens, dramatic rim light, shallow "
+                                    "depth of field.")  # a sentence starts with a capital
     assert 'Image 1 says: "Best espresso!"' in first["testimonial"].prompt
     assert "a espresso crema" in first["hero"].prompt
     assert '"2 for 1"' in first["cta"].prompt

@@ -101,7 +101,7 @@ def test_plan_per_variation_and_in_all(ad: Path) -> None:
 
 
 def test_render_writes_one_folder_per_variation_and_the_lock(ad: Path) -> None:
-    """Drafts, as for a plain series: episodes under ``out/<series>/draft/<variation>/``, their
+    """Drafts, as for a plain series: episodes under ``<series>/out/draft/<variation>/``, their
     record in ``.storyboard/draft.lock``; the committed ``storyboard.lock`` is never written."""
     result = invoke("render", ad, "--draft", "--json")
     assert result.exit_code == 0, result.output
@@ -110,10 +110,10 @@ def test_render_writes_one_folder_per_variation_and_the_lock(ad: Path) -> None:
     assert [(v["name"], v["state"]) for v in report["variations"]] == [
         (name, "ok") for name in VARIATIONS]
     for name in VARIATIONS:
-        episode = Path("out") / "ad" / "draft" / name / "ad.mp4"
+        episode = ad / "out" / "draft" / name / "ad.mp4"
         assert episode.is_file(), episode
         assert ffmpeg.stream_lengths(episode)["video"] == pytest.approx(5, abs=0.2)
-        assert not (Path("out") / "ad" / name).exists()  # a finished episode's folder
+        assert not (ad / "out" / name).exists()  # a finished episode's folder
     assert not (ad / "storyboard.lock").exists()
     draft_lock = ad / ".storyboard" / "draft.lock"
     lock = json.loads(draft_lock.read_text(encoding="utf-8"))["shots"]
@@ -155,8 +155,8 @@ def test_a_failing_variation_does_not_stop_the_others(tmp_path: Path, make_media
     assert states == {"espresso-en": "ok", "latte-en": "ok", "espresso-es": "invalid"}
     problems = next(v["problems"] for v in report["variations"] if v["name"] == "espresso-es")
     assert any("storyboard.yaml:20:" in p and "has no attribute 'es'" in p for p in problems)
-    assert (Path("out") / "ad" / "draft" / "latte-en" / "ad.mp4").is_file()
-    assert not (Path("out") / "ad" / "draft" / "espresso-es").exists()
+    assert (root / "out" / "draft" / "latte-en" / "ad.mp4").is_file()
+    assert not (root / "out" / "draft" / "espresso-es").exists()
     quiet = invoke("render", root, "--draft", "--quiet")  # only the failure, and why
     assert quiet.exit_code == 1 and quiet.stdout == ""
     lines = quiet.stderr.strip().splitlines()
@@ -178,7 +178,7 @@ def test_a_series_with_vars_but_no_matrix_keeps_its_layout(tmp_path: Path, make_
     assert result.exit_code == 0, result.output
     report = as_json(result)
     assert sorted(s["key"] for s in report["shots"]) == ["plain/ad/hook", "plain/ad/pitch"]
-    assert (Path("out") / "plain" / "draft" / "ad.mp4").is_file()  # a draft, as for any series
+    assert (root / "out" / "draft" / "ad.mp4").is_file()  # a draft, as for any series
     assert not (root / "storyboard.lock").exists()
     lock = json.loads((root / ".storyboard" / "draft.lock").read_text(encoding="utf-8"))
     assert sorted(lock["shots"]) == ["plain/ad/hook", "plain/ad/pitch"]

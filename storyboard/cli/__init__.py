@@ -124,7 +124,7 @@ def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft
     if as_json:
         click.echo(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))
     else:
-        Console().print(progress.plan_table(the_plan))
+        progress.console().print(progress.plan_table(the_plan))
         if the_plan.store_note:
             click.echo(f"warning: {the_plan.store_note}", err=True)
     return the_plan
@@ -153,7 +153,8 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 @EPISODE
 @DRAFT
 @click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Folder for the episode files (default: output.dir, else out/<series>).")
+              help="Folder for the episode files (default: the series' output.dir, else out/, inside "
+                   "the series folder).")
 @click.option("--yes", is_flag=True, help="Accept the planned cost without asking.")
 @click.option("--budget", type=click.FloatRange(min=0),
               help="Refuse to start, or submit more, past this amount.")
@@ -179,7 +180,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     """Render every changed shot and take (of every variation), then stitch each episode."""
     from storyboard.run.rendering import interactive, render_series
     variants = variants_of(path, var, variation, provider=provider, keep_going=True)
-    console = Console(stderr=True, quiet=quiet or as_json)
+    console = progress.console(stderr=True, quiet=quiet or as_json)
     ask = _confirm(console) if interactive() and not as_json else None
     if variants.matrix:
         options = {"provider": provider, "episode": episode, "draft": draft, "out": out,
@@ -294,7 +295,7 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
     elif not rows:
         click.echo("nothing in flight" if pending else "the journal is empty")
     else:
-        Console().print(progress.status_table(rows))
+        progress.console().print(progress.status_table(rows))
 
 
 @cli.command()

@@ -14,8 +14,9 @@ import click
 
 from storyboard.cli.common import EPISODE, SERIES, guarded, variants_of
 from storyboard.cli.variations import VAR, VARIATION, parse_vars
+from storyboard.dialects import DIALECTS
 
-PROVIDER = click.option("--provider", type=click.Choice(["local", "dashscope"]),
+PROVIDER = click.option("--provider", type=click.Choice(["local", *DIALECTS]),
                         help="Show this provider's renders and prices (default: the series' "
                              "provider.name, else local).")
 DRAFT = click.option("--draft", is_flag=True, help="Use the draft proxies (render --draft).")
@@ -24,11 +25,12 @@ DRAFT = click.option("--draft", is_flag=True, help="Use the draft proxies (rende
 @click.command()
 @click.argument("path", type=SERIES)
 @click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="The HTML file to write (default: out/<series>/sheet.html).")
+              help="The HTML file to write (default: sheet.html in the episodes' folder).")
 @click.option("--png", "with_png", is_flag=True,
               help="Also write a contact sheet image beside it (<out>.png).")
 @click.option("--episodes", "episodes_dir", type=click.Path(path_type=Path),
-              help="Where the stitched episodes are (default: output.dir, else out/<series>).")
+              help="Where the stitched episodes are (default: the series' output.dir, else out/, "
+                   "inside the series folder).")
 @PROVIDER
 @DRAFT
 @VAR
@@ -61,7 +63,8 @@ def sheet(path: Path, out: Path | None, with_png: bool, episodes_dir: Path | Non
 @click.option("--format", "format_name", type=click.Choice(["otio", "fcp7", "fcpxml", "edl"]),
               default="otio", show_default=True, help="The timeline format.")
 @click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Folder for the timelines (default: output.dir, else out/<series>).")
+              help="Folder for the timelines (default: the series' output.dir, else out/, inside the "
+                   "series folder).")
 @EPISODE
 @PROVIDER
 @DRAFT
@@ -83,4 +86,4 @@ def export(path: Path, format_name: str, out: Path | None, episode: str | None,
                      if variants.matrix else export_series(series, format_name, **options))
     for file in result.files:
         key = f"{file.parent.name}/{file.stem}" if variants.matrix else file.stem
-        click.echo(f"wrote {file} ({result.durations[key]:.3f} s)")
+        click.echo(f"wrote {file} ({result.durations[key]:.3f} s at {result.rates[key]:g} fps)")

@@ -101,7 +101,7 @@ def plan(variants: Variants, provider: str | None, draft: bool, episode: str | N
         click.echo(json.dumps(data, indent=2, sort_keys=True))
     else:
         for the_plan in plans:
-            Console().print(plan_table(the_plan))
+            progress.console().print(plan_table(the_plan))
     return [p.plan for p in plans]
 
 

@@ -239,7 +239,8 @@ class Compiler:
                         root=self.source.root, source=self.source.series.file,
                         episodes=compiled, provider=_mapping(series.get("provider")),
                         store=series.get("store"), ledger=series.get("ledger"),
-                        warnings=sorted(self.problems, key=Diagnostic.sort_key))
+                        warnings=sorted(self.problems, key=Diagnostic.sort_key),
+                        output_problem=resolver.output_problem)
 
     def _media(self, resolver: Resolver) -> dict[Path, str]:
         digests: dict[Path, str] = {}

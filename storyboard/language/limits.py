@@ -127,6 +127,8 @@ def _reachable(request: ShotRequest, dialect: Target, media_base_url: str | None
     if not dialect.limits.public_urls:
         return
     for item in request.media:
+        if item.role == "first_frame" and not dialect.limits.first_frame:
+            continue  # not sent at all (``_media`` says so once): no URL is needed for it
         for ref in (item.ref, item.voice):
             if ref is None:
                 continue

@@ -194,6 +194,8 @@ class Manifest:
     ledger: Any = None  # the series' `ledger:` setting (a postgresql:// URL), as written
     warnings: list[Diagnostic] = field(default_factory=list)
     retakes: bool = False  # the lock's extra takes (``retake``) are added to the shots
+    # An ``output.dir`` leading outside the series folder: refused unless ``-o`` names the folder.
+    output_problem: Diagnostic | None = None
 
     def shots(self) -> list[CompiledShot]:
         """Each shot once, as its take 1."""

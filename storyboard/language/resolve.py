@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,7 @@ class Resolver:
         self.source = source
         self.caps = capabilities
         self.problems: list[Diagnostic] = []
+        self.output_problem: Diagnostic | None = None
         self.media: dict[tuple[Path, str], MediaUse] = {}
         series = source.series.data if isinstance(source.series.data, dict) else {}
         self.series = series
@@ -208,6 +209,7 @@ class Resolver:
             if key not in settings and key in self.series:
                 settings[key] = self.series[key]
         self._episode_media(source.doc, source.path, settings)
+        self._output_dir(source.doc, source.path, data)
         shots: list[ResolvedShot] = []
         ids: set[str] = set()
         for index, raw in enumerate(data["shots"]):
@@ -227,6 +229,22 @@ class Resolver:
             self._opening_transition(shots[0], _mapping(data.get("title_card")))
         return ResolvedEpisode(episode_id, str(data.get("title", episode_id)), source.doc,
                                source.path, shots, settings)
+
+    def _output_dir(self, doc: Document, path: PathKey, data: dict[str, Any]) -> None:
+        """``output.dir`` must stay inside the series folder (someone else's series must not write
+        elsewhere): a warning here, an error when a render would use it without ``-o DIR``."""
+        owner, where = (doc, (*path, "output", "dir")) if "output" in data else \
+            (self.source.series, ("output", "dir"))
+        value = owner.get(where)
+        if not isinstance(value, str) or _resolved(self.source.root, value, self.source.root)[1]:
+            return
+        problem = owner.diagnostic(where, (
+            f"output.dir {value!r} leaves the series folder; expected a folder inside "
+            f"{self.source.root.name}/ (to write elsewhere, name the folder with -o DIR)"),
+            severity="warning")
+        if problem not in self.problems:
+            self.problems.append(problem)
+        self.output_problem = self.output_problem or replace(problem, severity="error")
 
     def _episode_media(self, doc: Document, path: PathKey, settings: dict[str, Any]) -> None:
         """Music and card images become absolute paths, checked like references."""

@@ -48,6 +48,12 @@ class Variants:
     name: str
     matrix: bool
     variants: list[Variant]
+    every: int = 0  # how many variations the matrix has, selected or not
+
+    @property
+    def partial(self) -> bool:
+        """Whether only some of the matrix's variations were selected (``--variation``)."""
+        return len(self.variants) < self.every
 
     @property
     def manifests(self) -> list[Manifest]:
@@ -59,7 +65,8 @@ class Variants:
 
     def diagnostics(self) -> list[Diagnostic]:
         """Every variation's problems once; one found in only some says which."""
-        return merge_problems([(v.name or "", v.problems) for v in self.variants])
+        return merge_problems([(v.name or "", v.problems) for v in self.variants],
+                              partial=self.partial)
 
     def shots(self) -> list[CompiledShot]:
         return [shot for manifest in self.manifests for shot in manifest.shots()]
@@ -71,10 +78,15 @@ class Variants:
         return Manifest(title=first.title, name=self.name, root=self.root, source=first.source,
                         episodes=episodes, provider=first.provider, store=first.store,
                         ledger=first.ledger,
-                        warnings=[w for m in self.manifests for w in m.warnings])
+                        warnings=[w for m in self.manifests for w in m.warnings],
+                        output_problem=first.output_problem)
 
 
-def merge_problems(found: Sequence[tuple[str, list[Diagnostic]]]) -> list[Diagnostic]:
+def merge_problems(found: Sequence[tuple[str, list[Diagnostic]]], *, partial: bool = False
+                   ) -> list[Diagnostic]:
+    """Each problem once, naming the variations it is found in when not all. "Is never used" is
+    said only when no variation uses it: not when some do, nor when only some variations were
+    selected (the others may use it)."""
     where: dict[tuple[Any, ...], tuple[Diagnostic, list[str]]] = {}
     for name, problems in found:
         for problem in problems:
@@ -82,7 +94,7 @@ def merge_problems(found: Sequence[tuple[str, list[Diagnostic]]]) -> list[Diagno
             where.setdefault(key, (problem, []))[1].append(name)
     merged = []
     for problem, names in where.values():
-        if len(names) < len(found) and UNUSED in problem.message:
+        if (partial or len(names) < len(found)) and UNUSED in problem.message:
             continue  # a product used by some variations only is the point of a matrix
         if len(names) < len(found) and any(names):
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -105,7 +117,8 @@ def compile_variations(path: str | Path, *, vars: dict[str, Any] | None = None,
         if expansion.problems:
             raise ProblemsFound([*source.problems, *expansion.problems])
         variants = _compile_each(source, expansion.variations, provider)
-    return Variants(source.root, source.root.name, expansion.matrix, variants)
+    return Variants(source.root, source.root.name, expansion.matrix, variants,
+                    every=len(expansion.names))
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from storyboard.media import ffmpeg
 
 # Bump when what an animatic looks like changes: the local provider's cache key carries it, so a
 # new renderer draws every shot again instead of reusing the old pictures.
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3  # 3: panels name the character (``mia · Image 2``)
 FPS = 30
 DRAFT_FPS = 12
 SAMPLE_RATE = 48000
@@ -307,6 +307,12 @@ def _backdrop(spec: Animatic, g: _Graph, base: str) -> str:
                                             y="(main_h-overlay_h)/2", eof_action="repeat"))
 
 
+def label_font(label: str, box: Layout) -> int:
+    """The label's font size: the layout's, smaller for a label too long for its panel."""
+    fits = box.thumb_w * 0.94 / (max(len(label), 1) * _GLYPH_WIDTH)
+    return max(6, min(box.label_font, int(fits)))
+
+
 def _thumbnail(thumb: Thumbnail, box: Layout, g: _Graph, textfile: str, color: str) -> str:
     source = g.input(str(thumb.path), *(("-t", "1") if thumb.is_video else ()))
     return g.chain(
@@ -318,7 +324,7 @@ def _thumbnail(thumb: Thumbnail, box: Layout, g: _Graph, textfile: str, color: s
         _filter("pad", box.thumb_w, box.thumb_h + box.label_h, "(ow-iw)/2",
                 f"({box.thumb_h}-ih)/2", color=THUMB_BACKGROUND),
         # drawn once on the still, not on every output frame
-        _drawtext(textfile, fontsize=box.label_font, fontcolor=color, x="(w-text_w)/2",
+        _drawtext(textfile, fontsize=label_font(thumb.label, box), fontcolor=color, x="(w-text_w)/2",
                   y=f"{box.thumb_h}+({box.label_h}-max_glyph_h)/2"))  # one baseline for all
 
 

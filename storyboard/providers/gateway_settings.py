@@ -1,11 +1,14 @@
 """A series' ``provider:`` block into a gateway's settings: host, paths, headers, key variable, prices.
 
 Every problem in the block is reported at once. The key is never a setting: ``key_env`` names the
-environment variable it comes from (default: the gateway's own, such as ``FREEPIK_API_KEY``).
+environment variable it comes from (default: the gateway's own, such as ``FREEPIK_API_KEY``). The
+host is the block's ``base_url``, else the gateway's ``<NAME>_BASE_URL`` variable
+(``FREEPIK_BASE_URL``: points a series at the emulator without editing it), else its public host.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -64,12 +67,14 @@ class GatewaySettings:
         return self.prices or next(iter(self.dialect.protocol.prices.values()))
 
     @classmethod
-    def from_mapping(cls, dialect: Dialect, mapping: Mapping[str, Any]) -> GatewaySettings:
+    def from_mapping(cls, dialect: Dialect, mapping: Mapping[str, Any],
+                     environ: Mapping[str, str] | None = None) -> GatewaySettings:
         problems: list[str] = [f"provider.{key}: unknown setting for {dialect.name}; known: "
                                f"{', '.join(KNOWN)}" for key in mapping if key not in KNOWN]
         values: dict[str, Any] = {"key_env": dialect.key_env, "auth_header": dialect.auth_header}
         for name in ("base_url", "media_base_url"):
             _url(mapping, name, values, problems)
+        _env_url(dialect, os.environ if environ is None else environ, values, problems)
         values.setdefault("base_url", dialect.base_url)  # "" is refused at preflight, not plan
         _texts(mapping, values, problems)
         _paths(mapping, values, problems)
@@ -90,6 +95,24 @@ def _url(mapping: Mapping[str, Any], name: str, values: dict[str, Any],
         values[name] = url.rstrip("/")
     else:
         problems.append(f"provider.{name}: {url!r} is not an http(s) URL")
+
+
+def base_url_env(name: str) -> str:
+    """The variable that overrides a gateway's host: ``FREEPIK_BASE_URL``, ``OPENAI_VIDEO_BASE_URL``."""
+    return re.sub(r"[^A-Z0-9]+", "_", name.upper()) + "_BASE_URL"
+
+
+def _env_url(dialect: Dialect, environ: Mapping[str, str], values: dict[str, Any],
+             problems: list[str]) -> None:
+    """The host from ``<NAME>_BASE_URL`` when the block names none."""
+    variable = base_url_env(dialect.name)
+    url = environ.get(variable, "").strip()
+    if not url or "base_url" in values:
+        return
+    if url.startswith(("https://", "http://")):
+        values["base_url"] = url.rstrip("/")
+    else:
+        problems.append(f"{variable}: {url!r} is not an http(s) URL")
 
 
 def _texts(mapping: Mapping[str, Any], values: dict[str, Any], problems: list[str]) -> None:

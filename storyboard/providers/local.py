@@ -38,8 +38,8 @@ from storyboard.providers.animatic import (
 )
 from storyboard.targets import NATIVE_SIZES, Capabilities, PriceTable, TaskState, TaskStatus, Usage
 
-__all__ = ["LocalProvider", "body_animatic", "prompt_segments", "render_body", "render_card",
-           "render_shot", "shot_animatic"]
+__all__ = ["LocalProvider", "body_animatic", "draws_captions", "panel_label", "prompt_segments",
+           "render_body", "render_card", "render_shot", "shot_animatic"]
 
 RATIOS = Capabilities().ratios
 BODY_DEFAULTS = {"resolution": "1080P", "ratio": "16:9", "duration": 5}  # spec section 1
@@ -114,14 +114,19 @@ def _request_lines(request: ShotRequest) -> tuple[tuple[TimedText, ...], tuple[S
     return tuple(captions), tuple(sounds)
 
 
+def panel_label(item: MediaItem) -> str:
+    """A reference panel's caption: the character and its label (``mia · Image 2``), since a
+    character's number changes from shot to shot."""
+    return " · ".join(part for part in (item.character, item.label) if part)
+
+
 def shot_animatic(request: ShotRequest, *, first_frame: Path | None = None,
                   draft: bool = False) -> Animatic:
     """What ``render_shot`` draws for ``request``; URLs are left out (nothing to read locally)."""
     backdrop = _request_backdrop(request, first_frame)
     width, height, fps = _frame(request.resolution, request.ratio, backdrop, draft)
-    thumbnails = tuple(
-        Thumbnail(path, item.label or item.character or "", item.role == "reference_video")
-        for item in request.references if (path := _local(item)) is not None)
+    thumbnails = tuple(Thumbnail(path, panel_label(item), item.role == "reference_video")
+                       for item in request.references if (path := _local(item)) is not None)
     captions, sounds = _request_lines(request)
     return Animatic(width, height, float(request.duration), fps, draft, backdrop=backdrop,
                     backdrop_muted=backdrop is not None and backdrop == first_frame,
@@ -276,6 +281,15 @@ def render_card(out: Path, *, text: str, width: int, height: int, duration: floa
 def cache_key(draft: bool = False) -> str:
     """The local provider's cache key: its renderer version, so an improved animatic re-renders."""
     return f"local-r{RENDERER_VERSION}{'-draft' if draft else ''}"
+
+
+_CACHE_KEY_RE = re.compile(r"local-r\d+(?:-draft)?")
+
+
+def draws_captions(video: Path) -> bool:
+    """Whether ``video`` is a local animatic from the cache (``.../local-r3/<hash>.mp4``): it
+    draws its own dialogue captions, so an episode burning subtitles in leaves it alone."""
+    return _CACHE_KEY_RE.fullmatch(video.parent.name) is not None
 
 
 class LocalProvider:

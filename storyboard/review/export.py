@@ -47,6 +47,7 @@ class Format:
     tracks: tuple[str, ...] = TRACKS
     keeps_transitions: bool = True
     smpte_rate: bool = False  # its timecodes need a SMPTE rate (24, 25, 30, 48, 50, 60)
+    states_rate: bool = True  # the file says its frame rate (an EDL does not: the reader guesses)
     losses: tuple[str, ...] = ()
 
 
@@ -60,7 +61,7 @@ FORMATS: dict[str, Format] = {
         "the FCPXML adapter drops transitions: each becomes a cut in its middle "
         "(the episode keeps its length)",
         "per-clip storyboard metadata is not written")),
-    "edl": Format("cmx_3600", ".edl", tracks=("V1",), smpte_rate=True, losses=(
+    "edl": Format("cmx_3600", ".edl", tracks=("V1",), smpte_rate=True, states_rate=False, losses=(
         "an EDL holds one video track: the shots' sound and the music bed are left out",
         "dissolves play the clips' handles (the frames past each cut, taken from the rendered "
         "files); wipes and slides become dissolves",
@@ -76,6 +77,7 @@ class ExportError(StoryboardError):
 class ExportResult:
     files: list[Path] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)  # episode id -> seconds
+    rates: dict[str, float] = field(default_factory=dict)  # episode id -> the file's frame rate
     warnings: list[str] = field(default_factory=list)
 
 
@@ -269,9 +271,12 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
         if (rate := timeline.duration().rate) != float(cut.fps):
             result.warnings.append(f"{ep.id}: {float(cut.fps):g} fps has no SMPTE timecode, so "
                                    f"{target.name} counts at {rate:g} fps (each frame repeated)")
+        if not fmt.states_rate:
+            result.warnings.append(_rate_notice(target, rate))
         _write(otio, timeline, target, fmt)
         result.files.append(target)
         result.durations[ep.id] = cut.duration
+        result.rates[ep.id] = rate
     if warn is not None:
         for message in result.warnings:
             warn(message)
@@ -283,7 +288,7 @@ def export_variations(variants: Variants, format_name: str, *, out: Path | None 
                       episode: str | None = None,
                       warn: Callable[[str], None] | None = None) -> ExportResult:
     """Every variation of a matrix as ``export_series`` writes a series, each into its own folder:
-    ``<out>/<variation>/<episode><suffix>`` (default ``out/<series>/<variation>/``, where
+    ``<out>/<variation>/<episode><suffix>`` (default ``<series>/out/<variation>/``, where
     ``render`` stitches it). ``durations`` are keyed ``<variation>/<episode>``."""
     result = ExportResult()
     for variant in variants.variants:
@@ -295,6 +300,7 @@ def export_variations(variants: Variants, format_name: str, *, out: Path | None 
                                                   if out is None else Path(out) / name))
         result.files += one.files
         result.durations.update({f"{name}/{k}": v for k, v in one.durations.items()})
+        result.rates.update({f"{name}/{k}": v for k, v in one.rates.items()})
         losses = len(FORMATS[format_name].losses)  # the format's losses, said once
         result.warnings += [w for w in one.warnings[:losses] if w not in result.warnings]
         result.warnings += [f"{name}: {w}" for w in one.warnings[losses:]]
@@ -302,6 +308,13 @@ def export_variations(variants: Variants, format_name: str, *, out: Path | None 
         for message in result.warnings:
             warn(message)
     return result
+
+
+def _rate_notice(target: Path, rate: float) -> str:
+    """What a reader of a file that does not record its rate must be told (readers guess 24)."""
+    return (f"{target.name} counts {rate:g} frames a second, which an EDL does not record: "
+            f"read it at {rate:g} fps (a {rate:g} fps sequence in an editor; OpenTimelineIO: "
+            f"read_from_file(..., rate={rate:g}))")
 
 
 def _episodes(manifest: Manifest, episode: str | None) -> Sequence[Any]:

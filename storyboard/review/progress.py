@@ -1,11 +1,14 @@
 """Plans, shot events and journal rows into what a person reads: rich tables and a live view.
 
-The CLI decides where output goes (``--quiet``, ``--json``); this module only draws. Every table
-is plain text when the output is not a terminal, so logs in CI stay readable.
+The CLI decides where output goes (``--quiet``, ``--json``); this module only draws, on the
+consoles ``console`` makes. Every table is plain text when the output is not a terminal, each row
+on one line however long (``COLUMNS`` sets a width), so logs in CI stay readable and a task id is
+never broken across lines; ``NO_COLOR`` turns colours off.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +29,17 @@ STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "runni
 
 
 SETTLED = ("cached", "done", "failed", "skipped", "blocked")
+PIPE_WIDTH = 4096  # not a terminal: rows are never wrapped (a task id stays whole for grep)
+
+
+def console(*, stderr: bool = False, quiet: bool = False) -> Console:
+    """A console on stdout (or stderr): a terminal's own width; a pipe or a file gets full rows,
+    or ``COLUMNS`` when it is set (rich would take the width of any terminal the process has,
+    stdin's included, and wrap a piped table there). No colour under ``NO_COLOR``."""
+    own = Console(stderr=stderr)
+    wide = not own.is_terminal and not os.environ.get("COLUMNS", "").isdigit()
+    return Console(stderr=stderr, quiet=quiet, width=PIPE_WIDTH if wide else None,
+                   no_color=os.environ.get("NO_COLOR", "") != "" or None)
 
 
 def money(amount: float, currency: str) -> str:

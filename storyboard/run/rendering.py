@@ -198,6 +198,7 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
     ``shots`` (``episode/shot``, globs) renders only those shots' takes and re-stitches the
     episodes that contain them; ``replace_approved`` (or a yes from ``ask_replace``) lets it
     spend on changed approved shots."""
+    output_dir(manifest, out, draft=draft)  # a refused output.dir: said before the plan
     setup = prepare(manifest, provider=provider, episode=episode, draft=draft,
                     concurrency=concurrency, offline=offline)
     choose_shots(setup, shots)

@@ -4,7 +4,7 @@
 variations (the same hash) is counted once, and says per variation what it shares, what it alone
 needs and what it would cost. ``render_variations`` runs every shot of every variation in one run
 (one budget, one consent, one submit per distinct shot), then stitches each variation's episodes
-into ``out/<series>/<variation>/`` (drafts: ``out/<series>/draft/<variation>/``, their record in
+into ``<series>/out/<variation>/`` (drafts: ``<series>/out/draft/<variation>/``, their record in
 ``.storyboard/draft.lock``); a variation that fails does not stop the others. Compiling them is the
 language's (``storyboard.language.variations``).
 """
@@ -149,7 +149,7 @@ def by_provider(variants: Variants, override: str | None = None) -> list[Variant
             key = provider_name(variant.manifest, override) + json.dumps(
                 variant.manifest.provider, sort_keys=True, default=str)
             groups.setdefault(key, []).append(variant)
-    return [Variants(variants.root, variants.name, variants.matrix, group)
+    return [Variants(variants.root, variants.name, variants.matrix, group, variants.every)
             for group in groups.values()]
 
 
@@ -220,21 +220,18 @@ def _render_group(variants: Variants, *, provider: str | None, episode: str | No
 
 
 def _target(manifest: Manifest, out: Path | None, matrix: bool, draft: bool) -> Path:
-    """``out/<series>/<variation>``; ``-o DIR`` or ``output.dir`` get a folder per variation.
-    Drafts go to the series' ``draft/`` folder, as a plain series' do: ``out/<series>/draft/
+    """``<series>/out/<variation>``; ``-o DIR`` or ``output.dir`` get a folder per variation.
+    Drafts go to the output folder's ``draft/``, as a plain series' do: ``<series>/out/draft/
     <variation>`` (``DIR/draft/<variation>``), so they never overwrite finished episodes."""
     if not matrix:
         return output_dir(manifest, out, draft=draft)
-    series, _, variation = manifest.name.partition("/")
     folder = output_dir(manifest, out)
-    if folder == Path("out") / manifest.name:  # the default folder: the series' own
-        folder = Path("out") / series
-    return (folder / DRAFT_DIR if draft else folder) / variation
+    return (folder / DRAFT_DIR if draft else folder) / manifest.name.partition("/")[2]
 
 
 def variation_dir(manifest: Manifest, out: Path | None, *, draft: bool = False) -> Path:
-    """Where a variation of a matrix is stitched: ``out/<series>/<variation>`` (``-o DIR`` or
-    ``output.dir`` get a folder per variation; drafts ``out/<series>/draft/<variation>``)."""
+    """Where a variation of a matrix is stitched: ``<series>/out/<variation>`` (``-o DIR`` or
+    ``output.dir`` get a folder per variation; drafts ``<series>/out/draft/<variation>``)."""
     return _target(manifest, out, True, draft)
 
 

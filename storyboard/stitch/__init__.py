@@ -212,10 +212,17 @@ def prepare_transitions(clips: Sequence[Clip], options: StitchOptions) -> int:
         if found is None or found.layout.path != "filtered":
             return 0
         layout = found.layout
-        cues = subtitles.episode_cues(clips, list(layout.starts), [f.video_len for f in found.facts])
+        cues = _burnt_cues(clips, list(layout.starts), [f.video_len for f in found.facts])
         burn = _burn(cues, layout.fmt, layout.timeline, options, found.work)
         return segments.prepare_blends(layout.timeline, found.mezz, layout.fmt, options,
                                        found.work, burn)
+
+
+def _burnt_cues(clips: Sequence[Clip], starts: list[float], lengths: list[float]
+                ) -> list[subtitles.TimedCue]:
+    """The cues to burn in: none from a clip that already shows its own (``Clip.captioned``)."""
+    return subtitles.episode_cues([dataclasses.replace(c, cues=()) if c.captioned else c
+                                   for c in clips], starts, lengths)
 
 
 def _burn(cues: Sequence[subtitles.TimedCue], fmt: EpisodeFormat, timeline: Timeline,
@@ -300,7 +307,8 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
                                         _windows(cues))
 
         joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options), finish,
-                                   _burn(cues, fmt, timeline, options, work))
+                                   _burn(_burnt_cues(clips, starts, [f.video_len for f in facts]),
+                                         fmt, timeline, options, work))
         _join(joinable, out, work)
     files = subtitles.write_sidecars(cues, out) if options.subtitles else ()
     return StitchResult(out, duration, path, tuple(files), tuple(starts))

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from storyboard.errors import ProblemsFound
 from storyboard.language.request import CompiledEpisode, Manifest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
 from storyboard.providers.animatic import RENDERER_VERSION
-from storyboard.providers.local import render_card
+from storyboard.providers.local import draws_captions, render_card
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
 from storyboard.targets import NATIVE_SIZES
 
@@ -43,19 +44,26 @@ class EpisodeOutput:
 
 
 DRAFT_DIR = "draft"
+DEFAULT_DIR = "out"
 
 
 def output_dir(manifest: Manifest, override: Path | None, *, draft: bool = False) -> Path:
-    """``-o DIR`` first, then the series' ``output.dir`` (relative to it), else ``out/<series>``;
-    drafts go to its ``draft/`` folder, so they never overwrite (or force re-stitching) finished
-    episodes."""
-    if override is not None:
-        base = Path(override)
-    else:
-        configured = _settings_output(manifest.episodes[0].settings if manifest.episodes else {})
-        base = (manifest.root / str(configured["dir"]) if isinstance(configured.get("dir"), str)
-                else Path("out") / manifest.name)
+    """``-o DIR`` first (from the current folder, like any path given to a command), else the
+    series' ``output.dir``, else ``out``, both inside the series folder, wherever the command
+    runs from; drafts go to its ``draft/`` folder, so they never overwrite (or force
+    re-stitching) finished episodes."""
+    base = Path(override) if override is not None else series_output(manifest)
     return base / DRAFT_DIR if draft else base
+
+
+def series_output(manifest: Manifest) -> Path:
+    """``<series>/<output.dir>`` (default ``<series>/out``); an ``output.dir`` leading outside
+    the series folder is refused with its location (only ``-o DIR`` writes elsewhere)."""
+    if manifest.output_problem is not None:
+        raise ProblemsFound([manifest.output_problem])
+    configured = _settings_output(manifest.episodes[0].settings if manifest.episodes else {})
+    folder = configured.get("dir")
+    return manifest.root / (folder if isinstance(folder, str) else DEFAULT_DIR)
 
 
 def _settings_output(settings: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +139,9 @@ class EpisodeBuilder:
         if (card := self.card(episode, "title_card")) is not None:
             clips.append(Clip(card))
         for index, shot in enumerate(episode.shots):
-            clips.append(Clip(outputs[shot.id], shot.transition, tuple(cues_for(episode, index))))
+            video = outputs[shot.id]
+            clips.append(Clip(video, shot.transition, tuple(cues_for(episode, index)),
+                              captioned=draws_captions(video)))
         if (card := self.card(episode, "end_card")) is not None:
             clips.append(Clip(card))
         return clips
@@ -161,7 +171,8 @@ class EpisodeBuilder:
             "version": STITCH_STATE_VERSION,
             "clips": [{"file": _file_identity(c.path), "transition": [c.transition.type,
                                                                       c.transition.duration],
-                       "cues": [[q.start, q.end, q.text, q.speaker] for q in c.cues]}
+                       "cues": [[q.start, q.end, q.text, q.speaker] for q in c.cues],
+                       "captioned": c.captioned}
                       for c in clips],
             "options": {**{k: v for k, v in vars(options).items() if k != "music"},
                         "music": None if options.music is None else

@@ -45,11 +45,15 @@ class Cue:
 
 @dataclass(frozen=True)
 class Clip:
-    """One shot of the episode; ``transition`` says how it joins the clip before it."""
+    """One shot of the episode; ``transition`` says how it joins the clip before it.
+
+    ``captioned``: the clip shows its own cues already (a local animatic draws its dialogue), so
+    burnt-in subtitles skip them; its cues still go into the subtitle files."""
 
     path: Path
     transition: Transition = field(default_factory=Transition)
     cues: Sequence[Cue] = ()
+    captioned: bool = False
 
 
 @dataclass(frozen=True)

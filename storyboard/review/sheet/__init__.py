@@ -2,7 +2,7 @@
 
 ``build_sheet(path)`` compiles what can be compiled (a broken series still gets a sheet, its
 problems on their shots), reads the plan, the lock file and the rendered videos, and writes
-``out/<series>/sheet.html`` (``out``): inline CSS, stills as ``data:`` URIs, relative links to the
+``<series>/out/sheet.html`` (``out``): inline CSS, stills as ``data:`` URIs, relative links to the
 stitched episodes and voice clips, no network. The same inputs give the same bytes.
 
 A series with a matrix gets one page with a section per variation (``matrix``).

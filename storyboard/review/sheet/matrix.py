@@ -5,7 +5,7 @@ on its shots), then all their shots are planned together as ``variations.plan_va
 them, so a shot that comes out identical in several variations (the same hash) has one status and
 is counted once in the matrix total; its panels say which other variations share it. Each
 variation's episodes are read from where ``render`` stitches them
-(``out/<series>/<variation>/``). Anchors carry the variation's name, so they stay unique on the
+(``<series>/out/<variation>/``). Anchors carry the variation's name, so they stay unique on the
 one page.
 """
 
@@ -59,19 +59,22 @@ def compile_all(expansion: Expansion) -> Variants:
         manifest, problems = compile_lenient(variation.source, expanded=True)
         variants.append(Variant(variation.name, dict(variation.values), manifest, problems))
     root = expansion.variations[0].source.root
-    return Variants(root, root.name, True, _without_partly_unused(variants))
+    partial = len(variants) < len(expansion.names)
+    return Variants(root, root.name, True, _without_partly_unused(variants, partial),
+                    every=len(expansion.names))
 
 
-def _without_partly_unused(variants: list[Variant]) -> list[Variant]:
+def _without_partly_unused(variants: list[Variant], partial: bool) -> list[Variant]:
     """A product or voice used by some variations only is the point of a matrix: its "is never
-    used" warning is dropped where other variations use it (as ``merge_problems`` does)."""
+    used" warning is dropped where other variations use it, or might (only some variations
+    selected), as ``merge_problems`` does."""
     def key(problem: Diagnostic) -> tuple[object, ...]:
         return (problem.span, problem.message, problem.severity)
 
     everywhere = set.intersection(*({key(p) for p in v.problems} for v in variants))
     for variant in variants:
         variant.problems = [p for p in variant.problems
-                            if UNUSED not in p.message or key(p) in everywhere]
+                            if UNUSED not in p.message or (key(p) in everywhere and not partial)]
     return variants
 
 

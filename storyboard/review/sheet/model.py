@@ -118,6 +118,7 @@ class Episode:
     video: str  # link to the stitched episode, relative to the sheet ("" when not stitched)
     panels: tuple[Panel, ...]
     problems: tuple[str, ...] = ()
+    poster: str = ""  # the player's still before it plays: a data URI ("" when not stitched)
 
 
 @dataclass(frozen=True)
@@ -357,10 +358,20 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
     ep = cut.episode
     estimated = sum(ctx.estimate(s) for s in ep.shots)
     spent = sum(float(ctx.lock.get(take_key(s), {}).get("cost") or 0.0) for s in ep.shots)
+    stitched = video.is_file()
     return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
                    cut.duration, money(estimated, ctx.currency), money(spent, ctx.currency),
-                   ctx.link(video) if video.is_file() else "", tuple(panels),
-                   ctx.problems.for_episode(ep.id))
+                   ctx.link(video) if stitched else "", tuple(panels),
+                   ctx.problems.for_episode(ep.id), poster(ctx, cut, video) if stitched else "")
+
+
+def poster(ctx: Context, cut: Cut, video: Path) -> str:
+    """The stitched episode's frame in the middle of its first shot (past the title card), as a
+    data URI: what the player shows before it plays."""
+    timeline = cut.timeline
+    index = next((i for i, item in enumerate(cut.items) if item.shot is not None), 0)
+    frame = min(timeline.total - 1, timeline.starts[index] + timeline.frames[index] // 2)
+    return ctx.thumbs.frame(video, frame, cut.fps, f"{cut.episode.id} poster").src
 
 
 def empty_episode(ctx: Context, episode: CompiledEpisode) -> Episode:

@@ -65,3 +65,7 @@ class Thumbs:
 
     def video_start(self, video: Path, caption: str) -> Still:
         return self._still(video, 0.0, caption)
+
+    def frame(self, video: Path, index: int, fps: Fraction, caption: str) -> Still:
+        """Frame ``index`` of a video (an episode's poster), sought as ``frame_times`` does."""
+        return self._still(video, max(0.0, float((index - Fraction(1, 4)) / fps)), caption)

@@ -1,0 +1,80 @@
+"""Every provider's host from the environment (``FREEPIK_BASE_URL`` and the like, as
+``DASHSCOPE_HTTP_BASE_URL``), so a series renders against the emulator without being edited;
+``sheet`` and ``export`` take every provider ``render`` takes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from compiler_fixtures import MIA_HEAD, write_series
+
+from storyboard.cli import cli
+from storyboard.dialects import DIALECTS, GATEWAYS
+from storyboard.emulator import EmulatorServer
+from storyboard.errors import ProblemsFound
+from storyboard.media import samples
+from storyboard.providers.gateway_settings import GatewaySettings, base_url_env
+from storyboard.targets import NATIVE_SIZES
+
+MakeMedia = Callable[..., Path]
+KEY = "gw-env-secret-789"
+ONE = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "@mia waves"}
+"""
+
+
+def quick_render(body: dict[str, Any], out: Path, **_: object) -> None:
+    params = body["parameters"]
+    width, height = NATIVE_SIZES[(params["resolution"], params["ratio"])]
+    samples.video(out, width, height, seconds=float(params["duration"]), fps=10)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(latency=0.1, render=quick_render, api_key=KEY, seed=3) as server:
+        yield server
+
+
+def test_each_gateway_has_its_own_variable() -> None:
+    assert {name: base_url_env(name) for name in GATEWAYS} == {
+        "openai-video": "OPENAI_VIDEO_BASE_URL", "freepik": "FREEPIK_BASE_URL",
+        "roles": "ROLES_BASE_URL", "arrays": "ARRAYS_BASE_URL"}
+
+
+def test_the_series_block_wins_and_a_bad_value_is_named() -> None:
+    freepik = DIALECTS["freepik"]
+    env = {"FREEPIK_BASE_URL": "http://127.0.0.1:9/gw/"}
+    assert GatewaySettings.from_mapping(freepik, {}, env).base_url == "http://127.0.0.1:9/gw"
+    assert GatewaySettings.from_mapping(freepik, {}, {}).base_url == freepik.base_url
+    block = {"base_url": "https://mine.example.com"}
+    assert GatewaySettings.from_mapping(freepik, block, env).base_url == block["base_url"]
+    with pytest.raises(ProblemsFound) as found:
+        GatewaySettings.from_mapping(freepik, {}, {"FREEPIK_BASE_URL": "ftp://x"})
+    assert "FREEPIK_BASE_URL: 'ftp://x' is not an http(s) URL" in found.value.format()
+
+
+@pytest.mark.parametrize("name", sorted(GATEWAYS))
+def test_a_series_renders_against_the_emulator_by_environment_alone(
+        name: str, tmp_path: Path, make_media: MakeMedia, emulator: EmulatorServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    head = MIA_HEAD + (f"provider: {{name: {name}, poll: [0.1], "
+                       "media_base_url: 'https://media.example.com/tiny'}\n")
+    series = write_series(tmp_path / "tiny", make_media, ONE, head=head)
+    monkeypatch.setenv(DIALECTS[name].key_env, KEY)
+    monkeypatch.setenv(base_url_env(name), emulator.gateway_url(name))
+    before = emulator.stats()["submissions"]["total"]
+    result = CliRunner().invoke(cli, ["render", str(series), "--yes", "--json"])
+    assert result.exit_code == 0, result.output
+    assert emulator.stats()["submissions"]["total"] == before + 1
+    assert (series / "out" / "ep01.mp4").is_file()
+    for command in ("sheet", "export"):
+        shown = CliRunner().invoke(cli, [command, str(series), "--provider", name])
+        assert shown.exit_code == 0, shown.output
+    page = (series / "out" / "sheet.html").read_text(encoding="utf-8")
+    assert "not rendered" not in page and name in page
