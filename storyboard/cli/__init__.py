@@ -200,9 +200,12 @@ def _report_dict(report: Any) -> dict[str, Any]:
         "ok": report.ok,
         "spent": run.spent if run else 0.0,
         "currency": run.currency if run else report.plan.currency,
+        "resumed_cost": run.resumed_cost if run else 0.0,
+        "resumed": [s.key for s in run.resumed] if run else [],
         "store": report.plan.store, "notes": run.notes if run else [],
         "shots": [{"key": s.key, "state": s.state, "output": str(s.output) if s.output else None,
-                   "task_id": s.task_id, "cost": s.cost, "code": s.code, "message": s.message}
+                   "task_id": s.task_id, "cost": s.cost, "code": s.code, "message": s.message,
+                   "resumed": s.resumed}
                   for s in (run.shots if run else [])],
         "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,
                       "duration": e.duration, "path_taken": e.path_taken,
@@ -218,13 +221,23 @@ def _summary(console: Console, report: Any) -> None:
         for shot in run.shots:
             counts[shot.state] = counts.get(shot.state, 0) + 1
         done = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-        console.print(f"shots: {done}; spent {progress.money(run.spent, run.currency)}")
+        console.print(f"shots: {done}; {_spending(run)}")
         for shot in run.shots:
             if not shot.ok:
                 console.print(Text(f"{shot.key}: {shot.state}", "red"),
                               Text(f"{shot.code} {shot.message}"))
         for note in run.notes:
             console.print(Text(f"store: {note}", "yellow"))
+
+
+def _spending(run: Any) -> str:
+    """What this run spent on new tasks, apart from the resumed ones an earlier run paid for."""
+    new = len([s for s in run.shots if s.state != "cached" and not s.resumed and s.task_id])
+    spent = f"spent {progress.money(run.spent, run.currency)} on {new} new task(s)"
+    if not run.resumed:
+        return spent
+    return (f"{spent}; resumed {len(run.resumed)} task(s) an earlier run submitted and paid "
+            f"for ({progress.money(run.resumed_cost, run.currency)})")
 
 
 @cli.command()

@@ -45,6 +45,7 @@ def plan_table(plan: Plan) -> Table:
             why = f"same as {shot.same_as}"
         if shot.status == "store":
             why = "in store: rendered by someone else, free"
+        why = shot.note or why
         table.add_row(shot.key.split("/", 1)[-1], Text(shot.status, STATE_STYLES.get(
             shot.status, "")), Text(why), f"{shot.billed_seconds:g}",
                       money(shot.cost, plan.currency))

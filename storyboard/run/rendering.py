@@ -35,7 +35,7 @@ from storyboard.run.setup import (
     prepare,
     setup_for,
 )
-from storyboard.run.team.ledger import Ledger
+from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.team.sharing import StoreLink
 from storyboard.run.team.store import store_settings
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput, output_dir
@@ -76,9 +76,17 @@ def plan_setup(setup: RunSetup) -> Plan:
     """What a render would do and cost. Free; the only network use is two listings of the
     shared store (when there is one), to say which shots come from it."""
     in_store = store_hits(setup.store, setup.root, setup.shots, setup.provider)
-    the_plan = plan_for(setup.shots, setup.provider, series_dir=setup.root,
-                        price_overrides=setup.manifest.provider.get("prices"),
-                        reference_video_seconds=setup.seconds, in_store=in_store)
+    team = open_ledger(setup.manifest)
+    paid = any(price > 0 for price in setup.prices.per_second.values())
+    ledger = team if team is not None else default_ledger() if paid else None
+    try:
+        the_plan = plan_for(setup.shots, setup.provider, series_dir=setup.root,
+                            price_overrides=setup.manifest.provider.get("prices"),
+                            reference_video_seconds=setup.seconds, in_store=in_store,
+                            ledger=ledger, team=team is not None)
+    finally:
+        if ledger is not None:
+            ledger.close()
     _describe_store(the_plan, setup.manifest, setup.store, setup.offline)
     return the_plan
 

@@ -1,0 +1,74 @@
+"""What a new user sees about money after a crash (issue 23): plan, budget and summary.
+
+A dashscope render through the emulator is killed after two submits; ``plan`` then shows those two
+shots in flight at no cost, and a resume with a budget just above the two new shots finishes all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from compiler_fixtures import write_series
+from test_cli_dashscope import (  # noqa: F401  (fixtures: env, emulator)
+    FOUR_SHOTS,
+    HEAD,
+    Emulator,
+    MakeMedia,
+    child_env,
+    command,
+    emulator,
+    env,
+    invoke,
+    kill,
+    paid_once_each,
+    submissions,
+    wait_until,
+)
+
+from storyboard.run import read_status
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+
+
+def killed_after_two_submits(series: Path, out: Path) -> None:
+    child = subprocess.Popen(command(series, "--yes", "--quiet", "--concurrency", "2",
+                                     "-o", str(out)),
+                             env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_until("two journaled task ids", lambda: len(
+            [a for a in read_status(series) if a.task_id]) >= 2, child)
+    finally:
+        kill(child)
+
+
+def test_plan_after_a_crash_shows_paid_tasks_in_flight_and_the_budget_counts_only_new(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    series = write_series(tmp_path / "wire", make_media, FOUR_SHOTS, head=HEAD)
+    emu = emulator(latency=4.0)
+    out = tmp_path / "out"
+    killed_after_two_submits(series, out)
+    assert submissions(emu) == 2
+
+    planned = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+    flying = [s for s in planned["shots"] if s["status"] == "in flight"]
+    new = [s for s in planned["shots"] if s["status"] == "new"]
+    assert len(flying) == 2 and len(new) == 2, planned["shots"]
+    assert all(s["cost"] == 0 and s["task_id"] for s in flying)
+    assert planned["total_cost"] == pytest.approx(sum(s["cost"] for s in new))
+    assert planned["counts"]["in flight"] == 2
+    table = invoke("plan", series, "--provider", "dashscope").stdout
+    assert f"in flight: task {flying[0]['task_id']}, paid, will be resumed" in table
+
+    budget = planned["total_cost"] + 0.01
+    done = invoke("render", series, "--provider", "dashscope", "--budget", f"{budget:.4f}",
+                  "-o", out)
+    assert done.exit_code == 0, done.stderr
+    paid_once_each(emu, series, 4)
+    money = f"{planned['total_cost']:.2f} USD on 2 new task(s); resumed 2 task(s)"
+    assert money in done.stderr, done.stderr
