@@ -16,6 +16,7 @@ from compiler_fixtures import write_series
 from test_cli_dashscope import (  # noqa: F401  (fixtures: env, emulator)
     FOUR_SHOTS,
     HEAD,
+    THREE_SHOTS,
     Emulator,
     MakeMedia,
     child_env,
@@ -25,6 +26,8 @@ from test_cli_dashscope import (  # noqa: F401  (fixtures: env, emulator)
     invoke,
     kill,
     paid_once_each,
+    render,
+    states,
     submissions,
     wait_until,
 )
@@ -72,3 +75,29 @@ def test_plan_after_a_crash_shows_paid_tasks_in_flight_and_the_budget_counts_onl
     paid_once_each(emu, series, 4)
     money = f"{planned['total_cost']:.2f} USD on 2 new task(s); resumed 2 task(s)"
     assert money in done.stderr, done.stderr
+
+
+def test_status_shows_the_series_as_it_is_now_and_older_attempts_under_all(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    series = write_series(tmp_path / "wire", make_media, THREE_SHOTS, head=HEAD)
+    emulator()
+    out = tmp_path / "out"
+    assert render(series, "--yes", "-o", out)[0] == 0
+    yaml = series / "storyboard.yaml"
+    yaml.write_text(yaml.read_text().replace('"@sam plays @guitar"}',
+                                             '"@sam plays @guitar", seed: 7}'))
+    code, report, _ = render(series, "--budget", "0", "-o", out)
+    assert code == 1 and states(report)["b"] == "skipped"
+
+    rows = json.loads(invoke("status", series, "--json").stdout)
+    assert sorted(r["shot"] for r in rows) == ["a", "c"]
+    assert all(r["current"] for r in rows)
+    table = invoke("status", series).stdout
+    assert not any(line.startswith("│ ep01/b ") for line in table.splitlines()), table
+    assert "ep01/b: changed since its last attempt, not rendered yet" in table
+    every = json.loads(invoke("status", series, "--all", "--json").stdout)
+    assert [(r["shot"], r["current"]) for r in every if r["shot"] == "b"] == [("b", False)]
+    shown = invoke("status", series, "--all").stdout
+    assert "done (older version)" in shown

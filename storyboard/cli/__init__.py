@@ -242,24 +242,37 @@ def _spending(run: Any) -> str:
 
 @cli.command()
 @click.argument("path", type=SERIES)
-@click.option("--all", "show_all", is_flag=True, help="Every attempt, not only each shot's latest.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Every attempt, older versions of the shots too (marked as such).")
 @click.option("--pending", is_flag=True, help="Only tasks not finished yet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the journal rows as JSON.")
 def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
-    """Show the task journal: each shot's latest attempt, its task, its state, its cost."""
+    """Show the task journal for the series as it is now: each shot's latest attempt at its
+    current version, its task, its state, its cost."""
     from storyboard.run import status as journal_status
-    series = compiled(path)
-    rows = guarded(lambda: journal_status(series.root, unfinished_only=pending))
+    from storyboard.run.cancel import current_status, current_versions
+    variants = variants_of(path)
+    shots = [shot for manifest in variants.manifests for shot in manifest.shots()]
+    rows = guarded(lambda: journal_status(variants.manifests[0].root, unfinished_only=pending))
+    unrendered: list[str] = []
+    empty = "nothing in flight" if pending else (
+        "the journal is empty" if not rows else "no attempt at the current version")
     if not show_all:
-        latest = {(r.series, r.episode, r.shot): r for r in sorted(rows, key=lambda r: r.id)}
-        rows = sorted(latest.values(), key=lambda r: r.id)
+        view = current_status(rows, shots)
+        rows, unrendered = view.rows, [] if pending else view.unrendered
+    now = current_versions(shots)
+    older = {r.id for r in rows if (r.key, r.shot_hash) not in now}
     if as_json:
-        click.echo(json.dumps([progress.attempt_dict(r) for r in rows], indent=2,
-                              sort_keys=True, default=str))
-    elif not rows:
-        click.echo("nothing in flight" if pending else "the journal is empty")
+        click.echo(json.dumps([{**progress.attempt_dict(r), "current": r.id not in older}
+                               for r in rows], indent=2, sort_keys=True, default=str))
+        return
+    if not rows:
+        click.echo(empty)
     else:
-        Console().print(progress.status_table(rows))
+        Console().print(progress.status_table(rows, older))
+    for key in unrendered:
+        click.echo(f"{key.split('/', 1)[-1]}: changed since its last attempt, not rendered "
+                   "yet (older attempts: status --all)")
 
 
 @cli.command()

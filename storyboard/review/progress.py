@@ -7,7 +7,7 @@ is plain text when the output is not a terminal, so logs in CI stay readable.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +62,8 @@ def shot_label(series: str, episode: str, shot: str) -> str:
     return f"{variation}/{episode}/{shot}" if variation else f"{episode}/{shot}"
 
 
-def status_table(rows: Sequence[Attempt]) -> Table:
+def status_table(rows: Sequence[Attempt], older: Collection[int] = ()) -> Table:
+    """The journal's rows; those in ``older`` (attempt ids) rendered an older version."""
     table = Table(title="journal", title_justify="left")
     for column in ("shot", "provider", "state", "task id", "status", "cost", "note"):
         table.add_column(column, overflow="fold")  # long notes wrap, never cut mid-word
@@ -70,7 +71,9 @@ def status_table(rows: Sequence[Attempt]) -> Table:
         cost = "" if row.cost is None else money(row.cost, row.currency or "")
         note = row.error_message or row.note or ""
         table.add_row(shot_label(row.series, row.episode, row.shot), row.provider,
-                      Text(row.state, STATE_STYLES.get(row.state, "")), row.task_id or "",
+                      Text(row.state + (" (older version)" if row.id in older else ""),
+                           "dim" if row.id in older else STATE_STYLES.get(row.state, "")),
+                      row.task_id or "",
                       row.last_status or "", cost, Text(note))
     return table
 

@@ -5,15 +5,18 @@ say.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import ProviderError
+from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider
 from storyboard.run.checks import (
     describe,
 )
 from storyboard.run.journal import Attempt, Journal, read_status
+from storyboard.run.lockfile import shot_key
 from storyboard.run.pacing import run_lock
 from storyboard.run.session import TASK_END_STATE
 from storyboard.run.team.ledger import default_ledger
@@ -81,3 +84,26 @@ def status(series_dir: Path, *, unfinished_only: bool = False) -> list[Attempt]:
     """The journal's rows (every attempt, oldest first) for ``storyboard status``."""
     return read_status(series_dir, unfinished_only=unfinished_only)
 
+
+
+@dataclass
+class StatusView:
+    """``status`` of the series as it is now: each shot's latest attempt at its current hash,
+    and the shots whose every attempt was of an older version (``unrendered``)."""
+
+    rows: list[Attempt]
+    unrendered: list[str]
+
+
+def current_status(rows: Sequence[Attempt], shots: Sequence[CompiledShot]) -> StatusView:
+    """Each current shot's latest attempt at its current hash; attempts of an older version of
+    a shot (or of a shot no longer in the series) are left to ``--all``."""
+    now = {shot_key(shot): shot.hash for shot in shots}
+    latest = {r.key: r for r in sorted(rows, key=lambda r: r.id) if now.get(r.key) == r.shot_hash}
+    tried = {r.key for r in rows if r.key in now}
+    return StatusView(sorted(latest.values(), key=lambda r: r.id), sorted(tried - set(latest)))
+
+
+def current_versions(shots: Sequence[CompiledShot]) -> set[tuple[str, str]]:
+    """(shot key, hash) of each shot of the series as it is now: a row outside it is older."""
+    return {(shot_key(shot), shot.hash) for shot in shots}
