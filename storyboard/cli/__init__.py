@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -342,13 +344,29 @@ for command in (doctor, init, push, pull, review.sheet, review.export):
     cli.add_command(command)
 
 
+_TERMINATED: list[int] = []  # the SIGTERM that ended this process, if one did
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (``docker stop``, systemd, CI) ends the command as Ctrl-C does: the SIGINT handler
+    in place (asyncio's cancels the run, so the journal is flushed) or a KeyboardInterrupt."""
+    _TERMINATED.append(signum)
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler) and handler is not _terminate:
+        handler(signal.SIGINT, frame)
+    else:  # SIGINT ignored (started in the background): interrupt all the same
+        raise KeyboardInterrupt
+
+
 def main() -> None:
-    """The ``storyboard`` command: click's parsing, our exit codes (130 for Ctrl-C)."""
+    """The ``storyboard`` command: click's parsing, our exit codes (130 for Ctrl-C, 143 for
+    SIGTERM, each after ``interrupted: run the same command again to resume``)."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("interrupted: run the same command again to resume", err=True)
-        sys.exit(130)
+        sys.exit(128 + signal.SIGTERM if _TERMINATED else 130)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
