@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import MediaError, RequestRejected, StoryboardError
+from storyboard.files import clean_stale_temporaries
 from storyboard.language.request import CompiledShot, Line, MediaItem, ShotRequest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.cardtext import fit_card_text
@@ -293,6 +294,7 @@ class LocalProvider:
         self.writes_lock = not draft  # drafts are proxies: the committed lock records finished work
         self.downloads = False  # its videos are files here already: never "downloading"
         self._durations: dict[str, float] = {}
+        self._swept = False  # a killed render's half-written videos are removed once a run
 
     @staticmethod
     def task_id(shot: CompiledShot) -> str:
@@ -307,6 +309,9 @@ class LocalProvider:
 
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
         task_id = self.task_id(shot)
+        if not self._swept:  # ``.local-....p<pid>.*.mp4`` of a process that is gone
+            self._swept = True
+            await asyncio.to_thread(clean_stale_temporaries, self.work_dir)
         try:
             # A worker thread, so several shots render at once (ffmpeg does the work, not Python).
             await asyncio.to_thread(render_shot, shot.request, self.path(task_id),
