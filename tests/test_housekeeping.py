@@ -67,3 +67,35 @@ def test_a_killed_local_renders_leftover_is_removed_by_the_next_run(
             alive.kill()
     assert not dead.exists()
     assert running.exists()  # a living process's file is never touched
+
+
+MATRIX_HEAD = MIA_HEAD + """\
+vars: {lang: en}
+variations:
+  matrix:
+    lang: [en, es, de]
+  name: "{{ lang }}"
+"""
+ONE_SHOT = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "@mia waves, saying hello in {{ lang }}"}
+"""
+
+
+def locked_variations(series: Path) -> set[str]:
+    shots = json.loads((series / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
+    return {str(entry["series"]).split("/", 1)[1] for entry in shots.values()}
+
+
+def test_lock_entries_of_variations_removed_from_the_matrix_are_pruned(
+        tmp_path: Path, make_media: MakeMedia) -> None:
+    series = write_series(tmp_path / "m", make_media, ONE_SHOT, head=MATRIX_HEAD)
+    rendered(series, "-o", tmp_path / "out")
+    assert locked_variations(series) == {"en", "es", "de"}
+    rendered(series, "--variation", "en", "-o", tmp_path / "out")  # a selection prunes nothing
+    assert locked_variations(series) == {"en", "es", "de"}
+    yaml = series / "storyboard.yaml"
+    yaml.write_text(yaml.read_text().replace("[en, es, de]", "[en, de]"))
+    rendered(series, "--variation", "en", "-o", tmp_path / "out")
+    assert locked_variations(series) == {"en", "de"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,3 +197,17 @@ def update_lock(path: Path, entries: Iterable[LockEntry], *,
     if text != render_lock(lock.shots) or not path.exists():
         write_atomic(path, text.encode("utf-8"))
     return LockFile(path, shots)
+
+
+def prune_variations(path: Path, series: str, variations: Collection[str]) -> list[str]:
+    """Drop the entries of ``series``' variations that are not among ``variations`` (removed
+    from the matrix); returns the keys dropped. The file is rewritten only when some were."""
+    lock = read_lock(path)
+    prefix = f"{series}/"
+    gone = [key for key, entry in lock.shots.items()
+            if str(entry.get("series", "")).startswith(prefix)
+            and str(entry["series"])[len(prefix):] not in variations]
+    if gone:
+        write_atomic(path, render_lock({k: v for k, v in lock.shots.items() if k not in gone})
+                     .encode("utf-8"))
+    return gone

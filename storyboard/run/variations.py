@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic, StoryboardError
+from storyboard.language.expand import expand
 from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.series import load_source
 from storyboard.language.variations import Variant, Variants
 from storyboard.run import Plan, RunResult, ShotEvent, plan_for
 from storyboard.run.ahead import AheadOfStitch
+from storyboard.run.lockfile import lock_path, prune_variations
 from storyboard.run.rendering import build_episode, consent, execute, store_hits
 from storyboard.run.setup import ensure_writable, make_provider, prepare, provider_name, reference_seconds
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, EpisodeOutput, output_dir
@@ -182,7 +185,19 @@ def render_variations(variants: Variants, *, provider: str | None = None,
         report.runs.append(run)
         stitched += results
     report.variations = stitched + report.variations
+    if variants.matrix:
+        forget_removed_variations(variants.root, variants.name)
     return report
+
+
+def forget_removed_variations(root: Path, series: str) -> list[str]:
+    """Drop the lock entries (committed and draft) of variations no longer in the matrix as the
+    files write it now (``--var`` and ``--variation`` aside); returns the keys dropped."""
+    expansion = expand(load_source(root))
+    if expansion.problems or not expansion.matrix:
+        return []
+    return [key for path in (lock_path(root), lock_path(root, True))
+            for key in prune_variations(path, series, set(expansion.names))]
 
 
 def _render_group(variants: Variants, *, provider: str | None, episode: str | None, draft: bool,
