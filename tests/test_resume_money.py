@@ -1,4 +1,5 @@
-"""What a new user sees about money after a crash (issue 23): plan, budget and summary.
+"""What a new user sees about money (issue 23): plan, budget and summary after a crash, status of
+the series as it is now, and a matrix plan whose columns add up.
 
 A dashscope render through the emulator is killed after two submits; ``plan`` then shows those two
 shots in flight at no cost, and a resume with a budget just above the two new shots finishes all.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -101,3 +103,19 @@ def test_status_shows_the_series_as_it_is_now_and_older_attempts_under_all(
     assert [(r["shot"], r["current"]) for r in every if r["shot"] == "b"] == [("b", False)]
     shown = invoke("status", series, "--all").stdout
     assert "done (older version)" in shown
+
+
+def test_the_ad_plans_adds_column_sums_to_the_total(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    ad = tmp_path / "ad"
+    shutil.copytree(Path(__file__).parents[1] / "examples" / "ad", ad)
+    planned = json.loads(invoke("plan", ad, "--provider", "dashscope", "--json").stdout)
+    rows = planned["variations"]
+    assert sum(v["adds_cost"] for v in rows) == pytest.approx(planned["total_cost"])
+    assert planned["total_cost"] > sum(v["own_cost"] for v in rows)  # shared shots counted once
+    assert any(v["adds_cost"] != v["alone_cost"] for v in rows)
+    assert rows[0]["adds_cost"] == pytest.approx(rows[0]["alone_cost"])  # the first adds it all
+    table = invoke("plan", ad, "--provider", "dashscope").stdout
+    total = f"{planned['total_cost']:.2f} USD"
+    assert any(line.startswith("│ total ") and total in line for line in table.splitlines())

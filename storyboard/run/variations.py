@@ -40,8 +40,9 @@ class VariationPlan:
     cached: int
     shared: int  # distinct shots to render that other selected variations use too
     own: int  # distinct shots to render that only this variation uses
-    own_cost: float  # what this variation adds to the run
+    own_cost: float  # what its ``own`` shots cost (the shots no other variation uses)
     alone_cost: float  # what it would cost rendered on its own
+    adds_cost: float = 0.0  # what it adds to the variations above it: these sum to the total
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -90,15 +91,21 @@ def _per_variation(the_plan: Plan) -> list[VariationPlan]:
         users.setdefault(shot.hash, set()).add(shot.series)
         by_variation.setdefault(shot.series, []).append(shot)
     result = []
+    counted: set[str] = set()  # a shared shot is added by the first variation that needs it
     for series, shots in by_variation.items():
         needed = {s.hash for s in shots if s.status != "cached"}
         shared = {h for h in needed if len(users[h]) > 1}
         own = needed - shared
         result.append(VariationPlan(
             series.split("/", 1)[-1], len(shots), sum(s.status == "cached" for s in shots),
-            len(shared), len(own), round(sum(cost.get(h, 0.0) for h in own), 4),
-            round(sum(cost.get(h, 0.0) for h in needed), 4)))
+            len(shared), len(own), _cost(cost, own), _cost(cost, needed),
+            _cost(cost, needed - counted)))
+        counted |= needed
     return result
+
+
+def _cost(cost: dict[str, float], hashes: set[str]) -> float:
+    return round(sum(cost.get(h, 0.0) for h in hashes), 4)
 
 
 # --- render --------------------------------------------------------------------------------------
