@@ -35,6 +35,7 @@ from test_cli_dashscope import (  # noqa: F401  (fixtures: env, emulator)
 )
 
 from storyboard.run import read_status
+from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
@@ -119,3 +120,52 @@ def test_the_ad_plans_adds_column_sums_to_the_total(tmp_path: Path,
     table = invoke("plan", ad, "--provider", "dashscope").stdout
     total = f"{planned['total_cost']:.2f} USD"
     assert any(line.startswith("│ total ") and total in line for line in table.splitlines())
+
+
+def team_ledger(url: str) -> PgLedger:
+    settings = ledger_settings(None, {"STORYBOARD_LEDGER": url})
+    assert settings is not None
+    return PgLedger(settings)
+
+
+def test_plan_shows_a_teammates_claim_and_cancel_settles_the_team_ledger(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,  # noqa: F811
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    monkeypatch.setenv("STORYBOARD_LEDGER", pg_url)
+    series = write_series(tmp_path / "wire", make_media, THREE_SHOTS, head=HEAD)
+    emu = emulator(latency=120.0, pending_share=0.9)
+    before = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+    provider, first = before["cache_key"], before["shots"][0]
+    teammate = team_ledger(pg_url)  # another machine, rendering shot a right now
+    try:
+        claim = teammate.intend(provider, first["hash"], "elsewhere", series="/elsewhere/wire",
+                                shot="ep01/a")
+        teammate.record_task(claim.id, "task-of-a-teammate")
+        planned = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+        shown = planned["shots"][0]
+        assert (shown["status"], shown["cost"]) == ("claimed", 0), shown
+        assert planned["total_cost"] == pytest.approx(before["total_cost"] - first["cost"])
+        table = invoke("plan", series, "--provider", "dashscope").stdout
+        assert "claimed by another machine" in table
+        teammate.settle(claim.id, "lost")
+    finally:
+        teammate.close()
+
+    child = subprocess.Popen(command(series, "--yes", "--quiet", "-o", str(tmp_path / "out")),
+                             env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_until("three journaled task ids", lambda: len(
+            [a for a in read_status(series, unfinished_only=True) if a.task_id]) == 3, child)
+    finally:
+        kill(child)
+    canceled = invoke("cancel", series, "--provider", "dashscope")
+    assert canceled.stdout.count(": canceled") == 3, canceled.stdout
+    assert submissions(emu) == 3
+    ledger = team_ledger(pg_url)
+    try:
+        entries = [e for s in before["shots"] for e in ledger.entries(provider, s["hash"])]
+    finally:
+        ledger.close()
+    assert not any(e.open for e in entries), entries  # no machine resumes a canceled task
+    assert sorted(e.state for e in entries) == ["failed"] * 3 + ["lost"]  # + the teammate's

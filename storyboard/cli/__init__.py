@@ -281,17 +281,21 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
 @click.argument("path", type=SERIES)
 @PROVIDER
 def cancel(path: Path, provider: str | None) -> None:
-    """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled)."""
+    """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled);
+    each is settled in the series' ledger (the team one when it has one)."""
     from storyboard.run import cancel_pending
-    from storyboard.run.setup import make_provider
+    from storyboard.run.setup import make_provider, open_ledger
     series = compiled(path)
     chosen = guarded(lambda: make_provider(series, provider))
+    team = guarded(lambda: open_ledger(series))
 
     async def go() -> list[Any]:
         try:
-            return await cancel_pending(series.root, chosen)
+            return await cancel_pending(series.root, chosen, ledger=team)
         finally:
             await chosen.aclose()
+            if team is not None:
+                team.close()
 
     outcomes = guarded(lambda: asyncio.run(go()))
     if not outcomes:

@@ -19,7 +19,7 @@ from storyboard.run.journal import Attempt, Journal, read_status
 from storyboard.run.lockfile import shot_key
 from storyboard.run.pacing import run_lock
 from storyboard.run.session import TASK_END_STATE
-from storyboard.run.team.ledger import default_ledger
+from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.targets import TaskStatus
 
 
@@ -31,23 +31,25 @@ class CancelOutcome:
 
 
 async def cancel_pending(series_dir: Path, provider: Provider, *,
-                         request_timeout: float = 60.0) -> list[CancelOutcome]:
+                         request_timeout: float = 60.0,
+                         ledger: Ledger | None = None) -> list[CancelOutcome]:
     """Ask the provider to cancel every unfinished task the journal holds for it.
 
     DashScope cancels only PENDING tasks; a running one is left (and a later render downloads it,
     since it will be billed anyway). An intent with no task id has nothing to cancel: the next
-    render reconciles it.
+    render reconciles it. A canceled task is settled in ``ledger`` (the series' team ledger;
+    by default the per-user one), so no run, here or on another machine, resumes it.
     """
     outcomes: list[CancelOutcome] = []
     paid = any(price > 0 for price in provider.prices.per_second.values())
-    ledger = default_ledger() if paid else None  # a canceled task is settled there too
+    own = default_ledger() if ledger is None and paid else None
     try:
-        with run_lock(series_dir), Journal.open(series_dir, ledger) as journal:
+        with run_lock(series_dir), Journal.open(series_dir, ledger or own) as journal:
             for attempt in journal.unfinished_for_provider(provider.cache_key):
                 outcomes.append(await _cancel_one(journal, provider, attempt, request_timeout))
     finally:
-        if ledger is not None:
-            ledger.close()
+        if own is not None:
+            own.close()
     return outcomes
 
 
