@@ -99,3 +99,78 @@ def test_lock_entries_of_variations_removed_from_the_matrix_are_pruned(
     yaml.write_text(yaml.read_text().replace("[en, es, de]", "[en, de]"))
     rendered(series, "--variation", "en", "-o", tmp_path / "out")
     assert locked_variations(series) == {"en", "de"}
+
+
+def videos(series: Path) -> dict[str, Path]:
+    """Shot hash -> its video in the output cache."""
+    [folder] = (series / ".storyboard" / "cache").iterdir()
+    return {p.stem: p for p in folder.glob("*.mp4")}
+
+
+def test_each_local_shot_is_kept_once(series: Path, tmp_path: Path) -> None:
+    rendered(series, "-o", tmp_path / "out")
+    cached = videos(series)
+    assert len(cached) == 2
+    local = list((series / ".storyboard" / "local").glob("local-*.mp4"))
+    assert len(local) == 2
+    for video in local:
+        [twin] = [c for h, c in cached.items() if h[:16] in video.name]
+        assert video.stat().st_ino == twin.stat().st_ino  # one file, two names
+    from storyboard.run.housekeeping import usage
+    seen: dict[int, int] = {}
+    for path in (series / ".storyboard").rglob("*"):
+        if path.is_file():
+            seen[path.stat().st_ino] = path.stat().st_size
+    assert sum(row.bytes for row in usage(series)) == sum(seen.values())
+    shown = invoke("cache", series)
+    assert shown.exit_code == 0, shown.output
+    assert "shots" in shown.stdout and "total" in shown.stdout
+
+
+def locked_hashes(series: Path) -> dict[str, str]:
+    shots = json.loads((series / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
+    return {entry["id"]: entry["hash"] for entry in shots.values()}
+
+
+def age(folder: Path, days: float) -> None:
+    import os
+    import time
+    then = time.time() - days * 86400
+    for path in folder.rglob("*"):
+        if path.is_file():
+            os.utime(path, (then, then))
+
+
+def test_cache_prune_never_touches_what_a_lock_a_shot_or_a_task_needs(
+        series: Path, tmp_path: Path) -> None:
+    import sqlite3
+    out = tmp_path / "out"
+    rendered(series, "-o", out)
+    old = locked_hashes(series)["b"]
+    yaml = series / "storyboard.yaml"
+    yaml.write_text(yaml.read_text().replace('"@mia smiles"', '"@mia laughs"'))
+    rendered(series, "-o", out)
+    now = set(locked_hashes(series).values())
+    assert set(videos(series)) == now | {old}
+    flying = locked_hashes(series)["b"]  # made "in flight" below, as if its task were unfinished
+    state = series / ".storyboard"
+    age(state, 40)
+    pruned = invoke("cache", "prune", series, "--older-than", "30d")
+    assert pruned.exit_code == 0, pruned.output
+    assert set(videos(series)) == now  # the superseded version went; the current ones stay
+    assert not list(state.rglob(f"*{old[:16]}*"))
+    assert (state / "journal.sqlite").is_file() and (series / "storyboard.lock").is_file()
+
+    lock = json.loads((series / "storyboard.lock").read_text(encoding="utf-8"))
+    yaml.write_text(yaml.read_text().replace('"@mia laughs"', '"@mia nods"'))
+    lock["shots"] = {k: v for k, v in lock["shots"].items() if v["hash"] != flying}
+    (series / "storyboard.lock").write_text(json.dumps(lock))
+    with sqlite3.connect(state / "journal.sqlite") as db:
+        db.execute("UPDATE attempts SET state = 'submitted' WHERE shot_hash = ?", (flying,))
+    age(state, 40)
+    squeezed = invoke("cache", "prune", series, "--max-size", "1")
+    assert squeezed.exit_code == 0, squeezed.output
+    assert "still above" in squeezed.stderr
+    assert set(videos(series)) == now  # one in the lock, one in flight: both kept
+    assert not list((state / "stitch").rglob("*.mp4"))  # mezzanines are made again for free
+    assert invoke("cache", "prune", series, "--max-size", "lots").exit_code == 2

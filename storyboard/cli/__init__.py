@@ -21,6 +21,7 @@ from rich.text import Text
 
 from storyboard.cli import review
 from storyboard.cli import variations as matrix
+from storyboard.cli.cache import cache
 from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, variants_of
 from storyboard.cli.doctor import doctor
 from storyboard.cli.init import init
@@ -344,7 +345,7 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
 cli.add_command(push)
 cli.add_command(pull)
 
-for command in (doctor, init, push, pull, review.sheet, review.export):
+for command in (doctor, init, push, pull, review.sheet, review.export, cache):
     cli.add_command(command)
 
 

@@ -11,6 +11,7 @@ exactly like shots.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import urllib.parse
@@ -274,6 +275,16 @@ def render_card(out: Path, *, text: str, width: int, height: int, duration: floa
 # --- the provider ----------------------------------------------------------------------------
 
 
+def link_or_copy(source: Path, dest: Path) -> None:
+    """``dest`` as a hard link to ``source`` (one copy of the shot on disk; both are only ever
+    replaced whole, never written in place), or a copy where the filesystem has no links."""
+    dest.unlink(missing_ok=True)
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copyfile(source, dest)
+
+
 def cache_key(draft: bool = False) -> str:
     """The local provider's cache key: its renderer version, so an improved animatic re-renders."""
     return f"local-r{RENDERER_VERSION}{'-draft' if draft else ''}"
@@ -344,7 +355,7 @@ class LocalProvider:
         if not state.video_url:
             raise MediaError(f"task {state.task_id} has no video")
         source = Path(urllib.request.url2pathname(urllib.parse.urlparse(state.video_url).path))
-        await asyncio.to_thread(shutil.copyfile, _existing(source), dest)
+        await asyncio.to_thread(link_or_copy, _existing(source), dest)
 
     async def aclose(self) -> None:
         return None
