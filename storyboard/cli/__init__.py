@@ -235,7 +235,7 @@ def _summary(console: Console, report: Any) -> None:
 
 def _spending(run: Any) -> str:
     """What this run spent on new tasks, apart from the resumed ones an earlier run paid for."""
-    new = len([s for s in run.shots if s.state != "cached" and not s.resumed and s.task_id])
+    new = len([s for s in run.shots if s.state == "done" and not s.resumed])
     spent = f"spent {progress.money(run.spent, run.currency)} on {new} new task(s)"
     if not run.resumed:
         return spent
