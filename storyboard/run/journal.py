@@ -23,7 +23,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -452,51 +452,3 @@ def read_status(series_dir: Path, *, unfinished_only: bool = False) -> list[Atte
     with Journal(path) as journal:
         return journal.attempts(unfinished_only=unfinished_only)
 
-
-@dataclass(frozen=True)
-class Holding:
-    """A paid task that already holds a shot, as ``plan`` shows it: ``in flight`` (this series
-    started it; the next render resumes it) or ``claimed`` (a living run elsewhere renders it)."""
-
-    kind: Literal["in flight", "claimed"]
-    task_id: str | None
-    note: str
-
-
-def holdings(series_dir: Path, cache_key: str, hashes: Collection[str],
-             ledger: Ledger | None = None, *, team: bool = False) -> dict[str, Holding]:
-    """Shot hash -> the task that holds it: the journal's unfinished tasks, then the ledger's
-    open entries (a dead holder's task is resumed; a living holder's claim is followed)."""
-    held: dict[str, Holding] = {}
-    known: set[str | None] = set()
-    path = journal_path(series_dir)
-    if path.exists():
-        with Journal(path) as journal:
-            for attempt in journal.unfinished_for_provider(cache_key):
-                known.add(attempt.ledger_id)
-                if attempt.task_id and attempt.shot_hash in hashes:
-                    held[attempt.shot_hash] = _in_flight(attempt.task_id)
-    if ledger is not None:
-        for shot_hash in set(hashes) - set(held):
-            holding = _ledger_holding(ledger, cache_key, shot_hash, known, team)
-            if holding is not None:
-                held[shot_hash] = holding
-    return held
-
-
-def _in_flight(task_id: str) -> Holding:
-    return Holding("in flight", task_id, f"in flight: task {task_id}, paid, will be resumed")
-
-
-def _ledger_holding(ledger: Ledger, cache_key: str, shot_hash: str, known: set[str | None],
-                    team: bool) -> Holding | None:
-    for entry in ledger.entries(cache_key, shot_hash):
-        if not entry.open or entry.id in known:
-            continue
-        if ledger.alive(entry.id):
-            where = "another machine" if team else "another run"
-            return Holding("claimed", entry.task_id, f"claimed by {where}: its render is "
-                           "followed, not paid again")
-        if entry.task_id:
-            return _in_flight(entry.task_id)
-    return None

@@ -20,7 +20,7 @@ from storyboard.errors import BudgetExceeded, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.providers.base import Provider
 from storyboard.run.cache import OutputCache
-from storyboard.run.journal import holdings
+from storyboard.run.inflight import holdings
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 from storyboard.run.team.ledger import Ledger
 from storyboard.targets import PriceTable
