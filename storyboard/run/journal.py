@@ -451,4 +451,3 @@ def read_status(series_dir: Path, *, unfinished_only: bool = False) -> list[Atte
         return []
     with Journal(path) as journal:
         return journal.attempts(unfinished_only=unfinished_only)
-
