@@ -180,8 +180,13 @@ def report_dict(report: MatrixReport) -> dict[str, Any]:
 
 def summary(console: Console, report: MatrixReport) -> None:
     if report.runs:
+        currency = report.runs[0].currency
+        resumed = [s for run in report.runs for s in run.resumed]
+        earlier = sum(run.resumed_cost for run in report.runs)
         console.print(f"{len(report.variations)} variation(s); {report.submits} task(s) "
-                      f"submitted; spent {progress.money(report.spent, report.runs[0].currency)}")
+                      f"submitted; spent {progress.money(report.spent, currency)}"
+                      + (f"; resumed {len(resumed)} task(s) an earlier run submitted and paid "
+                         f"for ({progress.money(earlier, currency)})" if resumed else ""))
     for v in report.variations:
         shots = ", ".join(f"{n} {state}" for state, n in sorted(v.shots.items())) or "no shots"
         style = "green" if v.ok else "red"
