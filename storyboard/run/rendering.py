@@ -76,19 +76,34 @@ def plan_setup(setup: RunSetup) -> Plan:
     """What a render would do and cost. Free; the only network use is two listings of the
     shared store (when there is one), to say which shots come from it."""
     in_store = store_hits(setup.store, setup.root, setup.shots, setup.provider)
-    team = open_ledger(setup.manifest)
-    paid = any(price > 0 for price in setup.prices.per_second.values())
-    ledger = team if team is not None else default_ledger() if paid else None
+    ledger, team, problem = _plan_ledger(setup)
     try:
         the_plan = plan_for(setup.shots, setup.provider, series_dir=setup.root,
                             price_overrides=setup.manifest.provider.get("prices"),
                             reference_video_seconds=setup.seconds, in_store=in_store,
-                            ledger=ledger, team=team is not None)
+                            ledger=ledger, team=team)
     finally:
         if ledger is not None:
             ledger.close()
     _describe_store(the_plan, setup.manifest, setup.store, setup.offline)
+    if problem:
+        the_plan.store_note = "; ".join(filter(None, (the_plan.store_note, problem)))
     return the_plan
+
+
+def _plan_ledger(setup: RunSetup) -> tuple[Ledger | None, bool, str]:
+    """The ledger a plan reads for tasks in flight and claims (the team's, else the per-user one
+    for a paid provider), whether it is the team's, and why the team's could not be read."""
+    try:
+        team = open_ledger(setup.manifest)
+    except StoryboardError as error:
+        team, problem = None, f"{error}; claims of other machines are not shown"
+    else:
+        problem = ""
+    if team is not None:
+        return team, True, problem
+    paid = any(price > 0 for price in setup.prices.per_second.values())
+    return (default_ledger() if paid else None), False, problem
 
 
 def store_hits(store: StoreLink | None, root: Path, shots: list[CompiledShot],
