@@ -114,6 +114,8 @@ def plan_json(*args: str | Path) -> dict[str, Any]:
 
 def journal(series: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = json.loads(ok("status", series, "--all", "--json").stdout)
+    for row in rows:  # the journal's own columns; "current" follows the series' edits
+        row.pop("current")
     return rows
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -20,6 +22,7 @@ from rich.text import Text
 from storyboard.cli import complete, review, takes
 from storyboard.cli import variations as matrix
 from storyboard.cli.agents import mcp
+from storyboard.cli.cache import cache
 from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, variants_of
 from storyboard.cli.config import config
 from storyboard.cli.doctor import doctor
@@ -249,9 +252,12 @@ def _report_dict(report: Any) -> dict[str, Any]:
         "ok": report.ok,
         "spent": run.spent if run else 0.0,
         "currency": run.currency if run else report.plan.currency,
+        "resumed_cost": run.resumed_cost if run else 0.0,
+        "resumed": [s.key for s in run.resumed] if run else [],
         "store": report.plan.store, "notes": run.notes if run else [],
         "shots": [{"key": s.key, "state": s.state, "output": str(s.output) if s.output else None,
-                   "task_id": s.task_id, "cost": s.cost, "code": s.code, "message": s.message}
+                   "task_id": s.task_id, "cost": s.cost, "code": s.code, "message": s.message,
+                   "resumed": s.resumed}
                   for s in (run.shots if run else [])],
         "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,
                       "duration": e.duration, "path_taken": e.path_taken,
@@ -267,7 +273,7 @@ def _summary(console: Console, report: Any) -> None:
         for shot in run.shots:
             counts[shot.state] = counts.get(shot.state, 0) + 1
         done = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-        console.print(f"shots: {done}; spent {progress.money(run.spent, run.currency)}")
+        console.print(f"shots: {done}; {_spending(run)}")
         for shot in run.shots:
             if not shot.ok:
                 console.print(Text(f"{shot.key}: {shot.state}", "red"),
@@ -276,43 +282,70 @@ def _summary(console: Console, report: Any) -> None:
             console.print(Text(f"store: {note}", "yellow"))
 
 
+def _spending(run: Any) -> str:
+    """What this run spent on new tasks, apart from the resumed ones an earlier run paid for."""
+    new = len([s for s in run.shots if s.state == "done" and not s.resumed])
+    spent = f"spent {progress.money(run.spent, run.currency)} on {new} new task(s)"
+    if not run.resumed:
+        return spent
+    return (f"{spent}; resumed {len(run.resumed)} task(s) an earlier run submitted and paid "
+            f"for ({progress.money(run.resumed_cost, run.currency)})")
+
+
 @cli.command()
 @click.argument("path", type=SERIES)
-@click.option("--all", "show_all", is_flag=True, help="Every attempt, not only each shot's latest.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Every attempt, older versions of the shots too (marked as such).")
 @click.option("--pending", is_flag=True, help="Only tasks not finished yet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the journal rows as JSON.")
 def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
-    """Show the task journal: each shot's latest attempt, its task, its state, its cost."""
+    """Show the task journal for the series as it is now: each shot's latest attempt at its
+    current version, its task, its state, its cost."""
     from storyboard.run import status as journal_status
-    series = compiled(path)
-    rows = guarded(lambda: journal_status(series.root, unfinished_only=pending))
+    from storyboard.run.cancel import current_status, current_versions
+    variants = variants_of(path)
+    shots = [shot for manifest in variants.manifests for shot in manifest.shots()]
+    rows = guarded(lambda: journal_status(variants.manifests[0].root, unfinished_only=pending))
+    unrendered: list[str] = []
+    empty = "nothing in flight" if pending else (
+        "the journal is empty" if not rows else "no attempt at the current version")
     if not show_all:
-        latest = {(r.series, r.episode, r.shot): r for r in sorted(rows, key=lambda r: r.id)}
-        rows = sorted(latest.values(), key=lambda r: r.id)
+        view = current_status(rows, shots)
+        rows, unrendered = view.rows, [] if pending else view.unrendered
+    now = current_versions(shots)
+    older = {r.id for r in rows if (r.key, r.shot_hash) not in now}
     if as_json:
-        click.echo(json.dumps([progress.attempt_dict(r) for r in rows], indent=2,
-                              sort_keys=True, default=str))
-    elif not rows:
-        click.echo("nothing in flight" if pending else "the journal is empty")
+        click.echo(json.dumps([{**progress.attempt_dict(r), "current": r.id not in older}
+                               for r in rows], indent=2, sort_keys=True, default=str))
+        return
+    if not rows:
+        click.echo(empty)
     else:
-        progress.console().print(progress.status_table(rows))
+        progress.console().print(progress.status_table(rows, older))
+    for key in unrendered:
+        click.echo(f"{key.split('/', 1)[-1]}: changed since its last attempt, not rendered "
+                   "yet (older attempts: status --all)")
 
 
 @cli.command()
 @click.argument("path", type=SERIES)
 @PROVIDER
 def cancel(path: Path, provider: str | None) -> None:
-    """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled)."""
+    """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled);
+    each is settled in the series' ledger (the team one when it has one)."""
     from storyboard.run import cancel_pending
-    from storyboard.run.setup import make_provider
+    from storyboard.run.setup import make_provider, open_ledger
     series = compiled(path)
     chosen = guarded(lambda: make_provider(series, provider))
+    team = guarded(lambda: open_ledger(series))
 
     async def go() -> list[Any]:
         try:
-            return await cancel_pending(series.root, chosen)
+            return await cancel_pending(series.root, chosen, ledger=team)
         finally:
             await chosen.aclose()
+            if team is not None:
+                team.close()
 
     outcomes = guarded(lambda: asyncio.run(go()))
     if not outcomes:
@@ -362,17 +395,34 @@ cli.add_command(push)
 cli.add_command(pull)
 
 for command in (doctor, init, config, complete.completion, push, pull, review.sheet,
-                review.export, studio, mcp, takes.takes, takes.pick, takes.approve, takes.retake):
+                review.export, studio, mcp, takes.takes, takes.pick, takes.approve, takes.retake,
+                cache):
     cli.add_command(command)
 
 
+_TERMINATED: list[int] = []  # the SIGTERM that ended this process, if one did
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (``docker stop``, systemd, CI) ends the command as Ctrl-C does: the SIGINT handler
+    in place (asyncio's cancels the run, so the journal is flushed) or a KeyboardInterrupt."""
+    _TERMINATED.append(signum)
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler) and handler is not _terminate:
+        handler(signal.SIGINT, frame)
+    else:  # SIGINT ignored (started in the background): interrupt all the same
+        raise KeyboardInterrupt
+
+
 def main() -> None:
-    """The ``storyboard`` command: click's parsing, our exit codes (130 for Ctrl-C)."""
+    """The ``storyboard`` command: click's parsing, our exit codes (130 for Ctrl-C, 143 for
+    SIGTERM, each after ``interrupted: run the same command again to resume``)."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(standalone_mode=False, complete_var=complete.COMPLETE_VAR)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("interrupted: run the same command again to resume", err=True)
-        sys.exit(130)
+        sys.exit(128 + signal.SIGTERM if _TERMINATED else 130)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:

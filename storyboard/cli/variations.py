@@ -114,7 +114,15 @@ def plan_table(the_plan: MatrixPlan) -> Table:
         table.add_column(column, justify="left" if column == "variation" else "right")
     for v in the_plan.variations:
         table.add_row(v.name, str(v.shots), str(v.cached), str(v.shared), str(v.own),
-                      progress.money(v.own_cost, money), progress.money(v.alone_cost, money))
+                      progress.money(v.adds_cost, money), progress.money(v.alone_cost, money))
+    table.add_section()
+    table.add_row("total", str(len(the_plan.plan.shots)), "", "", "",
+                  progress.money(the_plan.plan.total_cost, money), "")
+    table.caption = ("shared / alone: shots to render that other variations need too / that only "
+                     "it needs; adds: what it adds to the variations above it (shared shots are "
+                     "paid once, by the first), so the adds sum to the total; on its own: its "
+                     "cost rendered alone")
+    table.caption_justify = "left"
     return table
 
 
@@ -176,8 +184,13 @@ def report_dict(report: MatrixReport) -> dict[str, Any]:
 
 def summary(console: Console, report: MatrixReport) -> None:
     if report.runs:
+        currency = report.runs[0].currency
+        resumed = [s for run in report.runs for s in run.resumed]
+        earlier = sum(run.resumed_cost for run in report.runs)
         console.print(f"{len(report.variations)} variation(s); {report.submits} task(s) "
-                      f"submitted; spent {progress.money(report.spent, report.runs[0].currency)}")
+                      f"submitted; spent {progress.money(report.spent, currency)}"
+                      + (f"; resumed {len(resumed)} task(s) an earlier run submitted and paid "
+                         f"for ({progress.money(earlier, currency)})" if resumed else ""))
     for v in report.variations:
         shots = ", ".join(f"{n} {state}" for state, n in sorted(v.shots.items())) or "no shots"
         style = "green" if v.ok else "red"

@@ -11,6 +11,7 @@ exactly like shots.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import urllib.parse
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import MediaError, RequestRejected, StoryboardError
+from storyboard.files import clean_stale_temporaries
 from storyboard.language.request import CompiledShot, Line, MediaItem, ShotRequest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.cardtext import fit_card_text
@@ -278,6 +280,16 @@ def render_card(out: Path, *, text: str, width: int, height: int, duration: floa
 # --- the provider ----------------------------------------------------------------------------
 
 
+def link_or_copy(source: Path, dest: Path) -> None:
+    """``dest`` as a hard link to ``source`` (one copy of the shot on disk; both are only ever
+    replaced whole, never written in place), or a copy where the filesystem has no links."""
+    dest.unlink(missing_ok=True)
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copyfile(source, dest)
+
+
 def cache_key(draft: bool = False) -> str:
     """The local provider's cache key: its renderer version, so an improved animatic re-renders."""
     return f"local-r{RENDERER_VERSION}{'-draft' if draft else ''}"
@@ -307,6 +319,7 @@ class LocalProvider:
         self.writes_lock = not draft  # drafts are proxies: the committed lock records finished work
         self.downloads = False  # its videos are files here already: never "downloading"
         self._durations: dict[str, float] = {}
+        self._swept = False  # a killed render's half-written videos are removed once a run
 
     @staticmethod
     def task_id(shot: CompiledShot) -> str:
@@ -321,6 +334,9 @@ class LocalProvider:
 
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
         task_id = self.task_id(shot)
+        if not self._swept:  # ``.local-....p<pid>.*.mp4`` of a process that is gone
+            self._swept = True
+            await asyncio.to_thread(clean_stale_temporaries, self.work_dir)
         try:
             # A worker thread, so several shots render at once (ffmpeg does the work, not Python).
             await asyncio.to_thread(render_shot, shot.request, self.path(task_id),
@@ -353,7 +369,7 @@ class LocalProvider:
         if not state.video_url:
             raise MediaError(f"task {state.task_id} has no video")
         source = Path(urllib.request.url2pathname(urllib.parse.urlparse(state.video_url).path))
-        await asyncio.to_thread(shutil.copyfile, _existing(source), dest)
+        await asyncio.to_thread(link_or_copy, _existing(source), dest)
 
     async def aclose(self) -> None:
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +59,7 @@ def plan_table(plan: Plan) -> Table:
             why = f"same as {shot.same_as}"
         if shot.status == "store":
             why = "in store: rendered by someone else, free"
+        why = shot.note or why
         table.add_row(shot.key.split("/", 1)[-1], Text(shot.status, STATE_STYLES.get(
             shot.status, "")), Text(why), f"{shot.billed_seconds:g}",
                       money(shot.cost, plan.currency))
@@ -75,7 +76,8 @@ def shot_label(series: str, episode: str, shot: str) -> str:
     return f"{variation}/{episode}/{shot}" if variation else f"{episode}/{shot}"
 
 
-def status_table(rows: Sequence[Attempt]) -> Table:
+def status_table(rows: Sequence[Attempt], older: Collection[int] = ()) -> Table:
+    """The journal's rows; those in ``older`` (attempt ids) rendered an older version."""
     table = Table(title="journal", title_justify="left")
     for column in ("shot", "provider", "state", "task id", "status", "cost", "note"):
         table.add_column(column, overflow="fold")  # long notes wrap, never cut mid-word
@@ -83,7 +85,9 @@ def status_table(rows: Sequence[Attempt]) -> Table:
         cost = "" if row.cost is None else money(row.cost, row.currency or "")
         note = row.error_message or row.note or ""
         table.add_row(shot_label(row.series, row.episode, row.shot), row.provider,
-                      Text(row.state, STATE_STYLES.get(row.state, "")), row.task_id or "",
+                      Text(row.state + (" (older version)" if row.id in older else ""),
+                           "dim" if row.id in older else STATE_STYLES.get(row.state, "")),
+                      row.task_id or "",
                       row.last_status or "", cost, Text(note))
     return table
 

@@ -5,18 +5,21 @@ say.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import ProviderError
+from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider
 from storyboard.run.checks import (
     describe,
 )
 from storyboard.run.journal import Attempt, Journal, read_status
+from storyboard.run.lockfile import shot_key
 from storyboard.run.pacing import run_lock
 from storyboard.run.session import TASK_END_STATE
-from storyboard.run.team.ledger import default_ledger
+from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.targets import TaskStatus
 
 
@@ -28,23 +31,25 @@ class CancelOutcome:
 
 
 async def cancel_pending(series_dir: Path, provider: Provider, *,
-                         request_timeout: float = 60.0) -> list[CancelOutcome]:
+                         request_timeout: float = 60.0,
+                         ledger: Ledger | None = None) -> list[CancelOutcome]:
     """Ask the provider to cancel every unfinished task the journal holds for it.
 
     DashScope cancels only PENDING tasks; a running one is left (and a later render downloads it,
     since it will be billed anyway). An intent with no task id has nothing to cancel: the next
-    render reconciles it.
+    render reconciles it. A canceled task is settled in ``ledger`` (the series' team ledger;
+    by default the per-user one), so no run, here or on another machine, resumes it.
     """
     outcomes: list[CancelOutcome] = []
     paid = any(price > 0 for price in provider.prices.per_second.values())
-    ledger = default_ledger() if paid else None  # a canceled task is settled there too
+    own = default_ledger() if ledger is None and paid else None
     try:
-        with run_lock(series_dir), Journal.open(series_dir, ledger) as journal:
+        with run_lock(series_dir), Journal.open(series_dir, ledger or own) as journal:
             for attempt in journal.unfinished_for_provider(provider.cache_key):
                 outcomes.append(await _cancel_one(journal, provider, attempt, request_timeout))
     finally:
-        if ledger is not None:
-            ledger.close()
+        if own is not None:
+            own.close()
     return outcomes
 
 
@@ -81,3 +86,26 @@ def status(series_dir: Path, *, unfinished_only: bool = False) -> list[Attempt]:
     """The journal's rows (every attempt, oldest first) for ``storyboard status``."""
     return read_status(series_dir, unfinished_only=unfinished_only)
 
+
+
+@dataclass
+class StatusView:
+    """``status`` of the series as it is now: each shot's latest attempt at its current hash,
+    and the shots whose every attempt was of an older version (``unrendered``)."""
+
+    rows: list[Attempt]
+    unrendered: list[str]
+
+
+def current_status(rows: Sequence[Attempt], shots: Sequence[CompiledShot]) -> StatusView:
+    """Each current shot's latest attempt at its current hash; attempts of an older version of
+    a shot (or of a shot no longer in the series) are left to ``--all``."""
+    now = {shot_key(shot): shot.hash for shot in shots}
+    latest = {r.key: r for r in sorted(rows, key=lambda r: r.id) if now.get(r.key) == r.shot_hash}
+    tried = {r.key for r in rows if r.key in now}
+    return StatusView(sorted(latest.values(), key=lambda r: r.id), sorted(tried - set(latest)))
+
+
+def current_versions(shots: Sequence[CompiledShot]) -> set[tuple[str, str]]:
+    """(shot key, hash) of each shot of the series as it is now: a row outside it is older."""
+    return {(shot_key(shot), shot.hash) for shot in shots}

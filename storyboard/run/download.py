@@ -99,7 +99,7 @@ class Downloading(Session):
                       input_video_seconds=usage.input_video_seconds if usage else None,
                       billed_seconds=billed, cost=cost, currency=self.prices.currency)
         self.reserved.pop(shot_key(shot), None)
-        self.spent = round(self.spent + cost, 4)
+        self.charge(shot, cost)
         self.emit(shot, "done", f"{cost:.2f} {self.prices.currency}", state.task_id)
         return self.result(shot, "done", output=path, task_id=state.task_id,
                            billed_seconds=billed, cost=cost)

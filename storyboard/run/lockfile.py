@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,3 +225,17 @@ def update_take_state(path: Path, key: str, **changes: Any) -> LockFile:
     takes = {**lock.takes, key: {k: v for k, v in state.items() if v is not None}}
     write_atomic(path, render_lock(lock.shots, takes).encode("utf-8"))
     return LockFile(path, lock.shots, takes)
+
+
+def prune_variations(path: Path, series: str, variations: Collection[str]) -> list[str]:
+    """Drop the entries of ``series``' variations that are not among ``variations`` (removed
+    from the matrix); returns the keys dropped. The file is rewritten only when some were."""
+    lock = read_lock(path)
+    prefix = f"{series}/"
+    gone = [key for key, entry in lock.shots.items()
+            if str(entry.get("series", "")).startswith(prefix)
+            and str(entry["series"])[len(prefix):] not in variations]
+    if gone:
+        write_atomic(path, render_lock({k: v for k, v in lock.shots.items() if k not in gone}, lock.takes)
+                     .encode("utf-8"))
+    return gone

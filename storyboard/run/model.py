@@ -44,6 +44,7 @@ class ShotResult:
     cost: float = 0.0  # billed in this run (0 for a cache hit)
     code: str = ""
     message: str = ""
+    resumed: bool = False  # its task was submitted, and paid for, by an earlier run
 
     @property
     def key(self) -> str:
@@ -62,6 +63,12 @@ class RunResult:
     submits: int  # submit requests sent in this run (retries included)
     lock_file: Path | None = None
     notes: list[str] = field(default_factory=list)  # store warnings: lookups, failed pushes
+    resumed_cost: float = 0.0  # settled for resumed tasks: paid by earlier runs, not in ``spent``
+
+    @property
+    def resumed(self) -> list[ShotResult]:
+        """Shots whose task an earlier run submitted (a crash, Ctrl-C): resumed, not paid again."""
+        return [s for s in self.shots if s.resumed]
 
     @property
     def ok(self) -> bool:

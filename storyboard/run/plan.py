@@ -20,10 +20,14 @@ from storyboard.errors import BudgetExceeded, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.providers.base import Provider
 from storyboard.run.cache import OutputCache
+from storyboard.run.inflight import holdings
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
+from storyboard.run.team.ledger import Ledger
 from storyboard.targets import PriceTable
 
-ShotStatus = Literal["cached", "store", "new", "changed"]  # "store": pulled, rendered by others
+# "store": pulled, rendered by others; "in flight": a paid task resumes; "claimed": another run's
+ShotStatus = Literal["cached", "store", "new", "changed", "in flight", "claimed"]
+FREE: tuple[ShotStatus, ...] = ("cached", "store", "in flight", "claimed")
 ChangeKind = Literal["prompt", "reference", "parameter", "other"]
 ReferenceSeconds = Callable[[CompiledShot], float | None]
 
@@ -54,6 +58,8 @@ class ShotPlan:
     changes: tuple[Change, ...] = ()
     waits_on: str | None = None  # the first-frame dependency that must render first
     same_as: str | None = None  # an earlier shot with the same hash: rendered once for both
+    task_id: str | None = None  # the paid task that holds it ("in flight", "claimed")
+    note: str = ""  # why it costs nothing now ("in flight: task ..., paid, will be resumed")
 
     @property
     def key(self) -> str:
@@ -62,7 +68,7 @@ class ShotPlan:
     @property
     def renders(self) -> bool:
         """True when this shot needs a paid task of its own."""
-        return self.status not in ("cached", "store") and self.same_as is None
+        return self.status not in FREE and self.same_as is None
 
 
 @dataclass
@@ -88,7 +94,8 @@ class Plan:
         return sum(s.billed_seconds for s in self.to_render)
 
     def counts(self) -> dict[str, int]:
-        counts = {"cached": 0, "store": 0, "new": 0, "changed": 0, "waits": 0, "duplicates": 0}
+        counts = {"cached": 0, "store": 0, "new": 0, "changed": 0, "in flight": 0, "claimed": 0,
+                  "waits": 0, "duplicates": 0}
         for shot in self.shots:
             counts[shot.status] += 1
             counts["waits"] += shot.waits_on is not None
@@ -106,7 +113,8 @@ class Plan:
                 "duration": s.duration, "billed_seconds": s.billed_seconds, "cost": s.cost,
                 "changes": [{"kind": c.kind, "what": c.what, "detail": c.detail}
                             for c in s.changes],
-                "waits_on": s.waits_on, "same_as": s.same_as,
+                "waits_on": s.waits_on, "same_as": s.same_as, "task_id": s.task_id,
+                "note": s.note,
             } for s in self.shots],
         }
 
@@ -238,9 +246,11 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
          cache_key: str | None = None, series_dir: Path | None = None,
          price_overrides: Mapping[str, Any] | None = None,
          reference_video_seconds: ReferenceSeconds | None = None,
-         in_store: Collection[str] = (), proxies: bool = False) -> Plan:
+         in_store: Collection[str] = (), proxies: bool = False,
+         ledger: Ledger | None = None, team: bool = False) -> Plan:
     """What rendering ``source`` with ``provider`` would do and cost. No network, no ffmpeg:
-    ``in_store`` (the hashes a shared store holds) is asked by the caller.
+    ``in_store`` (the hashes a shared store holds) is asked by the caller. A shot whose paid task
+    is in flight (the journal, or ``ledger``: a ``team`` one says "another machine") costs 0.
 
     ``proxies``: the provider renders drafts, whose lock lives apart (``lockfile.lock_path``)."""
     root = _series_dir(source, series_dir)
@@ -253,9 +263,16 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     seen: dict[str, str] = {}
     result = Plan(provider, cache_key, prices.currency, price_model=prices.describe())
     stored = set(in_store)
+    held = holdings(root, cache_key, {s.hash for s in shots} - cached - stored, ledger,
+                    team=team)
     for shot in shots:
-        result.shots.append(_plan_shot(shot, prices, reference_video_seconds, root, cached,
-                                       locked, by_key, seen, stored))
+        planned = _plan_shot(shot, prices, reference_video_seconds, root, cached, locked,
+                             by_key, seen, stored)
+        holding = held.get(shot.hash)
+        if holding is not None and planned.same_as is None:
+            planned = replace(planned, status=holding.kind, billed_seconds=0.0, cost=0.0,
+                              changes=(), task_id=holding.task_id, note=holding.note)
+        result.shots.append(planned)
     return result
 
 

@@ -18,7 +18,7 @@ from storyboard.run.model import (
     ShotResult,
 )
 from storyboard.run.pacing import Lease
-from storyboard.run.session import Gone
+from storyboard.run.session import Gone, Outcome
 from storyboard.targets import TaskState, TaskStatus
 
 log = logging.getLogger("storyboard.run")
@@ -72,7 +72,7 @@ class Polling(Downloading):
         assert attempt.task_id is not None
         self.slots.force()
         slot = Lease(self.slots)
-        self.reserve(shot, force=True)
+        self.resumed.add(shot_key(shot))  # paid when submitted: no budget reserved for it
         try:
             self.emit(shot, "submitted", why, attempt.task_id)
             state = await self.poll(shot, attempt.id, attempt.task_id, immediate=True)
@@ -81,8 +81,13 @@ class Polling(Downloading):
                 await self.db(self.journal.set_state, attempt.id, "lost",
                               note="the provider no longer has this result")
                 raise Gone()
-            return await self.finish(shot, attempt.id, state)
+            result = await self.finish(shot, attempt.id, state)
+        except Outcome as outcome:
+            outcome.result.resumed = True
+            raise
         finally:
             slot.release()
-            self.reserved.pop(shot_key(shot), None)
+            self.resumed.discard(shot_key(shot))  # a resubmit after ``Gone`` is new spending
+        result.resumed = True
+        return result
 

@@ -44,7 +44,7 @@ from storyboard.run.takes import (
     episode_as_used,
     select_shots,
 )
-from storyboard.run.team.ledger import Ledger
+from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.team.sharing import StoreLink
 from storyboard.run.team.store import store_settings
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput, output_dir
@@ -85,10 +85,18 @@ def plan_setup(setup: RunSetup) -> Plan:
     """What a render would do and cost. Free; the only network use is two listings of the
     shared store (when there is one), to say which shots come from it."""
     in_store = store_hits(setup.store, setup.root, setup.shots, setup.provider)
-    the_plan = plan_for(setup.shots, setup.provider, series_dir=setup.root,
-                        price_overrides=setup.manifest.provider.get("prices"),
-                        reference_video_seconds=setup.seconds, in_store=in_store)
+    ledger, team, problem = _plan_ledger(setup)
+    try:
+        the_plan = plan_for(setup.shots, setup.provider, series_dir=setup.root,
+                            price_overrides=setup.manifest.provider.get("prices"),
+                            reference_video_seconds=setup.seconds, in_store=in_store,
+                            ledger=ledger, team=team)
+    finally:
+        if ledger is not None:
+            ledger.close()
     _describe_store(the_plan, setup.manifest, setup.store, setup.offline)
+    if problem:
+        the_plan.store_note = "; ".join(filter(None, (the_plan.store_note, problem)))
     mark_approved(the_plan, approved_changes(setup.manifest))
     return the_plan
 
@@ -129,6 +137,21 @@ def protect_approved(setup: RunSetup, the_plan: Plan, *, replace_approved: bool,
     for key in approved:
         update_take_state(lock_path(setup.root), key, approved=None, approved_hash=None,
                           picked=None)
+
+
+def _plan_ledger(setup: RunSetup) -> tuple[Ledger | None, bool, str]:
+    """The ledger a plan reads for tasks in flight and claims (the team's, else the per-user one
+    for a paid provider), whether it is the team's, and why the team's could not be read."""
+    try:
+        team = open_ledger(setup.manifest)
+    except StoryboardError as error:
+        team, problem = None, f"{error}; claims of other machines are not shown"
+    else:
+        problem = ""
+    if team is not None:
+        return team, True, problem
+    paid = any(price > 0 for price in setup.prices.per_second.values())
+    return (default_ledger() if paid else None), False, problem
 
 
 def store_hits(store: StoreLink | None, root: Path, shots: list[CompiledShot],

@@ -255,7 +255,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
         if ledger is None and the_ledger is not None:
             the_ledger.close()
     return RunResult(results, run.spent, table.currency, run.submits, lock,
-                     notes=list(store.notes) if store else [])
+                     notes=list(store.notes) if store else [], resumed_cost=run.resumed_cost)
 
 
 def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[CompiledShot],

@@ -75,7 +75,9 @@ class Session:
         self.submit_bucket = TokenBucket(options.submit_rate, burst, clock, sleep)
         self.query_bucket = TokenBucket(options.query_rate, max(1, math.ceil(options.query_rate)),
                                         clock, sleep)
-        self.spent = 0.0
+        self.spent = 0.0  # on tasks this run submitted: what the budget counts
+        self.resumed: set[str] = set()  # shot keys whose task an earlier run submitted (paid)
+        self.resumed_cost = 0.0  # what those tasks cost: settled now, outside the budget
         self.reserved: dict[str, float] = {}
         self.submits = 0
         self.futures: dict[str, asyncio.Future[ShotResult]] = {}
@@ -122,8 +124,17 @@ class Session:
     def estimate(self, shot: CompiledShot) -> tuple[float, float]:
         return estimate(shot, self.prices, self.ref_seconds)
 
+    def charge(self, shot: CompiledShot, cost: float) -> None:
+        """Count a finished task's cost: this run's spending, or apart when the task was resumed
+        (paid when an earlier run submitted it, so no budget of this run covers it)."""
+        if shot_key(shot) in self.resumed:
+            self.resumed_cost = round(self.resumed_cost + cost, 4)
+        else:
+            self.spent = round(self.spent + cost, 4)
+
     def reserve(self, shot: CompiledShot, *, force: bool = False) -> bool:
-        """Hold this shot's estimate as committed spend; refuse when it would pass the budget."""
+        """Hold this shot's estimate as committed spend; refuse when it would pass the budget.
+        Only new submits reserve: a resumed task was paid for by the run that submitted it."""
         _, cost = self.estimate(shot)
         committed = self.spent + sum(self.reserved.values()) + cost
         if not force and self.budget is not None and committed > self.budget + 1e-9:

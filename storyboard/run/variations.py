@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic, StoryboardError
+from storyboard.language.expand import expand
 from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.series import load_source
 from storyboard.language.variations import Variant, Variants
 from storyboard.run import Plan, RunResult, ShotEvent, plan_for
 from storyboard.run.ahead import AheadOfStitch
-from storyboard.run.lockfile import lock_path, read_lock
+from storyboard.run.lockfile import lock_path, prune_variations, read_lock
 from storyboard.run.rendering import build_episode, consent, execute, store_hits
 from storyboard.run.setup import ensure_writable, make_provider, prepare, provider_name, reference_seconds
 from storyboard.run.takes import episode_as_used
@@ -39,8 +41,9 @@ class VariationPlan:
     cached: int
     shared: int  # distinct shots to render that other selected variations use too
     own: int  # distinct shots to render that only this variation uses
-    own_cost: float  # what this variation adds to the run
+    own_cost: float  # what its ``own`` shots cost (the shots no other variation uses)
     alone_cost: float  # what it would cost rendered on its own
+    adds_cost: float = 0.0  # what it adds to the variations above it: these sum to the total
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -90,15 +93,21 @@ def _per_variation(the_plan: Plan) -> list[VariationPlan]:
         users.setdefault(shot.hash, set()).add(shot.series)
         by_variation.setdefault(shot.series, []).append(shot)
     result = []
+    counted: set[str] = set()  # a shared shot is added by the first variation that needs it
     for series, shots in by_variation.items():
         needed = {s.hash for s in shots if s.status != "cached"}
         shared = {h for h in needed if len(users[h]) > 1}
         own = needed - shared
         result.append(VariationPlan(
             series.split("/", 1)[-1], len(shots), sum(s.status == "cached" for s in shots),
-            len(shared), len(own), round(sum(cost.get(h, 0.0) for h in own), 4),
-            round(sum(cost.get(h, 0.0) for h in needed), 4)))
+            len(shared), len(own), _cost(cost, own), _cost(cost, needed),
+            _cost(cost, needed - counted)))
+        counted |= needed
     return result
+
+
+def _cost(cost: dict[str, float], hashes: set[str]) -> float:
+    return round(sum(cost.get(h, 0.0) for h in hashes), 4)
 
 
 # --- render --------------------------------------------------------------------------------------
@@ -185,7 +194,19 @@ def render_variations(variants: Variants, *, provider: str | None = None,
         report.runs.append(run)
         stitched += results
     report.variations = stitched + report.variations
+    if variants.matrix:
+        forget_removed_variations(variants.root, variants.name)
     return report
+
+
+def forget_removed_variations(root: Path, series: str) -> list[str]:
+    """Drop the lock entries (committed and draft) of variations no longer in the matrix as the
+    files write it now (``--var`` and ``--variation`` aside); returns the keys dropped."""
+    expansion = expand(load_source(root))
+    if expansion.problems or not expansion.matrix:
+        return []
+    return [key for path in (lock_path(root), lock_path(root, True))
+            for key in prune_variations(path, series, set(expansion.names))]
 
 
 def _render_group(variants: Variants, *, provider: str | None, episode: str | None, draft: bool,

@@ -1,0 +1,65 @@
+"""The journal and the ledger into what holds a shot now: a paid task in flight, or a claim.
+
+What ``plan`` shows, read-only: a shot whose task an earlier run submitted (the journal, or the
+ledger when the journal lost it) costs nothing more, and one a living run elsewhere claims is
+followed, not paid for again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from storyboard.run.journal import Journal, journal_path
+from storyboard.run.team.ledger import Ledger
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A paid task that already holds a shot, as ``plan`` shows it: ``in flight`` (this series
+    started it; the next render resumes it) or ``claimed`` (a living run elsewhere renders it)."""
+
+    kind: Literal["in flight", "claimed"]
+    task_id: str | None
+    note: str
+
+
+def holdings(series_dir: Path, cache_key: str, hashes: Collection[str],
+             ledger: Ledger | None = None, *, team: bool = False) -> dict[str, Holding]:
+    """Shot hash -> the task that holds it: the journal's unfinished tasks, then the ledger's
+    open entries (a dead holder's task is resumed; a living holder's claim is followed)."""
+    held: dict[str, Holding] = {}
+    known: set[str | None] = set()
+    path = journal_path(series_dir)
+    if path.exists():
+        with Journal(path) as journal:
+            for attempt in journal.unfinished_for_provider(cache_key):
+                known.add(attempt.ledger_id)
+                if attempt.task_id and attempt.shot_hash in hashes:
+                    held[attempt.shot_hash] = _in_flight(attempt.task_id)
+    if ledger is not None:
+        for shot_hash in set(hashes) - set(held):
+            holding = _ledger_holding(ledger, cache_key, shot_hash, known, team)
+            if holding is not None:
+                held[shot_hash] = holding
+    return held
+
+
+def _in_flight(task_id: str) -> Holding:
+    return Holding("in flight", task_id, f"in flight: task {task_id}, paid, will be resumed")
+
+
+def _ledger_holding(ledger: Ledger, cache_key: str, shot_hash: str, known: set[str | None],
+                    team: bool) -> Holding | None:
+    for entry in ledger.entries(cache_key, shot_hash):
+        if not entry.open or entry.id in known:
+            continue
+        if ledger.alive(entry.id):
+            where = "another machine" if team else "another run"
+            return Holding("claimed", entry.task_id, f"claimed by {where}: its render is "
+                           "followed, not paid again")
+        if entry.task_id:
+            return _in_flight(entry.task_id)
+    return None

@@ -1,0 +1,176 @@
+"""What a series keeps on disk (issue 23): leftovers of killed renders, one copy of each local shot,
+``storyboard cache`` and its ``prune``, and lock entries of variations no longer in the matrix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from compiler_fixtures import MIA_HEAD, write_series
+
+from storyboard.cli import cli
+
+MakeMedia = Callable[..., Path]
+
+TWO_SHOTS = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "@mia waves"}
+    - {id: b, prompt: "@mia smiles"}
+"""
+
+
+def invoke(*args: str | Path) -> Result:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"{args}: {result.exception!r}\n{result.output}")
+    assert "Traceback" not in result.output
+    return result
+
+
+def rendered(series: Path, *args: str | Path) -> dict[str, Any]:
+    result = invoke("render", series, "--json", "--yes", *args)
+    assert result.exit_code == 0, result.stderr
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+@pytest.fixture
+def series(tmp_path: Path, make_media: MakeMedia) -> Path:
+    return write_series(tmp_path / "s", make_media, TWO_SHOTS, head=MIA_HEAD)
+
+
+def dead_pid() -> int:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    return int(child.stdout)
+
+
+def test_a_killed_local_renders_leftover_is_removed_by_the_next_run(
+        series: Path, tmp_path: Path) -> None:
+    local = series / ".storyboard" / "local"
+    local.mkdir(parents=True)
+    dead = local / f".local-0123456789abcdef-local-r3.p{dead_pid()}.k3x9_q0z.mp4"
+    dead.write_bytes(b"half an animatic")
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as alive:
+        running = local / f".local-fedcba9876543210-local-r3.p{alive.pid}.ab12cd34.mp4"
+        running.write_bytes(b"another run is writing this")
+        try:
+            rendered(series, "--draft", "-o", tmp_path / "out")
+        finally:
+            alive.kill()
+    assert not dead.exists()
+    assert running.exists()  # a living process's file is never touched
+
+
+MATRIX_HEAD = MIA_HEAD + """\
+vars: {lang: en}
+variations:
+  matrix:
+    lang: [en, es, de]
+  name: "{{ lang }}"
+"""
+ONE_SHOT = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "@mia waves, saying hello in {{ lang }}"}
+"""
+
+
+def locked_variations(series: Path) -> set[str]:
+    shots = json.loads((series / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
+    return {str(entry["series"]).split("/", 1)[1] for entry in shots.values()}
+
+
+def test_lock_entries_of_variations_removed_from_the_matrix_are_pruned(
+        tmp_path: Path, make_media: MakeMedia) -> None:
+    series = write_series(tmp_path / "m", make_media, ONE_SHOT, head=MATRIX_HEAD)
+    rendered(series, "-o", tmp_path / "out")
+    assert locked_variations(series) == {"en", "es", "de"}
+    rendered(series, "--variation", "en", "-o", tmp_path / "out")  # a selection prunes nothing
+    assert locked_variations(series) == {"en", "es", "de"}
+    yaml = series / "storyboard.yaml"
+    yaml.write_text(yaml.read_text().replace("[en, es, de]", "[en, de]"))
+    rendered(series, "--variation", "en", "-o", tmp_path / "out")
+    assert locked_variations(series) == {"en", "de"}
+
+
+def videos(series: Path) -> dict[str, Path]:
+    """Shot hash -> its video in the output cache."""
+    [folder] = (series / ".storyboard" / "cache").iterdir()
+    return {p.stem: p for p in folder.glob("*.mp4")}
+
+
+def test_each_local_shot_is_kept_once(series: Path, tmp_path: Path) -> None:
+    rendered(series, "-o", tmp_path / "out")
+    cached = videos(series)
+    assert len(cached) == 2
+    local = list((series / ".storyboard" / "local").glob("local-*.mp4"))
+    assert len(local) == 2
+    for video in local:
+        [twin] = [c for h, c in cached.items() if h[:16] in video.name]
+        assert video.stat().st_ino == twin.stat().st_ino  # one file, two names
+    from storyboard.run.housekeeping import usage
+    seen: dict[int, int] = {}
+    for path in (series / ".storyboard").rglob("*"):
+        if path.is_file():
+            seen[path.stat().st_ino] = path.stat().st_size
+    assert sum(row.bytes for row in usage(series)) == sum(seen.values())
+    shown = invoke("cache", series)
+    assert shown.exit_code == 0, shown.output
+    assert "shots" in shown.stdout and "total" in shown.stdout
+
+
+def locked_hashes(series: Path) -> dict[str, str]:
+    shots = json.loads((series / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
+    return {entry["id"]: entry["hash"] for entry in shots.values()}
+
+
+def age(folder: Path, days: float) -> None:
+    import os
+    import time
+    then = time.time() - days * 86400
+    for path in folder.rglob("*"):
+        if path.is_file():
+            os.utime(path, (then, then))
+
+
+def test_cache_prune_never_touches_what_a_lock_a_shot_or_a_task_needs(
+        series: Path, tmp_path: Path) -> None:
+    import sqlite3
+    out = tmp_path / "out"
+    rendered(series, "-o", out)
+    old = locked_hashes(series)["b"]
+    yaml = series / "storyboard.yaml"
+    yaml.write_text(yaml.read_text().replace('"@mia smiles"', '"@mia laughs"'))
+    rendered(series, "-o", out)
+    now = set(locked_hashes(series).values())
+    assert set(videos(series)) == now | {old}
+    flying = locked_hashes(series)["b"]  # made "in flight" below, as if its task were unfinished
+    state = series / ".storyboard"
+    age(state, 40)
+    pruned = invoke("cache", "prune", series, "--older-than", "30d")
+    assert pruned.exit_code == 0, pruned.output
+    assert set(videos(series)) == now  # the superseded version went; the current ones stay
+    assert not list(state.rglob(f"*{old[:16]}*"))
+    assert (state / "journal.sqlite").is_file() and (series / "storyboard.lock").is_file()
+
+    lock = json.loads((series / "storyboard.lock").read_text(encoding="utf-8"))
+    yaml.write_text(yaml.read_text().replace('"@mia laughs"', '"@mia nods"'))
+    lock["shots"] = {k: v for k, v in lock["shots"].items() if v["hash"] != flying}
+    (series / "storyboard.lock").write_text(json.dumps(lock))
+    with sqlite3.connect(state / "journal.sqlite") as db:
+        db.execute("UPDATE attempts SET state = 'submitted' WHERE shot_hash = ?", (flying,))
+    age(state, 40)
+    squeezed = invoke("cache", "prune", series, "--max-size", "1")
+    assert squeezed.exit_code == 0, squeezed.output
+    assert "still above" in squeezed.stderr
+    assert set(videos(series)) == now  # one in the lock, one in flight: both kept
+    assert not list((state / "stitch").rglob("*.mp4"))  # mezzanines are made again for free
+    assert invoke("cache", "prune", series, "--max-size", "lots").exit_code == 2
