@@ -8,6 +8,7 @@ change nothing.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,3 +123,32 @@ def test_requests_without_the_token_or_from_elsewhere_change_nothing(
                              f"http://127.0.0.1:{studio.port}/")
     assert outcome in (403, "blocked")
     assert read_notes(studio.studio.root) == []
+
+
+def test_pick_and_approve_on_the_page_change_the_lock_and_nothing_else(
+        browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    series = tmp_path / "coffee-shop"
+    shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    episode = series / "episodes" / "01-first-meeting.yaml"
+    text = episode.read_text()
+    episode.write_text(text.replace("    duration: 10\n", "    duration: 10\n    takes: 2\n", 1))
+    with StudioServer(series, author="Ana") as server:
+        page, errors = open_studio(browser, server)
+        lock = series / "storyboard.lock"
+        before = lock.read_text()
+        panel = page.locator("article.panel.shot[data-shot='ballad']")
+        expect(panel.locator(".takes figure.take")).to_have_count(2)
+        panel.locator("button.pick", has_text="Pick take 2").click()
+        page.wait_for_function("() => true")
+        expect(page.locator("article.panel.shot[data-shot='ballad'] figure.take.used")).to_have_attribute(
+            "data-take", "2", timeout=30_000)
+        after = json.loads(lock.read_text())
+        assert [state.get("picked") for state in after.pop("takes").values()] == [2]
+        assert after == {k: v for k, v in json.loads(before).items() if k != "takes"}
+        page.locator("article.panel.shot[data-shot='ballad'] button.approve").click()
+        page.wait_for_function(
+            "() => document.querySelector(\"article.panel.shot[data-shot='ballad'] .takes\")"
+            ".textContent.includes('approved')", timeout=30_000)
+        assert '"approved": 2' in lock.read_text()
+        assert errors == []

@@ -28,6 +28,7 @@ from storyboard.errors import StoryboardError
 from storyboard.review.notes import add_note
 from storyboard.review.studio.client import inject
 from storyboard.review.studio.state import Studio
+from storyboard.run import takes
 
 COOKIE = "storyboard_studio"
 MAX_BODY = 64 * 1024
@@ -94,20 +95,39 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
             studio.root, studio.known_shot(_text(data, "shot")), _text(data, "text"),
             take=_take(data), author=studio.author).to_dict(), studio)
 
+    async def pick(request: Request) -> Response:
+        """Exactly ``storyboard pick``: the shot's pick line in the lock, nothing else."""
+        return await write_call(request, lambda data: picked(studio, data), studio, restitch=True)
+
+    async def approve(request: Request) -> Response:
+        """Exactly ``storyboard approve``: the picked take locked as approved."""
+        return await write_call(request, lambda data: {"shot": _text(data, "shot"), "approved":
+                                takes.approve(studio.require_manifest(), _text(data, "shot"))},
+                                studio, restitch=True)
+
     routes = [Route("/", guarded(page)), Route("/sheet", guarded(sheet)),
               Route("/state", guarded(state)), Route("/events", guarded(events)),
-              Route("/file/{where:str}/{path:path}", guarded(file)),
-              Route("/notes", guarded(note, write=True), methods=["POST"])]
+              Route("/file/{where:str}/{path:path}", guarded(file))]
     routes += [Route(path, guarded(handler, write=True), methods=["POST"])
-               for path, handler in studio.extra_routes(write_call)]
+               for path, handler in (("/notes", note), ("/pick", pick), ("/approve", approve))]
     return Starlette(routes=routes)
+
+
+def picked(studio: Studio, data: dict[str, Any]) -> dict[str, Any]:
+    take = _take(data)
+    if take is None:
+        raise ValueError("expected 'take' as a positive whole number")
+    takes.pick(studio.require_manifest(), _text(data, "shot"), take)
+    return {"shot": data["shot"], "picked": take}
 
 
 WriteFn = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-async def write_call(request: Request, action: WriteFn, studio: Studio) -> Response:
-    """Read a small JSON body, run ``action`` off the event loop, refresh the page."""
+async def write_call(request: Request, action: WriteFn, studio: Studio, *,
+                     restitch: bool = False) -> Response:
+    """Read a small JSON body, run ``action`` off the event loop, then rebuild the page (and,
+    after a pick, stitch the drafts again with the take now used)."""
     length = request.headers.get("content-length", "")
     if not length.isdigit() or int(length) > MAX_BODY:
         return _refuse(400, f"expected a JSON body of at most {MAX_BODY} bytes")
@@ -118,7 +138,7 @@ async def write_call(request: Request, action: WriteFn, studio: Studio) -> Respo
         result = await asyncio.to_thread(action, data)
     except (ValueError, StoryboardError) as error:
         return _refuse(400, str(error))
-    await asyncio.to_thread(studio.republish)
+    await asyncio.to_thread(studio.refresh if restitch else studio.republish)
     return JSONResponse(result)
 
 

@@ -118,9 +118,11 @@ class Studio:
         hint = f"; did you mean {close[0]}?" if close else ""
         raise ValueError(f"no shot {key!r} in this series{hint}")
 
-    def extra_routes(self, write: Any) -> list[tuple[str, Any]]:
-        """More write endpoints (path, handler): none yet."""
-        return []
+    def require_manifest(self) -> Manifest:
+        """The series as last compiled, or an error when it does not load."""
+        if self.manifest is None:
+            raise StoryboardError("the series does not load: fix its problems first")
+        return self.manifest
 
     def _page(self, manifest: Manifest, problems: list[Diagnostic]) -> str:
         self.snapshot.paid = paid_lines(manifest)

@@ -31,12 +31,43 @@
     save.type = 'button'; save.className = 'add-note'; save.textContent = 'add note';
     save.addEventListener('click', async (e) => {
       e.stopPropagation();
-      const r = await post('/notes', {shot: key, text: text.value});
+      const chosen = box.querySelector('.note-take');
+      const body = {shot: key, text: text.value};
+      if (chosen && chosen.value) body.take = Number(chosen.value);
+      const r = await post('/notes', body);
       if (r.ok) text.value = ''; else alert((await r.json()).error);
     });
-    box.append(play, text, save);
-    (window.studioTakeTools || (() => {}))(panel, box, post);
+    const take = document.createElement('select');
+    take.className = 'note-take';
+    take.addEventListener('click', (e) => e.stopPropagation());
+    const numbers = [...panel.querySelectorAll('.takes figure.take')].map((f) => f.dataset.take);
+    ['', ...numbers].forEach((n) => { const o = document.createElement('option');
+      o.value = n; o.textContent = n ? `take ${n}` : 'the shot'; take.appendChild(o); });
+    if (!numbers.length) take.hidden = true;
+    box.append(play, text, take, save);
+    takeTools(panel, box, key);
     panel.appendChild(box);
+  }
+  function takeTools(panel, box, key) {
+    const figures = panel.querySelectorAll('.takes figure.take');
+    if (!figures.length) return;
+    const act = async (path, body) => {
+      const r = await post(path, body);
+      if (!r.ok) alert((await r.json()).error);
+    };
+    figures.forEach((figure) => {
+      const pick = document.createElement('button');
+      pick.type = 'button'; pick.className = 'pick';
+      pick.textContent = `Pick take ${figure.dataset.take}`;
+      pick.disabled = figure.classList.contains('used');
+      pick.addEventListener('click', (e) => { e.stopPropagation();
+        act('/pick', {shot: key, take: Number(figure.dataset.take)}); });
+      figure.appendChild(pick);
+    });
+    const approve = document.createElement('button');
+    approve.type = 'button'; approve.className = 'approve'; approve.textContent = 'Approve';
+    approve.addEventListener('click', (e) => { e.stopPropagation(); act('/approve', {shot: key}); });
+    box.appendChild(approve);
   }
   function seek(panel) {
     const video = player(panel.dataset.episode);
