@@ -236,3 +236,24 @@ def initialize() -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {},
         "clientInfo": {"name": "test", "version": "1"}}}
+
+
+def test_takes_pick_approve_and_a_paid_retake_under_its_limits(root: Path,
+                                                                emulator: EmulatorServer) -> None:
+    _, first, too_dear, retaken, listed, picked, approved = session(
+        root, ("render", {"series": "wire", "provider": "dashscope", "max_cost": 5}),
+        ("retake", {"series": "wire", "shot": "ep01/a", "count": 2, "provider": "dashscope",
+                    "max_cost": 0.01}),
+        ("retake", {"series": "wire", "shot": "ep01/a", "count": 1, "provider": "dashscope",
+                    "max_cost": 5}),
+        ("takes", {"series": "wire", "shot": "ep01/a"}),
+        ("pick", {"series": "wire", "shot": "ep01/a", "take": 2}),
+        ("approve", {"series": "wire", "shot": "ep01/a"}), ceiling=10, emulator=emulator)
+    assert data(first)["submits"] == 2
+    assert "nothing was submitted or written" in error(too_dear)
+    assert data(retaken)["submits"] == 1
+    assert sorted(row["take"] for row in data(listed)["takes"] if row["current"]) == [1, 2]
+    assert data(picked)["picked"] == 2 and data(approved)["approved"] == 2
+    assert submissions(emulator) == 3
+    lock = json.loads((root / "wire" / "storyboard.lock").read_text())
+    assert [(s["picked"], s["approved"], s["extra"]) for s in lock["takes"].values()] == [(2, 2, 1)]

@@ -83,6 +83,12 @@ def _free_tools(server: MCPServer, tools: Tools) -> None:
     def sheet(series: str = ".", draft: bool = False) -> dict[str, Any]:
         return tools.sheet(series, draft)
 
+    @server.tool(description="Every take ever rendered of a shot (ep01/ballad): take, seed, task, "
+                             "cost, when, picked/approved. Free.")
+    @answered
+    def takes(shot: str, series: str = ".") -> dict[str, Any]:
+        return tools.takes(shot, series)
+
     @server.tool(description="Which ffmpeg storyboard uses, its version and why. Free.")
     @answered
     def doctor() -> dict[str, Any]:
@@ -94,6 +100,25 @@ def _writing_tools(server: MCPServer, tools: Tools) -> None:
     @answered
     def note(shot: str, text: str, series: str = ".", take: int | None = None) -> dict[str, Any]:
         return tools.note(shot, text, series, take)
+
+    @server.tool(description="Choose the take a shot uses (writes the lock's pick). Free.")
+    @answered
+    def pick(shot: str, take: int, series: str = ".") -> dict[str, Any]:
+        return tools.pick(shot, take, series)
+
+    @server.tool(description="Approve the shot's picked take (locks it against changes). Free.")
+    @answered
+    def approve(shot: str, series: str = ".") -> dict[str, Any]:
+        return tools.approve(shot, series)
+
+    @server.tool(description=(
+        "Render count more takes of a shot. provider 'local' (the default) drafts them free; any "
+        "other provider needs max_cost and is refused, before anything is written, when the "
+        "takes cost more than max_cost or than what is left of the server's ceiling."))
+    @answered
+    def retake(shot: str, count: int = 1, series: str = ".", provider: str = "local",
+               max_cost: float | None = None) -> dict[str, Any]:
+        return tools.retake(shot, count, series, provider, max_cost)
 
     @server.tool(description=(
         "Render the series and stitch its episodes. provider 'local' (the default) renders free "

@@ -11,6 +11,7 @@ same limit while it runs. Every path is relative to the server's root and may no
 
 from __future__ import annotations
 
+import fnmatch
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,10 @@ from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, Storybo
 from storyboard.media import ffbinary
 from storyboard.review.notes import add_note
 from storyboard.review.sheet import build_sheet
-from storyboard.run import read_status
+from storyboard.run import read_status, takes
+from storyboard.run.plan import estimate
 from storyboard.run.rendering import RenderReport, render_series
+from storyboard.run.setup import prepare
 
 PROVIDERS = ("local", *DIALECTS)
 
@@ -98,36 +101,85 @@ class Tools:
              author: str = "agent") -> dict[str, Any]:
         return add_note(self.series(series), shot, text, take=take, author=author).to_dict()
 
+    def takes(self, shot: str, series: str = ".") -> dict[str, Any]:
+        rows = takes.take_rows(compiled(self.series(series), None), shot)
+        return {"shot": shot, "takes": [row.to_dict() for row in rows]}
+
+    def pick(self, shot: str, take: int, series: str = ".") -> dict[str, Any]:
+        takes.pick(compiled(self.series(series), None), shot, take)
+        return {"shot": shot, "picked": take}
+
+    def approve(self, shot: str, series: str = ".") -> dict[str, Any]:
+        return {"shot": shot, "approved": takes.approve(compiled(self.series(series), None), shot)}
+
+    def retake(self, shot: str, count: int = 1, series: str = ".", provider: str = "local",
+               max_cost: float | None = None) -> dict[str, Any]:
+        """``count`` more takes of ``shot``; a paid provider is priced and refused first, before
+        anything is written, when the takes cost more than this call may spend."""
+        folder = self.series(series)
+        if provider != "local":
+            self._price_retake(folder, provider, shot, count, max_cost)
+        asked = takes.ask_retakes(compiled(folder, None), shot, count)
+        report = self._render(folder, provider, None, max_cost, (asked.shot_id,))
+        return {"asked": asked.message, **report}
+
+    def _price_retake(self, folder: Path, provider: str, shot: str, count: int,
+                      max_cost: float | None) -> None:
+        allowed = self._allowed(max_cost)
+        manifest = compiled(folder, provider)
+        setup = prepare(manifest, provider=provider, offline=True)
+        one = estimate(takes.find_shot(manifest, shot), setup.prices, setup.seconds)[1]
+        if one * count > allowed:
+            raise Refused(f"refused, nothing was submitted or written: {count} take(s) of {shot} "
+                          f"cost about {one * count:.2f} {setup.prices.currency}, more than this "
+                          f"call may spend ({allowed:.2f})")
+
+    def _allowed(self, max_cost: float | None) -> float:
+        if max_cost is None or max_cost < 0:
+            raise Refused("a paid render needs max_cost (USD): the most this call may spend")
+        return min(max_cost, self.budget.left)
+
     def render(self, series: str = ".", provider: str = "local", episode: str | None = None,
                max_cost: float | None = None) -> dict[str, Any]:
         """A ``local`` render spends nothing (drafts when the series' provider is paid); any
         other provider needs ``max_cost`` and fits under the server's ceiling, or is refused."""
+        return self._render(self.series(series), provider, episode, max_cost, ())
+
+    def _render(self, folder: Path, provider: str, episode: str | None, max_cost: float | None,
+                shots: tuple[str, ...]) -> dict[str, Any]:
         if provider not in PROVIDERS:
             raise Refused(f"unknown provider {provider!r}; expected one of: {', '.join(PROVIDERS)}")
-        folder = self.series(series)
         if provider == "local":
             return report_dict(render_series(compiled(folder, None), provider="local",
-                                             episode=episode, draft=True, yes=True))
-        return self._paid(folder, provider, episode, max_cost)
+                                             episode=episode, draft=True, yes=True, shots=shots))
+        return self._paid(folder, provider, episode, max_cost, shots)
 
     def _paid(self, folder: Path, provider: str, episode: str | None,
-              max_cost: float | None) -> dict[str, Any]:
-        if max_cost is None or max_cost < 0:
-            raise Refused("a paid render needs max_cost (USD): the most this call may spend")
+              max_cost: float | None, shots: tuple[str, ...]) -> dict[str, Any]:
+        allowed = self._allowed(max_cost)
         with self.budget.lock:  # one paid call at a time: the ceiling is shared
-            allowed = min(max_cost, self.budget.left)
+            allowed = min(allowed, self.budget.left)
             the_plan = storyboard.plan(folder, provider=provider, episode=episode)
             self.last_plan = the_plan.to_dict()
-            if the_plan.total_cost > allowed:
-                raise Refused(refusal(the_plan.total_cost, the_plan.currency, max_cost,
-                                      self.budget, self.last_plan))
+            cost = sum(s.cost for s in the_plan.shots if s.renders and _chosen(s.key, shots))
+            if cost > allowed:
+                raise Refused(refusal(cost, the_plan.currency, max_cost or 0.0, self.budget,
+                                      self.last_plan))
             try:
                 report = render_series(compiled(folder, provider), provider=provider,
-                                       episode=episode, budget=allowed, yes=False)
+                                       episode=episode, budget=allowed, yes=False, shots=shots)
             except BudgetExceeded as error:
                 raise Refused(str(error)) from error
             self.budget.spent += report.run.spent if report.run is not None else 0.0
         return report_dict(report)
+
+
+def _chosen(key: str, shots: tuple[str, ...]) -> bool:
+    """Whether a plan line (``series/ep/shot#k``) is one of the shots asked for (all when none)."""
+    if not shots:
+        return True
+    name = key.partition("#")[0]
+    return any(fnmatch.fnmatch(name, "*/" + pattern) for pattern in shots)
 
 
 def refusal(cost: float, currency: str, max_cost: float, budget: Budget,
