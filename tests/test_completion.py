@@ -60,7 +60,7 @@ def test_a_missing_series_completes_nothing_quietly(tmp_path: Path) -> None:
 
 def test_commands_complete_too() -> None:
     assert "completion" in complete("comp") and "config" in complete("conf")
-    assert complete("re") == ["render"]  # every command is still there
+    assert complete("re") == ["render", "retake"]  # every command is still there
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
