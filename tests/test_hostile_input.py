@@ -362,6 +362,45 @@ def test_a_link_inside_the_series_is_fine(tmp_path: Path, make_media: MakeMedia)
     assert check(root).exit_code == 0
 
 
+TEMPLATE_USE = "id: ep01\nshots:\n  - use: promo\n"
+
+
+def test_a_linked_template_file_outside_is_refused_unread(tmp_path: Path, make_media: MakeMedia,
+                                                          outside: Path) -> None:
+    root = base_series(tmp_path / "s", make_media)
+    (root / "templates").mkdir()
+    (root / "templates" / "promo.yaml").symlink_to(outside)
+    (root / "episodes" / "ep01.yaml").write_text(TEMPLATE_USE, encoding="utf-8")
+    result = check(root)
+    assert result.exit_code == 1
+    assert located(result.output, "ep01.yaml", "template 'promo' (templates/promo.yaml) leads "
+                   "outside the series folder")
+    assert "TOP-SECRET" not in result.output
+
+
+def test_a_linked_templates_folder_outside_is_refused_unread(
+        tmp_path: Path, make_media: MakeMedia, outside: Path) -> None:
+    root = base_series(tmp_path / "s", make_media)
+    (outside.parent / "promo.yaml").symlink_to(outside)
+    (root / "templates").symlink_to(outside.parent, target_is_directory=True)
+    (root / "episodes" / "ep01.yaml").write_text(TEMPLATE_USE, encoding="utf-8")
+    result = check(root)
+    assert result.exit_code == 1
+    assert located(result.output, "ep01.yaml", "leads outside the series folder")
+    assert "TOP-SECRET" not in result.output
+
+
+def test_a_template_linked_inside_the_series_is_fine(tmp_path: Path,
+                                                     make_media: MakeMedia) -> None:
+    root = base_series(tmp_path / "s", make_media)
+    (root / "drafts").mkdir()
+    (root / "drafts" / "promo.yaml").write_text("shots:\n  - {prompt: '@mia waves'}\n")
+    (root / "templates").mkdir()
+    (root / "templates" / "promo.yaml").symlink_to(root / "drafts" / "promo.yaml")
+    (root / "episodes" / "ep01.yaml").write_text(TEMPLATE_USE, encoding="utf-8")
+    assert check(root).exit_code == 0, check(root).output
+
+
 # --- 5. no traceback, no hang, bounded memory -------------------------------------------------
 
 
