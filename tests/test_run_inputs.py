@@ -60,7 +60,8 @@ def _documents(outside: Path) -> list[str]:
     return sorted(p.name for p in outside.iterdir())
 
 
-@pytest.mark.parametrize("linked", ["inputs", "stitch-cache", "stitch-cache/mezzanine", "cache"])
+@pytest.mark.parametrize("linked", ["inputs", "stitch-cache", "stitch-cache/mezzanine", "cache",
+                                    "local"])
 def test_a_state_folder_linked_outside_is_refused_and_nothing_there_is_removed(
         tmp_path: Path, make_media: MakeMedia, linked: str) -> None:
     series = write_series(tmp_path / "s", make_media, EPISODE, head=HEAD)
