@@ -57,6 +57,9 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "wordwrap": ("{{ ('x' * 20000)|wordwrap(1, wrapstring='y' * 20000)|length }}",
                  "over the cap"),
     "join of lists": ("{{ ([['x' * 20000] * 20000] * 2)|join|length }}", "over the cap"),
+    "many capped strings": ("{% set l = ['x' * 20000] * 20000 %}{% set a = l|map('upper')|list %}"
+                            "{% set b = l|map('title')|list %}{% set c = l|map('lower')|list %}"
+                            "{{ a|length + b|length + c|length }}", "one value's memory"),
     "parentheses": ("{{ " + "(" * 100_000 + "1" + ")" * 100_000 + " }}", "nesting"),
     "lists": ("{{ " + "[" * 100_000 + "]" * 100_000 + " }}", "nesting"),
     "filter chain": ("{{ 1" + "|string" * 20_000 + " }}", "nesting"),

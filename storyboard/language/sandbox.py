@@ -30,6 +30,7 @@ MAX_VALUE_CHARS = 20_000  # one rendered value (a prompt may have at most 5,000 
 MAX_TOTAL_CHARS = 50_000_000  # everything one expansion renders
 MAX_VALUE_STEPS = 100_000  # loop steps and calls while rendering one value
 MAX_TOTAL_STEPS = 5_000_000  # loop steps and calls for the whole expansion
+MAX_VALUE_MADE = 2_000_000  # characters (and items) the operations of one value make in all
 MAX_INT_BITS = 4_096  # the largest integer a template may make (about 1,200 digits)
 MAX_ARGUMENT = MAX_VALUE_CHARS  # the largest size a call or a filter may be given
 # calls whose number arguments are sizes of what they make (filters: every argument but the value)
@@ -73,6 +74,16 @@ class Meter:
     steps: int = 0
     total_steps: int = 0
     total_chars: int = 0
+    made: int = 0  # characters and items made while rendering this value (memory held at once)
+
+    def make(self, result: Any) -> Any:
+        """``result`` (each one under the cap already) counted against the value's making cap, so
+        many capped strings (``map('upper')`` over a long list) cannot add up to gigabytes."""
+        self.made += _size(result) or 0
+        if self.made > MAX_VALUE_MADE:
+            raise CapExceeded(f"this value makes more than {MAX_VALUE_MADE:,} characters and items "
+                              "in all (the cap on one value's memory)")
+        return result
 
     def step(self) -> None:
         self.steps += 1
@@ -172,7 +183,7 @@ def _bounded_filter(meter: Meter, function: Callable[..., Any], *, numbers: bool
         if name not in STRUCTURAL:  # its text is measured before it is made
             _check_size(caps.text_size(value, MAX_VALUE_CHARS))
         _check_size(_growth(function.__name__, value, args[skip:], kwargs, filtered=True))
-        return _checked_result(function(*args, **kwargs))
+        return meter.make(_checked_result(function(*args, **kwargs)))
     return bounded
 
 
@@ -254,7 +265,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         self.meter.step()
-        return _BINOPS[operator](left, right)
+        return self.meter.make(_BINOPS[operator](left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         __self.meter.step()
@@ -264,7 +275,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
                 _check_number(value)
         _check_size(_growth(name, getattr(__obj, "__self__", None), args, kwargs,
                             filtered=False))
-        return _checked_result(super().call(__context, __obj, *args, **kwargs))
+        return __self.meter.make(_checked_result(super().call(__context, __obj, *args, **kwargs)))
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         """``str.format`` and ``format_map``, measured (widths, values) before they format."""
@@ -285,9 +296,11 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def _concat(self, values: Iterable[Any]) -> str:
         try:
-            return caps.concat(values, MAX_VALUE_CHARS)
+            joined = caps.concat(values, MAX_VALUE_CHARS)
         except caps.TooBig as exc:
             raise CapExceeded(str(exc)) from exc
+        self.meter.make(joined)
+        return joined
 
     def _loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
         for item in iterable:
@@ -340,7 +353,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return found
 
     def _render(self, template: jinja2.Template, scope: dict[str, Any]) -> str:
-        self.meter.steps = 0
+        self.meter.steps = self.meter.made = 0
         pieces: list[str] = []
         length = 0
         try:
