@@ -21,7 +21,8 @@ import markupsafe
 from jinja2.utils import Namespace
 
 MAX_NESTING = 24  # brackets inside brackets, or blocks inside blocks, in one template
-MAX_TAG_TOKENS = 400  # tokens inside one {{ ... }} or {% ... %} (operator and filter chains)
+MAX_TAG_TOKENS = 256  # tokens in one {{ ... }} or {% ... %}: operator, filter and attribute chains
+# stay under CPython's 200 nested parentheses in the code Jinja generates
 OPEN = {"lparen": "rparen", "lbracket": "rbracket", "lbrace": "rbrace"}
 BLOCKS = frozenset({"for", "if", "macro", "call", "filter", "with", "autoescape", "block"})
 _PRINTF = re.compile(r"%(?:\((?P<key>[^)]*)\))?[-+ #0]*(?P<width>\*|\d*)"

@@ -328,7 +328,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
                 names = meta.find_undeclared_variables(self.parse(text))
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateProblem(f"template syntax error: {exc.message}", exc.lineno) from exc
-            except (RecursionError, MemoryError) as exc:  # a last guard behind caps.nesting
+            except (RecursionError, MemoryError, SyntaxError) as exc:  # behind caps.nesting
                 raise TemplateProblem("the template is nested too deeply to read (the cap on "
                                       "nesting)") from exc
             self.compiled[text] = found
