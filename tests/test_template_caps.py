@@ -64,6 +64,7 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "lists": ("{{ " + "[" * 100_000 + "]" * 100_000 + " }}", "nesting"),
     "filter chain": ("{{ 1" + "|string" * 20_000 + " }}", "nesting"),
     "operator chain": ("{{ 1" + " + 1" * 50_000 + " }}", "nesting"),
+    "short operator chain": ("{{ 1" + " + 1" * 199 + " }}", "nesting"),  # Python's own limit
     "not chain": ("{{ " + "not " * 50_000 + "1 }}", "nesting"),
     "blocks": ("{% if 1 %}" * 5_000 + "x" + "{% endif %}" * 5_000, "nesting"),
     "block sets": ("{% set a %}" * 3_000 + "x" + "{% endset %}" * 3_000, "nesting"),
