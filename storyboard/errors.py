@@ -20,15 +20,39 @@
 
 Errors from libraries (yaml, httpx, sqlite3, subprocess) are translated into these at the module that
 talks to the library, with ``raise X from exc``, so callers handle one family.
+
+Credentials inside URLs (``s3://ID:SECRET@bucket``, ``postgresql://user:pass@host``) never reach the
+user's screen: ``mask_urls`` replaces every URL's user-info part with ``***``, and every message and
+quoted source line made here goes through it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#@]*(?:@[^\s/?#@]*)*@")
+
+
+def mask_urls(text: str) -> str:
+    """``text`` with the user-info part of every URL in it (``ID:SECRET@``) shown as ``***@``."""
+    return _USERINFO.sub(r"\1***@", text) if "@" in text else text
+
+
+def mask_userinfo(text: str, url: str) -> str:
+    """``text`` (a library's message about ``url``) with ``url``'s user-info masked wherever it
+    appears, also without its scheme (``Invalid bucket name "ID:SECRET@bucket"``)."""
+    found = _USERINFO.match(url)
+    if found is None:
+        return mask_urls(text)
+    userinfo = url[len(found.group(1)):found.end() - 1]
+    for secret in sorted({userinfo, *userinfo.split(":")}, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return mask_urls(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +78,10 @@ class Diagnostic:
 
     def format(self) -> str:
         where = f"{self.span}: " if self.span else ""
-        text = f"{where}{self.severity}: {self.message}"
+        text = f"{where}{self.severity}: {mask_urls(self.message)}"
         if self.source_line is not None and self.span is not None:
             caret = " " * (max(self.span.col, 1) - 1) + "^"
-            text += f"\n    {self.source_line.rstrip()}\n    {caret}"
+            text += f"\n    {mask_urls(self.source_line.rstrip())}\n    {caret}"
         return text
 
     def sort_key(self) -> tuple[str, int, int, str]:
@@ -70,6 +94,9 @@ class StoryboardError(Exception):
     """Base of every error storyboard raises on purpose."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        return mask_urls(super().__str__())
 
 
 class ProblemsFound(StoryboardError):
@@ -124,7 +151,7 @@ class ProviderError(StoryboardError):
         where = " ".join(p for p in (self.provider and f"[{self.provider}]",
                                      self.shot and f"shot {self.shot}:") if p)
         code = f"{self.code}: " if self.code else ""
-        return f"{where} {code}{self.detail}".strip()
+        return mask_urls(f"{where} {code}{self.detail}".strip())
 
 
 class TransportError(ProviderError):

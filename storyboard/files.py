@@ -2,6 +2,11 @@
 
 ``tempfile.mkstemp`` creates private files (0600); an episode, a subtitle file or the lock file is an
 ordinary file, so it gets the mode any new file would get under the user's umask.
+
+Paths into safe places to delete (``state_folder``, ``safe_to_delete``): storyboard removes and
+overwrites files only inside the series' ``.storyboard/`` (and its output folder), so a state
+folder that is a link (``.storyboard/inputs`` pointing at the user's documents) is an error, and
+no removal ever follows a link out.
 """
 
 from __future__ import annotations
@@ -11,6 +16,14 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+
+from storyboard.errors import StoryboardError
+
+STATE_DIR = ".storyboard"
+
+
+class LinkedStateFolder(StoryboardError):
+    """A folder storyboard keeps state in (and removes files from) is a link."""
 
 
 def _new_file_mode() -> int:
@@ -45,6 +58,45 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def state_folder(folder: Path) -> Path:
+    """``folder`` when every folder from the series' ``.storyboard`` down to it is a real folder,
+    else a LinkedStateFolder naming the link. A folder outside any ``.storyboard`` (the output
+    folder) is returned as it is."""
+    parts = folder.absolute().parts
+    if STATE_DIR not in parts:
+        return folder
+    start = len(parts) - 1 - parts[::-1].index(STATE_DIR)
+    for end in range(start + 1, len(parts) + 1):
+        link = Path(*parts[:end])
+        if link.is_symlink():
+            raise LinkedStateFolder(
+                f"{link} is a link (to {os.readlink(link)}); storyboard keeps its state in real "
+                f"folders inside the series and never removes or writes files through a link: "
+                f"remove the link (storyboard makes the folder again)")
+    return folder
+
+
+def safe_to_delete(path: Path) -> Path:
+    """``path`` when removing it cannot reach outside its state folder (see ``state_folder``);
+    a link itself is removed, never what it points at."""
+    state_folder(path.parent)
+    return path
+
+
+def check_state_folders(series_dir: Path) -> None:
+    """Before a render writes anything: ``.storyboard`` and every folder in it is a real folder
+    (``inputs``, ``cache``, ``stitch-cache``, ``local``, ...), else a LinkedStateFolder."""
+    state = series_dir / STATE_DIR
+    state_folder(state)
+    try:
+        entries = list(state.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_symlink() and entry.is_dir():
+            state_folder(entry)
+
+
 def clean_stale_temporaries(folder: Path) -> list[Path]:
     """Remove what killed runs left in ``folder``: ``.stitch-*`` working folders and
     ``.NAME.p<pid>.*`` files whose process is gone. Returns what was removed."""
@@ -58,10 +110,10 @@ def clean_stale_temporaries(folder: Path) -> list[Path]:
         found = pattern.match(entry.name)
         if found is None or (found.group(1) and _alive(int(found.group(1)))):
             continue
-        if entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(safe_to_delete(entry), ignore_errors=True)
         else:
-            entry.unlink(missing_ok=True)
+            safe_to_delete(entry).unlink(missing_ok=True)
         removed.append(entry)
     return removed
 

@@ -362,6 +362,45 @@ def test_a_link_inside_the_series_is_fine(tmp_path: Path, make_media: MakeMedia)
     assert check(root).exit_code == 0
 
 
+TEMPLATE_USE = "id: ep01\nshots:\n  - use: promo\n"
+
+
+def test_a_linked_template_file_outside_is_refused_unread(tmp_path: Path, make_media: MakeMedia,
+                                                          outside: Path) -> None:
+    root = base_series(tmp_path / "s", make_media)
+    (root / "templates").mkdir()
+    (root / "templates" / "promo.yaml").symlink_to(outside)
+    (root / "episodes" / "ep01.yaml").write_text(TEMPLATE_USE, encoding="utf-8")
+    result = check(root)
+    assert result.exit_code == 1
+    assert located(result.output, "ep01.yaml", "template 'promo' (templates/promo.yaml) leads "
+                   "outside the series folder")
+    assert "TOP-SECRET" not in result.output
+
+
+def test_a_linked_templates_folder_outside_is_refused_unread(
+        tmp_path: Path, make_media: MakeMedia, outside: Path) -> None:
+    root = base_series(tmp_path / "s", make_media)
+    (outside.parent / "promo.yaml").symlink_to(outside)
+    (root / "templates").symlink_to(outside.parent, target_is_directory=True)
+    (root / "episodes" / "ep01.yaml").write_text(TEMPLATE_USE, encoding="utf-8")
+    result = check(root)
+    assert result.exit_code == 1
+    assert located(result.output, "ep01.yaml", "leads outside the series folder")
+    assert "TOP-SECRET" not in result.output
+
+
+def test_a_template_linked_inside_the_series_is_fine(tmp_path: Path,
+                                                     make_media: MakeMedia) -> None:
+    root = base_series(tmp_path / "s", make_media)
+    (root / "drafts").mkdir()
+    (root / "drafts" / "promo.yaml").write_text("shots:\n  - {prompt: '@mia waves'}\n")
+    (root / "templates").mkdir()
+    (root / "templates" / "promo.yaml").symlink_to(root / "drafts" / "promo.yaml")
+    (root / "episodes" / "ep01.yaml").write_text(TEMPLATE_USE, encoding="utf-8")
+    assert check(root).exit_code == 0, check(root).output
+
+
 # --- 5. no traceback, no hang, bounded memory -------------------------------------------------
 
 
@@ -483,3 +522,37 @@ def test_a_bad_card_colour_is_located(tmp_path: Path, make_media: MakeMedia, car
     assert result.exit_code == 1
     assert re.search(rf"ep01\.yaml:{where}: error: .* is not a colour", result.output), (
         result.output)
+
+
+# --- credentials inside URLs ----------------------------------------------------------------------
+
+CANARY_ID, CANARY_SECRET = "CANARYID7f3", "CANARYSECRETq9z"
+USERINFO = f"{CANARY_ID}:{CANARY_SECRET}@"
+URL_PLACES = {
+    "series ledger": ({}, f'ledger: "postgresql://{USERINFO}127.0.0.1:1/db"\n'),
+    "series store": ({}, f'store: "s3://{USERINFO}bucket/renders"\n'),
+    "env ledger": ({"STORYBOARD_LEDGER": f"postgresql://{USERINFO}127.0.0.1:1/db"}, ""),
+    "env store": ({"STORYBOARD_STORE": f"s3://{USERINFO}bucket/renders",
+                   "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, ""),
+    "gateway base url": ({"FREEPIK_API_KEY": "k"}, "provider: {name: freepik, base_url: "
+                         f"'http://{USERINFO}127.0.0.1:1/v1', media_base_url: "
+                         f"'https://{USERINFO}cdn.example.com/s'}}\n"),
+}
+
+
+@pytest.mark.parametrize("place", URL_PLACES)
+def test_credentials_inside_urls_are_never_printed(tmp_path: Path, make_media: MakeMedia,
+                                                   place: str) -> None:
+    env, line = URL_PLACES[place]
+    root = base_series(tmp_path / "s", make_media)
+    text = (root / "storyboard.yaml").read_text().replace("episodes:", line + "episodes:", 1)
+    (root / "storyboard.yaml").write_text(text)
+    said = []
+    for command in (["check"], ["plan"], ["render", "--yes", "--draft"], ["status"]):
+        proc = subprocess.run([sys.executable, "-m", "storyboard", *command, str(root)],
+                              capture_output=True, text=True, timeout=120, check=False,
+                              env={**os.environ, **env, "PYTHONPATH": os.getcwd()})
+        said.append(proc.stdout + proc.stderr)
+    everything = "\n".join(said)
+    assert "Traceback" not in everything
+    assert CANARY_SECRET not in everything and CANARY_ID not in everything, everything

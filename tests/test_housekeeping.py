@@ -174,3 +174,17 @@ def test_cache_prune_never_touches_what_a_lock_a_shot_or_a_task_needs(
     assert set(videos(series)) == now  # one in the lock, one in flight: both kept
     assert not list((state / "stitch").rglob("*.mp4"))  # mezzanines are made again for free
     assert invoke("cache", "prune", series, "--max-size", "lots").exit_code == 2
+
+
+def test_cache_prune_refuses_a_state_folder_linked_outside(series: Path, tmp_path: Path) -> None:
+    rendered(series, "-o", tmp_path / "out")
+    cache = series / ".storyboard" / "cache"
+    outside = tmp_path / "elsewhere"
+    cache.rename(outside)
+    cache.symlink_to(outside, target_is_directory=True)
+    kept = sorted(p for p in outside.rglob("*") if p.is_file())
+    age(series / ".storyboard", 400)
+    age(outside, 400)
+    pruned = invoke("cache", "prune", series, "--older-than", "1d")
+    assert pruned.exit_code != 0 and "link" in pruned.output.lower()
+    assert sorted(p for p in outside.rglob("*") if p.is_file()) == kept and kept

@@ -349,3 +349,22 @@ def test_with_a_paid_provider_the_sheet_shows_its_estimates(tmp_path: Path,
         assert f"<dt>estimated</dt><dd>{shot.cost:.2f} USD</dd>" in text
     assert f"estimated <b>{the_plan.total_cost:.2f} USD</b>" in text
     assert "sk-never-sent" not in text
+
+
+def test_links_to_files_with_url_characters_in_their_names_reach_the_files(
+        tmp_path: Path, make_media: MakeMedia) -> None:
+    from urllib.parse import unquote, urljoin, urlsplit
+    series = copy_example(tmp_path)
+    episodes = tmp_path / "cut #1 ?a=b %41 100%"
+    for ep in ("ep01", "ep02"):
+        make_media("video", episodes / f"{ep}.mp4", seconds=1)
+    out = tmp_path / "sheet.html"
+    result = CliRunner().invoke(cli, ["sheet", str(series), "-o", str(out), "--episodes",
+                                      str(episodes)])
+    assert result.exit_code == 0, result.output
+    links = [a["src"] for a in Page(out.read_text("utf-8")).having("video", "episode-video")]
+    assert len(links) == 2
+    for link, ep in zip(links, ("ep01", "ep02"), strict=True):
+        url = urlsplit(urljoin(out.resolve().as_uri(), link))
+        assert not url.query and not url.fragment, link
+        assert Path(unquote(url.path)) == (episodes / f"{ep}.mp4").resolve()

@@ -212,3 +212,19 @@ def test_a_gateway_without_callbacks_refuses_webhook_listen(
     assert done.returncode == 1
     assert b"arrays sends no status callbacks" in done.stderr
     assert emu.stats()["submissions"]["total"] == 0
+
+
+@pytest.mark.parametrize("length", [None, "abc", "-1", " 12x", str(64 << 20), "1e3"])
+def test_a_bad_content_length_is_refused_at_once_unread(
+        length: str | None, capfd: pytest.CaptureFixture[str]) -> None:
+    header = "" if length is None else f"Content-Length: {length}\r\n"
+    with WebhookListener("127.0.0.1", 0, DIALECTS["freepik"], lambda t: True, Waker()) as hook, \
+            socket.create_connection(("127.0.0.1", hook.port), timeout=3) as sock:
+        sock.sendall(f"POST / HTTP/1.1\r\nHost: x\r\n{header}\r\n".encode()
+                     + b'{"task_id": "t-1"}')  # the socket stays open: nothing waits for EOF
+        started = time.monotonic()
+        answer = sock.recv(4096)
+        assert time.monotonic() - started < 1.0
+    assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400"), answer
+    assert hook.tally.accepted == 0
+    assert "Traceback" not in capfd.readouterr().err

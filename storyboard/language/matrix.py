@@ -13,6 +13,7 @@ sets the provider (a name, or settings laid over the series' ``provider:``).
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ DEFAULT_KEYS = ("model", "resolution", "ratio", "duration", "negative_prompt", "
                 "watermark", "seed")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]{0,99}$")
 ENUMERATION_FACTOR = 100  # combinations looked at before exclude, per allowed variation
+MAX_VARIATIONS = 10_000  # the largest variations.max
+MAX_MATRIX_WORK = 2_000_000  # combinations times exclude (or include) entries to compare
 
 
 @dataclass
@@ -58,13 +61,15 @@ def combinations(doc: Document, base_vars: dict[str, Any], sandbox: Sandbox
         return [], []
     state = _Block(doc)
     axes = _axes(state, block.get("matrix"))
-    cap = block.get("max", DEFAULT_CAP)
-    cap = cap if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0 else DEFAULT_CAP
+    cap = _cap(state, block.get("max", DEFAULT_CAP))
     excludes = _entries(state, block, "exclude", axes)
+    includes = _entries(state, block, "include", None)
+    if not state.problems:
+        _check_work(state, axes, cap, len(excludes), len(includes))
     if state.problems:
         return [], state.problems
     values = _enumerate(state, axes, excludes, cap)
-    values = _include(values, _entries(state, block, "include", None), set(axes))
+    values = _include(values, includes, set(axes))
     if len(values) > cap:
         state.error(("variations",), f"more than {cap} variations; expected at most {cap} (the "
                     "cap: set variations.max to raise it, or exclude combinations)", key=True)
@@ -77,6 +82,31 @@ def combinations(doc: Document, base_vars: dict[str, Any], sandbox: Sandbox
     _check_defaults(state, found)
     _check_names(state, found)
     return found, state.problems
+
+
+def _cap(state: _Block, cap: Any) -> int:
+    if not isinstance(cap, int) or isinstance(cap, bool) or cap <= 0:
+        return DEFAULT_CAP
+    if cap > MAX_VARIATIONS:
+        state.error(("variations", "max"), f"variations.max {cap:,} is over the cap of "
+                    f"{MAX_VARIATIONS:,}; expected at most {MAX_VARIATIONS:,}")
+    return cap
+
+
+def _check_work(state: _Block, axes: dict[str, list[Any]], cap: int, excludes: int,
+                includes: int) -> None:
+    """The matrix size from its axes, before a combination is made: too many combinations, or
+    too many to compare with the exclude and include entries, is an error at once."""
+    size = math.prod(len(values) for values in axes.values()) if axes else 0
+    if size > cap * ENUMERATION_FACTOR:
+        state.error(("variations", "matrix"), f"the matrix has more than "
+                    f"{cap * ENUMERATION_FACTOR:,} combinations; expected at most {cap} "
+                    f"variations (it has {size:,}; the cap: set variations.max to raise it)")
+    elif size * (1 + excludes) + (min(size, cap) + includes) * includes > MAX_MATRIX_WORK:
+        state.error(("variations",), f"the matrix ({size:,} combinations) with {excludes:,} "
+                    f"exclude and {includes:,} include entries takes more than "
+                    f"{MAX_MATRIX_WORK:,} comparisons; expected fewer combinations or entries",
+                    key=True)
 
 
 def _axes(state: _Block, matrix: Any) -> dict[str, list[Any]]:

@@ -21,18 +21,27 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg
+from jinja2.visitor import NodeTransformer
 
 from storyboard.errors import StoryboardError
+from storyboard.language import caps
 
 MAX_VALUE_CHARS = 20_000  # one rendered value (a prompt may have at most 5,000 characters)
 MAX_TOTAL_CHARS = 50_000_000  # everything one expansion renders
 MAX_VALUE_STEPS = 100_000  # loop steps and calls while rendering one value
 MAX_TOTAL_STEPS = 5_000_000  # loop steps and calls for the whole expansion
+MAX_VALUE_MADE = 2_000_000  # characters (and items) the operations of one value make in all
 MAX_INT_BITS = 4_096  # the largest integer a template may make (about 1,200 digits)
 MAX_ARGUMENT = MAX_VALUE_CHARS  # the largest size a call or a filter may be given
 # calls whose number arguments are sizes of what they make (filters: every argument but the value)
 SIZED_CALLS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "range"})
 TICK = "storyboard_loop_step"
+CONCAT = "storyboard_concat"
+# filters that do not turn their value into text (the others have its text measured first)
+STRUCTURAL = frozenset({"length", "count", "first", "last", "random", "default", "d", "batch",
+                        "slice", "select", "reject", "selectattr", "rejectattr", "map", "groupby",
+                        "unique", "sort", "dictsort", "items", "list", "reverse", "min", "max",
+                        "int", "float", "abs", "round", "attr", "join"})  # join: _growth
 MIN_JINJA = (3, 1, 6)  # earlier releases let a template escape through str.format and |attr
 _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d*)(?:\.(\d+))?")
 
@@ -65,6 +74,16 @@ class Meter:
     steps: int = 0
     total_steps: int = 0
     total_chars: int = 0
+    made: int = 0  # characters and items made while rendering this value (memory held at once)
+
+    def make(self, result: Any) -> Any:
+        """``result`` (each one under the cap already) counted against the value's making cap, so
+        many capped strings (``map('upper')`` over a long list) cannot add up to gigabytes."""
+        self.made += _size(result) or 0
+        if self.made > MAX_VALUE_MADE:
+            raise CapExceeded(f"this value makes more than {MAX_VALUE_MADE:,} characters and items "
+                              "in all (the cap on one value's memory)")
+        return result
 
     def step(self) -> None:
         self.steps += 1
@@ -89,7 +108,7 @@ def _short(value: int) -> str:
 
 
 def _size(value: Any) -> int | None:
-    return len(value) if isinstance(value, str | list | tuple) else None
+    return len(value) if isinstance(value, str | bytes | bytearray | list | tuple) else None
 
 
 def _checked_multiply(left: Any, right: Any) -> Any:
@@ -120,7 +139,12 @@ def _checked_modulo(left: Any, right: Any) -> Any:
                 if number and int(number) > MAX_VALUE_CHARS:
                     raise CapExceeded(f"a format width of {number} is over the cap of "
                                       f"{MAX_VALUE_CHARS:,}")
+        _check_size(caps.printf(left, right, MAX_VALUE_CHARS))
     return left % right
+
+
+def _checked_add(left: Any, right: Any) -> Any:
+    return caps.add(left, right, MAX_VALUE_CHARS)
 
 
 def _both_ints(left: Any, right: Any) -> bool:
@@ -132,12 +156,20 @@ def _format(value: Any, *args: Any, **kwargs: Any) -> str:
     return str(_checked_modulo(str(value), kwargs or args))
 
 
+def _tojson(value: Any, indent: int | None = None) -> str:
+    """The ``tojson`` filter, streamed under the cap (an indent repeats on every line)."""
+    try:
+        return caps.tojson(value, indent, MAX_VALUE_CHARS)
+    except caps.TooBig as exc:
+        raise CapExceeded(str(exc)) from exc
+
+
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
-    "*": _checked_multiply, "**": _checked_power, "%": _checked_modulo}
+    "*": _checked_multiply, "**": _checked_power, "%": _checked_modulo, "+": _checked_add}
 
 
-def _bounded_filter(meter: Meter, function: Callable[..., Any], *, numbers: bool = True
-                    ) -> Callable[..., Any]:
+def _bounded_filter(meter: Meter, function: Callable[..., Any], *, numbers: bool = True,
+                    name: str = "") -> Callable[..., Any]:
     """A filter that pays a step and refuses a size argument over the cap (``center(10**9)``);
     the value being filtered may be any number (``{{ 123456 | string }}``)."""
     skip = 2 if _PassArg.from_obj(function) is not None else 1  # context/environment, value
@@ -148,8 +180,10 @@ def _bounded_filter(meter: Meter, function: Callable[..., Any], *, numbers: bool
         for value in (*args[skip:], *kwargs.values()) if numbers else ():
             _check_number(value)
         value = args[skip - 1] if len(args) >= skip else None
+        if name not in STRUCTURAL:  # its text is measured before it is made
+            _check_size(caps.text_size(value, MAX_VALUE_CHARS))
         _check_size(_growth(function.__name__, value, args[skip:], kwargs, filtered=True))
-        return _checked_result(function(*args, **kwargs))
+        return meter.make(_checked_result(function(*args, **kwargs)))
     return bounded
 
 
@@ -168,11 +202,24 @@ def _growth(name: str, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any
         items, sep = (target, args[0] if args else kwargs.get("d", "")) if filtered else \
             (args[0] if args else (), target)
         if isinstance(items, str | list | tuple) and isinstance(sep, str):
-            return sum(len(str(i)) for i in items) + len(sep) * max(0, len(items) - 1)
+            return sum(caps.text_size(i, MAX_VALUE_CHARS) for i in items) + \
+                len(sep) * max(0, len(items) - 1)
     if base == "indent" and isinstance(target, str):
         width = args[0] if args else kwargs.get("width", 4)
         size = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
         return len(target) + size * (target.count("\n") + 1)
+    return _more_growth(base, target, args, kwargs)
+
+
+def _more_growth(base: str, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    """``wordwrap`` adds its wrap string at every break; ``sum`` of sequences joins them."""
+    if base == "wordwrap" and isinstance(target, str):
+        width = args[0] if args else kwargs.get("width", 79)
+        wrap = args[3] if len(args) > 3 else kwargs.get("wrapstring") or "\n"
+        breaks = len(target) // max(width, 1) + 1 if isinstance(width, int) else 0
+        return len(target) + breaks * (len(wrap) if isinstance(wrap, str) else 0)
+    if base == "sum" and isinstance(target, list | tuple):
+        return sum(_size(item) or 0 for item in target)
     return 0
 
 
@@ -204,16 +251,21 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.meter = Meter()
         self.globals = {"range": self.globals["range"], "dict": dict,
                         "namespace": self.globals["namespace"], TICK: self._loop}
-        self.filters = {name: _bounded_filter(self.meter, f) for name, f in self.filters.items()
+        self.filters = {name: _bounded_filter(self.meter, f, name=name)
+                        for name, f in self.filters.items()
                         if name != "attr"}  # attribute access goes through the sandbox's checks
         self.filters["format"] = _bounded_filter(self.meter, _format, numbers=False)
+        self.filters["tojson"] = _bounded_filter(self.meter, _tojson, numbers=True,
+                                                 name="tojson")
+        self.globals[CONCAT] = self._concat
+        self.concat = self._concat  # type: ignore[method-assign]  # what captured blocks join
         self.compiled: dict[str, jinja2.Template] = {}
         self.names: dict[str, tuple[str, ...]] = {}  # the variables each text uses
         self.rendered: dict[tuple[Any, ...], str] = {}
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         self.meter.step()
-        return _BINOPS[operator](left, right)
+        return self.meter.make(_BINOPS[operator](left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         __self.meter.step()
@@ -223,7 +275,32 @@ class Sandbox(ImmutableSandboxedEnvironment):
                 _check_number(value)
         _check_size(_growth(name, getattr(__obj, "__self__", None), args, kwargs,
                             filtered=False))
-        return _checked_result(super().call(__context, __obj, *args, **kwargs))
+        return __self.meter.make(_checked_result(super().call(__context, __obj, *args, **kwargs)))
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """``str.format`` and ``format_map``, measured (widths, values) before they format."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        template, is_map = value.__self__, value.__name__ == "format_map"
+
+        @functools.wraps(wrapped)
+        def measured(*args: Any, **kwargs: Any) -> str:
+            if is_map:
+                mapping = args[0] if len(args) == 1 and isinstance(args[0], dict) else {}
+                _check_size(caps.str_format(template, (), mapping, MAX_VALUE_CHARS))
+            else:
+                _check_size(caps.str_format(template, args, kwargs, MAX_VALUE_CHARS))
+            return wrapped(*args, **kwargs)
+        return measured
+
+    def _concat(self, values: Iterable[Any]) -> str:
+        try:
+            joined = caps.concat(values, MAX_VALUE_CHARS)
+        except caps.TooBig as exc:
+            raise CapExceeded(str(exc)) from exc
+        self.meter.make(joined)
+        return joined
 
     def _loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
         for item in iterable:
@@ -231,8 +308,13 @@ class Sandbox(ImmutableSandboxedEnvironment):
             yield item
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        """Every ``{% for %}`` iterates through a counter, so loops pay into the budget too."""
-        tree = super()._parse(source, name, filename)
+        """Every ``{% for %}`` iterates through a counter, so loops pay into the budget too, and
+        every ``~`` joins through ``_concat``; the nesting is checked before the parser runs."""
+        deep = caps.nesting((t.lineno, t.type, t.value)
+                            for t in self._tokenize(source, name, filename))
+        if deep is not None:
+            raise TemplateProblem(f"the template is {deep[1]} (the cap on nesting)", deep[0])
+        tree: nodes.Template = _Concats(self).visit(super()._parse(source, name, filename))
         for loop in tree.find_all(nodes.For):
             counted = nodes.Call(nodes.Name(TICK, "load"), [loop.iter], [], None, None)
             loop.iter = counted.set_lineno(loop.lineno).set_environment(self)
@@ -246,6 +328,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
                 names = meta.find_undeclared_variables(self.parse(text))
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateProblem(f"template syntax error: {exc.message}", exc.lineno) from exc
+            except (RecursionError, MemoryError, SyntaxError) as exc:  # behind caps.nesting
+                raise TemplateProblem("the template is nested too deeply to read (the cap on "
+                                      "nesting)") from exc
             self.compiled[text] = found
             self.names[text] = tuple(sorted(names))
         return found
@@ -268,7 +353,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return found
 
     def _render(self, template: jinja2.Template, scope: dict[str, Any]) -> str:
-        self.meter.steps = 0
+        self.meter.steps = self.meter.made = 0
         pieces: list[str] = []
         length = 0
         try:
@@ -278,7 +363,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
                     raise CapExceeded(f"the rendered value is longer than {MAX_VALUE_CHARS:,} "
                                       "characters (the cap on one value)")
                 pieces.append(piece)
-        except CapExceeded as exc:
+        except (CapExceeded, caps.TooBig) as exc:
             raise TemplateProblem(str(exc), _template_line(exc)) from exc
         except jinja2.UndefinedError as exc:
             raise TemplateProblem(_undefined(exc, scope), _template_line(exc)) from exc
@@ -297,6 +382,18 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return "".join(pieces)
 
 
+class _Concats(NodeTransformer):
+    """``a ~ b`` into ``storyboard_concat([a, b])``: measured before the text is joined."""
+
+    def __init__(self, environment: Sandbox) -> None:
+        self.environment = environment
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        parts = [self.visit(part) for part in node.nodes]
+        call = nodes.Call(nodes.Name(CONCAT, "load"), [nodes.List(parts)], [], None, None)
+        return call.set_lineno(node.lineno).set_environment(self.environment)
+
+
 MISSING = object()
 
 
@@ -313,6 +410,7 @@ def identity(value: Any) -> Any:
 def _printable(value: Any) -> Any:
     if callable(value) and not isinstance(value, jinja2.Undefined):
         raise CapExceeded("a template may print text and numbers, not a function or a method")
+    _check_size(caps.text_size(value, MAX_VALUE_CHARS))  # and nothing inside is undefined
     return value
 
 

@@ -53,6 +53,7 @@ class Library:
         self.source = source
         self.folders = [source.root / "templates", builtin_dir()]
         self.loaded: dict[str, Template | None] = {}
+        self.outside: dict[str, str] = {}  # names whose file leads outside the series: its path
 
     def names(self) -> list[str]:
         found = {f.stem for folder in self.folders if folder.is_dir()
@@ -70,11 +71,20 @@ class Library:
         for folder in self.folders:
             for suffix in (".yaml", ".yml"):
                 file = folder / f"{name}{suffix}"
+                if file.is_file() and not self._confined(folder, file):
+                    self.outside[name] = file.relative_to(self.source.root).as_posix()
+                    return None
                 if file.is_file():
                     doc, problems = load_checked(file.resolve(), validate.TEMPLATE_SCHEMA,
                                                  self.source.cache)
                     return Template(name, doc, problems)
         return None
+
+
+    def _confined(self, folder: Path, file: Path) -> bool:
+        """The series' own templates get the confinement media and episode files get: a link
+        that leads outside the series folder is refused, and its target is never read."""
+        return folder != self.folders[0] or file.resolve().is_relative_to(self.source.root)
 
 
 class ComposedDocument(Document):
@@ -160,6 +170,11 @@ def _use(doc: Document, where: PathKey, raw: dict[str, Any], scope: dict[str, An
                             f"{', '.join(USE_KEYS)}; got {key!r} (put shot settings in the "
                             "template, or make them parameters)", key=True))
     template = library.get(name)
+    if name in library.outside:
+        problems.append(doc.diagnostic((*where, "use"), f"template {name!r} "
+                        f"({library.outside[name]}) leads outside the series folder (a link?); "
+                        f"expected a file inside {library.source.root.name}/"))
+        return
     if template is None:
         names = library.names()
         problems.append(doc.diagnostic((*where, "use"), f"unknown template {name!r}"

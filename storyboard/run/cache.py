@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from storyboard.files import NEW_FILE_MODE
+from storyboard.files import NEW_FILE_MODE, safe_to_delete, state_folder
 from storyboard.media.probe import sha256_file
 
 CACHE_DIR = Path(".storyboard") / "cache"
@@ -128,7 +128,7 @@ class OutputCache:
     def clean_temporaries(self) -> int:
         """Remove partial downloads left by a killed run; return how many."""
         removed = 0
-        for leftover in self.dir.glob(".*.part.mp4") if self.dir.is_dir() else ():
-            leftover.unlink(missing_ok=True)
+        for leftover in state_folder(self.dir).glob(".*.part.mp4") if self.dir.is_dir() else ():
+            safe_to_delete(leftover).unlink(missing_ok=True)
             removed += 1
         return removed

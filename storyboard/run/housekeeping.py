@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
+from storyboard.files import check_state_folders, safe_to_delete
 from storyboard.run.journal import read_status
 from storyboard.run.lockfile import lock_path, read_lock
 from storyboard.run.pacing import run_lock
@@ -106,6 +107,7 @@ def prune(series_dir: Path, current: Collection[str], *, older_than: float | Non
     if older_than is None and max_size is None:
         raise StoryboardError("cache prune: give --older-than, --max-size or both")
     now = time.time() if now is None else now
+    check_state_folders(series_dir)  # a state folder linked elsewhere: refused, nothing removed
     with run_lock(series_dir):
         needed = {h[:16] for h in needed_hashes(series_dir, current)}
         units, kept = _units(series_dir, needed)
@@ -145,7 +147,7 @@ def _unique_bytes(files: list[tuple[Path, os.stat_result]]) -> int:
 def _remove(unit: Unit, report: PruneReport) -> None:
     for path in unit.paths:
         try:
-            path.unlink()
+            safe_to_delete(path).unlink()
         except FileNotFoundError:
             continue
         report.removed.append(path)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import MediaError
+from storyboard.files import safe_to_delete, state_folder
 from storyboard.language.request import CompiledShot, MediaRef
 
 INPUTS_DIR = Path(".storyboard") / "inputs"
@@ -34,7 +35,7 @@ class InputChanged(MediaError):
 
 def snapshot_inputs(shot: CompiledShot, series_dir: Path) -> CompiledShot:
     """``shot`` with every hashed local file replaced by its verified snapshot (blocking)."""
-    store = series_dir / INPUTS_DIR
+    store = state_folder(series_dir / INPUTS_DIR)
     swaps: dict[Path, Path] = {}
     for name, digest in sorted(shot.inputs.items()):
         swaps[Path(name)] = snapshot(Path(name), digest, store)
@@ -72,7 +73,7 @@ UNUSED_DAYS = 30.0  # a snapshot no run used for this long is removed (the next 
 def prune_inputs(series_dir: Path, days: float = UNUSED_DAYS) -> list[Path]:
     """Remove the snapshots no run has used for ``days`` and the copies a killed run left
     half-written. Only under the series' run lock: no other run is writing there then."""
-    store = series_dir / INPUTS_DIR
+    store = state_folder(series_dir / INPUTS_DIR)
     cutoff = time.time() - days * 86400
     removed: list[Path] = []
     try:
@@ -83,7 +84,7 @@ def prune_inputs(series_dir: Path, days: float = UNUSED_DAYS) -> list[Path]:
         try:
             if entry.is_file() and (entry.name.startswith(".in-")
                                     or entry.stat().st_mtime < cutoff):
-                entry.unlink()
+                safe_to_delete(entry).unlink()
                 removed.append(entry)
         except OSError:
             continue  # not ours to remove: left as it is

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from storyboard.errors import StoryboardError
+from storyboard.files import check_state_folders
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.media import ffmpeg
 from storyboard.providers.base import Provider
@@ -238,6 +239,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
     paid = any(price > 0 for price in table.per_second.values())
     the_ledger = (default_ledger() if paid else None) if ledger is None else ledger
     try:
+        check_state_folders(root)  # before the lock: nothing is written through a link
         with run_lock(root), Journal.open(root, the_ledger) as journal:
             OutputCache(root, provider.cache_key).clean_temporaries()
             if the_ledger is not None:

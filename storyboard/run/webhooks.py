@@ -160,12 +160,23 @@ class WebhookListener:
         return status
 
 
+def body_length(header: str | None) -> int | None:
+    """A ``Content-Length`` header into the bytes to read, or None when missing, malformed,
+    negative or over ``MAX_BODY`` (the request is then refused unread)."""
+    text = (header or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) > MAX_BODY:
+        return None
+    return int(text)
+
+
 def _handler(listener: WebhookListener) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            if length > MAX_BODY:
-                self.send_response(413)
+            length = body_length(self.headers.get("content-length"))
+            if length is None:  # refused before a byte of the body is read
+                self.close_connection = True
+                self.send_response(400)
+                self.send_header("Connection", "close")
                 self.end_headers()
                 return
             body = self.rfile.read(length)

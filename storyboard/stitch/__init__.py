@@ -36,7 +36,12 @@ from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
-from storyboard.files import STITCH_DIR_PREFIX, clean_stale_temporaries, write_text_atomic
+from storyboard.files import (
+    STITCH_DIR_PREFIX,
+    clean_stale_temporaries,
+    state_folder,
+    write_text_atomic,
+)
 from storyboard.stitch import audio, concat, mezzanine, segments, splice, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.facts import FactStore, gather
@@ -246,6 +251,9 @@ def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = Non
         raise StitchError("nothing to stitch: no clips")
     out = Path(out)
     _check_music(options)
+    if options.cache_dir is not None:  # never written or pruned through a link
+        state_folder(options.cache_dir / "mezzanine")
+        state_folder(options.cache_dir / "facts")
     _prepare_folder(out)
     clean_stale_temporaries(out.parent)  # what a killed stitch left behind
     with tempfile.TemporaryDirectory(prefix=f"{STITCH_DIR_PREFIX}{os.getpid()}-",

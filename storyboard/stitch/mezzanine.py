@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from storyboard.files import clean_stale_temporaries
+from storyboard.files import clean_stale_temporaries, safe_to_delete, state_folder
 from storyboard.media import ffmpeg
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import StitchError, StitchOptions
@@ -191,7 +191,7 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
     """Remove the mezzanines no stitch has used for ``days`` (by their record's time, which every
     use refreshes) with their sound encodes and the blends made from them, any blend unused as
     long, and what killed stitches left half-written. Returns the records removed."""
-    clean_stale_temporaries(folder)
+    clean_stale_temporaries(state_folder(folder))
     cutoff = time.time() - days * 86400
     _prune_unused(folder.glob(f"*{BLEND_MARK}*.mp4"), cutoff)  # transitions (stitch.blends)
     removed = []
@@ -204,11 +204,11 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
         try:
             # The record goes last: a half-removed entry is never loaded, the next prune ends it.
             for sound in folder.glob(f"{record.stem}.*.adts"):  # its encodes (stitch.splice)
-                sound.unlink(missing_ok=True)
+                safe_to_delete(sound).unlink(missing_ok=True)
             for blend in folder.glob(f"{record.stem}{BLEND_MARK}*"):  # blends from it, listings
-                blend.unlink(missing_ok=True)
+                safe_to_delete(blend).unlink(missing_ok=True)
             for suffix in (".mp4", ".wav", ".json"):
-                record.with_suffix(suffix).unlink(missing_ok=True)
+                safe_to_delete(record.with_suffix(suffix)).unlink(missing_ok=True)
         except OSError:
             continue  # not ours to remove (a read-only cache): left as it is
         removed.append(record)
@@ -220,8 +220,8 @@ def _prune_unused(paths: Iterable[Path], cutoff: float) -> None:
     for path in paths:
         with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
             if path.stat().st_mtime < cutoff:
-                path.unlink()
-                path.with_suffix(BLEND_LISTING).unlink(missing_ok=True)
+                safe_to_delete(path).unlink()
+                safe_to_delete(path.with_suffix(BLEND_LISTING)).unlink(missing_ok=True)
 
 
 def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kind: Kind,

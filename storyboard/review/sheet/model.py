@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, MediaItem
 from storyboard.review.notes import Note
@@ -184,7 +185,9 @@ class Context:
         return self.plan.currency
 
     def link(self, target: Path) -> str:
-        return Path(os.path.relpath(target.resolve(), self.sheet_dir.resolve())).as_posix()
+        """A relative URL to ``target``: its path percent-encoded (``#``, ``?``, ``%``, spaces),
+        then HTML-escaped by the template."""
+        return quote(Path(os.path.relpath(target.resolve(), self.sheet_dir.resolve())).as_posix())
 
     def where(self, path: Path) -> str:
         try:

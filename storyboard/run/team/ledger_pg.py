@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from storyboard.errors import JournalError, StoryboardError
+from storyboard.errors import JournalError, StoryboardError, mask_userinfo
 from storyboard.run.team.ledger import Ledger, LedgerEntry, LedgerState, ShotClaimed
 from storyboard.run.team.store import redact
 
@@ -119,7 +119,8 @@ class PgLedger:
     def _scrub(self, exc: BaseException) -> str:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         password = _password(self._settings.url)
-        return text.replace(password, "***") if password else text
+        text = text.replace(password, "***") if password else text
+        return mask_userinfo(text, self._settings.url)
 
     def close(self) -> None:
         self._db.close()  # the server drops this session's claims with it

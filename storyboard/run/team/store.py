@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable
+from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable, mask_userinfo
 from storyboard.media.probe import sha256_file
 
 STORE_ENV = "STORYBOARD_STORE"
@@ -53,8 +53,10 @@ def redact(url: str) -> str:
     return _USERINFO.sub(r"\1", url)
 
 
-def scrub(text: str) -> str:
-    """A message from a backend with every known secret value from the environment masked."""
+def scrub(text: str, url: str = "") -> str:
+    """A message from a backend with every known secret value from the environment, and the
+    user-info of the store's ``url``, masked."""
+    text = mask_userinfo(text, url)
     for name in SECRET_ENV:
         value = os.environ.get(name)
         if value and len(value) >= 4:
@@ -138,7 +140,7 @@ class RenderStore:
         except StoreError:
             raise
         except Exception as exc:
-            detail = scrub(f"{type(exc).__name__}: {exc}".strip().rstrip(":"))
+            detail = scrub(f"{type(exc).__name__}: {exc}".strip().rstrip(":"), self.settings.url)
             raise StoreUnreachable(f"store {self.shown}: cannot {what}: {detail}") from exc
 
     def _key(self, *parts: str) -> str:
@@ -295,8 +297,9 @@ def _open_fs(settings: StoreSettings) -> tuple[Any, str]:
         raise StoreError(f"store {settings.shown}: the {scheme}:// backend is not installed: "
                          f"pip install 'storyboard[{extra}]'") from exc
     except ValueError as exc:
-        raise StoreError(f"store {settings.shown} ({settings.origin}): {scrub(str(exc))}") from exc
+        raise StoreError(f"store {settings.shown} ({settings.origin}): "
+                         f"{scrub(str(exc), settings.url)}") from exc
     except Exception as exc:
         raise StoreUnreachable(f"store {settings.shown}: cannot open it: "
-                               f"{scrub(f'{type(exc).__name__}: {exc}')}") from exc
+                               f"{scrub(f'{type(exc).__name__}: {exc}', settings.url)}") from exc
     return fs, str(root)
