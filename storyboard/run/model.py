@@ -86,6 +86,9 @@ class RunOptions:
     backoff_cap: float = 60.0
     reconcile_delay: float = 2.0  # let a provider's task list catch up before find()
     max_wait: float = 1800.0  # per task; it stays journaled when this runs out
+    # A status word nobody declared is polled (backing off) this long before the shot stops as
+    # ``AmbiguousTask``; the task stays in flight either way (see docs/money.md).
+    unknown_patience: float = 600.0
     # A download costs nothing and the video waits at the provider for hours: outlast a burst of
     # errors (with the backoff, minutes) before the shot is left pending for the next run.
     download_retries: int = 8

@@ -43,9 +43,10 @@ log = logging.getLogger("storyboard.run")
 T = TypeVar("T")
 P = ParamSpec("P")
 
-# A task that ended without a video, as the journal records the attempt.
+# A task that ended without a video, as the journal records the attempt. UNKNOWN is not here: a
+# word we do not know never ends an attempt (it stays in flight; see ``poll``).
 TASK_END_STATE: dict[TaskStatus, AttemptState] = {
-    TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled", TaskStatus.UNKNOWN: "lost"}
+    TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled"}
 
 
 class Outcome(Exception):
