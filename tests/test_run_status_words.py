@@ -89,13 +89,18 @@ def quick_render(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] |
     samples.video(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]))
 
 
-@pytest.fixture
-def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    """An emulator for every dialect, with every key variable set (other test files use it)."""
     for name in GATEWAYS:
         monkeypatch.setenv(DIALECTS[name].key_env, KEY)
     monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
     with EmulatorServer(latency=0.2, api_key=KEY, render=quick_render) as server:
         yield server
+
+
+@pytest.fixture
+def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    yield from serve(monkeypatch)
 
 
 def a_shot(root: Path, make_media: Any, words: str = " waves hello") -> CompiledShot:

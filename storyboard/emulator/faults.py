@@ -6,6 +6,7 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                task                                              (the outcome of an accepted submit)
     HTTP kinds 429[=RETRY_AFTER]  500 502 503 504  drop  reset  slow[=SECONDS]  ok
     query      status=WORD (the task's answer with its status word replaced by WORD)
+    list       items=KEY (the list answer's items moved from ``data`` to KEY; ``none``: dropped)
     submit     moderation (400 DataInspectionFailed, not accepted)
                lost[=SECONDS] (accepted and counted, then its answer dropped, or sent SECONDS late;
                               a refused submit gets its error answer as usual)
@@ -34,8 +35,9 @@ HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost")
 TASK_KINDS = ("failed", "moderation", "unknown", "stuck", "ok")
 QUERY_KINDS = (*HTTP_KINDS, "status")
+LIST_KINDS = (*HTTP_KINDS, "items")
 ARG_KINDS = ("429", "slow", "lost")  # kinds that take a number (seconds)
-WORD_KINDS = ("status",)  # kinds that take a word
+WORD_KINDS = ("status", "items")  # kinds that take a word
 DEFAULT_SLOW = 5.0
 
 
@@ -70,6 +72,8 @@ def kinds_for(endpoint: str) -> tuple[str, ...]:
         return TASK_KINDS
     if endpoint == "query":
         return QUERY_KINDS
+    if endpoint == "list":
+        return LIST_KINDS
     return SUBMIT_KINDS if endpoint == "submit" else HTTP_KINDS
 
 
@@ -98,8 +102,8 @@ def parse_fault(text: str) -> Fault:
                                f"(one of {', '.join(kinds_for(endpoint))})")
     if kind in WORD_KINDS:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_ -]{0,39}", raw_arg):
-            raise FaultSyntaxError(f"{source!r}: {kind} takes a status word, e.g. "
-                                   f"{endpoint}:{kind}=processing")
+            raise FaultSyntaxError(f"{source!r}: {kind} takes a word, e.g. query:status=processing "
+                                   "or list:items=tasks")
         return Fault(endpoint, kind, word=raw_arg)
     if eq and kind not in ARG_KINDS:
         raise FaultSyntaxError(f"{source!r}: {kind} takes no argument")

@@ -99,6 +99,15 @@ def with_word(answer: Any, word: str) -> Any:
     return answer
 
 
+def moved(answer: dict[str, Any], key: str) -> dict[str, Any]:
+    """A list answer with its ``data`` list under ``key`` instead (``none``: under no key)."""
+    out = dict(answer)
+    items = out.pop("data", [])
+    if key != "none":
+        out[key] = items
+    return out
+
+
 def error_answer(endpoint: str, status: int, code: str, message: str,
                  headers: dict[str, str] | None = None) -> tuple[int, list[tuple[bytes, bytes]],
                                                                  bytes]:
@@ -138,8 +147,8 @@ class FaultWire:
             await drop_connection(send, reset=kind == "reset")
         elif kind == "lost":
             await self._lost(fault, scope, receive, send)
-        elif kind == "status":
-            await self._status_word(fault, scope, receive, send)
+        elif kind in ("status", "items"):
+            await self._rewritten(fault, scope, receive, send)
         elif kind in ERROR_KINDS or kind == "moderation":
             await drain(receive)
             await send_answer(send, self._error(fault))
@@ -155,9 +164,10 @@ class FaultWire:
             headers["Retry-After"] = f"{wait:g}"
         return error_answer(fault.endpoint, status, code, message, headers)
 
-    async def _status_word(self, fault: Fault, scope: Scope, receive: Receive, send: Send
-                           ) -> None:
-        """Answer the query as usual, its status word replaced by the fault's word."""
+    async def _rewritten(self, fault: Fault, scope: Scope, receive: Receive, send: Send
+                         ) -> None:
+        """Answer as usual, then rewrite a successful JSON answer: its status word replaced
+        (``status``), or its list moved to another key or dropped (``items``)."""
         held: list[Message] = []
 
         async def hold(message: Message) -> None:
@@ -170,7 +180,9 @@ class FaultWire:
         except ValueError:
             answer = None
         if start.get("status") == 200 and isinstance(answer, dict):
-            body = json.dumps(with_word(answer, str(fault.word))).encode()
+            word = str(fault.word)
+            changed = with_word(answer, word) if fault.kind == "status" else moved(answer, word)
+            body = json.dumps(changed).encode()
         headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await send_answer(send, (int(start.get("status", 200)), headers, body))

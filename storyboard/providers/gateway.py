@@ -150,9 +150,10 @@ class GatewayProvider:
         if self.protocol.list_path is None:
             return []
         answer = await self._json("GET", self.protocol.list_path, what="task list", shot=shot.id)
-        items = get(answer, self.dialect.answers.items)
+        items = protocol.list_items(answer, provider=self.name, shot=shot.id,
+                                    first=get(answer, self.dialect.answers.items))
         prompt = shot.request.prompt_in(self.dialect.label).strip()
-        matches = [item for item in (items if isinstance(items, list) else [])
+        matches = [item for item in items
                    if isinstance(item, dict) and (item.get("task_id") or item.get("id"))
                    and str(get(item, self.dialect.answers.item_prompt) or "").strip() == prompt]
         dated = [(m["created_at"], n, m) for n, m in enumerate(matches)

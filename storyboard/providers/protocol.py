@@ -24,6 +24,7 @@ import httpx
 from storyboard.errors import (
     AuthError,
     ConnectFailed,
+    ListUnavailable,
     ProviderError,
     RateLimited,
     RequestRejected,
@@ -173,6 +174,22 @@ def field(data: Mapping[str, Any], name: str, *, provider: str, what: str,
         raise ProviderError(f"{what}: malformed answer, no {name!r} in {sorted(data)}",
                             provider=provider, shot=shot)
     return value
+
+
+LIST_KEYS = ("data", "tasks")  # where task list answers keep their items (dashscope 1.x, 2.x)
+
+
+def list_items(answer: Mapping[str, Any], *, provider: str, shot: str = "",
+               first: Any = None) -> list[Any]:
+    """A task list answer's items: ``first`` (a value already read at the dialect's own path),
+    else ``data``, else ``tasks``. An answer with none of them is no list at all: guessing
+    "empty" would let a lost submit be paid again, so it raises ``ListUnavailable``."""
+    for value in (first, *(answer.get(key) for key in LIST_KEYS)):
+        if isinstance(value, list):
+            return value
+    raise ListUnavailable(f"task list: the answer holds no list (no 'data' or 'tasks' in "
+                          f"{sorted(answer)[:10]}), so it cannot tell which tasks exist",
+                          provider=provider, shot=shot, code="ListUnavailable")
 
 
 class LazyClient:

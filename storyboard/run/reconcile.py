@@ -109,13 +109,13 @@ class Reconciling(Polling):
                 raise
             except Exception as exc:
                 if not self.ask_again(exc, tries, first_error):
-                    message = (f"cannot tell whether a task exists ({describe(exc)}); nothing "
-                               "was submitted: run again to retry")
+                    message = unlisted(describe(exc))
                     self.blocked[self.find_key(shot)] = (
                         f"waiting: shot {shot_key(shot)} has the same prompt and an unreconciled "
                         "submit; run again to retry")
                     await self.db(self.journal.note, attempt_id, message)
-                    raise self.end(shot, "pending", message, "failed") from exc
+                    raise self.end(shot, "pending", message, "failed",
+                                   code="AmbiguousTask") from exc
                 await self.backoff(tries, exc)
                 continue
             return [state for state in found
@@ -130,9 +130,21 @@ def _ambiguous(shot: CompiledShot, found: list[TaskState], others: list[LedgerEn
             f"recorded for no shot ({ids})")
     if others:
         text += f", and {_describe_intents(others)} has the same prompt"
-    return (text + "; nothing was submitted, so nothing is paid twice. Check these tasks in the "
-            "provider's console; once they are more than 24 hours old the next run submits "
-            "this shot again")
+    return (text + "; nothing was sent again, so nothing is paid twice. Check these tasks in the "
+            f"provider's console and {SETTLE}; once they are more than 24 hours old the next "
+            "run submits this shot again")
+
+
+SETTLE = ("settle it by hand with `storyboard task adopt SERIES SHOT TASK_ID` (the task id from "
+          "the provider's console or billing export) or `storyboard task forget SERIES SHOT` "
+          "(accepting a second payment)")
+
+
+def unlisted(why: str) -> str:
+    """A lost submit whose task cannot be looked up (yet): never "nothing was submitted"."""
+    return (f"a submit whose answer was lost may have created a task, and the provider's task "
+            f"list cannot say ({why}); nothing is sent again, so nothing is paid twice. The next "
+            f"run asks again; or {SETTLE}")
 
 
 def waiting_for(others: list[LedgerEntry]) -> str:
