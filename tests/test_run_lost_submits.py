@@ -4,6 +4,7 @@ gateway without a list (21.2), a late submit (22.1), flaky queries (22.3), on th
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,11 +13,18 @@ from typing import Any
 import pytest
 from test_run_status_words import a_shot, provider_for, run, serve
 
+from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import ListUnavailable
+from storyboard.language.request import CompiledShot
+from storyboard.providers.base import Provider
+from storyboard.providers.dashscope import DashScopeProvider
+from storyboard.providers.dashscope_settings import DashScopeSettings
+from storyboard.providers.gateway import GatewayProvider
 from storyboard.providers.protocol import list_items
+from storyboard.run import render
 from storyboard.run.journal import Journal
-from storyboard.run.model import ShotEvent
+from storyboard.run.model import RunOptions, RunResult, ShotEvent
 
 
 @pytest.fixture
@@ -86,3 +94,124 @@ def test_a_lost_submit_with_an_unreadable_list_is_never_paid_twice(
     second = run(emu, name, tmp_path, shot, events, reconcile_delay=0.0)
     assert [s.state for s in second.shots] == ["done"] and second.submits == 0
     assert emu.stats()["submissions"]["total"] == 1
+
+
+# -- 22.1: a submit delivered late -----------------------------------------------------------
+
+
+class SlowProxy:
+    """A TCP proxy on loopback in front of the emulator that holds the first request sent to
+    ``path`` for ``hold`` seconds (past the client's timeout), then delivers it (or, with
+    ``deliver=False``, never does). Everything else passes at once."""
+
+    def __init__(self, upstream_port: int, path: str, hold: float, deliver: bool = True) -> None:
+        self.upstream_port, self.path, self.hold, self.deliver = upstream_port, path, hold, deliver
+        self.held = 0
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> SlowProxy:
+        self.thread.start()
+        self.server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self.connection, "127.0.0.1", 0), self.loop).result()
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+    async def shutdown(self) -> None:
+        self.server.close()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
+    async def connection(self, client_r: asyncio.StreamReader,
+                         client_w: asyncio.StreamWriter) -> None:
+        up_r, up_w = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        back = asyncio.ensure_future(self.pipe(up_r, client_w))
+        try:
+            while chunk := await client_r.read(65536):
+                if self.held == 0 and chunk.startswith(b"POST " + self.path.encode()):
+                    self.held += 1
+                    await asyncio.sleep(self.hold)  # the client gives up meanwhile
+                    if not self.deliver:
+                        break
+                up_w.write(chunk)
+                await up_w.drain()
+            await asyncio.sleep(self.hold)  # let the service answer a late request in full
+        except OSError:
+            pass
+        finally:
+            back.cancel()
+            await asyncio.gather(back, return_exceptions=True)
+            up_w.close()
+            client_w.close()
+
+    @staticmethod
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        except OSError:
+            pass
+
+
+def proxied(emu: EmulatorServer, proxy: SlowProxy, name: str) -> str:
+    base = emu.base_url if name == "dashscope" else emu.gateway_url(name)
+    return base.replace(f":{emu.port}", f":{proxy.port}")
+
+
+def submit_path(emu: EmulatorServer, name: str) -> str:
+    base = emu.base_url if name == "dashscope" else emu.gateway_url(name)
+    return base.split(str(emu.port), 1)[1] + DIALECTS[name].protocol.submit_path
+
+
+def render_through(base_url: str, name: str, root: Path, shot: CompiledShot,
+                   **options: Any) -> RunResult:
+    async def go() -> RunResult:
+        if name == "dashscope":
+            provider: Provider = DashScopeProvider(DashScopeSettings(base_url=base_url))
+        else:
+            provider = GatewayProvider.from_settings(
+                DIALECTS[name], {"base_url": base_url,
+                                 "media_base_url": "https://cdn.example.com/s"}, root)
+        try:
+            return await render([shot], provider, series_dir=root, options=RunOptions(
+                poll_schedule=(0.1,), backoff_cap=0.4, request_timeout=1.0,
+                reconcile_delay=0.2, **options))
+        finally:
+            await provider.aclose()
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("name", ["dashscope", "freepik", "openai-video"])
+def test_a_submit_delivered_late_is_paid_once(emu: EmulatorServer, tmp_path: Path,
+                                              make_media: Any, name: str) -> None:
+    shot = a_shot(tmp_path, make_media)
+    with SlowProxy(emu.port, submit_path(emu, name), hold=2.5) as proxy:
+        result = render_through(proxied(emu, proxy, name), name, tmp_path, shot,
+                                late_window=20.0)
+    assert proxy.held == 1
+    assert [s.state for s in result.shots] == ["done"], result.shots
+    assert emu.stats()["submissions"]["total"] == 1 and result.submits == 1
+    assert result.spent == pytest.approx(0.2) and result.shots[0].cost == pytest.approx(0.2)
+
+
+def test_a_submit_never_listed_stops_as_ambiguous_and_stays_so(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    shot = a_shot(tmp_path, make_media)
+    with SlowProxy(emu.port, submit_path(emu, "freepik"), hold=1.5, deliver=False) as proxy:
+        first = render_through(proxied(emu, proxy, "freepik"), "freepik", tmp_path, shot,
+                               late_window=1.0)
+    (only,) = first.shots
+    assert (only.state, only.code) == ("pending", "AmbiguousTask"), only
+    assert "within 1 s" in only.message and "task adopt" in only.message
+    again = render_through(emu.gateway_url("freepik"), "freepik", tmp_path, shot)
+    assert again.shots[0].code == "AmbiguousTask" and again.submits == 0
+    assert emu.stats()["submissions"]["total"] == 0

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from storyboard.dialects.base import Dialect, get
-from storyboard.errors import AuthError, ProviderError, RequestRejected
+from storyboard.errors import AuthError, ListUnavailable, ProviderError, RequestRejected
 from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
 from storyboard.providers.gateway_settings import GatewaySettings
@@ -146,9 +146,12 @@ class GatewayProvider:
 
     async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
         """Every listed task whose prompt is this shot's, created since ``since`` when the list
-        says when (OpenAI-style ``created_at``), newest first; none without a list."""
+        says when (OpenAI-style ``created_at``), newest first. A gateway without a list raises
+        ``ListUnavailable``: "none found" would let a lost submit be paid again."""
         if self.protocol.list_path is None:
-            return []
+            raise ListUnavailable(f"{self.name} has no task list: a lost submit's task cannot "
+                                  "be looked up", provider=self.name, shot=shot.id,
+                                  code="ListUnavailable")
         answer = await self._json("GET", self.protocol.list_path, what="task list", shot=shot.id)
         items = protocol.list_items(answer, provider=self.name, shot=shot.id,
                                     first=get(answer, self.dialect.answers.items))

@@ -71,6 +71,10 @@ class Reconciling(Polling):
         found = await self.find(shot, since, newest.id)
         own = {a.ledger_id for a in intents}
         task_id = await self.adoptable(shot, newest.id, found, own)
+        if task_id is None and LOST_ANSWER in (newest.note or ""):
+            message = never_listed("an earlier run sent it and its answer was lost", None)
+            self.blocked[self.find_key(shot)] = message
+            raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
         if task_id is None:
             await self.db(self.journal.set_state, newest.id, "lost",
                           note="reconciled: the provider has no task for it")
@@ -138,6 +142,18 @@ def _ambiguous(shot: CompiledShot, found: list[TaskState], others: list[LedgerEn
 SETTLE = ("settle it by hand with `storyboard task adopt SERIES SHOT TASK_ID` (the task id from "
           "the provider's console or billing export) or `storyboard task forget SERIES SHOT` "
           "(accepting a second payment)")
+
+
+LOST_ANSWER = "submit sent, answer lost"  # in a journal note: never sent again by itself
+
+
+def never_listed(why: str, window: float | None) -> str:
+    """A submit that reached the wire and whose task no list shows: settled only by hand."""
+    within = f" within {window:.0f} s" if window is not None else ""
+    return (f"the submit was sent and its answer lost ({why}); the service may have created "
+            f"the task (a late request lands after the client gave up), and its task list "
+            f"showed none{within}. It is never sent again by itself, so nothing is paid twice: "
+            f"{SETTLE}")
 
 
 def unlisted(why: str) -> str:

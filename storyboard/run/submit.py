@@ -23,7 +23,7 @@ from storyboard.run.model import (
     ShotResult,
 )
 from storyboard.run.pacing import Lease
-from storyboard.run.reconcile import Reconciling, waiting_for
+from storyboard.run.reconcile import LOST_ANSWER, Reconciling, never_listed, waiting_for
 
 log = logging.getLogger("storyboard.run")
 
@@ -97,7 +97,8 @@ class Submitting(Reconciling):
 
     async def after_failed_submit(self, shot: CompiledShot, attempt: Attempt, exc: Exception,
                                   tries: int) -> str | None:
-        """A task id adopted by reconcile, or None to send again (after a backoff)."""
+        """A task id found for a submit whose answer was lost, or None to send again (after a
+        backoff): only a failure that proves the request never reached the service is resent."""
         code = exc.code if isinstance(exc, ProviderError) else type(exc).__name__
         if not retryable(exc):
             await self.db(self.journal.fail, attempt.id, code, describe(exc))
@@ -106,17 +107,8 @@ class Submitting(Reconciling):
         if isinstance(exc, ProviderError) and exc.retry_after:
             self.submit_bucket.pause(exc.retry_after)
         if is_ambiguous(exc):
-            await self.db(self.journal.note, attempt.id,
-                          f"submit answer lost ({describe(exc)}); reconciling")
-            await self.sleep(self.options.reconcile_delay)
-            found = await self.find(shot, attempt.intent_at, attempt.id)
-            task_id = await self.adoptable(shot, attempt.id, found, {attempt.ledger_id})
-            if task_id is not None:
-                await self.db(self.journal.set_task, attempt.id, task_id,
-                              note=f"adopted by reconcile after: {describe(exc)}")
-                return task_id
-            await self.db(self.journal.note, attempt.id,
-                          f"resending: no task found after: {describe(exc)}")
+            await self.db(self.journal.note, attempt.id, f"{LOST_ANSWER} ({describe(exc)})")
+            return await self.late_task(shot, attempt, describe(exc))
         if tries > self.options.max_retries:
             await self.db(self.journal.fail, attempt.id, code,
                           f"gave up after {tries} tries: {describe(exc)}")
@@ -125,3 +117,24 @@ class Submitting(Reconciling):
         await self.backoff(tries, exc)
         return None
 
+    async def late_task(self, shot: CompiledShot, attempt: Attempt, why: str) -> str:
+        """The task of a submit that was sent and never answered, listed within
+        ``late_window`` (it may land late); else the shot stops as ambiguous. Never resent."""
+        window = self.options.late_window
+        deadline = self.clock() + window
+        every = max(self.options.reconcile_delay, window / 12)
+        await self.sleep(self.options.reconcile_delay)
+        while True:
+            found = await self.find(shot, attempt.intent_at, attempt.id)
+            task_id = await self.adoptable(shot, attempt.id, found, {attempt.ledger_id})
+            if task_id is not None:
+                await self.db(self.journal.set_task, attempt.id, task_id,
+                              note=f"adopted by reconcile after: {why}")
+                return task_id
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                message = never_listed(why, window)
+                self.blocked[self.find_key(shot)] = message
+                await self.db(self.journal.note, attempt.id, f"{LOST_ANSWER}: {message}")
+                raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+            await self.sleep(min(every, remaining))
