@@ -23,6 +23,7 @@ from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, vari
 from storyboard.cli.doctor import doctor
 from storyboard.cli.init import init
 from storyboard.cli.store import pull, push
+from storyboard.cli.task import task
 from storyboard.dialects import DIALECTS
 from storyboard.dialects import manifest as manifest_json
 from storyboard.errors import ProblemsFound, StoryboardError
@@ -312,7 +313,7 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
 cli.add_command(push)
 cli.add_command(pull)
 
-for command in (doctor, init, push, pull, review.sheet, review.export):
+for command in (doctor, init, push, pull, review.sheet, review.export, task):
     cli.add_command(command)
 
 
