@@ -7,6 +7,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,57 @@ def test_a_submit_never_listed_stops_as_ambiguous_and_stays_so(
     again = render_through(emu.gateway_url("freepik"), "freepik", tmp_path, shot)
     assert again.shots[0].code == "AmbiguousTask" and again.submits == 0
     assert emu.stats()["submissions"]["total"] == 0
+
+
+# -- 22.3: flaky task queries ----------------------------------------------------------------
+
+
+def shots_of(tmp_path: Path, make_media: Any, count: int) -> list[CompiledShot]:
+    return [replace(a_shot(tmp_path, make_media, f" waves hello {n}"), id=f"s{n}",
+                    hash=f"{n:02d}" * 32) for n in range(count)]
+
+
+def render_all(emu: EmulatorServer, root: Path, shots: list[CompiledShot],
+               **options: Any) -> RunResult:
+    async def go() -> RunResult:
+        provider = provider_for(emu, "dashscope", root)
+        try:
+            return await render(shots, provider, series_dir=root, options=RunOptions(
+                poll_schedule=(0.2,), backoff_base=0.2, backoff_cap=1.0, reconcile_delay=0.2,
+                late_window=10.0, **options))
+        finally:
+            await provider.aclose()
+    return asyncio.run(go())
+
+
+def test_flaky_queries_never_lose_a_paid_task_nor_delay_the_render(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    shots = shots_of(tmp_path, make_media, 4)
+    emu.script("submit:ok,submit:ok,submit:ok,submit:lost")  # the last one's answer is lost
+    emu.script("query:500,list:500")  # at least one of each, then one in ten
+    emu.add_rate("query:500:0.1", "list:500:0.1")
+    started = time.monotonic()
+    result = render_all(emu, tmp_path, shots)
+    took = time.monotonic() - started
+    assert [s.state for s in result.shots] == ["done"] * 4, result.shots
+    assert emu.stats()["submissions"]["total"] == 4 and result.submits == 4
+    assert emu.stats()["faults"]["query:500"] and emu.stats()["faults"]["list:500"]
+    assert took < 30, took  # about a clean render (a few seconds), never minutes
+
+
+def test_a_lookup_that_keeps_failing_never_claims_nothing_was_submitted(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    shots = shots_of(tmp_path, make_media, 1)
+    emu.script("submit:lost")
+    emu.add_rate("list:500:1")
+    result = render_all(emu, tmp_path, shots, query_patience=1.0, max_retries=2)
+    (only,) = result.shots
+    assert (only.state, only.code) == ("pending", "AmbiguousTask"), only
+    with Journal.open(tmp_path) as journal:
+        (row,) = journal.attempts()
+    for text in (only.message, row.note or ""):
+        assert "nothing was submitted" not in text and "may have created a task" in text
+    assert emu.stats()["submissions"]["total"] == 1
+    emu.clear_faults()
+    again = render_all(emu, tmp_path, shots)
+    assert [s.state for s in again.shots] == ["done"] and again.submits == 0
