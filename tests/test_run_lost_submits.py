@@ -210,10 +210,10 @@ def test_a_submit_never_listed_stops_as_ambiguous_and_stays_so(
     with SlowProxy(emu.port, submit_path(emu, "freepik"), hold=1.5, deliver=False) as proxy:
         first = render_through(proxied(emu, proxy, "freepik"), "freepik", tmp_path, shot,
                                late_window=1.0)
-    (only,) = first.shots
-    assert (only.state, only.code) == ("pending", "AmbiguousTask"), only
-    assert "within 1 s" in only.message and "task adopt" in only.message
-    again = render_through(emu.gateway_url("freepik"), "freepik", tmp_path, shot)
+        (only,) = first.shots
+        assert (only.state, only.code) == ("pending", "AmbiguousTask"), only
+        assert "within 1 s" in only.message and "task adopt" in only.message
+        again = render_through(proxied(emu, proxy, "freepik"), "freepik", tmp_path, shot)
     assert again.shots[0].code == "AmbiguousTask" and again.submits == 0
     assert emu.stats()["submissions"]["total"] == 0
 

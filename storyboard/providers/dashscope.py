@@ -46,7 +46,14 @@ from storyboard.providers.dashscope_wire import (
     parse_usage,
     utc_stamp,
 )
-from storyboard.providers.protocol import ApiKey, LazyClient, download_to, json_answer, send
+from storyboard.providers.protocol import (
+    ApiKey,
+    LazyClient,
+    download_to,
+    endpoint_key,
+    json_answer,
+    send,
+)
 from storyboard.providers.upload import Uploads, data_uri, mime_type
 from storyboard.targets import Capabilities, PriceTable, TaskState
 
@@ -77,6 +84,7 @@ class DashScopeProvider:
         self.prices: PriceTable = self.settings.price_table()
         key = os.environ.get(KEY_ENV, "").strip()
         self._key = ApiKey(key) if key else None  # a missing key fails at the first request
+        self.task_key = endpoint_key(NAME, self.base_url, self._key)
         self._clock = clock
         timeouts = self.settings.timeouts
         self._client = LazyClient(transport, timeouts.api())

@@ -48,6 +48,7 @@ class GatewayProvider:
         key = os.environ.get(settings.key_env, "").strip()
         self._key = ApiKey(key) if key else None
         self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
+        self.task_key = protocol.endpoint_key(self.cache_key, settings.base_url, self._key)
 
     @classmethod
     def from_settings(cls, dialect: Dialect, mapping: Mapping[str, Any], root: Path, *,

@@ -11,6 +11,7 @@ the loosely typed numbers gateways send. ``ApiKey`` keeps a secret out of every 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import math
 import re
@@ -18,6 +19,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -57,6 +59,19 @@ class ApiKey:
 
     def __reduce__(self) -> Any:  # pickling would write the key somewhere: refuse
         raise TypeError("an API key cannot be pickled")
+
+
+def endpoint_key(cache_key: str, base_url: str, key: ApiKey | None) -> str:
+    """Who a task belongs to: the provider flavour, the base URL (without any user info) and a
+    fingerprint of the key that created it (never the key): ``freepik@https://gw.example/v1#k3f9a``.
+    A task is polled and looked up only where it was created (journal and ledger keep this)."""
+    parts = urlsplit(base_url.rstrip("/"))
+    where = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+    if parts.port:
+        where = urlunsplit((parts.scheme, f"{parts.hostname}:{parts.port}", parts.path, "", ""))
+    secret = key.reveal() if key is not None else ""
+    print_ = hashlib.sha256(secret.encode()).hexdigest()[:8] if secret else "nokey"
+    return f"{cache_key}@{where}#k{print_}"
 
 
 def number(value: object) -> float | None:

@@ -103,6 +103,6 @@ async def answered(run: Downloading, shot: CompiledShot, others: list[LedgerEntr
         if not living:
             break
         await run.sleep(TWIN_POLL)
-        others = await run.db(run.journal.other_open_intents, shot, run.provider.cache_key,
+        others = await run.db(run.journal.other_open_intents, shot, run.task_key,
                               set())
     return others

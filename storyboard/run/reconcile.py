@@ -41,16 +41,31 @@ class Reconciling(Polling):
     async def journal_attempts(self, shot: CompiledShot) -> list[Attempt]:
         """This shot's unfinished rows (restored from the ledger if the journal has none), with
         every intent reconciled: adopted, or marked lost."""
-        attempts = await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+        attempts = await self.db(self.journal.unfinished, shot.hash, self.task_key)
         if not attempts:
             attempts = await self.db(self.journal.restore, shot, self.provider.name,
-                                     self.provider.cache_key, estimate=self.estimate(shot)[1])
+                                     self.task_key, estimate=self.estimate(shot)[1])
+        if not attempts:
+            await self.note_elsewhere(shot)
         intents = [a for a in attempts if not a.task_id]
         if not intents:
             return attempts
         async with self.key_lock(shot):
             await self.reconcile_intents(shot, intents, with_task=len(intents) < len(attempts))
-        return await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+        return await self.db(self.journal.unfinished, shot.hash, self.task_key)
+
+    async def note_elsewhere(self, shot: CompiledShot) -> None:
+        """Say plainly when this shot has a task in flight at another endpoint (or key): it is
+        that endpoint's, never polled here, and this one renders the shot on its own."""
+        others = await self.db(self.journal.elsewhere, shot.hash, self.task_key)
+        if others:
+            other = others[-1]
+            task = f"task {other.task_id}" if other.task_id else "an unanswered submit"
+            self.notes[shot.hash] = (
+                f"submitted here ({self.task_key}): {task} of this shot is in flight at "
+                f"{other.cache_key}, which only that endpoint can answer; render with it "
+                "to collect that task, or `storyboard task forget` it")
+            self.emit(shot, "queued", self.notes[shot.hash], other.task_id)
 
     async def reconcile_intents(self, shot: CompiledShot, intents: list[Attempt], *,
                                 with_task: bool) -> None:
@@ -88,7 +103,7 @@ class Reconciling(Polling):
         """The one task a lost submit created, or None when it created none; stops the shot
         (and every later submit with its prompt) when the task cannot be told apart from
         another shot's."""
-        others = await self.db(self.journal.other_open_intents, shot, self.provider.cache_key,
+        others = await self.db(self.journal.other_open_intents, shot, self.task_key,
                                own)
         if not found:
             return None
@@ -123,7 +138,7 @@ class Reconciling(Polling):
                 await self.backoff(tries, exc)
                 continue
             return [state for state in found
-                    if not await self.db(self.journal.knows_task, self.provider.cache_key,
+                    if not await self.db(self.journal.knows_task, self.task_key,
                                          state.task_id)]
 
 

@@ -49,6 +49,12 @@ TASK_END_STATE: dict[TaskStatus, AttemptState] = {
     TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled"}
 
 
+def task_key(provider: Provider) -> str:
+    """Whose tasks these are: the endpoint and key that create them (``endpoint_key``), or the
+    cache key for a provider without an endpoint (the local one)."""
+    return str(getattr(provider, "task_key", provider.cache_key))
+
+
 class Outcome(Exception):
     """Ends a shot's flow early with a result."""
 
@@ -71,6 +77,7 @@ class Session:
         self.prices, self.budget, self.ref_seconds = prices, budget, ref_seconds
         self.on_event, self.sleep, self.clock, self.rng = on_event, sleep, clock, rng
         self.cache = OutputCache(root, provider.cache_key)
+        self.task_key = task_key(provider)  # journal and ledger: tasks belong to an endpoint
         self.slots = Slots(options.concurrency)
         burst = options.submit_burst or max(1, math.ceil(options.submit_rate))
         self.submit_bucket = TokenBucket(options.submit_rate, burst, clock, sleep)

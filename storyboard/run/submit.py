@@ -59,14 +59,14 @@ class Submitting(Reconciling):
             if blocked is not None:
                 raise self.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
             others = await self.db(self.journal.other_open_intents, shot,
-                                   self.provider.cache_key, set())
+                                   self.task_key, set())
             others = await claims.answered(self, shot, others)  # other runs' twins: wait
             if others:
                 message = waiting_for(others)
                 raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
             sent = await self.snapshot(shot)
             attempt = await self.db(self.journal.begin, shot, self.provider.name,
-                                    self.provider.cache_key, estimate=cost, note=note)
+                                    self.task_key, estimate=cost, note=note)
             return attempt, await self.send(sent, first_frame, attempt)
 
     async def snapshot(self, shot: CompiledShot) -> CompiledShot:
