@@ -55,19 +55,41 @@ class Submitting(Reconciling):
         unknown task to match. The inputs are snapshotted first (the bytes sent are the bytes
         hashed)."""
         async with self.key_lock(shot):
-            blocked = self.blocked.get(self.find_key(shot))
-            if blocked is not None:
-                raise self.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
-            others = await self.db(self.journal.other_open_intents, shot,
-                                   self.task_key, set())
-            others = await claims.answered(self, shot, others)  # other runs' twins: wait
-            if others:
-                message = waiting_for(others)
-                raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
-            sent = await self.snapshot(shot)
-            attempt = await self.db(self.journal.begin, shot, self.provider.name,
-                                    self.task_key, estimate=cost, note=note)
-            return attempt, await self.send(sent, first_frame, attempt)
+            for _ in range(claims.ROUNDS):
+                await self.no_twin_in_flight(shot)
+                sent = await self.snapshot(shot)
+                attempt = await self.db(self.journal.begin, shot, self.provider.name,
+                                        self.task_key, estimate=cost, note=note)
+                if not await self.withdrawn_for_earlier_twin(shot, attempt):
+                    return attempt, await self.send(sent, first_frame, attempt)
+            raise self.end(shot, "pending", "twins of other runs kept coming first; run again",
+                           "failed", code="AmbiguousTask")
+
+    async def no_twin_in_flight(self, shot: CompiledShot) -> None:
+        """Wait while another run's twin submit is unanswered; stop when one stays so."""
+        blocked = self.blocked.get(self.find_key(shot))
+        if blocked is not None:
+            raise self.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
+        others = await self.db(self.journal.other_open_intents, shot, self.task_key, set())
+        others = await claims.answered(self, shot, others)  # other runs' twins: wait
+        if others:
+            message = waiting_for(others)
+            raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+
+    async def withdrawn_for_earlier_twin(self, shot: CompiledShot, attempt: Attempt) -> bool:
+        """Another run (another series on this machine, a team member) may have written an
+        intent with this prompt between our look and our own intent. The earlier one is sent;
+        a later one is withdrawn unsent (settled ``lost``, so no lookup counts it) and looks
+        again, waiting for the earlier one's task id."""
+        mine = await self.db(self.journal.ledger_entry, attempt)
+        if mine is None:
+            return False
+        others = await self.db(self.journal.other_open_intents, shot, self.task_key, {mine.id})
+        if not claims.earlier(others, mine):
+            return False
+        await self.db(self.journal.set_state, attempt.id, "lost",
+                      note="withdrawn unsent: another run's twin submit came first")
+        return True
 
     async def snapshot(self, shot: CompiledShot) -> CompiledShot:
         try:
