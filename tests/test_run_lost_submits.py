@@ -270,3 +270,29 @@ def test_a_lookup_that_keeps_failing_never_claims_nothing_was_submitted(
     emu.clear_faults()
     again = render_all(emu, tmp_path, shots)
     assert [s.state for s in again.shots] == ["done"] and again.submits == 0
+
+
+def test_a_lookup_among_many_tasks_outlasts_flaky_queries(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    """A lookup is many requests (a list, then a query per listed task): each one that fails is
+    asked again, not the whole lookup, which would almost never succeed at once."""
+    crowd = [a_shot(tmp_path, make_media, f" stands by {n}") for n in range(24)]
+
+    async def submit_all() -> None:
+        provider = provider_for(emu, "dashscope", tmp_path)
+        try:
+            for shot in crowd:
+                await provider.submit(shot, None)
+        finally:
+            await provider.aclose()
+    emu.script("task:stuck*24")
+    asyncio.run(submit_all())
+    shots = shots_of(tmp_path, make_media, 1)
+    emu.script("submit:lost", ",".join(["query:ok*9,query:500"] * 12),
+               ",".join(["list:ok*2,list:500"] * 4))  # one query in ten, one list in three fails
+    started = time.monotonic()
+    result = render_all(emu, tmp_path, shots, query_patience=2.0, max_retries=3)
+    assert [s.state for s in result.shots] == ["done"], result.shots
+    assert emu.stats()["faults"]["query:500"] >= 2
+    assert emu.stats()["submissions"]["total"] == 25 and result.submits == 1
+    assert time.monotonic() - started < 30

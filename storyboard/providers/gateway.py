@@ -12,6 +12,7 @@ The key comes only from the environment variable the dialect (or ``key_env``) na
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,6 +50,7 @@ class GatewayProvider:
         self._key = ApiKey(key) if key else None
         self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
         self.task_key = protocol.endpoint_key(self.cache_key, settings.base_url, self._key)
+        self.ask: protocol.Ask = protocol.once  # find()'s requests; the runner sets its retries
 
     @classmethod
     def from_settings(cls, dialect: Dialect, mapping: Mapping[str, Any], root: Path, *,
@@ -153,7 +155,8 @@ class GatewayProvider:
             raise ListUnavailable(f"{self.name} has no task list: a lost submit's task cannot "
                                   "be looked up", provider=self.name, shot=shot.id,
                                   code="ListUnavailable")
-        answer = await self._json("GET", self.protocol.list_path, what="task list", shot=shot.id)
+        answer = await self.ask(functools.partial(self._json, "GET", self.protocol.list_path,
+                                                  what="task list", shot=shot.id))
         items = protocol.list_items(answer, provider=self.name, shot=shot.id,
                                     first=get(answer, self.dialect.answers.items))
         prompt = shot.request.prompt_in(self.dialect.label).strip()
@@ -165,7 +168,8 @@ class GatewayProvider:
         if dated:  # newest first; in one second, the later listed
             matches = [m for when, _, m in sorted(dated, key=lambda d: d[:2], reverse=True)
                        if when >= since - CLOCK_SKEW]
-        return [await self.query(str(m.get("task_id") or m.get("id"))) for m in matches]
+        return [await self.ask(functools.partial(self.query, str(m.get("task_id") or m.get("id"))))
+                for m in matches]
 
     async def download(self, state: TaskState, dest: Path) -> None:
         """Stream the result; the key goes along only to the gateway's own host."""

@@ -123,7 +123,9 @@ class Reconciling(Polling):
             tries += 1
             try:
                 # Clock skew between us and the service is the provider's business (see its find()).
-                found = await self.call(self.provider.find(shot, since))
+                # Each request of the lookup is retried by itself (``patiently``): allow that.
+                found = await self.call(self.provider.find(shot, since),
+                                        self.options.request_timeout + self.options.query_patience)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -78,6 +78,8 @@ class Session:
         self.on_event, self.sleep, self.clock, self.rng = on_event, sleep, clock, rng
         self.cache = OutputCache(root, provider.cache_key)
         self.task_key = task_key(provider)  # journal and ledger: tasks belong to an endpoint
+        if hasattr(provider, "ask"):  # a lookup's every request is retried, not the lookup
+            provider.ask = self.patiently
         self.slots = Slots(options.concurrency)
         burst = options.submit_burst or max(1, math.ceil(options.submit_rate))
         self.submit_bucket = TokenBucket(options.submit_rate, burst, clock, sleep)
@@ -151,6 +153,21 @@ class Session:
             ceiling = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (tries - 1))
             delay = self.rng.uniform(0, ceiling)
         await self.sleep(delay)
+
+    async def patiently(self, call: Callable[[], Awaitable[T]]) -> T:
+        """One free request (a list page, a query), asked again on a passing failure with
+        backoff (``ask_again``); what still fails is raised."""
+        tries, first_error = 0, self.clock()
+        while True:
+            tries += 1
+            try:
+                return await call()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not self.ask_again(exc, tries, first_error):
+                    raise
+                await self.backoff(tries, exc)
 
     def ask_again(self, exc: BaseException, tries: int, first_error: float) -> bool:
         """Whether a free question (a query, a lookup) that failed is asked again: for a passing
