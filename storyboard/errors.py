@@ -11,6 +11,7 @@
     │   ├── ServerError             HTTP 5xx: retryable
     │   ├── AuthError               401/403: a wrong or missing key, an expired policy
     │   ├── RequestRejected         other 4xx: InvalidParameter, Arrearage, ... not retryable
+│   ├── ListUnavailable         a task list that cannot be read: whether a task exists is unknown
     │   └── TaskFailed              the task ran and ended FAILED/CANCELED/UNKNOWN (moderation included)
     ├── BudgetExceeded              a run would spend past --budget, or spend without consent
     ├── JournalError                the task journal cannot be opened or written
@@ -161,6 +162,11 @@ class TransportError(ProviderError):
 class ConnectFailed(TransportError):
     """The connection was never made (refused, DNS): the request cannot have reached the server,
     so a submit may be sent again at once. Any other TransportError may have reached it."""
+
+
+class ListUnavailable(ProviderError):
+    """A task list answer without its list (neither ``data`` nor ``tasks``): nothing can be said
+    about which tasks exist, so a lost submit stays ambiguous (never sent again)."""
 
 
 class RateLimited(ProviderError):

@@ -13,7 +13,14 @@ import pytest
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer
-from storyboard.errors import AuthError, ProblemsFound, ProviderError, RequestRejected, TransportError
+from storyboard.errors import (
+    AuthError,
+    ListUnavailable,
+    ProblemsFound,
+    ProviderError,
+    RequestRejected,
+    TransportError,
+)
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
 from storyboard.media import samples
 from storyboard.providers.gateway import GatewayProvider
@@ -128,7 +135,7 @@ def test_find_lists_every_task_with_the_prompt_newest_first(emu: EmulatorServer,
 
 
 @pytest.mark.parametrize("name", ["roles", "arrays"])
-def test_without_a_task_list_find_finds_nothing(emu: EmulatorServer, tmp_path: Path,
+def test_without_a_task_list_find_is_unavailable(emu: EmulatorServer, tmp_path: Path,
                                                 name: str) -> None:
     async def go() -> Any:
         gateway = provider(emu, name, tmp_path)
@@ -136,7 +143,8 @@ def test_without_a_task_list_find_finds_nothing(emu: EmulatorServer, tmp_path: P
             return await gateway.find(shot(tmp_path), time.time())
         finally:
             await gateway.aclose()
-    assert asyncio.run(go()) == []
+    with pytest.raises(ListUnavailable, match="has no task list"):  # never "none found"
+        asyncio.run(go())
 
 
 def test_a_wrong_key_is_an_auth_error_that_never_shows_the_key(

@@ -373,7 +373,7 @@ def test_the_provider_knows_nothing_it_did_not_render(tmp_path: Path) -> None:
     provider = LocalProvider(tmp_path)
 
     async def scenario() -> None:
-        assert (await provider.query("local-0000000000000000")).status is TaskStatus.UNKNOWN
+        assert (await provider.query("local-0000000000000000")).status is TaskStatus.FAILED
         assert await provider.find(compiled("a", request()), since=0.0) == []
 
     asyncio.run(scenario())
@@ -385,7 +385,7 @@ def test_a_new_provider_measures_an_earlier_render(tmp_path: Path) -> None:
     state = asyncio.run(LocalProvider(tmp_path, draft=True).query(task_id))
     assert state.usage is not None and state.usage.output_seconds == pytest.approx(2.0)
     # the full-size provider does not mistake the draft for its own render
-    assert asyncio.run(LocalProvider(tmp_path).query(task_id)).status is TaskStatus.UNKNOWN
+    assert asyncio.run(LocalProvider(tmp_path).query(task_id)).status is TaskStatus.FAILED
 
 
 def test_a_voice_url_silences_the_video_it_overrides(tmp_path: Path,

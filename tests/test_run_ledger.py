@@ -13,7 +13,7 @@ from run_fakes import FakeProvider, make_shot
 
 from storyboard.errors import JournalError, TransportError
 from storyboard.language.request import CompiledShot
-from storyboard.run import Journal, RunResult, render, status
+from storyboard.run import Journal, RunResult, render, settle, status
 from storyboard.run.team.ledger import LEDGER_NAME, SqliteLedger, default_ledger, find_key, state_dir
 from storyboard.targets import PriceTable
 
@@ -209,11 +209,17 @@ def test_a_cached_result_deleted_with_its_journal_is_downloaded_again(
     assert provider.created() == {"a": 1}  # the same task, fetched again
 
 
-def test_a_lost_answer_that_created_nothing_is_sent_again(provider: FakeProvider,
-                                                          series: Path) -> None:
+def test_a_lost_answer_that_created_nothing_is_sent_again_only_once_forgotten(
+        provider: FakeProvider, series: Path) -> None:
+    """22.1: a reset may come after the request arrived, so it is never resent by itself; a
+    person's ``task forget`` lets the next run send it (journaled, and settled in the ledger)."""
     provider.on("a", submit_errors=[TransportError("reset before it arrived")])
     result = go(twins()[:1], provider, series)
-    assert states(result) == {"a": "done"} and provider.created() == {"a": 1}
+    assert states(result) == {"a": "pending"} and result.shots[0].code == "AmbiguousTask"
+    assert provider.created() == {}
+    settle.forget(series, "a")
+    again = go(twins()[:1], provider, series)
+    assert states(again) == {"a": "done"} and provider.created() == {"a": 1}
 
 
 def test_a_result_the_provider_has_forgotten_is_rendered_anew(provider: FakeProvider,

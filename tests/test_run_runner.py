@@ -223,13 +223,21 @@ def test_ambiguous_submit_error_with_task_created_is_adopted(run: Run,
     assert provider.created() == {"a": 1}
 
 
-def test_ambiguous_submit_error_without_task_is_resent(run: Run,
-                                                       provider: FakeProvider) -> None:
+def test_ambiguous_submit_error_without_task_is_never_resent(run: Run, provider: FakeProvider,
+                                                             series: Path) -> None:
+    """22.1: a sent submit may land late; the list is asked over ``late_window``, then the shot
+    stops as ambiguous and stays so in the next run (settled by ``storyboard task``)."""
     provider.on("a", submit_errors=[TransportError("read timeout")])
-    result = run([make_shot("a")])
-    assert states(result) == {"a": "done"}
-    assert provider.calls["find"] == 1 and provider.calls["submit"] == 2
-    assert provider.created() == {"a": 1}
+    clock = FakeClock()
+    result = run([make_shot("a")], clock=clock)
+    assert states(result) == {"a": "pending"} and result.shots[0].code == "AmbiguousTask"
+    assert "within 150 s" in result.shots[0].message and "task forget" in result.shots[0].message
+    assert provider.calls["submit"] == 1 and provider.calls["find"] == 13
+    assert provider.created() == {}
+    again = run([make_shot("a")])
+    assert states(again) == {"a": "pending"} and again.shots[0].code == "AmbiguousTask"
+    assert provider.calls["submit"] == 1
+    assert [a.state for a in status(series)] == ["intent"]
 
 
 def test_submit_timeout_goes_through_reconcile(run: Run, provider: FakeProvider,

@@ -29,6 +29,7 @@ from storyboard.cli.doctor import doctor
 from storyboard.cli.init import init
 from storyboard.cli.store import pull, push
 from storyboard.cli.studio import studio
+from storyboard.cli.task import task
 from storyboard.dialects import DIALECTS
 from storyboard.dialects import manifest as manifest_json
 from storyboard.errors import ProblemsFound, StoryboardError
@@ -396,7 +397,7 @@ cli.add_command(pull)
 
 for command in (doctor, init, config, complete.completion, push, pull, review.sheet,
                 review.export, studio, mcp, takes.takes, takes.pick, takes.approve, takes.retake,
-                cache):
+                cache, task):
     cli.add_command(command)
 
 

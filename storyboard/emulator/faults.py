@@ -5,6 +5,8 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
     endpoints  submit query cancel list policy upload download   (HTTP requests)
                task                                              (the outcome of an accepted submit)
     HTTP kinds 429[=RETRY_AFTER]  500 502 503 504  drop  reset  slow[=SECONDS]  ok
+    query      status=WORD (the task's answer with its status word replaced by WORD)
+    list       items=KEY (the list answer's items moved from ``data`` to KEY; ``none``: dropped)
     submit     moderation (400 DataInspectionFailed, not accepted)
                lost[=SECONDS] (accepted and counted, then its answer dropped, or sent SECONDS late;
                               a refused submit gets its error answer as usual)
@@ -20,6 +22,7 @@ before any rate is drawn; ``ok`` lets one request through, ``*N`` repeats an ent
 from __future__ import annotations
 
 import random
+import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -31,7 +34,10 @@ ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost")
 TASK_KINDS = ("failed", "moderation", "unknown", "stuck", "ok")
+QUERY_KINDS = (*HTTP_KINDS, "status")
+LIST_KINDS = (*HTTP_KINDS, "items")
 ARG_KINDS = ("429", "slow", "lost")  # kinds that take a number (seconds)
+WORD_KINDS = ("status", "items")  # kinds that take a word
 DEFAULT_SLOW = 5.0
 
 
@@ -44,9 +50,11 @@ class Fault:
     endpoint: str
     kind: str
     arg: float | None = None
+    word: str | None = None
 
     def __str__(self) -> str:
         arg = "" if self.arg is None else f"={self.arg:g}"
+        arg = arg if self.word is None else f"={self.word}"
         return f"{self.endpoint}:{self.kind}{arg}"
 
 
@@ -62,6 +70,10 @@ class FaultRule:
 def kinds_for(endpoint: str) -> tuple[str, ...]:
     if endpoint == "task":
         return TASK_KINDS
+    if endpoint == "query":
+        return QUERY_KINDS
+    if endpoint == "list":
+        return LIST_KINDS
     return SUBMIT_KINDS if endpoint == "submit" else HTTP_KINDS
 
 
@@ -88,6 +100,11 @@ def parse_fault(text: str) -> Fault:
     if kind not in kinds_for(endpoint):
         raise FaultSyntaxError(f"{source!r}: {kind!r} is not a fault of {endpoint} "
                                f"(one of {', '.join(kinds_for(endpoint))})")
+    if kind in WORD_KINDS:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_ -]{0,39}", raw_arg):
+            raise FaultSyntaxError(f"{source!r}: {kind} takes a word, e.g. query:status=processing "
+                                   "or list:items=tasks")
+        return Fault(endpoint, kind, word=raw_arg)
     if eq and kind not in ARG_KINDS:
         raise FaultSyntaxError(f"{source!r}: {kind} takes no argument")
     arg = _number(raw_arg, "argument", source) if eq else None

@@ -129,8 +129,8 @@ async def _callbacks(service: Service, dialect: Dialect, task: Task, url: str,
                 last = task.status
                 payload = state_answer(dialect, service, task.task_id, origin)
                 await _post(client, service, payload.get("data", payload), url)
-            if TaskStatus(task.status).finished:
-                return
+            if TaskStatus(task.status).finished or task.status == TaskStatus.UNKNOWN:
+                return  # finished, or vanished
             await asyncio.sleep(WATCH_EVERY)
 
 

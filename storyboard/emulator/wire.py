@@ -86,6 +86,28 @@ async def _cut_short(send: Send) -> None:
     raise ConnectionAbortedError("emulated drop")  # the server then closes the connection
 
 
+STATUS_KEYS = ("status", "task_status")
+
+
+def with_word(answer: Any, word: str) -> Any:
+    """``answer`` with every status field (any depth) holding ``word``."""
+    if isinstance(answer, dict):
+        return {k: word if k in STATUS_KEYS and isinstance(v, str) else with_word(v, word)
+                for k, v in answer.items()}
+    if isinstance(answer, list):
+        return [with_word(item, word) for item in answer]
+    return answer
+
+
+def moved(answer: dict[str, Any], key: str) -> dict[str, Any]:
+    """A list answer with its ``data`` list under ``key`` instead (``none``: under no key)."""
+    out = dict(answer)
+    items = out.pop("data", [])
+    if key != "none":
+        out[key] = items
+    return out
+
+
 def error_answer(endpoint: str, status: int, code: str, message: str,
                  headers: dict[str, str] | None = None) -> tuple[int, list[tuple[bytes, bytes]],
                                                                  bytes]:
@@ -125,6 +147,8 @@ class FaultWire:
             await drop_connection(send, reset=kind == "reset")
         elif kind == "lost":
             await self._lost(fault, scope, receive, send)
+        elif kind in ("status", "items"):
+            await self._rewritten(fault, scope, receive, send)
         elif kind in ERROR_KINDS or kind == "moderation":
             await drain(receive)
             await send_answer(send, self._error(fault))
@@ -139,6 +163,29 @@ class FaultWire:
             wait = self.retry_after if fault.arg is None else fault.arg
             headers["Retry-After"] = f"{wait:g}"
         return error_answer(fault.endpoint, status, code, message, headers)
+
+    async def _rewritten(self, fault: Fault, scope: Scope, receive: Receive, send: Send
+                         ) -> None:
+        """Answer as usual, then rewrite a successful JSON answer: its status word replaced
+        (``status``), or its list moved to another key or dropped (``items``)."""
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        start, body = held[0], b"".join(m.get("body", b"") for m in held[1:])
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            answer = None
+        if start.get("status") == 200 and isinstance(answer, dict):
+            word = str(fault.word)
+            changed = with_word(answer, word) if fault.kind == "status" else moved(answer, word)
+            body = json.dumps(changed).encode()
+        headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send_answer(send, (int(start.get("status", 200)), headers, body))
 
     async def _lost(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the app accept the submit, then drop its answer (or send it too late)."""

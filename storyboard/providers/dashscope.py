@@ -13,6 +13,7 @@ The key comes only from ``DASHSCOPE_API_KEY`` and never appears in a message, a 
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -46,7 +47,16 @@ from storyboard.providers.dashscope_wire import (
     parse_usage,
     utc_stamp,
 )
-from storyboard.providers.protocol import ApiKey, LazyClient, download_to, json_answer, send
+from storyboard.providers.protocol import (
+    ApiKey,
+    Ask,
+    LazyClient,
+    download_to,
+    endpoint_key,
+    json_answer,
+    once,
+    send,
+)
 from storyboard.providers.upload import Uploads, data_uri, mime_type
 from storyboard.targets import Capabilities, PriceTable, TaskState
 
@@ -77,6 +87,10 @@ class DashScopeProvider:
         self.prices: PriceTable = self.settings.price_table()
         key = os.environ.get(KEY_ENV, "").strip()
         self._key = ApiKey(key) if key else None  # a missing key fails at the first request
+        self.task_key = endpoint_key(NAME, self.base_url, self._key)
+        # How find() sends each of its requests; the runner gives its retry policy (a lookup is
+        # many requests: one that fails is asked again, not the whole lookup).
+        self.ask: Ask = once
         self._clock = clock
         timeouts = self.settings.timeouts
         self._client = LazyClient(transport, timeouts.api())
@@ -175,7 +189,7 @@ class DashScopeProvider:
         prompt = shot.request.prompt.strip()
         found: list[TaskState] = []
         for item in sorted(listed, key=lambda t: t.created, reverse=True):
-            state = await self.query(item.task_id)
+            state = await self.ask(functools.partial(self.query, item.task_id))
             orig = state.raw.get("output", {}).get("orig_prompt")
             if isinstance(orig, str) and orig.strip() == prompt:
                 found.append(state)
@@ -226,8 +240,9 @@ class DashScopeProvider:
             params: dict[str, str | int] = {
                 "start_time": utc_stamp(start), "end_time": utc_stamp(end), "model_name": model,
                 "page_no": page_no, "page_size": LIST_PAGE_SIZE}
-            answer = await self._json("GET", DASHSCOPE.list_path, what="task list", shot=shot,
-                                      params=params)
+            answer = await self.ask(functools.partial(
+                self._json, "GET", DASHSCOPE.list_path, what="task list", shot=shot,
+                params=params))
             page = parse_list(answer)
             found += page.tasks
             last = page.total_pages if page.total_pages is not None else page_no

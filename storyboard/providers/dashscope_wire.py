@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storyboard.errors import ProviderError
-from storyboard.providers.protocol import number
+from storyboard.providers.protocol import list_items, number
 from storyboard.targets import TaskProtocol, TaskState, Usage
 from storyboard.targets.gateways import (
     DASHSCOPE_KEY_ENV,
@@ -106,11 +106,7 @@ class ListPage:
 
 
 def parse_list(answer: Mapping[str, Any]) -> ListPage:
-    data = answer.get("data")
-    if data is None:
-        data = []
-    if not isinstance(data, list):
-        raise ProviderError("task list: malformed answer, 'data' is not a list", provider=NAME)
+    data = list_items(answer, provider=NAME)
     tasks = [Listed(str(item["task_id"]), str(item.get("status") or ""),
                     str(item.get("gmt_create") or ""))
              for item in data if isinstance(item, dict) and item.get("task_id")]

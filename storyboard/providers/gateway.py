@@ -12,6 +12,7 @@ The key comes only from the environment variable the dialect (or ``key_env``) na
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,7 +22,7 @@ from urllib.parse import quote
 import httpx
 
 from storyboard.dialects.base import Dialect, get
-from storyboard.errors import AuthError, ProviderError, RequestRejected
+from storyboard.errors import AuthError, ListUnavailable, ProviderError, RequestRejected
 from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
 from storyboard.providers.gateway_settings import GatewaySettings
@@ -63,6 +64,8 @@ class GatewayProvider:
         key = os.environ.get(settings.key_env, "").strip()
         self._key = ApiKey(key) if key else None
         self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
+        self.task_key = protocol.endpoint_key(self.cache_key, settings.base_url, self._key)
+        self.ask: protocol.Ask = protocol.once  # find()'s requests; the runner sets its retries
 
     @classmethod
     def from_settings(cls, dialect: Dialect, mapping: Mapping[str, Any], root: Path, *,
@@ -163,13 +166,18 @@ class GatewayProvider:
 
     async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
         """Every listed task whose prompt is this shot's, created since ``since`` when the list
-        says when (OpenAI-style ``created_at``), newest first; none without a list."""
+        says when (OpenAI-style ``created_at``), newest first. A gateway without a list raises
+        ``ListUnavailable``: "none found" would let a lost submit be paid again."""
         if self.protocol.list_path is None:
-            return []
-        answer = await self._json("GET", self.protocol.list_path, what="task list", shot=shot.id)
-        items = get(answer, self.dialect.answers.items)
+            raise ListUnavailable(f"{self.name} has no task list: a lost submit's task cannot "
+                                  "be looked up", provider=self.name, shot=shot.id,
+                                  code="ListUnavailable")
+        answer = await self.ask(functools.partial(self._json, "GET", self.protocol.list_path,
+                                                  what="task list", shot=shot.id))
+        items = protocol.list_items(answer, provider=self.name, shot=shot.id,
+                                    first=get(answer, self.dialect.answers.items))
         prompt = shot.request.prompt_in(self.dialect.label).strip()
-        matches = [item for item in (items if isinstance(items, list) else [])
+        matches = [item for item in items
                    if isinstance(item, dict) and (item.get("task_id") or item.get("id"))
                    and str(get(item, self.dialect.answers.item_prompt) or "").strip() == prompt]
         dated = [(m["created_at"], n, m) for n, m in enumerate(matches)
@@ -177,7 +185,8 @@ class GatewayProvider:
         if dated:  # newest first; in one second, the later listed
             matches = [m for when, _, m in sorted(dated, key=lambda d: d[:2], reverse=True)
                        if when >= since - CLOCK_SKEW]
-        return [await self.query(str(m.get("task_id") or m.get("id"))) for m in matches]
+        return [await self.ask(functools.partial(self.query, str(m.get("task_id") or m.get("id"))))
+                for m in matches]
 
     async def download(self, state: TaskState, dest: Path) -> None:
         """Stream the result; the key goes along only to the gateway's own host."""

@@ -350,7 +350,8 @@ class LocalProvider:
     async def query(self, task_id: str) -> TaskState:
         path = self.path(task_id)
         if not path.is_file():
-            return TaskState(task_id, TaskStatus.UNKNOWN, code="NotFound",
+            # A free render that is gone: it ends (redoing it costs nothing), never UNKNOWN.
+            return TaskState(task_id, TaskStatus.FAILED, code="NotFound",
                              message=f"no local render {path.name}")
         seconds = self._durations.get(task_id)
         if seconds is None:  # a task from an earlier process: measure the file

@@ -11,19 +11,22 @@ the loosely typed numbers gateways send. ``ApiKey`` keeps a secret out of every 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from storyboard.errors import (
     AuthError,
     ConnectFailed,
+    ListUnavailable,
     ProviderError,
     RateLimited,
     RequestRejected,
@@ -56,6 +59,19 @@ class ApiKey:
 
     def __reduce__(self) -> Any:  # pickling would write the key somewhere: refuse
         raise TypeError("an API key cannot be pickled")
+
+
+def endpoint_key(cache_key: str, base_url: str, key: ApiKey | None) -> str:
+    """Who a task belongs to: the provider flavour, the base URL (without any user info) and a
+    fingerprint of the key that created it (never the key): ``freepik@https://gw.example/v1#k3f9a``.
+    A task is polled and looked up only where it was created (journal and ledger keep this)."""
+    parts = urlsplit(base_url.rstrip("/"))
+    where = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+    if parts.port:
+        where = urlunsplit((parts.scheme, f"{parts.hostname}:{parts.port}", parts.path, "", ""))
+    secret = key.reveal() if key is not None else ""
+    print_ = hashlib.sha256(secret.encode()).hexdigest()[:8] if secret else "nokey"
+    return f"{cache_key}@{where}#k{print_}"
 
 
 def number(value: object) -> float | None:
@@ -173,6 +189,30 @@ def field(data: Mapping[str, Any], name: str, *, provider: str, what: str,
         raise ProviderError(f"{what}: malformed answer, no {name!r} in {sorted(data)}",
                             provider=provider, shot=shot)
     return value
+
+
+Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+
+
+async def once(call: Callable[[], Awaitable[Any]]) -> Any:
+    """Send one request once: a provider's default way to ask (``ask``)."""
+    return await call()
+
+
+LIST_KEYS = ("data", "tasks")  # where task list answers keep their items (dashscope 1.x, 2.x)
+
+
+def list_items(answer: Mapping[str, Any], *, provider: str, shot: str = "",
+               first: Any = None) -> list[Any]:
+    """A task list answer's items: ``first`` (a value already read at the dialect's own path),
+    else ``data``, else ``tasks``. An answer with none of them is no list at all: guessing
+    "empty" would let a lost submit be paid again, so it raises ``ListUnavailable``."""
+    for value in (first, *(answer.get(key) for key in LIST_KEYS)):
+        if isinstance(value, list):
+            return value
+    raise ListUnavailable(f"task list: the answer holds no list (no 'data' or 'tasks' in "
+                          f"{sorted(answer)[:10]}), so it cannot tell which tasks exist",
+                          provider=provider, shot=shot, code="ListUnavailable")
 
 
 class LazyClient:

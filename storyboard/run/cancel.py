@@ -18,7 +18,7 @@ from storyboard.run.checks import (
 from storyboard.run.journal import Attempt, Journal, read_status
 from storyboard.run.lockfile import shot_key
 from storyboard.run.pacing import run_lock
-from storyboard.run.session import TASK_END_STATE
+from storyboard.run.session import TASK_END_STATE, task_key
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.targets import TaskStatus
 
@@ -45,7 +45,7 @@ async def cancel_pending(series_dir: Path, provider: Provider, *,
     own = default_ledger() if ledger is None and paid else None
     try:
         with run_lock(series_dir), Journal.open(series_dir, ledger or own) as journal:
-            for attempt in journal.unfinished_for_provider(provider.cache_key):
+            for attempt in journal.unfinished_for_provider(task_key(provider)):
                 outcomes.append(await _cancel_one(journal, provider, attempt, request_timeout))
     finally:
         if own is not None:

@@ -15,7 +15,10 @@ is not submitted; ``follow`` polls the ledger until that claim ends:
 
 Twins (other shots with the same prompt, see ``runner``) are sent one at a time within a run; a
 twin another living run is submitting right now is waited for (``answered``) until its task id
-is known, so a lost answer still meets at most one unknown task with its prompt.
+is known, so a lost answer still meets at most one unknown task with its prompt. Two runs that
+look at the same moment (two series on one machine) both write their intent, then look again:
+the one written later is withdrawn unsent and waits for the earlier (``earlier``), so they are
+serialised too.
 """
 
 from __future__ import annotations
@@ -103,6 +106,12 @@ async def answered(run: Downloading, shot: CompiledShot, others: list[LedgerEntr
         if not living:
             break
         await run.sleep(TWIN_POLL)
-        others = await run.db(run.journal.other_open_intents, shot, run.provider.cache_key,
-                              set())
+        others = await run.db(run.journal.other_open_intents, shot, run.task_key, set())
     return others
+
+
+def earlier(entries: list[LedgerEntry], mine: LedgerEntry) -> list[LedgerEntry]:
+    """The entries written before ``mine`` (ties broken by id, the same order in every run):
+    the earliest unanswered twin goes first, the others wait."""
+    return [e for e in entries
+            if e.id != mine.id and (e.intent_at, e.id) < (mine.intent_at, mine.id)]

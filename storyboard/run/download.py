@@ -132,7 +132,7 @@ class Downloading(Session):
 
     async def settle_journal(self, shot: CompiledShot, entry: CacheEntry) -> None:
         """A kill between the move into the cache and the journal's ``done``: finish that row."""
-        attempts = await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+        attempts = await self.db(self.journal.unfinished, shot.hash, self.task_key)
         for attempt in attempts:
             if attempt.task_id and attempt.task_id == entry.task_id:
                 await self.db(

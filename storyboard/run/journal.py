@@ -405,10 +405,20 @@ class Journal:
         return self._select()
 
     def unfinished(self, shot_hash: str, cache_key: str) -> list[Attempt]:
-        """Attempts for this hash that may still become (or be) a paid task, oldest first."""
+        """Attempts for this hash that may still become (or be) a paid task, oldest first: of
+        this endpoint (``cache_key`` is its task key), or written before tasks named theirs."""
+        keys = _keys(cache_key)
         return self._select(
-            f"shot_hash = ? AND cache_key = ? AND state IN ({_placeholders(UNFINISHED)})",
-            (shot_hash, cache_key, *UNFINISHED))
+            f"shot_hash = ? AND cache_key IN ({_placeholders(keys)}) "
+            f"AND state IN ({_placeholders(UNFINISHED)})", (shot_hash, *keys, *UNFINISHED))
+
+    def elsewhere(self, shot_hash: str, cache_key: str) -> list[Attempt]:
+        """Unfinished attempts of this hash made by the same provider at another endpoint (or
+        with another key): never polled here, never a reason to wait."""
+        base = cache_key.split("@", 1)[0]
+        return [a for a in self._select(
+            f"shot_hash = ? AND cache_key LIKE ? AND state IN ({_placeholders(UNFINISHED)})",
+            (shot_hash, base + "@%", *UNFINISHED)) if a.cache_key != cache_key]
 
     def unfinished_for_provider(self, cache_key: str) -> list[Attempt]:
         return self._select(f"cache_key = ? AND state IN ({_placeholders(UNFINISHED)})",
@@ -416,7 +426,9 @@ class Journal:
 
     def knows_task(self, cache_key: str, task_id: str, *, ledger: bool = True) -> bool:
         """Whether this journal (or, with ``ledger``, the ledger) holds this task id."""
-        if self._select("cache_key = ? AND task_id = ?", (cache_key, task_id)):
+        keys = _keys(cache_key)
+        if self._select(f"cache_key IN ({_placeholders(keys)}) AND task_id = ?",
+                        (*keys, task_id)):
             return True
         return ledger and self.ledger is not None and self.ledger.knows_task(cache_key, task_id)
 
@@ -438,6 +450,13 @@ def _damaged(path: Path, exc: sqlite3.DatabaseError) -> str:
             f"'{path}.damaged') and run again; tasks in flight are also recorded in the per-user "
             f"ledger {ledger_dir() / LEDGER_NAME}, so the next run resumes them without paying "
             "twice")
+
+
+def _keys(cache_key: str) -> tuple[str, ...]:
+    """A task key and the plain provider key journals wrote before tasks named their endpoint
+    (``freepik@https://...#k...`` and ``freepik``): a row of an older journal is still resumed."""
+    base = cache_key.split("@", 1)[0]
+    return (cache_key, base) if base != cache_key else (cache_key,)
 
 
 def _placeholders(values: tuple[str, ...]) -> str:

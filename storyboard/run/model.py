@@ -92,7 +92,14 @@ class RunOptions:
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
     reconcile_delay: float = 2.0  # let a provider's task list catch up before find()
+    # A submit sent and unanswered (a read timeout, a reset) may still land late: a proxy or a
+    # load balancer holds a request up to its own timeout (60-120 s: nginx, cloud balancers).
+    # The task list is asked again this long for its task; then the shot stops as ambiguous.
+    late_window: float = 150.0
     max_wait: float = 1800.0  # per task; it stays journaled when this runs out
+    # A status word nobody declared is polled (backing off) this long before the shot stops as
+    # ``AmbiguousTask``; the task stays in flight either way (see docs/money.md).
+    unknown_patience: float = 600.0
     # A download costs nothing and the video waits at the provider for hours: outlast a burst of
     # errors (with the backoff, minutes) before the shot is left pending for the next run.
     download_retries: int = 8

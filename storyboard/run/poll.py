@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from storyboard.language.request import CompiledShot
 from storyboard.run.checks import (
@@ -24,21 +25,58 @@ from storyboard.targets import TaskState, TaskStatus
 log = logging.getLogger("storyboard.run")
 
 
+@dataclass
+class Unknown:
+    """How long one task has answered a status word we do not know, and how many times."""
+
+    since: float | None = None
+    answers: int = 0
+
+
+def unknown_message(task_id: str, word: str, waited: float) -> str:
+    return (f"task {task_id} has answered {word} for {waited:.0f} s: a status word storyboard "
+            "does not know, so the task may still be running and billed. Nothing was submitted "
+            "again; it stays in flight in the journal and the next run polls it again. Look it "
+            "up in the provider's console; if it is gone, `storyboard task forget SERIES SHOT` "
+            "lets the next run submit anew (a second payment)")
+
+
 class Polling(Downloading):
     async def poll(self, shot: CompiledShot, attempt_id: int, task_id: str, *,
-                   immediate: bool) -> TaskState:
-        """Query on the schedule until the task finishes, or give up (it stays journaled)."""
+                   immediate: bool, unknown_ends: bool = False) -> TaskState:
+        """Query on the schedule until the task finishes, or give up (it stays journaled). A
+        status word we do not know (UNKNOWN) is polled on, backing off, for ``unknown_patience``
+        before the shot stops as ``AmbiguousTask``; only ``unknown_ends`` (a restored result
+        the provider may have dropped) returns it."""
         schedule = self.options.poll_schedule or DEFAULT_POLL_SCHEDULE
         deadline = self.clock() + self.options.max_wait
-        step, errors, last = (0 if immediate else 1), 0, ""
-        first_error = self.clock()
+        step, last, unknown = (0 if immediate else 1), "", Unknown()
         if not immediate:
             await self.sleep(schedule[0])
         while True:
+            state = await self.ask(shot, task_id)
+            if state.status != last:
+                last = state.status
+                await self.record_status(shot, attempt_id, state)
+            if state.status.finished or (unknown_ends and state.status is TaskStatus.UNKNOWN):
+                return state
+            self.still_unknown(shot, state, unknown)
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                raise self.pending(shot, task_id, f"still {state.status} after "
+                                   f"{self.options.max_wait:.0f} s")
+            delay = schedule[min(step, len(schedule) - 1)] * 2 ** unknown.answers
+            await self.sleep(min(delay, max(self.options.backoff_cap, schedule[-1]), remaining))
+            step += 1
+
+    async def ask(self, shot: CompiledShot, task_id: str) -> TaskState:
+        """One answer about the task; passing errors are asked again (with backoff), never taken
+        for an answer."""
+        errors, first_error = 0, self.clock()
+        while True:
             try:
                 await self.query_bucket.take()
-                state = await self.call(self.provider.query(task_id))
-                errors = 0
+                return await self.call(self.provider.query(task_id))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -48,18 +86,24 @@ class Polling(Downloading):
                     raise self.pending(shot, task_id, f"cannot ask about the task: "
                                        f"{describe(exc)}") from exc
                 await self.backoff(errors, exc)
-                continue
-            if state.status != last:
-                last = state.status
-                await self.record_status(shot, attempt_id, state)
-            if state.status.finished:
-                return state
-            remaining = deadline - self.clock()
-            if remaining <= 0:
-                raise self.pending(shot, task_id, f"still {state.status} after "
-                                   f"{self.options.max_wait:.0f} s")
-            await self.sleep(min(schedule[min(step, len(schedule) - 1)], remaining))
-            step += 1
+
+    def still_unknown(self, shot: CompiledShot, state: TaskState, unknown: Unknown) -> None:
+        """Count an UNKNOWN answer (say so once); past ``unknown_patience`` stop the shot as
+        ambiguous, its task left in flight for the next run to poll."""
+        if state.status is not TaskStatus.UNKNOWN:
+            unknown.since, unknown.answers = None, 0
+            return
+        word = state.message or str(state.status)
+        if unknown.since is None:
+            unknown.since = self.clock()
+            self.emit(shot, "running", f"task {state.task_id} answers {word}: a status word "
+                      "storyboard does not know; polling it on (backing off), never submitting "
+                      "again", state.task_id)
+        unknown.answers = min(unknown.answers + 1, 6)
+        waited = self.clock() - unknown.since
+        if waited >= self.options.unknown_patience:
+            raise self.end(shot, "pending", unknown_message(state.task_id, word, waited),
+                           "failed", task_id=state.task_id, code="AmbiguousTask")
 
     async def record_status(self, shot: CompiledShot, attempt_id: int, state: TaskState) -> None:
         if state.status in (TaskStatus.RUNNING, TaskStatus.SUSPENDED):
@@ -75,9 +119,11 @@ class Polling(Downloading):
         self.resumed.add(shot_key(shot))  # paid when submitted: no budget reserved for it
         try:
             self.emit(shot, "submitted", why, attempt.task_id)
-            state = await self.poll(shot, attempt.id, attempt.task_id, immediate=True)
+            redownload = REDOWNLOAD in (attempt.note or "")
+            state = await self.poll(shot, attempt.id, attempt.task_id, immediate=True,
+                                    unknown_ends=redownload)
             slot.release()  # the task no longer runs at the provider: let the next one start
-            if state.status == TaskStatus.UNKNOWN and REDOWNLOAD in (attempt.note or ""):
+            if state.status == TaskStatus.UNKNOWN and redownload:
                 await self.db(self.journal.set_state, attempt.id, "lost",
                               note="the provider no longer has this result")
                 raise Gone()

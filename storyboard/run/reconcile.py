@@ -41,16 +41,31 @@ class Reconciling(Polling):
     async def journal_attempts(self, shot: CompiledShot) -> list[Attempt]:
         """This shot's unfinished rows (restored from the ledger if the journal has none), with
         every intent reconciled: adopted, or marked lost."""
-        attempts = await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+        attempts = await self.db(self.journal.unfinished, shot.hash, self.task_key)
         if not attempts:
             attempts = await self.db(self.journal.restore, shot, self.provider.name,
-                                     self.provider.cache_key, estimate=self.estimate(shot)[1])
+                                     self.task_key, estimate=self.estimate(shot)[1])
+        if not attempts:
+            await self.note_elsewhere(shot)
         intents = [a for a in attempts if not a.task_id]
         if not intents:
             return attempts
         async with self.key_lock(shot):
             await self.reconcile_intents(shot, intents, with_task=len(intents) < len(attempts))
-        return await self.db(self.journal.unfinished, shot.hash, self.provider.cache_key)
+        return await self.db(self.journal.unfinished, shot.hash, self.task_key)
+
+    async def note_elsewhere(self, shot: CompiledShot) -> None:
+        """Say plainly when this shot has a task in flight at another endpoint (or key): it is
+        that endpoint's, never polled here, and this one renders the shot on its own."""
+        others = await self.db(self.journal.elsewhere, shot.hash, self.task_key)
+        if others:
+            other = others[-1]
+            task = f"task {other.task_id}" if other.task_id else "an unanswered submit"
+            self.notes[shot.hash] = (
+                f"submitted here ({self.task_key}): {task} of this shot is in flight at "
+                f"{other.cache_key}, which only that endpoint can answer; render with it "
+                "to collect that task, or `storyboard task forget` it")
+            self.emit(shot, "queued", self.notes[shot.hash], other.task_id)
 
     async def reconcile_intents(self, shot: CompiledShot, intents: list[Attempt], *,
                                 with_task: bool) -> None:
@@ -71,6 +86,10 @@ class Reconciling(Polling):
         found = await self.find(shot, since, newest.id)
         own = {a.ledger_id for a in intents}
         task_id = await self.adoptable(shot, newest.id, found, own)
+        if task_id is None and LOST_ANSWER in (newest.note or ""):
+            message = never_listed("an earlier run sent it and its answer was lost", None)
+            self.blocked[self.find_key(shot)] = message
+            raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
         if task_id is None:
             await self.db(self.journal.set_state, newest.id, "lost",
                           note="reconciled: the provider has no task for it")
@@ -84,7 +103,7 @@ class Reconciling(Polling):
         """The one task a lost submit created, or None when it created none; stops the shot
         (and every later submit with its prompt) when the task cannot be told apart from
         another shot's."""
-        others = await self.db(self.journal.other_open_intents, shot, self.provider.cache_key,
+        others = await self.db(self.journal.other_open_intents, shot, self.task_key,
                                own)
         if not found:
             return None
@@ -104,22 +123,24 @@ class Reconciling(Polling):
             tries += 1
             try:
                 # Clock skew between us and the service is the provider's business (see its find()).
-                found = await self.call(self.provider.find(shot, since))
+                # Each request of the lookup is retried by itself (``patiently``): allow that.
+                found = await self.call(self.provider.find(shot, since),
+                                        self.options.request_timeout + self.options.query_patience)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if not self.ask_again(exc, tries, first_error):
-                    message = (f"cannot tell whether a task exists ({describe(exc)}); nothing "
-                               "was submitted: run again to retry")
+                    message = unlisted(describe(exc))
                     self.blocked[self.find_key(shot)] = (
                         f"waiting: shot {shot_key(shot)} has the same prompt and an unreconciled "
                         "submit; run again to retry")
                     await self.db(self.journal.note, attempt_id, message)
-                    raise self.end(shot, "pending", message, "failed") from exc
+                    raise self.end(shot, "pending", message, "failed",
+                                   code="AmbiguousTask") from exc
                 await self.backoff(tries, exc)
                 continue
             return [state for state in found
-                    if not await self.db(self.journal.knows_task, self.provider.cache_key,
+                    if not await self.db(self.journal.knows_task, self.task_key,
                                          state.task_id)]
 
 
@@ -130,9 +151,33 @@ def _ambiguous(shot: CompiledShot, found: list[TaskState], others: list[LedgerEn
             f"recorded for no shot ({ids})")
     if others:
         text += f", and {_describe_intents(others)} has the same prompt"
-    return (text + "; nothing was submitted, so nothing is paid twice. Check these tasks in the "
-            "provider's console; once they are more than 24 hours old the next run submits "
-            "this shot again")
+    return (text + "; nothing was sent again, so nothing is paid twice. Check these tasks in the "
+            f"provider's console and {SETTLE}; once they are more than 24 hours old the next "
+            "run submits this shot again")
+
+
+SETTLE = ("settle it by hand with `storyboard task adopt SERIES SHOT TASK_ID` (the task id from "
+          "the provider's console or billing export) or `storyboard task forget SERIES SHOT` "
+          "(accepting a second payment)")
+
+
+LOST_ANSWER = "submit sent, answer lost"  # in a journal note: never sent again by itself
+
+
+def never_listed(why: str, window: float | None) -> str:
+    """A submit that reached the wire and whose task no list shows: settled only by hand."""
+    within = f" within {window:.0f} s" if window is not None else ""
+    return (f"the submit was sent and its answer lost ({why}); the service may have created "
+            f"the task (a late request lands after the client gave up), and its task list "
+            f"showed none{within}. It is never sent again by itself, so nothing is paid twice: "
+            f"{SETTLE}")
+
+
+def unlisted(why: str) -> str:
+    """A lost submit whose task cannot be looked up (yet): never "nothing was submitted"."""
+    return (f"a submit whose answer was lost may have created a task, and the provider's task "
+            f"list cannot say ({why}); nothing is sent again, so nothing is paid twice. The next "
+            f"run asks again; or {SETTLE}")
 
 
 def waiting_for(others: list[LedgerEntry]) -> str:

@@ -55,7 +55,7 @@ from storyboard.run.model import (
 )
 from storyboard.run.pacing import Clock, Sleep, run_lock
 from storyboard.run.plan import ReferenceSeconds, shots_of
-from storyboard.run.session import Gone, Outcome
+from storyboard.run.session import Gone, Outcome, task_key
 from storyboard.run.submit import Submitting
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.team.sharing import StoreLink
@@ -269,7 +269,7 @@ def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[Comp
     cache = OutputCache(journal.series_dir, provider.cache_key)
     hashes = {shot.hash for shot in shots if not cache.has(shot.hash)}
     held = [entry for digest in sorted(hashes)
-            for entry in ledger.entries(provider.cache_key, digest)
+            for entry in ledger.entries(task_key(provider), digest)
             if entry.open and not ledger.alive(entry.id)]  # a living run's claim: it is waited for
     if not held:
         return

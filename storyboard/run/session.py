@@ -43,9 +43,16 @@ log = logging.getLogger("storyboard.run")
 T = TypeVar("T")
 P = ParamSpec("P")
 
-# A task that ended without a video, as the journal records the attempt.
+# A task that ended without a video, as the journal records the attempt. UNKNOWN is not here: a
+# word we do not know never ends an attempt (it stays in flight; see ``poll``).
 TASK_END_STATE: dict[TaskStatus, AttemptState] = {
-    TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled", TaskStatus.UNKNOWN: "lost"}
+    TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled"}
+
+
+def task_key(provider: Provider) -> str:
+    """Whose tasks these are: the endpoint and key that create them (``endpoint_key``), or the
+    cache key for a provider without an endpoint (the local one)."""
+    return str(getattr(provider, "task_key", provider.cache_key))
 
 
 class Outcome(Exception):
@@ -70,6 +77,9 @@ class Session:
         self.prices, self.budget, self.ref_seconds = prices, budget, ref_seconds
         self.on_event, self.sleep, self.clock, self.rng = on_event, sleep, clock, rng
         self.cache = OutputCache(root, provider.cache_key)
+        self.task_key = task_key(provider)  # journal and ledger: tasks belong to an endpoint
+        if hasattr(provider, "ask"):  # a lookup's every request is retried, not the lookup
+            provider.ask = self.patiently
         self.slots = Slots(options.concurrency)
         burst = options.submit_burst or max(1, math.ceil(options.submit_rate))
         self.submit_bucket = TokenBucket(options.submit_rate, burst, clock, sleep)
@@ -154,6 +164,21 @@ class Session:
             ceiling = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (tries - 1))
             delay = self.rng.uniform(0, ceiling)
         await self.sleep(delay)
+
+    async def patiently(self, call: Callable[[], Awaitable[T]]) -> T:
+        """One free request (a list page, a query), asked again on a passing failure with
+        backoff (``ask_again``); what still fails is raised."""
+        tries, first_error = 0, self.clock()
+        while True:
+            tries += 1
+            try:
+                return await call()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not self.ask_again(exc, tries, first_error):
+                    raise
+                await self.backoff(tries, exc)
 
     def ask_again(self, exc: BaseException, tries: int, first_error: float) -> bool:
         """Whether a free question (a query, a lookup) that failed is asked again: for a passing

@@ -23,7 +23,7 @@ from storyboard.run.model import (
     ShotResult,
 )
 from storyboard.run.pacing import Lease
-from storyboard.run.reconcile import Reconciling, waiting_for
+from storyboard.run.reconcile import LOST_ANSWER, Reconciling, never_listed, waiting_for
 
 log = logging.getLogger("storyboard.run")
 
@@ -55,19 +55,41 @@ class Submitting(Reconciling):
         unknown task to match. The inputs are snapshotted first (the bytes sent are the bytes
         hashed)."""
         async with self.key_lock(shot):
-            blocked = self.blocked.get(self.find_key(shot))
-            if blocked is not None:
-                raise self.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
-            others = await self.db(self.journal.other_open_intents, shot,
-                                   self.provider.cache_key, set())
-            others = await claims.answered(self, shot, others)  # other runs' twins: wait
-            if others:
-                message = waiting_for(others)
-                raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
-            sent = await self.snapshot(shot)
-            attempt = await self.db(self.journal.begin, shot, self.provider.name,
-                                    self.provider.cache_key, estimate=cost, note=note)
-            return attempt, await self.send(sent, first_frame, attempt)
+            for _ in range(claims.ROUNDS):
+                await self.no_twin_in_flight(shot)
+                sent = await self.snapshot(shot)
+                attempt = await self.db(self.journal.begin, shot, self.provider.name,
+                                        self.task_key, estimate=cost, note=note)
+                if not await self.withdrawn_for_earlier_twin(shot, attempt):
+                    return attempt, await self.send(sent, first_frame, attempt)
+            raise self.end(shot, "pending", "twins of other runs kept coming first; run again",
+                           "failed", code="AmbiguousTask")
+
+    async def no_twin_in_flight(self, shot: CompiledShot) -> None:
+        """Wait while another run's twin submit is unanswered; stop when one stays so."""
+        blocked = self.blocked.get(self.find_key(shot))
+        if blocked is not None:
+            raise self.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
+        others = await self.db(self.journal.other_open_intents, shot, self.task_key, set())
+        others = await claims.answered(self, shot, others)  # other runs' twins: wait
+        if others:
+            message = waiting_for(others)
+            raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+
+    async def withdrawn_for_earlier_twin(self, shot: CompiledShot, attempt: Attempt) -> bool:
+        """Another run (another series on this machine, a team member) may have written an
+        intent with this prompt between our look and our own intent. The earlier one is sent;
+        a later one is withdrawn unsent (settled ``lost``, so no lookup counts it) and looks
+        again, waiting for the earlier one's task id."""
+        mine = await self.db(self.journal.ledger_entry, attempt)
+        if mine is None:
+            return False
+        others = await self.db(self.journal.other_open_intents, shot, self.task_key, {mine.id})
+        if not claims.earlier(others, mine):
+            return False
+        await self.db(self.journal.set_state, attempt.id, "lost",
+                      note="withdrawn unsent: another run's twin submit came first")
+        return True
 
     async def snapshot(self, shot: CompiledShot) -> CompiledShot:
         try:
@@ -97,7 +119,8 @@ class Submitting(Reconciling):
 
     async def after_failed_submit(self, shot: CompiledShot, attempt: Attempt, exc: Exception,
                                   tries: int) -> str | None:
-        """A task id adopted by reconcile, or None to send again (after a backoff)."""
+        """A task id found for a submit whose answer was lost, or None to send again (after a
+        backoff): only a failure that proves the request never reached the service is resent."""
         code = exc.code if isinstance(exc, ProviderError) else type(exc).__name__
         if not retryable(exc):
             await self.db(self.journal.fail, attempt.id, code, describe(exc))
@@ -106,17 +129,8 @@ class Submitting(Reconciling):
         if isinstance(exc, ProviderError) and exc.retry_after:
             self.submit_bucket.pause(exc.retry_after)
         if is_ambiguous(exc):
-            await self.db(self.journal.note, attempt.id,
-                          f"submit answer lost ({describe(exc)}); reconciling")
-            await self.sleep(self.options.reconcile_delay)
-            found = await self.find(shot, attempt.intent_at, attempt.id)
-            task_id = await self.adoptable(shot, attempt.id, found, {attempt.ledger_id})
-            if task_id is not None:
-                await self.db(self.journal.set_task, attempt.id, task_id,
-                              note=f"adopted by reconcile after: {describe(exc)}")
-                return task_id
-            await self.db(self.journal.note, attempt.id,
-                          f"resending: no task found after: {describe(exc)}")
+            await self.db(self.journal.note, attempt.id, f"{LOST_ANSWER} ({describe(exc)})")
+            return await self.late_task(shot, attempt, describe(exc))
         if tries > self.options.max_retries:
             await self.db(self.journal.fail, attempt.id, code,
                           f"gave up after {tries} tries: {describe(exc)}")
@@ -125,3 +139,24 @@ class Submitting(Reconciling):
         await self.backoff(tries, exc)
         return None
 
+    async def late_task(self, shot: CompiledShot, attempt: Attempt, why: str) -> str:
+        """The task of a submit that was sent and never answered, listed within
+        ``late_window`` (it may land late); else the shot stops as ambiguous. Never resent."""
+        window = self.options.late_window
+        deadline = self.clock() + window
+        every = max(self.options.reconcile_delay, window / 12)
+        await self.sleep(self.options.reconcile_delay)
+        while True:
+            found = await self.find(shot, attempt.intent_at, attempt.id)
+            task_id = await self.adoptable(shot, attempt.id, found, {attempt.ledger_id})
+            if task_id is not None:
+                await self.db(self.journal.set_task, attempt.id, task_id,
+                              note=f"adopted by reconcile after: {why}")
+                return task_id
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                message = never_listed(why, window)
+                self.blocked[self.find_key(shot)] = message
+                await self.db(self.journal.note, attempt.id, f"{LOST_ANSWER}: {message}")
+                raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+            await self.sleep(min(every, remaining))

@@ -47,6 +47,28 @@ def upper(words: Mapping[str, TaskStatus]) -> dict[str, TaskStatus]:
     return {word.upper(): status for word, status in words.items()}
 
 
+# The words gateways of this kind use for the five states a task can be in (queued, running,
+# succeeded, failed, cancelled). Every target accepts them besides its own, so a gateway that
+# says ``completed`` where its seed says ``succeeded`` still finishes its task. ``unknown`` is NOT
+# a synonym of anything: like any word not here, it stays UNKNOWN, which never ends a task nor
+# allows a new submit (the runner polls it on, then stops the shot as ``AmbiguousTask``).
+SYNONYMS: Mapping[str, TaskStatus] = {
+    "pending": TaskStatus.PENDING, "queued": TaskStatus.PENDING,
+    "created": TaskStatus.PENDING, "submitted": TaskStatus.PENDING,
+    "running": TaskStatus.RUNNING, "processing": TaskStatus.RUNNING,
+    "in_progress": TaskStatus.RUNNING, "suspended": TaskStatus.SUSPENDED,
+    "succeeded": TaskStatus.SUCCEEDED, "success": TaskStatus.SUCCEEDED,
+    "completed": TaskStatus.SUCCEEDED,
+    "failed": TaskStatus.FAILED, "failure": TaskStatus.FAILED,
+    "canceled": TaskStatus.CANCELED, "cancelled": TaskStatus.CANCELED,
+}
+
+
+def with_synonyms(own: Mapping[str, TaskStatus]) -> dict[str, TaskStatus]:
+    """A target's words (its own first: the emulator answers with those) plus ``SYNONYMS``."""
+    return upper({**own, **{w: s for w, s in SYNONYMS.items() if w.upper() not in upper(own)}})
+
+
 # DashScope's own protocol (spec section 1): the native words are ours.
 DASHSCOPE_NAME = "dashscope"
 DASHSCOPE_KEY_ENV = "DASHSCOPE_API_KEY"
@@ -58,7 +80,7 @@ DASHSCOPE_PROTOCOL = TaskProtocol(
     task_path="/tasks/{task_id}",
     cancel_path="/tasks/{task_id}/cancel",
     list_path="/tasks",
-    statuses={status.value: status for status in TaskStatus},
+    statuses=with_synonyms({status.value: status for status in TaskStatus}),
     submit_headers={"X-DashScope-Async": "enable"},  # without it the submit is refused
     capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
     prices={"intl": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD"),
@@ -75,7 +97,7 @@ _OPENAI_WORDS = {"queued": TaskStatus.PENDING, "in_progress": TaskStatus.RUNNING
 OPENAI_VIDEO = Target("openai-video", "OpenAI-style video tasks", _OPENAI_LIMITS, TaskProtocol(
     name="openai-video", submit_path="/videos", task_path="/videos/{task_id}", cancel_path=None,
     list_path="/videos",
-    statuses=upper(_OPENAI_WORDS), submit_headers={}, capabilities=_OPENAI_LIMITS,
+    statuses=with_synonyms(_OPENAI_WORDS), submit_headers={}, capabilities=_OPENAI_LIMITS,
     prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")}), words=_OPENAI_WORDS)
 
 # Freepik-style tasks (seed 000): URL item arrays, 2..10 s.
@@ -84,8 +106,8 @@ _FREEPIK_LIMITS = Limits(max_duration=10, max_duration_with_video=10, public_url
 FREEPIK = Target("freepik", "Freepik-style tasks", _FREEPIK_LIMITS, TaskProtocol(
     name="freepik", submit_path=_FREEPIK_PATH, task_path=_FREEPIK_PATH + "/{task_id}",
     cancel_path=None, list_path=_FREEPIK_PATH,
-    statuses=upper({"created": TaskStatus.PENDING, "in_progress": TaskStatus.RUNNING,
-                    "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}),
+    statuses=with_synonyms({"created": TaskStatus.PENDING, "in_progress": TaskStatus.RUNNING,
+                            "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}),
     submit_headers={}, capabilities=_FREEPIK_LIMITS,
     # No published per-task price (a subscription): the native list price as an estimate.
     prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")}))
@@ -97,10 +119,10 @@ _ROLES_LIMITS = Limits(public_urls=True, voice_roles=("reference_image",))
 ROLES = Target("roles", "Gateway with image_with_roles", _ROLES_LIMITS, TaskProtocol(
     name="roles", submit_path=_ROLES_PATH, task_path=_ROLES_PATH + "/{task_id}", cancel_path=None,
     list_path=None,
-    statuses=upper({"queued": TaskStatus.PENDING, "submitted": TaskStatus.PENDING,
-                    "processing": TaskStatus.RUNNING, "in_progress": TaskStatus.RUNNING,
-                    "succeeded": TaskStatus.SUCCEEDED, "success": TaskStatus.SUCCEEDED,
-                    "failed": TaskStatus.FAILED, "failure": TaskStatus.FAILED}),
+    statuses=with_synonyms({"queued": TaskStatus.PENDING, "submitted": TaskStatus.PENDING,
+                            "processing": TaskStatus.RUNNING, "in_progress": TaskStatus.RUNNING,
+                            "succeeded": TaskStatus.SUCCEEDED, "success": TaskStatus.SUCCEEDED,
+                            "failed": TaskStatus.FAILED, "failure": TaskStatus.FAILED}),
     submit_headers={}, capabilities=_ROLES_LIMITS,
     prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")}), "{kind} {index}")
 
@@ -113,7 +135,7 @@ _ARRAYS_WORDS = {"created": TaskStatus.PENDING, "processing": TaskStatus.RUNNING
 ARRAYS = Target("arrays", "Marketplace with image and video arrays", _ARRAYS_LIMITS, TaskProtocol(
     name="arrays", submit_path="/api/v3/alibaba/wan-2.7/reference-to-video",
     task_path="/api/v3/predictions/{task_id}/result", cancel_path=None, list_path=None,
-    statuses=upper(_ARRAYS_WORDS), submit_headers={}, capabilities=_ARRAYS_LIMITS,
+    statuses=with_synonyms(_ARRAYS_WORDS), submit_headers={}, capabilities=_ARRAYS_LIMITS,
     prices={"default": PriceTable({"720P": 0.625, "1080P": 0.938}, "USD", per="generation")}),
     "{Kind}{index}", _ARRAYS_WORDS)
 

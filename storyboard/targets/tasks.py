@@ -25,8 +25,9 @@ class TaskStatus(enum.StrEnum):
 
     @property
     def finished(self) -> bool:
-        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED,
-                        TaskStatus.UNKNOWN)
+        """A task that will not change any more. UNKNOWN is not: a word we do not know may be a
+        task still running (and billed), so it never ends a task nor allows a new submit."""
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED)
 
 
 @dataclass
@@ -72,6 +73,8 @@ class TaskProtocol:
         """Our status for a gateway word, and a note: an unknown word is kept so nobody guesses."""
         text = str(word).strip() if word is not None else ""
         found = self.statuses.get(text.upper())
+        if found is TaskStatus.UNKNOWN:  # a declared word that says nothing final
+            return found, f"task status {text!r}, which says nothing final"
         if found is not None:
             return found, ""
         return TaskStatus.UNKNOWN, f"unrecognised task status {text!r}"

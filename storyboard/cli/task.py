@@ -1,0 +1,52 @@
+"""``storyboard task adopt|forget``: command lines into ``run.settle`` calls on an ambiguous shot.
+
+Registered on the main group by ``cli``. A shot that ended ``AmbiguousTask`` is never submitted
+again by itself; these two commands are how a person settles it (the rule is in docs/money.md).
+Exit code 0 when the journal was changed, 1 with a message otherwise, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from storyboard.cli.common import SERIES, compiled, guarded
+
+
+@click.group("task")
+def task() -> None:
+    """Settle a shot whose task is ambiguous (AmbiguousTask): adopt a task id, or forget it."""
+
+
+@task.command()
+@click.argument("series", type=SERIES)
+@click.argument("shot")
+@click.argument("task_id")
+def adopt(series: Path, shot: str, task_id: str) -> None:
+    """SHOT (or EPISODE/SHOT) is paid by TASK_ID (from the provider's console or billing
+    export): the next render polls that task and downloads its video; nothing is submitted."""
+    from storyboard.run import settle
+    from storyboard.run.setup import open_ledger
+    manifest = compiled(series)
+    team = guarded(lambda: open_ledger(manifest))
+    done = guarded(lambda: settle.adopt(manifest.root, shot, task_id, ledger=team))
+    click.echo(done.message)
+
+
+@task.command()
+@click.argument("series", type=SERIES)
+@click.argument("shot")
+@click.option("--yes", is_flag=True, help="Accept a second payment without asking.")
+def forget(series: Path, shot: str, yes: bool) -> None:
+    """Give up SHOT's (or EPISODE/SHOT's) unsettled task: the next render submits it anew,
+    which is a second payment if that task exists."""
+    from storyboard.run import settle
+    from storyboard.run.setup import open_ledger
+    manifest = compiled(series)
+    if not yes and not click.confirm(f"{shot}: the next render submits it anew, a second "
+                                     "payment if its earlier task exists. Forget that task?"):
+        raise click.exceptions.Exit(1)
+    team = guarded(lambda: open_ledger(manifest))
+    done = guarded(lambda: settle.forget(manifest.root, shot, ledger=team))
+    click.echo(done.message)
