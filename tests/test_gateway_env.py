@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from compiler_fixtures import MIA_HEAD, write_series
+from media_host import serve
 
 from storyboard.cli import cli
 from storyboard.dialects import DIALECTS, GATEWAYS
@@ -63,9 +64,17 @@ def test_the_series_block_wins_and_a_bad_value_is_named() -> None:
 def test_a_series_renders_against_the_emulator_by_environment_alone(
         name: str, tmp_path: Path, make_media: MakeMedia, emulator: EmulatorServer,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    head = MIA_HEAD + (f"provider: {{name: {name}, poll: [0.1], "
-                       "media_base_url: 'https://media.example.com/tiny'}\n")
-    series = write_series(tmp_path / "tiny", make_media, ONE, head=head)
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    with serve(folder) as origin:  # the gateway fetches media_base_url: it is served
+        head = MIA_HEAD + (f"provider: {{name: {name}, poll: [0.1], "
+                           f"media_base_url: '{origin}'}}\n")
+        series = write_series(folder, make_media, ONE, head=head)
+        rendered_by_environment(name, series, emulator, monkeypatch)
+
+
+def rendered_by_environment(name: str, series: Path, emulator: EmulatorServer,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DIALECTS[name].key_env, KEY)
     monkeypatch.setenv(base_url_env(name), emulator.gateway_url(name))
     before = emulator.stats()["submissions"]["total"]

@@ -30,7 +30,7 @@ NAMES = ["espresso-en-9x16", "espresso-en-16x9", "espresso-es-9x16", "espresso-e
          "latte-en-9x16", "latte-en-16x9", "latte-es-9x16"]
 SHOTS = ["hook", "hero", "testimonial", "cta"]
 RENDERED = ("espresso-en-9x16", "latte-en-9x16")  # by the rendered_ad fixture
-PANEL = re.compile(r'<article class="panel shot[^"]*" id="([^"]+)" data-shot="([^"]+)">\s*'
+PANEL = re.compile(r'<article class="panel shot[^"]*" id="([^"]+)" data-shot="([^"]+)"[^>]*>\s*'
                    r'<h3>(.*?)</h3>(.*?)</article>', re.S)
 
 

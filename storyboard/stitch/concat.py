@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -89,22 +89,6 @@ def probe_clip(path: Path, listing: Path) -> ClipFacts:
     ``ffmpeg.stream_lengths``). One process per clip instead of three keeps the copy path fast.
     """
     require_file(path, "clip")
-    key = ffmpeg.file_identity(path)
-    found = _PROBED.get(key)
-    if found is None:
-        found = _PROBED[key] = _probe_clip(path, listing)
-        if len(_PROBED) > PROBED_MAX:
-            _PROBED.pop(next(iter(_PROBED)))
-    return replace(found, path=path)
-
-
-# Facts of each version of a clip this process has read: a re-stitch (the studio's, a matrix's)
-# reads an unchanged clip once. A changed or replaced file has another identity.
-_PROBED: dict[tuple[str, str, int, int, int], ClipFacts] = {}
-PROBED_MAX = 4096
-
-
-def _probe_clip(path: Path, listing: Path) -> ClipFacts:
     try:
         log = ffmpeg.run(["-i", str(path), "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy",
                           "-f", "framecrc", str(listing)], what=f"reading {path.name}")

@@ -19,9 +19,10 @@ from typing import Literal, Protocol
 from storyboard.errors import MediaError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Transition
 from storyboard.media import ffmpeg
-from storyboard.stitch import Clip, StitchOptions, concat, lay_out
+from storyboard.stitch import Clip, StitchOptions, lay_out
 from storyboard.stitch.concat import as_rate
-from storyboard.stitch.episodes import DEFAULT_CARD_SECONDS, EpisodeBuilder, stitch_options
+from storyboard.stitch.episodes import DEFAULT_CARD_SECONDS, EpisodeBuilder
+from storyboard.stitch.facts import FactStore, gather
 from storyboard.stitch.model import StitchError
 from storyboard.stitch.timeline import Timeline, plan
 
@@ -122,8 +123,9 @@ def _stitched(items: list[CutItem], options: StitchOptions) -> tuple[list[CutIte
                                                                       float]:
     """Every clip is rendered: the stitcher's own layout of them (its path, its clock)."""
     paths = [i.path for i in items if i.path is not None]
+    store = FactStore(None if options.cache_dir is None else options.cache_dir / "facts")
     with tempfile.TemporaryDirectory(prefix="storyboard-cut-") as work:
-        facts = concat.probe_clips(paths, Path(work))
+        facts = gather(paths, Path(work), store)  # the stitch's own records: read, not probed
     layout = lay_out(facts, [Clip(p, i.transition) for p, i in zip(paths, items, strict=True)],
                      options)
     items = [replace(i, length=f.video_len) for i, f in zip(items, facts, strict=True)]
@@ -152,7 +154,7 @@ def episode_cut(builder: EpisodeBuilder, episode: CompiledEpisode, cache: ShotVi
         raise StitchError(f"episode {episode.id} has no shots")
     if all(i.path is not None for i in items):
         try:
-            laid = _stitched(items, stitch_options(episode.settings))
+            laid = _stitched(items, builder.options(episode))
         except StitchError:  # transitions that do not fit: check reports them
             laid = _nominal(items, [f"{episode.id}/{i.name}" for i in items])
     else:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from storyboard.errors import MediaError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, MediaItem
 from storyboard.review.notes import Note
 from storyboard.review.progress import money
@@ -374,7 +375,10 @@ def poster(ctx: Context, cut: Cut, video: Path) -> str:
     timeline = cut.timeline
     index = next((i for i, item in enumerate(cut.items) if item.shot is not None), 0)
     frame = min(timeline.total - 1, timeline.starts[index] + timeline.frames[index] // 2)
-    return ctx.thumbs.frame(video, frame, cut.fps, f"{cut.episode.id} poster").src
+    try:
+        return ctx.thumbs.frame(video, frame, cut.fps, f"{cut.episode.id} poster").src
+    except MediaError:  # a file that is not the episode this series stitches: no poster
+        return ""
 
 
 def empty_episode(ctx: Context, episode: CompiledEpisode) -> Episode:
