@@ -7,23 +7,13 @@ warnings, each at its line.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.cli.common import fail
+from storyboard.errors import StoryboardError
 from storyboard.scaffold import init as scaffold
-
-
-def _fail(error: StoryboardError) -> None:
-    if isinstance(error, ProblemsFound):
-        click.echo(error.format(), err=True)
-        errors = sum(1 for d in error.diagnostics if d.severity == "error")
-        click.echo(f"{errors} error(s) found", err=True)
-    else:
-        click.echo(f"error: {error}", err=True)
-    sys.exit(error.exit_code)
 
 
 def _report(folder: Path, blueprint: scaffold.Blueprint) -> None:
@@ -53,6 +43,6 @@ def init(folder: Path, template: str | None, screenplay: Path | None) -> None:
         else:
             blueprint = scaffold.create(folder, "ad" if template == "ad" else "series")
     except StoryboardError as error:
-        _fail(error)
+        fail(error)
         return
     _report(folder, blueprint)
