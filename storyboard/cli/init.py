@@ -14,9 +14,10 @@ import click
 from storyboard.cli.common import fail
 from storyboard.errors import StoryboardError
 from storyboard.scaffold import init as scaffold
+from storyboard.scaffold.blueprint import Blueprint
 
 
-def _report(folder: Path, blueprint: scaffold.Blueprint) -> None:
+def _report(folder: Path, blueprint: Blueprint) -> None:
     for warning in blueprint.warnings:
         click.echo(warning.format(), err=True)
     if blueprint.warnings:

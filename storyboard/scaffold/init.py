@@ -15,37 +15,21 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from storyboard.errors import Diagnostic, StoryboardError
+from storyboard.errors import StoryboardError
 from storyboard.files import NEW_FILE_MODE
 from storyboard.language.validate import schema_dir
 from storyboard.scaffold import placeholder
+from storyboard.scaffold.blueprint import EPISODE_SCHEMA, SERIES_SCHEMA, Blueprint
+from storyboard.scaffold.screenplay import blueprint_of
 from storyboard.scaffold.yamltext import quote
 
 Template = Literal["series", "ad"]
-SERIES_SCHEMA = "storyboard.schema.json"
-EPISODE_SCHEMA = "episode.schema.json"
-GITIGNORE = "# the cache and task journal, and the rendered episodes (storyboard.lock is committed)\n" \
-            ".storyboard/\nout/\n"
-
-
 class FolderNotEmpty(StoryboardError):
     """``init`` never writes into a folder that holds anything."""
 
-
-@dataclass
-class Blueprint:
-    """What a new series holds: YAML by relative path (with its schema), cards to draw."""
-
-    files: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (schema, text)
-    plain: dict[str, str] = field(default_factory=lambda: {".gitignore": GITIGNORE})
-    cards: dict[str, tuple[str, tuple[int, int]]] = field(default_factory=dict)  # path -> name, size
-    warnings: list[Diagnostic] = field(default_factory=list)
-    episodes: int = 0
-    shots: int = 0
 
 
 def schema_ref(file: Path, schema: str) -> str:
@@ -223,7 +207,6 @@ def create(folder: Path, template: Template = "series") -> Blueprint:
 def create_from(folder: Path, screenplay: Path) -> Blueprint:
     """Write the series a Fountain screenplay maps onto into ``folder``; its ``warnings`` say
     what could not be mapped. Bad Fountain raises a located ``ProblemsFound``."""
-    from storyboard.scaffold.screenplay import blueprint_of
     refuse_unless_empty(folder)
     blueprint = blueprint_of(screenplay)
     write(folder, blueprint)

@@ -36,8 +36,8 @@ from pathlib import Path
 
 from storyboard.errors import Diagnostic, Span
 from storyboard.scaffold import placeholder
+from storyboard.scaffold.blueprint import EPISODE_SCHEMA, SERIES_SCHEMA, Blueprint
 from storyboard.scaffold.fountain import SCENE, Element, Screenplay, located, parse, unemphasize
-from storyboard.scaffold.init import EPISODE_SCHEMA, SERIES_SCHEMA, Blueprint
 from storyboard.scaffold.yamltext import RESERVED, comment, flow, quote
 
 ACTION_RATE = 3.0  # words a second, read as action
