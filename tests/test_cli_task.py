@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from compiler_fixtures import write_series
+from media_host import serve
 from test_run_status_words import KEY, quick_render
 
 from storyboard.cli import cli
@@ -27,12 +28,12 @@ ONE_SHOT = """\
 """
 
 
-def head(base_url: str) -> str:
+def head(base_url: str, media: str) -> str:
     return f"""\
 storyboard: 1
 title: Settle
 defaults: {{resolution: 720P, ratio: "16:9", duration: 2}}
-provider: {{name: roles, base_url: '{base_url}', media_base_url: 'https://cdn.example.com/s',
+provider: {{name: roles, base_url: '{base_url}', media_base_url: '{media}',
            poll: [0.1]}}
 output: {{loudness: null}}
 characters:
@@ -49,9 +50,12 @@ def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def series(tmp_path: Path, make_media: Any, emu: EmulatorServer) -> Path:
-    return write_series(tmp_path / "settle", make_media, ONE_SHOT,
-                        head=head(emu.gateway_url("roles")))
+def series(tmp_path: Path, make_media: Any, emu: EmulatorServer) -> Iterator[Path]:
+    folder = tmp_path / "settle"
+    folder.mkdir()
+    with serve(folder) as origin:  # the gateway fetches media_base_url: it is served
+        yield write_series(folder, make_media, ONE_SHOT,
+                           head=head(emu.gateway_url("roles"), origin))
 
 
 def invoke(*args: str | Path, stdin: str | None = None) -> Result:
