@@ -213,17 +213,19 @@ def render_series(manifest: Manifest, *, provider: str | None = None,
                   webhook_listen: str | None = None,
                   webhook_url: str | None = None, shots: tuple[str, ...] = (),
                   replace_approved: bool = False,
-                  ask_replace: Callable[[str], bool] | None = None) -> RenderReport:
+                  ask_replace: Callable[[str], bool] | None = None,
+                  preview: bool = False) -> RenderReport:
     """Plan, ask, render every shot, then stitch each episode whose shots all rendered.
 
     ``webhook_listen`` (``HOST:PORT``) takes status callbacks of a gateway that sends them; they
     only wake the pollers (see ``webhooks``); ``webhook_url`` is the public URL that reaches it.
     ``shots`` (``episode/shot``, globs) renders only those shots' takes and re-stitches the
     episodes that contain them; ``replace_approved`` (or a yes from ``ask_replace``) lets it
-    spend on changed approved shots."""
+    spend on changed approved shots; ``preview`` (the studio's) stitches without loudness
+    passes."""
     output_dir(manifest, out, draft=draft)  # a refused output.dir: said before the plan
     setup = prepare(manifest, provider=provider, episode=episode, draft=draft,
-                    concurrency=concurrency, offline=offline)
+                    concurrency=concurrency, offline=offline, preview=preview)
     choose_shots(setup, shots)
     return render_setup(setup, draft=draft, out=out, yes=yes, budget=budget, confirm=confirm,
                         on_plan=on_plan, on_event=on_event, on_episode=on_episode,
@@ -286,7 +288,7 @@ def _render_and_stitch(setup: RunSetup, plan: Plan, target: Path, *, budget: flo
                        on_episode: Callable[[EpisodeOutput], None] | None,
                        on_notice: Callable[[str], None] | None,
                        webhook: tuple[str | None, str | None]) -> RenderReport:
-    builder = EpisodeBuilder(setup.manifest, target, draft=setup.draft)
+    builder = EpisodeBuilder(setup.manifest, target, draft=setup.draft, preview=setup.preview)
     ahead = AheadOfStitch([builder])  # mezzanines made as the shots arrive
     try:
         with listening(setup.provider, setup.manifest, *webhook) as sleep:

@@ -49,6 +49,7 @@ class RunSetup:
     episode: str | None = None
     draft: bool = False
     offline: bool = False
+    preview: bool = False  # the studio's drafts: stitched without loudness passes
     chosen: set[str] | None = None  # ``--shot``: the shots named (``episode/shot``), else all
 
     @property
@@ -58,12 +59,14 @@ class RunSetup:
 
 def prepare(manifest: Manifest, *, provider: str | None = None, episode: str | None = None,
             draft: bool = False, concurrency: int | None = None, offline: bool = False,
-            shots: list[CompiledShot] | None = None) -> RunSetup:
+            shots: list[CompiledShot] | None = None, preview: bool = False) -> RunSetup:
     """The set-up of a plan or run of ``manifest`` with these flags (``shots``: a selection
     already made, else the ``episode``'s or every shot)."""
     chosen = make_provider(manifest, provider, draft=draft)
-    return setup_for(manifest, chosen, episode, draft=draft, concurrency=concurrency,
-                     offline=offline, shots=shots)
+    setup = setup_for(manifest, chosen, episode, draft=draft, concurrency=concurrency,
+                      offline=offline, shots=shots)
+    setup.preview = preview
+    return setup
 
 
 def setup_for(manifest: Manifest, provider: Provider, episode: str | None = None, *,

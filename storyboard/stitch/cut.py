@@ -108,9 +108,11 @@ def _shot(shot: CompiledShot, cache: ShotVideos) -> CutItem:
                    float(shot.request.duration), shot.transition, shot=shot)
 
 
-def _nominal(items: list[CutItem], names: list[str]) -> tuple[list[CutItem], Timeline, float]:
-    """Some clip is not rendered: rendered clips count with their real length, others nominally."""
-    items = [replace(i, length=video_length(i.path)) if i.path is not None else i for i in items]
+def _nominal(items: list[CutItem], names: list[str], store: FactStore
+             ) -> tuple[list[CutItem], Timeline, float]:
+    """Some clip is not rendered: rendered clips count with their real length (from the stitch's
+    records when it has read them, else one packet scan), others nominally."""
+    items = [replace(i, length=_length(i.path, store)) if i.path is not None else i for i in items]
     lengths, fps = [i.length for i in items], _fps(items)
     try:
         timeline = plan(lengths, [i.transition for i in items], fps, names)
@@ -119,11 +121,16 @@ def _nominal(items: list[CutItem], names: list[str]) -> tuple[list[CutItem], Tim
     return items, timeline, timeline.seconds(timeline.total)
 
 
+def _length(path: Path, store: FactStore) -> float:
+    known = store.recorded(path)
+    return known.video_len if known is not None else video_length(path)
+
+
 def _stitched(items: list[CutItem], options: StitchOptions) -> tuple[list[CutItem], Timeline,
                                                                       float]:
     """Every clip is rendered: the stitcher's own layout of them (its path, its clock)."""
     paths = [i.path for i in items if i.path is not None]
-    store = FactStore(None if options.cache_dir is None else options.cache_dir / "facts")
+    store = fact_store(options)
     with tempfile.TemporaryDirectory(prefix="storyboard-cut-") as work:
         facts = gather(paths, Path(work), store)  # the stitch's own records: read, not probed
     layout = lay_out(facts, [Clip(p, i.transition) for p, i in zip(paths, items, strict=True)],
@@ -152,14 +159,21 @@ def episode_cut(builder: EpisodeBuilder, episode: CompiledEpisode, cache: ShotVi
         items.append(end)
     if not items:
         raise StitchError(f"episode {episode.id} has no shots")
+    options = builder.options(episode)
+    names = [f"{episode.id}/{i.name}" for i in items]
     if all(i.path is not None for i in items):
         try:
-            laid = _stitched(items, builder.options(episode))
+            laid = _stitched(items, options)
         except StitchError:  # transitions that do not fit: check reports them
-            laid = _nominal(items, [f"{episode.id}/{i.name}" for i in items])
+            laid = _nominal(items, names, fact_store(options))
     else:
-        laid = _nominal(items, [f"{episode.id}/{i.name}" for i in items])
+        laid = _nominal(items, names, fact_store(options))
     return Cut(episode, tuple(laid[0]), laid[1], laid[2])
+
+
+def fact_store(options: StitchOptions) -> FactStore:
+    """The stitch's records of clip facts (none without a cache folder)."""
+    return FactStore(None if options.cache_dir is None else options.cache_dir / "facts")
 
 
 def timecode(frame: int, fps: Fraction) -> str:

@@ -94,10 +94,12 @@ def stitch_options(settings: dict[str, Any]) -> StitchOptions:
 class EpisodeBuilder:
     """Builds one episode's clips (cards included) and stitches it when its inputs changed."""
 
-    def __init__(self, manifest: Manifest, out_dir: Path, *, draft: bool) -> None:
+    def __init__(self, manifest: Manifest, out_dir: Path, *, draft: bool,
+                 preview: bool = False) -> None:
         self.manifest = manifest
         self.out_dir = out_dir
         self.draft = draft
+        self.preview = preview  # the studio's: levels left alone (no loudness passes), quick
         self.cards_dir = manifest.root / ".storyboard" / "cards"
         self.state_dir = manifest.root / ".storyboard" / "stitch"
         self.cache_dir = manifest.root / ".storyboard" / "stitch-cache"
@@ -125,7 +127,8 @@ class EpisodeBuilder:
 
     def options(self, episode: CompiledEpisode) -> StitchOptions:
         # Clip facts and mezzanines are kept by content hash: later stitches and variants reuse them.
-        return replace(stitch_options(episode.settings), cache_dir=self.cache_dir)
+        options = replace(stitch_options(episode.settings), cache_dir=self.cache_dir)
+        return replace(options, loudness=None) if self.preview else options
 
     def first_clip(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> Path | None:
         """The episode's opening clip (its title card, else its first shot), if it exists yet."""

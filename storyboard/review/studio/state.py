@@ -26,7 +26,7 @@ from storyboard.review.sheet import sheet_for
 from storyboard.run.plan import Plan
 from storyboard.run.rendering import plan_series, render_series
 from storyboard.run.setup import make_provider
-from storyboard.stitch.episodes import output_dir
+from storyboard.stitch.episodes import output_dir, series_output
 
 Listener = Callable[[int, str], None]
 IGNORED_PARTS = frozenset({".storyboard", ".git", "out", "__pycache__"})
@@ -61,9 +61,18 @@ class Studio:
         self.lock = threading.Lock()  # one refresh at a time
 
     @property
+    def preview_root(self) -> Path:
+        """``<series>/out/studio``: the studio's quick drafts never replace ``render --draft``'s."""
+        try:
+            base = series_output(self.manifest) if self.manifest is not None else self.root / "out"
+        except ProblemsFound:  # an output.dir outside the series: shown as a problem, not used
+            base = self.root / "out"
+        return base / "studio"
+
+    @property
     def draft_dir(self) -> Path:
-        return (output_dir(self.manifest, None, draft=True) if self.manifest is not None
-                else self.root / "out").resolve()
+        return output_dir(self.manifest, self.preview_root, draft=True).resolve() \
+            if self.manifest is not None else self.preview_root.resolve()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self.listeners.append(listener)
@@ -96,7 +105,8 @@ class Studio:
 
     def _draft(self, manifest: Manifest) -> None:
         try:
-            render_series(manifest, provider="local", draft=True, yes=True)
+            render_series(manifest, provider="local", draft=True, yes=True,
+                          out=self.preview_root, preview=True)
         except StoryboardError as error:
             self._publish("error", self.snapshot.page, [Diagnostic(None, f"draft: {error}")])
             return
@@ -127,7 +137,8 @@ class Studio:
     def _page(self, manifest: Manifest, problems: list[Diagnostic]) -> str:
         self.snapshot.paid = paid_lines(manifest)
         target = self.draft_dir / "studio-sheet.html"
-        result = sheet_for(manifest, problems, out=target, provider="local", draft=True)
+        result = sheet_for(manifest, problems, out=target, provider="local", draft=True,
+                           episodes_dir=self.preview_root)
         return result.html.read_text(encoding="utf-8")
 
     def _publish_broken(self, problems: list[Diagnostic]) -> None:
