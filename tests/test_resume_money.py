@@ -34,7 +34,10 @@ from test_cli_dashscope import (  # noqa: F401  (fixtures: env, emulator)
     wait_until,
 )
 
+import storyboard
+from storyboard.providers.base import task_key
 from storyboard.run import read_status
+from storyboard.run.setup import make_provider
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
@@ -136,7 +139,8 @@ def test_plan_shows_a_teammates_claim_and_cancel_settles_the_team_ledger(
     series = write_series(tmp_path / "wire", make_media, THREE_SHOTS, head=HEAD)
     emu = emulator(latency=120.0, pending_share=0.9)
     before = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
-    provider, first = before["cache_key"], before["shots"][0]
+    first = before["shots"][0]
+    provider = task_key(make_provider(storyboard.compile(series), "dashscope"))  # whose tasks
     teammate = team_ledger(pg_url)  # another machine, rendering shot a right now
     try:
         claim = teammate.intend(provider, first["hash"], "elsewhere", series="/elsewhere/wire",

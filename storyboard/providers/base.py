@@ -52,3 +52,9 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def task_key(provider: Provider) -> str:
+    """Whose tasks these are: the endpoint and key that create them (``endpoint_key``), or the
+    cache key for a provider without an endpoint (the local one)."""
+    return str(getattr(provider, "task_key", provider.cache_key))

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from storyboard.errors import ProviderError
 from storyboard.language.request import CompiledShot
-from storyboard.providers.base import Provider
+from storyboard.providers.base import Provider, task_key
 from storyboard.run.checks import (
     describe,
 )
 from storyboard.run.journal import Attempt, Journal, read_status
 from storyboard.run.lockfile import shot_key
 from storyboard.run.pacing import run_lock
-from storyboard.run.session import TASK_END_STATE, task_key
+from storyboard.run.session import TASK_END_STATE
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.targets import TaskStatus
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from storyboard.errors import BudgetExceeded, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.providers.base import Provider
+from storyboard.providers.base import Provider, task_key
 from storyboard.run.cache import OutputCache
 from storyboard.run.inflight import holdings
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
@@ -247,7 +247,8 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
          price_overrides: Mapping[str, Any] | None = None,
          reference_video_seconds: ReferenceSeconds | None = None,
          in_store: Collection[str] = (), proxies: bool = False,
-         ledger: Ledger | None = None, team: bool = False) -> Plan:
+         ledger: Ledger | None = None, team: bool = False,
+         task_key: str | None = None) -> Plan:
     """What rendering ``source`` with ``provider`` would do and cost. No network, no ffmpeg:
     ``in_store`` (the hashes a shared store holds) is asked by the caller. A shot whose paid task
     is in flight (the journal, or ``ledger``: a ``team`` one says "another machine") costs 0.
@@ -263,8 +264,8 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     seen: dict[str, str] = {}
     result = Plan(provider, cache_key, prices.currency, price_model=prices.describe())
     stored = set(in_store)
-    held = holdings(root, cache_key, {s.hash for s in shots} - cached - stored, ledger,
-                    team=team)
+    held = holdings(root, task_key or cache_key, {s.hash for s in shots} - cached - stored,
+                    ledger, team=team)
     for shot in shots:
         planned = _plan_shot(shot, prices, reference_video_seconds, root, cached, locked,
                              by_key, seen, stored)
@@ -280,7 +281,8 @@ def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider,
              **options: Any) -> Plan:
     """``plan`` with the name, cache key and prices read from a provider object."""
     return plan(source, provider=provider.name, cache_key=provider.cache_key,
-                prices=provider.prices, proxies=proxy(provider), **options)
+                prices=provider.prices, proxies=proxy(provider), task_key=task_key(provider),
+                **options)
 
 
 def _series_dir(source: Manifest | Sequence[CompiledShot], series_dir: Path | None) -> Path:

@@ -38,7 +38,7 @@ from storyboard.errors import StoryboardError
 from storyboard.files import check_state_folders
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.media import ffmpeg
-from storyboard.providers.base import Provider
+from storyboard.providers.base import Provider, task_key
 from storyboard.run import claims
 from storyboard.run.cache import OutputCache
 from storyboard.run.inputs import prune_inputs
@@ -55,7 +55,7 @@ from storyboard.run.model import (
 )
 from storyboard.run.pacing import Clock, Sleep, run_lock
 from storyboard.run.plan import ReferenceSeconds, shots_of
-from storyboard.run.session import Gone, Outcome, task_key
+from storyboard.run.session import Gone, Outcome
 from storyboard.run.submit import Submitting
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.team.sharing import StoreLink

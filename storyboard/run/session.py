@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from storyboard.errors import ProviderError
 from storyboard.language.request import CompiledShot
-from storyboard.providers.base import Provider
+from storyboard.providers.base import Provider, task_key
 from storyboard.run.cache import OutputCache
 from storyboard.run.checks import (
     retryable,
@@ -47,12 +47,6 @@ P = ParamSpec("P")
 # word we do not know never ends an attempt (it stays in flight; see ``poll``).
 TASK_END_STATE: dict[TaskStatus, AttemptState] = {
     TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled"}
-
-
-def task_key(provider: Provider) -> str:
-    """Whose tasks these are: the endpoint and key that create them (``endpoint_key``), or the
-    cache key for a provider without an endpoint (the local one)."""
-    return str(getattr(provider, "task_key", provider.cache_key))
 
 
 class Outcome(Exception):
