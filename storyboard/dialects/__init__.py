@@ -2,7 +2,7 @@
 
 A dialect is mostly declarations (its limits, its label style, its field names, its task protocol
 and prices, its auth header and key variable) plus small ``media``/``unmedia`` functions; see
-``base``. ``native`` is DashScope's own protocol; the gateways of ``../shared/spec/gateways.md``
+``base``. ``native`` is DashScope's own protocol; the gateways of ``docs/providers.md``
 sit beside it, one module each.
 """
 
