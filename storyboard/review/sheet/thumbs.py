@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -57,8 +58,12 @@ class Thumbs:
         return Still(f"data:image/jpeg;base64,{data}", caption, out)
 
     def frames(self, video: Path, length: float, fps: Fraction) -> list[Still]:
-        """First, middle and last frame of a rendered video."""
-        return [self._still(video, at, f"{name} frame") for name, at in frame_times(length, fps)]
+        """First, middle and last frame of a rendered video (taken side by side: a new shot's
+        stills are most of what the studio waits for)."""
+        self._digest(video)
+        times = frame_times(length, fps)
+        with ThreadPoolExecutor(max_workers=max(1, len(times))) as pool:
+            return list(pool.map(lambda t: self._still(video, t[1], f"{t[0]} frame"), times))
 
     def image(self, image: Path, caption: str) -> Still:
         return self._still(image, None, caption)

@@ -99,7 +99,11 @@ class Studio:
             self._publish_broken([Diagnostic(None, str(error))])
             return None
         self.manifest, self.problems = manifest, problems
-        self._publish("check", self._page(manifest, problems), problems)
+        drafting = self.render_drafts and not any(p.severity == "error" for p in problems)
+        # With no error the draft's page follows at once: the check result is the bar's, and the
+        # page is built once, with the new draft (and every warning) on it.
+        self._publish("check", self.snapshot.page if drafting and self.snapshot.page
+                      else self._page(manifest, problems), problems)
         self.snapshot.checked_at = time.monotonic()
         return manifest
 
