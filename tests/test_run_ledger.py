@@ -243,3 +243,28 @@ def test_free_providers_stay_out_of_the_ledger(samples: dict[int, Path], tmp_pat
     assert states(go([make_shot("a")], free, series)) == {"a": "done"}
     assert default_ledger().entries("free", make_shot("a").hash) == []
     assert default_ledger().entries("fake", make_shot("a").hash) == []
+
+
+def test_runs_opening_a_new_ledger_at_the_same_moment_all_open_it(tmp_path: Path) -> None:
+    """SQLite answers "database is locked" at once, without waiting, to the loser of the race to
+    set up a new file (the switch to WAL, the first CREATE): each run must open it anyway."""
+    import threading
+
+    from storyboard.run.team.ledger import SqliteLedger
+    failures: list[BaseException] = []
+    for round_ in range(12):
+        path = tmp_path / f"round{round_}" / "ledger.sqlite"
+        start = threading.Barrier(6)
+
+        def open_it(path: Path = path, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                SqliteLedger(path).close()
+            except BaseException as error:
+                failures.append(error)
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert failures == []

@@ -35,6 +35,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal, Protocol
@@ -173,6 +174,29 @@ _COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, in
             "updated_at")
 
 
+OPEN_PATIENCE = 30.0  # seconds two processes opening a new ledger at once may wait for each other
+
+
+def _open_sqlite(path: Path, prepare: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
+    """A connection with its schema in place. Two runs that open a new ledger at the same moment
+    race for the switch to WAL and the first CREATE, and SQLite answers the loser "database is
+    locked" at once, without waiting: that one tries again, briefly, as a busy wait would."""
+    deadline = time.monotonic() + OPEN_PATIENCE
+    pause = 0.01
+    while True:
+        db = sqlite3.connect(path, timeout=OPEN_PATIENCE, isolation_level=None,
+                             check_same_thread=False)
+        try:
+            prepare(db)
+            return db
+        except sqlite3.OperationalError as exc:
+            db.close()
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
 class SqliteLedger:
     """The per-user ledger in one SQLite file; safe for several processes at once.
 
@@ -186,23 +210,24 @@ class SqliteLedger:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._hold = _hold(path.parent / "holders" / f"{self.holder}.lock")
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
-                                       check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-            self._migrate()
+            self._db = _open_sqlite(path, self._prepare)
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"cannot open the task ledger {path}: {exc}; set "
                                f"{STATE_DIR_ENV} to a writable folder") from exc
         self._lock = threading.Lock()
 
-    def _migrate(self) -> None:
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(_SCHEMA)
+        self._migrate(db)
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
         """Ledgers written before claims existed lack the holder column (their entries have no
         living holder, so the next run takes them over)."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(entries)")}
+        columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
         if "holder" not in columns:
-            self._db.execute("ALTER TABLE entries ADD COLUMN holder TEXT")
+            db.execute("ALTER TABLE entries ADD COLUMN holder TEXT")
 
     def close(self) -> None:
         self._db.close()
