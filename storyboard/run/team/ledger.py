@@ -243,13 +243,16 @@ class SqliteLedger:
             raise JournalError(f"cannot use the task ledger {self.path}: {exc}") from exc
         return rows
 
-    def _claiming(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
-        """``sql`` run only inside a write transaction (claims must not interleave)."""
+    def _claiming(self, sql: str, params: tuple[object, ...] | Callable[[], tuple[object, ...]]
+                  ) -> list[tuple[object, ...]]:
+        """``sql`` run only inside a write transaction (claims must not interleave); ``params``
+        may be made inside it."""
         try:
             with self._lock:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    rows: list[tuple[object, ...]] = self._db.execute(sql, params).fetchall()
+                    values = params() if callable(params) else params
+                    rows: list[tuple[object, ...]] = self._db.execute(sql, values).fetchall()
                 finally:
                     self._db.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -258,13 +261,21 @@ class SqliteLedger:
 
     def intend(self, provider: str, shot_hash: str, find_key: str, *, series: str, shot: str,
                intent_at: float | None = None) -> LedgerEntry:
-        now = time.time()
-        entry = LedgerEntry(uuid.uuid4().hex, provider, shot_hash, find_key, series, shot, None,
-                            "open", intent_at if intent_at is not None else now, now)
+        made: list[LedgerEntry] = []
+
+        def row() -> tuple[object, ...]:
+            # The time is taken under the write lock, so intents are ordered as they are written:
+            # a twin written later is never dated earlier (``claims.earlier`` relies on it).
+            now = time.time()
+            made.append(LedgerEntry(uuid.uuid4().hex, provider, shot_hash, find_key, series,
+                                    shot, None, "open",
+                                    intent_at if intent_at is not None else now, now))
+            return (*_row(made[-1]), self.holder, provider, shot_hash)
+
         inserted = self._claiming(
             "INSERT INTO entries SELECT ?,?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM "
-            "entries WHERE provider = ? AND shot_hash = ? AND state = 'open') RETURNING id",
-            (*_row(entry), self.holder, provider, shot_hash))
+            "entries WHERE provider = ? AND shot_hash = ? AND state = 'open') RETURNING id", row)
+        entry = made[-1]
         if not inserted:
             held = [e for e in self.entries(provider, shot_hash) if e.open]
             if held:
