@@ -7,6 +7,7 @@ imports nothing of theirs, so each of them can read it without pointing up.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -76,6 +77,14 @@ class PriceTable:
     currency: str = "USD"
     input_video_cap: float = 5.0
     per: Literal["second", "generation"] = "second"
+    # Other models' tables on the same provider, by model id (a snapshot finds its family's).
+    by_model: Mapping[str, PriceTable] = field(default_factory=dict)
+
+    def for_model(self, model: str) -> PriceTable:
+        """The table a shot on ``model`` is billed by: its own, else this one."""
+        if model in self.by_model:
+            return self.by_model[model]
+        return self.by_model.get(re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model), self)
 
     def describe(self) -> str:
         """The price model in one line: "USD 0.1/s 720P, 0.15/s 1080P (+ input video <= 5 s)"."""

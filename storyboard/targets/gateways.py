@@ -9,10 +9,11 @@ imports none of those. Status words are compared in upper case.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
+from storyboard.targets.models import DEFAULT_MODEL, MODELS, WAN27_R2V
 from storyboard.targets.tasks import TaskProtocol, TaskStatus
 
 
@@ -36,6 +37,7 @@ class Target:
     protocol: TaskProtocol
     label_format: str = "{Kind} {index}"  # "Image 1"; "{kind} {index}" is "image 1"
     words: Mapping[str, TaskStatus] = field(default_factory=dict)  # as it spells them, if not upper
+    models: tuple[str, ...] = (DEFAULT_MODEL,)  # the models it sells (snapshots go by family)
 
     def label(self, mention: Labelled) -> str:
         return self.label_format.format(Kind=mention.kind.capitalize(), kind=mention.kind,
@@ -83,11 +85,12 @@ DASHSCOPE_PROTOCOL = TaskProtocol(
     statuses=with_synonyms({status.value: status for status in TaskStatus}),
     submit_headers={"X-DashScope-Async": "enable"},  # without it the submit is refused
     capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
-    prices={"intl": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD"),
-            "cn": PriceTable({"720P": 0.6, "1080P": 1.0}, "CNY")},
+    prices={region: replace(table, by_model={m.id: m.price(region) for m in MODELS.values()
+                                             if m is not WAN27_R2V})
+            for region, table in WAN27_R2V.prices.items()},
 )
 DASHSCOPE = Target(DASHSCOPE_NAME, "DashScope (native)", Limits(min_references=0),
-                   DASHSCOPE_PROTOCOL)
+                   DASHSCOPE_PROTOCOL, models=tuple(MODELS))
 
 # OpenAI-style unified video tasks (seed 003): ``media[]``, string seconds.
 _OPENAI_LIMITS = Limits(public_urls=True, voice_roles=(), max_voices=0)
