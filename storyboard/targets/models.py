@@ -50,6 +50,7 @@ class Model:
     audio_switch: bool = False  # ``audio: false`` asks for a silent video
     negative_prompt: bool = True
     prompt_extend: bool = True
+    ratio: bool = True  # takes a ``ratio`` (image-to-video follows its first frame's shape)
     auto_duration: bool = False  # the service takes duration -1 (storyboard never sends it)
     max_input_plus_output: int | None = None  # seconds: reference videos + output at most
     max_reference_video_seconds: float | None = None  # all reference videos together
@@ -113,7 +114,7 @@ WAN27_I2V = Model(
     # As wan2.7 video (the official table); a first clip's seconds assumed billed (<= 10 s).
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=10.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
-    max_images=0, max_videos=0, min_references=0, voices="none",
+    max_images=0, max_videos=0, min_references=0, voices="none", ratio=False,
     frames=("first_frame", "last_frame", "first_clip", "driving_audio"), needs_frame=True,
     sources={"limits": "third-party", "billing": "third-party"})
 
