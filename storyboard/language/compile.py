@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
 from storyboard.language import limits as dialect_check
+from storyboard.language import modelcheck
 from storyboard.language.expand import expand_one
 from storyboard.language.limits import Target
 from storyboard.language.request import (
@@ -32,7 +33,8 @@ from storyboard.language.request import (
     take_id,
     write,
 )
-from storyboard.language.resolve import MENTION, Reference, ResolvedScene, ResolvedShot, Resolver
+from storyboard.language.resolve import MENTION, Reference, ResolvedShot, Resolver
+from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
 from storyboard.media import probe as media
 from storyboard.targets.gateways import GATEWAYS, TARGETS
@@ -295,6 +297,7 @@ class Compiler:
         for shot in episode.shots:
             request = build_request(shot, shots_by_id)
             self._check_lengths(shot, request)
+            self._check_seconds(shot, request)
             self._check_gateway(shot, request)
             form = canonical(request, digests, hashes)
             hashes[shot.id] = digest(form)
@@ -321,6 +324,23 @@ class Compiler:
             self.problems.append(shot.doc.diagnostic(shot.path, (
                 f"the negative prompt has {len(negative)} characters; expected at most "
                 f"{caps.negative_prompt_limit}")))
+
+    def _check_seconds(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        """Reference videos and voices too long for the model together (local files only)."""
+        seconds = {role: [self._seconds(m.ref) for m in request.media if m.role == role]
+                   for role in ("reference_video", "reference_audio")}
+        for message in modelcheck.seconds_problems(shot.model, request.duration,
+                                                   seconds["reference_video"],
+                                                   seconds["reference_audio"]):
+            self.problems.append(shot.doc.diagnostic(shot.path, message))
+
+    def _seconds(self, ref: MediaRef | None) -> float:
+        if ref is None or ref.path is None:
+            return 0.0
+        try:
+            return self.cache.facts(ref.path).seconds
+        except MediaError:
+            return 0.0  # said already, as a missing or unreadable file
 
     def _check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
         if self.gateway is None:
@@ -396,7 +416,8 @@ def compile_source(source: Source, *, provider: str | None = None) -> Manifest:
 
 
 def compile_lenient(source: Source, *, provider: str | None = None,
-                    vars: dict[str, Any] | None = None, expanded: bool = False) -> tuple[Manifest, list[Diagnostic]]:
+                    vars: dict[str, Any] | None = None, expanded: bool = False
+                    ) -> tuple[Manifest, list[Diagnostic]]:
     """Compile what can be compiled and return it with every problem, errors included (for the
     review sheet, which shows a broken series' problems on its shots). ``vars`` override the
     series' vars; ``expanded``: ``source`` is one variation already expanded (``expand``)."""

@@ -162,10 +162,11 @@ def _frames(shot: Shot, model: Model, names: list[str]) -> Iterator[Diagnostic]:
     present = {role for role in shot.frames} | ({"first_frame"} if has_first else set())
     for role in sorted(present - set(model.frames)):
         takes = ", ".join(model.frames) or "no frames"
-        yield _at(shot, role, f"{model.id} takes no {role} (it takes {takes})")
+        yield shot.doc.diagnostic((*shot.path, role), f"{model.id} takes no {role} (it takes "
+                                                      f"{takes})")
     framed = sorted(present & {"first_frame", "last_frame"})
     if names and framed and not model.frames_with_references:
-        yield _at(shot, framed[0], (
+        yield shot.doc.diagnostic((*shot.path, framed[0]), (
             f"{model.id} takes references or a first/last frame, not both: drop "
             f"{' and '.join(framed)} to keep {', '.join('@' + n for n in names)} as references, "
             "or drop the references to start from the frame"))
@@ -207,3 +208,23 @@ def _at(shot: Shot, name: str, message: str) -> Diagnostic:
     return shot.doc.diagnostic(shot.path, message)
 
 
+
+
+# --- seconds of the media -------------------------------------------------------------------
+
+
+def seconds_problems(model: Model, duration: int, videos: list[float], audios: list[float]
+                     ) -> Iterator[str]:
+    """What the lengths of a shot's reference videos and audio break (seconds of local files)."""
+    if model.max_reference_video_seconds is not None and \
+            sum(videos) > model.max_reference_video_seconds:
+        yield (f"its reference videos last {sum(videos):g} s together; {model.id} takes at "
+               f"most {model.max_reference_video_seconds:g} s")
+    if model.max_input_plus_output is not None and videos and \
+            sum(videos) + duration > model.max_input_plus_output:
+        yield (f"its reference videos ({sum(videos):g} s) and the {duration} s shot come to "
+               f"more than {model.max_input_plus_output} s, {model.id}'s limit: shorten one")
+    if model.max_reference_audio_seconds is not None and \
+            sum(audios) > model.max_reference_audio_seconds:
+        yield (f"its voices last {sum(audios):g} s together; {model.id} takes at most "
+               f"{model.max_reference_audio_seconds:g} s of reference audio")

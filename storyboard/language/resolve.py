@@ -15,18 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic
-from storyboard.language import modelcheck
+from storyboard.language import modelcheck, scenes
 from storyboard.language.literals import color_problem, data_uri_problem
 from storyboard.language.load import Document, PathKey
 from storyboard.language.modelcheck import Origin
 from storyboard.language.request import MediaRef, Transition, is_url
+from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.language.validate import did_you_mean
 from storyboard.targets.models import Model
 
 MENTION = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)")
-WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*s?\s*-\s*(\d+(?:\.\d+)?)\s*s\s*$")
-SHORTHAND = re.compile(r"^\s*\[([^\]]*)\]\s*(.*)$", re.S)
 PARAMS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt_extend",
           "watermark", "seed", "takes", "audio")
 # The service's own defaults (spec section 1), made explicit in every request.
@@ -51,16 +50,6 @@ class Reference:
     ref: MediaRef
     label: str
     voice: MediaRef | None
-
-
-@dataclass
-class ResolvedScene:
-    index: int
-    start: float
-    end: float
-    action: str
-    say: list[tuple[str, str]]
-    path: PathKey
 
 
 @dataclass
@@ -301,7 +290,7 @@ class Resolver:
         mentions = self._timing_and_mentions(shot, raw)
         if "duration" not in raw and shot.scenes:
             params["duration"] = max(1, math.ceil(shot.scenes[-1].end - 1e-9))
-        self._check_scene_windows(shot, raw)
+        scenes.check_windows(self.problems, shot.doc, shot.scenes, shot.params.get("duration"))
         names = self._references(shot, raw, mentions)
         self._first_frame(shot, raw, earlier)
         modelcheck.resolve_frames(self, shot, raw)
@@ -319,63 +308,18 @@ class Resolver:
             return mentions
         for index, scene in enumerate(raw.get("scenes") or []):
             where = (*shot.path, "scenes", index)
-            parsed = self._scene(doc, where, scene, index + 1)
+            parsed = scenes.parse(self.problems, doc, where, scene, index + 1)
             if parsed is None:
                 continue
             shot.scenes.append(parsed)
             action_path = where if isinstance(scene, str) else (*where, "action")
             mentions += self._mentions(doc, action_path, parsed.action,
-                                       offset=_shorthand_offset(scene))
+                                       offset=scenes.shorthand_offset(scene))
             for speaker, line in parsed.say:
                 mentions.append(speaker)
                 self._check_speaker(doc, (*where, "say", speaker), speaker)
                 mentions += self._mentions(doc, (*where, "say", speaker), line)
         return [m for m in mentions if m in self.characters]
-
-    def _scene(self, doc: Document, where: PathKey, scene: Any, index: int
-               ) -> ResolvedScene | None:
-        if isinstance(scene, str):
-            match = SHORTHAND.match(scene)
-            if match is None:
-                self.error(doc, where, 'expected a scene like "[0-3s] what happens"')
-                return None
-            window, action = match.group(1), match.group(2).strip()
-            say: dict[str, Any] = {}
-        elif isinstance(scene, dict) and isinstance(scene.get("at"), str):
-            window, action = scene["at"], str(scene.get("action", "")).strip()
-            say = _mapping(scene.get("say"))
-            if not action and not say:
-                self.error(doc, where, "a scene needs an 'action' or a 'say'")
-        else:
-            return None
-        timing = WINDOW.match(window)
-        at_path = where if isinstance(scene, str) else (*where, "at")
-        if timing is None:
-            self.error(doc, at_path, f"{window!r} is not a time window; expected A-Bs, e.g. 0-3s")
-            return None
-        start, end = float(timing.group(1)), float(timing.group(2))
-        if start >= end:
-            self.error(doc, at_path, f"window {window!r} ends before it starts; expected A < B")
-            return None
-        lines = [(str(k), str(v)) for k, v in say.items()]
-        return ResolvedScene(index, start, end, action, lines, where)
-
-    def _check_scene_windows(self, shot: ResolvedShot, raw: dict[str, Any]) -> None:
-        previous: ResolvedScene | None = None
-        duration = shot.params.get("duration")
-        for scene in shot.scenes:
-            at = _at_path(shot, scene)
-            if previous is not None and scene.start < previous.start:
-                self.error(shot.doc, at, f"scene {scene.index} starts at {_n(scene.start)}s, "
-                           f"before scene {previous.index}; expected scenes in order")
-            elif previous is not None and scene.start < previous.end:
-                self.error(shot.doc, at, f"scene {scene.index} [{_n(scene.start)}-"
-                           f"{_n(scene.end)}s] overlaps scene {previous.index} "
-                           f"[{_n(previous.start)}-{_n(previous.end)}s]")
-            if isinstance(duration, int) and scene.end > duration:
-                self.error(shot.doc, at, f"scene {scene.index} ends at {_n(scene.end)}s, past "
-                           f"the shot's end ({duration}s); expected windows within the shot")
-            previous = scene
 
     def _mentions(self, doc: Document, path: PathKey, text: str, offset: int = 0) -> list[str]:
         names = []
@@ -516,20 +460,3 @@ def _resolved(folder: Path, value: str, root: Path) -> tuple[Path, bool]:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _n(value: float) -> str:
-    return f"{value:g}"
-
-
-def _at_path(shot: ResolvedShot, scene: ResolvedScene) -> PathKey:
-    raw = shot.doc.get(scene.path)
-    return scene.path if isinstance(raw, str) else (*scene.path, "at")
-
-
-def _shorthand_offset(scene: Any) -> int:
-    """Where the action text starts inside a ``"[0-3s] text"`` string."""
-    if not isinstance(scene, str):
-        return 0
-    match = SHORTHAND.match(scene)
-    return match.start(2) if match else 0
