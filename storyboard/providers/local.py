@@ -39,11 +39,13 @@ from storyboard.providers.animatic import (
     render,
 )
 from storyboard.targets import NATIVE_SIZES, Capabilities, PriceTable, TaskState, TaskStatus, Usage
+from storyboard.targets.models import SIZES_480
 
 __all__ = ["LocalProvider", "body_animatic", "draws_captions", "panel_label", "prompt_segments",
            "render_body", "render_card", "render_shot", "shot_animatic"]
 
 RATIOS = Capabilities().ratios
+SIZES = {**NATIVE_SIZES, **SIZES_480}  # every model's output sizes (480P: wan3.0-video)
 BODY_DEFAULTS = {"resolution": "1080P", "ratio": "16:9", "duration": 5}  # spec section 1
 
 
@@ -59,7 +61,7 @@ def _frame(resolution: str, ratio: str, backdrop: Path | None, draft: bool
             raise MediaError(f"{backdrop}: cannot read the first frame's size")
         ratio = closest_ratio(video.width, video.height, RATIOS)
     try:
-        width, height = NATIVE_SIZES[(resolution, ratio)]
+        width, height = SIZES[(resolution, ratio)]
     except KeyError:
         raise ValueError(f"no output size for resolution {resolution!r}, ratio {ratio!r}") from None
     if draft:
@@ -105,13 +107,18 @@ def _line_audio(line: Line) -> Path | None:
 
 
 def _request_lines(request: ShotRequest) -> tuple[tuple[TimedText, ...], tuple[Sound, ...]]:
+    """Captions at their lines, and the voices that speak them; a silent request (``audio:
+    false``) has no voices, a driving audio plays from the start."""
     captions: list[TimedText] = []
     sounds: list[Sound] = []
+    driving = request.item("driving_audio")
+    if driving is not None and driving.ref is not None and driving.ref.path is not None:
+        sounds.append(Sound(_existing(driving.ref.path), 0.0, float(request.duration)))
     for line in (line for scene in request.scenes for line in scene.lines):
         # Named exactly as the subtitle files name the speaker ("Mia: That was lovely.").
         captions.append(TimedText(f"{speaker_name(line.speaker)}: {line.text}", line.start,
                                   line.end))
-        if (audio := _line_audio(line)) is not None:
+        if request.audio is not False and (audio := _line_audio(line)) is not None:
             sounds.append(Sound(audio, line.start, line.end - line.start))
     return tuple(captions), tuple(sounds)
 
