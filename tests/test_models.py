@@ -18,6 +18,10 @@ from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.request import CompiledShot
 from storyboard.language.series import load_source
+from storyboard.media.ffmpeg import probe
+from storyboard.providers.animatic import draft_size
+from storyboard.providers.local import render_shot
+from storyboard.run.lockfile import describe, lock_path, read_lock, update_lock
 from storyboard.run.plan import plan
 from storyboard.targets.gateways import DASHSCOPE, TARGETS
 from storyboard.targets.models import MODELS, family
@@ -216,3 +220,33 @@ def test_plan_prices_each_shot_by_its_model(tmp_path: Path,
                provider="dashscope", prices=prices, series_dir=tmp_path / "b")
     # 10 s out, and the reference video assumed at the 5 s cap (unmeasured here)
     assert r2v.total_cost == pytest.approx((10 + 5) * 0.10) and ";" not in r2v.price_model
+
+
+def test_the_lock_records_the_model_and_a_new_pin_shows_as_a_change(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = series(tmp_path, make_media, "wan2.7-r2v")
+    update_lock(lock_path(root), [describe(s, root) for s in compiled(root)[0]])
+    assert read_lock(lock_path(root)).shots[f"{root.name}/ep01/one"]["parameters"]["model"] == \
+        "wan2.7-r2v"
+    text = (root / "storyboard.yaml").read_text().replace(
+        "model: wan2.7-r2v", "model: wan2.7-r2v-2026-06-12")
+    (root / "storyboard.yaml").write_text(text)
+    shots, problems = compiled(root)
+    assert errors(problems) == []
+    [planned] = plan(shots, provider="dashscope", prices=DASHSCOPE.protocol.prices["intl"],
+                     series_dir=root).shots
+    assert planned.status == "changed"
+    assert [str(c) for c in planned.changes] == ["model: wan2.7-r2v -> wan2.7-r2v-2026-06-12"]
+
+
+def test_a_30_second_480p_wan30_shot_renders_as_a_local_draft(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    shot = ("      duration: 30\n      resolution: 480P\n      audio: false\n"
+            "      prompt: '@mia waves'\n")
+    shots, problems = compiled(series(tmp_path, make_media, "wan3.0-video", shot))
+    assert errors(problems) == []
+    out = tmp_path / "draft.mp4"
+    render_shot(shots[0].request, out, draft=True)
+    facts = probe(out)
+    assert facts.video is not None and facts.duration == pytest.approx(30, abs=0.1)
+    assert (facts.video.width, facts.video.height) == draft_size(832, 480)
