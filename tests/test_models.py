@@ -178,6 +178,8 @@ REFUSALS = [
      "wan2.7-i2v starts from a picture", 14),
     ("wan2.7-r2v", "      first_clip: media/sam.mp4\n      prompt: '@mia waves'\n",
      "wan2.7-r2v takes no first_clip", 16),
+    ("wan3.0-video", "      prompt: 'a quiet street'\n",
+     "expected at least one image or video or a first_frame", 14),
     ("wan3.0-video", "      prompt: '@mia @sam @guitar'\n      cast: [mia]\n      duration: 29\n",
      "come to more than 30 s", 14),
 ]
@@ -192,6 +194,15 @@ def test_check_refuses_what_the_model_cannot_carry_at_its_line(
     assert found, [p.message for p in problems]
     assert found[0].severity == "error" and found[0].span is not None
     assert found[0].span.line == line
+
+
+def test_wan30_may_start_from_a_frame_alone(tmp_path: Path,
+                                            make_media: Callable[..., Path]) -> None:
+    shot = "      first_frame: media/mia.png\n      last_frame: media/guitar.png\n" \
+           "      prompt: 'the cup turns into a guitar'\n"
+    shots, problems = compiled(series(tmp_path, make_media, "wan3.0-video", shot))
+    assert errors(problems) == []
+    assert [m.role for m in shots[0].request.media] == ["first_frame", "last_frame"]
 
 
 def test_a_default_for_other_models_is_not_sent_and_says_so(

@@ -134,10 +134,11 @@ def _references(shot: Shot, model: Model, names: list[str], videos: int
             "it is driven by first_frame (or first_clip); describe them in words without @, "
             "or use wan2.7-r2v or wan3.0-video for this shot"))
         return
-    if len(names) < model.min_references and not _framed(shot):
+    if not names and not model.needs_frame and (model.min_references or not _framed(shot)):
+        frame = "" if model.min_references else " or a first_frame"
         yield shot.doc.diagnostic(shot.path, (
             "this shot has no reference: mention a character (@name) or list one in 'cast'; "
-            "expected at least one image or video"))
+            f"expected at least one image or video{frame}"))
     for kind, count, most in (("image", images, model.max_images),
                               ("video", videos, model.max_videos)):
         if count > most:
@@ -150,8 +151,9 @@ def _references(shot: Shot, model: Model, names: list[str], videos: int
 
 
 def _framed(shot: Shot) -> bool:
-    """A shot of a model that needs no references may start from a frame instead."""
-    return shot.model.min_references == 0
+    """The shot starts from a frame (or a clip) of its own."""
+    return bool(shot.first_frame or shot.first_frame_from or
+                {"last_frame", "first_clip"} & set(shot.frames))
 
 
 # --- frames ---------------------------------------------------------------------------------

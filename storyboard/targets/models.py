@@ -41,7 +41,7 @@ class Model:
     prices: Mapping[str, PriceTable]  # list prices by region (``intl``, ``cn``)
     max_images: int = 5  # reference_image items
     max_videos: int = 5  # reference_video items (images + videos <= caps.max_references)
-    min_references: int = 1
+    min_references: int = 1  # 0: a shot may start from a frame instead (never from nothing)
     voices: VoiceStyle = "reference_voice"
     max_audios: int = 0  # reference_audio items (voices as items of their own)
     frames: tuple[str, ...] = ("first_frame",)  # which of FRAME_ROLES it takes
@@ -95,7 +95,7 @@ WAN30_VIDEO = Model(
     prices={"intl": _usd({"480P": 0.05, "720P": 0.10, "1080P": 0.20}, cap=15.0),
             # No CNY list price published: the USD one at 7.3 CNY, rounded up (an estimate).
             "cn": _cny({"480P": 0.37, "720P": 0.73, "1080P": 1.46}, cap=15.0)},
-    max_images=10, max_videos=5, voices="reference_audio", max_audios=5,
+    max_images=10, max_videos=5, min_references=0, voices="reference_audio", max_audios=5,
     frames=("first_frame", "last_frame"), frames_with_references=False, audio_switch=True,
     negative_prompt=False, prompt_extend=False, auto_duration=True, max_input_plus_output=30,
     max_reference_video_seconds=15.0, max_reference_audio_seconds=15.0,
