@@ -116,6 +116,17 @@ def coffee_shop(root: Path) -> None:
     music_bed(media / "music" / "bed.mp3")
 
 
+def long_take(root: Path) -> None:
+    """The same cast for the wan3.0-video example; Sam gets a voice of his own there."""
+    media = root / "media"
+    samples.drawing(media / "cast" / "mia.png", 256, 320, WALL, barista("0xb5361f"))
+    samples.animation(media / "cast" / "sam.mp4", 320, 240, WALL, guitarist(), seconds=3.0,
+                      fps=15, sound=strum(3.0))
+    samples.drawing(media / "props" / "guitar.png", 256, 256, "0xf6efe2", guitar(128, 12, 0.98))
+    samples.voice(media / "voices" / "mia.wav", seconds=2.0, tone=330)
+    samples.voice(media / "voices" / "sam.wav", seconds=2.0, tone=220)
+
+
 def paper_cup() -> list[Shape]:
     red = "0xb22222"
     return [Box(84, 58, 88, 10, "0xeeeeee"), Box(78, 66, 100, 16, "0xffffff"),  # lid
@@ -151,5 +162,6 @@ def ad(root: Path) -> None:
 if __name__ == "__main__":
     coffee_shop(HERE / "coffee-shop")
     ad(HERE / "ad")
+    long_take(HERE / "long-take")
     for file in sorted(HERE.rglob("media/**/*.*")):
         print(f"{file.relative_to(HERE)}: {file.stat().st_size // 1024} KB")

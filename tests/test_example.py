@@ -47,6 +47,22 @@ def test_the_example_renders_to_its_committed_lock_and_its_loudness_target(
                    + 14.0) <= 1.0, episode
 
 
+def test_the_wan30_example_renders_to_its_committed_lock(tmp_path: Path) -> None:
+    """The same cast on wan3.0-video (and a wan2.7-i2v close): drafts drawn by the local provider,
+    the lock naming each shot's model."""
+    source = EXAMPLE.parent / "long-take"
+    series = shutil.copytree(source, tmp_path / "long-take",
+                             ignore=shutil.ignore_patterns(".storyboard", "out"))
+    env = {**os.environ, ffbinary.ENV_VAR: str(ffbinary.bundled_path())}
+    proc = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    lock = (series / "storyboard.lock").read_text()
+    assert lock == (source / "storyboard.lock").read_text()
+    assert '"model": "wan3.0-video"' in lock and '"model": "wan2.7-i2v"' in lock
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

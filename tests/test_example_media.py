@@ -19,7 +19,8 @@ from storyboard.media.samples import Box, Oval
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DRAWN = ["coffee-shop/media/cast/mia.png", "coffee-shop/media/cast/sam.mp4",
          "coffee-shop/media/props/guitar.png", "ad/media/cup.png", "ad/media/espresso.png",
-         "ad/media/latte.png", "ad/media/barista.png"]
+         "ad/media/latte.png", "ad/media/barista.png", "long-take/media/cast/mia.png",
+         "long-take/media/cast/sam.mp4", "long-take/media/props/guitar.png"]
 
 
 def make_media() -> ModuleType:
@@ -77,6 +78,7 @@ def test_make_media_redraws_the_committed_files_byte_for_byte(tmp_path: Path) ->
     module = make_media()
     module.coffee_shop(tmp_path / "coffee-shop")
     module.ad(tmp_path / "ad")
+    module.long_take(tmp_path / "long-take")
     for name in DRAWN:
         made, committed = (tmp_path / name).read_bytes(), (EXAMPLES / name).read_bytes()
         assert hashlib.sha256(made).hexdigest() == hashlib.sha256(committed).hexdigest(), name

@@ -98,7 +98,10 @@ def _switches(shot: Shot, model: Model) -> Iterator[Diagnostic]:
                    "prompt_extend": not model.prompt_extend,
                    "audio": not model.audio_switch, "ratio": not model.ratio}
     for name, refused in unsupported.items():
-        if refused and shot.params.get(name) is not None and name in shot.origins:
+        origin = shot.origins.get(name)
+        if not refused or shot.params.get(name) is None or origin is None:
+            continue
+        if name != "ratio" or origin.level == 2:  # an inherited ratio: the frame decides anyway
             yield _unsupported(shot, model, name)
     resolution = shot.params.get("resolution")
     if resolution not in model.caps.resolutions:
@@ -113,7 +116,7 @@ def _unsupported(shot: Shot, model: Model, name: str) -> Diagnostic:
            "prompt_extend": "has no prompt_extend switch",
            "audio": "has no audio switch (it always makes sound)",
            "ratio": "takes no ratio: the video follows its first frame's shape"}[name]
-    if origin.level >= (chosen.level if chosen else 0) or name == "ratio":
+    if origin.level >= (chosen.level if chosen else 0):
         severity = "warning" if name == "ratio" else "error"
         return origin.doc.diagnostic(origin.path, f"{model.id} {why}; remove {name} for this "
                                      "model", severity=severity)
