@@ -182,8 +182,31 @@ def _markdown_table(rows: Iterable[Row], columns: Sequence[Column]) -> str:
     return "\n".join(body + [line(values) for values in cells(rows, columns)])
 
 
+def _table(table: Mapping[str, list[Row]] | None) -> Mapping[str, list[Row]]:
+    return capability_table() if table is None else table
+
+
+def models_markdown(table: Mapping[str, list[Row]] | None = None) -> str:
+    """The models' table in markdown: a row per model."""
+    return _markdown_table(_table(table)["models"], MODEL_COLUMNS) + "\n"
+
+
+def targets_markdown(table: Mapping[str, list[Row]] | None = None) -> str:
+    """The wire targets' table in markdown: a row per target."""
+    return _markdown_table(_table(table)["targets"], TARGET_COLUMNS) + "\n"
+
+
+def _source_of(group: str) -> Callable[[Row], str]:
+    return lambda row: str(row["sources"][group])
+
+
+def sources_markdown(table: Mapping[str, list[Row]] | None = None) -> str:
+    """Where each model's facts come from: a row per model, a column per group of facts."""
+    columns: list[Column] = [("model", lambda r: r["id"])]
+    columns += [(group, _source_of(group)) for group in FACT_GROUPS]
+    return _markdown_table(_table(table)["models"], columns) + "\n"
+
+
 def markdown(table: Mapping[str, list[Row]] | None = None) -> str:
     """The capability table as two markdown tables: models, then wire targets."""
-    table = capability_table() if table is None else table
-    return (_markdown_table(table["models"], MODEL_COLUMNS) + "\n\n"
-            + _markdown_table(table["targets"], TARGET_COLUMNS) + "\n")
+    return models_markdown(table) + "\n" + targets_markdown(table)
