@@ -10,6 +10,7 @@ import math
 import pickle
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -928,8 +929,10 @@ def test_region_base_url_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert DashScopeProvider().base_url == "https://dashscope-intl.aliyuncs.com/api/v1"
     cn = DashScopeProvider(DashScopeSettings(region="cn"))
     assert cn.base_url == "https://dashscope.aliyuncs.com/api/v1"
-    assert cn.prices == PriceTable({"720P": 0.6, "1080P": 1.0}, "CNY")
-    assert DashScopeProvider().prices == PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")
+    assert replace(cn.prices, by_model={}) == PriceTable({"720P": 0.6, "1080P": 1.0}, "CNY")
+    assert replace(DashScopeProvider().prices, by_model={}) == PriceTable(
+        {"720P": 0.10, "1080P": 0.15}, "USD")
+    assert cn.prices.for_model("wan3.0-video").currency == "CNY"
     monkeypatch.setenv(BASE_URL_ENV, "https://ws-1.ap-southeast-1.maas.aliyuncs.com/api/v1/")
     assert DashScopeProvider().base_url == "https://ws-1.ap-southeast-1.maas.aliyuncs.com/api/v1"
     explicit = DashScopeSettings(base_url="http://127.0.0.1:9/api/v1")
@@ -958,7 +961,8 @@ def test_from_settings_reads_the_provider_block() -> None:
     assert settings.timeouts == Timeouts(connect=5, read=20, upload=300, download=900)
     assert (settings.concurrency, settings.use_data_uris_below) == (4, 200000)
     assert (settings.submit_rate, settings.clock_skew) == (0.5, 60.0)
-    assert provider.prices == PriceTable({"720P": 0.5}, "CNY")
+    assert replace(provider.prices, by_model={}) == PriceTable({"720P": 0.5}, "CNY")
+    assert provider.prices.for_model("wan2.7-i2v").per_second == {"720P": 0.6, "1080P": 1.0}
     assert DashScopeSettings.from_mapping({"timeout": 45}).timeouts.read == 45.0
     assert DashScopeSettings.from_mapping({}) == DashScopeSettings()
 

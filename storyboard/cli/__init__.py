@@ -27,6 +27,7 @@ from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, vari
 from storyboard.cli.config import config
 from storyboard.cli.doctor import doctor
 from storyboard.cli.init import init
+from storyboard.cli.models import models
 from storyboard.cli.store import pull, push
 from storyboard.cli.studio import studio
 from storyboard.cli.task import task
@@ -397,7 +398,7 @@ cli.add_command(pull)
 
 for command in (doctor, init, config, complete.completion, push, pull, review.sheet,
                 review.export, studio, mcp, takes.takes, takes.pick, takes.approve, takes.retake,
-                cache, task):
+                cache, task, models):
     cli.add_command(command)
 
 

@@ -14,8 +14,18 @@ from typing import Any
 import httpx
 
 from storyboard.errors import Diagnostic, ProblemsFound, ProviderError
-from storyboard.providers.dashscope_wire import BASE_URL_ENV, DASHSCOPE, NAME, REGIONS
+from storyboard.providers.dashscope_wire import (
+    BASE_URL_ENV,
+    DASHSCOPE,
+    NAME,
+    REGIONS,
+    WORKSPACE_ID,
+    WORKSPACE_REGIONS,
+    price_region,
+    workspace_url,
+)
 from storyboard.targets import PriceTable
+from storyboard.targets.prices import apply_overrides
 
 
 @dataclass(frozen=True)
@@ -34,8 +44,8 @@ class Timeouts:
         return httpx.Timeout(seconds, connect=self.connect)
 
 
-SETTING_KEYS = ("name", "region", "base_url", "timeout", "use_data_uris_below", "concurrency",
-                "submit_rate", "clock_skew", "prices")
+SETTING_KEYS = ("name", "region", "workspace", "base_url", "timeout", "use_data_uris_below",
+                "concurrency", "submit_rate", "clock_skew", "prices")
 
 
 @dataclass(frozen=True)
@@ -44,8 +54,10 @@ class DashScopeSettings:
 
         provider:
           name: dashscope
-          region: intl            # intl (Singapore, USD prices) | cn (Beijing, CNY prices)
-          base_url: https://...   # optional: a workspace host or the emulator; beats region and
+          region: intl            # intl (Singapore, USD prices) | cn (Beijing, CNY prices) |
+                                  #   us (Virginia) | hk (Hong Kong): workspace only, USD prices
+          workspace: ws-abc123    # optional: https://ws-abc123.{region's}.maas.aliyuncs.com/api/v1
+          base_url: https://...   # optional: any host (the emulator); beats workspace, region and
                                   #   DASHSCOPE_HTTP_BASE_URL
           timeout: 60             # read timeout of API calls, or a mapping:
                                   #   {connect: 10, read: 60, upload: 300, download: 300}
@@ -54,12 +66,14 @@ class DashScopeSettings:
           submit_rate: 2          # submits per second at most (for the runner)
           clock_skew: 120         # seconds find() looks back before a lost submit
           prices: {720P: 0.10, 1080P: 0.15, currency: USD}   # replaces the list price
+                                  #   (wan2.7-r2v's; a model id holds that model's own)
 
     The key is never a setting: it comes only from ``DASHSCOPE_API_KEY``.
     """
 
     region: str = "intl"
-    base_url: str | None = None  # a workspace host or the emulator; wins over region and env
+    workspace: str | None = None  # a workspace id: its host in ``region``; beats the env's host
+    base_url: str | None = None  # any host (the emulator); wins over workspace, region and env
     timeouts: Timeouts = field(default_factory=Timeouts)
     use_data_uris_below: int = 0  # images smaller than this many bytes go inline as data: URIs
     # No published limits for this model, so both are settings (spec section 1); the runner
@@ -70,18 +84,21 @@ class DashScopeSettings:
     prices: PriceTable | None = None  # None: the region's list price
 
     def __post_init__(self) -> None:
-        if self.region not in REGIONS:
-            raise ProviderError(f"unknown region {self.region!r}; use one of {sorted(REGIONS)}",
-                                provider=NAME)
+        problem = _region_problem(self.region, self.workspace, self.base_url)
+        problem = problem or _workspace_problem(self.workspace)
+        if problem:
+            raise ProviderError(problem, provider=NAME)
 
     def resolved_base_url(self, environ: Mapping[str, str] | None = None) -> str:
-        """``base_url``, else ``DASHSCOPE_HTTP_BASE_URL``, else the region's public host."""
+        """``base_url``, else the ``workspace``'s host, else ``DASHSCOPE_HTTP_BASE_URL``, else
+        the region's public host."""
         env = os.environ if environ is None else environ
-        url = self.base_url or env.get(BASE_URL_ENV, "").strip() or REGIONS[self.region]
+        url = (self.base_url or (self.workspace and workspace_url(self.workspace, self.region))
+               or env.get(BASE_URL_ENV, "").strip() or REGIONS[self.region])
         return url.rstrip("/")
 
     def price_table(self) -> PriceTable:
-        return self.prices or DASHSCOPE.prices[self.region]
+        return self.prices or DASHSCOPE.prices[price_region(self.region)]
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> DashScopeSettings:
@@ -95,6 +112,7 @@ class DashScopeSettings:
         if mapping.get("name", NAME) != NAME:
             problems.append(f"provider.name: {mapping['name']!r} is not {NAME!r}")
         _read_region(mapping, values, problems)
+        _read_workspace(mapping, values, problems)
         _read_base_url(mapping, values, problems)
         _read_timeout(mapping.get("timeout"), values, problems)
         _read_numbers(mapping, values, problems)
@@ -104,13 +122,39 @@ class DashScopeSettings:
         return cls(**values)
 
 
+def _region_problem(region: object, workspace: object, base_url: object) -> str:
+    """Why a region cannot be used as given ("" when it can)."""
+    if region not in WORKSPACE_REGIONS:
+        return f"provider.region: {region!r} is not one of {', '.join(WORKSPACE_REGIONS)}"
+    if region not in REGIONS and not workspace and not base_url:
+        return (f"provider.region: {region} has no public host, only workspace hosts: set "
+                f"provider.workspace (your workspace id) or provider.base_url")
+    return ""
+
+
+def _workspace_problem(workspace: object) -> str:
+    if workspace is None or (isinstance(workspace, str) and WORKSPACE_ID.match(workspace)):
+        return ""
+    return (f"provider.workspace: {workspace!r} is not a workspace id (letters, digits and "
+            f"hyphens, as in https://ID.ap-southeast-1.maas.aliyuncs.com)")
+
+
 def _read_region(mapping: Mapping[str, Any], values: dict[str, Any], problems: list[str]) -> None:
-    if "region" in mapping:
-        if mapping["region"] in REGIONS:
-            values["region"] = mapping["region"]
-        else:
-            problems.append(f"provider.region: {mapping['region']!r} is not one of "
-                            f"{', '.join(REGIONS)}")
+    problem = _region_problem(mapping.get("region", "intl"), mapping.get("workspace"),
+                              mapping.get("base_url"))
+    if problem:
+        problems.append(problem)
+    elif "region" in mapping:
+        values["region"] = mapping["region"]
+
+
+def _read_workspace(mapping: Mapping[str, Any], values: dict[str, Any],
+                    problems: list[str]) -> None:
+    problem = _workspace_problem(mapping.get("workspace"))
+    if problem:
+        problems.append(problem)
+    elif "workspace" in mapping:
+        values["workspace"] = mapping["workspace"]
 
 
 def _read_base_url(mapping: Mapping[str, Any], values: dict[str, Any],
@@ -169,20 +213,14 @@ def _read_numbers(mapping: Mapping[str, Any], values: dict[str, Any],
 
 def _read_prices(value: object, region: object, values: dict[str, Any],
                  problems: list[str]) -> None:
-    """``prices: {720P: 0.1, 1080P: 0.15, currency: USD}`` replaces the list price."""
+    """``prices: {720P: 0.1, 1080P: 0.15, currency: USD}`` replaces wan2.7-r2v's list price; a
+    model id holds that model's, ``wan3.0-video: {480P: 0.06}``; the other models keep theirs."""
     if value is None:
         return
     if not isinstance(value, Mapping):
         problems.append("provider.prices: give a mapping such as {720P: 0.1, currency: USD}")
         return
-    default = DASHSCOPE.prices.get(str(region), DASHSCOPE.prices["intl"])
-    rates: dict[str, float] = {}
-    for name, rate in value.items():
-        if name == "currency":
-            continue
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate < 0:
-            problems.append(f"provider.prices.{name}: {rate!r} is not a price per second")
-        else:
-            rates[str(name)] = float(rate)
-    currency = str(value.get("currency", default.currency))
-    values["prices"] = PriceTable(rates or dict(default.per_second), currency)
+    default = DASHSCOPE.prices.get(price_region(str(region)), DASHSCOPE.prices["intl"])
+    table, found = apply_overrides(default, value, "provider.prices", replace_rates=True)
+    problems.extend(found)
+    values["prices"] = table

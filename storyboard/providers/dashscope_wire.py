@@ -6,6 +6,7 @@ functions that read its submit, query and list answers (numbers may arrive as st
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,10 +25,28 @@ from storyboard.targets.gateways import (
 NAME = DASHSCOPE_NAME
 KEY_ENV = DASHSCOPE_KEY_ENV
 BASE_URL_ENV = "DASHSCOPE_HTTP_BASE_URL"  # the official SDK's name for it
-REGIONS = DASHSCOPE_REGIONS
+REGIONS = DASHSCOPE_REGIONS  # the public hosts: intl and cn
+# Workspace hosts (wan3.0's official examples use only these): our region -> theirs. ``us`` and
+# ``hk`` have no public host: they need a workspace. Their prices are the intl (USD) ones.
+WORKSPACE_REGIONS = {"intl": "ap-southeast-1", "cn": "cn-beijing", "us": "us-east-1",
+                     "hk": "cn-hongkong"}
+WORKSPACE_HOST = "https://{workspace}.{region}.maas.aliyuncs.com/api/v1"
+WORKSPACE_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")  # one DNS label
 UPLOAD_POLICY_PATH = "/uploads"
 OSS_RESOLVE_HEADER = "X-DashScope-OssResourceResolve"
 DASHSCOPE = DASHSCOPE_PROTOCOL
+
+
+
+def workspace_url(workspace: str, region: str) -> str:
+    """The API root of a workspace in a region: ``https://ID.ap-southeast-1.maas...``."""
+    return WORKSPACE_HOST.format(workspace=workspace, region=WORKSPACE_REGIONS[region])
+
+
+def price_region(region: str) -> str:
+    """The region whose list prices apply: ``us`` and ``hk`` bill as ``intl`` (USD)."""
+    return region if region in DASHSCOPE.prices else "intl"
+
 
 LIST_WINDOW = 24 * 3600.0  # the list call accepts at most 24 h, and tasks live 24 h
 LIST_PAGE_SIZE = 20

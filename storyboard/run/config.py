@@ -108,11 +108,20 @@ def _from_series(look: _Lookup, name: str, key: str, default: Any) -> None:
 
 
 def _dashscope(look: _Lookup) -> None:
-    from storyboard.providers.dashscope_wire import BASE_URL_ENV, KEY_ENV, REGIONS
+    from storyboard.providers.dashscope_wire import (
+        BASE_URL_ENV,
+        KEY_ENV,
+        REGIONS,
+        WORKSPACE_REGIONS,
+        workspace_url,
+    )
     _from_series(look, "region", "region", "intl")
     region = str(look.block.get("region", "intl"))
+    workspace = look.block.get("workspace")
     if look.block.get("base_url"):  # the series' base_url beats the variable (a workspace host)
         look.add("base_url", look.block["base_url"], SERIES, "provider.base_url")
+    elif isinstance(workspace, str) and workspace and region in WORKSPACE_REGIONS:
+        look.add("base_url", workspace_url(workspace, region), SERIES, "provider.workspace")
     elif look.env.get(BASE_URL_ENV, "").strip():
         look.add("base_url", look.env[BASE_URL_ENV].strip(), ENVIRONMENT, BASE_URL_ENV)
     else:

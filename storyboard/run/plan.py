@@ -24,6 +24,7 @@ from storyboard.run.inflight import holdings
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 from storyboard.run.team.ledger import Ledger
 from storyboard.targets import PriceTable
+from storyboard.targets.prices import apply_overrides
 
 # "store": pulled, rendered by others; "in flight": a paid task resumes; "claimed": another run's
 ShotStatus = Literal["cached", "store", "new", "changed", "in flight", "claimed"]
@@ -124,23 +125,14 @@ class Plan:
 
 def apply_price_overrides(prices: PriceTable, overrides: Mapping[str, Any] | None) -> PriceTable:
     """A price table with the series' overrides: ``{"720P": 0.08, "currency": "EUR",
-    "input_video_cap": 5}``; resolutions may also sit under ``per_second``."""
+    "input_video_cap": 5}`` (resolutions may also sit under ``per_second``), and a model's own
+    under its id: ``{"wan3.0-video": {"480P": 0.06}}``. The other models' tables are kept."""
     if not overrides:
         return prices
-    per_second = dict(prices.per_second)
-    currency, cap, per = prices.currency, prices.input_video_cap, prices.per
-    for key, value in overrides.items():
-        if key == "currency":
-            currency = str(value)
-        elif key == "per" and value in ("second", "generation"):
-            per = value
-        elif key == "input_video_cap":
-            cap = _price_number(key, value)
-        elif key == "per_second" and isinstance(value, Mapping):
-            per_second.update({str(k): _price_number(str(k), v) for k, v in value.items()})
-        else:
-            per_second[key] = _price_number(key, value)
-    return replace(prices, per_second=per_second, currency=currency, input_video_cap=cap, per=per)
+    table, problems = apply_overrides(prices, overrides)
+    if problems:
+        raise StoryboardError("price overrides: " + "; ".join(problems))
+    return table
 
 
 def price_model(prices: PriceTable, shots: Sequence[CompiledShot]) -> str:
@@ -149,12 +141,6 @@ def price_model(prices: PriceTable, shots: Sequence[CompiledShot]) -> str:
     others = {prices.for_model(m).describe(): m for m in models
               if prices.for_model(m) is not prices}
     return "; ".join([prices.describe(), *(f"{m}: {text}" for text, m in others.items())])
-
-
-def _price_number(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise StoryboardError(f"price override {key!r}: expected a number >= 0, got {value!r}")
-    return float(value)
 
 
 def estimate(shot: CompiledShot, prices: PriceTable,

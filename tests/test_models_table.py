@@ -1,0 +1,94 @@
+"""`storyboard models`: the capability table, read from the declarations and nothing else."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from click.testing import CliRunner
+
+from storyboard.cli import cli
+from storyboard.targets.capabilities import Capabilities, PriceTable
+from storyboard.targets.gateways import ARRAYS, FREEPIK, TARGETS
+from storyboard.targets.models import MODELS, WAN30_VIDEO
+from storyboard.targets.table import capability_table, markdown, model_row, target_row
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner(env={"COLUMNS": "240"}).invoke(cli, ["models", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_every_model_and_target_appears() -> None:
+    table = capability_table()
+    assert [row["id"] for row in table["models"]] == list(MODELS)
+    assert [row["name"] for row in table["targets"]] == list(TARGETS)
+    text = invoke()
+    page = markdown()
+    for name in (*MODELS, *TARGETS):
+        assert name in text and f"| {name} |" in page
+
+
+def test_json_parses_and_carries_the_declared_values() -> None:
+    data = json.loads(invoke("--json"))
+    models = {row["id"]: row for row in data["models"]}
+    wan30 = models["wan3.0-video"]
+    assert (wan30["images"], wan30["videos"], wan30["audios"]) == (10, 5, 5)
+    assert wan30["voices"] == "reference_audio" and wan30["frames_with_references"] is False
+    assert wan30["duration"] == [2, 30] and wan30["resolutions"] == ["480P", "720P", "1080P"]
+    assert wan30["prices"]["intl"]["rates"] == {"480P": 0.05, "720P": 0.10, "1080P": 0.20}
+    assert wan30["prices"]["intl"]["input_video_cap"] == 15.0
+    assert wan30["sources"]["prices"] == "third-party" and wan30["sources"]["limits"] == "official"
+    assert models["wan2.7-r2v"]["snapshots"] == ["wan2.7-r2v-2026-06-12"]
+    assert models["wan2.7-i2v"]["ratios"] == []
+    targets = {row["name"]: row for row in data["targets"]}
+    assert targets["dashscope"]["models"] == list(MODELS)
+    assert targets["freepik"]["models"] == ["wan2.7-r2v"] and targets["freepik"]["duration"] == [2, 10]
+    assert [t["labels"][0] for t in data["targets"]] == [
+        "Image 1", "Image 1", "Image 1", "image 1", "Image1"]
+    assert targets["arrays"]["first_frame"] is False
+    assert targets["arrays"]["prices"]["default"]["per"] == "generation"
+    assert targets["openai-video"]["statuses"]["SUCCEEDED"] == "completed"
+    assert targets["openai-video"]["voices"] == "none"
+
+
+def test_markdown_flag_prints_the_docs_tables() -> None:
+    assert invoke("--markdown") == markdown()
+    assert markdown().count("\n|---|") == 2
+
+
+def test_a_changed_model_declaration_changes_its_row() -> None:
+    caps = replace(WAN30_VIDEO.caps, max_duration=45, prompt_limit=123)
+    changed = replace(WAN30_VIDEO, caps=caps, max_images=7, voices="none",
+                      prices={"intl": PriceTable({"720P": 0.99}, "USD", input_video_cap=2.0)},
+                      sources={"limits": "third-party"}, snapshots=("wan3.0-video-2027-01-01",))
+    row = model_row(changed)
+    assert row["duration"] == [2, 45] and row["prompt_limit"] == 123 and row["images"] == 7
+    assert row["voices"] == "none" and row["snapshots"] == ["wan3.0-video-2027-01-01"]
+    assert row["sources"] == {"limits": "third-party", "sizes": "official",
+                              "prices": "official", "billing": "official"}
+    page = markdown(capability_table([changed], []))
+    for text in ("2-45 s", "| 7 / 5 / 5 |", "USD 0.99/s 720P", "input video billed up to 2 s",
+                 "third-party: limits", "wan3.0-video-2027-01-01", "| 123 |"):
+        assert text in page
+    assert "third-party: sizes" not in page
+
+
+def test_a_changed_target_declaration_changes_its_row() -> None:
+    limits = replace(FREEPIK.limits, max_duration=12, public_urls=False, first_frame=False)
+    changed = replace(FREEPIK, limits=limits, label_format="[{kind}{index}]",
+                      models=("wan2.7-r2v", "wan3.0-video"))
+    row = target_row(changed)
+    assert row["duration"] == [2, 12] and row["labels"] == ["[image1]", "[video1]"]
+    assert row["models"] == ["wan2.7-r2v", "wan3.0-video"] and row["first_frame"] is False
+    assert row["files"] == "uploads, URLs or data: URIs"
+    page = markdown(capability_table([], [changed, ARRAYS]))
+    assert '"[image1]"' in page and "2-12 s" in page and "wan2.7-r2v, wan3.0-video" in page
+    assert "public URLs (https only)" in page and "1, unbound: spoken by the first image" in page
+
+
+def test_a_model_without_references_says_so() -> None:
+    row = model_row(replace(MODELS["wan2.7-i2v"], caps=Capabilities(max_references=0)))
+    assert row["references"] == [0, 0] and row["voices"] == "none"
+    assert "the first frame's" in markdown(capability_table([MODELS["wan2.7-i2v"]], []))
