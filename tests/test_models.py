@@ -261,3 +261,15 @@ def test_a_30_second_480p_wan30_shot_renders_as_a_local_draft(
     facts = probe(out)
     assert facts.video is not None and facts.duration == pytest.approx(30, abs=0.1)
     assert (facts.video.width, facts.video.height) == draft_size(832, 480)
+
+
+def test_a_series_overrides_a_models_limits(tmp_path: Path,
+                                            make_media: Callable[..., Path]) -> None:
+    shot = "      duration: 28\n      prompt: '@mia waves'\n"
+    root = series(tmp_path, make_media, "wan3.0-video", shot)
+    assert errors(compiled(root)[1]) == []
+    text = (root / "storyboard.yaml").read_text().replace(
+        "voices:\n", "models:\n  wan3.0-video-2026-08-24: {max_duration: 25}\nvoices:\n", 1)
+    (root / "storyboard.yaml").write_text(text)
+    said = errors(compiled(root)[1])
+    assert said == ["a 28 s shot; expected 2 to 25 s on wan3.0-video"]

@@ -9,7 +9,7 @@ models is not sent, and a warning at that default says so once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,7 +17,14 @@ from storyboard.errors import Diagnostic
 from storyboard.language.load import Document, PathKey
 from storyboard.language.request import MediaRef
 from storyboard.language.validate import did_you_mean
-from storyboard.targets.models import DEFAULT_MODEL, WAN27_R2V, Model, model_of
+from storyboard.targets.models import (
+    DEFAULT_MODEL,
+    MODELS,
+    WAN27_R2V,
+    Model,
+    model_of,
+    with_limits,
+)
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,23 @@ class Shot(Protocol):
     def model(self) -> Model: ...
 
 
-def model_for(params: dict[str, Any]) -> Model:
-    """The shot's model declaration (an unknown id is the schema's error: the default stands in)."""
-    return model_of(str(params.get("model", DEFAULT_MODEL))) or WAN27_R2V
+def model_for(params: dict[str, Any], table: Mapping[str, Model] = MODELS) -> Model:
+    """The shot's model declaration, from ``table`` (the declarations with the series' own
+    limits); an unknown id is the schema's error: the default model stands in."""
+    known = model_of(str(params.get("model", DEFAULT_MODEL))) or WAN27_R2V
+    return table.get(known.id, known)
+
+
+def model_table(series: Mapping[str, Any]) -> dict[str, Model]:
+    """The declarations with the limits a series overrides (``models: {ID: {max_duration: 25}}``;
+    a snapshot id overrides its model's)."""
+    table = dict(MODELS)
+    overrides = series.get("models")
+    for name, limits in overrides.items() if isinstance(overrides, Mapping) else ():
+        known = model_of(str(name))
+        if known is not None and isinstance(limits, Mapping):
+            table[known.id] = with_limits(table[known.id], limits)
+    return table
 
 
 def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None:

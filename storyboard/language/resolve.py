@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from storyboard.language.request import MediaRef, Transition, is_url
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.language.validate import did_you_mean
-from storyboard.targets.models import Model
+from storyboard.targets.models import MODELS, Model
 
 MENTION = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)")
 PARAMS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt_extend",
@@ -68,9 +69,11 @@ class ResolvedShot:
     origins: dict[str, Origin] = field(default_factory=dict)  # where each parameter was set
     frames: dict[str, MediaRef] = field(default_factory=dict)  # last_frame, first_clip, ...
 
+    models: Mapping[str, Model] = field(default_factory=lambda: MODELS)  # with the series' limits
+
     @property
     def model(self) -> Model:
-        return modelcheck.model_for(self.params)
+        return modelcheck.model_for(self.params, self.models)
 
 
 @dataclass
@@ -101,6 +104,7 @@ class Resolver:
         self.media: dict[tuple[Path, str], MediaUse] = {}
         series = source.series.data if isinstance(source.series.data, dict) else {}
         self.series = series
+        self.models = modelcheck.model_table(series)
         self.voices = self._voices(series.get("voices"))
         self.characters = self._characters(series.get("characters"))
 
@@ -281,7 +285,8 @@ class Resolver:
         if not _params_well_typed(params):
             return None  # the schema check has already said what is wrong with them
         shot = ResolvedShot(shot_id, episode, doc, path, params, origins={
-            **origins, **{k: Origin(doc, (*path, k), 2) for k in PARAMS if k in raw}})
+            **origins, **{k: Origin(doc, (*path, k), 2) for k in PARAMS if k in raw}},
+            models=self.models)
         has_scenes, has_prompt = "scenes" in raw, "prompt" in raw
         if has_scenes == has_prompt:
             self.error(doc, path, "a shot needs either 'scenes' or 'prompt'" +

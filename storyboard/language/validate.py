@@ -188,14 +188,18 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
                                     f"{error.validator_value}")
     if kind == "pattern":
         said = error.schema.get("description") if isinstance(error.schema, dict) else None
-        return doc.diagnostic(path, f"{_show(error.instance)} does not have the expected form "
-                                    f"({said or error.validator_value})")
+        parent = doc.get(path)
+        at_key = isinstance(parent, dict) and error.instance in parent  # a propertyNames rule
+        return doc.diagnostic((*path, error.instance) if at_key else path,
+                              f"{_show(error.instance)} does not have the expected form "
+                              f"({said or error.validator_value})", key=at_key)
     if kind == "not" and isinstance(error.schema, dict) and error.schema.get("description"):
         shown = _USERINFO.sub(r"\1***@", _show(error.instance))  # never echo a password
         return doc.diagnostic(path, f"{shown} is not allowed here: {error.schema['description']}")
     if kind == "propertyNames":
+        said = error.schema.get("description") if isinstance(error.schema, dict) else None
         return doc.diagnostic(path, f"{_show(error.instance)} is not a valid name here; expected "
-                                    "letters, digits and underscores, starting with a letter")
+                                    f"{said or 'letters, digits and underscores, starting with a letter'}")
     if kind == "oneOf" and isinstance(error.instance, dict) and path and \
             {"image", "video"} & set(_deref(error.schema).get("properties", {})):
         return doc.diagnostic(path, "a character needs exactly one of 'image' or 'video'")

@@ -122,6 +122,23 @@ MODELS: dict[str, Model] = {m.id: m for m in (WAN27_R2V, WAN30_VIDEO, WAN30_VIDE
                                               WAN27_I2V)}
 
 
+# The limits a series may override (``models: {ID: {...}}``), where a fact is third-party or a
+# service changes before storyboard does: on the model, or on its ``caps``.
+MODEL_LIMITS = ("max_images", "max_videos", "max_audios", "max_input_plus_output",
+                "max_reference_video_seconds", "max_reference_audio_seconds")
+CAPS_LIMITS = ("min_duration", "max_duration", "max_duration_with_video", "max_references",
+               "prompt_limit", "negative_prompt_limit", "resolutions")
+
+
+def with_limits(model: Model, limits: Mapping[str, object]) -> Model:
+    """``model`` with some limits replaced (names from MODEL_LIMITS and CAPS_LIMITS, values
+    already checked by the schema)."""
+    own = {k: v for k, v in limits.items() if k in MODEL_LIMITS}
+    caps = {k: tuple(v) if isinstance(v, list) else v
+            for k, v in limits.items() if k in CAPS_LIMITS}
+    return replace(model, caps=replace(model.caps, **caps), **own)  # type: ignore[arg-type]
+
+
 def family(model_id: str) -> str:
     """The model a snapshot id belongs to (``wan2.7-r2v-2026-06-12`` -> ``wan2.7-r2v``)."""
     match = SNAPSHOT.match(model_id)
