@@ -16,6 +16,7 @@ from typing import Any
 
 from storyboard.language.request import LabelStyle, MediaItem, MediaRef, ShotRequest
 from storyboard.targets import Limits, TaskProtocol, TaskState, TaskStatus
+from storyboard.targets.models import DEFAULT_MODEL, model_of
 
 UrlFor = Callable[[MediaRef], str]
 MediaFn = Callable[[list["Ref"]], dict[str, Any]]
@@ -24,7 +25,7 @@ ArrangeFn = Callable[[ShotRequest], ShotRequest]
 
 # The neutral parameters a flat body carries, in body order.
 PARAMS = ("model", "prompt", "negative_prompt", "resolution", "ratio", "duration",
-          "prompt_extend", "watermark", "seed")
+          "prompt_extend", "watermark", "seed", "audio")
 FLAT = {name: name for name in PARAMS}  # a flat body that keeps the neutral names
 
 
@@ -72,6 +73,7 @@ class Dialect:
     formats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # value rewrites
     settings: Mapping[str, Any] = field(default_factory=dict)  # body fields always sent
     arrange: ArrangeFn | None = None  # reorders the media (and relabels the prompt) first
+    models: tuple[str, ...] = (DEFAULT_MODEL,)  # the models it sells (its Target's)
 
     def arranged(self, request: ShotRequest) -> ShotRequest:
         """The request as this dialect sends it: its media in the order its labels need."""
@@ -140,11 +142,14 @@ class Dialect:
 
 
 def neutral_values(request: ShotRequest, label: LabelStyle) -> dict[str, Any]:
+    """The request's parameters by neutral name; None for what its model does not take (the
+    ratio of a model that follows its first frame), so it is not sent."""
+    model = model_of(request.model)
     return {"model": request.model, "prompt": request.prompt_in(label),
             "negative_prompt": request.negative_prompt, "resolution": request.resolution,
-            "ratio": request.ratio, "duration": request.duration,
-            "prompt_extend": request.prompt_extend, "watermark": request.watermark,
-            "seed": request.seed}
+            "ratio": request.ratio if model is None or model.ratio else None,
+            "duration": request.duration, "prompt_extend": request.prompt_extend,
+            "watermark": request.watermark, "seed": request.seed, "audio": request.audio}
 
 
 def refs(request: ShotRequest, url_for: UrlFor, first_frame_url: str | None) -> list[Ref]:

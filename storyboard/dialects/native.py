@@ -39,10 +39,12 @@ DIALECT = Dialect(
     fields={"model": "model", "prompt": "input.prompt", "negative_prompt": "input.negative_prompt",
             "resolution": "parameters.resolution", "ratio": "parameters.ratio",
             "duration": "parameters.duration", "prompt_extend": "parameters.prompt_extend",
-            "watermark": "parameters.watermark", "seed": "parameters.seed"},
+            "watermark": "parameters.watermark", "seed": "parameters.seed",
+            "audio": "parameters.audio"},
     answers=Answers(task_id="output.task_id", status="output.task_status",
                     video_url="output.video_url", code="output.code", message="output.message"),
-    media=media, unmedia=unmedia, key_env=DASHSCOPE_KEY_ENV, base_url=DASHSCOPE_REGIONS["intl"])
+    media=media, unmedia=unmedia, key_env=DASHSCOPE_KEY_ENV, base_url=DASHSCOPE_REGIONS["intl"],
+    models=TARGET.models)
 
 
 def body(request: ShotRequest, url_for: UrlFor, *, first_frame_url: str | None = None

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
 from storyboard.language import limits as dialect_check
+from storyboard.language import modelcheck
 from storyboard.language.expand import expand_one
 from storyboard.language.limits import Target
 from storyboard.language.request import (
@@ -32,10 +33,10 @@ from storyboard.language.request import (
     take_id,
     write,
 )
-from storyboard.language.resolve import MENTION, Reference, ResolvedScene, ResolvedShot, Resolver
+from storyboard.language.resolve import MENTION, Reference, ResolvedShot, Resolver
+from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
 from storyboard.media import probe as media
-from storyboard.targets import Capabilities
 from storyboard.targets.gateways import GATEWAYS, TARGETS
 
 
@@ -95,7 +96,9 @@ def mentions_of(shot: ResolvedShot) -> dict[str, Mention]:
 
 
 def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> ShotRequest:
+    model = shot.model
     mentions = mentions_of(shot)
+    voices = audio_mentions(shot) if model.voices == "reference_audio" else {}
     by_name = {r.name: r for r in shot.references}
     duration = int(shot.params["duration"])
     scenes: list[Scene] = []
@@ -105,27 +108,52 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         scenes.append(Scene(1, 0.0, float(duration), write(tokens)))
     else:
         for scene in shot.scenes:
-            compiled, scene_toks = _scene(scene, mentions, by_name)
+            compiled, scene_toks = _scene(scene, mentions, by_name, voices)
             tokens += ["\n"] * bool(tokens) + scene_toks
             scenes.append(compiled)
     tokens = _merged(tokens)
-    media_items = [MediaItem(r.role, r.ref, r.label, r.name, r.voice)  # type: ignore[arg-type]
-                   for r in shot.references]
-    if shot.first_frame is not None:
-        media_items.append(MediaItem("first_frame", shot.first_frame))
-    elif shot.first_frame_from is not None:
-        media_items.append(MediaItem("first_frame", None, from_shot=shot.first_frame_from))
-    negative = shot.params.get("negative_prompt")
+    params = shot.params
     return ShotRequest(
-        model=str(shot.params["model"]), prompt=write(tokens), media=tuple(media_items),
-        resolution=str(shot.params["resolution"]), ratio=str(shot.params["ratio"]),
-        duration=duration, prompt_extend=bool(shot.params["prompt_extend"]),
-        watermark=bool(shot.params["watermark"]), negative_prompt=negative or None,
-        seed=shot.params.get("seed"), scenes=tuple(scenes), tokens=tuple(tokens))
+        model=str(params["model"]), prompt=write(tokens), media=_media(shot, voices),
+        resolution=str(params["resolution"]), ratio=str(params["ratio"]), duration=duration,
+        prompt_extend=bool(params["prompt_extend"]) if model.prompt_extend else None,
+        watermark=bool(params["watermark"]),
+        negative_prompt=(params.get("negative_prompt") or None) if model.negative_prompt else None,
+        seed=params.get("seed"), scenes=tuple(scenes), tokens=tuple(tokens),
+        audio=bool(params.get("audio", True)) if model.audio_switch else None)
 
 
-def _scene(scene: ResolvedScene, mentions: dict[str, Mention], by_name: dict[str, Reference]
-           ) -> tuple[Scene, list[Token]]:
+def audio_mentions(shot: ResolvedShot) -> dict[str, Mention]:
+    """Voices sent as ``reference_audio`` items (wan3.0-video): one per voiced speaker, numbered
+    in the order they first speak ("Audio 1", ...)."""
+    voiced = {r.name for r in shot.references if r.voice is not None}
+    found: dict[str, Mention] = {}
+    for scene in shot.scenes:
+        for speaker, _ in scene.say:
+            if speaker in voiced and speaker not in found:
+                found[speaker] = Mention(speaker, "audio", len(found) + 1)
+    return found
+
+
+def _media(shot: ResolvedShot, voices: dict[str, Mention]) -> tuple[MediaItem, ...]:
+    """References in order (each with its voice when the model takes voices on items), then
+    voices as audio items, then frames."""
+    on_items = shot.model.voices == "reference_voice"
+    items = [MediaItem(r.role, r.ref, r.label, r.name,  # type: ignore[arg-type]
+                       r.voice if on_items else None) for r in shot.references]
+    by_name = {r.name: r for r in shot.references}
+    items += [MediaItem("reference_audio", by_name[name].voice, f"Audio {m.index}", name)
+              for name, m in voices.items()]
+    if shot.first_frame is not None:
+        items.append(MediaItem("first_frame", shot.first_frame))
+    elif shot.first_frame_from is not None:
+        items.append(MediaItem("first_frame", None, from_shot=shot.first_frame_from))
+    items += [MediaItem(role, ref) for role, ref in shot.frames.items()]  # type: ignore[arg-type]
+    return tuple(items)
+
+
+def _scene(scene: ResolvedScene, mentions: dict[str, Mention], by_name: dict[str, Reference],
+           voices: dict[str, Mention]) -> tuple[Scene, list[Token]]:
     """One scene: its native text and lines, and its tokens."""
     action = mention_tokens(scene.action, mentions)
     said_by = [(speaker, text) for speaker, text in scene.say if speaker in by_name]
@@ -133,7 +161,9 @@ def _scene(scene: ResolvedScene, mentions: dict[str, Mention], by_name: dict[str
     lines: list[Line] = []
     for index, (speaker, text) in enumerate(said_by):
         words = mention_tokens(text, mentions)
-        said.append([mentions[speaker], ' says: "', *words, '"'])
+        voice: list[Token] = [" says with the voice of ", voices[speaker], ': "'] \
+            if speaker in voices else [' says: "']
+        said.append([mentions[speaker], *voice, *words, '"'])
         lines.append(_line(by_name[speaker], write(words),
                            *_share(scene.start, scene.end, index, len(said_by))))
     tokens = scene_tokens(scene.index, scene.start, scene.end, action, said)
@@ -178,7 +208,8 @@ def canonical(request: ShotRequest, digest_of: dict[Path, str],
             "negative_prompt": request.negative_prompt, "media": items,
             "parameters": {"resolution": request.resolution, "ratio": request.ratio,
                            "duration": request.duration, "prompt_extend": request.prompt_extend,
-                           "watermark": request.watermark, "seed": request.seed},
+                           "watermark": request.watermark, "seed": request.seed,
+                           **({"audio": request.audio} if request.audio is not None else {})},
             "timing": timing}
 
 
@@ -208,11 +239,9 @@ def take_of(first: CompiledShot, take: int, seed_max: int) -> CompiledShot:
 
 
 class Compiler:
-    def __init__(self, source: Source, capabilities: Capabilities | None = None,
-                 check_media: bool = True, provider: str | None = None,
+    def __init__(self, source: Source, check_media: bool = True, provider: str | None = None,
                  media_cache: media.MediaCache | None = None) -> None:
         self.source = source
-        self.caps = capabilities or Capabilities()
         self.check_media = check_media
         self.problems: list[Diagnostic] = list(source.problems)
         self.cache = media_cache or media.MediaCache(source.root / ".storyboard" / "media.json")
@@ -227,7 +256,7 @@ class Compiler:
 
     def build(self) -> Manifest:
         """Compile what can be compiled; problems (errors too) stay in ``self.problems``."""
-        resolver = Resolver(self.source, self.caps)
+        resolver = Resolver(self.source)
         episodes = resolver.episodes()
         self.problems += resolver.problems
         digests = self._media(resolver)
@@ -268,6 +297,7 @@ class Compiler:
         for shot in episode.shots:
             request = build_request(shot, shots_by_id)
             self._check_lengths(shot, request)
+            self._check_seconds(shot, request)
             self._check_gateway(shot, request)
             form = canonical(request, digests, hashes)
             hashes[shot.id] = digest(form)
@@ -277,23 +307,40 @@ class Compiler:
                 hash=hashes[shot.id], span=shot.doc.span(shot.path), transition=shot.transition,
                 depends_on=shot.first_frame_from, inputs=inputs, canonical=form)
             count = int(shot.params.get("takes") or 1)
-            first.others = [take_of(first, k, self.caps.seed_max) for k in range(2, count + 1)]
+            first.others = [take_of(first, k, shot.model.caps.seed_max) for k in range(2, count + 1)]
             compiled.append(first)
         return CompiledEpisode(episode.id, episode.title, compiled, episode.settings,
                                episode.doc.span(episode.path))
 
     def _check_lengths(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        caps = shot.model.caps
         where = (*shot.path, "prompt" if shot.prompt is not None else "scenes")
-        if len(request.prompt) > self.caps.prompt_limit:
+        if len(request.prompt) > caps.prompt_limit:
             self.problems.append(shot.doc.diagnostic(where, (
                 f"the compiled prompt has {len(request.prompt)} characters; expected at most "
-                f"{self.caps.prompt_limit}")))
+                f"{caps.prompt_limit}")))
         negative = request.negative_prompt or ""
-        if len(negative) > self.caps.negative_prompt_limit:
+        if len(negative) > caps.negative_prompt_limit:
             self.problems.append(shot.doc.diagnostic(shot.path, (
                 f"the negative prompt has {len(negative)} characters; expected at most "
-                f"{self.caps.negative_prompt_limit}")))
+                f"{caps.negative_prompt_limit}")))
 
+    def _check_seconds(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        """Reference videos and voices too long for the model together (local files only)."""
+        seconds = {role: [self._seconds(m.ref) for m in request.media if m.role == role]
+                   for role in ("reference_video", "reference_audio")}
+        for message in modelcheck.seconds_problems(shot.model, request.duration,
+                                                   seconds["reference_video"],
+                                                   seconds["reference_audio"]):
+            self.problems.append(shot.doc.diagnostic(shot.path, message))
+
+    def _seconds(self, ref: MediaRef | None) -> float:
+        if ref is None or ref.path is None:
+            return 0.0
+        try:
+            return self.cache.facts(ref.path).seconds
+        except MediaError:
+            return 0.0  # said already, as a missing or unreadable file
 
     def _check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
         if self.gateway is None:
@@ -362,21 +409,20 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def compile_source(source: Source, capabilities: Capabilities | None = None, *,
-                   provider: str | None = None) -> Manifest:
+def compile_source(source: Source, *, provider: str | None = None) -> Manifest:
     """Expand (templated values, shot templates) and compile a series without a matrix;
     ``provider`` (a gateway's name) adds that gateway's limits."""
-    return Compiler(expand_one(source), capabilities, provider=provider).run()
+    return Compiler(expand_one(source), provider=provider).run()
 
 
-def compile_lenient(source: Source, capabilities: Capabilities | None = None, *,
-                    provider: str | None = None, vars: dict[str, Any] | None = None,
-                    expanded: bool = False) -> tuple[Manifest, list[Diagnostic]]:
+def compile_lenient(source: Source, *, provider: str | None = None,
+                    vars: dict[str, Any] | None = None, expanded: bool = False
+                    ) -> tuple[Manifest, list[Diagnostic]]:
     """Compile what can be compiled and return it with every problem, errors included (for the
     review sheet, which shows a broken series' problems on its shots). ``vars`` override the
     series' vars; ``expanded``: ``source`` is one variation already expanded (``expand``)."""
     expanded_source, found = (source, []) if expanded else _expand_lenient(source, vars)
-    compiler = Compiler(expanded_source, capabilities, provider=provider)
+    compiler = Compiler(expanded_source, provider=provider)
     manifest = compiler.build()
     return manifest, sorted([*found, *compiler.problems], key=Diagnostic.sort_key)
 
@@ -390,7 +436,6 @@ def _expand_lenient(source: Source, vars: dict[str, Any] | None = None
         return source, [d for d in found.diagnostics if d not in source.problems]
 
 
-def compile_path(path: Path, capabilities: Capabilities | None = None, *,
-                 provider: str | None = None) -> Manifest:
+def compile_path(path: Path, *, provider: str | None = None) -> Manifest:
     """Load, validate and compile the series at ``path``; raise ProblemsFound with every problem."""
-    return compile_source(load_source(path), capabilities, provider=provider)
+    return compile_source(load_source(path), provider=provider)

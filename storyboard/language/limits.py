@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from storyboard.language.request import MediaItem, MediaRef, Mention, ShotRequest, is_url
 from storyboard.targets import Limits
+from storyboard.targets.models import family
 
 Severity = Literal["error", "warning"]
 
@@ -27,6 +28,9 @@ class Target(Protocol):
 
     @property
     def limits(self) -> Limits: ...
+
+    @property
+    def models(self) -> tuple[str, ...]: ...
 
     def label(self, mention: Mention, /) -> str: ...
 
@@ -42,6 +46,10 @@ class Problem:
 def problems(request: ShotRequest, dialect: Target, media_base_url: str | None,
              local_name: dict[MediaRef, str]) -> list[Problem]:
     """Every way ``request`` breaks ``dialect``'s limits; ``local_name`` shows local files."""
+    if family(request.model) not in dialect.models:
+        return [Problem("model", f"{dialect.name} sells {', '.join(dialect.models)}, not "
+                                 f"{request.model}: render this shot with provider dashscope "
+                                 "(the native API serves every model)")]
     return [*_numbers(request, dialect), *_media(request, dialect), *_sizes(request, dialect),
             *_reachable(request, dialect, media_base_url, local_name)]
 

@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, Span
 
-MediaRole = Literal["reference_image", "reference_video", "first_frame"]
+MediaRole = Literal["reference_image", "reference_video", "reference_audio", "first_frame",
+                    "last_frame", "first_clip", "driving_audio"]
+REFERENCE_ROLES = ("reference_image", "reference_video")
 
 URL_PREFIXES = ("https://", "http://", "oss://", "data:")
 
@@ -29,10 +31,11 @@ class Mention:
 
     The neutral form keeps mentions as these tokens; each dialect writes them in its label style
     ("Image 1" natively, "Image1" on the arrays marketplace, "image 1" on the roles gateway).
+    An ``audio`` mention is a voice sent as a ``reference_audio`` item (wan3.0-video's "Audio 1").
     """
 
     name: str
-    kind: Literal["image", "video"]
+    kind: Literal["image", "video", "audio"]
     index: int
 
 
@@ -109,10 +112,11 @@ class ShotRequest:
     resolution: str
     ratio: str
     duration: int
-    prompt_extend: bool
+    prompt_extend: bool | None  # None: the model takes no such switch, so it is not sent
     watermark: bool
     negative_prompt: str | None = None
     seed: int | None = None
+    audio: bool | None = None  # wan3.0-video's sound switch; None: not sent
     scenes: tuple[Scene, ...] = ()
     # The prompt with its mentions as tokens; ``prompt`` is the same in the native style. Empty for
     # a request built by hand, whose prompt then has no mentions to rewrite.
@@ -124,11 +128,21 @@ class ShotRequest:
 
     @property
     def references(self) -> tuple[MediaItem, ...]:
-        return tuple(m for m in self.media if m.role != "first_frame")
+        """The characters' images and videos (what the model keeps consistent)."""
+        return tuple(m for m in self.media if m.role in REFERENCE_ROLES)
 
     @property
     def first_frame(self) -> MediaItem | None:
-        return next((m for m in self.media if m.role == "first_frame"), None)
+        return self.item("first_frame")
+
+    def item(self, role: MediaRole) -> MediaItem | None:
+        """The first media item of ``role``, if any."""
+        return next((m for m in self.media if m.role == role), None)
+
+    @property
+    def has_input_video(self) -> bool:
+        """A video the service reads (a reference video, a clip to continue): maybe billed."""
+        return any(m.role in ("reference_video", "first_clip") for m in self.media)
 
     @property
     def has_video_reference(self) -> bool:

@@ -15,18 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic
+from storyboard.language import modelcheck, scenes
 from storyboard.language.literals import color_problem, data_uri_problem
 from storyboard.language.load import Document, PathKey
+from storyboard.language.modelcheck import Origin
 from storyboard.language.request import MediaRef, Transition, is_url
+from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.language.validate import did_you_mean
-from storyboard.targets import Capabilities
+from storyboard.targets.models import Model
 
 MENTION = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)")
-WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*s?\s*-\s*(\d+(?:\.\d+)?)\s*s\s*$")
-SHORTHAND = re.compile(r"^\s*\[([^\]]*)\]\s*(.*)$", re.S)
 PARAMS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt_extend",
-          "watermark", "seed", "takes")
+          "watermark", "seed", "takes", "audio")
 # The service's own defaults (spec section 1), made explicit in every request.
 SERVICE_DEFAULTS: dict[str, Any] = {"model": "wan2.7-r2v", "resolution": "1080P", "ratio": "16:9",
                                     "duration": 5, "prompt_extend": True, "watermark": False}
@@ -52,16 +53,6 @@ class Reference:
 
 
 @dataclass
-class ResolvedScene:
-    index: int
-    start: float
-    end: float
-    action: str
-    say: list[tuple[str, str]]
-    path: PathKey
-
-
-@dataclass
 class ResolvedShot:
     id: str
     episode: str
@@ -74,6 +65,12 @@ class ResolvedShot:
     first_frame: MediaRef | None = None
     first_frame_from: str | None = None
     transition: Transition = field(default_factory=Transition)
+    origins: dict[str, Origin] = field(default_factory=dict)  # where each parameter was set
+    frames: dict[str, MediaRef] = field(default_factory=dict)  # last_frame, first_clip, ...
+
+    @property
+    def model(self) -> Model:
+        return modelcheck.model_for(self.params)
 
 
 @dataclass
@@ -97,9 +94,8 @@ class MediaUse:
 
 
 class Resolver:
-    def __init__(self, source: Source, capabilities: Capabilities) -> None:
+    def __init__(self, source: Source) -> None:
         self.source = source
-        self.caps = capabilities
         self.problems: list[Diagnostic] = []
         self.output_problem: Diagnostic | None = None
         self.media: dict[tuple[Path, str], MediaUse] = {}
@@ -204,6 +200,7 @@ class Resolver:
         takes = {"takes": data["takes"]} if "takes" in data else {}
         defaults = {**SERVICE_DEFAULTS, **_mapping(self.series.get("defaults")), **takes,
                     **_mapping(data.get("defaults"))}
+        origins = self._origins(source, data)
         settings = {k: data[k] for k in ("title_card", "end_card", "music", "output") if k in data}
         for key in ("music", "output"):
             if key not in settings and key in self.series:
@@ -222,13 +219,23 @@ class Resolver:
                            f"duplicate shot id {shot_id!r} in episode {episode_id!r}")
                 continue
             ids.add(shot_id)
-            shot = self._shot(source.doc, path, raw, shot_id, episode_id, defaults, shots)
+            shot = self._shot(source.doc, path, raw, shot_id, episode_id, defaults, shots,
+                              origins)
             if shot is not None:
                 shots.append(shot)
         if shots:
             self._opening_transition(shots[0], _mapping(data.get("title_card")))
         return ResolvedEpisode(episode_id, str(data.get("title", episode_id)), source.doc,
                                source.path, shots, settings)
+
+    def _origins(self, source: EpisodeSource, data: dict[str, Any]) -> dict[str, Origin]:
+        """Where each default a shot may inherit was set: the series' or the episode's."""
+        series = self.source.series
+        found = {k: Origin(series, ("defaults", k), 0)
+                 for k in _mapping(self.series.get("defaults"))}
+        for key in _mapping(data.get("defaults")):
+            found[key] = Origin(source.doc, (*source.path, "defaults", key), 1)
+        return found
 
     def _output_dir(self, doc: Document, path: PathKey, data: dict[str, Any]) -> None:
         """``output.dir`` must stay inside the series folder (someone else's series must not write
@@ -268,12 +275,13 @@ class Resolver:
     # --- shots ---------------------------------------------------------------------------------
 
     def _shot(self, doc: Document, path: PathKey, raw: dict[str, Any], shot_id: str,
-              episode: str, defaults: dict[str, Any], earlier: list[ResolvedShot]
-              ) -> ResolvedShot | None:
+              episode: str, defaults: dict[str, Any], earlier: list[ResolvedShot],
+              origins: dict[str, Origin]) -> ResolvedShot | None:
         params = {**defaults, **{k: raw[k] for k in PARAMS if k in raw}}
         if not _params_well_typed(params):
             return None  # the schema check has already said what is wrong with them
-        shot = ResolvedShot(shot_id, episode, doc, path, params)
+        shot = ResolvedShot(shot_id, episode, doc, path, params, origins={
+            **origins, **{k: Origin(doc, (*path, k), 2) for k in PARAMS if k in raw}})
         has_scenes, has_prompt = "scenes" in raw, "prompt" in raw
         if has_scenes == has_prompt:
             self.error(doc, path, "a shot needs either 'scenes' or 'prompt'" +
@@ -282,11 +290,13 @@ class Resolver:
         mentions = self._timing_and_mentions(shot, raw)
         if "duration" not in raw and shot.scenes:
             params["duration"] = max(1, math.ceil(shot.scenes[-1].end - 1e-9))
-        self._check_scene_windows(shot, raw)
-        self._references(shot, raw, mentions)
+        scenes.check_windows(self.problems, shot.doc, shot.scenes, shot.params.get("duration"))
+        names = self._references(shot, raw, mentions)
         self._first_frame(shot, raw, earlier)
+        modelcheck.resolve_frames(self, shot, raw)
         self._transition(shot, raw, earlier)
-        self._check_duration(shot, raw)
+        videos = sum(1 for n in names if self.characters[n].role == "reference_video")
+        modelcheck.check(self, shot, names, videos)
         return shot
 
     def _timing_and_mentions(self, shot: ResolvedShot, raw: dict[str, Any]) -> list[str]:
@@ -298,63 +308,18 @@ class Resolver:
             return mentions
         for index, scene in enumerate(raw.get("scenes") or []):
             where = (*shot.path, "scenes", index)
-            parsed = self._scene(doc, where, scene, index + 1)
+            parsed = scenes.parse(self.problems, doc, where, scene, index + 1)
             if parsed is None:
                 continue
             shot.scenes.append(parsed)
             action_path = where if isinstance(scene, str) else (*where, "action")
             mentions += self._mentions(doc, action_path, parsed.action,
-                                       offset=_shorthand_offset(scene))
+                                       offset=scenes.shorthand_offset(scene))
             for speaker, line in parsed.say:
                 mentions.append(speaker)
                 self._check_speaker(doc, (*where, "say", speaker), speaker)
                 mentions += self._mentions(doc, (*where, "say", speaker), line)
         return [m for m in mentions if m in self.characters]
-
-    def _scene(self, doc: Document, where: PathKey, scene: Any, index: int
-               ) -> ResolvedScene | None:
-        if isinstance(scene, str):
-            match = SHORTHAND.match(scene)
-            if match is None:
-                self.error(doc, where, 'expected a scene like "[0-3s] what happens"')
-                return None
-            window, action = match.group(1), match.group(2).strip()
-            say: dict[str, Any] = {}
-        elif isinstance(scene, dict) and isinstance(scene.get("at"), str):
-            window, action = scene["at"], str(scene.get("action", "")).strip()
-            say = _mapping(scene.get("say"))
-            if not action and not say:
-                self.error(doc, where, "a scene needs an 'action' or a 'say'")
-        else:
-            return None
-        timing = WINDOW.match(window)
-        at_path = where if isinstance(scene, str) else (*where, "at")
-        if timing is None:
-            self.error(doc, at_path, f"{window!r} is not a time window; expected A-Bs, e.g. 0-3s")
-            return None
-        start, end = float(timing.group(1)), float(timing.group(2))
-        if start >= end:
-            self.error(doc, at_path, f"window {window!r} ends before it starts; expected A < B")
-            return None
-        lines = [(str(k), str(v)) for k, v in say.items()]
-        return ResolvedScene(index, start, end, action, lines, where)
-
-    def _check_scene_windows(self, shot: ResolvedShot, raw: dict[str, Any]) -> None:
-        previous: ResolvedScene | None = None
-        duration = shot.params.get("duration")
-        for scene in shot.scenes:
-            at = _at_path(shot, scene)
-            if previous is not None and scene.start < previous.start:
-                self.error(shot.doc, at, f"scene {scene.index} starts at {_n(scene.start)}s, "
-                           f"before scene {previous.index}; expected scenes in order")
-            elif previous is not None and scene.start < previous.end:
-                self.error(shot.doc, at, f"scene {scene.index} [{_n(scene.start)}-"
-                           f"{_n(scene.end)}s] overlaps scene {previous.index} "
-                           f"[{_n(previous.start)}-{_n(previous.end)}s]")
-            if isinstance(duration, int) and scene.end > duration:
-                self.error(shot.doc, at, f"scene {scene.index} ends at {_n(scene.end)}s, past "
-                           f"the shot's end ({duration}s); expected windows within the shot")
-            previous = scene
 
     def _mentions(self, doc: Document, path: PathKey, text: str, offset: int = 0) -> list[str]:
         names = []
@@ -378,7 +343,9 @@ class Resolver:
                        f"{did_you_mean(speaker, self.characters)}; expected a character",
                        key=True)
 
-    def _references(self, shot: ResolvedShot, raw: dict[str, Any], mentions: list[str]) -> None:
+    def _references(self, shot: ResolvedShot, raw: dict[str, Any], mentions: list[str]
+                    ) -> list[str]:
+        """The shot's references in order (mentions, then ``cast``), labelled on the shot."""
         order = list(dict.fromkeys(mentions))
         for index, name in enumerate(raw.get("cast") or []):
             if name not in self.characters:
@@ -386,13 +353,8 @@ class Resolver:
                            f"{did_you_mean(str(name), self.characters)}")
             elif name not in order:
                 order.append(name)
-        if not order:
-            self.error(shot.doc, shot.path, "this shot has no reference: mention a character "
-                       "(@name) or list one in 'cast'; expected at least one image or video")
-            return
-        if len(order) > self.caps.max_references:
-            self.error(shot.doc, shot.path, f"{len(order)} references ({', '.join(order)}); "
-                       f"expected at most {self.caps.max_references} images and videos together")
+        if not shot.model.takes_references:
+            return order  # refused with every name by ``modelcheck``: nothing to label
         overrides = self._voice_overrides(shot, raw, order)
         counters = {"reference_image": 0, "reference_video": 0}
         for name in order:
@@ -403,6 +365,7 @@ class Resolver:
             voice = self.voices.get(voice_name) if voice_name else None
             shot.references.append(Reference(name, character.role, character.ref,
                                              f"{word} {counters[character.role]}", voice))
+        return order
 
     def _voice_overrides(self, shot: ResolvedShot, raw: dict[str, Any], order: list[str]
                          ) -> dict[str, str]:
@@ -469,23 +432,11 @@ class Resolver:
             self.error(first.doc, where, f"a {seconds:g} s {kind} is as long as the title card "
                        f"({card:g} s) or the shot it joins; expected less than both")
 
-    def _check_duration(self, shot: ResolvedShot, raw: dict[str, Any]) -> None:
-        duration = shot.params.get("duration")
-        if not isinstance(duration, int) or isinstance(duration, bool):
-            return
-        has_video = any(r.role == "reference_video" for r in shot.references)
-        low = self.caps.min_duration
-        high = self.caps.max_duration_with_video if has_video else self.caps.max_duration
-        if not low <= duration <= high:
-            why = " with a reference video" if has_video else ""
-            where = (*shot.path, "duration") if "duration" in raw else shot.path
-            self.error(shot.doc, where, f"a {duration} s shot; expected {low} to {high} s{why}")
-
 
 PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,), "resolution": (str,), "ratio": (str,), "duration": (int,),
     "negative_prompt": (str,), "prompt_extend": (bool,), "watermark": (bool,), "seed": (int,),
-    "takes": (int,)}
+    "takes": (int,), "audio": (bool,)}
 
 
 def _params_well_typed(params: dict[str, Any]) -> bool:
@@ -509,20 +460,3 @@ def _resolved(folder: Path, value: str, root: Path) -> tuple[Path, bool]:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _n(value: float) -> str:
-    return f"{value:g}"
-
-
-def _at_path(shot: ResolvedShot, scene: ResolvedScene) -> PathKey:
-    raw = shot.doc.get(scene.path)
-    return scene.path if isinstance(raw, str) else (*scene.path, "at")
-
-
-def _shorthand_offset(scene: Any) -> int:
-    """Where the action text starts inside a ``"[0-3s] text"`` string."""
-    if not isinstance(scene, str):
-        return 0
-    match = SHORTHAND.match(scene)
-    return match.start(2) if match else 0

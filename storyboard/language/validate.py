@@ -187,8 +187,9 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
         return doc.diagnostic(path, f"{len(str(error.instance))} characters; expected at most "
                                     f"{error.validator_value}")
     if kind == "pattern":
+        said = error.schema.get("description") if isinstance(error.schema, dict) else None
         return doc.diagnostic(path, f"{_show(error.instance)} does not have the expected form "
-                                    f"({error.validator_value})")
+                                    f"({said or error.validator_value})")
     if kind == "not" and isinstance(error.schema, dict) and error.schema.get("description"):
         shown = _USERINFO.sub(r"\1***@", _show(error.instance))  # never echo a password
         return doc.diagnostic(path, f"{shown} is not allowed here: {error.schema['description']}")

@@ -39,20 +39,20 @@ from storyboard.providers.animatic import (
     render,
 )
 from storyboard.targets import NATIVE_SIZES, Capabilities, PriceTable, TaskState, TaskStatus, Usage
-from storyboard.targets.models import DEFAULT_MODEL, MODELS, Model, model_of
+from storyboard.targets.models import DEFAULT_MODEL, MODELS, SIZES_480, Model, model_of
 
 __all__ = ["LocalProvider", "body_animatic", "draws_captions", "panel_label", "prompt_segments",
            "render_body", "render_card", "render_shot", "shot_animatic"]
 
 RATIOS = Capabilities().ratios
+SIZES = {**NATIVE_SIZES, **SIZES_480}  # every model's output sizes (480P: wan3.0-video)
 BODY_DEFAULTS = {"resolution": "1080P", "ratio": "16:9", "duration": 5}  # spec section 1
 
 
 # --- shared ----------------------------------------------------------------------------------
 
 
-def _frame(resolution: str, ratio: str, backdrop: Path | None, draft: bool,
-           sizes: Mapping[tuple[str, str], tuple[int, int]] = NATIVE_SIZES
+def _frame(resolution: str, ratio: str, backdrop: Path | None, draft: bool
            ) -> tuple[int, int, int]:
     """Width, height and fps: a first frame decides the ratio (the model follows it)."""
     if backdrop is not None:
@@ -61,7 +61,7 @@ def _frame(resolution: str, ratio: str, backdrop: Path | None, draft: bool,
             raise MediaError(f"{backdrop}: cannot read the first frame's size")
         ratio = closest_ratio(video.width, video.height, RATIOS)
     try:
-        width, height = sizes[(resolution, ratio)]
+        width, height = SIZES[(resolution, ratio)]
     except KeyError:
         raise ValueError(f"no output size for resolution {resolution!r}, ratio {ratio!r}") from None
     if draft:
@@ -107,13 +107,18 @@ def _line_audio(line: Line) -> Path | None:
 
 
 def _request_lines(request: ShotRequest) -> tuple[tuple[TimedText, ...], tuple[Sound, ...]]:
+    """Captions at their lines, and the voices that speak them; a silent request (``audio:
+    false``) has no voices, a driving audio plays from the start."""
     captions: list[TimedText] = []
     sounds: list[Sound] = []
+    driving = request.item("driving_audio")
+    if driving is not None and driving.ref is not None and driving.ref.path is not None:
+        sounds.append(Sound(_existing(driving.ref.path), 0.0, float(request.duration)))
     for line in (line for scene in request.scenes for line in scene.lines):
         # Named exactly as the subtitle files name the speaker ("Mia: That was lovely.").
         captions.append(TimedText(f"{speaker_name(line.speaker)}: {line.text}", line.start,
                                   line.end))
-        if (audio := _line_audio(line)) is not None:
+        if request.audio is not False and (audio := _line_audio(line)) is not None:
             sounds.append(Sound(audio, line.start, line.end - line.start))
     return tuple(captions), tuple(sounds)
 
@@ -232,8 +237,8 @@ def _body_model(body: Mapping[str, Any]) -> Model:
 
 def body_animatic(body: Mapping[str, Any], *, media: Mapping[str, Path] | None = None,
                   plain: bool = False) -> Animatic:
-    """What ``render_body`` draws for a native submit body (with the service's defaults): at the
-    model's sizes, silent where the model has the ``audio`` switch and it is off; a first clip
+    """What ``render_body`` draws for a native submit body (with the service's defaults): with no
+    audio track where the model has the ``audio`` switch and it is off; a first clip
     (image-to-video) is the backdrop when there is no first frame, a driving audio plays through."""
     data: Mapping[str, Any] = body.get("input") or {}
     params = {**BODY_DEFAULTS, **(body.get("parameters") or {})}
@@ -242,8 +247,7 @@ def body_animatic(body: Mapping[str, Any], *, media: Mapping[str, Path] | None =
     files = {url: path for url, path in (media or {}).items() if Path(path).is_file()}
     items = [m for m in data.get("media") or [] if isinstance(m, dict)]
     backdrop = _item_file(items, files, "first_frame", "first_clip")
-    width, height, fps = _frame(str(params["resolution"]), str(params["ratio"]), backdrop, False,
-                                model.caps.sizes)
+    width, height, fps = _frame(str(params["resolution"]), str(params["ratio"]), backdrop, False)
     sound = not (model.audio_switch and params.get("audio") is False)
     if plain:
         return Animatic(width, height, duration, fps, audio=sound)

@@ -124,6 +124,7 @@ def parameters(shot: CompiledShot) -> dict[str, Any]:
         "seed": request.seed,
         "negative_prompt_sha256": digest(request.negative_prompt) if request.negative_prompt
         else None,
+        **({"audio": request.audio} if request.audio is not None else {}),
     }
 
 

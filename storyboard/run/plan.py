@@ -143,6 +143,14 @@ def apply_price_overrides(prices: PriceTable, overrides: Mapping[str, Any] | Non
     return replace(prices, per_second=per_second, currency=currency, input_video_cap=cap, per=per)
 
 
+def price_model(prices: PriceTable, shots: Sequence[CompiledShot]) -> str:
+    """The price model in one line, with the table of each other model the shots use."""
+    models = dict.fromkeys(s.request.model for s in shots)
+    others = {prices.for_model(m).describe(): m for m in models
+              if prices.for_model(m) is not prices}
+    return "; ".join([prices.describe(), *(f"{m}: {text}" for text, m in others.items())])
+
+
 def _price_number(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise StoryboardError(f"price override {key!r}: expected a number >= 0, got {value!r}")
@@ -151,10 +159,12 @@ def _price_number(key: str, value: Any) -> float:
 
 def estimate(shot: CompiledShot, prices: PriceTable,
              reference_video_seconds: ReferenceSeconds | None = None) -> tuple[float, float]:
-    """(billed seconds, cost) a render of ``shot`` is expected to bill."""
+    """(billed seconds, cost) a render of ``shot`` is expected to bill, by its model's table."""
+    prices = prices.for_model(shot.request.model)
     seconds = reference_video_seconds(shot) if reference_video_seconds else None
-    if seconds is None:  # unknown: assume the cap, so the estimate never undershoots
-        seconds = prices.input_video_cap if shot.request.has_video_reference else 0.0
+    if seconds is None or (seconds == 0 and shot.request.has_input_video):
+        # Unknown (or a clip to continue, not measured): assume the cap, never undershoot.
+        seconds = prices.input_video_cap if shot.request.has_input_video else 0.0
     billed = prices.billed_seconds(float(shot.request.duration),
                                    min(seconds, prices.input_video_cap))
     return billed, prices.cost(shot.request.resolution, billed)
@@ -262,7 +272,7 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     locked = read_lock(lock_path(root, proxies)).shots
     by_key = {shot_key(s): s for s in shots}
     seen: dict[str, str] = {}
-    result = Plan(provider, cache_key, prices.currency, price_model=prices.describe())
+    result = Plan(provider, cache_key, prices.currency, price_model=price_model(prices, shots))
     stored = set(in_store)
     held = holdings(root, task_key or cache_key, {s.hash for s in shots} - cached - stored,
                     ledger, team=team)

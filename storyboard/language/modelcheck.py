@@ -1,0 +1,230 @@
+"""Resolved shots into what their model refuses: media kinds and counts, frames, durations, switches.
+
+Every shot names a model (``model:`` in ``defaults``, an episode's ``defaults`` or the shot; the
+default is ``wan2.7-r2v``), declared in ``storyboard.targets.models``. Nothing a model cannot carry is
+dropped in silence: a value set for that model (on the shot, or at the level where the model is
+chosen, or below it) is a located error; a value inherited from a wider ``defaults`` meant for other
+models is not sent, and a warning at that default says so once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from storyboard.errors import Diagnostic
+from storyboard.language.load import Document, PathKey
+from storyboard.language.request import MediaRef
+from storyboard.language.validate import did_you_mean
+from storyboard.targets.models import DEFAULT_MODEL, WAN27_R2V, Model, model_of
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a shot's parameter was set: its document, its key, and how narrow a level it is
+    (0: the series' ``defaults``, 1: an episode's, 2: the shot)."""
+
+    doc: Document
+    path: PathKey
+    level: int
+
+
+class Resolving(Protocol):
+    """What the checks need of the resolver: the voices, a file lookup and a problem list."""
+
+    problems: list[Diagnostic]
+    voices: dict[str, MediaRef]
+
+    def media_ref(self, doc: Document, path: PathKey, value: str, role: str
+                  ) -> MediaRef | None: ...
+
+
+class Shot(Protocol):
+    """The resolved shot, as these checks read it."""
+
+    doc: Document
+    path: PathKey
+    params: dict[str, Any]
+    origins: dict[str, Origin]
+    first_frame: MediaRef | None
+    first_frame_from: str | None
+    frames: dict[str, MediaRef]
+
+    @property
+    def model(self) -> Model: ...
+
+
+def model_for(params: dict[str, Any]) -> Model:
+    """The shot's model declaration (an unknown id is the schema's error: the default stands in)."""
+    return model_of(str(params.get("model", DEFAULT_MODEL))) or WAN27_R2V
+
+
+def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None:
+    """``last_frame``, ``first_clip`` and ``driving_audio`` into files (``{voice: NAME}`` takes
+    that voice's clip)."""
+    for role, kind in (("last_frame", "image"), ("first_clip", "video"),
+                       ("driving_audio", "audio")):
+        value = raw.get(role)
+        where = (*shot.path, role)
+        if isinstance(value, dict) and isinstance(value.get("voice"), str):
+            ref = resolver.voices.get(value["voice"])
+            if ref is None:
+                resolver.problems.append(shot.doc.diagnostic((*where, "voice"), (
+                    f"unknown voice {value['voice']!r}{did_you_mean(value['voice'], resolver.voices)}"
+                    f"; expected one of: {', '.join(sorted(resolver.voices)) or '(none declared)'}")))
+                continue
+            shot.frames[role] = ref
+        elif isinstance(value, str):
+            found = resolver.media_ref(shot.doc, where, value, kind)
+            if found is not None:
+                shot.frames[role] = found
+
+
+def check(resolver: Resolving, shot: Shot, names: list[str], videos: int) -> None:
+    """Every way ``shot`` (with references ``names``, ``videos`` of them videos) breaks its model."""
+    model = shot.model
+    for problem in [*_switches(shot, model), *_references(shot, model, names, videos),
+                    *_frames(shot, model, names), *_duration(shot, model, videos)]:
+        if problem not in resolver.problems:
+            resolver.problems.append(problem)
+
+
+# --- switches the model does not take -------------------------------------------------------
+
+
+def _switches(shot: Shot, model: Model) -> Iterator[Diagnostic]:
+    unsupported = {"negative_prompt": not model.negative_prompt,
+                   "prompt_extend": not model.prompt_extend,
+                   "audio": not model.audio_switch, "ratio": not model.ratio}
+    for name, refused in unsupported.items():
+        if refused and shot.params.get(name) is not None and name in shot.origins:
+            yield _unsupported(shot, model, name)
+    resolution = shot.params.get("resolution")
+    if resolution not in model.caps.resolutions:
+        yield _at(shot, "resolution", f"resolution {resolution}; {model.id} renders "
+                                      f"{', '.join(model.caps.resolutions)}")
+
+
+def _unsupported(shot: Shot, model: Model, name: str) -> Diagnostic:
+    origin = shot.origins[name]
+    chosen = shot.origins.get("model")
+    why = {"negative_prompt": "takes no negative prompt",
+           "prompt_extend": "has no prompt_extend switch",
+           "audio": "has no audio switch (it always makes sound)",
+           "ratio": "takes no ratio: the video follows its first frame's shape"}[name]
+    if origin.level >= (chosen.level if chosen else 0) or name == "ratio":
+        severity = "warning" if name == "ratio" else "error"
+        return origin.doc.diagnostic(origin.path, f"{model.id} {why}; remove {name} for this "
+                                     "model", severity=severity)
+    return origin.doc.diagnostic(origin.path, (
+        f"{name} is not sent to the {model.id} shots that inherit it: {model.id} {why}"),
+        severity="warning")
+
+
+# --- references and voices ------------------------------------------------------------------
+
+
+def _references(shot: Shot, model: Model, names: list[str], videos: int
+                ) -> Iterator[Diagnostic]:
+    images = len(names) - videos
+    if names and not model.takes_references:
+        yield shot.doc.diagnostic(shot.path, (
+            f"{model.id} takes no character references ({', '.join('@' + n for n in names)}): "
+            "it is driven by first_frame (or first_clip); describe them in words without @, "
+            "or use wan2.7-r2v or wan3.0-video for this shot"))
+        return
+    if len(names) < model.min_references and not _framed(shot):
+        yield shot.doc.diagnostic(shot.path, (
+            "this shot has no reference: mention a character (@name) or list one in 'cast'; "
+            "expected at least one image or video"))
+    for kind, count, most in (("image", images, model.max_images),
+                              ("video", videos, model.max_videos)):
+        if count > most:
+            yield shot.doc.diagnostic(shot.path, f"{count} {kind} references; {model.id} takes "
+                                                 f"at most {most}")
+    if len(names) > model.caps.max_references:
+        yield shot.doc.diagnostic(shot.path, (
+            f"{len(names)} references ({', '.join(names)}); expected at most "
+            f"{model.caps.max_references} images and videos together"))
+
+
+def _framed(shot: Shot) -> bool:
+    """A shot of a model that needs no references may start from a frame instead."""
+    return shot.model.min_references == 0
+
+
+# --- frames ---------------------------------------------------------------------------------
+
+
+def _frames(shot: Shot, model: Model, names: list[str]) -> Iterator[Diagnostic]:
+    has_first = shot.first_frame is not None or shot.first_frame_from is not None
+    present = {role for role in shot.frames} | ({"first_frame"} if has_first else set())
+    for role in sorted(present - set(model.frames)):
+        takes = ", ".join(model.frames) or "no frames"
+        yield shot.doc.diagnostic((*shot.path, role), f"{model.id} takes no {role} (it takes "
+                                                      f"{takes})")
+    framed = sorted(present & {"first_frame", "last_frame"})
+    if names and framed and not model.frames_with_references:
+        yield shot.doc.diagnostic((*shot.path, framed[0]), (
+            f"{model.id} takes references or a first/last frame, not both: drop "
+            f"{' and '.join(framed)} to keep {', '.join('@' + n for n in names)} as references, "
+            "or drop the references to start from the frame"))
+    if model.needs_frame and not present & {"first_frame", "first_clip"}:
+        yield shot.doc.diagnostic(shot.path, (
+            f"{model.id} starts from a picture: give this shot a first_frame (a path, or "
+            "{from: SHOT}) or a first_clip to continue"))
+
+
+# --- duration -------------------------------------------------------------------------------
+
+
+def _duration(shot: Shot, model: Model, videos: int) -> Iterator[Diagnostic]:
+    duration = shot.params.get("duration")
+    if not isinstance(duration, int) or isinstance(duration, bool):
+        return
+    caps = model.caps
+    low = caps.min_duration
+    high = caps.max_duration_with_video if videos else caps.max_duration
+    if duration == -1 and model.auto_duration:
+        yield _at(shot, "duration", (
+            f"duration -1 lets {model.id} choose the length, and a plan must know its cost; "
+            f"expected {low} to {high} s"))
+    elif not low <= duration <= high:
+        why = " with a reference video" if videos else ""
+        yield _at(shot, "duration", f"a {duration} s shot; expected {low} to {high} s{why}"
+                                    + ("" if model.id == DEFAULT_MODEL else f" on {model.id}"))
+
+
+# --- where -----------------------------------------------------------------------------------
+
+
+def _at(shot: Shot, name: str, message: str) -> Diagnostic:
+    """A problem about parameter ``name``, at the key that set it (else at the shot). A duration
+    not set on the shot itself is the shot's (its scenes may have set it)."""
+    origin = shot.origins.get(name)
+    if origin is not None and (name != "duration" or origin.level == 2):
+        return origin.doc.diagnostic(origin.path, message)
+    return shot.doc.diagnostic(shot.path, message)
+
+
+
+
+# --- seconds of the media -------------------------------------------------------------------
+
+
+def seconds_problems(model: Model, duration: int, videos: list[float], audios: list[float]
+                     ) -> Iterator[str]:
+    """What the lengths of a shot's reference videos and audio break (seconds of local files)."""
+    if model.max_reference_video_seconds is not None and \
+            sum(videos) > model.max_reference_video_seconds:
+        yield (f"its reference videos last {sum(videos):g} s together; {model.id} takes at "
+               f"most {model.max_reference_video_seconds:g} s")
+    if model.max_input_plus_output is not None and videos and \
+            sum(videos) + duration > model.max_input_plus_output:
+        yield (f"its reference videos ({sum(videos):g} s) and the {duration} s shot come to "
+               f"more than {model.max_input_plus_output} s, {model.id}'s limit: shorten one")
+    if model.max_reference_audio_seconds is not None and \
+            sum(audios) > model.max_reference_audio_seconds:
+        yield (f"its voices last {sum(audios):g} s together; {model.id} takes at most "
+               f"{model.max_reference_audio_seconds:g} s of reference audio")
