@@ -330,3 +330,20 @@ def test_gateway_dialects_refuse_other_models(idle: EmulatorServer, name: str) -
     refused = httpx.post(url, json=other, headers=headers, timeout=10)
     assert refused.status_code == 400, refused.text
     assert "model must be one of" in refused.text
+
+
+# --- what storyboard compiles, the emulator accepts ------------------------------------------
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_the_compiled_native_body_of_each_model_is_accepted(
+        idle_http: httpx.Client, tmp_path: Path, make_media: Callable[..., Path],
+        model: str) -> None:
+    from tests.test_models import compiled, errors, series
+
+    shots, problems = compiled(series(tmp_path, make_media, model), "dashscope")
+    assert errors(problems) == []
+    body = DIALECTS["dashscope"].body(shots[0].request,
+                                      lambda ref: f"{CDN}/{Path(str(ref)).name}")
+    answer = idle_http.post(SUBMIT, json=body)
+    assert answer.status_code == 200, answer.text
