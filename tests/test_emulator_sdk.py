@@ -52,3 +52,30 @@ def test_sdk_sees_errors(sdk_emu: EmulatorServer) -> None:
                                         media=[{"type": "reference_image",
                                                 "url": "https://example.com/a.png"}])
     assert (refused.status_code, refused.code) == (401, "InvalidApiKey")
+
+
+def test_wan30_with_a_reference_audio(sdk_emu: EmulatorServer, make_media: Callable[..., Path],
+                                      tmp_path: Path) -> None:
+    """wan3.0-video through the SDK: its voice a ``reference_audio`` item, uploaded by the SDK
+    under a policy for wan3.0-video; ``audio`` and ``ratio`` pass as parameters."""
+    from dashscope import VideoSynthesis
+
+    image = make_media("image", tmp_path / "mia.png", width=320, height=320)
+    voice = make_media("voice", tmp_path / "mia.wav")
+    media: list[dict[str, Any]] = [{"type": "reference_image", "url": f"file://{image}"},
+                                   {"type": "reference_audio", "url": f"file://{voice}"}]
+    started = VideoSynthesis.async_call(model="wan3.0-video", prompt="Image 1 sings Audio 1",
+                                        media=media, resolution="480P", ratio="16:9",
+                                        duration=2, audio=True, api_key="sk-sdk")
+    assert started.status_code == 200, started
+    done = VideoSynthesis.wait(started, api_key="sk-sdk")
+    assert done.status_code == 200, done
+    assert done.output.task_status == "SUCCEEDED"
+    assert (done.usage.SR, done.usage.output_video_duration) == (480, 2)
+    stats = sdk_emu.stats()
+    assert stats["uploads"] == 2 and stats["requests"]["policy"] >= 1
+    task = next(iter(sdk_emu.service.table.tasks.values()))
+    assert task.submission.model == "wan3.0-video"
+    assert task.body["parameters"]["audio"] is True
+    assert [m["type"] for m in task.submission.media] == ["reference_image", "reference_audio"]
+    assert all(m["url"].startswith("oss://") for m in task.submission.media)

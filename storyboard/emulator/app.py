@@ -37,6 +37,7 @@ from storyboard.emulator.state import new_id
 from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.emulator.wire import API, FaultWire, Receive, Scope, Send, endpoint_of
+from storyboard.targets.models import model_of
 
 MAX_FORM_FILES = 1
 
@@ -111,6 +112,8 @@ async def policy(request: Request) -> Response:
     model = request.query_params.get("model")
     if not model:
         raise ApiError(400, "BadRequest.EmptyModel", "Required parameter model is missing.")
+    if model_of(model) is None:
+        raise invalid("Model not exist.")
     service = service_of(request)
     data = service.uploads.policy(model, service.config.policy_ttl, f"{origin(request)}/oss")
     return answer({"data": data})

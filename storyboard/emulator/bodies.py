@@ -13,17 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from storyboard.emulator.validate import (
-    MEDIA_TYPES,
-    MODELS,
-    NEGATIVE_PROMPT_LIMIT,
-    PROMPT_LIMIT,
-    RATIOS,
-    RESOLUTIONS,
-    SEED_MAX,
-    invalid,
-)
+from storyboard.emulator.validate import invalid, media_types
 from storyboard.language.limits import insecure_url
+from storyboard.targets.models import WAN27_R2V
+
+# Gateways resell wan2.7-r2v alone: its ids and limits, from its declaration.
+MODELS = (WAN27_R2V.id, *WAN27_R2V.snapshots)
+MEDIA_TYPES = media_types(WAN27_R2V)
+RESOLUTIONS = WAN27_R2V.caps.resolutions
+RATIOS = WAN27_R2V.caps.ratios
+PROMPT_LIMIT = WAN27_R2V.caps.prompt_limit
+NEGATIVE_PROMPT_LIMIT = WAN27_R2V.caps.negative_prompt_limit
+SEED_MAX = WAN27_R2V.caps.seed_max
 
 Check = Callable[[str, Any], None]  # (the field's path, its value): raises ApiError
 Schema = Mapping[str, tuple[Check, bool]]  # field -> (its check, required)

@@ -2,7 +2,7 @@
 
 Results are drawn by the ``local`` provider's ``render_body``, imported when the first task
 finishes. Rendering runs in a worker thread, never on the event loop, and is cached by a hash of
-what shapes the picture (size, duration, prompts, media content, plain mode): a bench of hundreds of
+what shapes the picture (size, duration, prompts, media content, sound, plain mode): a bench of hundreds of
 identical tasks renders one file, and concurrent identical tasks wait on the same render.
 """
 
@@ -82,6 +82,8 @@ def render_key(body: Mapping[str, Any], sub: Submission, digests: Mapping[str, s
     seed = seed_of(body)
     if seed is not None:  # only then: the key of a request without a seed stays as it was
         doc["seed"] = seed
+    if not sub.audio:  # likewise: a silent video is another file
+        doc["audio"] = False
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 

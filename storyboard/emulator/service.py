@@ -31,10 +31,11 @@ from storyboard.emulator.state import (
     stats_snapshot,
 )
 from storyboard.emulator.uploads import UploadStore
-from storyboard.emulator.validate import MODELS, ApiError, Submission, invalid, validate_submit
-from storyboard.targets import NATIVE_SIZES
+from storyboard.emulator.validate import ApiError, Submission, invalid, validate_submit
+from storyboard.targets.models import Model, family, model_of
 
-INPUT_VIDEO_CAP = 5
+UNFETCHED_VIDEO_SECONDS = 5  # a reference video behind an http(s) URL is not fetched: its guess
+INPUT_VIDEO_KINDS = ("reference_video", "first_clip")  # input video the service counts
 LIST_WINDOW = 86400
 MAX_PAGE_SIZE = 100
 FAILURES = {
@@ -83,9 +84,10 @@ class Service:
 
     # --- submit ----------------------------------------------------------------------------
 
-    def known_upload(self, url: str) -> bool:
+    def known_upload(self, url: str, model: str) -> bool:
+        """A file uploaded under a policy for ``model`` (or another snapshot of it)."""
         stored = self.uploads.lookup(url)
-        return stored is not None and stored.model in MODELS
+        return stored is not None and family(stored.model) == family(model)
 
     def submit(self, body: object, *, oss_resolve: bool, request_id: str) -> Task:
         """Validate, create and start a task; count it as a paid submission."""
@@ -145,20 +147,28 @@ class Service:
     async def _input_video_seconds(self, sub: Submission, media: dict[str, Path]) -> float:
         total = 0.0
         for item in sub.media:
-            if item["type"] != "reference_video":
+            if item["type"] not in INPUT_VIDEO_KINDS:
                 continue
             path = media.get(item["url"])
-            # Videos behind http(s) URLs are not fetched: count them at the cap.
-            total += await self.renderer.seconds(path) if path else INPUT_VIDEO_CAP
+            total += await self.renderer.seconds(path) if path else UNFETCHED_VIDEO_SECONDS
         return total
 
     def _usage(self, sub: Submission, width: int, height: int, inputs: float) -> dict[str, Any]:
-        ratio = next((r for (res, r), size in NATIVE_SIZES.items()
+        model = self.model(sub)
+        ratio = next((r for (res, r), size in model.caps.sizes.items()
                       if res == sub.resolution and size == (width, height)), sub.ratio)
-        input_seconds = min(round(inputs), INPUT_VIDEO_CAP)
+        # Input video counts as the service bills it: wan2.7-r2v at most 5 s of it, wan3.0-video
+        # all of it (its references hold at most 15 s): the model's list-price cap says which.
+        input_seconds = min(round(inputs), round(model.price("intl").input_video_cap))
         return {"duration": input_seconds + sub.duration, "input_video_duration": input_seconds,
                 "output_video_duration": sub.duration, "video_count": 1,
                 "SR": int(sub.resolution.removesuffix("P")), "ratio": ratio}
+
+    @staticmethod
+    def model(sub: Submission) -> Model:
+        model = model_of(sub.model)
+        assert model is not None  # validate_submit refuses unknown models
+        return model
 
     # --- query, cancel, list ---------------------------------------------------------------
 

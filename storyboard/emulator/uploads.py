@@ -21,7 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from storyboard.emulator.state import Clock, new_id
-from storyboard.emulator.validate import MODELS
+from storyboard.targets.models import DEFAULT_MODEL
 
 ACCESS_KEY_ID = "LTAI-storyboard-emulator"
 CAPACITY_LIMIT_MB = 999999999
@@ -133,7 +133,7 @@ class UploadStore:
         key = fields["key"]
         if key in self.files and fields.get("x-oss-forbid-overwrite") == "true":
             raise OssError(409, "FileAlreadyExists", "The object you specified already exists.")
-        return self._store(key, filename, content, self._models.get(upload_dir, MODELS[0]))
+        return self._store(key, filename, content, self._models.get(upload_dir, DEFAULT_MODEL))
 
     def _store(self, key: str, filename: str, content: bytes, model: str) -> Stored:
         digest = hashlib.sha256(content).hexdigest()

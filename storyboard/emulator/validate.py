@@ -1,26 +1,27 @@
 """Submit bodies into accepted submissions or the service's error codes (spec sections 1 and 3).
 
 The rules a client can break before a task exists: model, prompt lengths, the media array, parameter
-ranges, URL schemes and the ``oss://`` resolve header. Unknown keys are ignored, as the service does
-(the official SDK sends ``input.extend_prompt`` and ``input.function``).
+ranges, URL schemes and the ``oss://`` resolve header. Every rule that differs between models is
+read from the model's declaration (``storyboard.targets.models``): its media kinds and counts, how
+its voices travel, its frames, durations, resolutions, ratios, prompt limits and switches. Unknown
+keys are ignored, as the service does (the official SDK sends ``input.extend_prompt`` and
+``input.function``; ``negative_prompt`` and ``prompt_extend`` are unknown keys to wan3.0-video,
+``audio`` to every model without the switch).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-MODELS = ("wan2.7-r2v", "wan2.7-r2v-2026-06-12")
-RESOLUTIONS = ("720P", "1080P")
-RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
-MEDIA_TYPES = ("reference_image", "reference_video", "first_frame")
-REFERENCE_TYPES = ("reference_image", "reference_video")
-PROMPT_LIMIT = 5000
-NEGATIVE_PROMPT_LIMIT = 500
-MAX_REFERENCES = 5
-SEED_MAX = 2147483647
+from storyboard.targets.models import Model, model_of
+
+IMAGE_KINDS = ("reference_image", "first_frame", "last_frame")  # may be ``data:`` URIs
+VOICE_CARRIERS = ("reference_image", "reference_video")  # may carry a ``reference_voice``
 DEFAULTS: dict[str, Any] = {"resolution": "1080P", "ratio": "16:9", "duration": 5}
+AUTO_DURATION = -1  # "the model chooses": drawn as the default length
 MISSING = "Required parameter(s) missing or invalid, please check the request parameters."
 
 
@@ -42,7 +43,7 @@ def invalid(message: str) -> ApiError:
 
 @dataclass(frozen=True)
 class Submission:
-    """An accepted body, with the service's defaults filled in."""
+    """An accepted body, with the service's defaults filled in (``duration`` as drawn)."""
 
     model: str
     prompt: str
@@ -51,29 +52,53 @@ class Submission:
     duration: int
     media: tuple[dict[str, str], ...]
     seed: int | None
+    audio: bool = True  # False: a silent video, no audio track (models with the switch)
 
     @property
     def oss_urls(self) -> list[str]:
         return [u for item in self.media for u in item.values() if u.startswith("oss://")]
 
 
+def reference_limits(model: Model) -> dict[str, int]:
+    """The reference kinds a model takes, each with its most items."""
+    limits = {"reference_image": model.max_images, "reference_video": model.max_videos,
+              "reference_audio": model.max_audios}
+    return {kind: most for kind, most in limits.items() if most > 0}
+
+
+def media_types(model: Model) -> tuple[str, ...]:
+    """Every ``input.media[].type`` the model takes: its references, then its frames."""
+    return (*reference_limits(model), *model.frames)
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _prompts(data: Mapping[str, Any]) -> str:
+def _listing(words: tuple[str, ...]) -> str:
+    """``a, b or c``."""
+    return " or ".join(filter(None, (", ".join(words[:-1]), *words[-1:])))
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+def _prompts(model: Model, data: Mapping[str, Any]) -> str:
     prompt = data.get("prompt")
     if prompt is None or (isinstance(prompt, str) and not prompt.strip()):
         raise ApiError(400, "BadRequest.EmptyInput", "Required input parameter prompt is empty.")
     if not isinstance(prompt, str):
         raise invalid("input.prompt must be a string")
-    if len(prompt) > PROMPT_LIMIT:
-        raise invalid(f"input.prompt is longer than {PROMPT_LIMIT} characters")
+    if len(prompt) > model.caps.prompt_limit:
+        raise invalid(f"input.prompt is longer than {model.caps.prompt_limit} characters")
     negative = data.get("negative_prompt")
-    if negative is not None and not isinstance(negative, str):
+    if not model.negative_prompt or negative is None:
+        return prompt  # an unknown key to a model without one
+    if not isinstance(negative, str):
         raise invalid("input.negative_prompt must be a string")
-    if negative is not None and len(negative) > NEGATIVE_PROMPT_LIMIT:
-        raise invalid(f"input.negative_prompt is longer than {NEGATIVE_PROMPT_LIMIT} characters")
+    if len(negative) > model.caps.negative_prompt_limit:
+        raise invalid("input.negative_prompt is longer than "
+                      f"{model.caps.negative_prompt_limit} characters")
     return prompt
 
 
@@ -86,36 +111,73 @@ def _check_url(url: object, where: str, *, data_ok: bool) -> str:
     raise ApiError(400, "InvalidURL", f"{where}: the URL must be {allowed}")
 
 
-def _media_item(index: int, item: object) -> dict[str, str]:
+def _voice(model: Model, where: str, kind: str, voice: object) -> str:
+    if model.voices == "reference_audio":
+        raise invalid(f"{where}: {model.id} takes no reference_voice; "
+                      "a voice is a reference_audio item of its own")
+    if model.voices == "none":
+        raise invalid(f"{where}: {model.id} takes no reference_voice")
+    if kind not in VOICE_CARRIERS:
+        raise invalid(f"{where}: reference_voice is allowed only on reference items")
+    return _check_url(voice, f"{where}.reference_voice", data_ok=False)
+
+
+def _media_item(model: Model, index: int, item: object) -> dict[str, str]:
     where = f"input.media[{index}]"
     if not isinstance(item, dict):
         raise invalid(f"{where} must be an object")
     kind = item.get("type")
-    if kind not in MEDIA_TYPES:
-        raise invalid(f"{where}.type must be one of {', '.join(MEDIA_TYPES)}")
+    kinds = media_types(model)
+    if kind not in kinds:
+        raise invalid(f"{where}.type must be one of {', '.join(kinds)} (model {model.id})")
     entry = {"type": kind, "url": _check_url(item.get("url"), f"{where}.url",
-                                             data_ok=kind != "reference_video")}
-    voice = item.get("reference_voice")
-    if voice is not None:
-        if kind not in REFERENCE_TYPES:
-            raise invalid(f"{where}: reference_voice is allowed only on reference items")
-        entry["reference_voice"] = _check_url(voice, f"{where}.reference_voice", data_ok=False)
+                                             data_ok=kind in IMAGE_KINDS)}
+    if item.get("reference_voice") is not None:
+        entry["reference_voice"] = _voice(model, where, kind, item["reference_voice"])
     return entry
 
 
-def _media(data: Mapping[str, Any]) -> tuple[dict[str, str], ...]:
+def _counts(model: Model, counts: Counter[str]) -> None:
+    """At most so many of each kind, and of images and videos together."""
+    visual = counts["reference_image"] + counts["reference_video"]
+    if visual > model.caps.max_references:
+        raise invalid(f"input.media has {visual} references; at most {model.caps.max_references}")
+    for kind, most in reference_limits(model).items():
+        if counts[kind] > most:
+            raise invalid(f"input.media has {counts[kind]} {kind} items; at most {most}")
+    for kind in model.frames:
+        if counts[kind] > 1:
+            raise invalid(f"input.media may hold at most one {kind}")
+
+
+def _combination(model: Model, counts: Counter[str]) -> None:
+    """References and frames: together only where the model allows; enough of what it needs."""
+    kinds = tuple(reference_limits(model))
+    references = sum(counts[kind] for kind in kinds)
+    frames = sum(counts[kind] for kind in model.frames)
+    if references and frames and not model.frames_with_references:
+        raise invalid(f"input.media: {model.id} takes references ({_listing(kinds)}) or frames "
+                      f"({_listing(model.frames)}), not both in one request")
+    if model.needs_frame and not (counts["first_frame"] or counts["first_clip"]):
+        raise invalid(f"input.media needs a first_frame or a first_clip (model {model.id})")
+    frames_instead = frames > 0 and not model.frames_with_references
+    if references < model.min_references and not frames_instead:
+        alternative = "" if model.frames_with_references else f", or {_listing(model.frames)}"
+        raise invalid(f"input.media needs at least one {_listing(kinds)}{alternative}")
+
+
+def _media(model: Model, data: Mapping[str, Any]) -> tuple[dict[str, str], ...]:
     media = data.get("media")
     if not isinstance(media, list) or not media:
         raise invalid("input.media must be a non-empty array")
-    items = tuple(_media_item(i, item) for i, item in enumerate(media))
-    references = sum(1 for m in items if m["type"] in REFERENCE_TYPES)
-    if references == 0:
-        raise invalid("input.media needs at least one reference_image or reference_video")
-    if references > MAX_REFERENCES:
-        raise invalid(f"input.media has {references} references; at most {MAX_REFERENCES}")
-    if sum(1 for m in items if m["type"] == "first_frame") > 1:
-        raise invalid("input.media may hold at most one first_frame")
+    items = tuple(_media_item(model, i, item) for i, item in enumerate(media))
+    counts = Counter(m["type"] for m in items)
+    _counts(model, counts)
+    _combination(model, counts)
     return items
+
+
+# --- parameters ------------------------------------------------------------------------------
 
 
 def _choice(params: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> str:
@@ -125,66 +187,85 @@ def _choice(params: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> s
     return str(value)
 
 
-def _duration(params: Mapping[str, Any], has_video: bool) -> int:
+def _duration(model: Model, params: Mapping[str, Any], has_video: bool) -> int:
     value = params.get("duration", DEFAULTS["duration"])
-    top = 10 if has_video else 15
-    if not _is_int(value) or not 2 <= value <= top:
-        with_video = " with a reference_video" if has_video else ""
-        raise invalid(f"parameters.duration must be an integer in 2..{top}{with_video}")
+    if model.auto_duration and _is_int(value) and value == AUTO_DURATION:
+        return int(DEFAULTS["duration"])  # the model chooses; drawn at the default length
+    caps = model.caps
+    top = caps.max_duration_with_video if has_video else caps.max_duration
+    if not _is_int(value) or not caps.min_duration <= value <= top:
+        with_video = " with a reference_video" if has_video and top != caps.max_duration else ""
+        auto = f" (or {AUTO_DURATION}: the model chooses)" if model.auto_duration else ""
+        raise invalid(f"parameters.duration must be an integer in "
+                      f"{caps.min_duration}..{top}{with_video}{auto}")
     return int(value)
 
 
-def _seed(params: Mapping[str, Any]) -> int | None:
-    seed = params.get("seed")
-    if seed is not None and (not _is_int(seed) or not 0 <= seed <= SEED_MAX):
-        raise invalid(f"parameters.seed must be an integer in 0..{SEED_MAX}")
+def _seed(model: Model, params: Mapping[str, Any]) -> int | None:
+    seed, top = params.get("seed"), model.caps.seed_max
+    if seed is not None and (not _is_int(seed) or not 0 <= seed <= top):
+        raise invalid(f"parameters.seed must be an integer in 0..{top}")
     return None if seed is None else int(seed)
 
 
-def _flags(params: Mapping[str, Any]) -> None:
-    for name in ("prompt_extend", "watermark"):
+def _flags(model: Model, params: Mapping[str, Any]) -> bool:
+    """Check the model's boolean switches; return ``audio`` (True where there is no switch)."""
+    names = ["watermark", *(["prompt_extend"] if model.prompt_extend else []),
+             *(["audio"] if model.audio_switch else [])]
+    for name in names:
         if name in params and not isinstance(params[name], bool):
             raise invalid(f"parameters.{name} must be a boolean")
+    return not model.audio_switch or params.get("audio", True) is not False
 
 
-def _model(body: Mapping[str, Any]) -> str:
-    model = body.get("model")
-    if not model:
+def _model(body: Mapping[str, Any]) -> tuple[str, Model]:
+    name = body.get("model")
+    if not name:
         raise ApiError(400, "BadRequest.EmptyModel", "Required parameter model is missing.")
-    if model not in MODELS:
+    model = model_of(name) if isinstance(name, str) else None
+    if model is None:
         raise invalid("Model not exist.")
-    return str(model)
+    return name, model
 
 
-def _oss(items: tuple[dict[str, str], ...], resolve: bool, known: Callable[[str], bool]) -> None:
+def _oss(items: tuple[dict[str, str], ...], model: str, resolve: bool,
+         known: Callable[[str, str], bool]) -> None:
     urls = [u for item in items for u in item.values() if u.startswith("oss://")]
     if urls and not resolve:
         raise invalid("oss:// URLs need the header X-DashScope-OssResourceResolve: enable")
     for url in urls:
-        if not known(url):
-            raise ApiError(400, "InvalidURL", f"{url}: no such uploaded file (or it expired)")
+        if not known(url, model):
+            raise ApiError(400, "InvalidURL",
+                           f"{url}: no such uploaded file for {model} (or it expired)")
+
+
+def _parameters(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    params = body.get("parameters", {})
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise invalid("parameters must be an object")
+    return params
 
 
 def validate_submit(body: object, *, oss_resolve: bool,
-                    known_upload: Callable[[str], bool]) -> Submission:
-    """Check a submit body like the service; raise ApiError with the documented code."""
+                    known_upload: Callable[[str, str], bool]) -> Submission:
+    """Check a submit body like the service, by its model's rules; raise ApiError with the
+    documented code. ``known_upload(url, model)``: an ``oss://`` file uploaded for that model."""
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.")
-    model = _model(body)
+    name, model = _model(body)
     data = body.get("input")
     if not isinstance(data, dict) or not data:
         raise ApiError(400, "BadRequest.EmptyInput", "Required parameter input is missing.")
-    prompt = _prompts(data)
-    items = _media(data)
-    params = body.get("parameters", {})
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise invalid("parameters must be an object")
+    prompt = _prompts(model, data)
+    items = _media(model, data)
+    params = _parameters(body)
     has_video = any(m["type"] == "reference_video" for m in items)
-    submission = Submission(model, prompt, _choice(params, "resolution", RESOLUTIONS),
-                            _choice(params, "ratio", RATIOS), _duration(params, has_video),
-                            items, _seed(params))
-    _flags(params)
-    _oss(items, oss_resolve, known_upload)
+    # A model without ``ratio`` follows its first frame: the parameter is an unknown key to it.
+    ratio = _choice(params, "ratio", model.caps.ratios) if model.ratio else DEFAULTS["ratio"]
+    submission = Submission(name, prompt, _choice(params, "resolution", model.caps.resolutions),
+                            ratio, _duration(model, params, has_video), items,
+                            _seed(model, params), _flags(model, params))
+    _oss(items, name, oss_resolve, known_upload)
     return submission

@@ -83,6 +83,7 @@ class Animatic:
     texts: tuple[TimedText, ...] = ()  # centred in the band between thumbnails and captions
     captions: tuple[TimedText, ...] = ()  # dialogue, along the bottom
     sounds: tuple[Sound, ...] = ()
+    audio: bool = True  # False: no audio track at all (a model asked for a silent video)
     text_color: str = "white"
     text_size: float = 0.055  # font size as a fraction of the short side
 
@@ -399,7 +400,8 @@ def render(spec: Animatic, out: Path) -> None:
             ffmpeg.atomic_output(out) as tmp:
         g = _Graph()
         video = _video(spec, g, _TextFiles(Path(folder)))
-        audio = _audio(spec, g)
-        ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *g.args(video, audio),
-                    *encoding_args(spec.fps, spec.draft), "-f", "mp4", str(tmp)],
+        streams = (video, _audio(spec, g)) if spec.audio else (video,)
+        silent = () if spec.audio else ("-an",)
+        ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *g.args(*streams),
+                    *encoding_args(spec.fps, spec.draft), *silent, "-f", "mp4", str(tmp)],
                    what=f"rendering {out.name}")

@@ -39,7 +39,7 @@ from storyboard.providers.animatic import (
     render,
 )
 from storyboard.targets import NATIVE_SIZES, Capabilities, PriceTable, TaskState, TaskStatus, Usage
-from storyboard.targets.models import SIZES_480
+from storyboard.targets.models import DEFAULT_MODEL, MODELS, SIZES_480, Model, model_of
 
 __all__ = ["LocalProvider", "body_animatic", "draws_captions", "panel_label", "prompt_segments",
            "render_body", "render_card", "render_shot", "shot_animatic"]
@@ -223,22 +223,40 @@ def _segment_lines(segment: _Segment, voices: Mapping[str, Path]
     return " ".join(action.split()), captions, sounds
 
 
+def _item_file(items: list[dict[str, Any]], files: Mapping[str, Path], *kinds: str
+               ) -> Path | None:
+    """The local file of the first item of one of ``kinds`` (in that order of preference)."""
+    return next((path for kind in kinds for m in items if m.get("type") == kind
+                 if (path := files.get(str(m.get("url", "")))) is not None), None)
+
+
+def _body_model(body: Mapping[str, Any]) -> Model:
+    """The body's model declaration (wan2.7-r2v for a body without a known one)."""
+    return model_of(str(body.get("model") or DEFAULT_MODEL)) or MODELS[DEFAULT_MODEL]
+
+
 def body_animatic(body: Mapping[str, Any], *, media: Mapping[str, Path] | None = None,
                   plain: bool = False) -> Animatic:
-    """What ``render_body`` draws for a native submit body (with the service's defaults)."""
+    """What ``render_body`` draws for a native submit body (with the service's defaults): with no
+    audio track where the model has the ``audio`` switch and it is off; a first clip
+    (image-to-video) is the backdrop when there is no first frame, a driving audio plays through."""
     data: Mapping[str, Any] = body.get("input") or {}
     params = {**BODY_DEFAULTS, **(body.get("parameters") or {})}
+    model = _body_model(body)
     duration = float(params["duration"])
     files = {url: path for url, path in (media or {}).items() if Path(path).is_file()}
     items = [m for m in data.get("media") or [] if isinstance(m, dict)]
-    backdrop = next((files.get(str(m.get("url", ""))) for m in items
-                     if m.get("type") == "first_frame"), None)
+    backdrop = _item_file(items, files, "first_frame", "first_clip")
     width, height, fps = _frame(str(params["resolution"]), str(params["ratio"]), backdrop, False)
+    sound = not (model.audio_switch and params.get("audio") is False)
     if plain:
-        return Animatic(width, height, duration, fps)
+        return Animatic(width, height, duration, fps, audio=sound)
     labelled = _labelled_media(items)
     voices = _body_voices(labelled, files)
-    texts, captions, sounds = [], [], []
+    driving = _item_file(items, files, "driving_audio")
+    texts: list[TimedText] = []
+    captions: list[TimedText] = []
+    sounds = [Sound(driving, 0.0, duration)] if driving is not None else []
     for segment in prompt_segments(str(data.get("prompt", "")), duration):
         action, seg_captions, seg_sounds = _segment_lines(segment, voices)
         texts.append(TimedText(action, segment.start, segment.end))
@@ -247,7 +265,8 @@ def body_animatic(body: Mapping[str, Any], *, media: Mapping[str, Path] | None =
     thumbnails = tuple(Thumbnail(files[url], label, label.startswith("Video"))
                        for label, item in labelled if (url := str(item.get("url", ""))) in files)
     return Animatic(width, height, duration, fps, backdrop=backdrop, thumbnails=thumbnails,
-                    texts=tuple(texts), captions=tuple(captions), sounds=tuple(sounds))
+                    texts=tuple(texts), captions=tuple(captions), sounds=tuple(sounds),
+                    audio=sound)
 
 
 def render_body(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,

@@ -1,0 +1,349 @@
+"""Each model on the emulator, over loopback: its own ids, media kinds and counts, durations, sizes,
+prompt limits and switches, read from ``storyboard.targets.models`` (issue 27)."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from storyboard.dialects import DIALECTS
+from storyboard.emulator import EmulatorServer
+from storyboard.media import ffmpeg
+from storyboard.targets.models import MODELS, family
+from tests.emulator_helpers import wait_for
+
+SUBMIT = "/services/aigc/video-generation/video-synthesis"
+HEADERS = {"Authorization": "Bearer sk-test", "X-DashScope-Async": "enable"}
+RESOLVE = {"X-DashScope-OssResourceResolve": "enable"}
+CDN = "https://example.com"
+IMAGE = {"type": "reference_image", "url": f"{CDN}/a.png"}
+VIDEO = {"type": "reference_video", "url": f"{CDN}/v.mp4"}
+AUDIO = {"type": "reference_audio", "url": f"{CDN}/voice.mp3"}
+FIRST = {"type": "first_frame", "url": f"{CDN}/first.png"}
+LAST = {"type": "last_frame", "url": f"{CDN}/last.png"}
+CLIP = {"type": "first_clip", "url": f"{CDN}/clip.mp4"}
+DRIVE = {"type": "driving_audio", "url": f"{CDN}/drive.wav"}
+VOICE = f"{CDN}/voice.mp3"
+R2V, WAN30, PRIME, I2V = "wan2.7-r2v", "wan3.0-video", "wan3.0-video-prime", "wan2.7-i2v"
+FIRST_MEDIA = {R2V: [IMAGE], WAN30: [IMAGE], PRIME: [IMAGE], I2V: [FIRST]}
+
+
+def make_body(model: str, media: list[dict[str, str]] | None = None, *, prompt: str = "Image 1 waves",
+              negative: str | None = None, **params: Any) -> dict[str, Any]:
+    """A native body for ``model`` (720P, 2 s unless ``params`` say otherwise)."""
+    data: dict[str, Any] = {"prompt": prompt, "media": media or FIRST_MEDIA[family(model)]}
+    if negative is not None:
+        data["negative_prompt"] = negative
+    return {"model": model, "input": data,
+            "parameters": {"resolution": "720P", "duration": 2, "watermark": False, **params}}
+
+
+@pytest.fixture(scope="module")
+def idle() -> Iterator[EmulatorServer]:
+    """Tasks stay PENDING: the rules alone, nothing renders."""
+    with EmulatorServer(latency=600) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def idle_http(idle: EmulatorServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=idle.base_url, headers=HEADERS, timeout=10) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def quick() -> Iterator[EmulatorServer]:
+    """Tasks finish after 0.2 s with plain (fast) renders: the right size, length and streams."""
+    with EmulatorServer(latency=0.2, plain_results=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def http(quick: EmulatorServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=quick.base_url, headers=HEADERS, timeout=30) as client:
+        yield client
+
+
+# --- what each model accepts and refuses ---------------------------------------------------------
+
+ACCEPTED: list[tuple[str, dict[str, Any]]] = [
+    ("r2v 15 s", make_body(R2V, duration=15, ratio="9:16")),
+    ("r2v snapshot", make_body("wan2.7-r2v-2026-06-12")),
+    ("r2v ignores audio", make_body(R2V, audio="loud")),
+    ("wan3.0 every reference kind, 20 s", make_body(WAN30, [IMAGE, VIDEO, AUDIO], duration=20)),
+    ("wan3.0 at the most of each kind",
+     make_body(WAN30, [IMAGE] * 10 + [VIDEO] * 5 + [AUDIO] * 5, duration=30)),
+    ("wan3.0 first and last frame", make_body(WAN30, [FIRST, LAST])),
+    ("wan3.0 last frame alone", make_body(WAN30, [LAST])),
+    ("wan3.0 voices alone", make_body(WAN30, [AUDIO])),
+    ("wan3.0 duration -1", make_body(WAN30, duration=-1)),
+    ("wan3.0 480P 1:1", make_body(WAN30, resolution="480P", ratio="1:1")),
+    ("wan3.0 prompt at 20000", make_body(WAN30, prompt="x" * 20000)),
+    ("wan3.0 audio off", make_body(WAN30, audio=False, seed=1)),
+    ("wan3.0 ignores negative and prompt_extend",
+     make_body(WAN30, negative="x" * 600, prompt_extend="yes")),
+    ("wan3.0 data image", make_body(WAN30, [{**IMAGE, "url": "data:image/png;base64,AAAA"}])),
+    ("prime", make_body(PRIME, [IMAGE, AUDIO], resolution="1080P", duration=30)),
+    ("prime snapshot", make_body("wan3.0-video-prime-2026-08-24")),
+    ("i2v first frame, 15 s", make_body(I2V, negative="x" * 500, duration=15,
+                                        resolution="1080P", prompt_extend=False, seed=7)),
+    ("i2v one of each", make_body(I2V, [FIRST, LAST, DRIVE, CLIP])),
+    ("i2v first clip alone", make_body(I2V, [CLIP])),
+    ("i2v ignores ratio and audio", make_body(I2V, ratio="21:9", audio="x")),
+]
+
+REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
+    ("unknown model", make_body("wan3.1-video", [IMAGE]), "InvalidParameter", "Model not exist."),
+    ("unknown wan3.0 variant", make_body("wan3.0-video-turbo", [IMAGE]), "InvalidParameter",
+     "Model not exist."),
+    ("wan3.0 11 images", make_body(WAN30, [IMAGE] * 11), "InvalidParameter",
+     "11 reference_image items; at most 10"),
+    ("wan3.0 6 videos", make_body(WAN30, [VIDEO] * 6), "InvalidParameter",
+     "6 reference_video items; at most 5"),
+    ("wan3.0 6 audios", make_body(WAN30, [IMAGE] + [AUDIO] * 6), "InvalidParameter",
+     "6 reference_audio items; at most 5"),
+    ("wan3.0 two first frames", make_body(WAN30, [FIRST, FIRST]), "InvalidParameter",
+     "at most one first_frame"),
+    ("wan3.0 two last frames", make_body(WAN30, [LAST, LAST]), "InvalidParameter",
+     "at most one last_frame"),
+    ("wan3.0 references and a frame", make_body(WAN30, [IMAGE, FIRST]), "InvalidParameter",
+     "not both in one request"),
+    ("wan3.0 a voice and a last frame", make_body(WAN30, [AUDIO, LAST]), "InvalidParameter",
+     "not both in one request"),
+    ("wan3.0 reference_voice", make_body(WAN30, [{**IMAGE, "reference_voice": VOICE}]),
+     "InvalidParameter", "a voice is a reference_audio item of its own"),
+    ("wan3.0 first clip", make_body(WAN30, [CLIP]), "InvalidParameter", ".type must be one of"),
+    ("wan3.0 31 s", make_body(WAN30, duration=31), "InvalidParameter", "2..30"),
+    ("wan3.0 -2 s", make_body(WAN30, duration=-2), "InvalidParameter", "2..30"),
+    ("wan3.0 2K", make_body(WAN30, resolution="2K"), "InvalidParameter", "480P, 720P, 1080P"),
+    ("wan3.0 prompt 20001", make_body(WAN30, prompt="x" * 20001), "InvalidParameter",
+     "longer than 20000"),
+    ("wan3.0 audio text", make_body(WAN30, audio="no"), "InvalidParameter",
+     "audio must be a boolean"),
+    ("wan3.0 data audio", make_body(WAN30, [{**AUDIO, "url": "data:audio/wav;base64,AAAA"}]),
+     "InvalidURL", "http(s) or oss://"),
+    ("r2v 20 s", make_body(R2V, duration=20), "InvalidParameter", "2..15"),
+    ("r2v -1", make_body(R2V, duration=-1), "InvalidParameter", "2..15"),
+    ("r2v 480P", make_body(R2V, resolution="480P"), "InvalidParameter", "720P, 1080P"),
+    ("r2v reference_audio", make_body(R2V, [IMAGE, AUDIO]), "InvalidParameter",
+     ".type must be one of"),
+    ("r2v last frame", make_body(R2V, [IMAGE, LAST]), "InvalidParameter", ".type must be one of"),
+    ("r2v prompt 5001", make_body(R2V, prompt="x" * 5001), "InvalidParameter", "longer than 5000"),
+    ("i2v a reference", make_body(I2V, [FIRST, IMAGE]), "InvalidParameter",
+     ".type must be one of"),
+    ("i2v two first frames", make_body(I2V, [FIRST, FIRST]), "InvalidParameter",
+     "at most one first_frame"),
+    ("i2v two driving audios", make_body(I2V, [FIRST, DRIVE, DRIVE]), "InvalidParameter",
+     "at most one driving_audio"),
+    ("i2v two first clips", make_body(I2V, [CLIP, CLIP]), "InvalidParameter",
+     "at most one first_clip"),
+    ("i2v without a first frame", make_body(I2V, [LAST, DRIVE]), "InvalidParameter",
+     "needs a first_frame or a first_clip"),
+    ("i2v reference_voice", make_body(I2V, [{**FIRST, "reference_voice": VOICE}]),
+     "InvalidParameter", "takes no reference_voice"),
+    ("i2v 16 s", make_body(I2V, duration=16), "InvalidParameter", "2..15"),
+    ("i2v 480P", make_body(I2V, resolution="480P"), "InvalidParameter", "720P, 1080P"),
+    ("i2v negative 501", make_body(I2V, negative="x" * 501), "InvalidParameter",
+     "negative_prompt is longer than 500"),
+    ("i2v prompt_extend text", make_body(I2V, prompt_extend="yes"), "InvalidParameter",
+     "prompt_extend must be a boolean"),
+    ("i2v data clip", make_body(I2V, [{**CLIP, "url": "data:video/mp4;base64,AAAA"}]),
+     "InvalidURL", "http(s) or oss://"),
+]
+
+
+@pytest.mark.parametrize("body", [b for _, b in ACCEPTED], ids=[n for n, _ in ACCEPTED])
+def test_each_model_accepts_its_own_bodies(idle_http: httpx.Client, body: dict[str, Any]) -> None:
+    answer = idle_http.post(SUBMIT, json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["output"]["task_status"] == "PENDING"
+
+
+@pytest.mark.parametrize(("body", "code", "said"), [r[1:] for r in REJECTED],
+                         ids=[r[0] for r in REJECTED])
+def test_each_model_refuses_what_it_does_not_take(idle_http: httpx.Client, idle: EmulatorServer,
+                                                  body: dict[str, Any], code: str,
+                                                  said: str) -> None:
+    before = idle.stats()["submissions"]["total"]
+    answer = idle_http.post(SUBMIT, json=body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == code
+    assert said in answer.json()["message"]
+    assert idle.stats()["submissions"]["total"] == before
+
+
+def test_every_declared_model_is_served(idle_http: httpx.Client) -> None:
+    assert set(FIRST_MEDIA) == set(MODELS)  # a new declaration needs a row in these tables
+    for model in MODELS:
+        assert idle_http.post(SUBMIT, json=make_body(model)).status_code == 200, model
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+def finished(http: httpx.Client, body: dict[str, Any], tmp_path: Path,
+             **headers: str) -> tuple[dict[str, Any], ffmpeg.MediaInfo]:
+    """Submit, wait, download: the query answer and the probed result."""
+    answer = http.post(SUBMIT, json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    done = wait_for(http, answer.json()["output"]["task_id"])
+    assert done["output"]["task_status"] == "SUCCEEDED", done
+    path = tmp_path / f"{done['output']['task_id']}.mp4"
+    path.write_bytes(httpx.get(done["output"]["video_url"], timeout=30).content)
+    return done, ffmpeg.probe(path)
+
+
+@pytest.mark.parametrize(("model", "audio", "track"), [
+    (WAN30, False, False), (WAN30, True, True), (PRIME, False, False), (R2V, False, True)])
+def test_audio_false_gives_a_video_without_an_audio_track(
+        http: httpx.Client, tmp_path: Path, model: str, audio: bool, track: bool) -> None:
+    # One prompt for all: the render cache must tell a silent request from a sounding one.
+    _, info = finished(http, make_body(model, audio=audio, prompt="one sound test"), tmp_path)
+    assert info.video is not None
+    assert (info.audio is not None) == track
+
+
+def test_a_20_second_wan30_task_gives_a_20_second_video(http: httpx.Client,
+                                                         tmp_path: Path) -> None:
+    done, info = finished(http, make_body(WAN30, duration=20, resolution="480P"), tmp_path)
+    assert info.duration is not None and abs(info.duration - 20) < 0.15
+    assert info.video is not None and (info.video.width, info.video.height) == (832, 480)
+    assert done["usage"] == {"duration": 20, "input_video_duration": 0,
+                             "output_video_duration": 20, "video_count": 1, "SR": 480,
+                             "ratio": "16:9"}
+
+
+def test_duration_minus_one_lets_the_model_choose_five_seconds(http: httpx.Client,
+                                                              tmp_path: Path) -> None:
+    done, info = finished(http, make_body(WAN30, duration=-1, ratio="9:16"), tmp_path)
+    assert info.duration is not None and abs(info.duration - 5) < 0.15
+    assert info.video is not None and (info.video.width, info.video.height) == (720, 1280)
+    assert done["usage"]["output_video_duration"] == 5
+
+
+# --- uploads, usage and the list -------------------------------------------------------------
+
+
+def policy(http: httpx.Client, model: str) -> dict[str, Any]:
+    answer = http.get("/uploads", params={"action": "getPolicy", "model": model})
+    assert answer.status_code == 200, answer.text
+    data: dict[str, Any] = answer.json()["data"]
+    return data
+
+
+def uploaded(http: httpx.Client, model: str, path: Path) -> str:
+    """``oss://...`` of ``path``, uploaded under a policy for ``model``."""
+    issued = policy(http, model)
+    key = f"{issued['upload_dir']}/{path.name}"
+    fields = {"OSSAccessKeyId": issued["oss_access_key_id"], "Signature": issued["signature"],
+              "policy": issued["policy"], "key": key,
+              "x-oss-object-acl": issued["x_oss_object_acl"],
+              "x-oss-forbid-overwrite": issued["x_oss_forbid_overwrite"],
+              "success_action_status": "200"}
+    with path.open("rb") as handle:
+        stored = http.post(issued["upload_host"], data=fields, files={"file": (path.name, handle)})
+    assert stored.status_code == 200, stored.text
+    return f"oss://{key}"
+
+
+def test_upload_policies_for_every_model_and_no_other(idle_http: httpx.Client) -> None:
+    for model in (*MODELS, "wan2.7-r2v-2026-06-12", "wan3.0-video-2026-08-24"):
+        assert policy(idle_http, model)["upload_dir"]
+    unknown = idle_http.get("/uploads", params={"action": "getPolicy", "model": "wan9-video"})
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "InvalidParameter")
+
+
+def test_a_file_serves_the_model_it_was_uploaded_for(
+        idle_http: httpx.Client, make_media: Callable[..., Path], tmp_path: Path) -> None:
+    voice = uploaded(idle_http, WAN30, make_media("voice", tmp_path / "mia.wav"))
+    ok = idle_http.post(SUBMIT, json=make_body(WAN30, [IMAGE, {**AUDIO, "url": voice}]),
+                        headers=RESOLVE)
+    assert ok.status_code == 200, ok.text
+    other = idle_http.post(SUBMIT, json=make_body(R2V, [{**IMAGE, "reference_voice": voice}]),
+                           headers=RESOLVE)
+    assert (other.status_code, other.json()["code"]) == (400, "InvalidURL")
+
+
+@pytest.mark.parametrize(("model", "billed"), [(WAN30, 8), (R2V, 5)])
+def test_usage_counts_reference_video_as_the_model_bills_it(
+        http: httpx.Client, make_media: Callable[..., Path], tmp_path: Path, model: str,
+        billed: int) -> None:
+    clip = make_media("video", tmp_path / "sam.mp4", seconds=4.0)
+    videos = [{**VIDEO, "url": uploaded(http, model, clip)} for _ in range(2)]
+    done, _ = finished(http, make_body(model, [IMAGE, *videos], duration=3), tmp_path, **RESOLVE)
+    usage = done["usage"]
+    assert (usage["input_video_duration"], usage["output_video_duration"]) == (billed, 3)
+    assert usage["duration"] == billed + 3
+
+
+def test_i2v_follows_its_first_clip(http: httpx.Client, make_media: Callable[..., Path],
+                                    tmp_path: Path) -> None:
+    clip = make_media("video", tmp_path / "start.mp4", width=320, height=240, seconds=3.0)
+    body = make_body(I2V, [{**CLIP, "url": uploaded(http, I2V, clip)}], duration=4)
+    done, info = finished(http, body, tmp_path, **RESOLVE)
+    assert info.video is not None and (info.video.width, info.video.height) == (1104, 832)
+    assert done["usage"]["ratio"] == "4:3"
+    assert done["usage"]["input_video_duration"] == 3
+
+
+def compact(when: float) -> str:
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(when))
+
+
+def test_the_task_list_filters_by_model() -> None:
+    with EmulatorServer(latency=600) as server, \
+            httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as client:
+        sent = [R2V, WAN30, WAN30, "wan3.0-video-2026-08-24", PRIME, I2V]
+        for index, model in enumerate(sent):
+            answer = client.post(SUBMIT, json=make_body(model, prompt=f"list {index}"))
+            assert answer.status_code == 200, answer.text
+        window = {"start_time": compact(time.time() - 3600), "end_time": compact(time.time() + 60)}
+        for model in {*sent, "wan9"}:
+            found = client.get("/tasks", params={**window, "model_name": model}).json()
+            assert found["total"] == sent.count(model), model
+            assert {item["model_name"] for item in found["data"]} <= {model}
+
+
+# --- gateways resell wan2.7-r2v alone --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["roles", "openai-video"])
+def test_gateway_dialects_refuse_other_models(idle: EmulatorServer, name: str) -> None:
+    dialect = DIALECTS[name]
+    headers = {dialect.auth_header: f"{dialect.auth_scheme} sk-gw" if dialect.auth_scheme
+               else "sk-gw"}
+    body: dict[str, Any] = {"model": R2V, "prompt": "Image 1 waves"}
+    if name == "roles":
+        body["image_with_roles"] = [{"url": IMAGE["url"], "role": "reference_image"}]
+    else:
+        body["media"] = [IMAGE]
+    url = idle.gateway_url(name) + dialect.protocol.submit_path
+    assert httpx.post(url, json=body, headers=headers, timeout=10).status_code == 200
+    other = copy.deepcopy(body)
+    other["model"] = WAN30
+    refused = httpx.post(url, json=other, headers=headers, timeout=10)
+    assert refused.status_code == 400, refused.text
+    assert "model must be one of" in refused.text
+
+
+# --- what storyboard compiles, the emulator accepts ------------------------------------------
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_the_compiled_native_body_of_each_model_is_accepted(
+        idle_http: httpx.Client, tmp_path: Path, make_media: Callable[..., Path],
+        model: str) -> None:
+    from tests.test_models import compiled, errors, series
+
+    shots, problems = compiled(series(tmp_path, make_media, model), "dashscope")
+    assert errors(problems) == []
+    body = DIALECTS["dashscope"].body(shots[0].request,
+                                      lambda ref: f"{CDN}/{Path(str(ref)).name}")
+    answer = idle_http.post(SUBMIT, json=body)
+    assert answer.status_code == 200, answer.text
