@@ -189,8 +189,9 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
     if kind == "pattern":
         said = error.schema.get("description") if isinstance(error.schema, dict) else None
         parent = doc.get(path)
-        at_key = isinstance(parent, dict) and error.instance in parent  # a propertyNames rule
-        return doc.diagnostic((*path, error.instance) if at_key else path,
+        key = error.instance if isinstance(error.instance, str) else None
+        at_key = key is not None and isinstance(parent, dict) and key in parent  # propertyNames
+        return doc.diagnostic((*path, key) if key is not None and at_key else path,
                               f"{_show(error.instance)} does not have the expected form "
                               f"({said or error.validator_value})", key=at_key)
     if kind == "not" and isinstance(error.schema, dict) and error.schema.get("description"):
