@@ -108,7 +108,7 @@ class Downloading(Session):
                          cost: float) -> CacheEntry:
         """Check the download and move it into the cache (blocking: runs on a worker thread)."""
         verify_video(tmp, float(shot.request.duration), self.options.duration_tolerance,
-                     self.options.require_audio)
+                     self.options.require_audio and shot.request.audio is not False)
         entry = CacheEntry(shot.hash, sha256_file(tmp), self.provider.name, state.task_id,
                            shot.request.seed, billed, cost, self.prices.currency, time.time())
         self.cache.put(entry, tmp)
@@ -119,8 +119,9 @@ class Downloading(Session):
         usage = state.usage
         if usage is None or usage.output_seconds <= 0:
             return self.estimate(shot)
-        billed = self.prices.billed_seconds(usage.output_seconds, usage.input_video_seconds)
-        return billed, self.prices.cost(shot.request.resolution, billed)
+        prices = self.prices.for_model(shot.request.model)
+        billed = prices.billed_seconds(usage.output_seconds, usage.input_video_seconds)
+        return billed, prices.cost(shot.request.resolution, billed)
 
     async def cached(self, shot: CompiledShot) -> ShotResult:
         entry = self.cache.get(shot.hash)
