@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -19,6 +20,8 @@ from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
 
 WIDTH = 320
+_TAKING: dict[Path, threading.Event] = {}  # stills being taken in this process, by their file
+_TAKING_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -49,19 +52,23 @@ class Thumbs:
             self._digests[path] = sha256_file(path)
         return self._digests[path]
 
-    def _still(self, src: Path, at: float | None, caption: str) -> Still:
+    def _out(self, src: Path, at: float | None) -> Path:
         key = f"{self._digest(src)}:{at!r}:{self.width}"
-        out = self.dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
+        return self.dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
+
+    def _still(self, src: Path, at: float | None, caption: str) -> Still:
+        out = self._out(src, at)
         if not out.is_file():
-            ffmpeg.still(src, out, at=at, width=self.width)
+            take(src, out, at, self.width)
         data = base64.b64encode(out.read_bytes()).decode("ascii")
         return Still(f"data:image/jpeg;base64,{data}", caption, out)
 
     def frames(self, video: Path, length: float, fps: Fraction) -> list[Still]:
-        """First, middle and last frame of a rendered video (taken side by side: a new shot's
-        stills are most of what the studio waits for)."""
-        self._digest(video)
+        """First, middle and last frame of a rendered video (the missing ones taken side by
+        side: a new shot's stills are most of what the studio waits for)."""
         times = frame_times(length, fps)
+        if all(self._out(video, at).is_file() for _, at in times):
+            return [self._still(video, at, f"{name} frame") for name, at in times]
         with ThreadPoolExecutor(max_workers=max(1, len(times))) as pool:
             return list(pool.map(lambda t: self._still(video, t[1], f"{t[0]} frame"), times))
 
@@ -74,3 +81,22 @@ class Thumbs:
     def frame(self, video: Path, index: int, fps: Fraction, caption: str) -> Still:
         """Frame ``index`` of a video (an episode's poster), sought as ``frame_times`` does."""
         return self._still(video, max(0.0, float((index - Fraction(1, 4)) / fps)), caption)
+
+
+def take(src: Path, out: Path, at: float | None, width: int) -> None:
+    """Take one still into ``out``; while another thread of this process takes the same one
+    (the studio takes a new draft's stills ahead of its page), wait for it instead."""
+    with _TAKING_LOCK:
+        taking = _TAKING.get(out)
+        if taking is None:
+            _TAKING[out] = threading.Event()
+    if taking is not None:
+        taking.wait()
+        if not out.is_file():  # the other taker failed: its error is ours to see
+            ffmpeg.still(src, out, at=at, width=width)
+        return
+    try:
+        ffmpeg.still(src, out, at=at, width=width)
+    finally:
+        with _TAKING_LOCK:
+            _TAKING.pop(out).set()
