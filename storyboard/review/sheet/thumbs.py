@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -59,18 +59,18 @@ class Thumbs:
     def _still(self, src: Path, at: float | None, caption: str) -> Still:
         out = self._out(src, at)
         if not out.is_file():
-            take(src, out, at, self.width)
+            take(src, [(at, out)], self.width)
         data = base64.b64encode(out.read_bytes()).decode("ascii")
         return Still(f"data:image/jpeg;base64,{data}", caption, out)
 
     def frames(self, video: Path, length: float, fps: Fraction) -> list[Still]:
-        """First, middle and last frame of a rendered video (the missing ones taken side by
-        side: a new shot's stills are most of what the studio waits for)."""
+        """First, middle and last frame of a rendered video (the missing ones by one ffmpeg run:
+        a new shot's stills are much of what the studio waits for)."""
         times = frame_times(length, fps)
-        if all(self._out(video, at).is_file() for _, at in times):
-            return [self._still(video, at, f"{name} frame") for name, at in times]
-        with ThreadPoolExecutor(max_workers=max(1, len(times))) as pool:
-            return list(pool.map(lambda t: self._still(video, t[1], f"{t[0]} frame"), times))
+        missing = [(at, out) for _, at in times if not (out := self._out(video, at)).is_file()]
+        if missing:
+            take(video, missing, self.width)
+        return [self._still(video, at, f"{name} frame") for name, at in times]
 
     def image(self, image: Path, caption: str) -> Still:
         return self._still(image, None, caption)
@@ -83,20 +83,30 @@ class Thumbs:
         return self._still(video, max(0.0, float((index - Fraction(1, 4)) / fps)), caption)
 
 
-def take(src: Path, out: Path, at: float | None, width: int) -> None:
-    """Take one still into ``out``; while another thread of this process takes the same one
-    (the studio takes a new draft's stills ahead of its page), wait for it instead."""
+def take(src: Path, picks: Sequence[tuple[float | None, Path]], width: int) -> None:
+    """Take the stills ``picks`` (``(at, out)``) of ``src``: a video's by one ffmpeg run. Those
+    another thread of this process is taking (the studio takes a new draft's stills ahead of
+    its page) are waited for, not taken twice."""
     with _TAKING_LOCK:
-        taking = _TAKING.get(out)
-        if taking is None:
+        mine = [(at, out) for at, out in picks if out not in _TAKING]
+        theirs = [_TAKING[out] for at, out in picks if out in _TAKING]
+        for _, out in mine:
             _TAKING[out] = threading.Event()
-    if taking is not None:
-        taking.wait()
-        if not out.is_file():  # the other taker failed: its error is ours to see
-            ffmpeg.still(src, out, at=at, width=width)
-        return
     try:
-        ffmpeg.still(src, out, at=at, width=width)
+        _take(src, mine, width)
     finally:
         with _TAKING_LOCK:
-            _TAKING.pop(out).set()
+            for _, out in mine:
+                _TAKING.pop(out).set()
+    for event in theirs:
+        event.wait()
+    _take(src, [(at, out) for at, out in picks if not out.is_file()], width)  # theirs failed
+
+
+def _take(src: Path, picks: Sequence[tuple[float | None, Path]], width: int) -> None:
+    timed = [(at, out) for at, out in picks if at is not None]
+    if len(timed) > 1 and len(timed) == len(picks):
+        ffmpeg.stills(src, timed, width=width)
+        return
+    for at, out in picks:
+        ffmpeg.still(src, out, at=at, width=width)
