@@ -42,6 +42,11 @@ def frame_times(length: float, fps: Fraction) -> list[tuple[str, float]]:
 
 
 class Thumbs:
+    @classmethod
+    def of_series(cls, root: Path) -> Thumbs:
+        """The stills of the series at ``root``, in its ``.storyboard/thumbs``."""
+        return cls(root / ".storyboard" / "thumbs")
+
     def __init__(self, cache_dir: Path, width: int = WIDTH) -> None:
         self.dir = cache_dir
         self.width = width
