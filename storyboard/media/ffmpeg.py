@@ -353,12 +353,31 @@ def still(src: Path, out: Path, *, at: float | None, width: int) -> Path:
     wide, as a JPEG. Same input, same bytes: one thread, exact seek, no encoder tags."""
     seek = ["-ss", f"{at:.6f}"] if at is not None else []
     with atomic_output(out) as tmp:
-        run([*seek, "-i", str(src), "-frames:v", "1", "-vf", f"scale={width}:-2,format=yuvj420p",
-             *BITEXACT, "-c:v", "mjpeg", "-q:v", "4", "-f", "image2", str(tmp)],
+        run([*seek, "-i", str(src), "-frames:v", "1", *_still_args(width), str(tmp)],
             what=f"taking a still of {src.name}")
         if tmp.stat().st_size == 0:
             raise MediaError(f"{src}: no frame at {at or 0:g} s to take a still of")
     return out
+
+
+def _still_args(width: int) -> list[str]:
+    return ["-vf", f"scale={width}:-2,format=yuvj420p", *BITEXACT, "-c:v", "mjpeg", "-q:v", "4",
+            "-f", "image2"]
+
+
+def stills(src: Path, picks: Sequence[tuple[float, Path]], *, width: int) -> None:
+    """Several stills of a video with one video stream (``(at, out)`` each) by one ffmpeg run,
+    each from its own sought input: the bytes ``still`` gives, for one start-up, not several."""
+    with contextlib.ExitStack() as stack:
+        temps = [stack.enter_context(atomic_output(out)) for _, out in picks]
+        inputs = [arg for at, _ in picks for arg in ("-ss", f"{at:.6f}", "-i", str(src))]
+        outputs = [arg for index, tmp in enumerate(temps)
+                   for arg in ("-map", f"{index}:v:0", "-frames:v", "1", *_still_args(width),
+                               str(tmp))]
+        run([*inputs, *outputs], what=f"taking a still of {src.name}")
+        for (at, _), tmp in zip(picks, temps, strict=True):
+            if tmp.stat().st_size == 0:
+                raise MediaError(f"{src}: no frame at {at or 0:g} s to take a still of")
 
 
 def contact_sheet(cells: Sequence[tuple[Path | None, Path]], out: Path, *, columns: int,

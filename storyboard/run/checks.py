@@ -56,6 +56,12 @@ def verify_video(path: Path, duration: float, tolerance: float, require_audio: b
         info = ffmpeg.probe(path)
     except (MediaError, FFmpegError) as exc:
         raise InvalidOutput(f"the video cannot be read: {exc}") from exc
+    verify_info(info, duration, tolerance, require_audio)
+
+
+def verify_info(info: ffmpeg.MediaInfo, duration: float, tolerance: float,
+                require_audio: bool) -> None:
+    """``verify_video``'s checks of what a probe read."""
     if info.video is None:
         raise InvalidOutput("the file has no video stream")
     if info.duration is None or abs(info.duration - duration) > tolerance:

@@ -22,6 +22,7 @@ from storyboard.run import (
     RunResult,
     ShotEvent,
     check_consent,
+    drafts,
     plan_for,
 )
 from storyboard.run import render as run_shots
@@ -291,9 +292,12 @@ def _render_and_stitch(setup: RunSetup, plan: Plan, target: Path, *, budget: flo
     builder = EpisodeBuilder(setup.manifest, target, draft=setup.draft, preview=setup.preview)
     ahead = AheadOfStitch([builder])  # mezzanines made as the shots arrive
     try:
-        with listening(setup.provider, setup.manifest, *webhook) as sleep:
-            result = execute(setup, budget=budget, on_event=ahead.listen(on_event),
-                             on_notice=on_notice, sleep=sleep)
+        if drafts.quick(setup):  # the studio's free previews: no journal to keep
+            result = drafts.draft_shots(setup, builder.cache_dir / "facts", ahead.listen(on_event))
+        else:
+            with listening(setup.provider, setup.manifest, *webhook) as sleep:
+                result = execute(setup, budget=budget, on_event=ahead.listen(on_event),
+                                 on_notice=on_notice, sleep=sleep)
     finally:
         ahead.wait()
     report = RenderReport(plan, result)

@@ -117,6 +117,10 @@ def gather(paths: Sequence[Path], work: Path, store: FactStore) -> list[ClipFact
         require_file(path, "clip")
     listings = [work / f"probe{i:05d}.framecrc" for i in range(len(paths))]
     unique = {p: listing for p, listing in zip(paths, listings, strict=True)}
-    with ThreadPoolExecutor(max_workers=PROBE_JOBS) as pool:
-        found = dict(zip(unique, pool.map(store.facts, unique, unique.values()), strict=True))
+    found = {p: known for p in unique if (known := store.recorded(p)) is not None}
+    todo = [p for p in unique if p not in found]
+    if todo:  # no threads started for a stitch whose clips are all recorded (the studio's)
+        with ThreadPoolExecutor(max_workers=PROBE_JOBS) as pool:
+            found.update(zip(todo, pool.map(store.facts, todo, [unique[p] for p in todo]),
+                             strict=True))
     return [found[p] for p in paths]

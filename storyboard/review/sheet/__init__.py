@@ -145,7 +145,7 @@ def _context(manifest: Manifest, problems: list[Diagnostic], chosen: Provider,
 
     the_plan = plan_setup(setup)
     lock = read_lock(lock_path(manifest.root)).shots
-    thumbs = Thumbs(manifest.root / ".storyboard" / "thumbs")
+    thumbs = Thumbs.of_series(manifest.root)
     return model.Context(manifest, the_plan, lock, estimated, thumbs, sheet_dir,
                          Placed(manifest, problems),
                          notes=notes_by_shot(read_notes(manifest.root)))

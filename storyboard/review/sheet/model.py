@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -351,6 +352,21 @@ def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
 
 
 def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path) -> Episode:
+    stitched = video.is_file()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the poster is taken while panels are made
+        taking = pool.submit(poster, ctx, cut, video) if stitched else None
+        panels = episode_panels(ctx, cut, plans)
+        shown = taking.result() if taking is not None else ""
+    ep = cut.episode
+    estimated = sum(ctx.estimate(s) for s in ep.shots)
+    spent = sum(float(ctx.lock.get(take_key(s), {}).get("cost") or 0.0) for s in ep.shots)
+    return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
+                   cut.duration, money(estimated, ctx.currency), money(spent, ctx.currency),
+                   ctx.link(video) if stitched else "", panels,
+                   ctx.problems.for_episode(ep.id), shown)
+
+
+def episode_panels(ctx: Context, cut: Cut, plans: dict[str, ShotPlan]) -> tuple[Panel, ...]:
     panels: list[Panel] = []
     number = 0
     for index, item in enumerate(cut.items):
@@ -359,14 +375,7 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
             continue
         number += 1
         panels.append(shot_panel(ctx, cut, index, number, plans.get(take_key(item.shot))))
-    ep = cut.episode
-    estimated = sum(ctx.estimate(s) for s in ep.shots)
-    spent = sum(float(ctx.lock.get(take_key(s), {}).get("cost") or 0.0) for s in ep.shots)
-    stitched = video.is_file()
-    return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
-                   cut.duration, money(estimated, ctx.currency), money(spent, ctx.currency),
-                   ctx.link(video) if stitched else "", tuple(panels),
-                   ctx.problems.for_episode(ep.id), poster(ctx, cut, video) if stitched else "")
+    return tuple(panels)
 
 
 def poster(ctx: Context, cut: Cut, video: Path) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +20,8 @@ from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
 
 WIDTH = 320
+_TAKING: dict[Path, threading.Event] = {}  # stills being taken in this process, by their file
+_TAKING_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,11 @@ def frame_times(length: float, fps: Fraction) -> list[tuple[str, float]]:
 
 
 class Thumbs:
+    @classmethod
+    def of_series(cls, root: Path) -> Thumbs:
+        """The stills of the series at ``root``, in its ``.storyboard/thumbs``."""
+        return cls(root / ".storyboard" / "thumbs")
+
     def __init__(self, cache_dir: Path, width: int = WIDTH) -> None:
         self.dir = cache_dir
         self.width = width
@@ -49,21 +57,25 @@ class Thumbs:
             self._digests[path] = sha256_file(path)
         return self._digests[path]
 
-    def _still(self, src: Path, at: float | None, caption: str) -> Still:
+    def _out(self, src: Path, at: float | None) -> Path:
         key = f"{self._digest(src)}:{at!r}:{self.width}"
-        out = self.dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
+        return self.dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
+
+    def _still(self, src: Path, at: float | None, caption: str) -> Still:
+        out = self._out(src, at)
         if not out.is_file():
-            ffmpeg.still(src, out, at=at, width=self.width)
+            take(src, [(at, out)], self.width)
         data = base64.b64encode(out.read_bytes()).decode("ascii")
         return Still(f"data:image/jpeg;base64,{data}", caption, out)
 
     def frames(self, video: Path, length: float, fps: Fraction) -> list[Still]:
-        """First, middle and last frame of a rendered video (taken side by side: a new shot's
-        stills are most of what the studio waits for)."""
-        self._digest(video)
+        """First, middle and last frame of a rendered video (the missing ones by one ffmpeg run:
+        a new shot's stills are much of what the studio waits for)."""
         times = frame_times(length, fps)
-        with ThreadPoolExecutor(max_workers=max(1, len(times))) as pool:
-            return list(pool.map(lambda t: self._still(video, t[1], f"{t[0]} frame"), times))
+        missing = [(at, out) for _, at in times if not (out := self._out(video, at)).is_file()]
+        if missing:
+            take(video, missing, self.width)
+        return [self._still(video, at, f"{name} frame") for name, at in times]
 
     def image(self, image: Path, caption: str) -> Still:
         return self._still(image, None, caption)
@@ -74,3 +86,32 @@ class Thumbs:
     def frame(self, video: Path, index: int, fps: Fraction, caption: str) -> Still:
         """Frame ``index`` of a video (an episode's poster), sought as ``frame_times`` does."""
         return self._still(video, max(0.0, float((index - Fraction(1, 4)) / fps)), caption)
+
+
+def take(src: Path, picks: Sequence[tuple[float | None, Path]], width: int) -> None:
+    """Take the stills ``picks`` (``(at, out)``) of ``src``: a video's by one ffmpeg run. Those
+    another thread of this process is taking (the studio takes a new draft's stills ahead of
+    its page) are waited for, not taken twice."""
+    with _TAKING_LOCK:
+        mine = [(at, out) for at, out in picks if out not in _TAKING]
+        theirs = [_TAKING[out] for at, out in picks if out in _TAKING]
+        for _, out in mine:
+            _TAKING[out] = threading.Event()
+    try:
+        _take(src, mine, width)
+    finally:
+        with _TAKING_LOCK:
+            for _, out in mine:
+                _TAKING.pop(out).set()
+    for event in theirs:
+        event.wait()
+    _take(src, [(at, out) for at, out in picks if not out.is_file()], width)  # theirs failed
+
+
+def _take(src: Path, picks: Sequence[tuple[float | None, Path]], width: int) -> None:
+    timed = [(at, out) for at, out in picks if at is not None]
+    if len(timed) > 1 and len(timed) == len(picks):
+        ffmpeg.stills(src, timed, width=width)
+        return
+    for at, out in picks:
+        ffmpeg.still(src, out, at=at, width=width)

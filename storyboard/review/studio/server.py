@@ -28,6 +28,7 @@ from storyboard.review.studio.state import Studio, watched
 
 START_TIMEOUT = 15.0
 DEBOUNCE_MS = 50  # watchfiles groups the writes of one save
+STEP_MS = 10  # a save is taken once no write to it came for this long
 
 
 def loopback(host: str) -> bool:
@@ -103,7 +104,7 @@ class StudioServer:
         root = self.studio.root
         self.studio.refresh()
         for changes in watch(root, stop_event=self.stopping, debounce=DEBOUNCE_MS,
-                             step=25, rust_timeout=200, yield_on_timeout=True,
+                             step=STEP_MS, rust_timeout=200, yield_on_timeout=True,
                              watch_filter=lambda _change, path: watched(Path(path), root)):
             self.watching.set()  # the first (empty) answer comes once the watch is in place
             if changes:

@@ -14,6 +14,7 @@ import html as html_text
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,14 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.request import Manifest
 from storyboard.language.series import load_source
 from storyboard.review.sheet import sheet_for
+from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.run.model import ShotEvent
 from storyboard.run.plan import Plan
 from storyboard.run.rendering import plan_series, render_series
 from storyboard.run.setup import make_provider
-from storyboard.stitch.episodes import output_dir, series_output
+from storyboard.stitch.concat import as_rate
+from storyboard.stitch.episodes import EpisodeBuilder, output_dir, series_output
+from storyboard.stitch.facts import FactStore
 
 Listener = Callable[[int, str], None]
 IGNORED_PARTS = frozenset({".storyboard", ".git", "out", "__pycache__"})
@@ -108,13 +113,19 @@ class Studio:
         return manifest
 
     def _draft(self, manifest: Manifest) -> None:
-        try:
-            render_series(manifest, provider="local", draft=True, yes=True,
-                          out=self.preview_root, preview=True)
-        except StoryboardError as error:
-            self._publish("error", self.snapshot.page, [Diagnostic(None, f"draft: {error}")])
-            return
-        self._publish("draft", self._page(manifest, self.problems), None)
+        facts = FactStore(EpisodeBuilder(manifest, self.draft_dir, draft=True).cache_dir / "facts")
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-stills") as ahead:
+            def heard(event: ShotEvent) -> None:  # a new draft's stills: taken while it stitches
+                if event.state == "done" and event.output is not None:
+                    ahead.submit(take_stills, Thumbs.of_series(manifest.root), facts, event.output)
+            try:
+                render_series(manifest, provider="local", draft=True, yes=True,
+                              out=self.preview_root, preview=True, on_event=heard)
+            except StoryboardError as error:
+                self._publish("error", self.snapshot.page, [Diagnostic(None, f"draft: {error}")])
+                return
+            page = self._page(manifest, self.problems)  # waits for the stills being taken
+        self._publish("draft", page, None)
         self.snapshot.drafted_at = time.monotonic()
 
     def republish(self) -> None:
@@ -156,6 +167,17 @@ class Studio:
             snap.errors = sum(1 for p in problems if p.severity == "error")
         for listener in list(self.listeners):
             listener(snap.version, phase)
+
+
+def take_stills(thumbs: Thumbs, facts: FactStore, video: Path) -> None:
+    """A new draft's first, middle and last frame, ahead of the page that shows them (which
+    takes what this did not: a clip not recorded yet, a failure)."""
+    try:
+        known = facts.recorded(video)
+        if known is not None and known.video.fps > 0:
+            thumbs.frames(video, known.video_len, as_rate(known.video.fps))
+    except StoryboardError:
+        pass
 
 
 def paid_lines(manifest: Manifest) -> dict[str, dict[str, Any]]:
