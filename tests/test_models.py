@@ -6,6 +6,7 @@ and media array with no error; a model it does not sell is a located error, neve
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from storyboard.language.series import load_source
 from storyboard.media.ffmpeg import probe
 from storyboard.providers.animatic import draft_size
 from storyboard.providers.local import render_shot
+from storyboard.review.sheet import build_sheet
 from storyboard.run.lockfile import describe, lock_path, read_lock, update_lock
 from storyboard.run.plan import plan
 from storyboard.targets.gateways import DASHSCOPE, TARGETS
@@ -273,3 +275,12 @@ def test_a_series_overrides_a_models_limits(tmp_path: Path,
     (root / "storyboard.yaml").write_text(text)
     said = errors(compiled(root)[1])
     assert said == ["a 28 s shot; expected 2 to 25 s on wan3.0-video"]
+
+
+def test_the_sheet_shows_voices_as_audio_items_and_frames_by_role(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "long-take"
+    series = shutil.copytree(example, tmp_path / "long-take",
+                             ignore=shutil.ignore_patterns(".storyboard", "out"))
+    page = build_sheet(series).html.read_text(encoding="utf-8")
+    assert "Audio 1" in page and "Audio 2" in page and "driving audio" in page
+    assert "media/voices/sam.wav" in page

@@ -217,13 +217,18 @@ def segments(prompt: str, refs: dict[str, Reference]) -> tuple[Segment, ...]:
 
 
 def reference(ctx: Context, item: MediaItem, owner: str) -> Reference:
-    label = item.label or "first frame"
+    """One media item's panel: a still of an image or video; a sound (a voice as an item of its
+    own, a driving audio) is its own voice link."""
+    label = item.label or item.role.replace("_", " ")  # "first frame", "driving audio"
     still = None
-    if item.ref is not None and item.ref.path is not None and item.ref.path.is_file():
+    sound = item.role in ("reference_audio", "driving_audio")
+    if item.ref is not None and item.ref.path is not None and item.ref.path.is_file() and \
+            not sound:
         path = item.ref.path
-        still = (ctx.thumbs.video_start(path, label) if item.role == "reference_video"
-                 else ctx.thumbs.image(path, label))
-    voice = item.voice.path if item.voice is not None else None
+        still = (ctx.thumbs.video_start(path, label)
+                 if item.role in ("reference_video", "first_clip") else ctx.thumbs.image(path, label))
+    own = item.ref if sound else item.voice
+    voice = own.path if own is not None else None
     where = ctx.where(item.ref.path) if item.ref and item.ref.path else str(item.ref or "")
     return Reference(label, item.character or "", item.role, where, f"{owner}-{anchor(label)}", still,
                      ctx.link(voice) if voice is not None else "",
