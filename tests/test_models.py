@@ -284,3 +284,16 @@ def test_the_sheet_shows_voices_as_audio_items_and_frames_by_role(tmp_path: Path
     page = build_sheet(series).html.read_text(encoding="utf-8")
     assert "Audio 1" in page and "Audio 2" in page and "driving audio" in page
     assert "media/voices/sam.wav" in page
+
+
+def test_a_series_default_meant_for_wan30_warns_on_the_default_models_shots(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = series(tmp_path, make_media, "wan2.7-r2v")
+    text = (root / "storyboard.yaml").read_text()
+    text = text.replace('ratio: "16:9"}', 'ratio: "16:9", audio: false}')
+    text = "".join(line for line in text.splitlines(True) if "model: wan2.7-r2v" not in line)
+    (root / "storyboard.yaml").write_text(text)
+    shots, problems = compiled(root)
+    assert errors(problems) == []
+    assert any("audio is not sent to the wan2.7-r2v shots" in p.message for p in problems)
+    assert shots[0].request.audio is None

@@ -3,8 +3,9 @@
 Every shot names a model (``model:`` in ``defaults``, an episode's ``defaults`` or the shot; the
 default is ``wan2.7-r2v``), declared in ``storyboard.targets.models``. Nothing a model cannot carry is
 dropped in silence: a value set for that model (on the shot, or at the level where the model is
-chosen, or below it) is a located error; a value inherited from a wider ``defaults`` meant for other
-models is not sent, and a warning at that default says so once.
+chosen, or below it; for the default model, on the shot) is a located error; a value inherited
+from a wider ``defaults`` meant for other models is not sent, and a warning at that default says
+so once.
 """
 
 from __future__ import annotations
@@ -120,8 +121,9 @@ def _switches(shot: Shot, model: Model) -> Iterator[Diagnostic]:
                    "audio": not model.audio_switch, "ratio": not model.ratio}
     for name, refused in unsupported.items():
         origin = shot.origins.get(name)
-        if not refused or shot.params.get(name) is None or origin is None:
-            continue
+        value = shot.params.get(name)
+        if not refused or value is None or origin is None or (name == "audio" and value is True):
+            continue  # ``audio: true`` asks a model without the switch for what it does anyway
         if name != "ratio" or origin.level == 2:  # an inherited ratio: the frame decides anyway
             yield _unsupported(shot, model, name)
     resolution = shot.params.get("resolution")
@@ -137,7 +139,7 @@ def _unsupported(shot: Shot, model: Model, name: str) -> Diagnostic:
            "prompt_extend": "has no prompt_extend switch",
            "audio": "has no audio switch (it always makes sound)",
            "ratio": "takes no ratio: the video follows its first frame's shape"}[name]
-    if origin.level >= (chosen.level if chosen else 0):
+    if origin.level >= (chosen.level if chosen else 2):  # the default model: the shot's own
         severity = "warning" if name == "ratio" else "error"
         return origin.doc.diagnostic(origin.path, f"{model.id} {why}; remove {name} for this "
                                      "model", severity=severity)
