@@ -106,25 +106,24 @@ def strum(seconds: float) -> str:
     return f"({notes})*exp(-5*mod(t,0.3333))"
 
 
-def coffee_shop(root: Path) -> None:
-    media = root / "media"
+def cast(media: Path) -> None:
+    """Mia, Sam with his guitar, the guitar, and Mia's voice: the cast of both café series."""
     samples.drawing(media / "cast" / "mia.png", 256, 320, WALL, barista("0xb5361f"))
     samples.animation(media / "cast" / "sam.mp4", 320, 240, WALL, guitarist(), seconds=3.0,
                       fps=15, sound=strum(3.0))
     samples.drawing(media / "props" / "guitar.png", 256, 256, "0xf6efe2", guitar(128, 12, 0.98))
     samples.voice(media / "voices" / "mia.wav", seconds=2.0, tone=330)
-    music_bed(media / "music" / "bed.mp3")
+
+
+def coffee_shop(root: Path) -> None:
+    cast(root / "media")
+    music_bed(root / "media" / "music" / "bed.mp3")
 
 
 def long_take(root: Path) -> None:
     """The same cast for the wan3.0-video example; Sam gets a voice of his own there."""
-    media = root / "media"
-    samples.drawing(media / "cast" / "mia.png", 256, 320, WALL, barista("0xb5361f"))
-    samples.animation(media / "cast" / "sam.mp4", 320, 240, WALL, guitarist(), seconds=3.0,
-                      fps=15, sound=strum(3.0))
-    samples.drawing(media / "props" / "guitar.png", 256, 256, "0xf6efe2", guitar(128, 12, 0.98))
-    samples.voice(media / "voices" / "mia.wav", seconds=2.0, tone=330)
-    samples.voice(media / "voices" / "sam.wav", seconds=2.0, tone=220)
+    cast(root / "media")
+    samples.voice(root / "media" / "voices" / "sam.wav", seconds=2.0, tone=220)
 
 
 def paper_cup() -> list[Shape]:
