@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+# A snapshot id: a model id and the date of the version it freezes (``wan2.7-r2v-2026-06-12``).
+SNAPSHOT = re.compile(r"^(?P<family>.+?)-(?P<date>\d{4}-\d{2}-\d{2})$")
+
 
 class HasVideo(Protocol):
     """What a duration limit needs of a request: whether it carries a reference video."""
@@ -84,7 +87,8 @@ class PriceTable:
         """The table a shot on ``model`` is billed by: its own, else this one."""
         if model in self.by_model:
             return self.by_model[model]
-        return self.by_model.get(re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model), self)
+        match = SNAPSHOT.match(model)
+        return self.by_model.get(match.group("family") if match else model, self)
 
     def describe(self) -> str:
         """The price model in one line: "USD 0.1/s 720P, 0.15/s 1080P (+ input video <= 5 s)"."""

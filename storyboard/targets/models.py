@@ -12,17 +12,15 @@ A snapshot id (``wan2.7-r2v-2026-06-12``) names one frozen version of a model: t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from storyboard.targets.capabilities import NATIVE_SIZES, Capabilities, PriceTable
+from storyboard.targets.capabilities import NATIVE_SIZES, SNAPSHOT, Capabilities, PriceTable
 
 VoiceStyle = Literal["reference_voice", "reference_audio", "none"]
 FactSource = Literal["official", "third-party"]
 FRAME_ROLES = ("first_frame", "last_frame", "first_clip", "driving_audio")
-SNAPSHOT = re.compile(r"^(?P<family>.+?)-(?P<date>\d{4}-\d{2}-\d{2})$")
 DEFAULT_MODEL = "wan2.7-r2v"
 
 # 480P sizes follow the Wan family's 480P outputs (832x480 at 16:9); the pages give no table.
