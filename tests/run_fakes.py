@@ -26,6 +26,7 @@ from typing import Any
 
 from storyboard.errors import ProviderError, TransportError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.providers.base import BaseProvider
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, Usage
 
 
@@ -73,7 +74,7 @@ class Behaviour:
 CLOCK_SKEW = 120.0  # like DashScope's find: the window opens this much before ``since``
 
 
-class FakeProvider:
+class FakeProvider(BaseProvider):
     """A provider whose tasks live in ``folder``; see the module docstring."""
 
     def __init__(self, folder: Path, samples: dict[int, Path], *, name: str = "fake",

@@ -126,8 +126,9 @@ def test_gateway_limits_name_the_gateway(tmp_path: Path) -> None:
 
 
 def test_file_size_and_reference_count_limits(tmp_path: Path) -> None:
-    small = replace(DIALECTS["freepik"], limits=replace(DIALECTS["freepik"].limits,
-                                                        image_max_mb=0.001))
+    freepik = DIALECTS["freepik"]
+    small = replace(freepik, target=replace(freepik.target, limits=replace(
+        freepik.limits, image_max_mb=0.001)))
     request = _request(tmp_path, duration=5)
     messages = [p.message for p in check.problems(request, small, "https://c.x", {})]
     assert any("mia.png is 0.0 MB; freepik accepts an image of at most 0.001 MB" in m

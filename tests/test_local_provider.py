@@ -365,7 +365,7 @@ def test_the_provider_round_trip(tmp_path: Path) -> None:
     version = f"r{RENDERER_VERSION}"
     assert provider.cache_key == f"local-{version}-draft"
     assert LocalProvider(tmp_path).cache_key == f"local-{version}"
-    assert provider.writes_lock is False and LocalProvider(tmp_path).writes_lock is True
+    assert provider.traits.writes_lock is False and LocalProvider(tmp_path).traits.writes_lock is True
     assert provider.name == "local" and provider.prices.cost("1080P", 10) == 0.0
 
 

@@ -24,6 +24,7 @@ from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.media import samples
+from storyboard.providers.base import BaseProvider, Traits
 from storyboard.run.mediacheck import MediaMismatch, check_media
 from storyboard.targets import NATIVE_SIZES
 
@@ -133,9 +134,9 @@ def test_an_unreachable_host_is_named(tmp_path: Path) -> None:
     image = tmp_path / "a.png"
     image.write_bytes(b"x" * 10)
 
-    class Gateway:
-        class settings:
-            media_base_url = "http://127.0.0.1:9/s"
+    class Gateway(BaseProvider):  # a gateway's declared traits, no network
+        traits = Traits(public_media=True)
+        media_base_url = "http://127.0.0.1:9/s"
     request = ShotRequest("wan2.7-r2v", "Image 1", (MediaItem(
         "reference_image", MediaRef(path=image), "Image 1"),), "720P", "16:9", 2, False, False)
     with pytest.raises(MediaMismatch, match=r"http://127.0.0.1:9/s/a.png: cannot be fetched"):

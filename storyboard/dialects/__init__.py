@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from storyboard.dialects import arrays, freepik, native, openai_video, roles
 from storyboard.dialects.base import Dialect
+from storyboard.targets.gateways import GATEWAYS
+
+__all__ = ["DIALECTS", "GATEWAYS", "Dialect", "dialect"]
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (
     native.DIALECT, openai_video.DIALECT, freepik.DIALECT, roles.DIALECT, arrays.DIALECT)}
-GATEWAYS = tuple(name for name in DIALECTS if name != native.NAME)
 
 
 def dialect(name: str) -> Dialect:

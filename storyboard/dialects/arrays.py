@@ -69,11 +69,10 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 DIALECT = Dialect(
-    name=NAME, title=TARGET.title, label=TARGET.label, limits=LIMITS,
-    protocol=PROTOCOL,
+    target=TARGET,
     fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "resolution": "resolution",
             "ratio": "aspect_ratio", "duration": "duration", "seed": "seed"},
     answers=Answers(task_id="data.id", status="data.status", video_url="data.outputs.0",
                     message="data.error", code="data.error_code"),
-    words=TARGET.words, media=media, unmedia=unmedia, key_env="ARRAYS_API_KEY",
+    media=media, unmedia=unmedia, key_env="ARRAYS_API_KEY",
     base_url="https://api.wavespeed.ai", arrange=arrange)

@@ -16,7 +16,8 @@ from typing import Any
 
 from storyboard.language.request import LabelStyle, MediaItem, MediaRef, ShotRequest
 from storyboard.targets import Limits, TaskProtocol, TaskState, TaskStatus
-from storyboard.targets.models import DEFAULT_MODEL, model_of
+from storyboard.targets.gateways import Target
+from storyboard.targets.models import model_of
 
 UrlFor = Callable[[MediaRef], str]
 MediaFn = Callable[[list["Ref"]], dict[str, Any]]
@@ -54,11 +55,10 @@ class Answers:
 
 @dataclass(frozen=True)
 class Dialect:
-    name: str
-    title: str  # for tables: "Freepik-style tasks"
-    label: LabelStyle
-    limits: Limits
-    protocol: TaskProtocol
+    """A wire target's body and answers: it holds its ``Target`` (name, limits, protocol, status
+    words, models) and adds only what is the wire's own."""
+
+    target: Target
     fields: Mapping[str, str]  # neutral parameter -> dotted body path; absent: not sent
     answers: Answers
     media: MediaFn
@@ -69,11 +69,38 @@ class Dialect:
     auth_scheme: str = "Bearer"  # "" sends the bare key
     content_path: str | None = None  # the video comes from here (with the key), not video_url
     webhook_field: str | None = None  # the body field a status callback URL goes in
-    words: Mapping[str, TaskStatus] = field(default_factory=dict)  # status words, as it spells
     formats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # value rewrites
     settings: Mapping[str, Any] = field(default_factory=dict)  # body fields always sent
     arrange: ArrangeFn | None = None  # reorders the media (and relabels the prompt) first
-    models: tuple[str, ...] = (DEFAULT_MODEL,)  # the models it sells (its Target's)
+    labels: LabelStyle | None = None  # how it writes labels, when not as its Target does
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    @property
+    def title(self) -> str:
+        return self.target.title  # for tables: "Freepik-style tasks"
+
+    @property
+    def limits(self) -> Limits:
+        return self.target.limits
+
+    @property
+    def protocol(self) -> TaskProtocol:
+        return self.target.protocol
+
+    @property
+    def words(self) -> Mapping[str, TaskStatus]:
+        return self.target.words  # status words, as it spells them
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return self.target.models  # the models it sells
+
+    @property
+    def label(self) -> LabelStyle:
+        return self.labels or self.target.label
 
     def arranged(self, request: ShotRequest) -> ShotRequest:
         """The request as this dialect sends it: its media in the order its labels need."""

@@ -40,7 +40,7 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 DIALECT = Dialect(
-    name=NAME, title=TARGET.title, label=TARGET.label, limits=LIMITS, protocol=PROTOCOL,
+    target=TARGET,
     fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "resolution": "resolution",
             "ratio": "aspect_ratio", "duration": "duration", "seed": "seed",
             "prompt_extend": "additional_settings.prompt_extend"},

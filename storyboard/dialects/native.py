@@ -34,8 +34,7 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 DIALECT = Dialect(
-    name=NAME, title=TARGET.title, label=native_label,
-    limits=TARGET.limits, protocol=TARGET.protocol,
+    target=TARGET, labels=native_label,
     fields={"model": "model", "prompt": "input.prompt", "negative_prompt": "input.negative_prompt",
             "resolution": "parameters.resolution", "ratio": "parameters.ratio",
             "duration": "parameters.duration", "prompt_extend": "parameters.prompt_extend",
@@ -43,8 +42,7 @@ DIALECT = Dialect(
             "audio": "parameters.audio"},
     answers=Answers(task_id="output.task_id", status="output.task_status",
                     video_url="output.video_url", code="output.code", message="output.message"),
-    media=media, unmedia=unmedia, key_env=DASHSCOPE_KEY_ENV, base_url=DASHSCOPE_REGIONS["intl"],
-    models=TARGET.models)
+    media=media, unmedia=unmedia, key_env=DASHSCOPE_KEY_ENV, base_url=DASHSCOPE_REGIONS["intl"])
 
 
 def body(request: ShotRequest, url_for: UrlFor, *, first_frame_url: str | None = None

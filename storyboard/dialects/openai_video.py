@@ -28,10 +28,8 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 DIALECT = Dialect(
-    name=NAME, title=TARGET.title, label=TARGET.label, limits=LIMITS,
-    protocol=PROTOCOL,
-    fields={**FLAT, "resolution": "size", "duration": "seconds"},
+    target=TARGET, fields={**FLAT, "resolution": "size", "duration": "seconds"},
     answers=Answers(task_id="id", status="status", video_url="video_url", message="error.message",
                     code="error.code", items="data"),
-    words=TARGET.words, media=media, unmedia=unmedia, key_env="OPENAI_VIDEO_API_KEY", base_url="",
+    media=media, unmedia=unmedia, key_env="OPENAI_VIDEO_API_KEY", base_url="",
     formats={"duration": str}, content_path="/videos/{task_id}/content")

@@ -34,9 +34,7 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 DIALECT = Dialect(
-    name=NAME, title=TARGET.title, label=TARGET.label, limits=LIMITS,
-    protocol=PROTOCOL,
-    fields={**FLAT, "ratio": "size"},
+    target=TARGET, fields={**FLAT, "ratio": "size"},
     answers=Answers(task_id="data.task_id", status="data.status", video_url="data.video_url",
                     message="data.fail_reason", code="data.error_code",
                     submitted_id="data.0.task_id"),

@@ -9,11 +9,43 @@ redirects.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from storyboard.language.request import CompiledShot
 from storyboard.targets import Capabilities, PriceTable, TaskState
+
+Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What a provider can do, declared once by each provider class; the runner, the plan and the
+    consent read these, never probe for methods or types.
+
+    - ``paid``: its tasks cost money (consent, the ledger, list prices); ``local`` is free.
+    - ``lists``: ``find`` lists the account's tasks, so a lost submit can be reconciled.
+    - ``uploads``: local files go to the provider's own upload store before a submit.
+    - ``public_media``: local files are sent as URLs under ``media_base_url`` (a gateway).
+    - ``webhooks``: it can call back when a task's status changes.
+    - ``downloads``: results are fetched over the network ("downloading" is a state).
+    - ``writes_lock``: its renders are recorded in ``storyboard.lock`` (drafts are not).
+    """
+
+    paid: bool = True
+    lists: bool = True
+    uploads: bool = False
+    public_media: bool = False
+    webhooks: bool = False
+    downloads: bool = True
+    writes_lock: bool = True
+
+
+async def once(call: Callable[[], Awaitable[Any]]) -> Any:
+    """A lookup's request sent once (the runner gives providers its retry policy instead)."""
+    return await call()
 
 
 class Provider(Protocol):
@@ -21,11 +53,13 @@ class Provider(Protocol):
 
     name: str
     cache_key: str  # outputs are cached per (cache_key, shot hash): "local-r2-draft" != "local-r2"
-    # (optional) ``writes_lock = False``: this provider's renders are proxies that never go into
-    # ``storyboard.lock`` (the local provider's drafts); the runner reads it with a default of True.
-    # (optional) ``downloads = False``: its results are local files, so no "downloading" state.
+    task_key: str  # whose tasks these are (journal and ledger): the endpoint and key, or cache_key
+    traits: Traits
     capabilities: Capabilities
     prices: PriceTable
+    ask: Ask  # how ``find`` sends each of its requests: the runner sets its retry policy
+    media_base_url: str | None  # where a gateway fetches the series' files (``public_media``)
+    webhook_url: str | None  # where status callbacks go (``webhooks``), set by the run
 
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
         """Start a task for ``shot``; return its task id. ``first_frame`` is a frame from a
@@ -54,7 +88,29 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
+class BaseProvider:
+    """The declared defaults every provider class starts from (a paid service that lists its
+    tasks and downloads its results); a provider overrides what differs."""
+
+    traits: Traits = Traits()
+    ask: Ask = staticmethod(once)
+    media_base_url: str | None = None
+    webhook_url: str | None = None
+    name: str
+    cache_key: str
+    _task_key: str | None = None
+
+    @property
+    def task_key(self) -> str:
+        """The endpoint and key that create its tasks; the cache key when it has no endpoint."""
+        return self._task_key or self.cache_key
+
+    @task_key.setter
+    def task_key(self, value: str) -> None:
+        self._task_key = value
+
+
 def task_key(provider: Provider) -> str:
     """Whose tasks these are: the endpoint and key that create them (``endpoint_key``), or the
     cache key for a provider without an endpoint (the local one)."""
-    return str(getattr(provider, "task_key", provider.cache_key))
+    return provider.task_key

@@ -27,6 +27,7 @@ import httpx
 from storyboard.dialects import native
 from storyboard.errors import AuthError, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
+from storyboard.providers.base import BaseProvider, Traits
 from storyboard.providers.dashscope_settings import DashScopeSettings, Timeouts
 from storyboard.providers.dashscope_wire import (
     BASE_URL_ENV,
@@ -71,12 +72,13 @@ __all__ = ["BASE_URL_ENV", "DASHSCOPE", "KEY_ENV", "REGIONS", "DashScopeProvider
 # The provider
 
 
-class DashScopeProvider:
+class DashScopeProvider(BaseProvider):
     """The native DashScope task API for ``wan2.7-r2v``; see the module docstring."""
 
     name = NAME
     cache_key = NAME
     protocol = DASHSCOPE
+    traits = Traits(uploads=True)  # paid; lists its tasks; local files go to its upload store
 
     def __init__(self, settings: DashScopeSettings | None = None, *,
                  transport: httpx.AsyncBaseTransport | None = None,

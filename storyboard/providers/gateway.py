@@ -25,6 +25,7 @@ from storyboard.dialects.base import Dialect, get
 from storyboard.errors import AuthError, ListUnavailable, ProviderError, RequestRejected
 from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
+from storyboard.providers.base import BaseProvider, Traits
 from storyboard.providers.gateway_settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus
@@ -47,7 +48,7 @@ def hosted_paths(shot: CompiledShot) -> Callable[[MediaRef], MediaRef]:
     return hosted
 
 
-class GatewayProvider:
+class GatewayProvider(BaseProvider):
     """A reseller of ``wan2.7-r2v`` speaking one dialect; see the module docstring."""
 
     def __init__(self, settings: GatewaySettings, root: Path, *,
@@ -61,11 +62,13 @@ class GatewayProvider:
         self.prices: PriceTable = settings.price_table()
         self.root = root
         self.webhook_url = webhook_url
+        self.media_base_url = (settings.media_base_url or "").rstrip("/") or None
+        self.traits = Traits(public_media=True, webhooks=bool(self.dialect.webhook_field))
         key = os.environ.get(settings.key_env, "").strip()
         self._key = ApiKey(key) if key else None
         self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
         self.task_key = protocol.endpoint_key(self.cache_key, settings.base_url, self._key)
-        self.ask: protocol.Ask = protocol.once  # find()'s requests; the runner sets its retries
+        # find()'s requests are sent with BaseProvider.ask; the runner sets its retries
 
     @classmethod
     def from_settings(cls, dialect: Dialect, mapping: Mapping[str, Any], root: Path, *,

@@ -38,6 +38,7 @@ from storyboard.providers.animatic import (
     draft_size,
     render,
 )
+from storyboard.providers.base import BaseProvider, Traits
 from storyboard.targets import NATIVE_SIZES, Capabilities, PriceTable, TaskState, TaskStatus, Usage
 from storyboard.targets.models import DEFAULT_MODEL, MODELS, SIZES_480, Model, model_of
 
@@ -330,7 +331,7 @@ def draws_captions(video: Path) -> bool:
     return _CACHE_KEY_RE.fullmatch(video.parent.name) is not None
 
 
-class LocalProvider:
+class LocalProvider(BaseProvider):
     """Renders animatics into ``work_dir``; a task is finished as soon as ``submit`` returns."""
 
     name = "local"
@@ -342,8 +343,9 @@ class LocalProvider:
         self.draft = draft
         # The renderer's version is in the key: a changed animatic renders again.
         self.cache_key = cache_key(draft)
-        self.writes_lock = not draft  # drafts are proxies: the committed lock records finished work
-        self.downloads = False  # its videos are files here already: never "downloading"
+        # Free; its videos are files here already (never "downloading"); drafts are proxies
+        # that the committed lock never records (it records finished work).
+        self.traits = Traits(paid=False, lists=False, downloads=False, writes_lock=not draft)
         self._durations: dict[str, float] = {}
         self._swept = False  # a killed render's half-written videos are removed once a run
 

@@ -16,7 +16,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +33,8 @@ from storyboard.errors import (
     ServerError,
     TransportError,
 )
+from storyboard.providers.base import Ask as Ask  # re-exported
+from storyboard.providers.base import once as once  # re-exported
 
 SNIPPET = 300  # characters of an unexpected answer worth quoting in an error
 DOWNLOAD_CHUNK = 1 << 20
@@ -189,14 +191,6 @@ def field(data: Mapping[str, Any], name: str, *, provider: str, what: str,
         raise ProviderError(f"{what}: malformed answer, no {name!r} in {sorted(data)}",
                             provider=provider, shot=shot)
     return value
-
-
-Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
-
-
-async def once(call: Callable[[], Awaitable[Any]]) -> Any:
-    """Send one request once: a provider's default way to ask (``ask``)."""
-    return await call()
 
 
 LIST_KEYS = ("data", "tasks")  # where task list answers keep their items (dashscope 1.x, 2.x)

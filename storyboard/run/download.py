@@ -48,7 +48,7 @@ class Downloading(Session):
                        ) -> ShotResult:
         """Fetch, verify and cache a finished task's video; failures retry with the same task."""
         await self.db(self.journal.set_state, attempt_id, "downloading", status=state.status)
-        if getattr(self.provider, "downloads", True):  # a local render is only copied: no word
+        if self.provider.traits.downloads:  # a local render is only copied: no word
             self.emit(shot, "downloading", task_id=state.task_id)
         last: BaseException | None = None
         for tries in range(1, self.options.download_retries + 2):

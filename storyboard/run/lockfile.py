@@ -22,6 +22,7 @@ from typing import Any
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, take_id
+from storyboard.providers.base import Provider
 from storyboard.run.cache import CacheEntry, write_atomic
 
 LOCK_NAME = "storyboard.lock"
@@ -49,9 +50,9 @@ def lock_path(series_dir: Path, proxy: bool = False) -> Path:
     return series_dir / (DRAFT_LOCK if proxy else LOCK_NAME)
 
 
-def proxy(provider: object) -> bool:
-    """Whether ``provider``'s renders are proxies (``writes_lock = False``, the local drafts)."""
-    return not getattr(provider, "writes_lock", True)
+def proxy(provider: Provider) -> bool:
+    """Whether ``provider``'s renders are proxies (``traits.writes_lock`` off: local drafts)."""
+    return not provider.traits.writes_lock
 
 
 def digest(text: str) -> str:

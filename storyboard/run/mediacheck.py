@@ -21,6 +21,7 @@ import httpx
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot
+from storyboard.providers.base import Provider
 
 PROBE = 64 * 1024  # bytes compared at the head of each file
 TIMEOUT = 20.0
@@ -30,10 +31,9 @@ class MediaMismatch(StoryboardError):
     """A file the gateway would fetch is missing, unreachable or not the local one."""
 
 
-def media_base_url(provider: Any) -> str | None:
+def media_base_url(provider: Provider) -> str | None:
     """The provider's ``media_base_url``, for a gateway that fetches files from one."""
-    base = getattr(getattr(provider, "settings", None), "media_base_url", None)
-    return str(base).rstrip("/") if base else None
+    return provider.media_base_url if provider.traits.public_media else None
 
 
 def local_urls(shots: Iterable[CompiledShot], root: Path, base: str) -> dict[str, Path]:

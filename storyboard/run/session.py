@@ -72,8 +72,7 @@ class Session:
         self.on_event, self.sleep, self.clock, self.rng = on_event, sleep, clock, rng
         self.cache = OutputCache(root, provider.cache_key)
         self.task_key = task_key(provider)  # journal and ledger: tasks belong to an endpoint
-        if hasattr(provider, "ask"):  # a lookup's every request is retried, not the lookup
-            provider.ask = self.patiently
+        provider.ask = self.patiently  # a lookup's every request is retried, not the lookup
         self.slots = Slots(options.concurrency)
         burst = options.submit_burst or max(1, math.ceil(options.submit_rate))
         self.submit_bucket = TokenBucket(options.submit_rate, burst, clock, sleep)
