@@ -23,12 +23,12 @@ from storyboard.language.compile import compile_source
 from storyboard.language.request import Manifest
 from storyboard.language.series import Source, load_source
 from storyboard.language.variations import Variants, compile_variations
-from storyboard.run.variations import plan_variations, render_variations
 
 if TYPE_CHECKING:
     from storyboard.run import Plan
-    from storyboard.run.rendering import RenderReport
+    from storyboard.run.pipeline import RenderReport
     from storyboard.run.team.sync import SyncReport
+    from storyboard.run.variations import MatrixPlan, MatrixReport
 
 __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "Variants", "check",
            "compile", "compile_variations", "load", "plan", "plan_variations", "pull", "push",
@@ -65,7 +65,7 @@ def plan(path: str | Path, *, provider: str | None = None, episode: str | None =
          draft: bool = False, offline: bool = False) -> Plan:
     """What a render would do and cost, shot by shot: free (it lists the shared store, if one is
     set, unless ``offline``)."""
-    from storyboard.run.rendering import plan_series
+    from storyboard.run.pipeline import plan_series
     from storyboard.run.setup import make_provider
     manifest = compile(path, provider=provider)
     return plan_series(manifest, make_provider(manifest, provider, draft=draft), episode,
@@ -78,8 +78,26 @@ def render(path: str | Path, **options: Any) -> RenderReport:
 
     Without ``yes=True`` or a ``budget``, a render that would cost money is refused.
     """
-    from storyboard.run.rendering import render_series
+    from storyboard.run.pipeline import render_series
     return render_series(compile(path, provider=options.get("provider")), **options)
+
+
+def plan_variations(variants: Variants, provider: str | None = None,
+                    episode: str | None = None, *, draft: bool = False,
+                    offline: bool = False) -> list[MatrixPlan]:
+    """One plan per provider group of a compiled matrix (``compile_variations``): free."""
+    from storyboard.run.pipeline import plan as plan_all
+    from storyboard.run.setup import RenderFlags
+    return plan_all(variants, RenderFlags(provider, episode, draft, offline=offline))
+
+
+def render_variations(variants: Variants, **options: Any) -> MatrixReport:
+    """Render a compiled matrix: ``options`` are ``RenderFlags``' fields (provider, episode,
+    draft, out, yes, budget, shots, replace_approved, ...) and ``Callbacks``' (confirm,
+    on_plan, on_event, on_episode, on_notice, ask_replace)."""
+    from storyboard.run.pipeline import render as render_all
+    from storyboard.run.setup import split_options
+    return render_all(variants, *split_options(options))
 
 
 def push(path: str | Path, *, provider: str | None = None, episode: str | None = None,

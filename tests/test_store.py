@@ -30,7 +30,7 @@ from storyboard.providers.local import LocalProvider
 from storyboard.run import RunOptions
 from storyboard.run import render as run_render
 from storyboard.run.lockfile import lock_path
-from storyboard.run.rendering import plan_series
+from storyboard.run.pipeline import plan_series
 from storyboard.run.setup import make_provider, open_store
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings, redact, scrub, store_settings
 
@@ -344,7 +344,7 @@ def test_the_store_is_asked_again_just_before_a_submit(series: Path, tmp_path: P
     provider = make_provider(manifest, "local", draft=True)
     link = open_store(manifest, provider)
     assert link is not None
-    planned = plan_series(manifest, provider, store=link)
+    planned = plan_series(manifest, provider)  # asks the store (empty now)
     assert {s.status for s in planned.shots} == {"new"}
 
     assert invoke("render", series, "--draft", "-o", tmp_path / "oa").exit_code == 0

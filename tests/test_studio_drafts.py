@@ -20,7 +20,7 @@ from storyboard.review.sheet.thumbs import Thumbs, frame_times
 from storyboard.run import drafts, read_status
 from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import lock_path, read_lock
-from storyboard.run.rendering import render_series
+from storyboard.run.pipeline import render_series
 from storyboard.run.setup import prepare
 from storyboard.stitch.facts import FactStore
 

@@ -25,8 +25,8 @@ from storyboard.media import ffbinary
 from storyboard.review.notes import add_note
 from storyboard.review.sheet import build_sheet
 from storyboard.run import read_status, takes
+from storyboard.run.pipeline import RenderReport, render_series
 from storyboard.run.plan import estimate
-from storyboard.run.rendering import RenderReport, render_series
 from storyboard.run.setup import prepare
 
 PROVIDERS = ("local", *DIALECTS)

@@ -112,7 +112,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     shared store, if any)."""
     variants = variants_of(path, var, variation, provider=provider)
     if variants.matrix:
-        plans = matrix.plan(variants, provider, draft, episode, as_json, guarded)
+        plans = matrix.plan(variants, provider, draft, episode, as_json, guarded, offline)
     else:
         plans = [_plan_one(variants.manifests[0], provider, episode, draft, offline, as_json)]
     if max_cost is not None:
@@ -122,7 +122,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
 def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft: bool,
               offline: bool, as_json: bool) -> Plan:
     """Print the plan of a series without variations; return it."""
-    from storyboard.run.rendering import plan_series
+    from storyboard.run.pipeline import plan_series
     from storyboard.run.setup import make_provider
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
     the_plan = guarded(lambda: plan_series(series, chosen, episode, offline=offline))
@@ -183,14 +183,18 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
            shots: tuple[str, ...], replace_approved: bool,
            var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode."""
-    from storyboard.run.rendering import interactive, render_series
+    from storyboard.run.pipeline import render_series
+    from storyboard.run.rendering import interactive
     variants = variants_of(path, var, variation, provider=provider, keep_going=True)
     console = progress.console(stderr=True, quiet=quiet or as_json)
     ask = _confirm(console) if interactive() and not as_json else None
     if variants.matrix:
         options = {"provider": provider, "episode": episode, "draft": draft, "out": out,
                    "yes": yes, "budget": budget, "concurrency": concurrency, "offline": offline,
-                   "confirm": ask}
+                   "confirm": ask, "shots": shots, "replace_approved": replace_approved,
+                   "webhook_listen": webhook_listen, "webhook_url": webhook_url,
+                   "ask_replace": _ask_replace() if ask else None,
+                   "on_notice": lambda text: click.echo(f"warning: {text}", err=True)}
         return matrix.render(variants, options, console, as_json, quiet, fail)
     if not variants.ok:
         fail(ProblemsFound(variants.diagnostics()))

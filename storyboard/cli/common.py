@@ -53,6 +53,23 @@ def variants_of(path: Path, var: tuple[str, ...] = (), variation: tuple[str, ...
                                 keep_going=keep_going)
 
 
+def shot_series(path: Path, shot: str) -> tuple[Manifest, str, str]:
+    """The manifest a take command (takes, pick, approve, retake) works on, the shot's id in it,
+    and the prefix that names its variation to ``render --shot``: a plain series' one manifest;
+    in a matrix the variation the id names first (``VARIATION/EPISODE/SHOT``)."""
+    variants = variants_of(path)
+    if not variants.matrix:
+        return variants.manifests[0], shot, ""
+    name, _, rest = shot.partition("/")
+    for variant in variants.variants:
+        if variant.name == name and variant.manifest is not None:
+            return variant.manifest, rest, f"{name}/"
+    names = ", ".join(str(v.name) for v in variants.variants[:8])
+    fail(StoryboardError(f"{path} has a variations matrix: name the shot as "
+                         f"VARIATION/EPISODE/SHOT, with VARIATION one of: {names}"))
+    raise AssertionError("unreachable")
+
+
 def compiled(path: Path, var: tuple[str, ...] = (), variation: tuple[str, ...] = (),
              provider: str | None = None) -> Manifest:
     """The one manifest of a series (the first selected variation of a matrix)."""

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from storyboard.cli.common import SERIES, compiled, guarded
+from storyboard.cli.common import SERIES, guarded, shot_series
 
 
 @click.command()
@@ -27,7 +27,8 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
     """Every take ever rendered of SHOT (EPISODE/SHOT), earlier versions too: take, seed, task
     id, cost, when, picked/approved."""
     from storyboard.run.takes import take_rows
-    rows = guarded(lambda: take_rows(compiled(path), shot))
+    series, name, _ = shot_series(path, shot)
+    rows = guarded(lambda: take_rows(series, name))
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, sort_keys=True))
         return
@@ -48,7 +49,8 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
 def pick(path: Path, shot: str, take: int) -> None:
     """Use TAKE of SHOT (EPISODE/SHOT) in the stitch, the sheet and the exports."""
     from storyboard.run.takes import pick as pick_take
-    guarded(lambda: pick_take(compiled(path), shot, take))
+    series, name, _ = shot_series(path, shot)
+    guarded(lambda: pick_take(series, name, take))
     click.echo(f"picked take {take} of {shot}; render again to re-stitch its episode")
 
 
@@ -59,7 +61,8 @@ def approve(path: Path, shot: str) -> None:
     """Approve SHOT's picked take (else its lowest-numbered rendered take): a later change to
     the shot's YAML is not rendered without --replace-approved."""
     from storyboard.run.takes import approve as approve_take
-    take = guarded(lambda: approve_take(compiled(path), shot))
+    series, name, _ = shot_series(path, shot)
+    take = guarded(lambda: approve_take(series, name))
     click.echo(f"approved take {take} of {shot}")
 
 
@@ -80,14 +83,16 @@ def retake(ctx: click.Context, path: Path, shot: str, count: int, provider: str 
     """Render COUNT more takes of SHOT (plan, price and consent as for render). A retake that
     was stopped is finished by running it again (or render), never paid twice."""
     from storyboard.run.takes import ask_retakes
-    asked = guarded(lambda: ask_retakes(compiled(path), shot, count))
+    series, name, variation = shot_series(path, shot)
+    asked = guarded(lambda: ask_retakes(series, name, count))
     if not (as_json or quiet):
         click.echo(f"{asked.shot_id}: {asked.message}", err=True)
     parent = ctx.parent
     assert parent is not None and isinstance(parent.command, click.Group)
     render = parent.command.commands["render"]
     options: dict[str, Any] = {"provider": provider, "yes": yes, "budget": budget,
-                               "as_json": as_json, "quiet": quiet, "shots": (asked.shot_id,)}
+                               "as_json": as_json, "quiet": quiet,
+                               "shots": (variation + asked.shot_id,)}
     ctx.invoke(render, path=path, **options)
 
 

@@ -24,7 +24,7 @@ from storyboard.errors import StoryboardError
 from storyboard.language.variations import Variants, compile_variations, strict
 from storyboard.review import progress
 from storyboard.run.plan import Plan
-from storyboard.run.variations import MatrixPlan, MatrixReport, plan_groups, render_variations
+from storyboard.run.variations import MatrixPlan, MatrixReport
 
 VAR = click.option("--var", "var", multiple=True, metavar="KEY=VALUE",
                    help="Set a template variable (over the series' vars; repeatable).")
@@ -91,10 +91,13 @@ def _plain(value: Any) -> Any:
 
 
 def plan(variants: Variants, provider: str | None, draft: bool, episode: str | None,
-         as_json: bool, guarded: Callable[[Callable[[], Any]], Any]) -> list[Plan]:
+         as_json: bool, guarded: Callable[[Callable[[], Any]], Any], offline: bool = False
+         ) -> list[Plan]:
     """Print the plan of every variation (a group per provider); return each group's plan."""
-    plans: list[MatrixPlan] = guarded(lambda: plan_groups(variants, provider, episode,
-                                                          draft=draft))
+    from storyboard.run.pipeline import plan as plan_all
+    from storyboard.run.setup import RenderFlags
+    flags = RenderFlags(provider, episode, draft, offline=offline)
+    plans: list[MatrixPlan] = guarded(lambda: plan_all(variants, flags))
     if as_json:
         data = plans[0].to_dict() if len(plans) == 1 else {
             "groups": [{"provider": p.plan.provider, **p.to_dict()} for p in plans]}
@@ -128,6 +131,8 @@ def plan_table(the_plan: MatrixPlan) -> Table:
 
 def render(variants: Variants, options: dict[str, Any], console: Console, as_json: bool,
            quiet: bool, fail: Callable[[StoryboardError], None]) -> None:
+    from storyboard.run.pipeline import render as render_all
+    from storyboard.run.setup import split_options
     live = progress.LiveProgress(console, "")
 
     def show_plan(the_plan: MatrixPlan) -> None:
@@ -137,8 +142,9 @@ def render(variants: Variants, options: dict[str, Any], console: Console, as_jso
 
     try:
         with live:
-            report = render_variations(variants, on_plan=show_plan, on_event=live.event,
-                                       on_episode=live.episode, **options)
+            flags, calls = split_options({**options, "on_plan": show_plan,
+                                          "on_event": live.event, "on_episode": live.episode})
+            report = render_all(variants, flags, calls)
     except StoryboardError as error:
         fail(error)
         return
@@ -173,6 +179,9 @@ def report_dict(report: MatrixReport) -> dict[str, Any]:
         "submits": report.submits,
         "distinct_shots": report.distinct,
         "providers": [p.plan.provider for p in report.plans],
+        "shots": [{"key": s.key, "state": s.state, "task_id": s.task_id, "cost": s.cost,
+                   "code": s.code, "message": s.message, "resumed": s.resumed}
+                  for run in report.runs for s in run.shots],
         "variations": [{
             "name": v.name, "state": v.state, "shots": v.shots,
             "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,

@@ -72,8 +72,11 @@ class Variants:
         return [shot for manifest in self.manifests for shot in manifest.shots()]
 
     def combined(self) -> Manifest:
-        """All variations as one manifest: one run, one lock file update (pruned per variation)."""
+        """All variations as one manifest: one run, one lock file update (pruned per variation).
+        A plain series (no matrix) is its one manifest as it is."""
         first = self.manifests[0]
+        if not self.matrix and len(self.manifests) == 1:
+            return first
         episodes = [episode for manifest in self.manifests for episode in manifest.episodes]
         return Manifest(title=first.title, name=self.name, root=self.root, source=first.source,
                         episodes=episodes, provider=first.provider, store=first.store,

@@ -20,7 +20,6 @@ from storyboard.errors import StoryboardError
 from storyboard.language.request import Manifest
 from storyboard.media import ffbinary
 from storyboard.run.model import RunOptions
-from storyboard.run.setup import LOCAL_POLL, provider_name
 from storyboard.run.team.ledger import LEDGER_NAME, STATE_DIR_ENV, state_dir
 from storyboard.run.team.ledger_pg import LEDGER_ENV, ledger_settings
 from storyboard.run.team.store import STORE_ENV, store_settings
@@ -29,6 +28,8 @@ from storyboard.stitch.episodes import output_dir
 FLAG, ENVIRONMENT, SERIES, USER, DEFAULT = ("flag", "environment", "series file", "user settings",
                                             "default")
 SOURCES = (FLAG, ENVIRONMENT, SERIES, USER, DEFAULT)  # the order of precedence
+PROVIDERS = ("local", *DIALECTS)
+LOCAL_POLL = (0.01,)  # a local task is finished when its submit returns
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Setting:
     value: str
     source: str
     where: str = ""
+    raw: Any = field(default=None, compare=False, repr=False)  # the value itself, for a run
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class _Lookup:
     rows: list[Setting] = field(default_factory=list)
 
     def add(self, name: str, value: Any, source: str, where: str = "") -> None:
-        self.rows.append(Setting(name, "" if value is None else str(value), source, where))
+        self.rows.append(Setting(name, "" if value is None else str(value), source, where, value))
 
     @property
     def block(self) -> dict[str, Any]:
@@ -85,6 +87,22 @@ def effective(manifest: Manifest, flags: Flags | None = None,
     _team(look)
     _output(look)
     _ffmpeg(look)
+    return look.rows
+
+
+def provider_name(manifest: Manifest, override: str | None) -> str:
+    """The provider a render uses: ``--provider``, else the series' ``provider.name``, else local."""
+    name = override or str(manifest.provider.get("name") or "local")
+    if name not in PROVIDERS:
+        raise StoryboardError(f"unknown provider {name!r}; expected one of: {', '.join(PROVIDERS)}")
+    return name
+
+
+def runner_settings(manifest: Manifest, concurrency: int | None, provider: str) -> list[Setting]:
+    """The runner's settings (concurrency, submit rate, polls, longest wait) and their sources:
+    what a run uses (``setup.run_options``) and ``storyboard config`` shows, resolved once here."""
+    look = _Lookup(manifest, Flags(concurrency=concurrency), {})
+    _runner_values(look, provider)
     return look.rows
 
 
@@ -148,6 +166,11 @@ def _key(look: _Lookup, name: str, variable: str, source: str) -> None:
 
 
 def _runner(look: _Lookup, provider: str) -> None:
+    _runner_values(look, provider)
+    _webhook(look)
+
+
+def _runner_values(look: _Lookup, provider: str) -> None:
     defaults = RunOptions()
     if look.flags.concurrency is not None:
         look.add("concurrency", look.flags.concurrency, FLAG, "--concurrency")
@@ -155,9 +178,11 @@ def _runner(look: _Lookup, provider: str) -> None:
         _from_series(look, "concurrency", "concurrency", defaults.concurrency)
     _from_series(look, "submit_rate", "submit_rate", defaults.submit_rate)
     poll = LOCAL_POLL if provider == "local" else defaults.poll_schedule
-    _from_series(look, "poll", "poll", ", ".join(f"{s:g}" for s in poll))
+    if "poll" in look.block:
+        look.add("poll", look.block["poll"], SERIES, "provider.poll")
+    else:
+        look.rows.append(Setting("poll", ", ".join(f"{s:g}" for s in poll), DEFAULT, "", poll))
     _from_series(look, "max_wait", "max_wait", defaults.max_wait)
-    _webhook(look)
 
 
 def _webhook(look: _Lookup) -> None:
@@ -219,4 +244,4 @@ def _ffmpeg(look: _Lookup) -> None:
 
 
 def as_dicts(settings: list[Setting]) -> list[dict[str, str]]:
-    return [asdict(s) for s in settings]
+    return [{k: v for k, v in asdict(s).items() if k != "raw"} for s in settings]

@@ -244,18 +244,20 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
          reference_video_seconds: ReferenceSeconds | None = None,
          in_store: Collection[str] = (), proxies: bool = False,
          ledger: Ledger | None = None, team: bool = False,
-         task_key: str | None = None) -> Plan:
+         task_key: str | None = None, locked: Mapping[str, LockEntry] | None = None) -> Plan:
     """What rendering ``source`` with ``provider`` would do and cost. No network, no ffmpeg:
     ``in_store`` (the hashes a shared store holds) is asked by the caller. A shot whose paid task
     is in flight (the journal, or ``ledger``: a ``team`` one says "another machine") costs 0.
 
-    ``proxies``: the provider renders drafts, whose lock lives apart (``lockfile.lock_path``)."""
+    ``proxies``: the provider renders drafts, whose lock lives apart (``lockfile.lock_path``);
+    ``locked``: that lock's shots as the caller read them (else it is read here)."""
     root = _series_dir(source, series_dir)
     shots = shots_of(source)
     cache_key = cache_key or provider
     prices = apply_price_overrides(prices, price_overrides)
     cached = OutputCache(root, cache_key).hashes()
-    locked = read_lock(lock_path(root, proxies)).shots
+    if locked is None:
+        locked = read_lock(lock_path(root, proxies)).shots
     by_key = {shot_key(s): s for s in shots}
     seen: dict[str, str] = {}
     result = Plan(provider, cache_key, prices.currency, price_model=price_model(prices, shots))
@@ -271,6 +273,14 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
                               changes=(), task_id=holding.task_id, note=holding.note)
         result.shots.append(planned)
     return result
+
+
+def after_run(the_plan: Plan, done: Collection[str]) -> Plan:
+    """The plan as it stands once a run has rendered ``done`` (hashes): those shots are cached
+    now and cost nothing more. What the studio shows after a draft, without planning again."""
+    shots = [replace(s, status="cached", billed_seconds=0.0, cost=0.0, changes=(), same_as=None,
+                     waits_on=None) if s.hash in done else s for s in the_plan.shots]
+    return replace(the_plan, shots=shots)
 
 
 def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider,

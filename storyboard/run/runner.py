@@ -30,7 +30,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -43,7 +43,7 @@ from storyboard.run import claims
 from storyboard.run.cache import OutputCache
 from storyboard.run.inputs import prune_inputs
 from storyboard.run.journal import Journal
-from storyboard.run.lockfile import entry_for, lock_path, proxy, shot_key, update_lock
+from storyboard.run.lockfile import LockEntry, entry_for, lock_path, proxy, shot_key, update_lock
 from storyboard.run.model import (
     DEFAULT_POLL_SCHEDULE,
     EventState,
@@ -213,7 +213,8 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
                  clock: Clock = time.monotonic,
                  rng: random.Random | None = None,
                  ledger: Ledger | None = None,
-                 on_notice: Callable[[str], None] | None = None) -> RunResult:
+                 on_notice: Callable[[str], None] | None = None,
+                 locked: Mapping[str, LockEntry] | None = None) -> RunResult:
     """Render every shot of ``source`` with ``provider``; never pays twice for one shot.
 
     ``options`` (a ``RunOptions``) overrides the individual settings when given. ``prices``
@@ -222,7 +223,8 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
     hears what a user must know before anything is spent (default: the log). ``sleep``,
     ``clock`` and ``rng`` exist for tests. Ends with the lock file updated for every shot that
     is rendered or cached. With a ``store``, a shot is looked up there before it is submitted and
-    pushed there once it is verified in the cache (see ``sharing``).
+    pushed there once it is verified in the cache (see ``sharing``). ``locked``: the lock's
+    shots as the caller read them at the start (else they are read here).
     """
     root = series_dir or (source.root if isinstance(source, Manifest) else None)
     if root is None:
@@ -246,7 +248,8 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
                 _warn_if_journal_lost(journal, the_ledger, shots, provider, on_notice)
             run = ShotRun(provider, root, journal, opts, prices=table, budget=budget,
                        ref_seconds=reference_video_seconds, on_event=on_event, sleep=sleep,
-                       clock=clock, rng=rng or random.Random(), store=store)
+                       clock=clock, rng=rng or random.Random(), store=store,
+                       locked=locked)
             try:
                 results = await run.execute(shots)
             finally:

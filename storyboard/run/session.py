@@ -11,7 +11,7 @@ import functools
 import logging
 import math
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -24,7 +24,7 @@ from storyboard.run.checks import (
     retryable,
 )
 from storyboard.run.journal import AttemptState, Journal
-from storyboard.run.lockfile import lock_path, proxy, read_lock, shot_key
+from storyboard.run.lockfile import LockEntry, lock_path, proxy, read_lock, shot_key
 from storyboard.run.model import (
     EventState,
     ResultState,
@@ -65,7 +65,8 @@ class Session:
     def __init__(self, provider: Provider, root: Path, journal: Journal, options: RunOptions, *,
                  prices: PriceTable, budget: float | None, ref_seconds: ReferenceSeconds | None,
                  on_event: Callable[[ShotEvent], None] | None, sleep: Sleep, clock: Clock,
-                 rng: random.Random, store: StoreLink | None = None) -> None:
+                 rng: random.Random, store: StoreLink | None = None,
+                 locked: Mapping[str, LockEntry] | None = None) -> None:
         self.provider, self.root, self.journal, self.options = provider, root, journal, options
         self.store = store
         self.prices, self.budget, self.ref_seconds = prices, budget, ref_seconds
@@ -87,7 +88,8 @@ class Session:
         self.order: dict[str, int] = {}
         self.leaders: dict[str, str] = {}
         self.started: dict[str, float] = {}
-        self.locked = read_lock(lock_path(root, proxy(provider))).shots
+        self.locked = (read_lock(lock_path(root, proxy(provider))).shots if locked is None
+                       else locked)
         self.key_locks: dict[str, asyncio.Lock] = {}  # one unknown submit per prompt at a time
         self.blocked: dict[str, str] = {}  # find key -> why no submit with it may start
         self.early: dict[str, tuple[ResultState, str, str]] = {}  # hash -> reconcile's verdict

@@ -1,92 +1,227 @@
-"""A series and the render flags into one run's set-up: provider, store, ledger, folders, options.
+"""A series and the render flags into one run's set-up: provider, lock, ledger, folders, options.
 
-Everything a plan or a run needs is decided here, once, from the manifest and the command's flags,
-and handed to the stages as one ``RunSetup``: the stages never climb back to fetch a setting.
+Everything a plan or a run needs is decided here, once, from the variations and the command's flags,
+and handed to the stages as one ``RunSetup``: the lock file is read once, the ledger opened once,
+the output folders decided once, and the stages never climb back to fetch a setting. A plain series
+is a matrix of one variation (``single``), so one set-up serves both.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.variations import Variant, Variants
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
-from storyboard.run.model import RunOptions
-from storyboard.run.plan import apply_price_overrides
-from storyboard.run.takes import with_retakes
-from storyboard.run.team.ledger import Ledger
+from storyboard.run.config import (
+    LOCAL_POLL,
+    PROVIDERS,
+    Flags,
+    Setting,
+    effective,
+    provider_name,
+    runner_settings,
+)
+from storyboard.run.lockfile import LockFile, lock_path, proxy, read_lock
+from storyboard.run.model import RunOptions, ShotEvent
+from storyboard.run.plan import Plan, apply_price_overrides
+from storyboard.run.takes import select_shots, state_key, with_retakes
+from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.team.sharing import StoreLink
 from storyboard.run.team.store import RenderStore, store_settings
 from storyboard.stitch import OutputNotWritable
+from storyboard.stitch.episodes import DRAFT_DIR, EpisodeOutput, output_dir
 from storyboard.targets import PriceTable
 
-PROVIDERS = ("local", *DIALECTS)
+if TYPE_CHECKING:
+    from storyboard.run.variations import MatrixPlan
+
+__all__ = ["LOCAL_POLL", "PROVIDERS", "Callbacks", "RenderFlags", "RunSetup", "make_provider",
+           "open_run", "prepare", "provider_name", "setup_for", "split_options"]
+
 RUNNER_KEYS = ("poll", "max_wait", "concurrency", "submit_rate")
-LOCAL_POLL = (0.01,)
 
 Seconds = Callable[[CompiledShot], float | None]
 
 
+@dataclass(frozen=True)
+class RenderFlags:
+    """The flags of one ``plan`` or ``render``, as given (None: not given)."""
+
+    provider: str | None = None
+    episode: str | None = None
+    draft: bool = False
+    out: Path | None = None
+    yes: bool = False
+    budget: float | None = None
+    concurrency: int | None = None
+    offline: bool = False
+    shots: tuple[str, ...] = ()  # ``--shot``: EPISODE/SHOT or VARIATION/EPISODE/SHOT, globs
+    replace_approved: bool = False
+    webhook_listen: str | None = None
+    webhook_url: str | None = None
+    preview: bool = False  # the studio's drafts: stitched without loudness passes
+
+
+@dataclass
+class Callbacks:
+    """Who hears a run: the plan, consent questions, progress, episodes and notices."""
+
+    confirm: Callable[[Plan], bool] | None = None  # a person's yes to the planned cost
+    on_plan: Callable[[MatrixPlan], None] | None = None
+    on_event: Callable[[ShotEvent], None] | None = None
+    on_episode: Callable[[EpisodeOutput], None] | None = None
+    on_notice: Callable[[str], None] | None = None
+    ask_replace: Callable[[str], bool] | None = None  # a yes to spending on approved shots
+
+
 @dataclass
 class RunSetup:
-    """What one plan and run need, decided once: the series, the provider that renders it, the
-    selected shots, prices, runner options, and the shared store (None: none, or offline)."""
+    """What one plan and run need, decided once: the variations, the provider that renders them,
+    the selected takes, prices, runner options, the lock as read at the start, the ledger, the
+    output folder of each variation, the flags and the callbacks."""
 
-    manifest: Manifest
+    manifest: Manifest  # every variation's episodes as one manifest (a plain series: itself)
     provider: Provider
     shots: list[CompiledShot]
     seconds: Seconds  # reference video seconds a shot sends (billed up to a cap)
     prices: PriceTable
     options: RunOptions
     store: StoreLink | None
-    episode: str | None = None
-    draft: bool = False
-    offline: bool = False
-    preview: bool = False  # the studio's drafts: stitched without loudness passes
-    chosen: set[str] | None = None  # ``--shot``: the shots named (``episode/shot``), else all
+    flags: RenderFlags = field(default_factory=RenderFlags)
+    calls: Callbacks = field(default_factory=Callbacks)
+    lock: LockFile | None = None  # storyboard.lock: take states (and shots, when not drafts)
+    shots_lock: LockFile | None = None  # the lock this provider records shots in
+    variants: Variants | None = None
+    targets: dict[str, Path] = field(default_factory=dict)  # variation's manifest name -> folder
+    chosen: set[str] | None = None  # ``--shot``: the shots named (state keys), else all
+    _ledger: tuple[Ledger | None, bool, str] | None = None
 
     @property
     def root(self) -> Path:
         return self.manifest.root
 
+    @property
+    def episode(self) -> str | None:
+        return self.flags.episode
 
-def prepare(manifest: Manifest, *, provider: str | None = None, episode: str | None = None,
-            draft: bool = False, concurrency: int | None = None, offline: bool = False,
-            shots: list[CompiledShot] | None = None, preview: bool = False) -> RunSetup:
-    """The set-up of a plan or run of ``manifest`` with these flags (``shots``: a selection
-    already made, else the ``episode``'s or every shot)."""
-    chosen = make_provider(manifest, provider, draft=draft)
-    setup = setup_for(manifest, chosen, episode, draft=draft, concurrency=concurrency,
-                      offline=offline, shots=shots)
-    setup.preview = preview
+    @property
+    def draft(self) -> bool:
+        return self.flags.draft
+
+    @property
+    def offline(self) -> bool:
+        return self.flags.offline
+
+    @property
+    def preview(self) -> bool:
+        return self.flags.preview
+
+    @property
+    def settings(self) -> list[Setting]:
+        """Every effective setting and where it came from (what ``storyboard config`` shows)."""
+        flags = self.flags
+        return effective(self.manifest, Flags(flags.provider, flags.out, flags.concurrency,
+                                              flags.offline, flags.webhook_listen,
+                                              flags.webhook_url))
+
+    def ledger(self) -> tuple[Ledger | None, bool, str]:
+        """The ledger of this run, opened once: the team's when the series names one, else the
+        per-user one for a paid provider; whether it is the team's; why the team's cannot be
+        opened (the plan says so; a run raises it)."""
+        if self._ledger is None:
+            self._ledger = _open_ledgers(self.manifest, self.provider)
+        return self._ledger
+
+    def close(self) -> None:
+        if self._ledger is not None and self._ledger[0] is not None:
+            self._ledger[0].close()
+        self._ledger = None
+
+    def __enter__(self) -> RunSetup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def split_options(options: dict[str, Any]) -> tuple[RenderFlags, Callbacks]:
+    """Keyword options of the public API into the flags and the callbacks of a render (an
+    unknown name is a TypeError, as for any call)."""
+    names = set(Callbacks.__dataclass_fields__)
+    calls = Callbacks(**{k: v for k, v in options.items() if k in names})
+    return RenderFlags(**{k: v for k, v in options.items() if k not in names}), calls
+
+
+def single(manifest: Manifest) -> Variants:
+    """A plain series as a matrix of one variation."""
+    return Variants(manifest.root, manifest.name, False, [Variant(None, {}, manifest)], every=1)
+
+
+def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = None, *,
+             provider: Provider | None = None) -> RunSetup:
+    """The set-up of a plan or run of ``variants`` (one provider group) with these flags: the
+    lock read once, the shots selected (``--episode``, ``--shot``), each variation's folder."""
+    manifest = variants.combined()
+    chosen = provider or make_provider(manifest, flags.provider, draft=flags.draft)
+    lock = read_lock(lock_path(manifest.root))
+    shots_lock = read_lock(lock_path(manifest.root, True)) if proxy(chosen) else lock
+    manifest = with_retakes(manifest, lock)
+    targets = {m.name: variation_target(m, flags.out, variants.matrix, flags.draft)
+               for m in variants.manifests}
+    setup = RunSetup(
+        manifest, chosen, select(manifest, flags.episode), reference_seconds(manifest),
+        apply_price_overrides(chosen.prices, manifest.provider.get("prices")),
+        run_options(manifest, flags.concurrency, chosen),
+        open_store(manifest, chosen, offline=flags.offline), flags, calls or Callbacks(), lock,
+        shots_lock, variants, targets)
+    choose_shots(setup, flags.shots)
     return setup
 
 
+def prepare(manifest: Manifest, *, provider: str | None = None, episode: str | None = None,
+            draft: bool = False, concurrency: int | None = None, offline: bool = False,
+            preview: bool = False) -> RunSetup:
+    """``open_run`` of a plain series with these flags."""
+    return open_run(single(manifest), RenderFlags(provider, episode, draft, concurrency=concurrency,
+                                                  offline=offline, preview=preview))
+
+
 def setup_for(manifest: Manifest, provider: Provider, episode: str | None = None, *,
-              draft: bool = False, concurrency: int | None = None, offline: bool = False,
-              shots: list[CompiledShot] | None = None) -> RunSetup:
-    """``prepare`` with the provider already made (and each shot's extra takes, ``retake``)."""
-    manifest = with_retakes(manifest)
-    return RunSetup(
-        manifest, provider, select(manifest, episode) if shots is None else shots,
-        reference_seconds(manifest),
-        apply_price_overrides(provider.prices, manifest.provider.get("prices")),
-        run_options(manifest, concurrency, provider),
-        open_store(manifest, provider, offline=offline), episode, draft, offline)
+              offline: bool = False) -> RunSetup:
+    """``prepare`` with the provider already made."""
+    return open_run(single(manifest), RenderFlags(provider.name, episode, offline=offline),
+                    provider=provider)
 
 
-def provider_name(manifest: Manifest, override: str | None) -> str:
-    name = override or str(manifest.provider.get("name") or "local")
-    if name not in PROVIDERS:
-        raise StoryboardError(f"unknown provider {name!r}; expected one of: {', '.join(PROVIDERS)}")
-    return name
+def variation_target(manifest: Manifest, out: Path | None, matrix: bool, draft: bool) -> Path:
+    """Where a variation's episodes go: a plain series' output folder; ``<series>/out/
+    <variation>`` in a matrix (``-o DIR`` or ``output.dir`` get a folder per variation). Drafts go
+    to the output folder's ``draft/`` (``<series>/out/draft/<variation>``), so they never
+    overwrite finished episodes."""
+    if not matrix:
+        return output_dir(manifest, out, draft=draft)
+    folder = output_dir(manifest, out)
+    return (folder / DRAFT_DIR if draft else folder) / manifest.name.partition("/")[2]
+
+
+def choose_shots(setup: RunSetup, patterns: tuple[str, ...]) -> None:
+    """``--shot``: render only the named shots' takes (globs allowed; in a matrix a pattern names
+    the shot in every variation that has it, or ``VARIATION/EPISODE/SHOT`` one of them)."""
+    if not patterns:
+        return
+    chosen = select_shots(setup.manifest, patterns)
+    setup.shots = [take for shot in chosen for take in shot.all_takes()
+                   if setup.episode is None or take.episode == setup.episode]
+    setup.chosen = {state_key(shot) for shot in chosen}
 
 
 def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = False
@@ -119,7 +254,6 @@ def _own(block: dict[str, Any], others: set[str]) -> dict[str, Any]:
 
 def select(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
     """Every take of the ``episode``'s shots, or of every shot (extra takes included)."""
-    manifest = with_retakes(manifest)
     if episode is None:
         return manifest.takes()
     chosen = [e for e in manifest.episodes if e.id == episode]
@@ -154,6 +288,16 @@ def open_store(manifest: Manifest, provider: Provider, *, offline: bool = False
     return StoreLink(RenderStore(settings), provider.cache_key)
 
 
+def _open_ledgers(manifest: Manifest, provider: Provider) -> tuple[Ledger | None, bool, str]:
+    try:
+        team = open_ledger(manifest)
+    except StoryboardError as error:
+        return None, True, f"{error}; claims of other machines are not shown"
+    if team is not None:
+        return team, True, ""
+    return (default_ledger() if provider.traits.paid else None), False, ""
+
+
 def open_ledger(manifest: Manifest) -> Ledger | None:
     """The team ledger (``STORYBOARD_LEDGER`` or ``ledger:``), or None for the per-user one."""
     settings = ledger_settings(manifest.ledger)
@@ -168,19 +312,11 @@ def open_ledger(manifest: Manifest) -> Ledger | None:
 
 
 def run_options(manifest: Manifest, concurrency: int | None, provider: Provider) -> RunOptions:
-    settings = manifest.provider
-    values: dict[str, Any] = {}
-    if provider.name == "local":
-        values["poll_schedule"] = LOCAL_POLL  # a local task is finished when its submit returns
-    if concurrency is not None or "concurrency" in settings:
-        values["concurrency"] = int(concurrency or settings["concurrency"])
-    if "submit_rate" in settings:
-        values["submit_rate"] = float(settings["submit_rate"])
-    if "poll" in settings:
-        values["poll_schedule"] = tuple(float(x) for x in settings["poll"])
-    if "max_wait" in settings:
-        values["max_wait"] = float(settings["max_wait"])
-    return RunOptions(**values)
+    """The runner's options, as ``storyboard config`` resolves them (``runner_settings``)."""
+    raw = {row.name: row.raw for row in runner_settings(manifest, concurrency, provider.name)}
+    return RunOptions(concurrency=int(raw["concurrency"]), submit_rate=float(raw["submit_rate"]),
+                      poll_schedule=tuple(float(x) for x in raw["poll"]),
+                      max_wait=float(raw["max_wait"]))
 
 
 def ensure_writable(folder: Path) -> None:

@@ -111,17 +111,26 @@ def find_shot(manifest: Manifest, shot_id: str) -> CompiledShot:
 
 
 def select_shots(manifest: Manifest, patterns: tuple[str, ...]) -> list[CompiledShot]:
-    """The shots (each with every take) that ``patterns`` name: ``episode/shot``, globs allowed."""
+    """The shots (each with every take) that ``patterns`` name: ``episode/shot``, globs allowed.
+    In a matrix (every variation's shots in one manifest) ``episode/shot`` names the shot in
+    every variation that has it, ``variation/episode/shot`` in that one."""
     chosen: list[CompiledShot] = []
     for pattern in patterns:
-        if not any(c in pattern for c in "*?["):
-            found = [find_shot(manifest, pattern)]
-        else:
-            found = [s for s in manifest.shots() if fnmatch.fnmatchcase(s.shot_id, pattern)]
-            if not found:
-                raise StoryboardError(f"--shot {pattern!r} names no shot of this series")
+        found = [s for s in manifest.shots()
+                 if any(fnmatch.fnmatchcase(name, pattern) for name in shot_names(s))]
+        if not found and not any(c in pattern for c in "*?["):
+            found = [find_shot(manifest, pattern)]  # a shot id alone, or a "did you mean"
+        if not found:
+            raise StoryboardError(f"--shot {pattern!r} names no shot of this series")
         chosen += [s for s in found if s not in chosen]
     return chosen
+
+
+def shot_names(shot: CompiledShot) -> tuple[str, ...]:
+    """What ``--shot`` may call a shot: ``episode/shot``, and in a matrix also
+    ``variation/episode/shot``."""
+    variation = shot.series.partition("/")[2]
+    return (shot.shot_id, f"{variation}/{shot.shot_id}") if variation else (shot.shot_id,)
 
 
 # --- pick, approve, retake ----------------------------------------------------------------------
@@ -201,10 +210,12 @@ def _listed(takes: dict[int, str]) -> str:
 # --- approved means protected -------------------------------------------------------------------
 
 
-def approved_changes(manifest: Manifest) -> dict[str, int]:
-    """Shot key -> approved take, for each approved shot whose approved take's request changed."""
-    states = read_lock(lock_path(manifest.root)).takes
-    manifest = with_retakes(manifest)
+def approved_changes(manifest: Manifest, lock: LockFile | None = None) -> dict[str, int]:
+    """Shot key -> approved take, for each approved shot whose approved take's request changed
+    (``lock``: the lock as the caller read it, else it is read here)."""
+    lock = lock or read_lock(lock_path(manifest.root))
+    states = lock.takes
+    manifest = with_retakes(manifest, lock)
     changed: dict[str, int] = {}
     for shot in manifest.shots():
         state = states.get(state_key(shot), {})

@@ -33,7 +33,7 @@ from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import lock_path, read_lock
-from storyboard.run.plan import estimate
+from storyboard.run.plan import Plan, estimate
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
 from storyboard.run.takes import manifest_as_used, state_key, with_retakes
@@ -80,12 +80,15 @@ def build_sheet(path: str | Path, *, out: Path | None = None, provider: str | No
 
 def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | None = None,
               provider: str | None = None, draft: bool = False,
-              episodes_dir: Path | None = None, png_out: Path | bool = False) -> SheetResult:
+              episodes_dir: Path | None = None, png_out: Path | bool = False,
+              planned: Plan | None = None) -> SheetResult:
+    """The review sheet of a series; ``planned``: a plan the caller has already (the studio's
+    draft, settled), else the sheet plans."""
     folder = output_dir(manifest, episodes_dir, draft=draft)
     target = Path(out) if out is not None else folder / "sheet.html"
     chosen = make_provider(manifest, provider, draft=draft)
     manifest = with_retakes(manifest)
-    ctx = _context(manifest, problems, chosen, target.parent)
+    ctx = _context(manifest, problems, chosen, target.parent, planned)
     builder = EpisodeBuilder(manifest, folder, draft=draft)
     cache = OutputCache(manifest.root, chosen.cache_key)
     ctx.takes = _takes(manifest, ctx.thumbs, cache)
@@ -137,13 +140,13 @@ def _write(sheet: model.Sheet, target: Path, png_out: Path | bool,
 
 
 def _context(manifest: Manifest, problems: list[Diagnostic], chosen: Provider,
-             sheet_dir: Path) -> model.Context:
-    setup = setup_for(manifest, chosen)
+             sheet_dir: Path, planned: Plan | None = None) -> model.Context:
+    with setup_for(manifest, chosen) as setup:
+        the_plan = planned or plan_setup(setup)
 
     def estimated(shot: CompiledShot) -> float:
         return estimate(shot, setup.prices, setup.seconds)[1]
 
-    the_plan = plan_setup(setup)
     lock = read_lock(lock_path(manifest.root)).shots
     thumbs = Thumbs.of_series(manifest.root)
     return model.Context(manifest, the_plan, lock, estimated, thumbs, sheet_dir,

@@ -1,7 +1,7 @@
 """A matrix series into the review sheet's sections: one per variation, one plan over them all.
 
 Every selected variation is compiled leniently (a broken one still gets its section, its problems
-on its shots), then all their shots are planned together as ``variations.plan_variations`` plans
+on its shots), then all their shots are planned together as ``pipeline.matrix_plan`` plans
 them, so a shot that comes out identical in several variations (the same hash) has one status and
 is counted once in the matrix total; its panels say which other variations share it. Each
 variation's episodes are read from where ``render`` stitches them
@@ -28,9 +28,10 @@ from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import LockEntry, lock_path, read_lock
+from storyboard.run.pipeline import matrix_plan
 from storyboard.run.plan import ShotPlan, apply_price_overrides, estimate
-from storyboard.run.setup import make_provider, reference_seconds
-from storyboard.run.variations import MatrixPlan, plan_variations, variation_dir
+from storyboard.run.setup import RenderFlags, make_provider, open_run, reference_seconds
+from storyboard.run.variations import MatrixPlan, variation_dir
 from storyboard.stitch.cut import episode_cut
 from storyboard.stitch.episodes import EpisodeBuilder
 from storyboard.targets import PriceTable
@@ -84,7 +85,10 @@ def matrix_sheet(variants: Variants, *, provider: str | None, draft: bool,
     combined = variants.combined()
     chosen = make_provider(combined, provider, draft=draft)
     seconds = reference_seconds(combined)
-    shared = _Shared(variants, plan_variations(variants, chosen, seconds=seconds), chosen,
+    with open_run(variants, RenderFlags(chosen.name, draft=draft, offline=True),
+                  provider=chosen) as setup:
+        planned = matrix_plan(setup)
+    shared = _Shared(variants, planned, chosen,
                      read_lock(lock_path(variants.root)).shots,
                      Thumbs(variants.root / ".storyboard" / "thumbs"),
                      apply_price_overrides(chosen.prices, combined.provider.get("prices")), seconds)

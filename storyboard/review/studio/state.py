@@ -26,8 +26,8 @@ from storyboard.language.series import load_source
 from storyboard.review.sheet import sheet_for
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.run.model import ShotEvent
-from storyboard.run.plan import Plan
-from storyboard.run.rendering import plan_series, render_series
+from storyboard.run.pipeline import plan_series, render_series
+from storyboard.run.plan import Plan, after_run
 from storyboard.run.setup import make_provider
 from storyboard.stitch.concat import as_rate
 from storyboard.stitch.episodes import EpisodeBuilder, output_dir, series_output
@@ -119,12 +119,14 @@ class Studio:
                 if event.state == "done" and event.output is not None:
                     ahead.submit(take_stills, Thumbs.of_series(manifest.root), facts, event.output)
             try:
-                render_series(manifest, provider="local", draft=True, yes=True,
-                              out=self.preview_root, preview=True, on_event=heard)
+                report = render_series(manifest, provider="local", draft=True, yes=True,
+                                       out=self.preview_root, preview=True, on_event=heard)
             except StoryboardError as error:
                 self._publish("error", self.snapshot.page, [Diagnostic(None, f"draft: {error}")])
                 return
-            page = self._page(manifest, self.problems)  # waits for the stills being taken
+            done = {r.hash for r in report.run.shots if r.ok} if report.run else set()
+            # the draft's own plan, settled: the page never plans again (waits for the stills)
+            page = self._page(manifest, self.problems, after_run(report.plan, done))
         self._publish("draft", page, None)
         self.snapshot.drafted_at = time.monotonic()
 
@@ -149,11 +151,12 @@ class Studio:
             raise StoryboardError("the series does not load: fix its problems first")
         return self.manifest
 
-    def _page(self, manifest: Manifest, problems: list[Diagnostic]) -> str:
+    def _page(self, manifest: Manifest, problems: list[Diagnostic],
+              planned: Plan | None = None) -> str:
         self.snapshot.paid = paid_lines(manifest)
         target = self.draft_dir / "studio-sheet.html"
         result = sheet_for(manifest, problems, out=target, provider="local", draft=True,
-                           episodes_dir=self.preview_root)
+                           episodes_dir=self.preview_root, planned=planned)
         return result.html.read_text(encoding="utf-8")
 
     def _publish_broken(self, problems: list[Diagnostic]) -> None:

@@ -1,0 +1,230 @@
+"""Variations and a render's flags into plans and finished episodes: the one render pipeline.
+
+A plain series is a matrix of one variation, so ``plan`` and ``render`` walk one path for both:
+group the variations by provider, then for each group open one ``RunSetup`` (the lock read once,
+the ledger opened once, every output folder decided), plan, protect approved shots, ask consent,
+execute, and stitch each variation's episodes. Every flag means the same for a series and a matrix.
+``render_series`` and ``plan_series`` are the plain series' view of the same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import StoryboardError
+from storyboard.language.request import Manifest
+from storyboard.language.variations import Variant, Variants
+from storyboard.providers.base import Provider
+from storyboard.run import Plan, RunResult, drafts
+from storyboard.run.ahead import AheadOfStitch
+from storyboard.run.cache import OutputCache
+from storyboard.run.rendering import (
+    build_episode,
+    consent,
+    execute,
+    listening,
+    plan_setup,
+    protect_approved,
+    remove_empty,
+)
+from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, ensure_writable, open_run, single
+from storyboard.run.takes import cached_outputs, episode_as_used, state_key, with_retakes
+from storyboard.run.variations import (
+    MatrixPlan,
+    MatrixReport,
+    VariationResult,
+    by_provider,
+    forget_removed_variations,
+    per_variation,
+)
+from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
+
+
+@dataclass
+class RenderReport:
+    """A plain series' render: its plan, its run, its episodes."""
+
+    plan: Plan
+    run: RunResult | None
+    episodes: list[EpisodeOutput] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (self.run is None or self.run.ok) and all(
+            e.state != "skipped" for e in self.episodes)
+
+
+# --- plan ----------------------------------------------------------------------------------------
+
+
+def plan(variants: Variants, flags: RenderFlags) -> list[MatrixPlan]:
+    """The plan of every provider group (nearly always one): free."""
+    groups = by_provider(variants, flags.provider)
+    if not groups:
+        raise StoryboardError("no variation compiled: nothing to plan")
+    plans = []
+    for group in groups:
+        with open_run(group, flags) as setup:
+            plans.append(matrix_plan(setup))
+    return plans
+
+
+def matrix_plan(setup: RunSetup) -> MatrixPlan:
+    """The set-up's plan, and what each of its variations shares, needs and costs."""
+    the_plan = plan_setup(setup)
+    if setup.flags.episode is not None and not setup.shots:
+        raise StoryboardError(f"no episode {setup.flags.episode!r} in any variation")
+    return MatrixPlan(the_plan, per_variation(the_plan))
+
+
+def plan_series(manifest: Manifest, provider: Provider, episode: str | None = None, *,
+                offline: bool = False) -> Plan:
+    """What a render of a plain series with ``provider`` would do and cost."""
+    flags = RenderFlags(provider.name, episode, offline=offline)
+    with open_run(single(manifest), flags, provider=provider) as setup:
+        return plan_setup(setup)
+
+
+# --- render --------------------------------------------------------------------------------------
+
+
+def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = None
+           ) -> MatrixReport:
+    """Render every variation that compiled, one run per provider group, then stitch each into its
+    own folder. ``flags.budget`` covers all the runs together; a variation that fails does not
+    stop the others."""
+    calls = calls or Callbacks()
+    report = MatrixReport([], [], [VariationResult(v.name, "invalid", problems=v.problems)
+                                   for v in variants.variants if not v.ok])
+    stitched: list[VariationResult] = []
+    for group in by_provider(variants, flags.provider):
+        left = None if flags.budget is None else max(0.0, flags.budget - report.spent)
+        with open_run(group, replace(flags, budget=left), calls) as setup:
+            the_plan, run, results = render_group(setup)
+        report.plans.append(the_plan)
+        report.runs.append(run)
+        stitched += results
+    report.variations = stitched + report.variations
+    if variants.matrix:
+        forget_removed_variations(variants.root, variants.name)
+    return report
+
+
+def render_group(setup: RunSetup) -> tuple[MatrixPlan, RunResult, list[VariationResult]]:
+    """Plan, protect approved shots, ask, render the group's takes, stitch its variations."""
+    flags, calls = setup.flags, setup.calls
+    the_plan = matrix_plan(setup)
+    if calls.on_plan is not None:
+        calls.on_plan(the_plan)
+    protect_approved(setup, the_plan.plan, replace_approved=flags.replace_approved,
+                     ask=calls.ask_replace)
+    consent(setup, the_plan.plan)
+    made = _writable(setup.targets.values())  # before anything is paid for, not after
+    try:
+        builders = _builders(setup)
+        run = _shots(setup, builders)
+        return the_plan, run, [_stitch(setup, v, builders[_name(v)], run)
+                               for v in _compiled(setup)]
+    finally:
+        remove_empty(made)
+
+
+def _writable(targets: Any) -> list[Path]:
+    """Create each output folder (proving it takes files); the folders this made, deepest first."""
+    made: list[Path] = []
+    for target in targets:
+        made += [p for p in (target, *target.parents) if not p.exists() and p not in made]
+        ensure_writable(target)
+    return made
+
+
+def _compiled(setup: RunSetup) -> list[Variant]:
+    assert setup.variants is not None
+    return [v for v in setup.variants.variants if v.manifest is not None]
+
+
+def _name(variant: Variant) -> str:
+    assert variant.manifest is not None
+    return variant.manifest.name
+
+
+def _builders(setup: RunSetup) -> dict[str, EpisodeBuilder]:
+    """One episode builder per variation, each with its own folder and stitch state."""
+    builders = {}
+    for variant in _compiled(setup):
+        manifest = variant.manifest
+        assert manifest is not None
+        builder = EpisodeBuilder(manifest, setup.targets[manifest.name], draft=setup.draft,
+                                 preview=setup.preview)
+        if variant.name:
+            builder.state_dir = builder.state_dir / variant.name
+        builders[manifest.name] = builder
+    return builders
+
+
+def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
+    """Render the set-up's takes, making mezzanines as they arrive."""
+    ahead = AheadOfStitch(list(builders.values()))
+    on_event = ahead.listen(setup.calls.on_event)
+    whole = setup.episode is None and setup.chosen is None
+    try:
+        if drafts.quick(setup) and len(builders) == 1:  # the studio's free previews
+            facts = next(iter(builders.values())).cache_dir / "facts"
+            return drafts.draft_shots(setup, facts, on_event)
+        with listening(setup) as sleep:
+            return execute(setup, on_event=on_event, sleep=sleep,
+                           source=setup.manifest if whole else None)
+    finally:
+        ahead.wait()
+
+
+def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: RunResult
+            ) -> VariationResult:
+    """Stitch a variation's episodes (those with a chosen shot, with ``--shot``)."""
+    assert variant.manifest is not None and setup.lock is not None
+    manifest = with_retakes(variant.manifest, setup.lock)
+    mine = [r for r in run.shots if r.series == manifest.name]
+    report = VariationResult(variant.name, "ok", shots=_counts(mine))
+    cache = OutputCache(setup.root, setup.provider.cache_key)
+    for ep in manifest.episodes:
+        if not _stitched(setup, ep.id, [state_key(s) for s in ep.shots]):
+            continue
+        outputs = {**cached_outputs(ep, cache), **{r.shot: r.output for r in mine
+                                                   if r.ok and r.output and r.episode == ep.id}}
+        used, done = episode_as_used(ep, setup.lock.takes, outputs)
+        built = build_episode(builder, used, done, builder.out_dir, setup.calls.on_episode)
+        report.episodes.append(built)
+        if setup.calls.on_episode is not None:
+            setup.calls.on_episode(built)
+    if not all(r.ok for r in mine) or any(e.state == "skipped" for e in report.episodes):
+        report.state = "failed"
+    return report
+
+
+def _stitched(setup: RunSetup, episode: str, keys: list[str]) -> bool:
+    """Whether this run stitches the episode: the one asked for, one with a chosen shot."""
+    if setup.episode is not None and episode != setup.episode:
+        return False
+    return setup.chosen is None or any(key in setup.chosen for key in keys)
+
+
+def _counts(results: list[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for shot in results:
+        counts[shot.state] = counts.get(shot.state, 0) + 1
+    return counts
+
+
+def render_series(manifest: Manifest, *, confirm: Callable[[Plan], bool] | None = None,
+                  on_plan: Callable[[Plan], None] | None = None, **options: Any) -> RenderReport:
+    """``render`` of a plain series: ``options`` are ``RenderFlags``' fields and the other
+    ``Callbacks`` (on_event, on_episode, on_notice, ask_replace)."""
+    calls = {k: options.pop(k) for k in ("on_event", "on_episode", "on_notice", "ask_replace")
+             if k in options}
+    heard = (lambda matrix: on_plan(matrix.plan)) if on_plan is not None else None
+    report = render(single(manifest), RenderFlags(**options),
+                    Callbacks(confirm=confirm, on_plan=heard, **calls))
+    return RenderReport(report.plans[0].plan, report.runs[0], report.variations[0].episodes)
