@@ -13,7 +13,7 @@ from compiler_fixtures import MIA_HEAD, write_series
 from storyboard.language.compile import compile_source
 from storyboard.language.series import load_source
 from storyboard.media import ffmpeg
-from storyboard.run import ahead, rendering
+from storyboard.run import ahead, pipeline
 from storyboard.stitch import mezzanine
 
 MakeMedia = Callable[..., Path]
@@ -44,7 +44,7 @@ def _render(tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPat
         return real(args, **kw)
 
     monkeypatch.setattr(ffmpeg, "run", spy)
-    rendering.render_series(compile_source(load_source(series)), draft=True, yes=True,
+    pipeline.render_series(compile_source(load_source(series)), draft=True, yes=True,
                             on_episode=lambda e: states.append(e.state))
     return stitching, states
 

@@ -27,7 +27,9 @@ from storyboard.review.sheet import build_sheet
 from storyboard.run import read_status, takes
 from storyboard.run.pipeline import RenderReport, render_series
 from storyboard.run.plan import estimate
+from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import prepare
+from storyboard.targets.prices import amount, under
 
 PROVIDERS = ("local", *DIALECTS)
 
@@ -128,16 +130,22 @@ class Tools:
         allowed = self._allowed(max_cost)
         manifest = compiled(folder, provider)
         setup = prepare(manifest, provider=provider, offline=True)
-        one = estimate(takes.find_shot(manifest, shot), setup.prices, setup.seconds)[1]
-        if one * count > allowed:
+        one = at_list_price(takes.find_shot(manifest, shot), setup)
+        if not under(one * count, allowed):
             raise Refused(f"refused, nothing was submitted or written: {count} take(s) of {shot} "
                           f"cost about {one * count:.2f} {setup.prices.currency}, more than this "
                           f"call may spend ({allowed:.2f})")
 
-    def _allowed(self, max_cost: float | None) -> float:
-        if max_cost is None or max_cost < 0:
+    def _allowed(self, max_cost: object) -> float:
+        """The most this call may spend: its ``max_cost`` (a finite amount: NaN, inf and
+        negative numbers are refused) within what is left of the ceiling."""
+        if max_cost is None:
             raise Refused("a paid render needs max_cost (USD): the most this call may spend")
-        return min(max_cost, self.budget.left)
+        try:
+            asked = amount(max_cost, "max_cost")
+        except ValueError as error:
+            raise Refused(f"refused, nothing was submitted: {error}") from error
+        return min(asked, self.budget.left)
 
     def render(self, series: str = ".", provider: str = "local", episode: str | None = None,
                max_cost: float | None = None) -> dict[str, Any]:
@@ -159,10 +167,9 @@ class Tools:
         allowed = self._allowed(max_cost)
         with self.budget.lock:  # one paid call at a time: the ceiling is shared
             allowed = min(allowed, self.budget.left)
-            the_plan = storyboard.plan(folder, provider=provider, episode=episode)
+            the_plan, cost = self._priced(folder, provider, episode, shots)
             self.last_plan = the_plan.to_dict()
-            cost = sum(s.cost for s in the_plan.shots if s.renders and _chosen(s.key, shots))
-            if cost > allowed:
+            if not under(cost, allowed):  # fails closed
                 raise Refused(refusal(cost, the_plan.currency, max_cost or 0.0, self.budget,
                                       self.last_plan))
             try:
@@ -170,8 +177,26 @@ class Tools:
                                        episode=episode, budget=allowed, yes=False, shots=shots)
             except BudgetExceeded as error:
                 raise Refused(str(error)) from error
-            self.budget.spent += report.run.spent if report.run is not None else 0.0
+            run = report.run
+            self.budget.spent += max(run.spent, cost) if run is not None and run.submits else 0.0
         return report_dict(report)
+
+    def _priced(self, folder: Path, provider: str, episode: str | None,
+                shots: tuple[str, ...]) -> tuple[Any, float]:
+        """The plan of a paid call, and what it counts against the limits: each task at no
+        less than the list price of its model (a series' own prices cannot lower it)."""
+        with prepare(compiled(folder, provider), provider=provider, episode=episode) as setup:
+            the_plan = plan_setup(setup)
+            by_hash = {shot.hash: shot for shot in setup.shots}
+            cost = sum(max(s.cost if the_plan.currency == setup.provider.list_prices.currency
+                           else 0.0, at_list_price(by_hash[s.hash], setup))
+                       for s in the_plan.shots if s.renders and _chosen(s.key, shots))
+        return the_plan, round(cost, 6)
+
+
+def at_list_price(shot: Any, setup: Any) -> float:
+    """A take of ``shot`` at its provider's published price (in that price list's currency)."""
+    return estimate(shot, setup.provider.list_prices, setup.seconds)[1]
 
 
 def _chosen(key: str, shots: tuple[str, ...]) -> bool:

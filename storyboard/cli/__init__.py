@@ -23,7 +23,7 @@ from storyboard.cli import complete, review, takes
 from storyboard.cli import variations as matrix
 from storyboard.cli.agents import mcp
 from storyboard.cli.cache import cache
-from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, variants_of
+from storyboard.cli.common import AMOUNT, EPISODE, SERIES, compiled, fail, guarded, variants_of
 from storyboard.cli.config import config
 from storyboard.cli.doctor import doctor
 from storyboard.cli.init import init
@@ -37,6 +37,7 @@ from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.language.request import Manifest
 from storyboard.review import progress
 from storyboard.run.plan import Plan
+from storyboard.targets.prices import under
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,7 +101,7 @@ OFFLINE = click.option("--offline", is_flag=True,
 @DRAFT
 @OFFLINE
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-@click.option("--max-cost", type=click.FloatRange(min=0), metavar="AMOUNT",
+@click.option("--max-cost", type=AMOUNT, metavar="AMOUNT",
               help="Exit 1 if the plan costs more than this (in the plan's currency): a cost "
                    "gate for CI and pre-commit.")
 @matrix.VAR
@@ -130,8 +131,9 @@ def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft
         click.echo(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))
     else:
         progress.console().print(progress.plan_table(the_plan))
-        if the_plan.store_note:
-            click.echo(f"warning: {the_plan.store_note}", err=True)
+        for note in (the_plan.store_note, the_plan.price_note):
+            if note:
+                click.echo(f"warning: {note}", err=True)
     return the_plan
 
 
@@ -143,7 +145,7 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
         totals[the_plan.currency] = totals.get(the_plan.currency, 0.0) + the_plan.total_cost
     for currency, total in sorted(totals.items()):
         limit = progress.money(max_cost, currency)
-        if total > max_cost + 1e-9:
+        if not under(total, max_cost):  # fails closed
             click.echo(f"error: the plan costs {progress.money(total, currency)}, more than "
                        f"--max-cost {limit}: render fewer or cheaper shots, or raise the limit",
                        err=True)
@@ -161,7 +163,7 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
               help="Folder for the episode files (default: the series' output.dir, else out/, inside "
                    "the series folder).")
 @click.option("--yes", is_flag=True, help="Accept the planned cost without asking.")
-@click.option("--budget", type=click.FloatRange(min=0),
+@click.option("--budget", type=AMOUNT,
               help="Refuse to start, or submit more, past this amount.")
 @click.option("--concurrency", type=click.IntRange(1, 100), help="Tasks in flight at once.")
 @OFFLINE
@@ -203,8 +205,9 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
 
     def show_plan(the_plan: Any) -> None:
         live.currency = the_plan.currency
-        if the_plan.store_note:
-            console.print(Text(f"warning: {the_plan.store_note}", "yellow"))
+        for note in (the_plan.store_note, the_plan.price_note):
+            if note:
+                console.print(Text(f"warning: {note}", "yellow"))
         if the_plan.to_render and the_plan.total_cost > 0:
             console.print(progress.plan_table(the_plan))
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from storyboard.cli.common import guarded
+from storyboard.cli.common import AMOUNT, guarded
 
 
 @click.command("mcp")
 @click.argument("root", type=click.Path(path_type=Path, file_okay=False), default=".")
-@click.option("--budget-ceiling", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--budget-ceiling", type=AMOUNT, default=0.0, show_default=True,
               help="USD the server's paid calls may spend in all (0: paid renders refused). "
                    "No call can raise it.")
 def mcp(root: Path, budget_ceiling: float) -> None:

@@ -18,10 +18,29 @@ from storyboard.cli import variations as matrix
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.language.request import Manifest
 from storyboard.language.variations import Variants
+from storyboard.targets.prices import amount
 
 T = TypeVar("T")
 
 SERIES = click.Path(path_type=Path)
+
+
+class Amount(click.ParamType[float]):
+    """An amount of money: finite and >= 0 (NaN, inf and negative numbers are refused, so a
+    limit can never be one that no comparison holds for)."""
+
+    name = "amount"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        try:
+            return amount(value, "the amount")
+        except ValueError:
+            self.fail(f"{value!r} is not an amount: expected a finite number >= 0, "
+                      "such as 5 or 0.5", param, ctx)
+
+
+AMOUNT = Amount()
 EPISODE = click.option("--episode", help="Only this episode.", shell_complete=complete.episodes)
 
 

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from storyboard.cli.common import SERIES, guarded, shot_series
+from storyboard.cli.common import AMOUNT, SERIES, guarded, shot_series
 
 
 @click.command()
@@ -73,7 +73,7 @@ def approve(path: Path, shot: str) -> None:
               help="How many more takes to render (1..10).")
 @click.option("--provider", help="This provider (default: the series' provider.name).")
 @click.option("--yes", is_flag=True, help="Accept the planned cost without asking.")
-@click.option("--budget", type=click.FloatRange(min=0),
+@click.option("--budget", type=AMOUNT,
               help="Refuse to start, or submit more, past this amount.")
 @click.option("--quiet", is_flag=True, help="Only what failed is printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")

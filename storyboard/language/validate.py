@@ -83,10 +83,14 @@ def _fast_validators() -> dict[str, Any]:
 
 
 def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
-    """Every schema problem of ``doc`` against ``schema`` (SERIES_, EPISODE_ or TEMPLATE_SCHEMA)."""
+    """Every schema problem of ``doc`` against ``schema`` (SERIES_, EPISODE_ or TEMPLATE_SCHEMA),
+    and every number that is not finite (``.nan``, ``.inf``: a limit of NaN would limit nothing)."""
+    odd = [doc.diagnostic(path, f"{_show(value)} is not a finite number; expected a number "
+                                "such as 0.5 (NaN and infinity are refused everywhere)")
+           for path, value in _non_finite(doc.data, ())]
     try:
         _fast_validators()[schema](doc.data)
-        return []
+        return odd
     except fastjsonschema.JsonSchemaException:
         pass  # fall through to the thorough walk that locates and explains every problem
     validator = _validators()[schema]
@@ -99,7 +103,20 @@ def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
                 described = [_describe(doc, leaf)]
             for diagnostic in described:
                 found.setdefault((diagnostic.span, diagnostic.message), diagnostic)
-    return list(found.values())
+    return [*odd, *found.values()]
+
+
+def _non_finite(node: Any, path: PathKey) -> Iterator[tuple[PathKey, float]]:
+    """Each float in ``node`` that is NaN or infinite, with its path."""
+    if isinstance(node, float):
+        if not math.isfinite(node):
+            yield path, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _non_finite(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _non_finite(value, (*path, index))
 
 
 def _type_matches(instance: Any, schema: dict[str, Any]) -> bool:

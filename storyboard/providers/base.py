@@ -57,6 +57,7 @@ class Provider(Protocol):
     traits: Traits
     capabilities: Capabilities
     prices: PriceTable
+    list_prices: PriceTable  # its published prices: the floor a budget counts a task at
     ask: Ask  # how ``find`` sends each of its requests: the runner sets its retry policy
     media_base_url: str | None  # where a gateway fetches the series' files (``public_media``)
     webhook_url: str | None  # where status callbacks go (``webhooks``), set by the run
@@ -99,6 +100,18 @@ class BaseProvider:
     name: str
     cache_key: str
     _task_key: str | None = None
+
+    prices: PriceTable
+
+    @property
+    def list_prices(self) -> PriceTable:
+        """Its published prices (set by a provider whose series may declare others)."""
+        table: PriceTable = self.__dict__.get("_list_prices", self.prices)
+        return table
+
+    @list_prices.setter
+    def list_prices(self, table: PriceTable) -> None:
+        self.__dict__["_list_prices"] = table
 
     @property
     def task_key(self) -> str:

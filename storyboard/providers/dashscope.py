@@ -87,6 +87,7 @@ class DashScopeProvider(BaseProvider):
         self.base_url = self.settings.resolved_base_url()
         self.capabilities: Capabilities = DASHSCOPE.capabilities
         self.prices: PriceTable = self.settings.price_table()
+        self.list_prices: PriceTable = self.settings.list_prices()
         key = os.environ.get(KEY_ENV, "").strip()
         self._key = ApiKey(key) if key else None  # a missing key fails at the first request
         self.task_key = endpoint_key(NAME, self.base_url, self._key)

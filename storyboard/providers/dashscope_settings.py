@@ -98,7 +98,11 @@ class DashScopeSettings:
         return url.rstrip("/")
 
     def price_table(self) -> PriceTable:
-        return self.prices or DASHSCOPE.prices[price_region(self.region)]
+        return self.prices or self.list_prices()
+
+    def list_prices(self) -> PriceTable:
+        """The published prices of this region's host, whatever the series declares."""
+        return DASHSCOPE.prices[price_region(self.region)]
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> DashScopeSettings:

@@ -60,6 +60,7 @@ class GatewayProvider(BaseProvider):
         self.protocol = settings.protocol
         self.capabilities: Capabilities = self.dialect.limits
         self.prices: PriceTable = settings.price_table()
+        self.list_prices: PriceTable = settings.list_prices()
         self.root = root
         self.webhook_url = webhook_url
         self.media_base_url = (settings.media_base_url or "").rstrip("/") or None

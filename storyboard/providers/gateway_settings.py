@@ -64,7 +64,11 @@ class GatewaySettings:
         return self.paths.get("content_path", self.dialect.content_path)
 
     def price_table(self) -> PriceTable:
-        return self.prices or next(iter(self.dialect.protocol.prices.values()))
+        return self.prices or self.list_prices()
+
+    def list_prices(self) -> PriceTable:
+        """The gateway's published prices, whatever the series declares."""
+        return next(iter(self.dialect.protocol.prices.values()))
 
     @classmethod
     def from_mapping(cls, dialect: Dialect, mapping: Mapping[str, Any],

@@ -24,7 +24,7 @@ from storyboard.run.inflight import holdings
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 from storyboard.run.team.ledger import Ledger
 from storyboard.targets import PriceTable
-from storyboard.targets.prices import apply_overrides
+from storyboard.targets.prices import apply_overrides, is_amount
 
 # "store": pulled, rendered by others; "in flight": a paid task resumes; "claimed": another run's
 ShotStatus = Literal["cached", "store", "new", "changed", "in flight", "claimed"]
@@ -81,6 +81,7 @@ class Plan:
     store: str | None = None  # the shared store asked (its URL, without credentials)
     store_note: str = ""  # why the store was not asked, or could not be reached
     price_model: str = ""  # "USD 0.1/s 720P, ..." or "USD 0.625 a generation 720P, ..."
+    price_note: str = ""  # the series' prices are below the provider's list prices (or another currency)
 
     @property
     def to_render(self) -> list[ShotPlan]:
@@ -109,6 +110,7 @@ class Plan:
             "price_model": self.price_model,
             "total_cost": self.total_cost, "total_billed_seconds": self.total_billed_seconds,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
+            "price_note": self.price_note,
             "shots": [{
                 "key": s.key, "hash": s.hash, "status": s.status, "resolution": s.resolution,
                 "duration": s.duration, "billed_seconds": s.billed_seconds, "cost": s.cost,
@@ -275,6 +277,27 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     return result
 
 
+def below_list(prices: PriceTable, listed: PriceTable, shots: Sequence[CompiledShot]) -> str:
+    """Why the plan's costs may be low: the series' own prices below the provider's list prices
+    (or in another currency) for a model and resolution these shots use; "" when they are not."""
+    low = []
+    for model, resolution in sorted({(s.request.model, s.request.resolution) for s in shots}):
+        declared, official = prices.for_model(model), listed.for_model(model)
+        if declared.currency != official.currency:
+            return (f"the series' prices are in {declared.currency}, the provider lists "
+                    f"{official.currency}: --budget and the MCP server count each task at no "
+                    "less than its list price where they can compare")
+        ours, theirs = declared.cost(resolution, 1.0), official.cost(resolution, 1.0)
+        if not ours >= theirs:
+            low.append(f"{model} {resolution} at {ours:g} (list price {theirs:g} "
+                       f"{official.currency})")
+    if not low:
+        return ""
+    return ("the series' provider.prices are below the list prices: " + ", ".join(low) +
+            "; the plan shows the series' prices, but consent is still asked and --budget and "
+            "the MCP server count each task at no less than its list price")
+
+
 def after_run(the_plan: Plan, done: Collection[str]) -> Plan:
     """The plan as it stands once a run has rendered ``done`` (hashes): those shots are cached
     now and cost nothing more. What the studio shows after a draft, without planning again."""
@@ -339,15 +362,17 @@ def _waits_on(shot: CompiledShot, cached: set[str], locked: Mapping[str, LockEnt
 
 
 def check_consent(the_plan: Plan, *, yes: bool, budget: float | None,
-                  interactive: bool) -> Literal["proceed", "ask"]:
+                  interactive: bool, paid: bool = True) -> Literal["proceed", "ask"]:
     """Whether a run may spend: "proceed", "ask" (the CLI asks the user), or BudgetExceeded.
 
-    Nothing to pay proceeds; ``--yes`` or a budget is consent (the runner never passes the budget);
-    an interactive terminal asks; anything else (CI, a pipe) is refused, never billed by surprise.
+    Nothing to submit, or a free provider, proceeds; with a ``paid`` provider any submit needs
+    consent whatever the series' own prices say (they may be set to 0): ``--yes`` or a budget
+    (the runner never passes the budget); an interactive terminal asks; anything else (CI, a
+    pipe) is refused, never billed by surprise.
     """
-    if budget is not None and budget < 0:
-        raise BudgetExceeded(f"--budget must be >= 0, got {budget}")
-    if the_plan.total_cost <= 0 or yes or budget is not None:
+    if budget is not None and not is_amount(budget):
+        raise BudgetExceeded(f"--budget must be a finite amount >= 0, got {budget}")
+    if not the_plan.to_render or not paid or yes or budget is not None:
         return "proceed"
     if interactive:
         return "ask"

@@ -28,7 +28,7 @@ from storyboard.run import (
 from storyboard.run import render as run_shots
 from storyboard.run.lockfile import LockFile, lock_path, proxy, read_lock, update_take_state
 from storyboard.run.mediacheck import check_media
-from storyboard.run.plan import Change
+from storyboard.run.plan import Change, below_list
 from storyboard.run.setup import (
     RunSetup,
 )
@@ -51,6 +51,8 @@ def plan_setup(setup: RunSetup) -> Plan:
                         reference_video_seconds=setup.seconds, in_store=in_store,
                         ledger=ledger, team=team, locked=_shots_lock(setup).shots)
     _describe_store(the_plan, setup.manifest, setup.store, setup.offline)
+    if setup.provider.traits.paid:
+        the_plan.price_note = below_list(setup.prices, setup.provider.list_prices, setup.shots)
     if problem:
         the_plan.store_note = "; ".join(filter(None, (the_plan.store_note, problem)))
     mark_approved(the_plan, approved_changes(setup.manifest, _lock(setup)))
@@ -154,7 +156,7 @@ def consent(setup: RunSetup, the_plan: Plan) -> None:
     flags, confirm = setup.flags, setup.calls.confirm
     setup.store = store_for_run(the_plan, setup)
     verdict = check_consent(the_plan, yes=flags.yes, budget=flags.budget,
-                            interactive=confirm is not None)
+                            interactive=confirm is not None, paid=setup.provider.traits.paid)
     if verdict == "ask" and confirm is not None and not confirm(the_plan):
         raise BudgetExceeded("nothing was submitted: the render was not confirmed")
     if the_plan.to_render:

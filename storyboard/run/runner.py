@@ -60,6 +60,7 @@ from storyboard.run.submit import Submitting
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.team.sharing import StoreLink
 from storyboard.targets import PriceTable
+from storyboard.targets.prices import is_amount
 
 log = logging.getLogger("storyboard.run")
 
@@ -229,8 +230,8 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
     root = series_dir or (source.root if isinstance(source, Manifest) else None)
     if root is None:
         raise StoryboardError("render of a list of shots needs series_dir")
-    if budget is not None and budget < 0:
-        raise StoryboardError(f"budget must be >= 0, got {budget}")
+    if budget is not None and not is_amount(budget):
+        raise StoryboardError(f"budget must be a finite amount >= 0, got {budget}")
     opts = options or RunOptions(
         concurrency=concurrency, submit_rate=submit_rate,
         poll_schedule=tuple(poll_schedule), request_timeout=request_timeout,

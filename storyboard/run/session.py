@@ -37,6 +37,7 @@ from storyboard.run.plan import ReferenceSeconds, estimate
 from storyboard.run.team.ledger import find_key
 from storyboard.run.team.sharing import StoreLink
 from storyboard.targets import PriceTable, TaskStatus
+from storyboard.targets.prices import under
 
 log = logging.getLogger("storyboard.run")
 
@@ -79,7 +80,12 @@ class Session:
         self.submit_bucket = TokenBucket(options.submit_rate, burst, clock, sleep)
         self.query_bucket = TokenBucket(options.query_rate, max(1, math.ceil(options.query_rate)),
                                         clock, sleep)
-        self.spent = 0.0  # on tasks this run submitted: what the budget counts
+        self.spent = 0.0  # on tasks this run submitted, as billed
+        # What the budget counts: each task at no less than the provider's list price (a series'
+        # own prices of 0 must not switch the budget off); in the list's currency only.
+        self.counted = 0.0
+        floor = provider.list_prices if provider.traits.paid else None
+        self.floor = floor if floor is not None and floor.currency == prices.currency else None
         self.resumed: set[str] = set()  # shot keys whose task an earlier run submitted (paid)
         self.resumed_cost = 0.0  # what those tasks cost: settled now, outside the budget
         self.reserved: dict[str, float] = {}
@@ -129,6 +135,13 @@ class Session:
     def estimate(self, shot: CompiledShot) -> tuple[float, float]:
         return estimate(shot, self.prices, self.ref_seconds)
 
+    def counted_cost(self, shot: CompiledShot, cost: float) -> float:
+        """What the budget counts for a task of ``shot`` costing ``cost``: never less than the
+        provider's list price for it."""
+        if self.floor is None:
+            return cost
+        return max(cost, estimate(shot, self.floor, self.ref_seconds)[1])
+
     def charge(self, shot: CompiledShot, cost: float) -> None:
         """Count a finished task's cost: this run's spending, or apart when the task was resumed
         (paid when an earlier run submitted it, so no budget of this run covers it)."""
@@ -136,13 +149,15 @@ class Session:
             self.resumed_cost = round(self.resumed_cost + cost, 4)
         else:
             self.spent = round(self.spent + cost, 4)
+            self.counted = round(self.counted + self.counted_cost(shot, cost), 4)
 
     def reserve(self, shot: CompiledShot, *, force: bool = False) -> bool:
-        """Hold this shot's estimate as committed spend; refuse when it would pass the budget.
-        Only new submits reserve: a resumed task was paid for by the run that submitted it."""
-        _, cost = self.estimate(shot)
-        committed = self.spent + sum(self.reserved.values()) + cost
-        if not force and self.budget is not None and committed > self.budget + 1e-9:
+        """Hold this shot's estimate as committed spend; refuse when it would pass the budget
+        (fail closed: a budget no comparison holds for refuses). Only new submits reserve: a
+        resumed task was paid for by the run that submitted it."""
+        cost = self.counted_cost(shot, self.estimate(shot)[1])
+        committed = self.counted + sum(self.reserved.values()) + cost
+        if not force and self.budget is not None and not under(committed, self.budget):
             return False
         self.reserved[shot_key(shot)] = cost
         return True

@@ -9,6 +9,7 @@ Problems are returned as ``prices.KEY: message`` lines, for the caller to report
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -25,10 +26,33 @@ def known_models() -> tuple[str, ...]:
 
 
 def _number(where: str, value: object, problems: list[str]) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        problems.append(f"{where}: {value!r} is not a price (a number >= 0)")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not is_amount(value):
+        problems.append(f"{where}: {value!r} is not a price (a finite number >= 0)")
         return None
     return float(value)
+
+
+def is_amount(value: float) -> bool:
+    """Whether ``value`` is an amount of money: finite and not negative (NaN is not: every
+    comparison with it is false, so a limit of NaN would limit nothing)."""
+    return math.isfinite(value) and value >= 0
+
+
+def amount(value: object, what: str) -> float:
+    """``value`` as an amount of money, or a clear error naming ``what`` (``--budget``): never
+    NaN, infinity, a negative number or a text that is not a number."""
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not is_amount(number):
+        raise ValueError(f"{what} must be a finite amount >= 0, got {value!r}")
+    return number
+
+
+def under(cost: float, limit: float) -> bool:
+    """Whether ``cost`` stays within ``limit``: written to fail closed (False for NaN)."""
+    return cost <= limit + 1e-9
 
 
 def _rates(where: str, items: Mapping[str, Any], problems: list[str]) -> dict[str, float]:
