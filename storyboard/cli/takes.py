@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from storyboard.cli.common import AMOUNT, SERIES, guarded, shot_series
+
+if TYPE_CHECKING:
+    from storyboard.language.request import CompiledShot, Manifest
 
 
 @click.command()
@@ -48,10 +51,14 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
 @click.argument("take", type=click.IntRange(1))
 def pick(path: Path, shot: str, take: int) -> None:
     """Use TAKE of SHOT (EPISODE/SHOT) in the stitch, the sheet and the exports."""
+    from storyboard.run.takes import followers
     from storyboard.run.takes import pick as pick_take
     series, name, _ = shot_series(path, shot)
     guarded(lambda: pick_take(series, name, take))
     click.echo(f"picked take {take} of {shot}; render again to re-stitch its episode")
+    follow = guarded(lambda: followers(series, name))
+    if follow:
+        click.echo(_following(series, follow))
 
 
 @click.command()
@@ -94,6 +101,21 @@ def retake(ctx: click.Context, path: Path, shot: str, count: int, provider: str 
                                "as_json": as_json, "quiet": quiet,
                                "shots": (variation + asked.shot_id,)}
     ctx.invoke(render, path=path, **options)
+
+
+def _following(series: Manifest, follow: list[CompiledShot]) -> str:
+    """Which shots start from the picked take's last frame, and what rendering them costs."""
+    from storyboard.review.progress import money
+    from storyboard.run.plan import estimate
+    from storyboard.run.setup import prepare
+    setup = prepare(series, offline=True)
+    cost = sum(estimate(t, setup.prices, setup.seconds)[1] for s in follow for t in s.all_takes())
+    names = ", ".join(s.shot_id for s in follow)
+    price = f"about {money(cost, setup.prices.currency)}" if cost > 0 else "nothing"
+    take = (follow[0].depends_on or "").partition("#")[2] or "1"
+    return (f"{names} start(s) from its last frame: they render again from take {take} "
+            f"({price} with {setup.provider.name}); "
+            "`storyboard plan` shows them as changed")
 
 
 def _text(value: object) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.compile import take_of
+from storyboard.language.compile import digest, take_of
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.language.validate import did_you_mean
 from storyboard.run.cache import OutputCache
@@ -32,24 +32,57 @@ def state_key(shot: CompiledShot) -> str:
 
 
 def with_retakes(manifest: Manifest, lock: LockFile | None = None,
-                 seed_max: int = Capabilities().seed_max) -> Manifest:
+                 seed_max: int = Capabilities().seed_max, *,
+                 drafts: LockFile | None = None) -> Manifest:
     """``manifest`` with each shot's extra takes (``retake``) from the lock added after its own
-    (once: a manifest that has them already is returned as it is)."""
+    (``drafts``: the drafts' lock, whose free retakes only drafts render), and each shot that
+    starts from another's last frame starting from that shot's picked take (once: a manifest
+    that has them already is returned as it is)."""
     if manifest.retakes:
         return manifest
     states = (lock or read_lock(lock_path(manifest.root))).takes
-    episodes = [replace(ep, shots=[_extended(s, states.get(state_key(s), {}), seed_max)
-                                   for s in ep.shots]) for ep in manifest.episodes]
+    draft_states = drafts.takes if drafts is not None else {}
+    episodes = [_follow_picks(replace(ep, shots=[
+        _extended(s, states.get(state_key(s), {}), seed_max,
+                  draft_states.get(state_key(s), {})) for s in ep.shots]), states, seed_max)
+        for ep in manifest.episodes]
     return replace(manifest, episodes=episodes, retakes=True)
 
 
-def _extended(shot: CompiledShot, state: TakeState, seed_max: int) -> CompiledShot:
-    extra = int(state.get("extra") or 0)
+def _extended(shot: CompiledShot, state: TakeState, seed_max: int,
+              drafted: TakeState | None = None) -> CompiledShot:
+    extra = int(state.get("extra") or 0) + int((drafted or {}).get("extra") or 0)
     if extra <= 0:
         return shot
     first = len(shot.all_takes()) + 1
     more = [take_of(shot, k, seed_max) for k in range(first, first + extra)]
     return replace(shot, others=[*shot.others, *more])
+
+
+def _follow_picks(episode: CompiledEpisode, states: dict[str, TakeState],
+                  seed_max: int) -> CompiledEpisode:
+    """Each shot that starts from another's last frame (``first_frame: {from: ...}``) starts
+    from that shot's picked take: a pick changes its input, so its hash (and its takes')."""
+    picked: dict[str, CompiledShot] = {}
+    for shot in episode.shots:
+        take = int(states.get(state_key(shot), {}).get("picked") or 1)
+        found = [t for t in shot.all_takes() if t.take == take]
+        if take != 1 and found:
+            picked[shot.id] = found[0]
+    if not picked:
+        return episode
+    return replace(episode, shots=[_from_take(s, picked[s.depends_on], seed_max)
+                                   if s.depends_on in picked else s for s in episode.shots])
+
+
+def _from_take(shot: CompiledShot, source: CompiledShot, seed_max: int) -> CompiledShot:
+    """``shot`` starting from ``source``'s last frame (a take other than 1)."""
+    media = [{**item, "file": {"from_shot": source.hash}} if "from_shot" in
+             (item.get("file") or {}) else item for item in shot.canonical.get("media", [])]
+    form = {**shot.canonical, "media": media}
+    first = replace(shot, hash=digest(form), canonical=form, depends_on=source.id, others=[])
+    more = [take_of(first, t.take, seed_max) for t in shot.others]
+    return replace(first, others=more)
 
 
 # --- the take a shot uses -----------------------------------------------------------------------
@@ -162,6 +195,15 @@ def pick(manifest: Manifest, shot_id: str, take: int) -> LockFile:
                               f"never rendered); render it first, or pick one of: "
                               f"{_listed(rendered_takes(shot, lock))}")
     return update_take_state(lock.path, state_key(shot), picked=take)
+
+
+def followers(manifest: Manifest, shot_id: str) -> list[CompiledShot]:
+    """The shots that start from ``shot_id``'s last frame (as the lock picks it now): a pick
+    changes their input, so they render again."""
+    shot = find_shot(manifest, shot_id)
+    current = with_retakes(manifest)
+    return [s for ep in current.episodes if ep.id == shot.episode for s in ep.shots
+            if s.depends_on is not None and s.depends_on.partition("#")[0] == shot.id]
 
 
 def approve(manifest: Manifest, shot_id: str) -> int:

@@ -1,0 +1,73 @@
+"""A picked take carries into the shots that start from its last frame (issue 34.2).
+
+``reply`` starts from ``ballad``'s last frame; picking ``ballad``'s take 2 changes ``reply``'s
+input: ``pick`` says so and prices it, ``plan`` shows it changed, and the next render pays for
+``reply`` once, from take 2's last frame (its lock entry names take 2's hash).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from compiler_fixtures import write_series
+
+# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
+from test_cli_dashscope import (  # noqa: F401
+    HEAD,
+    Emulator,
+    MakeMedia,
+    emulator,
+    env,
+    invoke,
+    render,
+    submissions,
+)
+
+FOLLOW = """\
+- id: ep01
+  shots:
+    - {id: ballad, prompt: "@mia sings", takes: 2}
+    - {id: reply, prompt: "@sam answers", first_frame: {from: ballad}}
+"""
+
+
+def lock_of(series: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((series / "storyboard.lock").read_text("utf-8"))
+    return data
+
+
+def from_hash(series: Path) -> str:
+    entry = lock_of(series)["shots"]["carry/ep01/reply"]
+    found = [m["from_hash"] for m in entry["media"].values() if "from_hash" in m]
+    assert len(found) == 1
+    return str(found[0])
+
+
+def test_picking_a_take_re_renders_the_shots_that_start_from_it(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
+    emu = emulator()
+    series = write_series(tmp_path / "carry", make_media, FOLLOW, head=HEAD)
+    code, _, err = render(series, "--yes")
+    assert code == 0, err
+    assert submissions(emu) == 3  # ballad's two takes, reply
+    shots = lock_of(series)["shots"]
+    assert from_hash(series) == shots["carry/ep01/ballad"]["hash"]
+
+    picked = invoke("pick", series, "ep01/ballad", "2")
+    assert picked.exit_code == 0, picked.output
+    assert "ep01/reply start(s) from its last frame" in picked.output
+    assert "from take 2" in picked.output and "USD" in picked.output
+
+    plan = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+    status = {s["key"]: (s["status"], s["cost"]) for s in plan["shots"]}
+    assert status["carry/ep01/reply"][0] == "changed" and status["carry/ep01/reply"][1] > 0
+    assert status["carry/ep01/ballad#2"] == ("cached", 0.0)
+
+    code, _, err = render(series, "--yes")
+    assert code == 0, err
+    assert submissions(emu) == 4  # reply again, once
+    assert from_hash(series) == shots["carry/ep01/ballad#2"]["hash"]
+    code, _, err = render(series, "--yes")
+    assert code == 0 and submissions(emu) == 4  # and never again
