@@ -71,3 +71,49 @@ def test_picking_a_take_re_renders_the_shots_that_start_from_it(
     assert from_hash(series) == shots["carry/ep01/ballad#2"]["hash"]
     code, _, err = render(series, "--yes")
     assert code == 0 and submissions(emu) == 4  # and never again
+
+
+TWO = """\
+- id: ep01
+  shots:
+    - {id: ballad, prompt: "@mia sings"}
+    - {id: other, prompt: "@sam plays @guitar"}
+"""
+
+
+def test_a_retake_renders_exactly_the_takes_asked_and_exits_by_them(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
+    emu = emulator()
+    series = write_series(tmp_path / "carry", make_media, TWO, head=HEAD)
+    drafted = invoke("render", series, "--draft", "--provider", "local")
+    assert drafted.exit_code == 0, drafted.output  # free drafts of everything
+    assert submissions(emu) == 0
+
+    result = invoke("retake", series, "ep01/ballad", "-n", "2", "--provider", "dashscope",
+                    "--yes", "--json")
+    assert submissions(emu) == 2  # the two takes asked for, not take 1 again
+    report = json.loads(result.stdout)
+    assert sorted(s["key"] for s in report["shots"]) == ["carry/ep01/ballad#2",
+                                                         "carry/ep01/ballad#3"]
+    assert result.exit_code == 0, result.output  # the takes were made
+    assert "episode ep01 was not stitched" in result.stderr  # said apart: `other` is a draft
+
+    again = invoke("retake", series, "ep01/ballad", "-n", "1", "--provider", "dashscope",
+                   "--yes", "--json")
+    assert again.exit_code == 0 and submissions(emu) == 3
+
+
+def test_a_free_retake_does_not_change_what_a_paid_plan_buys(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
+    series = write_series(tmp_path / "carry", make_media, TWO, head=HEAD)
+    before = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+    free = invoke("retake", series, "ep01/ballad", "-n", "2", "--provider", "local", "--json")
+    assert free.exit_code == 0, free.output
+    drafted = json.loads(free.stdout)
+    assert sorted(s["key"] for s in drafted["shots"]) == ["carry/ep01/ballad#2",
+                                                          "carry/ep01/ballad#3"]
+    after = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+    assert [s["key"] for s in after["shots"]] == [s["key"] for s in before["shots"]]
+    assert after["total_cost"] == before["total_cost"]
+    local = json.loads(invoke("plan", series, "--provider", "local", "--json").stdout)
+    assert {"carry/ep01/ballad#2", "carry/ep01/ballad#3"} <= {s["key"] for s in local["shots"]}

@@ -121,9 +121,12 @@ class Tools:
         folder = self.series(series)
         if provider != "local":
             self._price_retake(folder, provider, shot, count, max_cost)
-        asked = takes.ask_retakes(compiled(folder, None), shot, count)
-        report = self._render(folder, provider, None, max_cost, (asked.shot_id,))
-        return {"asked": asked.message, **report}
+        asked = takes.ask_retakes(compiled(folder, None), shot, count, provider=provider,
+                                  free=provider == "local")
+        report = self._render(folder, provider, None, max_cost, asked.takes)
+        made = all(s["state"] in ("done", "cached") for s in report["shots"])
+        return {"asked": asked.message, **report, "ok": made,
+                "stitched": all(e["state"] != "skipped" for e in report["episodes"])}
 
     def _price_retake(self, folder: Path, provider: str, shot: str, count: int,
                       max_cost: float | None) -> None:
@@ -203,8 +206,8 @@ def _chosen(key: str, shots: tuple[str, ...]) -> bool:
     """Whether a plan line (``series/ep/shot#k``) is one of the shots asked for (all when none)."""
     if not shots:
         return True
-    name = key.partition("#")[0]
-    return any(fnmatch.fnmatch(name, "*/" + pattern) for pattern in shots)
+    return any(fnmatch.fnmatch(key if "#" in pattern else key.partition("#")[0], "*/" + pattern)
+               for pattern in shots)
 
 
 def refusal(cost: float, currency: str, max_cost: float, budget: Budget,

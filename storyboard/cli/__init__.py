@@ -175,6 +175,8 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 @click.option("--webhook-url", help="The public URL that reaches --webhook-listen.")
 @click.option("--shot", "shots", multiple=True, metavar="EPISODE/SHOT",
               help="Only this shot's takes (repeatable, globs allowed); re-stitches its episode.")
+@click.option("--retake", "retaking", is_flag=True, hidden=True,
+              help="Exit by the takes made alone (retake): stitching is reported apart.")
 @click.option("--replace-approved", is_flag=True,
               help="Spend on approved shots whose YAML changed (their approval is lifted).")
 @matrix.VAR
@@ -182,7 +184,7 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
-           shots: tuple[str, ...], replace_approved: bool,
+           shots: tuple[str, ...], replace_approved: bool, retaking: bool,
            var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode."""
     from storyboard.run.pipeline import render_series
@@ -230,6 +232,12 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     else:
         for line in _failures(report):
             click.echo(line, err=True)
+    if retaking:  # a retake succeeded when its takes were made; the stitch is said apart
+        for built in report.episodes:
+            if built.state == "skipped":
+                click.echo(f"note: episode {built.id} was not stitched: {built.message}",
+                           err=True)
+        sys.exit(0 if report.run is None or report.run.ok else 1)
     sys.exit(0 if report.ok else 1)
 
 

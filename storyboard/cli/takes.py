@@ -89,17 +89,20 @@ def retake(ctx: click.Context, path: Path, shot: str, count: int, provider: str 
            yes: bool, budget: float | None, quiet: bool, as_json: bool) -> None:
     """Render COUNT more takes of SHOT (plan, price and consent as for render). A retake that
     was stopped is finished by running it again (or render), never paid twice."""
+    from storyboard.run.setup import make_provider
     from storyboard.run.takes import ask_retakes
     series, name, variation = shot_series(path, shot)
-    asked = guarded(lambda: ask_retakes(series, name, count))
+    chosen = guarded(lambda: make_provider(series, provider))
+    asked = guarded(lambda: ask_retakes(series, name, count, provider=chosen.name,
+                                        free=not chosen.traits.paid))
     if not (as_json or quiet):
         click.echo(f"{asked.shot_id}: {asked.message}", err=True)
     parent = ctx.parent
     assert parent is not None and isinstance(parent.command, click.Group)
     render = parent.command.commands["render"]
     options: dict[str, Any] = {"provider": provider, "yes": yes, "budget": budget,
-                               "as_json": as_json, "quiet": quiet,
-                               "shots": (variation + asked.shot_id,)}
+                               "as_json": as_json, "quiet": quiet, "retaking": True,
+                               "shots": tuple(variation + take for take in asked.takes)}
     ctx.invoke(render, path=path, **options)
 
 

@@ -8,6 +8,7 @@ is a matrix of one variation (``single``), so one set-up serves both.
 
 from __future__ import annotations
 
+import fnmatch
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from storyboard.run.config import (
 from storyboard.run.lockfile import LockFile, lock_path, proxy, read_lock
 from storyboard.run.model import RunOptions, ShotEvent
 from storyboard.run.plan import Plan, apply_price_overrides
-from storyboard.run.takes import select_shots, state_key, with_retakes
+from storyboard.run.takes import select_shots, shot_names, state_key, with_retakes
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.team.sharing import StoreLink
@@ -174,7 +175,7 @@ def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = N
     chosen = provider or make_provider(manifest, flags.provider, draft=flags.draft)
     lock = read_lock(lock_path(manifest.root))
     shots_lock = read_lock(lock_path(manifest.root, True)) if proxy(chosen) else lock
-    manifest = with_retakes(manifest, lock)
+    manifest = with_retakes(manifest, lock, free=not chosen.traits.paid)
     targets = {m.name: variation_target(m, flags.out, variants.matrix, flags.draft)
                for m in variants.manifests}
     setup = RunSetup(
@@ -218,10 +219,18 @@ def choose_shots(setup: RunSetup, patterns: tuple[str, ...]) -> None:
     the shot in every variation that has it, or ``VARIATION/EPISODE/SHOT`` one of them)."""
     if not patterns:
         return
-    chosen = select_shots(setup.manifest, patterns)
+    chosen = select_shots(setup.manifest, tuple(p.partition("#")[0] for p in patterns))
+    takes = [p for p in patterns if "#" in p]  # ``episode/shot#k``: only that take (retake)
     setup.shots = [take for shot in chosen for take in shot.all_takes()
-                   if setup.episode is None or take.episode == setup.episode]
+                   if (setup.episode is None or take.episode == setup.episode)
+                   and (not takes or _named(shot, take, takes))]
     setup.chosen = {state_key(shot) for shot in chosen}
+
+
+def _named(shot: CompiledShot, take: CompiledShot, patterns: list[str]) -> bool:
+    """Whether ``--shot EPISODE/SHOT#K`` names this take of ``shot``."""
+    names = [name[:len(name) - len(shot.id)] + take.id for name in shot_names(shot)]
+    return any(fnmatch.fnmatchcase(name, pattern) for name in names for pattern in patterns)
 
 
 def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = False

@@ -16,7 +16,7 @@ from typing import Any
 
 from storyboard.errors import StoryboardError
 from storyboard.language.compile import digest, take_of
-from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
+from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, take_id
 from storyboard.language.validate import did_you_mean
 from storyboard.run.cache import OutputCache
 from storyboard.run.journal import read_status
@@ -32,26 +32,29 @@ def state_key(shot: CompiledShot) -> str:
 
 
 def with_retakes(manifest: Manifest, lock: LockFile | None = None,
-                 seed_max: int = Capabilities().seed_max, *,
-                 drafts: LockFile | None = None) -> Manifest:
-    """``manifest`` with each shot's extra takes (``retake``) from the lock added after its own
-    (``drafts``: the drafts' lock, whose free retakes only drafts render), and each shot that
-    starts from another's last frame starting from that shot's picked take (once: a manifest
-    that has them already is returned as it is)."""
+                 seed_max: int = Capabilities().seed_max, *, free: bool = True) -> Manifest:
+    """``manifest`` with each shot's extra takes (``retake``) from the lock added after its own,
+    and each shot that starts from another's last frame starting from that shot's picked take
+    (once: a manifest that has them already is returned as it is). ``free``: for a free
+    provider, whose own retakes (``extra_free``) a paid plan never buys."""
     if manifest.retakes:
         return manifest
     states = (lock or read_lock(lock_path(manifest.root))).takes
-    draft_states = drafts.takes if drafts is not None else {}
     episodes = [_follow_picks(replace(ep, shots=[
-        _extended(s, states.get(state_key(s), {}), seed_max,
-                  draft_states.get(state_key(s), {})) for s in ep.shots]), states, seed_max)
-        for ep in manifest.episodes]
+        _extended(s, states.get(state_key(s), {}), seed_max, free) for s in ep.shots]),
+        states, seed_max) for ep in manifest.episodes]
     return replace(manifest, episodes=episodes, retakes=True)
 
 
+def extra_takes(state: TakeState, free: bool) -> int:
+    """How many takes ``retake`` asked for beyond the shot's own: those of paid retakes, and
+    for a free provider its own free ones after them."""
+    return int(state.get("extra") or 0) + (int(state.get("extra_free") or 0) if free else 0)
+
+
 def _extended(shot: CompiledShot, state: TakeState, seed_max: int,
-              drafted: TakeState | None = None) -> CompiledShot:
-    extra = int(state.get("extra") or 0) + int((drafted or {}).get("extra") or 0)
+              free: bool = True) -> CompiledShot:
+    extra = extra_takes(state, free)
     if extra <= 0:
         return shot
     first = len(shot.all_takes()) + 1
@@ -169,15 +172,17 @@ def shot_names(shot: CompiledShot) -> tuple[str, ...]:
 # --- pick, approve, retake ----------------------------------------------------------------------
 
 
-def rendered_takes(shot: CompiledShot, lock: LockFile) -> dict[int, str]:
+def rendered_takes(shot: CompiledShot, lock: LockFile, provider: str | None = None
+                   ) -> dict[int, str]:
     """The takes of ``shot`` the lock (or the drafts' lock beside it) has a video of, for its
-    current request: take -> hash."""
+    current request: take -> hash (``provider``: rendered by that one; its drafts when local)."""
     drafts = read_lock(lock.path.parent / DRAFT_LOCK).shots
     found: dict[int, str] = {}
     for take in shot.all_takes():
         key = f"{take.series}/{take.episode}/{take.id}"
-        if any(entry.get("hash") == take.hash for entry in (lock.shots.get(key, {}),
-                                                             drafts.get(key, {}))):
+        entries = [lock.shots.get(key, {}), drafts.get(key, {})]
+        if any(entry.get("hash") == take.hash and provider in (None, entry.get("provider"))
+               for entry in entries):
             found[take.take] = take.hash
     return found
 
@@ -225,24 +230,40 @@ def approve(manifest: Manifest, shot_id: str) -> int:
 class Retake:
     shot_id: str
     message: str
+    takes: tuple[str, ...] = ()  # what to render: ``episode/shot#k`` of the takes asked for
 
 
-def ask_retakes(manifest: Manifest, shot_id: str, count: int) -> Retake:
-    """Record ``count`` more takes of the shot in the lock, to render next. When takes asked
-    for earlier have not rendered yet (a retake stopped half-way), none are added: the same
-    command renders those (so a re-run never pays for more takes than were asked for)."""
+def ask_retakes(manifest: Manifest, shot_id: str, count: int, *,
+                provider: str | None = None, free: bool = False) -> Retake:
+    """Record ``count`` more takes of the shot in the lock, to render next: exactly those (a
+    take the shot had before is never rendered again by a retake). When takes a retake asked
+    for earlier have not rendered with ``provider`` yet (a retake stopped half-way), none are
+    added: the same command renders those (so a re-run never pays for more takes than were
+    asked for). A ``free`` provider's takes are its own (``extra_free``): a paid plan never
+    buys them."""
     if not 1 <= count <= MAX_RETAKES:
         raise StoryboardError(f"-n {count}: expected 1 to {MAX_RETAKES} more takes")
-    shot = find_shot(with_retakes(manifest), shot_id)
     lock = read_lock(lock_path(manifest.root))
-    missing = [t.take for t in shot.all_takes() if t.take not in rendered_takes(shot, lock)]
+    shot = find_shot(with_retakes(manifest, lock, free=free), shot_id)
+    state = lock.takes.get(state_key(shot), {})
+    own = len(find_shot(manifest, shot_id).all_takes())
+    done = rendered_takes(shot, lock, provider)
+    missing = [t for t in shot.all_takes() if t.take > own and t.take not in done]
     if missing:
-        return Retake(shot.shot_id, f"take(s) {_listed(dict.fromkeys(missing, ''))} not rendered "
-                                    "yet: rendering those, no new ones")
-    extra = int(lock.takes.get(state_key(shot), {}).get("extra") or 0)
-    update_take_state(lock.path, state_key(shot), extra=extra + count)
-    first = len(shot.all_takes()) + 1
-    return Retake(shot.shot_id, f"asking for take(s) {first}..{first + count - 1}")
+        return Retake(shot.shot_id, f"take(s) {', '.join(str(t.take) for t in missing)} asked "
+                      "for earlier not rendered yet: rendering those, no new ones",
+                      tuple(f"{t.episode}/{t.id}" for t in missing))
+    first = own + extra_takes(state, free) + 1
+    if free:
+        update_take_state(lock.path, state_key(shot), extra_free=int(state.get("extra_free")
+                                                                      or 0) + count)
+    else:  # the free takes numbered after the paid ones are these requests: now paid ones
+        update_take_state(lock.path, state_key(shot), extra=int(state.get("extra") or 0) + count,
+                          extra_free=max(0, int(state.get("extra_free") or 0) - count) or None)
+        first = own + int(state.get("extra") or 0) + 1
+    asked = [take_id(shot.id, k) for k in range(first, first + count)]
+    return Retake(shot.shot_id, f"asking for take(s) {first}..{first + count - 1}",
+                  tuple(f"{shot.episode}/{name}" for name in asked))
 
 
 def _listed(takes: dict[int, str]) -> str:
