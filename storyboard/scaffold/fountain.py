@@ -118,6 +118,9 @@ def strip_hidden(text: str, file: str) -> tuple[str, list[Element]]:
         if end < 0:
             raise located(file, text.split("\n"), line, col,
                           f"{what} opened with {match.group()} is never closed: expected {closer}")
+        if len(hidden) == MAX_ELEMENTS:
+            raise located(file, text.split("\n"), line, col, f"more than {MAX_ELEMENTS:,} "
+                          "notes and boneyard comments: expected a shorter screenplay")
         body = text[match.end():end]
         hidden.append(Element(kind, " ".join(body.split()), line, col=col))
         pieces += [text[at:match.start()], _marks(text[match.start():end + len(closer)])]
@@ -322,14 +325,14 @@ class Reader:
         return True
 
     def heading(self, text: str) -> bool:
-        """A heading needs a blank line before it; one written in capitals with its prefix
-        (``INT.``, ``EXT.``, ``EST.``, ``INT./EXT.``, ``I/E``) is one even with action right
-        under it (as many files have it), with a warning."""
+        """A heading needs a blank line before it; one whose prefix is in capitals (``INT.``,
+        ``EXT.``, ``EST.``, ``INT./EXT.``, ``I/E``) is one even with action right under it (as
+        many files have it), with a warning."""
         forced = text.startswith(".") and not text.startswith("..")
         if not self.blank(self.index - 1) or not (forced or SCENE.match(text)):
             return False
         if not forced and not self.blank(self.index + 1):
-            if text != text.upper() or PREFIX.match(text) is None:
+            if PREFIX.match(text) is None:
                 return False
             self.notices.append((self.numbers[self.index], "a scene heading with no blank line "
                                  "after it: read as a heading (Fountain wants a blank line)"))
