@@ -24,6 +24,7 @@ from storyboard.scaffold.timing import (
     budget_references,
     chunks,
     count_words,
+    references,
     timed,
 )
 
@@ -279,4 +280,18 @@ def convert(play: Screenplay) -> tuple[list[Episode], Names, list[Diagnostic]]:
         episode.shots = [part for shot in episode.shots for part in timed(shot, converter.warn)]
         for shot in episode.shots:
             budget_references(shot, display, converter.warn)
+    borrow_places(episodes, converter)
     return episodes, converter.names, converter.warnings
+
+
+def borrow_places(episodes: list[Episode], converter: Converter) -> None:
+    """A shot with no reference at all (a forced heading such as ``.OPENING TITLES``, nobody in
+    it) shows the place of the shot before it (else the one after it, else its heading's)."""
+    shots = [shot for episode in episodes for shot in episode.shots]
+    bare = [i for i, shot in enumerate(shots) if not shot.cast and not references(shot)]
+    for index in bare:
+        near = [s.place for s in [*shots[index::-1], *shots[index:]] if s.place]
+        place = near[0] if near else converter.names.heading_place(shots[index])
+        shots[index].cast = [place]
+        converter.warn(shots[index].line, f"the heading {shots[index].heading!r} names no place "
+                       f"and nobody is in the shot: it shows the place {place!r}")

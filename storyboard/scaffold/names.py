@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 
 from storyboard.scaffold.fountain import SCENE, Element, Screenplay, located
+from storyboard.scaffold.timing import Shot
 from storyboard.scaffold.yamltext import RESERVED
 
 MAX_CHARACTERS = 200
@@ -119,10 +120,16 @@ class Names:
         ``EXT.`` (``.OPENING TITLES`` names no place)."""
         if element.forced and SCENE.match(element.text) is None:
             return ""
-        location = location_of(element.text)
+        return self._place(location_of(element.text), element.line)
+
+    def heading_place(self, shot: Shot) -> str:
+        """The place a heading's whole text names (when nothing else gives a shot one)."""
+        return self._place(location_of(shot.heading), shot.line)
+
+    def _place(self, location: str, line: int) -> str:
         if location not in self.places:
             if len(self.places) == MAX_PLACES:
-                raise located(self.play.file, self.play.lines, element.line, 1, f"more than "
+                raise located(self.play.file, self.play.lines, line, 1, f"more than "
                               f"{MAX_PLACES} places: expected fewer distinct scene locations in "
                               "one screenplay (split it into several files)")
             self.places[location] = self._unique(slug(location))
