@@ -55,7 +55,10 @@ def screenplay(fields: dict[str, str]) -> str:
             f"Draft date: {fields['date']}\nNotes: {fields['notes']}\n\n"
             f"INT. {fields['place']} - DAY\n\n{fields['action']}\n\n"
             f"RUTH\n{fields['line']}\n\n[[{fields['note']}]]\n\n= {fields['synopsis']}\n\n"
-            f"CUT TO:\n\n.{fields['forced']}\n\nRuth waits.\n")
+            f"CUT TO:\n\n.{fields['forced']} #{fields['number']}#\n\nRuth waits.\n\n"
+            f"@{fields['cue']}\nHello {fields['line']}.\n\n> {fields['transition']}\n\n"
+            f"# {fields['section']}\n\nEXT. YARD\n\n~{fields['lyrics']}\n\n>{fields['centered']}<\n\n"
+            f"ACT {fields['act']}\n\n")
 
 
 def loaded(blueprint: Blueprint) -> dict[str, Any]:
@@ -84,10 +87,10 @@ def assert_own_keys(files: dict[str, Any]) -> None:
 
 
 FIELDS = ("title", "credit", "author", "date", "notes", "place", "action", "line", "note",
-          "synopsis", "forced")
+          "synopsis", "forced", "number", "cue", "transition", "section", "lyrics", "centered", "act")
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=60, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.fixed_dictionaries({name: hostile for name in FIELDS}), file_part)
 def test_nothing_from_a_screenplay_becomes_a_key(tmp_path: Path, fields: dict[str, str],
