@@ -197,3 +197,11 @@ def test_episode_minutes_must_be_a_sensible_number(tmp_path: Path, value: str) -
     result = run_init(tmp_path / "s", "--from", script, "--episode-minutes", value)
     assert result.exit_code == 2 and "expected a number of minutes from 0.5 to 600" in result.output
     assert not (tmp_path / "s").exists()
+
+
+def test_one_scene_longer_than_an_episode_is_cut_between_its_shots(tmp_path: Path) -> None:
+    paragraph = " ".join(["Ruth walks on"] * 15)  # 45 words: 15 s, a shot of its own
+    series, _ = convert(tmp_path, "INT. HALL - DAY\n\n" + f"{paragraph}\n\n" * 40,
+                        "--episode-minutes", "2")
+    _, episodes = read(series)
+    assert [len(e["shots"]) for e in episodes] == [8, 8, 8, 8, 8]

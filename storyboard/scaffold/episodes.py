@@ -2,8 +2,9 @@
 
 A screenplay with ``#`` sections (or act markers such as ``ACT ONE``) is split by them. One with
 neither is cut into episodes of about ``minutes`` each: as many as its length holds (rounded to the
-nearest whole number, at least one), each cut at a scene heading (never inside one), near an equal
-share of the whole. ``by_size`` splits an episode whose file would pass the loader's limit.
+nearest whole number, at least one), each cut at a scene heading (inside a scene only when that scene
+alone is longer than an episode), near an equal share of the whole. ``by_size`` splits an episode
+whose file would pass the loader's limit.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def scenes(shots: list[Shot]) -> list[list[Shot]]:
     return groups
 
 
+def _cuttable(group: list[Shot], share: float) -> list[list[Shot]]:
+    """A scene as one piece, or shot by shot when it alone is longer than ``share``."""
+    return [group] if sum(s.duration for s in group) <= share else [[shot] for shot in group]
+
+
 def by_length(episode: Episode, minutes: float) -> list[Episode]:
     """``episode`` cut at scene headings into parts of about ``minutes`` each."""
     total = episode.seconds()
@@ -35,7 +41,8 @@ def by_length(episode: Episode, minutes: float) -> list[Episode]:
     share = total / count
     parts: list[list[Shot]] = [[]]
     elapsed = 0
-    for group in scenes(episode.shots):
+    groups = [part for group in scenes(episode.shots) for part in _cuttable(group, share)]
+    for group in groups:
         length = sum(shot.duration for shot in group)
         if parts[-1] and len(parts) < count and elapsed + length / 2 > len(parts) * share:
             parts.append([])
