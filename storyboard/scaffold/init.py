@@ -30,7 +30,7 @@ from storyboard.scaffold import placeholder
 from storyboard.scaffold.blueprint import EPISODE_SCHEMA, SERIES_SCHEMA, Blueprint
 from storyboard.scaffold.episodes import DEFAULT_MINUTES
 from storyboard.scaffold.screenplay import blueprint_of
-from storyboard.scaffold.yamltext import quote
+from storyboard.scaffold.yamltext import fold, quote
 
 Template = Literal["series", "ad"]
 
@@ -49,7 +49,7 @@ def schema_ref(file: Path, schema: str) -> str:
 
 
 def schema_line(file: Path, schema: str) -> str:
-    return f"# yaml-language-server: $schema={schema_ref(file, schema)}\n"
+    return f"# yaml-language-server: $schema={fold(schema_ref(file, schema))}\n"
 
 
 def refuse_unless_empty(folder: Path) -> None:

@@ -35,12 +35,14 @@ def count_words(text: str) -> int:
 def chunks(text: str, longest: int = MAX_BEAT_TEXT) -> list[str]:
     """``text`` in pieces of at most ``longest`` characters, cut between words where it can."""
     pieces: list[str] = []
-    while len(text) > longest:
-        cut = text.rfind(" ", longest // 2, longest + 1)
-        cut = cut if cut > 0 else longest
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    return [*pieces, text] if text or not pieces else pieces
+    start = 0
+    while len(text) - start > longest:
+        cut = text.rfind(" ", start + longest // 2, start + longest + 1)
+        cut = cut if cut > start else start + longest
+        pieces.append(text[start:cut].strip())
+        start = cut
+    rest = text[start:].strip()
+    return [*pieces, rest] if rest or not pieces else pieces
 
 
 @dataclass
