@@ -8,11 +8,14 @@ with ``!``), character cues (an ALL CAPS line before dialogue, forced with ``@``
 two spaces keeps it going), transitions (ALL CAPS ending in ``TO:``, forced with ``>``), centered text
 ``>...<``, sections ``#``, synopses ``=``, notes ``[[...]]``, boneyard ``/* ... */``, page breaks
 ``===``, lyrics ``~`` and emphasis ``*italic*``, ``**bold**``, ``_underline_`` (``\\*`` is a star).
+A heading whose prefix is in capitals is read as one even with action right under it (many files
+have it so), with a notice for the caller to report.
 
 Every element keeps the line it starts on. Notes and boneyard are taken out of the text first (line
 numbers unchanged) and kept as elements of their own, so the caller can say what it left out. Bad
-input (not UTF-8, empty, a ``/*`` or ``[[`` never closed) raises ``ProblemsFound`` with the file,
-line and column and what was expected.
+input (not UTF-8, empty, a ``/*`` or ``[[`` never closed, over ``MAX_BYTES`` or ``MAX_ELEMENTS``)
+raises ``ProblemsFound`` with the file, line and column and what was expected. Every step is linear
+in the text's length: no regex that can backtrack over a line, no string re-joined line by line.
 """
 
 from __future__ import annotations

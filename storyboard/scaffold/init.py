@@ -2,8 +2,9 @@
 
 A ``Blueprint`` is what a series will hold: YAML texts by path, with the schema each one follows,
 and the placeholder cards to draw. ``write`` puts it into the folder: it refuses a folder that exists
-and is not empty, builds everything in a temporary folder beside it and moves that into place, so a
-failure (ffmpeg missing, a full disk) leaves nothing half-written.
+and is not empty (or is a link, or would be under a file), builds everything in a temporary folder
+beside it and moves that into place, so a failure (ffmpeg missing, a full disk, SIGTERM) leaves
+nothing half-written; what a SIGKILL left, the next ``init`` of that folder removes.
 
 Each YAML file starts with the schema line editors read (``# yaml-language-server: $schema=...``),
 naming the schema files shipped with storyboard by path: relative when the series is inside the
