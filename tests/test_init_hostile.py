@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import storyboard
-from storyboard.cli.init import init
+from storyboard.cli import cli
 from storyboard.language.load import parse as load_yaml
 from storyboard.scaffold.blueprint import Blueprint
 from storyboard.scaffold.screenplay import blueprint_of
@@ -45,7 +45,7 @@ file_part = st.lists(st.sampled_from([s for s in SEPARATORS if s not in ("\x00",
 
 
 def run_init(*args: str | Path) -> Result:
-    result = CliRunner().invoke(init, [str(a) for a in args])
+    result = CliRunner().invoke(cli, ["init", *[str(a) for a in args]])  # as `storyboard init`
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert "Traceback" not in result.output
     return result

@@ -16,11 +16,10 @@ from click.testing import CliRunner, Result
 
 import storyboard
 from storyboard.cli import cli
-from storyboard.cli.init import init
 
 
 def run_init(*args: str | Path) -> Result:
-    result = CliRunner().invoke(init, [str(a) for a in args])
+    result = CliRunner().invoke(cli, ["init", *[str(a) for a in args]])  # as `storyboard init`
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert "Traceback" not in result.output
     return result
