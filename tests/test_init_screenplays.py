@@ -204,3 +204,17 @@ def test_one_scene_longer_than_an_episode_is_cut_between_its_shots(tmp_path: Pat
                         "--episode-minutes", "2")
     _, episodes = read(series)
     assert [len(e["shots"]) for e in episodes] == [8, 8, 8, 8, 8]
+
+
+def test_an_at_sign_in_an_address_is_not_a_mention(tmp_path: Path) -> None:
+    series, _ = convert(tmp_path, """
+        INT. HALL - DAY
+
+        Ruth mails me@ruth.com and waves to @ruth.
+
+        RUTH
+        Hi.
+        """)
+    _, [episode] = read(series)
+    assert episode["shots"][0]["scenes"][0]["action"] == \
+        "INT. HALL - DAY: @ruth mails me@@ruth.com and waves to @ruth."

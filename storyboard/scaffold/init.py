@@ -60,13 +60,10 @@ def refuse_unless_empty(folder: Path) -> None:
     if folder.is_symlink():
         raise FolderNotEmpty(f"{folder} is a link: init writes only into a new or empty folder, "
                              "not through a link (choose the folder itself)")
-    for parent in folder.absolute().parents:
-        if parent.is_symlink() or not parent.exists():
-            continue
-        if not parent.is_dir():
-            raise FolderNotEmpty(f"{parent} is a file, so no folder can be made under it: choose "
-                                 "another place")
-        break
+    parent = next((p for p in folder.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise FolderNotEmpty(f"{parent} is a file, so no folder can be made under it: choose "
+                             "another place")
     if folder.exists() and not folder.is_dir():
         raise FolderNotEmpty(f"{folder} exists and is not a folder: choose a new folder")
     if folder.is_dir() and any(folder.iterdir()):

@@ -23,7 +23,7 @@ MAX_CHARACTERS = 200
 MAX_PLACES = 400
 LONGEST_PLACE = 80  # characters of a place's name kept (its description and comment)
 Trie = dict[str, "Trie"]
-AT = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+AT = re.compile(r"(?<![\w@])@([A-Za-z_][A-Za-z0-9_]*)")  # not in an address: me@ruth.com
 
 
 def slug(text: str, sep: str = "_") -> str:
