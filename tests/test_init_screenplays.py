@@ -183,10 +183,13 @@ def test_episode_minutes_sets_the_length(tmp_path: Path) -> None:
 
 def test_acts_start_episodes(tmp_path: Path) -> None:
     text = ("ACT ONE\n\n" + "".join(scene(n, 30) for n in range(3)) + "END OF ACT ONE\n\n"
-            "ACT TWO\n\n" + "".join(scene(n, 30) for n in range(3, 5)))
+            "ACT II: THE FALL\n\n" + "".join(scene(n, 30) for n in range(3, 5))
+            + "PART OF THE WALL FALLS.\n\n")
     series, _ = convert(tmp_path, text, "--episode-minutes", "0.5")
     _, episodes = read(series)
-    assert [(e["title"], len(e["shots"])) for e in episodes] == [("Act One", 3), ("Act Two", 2)]
+    assert [(e["title"], len(e["shots"])) for e in episodes] == [("Act One", 3),
+                                                                 ("Act II: The Fall", 2)]
+    assert episodes[1]["shots"][-1]["scenes"][-1]["action"] == "PART OF THE WALL FALLS."
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "0", "-3", "100000"])

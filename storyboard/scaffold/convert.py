@@ -44,7 +44,9 @@ HIDDEN = {"note": "a note", "boneyard": "boneyard (commented-out text)", "synops
 EXTENSIONS = {"V.O.": "in voice-over", "VO": "in voice-over", "O.S.": "off screen",
               "OS": "off screen", "O.C.": "off camera", "OC": "off camera"}
 CONTINUED = re.compile(r"^CONT['’]?D\.?$|^CONTINUING$", re.I)
-ACT = re.compile(r"(END OF )?(ACT|SEQUENCE|PART)\s+([A-Z]+|\d+)\b[\w\s.:-]{0,30}", re.I)
+ACT = re.compile(r"(END OF )?(ACT|SEQUENCE|PART)\s+(ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE|"
+                 r"TEN|ELEVEN|TWELVE|[IVXLC]+|\d+)(\s*[:.\-–—]\s*.{0,30})?", re.I)
+ROMAN = re.compile(r"[IVXLC]+", re.I)
 ACT_KINDS = ("action", "centered", "section", "transition")
 
 
@@ -56,7 +58,10 @@ def act_marker(element: Element) -> tuple[bool, str] | None:
     match = ACT.fullmatch(element.text.strip().rstrip(".:"))
     if match is None or (element.kind == "action" and element.text != element.text.upper()):
         return None
-    return bool(match.group(1)), " ".join(match.group(0).split()).title()
+    number = match.group(3)
+    number = number.upper() if ROMAN.fullmatch(number) else number.title()
+    title = f"{match.group(2).title()} {number}{(match.group(4) or '').title()}"
+    return bool(match.group(1)), " ".join(title.split())
 
 
 def has_acts(play: Screenplay) -> bool:
