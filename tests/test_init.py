@@ -125,10 +125,10 @@ def test_an_unknown_template_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_a_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(path: Path, name: str, *, size: tuple[int, int] = (1, 1)) -> Path:
+    def broken(jobs: object) -> None:
         raise storyboard.StoryboardError("ffmpeg is not there")
 
-    monkeypatch.setattr(placeholder, "card", broken)
+    monkeypatch.setattr(placeholder, "cards", broken)
     result = run(init, tmp_path / "s")
     assert result.exit_code == 1 and "error: ffmpeg is not there" in result.output
     assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,7 @@ warnings, each at its line.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ from storyboard.cli.common import fail
 from storyboard.errors import StoryboardError
 from storyboard.scaffold import init as scaffold
 from storyboard.scaffold.blueprint import Blueprint
+from storyboard.scaffold.episodes import DEFAULT_MINUTES
 
 
 def _report(folder: Path, blueprint: Blueprint) -> None:
@@ -27,6 +29,12 @@ def _report(folder: Path, blueprint: Blueprint) -> None:
     click.echo(f"next: storyboard check {folder} && storyboard render {folder} --draft")
 
 
+def _minutes(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value) or not 0.5 <= value <= 600:
+        raise click.BadParameter(f"expected a number of minutes from 0.5 to 600, found {value}")
+    return value
+
+
 @click.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--template", type=click.Choice(["series", "ad"]), default=None,
@@ -34,13 +42,17 @@ def _report(folder: Path, blueprint: Blueprint) -> None:
                    "variations.")
 @click.option("--from", "screenplay", type=click.Path(path_type=Path, dir_okay=False),
               help="A Fountain screenplay (.fountain) to turn into the series.")
-def init(folder: Path, template: str | None, screenplay: Path | None) -> None:
+@click.option("--episode-minutes", "minutes", type=float, default=DEFAULT_MINUTES,
+              callback=_minutes, show_default=True,
+              help="With --from: a screenplay with no # sections and no acts is cut into episodes "
+                   "of about this many minutes, at scene headings.")
+def init(folder: Path, template: str | None, screenplay: Path | None, minutes: float) -> None:
     """Start a series in FOLDER (new or empty): one that checks clean and renders locally at once."""
     if template and screenplay:
         raise click.UsageError("choose --template or --from, not both")
     try:
         if screenplay is not None:
-            blueprint = scaffold.create_from(folder, screenplay)
+            blueprint = scaffold.create_from(folder, screenplay, minutes=minutes)
         else:
             blueprint = scaffold.create(folder, "ad" if template == "ad" else "series")
     except StoryboardError as error:

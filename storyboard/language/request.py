@@ -226,5 +226,8 @@ def take_id(shot_id: str, take: int) -> str:
 
 
 def speaker_name(name: str) -> str:
-    """How a speaker is named to viewers (subtitles and the animatic's captions alike)."""
-    return name[:1].upper() + name[1:]
+    """How a speaker is named to viewers (subtitles and the animatic's captions alike): the key's
+    words (``_`` between them) each with a capital first letter, ``little_brave`` -> ``Little
+    Brave``."""
+    words = [word[:1].upper() + word[1:] for word in name.split("_") if word]
+    return " ".join(words) or name

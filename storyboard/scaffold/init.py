@@ -2,8 +2,9 @@
 
 A ``Blueprint`` is what a series will hold: YAML texts by path, with the schema each one follows,
 and the placeholder cards to draw. ``write`` puts it into the folder: it refuses a folder that exists
-and is not empty, builds everything in a temporary folder beside it and moves that into place, so a
-failure (ffmpeg missing, a full disk) leaves nothing half-written.
+and is not empty (or is a link, or would be under a file), builds everything in a temporary folder
+beside it and moves that into place, so a failure (ffmpeg missing, a full disk, SIGTERM) leaves
+nothing half-written; what a SIGKILL left, the next ``init`` of that folder removes.
 
 Each YAML file starts with the schema line editors read (``# yaml-language-server: $schema=...``),
 naming the schema files shipped with storyboard by path: relative when the series is inside the
@@ -12,9 +13,14 @@ project that holds them (the repository's examples), else absolute. Never a URL.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -23,13 +29,15 @@ from storyboard.files import NEW_FILE_MODE
 from storyboard.language.validate import schema_dir
 from storyboard.scaffold import placeholder
 from storyboard.scaffold.blueprint import EPISODE_SCHEMA, SERIES_SCHEMA, Blueprint
+from storyboard.scaffold.episodes import DEFAULT_MINUTES
 from storyboard.scaffold.screenplay import blueprint_of
-from storyboard.scaffold.yamltext import quote
+from storyboard.scaffold.yamltext import fold, quote
 
 Template = Literal["series", "ad"]
-class FolderNotEmpty(StoryboardError):
-    """``init`` never writes into a folder that holds anything."""
 
+
+class FolderNotEmpty(StoryboardError):
+    """``init`` never writes into a folder that holds anything (nor through a link)."""
 
 
 def schema_ref(file: Path, schema: str) -> str:
@@ -42,11 +50,20 @@ def schema_ref(file: Path, schema: str) -> str:
 
 
 def schema_line(file: Path, schema: str) -> str:
-    return f"# yaml-language-server: $schema={schema_ref(file, schema)}\n"
+    return f"# yaml-language-server: $schema={fold(schema_ref(file, schema))}\n"
 
 
 def refuse_unless_empty(folder: Path) -> None:
-    """Raise ``FolderNotEmpty`` when ``folder`` is a file or a folder that holds anything."""
+    """Raise ``FolderNotEmpty`` unless ``folder`` is new or an empty folder: a link (even one to
+    an empty folder, or one that leads nowhere), a file, a folder under a file, or a folder that
+    holds anything is refused."""
+    if folder.is_symlink():
+        raise FolderNotEmpty(f"{folder} is a link: init writes only into a new or empty folder, "
+                             "not through a link (choose the folder itself)")
+    parent = next((p for p in folder.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise FolderNotEmpty(f"{parent} is a file, so no folder can be made under it: choose "
+                             "another place")
     if folder.exists() and not folder.is_dir():
         raise FolderNotEmpty(f"{folder} exists and is not a folder: choose a new folder")
     if folder.is_dir() and any(folder.iterdir()):
@@ -54,11 +71,60 @@ def refuse_unless_empty(folder: Path) -> None:
                              "(nothing was changed)")
 
 
+STAGING = ".{name}.init-{pid}-"  # the folder a series is built in, beside its place
+
+
+def _sweep(folder: Path) -> None:
+    """Remove what an ``init`` killed before it could clean up left beside ``folder``."""
+    for stale in folder.parent.glob(f".{glob.escape(folder.name)}.init-*-*"):
+        pid = stale.name[len(folder.name) + len(".init-") + 1:].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _terminations_as_exit() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP end the process through ``finally`` blocks (as
+    Ctrl-C does), so a killed ``init`` still removes its staging folder."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+    previous = {sig: signal.signal(sig, leave) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def write(folder: Path, blueprint: Blueprint) -> list[Path]:
     """Write ``blueprint`` into ``folder`` (new or empty); return the files written."""
     refuse_unless_empty(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.init-", dir=folder.parent))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        _sweep(folder)
+        with _terminations_as_exit():
+            _stage(folder, blueprint)
+    except OSError as exc:
+        raise StoryboardError(f"cannot write {folder}: {exc.strerror or exc}") from exc
+    return sorted(folder / name for name in [*blueprint.files, *blueprint.plain, *blueprint.cards])
+
+
+def _stage(folder: Path, blueprint: Blueprint) -> None:
+    prefix = STAGING.format(name=folder.name, pid=os.getpid())
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=folder.parent))
     try:
         _fill(staging, folder.resolve(), blueprint)
         staging.chmod(NEW_FILE_MODE | (NEW_FILE_MODE & 0o444) >> 2)  # mkdtemp's is private
@@ -67,23 +133,23 @@ def write(folder: Path, blueprint: Blueprint) -> list[Path]:
         staging.rename(folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return sorted(folder / name for name in [*blueprint.files, *blueprint.plain, *blueprint.cards])
 
 
 def _fill(staging: Path, final: Path, blueprint: Blueprint) -> None:
     for name, (schema, text) in blueprint.files.items():
         path = staging / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(schema_line(final / name, schema) + text, encoding="utf-8")
+        path.write_text(schema_line(final / name, schema) + text, encoding="utf-8",
+                        errors="surrogateescape")
     for name, text in blueprint.plain.items():
         (staging / name).write_text(text, encoding="utf-8")
-    for name, (label, size) in blueprint.cards.items():
-        placeholder.card(staging / name, label, size=size)
+    placeholder.cards({staging / name: card for name, card in blueprint.cards.items()})
 
 
 def title_of(folder: Path) -> str:
     """A title from a folder name: ``my-first_show`` -> ``My First Show``."""
-    words = folder.resolve().name.replace("-", " ").replace("_", " ").split()
+    name = folder.resolve().name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    words = name.replace("-", " ").replace("_", " ").split()
     return " ".join(w[:1].upper() + w[1:] for w in words) or "My Series"
 
 
@@ -204,10 +270,12 @@ def create(folder: Path, template: Template = "series") -> Blueprint:
     return blueprint
 
 
-def create_from(folder: Path, screenplay: Path) -> Blueprint:
+def create_from(folder: Path, screenplay: Path, *,
+                minutes: float = DEFAULT_MINUTES) -> Blueprint:
     """Write the series a Fountain screenplay maps onto into ``folder``; its ``warnings`` say
-    what could not be mapped. Bad Fountain raises a located ``ProblemsFound``."""
+    what could not be mapped. Bad Fountain raises a located ``ProblemsFound``. A screenplay with
+    no sections or acts is cut into episodes of about ``minutes`` each."""
     refuse_unless_empty(folder)
-    blueprint = blueprint_of(screenplay)
+    blueprint = blueprint_of(screenplay, minutes=minutes)
     write(folder, blueprint)
     return blueprint

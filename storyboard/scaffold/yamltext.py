@@ -1,10 +1,17 @@
-"""Python values into YAML text: scalars quoted safely, flow mappings, comments.
+"""Python values into YAML text: the one writer of every text ``init`` puts into a series.
 
 The series ``init`` writes are meant to be read and edited by people, with comments beside the keys,
-so they are written as text rather than dumped. Every string goes through ``quote``: a JSON-style
-double-quoted scalar (a subset of YAML's) with any character that is not printable escaped, and
-Jinja's openers (``{{``, ``{%``, ``{#``) written so that the language's templating gives them back
-as they were.
+so they are written as text rather than dumped. Nothing from a screenplay (or its file name) may
+become a key, so every text goes through this module:
+
+- ``quote`` for values: a JSON-style double-quoted scalar (a subset of YAML's) with any character
+  that is not printable escaped, and Jinja's openers (``{{``, ``{%``, ``{#``) written so that the
+  language's templating gives them back as they were;
+- ``comment`` and ``trailing`` for comments: one line each, with every character that is not
+  printable (``\\n``, ``\\r``, ``\\x0b``, ``\\x0c``, ``\\x1c``-``\\x1e``, ``\\x85``, ``\\u2028``,
+  ``\\u2029``, tabs, other controls) written as its escape (``\\u2028``), since YAML ends a comment at
+  ``\\x85``, ``\\u2028`` and ``\\u2029`` as well as at a newline;
+- ``key`` for keys: bare only when a plain name, else quoted.
 """
 
 from __future__ import annotations
@@ -29,10 +36,14 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+def fold(text: str) -> str:
+    """``text`` on one line: every character that is not printable written as its escape."""
+    return "".join(_escape(c) for c in text)
+
+
 def quote(text: str) -> str:
     """A double-quoted YAML scalar that loads back as ``text`` (after the language's templating)."""
-    dumped = json.dumps(literal(text), ensure_ascii=False)
-    return "".join(_escape(c) for c in dumped)
+    return fold(json.dumps(literal(text), ensure_ascii=False))
 
 
 def key(name: str) -> str:
@@ -48,5 +59,10 @@ def flow(mapping: dict[str, str | int | float]) -> str:
 
 
 def comment(text: str, indent: str = "") -> list[str]:
-    """``text`` as comment lines (one per line of text)."""
-    return [f"{indent}# {line}".rstrip() for line in text.splitlines() or [""]]
+    """``text`` as comment lines: one per ``\\n``-separated line, each folded onto its line."""
+    return [f"{indent}# {fold(line)}".rstrip() for line in text.split("\n")]
+
+
+def trailing(text: str) -> str:
+    """``text`` as a comment after a value on the same line (folded)."""
+    return f"   # {fold(text)}".rstrip()

@@ -1,0 +1,223 @@
+"""`storyboard init --from` on screenplays as real files write them, and long ones into episodes.
+
+Every screenplay is written by the test and run through the real command, as a user would run it;
+the series is read back as YAML and checked with ``storyboard.check``.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+import storyboard
+from storyboard.cli import cli
+
+
+def run_init(*args: str | Path) -> Result:
+    result = CliRunner().invoke(cli, ["init", *[str(a) for a in args]])  # as `storyboard init`
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def convert(tmp_path: Path, text: str, *options: str) -> tuple[Path, str]:
+    script = tmp_path / "script.fountain"
+    script.write_text(textwrap.dedent(text), encoding="utf-8")
+    result = run_init(tmp_path / "series", "--from", script, *options)
+    assert result.exit_code == 0, result.output
+    assert storyboard.check(tmp_path / "series") == []
+    return tmp_path / "series", result.output
+
+
+def read(series: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    main = yaml.safe_load((series / "storyboard.yaml").read_text(encoding="utf-8"))
+    return main, [yaml.safe_load(p.read_text(encoding="utf-8"))
+                  for p in sorted((series / "episodes").glob("*.yaml"))]
+
+
+def test_a_heading_with_action_right_under_it_is_a_heading(tmp_path: Path) -> None:
+    series, output = convert(tmp_path, """
+        INT. KITCHEN - NIGHT
+        Ruth kneads the dough.
+
+        RUTH
+        Again.
+
+        EXT. YARD - DAY
+        Snow falls.
+        """)
+    _, [episode] = read(series)
+    assert [s["cast"] for s in episode["shots"]] == [["kitchen"], ["yard"]]
+    assert episode["shots"][0]["scenes"][0]["action"] == \
+        "INT. KITCHEN - NIGHT: @ruth kneads the dough."
+    assert episode["shots"][0]["scenes"][1]["say"] == {"ruth": "Again."}
+    assert "script.fountain:2:1: warning: a scene heading with no blank line after it" in output
+    assert "script.fountain:8:1: warning: a scene heading with no blank line" in output
+    assert "before the first scene heading" not in output
+
+
+def test_a_mixed_case_line_under_action_is_still_action(tmp_path: Path) -> None:
+    series, output = convert(tmp_path, """
+        EXT. PIER - DAY
+
+        Int. Bakery is
+        what the sign says.
+        """)
+    _, [episode] = read(series)
+    assert episode["shots"][0]["scenes"][0]["action"] == \
+        "EXT. PIER - DAY: Int. Bakery is what the sign says."
+    assert "no blank line" not in output
+
+
+def test_a_mention_inside_a_heading(tmp_path: Path) -> None:
+    series, _ = convert(tmp_path, """
+        EXT. @brick'S POOL - DAY
+
+        BRICK
+        Cold!
+        """)
+    main, [episode] = read(series)
+    assert list(main["characters"]) == ["brick", "brick_s_pool"]
+    assert main["characters"]["brick"]["description"] == "BRICK"
+    first = episode["shots"][0]["scenes"][0]
+    assert first["action"] == "EXT. @brick'S POOL - DAY."
+    assert storyboard.compile(series).shots()[0].request.prompt.count("@") == 0
+
+
+def test_a_forced_heading_names_no_place(tmp_path: Path) -> None:
+    series, output = convert(tmp_path, """
+        .OPENING TITLES
+
+        White letters on black.
+
+        .INT. VAN - NIGHT
+
+        RUTH
+        Drive.
+        """)
+    main, [episode] = read(series)
+    assert list(main["characters"]) == ["ruth", "van"]  # no place "opening_titles"
+    assert episode["shots"][0]["cast"] == ["van"]  # nobody in it: it borrows the next place
+    assert ("script.fountain:2:1: warning: the heading 'OPENING TITLES' names no place and "
+            "nobody is in the shot: it shows the place 'van'") in output
+    assert episode["shots"][0]["scenes"][0]["action"] == "OPENING TITLES: White letters on black."
+    assert episode["shots"][1]["cast"] == ["van"]
+
+
+def test_text_before_a_sections_first_heading(tmp_path: Path) -> None:
+    series, output = convert(tmp_path, """
+        FADE IN:
+
+        # One
+
+        INT. HALL - DAY
+
+        Ruth waits.
+
+        # Two
+
+        Rain on the roof.
+
+        INT. HALL - NIGHT
+
+        Ruth sleeps.
+        """)
+    _, episodes = read(series)
+    assert "script.fountain:2:1: warning: action before the first scene heading" in output
+    assert ("script.fountain:12:1: warning: action in 'Two' before its first scene heading is in "
+            "no shot: kept as a comment in the episode file") in output
+    assert "before the first scene heading" not in output.split("script.fountain:12:1")[1]
+    assert [e["title"] for e in episodes] == ["One", "Two"]
+    text = sorted((series / "episodes").glob("*.yaml"))[1].read_text(encoding="utf-8")
+    assert "# action (line 12): Rain on the roof." in text
+
+
+def test_subtitles_name_a_speaker_by_the_characters_name(tmp_path: Path) -> None:
+    series, _ = convert(tmp_path, """
+        INT. HALL - DAY
+
+        LITTLE BRAVE
+        Hello there.
+        """)
+    result = CliRunner().invoke(cli, ["render", str(series), "--draft", "--yes", "--quiet",
+                                      "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    [srt] = (tmp_path / "out" / "draft").glob("*.srt")
+    assert "Little Brave: Hello there." in srt.read_text(encoding="utf-8")
+
+
+# --- long screenplays into episodes ----------------------------------------------------------
+
+
+def scene(number: int, words: int) -> str:
+    """A scene of two paragraphs of ``words`` in all (3 words a second) and a line of dialogue."""
+    paragraph = " ".join(["Ruth walks on"] * (words // 6))
+    return f"INT. ROOM {number} - DAY\n\n{paragraph}\n\n{paragraph}\n\nRUTH\nOn we go.\n\n"
+
+
+def test_a_long_screenplay_without_sections_is_cut_to_the_target_length(tmp_path: Path) -> None:
+    text = "".join(scene(n % 7, 90) for n in range(80))  # 80 scenes of 32 s: 43 min
+    series, output = convert(tmp_path, text)
+    _, episodes = read(series)
+    minutes = [sum(s["duration"] for s in e["shots"]) / 60 for e in episodes]
+    assert len(episodes) == 4, minutes
+    assert all(9 <= m <= 12 for m in minutes), minutes
+    assert [e["title"] for e in episodes] == ["Part 1", "Part 2", "Part 3", "Part 4"]
+    first_ids = [e["shots"][0]["id"] for e in episodes]
+    assert all("-" not in shot_id for shot_id in first_ids)  # cut at a heading, never inside one
+    assert "wrote " in output and "4 episode(s)" in output
+
+
+def test_episode_minutes_sets_the_length(tmp_path: Path) -> None:
+    text = "".join(scene(n, 90) for n in range(24))  # 13 min
+    series, _ = convert(tmp_path, text, "--episode-minutes", "3")
+    _, episodes = read(series)
+    assert len(episodes) == 4
+    assert all(2.5 <= sum(s["duration"] for s in e["shots"]) / 60 <= 4 for e in episodes)
+
+
+def test_acts_start_episodes(tmp_path: Path) -> None:
+    text = ("ACT ONE\n\n" + "".join(scene(n, 30) for n in range(3)) + "END OF ACT ONE\n\n"
+            "ACT II: THE FALL\n\n" + "".join(scene(n, 30) for n in range(3, 5))
+            + "PART OF THE WALL FALLS.\n\n")
+    series, _ = convert(tmp_path, text, "--episode-minutes", "0.5")
+    _, episodes = read(series)
+    assert [(e["title"], len(e["shots"])) for e in episodes] == [("Act One", 3),
+                                                                 ("Act II: The Fall", 2)]
+    assert episodes[1]["shots"][-1]["scenes"][-1]["action"] == "PART OF THE WALL FALLS."
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-3", "100000"])
+def test_episode_minutes_must_be_a_sensible_number(tmp_path: Path, value: str) -> None:
+    script = tmp_path / "a.fountain"
+    script.write_text("\nINT. A - DAY\n\nRuth.\n", encoding="utf-8")
+    result = run_init(tmp_path / "s", "--from", script, "--episode-minutes", value)
+    assert result.exit_code == 2 and "expected a number of minutes from 0.5 to 600" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+def test_one_scene_longer_than_an_episode_is_cut_between_its_shots(tmp_path: Path) -> None:
+    paragraph = " ".join(["Ruth walks on"] * 15)  # 45 words: 15 s, a shot of its own
+    series, _ = convert(tmp_path, "INT. HALL - DAY\n\n" + f"{paragraph}\n\n" * 40,
+                        "--episode-minutes", "2")
+    _, episodes = read(series)
+    assert [len(e["shots"]) for e in episodes] == [8, 8, 8, 8, 8]
+
+
+def test_an_at_sign_in_an_address_is_not_a_mention(tmp_path: Path) -> None:
+    series, _ = convert(tmp_path, """
+        INT. HALL - DAY
+
+        Ruth mails me@ruth.com and waves to @ruth.
+
+        RUTH
+        Hi.
+        """)
+    _, [episode] = read(series)
+    assert episode["shots"][0]["scenes"][0]["action"] == \
+        "INT. HALL - DAY: @ruth mails me@@ruth.com and waves to @ruth."
