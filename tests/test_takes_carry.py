@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from compiler_fixtures import write_series
 
 # `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
@@ -117,3 +118,36 @@ def test_a_free_retake_does_not_change_what_a_paid_plan_buys(
     assert after["total_cost"] == before["total_cost"]
     local = json.loads(invoke("plan", series, "--provider", "local", "--json").stdout)
     assert {"carry/ep01/ballad#2", "carry/ep01/ballad#3"} <= {s["key"] for s in local["shots"]}
+
+
+ONE = """\
+- id: ep01
+  shots:
+    - {id: ballad, prompt: "@mia sings", takes: 2}
+"""
+
+
+def test_takes_and_status_agree_on_a_shots_takes_and_what_they_cost(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one table row a line, to read them
+    emulator()
+    series = write_series(tmp_path / "carry", make_media, ONE, head=HEAD)
+    assert invoke("render", series, "--draft", "--provider", "local").exit_code == 0
+    assert render(series, "--yes")[0] == 0
+    assert invoke("pick", series, "ep01/ballad", "2").exit_code == 0
+    costs = {e["cost"] for e in lock_of(series)["shots"].values()}
+    total = f"{sum(e['cost'] for e in lock_of(series)['shots'].values()):.2f} USD"
+
+    takes = invoke("takes", series, "ep01/ballad").output
+    lines = [line for line in takes.splitlines() if line.startswith("│ 1 ")]
+    assert len(lines) == 2 and any("local (draft)" in x for x in lines) \
+        and any("dashscope" in x for x in lines)  # take 1 twice: each says who rendered it
+    assert all(f"{c:.2f} USD" in takes for c in costs)
+    assert f"spent in all: {total} on 2 paid task(s)" in takes
+
+    for flags in ((), ("--all",)):
+        status = invoke("status", series, *flags).output
+        take_two = [line for line in status.splitlines() if "ballad#2" in line]
+        assert take_two and "picked" in take_two[0] and "older" not in take_two[0], status
+        assert f"spent in all: {total} on 2 paid task(s)" in status

@@ -320,9 +320,12 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
     current version, its task, its state, its cost."""
     from storyboard.run import status as journal_status
     from storyboard.run.cancel import current_status, current_versions
+    from storyboard.run.takes import with_retakes
     variants = variants_of(path)
-    shots = [shot for manifest in variants.manifests for shot in manifest.shots()]
+    shots = [take for manifest in variants.manifests  # every take: a picked take 2 is current
+             for shot in with_retakes(manifest).shots() for take in shot.all_takes()]
     rows = guarded(lambda: journal_status(variants.manifests[0].root, unfinished_only=pending))
+    every = list(rows)
     unrendered: list[str] = []
     empty = "nothing in flight" if pending else (
         "the journal is empty" if not rows else "no attempt at the current version")
@@ -338,10 +341,22 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
     if not rows:
         click.echo(empty)
     else:
-        progress.console().print(progress.status_table(rows, older))
+        progress.console().print(progress.status_table(rows, older, _marks(variants.root, shots)))
     for key in unrendered:
         click.echo(f"{key.split('/', 1)[-1]}: changed since its last attempt, not rendered "
                    "yet (older attempts: status --all)")
+    if every and not pending:
+        click.echo(progress.spent_line([(r.cost, r.currency) for r in every]))
+
+
+def _marks(root: Path, takes: list[Any]) -> dict[str, str]:
+    """Each take's "picked" / "approved" marks by its journal key (as ``takes`` shows them)."""
+    from storyboard.run.lockfile import lock_path, read_lock, shot_key
+    from storyboard.run.takes import state_key
+    states = read_lock(lock_path(root)).takes
+    return {shot_key(t): ", ".join(m for m in ("picked", "approved")
+                                   if states.get(state_key(t), {}).get(m) == t.take)
+            for t in takes}
 
 
 @cli.command()

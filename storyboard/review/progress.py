@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,14 @@ def money(amount: float, currency: str) -> str:
     return f"{amount:.2f} {currency}"
 
 
+def spent_line(costs: Sequence[tuple[float | None, str | None]]) -> str:
+    """What the journal's tasks cost in all: ``spent in all: 1.30 USD on 3 paid task(s)``."""
+    from storyboard.run.takes import spent
+    amounts = " + ".join(money(v, k) for k, v in sorted(spent(list(costs)).items()))
+    paid = len([cost for cost, _ in costs if cost])
+    return f"spent in all: {amounts or 'nothing'} on {paid} paid task(s) (this clone's journal)"
+
+
 def plan_table(plan: Plan) -> Table:
     title = f"plan: {plan.provider}" + (f" ({plan.price_model})" if plan.price_model else "")
     table = Table(title=title, title_justify="left", expand=False)
@@ -76,19 +84,24 @@ def shot_label(series: str, episode: str, shot: str) -> str:
     return f"{variation}/{episode}/{shot}" if variation else f"{episode}/{shot}"
 
 
-def status_table(rows: Sequence[Attempt], older: Collection[int] = ()) -> Table:
-    """The journal's rows; those in ``older`` (attempt ids) rendered an older version."""
+def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
+                 marks: Mapping[str, str] | None = None) -> Table:
+    """The journal's rows; those in ``older`` (attempt ids) rendered an older version;
+    ``marks``: a take's "picked" / "approved" by its key, as ``takes`` shows them."""
+    from storyboard.run.takes import rendered_by
     table = Table(title="journal", title_justify="left")
-    for column in ("shot", "provider", "state", "task id", "status", "cost", "note"):
+    for column in ("shot", "by", "state", "task id", "status", "cost", "marks", "note"):
         table.add_column(column, overflow="fold")  # long notes wrap, never cut mid-word
     for row in rows:
         cost = "" if row.cost is None else money(row.cost, row.currency or "")
         note = row.error_message or row.note or ""
-        table.add_row(shot_label(row.series, row.episode, row.shot), row.provider,
+        mark = (marks or {}).get(row.key, "") if row.id not in older else ""
+        table.add_row(shot_label(row.series, row.episode, row.shot),
+                      rendered_by(row.provider, row.cache_key),
                       Text(row.state + (" (older version)" if row.id in older else ""),
                            "dim" if row.id in older else STATE_STYLES.get(row.state, "")),
                       row.task_id or "",
-                      row.last_status or "", cost, Text(note))
+                      row.last_status or "", cost, mark, Text(note))
     return table
 
 

@@ -304,6 +304,8 @@ class TakeRow:
     state: str
     current: bool  # of the shot's current request (else an earlier version's)
     marks: str  # "picked", "approved", "picked, approved" or ""
+    provider: str = ""  # who rendered it: "dashscope", "local (draft)"
+    currency: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -325,7 +327,8 @@ def take_rows(manifest: Manifest, shot_id: str) -> list[TakeRow]:
                  if take is not None and state.get(m) == number]
         rows.append(TakeRow(number, take.request.seed if take else None, attempt.task_id,
                             attempt.cost, attempt.submitted_at or attempt.intent_at,
-                            attempt.state, take is not None, ", ".join(marks)))
+                            attempt.state, take is not None, ", ".join(marks),
+                            rendered_by(attempt.provider, attempt.cache_key), attempt.currency))
     known = {r.task_id for r in rows if r.task_id}
     rows += [row for row in _locked_rows(shot, state, manifest.root) if row.task_id not in known]
     return sorted(rows, key=lambda r: (not r.current, r.take, r.when or 0.0))
@@ -342,5 +345,19 @@ def _locked_rows(shot: CompiledShot, state: TakeState, root: Path) -> list[TakeR
             continue
         marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take)
         rows.append(TakeRow(take.take, take.request.seed, entry.get("task_id"), entry.get("cost"),
-                            None, "in lock", True, marks))
+                            None, "in lock", True, marks, str(entry.get("provider") or "")))
     return rows
+
+
+def rendered_by(provider: str, cache_key: str) -> str:
+    """Who rendered a take, as every view says it: ``dashscope``, ``local (draft)``."""
+    return f"{provider} (draft)" if cache_key.endswith("-draft") else provider
+
+
+def spent(costs: list[tuple[float | None, str | None]]) -> dict[str, float]:
+    """What tasks cost in all, by currency (the journal's record of what was billed)."""
+    totals: dict[str, float] = {}
+    for cost, currency in costs:
+        if cost:
+            totals[currency or "USD"] = round(totals.get(currency or "USD", 0.0) + cost, 6)
+    return totals
