@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from storyboard.dialects import DIALECTS
+from storyboard.targets.gateways import TARGETS
 
 __all__ = ["emulate"]
 
@@ -21,7 +21,7 @@ __all__ = ["emulate"]
 @click.option("--fault-script", "scripts", multiple=True,
               help="Comma-separated faults for the next requests, e.g. query:500,query:drop.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for fault rates.")
-@click.option("--dialect", type=click.Choice(list(DIALECTS)), default="dashscope",
+@click.option("--dialect", type=click.Choice(list(TARGETS)), default="dashscope",
               show_default=True, help="The API to announce (every dialect is served).")
 def emulate(host: str, port: int, latency: float, api_key: str | None, plain_results: bool,
             faults: tuple[str, ...], scripts: tuple[str, ...], seed: int, dialect: str) -> None:
@@ -39,6 +39,6 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
                             faults=plan, seed=seed)
     try:
         serve(host, port, config, dialect=dialect,
-              announce=lambda url: click.echo(f"emulating {DIALECTS[dialect].title} at {url}"))
+              announce=lambda url: click.echo(f"emulating {TARGETS[dialect].title} at {url}"))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc

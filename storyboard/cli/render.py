@@ -5,30 +5,28 @@ Each flag maps onto one argument of the public API; errors are printed by ``comm
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from storyboard.cli import complete
 from storyboard.cli import variations as matrix
-from storyboard.cli.common import EPISODE, SERIES, compiled, fail, guarded, variants_of
-from storyboard.dialects import DIALECTS
-from storyboard.dialects import manifest as manifest_json
+from storyboard.cli.common import EPISODE, PROVIDERS, SERIES, compiled, fail, guarded, variants_of
 from storyboard.errors import ProblemsFound, StoryboardError
-from storyboard.language.request import Manifest
-from storyboard.review import progress
-from storyboard.run.plan import Plan
+
+if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
+    from rich.console import Console
+
+    from storyboard.language.request import Manifest
+    from storyboard.run.plan import Plan
 
 __all__ = ["cancel", "check", "compile_command", "plan", "render", "status"]
 
-PROVIDER = click.option("--provider", type=click.Choice(["local", *DIALECTS]),
+PROVIDER = click.option("--provider", type=click.Choice(PROVIDERS),
                         help="This provider (default: the series' provider.name, else local).")
 
 
@@ -60,6 +58,8 @@ def compile_command(path: Path, provider: str | None, episode: str | None, shot:
                     var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Print the compiled manifest (that provider's bodies; one per variation) as stable,
     sorted JSON."""
+    from storyboard.dialects import DIALECTS
+    from storyboard.dialects import manifest as manifest_json
     variants = variants_of(path, var, variation, provider=provider)
     first = variants.manifests[0]
     name = provider or str(first.provider.get("name") or "dashscope")
@@ -105,6 +105,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
 def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft: bool,
               offline: bool, as_json: bool) -> Plan:
     """Print the plan of a series without variations; return it."""
+    from storyboard.review import progress
     from storyboard.run.rendering import plan_series
     from storyboard.run.setup import make_provider
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
@@ -121,6 +122,7 @@ def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft
 def _cost_gate(plans: list[Plan], max_cost: float) -> None:
     """Exit 1, saying what they cost, when the plans cost more than ``max_cost`` (the total of
     each currency is held to it)."""
+    from storyboard.review import progress
     totals: dict[str, float] = {}
     for the_plan in plans:
         totals[the_plan.currency] = totals.get(the_plan.currency, 0.0) + the_plan.total_cost
@@ -166,6 +168,9 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
            shots: tuple[str, ...], replace_approved: bool,
            var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode."""
+    from rich.text import Text
+
+    from storyboard.review import progress
     from storyboard.run.rendering import interactive, render_series
     variants = variants_of(path, var, variation, provider=provider, keep_going=True)
     console = progress.console(stderr=True, quiet=quiet or as_json)
@@ -252,6 +257,7 @@ def _report_dict(report: Any) -> dict[str, Any]:
 
 
 def _summary(console: Console, report: Any) -> None:
+    from rich.text import Text
     run = report.run
     if run is not None:
         counts: dict[str, int] = {}
@@ -269,6 +275,7 @@ def _summary(console: Console, report: Any) -> None:
 
 def _spending(run: Any) -> str:
     """What this run spent on new tasks, apart from the resumed ones an earlier run paid for."""
+    from storyboard.review import progress
     new = len([s for s in run.shots if s.state == "done" and not s.resumed])
     spent = f"spent {progress.money(run.spent, run.currency)} on {new} new task(s)"
     if not run.resumed:
@@ -286,6 +293,7 @@ def _spending(run: Any) -> str:
 def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
     """Show the task journal for the series as it is now: each shot's latest attempt at its
     current version, its task, its state, its cost."""
+    from storyboard.review import progress
     from storyboard.run import status as journal_status
     from storyboard.run.cancel import current_status, current_versions
     variants = variants_of(path)
@@ -318,6 +326,8 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
 def cancel(path: Path, provider: str | None) -> None:
     """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled);
     each is settled in the series' ledger (the team one when it has one)."""
+    import asyncio
+
     from storyboard.run import cancel_pending
     from storyboard.run.setup import make_provider, open_ledger
     series = compiled(path)

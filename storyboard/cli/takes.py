@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from storyboard.cli.common import SERIES, compiled, guarded
 
@@ -26,6 +24,9 @@ from storyboard.cli.common import SERIES, compiled, guarded
 def takes(path: Path, shot: str, as_json: bool) -> None:
     """Every take ever rendered of SHOT (EPISODE/SHOT), earlier versions too: take, seed, task
     id, cost, when, picked/approved."""
+    from rich.console import Console
+    from rich.table import Table
+
     from storyboard.run.takes import take_rows
     rows = guarded(lambda: take_rows(compiled(path), shot))
     if as_json:
