@@ -50,6 +50,10 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
 def load(path: str | Path) -> Source:
     """Read a series (its folder, its storyboard.yaml, or a single file) and its episode files."""
     from storyboard.language.series import load_source
