@@ -48,7 +48,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's storyboard
 
 # storyboard imports (few): ffmpeg and samples, the request's Transition, and storyboard.stitch.
-import storyboard.stitch as stitching
+import storyboard.stitch.stitcher as stitching
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg, samples
 from storyboard.stitch import Clip, StitchOptions, audio

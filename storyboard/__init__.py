@@ -15,16 +15,16 @@ A series with a ``variations`` matrix is compiled, planned and rendered as a who
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
-from storyboard.language.compile import compile_source
-from storyboard.language.request import Manifest
-from storyboard.language.series import Source, load_source
-from storyboard.language.variations import Variants, compile_variations
 
 if TYPE_CHECKING:
+    from storyboard.language.request import Manifest
+    from storyboard.language.series import Source
+    from storyboard.language.variations import Variants, compile_variations
     from storyboard.run import Plan
     from storyboard.run.pipeline import RenderReport
     from storyboard.run.team.sync import SyncReport
@@ -34,10 +34,27 @@ __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "Varian
            "compile", "compile_variations", "load", "plan", "plan_variations", "pull", "push",
            "render", "render_variations"]
 __version__ = "0.1.0"
+# Imported on first use, so ``import storyboard`` (and ``storyboard --help``) loads neither the
+# compiler nor the runner: the name, then the module it lives in.
+_LAZY = {"Manifest": "storyboard.language.request", "Variants": "storyboard.language.variations",
+         "compile_variations": "storyboard.language.variations"}
+
+
+def __getattr__(name: str) -> Any:
+    """The lazily imported names of ``__all__`` (``_LAZY``), from their modules on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'storyboard' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def load(path: str | Path) -> Source:
     """Read a series (its folder, its storyboard.yaml, or a single file) and its episode files."""
+    from storyboard.language.series import load_source
     return load_source(Path(path))
 
 
@@ -47,6 +64,7 @@ def check(path: str | Path, *, provider: str | None = None) -> list[Diagnostic]:
     ``provider`` (a gateway's name, else the series' ``provider.name``) adds its limits.
     Warnings alone do not stop a compile or a render. A series with a matrix is checked in every
     variation; a problem found in some variations only names them."""
+    from storyboard.language.variations import compile_variations
     try:
         return compile_variations(path, provider=provider).diagnostics()
     except ProblemsFound as found:
@@ -58,6 +76,7 @@ def compile(path: str | Path, *, provider: str | None = None) -> Manifest:
 
     ``provider`` (a gateway's name) adds its limits. A series with a ``variations`` matrix has
     one manifest per variation: use ``compile_variations``."""
+    from storyboard.language.compile import compile_source
     return compile_source(load(path), provider=provider)
 
 

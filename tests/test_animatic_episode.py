@@ -9,9 +9,9 @@ from pathlib import Path
 from compiler_fixtures import MIA_HEAD, write_series
 
 import storyboard
+from storyboard.animatic import cache_key, draws_captions
+from storyboard.animatic.draw import Layout, label_font
 from storyboard.media import ffmpeg
-from storyboard.providers.animatic import Layout, label_font
-from storyboard.providers.local import cache_key, draws_captions
 
 MakeMedia = Callable[..., Path]
 WIDTH, HEIGHT = 1280, 720

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.animatic import render_card, render_shot
 from storyboard.errors import StoryboardError
 from storyboard.language.request import MediaItem, MediaRef, ShotRequest
 from storyboard.media import ffmpeg
 from storyboard.media.ffmpeg import StreamInfo
-from storyboard.providers.local import render_card, render_shot
 
 MakeMedia = Callable[..., Path]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.animatic import render_card, render_shot
 from storyboard.language.request import Line, MediaItem, MediaRef, Scene, ShotRequest, Transition
 from storyboard.media import ffbinary, ffmpeg, samples
-from storyboard.providers.local import render_card, render_shot
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, stitch
 
 KNOWN_PLACES = ("/usr/bin/ffmpeg",)  # a distribution's own, even when it is not first on PATH

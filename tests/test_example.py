@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.animatic import render_card, render_shot
 from storyboard.language.request import Line, MediaItem, MediaRef, Scene, ShotRequest
 from storyboard.media import ffbinary, ffmpeg, samples
-from storyboard.providers.local import render_card, render_shot
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 

@@ -18,10 +18,10 @@ import opentimelineio as otio
 import pytest
 from click.testing import CliRunner
 
+from storyboard.animatic import cache_key as local_cache_key
 from storyboard.cli import cli
 from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
-from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.review.export import FORMATS, ExportError, export_series
 from storyboard.run.cache import OutputCache
 from storyboard.stitch.cut import Cut, episode_cut

@@ -11,18 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.errors import FFmpegError, MediaError, RequestRejected
-from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef, Scene, ShotRequest
-from storyboard.media import ffmpeg
-from storyboard.providers.animatic import RENDERER_VERSION, closest_ratio, draft_size, wrap
-from storyboard.providers.local import (
-    LocalProvider,
+from storyboard.animatic.draw import RENDERER_VERSION, closest_ratio, draft_size, wrap
+from storyboard.animatic.shots import (
     body_animatic,
     prompt_segments,
     render_body,
     render_shot,
     shot_animatic,
 )
+from storyboard.errors import FFmpegError, MediaError, RequestRejected
+from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef, Scene, ShotRequest
+from storyboard.media import ffmpeg
+from storyboard.providers.local import LocalProvider
 from storyboard.targets import TaskStatus
 
 MakeMedia = Callable[..., Path]

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
+from storyboard.animatic import render_shot
+from storyboard.animatic.draw import draft_size
 from storyboard.dialects import DIALECTS
 from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.request import CompiledShot
 from storyboard.language.series import load_source
 from storyboard.media.ffmpeg import probe
-from storyboard.providers.animatic import draft_size
-from storyboard.providers.local import render_shot
 from storyboard.review.sheet import build_sheet
 from storyboard.run.lockfile import describe, lock_path, read_lock, update_lock
 from storyboard.run.plan import plan

@@ -34,9 +34,9 @@ from storyboard.stitch import (
     segments,
     stitch,
 )
-from storyboard.stitch import _join as final_join
 from storyboard.stitch.concat import EpisodeFormat
 from storyboard.stitch.segments import Entry
+from storyboard.stitch.stitcher import _join as final_join
 from tests.stitch_checks import decode_errors, parameter_sets
 
 FPS = Fraction(30)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.animatic import render_shot
 from storyboard.language.request import ShotRequest, Transition
 from storyboard.media import ffmpeg
-from storyboard.providers.local import render_shot
 from storyboard.stitch import Clip, Cue, StitchOptions, stitch
 
 

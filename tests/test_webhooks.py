@@ -20,7 +20,8 @@ from media_host import serve
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
-from storyboard.run.webhooks import Waker, WebhookListener, parse_listen, sign, verify
+from storyboard.run.webhooks import Waker, WebhookListener, parse_listen
+from storyboard.targets.signing import sign, verify
 
 KEY = "fp-key-321"
 SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMw=="

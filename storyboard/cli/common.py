@@ -9,20 +9,25 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from storyboard.cli import complete
 from storyboard.cli import variations as matrix
 from storyboard.errors import ProblemsFound, StoryboardError
-from storyboard.language.request import Manifest
-from storyboard.language.variations import Variants
+from storyboard.targets.gateways import TARGETS
+
+if TYPE_CHECKING:  # the compiler is imported where a command uses it
+    from storyboard.language.request import Manifest
+    from storyboard.language.variations import Variants
 from storyboard.targets.prices import amount
 
 T = TypeVar("T")
 
 SERIES = click.Path(path_type=Path)
+# Every provider by name: local, and each wire target (a dialect each), without importing them.
+PROVIDERS = ("local", *TARGETS)
 
 
 class Amount(click.ParamType[float]):

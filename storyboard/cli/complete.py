@@ -8,12 +8,13 @@ named on the command line (read cheaply: ``storyboard.language.names``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.shell_completion import CompletionItem, get_completion_class
 
-from storyboard.language.names import Names, names
+if TYPE_CHECKING:
+    from storyboard.language.names import Names
 
 PROG = "storyboard"
 COMPLETE_VAR = "_STORYBOARD_COMPLETE"  # what the scripts set; ``main`` passes it to click
@@ -23,6 +24,7 @@ SHELLS = ("bash", "zsh", "fish")
 def _names(ctx: click.Context) -> Names:
     """The names of the series given as PATH. While an option waits for its value click has not
     assigned the arguments yet: they are still in ``ctx.args``."""
+    from storyboard.language.names import Names, names
     path = ctx.params.get("path") or next((a for a in ctx.args if not a.startswith("-")), None)
     return names(Path(path)) if path else Names()
 

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import click
 
-from storyboard.cli.common import SERIES, compiled, guarded
-from storyboard.dialects import DIALECTS
+from storyboard.cli.common import PROVIDERS, SERIES, compiled, guarded
 
 
 @click.command("config")
 @click.argument("path", type=SERIES)
-@click.option("--provider", type=click.Choice(["local", *DIALECTS]),
+@click.option("--provider", type=click.Choice(PROVIDERS),
               help="As render's --provider.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="As render's -o/--out.")
 @click.option("--concurrency", type=click.IntRange(1, 100), help="As render's --concurrency.")

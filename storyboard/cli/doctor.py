@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from storyboard.errors import StoryboardError
-from storyboard.media import ffbinary
+
+if TYPE_CHECKING:
+    from storyboard.media import ffbinary
 
 
 def _lines(choice: ffbinary.Choice) -> list[str]:
+    from storyboard.media import ffbinary
     chosen = choice.chosen
     lines = [f"ffmpeg:  {chosen.path}", f"version: {chosen.version or '(unknown)'}",
              f"source:  {chosen.source}", f"why:     {choice.reason}"]
@@ -30,6 +34,7 @@ def _lines(choice: ffbinary.Choice) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def doctor(as_json: bool) -> None:
     """Show which ffmpeg storyboard uses, its version and why; exit 1 if it lacks a feature."""
+    from storyboard.media import ffbinary
     try:
         choice = ffbinary.choose()
     except StoryboardError as error:

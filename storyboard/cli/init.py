@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from storyboard.cli.common import fail
 from storyboard.errors import StoryboardError
-from storyboard.scaffold import init as scaffold
-from storyboard.scaffold.blueprint import Blueprint
 from storyboard.scaffold.episodes import DEFAULT_MINUTES
+
+if TYPE_CHECKING:  # the templates and the screenplay reader are imported when a series is made
+    from storyboard.scaffold.blueprint import Blueprint
 
 
 def _report(folder: Path, blueprint: Blueprint) -> None:
@@ -50,6 +52,7 @@ def init(folder: Path, template: str | None, screenplay: Path | None, minutes: f
     """Start a series in FOLDER (new or empty): one that checks clean and renders locally at once."""
     if template and screenplay:
         raise click.UsageError("choose --template or --from, not both")
+    from storyboard.scaffold import init as scaffold
     try:
         if screenplay is not None:
             blueprint = scaffold.create_from(folder, screenplay, minutes=minutes)

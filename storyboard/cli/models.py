@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from storyboard.targets.table import (
-    MODEL_COLUMNS,
-    TARGET_COLUMNS,
-    Column,
-    Row,
-    capability_table,
-    cells,
-    markdown,
-)
+if TYPE_CHECKING:  # the table and rich are imported when the command runs
+    from rich.table import Table
+
+    from storyboard.targets.table import Column, Row
 
 
 def _rich_table(title: str, rows: list[Row], columns: Sequence[Column]) -> Table:
     """One column per model (or target), one line per fact: narrow enough for a terminal."""
+    from rich.table import Table
+
+    from storyboard.targets.table import cells
     values = cells(rows, columns)
     table = Table(title=title, title_justify="left", show_lines=True)
     table.add_column(columns[0][0], style="bold")
@@ -43,6 +40,9 @@ def _rich_table(title: str, rows: list[Row], columns: Sequence[Column]) -> Table
 def models(as_json: bool, as_markdown: bool) -> None:
     """Print what each model and each wire target (DashScope, the gateways) accepts and costs,
     from the declarations storyboard checks shots against."""
+    from rich.console import Console
+
+    from storyboard.targets.table import MODEL_COLUMNS, TARGET_COLUMNS, capability_table, markdown
     table = capability_table()
     if as_json:
         click.echo(json.dumps(table, indent=2))

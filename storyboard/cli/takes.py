@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from storyboard.cli.common import AMOUNT, SERIES, guarded, shot_series
 
@@ -29,6 +27,9 @@ if TYPE_CHECKING:
 def takes(path: Path, shot: str, as_json: bool) -> None:
     """Every take ever rendered of SHOT (EPISODE/SHOT), earlier versions too: take, seed, task
     id, cost, when, picked/approved."""
+    from rich.console import Console
+    from rich.table import Table
+
     from storyboard.run.takes import take_rows
     series, name, _ = shot_series(path, shot)
     rows = guarded(lambda: take_rows(series, name))

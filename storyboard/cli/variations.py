@@ -10,21 +10,21 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import yaml
-from rich.console import Console
-from rich.table import Table
 
 from storyboard.cli import complete
-from storyboard.dialects import manifest as manifest_json
-from storyboard.dialects.base import Dialect
 from storyboard.errors import StoryboardError
-from storyboard.language.variations import Variants, compile_variations, strict
-from storyboard.review import progress
-from storyboard.run.plan import Plan
-from storyboard.run.variations import MatrixPlan, MatrixReport
+
+if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
+    from rich.console import Console
+    from rich.table import Table
+
+    from storyboard.dialects.base import Dialect
+    from storyboard.language.variations import Variants
+    from storyboard.run.plan import Plan
+    from storyboard.run.variations import MatrixPlan, MatrixReport
 
 VAR = click.option("--var", "var", multiple=True, metavar="KEY=VALUE",
                    help="Set a template variable (over the series' vars; repeatable).")
@@ -35,6 +35,7 @@ VARIATION = click.option("--variation", "variation", multiple=True, metavar="NAM
 
 def parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
     """``key=value`` pairs; a value is read as a YAML scalar (``4`` is a number, ``en`` text)."""
+    import yaml
     found: dict[str, Any] = {}
     for item in values:
         key, sep, text = item.partition("=")
@@ -54,6 +55,7 @@ def load_variants(path: Path, var: tuple[str, ...], variation: tuple[str, ...], 
                   keep_going: bool = False) -> Variants:
     """Every selected variation compiled (for ``provider``'s limits); errors end the command
     unless ``keep_going``."""
+    from storyboard.language.variations import compile_variations, strict
     try:
         variants = compile_variations(path, vars=parse_vars(var), select=list(variation) or None,
                                       provider=provider)
@@ -77,6 +79,7 @@ def check(variants: Variants) -> None:
 
 def compile_json(variants: Variants, episode: str | None, shot: str | None,
                  dialect: Dialect) -> None:
+    from storyboard.dialects import manifest as manifest_json
     data = {"storyboard": 1, "series": {"name": variants.name},
             "variations": [{"name": v.name, "vars": _plain(v.vars),
                             **manifest_json.to_dict(
@@ -94,6 +97,7 @@ def plan(variants: Variants, provider: str | None, draft: bool, episode: str | N
          as_json: bool, guarded: Callable[[Callable[[], Any]], Any], offline: bool = False
          ) -> list[Plan]:
     """Print the plan of every variation (a group per provider); return each group's plan."""
+    from storyboard.review import progress
     from storyboard.run.pipeline import plan as plan_all
     from storyboard.run.setup import RenderFlags
     flags = RenderFlags(provider, episode, draft, offline=offline)
@@ -109,6 +113,9 @@ def plan(variants: Variants, provider: str | None, draft: bool, episode: str | N
 
 
 def plan_table(the_plan: MatrixPlan) -> Table:
+    from rich.table import Table
+
+    from storyboard.review import progress
     money = the_plan.plan.currency
     table = Table(title=f"{len(the_plan.variations)} variation(s), {the_plan.distinct} distinct "
                         f"shot(s); total {progress.money(the_plan.plan.total_cost, money)} "
@@ -131,6 +138,7 @@ def plan_table(the_plan: MatrixPlan) -> Table:
 
 def render(variants: Variants, options: dict[str, Any], console: Console, as_json: bool,
            quiet: bool, fail: Callable[[StoryboardError], None]) -> None:
+    from storyboard.review import progress
     from storyboard.run.pipeline import render as render_all
     from storyboard.run.setup import split_options
     live = progress.LiveProgress(console, "")
@@ -192,6 +200,7 @@ def report_dict(report: MatrixReport) -> dict[str, Any]:
 
 
 def summary(console: Console, report: MatrixReport) -> None:
+    from storyboard.review import progress
     if report.runs:
         currency = report.runs[0].currency
         resumed = [s for run in report.runs for s in run.resumed]

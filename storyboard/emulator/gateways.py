@@ -30,8 +30,8 @@ from storyboard.emulator.bodies import check_body, check_together
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
-from storyboard.run.webhooks import sign
 from storyboard.targets import TaskStatus
+from storyboard.targets.signing import sign
 
 PREFIX = "/gw"
 

@@ -39,8 +39,8 @@ def local_render_body() -> RenderFn:
     a seed gets a backdrop colour of that seed's own, so takes of one shot differ visibly (and
     byte for byte, even in plain mode); one without a seed is drawn exactly as the provider
     draws it."""
-    from storyboard.providers.animatic import render
-    from storyboard.providers.local import body_animatic
+    from storyboard.animatic.draw import render
+    from storyboard.animatic.shots import body_animatic
 
     def draw(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
              plain: bool = False) -> None:

@@ -16,15 +16,15 @@ import re
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
-import referencing
-from jsonschema.exceptions import ValidationError
 
 from storyboard.errors import Diagnostic
 from storyboard.language.load import Document, PathKey
+
+if TYPE_CHECKING:  # jsonschema is imported only when a document is rejected
+    from jsonschema.exceptions import ValidationError
 
 SERIES_SCHEMA = "storyboard.schema.json"
 EPISODE_SCHEMA = "episode.schema.json"
@@ -54,10 +54,17 @@ def schema_digest() -> str:
 
 
 @functools.cache
-def _validators() -> dict[str, Any]:
+def _schemas() -> dict[str, Any]:
     folder = schema_dir()
-    schemas = {name: json.loads((folder / name).read_text(encoding="utf-8"))
-               for name in (SERIES_SCHEMA, EPISODE_SCHEMA)}
+    return {name: json.loads((folder / name).read_text(encoding="utf-8"))
+            for name in (SERIES_SCHEMA, EPISODE_SCHEMA)}
+
+
+@functools.cache
+def _validators() -> dict[str, Any]:
+    import jsonschema
+    import referencing
+    schemas = dict(_schemas())
     registry: referencing.Registry[Any] = referencing.Registry().with_resources(
         (name, referencing.Resource.from_contents(schema)) for name, schema in schemas.items())
     schemas[TEMPLATE_SCHEMA] = {"$ref": "#/$defs/template",
@@ -74,7 +81,7 @@ def _fast_validators() -> dict[str, Any]:
     series it is most of the compile time. Clean documents (nearly all of them) take this fast
     path; only a document it rejects is walked again by jsonschema for located messages.
     """
-    series = _validators()[SERIES_SCHEMA].schema
+    series = _schemas()[SERIES_SCHEMA]
     episode = {"$ref": "#/$defs/episode", "$defs": series["$defs"]}
     template = {"$ref": "#/$defs/template", "$defs": series["$defs"]}
     return {SERIES_SCHEMA: fastjsonschema.compile(series, use_default=False),
@@ -155,8 +162,7 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
 
 @functools.cache
 def _series_defs() -> dict[str, Any]:
-    schema: dict[str, Any] = _validators()[SERIES_SCHEMA].schema
-    return dict(schema["$defs"])
+    return dict(_schemas()[SERIES_SCHEMA]["$defs"])
 
 
 def _deref(schema: Any) -> dict[str, Any]:

@@ -25,10 +25,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from storyboard.animatic import cache_key as local_cache_key
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variants
-from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.run.cache import OutputCache
 from storyboard.run.takes import manifest_as_used
 from storyboard.run.variations import variation_dir

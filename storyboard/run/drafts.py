@@ -19,11 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from storyboard.animatic import render_shot
 from storyboard.errors import StoryboardError
 from storyboard.files import check_state_folders, state_folder
 from storyboard.language.request import CompiledShot
 from storyboard.media.probe import sha256_file
-from storyboard.providers.local import LocalProvider, render_shot
+from storyboard.providers.local import LocalProvider
 from storyboard.run.cache import CacheEntry, OutputCache
 from storyboard.run.checks import verify_info
 from storyboard.run.inputs import prune_inputs, snapshot_inputs

@@ -2,23 +2,17 @@
 
 ``render --webhook-listen HOST:PORT`` gives a Freepik-style gateway a ``webhook_url``. A callback is
 accepted only for a task id the journal holds, and only with a valid signature when a secret is set
-(Standard Webhooks, as the vendor documents it: ``webhook-id``, ``webhook-timestamp`` and
-``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``). An accepted callback
-marks nothing: it wakes the sleeping pollers, which ask the API at once. So a callback can never
-make a task done that the API says is not, and polling goes on as before when none arrives.
+(Standard Webhooks, checked by ``targets.signing``). An accepted callback marks nothing: it wakes
+the sleeping pollers, which ask the API at once. So a callback can never make a task done that the
+API says is not, and polling goes on as before when none arrives.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import hashlib
-import hmac
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,9 +20,9 @@ from typing import Any
 
 from storyboard.dialects.base import Dialect
 from storyboard.errors import StoryboardError
+from storyboard.targets.signing import verify
 
 MAX_BODY = 1 << 20
-TOLERANCE = 300.0  # seconds a signed callback stays valid
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -37,36 +31,6 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise StoryboardError(f"--webhook-listen {text!r}: expected HOST:PORT, e.g. 0.0.0.0:8787")
     return host.strip("[]"), int(port)
-
-
-def verify(secret: str, headers: dict[str, str], body: bytes, now: float | None = None) -> bool:
-    """A Standard Webhooks signature check (``whsec_`` secrets are base64)."""
-    msg_id, stamp = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
-    if not msg_id or not stamp.isdigit():
-        return False
-    if abs((time.time() if now is None else now) - int(stamp)) > TOLERANCE:
-        return False
-    key = _key(secret)
-    signed = f"{msg_id}.{stamp}.".encode() + body
-    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    offered = [part.partition(",")[2] for part in headers.get("webhook-signature", "").split()]
-    return any(hmac.compare_digest(expected, sig) for sig in offered if sig)
-
-
-def sign(secret: str, msg_id: str, stamp: int, body: bytes) -> str:
-    """The ``webhook-signature`` header for ``body`` (what a gateway sends; for the emulator)."""
-    signed = f"{msg_id}.{stamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest()
-                                    ).decode()
-
-
-def _key(secret: str) -> bytes:
-    if secret.startswith("whsec_"):
-        try:
-            return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
-        except binascii.Error:
-            pass
-    return secret.encode()
 
 
 class Waker:

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from storyboard.animatic import RENDERER_VERSION, draws_captions, render_card
 from storyboard.errors import ProblemsFound
 from storyboard.language.request import CompiledEpisode, Manifest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
-from storyboard.providers.animatic import RENDERER_VERSION
-from storyboard.providers.local import draws_captions, render_card
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
 from storyboard.targets import NATIVE_SIZES
 

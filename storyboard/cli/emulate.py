@@ -1,0 +1,44 @@
+"""The ``emulate`` command into a running protocol emulator (DashScope and every gateway dialect)."""
+
+from __future__ import annotations
+
+import click
+
+from storyboard.targets.gateways import TARGETS
+
+__all__ = ["emulate"]
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--latency", type=float, default=2.0, show_default=True,
+              help="Seconds from submit to SUCCEEDED.")
+@click.option("--api-key", help="Accept only this key (default: any non-empty key).")
+@click.option("--plain-results", is_flag=True, help="Results without text (faster).")
+@click.option("--fault", "faults", multiple=True,
+              help="ENDPOINT:KIND[=ARG]:PROBABILITY, e.g. submit:429:0.2 (repeatable).")
+@click.option("--fault-script", "scripts", multiple=True,
+              help="Comma-separated faults for the next requests, e.g. query:500,query:drop.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for fault rates.")
+@click.option("--dialect", type=click.Choice(list(TARGETS)), default="dashscope",
+              show_default=True, help="The API to announce (every dialect is served).")
+def emulate(host: str, port: int, latency: float, api_key: str | None, plain_results: bool,
+            faults: tuple[str, ...], scripts: tuple[str, ...], seed: int, dialect: str) -> None:
+    """Run a local DashScope (or gateway) emulator (for tests and dry runs; needs the emulator
+    extra)."""
+    try:
+        from storyboard.emulator import EmulatorConfig, parse_fault_options, serve
+    except ImportError as exc:
+        raise click.UsageError("the emulator needs: pip install 'storyboard[emulator]'") from exc
+    try:
+        plan = parse_fault_options(faults, scripts, seed=seed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault/--fault-script") from exc
+    config = EmulatorConfig(latency=latency, api_key=api_key, plain_results=plain_results,
+                            faults=plan, seed=seed)
+    try:
+        serve(host, port, config, dialect=dialect,
+              announce=lambda url: click.echo(f"emulating {TARGETS[dialect].title} at {url}"))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc

@@ -1,0 +1,71 @@
+"""Command lines into library calls: the ``storyboard`` group, its commands, and its exit codes.
+
+Errors are printed as ``file:line:col: error: message`` lines (or one clear sentence) with a non-zero
+exit code, never a traceback: 1 when problems were found or a run failed, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+import click
+
+from storyboard.cli import complete, render, review, takes
+from storyboard.cli.agents import mcp
+from storyboard.cli.cache import cache
+from storyboard.cli.config import config
+from storyboard.cli.doctor import doctor
+from storyboard.cli.emulate import emulate
+from storyboard.cli.init import init
+from storyboard.cli.models import models
+from storyboard.cli.store import pull, push
+from storyboard.cli.studio import studio
+from storyboard.cli.task import task
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="storyboard")
+def cli() -> None:
+    """storyboard: compile YAML storyboards into Wan 2.7 reference-to-video renders."""
+
+
+for command in (render.check, render.compile_command, render.plan, render.render, render.status,
+                render.cancel, emulate, doctor, init, config, complete.completion, push, pull,
+                review.sheet, review.export, studio, mcp, takes.takes, takes.pick, takes.approve,
+                takes.retake, cache, task, models):
+    cli.add_command(command)
+
+
+_TERMINATED: list[int] = []  # the SIGTERM that ended this process, if one did
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (``docker stop``, systemd, CI) ends the command as Ctrl-C does: the SIGINT handler
+    in place (asyncio's cancels the run, so the journal is flushed) or a KeyboardInterrupt."""
+    _TERMINATED.append(signum)
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler) and handler is not _terminate:
+        handler(signal.SIGINT, frame)
+    else:  # SIGINT ignored (started in the background): interrupt all the same
+        raise KeyboardInterrupt
+
+
+def main() -> None:
+    """The ``storyboard`` command: click's parsing, our exit codes (130 for Ctrl-C, 143 for
+    SIGTERM, each after ``interrupted: run the same command again to resume``)."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        cli.main(standalone_mode=False, complete_var=complete.COMPLETE_VAR)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("interrupted: run the same command again to resume", err=True)
+        sys.exit(128 + signal.SIGTERM if _TERMINATED else 130)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+

@@ -1,0 +1,154 @@
+"""A series into its review sheet: one self-contained HTML page, and optionally a contact sheet PNG.
+
+``build_sheet(path)`` compiles what can be compiled (a broken series still gets a sheet, its
+problems on their shots), reads the plan, the lock file and the rendered videos, and writes
+``<series>/out/sheet.html`` (``out``): inline CSS, stills as ``data:`` URIs, relative links to the
+stitched episodes and voice clips, no network. The same inputs give the same bytes.
+
+A series with a matrix gets one page with a section per variation (``matrix``).
+
+Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``storyboard.stitch.cut``),
+``thumbs`` (videos and images into stills), ``html`` (data into the page), ``png`` (stills into a
+contact sheet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import Diagnostic, ProblemsFound
+from storyboard.files import write_text_atomic
+from storyboard.language.compile import compile_lenient
+from storyboard.language.expand import expand
+from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.series import load_source
+from storyboard.providers.base import Provider
+from storyboard.review.notes import notes_by_shot, read_notes
+from storyboard.review.sheet import html, model, png
+from storyboard.review.sheet.matrix import compile_all, matrix_sheet
+from storyboard.review.sheet.problems import Placed
+from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.run.cache import OutputCache
+from storyboard.run.lockfile import lock_path, read_lock
+from storyboard.run.plan import Plan, estimate
+from storyboard.run.rendering import plan_setup
+from storyboard.run.setup import make_provider, setup_for
+from storyboard.run.takes import manifest_as_used, state_key, with_retakes
+from storyboard.run.variations import variation_dir
+from storyboard.stitch.cut import Cut, episode_cut, video_length
+from storyboard.stitch.episodes import EpisodeBuilder, output_dir
+
+__all__ = ["SheetResult", "build_sheet", "sheet_for"]
+
+
+@dataclass(frozen=True)
+class SheetResult:
+    html: Path
+    png: Path | None
+    episodes: int
+    panels: int  # shot panels
+    problems: list[Diagnostic]
+    variations: int = 0  # sections of a matrix (0: a series without one)
+
+
+def build_sheet(path: str | Path, *, out: Path | None = None, provider: str | None = None,
+                draft: bool = False, episodes_dir: Path | None = None,
+                png_out: Path | bool = False, vars: dict[str, Any] | None = None,
+                select: Sequence[str] | None = None) -> SheetResult:
+    """Write the review sheet of the series at ``path`` (and its contact sheet when ``png_out``).
+
+    A series with a matrix gets one page with a section per (selected) variation; ``vars``
+    override the series' vars, ``select`` picks variations by name or glob."""
+    source = load_source(Path(path))
+    expansion = expand(source, vars, select)
+    if not expansion.matrix:
+        manifest, problems = compile_lenient(source, vars=vars)
+        return sheet_for(manifest, problems, out=out, provider=provider, draft=draft,
+                         episodes_dir=episodes_dir, png_out=png_out)
+    if expansion.problems:
+        raise ProblemsFound([*source.problems, *expansion.problems])
+    variants = compile_all(expansion)
+    target = Path(out) if out is not None else \
+        variation_dir(variants.manifests[0], episodes_dir, draft=draft).parent / "sheet.html"
+    sheet = matrix_sheet(variants, provider=provider, draft=draft, episodes_dir=episodes_dir,
+                         sheet_dir=target.parent)
+    return _write(sheet, target, png_out, variants.diagnostics())
+
+
+def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | None = None,
+              provider: str | None = None, draft: bool = False,
+              episodes_dir: Path | None = None, png_out: Path | bool = False,
+              planned: Plan | None = None) -> SheetResult:
+    """The review sheet of a series; ``planned``: a plan the caller has already (the studio's
+    draft, settled), else the sheet plans."""
+    folder = output_dir(manifest, episodes_dir, draft=draft)
+    target = Path(out) if out is not None else folder / "sheet.html"
+    chosen = make_provider(manifest, provider, draft=draft)
+    manifest = with_retakes(manifest)
+    ctx = _context(manifest, problems, chosen, target.parent, planned)
+    builder = EpisodeBuilder(manifest, folder, draft=draft)
+    cache = OutputCache(manifest.root, chosen.cache_key)
+    ctx.takes = _takes(manifest, ctx.thumbs, cache)
+    plans = {s.key: s for s in ctx.plan.shots}
+    used = manifest_as_used(manifest, chosen.cache_key)  # each shot as the take it uses
+    episodes = [model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
+                                   folder / f"{ep.id}.mp4") if ep.shots
+                else model.empty_episode(ctx, ep) for ep in used.episodes]
+    return _write(model.sheet_view(ctx, episodes), target, png_out, problems)
+
+
+def _takes(manifest: Manifest, thumbs: Thumbs, cache: OutputCache
+           ) -> Callable[[CompiledShot, Cut], tuple[model.Take, ...]]:
+    """A shot's takes side by side: a middle still of each rendered take, its marks, and the
+    command that picks it (nothing for a shot of one take)."""
+    shots = {s.shot_id: s for s in manifest.shots()}
+    states = read_lock(lock_path(manifest.root)).takes
+
+    def takes(used: CompiledShot, cut: Cut) -> tuple[model.Take, ...]:
+        shot = shots.get(used.shot_id)
+        if shot is None or not shot.others:
+            return ()
+        state = states.get(state_key(shot), {})
+        found = []
+        for take in shot.all_takes():
+            still = None
+            if cache.has(take.hash):
+                path = cache.path(take.hash)
+                still = thumbs.frames(path, video_length(path), cut.fps)[1]
+            marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take)
+            found.append(model.Take(take.take, still, marks, take.take == used.take,
+                                    f"storyboard pick {manifest.root.name} {shot.shot_id} "
+                                    f"{take.take}"))
+        return tuple(found)
+    return takes
+
+
+def _write(sheet: model.Sheet, target: Path, png_out: Path | bool,
+           problems: list[Diagnostic]) -> SheetResult:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target, html.render(sheet))
+    picture = None
+    if png_out:
+        picture = target.with_suffix(".png") if png_out is True else Path(png_out)
+        png.contact_sheet(sheet, picture)
+    panels = sum(1 for ep in sheet.episodes for p in ep.panels if p.kind == "shot")
+    return SheetResult(target, picture, len(sheet.episodes), panels, problems,
+                       len(sheet.variations))
+
+
+def _context(manifest: Manifest, problems: list[Diagnostic], chosen: Provider,
+             sheet_dir: Path, planned: Plan | None = None) -> model.Context:
+    with setup_for(manifest, chosen) as setup:
+        the_plan = planned or plan_setup(setup)
+
+    def estimated(shot: CompiledShot) -> float:
+        return estimate(shot, setup.prices, setup.seconds)[1]
+
+    lock = read_lock(lock_path(manifest.root)).shots
+    thumbs = Thumbs.of_series(manifest.root)
+    return model.Context(manifest, the_plan, lock, estimated, thumbs, sheet_dir,
+                         Placed(manifest, problems),
+                         notes=notes_by_shot(read_notes(manifest.root)))
