@@ -42,7 +42,7 @@ from storyboard.run.plan import Plan
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="storyboard")
 def cli() -> None:
-    """storyboard: compile YAML storyboards into Wan 2.7 reference-to-video renders."""
+    """storyboard: compile YAML storyboards into AI video episodes (Wan 2.7 and 3.0 models)."""
 
 
 PROVIDER = click.option("--provider", type=click.Choice(["local", *DIALECTS]),
