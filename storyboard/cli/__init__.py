@@ -33,7 +33,7 @@ from storyboard.cli.studio import studio
 from storyboard.cli.task import task
 from storyboard.dialects import DIALECTS
 from storyboard.dialects import manifest as manifest_json
-from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.errors import MissingExtra, ProblemsFound, StoryboardError
 from storyboard.language.request import Manifest
 from storyboard.review import progress
 from storyboard.run.plan import Plan
@@ -71,13 +71,19 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
 @PROVIDER
 @click.option("--episode", help="Only this episode.", shell_complete=complete.episodes)
 @click.option("--shot", help="Only this shot.", shell_complete=complete.shots)
+@click.option("--format", "form", type=click.Choice(["json", "prompt"]), default="json",
+              show_default=True, help="prompt: each shot's prompt and media list as text.")
 @matrix.VAR
 @matrix.VARIATION
 def compile_command(path: Path, provider: str | None, episode: str | None, shot: str | None,
-                    var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+                    form: str, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Print the compiled manifest (that provider's bodies; one per variation) as stable,
-    sorted JSON."""
+    sorted JSON, or each shot's prompt and media (--format prompt)."""
     variants = variants_of(path, var, variation, provider=provider)
+    if form == "prompt":
+        from storyboard.cli.prompt_form import manifest_form
+        return click.echo("\n".join(manifest_form(m, episode=episode, shot=shot)
+                                     for m in variants.manifests), nl=False)
     first = variants.manifests[0]
     name = provider or str(first.provider.get("name") or "dashscope")
     dialect = DIALECTS.get(name, DIALECTS["dashscope"])
@@ -379,7 +385,8 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
     try:
         from storyboard.emulator import EmulatorConfig, parse_fault_options, serve
     except ImportError as exc:
-        raise click.UsageError("the emulator needs: pip install 'storyboard[emulator]'") from exc
+        fail(MissingExtra("storyboard emulate", "emulator", exc.name))
+        return
     try:
         plan = parse_fault_options(faults, scripts, seed=seed)
     except ValueError as exc:
@@ -387,10 +394,18 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
     config = EmulatorConfig(latency=latency, api_key=api_key, plain_results=plain_results,
                             faults=plan, seed=seed)
     try:
-        serve(host, port, config, dialect=dialect,
-              announce=lambda url: click.echo(f"emulating {DIALECTS[dialect].title} at {url}"))
+        serve(host, port, config, dialect=dialect, announce=lambda url: _announce(dialect, url))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+def _announce(dialect: str, url: str) -> None:
+    """Where the emulator listens, and the line that points a provider at it."""
+    from storyboard.providers.dashscope_wire import BASE_URL_ENV
+    from storyboard.providers.gateway_settings import base_url_env
+    variable = BASE_URL_ENV if dialect == "dashscope" else base_url_env(dialect)
+    click.echo(f"emulating {DIALECTS[dialect].title} at {url}")
+    click.echo(f"export {variable}={url}")
 
 
 cli.add_command(push)

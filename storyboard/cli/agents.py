@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from storyboard.cli.common import guarded
+from storyboard.cli.common import fail, guarded
+from storyboard.errors import MissingExtra
 
 
 @click.command("mcp")
@@ -21,6 +22,6 @@ def mcp(root: Path, budget_ceiling: float) -> None:
     try:
         from storyboard.agents.server import serve
     except ImportError as exc:
-        raise click.ClickException(f"storyboard mcp needs its extra ({exc.name} is missing): "
-                                   "pip install 'storyboard[mcp]'") from exc
+        fail(MissingExtra("storyboard mcp", "mcp", exc.name))
+        return
     guarded(lambda: serve(root, budget_ceiling))

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from storyboard.errors import StoryboardError
+from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variants
 from storyboard.providers.local import cache_key as local_cache_key
@@ -77,6 +77,10 @@ class ExportError(StoryboardError):
     """An episode cannot be written as a timeline (adapter missing, file not writable)."""
 
 
+class ExportExtraMissing(MissingExtra, ExportError):
+    """The export's own library is not installed."""
+
+
 @dataclass
 class ExportResult:
     files: list[Path] = field(default_factory=list)
@@ -89,7 +93,7 @@ def _otio() -> Any:
     try:
         import opentimelineio
     except ImportError as exc:
-        raise ExportError("export needs OpenTimelineIO: pip install 'storyboard[export]'") from exc
+        raise ExportExtraMissing("storyboard export", "export", exc.name) from exc
     return opentimelineio
 
 

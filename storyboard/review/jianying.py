@@ -34,7 +34,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.review.export import ExportError, visible
+from storyboard.review.export import ExportExtraMissing, visible
 from storyboard.stitch import Clip
 from storyboard.stitch.cut import Cut
 from storyboard.stitch.episodes import cues_for, stitch_options
@@ -65,8 +65,8 @@ def _library() -> Any:
     try:
         import pyJianYingDraft
     except ImportError as exc:
-        raise ExportError("Jianying and CapCut drafts need pyJianYingDraft: "
-                          "pip install 'storyboard[jianying]'") from exc
+        raise ExportExtraMissing("storyboard export --format jianying|capcut", "jianying",
+                                 exc.name) from exc
     return pyJianYingDraft
 
 
