@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from storyboard.cli.common import SERIES, compiled, guarded
+from storyboard.review import progress
 
 
 @click.command()
@@ -33,12 +33,12 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
         return
     table = Table(title=f"takes of {shot}", title_justify="left")
     for column in ("take", "seed", "task id", "cost", "when", "state", "version", "marks"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "task id")  # an id stays whole, for grep
     for row in rows:
         table.add_row(str(row.take), _text(row.seed), _text(row.task_id), _text(row.cost),
                       _when(row.when), row.state, "current" if row.current else "earlier",
                       row.marks)
-    Console().print(table)
+    progress.console().print(table)  # a pipe gets whole rows (or COLUMNS), as plan does
 
 
 @click.command()

@@ -46,9 +46,32 @@ def money(amount: float, currency: str) -> str:
     return f"{amount:.2f} {currency}"
 
 
-def plan_table(plan: Plan) -> Table:
-    title = f"plan: {plan.provider}" + (f" ({plan.price_model})" if plan.price_model else "")
-    table = Table(title=title, title_justify="left", expand=False)
+def line(text: str) -> Text:
+    """A header or summary line: as wide as the console, not the table (wrapped only past it)."""
+    return Text(text, overflow="fold")
+
+
+def plan_header(plan: Plan) -> list[str]:
+    """``plan: dashscope at HOST`` and ``prices: MODEL: USD ...``: which model and host each
+    price is for."""
+    where = f"plan: {plan.provider}" + (f" at {plan.host}" if plan.host else "")
+    if not plan.price_model:
+        return [where]
+    models = ", ".join(plan.priced_models)
+    return [where, "prices: " + (f"{models}: " if models else "") + plan.price_model]
+
+
+def plan_summary(plan: Plan) -> str:
+    """The counters that are not zero, then the total: ``4 new, 1 waits; total 34 billed s...``."""
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()) if n)
+    return (f"{counts or 'no shots'}; total {plan.total_billed_seconds:g} billed s, "
+            f"about {money(plan.total_cost, plan.currency)}")
+
+
+def plan_table(plan: Plan) -> Group:
+    """The plan as a person reads it: the header lines, the table of shots, the summary. The
+    header and the summary are whole lines, never wrapped at the table's width."""
+    table = Table(expand=False)
     for column in ("shot", "status", "why", "billed s", "cost"):
         table.add_column(column, justify="right" if column in ("billed s", "cost") else "left")
     for shot in plan.shots:
@@ -63,11 +86,7 @@ def plan_table(plan: Plan) -> Table:
         table.add_row(shot.key.split("/", 1)[-1], Text(shot.status, STATE_STYLES.get(
             shot.status, "")), Text(why), f"{shot.billed_seconds:g}",
                       money(shot.cost, plan.currency))
-    counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()))
-    table.caption = (f"{counts}; total {plan.total_billed_seconds:g} billed s, "
-                     f"about {money(plan.total_cost, plan.currency)}")
-    table.caption_justify = "left"
-    return table
+    return Group(*(line(text) for text in plan_header(plan)), table, line(plan_summary(plan)))
 
 
 def shot_label(series: str, episode: str, shot: str) -> str:
