@@ -92,3 +92,16 @@ def test_a_missing_extra_is_one_message_and_exit_code_2(
     assert result.exit_code == 2, result.output
     assert result.output == (f"error: {needs} needs the {extra} extra ({library} is not "
                              f"installed): pip install 'storyboard[{extra}]'\n")
+
+
+def test_the_docs_contact_sheet_is_what_sheet_png_draws_now(
+        rendered_example: tuple[Path, Path], tmp_path: Path) -> None:
+    """docs/sheet.png is `storyboard sheet examples/coffee-shop --png` after a render, byte for
+    byte (the animatic's panels name their characters), and small."""
+    from storyboard.review.sheet import build_sheet
+    result = build_sheet(rendered_example[0], out=tmp_path / "sheet.html",
+                         episodes_dir=rendered_example[1], png_out=True)
+    assert result.png is not None
+    committed = (ROOT / "docs" / "sheet.png").read_bytes()
+    assert len(committed) < 300_000
+    assert result.png.read_bytes() == committed
