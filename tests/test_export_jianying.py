@@ -181,3 +181,14 @@ def test_without_the_library_the_error_says_which_extra(
     monkeypatch.setitem(sys.modules, "pyJianYingDraft", None)
     with pytest.raises(ExportError, match=r"pip install 'storyboard\[jianying\]'"):
         export_series(compile_path(rendered_example[0]), "jianying", out=tmp_path)
+
+
+def test_a_folder_that_is_not_a_draft_is_never_replaced(
+        rendered_example: tuple[Path, Path], tmp_path: Path) -> None:
+    (tmp_path / "ep01-jianying").mkdir()
+    (tmp_path / "ep01-jianying" / "notes.txt").write_text("mine", "utf-8")
+    result = CliRunner().invoke(cli, ["export", str(rendered_example[0]), "--format", "jianying",
+                                      "--episode", "ep01", "-o", str(tmp_path)])
+    assert result.exit_code == 1 and "is not a draft storyboard wrote" in result.output
+    assert (tmp_path / "ep01-jianying" / "notes.txt").read_text("utf-8") == "mine"
+    assert "Traceback" not in result.output

@@ -270,7 +270,10 @@ def media_url(path: Path, base: Path | None) -> str:
     absolute ``file:`` URL without a base."""
     if base is None:
         return path.resolve().as_uri()
-    relative = os.path.relpath(path.resolve(), base.resolve())
+    try:
+        relative = os.path.relpath(path.resolve(), base.resolve())
+    except ValueError:  # another drive (Windows): no relative path exists
+        return path.resolve().as_uri()
     return quote(Path(relative).as_posix())
 
 
@@ -314,7 +317,13 @@ def _write_drafts(cuts: list[Cut], format_name: str, folder: Path) -> ExportResu
     result = ExportResult(warnings=list(_losses(format_name)))
     for cut in cuts:
         target = folder / f"{cut.episode.id}-{format_name}"
-        result.warnings += write_draft(cut, target, format_name)
+        try:
+            result.warnings += write_draft(cut, target, format_name)
+        except OSError as exc:
+            raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        except (ValueError, TypeError, NameError) as exc:  # the library's own refusals
+            raise ExportError(f"{cut.episode.id}: the {format_name} draft could not be "
+                              f"written: {exc}") from exc
         result.files.append(target)
         result.durations[cut.episode.id] = cut.duration
         result.rates[cut.episode.id] = float(cut.fps)

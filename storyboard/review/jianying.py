@@ -34,7 +34,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.review.export import ExportExtraMissing, visible
+from storyboard.review.export import ExportError, ExportExtraMissing, visible
 from storyboard.stitch import Clip
 from storyboard.stitch.cut import Cut
 from storyboard.stitch.episodes import cues_for, stitch_options
@@ -208,7 +208,7 @@ def _link(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _size(jy: Any, cut: Cut) -> tuple[int, int]:
+def _size(cut: Cut) -> tuple[int, int]:
     """The canvas: the first rendered clip's size (else 1280x720, the model's 720P)."""
     for item in cut.items:
         if item.path is not None:
@@ -222,12 +222,10 @@ def _size(jy: Any, cut: Cut) -> tuple[int, int]:
 def write_draft(cut: Cut, folder: Path, format_name: str) -> list[str]:
     """Write ``cut`` as a draft in ``folder`` (replaced if there); returns its warnings."""
     jy = _library()
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    _clear(folder)
     warnings: list[str] = []
     with _seeded(f"{format_name}/{cut.episode.id}") as ids:
-        width, height = _size(jy, cut)
+        width, height = _size(cut)
         script = jy.ScriptFile(width, height, max(1, round(cut.fps)), True)
         draft = _Draft(jy, cut, folder, warnings)
         draft.video(script)
@@ -240,6 +238,16 @@ def write_draft(cut: Cut, folder: Path, format_name: str) -> list[str]:
     (folder / "draft_meta_info.json").write_text(_meta(jy, folder.name, draft_id, script.duration),
                                                  "utf-8")
     return warnings
+
+
+def _clear(folder: Path) -> None:
+    """An empty ``folder``: a draft written before is replaced; anything else is left alone."""
+    if folder.is_symlink() or (folder.exists() and not (folder / "draft_meta_info.json").is_file()):
+        raise ExportError(f"{folder} is there and is not a draft storyboard wrote: "
+                          "move it away or choose another -o")
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
 
 
 def _meta(jy: Any, name: str, draft_id: str, duration: int) -> str:
