@@ -294,8 +294,11 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
     for ep in _episodes(used, episode):
         if ep.shots:
             cuts.append(episode_cut(builder, ep, cache, render_cards=True))
-    write = _write_drafts if format_name in DRAFTS else _write_timelines
-    result = write(cuts, format_name, folder)
+    if format_name in DRAFTS:
+        from storyboard.review.jianying import write_drafts
+        result = write_drafts(cuts, format_name, folder)
+    else:
+        result = _write_timelines(cuts, format_name, folder)
     result.warnings[len(_losses(format_name)):len(_losses(format_name))] = [
         f"{ep.id} has no shots: nothing written" for ep in _episodes(used, episode) if not ep.shots]
     if warn is not None:
@@ -309,25 +312,6 @@ def _losses(format_name: str) -> tuple[str, ...]:
         from storyboard.review.jianying import LOSSES
         return LOSSES[format_name]
     return FORMATS[format_name].losses
-
-
-def _write_drafts(cuts: list[Cut], format_name: str, folder: Path) -> ExportResult:
-    """Each cut as a Jianying/CapCut draft folder, ``<folder>/<episode>-<format>/``."""
-    from storyboard.review.jianying import write_draft
-    result = ExportResult(warnings=list(_losses(format_name)))
-    for cut in cuts:
-        target = folder / f"{cut.episode.id}-{format_name}"
-        try:
-            result.warnings += write_draft(cut, target, format_name)
-        except OSError as exc:
-            raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
-        except (ValueError, TypeError, NameError) as exc:  # the library's own refusals
-            raise ExportError(f"{cut.episode.id}: the {format_name} draft could not be "
-                              f"written: {exc}") from exc
-        result.files.append(target)
-        result.durations[cut.episode.id] = cut.duration
-        result.rates[cut.episode.id] = float(cut.fps)
-    return result
 
 
 def _write_timelines(cuts: list[Cut], format_name: str, folder: Path) -> ExportResult:

@@ -34,7 +34,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.review.export import ExportError, ExportExtraMissing, visible
+from storyboard.review.export import ExportError, ExportExtraMissing, ExportResult, visible
 from storyboard.stitch import Clip
 from storyboard.stitch.cut import Cut
 from storyboard.stitch.episodes import cues_for, stitch_options
@@ -217,6 +217,24 @@ def _size(cut: Cut) -> tuple[int, int]:
             if info.video is not None:
                 return info.video.width, info.video.height
     return 1280, 720
+
+
+def write_drafts(cuts: list[Cut], format_name: str, folder: Path) -> ExportResult:
+    """Each cut as a Jianying/CapCut draft folder, ``<folder>/<episode>-<format>/``."""
+    result = ExportResult(warnings=list(LOSSES[format_name]))
+    for cut in cuts:
+        target = folder / f"{cut.episode.id}-{format_name}"
+        try:
+            result.warnings += write_draft(cut, target, format_name)
+        except OSError as exc:
+            raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        except (ValueError, TypeError, NameError) as exc:  # the library's own refusals
+            raise ExportError(f"{cut.episode.id}: the {format_name} draft could not be "
+                              f"written: {exc}") from exc
+        result.files.append(target)
+        result.durations[cut.episode.id] = cut.duration
+        result.rates[cut.episode.id] = float(cut.fps)
+    return result
 
 
 def write_draft(cut: Cut, folder: Path, format_name: str) -> list[str]:
