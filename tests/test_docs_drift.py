@@ -4,6 +4,7 @@ prompt form `compile --format prompt` prints, and one wording (and exit code) fo
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -63,35 +64,32 @@ def test_compile_format_prompt_heads_each_of_several_shots() -> None:
            "url: media/cast/sam.mp4}]\n" in result.output
 
 
-def _without(monkeypatch: pytest.MonkeyPatch, library: str, *ours: str) -> None:
-    """As if ``library`` were not installed: it cannot be imported, nor can ``ours`` again."""
-    monkeypatch.setitem(sys.modules, library, None)
-    for name in list(sys.modules):
-        if name.startswith(ours):
-            monkeypatch.delitem(sys.modules, name)
+BLOCKED = """import sys
+sys.modules[{library!r}] = None  # as if it were not installed
+sys.argv = ["storyboard", *{args!r}]
+from storyboard.cli import main
+main()
+"""
 
 
-@pytest.mark.parametrize(("args", "library", "ours", "needs", "extra"), [
-    (["export", "examples/coffee-shop", "-o", "{tmp}"], "opentimelineio", (),
-     "storyboard export", "export"),
+@pytest.mark.parametrize(("args", "library", "needs", "extra"), [
+    (["export", "examples/coffee-shop", "-o", "{tmp}"], "opentimelineio", "storyboard export",
+     "export"),
     (["export", "examples/coffee-shop", "--format", "jianying", "-o", "{tmp}"], "pyJianYingDraft",
-     (), "storyboard export --format jianying|capcut", "jianying"),
-    (["emulate", "--port", "0"], "starlette", ("storyboard.emulator",), "storyboard emulate",
-     "emulator"),
-    (["studio", "examples/coffee-shop"], "starlette", ("storyboard.review.studio",),
-     "storyboard studio", "studio"),
-    (["mcp", "examples/coffee-shop"], "mcp", ("storyboard.agents",), "storyboard mcp", "mcp"),
+     "storyboard export --format jianying|capcut", "jianying"),
+    (["emulate", "--port", "0"], "starlette", "storyboard emulate", "emulator"),
+    (["studio", "examples/coffee-shop"], "starlette", "storyboard studio", "studio"),
+    (["mcp", "examples/coffee-shop"], "mcp", "storyboard mcp", "mcp"),
 ])
 def test_a_missing_extra_is_one_message_and_exit_code_2(
-        args: list[str], library: str, ours: tuple[str, ...], needs: str, extra: str,
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-    _without(monkeypatch, library, *ours)
+        args: list[str], library: str, needs: str, extra: str, tmp_path: Path) -> None:
+    """Each command in its own process, the library made unimportable before storyboard loads."""
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 2, result.output
-    assert result.output == (f"error: {needs} needs the {extra} extra ({library} is not "
-                             f"installed): pip install 'storyboard[{extra}]'\n")
+    done = subprocess.run([sys.executable, "-c", BLOCKED.format(library=library, args=args)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (f"error: {needs} needs the {extra} extra ({library} is not "
+                           f"installed): pip install 'storyboard[{extra}]'\n")
 
 
 def test_the_docs_contact_sheet_is_what_sheet_png_draws_now(
