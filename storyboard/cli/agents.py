@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from storyboard.cli.common import fail, guarded
-from storyboard.errors import MissingExtra
+from storyboard.cli.common import guarded
 
 
 @click.command("mcp")
@@ -22,6 +21,8 @@ def mcp(root: Path, budget_ceiling: float) -> None:
     try:
         from storyboard.agents.server import serve
     except ImportError as exc:
+        from storyboard.cli.common import fail
+        from storyboard.errors import MissingExtra
         fail(MissingExtra("storyboard mcp", "mcp", exc.name))
         return
     guarded(lambda: serve(root, budget_ceiling))

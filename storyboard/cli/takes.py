@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 from rich.table import Table
 
 from storyboard.cli.common import SERIES, compiled, guarded
-from storyboard.review import progress
 
 
 @click.command()
@@ -38,7 +38,9 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
         table.add_row(str(row.take), _text(row.seed), _text(row.task_id), _text(row.cost),
                       _when(row.when), row.state, "current" if row.current else "earlier",
                       row.marks)
-    progress.console().print(table)  # a pipe gets whole rows (or COLUMNS), as plan does
+    from storyboard.review import progress
+    out: Console = progress.console()  # a pipe gets whole rows (or COLUMNS), as plan does
+    out.print(table)
 
 
 @click.command()

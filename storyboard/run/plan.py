@@ -79,11 +79,11 @@ class Plan:
     cache_key: str
     currency: str
     shots: list[ShotPlan] = field(default_factory=list)
+    priced_models: tuple[str, ...] = ()  # the models price_model's first table is for
+    host: str = ""  # where the provider sends tasks ("dashscope-intl.aliyuncs.com"), "" locally
     store: str | None = None  # the shared store asked (its URL, without credentials)
     store_note: str = ""  # why the store was not asked, or could not be reached
     price_model: str = ""  # "USD 0.1/s 720P, ..." or "USD 0.625 a generation 720P, ..."
-    priced_models: tuple[str, ...] = ()  # the models price_model's first table is for
-    host: str = ""  # where the provider sends tasks ("dashscope-intl.aliyuncs.com"), "" locally
 
     @property
     def to_render(self) -> list[ShotPlan]:
@@ -109,8 +109,8 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         return {
             "provider": self.provider, "cache_key": self.cache_key, "currency": self.currency,
-            "price_model": self.price_model, "priced_models": list(self.priced_models),
-            "host": self.host,
+            "price_model": self.price_model,
+            "priced_models": list(self.priced_models), "host": self.host,
             "total_cost": self.total_cost, "total_billed_seconds": self.total_billed_seconds,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
             "shots": [{
@@ -262,9 +262,7 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     locked = read_lock(lock_path(root, proxies)).shots
     by_key = {shot_key(s): s for s in shots}
     seen: dict[str, str] = {}
-    result = Plan(provider, cache_key, prices.currency, price_model=price_model(prices, shots),
-                  priced_models=tuple(dict.fromkeys(s.request.model for s in shots
-                                                    if prices.for_model(s.request.model) is prices)))
+    result = Plan(provider, cache_key, prices.currency, price_model=price_model(prices, shots))
     stored = set(in_store)
     held = holdings(root, task_key or cache_key, {s.hash for s in shots} - cached - stored,
                     ledger, team=team)
@@ -285,6 +283,9 @@ def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider,
     result = plan(source, provider=provider.name, cache_key=provider.cache_key,
                   prices=provider.prices, proxies=proxy(provider), task_key=task_key(provider),
                   **options)
+    prices = apply_price_overrides(provider.prices, options.get("price_overrides"))
+    result.priced_models = tuple(dict.fromkeys(
+        s.request.model for s in shots_of(source) if prices.for_model(s.request.model) is prices))
     result.host = provider_host(provider)
     return result
 
