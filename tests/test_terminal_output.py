@@ -67,3 +67,12 @@ def test_models_and_takes_in_a_pipe_keep_each_row_on_one_line(
     takes = run("takes", str(rendered_example[0]), "ep01/ballad", columns=None)
     (row,) = [line for line in takes if line.startswith("│ 1 ")]
     assert "local-" in row and "current" in row  # task id and version on one line
+
+
+def test_a_plan_of_several_models_prices_each_on_its_own_line() -> None:
+    series = EXAMPLE.parent / "long-take"
+    lines = run("plan", str(series), "--provider", "dashscope")
+    assert lines[0] == "plan: dashscope at dashscope-intl.aliyuncs.com"
+    assert lines[1].startswith("prices: wan3.0-video: USD 0.05/s 480P")
+    assert lines[2].startswith("        wan2.7-i2v: USD ")
+    assert lines[3].startswith("┏")

@@ -52,13 +52,15 @@ def line(text: str) -> Text:
 
 
 def plan_header(plan: Plan) -> list[str]:
-    """``plan: dashscope at HOST`` and ``prices: MODEL: USD ...``: which model and host each
-    price is for."""
+    """``plan: dashscope at HOST``, then ``prices: MODEL: USD ...``, a line per price table:
+    which model and host each price is for (a table no shot uses is left out)."""
     where = f"plan: {plan.provider}" + (f" at {plan.host}" if plan.host else "")
-    if not plan.price_model:
-        return [where]
-    models = ", ".join(plan.priced_models)
-    return [where, "prices: " + (f"{models}: " if models else "") + plan.price_model]
+    tables = plan.price_model.split("; ") if plan.price_model else []
+    if tables and plan.priced_models:
+        tables[0] = f"{', '.join(plan.priced_models)}: {tables[0]}"
+    elif len(tables) > 1:  # every shot is priced by its own model's table
+        tables = tables[1:]
+    return [where, *(("prices: " if i == 0 else "        ") + t for i, t in enumerate(tables))]
 
 
 def plan_summary(plan: Plan) -> str:
