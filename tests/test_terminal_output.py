@@ -32,8 +32,14 @@ def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy
 
 
-def test_the_plan_header_is_whole_lines_naming_model_and_host(series: Path) -> None:
-    lines = run("plan", str(series), "--provider", "dashscope")
+@pytest.fixture(scope="module")
+def paid_plan(series: Path) -> list[str]:
+    return run("plan", str(series), "--provider", "dashscope")
+
+
+def test_the_plan_header_is_whole_lines_naming_model_and_host(series: Path,
+                                                              paid_plan: list[str]) -> None:
+    lines = paid_plan
     assert lines[0] == "plan: dashscope at dashscope-intl.aliyuncs.com"
     assert lines[1] == "prices: wan2.7-r2v: USD 0.1/s 720P, 0.15/s 1080P (+ input video <= 5 s)"
     assert lines[2].startswith("┏")
@@ -41,8 +47,8 @@ def test_the_plan_header_is_whole_lines_naming_model_and_host(series: Path) -> N
     assert local[0] == "plan: local" and local[1].startswith("prices: wan2.7-r2v: USD 0/s")
 
 
-def test_the_plan_summary_lists_only_counters_that_are_not_zero(series: Path) -> None:
-    lines = run("plan", str(series), "--provider", "dashscope")
+def test_the_plan_summary_lists_only_counters_that_are_not_zero(paid_plan: list[str]) -> None:
+    lines = paid_plan
     assert lines[-1] == "4 new, 1 waits; total 34 billed s, about 3.40 USD"
     assert " 0 " not in f" {lines[-1]} "
 
