@@ -1,4 +1,4 @@
-"""storyboard: a declarative storyboard compiler for AI video (Wan 2.7 reference-to-video).
+"""storyboard: YAML storyboards into rendered AI video episodes (Wan 2.7 and 3.0 video models).
 
 The public API is small; the CLI is a thin layer over it::
 

@@ -2,6 +2,7 @@
 
     StoryboardError                 the base; the CLI prints it and exits non-zero, never a traceback
     ├── ProblemsFound               bad input: a list of located Diagnostics, all reported at once
+    ├── MissingExtra                an optional extra is not installed (exit 2, one wording)
     ├── MediaError                  a media file that cannot be read or measured
     ├── FFmpegError                 an ffmpeg run that failed (carries the tail of its log)
     ├── ProviderError               a provider said no or could not be reached (names shot and provider)
@@ -110,6 +111,18 @@ class ProblemsFound(StoryboardError):
 
     def format(self) -> str:
         return "\n".join(d.format() for d in self.diagnostics)
+
+
+class MissingExtra(StoryboardError):
+    """An optional extra is not installed. Every command says it in these words, and exits 2."""
+
+    exit_code = 2
+
+    def __init__(self, needs: str, extra: str, module: str | None = None) -> None:
+        missing = f" ({module.partition('.')[0]} is not installed)" if module else ""
+        super().__init__(f"{needs} needs the {extra} extra{missing}: "
+                         f"pip install 'storyboard[{extra}]'")
+        self.extra = extra
 
 
 class MediaError(StoryboardError):

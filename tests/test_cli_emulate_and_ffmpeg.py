@@ -40,6 +40,26 @@ def test_emulate_serves_the_protocol_until_stopped() -> None:
         proc.terminate()
         out, _ = proc.communicate(timeout=20)
     assert f"http://127.0.0.1:{port}/api/v1" in out
+    # the line a user runs next, with the variable the DashScope provider reads
+    assert f"\nexport DASHSCOPE_HTTP_BASE_URL=http://127.0.0.1:{port}/api/v1\n" in out
+
+
+def test_emulate_prints_the_gateways_base_url_variable() -> None:
+    """For a gateway dialect, the variable is the one its provider reads (FREEPIK_BASE_URL)."""
+    from storyboard.providers.gateway_settings import base_url_env
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "storyboard", "emulate", "--port", str(port),
+                             "--dialect", "freepik"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline(), proc.stdout.readline()]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    url = f"http://127.0.0.1:{port}/gw/freepik"
+    assert base_url_env("freepik") == "FREEPIK_BASE_URL"
+    assert lines == [f"emulating Freepik-style tasks at {url}\n", f"export FREEPIK_BASE_URL={url}\n"]
 
 
 def test_emulate_rejects_a_bad_fault_with_a_usage_error() -> None:

@@ -145,10 +145,11 @@ def test_the_otio_timeline_carries_media_markers_music_and_metadata(
     clips = list(timeline.video_tracks()[0].find_clips())
     manifest = compile_path(series)
     ballad = manifest.episodes[0].shots[0]
-    assert clips[1].media_reference.target_url == (
-        series / ".storyboard" / "cache" / local_cache_key() / f"{ballad.hash}.mp4").resolve().as_uri()
-    assert clips[0].media_reference.target_url.startswith(
-        (series / ".storyboard" / "cards").resolve().as_uri())
+    out = exports["otio"][0]
+    assert (out / clips[1].media_reference.target_url).resolve() == (
+        series / ".storyboard" / "cache" / local_cache_key() / f"{ballad.hash}.mp4").resolve()
+    assert (out / clips[0].media_reference.target_url).resolve().parent == (
+        series / ".storyboard" / "cards").resolve()
     meta = clips[1].metadata["storyboard"]
     assert (meta["shot"], meta["hash"], meta["prompt"]) == ("ballad", ballad.hash,
                                                            ballad.request.prompt)
@@ -158,8 +159,8 @@ def test_the_otio_timeline_carries_media_markers_music_and_metadata(
     sound = timeline.tracks[1]
     assert on_screen(sound) == on_screen(timeline.video_tracks()[0])  # shot sound follows picture
     music = list(timeline.tracks[2])
-    assert {c.media_reference.target_url for c in music} == {
-        (series / "media" / "music" / "bed.mp3").resolve().as_uri()}
+    assert {(out / c.media_reference.target_url).resolve() for c in music} == {
+        (series / "media" / "music" / "bed.mp3").resolve()}
     assert sum(c.duration().value for c in music) == 495  # looped to the episode's length
 
 
@@ -294,3 +295,25 @@ def test_an_episode_joined_by_stream_copy_keeps_its_length_to_the_frame(
     timeline = read(result.files[0])
     assert abs(timeline.duration().to_seconds() - stitched) <= 1 / 30
     assert on_screen(timeline.video_tracks()[0]) == expected(cut)
+
+
+@pytest.mark.parametrize("name", ["otio", "fcp7", "fcpxml"])
+def test_timelines_point_at_media_relative_to_their_folder(
+        name: str, rendered_example: tuple[Path, Path], tmp_path: Path) -> None:
+    """Media paths are relative to the export's folder: move the series with its export inside it
+    and every clip still finds its file (no absolute path, no file: URL, in any format)."""
+    series = tmp_path / "before" / "coffee-shop"
+    shutil.copytree(rendered_example[0], series, symlinks=True)
+    result = CliRunner().invoke(cli, ["export", str(series), "--format", name, "-o",
+                                      str(series / "timelines")])
+    assert result.exit_code == 0, result.output
+    moved = tmp_path / "after" / "renamed"
+    moved.parent.mkdir()
+    series.rename(moved)
+    for file in sorted((moved / "timelines").iterdir()):
+        text = file.read_text("utf-8")
+        assert "file:" not in text and str(tmp_path) not in text
+        urls = [c.media_reference.target_url for c in read(file).find_clips()]
+        assert urls and all((file.parent / url).is_file() for url in urls), urls
+    edl = CliRunner().invoke(cli, ["export", str(moved), "--format", "edl", "-o", str(tmp_path / "e")])
+    assert edl.exit_code == 0 and str(tmp_path) not in (tmp_path / "e" / "ep01.edl").read_text("utf-8")

@@ -21,6 +21,8 @@ def mcp(root: Path, budget_ceiling: float) -> None:
     try:
         from storyboard.agents.server import serve
     except ImportError as exc:
-        raise click.ClickException(f"storyboard mcp needs its extra ({exc.name} is missing): "
-                                   "pip install 'storyboard[mcp]'") from exc
+        from storyboard.cli.common import fail
+        from storyboard.errors import MissingExtra
+        fail(MissingExtra("storyboard mcp", "mcp", exc.name))
+        return
     guarded(lambda: serve(root, budget_ceiling))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from storyboard.cli.common import fail
+from storyboard.errors import MissingExtra
 from storyboard.targets.gateways import TARGETS
 
 __all__ = ["emulate"]
@@ -30,7 +32,8 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
     try:
         from storyboard.emulator import EmulatorConfig, parse_fault_options, serve
     except ImportError as exc:
-        raise click.UsageError("the emulator needs: pip install 'storyboard[emulator]'") from exc
+        fail(MissingExtra("storyboard emulate", "emulator", exc.name))
+        return
     try:
         plan = parse_fault_options(faults, scripts, seed=seed)
     except ValueError as exc:
@@ -38,7 +41,15 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
     config = EmulatorConfig(latency=latency, api_key=api_key, plain_results=plain_results,
                             faults=plan, seed=seed)
     try:
-        serve(host, port, config, dialect=dialect,
-              announce=lambda url: click.echo(f"emulating {TARGETS[dialect].title} at {url}"))
+        serve(host, port, config, dialect=dialect, announce=lambda url: _announce(dialect, url))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+def _announce(dialect: str, url: str) -> None:
+    """Where the emulator listens, and the line that points a provider at it."""
+    from storyboard.providers.dashscope_wire import BASE_URL_ENV
+    from storyboard.providers.gateway_settings import base_url_env
+    variable = BASE_URL_ENV if dialect == "dashscope" else base_url_env(dialect)
+    click.echo(f"emulating {TARGETS[dialect].title} at {url}")
+    click.echo(f"export {variable}={url}")

@@ -30,7 +30,7 @@ __all__ = ["cli", "main"]
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="storyboard")
 def cli() -> None:
-    """storyboard: compile YAML storyboards into Wan 2.7 reference-to-video renders."""
+    """storyboard: compile YAML storyboards into AI video episodes (Wan 2.7 and 3.0 models)."""
 
 
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,

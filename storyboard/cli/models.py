@@ -19,19 +19,41 @@ if TYPE_CHECKING:  # the table and rich are imported when the command runs
     from storyboard.targets.table import Column, Row
 
 
-def _rich_table(title: str, rows: list[Row], columns: Sequence[Column]) -> Table:
-    """One column per model (or target), one line per fact: narrow enough for a terminal."""
+def _rich_table(title: str, rows: list[Row], columns: Sequence[Column], ids: Sequence[str],
+                width: int) -> Table:
+    """One column per model (or target), one line per fact, in ``width`` characters. A column is
+    never narrower than its name or a model id in it (ids are never cut in two); the others
+    share what is left."""
     from rich.table import Table
 
     from storyboard.targets.table import cells
     values = cells(rows, columns)
+    needs = [_widest_id(row, ids) for row in values]
+    frame = 3 * (len(values) + 1) + 1  # padding and borders
+    if sum(needs) + frame + 8 > width:  # too narrow for whole ids: fold them, never crop
+        needs = [len(str(row[0])) for row in values]
+    first = max(8, min(FACT_WIDTH, max(len(header) for header, _ in columns),
+                       width - frame - sum(needs)))
+    room = width - first - frame
+    share = max(1, room // max(1, len(values)))
+    wide = [need for need in needs if need > share]
+    share = max(1, (room - sum(wide)) // max(1, len(values) - len(wide)))
     table = Table(title=title, title_justify="left", show_lines=True)
-    table.add_column(columns[0][0], style="bold")
-    for row in values:
-        table.add_column(row[0], overflow="fold")
+    table.add_column(columns[0][0], style="bold", overflow="fold", max_width=first)
+    for row, need in zip(values, needs, strict=True):
+        table.add_column(row[0], overflow="fold", min_width=need, max_width=max(need, share))
     for index, (header, _) in enumerate(columns[1:], start=1):
         table.add_row(header, *(row[index] for row in values))
     return table
+
+
+FACT_WIDTH = 20  # the facts' names column at most (it folds past that)
+
+
+def _widest_id(texts: Sequence[str], ids: Sequence[str]) -> int:
+    """The width the column's name and the widest model id in it (with its comma) need."""
+    words = [word for text in texts[1:] for word in str(text).split() if word.strip(",") in ids]
+    return max([len(str(texts[0])), *(len(word) for word in words)])
 
 
 @click.command("models")
@@ -40,8 +62,7 @@ def _rich_table(title: str, rows: list[Row], columns: Sequence[Column]) -> Table
 def models(as_json: bool, as_markdown: bool) -> None:
     """Print what each model and each wire target (DashScope, the gateways) accepts and costs,
     from the declarations storyboard checks shots against."""
-    from rich.console import Console
-
+    from storyboard.review import progress
     from storyboard.targets.table import MODEL_COLUMNS, TARGET_COLUMNS, capability_table, markdown
     table = capability_table()
     if as_json:
@@ -49,6 +70,8 @@ def models(as_json: bool, as_markdown: bool) -> None:
     elif as_markdown:
         click.echo(markdown(table), nl=False)
     else:
-        console = Console()
-        console.print(_rich_table("models", table["models"], MODEL_COLUMNS))
-        console.print(_rich_table("wire targets", table["targets"], TARGET_COLUMNS))
+        console = progress.console()  # a pipe gets whole rows (or COLUMNS), as plan does
+        ids = [str(i) for row in table["models"] for i in (row["id"], *row["snapshots"])]
+        for title, rows, columns in (("models", table["models"], MODEL_COLUMNS),
+                                     ("wire targets", table["targets"], TARGET_COLUMNS)):
+            console.print(_rich_table(title, rows, columns, ids, console.width))

@@ -53,15 +53,21 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
 @PROVIDER
 @click.option("--episode", help="Only this episode.", shell_complete=complete.episodes)
 @click.option("--shot", help="Only this shot.", shell_complete=complete.shots)
+@click.option("--format", "form", type=click.Choice(["json", "prompt"]), default="json",
+              show_default=True, help="prompt: each shot's prompt and media list as text.")
 @matrix.VAR
 @matrix.VARIATION
 def compile_command(path: Path, provider: str | None, episode: str | None, shot: str | None,
-                    var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+                    form: str, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Print the compiled manifest (that provider's bodies; one per variation) as stable,
-    sorted JSON."""
+    sorted JSON, or each shot's prompt and media (--format prompt)."""
     from storyboard.dialects import DIALECTS
     from storyboard.dialects import manifest as manifest_json
     variants = variants_of(path, var, variation, provider=provider)
+    if form == "prompt":
+        from storyboard.cli.prompt_form import manifest_form
+        return click.echo("\n".join(manifest_form(m, episode=episode, shot=shot)
+                                     for m in variants.manifests), nl=False)
     first = variants.manifests[0]
     name = provider or str(first.provider.get("name") or "dashscope")
     dialect = DIALECTS.get(name, DIALECTS["dashscope"])

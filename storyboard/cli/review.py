@@ -59,8 +59,10 @@ def sheet(path: Path, out: Path | None, with_png: bool, episodes_dir: Path | Non
 
 @click.command("export")
 @click.argument("path", type=SERIES)
-@click.option("--format", "format_name", type=click.Choice(["otio", "fcp7", "fcpxml", "edl"]),
-              default="otio", show_default=True, help="The timeline format.")
+@click.option("--format", "format_name",
+              type=click.Choice(["otio", "fcp7", "fcpxml", "edl", "jianying", "capcut"]),
+              default="otio", show_default=True,
+              help="The timeline format (jianying, capcut: a draft folder per episode).")
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Folder for the timelines (default: the series' output.dir, else out/, inside the "
                    "series folder).")
@@ -72,9 +74,10 @@ def sheet(path: Path, out: Path | None, with_png: bool, episodes_dir: Path | Non
 def export(path: Path, format_name: str, out: Path | None, episode: str | None,
            provider: str | None, draft: bool, var: tuple[str, ...],
            variation: tuple[str, ...]) -> None:
-    """Write each episode as an editor timeline (OTIO, FCP7 XML, FCPXML or EDL); with variations,
-    one per variation and episode (<out>/<variation>/<episode>)."""
-    from storyboard.review.export import export_series, export_variations
+    """Write each episode as an editor timeline (OTIO, FCP7 XML, FCPXML or EDL) or a Jianying or
+    CapCut draft folder; with variations, one per variation and episode
+    (<out>/<variation>/<episode>). Media paths are relative to the folder written to."""
+    from storyboard.review.export import DRAFTS, export_series, export_variations
     from storyboard.run.setup import make_provider
     variants = variants_of(path, var, variation)
     series = variants.manifests[0]
@@ -84,5 +87,6 @@ def export(path: Path, format_name: str, out: Path | None, episode: str | None,
     result = guarded(lambda: export_variations(variants, format_name, **options)
                      if variants.matrix else export_series(series, format_name, **options))
     for file in result.files:
-        key = f"{file.parent.name}/{file.stem}" if variants.matrix else file.stem
+        stem = file.name.removesuffix(f"-{format_name}") if format_name in DRAFTS else file.stem
+        key = f"{file.parent.name}/{stem}" if variants.matrix else stem
         click.echo(f"wrote {file} ({result.durations[key]:.3f} s at {result.rates[key]:g} fps)")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from storyboard.cli.common import SERIES, guarded
+from storyboard.cli.common import SERIES, fail, guarded
+from storyboard.errors import MissingExtra
 
 
 @click.command()
@@ -27,8 +28,8 @@ def studio(path: Path, host: str, port: int, author: str | None, open_browser: b
     try:
         from storyboard.review.studio.server import serve
     except ImportError as exc:
-        raise click.ClickException(f"storyboard studio needs its extra ({exc.name} is missing): "
-                                   "pip install 'storyboard[studio]'") from exc
+        fail(MissingExtra("storyboard studio", "studio", exc.name))
+        return
 
     def announce(text: str) -> None:
         click.echo(f"storyboard studio: {text}" if text.startswith("http") else text, err=True)

@@ -36,17 +36,19 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, sort_keys=True))
         return
+    from storyboard.review import progress
     from storyboard.review.progress import money, spent_line
     table = Table(title=f"takes of {shot}", title_justify="left")
     for column in ("take", "by", "seed", "task id", "cost", "when", "state", "version",
                    "marks"):
-        table.add_column(column, no_wrap=column in ("by", "task id"))
+        table.add_column(column, no_wrap=column in ("by", "task id"))  # ids stay whole, for grep
     for row in rows:
         cost = "" if row.cost is None else money(row.cost, row.currency or "USD")
         table.add_row(str(row.take), row.provider, _text(row.seed), _text(row.task_id), cost,
                       _when(row.when), row.state, "current" if row.current else "earlier",
                       row.marks)
-    Console().print(table)
+    out: Console = progress.console()  # a pipe gets whole rows (or COLUMNS), as plan does
+    out.print(table)
     click.echo(spent_line([(r.cost, r.currency) for r in rows if r.state != "in lock"]))
 
 

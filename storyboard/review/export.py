@@ -19,14 +19,16 @@ and what it loses, which ``export_series`` reports as warnings.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from storyboard.animatic import cache_key as local_cache_key
-from storyboard.errors import StoryboardError
+from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variants
 from storyboard.run.cache import OutputCache
@@ -67,10 +69,16 @@ FORMATS: dict[str, Format] = {
         "files); wipes and slides become dissolves",
         "markers become LOC comments; per-clip metadata is not kept")),
 }
+DRAFTS = ("jianying", "capcut")  # editor drafts (storyboard.review.jianying), not OTIO
+ALL_FORMATS = (*FORMATS, *DRAFTS)
 
 
 class ExportError(StoryboardError):
     """An episode cannot be written as a timeline (adapter missing, file not writable)."""
+
+
+class ExportExtraMissing(MissingExtra, ExportError):
+    """The export's own library is not installed."""
 
 
 @dataclass
@@ -85,15 +93,17 @@ def _otio() -> Any:
     try:
         import opentimelineio
     except ImportError as exc:
-        raise ExportError("export needs OpenTimelineIO: pip install 'storyboard[export]'") from exc
+        raise ExportExtraMissing("storyboard export", "export", exc.name) from exc
     return opentimelineio
 
 
 class _Builder:
     """One episode's cut into an OTIO timeline."""
 
-    def __init__(self, otio: Any, cut: Cut, music: Path | None, smpte: bool = False) -> None:
+    def __init__(self, otio: Any, cut: Cut, music: Path | None, smpte: bool = False,
+                 base: Path | None = None) -> None:
         self.otio = otio
+        self.base = base
         self.cut = cut
         self.scale = _smpte_scale(otio, cut.fps) if smpte else 1
         self.rate = float(cut.fps * self.scale)
@@ -107,24 +117,16 @@ class _Builder:
         return self.otio.opentime.TimeRange(self.time(start), self.time(frames))
 
     def halves(self, index: int) -> tuple[int, int]:
-        """(before, after) the cut, in frames, of the transition into item ``index``."""
-        overlap = self.cut.timeline.overlaps[index] if index > 0 else 0
-        return overlap // 2, overlap - overlap // 2
+        return halves(self.cut, index)
 
     def visible(self, index: int) -> tuple[int, int]:
-        """(source start, frames) of item ``index`` between its two cuts."""
-        frames = self.cut.timeline.frames[index]
-        before_in = self.halves(index)[0]
-        last = index + 1 >= len(self.cut.items)
-        before_out = 0 if last else self.halves(index + 1)[0]
-        overlap_out = 0 if last else self.cut.timeline.overlaps[index + 1]
-        return before_in, frames - before_in - overlap_out + before_out
+        return visible(self.cut, index)
 
     def reference(self, item: CutItem, index: int) -> Any:
         available = self.range(0, self.cut.timeline.frames[index])
         if item.path is None:
             return self.otio.schema.MissingReference(name=item.name, available_range=available)
-        return self.otio.schema.ExternalReference(target_url=item.path.resolve().as_uri(),
+        return self.otio.schema.ExternalReference(target_url=media_url(item.path, self.base),
                                                   available_range=available)
 
     def clip(self, index: int, with_markers: bool) -> Any:
@@ -180,7 +182,7 @@ class _Builder:
             return track
         total = self.cut.timeline.total
         length = max(1, round(video_or_audio_length(self.music) * self.cut.fps))
-        ref = self.otio.schema.ExternalReference(target_url=self.music.resolve().as_uri(),
+        ref = self.otio.schema.ExternalReference(target_url=media_url(self.music, self.base),
                                                  available_range=self.range(0, length))
         done = 0
         while done < total:  # looped, as the stitcher loops it, and trimmed to the episode
@@ -206,6 +208,23 @@ class _Builder:
         if "A2" in fmt.tracks and self.music is not None:
             timeline.tracks.append(self.music_track())
         return timeline
+
+
+def halves(cut: Cut, index: int) -> tuple[int, int]:
+    """(before, after) the cut, in frames, of the transition into item ``index``."""
+    overlap = cut.timeline.overlaps[index] if index > 0 else 0
+    return overlap // 2, overlap - overlap // 2
+
+
+def visible(cut: Cut, index: int) -> tuple[int, int]:
+    """(source start, frames) of item ``index`` between its two cuts (each transition centred on
+    its cut, playing the handles past it)."""
+    frames = cut.timeline.frames[index]
+    before_in = halves(cut, index)[0]
+    last = index + 1 >= len(cut.items)
+    before_out = 0 if last else halves(cut, index + 1)[0]
+    overlap_out = 0 if last else cut.timeline.overlaps[index + 1]
+    return before_in, frames - before_in - overlap_out + before_out
 
 
 def _smpte_scale(otio: Any, fps: Fraction) -> int:
@@ -239,9 +258,23 @@ def music_of(episode_settings: dict[str, Any]) -> Path | None:
     return None
 
 
-def episode_timeline(cut: Cut, fmt: Format = FORMATS["otio"]) -> Any:
-    """The OTIO timeline of one episode's cut, shaped for ``fmt``."""
-    return _Builder(_otio(), cut, music_of(cut.episode.settings), fmt.smpte_rate).timeline(fmt)
+def episode_timeline(cut: Cut, fmt: Format = FORMATS["otio"], base: Path | None = None) -> Any:
+    """The OTIO timeline of one episode's cut, shaped for ``fmt``; media paths are relative to
+    ``base`` (the folder the timeline is written to), else absolute ``file:`` URLs."""
+    return _Builder(_otio(), cut, music_of(cut.episode.settings), fmt.smpte_rate,
+                    base).timeline(fmt)
+
+
+def media_url(path: Path, base: Path | None) -> str:
+    """``path`` as a URL relative to folder ``base`` (so a moved series keeps its links), or an
+    absolute ``file:`` URL without a base."""
+    if base is None:
+        return path.resolve().as_uri()
+    try:
+        relative = os.path.relpath(path.resolve(), base.resolve())
+    except ValueError:  # another drive (Windows): no relative path exists
+        return path.resolve().as_uri()
+    return quote(Path(relative).as_posix())
 
 
 def export_series(manifest: Manifest, format_name: str, *, out: Path | None = None,
@@ -250,24 +283,48 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
     """Write one timeline per episode (``<out>/<episode><suffix>``); cards are rendered if needed.
 
     ``cache_key`` names the provider whose renders the clips point at (default: the local one)."""
-    fmt = FORMATS.get(format_name)
-    if fmt is None:
-        raise ExportError(f"unknown format {format_name!r}; expected one of: {', '.join(FORMATS)}")
-    otio = _otio()
+    if format_name not in ALL_FORMATS:
+        raise ExportError(f"unknown format {format_name!r}; expected one of: "
+                          f"{', '.join(ALL_FORMATS)}")
     folder = out if out is not None else output_dir(manifest, None, draft=draft)
     builder = EpisodeBuilder(manifest, output_dir(manifest, None, draft=draft), draft=draft)
     cache = OutputCache(manifest.root, cache_key or local_cache_key(draft))
-    result = ExportResult(warnings=list(fmt.losses))
     used = manifest_as_used(manifest, cache_key or local_cache_key(draft))  # picked takes
+    cuts = []
     for ep in _episodes(used, episode):
-        if not ep.shots:
-            result.warnings.append(f"{ep.id} has no shots: no timeline written")
-            continue
-        cut = episode_cut(builder, ep, cache, render_cards=True)
+        if ep.shots:
+            cuts.append(episode_cut(builder, ep, cache, render_cards=True))
+    if format_name in DRAFTS:
+        from storyboard.review.jianying import write_drafts
+        result = write_drafts(cuts, format_name, folder)
+    else:
+        result = _write_timelines(cuts, format_name, folder)
+    result.warnings[len(_losses(format_name)):len(_losses(format_name))] = [
+        f"{ep.id} has no shots: nothing written" for ep in _episodes(used, episode) if not ep.shots]
+    if warn is not None:
+        for message in result.warnings:
+            warn(message)
+    return result
+
+
+def _losses(format_name: str) -> tuple[str, ...]:
+    if format_name in DRAFTS:
+        from storyboard.review.jianying import LOSSES
+        return LOSSES[format_name]
+    return FORMATS[format_name].losses
+
+
+def _write_timelines(cuts: list[Cut], format_name: str, folder: Path) -> ExportResult:
+    """Each cut as an OTIO timeline written by ``format_name``'s adapter."""
+    fmt = FORMATS[format_name]
+    otio = _otio()
+    result = ExportResult(warnings=list(fmt.losses))
+    for cut in cuts:
+        ep = cut.episode
         result.warnings += [f"{ep.id}/{i.name} is not rendered yet: its clip points at no file "
                             "(run `storyboard render` first)" for i in cut.items if i.path is None]
         target = folder / f"{ep.id}{fmt.suffix}"
-        timeline = episode_timeline(cut, fmt)
+        timeline = episode_timeline(cut, fmt, base=folder)
         if (rate := timeline.duration().rate) != float(cut.fps):
             result.warnings.append(f"{ep.id}: {float(cut.fps):g} fps has no SMPTE timecode, so "
                                    f"{target.name} counts at {rate:g} fps (each frame repeated)")
@@ -277,9 +334,6 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
         result.files.append(target)
         result.durations[ep.id] = cut.duration
         result.rates[ep.id] = rate
-    if warn is not None:
-        for message in result.warnings:
-            warn(message)
     return result
 
 
@@ -301,7 +355,7 @@ def export_variations(variants: Variants, format_name: str, *, out: Path | None 
         result.files += one.files
         result.durations.update({f"{name}/{k}": v for k, v in one.durations.items()})
         result.rates.update({f"{name}/{k}": v for k, v in one.rates.items()})
-        losses = len(FORMATS[format_name].losses)  # the format's losses, said once
+        losses = len(_losses(format_name))  # the format's losses, said once
         result.warnings += [w for w in one.warnings[:losses] if w not in result.warnings]
         result.warnings += [f"{name}: {w}" for w in one.warnings[losses:]]
     if warn is not None:

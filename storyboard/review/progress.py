@@ -54,9 +54,34 @@ def spent_line(costs: Sequence[tuple[float | None, str | None]]) -> str:
     return f"spent in all: {amounts or 'nothing'} on {paid} paid task(s) (this clone's journal)"
 
 
-def plan_table(plan: Plan) -> Table:
-    title = f"plan: {plan.provider}" + (f" ({plan.price_model})" if plan.price_model else "")
-    table = Table(title=title, title_justify="left", expand=False)
+def line(text: str) -> Text:
+    """A header or summary line: as wide as the console, not the table (wrapped only past it)."""
+    return Text(text, overflow="fold")
+
+
+def plan_header(plan: Plan) -> list[str]:
+    """``plan: dashscope at HOST``, then ``prices: MODEL: USD ...``, a line per price table:
+    which model and host each price is for (a table no shot uses is left out)."""
+    where = f"plan: {plan.provider}" + (f" at {plan.host}" if plan.host else "")
+    tables = plan.price_model.split("; ") if plan.price_model else []
+    if tables and plan.priced_models:
+        tables[0] = f"{', '.join(plan.priced_models)}: {tables[0]}"
+    elif len(tables) > 1:  # every shot is priced by its own model's table
+        tables = tables[1:]
+    return [where, *(("prices: " if i == 0 else "        ") + t for i, t in enumerate(tables))]
+
+
+def plan_summary(plan: Plan) -> str:
+    """The counters that are not zero, then the total: ``4 new, 1 waits; total 34 billed s...``."""
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()) if n)
+    return (f"{counts or 'no shots'}; total {plan.total_billed_seconds:g} billed s, "
+            f"about {money(plan.total_cost, plan.currency)}")
+
+
+def plan_table(plan: Plan) -> Group:
+    """The plan as a person reads it: the header lines, the table of shots, the summary. The
+    header and the summary are whole lines, never wrapped at the table's width."""
+    table = Table(expand=False)
     for column in ("shot", "status", "why", "billed s", "cost"):
         table.add_column(column, justify="right" if column in ("billed s", "cost") else "left")
     for shot in plan.shots:
@@ -71,11 +96,7 @@ def plan_table(plan: Plan) -> Table:
         table.add_row(shot.key.split("/", 1)[-1], Text(shot.status, STATE_STYLES.get(
             shot.status, "")), Text(why), f"{shot.billed_seconds:g}",
                       money(shot.cost, plan.currency))
-    counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()))
-    table.caption = (f"{counts}; total {plan.total_billed_seconds:g} billed s, "
-                     f"about {money(plan.total_cost, plan.currency)}")
-    table.caption_justify = "left"
-    return table
+    return Group(*(line(text) for text in plan_header(plan)), table, line(plan_summary(plan)))
 
 
 def shot_label(series: str, episode: str, shot: str) -> str:

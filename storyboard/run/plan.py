@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from storyboard.errors import BudgetExceeded, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
@@ -78,6 +79,8 @@ class Plan:
     cache_key: str
     currency: str
     shots: list[ShotPlan] = field(default_factory=list)
+    priced_models: tuple[str, ...] = ()  # the models price_model's first table is for
+    host: str = ""  # where the provider sends tasks ("dashscope-intl.aliyuncs.com"), "" locally
     store: str | None = None  # the shared store asked (its URL, without credentials)
     store_note: str = ""  # why the store was not asked, or could not be reached
     price_model: str = ""  # "USD 0.1/s 720P, ..." or "USD 0.625 a generation 720P, ..."
@@ -108,6 +111,7 @@ class Plan:
         return {
             "provider": self.provider, "cache_key": self.cache_key, "currency": self.currency,
             "price_model": self.price_model,
+            "priced_models": list(self.priced_models), "host": self.host,
             "total_cost": self.total_cost, "total_billed_seconds": self.total_billed_seconds,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
             "price_note": self.price_note,
@@ -309,9 +313,22 @@ def after_run(the_plan: Plan, done: Collection[str]) -> Plan:
 def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider,
              **options: Any) -> Plan:
     """``plan`` with the name, cache key and prices read from a provider object."""
-    return plan(source, provider=provider.name, cache_key=provider.cache_key,
-                prices=provider.prices, proxies=proxy(provider), task_key=task_key(provider),
-                **options)
+    result = plan(source, provider=provider.name, cache_key=provider.cache_key,
+                  prices=provider.prices, proxies=proxy(provider), task_key=task_key(provider),
+                  **options)
+    prices = apply_price_overrides(provider.prices, options.get("price_overrides"))
+    result.priced_models = tuple(dict.fromkeys(
+        s.request.model for s in shots_of(source) if prices.for_model(s.request.model) is prices))
+    result.host = provider_host(provider)
+    return result
+
+
+def provider_host(provider: Provider) -> str:
+    """The host a provider's tasks (and so its prices) are for: DashScope's region or workspace,
+    a gateway's; "" for a provider that renders here."""
+    settings = getattr(provider, "settings", None)
+    url = getattr(provider, "base_url", None) or getattr(settings, "base_url", None) or ""
+    return urlsplit(str(url)).netloc
 
 
 def _series_dir(source: Manifest | Sequence[CompiledShot], series_dir: Path | None) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.dialects import DIALECTS, GATEWAYS
-from storyboard.errors import StoryboardError
+from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variant, Variants
 from storyboard.media import probe as media
@@ -315,8 +315,8 @@ def open_ledger(manifest: Manifest) -> Ledger | None:
     try:
         import psycopg  # noqa: F401
     except ImportError as exc:
-        raise StoryboardError(f"{settings.origin} names a PostgreSQL ledger, which needs "
-                              "psycopg: pip install 'storyboard[ledger-pg]'") from exc
+        raise MissingExtra(f"the PostgreSQL ledger ({settings.origin})", "ledger-pg",
+                           exc.name) from exc
     return PgLedger(settings)
 
 

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable, mask_userinfo
+from storyboard.errors import MissingExtra, StoreCorrupt, StoreError, StoreUnreachable, mask_userinfo
 from storyboard.media.probe import sha256_file
 
 STORE_ENV = "STORYBOARD_STORE"
@@ -46,6 +46,10 @@ EXTRAS = {"s3": "store-s3", "s3a": "store-s3", "gs": "store-gcs", "gcs": "store-
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class StoreExtraMissing(MissingExtra, StoreError):
+    """The store's library (fsspec, or a backend of it) is not installed."""
 
 
 def redact(url: str) -> str:
@@ -287,15 +291,14 @@ def _open_fs(settings: StoreSettings) -> tuple[Any, str]:
     try:
         import fsspec
     except ImportError as exc:
-        raise StoreError("a render store needs fsspec: pip install 'storyboard[store]'") from exc
+        raise StoreExtraMissing("a render store", "store", exc.name) from exc
     options = dict(settings.options)
     options.setdefault("skip_instance_cache", True)  # a fresh view of a store others write to
     try:
         fs, root = fsspec.core.url_to_fs(settings.url, **options)
     except ImportError as exc:
         extra = EXTRAS.get(scheme, "store")
-        raise StoreError(f"store {settings.shown}: the {scheme}:// backend is not installed: "
-                         f"pip install 'storyboard[{extra}]'") from exc
+        raise StoreExtraMissing(f"store {settings.shown} ({scheme}://)", extra, exc.name) from exc
     except ValueError as exc:
         raise StoreError(f"store {settings.shown} ({settings.origin}): "
                          f"{scrub(str(exc), settings.url)}") from exc

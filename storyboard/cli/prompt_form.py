@@ -1,0 +1,57 @@
+"""Compiled shots into their prompt form: the prompt and its media list, as a person reads them.
+
+What ``storyboard compile --format prompt`` prints: for each shot, the prompt (one scene a line)
+and the media in the order the prompt's labels count them (``Image 1``, ``Video 1``, ...), each
+file relative to the series folder. It is the neutral request, before a provider's dialect names
+its fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storyboard.language.request import CompiledShot, Manifest, MediaItem, MediaRef
+
+PROMPT = "prompt: "
+MEDIA = "media:  "
+INDENT = " " * len(PROMPT)
+
+
+def _where(ref: MediaRef, root: Path) -> str:
+    if ref.path is None:
+        return str(ref.url)
+    try:
+        return ref.path.relative_to(root).as_posix()
+    except ValueError:
+        return ref.path.as_posix()
+
+
+def media_item(item: MediaItem, root: Path) -> str:
+    """One item as ``{type: ROLE, url: PATH[, reference_voice: PATH]}``."""
+    fields = [f"type: {item.role}"]
+    if item.ref is not None:
+        fields.append(f"url: {_where(item.ref, root)}")
+    elif item.from_shot is not None:
+        fields.append(f"from: {item.from_shot}")
+    if item.voice is not None:
+        fields.append(f"reference_voice: {_where(item.voice, root)}")
+    return "{" + ", ".join(fields) + "}"
+
+
+def shot_form(shot: CompiledShot, root: Path) -> str:
+    """The prompt form of one shot (ends with a newline)."""
+    prompt = f"\n{INDENT}".join(shot.request.prompt.splitlines() or [""])
+    items = [media_item(item, root) for item in shot.request.media]
+    media = f",\n{INDENT} ".join(items)
+    return f"{PROMPT}{prompt}\n{MEDIA}[{media}]\n"
+
+
+def manifest_form(manifest: Manifest, *, episode: str | None = None,
+                  shot: str | None = None) -> str:
+    """Every selected shot's prompt form; a ``# episode/shot`` line heads each when there are
+    several."""
+    chosen = [s for ep in manifest.episodes if episode is None or ep.id == episode
+              for s in ep.shots if shot is None or s.id == shot]
+    if len(chosen) == 1:
+        return shot_form(chosen[0], manifest.root)
+    return "\n".join(f"# {s.episode}/{s.id}\n{shot_form(s, manifest.root)}" for s in chosen)

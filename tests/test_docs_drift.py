@@ -1,0 +1,105 @@
+"""Docs and help that must say what the code does: the extras lists, the README tour's shot, the
+prompt form `compile --format prompt` prints, and one wording (and exit code) for a missing extra."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from storyboard.cli import cli
+from storyboard.language.compile import compile_path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTRAS = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"][
+    "optional-dependencies"]
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/internals.md", "docs/getting-started.md"])
+def test_every_extra_is_listed_where_the_extras_are(page: str) -> None:
+    text = (ROOT / page).read_text("utf-8")
+    if page == "README.md":
+        text = text[text.index("## Dependencies"):]
+    missing = [extra for extra in EXTRAS if f"`{extra}`" not in text]
+    assert missing == [], f"{page} does not name these extras: {missing}"
+
+
+def test_the_readme_tour_names_shots_that_init_makes(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    named = re.findall(r"storyboard \w+ my-series (ep\d+/[\w-]+)", readme)
+    assert named, "the tour names no shot of my-series"
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "my-series")])
+    assert result.exit_code == 0, result.output
+    manifest = compile_path(tmp_path / "my-series")
+    shots = {f"{ep.id}/{shot.id}" for ep in manifest.episodes for shot in ep.shots}
+    assert set(named) <= shots, (named, shots)
+
+
+def test_the_readme_prompt_block_is_what_compile_format_prompt_prints() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "storyboard compile examples/coffee-shop --shot ballad --format prompt" in readme
+    block = readme[readme.index("```text\nprompt:") + len("```text\n"):]
+    block = block[:block.index("```")]
+    result = CliRunner().invoke(cli, ["compile", str(ROOT / "examples" / "coffee-shop"), "--shot",
+                                      "ballad", "--format", "prompt"])
+    assert result.exit_code == 0, result.output
+    assert result.output == block
+    language = (ROOT / "docs" / "language.md").read_text("utf-8")
+    assert block in language
+
+
+def test_compile_format_prompt_heads_each_of_several_shots() -> None:
+    result = CliRunner().invoke(cli, ["compile", str(ROOT / "examples" / "coffee-shop"),
+                                      "--episode", "ep02", "--format", "prompt"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("# ep02/order\nprompt: Scene 1 [0-2s]: Video 1 walks in")
+    assert "\n\n# ep02/serve\nprompt: Scene 1 [0-3s]: Image 1 slides a cup" in result.output
+    assert "media:  [{type: reference_image, url: media/cast/mia.png, " \
+           "reference_voice: media/voices/mia.wav},\n         {type: reference_video, " \
+           "url: media/cast/sam.mp4}]\n" in result.output
+
+
+BLOCKED = """import sys
+sys.modules[{library!r}] = None  # as if it were not installed
+sys.argv = ["storyboard", *{args!r}]
+from storyboard.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize(("args", "library", "needs", "extra"), [
+    (["export", "examples/coffee-shop", "-o", "{tmp}"], "opentimelineio", "storyboard export",
+     "export"),
+    (["export", "examples/coffee-shop", "--format", "jianying", "-o", "{tmp}"], "pyJianYingDraft",
+     "storyboard export --format jianying|capcut", "jianying"),
+    (["emulate", "--port", "0"], "starlette", "storyboard emulate", "emulator"),
+    (["studio", "examples/coffee-shop"], "starlette", "storyboard studio", "studio"),
+    (["mcp", "examples/coffee-shop"], "mcp", "storyboard mcp", "mcp"),
+])
+def test_a_missing_extra_is_one_message_and_exit_code_2(
+        args: list[str], library: str, needs: str, extra: str, tmp_path: Path) -> None:
+    """Each command in its own process, the library made unimportable before storyboard loads."""
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    done = subprocess.run([sys.executable, "-c", BLOCKED.format(library=library, args=args)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (f"error: {needs} needs the {extra} extra ({library} is not "
+                           f"installed): pip install 'storyboard[{extra}]'\n")
+
+
+def test_the_docs_contact_sheet_is_what_sheet_png_draws_now(
+        rendered_example: tuple[Path, Path], tmp_path: Path) -> None:
+    """docs/sheet.png is `storyboard sheet examples/coffee-shop --png` after a render, byte for
+    byte (the animatic's panels name their characters), and small."""
+    from storyboard.review.sheet import build_sheet
+    result = build_sheet(rendered_example[0], out=tmp_path / "sheet.html",
+                         episodes_dir=rendered_example[1], png_out=True)
+    assert result.png is not None
+    committed = (ROOT / "docs" / "sheet.png").read_bytes()
+    assert len(committed) < 300_000
+    assert result.png.read_bytes() == committed

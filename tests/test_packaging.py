@@ -1,0 +1,79 @@
+"""Packaging: the licence, the changelog, py.typed, the dependency floors and the one-line
+descriptions a user reads first (pyproject, the docs site, the package and `--help`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+import storyboard
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+
+
+def requirements(group: str | None = None) -> dict[str, Requirement]:
+    listed = PROJECT["dependencies"] if group is None else PROJECT["optional-dependencies"][group]
+    return {(r := Requirement(line)).name.lower(): r for line in listed}
+
+
+def test_the_licence_is_mit_as_pyproject_says() -> None:
+    text = (ROOT / "LICENSE").read_text("utf-8")
+    assert PROJECT["license"] == "MIT"
+    assert text.startswith("MIT License\n") and "the storyboard authors" in text
+
+
+def test_the_changelog_has_an_unreleased_section_and_the_first_version() -> None:
+    text = (ROOT / "CHANGELOG.md").read_text("utf-8")
+    assert "## Unreleased" in text and f"## {PROJECT['version']} - " in text
+    assert text.index("## Unreleased") < text.index(f"## {PROJECT['version']}")
+
+
+def test_py_typed_ships_in_the_package() -> None:
+    marker = ROOT / "storyboard" / "py.typed"
+    assert marker.is_file()
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(marker)], cwd=ROOT, check=False)
+    assert ignored.returncode == 1  # not ignored: hatch packs every file of the package
+
+
+@pytest.mark.parametrize(("group", "name", "floor"), [
+    ("emulator", "starlette", "0.49.1"), ("studio", "starlette", "0.49.1"),
+    ("emulator", "python-multipart", "0.0.18"), ("dev", "dashscope", "1.25.16"),
+    (None, "referencing", "0.28.4"), ("jianying", "pyjianyingdraft", "0.3.1")])
+def test_raised_floors_are_declared_and_installed(group: str | None, name: str, floor: str) -> None:
+    requirement = requirements(group)[name]
+    assert str(requirement.specifier) == f">={floor}"
+    assert requirement.specifier.contains(version(name))
+
+
+def test_every_installed_dependency_meets_its_floor() -> None:
+    for group in (None, "emulator", "studio", "export", "jianying", "mcp"):
+        for name, requirement in requirements(group).items():
+            if name == "storyboard":
+                continue
+            try:
+                installed = version(name)
+            except PackageNotFoundError:
+                pytest.fail(f"{name} ({group or 'core'}) is not installed")
+            assert requirement.specifier.contains(installed), (name, installed)
+    dev_extras = {e for line in PROJECT["optional-dependencies"]["dev"]
+                  if (r := Requirement(line)).name == "storyboard" for e in r.extras}
+    assert {"jianying", "studio", "mcp", "export", "emulator"} <= dev_extras
+
+
+def test_descriptions_name_more_than_wan_2_7_reference_to_video() -> None:
+    mkdocs = (ROOT / "mkdocs.yml").read_text("utf-8")
+    site = next(line for line in mkdocs.splitlines() if line.startswith("site_description:"))
+    help_text = subprocess.run([sys.executable, "-m", "storyboard", "--help"], capture_output=True,
+                               text=True, check=True).stdout
+    firsts = [PROJECT["description"], site, (storyboard.__doc__ or "").splitlines()[0],
+              help_text.split("\n\n")[1], (ROOT / "docs" / "index.md").read_text("utf-8")[:800]]
+    for text in firsts:
+        assert "Wan 2.7 reference-to-video" not in text and "model (" not in text, text
+        assert "3.0" in text, text
