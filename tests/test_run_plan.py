@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -129,7 +130,13 @@ def test_consent() -> None:
         check_consent(paid, yes=False, budget=None, interactive=False)
     free = plan([make_shot("a")], provider="local", prices=PriceTable({"720P": 0.0}),
                 series_dir=Path("/nonexistent"))
-    assert check_consent(free, yes=False, budget=None, interactive=False) == "proceed"
+    assert check_consent(free, yes=False, budget=None, interactive=False,
+                         paid=False) == "proceed"
+    with pytest.raises(BudgetExceeded):  # a paid provider at prices of 0 still needs consent
+        check_consent(free, yes=False, budget=None, interactive=False, paid=True)
+    for odd in (math.nan, math.inf, -1.0):
+        with pytest.raises(BudgetExceeded, match="finite"):
+            check_consent(paid, yes=False, budget=odd, interactive=False)
 
 
 def test_noop_plan_of_2000_shots_is_fast(tmp_path: Path) -> None:

@@ -57,11 +57,13 @@ def test_importing_the_package_loads_neither_the_compiler_nor_run() -> None:
 
 
 def test_the_api_still_reaches_run_when_asked() -> None:
-    code = ("import sys, storyboard; f = storyboard.render_variations; "
-            "print(f.__module__, 'storyboard.run.runner' in sys.modules)")
+    code = ("import sys, storyboard; v = storyboard.compile_variations('examples/coffee-shop'); "
+            "before = 'storyboard.run.runner' in sys.modules; "
+            "plans = storyboard.plan_variations(v, 'local'); "
+            "print(before, 'storyboard.run.runner' in sys.modules, len(plans))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-    assert done.stdout.split() == ["storyboard.run.variations", "True"], done.stderr
+    assert done.stdout.split() == ["False", "True", "1"], done.stderr
 
 
 def test_a_root_that_imports_the_runner_is_caught(tmp_path: Path) -> None:
