@@ -96,6 +96,9 @@ def plan_setup(setup: RunSetup) -> Plan:
         if ledger is not None:
             ledger.close()
     _describe_store(the_plan, setup.manifest, setup.store, setup.offline)
+    note = getattr(setup.provider, "plan_note", None)  # comfyui: "free (your GPUs) ..."
+    if note is not None:
+        the_plan.price_model = note(sum(s.duration for s in the_plan.to_render))
     if problem:
         the_plan.store_note = "; ".join(filter(None, (the_plan.store_note, problem)))
     mark_approved(the_plan, approved_changes(setup.manifest))

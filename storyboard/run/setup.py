@@ -27,7 +27,7 @@ from storyboard.run.team.store import RenderStore, store_settings
 from storyboard.stitch import OutputNotWritable
 from storyboard.targets import PriceTable
 
-PROVIDERS = ("local", *DIALECTS)
+PROVIDERS = ("local", "comfyui", *DIALECTS)
 RUNNER_KEYS = ("poll", "max_wait", "concurrency", "submit_rate")
 LOCAL_POLL = (0.01,)
 
@@ -98,6 +98,10 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
         return LocalProvider(manifest.root / ".storyboard" / "local", draft=draft)
     if draft:
         raise StoryboardError("--draft renders animatics: it works only with the local provider")
+    if chosen == "comfyui":
+        from storyboard.providers.comfyui import from_manifest_block
+        return from_manifest_block(manifest.provider, manifest.root,
+                                   with_retakes(manifest).takes())
     from storyboard.providers import dashscope_settings as native
     from storyboard.providers import gateway_settings as gateway
     if chosen in GATEWAYS:
@@ -172,6 +176,8 @@ def run_options(manifest: Manifest, concurrency: int | None, provider: Provider)
     values: dict[str, Any] = {}
     if provider.name == "local":
         values["poll_schedule"] = LOCAL_POLL  # a local task is finished when its submit returns
+    if hasattr(provider, "default_concurrency"):  # one task per instance (comfyui)
+        values["concurrency"] = int(provider.default_concurrency)
     if concurrency is not None or "concurrency" in settings:
         values["concurrency"] = int(concurrency or settings["concurrency"])
     if "submit_rate" in settings:
