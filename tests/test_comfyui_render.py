@@ -22,7 +22,6 @@ from storyboard.run.setup import make_provider
 PHANTOM = "wan-phantom-references.json"
 SHOTS = 4  # ballad, reply, order, serve
 EP02 = 2  # order, serve: what the slower tests render (results drawn plain, once per size)
-PLAIN = {"plain": True}
 
 
 def test_the_example_series_renders_once_over_two_instances(tmp_path: Path) -> None:
@@ -54,14 +53,14 @@ def test_the_example_series_renders_once_over_two_instances(tmp_path: Path) -> N
 
 def render_process(series: Path, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "storyboard", "render", str(series),
-                             "--episode", "ep02", "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "CI": "1"})
+                             "--episode", "ep02", "-o", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "1"})
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 def test_sigkill_and_resume_send_nothing_again(tmp_path: Path) -> None:
-    with ComfyUIServer(ComfyConfig(job_time=1.0, **PLAIN)) as a, \
-            ComfyUIServer(ComfyConfig(job_time=1.0, **PLAIN)) as b:
+    with ComfyUIServer(ComfyConfig(job_time=1.0, plain=True)) as a, \
+            ComfyUIServer(ComfyConfig(job_time=1.0, plain=True)) as b:
         series = series_on(tmp_path, [a, b], PHANTOM)
         child = render_process(series, tmp_path / "out")
         wait_until(lambda: len(prompts(a, b)) >= 1)
@@ -79,8 +78,8 @@ def test_sigkill_and_resume_send_nothing_again(tmp_path: Path) -> None:
 
 
 def test_a_restarted_instance_loses_its_job_and_it_is_requeued_once(tmp_path: Path) -> None:
-    with ComfyUIServer(ComfyConfig(job_time=0.8, **PLAIN)) as a, \
-            ComfyUIServer(ComfyConfig(job_time=0.8, **PLAIN)) as b:
+    with ComfyUIServer(ComfyConfig(job_time=0.8, plain=True)) as a, \
+            ComfyUIServer(ComfyConfig(job_time=0.8, plain=True)) as b:
         series = series_on(tmp_path, [a, b], PHANTOM)
         result: dict[str, object] = {}
         worker = threading.Thread(target=lambda: result.update(
@@ -102,7 +101,7 @@ def test_a_restarted_instance_loses_its_job_and_it_is_requeued_once(tmp_path: Pa
 
 
 def test_a_job_lost_twice_fails_and_says_so(tmp_path: Path) -> None:
-    with ComfyUIServer(ComfyConfig(job_time=1.5, **PLAIN)) as a:
+    with ComfyUIServer(ComfyConfig(job_time=1.5, plain=True)) as a:
         series = series_on(tmp_path, [a], PHANTOM)
         result: dict[str, object] = {}
         worker = threading.Thread(target=lambda: result.update(

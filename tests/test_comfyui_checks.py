@@ -1,0 +1,151 @@
+"""A workflow's mistakes are located errors before any job is sent: a misspelt placeholder, a node
+the server lacks, a shot needing an input the workflow has no placeholder for."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from comfyui_helpers import series_on
+
+import storyboard
+from storyboard.emulator.comfyui import ComfyUIServer
+from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.providers import comfyui_workflow as wf
+
+PHANTOM = "wan-phantom-references.json"
+
+
+@pytest.fixture
+def gpu() -> Iterator[ComfyUIServer]:
+    with ComfyUIServer(ComfyConfig(job_time=0.05, plain=True)) as server:
+        yield server
+
+
+def nothing_sent(server: ComfyUIServer) -> None:
+    stats = server.stats()
+    assert stats["prompts"] == {} and stats["uploads"] == 0
+
+
+def problems(series: Path) -> list[str]:
+    with pytest.raises(ProblemsFound) as raised:
+        storyboard.render(series, out=series / "out")
+    return [d.format() for d in raised.value.diagnostics]
+
+
+def test_a_misspelt_placeholder_is_located_in_the_workflow(tmp_path: Path,
+                                                           gpu: ComfyUIServer) -> None:
+    series = series_on(tmp_path, [gpu], PHANTOM)
+    path = series / "workflows" / PHANTOM
+    path.write_text(path.read_text().replace('"{{prompt}}"', '"{{promt}}"'))
+    found = problems(series)
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1)
+                if "{{promt}}" in text)
+    assert len(found) == 1
+    assert f"{PHANTOM}:{line}:" in found[0]
+    assert "node 4 (CLIPTextEncode) input 'text': unknown placeholder {{promt}}" in found[0]
+    assert "did you mean {{prompt}}?" in found[0]
+    nothing_sent(gpu)
+
+
+def test_a_node_the_server_lacks_is_named(tmp_path: Path) -> None:
+    config = ComfyConfig(job_time=0.05, plain=True, missing_nodes=("WanPhantomSubjectToVideo",))
+    with ComfyUIServer(config) as gpu:
+        series = series_on(tmp_path, [gpu], PHANTOM)
+        found = problems(series)
+        assert len(found) == 1
+        assert "node 18: the ComfyUI server has no node 'WanPhantomSubjectToVideo'" in found[0]
+        assert found[0].startswith(str(series / "workflows" / PHANTOM) + ":")
+        nothing_sent(gpu)
+
+
+def test_a_placeholder_on_an_input_the_node_lacks(tmp_path: Path, gpu: ComfyUIServer) -> None:
+    series = series_on(tmp_path, [gpu], PHANTOM)
+    path = series / "workflows" / PHANTOM
+    graph = json.loads(path.read_text())
+    graph["20"]["inputs"]["noise_seed"] = graph["20"]["inputs"].pop("seed")
+    path.write_text(json.dumps(graph, indent=2))
+    found = problems(series)
+    assert any("node 20 (KSampler) input 'noise_seed': KSampler on the ComfyUI server has no "
+               "input 'noise_seed'" in f for f in found)
+    nothing_sent(gpu)
+
+
+def test_a_shot_needing_an_input_the_workflow_lacks(tmp_path: Path, gpu: ComfyUIServer) -> None:
+    """VACE takes one reference image: ballad has two, a reference video and a voice."""
+    series = series_on(tmp_path, [gpu], "wan-vace-references.json")
+    found = problems(series)
+    ballad = [f for f in found if "shot ep01/ballad" in f]
+    assert ballad and all(f.startswith(str(series / "episodes" / "01-first-meeting.yaml") + ":")
+                          for f in ballad)
+    said = "\n".join(ballad)
+    for name in ("{{image2}}", "{{video1}}", "{{audio1}}"):
+        assert f"the workflow has no {name} placeholder" in said
+    assert any("shot ep01/reply" in f and "{{first_frame}}" in f for f in found)
+    nothing_sent(gpu)
+
+
+def test_the_cli_prints_the_located_error_and_exits_non_zero(tmp_path: Path,
+                                                             gpu: ComfyUIServer) -> None:
+    series = series_on(tmp_path, [gpu], PHANTOM)
+    path = series / "workflows" / PHANTOM
+    path.write_text(path.read_text().replace('"{{seed}}"', '"seed {{seed}}"'))
+    done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series)],
+                          capture_output=True, text=True, env={**os.environ, "CI": "1"},
+                          timeout=120, check=False)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "a placeholder must be the whole value" in done.stdout + done.stderr
+    nothing_sent(gpu)
+
+
+def test_a_missing_workflow_file_and_an_unknown_key(tmp_path: Path, gpu: ComfyUIServer) -> None:
+    series = series_on(tmp_path, [gpu], "nowhere.json")
+    with pytest.raises(StoryboardError, match=r"nowhere\.json: cannot read the workflow"):
+        storyboard.render(series)
+    doc = yaml.safe_load((series / "storyboard.yaml").read_text())
+    doc["provider"]["instance"] = "http://127.0.0.1:1"
+    (series / "storyboard.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(ProblemsFound) as raised:
+        storyboard.compile(series)
+    assert "instance" in raised.value.format()
+    nothing_sent(gpu)
+
+
+def test_ui_format_and_placeholders_in_prose_are_refused(tmp_path: Path) -> None:
+    ui = tmp_path / "ui.json"
+    ui.write_text(json.dumps({"nodes": [], "links": []}))
+    with pytest.raises(ProblemsFound, match="1 problem"):
+        wf.load_workflow(ui)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"1": {"class_type": "X", "inputs": {}},\n  oops}')
+    with pytest.raises(ProblemsFound) as raised:
+        wf.load_workflow(broken)
+    assert f"{broken}:2:" in raised.value.format()
+
+
+def test_values_are_typed_and_media_in_label_order(tmp_path: Path, gpu: ComfyUIServer) -> None:
+    series = series_on(tmp_path, [gpu], PHANTOM)
+    manifest = storyboard.compile(series)
+    ballad = manifest.episodes[0].shots[0]
+    values = wf.shot_values(ballad, 16)
+    assert values.scalars["seed"] == 1234 and isinstance(values.scalars["frames"], int)
+    assert values.scalars["frames"] == 10 * 16 + 1
+    assert (values.scalars["width"], values.scalars["height"]) == (1280, 720)
+    assert sorted(values.media) == ["audio1", "image1", "image2", "video1"]
+    assert values.media["video1"].name == "sam.mp4"
+    assert values.media["audio1"].name == "mia.wav"
+    workflow = wf.load_workflow(series / "workflows" / PHANTOM)
+    from storyboard.emulator.comfyui_nodes import object_info
+    graph = workflow.fill({**values.scalars, **{k: "x.png" for k in values.media}},
+                          object_info())
+    assert graph["20"]["inputs"]["seed"] == 1234
+    assert "16" not in graph  # no first frame: its LoadImage is cut ...
+    assert "images.image4" not in graph["17"]["inputs"]  # ... with the optional input it fed
