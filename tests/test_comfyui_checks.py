@@ -18,7 +18,9 @@ import storyboard
 from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.language.compile import take_of
 from storyboard.providers import comfyui_workflow as wf
+from storyboard.providers.comfyui import prompt_id
 
 PHANTOM = "wan-phantom-references.json"
 
@@ -61,7 +63,7 @@ def test_a_node_the_server_lacks_is_named(tmp_path: Path) -> None:
         series = series_on(tmp_path, [gpu], PHANTOM)
         found = problems(series)
         assert len(found) == 1
-        assert "node 18: the ComfyUI server has no node 'WanPhantomSubjectToVideo'" in found[0]
+        assert f"node 18: {gpu.url} has no node 'WanPhantomSubjectToVideo'" in found[0]
         assert found[0].startswith(str(series / "workflows" / PHANTOM) + ":")
         nothing_sent(gpu)
 
@@ -73,7 +75,7 @@ def test_a_placeholder_on_an_input_the_node_lacks(tmp_path: Path, gpu: ComfyUISe
     graph["20"]["inputs"]["noise_seed"] = graph["20"]["inputs"].pop("seed")
     path.write_text(json.dumps(graph, indent=2))
     found = problems(series)
-    assert any("node 20 (KSampler) input 'noise_seed': KSampler on the ComfyUI server has no "
+    assert any(f"node 20 (KSampler) input 'noise_seed': KSampler on {gpu.url} has no "
                "input 'noise_seed'" in f for f in found)
     nothing_sent(gpu)
 
@@ -149,3 +151,7 @@ def test_values_are_typed_and_media_in_label_order(tmp_path: Path, gpu: ComfyUIS
     assert graph["20"]["inputs"]["seed"] == 1234
     assert "16" not in graph  # no first frame: its LoadImage is cut ...
     assert "images.image4" not in graph["17"]["inputs"]  # ... with the optional input it fed
+    second = take_of(ballad, 2, 2**31 - 1)  # a take: its own seed, its own prompt id
+    assert wf.shot_values(second, 16).scalars["seed"] == second.request.seed != 1234
+    assert prompt_id("k", second) != prompt_id("k", ballad)
+    assert "seed" in wf.needed(second)

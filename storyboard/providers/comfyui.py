@@ -219,15 +219,25 @@ class ComfyUIProvider:
                 problems += found.diagnostics
         if problems:
             raise ProblemsFound(problems)
-        self._info = self._object_info()
-        for workflow in self._workflows.values():
-            wf.check_nodes(workflow, self._info, "the ComfyUI server")
+        answers = self._object_infos()
+        problems = []
+        for url, info in answers.items():
+            for workflow in self._workflows.values():
+                try:
+                    wf.check_nodes(workflow, info, url)
+                except ProblemsFound as found:
+                    problems += found.diagnostics
+        if problems:
+            raise ProblemsFound(problems)
+        common = set.intersection(*(set(info) for info in answers.values()))
+        first = next(iter(answers.values()))
+        self._info = {name: first[name] for name in common}
         wf.check_shots(self.shots, self.workflow, self.settings.fps, self._info)
 
-    def _object_info(self) -> dict[str, Any]:
-        """The nodes every answering instance has (an instance that does not answer now is
-        skipped; none answering is an error)."""
-        answers: list[dict[str, Any]] = []
+    def _object_infos(self) -> dict[str, dict[str, Any]]:
+        """Each answering instance's nodes (one that does not answer now is skipped, with a
+        warning; none answering is an error)."""
+        answers: dict[str, dict[str, Any]] = {}
         with httpx.Client(timeout=self.settings.timeout) as client:
             for url in self.settings.instances:
                 try:
@@ -238,12 +248,11 @@ class ComfyUIProvider:
                     log.warning("%s does not answer (%s); its nodes are not checked", url, exc)
                     continue
                 if isinstance(data, dict):
-                    answers.append(data)
+                    answers[url] = data
         if not answers:
             raise ProviderError("no ComfyUI instance answers /object_info: start ComfyUI on "
                                 + ", ".join(self.settings.instances), provider=NAME)
-        common = set.intersection(*(set(a) for a in answers))
-        return {name: answers[0][name] for name in common}
+        return answers
 
     async def _node_info(self) -> dict[str, Any]:
         if not self._info:
