@@ -62,8 +62,9 @@ def bench(shots: int, instances: int, job_time: float) -> tuple[float, float]:
                    for _ in range(instances)]
         work = [synthetic_shot(n) for n in range(shots)]
         settings = ComfySettings(tuple(s.url for s in servers), text_to_video(root), {})
-        provider = ComfyUIProvider(settings, root, work)
+        provider = ComfyUIProvider(settings, root)
         provider.preflight()
+        provider.check_shots(work)
         options = RunOptions(concurrency=instances, submit_rate=1000.0, poll_schedule=(0.05,))
 
         async def run() -> RunResult:

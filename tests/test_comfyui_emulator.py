@@ -94,8 +94,9 @@ def provider_for(tmp_path: Path, *servers: ComfyUIServer) -> ComfyUIProvider:
     del graph["11"]["inputs"]["start_image"]
     (tmp_path / "t2v.json").write_text(json.dumps(graph))
     settings = ComfySettings(tuple(s.url for s in servers), tmp_path / "t2v.json", {})
-    provider = ComfyUIProvider(settings, tmp_path, [bench_shot(1), bench_shot(2)])
+    provider = ComfyUIProvider(settings, tmp_path)
     provider.preflight()
+    provider.check_shots([bench_shot(1), bench_shot(2)])
     return provider
 
 

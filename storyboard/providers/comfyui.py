@@ -29,9 +29,9 @@ import httpx
 
 from storyboard.errors import (
     ConnectFailed,
+    Diagnostic,
     ProblemsFound,
     ProviderError,
-    RateLimited,
     StoryboardError,
     TransportError,
 )
@@ -46,7 +46,7 @@ log = logging.getLogger("storyboard.providers.comfyui")
 
 DEFAULT_INSTANCE = "http://127.0.0.1:8188"
 DEFAULT_FPS = 16  # Wan's own rate: 5 s is 81 frames (4k+1)
-BUSY_WAIT = 20.0  # seconds a submit waits for a free instance before the runner retries it
+BUSY_WAIT = 20.0  # seconds a submit waits for an idle instance before queueing behind others
 KEYS = ("name", "instances", "workflow", "workflows", "fps", "timeout", "concurrency", "poll",
         "max_wait", "submit_rate")
 
@@ -109,41 +109,43 @@ class Dispatch:
         self._next = 0
 
     async def acquire(self, prompt_id: str, shot: str) -> Instance:
+        """An instance with an empty queue; after ``BUSY_WAIT`` (other people's jobs, or more
+        shots at once than instances) the answering one with the shortest queue."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + BUSY_WAIT
         delay = 0.02
         while True:
             async with self._lock:
-                chosen, errors = await self._idle()
+                chosen, lengths = await self._idle(loop.time() > deadline)
                 if chosen is not None:
                     self.busy[chosen.url] = prompt_id
                     return chosen
-            if errors == len(self.instances):
+            if not lengths:
                 raise ConnectFailed("no ComfyUI instance answers: "
                                     + ", ".join(i.url for i in self.instances),
                                     provider=NAME, shot=shot)
-            if loop.time() > deadline:
-                raise RateLimited("every ComfyUI instance is busy", provider=NAME, shot=shot,
-                                  retry_after=1.0)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)
 
-    async def _idle(self) -> tuple[Instance | None, int]:
-        errors = 0
+    async def _idle(self, shortest: bool) -> tuple[Instance | None, dict[str, int]]:
+        """The next idle instance (round robin), or with ``shortest`` the one with the fewest
+        jobs; and the queue length of each instance that answered."""
+        lengths: dict[str, int] = {}
         count = len(self.instances)
         for step in range(count):
             instance = self.instances[(self._next + step) % count]
-            if instance.url in self.busy:
-                continue
             try:
                 running, pending = await instance.queue()
             except ProviderError:
-                errors += 1
                 continue
-            if not running and not pending:
+            lengths[instance.url] = len(running) + len(pending)
+            if instance.url not in self.busy and not running and not pending:
                 self._next = (self._next + step + 1) % count
-                return instance, errors
-        return None, errors
+                return instance, lengths
+        if shortest and lengths:
+            url = min(lengths, key=lambda u: lengths[u])
+            return next(i for i in self.instances if i.url == url), lengths
+        return None, lengths
 
     def release(self, url: str, prompt_id: str) -> None:
         if self.busy.get(url) == prompt_id:
@@ -158,9 +160,9 @@ class ComfyUIProvider:
     capabilities = Capabilities()
     prices = PriceTable({"480P": 0.0, "720P": 0.0, "1080P": 0.0})
 
-    def __init__(self, settings: ComfySettings, root: Path, shots: list[CompiledShot], *,
+    def __init__(self, settings: ComfySettings, root: Path, *,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.settings, self.root, self.shots = settings, root, shots
+        self.settings, self.root = settings, root
         self.cache_key = f"comfyui-{self._workflows_digest()}"
         self.task_key = self.cache_key
         self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
@@ -195,9 +197,9 @@ class ComfyUIProvider:
         path = (chosen.get(f"{shot.episode}/{shot.name}") or chosen.get(shot.request.model)
                 or self.settings.workflow)
         if path is None:
-            raise StoryboardError(f"shot {shot.episode}/{shot.id}: no workflow for model "
-                                  f"{shot.request.model}: add it under provider.workflows or "
-                                  "set provider.workflow")
+            raise ProblemsFound([Diagnostic(shot.span, (
+                f"shot {shot.episode}/{shot.id}: no workflow for model {shot.request.model}: "
+                "add it under provider.workflows, or set provider.workflow"))])
         return path
 
     def workflow(self, shot: CompiledShot) -> wf.Workflow:
@@ -207,10 +209,10 @@ class ComfyUIProvider:
         return self._workflows[path]
 
     def preflight(self) -> None:
-        """Load every workflow, check it against each answering instance's ``/object_info``,
-        and every shot against its workflow: all before any job is sent."""
-        paths = sorted({self.workflow_path(shot) for shot in self.shots} | set(
-            self.settings.workflows.values()))
+        """Load every workflow and check it against each answering instance's
+        ``/object_info``: before any job is sent (``check_shots`` then checks the shots)."""
+        paths = sorted({*self.settings.workflows.values(), *filter(None, [
+            self.settings.workflow])})
         problems = []
         for path in paths:
             try:
@@ -232,7 +234,11 @@ class ComfyUIProvider:
         common = set.intersection(*(set(info) for info in answers.values()))
         first = next(iter(answers.values()))
         self._info = {name: first[name] for name in common}
-        wf.check_shots(self.shots, self.workflow, self.settings.fps, self._info)
+
+    def check_shots(self, shots: list[CompiledShot]) -> None:
+        """Every shot about to render against its workflow (after ``preflight``): what a shot
+        has and its workflow lacks is a located error at the shot."""
+        wf.check_shots(shots, self.workflow, self.settings.fps, self._info)
 
     def _object_infos(self) -> dict[str, dict[str, Any]]:
         """Each answering instance's nodes (one that does not answer now is skipped, with a
@@ -299,19 +305,22 @@ class ComfyUIProvider:
         if job is None:
             return TaskState(task_id, TaskStatus.FAILED, code="NotFound",
                              message="no job file for this prompt: it was never sent from here")
+        state = await self._look(job)
+        return state if state is not None else await self._lost(job)
+
+    async def _look(self, job: Job) -> TaskState | None:
+        """What the job's server says of it: finished, running, waiting, or None (unknown)."""
         instance = self._instance(job.instance)
-        entry = await instance.history(task_id)
+        entry = await instance.history(job.prompt_id)
         if entry is not None:
             return self._finished(job, instance, entry)
         running, pending = await instance.queue()
-        if task_id in running:
-            return TaskState(task_id, TaskStatus.RUNNING)
-        if task_id in pending:
-            return TaskState(task_id, TaskStatus.PENDING)
-        entry = await instance.history(task_id)  # it may have finished between the two asks
-        if entry is not None:
-            return self._finished(job, instance, entry)
-        return await self._lost(job)
+        if job.prompt_id in running:
+            return TaskState(job.prompt_id, TaskStatus.RUNNING)
+        if job.prompt_id in pending:
+            return TaskState(job.prompt_id, TaskStatus.PENDING)
+        entry = await instance.history(job.prompt_id)  # it may have finished between the asks
+        return self._finished(job, instance, entry) if entry is not None else None
 
     def _instance(self, url: str) -> Instance:
         return next((i for i in self.instances if i.url == url), None) or Instance(
@@ -364,17 +373,17 @@ class ComfyUIProvider:
             await instance.interrupt(task_id)
 
     async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
-        """A lost submit's prompt: its id is known, so it is asked for by id. No job file: it
-        was never sent. Its instance not answering is an error (retried), never "none"."""
-        task_id = prompt_id(self.cache_key, shot)
-        job = self.jobs.get(task_id)
+        """A lost submit's prompt, asked for by its id on the server its job file names. No
+        job file, or a server that does not know it: it was never queued, so none. Its server
+        not answering is an error (asked again), never "none"."""
+        job = self.jobs.get(prompt_id(self.cache_key, shot))
         if job is None or not job.instance:
             return []
         try:
-            state = await self.query(task_id)
+            state = await self._look(job)
         except ConnectFailed as exc:
             raise TransportError(str(exc), provider=NAME, shot=shot.id) from exc
-        return [state]
+        return [state] if state is not None else []
 
     async def download(self, state: TaskState, dest: Path) -> None:
         if not state.video_url:
@@ -408,7 +417,6 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
-def from_manifest_block(block: Mapping[str, Any], root: Path, shots: list[CompiledShot]
-                        ) -> ComfyUIProvider:
+def from_manifest_block(block: Mapping[str, Any], root: Path) -> ComfyUIProvider:
     """The provider a series' ``provider:`` block describes."""
-    return ComfyUIProvider(ComfySettings.from_mapping(block, root), root, shots)
+    return ComfyUIProvider(ComfySettings.from_mapping(block, root), root)

@@ -371,6 +371,11 @@ def check_shots(shots: Iterable[CompiledShot], pick: Any, fps: int, info: Mappin
     """``check_shot`` over every shot (``pick`` chooses each shot's workflow); all at once."""
     problems: list[Diagnostic] = []
     for shot in shots:
-        problems += check_shot(shot, pick(shot), fps, info)
+        try:
+            workflow = pick(shot)
+        except ProblemsFound as found:
+            problems += found.diagnostics
+            continue
+        problems += check_shot(shot, workflow, fps, info)
     if problems:
         raise ProblemsFound(problems)

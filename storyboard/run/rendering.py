@@ -275,7 +275,11 @@ def consent(setup: RunSetup, the_plan: Plan, *, yes: bool, budget: float | None,
     if the_plan.to_render:
         setup.provider.preflight()
         paid = {s.hash for s in the_plan.to_render}
-        check_media(setup.provider, [s for s in setup.shots if s.hash in paid], setup.root)
+        shots = [s for s in setup.shots if s.hash in paid]
+        check_shots = getattr(setup.provider, "check_shots", None)  # comfyui: vs its workflows
+        if check_shots is not None:
+            check_shots(shots)
+        check_media(setup.provider, shots, setup.root)
 
 
 def remove_empty(folders: list[Path]) -> None:

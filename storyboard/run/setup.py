@@ -100,8 +100,7 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
         raise StoryboardError("--draft renders animatics: it works only with the local provider")
     if chosen == "comfyui":
         from storyboard.providers.comfyui import from_manifest_block
-        return from_manifest_block(manifest.provider, manifest.root,
-                                   with_retakes(manifest).takes())
+        return from_manifest_block(manifest.provider, manifest.root)
     from storyboard.providers import dashscope_settings as native
     from storyboard.providers import gateway_settings as gateway
     if chosen in GATEWAYS:
