@@ -112,6 +112,7 @@ def test_cancel_interrupts_a_running_job_and_drops_a_waiting_one(tmp_path: Path)
             provider.jobs.save(Job("waiting", "ep01/s2", gpu.url, "", {}, {}, 2.0))
             await provider.cancel("waiting")
             assert [i[1] for i in http.get("/queue").json()["queue_pending"]] == []
+            assert (await provider.query("waiting")).status is TaskStatus.CANCELED  # not re-queued
             await provider.cancel(running)
             status = await until_done(provider, running)
             await provider.aclose()

@@ -306,6 +306,8 @@ class ComfyUIProvider:
             return TaskState(task_id, TaskStatus.FAILED, code="NotFound",
                              message="no job file for this prompt: it was never sent from here")
         state = await self._look(job)
+        if state is None and job.canceled:
+            return TaskState(task_id, TaskStatus.CANCELED, message="canceled by storyboard")
         return state if state is not None else await self._lost(job)
 
     async def _look(self, job: Job) -> TaskState | None:
@@ -366,6 +368,8 @@ class ComfyUIProvider:
         if job is None:
             return
         instance = self._instance(job.instance)
+        job.canceled = True
+        self.jobs.save(job)
         running, pending = await instance.queue()
         if task_id in pending:
             await instance.delete(task_id)

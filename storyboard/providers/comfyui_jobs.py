@@ -31,6 +31,7 @@ class Job:
     uploads: dict[str, str] = field(default_factory=dict)  # name in the graph -> local file
     seconds: float = 0.0  # seconds of video it makes
     requeued: int = 0
+    canceled: bool = False  # ``cancel`` removed or interrupted it: never re-queued
     notes: list[str] = field(default_factory=list)
 
 
