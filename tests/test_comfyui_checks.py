@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.language.compile import take_of
 from storyboard.providers import comfyui_workflow as wf
-from storyboard.providers.comfyui import prompt_id
+from storyboard.providers.comfyui import ComfySettings, ComfyUIProvider, prompt_id
 
 PHANTOM = "wan-phantom-references.json"
 
@@ -155,3 +156,25 @@ def test_values_are_typed_and_media_in_label_order(tmp_path: Path, gpu: ComfyUIS
     assert wf.shot_values(second, 16).scalars["seed"] == second.request.seed != 1234
     assert prompt_id("k", second) != prompt_id("k", ballad)
     assert "seed" in wf.needed(second)
+
+
+@pytest.mark.parametrize(("block", "said"), [
+    ({"workflow": "w.json", "region": "intl"}, "region is not a comfyui setting"),
+    ({"workflow": "w.json", "fps": 0}, "provider.fps: expected a whole number 1..120"),
+    ({"workflow": "w.json", "fps": True}, "provider.fps"),
+    ({"workflow": "w.json", "instances": ["ftp://x"]}, "provider.instances: expected a list"),
+    ({}, "comfyui needs a workflow"),
+])
+def test_settings_refused_plainly(tmp_path: Path, block: dict[str, object], said: str) -> None:
+    with pytest.raises(StoryboardError, match=re.escape(said)):
+        ComfySettings.from_mapping({"name": "comfyui", **block}, tmp_path)
+
+
+def test_settings_defaults(tmp_path: Path) -> None:
+    settings = ComfySettings.from_mapping({"name": "comfyui", "workflow": "w.json",
+                                           "workflows": {"ep01/a": "b.json"}}, tmp_path)
+    assert settings.instances == ("http://127.0.0.1:8188",) and settings.fps == 16
+    assert settings.workflows == {"ep01/a": tmp_path / "b.json"}
+    provider = ComfyUIProvider(settings, tmp_path)
+    assert provider.paid is False and provider.default_concurrency == 1
+    assert not any(provider.prices.per_second.values())

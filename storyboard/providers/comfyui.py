@@ -158,7 +158,7 @@ class ComfyUIProvider:
     name = NAME
     paid = False  # free: no consent, budget or ledger
     capabilities = Capabilities()
-    prices = PriceTable({"480P": 0.0, "720P": 0.0, "1080P": 0.0})
+    prices = PriceTable({"480P": 0.0, "720P": 0.0, "1080P": 0.0}, input_video_cap=0.0)
 
     def __init__(self, settings: ComfySettings, root: Path, *,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
