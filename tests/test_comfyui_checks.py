@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from comfyui_helpers import series_on
+from comfyui_helpers import WORKFLOWS, series_on
 
 import storyboard
 from storyboard.emulator.comfyui import ComfyUIServer
@@ -178,3 +178,19 @@ def test_settings_defaults(tmp_path: Path) -> None:
     provider = ComfyUIProvider(settings, tmp_path)
     assert provider.paid is False and provider.default_concurrency == 1
     assert not any(provider.prices.per_second.values())
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in WORKFLOWS.glob("*.json")))
+def test_every_example_workflow_fits_the_core_nodes(name: str) -> None:
+    """Each example loads, names only core nodes and inputs, and once filled (media cut where a
+    shot has none) is a graph ComfyUI's validation accepts."""
+    from storyboard.emulator.comfyui_nodes import object_info, validate
+    workflow = wf.load_workflow(WORKFLOWS / name)
+    info = object_info()
+    wf.check_nodes(workflow, info, "the emulator")
+    scalars = {"prompt": "p", "negative_prompt": "", "seed": 1, "width": 832, "height": 480,
+               "frames": 81, "fps": 16, "duration": 5}
+    media = {slot.name: f"{slot.name}.png" for slot in workflow.slots if slot.name not in scalars}
+    assert validate(workflow.fill({**scalars, **media}, info), set(info), set(media.values())) \
+        is None
+    assert {"prompt", "seed", "width", "height", "frames"} <= workflow.names

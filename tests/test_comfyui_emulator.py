@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -167,3 +170,38 @@ def test_the_wall_time_estimate(tmp_path: Path) -> None:
     assert throughput.wall_seconds(["a", "b"], 10) == pytest.approx(20.0)  # b counts as a
     throughput.add("b", 10.0, 5.0)  # 2 s a second
     assert throughput.wall_seconds(["a", "b"], 12) == pytest.approx(12 / (1 / 4 + 1 / 2))
+
+
+def test_slow_jobs_on_demand() -> None:
+    with ComfyUIServer(ComfyConfig(job_time=0.05, plain=True)) as gpu, \
+            httpx.Client(base_url=gpu.url) as http:
+        assert http.post("/_emulator/slow", content=b'{"seconds": NaN}').status_code == 400
+        http.post("/_emulator/slow", json={"seconds": 0.6, "count": 1})
+        started = time.monotonic()
+        http.post("/prompt", json={"prompt": text_graph(), "prompt_id": "slow"})
+        wait_until(lambda: "slow" in http.get("/history/slow").json())
+        assert time.monotonic() - started >= 0.6
+
+
+def test_storyboard_emulate_comfyui_serves_n_instances() -> None:
+    child = subprocess.Popen([sys.executable, "-m", "storyboard", "emulate", "--comfyui", "2",
+                              "--port", "0", "--latency", "0.1"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert child.stdout is not None
+        urls = [child.stdout.readline().split(" at ")[1].strip() for _ in range(2)]
+        assert len(set(urls)) == 2
+        for url in urls:
+            wait_until(functools.partial(_answers, url), timeout=20)
+            assert httpx.get(url + "/queue").json() == {"queue_running": [],
+                                                        "queue_pending": []}
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/queue").status_code == 200
+    except httpx.HTTPError:
+        return False
