@@ -205,3 +205,20 @@ def _answers(url: str) -> bool:
         return httpx.get(url + "/queue").status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_submit_whose_answer_was_lost_is_found_by_its_id(tmp_path: Path) -> None:
+    """The prompt id is known before the answer: ``find`` asks for it, never by prompt text."""
+    with ComfyUIServer(ComfyConfig(job_time=0.2, plain=True)) as gpu:
+        provider = provider_for(tmp_path, gpu)
+
+        async def scenario() -> tuple[list[TaskStatus], list[TaskStatus]]:
+            await provider.submit(bench_shot(1), None)  # as if its answer were lost
+            found = [s.status for s in await provider.find(bench_shot(1), 0.0)]
+            never = [s.status for s in await provider.find(bench_shot(2), 0.0)]
+            await provider.aclose()
+            return found, never
+        found, never = asyncio.run(scenario())
+        assert found and found[0] in (TaskStatus.PENDING, TaskStatus.RUNNING)
+        assert never == []  # no job file: never sent, so a new submit is safe
+        assert list(gpu.stats()["prompts"].values()) == [1]
