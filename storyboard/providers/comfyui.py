@@ -134,6 +134,8 @@ class Dispatch:
         count = len(self.instances)
         for step in range(count):
             instance = self.instances[(self._next + step) % count]
+            if instance.url in self.busy and not shortest:
+                continue  # running a job of ours: not asked
             try:
                 running, pending = await instance.queue()
             except ProviderError:
@@ -311,17 +313,16 @@ class ComfyUIProvider:
         return state if state is not None else await self._lost(job)
 
     async def _look(self, job: Job) -> TaskState | None:
-        """What the job's server says of it: finished, running, waiting, or None (unknown)."""
+        """What the job's server says of it: running, waiting, finished, or None (unknown).
+        The queue is asked first: a job leaves it for the history at once, so a job in neither
+        (in that order) is one the server does not know."""
         instance = self._instance(job.instance)
-        entry = await instance.history(job.prompt_id)
-        if entry is not None:
-            return self._finished(job, instance, entry)
         running, pending = await instance.queue()
         if job.prompt_id in running:
             return TaskState(job.prompt_id, TaskStatus.RUNNING)
         if job.prompt_id in pending:
             return TaskState(job.prompt_id, TaskStatus.PENDING)
-        entry = await instance.history(job.prompt_id)  # it may have finished between the asks
+        entry = await instance.history(job.prompt_id)
         return self._finished(job, instance, entry) if entry is not None else None
 
     def _instance(self, url: str) -> Instance:

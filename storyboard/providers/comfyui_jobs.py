@@ -36,14 +36,14 @@ class Job:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write ``path`` whole or not at all (a temporary file renamed over it)."""
+    """Write ``path`` whole or not at all (a temporary file renamed over it). Not synced: a
+    killed process leaves it whole; only a machine's crash may lose it, and then its job is
+    sent anew (the journal, which is synced, says whether it ran)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
