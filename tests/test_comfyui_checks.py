@@ -111,7 +111,8 @@ def test_the_cli_prints_the_located_error_and_exits_non_zero(tmp_path: Path,
 
 def test_a_missing_workflow_file_and_an_unknown_key(tmp_path: Path, gpu: ComfyUIServer) -> None:
     series = series_on(tmp_path, [gpu], "nowhere.json")
-    with pytest.raises(StoryboardError, match=r"nowhere\.json: cannot read the workflow"):
+    with pytest.raises(StoryboardError, match=r"provider\.workflow: workflows/nowhere\.json "
+                                              "is not a file in the series folder"):
         storyboard.render(series)
     doc = yaml.safe_load((series / "storyboard.yaml").read_text())
     doc["provider"]["instance"] = "http://127.0.0.1:1"
@@ -171,6 +172,8 @@ def test_settings_refused_plainly(tmp_path: Path, block: dict[str, object], said
 
 
 def test_settings_defaults(tmp_path: Path) -> None:
+    (tmp_path / "w.json").write_text("{}")
+    (tmp_path / "b.json").write_text("{}")
     settings = ComfySettings.from_mapping({"name": "comfyui", "workflow": "w.json",
                                            "workflows": {"ep01/a": "b.json"}}, tmp_path)
     assert settings.instances == ("http://127.0.0.1:8188",) and settings.fps == 16

@@ -80,6 +80,11 @@ class ComfySettings:
         if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 120:
             raise StoryboardError(f"provider.fps: expected a whole number 1..120, got {fps!r}")
         main = block.get("workflow")
+        for key, name in [("workflow", main), *((f"workflows.{k}", v)
+                                                for k, v in workflows.items())]:
+            if name is not None and not (root / str(name)).is_file():
+                raise StoryboardError(f"provider.{key}: {name} is not a file in the series "
+                                      f"folder {root}")
         return cls(tuple(dict.fromkeys(u.rstrip("/") for u in instances)),
                    root / str(main) if main is not None else None,
                    {str(k): root / str(v) for k, v in workflows.items()}, fps,
