@@ -85,12 +85,13 @@ def test_a_restarted_instance_loses_its_job_and_it_is_requeued_once(tmp_path: Pa
         worker = threading.Thread(target=lambda: result.update(
             report=storyboard.render(series, episode="ep02", out=tmp_path / "out")))
         worker.start()
-        wait_until(lambda: a.stats()["queue"] > 0)
-        lost = next(iter(a.stats()["prompts"]))
-        a.restart()
+        wait_until(lambda: a.stats()["running"] is not None)
+        dropped = a.restart()
         worker.join(120)
         report = result["report"]
         assert getattr(report, "ok", False), report
+        assert len(dropped) == 1
+        lost = dropped[0]
         sent = prompts(a, b)
         assert sent[lost] == 2  # the lost job, re-queued exactly once
         assert sorted(sent.values()) == [1] * (EP02 - 1) + [2]
@@ -107,11 +108,10 @@ def test_a_job_lost_twice_fails_and_says_so(tmp_path: Path) -> None:
         worker = threading.Thread(target=lambda: result.update(
             report=storyboard.render(series, episode="ep02", out=tmp_path / "out")))
         worker.start()
-        wait_until(lambda: a.stats()["queue"] > 0)
-        first = next(iter(a.stats()["prompts"]))
-        a.restart()
+        wait_until(lambda: a.stats()["running"] is not None)
+        first = a.restart()[0]
         wait_until(lambda: a.stats()["prompts"].get(first) == 2)
-        a.restart()
+        assert first in a.restart()
         worker.join(120)
         report = result["report"]
         run = getattr(report, "run", None)

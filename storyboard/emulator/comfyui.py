@@ -133,8 +133,7 @@ async def stats(request: Request) -> Response:
 
 
 async def restart(request: Request) -> Response:
-    state(request).restart()
-    return JSONResponse({"restarted": True})
+    return JSONResponse({"dropped": state(request).restart()})
 
 
 async def slow(request: Request) -> Response:
@@ -243,9 +242,10 @@ class ComfyUIServer:
     def stats(self) -> dict[str, Any]:
         return self._on_loop(self.instance.snapshot)
 
-    def restart(self) -> None:
-        """Forget the queue, the running job and the history, as a restarted server does."""
-        self._on_loop(self.instance.restart)
+    def restart(self) -> list[str]:
+        """Forget the queue, the running job and the history, as a restarted server does; the
+        ids of the jobs dropped."""
+        return self._on_loop(self.instance.restart)
 
 
 def serve(count: int, host: str = "127.0.0.1", port: int = 8188,

@@ -118,20 +118,24 @@ class Instance:
             self.counters.interrupts += 1
             self._job.cancel()
 
-    def restart(self) -> None:
-        """A server restart: the queue, the running job and the history are gone."""
+    def restart(self) -> list[str]:
+        """A server restart: the queue, the running job and the history are gone (the ids of
+        the jobs it drops are returned)."""
+        dropped = [item.prompt_id for item in (self.running, *self.pending) if item is not None]
         self.counters.restarts += 1
         if self._job is not None:
             self._job.cancel()
         self.pending.clear()
         self.history.clear()
         self.running = None
+        return dropped
 
     def snapshot(self) -> dict[str, Any]:
         c = self.counters
         return {"prompts": dict(c.prompts), "executed": dict(c.executed), "refused": c.refused,
                 "uploads": c.uploads, "restarts": c.restarts, "interrupts": c.interrupts,
-                "seeds": dict(c.seeds), "queue": len(self.pending) + (self.running is not None)}
+                "seeds": dict(c.seeds), "queue": len(self.pending) + (self.running is not None),
+                "running": self.running.prompt_id if self.running is not None else None}
 
     # -- the worker ------------------------------------------------------------------------------
 
