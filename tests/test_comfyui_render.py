@@ -25,8 +25,8 @@ EP02 = 2  # order, serve: what the slower tests render (results drawn plain, onc
 
 
 def test_the_example_series_renders_once_over_two_instances(tmp_path: Path) -> None:
-    """Episode 1: two shots, the second's first frame the first's last (uploaded as
-    ``{{first_frame}}``), references and a voice; results drawn from the graph's values."""
+    """Both episodes: references, a voice, and a shot whose first frame is the one before's
+    last (uploaded as ``{{first_frame}}``); results drawn from the graph's values."""
     with ComfyUIServer(ComfyConfig(job_time=0.1)) as a, \
             ComfyUIServer(ComfyConfig(job_time=0.1)) as b:
         series = series_on(tmp_path, [a, b], PHANTOM)
@@ -34,17 +34,17 @@ def test_the_example_series_renders_once_over_two_instances(tmp_path: Path) -> N
         assert the_plan.total_cost == 0 and len(the_plan.to_render) == SHOTS
         assert the_plan.price_model.startswith("free (your GPUs): 2 instances")
         # free: no --yes needed
-        report = storyboard.render(series, episode="ep01", out=tmp_path / "out")
+        report = storyboard.render(series, out=tmp_path / "out")
         assert report.ok, report
         sent = prompts(a, b)
-        assert len(sent) == 2 and set(sent.values()) == {1}
+        assert len(sent) == SHOTS and set(sent.values()) == {1}
         assert a.stats()["executed"] and b.stats()["executed"]
-        assert [e.state for e in report.episodes] == ["stitched"]
+        assert [e.state for e in report.episodes] == ["stitched", "stitched"]
         assert (tmp_path / "out" / "ep01.mp4").is_file()
         # seeds reached the graph typed: the series sets seed 1234
         assert set(a.stats()["seeds"].values()) | set(b.stats()["seeds"].values()) == {1234}
         # a second render sends nothing
-        again = storyboard.render(series, episode="ep01", out=tmp_path / "out")
+        again = storyboard.render(series, out=tmp_path / "out")
         assert again.ok and prompts(a, b) == sent
         # and a plan now knows their throughput
         provider = make_provider(storyboard.compile(series))
