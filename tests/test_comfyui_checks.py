@@ -21,7 +21,8 @@ from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.language.compile import take_of
 from storyboard.providers import comfyui_workflow as wf
-from storyboard.providers.comfyui import ComfySettings, ComfyUIProvider, prompt_id
+from storyboard.providers.comfyui import ComfyUIProvider, prompt_id
+from storyboard.providers.comfyui_settings import ComfySettings
 
 PHANTOM = "wan-phantom-references.json"
 

@@ -16,12 +16,10 @@ again once, from its job file (``comfyui_jobs``), and reported; lost a second ti
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,63 +30,19 @@ from storyboard.errors import (
     Diagnostic,
     ProblemsFound,
     ProviderError,
-    StoryboardError,
     TransportError,
 )
 from storyboard.language.request import CompiledShot
 from storyboard.providers import comfyui_workflow as wf
 from storyboard.providers import protocol
 from storyboard.providers.comfyui_client import NAME, Instance, first_video, status_of
+from storyboard.providers.comfyui_dispatch import Dispatch
 from storyboard.providers.comfyui_jobs import Job, Jobs, Throughput
+from storyboard.providers.comfyui_settings import ComfySettings
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, Usage
 
 log = logging.getLogger("storyboard.providers.comfyui")
 
-DEFAULT_INSTANCE = "http://127.0.0.1:8188"
-DEFAULT_FPS = 16  # Wan's own rate: 5 s is 81 frames (4k+1)
-BUSY_WAIT = 20.0  # seconds a submit waits for an idle instance before queueing behind others
-KEYS = ("name", "instances", "workflow", "workflows", "fps", "timeout", "concurrency", "poll",
-        "max_wait", "submit_rate")
-
-
-@dataclass(frozen=True)
-class ComfySettings:
-    instances: tuple[str, ...]
-    workflow: Path | None
-    workflows: dict[str, Path]
-    fps: int = DEFAULT_FPS
-    timeout: float = 60.0
-
-    @classmethod
-    def from_mapping(cls, block: Mapping[str, Any], root: Path) -> ComfySettings:
-        unknown = sorted(set(block) - set(KEYS))
-        if unknown:
-            raise StoryboardError(f"provider: {', '.join(unknown)} is not a comfyui setting; "
-                                  f"expected: {', '.join(KEYS[1:])}")
-        instances = block.get("instances") or [DEFAULT_INSTANCE]
-        if not (isinstance(instances, list) and all(
-                isinstance(u, str) and u.startswith(("http://", "https://")) for u in instances)):
-            raise StoryboardError("provider.instances: expected a list of http(s) URLs, one per "
-                                  "ComfyUI server")
-        workflows = block.get("workflows") or {}
-        if not isinstance(workflows, dict):
-            raise StoryboardError("provider.workflows: expected {MODEL or EPISODE/SHOT: FILE}")
-        if block.get("workflow") is None and not workflows:
-            raise StoryboardError("provider.workflow: comfyui needs a workflow exported with "
-                                  "\"Save (API)\" (a JSON file in the series folder)")
-        fps = block.get("fps", DEFAULT_FPS)
-        if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 120:
-            raise StoryboardError(f"provider.fps: expected a whole number 1..120, got {fps!r}")
-        main = block.get("workflow")
-        for key, name in [("workflow", main), *((f"workflows.{k}", v)
-                                                for k, v in workflows.items())]:
-            if name is not None and not (root / str(name)).is_file():
-                raise StoryboardError(f"provider.{key}: {name} is not a file in the series "
-                                      f"folder {root}")
-        return cls(tuple(dict.fromkeys(u.rstrip("/") for u in instances)),
-                   root / str(main) if main is not None else None,
-                   {str(k): root / str(v) for k, v in workflows.items()}, fps,
-                   float(block.get("timeout") or 60.0))
 
 
 def prompt_id(cache_key: str, shot: CompiledShot) -> str:
@@ -101,62 +55,6 @@ def upload_name(path: Path) -> str:
     """An uploaded file's name: its content's hash, so the same bytes keep one name everywhere."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
     return f"storyboard-{digest}{path.suffix.lower()}"
-
-
-class Dispatch:
-    """Which instance takes the next job: one whose queue is empty, never two jobs on one GPU
-    from this process; an instance that does not answer is skipped."""
-
-    def __init__(self, instances: list[Instance]) -> None:
-        self.instances = instances
-        self.busy: dict[str, str] = {}  # instance url -> the prompt id this process gave it
-        self._lock = asyncio.Lock()
-        self._next = 0
-
-    async def acquire(self, prompt_id: str, shot: str) -> Instance:
-        """An instance with an empty queue; after ``BUSY_WAIT`` (other people's jobs, or more
-        shots at once than instances) the answering one with the shortest queue."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + BUSY_WAIT
-        delay = 0.02
-        while True:
-            async with self._lock:
-                chosen, lengths = await self._idle(loop.time() > deadline)
-                if chosen is not None:
-                    self.busy[chosen.url] = prompt_id
-                    return chosen
-            if not lengths:
-                raise ConnectFailed("no ComfyUI instance answers: "
-                                    + ", ".join(i.url for i in self.instances),
-                                    provider=NAME, shot=shot)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.5)
-
-    async def _idle(self, shortest: bool) -> tuple[Instance | None, dict[str, int]]:
-        """The next idle instance (round robin), or with ``shortest`` the one with the fewest
-        jobs; and the queue length of each instance that answered."""
-        lengths: dict[str, int] = {}
-        count = len(self.instances)
-        for step in range(count):
-            instance = self.instances[(self._next + step) % count]
-            if instance.url in self.busy and not shortest:
-                continue  # running a job of ours: not asked
-            try:
-                running, pending = await instance.queue()
-            except ProviderError:
-                continue
-            lengths[instance.url] = len(running) + len(pending)
-            if instance.url not in self.busy and not running and not pending:
-                self._next = (self._next + step + 1) % count
-                return instance, lengths
-        if shortest and lengths:
-            url = min(lengths, key=lambda u: lengths[u])
-            return next(i for i in self.instances if i.url == url), lengths
-        return None, lengths
-
-    def release(self, url: str, prompt_id: str) -> None:
-        if self.busy.get(url) == prompt_id:
-            del self.busy[url]
 
 
 class ComfyUIProvider:
