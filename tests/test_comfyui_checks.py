@@ -143,6 +143,7 @@ def test_values_are_typed_and_media_in_label_order(tmp_path: Path, gpu: ComfyUIS
     values = wf.shot_values(ballad, 16)
     assert values.scalars["seed"] == 1234 and isinstance(values.scalars["frames"], int)
     assert values.scalars["frames"] == 10 * 16 + 1
+    assert wf.wan_frames(5, 30) == 153 and wf.wan_frames(5, 24) == 121  # always 4k + 1
     assert (values.scalars["width"], values.scalars["height"]) == (1280, 720)
     assert sorted(values.media) == ["audio1", "image1", "image2", "video1"]
     assert values.media["video1"].name == "sam.mp4"

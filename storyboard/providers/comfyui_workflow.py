@@ -261,12 +261,17 @@ def shot_seed(shot: CompiledShot) -> int:
     return int(hashlib.sha256(shot.hash.encode()).hexdigest()[:8], 16) % (SEED_MAX + 1)
 
 
+def wan_frames(seconds: int, fps: int) -> int:
+    """Frames for ``seconds`` at ``fps`` as Wan wants them: 4k + 1 (5 s at 16 fps: 81)."""
+    return 4 * max(1, int(seconds * fps / 4 + 0.5)) + 1  # a tie goes to the longer
+
+
 def shot_values(shot: CompiledShot, fps: int, first_frame: Path | None = None) -> ShotValues:
     request = shot.request
     width, height = SIZES.get((request.resolution, request.ratio), (1280, 720))
     scalars: dict[str, Any] = {
         "prompt": request.prompt, "seed": shot_seed(shot), "width": width, "height": height,
-        "fps": fps, "frames": request.duration * fps + 1, "duration": request.duration,
+        "fps": fps, "frames": wan_frames(request.duration, fps), "duration": request.duration,
         "negative_prompt": request.negative_prompt or ""}
     media: dict[str, Path] = {}
     urls: dict[str, str] = {}
