@@ -199,3 +199,11 @@ def test_every_example_workflow_fits_the_core_nodes(name: str) -> None:
     assert validate(workflow.fill({**scalars, **media}, info), set(info), set(media.values())) \
         is None
     assert {"prompt", "seed", "width", "height", "frames"} <= workflow.names
+
+
+def test_storyboard_config_shows_one_job_per_instance(tmp_path: Path,
+                                                      gpu: ComfyUIServer) -> None:
+    from storyboard.run.config import effective
+    series = series_on(tmp_path, [gpu, gpu], PHANTOM)
+    rows = {row.name: row for row in effective(storyboard.compile(series))}
+    assert (rows["provider"].value, rows["concurrency"].value) == ("comfyui", "2")

@@ -152,7 +152,10 @@ def _runner(look: _Lookup, provider: str) -> None:
     if look.flags.concurrency is not None:
         look.add("concurrency", look.flags.concurrency, FLAG, "--concurrency")
     else:
-        _from_series(look, "concurrency", "concurrency", defaults.concurrency)
+        instances = look.block.get("instances")  # comfyui: one job per instance
+        _from_series(look, "concurrency", "concurrency", len(instances) if provider ==
+                     "comfyui" and isinstance(instances, list) and instances else
+                     defaults.concurrency)
     _from_series(look, "submit_rate", "submit_rate", defaults.submit_rate)
     poll = LOCAL_POLL if provider == "local" else defaults.poll_schedule
     _from_series(look, "poll", "poll", ", ".join(f"{s:g}" for s in poll))
