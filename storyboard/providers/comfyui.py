@@ -44,7 +44,6 @@ from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, 
 log = logging.getLogger("storyboard.providers.comfyui")
 
 
-
 def prompt_id(cache_key: str, shot: CompiledShot) -> str:
     """The client-chosen prompt id of a shot's take (a UUID, as ComfyUI's own are)."""
     digest = hashlib.sha256(f"{cache_key}:{shot.hash}:take{shot.take}".encode()).digest()
@@ -116,16 +115,7 @@ class ComfyUIProvider:
     def preflight(self) -> None:
         """Load every workflow and check it against each answering instance's
         ``/object_info``: before any job is sent (``check_shots`` then checks the shots)."""
-        paths = sorted({*self.settings.workflows.values(), *filter(None, [
-            self.settings.workflow])})
-        problems = []
-        for path in paths:
-            try:
-                self._workflows[path] = wf.load_workflow(path)
-            except ProblemsFound as found:
-                problems += found.diagnostics
-        if problems:
-            raise ProblemsFound(problems)
+        self._load_workflows()
         answers = self._object_infos()
         problems = []
         for url, info in answers.items():
@@ -139,6 +129,18 @@ class ComfyUIProvider:
         common = set.intersection(*(set(info) for info in answers.values()))
         first = next(iter(answers.values()))
         self._info = {name: first[name] for name in common}
+
+    def _load_workflows(self) -> None:
+        """Every workflow the settings name; all their problems at once."""
+        problems = []
+        for path in sorted({*self.settings.workflows.values(),
+                            *filter(None, [self.settings.workflow])}):
+            try:
+                self._workflows[path] = wf.load_workflow(path)
+            except ProblemsFound as found:
+                problems += found.diagnostics
+        if problems:
+            raise ProblemsFound(problems)
 
     def check_shots(self, shots: list[CompiledShot]) -> None:
         """Every shot about to render against its workflow (after ``preflight``): what a shot
