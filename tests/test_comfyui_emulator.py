@@ -44,6 +44,9 @@ def test_the_routes_and_their_shapes() -> None:
         assert "WanVaceToVideo" in info and "reference_image" in \
             info["WanVaceToVideo"]["input"]["optional"]
         assert list(http.get("/object_info/KSampler").json()) == ["KSampler"]
+        http.post("/_emulator/nodes", json={"missing": ["LoadVideo"]})  # a fault
+        assert "LoadVideo" not in http.get("/object_info").json()
+        http.post("/_emulator/nodes", json={"missing": []})
         bad = text_graph()
         del bad["4"]["inputs"]["text"]
         refused = http.post("/prompt", json={"prompt": bad})

@@ -10,6 +10,7 @@
     GET  /view              ?filename=&subfolder=&type=output: the file
     GET  /object_info[/{class}]
     GET  /_emulator/stats   POST /_emulator/restart   POST /_emulator/slow {"seconds", "count"}
+    POST /_emulator/nodes   {"missing": [CLASS, ...]}: nodes this instance pretends not to have
 
 ``ComfyUIServer`` runs one instance in a background thread (``with ComfyUIServer() as gpu``);
 ``serve`` runs several, one port each, for ``storyboard emulate --comfyui``.
@@ -18,6 +19,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import tempfile
@@ -145,6 +147,15 @@ async def slow(request: Request) -> Response:
     return JSONResponse({"slow": len(state(request).slow)})
 
 
+async def nodes(request: Request) -> Response:
+    body = await body_json(request)
+    missing = body.get("missing") if isinstance(body, dict) else None
+    if not (isinstance(missing, list) and all(isinstance(m, str) for m in missing)):
+        return Response(status_code=400)
+    state(request).config.missing_nodes = tuple(missing)
+    return JSONResponse({"missing": missing})
+
+
 def create_app(config: ComfyConfig | None = None, folder: Path | None = None) -> Starlette:
     """One emulated ComfyUI instance; its files under ``folder`` (a temporary one by default)."""
     where = folder or Path(tempfile.mkdtemp(prefix="storyboard-comfyui-"))
@@ -169,6 +180,7 @@ def create_app(config: ComfyConfig | None = None, folder: Path | None = None) ->
         Route("/_emulator/stats", stats, methods=["GET"]),
         Route("/_emulator/restart", restart, methods=["POST"]),
         Route("/_emulator/slow", slow, methods=["POST"]),
+        Route("/_emulator/nodes", nodes, methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.instance = instance
@@ -253,7 +265,8 @@ def serve(count: int, host: str = "127.0.0.1", port: int = 8188,
           announce: Callable[[str], None] | None = print) -> None:
     """Run ``count`` instances on ports ``port``, ``port + 1`` ... until interrupted."""
     sockets = [bind(host, port + n if port else 0) for n in range(count)]
-    servers = [uvicorn_server(create_app(config), "info") for _ in sockets]
+    base = config or ComfyConfig()
+    servers = [uvicorn_server(create_app(dataclasses.replace(base)), "info") for _ in sockets]
     for sock in sockets:
         if announce is not None:
             announce(f"http://{host}:{sock.getsockname()[1]}")
