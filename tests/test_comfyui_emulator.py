@@ -17,8 +17,8 @@ from comfyui_helpers import WORKFLOWS, wait_until
 
 from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
-from storyboard.errors import ConnectFailed
-from storyboard.language.request import CompiledShot, ShotRequest
+from storyboard.errors import ConnectFailed, RequestRejected
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.providers.comfyui import ComfyUIProvider
 from storyboard.providers.comfyui_jobs import Job, Throughput
 from storyboard.providers.comfyui_settings import ComfySettings
@@ -226,3 +226,25 @@ def test_a_submit_whose_answer_was_lost_is_found_by_its_id(tmp_path: Path) -> No
         assert found and found[0] in (TaskStatus.PENDING, TaskStatus.RUNNING)
         assert never == []  # no job file: never sent, so a new submit is safe
         assert list(gpu.stats()["prompts"].values()) == [1]
+
+
+def test_submit_itself_refuses_a_shot_its_workflow_cannot_take(tmp_path: Path) -> None:
+    """Every way in is guarded: a shot with a reference image, on a workflow with no
+    ``{{image1}}``, is refused before anything is uploaded or queued."""
+    picture = tmp_path / "mia.png"
+    picture.write_bytes(b"png")
+    item = MediaItem("reference_image", MediaRef(path=picture), "Image 1", "mia")
+    request = ShotRequest("wan2.7-r2v", "Image 1 waves", (item,), "720P", "16:9", 2, False,
+                          False, None, 5)
+    shot = CompiledShot("s", "ep01", "wave", request, "9" * 64)
+    with ComfyUIServer(ComfyConfig(job_time=0.1, plain=True)) as gpu:
+        provider = provider_for(tmp_path, gpu)
+
+        async def scenario() -> None:
+            try:
+                with pytest.raises(RequestRejected, match=r"no \{\{image1\}\} placeholder"):
+                    await provider.submit(shot, None)
+            finally:
+                await provider.aclose()
+        asyncio.run(scenario())
+        assert gpu.stats()["prompts"] == {} and gpu.stats()["uploads"] == 0

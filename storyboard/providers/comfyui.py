@@ -30,6 +30,7 @@ from storyboard.errors import (
     Diagnostic,
     ProblemsFound,
     ProviderError,
+    RequestRejected,
     TransportError,
 )
 from storyboard.language.request import CompiledShot
@@ -176,6 +177,10 @@ class ComfyUIProvider:
 
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
         workflow = self.workflow(shot)
+        problems = wf.check_shot(shot, workflow, self.settings.fps, await self._node_info())
+        if problems:  # check_shots said so before the run; this guards every other way in
+            raise RequestRejected("; ".join(d.format() for d in problems), provider=NAME,
+                                  shot=shot.id, code="WorkflowMismatch")
         values = wf.shot_values(shot, self.settings.fps, first_frame)
         task_id = prompt_id(self.cache_key, shot)
         uploads = {name: str(path) for name, path in values.media.items()}
