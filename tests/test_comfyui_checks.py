@@ -20,6 +20,7 @@ from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.language.compile import take_of
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.providers import comfyui_workflow as wf
 from storyboard.providers.comfyui import ComfyUIProvider, prompt_id
 from storyboard.providers.comfyui_settings import ComfySettings
@@ -207,3 +208,19 @@ def test_storyboard_config_shows_one_job_per_instance(tmp_path: Path,
     series = series_on(tmp_path, [gpu, gpu], PHANTOM)
     rows = {row.name: row for row in effective(storyboard.compile(series))}
     assert (rows["provider"].value, rows["concurrency"].value) == ("comfyui", "2")
+
+
+def test_voices_come_before_audio_items(tmp_path: Path) -> None:
+    def ref(name: str) -> MediaRef:
+        return MediaRef(path=tmp_path / name)
+    media = (MediaItem("reference_audio", ref("bed.wav"), "Audio 1"),
+             MediaItem("reference_image", ref("mia.png"), "Image 1", "mia", voice=ref("mia.wav")),
+             MediaItem("reference_video", ref("sam.mp4"), "Video 1", "sam"),
+             MediaItem("last_frame", ref("end.png")))
+    request = ShotRequest("wan2.7-r2v", "p", media, "720P", "9:16", 5, False, False)
+    named = {name: r.path.name for name, r in wf.media_of(
+        CompiledShot("s", "e", "x", request, "0" * 64), None) if r.path is not None}
+    assert named == {"image1": "mia.png", "video1": "sam.mp4", "last_frame": "end.png",
+                     "audio1": "mia.wav", "audio2": "bed.wav"}
+    assert wf.shot_values(CompiledShot("s", "e", "x", request, "0" * 64), 16).scalars[
+        "width"] == 720

@@ -285,26 +285,25 @@ def shot_values(shot: CompiledShot, fps: int, first_frame: Path | None = None) -
 
 def media_of(shot: CompiledShot, first_frame: Path | None) -> list[tuple[str, MediaRef]]:
     """Each media placeholder the shot fills, in label order: references as ``imageN`` and
-    ``videoN``; voices (each reference's, then audio items) as ``audioN``."""
-    request = shot.request
+    ``videoN``; voices as ``audioN`` (each reference's voice, then the audio items)."""
     out: list[tuple[str, MediaRef]] = []
-    counts = {"image": 0, "video": 0, "audio": 0}
+    counts = {"image": 0, "video": 0}
     voices: list[MediaRef] = []
-    for item in request.media:
+    audio: list[MediaRef] = []
+    for item in shot.request.media:
         kind = _kind(item)
         if kind is None:
             single = _single(item, first_frame)
             if single is not None:
                 out.append((item.role, single))
-            continue
-        if item.ref is not None:
+        elif kind == "audio":
+            audio += [item.ref] if item.ref is not None else []
+        elif item.ref is not None:
             counts[kind] += 1
             out.append((f"{kind}{counts[kind]}", item.ref))
         if item.voice is not None:
             voices.append(item.voice)
-    for voice in voices:
-        counts["audio"] += 1
-        out.append((f"audio{counts['audio']}", voice))
+    out += [(f"audio{n}", ref) for n, ref in enumerate([*voices, *audio], 1)]
     return out
 
 
