@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 SERIES = click.Path(path_type=Path)
 # Every provider by name: local, and each wire target (a dialect each), without importing them.
-PROVIDERS = ("local", *TARGETS)
+PROVIDERS = ("local", "comfyui", *TARGETS)
 
 
 class Amount(click.ParamType[float]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from storyboard.cli.common import fail
@@ -25,10 +27,17 @@ __all__ = ["emulate"]
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for fault rates.")
 @click.option("--dialect", type=click.Choice(list(TARGETS)), default="dashscope",
               show_default=True, help="The API to announce (every dialect is served).")
+@click.option("--comfyui", "comfyui", type=int, default=None, metavar="N",
+              help="Emulate N ComfyUI servers instead, on PORT, PORT+1 ... (--latency is each "
+                   "job's time; --plain-results draws plain videos).")
 def emulate(host: str, port: int, latency: float, api_key: str | None, plain_results: bool,
-            faults: tuple[str, ...], scripts: tuple[str, ...], seed: int, dialect: str) -> None:
-    """Run a local DashScope (or gateway) emulator (for tests and dry runs; needs the emulator
-    extra)."""
+            faults: tuple[str, ...], scripts: tuple[str, ...], seed: int, dialect: str,
+            comfyui: int | None) -> None:
+    """Run a local DashScope (or gateway) emulator, or ComfyUI servers with --comfyui N (for
+    tests and dry runs; needs the emulator extra)."""
+    if comfyui is not None:
+        _emulate_comfyui(host, port, comfyui, latency, plain_results)
+        return
     try:
         from storyboard.emulator import EmulatorConfig, parse_fault_options, serve
     except ImportError as exc:
@@ -43,6 +52,25 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
     try:
         serve(host, port, config, dialect=dialect, announce=lambda url: _announce(dialect, url))
     except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _emulate_comfyui(host: str, port: int, count: int, latency: float, plain: bool) -> None:
+    """``storyboard emulate --comfyui N``: N emulated ComfyUI servers until Ctrl-C."""
+    if not 1 <= count <= 16:
+        raise click.BadParameter("expected 1..16 servers", param_hint="--comfyui")
+    if not (math.isfinite(latency) and latency >= 0):
+        raise click.BadParameter("expected seconds >= 0", param_hint="--latency")
+    try:
+        from storyboard.emulator.comfyui import serve as serve_comfyui
+        from storyboard.emulator.comfyui_state import ComfyConfig
+    except ImportError as exc:
+        fail(MissingExtra("storyboard emulate", "emulator", exc.name))
+        return
+    try:
+        serve_comfyui(count, host, port, ComfyConfig(job_time=latency, plain=plain),
+                      announce=lambda url: click.echo(f"emulating ComfyUI at {url}"))
+    except (ValueError, OSError) as exc:
         raise click.UsageError(str(exc)) from exc
 
 

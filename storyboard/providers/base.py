@@ -88,6 +88,16 @@ class Provider(Protocol):
 
     async def aclose(self) -> None: ...
 
+    def plan_note(self, seconds: float) -> str:
+        """A line for the plan's price model in place of the prices, or "" (``seconds``: what
+        the plan renders)."""
+        ...
+
+    def check_shots(self, shots: list[CompiledShot]) -> None:
+        """Raise a located error now for a shot this provider cannot render, before any
+        submit (a provider with nothing to check does nothing)."""
+        ...
+
 
 class BaseProvider:
     """The declared defaults every provider class starts from (a paid service that lists its
@@ -112,6 +122,12 @@ class BaseProvider:
     @list_prices.setter
     def list_prices(self, table: PriceTable) -> None:
         self.__dict__["_list_prices"] = table
+
+    def plan_note(self, seconds: float) -> str:
+        return ""
+
+    def check_shots(self, shots: list[CompiledShot]) -> None:
+        return None
 
     @property
     def task_key(self) -> str:

@@ -28,7 +28,7 @@ from storyboard.stitch.episodes import output_dir
 FLAG, ENVIRONMENT, SERIES, USER, DEFAULT = ("flag", "environment", "series file", "user settings",
                                             "default")
 SOURCES = (FLAG, ENVIRONMENT, SERIES, USER, DEFAULT)  # the order of precedence
-PROVIDERS = ("local", *DIALECTS)
+PROVIDERS = ("local", "comfyui", *DIALECTS)
 LOCAL_POLL = (0.01,)  # a local task is finished when its submit returns
 
 
@@ -175,7 +175,10 @@ def _runner_values(look: _Lookup, provider: str) -> None:
     if look.flags.concurrency is not None:
         look.add("concurrency", look.flags.concurrency, FLAG, "--concurrency")
     else:
-        _from_series(look, "concurrency", "concurrency", defaults.concurrency)
+        instances = look.block.get("instances")  # comfyui: one job per instance
+        each = len(instances) if isinstance(instances, list) and instances else 1
+        _from_series(look, "concurrency", "concurrency",
+                     each if provider == "comfyui" else defaults.concurrency)
     _from_series(look, "submit_rate", "submit_rate", defaults.submit_rate)
     poll = LOCAL_POLL if provider == "local" else defaults.poll_schedule
     if "poll" in look.block:

@@ -53,6 +53,9 @@ def plan_setup(setup: RunSetup) -> Plan:
     _describe_store(the_plan, setup.manifest, setup.store, setup.offline)
     if setup.provider.traits.paid:
         the_plan.price_note = below_list(setup.prices, setup.provider.list_prices, setup.shots)
+    note = setup.provider.plan_note(sum(s.duration for s in the_plan.to_render))
+    if note:
+        the_plan.price_model = note  # comfyui: "free (your GPUs): ..., about N min"
     if problem:
         the_plan.store_note = "; ".join(filter(None, (the_plan.store_note, problem)))
     mark_approved(the_plan, approved_changes(setup.manifest, _lock(setup)))
@@ -162,7 +165,9 @@ def consent(setup: RunSetup, the_plan: Plan) -> None:
     if the_plan.to_render:
         setup.provider.preflight()
         paid = {s.hash for s in the_plan.to_render}
-        check_media(setup.provider, [s for s in setup.shots if s.hash in paid], setup.root)
+        shots = [s for s in setup.shots if s.hash in paid]
+        setup.provider.check_shots(shots)  # comfyui: every shot against its workflow
+        check_media(setup.provider, shots, setup.root)
 
 
 def remove_empty(folders: list[Path]) -> None:

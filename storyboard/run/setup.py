@@ -242,6 +242,12 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
         return LocalProvider(manifest.root / ".storyboard" / "local", draft=draft)
     if draft:
         raise StoryboardError("--draft renders animatics: it works only with the local provider")
+    if chosen == "comfyui":
+        from storyboard.providers.comfyui import from_manifest_block
+        return from_manifest_block(manifest.provider, manifest.root)
+    if chosen == "comfyui":
+        from storyboard.providers.comfyui import from_manifest_block
+        return from_manifest_block(manifest.provider, manifest.root)
     from storyboard.providers import dashscope_settings as native
     from storyboard.providers import gateway_settings as gateway
     if chosen in GATEWAYS:

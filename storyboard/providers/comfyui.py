@@ -1,0 +1,336 @@
+"""Compiled shots into jobs on your own ComfyUI servers: the ``comfyui`` provider, one prompt per GPU.
+
+``provider: {name: comfyui, instances: [URL, ...], workflow: FILE, workflows: {KEY: FILE}}``: each
+instance is one ComfyUI server (one GPU; default ``http://127.0.0.1:8188``), each shot is rendered
+by its workflow (``workflows`` by the shot's ``episode/shot`` id or its ``model``, else
+``workflow``) with the placeholders filled (``comfyui_workflow``). It is free: no consent, no
+budget, no ledger (``traits.paid`` off, every price 0).
+
+The task id is the ``prompt_id`` storyboard chooses: a function of the workflow, the shot's hash
+and its take. So the runner's journal holds it before anything is sent, a resumed run asks
+``/history`` and ``/queue`` for it (never sending again while its server knows it), and a lost
+submit is found by its id. Each instance runs one prompt at a time: a job goes to an instance whose
+queue is empty (``Dispatch``). A job its server no longer knows (the server restarted) is sent
+again once, from its job file (``comfyui_jobs``), and reported; lost a second time, it fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from storyboard.errors import (
+    ConnectFailed,
+    Diagnostic,
+    ProblemsFound,
+    ProviderError,
+    RequestRejected,
+    TransportError,
+)
+from storyboard.language.request import CompiledShot
+from storyboard.providers import comfyui_workflow as wf
+from storyboard.providers import protocol
+from storyboard.providers.base import BaseProvider, Traits
+from storyboard.providers.comfyui_client import NAME, Instance, first_video, status_of
+from storyboard.providers.comfyui_dispatch import Dispatch
+from storyboard.providers.comfyui_jobs import Job, Jobs, Throughput
+from storyboard.providers.comfyui_settings import ComfySettings
+from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, Usage
+
+log = logging.getLogger("storyboard.providers.comfyui")
+
+
+def prompt_id(cache_key: str, shot: CompiledShot) -> str:
+    """The client-chosen prompt id of a shot's take (a UUID, as ComfyUI's own are)."""
+    digest = hashlib.sha256(f"{cache_key}:{shot.hash}:take{shot.take}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16]))
+
+
+def upload_name(path: Path) -> str:
+    """An uploaded file's name: its content's hash, so the same bytes keep one name everywhere."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+    return f"storyboard-{digest}{path.suffix.lower()}"
+
+
+class ComfyUIProvider(BaseProvider):
+    """Your own GPUs behind ComfyUI; see the module docstring."""
+
+    name = NAME
+    traits = Traits(paid=False)  # free: no consent, budget or ledger; it lists its jobs
+    capabilities = Capabilities()
+    prices = PriceTable({"480P": 0.0, "720P": 0.0, "1080P": 0.0}, input_video_cap=0.0)
+
+    def __init__(self, settings: ComfySettings, root: Path, *,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings, self.root = settings, root
+        self.cache_key = f"comfyui-{self._workflows_digest()}"
+        self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
+        self.instances = [Instance(url, self._client) for url in settings.instances]
+        self.dispatch = Dispatch(self.instances)
+        state = root / ".storyboard" / "comfyui"
+        self.jobs = Jobs(state / "jobs")
+        self.throughput = Throughput(state / "throughput.json")
+        self.client_id = uuid.uuid4().hex
+        self._workflows: dict[Path, wf.Workflow] = {}
+        self._info: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"ComfyUIProvider({', '.join(self.settings.instances)})"
+
+    def _workflows_digest(self) -> str:
+        digest = hashlib.sha256(str(self.settings.fps).encode())
+        for path in sorted({*self.settings.workflows.values(), *filter(None, [
+                self.settings.workflow])}):
+            digest.update(path.name.encode())
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(b"missing")
+        return digest.hexdigest()[:12]
+
+    # -- checks before the first submit --------------------------------------------------------
+
+    def workflow_path(self, shot: CompiledShot) -> Path:
+        chosen = self.settings.workflows
+        path = (chosen.get(f"{shot.episode}/{shot.name}") or chosen.get(shot.request.model)
+                or self.settings.workflow)
+        if path is None:
+            raise ProblemsFound([Diagnostic(shot.span, (
+                f"shot {shot.episode}/{shot.id}: no workflow for model {shot.request.model}: "
+                "add it under provider.workflows, or set provider.workflow"))])
+        return path
+
+    def workflow(self, shot: CompiledShot) -> wf.Workflow:
+        path = self.workflow_path(shot)
+        if path not in self._workflows:
+            self._workflows[path] = wf.load_workflow(path)
+        return self._workflows[path]
+
+    def preflight(self) -> None:
+        """Load every workflow and check it against each answering instance's
+        ``/object_info``: before any job is sent (``check_shots`` then checks the shots)."""
+        self._load_workflows()
+        answers = self._object_infos()
+        problems = []
+        for url, info in answers.items():
+            for workflow in self._workflows.values():
+                try:
+                    wf.check_nodes(workflow, info, url)
+                except ProblemsFound as found:
+                    problems += found.diagnostics
+        if problems:
+            raise ProblemsFound(problems)
+        common = set.intersection(*(set(info) for info in answers.values()))
+        first = next(iter(answers.values()))
+        self._info = {name: first[name] for name in common}
+
+    def _load_workflows(self) -> None:
+        """Every workflow the settings name; all their problems at once."""
+        problems = []
+        for path in sorted({*self.settings.workflows.values(),
+                            *filter(None, [self.settings.workflow])}):
+            try:
+                self._workflows[path] = wf.load_workflow(path)
+            except ProblemsFound as found:
+                problems += found.diagnostics
+        if problems:
+            raise ProblemsFound(problems)
+
+    def check_shots(self, shots: list[CompiledShot]) -> None:
+        """Every shot about to render against its workflow (after ``preflight``): what a shot
+        has and its workflow lacks is a located error at the shot."""
+        wf.check_shots(shots, self.workflow, self.settings.fps, self._info)
+
+    def _object_infos(self) -> dict[str, dict[str, Any]]:
+        """Each answering instance's nodes (one that does not answer now is skipped, with a
+        warning; none answering is an error)."""
+        answers: dict[str, dict[str, Any]] = {}
+        with httpx.Client(timeout=self.settings.timeout) as client:
+            for url in self.settings.instances:
+                try:
+                    response = client.get(url + "/object_info")
+                    response.raise_for_status()
+                    data = response.json()
+                except (httpx.HTTPError, ValueError) as exc:
+                    log.warning("%s does not answer (%s); its nodes are not checked", url, exc)
+                    continue
+                if isinstance(data, dict):
+                    answers[url] = data
+        if not answers:
+            raise ProviderError("no ComfyUI instance answers /object_info: start ComfyUI on "
+                                + ", ".join(self.settings.instances), provider=NAME)
+        return answers
+
+    async def _node_info(self) -> dict[str, Any]:
+        if not self._info:
+            self._info = await self.instances[0].object_info()
+        return self._info
+
+    # -- the Provider interface ----------------------------------------------------------------
+
+    async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
+        workflow = self.workflow(shot)
+        problems = wf.check_shot(shot, workflow, self.settings.fps, await self._node_info())
+        if problems:  # check_shots said so before the run; this guards every other way in
+            raise RequestRejected("; ".join(d.format() for d in problems), provider=NAME,
+                                  shot=shot.id, code="WorkflowMismatch")
+        values = wf.shot_values(shot, self.settings.fps, first_frame)
+        task_id = prompt_id(self.cache_key, shot)
+        uploads = {name: str(path) for name, path in values.media.items()}
+        job = Job(task_id, f"{shot.episode}/{shot.id}", "", str(workflow.path), values.scalars,
+                  uploads, float(shot.request.duration))
+        await self._send(job, shot.id)
+        return task_id
+
+    async def _send(self, job: Job, shot: str) -> None:
+        """Choose an instance, upload the media there, write the job file, queue the graph."""
+        instance = await self.dispatch.acquire(job.prompt_id, shot)
+        try:
+            graph = await self._graph(job, instance, shot)
+            job.instance = instance.url
+            self.jobs.save(job)
+            await instance.prompt(graph, job.prompt_id, self.client_id, shot)
+        except BaseException:
+            self.dispatch.release(instance.url, job.prompt_id)
+            raise
+
+    async def _graph(self, job: Job, instance: Instance, shot: str) -> dict[str, Any]:
+        path = Path(job.workflow)
+        workflow = self._workflows.get(path) or wf.load_workflow(path)
+        values = dict(job.values)
+        for name, local in job.uploads.items():
+            path = Path(local)
+            if not path.is_file():
+                raise ProviderError(f"{{{{{name}}}}}: {path} is gone", provider=NAME, shot=shot)
+            values[name] = await instance.upload(path, upload_name(path), shot)
+        return workflow.fill(values, await self._node_info())
+
+    async def query(self, task_id: str) -> TaskState:
+        job = self.jobs.get(task_id)
+        if job is None:
+            return TaskState(task_id, TaskStatus.FAILED, code="NotFound",
+                             message="no job file for this prompt: it was never sent from here")
+        state = await self._look(job)
+        if state is None and job.canceled:
+            return TaskState(task_id, TaskStatus.CANCELED, message="canceled by storyboard")
+        return state if state is not None else await self._lost(job)
+
+    async def _look(self, job: Job) -> TaskState | None:
+        """What the job's server says of it: running, waiting, finished, or None (unknown).
+        The queue is asked first: a job leaves it for the history at once, so a job in neither
+        (in that order) is one the server does not know."""
+        instance = self._instance(job.instance)
+        running, pending = await instance.queue()
+        if job.prompt_id in running:
+            return TaskState(job.prompt_id, TaskStatus.RUNNING)
+        if job.prompt_id in pending:
+            return TaskState(job.prompt_id, TaskStatus.PENDING)
+        entry = await instance.history(job.prompt_id)
+        return self._finished(job, instance, entry) if entry is not None else None
+
+    def _instance(self, url: str) -> Instance:
+        return next((i for i in self.instances if i.url == url), None) or Instance(
+            url, self._client)
+
+    def _finished(self, job: Job, instance: Instance, entry: dict[str, Any]) -> TaskState:
+        self.dispatch.release(instance.url, job.prompt_id)
+        word, message, times = status_of(entry)
+        note = "; ".join(job.notes)
+        if word == "interrupted":
+            return TaskState(job.prompt_id, TaskStatus.CANCELED, message=message or note)
+        if word != "success":
+            return TaskState(job.prompt_id, TaskStatus.FAILED, code="ExecutionError",
+                             message=message or "the prompt failed")
+        item = first_video(entry)
+        if item is None:
+            return TaskState(job.prompt_id, TaskStatus.FAILED, code="NoVideo",
+                             message="the workflow saved no video (end it with SaveVideo)")
+        if "execution_start" in times and "execution_success" in times:
+            self.throughput.add(instance.url, times["execution_success"] -
+                                times["execution_start"], job.seconds)
+        return TaskState(job.prompt_id, TaskStatus.SUCCEEDED, video_url=instance.view_url(item),
+                         usage=Usage(output_seconds=job.seconds), message=note)
+
+    async def _lost(self, job: Job) -> TaskState:
+        """The job's server no longer knows it (a restart): send it again once (it costs
+        nothing), saying so; a second loss fails the shot."""
+        self.dispatch.release(job.instance, job.prompt_id)
+        if job.requeued >= 1:
+            return TaskState(job.prompt_id, TaskStatus.FAILED, code="LostJob",
+                             message=f"{job.instance} lost this job again after it was "
+                                     "re-queued once")
+        note = f"re-queued: {job.instance} no longer knew the job (restarted?)"
+        log.warning("shot %s: %s", job.shot, note)
+        job.requeued += 1
+        job.notes.append(note)
+        self.jobs.save(job)
+        await self._send(job, job.shot)
+        return TaskState(job.prompt_id, TaskStatus.PENDING, message=note)
+
+    async def cancel(self, task_id: str) -> None:
+        job = self.jobs.get(task_id)
+        if job is None:
+            return
+        instance = self._instance(job.instance)
+        job.canceled = True
+        self.jobs.save(job)
+        running, pending = await instance.queue()
+        if task_id in pending:
+            await instance.delete(task_id)
+        elif task_id in running:
+            await instance.interrupt(task_id)
+
+    async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
+        """A lost submit's prompt, asked for by its id on the server its job file names. No
+        job file, or a server that does not know it: it was never queued, so none. Its server
+        not answering is an error (asked again), never "none"."""
+        job = self.jobs.get(prompt_id(self.cache_key, shot))
+        if job is None or not job.instance:
+            return []
+        try:
+            state = await self._look(job)
+        except ConnectFailed as exc:
+            raise TransportError(str(exc), provider=NAME, shot=shot.id) from exc
+        return [state] if state is not None else []
+
+    async def download(self, state: TaskState, dest: Path) -> None:
+        if not state.video_url:
+            raise ProviderError(f"task {state.task_id} has no video", provider=NAME)
+        await protocol.download_to(self._client(), state.video_url, dest, provider=NAME,
+                                   what=f"download of {state.task_id}", key=None,
+                                   timeout=httpx.Timeout(max(self.settings.timeout, 300.0)))
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- for plans -----------------------------------------------------------------------------
+
+    def plan_note(self, seconds: float) -> str:
+        """The plan's price line: free, and the wall time ``seconds`` of video should take."""
+        count = len(self.instances)
+        head = f"free (your GPUs): {count} instance{'s' if count != 1 else ''}"
+        wall = self.throughput.wall_seconds(list(self.settings.instances), seconds)
+        if seconds <= 0:
+            return head
+        if wall is None:
+            return f"{head}; wall time unknown until they have rendered a shot"
+        return f"{head}; about {_duration(wall)} of wall time (their recent throughput)"
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def from_manifest_block(block: Mapping[str, Any], root: Path) -> ComfyUIProvider:
+    """The provider a series' ``provider:`` block describes."""
+    return ComfyUIProvider(ComfySettings.from_mapping(block, root), root)

@@ -1,0 +1,226 @@
+"""A workflow's mistakes are located errors before any job is sent: a misspelt placeholder, a node
+the server lacks, a shot needing an input the workflow has no placeholder for."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from comfyui_helpers import WORKFLOWS, series_on
+
+import storyboard
+from storyboard.emulator.comfyui import ComfyUIServer
+from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.language.compile import take_of
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.providers import comfyui_workflow as wf
+from storyboard.providers.comfyui import ComfyUIProvider, prompt_id
+from storyboard.providers.comfyui_settings import ComfySettings
+
+PHANTOM = "wan-phantom-references.json"
+
+
+@pytest.fixture
+def gpu() -> Iterator[ComfyUIServer]:
+    with ComfyUIServer(ComfyConfig(job_time=0.05, plain=True)) as server:
+        yield server
+
+
+def nothing_sent(server: ComfyUIServer) -> None:
+    stats = server.stats()
+    assert stats["prompts"] == {} and stats["uploads"] == 0
+
+
+def problems(series: Path) -> list[str]:
+    with pytest.raises(ProblemsFound) as raised:
+        storyboard.render(series, out=series / "out")
+    return [d.format() for d in raised.value.diagnostics]
+
+
+def test_a_misspelt_placeholder_is_located_in_the_workflow(tmp_path: Path,
+                                                           gpu: ComfyUIServer) -> None:
+    series = series_on(tmp_path, [gpu], PHANTOM)
+    path = series / "workflows" / PHANTOM
+    path.write_text(path.read_text().replace('"{{prompt}}"', '"{{promt}}"'))
+    found = problems(series)
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1)
+                if "{{promt}}" in text)
+    assert len(found) == 1
+    assert f"{PHANTOM}:{line}:" in found[0]
+    assert "node 4 (CLIPTextEncode) input 'text': unknown placeholder {{promt}}" in found[0]
+    assert "did you mean {{prompt}}?" in found[0]
+    nothing_sent(gpu)
+
+
+def test_a_node_the_server_lacks_is_named(tmp_path: Path) -> None:
+    config = ComfyConfig(job_time=0.05, plain=True, missing_nodes=("WanPhantomSubjectToVideo",))
+    with ComfyUIServer(config) as gpu:
+        series = series_on(tmp_path, [gpu], PHANTOM)
+        found = problems(series)
+        assert len(found) == 1
+        assert f"node 18: {gpu.url} has no node 'WanPhantomSubjectToVideo'" in found[0]
+        assert found[0].startswith(str(series / "workflows" / PHANTOM) + ":")
+        nothing_sent(gpu)
+
+
+def test_a_placeholder_on_an_input_the_node_lacks(tmp_path: Path, gpu: ComfyUIServer) -> None:
+    series = series_on(tmp_path, [gpu], PHANTOM)
+    path = series / "workflows" / PHANTOM
+    graph = json.loads(path.read_text())
+    graph["20"]["inputs"]["noise_seed"] = graph["20"]["inputs"].pop("seed")
+    path.write_text(json.dumps(graph, indent=2))
+    found = problems(series)
+    assert any(f"node 20 (KSampler) input 'noise_seed': KSampler on {gpu.url} has no "
+               "input 'noise_seed'" in f for f in found)
+    nothing_sent(gpu)
+
+
+def test_a_shot_needing_an_input_the_workflow_lacks(tmp_path: Path, gpu: ComfyUIServer) -> None:
+    """VACE takes one reference image: ballad has two, a reference video and a voice."""
+    series = series_on(tmp_path, [gpu], "wan-vace-references.json")
+    found = problems(series)
+    ballad = [f for f in found if "shot ep01/ballad" in f]
+    assert ballad and all(f.startswith(str(series / "episodes" / "01-first-meeting.yaml") + ":")
+                          for f in ballad)
+    said = "\n".join(ballad)
+    for name in ("{{image2}}", "{{video1}}", "{{audio1}}"):
+        assert f"the workflow has no {name} placeholder" in said
+    assert any("shot ep01/reply" in f and "{{first_frame}}" in f for f in found)
+    nothing_sent(gpu)
+
+
+def test_the_cli_prints_the_located_error_and_exits_non_zero(tmp_path: Path,
+                                                             gpu: ComfyUIServer) -> None:
+    series = series_on(tmp_path, [gpu], PHANTOM)
+    path = series / "workflows" / PHANTOM
+    path.write_text(path.read_text().replace('"{{seed}}"', '"seed {{seed}}"'))
+    done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series)],
+                          capture_output=True, text=True, env={**os.environ, "CI": "1"},
+                          timeout=120, check=False)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "a placeholder must be the whole value" in done.stdout + done.stderr
+    nothing_sent(gpu)
+
+
+def test_a_missing_workflow_file_and_an_unknown_key(tmp_path: Path, gpu: ComfyUIServer) -> None:
+    series = series_on(tmp_path, [gpu], "nowhere.json")
+    with pytest.raises(StoryboardError, match=r"provider\.workflow: workflows/nowhere\.json "
+                                              "is not a file in the series folder"):
+        storyboard.render(series)
+    doc = yaml.safe_load((series / "storyboard.yaml").read_text())
+    doc["provider"]["instance"] = "http://127.0.0.1:1"
+    (series / "storyboard.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(ProblemsFound) as raised:
+        storyboard.compile(series)
+    assert "instance" in raised.value.format()
+    nothing_sent(gpu)
+
+
+def test_ui_format_and_placeholders_in_prose_are_refused(tmp_path: Path) -> None:
+    ui = tmp_path / "ui.json"
+    ui.write_text(json.dumps({"nodes": [], "links": []}))
+    with pytest.raises(ProblemsFound, match="1 problem"):
+        wf.load_workflow(ui)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"1": {"class_type": "X", "inputs": {}},\n  oops}')
+    with pytest.raises(ProblemsFound) as raised:
+        wf.load_workflow(broken)
+    assert f"{broken}:2:" in raised.value.format()
+
+
+def test_values_are_typed_and_media_in_label_order(tmp_path: Path, gpu: ComfyUIServer) -> None:
+    series = series_on(tmp_path, [gpu], PHANTOM)
+    manifest = storyboard.compile(series)
+    ballad = manifest.episodes[0].shots[0]
+    values = wf.shot_values(ballad, 16)
+    assert values.scalars["seed"] == 1234 and isinstance(values.scalars["frames"], int)
+    assert values.scalars["frames"] == 10 * 16 + 1
+    assert wf.wan_frames(5, 30) == 153 and wf.wan_frames(5, 24) == 121  # always 4k + 1
+    assert (values.scalars["width"], values.scalars["height"]) == (1280, 720)
+    assert sorted(values.media) == ["audio1", "image1", "image2", "video1"]
+    assert values.media["video1"].name == "sam.mp4"
+    assert values.media["audio1"].name == "mia.wav"
+    workflow = wf.load_workflow(series / "workflows" / PHANTOM)
+    from storyboard.emulator.comfyui_nodes import object_info
+    graph = workflow.fill({**values.scalars, **{k: "x.png" for k in values.media}},
+                          object_info())
+    assert graph["20"]["inputs"]["seed"] == 1234
+    assert "16" not in graph  # no first frame: its LoadImage is cut ...
+    assert "images.image4" not in graph["17"]["inputs"]  # ... with the optional input it fed
+    second = take_of(ballad, 2, 2**31 - 1)  # a take: its own seed, its own prompt id
+    assert wf.shot_values(second, 16).scalars["seed"] == second.request.seed != 1234
+    assert prompt_id("k", second) != prompt_id("k", ballad)
+    assert "seed" in wf.needed(second)
+
+
+@pytest.mark.parametrize(("block", "said"), [
+    ({"workflow": "w.json", "region": "intl"}, "region is not a comfyui setting"),
+    ({"workflow": "w.json", "fps": 0}, "provider.fps: expected a whole number 1..120"),
+    ({"workflow": "w.json", "fps": True}, "provider.fps"),
+    ({"workflow": "w.json", "instances": ["ftp://x"]}, "provider.instances: expected a list"),
+    ({}, "comfyui needs a workflow"),
+])
+def test_settings_refused_plainly(tmp_path: Path, block: dict[str, object], said: str) -> None:
+    with pytest.raises(StoryboardError, match=re.escape(said)):
+        ComfySettings.from_mapping({"name": "comfyui", **block}, tmp_path)
+
+
+def test_settings_defaults(tmp_path: Path) -> None:
+    (tmp_path / "w.json").write_text("{}")
+    (tmp_path / "b.json").write_text("{}")
+    settings = ComfySettings.from_mapping({"name": "comfyui", "workflow": "w.json",
+                                           "workflows": {"ep01/a": "b.json"}}, tmp_path)
+    assert settings.instances == ("http://127.0.0.1:8188",) and settings.fps == 16
+    assert settings.workflows == {"ep01/a": tmp_path / "b.json"}
+    provider = ComfyUIProvider(settings, tmp_path)
+    assert provider.paid is False and provider.default_concurrency == 1
+    assert not any(provider.prices.per_second.values())
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in WORKFLOWS.glob("*.json")))
+def test_every_example_workflow_fits_the_core_nodes(name: str) -> None:
+    """Each example loads, names only core nodes and inputs, and once filled (media cut where a
+    shot has none) is a graph ComfyUI's validation accepts."""
+    from storyboard.emulator.comfyui_nodes import object_info, validate
+    workflow = wf.load_workflow(WORKFLOWS / name)
+    info = object_info()
+    wf.check_nodes(workflow, info, "the emulator")
+    scalars = {"prompt": "p", "negative_prompt": "", "seed": 1, "width": 832, "height": 480,
+               "frames": 81, "fps": 16, "duration": 5}
+    media = {slot.name: f"{slot.name}.png" for slot in workflow.slots if slot.name not in scalars}
+    assert validate(workflow.fill({**scalars, **media}, info), set(info), set(media.values())) \
+        is None
+    assert {"prompt", "seed", "width", "height", "frames"} <= workflow.names
+
+
+def test_storyboard_config_shows_one_job_per_instance(tmp_path: Path,
+                                                      gpu: ComfyUIServer) -> None:
+    from storyboard.run.config import effective
+    series = series_on(tmp_path, [gpu, gpu], PHANTOM)
+    rows = {row.name: row for row in effective(storyboard.compile(series))}
+    assert (rows["provider"].value, rows["concurrency"].value) == ("comfyui", "2")
+
+
+def test_voices_come_before_audio_items(tmp_path: Path) -> None:
+    def ref(name: str) -> MediaRef:
+        return MediaRef(path=tmp_path / name)
+    media = (MediaItem("reference_audio", ref("bed.wav"), "Audio 1"),
+             MediaItem("reference_image", ref("mia.png"), "Image 1", "mia", voice=ref("mia.wav")),
+             MediaItem("reference_video", ref("sam.mp4"), "Video 1", "sam"),
+             MediaItem("last_frame", ref("end.png")))
+    request = ShotRequest("wan2.7-r2v", "p", media, "720P", "9:16", 5, False, False)
+    named = {name: r.path.name for name, r in wf.media_of(
+        CompiledShot("s", "e", "x", request, "0" * 64), None) if r.path is not None}
+    assert named == {"image1": "mia.png", "video1": "sam.mp4", "last_frame": "end.png",
+                     "audio1": "mia.wav", "audio2": "bed.wav"}
+    assert wf.shot_values(CompiledShot("s", "e", "x", request, "0" * 64), 16).scalars[
+        "width"] == 720
