@@ -42,6 +42,12 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert wan30["sources"]["prices"] == "third-party" and wan30["sources"]["limits"] == "official"
     assert models["wan2.7-r2v"]["snapshots"] == ["wan2.7-r2v-2026-06-12"]
     assert models["wan2.7-i2v"]["ratios"] == []
+    # Each corrected fact says where it comes from (issue 35.1).
+    assert models["wan2.7-r2v"]["sources"]["sizes"] == "third-party"
+    assert models["wan2.7-r2v"]["third_party"] == ["sizes:4:3, 3:4"]
+    assert models["wan2.7-r2v"]["sources"]["limits"] == "official"
+    assert {"frames", "files"} <= set(models["wan2.7-i2v"]["third_party"])
+    assert wan30["sources"]["ratios"] == "third-party" and "adaptive" in wan30["ratios"]
     targets = {row["name"]: row for row in data["targets"]}
     assert targets["dashscope"]["models"] == list(MODELS)
     assert targets["freepik"]["models"] == ["wan2.7-r2v"] and targets["freepik"]["duration"] == [2, 10]
@@ -51,6 +57,9 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert targets["arrays"]["prices"]["default"]["per"] == "generation"
     assert targets["openai-video"]["statuses"]["SUCCEEDED"] == "completed"
     assert targets["openai-video"]["voices"] == "none"
+    assert targets["arrays"]["third_party"] == ["aspect_ratio"]
+    assert targets["roles"]["duration_with_video"] == 15
+    assert targets["openai-video"]["duration_with_video"] == 10
 
 
 def test_markdown_flag_prints_the_docs_tables() -> None:
@@ -66,7 +75,8 @@ def test_a_changed_model_declaration_changes_its_row() -> None:
     row = model_row(changed)
     assert row["duration"] == [2, 45] and row["prompt_limit"] == 123 and row["images"] == 7
     assert row["voices"] == "none" and row["snapshots"] == ["wan3.0-video-2027-01-01"]
-    assert row["sources"] == {"limits": "third-party", "sizes": "official",
+    assert row["sources"] == {"limits": "third-party", "ratios": "official", "sizes": "official",
+                              "frames": "official", "files": "official",
                               "prices": "official", "billing": "official"}
     page = markdown(capability_table([changed], []))
     for text in ("2-45 s", "| 7 / 5 / 5 |", "USD 0.99/s 720P", "input video billed up to 2 s",

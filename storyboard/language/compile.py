@@ -37,6 +37,7 @@ from storyboard.language.resolve import MENTION, Reference, ResolvedShot, Resolv
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
 from storyboard.media import probe as media
+from storyboard.targets.capabilities import FileRule
 from storyboard.targets.gateways import GATEWAYS, TARGETS
 
 
@@ -285,7 +286,7 @@ class Compiler:
                 continue
             digests[path] = facts.sha256
             if self.check_media:
-                for message in _verdict(facts, role):
+                for message in _verdict(facts, role, use.rule):
                     self.problems.append(use.doc.diagnostic(
                         use.where, f"{_rel(path, self.source.root)}: {message}"))
         return digests
@@ -379,7 +380,11 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
     return TARGETS[str(name)], base_url
 
 
-def _verdict(facts: media.Facts, role: str) -> list[str]:
+def _verdict(facts: media.Facts, role: str, rule: FileRule | None = None) -> list[str]:
+    if rule is not None:  # a model's own rule for this role: its kind of file, length and size
+        limits = replace(media.LIMITS[rule.kind], min_seconds=rule.min_seconds,
+                         max_seconds=rule.max_seconds, max_bytes=int(rule.max_mb * media.MB))
+        return media.verdict(facts, rule.kind, limits)
     if role in ("image", "video", "voice"):
         return media.verdict(facts, role)  # type: ignore[arg-type]
     if role == "card" and facts.kind not in media.ACCEPTED["image"]:
