@@ -247,7 +247,8 @@ class Service:
         return int(raw)
 
     def listing(self, query: dict[str, str]) -> dict[str, Any]:
-        """The list answer without ``request_id``: data, total, total_page, page_no, page_size."""
+        """The list answer without ``request_id``: data (or ``tasks``), total, total_page,
+        page_no, page_size."""
         start, end = self._window(query)
         status = query.get("status") or None
         if status is not None and status not in ("PENDING", "RUNNING", "SUCCEEDED", "FAILED",
@@ -257,7 +258,7 @@ class Service:
         page_size = self._page(query, "page_size", 10, MAX_PAGE_SIZE)
         tasks = self.table.listing(start, end, query.get("model_name") or None, status)
         shown = tasks[(page_no - 1) * page_size: page_no * page_size]
-        return {"data": [self._listed(t) for t in shown], "total": len(tasks),
+        return {self.config.list_key: [self._listed(t) for t in shown], "total": len(tasks),
                 "total_page": math.ceil(len(tasks) / page_size), "page_no": page_no,
                 "page_size": page_size}
 
