@@ -66,7 +66,7 @@ def _validators() -> dict[str, Any]:
     base = jsonschema.validators.validator_for(schemas[SERIES_SCHEMA])
     # A whole number written as a float (``takes: 3.0``) is JSON Schema's integer but not
     # Python's: every later stage would pass it by. Here it is no integer, and said at its line.
-    cls = jsonschema.validators.extend(
+    cls = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
         base, type_checker=base.TYPE_CHECKER.redefine("integer", _strict_integer))
     return {name: cls(schema, registry=registry) for name, schema in schemas.items()}
 
