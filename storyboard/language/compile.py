@@ -81,7 +81,7 @@ def scene_tokens(index: int, start: float, end: float, action: list[Token],
         said: list[Token] = []
         for number, line in enumerate(lines):
             said += [" "] * (number > 0) + line
-        head = [*head, joiner if text else "", *said]
+        head = [*head, joiner, *said]  # no action: "Scene 2 [3-5.5s]: Image 1 says: ..."
     return _merged(head)
 
 
