@@ -19,7 +19,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from storyboard.cli import complete, review, takes
+from storyboard.cli import complete, diagnostics, review, takes
 from storyboard.cli import variations as matrix
 from storyboard.cli.agents import mcp
 from storyboard.cli.cache import cache
@@ -54,10 +54,16 @@ PROVIDER = click.option("--provider", type=click.Choice(["local", *DIALECTS]),
 @PROVIDER
 @matrix.VAR
 @matrix.VARIATION
+@click.option("--format", "fmt", type=click.Choice(diagnostics.FORMATS), default="text",
+              help="text (default), json (a list of {file, line, column, severity, code, "
+                   "message}) or github (workflow annotations).")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 def check(path: Path, provider: str | None, var: tuple[str, ...],
-          variation: tuple[str, ...]) -> None:
+          variation: tuple[str, ...], fmt: str, as_json: bool) -> None:
     """Validate a series (every variation, for a provider's limits): every problem at once,
     each at file:line:col."""
+    if as_json or fmt != "text":
+        return diagnostics.check(path, var, variation, provider, "json" if as_json else fmt)
     variants = variants_of(path, var, variation, provider=provider)
     if variants.matrix:
         return matrix.check(variants)

@@ -288,7 +288,7 @@ class Compiler:
             if self.check_media:
                 for message in _verdict(facts, role, use.rule):
                     self.problems.append(use.doc.diagnostic(
-                        use.where, f"{_rel(path, self.source.root)}: {message}"))
+                        use.where, f"{_rel(path, self.source.root)}: {message}", code="media-file"))
         return digests
 
     def _episode(self, episode: Any, digests: dict[Path, str]) -> CompiledEpisode:
@@ -333,7 +333,7 @@ class Compiler:
         for message in modelcheck.seconds_problems(shot.model, request.duration,
                                                    seconds["reference_video"],
                                                    seconds["reference_audio"]):
-            self.problems.append(shot.doc.diagnostic(shot.path, message))
+            self.problems.append(shot.doc.diagnostic(shot.path, message, code="model-seconds"))
 
     def _seconds(self, ref: MediaRef | None) -> float:
         if ref is None or ref.path is None:
@@ -354,7 +354,8 @@ class Compiler:
                 continue
             self.said.add(problem.message)
             self.problems.append(shot.doc.diagnostic(
-                (*shot.path, problem.field), problem.message, severity=problem.severity))
+                (*shot.path, problem.field), problem.message, severity=problem.severity,
+                code=f"gateway-{problem.field}"))
 
 
 def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]

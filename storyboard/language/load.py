@@ -105,9 +105,11 @@ class Document:
         return base
 
     def diagnostic(self, path: PathKey, message: str, *, key: bool = False,
-                   severity: str = "error", span: Span | None = None) -> Diagnostic:
+                   severity: str = "error", span: Span | None = None,
+                   code: str = "") -> Diagnostic:
         where = span or self.span(path, key=key)
-        return Diagnostic(where, message, severity, self.line_text(where.line))  # type: ignore[arg-type]
+        return Diagnostic(where, message, severity, self.line_text(where.line),  # type: ignore[arg-type]
+                          code)
 
     def line_text(self, line: int) -> str | None:
         return self.lines[line - 1] if 0 < line <= len(self.lines) else None

@@ -11,7 +11,7 @@ so once.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from storyboard.errors import Diagnostic
@@ -113,10 +113,14 @@ def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None
 def check(resolver: Resolving, shot: Shot, names: list[str], videos: int) -> None:
     """Every way ``shot`` (with references ``names``, ``videos`` of them videos) breaks its model."""
     model = shot.model
-    for problem in [*_switches(shot, model), *_references(shot, model, names, videos),
-                    *_frames(shot, model, names), *_duration(shot, model, videos)]:
-        if problem not in resolver.problems:
-            resolver.problems.append(problem)
+    kinds = {"model-switch": _switches(shot, model),
+             "model-references": _references(shot, model, names, videos),
+             "model-frames": _frames(shot, model, names),
+             "model-duration": _duration(shot, model, videos)}
+    for code, problems in kinds.items():
+        for problem in (replace(p, code=code) for p in problems):
+            if problem not in resolver.problems:
+                resolver.problems.append(problem)
 
 
 # --- switches the model does not take -------------------------------------------------------

@@ -14,6 +14,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,9 @@ def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
                 described = _unknown_keys(doc, leaf, _path(leaf))
             else:
                 described = [_describe(doc, leaf)]
-            for diagnostic in described:
+            code = "schema-unknown-key" if leaf.validator == "additionalProperties" else \
+                f"schema-{leaf.validator}"
+            for diagnostic in (replace(d, code=code) for d in described):
                 found.setdefault((diagnostic.span, diagnostic.message), diagnostic)
     return list(found.values())
 
