@@ -23,6 +23,9 @@ def _lines(choice: ffbinary.Choice) -> list[str]:
         lines.append(f"problem: it cannot be run: {chosen.error}")
     for missing in chosen.missing:
         lines.append(f"missing: {missing}")
+    prober = ffbinary.ffprobe()
+    lines.append(f"ffprobe: {prober} (media facts are read from its JSON)" if prober else
+                 "ffprobe: none (media facts are read from ffmpeg's log)")
     lines.append("candidates:")
     lines += [f"  - {c.summary()}" for c in choice.candidates]
     lines.append(f"choose another with {ffbinary.ENV_VAR}=/path/to/ffmpeg, or `ffmpeg: PATH` in "
