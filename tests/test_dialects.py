@@ -113,6 +113,8 @@ def test_gateway_limits_name_the_gateway(tmp_path: Path) -> None:
     over = check.problems(replace(request, duration=16), DIALECTS["arrays"], None, {})
     assert ("duration", "error", "a 16 s shot; arrays accepts 2 to 15 s with a reference video") \
         in {(p.field, p.severity, p.message) for p in over}
+    roles = check.problems(request, DIALECTS["roles"], None, {})  # seed 001: 2..15 s too
+    assert not any(p.field == "duration" for p in roles)
     freepik = check.problems(request, DIALECTS["freepik"], None, {})
     assert "a 12 s shot; freepik accepts 2 to 10 s with a reference video" in \
         {p.message for p in freepik}
