@@ -11,7 +11,13 @@ from storyboard.cli import cli
 from storyboard.targets.capabilities import Capabilities, PriceTable
 from storyboard.targets.gateways import ARRAYS, FREEPIK, TARGETS
 from storyboard.targets.models import MODELS, WAN30_VIDEO
-from storyboard.targets.table import capability_table, markdown, model_row, target_row
+from storyboard.targets.table import (
+    capability_table,
+    markdown,
+    model_row,
+    sources_markdown,
+    target_row,
+)
 
 
 def invoke(*args: str) -> str:
@@ -65,6 +71,12 @@ def test_json_parses_and_carries_the_declared_values() -> None:
 def test_markdown_flag_prints_the_docs_tables() -> None:
     assert invoke("--markdown") == markdown()
     assert markdown().count("\n|---|") == 2
+    page = markdown()  # where each corrected fact comes from, in words (issue 35.1)
+    assert "third-party: sizes (4:3, 3:4) |" in page and "ratios (adaptive)" in page
+    assert "| third-party: aspect_ratio |" in page
+    assert "first_clip 2-10 s, <= 100 MB; driving_audio 2-30 s, <= 15 MB" in page
+    assert "first_frame or first_clip, not both" in page
+    assert "third-party (4:3, 3:4)" in sources_markdown()
 
 
 def test_a_changed_model_declaration_changes_its_row() -> None:
