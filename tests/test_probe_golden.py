@@ -79,7 +79,9 @@ def test_ffprobes_json_gives_the_same_facts_as_the_log_of_its_version(name: str)
     assert from_json == parse_probe_log(Path(name), log("5.1", name))
 
 
-@pytest.mark.parametrize("text", ["", "not json", "[]", '{"format": {}}', '{"streams": []}'])
+@pytest.mark.parametrize("text", ["", "not json", "[]", '{"format": {}}', '{"streams": []}',
+                                  '{"format": {"format_name": "wav"}, "streams": '
+                                  '[{"codec_type": "video", "width": "wide"}]}'])
 def test_an_answer_that_is_no_ffprobe_json_is_none(text: str) -> None:
     assert parse_probe_json(Path("x"), text) is None
 

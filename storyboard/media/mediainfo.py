@@ -118,7 +118,6 @@ def parse_probe_log(path: Path, log: str) -> MediaInfo:
     return MediaInfo(path, fmt, duration, streams)
 
 
-
 def _rate(text: object) -> float:
     """``30/1`` or ``30000/1001`` as frames a second, to the hundredth (as the log prints)."""
     try:
@@ -165,8 +164,11 @@ def parse_probe_json(path: Path, text: str) -> MediaInfo | None:
         duration: float | None = round(float(fmt["duration"]), 2)
     except (KeyError, TypeError, ValueError):
         duration = None
-    streams = [_json_stream(item) for item in data.get("streams") or []
-               if isinstance(item, dict)]
+    try:
+        streams = [_json_stream(item) for item in data.get("streams") or []
+                   if isinstance(item, dict)]
+    except (TypeError, ValueError):
+        return None  # a field of another type than ffprobe writes: the log decides
     return MediaInfo(path, str(fmt["format_name"]), duration, streams)
 
 
