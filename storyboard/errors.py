@@ -30,6 +30,7 @@ quoted source line made here goes through it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -69,14 +70,28 @@ class Span:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?")
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One located problem; ``format()`` quotes the source line under it."""
+    """One located problem; ``format()`` quotes the source line under it. ``code`` names its kind
+    (``schema-type``, ``model-frames``...) for tools; ``stable_code`` is never empty."""
 
     span: Span | None
     message: str
     severity: Severity = "error"
     source_line: str | None = None
+    code: str = ""
+
+    @property
+    def stable_code(self) -> str:
+        """``code``, else one made from the message's form (quoted text and numbers left out), so
+        the same kind of problem keeps one code from run to run."""
+        if self.code:
+            return self.code
+        form = _QUOTED.sub("_", self.message)
+        return "form-" + hashlib.sha256(form.encode()).hexdigest()[:8]
 
     def format(self) -> str:
         where = f"{self.span}: " if self.span else ""

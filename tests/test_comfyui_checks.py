@@ -182,7 +182,7 @@ def test_settings_defaults(tmp_path: Path) -> None:
     assert settings.instances == ("http://127.0.0.1:8188",) and settings.fps == 16
     assert settings.workflows == {"ep01/a": tmp_path / "b.json"}
     provider = ComfyUIProvider(settings, tmp_path)
-    assert provider.paid is False and provider.default_concurrency == 1
+    assert provider.traits.paid is False and provider.traits.writes_lock
     assert not any(provider.prices.per_second.values())
 
 

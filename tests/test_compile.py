@@ -128,6 +128,26 @@ def test_several_speakers_keep_their_order(tmp_path: Path, make_media: MakeMedia
         "media/guitar.png", "media/sam.mp4", "media/mia.png"]
 
 
+def test_a_scene_with_only_dialogue_keeps_the_space_after_its_colon(
+        tmp_path: Path, make_media: MakeMedia) -> None:
+    series = write_series(tmp_path / "s", make_media, """\
+        - id: e
+          shots:
+            - id: a
+              scenes:
+                - at: 0-3s
+                  action: "@mia pours coffee"
+                - at: 3-5.5s
+                  say: {mia: "Here you go."}
+                - at: 5.5-7s
+                  say: {sam: "Thanks!", mia: "Enjoy."}
+        """)
+    prompt = native(series, "a")["request"]["input"]["prompt"]
+    assert 'Scene 2 [3-5.5s]: Image 1 says: "Here you go."' in prompt
+    assert 'Scene 3 [5.5-7s]: Video 1 says: "Thanks!" Image 1 says: "Enjoy."' in prompt
+    assert "]:I" not in prompt and "]:V" not in prompt
+
+
 def test_shot_voice_override(tmp_path: Path, make_media: MakeMedia) -> None:
     head = ("storyboard: 1\nvoices:\n  a: {audio: media/mia.wav}\n  b: {audio: media/b.wav}\n"
             "characters:\n  mia: {image: media/mia.png, voice: a}\n  sam: {video: media/sam.mp4}\n"

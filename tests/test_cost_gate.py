@@ -83,7 +83,8 @@ def run_hook(hook: dict[str, Any], args: list[str], cwd: Path
 
 def test_the_hooks_are_declared_for_pre_commit() -> None:
     declared = hooks()
-    assert set(declared) == {"storyboard-check", "storyboard-cost-gate"}
+    assert set(declared) == {"storyboard-check", "storyboard-check-github",
+                             "storyboard-cost-gate"}
     for hook in declared.values():
         assert hook["language"] == "python" and hook["name"] and hook["args"]
 

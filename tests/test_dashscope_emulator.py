@@ -160,11 +160,13 @@ def test_a_wrong_key_is_an_auth_error(emu: EmulatorServer,
     assert info.value.code == "InvalidApiKey" and "sk-wrong" not in str(info.value)
 
 
-@pytest.mark.parametrize("zone", [0.0, 8.0], ids=["list-in-utc", "list-in-beijing-time"])
-def test_a_lost_submit_is_found_again(zone: float) -> None:
-    """Found whether the service reads the list window in UTC or in its hosts' UTC+8."""
+@pytest.mark.parametrize(("zone", "key"), [(0.0, "data"), (8.0, "data"), (0.0, "tasks")],
+                         ids=["list-in-utc", "list-in-beijing-time", "list-page-in-tasks"])
+def test_a_lost_submit_is_found_again(zone: float, key: str) -> None:
+    """Found whether the service reads the list window in UTC or in its hosts' UTC+8, and
+    whether a list page keeps its items in ``data`` or in ``tasks`` (as the SDK 2.x reads it)."""
     with EmulatorServer(latency=0.3, api_key=KEY, render=plain_render,
-                        utc_offset_hours=zone) as emu:
+                        utc_offset_hours=zone, list_key=key) as emu:
         check_lost_submit_is_found(emu)
 
 

@@ -93,8 +93,17 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("prime snapshot", make_body("wan3.0-video-prime-2026-08-24")),
     ("i2v first frame, 15 s", make_body(I2V, negative="x" * 500, duration=15,
                                         resolution="1080P", prompt_extend=False, seed=7)),
-    ("i2v one of each", make_body(I2V, [FIRST, LAST, DRIVE, CLIP])),
+    ("i2v first, last frame and audio", make_body(I2V, [FIRST, LAST, DRIVE])),
     ("i2v first clip alone", make_body(I2V, [CLIP])),
+    # Issue 35.1: a clip continued towards a last frame (Freepik's and ComfyUI's pages).
+    ("i2v first clip towards a last frame", make_body(I2V, [CLIP, LAST, DRIVE])),
+    # wan3.0-video renders a prompt alone (the official page's text-to-video mode), and takes
+    # ``ratio: adaptive`` (advised for the frame modes).
+    ("wan3.0 a prompt alone", {**make_body(WAN30), "input": {"prompt": "a quiet street"}}),
+    ("wan3.0 a prompt and no media", {**make_body(WAN30), "input": {"prompt": "rain",
+                                                                     "media": []}}),
+    ("wan3.0 adaptive with a first frame", make_body(WAN30, [FIRST], ratio="adaptive")),
+    ("wan3.0 adaptive with references", make_body(WAN30, [IMAGE], ratio="adaptive")),
     ("i2v ignores ratio and audio", make_body(I2V, ratio="21:9", audio="x")),
 ]
 
@@ -145,6 +154,17 @@ REJECTED: list[tuple[str, dict[str, Any], str, str]] = [
      "at most one first_clip"),
     ("i2v without a first frame", make_body(I2V, [LAST, DRIVE]), "InvalidParameter",
      "needs a first_frame or a first_clip"),
+    # Issue 35.1: public schemas (Replicate, fal): a first frame or a clip, never both.
+    ("i2v a first frame and a first clip", make_body(I2V, [FIRST, CLIP]), "InvalidParameter",
+     "takes a first_frame or a first_clip, not both"),
+    ("i2v one of each", make_body(I2V, [FIRST, LAST, DRIVE, CLIP]), "InvalidParameter",
+     "takes a first_frame or a first_clip, not both"),
+    ("r2v adaptive", make_body(R2V, ratio="adaptive"), "InvalidParameter",
+     "ratio must be one of"),
+    ("r2v a prompt alone", {**make_body(R2V), "input": {"prompt": "a quiet street"}},
+     "InvalidParameter", "input.media must be a non-empty array"),
+    ("i2v a prompt alone", {**make_body(I2V), "input": {"prompt": "a quiet street"}},
+     "InvalidParameter", "input.media must be a non-empty array"),
     ("i2v reference_voice", make_body(I2V, [{**FIRST, "reference_voice": VOICE}]),
      "InvalidParameter", "takes no reference_voice"),
     ("i2v 16 s", make_body(I2V, duration=16), "InvalidParameter", "2..15"),
@@ -290,6 +310,48 @@ def test_i2v_follows_its_first_clip(http: httpx.Client, make_media: Callable[...
     assert info.video is not None and (info.video.width, info.video.height) == (1104, 832)
     assert done["usage"]["ratio"] == "4:3"
     assert done["usage"]["input_video_duration"] == 3
+
+
+# Issue 35.1: wan2.7-i2v's own rules for its files, read once the task reads them: a first clip
+# lasts 2..10 s, a driving audio 2..30 s (not a reference video's 1..30 s nor a voice's 1..10 s).
+FILE_RULES = [("clip 12 s", "video", 12.0, CLIP, "lasts 12.00 s; expected 2 to 10 s"),
+              ("clip 1.5 s", "video", 1.5, CLIP, "lasts 1.50 s; expected 2 to 10 s"),
+              ("clip 3 s", "video", 3.0, CLIP, None),
+              ("audio 31 s", "voice", 31.0, DRIVE, "lasts 31.00 s; expected 2 to 30 s"),
+              ("audio 1.5 s", "voice", 1.5, DRIVE, "lasts 1.50 s; expected 2 to 30 s"),
+              ("audio 12 s", "voice", 12.0, DRIVE, None)]
+
+
+@pytest.mark.parametrize(("kind", "seconds", "item", "said"), [r[1:] for r in FILE_RULES],
+                         ids=[r[0] for r in FILE_RULES])
+def test_i2v_holds_its_files_to_their_own_lengths(
+        http: httpx.Client, make_media: Callable[..., Path], tmp_path: Path, kind: str,
+        seconds: float, item: dict[str, str], said: str | None) -> None:
+    suffix = ".mp4" if kind == "video" else ".wav"
+    extra = {"width": 320, "height": 240} if kind == "video" else {}
+    path = make_media(kind, tmp_path / f"file{suffix}", seconds=seconds, **extra)
+    media = [{**item, "url": uploaded(http, I2V, path)}]
+    if item is DRIVE:
+        media.insert(0, FIRST)
+    answer = http.post(SUBMIT, json=make_body(I2V, media), headers=RESOLVE)
+    assert answer.status_code == 200, answer.text
+    done = wait_for(http, answer.json()["output"]["task_id"])["output"]
+    if said is None:
+        assert done["task_status"] == "SUCCEEDED", done
+    else:
+        assert (done["task_status"], done["code"]) == ("FAILED", "InvalidParameter")
+        assert said in done["message"]
+
+
+def test_wan30_renders_a_prompt_alone_and_an_adaptive_ratio(http: httpx.Client,
+                                                             tmp_path: Path) -> None:
+    body = {**make_body(WAN30, resolution="480P"), "input": {"prompt": "a quiet street"}}
+    _, info = finished(http, body, tmp_path)
+    assert info.video is not None and (info.video.width, info.video.height) == (832, 480)
+    done, info = finished(http, make_body(WAN30, ratio="adaptive", resolution="480P",
+                                          prompt="adaptive, nothing to follow"), tmp_path)
+    assert info.video is not None and (info.video.width, info.video.height) == (832, 480)
+    assert done["usage"]["ratio"] == "16:9"
 
 
 def compact(when: float) -> str:

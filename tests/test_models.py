@@ -297,3 +297,69 @@ def test_a_series_default_meant_for_wan30_warns_on_the_default_models_shots(
     assert errors(problems) == []
     assert any("audio is not sent to the wan2.7-r2v shots" in p.message for p in problems)
     assert shots[0].request.audio is None
+
+
+# --- issue 35.1: the corrected facts, each as check sees it --------------------------------------
+
+# Files each corrected case needs beside the usual ones: (kind, path, keyword arguments).
+EXTRA_MEDIA = {
+    "clip12": ("video", "media/clip12.mp4", {"width": 320, "height": 240, "seconds": 12.0}),
+    "clip1": ("video", "media/clip1.mp4", {"width": 320, "height": 240, "seconds": 1.5}),
+    "clip3": ("video", "media/clip3.mp4", {"width": 320, "height": 240, "seconds": 3.0}),
+    "drive31": ("voice", "media/drive31.wav", {"seconds": 31.0}),
+    "drive1": ("voice", "media/drive1.wav", {"seconds": 1.5}),
+    "mia12": ("voice", "media/mia.wav", {"seconds": 12.0}),  # the voice mia-voice, 12 s
+}
+
+# (model, the shot's YAML, files it needs, the error's text (None: accepted), its line)
+CORRECTED: list[tuple[str, str, tuple[str, ...], str | None, int]] = [
+    # Public schemas (Replicate, fal): a first frame or a clip to continue, never both.
+    ("wan2.7-i2v", "      first_frame: media/mia.png\n      first_clip: media/clip3.mp4\n"
+                   "      prompt: 'go on'\n", ("clip3",),
+     "takes a first_frame or a first_clip, not both: drop first_clip", 17),
+    # A clip towards a last frame (Freepik's and ComfyUI's pages): accepted.
+    ("wan2.7-i2v", "      first_clip: media/clip3.mp4\n      last_frame: media/guitar.png\n"
+                   "      prompt: 'go on'\n", ("clip3",), None, 0),
+    # A first clip lasts 2..10 s (not a reference video's 1..30 s).
+    ("wan2.7-i2v", "      first_clip: media/clip12.mp4\n      prompt: 'go on'\n", ("clip12",),
+     "clip12.mp4: lasts 12.00 s; expected 2 to 10 s", 16),
+    ("wan2.7-i2v", "      first_clip: media/clip1.mp4\n      prompt: 'go on'\n", ("clip1",),
+     "clip1.mp4: lasts 1.50 s; expected 2 to 10 s", 16),
+    # A driving audio given as a path lasts 2..30 s.
+    ("wan2.7-i2v", "      first_frame: media/mia.png\n      driving_audio: media/drive31.wav\n"
+                   "      prompt: 'hum'\n", ("drive31",),
+     "drive31.wav: lasts 31.00 s; expected 2 to 30 s", 17),
+    ("wan2.7-i2v", "      first_frame: media/mia.png\n      driving_audio: media/drive1.wav\n"
+                   "      prompt: 'hum'\n", ("drive1",),
+     "drive1.wav: lasts 1.50 s; expected 2 to 30 s", 17),
+    # ... and as {voice: NAME}: the driving rule (2..30 s), not a voice's 1..10 s.
+    ("wan2.7-i2v", "      first_frame: media/mia.png\n      driving_audio: {voice: mia-voice}\n"
+                   "      prompt: 'hum'\n", ("mia12",), None, 0),
+    # wan3.0-video: ``adaptive`` is a ratio it takes; wan2.7-r2v refuses it at its line.
+    ("wan3.0-video", "      first_frame: media/mia.png\n      ratio: adaptive\n"
+                     "      prompt: 'the cup turns'\n", (), None, 0),
+    ("wan2.7-r2v", "      ratio: adaptive\n      prompt: '@mia waves'\n", (),
+     "ratio adaptive; wan2.7-r2v takes 16:9, 9:16, 1:1, 4:3, 3:4", 16),
+    # A prompt alone: the service renders it, storyboard asks for a picture and says so.
+    ("wan3.0-video", "      prompt: 'a quiet street'\n", (),
+     "storyboard's own rule: wan3.0-video also renders from a prompt alone", 14),
+]
+
+
+@pytest.mark.parametrize(("model", "shot", "files", "message", "line"), CORRECTED)
+def test_check_holds_each_corrected_fact(
+        tmp_path: Path, make_media: Callable[..., Path], model: str, shot: str,
+        files: tuple[str, ...], message: str | None, line: int) -> None:
+    root = series(tmp_path, make_media, model, shot)
+    for name in files:
+        kind, path, kwargs = EXTRA_MEDIA[name]
+        make_media(kind, root / path, **kwargs)
+    _, problems = compiled(root)
+    said = errors(problems)
+    if message is None:
+        assert said == []
+        return
+    found = [p for p in problems if message in p.message]
+    assert found, said
+    assert found[0].severity == "error" and found[0].span is not None
+    assert found[0].span.line == line

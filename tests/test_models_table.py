@@ -11,7 +11,13 @@ from storyboard.cli import cli
 from storyboard.targets.capabilities import Capabilities, PriceTable
 from storyboard.targets.gateways import ARRAYS, FREEPIK, TARGETS
 from storyboard.targets.models import MODELS, WAN30_VIDEO
-from storyboard.targets.table import capability_table, markdown, model_row, target_row
+from storyboard.targets.table import (
+    capability_table,
+    markdown,
+    model_row,
+    sources_markdown,
+    target_row,
+)
 
 
 def invoke(*args: str) -> str:
@@ -42,6 +48,12 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert wan30["sources"]["prices"] == "third-party" and wan30["sources"]["limits"] == "official"
     assert models["wan2.7-r2v"]["snapshots"] == ["wan2.7-r2v-2026-06-12"]
     assert models["wan2.7-i2v"]["ratios"] == []
+    # Each corrected fact says where it comes from (issue 35.1).
+    assert models["wan2.7-r2v"]["sources"]["sizes"] == "third-party"
+    assert models["wan2.7-r2v"]["third_party"] == ["sizes:4:3, 3:4"]
+    assert models["wan2.7-r2v"]["sources"]["limits"] == "official"
+    assert {"frames", "files"} <= set(models["wan2.7-i2v"]["third_party"])
+    assert wan30["sources"]["ratios"] == "third-party" and "adaptive" in wan30["ratios"]
     targets = {row["name"]: row for row in data["targets"]}
     assert targets["dashscope"]["models"] == list(MODELS)
     assert targets["freepik"]["models"] == ["wan2.7-r2v"] and targets["freepik"]["duration"] == [2, 10]
@@ -51,11 +63,20 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert targets["arrays"]["prices"]["default"]["per"] == "generation"
     assert targets["openai-video"]["statuses"]["SUCCEEDED"] == "completed"
     assert targets["openai-video"]["voices"] == "none"
+    assert targets["arrays"]["third_party"] == ["aspect_ratio"]
+    assert targets["roles"]["duration_with_video"] == 15
+    assert targets["openai-video"]["duration_with_video"] == 10
 
 
 def test_markdown_flag_prints_the_docs_tables() -> None:
     assert invoke("--markdown") == markdown()
     assert markdown().count("\n|---|") == 2
+    page = markdown()  # where each corrected fact comes from, in words (issue 35.1)
+    assert "third-party: sizes (4:3, 3:4) |" in page and "ratios (adaptive)" in page
+    assert "| third-party: aspect_ratio |" in page
+    assert "first_clip 2-10 s, <= 100 MB; driving_audio 2-30 s, <= 15 MB" in page
+    assert "first_frame or first_clip, not both" in page
+    assert "third-party (4:3, 3:4)" in sources_markdown()
 
 
 def test_a_changed_model_declaration_changes_its_row() -> None:
@@ -66,7 +87,8 @@ def test_a_changed_model_declaration_changes_its_row() -> None:
     row = model_row(changed)
     assert row["duration"] == [2, 45] and row["prompt_limit"] == 123 and row["images"] == 7
     assert row["voices"] == "none" and row["snapshots"] == ["wan3.0-video-2027-01-01"]
-    assert row["sources"] == {"limits": "third-party", "sizes": "official",
+    assert row["sources"] == {"limits": "third-party", "ratios": "official", "sizes": "official",
+                              "frames": "official", "files": "official",
                               "prices": "official", "billing": "official"}
     page = markdown(capability_table([changed], []))
     for text in ("2-45 s", "| 7 / 5 / 5 |", "USD 0.99/s 720P", "input video billed up to 2 s",

@@ -51,6 +51,8 @@ def _frame(resolution: str, ratio: str, backdrop: Path | None, draft: bool
         if video is None or not video.width or not video.height:
             raise MediaError(f"{backdrop}: cannot read the first frame's size")
         ratio = closest_ratio(video.width, video.height, RATIOS)
+    elif ratio == "adaptive":  # wan3.0-video follows its first frame; with none, 16:9
+        ratio = "16:9"
     try:
         width, height = SIZES[(resolution, ratio)]
     except KeyError:

@@ -1,13 +1,16 @@
-"""``storyboard doctor`` into the ffmpeg choice, said plainly: which binary, its version, and why."""
+"""``storyboard doctor`` into the ffmpeg choice, said plainly: which binary, its version, and why;
+with a series, which DashScope host it sends to, and a warning when that host is being retired."""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from storyboard.cli.common import guarded
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
@@ -23,6 +26,9 @@ def _lines(choice: ffbinary.Choice) -> list[str]:
         lines.append(f"problem: it cannot be run: {chosen.error}")
     for missing in chosen.missing:
         lines.append(f"missing: {missing}")
+    prober = ffbinary.ffprobe()
+    lines.append(f"ffprobe: {prober} (media facts are read from its JSON)" if prober else
+                 "ffprobe: none (media facts are read from ffmpeg's log)")
     lines.append("candidates:")
     lines += [f"  - {c.summary()}" for c in choice.candidates]
     lines.append(f"choose another with {ffbinary.ENV_VAR}=/path/to/ffmpeg, or `ffmpeg: PATH` in "
@@ -30,18 +36,54 @@ def _lines(choice: ffbinary.Choice) -> list[str]:
     return lines
 
 
+def host_report(series: Path) -> dict[str, Any]:
+    """The DashScope host a series sends to (``render --provider dashscope``), why, and a warning
+    when that host is being retired."""
+    from storyboard.language.series import load_source
+    from storyboard.providers.dashscope_settings import DashScopeSettings
+    from storyboard.providers.dashscope_wire import retiring
+
+    data = load_source(series).series.data
+    block = data.get("provider") if isinstance(data, dict) else None
+    block = dict(block) if isinstance(block, dict) else {}
+    name = block.get("name", "dashscope")
+    if name != "dashscope":
+        return {"provider": name, "host": block.get("base_url"), "source": "provider.base_url",
+                "warning": None}
+    settings = DashScopeSettings.from_mapping(block)
+    host = settings.resolved_base_url()
+    return {"provider": "dashscope", "host": host, "source": settings.host_source(),
+            "warning": retiring(host)}
+
+
+def _host_lines(report: dict[str, Any]) -> list[str]:
+    lines = [f"host:    {report['host'] or '(none set)'} ({report['provider']}, from "
+             f"{report['source']})"]
+    if report["warning"]:
+        lines.append(f"warning: {report['warning']}")
+    return lines
+
+
 @click.command()
+@click.argument("series", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def doctor(as_json: bool) -> None:
-    """Show which ffmpeg storyboard uses, its version and why; exit 1 if it lacks a feature."""
+def doctor(series: Path | None, as_json: bool) -> None:
+    """Show which ffmpeg storyboard uses, its version and why; exit 1 if it lacks a feature.
+
+    With SERIES (a folder or its storyboard.yaml): also the DashScope host it sends to, and a
+    warning when that host is being retired."""
     from storyboard.media import ffbinary
     try:
         choice = ffbinary.choose()
     except StoryboardError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
+    host = guarded(lambda: host_report(series)) if series is not None else None
     if as_json:
-        click.echo(json.dumps(ffbinary.doctor_report(choice), indent=2, sort_keys=True))
+        report = ffbinary.doctor_report(choice)
+        if host is not None:
+            report["host"] = host
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
     else:
-        click.echo("\n".join(_lines(choice)))
+        click.echo("\n".join(_lines(choice) + (_host_lines(host) if host else [])))
     sys.exit(0 if choice.chosen.usable else 1)

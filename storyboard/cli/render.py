@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli import complete
+from storyboard.cli import complete, diagnostics
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import AMOUNT, EPISODE, PROVIDERS, SERIES, compiled, fail, guarded, variants_of
 from storyboard.errors import ProblemsFound, StoryboardError
@@ -36,10 +36,16 @@ PROVIDER = click.option("--provider", type=click.Choice(PROVIDERS),
 @PROVIDER
 @matrix.VAR
 @matrix.VARIATION
+@click.option("--format", "fmt", type=click.Choice(diagnostics.FORMATS), default="text",
+              help="text (default), json (a list of {file, line, column, severity, code, "
+                   "message}) or github (workflow annotations).")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 def check(path: Path, provider: str | None, var: tuple[str, ...],
-          variation: tuple[str, ...]) -> None:
+          variation: tuple[str, ...], fmt: str, as_json: bool) -> None:
     """Validate a series (every variation, for a provider's limits): every problem at once,
     each at file:line:col."""
+    if as_json or fmt != "text":
+        return diagnostics.check(path, var, variation, provider, "json" if as_json else fmt)
     variants = variants_of(path, var, variation, provider=provider)
     if variants.matrix:
         return matrix.check(variants)

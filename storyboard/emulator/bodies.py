@@ -4,8 +4,8 @@ A gateway's emulator must be as strict as the gateway's document, or tests canno
 body: every field each seed lists, with its type, range and whether it is required, as a table.
 A wrong type, a missing required field or a value out of range is a 400 naming the field; a
 malformed array is a 400, never a 500 (which clients retry). Unknown keys are ignored. The rules
-of the model itself (reference counts, 2..10 s with a video) are the native validator's, run
-after the body is read back.
+of the model itself (reference counts) are the native validator's, run after the body is read
+back; the longest shot with a reference video is each seed's own.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from storyboard.emulator.validate import invalid, media_types
 from storyboard.language.limits import insecure_url
+from storyboard.targets.gateways import TARGETS
 from storyboard.targets.models import WAN27_R2V
 
 # Gateways resell wan2.7-r2v alone: its ids and limits, from its declaration.
@@ -166,9 +167,15 @@ def check_body(dialect: str, body: Mapping[str, Any]) -> None:
         raise invalid("reference_voice speaks as Image1: images must hold at least one URL")
 
 
+def with_video_limit(dialect: str) -> int:
+    """The longest shot with a reference video, as the dialect's seed says (seed 001 and 002 have
+    no rule for videos: their 2..15 s hold; seed 003 says 2..10)."""
+    return TARGETS[dialect].limits.max_duration_with_video
+
+
 def check_together(dialect: str, native: Mapping[str, Any]) -> None:
     """The model's rules across fields (read back into the native body), in the dialect's names:
-    1..5 references, and 2..10 s with a reference video."""
+    1..5 references, and the seed's longest shot with a reference video."""
     media = native["input"]["media"]
     count = sum(1 for m in media if m.get("type") != "first_frame")
     where = REFERENCES.get(dialect, "media")
@@ -176,5 +183,7 @@ def check_together(dialect: str, native: Mapping[str, Any]) -> None:
         raise invalid(f"{where} must hold 1 to 5 references together; found {count}")
     duration = native["parameters"].get("duration")
     has_video = any(m.get("type") == "reference_video" for m in media)
-    if has_video and _is_int(duration) and duration > 10:
-        raise invalid(f"{DURATION.get(dialect, 'duration')} must be 2..10 with a reference video")
+    top = with_video_limit(dialect)
+    if has_video and _is_int(duration) and duration > top:
+        raise invalid(f"{DURATION.get(dialect, 'duration')} must be 2..{top} with a reference "
+                      "video")

@@ -26,6 +26,8 @@ class EmulatorConfig:
     - ``webhook_secret``: signs the status callbacks of gateways that send them.
     - ``fetch_media``: gateways fetch every media URL of a submit (a ranged GET) and refuse it
       with a 400 when one cannot be fetched, as a real gateway fails (tests serve the files).
+    - ``list_key``: where the task list answer keeps its items: ``data`` (the API reference) or
+      ``tasks`` (where the DashScope SDK 2.x reads a page); a client must read both.
     """
 
     latency: float = 2.0
@@ -43,3 +45,4 @@ class EmulatorConfig:
     task_ttl: float = 86400.0
     webhook_secret: str | None = None  # signs gateway callbacks (Standard Webhooks) when set
     fetch_media: bool = False
+    list_key: str = "data"

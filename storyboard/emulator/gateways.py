@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import Dialect, put
-from storyboard.emulator.bodies import check_body, check_together
+from storyboard.emulator.bodies import check_body, check_together, with_video_limit
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
@@ -89,7 +89,8 @@ async def submit(request: Request) -> Response:
     service = _service(request)
     if service.config.fetch_media:
         await fetch_media(native["input"]["media"])
-    task = service.submit(native, oss_resolve=False, request_id=new_id())
+    task = service.submit(native, oss_resolve=False, request_id=new_id(),
+                          with_video=with_video_limit(dialect.name))
     hook = body.get(dialect.webhook_field) if dialect.webhook_field else None
     if isinstance(hook, str) and hook.startswith(("http://", "https://")):
         origin = str(request.base_url).rstrip("/")

@@ -89,9 +89,12 @@ class Service:
         stored = self.uploads.lookup(url)
         return stored is not None and family(stored.model) == family(model)
 
-    def submit(self, body: object, *, oss_resolve: bool, request_id: str) -> Task:
-        """Validate, create and start a task; count it as a paid submission."""
-        sub = validate_submit(body, oss_resolve=oss_resolve, known_upload=self.known_upload)
+    def submit(self, body: object, *, oss_resolve: bool, request_id: str,
+               with_video: int | None = None) -> Task:
+        """Validate, create and start a task; count it as a paid submission. ``with_video``: a
+        gateway's own longest shot with a reference video (its seed's), else the model's."""
+        sub = validate_submit(body, oss_resolve=oss_resolve, known_upload=self.known_upload,
+                              with_video=with_video)
         assert isinstance(body, dict)  # validate_submit refuses anything else
         fault = self.faults.take("task")
         if fault is not None:
@@ -130,6 +133,10 @@ class Service:
             stored = self.uploads.lookup(url)
             if stored is not None:
                 media[url], digests[url] = stored.path, stored.sha256
+        problem = await self._file_problem(sub, media)
+        if problem is not None:  # the model's rule for this kind of file (unpaid)
+            self._finish(task, "FAILED", "InvalidParameter", problem)
+            return
         try:
             rendered = await self.renderer.render(task.body, sub, media, digests)
             inputs = await self._input_video_seconds(sub, media)
@@ -143,6 +150,19 @@ class Service:
     def _finish(self, task: Task, status: str, code: str = "", message: str = "") -> None:
         task.status, task.code, task.message = status, code, message
         task.ended = self.clock.now()
+
+    async def _file_problem(self, sub: Submission, media: dict[str, Path]) -> str | None:
+        """What an uploaded first clip or driving audio breaks of its model's file rules (the
+        length is known once the file is read; a file behind an http(s) URL is not fetched)."""
+        rules = self.model(sub).file_rules
+        for index, item in enumerate(sub.media):
+            rule, path = rules.get(item["type"]), media.get(item["url"])
+            if rule is None or path is None:
+                continue
+            problem = rule.problem(await self.renderer.seconds(path), path.stat().st_size)
+            if problem is not None:
+                return f"input.media[{index}] ({item['type']}): {problem}"
+        return None
 
     async def _input_video_seconds(self, sub: Submission, media: dict[str, Path]) -> float:
         total = 0.0
@@ -227,7 +247,8 @@ class Service:
         return int(raw)
 
     def listing(self, query: dict[str, str]) -> dict[str, Any]:
-        """The list answer without ``request_id``: data, total, total_page, page_no, page_size."""
+        """The list answer without ``request_id``: data (or ``tasks``), total, total_page,
+        page_no, page_size."""
         start, end = self._window(query)
         status = query.get("status") or None
         if status is not None and status not in ("PENDING", "RUNNING", "SUCCEEDED", "FAILED",
@@ -237,7 +258,7 @@ class Service:
         page_size = self._page(query, "page_size", 10, MAX_PAGE_SIZE)
         tasks = self.table.listing(start, end, query.get("model_name") or None, status)
         shown = tasks[(page_no - 1) * page_size: page_no * page_size]
-        return {"data": [self._listed(t) for t in shown], "total": len(tasks),
+        return {self.config.list_key: [self._listed(t) for t in shown], "total": len(tasks),
                 "total_page": math.ceil(len(tasks) / page_size), "page_no": page_no,
                 "page_size": page_size}
 

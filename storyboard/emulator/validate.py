@@ -158,6 +158,10 @@ def _combination(model: Model, counts: Counter[str]) -> None:
     if references and frames and not model.frames_with_references:
         raise invalid(f"input.media: {model.id} takes references ({_listing(kinds)}) or frames "
                       f"({_listing(model.frames)}), not both in one request")
+    for one, other in model.frames_apart:
+        if counts[one] and counts[other]:
+            raise invalid(f"input.media: {model.id} takes a {one} or a {other}, not both in one "
+                          "request")
     if model.needs_frame and not (counts["first_frame"] or counts["first_clip"]):
         raise invalid(f"input.media needs a first_frame or a first_clip (model {model.id})")
     frames_instead = frames > 0 and not model.frames_with_references
@@ -168,6 +172,8 @@ def _combination(model: Model, counts: Counter[str]) -> None:
 
 def _media(model: Model, data: Mapping[str, Any]) -> tuple[dict[str, str], ...]:
     media = data.get("media")
+    if model.text_only and (media is None or media == []):
+        return ()  # text to video: the prompt alone
     if not isinstance(media, list) or not media:
         raise invalid("input.media must be a non-empty array")
     items = tuple(_media_item(model, i, item) for i, item in enumerate(media))
@@ -187,17 +193,18 @@ def _choice(params: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> s
     return str(value)
 
 
-def _duration(model: Model, params: Mapping[str, Any], has_video: bool) -> int:
+def _duration(model: Model, params: Mapping[str, Any], has_video: bool,
+              with_video: int | None = None) -> int:
     value = params.get("duration", DEFAULTS["duration"])
     if model.auto_duration and _is_int(value) and value == AUTO_DURATION:
         return int(DEFAULTS["duration"])  # the model chooses; drawn at the default length
     caps = model.caps
-    top = caps.max_duration_with_video if has_video else caps.max_duration
+    top = (with_video or caps.max_duration_with_video) if has_video else caps.max_duration
     if not _is_int(value) or not caps.min_duration <= value <= top:
-        with_video = " with a reference_video" if has_video and top != caps.max_duration else ""
+        why = " with a reference_video" if has_video and top != caps.max_duration else ""
         auto = f" (or {AUTO_DURATION}: the model chooses)" if model.auto_duration else ""
         raise invalid(f"parameters.duration must be an integer in "
-                      f"{caps.min_duration}..{top}{with_video}{auto}")
+                      f"{caps.min_duration}..{top}{why}{auto}")
     return int(value)
 
 
@@ -249,9 +256,11 @@ def _parameters(body: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def validate_submit(body: object, *, oss_resolve: bool,
-                    known_upload: Callable[[str, str], bool]) -> Submission:
+                    known_upload: Callable[[str, str], bool],
+                    with_video: int | None = None) -> Submission:
     """Check a submit body like the service, by its model's rules; raise ApiError with the
-    documented code. ``known_upload(url, model)``: an ``oss://`` file uploaded for that model."""
+    documented code. ``known_upload(url, model)``: an ``oss://`` file uploaded for that model;
+    ``with_video``: a gateway's longest shot with a reference video, where its seed differs."""
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.")
     name, model = _model(body)
@@ -265,7 +274,7 @@ def validate_submit(body: object, *, oss_resolve: bool,
     # A model without ``ratio`` follows its first frame: the parameter is an unknown key to it.
     ratio = _choice(params, "ratio", model.caps.ratios) if model.ratio else DEFAULTS["ratio"]
     submission = Submission(name, prompt, _choice(params, "resolution", model.caps.resolutions),
-                            ratio, _duration(model, params, has_video), items,
+                            ratio, _duration(model, params, has_video, with_video), items,
                             _seed(model, params), _flags(model, params))
     _oss(items, name, oss_resolve, known_upload)
     return submission

@@ -37,6 +37,7 @@ from storyboard.language.resolve import MENTION, Reference, ResolvedShot, Resolv
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
 from storyboard.media import probe as media
+from storyboard.targets.capabilities import FileRule
 from storyboard.targets.gateways import GATEWAYS, TARGETS
 
 
@@ -80,7 +81,7 @@ def scene_tokens(index: int, start: float, end: float, action: list[Token],
         said: list[Token] = []
         for number, line in enumerate(lines):
             said += [" "] * (number > 0) + line
-        head = [*head, joiner if text else "", *said]
+        head = [*head, joiner, *said]  # no action: "Scene 2 [3-5.5s]: Image 1 says: ..."
     return _merged(head)
 
 
@@ -285,9 +286,9 @@ class Compiler:
                 continue
             digests[path] = facts.sha256
             if self.check_media:
-                for message in _verdict(facts, role):
+                for message in _verdict(facts, role, use.rule):
                     self.problems.append(use.doc.diagnostic(
-                        use.where, f"{_rel(path, self.source.root)}: {message}"))
+                        use.where, f"{_rel(path, self.source.root)}: {message}", code="media-file"))
         return digests
 
     def _episode(self, episode: Any, digests: dict[Path, str]) -> CompiledEpisode:
@@ -332,7 +333,7 @@ class Compiler:
         for message in modelcheck.seconds_problems(shot.model, request.duration,
                                                    seconds["reference_video"],
                                                    seconds["reference_audio"]):
-            self.problems.append(shot.doc.diagnostic(shot.path, message))
+            self.problems.append(shot.doc.diagnostic(shot.path, message, code="model-seconds"))
 
     def _seconds(self, ref: MediaRef | None) -> float:
         if ref is None or ref.path is None:
@@ -353,7 +354,8 @@ class Compiler:
                 continue
             self.said.add(problem.message)
             self.problems.append(shot.doc.diagnostic(
-                (*shot.path, problem.field), problem.message, severity=problem.severity))
+                (*shot.path, problem.field), problem.message, severity=problem.severity,
+                code=f"gateway-{problem.field}"))
 
 
 def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
@@ -379,7 +381,11 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
     return TARGETS[str(name)], base_url
 
 
-def _verdict(facts: media.Facts, role: str) -> list[str]:
+def _verdict(facts: media.Facts, role: str, rule: FileRule | None = None) -> list[str]:
+    if rule is not None:  # a model's own rule for this role: its kind of file, length and size
+        limits = replace(media.LIMITS[rule.kind], min_seconds=rule.min_seconds,
+                         max_seconds=rule.max_seconds, max_bytes=int(rule.max_mb * media.MB))
+        return media.verdict(facts, rule.kind, limits)
     if role in ("image", "video", "voice"):
         return media.verdict(facts, role)  # type: ignore[arg-type]
     if role == "card" and facts.kind not in media.ACCEPTED["image"]:

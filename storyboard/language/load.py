@@ -105,9 +105,11 @@ class Document:
         return base
 
     def diagnostic(self, path: PathKey, message: str, *, key: bool = False,
-                   severity: str = "error", span: Span | None = None) -> Diagnostic:
+                   severity: str = "error", span: Span | None = None,
+                   code: str = "") -> Diagnostic:
         where = span or self.span(path, key=key)
-        return Diagnostic(where, message, severity, self.line_text(where.line))  # type: ignore[arg-type]
+        return Diagnostic(where, message, severity, self.line_text(where.line),  # type: ignore[arg-type]
+                          code)
 
     def line_text(self, line: int) -> str | None:
         return self.lines[line - 1] if 0 < line <= len(self.lines) else None
@@ -143,7 +145,8 @@ class _Converter:
 
     def problem(self, node: yaml.Node, message: str) -> None:
         span = Span(self.doc.name, *self.position(node))
-        self.problems.append(Diagnostic(span, message, "error", self.doc.line_text(span.line)))
+        self.problems.append(Diagnostic(span, message, "error", self.doc.line_text(span.line),
+                                        "yaml-structure"))
 
     def convert(self, node: yaml.Node, path: str, depth: int = 0) -> Any:
         """``path`` is the value's ``path_key``, grown as the walk goes down."""
@@ -230,7 +233,7 @@ def _yaml_problem(doc: Document, exc: yaml.YAMLError) -> Diagnostic:
     context = getattr(exc, "context", None)
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     if mark is None:
-        return Diagnostic(Span(doc.name, 1, 1), message)
+        return Diagnostic(Span(doc.name, 1, 1), message, code="yaml-syntax")
     span = Span(doc.name, mark.line + 1, mark.column + 1)
     line = doc.line_text(span.line) or ""
     tab = line.find("\t")
@@ -239,7 +242,7 @@ def _yaml_problem(doc: Document, exc: yaml.YAMLError) -> Diagnostic:
         span = Span(doc.name, span.line, tab + 1)
         message = ("invalid YAML: a tab character; YAML indents with spaces only, "
                    "expected spaces instead of the tab")
-    return Diagnostic(span, message, "error", line)
+    return Diagnostic(span, message, "error", line, "yaml-syntax")
 
 
 def _too_deep() -> str:
@@ -317,5 +320,5 @@ def load_file(file: Path) -> tuple[Document, list[Diagnostic]]:
         text = read_yaml_text(file)
     except ValueError as exc:
         doc = Document(file=file, data=None, lines=[])
-        return doc, [Diagnostic(Span(doc.name, 1, 1), str(exc))]
+        return doc, [Diagnostic(Span(doc.name, 1, 1), str(exc), code="file-unreadable")]
     return parse(text, file)

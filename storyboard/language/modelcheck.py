@@ -11,13 +11,14 @@ so once.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from storyboard.errors import Diagnostic
 from storyboard.language.load import Document, PathKey
 from storyboard.language.request import MediaRef
 from storyboard.language.validate import did_you_mean
+from storyboard.targets.capabilities import FileRule
 from storyboard.targets.models import (
     DEFAULT_MODEL,
     MODELS,
@@ -44,8 +45,8 @@ class Resolving(Protocol):
     problems: list[Diagnostic]
     voices: dict[str, MediaRef]
 
-    def media_ref(self, doc: Document, path: PathKey, value: str, role: str
-                  ) -> MediaRef | None: ...
+    def media_ref(self, doc: Document, path: PathKey, value: str, role: str,
+                  rule: FileRule | None = None) -> MediaRef | None: ...
 
 
 class Shot(Protocol):
@@ -85,10 +86,14 @@ def model_table(series: Mapping[str, Any]) -> dict[str, Model]:
 def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None:
     """``last_frame``, ``first_clip`` and ``driving_audio`` into files (``{voice: NAME}`` takes
     that voice's clip)."""
+    rules = shot.model.file_rules
     for role, kind in (("last_frame", "image"), ("first_clip", "video"),
                        ("driving_audio", "audio")):
         value = raw.get(role)
         where = (*shot.path, role)
+        # A file the model holds to rules of its own (a clip's or a driving audio's length) is
+        # checked as that role; the media check reads the rule from the model's declaration.
+        use = role if role in rules else kind
         if isinstance(value, dict) and isinstance(value.get("voice"), str):
             ref = resolver.voices.get(value["voice"])
             if ref is None:
@@ -97,8 +102,10 @@ def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None
                     f"; expected one of: {', '.join(sorted(resolver.voices)) or '(none declared)'}")))
                 continue
             shot.frames[role] = ref
+            if ref.path is not None and role in rules:
+                resolver.media_ref(shot.doc, where, str(ref.path), use, rules[role])
         elif isinstance(value, str):
-            found = resolver.media_ref(shot.doc, where, value, kind)
+            found = resolver.media_ref(shot.doc, where, value, use, rules.get(role))
             if found is not None:
                 shot.frames[role] = found
 
@@ -106,10 +113,14 @@ def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None
 def check(resolver: Resolving, shot: Shot, names: list[str], videos: int) -> None:
     """Every way ``shot`` (with references ``names``, ``videos`` of them videos) breaks its model."""
     model = shot.model
-    for problem in [*_switches(shot, model), *_references(shot, model, names, videos),
-                    *_frames(shot, model, names), *_duration(shot, model, videos)]:
-        if problem not in resolver.problems:
-            resolver.problems.append(problem)
+    kinds = {"model-switch": _switches(shot, model),
+             "model-references": _references(shot, model, names, videos),
+             "model-frames": _frames(shot, model, names),
+             "model-duration": _duration(shot, model, videos)}
+    for code, problems in kinds.items():
+        for problem in (replace(p, code=code) for p in problems):
+            if problem not in resolver.problems:
+                resolver.problems.append(problem)
 
 
 # --- switches the model does not take -------------------------------------------------------
@@ -130,6 +141,10 @@ def _switches(shot: Shot, model: Model) -> Iterator[Diagnostic]:
     if resolution not in model.caps.resolutions:
         yield _at(shot, "resolution", f"resolution {resolution}; {model.id} renders "
                                       f"{', '.join(model.caps.resolutions)}")
+    ratio = shot.params.get("ratio")
+    if model.ratio and ratio is not None and ratio not in model.caps.ratios:
+        yield _at(shot, "ratio", f"ratio {ratio}; {model.id} takes "
+                                 f"{', '.join(model.caps.ratios)}")
 
 
 def _unsupported(shot: Shot, model: Model, name: str) -> Diagnostic:
@@ -162,9 +177,11 @@ def _references(shot: Shot, model: Model, names: list[str], videos: int
         return
     if not names and not model.needs_frame and (model.min_references or not _framed(shot)):
         frame = "" if model.min_references else " or a first_frame"
+        own = (f" (storyboard's own rule: {model.id} also renders from a prompt alone, but "
+               "storyboard asks every shot for a picture to hold it)") if model.text_only else ""
         yield shot.doc.diagnostic(shot.path, (
             "this shot has no reference: mention a character (@name) or list one in 'cast'; "
-            f"expected at least one image or video{frame}"))
+            f"expected at least one image or video{frame}{own}"))
     for kind, count, most in (("image", images, model.max_images),
                               ("video", videos, model.max_videos)):
         if count > most:
@@ -198,6 +215,11 @@ def _frames(shot: Shot, model: Model, names: list[str]) -> Iterator[Diagnostic]:
             f"{model.id} takes references or a first/last frame, not both: drop "
             f"{' and '.join(framed)} to keep {', '.join('@' + n for n in names)} as references, "
             "or drop the references to start from the frame"))
+    for one, other in model.frames_apart:
+        if {one, other} <= present:
+            yield shot.doc.diagnostic((*shot.path, other), (
+                f"{model.id} takes a {one} or a {other}, not both: drop {other} to start from "
+                f"the picture, or drop {one} to continue the clip"))
     if model.needs_frame and not present & {"first_frame", "first_clip"}:
         yield shot.doc.diagnostic(shot.path, (
             f"{model.id} starts from a picture: give this shot a first_frame (a path, or "

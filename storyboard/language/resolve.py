@@ -24,6 +24,7 @@ from storyboard.language.request import MediaRef, Transition, is_url
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.language.validate import did_you_mean
+from storyboard.targets.capabilities import FileRule
 from storyboard.targets.models import MODELS, Model
 
 MENTION = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)")
@@ -91,9 +92,10 @@ class MediaUse:
     """A local file the series uses, and as what; checked once per (file, role)."""
 
     path: Path
-    role: str  # "image" | "video" | "voice"
+    role: str  # "image" | "video" | "voice", or a frame role its model has a rule for
     doc: Document
     where: PathKey
+    rule: FileRule | None = None  # the model's rule for that role (``first_clip``: 2..10 s)
 
 
 class Resolver:
@@ -113,7 +115,8 @@ class Resolver:
     def error(self, doc: Document, path: PathKey, message: str, *, key: bool = False) -> None:
         self.problems.append(doc.diagnostic(path, message, key=key))
 
-    def media_ref(self, doc: Document, path: PathKey, value: str, role: str) -> MediaRef | None:
+    def media_ref(self, doc: Document, path: PathKey, value: str, role: str,
+                  rule: FileRule | None = None) -> MediaRef | None:
         """A path or URL from ``doc`` at ``path``; local files must stay inside the series."""
         if is_url(value):
             problem = data_uri_problem(value) if value[:5].lower() == "data:" else None
@@ -126,7 +129,7 @@ class Resolver:
             self.error(doc, path, f"{value!r} leaves the series folder; expected a path inside "
                                   f"{self.source.root.name}/ or a URL (https://, oss://, data:)")
             return None
-        self.media.setdefault((file, role), MediaUse(file, role, doc, path))
+        self.media.setdefault((file, role), MediaUse(file, role, doc, path, rule))
         return MediaRef(path=file)
 
     # --- the cast ------------------------------------------------------------------------------
@@ -185,13 +188,19 @@ class Resolver:
         doc = self.source.series
         used = {r.name for e in episodes for s in e.shots for r in s.references}
         voices = {r.voice for e in episodes for s in e.shots for r in s.references if r.voice}
+        driving = {s.frames["driving_audio"] for e in episodes for s in e.shots
+                   if "driving_audio" in s.frames}
+        for ref in driving - voices:  # a voice only drives shots: held to the driving rule alone
+            if ref.path is not None and any(u.rule for (p, _), u in self.media.items()
+                                            if p == ref.path):
+                self.media.pop((ref.path, "voice"), None)
         for name in self.characters:
             if name not in used and episodes:
                 self.problems.append(doc.diagnostic(("characters", name), (
                     f"character {name!r} is never used: no shot mentions it or lists it in "
                     "'cast'"), key=True, severity="warning"))
         for name, ref in self.voices.items():
-            if ref not in voices and episodes:
+            if ref not in voices and ref not in driving and episodes:
                 self.problems.append(doc.diagnostic(("voices", name), (
                     f"voice {name!r} is never used by a character in a shot"), key=True,
                     severity="warning"))

@@ -33,7 +33,8 @@ def parse(problems: list[Diagnostic], doc: Document, where: PathKey, scene: Any,
     if isinstance(scene, str):
         match = SHORTHAND.match(scene)
         if match is None:
-            problems.append(doc.diagnostic(where, 'expected a scene like "[0-3s] what happens"'))
+            problems.append(doc.diagnostic(where, 'expected a scene like "[0-3s] what happens"',
+                                           code="scene-form"))
             return None
         window, action = match.group(1), match.group(2).strip()
         say: dict[str, Any] = {}
@@ -41,7 +42,8 @@ def parse(problems: list[Diagnostic], doc: Document, where: PathKey, scene: Any,
         window, action = scene["at"], str(scene.get("action", "")).strip()
         say = scene["say"] if isinstance(scene.get("say"), dict) else {}
         if not action and not say:
-            problems.append(doc.diagnostic(where, "a scene needs an 'action' or a 'say'"))
+            problems.append(doc.diagnostic(where, "a scene needs an 'action' or a 'say'",
+                                           code="scene-form"))
     else:
         return None
     at_path = where if isinstance(scene, str) else (*where, "at")
@@ -57,12 +59,12 @@ def _window(problems: list[Diagnostic], doc: Document, at_path: PathKey, window:
     timing = WINDOW.match(window)
     if timing is None:
         problems.append(doc.diagnostic(at_path, f"{window!r} is not a time window; expected "
-                                                "A-Bs, e.g. 0-3s"))
+                                                "A-Bs, e.g. 0-3s", code="scene-window"))
         return None
     start, end = float(timing.group(1)), float(timing.group(2))
     if start >= end:
         problems.append(doc.diagnostic(at_path, f"window {window!r} ends before it starts; "
-                                                "expected A < B"))
+                                                "expected A < B", code="scene-window"))
         return None
     return start, end
 
@@ -76,15 +78,16 @@ def check_windows(problems: list[Diagnostic], doc: Document, scenes: list[Resolv
         if previous is not None and scene.start < previous.start:
             problems.append(doc.diagnostic(at, (
                 f"scene {scene.index} starts at {_n(scene.start)}s, before scene "
-                f"{previous.index}; expected scenes in order")))
+                f"{previous.index}; expected scenes in order"), code="scene-order"))
         elif previous is not None and scene.start < previous.end:
             problems.append(doc.diagnostic(at, (
                 f"scene {scene.index} [{_n(scene.start)}-{_n(scene.end)}s] overlaps scene "
-                f"{previous.index} [{_n(previous.start)}-{_n(previous.end)}s]")))
+                f"{previous.index} [{_n(previous.start)}-{_n(previous.end)}s]"),
+                code="scene-order"))
         if isinstance(duration, int) and scene.end > duration:
             problems.append(doc.diagnostic(at, (
                 f"scene {scene.index} ends at {_n(scene.end)}s, past the shot's end "
-                f"({duration}s); expected windows within the shot")))
+                f"({duration}s); expected windows within the shot"), code="scene-window"))
         previous = scene
 
 

@@ -114,12 +114,15 @@ class ComposedDocument(Document):
         return doc.span(where) if note else doc.text_span(where, offset)
 
     def diagnostic(self, path: PathKey, message: str, *, key: bool = False,
-                   severity: str = "error", span: Span | None = None) -> Diagnostic:
+                   severity: str = "error", span: Span | None = None,
+                   code: str = "") -> Diagnostic:
         found = self.origin(path)
         if found is None:
-            return super().diagnostic(path, message, key=key, severity=severity, span=span)
+            return super().diagnostic(path, message, key=key, severity=severity, span=span,
+                                      code=code)
         doc, where, note = found
-        return doc.diagnostic(where, message + note, key=key, severity=severity, span=span)
+        return doc.diagnostic(where, message + note, key=key, severity=severity, span=span,
+                              code=code)
 
 
 def expand_uses(doc: Document, episode_path: PathKey, scope: dict[str, Any], library: Library,

@@ -14,6 +14,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a document is rejected
 SERIES_SCHEMA = "storyboard.schema.json"
 EPISODE_SCHEMA = "episode.schema.json"
 _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
+RULES_VERSION = b"2"  # bump when the checks change, not the schemas (2: strict integers)
 TEMPLATE_SCHEMA = "template"  # a shot template file: $defs/template of the series schema
 TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string",
               "integer": "a whole number", "number": "a number", "boolean": "true or false",
@@ -47,7 +49,7 @@ def schema_dir() -> Path:
 def schema_digest() -> str:
     """Changes whenever a schema file changes (it salts the parse cache)."""
     folder = schema_dir()
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(RULES_VERSION)
     for name in (SERIES_SCHEMA, EPISODE_SCHEMA):
         digest.update((folder / name).read_bytes())
     return digest.hexdigest()
@@ -69,8 +71,28 @@ def _validators() -> dict[str, Any]:
         (name, referencing.Resource.from_contents(schema)) for name, schema in schemas.items())
     schemas[TEMPLATE_SCHEMA] = {"$ref": "#/$defs/template",
                                 "$defs": schemas[SERIES_SCHEMA]["$defs"]}
-    cls = jsonschema.validators.validator_for(schemas[SERIES_SCHEMA])
+    base = jsonschema.validators.validator_for(schemas[SERIES_SCHEMA])
+    # A whole number written as a float (``takes: 3.0``) is JSON Schema's integer but not
+    # Python's: every later stage would pass it by. Here it is no integer, and said at its line.
+    cls = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        base, type_checker=base.TYPE_CHECKER.redefine("integer", _strict_integer))
     return {name: cls(schema, registry=registry) for name, schema in schemas.items()}
+
+
+def _strict_integer(_checker: object, instance: object) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def has_whole_float(value: Any) -> bool:
+    """Whether a float with no fraction (``3.0``) sits anywhere in ``value``: fastjsonschema
+    takes it for an integer, so such a document is walked by jsonschema, which does not."""
+    if isinstance(value, float):
+        return value.is_integer()
+    if isinstance(value, dict):
+        return any(has_whole_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_whole_float(v) for v in value)
+    return False
 
 
 @functools.cache
@@ -97,7 +119,8 @@ def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
            for path, value in _non_finite(doc.data, ())]
     try:
         _fast_validators()[schema](doc.data)
-        return odd
+        if not has_whole_float(doc.data):
+            return odd
     except fastjsonschema.JsonSchemaException:
         pass  # fall through to the thorough walk that locates and explains every problem
     validator = _validators()[schema]
@@ -108,7 +131,9 @@ def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
                 described = _unknown_keys(doc, leaf, _path(leaf))
             else:
                 described = [_describe(doc, leaf)]
-            for diagnostic in described:
+            code = "schema-unknown-key" if leaf.validator == "additionalProperties" else \
+                f"schema-{leaf.validator}"
+            for diagnostic in (replace(d, code=code) for d in described):
                 found.setdefault((diagnostic.span, diagnostic.message), diagnostic)
     return [*odd, *found.values()]
 
@@ -191,6 +216,10 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
     if kind == "type":
         kinds = value if isinstance(value, list) else [value]
         words = " or ".join(TYPE_WORDS.get(str(k), str(k)) for k in kinds)
+        if "integer" in kinds and isinstance(error.instance, float) and \
+                error.instance.is_integer():
+            return doc.diagnostic(path, f"expected {words}, got {_show(error.instance)}: write "
+                                        f"it without the decimal point ({int(error.instance)})")
         return doc.diagnostic(path, f"expected {words}, got {_show(error.instance)}")
     if kind == "enum":
         choices = ", ".join(str(c) for c in value)
@@ -267,7 +296,7 @@ def _nearest_by_meaning(word: str, choices: list[str]) -> str | None:
     spelling is nearer ``1:1``); ``None`` when the words are not ratios."""
     wanted = _aspect(word)
     shapes = {choice: shape for choice in choices if (shape := _aspect(choice)) is not None}
-    if wanted is None or not choices or len(shapes) != len(choices):
+    if wanted is None or not shapes:  # ``adaptive`` among ratios is no shape: left out
         return None
     return min(shapes, key=lambda choice: abs(shapes[choice] - wanted))
 

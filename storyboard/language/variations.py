@@ -102,7 +102,7 @@ def merge_problems(found: Sequence[tuple[str, list[Diagnostic]]], *, partial: bo
         if len(names) < len(found) and any(names):
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
             problem = Diagnostic(problem.span, f"{problem.message} [in variation(s) {shown}]",
-                                 problem.severity, problem.source_line)
+                                 problem.severity, problem.source_line, problem.stable_code)
         merged.append(problem)
     return sorted(merged, key=Diagnostic.sort_key)
 

@@ -376,7 +376,39 @@ def choose() -> Choice:
     return Choice(best, "no candidate has every feature; this one misses least", tuple(found))
 
 
-_choice_lock = threading.Lock()
+FFPROBE_ENV = "STORYBOARD_FFPROBE"  # an ffprobe to read media facts with, or "none"
+_probers: dict[str, str | None] = {}
+
+
+def ffprobe() -> str | None:
+    """A system ffprobe whose JSON the probes prefer to ffmpeg's log: ``STORYBOARD_FFPROBE``
+    (``none``: the log alone), else the one beside the chosen ffmpeg, else PATH's; None when
+    there is none (the bundled ffmpeg comes without one)."""
+    with _choice_lock:
+        if "found" not in _probers:
+            _probers["found"] = _find_ffprobe()
+        return _probers["found"]
+
+
+def _find_ffprobe() -> str | None:
+    if value := os.environ.get(FFPROBE_ENV):
+        return None if value.lower() == "none" else _resolve(value)
+    chosen = current_path()
+    beside = Path(chosen).with_name("ffprobe") if chosen else None
+    if beside is not None and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("ffprobe")
+
+
+def current_path() -> str | None:
+    """The chosen ffmpeg's path, or None when there is none to choose."""
+    try:
+        return current().chosen.path
+    except FFmpegError:
+        return None
+
+
+_choice_lock = threading.RLock()
 _chosen: list[Choice] = []
 
 
@@ -392,18 +424,35 @@ def reset() -> None:
     """Forget the choice and the probes (after the environment changed; for tests)."""
     with _choice_lock:
         _chosen.clear()
+        _probers.clear()
     describe.cache_clear()
 
 
 def doctor_report(choice: Choice) -> dict[str, object]:
     """Plain data for ``storyboard doctor --json``."""
-    return {"ffmpeg": choice.chosen.path, "version": choice.chosen.version,
+    return {"ffmpeg": choice.chosen.path, "ffprobe": ffprobe(), "version": choice.chosen.version,
             "source": choice.chosen.source, "reason": choice.reason,
             "missing": list(choice.chosen.missing),
             "candidates": [asdict(c) for c in choice.candidates],
             "features": [str(f) for f in FEATURES]}
 
 
-__all__ = ["BUNDLED", "ENV_VAR", "FEATURES", "Candidate", "Choice", "Feature", "bundled_path",
-           "candidates", "choose", "current", "describe", "doctor_report", "missing_features",
-           "reset", "settings_file"]
+__all__ = [
+    "BUNDLED",
+    "ENV_VAR",
+    "FEATURES",
+    "FFPROBE_ENV",
+    "Candidate",
+    "Choice",
+    "Feature",
+    "bundled_path",
+    "candidates",
+    "choose",
+    "current",
+    "describe",
+    "doctor_report",
+    "ffprobe",
+    "missing_features",
+    "reset",
+    "settings_file",
+]

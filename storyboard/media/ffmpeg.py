@@ -20,7 +20,6 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,12 @@ import ffmpeg as graph  # ffmpeg-python: graph building only; we run the command
 from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import NEW_FILE_MODE, temp_prefix
 from storyboard.media import ffbinary
+from storyboard.media.mediainfo import (  # re-exported: callers read them from here
+    MediaInfo,
+    StreamInfo,
+    parse_probe_json,
+    parse_probe_log,
+)
 
 __all__ = [
     "PORTABLE_ARGS",
@@ -45,7 +50,11 @@ __all__ = [
     "graph",
     "last_frame",
     "parse_framecrc",
+    "parse_probe_json",
+    "parse_probe_log",
     "probe",
+    "probe_log",
+    "probe_with_ffprobe",
     "run",
     "run_graph",
     "still",
@@ -149,100 +158,6 @@ def atomic_output(target: Path) -> Iterator[Path]:
 # --- probing ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StreamInfo:
-    kind: str  # "video" | "audio" | other
-    codec: str
-    width: int = 0
-    height: int = 0
-    fps: float = 0.0
-    pix_fmt: str = ""
-    sample_rate: int = 0
-    channels: str = ""  # "mono", "stereo", "5.1", ...
-    attached_pic: bool = False
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    path: Path
-    format: str  # demuxer names, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "png_pipe", "wav"
-    duration: float | None  # container duration, seconds
-    streams: list[StreamInfo] = field(default_factory=list)
-
-    @property
-    def video(self) -> StreamInfo | None:
-        return next((s for s in self.streams if s.kind == "video" and not s.attached_pic), None)
-
-    @property
-    def audio(self) -> StreamInfo | None:
-        return next((s for s in self.streams if s.kind == "audio"), None)
-
-
-_INPUT_RE = re.compile(r"^Input #0, (?P<fmt>[^ ]+), from")
-_DURATION_RE = re.compile(r"Duration: (?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)")
-_STREAM_RE = re.compile(r"Stream #0:\d+[^:]*: (?P<kind>Video|Audio|Subtitle|Data): (?P<rest>.*)")
-_SIZE_RE = re.compile(r"(?<![\w])(\d{2,5})x(\d{2,5})(?![\w])")
-_FPS_RE = re.compile(r"([\d.]+k?) fps")
-_RATE_RE = re.compile(r"(\d+) Hz")
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas that are not inside parentheses (codec descriptions nest them)."""
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current).strip())
-    return parts
-
-
-def _parse_stream(kind: str, rest: str) -> StreamInfo:
-    parts = _split_top_level(rest)
-    codec = parts[0].split(" ")[0] if parts else ""
-    if kind == "video":
-        size = _SIZE_RE.search(rest)
-        fps = _FPS_RE.search(rest)
-        fps_value = 0.0
-        if fps:
-            raw = fps.group(1)
-            fps_value = float(raw[:-1]) * 1000 if raw.endswith("k") else float(raw)
-        pix = parts[1].split("(")[0].strip() if len(parts) > 1 else ""
-        return StreamInfo("video", codec, int(size.group(1)) if size else 0,
-                          int(size.group(2)) if size else 0, fps_value, pix,
-                          attached_pic="attached pic" in rest)
-    if kind == "audio":
-        rate = _RATE_RE.search(rest)
-        channels = parts[2] if len(parts) > 2 else ""
-        return StreamInfo("audio", codec, sample_rate=int(rate.group(1)) if rate else 0,
-                          channels=channels)
-    return StreamInfo(kind, codec)
-
-
-def parse_probe_log(path: Path, log: str) -> MediaInfo:
-    """Parse what ``ffmpeg -i FILE`` prints about its only input."""
-    fmt, duration, streams = "", None, []
-    for line in log.splitlines():
-        stripped = line.strip()
-        if m := _INPUT_RE.match(stripped):
-            fmt = m.group("fmt")
-        elif m := _DURATION_RE.search(stripped):
-            duration = int(m.group("h")) * 3600 + int(m.group("m")) * 60 + float(m.group("s"))
-        elif m := _STREAM_RE.search(stripped):
-            streams.append(_parse_stream(m.group("kind").lower(), m.group("rest")))
-    if not fmt:
-        raise MediaError(f"{path}: ffmpeg cannot read this file ({_tail(log)[-1:] or 'no output'})")
-    return MediaInfo(path, fmt, duration, streams)
-
-
 def file_identity(path: Path) -> tuple[str, str, int, int, int]:
     """What names one version of a file for the probe memos: a file that changes (or is replaced
     by a rename) gets another size, mtime or inode, so a stale answer is never reused."""
@@ -254,14 +169,34 @@ def file_identity(path: Path) -> tuple[str, str, int, int, int]:
 
 
 def probe(path: Path) -> MediaInfo:
-    """Stream facts of a media file, read by ffmpeg itself (no ffprobe); remembered per version
-    of the file for the life of the process (the studio and the sheet ask again and again)."""
-    return _probe(*file_identity(path), path)
+    """Stream facts of a media file: from a system ffprobe's JSON when there is one
+    (``ffbinary.ffprobe``), else from ffmpeg's own log; remembered per version of the file for
+    the life of the process (the studio and the sheet ask again and again)."""
+    return _probe(*file_identity(path), ffbinary.ffprobe(), path)
+
+
+def probe_with_ffprobe(prober: str, path: Path) -> MediaInfo | None:
+    """``path``'s facts from ``prober``'s JSON; None when it cannot tell (the log then decides,
+    with its own words for a file it cannot read)."""
+    cmd = [prober, "-v", "error", "-of", "json", "-show_streams", "-show_format", str(path)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return parse_probe_json(path, proc.stdout) if proc.returncode == 0 else None
 
 
 @functools.lru_cache(maxsize=4096)
 def _probe(ffmpeg_binary: str, _name: str, _size: int, _mtime: int, _inode: int,
-           path: Path) -> MediaInfo:
+           prober: str | None, path: Path) -> MediaInfo:
+    if prober is not None and (found := probe_with_ffprobe(prober, path)) is not None:
+        return found
+    return probe_log(ffmpeg_binary, path)
+
+
+def probe_log(ffmpeg_binary: str, path: Path) -> MediaInfo:
+    """``path``'s facts from ffmpeg's own log (``ffmpeg -i FILE``)."""
     cmd = [ffmpeg_binary, "-hide_banner", "-nostdin", "-i", str(path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",

@@ -136,17 +136,18 @@ def _has_alpha(pix_fmt: str) -> bool:
     return pix_fmt.startswith(("rgba", "bgra", "argb", "abgr", "ya", "yuva", "gbrap"))
 
 
-def verdict(facts: Facts, role: Role) -> list[str]:
-    """What is wrong with a file of these facts used as ``role`` (empty when it is fine)."""
+def verdict(facts: Facts, role: Role, limits: Limits | None = None) -> list[str]:
+    """What is wrong with a file of these facts used as ``role`` (empty when it is fine), by
+    ``limits`` when a model has its own for that use (a first clip's 2..10 s), else the role's."""
     if facts.kind not in ACCEPTED[role]:
         found = "a file of unknown type" if facts.kind == "unknown" else f"a {facts.kind.upper()}"
         return [f"expected {ROLE_WORDS[role]}, but the content is {found}"]
-    limits, problems = LIMITS[role], []
+    limits, problems = limits or LIMITS[role], []
     if not facts.complete:
         return [f"the {facts.kind.upper()} is cut short (its last box runs past the end of the "
                 "file: an interrupted download or copy?); expected a complete file"]
     if facts.size > limits.max_bytes:
-        problems.append(f"{facts.size / MB:.1f} MB is over the {limits.max_bytes // MB} MB limit")
+        problems.append(f"{facts.size / MB:.1f} MB is over the {limits.max_bytes / MB:g} MB limit")
     if role in ("image", "video"):
         problems += _dimension_problems(facts, limits)
     if role == "image" and facts.alpha:

@@ -97,6 +97,17 @@ class DashScopeSettings:
                or env.get(BASE_URL_ENV, "").strip() or REGIONS[self.region])
         return url.rstrip("/")
 
+    def host_source(self, environ: Mapping[str, str] | None = None) -> str:
+        """Why ``resolved_base_url`` is that host, in words."""
+        env = os.environ if environ is None else environ
+        if self.base_url:
+            return "provider.base_url in the series"
+        if self.workspace:
+            return f"provider.workspace {self.workspace} in region {self.region}"
+        if env.get(BASE_URL_ENV, "").strip():
+            return f"the environment's {BASE_URL_ENV}"
+        return f"the public host of region {self.region}"
+
     def price_table(self) -> PriceTable:
         return self.prices or self.list_prices()
 

@@ -38,6 +38,18 @@ DASHSCOPE = DASHSCOPE_PROTOCOL
 
 
 
+# Public hosts being retired in favour of workspace hosts (wan3.0's official examples use only
+# those): what to do instead.
+RETIRING_HOSTS = {REGIONS["intl"]: "the Singapore public host is being retired in favour of "
+                                   "workspace hosts: set provider.workspace to your workspace id "
+                                   "(https://ID.ap-southeast-1.maas.aliyuncs.com/api/v1)"}
+
+
+def retiring(url: str) -> str | None:
+    """Why a host should not be relied on (None for a host that stays)."""
+    return RETIRING_HOSTS.get(url.rstrip("/"))
+
+
 def workspace_url(workspace: str, region: str) -> str:
     """The API root of a workspace in a region: ``https://ID.ap-southeast-1.maas...``."""
     return WORKSPACE_HOST.format(workspace=workspace, region=WORKSPACE_REGIONS[region])

@@ -57,6 +57,26 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class FileRule:
+    """What an input file of one media role must be: checked as a ``kind`` of file (``video``:
+    MP4/MOV, ``voice``: WAV/MP3), for its length and size."""
+
+    kind: Literal["video", "voice"]
+    min_seconds: float
+    max_seconds: float
+    max_mb: float
+
+    def problem(self, seconds: float, size: int) -> str | None:
+        """What a file of this length and size breaks (None when it is fine)."""
+        if not self.min_seconds <= seconds <= self.max_seconds:
+            return (f"lasts {seconds:.2f} s; expected {self.min_seconds:g} to "
+                    f"{self.max_seconds:g} s")
+        if size > self.max_mb * 1024 * 1024:
+            return f"{size / 1024 / 1024:.1f} MB is over the {self.max_mb:g} MB limit"
+        return None
+
+
+@dataclass(frozen=True)
 class Limits(Capabilities):
     """The model's limits (``Capabilities``) as one gateway narrows them, plus its file rules."""
 

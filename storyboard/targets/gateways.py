@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
-from storyboard.targets.models import DEFAULT_MODEL, MODELS, WAN27_R2V
+from storyboard.targets.models import DEFAULT_MODEL, MODELS, WAN27_R2V, FactSource
 from storyboard.targets.tasks import TaskProtocol, TaskStatus
 
 
@@ -38,6 +38,8 @@ class Target:
     label_format: str = "{Kind} {index}"  # "Image 1"; "{kind} {index}" is "image 1"
     words: Mapping[str, TaskStatus] = field(default_factory=dict)  # as it spells them, if not upper
     models: tuple[str, ...] = (DEFAULT_MODEL,)  # the models it sells (snapshots go by family)
+    # Facts resting on no page of the gateway's own (``aspect_ratio``): third-party, overridable.
+    sources: Mapping[str, FactSource] = field(default_factory=dict)
 
     def label(self, mention: Labelled) -> str:
         return self.label_format.format(Kind=mention.kind.capitalize(), kind=mention.kind,
@@ -115,10 +117,12 @@ FREEPIK = Target("freepik", "Freepik-style tasks", _FREEPIK_LIMITS, TaskProtocol
     # No published per-task price (a subscription): the native list price as an estimate.
     prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")}))
 
-# Gateways with ``image_with_roles`` (seed 001): lower-case labels. The seed names no paths: the
-# usual unified-gateway convention, settable in ``provider:``.
+# Gateways with ``image_with_roles`` (seed 001): lower-case labels, 2..15 s whatever the media (the
+# seed has no rule for reference videos). The seed names no paths: the usual unified-gateway
+# convention, settable in ``provider:``.
 _ROLES_PATH = "/v1/video/generations"
-_ROLES_LIMITS = Limits(public_urls=True, voice_roles=("reference_image",))
+_ROLES_LIMITS = Limits(public_urls=True, voice_roles=("reference_image",),
+                       max_duration_with_video=15)
 ROLES = Target("roles", "Gateway with image_with_roles", _ROLES_LIMITS, TaskProtocol(
     name="roles", submit_path=_ROLES_PATH, task_path=_ROLES_PATH + "/{task_id}", cancel_path=None,
     list_path=None,
@@ -130,9 +134,11 @@ ROLES = Target("roles", "Gateway with image_with_roles", _ROLES_LIMITS, TaskProt
     prices={"default": PriceTable({"720P": 0.10, "1080P": 0.15}, "USD")}), "{kind} {index}")
 
 # A marketplace with image and video URL arrays (seed 002): ``Image1``, priced per generation. Its
-# one ``reference_voice`` is bound to nothing: the service gives it to Image1. HTTPS URLs only.
+# one ``reference_voice`` is bound to nothing: the service gives it to Image1. HTTPS URLs only;
+# 2..15 s whatever the media (the seed has no rule for reference videos).
 _ARRAYS_LIMITS = Limits(public_urls=True, first_frame=False, max_voices=1, https_only=True,
-                        voice_roles=("reference_image",), voice_to_first_image=True)
+                        voice_roles=("reference_image",), voice_to_first_image=True,
+                        max_duration_with_video=15)
 _ARRAYS_WORDS = {"created": TaskStatus.PENDING, "processing": TaskStatus.RUNNING,
                  "completed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
 ARRAYS = Target("arrays", "Marketplace with image and video arrays", _ARRAYS_LIMITS, TaskProtocol(
@@ -140,7 +146,8 @@ ARRAYS = Target("arrays", "Marketplace with image and video arrays", _ARRAYS_LIM
     task_path="/api/v3/predictions/{task_id}/result", cancel_path=None, list_path=None,
     statuses=with_synonyms(_ARRAYS_WORDS), submit_headers={}, capabilities=_ARRAYS_LIMITS,
     prices={"default": PriceTable({"720P": 0.625, "1080P": 0.938}, "USD", per="generation")}),
-    "{Kind}{index}", _ARRAYS_WORDS)
+    # The seed names no ratio field: ``aspect_ratio`` is the family's usual name, unconfirmed.
+    "{Kind}{index}", _ARRAYS_WORDS, sources={"aspect_ratio": "third-party"})
 
 TARGETS: dict[str, Target] = {t.name: t for t in (DASHSCOPE, OPENAI_VIDEO, FREEPIK, ROLES, ARRAYS)}
 GATEWAYS = tuple(name for name in TARGETS if name != DASHSCOPE_NAME)

@@ -16,7 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from storyboard.targets.capabilities import NATIVE_SIZES, SNAPSHOT, Capabilities, PriceTable
+from storyboard.targets.capabilities import (
+    NATIVE_SIZES,
+    SNAPSHOT,
+    Capabilities,
+    FileRule,
+    PriceTable,
+)
 
 VoiceStyle = Literal["reference_voice", "reference_audio", "none"]
 FactSource = Literal["official", "third-party"]
@@ -44,7 +50,10 @@ class Model:
     max_audios: int = 0  # reference_audio items (voices as items of their own)
     frames: tuple[str, ...] = ("first_frame",)  # which of FRAME_ROLES it takes
     frames_with_references: bool = True  # a first/last frame may sit beside references
+    frames_apart: tuple[tuple[str, str], ...] = ()  # frame roles never sent together
     needs_frame: bool = False  # a shot must have a first frame or a first clip
+    text_only: bool = False  # the service renders a prompt alone (storyboard asks for media)
+    file_rules: Mapping[str, FileRule] = field(default_factory=dict)  # by media role
     audio_switch: bool = False  # ``audio: false`` asks for a silent video
     negative_prompt: bool = True
     prompt_extend: bool = True
@@ -57,8 +66,15 @@ class Model:
     snapshots: tuple[str, ...] = ()
 
     def source(self, fact: str) -> FactSource:
-        """Where a fact (``limits``, ``prices``, ``sizes``...) comes from."""
-        return self.sources.get(fact, "official")
+        """Where a group of facts (``limits``, ``prices``, ``sizes``...) comes from: third-party
+        when the group is, or when one of its narrower facts (``sizes:4:3, 3:4``) is."""
+        narrow = [source for key, source in self.sources.items()
+                  if key.startswith(fact + ":")]
+        return "third-party" if "third-party" in narrow else self.sources.get(fact, "official")
+
+    def third_party(self) -> list[str]:
+        """The third-party facts, as ``sources`` names them (``frames``, ``sizes:4:3, 3:4``)."""
+        return [key for key, source in self.sources.items() if source == "third-party"]
 
     @property
     def takes_references(self) -> bool:
@@ -80,11 +96,14 @@ def _cny(rates: Mapping[str, float], cap: float = 5.0) -> PriceTable:
 WAN27_R2V = Model(
     id="wan2.7-r2v", title="Wan 2.7 reference-to-video", caps=Capabilities(),
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}), "cn": _cny({"720P": 0.6, "1080P": 1.0})},
-    snapshots=("wan2.7-r2v-2026-06-12",))
+    # The 4:3 and 3:4 output sizes rest on copies in code, not on an Alibaba Cloud page.
+    sources={"sizes:4:3, 3:4": "third-party"}, snapshots=("wan2.7-r2v-2026-06-12",))
 
 # wan3.0-video: one model for references, frames and audio references, up to 30 s.
+# ``adaptive`` (the output follows the first frame) is advised for the frame modes.
 _WAN30_CAPS = Capabilities(min_duration=2, max_duration=30, max_duration_with_video=30,
                            max_references=15, resolutions=("480P", "720P", "1080P"),
+                           ratios=("16:9", "9:16", "1:1", "4:3", "3:4", "adaptive"),
                            sizes={**NATIVE_SIZES, **SIZES_480}, prompt_limit=20000,
                            negative_prompt_limit=0)
 # Reference video is reportedly billed in full (input + output): at most 15 s of it.
@@ -97,7 +116,9 @@ WAN30_VIDEO = Model(
     frames=("first_frame", "last_frame"), frames_with_references=False, audio_switch=True,
     negative_prompt=False, prompt_extend=False, auto_duration=True, max_input_plus_output=30,
     max_reference_video_seconds=15.0, max_reference_audio_seconds=15.0,
-    sources={"prices": "third-party", "sizes": "third-party", "billing": "third-party"})
+    text_only=True,  # the official page lists text-to-video; storyboard asks for media anyway
+    sources={"prices": "third-party", "sizes": "third-party", "billing": "third-party",
+             "ratios:adaptive": "third-party"})
 
 WAN30_VIDEO_PRIME = replace(
     WAN30_VIDEO, id="wan3.0-video-prime", title="Wan 3.0 video prime",
@@ -114,7 +135,14 @@ WAN27_I2V = Model(
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
     max_images=0, max_videos=0, min_references=0, voices="none", ratio=False,
     frames=("first_frame", "last_frame", "first_clip", "driving_audio"), needs_frame=True,
-    sources={"limits": "third-party", "billing": "third-party"})
+    # Replicate's and fal's schemas: a first frame or a clip to continue, never both. A clip
+    # with a last frame (and no first) is "video continuation towards a frame" on Freepik's and
+    # ComfyUI's pages: accepted.
+    frames_apart=(("first_frame", "first_clip"),),
+    file_rules={"first_clip": FileRule("video", 2, 10, 100),
+                "driving_audio": FileRule("voice", 2, 30, 15)},
+    sources={"limits": "third-party", "billing": "third-party", "frames": "third-party",
+             "files": "third-party"})
 
 MODELS: dict[str, Model] = {m.id: m for m in (WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME,
                                               WAN27_I2V)}

@@ -18,7 +18,8 @@ from storyboard.targets.models import MODELS, Model
 from storyboard.targets.tasks import TaskStatus
 
 Row = dict[str, Any]
-FACT_GROUPS = ("limits", "sizes", "prices", "billing")  # the groups ``Model.sources`` speaks of
+# The groups ``Model.sources`` speaks of (a narrower fact is ``group:what``, ``sizes:4:3, 3:4``).
+FACT_GROUPS = ("limits", "ratios", "sizes", "frames", "files", "prices", "billing")
 SHOWN_STATUSES = (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.SUCCEEDED, TaskStatus.FAILED)
 
 
@@ -42,6 +43,10 @@ def model_row(model: Model) -> Row:
         "references": [model.min_references, caps.max_references], "voices": model.voices,
         "frames": list(model.frames), "frames_with_references": model.frames_with_references,
         "needs_frame": model.needs_frame,
+        "frames_apart": [list(pair) for pair in model.frames_apart],
+        "text_only": model.text_only,
+        "files": {role: {"kind": rule.kind, "seconds": [rule.min_seconds, rule.max_seconds],
+                         "max_mb": rule.max_mb} for role, rule in model.file_rules.items()},
         "duration": [caps.min_duration, caps.max_duration],
         "duration_with_video": caps.max_duration_with_video,
         "input_plus_output": model.max_input_plus_output,
@@ -50,6 +55,7 @@ def model_row(model: Model) -> Row:
         "prompt_extend": model.prompt_extend, "prompt_limit": caps.prompt_limit,
         "prices": {region: price_row(table) for region, table in model.prices.items()},
         "sources": {group: model.source(group) for group in FACT_GROUPS},
+        "third_party": model.third_party(),
     }
 
 
@@ -85,6 +91,7 @@ def target_row(target: Target) -> Row:
         "files": files + (" (https only)" if limits.https_only else ""),
         "statuses": status_words(target),
         "prices": {region: price_row(table) for region, table in target.protocol.prices.items()},
+        "third_party": [key for key, source in target.sources.items() if source == "third-party"],
     }
 
 
@@ -117,9 +124,17 @@ def _duration(row: Row) -> str:
 
 def _frames(row: Row) -> str:
     frames = ", ".join(row["frames"]) or "none"
+    apart = "".join(f"; {a} or {b}, not both" for a, b in row.get("frames_apart", []))
     if row["needs_frame"]:
-        return frames + " (a first frame or clip needed)"
+        return frames + f" (a first frame or clip needed{apart})"
     return frames + ("" if row["frames_with_references"] else " (not with references)")
+
+
+def _files(row: Row) -> str:
+    """The model's own rules for input files: ``first_clip 2-10 s, <= 100 MB``."""
+    rules = [f"{role} {rule['seconds'][0]:g}-{rule['seconds'][1]:g} s, <= {rule['max_mb']:g} MB"
+             for role, rule in row.get("files", {}).items()]
+    return "; ".join(rules) or "-"
 
 
 def _prices(row: Row) -> str:
@@ -132,7 +147,11 @@ def _billing(row: Row) -> str:
 
 
 def _sources(row: Row) -> str:
-    third = [group for group, source in row["sources"].items() if source == "third-party"]
+    """``official``, or the third-party facts (``third-party: sizes (4:3, 3:4), prices``)."""
+    third: list[str] = []
+    for key in row["third_party"]:
+        group, _, narrow = key.partition(":")
+        third.append(f"{group} ({narrow.strip()})" if narrow else group)
     return "third-party: " + ", ".join(third) if third else "official"
 
 
@@ -145,6 +164,7 @@ MODEL_COLUMNS: tuple[Column, ...] = (
     ("references", lambda r: _span(r["references"])),
     ("voices", lambda r: r["voices"]),
     ("frames", _frames),
+    ("frame files", _files),
     ("duration", _duration),
     ("resolutions", lambda r: ", ".join(r["resolutions"])),
     ("ratios", lambda r: ", ".join(r["ratios"]) or "the first frame's"),
@@ -168,6 +188,7 @@ TARGET_COLUMNS: tuple[Column, ...] = (
     ("files", lambda r: r["files"]),
     ("status words", lambda r: " / ".join(r["statuses"].values())),
     ("prices (wan2.7-r2v)", _prices),
+    ("sources", _sources),
 )
 
 
@@ -197,7 +218,11 @@ def targets_markdown(table: Mapping[str, list[Row]] | None = None) -> str:
 
 
 def _source_of(group: str) -> Callable[[Row], str]:
-    return lambda row: str(row["sources"][group])
+    def cell(row: Row) -> str:
+        narrow = [key.partition(":")[2].strip() for key in row["third_party"]
+                  if key.startswith(group + ":")]
+        return f"third-party ({', '.join(narrow)})" if narrow else str(row["sources"][group])
+    return cell
 
 
 def sources_markdown(table: Mapping[str, list[Row]] | None = None) -> str:

@@ -1,0 +1,87 @@
+"""Diagnostics into machine-readable reports: JSON records and GitHub workflow annotations.
+
+``storyboard check --json`` prints a list of ``{file, line, column, severity, code, message}``;
+``--format github`` prints ``::error file=F,line=L,col=C,title=CODE::MESSAGE`` lines (and
+``::warning``), which GitHub Actions shows on the pull request's diff. Messages are masked
+(``mask_urls``) as in the text output.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError, mask_urls
+
+FORMATS = ("text", "json", "github")
+
+
+def record(diagnostic: Diagnostic) -> dict[str, Any]:
+    """One diagnostic as plain data (``file``, ``line``, ``column`` are null when it has no place)."""
+    span = diagnostic.span
+    return {"file": span.file if span else None, "line": span.line if span else None,
+            "column": span.col if span else None, "severity": diagnostic.severity,
+            "code": diagnostic.stable_code, "message": mask_urls(diagnostic.message)}
+
+
+def as_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps([record(d) for d in diagnostics], indent=2, ensure_ascii=False)
+
+
+def _data(text: str) -> str:
+    """An annotation's message, escaped as the workflow commands want."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    """A property value (``file=``, ``title=``): also ``:`` and ``,`` escaped."""
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(diagnostic: Diagnostic) -> str:
+    """``::error file=...,line=...,col=...,title=CODE::message`` (or ``::warning``)."""
+    span = diagnostic.span
+    where = [f"file={_property(span.file)}", f"line={span.line}", f"col={span.col}"] \
+        if span else []
+    props = ",".join([*where, f"title={_property(diagnostic.stable_code)}"])
+    return f"::{diagnostic.severity} {props}::{_data(mask_urls(diagnostic.message))}"
+
+
+def as_github(diagnostics: Iterable[Diagnostic]) -> str:
+    return "\n".join(annotation(d) for d in diagnostics)
+
+
+def report(diagnostics: Sequence[Diagnostic], fmt: str) -> str:
+    """The diagnostics in ``fmt`` (``json`` or ``github``)."""
+    return as_json(diagnostics) if fmt == "json" else as_github(diagnostics)
+
+
+def collect(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
+            provider: str | None) -> list[Diagnostic]:
+    """Every problem ``check`` finds, errors and warnings, without printing them; an error that
+    is no list of problems (a broken ``--var``) becomes one without a place."""
+    from storyboard.cli.variations import parse_vars
+    from storyboard.language.variations import compile_variations
+
+    try:
+        variants = compile_variations(path, vars=parse_vars(var),
+                                      select=list(variation) or None, provider=provider)
+    except ProblemsFound as error:
+        return list(error.diagnostics)
+    except StoryboardError as error:
+        return [Diagnostic(None, str(error), code="error")]
+    return variants.diagnostics()
+
+
+def check(path: Path, var: tuple[str, ...], variation: tuple[str, ...], provider: str | None,
+          fmt: str) -> None:
+    """``storyboard check --json`` / ``--format github``: the report on stdout; exit 1 when
+    there is an error."""
+    found = collect(path, var, variation, provider)
+    click.echo(report(found, fmt))
+    sys.exit(1 if any(d.severity == "error" for d in found) else 0)
