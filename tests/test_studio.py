@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from storyboard.errors import StoryboardError
+from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.review.notes import add_note, read_notes
 from storyboard.review.sheet import build_sheet
 from storyboard.review.studio.server import StudioServer
@@ -179,8 +179,9 @@ def test_notes_survive_in_review_yaml_and_show_on_the_static_sheet(series: Path,
     sheet = build_sheet(series, out=tmp_path / "sheet.html").html.read_text()
     assert "Bo, 1970-01-01T00:00:00Z (take 2): hold the last frame longer" in sheet
     (series / "review.yaml").write_text("notes: {not: a list}\n")
-    with pytest.raises(StoryboardError, match=r"review\.yaml"):
+    with pytest.raises(ProblemsFound) as found:
         read_notes(series)
+    assert "review.yaml:1:8: error: expected 'notes' to be a list" in found.value.format()
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
