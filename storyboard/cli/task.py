@@ -39,7 +39,8 @@ def task_id_arg(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.argument("task_id", callback=task_id_arg)
 def adopt(series: Path, shot: str, task_id: str) -> None:
     """SHOT (or EPISODE/SHOT) is paid by TASK_ID (from the provider's console or billing
-    export): the next render polls that task and downloads its video; nothing is submitted."""
+    export, printable characters only): the next render polls that task and downloads its
+    video; nothing is submitted."""
     from storyboard.run import settle
     from storyboard.run.setup import open_ledger
     manifest = compiled(series)
