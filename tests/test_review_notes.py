@@ -97,6 +97,9 @@ def test_a_note_that_could_not_be_read_back_is_refused_before_anything_is_writte
         add_note(series, "ep01/ballad", text, author="Bo")
     with pytest.raises(StoryboardError, match="the author"):
         add_note(series, "ep01/ballad", "fine", author="Bo \udc80")
+    for take in (0, -1, True):
+        with pytest.raises(StoryboardError, match="expected a whole number, 1 or more"):
+            add_note(series, "ep01/ballad", "fine", take=take, author="Bo")
     assert (series / "review.yaml").read_bytes() == before
     add_note(series, "ep01/reply", "line one\r\nline two\tend", author="Bo")
     assert [n.text for n in read_notes(series)] == ["first", "line one\nline two\tend"]

@@ -155,6 +155,8 @@ def add_note(root: Path, shot: str, text: str, *, take: int | None = None,
     if len(text) > MAX_TEXT:
         raise StoryboardError(f"a note has at most {MAX_TEXT} characters, not {len(text)}")
     shot = plain_text(shot, "the shot")
+    if take is not None and (isinstance(take, bool) or not isinstance(take, int) or take < 1):
+        raise StoryboardError(f"take {take!r}: expected a whole number, 1 or more")
     name = plain_text(author, "the author") if author else _repaired(git_author(root))
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
     note = Note(shot, text, name[:MAX_AUTHOR], stamp, take)
