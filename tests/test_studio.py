@@ -269,10 +269,12 @@ def test_a_folder_that_is_not_a_series_is_refused_like_every_command(tmp_path: P
         StudioServer(tmp_path, render_drafts=False)
 
 
+@pytest.mark.parametrize("drafting", [False, True])
 def test_ctrl_c_with_an_open_page_stops_within_a_second_saying_only_stopping(
-        series: Path) -> None:
+        series: Path, drafting: bool) -> None:
     """The page's event stream (a browser's EventSource: one request, never answered to its
-    end) is closed first, so uvicorn has nothing to wait for or cancel."""
+    end) is closed first, so uvicorn has nothing to wait for or cancel; a draft being stitched
+    is left as a killed run leaves it, without a word."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     child = subprocess.Popen(
         [sys.executable, "-m", "storyboard", "studio", str(series), "--port", "0"],
@@ -287,6 +289,10 @@ def test_ctrl_c_with_an_open_page_stops_within_a_second_saying_only_stopping(
             page.sendall(f"GET /events?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n"
                          "Accept: text/event-stream\r\n\r\n".encode())
             assert page.recv(4096).startswith(b"HTTP/1.1 200")
+            if drafting:
+                episode = series / "episodes" / "01-first-meeting.yaml"
+                episode.write_text(episode.read_text().replace("soothing", "quiet", 1))
+                time.sleep(0.6)  # checked, and the draft under way
             child.send_signal(signal.SIGINT)
             sent = time.monotonic()
             _, err = child.communicate(timeout=30)

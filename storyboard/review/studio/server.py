@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import secrets
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +32,7 @@ from storyboard.review.studio.state import Studio, watched
 START_TIMEOUT = 15.0
 DEBOUNCE_MS = 50  # watchfiles groups the writes of one save
 STEP_MS = 10  # a save is taken once no write to it came for this long
-STOP_WAIT = 0.8  # seconds ``storyboard studio`` waits for its threads after Ctrl-C
+STOP_WAIT = 0.5  # seconds ``storyboard studio`` waits for its threads after Ctrl-C
 
 
 def loopback(host: str) -> bool:
@@ -153,4 +155,11 @@ def serve(root: Path, *, host: str, port: int, author: str | None, allow_remote:
     # Ctrl-C stops the waiting.
     with contextlib.suppress(KeyboardInterrupt):
         server.stop(wait=STOP_WAIT)
+    if any(thread.is_alive() for thread in server.threads):
+        # A draft still being stitched: leave now, as a killed run does (its temporaries are
+        # named by this process and removed by the next run), rather than wait for it or let the
+        # interpreter's exit tear its working folder down under ffmpeg and print that.
+        announce("stopping")
+        sys.stderr.flush()
+        os._exit(0)
     announce("stopping")
