@@ -302,3 +302,12 @@ def test_ctrl_c_with_an_open_page_stops_within_a_second_saying_only_stopping(
     assert child.returncode == 0, err
     assert err.strip() == "stopping", err
     assert took < 1.5, f"{took:.2f} s to stop"
+
+
+def test_an_author_that_is_not_printable_is_refused_at_the_door(series: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    started = subprocess.run(
+        [sys.executable, "-m", "storyboard", "studio", str(series), "--port", "0",
+         "--author", "Ana\x1b[2J"], capture_output=True, text=True, env=env, timeout=60)
+    assert started.returncode == 2 and "expected a name of printable characters" in started.stderr
+    assert "\x1b" not in started.stderr and "http://" not in started.stderr
