@@ -297,9 +297,11 @@ def test_unknown_arguments_unknown_shots_and_folders_that_are_not_series_are_ref
         ("note", {"series": "nothing", "shot": "ep01/a", "text": "x"}),
         ("note", {"series": ".", "shot": "ep01/a", "text": "x"}),
         ("compile", {"series": "wire", "episode": "ep1"}),
+        ("note", {"series": "wire", "shot": "ep01/a", "text": "x", "take": 9}),
         ("note", {"series": "wire", "shot": "a", "text": "by its id alone"})], [])
     assert all(t.input_schema["additionalProperties"] is False for t in listed.tools)
-    misspelt, unknown_shot, misspelt_take, missing, not_series, episode, noted = results
+    misspelt, unknown_shot, misspelt_take, missing, not_series, episode, no_take, noted = results
+    assert "ep01/a has no take 9; expected one of: 1" in error(no_take)
     assert "unknown argument 'path' (did you mean 'series'?)" in error(misspelt)
     assert "no shot 'ep01/aa' in this series (did you mean 'ep01/a'?)" in error(unknown_shot)
     assert "unknown argument 'tkae' (did you mean 'take'?)" in error(misspelt_take)

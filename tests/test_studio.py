@@ -110,6 +110,9 @@ def test_unexpected_requests_are_refused(studio: StudioServer) -> None:
                 **token).status_code == 400
     unknown = post(studio, "/notes", {"shot": "ep01/balad", "text": "x"}, **token)
     assert unknown.status_code == 400 and "ep01/ballad" in unknown.json()["error"]
+    no_take = post(studio, "/notes", {"shot": "ep01/ballad", "text": "x", "take": 3}, **token)
+    assert no_take.status_code == 400 and "ep01/ballad has no take 3" in no_take.json()["error"]
+    assert not (studio.studio.root / "review.yaml").exists()
     huge = httpx.post(base(studio) + "/notes", content=b"x" * 70_000, timeout=10, headers=token)
     assert huge.status_code == 400
 

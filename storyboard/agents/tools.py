@@ -30,7 +30,7 @@ from storyboard.errors import (
 )
 from storyboard.language.validate import did_you_mean
 from storyboard.media import ffbinary
-from storyboard.review.notes import add_note
+from storyboard.review.notes import note_on
 from storyboard.review.sheet import build_sheet
 from storyboard.run import read_status, takes
 from storyboard.run.plan import estimate
@@ -126,9 +126,8 @@ class Tools:
              author: str = "agent") -> dict[str, Any]:
         """A note on a shot of a series (compiled first: a folder that is not a series, or a shot
         it does not have, is refused with the command line's "did you mean")."""
-        manifest = compiled(self.series(series), None)
-        found = takes.find_shot(manifest, shot)
-        return add_note(manifest.root, found.shot_id, text, take=take, author=author).to_dict()
+        return note_on(compiled(self.series(series), None), shot, text, take=take,
+                       author=author).to_dict()
 
     def takes(self, shot: str, series: str = ".") -> dict[str, Any]:
         rows = takes.take_rows(compiled(self.series(series), None), shot)

@@ -22,6 +22,8 @@ import yaml
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.files import write_text_atomic
 from storyboard.language.load import MAX_FILE_BYTES, Document, PathKey, display_path, load_file, parse
+from storyboard.language.request import Manifest
+from storyboard.run.takes import find_shot, with_retakes
 
 NOTES_FILE = "review.yaml"
 MAX_TEXT = 4000  # characters in one note
@@ -142,6 +144,19 @@ def plain_text(text: str, what: str) -> str:
     if bad is not None:
         raise StoryboardError(f"{what}: {bad[1]} at character {bad[0] + 1}; expected plain text")
     return text
+
+
+def note_on(manifest: Manifest, shot: str, text: str, *, take: int | None = None,
+            author: str | None = None) -> Note:
+    """A note on a shot the series has (``ep01/ballad``, or its id alone when one episode has
+    it), on one of its takes when ``take`` is given; else the command line's error, with its
+    "did you mean". The note names the shot as ``episode/shot``."""
+    found = find_shot(with_retakes(manifest), shot)
+    numbers = [t.take for t in found.all_takes()]
+    if take is not None and take not in numbers:
+        raise StoryboardError(f"{found.shot_id} has no take {take}; expected one of: "
+                              f"{', '.join(map(str, numbers))}")
+    return add_note(manifest.root, found.shot_id, text, take=take, author=author)
 
 
 def add_note(root: Path, shot: str, text: str, *, take: int | None = None,

@@ -25,7 +25,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from storyboard.errors import StoryboardError
-from storyboard.review.notes import add_note
+from storyboard.review.notes import note_on
 from storyboard.review.studio.client import inject
 from storyboard.review.studio.state import CLOSED, Studio
 from storyboard.run import takes
@@ -93,8 +93,8 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
         return FileResponse(path) if path is not None else _refuse(404, "no such file here")
 
     async def note(request: Request) -> Response:
-        return await write_call(request, lambda data: add_note(
-            studio.root, studio.known_shot(_text(data, "shot")), _text(data, "text"),
+        return await write_call(request, lambda data: note_on(
+            studio.require_manifest(), _text(data, "shot"), _text(data, "text"),
             take=_take(data), author=studio.author).to_dict(), studio)
 
     async def pick(request: Request) -> Response:

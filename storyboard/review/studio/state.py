@@ -28,7 +28,6 @@ from storyboard.run.model import ShotEvent
 from storyboard.run.plan import Plan
 from storyboard.run.rendering import plan_series, render_series
 from storyboard.run.setup import make_provider
-from storyboard.run.takes import find_shot
 from storyboard.stitch.concat import as_rate
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
 from storyboard.stitch.facts import FactStore
@@ -156,11 +155,6 @@ class Studio:
                 self._publish_broken(diagnostics(error))
                 return
             self._publish(self.snapshot.phase, page, None)
-
-    def known_shot(self, key: str) -> str:
-        """``key``'s ``episode/shot`` when the series has that shot, else the error the command
-        line gives (with its "did you mean")."""
-        return find_shot(self.require_manifest(), key).shot_id
 
     def require_manifest(self) -> Manifest:
         """The series as last compiled, or an error when it does not load."""
