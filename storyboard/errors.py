@@ -58,6 +58,19 @@ def mask_userinfo(text: str, url: str) -> str:
     return mask_urls(text)
 
 
+def printable(text: str) -> bool:
+    """Whether ``text`` is non-empty and every character of it printable: no terminal escape, no
+    control character, no line break, no lone surrogate. What an id or a path echoed to a
+    terminal (a task id, say) must be."""
+    return bool(text) and text.isprintable()
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a message, safe on any terminal: what is not printable is escaped
+    (``'\\x1b[2J'``), and a long text is cut at ``limit`` characters."""
+    return repr(text[:limit]) + ("..." if len(text) > limit else "")
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A position in a source file: 1-based line and column."""

@@ -6,7 +6,8 @@ ordinary file, so it gets the mode any new file would get under the user's umask
 Paths into safe places to delete (``state_folder``, ``safe_to_delete``): storyboard removes and
 overwrites files only inside the series' ``.storyboard/`` (and its output folder), so a state
 folder that is a link (``.storyboard/inputs`` pointing at the user's documents) is an error, and
-no removal ever follows a link out.
+no removal ever follows a link out. The output folder inside the series gets the same rule
+(``output_folder``): an ``out`` that is a link is an error before anything is written.
 """
 
 from __future__ import annotations
@@ -81,6 +82,25 @@ def safe_to_delete(path: Path) -> Path:
     a link itself is removed, never what it points at."""
     state_folder(path.parent)
     return path
+
+
+def output_folder(root: Path, folder: Path) -> Path:
+    """``folder`` when no folder from the series ``root`` down to it is a link, else a
+    LinkedStateFolder naming the link: a committed ``out`` that links elsewhere is never written
+    through. A folder outside the series (``-o`` elsewhere) is the user's own choice, returned as
+    it is."""
+    base, where = Path(os.path.abspath(root)), Path(os.path.abspath(folder))
+    if not where.is_relative_to(base):
+        return folder
+    step = base
+    for part in where.relative_to(base).parts:
+        step = step / part
+        if step.is_symlink():
+            raise LinkedStateFolder(
+                f"{step} is a link (to {os.readlink(step)}); storyboard writes its output only "
+                f"into real folders inside the series, never through a link: remove the link "
+                f"(storyboard makes the folder again), or give another folder with -o")
+    return folder
 
 
 def check_state_folders(series_dir: Path) -> None:

@@ -133,4 +133,15 @@ def test_settling_what_is_not_in_flight_is_a_clear_error(emu: EmulatorServer,
     assert invoke("task", "adopt", series, "a", task_id).exit_code == 0
     again = invoke("task", "adopt", series, "a", "another-task")
     assert again.exit_code == 1 and f"already has task {task_id}" in again.stderr
-    assert invoke("task", "adopt", series, "a", " ").exit_code == 1
+    assert invoke("task", "adopt", series, "a", " ").exit_code == 2
+
+
+@pytest.mark.parametrize("task_id", ["\x1b]0;owned\x07", "t-1\x1b[2J", "t-1\nt-2", "", " t-1",
+                                     "t" * 201])
+def test_a_task_id_that_is_not_printable_is_refused_at_the_door(
+        emu: EmulatorServer, series: Path, task_id: str) -> None:
+    refused = invoke("task", "adopt", series, "a", task_id)
+    assert refused.exit_code == 2 and "expected the task id as the provider shows it" in \
+        refused.stderr
+    assert "\x1b" not in refused.stderr and "\x07" not in refused.stderr
+    assert read_status(series) == []

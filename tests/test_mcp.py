@@ -18,11 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from compiler_fixtures import write_series
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.shared.exceptions import MCPError
 
+from storyboard.agents.tools import Budget, Tools
 from storyboard.emulator import EmulatorServer
+from storyboard.errors import StoryboardError
 
 REPO = Path(__file__).resolve().parent.parent
 KEY = "sk-mcp-secret-789"
@@ -257,3 +261,95 @@ def test_takes_pick_approve_and_a_paid_retake_under_its_limits(root: Path,
     assert submissions(emulator) == 3
     lock = json.loads((root / "wire" / "storyboard.lock").read_text())
     assert [(s["picked"], s["approved"], s["extra"]) for s in lock["takes"].values()] == [(2, 2, 1)]
+
+
+def strict_session(root: Path, log: Path, calls: list[tuple[str, dict[str, Any]]],
+                   reads: list[str]) -> tuple[Any, list[Any], list[str]]:
+    """The tool list, each call's result and each resource read's error text; the server's
+    stderr goes to ``log``."""
+    params = StdioServerParameters(command=sys.executable, args=["-m", "storyboard", "mcp",
+                                                                 str(root)],
+                                   env=environment(None), cwd=str(root))
+
+    async def run() -> tuple[Any, list[Any], list[str]]:
+        with log.open("w") as errlog:
+            async with stdio_client(params, errlog=errlog) as (read, write), \
+                    ClientSession(read, write) as client:
+                await client.initialize()
+                listed = await client.list_tools()
+                results = [await client.call_tool(name, arguments) for name, arguments in calls]
+                failures = []
+                for uri in reads:
+                    with pytest.raises(MCPError) as failed:
+                        await client.read_resource(uri)
+                    failures.append(str(failed.value))
+                return listed, results, failures
+    return asyncio.run(run())
+
+
+def test_unknown_arguments_unknown_shots_and_folders_that_are_not_series_are_refused(
+        root: Path, tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    listed, results, _ = strict_session(root, log, [
+        ("check", {"path": "wire"}),
+        ("note", {"series": "wire", "shot": "ep01/aa", "text": "x"}),
+        ("note", {"series": "wire", "shot": "ep01/a", "text": "x", "tkae": 2}),
+        ("note", {"series": "nothing", "shot": "ep01/a", "text": "x"}),
+        ("note", {"series": ".", "shot": "ep01/a", "text": "x"}),
+        ("compile", {"series": "wire", "episode": "ep1"}),
+        ("note", {"series": "wire", "shot": "ep01/a", "text": "x", "take": 9}),
+        ("note", {"series": "wire", "shot": "a", "text": "by its id alone"})], [])
+    assert all(t.input_schema["additionalProperties"] is False for t in listed.tools)
+    misspelt, unknown_shot, misspelt_take, missing, not_series, episode, no_take, noted = results
+    assert "ep01/a has no take 9; expected one of: 1" in error(no_take)
+    assert "unknown argument 'path' (did you mean 'series'?)" in error(misspelt)
+    assert "no shot 'ep01/aa' in this series (did you mean 'ep01/a'?)" in error(unknown_shot)
+    assert "unknown argument 'tkae' (did you mean 'take'?)" in error(misspelt_take)
+    assert "no such file or folder" in error(missing)
+    assert "no storyboard.yaml in this folder" in error(not_series)
+    assert "no episode 'ep1' in this series (did you mean 'ep01'?)" in error(episode)
+    assert data(noted)["shot"] == "ep01/a"
+    assert not (root / "review.yaml").exists() and not (root / "nothing").exists()
+    assert [n["text"] for n in yaml.safe_load((root / "wire" / "review.yaml").read_text())[
+        "notes"]] == ["by its id alone"]
+    assert "Traceback" not in log.read_text()
+
+
+def test_every_tool_and_resource_answers_an_error_never_a_traceback(root: Path,
+                                                                   tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    (tmp_path / "secret.txt").write_text("the neighbour's secret")
+    (root / "secret-link").symlink_to(tmp_path / "secret.txt")
+    (root / "wire" / "review.yaml").write_text("notes: " + "[" * 3000 + "]" * 3000 + "\n")
+    _, results, reads = strict_session(root, log, [
+        ("check", {"series": "wi\x00re"}),
+        ("note", {"series": "wire\x00", "shot": "ep01/a", "text": "x"}),
+        ("sheet", {"series": "wire"}),
+        ("status", {"series": "wire\x1b[2J"})],
+        ["storyboard://files/secret-link", "storyboard://files/nothing.yaml",
+         "storyboard://manifest", "storyboard://sheet", "storyboard://files/a%00b"])
+    nul, nul_note, sheet, escape = (error(r) for r in results)
+    assert "expected a path of printable characters" in nul and "\\x00" in nul
+    assert "expected a path of printable characters" in nul_note
+    assert "review.yaml:1:" in sheet and "nested more than 64 levels" in sheet
+    assert "\x1b" not in escape and "\\x1b" in escape
+    outside, missing, manifest, page, nul_read = reads
+    assert "secret" not in outside.replace("secret-link", "")
+    assert "leaves the series root" in outside and "is not a file of the series" in missing
+    assert "no storyboard.yaml" in manifest and "no storyboard.yaml" in page
+    assert "Unknown resource" in nul_read  # the SDK matches no template: an error, too
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def test_a_note_with_a_lone_surrogate_is_refused_and_the_next_note_works(root: Path) -> None:
+    """Neither the SDK's client nor its stdio transport carries a lone surrogate (the client
+    cannot encode it; the server's JSON reader drops the message), so the tool's own guard is
+    called as the server calls it; then a later note and the sheet, through the SDK."""
+    tools = Tools(root.resolve(), Budget(0.0))
+    with pytest.raises(StoryboardError, match="lone surrogate"):
+        tools.note("ep01/a", "half \ud800 a pair", "wire")
+    assert not (root / "wire" / "review.yaml").exists()
+    _, later, sheet = session(root, ("note", {"series": "wire", "shot": "ep01/a",
+                                              "text": "later"}), ("sheet", {"series": "wire"}))
+    assert data(later)["text"] == "later"
+    assert "later" in Path(data(sheet)["html"]).read_text(encoding="utf-8")

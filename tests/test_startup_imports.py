@@ -76,7 +76,10 @@ def test_a_root_that_imports_the_runner_is_caught(tmp_path: Path) -> None:
 
 
 def test_the_provider_choices_are_the_dialects() -> None:
-    """``--provider`` lists the wire targets without importing the dialects: the same names."""
+    """``--provider`` lists the wire targets without importing the dialects: the same names, as
+    a render knows them."""
     from storyboard.cli.common import PROVIDERS
     from storyboard.dialects import DIALECTS
-    assert ("local", *DIALECTS) == PROVIDERS
+    from storyboard.run.config import PROVIDERS as RUN_PROVIDERS
+    assert ("local", "comfyui", *DIALECTS) == PROVIDERS
+    assert set(PROVIDERS) == set(RUN_PROVIDERS)

@@ -10,16 +10,18 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from storyboard.errors import StoryboardError
+from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.review.notes import add_note, read_notes
 from storyboard.review.sheet import build_sheet
 from storyboard.review.studio.server import StudioServer
@@ -108,6 +110,9 @@ def test_unexpected_requests_are_refused(studio: StudioServer) -> None:
                 **token).status_code == 400
     unknown = post(studio, "/notes", {"shot": "ep01/balad", "text": "x"}, **token)
     assert unknown.status_code == 400 and "ep01/ballad" in unknown.json()["error"]
+    no_take = post(studio, "/notes", {"shot": "ep01/ballad", "text": "x", "take": 3}, **token)
+    assert no_take.status_code == 400 and "ep01/ballad has no take 3" in no_take.json()["error"]
+    assert not (studio.studio.root / "review.yaml").exists()
     huge = httpx.post(base(studio) + "/notes", content=b"x" * 70_000, timeout=10, headers=token)
     assert huge.status_code == 400
 
@@ -179,24 +184,114 @@ def test_notes_survive_in_review_yaml_and_show_on_the_static_sheet(series: Path,
     sheet = build_sheet(series, out=tmp_path / "sheet.html").html.read_text()
     assert "Bo, 1970-01-01T00:00:00Z (take 2): hold the last frame longer" in sheet
     (series / "review.yaml").write_text("notes: {not: a list}\n")
-    with pytest.raises(StoryboardError, match=r"review\.yaml"):
+    with pytest.raises(ProblemsFound) as found:
         read_notes(series)
+    assert "review.yaml:1:8: error: expected 'notes' to be a list" in found.value.format()
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_the_command_stops_cleanly_on_ctrl_c_and_sigterm(series: Path, stop: int) -> None:
+def test_a_note_with_a_lone_surrogate_is_refused_and_the_next_note_and_the_sheet_work(
+        studio: StudioServer, tmp_path: Path) -> None:
+    token = {"X-Studio-Token": studio.token, "Content-Type": "application/json"}
+    body = b'{"shot": "ep01/ballad", "text": "half a pair \\ud800 here"}'
+    refused = httpx.post(base(studio) + "/notes", content=body, headers=token, timeout=10)
+    assert refused.status_code == 400 and "lone surrogate" in refused.json()["error"]
+    assert not (studio.studio.root / "review.yaml").exists()
+    shot = httpx.post(base(studio) + "/notes", headers=token, timeout=10,
+                      content=b'{"shot": "ep01/\\udc80", "text": "x"}')
+    assert shot.status_code == 400 and "\\udc80" in shot.json()["error"]
+    later = post(studio, "/notes", {"shot": "ep01/ballad", "text": "a later note"},
+                 **{"X-Studio-Token": studio.token})
+    assert later.status_code == 200, later.text
+    assert [n.text for n in read_notes(studio.studio.root)] == ["a later note"]
+    built = build_sheet(studio.studio.root, out=tmp_path / "sheet.html").html.read_text()
+    assert "a later note" in built
+
+
+def test_a_nul_in_a_path_is_404_and_a_deeply_nested_body_is_400(studio: StudioServer) -> None:
+    q = f"?token={studio.token}"
+    for path in ("/file/series/storyboard.yaml%00.png", "/file/draft/%00", "/%00",
+                 "/file/series/" + "a" * 5000):
+        answer = get(studio, path + q)
+        assert answer.status_code == 404, path
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for content in (b"[" * 30_000 + b"]" * 30_000, b'{"shot": ' + deep[:60_000] + b"}"):
+        answer = httpx.post(base(studio) + "/notes", content=content, timeout=10,
+                            headers={"X-Studio-Token": studio.token})
+        assert answer.status_code == 400, answer.text
+    assert get(studio, "/state" + q).status_code == 200  # still serving
+
+
+def test_an_out_folder_that_is_a_link_is_never_written_through(series: Path,
+                                                               tmp_path: Path) -> None:
+    elsewhere = tmp_path / "documents"
+    elsewhere.mkdir()
+    (series / "out").symlink_to(elsewhere)
+    with StudioServer(series, render_drafts=True) as server:
+        snap = server.studio.snapshot
+        assert snap.phase == "error" and any("is a link" in p for p in snap.problems)
+        page = get(server, f"/sheet?token={server.token}").text
+        assert "is a link" in page
+    assert list(elsewhere.iterdir()) == []
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    render = subprocess.run(
+        [sys.executable, "-m", "storyboard", "render", str(series), "--draft", "--yes"],
+        capture_output=True, text=True, env=env, timeout=120)
+    assert render.returncode == 1, render.stderr
+    assert "out is a link" in render.stderr and "Traceback" not in render.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_folder_that_is_not_a_series_is_refused_like_every_command(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    started = subprocess.run(
+        [sys.executable, "-m", "storyboard", "studio", str(tmp_path), "--port", "0"],
+        capture_output=True, text=True, env=env, timeout=60)
+    assert started.returncode == 2
+    assert "no storyboard.yaml in this folder" in started.stderr
+    assert "http://" not in started.stderr and "Traceback" not in started.stderr
+    with pytest.raises(StoryboardError, match=r"no storyboard\.yaml"):
+        StudioServer(tmp_path, render_drafts=False)
+
+
+@pytest.mark.parametrize(("stop", "drafting"), [(signal.SIGINT, False), (signal.SIGTERM, True)])
+def test_ctrl_c_with_an_open_page_stops_within_a_second_saying_only_stopping(
+        series: Path, stop: int, drafting: bool) -> None:
+    """Ctrl-C (and SIGTERM, as docker stop sends): the page's event stream (a browser's
+    EventSource: one request, never answered to its end) is closed first, so uvicorn has nothing
+    to wait for or cancel; a draft being stitched is left as a killed run leaves it, silently."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     child = subprocess.Popen(
         [sys.executable, "-m", "storyboard", "studio", str(series), "--port", "0"],
         stderr=subprocess.PIPE, text=True, env=env, cwd=series.parent,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # whatever the runner had
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert child.stderr is not None
-        first = child.stderr.readline()
-        assert "http://127.0.0.1:" in first and "token=" in first
-        child.send_signal(stop)
-        _, err = child.communicate(timeout=30)
+        url = urlsplit(child.stderr.readline().split("storyboard studio: ")[1].strip())
+        state = f"http://{url.netloc}/state?{url.query}"
+        wait_for(lambda: httpx.get(state, timeout=10).json()["phase"] == "draft", seconds=120)
+        with socket.create_connection((url.hostname, url.port), timeout=10) as page:
+            page.sendall(f"GET /events?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                         "Accept: text/event-stream\r\n\r\n".encode())
+            assert page.recv(4096).startswith(b"HTTP/1.1 200")
+            if drafting:
+                episode = series / "episodes" / "01-first-meeting.yaml"
+                episode.write_text(episode.read_text().replace("soothing", "quiet", 1))
+                time.sleep(0.6)  # checked, and the draft under way
+            child.send_signal(stop)
+            sent = time.monotonic()
+            _, err = child.communicate(timeout=30)
+            took = time.monotonic() - sent
     finally:
         child.kill()
     assert child.returncode == 0, err
-    assert "stopping" in err and "Traceback" not in err
+    assert err.strip() == "stopping", err
+    assert took < 1.5, f"{took:.2f} s to stop"
+
+
+def test_an_author_that_is_not_printable_is_refused_at_the_door(series: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    started = subprocess.run(
+        [sys.executable, "-m", "storyboard", "studio", str(series), "--port", "0",
+         "--author", "Ana\x1b[2J"], capture_output=True, text=True, env=env, timeout=60)
+    assert started.returncode == 2 and "expected a name of printable characters" in started.stderr
+    assert "\x1b" not in started.stderr and "http://" not in started.stderr

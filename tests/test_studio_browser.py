@@ -153,3 +153,31 @@ def test_pick_and_approve_on_the_page_change_the_lock_and_nothing_else(
             ".textContent.includes('approved')", timeout=30_000)
         assert '"approved": 2' in lock.read_text()
         assert errors == []
+
+
+def test_episodes_keep_their_order_after_a_parse_error_is_fixed(
+        browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ep01 fails to parse (the page shows ep02 alone), then is fixed: it comes back above ep02,
+    and a note typed into the first box is ep01's."""
+    monkeypatch.chdir(tmp_path)
+    series = tmp_path / "coffee-shop"
+    shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    episode = series / "episodes" / "01-first-meeting.yaml"
+    good = episode.read_text()
+    with StudioServer(series, author="Ana", render_drafts=False) as server:
+        page, errors = open_studio(browser, server)
+        sections = page.locator("main section.episode")
+        expect(sections).to_have_count(2)
+        episode.write_text(good.replace("id: ep01", "id: [ep01", 1))
+        expect(page.locator("#studio-bar .errors")).not_to_have_text("no errors", timeout=20_000)
+        expect(sections).to_have_count(1)
+        expect(sections.first).to_have_attribute("data-episode", "ep02")
+        episode.write_text(good)
+        expect(page.locator("#studio-bar .errors")).to_have_text("no errors", timeout=20_000)
+        expect(sections).to_have_count(2)
+        assert [sections.nth(i).get_attribute("data-episode") for i in range(2)] == ["ep01", "ep02"]
+        page.locator("textarea.note-text").first.fill("the first box")
+        page.locator("button.add-note").first.click()
+        expect(page.locator("textarea.note-text").first).to_have_value("", timeout=20_000)
+        assert [(n.shot, n.text) for n in read_notes(series)] == [("ep01/ballad", "the first box")]
+        assert errors == []

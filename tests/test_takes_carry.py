@@ -151,3 +151,22 @@ def test_takes_and_status_agree_on_a_shots_takes_and_what_they_cost(
         take_two = [line for line in status.splitlines() if "ballad#2" in line]
         assert take_two and "picked" in take_two[0] and "older" not in take_two[0], status
         assert f"spent in all: {total} on 2 paid task(s)" in status
+
+
+def test_status_shows_a_task_id_with_terminal_escapes_escaped() -> None:
+    import dataclasses
+
+    from rich.console import Console
+
+    from storyboard.review.progress import safe_id, status_table
+    from storyboard.run.journal import Attempt
+    hostile = "task\x1b[2J\x07"
+    values: dict[str, Any] = {f.name: None for f in dataclasses.fields(Attempt)}
+    values.update(id=1, series="s", episode="ep01", shot="a", shot_hash="h", provider="x",
+                  cache_key="x", state="submitted", task_id=hostile, intent_at=0.0,
+                  updated_at=0.0)
+    console = Console(record=True, width=200, force_terminal=False)
+    console.print(status_table([Attempt(**values)]))
+    text = console.export_text()
+    assert "\x1b" not in text and "\\x1b[2J" in text
+    assert safe_id("abc-123") == "abc-123" and safe_id(None) == ""

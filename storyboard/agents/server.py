@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.types import Tool as MCPTool
 
 from storyboard.agents.tools import Budget, Refused, Tools
 from storyboard.errors import StoryboardError
+from storyboard.language.validate import did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
 INSTRUCTIONS = """storyboard compiles YAML storyboards into paid AI video renders. Work this way:
@@ -34,9 +36,69 @@ def answered(fn: F) -> F:
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except StoryboardError as error:
-            raise ToolError(str(error) if not hasattr(error, "format") else _text(error)) from error
+        except EXPECTED as error:
+            raise ToolError(message(error)) from error
     return call  # type: ignore[return-value]
+
+
+def read(fn: F) -> F:
+    """A resource's errors into the read's error message, never a trace."""
+    @wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except EXPECTED as error:
+            raise ResourceError(message(error)) from error
+    return call  # type: ignore[return-value]
+
+
+def message(error: BaseException) -> str:
+    """What a failed call answers: our errors as they are (problems located), a file or a value
+    the system refused in one sentence."""
+    if isinstance(error, StoryboardError):
+        return _text(error)
+    if isinstance(error, RecursionError):
+        return "error: nested too deep"
+    if isinstance(error, OSError):
+        return f"error: {error.strerror or error}"
+    return f"error: {error}"
+
+
+EXPECTED = (StoryboardError, OSError, ValueError, RecursionError)
+# What agents call the series folder; spelt nothing like "series", meant as it.
+SERIES_WORDS = frozenset({"path", "folder", "dir", "directory", "root", "project"})
+
+
+def suggestion(argument: str, known: list[str]) -> str:
+    """`` (did you mean 'x'?)``: by spelling (the command line's), else by meaning."""
+    close = did_you_mean(argument, known)
+    if close or argument.lower() not in SERIES_WORDS or "series" not in known:
+        return close
+    return " (did you mean 'series'?)"
+
+
+class StrictServer(MCPServer):
+    """The SDK's server, refusing what the tools do not take: an argument a tool has no
+    parameter for is an error that suggests the one meant (``path``: did you mean ``series``?),
+    never silently dropped; the published schemas say so (``additionalProperties: false``)."""
+
+    async def list_tools(self) -> list[MCPTool]:
+        tools = await super().list_tools()
+        for tool in tools:
+            tool.input_schema["additionalProperties"] = False
+        return tools
+
+    async def call_tool(self, name: str, arguments: dict[str, Any],
+                        context: Any = None) -> Any:
+        tool = next((t for t in await super().list_tools() if t.name == name), None)
+        if tool is not None:
+            known = list(tool.input_schema.get("properties", {}))
+            for argument in arguments:
+                if argument not in known:
+                    raise ToolError(f"{name}: unknown argument {argument!r}"
+                                    f"{suggestion(argument, known)}; expected: "
+                                    f"{', '.join(known) or 'no arguments'}")
+        return await super().call_tool(name, arguments, context)
 
 
 def _text(error: StoryboardError) -> str:
@@ -46,7 +108,7 @@ def _text(error: StoryboardError) -> str:
 
 def build_server(root: Path, ceiling: float) -> MCPServer:
     tools = Tools(root.resolve(), Budget(ceiling))
-    server = MCPServer("storyboard", instructions=INSTRUCTIONS, log_level="WARNING")
+    server = StrictServer("storyboard", instructions=INSTRUCTIONS, log_level="WARNING")
     _free_tools(server, tools)
     _writing_tools(server, tools)
     _resources(server, tools)
@@ -134,25 +196,26 @@ def _writing_tools(server: MCPServer, tools: Tools) -> None:
 def _resources(server: MCPServer, tools: Tools) -> None:
     @server.resource("storyboard://manifest", mime_type="application/json",
                      description="The series' compiled manifest (native bodies).")
+    @read
     def manifest() -> str:
         return json.dumps(tools.compile(), sort_keys=True)
 
     @server.resource("storyboard://plan", mime_type="application/json",
                      description="The latest plan a tool made (empty until one did).")
+    @read
     def latest_plan() -> str:
         return json.dumps(tools.last_plan, sort_keys=True)
 
     @server.resource("storyboard://sheet", mime_type="text/html",
                      description="The review sheet's HTML (written again when read).")
+    @read
     def sheet_html() -> str:
         return Path(tools.sheet()["html"]).read_text(encoding="utf-8")
 
     @server.resource("storyboard://files/{path}", description="A file of the series, as text.")
+    @read
     def series_file(path: str) -> str:
-        target = tools.series(path)
-        if not target.is_file():
-            raise Refused(f"{path!r} is not a file of the series")
-        return target.read_text(encoding="utf-8", errors="replace")
+        return tools.read_file(path)
 
 
 def serve(root: Path, ceiling: float) -> None:

@@ -20,9 +20,17 @@ from typing import Any
 import storyboard
 from storyboard.dialects import DIALECTS
 from storyboard.dialects import manifest as manifest_json
-from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
+from storyboard.errors import (
+    BudgetExceeded,
+    Diagnostic,
+    ProblemsFound,
+    StoryboardError,
+    printable,
+    shown,
+)
+from storyboard.language.validate import did_you_mean
 from storyboard.media import ffbinary
-from storyboard.review.notes import add_note
+from storyboard.review.notes import note_on
 from storyboard.review.sheet import build_sheet
 from storyboard.run import read_status, takes
 from storyboard.run.pipeline import RenderReport, render_series
@@ -59,6 +67,8 @@ class Tools:
 
     def series(self, path: str) -> Path:
         """``path`` (relative to the root) as a folder inside the root, or Refused."""
+        if not printable(path):
+            raise Refused(f"{shown(path)}: expected a path of printable characters")
         if Path(path).is_absolute():
             raise Refused(f"{path!r}: give a path relative to the series root, not an absolute one")
         target = (self.root / path).resolve()
@@ -74,6 +84,14 @@ class Tools:
     def compile(self, series: str = ".", provider: str | None = None, episode: str | None = None,
                 shot: str | None = None) -> dict[str, Any]:
         manifest = compiled(self.series(series), provider)
+        episodes = [e.id for e in manifest.episodes]
+        if episode is not None and episode not in episodes:
+            raise Refused(f"no episode {episode!r} in this series{did_you_mean(episode, episodes)}"
+                          f"; expected one of: {', '.join(episodes)}")
+        ids = sorted({s.id for e in manifest.episodes for s in e.shots})
+        if shot is not None and shot not in ids:
+            raise Refused(f"no shot {shot!r} in this series{did_you_mean(shot, ids)}; expected "
+                          "a shot id (ballad, or ballad#2 for its second take)")
         dialect = DIALECTS.get(provider or "dashscope", DIALECTS["dashscope"])
         return manifest_json.to_dict(manifest, episode=episode, shot=shot, dialect=dialect)
 
@@ -99,9 +117,19 @@ class Tools:
     def doctor(self) -> dict[str, Any]:
         return dict(ffbinary.doctor_report(ffbinary.current()))
 
+    def read_file(self, path: str) -> str:
+        """A file of the series as text (a link out of the root is refused, never read)."""
+        target = self.series(path)
+        if not target.is_file():
+            raise Refused(f"{path!r} is not a file of the series")
+        return target.read_text(encoding="utf-8", errors="replace")
+
     def note(self, shot: str, text: str, series: str = ".", take: int | None = None,
              author: str = "agent") -> dict[str, Any]:
-        return add_note(self.series(series), shot, text, take=take, author=author).to_dict()
+        """A note on a shot of a series (compiled first: a folder that is not a series, or a shot
+        it does not have, is refused with the command line's "did you mean")."""
+        return note_on(compiled(self.series(series), None), shot, text, take=take,
+                       author=author).to_dict()
 
     def takes(self, shot: str, series: str = ".") -> dict[str, Any]:
         rows = takes.take_rows(compiled(self.series(series), None), shot)

@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from storyboard.cli.common import SERIES, fail, guarded
-from storyboard.errors import MissingExtra
+from storyboard.errors import MissingExtra, printable, shown
+
+
+def printable_author(value: str | None) -> str | None:
+    """``--author`` as printable text (it is written on every note), else a usage error."""
+    if value is not None and not printable(value):
+        raise click.BadParameter(f"{shown(value)}: expected a name of printable characters")
+    return value
 
 
 @click.command()
@@ -16,7 +23,8 @@ from storyboard.errors import MissingExtra
               help="Address to listen on (loopback unless --allow-remote).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8766, show_default=True,
               help="Port to listen on (0: any free one).")
-@click.option("--author", help="The name written on your notes (default: git's user.name).")
+@click.option("--author", callback=lambda ctx, param, value: printable_author(value),
+              help="The name written on your notes (default: git's user.name).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--allow-remote", is_flag=True,
               help="Allow a --host that is not a loopback address (others on the network can "

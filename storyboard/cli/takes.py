@@ -37,14 +37,14 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, sort_keys=True))
         return
     from storyboard.review import progress
-    from storyboard.review.progress import money, spent_line
+    from storyboard.review.progress import money, safe_id, spent_line
     table = Table(title=f"takes of {shot}", title_justify="left")
     for column in ("take", "by", "seed", "task id", "cost", "when", "state", "version",
                    "marks"):
         table.add_column(column, no_wrap=column in ("by", "task id"))  # ids stay whole, for grep
     for row in rows:
         cost = "" if row.cost is None else money(row.cost, row.currency or "USD")
-        table.add_row(str(row.take), row.provider, _text(row.seed), _text(row.task_id), cost,
+        table.add_row(str(row.take), row.provider, _text(row.seed), safe_id(row.task_id), cost,
                       _when(row.when), row.state, "current" if row.current else "earlier",
                       row.marks)
     out: Console = progress.console()  # a pipe gets whole rows (or COLUMNS), as plan does

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from storyboard.cli.common import SERIES, compiled, guarded
+from storyboard.errors import printable, shown
 
 
 @click.group("task")
@@ -19,13 +20,27 @@ def task() -> None:
     """Settle a shot whose task is ambiguous (AmbiguousTask): adopt a task id, or forget it."""
 
 
+MAX_TASK_ID = 200  # providers' ids are UUIDs and the like: far shorter
+
+
+def task_id_arg(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A task id of printable characters only: one with a terminal escape or a line break in it
+    is refused at the door, before it reaches the journal (and every later ``status``)."""
+    if not printable(value) or value != value.strip() or len(value) > MAX_TASK_ID:
+        raise click.BadParameter(f"{shown(value)}: expected the task id as the provider shows "
+                                 f"it: printable characters, no spaces around it, at most "
+                                 f"{MAX_TASK_ID}")
+    return value
+
+
 @task.command()
 @click.argument("series", type=SERIES)
 @click.argument("shot")
-@click.argument("task_id")
+@click.argument("task_id", callback=task_id_arg)
 def adopt(series: Path, shot: str, task_id: str) -> None:
     """SHOT (or EPISODE/SHOT) is paid by TASK_ID (from the provider's console or billing
-    export): the next render polls that task and downloads its video; nothing is submitted."""
+    export, printable characters only): the next render polls that task and downloads its
+    video; nothing is submitted."""
     from storyboard.run import settle
     from storyboard.run.setup import open_ledger
     manifest = compiled(series)

@@ -19,6 +19,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from storyboard.errors import printable, shown
 from storyboard.run import Attempt, Plan, ShotEvent
 from storyboard.stitch.episodes import EpisodeOutput
 
@@ -105,6 +106,14 @@ def shot_label(series: str, episode: str, shot: str) -> str:
     return f"{variation}/{episode}/{shot}" if variation else f"{episode}/{shot}"
 
 
+def safe_id(task_id: str | None) -> str:
+    """A task id as a terminal may show it: as it is when printable, else escaped (an id comes
+    from a provider's answer or a person's flag, and could carry terminal escapes)."""
+    if task_id is None:
+        return ""
+    return task_id if printable(task_id) else shown(task_id)
+
+
 def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
                  marks: Mapping[str, str] | None = None) -> Table:
     """The journal's rows; those in ``older`` (attempt ids) rendered an older version;
@@ -121,7 +130,7 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
                       rendered_by(row.provider, row.cache_key),
                       Text(row.state + (" (older version)" if row.id in older else ""),
                            "dim" if row.id in older else STATE_STYLES.get(row.state, "")),
-                      row.task_id or "",
+                      Text(safe_id(row.task_id)),
                       row.last_status or "", cost, mark, Text(note))
     return table
 

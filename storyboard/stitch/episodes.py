@@ -20,6 +20,7 @@ from typing import Any
 
 from storyboard.animatic import RENDERER_VERSION, draws_captions, render_card
 from storyboard.errors import ProblemsFound
+from storyboard.files import output_folder
 from storyboard.language.request import CompiledEpisode, Manifest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
@@ -50,9 +51,10 @@ def output_dir(manifest: Manifest, override: Path | None, *, draft: bool = False
     """``-o DIR`` first (from the current folder, like any path given to a command), else the
     series' ``output.dir``, else ``out``, both inside the series folder, wherever the command
     runs from; drafts go to its ``draft/`` folder, so they never overwrite (or force
-    re-stitching) finished episodes."""
+    re-stitching) finished episodes. A link on the way inside the series (a committed ``out``
+    that points elsewhere) is a LinkedStateFolder: nothing is written through it."""
     base = Path(override) if override is not None else series_output(manifest)
-    return base / DRAFT_DIR if draft else base
+    return output_folder(manifest.root, base / DRAFT_DIR if draft else base)
 
 
 def series_output(manifest: Manifest) -> Path:

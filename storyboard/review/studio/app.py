@@ -25,9 +25,9 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from storyboard.errors import StoryboardError
-from storyboard.review.notes import add_note
+from storyboard.review.notes import note_on
 from storyboard.review.studio.client import inject
-from storyboard.review.studio.state import Studio
+from storyboard.review.studio.state import CLOSED, Studio
 from storyboard.run import takes
 
 COOKIE = "storyboard_studio"
@@ -60,7 +60,9 @@ class Guard:
 
 
 def _refuse(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
+    """A JSON error; text the request brought (a lone surrogate, say) is shown escaped."""
+    shown = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return JSONResponse({"error": shown}, status_code=status)
 
 
 def create_app(studio: Studio, guard: Guard) -> Starlette:
@@ -91,8 +93,8 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
         return FileResponse(path) if path is not None else _refuse(404, "no such file here")
 
     async def note(request: Request) -> Response:
-        return await write_call(request, lambda data: add_note(
-            studio.root, studio.known_shot(_text(data, "shot")), _text(data, "text"),
+        return await write_call(request, lambda data: note_on(
+            studio.require_manifest(), _text(data, "shot"), _text(data, "text"),
             take=_take(data), author=studio.author).to_dict(), studio)
 
     async def pick(request: Request) -> Response:
@@ -136,8 +138,12 @@ async def write_call(request: Request, action: WriteFn, studio: Studio, *,
         if not isinstance(data, dict):
             raise ValueError("not an object")
         result = await asyncio.to_thread(action, data)
+    except RecursionError:
+        return _refuse(400, "expected a flat JSON object, not one nested this deep")
     except (ValueError, StoryboardError) as error:
         return _refuse(400, str(error))
+    except OSError as error:
+        return _refuse(500, f"cannot write: {error.strerror or error}")
     await asyncio.to_thread(studio.refresh if restitch else studio.republish)
     return JSONResponse(result)
 
@@ -170,12 +176,14 @@ async def event_stream(studio: Studio, request: Request) -> AsyncIterator[bytes]
     try:
         snap = studio.snapshot
         yield _event(snap.version, snap.phase)
-        while not await request.is_disconnected():
+        while not (studio.closed or await request.is_disconnected()):
             try:
                 version, phase = await asyncio.wait_for(queue.get(), timeout=15)
             except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue
+            if version == CLOSED:  # the studio stops: end the stream, so it can stop at once
+                return
             yield _event(version, phase)
     finally:
         unsubscribe()
@@ -209,10 +217,14 @@ def served_file(studio: Studio, where: str, path: str) -> Path | None:
     included (the path is resolved before it is compared)."""
     roots = {"draft": studio.draft_dir, "series": studio.root}
     root = roots.get(where)
-    if root is None:
+    name = unquote(path)
+    if root is None or "\0" in name:
         return None
-    target = (root / unquote(path)).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
+    try:
+        target = (root / name).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+    except (OSError, ValueError):  # a name too long, a loop of links: no such file here
         return None
     if where == "series" and ".storyboard" in target.relative_to(root).parts[:1]:
         return None  # the series' state (journal, cache) is not for the page

@@ -8,10 +8,13 @@ address is refused unless ``allow_remote`` says the user asked for it by name.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
 import secrets
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +32,7 @@ from storyboard.review.studio.state import Studio, watched
 START_TIMEOUT = 15.0
 DEBOUNCE_MS = 50  # watchfiles groups the writes of one save
 STEP_MS = 10  # a save is taken once no write to it came for this long
+STOP_WAIT = 0.5  # seconds ``storyboard studio`` waits for its threads after Ctrl-C
 
 
 def loopback(host: str) -> bool:
@@ -110,11 +114,16 @@ class StudioServer:
             if changes:
                 self.studio.refresh()
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 10.0) -> None:
+        """Stop serving and watching: the page's event streams are ended first, so uvicorn has no
+        open response to wait for (or to cancel); ``wait`` bounds how long a draft being made may
+        hold the watcher."""
+        self.studio.close()
         self.stopping.set()
         self.server.should_exit = True
+        deadline = time.monotonic() + wait
         for thread in self.threads:
-            thread.join(timeout=10)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.sock.close()
 
     def __enter__(self) -> Self:
@@ -134,13 +143,23 @@ def serve(root: Path, *, host: str, port: int, author: str | None, allow_remote:
     """Run the studio until Ctrl-C (the blocking form behind ``storyboard studio``)."""
     server = StudioServer(root, host=host, port=port, author=author, allow_remote=allow_remote)
     signal.signal(signal.SIGTERM, _interrupt)  # docker stop, systemd: stop as Ctrl-C does
-    try:
-        with server:
-            announce(server.url)
-            if open_browser:
-                import webbrowser
-                webbrowser.open(server.url)
-            while all(t.is_alive() for t in server.threads):
-                time.sleep(0.2)
-    except KeyboardInterrupt:  # wherever it lands, the server has stopped by now
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, or SIGTERM as _interrupt raises it
+        server.start()
+        announce(server.url)
+        if open_browser:
+            import webbrowser
+            webbrowser.open(server.url)
+        while all(t.is_alive() for t in server.threads):
+            time.sleep(0.2)
+    # Within a second: a draft still being made is left to its (daemon) thread; a second
+    # Ctrl-C stops the waiting.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.stop(wait=STOP_WAIT)
+    if any(thread.is_alive() for thread in server.threads):
+        # A draft still being stitched: leave now, as a killed run does (its temporaries are
+        # named by this process and removed by the next run), rather than wait for it or let the
+        # interpreter's exit tear its working folder down under ffmpeg and print that.
         announce("stopping")
+        sys.stderr.flush()
+        os._exit(0)
+    announce("stopping")

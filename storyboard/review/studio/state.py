@@ -9,7 +9,6 @@ version number and the phase; the page fetches the new HTML and patches itself i
 
 from __future__ import annotations
 
-import difflib
 import html as html_text
 import threading
 import time
@@ -22,7 +21,7 @@ from typing import Any
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.language.compile import compile_lenient
 from storyboard.language.request import Manifest
-from storyboard.language.series import load_source
+from storyboard.language.series import find_series_file, load_source
 from storyboard.review.sheet import sheet_for
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.run.model import ShotEvent
@@ -30,10 +29,11 @@ from storyboard.run.pipeline import plan_series, render_series
 from storyboard.run.plan import Plan, after_run
 from storyboard.run.setup import make_provider
 from storyboard.stitch.concat import as_rate
-from storyboard.stitch.episodes import EpisodeBuilder, output_dir, series_output
+from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
 from storyboard.stitch.facts import FactStore
 
 Listener = Callable[[int, str], None]
+CLOSED = -1  # the version a listener hears when the studio stops
 IGNORED_PARTS = frozenset({".storyboard", ".git", "out", "__pycache__"})
 
 
@@ -56,7 +56,8 @@ class Studio:
 
     def __init__(self, root: Path, *, render_drafts: bool = True, author: str | None = None
                  ) -> None:
-        self.root = root.resolve()
+        self.source = find_series_file(Path(root)).resolve()  # a folder with no series: refused
+        self.root = self.source.parent
         self.render_drafts = render_drafts
         self.author = author
         self.problems: list[Diagnostic] = []
@@ -64,24 +65,31 @@ class Studio:
         self.manifest: Manifest | None = None
         self.listeners: list[Listener] = []
         self.lock = threading.Lock()  # one refresh at a time
+        self.closed = False
+        # ``<series>/out/studio``: the studio's quick drafts never replace ``render --draft``'s
+        self.preview_root = self.root / "out" / "studio"
+        self.draft_dir = (self.preview_root / DRAFT_DIR).resolve()
 
-    @property
-    def preview_root(self) -> Path:
-        """``<series>/out/studio``: the studio's quick drafts never replace ``render --draft``'s."""
+    def _outputs(self, manifest: Manifest) -> None:
+        """Where this manifest's previews go (an ``output.dir`` outside the series is shown as a
+        problem, not used); a link on the way is a LinkedStateFolder, before anything is written."""
         try:
-            base = series_output(self.manifest) if self.manifest is not None else self.root / "out"
-        except ProblemsFound:  # an output.dir outside the series: shown as a problem, not used
+            base = series_output(manifest)
+        except ProblemsFound:
             base = self.root / "out"
-        return base / "studio"
-
-    @property
-    def draft_dir(self) -> Path:
-        return output_dir(self.manifest, self.preview_root, draft=True).resolve() \
-            if self.manifest is not None else self.preview_root.resolve()
+        preview = base / "studio"
+        self.draft_dir = output_dir(manifest, preview, draft=True).resolve()
+        self.preview_root = preview
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self.listeners.append(listener)
-        return lambda: self.listeners.remove(listener)
+        return lambda: self.listeners.remove(listener) if listener in self.listeners else None
+
+    def close(self) -> None:
+        """Tell every listener (the page's event streams) that the studio stops: they end."""
+        self.closed = True
+        for listener in list(self.listeners):
+            listener(CLOSED, "closed")
 
     def refresh(self) -> None:
         """Check, publish; then draft, publish. Never raises: a failure is shown on the page."""
@@ -90,17 +98,25 @@ class Studio:
                 manifest = self._check()
                 if manifest is not None and self.render_drafts and self.snapshot.errors == 0:
                     self._draft(manifest)
+            except StoryboardError as error:  # a review.yaml that does not read, say
+                self._publish_broken(diagnostics(error))
             except Exception as error:  # the watcher must outlive any one save's failure
                 self._publish("error", broken_page([Diagnostic(None, f"internal error: {error!r}")]),
                               [Diagnostic(None, f"internal error: {error!r}")])
 
     def _check(self) -> Manifest | None:
         try:
-            manifest, problems = compile_lenient(load_source(self.root))
+            manifest, problems = compile_lenient(load_source(self.source))
         except ProblemsFound as found:  # a file that does not parse: its error, not the old page
             self._publish_broken(found.diagnostics)
             return None
         except StoryboardError as error:
+            self._publish_broken([Diagnostic(None, str(error))])
+            return None
+        try:
+            self._outputs(manifest)
+        except StoryboardError as error:  # an output folder that is a link: nothing written
+            self.manifest = None
             self._publish_broken([Diagnostic(None, str(error))])
             return None
         self.manifest, self.problems = manifest, problems
@@ -133,17 +149,14 @@ class Studio:
     def republish(self) -> None:
         """Rebuild the page after a write (a note, a pick): nothing is checked or rendered."""
         with self.lock:
-            if self.manifest is not None:
-                self._publish(self.snapshot.phase, self._page(self.manifest, self.problems), None)
-
-    def known_shot(self, key: str) -> str:
-        """``key`` ("ep01/ballad") when the series has that shot, else an error that suggests."""
-        shots = [f"{s.episode}/{s.id}" for s in self.manifest.shots()] if self.manifest else []
-        if key in shots:
-            return key
-        close = difflib.get_close_matches(key, shots, n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise ValueError(f"no shot {key!r} in this series{hint}")
+            if self.manifest is None:
+                return
+            try:
+                page = self._page(self.manifest, self.problems)
+            except StoryboardError as error:
+                self._publish_broken(diagnostics(error))
+                return
+            self._publish(self.snapshot.phase, page, None)
 
     def require_manifest(self) -> Manifest:
         """The series as last compiled, or an error when it does not load."""
@@ -170,6 +183,11 @@ class Studio:
             snap.errors = sum(1 for p in problems if p.severity == "error")
         for listener in list(self.listeners):
             listener(snap.version, phase)
+
+
+def diagnostics(error: StoryboardError) -> list[Diagnostic]:
+    """An error's located problems (a ProblemsFound), else the error as one problem."""
+    return error.diagnostics if isinstance(error, ProblemsFound) else [Diagnostic(None, str(error))]
 
 
 def take_stills(thumbs: Thumbs, facts: FactStore, video: Path) -> None:

@@ -119,26 +119,36 @@
     });
     olds.forEach((o) => o.remove());
   }
-  function patchSection(old, fresh) {
+  function patchSection(old, fresh) {  // returns the section now in the page
     const oldKids = [...old.children], freshKids = [...fresh.children];
     const shape = (kids) => kids.map((k) => k.tagName + '.' + k.className.split(' ')[0]).join();
-    if (shape(oldKids) !== shape(freshKids)) { replace(old, fresh); return; }
+    if (shape(oldKids) !== shape(freshKids)) return replace(old, fresh);
     oldKids.forEach((o, i) => {
       const f = freshKids[i];
       if (o.tagName === 'VIDEO') swapVideo(o, f);
       else if (o.classList.contains('panels')) patchPanels(o, f);
       else replace(o, f);
     });
+    return old;
   }
   function patchMain(old, fresh) {
     const olds = new Map([...old.querySelectorAll('section.episode')].map((s) => [s.id, s]));
-    fresh.querySelectorAll('section.episode').forEach((f) => {
+    const sections = [...fresh.querySelectorAll('section.episode')].map((f) => {
       const o = olds.get(f.id);
-      if (o) { patchSection(o, f); olds.delete(f.id); }
-      else { old.appendChild(adopt(f)); }
+      olds.delete(f.id);
+      return o ? patchSection(o, f) : adopt(f);
     });
     olds.forEach((o) => o.remove());
-    if (!fresh.querySelector('section.episode')) old.innerHTML = fresh.innerHTML;
+    // The fresh order, moving only what is out of place (a playing episode is left where it is
+    // when it already is in place): an episode back after a parse error goes where it belongs.
+    let previous = null;
+    sections.filter((section) => !section.parentElement || section.parentElement === old)
+      .forEach((section) => {
+        const place = previous ? previous.nextElementSibling : old.firstElementChild;
+        if (section !== place) old.insertBefore(section, place);
+        previous = section;
+      });
+    if (!sections.length) old.innerHTML = fresh.innerHTML;
   }
   async function refresh(state) {
     const drafts = {};
