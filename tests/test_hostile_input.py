@@ -548,7 +548,8 @@ def test_credentials_inside_urls_are_never_printed(tmp_path: Path, make_media: M
     text = (root / "storyboard.yaml").read_text().replace("episodes:", line + "episodes:", 1)
     (root / "storyboard.yaml").write_text(text)
     said = []
-    for command in (["check"], ["plan"], ["render", "--yes", "--draft"], ["status"]):
+    for command in (["check"], ["plan"], ["render", "--yes", "--draft"], ["status"], ["doctor"],
+                    ["config"]):
         proc = subprocess.run([sys.executable, "-m", "storyboard", *command, str(root)],
                               capture_output=True, text=True, timeout=120, check=False,
                               env={**os.environ, **env, "PYTHONPATH": os.getcwd()})

@@ -39,6 +39,7 @@ def _lines(choice: ffbinary.Choice) -> list[str]:
 def host_report(series: Path) -> dict[str, Any]:
     """The DashScope host a series sends to (``render --provider dashscope``), why, and a warning
     when that host is being retired."""
+    from storyboard.errors import mask_urls
     from storyboard.language.series import load_source
     from storyboard.providers.dashscope_settings import DashScopeSettings
     from storyboard.providers.dashscope_wire import retiring
@@ -48,11 +49,12 @@ def host_report(series: Path) -> dict[str, Any]:
     block = dict(block) if isinstance(block, dict) else {}
     name = block.get("name", "dashscope")
     if name != "dashscope":
-        return {"provider": name, "host": block.get("base_url"), "source": "provider.base_url",
-                "warning": None}
+        base = block.get("base_url")
+        return {"provider": name, "host": mask_urls(str(base)) if base else None,
+                "source": "provider.base_url", "warning": None}
     settings = DashScopeSettings.from_mapping(block)
     host = settings.resolved_base_url()
-    return {"provider": "dashscope", "host": host, "source": settings.host_source(),
+    return {"provider": "dashscope", "host": mask_urls(host), "source": settings.host_source(),
             "warning": retiring(host)}
 
 

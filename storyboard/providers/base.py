@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from storyboard.language.request import CompiledShot
 from storyboard.targets import Capabilities, PriceTable, TaskState
@@ -60,6 +61,7 @@ class Provider(Protocol):
     list_prices: PriceTable  # its published prices: the floor a budget counts a task at
     ask: Ask  # how ``find`` sends each of its requests: the runner sets its retry policy
     media_base_url: str | None  # where a gateway fetches the series' files (``public_media``)
+    base_url: str | None  # where its tasks are sent (None: it renders here)
     webhook_url: str | None  # where status callbacks go (``webhooks``), set by the run
 
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
@@ -107,6 +109,7 @@ class BaseProvider:
     ask: Ask = staticmethod(once)
     media_base_url: str | None = None
     webhook_url: str | None = None
+    base_url: str | None = None  # where its tasks are sent (None: it renders here)
     name: str
     cache_key: str
     _task_key: str | None = None
@@ -137,6 +140,18 @@ class BaseProvider:
     @task_key.setter
     def task_key(self, value: str) -> None:
         self._task_key = value
+
+
+def host_of(url: str | None) -> str:
+    """``host[:port]`` of a URL: never its user-info (``ID:SECRET@``), never its path."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "") + (f":{port}" if port else "")
 
 
 def task_key(provider: Provider) -> str:

@@ -84,13 +84,14 @@ class DashScopeProvider(BaseProvider):
                  transport: httpx.AsyncBaseTransport | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.settings = settings or DashScopeSettings()
-        self.base_url = self.settings.resolved_base_url()
+        self.url = self.settings.resolved_base_url()  # where every request goes
+        self.base_url = self.url
         self.capabilities: Capabilities = DASHSCOPE.capabilities
         self.prices: PriceTable = self.settings.price_table()
         self.list_prices: PriceTable = self.settings.list_prices()
         key = os.environ.get(KEY_ENV, "").strip()
         self._key = ApiKey(key) if key else None  # a missing key fails at the first request
-        self.task_key = endpoint_key(NAME, self.base_url, self._key)
+        self.task_key = endpoint_key(NAME, self.url, self._key)
         # How find() sends each of its requests; the runner gives its retry policy (a lookup is
         # many requests: one that fails is asked again, not the whole lookup).
         self.ask: Ask = once
@@ -98,7 +99,7 @@ class DashScopeProvider(BaseProvider):
         timeouts = self.settings.timeouts
         self._client = LazyClient(transport, timeouts.api())
         self.uploads = Uploads(self._client, provider=NAME,
-                               policy_url=self.base_url + UPLOAD_POLICY_PATH,
+                               policy_url=self.url + UPLOAD_POLICY_PATH,
                                headers=self._auth_headers, key=lambda: self._key,
                                timeout=timeouts.transfer(timeouts.upload), clock=clock)
 
@@ -137,7 +138,7 @@ class DashScopeProvider(BaseProvider):
     async def _send(self, method: str, path: str, *, what: str, shot: str = "",
                     headers: Mapping[str, str] | None = None, **kwargs: Any) -> httpx.Response:
         all_headers = {**self._auth_headers(shot), **(headers or {})}
-        return await send(self._client(), method, self.base_url + path, provider=NAME, what=what,
+        return await send(self._client(), method, self.url + path, provider=NAME, what=what,
                           shot=shot, key=self._key, headers=all_headers, **kwargs)
 
     async def _json(self, method: str, path: str, *, what: str, shot: str = "",

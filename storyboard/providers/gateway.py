@@ -64,6 +64,7 @@ class GatewayProvider(BaseProvider):
         self.root = root
         self.webhook_url = webhook_url
         self.media_base_url = (settings.media_base_url or "").rstrip("/") or None
+        self.base_url = settings.base_url or None
         self.traits = Traits(public_media=True, webhooks=bool(self.dialect.webhook_field))
         key = os.environ.get(settings.key_env, "").strip()
         self._key = ApiKey(key) if key else None

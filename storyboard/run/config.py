@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.dialects import DIALECTS, GATEWAYS
-from storyboard.errors import StoryboardError
+from storyboard.errors import StoryboardError, mask_urls
 from storyboard.language.request import Manifest
 from storyboard.media import ffbinary
 from storyboard.run.model import RunOptions
@@ -64,7 +64,8 @@ class _Lookup:
     rows: list[Setting] = field(default_factory=list)
 
     def add(self, name: str, value: Any, source: str, where: str = "") -> None:
-        self.rows.append(Setting(name, "" if value is None else str(value), source, where, value))
+        shown = "" if value is None else mask_urls(str(value))  # never a URL's ID:SECRET@
+        self.rows.append(Setting(name, shown, source, where, value))
 
     @property
     def block(self) -> dict[str, Any]:

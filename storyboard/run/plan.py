@@ -15,11 +15,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from storyboard.errors import BudgetExceeded, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.providers.base import Provider, task_key
+from storyboard.providers.base import Provider, host_of, task_key
 from storyboard.run.cache import OutputCache
 from storyboard.run.inflight import holdings
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
@@ -325,10 +324,8 @@ def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider,
 
 def provider_host(provider: Provider) -> str:
     """The host a provider's tasks (and so its prices) are for: DashScope's region or workspace,
-    a gateway's; "" for a provider that renders here."""
-    settings = getattr(provider, "settings", None)
-    url = getattr(provider, "base_url", None) or getattr(settings, "base_url", None) or ""
-    return urlsplit(str(url)).netloc
+    a gateway's; "" for a provider that renders here. Never the URL's user-info (a key)."""
+    return host_of(provider.base_url)
 
 
 def _series_dir(source: Manifest | Sequence[CompiledShot], series_dir: Path | None) -> Path:
