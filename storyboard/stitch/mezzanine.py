@@ -117,8 +117,11 @@ def audio_samples(frames: int, fmt: EpisodeFormat) -> int:
 
 
 def _sound(facts: ClipFacts, fmt: EpisodeFormat, samples: int) -> list[str]:
+    # Blocks of one second (the same samples, never padded): WavPack then codes silence in a few
+    # hundred bytes, where the filters' 1,024-sample frames would cost it 40 times as much.
     chain = (f"aresample={fmt.sample_rate},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-             f"apad,atrim=end_sample={samples},asetpts=PTS-STARTPTS")
+             f"apad,atrim=end_sample={samples},asetpts=PTS-STARTPTS,"
+             f"asetnsamples=n={fmt.sample_rate}:p=0")
     if facts.audio is None:
         return ["-filter_complex", f"anullsrc=r={fmt.sample_rate}:cl=stereo,{chain}[a]",
                 "-map", "[a]"]
