@@ -281,3 +281,22 @@ def test_cache_prune_reaches_its_size_removing_what_is_free_first(
     assert (series / ".storyboard" / "journal.sqlite").is_file()
     assert (series / "storyboard.lock").is_file()
     assert sorted((series / ".storyboard" / "inputs").rglob("*")) == inputs
+
+
+def test_a_mezzanine_a_stitch_is_using_keeps_its_sound(tmp_path: Path) -> None:
+    import os
+
+    from storyboard.run.housekeeping import IN_USE, prune
+    series = tmp_path / "s"
+    folder = series / ".storyboard" / "stitch-cache" / "mezzanine"
+    used, unused = folder / ("1" * 32), folder / ("2" * 32)
+    for stem in (used, unused):
+        blob(stem.with_suffix(".mp4"), 1000)
+        blob(stem.with_suffix(".wv"), 1000)
+        stem.with_suffix(".json").write_text("{}", encoding="utf-8")
+    age(series / ".storyboard", 40)
+    os.utime(used.with_suffix(".json"))  # a stitch (the studio's, a sheet's) read it just now
+    report = prune(series, set(), max_size=0)
+    assert used.with_suffix(".wv").is_file() and used.with_suffix(".mp4").is_file()
+    assert not unused.with_suffix(".wv").exists() and not unused.with_suffix(".mp4").exists()
+    assert report.kept[IN_USE] == 2 * 1000 + len("{}")  # its video, record and sound

@@ -227,14 +227,26 @@ def _units(series_dir: Path, locked: set[str], flying: set[str], report: PruneRe
         key = (path.parent, path.name.split(".", 1)[0], kind_of(parts))
         groups.setdefault(key, []).append((path, stat))
     units = []
-    for (_, stem, kind), files in groups.items():
+    records = _records(groups)
+    for (parent, stem, kind), files in groups.items():
         tier = _tier(kind, stem, locked, flying)
         if isinstance(tier, str):
             _keep(report, tier, files)
             report.kept_needed += len(files) if tier in (NEEDED, FLYING) else 0
-        else:
-            units.append(Unit(files, tier, max(s.st_mtime for _, s in files)))
+            continue
+        used = max(s.st_mtime for _, s in files)
+        units.append(Unit(files, tier, max(used, records.get((parent, stem), used))))
     return units, links
+
+
+def _records(groups: dict[tuple[Path, str, str], list[Stat]]) -> dict[tuple[Path, str], float]:
+    """When each mezzanine was last used: its record's time, which every stitch that reads it
+    refreshes (its sound, encodes and transitions are only written once, so their own times say
+    nothing of a stitch reading them now)."""
+    return {(parent, stem): stat.st_mtime
+            for (parent, stem, kind), files in groups.items()
+            if kind == "stitch cache: mezzanine video"
+            for path, stat in files if path.suffix == ".json"}
 
 
 def _keep(report: PruneReport, why: str, files: list[Stat]) -> None:
