@@ -319,6 +319,11 @@ def test_mezzanines_no_stitch_used_for_a_month_are_removed(make_media: MakeMedia
     assert all(p.stat().st_mtime > month_ago + 86400 for p in folder.glob("*.json"))
 
 
+def blob_of(path: Path) -> Path:
+    path.write_bytes(bytes(1000))
+    return path
+
+
 def test_a_mezzanine_without_its_sound_has_only_its_sound_made_again(
         make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = run(make_media, tmp_path, "crossfades")
@@ -330,6 +335,7 @@ def test_a_mezzanine_without_its_sound_has_only_its_sound_made_again(
     before = first.out.read_bytes()
     for sound in sounds:
         sound.unlink()  # as ``storyboard cache prune`` does first
+    old_wav = blob_of(sounds[0].with_suffix(".wav"))  # what an earlier version kept: replaced
     encoded: list[list[str]] = []
     real = ffmpeg.run
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: encoded.append(list(args))
@@ -341,6 +347,7 @@ def test_a_mezzanine_without_its_sound_has_only_its_sound_made_again(
     assert sum("wavpack" in args for args in encoded) == 3
     assert {p: p.stat().st_mtime_ns for p in videos} == videos
     assert again.out.read_bytes() == before  # the very same samples: the same episode
+    assert not old_wav.exists()
 
 
 @pytest.mark.parametrize("name", ["odd lengths", "dissolves"])

@@ -260,6 +260,8 @@ def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kin
         return cached
     if _load(stem, sound=False) is not None:  # the video is kept: only the sound is made again
         _build_sound(facts, fmt, frames, stem)
+        with contextlib.suppress(OSError):  # an earlier version's WAV: replaced, so removed
+            safe_to_delete(stem.with_suffix(OLD_SOUND)).unlink(missing_ok=True)
         return _loaded(_load(stem), facts, folder)
     folder.mkdir(parents=True, exist_ok=True)
     _build(facts, fmt, frames, kind, options, stem)
