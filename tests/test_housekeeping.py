@@ -169,11 +169,13 @@ def test_cache_prune_never_touches_what_a_lock_a_shot_or_a_task_needs(
         db.execute("UPDATE attempts SET state = 'submitted' WHERE shot_hash = ?", (flying,))
     age(state, 40)
     squeezed = invoke("cache", "prune", series, "--max-size", "1")
-    assert squeezed.exit_code == 0, squeezed.output
-    assert "still above" in squeezed.stderr
-    assert set(videos(series)) == now  # one in the lock, one in flight: both kept
-    assert not list((state / "stitch").rglob("*.mp4"))  # mezzanines are made again for free
-    assert invoke("cache", "prune", series, "--max-size", "lots").exit_code == 2
+    assert squeezed.exit_code == 1, squeezed.output  # the target cannot be reached: said so
+    assert "still" in squeezed.stderr and "in flight" in squeezed.stderr
+    assert flying in videos(series)  # in flight: kept, local or not
+    assert not list((state / "stitch-cache").rglob("*.mp4"))  # mezzanines are made again for free
+    for refused in ("lots", "nan", "-1", "inf", "9" * 400):
+        assert invoke("cache", "prune", series, "--max-size", refused).exit_code == 2
+    assert invoke("cache", "prune", series, "--older-than", "9" * 400 + "d").exit_code == 2
 
 
 def test_cache_prune_refuses_a_state_folder_linked_outside(series: Path, tmp_path: Path) -> None:
@@ -188,3 +190,113 @@ def test_cache_prune_refuses_a_state_folder_linked_outside(series: Path, tmp_pat
     pruned = invoke("cache", "prune", series, "--older-than", "1d")
     assert pruned.exit_code != 0 and "link" in pruned.output.lower()
     assert sorted(p for p in outside.rglob("*") if p.is_file()) == kept and kept
+
+
+def blob(path: Path, size: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(size))
+    return path
+
+
+PAID = "dashscope-wan2.2-t2v"
+
+
+def paid_state(series: Path) -> dict[str, Path]:
+    """A rendered series plus paid-looking shots: one the lock names, one a task in flight needs,
+    one nothing needs; and plenty of state that is made again for free."""
+    import sqlite3
+    state = series / ".storyboard"
+    lock = json.loads((series / "storyboard.lock").read_text(encoding="utf-8"))
+    entry = next(iter(lock["shots"].values()))
+    hashes = {name: f"{n}{n}" * 32 for n, name in zip("abc", ("locked", "flying", "old"), strict=True)}
+    lock["shots"]["paid"] = {**entry, "id": "paid", "hash": hashes["locked"]}
+    (series / "storyboard.lock").write_text(json.dumps(lock), encoding="utf-8")
+    with sqlite3.connect(state / "journal.sqlite") as db:
+        db.execute("UPDATE attempts SET state = 'submitted', shot_hash = ? WHERE id = "
+                   "(SELECT MIN(id) FROM attempts)", (hashes["flying"],))
+    shots = {name: blob(state / "cache" / PAID / f"{h}.mp4", 300_000) for name, h in hashes.items()}
+    for h in hashes.values():
+        (state / "cache" / PAID / f"{h}.json").write_text("{}", encoding="utf-8")
+    for n in range(6):
+        stem = state / "stitch-cache" / "mezzanine" / f"{n:032x}"
+        blob(stem.with_suffix(".mp4"), 200_000)
+        blob(stem.with_suffix(".wv"), 150_000)
+        blob(stem.parent / f"{stem.name}.p0.w12.n4800.128k.adts", 20_000)
+        (stem.with_suffix(".json")).write_text("{}", encoding="utf-8")
+    blob(state / "frames" / f"{PAID}-{hashes['locked']}-last.png", 100_000)
+    blob(state / "thumbs" / f"{'d' * 64}.jpg", 100_000)
+    blob(state / "cards" / f"{'e' * 32}.mp4", 100_000)
+    age(state, 1)
+    return shots
+
+
+def sizes(series: Path) -> dict[str, int]:
+    from storyboard.run.housekeeping import usage
+    return {row.kind: row.bytes for row in usage(series)}
+
+
+def test_cache_names_every_kind_of_state(series: Path, tmp_path: Path) -> None:
+    rendered(series, "-o", tmp_path / "out")
+    paid_state(series)
+    kinds = sizes(series)
+    assert "other" not in kinds, kinds
+    for kind in ("stitch cache: mezzanine video", "stitch cache: mezzanine sound",
+                 "stitch cache: clip sound encodes", "stitch cache: clip facts", "last frames",
+                 "contact-sheet stills", "title and end cards", "input snapshots", "journal",
+                 "locks", "media facts", f"shots ({PAID})"):
+        assert kind in kinds, (kind, kinds)
+    assert any(k.startswith("shots (local-") for k in kinds), kinds
+    shown = invoke("cache", series)
+    assert shown.exit_code == 0 and "stitch cache: mezzanine sound" in shown.stdout
+    assert "other" not in shown.stdout
+
+
+def test_cache_prune_reaches_its_size_removing_what_is_free_first(
+        series: Path, tmp_path: Path) -> None:
+    rendered(series, "-o", tmp_path / "out")
+    shots = paid_state(series)
+    before = sizes(series)
+    inputs = sorted((series / ".storyboard" / "inputs").rglob("*"))
+    assert inputs  # the series' references, snapshotted when its shots were submitted
+    free = sum(b for k, b in before.items()
+               if k.startswith("stitch cache") or k in ("last frames", "contact-sheet stills",
+                                                        "title and end cards", "compile cache"))
+    target = sum(before.values()) - free + 1000  # reached by removing the free state alone
+    pruned = invoke("cache", "prune", series, "--max-size", str(target))
+    assert pruned.exit_code == 0, pruned.output + pruned.stderr
+    assert sum(sizes(series).values()) <= target
+    assert all(path.is_file() for path in shots.values())  # paid shots untouched...
+    assert list((series / ".storyboard" / "local").iterdir())  # ...local renders too
+    assert not (series / ".storyboard" / "thumbs").exists() or not list(
+        (series / ".storyboard" / "thumbs").iterdir())
+
+    protected = shots["locked"].stat().st_size + shots["flying"].stat().st_size
+    squeezed = invoke("cache", "prune", series, "--max-size", str(protected))
+    assert squeezed.exit_code == 1, squeezed.output  # the journal and the lock must stay too
+    assert "a lock, the series as it is now or a task in flight" in squeezed.stderr
+    assert shots["locked"].is_file() and shots["flying"].is_file()
+    assert (shots["locked"].with_suffix(".json")).is_file()
+    assert not shots["old"].exists()  # paid, but nothing needs it: it went last
+    assert not list((series / ".storyboard" / "local").iterdir())  # drawn again for free
+    assert (series / ".storyboard" / "journal.sqlite").is_file()
+    assert (series / "storyboard.lock").is_file()
+    assert sorted((series / ".storyboard" / "inputs").rglob("*")) == inputs
+
+
+def test_a_mezzanine_a_stitch_is_using_keeps_its_sound(tmp_path: Path) -> None:
+    import os
+
+    from storyboard.run.housekeeping import IN_USE, prune
+    series = tmp_path / "s"
+    folder = series / ".storyboard" / "stitch-cache" / "mezzanine"
+    used, unused = folder / ("1" * 32), folder / ("2" * 32)
+    for stem in (used, unused):
+        blob(stem.with_suffix(".mp4"), 1000)
+        blob(stem.with_suffix(".wv"), 1000)
+        stem.with_suffix(".json").write_text("{}", encoding="utf-8")
+    age(series / ".storyboard", 40)
+    os.utime(used.with_suffix(".json"))  # a stitch (the studio's, a sheet's) read it just now
+    report = prune(series, set(), max_size=0)
+    assert used.with_suffix(".wv").is_file() and used.with_suffix(".mp4").is_file()
+    assert not unused.with_suffix(".wv").exists() and not unused.with_suffix(".mp4").exists()
+    assert report.kept[IN_USE] == 2 * 1000 + len("{}")  # its video, record and sound

@@ -311,12 +311,43 @@ def test_mezzanines_no_stitch_used_for_a_month_are_removed(make_media: MakeMedia
     # blend from b into c for a month: all of it is gone, c's sound's encodes (stitch.splice) too,
     # and the blend's listing of its parameter sets (stitch.blends); the kept blend keeps its own
     assert sorted(p.suffix for p in folder.iterdir()) == (
-        [".adts"] * 2 + [".framecrc"] + [".json"] * 2 + [".mp4"] * 3 + [".wav"] * 2)
+        [".adts"] * 2 + [".framecrc"] + [".json"] * 2 + [".mp4"] * 3 + [".wv"] * 2)
     (kept_blend,) = [b for b in blends if b.exists()]
     assert kept_blend.stat().st_mtime > month_ago + 86400
     kept = {p.stem for p in folder.glob("*.json")}
     assert {p.name.split(".")[0] for p in folder.glob("*.adts")} == kept
     assert all(p.stat().st_mtime > month_ago + 86400 for p in folder.glob("*.json"))
+
+
+def blob_of(path: Path) -> Path:
+    path.write_bytes(bytes(1000))
+    return path
+
+
+def test_a_mezzanine_without_its_sound_has_only_its_sound_made_again(
+        make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = run(make_media, tmp_path, "crossfades")
+    folder = tmp_path / "cache" / "mezzanine"
+    sounds = sorted(folder.glob(f"*{mezzanine.SOUND}"))
+    assert len(sounds) == 3 and not list(folder.glob("*.wav"))  # kept compressed, losslessly
+    videos = {p: p.stat().st_mtime_ns for p in folder.glob("*.mp4")
+              if mezzanine.BLEND_MARK not in p.name}
+    before = first.out.read_bytes()
+    for sound in sounds:
+        sound.unlink()  # as ``storyboard cache prune`` does first
+    old_wav = blob_of(sounds[0].with_suffix(".wav"))  # what an earlier version kept: replaced
+    encoded: list[list[str]] = []
+    real = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: encoded.append(list(args))
+                        or real(args, **kw))
+    files = shots(make_media, tmp_path)
+    again = stitch([Clip(files[s], t) for s, t in EPISODES["crossfades"]], first.out,
+                   options(tmp_path, width=160, height=120))
+    assert not any("libx264" in args for args in encoded)  # no video encoded again
+    assert sum("wavpack" in args for args in encoded) == 3
+    assert {p: p.stat().st_mtime_ns for p in videos} == videos
+    assert again.out.read_bytes() == before  # the very same samples: the same episode
+    assert not old_wav.exists()
 
 
 @pytest.mark.parametrize("name", ["odd lengths", "dissolves"])

@@ -143,13 +143,14 @@ def test_forced_keyframes_are_asked_for_a_quarter_frame_early() -> None:
 
 def test_blends_go_with_the_mezzanine_they_start_from(tmp_path: Path) -> None:
     for stem in ("old", "used"):
-        for name in (f"{stem}.json", f"{stem}.mp4", f"{stem}.wav", f"{stem}.blend-1234.mp4"):
+        for name in (f"{stem}.json", f"{stem}.mp4", f"{stem}.wv", f"{stem}.wav",
+                     f"{stem}.blend-1234.mp4"):
             (tmp_path / name).write_bytes(b"x")
     month_ago = time.time() - 31 * 86400
     os.utime(tmp_path / "old.json", (month_ago, month_ago))
     assert prune(tmp_path) == [tmp_path / "old.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "used.blend-1234.mp4", "used.json", "used.mp4", "used.wav"]
+        "used.blend-1234.mp4", "used.json", "used.mp4", "used.wav", "used.wv"]
 
 
 def test_keyframes_are_read_from_packet_flags() -> None:

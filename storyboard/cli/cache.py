@@ -65,10 +65,12 @@ def show(path: Path) -> None:
 @click.option("--older-than", callback=_parsed("parse_age"), metavar="AGE",
               help="Remove what was not used for this long (30d, 12h, 2w).")
 @click.option("--max-size", callback=_parsed("parse_size"), metavar="SIZE",
-              help="Then remove the oldest until .storyboard/ is at most this (500MB, 2GB).")
+              help="Then remove, free-to-remake state first, until .storyboard/ is at most this "
+                   "(500MB, 2GB); exit 1 when only what must stay is left above it.")
 def prune(path: Path, older_than: float | None, max_size: int | None) -> None:
-    """Remove shots, local renders, mezzanines and frames nothing needs: never what a lock
-    file, the series as it is now or an in-flight task needs (default: --older-than 30d)."""
+    """Remove what can be made again: the stitch cache, frames, stills and cards first, then
+    local renders, then paid shots nothing needs; never a paid shot a lock file, the series as
+    it is now or an in-flight task needs (default: --older-than 30d)."""
     from storyboard.run import housekeeping
     variants = variants_of(path)
     current = {shot.hash for shot in variants.shots()}
@@ -76,13 +78,16 @@ def prune(path: Path, older_than: float | None, max_size: int | None) -> None:
         older_than = housekeeping.parse_age("30d")
     report = guarded(lambda: housekeeping.prune(variants.root, current, older_than=older_than,
                                                 max_size=max_size))
-    click.echo(f"removed {len(report.removed)} file(s), freed "
-               f"{housekeeping.human(report.freed)}; kept {report.kept_needed} file(s) a lock, "
-               f"a current shot or an in-flight task needs; .storyboard/ is now "
-               f"{housekeeping.human(report.size_after)}")
+    human = housekeeping.human
+    click.echo(f"removed {len(report.removed)} file(s), freed {human(report.freed)}; kept "
+               f"{report.kept_needed} file(s) a lock, a current shot or an in-flight task needs; "
+               f".storyboard/ is now {human(report.size_after)}")
     if max_size is not None and report.size_after > max_size:
-        click.echo(f"warning: still above {housekeeping.human(max_size)}: the rest is needed "
-                   "or in use", err=True)
+        click.echo(f"error: .storyboard/ is still {human(report.size_after)}, above "
+                   f"{human(max_size)}: the rest must stay. Kept:", err=True)
+        for why, size in sorted(report.kept.items(), key=lambda row: -row[1]):
+            click.echo(f"  {human(size):>10}  {why}", err=True)
+        raise SystemExit(1)
 
 
 def _root(path: Path) -> Path:

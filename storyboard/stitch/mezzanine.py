@@ -1,13 +1,18 @@
 """Clips into mezzanines: each shot encoded once into the episode format, with keyframes where cuts go.
 
 A mezzanine is a clip's video in the episode format (size, frame rate, yuv420p, this module's
-H.264 settings) and its sound as 48 kHz stereo float WAV, both exactly as long as the clip's
-frames on the timeline. Its keyframes (IDR, no B-frames) sit at 0.25, 0.5 and 1 s from each end
-(the usual transition lengths) and every ``STEP`` seconds between, so an episode can copy a
-shot's body packet for packet and re-encode only the frames a transition touches (see
-``segments``). Mezzanines are cached by (content hash, episode format, encoder settings) in the
-stitch cache folder, so a shot used by many episodes or variants is encoded once; ``prune``
-removes those no stitch used for a month.
+H.264 settings) and its sound as 48 kHz stereo float, both exactly as long as the clip's frames
+on the timeline. The sound is kept losslessly compressed (WavPack, the one lossless codec ffmpeg
+writes that keeps float samples bit for bit: the episode gets the very samples a WAV would give,
+in about half the room for real sound and next to none for silence); a mezzanine whose sound
+file is missing (``storyboard cache prune`` removes those first) has only its sound made again,
+from the clip's audio alone, never its video.
+
+Its keyframes (IDR, no B-frames) sit at 0.25, 0.5 and 1 s from each end (the usual transition
+lengths) and every ``STEP`` seconds between, so an episode can copy a shot's body packet for packet
+and re-encode only the frames a transition touches (see ``segments``). Mezzanines are cached by
+(content hash, episode format, encoder settings) in the stitch cache folder, so a shot used by many
+episodes or variants is encoded once; ``prune`` removes those no stitch used for a month.
 
 The encoder settings are fixed and deterministic: one x264 configuration (``stitchable`` headers,
 fixed threads, bitexact muxing, a fixed track timescale) shared by every mezzanine and every
@@ -112,8 +117,11 @@ def audio_samples(frames: int, fmt: EpisodeFormat) -> int:
 
 
 def _sound(facts: ClipFacts, fmt: EpisodeFormat, samples: int) -> list[str]:
+    # Blocks of one second (the same samples, never padded): WavPack then codes silence in a few
+    # hundred bytes, where the filters' 1,024-sample frames would cost it 40 times as much.
     chain = (f"aresample={fmt.sample_rate},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-             f"apad,atrim=end_sample={samples},asetpts=PTS-STARTPTS")
+             f"apad,atrim=end_sample={samples},asetpts=PTS-STARTPTS,"
+             f"asetnsamples=n={fmt.sample_rate}:p=0")
     if facts.audio is None:
         return ["-filter_complex", f"anullsrc=r={fmt.sample_rate}:cl=stereo,{chain}[a]",
                 "-map", "[a]"]
@@ -135,9 +143,27 @@ def parse_keyframes(listing: str) -> tuple[list[int], int]:
     return [i for i, row in enumerate(rows) if "F=0x" not in row], len(rows)
 
 
+SOUND = ".wv"  # WavPack: lossless float (FLAC would round the samples to 24-bit integers)
+OLD_SOUND = ".wav"  # what earlier versions kept: removed with its mezzanine, never read
+
+
+def _sound_out(facts: ClipFacts, fmt: EpisodeFormat, frames: int) -> list[str]:
+    """The output options of a mezzanine's sound (deterministic: same clip, same bytes)."""
+    return [*_sound(facts, fmt, audio_samples(frames, fmt)), "-c:a", "wavpack",
+            "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-f", "wv"]
+
+
+def _build_sound(facts: ClipFacts, fmt: EpisodeFormat, frames: int, stem: Path) -> None:
+    """Only the sound of a mezzanine whose video is kept (an audio-only pass: nothing encoded
+    but the sound)."""
+    with ffmpeg.atomic_output(stem.with_suffix(SOUND)) as tmp:
+        ffmpeg.run(["-i", str(facts.path), *_sound_out(facts, fmt, frames), str(tmp)],
+                   what=f"preparing the sound of {facts.path.name} for the episode")
+
+
 def _build(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
            options: StitchOptions, stem: Path) -> None:
-    video, audio = stem.with_suffix(".mp4"), stem.with_suffix(".wav")
+    video, audio = stem.with_suffix(".mp4"), stem.with_suffix(SOUND)
     if kind == "copy":
         video_out = ["-map", "0:v:0", "-c:v", "copy", "-an", "-fflags", "+bitexact",
                      "-map_metadata", "-1", "-video_track_timescale", str(timescale(fmt.fps)),
@@ -146,8 +172,7 @@ def _build(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
         keys = keyframe_plan(frames, fmt.fps)
         video_out = ["-map", "0:v:0", "-vf", conform(fmt, frames), "-an",
                      "-force_key_frames", force_times(keys, fmt.fps), *encoder_args(fmt, options)]
-    sound = [*_sound(facts, fmt, audio_samples(frames, fmt)), "-c:a", "pcm_f32le",
-             "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-f", "wav"]
+    sound = _sound_out(facts, fmt, frames)
     with ffmpeg.atomic_output(video) as tmp_video, ffmpeg.atomic_output(audio) as tmp_audio:
         ffmpeg.run(["-i", str(facts.path), *video_out, str(tmp_video), *sound, str(tmp_audio)],
                    what=f"preparing {facts.path.name} for the episode format")
@@ -166,16 +191,18 @@ def _describe(stem: Path) -> dict[str, object]:
             "extradata": extradata}
 
 
-def _load(stem: Path) -> Mezzanine | None:
+def _load(stem: Path, *, sound: bool = True) -> Mezzanine | None:
+    """The mezzanine recorded under ``stem``; None when its record or video (or, with ``sound``,
+    its sound) is missing."""
     try:
         record = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
         if record.get("version") != MEZZANINE_VERSION:
             return None
-        mezz = Mezzanine(stem.with_suffix(".mp4"), stem.with_suffix(".wav"), int(record["frames"]),
+        mezz = Mezzanine(stem.with_suffix(".mp4"), stem.with_suffix(SOUND), int(record["frames"]),
                          tuple(int(k) for k in record["keyframes"]), str(record["extradata"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not (mezz.video.is_file() and mezz.audio.is_file()):
+    if not (mezz.video.is_file() and (mezz.audio.is_file() or not sound)):
         return None
     with contextlib.suppress(OSError):  # best effort: a cache we may not touch is still read
         os.utime(stem.with_suffix(".json"))  # used now: kept by ``prune``
@@ -207,7 +234,7 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
                 safe_to_delete(sound).unlink(missing_ok=True)
             for blend in folder.glob(f"{record.stem}{BLEND_MARK}*"):  # blends from it, listings
                 safe_to_delete(blend).unlink(missing_ok=True)
-            for suffix in (".mp4", ".wav", ".json"):
+            for suffix in (".mp4", SOUND, OLD_SOUND, ".json"):
                 safe_to_delete(record.with_suffix(suffix)).unlink(missing_ok=True)
         except OSError:
             continue  # not ours to remove (a read-only cache): left as it is
@@ -231,6 +258,11 @@ def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kin
     cached = _load(stem)
     if cached is not None:
         return cached
+    if _load(stem, sound=False) is not None:  # the video is kept: only the sound is made again
+        _build_sound(facts, fmt, frames, stem)
+        with contextlib.suppress(OSError):  # an earlier version's WAV: replaced, so removed
+            safe_to_delete(stem.with_suffix(OLD_SOUND)).unlink(missing_ok=True)
+        return _loaded(_load(stem), facts, folder)
     folder.mkdir(parents=True, exist_ok=True)
     _build(facts, fmt, frames, kind, options, stem)
     record = _describe(stem)
@@ -238,7 +270,10 @@ def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kin
         record["frames"] = frames  # the timeline's count; a copied clip keeps its own packets
     with ffmpeg.atomic_output(stem.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
-    loaded = _load(stem)
-    if loaded is None:
+    return _loaded(_load(stem), facts, folder)
+
+
+def _loaded(mezz: Mezzanine | None, facts: ClipFacts, folder: Path) -> Mezzanine:
+    if mezz is None:
         raise StitchError(f"{facts.path}: its prepared copy in {folder} vanished while stitching")
-    return loaded
+    return mezz

@@ -9,7 +9,7 @@ are decoded from the mezzanines, crossfaded and encoded with the mezzanines' own
 so bodies and blends share one set of parameter sets and join into one strict stream (checked:
 a blend kept from another x264 build makes the join carry each piece's sets in-band); each blend
 is kept by its recipe and copied by the next stitch that needs it. The sound is built once for the
-whole episode from the mezzanines' WAVs (cuts joined, transitions crossfaded, sample-exact) and
+whole episode from the mezzanines' sound files (cuts joined, transitions crossfaded, sample-exact) and
 encoded once, while the blends are made; the final join only copies.
 
 Every position is a whole frame; the concat list (for ffmpeg) gives each entry its exact duration
