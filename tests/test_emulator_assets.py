@@ -20,6 +20,7 @@ from storyboard.targets.assets import (
     QWEN_VOICE_DESIGN,
     WAN27_IMAGE,
     WAN27_IMAGE_PRO,
+    assets_markdown,
     preferred_name,
     speech_characters,
     with_price,
@@ -98,6 +99,14 @@ def test_prices_are_overridable_and_fail_closed() -> None:
     for bad in (float("nan"), float("inf"), -1.0):
         with pytest.raises(ValueError, match="finite"):
             with_price(WAN27_IMAGE, "cn", bad)
+
+
+def test_docs_table_comes_from_the_declarations() -> None:
+    table = assets_markdown()
+    assert "| `wan2.7-image-pro` |" in table and "4096 for text-to-image" in table
+    assert "0.5 CNY per image / 0.562065 CNY per image" in table
+    assert "prompt ≤ 5000 (third-party)" in table  # a third-party fact says so
+    assert "0.1 USD per 10,000 characters" in table and "preview_text ≤ 1024" in table
 
 
 @pytest.mark.parametrize("label", ["Mia", "", "Dr. Chen-Li Wong!", "早上好"])

@@ -187,3 +187,38 @@ def preferred_name(content_hash: str, label: str = "") -> str:
     name = f"{slug}_{digest[:NAME_LIMIT - len(slug) - 1]}"
     assert NAME_PATTERN.match(name)
     return name
+
+
+# --- the docs' table -------------------------------------------------------------------------
+
+
+def _money(price: AssetPrice) -> str:
+    unit = {"image": "image", "voice": "voice", "10k-characters": "10,000 characters"}[price.unit]
+    return f"{price.amount:g} {price.currency} per {unit}"
+
+
+def _marked(text: str, source: FactSource) -> str:
+    return text if source == "official" else f"{text} (third-party)"
+
+
+def assets_markdown() -> str:
+    """The cast's facts as a Markdown table (the docs' ``capability-table:assets`` marker)."""
+    rows = ["| service | limits | price (cn / intl) |", "|---|---|---|"]
+    for image in IMAGE_MODELS.values():
+        limits = (f"{image.max_references} reference images at most; n 1–{image.max_images} "
+                  f"(1–{image.max_images_sequential} as a set); size W*H, sides "
+                  f"{image.min_side}–{image.max_side} ({image.max_side_text} for text-to-image); "
+                  f"prompt ≤ {image.prompt_limit}")
+        rows.append(f"| `{image.id}` | {_marked(limits, image.source('size_rules'))} | "
+                    f"{_money(image.price('cn'))} / {_money(image.price('intl'))} |")
+    design = QWEN_VOICE_DESIGN
+    limits = (f"voice_prompt ≤ {design.prompt_limit}; preview_text ≤ {design.preview_limit}; "
+              f"preferred_name ≤ {design.name_limit} of A-Z a-z 0-9 _; "
+              f"{design.max_voices} voices an account; for {', '.join(design.target_models)}")
+    rows.append(f"| `{design.id}` | {limits} | {_money(design.price('cn'))} / "
+                f"{_money(design.price('intl'))} |")
+    for speech in SPEECH_MODELS.values():
+        rows.append(f"| `{speech.id}` (speaking) | text ≤ {speech.text_limit} characters, a "
+                    f"Chinese one counting two; WAV {speech.sample_rate} Hz | "
+                    f"{_money(speech.price('cn'))} / {_money(speech.price('intl'))} |")
+    return "\n".join(rows) + "\n"
