@@ -412,3 +412,19 @@ def test_speech_refusals(http: httpx.Client) -> None:
     theirs = http.post(SPEECH, headers=other_key, json={"model": TARGET, "input": {
         "text": "hi", "voice": voice}})
     assert theirs.status_code == 400  # a voice belongs to its account
+
+
+def test_cast_fault_syntax() -> None:
+    from storyboard.emulator import FaultSyntaxError
+    from storyboard.emulator.faults import parse_fault
+
+    assert str(parse_fault("voice:lost=2")) == "voice:lost=2"
+    assert parse_fault("image:moderation").kind == "moderation"
+    with pytest.raises(FaultSyntaxError, match="not a fault of speech"):
+        parse_fault("speech:status=LOST")  # speech answers at once: no status word to replace
+
+
+def test_image_moderation_is_refused_and_unbilled(http: httpx.Client, emu: EmulatorServer) -> None:
+    emu.script("image:moderation")
+    refused = http.post(IMAGE, json=image_body())
+    assert refused.status_code == 400 and refused.json()["code"] == "DataInspectionFailed"
