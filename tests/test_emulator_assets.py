@@ -426,5 +426,7 @@ def test_cast_fault_syntax() -> None:
 
 def test_image_moderation_is_refused_and_unbilled(http: httpx.Client, emu: EmulatorServer) -> None:
     emu.script("image:moderation")
+    before = len(emu.service.images.tasks)
     refused = http.post(IMAGE, json=image_body())
     assert refused.status_code == 400 and refused.json()["code"] == "DataInspectionFailed"
+    assert len(emu.service.images.tasks) == before
