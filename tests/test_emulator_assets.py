@@ -265,8 +265,10 @@ def test_image_task_faults(http: httpx.Client, emu: EmulatorServer) -> None:
     assert failed["output"]["task_status"] == "FAILED"
     assert failed["output"]["code"] == "InternalError"
     emu.script("image:lost")
+    before = len(emu.service.images.tasks)
     with pytest.raises(httpx.TransportError):
         http.post(IMAGE, json=image_body(seed=99))
+    assert len(emu.service.images.tasks) == before + 1  # accepted: its answer was lost
     emu.script("task:unknown")
     lost = http.post(IMAGE, json=image_body()).json()["output"]["task_id"]
     assert wait_for(http, lost, ("UNKNOWN",))["output"]["task_status"] == "UNKNOWN"
