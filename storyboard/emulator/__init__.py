@@ -14,7 +14,9 @@ download) on loopback, renders results with the ``local`` provider, and fails on
      "tasks": {"PENDING": n, "RUNNING": n, "SUCCEEDED": n, "FAILED": n, "CANCELED": n,
                "UNKNOWN": n},
      "renders": {"rendered": n, "cached": n}, "uploads": n,
-     "webhooks": {"204": n, ...}}                      (gateway callbacks sent, by answer status)
+     "webhooks": {"204": n, ...},                      (gateway callbacks sent, by answer status)
+     "cast": {"requests": {"image": n, "voice": n, "speech": n},
+              "images": n, "voices": n, "characters": n}}   (what the cast's routes billed)
 
 ``by_body`` keys are ``body_hash(body)`` (sha256 of the body's sorted-key JSON) and ``by_prompt``
 keys ``prompt_hash(prompt)``; a submission counts once accepted, even if its answer was then lost.

@@ -7,6 +7,7 @@
     GET  {base}/uploads?action=getPolicy&model=...                upload policy
     POST /oss                                                     the upload host (OSS form post)
     GET  /results/{task_id}.mp4?Expires=&Signature=               result video
+    (the cast's image, voice and speech routes: see ``cast_routes``; image tasks poll here)
     GET  /_emulator/stats    GET|POST /_emulator/faults    POST /_emulator/clock   (admin)
 
 ``{base}`` is ``http://HOST:PORT/api/v1``. Every ``{base}`` call needs
@@ -37,6 +38,7 @@ from storyboard.emulator.state import new_id
 from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.emulator.wire import API, FaultWire, Receive, Scope, Send, endpoint_of
+from storyboard.targets.assets import image_model_of
 from storyboard.targets.models import model_of
 
 MAX_FORM_FILES = 1
@@ -86,7 +88,10 @@ async def submit(request: Request) -> Response:
 
 async def query(request: Request) -> Response:
     check_auth(request)
-    output = service_of(request).query(request.path_params["task_id"], origin(request))
+    task_id = request.path_params["task_id"]
+    if service_of(request).images.get(task_id) is not None:  # an image task (the cast)
+        return answer(service_of(request).images.answer(task_id, origin(request)))
+    output = service_of(request).query(task_id, origin(request))
     task = service_of(request).table.get(output["task_id"])
     data: dict[str, Any] = {"output": output}
     if task is not None and task.usage is not None:
@@ -96,7 +101,11 @@ async def query(request: Request) -> Response:
 
 async def cancel(request: Request) -> Response:
     check_auth(request)
-    service_of(request).cancel(request.path_params["task_id"])
+    task_id = request.path_params["task_id"]
+    if service_of(request).images.get(task_id) is not None:
+        service_of(request).images.cancel(task_id)
+    else:
+        service_of(request).cancel(task_id)
     return answer({})
 
 
@@ -112,7 +121,7 @@ async def policy(request: Request) -> Response:
     model = request.query_params.get("model")
     if not model:
         raise ApiError(400, "BadRequest.EmptyModel", "Required parameter model is missing.")
-    if model_of(model) is None:
+    if model_of(model) is None and image_model_of(model) is None:
         raise invalid("Model not exist.")
     service = service_of(request)
     data = service.uploads.policy(model, service.config.policy_ttl, f"{origin(request)}/oss")
@@ -237,6 +246,8 @@ class EmulatorApp(Starlette):
 def create_app(config: EmulatorConfig | None = None, *,
                render: RenderFn | None = None) -> EmulatorApp:
     """The emulator as an ASGI application. ``render`` replaces the local provider's renderer."""
+    from storyboard.emulator import cast_routes  # it reads this module's helpers
+
     service = Service(config or EmulatorConfig(), render=render)
 
     @asynccontextmanager
@@ -245,7 +256,7 @@ def create_app(config: EmulatorConfig | None = None, *,
         yield
         await service.stopped()
 
-    app = EmulatorApp(routes=ROUTES + gateways.routes(), lifespan=lifespan,
+    app = EmulatorApp(routes=ROUTES + cast_routes.routes() + gateways.routes(), lifespan=lifespan,
                       exception_handlers={ApiError: api_error, OssError: oss_error})
     app.state.service = service
     app.service = service

@@ -3,6 +3,7 @@
 A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
 
     endpoints  submit query cancel list policy upload download   (HTTP requests)
+               image voice speech      (the cast: image-generation submit, voice design, speech)
                task                                              (the outcome of an accepted submit)
     HTTP kinds 429[=RETRY_AFTER]  500 502 503 504  drop  reset  slow[=SECONDS]  ok
     query      status=WORD (the task's answer with its status word replaced by WORD)
@@ -29,7 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 HTTP_ENDPOINTS = ("submit", "query", "cancel", "list", "policy", "upload", "download")
-ENDPOINTS = (*HTTP_ENDPOINTS, "task")
+CAST_ENDPOINTS = ("image", "voice", "speech")  # submit-like: moderation and lost apply
+ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost")
@@ -74,7 +76,7 @@ def kinds_for(endpoint: str) -> tuple[str, ...]:
         return QUERY_KINDS
     if endpoint == "list":
         return LIST_KINDS
-    return SUBMIT_KINDS if endpoint == "submit" else HTTP_KINDS
+    return SUBMIT_KINDS if endpoint in ("submit", *CAST_ENDPOINTS) else HTTP_KINDS
 
 
 def _number(text: str, what: str, source: str) -> float:

@@ -17,8 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from storyboard.emulator.assets import ImageTasks
 from storyboard.emulator.config import EmulatorConfig
-from storyboard.emulator.faults import FaultPlan
+from storyboard.emulator.faults import CAST_ENDPOINTS, FaultPlan
 from storyboard.emulator.render import Renderer, RenderFn
 from storyboard.emulator.state import (
     Clock,
@@ -32,6 +33,7 @@ from storyboard.emulator.state import (
 )
 from storyboard.emulator.uploads import UploadStore
 from storyboard.emulator.validate import ApiError, Submission, invalid, validate_submit
+from storyboard.emulator.voices import Voices
 from storyboard.targets.models import Model, family, model_of
 
 UNFETCHED_VIDEO_SECONDS = 5  # a reference video behind an http(s) URL is not fetched: its guess
@@ -64,6 +66,9 @@ class Service:
         self.renderer = Renderer(self.work_dir / "results", self.stats,
                                  plain=config.plain_results, render=render)
         self._url_secret = secrets.token_bytes(16)
+        self.images = ImageTasks(config, self.clock, self.faults, self.stats,
+                                 self.work_dir / "cast")
+        self.voices = Voices(self.images)
         self._running: set[asyncio.Task[None]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -76,11 +81,18 @@ class Service:
         for job in list(self._running):
             job.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
+        await self.images.stop()
         if self._own_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
     def snapshot(self) -> dict[str, Any]:
-        return stats_snapshot(self.stats, self.table)
+        return {**stats_snapshot(self.stats, self.table), "cast": self.cast_snapshot()}
+
+    def cast_snapshot(self) -> dict[str, Any]:
+        """Requests to the cast's routes, and what was billed: images, voices, characters."""
+        return {"requests": {name: self.stats.requests.get(name, 0) for name in CAST_ENDPOINTS},
+                "images": self.images.images, "voices": self.voices.created,
+                "characters": self.voices.characters}
 
     # --- submit ----------------------------------------------------------------------------
 

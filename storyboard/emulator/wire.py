@@ -35,6 +35,10 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(rf"^{API}/uploads/?$"), "policy"),
     ("POST", re.compile(r"^/oss/?$"), "upload"),
     ("GET", re.compile(r"^/results/[^/]+$"), "download"),
+    ("GET", re.compile(r"^/cast/[^/]+$"), "download"),
+    ("POST", re.compile(rf"^{API}/services/aigc/image-generation/generation/?$"), "image"),
+    ("POST", re.compile(rf"^{API}/services/audio/tts/customization/?$"), "voice"),
+    ("POST", re.compile(rf"^{API}/services/aigc/multimodal-generation/generation/?$"), "speech"),
 ]
 ERRORS = {
     "429": ("Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),

@@ -1,0 +1,224 @@
+"""The cast's services into declarations: image models, voice design and speech, with prices.
+
+What DashScope serves for a cast (``../shared/spec/assets.md`` sections 1 and 2): reference images
+from ``wan2.7-image`` and ``wan2.7-image-pro`` on the asynchronous image-generation endpoint, voices
+designed by ``qwen-voice-design`` for a ``qwen3-tts-vd`` snapshot, and lines spoken by that
+snapshot. One place for every limit and list price; ``sources`` marks which facts are official and
+which only third-party (as ``Model.sources`` does for video). Prices move: ``with_price`` gives a
+declaration with a price replaced, so settings can override any of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from storyboard.targets.models import FactSource
+
+Unit = Literal["image", "voice", "10k-characters"]
+NAME_LIMIT = 16
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,16}$")
+# A Chinese (CJK) character counts as two toward the speech limit and the bill [OFF].
+_WIDE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+
+@dataclass(frozen=True)
+class AssetPrice:
+    """A list price: ``amount`` of ``currency`` per ``unit``."""
+
+    amount: float
+    currency: str
+    unit: Unit
+
+
+@dataclass(frozen=True)
+class ImageModel:
+    """An image model on the image-generation endpoint: references, counts, sizes, prompt."""
+
+    id: str
+    title: str
+    prices: Mapping[str, AssetPrice]  # by region: ``cn``, ``intl``
+    modes: tuple[str, ...] = ("text-to-image", "edit", "image-set")
+    max_references: int = 9  # input images (0: text-to-image)
+    max_images: int = 4  # ``n`` per request
+    max_images_sequential: int = 12  # ``n`` with ``enable_sequential`` (an image set)
+    max_side: int = 2048  # width and height, each (``W*H``)
+    max_side_text: int = 2048  # text-to-image alone (4K on the pro model)
+    min_side: int = 256
+    prompt_limit: int = 5000
+    thinking_mode: bool = False
+    seed_max: int = 2147483647
+    # Input images: formats, size, sides and shape (the same for both models).
+    image_formats: tuple[str, ...] = ("jpeg", "png", "bmp", "webp")
+    image_max_bytes: int = 20 * 1024 * 1024
+    image_sides: tuple[int, int] = (240, 8000)
+    image_max_ratio: float = 8.0
+    regions: tuple[str, ...] = ("cn", "intl")  # Beijing and Singapore only
+    sources: Mapping[str, FactSource] = field(default_factory=dict)
+
+    def source(self, fact: str) -> FactSource:
+        return self.sources.get(fact, "official")
+
+    def price(self, region: str) -> AssetPrice:
+        return self.prices.get(region) or next(iter(self.prices.values()))
+
+    def side_limit(self, references: int, sequential: bool) -> int:
+        """The largest side a request may ask for: 4K only for pro text-to-image, never a set."""
+        return self.max_side_text if references == 0 and not sequential else self.max_side
+
+    def most_images(self, sequential: bool) -> int:
+        return self.max_images_sequential if sequential else self.max_images
+
+
+_IMAGE_SOURCES: Mapping[str, FactSource] = {
+    "input_images": "third-party", "prompt_limit": "third-party", "size_rules": "third-party",
+    "min_side": "third-party", "seed_max": "third-party"}
+
+WAN27_IMAGE = ImageModel(
+    id="wan2.7-image", title="Wan 2.7 image",
+    prices={"cn": AssetPrice(0.20, "CNY", "image"), "intl": AssetPrice(0.220177, "CNY", "image")},
+    sources=_IMAGE_SOURCES)
+WAN27_IMAGE_PRO = replace(
+    WAN27_IMAGE, id="wan2.7-image-pro", title="Wan 2.7 image pro", max_side_text=4096,
+    thinking_mode=True,
+    prices={"cn": AssetPrice(0.50, "CNY", "image"), "intl": AssetPrice(0.562065, "CNY", "image")})
+
+IMAGE_MODELS: dict[str, ImageModel] = {m.id: m for m in (WAN27_IMAGE, WAN27_IMAGE_PRO)}
+
+
+@dataclass(frozen=True)
+class VoiceDesign:
+    """``qwen-voice-design``: a voice from a description, for one ``qwen3-tts-vd`` snapshot."""
+
+    id: str
+    prices: Mapping[str, AssetPrice]
+    target_models: tuple[str, ...]
+    prompt_limit: int = 2048  # voice_prompt, Chinese or English
+    preview_limit: int = 1024  # preview_text
+    name_limit: int = NAME_LIMIT  # preferred_name, [A-Za-z0-9_]
+    max_voices: int = 1000  # per account
+    languages: tuple[str, ...] = ("zh", "en", "de", "it", "pt", "es", "ja", "ko", "fr", "ru")
+    sample_rates: tuple[int, ...] = (8000, 16000, 24000, 48000)
+    formats: tuple[str, ...] = ("wav", "mp3", "pcm", "opus")
+    actions: tuple[str, ...] = ("create", "list", "query", "delete")
+    max_page_size: int = 100
+    sources: Mapping[str, FactSource] = field(default_factory=dict)
+
+    def source(self, fact: str) -> FactSource:
+        return self.sources.get(fact, "official")
+
+    def price(self, region: str) -> AssetPrice:
+        return self.prices.get(region) or next(iter(self.prices.values()))
+
+
+@dataclass(frozen=True)
+class SpeechModel:
+    """A ``qwen3-tts-vd`` snapshot speaking a line in a designed voice (HTTP, one call a line)."""
+
+    id: str
+    prices: Mapping[str, AssetPrice]
+    text_limit: int = 600  # characters, a Chinese one counting as two
+    sample_rate: int = 24000
+    language_types: tuple[str, ...] = ("Auto", "Chinese", "English", "German", "Italian",
+                                       "Portuguese", "Spanish", "Japanese", "Korean", "French",
+                                       "Russian")
+    sources: Mapping[str, FactSource] = field(default_factory=dict)
+
+    def source(self, fact: str) -> FactSource:
+        return self.sources.get(fact, "official")
+
+    def price(self, region: str) -> AssetPrice:
+        return self.prices.get(region) or next(iter(self.prices.values()))
+
+
+QWEN3_TTS_VD = SpeechModel(
+    id="qwen3-tts-vd-2026-01-26",
+    prices={"cn": AssetPrice(0.8, "CNY", "10k-characters"),
+            "intl": AssetPrice(0.10, "USD", "10k-characters")},
+    sources={"language_types": "third-party"})
+SPEECH_MODELS: dict[str, SpeechModel] = {m.id: m for m in (QWEN3_TTS_VD,)}
+
+QWEN_VOICE_DESIGN = VoiceDesign(
+    id="qwen-voice-design", target_models=tuple(SPEECH_MODELS),
+    # The CN list says 0.2 CNY, the international model page 0.2 USD: both official, disagreeing.
+    prices={"cn": AssetPrice(0.2, "CNY", "voice"), "intl": AssetPrice(0.2, "USD", "voice")},
+    sources={"languages": "third-party", "sample_rates": "third-party",
+             "formats": "third-party", "max_page_size": "third-party",
+             "list_shape": "third-party"})
+
+
+def with_price(declaration: ImageModel | VoiceDesign | SpeechModel, region: str,
+               amount: float) -> ImageModel | VoiceDesign | SpeechModel:
+    """``declaration`` with its ``region`` price replaced (a settings override); the currency and
+    unit stay. Refuses a price that is negative or not a finite number."""
+    if not amount == amount or amount in (float("inf"), float("-inf")) or amount < 0:
+        raise ValueError(f"a price must be a finite number of at least 0, not {amount!r}")
+    old = declaration.price(region)
+    prices = {**declaration.prices, region: AssetPrice(amount, old.currency, old.unit)}
+    return replace(declaration, prices=prices)
+
+
+def image_model_of(model_id: str) -> ImageModel | None:
+    return IMAGE_MODELS.get(model_id)
+
+
+def speech_model_of(model_id: str) -> SpeechModel | None:
+    return SPEECH_MODELS.get(model_id)
+
+
+def speech_characters(text: str) -> int:
+    """Characters as the speech limit and the bill count them: a Chinese one as two."""
+    return len(text) + len(_WIDE.findall(text))
+
+
+def preferred_name(content_hash: str, label: str = "") -> str:
+    """A voice's ``preferred_name``, derived from the hash of what designs it: at most 16
+    characters of ``[A-Za-z0-9_]``, the same for the same hash and label (``mia_3f2a9c0b1d4e``).
+
+    A lost create answer is then found again by listing the account's voices for this name.
+    """
+    digest = content_hash.lower()
+    if not re.fullmatch(r"[0-9a-f]{12,}", digest):
+        digest = hashlib.sha256(content_hash.encode()).hexdigest()
+    slug = re.sub(r"[^a-z0-9]", "", label.lower())[:6] or "v"
+    name = f"{slug}_{digest[:NAME_LIMIT - len(slug) - 1]}"
+    assert NAME_PATTERN.match(name)
+    return name
+
+
+# --- the docs' table -------------------------------------------------------------------------
+
+
+def _money(price: AssetPrice) -> str:
+    unit = {"image": "image", "voice": "voice", "10k-characters": "10,000 characters"}[price.unit]
+    return f"{price.amount:g} {price.currency} per {unit}"
+
+
+def _marked(text: str, source: FactSource) -> str:
+    return text if source == "official" else f"{text} (third-party)"
+
+
+def assets_markdown() -> str:
+    """The cast's facts as a Markdown table (the docs' ``capability-table:assets`` marker)."""
+    rows = ["| service | limits | price (cn / intl) |", "|---|---|---|"]
+    for image in IMAGE_MODELS.values():
+        limits = (f"{image.max_references} reference images at most; n 1–{image.max_images} "
+                  f"(1–{image.max_images_sequential} as a set); size W*H, sides "
+                  f"{image.min_side}–{image.max_side} ({image.max_side_text} for text-to-image); "
+                  f"prompt ≤ {image.prompt_limit}")
+        rows.append(f"| `{image.id}` | {_marked(limits, image.source('size_rules'))} | "
+                    f"{_money(image.price('cn'))} / {_money(image.price('intl'))} |")
+    design = QWEN_VOICE_DESIGN
+    limits = (f"voice_prompt ≤ {design.prompt_limit}; preview_text ≤ {design.preview_limit}; "
+              f"preferred_name ≤ {design.name_limit} of A-Z a-z 0-9 _; "
+              f"{design.max_voices} voices an account; for {', '.join(design.target_models)}")
+    rows.append(f"| `{design.id}` | {limits} | {_money(design.price('cn'))} / "
+                f"{_money(design.price('intl'))} |")
+    for speech in SPEECH_MODELS.values():
+        rows.append(f"| `{speech.id}` (speaking) | text ≤ {speech.text_limit} characters, a "
+                    f"Chinese one counting two; WAV {speech.sample_rate} Hz | "
+                    f"{_money(speech.price('cn'))} / {_money(speech.price('intl'))} |")
+    return "\n".join(rows) + "\n"
