@@ -43,7 +43,7 @@ FOLDERS = {"local": "local renders (the local provider's own links)",
            "inputs": "input snapshots", "parsed": "compile cache", "rejected": "rejected takes"}
 FILES = {JOURNAL_NAME: "journal", f"{JOURNAL_NAME}-wal": "journal",
          f"{JOURNAL_NAME}-shm": "journal", "media.json": "media facts", "run.lock": "locks",
-         "draft.lock": "draft lock"}
+         "run.pid": "locks", "draft.lock": "draft lock"}
 STITCH_CACHE = "stitch-cache"
 MEZZANINE_SOUND = "stitch cache: mezzanine sound"
 # What ``prune --max-size`` removes, in this order: everything made again for free first (the

@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+import filelock
+
 from storyboard.errors import JournalError
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -107,30 +109,32 @@ class Lease:
 @contextlib.contextmanager
 def run_lock(series_dir: Path) -> Iterator[None]:
     """Refuse a second render (or cancel) of the same series while one runs: two runners reading
-    the same journal could both submit a shot. The OS drops the lock when a process dies."""
-    path = series_dir / ".storyboard" / "run.lock"
+    the same journal could both submit a shot. The lock is the OS's (``filelock``: flock on
+    POSIX, msvcrt on Windows), so it is taken on every platform and dropped when a process dies;
+    ``run.pid`` says who holds it."""
+    folder = series_dir / ".storyboard"
+    lock = filelock.FileLock(str(folder / "run.lock"), timeout=0)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+")
+        folder.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise JournalError(f"another storyboard render is running on {series_dir} "
+                           f"(pid {_holder(folder)}); wait for it or stop it first") from exc
     except OSError as exc:
         raise JournalError(
-            f"cannot write to {path.parent}: {exc.strerror or exc}; storyboard keeps its task "
+            f"cannot write to {folder}: {exc.strerror or exc}; storyboard keeps its task "
             "journal and cache there: make it a writable folder and run again (nothing was "
             "spent)") from exc
     try:
-        if os.name == "posix":
-            import fcntl
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise JournalError(f"another storyboard render is running on {series_dir} "
-                                   f"(pid {holder}); wait for it or stop it first") from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        with contextlib.suppress(OSError):
+            (folder / "run.pid").write_text(str(os.getpid()), encoding="utf-8")
         yield
     finally:
-        handle.close()
+        lock.release()
+
+
+def _holder(folder: Path) -> str:
+    try:
+        return (folder / "run.pid").read_text(encoding="utf-8").strip() or "another process"
+    except OSError:
+        return "another process"
