@@ -26,6 +26,9 @@ class EmulatorConfig:
     - ``webhook_secret``: signs the status callbacks of gateways that send them.
     - ``fetch_media``: gateways fetch every media URL of a submit (a ranged GET) and refuse it
       with a 400 when one cannot be fetched, as a real gateway fails (tests serve the files).
+    - ``max_in_flight``: the account's limit of tasks in flight (PENDING or RUNNING) per API key;
+      a submit past it is answered 429 ``Throttling.RateQuota`` (None: no limit). The stats count
+      the refusals and the most tasks in flight each key ever had.
     """
 
     latency: float = 2.0
@@ -43,3 +46,4 @@ class EmulatorConfig:
     task_ttl: float = 86400.0
     webhook_secret: str | None = None  # signs gateway callbacks (Standard Webhooks) when set
     fetch_media: bool = False
+    max_in_flight: int | None = None  # per API key; past it a submit is answered 429

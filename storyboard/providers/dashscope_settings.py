@@ -45,7 +45,19 @@ class Timeouts:
 
 
 SETTING_KEYS = ("name", "region", "workspace", "base_url", "timeout", "use_data_uris_below",
-                "concurrency", "submit_rate", "clock_skew", "prices")
+                "concurrency", "submit_rate", "clock_skew", "prices", "account_limits")
+ACCOUNT_LIMIT_KEYS = ("in_flight", "submit_rate", "query_rate")
+
+
+@dataclass(frozen=True)
+class AccountLimits:
+    """The account's limits, kept across every machine of a team ledger (None: no limit).
+    DashScope publishes 20 queries a second per account and no submit or in-flight limit for
+    wan2.7-r2v, so those two are yours to set (spec section 1)."""
+
+    in_flight: int | None = None  # tasks in flight per account and model
+    submit_rate: float | None = None  # submits per second per account
+    query_rate: float | None = 20.0  # queries and lists per second per account
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,8 @@ class DashScopeSettings:
           concurrency: 4          # tasks in flight at once (for the runner)
           submit_rate: 2          # submits per second at most (for the runner)
           clock_skew: 120         # seconds find() looks back before a lost submit
+          account_limits: {in_flight: 4, submit_rate: 2, query_rate: 20}
+                                  # per account, across the machines of a team ledger
           prices: {720P: 0.10, 1080P: 0.15, currency: USD}   # replaces the list price
                                   #   (wan2.7-r2v's; a model id holds that model's own)
 
@@ -82,6 +96,7 @@ class DashScopeSettings:
     submit_rate: float = 2.0  # submits per second at most
     clock_skew: float = 120.0  # find() looks this much before the submit time
     prices: PriceTable | None = None  # None: the region's list price
+    account_limits: AccountLimits = field(default_factory=AccountLimits)
 
     def __post_init__(self) -> None:
         problem = _region_problem(self.region, self.workspace, self.base_url)
@@ -121,6 +136,7 @@ class DashScopeSettings:
         _read_timeout(mapping.get("timeout"), values, problems)
         _read_numbers(mapping, values, problems)
         _read_prices(mapping.get("prices"), mapping.get("region", "intl"), values, problems)
+        _read_account_limits(mapping.get("account_limits"), values, problems)
         if problems:
             raise ProblemsFound(Diagnostic(None, p) for p in problems)
         return cls(**values)
@@ -228,3 +244,27 @@ def _read_prices(value: object, region: object, values: dict[str, Any],
     table, found = apply_overrides(default, value, "provider.prices", replace_rates=True)
     problems.extend(found)
     values["prices"] = table
+
+
+def _read_account_limits(value: object, values: dict[str, Any], problems: list[str]) -> None:
+    """``account_limits: {in_flight: 4, submit_rate: 2, query_rate: 20}``: whole or positive
+    numbers (a NaN, an infinity, zero or less is refused)."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        problems.append("provider.account_limits: give a mapping such as {in_flight: 4, "
+                        "submit_rate: 2}")
+        return
+    found: dict[str, Any] = {}
+    for name, number in value.items():
+        where = f"provider.account_limits.{name}"
+        if name not in ACCOUNT_LIMIT_KEYS:
+            problems.append(f"{where}: unknown; known: {', '.join(ACCOUNT_LIMIT_KEYS)}")
+        elif name == "in_flight" and (isinstance(number, bool) or not isinstance(number, int)
+                                      or number < 1):
+            problems.append(f"{where}: {number!r} is not a whole number >= 1")
+        elif name != "in_flight" and (isinstance(number, bool) or not _positive(number)):
+            problems.append(f"{where}: {number!r} is not a positive number")
+        else:
+            found[name] = int(number) if name == "in_flight" else float(number)
+    values["account_limits"] = AccountLimits(**found)

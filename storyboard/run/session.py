@@ -32,7 +32,16 @@ from storyboard.run.model import (
     ShotEvent,
     ShotResult,
 )
-from storyboard.run.pacing import Clock, Sleep, Slots, TokenBucket
+from storyboard.run.pacing import (
+    AccountSlots,
+    Board,
+    Clock,
+    Lease,
+    SharedBucket,
+    Sleep,
+    Slots,
+    TokenBucket,
+)
 from storyboard.run.plan import ReferenceSeconds, estimate
 from storyboard.run.team.ledger import find_key
 from storyboard.run.team.sharing import StoreLink
@@ -76,10 +85,15 @@ class Session:
         self.task_key = task_key(provider)  # journal and ledger: tasks belong to an endpoint
         provider.ask = self.patiently  # a lookup's every request is retried, not the lookup
         self.slots = Slots(options.concurrency)
+        self.board = team_board(journal, options)  # account-wide pacing: a team ledger's
+        self.accounts: dict[str, AccountSlots] = {}
         burst = options.submit_burst or max(1, math.ceil(options.submit_rate))
-        self.submit_bucket = TokenBucket(options.submit_rate, burst, clock, sleep)
-        self.query_bucket = TokenBucket(options.query_rate, max(1, math.ceil(options.query_rate)),
-                                        clock, sleep)
+        self.submit_bucket = SharedBucket(TokenBucket(options.submit_rate, burst, clock, sleep),
+                                          self.board, self.task_key, "submit",
+                                          options.account_submit_rate)
+        self.query_bucket = SharedBucket(
+            TokenBucket(options.query_rate, max(1, math.ceil(options.query_rate)), clock, sleep),
+            self.board, self.task_key, "query", options.account_query_rate)
         self.spent = 0.0  # on tasks this run submitted, as billed
         # What the budget counts: each task at no less than the provider's list price (a series'
         # own prices of 0 must not switch the budget off); in the list's currency only.
@@ -210,3 +224,38 @@ class Session:
     def find_key(self, shot: CompiledShot) -> str:
         return find_key(shot.request.model, shot.request.prompt)
 
+
+    async def take_slot(self, shot: CompiledShot, *, force: bool = False) -> Lease:
+        """A slot for a task of ``shot``: this run's, then (with a team ledger and an account
+        limit) the account's lease, taken before the submit's intent is journaled. ``force``: the
+        task already runs at the provider (resumed), so it counts but never waits."""
+        if force:
+            self.slots.force()
+        else:
+            await self.slots.acquire()
+        try:
+            also = await self.account_lease(shot, force)
+        except BaseException:
+            self.slots.release()
+            raise
+        return Lease(self.slots, also)
+
+    async def account_lease(self, shot: CompiledShot, force: bool) -> Callable[[], None] | None:
+        limit = self.options.account_in_flight
+        if self.board is None or limit is None:
+            return None
+        account = f"{self.task_key} {shot.request.model}"  # the key's fingerprint, never the key
+        slots = self.accounts.setdefault(account, AccountSlots(self.board, account, limit))
+        ticket = await slots.acquire(force=force)
+        return functools.partial(slots.release, ticket)
+
+
+def team_board(journal: Journal, options: RunOptions) -> Board | None:
+    """The team ledger's account board when the run has an account limit to keep."""
+    board = getattr(journal.ledger, "board", None)
+    wanted = (options.account_in_flight, options.account_submit_rate,
+              options.account_query_rate)
+    if not callable(board) or all(limit is None for limit in wanted):
+        return None
+    found: Board = board()
+    return found

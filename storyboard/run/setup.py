@@ -323,9 +323,13 @@ def open_ledger(manifest: Manifest) -> Ledger | None:
 def run_options(manifest: Manifest, concurrency: int | None, provider: Provider) -> RunOptions:
     """The runner's options, as ``storyboard config`` resolves them (``runner_settings``)."""
     raw = {row.name: row.raw for row in runner_settings(manifest, concurrency, provider.name)}
+    limits = getattr(getattr(provider, "settings", None), "account_limits", None)
+    account = {} if limits is None else {  # kept across machines by a team ledger
+        "account_in_flight": limits.in_flight, "account_submit_rate": limits.submit_rate,
+        "account_query_rate": limits.query_rate}
     return RunOptions(concurrency=int(raw["concurrency"]), submit_rate=float(raw["submit_rate"]),
                       poll_schedule=tuple(float(x) for x in raw["poll"]),
-                      max_wait=float(raw["max_wait"]))
+                      max_wait=float(raw["max_wait"]), **account)
 
 
 def ensure_writable(folder: Path) -> None:

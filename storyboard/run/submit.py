@@ -22,7 +22,6 @@ from storyboard.run.lockfile import shot_key
 from storyboard.run.model import (
     ShotResult,
 )
-from storyboard.run.pacing import Lease
 from storyboard.run.reconcile import LOST_ANSWER, Reconciling, never_listed, waiting_for
 
 log = logging.getLogger("storyboard.run")
@@ -31,8 +30,7 @@ log = logging.getLogger("storyboard.run")
 class Submitting(Reconciling):
     async def submit_and_finish(self, shot: CompiledShot, first_frame: Path | None,
                                 note: str) -> ShotResult:
-        await self.slots.acquire()
-        slot = Lease(self.slots)
+        slot = await self.take_slot(shot)  # before the intent: a lease never decides a payment
         try:
             _, cost = self.estimate(shot)
             await self.submit_bucket.take()

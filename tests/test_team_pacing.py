@@ -1,0 +1,110 @@
+"""One account, many machines: three clones of a series render at once through the real command
+line over one PostgreSQL ledger, against one DashScope emulator that allows 2 tasks in flight per
+key (a 3rd concurrent submit is answered 429). The ledger's account leases keep the machines
+together under the limit; the emulator's counters say what was paid and how many ran at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.emulator import EmulatorServer
+from storyboard.run.pacing import AccountSlots
+from storyboard.run.team.account_pg import pick
+from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
+KEY = "sk-account-limits-321"
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    server = EmulatorServer(latency=0.5, plain_results=True, retry_after=0.1,
+                            max_in_flight=2).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def clone(tmp_path: Path, name: str) -> Path:
+    series = tmp_path / name / "coffee-shop"
+    shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out",
+                                                                   "storyboard.lock"))
+    with (series / "storyboard.yaml").open("a", encoding="utf-8") as f:
+        f.write("provider: {name: dashscope, poll: [0.2], concurrency: 3, "
+                "account_limits: {in_flight: 2}}\n")
+    return series
+
+
+def start(series: Path, emu: EmulatorServer, store: Path, ledger: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url,
+           "STORYBOARD_STORE": str(store), "STORYBOARD_LEDGER": ledger, "CI": "1",
+           "STORYBOARD_STATE_DIR": str(series.parent / "state")}  # each machine its own
+    args = [sys.executable, "-m", "storyboard", "render", str(series), "--yes", "--json",
+            "-o", str(series.parent / "out")]
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def finish(child: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = child.communicate(timeout=240)
+    assert child.returncode == 0, err[-3000:]
+    assert "Traceback" not in err and KEY not in out + err
+    report: dict[str, Any] = json.loads(out)
+    return report
+
+
+def test_three_machines_never_pass_the_accounts_two_tasks_in_flight(
+        tmp_path: Path, emulator: EmulatorServer, pg_url: str) -> None:
+    clones = [clone(tmp_path, name) for name in ("alice", "bob", "carol")]
+    store = tmp_path / "store"
+    children = [start(series, emulator, store, pg_url) for series in clones]
+    reports = [finish(child) for child in children]
+    assert all(report["ok"] for report in reports)
+    stats = emulator.stats()
+    assert stats["in_flight"]["throttled"] == 0, stats["in_flight"]  # not one 429
+    assert stats["in_flight"]["max"] == 2, stats["in_flight"]  # the limit, used, never passed
+    lock = json.loads((clones[0] / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
+    hashes = {entry["hash"] for entry in lock.values()}
+    assert len(hashes) >= 4
+    paid = stats["submissions"]
+    assert paid["duplicates"] == 0 and paid["total"] == len(hashes), paid
+
+
+def test_the_free_leases_go_to_the_machine_holding_fewest_then_in_arrival_order() -> None:
+    rows = [(1, "a", "held"), (2, "a", "held"), (3, "a", "waiting"), (4, "b", "waiting"),
+            (5, "c", "waiting"), (6, "b", "waiting")]
+    assert pick(rows, 4) == {4, 5}  # a holds 2 already: b and c first
+    assert pick(rows, 5) == {4, 5, 6}  # b's second before a's third
+    assert pick(rows, 6) == {3, 4, 5, 6}  # even shares: the oldest ticket first
+    assert pick(rows, 2) == set()
+
+
+def test_a_dead_machines_leases_come_back(pg_url: str) -> None:
+    import asyncio
+
+    async def go() -> None:
+        dead, alive = (PgLedger(LedgerSettings(pg_url, "test")) for _ in range(2))
+        gone = AccountSlots(dead.board(), "acct wan", 1)
+        await gone.acquire()  # holds the only lease, then its process dies
+        dead.close()
+        living = AccountSlots(alive.board(), "acct wan", 1)
+        ticket = await asyncio.wait_for(living.acquire(), 10)
+        waiting = asyncio.create_task(living.acquire())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # one lease: the second waits for the first
+        living.release(ticket)
+        await asyncio.wait_for(waiting, 10)
+        await living.drain()
+        alive.close()
+
+    asyncio.run(go())
