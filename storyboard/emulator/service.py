@@ -145,10 +145,13 @@ class Service:
         self._finish(task, "SUCCEEDED")
 
     def _finish(self, task: Task, status: str, code: str = "", message: str = "") -> None:
+        now = self.clock.now()
         if task.ended is None:
             self.stats.in_flight[task.account] -= 1
+            self.stats.task_seconds += now - task.created
+            self.stats.tasks_ended += 1
         task.status, task.code, task.message = status, code, message
-        task.ended = self.clock.now()
+        task.ended = now
 
     def _admit(self, account: str) -> None:
         """Refuse a submit past the account's tasks in flight, as the service throttles."""

@@ -98,6 +98,8 @@ class Stats:
     in_flight: Counter[str] = field(default_factory=Counter)  # tasks PENDING/RUNNING, by key digest
     peak_in_flight: Counter[str] = field(default_factory=Counter)  # the most ever, by key digest
     throttled: int = 0  # submits refused past ``max_in_flight``
+    task_seconds: float = 0.0  # from submit to end, summed over the tasks that ended
+    tasks_ended: int = 0
 
 
 class TaskTable:
@@ -150,5 +152,7 @@ def stats_snapshot(stats: Stats, table: TaskTable) -> dict[str, Any]:
         "webhooks": dict(stats.webhooks),
         "in_flight": {"now": dict(stats.in_flight), "peak": dict(stats.peak_in_flight),
                       "max": max(stats.peak_in_flight.values(), default=0),
-                      "throttled": stats.throttled},
+                      "throttled": stats.throttled,
+                      "task_seconds": round(stats.task_seconds, 3),
+                      "tasks_ended": stats.tasks_ended},
     }

@@ -84,6 +84,8 @@ class PgBoard:
         ledger.transact(self._setup)
 
     def _setup(self, db: psycopg.Connection[tuple[Any, ...]]) -> None:
+        from storyboard.run.team.ledger_pg import SCHEMA_LOCK
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))  # one creator at a time
         db.execute(SCHEMA)
         db.execute("SELECT pg_advisory_lock(%s)", (self.holder_key,))  # held while we live
 

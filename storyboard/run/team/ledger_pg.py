@@ -39,7 +39,7 @@ T = TypeVar("T")
 
 LEDGER_ENV = "STORYBOARD_LEDGER"
 SCHEMES = ("postgresql://", "postgres://")
-_SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # one advisory key: two machines never create the table at once
+SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # one advisory key: two machines never create the table at once
 _COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, intent_at, "
             "updated_at")
 _SCHEMA = """
@@ -115,7 +115,7 @@ class PgLedger:
             self._db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
                 settings.url, autocommit=True, application_name="storyboard", **_KEEPALIVE)
             with self._db.transaction():
-                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 self._db.execute(_SCHEMA)
         except psycopg.Error as exc:
             raise JournalError(f"cannot open the team ledger {self.where} ({settings.origin}): "
