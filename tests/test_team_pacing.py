@@ -108,3 +108,26 @@ def test_a_dead_machines_leases_come_back(pg_url: str) -> None:
         alive.close()
 
     asyncio.run(go())
+
+
+def test_the_emulator_answers_429_past_the_tasks_in_flight_of_a_key() -> None:
+    import httpx
+
+    from tests.test_emulator import HEADERS, SUBMIT, make_body
+    other = {**HEADERS, "Authorization": "Bearer sk-other-key"}
+    with EmulatorServer(latency=600, max_in_flight=1, retry_after=0.5) as emu, \
+            httpx.Client(base_url=emu.base_url, timeout=10) as http:
+        first = http.post(SUBMIT, json=make_body("one"), headers=HEADERS)
+        refused = http.post(SUBMIT, json=make_body("two"), headers=HEADERS)
+        elsewhere = http.post(SUBMIT, json=make_body("three"), headers=other)  # its own limit
+        assert first.status_code == 200 and elsewhere.status_code == 200
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "0.5"
+        assert refused.json()["code"] == "Throttling.RateQuota"
+        task_id = first.json()["output"]["task_id"]
+        assert http.post(f"/tasks/{task_id}/cancel", headers=HEADERS).status_code == 200
+        again = http.post(SUBMIT, json=make_body("two"), headers=HEADERS)  # a slot came back
+        assert again.status_code == 200, again.text
+        counts = emu.stats()["in_flight"]
+    assert counts["max"] == 1 and counts["throttled"] == 1
+    assert sorted(counts["peak"].values()) == [1, 1]
+    assert "sk-test" not in str(counts) and "sk-other-key" not in str(counts)
