@@ -131,3 +131,30 @@ def test_the_emulator_answers_429_past_the_tasks_in_flight_of_a_key() -> None:
     assert counts["max"] == 1 and counts["throttled"] == 1
     assert sorted(counts["peak"].values()) == [1, 1]
     assert "sk-test" not in str(counts) and "sk-other-key" not in str(counts)
+
+
+def test_account_limits_are_read_from_the_provider_block_and_reach_the_runner() -> None:
+    from storyboard.providers.dashscope import DashScopeProvider
+    from storyboard.providers.dashscope_settings import AccountLimits, DashScopeSettings
+    from storyboard.run.setup import run_options
+    settings = DashScopeSettings.from_mapping(
+        {"name": "dashscope", "account_limits": {"in_flight": 3, "submit_rate": 1.5}})
+    assert settings.account_limits == AccountLimits(3, 1.5, 20.0)
+    assert DashScopeSettings().account_limits == AccountLimits(None, None, 20.0)
+    import storyboard
+    manifest = storyboard.compile(EXAMPLE)
+    options = run_options(manifest, None, DashScopeProvider(settings))
+    assert (options.account_in_flight, options.account_submit_rate,
+            options.account_query_rate) == (3, 1.5, 20.0)
+
+
+@pytest.mark.parametrize("limits", [
+    {"in_flight": 0}, {"in_flight": 2.5}, {"in_flight": True}, {"submit_rate": float("nan")},
+    {"submit_rate": float("inf")}, {"query_rate": -1}, {"query_rate": "fast"}, {"burst": 3},
+    "4"])
+def test_account_limits_fail_closed(limits: object) -> None:
+    from storyboard.errors import ProblemsFound
+    from storyboard.providers.dashscope_settings import DashScopeSettings
+    with pytest.raises(ProblemsFound) as found:
+        DashScopeSettings.from_mapping({"name": "dashscope", "account_limits": limits})
+    assert "provider.account_limits" in found.value.format()

@@ -6,6 +6,7 @@ environment (``DASHSCOPE_API_KEY``).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -263,8 +264,8 @@ def _read_account_limits(value: object, values: dict[str, Any], problems: list[s
         elif name == "in_flight" and (isinstance(number, bool) or not isinstance(number, int)
                                       or number < 1):
             problems.append(f"{where}: {number!r} is not a whole number >= 1")
-        elif name != "in_flight" and (isinstance(number, bool) or not _positive(number)):
-            problems.append(f"{where}: {number!r} is not a positive number")
+        elif name != "in_flight" and (not _positive(number) or not math.isfinite(number)):
+            problems.append(f"{where}: {number!r} is not a finite number > 0")
         else:
             found[name] = int(number) if name == "in_flight" else float(number)
     values["account_limits"] = AccountLimits(**found)
