@@ -158,3 +158,25 @@ def test_account_limits_fail_closed(limits: object) -> None:
     with pytest.raises(ProblemsFound) as found:
         DashScopeSettings.from_mapping({"name": "dashscope", "account_limits": limits})
     assert "provider.account_limits" in found.value.format()
+
+
+def test_two_machines_share_the_accounts_submit_rate(pg_url: str) -> None:
+    import asyncio
+    import time
+
+    from storyboard.run.pacing import SharedBucket, TokenBucket
+
+    async def go() -> float:
+        ledgers = [PgLedger(LedgerSettings(pg_url, "test")) for _ in range(2)]
+        buckets = [SharedBucket(TokenBucket(1000.0, 1000, time.monotonic, asyncio.sleep),
+                                ledger.board(), "acct", "submit", 10.0) for ledger in ledgers]
+        started = time.monotonic()
+        await asyncio.gather(*(bucket.take() for bucket in buckets for _ in range(15)))
+        elapsed = time.monotonic() - started
+        for ledger in ledgers:
+            ledger.close()
+        return elapsed
+
+    # 30 submits at 10/s with a burst of 10: the 20 past the burst take 2 s, whoever sends them
+    # (each machine alone, at its own 1000/s, would take none).
+    assert 1.8 <= asyncio.run(go()) < 6
