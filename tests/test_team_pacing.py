@@ -138,20 +138,23 @@ def test_account_limits_are_read_from_the_provider_block_and_reach_the_runner() 
     from storyboard.providers.dashscope_settings import AccountLimits, DashScopeSettings
     from storyboard.run.setup import run_options
     settings = DashScopeSettings.from_mapping(
-        {"name": "dashscope", "account_limits": {"in_flight": 3, "submit_rate": 1.5}})
-    assert settings.account_limits == AccountLimits(3, 1.5, 20.0)
+        {"name": "dashscope", "account_limits": {"in_flight": 3, "submit_rate": 1.5,
+                                                 "models": {"wan3.0-video": {"in_flight": 1}}}})
+    assert settings.account_limits == AccountLimits(3, 1.5, 20.0, (("wan3.0-video", 1),))
     assert DashScopeSettings().account_limits == AccountLimits(None, None, 20.0)
     import storyboard
     manifest = storyboard.compile(EXAMPLE)
     options = run_options(manifest, None, DashScopeProvider(settings))
     assert (options.account_in_flight, options.account_submit_rate,
             options.account_query_rate) == (3, 1.5, 20.0)
+    assert options.account_in_flight_models == (("wan3.0-video", 1),)
 
 
 @pytest.mark.parametrize("limits", [
     {"in_flight": 0}, {"in_flight": 2.5}, {"in_flight": True}, {"submit_rate": float("nan")},
     {"submit_rate": float("inf")}, {"query_rate": -1}, {"query_rate": "fast"}, {"burst": 3},
-    "4"])
+    "4", {"models": {"wan3.0-video": 2}}, {"models": {"wan3.0-video": {"in_flight": 0}}},
+    {"models": ["wan3.0-video"]}])
 def test_account_limits_fail_closed(limits: object) -> None:
     from storyboard.errors import ProblemsFound
     from storyboard.providers.dashscope_settings import DashScopeSettings

@@ -47,7 +47,7 @@ class Timeouts:
 
 SETTING_KEYS = ("name", "region", "workspace", "base_url", "timeout", "use_data_uris_below",
                 "concurrency", "submit_rate", "clock_skew", "prices", "account_limits")
-ACCOUNT_LIMIT_KEYS = ("in_flight", "submit_rate", "query_rate")
+ACCOUNT_LIMIT_KEYS = ("in_flight", "submit_rate", "query_rate", "models")
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class AccountLimits:
     in_flight: int | None = None  # tasks in flight per account and model
     submit_rate: float | None = None  # submits per second per account
     query_rate: float | None = 20.0  # queries and lists per second per account
+    models: tuple[tuple[str, int], ...] = ()  # (model, in_flight): a model's own limit
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,10 @@ class DashScopeSettings:
           concurrency: 4          # tasks in flight at once (for the runner)
           submit_rate: 2          # submits per second at most (for the runner)
           clock_skew: 120         # seconds find() looks back before a lost submit
-          account_limits: {in_flight: 4, submit_rate: 2, query_rate: 20}
-                                  # per account, across the machines of a team ledger
+          account_limits: {in_flight: 4, submit_rate: 2, query_rate: 20,
+                           models: {wan3.0-video: {in_flight: 2}}}
+                                  # per account (in flight: per model), across the machines
+                                  #   of a team ledger
           prices: {720P: 0.10, 1080P: 0.15, currency: USD}   # replaces the list price
                                   #   (wan2.7-r2v's; a model id holds that model's own)
 
@@ -261,11 +264,32 @@ def _read_account_limits(value: object, values: dict[str, Any], problems: list[s
         where = f"provider.account_limits.{name}"
         if name not in ACCOUNT_LIMIT_KEYS:
             problems.append(f"{where}: unknown; known: {', '.join(ACCOUNT_LIMIT_KEYS)}")
-        elif name == "in_flight" and (isinstance(number, bool) or not isinstance(number, int)
-                                      or number < 1):
+        elif name == "models":
+            found[name] = _read_model_limits(number, problems)
+        elif name == "in_flight" and not _whole(number):
             problems.append(f"{where}: {number!r} is not a whole number >= 1")
         elif name != "in_flight" and (not _positive(number) or not math.isfinite(number)):
             problems.append(f"{where}: {number!r} is not a finite number > 0")
         else:
             found[name] = int(number) if name == "in_flight" else float(number)
     values["account_limits"] = AccountLimits(**found)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _read_model_limits(value: object, problems: list[str]) -> tuple[tuple[str, int], ...]:
+    """``models: {wan3.0-video: {in_flight: 2}}``: a model's own tasks in flight."""
+    where = "provider.account_limits.models"
+    if not isinstance(value, Mapping):
+        problems.append(f"{where}: give a mapping such as {{wan3.0-video: {{in_flight: 2}}}}")
+        return ()
+    found: list[tuple[str, int]] = []
+    for model, limits in value.items():
+        number = limits.get("in_flight") if isinstance(limits, Mapping) else None
+        if not isinstance(limits, Mapping) or set(limits) != {"in_flight"} or not _whole(number):
+            problems.append(f"{where}.{model}: give {{in_flight: N}}, N a whole number >= 1")
+        else:
+            found.append((str(model), int(number)))  # type: ignore[arg-type]
+    return tuple(sorted(found))

@@ -89,6 +89,7 @@ class RunOptions:
     account_in_flight: int | None = None
     account_submit_rate: float | None = None
     account_query_rate: float | None = 20.0  # DashScope: query and list share 20/s per account
+    account_in_flight_models: tuple[tuple[str, int], ...] = ()  # (model, its own in-flight)
     poll_schedule: tuple[float, ...] = DEFAULT_POLL_SCHEDULE  # the last step repeats
     request_timeout: float = 60.0
     download_timeout: float = 900.0

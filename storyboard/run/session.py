@@ -241,10 +241,12 @@ class Session:
         return Lease(self.slots, also)
 
     async def account_lease(self, shot: CompiledShot, force: bool) -> Callable[[], None] | None:
-        limit = self.options.account_in_flight
+        model = shot.request.model
+        limit = dict(self.options.account_in_flight_models).get(model,
+                                                                self.options.account_in_flight)
         if self.board is None or limit is None:
             return None
-        account = f"{self.task_key} {shot.request.model}"  # the key's fingerprint, never the key
+        account = f"{self.task_key} {model}"  # the key's fingerprint, never the key
         slots = self.accounts.setdefault(account, AccountSlots(self.board, account, limit))
         ticket = await slots.acquire(force=force)
         return functools.partial(slots.release, ticket)
@@ -255,7 +257,8 @@ def team_board(journal: Journal, options: RunOptions) -> Board | None:
     board = getattr(journal.ledger, "board", None)
     wanted = (options.account_in_flight, options.account_submit_rate,
               options.account_query_rate)
-    if not callable(board) or all(limit is None for limit in wanted):
+    if not callable(board) or (all(limit is None for limit in wanted)
+                               and not options.account_in_flight_models):
         return None
     found: Board = board()
     return found

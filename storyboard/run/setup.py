@@ -326,7 +326,7 @@ def run_options(manifest: Manifest, concurrency: int | None, provider: Provider)
     limits = getattr(getattr(provider, "settings", None), "account_limits", None)
     account = {} if limits is None else {  # kept across machines by a team ledger
         "account_in_flight": limits.in_flight, "account_submit_rate": limits.submit_rate,
-        "account_query_rate": limits.query_rate}
+        "account_query_rate": limits.query_rate, "account_in_flight_models": limits.models}
     return RunOptions(concurrency=int(raw["concurrency"]), submit_rate=float(raw["submit_rate"]),
                       poll_schedule=tuple(float(x) for x in raw["poll"]),
                       max_wait=float(raw["max_wait"]), **account)
