@@ -183,3 +183,22 @@ def test_two_machines_share_the_accounts_submit_rate(pg_url: str) -> None:
     # 30 submits at 10/s with a burst of 10: the 20 past the burst take 2 s, whoever sends them
     # (each machine alone, at its own 1000/s, would take none).
     assert 1.8 <= asyncio.run(go()) < 6
+
+
+def test_a_waiter_hears_a_ledger_failure_instead_of_hanging(pg_url: str) -> None:
+    import asyncio
+
+    from storyboard.errors import JournalError
+
+    async def go() -> None:
+        ledger = PgLedger(LedgerSettings(pg_url, "test"))
+        slots = AccountSlots(ledger.board(), "acct wan", 1)
+        await slots.acquire()
+        waiting = asyncio.create_task(slots.acquire())
+        await asyncio.sleep(0.2)
+        ledger.close()  # the database goes away under a waiting submit
+        with pytest.raises(JournalError, match="team ledger"):
+            await asyncio.wait_for(waiting, 10)
+        await slots.drain()
+
+    asyncio.run(go())

@@ -157,7 +157,7 @@ class AccountSlots:
 
     async def acquire(self, *, force: bool = False) -> int:
         """A ticket that holds a lease (``force``: at once, the task already runs)."""
-        ticket = await asyncio.to_thread(self.board.enqueue, self.account, held=force)
+        ticket = await self._enqueue(force)
         if force:
             return ticket
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -172,11 +172,25 @@ class AccountSlots:
             raise
         return ticket
 
+    async def _enqueue(self, held: bool) -> int:
+        """A new ticket; one that lands after its taker was cancelled leaves the queue again."""
+        job = asyncio.ensure_future(asyncio.to_thread(self.board.enqueue, self.account,
+                                                      held=held))
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            job.add_done_callback(self._leave)
+            raise
+
+    def _leave(self, job: asyncio.Future[int]) -> None:
+        if not job.cancelled() and job.exception() is None:
+            self.release(job.result())
+
     async def _pump(self) -> None:
         try:
             await self._serve()
         except Exception as exc:  # the ledger failed: every waiter hears it, none hangs
-            for waiter in self.waiting.values():
+            for waiter in self.waiting.values():  # each acquire gives its ticket back
                 if not waiter.done():
                     waiter.set_exception(exc)
             self.waiting.clear()
