@@ -202,3 +202,17 @@ def test_a_waiter_hears_a_ledger_failure_instead_of_hanging(pg_url: str) -> None
         await slots.drain()
 
     asyncio.run(go())
+
+
+@pytest.mark.parametrize("options", [
+    {"account_submit_rate": float("nan")}, {"account_query_rate": float("inf")},
+    {"account_query_rate": 0.0}, {"account_in_flight": 0},
+    {"account_in_flight_models": (("wan2.7-r2v", -1),)}])
+def test_the_python_api_refuses_account_limits_no_comparison_holds_for(
+        options: dict[str, Any]) -> None:
+    from storyboard.errors import StoryboardError
+    from storyboard.run.model import RunOptions
+    from storyboard.run.session import check_account_limits
+    with pytest.raises(StoryboardError, match="account_"):
+        check_account_limits(RunOptions(**options))
+    check_account_limits(RunOptions())  # the defaults hold

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from storyboard.errors import ProviderError
+from storyboard.errors import ProviderError, StoryboardError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider, task_key
 from storyboard.run.cache import OutputCache
@@ -224,7 +224,6 @@ class Session:
     def find_key(self, shot: CompiledShot) -> str:
         return find_key(shot.request.model, shot.request.prompt)
 
-
     async def take_slot(self, shot: CompiledShot, *, force: bool = False) -> Lease:
         """A slot for a task of ``shot``: this run's, then (with a team ledger and an account
         limit) the account's lease, taken before the submit's intent is journaled. ``force``: the
@@ -247,13 +246,17 @@ class Session:
         if self.board is None or limit is None:
             return None
         account = f"{self.task_key} {model}"  # the key's fingerprint, never the key
-        slots = self.accounts.setdefault(account, AccountSlots(self.board, account, limit))
+        slots = self.accounts.get(account)
+        if slots is None:
+            slots = self.accounts[account] = AccountSlots(self.board, account, limit)
         ticket = await slots.acquire(force=force)
         return functools.partial(slots.release, ticket)
 
 
 def team_board(journal: Journal, options: RunOptions) -> Board | None:
-    """The team ledger's account board when the run has an account limit to keep."""
+    """The team ledger's account board when the run has an account limit to keep; a limit no
+    comparison holds for (NaN, infinite, zero or less) is refused before anything is sent."""
+    check_account_limits(options)
     board = getattr(journal.ledger, "board", None)
     wanted = (options.account_in_flight, options.account_submit_rate,
               options.account_query_rate)
@@ -262,3 +265,17 @@ def team_board(journal: Journal, options: RunOptions) -> Board | None:
         return None
     found: Board = board()
     return found
+
+
+def check_account_limits(options: RunOptions) -> None:
+    rates = {"account_submit_rate": options.account_submit_rate,
+             "account_query_rate": options.account_query_rate}
+    for name, rate in rates.items():
+        if rate is not None and not (math.isfinite(rate) and rate > 0):
+            raise StoryboardError(f"{name} must be a finite number > 0 (or None), got {rate}")
+    counts = [("account_in_flight", options.account_in_flight),
+              *((f"account_in_flight of {m}", n) for m, n in options.account_in_flight_models)]
+    for name, count in counts:
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                                  or count < 1):
+            raise StoryboardError(f"{name} must be a whole number >= 1 (or None), got {count}")
