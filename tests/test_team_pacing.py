@@ -18,7 +18,7 @@ import pytest
 
 from storyboard.emulator import EmulatorServer
 from storyboard.run.pacing import AccountSlots
-from storyboard.run.team.account_pg import pick
+from storyboard.run.team.account_pg import busy, pick
 from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
@@ -81,12 +81,20 @@ def test_three_machines_never_pass_the_accounts_two_tasks_in_flight(
 
 
 def test_the_free_leases_go_to_the_machine_holding_fewest_then_in_arrival_order() -> None:
-    rows = [(1, "a", "held"), (2, "a", "held"), (3, "a", "waiting"), (4, "b", "waiting"),
-            (5, "c", "waiting"), (6, "b", "waiting")]
+    rows = [(1, "a", "held", "s1"), (2, "a", "held", "s2"), (3, "a", "waiting", "s3"),
+            (4, "b", "waiting", "s4"), (5, "c", "waiting", "s5"), (6, "b", "waiting", "s6")]
     assert pick(rows, 4) == {4, 5}  # a holds 2 already: b and c first
     assert pick(rows, 5) == {4, 5, 6}  # b's second before a's third
     assert pick(rows, 6) == {3, 4, 5, 6}  # even shares: the oldest ticket first
     assert pick(rows, 2) == set()
+    assert busy(rows) == set()
+
+
+def test_one_lease_per_shot_and_the_others_waiting_for_it_are_busy() -> None:
+    rows = [(1, "a", "held", "s1"), (2, "b", "waiting", "s1"), (3, "c", "waiting", "s2"),
+            (4, "b", "waiting", "s2"), (5, "c", "waiting", "")]
+    assert pick(rows, 4) == {3, 5}  # s1 renders at a; one lease for s2; "" is no shot
+    assert busy(rows) == {2}
 
 
 def test_a_dead_machines_leases_come_back(pg_url: str) -> None:

@@ -122,14 +122,16 @@ class Board(Protocol):
     ``account`` names a provider account and model (never a key: the task key's fingerprint).
     Every call is blocking (run in a thread); a lease of a process that dies comes back."""
 
-    def enqueue(self, account: str, *, held: bool = False) -> int:
-        """A ticket in the account's queue (``held``: take it at once, for a task that already
-        runs at the provider)."""
+    def enqueue(self, account: str, *, held: bool = False, what: str = "") -> int:
+        """A ticket in the account's queue for ``what`` (a shot hash; ``held``: take it at once,
+        for a task that already runs at the provider)."""
         ...
 
-    def grant(self, account: str, limit: int, tickets: Sequence[int]) -> set[int]:
-        """Which of ``tickets`` (this process's, waiting) hold a lease now: the free leases go to
-        the waiters of the machine holding the fewest, then in arrival order."""
+    def grant(self, account: str, limit: int, tickets: Sequence[int]
+              ) -> tuple[set[int], set[int]]:
+        """Which of ``tickets`` (this process's, waiting) hold a lease now, and which wait for a
+        shot another lease renders now (busy). The free leases go to the waiters of the machine
+        holding the fewest, then in arrival order; one lease per shot at a time."""
         ...
 
     def release(self, ticket: int) -> None:
@@ -140,6 +142,10 @@ class Board(Protocol):
         """Take one token of the account's shared ``kind`` bucket: 0, or the seconds to wait
         before asking again (nothing taken)."""
         ...
+
+
+class Busy(Exception):
+    """Another lease (another machine) renders this shot now: follow its claim, not the queue."""
 
 
 class AccountSlots:
@@ -155,9 +161,10 @@ class AccountSlots:
         self.pump: asyncio.Task[None] | None = None
         self.leaving: set[asyncio.Task[None]] = set()
 
-    async def acquire(self, *, force: bool = False) -> int:
-        """A ticket that holds a lease (``force``: at once, the task already runs)."""
-        ticket = await self._enqueue(force)
+    async def acquire(self, *, force: bool = False, what: str = "") -> int:
+        """A ticket that holds a lease for ``what`` (``force``: at once, the task already runs);
+        raises ``Busy`` when another lease renders the same ``what``."""
+        ticket = await self._enqueue(force, what)
         if force:
             return ticket
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -172,10 +179,10 @@ class AccountSlots:
             raise
         return ticket
 
-    async def _enqueue(self, held: bool) -> int:
+    async def _enqueue(self, held: bool, what: str) -> int:
         """A new ticket; one that lands after its taker was cancelled leaves the queue again."""
         job = asyncio.ensure_future(asyncio.to_thread(self.board.enqueue, self.account,
-                                                      held=held))
+                                                      held=held, what=what))
         try:
             return await asyncio.shield(job)
         except asyncio.CancelledError:
@@ -199,8 +206,12 @@ class AccountSlots:
         while self.waiting:
             self.wake.clear()
             tickets = list(self.waiting)
-            granted = await asyncio.to_thread(self.board.grant, self.account, self.limit,
-                                              tickets)
+            granted, busy = await asyncio.to_thread(self.board.grant, self.account,
+                                                    self.limit, tickets)
+            for ticket in busy - granted:
+                waiter = self.waiting.pop(ticket, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(Busy())  # its acquire gives the ticket back
             for ticket in granted:
                 waiter = self.waiting.pop(ticket, None)
                 if waiter is not None and not waiter.done():

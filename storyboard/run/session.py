@@ -227,7 +227,8 @@ class Session:
     async def take_slot(self, shot: CompiledShot, *, force: bool = False) -> Lease:
         """A slot for a task of ``shot``: this run's, then (with a team ledger and an account
         limit) the account's lease, taken before the submit's intent is journaled. ``force``: the
-        task already runs at the provider (resumed), so it counts but never waits."""
+        task already runs at the provider (resumed), so it counts but never waits. Raises
+        ``Busy`` when another machine's lease renders this shot now."""
         if force:
             self.slots.force()
         else:
@@ -249,7 +250,7 @@ class Session:
         slots = self.accounts.get(account)
         if slots is None:
             slots = self.accounts[account] = AccountSlots(self.board, account, limit)
-        ticket = await slots.acquire(force=force)
+        ticket = await slots.acquire(force=force, what=shot.hash)
         return functools.partial(slots.release, ticket)
 
 

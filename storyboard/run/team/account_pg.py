@@ -38,8 +38,10 @@ CREATE TABLE IF NOT EXISTS storyboard_account_slots (
     holder      TEXT NOT NULL,
     holder_key  BIGINT NOT NULL,
     state       TEXT NOT NULL CHECK (state IN ('waiting','held')),
-    queued_at   DOUBLE PRECISION NOT NULL
+    queued_at   DOUBLE PRECISION NOT NULL,
+    what        TEXT NOT NULL DEFAULT ''
 );
+ALTER TABLE storyboard_account_slots ADD COLUMN IF NOT EXISTS what TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS storyboard_account_slots_by_account
     ON storyboard_account_slots (account, ticket);
 CREATE TABLE IF NOT EXISTS storyboard_account_rates (
@@ -58,17 +60,28 @@ def advisory_key(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
 
 
-def pick(rows: Sequence[tuple[int, str, str]], limit: int) -> set[int]:
-    """The waiting tickets that get the free leases: (ticket, holder, state) rows in arrival
-    order; each free lease goes to the machine holding the fewest, its oldest ticket first."""
-    held = Counter(holder for _, holder, state in rows if state == "held")
-    queue = [(ticket, holder) for ticket, holder, state in rows if state == "waiting"]
+Row = tuple[int, str, str, str]  # ticket, holder, state, what (a shot hash, or "")
+
+
+def busy(rows: Sequence[Row]) -> set[int]:
+    """Waiting tickets for a shot that another lease renders now: they wait for nothing."""
+    rendering = {what for _, _, state, what in rows if state == "held" and what}
+    return {ticket for ticket, _, state, what in rows if state == "waiting" and what in rendering}
+
+
+def pick(rows: Sequence[Row], limit: int) -> set[int]:
+    """The waiting tickets that get the free leases, rows in arrival order: each free lease goes
+    to the machine holding the fewest, its oldest ticket first; one lease per shot at a time."""
+    held = Counter(holder for _, holder, state, _ in rows if state == "held")
+    taken = {what for _, _, state, what in rows if state == "held" and what}
+    queue = [(ticket, holder, what) for ticket, holder, state, what in rows
+             if state == "waiting" and what not in taken]
     chosen: set[int] = set()
     for _ in range(max(0, limit - sum(held.values()))):
         if not queue:
             break
-        ticket, holder = min(queue, key=lambda row: (held[row[1]], row[0]))
-        queue.remove((ticket, holder))
+        ticket, holder, what = min(queue, key=lambda row: (held[row[1]], row[0]))
+        queue = [row for row in queue if row[0] != ticket and (not what or row[2] != what)]
         held[holder] += 1
         chosen.add(ticket)
     return chosen
@@ -89,27 +102,30 @@ class PgBoard:
         db.execute(SCHEMA)
         db.execute("SELECT pg_advisory_lock(%s)", (self.holder_key,))  # held while we live
 
-    def enqueue(self, account: str, *, held: bool = False) -> int:
+    def enqueue(self, account: str, *, held: bool = False, what: str = "") -> int:
         def work(db: psycopg.Connection[tuple[Any, ...]]) -> int:
             row = db.execute(
                 "INSERT INTO storyboard_account_slots (account, holder, holder_key, state, "
-                f"queued_at) VALUES (%s, %s, %s, %s, {NOW}) RETURNING ticket",
-                (account, self.holder, self.holder_key, "held" if held else "waiting")).fetchone()
+                f"queued_at, what) VALUES (%s, %s, %s, %s, {NOW}, %s) RETURNING ticket",
+                (account, self.holder, self.holder_key, "held" if held else "waiting",
+                 what)).fetchone()
             assert row is not None
             return int(row[0])
         return self.ledger.transact(work)
 
-    def grant(self, account: str, limit: int, tickets: Sequence[int]) -> set[int]:
-        def work(db: psycopg.Connection[tuple[Any, ...]]) -> set[int]:
+    def grant(self, account: str, limit: int, tickets: Sequence[int]
+              ) -> tuple[set[int], set[int]]:
+        def work(db: psycopg.Connection[tuple[Any, ...]]) -> tuple[set[int], set[int]]:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key("account:" + account),))
             self._drop_dead(db, account)
-            rows = db.execute("SELECT ticket, holder, state FROM storyboard_account_slots "
-                              "WHERE account = %s ORDER BY ticket", (account,)).fetchall()
-            mine = set(tickets) & pick([(int(t), str(h), str(s)) for t, h, s in rows], limit)
+            found = db.execute("SELECT ticket, holder, state, what FROM storyboard_account_slots "
+                               "WHERE account = %s ORDER BY ticket", (account,)).fetchall()
+            rows = [(int(t), str(h), str(s), str(w)) for t, h, s, w in found]
+            mine = set(tickets) & pick(rows, limit)
             if mine:
                 db.execute("UPDATE storyboard_account_slots SET state = 'held' "
                            "WHERE ticket = ANY(%s)", (sorted(mine),))
-            return mine
+            return mine, set(tickets) & busy(rows)
         return self.ledger.transact(work)
 
     def _drop_dead(self, db: psycopg.Connection[tuple[Any, ...]], account: str) -> None:
