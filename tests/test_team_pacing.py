@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from storyboard.emulator import EmulatorServer
+from storyboard.errors import ProblemsFound
 from storyboard.run.pacing import AccountSlots
 from storyboard.run.team.account_pg import busy, pick
 from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
@@ -142,8 +143,9 @@ def test_the_emulator_answers_429_past_the_tasks_in_flight_of_a_key() -> None:
 
 
 def test_account_limits_are_read_from_the_provider_block_and_reach_the_runner() -> None:
+    from storyboard.providers.account_limits import AccountLimits
     from storyboard.providers.dashscope import DashScopeProvider
-    from storyboard.providers.dashscope_settings import AccountLimits, DashScopeSettings
+    from storyboard.providers.dashscope_settings import DashScopeSettings
     from storyboard.run.setup import run_options
     settings = DashScopeSettings.from_mapping(
         {"name": "dashscope", "account_limits": {"in_flight": 3, "submit_rate": 1.5,
@@ -158,13 +160,23 @@ def test_account_limits_are_read_from_the_provider_block_and_reach_the_runner() 
     assert options.account_in_flight_models == (("wan3.0-video", 1),)
 
 
+def test_a_gateway_block_takes_account_limits_too() -> None:
+    from storyboard.dialects import DIALECTS
+    from storyboard.providers.account_limits import AccountLimits
+    from storyboard.providers.gateway_settings import GatewaySettings
+    dialect = DIALECTS["freepik"]
+    block = {"name": "freepik", "account_limits": {"in_flight": 2}}
+    assert GatewaySettings.from_mapping(dialect, block, {}).account_limits == AccountLimits(2)
+    with pytest.raises(ProblemsFound):
+        GatewaySettings.from_mapping(dialect, {"account_limits": {"in_flight": -2}}, {})
+
+
 @pytest.mark.parametrize("limits", [
     {"in_flight": 0}, {"in_flight": 2.5}, {"in_flight": True}, {"submit_rate": float("nan")},
     {"submit_rate": float("inf")}, {"query_rate": -1}, {"query_rate": "fast"}, {"burst": 3},
     "4", {"models": {"wan3.0-video": 2}}, {"models": {"wan3.0-video": {"in_flight": 0}}},
     {"models": ["wan3.0-video"]}])
 def test_account_limits_fail_closed(limits: object) -> None:
-    from storyboard.errors import ProblemsFound
     from storyboard.providers.dashscope_settings import DashScopeSettings
     with pytest.raises(ProblemsFound) as found:
         DashScopeSettings.from_mapping({"name": "dashscope", "account_limits": limits})
