@@ -2,7 +2,7 @@
 same shots at once through one DashScope emulator, one PostgreSQL ledger and one folder store.
 
     python bench/team.py [--machines 3] [--shots 60] [--concurrency 10] [--latency 2]
-                         [--twins] [--ledger postgresql://...]
+                         [--twins] [--ledger postgresql://...] [--account-limit N]
 
 The issue's setting is ``--machines 4 --shots 400 --concurrency 10 --latency 2`` (about a
 minute); the default is a quicker version of it. Without ``--ledger`` a throwaway cluster is
@@ -15,6 +15,14 @@ started (initdb, as in the tests) and removed. Prints:
   pushes and pulls come on top);
 - submissions per shot at the emulator (target: exactly 1.0), and how many shots each machine
   rendered itself and took from the others.
+
+With ``--account-limit N`` (issue 37: ``--machines 4 --account-limit 4``) the emulator enforces
+the account's limit of N tasks in flight per key (a submit past it is answered 429) and every
+machine keeps ``account_limits: {in_flight: N}`` through the ledger. It prints the emulator's peak
+of tasks in flight, the limit violations (429s and a peak past N), the shots paid twice, and the
+wall time against the ideal the account's limit sets, ceil(shots / N) x the emulator's mean time
+per task (its latency plus its render, as it measured them; target: within 1.25x, process start
+included).
 
 Exits non-zero when a target is missed or a machine does not end with every shot.
 """
@@ -43,6 +51,7 @@ def worker(args: argparse.Namespace) -> int:
 
     from storyboard.providers.dashscope import DashScopeProvider, DashScopeSettings
     from storyboard.run import render
+    from storyboard.run.model import RunOptions
     from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
     from storyboard.run.team.sharing import StoreLink
     from storyboard.run.team.store import RenderStore, store_settings
@@ -54,15 +63,18 @@ def worker(args: argparse.Namespace) -> int:
     store = StoreLink(RenderStore(settings), "dashscope")
     store.scan()
     ledger = PgLedger(LedgerSettings(args.ledger, "--ledger"))
-    schedule = (args.latency, 0.25, 0.5, 1.0, 2.0)
+    schedule = ((args.latency, 0.2) if args.account_limit
+                else (args.latency, 0.25, 0.5, 1.0, 2.0))
+
+    options = RunOptions(concurrency=args.concurrency, submit_rate=1000.0,
+                         poll_schedule=schedule, request_timeout=30,
+                         account_in_flight=args.account_limit or None,)
 
     async def go() -> Any:
         provider = DashScopeProvider(DashScopeSettings(base_url=args.base_url))
         try:
-            return await render(shots, provider, series_dir=Path(args.root),
-                                concurrency=args.concurrency, submit_rate=1000.0,
-                                poll_schedule=schedule, request_timeout=30, store=store,
-                                ledger=ledger)
+            return await render(shots, provider, series_dir=Path(args.root), options=options,
+                                store=store, ledger=ledger)
         finally:
             await provider.aclose()
 
@@ -82,6 +94,7 @@ def start_worker(args: argparse.Namespace, base_url: str, ledger: str, store: Pa
     command = [sys.executable, __file__, "--worker", "--shots", str(shots), "--first", str(first),
                *(["--twins"] if args.twins else []),
                "--concurrency", str(args.concurrency), "--latency", str(args.latency),
+               "--account-limit", str(args.account_limit),
                "--ledger", ledger, "--store", str(store), "--root", str(root),
                "--base-url", base_url]
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
@@ -134,6 +147,49 @@ def team(args: argparse.Namespace, ledger: str) -> bool:
     return complete and per_shot == 1.0 and wall / baseline <= 1.5
 
 
+def account(args: argparse.Namespace, ledger: str) -> bool:
+    """Every machine at once under the account's limit of tasks in flight."""
+    from storyboard.emulator import EmulatorConfig, EmulatorServer
+    limit = args.account_limit
+    config = EmulatorConfig(latency=args.latency, plain_results=True, max_in_flight=limit,
+                            retry_after=0.2)
+    with tempfile.TemporaryDirectory() as folder, EmulatorServer(config) as emulator:
+        tmp = Path(folder)
+        warm_up(emulator.base_url, tmp)
+        before = emulator.stats()
+        warm = set(before["submissions"]["by_body"])
+        started = time.perf_counter()
+        machines = [start_worker(args, emulator.base_url, ledger, tmp / "store", tmp / f"m{i}",
+                                 args.shots) for i in range(args.machines)]
+        outputs = [machine.communicate()[0] for machine in machines]
+        wall = time.perf_counter() - started
+        stats = emulator.stats()
+    summaries = [json.loads(out.strip().splitlines()[-1]) for out in outputs if out.strip()]
+    ended = stats["in_flight"]["tasks_ended"] - before["in_flight"]["tasks_ended"]
+    busy = stats["in_flight"]["task_seconds"] - before["in_flight"]["task_seconds"]
+    job = busy / max(1, ended)  # the emulator's own time per task: latency + its render
+    ideal = math.ceil(args.shots / limit) * job
+    peak, throttled = stats["in_flight"]["max"], stats["in_flight"]["throttled"]
+    violations = throttled + max(0, peak - limit)
+    paid = {body: n for body, n in stats["submissions"]["by_body"].items() if body not in warm}
+    paid_twice = sum(n - 1 for n in paid.values() if n > 1)
+    missing = args.shots - len(paid)
+    print(f"account: {args.machines} machines over one ledger, limit {limit} tasks in flight, "
+          f"{args.shots} shots, task latency {args.latency:g} s")
+    for number, summary in enumerate(summaries):
+        print(f"  machine {number}: rendered {summary['done']}, from the others "
+              f"{summary['cached']}, not finished {summary['other']}")
+    print(f"  peak in flight {peak} (limit {limit}); violations {violations} "
+          f"(429s {throttled}); paid twice {paid_twice}; never paid {missing}")
+    ratio = wall / ideal
+    complete = len(summaries) == args.machines and all(
+        s["other"] == 0 and s["done"] + s["cached"] == args.shots for s in summaries)
+    passed = complete and violations == 0 and paid_twice == 0 and missing == 0 and ratio <= 1.25
+    print(f"  wall {wall:.2f} s; ideal ceil({args.shots}/{limit}) x {job:.2f} s per task = "
+          f"{ideal:.2f} s: {ratio:.2f}x (target <= 1.25x): {'PASS' if passed else 'FAIL'}")
+    return passed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--machines", type=int, default=3)
@@ -144,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
                         "cluster, started and removed)")
     parser.add_argument("--twins", action="store_true", help="every shot the same prompt (a "
                         "seed matrix): submits with one prompt go one at a time, team-wide")
+    parser.add_argument("--account-limit", type=int, default=0, help="the account's tasks in "
+                        "flight, kept across machines by the ledger and enforced by the "
+                        "emulator (0: no account limit; the team benchmark)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     for hidden in ("--store", "--root", "--base-url"):
@@ -152,12 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DASHSCOPE_API_KEY", "bench-key")
     if args.worker:
         return worker(args)
+    bench = account if args.account_limit else team
     if args.ledger:
-        return 0 if team(args, args.ledger) else 1
+        return 0 if bench(args, args.ledger) else 1
     import pg_server
     server = pg_server.start()
     try:
-        return 0 if team(args, server.url) else 1
+        return 0 if bench(args, server.url) else 1
     finally:
         server.stop()
 

@@ -25,14 +25,16 @@ __all__ = ["emulate"]
 @click.option("--fault-script", "scripts", multiple=True,
               help="Comma-separated faults for the next requests, e.g. query:500,query:drop.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for fault rates.")
+@click.option("--max-in-flight", type=click.IntRange(1, 10000),
+              help="Answer 429 to a submit past this many tasks in flight per API key.")
 @click.option("--dialect", type=click.Choice(list(TARGETS)), default="dashscope",
               show_default=True, help="The API to announce (every dialect is served).")
 @click.option("--comfyui", "comfyui", type=int, default=None, metavar="N",
               help="Emulate N ComfyUI servers instead, on PORT, PORT+1 ... (--latency is each "
                    "job's time; --plain-results draws plain videos).")
 def emulate(host: str, port: int, latency: float, api_key: str | None, plain_results: bool,
-            faults: tuple[str, ...], scripts: tuple[str, ...], seed: int, dialect: str,
-            comfyui: int | None) -> None:
+            faults: tuple[str, ...], scripts: tuple[str, ...], seed: int,
+            max_in_flight: int | None, dialect: str, comfyui: int | None) -> None:
     """Run a local DashScope (or gateway) emulator, or ComfyUI servers with --comfyui N (for
     tests and dry runs; needs the emulator extra)."""
     if comfyui is not None:
@@ -48,7 +50,7 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault/--fault-script") from exc
     config = EmulatorConfig(latency=latency, api_key=api_key, plain_results=plain_results,
-                            faults=plan, seed=seed)
+                            faults=plan, seed=seed, max_in_flight=max_in_flight)
     try:
         serve(host, port, config, dialect=dialect, announce=lambda url: _announce(dialect, url))
     except ValueError as exc:

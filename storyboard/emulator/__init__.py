@@ -16,7 +16,11 @@ download) on loopback, renders results with the ``local`` provider, and fails on
      "renders": {"rendered": n, "cached": n}, "uploads": n,
      "webhooks": {"204": n, ...},                      (gateway callbacks sent, by answer status)
      "cast": {"requests": {"image": n, "voice": n, "speech": n},
-              "images": n, "voices": n, "characters": n}}   (what the cast's routes billed)
+              "images": n, "voices": n, "characters": n},   (what the cast's routes billed)
+     "in_flight": {"now": {KEY: n}, "peak": {KEY: n}, "max": n, "throttled": n,
+                   "task_seconds": s, "tasks_ended": n}}
+                              (tasks PENDING or RUNNING per key digest, never the key; the most
+                               ever; submits refused past ``max_in_flight``; submit-to-end time)
 
 ``by_body`` keys are ``body_hash(body)`` (sha256 of the body's sorted-key JSON) and ``by_prompt``
 keys ``prompt_hash(prompt)``; a submission counts once accepted, even if its answer was then lost.

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
@@ -63,6 +64,12 @@ def check_auth(request: Request) -> None:
         raise ApiError(401, "InvalidApiKey", "Invalid API-key provided.")
 
 
+def account_of(request: Request) -> str:
+    """Whose task this is: a short digest of the bearer key (the key itself is never kept)."""
+    key = request.headers.get("authorization", "").partition(" ")[2].strip()
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
 def origin(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
@@ -81,7 +88,8 @@ async def submit(request: Request) -> Response:
         raise invalid("The request body is not valid JSON.") from None
     request_id = new_id()
     resolve = request.headers.get("x-dashscope-ossresourceresolve", "").lower() == "enable"
-    task = service_of(request).submit(body, oss_resolve=resolve, request_id=request_id)
+    task = service_of(request).submit(body, oss_resolve=resolve, request_id=request_id,
+                                      account=account_of(request))
     return JSONResponse({"request_id": request_id,
                          "output": {"task_id": task.task_id, "task_status": "PENDING"}})
 

@@ -28,6 +28,9 @@ class EmulatorConfig:
       with a 400 when one cannot be fetched, as a real gateway fails (tests serve the files).
     - ``list_key``: where the task list answer keeps its items: ``data`` (the API reference) or
       ``tasks`` (where the DashScope SDK 2.x reads a page); a client must read both.
+    - ``max_in_flight``: the account's limit of tasks in flight (PENDING or RUNNING) per API key;
+      a submit past it is answered 429 ``Throttling.RateQuota`` (None: no limit). The stats count
+      the refusals and the most tasks in flight each key ever had.
     """
 
     latency: float = 2.0
@@ -46,3 +49,4 @@ class EmulatorConfig:
     webhook_secret: str | None = None  # signs gateway callbacks (Standard Webhooks) when set
     fetch_media: bool = False
     list_key: str = "data"
+    max_in_flight: int | None = None  # per API key; past it a submit is answered 429

@@ -102,18 +102,22 @@ class Service:
         return stored is not None and family(stored.model) == family(model)
 
     def submit(self, body: object, *, oss_resolve: bool, request_id: str,
-               with_video: int | None = None) -> Task:
+               with_video: int | None = None, account: str = "") -> Task:
         """Validate, create and start a task; count it as a paid submission. ``with_video``: a
-        gateway's own longest shot with a reference video (its seed's), else the model's."""
+        gateway's own longest shot with a reference video (its seed's), else the model's.
+        ``account`` is a digest of the submitting key: its tasks in flight are bounded by
+        ``max_in_flight``."""
         sub = validate_submit(body, oss_resolve=oss_resolve, known_upload=self.known_upload,
                               with_video=with_video)
         assert isinstance(body, dict)  # validate_submit refuses anything else
+        self._admit(account)
         fault = self.faults.take("task")
         if fault is not None:
             self.stats.faults[str(fault)] += 1
         task = Task(new_id(), request_id, body, sub, self.clock.now(),
-                    fault=fault.kind if fault else None)
+                    fault=fault.kind if fault else None, account=account)
         self.table.add(task)
+        self._count_in(account)
         self.stats.submissions[body_hash(body)] += 1
         self.stats.prompts[prompt_hash(sub.prompt)] += 1
         job = asyncio.get_running_loop().create_task(self._run(task))
@@ -160,8 +164,27 @@ class Service:
         self._finish(task, "SUCCEEDED")
 
     def _finish(self, task: Task, status: str, code: str = "", message: str = "") -> None:
+        now = self.clock.now()
+        if task.ended is None:
+            self.stats.in_flight[task.account] -= 1
+            self.stats.task_seconds += now - task.created
+            self.stats.tasks_ended += 1
         task.status, task.code, task.message = status, code, message
-        task.ended = self.clock.now()
+        task.ended = now
+
+    def _admit(self, account: str) -> None:
+        """Refuse a submit past the account's tasks in flight, as the service throttles."""
+        limit = self.config.max_in_flight
+        if limit is not None and self.stats.in_flight[account] >= limit:
+            self.stats.throttled += 1
+            raise ApiError(429, "Throttling.RateQuota",
+                           "Requests rate limit exceeded, please try again later.",
+                           {"Retry-After": f"{self.config.retry_after:g}"})
+
+    def _count_in(self, account: str) -> None:
+        self.stats.in_flight[account] += 1
+        peak = self.stats.peak_in_flight
+        peak[account] = max(peak[account], self.stats.in_flight[account])
 
     async def _file_problem(self, sub: Submission, media: dict[str, Path]) -> str | None:
         """What an uploaded first clip or driving audio breaks of its model's file rules (the

@@ -78,6 +78,7 @@ class Task:
     status: str = "PENDING"
     scheduled: float | None = None
     ended: float | None = None
+    account: str = ""  # a digest of the API key that submitted it (never the key)
     code: str = ""
     message: str = ""
     usage: dict[str, Any] | None = None
@@ -94,6 +95,11 @@ class Stats:
     render_hits: int = 0
     uploads: int = 0
     webhooks: Counter[str] = field(default_factory=Counter)  # callbacks sent, by answer status
+    in_flight: Counter[str] = field(default_factory=Counter)  # tasks PENDING/RUNNING, by key digest
+    peak_in_flight: Counter[str] = field(default_factory=Counter)  # the most ever, by key digest
+    throttled: int = 0  # submits refused past ``max_in_flight``
+    task_seconds: float = 0.0  # from submit to end, summed over the tasks that ended
+    tasks_ended: int = 0
 
 
 class TaskTable:
@@ -144,4 +150,9 @@ def stats_snapshot(stats: Stats, table: TaskTable) -> dict[str, Any]:
         "renders": {"rendered": stats.renders, "cached": stats.render_hits},
         "uploads": stats.uploads,
         "webhooks": dict(stats.webhooks),
+        "in_flight": {"now": dict(stats.in_flight), "peak": dict(stats.peak_in_flight),
+                      "max": max(stats.peak_in_flight.values(), default=0),
+                      "throttled": stats.throttled,
+                      "task_seconds": round(stats.task_seconds, 3),
+                      "tasks_ended": stats.tasks_ended},
     }

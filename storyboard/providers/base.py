@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from storyboard.language.request import CompiledShot
+from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
 
 Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
@@ -62,6 +63,7 @@ class Provider(Protocol):
     ask: Ask  # how ``find`` sends each of its requests: the runner sets its retry policy
     media_base_url: str | None  # where a gateway fetches the series' files (``public_media``)
     base_url: str | None  # where its tasks are sent (None: it renders here)
+    account_limits: AccountLimits | None  # the account's limits (a team ledger keeps them)
     webhook_url: str | None  # where status callbacks go (``webhooks``), set by the run
 
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
@@ -110,6 +112,7 @@ class BaseProvider:
     media_base_url: str | None = None
     webhook_url: str | None = None
     base_url: str | None = None  # where its tasks are sent (None: it renders here)
+    account_limits: AccountLimits | None = None  # the account's limits, kept across a team
     name: str
     cache_key: str
     _task_key: str | None = None

@@ -89,6 +89,7 @@ class DashScopeProvider(BaseProvider):
         self.capabilities: Capabilities = DASHSCOPE.capabilities
         self.prices: PriceTable = self.settings.price_table()
         self.list_prices: PriceTable = self.settings.list_prices()
+        self.account_limits = self.settings.account_limits
         key = os.environ.get(KEY_ENV, "").strip()
         self._key = ApiKey(key) if key else None  # a missing key fails at the first request
         self.task_key = endpoint_key(NAME, self.url, self._key)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from storyboard.errors import Diagnostic, ProblemsFound, ProviderError
+from storyboard.providers.account_limits import AccountLimits, read_account_limits
 from storyboard.providers.dashscope_wire import (
     BASE_URL_ENV,
     DASHSCOPE,
@@ -45,7 +46,7 @@ class Timeouts:
 
 
 SETTING_KEYS = ("name", "region", "workspace", "base_url", "timeout", "use_data_uris_below",
-                "concurrency", "submit_rate", "clock_skew", "prices")
+                "concurrency", "submit_rate", "clock_skew", "prices", "account_limits")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class DashScopeSettings:
           concurrency: 4          # tasks in flight at once (for the runner)
           submit_rate: 2          # submits per second at most (for the runner)
           clock_skew: 120         # seconds find() looks back before a lost submit
+          account_limits: {in_flight: 4, submit_rate: 2, query_rate: 20,
+                           models: {wan3.0-video: {in_flight: 2}}}
+                                  # per account (in flight: per model), across the machines
+                                  #   of a team ledger
           prices: {720P: 0.10, 1080P: 0.15, currency: USD}   # replaces the list price
                                   #   (wan2.7-r2v's; a model id holds that model's own)
 
@@ -82,6 +87,7 @@ class DashScopeSettings:
     submit_rate: float = 2.0  # submits per second at most
     clock_skew: float = 120.0  # find() looks this much before the submit time
     prices: PriceTable | None = None  # None: the region's list price
+    account_limits: AccountLimits = field(default_factory=AccountLimits)
 
     def __post_init__(self) -> None:
         problem = _region_problem(self.region, self.workspace, self.base_url)
@@ -132,6 +138,7 @@ class DashScopeSettings:
         _read_timeout(mapping.get("timeout"), values, problems)
         _read_numbers(mapping, values, problems)
         _read_prices(mapping.get("prices"), mapping.get("region", "intl"), values, problems)
+        read_account_limits(mapping.get("account_limits"), values, problems)
         if problems:
             raise ProblemsFound(Diagnostic(None, p) for p in problems)
         return cls(**values)
@@ -239,3 +246,4 @@ def _read_prices(value: object, region: object, values: dict[str, Any],
     table, found = apply_overrides(default, value, "provider.prices", replace_rates=True)
     problems.extend(found)
     values["prices"] = table
+

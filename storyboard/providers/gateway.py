@@ -61,6 +61,7 @@ class GatewayProvider(BaseProvider):
         self.capabilities: Capabilities = self.dialect.limits
         self.prices: PriceTable = settings.price_table()
         self.list_prices: PriceTable = settings.list_prices()
+        self.account_limits = settings.account_limits
         self.root = root
         self.webhook_url = webhook_url
         self.media_base_url = (settings.media_base_url or "").rstrip("/") or None

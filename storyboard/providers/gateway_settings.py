@@ -16,13 +16,14 @@ from typing import Any
 
 from storyboard.dialects.base import Dialect
 from storyboard.errors import Diagnostic, ProblemsFound
+from storyboard.providers.account_limits import AccountLimits, read_account_limits
 from storyboard.targets import PriceTable, TaskProtocol
 
 PATHS = ("submit_path", "task_path", "list_path", "content_path")
 TEXTS = ("key_env", "auth_header", "webhook_secret_env")
 RUNNER_KEYS = ("concurrency", "submit_rate", "poll", "max_wait")
 KNOWN = ("name", "base_url", "media_base_url", "timeout", "headers", "prices", *PATHS, *TEXTS,
-         *RUNNER_KEYS)
+         *RUNNER_KEYS, "account_limits")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -40,6 +41,7 @@ class GatewaySettings:
           submit_path: /v1/ai/reference-to-video/wan-2-7   # and task_path, list_path, content_path
           timeout: 60
           prices: {720P: 0.1, 1080P: 0.15, currency: USD, per: second}
+          account_limits: {in_flight: 4, submit_rate: 2}   # the account's, team-wide (as dashscope)
     """
 
     dialect: Dialect
@@ -52,6 +54,7 @@ class GatewaySettings:
     timeout: float = 60.0
     prices: PriceTable | None = None
     webhook_secret_env: str | None = None
+    account_limits: AccountLimits = field(default_factory=AccountLimits)
 
     @property
     def protocol(self) -> TaskProtocol:
@@ -85,6 +88,7 @@ class GatewaySettings:
         _headers(mapping.get("headers"), values, problems)
         _timeout(mapping.get("timeout"), values, problems)
         _prices(mapping.get("prices"), dialect, values, problems)
+        read_account_limits(mapping.get("account_limits"), values, problems)
         if problems:
             raise ProblemsFound(Diagnostic(None, p) for p in problems)
         return cls(dialect, **values)

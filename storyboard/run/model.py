@@ -84,6 +84,12 @@ class RunOptions:
     submit_rate: float = 2.0  # submits per second (token bucket)
     submit_burst: int = 0  # bucket size; 0 = ceil(submit_rate)
     query_rate: float = 15.0  # polls per second across all shots (DashScope: 20/s per account)
+    # The provider account's limits, kept across machines by a team ledger (None: no limit):
+    # tasks in flight per account and model, submits and queries per second per account.
+    account_in_flight: int | None = None
+    account_submit_rate: float | None = None
+    account_query_rate: float | None = 20.0  # DashScope: query and list share 20/s per account
+    account_in_flight_models: tuple[tuple[str, int], ...] = ()  # (model, its own in-flight)
     poll_schedule: tuple[float, ...] = DEFAULT_POLL_SCHEDULE  # the last step repeats
     request_timeout: float = 60.0
     download_timeout: float = 900.0

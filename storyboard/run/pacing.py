@@ -3,21 +3,30 @@
 The runner owns pacing (like an HTTP client owns connection pools): a token bucket spaces submits
 and polls and pauses everyone on a 429's ``Retry-After``; ``Slots`` bounds the tasks in flight at a
 provider; ``run_lock`` keeps two renders of one series from reading the same journal at once.
+
+A provider's limits are per account, so machines sharing a team ledger also pace account-wide:
+``AccountSlots`` takes a lease from the ledger's ``Board`` (a queue served in arrival order, fair
+between machines) before each submit and gives it back when the task ends; ``SharedBucket`` asks
+the board's shared token bucket after the local one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import filelock
 
 from storyboard.errors import JournalError
+
+log = logging.getLogger("storyboard.run")
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -92,15 +101,172 @@ class Slots:
 
 
 class Lease:
-    """One held slot, released at most once (early when a task ends, or on the way out)."""
+    """One held slot, released at most once (early when a task ends, or on the way out); with
+    ``also``, the account-wide lease it holds too is given back first."""
 
-    def __init__(self, slots: Slots) -> None:
-        self.slots, self.held = slots, True
+    def __init__(self, slots: Slots, also: Callable[[], None] | None = None) -> None:
+        self.slots, self.held, self.also = slots, True, also
 
     def release(self) -> None:
         if self.held:
             self.held = False
+            if self.also is not None:
+                self.also()
             self.slots.release()
+
+
+# --- one account, many machines ------------------------------------------------------------------
+
+
+class Board(Protocol):
+    """Account-wide leases and rates, shared by every machine of a team (the team ledger).
+
+    ``account`` names a provider account and model (never a key: the task key's fingerprint).
+    Every call is blocking (run in a thread); a lease of a process that dies comes back."""
+
+    def enqueue(self, account: str, *, held: bool = False, what: str = "") -> int:
+        """A ticket in the account's queue for ``what`` (a shot hash; ``held``: take it at once,
+        for a task that already runs at the provider)."""
+        ...
+
+    def grant(self, account: str, limit: int, tickets: Sequence[int]
+              ) -> tuple[set[int], set[int]]:
+        """Which of ``tickets`` (this process's, waiting) hold a lease now, and which wait for a
+        shot another lease renders now (busy). The free leases go to the waiters of the machine
+        holding the fewest, then in arrival order; one lease per shot at a time."""
+        ...
+
+    def release(self, ticket: int) -> None:
+        """Give a lease back (or leave the queue)."""
+        ...
+
+    def take_token(self, account: str, kind: str, rate: float, burst: int) -> float:
+        """Take one token of the account's shared ``kind`` bucket: 0, or the seconds to wait
+        before asking again (nothing taken)."""
+        ...
+
+
+class Busy(Exception):
+    """Another lease (another machine) renders this shot now: follow its claim, not the queue."""
+
+
+class AccountSlots:
+    """Tasks in flight at one account, across machines: a lease per task from the ``Board``.
+
+    One pump per process asks the board for all of its waiting tickets at once, every ``every``
+    seconds or as soon as a lease of this process comes back."""
+
+    def __init__(self, board: Board, account: str, limit: int, every: float = 0.05) -> None:
+        self.board, self.account, self.limit, self.every = board, account, max(1, limit), every
+        self.waiting: dict[int, asyncio.Future[None]] = {}
+        self.wake = asyncio.Event()
+        self.pump: asyncio.Task[None] | None = None
+        self.leaving: set[asyncio.Task[None]] = set()
+
+    async def acquire(self, *, force: bool = False, what: str = "") -> int:
+        """A ticket that holds a lease for ``what`` (``force``: at once, the task already runs);
+        raises ``Busy`` when another lease renders the same ``what``."""
+        ticket = await self._enqueue(force, what)
+        if force:
+            return ticket
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting[ticket] = waiter
+        if self.pump is None or self.pump.done():
+            self.pump = asyncio.create_task(self._pump())
+        try:
+            await waiter
+        except BaseException:
+            self.waiting.pop(ticket, None)
+            self.release(ticket)  # granted or not: the ticket leaves the queue
+            raise
+        return ticket
+
+    async def _enqueue(self, held: bool, what: str) -> int:
+        """A new ticket; one that lands after its taker was cancelled leaves the queue again."""
+        job = asyncio.ensure_future(asyncio.to_thread(self.board.enqueue, self.account,
+                                                      held=held, what=what))
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            job.add_done_callback(self._leave)
+            raise
+
+    def _leave(self, job: asyncio.Future[int]) -> None:
+        if not job.cancelled() and job.exception() is None:
+            self.release(job.result())
+
+    async def _pump(self) -> None:
+        try:
+            await self._serve()
+        except Exception as exc:  # the ledger failed: every waiter hears it, none hangs
+            for waiter in self.waiting.values():  # each acquire gives its ticket back
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            self.waiting.clear()
+
+    async def _serve(self) -> None:
+        while self.waiting:
+            self.wake.clear()
+            tickets = list(self.waiting)
+            granted, busy = await asyncio.to_thread(self.board.grant, self.account,
+                                                    self.limit, tickets)
+            for ticket in busy - granted:
+                waiter = self.waiting.pop(ticket, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(Busy())  # its acquire gives the ticket back
+            for ticket in granted:
+                waiter = self.waiting.pop(ticket, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+                elif waiter is not None:
+                    self.release(ticket)
+            if self.waiting:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.every)
+
+    def release(self, ticket: int) -> None:
+        """Give the lease back (in a thread, not awaited: a late return only leaves a slot
+        unused a moment) and let this process's waiters ask again."""
+        job = asyncio.get_running_loop().create_task(self._give_back(ticket))
+        self.leaving.add(job)
+        job.add_done_callback(self.leaving.discard)
+
+    async def _give_back(self, ticket: int) -> None:
+        try:
+            await asyncio.to_thread(self.board.release, ticket)
+        except Exception:  # the holder's rows go when its connection does
+            log.debug("could not give lease %s back", ticket, exc_info=True)
+        self.wake.set()
+
+    async def drain(self) -> None:
+        """Wait for the leases given back (before the run closes the ledger)."""
+        if self.leaving:
+            await asyncio.gather(*self.leaving, return_exceptions=True)
+
+
+class SharedBucket:
+    """A local ``TokenBucket`` and then, with a board, the account's shared one."""
+
+    def __init__(self, local: TokenBucket, board: Board | None, account: str, kind: str,
+                 rate: float | None) -> None:
+        self.local, self.board, self.account, self.kind, self.rate = (
+            local, board, account, kind, rate)
+
+    def pause(self, seconds: float) -> None:
+        self.local.pause(seconds)
+
+    async def take(self) -> None:
+        await self.local.take()
+        rate = self.rate
+        if self.board is None or rate is None or rate <= 0 or math.isinf(rate):
+            return
+        burst = max(1, math.ceil(rate))
+        while True:
+            wait = await asyncio.to_thread(self.board.take_token, self.account, self.kind, rate,
+                                           burst)
+            if wait <= 0:
+                return
+            await self.local.sleep(wait)
 
 
 # --- one series at a time ------------------------------------------------------------------------

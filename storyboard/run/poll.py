@@ -18,7 +18,6 @@ from storyboard.run.model import (
     DEFAULT_POLL_SCHEDULE,
     ShotResult,
 )
-from storyboard.run.pacing import Lease
 from storyboard.run.session import Gone, Outcome
 from storyboard.targets import TaskState, TaskStatus
 
@@ -114,8 +113,7 @@ class Polling(Downloading):
 
     async def resume(self, shot: CompiledShot, attempt: Attempt, why: str) -> ShotResult:
         assert attempt.task_id is not None
-        self.slots.force()
-        slot = Lease(self.slots)
+        slot = await self.take_slot(shot, force=True)
         self.resumed.add(shot_key(shot))  # paid when submitted: no budget reserved for it
         try:
             self.emit(shot, "submitted", why, attempt.task_id)

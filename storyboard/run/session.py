@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from storyboard.errors import ProviderError
+from storyboard.errors import ProviderError, StoryboardError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider, task_key
 from storyboard.run.cache import OutputCache
@@ -32,7 +32,16 @@ from storyboard.run.model import (
     ShotEvent,
     ShotResult,
 )
-from storyboard.run.pacing import Clock, Sleep, Slots, TokenBucket
+from storyboard.run.pacing import (
+    AccountSlots,
+    Board,
+    Clock,
+    Lease,
+    SharedBucket,
+    Sleep,
+    Slots,
+    TokenBucket,
+)
 from storyboard.run.plan import ReferenceSeconds, estimate
 from storyboard.run.team.ledger import find_key
 from storyboard.run.team.sharing import StoreLink
@@ -76,10 +85,15 @@ class Session:
         self.task_key = task_key(provider)  # journal and ledger: tasks belong to an endpoint
         provider.ask = self.patiently  # a lookup's every request is retried, not the lookup
         self.slots = Slots(options.concurrency)
+        self.board = team_board(journal, options)  # account-wide pacing: a team ledger's
+        self.accounts: dict[str, AccountSlots] = {}
         burst = options.submit_burst or max(1, math.ceil(options.submit_rate))
-        self.submit_bucket = TokenBucket(options.submit_rate, burst, clock, sleep)
-        self.query_bucket = TokenBucket(options.query_rate, max(1, math.ceil(options.query_rate)),
-                                        clock, sleep)
+        self.submit_bucket = SharedBucket(TokenBucket(options.submit_rate, burst, clock, sleep),
+                                          self.board, self.task_key, "submit",
+                                          options.account_submit_rate)
+        self.query_bucket = SharedBucket(
+            TokenBucket(options.query_rate, max(1, math.ceil(options.query_rate)), clock, sleep),
+            self.board, self.task_key, "query", options.account_query_rate)
         self.spent = 0.0  # on tasks this run submitted, as billed
         # What the budget counts: each task at no less than the provider's list price (a series'
         # own prices of 0 must not switch the budget off); in the list's currency only.
@@ -210,3 +224,59 @@ class Session:
     def find_key(self, shot: CompiledShot) -> str:
         return find_key(shot.request.model, shot.request.prompt)
 
+    async def take_slot(self, shot: CompiledShot, *, force: bool = False) -> Lease:
+        """A slot for a task of ``shot``: this run's, then (with a team ledger and an account
+        limit) the account's lease, taken before the submit's intent is journaled. ``force``: the
+        task already runs at the provider (resumed), so it counts but never waits. Raises
+        ``Busy`` when another machine's lease renders this shot now."""
+        if force:
+            self.slots.force()
+        else:
+            await self.slots.acquire()
+        try:
+            also = await self.account_lease(shot, force)
+        except BaseException:
+            self.slots.release()
+            raise
+        return Lease(self.slots, also)
+
+    async def account_lease(self, shot: CompiledShot, force: bool) -> Callable[[], None] | None:
+        model = shot.request.model
+        limit = dict(self.options.account_in_flight_models).get(model,
+                                                                self.options.account_in_flight)
+        if self.board is None or limit is None:
+            return None
+        account = f"{self.task_key} {model}"  # the key's fingerprint, never the key
+        slots = self.accounts.get(account)
+        if slots is None:
+            slots = self.accounts[account] = AccountSlots(self.board, account, limit)
+        ticket = await slots.acquire(force=force, what=shot.hash)
+        return functools.partial(slots.release, ticket)
+
+
+def team_board(journal: Journal, options: RunOptions) -> Board | None:
+    """The team ledger's account board when the run has an account limit to keep; a limit no
+    comparison holds for (NaN, infinite, zero or less) is refused before anything is sent."""
+    check_account_limits(options)
+    board = getattr(journal.ledger, "board", None)
+    wanted = (options.account_in_flight, options.account_submit_rate,
+              options.account_query_rate)
+    if not callable(board) or (all(limit is None for limit in wanted)
+                               and not options.account_in_flight_models):
+        return None
+    found: Board = board()
+    return found
+
+
+def check_account_limits(options: RunOptions) -> None:
+    rates = {"account_submit_rate": options.account_submit_rate,
+             "account_query_rate": options.account_query_rate}
+    for name, rate in rates.items():
+        if rate is not None and not (math.isfinite(rate) and rate > 0):
+            raise StoryboardError(f"{name} must be a finite number > 0 (or None), got {rate}")
+    counts = [("account_in_flight", options.account_in_flight),
+              *((f"account_in_flight of {m}", n) for m, n in options.account_in_flight_models)]
+    for name, count in counts:
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                                  or count < 1):
+            raise StoryboardError(f"{name} must be a whole number >= 1 (or None), got {count}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -329,9 +329,16 @@ def open_ledger(manifest: Manifest) -> Ledger | None:
 def run_options(manifest: Manifest, concurrency: int | None, provider: Provider) -> RunOptions:
     """The runner's options, as ``storyboard config`` resolves them (``runner_settings``)."""
     raw = {row.name: row.raw for row in runner_settings(manifest, concurrency, provider.name)}
-    return RunOptions(concurrency=int(raw["concurrency"]), submit_rate=float(raw["submit_rate"]),
-                      poll_schedule=tuple(float(x) for x in raw["poll"]),
-                      max_wait=float(raw["max_wait"]))
+    options = RunOptions(concurrency=int(raw["concurrency"]),
+                         submit_rate=float(raw["submit_rate"]),
+                         poll_schedule=tuple(float(x) for x in raw["poll"]),
+                         max_wait=float(raw["max_wait"]))
+    limits = provider.account_limits
+    if limits is None:
+        return options
+    return replace(options, account_in_flight=limits.in_flight,  # kept across a team's machines
+                   account_submit_rate=limits.submit_rate, account_query_rate=limits.query_rate,
+                   account_in_flight_models=limits.models)
 
 
 def ensure_writable(folder: Path) -> None:

@@ -22,8 +22,9 @@ from storyboard.run.lockfile import shot_key
 from storyboard.run.model import (
     ShotResult,
 )
-from storyboard.run.pacing import Lease
+from storyboard.run.pacing import Busy, Lease
 from storyboard.run.reconcile import LOST_ANSWER, Reconciling, never_listed, waiting_for
+from storyboard.run.team.ledger import ShotClaimed
 
 log = logging.getLogger("storyboard.run")
 
@@ -31,8 +32,7 @@ log = logging.getLogger("storyboard.run")
 class Submitting(Reconciling):
     async def submit_and_finish(self, shot: CompiledShot, first_frame: Path | None,
                                 note: str) -> ShotResult:
-        await self.slots.acquire()
-        slot = Lease(self.slots)
+        slot = await self.slot_for(shot)  # before the intent: a lease never decides a payment
         try:
             _, cost = self.estimate(shot)
             await self.submit_bucket.take()
@@ -48,6 +48,20 @@ class Submitting(Reconciling):
         finally:
             slot.release()
             self.reserved.pop(shot_key(shot), None)
+
+    async def slot_for(self, shot: CompiledShot) -> Lease:
+        """A slot (and the account's lease); a shot another machine renders now is followed
+        through its claim instead of waiting in the account's queue for nothing."""
+        while True:
+            try:
+                return await self.take_slot(shot)
+            except Busy:
+                entries = await self.db(self.journal.ledger.entries, self.task_key, shot.hash) \
+                    if self.journal.ledger is not None else []
+                held = [entry for entry in entries if entry.open]
+                if held:
+                    raise ShotClaimed(held[0]) from None
+                await self.sleep(0.2)  # its holder is about to write its claim: look again
 
     async def begin_and_send(self, shot: CompiledShot, first_frame: Path | None, cost: float,
                              note: str) -> tuple[Attempt, str]:

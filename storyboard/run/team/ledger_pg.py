@@ -22,9 +22,9 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from storyboard.errors import JournalError, StoryboardError, mask_userinfo
 from storyboard.run.team.ledger import Ledger, LedgerEntry, LedgerState, ShotClaimed
@@ -33,9 +33,13 @@ from storyboard.run.team.store import redact
 if TYPE_CHECKING:
     import psycopg
 
+    from storyboard.run.team.account_pg import PgBoard
+
+T = TypeVar("T")
+
 LEDGER_ENV = "STORYBOARD_LEDGER"
 SCHEMES = ("postgresql://", "postgres://")
-_SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # one advisory key: two machines never create the table at once
+SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # one advisory key: two machines never create the table at once
 _COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, intent_at, "
             "updated_at")
 _SCHEMA = """
@@ -106,11 +110,12 @@ class PgLedger:
         self._settings = settings
         self._held: set[str] = set()
         self._lock = threading.Lock()
+        self._board: PgBoard | None = None
         try:
             self._db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
                 settings.url, autocommit=True, application_name="storyboard", **_KEEPALIVE)
             with self._db.transaction():
-                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 self._db.execute(_SCHEMA)
         except psycopg.Error as exc:
             raise JournalError(f"cannot open the team ledger {self.where} ({settings.origin}): "
@@ -136,6 +141,23 @@ class PgLedger:
         except psycopg.Error as exc:
             raise JournalError(f"cannot use the team ledger {self.where}: "
                                f"{self._scrub(exc)}") from exc
+
+    def transact(self, work: Callable[[psycopg.Connection[tuple[Any, ...]]], T]) -> T:
+        """Run ``work`` in one transaction on this ledger's connection (``account_pg``)."""
+        import psycopg
+        try:
+            with self._lock, self._db.transaction():
+                return work(self._db)
+        except psycopg.Error as exc:
+            raise JournalError(f"cannot use the team ledger {self.where}: "
+                               f"{self._scrub(exc)}") from exc
+
+    def board(self) -> PgBoard:
+        """The account-wide leases and rates shared through this ledger (``pacing.Board``)."""
+        if self._board is None:
+            from storyboard.run.team.account_pg import PgBoard
+            self._board = PgBoard(self)
+        return self._board
 
     def intend(self, provider: str, shot_hash: str, find_key: str, *, series: str, shot: str,
                intent_at: float | None = None) -> LedgerEntry:
