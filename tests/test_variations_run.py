@@ -254,7 +254,7 @@ def test_a_provider_axis_plans_and_runs_each_provider(ad: Path, emulator: Emulat
     check = invoke("check", ad)
     assert check.exit_code == 1
     assert "storyboard.yaml:8:62: error: matrix value 'dashscop' for 'provider': expected one of " \
-           "local, dashscope" in check.output
+           "local, comfyui, dashscope" in check.output
 
 
 def test_a_matrix_is_shared_through_the_store(ad: Path, tmp_path: Path,

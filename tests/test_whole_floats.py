@@ -43,6 +43,9 @@ PLACES: dict[str, tuple[str, str]] = {
     "shot": ("shot", "        KEY: VALUE\n"),
     "episode": ("episode", "    KEY: VALUE\n"),
     "provider": ("top", "provider: {name: dashscope, KEY: VALUE}\n"),
+    "account_limits": ("top", "provider: {name: dashscope, account_limits: {KEY: VALUE}}\n"),
+    "additionalProperties": ("top", "provider: {name: dashscope, account_limits: "
+                                    "{models: {wan2.7-r2v: {KEY: VALUE}}}}\n"),
     "model_limits": ("top", "models: {wan2.7-r2v: {KEY: VALUE}}\n"),
     "variations": ("top", "variations: {matrix: {seed: [1, 2]}, KEY: VALUE}\n"),
 }
@@ -51,7 +54,7 @@ VALUES = {"duration": 5, "seed": 7, "takes": 2, "use_data_uris_below": 1000, "co
           "min_duration": 2, "max_duration": 15, "max_duration_with_video": 10,
           "max_references": 5, "max_images": 5, "max_videos": 5, "max_audios": 1,
           "prompt_limit": 5000, "negative_prompt_limit": 500, "max_input_plus_output": 30,
-          "max": 4}
+          "max": 4, "fps": 16, "in_flight": 2}
 
 
 def integer_fields() -> Iterator[tuple[str, str]]:
