@@ -363,7 +363,8 @@ def test_take_1_is_the_shot_as_before_and_later_takes_have_derived_seeds(
         "ep01/ballad", "ep01/ballad", "ep01/ballad", "ep02/solo"]
 
 
-def test_plan_prices_every_take(takes: Path) -> None:
+def test_plan_prices_every_take(takes: Path, emulator: Emulator) -> None:
+    emu = emulator()  # the render below talks to loopback only
     result = invoke("plan", takes, "--provider", "dashscope", "--json")
     data = json.loads(result.stdout)
     costs = {s["key"]: s["cost"] for s in data["shots"]}
@@ -375,3 +376,4 @@ def test_plan_prices_every_take(takes: Path) -> None:
     refused = invoke("render", takes, "--provider", "dashscope",
                      "--budget", str(sum(ballad) - 0.001))
     assert refused.exit_code != 0
+    assert submissions(emu) == 2  # the third take would pass the budget: never submitted
