@@ -258,14 +258,13 @@ def team_board(journal: Journal, options: RunOptions) -> Board | None:
     """The team ledger's account board when the run has an account limit to keep; a limit no
     comparison holds for (NaN, infinite, zero or less) is refused before anything is sent."""
     check_account_limits(options)
-    board = getattr(journal.ledger, "board", None)
     wanted = (options.account_in_flight, options.account_submit_rate,
               options.account_query_rate)
-    if not callable(board) or (all(limit is None for limit in wanted)
-                               and not options.account_in_flight_models):
+    ledger = journal.ledger
+    if ledger is None or (all(limit is None for limit in wanted)
+                          and not options.account_in_flight_models):
         return None
-    found: Board = board()
-    return found
+    return ledger.board()
 
 
 def check_account_limits(options: RunOptions) -> None:

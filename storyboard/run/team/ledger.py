@@ -119,6 +119,11 @@ class Ledger(Protocol):
         """Every entry for this provider and shot hash, open or settled, oldest first."""
         ...
 
+    def board(self) -> Board | None:
+        """The account-wide leases and rates this ledger shares between machines (a team's
+        PostgreSQL ledger), or None (the per-user ledger: each machine paces itself)."""
+        ...
+
     def open_for_key(self, provider: str, find_key: str) -> list[LedgerEntry]:
         """Open entries of this provider with this ``find_key`` (any shot, any series)."""
         ...
@@ -319,6 +324,9 @@ class SqliteLedger:
     def entries(self, provider: str, shot_hash: str) -> list[LedgerEntry]:
         return self._select("provider = ? AND shot_hash = ?", (provider, shot_hash))
 
+    def board(self) -> Board | None:
+        return None  # one machine's ledger: nothing to share
+
     def open_for_key(self, provider: str, find_key: str) -> list[LedgerEntry]:
         return self._select("provider = ? AND find_key = ? AND state = 'open'",
                             (provider, find_key))
@@ -366,4 +374,5 @@ def _row(entry: LedgerEntry) -> tuple[object, ...]:
 
 
 if TYPE_CHECKING:  # mypy checks that SqliteLedger satisfies the protocol
+    from storyboard.run.pacing import Board
     _conforms: Ledger = SqliteLedger(Path())
