@@ -27,15 +27,13 @@ from typing import Any
 from storyboard.emulator import cast_media
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import FaultPlan
-from storyboard.emulator.state import Clock, Stats, new_id
+from storyboard.emulator.state import Clock, Stats, new_id, run_task
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.targets.assets import ImageModel, image_model_of
 
 SIZE = re.compile(r"^([1-9][0-9]{1,4})\*([1-9][0-9]{1,4})$")
 TIERS = {"1K": 1024, "2K": 2048, "4K": 4096}  # a tier word: a square picture
 DATA_URI = re.compile(r"^data:image/(png|jpeg|jpg|bmp|webp);base64,(.*)$", re.DOTALL)
-FAILURES = {"failed": ("InternalError", "An internal error has occured, please try again later."),
-            "moderation": ("DataInspectionFailed", "Output data may contain inappropriate content.")}
 Known = Callable[[str, str], bool]  # (oss:// url, model): uploaded for that model
 
 
@@ -265,22 +263,13 @@ class ImageTasks:
         await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _run(self, task: ImageTask) -> None:
-        latency = max(self.config.latency, 0.0)
-        await asyncio.sleep(latency * self.config.pending_share)
-        if task.status != "PENDING":
-            return
-        task.status, task.scheduled = "RUNNING", self.clock.now()
-        if task.fault == "stuck":
-            return
-        await asyncio.sleep(latency * (1 - self.config.pending_share))
-        if task.fault in FAILURES:
-            self._finish(task, "FAILED", *FAILURES[task.fault])
-        elif task.fault == "unknown":
-            self._finish(task, "UNKNOWN")
-        else:
-            task.files = await asyncio.to_thread(self._draw, task.request)
-            self.images += len(task.files)
-            self._finish(task, "SUCCEEDED")
+        await run_task(task, self.config.latency, self.config.pending_share, self.clock,
+                       self._finish, lambda: self._produce(task))
+
+    async def _produce(self, task: ImageTask) -> None:
+        task.files = await asyncio.to_thread(self._draw, task.request)
+        self.images += len(task.files)
+        self._finish(task, "SUCCEEDED")
 
     def _draw(self, request: ImageRequest) -> list[Path]:
         """The request's pictures, drawn once per distinct prompt, seed, references and size."""

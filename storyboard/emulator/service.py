@@ -29,6 +29,7 @@ from storyboard.emulator.state import (
     body_hash,
     new_id,
     prompt_hash,
+    run_task,
     stats_snapshot,
 )
 from storyboard.emulator.uploads import UploadStore
@@ -40,13 +41,6 @@ UNFETCHED_VIDEO_SECONDS = 5  # a reference video behind an http(s) URL is not fe
 INPUT_VIDEO_KINDS = ("reference_video", "first_clip")  # input video the service counts
 LIST_WINDOW = 86400
 MAX_PAGE_SIZE = 100
-FAILURES = {
-    "failed": ("InternalError", "An internal error has occured, please try again later."),
-    "moderation": ("DataInspectionFailed",
-                   "Output data may contain inappropriate content."),
-}
-
-
 class Service:
     """Tasks, uploads, counters and the clock of one emulator instance."""
 
@@ -126,20 +120,8 @@ class Service:
         return task
 
     async def _run(self, task: Task) -> None:
-        latency = max(self.config.latency, 0.0)
-        await asyncio.sleep(latency * self.config.pending_share)
-        if task.status != "PENDING":  # canceled meanwhile
-            return
-        task.status, task.scheduled = "RUNNING", self.clock.now()
-        if task.fault == "stuck":
-            return
-        await asyncio.sleep(latency * (1 - self.config.pending_share))
-        if task.fault in FAILURES:
-            self._finish(task, "FAILED", *FAILURES[task.fault])
-        elif task.fault == "unknown":
-            self._finish(task, "UNKNOWN")
-        else:
-            await self._produce(task)
+        await run_task(task, self.config.latency, self.config.pending_share, self.clock,
+                       self._finish, lambda: self._produce(task))
 
     async def _produce(self, task: Task) -> None:
         sub = task.submission

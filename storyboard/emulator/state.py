@@ -7,15 +7,17 @@ can advance (``POST /_emulator/clock``) to expire policies, result URLs and 24-h
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from storyboard.emulator.faults import HTTP_ENDPOINTS
 from storyboard.emulator.validate import Submission
@@ -156,3 +158,38 @@ def stats_snapshot(stats: Stats, table: TaskTable) -> dict[str, Any]:
                       "task_seconds": round(stats.task_seconds, 3),
                       "tasks_ended": stats.tasks_ended},
     }
+
+
+# --- a task's life, video or image alike ---------------------------------------------------------
+
+FAILURES = {
+    "failed": ("InternalError", "An internal error has occured, please try again later."),
+    "moderation": ("DataInspectionFailed",
+                   "Output data may contain inappropriate content."),
+}
+
+
+class Lived(Protocol):
+    status: str
+    scheduled: float | None
+    fault: str | None
+
+
+async def run_task(task: Lived, latency: float, pending_share: float, clock: Clock,
+                   finish: Callable[..., None], produce: Callable[[], Awaitable[None]]) -> None:
+    """PENDING for a share of the latency, then RUNNING, then a fault's end (``stuck``: never;
+    a failure; ``unknown``) or what ``produce`` makes. A task canceled meanwhile stops."""
+    latency = max(latency, 0.0)
+    await asyncio.sleep(latency * pending_share)
+    if task.status != "PENDING":  # canceled meanwhile
+        return
+    task.status, task.scheduled = "RUNNING", clock.now()
+    if task.fault == "stuck":
+        return
+    await asyncio.sleep(latency * (1 - pending_share))
+    if task.fault in FAILURES:
+        finish(task, "FAILED", *FAILURES[task.fault])
+    elif task.fault == "unknown":
+        finish(task, "UNKNOWN")
+    else:
+        await produce()
