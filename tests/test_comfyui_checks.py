@@ -19,7 +19,7 @@ import storyboard
 from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.errors import ProblemsFound, StoryboardError
-from storyboard.language.compile import take_of
+from storyboard.language.hashing import take_of
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.providers import comfyui_workflow as wf
 from storyboard.providers.comfyui import ComfyUIProvider, prompt_id

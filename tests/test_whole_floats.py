@@ -27,7 +27,7 @@ title: Floats
 defaults: {resolution: 720P, ratio: "16:9"<defaults>}
 characters:
   ada: {image: ada.png}
-<top>episodes:
+<cast><top>episodes:
   - id: ep01
 <episode>    shots:
       - id: one
@@ -48,6 +48,9 @@ PLACES: dict[str, tuple[str, str]] = {
                                     "{models: {wan2.7-r2v: {KEY: VALUE}}}}\n"),
     "model_limits": ("top", "models: {wan2.7-r2v: {KEY: VALUE}}\n"),
     "variations": ("top", "variations: {matrix: {seed: [1, 2]}, KEY: VALUE}\n"),
+    "generate": ("cast", "  cup: {image: {generate: \"a paper cup\", kind: prop, KEY: VALUE}}\n"),
+    # a designed voice (the second form of $defs/voice)
+    "oneOf": ("top", "voices: {v: {design: \"a calm voice\", sample: \"Hello.\", KEY: VALUE}}\n"),
 }
 # A sensible whole number for each field, written with ``.0``.
 VALUES = {"duration": 5, "seed": 7, "takes": 2, "use_data_uris_below": 1000, "concurrency": 2,
@@ -89,7 +92,7 @@ def test_every_integer_field_has_a_place_and_a_value() -> None:
 
 def series_text(slots: dict[str, str]) -> str:
     text = SERIES
-    for slot in ("defaults", "top", "episode", "shot"):
+    for slot in ("defaults", "cast", "top", "episode", "shot"):
         text = text.replace(f"<{slot}>", slots.get(slot, ""))
     return text
 

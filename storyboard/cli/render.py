@@ -50,8 +50,9 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
     if variants.matrix:
         return matrix.check(variants)
     compiled_series = variants.manifests[0]
-    shots = len(compiled_series.shots())
-    click.echo(f"ok: {len(compiled_series.episodes)} episode(s), {shots} shot(s)")
+    shots = len(compiled_series.episode_shots())
+    assets = f", {len(compiled_series.cast)} cast asset(s)" if compiled_series.cast else ""
+    click.echo(f"ok: {len(compiled_series.episodes)} episode(s), {shots} shot(s){assets}")
 
 
 @click.command("compile")

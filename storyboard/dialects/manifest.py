@@ -19,6 +19,8 @@ from storyboard.language.request import CompiledShot, Manifest, MediaRef
 def _relative(root: Path, base_url: str | None = None) -> UrlFor:
     """A local file as its path relative to the series, or under ``base_url`` when given."""
     def url_for(ref: MediaRef) -> str:
+        if ref.asset is not None:
+            return f"{{asset: {ref.asset}}}"
         if ref.path is None:
             return str(ref.url)
         try:
@@ -41,8 +43,29 @@ def shot_entry(shot: CompiledShot, root: Path, dialect: Dialect = native.DIALECT
     }
     if shot.depends_on:
         entry["depends_on"] = shot.depends_on
+    if shot.needs:
+        entry["needs"] = dict(shot.needs)
     if shot.span is not None:
         entry["source"] = f"{Path(shot.span.file).name}:{shot.span.line}"
+    return entry
+
+
+def asset_entry(asset: CompiledShot, root: Path) -> dict[str, Any]:
+    """A cast asset's take as the manifest shows it: what it asks for, by neutral name."""
+    assert asset.asset is not None
+    url_for, request = _relative(root), asset.asset
+    entry: dict[str, Any] = {"id": f"{asset.episode}/{asset.id}", "hash": asset.hash,
+                             "kind": request.kind, "model": request.model,
+                             "prompt": request.prompt}
+    extra = {"size": request.size, "sample": request.sample, "language": request.language,
+             "target_model": request.target_model, "voice": request.voice}
+    entry.update({k: v for k, v in extra.items() if v})
+    if request.refs:
+        entry["refs"] = [url_for(r) for r in request.refs]
+    if request.seed is not None:
+        entry["seed"] = request.seed
+    if asset.needs:
+        entry["needs"] = dict(asset.needs)
     return entry
 
 
@@ -56,8 +79,12 @@ def to_dict(manifest: Manifest, *, episode: str | None = None, shot: str | None 
         shots = [shot_entry(s, manifest.root, dialect, media_base_url)
                  for s in ep.shots if shot is None or s.id == shot]
         episodes.append({"id": ep.id, "title": ep.title, "shots": shots})
-    data = {"storyboard": 1, "series": {"name": manifest.name, "title": manifest.title},
-            "episodes": episodes}
+    data: dict[str, Any] = {"storyboard": 1, "series": {"name": manifest.name,
+                                                       "title": manifest.title},
+                            "episodes": episodes}
+    if manifest.cast and episode is None and shot is None:  # absent without a cast, as before
+        data["cast"] = [asset_entry(take, manifest.root)
+                        for asset in manifest.cast for take in asset.all_takes()]
     if dialect is not native.DIALECT:  # the native manifest stays byte-for-byte what it was
         data["provider"] = dialect.name
     return data

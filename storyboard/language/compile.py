@@ -8,16 +8,16 @@ renaming a file changes nothing and editing its bytes re-renders.
 
 from __future__ import annotations
 
-import hashlib
-import json
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
+from storyboard.language import cast, modelcheck
 from storyboard.language import limits as dialect_check
-from storyboard.language import modelcheck
 from storyboard.language.expand import expand_one
+from storyboard.language.hashing import digest, take_of
 from storyboard.language.limits import Target
 from storyboard.language.request import (
     CompiledEpisode,
@@ -30,7 +30,6 @@ from storyboard.language.request import (
     Scene,
     ShotRequest,
     Token,
-    take_id,
     write,
 )
 from storyboard.language.resolve import MENTION, Reference, ResolvedShot, Resolver
@@ -187,11 +186,15 @@ def _line(reference: Reference, text: str, start: float, end: float) -> Line:
 
 
 def canonical(request: ShotRequest, digest_of: dict[Path, str],
-              dependency_hashes: dict[str, str]) -> dict[str, Any]:
-    """What the hash covers: all the provider receives, with files as content digests."""
+              dependency_hashes: dict[str, str],
+              asset_hashes: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What the hash covers: all the provider receives, with files as content digests and a
+    cast asset as the hash of the take it uses."""
     def ref(value: MediaRef | None) -> dict[str, str] | None:
         if value is None:
             return None
+        if value.asset is not None:
+            return {"asset": (asset_hashes or {}).get(value.asset, "?")}
         if value.path is not None:
             return {"sha256": digest_of.get(value.path, f"missing:{value.path.name}")}
         return {"url": str(value.url)}
@@ -214,28 +217,6 @@ def canonical(request: ShotRequest, digest_of: dict[Path, str],
             "timing": timing}
 
 
-def digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def take_seed(first_hash: str, take: int, seed_max: int) -> int:
-    """The seed of take ``take`` (> 1): a function of the shot's take-1 hash and the take number,
-    within ``0..seed_max``, so the same file always asks for the same takes."""
-    value = hashlib.sha256(f"{first_hash}#take{take}".encode()).hexdigest()
-    return int(value, 16) % (seed_max + 1)
-
-
-def take_of(first: CompiledShot, take: int, seed_max: int) -> CompiledShot:
-    """Take ``take`` (> 1) of the shot whose take 1 is ``first``: the same request with its own
-    seed, so its own hash (take 1's canonical form with that seed) and its own id."""
-    request = replace(first.request, seed=take_seed(first.hash, take, seed_max))
-    parameters = {**first.canonical.get("parameters", {}), "seed": request.seed}
-    form = {**first.canonical, "parameters": parameters}
-    return replace(first, id=take_id(first.id, take), request=request, hash=digest(form),
-                   canonical=form, take=take, others=[])
-
-
 # --- the whole series ---------------------------------------------------------------------------
 
 
@@ -248,6 +229,7 @@ class Compiler:
         self.cache = media_cache or media.MediaCache(source.root / ".storyboard" / "media.json")
         self.gateway = gateway_of(source, provider, self.problems)
         self.said: set[str] = set()  # gateway problems about a file, said once
+        self.asset_hashes: dict[str, str] = {}  # each cast asset's take 1, by asset id
 
     def run(self) -> Manifest:
         manifest = self.build()
@@ -261,6 +243,8 @@ class Compiler:
         episodes = resolver.episodes()
         self.problems += resolver.problems
         digests = self._media(resolver)
+        assets = self._cast(resolver, digests)
+        self.asset_hashes = {cast.asset_id(a.episode, a.id): a.hash for a in assets}
         compiled = [self._episode(ep, digests) for ep in episodes]
         self.cache.save()
         data = self.source.series.data
@@ -270,7 +254,19 @@ class Compiler:
                         episodes=compiled, provider=_mapping(series.get("provider")),
                         store=series.get("store"), ledger=series.get("ledger"),
                         warnings=sorted(self.problems, key=Diagnostic.sort_key),
-                        output_problem=resolver.output_problem)
+                        output_problem=resolver.output_problem, cast=assets)
+
+    def _cast(self, resolver: Resolver, digests: dict[Path, str]) -> list[CompiledShot]:
+        """The generated images and designed voices, then the lines spoken in those voices."""
+        series = resolver.series
+        name, speech = self.source.name, cast.speech_model(series)
+        images = [cast.image_shot(name, image, resolver.style, cast.image_model(series), digests)
+                  for image in resolver.generated.values()]
+        voices = [cast.voice_shot(name, voice, speech) for voice in resolver.designed.values()]
+        voice_hashes = {cast.asset_id("voices", v.id): v.hash for v in voices}
+        lines = [cast.line_shot(name, line, speech, voice_hashes)
+                 for line in resolver.lines.values()]
+        return [*images, *voices, *lines]
 
     def _media(self, resolver: Resolver) -> dict[Path, str]:
         digests: dict[Path, str] = {}
@@ -300,13 +296,14 @@ class Compiler:
             self._check_lengths(shot, request)
             self._check_seconds(shot, request)
             self._check_gateway(shot, request)
-            form = canonical(request, digests, hashes)
+            form = canonical(request, digests, hashes, self.asset_hashes)
             hashes[shot.id] = digest(form)
             inputs = {str(p): digests[p] for p in _local_files(request) if p in digests}
             first = CompiledShot(
                 series=self.source.name, episode=episode.id, id=shot.id, request=request,
                 hash=hashes[shot.id], span=shot.doc.span(shot.path), transition=shot.transition,
-                depends_on=shot.first_frame_from, inputs=inputs, canonical=form)
+                depends_on=shot.first_frame_from, inputs=inputs, canonical=form,
+                needs={a: self.asset_hashes.get(a, "?") for a in asset_refs(request)})
             count = int(shot.params.get("takes") or 1)
             first.others = [take_of(first, k, shot.model.caps.seed_max) for k in range(2, count + 1)]
             compiled.append(first)
@@ -397,6 +394,12 @@ def _verdict(facts: media.Facts, role: str, rule: FileRule | None = None) -> lis
 
 def _mapping(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
+
+
+def asset_refs(request: ShotRequest) -> list[str]:
+    """The cast assets a shot uses (its references, voices and frames), each once, in order."""
+    refs = [ref for item in request.media for ref in (item.ref, item.voice) if ref is not None]
+    return list(dict.fromkeys(ref.asset for ref in refs if ref.asset is not None))
 
 
 def _local_refs(request: ShotRequest) -> list[MediaRef]:

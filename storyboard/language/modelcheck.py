@@ -15,9 +15,11 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from storyboard.errors import Diagnostic
+from storyboard.language import cast
 from storyboard.language.load import Document, PathKey
 from storyboard.language.request import MediaRef
 from storyboard.language.validate import did_you_mean
+from storyboard.targets.assets import QWEN3_TTS_VD, speech_characters
 from storyboard.targets.capabilities import FileRule
 from storyboard.targets.models import (
     DEFAULT_MODEL,
@@ -44,6 +46,8 @@ class Resolving(Protocol):
 
     problems: list[Diagnostic]
     voices: dict[str, MediaRef]
+    designed: dict[str, cast.DesignedVoice]
+    lines: dict[str, cast.SpokenLine]
 
     def media_ref(self, doc: Document, path: PathKey, value: str, role: str,
                   rule: FileRule | None = None) -> MediaRef | None: ...
@@ -52,6 +56,8 @@ class Resolving(Protocol):
 class Shot(Protocol):
     """The resolved shot, as these checks read it."""
 
+    id: str
+    episode: str
     doc: Document
     path: PathKey
     params: dict[str, Any]
@@ -83,6 +89,26 @@ def model_table(series: Mapping[str, Any]) -> dict[str, Model]:
     return table
 
 
+def _spoken_line(resolver: Resolving, shot: Shot, value: dict[str, Any], where: PathKey) -> None:
+    """``driving_audio: {say: ..., voice: ...}``: a line spoken in a designed voice."""
+    voice = str(value.get("voice"))
+    if voice not in resolver.designed:
+        resolver.problems.append(shot.doc.diagnostic((*where, "voice"), (
+            f"{voice!r} is not a designed voice{did_you_mean(voice, resolver.designed)}; "
+            "expected one of the series' voices with design: "
+            f"{', '.join(sorted(resolver.designed)) or '(none declared)'}")))
+        return
+    text = str(value["say"])
+    if speech_characters(text) > QWEN3_TTS_VD.text_limit:
+        resolver.problems.append(shot.doc.diagnostic((*where, "say"), (
+            f"the line is {speech_characters(text)} characters long (a Chinese one counting two);"
+            f" expected at most {QWEN3_TTS_VD.text_limit}")))
+        return
+    line = cast.SpokenLine(f"{shot.episode}/{shot.id}", text, voice, shot.doc.span(where))
+    resolver.lines[line.id] = line
+    shot.frames["driving_audio"] = MediaRef(asset=cast.asset_id("lines", line.id))
+
+
 def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None:
     """``last_frame``, ``first_clip`` and ``driving_audio`` into files (``{voice: NAME}`` takes
     that voice's clip)."""
@@ -94,7 +120,9 @@ def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None
         # A file the model holds to rules of its own (a clip's or a driving audio's length) is
         # checked as that role; the media check reads the rule from the model's declaration.
         use = role if role in rules else kind
-        if isinstance(value, dict) and isinstance(value.get("voice"), str):
+        if isinstance(value, dict) and isinstance(value.get("say"), str):
+            _spoken_line(resolver, shot, value, where)
+        elif isinstance(value, dict) and isinstance(value.get("voice"), str):
             ref = resolver.voices.get(value["voice"])
             if ref is None:
                 resolver.problems.append(shot.doc.diagnostic((*where, "voice"), (

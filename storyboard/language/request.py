@@ -55,16 +55,21 @@ def write(tokens: Iterable[Token], style: LabelStyle = native_label) -> str:
 
 @dataclass(frozen=True)
 class MediaRef:
-    """A file on disk (``path``) or a URL (``url``): exactly one is set."""
+    """A file on disk (``path``), a URL (``url``), or a cast asset this series makes (``asset``:
+    ``cast/mia``, ``voices/mia-voice``, ``lines/ep01/hook``): exactly one is set. An asset becomes
+    the file of its picked take when the run hands the shot to a provider (``run.assets``)."""
 
     path: Path | None = None
     url: str | None = None
+    asset: str | None = None
 
     @property
     def local(self) -> bool:
         return self.path is not None
 
     def __str__(self) -> str:
+        if self.asset is not None:
+            return self.asset
         return str(self.path) if self.path is not None else str(self.url)
 
 
@@ -169,6 +174,10 @@ class CompiledShot:
     canonical: dict[str, Any] = field(default_factory=dict)  # what the hash was computed over
     take: int = 1  # which take of the shot this is; take k > 1 has the id ``shot#k``
     others: list[CompiledShot] = field(default_factory=list)  # take 1's takes 2..N
+    # A cast asset (episode ``cast``, ``voices`` or ``lines``) is compiled as a shot of its own
+    # kind: ``asset`` says what it asks for; ``request`` then carries its model and prompt only.
+    asset: AssetRequest | None = None
+    needs: dict[str, str] = field(default_factory=dict)  # asset id -> hash of the take it uses
 
     @property
     def name(self) -> str:
@@ -183,6 +192,35 @@ class CompiledShot:
     def all_takes(self) -> list[CompiledShot]:
         """Take 1 and every other take of this shot, in take order."""
         return [self, *self.others]
+
+
+AssetKind = Literal["image", "voice", "speech"]
+ASSET_EPISODES = ("cast", "voices", "lines")  # reserved episode ids: where assets live
+ASSET_SUFFIX: dict[str, str] = {"image": ".png", "voice": ".wav", "speech": ".wav"}
+
+
+@dataclass(frozen=True)
+class AssetRequest:
+    """A cast asset to make: a generated image (a character sheet, a place, a prop), a designed
+    voice, or a line spoken in a designed voice. Its hash ends with the file type it addresses
+    (``<sha256>.png``), so the cache and the store keep it under its own kind of name."""
+
+    kind: AssetKind
+    model: str  # wan2.7-image(-pro) | qwen-voice-design | a qwen3-tts-vd snapshot
+    prompt: str  # the image recipe's prompt, the voice's description, or the line to speak
+    name: str  # the character, voice or line it makes
+    refs: tuple[MediaRef, ...] = ()  # images that guide a generated image
+    size: str = ""  # ``W*H`` of an image
+    subject: str = ""  # an image's recipe: character | place | prop
+    sample: str = ""  # a voice's preview text (its reference audio says it)
+    language: str = ""  # a voice's language
+    target_model: str = ""  # the speech snapshot a voice is designed for
+    voice: str = ""  # a line's voice: ``voices/NAME``
+    seed: int | None = None
+
+    @property
+    def suffix(self) -> str:
+        return ASSET_SUFFIX[self.kind]
 
 
 @dataclass
@@ -211,8 +249,14 @@ class Manifest:
     # An ``output.dir`` leading outside the series folder: refused unless ``-o`` names the folder.
     output_problem: Diagnostic | None = None
 
+    cast: list[CompiledShot] = field(default_factory=list)  # generated assets, made first
+
     def shots(self) -> list[CompiledShot]:
-        """Each shot once, as its take 1."""
+        """Each cast asset, then each shot, once, as its take 1."""
+        return [*self.cast, *(shot for episode in self.episodes for shot in episode.shots)]
+
+    def episode_shots(self) -> list[CompiledShot]:
+        """Each shot of an episode once, as its take 1 (no cast assets)."""
         return [shot for episode in self.episodes for shot in episode.shots]
 
     def takes(self) -> list[CompiledShot]:

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic
-from storyboard.language import modelcheck, scenes
+from storyboard.language import cast, modelcheck, scenes
 from storyboard.language.literals import color_problem, data_uri_problem
 from storyboard.language.load import Document, PathKey
 from storyboard.language.modelcheck import Origin
-from storyboard.language.request import MediaRef, Transition, is_url
+from storyboard.language.request import ASSET_EPISODES, MediaRef, Transition, is_url
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.language.validate import did_you_mean
@@ -107,6 +107,11 @@ class Resolver:
         series = source.series.data if isinstance(source.series.data, dict) else {}
         self.series = series
         self.models = modelcheck.model_table(series)
+        style = series.get("style")
+        self.style: str = style if isinstance(style, str) else ""
+        self.designed: dict[str, cast.DesignedVoice] = {}  # voices made from words
+        self.generated: dict[str, cast.GeneratedImage] = {}  # images made from words
+        self.lines: dict[str, cast.SpokenLine] = {}  # lines spoken in a designed voice
         self.voices = self._voices(series.get("voices"))
         self.characters = self._characters(series.get("characters"))
 
@@ -142,7 +147,25 @@ class Resolver:
                 ref = self.media_ref(doc, ("voices", name, "audio"), entry["audio"], "voice")
                 if ref is not None:
                     voices[name] = ref
+            elif isinstance(entry, dict) and isinstance(entry.get("design"), str):
+                self.designed[name] = cast.DesignedVoice(
+                    name, entry["design"], str(entry.get("sample") or ""),
+                    str(entry.get("language") or "en"), _count(entry.get("takes")),
+                    doc.span(("voices", name)))
+                voices[name] = MediaRef(asset=cast.asset_id("voices", name))
         return voices
+
+    def _generated(self, name: str, entry: dict[str, Any], where: PathKey) -> MediaRef:
+        """A character's ``image: {generate: ...}``: its refs resolved, the image an asset."""
+        doc = self.source.series
+        refs = [self.media_ref(doc, (*where, "refs", i), value, "image")
+                for i, value in enumerate(entry.get("refs") or ()) if isinstance(value, str)]
+        seed = entry.get("seed")
+        self.generated[name] = cast.GeneratedImage(
+            name, str(entry["generate"]), str(entry.get("kind") or "character"),
+            tuple(r for r in refs if r is not None), _count(entry.get("takes")),
+            seed if isinstance(seed, int) else None, doc.span(where))
+        return MediaRef(asset=cast.asset_id("cast", name))
 
     def _characters(self, table: Any) -> dict[str, Character]:
         characters: dict[str, Character] = {}
@@ -151,10 +174,14 @@ class Resolver:
             if not isinstance(entry, dict):
                 continue
             kind = "image" if "image" in entry else "video" if "video" in entry else None
-            if kind is None or not isinstance(entry[kind], str):
-                continue
             where = ("characters", name)
-            ref = self.media_ref(doc, (*where, kind), entry[kind], kind)
+            generate = entry.get("image")
+            if isinstance(generate, dict) and isinstance(generate.get("generate"), str):
+                ref: MediaRef | None = self._generated(name, generate, (*where, "image"))
+            elif kind is None or not isinstance(entry[kind], str):
+                continue
+            else:
+                ref = self.media_ref(doc, (*where, kind), entry[kind], kind)
             voice = entry.get("voice")
             if isinstance(voice, str) and voice not in self.voices:
                 self.error(doc, (*where, "voice"), f"unknown voice {voice!r}"
@@ -199,6 +226,7 @@ class Resolver:
                 self.problems.append(doc.diagnostic(("characters", name), (
                     f"character {name!r} is never used: no shot mentions it or lists it in "
                     "'cast'"), key=True, severity="warning"))
+        voices |= {MediaRef(asset=cast.asset_id("voices", line.voice)) for line in self.lines.values()}
         for name, ref in self.voices.items():
             if ref not in voices and ref not in driving and episodes:
                 self.problems.append(doc.diagnostic(("voices", name), (
@@ -210,6 +238,11 @@ class Resolver:
         if not isinstance(data, dict) or not isinstance(data.get("shots"), list):
             return None
         episode_id = str(data.get("id") or source.default_id)
+        if episode_id in ASSET_EPISODES:
+            self.error(source.doc, (*source.path, "id") if "id" in data else source.path,
+                       f"episode id {episode_id!r} is reserved for the cast's assets; expected "
+                       f"another id (not {', '.join(ASSET_EPISODES)})")
+            return None
         takes = {"takes": data["takes"]} if "takes" in data else {}
         defaults = {**SERVICE_DEFAULTS, **_mapping(self.series.get("defaults")), **takes,
                     **_mapping(data.get("defaults"))}
@@ -470,6 +503,11 @@ def _resolved(folder: Path, value: str, root: Path) -> tuple[Path, bool]:
     variation of a matrix names the same files)."""
     file = (folder / value).resolve()
     return file, file.is_relative_to(root)
+
+
+def _count(value: Any) -> int:
+    """A ``takes:`` count as the schema allows it (1..10), else 1."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10 else 1
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.compile import digest, take_of
+from storyboard.language.hashing import digest, take_of
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, take_id
 from storyboard.language.validate import did_you_mean
 from storyboard.run.cache import OutputCache

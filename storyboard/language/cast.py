@@ -1,0 +1,189 @@
+"""Declared cast assets into asset requests: generated images, designed voices and spoken lines.
+
+A character's ``image: {generate: ...}`` becomes an image request whose prompt is one of three
+recipes (a character's turnaround sheet, a place's establishing view, a prop's three views) with the
+user's words and the series' ``style`` in it; a voice's ``{design: ..., sample: ...}`` becomes a
+voice-design request; a shot's ``driving_audio: {say: ..., voice: ...}`` becomes a line spoken in
+that voice. Each compiles into a ``CompiledShot`` of episode ``cast``, ``voices`` or ``lines`` with
+an ``AssetRequest``, hashed over what makes it (words, refs' content, style, model, seed, take), so
+the runner plans, journals, caches and shares it as it does a shot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import Span
+from storyboard.language.hashing import SEED_MAX, digest, hashed, take_of
+from storyboard.language.request import AssetRequest, CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.targets.assets import QWEN3_TTS_VD
+
+DEFAULT_IMAGE_MODEL = "wan2.7-image"
+SHEET_SIZE = "2048*1152"  # 16:9, the largest both image models draw with references too
+SUBJECTS = ("character", "place", "prop")
+
+RECIPES = {
+    "character": (
+        "Character design sheet of {name}: {words}. One 16:9 image on a plain white background: "
+        "on the left a close-up of the face; beside it front, three-quarter and back full-body "
+        "views in a relaxed A-pose. The same face, hair and outfit in every view. {style}"
+        "No text, no labels, no watermark."),
+    "place": (
+        "Establishing view of {name}: {words}. A wide 16:9 shot with no people in it, even light "
+        "that shows the whole space. {style}No text, no labels, no watermark."),
+    "prop": (
+        "Prop sheet of {name}: {words}. Three views of the same object (front, side and "
+        "three-quarter) on a light grey background. {style}No text, no labels, no watermark."),
+}
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """A character's (or place's or prop's) ``image: {generate: ...}`` as resolved."""
+
+    name: str
+    words: str
+    subject: str
+    refs: tuple[MediaRef, ...]
+    takes: int
+    seed: int | None
+    span: Span | None
+
+
+@dataclass(frozen=True)
+class DesignedVoice:
+    """A voice's ``{design: ..., sample: ...}`` as resolved."""
+
+    name: str
+    design: str
+    sample: str
+    language: str
+    takes: int
+    span: Span | None
+
+
+@dataclass(frozen=True)
+class SpokenLine:
+    """A shot's ``driving_audio: {say: ..., voice: ...}``: its id is ``EPISODE/SHOT``."""
+
+    id: str
+    text: str
+    voice: str
+    span: Span | None
+
+
+def recipe(image: GeneratedImage, style: str) -> str:
+    """The prompt that draws ``image``: its recipe with the words and the series' style."""
+    words = image.words.strip().rstrip(".")
+    look = f"Style: {style.strip().rstrip('.')}. " if style.strip() else ""
+    return RECIPES[image.subject].format(name=_spoken(image.name), words=words, style=look)
+
+
+def _spoken(name: str) -> str:
+    return " ".join(word[:1].upper() + word[1:] for word in name.split("_") if word) or name
+
+
+def asset_id(kind: str, name: str) -> str:
+    """How commands and shots name an asset: ``cast/mia``, ``voices/mia-voice``."""
+    return f"{kind}/{name}"
+
+
+# --- hashing ---------------------------------------------------------------------------------
+
+
+Digests = Mapping[Path, str]
+
+
+def _ref(ref: MediaRef, digests: Digests) -> dict[str, str]:
+    if ref.path is not None:
+        return {"sha256": digests.get(ref.path, f"missing:{ref.path.name}")}
+    return {"url": str(ref.url)}
+
+
+def image_shot(series: str, image: GeneratedImage, style: str, model: str,
+               digests: Digests) -> CompiledShot:
+    """Take 1 of a generated image, with its other takes (each its own seed)."""
+    request = AssetRequest("image", model, recipe(image, style), image.name, refs=image.refs,
+                           size=SHEET_SIZE, subject=image.subject, seed=image.seed)
+    form = {"asset": "image", "model": model, "prompt": request.prompt, "size": SHEET_SIZE,
+            "n": 1, "refs": [_ref(r, digests) for r in image.refs], "seed": image.seed}
+    first = _asset_shot(series, "cast", image.name, request, form, image.span, digests)
+    first.others = [take_of(first, k) for k in range(2, image.takes + 1)]
+    return first
+
+
+def voice_shot(series: str, voice: DesignedVoice, speech_model: str) -> CompiledShot:
+    """Take 1 of a designed voice, with its other takes (each a voice of its own)."""
+    request = AssetRequest("voice", "qwen-voice-design", voice.design, voice.name,
+                           sample=voice.sample, language=voice.language,
+                           target_model=speech_model)
+    form = {"asset": "voice", "model": request.model, "prompt": voice.design,
+            "sample": voice.sample, "language": voice.language, "target_model": speech_model,
+            "take": 1}
+    first = _asset_shot(series, "voices", voice.name, request, form, voice.span, {})
+    first.others = [take_of(first, k) for k in range(2, voice.takes + 1)]
+    return first
+
+
+def line_shot(series: str, line: SpokenLine, speech_model: str,
+              voice_hashes: Mapping[str, str]) -> CompiledShot:
+    """A line spoken in a designed voice: it uses that voice's take (``needs``)."""
+    voice = asset_id("voices", line.voice)
+    request = AssetRequest("speech", speech_model, line.text, line.id, voice=voice)
+    form = {"asset": "speech", "model": speech_model, "text": line.text,
+            "voice": {"asset": voice_hashes.get(voice, "?")}}
+    shot = _asset_shot(series, "lines", line.id, request, form, line.span, {})
+    shot.needs = {voice: voice_hashes.get(voice, "?")}
+    return shot
+
+
+def _asset_shot(series: str, episode: str, name: str, asset: AssetRequest,
+                form: dict[str, Any], span: Span | None, digests: Digests) -> CompiledShot:
+    items = tuple(MediaItem("reference_image", r) for r in asset.refs)
+    request = ShotRequest(model=asset.model, prompt=asset.prompt, media=items, resolution="",
+                          ratio="16:9" if asset.kind == "image" else "", duration=0,
+                          prompt_extend=None, watermark=False, seed=asset.seed)
+    inputs = {str(r.path): digests[r.path] for r in asset.refs
+              if r.path is not None and r.path in digests}
+    return CompiledShot(series=series, episode=episode, id=name, request=request,
+                        hash=digest(form) + asset.suffix, span=span, inputs=inputs,
+                        canonical=form, asset=asset)
+
+
+def rehashed(shot: CompiledShot, hashes: Mapping[str, str], seed_max: int = SEED_MAX
+             ) -> CompiledShot:
+    """``shot`` (take 1, with its takes) using other takes of the assets it needs: ``hashes``
+    maps an asset id to the hash of the take to use instead (a pick changes what a shot uses,
+    so its hash and its takes')."""
+    changed = {shot.needs[a]: h for a, h in hashes.items() if a in shot.needs and shot.needs[a] != h}
+    if not changed:
+        return shot
+    form = _swap(shot.canonical, changed)
+    needs = {a: changed.get(h, h) for a, h in shot.needs.items()}
+    first = replace(shot, hash=hashed(shot, form), canonical=form, needs=needs, others=[])
+    return replace(first, others=[take_of(first, t.take, seed_max) for t in shot.others])
+
+
+def _swap(value: Any, changed: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"asset"} and value["asset"] in changed:
+            return {"asset": changed[value["asset"]]}
+        return {k: _swap(v, changed) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap(v, changed) for v in value]
+    return value
+
+
+def speech_model(series: Mapping[str, Any]) -> str:
+    settings = series.get("assets")
+    chosen = settings.get("speech_model") if isinstance(settings, dict) else None
+    return chosen if isinstance(chosen, str) and chosen != "qwen3-tts-vd" else QWEN3_TTS_VD.id
+
+
+def image_model(series: Mapping[str, Any]) -> str:
+    settings = series.get("assets")
+    chosen = settings.get("image_model") if isinstance(settings, dict) else None
+    return chosen if isinstance(chosen, str) else DEFAULT_IMAGE_MODEL
