@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from storyboard.errors import printable, shown
+from storyboard.language.request import ASSET_EPISODES
 from storyboard.run import Attempt, Plan, ShotEvent
 from storyboard.stitch.episodes import EpisodeOutput
 
@@ -75,8 +76,10 @@ def plan_header(plan: Plan) -> list[str]:
 def plan_summary(plan: Plan) -> str:
     """The counters that are not zero, then the total: ``4 new, 1 waits; total 34 billed s...``."""
     counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()) if n)
+    cast = (f" (the cast: {money(plan.cast_cost, plan.currency)})"
+            if any(s.episode in ASSET_EPISODES and s.renders for s in plan.shots) else "")
     return (f"{counts or 'no shots'}; total {plan.total_billed_seconds:g} billed s, "
-            f"about {money(plan.total_cost, plan.currency)}")
+            f"about {money(plan.total_cost, plan.currency)}{cast}")
 
 
 def plan_table(plan: Plan) -> Group:

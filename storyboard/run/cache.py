@@ -1,5 +1,8 @@
 """Rendered videos into a content-addressed cache: ``.storyboard/cache/<cache_key>/<hash>.mp4``.
 
+A cast asset's hash names its own file type (``<sha256>.png``, ``<sha256>.wav``): it is cached
+under that name as it is, beside the videos, with the same sidecar and the same rules.
+
 A shot whose hash is in the cache is never submitted, and old hashes stay, so reverting an edit
 costs nothing. Each video has a JSON sidecar (its sha256, the provider, the task id, the seed, the
 billed seconds, the cost). The sidecar is written first and the video renamed into place last, so
@@ -22,6 +25,21 @@ from storyboard.files import NEW_FILE_MODE, safe_to_delete, state_folder
 from storyboard.media.probe import sha256_file
 
 CACHE_DIR = Path(".storyboard") / "cache"
+ASSET_SUFFIXES = (".png", ".wav")  # a cast asset's hash ends with its file type
+
+
+def file_name(shot_hash: str) -> str:
+    """The cached file's name: a shot's ``<hash>.mp4``, an asset's hash as it is."""
+    return shot_hash if shot_hash.endswith(ASSET_SUFFIXES) else f"{shot_hash}.mp4"
+
+
+def hash_of(name: str) -> str | None:
+    """A cached file's hash from its name (None for a sidecar, a temporary or anything else)."""
+    if name.startswith("."):
+        return None
+    if name.endswith(".mp4"):
+        return name[:-4]
+    return name if name.endswith(ASSET_SUFFIXES) else None
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -75,7 +93,7 @@ class OutputCache:
         self.dir = series_dir / CACHE_DIR / (_UNSAFE.sub("_", cache_key) or "default")
 
     def path(self, shot_hash: str) -> Path:
-        return self.dir / f"{shot_hash}.mp4"
+        return self.dir / file_name(shot_hash)
 
     def sidecar(self, shot_hash: str) -> Path:
         return self.dir / f"{shot_hash}.json"
@@ -87,8 +105,7 @@ class OutputCache:
         """Every cached hash, from one directory listing (the planner's fast path)."""
         try:
             with os.scandir(self.dir) as entries:
-                return {e.name[:-4] for e in entries if e.name.endswith(".mp4")
-                        and not e.name.startswith(".")}
+                return {h for e in entries if (h := hash_of(e.name)) is not None}
         except (FileNotFoundError, NotADirectoryError):
             return set()
 
@@ -109,7 +126,8 @@ class OutputCache:
     def temp_path(self, shot_hash: str) -> Path:
         """A fresh temporary file beside the cache (same filesystem: the final move is atomic)."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{shot_hash[:16]}.", suffix=".part.mp4", dir=self.dir)
+        suffix = ".part" + Path(file_name(shot_hash)).suffix
+        fd, name = tempfile.mkstemp(prefix=f".{shot_hash[:16]}.", suffix=suffix, dir=self.dir)
         os.close(fd)
         return Path(name)
 
@@ -128,7 +146,7 @@ class OutputCache:
     def clean_temporaries(self) -> int:
         """Remove partial downloads left by a killed run; return how many."""
         removed = 0
-        for leftover in state_folder(self.dir).glob(".*.part.mp4") if self.dir.is_dir() else ():
+        for leftover in state_folder(self.dir).glob(".*.part.*") if self.dir.is_dir() else ():
             safe_to_delete(leftover).unlink(missing_ok=True)
             removed += 1
         return removed

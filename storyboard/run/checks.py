@@ -16,7 +16,7 @@ from storyboard.errors import (
     TransportError,
 )
 from storyboard.language.request import CompiledShot
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, probe
 
 AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
 
@@ -59,6 +59,24 @@ def verify_video(path: Path, duration: float, tolerance: float, require_audio: b
     verify_info(info, duration, tolerance, require_audio)
 
 
+ASSET_KINDS = {"image": ("png", "jpeg", "webp", "bmp"), "voice": ("wav", "mp3"),
+               "speech": ("wav", "mp3")}
+
+
+def verify_asset(path: Path, kind: str) -> None:
+    """The checks a made cast asset passes before it enters the cache: an image or audio that
+    ffmpeg reads (a voice's and a line's of some length)."""
+    try:
+        facts = probe.measure(path)
+    except (MediaError, FFmpegError) as exc:
+        raise InvalidOutput(f"the {kind} cannot be read: {exc}") from exc
+    if facts.kind not in ASSET_KINDS[kind]:
+        raise InvalidOutput(f"expected {' or '.join(ASSET_KINDS[kind]).upper()} for a {kind}, "
+                            f"but the content is {facts.kind}")
+    if kind != "image" and facts.seconds <= 0:
+        raise InvalidOutput(f"the {kind} has no sound in it")
+
+
 def verify_info(info: ffmpeg.MediaInfo, duration: float, tolerance: float,
                 require_audio: bool) -> None:
     """``verify_video``'s checks of what a probe read."""
@@ -72,7 +90,8 @@ def verify_info(info: ffmpeg.MediaInfo, duration: float, tolerance: float,
 
 def keep_rejected(root: Path, shot: CompiledShot, task_id: str, tmp: Path) -> Path:
     """Move a download that failed verification aside, for a person to look at."""
-    kept = root / ".storyboard" / "rejected" / f"{shot.hash[:16]}-{task_id}.mp4"
+    suffix = shot.asset.suffix if shot.asset is not None else ".mp4"
+    kept = root / ".storyboard" / "rejected" / f"{shot.hash[:16]}-{task_id}{suffix}"
     kept.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, kept)
     return kept

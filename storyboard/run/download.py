@@ -16,6 +16,7 @@ from storyboard.run.checks import (
     InvalidOutput,
     describe,
     keep_rejected,
+    verify_asset,
     verify_video,
 )
 from storyboard.run.journal import REDOWNLOAD, Attempt
@@ -107,8 +108,11 @@ class Downloading(Session):
     def verify_and_store(self, shot: CompiledShot, state: TaskState, tmp: Path, billed: float,
                          cost: float) -> CacheEntry:
         """Check the download and move it into the cache (blocking: runs on a worker thread)."""
-        verify_video(tmp, float(shot.request.duration), self.options.duration_tolerance,
-                     self.options.require_audio and shot.request.audio is not False)
+        if shot.asset is not None:
+            verify_asset(tmp, shot.asset.kind)
+        else:
+            verify_video(tmp, float(shot.request.duration), self.options.duration_tolerance,
+                         self.options.require_audio and shot.request.audio is not False)
         entry = CacheEntry(shot.hash, sha256_file(tmp), self.provider.name, state.task_id,
                            shot.request.seed, billed, cost, self.prices.currency, time.time())
         self.cache.put(entry, tmp)
@@ -117,7 +121,7 @@ class Downloading(Session):
     def billed(self, shot: CompiledShot, state: TaskState) -> tuple[float, float]:
         """What the provider bills for a finished task: from its usage when it says, else ours."""
         usage = state.usage
-        if usage is None or usage.output_seconds <= 0:
+        if usage is None or usage.output_seconds <= 0 or shot.asset is not None:
             return self.estimate(shot)
         prices = self.prices.for_model(shot.request.model)
         billed = prices.billed_seconds(usage.output_seconds, usage.input_video_seconds)

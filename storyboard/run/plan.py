@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import BudgetExceeded, StoryboardError
-from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.request import ASSET_EPISODES, CompiledShot, Manifest
 from storyboard.providers.base import Provider, host_of, task_key
 from storyboard.run.cache import OutputCache
 from storyboard.run.inflight import holdings
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 from storyboard.run.team.ledger import Ledger
 from storyboard.targets import PriceTable
+from storyboard.targets.assets import price_tables, units
 from storyboard.targets.prices import apply_overrides, is_amount
 
 # "store": pulled, rendered by others; "in flight": a paid task resumes; "claimed": another run's
@@ -94,6 +95,11 @@ class Plan:
         return round(sum(s.cost for s in self.to_render), 4)
 
     @property
+    def cast_cost(self) -> float:
+        """What making the cast costs (its images, voices and lines), within ``total_cost``."""
+        return round(sum(s.cost for s in self.to_render if s.episode in ASSET_EPISODES), 4)
+
+    @property
     def total_billed_seconds(self) -> float:
         return sum(s.billed_seconds for s in self.to_render)
 
@@ -112,6 +118,7 @@ class Plan:
             "price_model": self.price_model,
             "priced_models": list(self.priced_models), "host": self.host,
             "total_cost": self.total_cost, "total_billed_seconds": self.total_billed_seconds,
+            "cast_cost": self.cast_cost,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
             "price_note": self.price_note,
             "shots": [{
@@ -148,9 +155,24 @@ def price_model(prices: PriceTable, shots: Sequence[CompiledShot]) -> str:
     return "; ".join([prices.describe(), *(f"{m}: {text}" for text, m in others.items())])
 
 
+def asset_cost(shot: CompiledShot, prices: PriceTable) -> float:
+    """A cast asset's cost by its service's table on this provider; a paid provider without
+    one counts the list price (international, in USD), a free one nothing."""
+    assert shot.asset is not None
+    table = prices.by_model.get(shot.asset.model)
+    if table is None:
+        if not any(rate > 0 for rate in prices.per_second.values()):
+            return 0.0
+        table = price_tables("intl", "USD")[shot.asset.model]
+    return table.cost("", units(shot.asset.kind, shot.asset.prompt))
+
+
 def estimate(shot: CompiledShot, prices: PriceTable,
              reference_video_seconds: ReferenceSeconds | None = None) -> tuple[float, float]:
-    """(billed seconds, cost) a render of ``shot`` is expected to bill, by its model's table."""
+    """(billed seconds, cost) a render of ``shot`` is expected to bill, by its model's table
+    (a cast asset bills no seconds: an image, a voice, or a line's characters)."""
+    if shot.asset is not None:
+        return 0.0, asset_cost(shot, prices)
     prices = prices.for_model(shot.request.model)
     seconds = reference_video_seconds(shot) if reference_video_seconds else None
     if seconds is None or (seconds == 0 and shot.request.has_input_video):
@@ -363,9 +385,11 @@ def _plan_shot(shot: CompiledShot, prices: PriceTable, ref_seconds: ReferenceSec
 
 def _waits_on(shot: CompiledShot, cached: set[str], locked: Mapping[str, LockEntry],
               by_key: Mapping[str, CompiledShot]) -> str | None:
-    """The dependency whose output does not exist yet, so ``shot`` cannot start before it."""
+    """The dependency whose output does not exist yet, so ``shot`` cannot start before it: the
+    shot whose last frame it starts from, else the first cast asset it uses not yet made."""
+    missing = [asset for asset, digest in shot.needs.items() if digest not in cached]
     if not shot.depends_on:
-        return None
+        return missing[0] if missing else None
     key = f"{shot.series}/{shot.episode}/{shot.depends_on}"
     dependency = by_key.get(key)
     dep_hash = dependency.hash if dependency is not None else locked.get(key, {}).get("hash")

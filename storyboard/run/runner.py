@@ -40,6 +40,7 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.media import ffmpeg
 from storyboard.providers.base import Provider, task_key
 from storyboard.run import claims
+from storyboard.run.assets import Made, not_made
 from storyboard.run.cache import OutputCache
 from storyboard.run.inputs import prune_inputs
 from storyboard.run.journal import Journal
@@ -74,6 +75,7 @@ class ShotRun(Submitting):
             key = shot_key(shot)
             self.order.setdefault(key, position)
             self.futures.setdefault(key, loop.create_future())
+            self.by_hash.setdefault(shot.hash, key)
         await self.reconcile_all(shots)
         tasks = [asyncio.create_task(self.shot(shot)) for shot in shots]
         try:
@@ -118,7 +120,24 @@ class ShotRun(Submitting):
         if self.cache.has(shot.hash):
             return await self.cached(shot)
         first_frame = await self.first_frame(dependency) if dependency else None
+        self.made[shot_key(shot)] = {asset: await self.asset_made(shot, asset, digest)
+                                     for asset, digest in shot.needs.items()}
         return await self.from_journal(shot, first_frame)
+
+    async def asset_made(self, shot: CompiledShot, asset: str, digest: str) -> Made:
+        """The take of ``asset`` that ``shot`` uses, made (waiting for it if it renders in this
+        run); ends the shot as ``blocked`` when that take failed or was never made."""
+        key = self.by_hash.get(digest)
+        if key is not None and key in self.futures and key != shot_key(shot):
+            made = await self.futures[key]
+            if made.output is not None:
+                return Made(made.output, made.task_id or "")
+            raise self.end(shot, "blocked", not_made(asset, shot, f"ended {made.state}"),
+                           "blocked")
+        entry = self.cache.get(digest)
+        if entry is not None:
+            return Made(self.cache.path(digest), entry.task_id)
+        raise self.end(shot, "blocked", not_made(asset, shot, "is not made"), "blocked")
 
     async def follow_duplicate(self, shot: CompiledShot) -> None:
         """Shots with the same hash (variations) render once: later ones wait for the first."""

@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 from storyboard.errors import ProviderError, StoryboardError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider, task_key
+from storyboard.run.assets import Made
 from storyboard.run.cache import OutputCache
 from storyboard.run.checks import (
     retryable,
@@ -107,6 +108,8 @@ class Session:
         self.futures: dict[str, asyncio.Future[ShotResult]] = {}
         self.order: dict[str, int] = {}
         self.leaders: dict[str, str] = {}
+        self.by_hash: dict[str, str] = {}  # a hash -> the first shot of this run with it
+        self.made: dict[str, dict[str, Made]] = {}  # a shot's key -> the assets it is sent with
         self.started: dict[str, float] = {}
         self.locked = (read_lock(lock_path(root, proxy(provider))).shots if locked is None
                        else locked)

@@ -11,6 +11,7 @@ from pathlib import Path
 from storyboard.errors import ProviderError
 from storyboard.language.request import CompiledShot
 from storyboard.run import claims
+from storyboard.run.assets import substituted
 from storyboard.run.checks import (
     describe,
     is_ambiguous,
@@ -71,7 +72,7 @@ class Submitting(Reconciling):
         async with self.key_lock(shot):
             for _ in range(claims.ROUNDS):
                 await self.no_twin_in_flight(shot)
-                sent = await self.snapshot(shot)
+                sent = substituted(await self.snapshot(shot), self.made.get(shot_key(shot), {}))
                 attempt = await self.db(self.journal.begin, shot, self.provider.name,
                                         self.task_key, estimate=cost, note=note)
                 if not await self.withdrawn_for_earlier_twin(shot, attempt):

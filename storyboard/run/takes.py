@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
+from storyboard.language.cast import rehashed
 from storyboard.language.hashing import digest, take_of
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, take_id
 from storyboard.language.validate import did_you_mean
@@ -40,10 +41,24 @@ def with_retakes(manifest: Manifest, lock: LockFile | None = None,
     if manifest.retakes:
         return manifest
     states = (lock or read_lock(lock_path(manifest.root))).takes
+    cast = [_extended(s, states.get(state_key(s), {}), seed_max, free) for s in manifest.cast]
+    picked = picked_assets(cast, states)
     episodes = [_follow_picks(replace(ep, shots=[
-        _extended(s, states.get(state_key(s), {}), seed_max, free) for s in ep.shots]),
-        states, seed_max) for ep in manifest.episodes]
-    return replace(manifest, episodes=episodes, retakes=True)
+        rehashed(_extended(s, states.get(state_key(s), {}), seed_max, free), picked, seed_max)
+        for s in ep.shots]), states, seed_max) for ep in manifest.episodes]
+    return replace(manifest, episodes=episodes, cast=[rehashed(a, picked) for a in cast],
+                   retakes=True)
+
+
+def picked_assets(cast: list[CompiledShot], states: dict[str, TakeState]) -> dict[str, str]:
+    """The hash of the take each cast asset uses, by asset id (``cast/mia``): the picked take,
+    else take 1. A shot's hash covers it, so picking another sheet changes the shots using it."""
+    used = {}
+    for asset in cast:
+        take = int(states.get(state_key(asset), {}).get("picked") or 1)
+        chosen = next((t for t in asset.all_takes() if t.take == take), asset)
+        used[f"{asset.episode}/{asset.name}"] = chosen.hash
+    return used
 
 
 def extra_takes(state: TakeState, free: bool) -> int:

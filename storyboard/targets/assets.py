@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from storyboard.targets.capabilities import PriceTable
 from storyboard.targets.models import FactSource
 
 Unit = Literal["image", "voice", "10k-characters"]
@@ -187,6 +188,42 @@ def preferred_name(content_hash: str, label: str = "") -> str:
     name = f"{slug}_{digest[:NAME_LIMIT - len(slug) - 1]}"
     assert NAME_PATTERN.match(name)
     return name
+
+
+# --- price tables ----------------------------------------------------------------------------
+
+# The international list prices are in CNY for the image models [OFF]; a provider's table has one
+# currency (USD there), so they are converted at the figures the spec gives (about USD 0.030 and
+# 0.077 an image): approximate, overridable as every price is.
+USD_IMAGE = {"wan2.7-image": 0.030, "wan2.7-image-pro": 0.077}
+
+
+def _table(price: AssetPrice, currency: str, amount: float | None = None) -> PriceTable:
+    """An asset's price as a provider's table prices a unit: an image or a voice a generation,
+    speech per character (the ``per_second`` rate, for ``billed`` characters)."""
+    value = price.amount if amount is None else amount
+    if price.unit == "10k-characters":
+        return PriceTable({"": value / 10000}, currency, input_video_cap=0.0)
+    return PriceTable({"": value}, currency, input_video_cap=0.0, per="generation")
+
+
+def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
+    """Each cast service's list price in ``region`` as a table in ``currency`` (by model id),
+    for a provider's ``PriceTable.by_model``."""
+    tables: dict[str, PriceTable] = {}
+    for image in IMAGE_MODELS.values():
+        price = image.price(region)
+        usd = USD_IMAGE[image.id] if price.currency != currency and currency == "USD" else None
+        tables[image.id] = _table(price, currency, usd)
+    tables[QWEN_VOICE_DESIGN.id] = _table(QWEN_VOICE_DESIGN.price(region), currency)
+    for speech in SPEECH_MODELS.values():
+        tables[speech.id] = _table(speech.price(region), currency)
+    return tables
+
+
+def units(kind: str, text: str) -> float:
+    """What an asset is billed by: one image, one voice, or the characters a line speaks."""
+    return float(speech_characters(text)) if kind == "speech" else 1.0
 
 
 # --- the docs' table -------------------------------------------------------------------------

@@ -113,7 +113,7 @@ class PriceTable:
     def describe(self) -> str:
         """The price model in one line: "USD 0.1/s 720P, 0.15/s 1080P (+ input video <= 5 s)"."""
         unit = "/s" if self.per == "second" else " a generation"
-        rates = ", ".join(f"{rate:g}{unit} {res}" for res, rate in self.per_second.items())
+        rates = ", ".join(f"{rate:g}{unit} {res}".rstrip() for res, rate in self.per_second.items())
         extra = f" (+ input video <= {self.input_video_cap:g} s)" if self.per == "second" else ""
         return f"{self.currency} {rates}{extra}"
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from storyboard.targets.assets import price_tables
 from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
 from storyboard.targets.models import DEFAULT_MODEL, MODELS, WAN27_R2V, FactSource
 from storyboard.targets.tasks import TaskProtocol, TaskStatus
@@ -87,8 +88,9 @@ DASHSCOPE_PROTOCOL = TaskProtocol(
     statuses=with_synonyms({status.value: status for status in TaskStatus}),
     submit_headers={"X-DashScope-Async": "enable"},  # without it the submit is refused
     capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
-    prices={region: replace(table, by_model={m.id: m.price(region) for m in MODELS.values()
-                                             if m is not WAN27_R2V})
+    prices={region: replace(table, by_model={
+        **{m.id: m.price(region) for m in MODELS.values() if m is not WAN27_R2V},
+        **price_tables(region, table.currency)})  # the cast's services
             for region, table in WAN27_R2V.prices.items()},
 )
 DASHSCOPE = Target(DASHSCOPE_NAME, "DashScope (native)", Limits(min_references=0),

@@ -1,0 +1,66 @@
+"""Cast assets into what a shot is sent with: the made take's file, or a designed voice's id.
+
+A shot names the assets it uses (``CompiledShot.needs``: ``cast/mia`` -> the hash of the take it
+uses), and its media carry ``MediaRef(asset=...)`` until it is handed to a provider. The runner makes
+the assets first (they are shots of their own: journaled, cached, shared, never paid twice), waits
+for the takes a shot needs, and ``substituted`` puts each take's file in place of its name; a line
+spoken in a designed voice gets that voice's id (the task id its design answered with). The hash
+is not touched: it already covers the take (its hash), so the bytes sent are the ones planned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef, Scene
+
+
+@dataclass(frozen=True)
+class Made:
+    """A made take of an asset: its file, and the task id that made it (a voice's id)."""
+
+    path: Path
+    task_id: str
+
+
+def substituted(shot: CompiledShot, made: Mapping[str, Made]) -> CompiledShot:
+    """``shot`` with every asset it names replaced by the made take's file (and a line's voice
+    by the designed voice's id)."""
+    if not made:
+        return shot
+    request = shot.request
+    media = tuple(_item(item, made) for item in request.media)
+    scenes = tuple(_scene(scene, made) for scene in request.scenes)
+    asset = shot.asset
+    if asset is not None and asset.voice in made:
+        asset = replace(asset, voice=made[asset.voice].task_id)
+    if asset is not None and asset.refs:
+        asset = replace(asset, refs=tuple(_ref(r, made) or r for r in asset.refs))
+    return replace(shot, request=replace(request, media=media, scenes=scenes), asset=asset)
+
+
+def _ref(ref: MediaRef | None, made: Mapping[str, Made]) -> MediaRef | None:
+    if ref is None or ref.asset is None or ref.asset not in made:
+        return ref
+    return MediaRef(path=made[ref.asset].path)
+
+
+def _item(item: MediaItem, made: Mapping[str, Made]) -> MediaItem:
+    return replace(item, ref=_ref(item.ref, made), voice=_ref(item.voice, made))
+
+
+def _scene(scene: Scene, made: Mapping[str, Made]) -> Scene:
+    lines = tuple(_line(line, made) for line in scene.lines)
+    return replace(scene, lines=lines) if lines != scene.lines else scene
+
+
+def _line(line: Line, made: Mapping[str, Made]) -> Line:
+    return replace(line, voice=_ref(line.voice, made))
+
+
+def not_made(asset: str, shot: CompiledShot, why: str) -> str:
+    """Why a shot cannot be sent: an asset it uses is not made (and how to make it)."""
+    return (f"blocked: {asset} (used by {shot.episode}/{shot.name}) {why}; make it first: "
+            f"storyboard render SERIES --shot {asset}")
