@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,15 @@ def test_the_watch_reads_only_our_prompts_numbers_and_nodes() -> None:
                      ("p1", 0.5, "step 5 of 10")]
     assert ws_url("https://gpu.example:8443/comfy/", "a b") == \
         "wss://gpu.example:8443/comfy/ws?clientId=a%20b"
+
+
+def test_a_job_s_end_over_ws_cuts_the_poll_s_wait_short(tmp_path: Path) -> None:
+    """With a poll every 60 s, each shot is still done about when its job ends: the socket's
+    ``executing node: null`` (sent once the history holds the result) ends the wait."""
+    with ComfyUIServer(ComfyConfig(job_time=0.3, plain=True)) as gpu:
+        series = series_on(tmp_path, [gpu], PHANTOM, poll=[60])
+        started = time.monotonic()
+        report, events = render(series, tmp_path / "out")
+        assert report.ok, report
+        assert time.monotonic() - started < 50  # one wait of the schedule would be 60 s
+        assert [e.state for e in events if e.shot == "serve"][-1] == "done"
