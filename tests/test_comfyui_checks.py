@@ -111,11 +111,35 @@ def test_the_cli_prints_the_located_error_and_exits_non_zero(tmp_path: Path,
     nothing_sent(gpu)
 
 
+def located_at(text: str, needle: str) -> tuple[int, int]:
+    """The line and column (1-based) where ``needle`` begins in ``text``."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return number, line.index(needle) + 1
+    raise AssertionError(needle)
+
+
 def test_a_missing_workflow_file_and_an_unknown_key(tmp_path: Path, gpu: ComfyUIServer) -> None:
-    series = series_on(tmp_path, [gpu], "nowhere.json")
-    with pytest.raises(StoryboardError, match=r"provider\.workflow: workflows/nowhere\.json "
-                                              "is not a file in the series folder"):
+    series = series_on(tmp_path, [gpu], "nowhere.json",
+                       workflows={"wan2.7-r2v": "workflows/gone.json"})
+    text = (series / "storyboard.yaml").read_text()
+    with pytest.raises(ProblemsFound) as raised:
         storyboard.render(series)
+    checked = [d.format() for d in storyboard.check(series) if d.severity == "error"]
+    for found in ([d.format() for d in raised.value.diagnostics], checked):
+        assert len(found) == 2, found
+        for entry, needle in [("workflows/nowhere.json", "workflows/nowhere.json"),
+                              ("workflows/gone.json", "workflows/gone.json")]:
+            line, col = located_at(text, needle)
+            said = next(f for f in found if entry in f)
+            assert f"storyboard.yaml:{line}:{col}" in said
+            assert "is not a file in the series folder" in said
+    done = subprocess.run([sys.executable, "-m", "storyboard", "check", str(series)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "provider-workflow" in subprocess.run(
+        [sys.executable, "-m", "storyboard", "check", str(series), "--json"],
+        capture_output=True, text=True, timeout=120, check=False).stdout
     doc = yaml.safe_load((series / "storyboard.yaml").read_text())
     doc["provider"]["instance"] = "http://127.0.0.1:1"
     (series / "storyboard.yaml").write_text(yaml.safe_dump(doc))

@@ -248,3 +248,45 @@ def test_submit_itself_refuses_a_shot_its_workflow_cannot_take(tmp_path: Path) -
                 await provider.aclose()
         asyncio.run(scenario())
         assert gpu.stats()["prompts"] == {} and gpu.stats()["uploads"] == 0
+
+
+def test_ws_sends_a_prompts_messages_to_its_client_and_refuses_input() -> None:
+    """The real shapes and order, to the client id that queued the prompt (not to another); a
+    frame from a client closes its socket; an id that is not a plain token is refused."""
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect
+
+    with ComfyUIServer(ComfyConfig(job_time=0.2, plain=True)) as gpu:
+        ws = gpu.url.replace("http://", "ws://") + "/ws?clientId="
+        with connect(ws + "mine") as mine, connect(ws + "other") as other:
+            hello = json.loads(mine.recv(timeout=10))
+            assert hello == {"type": "status", "data": {
+                "status": {"exec_info": {"queue_remaining": 0}}, "sid": "mine"}}
+            json.loads(other.recv(timeout=10))
+            answer = httpx.post(gpu.url + "/prompt", json={
+                "prompt": text_graph(), "prompt_id": "p-1", "client_id": "mine"}).json()
+            assert answer["prompt_id"] == "p-1"
+            kinds: list[str] = []
+            while True:
+                said = json.loads(mine.recv(timeout=10))
+                kinds.append(said["type"])
+                data = said["data"]
+                if said["type"] != "status":
+                    assert data["prompt_id"] == "p-1"
+                if said["type"] == "executing" and data["node"] is None:
+                    break
+            work = [k for k in kinds if k != "status"]
+            assert work[:3] == ["execution_start", "execution_cached", "executing"]
+            assert work[-3:] == ["executed", "execution_success", "executing"]
+            assert work.count("progress") == 20  # the sampler's steps
+            assert httpx.get(gpu.url + "/history/p-1").json()["p-1"]["status"]["completed"]
+            heard = [json.loads(other.recv(timeout=10))["type"] for _ in range(3)]
+            assert set(heard) == {"status"}  # only the queue's news, never another's prompt
+            mine.send("hello")
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    mine.recv(timeout=10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1003
+        with pytest.raises((InvalidStatus, ConnectionClosed)), \
+                connect(ws + "bad%20id%3B") as refused:
+            refused.recv(timeout=10)

@@ -49,6 +49,24 @@ def test_long_messages_wrap_instead_of_being_cut() -> None:
     assert all(f"word{i:02d}" in text for i in range(40))
 
 
+def test_a_task_s_progress_shows_beside_its_state() -> None:
+    """A provider that says how far a task is (ComfyUI's /ws): ``running 45%``, and the
+    step in words; the next state without a fraction drops it."""
+    out = io.StringIO()
+    console = Console(file=out, width=100, force_terminal=False)
+    with LiveProgress(console, "USD") as live:
+        live.event(ShotEvent("e", "a", "running", 1.0, 0.0, "node 3 (KSampler): step 9 of 20",
+                             progress=0.45))
+        shown = live.render()
+        live.event(ShotEvent("e", "b", "running", 1.0, 0.0, "RUNNING"))
+    first = Console(file=io.StringIO(), width=100, record=True)
+    first.print(shown)
+    text = first.export_text()
+    assert "running 45%" in text and "step 9 of 20" in text
+    final = out.getvalue()
+    assert "running 45%" in final and final.count("%") == 1
+
+
 def test_stitching_is_announced_before_it_runs(tmp_path: Path, make_media: MakeMedia,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

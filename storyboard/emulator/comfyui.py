@@ -9,6 +9,8 @@
     POST /upload/image      multipart ``image`` (any medium) -> {name, subfolder, type}
     GET  /view              ?filename=&subfolder=&type=output: the file
     GET  /object_info[/{class}]
+    WS   /ws?clientId=ID    status on connect, then the messages of the prompts ID queued
+                            (``comfyui_ws``); absent with ``ComfyConfig(websocket=False)``
     GET  /_emulator/stats   POST /_emulator/restart   POST /_emulator/slow {"seconds", "count"}
     POST /_emulator/nodes   {"missing": [CLASS, ...]}: nodes this instance pretends not to have
 
@@ -35,21 +37,24 @@ from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from storyboard.emulator import comfyui_ws
 from storyboard.emulator.comfyui_state import ComfyConfig, Instance
 from storyboard.emulator.server import bind
 
 T = TypeVar("T")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ ()-]{0,200}$")
 START_TIMEOUT = 15.0
+WS_MAX_SIZE = 4096  # bytes of a client's frame: the emulator expects none
 
 
 def uvicorn_server(app: Starlette, log_level: str) -> Any:
     import uvicorn
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on",
                             http="h11", proxy_headers=False, server_header=False,
-                            timeout_graceful_shutdown=1, timeout_keep_alive=30)
+                            timeout_graceful_shutdown=1, timeout_keep_alive=30,
+                            ws_max_size=WS_MAX_SIZE)
     return uvicorn.Server(config)
 
 
@@ -168,7 +173,7 @@ def create_app(config: ComfyConfig | None = None, folder: Path | None = None) ->
         yield
         await instance.stop()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/prompt", post_prompt, methods=["POST"]),
         Route("/history/{prompt_id}", history, methods=["GET"]),
         Route("/queue", queue, methods=["GET", "POST"]),
@@ -182,6 +187,8 @@ def create_app(config: ComfyConfig | None = None, folder: Path | None = None) ->
         Route("/_emulator/slow", slow, methods=["POST"]),
         Route("/_emulator/nodes", nodes, methods=["POST"]),
     ]
+    if instance.config.websocket:
+        routes.append(WebSocketRoute("/ws", comfyui_ws.endpoint))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.instance = instance
     return app

@@ -1,8 +1,10 @@
 """Queued ComfyUI prompts into results: one emulated instance's queue, worker, history and faults.
 
 Like a real ComfyUI server it runs one prompt at a time, keeps its history in memory only (a
-``restart`` forgets the history, the queue and the running job; uploaded and saved files stay on
-disk), and never refuses a prompt id it has seen (sending twice runs twice: the counters show it).
+``restart`` forgets the history, the queue and the running job and drops every ``/ws`` socket;
+uploaded and saved files stay on disk), and never refuses a prompt id it has seen (sending twice
+runs twice: the counters show it). While a prompt runs, its client hears the real ``/ws`` messages
+(``comfyui_ws``): each node, each sampling step, the result.
 The result is a video drawn from the graph's own values (its positive text, seed, size, length,
 frame rate and the uploaded references), so a test can tell which take and seed it got.
 """
@@ -20,6 +22,7 @@ from typing import Any
 
 from storyboard.animatic.draw import Animatic, Sound, Thumbnail, TimedText, render
 from storyboard.emulator.comfyui_nodes import NODES, object_info, validate
+from storyboard.emulator.comfyui_ws import Listeners, message, order, stamped, status, steps_of
 
 
 @dataclass
@@ -27,6 +30,7 @@ class ComfyConfig:
     job_time: float = 0.2  # seconds a prompt runs (at least: the drawing may take longer)
     plain: bool = False  # results without text or pictures, drawn once per size (benchmarks)
     missing_nodes: tuple[str, ...] = ()  # node classes this instance has not installed
+    websocket: bool = True  # serve /ws (off: a server whose socket is refused)
 
 
 @dataclass
@@ -70,6 +74,7 @@ class Instance:
         self.running: Item | None = None
         self.history: dict[str, dict[str, Any]] = {}
         self.slow: list[float] = []  # extra seconds for the next jobs (a fault)
+        self.listeners = Listeners()  # the /ws sockets, by client id
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._job: asyncio.Task[None] | None = None
@@ -93,12 +98,16 @@ class Instance:
                     {"client_id": body.get("client_id")}, outputs)
         self.counters.prompts[prompt_id] += 1
         self.pending.append(item)
+        self.listeners.broadcast(status(self.remaining()))
         self._wake.set()
         return 200, {"prompt_id": prompt_id, "number": item.number, "node_errors": {}}
 
     def _files(self) -> set[str]:
         return {p.relative_to(self.inputs).as_posix() for p in self.inputs.rglob("*")
                 if p.is_file()}
+
+    def remaining(self) -> int:
+        return len(self.pending) + (self.running is not None)
 
     def queue(self) -> dict[str, Any]:
         return {"queue_running": [self.running.wire()] if self.running else [],
@@ -128,13 +137,14 @@ class Instance:
         self.pending.clear()
         self.history.clear()
         self.running = None
+        self.listeners.close_all()
         return dropped
 
     def snapshot(self) -> dict[str, Any]:
         c = self.counters
         return {"prompts": dict(c.prompts), "executed": dict(c.executed), "refused": c.refused,
                 "uploads": c.uploads, "restarts": c.restarts, "interrupts": c.interrupts,
-                "seeds": dict(c.seeds), "queue": len(self.pending) + (self.running is not None),
+                "seeds": dict(c.seeds), "queue": self.remaining(), "ws_sent": self.listeners.sent,
                 "running": self.running.prompt_id if self.running is not None else None}
 
     # -- the worker ------------------------------------------------------------------------------
@@ -154,6 +164,7 @@ class Instance:
                 await self._wake.wait()
                 continue
             item = self.running = self.pending.popleft()
+            self.listeners.broadcast(status(self.remaining()))
             started = now_ms()
             self._job = asyncio.get_running_loop().create_task(self._run(item))
             try:
@@ -172,15 +183,32 @@ class Instance:
                 if self.running is item:
                     self.running = None
 
+    def _say(self, item: Item, said: dict[str, Any]) -> None:
+        self.listeners.send(item.extra.get("client_id"), said)
+
     async def _run(self, item: Item) -> None:
         began = time.monotonic()
+        prompt_id = item.prompt_id
         values = graph_values(item.graph, self.inputs)
-        self.counters.seeds[item.prompt_id] = int(values["seed"])
-        out = self.outputs / "video" / f"{item.prompt_id}_{item.number:05d}.mp4"
-        await asyncio.to_thread(self._draw, values, out)
-        extra = self.slow.pop(0) if self.slow else 0.0
-        await asyncio.sleep(max(0.0, self.config.job_time + extra - (time.monotonic() - began)))
-        self.counters.executed[item.prompt_id] += 1
+        self.counters.seeds[prompt_id] = int(values["seed"])
+        out = self.outputs / "video" / f"{prompt_id}_{item.number:05d}.mp4"
+        self._say(item, stamped("execution_start", {"prompt_id": prompt_id}))
+        self._say(item, stamped("execution_cached", {"nodes": [], "prompt_id": prompt_id}))
+        drawing = asyncio.ensure_future(asyncio.to_thread(self._draw, values, out))
+        seconds = self.config.job_time + (self.slow.pop(0) if self.slow else 0.0)
+        nodes = order(item.graph)
+        tick = seconds / (sum(steps_of(item.graph[n]) for n in nodes) + 1)
+        for node_id in nodes:
+            self._say(item, message("executing", {"node": node_id, "display_node": node_id,
+                                                  "prompt_id": prompt_id}))
+            steps = steps_of(item.graph[node_id])
+            for step in range(1, steps + 1):
+                await asyncio.sleep(tick)
+                self._say(item, message("progress", {"value": step, "max": steps,
+                                                     "prompt_id": prompt_id, "node": node_id}))
+        await drawing
+        await asyncio.sleep(max(0.0, seconds - (time.monotonic() - began)))
+        self.counters.executed[prompt_id] += 1
 
     def _draw(self, values: dict[str, Any], out: Path) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -194,28 +222,39 @@ class Instance:
                             values["frames"] / values["fps"], values["fps"]), drawn)
         shutil.copyfile(drawn, out)
 
-    def _record(self, item: Item, started: int, word: str, message: str = "") -> None:
-        events: list[list[Any]] = [["execution_start", {"prompt_id": item.prompt_id,
+    def _record(self, item: Item, started: int, word: str, text: str = "") -> None:
+        prompt_id = item.prompt_id
+        events: list[list[Any]] = [["execution_start", {"prompt_id": prompt_id,
                                                         "timestamp": started}]]
         outputs: dict[str, Any] = {}
         if word == "success":
-            name = f"{item.prompt_id}_{item.number:05d}.mp4"
+            name = f"{prompt_id}_{item.number:05d}.mp4"
             outputs = {node: {"images": [{"filename": name, "subfolder": "video",
                                           "type": "output"}], "animated": [True]}
                        for node in item.outputs[:1]}
-            events.append(["execution_success", {"prompt_id": item.prompt_id,
+            for node, output in outputs.items():
+                self._say(item, message("executed", {"node": node, "display_node": node,
+                                                     "output": output, "prompt_id": prompt_id}))
+            events.append(["execution_success", {"prompt_id": prompt_id,
                                                  "timestamp": now_ms()}])
         elif word == "interrupted":
-            events.append(["execution_interrupted", {"prompt_id": item.prompt_id,
+            events.append(["execution_interrupted", {"prompt_id": prompt_id, "node_id": "?",
+                                                     "node_type": "?", "executed": [],
                                                      "timestamp": now_ms()}])
         else:
-            events.append(["execution_error", {"prompt_id": item.prompt_id, "node_id": "?",
-                                               "node_type": "?", "exception_message": message,
-                                               "timestamp": now_ms()}])
-        self.history[item.prompt_id] = {
+            events.append(["execution_error", {"prompt_id": prompt_id, "node_id": "?",
+                                               "node_type": "?", "executed": [],
+                                               "exception_message": text,
+                                               "exception_type": "RuntimeError",
+                                               "traceback": [], "current_inputs": {},
+                                               "current_outputs": {}, "timestamp": now_ms()}])
+        self._say(item, message(*events[-1]))
+        self.history[prompt_id] = {
             "prompt": item.wire(), "outputs": outputs, "meta": {},
             "status": {"status_str": "success" if word == "success" else "error",
                        "completed": word == "success", "messages": events}}
+        self.listeners.broadcast(status(self.remaining() - 1))  # this one is done
+        self._say(item, message("executing", {"node": None, "prompt_id": prompt_id}))
 
 
 def _linked(graph: dict[str, Any], value: Any) -> dict[str, Any] | None:

@@ -228,6 +228,7 @@ class Compiler:
         self.problems: list[Diagnostic] = list(source.problems)
         self.cache = media_cache or media.MediaCache(source.root / ".storyboard" / "media.json")
         self.gateway = gateway_of(source, provider, self.problems)
+        self.problems += workflow_problems(source, provider)
         self.said: set[str] = set()  # gateway problems about a file, said once
         self.asset_hashes: dict[str, str] = {}  # each cast asset's take 1, by asset id
 
@@ -363,9 +364,9 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
     block = series.data.get("provider") if isinstance(series.data, dict) else None
     block = block if isinstance(block, dict) else {}
     name = provider or block.get("name")
-    if provider is not None and provider not in ("local", *TARGETS):
+    if provider is not None and provider not in ("local", "comfyui", *TARGETS):
         problems.append(Diagnostic(None, f"unknown provider {provider!r}; expected one of: "
-                                         f"local, {', '.join(TARGETS)}"))
+                                         f"local, comfyui, {', '.join(TARGETS)}"))
     if name not in GATEWAYS:
         return None
     base_url = block.get("media_base_url")
@@ -376,6 +377,24 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
             "hosted")))
         base_url = None
     return TARGETS[str(name)], base_url
+
+
+def workflow_problems(source: Source, provider: str | None) -> list[Diagnostic]:
+    """A ComfyUI series' workflow files that are not there, each located at its ``workflow:``
+    or ``workflows:`` entry (the provider reads the files; here they are only found)."""
+    series = source.series
+    block = series.data.get("provider") if isinstance(series.data, dict) else None
+    if not isinstance(block, dict) or (provider or block.get("name")) != "comfyui":
+        return []
+    entries: list[tuple[tuple[str, ...], Any]] = [(("provider", "workflow"), block.get("workflow"))]
+    chosen = block.get("workflows")
+    if isinstance(chosen, dict):
+        entries += [(("provider", "workflows", str(key)), name) for key, name in chosen.items()]
+    return [series.diagnostic(where, (
+        f"workflow {name!r} is not a file in the series folder; expected a ComfyUI workflow "
+        "exported with \"Save (API)\" (a path relative to the series folder)"),
+        code="provider-workflow")
+        for where, name in entries if isinstance(name, str) and not (source.root / name).is_file()]
 
 
 def _verdict(facts: media.Facts, role: str, rule: FileRule | None = None) -> list[str]:

@@ -9,6 +9,7 @@ redirects.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
 
 Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+# What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done
+# (None: not known) and what it does now, in words.
+Progress = Callable[[str, float | None, str], None]
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,13 @@ class Provider(Protocol):
     base_url: str | None  # where its tasks are sent (None: it renders here)
     account_limits: AccountLimits | None  # the account's limits (a team ledger keeps them)
     webhook_url: str | None  # where status callbacks go (``webhooks``), set by the run
+    on_progress: Progress | None  # set by the run: where a task's pushed progress goes
+
+    def ended(self, task_id: str) -> asyncio.Event | None:
+        """An event the provider sets when it hears, pushed to it, that ``task_id`` has ended,
+        or None (it hears nothing): the poll then asks at once instead of waiting its
+        schedule. The answer still comes from ``query``."""
+        ...
 
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
         """Start a task for ``shot``; return its task id. ``first_frame`` is a frame from a
@@ -111,6 +122,7 @@ class BaseProvider:
     ask: Ask = staticmethod(once)
     media_base_url: str | None = None
     webhook_url: str | None = None
+    on_progress: Progress | None = None
     base_url: str | None = None  # where its tasks are sent (None: it renders here)
     account_limits: AccountLimits | None = None  # the account's limits, kept across a team
     name: str
@@ -133,6 +145,9 @@ class BaseProvider:
         return ""
 
     def check_shots(self, shots: list[CompiledShot]) -> None:
+        return None
+
+    def ended(self, task_id: str) -> asyncio.Event | None:
         return None
 
     @property

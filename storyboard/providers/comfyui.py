@@ -12,10 +12,14 @@ and its take. So the runner's journal holds it before anything is sent, a resume
 submit is found by its id. Each instance runs one prompt at a time: a job goes to an instance whose
 queue is empty (``Dispatch``). A job its server no longer knows (the server restarted) is sent
 again once, from its job file (``comfyui_jobs``), and reported; lost a second time, it fails.
+Each instance's ``/ws`` socket, opened with the ``client_id`` the prompts are sent with, tells the
+live view each job's node and sampling step and ends the poll's wait when a job is done
+(``comfyui_progress``); without it, polling alone does the same more slowly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import uuid
@@ -40,6 +44,7 @@ from storyboard.providers.base import BaseProvider, Traits
 from storyboard.providers.comfyui_client import NAME, Instance, first_video, status_of
 from storyboard.providers.comfyui_dispatch import Dispatch
 from storyboard.providers.comfyui_jobs import Job, Jobs, Throughput
+from storyboard.providers.comfyui_progress import Watch
 from storyboard.providers.comfyui_settings import ComfySettings
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, Usage
 
@@ -77,6 +82,8 @@ class ComfyUIProvider(BaseProvider):
         self.jobs = Jobs(state / "jobs")
         self.throughput = Throughput(state / "throughput.json")
         self.client_id = uuid.uuid4().hex
+        self.watches = {i.url: Watch(i.url, self.client_id, lambda: self.on_progress)
+                        for i in self.instances}
         self._workflows: dict[Path, wf.Workflow] = {}
         self._info: dict[str, Any] = {}
 
@@ -195,10 +202,25 @@ class ComfyUIProvider(BaseProvider):
             graph = await self._graph(job, instance, shot)
             job.instance = instance.url
             self.jobs.save(job)
+            await self.watches[instance.url].follow(job.prompt_id, {
+                node_id: str(node.get("class_type")) for node_id, node in graph.items()})
             await instance.prompt(graph, job.prompt_id, self.client_id, shot)
         except BaseException:
             self.dispatch.release(instance.url, job.prompt_id)
+            self._unfollow(job.prompt_id)
             raise
+
+    def _unfollow(self, prompt_id: str) -> None:
+        for watch in self.watches.values():
+            watch.forget(prompt_id)
+
+    def ended(self, task_id: str) -> asyncio.Event | None:
+        """Set when an instance's ``/ws`` says the prompt is done (None: not followed)."""
+        for watch in self.watches.values():
+            event = watch.ended(task_id)
+            if event is not None:
+                return event
+        return None
 
     async def _graph(self, job: Job, instance: Instance, shot: str) -> dict[str, Any]:
         path = Path(job.workflow)
@@ -240,6 +262,7 @@ class ComfyUIProvider(BaseProvider):
 
     def _finished(self, job: Job, instance: Instance, entry: dict[str, Any]) -> TaskState:
         self.dispatch.release(instance.url, job.prompt_id)
+        self._unfollow(job.prompt_id)
         word, message, times = status_of(entry)
         note = "; ".join(job.notes)
         if word == "interrupted":
@@ -261,6 +284,7 @@ class ComfyUIProvider(BaseProvider):
         """The job's server no longer knows it (a restart): send it again once (it costs
         nothing), saying so; a second loss fails the shot."""
         self.dispatch.release(job.instance, job.prompt_id)
+        self._unfollow(job.prompt_id)
         if job.requeued >= 1:
             return TaskState(job.prompt_id, TaskStatus.FAILED, code="LostJob",
                              message=f"{job.instance} lost this job again after it was "
@@ -307,6 +331,8 @@ class ComfyUIProvider(BaseProvider):
                                    timeout=httpx.Timeout(max(self.settings.timeout, 300.0)))
 
     async def aclose(self) -> None:
+        for watch in self.watches.values():
+            await watch.aclose()
         await self._client.aclose()
 
     # -- for plans -----------------------------------------------------------------------------

@@ -148,6 +148,13 @@ class _Row:
     started: float
     message: str = ""
     ended: float | None = None  # the clock stops when the shot is settled
+    progress: float | None = None  # the task's fraction done, while it runs (ComfyUI's /ws)
+
+    def shown_state(self) -> str:
+        """``running 45%`` when the provider says how far the task is, else the state."""
+        if self.state == "running" and self.progress is not None:
+            return f"{self.state} {self.progress:.0%}"
+        return self.state
 
 
 class LiveProgress:
@@ -184,7 +191,7 @@ class LiveProgress:
     def event(self, event: ShotEvent) -> None:
         key = shot_label(event.series, event.episode, event.shot)
         row = self.rows.setdefault(key, _Row(event.state, time.monotonic() - event.elapsed))
-        row.state, row.message = event.state, event.message
+        row.state, row.message, row.progress = event.state, event.message, event.progress
         if event.state in SETTLED:
             row.ended = row.started + event.elapsed
         self.spent = max(self.spent, event.spent_so_far)
@@ -203,7 +210,7 @@ class LiveProgress:
         now = time.monotonic()
         for key, row in self.rows.items():
             elapsed = (row.ended if row.ended is not None else now) - row.started
-            table.add_row(key, Text(row.state, STATE_STYLES.get(row.state, "")),
+            table.add_row(key, Text(row.shown_state(), STATE_STYLES.get(row.state, "")),
                           f"{elapsed:5.1f}s", Text(row.message))  # Text: no markup
         parts: list[Any] = [table]
         parts += [Text(episode_line(ep, now)) for ep in self.episodes]

@@ -29,6 +29,7 @@ class ShotEvent:
     series: str = ""
     task_id: str | None = None
     output: Path | None = None  # the shot's video, on "done" and "cached"
+    progress: float | None = None  # the task's fraction done, when its provider says (ComfyUI)
 
 
 @dataclass

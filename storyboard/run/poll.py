@@ -47,11 +47,20 @@ class Polling(Downloading):
         status word we do not know (UNKNOWN) is polled on, backing off, for ``unknown_patience``
         before the shot stops as ``AmbiguousTask``; only ``unknown_ends`` (a restored result
         the provider may have dropped) returns it."""
+        self.follow(shot, task_id)
+        try:
+            return await self._poll(shot, attempt_id, task_id, immediate=immediate,
+                                    unknown_ends=unknown_ends)
+        finally:
+            self.following.pop(task_id, None)
+
+    async def _poll(self, shot: CompiledShot, attempt_id: int, task_id: str, *,
+                    immediate: bool, unknown_ends: bool) -> TaskState:
         schedule = self.options.poll_schedule or DEFAULT_POLL_SCHEDULE
         deadline = self.clock() + self.options.max_wait
         step, last, unknown = (0 if immediate else 1), "", Unknown()
         if not immediate:
-            await self.sleep(schedule[0])
+            await self.pause(task_id, schedule[0])
         while True:
             state = await self.ask(shot, task_id)
             if state.status != last:
@@ -65,8 +74,26 @@ class Polling(Downloading):
                 raise self.pending(shot, task_id, f"still {state.status} after "
                                    f"{self.options.max_wait:.0f} s")
             delay = schedule[min(step, len(schedule) - 1)] * 2 ** unknown.answers
-            await self.sleep(min(delay, max(self.options.backoff_cap, schedule[-1]), remaining))
+            await self.pause(task_id, min(delay, max(self.options.backoff_cap, schedule[-1]),
+                                          remaining))
             step += 1
+
+    async def pause(self, task_id: str, seconds: float) -> None:
+        """Wait ``seconds``, or less when the provider hears the task end first (pushed to it:
+        ComfyUI's ``/ws``). Each end it hears cuts one wait short, never more."""
+        ended = self.provider.ended(task_id)
+        if ended is None:
+            await self.sleep(seconds)
+            return
+        if not ended.is_set():
+            waits = [asyncio.ensure_future(self.sleep(seconds)),
+                     asyncio.ensure_future(ended.wait())]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+        ended.clear()
 
     async def ask(self, shot: CompiledShot, task_id: str) -> TaskState:
         """One answer about the task; passing errors are asked again (with backoff), never taken

@@ -53,6 +53,7 @@ log = logging.getLogger("storyboard.run")
 
 T = TypeVar("T")
 P = ParamSpec("P")
+UNPOLLED_TASKS, UNPOLLED_WORDS = 64, 500  # progress kept for tasks whose poll has not started
 
 # A task that ended without a video, as the journal records the attempt. UNKNOWN is not here: a
 # word we do not know never ends an attempt (it stays in flight; see ``poll``).
@@ -85,6 +86,9 @@ class Session:
         self.cache = OutputCache(root, provider.cache_key)
         self.task_key = task_key(provider)  # journal and ledger: tasks belong to an endpoint
         provider.ask = self.patiently  # a lookup's every request is retried, not the lookup
+        provider.on_progress = self.heard  # progress pushed between polls (ComfyUI's /ws)
+        self.following: dict[str, CompiledShot] = {}  # task id -> the shot its poll waits for
+        self.unpolled: dict[str, list[tuple[float | None, str]]] = {}  # words before a poll
         self.slots = Slots(options.concurrency)
         self.board = team_board(journal, options)  # account-wide pacing: a team ledger's
         self.accounts: dict[str, AccountSlots] = {}
@@ -127,17 +131,34 @@ class Session:
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     def emit(self, shot: CompiledShot, state: EventState, message: str = "",
-             task_id: str | None = None) -> None:
+             task_id: str | None = None, progress: float | None = None) -> None:
         if self.on_event is None:
             return
         elapsed = self.clock() - self.started.get(shot_key(shot), self.clock())
         output = self.cache.path(shot.hash) if state in ("done", "cached") else None
         event = ShotEvent(shot.episode, shot.id, state, elapsed, round(self.spent, 4), message,
-                          shot.series, task_id, output)
+                          shot.series, task_id, output, progress)
         try:
             self.on_event(event)
         except Exception:  # a broken progress display must not lose a paid task
             log.exception("on_event callback failed")
+
+    def heard(self, task_id: str, fraction: float | None, message: str) -> None:
+        """A provider's word on a task (a step, a node): an event, nothing else; the poll's
+        answer alone moves the shot on. Words that come before the task's poll starts (a job
+        can start before its submit has answered) wait for it, a few of them."""
+        shot = self.following.get(task_id)
+        if shot is not None:
+            self.emit(shot, "running", message, task_id, fraction)
+        elif (task_id in self.unpolled or len(self.unpolled) < UNPOLLED_TASKS) and \
+                len(self.unpolled.get(task_id, ())) < UNPOLLED_WORDS:
+            self.unpolled.setdefault(task_id, []).append((fraction, message))
+
+    def follow(self, shot: CompiledShot, task_id: str) -> None:
+        """The task's poll starts: what its provider said of it so far, then all it says."""
+        self.following[task_id] = shot
+        for fraction, message in self.unpolled.pop(task_id, []):
+            self.emit(shot, "running", message, task_id, fraction)
 
     def result(self, shot: CompiledShot, state: ResultState, message: str = "", **kw: Any
                ) -> ShotResult:

@@ -1,0 +1,140 @@
+"""Progress over ComfyUI's ``/ws``: the live view hears each job's nodes and steps; a server whose
+socket is refused, or drops, still renders by polling ``/history``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from comfyui_helpers import prompts, series_on
+
+import storyboard
+from storyboard.emulator.comfyui import ComfyUIServer
+from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.providers.comfyui_progress import Watch, ws_url
+from storyboard.run import ShotEvent
+
+PHANTOM = "wan-phantom-references.json"
+STEPS = 20  # the example workflows' KSampler steps
+SAMPLER = "node 20 (KSampler)"  # the sampler of the Phantom example
+
+
+def render(series: Path, out: Path) -> tuple[storyboard.RenderReport, list[ShotEvent]]:
+    events: list[ShotEvent] = []
+    report = storyboard.render(series, episode="ep02", out=out, on_event=events.append)
+    return report, events
+
+
+def stepped(events: list[ShotEvent], shot: str) -> list[float]:
+    return [e.progress for e in events if e.shot == shot and e.progress is not None]
+
+
+def test_a_render_hears_each_step_of_each_job_over_ws(tmp_path: Path) -> None:
+    with ComfyUIServer(ComfyConfig(job_time=0.4, plain=True)) as gpu:
+        series = series_on(tmp_path, [gpu], PHANTOM)
+        report, events = render(series, tmp_path / "out")
+        assert report.ok, report
+        for shot in ("order", "serve"):
+            heard = [e for e in events if e.shot == shot]
+            states = [e.state for e in heard]
+            assert states[0] == "queued" and states[-1] == "done"
+            fractions = stepped(events, shot)
+            # execution_start (0), then every sampling step in order, each once
+            assert fractions == [0.0] + [k / STEPS for k in range(1, STEPS + 1)]
+            said = [e.message for e in heard if e.state == "running" and e.progress]
+            assert said[0] == f"{SAMPLER}: step 1 of {STEPS}"
+            assert said[-1] == f"{SAMPLER}: step {STEPS} of {STEPS}"
+            nodes = [e.message for e in heard if e.message.startswith("node ")
+                     and e.progress is None]
+            assert nodes[0] == "node 1 (UNETLoader)" and nodes[-1] == "node 23 (SaveVideo)"
+            # every step came before the shot was done: the socket leads, /history decides
+            done = states.index("done")
+            assert all(heard.index(e) < done for e in heard if e.progress is not None)
+            assert all(e.task_id for e in heard if e.progress is not None)
+        assert gpu.stats()["ws_sent"] > 2 * STEPS
+        assert set(prompts(gpu).values()) == {1}
+
+
+def test_a_server_whose_ws_is_refused_renders_by_polling(tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture
+                                                         ) -> None:
+    with ComfyUIServer(ComfyConfig(job_time=0.2, plain=True, websocket=False)) as gpu:
+        series = series_on(tmp_path, [gpu], PHANTOM)
+        with caplog.at_level(logging.INFO, logger="storyboard.providers.comfyui"):
+            report, events = render(series, tmp_path / "out")
+        assert report.ok, report
+        assert (tmp_path / "out" / "ep02.mp4").is_file()
+        assert [e.progress for e in events if e.progress is not None] == []
+        assert [e.state for e in events if e.shot == "order"][-1] == "done"
+        notes = [r for r in caplog.records if "/ws" in r.getMessage()]
+        assert notes and all(r.levelno == logging.INFO for r in notes)
+        assert "progress is polled from /history instead" in notes[0].getMessage()
+        assert gpu.stats()["ws_sent"] == 0 and set(prompts(gpu).values()) == {1}
+
+
+def test_a_socket_dropped_by_a_restart_falls_back_to_polling(tmp_path: Path) -> None:
+    """A restarted server drops every socket: the lost job is re-queued and both shots are
+    done (the second one polled, since the socket is not tried again for a minute)."""
+    with ComfyUIServer(ComfyConfig(job_time=0.8, plain=True)) as gpu:
+        series = series_on(tmp_path, [gpu], PHANTOM)
+        events: list[ShotEvent] = []
+
+        def restart_on_first_step(event: ShotEvent) -> None:
+            events.append(event)
+            if event.progress and not gpu.stats()["restarts"]:
+                gpu.restart()
+        report = storyboard.render(series, episode="ep02", out=tmp_path / "out",
+                                   on_event=restart_on_first_step)
+        assert report.ok, report
+        assert sorted(prompts(gpu).values()) == [1, 2]  # the lost one sent again, once
+        assert {e.shot for e in events if e.state == "done"} == {"order", "serve"}
+
+
+def test_the_watch_reads_only_our_prompts_numbers_and_nodes() -> None:
+    heard: list[tuple[str, float | None, str]] = []
+    watch = Watch("http://127.0.0.1:1", "me", lambda: lambda *said: heard.append(said))
+
+    async def run() -> None:
+        await watch.follow("p1", {"3": "KSampler"})  # nothing listens on port 1: a note
+        assert not watch.connected
+        for frame in [
+            {"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 1}}}},
+            {"type": "execution_start", "data": {"prompt_id": "p1", "timestamp": 1}},
+            {"type": "executing", "data": {"node": "3", "prompt_id": "p1"}},
+            {"type": "progress", "data": {"value": 5, "max": 10}},  # older servers: no id
+            {"type": "progress", "data": {"value": "5", "max": 10, "prompt_id": "p1"}},
+            {"type": "progress", "data": {"value": 1, "max": 0, "prompt_id": "p1"}},
+            {"type": "executing", "data": {"node": "\x1b[2J", "prompt_id": "p1"}},
+            {"type": "progress", "data": {"value": 1, "max": 2, "prompt_id": "other"}},
+            {"type": "executing", "data": {"node": None, "prompt_id": "other"}},
+        ]:
+            watch.heard(json.dumps(frame))
+        watch.heard("not json")
+        ended = watch.ended("p1")
+        assert ended is not None and not ended.is_set()
+        watch.heard(json.dumps({"type": "executing", "data": {"node": None,
+                                                              "prompt_id": "p1"}}))
+        assert ended.is_set()
+    asyncio.run(run())
+    # the step without an id is the current prompt's; a string, a zero max, a node not in
+    # our graph and another prompt's messages are passed over
+    assert heard == [("p1", 0.0, "started"), ("p1", None, "node 3 (KSampler)"),
+                     ("p1", 0.5, "step 5 of 10")]
+    assert ws_url("https://gpu.example:8443/comfy/", "a b") == \
+        "wss://gpu.example:8443/comfy/ws?clientId=a%20b"
+
+
+def test_a_job_s_end_over_ws_cuts_the_poll_s_wait_short(tmp_path: Path) -> None:
+    """With a poll every 60 s, each shot is still done about when its job ends: the socket's
+    ``executing node: null`` (sent once the history holds the result) ends the wait."""
+    with ComfyUIServer(ComfyConfig(job_time=0.3, plain=True)) as gpu:
+        series = series_on(tmp_path, [gpu], PHANTOM, poll=[60])
+        started = time.monotonic()
+        report, events = render(series, tmp_path / "out")
+        assert report.ok, report
+        assert time.monotonic() - started < 50  # one wait of the schedule would be 60 s
+        assert [e.state for e in events if e.shot == "serve"][-1] == "done"
