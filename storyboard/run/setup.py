@@ -245,9 +245,6 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
     if chosen == "comfyui":
         from storyboard.providers.comfyui import from_manifest_block
         return from_manifest_block(manifest.provider, manifest.root)
-    if chosen == "comfyui":
-        from storyboard.providers.comfyui import from_manifest_block
-        return from_manifest_block(manifest.provider, manifest.root)
     from storyboard.providers import dashscope_settings as native
     from storyboard.providers import gateway_settings as gateway
     if chosen in GATEWAYS:
