@@ -148,12 +148,21 @@ class Resolver:
                 if ref is not None:
                     voices[name] = ref
             elif isinstance(entry, dict) and isinstance(entry.get("design"), str):
+                self._long_sample(name, str(entry.get("sample") or ""))
                 self.designed[name] = cast.DesignedVoice(
                     name, entry["design"], str(entry.get("sample") or ""),
                     str(entry.get("language") or "en"), _count(entry.get("takes")),
                     doc.span(("voices", name)))
                 voices[name] = MediaRef(asset=cast.asset_id("voices", name))
         return voices
+
+    def _long_sample(self, name: str, sample: str) -> None:
+        """A warning for a sample whose preview may outlast a reference voice (1..10 s)."""
+        if len(sample) > cast.SAMPLE_CHARACTERS:
+            self.problems.append(self.source.series.diagnostic(("voices", name, "sample"), (
+                f"the sample is {len(sample)} characters long: spoken, it may last more than "
+                f"10 s, longer than a reference voice may; expected at most about "
+                f"{cast.SAMPLE_CHARACTERS} characters"), severity="warning"))
 
     def _generated(self, name: str, entry: dict[str, Any], where: PathKey) -> MediaRef:
         """A character's ``image: {generate: ...}``: its refs resolved, the image an asset."""
