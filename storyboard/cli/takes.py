@@ -58,10 +58,15 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
 @click.argument("take", type=click.IntRange(1))
 def pick(path: Path, shot: str, take: int) -> None:
     """Use TAKE of SHOT (EPISODE/SHOT) in the stitch, the sheet and the exports."""
-    from storyboard.run.takes import followers
+    from storyboard.run.takes import followers, users
     from storyboard.run.takes import pick as pick_take
     series, name, _ = shot_series(path, shot)
     guarded(lambda: pick_take(series, name, take))
+    using = guarded(lambda: users(series, name))
+    if using or name.startswith(ASSET_PREFIXES):
+        click.echo(f"picked take {take} of {shot}")
+        click.echo(_using(series, using) if using else "no shot uses it yet")
+        return
     click.echo(f"picked take {take} of {shot}; render again to re-stitch its episode")
     follow = guarded(lambda: followers(series, name))
     if follow:
@@ -113,19 +118,33 @@ def retake(ctx: click.Context, path: Path, shot: str, count: int, provider: str 
     ctx.invoke(render, path=path, **options)
 
 
-def _following(series: Manifest, follow: list[CompiledShot]) -> str:
-    """Which shots start from the picked take's last frame, and what rendering them costs."""
+ASSET_PREFIXES = ("cast/", "voices/")
+
+
+def _cost(series: Manifest, shots: list[CompiledShot]) -> str:
+    """What rendering ``shots`` (every take) costs with the series' provider, in words."""
     from storyboard.review.progress import money
     from storyboard.run.plan import estimate
     from storyboard.run.setup import prepare
     setup = prepare(series, offline=True)
-    cost = sum(estimate(t, setup.prices, setup.seconds)[1] for s in follow for t in s.all_takes())
-    names = ", ".join(s.shot_id for s in follow)
+    cost = sum(estimate(t, setup.prices, setup.seconds)[1] for s in shots for t in s.all_takes())
     price = f"about {money(cost, setup.prices.currency)}" if cost > 0 else "nothing"
+    return f"{price} with {setup.provider.name}"
+
+
+def _using(series: Manifest, using: list[CompiledShot]) -> str:
+    """Which shots use the picked asset, and what rendering them again costs."""
+    names = ", ".join(s.shot_id for s in using)
+    return (f"{names} use(s) it: they render again with this take ({_cost(series, using)}); "
+            "`storyboard plan` shows them as changed")
+
+
+def _following(series: Manifest, follow: list[CompiledShot]) -> str:
+    """Which shots start from the picked take's last frame, and what rendering them costs."""
+    names = ", ".join(s.shot_id for s in follow)
     take = (follow[0].depends_on or "").partition("#")[2] or "1"
     return (f"{names} start(s) from its last frame: they render again from take {take} "
-            f"({price} with {setup.provider.name}); "
-            "`storyboard plan` shows them as changed")
+            f"({_cost(series, follow)}); `storyboard plan` shows them as changed")
 
 
 def _text(value: object) -> str:

@@ -226,6 +226,15 @@ def followers(manifest: Manifest, shot_id: str) -> list[CompiledShot]:
             if s.depends_on is not None and s.depends_on.partition("#")[0] == shot.id]
 
 
+def users(manifest: Manifest, shot_id: str) -> list[CompiledShot]:
+    """The shots (and lines) that use the cast asset ``shot_id`` (``cast/mia``): a pick changes
+    their input, so they render again. Empty for a shot."""
+    asset = find_shot(manifest, shot_id)
+    if asset.asset is None:
+        return []
+    return [s for s in with_retakes(manifest).shots() if asset.shot_id in s.needs]
+
+
 def approve(manifest: Manifest, shot_id: str) -> int:
     """Lock the picked take (else the lowest-numbered take that rendered) as approved."""
     shot = find_shot(with_retakes(manifest), shot_id)

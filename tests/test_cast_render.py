@@ -1,0 +1,160 @@
+"""A series whose cast is all generated, rendered through the emulator (issue 36).
+
+Two characters with two takes each, a place and one designed voice: exactly one request per take
+and voice, none on a second render, none twice after SIGKILLs; a lost voice-design answer is adopted
+from the account's list; picking another sheet marks exactly the shots that use it as changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
+from test_cli_dashscope import (  # noqa: F401
+    KEY,
+    Emulator,
+    emulator,
+    env,
+    invoke,
+    render,
+    submissions,
+)
+
+from storyboard.emulator import EmulatorServer
+
+CAST = """\
+storyboard: 1
+title: Cast
+style: "warm hand-drawn animation"
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+characters:
+  mia:
+    image: {generate: "barista in her thirties, short dark hair, green apron", takes: 2}
+    voice: mia-voice
+  sam: {image: {generate: "a tall regular with a guitar case", takes: 2}}
+  cafe: {image: {generate: "a small corner cafe, counter and espresso machine", kind: place}}
+voices:
+  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual?"}
+episodes:
+  - id: ep01
+    shots:
+      - id: hello
+        scenes:
+          - {at: 0-2s, action: "@mia wipes the counter in @cafe", say: {mia: "Morning!"}}
+      - {id: waves, prompt: "@sam waves in @cafe"}
+      - {id: both, prompt: "@mia hands @sam a cup"}
+"""
+IMAGE_TAKES = 5  # mia x2, sam x2, cafe
+SHOTS = 3
+
+
+def write(root: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "storyboard.yaml").write_text(CAST, encoding="utf-8")
+    return root
+
+
+def cast_stats(emu: EmulatorServer) -> dict[str, Any]:
+    stats: dict[str, Any] = emu.stats()["cast"]
+    return stats
+
+
+def lock_of(series: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((series / "storyboard.lock").read_text("utf-8"))
+    return data
+
+
+def plan_of(series: Path) -> dict[str, tuple[str, float]]:
+    result = invoke("plan", series, "--provider", "dashscope", "--json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    return {s["key"].split("/", 1)[1]: (s["status"], s["cost"]) for s in plan["shots"]}
+
+
+def test_plan_prices_the_cast_before_anything_is_made(tmp_path: Path, emulator: Emulator) -> None:
+    emu = emulator()
+    series = write(tmp_path / "cast")
+    plan = plan_of(series)
+    assert [k for k in plan if k.startswith(("cast/", "voices/"))] == [
+        "cast/mia", "cast/mia#2", "cast/sam", "cast/sam#2", "cast/cafe", "voices/mia-voice"]
+    assert plan["cast/mia"] == ("new", 0.03) and plan["voices/mia-voice"] == ("new", 0.2)
+    assert all(status == "new" for status, _ in plan.values())
+    assert cast_stats(emu)["requests"] == {"image": 0, "voice": 0, "speech": 0}
+    assert submissions(emu) == 0
+
+
+def test_a_generated_cast_is_made_once_and_then_never_again(tmp_path: Path,
+                                                            emulator: Emulator) -> None:
+    emu = emulator()
+    series = write(tmp_path / "cast")
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    assert {s["state"] for s in report["shots"]} == {"done"}
+    stats = cast_stats(emu)
+    assert stats["images"] == IMAGE_TAKES and stats["voices"] == 1, stats
+    assert submissions(emu) == SHOTS
+    shots = lock_of(series)["shots"]
+    assert shots["cast/cast/mia#2"]["hash"].endswith(".png")
+    assert shots["cast/voices/mia-voice"]["hash"].endswith(".wav")
+
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    assert {s["state"] for s in report["shots"]} == {"cached"}
+    assert cast_stats(emu) == stats and submissions(emu) == SHOTS
+
+    picked = invoke("pick", series, "cast/mia", "2")
+    assert picked.exit_code == 0, picked.output
+    assert lock_of(series)["takes"]["cast/cast/mia"]["picked"] == 2
+    plan = plan_of(series)
+    changed = {k for k, (status, _) in plan.items() if status == "changed"}
+    assert changed == {"ep01/hello", "ep01/both"}  # the shots with @mia; not ep01/waves
+    assert plan["cast/mia#2"] == ("cached", 0.0)
+    code, _, err = render(series, "--yes")
+    assert code == 0, err
+    assert submissions(emu) == SHOTS + 2 and cast_stats(emu)["images"] == IMAGE_TAKES
+
+
+def test_a_lost_voice_design_answer_is_adopted_not_made_again(tmp_path: Path,
+                                                              emulator: Emulator) -> None:
+    emu = emulator()
+    emu.script("voice:lost")
+    series = write(tmp_path / "cast")
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    assert cast_stats(emu)["voices"] == 1  # created once: found again by its name
+    voice = next(s for s in report["shots"] if s["key"].endswith("voices/mia-voice"))
+    assert voice["state"] == "done"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_sigkill_at_any_instant_pays_for_nothing_twice(tmp_path: Path,
+                                                      emulator: Emulator) -> None:
+    emu = emulator(latency=0.6)
+    series = write(tmp_path / "cast")
+    environment = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url}
+    args = [sys.executable, "-m", "storyboard", "render", str(series), "--provider",
+            "dashscope", "--yes", "--quiet"]
+    for delay in (0.7, 1.6, 2.9):  # during the images, the voice, and the shots
+        child = subprocess.Popen(args, env=environment, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    final = subprocess.run(args, env=environment, capture_output=True, text=True, timeout=240,
+                           check=False)
+    assert final.returncode == 0, final.stderr
+    stats = cast_stats(emu)
+    assert stats["images"] == IMAGE_TAKES and stats["voices"] == 1, stats
+    assert submissions(emu) == SHOTS
+    assert emu.stats()["submissions"]["duplicates"] == 0
