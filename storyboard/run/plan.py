@@ -24,7 +24,7 @@ from storyboard.run.inflight import holdings
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 from storyboard.run.team.ledger import Ledger
 from storyboard.targets import PriceTable
-from storyboard.targets.assets import price_tables, units
+from storyboard.targets.assets import EACH, price_tables, units
 from storyboard.targets.prices import apply_overrides, is_amount
 
 # "store": pulled, rendered by others; "in flight": a paid task resumes; "claimed": another run's
@@ -164,7 +164,7 @@ def asset_cost(shot: CompiledShot, prices: PriceTable) -> float:
         if not any(rate > 0 for rate in prices.per_second.values()):
             return 0.0
         table = price_tables("intl", "USD")[shot.asset.model]
-    return table.cost("", units(shot.asset.kind, shot.asset.prompt))
+    return table.cost(EACH, units(shot.asset.kind, shot.asset.prompt))
 
 
 def estimate(shot: CompiledShot, prices: PriceTable,

@@ -195,6 +195,7 @@ def preferred_name(content_hash: str, label: str = "") -> str:
 # The international list prices are in CNY for the image models [OFF]; a provider's table has one
 # currency (USD there), so they are converted at the figures the spec gives (about USD 0.030 and
 # 0.077 an image): approximate, overridable as every price is.
+EACH = "each"  # an asset table's one rate: per image, per voice, or per character (``prices:``)
 USD_IMAGE = {"wan2.7-image": 0.030, "wan2.7-image-pro": 0.077}
 
 
@@ -203,8 +204,8 @@ def _table(price: AssetPrice, currency: str, amount: float | None = None) -> Pri
     speech per character (the ``per_second`` rate, for ``billed`` characters)."""
     value = price.amount if amount is None else amount
     if price.unit == "10k-characters":
-        return PriceTable({"": value / 10000}, currency, input_video_cap=0.0)
-    return PriceTable({"": value}, currency, input_video_cap=0.0, per="generation")
+        return PriceTable({EACH: value / 10000}, currency, input_video_cap=0.0)
+    return PriceTable({EACH: value}, currency, input_video_cap=0.0, per="generation")
 
 
 def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
@@ -219,6 +220,11 @@ def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
     for speech in SPEECH_MODELS.values():
         tables[speech.id] = _table(speech.price(region), currency)
     return tables
+
+
+def asset_models() -> tuple[str, ...]:
+    """Every cast service's model id (a ``prices:`` key may name each)."""
+    return (*IMAGE_MODELS, QWEN_VOICE_DESIGN.id, *SPEECH_MODELS)
 
 
 def units(kind: str, text: str) -> float:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from storyboard.targets.assets import asset_models
 from storyboard.targets.capabilities import PriceTable
 from storyboard.targets.models import DEFAULT_MODEL, MODELS
 
@@ -22,7 +23,7 @@ TABLE_KEYS = ("currency", "per", "input_video_cap", "per_second")
 
 def known_models() -> tuple[str, ...]:
     """Every model id a ``prices:`` key may name: each model and each of its snapshots."""
-    return tuple(name for m in MODELS.values() for name in (m.id, *m.snapshots))
+    return (*(name for m in MODELS.values() for name in (m.id, *m.snapshots)), *asset_models())
 
 
 def _number(where: str, value: object, problems: list[str]) -> float | None:
