@@ -40,9 +40,10 @@ EventSink = Callable[[ShotEvent], None]
 
 def quick(setup: RunSetup) -> bool:
     """Whether ``draft_shots`` renders ``setup``: the studio's local previews without a first
-    frame taken from another shot."""
+    frame taken from another shot, and without a cast to make first (those take the runner's
+    way, which waits for what a shot uses)."""
     return (setup.preview and setup.draft and isinstance(setup.provider, LocalProvider)
-            and not any(shot.depends_on for shot in setup.shots))
+            and not any(shot.depends_on or shot.needs or shot.asset for shot in setup.shots))
 
 
 def draft_shots(setup: RunSetup, facts_dir: Path, on_event: EventSink | None = None
