@@ -62,6 +62,8 @@ def digest(text: str) -> str:
 def _ref(ref: MediaRef | None, shot: CompiledShot, root: Path | None) -> dict[str, Any]:
     if ref is None:
         return {}
+    if ref.asset is not None:  # a cast asset: the hash of the take the shot uses
+        return {"asset": ref.asset, "asset_hash": shot.needs.get(ref.asset)}
     if ref.url is not None:
         if ref.url.startswith("data:"):  # can be large: its digest is enough to notice a change
             return {"url": "data:…", "sha256": digest(ref.url)}

@@ -192,7 +192,8 @@ def _media_label(name: str, entry: Mapping[str, Any]) -> str:
 
 
 def _where(entry: Mapping[str, Any]) -> str:
-    return str(entry.get("path") or entry.get("url") or entry.get("from_shot") or "")
+    return str(entry.get("path") or entry.get("url") or entry.get("from_shot")
+               or entry.get("asset") or "")
 
 
 def _media_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
@@ -221,6 +222,8 @@ def _one_media_changes(name: str, before: Mapping[str, Any],
     if _content(before) != _content(after):
         detail = (f"shot {after['from_shot']} changed, so its last frame will too"
                   if after.get("from_shot") and before.get("from_shot") == after["from_shot"]
+                  else f"another take of {after['asset']}"
+                  if after.get("asset") and before.get("asset") == after["asset"]
                   else f"content changed ({_where(after)})")
         changes.append(Change("reference", label, detail))
     old_voice, new_voice = before.get("voice") or {}, after.get("voice") or {}
@@ -235,7 +238,8 @@ def _content(entry: Mapping[str, Any]) -> tuple[Any, ...]:
     """What identifies a reference's content: a file's sha256 (a rename is no change), a URL."""
     if entry.get("sha256"):
         return ("sha256", entry["sha256"])
-    return ("where", entry.get("url"), entry.get("from_shot"), entry.get("from_hash"))
+    return ("where", entry.get("url"), entry.get("from_shot"), entry.get("from_hash"),
+            entry.get("asset"), entry.get("asset_hash"))
 
 
 def explain(old: LockEntry, new: LockEntry) -> tuple[Change, ...]:
