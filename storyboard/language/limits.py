@@ -140,7 +140,12 @@ def _reachable(request: ShotRequest, dialect: Target, media_base_url: str | None
         for ref in (item.ref, item.voice):
             if ref is None:
                 continue
-            if ref.url is not None and not ref.url.startswith(("https://", "http://")):
+            if ref.asset is not None:
+                yield Problem("cast", f"{ref.asset} is made from words, and {dialect.name} "
+                                      "renders video only and fetches files from public URLs: "
+                                      "make the cast with dashscope or local and name the "
+                                      "files (image: PATH) for this gateway", once=True)
+            elif ref.url is not None and not ref.url.startswith(("https://", "http://")):
                 yield Problem("cast", f"{name_of(ref)}: {dialect.name} fetches files from "
                                       "public http(s) URLs only", once=True)
             elif ref.url is not None and _insecure(ref.url, dialect):
