@@ -41,6 +41,21 @@ def make_media(media_cache: Path) -> Callable[..., Path]:
 
 
 _SESSION_STATE: list[str] = []
+RENDERED = ("rendered_example", "rendered_ad")  # session renders: made once, on one worker
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that share an expensive set-up share a pytest-xdist worker (``--dist loadgroup``):
+    those using a rendered example are one group, and those using a module's shared fixture (a
+    server, a browser, a render) one group per module, so each set-up is made once, not once per
+    worker. Every other test goes to whichever worker is free. Serial runs ignore the marks."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs if info is not None else {}
+        if any(name in defs for name in RENDERED):
+            item.add_marker(pytest.mark.xdist_group("rendered-examples"))
+        elif any(d.scope == "module" for fixtures in defs.values() for d in fixtures):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -55,6 +70,15 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     for folder in _SESSION_STATE:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def no_terminal_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without ``COLUMNS``/``LINES``, as in a pipe, whoever runs it: pytest-xdist's
+    workers have ``COLUMNS=80`` in their environment, which would make rich wrap paths in tables
+    that a serial run prints whole. A test that wants a width sets it itself."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
 
 
 @pytest.fixture(autouse=True)

@@ -277,7 +277,10 @@ def wait_until(what: str, check: Callable[[], bool], child: subprocess.Popen[byt
                timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not check():
-        assert child is None or child.poll() is None, f"the child exited before {what}"
+        if child is not None and child.poll() is not None:
+            _, err = child.communicate(timeout=30)
+            raise AssertionError(f"the child exited ({child.returncode}) before {what}: "
+                                 f"{err.decode(errors='replace')[-3000:]}")
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.02)
 

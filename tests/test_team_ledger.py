@@ -42,7 +42,11 @@ def clone(tmp_path: Path, name: str) -> Path:
     series = tmp_path / name / "coffee-shop"
     shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out",
                                                                    "storyboard.lock"))
-    with (series / "storyboard.yaml").open("a", encoding="utf-8") as f:
+    yaml = series / "storyboard.yaml"  # no loudness pass (two ffmpeg runs an episode): not tested here
+    text = yaml.read_text(encoding="utf-8")
+    assert "loudness: -14" in text
+    yaml.write_text(text.replace("loudness: -14", "loudness: null"), encoding="utf-8")
+    with yaml.open("a", encoding="utf-8") as f:
         f.write("provider: {name: dashscope, poll: [0.3], concurrency: 3}\n")
     return series
 
