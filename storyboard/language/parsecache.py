@@ -4,6 +4,8 @@ Parsing YAML is the slowest part of a check (libyaml builds a node per value, th
 document that loaded and passed the schema is stored as plain JSON (its data and span tables) under
 ``.storyboard/parsed/``, one file per source file, keyed by the sha256 of its text, of this module's
 format and of the schemas. JSON, not pickle: a cache in a cloned repository must never run code.
+Like all of ``.storyboard/``, the cache is never read or written through a link (``state_folder``):
+a linked ``.storyboard`` or ``parsed`` folder only makes the check slower.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from storyboard.files import LinkedStateFolder, state_folder
 from storyboard.language.load import Document
 
 FORMAT = "2"
@@ -21,7 +24,7 @@ FORMAT = "2"
 
 class ParseCache:
     def __init__(self, folder: Path | None, salt: str = "") -> None:
-        self.folder = folder
+        self.folder = _real(folder)
         self.salt = salt
 
     def _entry(self, file: Path) -> Path | None:
@@ -64,3 +67,13 @@ class ParseCache:
             os.replace(tmp, entry)
         except OSError:
             pass  # a read-only series still checks; it is just not cached
+
+
+def _real(folder: Path | None) -> Path | None:
+    """``folder`` when no folder from ``.storyboard`` down to it is a link, else None (no cache)."""
+    if folder is None:
+        return None
+    try:
+        return state_folder(folder)
+    except (LinkedStateFolder, OSError):
+        return None
