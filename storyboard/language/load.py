@@ -33,17 +33,17 @@ except ImportError:  # pragma: no cover
 _TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}  # a scalar's implicit tag, by its text
 
 
-class _MemoLoader(_Loader):  # type: ignore[misc,valid-type]
+class _MemoLoader(_Loader):
     """The loader with each plain scalar's tag remembered by its text: PyYAML's resolver tries
     its regular expressions in Python for every scalar, and most keys and values repeat."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is not yaml.ScalarNode:
-            return super().resolve(kind, value, implicit)
+            return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         key = (value, implicit)
         tag = _TAGS.get(key)
         if tag is None:
-            tag = super().resolve(kind, value, implicit)
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
             if len(_TAGS) < 100_000 and len(value) < 64:
                 _TAGS[key] = tag
         return tag
@@ -213,7 +213,8 @@ class _Converter:
         if tag == _INT and ":" in node.value:
             return str(node.value)  # YAML 1.1 base-60 (16:9 -> 969) is never what a user means
         value = _SCALARS[tag](node)
-        if tag == _FLOAT and (value.is_integer() or not math.isfinite(value)):
+        if tag == _FLOAT and isinstance(value, float) and (
+                value.is_integer() or not math.isfinite(value)):
             self.floats.append((path, value))
         return value
 
