@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
+from storyboard.language import incremental, modelcheck
 from storyboard.language import limits as dialect_check
-from storyboard.language import modelcheck
 from storyboard.language.expand import expand_one
+from storyboard.language.incremental import MemoResolver
 from storyboard.language.limits import Target
 from storyboard.language.request import (
     CompiledEpisode,
@@ -257,11 +258,11 @@ class Compiler:
 
     def build(self) -> Manifest:
         """Compile what can be compiled; problems (errors too) stay in ``self.problems``."""
-        resolver = Resolver(self.source)
+        resolver = MemoResolver(self.source)  # unchanged episodes as this process kept them
         episodes = resolver.episodes()
         self.problems += resolver.problems
         digests = self._media(resolver)
-        compiled = [self._episode(ep, digests) for ep in episodes]
+        compiled = [incremental.compiled(self, resolver, ep, digests) for ep in episodes]
         self.cache.save()
         data = self.source.series.data
         series: dict[str, Any] = data if isinstance(data, dict) else {}  # broken YAML: none

@@ -100,6 +100,9 @@ class Document:
     # each float that is not finite or has no fraction (what the schema check looks at), by
     # path_key, noted while parsing; None: not known (walk the data)
     floats: list[tuple[str, float]] | None = None
+    # the parse cache's key of the text this came from, as parsed ("": made by a later stage,
+    # such as a rendered template; ``incremental`` reuses only what a document's text decides)
+    digest: str = ""
 
     @functools.cached_property
     def name(self) -> str:
