@@ -88,3 +88,34 @@ def test_stitching_joins_again_only_the_episodes_whose_shots_changed(
     assert [(e.id, e.state) for e in edited.episodes] == [
         ("ep00", "stitched"), ("ep01", "up to date"), ("ep02", "stitched")]
     assert {p.name for p in changed(before, written(out))} == {"ep00.mp4", "ep02.mp4"}
+
+
+def test_the_lock_is_written_byte_for_byte_as_indented_json_writes_it() -> None:
+    """The lock's shots are indented once per entry and reused: the text is still exactly
+    ``json.dumps(sort_keys=True, indent=2)``'s, whatever the entries hold."""
+    import json
+    import random
+
+    from storyboard.run.lockfile import render_lock
+
+    chooser = random.Random(7)
+
+    def value(depth: int) -> object:
+        roll = chooser.random()
+        if depth > 3 or roll < 0.3:
+            return chooser.choice([1, 2.5, 1.0, True, None, "é\"x\n", "", -3, 1e20])
+        if roll < 0.6:
+            return {f"k{i}é": value(depth + 1) for i in range(chooser.randint(0, 4))}
+        return [value(depth + 1) for _ in range(chooser.randint(0, 3))]
+
+    for _ in range(200):
+        shots = {f"s/é{chooser.randint(0, 99)}/\"{i}": {f"k{j}": value(1) for j in
+                                                        range(chooser.randint(0, 5))}
+                 for i in range(chooser.randint(0, 6))}
+        takes = chooser.choice([None, {}, {"a": {"picked": 2}}, {"b": {}}])
+        data: dict[str, object] = {"storyboard_lock": 1, "shots": shots}
+        if any((takes or {}).values()):
+            data["takes"] = {k: v for k, v in (takes or {}).items() if v}
+        expected = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        assert render_lock(shots, takes) == expected
+        assert render_lock(shots, takes) == expected  # again, from the kept entries
