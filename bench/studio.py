@@ -121,11 +121,11 @@ def main() -> None:
         live, cold = Path(tmp) / "live" / "series", Path(tmp) / "cold" / "series"
         live.parent.mkdir(), cold.parent.mkdir()
         episode = make_series(live, args.shots, args.episodes)
-        shutil.copytree(live, cold)
         os.chdir(live.parent)
         start = time.perf_counter()
         predraft(live)
         print(f"first draft of {args.shots} shots: {time.perf_counter() - start:.1f} s")
+        shutil.copytree(live, cold, symlinks=True)  # the same drafts on disk
         cold_render(cold, cold / "episodes" / "01.yaml", 0, 0)  # drafts on disk, as a user has
         checks, drafts, cold_checks, colds = [], [], [], []
         per = max(1, args.shots // args.episodes)

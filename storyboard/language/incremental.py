@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -68,13 +69,15 @@ class Kept:
 
 Identity = tuple[str, PathKey, str, str, str]
 _KEPT: dict[Identity, list[Kept]] = {}
+_KEEPING = threading.Lock()
 # episodes resolved anew, taken as kept, compiled anew (of those kept) since forget()
 STATS = {"resolved": 0, "reused": 0, "compiled": 0}
 
 
 def forget() -> None:
     """Drop what this process keeps (parsed documents and episodes): the next check is cold."""
-    _KEPT.clear()
+    with _KEEPING:
+        _KEPT.clear()
     parsecache.forget()
     for name in STATS:
         STATS[name] = 0
@@ -152,10 +155,11 @@ def _identity(source: EpisodeSource) -> Identity | None:
 
 
 def _keep(identity: Identity, kept: Kept) -> None:
-    if sum(map(len, _KEPT.values())) >= MAX_KEPT:
-        _KEPT.clear()
-    others = [k for k in _KEPT.get(identity, []) if k.context != kept.context]
-    _KEPT[identity] = [*others[-7:], kept]  # a few variations of a matrix side by side
+    with _KEEPING:  # checks in several threads (the MCP server's tools) keep one table
+        if sum(map(len, _KEPT.values())) >= MAX_KEPT:
+            _KEPT.clear()
+        others = [k for k in _KEPT.get(identity, []) if k.context != kept.context]
+        _KEPT[identity] = [*others[-7:], kept]  # a few variations of a matrix side by side
 
 
 def compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,

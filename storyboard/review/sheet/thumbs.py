@@ -59,7 +59,13 @@ class Thumbs:
 
     def _out(self, src: Path, at: float | None) -> Path:
         key = f"{self._digest(src)}:{at!r}:{self.width}"
-        return self.dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
+        out = _OUTS.get((self.dir, key))
+        if out is None:
+            out = self.dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
+            if len(_OUTS) >= 100_000:
+                _OUTS.clear()
+            _OUTS[(self.dir, key)] = out
+        return out
 
     def _still(self, src: Path, at: float | None, caption: str) -> Still:
         out = self._out(src, at)
@@ -116,6 +122,7 @@ def _take(src: Path, picks: Sequence[tuple[float | None, Path]], width: int) -> 
         ffmpeg.still(src, out, at=at, width=width)
 
 
+_OUTS: dict[tuple[Path, str], Path] = {}  # a still's file by what it shows
 _HASHES: dict[Path, tuple[int, int, str]] = {}  # a source's sha256 by its size and mtime
 _URIS: dict[Path, str] = {}  # a still's data: URI (a still's name is a hash of what it shows)
 _URI_BYTES = 256 << 20  # what the page's stills may hold in memory in a long-lived process
