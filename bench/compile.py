@@ -2,13 +2,17 @@
 
     taskset -c 0 python bench/compile.py [--shots 2000] [--episodes 20]
 
-Three timings (the first once, the others the best of five):
-- first check: nothing cached (every media file probed by ffmpeg, every YAML file parsed);
-- fresh parse: media facts cached, every YAML file parsed and schema-checked again (an edit to
-  every episode at once);
-- re-check: the steady state of editing a series: unchanged files come from the parse cache.
-Target: at least 5,000 shots/s on one core. The ratio printed is against a baseline measured in the
-same run: parsing the same YAML with PyYAML's plain ``safe_load`` (the least any YAML tool does).
+Timings (the first once, the others the best of five):
+- cold check: nothing cached (every media file probed by ffmpeg, every YAML file parsed), in
+  a process that has checked nothing: the baseline every ratio is against;
+- fresh parse: media facts cached, every YAML file parsed, schema-checked, resolved and compiled
+  again (an edit to every episode at once): target at least 5,000 shots/s;
+- re-check, a new process: the parse cache on disk, nothing kept in the process (``storyboard
+  check`` run again);
+- re-check, the same process, nothing changed (the studio's steady state);
+- one-episode edit, the same process: one shot of one episode changed, re-checked (what the
+  studio does on a save): target at most 0.15 s.
+For scale, the same YAML through PyYAML's plain ``safe_load`` is printed too.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from pathlib import Path
 
 import yaml
 
+from storyboard.language import incremental
 from storyboard.language.compile import compile_path
 from storyboard.media import samples
 
-TARGET = 5000.0
+TARGET = 5000.0  # shots a second, fresh
+EDIT_TARGET = 0.15  # seconds, one episode edited
 
 
 def make_series(root: Path, shots: int, episodes: int) -> list[Path]:
@@ -69,6 +75,17 @@ def best_of(runs: int, fn: object) -> float:
     return min(times)
 
 
+def edit_one(files: list[Path], rounds: list[int]) -> None:
+    """Change one shot's action in the middle episode (a new word each time)."""
+    rounds[0] += 1
+    file = files[len(files) // 2]
+    text = file.read_text(encoding="utf-8")
+    head, _, tail = text.partition("plays take 3")
+    file.write_text(head + "plays take 3" + tail.replace(tail.split('"', 1)[0],
+                                                         f" edit {rounds[0]}", 1),
+                    encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shots", type=int, default=2000)
@@ -77,25 +94,48 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench-series"
         files = make_series(root, args.shots, args.episodes)
+        incremental.forget()
         start = time.perf_counter()
         count = len(compile_path(root).shots())
-        first = time.perf_counter() - start
+        cold = time.perf_counter() - start
         parsed = root / ".storyboard" / "parsed"
-        fresh = best_of(5, lambda: (shutil.rmtree(parsed, ignore_errors=True),
-                                    compile_path(root)))
-        warm = best_of(5, lambda: compile_path(root))
+
+        def fresh() -> None:
+            shutil.rmtree(parsed, ignore_errors=True)
+            incremental.forget()
+            compile_path(root)
+
+        def new_process() -> None:
+            incremental.forget()
+            compile_path(root)
+
+        timings = [("fresh parse (media facts cached)", best_of(5, fresh)),
+                   ("re-check, a new process (parse cache on disk)", best_of(5, new_process))]
+        compile_path(root)
+        timings.append(("re-check, the same process, nothing changed",
+                        best_of(5, lambda: compile_path(root))))
+        rounds = [0]
+        timings.append(("one-episode edit, the same process",
+                        best_of(5, lambda: (edit_one(files, rounds), compile_path(root)))))
         texts = [f.read_text() for f in files]
         baseline = best_of(3, lambda: [yaml.safe_load(t) for t in texts])
+    report(count, cold, baseline, timings)
+
+
+def report(count: int, cold: float, baseline: float, timings: list[tuple[str, float]]) -> None:
     print(f"shots: {count}")
-    print(f"baseline yaml.safe_load of the same files: {baseline:.3f} s = "
+    print(f"for scale, yaml.safe_load of the same files: {baseline:.3f} s = "
           f"{count / baseline:,.0f} shots/s")
-    for name, seconds in (("first check (nothing cached)", first),
-                          ("fresh parse (media facts cached)", fresh),
-                          ("re-check (unchanged files cached)", warm)):
+    print(f"cold check (nothing cached, the baseline): {cold:.3f} s = {count / cold:,.0f} shots/s")
+    for name, seconds in timings:
         rate = count / seconds
-        verdict = "met" if rate >= TARGET else "NOT met"
-        print(f"{name}: {seconds:.3f} s = {rate:,.0f} shots/s, {seconds / baseline:.2f}x the "
-              f"baseline's time (target {TARGET:,.0f}/s: {verdict})")
+        line = f"{name}: {seconds:.3f} s = {rate:,.0f} shots/s, {cold / seconds:.1f}x faster " \
+               "than the cold check"
+        if name.startswith("fresh"):
+            line += f" (target {TARGET:,.0f}/s: {'met' if rate >= TARGET else 'NOT met'})"
+        if name.startswith("one-episode"):
+            line += f" (target {EDIT_TARGET} s: {'met' if seconds <= EDIT_TARGET else 'NOT met'})"
+        print(line)
 
 
 if __name__ == "__main__":

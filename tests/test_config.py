@@ -107,3 +107,23 @@ def test_a_missing_series_is_one_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["config", str(tmp_path / "nope")])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "no such file or folder" in result.output
+
+
+def test_account_limits_are_shown_with_their_source(series: Path) -> None:
+    """The account's limits a team keeps: set ones from the series file, the rest defaults
+    (DashScope's documented query rate; no in-flight or submit limit unless set)."""
+    yaml_file = series / "storyboard.yaml"
+    yaml_file.write_text(yaml_file.read_text().replace(
+        "max_wait: 600}", "max_wait: 600, account_limits: {in_flight: 3, "
+                          "models: {wan3.0-video: {in_flight: 2}}}}"))
+    rows = settings(series)
+    assert rows["account_in_flight"] == {"name": "account_in_flight", "value": "3",
+                                         "source": "series file",
+                                         "where": "provider.account_limits.in_flight"}
+    assert (rows["account_submit_rate"]["value"], rows["account_submit_rate"]["source"]) == (
+        "(none)", "default")
+    assert rows["account_query_rate"] == {"name": "account_query_rate", "value": "20 a second",
+                                          "source": "default",
+                                          "where": "DashScope's documented limit"}
+    assert rows["account_in_flight[wan3.0-video]"]["value"] == "2"
+    assert "account_in_flight" not in settings(series, "--provider", "local")

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
-from storyboard.language import cast, modelcheck
+from storyboard.language import cast, incremental, modelcheck
 from storyboard.language import limits as dialect_check
 from storyboard.language.expand import expand_one
 from storyboard.language.hashing import digest, take_of
+from storyboard.language.incremental import MemoResolver
 from storyboard.language.limits import Target
 from storyboard.language.request import (
     CompiledEpisode,
@@ -240,13 +241,13 @@ class Compiler:
 
     def build(self) -> Manifest:
         """Compile what can be compiled; problems (errors too) stay in ``self.problems``."""
-        resolver = Resolver(self.source)
+        resolver = MemoResolver(self.source)  # unchanged episodes as this process kept them
         episodes = resolver.episodes()
         self.problems += resolver.problems
         digests = self._media(resolver)
         assets = self._cast(resolver, digests)
         self.asset_hashes = {cast.asset_id(a.episode, a.id): a.hash for a in assets}
-        compiled = [self._episode(ep, digests) for ep in episodes]
+        compiled = [incremental.compiled(self, resolver, ep, digests) for ep in episodes]
         self.cache.save()
         data = self.source.series.data
         series: dict[str, Any] = data if isinstance(data, dict) else {}  # broken YAML: none

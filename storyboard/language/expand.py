@@ -50,12 +50,14 @@ class _Hot:
         self.paths: dict[int, tuple[frozenset[str], dict[str, bool]]] = {}
 
     def of(self, doc: Document) -> tuple[frozenset[str], dict[str, bool]]:
-        found = self.paths.get(id(doc))
+        found = self.paths.get(id(doc)) or doc.__dict__.get("_hot")  # kept on a parsed document
         if found is None:
             hot: set[str] = set()
             _collect(doc.data, "", hot, top=True)
             quoted = {k: v for k, v in doc.quoted.items() if k not in hot}
             found = self.paths[id(doc)] = (frozenset(hot), quoted)
+            if doc.digest:  # its text decides it: the next check of the same text reuses it
+                doc.__dict__["_hot"] = found
         return found
 
 

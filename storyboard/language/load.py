@@ -13,6 +13,7 @@ bomb is reported instead of expanded.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,24 @@ try:  # libyaml is bundled with PyYAML's wheels; it is an order of magnitude fas
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}  # a scalar's implicit tag, by its text
+
+
+class _MemoLoader(_Loader):
+    """The loader with each plain scalar's tag remembered by its text: PyYAML's resolver tries
+    its regular expressions in Python for every scalar, and most keys and values repeat."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        key = (value, implicit)
+        tag = _TAGS.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            if len(_TAGS) < 100_000 and len(value) < 64:
+                _TAGS[key] = tag
+        return tag
 
 PathKey = tuple[str | int, ...]
 SEP = "\x1f"  # joins a path into one string key: cheap to build, to store as JSON and to load
@@ -47,6 +66,7 @@ CORE = "tag:yaml.org,2002:"
 SCALAR_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
 
 MERGE = f"{CORE}merge"
+_STR, _TIMESTAMP, _INT, _FLOAT = (f"{CORE}{t}" for t in ("str", "timestamp", "int", "float"))
 COLLECTIONS = {f"{CORE}map", f"{CORE}seq"}
 _constructor = yaml.constructor.SafeConstructor()
 _SCALARS = {
@@ -77,6 +97,12 @@ class Document:
     spans: dict[str, Sequence[int]] = field(default_factory=dict)
     key_spans: dict[str, Sequence[int]] = field(default_factory=dict)
     quoted: dict[str, bool] = field(default_factory=dict)  # single-line quoted strings
+    # each float that is not finite or has no fraction (what the schema check looks at), by
+    # path_key, noted while parsing; None: not known (walk the data)
+    floats: list[tuple[str, float]] | None = None
+    # the parse cache's key of the text this came from, as parsed ("": made by a later stage,
+    # such as a rendered template; ``incremental`` reuses only what a document's text decides)
+    digest: str = ""
 
     @functools.cached_property
     def name(self) -> str:
@@ -137,6 +163,7 @@ class _Converter:
         self.doc = doc
         self.visited = 0
         self.problems: list[Diagnostic] = []
+        self.floats: list[tuple[str, float]] = []
 
     @staticmethod
     def position(node: yaml.Node) -> tuple[int, int]:
@@ -158,35 +185,41 @@ class _Converter:
         if depth > MAX_DEPTH:
             self.problem(node, _too_deep())
             raise LoadError(self.problems)
-        self.doc.spans[path] = self.position(node)
-        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in COLLECTIONS:
+        mark = node.start_mark
+        self.doc.spans[path] = (mark.line + 1, mark.column + 1)
+        kind = node.__class__
+        if kind is yaml.ScalarNode:
+            return self.scalar(node, path)  # type: ignore[arg-type]
+        if node.tag not in COLLECTIONS:
             self.problem(node, f"unsupported YAML tag {node.tag!r}; expected plain YAML values "
                                "(no language-specific tags)")
             return None
-        if isinstance(node, yaml.MappingNode):
-            return self.mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, f"{path}{SEP}{i}", depth + 1)
-                    for i, item in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)
-        return self.scalar(node, path)
+        if kind is yaml.MappingNode:
+            return self.mapping(node, path, depth)  # type: ignore[arg-type]
+        return [self.convert(item, f"{path}{SEP}{i}", depth + 1)
+                for i, item in enumerate(node.value)]
 
     def scalar(self, node: yaml.ScalarNode, path: str) -> Any:
-        if node.tag not in SCALAR_TAGS:
-            self.problem(node, f"unsupported YAML tag {node.tag!r}; expected plain YAML values "
+        tag = node.tag
+        if tag in (_STR, _TIMESTAMP):
+            style = node.style
+            if node.start_mark.line == node.end_mark.line:
+                if style in ("'", '"'):
+                    self.doc.quoted[path] = True
+                elif style is None:
+                    self.doc.quoted[path] = False
+            return str(node.value)
+        if tag not in SCALAR_TAGS:
+            self.problem(node, f"unsupported YAML tag {tag!r}; expected plain YAML values "
                                "(no language-specific tags)")
             return None
-        if node.tag in (f"{CORE}str", f"{CORE}timestamp"):
-            style = getattr(node, "style", None)
-            start, end = node.start_mark, node.end_mark
-            if style in ("'", '"') and start.line == end.line:
-                self.doc.quoted[path] = True
-            elif style is None and start.line == end.line:
-                self.doc.quoted[path] = False
-            return str(node.value)
-        if node.tag == f"{CORE}int" and ":" in node.value:
+        if tag == _INT and ":" in node.value:
             return str(node.value)  # YAML 1.1 base-60 (16:9 -> 969) is never what a user means
-        return _SCALARS[node.tag](node)
+        value = _SCALARS[tag](node)
+        if tag == _FLOAT and isinstance(value, float) and (
+                value.is_integer() or not math.isfinite(value)):
+            self.floats.append((path, value))
+        return value
 
     def mapping(self, node: yaml.MappingNode, path: str, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -280,7 +313,7 @@ def parse(text: str, file: Path) -> tuple[Document, list[Diagnostic]]:
     if deep is not None:
         return doc, [deep]
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=_MemoLoader)
     except yaml.YAMLError as exc:
         return doc, [_yaml_problem(doc, exc)]
     if root is None:
@@ -291,6 +324,7 @@ def parse(text: str, file: Path) -> tuple[Document, list[Diagnostic]]:
         doc.data = converter.convert(root, "")
     except LoadError as exc:
         return doc, exc.diagnostics
+    doc.floats = converter.floats
     return doc, converter.problems
 
 

@@ -4,6 +4,10 @@ Parsing YAML is the slowest part of a check (libyaml builds a node per value, th
 document that loaded and passed the schema is stored as plain JSON (its data and span tables) under
 ``.storyboard/parsed/``, one file per source file, keyed by the sha256 of its text, of this module's
 format and of the schemas. JSON, not pickle: a cache in a cloned repository must never run code.
+A process keeps the documents it parsed too (the studio, a re-check in the same process): an
+unchanged file is then the very same ``Document``, read from neither disk nor JSON.
+Like all of ``.storyboard/``, the cache is never read or written through a link (``state_folder``):
+a linked ``.storyboard`` or ``parsed`` folder only makes the check slower.
 """
 
 from __future__ import annotations
@@ -14,14 +18,22 @@ import os
 from pathlib import Path
 from typing import Any
 
+from storyboard.files import LinkedStateFolder, state_folder
 from storyboard.language.load import Document
 
 FORMAT = "2"
+MEMORY_FILES = 4096  # documents a process keeps (the newest parse of each file)
+_MEMORY: dict[tuple[Path, str], Document] = {}  # (file, salt) -> its newest document
+
+
+def forget() -> None:
+    """Drop the documents this process keeps."""
+    _MEMORY.clear()
 
 
 class ParseCache:
     def __init__(self, folder: Path | None, salt: str = "") -> None:
-        self.folder = folder
+        self.folder = _real(folder)
         self.salt = salt
 
     def _entry(self, file: Path) -> Path | None:
@@ -30,10 +42,28 @@ class ParseCache:
         name = hashlib.sha256(str(file).encode("utf-8")).hexdigest()[:24]
         return self.folder / f"{name}.json"
 
-    def _key(self, text: str) -> str:
+    def key(self, text: str) -> str:
+        """The text's key: its sha256 with this format's and the schemas' (``Document.digest``)."""
         return hashlib.sha256(f"{FORMAT}\0{self.salt}\0{text}".encode()).hexdigest()
 
     def get(self, file: Path, text: str) -> Document | None:
+        key = self.key(text)
+        kept = _MEMORY.get((file, self.salt))
+        if kept is not None and kept.digest == key:
+            kept.__dict__.pop("name", None)  # shown relative to the working folder, as it is now
+            return kept
+        found = self._read(file, text, key)
+        if found is not None:
+            self.remember(found)
+        return found
+
+    def remember(self, doc: Document) -> None:
+        """Keep ``doc`` (clean, with its ``digest``) for the next ``get`` of the same text."""
+        if len(_MEMORY) >= MEMORY_FILES:
+            _MEMORY.clear()
+        _MEMORY[(doc.file, self.salt)] = doc
+
+    def _read(self, file: Path, text: str, key: str) -> Document | None:
         entry = self._entry(file)
         if entry is None:
             return None
@@ -41,7 +71,7 @@ class ParseCache:
             stored = json.loads(entry.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(stored, dict) or stored.get("key") != self._key(text):
+        if not isinstance(stored, dict) or stored.get("key") != key:
             return None
         tables: list[Any] = [stored.get(name) for name in ("spans", "key_spans", "quoted")]
         if not isinstance(stored.get("data"), dict) or not all(isinstance(t, dict)
@@ -49,13 +79,15 @@ class ParseCache:
             return None  # a damaged entry is only a slower check
         spans, key_spans, quoted = tables
         return Document(file=file, data=stored["data"], lines=text.splitlines(), spans=spans,
-                        key_spans=key_spans, quoted=quoted)
+                        key_spans=key_spans, quoted=quoted, digest=key)
 
     def put(self, doc: Document, text: str) -> None:
+        """Store a clean document, on disk and in this process."""
+        self.remember(doc)
         entry = self._entry(doc.file)
         if entry is None:
             return
-        stored = {"key": self._key(text), "data": doc.data, "spans": doc.spans,
+        stored = {"key": doc.digest or self.key(text), "data": doc.data, "spans": doc.spans,
                   "key_spans": doc.key_spans, "quoted": doc.quoted}
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
@@ -64,3 +96,13 @@ class ParseCache:
             os.replace(tmp, entry)
         except OSError:
             pass  # a read-only series still checks; it is just not cached
+
+
+def _real(folder: Path | None) -> Path | None:
+    """``folder`` when no folder from ``.storyboard`` down to it is a link, else None (no cache)."""
+    if folder is None:
+        return None
+    try:
+        return state_folder(folder)
+    except (LinkedStateFolder, OSError):
+        return None

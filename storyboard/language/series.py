@@ -80,6 +80,7 @@ def load_checked(file: Path, schema: str, cache: ParseCache) -> tuple[Document, 
     if cached is not None:
         return cached, []
     doc, problems = parse(text, file)
+    doc.digest = cache.key(text)
     if problems:
         return doc, problems
     if not isinstance(doc.data, dict):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from storyboard.errors import Diagnostic
-from storyboard.language.load import Document, PathKey
+from storyboard.language.load import SEP, Document, PathKey
 
 if TYPE_CHECKING:  # jsonschema is imported only when a document is rejected
     from jsonschema.exceptions import ValidationError
@@ -114,12 +114,18 @@ def _fast_validators() -> dict[str, Any]:
 def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
     """Every schema problem of ``doc`` against ``schema`` (SERIES_, EPISODE_ or TEMPLATE_SCHEMA),
     and every number that is not finite (``.nan``, ``.inf``: a limit of NaN would limit nothing)."""
+    noted = doc.floats  # the odd floats the parser noted, else a walk finds them
+    odd_floats = _non_finite(doc.data, ()) if noted is None else \
+        ((tuple(where.split(SEP)[1:]), value) for where, value in noted
+         if not math.isfinite(value))
     odd = [doc.diagnostic(path, f"{_show(value)} is not a finite number; expected a number "
                                 "such as 0.5 (NaN and infinity are refused everywhere)")
-           for path, value in _non_finite(doc.data, ())]
+           for path, value in odd_floats]
+    whole = has_whole_float(doc.data) if noted is None else \
+        any(math.isfinite(value) for _, value in noted)
     try:
         _fast_validators()[schema](doc.data)
-        if not has_whole_float(doc.data):
+        if not whole:
             return odd
     except fastjsonschema.JsonSchemaException:
         pass  # fall through to the thorough walk that locates and explains every problem

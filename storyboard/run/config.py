@@ -85,6 +85,8 @@ def effective(manifest: Manifest, flags: Flags | None = None,
     elif name in GATEWAYS:
         _gateway(look, name)
     _runner(look, name)
+    if name == "dashscope" or name in GATEWAYS:
+        _account(look, name)
     _team(look)
     _output(look)
     _ffmpeg(look)
@@ -187,6 +189,29 @@ def _runner_values(look: _Lookup, provider: str) -> None:
     else:
         look.rows.append(Setting("poll", ", ".join(f"{s:g}" for s in poll), DEFAULT, "", poll))
     _from_series(look, "max_wait", "max_wait", defaults.max_wait)
+
+
+def _account(look: _Lookup, provider: str) -> None:
+    """The account's limits, kept across a team's machines (``provider.account_limits``): each
+    limit from the series file or its default (the documented query rate, no other limit)."""
+    from storyboard.providers.account_limits import AccountLimits, read_account_limits
+    given = look.block.get("account_limits")
+    values: dict[str, Any] = {}
+    read_account_limits(given, values, [])  # a bad value is the provider's error at a render
+    limits = values.get("account_limits", AccountLimits())
+    given = given if isinstance(given, Mapping) else {}
+    default = "DashScope's documented limit" if provider == "dashscope" else ""
+    for name, unit in (("in_flight", ""), ("submit_rate", " a second"),
+                       ("query_rate", " a second")):
+        value = getattr(limits, name)
+        shown = "(none)" if value is None else f"{value:g}{unit}"
+        if name in given:
+            look.add(f"account_{name}", shown, SERIES, f"provider.account_limits.{name}")
+        else:
+            look.add(f"account_{name}", shown, DEFAULT, default if value is not None else "")
+    for model, count in limits.models:
+        look.add(f"account_in_flight[{model}]", count, SERIES,
+                 f"provider.account_limits.models.{model}")
 
 
 def _webhook(look: _Lookup) -> None:

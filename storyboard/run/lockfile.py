@@ -193,11 +193,37 @@ def read_lock(path: Path) -> LockFile:
 
 def render_lock(shots: Mapping[str, LockEntry],
                 takes: Mapping[str, TakeState] | None = None) -> str:
-    data: dict[str, Any] = {"storyboard_lock": LOCK_VERSION, "shots": dict(shots)}
+    data: dict[str, Any] = {"storyboard_lock": LOCK_VERSION, "shots": _SHOTS}
     kept = {key: state for key, state in (takes or {}).items() if state}
     if kept:  # a lock without picks, approvals or retakes reads as before takes existed
         data["takes"] = kept
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return text.replace(json.dumps(_SHOTS), _shots_text(shots), 1)
+
+
+_SHOTS = "\0shots\0"  # where the shots go in the indented text (no key or value holds a NUL)
+_ENTRIES: dict[str, str] = {}  # an entry's indented text by its compact text
+_ENTRIES_MAX = 50_000
+
+
+def _shots_text(shots: Mapping[str, LockEntry]) -> str:
+    """The ``shots`` block exactly as ``json.dumps(..., sort_keys=True, indent=2)`` writes it at
+    its depth, each entry indented once and reused while it is the same: Python's indented JSON is
+    pure Python, and the studio writes a many-shot lock on every save."""
+    if not shots:
+        return "{}"
+    blocks = []
+    for key in sorted(shots):
+        entry = shots[key]
+        compact = json.dumps(entry, sort_keys=True, ensure_ascii=False)  # C: quick
+        text = _ENTRIES.get(compact)
+        if text is None:
+            if len(_ENTRIES) >= _ENTRIES_MAX:
+                _ENTRIES.clear()
+            text = _ENTRIES[compact] = json.dumps(entry, sort_keys=True, indent=2,
+                                                  ensure_ascii=False).replace("\n", "\n    ")
+        blocks.append(f"    {json.dumps(key, ensure_ascii=False)}: {text}")
+    return "{\n" + ",\n".join(blocks) + "\n  }"
 
 
 def update_lock(path: Path, entries: Iterable[LockEntry], *,

@@ -38,6 +38,17 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
         pass
 
 
+_SEEN: dict[tuple[Path, Path], tuple[int, int, str]] = {}  # (folder, file) -> size, mtime, sha
+_RECORDS: dict[Path, dict[str, Any]] = {}  # a record file -> what it holds
+_KEPT_MAX = 100_000
+
+
+def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(table) >= _KEPT_MAX:
+        table.clear()
+    table[key] = value
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
@@ -83,23 +94,35 @@ class FactStore:
         stat = path.stat()
         if self.folder is None:
             return sha256_file(path)
+        seen = _SEEN.get((self.folder, path))
+        if seen is not None and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+            return seen[2]  # this process read the index already (the studio, every save)
         entry = _read_json(self._path_entry(path))
         if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
-            return str(entry["sha256"])
-        digest = sha256_file(path)
-        _write_json(self._path_entry(path), {"version": FACTS_VERSION, "size": stat.st_size,
-                                             "mtime_ns": stat.st_mtime_ns, "sha256": digest})
+            digest = str(entry["sha256"])
+        else:
+            digest = sha256_file(path)
+            _write_json(self._path_entry(path), {"version": FACTS_VERSION, "size": stat.st_size,
+                                                 "mtime_ns": stat.st_mtime_ns, "sha256": digest})
+        _remember(_SEEN, (self.folder, path), (stat.st_size, stat.st_mtime_ns, digest))
         return digest
 
     def recorded(self, path: Path) -> ClipFacts | None:
         if self.folder is None:
             return None
-        record = _read_json(self.folder / f"{self.content_hash(path)}.json")
+        where = self.folder / f"{self.content_hash(path)}.json"
+        record = _RECORDS.get(where)  # a record is named by its content's hash: never stale
+        if record is None:
+            record = _read_json(where)
+            if record:
+                _remember(_RECORDS, where, record)
         return from_record(path, record) if record else None
 
     def record(self, facts: ClipFacts) -> None:
         if self.folder is not None:
-            _write_json(self.folder / f"{self.content_hash(facts.path)}.json", to_record(facts))
+            where = self.folder / f"{self.content_hash(facts.path)}.json"
+            _RECORDS.pop(where, None)
+            _write_json(where, to_record(facts))
 
     def facts(self, path: Path, listing: Path) -> ClipFacts:
         """Recorded facts, else one packet scan (recorded for next time)."""

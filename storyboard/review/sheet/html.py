@@ -13,8 +13,9 @@ from pathlib import Path
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
-from storyboard.review.sheet.model import Sheet
+from storyboard.review.sheet.model import Episode, Sheet
 
 TEMPLATES = Path(__file__).parent / "templates"
 _NAMED = re.compile(r"[A-Za-z]{3,20}")
@@ -41,4 +42,25 @@ def environment() -> SandboxedEnvironment:
 
 
 def render(sheet: Sheet) -> str:
-    return environment().get_template("sheet.html.j2").render(sheet=sheet)
+    return environment().get_template("sheet.html.j2").render(sheet=sheet,
+                                                              episode_html=episode_html)
+
+
+_EPISODES: dict[Episode, str] = {}  # an episode's HTML by what it shows (the studio's saves)
+MAX_EPISODES = 512
+
+
+def episode_html(ep: Episode) -> Markup:
+    """One episode's section (``episode.html.j2``, escaped as the page is), made again only when
+    something it shows changed: a studio page of many episodes is rebuilt on every save."""
+    try:
+        found, kept = _EPISODES.get(ep), True
+    except TypeError:  # something unhashable in it: made each time
+        found, kept = None, False
+    if found is None:
+        found = environment().get_template("episode.html.j2").render(ep=ep)
+        if kept:
+            if len(_EPISODES) >= MAX_EPISODES:
+                _EPISODES.clear()
+            _EPISODES[ep] = found
+    return Markup(found)

@@ -170,6 +170,7 @@ class Context:
     variation: str = ""
     notes: dict[str, list[Note]] = field(default_factory=dict)  # "ep01/ballad" -> its notes
     takes: Callable[[CompiledShot, Cut], tuple[Take, ...]] = lambda shot, cut: ()
+    resolved: dict[Path, Path] = field(default_factory=dict, repr=False)  # see ``real``
 
     def anchor(self, *parts: str) -> str:
         return anchor(self.prefix, *parts) if self.prefix else anchor(*parts)
@@ -189,13 +190,20 @@ class Context:
     def link(self, target: Path) -> str:
         """A relative URL to ``target``: its path percent-encoded (``#``, ``?``, ``%``, spaces),
         then HTML-escaped by the template."""
-        return quote(Path(os.path.relpath(target.resolve(), self.sheet_dir.resolve())).as_posix())
+        return quote(Path(os.path.relpath(self.real(target), self.real(self.sheet_dir))).as_posix())
 
     def where(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.manifest.root.resolve()).as_posix()
+            return self.real(path).relative_to(self.real(self.manifest.root)).as_posix()
         except ValueError:
             return path.name
+
+    def real(self, path: Path) -> Path:
+        """``path`` resolved, once per page (every shot names the same few characters' files)."""
+        found = self.resolved.get(path)
+        if found is None:
+            found = self.resolved[path] = path.resolve()
+        return found
 
 
 def anchor(*parts: str) -> str:

@@ -54,19 +54,24 @@ class Thumbs:
 
     def _digest(self, path: Path) -> str:
         if path not in self._digests:
-            self._digests[path] = sha256_file(path)
+            self._digests[path] = _content_hash(path)
         return self._digests[path]
 
     def _out(self, src: Path, at: float | None) -> Path:
         key = f"{self._digest(src)}:{at!r}:{self.width}"
-        return self.dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
+        out = _OUTS.get((self.dir, key))
+        if out is None:
+            out = self.dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
+            if len(_OUTS) >= 100_000:
+                _OUTS.clear()
+            _OUTS[(self.dir, key)] = out
+        return out
 
     def _still(self, src: Path, at: float | None, caption: str) -> Still:
         out = self._out(src, at)
         if not out.is_file():
             take(src, [(at, out)], self.width)
-        data = base64.b64encode(out.read_bytes()).decode("ascii")
-        return Still(f"data:image/jpeg;base64,{data}", caption, out)
+        return Still(_data_uri(out), caption, out)
 
     def frames(self, video: Path, length: float, fps: Fraction) -> list[Still]:
         """First, middle and last frame of a rendered video (the missing ones by one ffmpeg run:
@@ -115,3 +120,34 @@ def _take(src: Path, picks: Sequence[tuple[float | None, Path]], width: int) -> 
         return
     for at, out in picks:
         ffmpeg.still(src, out, at=at, width=width)
+
+
+_OUTS: dict[tuple[Path, str], Path] = {}  # a still's file by what it shows
+_HASHES: dict[Path, tuple[int, int, str]] = {}  # a source's sha256 by its size and mtime
+_URIS: dict[Path, str] = {}  # a still's data: URI (a still's name is a hash of what it shows)
+_URI_BYTES = 256 << 20  # what the page's stills may hold in memory in a long-lived process
+_HELD = [0]  # bytes in _URIS
+
+
+def _content_hash(path: Path) -> str:
+    """``path``'s sha256, hashed again only when its size or modification time changed (the
+    studio rebuilds its page on every save: every draft is not read again each time)."""
+    info = path.stat()
+    known = _HASHES.get(path)
+    if known is not None and known[:2] == (info.st_size, info.st_mtime_ns):
+        return known[2]
+    digest = sha256_file(path)
+    _HASHES[path] = (info.st_size, info.st_mtime_ns, digest)
+    return digest
+
+
+def _data_uri(out: Path) -> str:
+    known = _URIS.get(out)
+    if known is None:
+        known = "data:image/jpeg;base64," + base64.b64encode(out.read_bytes()).decode("ascii")
+        if _HELD[0] > _URI_BYTES:
+            _URIS.clear()
+            _HELD[0] = 0
+        _URIS[out] = known
+        _HELD[0] += len(known)
+    return known

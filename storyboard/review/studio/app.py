@@ -196,10 +196,17 @@ def _event(version: int, phase: str) -> bytes:
 def served_page(studio: Studio, token: str) -> str:
     """The sheet as the studio serves it: its relative links pointed at ``/file/...``, the live
     client and the paid plan's lines added."""
-    base = studio.draft_dir
-    page = _LINK.sub(lambda m: f'{m["attr"]}="{_file_url(studio, base, m["url"])}"',
-                     studio.snapshot.page)
-    return inject(page, token, studio.snapshot)
+    base, source = studio.draft_dir, studio.snapshot.page
+    linked = _LINKED.get(id(studio))
+    if linked is None or linked[0] is not source or linked[1] != base:  # once per page built
+        page = _LINK.sub(lambda m: f'{m["attr"]}="{_file_url(studio, base, m["url"])}"', source)
+        if len(_LINKED) >= 8:
+            _LINKED.clear()
+        linked = _LINKED[id(studio)] = (source, base, page)
+    return inject(linked[2], token, studio.snapshot)
+
+
+_LINKED: dict[int, tuple[str, Path, str]] = {}  # a studio's page, its links pointed at /file/
 
 
 def _file_url(studio: Studio, base: Path, url: str) -> str:
