@@ -132,3 +132,37 @@ def test_problems_stay_where_a_cold_check_puts_them(
     assert moved == cold(root) and any("@bob" in p for p in moved[1])
     monkeypatch.chdir(root)  # problems are shown relative to the working folder
     assert check(root) == cold(root)
+
+
+CAST_HEAD = """\
+storyboard: 1
+title: Cast
+characters:
+  mia: {image: {generate: "a barista", refs: [media/ref.png]}}
+voices:
+  mia-voice: {design: "a warm voice", sample: "Morning!"}
+"""
+SPOKEN = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "@mia smiles"}
+    - id: b
+      model: wan2.7-i2v
+      first_frame: media/ref.png
+      prompt: "she speaks"
+      driving_audio: {say: "Good morning to you all, and welcome back.", voice: mia-voice}
+"""
+
+
+def test_a_kept_episode_keeps_its_spoken_lines_and_follows_the_casts_references(
+        tmp_path: Path, make_media: MakeMedia, counted: dict[str, int]) -> None:
+    root = tmp_path / "c"
+    make_media("image", root / "media" / "ref.png", width=320, height=320)
+    (root / "storyboard.yaml").write_text(
+        CAST_HEAD + "episodes:\n" + "\n".join("  " + line for line in SPOKEN.splitlines()) + "\n")
+    first = check(root)
+    assert '"id": "lines/ep01/b"' in first[0]
+    assert check(root) == first and counted["reused"] == 1  # the line is still there
+    make_media("image", root / "media" / "ref.png", width=320, height=320, color="green")
+    again = check(root)  # the sheet's reference changed: so do the shots using the sheet
+    assert again == cold(root) and again[0] != first[0]
