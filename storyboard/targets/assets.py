@@ -189,6 +189,35 @@ def preferred_name(content_hash: str, label: str = "") -> str:
     return name
 
 
+Declaration = ImageModel | VoiceDesign | SpeechModel
+
+
+def asset_cost(kind: str, model: str, region: str, *, text: str = "", count: int = 1,
+               overrides: Mapping[str, Declaration] | None = None) -> tuple[float, str]:
+    """What one cast asset costs at list price in ``region`` (``cn`` or ``intl``), as
+    ``(amount, currency)``: ``count`` images of ``model`` (``kind`` ``image``), one designed voice
+    (``voice``), or ``text`` spoken by ``model`` (``speech``, per 10,000 characters as they are
+    billed). ``overrides`` maps a model id to a declaration with settings' prices (``with_price``).
+    An unknown kind or model is a ValueError."""
+    found = dict(overrides or {})
+    if kind == "image":
+        image = found.get(model) or IMAGE_MODELS.get(model)
+        if image is None:
+            raise ValueError(f"no price for image model {model!r}")
+        price = image.price(region)
+        return price.amount * count, price.currency
+    if kind == "voice":
+        price = (found.get(model) or QWEN_VOICE_DESIGN).price(region)
+        return price.amount * count, price.currency
+    if kind == "speech":
+        speech = found.get(model) or SPEECH_MODELS.get(model)
+        if speech is None:
+            raise ValueError(f"no price for speech model {model!r}")
+        price = speech.price(region)
+        return price.amount * speech_characters(text) / 10000 * count, price.currency
+    raise ValueError(f"no price for an asset of kind {kind!r}")
+
+
 # --- the docs' table -------------------------------------------------------------------------
 
 
