@@ -99,7 +99,7 @@ async def until_done(p: DashScopeProvider, task_id: str) -> TaskState:
 def wav_seconds(data: bytes) -> float:
     with wave.open(io.BytesIO(data)) as wav:
         assert wav.getnchannels() == 1 and wav.getframerate() == 24000
-        return wav.getnframes() / wav.getframerate()
+        return float(wav.getnframes()) / float(wav.getframerate())
 
 
 # --- DashScope ---------------------------------------------------------------------------------
@@ -120,7 +120,8 @@ def test_image_submit_query_download(emu: EmulatorServer, tmp_path: Path,
     before = emu.stats()["cast"]["images"]
     state, data = run(go())
     assert state.status is TaskStatus.SUCCEEDED and state.video_url
-    assert png_size(data)[:2] == (320, 256)
+    size = png_size(data)
+    assert size is not None and size[:2] == (320, 256)
     assert emu.stats()["cast"]["images"] == before + 1
     # The other take has its own seed: another picture.
     take2 = shot.others[0]
@@ -241,7 +242,7 @@ def test_local_assets_are_deterministic_and_distinct_per_take(tmp_path: Path) ->
 
     async def draw(where: Path) -> dict[str, bytes]:
         p = LocalProvider(where)
-        made = {}
+        made: dict[str, bytes] = {}
         for item in [*shot.all_takes(), voice, line("local-voice")]:
             state = await p.query(await p.submit(item, None))
             assert state.status is TaskStatus.SUCCEEDED
@@ -253,7 +254,8 @@ def test_local_assets_are_deterministic_and_distinct_per_take(tmp_path: Path) ->
     first, second = run(draw(tmp_path / "a")), run(draw(tmp_path / "b"))
     assert first == second
     assert first["mia"] != first["mia#2"]
-    assert first["mia"].startswith(b"\x89PNG") and png_size(first["mia"])[:2] == (1024, 576)
+    size = png_size(first["mia"])
+    assert size is not None and size[:2] == (1024, 576)
     assert 1.0 <= wav_seconds(first["mia-voice"]) <= 10.0
     assert 2.0 <= wav_seconds(first["ep01/hook"]) <= 30.0
     assert LocalProvider(tmp_path).asset_cost(shot) == (0.0, "USD")
