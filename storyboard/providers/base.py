@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.request import CompiledShot
 from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
@@ -158,6 +159,22 @@ class BaseProvider:
     @task_key.setter
     def task_key(self, value: str) -> None:
         self._task_key = value
+
+
+ASSET_WORDS = {"image": "image: {generate: ...}", "voice": "voices: {NAME: {design: ...}}",
+               "speech": "driving_audio: {say: ..., voice: ...}"}
+
+
+def refuse_assets(shots: list[CompiledShot], who: str) -> None:
+    """A located error for each cast asset among ``shots``: ``who`` (``gateway X``) makes video
+    only, so the cast is made first with a provider that makes it."""
+    problems = [Diagnostic(
+        shot.span, f"{shot.asset.name} is generated ({ASSET_WORDS[shot.asset.kind]}); {who} "
+        f"makes video only: make the cast with --provider dashscope or local first",
+        code="provider-video-only")
+        for shot in shots if shot.asset is not None]
+    if problems:
+        raise ProblemsFound(problems)
 
 
 def host_of(url: str | None) -> str:

@@ -40,7 +40,7 @@ from storyboard.errors import (
 from storyboard.language.request import CompiledShot
 from storyboard.providers import comfyui_workflow as wf
 from storyboard.providers import protocol
-from storyboard.providers.base import BaseProvider, Traits
+from storyboard.providers.base import BaseProvider, Traits, refuse_assets
 from storyboard.providers.comfyui_client import NAME, Instance, first_video, status_of
 from storyboard.providers.comfyui_dispatch import Dispatch
 from storyboard.providers.comfyui_jobs import Job, Jobs, Throughput
@@ -151,7 +151,8 @@ class ComfyUIProvider(BaseProvider):
 
     def check_shots(self, shots: list[CompiledShot]) -> None:
         """Every shot about to render against its workflow (after ``preflight``): what a shot
-        has and its workflow lacks is a located error at the shot."""
+        has and its workflow lacks is a located error at the shot. A cast asset is refused."""
+        refuse_assets(shots, "comfyui")
         wf.check_shots(shots, self.workflow, self.settings.fps, self._info)
 
     def _object_infos(self) -> dict[str, dict[str, Any]]:

@@ -28,6 +28,7 @@ from storyboard.dialects import native
 from storyboard.errors import AuthError, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
 from storyboard.providers.base import BaseProvider, Traits
+from storyboard.providers.dashscope_cast import CastCalls, is_cast_task
 from storyboard.providers.dashscope_settings import DashScopeSettings, Timeouts
 from storyboard.providers.dashscope_wire import (
     BASE_URL_ENV,
@@ -82,7 +83,7 @@ class DashScopeProvider(BaseProvider):
 
     def __init__(self, settings: DashScopeSettings | None = None, *,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, work_dir: Path | None = None) -> None:
         self.settings = settings or DashScopeSettings()
         self.url = self.settings.resolved_base_url()  # where every request goes
         self.base_url = self.url
@@ -103,12 +104,17 @@ class DashScopeProvider(BaseProvider):
                                policy_url=self.url + UPLOAD_POLICY_PATH,
                                headers=self._auth_headers, key=lambda: self._key,
                                timeout=timeouts.transfer(timeouts.upload), clock=clock)
+        # The cast's calls; ``work_dir`` (the series' ``.storyboard/dashscope``) keeps what a
+        # synchronous answer gave (a voice's preview, a line's URL) for a later process.
+        self.cast = CastCalls(self, work_dir)
 
     @classmethod
     def from_settings(cls, mapping: Mapping[str, Any], *,
-                      transport: httpx.AsyncBaseTransport | None = None) -> DashScopeProvider:
+                      transport: httpx.AsyncBaseTransport | None = None,
+                      work_dir: Path | None = None) -> DashScopeProvider:
         """A provider for the series' ``provider:`` block (``DashScopeSettings.from_mapping``)."""
-        return cls(DashScopeSettings.from_mapping(mapping), transport=transport)
+        return cls(DashScopeSettings.from_mapping(mapping), transport=transport,
+                   work_dir=work_dir)
 
     def __repr__(self) -> str:
         key = "set" if self._key else "missing"
@@ -150,7 +156,11 @@ class DashScopeProvider(BaseProvider):
     # -- the Provider interface ----------------------------------------------------------------
 
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
-        """Upload the shot's local files, then create its task; return the task id."""
+        """Upload the shot's local files, then create its task; return the task id. A cast
+        asset (``shot.asset``) is an image task, a designed voice or a spoken line."""
+        if shot.asset is not None:
+            self._auth_headers(shot.id)
+            return await self.cast.submit(shot)
         frame_item = shot.request.first_frame
         if frame_item is not None and frame_item.ref is None and first_frame is None:
             raise ProviderError(f"the first frame comes from shot {frame_item.from_shot}, and "
@@ -169,19 +179,28 @@ class DashScopeProvider(BaseProvider):
         return parse_submit(answer, shot=shot.id)
 
     async def query(self, task_id: str) -> TaskState:
+        if is_cast_task(task_id):
+            return await self.cast.query(task_id)
         path = DASHSCOPE.task_path.format(task_id=quote(task_id, safe=""))
         answer = await self._json("GET", path, what=f"query of task {task_id}")
         return parse_task(answer, task_id)
 
     async def cancel(self, task_id: str) -> None:
-        """Cancel a PENDING task; a running one gives ``RequestRejected`` (UnsupportedOperation)."""
+        """Cancel a PENDING task; a running one gives ``RequestRejected`` (UnsupportedOperation).
+        A voice or a spoken line is made at once: nothing to cancel."""
+        if is_cast_task(task_id):
+            return
         assert DASHSCOPE.cancel_path is not None
         path = DASHSCOPE.cancel_path.format(task_id=quote(task_id, safe=""))
         await self._send("POST", path, what=f"cancel of task {task_id}")
 
     async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
         """Every task created since ``since`` whose ``orig_prompt`` is this shot's prompt, newest
-        first (twins: different shots often compile to the same prompt)."""
+        first (twins: different shots often compile to the same prompt). A designed voice is
+        found by its name in the account's voices; an image task whose answer has no prompt
+        cannot be told apart from another of its model, so every one in the window is given."""
+        if shot.asset is not None and shot.asset.kind != "image":
+            return await self.cast.find(shot)
         end = self._clock() + self.settings.clock_skew
         start = min(max(since - self.settings.clock_skew, end - LIST_WINDOW + 60.0), end)
         listed = await self._list(start, end, model=shot.request.model, shot=shot.id)
@@ -196,18 +215,25 @@ class DashScopeProvider(BaseProvider):
         for item in sorted(listed, key=lambda t: t.created, reverse=True):
             state = await self.ask(functools.partial(self.query, item.task_id))
             orig = state.raw.get("output", {}).get("orig_prompt")
-            if isinstance(orig, str) and orig.strip() == prompt:
+            if (isinstance(orig, str) and orig.strip() == prompt) \
+                    or (orig is None and shot.asset is not None):
                 found.append(state)
         return found
 
     async def download(self, state: TaskState, dest: Path) -> None:
-        """Stream the result to ``dest`` in chunks; the pre-signed URL gets no Authorization."""
+        """Stream the result to ``dest`` in chunks; the pre-signed URL gets no Authorization. A
+        voice's preview is written from where it is kept."""
+        if await self.cast.download(state, dest):
+            return
         if not state.video_url:
             raise ProviderError(f"task {state.task_id} ({state.status}) has no video_url",
                                 provider=NAME)
+        await self.fetch(state.video_url, dest, what=f"download of task {state.task_id}")
+
+    async def fetch(self, url: str, dest: Path, *, what: str) -> None:
+        """A result URL streamed into ``dest`` (no Authorization: the URL is pre-signed)."""
         timeouts = self.settings.timeouts
-        await download_to(self._client(), state.video_url, dest, provider=NAME,
-                          what=f"download of task {state.task_id}", key=self._key,
+        await download_to(self._client(), url, dest, provider=NAME, what=what, key=self._key,
                           timeout=timeouts.transfer(timeouts.download))
 
     # -- helpers -------------------------------------------------------------------------------

@@ -113,13 +113,28 @@ def parse_task(answer: Mapping[str, Any], task_id: str = "",
     return TaskState(
         task_id=str(output.get("task_id") or task_id),
         status=status,
-        video_url=str(output["video_url"]) if output.get("video_url") else None,
+        video_url=result_url(output),
         code=str(output.get("code") or ""),
         message="; ".join(m for m in (note, message) if m),
         usage=parse_usage(answer.get("usage")),
         submit_time=str(output.get("submit_time") or ""),
         raw=dict(answer),
     )
+
+
+def result_url(output: Mapping[str, Any]) -> str | None:
+    """Where a finished task's result is: ``video_url`` for a video, else the first picture of
+    an image task (``choices[0].message.content[*].image``)."""
+    if output.get("video_url"):
+        return str(output["video_url"])
+    choices = output.get("choices")
+    first = choices[0] if isinstance(choices, list) and choices else None
+    message = first.get("message") if isinstance(first, dict) else None
+    content = message.get("content") if isinstance(message, dict) else None
+    for item in content if isinstance(content, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("image"), str) and item["image"]:
+            return str(item["image"])
+    return None
 
 
 @dataclass(frozen=True)

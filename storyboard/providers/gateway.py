@@ -25,7 +25,7 @@ from storyboard.dialects.base import Dialect, get
 from storyboard.errors import AuthError, ListUnavailable, ProviderError, RequestRejected
 from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
-from storyboard.providers.base import BaseProvider, Traits
+from storyboard.providers.base import BaseProvider, Traits, refuse_assets
 from storyboard.providers.gateway_settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus
@@ -86,6 +86,10 @@ class GatewayProvider(BaseProvider):
         await self._client.aclose()
 
     # -- one request, one answer ---------------------------------------------------------------
+
+    def check_shots(self, shots: list[CompiledShot]) -> None:
+        """A cast asset is refused here, at its line: a gateway sells video only."""
+        refuse_assets(shots, f"gateway {self.name}")
 
     def preflight(self) -> None:
         self._auth_headers()

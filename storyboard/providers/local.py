@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storyboard.animatic import cast
 from storyboard.animatic.cache import cache_key
 from storyboard.animatic.shots import existing, render_shot
 from storyboard.errors import MediaError, RequestRejected, StoryboardError
@@ -60,11 +61,15 @@ class LocalProvider(BaseProvider):
 
     @staticmethod
     def task_id(shot: CompiledShot) -> str:
-        return f"local-{shot.hash[:16]}"
+        """``local-<hash>``; a cast asset's ends with its file type (``local-<hash>.png``)."""
+        suffix = shot.asset.suffix if shot.asset is not None else ""
+        return f"local-{shot.hash[:16]}{suffix}"
 
     def path(self, task_id: str) -> Path:
-        """Where a task's video lives; draft and full renders (and renderer versions) differ."""
-        return self.work_dir / f"{task_id}-{self.cache_key}.mp4"
+        """Where a task's video (or asset) lives; draft and full renders (and renderer versions)
+        differ."""
+        stem, dot, suffix = task_id.partition(".")
+        return self.work_dir / f"{stem}-{self.cache_key}.{suffix if dot else 'mp4'}"
 
     def preflight(self) -> None:
         """Nothing to check: ffmpeg is found (or reported) when the first shot renders."""
@@ -76,8 +81,11 @@ class LocalProvider(BaseProvider):
             await asyncio.to_thread(clean_stale_temporaries, self.work_dir)
         try:
             # A worker thread, so several shots render at once (ffmpeg does the work, not Python).
-            await asyncio.to_thread(render_shot, shot.request, self.path(task_id),
-                                    first_frame=first_frame, draft=self.draft)
+            if shot.asset is not None:
+                await asyncio.to_thread(draw_asset, shot, self.path(task_id))
+            else:
+                await asyncio.to_thread(render_shot, shot.request, self.path(task_id),
+                                        first_frame=first_frame, draft=self.draft)
         except StoryboardError as exc:  # a local render fails the same way every time: no retry
             raise RequestRejected(str(exc), provider=self.name, shot=shot.id,
                                   code="RenderFailed") from exc
@@ -91,6 +99,8 @@ class LocalProvider(BaseProvider):
             return TaskState(task_id, TaskStatus.FAILED, code="NotFound",
                              message=f"no local render {path.name}")
         seconds = self._durations.get(task_id)
+        if seconds is None and "." in task_id:  # a cast asset: no video to measure
+            seconds = 0.0
         if seconds is None:  # a task from an earlier process: measure the file
             seconds = (await asyncio.to_thread(ffmpeg.stream_lengths, path)).get("video", 0.0)
         return TaskState(task_id, TaskStatus.SUCCEEDED, video_url=path.resolve().as_uri(),
@@ -111,6 +121,20 @@ class LocalProvider(BaseProvider):
 
     async def aclose(self) -> None:
         return None
+
+
+def draw_asset(shot: CompiledShot, out: Path) -> Path:
+    """A cast asset's stand-in: a labelled card for an image, a tone for a voice or a line."""
+    asset = shot.asset
+    assert asset is not None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if asset.kind == "image":
+        return cast.draw_card(out, name=asset.name, prompt=asset.prompt, content_hash=shot.hash)
+    if asset.kind == "voice":
+        seconds = cast.seconds_for(asset.sample or asset.prompt, cast.VOICE_SECONDS)
+    else:
+        seconds = cast.seconds_for(asset.prompt, cast.SPEECH_SECONDS)
+    return cast.draw_tone(out, seconds=seconds, content_hash=shot.hash)
 
 
 if TYPE_CHECKING:  # mypy checks that LocalProvider satisfies the protocol

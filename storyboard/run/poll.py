@@ -40,6 +40,11 @@ def unknown_message(task_id: str, word: str, waited: float) -> str:
             "lets the next run submit anew (a second payment)")
 
 
+# A provider's word for a result it kept only in memory and no longer has (a spoken line: the
+# service answers once, with no task to look up): it is made again, never polled for ever.
+GONE = "Gone"
+
+
 class Polling(Downloading):
     async def poll(self, shot: CompiledShot, attempt_id: int, task_id: str, *,
                    immediate: bool, unknown_ends: bool = False) -> TaskState:
@@ -66,7 +71,8 @@ class Polling(Downloading):
             if state.status != last:
                 last = state.status
                 await self.record_status(shot, attempt_id, state)
-            if state.status.finished or (unknown_ends and state.status is TaskStatus.UNKNOWN):
+            if state.status.finished or (state.status is TaskStatus.UNKNOWN and (
+                    unknown_ends or state.code == GONE)):
                 return state
             self.still_unknown(shot, state, unknown)
             remaining = deadline - self.clock()
@@ -148,7 +154,7 @@ class Polling(Downloading):
             state = await self.poll(shot, attempt.id, attempt.task_id, immediate=True,
                                     unknown_ends=redownload)
             slot.release()  # the task no longer runs at the provider: let the next one start
-            if state.status == TaskStatus.UNKNOWN and redownload:
+            if state.status == TaskStatus.UNKNOWN and (redownload or state.code == GONE):
                 await self.db(self.journal.set_state, attempt.id, "lost",
                               note="the provider no longer has this result")
                 raise Gone()

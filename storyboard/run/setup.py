@@ -255,7 +255,9 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
     settings = _own(manifest.provider, {*RUNNER_KEYS[:2], *gateway.KNOWN} -
                     set(native.SETTING_KEYS))
     settings["name"] = "dashscope"
-    return DashScopeProvider.from_settings(settings)
+    # voice previews and spoken lines' URLs outlive the process here (the cast's answers)
+    return DashScopeProvider.from_settings(settings,
+                                           work_dir=manifest.root / ".storyboard" / "dashscope")
 
 
 def _own(block: dict[str, Any], others: set[str]) -> dict[str, Any]:
