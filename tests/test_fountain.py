@@ -246,9 +246,14 @@ def test_scenes_become_timed_shots_with_characters_places_and_lines(tmp_path: Pa
         """)
     main = yaml.safe_load((series / "storyboard.yaml").read_text(encoding="utf-8"))
     assert main["title"] == "Flour"
-    assert main["characters"]["ruth"] == {"image": "media/cast/ruth.png", "description": "RUTH"}
-    assert main["characters"]["ruth_s_bakery"] == {"image": "media/places/ruth_s_bakery.png"}
-    assert (series / "media/places/ruth_s_bakery.png").is_file()
+    assert main["characters"]["ruth"] == {"image": {"generate": "RUTH, a character"},
+                                          "voice": "ruth-voice", "description": "RUTH"}
+    assert main["characters"]["ruth_s_bakery"] == {"image": {
+        "generate": "RUTH'S BAKERY, interior, night, no people", "kind": "place"}}
+    assert main["characters"]["otto"]["image"] == {"generate": (
+        "Ruth dusts the counter with flour while OTTO watches from the door.")}
+    assert main["voices"]["otto-voice"]["sample"] == "Do you ever sleep?"
+    assert not (series / "media").exists()  # nothing drawn: every picture is generated
     [shot] = shots(series)
     # 12 action words at 3 w/s: 4 s; 1 word of action (0.33 s) and 4 spoken (1.6 s): 1.93 s,
     # rounded up to 2 s; 6 spoken words: 2.4 s, 2.5 s. The shot lasts 8.5 s, 9 s rounded up.
@@ -537,7 +542,7 @@ def test_the_longer_screenplay_converts(longer: tuple[Path, str]) -> None:
     for line in ("8", "24", "33", "58", "64", "84", "86"):  # synopsis, note, boneyard, match cut,
         # page break, centered text, a last transition
         assert f"night-bakery.fountain:{line}:" in output, line
-    assert "wrote " in output and "3 episode(s), 7 shot(s), 6 placeholder image(s)" in output
+    assert "wrote " in output and "3 episode(s), 7 shot(s), 6 picture(s) and 3 voice(s) described" in output
 
 
 def test_the_longer_screenplay_checks_clean_and_renders(longer: tuple[Path, str],
@@ -556,5 +561,5 @@ def test_blueprint_of_is_the_library_call(tmp_path: Path) -> None:
     script.write_text("\nINT. A - DAY\n\nRUTH\nHi.\n", encoding="utf-8")
     blueprint = blueprint_of(script)
     assert sorted(blueprint.files) == ["episodes/01-a.yaml", "storyboard.yaml"]
-    assert sorted(blueprint.cards) == ["media/cast/ruth.png", "media/places/a.png"]
+    assert (blueprint.images, blueprint.voices) == (2, 1)
     assert blueprint.warnings == [] and (blueprint.episodes, blueprint.shots) == (1, 1)

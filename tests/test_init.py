@@ -6,7 +6,7 @@ CliRunner, as a user would run it.
 
 from __future__ import annotations
 
-import hashlib
+import errno
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,6 @@ from storyboard.cli import cli
 from storyboard.cli.init import init
 from storyboard.media import ffmpeg
 from storyboard.scaffold import init as scaffold
-from storyboard.scaffold import placeholder
 
 
 def run(command: object, *args: str | Path) -> Result:
@@ -33,7 +32,10 @@ def test_a_template_checks_clean_and_renders(tmp_path: Path, template: str) -> N
     folder = tmp_path / "my-show"
     result = run(init, folder, "--template", template)
     assert result.exit_code == 0, result.output
-    assert f"wrote {folder}: 1 episode(s), 2 shot(s), 1 placeholder image(s)" in result.output
+    voices = 1 if template == "series" else 0
+    assert (f"wrote {folder}: 1 episode(s), 2 shot(s), 1 picture(s) and {voices} voice(s) "
+            "described to generate") in result.output
+    assert not (folder / "media").exists()  # no picture drawn: the cast is described in words
     assert storyboard.check(folder) == []
     rendered = run(cli, "render", folder, "--draft", "--yes", "--quiet", "-o", tmp_path / "out")
     assert rendered.exit_code == 0, rendered.output
@@ -47,8 +49,14 @@ def test_the_series_template_says_what_it_is(tmp_path: Path) -> None:
     assert run(init, folder).exit_code == 0
     main = yaml.safe_load((folder / "storyboard.yaml").read_text(encoding="utf-8"))
     assert main["title"] == "Night Shift"
-    assert main["characters"] == {"ada": {"image": "media/cast/ada.png",
-                                          "description": "an inventor in a leather apron"}}
+    assert main["characters"] == {"ada": {
+        "image": {"generate": "an inventor in her forties, curly grey hair, brass goggles on her "
+                              "forehead, a leather apron over a linen shirt"},
+        "voice": "ada-voice", "description": "an inventor in a leather apron"}}
+    assert main["voices"] == {"ada-voice": {
+        "design": "a warm, curious woman in her forties, clear and unhurried",
+        "sample": "Let's build something."}}
+    assert main["style"] == "clean storybook illustration, soft daylight"
     [episode] = [yaml.safe_load(p.read_text(encoding="utf-8"))
                  for p in (folder / "episodes").glob("*.yaml")]
     assert [s["id"] for s in episode["shots"]] == ["arrival", "sketch"]
@@ -77,15 +85,12 @@ def test_inside_the_project_the_schema_line_is_relative() -> None:
     assert ref == f"../../{scaffold.schema_dir().name}/storyboard.schema.json"
 
 
-def test_the_placeholder_is_a_deterministic_reference_image(tmp_path: Path) -> None:
-    one = placeholder.card(tmp_path / "a.png", "ADA")
-    two = placeholder.card(tmp_path / "b.png", "ADA")
-    other = placeholder.card(tmp_path / "c.png", "BO")
-    digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (one, two, other)]
-    assert digest[0] == digest[1] != digest[2]
-    info = ffmpeg.probe(one)
-    assert info.video is not None
-    assert (info.video.width, info.video.height) == placeholder.PORTRAIT
+def test_the_ad_template_describes_its_product_as_a_prop(tmp_path: Path) -> None:
+    assert run(init, tmp_path / "ad", "--template", "ad").exit_code == 0
+    main = yaml.safe_load((tmp_path / "ad" / "storyboard.yaml").read_text(encoding="utf-8"))
+    assert main["characters"]["bottle"]["image"] == {
+        "generate": "a brushed steel water bottle with a black screw cap", "kind": "prop"}
+    assert "voices" not in main
 
 
 @pytest.mark.parametrize("what", ["a file", "a folder"])
@@ -125,10 +130,16 @@ def test_an_unknown_template_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_a_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(jobs: object) -> None:
-        raise storyboard.StoryboardError("ffmpeg is not there")
+    """A disk that fills up after the first files: the half-built series is removed."""
+    fill = scaffold._fill
 
-    monkeypatch.setattr(placeholder, "cards", broken)
+    def full_disk(staging: Path, final: Path, blueprint: scaffold.Blueprint) -> None:
+        fill(staging, final, blueprint)
+        assert (staging / "storyboard.yaml").is_file()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(scaffold, "_fill", full_disk)
     result = run(init, tmp_path / "s")
-    assert result.exit_code == 1 and "error: ffmpeg is not there" in result.output
+    assert result.exit_code == 1
+    assert f"error: cannot write {tmp_path / 's'}: No space left on device" in result.output
     assert list(tmp_path.iterdir()) == []

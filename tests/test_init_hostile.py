@@ -8,7 +8,6 @@ characters into every field a screenplay (and its file name) gives the writer.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -34,7 +33,10 @@ SEPARATORS = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85"
               "\t", "\x00", "\x07", "\x1b", "\x7f", "\x9f", "\ufeff", "\ufffe", "\U000e0001"]
 PAYLOADS = ["provider: {base_url: 'http://127.0.0.1:9/'}", "title: hijacked", "episodes: []",
             "- id: injected", "  api_key: x", "}", "# ", '"', "'", "{{ 7 * 7 }}", "@ruth", ": ", "x"]
-SERIES_KEYS = {"storyboard", "title", "defaults", "characters", "episodes"}
+SERIES_KEYS = {"storyboard", "title", "defaults", "voices", "characters", "episodes"}
+CHARACTER_KEYS = {"image", "voice", "description"}
+IMAGE_KEYS = {"generate", "kind"}
+VOICE_KEYS = {"design", "sample", "language"}
 EPISODE_KEYS = {"id", "title", "shots"}
 SHOT_KEYS = {"id", "transition", "duration", "cast", "scenes"}
 LOCATED = re.compile(r"^\S+:\d+:\d+: error: ", re.M)
@@ -55,6 +57,7 @@ def screenplay(fields: dict[str, str]) -> str:
     return (f"Title: {fields['title']}\nCredit: {fields['credit']}\nAuthor: {fields['author']}\n"
             f"Draft date: {fields['date']}\nNotes: {fields['notes']}\n\n"
             f"INT. {fields['place']} - DAY\n\n{fields['action']}\n\n"
+            f"RUTH ({fields['age']}), {fields['intro']}\n\n"
             f"RUTH\n{fields['line']}\n\n[[{fields['note']}]]\n\n= {fields['synopsis']}\n\n"
             f"CUT TO:\n\n.{fields['forced']} #{fields['number']}#\n\nRuth waits.\n\n"
             f"@{fields['cue']}\nHello {fields['line']}.\n\n> {fields['transition']}\n\n"
@@ -78,7 +81,14 @@ def assert_own_keys(files: dict[str, Any]) -> None:
     series = files.pop("storyboard.yaml")
     assert set(series) <= SERIES_KEYS, set(series) - SERIES_KEYS
     for character in series["characters"].values():
-        assert set(character) <= {"image", "description"}, character
+        assert set(character) <= CHARACTER_KEYS, character
+        assert set(character["image"]) <= IMAGE_KEYS and isinstance(
+            character["image"]["generate"], str), character
+        if "voice" in character:
+            assert character["voice"] in series["voices"], character
+    for voice in series.get("voices", {}).values():
+        assert set(voice) <= VOICE_KEYS and {"design", "sample"} <= set(voice), voice
+        assert isinstance(voice["design"], str) and isinstance(voice["sample"], str), voice
     for name, episode in files.items():
         assert set(episode) <= EPISODE_KEYS, (name, set(episode) - EPISODE_KEYS)
         for shot in episode["shots"]:
@@ -87,7 +97,8 @@ def assert_own_keys(files: dict[str, Any]) -> None:
                 assert set(scene) <= {"at", "action", "say"}, scene
 
 
-FIELDS = ("title", "credit", "author", "date", "notes", "place", "action", "line", "note",
+FIELDS = ("title", "credit", "author", "date", "notes", "place", "action", "age", "intro", "line",
+          "note",
           "synopsis", "forced", "number", "cue", "transition", "section", "lyrics", "centered", "act")
 
 
@@ -113,7 +124,7 @@ def test_a_title_page_cannot_add_a_provider(tmp_path: Path) -> None:
     text = (tmp_path / "series" / "storyboard.yaml").read_text(encoding="utf-8")
     assert "\u2028" not in text and "\x85" not in text and "\\u2028provider" in text
     main = yaml.safe_load(text)
-    assert set(main) == SERIES_KEYS and main["title"] == "Pilot"
+    assert set(main) == SERIES_KEYS - {"voices"} and main["title"] == "Pilot"
     assert storyboard.check(tmp_path / "series") == []
 
 
@@ -218,32 +229,39 @@ def test_init_refuses_links_and_folders_under_files(tmp_path: Path, kind: str) -
         ["empty", "file", *([target.name] if kind != "under a file" else [])])
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+KILLED_MIDWAY = """
+import os, signal, sys
+from storyboard.cli import cli
+from storyboard.scaffold import init
+fill = init._fill
+def midway(staging, final, blueprint):
+    fill(staging, final, blueprint)  # the series is staged, not yet moved into place
+    os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+init._fill = midway
+cli(["init", *sys.argv[2:]])
+"""
+
+
+def _killed(tmp_path: Path, sig: str) -> int:
+    """``storyboard init`` sent ``sig`` by the OS while its series is staged; its exit code."""
     script = tmp_path / "many.fountain"
-    script.write_text(_places(150), encoding="utf-8")  # 150 cards to draw: about a second
-    process = subprocess.Popen([sys.executable, "-m", "storyboard", "init", str(tmp_path / "s"),
-                                "--from", str(script)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not list(tmp_path.glob(".s.init-*")):
-        time.sleep(0.005)
-    return process, script
+    script.write_text(_places(150), encoding="utf-8")
+    process = subprocess.run([sys.executable, "-c", KILLED_MIDWAY, sig, str(tmp_path / "s"),
+                              "--from", str(script)], capture_output=True, timeout=60)
+    return process.returncode
 
 
 def test_a_killed_init_leaves_no_staging_folder(tmp_path: Path) -> None:
-    process, _ = _start(tmp_path)
-    assert list(tmp_path.glob(".s.init-*")), "the staging folder never appeared"
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) != 0
+    assert _killed(tmp_path, "SIGTERM") == 128 + signal.SIGTERM
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many.fountain"]
 
 
 def test_the_next_init_removes_what_a_sigkill_left(tmp_path: Path) -> None:
-    process, script = _start(tmp_path)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
+    assert _killed(tmp_path, "SIGKILL") == -signal.SIGKILL
     left = list(tmp_path.glob(".s.init-*"))
     assert left, "a SIGKILL leaves the staging folder (nothing can clean up)"
+    assert (left[0] / "storyboard.yaml").is_file()
+    script = tmp_path / "many.fountain"
     script.write_text("\nINT. HALL - DAY\n\nRuth waits.\n", encoding="utf-8")
     result = run_init(tmp_path / "s", "--from", script)
     assert result.exit_code == 0, result.output

@@ -27,7 +27,8 @@ def _report(folder: Path, blueprint: Blueprint) -> None:
     if blueprint.warnings:
         click.echo(f"{len(blueprint.warnings)} thing(s) not mapped (listed above)", err=True)
     click.echo(f"wrote {folder}: {blueprint.episodes} episode(s), {blueprint.shots} shot(s), "
-               f"{len(blueprint.cards)} placeholder image(s)")
+               f"{blueprint.images} picture(s) and {blueprint.voices} voice(s) described to "
+               "generate")
     click.echo(f"next: storyboard check {folder} && storyboard render {folder} --draft")
 
 

@@ -33,12 +33,14 @@ from storyboard.language.request import (
     Token,
     write,
 )
-from storyboard.language.resolve import MENTION, Reference, ResolvedShot, Resolver
+from storyboard.language.resolve import MENTION, MediaUse, Reference, ResolvedShot, Resolver
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
 from storyboard.media import probe as media
 from storyboard.targets.capabilities import FileRule
-from storyboard.targets.gateways import GATEWAYS, TARGETS
+from storyboard.targets.gateways import GATEWAYS, TARGETS, is_paid
+
+STITCH_ROLES = ("card", "audio")  # files only the stitcher reads: never sent to a provider
 
 
 def mention_tokens(text: str, mentions: dict[str, Mention]) -> list[Token]:
@@ -230,6 +232,7 @@ class Compiler:
         self.cache = media_cache or media.MediaCache(source.root / ".storyboard" / "media.json")
         self.gateway = gateway_of(source, provider, self.problems)
         self.problems += workflow_problems(source, provider)
+        self.provider = provider_name(source, provider)
         self.said: set[str] = set()  # gateway problems about a file, said once
         self.asset_hashes: dict[str, str] = {}  # each cast asset's take 1, by asset id
 
@@ -283,11 +286,26 @@ class Compiler:
                     f"missing or unreadable file {_rel(path, self.source.root)!r}")))
                 continue
             digests[path] = facts.sha256
+            if facts.init_card and use.role not in STITCH_ROLES:
+                self.problems.append(self._init_card(use))
             if self.check_media:
                 for message in _verdict(facts, role, use.rule):
                     self.problems.append(use.doc.diagnostic(
                         use.where, f"{_rel(path, self.source.root)}: {message}", code="media-file"))
         return digests
+
+    def _init_card(self, use: MediaUse) -> Diagnostic:
+        """A placeholder card an older ``init`` drew: an error for a paid provider (it would pay
+        for shots with nothing to go on), a warning for a free one."""
+        paid = is_paid(self.provider)
+        name = _rel(use.path, self.source.root)
+        return use.doc.diagnostic(use.where, (
+            f"{name} is a grey placeholder card drawn by an older `storyboard init`, not a "
+            f"picture; " + (f"{self.provider} would be paid for shots with nothing to go on" if paid
+                            else "fine for a local draft, refused by a paid provider")
+            + ": replace the file with a real picture (same path), or describe it instead: "
+            "image: {generate: \"...\"}"), severity="error" if paid else "warning",
+            code="placeholder-image")
 
     def _episode(self, episode: Any, digests: dict[Path, str]) -> CompiledEpisode:
         shots_by_id = {s.id: s for s in episode.shots}
@@ -355,6 +373,14 @@ class Compiler:
             self.problems.append(shot.doc.diagnostic(
                 (*shot.path, problem.field), problem.message, severity=problem.severity,
                 code=f"gateway-{problem.field}"))
+
+
+def provider_name(source: Source, provider: str | None) -> str:
+    """Who the series is compiled for: ``--provider``, else the series' ``provider.name``, else
+    ``local`` (as ``run/config.provider_name`` chooses)."""
+    block = source.series.data.get("provider") if isinstance(source.series.data, dict) else None
+    name = provider or (block.get("name") if isinstance(block, dict) else None)
+    return str(name or "local")
 
 
 def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]

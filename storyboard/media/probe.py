@@ -3,6 +3,7 @@
 The type of a file is read from its first bytes, never from its name (a PNG named ``.mp4`` is a
 PNG). Dimensions and lengths come from ``ffmpeg.probe``. The limits are spec section 3's. Facts and
 hashes are cached in ``.storyboard/media.json`` by path, size and mtime, so a re-check reads nothing.
+A PNG of a placeholder card's size is also held to the card's recipe (``initcard``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from stat import S_ISREG
 from typing import Literal
 
 from storyboard.errors import MediaError
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, initcard
 
 Role = Literal["image", "video", "voice"]
 MB = 1024 * 1024
-CACHE_VERSION = 2  # 2: ``complete``
+CACHE_VERSION = 3  # 2: ``complete``; 3: ``init_card``
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Facts:
     alpha: bool = False
     has_audio: bool = False
     complete: bool = True  # an MP4/MOV whose boxes all end inside the file (not cut short)
+    init_card: bool = False  # a grey placeholder card an older ``init`` drew (``initcard``)
 
 
 def sniff(head: bytes) -> str:
@@ -124,12 +126,14 @@ def measure(path: Path) -> Facts:
         return Facts(kind, size, digest)
     info = ffmpeg.probe(path)
     video, audio = info.video, info.audio
-    return Facts(kind, size, digest,
-                 width=video.width if video else 0, height=video.height if video else 0,
+    width, height = (video.width, video.height) if video else (0, 0)
+    return Facts(kind, size, digest, width=width, height=height,
                  seconds=info.duration or 0.0,
                  alpha=bool(video and kind == "png" and _has_alpha(video.pix_fmt)),
                  has_audio=audio is not None,
-                 complete=kind not in ("mp4", "mov") or boxes_complete(path, size))
+                 complete=kind not in ("mp4", "mov") or boxes_complete(path, size),
+                 init_card=kind == "png" and (width, height) in initcard.SIZES
+                 and initcard.is_init_card(path))
 
 
 def _has_alpha(pix_fmt: str) -> bool:

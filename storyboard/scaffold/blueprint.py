@@ -1,4 +1,4 @@
-"""A new series' contents into one plan of files: YAML with its schema, plain files, cards to draw.
+"""A new series' contents into one plan of files: YAML with its schema, and plain files.
 
 Made by a template (``init``) or a screenplay (``screenplay``), written by ``init``.
 """
@@ -17,11 +17,13 @@ GITIGNORE = "# the cache and task journal, and the rendered episodes (storyboard
 
 @dataclass
 class Blueprint:
-    """What a new series holds: YAML by relative path (with its schema), cards to draw."""
+    """What a new series holds: YAML by relative path (with its schema), plain files, and how many
+    pictures and voices it describes (to be generated)."""
 
     files: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (schema, text)
     plain: dict[str, str] = field(default_factory=lambda: {".gitignore": GITIGNORE})
-    cards: dict[str, tuple[str, tuple[int, int]]] = field(default_factory=dict)  # path -> name, size
     warnings: list[Diagnostic] = field(default_factory=list)
     episodes: int = 0
     shots: int = 0
+    images: int = 0  # pictures described with image: {generate: ...}
+    voices: int = 0  # voices described with design:

@@ -1,4 +1,5 @@
-"""Episodes into YAML text: the series file and one file per episode, every text through yamltext.
+"""Episodes and the cast into YAML text: the series file and one file per episode, every text through
+yamltext.
 
 Nothing from the screenplay is written but through ``yamltext``: values by ``quote`` and ``flow``,
 comments by ``comment`` and ``trailing`` (folded onto one line), keys only as the plain names
@@ -7,10 +8,11 @@ comments by ``comment`` and ``trailing`` (folded onto one line), keys only as th
 
 from __future__ import annotations
 
+from storyboard.scaffold.cast import Cast
 from storyboard.scaffold.fountain import Screenplay
 from storyboard.scaffold.names import Names, shorten
 from storyboard.scaffold.timing import Episode, Shot
-from storyboard.scaffold.yamltext import comment, flow, quote, trailing
+from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
 
 MAX_TITLE_ENTRIES = 40  # title page entries kept as comments
 LONGEST_TITLE = 200  # characters of the title, and of each title page value kept
@@ -52,7 +54,7 @@ def episode_yaml(episode: Episode, number: int, source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def series_yaml(play: Screenplay, title: str, names: Names, source: str) -> str:
+def series_yaml(play: Screenplay, title: str, names: Names, cast: Cast, source: str) -> str:
     lines = [*comment(f"From the screenplay {source}, by `storyboard init --from`. How it was "
                       "mapped and"),
              "# timed: docs/starting.md; every key of the language: docs/language.md."]
@@ -62,13 +64,46 @@ def series_yaml(play: Screenplay, title: str, names: Names, source: str) -> str:
     lines += ["storyboard: 1", f"title: {quote(shorten(title, LONGEST_TITLE))}", "defaults:",
               "  resolution: 720P", '  ratio: "16:9"',
               "  negative_prompt: blurry, low quality, watermark", "  prompt_extend: false",
-              "  watermark: false", "  seed: 1234", "characters:",
-              "  # every image below is a grey placeholder card: replace each with a real picture",
-              "  # (same path) before a paid render"]
+              "  watermark: false", "  seed: 1234",
+              '# style: "warm hand-drawn animation"   # optional: one look for every generated '
+              "picture"]
+    return "\n".join([*lines, *voices_yaml(names, cast), *characters_yaml(names, cast),
+                      "episodes:", "  - episodes/*.yaml"]) + "\n"
+
+
+def voice_key(key: str) -> str:
+    """The voice of the character ``key`` (a plain name, so a plain voice name)."""
+    return f"{key}-voice"
+
+
+def voices_yaml(names: Names, cast: Cast) -> list[str]:
+    """A designed voice for every speaking character: how it sounds, the line its preview says."""
+    if not names.characters:
+        return []
+    lines = ["voices:", "  # designed from words (edit them freely); the sample is the line the "
+             "voice's preview", "  # says: the character's first line. Or a recording: "
+             "{audio: media/voices/NAME.wav}"]
     for name, key in names.characters.items():
-        lines.append(f"  {key}: {flow({'image': f'media/cast/{key}.png', 'description': name})}"
+        voice = cast.voices[name]
+        entry = {"design": voice.design, "sample": voice.sample}
+        lines.append(f"  {voice_key(key)}: {flow({**entry, **_language(voice.language)})}")
+    return lines
+
+
+def _language(language: str) -> dict[str, str]:
+    return {"language": language} if language else {}
+
+
+def characters_yaml(names: Names, cast: Cast) -> list[str]:
+    """Every character and place, each picture generated from its words."""
+    lines = ["characters:", "  # each picture is generated from its words (edit them freely), "
+             "or give a picture", "  # instead: image: media/cast/NAME.png"]
+    for name, key in names.characters.items():
+        entry: dict[str, Value] = {"image": {"generate": cast.pictures[name]},
+                                   "voice": voice_key(key), "description": name}
+        lines.append(f"  {key}: {flow(entry)}"
                      f"{trailing(f'first speaks at line {names.first_line[name]}')}")
     for location, key in names.places.items():
-        lines.append(f"  {key}: {flow({'image': f'media/places/{key}.png'})}"
-                     f"{trailing(f'a place: {location}')}")
-    return "\n".join([*lines, "episodes:", "  - episodes/*.yaml"]) + "\n"
+        place: dict[str, Value] = {"image": {"generate": cast.places[location], "kind": "place"}}
+        lines.append(f"  {key}: {flow(place)}{trailing(f'a place: {location}')}")
+    return lines

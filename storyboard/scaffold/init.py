@@ -1,9 +1,10 @@
 """A template name into a new series folder: the files ``storyboard init`` writes, and how.
 
-A ``Blueprint`` is what a series will hold: YAML texts by path, with the schema each one follows,
-and the placeholder cards to draw. ``write`` puts it into the folder: it refuses a folder that exists
-and is not empty (or is a link, or would be under a file), builds everything in a temporary folder
-beside it and moves that into place, so a failure (ffmpeg missing, a full disk, SIGTERM) leaves
+A ``Blueprint`` is what a series will hold: YAML texts by path, with the schema each one follows.
+Its cast is described in words (``image: {generate: ...}``, voices by ``design:``), to be generated
+by the provider; ``init`` draws no picture. ``write`` puts it into the folder: it refuses a folder
+that exists and is not empty (or is a link, or would be under a file), builds everything in a
+temporary folder beside it and moves that into place, so a failure (a full disk, SIGTERM) leaves
 nothing half-written; what a SIGKILL left, the next ``init`` of that folder removes.
 
 Each YAML file starts with the schema line editors read (``# yaml-language-server: $schema=...``),
@@ -27,7 +28,6 @@ from typing import Literal
 from storyboard.errors import StoryboardError
 from storyboard.files import NEW_FILE_MODE
 from storyboard.language.validate import schema_dir
-from storyboard.scaffold import placeholder
 from storyboard.scaffold.blueprint import EPISODE_SCHEMA, SERIES_SCHEMA, Blueprint
 from storyboard.scaffold.episodes import DEFAULT_MINUTES
 from storyboard.scaffold.screenplay import blueprint_of
@@ -119,7 +119,7 @@ def write(folder: Path, blueprint: Blueprint) -> list[Path]:
             _stage(folder, blueprint)
     except OSError as exc:
         raise StoryboardError(f"cannot write {folder}: {exc.strerror or exc}") from exc
-    return sorted(folder / name for name in [*blueprint.files, *blueprint.plain, *blueprint.cards])
+    return sorted(folder / name for name in [*blueprint.files, *blueprint.plain])
 
 
 def _stage(folder: Path, blueprint: Blueprint) -> None:
@@ -143,7 +143,6 @@ def _fill(staging: Path, final: Path, blueprint: Blueprint) -> None:
                         errors="surrogateescape")
     for name, text in blueprint.plain.items():
         (staging / name).write_text(text, encoding="utf-8")
-    placeholder.cards({staging / name: card for name, card in blueprint.cards.items()})
 
 
 def title_of(folder: Path) -> str:
@@ -168,10 +167,19 @@ defaults:                         # shot parameters; an episode or a shot may ov
   prompt_extend: false
   watermark: false
   seed: 1234                      # the same seed and request give the same shot
+style: "clean storybook illustration, soft daylight"   # the look of every generated picture
+voices:                           # how a character sounds: designed from words, or {{audio: PATH}}
+  # the service designs the voice; its preview, saying the sample line, becomes its reference
+  ada-voice: {{design: "a warm, curious woman in her forties, clear and unhurried",
+              sample: "Let's build something."}}
 characters:                       # whatever the model keeps consistent: people, props, places
-  # media/cast/ada.png is a grey placeholder card: replace it with a real picture (same path)
-  # before a paid render. A character may have a voice: docs/language.md, "voices".
-  ada: {{image: media/cast/ada.png, description: an inventor in a leather apron}}
+  ada:
+    # generated from these words before the shots (edit them freely), or a picture of your
+    # own instead: image: media/cast/ada.png. See docs/language.md, "The cast from words".
+    image: {{generate: "an inventor in her forties, curly grey hair, brass goggles on her
+      forehead, a leather apron over a linen shirt"}}
+    voice: ada-voice
+    description: an inventor in a leather apron
 episodes:                         # files or globs (sorted), or inline episode mappings
   - episodes/*.yaml
 """
@@ -200,8 +208,7 @@ def series_blueprint(folder: Path) -> Blueprint:
     return Blueprint(
         files={"storyboard.yaml": (SERIES_SCHEMA, SERIES_YAML.format(title=quote(title_of(folder)))),
                "episodes/01-pilot.yaml": (EPISODE_SCHEMA, SERIES_EPISODE)},
-        cards={"media/cast/ada.png": ("ADA", placeholder.PORTRAIT)},
-        episodes=1, shots=2)
+        episodes=1, shots=2, images=1, voices=1)
 
 
 AD_YAML = """\
@@ -230,8 +237,11 @@ variations:                       # every combination of the axes, less the excl
     ratio: ["9:16", "16:9"]
   name: "{{{{ lang }}}}-{{{{ ratio | replace(':', 'x') }}}}"
 characters:
-  # media/bottle.png is a grey placeholder card: replace it with a product shot (same path).
-  bottle: {{image: media/bottle.png, description: a steel water bottle}}
+  # generated from its words (kind: prop: three views), or a product shot of your own instead:
+  # image: media/bottle.png
+  bottle:
+    image: {{generate: "a brushed steel water bottle with a black screw cap", kind: prop}}
+    description: a steel water bottle
 episodes:
   - episodes/ad.yaml
 """
@@ -259,8 +269,7 @@ def ad_blueprint(folder: Path) -> Blueprint:
     return Blueprint(
         files={"storyboard.yaml": (SERIES_SCHEMA, AD_YAML.format(title=title)),
                "episodes/ad.yaml": (EPISODE_SCHEMA, AD_EPISODE)},
-        cards={"media/bottle.png": ("BOTTLE", placeholder.PORTRAIT)},
-        episodes=1, shots=2)
+        episodes=1, shots=2, images=1)
 
 
 def create(folder: Path, template: Template = "series") -> Blueprint:

@@ -79,6 +79,7 @@ class Names:
         self.upper: dict[str, str] = {}  # cue name in capitals -> key
         self.first_line: dict[str, int] = {}
         self.places: dict[str, str] = {}  # location -> key
+        self.headings: dict[str, str] = {}  # location -> the first heading that names it
         self.taken: set[str] = set()
         self.counters: dict[str, int] = {}
         for element in play.elements:
@@ -120,19 +121,20 @@ class Names:
         ``EXT.`` (``.OPENING TITLES`` names no place)."""
         if element.forced and SCENE.match(element.text) is None:
             return ""
-        return self._place(location_of(element.text), element.line)
+        return self._place(location_of(element.text), element.text, element.line)
 
     def heading_place(self, shot: Shot) -> str:
         """The place a heading's whole text names (when nothing else gives a shot one)."""
-        return self._place(location_of(shot.heading), shot.line)
+        return self._place(location_of(shot.heading), shot.heading, shot.line)
 
-    def _place(self, location: str, line: int) -> str:
+    def _place(self, location: str, heading: str, line: int) -> str:
         if location not in self.places:
             if len(self.places) == MAX_PLACES:
                 raise located(self.play.file, self.play.lines, line, 1, f"more than "
                               f"{MAX_PLACES} places: expected fewer distinct scene locations in "
                               "one screenplay (split it into several files)")
             self.places[location] = self._unique(slug(location))
+            self.headings[location] = heading
         return self.places[location]
 
     def _pattern(self) -> re.Pattern[str] | None:

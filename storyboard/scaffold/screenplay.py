@@ -1,4 +1,4 @@
-"""A Fountain screenplay into a Blueprint: a series of episodes, shots, characters and places.
+"""A Fountain screenplay into a Blueprint: a series of episodes, shots, characters, places and voices.
 
 Parsed by ``fountain``, mapped by ``convert`` (names by ``names``, timing by ``timing``), cut into
 episodes by ``episodes``, written by ``emit``.
@@ -8,11 +8,13 @@ The mapping (docs/starting.md has it as a table):
 - ``#`` sections (level 1) start episodes; with none, act markers (``ACT ONE``, ``SEQUENCE 2``) do;
   with neither, the screenplay is cut at scene headings into episodes of about ``--episode-minutes``
   (10 by default). Deeper sections are kept as comments.
-- Each scene heading starts a shot. Its location becomes a *place*, a character with a placeholder
-  card added to the shot's ``cast``; the heading opens the shot's text. A forced heading with no
-  ``INT.``/``EXT.`` (``.OPENING TITLES``) names no place.
-- Each character cue becomes a character (key: the name in lower case, ``_`` between words) with a
-  placeholder card. The name in action text (``MIA`` or ``Mia``) becomes the mention ``@mia``.
+- Each scene heading starts a shot. Its location becomes a *place*, a character whose picture is
+  generated from the heading's words (``kind: place``), added to the shot's ``cast``; the heading
+  opens the shot's text. A forced heading with no ``INT.``/``EXT.`` (``.OPENING TITLES``) names no
+  place.
+- Each character cue becomes a character (key: the name in lower case, ``_`` between words) whose
+  picture is generated from its introduction, with a designed voice (``cast`` has the words). The
+  name in action text (``MIA`` or ``Mia``) becomes the mention ``@mia``.
 - Each action paragraph and each dialogue block is one timed scene (``at: A-Bs``) of its shot;
   dialogue is the speaker's ``say`` line; parentheticals and extensions such as ``(V.O.)`` go into
   that scene's action (``(CONT'D)`` says nothing a shot needs).
@@ -39,8 +41,8 @@ from pathlib import Path
 
 from storyboard.errors import Diagnostic
 from storyboard.language.load import MAX_FILE_BYTES
-from storyboard.scaffold import placeholder
 from storyboard.scaffold.blueprint import EPISODE_SCHEMA, SERIES_SCHEMA, Blueprint
+from storyboard.scaffold.cast import cast_of
 from storyboard.scaffold.convert import convert, has_acts
 from storyboard.scaffold.emit import episode_yaml, series_yaml
 from storyboard.scaffold.episodes import DEFAULT_MINUTES, by_length, by_size
@@ -88,16 +90,14 @@ def blueprint_of(path: Path, *, minutes: float = DEFAULT_MINUTES) -> Blueprint:
     names.keep(used_keys(episodes))
     title = title_of(play, path)
     blueprint = Blueprint(warnings=sorted(warnings, key=Diagnostic.sort_key),
-                          episodes=len(episodes), shots=sum(len(e.shots) for e in episodes))
-    blueprint.files["storyboard.yaml"] = (SERIES_SCHEMA, series_yaml(play, title, names,
-                                                                      readable(path.name)))
+                          episodes=len(episodes), shots=sum(len(e.shots) for e in episodes),
+                          images=len(names.characters) + len(names.places),
+                          voices=len(names.characters))
+    blueprint.files["storyboard.yaml"] = (SERIES_SCHEMA, series_yaml(
+        play, title, names, cast_of(play, names), readable(path.name)))
     for number, episode in enumerate(episodes, 1):
         episode.title = episode.title or (title if len(episodes) == 1 else "Opening")
         name = f"episodes/{number:02d}-{slug(episode.title, '-')}.yaml"
         blueprint.files[name] = (EPISODE_SCHEMA, episode_yaml(episode, number,
                                                                 readable(path.name)))
-    for name, key in names.characters.items():
-        blueprint.cards[f"media/cast/{key}.png"] = (name, placeholder.PORTRAIT)
-    for location, key in names.places.items():
-        blueprint.cards[f"media/places/{key}.png"] = (location, placeholder.LANDSCAPE)
     return blueprint

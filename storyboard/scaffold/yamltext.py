@@ -11,13 +11,16 @@ become a key, so every text goes through this module:
   printable (``\\n``, ``\\r``, ``\\x0b``, ``\\x0c``, ``\\x1c``-``\\x1e``, ``\\x85``, ``\\u2028``,
   ``\\u2029``, tabs, other controls) written as its escape (``\\u2028``), since YAML ends a comment at
   ``\\x85``, ``\\u2028`` and ``\\u2029`` as well as at a newline;
-- ``key`` for keys: bare only when a plain name, else quoted.
+- ``key`` for keys: bare only when a plain name, else quoted;
+- ``flow`` for a mapping on one line (``{image: {generate: "..."}}``): its keys by ``key``, its
+  values by ``quote`` (or nested).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 
 JINJA_OPENER = re.compile(r"\{([{%#])")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -52,10 +55,21 @@ def key(name: str) -> str:
     return name if plain else quote(name)
 
 
-def flow(mapping: dict[str, str | int | float]) -> str:
-    """``{a: "x", b: 2}`` on one line; strings quoted, numbers as they are."""
-    items = (f"{key(k)}: {quote(v) if isinstance(v, str) else v}" for k, v in mapping.items())
-    return "{" + ", ".join(items) + "}"
+Value = str | int | float | Mapping[str, "Value"]
+
+
+def flow(mapping: Mapping[str, Value]) -> str:
+    """``{a: "x", b: 2, c: {d: "y"}}`` on one line; strings quoted, numbers as they are,
+    mappings nested."""
+    return "{" + ", ".join(f"{key(k)}: {_value(v)}" for k, v in mapping.items()) + "}"
+
+
+def _value(value: Value) -> str:
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, Mapping):
+        return flow(value)
+    return str(value)
 
 
 def comment(text: str, indent: str = "") -> list[str]:

@@ -153,3 +153,10 @@ ARRAYS = Target("arrays", "Marketplace with image and video arrays", _ARRAYS_LIM
 
 TARGETS: dict[str, Target] = {t.name: t for t in (DASHSCOPE, OPENAI_VIDEO, FREEPIK, ROLES, ARRAYS)}
 GATEWAYS = tuple(name for name in TARGETS if name != DASHSCOPE_NAME)
+FREE_PROVIDERS = ("local", "comfyui")  # the animatic and your own GPUs: nothing is billed
+
+
+def is_paid(provider: str) -> bool:
+    """Whether a render by ``provider`` (a name) costs money: every name but the free ones (an
+    unknown one too: the question fails closed). The providers' ``traits.paid`` agree."""
+    return provider not in FREE_PROVIDERS

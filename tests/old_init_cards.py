@@ -1,4 +1,9 @@
-"""Names into placeholder reference cards: grey PNGs with the name drawn on them by ffmpeg.
+"""Names into the placeholder cards older versions of ``storyboard init`` drew: their recipe, kept.
+
+``storyboard init`` used to draw these (``storyboard/scaffold/placeholder.py``, up to the version
+that described the cast in words instead); users still have them on disk, so the tests draw them
+exactly as it did, to prove they are recognised (``storyboard/media/initcard.py``). ``pred`` is
+the only addition: the same card written with another PNG filter.
 
 A card is clearly a stand-in (it says PLACEHOLDER under the name) yet within the model's limits for
 a reference image (each side at least 240 px). It is drawn with the package's own font, ffmpeg's C
@@ -39,7 +44,7 @@ def _branch(name: str, width: int) -> str:
                      "format=rgb24"])
 
 
-def _batch(jobs: Sequence[tuple[Path, str]], size: tuple[int, int]) -> None:
+def _batch(jobs: Sequence[tuple[Path, str]], size: tuple[int, int], pred: str = "") -> None:
     width, height = size
     count = len(jobs)
     splits = "".join(f"[b{i}]" for i in range(count))
@@ -50,7 +55,8 @@ def _batch(jobs: Sequence[tuple[Path, str]], size: tuple[int, int]) -> None:
     for i, (path, _) in enumerate(jobs):
         path.parent.mkdir(parents=True, exist_ok=True)
         args += ["-map", f"[o{i}]", "-frames:v", "1", "-update", "1", "-fflags", "+bitexact",
-                 "-flags", "+bitexact", "-f", "image2", "-c:v", "png", str(path)]
+                 "-flags", "+bitexact", "-f", "image2", "-c:v", "png",
+                 *(["-pred", pred] if pred else []), str(path)]
     ffmpeg.run(args, what=f"drawing the placeholder {jobs[0][0].name}"
                + (f" and {count - 1} more" if count > 1 else ""))
 
@@ -65,8 +71,8 @@ def cards(jobs: dict[Path, tuple[str, tuple[int, int]]]) -> None:
             _batch(group[start:start + BATCH], size)
 
 
-def card(path: Path, name: str, *, size: tuple[int, int] = PORTRAIT) -> Path:
+def card(path: Path, name: str, *, size: tuple[int, int] = PORTRAIT, pred: str = "") -> Path:
     """A grey card at ``path`` (PNG) with ``name`` large in the middle and the placeholder word."""
     with ffmpeg.atomic_output(path) as tmp:
-        _batch([(tmp, name)], size)
+        _batch([(tmp, name)], size, pred)
     return path

@@ -1,0 +1,176 @@
+"""`storyboard init --from`: the cast described in words from the screenplay, never drawn.
+
+A character's picture is described by its introduction (the sentence where its name first appears
+in capitals), a place's by its heading; every speaking character gets a designed voice whose sample
+is its first line. The series checks clean, for the local provider and for DashScope alike.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+import storyboard
+from storyboard.cli import cli
+from storyboard.scaffold.cast import LONGEST_SAMPLE, design, place_words, sample
+
+SCREENPLAY = """\
+Title: The Usual
+
+INT. CORNER CAFE - MORNING
+
+Sunlight through the window. MIA (30s), a barista with short dark hair and a green apron,
+wipes down the counter. She hums.
+
+TOM, a tired man in his fifties in a rumpled suit, pushes through the door. Mia smiles at Tom.
+
+MIA
+Morning! The usual flat white? Or are we being brave today, because I have a new single
+origin from Kenya that you would love.
+
+TOM
+(yawning)
+The usual.
+
+EXT. MIA'S STREET - NIGHT
+
+Mia locks up. Rain on the cobbles.
+
+OLD LI
+(calling)
+你好！今天很冷。
+
+MIA
+Night, Li.
+
+INT. BACK ROOM - CONTINUOUS
+
+Boxes of cups.
+
+EXT. CORNER CAFE - DAY
+
+Tom reads the menu.
+"""
+
+
+def run_init(*args: str | Path) -> Result:
+    result = CliRunner().invoke(cli, ["init", *[str(a) for a in args]])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture
+def usual(tmp_path: Path) -> tuple[Path, str]:
+    script = tmp_path / "usual.fountain"
+    script.write_text(SCREENPLAY, encoding="utf-8")
+    result = run_init(tmp_path / "usual", "--from", script)
+    assert result.exit_code == 0, result.output
+    return tmp_path / "usual", result.output
+
+
+def main_of(series: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))
+    return data
+
+
+def test_characters_are_described_by_their_introductions(usual: tuple[Path, str]) -> None:
+    series, output = usual
+    characters = main_of(series)["characters"]
+    assert characters["mia"] == {
+        "image": {"generate": "MIA (30s), a barista with short dark hair and a green apron, "
+                              "wipes down the counter."},
+        "voice": "mia-voice", "description": "MIA"}
+    assert characters["tom"]["image"] == {
+        "generate": "TOM, a tired man in his fifties in a rumpled suit, pushes through the door."}
+    assert characters["old_li"]["image"] == {"generate": "OLD LI, a character"}  # no introduction
+    assert not (series / "media").exists()
+    # three characters and three places (the corner café is one place, inside and out)
+    assert "6 picture(s) and 3 voice(s) described to generate" in output
+
+
+def test_places_are_described_by_their_headings(usual: tuple[Path, str]) -> None:
+    characters = main_of(usual[0])["characters"]
+    assert {key: characters[key]["image"] for key in ("corner_cafe", "mia_s_street",
+                                                       "back_room")} == {
+        "corner_cafe": {"generate": "CORNER CAFE, interior, morning, no people", "kind": "place"},
+        "mia_s_street": {"generate": "MIA'S STREET, exterior, night, no people", "kind": "place"},
+        "back_room": {"generate": "BACK ROOM, interior, no people", "kind": "place"}}
+
+
+def test_every_speaking_character_has_a_designed_voice(usual: tuple[Path, str]) -> None:
+    voices = main_of(usual[0])["voices"]
+    assert voices == {
+        "mia-voice": {"design": "A woman in her thirties: a natural, clear speaking voice at an "
+                                "even pace, neutral accent",
+                      "sample": "Morning! The usual flat white?"},
+        "tom-voice": {"design": "A man in his fifties: a natural, clear speaking voice at an even "
+                                "pace, neutral accent", "sample": "The usual."},
+        "old_li-voice": {"design": "An adult: a natural, clear speaking voice at an even pace, "
+                                   "neutral accent", "sample": "你好！今天很冷。", "language": "zh"}}
+
+
+@pytest.mark.parametrize("provider", [None, "local", "dashscope"])
+def test_the_series_checks_clean(usual: tuple[Path, str], provider: str | None) -> None:
+    assert storyboard.check(usual[0], provider=provider) == []
+
+
+# --- the words, one by one -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("Hi.", "Hi."),
+    ("One. " * 30, ("One. " * 24).strip()),  # whole sentences up to 120 characters
+    ("word " * 40, ("word " * 23).strip() + "..."),  # one long sentence: cut at a word
+    ("x" * 200, "x" * 117 + "..."),
+    ("  spaced\n out  ", "spaced out"),
+    ("", "Hello, I'm Mr. Pike.")])
+def test_a_sample_is_whole_sentences_of_at_most_120_characters(line: str, expected: str) -> None:
+    spoken, language = sample("MR. PIKE", line)
+    assert spoken == expected and len(spoken) <= LONGEST_SAMPLE and language == ""
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ("MIA (30s), a barista. She hums.", "A woman in her thirties"),
+    ("BOB (67) shuffles in, his cane tapping.", "A man in his sixties"),
+    ("KIM (15), a girl with a skateboard.", "A teenage girl"),
+    ("SAM (8) giggles.", "A child"),
+    ("PAT, in their forties.", "An adult in their forties"),
+    ("THE ROBOT beeps.", "An adult"),
+    ("", "An adult")])
+def test_a_voice_is_designed_in_neutral_words(words: str, expected: str) -> None:
+    assert design(words).startswith(expected + ": a natural, clear speaking voice")
+
+
+@pytest.mark.parametrize(("heading", "location", "expected"), [
+    ("INT. KITCHEN - NIGHT", "KITCHEN", "KITCHEN, interior, night, no people"),
+    ("EXT. YARD", "YARD", "YARD, exterior, no people"),
+    ("INT./EXT. CAR - MOVING - DAY", "CAR", "CAR, interior and exterior, day, no people"),
+    ("I/E VAN - LATER", "VAN", "VAN, interior and exterior, no people"),
+    ("EST. CITY - DAWN", "CITY", "CITY, exterior, dawn, no people"),
+    ("OPENING TITLES", "OPENING TITLES", "OPENING TITLES, no people")])
+def test_a_place_is_its_heading_in_words(heading: str, location: str, expected: str) -> None:
+    assert place_words(heading, location) == expected
+
+
+def test_an_introduction_is_found_once_in_a_long_screenplay(tmp_path: Path) -> None:
+    """The name in capitals in a possessive (``MIA'S``) is no introduction; later ones are not
+    read; a name never written in capitals has none."""
+    script = tmp_path / "long.fountain"
+    script.write_text(textwrap.dedent("""\
+        INT. MIA'S FLAT - DAY
+
+        We see MIA'S hands. Then MIA (40s), a pilot, sits up.
+
+        MIA
+        Again?
+
+        """) + "Mia waits. MIA, older now, waits.\n\n" * 2000, encoding="utf-8")
+    assert run_init(tmp_path / "s", "--from", script).exit_code == 0
+    mia = main_of(tmp_path / "s")["characters"]["mia"]
+    assert mia["image"] == {"generate": "Then MIA (40s), a pilot, sits up."}
