@@ -82,7 +82,8 @@ class Variants:
                         episodes=episodes, provider=first.provider, store=first.store,
                         ledger=first.ledger,
                         warnings=[w for m in self.manifests for w in m.warnings],
-                        output_problem=first.output_problem)
+                        output_problem=first.output_problem,
+                        cast=[asset for manifest in self.manifests for asset in manifest.cast])
 
 
 def merge_problems(found: Sequence[tuple[str, list[Diagnostic]]], *, partial: bool = False

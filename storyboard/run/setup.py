@@ -267,14 +267,24 @@ def _own(block: dict[str, Any], others: set[str]) -> dict[str, Any]:
 
 
 def select(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
-    """Every take of the ``episode``'s shots, or of every shot (extra takes included)."""
+    """Every take of the ``episode``'s shots (with the cast assets they use first), or of every
+    shot (extra takes included)."""
     if episode is None:
         return manifest.takes()
     chosen = [e for e in manifest.episodes if e.id == episode]
     if not chosen:
         ids = ", ".join(e.id for e in manifest.episodes)
         raise StoryboardError(f"no episode {episode!r} in this series; expected one of: {ids}")
-    return [take for shot in chosen[0].shots for take in shot.all_takes()]
+    takes = [take for shot in chosen[0].shots for take in shot.all_takes()]
+    return [*needed_cast(manifest, takes), *takes]
+
+
+def needed_cast(manifest: Manifest, shots: list[CompiledShot]) -> list[CompiledShot]:
+    """The takes of the cast assets ``shots`` use (and the voices their lines use), in order."""
+    hashes = {h for shot in shots for h in shot.needs.values()}
+    lines = [t for a in manifest.cast for t in a.all_takes() if t.hash in hashes and t.needs]
+    hashes |= {h for line in lines for h in line.needs.values()}
+    return [t for a in manifest.cast for t in a.all_takes() if t.hash in hashes]
 
 
 def reference_seconds(manifest: Manifest) -> Seconds:
