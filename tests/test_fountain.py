@@ -404,7 +404,8 @@ def test_text_that_looks_like_markup_stays_text(tmp_path: Path) -> None:
     assert len(shots(series)) == 1
     assert storyboard.check(series) == []
     manifest = storyboard.compile(series)
-    prompt = manifest.shots()[0].request.prompt
+    [shot] = [s for s in manifest.shots() if s.episode == "ep01"]  # the cast's assets apart
+    prompt = shot.request.prompt
     assert '{{ secret }} and {% raw %} at ada@example.org, 100% sure: "yes".' in prompt
     assert 'says: "Mail me @ home {# now #}."' in prompt
 
