@@ -146,7 +146,7 @@ def test_check_refuses_a_card_for_a_paid_provider_at_the_line_that_uses_it(
     assert provider in message and 'image: {generate: "..."}' in message
 
 
-@pytest.mark.parametrize("provider", [(), ("local",)])
+@pytest.mark.parametrize("provider", [(), ("local",), ("comfyui",)])
 def test_for_a_free_provider_a_card_is_a_warning(with_cards: Path, provider: tuple[str]) -> None:
     code, found = check_json(with_cards, *provider)
     assert code == 0
