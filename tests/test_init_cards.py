@@ -198,3 +198,16 @@ def test_the_paid_names_agree_with_the_providers() -> None:
     assert {name for name in PROVIDERS if not is_paid(name)} == set(FREE_PROVIDERS)
     assert DashScopeProvider.traits.paid and not ComfyUIProvider.traits.paid
     assert not LocalProvider(Path("unused")).traits.paid
+
+
+def test_a_card_among_a_generated_pictures_refs_is_refused_too(tmp_path: Path) -> None:
+    """A card given to guide a generated picture (``refs``) would be paid for as well."""
+    assert invoke("init", tmp_path / "s").exit_code == 0
+    old.card(tmp_path / "s" / "media" / "ada.png", "ADA")
+    yaml_file = tmp_path / "s" / "storyboard.yaml"
+    text = yaml_file.read_text(encoding="utf-8")
+    yaml_file.write_text(text.replace("image: {generate:", "image: {refs: [media/ada.png], generate:"),
+                         encoding="utf-8")
+    code, found = check_json(tmp_path / "s", "dashscope")
+    assert code == 1 and [(d["line"], d["column"], d["severity"]) for d in found] == [
+        (25, 20, "error")]
