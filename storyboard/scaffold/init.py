@@ -175,7 +175,7 @@ voices:                           # how a character sounds: designed from words,
 characters:                       # whatever the model keeps consistent: people, props, places
   ada:
     # generated from these words before the shots (edit them freely), or a picture of your
-    # own instead: image: media/cast/ada.png. See docs/language.md, "The cast from words".
+    # own instead: image: media/cast/ada.png. See docs/cast.md, "The cast".
     image: {{generate: "an inventor in her forties, curly grey hair, brass goggles on her
       forehead, a leather apron over a linen shirt"}}
     voice: ada-voice
