@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -158,3 +159,22 @@ def test_sigkill_at_any_instant_pays_for_nothing_twice(tmp_path: Path,
     assert stats["images"] == IMAGE_TAKES and stats["voices"] == 1, stats
     assert submissions(emu) == SHOTS
     assert emu.stats()["submissions"]["duplicates"] == 0
+
+
+def test_a_teammate_takes_the_cast_from_the_store(tmp_path: Path, emulator: Emulator) -> None:
+    emu = emulator()
+    alice = tmp_path / "alice" / "cast"
+    alice.mkdir(parents=True)
+    (alice / "storyboard.yaml").write_text(CAST.replace("episodes:\n", "store: ../../store\n"
+                                                        "episodes:\n", 1), encoding="utf-8")
+    code, _, err = render(alice, "--yes")
+    assert code == 0, err
+    made = cast_stats(emu)
+    bob = tmp_path / "bob" / "cast"
+    shutil.copytree(alice, bob, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    code, report, err = render(bob, "--yes")
+    assert code == 0, err
+    assert {s["state"] for s in report["shots"]} == {"cached"}  # every asset and shot: stored
+    assert cast_stats(emu) == made and submissions(emu) == SHOTS
+    sheets = sorted((bob / ".storyboard" / "cache").rglob("*.png"))
+    assert len(sheets) == IMAGE_TAKES and all(p.read_bytes()[:4] == b"\x89PNG" for p in sheets)
