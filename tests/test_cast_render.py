@@ -178,3 +178,46 @@ def test_a_teammate_takes_the_cast_from_the_store(tmp_path: Path, emulator: Emul
     assert cast_stats(emu) == made and submissions(emu) == SHOTS
     sheets = sorted((bob / ".storyboard" / "cache").rglob("*.png"))
     assert len(sheets) == IMAGE_TAKES and all(p.read_bytes()[:4] == b"\x89PNG" for p in sheets)
+
+
+SPOKEN = """\
+storyboard: 1
+title: Spoken
+defaults: {resolution: 720P, duration: 5}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+characters:
+  mia: {image: {generate: "barista in her thirties, green apron"}, voice: mia-voice}
+voices:
+  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual?"}
+episodes:
+  - id: ep01
+    shots:
+      - {id: hello, prompt: "@mia waves"}
+      - id: speaks
+        model: wan2.7-i2v
+        first_frame: media/still.png
+        prompt: "the barista speaks to the camera"
+        driving_audio:
+          say: "Good morning, everyone. The usual flat white is on the house today, enjoy it."
+          voice: mia-voice
+"""
+
+
+def test_a_line_spoken_in_a_designed_voice_drives_a_shot(tmp_path: Path, emulator: Emulator,
+                                                         make_media: Any) -> None:
+    emu = emulator()
+    series = tmp_path / "spoken"
+    make_media("image", series / "media" / "still.png", width=640, height=360)
+    (series / "storyboard.yaml").write_text(SPOKEN, encoding="utf-8")
+    plan = plan_of(series)
+    assert plan["lines/ep01/speaks"][0] == "new" and plan["lines/ep01/speaks"][1] > 0
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    assert {s["state"] for s in report["shots"]} == {"done"}
+    stats = cast_stats(emu)
+    assert stats["requests"]["speech"] == 1 and stats["voices"] == 1
+    assert stats["characters"] == len(SPOKEN.split("say: \"")[1].split("\"")[0])
+    assert submissions(emu) == 2
+    code, report, err = render(series, "--yes")
+    assert code == 0 and cast_stats(emu) == stats and submissions(emu) == 2
