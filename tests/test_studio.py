@@ -266,7 +266,10 @@ def test_ctrl_c_with_an_open_page_stops_within_a_second_saying_only_stopping(
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert child.stderr is not None
-        url = urlsplit(child.stderr.readline().split("storyboard studio: ")[1].strip())
+        first = child.stderr.readline()
+        assert "storyboard studio: " in first, (  # an empty line: it exited; say why
+            f"the first line is not the address: {first!r}", first or child.communicate(timeout=30))
+        url = urlsplit(first.split("storyboard studio: ")[1].strip())
         state = f"http://{url.netloc}/state?{url.query}"
         wait_for(lambda: httpx.get(state, timeout=10).json()["phase"] == "draft", seconds=120)
         with socket.create_connection((url.hostname, url.port), timeout=10) as page:
