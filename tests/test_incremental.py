@@ -6,6 +6,7 @@ the same places); only the work differs. Series are written by the tests, media 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -166,3 +167,17 @@ def test_a_kept_episode_keeps_its_spoken_lines_and_follows_the_casts_references(
     make_media("image", root / "media" / "ref.png", width=320, height=320, color="green")
     again = check(root)  # the sheet's reference changed: so do the shots using the sheet
     assert again == cold(root) and again[0] != first[0]
+
+
+def test_media_facts_are_never_read_or_written_through_a_linked_state_folder(
+        tmp_path: Path, make_media: MakeMedia) -> None:
+    root = make(tmp_path, make_media)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, root / ".storyboard")
+    first = to_json(compile_path(root))
+    assert not (elsewhere / "media.json").exists()  # nothing written where the link leads
+    planted = {"version": 3, "files": {str(root / "media" / "mia.png"): {"size": 0}}}
+    (elsewhere / "media.json").write_text(json.dumps(planted))
+    incremental.forget()
+    assert to_json(compile_path(root)) == first  # and nothing read from there

@@ -17,6 +17,7 @@ from stat import S_ISREG
 from typing import Literal
 
 from storyboard.errors import MediaError
+from storyboard.files import LinkedStateFolder, state_folder
 from storyboard.media import ffmpeg, initcard
 
 Role = Literal["image", "video", "voice"]
@@ -175,13 +176,25 @@ def _dimension_problems(facts: Facts, limits: Limits) -> list[str]:
     return problems
 
 
+def _real(file: Path) -> bool:
+    """Whether ``file`` and the state folders above it are no links: facts are neither read
+    from nor written through a link (a planted file's facts would name other content)."""
+    try:
+        state_folder(file.parent)
+    except LinkedStateFolder:
+        return False
+    return not file.is_symlink()
+
+
 class MediaCache:
-    """Facts by path, reused while a file's size and mtime are unchanged."""
+    """Facts by path, reused while a file's size and mtime are unchanged (kept in the series'
+    ``.storyboard/media.json``, never read or written through a link)."""
 
     def __init__(self, file: Path | None) -> None:
-        self.file = file
+        self.file = file if file is None or _real(file) else None  # never through a link
         self.entries: dict[str, dict[str, object]] = {}
         self.dirty = False
+        file = self.file
         if file is not None and file.is_file():
             try:
                 data = json.loads(file.read_text(encoding="utf-8"))
