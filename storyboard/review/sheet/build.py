@@ -7,7 +7,8 @@ stitched episodes and voice clips, no network. The same inputs give the same byt
 
 A series with a matrix gets one page with a section per variation (``matrix``).
 
-Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``storyboard.stitch.cut``),
+Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``storyboard.stitch.cut``;
+``cast`` the generated cast's takes),
 ``thumbs`` (videos and images into stills), ``html`` (data into the page), ``png`` (stills into a
 contact sheet).
 """
