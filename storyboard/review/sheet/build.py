@@ -7,7 +7,8 @@ stitched episodes and voice clips, no network. The same inputs give the same byt
 
 A series with a matrix gets one page with a section per variation (``matrix``).
 
-Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``storyboard.stitch.cut``),
+Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``storyboard.stitch.cut``;
+``cast`` the generated cast's takes),
 ``thumbs`` (videos and images into stills), ``html`` (data into the page), ``png`` (stills into a
 contact sheet).
 """
@@ -27,7 +28,7 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.series import load_source
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
-from storyboard.review.sheet import html, model, png
+from storyboard.review.sheet import cast, html, model, png
 from storyboard.review.sheet.matrix import compile_all, matrix_sheet
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
@@ -92,12 +93,15 @@ def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | Non
     builder = EpisodeBuilder(manifest, folder, draft=draft)
     cache = OutputCache(manifest.root, chosen.cache_key)
     ctx.takes = _takes(manifest, ctx.thumbs, cache)
+    states = read_lock(lock_path(manifest.root)).takes
+    ctx.assets = cast.made_files(manifest, cache, states)
     plans = {s.key: s for s in ctx.plan.shots}
     used = manifest_as_used(manifest, chosen.cache_key)  # each shot as the take it uses
     episodes = [model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
                                    folder / f"{ep.id}.mp4") if ep.shots
                 else model.empty_episode(ctx, ep) for ep in used.episodes]
-    return _write(model.sheet_view(ctx, episodes), target, png_out, problems)
+    return _write(model.sheet_view(ctx, episodes, cast.cast_view(ctx, cache, states)), target,
+                  png_out, problems)
 
 
 def _takes(manifest: Manifest, thumbs: Thumbs, cache: OutputCache

@@ -70,6 +70,27 @@ class Take:
     marks: str  # "picked", "picked, approved", "" (used: the one the stitch takes)
     used: bool
     command: str  # the command that picks it
+    audio: str = ""  # a voice's take: link to its clip, relative to the sheet ("" when not made)
+    made: bool = True  # a cast take not made yet shows "not made"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One generated cast asset on the Cast section: an image (character, place, prop) or a
+    designed voice, with every take side by side."""
+
+    id: str  # "cast/mia", "voices/mia-voice"
+    kind: str  # "image" | "voice"
+    name: str
+    anchor: str
+    subject: str  # character | place | prop (an image), "" for a voice
+    prompt: str  # the image's words or the voice's description
+    sample: str  # a voice's sample text
+    estimated: str
+    status: str = ""
+    reasons: tuple[str, ...] = ()
+    take: int = 1  # the take in use (the picked one, else 1)
+    takes: tuple[Take, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +159,7 @@ class Sheet:
     variations: tuple[Section, ...] = ()  # a matrix: one section per variation (episodes empty)
     distinct: int = 0  # a matrix: distinct shots after sharing
     to_render: str = ""  # a matrix: the one plan's total (what rendering it all would cost now)
+    cast: tuple[Asset, ...] = ()  # generated cast images and designed voices, before the episodes
 
 
 @dataclass(frozen=True)
@@ -171,6 +193,7 @@ class Context:
     notes: dict[str, list[Note]] = field(default_factory=dict)  # "ep01/ballad" -> its notes
     takes: Callable[[CompiledShot, Cut], tuple[Take, ...]] = lambda shot, cut: ()
     resolved: dict[Path, Path] = field(default_factory=dict, repr=False)  # see ``real``
+    assets: dict[str, tuple[int, Path]] = field(default_factory=dict)  # id -> picked take, file
 
     def anchor(self, *parts: str) -> str:
         return anchor(self.prefix, *parts) if self.prefix else anchor(*parts)
@@ -235,12 +258,20 @@ def reference(ctx: Context, item: MediaItem, owner: str) -> Reference:
         path = item.ref.path
         still = (ctx.thumbs.video_start(path, label)
                  if item.role in ("reference_video", "first_clip") else ctx.thumbs.image(path, label))
+    made = ctx.assets.get(item.ref.asset or "") if item.ref is not None else None
+    if made is not None and not sound:  # a generated asset: its picked take's image
+        still = ctx.thumbs.image(made[1], label)
     own = item.ref if sound else item.voice
     voice = own.path if own is not None else None
+    if own is not None and own.asset is not None and own.asset in ctx.assets:
+        voice = ctx.assets[own.asset][1]
     where = ctx.where(item.ref.path) if item.ref and item.ref.path else str(item.ref or "")
+    if item.ref is not None and item.ref.asset is not None:
+        where = f"{item.ref.asset} (take {made[0]})" if made else f"{item.ref.asset} (not made)"
     return Reference(label, item.character or "", item.role, where, f"{owner}-{anchor(label)}", still,
                      ctx.link(voice) if voice is not None else "",
-                     ctx.where(voice) if voice is not None else "")
+                     (own.asset if own is not None and own.asset else ctx.where(voice))
+                 if voice is not None else "")
 
 
 def lines_of(shot: CompiledShot) -> tuple[Line, ...]:
@@ -410,11 +441,12 @@ def empty_episode(ctx: Context, episode: CompiledEpisode) -> Episode:
                    zero, zero, "", (), ctx.problems.for_episode(episode.id))
 
 
-def sheet_view(ctx: Context, episodes: Sequence[Episode]) -> Sheet:
+def sheet_view(ctx: Context, episodes: Sequence[Episode],
+               cast: tuple[Asset, ...] = ()) -> Sheet:
     seconds = sum(e.seconds for e in episodes)
     estimated = sum(ctx.estimate(s) for s in ctx.manifest.shots())
     spent = sum(float(e.get("cost") or 0.0) for k, e in sorted(ctx.lock.items())
                 if k.startswith(f"{ctx.manifest.name}/"))
     return Sheet(ctx.manifest.title, ctx.manifest.name, ctx.plan.provider,
                  f"{seconds:.2f} s", money(estimated, ctx.currency), money(spent, ctx.currency),
-                 tuple(episodes), ctx.problems.for_series(), ctx.plan.counts())
+                 tuple(episodes), ctx.problems.for_series(), ctx.plan.counts(), cast=cast)

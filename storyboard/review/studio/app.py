@@ -29,6 +29,7 @@ from storyboard.review.notes import note_on
 from storyboard.review.studio.client import inject
 from storyboard.review.studio.state import CLOSED, Studio
 from storyboard.run import takes
+from storyboard.run.cache import file_name
 
 COOKIE = "storyboard_studio"
 MAX_BODY = 64 * 1024
@@ -233,6 +234,16 @@ def served_file(studio: Studio, where: str, path: str) -> Path | None:
             return None
     except (OSError, ValueError):  # a name too long, a loop of links: no such file here
         return None
-    if where == "series" and ".storyboard" in target.relative_to(root).parts[:1]:
-        return None  # the series' state (journal, cache) is not for the page
+    if where == "series" and ".storyboard" in target.relative_to(root).parts[:1] and \
+            target.name not in cast_files(studio):
+        return None  # the series' state (journal, cache) is not for the page, a cast take's aside
     return target
+
+
+def cast_files(studio: Studio) -> set[str]:
+    """The cached files of every take of the cast the manifest names (a voice's clip, say): the
+    only files under ``.storyboard`` the page may have."""
+    manifest = studio.manifest
+    if manifest is None:
+        return set()
+    return {file_name(take.hash) for asset in manifest.cast for take in asset.all_takes()}

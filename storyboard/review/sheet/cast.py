@@ -1,0 +1,71 @@
+"""A series' generated cast (images, designed voices) into the sheet's Cast section.
+
+Each asset shows every take side by side: an image's still (a ``data:`` URI), a voice's clip (a
+relative link to its cached file), or "not made" for a take not made yet; its marks (picked,
+approved) come from the lock's take state as a shot's do. Spoken lines are not listed here: each
+shows on the shot that uses it, as that shot's driving audio.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storyboard.language.request import CompiledShot, Manifest
+from storyboard.review.progress import money
+from storyboard.review.sheet.model import Asset, Context, Take, plan_words
+from storyboard.run.cache import OutputCache
+from storyboard.run.lockfile import TakeState, take_key
+from storyboard.run.plan import ShotPlan
+from storyboard.run.takes import state_key
+
+SHOWN = ("image", "voice")  # a line ("speech") is shown with the shot that speaks it
+
+
+def picked_take(asset: CompiledShot, states: dict[str, TakeState]) -> int:
+    """The take an asset's users use: its picked one, else take 1."""
+    return int(states.get(state_key(asset), {}).get("picked") or 1)
+
+
+def made_files(manifest: Manifest, cache: OutputCache,
+               states: dict[str, TakeState]) -> dict[str, tuple[int, Path]]:
+    """Each made asset's picked take and its cached file, by asset id (``cast/mia``)."""
+    found = {}
+    for asset in manifest.cast:
+        number = picked_take(asset, states)
+        take = next((t for t in asset.all_takes() if t.take == number), asset)
+        if cache.has(take.hash):
+            found[f"{asset.episode}/{asset.name}"] = (take.take, cache.path(take.hash))
+    return found
+
+
+def cast_view(ctx: Context, cache: OutputCache, states: dict[str, TakeState]) -> tuple[Asset, ...]:
+    plans = {s.key: s for s in ctx.plan.shots}
+    return tuple(asset_view(ctx, cache, states, asset, plans.get(take_key(asset)))
+                 for asset in ctx.manifest.cast
+                 if asset.asset is not None and asset.asset.kind in SHOWN)
+
+
+def asset_view(ctx: Context, cache: OutputCache, states: dict[str, TakeState],
+               asset: CompiledShot, planned: ShotPlan | None) -> Asset:
+    request = asset.asset
+    assert request is not None
+    ident = f"{asset.episode}/{asset.name}"
+    state = states.get(state_key(asset), {})
+    used = picked_take(asset, states)
+    takes = []
+    for take in asset.all_takes():
+        made = cache.has(take.hash)
+        path = cache.path(take.hash)
+        still = ctx.thumbs.image(path, f"take {take.take}") \
+            if made and request.kind == "image" else None
+        audio = ctx.link(path) if made and request.kind == "voice" else ""
+        marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take)
+        takes.append(Take(take.take, still, marks, take.take == used,
+                          f"storyboard pick {ctx.manifest.root.name} {ident} {take.take}",
+                          audio, made))
+    cost = sum(ctx.estimate(t) for t in asset.all_takes())
+    status, reasons = plan_words(planned)
+    return Asset(ident, request.kind, asset.name, ctx.anchor(*ident.split("/")),
+                 request.subject, request.prompt, request.sample, money(cost, ctx.currency),
+                 status, reasons, used, tuple(takes))
+

@@ -1,0 +1,76 @@
+"""The review sheet's Cast section: each generated image and designed voice with every take side by
+side (made on ``local``), their words escaped, takes not made shown as such, and the shots' references
+naming the asset and showing its picked take."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from storyboard.cli import cli
+from storyboard.review.sheet import build_sheet
+
+CAST = """\
+storyboard: 1
+title: Cast
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: local}
+output: {loudness: null}
+characters:
+  mia:
+    image: {generate: "barista <b>&amp; \\"friend\\"</b>", takes: 2}
+    voice: mia-voice
+  cafe: {image: {generate: "a small corner cafe", kind: place}}
+voices:
+  mia-voice: {design: "warm <i>calm</i> woman", sample: "Morning! <script>x</script>"}
+episodes:
+  - id: ep01
+    shots:
+      - {id: hello, prompt: "@mia wipes the counter in @cafe"}
+      - {id: empty, prompt: "rain on the window of @cafe"}
+"""
+
+
+def series(tmp_path: Path) -> Path:
+    root = tmp_path / "cast"
+    root.mkdir()
+    (root / "storyboard.yaml").write_text(CAST, encoding="utf-8")
+    return root
+
+
+def test_cast_not_made_shows_not_made_and_escapes_words(tmp_path: Path) -> None:
+    root = series(tmp_path)
+    page = build_sheet(root, provider="local").html.read_text("utf-8")
+    cast = page[page.index('<section class="episode cast"'):page.index('data-episode="ep01"')]
+    assert cast.count('<div class="none">not made</div>') == 4  # mia x2, cafe, the voice
+    assert "<img" not in cast and "<audio" not in cast
+    assert "barista &lt;b&gt;&amp;amp; &#34;friend&#34;&lt;/b&gt;" in cast
+    assert "warm &lt;i&gt;calm&lt;/i&gt; woman" in cast
+    assert "Morning! &lt;script&gt;x&lt;/script&gt;" in cast
+    assert "<script>x" not in page
+    assert 'data-asset="cast/mia"' in cast and "place" in cast and 'data-asset="voices/mia-voice"' in cast
+    assert "cast/mia (not made)" in page  # the shot's reference names the asset
+
+
+def test_cast_made_shows_every_take_and_the_picked_one(tmp_path: Path) -> None:
+    root = series(tmp_path)
+    result = CliRunner().invoke(cli, ["render", str(root), "--provider", "local", "--yes"])
+    assert result.exit_code == 0, result.output
+    first = build_sheet(root, provider="local").html.read_bytes()
+    page = first.decode()
+    cast = page[page.index('<section class="episode cast"'):page.index('data-episode="ep01"')]
+    assert "not made" not in cast
+    assert cast.count('alt="cast/mia: take') == 2 and 'alt="cast/cafe: take 1"' in cast
+    assert cast.count("<audio controls") == 1
+    assert "cast/mia (take 1)" in page and 'alt="Image 1: mia"' in page
+    assert build_sheet(root, provider="local").html.read_bytes() == first  # deterministic
+    picked = CliRunner().invoke(cli, ["pick", str(root), "cast/mia", "2"])
+    assert picked.exit_code == 0, picked.output
+    page = build_sheet(root, provider="local").html.read_text("utf-8")
+    mia = page[page.index('data-asset="cast/mia"'):page.index('data-asset="cast/cafe"')]
+    assert '<figure class="take used" data-take="2">' in mia and "picked" in mia
+    assert "cast/mia (take 2)" in page
+    hello = page[page.index('data-shot="hello"'):page.index('data-shot="empty"')]
+    empty = page[page.index('data-shot="empty"'):]
+    assert "status-changed" in hello and "status-changed" not in empty
