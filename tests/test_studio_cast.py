@@ -58,6 +58,8 @@ def test_pick_a_cast_take_marks_its_shots_changed(browser: Browser,  # noqa: F81
     mia = page.locator('article[data-asset="cast/mia"]')
     expect(mia.locator("figure.take img")).to_have_count(2)
     expect(page.locator('article[data-asset="voices/mia-voice"] audio')).to_have_count(1)
+    expect(mia.locator("button.pick")).to_have_count(2)  # the takes' own tools ...
+    expect(mia.locator("button.play-shot, textarea.note-text")).to_have_count(0)  # no shot's
     hello = page.locator('article.panel[data-episode="ep01"][data-shot="hello"]')
     empty = page.locator('article.panel[data-episode="ep01"][data-shot="empty"]')
     expect(hello.locator("dd.tc").first).not_to_be_empty(timeout=60_000)

@@ -44,7 +44,8 @@
     ['', ...numbers].forEach((n) => { const o = document.createElement('option');
       o.value = n; o.textContent = n ? `take ${n}` : 'the shot'; take.appendChild(o); });
     if (!numbers.length) take.hidden = true;
-    box.append(play, text, take, save);
+    // a cast asset is no shot: no episode to play it in, no notes on it; only its takes' tools
+    if (panel.dataset.asset === undefined) box.append(play, text, take, save);
     takeTools(panel, box, key);
     panel.appendChild(box);
   }
