@@ -39,7 +39,7 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
 
 
 _SEEN: dict[tuple[Path, Path], tuple[int, int, str]] = {}  # (folder, file) -> size, mtime, sha
-_RECORDS: dict[Path, dict[str, Any]] = {}  # a record file -> what it holds
+_RECORDS: dict[tuple[Path, int, int], dict[str, Any]] = {}  # a record file as it was -> its facts
 _KEPT_MAX = 100_000
 
 
@@ -111,18 +111,21 @@ class FactStore:
         if self.folder is None:
             return None
         where = self.folder / f"{self.content_hash(path)}.json"
-        record = _RECORDS.get(where)  # a record is named by its content's hash: never stale
+        try:
+            stat = where.stat()
+        except OSError:
+            return None
+        key = (where, stat.st_size, stat.st_mtime_ns)  # a record changed on disk is read again
+        record = _RECORDS.get(key)
         if record is None:
             record = _read_json(where)
             if record:
-                _remember(_RECORDS, where, record)
+                _remember(_RECORDS, key, record)
         return from_record(path, record) if record else None
 
     def record(self, facts: ClipFacts) -> None:
         if self.folder is not None:
-            where = self.folder / f"{self.content_hash(facts.path)}.json"
-            _RECORDS.pop(where, None)
-            _write_json(where, to_record(facts))
+            _write_json(self.folder / f"{self.content_hash(facts.path)}.json", to_record(facts))
 
     def facts(self, path: Path, listing: Path) -> ClipFacts:
         """Recorded facts, else one packet scan (recorded for next time)."""
