@@ -18,12 +18,18 @@ from typing import Any
 
 from storyboard.errors import Span
 from storyboard.language.hashing import SEED_MAX, digest, hashed, take_of
-from storyboard.language.request import AssetRequest, CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.language.request import (
+    AssetRequest,
+    CompiledShot,
+    MediaItem,
+    MediaRef,
+    ShotRequest,
+    speaker_name,
+)
 from storyboard.targets.assets import QWEN3_TTS_VD
 
 DEFAULT_IMAGE_MODEL = "wan2.7-image"
 SHEET_SIZE = "2048*1152"  # 16:9, the largest both image models draw with references too
-SUBJECTS = ("character", "place", "prop")
 SAMPLE_CHARACTERS = 140  # about 10 s spoken: the longest reference voice wan2.7-r2v takes
 
 RECIPES = {
@@ -80,11 +86,7 @@ def recipe(image: GeneratedImage, style: str) -> str:
     """The prompt that draws ``image``: its recipe with the words and the series' style."""
     words = image.words.strip().rstrip(".")
     look = f"Style: {style.strip().rstrip('.')}. " if style.strip() else ""
-    return RECIPES[image.subject].format(name=_spoken(image.name), words=words, style=look)
-
-
-def _spoken(name: str) -> str:
-    return " ".join(word[:1].upper() + word[1:] for word in name.split("_") if word) or name
+    return RECIPES[image.subject].format(name=speaker_name(image.name), words=words, style=look)
 
 
 def asset_id(kind: str, name: str) -> str:
