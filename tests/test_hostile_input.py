@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from storyboard.cli import cli
-from storyboard.language.load import MAX_DEPTH, MAX_FILE_BYTES
+from storyboard.language.document import MAX_DEPTH, MAX_FILE_BYTES
 from tests.compiler_fixtures import SERIES_HEAD, write_series
 
 MakeMedia = Callable[..., Path]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
-from storyboard.language.load import SEP, Document, PathKey, path_key
+from storyboard.language.document import SEP, Document, PathKey, path_key
 from storyboard.language.matrix import Combination, combinations
 from storyboard.language.sandbox import MISSING, Sandbox, TemplateProblem, identity, is_template
 from storyboard.language.series import EpisodeSource, Source

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from storyboard.errors import Diagnostic
 from storyboard.language import parsecache
 from storyboard.language.cast import SpokenLine
-from storyboard.language.load import Document, PathKey
+from storyboard.language.document import Document, PathKey
 from storyboard.language.request import CompiledEpisode, MediaRef
 from storyboard.language.resolve import MediaUse, ResolvedEpisode, Resolver
 from storyboard.language.series import EpisodeSource, Source

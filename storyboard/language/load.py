@@ -12,18 +12,32 @@ bomb is reported instead of expanded.
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import stat
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from storyboard.errors import Diagnostic, Span
+from storyboard.language import plainyaml
+from storyboard.language.document import (
+    COLLECTIONS,
+    CONSTRUCTORS,
+    FLOAT_TAG,
+    INT_TAG,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    MERGE,
+    SCALAR_TAGS,
+    SEP,
+    STR_TAG,
+    TIMESTAMP_TAG,
+    Document,
+)
 
 try:  # libyaml is bundled with PyYAML's wheels; it is an order of magnitude faster
     from yaml import CSafeLoader as _Loader
@@ -48,106 +62,9 @@ class _MemoLoader(_Loader):
                 _TAGS[key] = tag
         return tag
 
-PathKey = tuple[str | int, ...]
-SEP = "\x1f"  # joins a path into one string key: cheap to build, to store as JSON and to load
-
-
-def path_key(path: PathKey) -> str:
-    """The span tables' key for ``path``: ``("shots", 0)`` is ``"\x1fshots\x1f0"``."""
-    return "".join(f"{SEP}{part}" for part in path)
-
-MAX_NODES = 200_000  # more than any real series; an alias bomb hits it quickly
-MAX_DEPTH = 64  # a storyboard nests about 8 deep
-MAX_FILE_BYTES = 1 << 20  # 1 MiB of YAML holds thousands of shots; split bigger episodes
 # libyaml's composer recurses in C: a bound on the depth under this is checked cheaply first, and
 # only a text that could be deeper is scanned event by event (which does not recurse).
 _SAFE_COMPOSE_DEPTH = 2000
-CORE = "tag:yaml.org,2002:"
-SCALAR_TAGS = {f"{CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
-
-MERGE = f"{CORE}merge"
-_STR, _TIMESTAMP, _INT, _FLOAT = (f"{CORE}{t}" for t in ("str", "timestamp", "int", "float"))
-COLLECTIONS = {f"{CORE}map", f"{CORE}seq"}
-_constructor = yaml.constructor.SafeConstructor()
-_SCALARS = {
-    f"{CORE}int": _constructor.construct_yaml_int,
-    f"{CORE}float": _constructor.construct_yaml_float,
-    f"{CORE}bool": _constructor.construct_yaml_bool,
-    f"{CORE}null": _constructor.construct_yaml_null,
-}
-
-
-def display_path(path: Path) -> str:
-    """A path as users typed it: relative to the working directory when it is below it."""
-    try:
-        return str(Path(path).relative_to(Path.cwd()))
-    except ValueError:  # outside the working directory: the full path is clearer than ../../
-        return str(path)
-
-
-@dataclass
-class Document:
-    """One YAML file as plain data plus where each value and key came from."""
-
-    file: Path
-    data: Any
-    lines: list[str]
-    # (line, col) pairs by path_key, made into Spans only when asked: most values are never
-    # reported on
-    spans: dict[str, Sequence[int]] = field(default_factory=dict)
-    key_spans: dict[str, Sequence[int]] = field(default_factory=dict)
-    quoted: dict[str, bool] = field(default_factory=dict)  # single-line quoted strings
-    # each float that is not finite or has no fraction (what the schema check looks at), by
-    # path_key, noted while parsing; None: not known (walk the data)
-    floats: list[tuple[str, float]] | None = None
-    # the parse cache's key of the text this came from, as parsed ("": made by a later stage,
-    # such as a rendered template; ``incremental`` reuses only what a document's text decides)
-    digest: str = ""
-
-    @functools.cached_property
-    def name(self) -> str:
-        return display_path(self.file)
-
-    def span(self, path: PathKey, *, key: bool = False) -> Span:
-        """The nearest known span for ``path`` (walking up to a parent if needed)."""
-        table = self.key_spans if key else self.spans
-        probe = tuple(path)
-        while probe:
-            where = path_key(probe)
-            found = table.get(where) or self.spans.get(where)
-            if found:
-                return Span(self.name, found[0], found[1])
-            probe = probe[:-1]
-        line, col = self.spans.get("", (1, 1))
-        return Span(self.name, line, col)
-
-    def text_span(self, path: PathKey, offset: int) -> Span:
-        """The span of character ``offset`` inside the string at ``path`` (one-line scalars)."""
-        base = self.span(path)
-        where = path_key(path)
-        shift = 1 if self.quoted.get(where) else 0
-        if where in self.quoted:
-            return Span(base.file, base.line, base.col + shift + offset)
-        return base
-
-    def diagnostic(self, path: PathKey, message: str, *, key: bool = False,
-                   severity: str = "error", span: Span | None = None,
-                   code: str = "") -> Diagnostic:
-        where = span or self.span(path, key=key)
-        return Diagnostic(where, message, severity, self.line_text(where.line),  # type: ignore[arg-type]
-                          code)
-
-    def line_text(self, line: int) -> str | None:
-        return self.lines[line - 1] if 0 < line <= len(self.lines) else None
-
-    def get(self, path: PathKey, default: Any = None) -> Any:
-        value = self.data
-        for part in path:
-            try:
-                value = value[part]
-            except (KeyError, IndexError, TypeError):
-                return default
-        return value
 
 
 class LoadError(Exception):
@@ -201,22 +118,22 @@ class _Converter:
 
     def scalar(self, node: yaml.ScalarNode, path: str) -> Any:
         tag = node.tag
-        if tag in (_STR, _TIMESTAMP):
+        if tag in (STR_TAG, TIMESTAMP_TAG):
             style = node.style
             if node.start_mark.line == node.end_mark.line:
                 if style in ("'", '"'):
                     self.doc.quoted[path] = True
-                elif style is None:
+                elif not style:  # plain: None from PyYAML's parser, "" from libyaml's
                     self.doc.quoted[path] = False
             return str(node.value)
         if tag not in SCALAR_TAGS:
             self.problem(node, f"unsupported YAML tag {tag!r}; expected plain YAML values "
                                "(no language-specific tags)")
             return None
-        if tag == _INT and ":" in node.value:
+        if tag == INT_TAG and ":" in node.value:
             return str(node.value)  # YAML 1.1 base-60 (16:9 -> 969) is never what a user means
-        value = _SCALARS[tag](node)
-        if tag == _FLOAT and isinstance(value, float) and (
+        value = CONSTRUCTORS[tag](node)
+        if tag == FLOAT_TAG and isinstance(value, float) and (
                 value.is_integer() or not math.isfinite(value)):
             self.floats.append((path, value))
         return value
@@ -243,10 +160,10 @@ class _Converter:
         if not any(k.tag == MERGE for k, _ in node.value):
             yield from node.value  # the common case: no merge keys
             return
-        explicit = [(k, v) for k, v in node.value if k.tag != f"{CORE}merge"]
+        explicit = [(k, v) for k, v in node.value if k.tag != MERGE]
         names = {k.value for k, _ in explicit if isinstance(k, yaml.ScalarNode)}
         for key_node, value_node in node.value:
-            if key_node.tag != f"{CORE}merge":
+            if key_node.tag != MERGE:
                 continue
             sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
             for source in sources:
@@ -308,6 +225,12 @@ def _depth_problem(doc: Document, text: str) -> Diagnostic | None:
 
 def parse(text: str, file: Path) -> tuple[Document, list[Diagnostic]]:
     """Parse YAML ``text`` (from ``file``) into a Document and the problems found on the way."""
+    plain = plainyaml.parse(text, file)
+    return (plain, []) if plain is not None else parse_general(text, file)
+
+
+def parse_general(text: str, file: Path) -> tuple[Document, list[Diagnostic]]:
+    """``parse`` through libyaml: any YAML, every problem reported."""
     doc = Document(file=file, data=None, lines=text.splitlines())
     deep = _depth_problem(doc, text)
     if deep is not None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language import validate
-from storyboard.language.load import Document, PathKey
+from storyboard.language.document import Document, PathKey
 from storyboard.language.sandbox import Sandbox, TemplateProblem
 from storyboard.language.validate import did_you_mean
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from storyboard.errors import Diagnostic
 from storyboard.language import cast
-from storyboard.language.load import Document, PathKey
+from storyboard.language.document import Document, PathKey
 from storyboard.language.request import MediaRef
 from storyboard.language.validate import did_you_mean
 from storyboard.targets.assets import QWEN3_TTS_VD, speech_characters

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.files import LinkedStateFolder, state_folder
-from storyboard.language.load import Document
+from storyboard.language.document import Document
 
 FORMAT = "2"
 MEMORY_FILES = 4096  # documents a process keeps (the newest parse of each file)

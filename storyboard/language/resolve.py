@@ -17,8 +17,8 @@ from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language import cast, modelcheck, scenes
+from storyboard.language.document import Document, PathKey
 from storyboard.language.literals import color_problem, data_uri_problem
-from storyboard.language.load import Document, PathKey
 from storyboard.language.modelcheck import Origin
 from storyboard.language.request import ASSET_EPISODES, MediaRef, Transition, is_url
 from storyboard.language.scenes import ResolvedScene

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storyboard.errors import Diagnostic
-from storyboard.language.load import Document, PathKey
+from storyboard.language.document import Document, PathKey
 
 WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*s?\s*-\s*(\d+(?:\.\d+)?)\s*s\s*$")
 SHORTHAND = re.compile(r"^\s*\[([^\]]*)\]\s*(.*)$", re.S)

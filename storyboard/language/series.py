@@ -12,7 +12,8 @@ from pathlib import Path
 
 from storyboard.errors import Diagnostic, StoryboardError
 from storyboard.language import validate
-from storyboard.language.load import Document, PathKey, parse, read_yaml_text
+from storyboard.language.document import Document, PathKey
+from storyboard.language.load import parse, read_yaml_text
 from storyboard.language.parsecache import ParseCache
 
 SERIES_FILES = ("storyboard.yaml", "storyboard.yml")

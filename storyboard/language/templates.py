@@ -17,7 +17,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic, Span
 from storyboard.language import validate
-from storyboard.language.load import Document, PathKey, path_key
+from storyboard.language.document import Document, PathKey, path_key
 from storyboard.language.series import Source, load_checked
 from storyboard.language.validate import did_you_mean
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from storyboard.errors import Diagnostic
-from storyboard.language.load import SEP, Document, PathKey
+from storyboard.language.document import SEP, Document, PathKey
 
 if TYPE_CHECKING:  # jsonschema is imported only when a document is rejected
     from jsonschema.exceptions import ValidationError

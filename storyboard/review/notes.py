@@ -21,7 +21,8 @@ import yaml
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.files import write_text_atomic
-from storyboard.language.load import MAX_FILE_BYTES, Document, PathKey, display_path, load_file, parse
+from storyboard.language.document import MAX_FILE_BYTES, Document, PathKey, display_path
+from storyboard.language.load import load_file, parse
 from storyboard.language.request import Manifest
 from storyboard.run.takes import find_shot, with_retakes
 

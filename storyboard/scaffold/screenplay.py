@@ -40,7 +40,7 @@ import re
 from pathlib import Path
 
 from storyboard.errors import Diagnostic
-from storyboard.language.load import MAX_FILE_BYTES
+from storyboard.language.document import MAX_FILE_BYTES
 from storyboard.scaffold.blueprint import EPISODE_SCHEMA, SERIES_SCHEMA, Blueprint
 from storyboard.scaffold.cast import cast_of
 from storyboard.scaffold.convert import convert, has_acts
