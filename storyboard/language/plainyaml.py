@@ -42,6 +42,8 @@ class _Unsupported(Exception):
 _RESOLVER = yaml.resolver.Resolver()
 _PLAIN = (True, False)
 _TYPED: dict[str, tuple[str, Any]] = {}  # a plain scalar's tag and value, by its text
+# a plain value alone on its row in block context (no noted float): its value, and whether text
+_ROW_WORDS: dict[str, tuple[Any, bool]] = {}
 # a block mapping key (a plain word, no indicator first, no ':' '#' or flow indicators in it),
 # its colon, and the rest of the line
 _KEY = re.compile(r"([^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#,\[\]{}]*?|-[^\s:#,\[\]{}][^:#,\[\]{}]*?)"
@@ -56,14 +58,24 @@ _ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}
 _ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f",
             "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85",
             "_": "\xa0", "L": "\u2028", "P": "\u2029"}  # YAML's escapes in double quotes
-# tabs, carriage returns, what YAML does not print, document markers and directives
-_BAD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
-                  "\U00010000-\U0010ffff]|^(?:---|\\.\\.\\.|%)", re.M)
+# what YAML does not print (tabs and carriage returns too: the general way reports them)
+_UNPRINTED = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                        "\U00010000-\U0010ffff]")
+_MARKERS = ("---", "...", "%")  # document markers and directives, at a line's start
+_MARKER = re.compile(r"\n(?:---|\.\.\.|%)")
+
+
+def _plain_text(text: str) -> bool:
+    """Whether ``text`` has only characters YAML prints and no document marker or directive."""
+    # in ASCII, what Python does not print is what YAML does not: controls, tab, CR
+    printed = (text.replace("\n", "").isprintable() if text.isascii()
+               else _UNPRINTED.search(text) is None)
+    return printed and not text.startswith(_MARKERS) and _MARKER.search(text) is None
 
 
 def parse(text: str, file: Path) -> Document | None:
     """``text`` as a Document, or None when it is not plain block YAML (see the module's doc)."""
-    if _BAD.search(text):
+    if not _plain_text(text):
         return None
     doc = Document(file=file, data=None, lines=text.splitlines(), floats=[])
     try:
@@ -93,6 +105,7 @@ class _Reader:
         self.rows = [(n, len(line) - len(body), body) for n, line in enumerate(doc.lines)
                      if (body := line.lstrip(" ")) and body[0] != "#"]
         self.at = 0
+        self.spans, self.quoted = doc.spans, doc.quoted
         assert doc.floats is not None
         self.floats = doc.floats
 
@@ -179,6 +192,16 @@ class _Reader:
     def inline(self, path: str, n: int, col: int, text: str, depth: int) -> Any:
         """The value that starts a row's ``text`` (at ``col``); only a comment may follow it."""
         first = text[0]
+        if first == '"' and text[-1] == '"' and text.count('"') == 2 and "\\" not in text:
+            self.spans[path] = (n + 1, col + 1)  # the common case, quickly: "text" alone
+            self.quoted[path] = True
+            return text[1:-1]
+        known = _ROW_WORDS.get(text)
+        if known is not None:  # a plain value met before, alone on its row
+            self.spans[path] = (n + 1, col + 1)
+            if known[1]:
+                self.quoted[path] = False
+            return known[0]
         if first in "[{":
             value, end = _Flow(self, n, text).collection(path, 0, col, depth + 1)
         else:
@@ -191,13 +214,13 @@ class _Reader:
 
     def scalar(self, path: str, n: int, col: int, text: str, *, block: bool) -> tuple[Any, int]:
         """The scalar at the start of ``text`` and where it ends in ``text``."""
-        self.doc.spans[path] = (n + 1, col + 1)
+        self.spans[path] = (n + 1, col + 1)
         first = text[0]
         if first == '"':
             found = _DOUBLE.match(text)
             if found is None:
                 raise _Unsupported
-            self.doc.quoted[path] = True
+            self.quoted[path] = True
             body = found.group(1)
             return (_ESCAPE.sub(_unescape, body) if "\\" in body else body), found.end()
         if first == "'":
@@ -217,7 +240,7 @@ class _Reader:
                 break
             parts.append("'")
             at = end + 2
-        self.doc.quoted[path] = True
+        self.quoted[path] = True
         return "".join(parts), end + 1
 
     def plain(self, path: str, text: str, block: bool) -> tuple[Any, int]:
@@ -236,10 +259,14 @@ class _Reader:
             if not word:
                 raise _Unsupported
         tag, value = self.typed(word)
-        if tag in (STR_TAG, TIMESTAMP_TAG):
-            self.doc.quoted[path] = False
+        text_like = tag in (STR_TAG, TIMESTAMP_TAG)
+        if text_like:
+            self.quoted[path] = False
         elif tag == FLOAT_TAG and (value.is_integer() or not math.isfinite(value)):
             self.floats.append((path, value))
+            return value, len(word)
+        if block and word == text and len(_ROW_WORDS) < 100_000 and len(word) < 64:
+            _ROW_WORDS[word] = (value, text_like)
         return value, len(word)
 
     @staticmethod
@@ -259,7 +286,7 @@ class _Reader:
         return found
 
     def mark(self, path: str, n: int, col: int) -> None:
-        self.doc.spans[path] = (n + 1, col + 1)
+        self.spans[path] = (n + 1, col + 1)
 
 
 class _Flow:
