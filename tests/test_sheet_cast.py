@@ -74,3 +74,27 @@ def test_cast_made_shows_every_take_and_the_picked_one(tmp_path: Path) -> None:
     hello = page[page.index('data-shot="hello"'):page.index('data-shot="empty"')]
     empty = page[page.index('data-shot="empty"'):]
     assert "status-changed" in hello and "status-changed" not in empty
+
+
+def test_the_contact_sheet_shows_the_cast_images_first(tmp_path: Path) -> None:
+    import struct
+
+    from storyboard.review.sheet import png
+    from storyboard.review.sheet.model import Asset, Take
+    from storyboard.review.sheet.thumbs import Still
+
+    root = series(tmp_path)
+    result = CliRunner().invoke(cli, ["render", str(root), "--provider", "local", "--yes"])
+    assert result.exit_code == 0, result.output
+    picture = build_sheet(root, provider="local", png_out=True).png
+    assert picture is not None
+    width, height = struct.unpack(">II", picture.read_bytes()[16:24])
+    assert (width, height) == (4 * 320, 180 + 40)  # cast/mia, cast/cafe, then the two shots
+    still = Still("data:", "take 2", tmp_path / "t2.jpg")
+    takes = (Take(1, None, "", False, "", made=False), Take(2, still, "picked", True, ""))
+    mia = Asset("cast/mia", "image", "mia", "a", "character", "words", "", "$0.10", take=2,
+                takes=takes)
+    assert png.cast_cell(mia) == (tmp_path / "t2.jpg", "cast/mia #2 · character")
+    assert png.cast_cell(Asset("cast/x", "image", "x", "a", "place", "w", "", "", takes=(
+        Take(1, None, "", True, "", made=False),))) == (None, "cast/x · not made")
+
