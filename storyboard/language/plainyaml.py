@@ -51,6 +51,10 @@ _KEY = re.compile(r"([^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#,\[\]{}]*?|-[^\s:#,\[\]{}][
 _FLOW_KEY = re.compile(r" *([^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#,\[\]{}]*?) *: +")
 _PLAIN_START = frozenset("&*!|>%@`,[]{}#?:-'\"")
 _NOT_AFTER_DASH = frozenset(("", " ", ",", "[", "]", "{", "}"))  # "-x" is plain; "-", "- " not
+_WORD = r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#,\[\]{}'\"]*?"  # a plain key or word, no quote in it
+# one pair of a simple flow mapping: a plain key, a quoted text with no escape or a plain word,
+# and the comma or the closing brace after it
+_PAIR = re.compile(rf' *({_WORD}) *: +(?:"([^"\\]*)"|({_WORD})) *([,}}])')
 _FLOW_STOP = re.compile(r"[,\]}:#\[{]")
 _SPACES = re.compile(r" *")
 _DOUBLE = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -96,6 +100,11 @@ def _unescape(found: re.Match[str]) -> str:
     if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
         raise _Unsupported
     return chr(code)
+
+
+def _noted(value: float) -> bool:
+    """Whether a float is one the schema check looks at: whole (``3.0``) or not finite."""
+    return value.is_integer() or not math.isfinite(value)
 
 
 class _Reader:
@@ -262,7 +271,7 @@ class _Reader:
         text_like = tag in (STR_TAG, TIMESTAMP_TAG)
         if text_like:
             self.quoted[path] = False
-        elif tag == FLOAT_TAG and (value.is_integer() or not math.isfinite(value)):
+        elif tag == FLOAT_TAG and _noted(value):
             self.floats.append((path, value))
             return value, len(word)
         if block and word == text and len(_ROW_WORDS) < 100_000 and len(word) < 64:
@@ -301,6 +310,8 @@ class _Flow:
             raise _Unsupported
         self.reader.mark(path, self.n, col)
         closer = "}" if self.text[at] == "{" else "]"
+        if closer == "}" and (flat := self.pairs(path, at, col - at)) is not None:
+            return flat
         result: Any = {} if closer == "}" else []
         i = self.skip(at + 1)
         if self.text[i:i + 1] == closer:
@@ -313,6 +324,44 @@ class _Flow:
             if self.text[i:i + 1] != ",":
                 raise _Unsupported
             i = self.skip(i + 1)
+
+    def pairs(self, path: str, at: int, base: int) -> tuple[dict[str, Any], int] | None:
+        """The mapping opening at ``text[at]`` when it maps plain keys to quoted texts with no
+        escape or to plain words (``{mia: "Hi.", from: s1}``), quickly; None for any other,
+        with nothing noted (the general walk reads it)."""
+        text, i, n = self.text, at + 1, self.n + 1
+        found: dict[str, Any] = {}
+        notes: list[tuple[str, tuple[int, int], tuple[int, int], bool | None]] = []
+        floats: list[tuple[str, float]] = []
+        while True:
+            pair = _PAIR.match(text, i)
+            if pair is None or pair.group(1) in found or pair.group(1) == "<<":
+                return None
+            key, where = pair.group(1), f"{path}{SEP}{pair.group(1)}"
+            quoted: bool | None = True
+            if pair.group(2) is not None:
+                found[key], start = pair.group(2), pair.start(2) - 1
+            else:
+                tag, found[key] = _Reader.typed(pair.group(3))
+                start, quoted = pair.start(3), (False if tag in (STR_TAG, TIMESTAMP_TAG) else None)
+                if tag == FLOAT_TAG and _noted(found[key]):
+                    floats.append((where, found[key]))
+            notes.append((where, (n, base + pair.start(1) + 1), (n, base + start + 1), quoted))
+            i = pair.end()
+            if pair.group(4) == "}":
+                break
+        self.note(notes, floats)
+        return found, i
+
+    def note(self, notes: list[tuple[str, tuple[int, int], tuple[int, int], bool | None]],
+             floats: list[tuple[str, float]]) -> None:
+        reader = self.reader
+        for where, key_at, value_at, quoted in notes:
+            reader.doc.key_spans[where] = key_at
+            reader.spans[where] = value_at
+            if quoted is not None:
+                reader.quoted[where] = quoted
+        reader.floats += floats
 
     def entry(self, into: Any, path: str, i: int, base: int, depth: int) -> int:
         if isinstance(into, dict):
