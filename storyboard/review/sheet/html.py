@@ -2,7 +2,9 @@
 
 Every piece of user text (prompts, dialogue, card text, file names, problems) reaches the page
 through Jinja2's autoescaping, never through string building; images are ``data:`` URIs; the only
-links are relative ones to the stitched episodes and voice clips beside the series.
+links are relative ones to the stitched episodes and voice clips beside the series. The studio
+renders the same templates part by part (the header, the Cast section, each episode), with its own
+links.
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ def environment() -> SandboxedEnvironment:
 def render(sheet: Sheet) -> str:
     return environment().get_template("sheet.html.j2").render(sheet=sheet,
                                                               episode_html=episode_html)
+
+
+def header_html(sheet: Sheet) -> str:
+    """The page's header alone, as the whole page has it (the studio sends it by itself)."""
+    return environment().get_template("header.html.j2").render(sheet=sheet)
+
+
+def cast_html(sheet: Sheet) -> str:
+    """The Cast section alone, as the whole page has it."""
+    return environment().get_template("cast.html.j2").render(sheet=sheet)
 
 
 _EPISODES: dict[Episode, str] = {}  # an episode's HTML by what it shows (the studio's saves)
