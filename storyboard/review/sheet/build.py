@@ -28,7 +28,7 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.series import load_source
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
-from storyboard.review.sheet import cast, html, model, png
+from storyboard.review.sheet import cast, html, model, png, views
 from storyboard.review.sheet.matrix import compile_all, matrix_sheet
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
@@ -39,7 +39,7 @@ from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
 from storyboard.run.takes import manifest_as_used, state_key, with_retakes
 from storyboard.run.variations import variation_dir
-from storyboard.stitch.cut import Cut, episode_cut, video_length
+from storyboard.stitch.cut import Cut, video_length
 from storyboard.stitch.episodes import EpisodeBuilder, output_dir
 
 __all__ = ["SheetResult", "build_sheet", "sheet_for", "sheet_model"]
@@ -111,9 +111,9 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
     ctx.assets = cast.made_files(manifest, cache, states)
     plans = {s.key: s for s in ctx.plan.shots}
     used = manifest_as_used(manifest, chosen.cache_key)  # each shot as the take it uses
-    episodes = [model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
-                                   folder / f"{ep.id}.mp4") if ep.shots
-                else model.empty_episode(ctx, ep) for ep in used.episodes]
+    takes = ({s.shot_id: s for s in manifest.shots()}, states)
+    episodes = [views.episode_view(ctx, builder, ep, cache, plans, folder / f"{ep.id}.mp4", takes)
+                if ep.shots else model.empty_episode(ctx, ep) for ep in used.episodes]
     return model.sheet_view(ctx, episodes, cast.cast_view(ctx, cache, states))
 
 
