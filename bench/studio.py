@@ -163,6 +163,9 @@ def main() -> None:
                 colds.append(cold_draft)
         report(statistics.median(checks), statistics.median(drafts),
                statistics.median(cold_checks), statistics.median(colds))
+        print("    rounds (a), (b)      : " + ", ".join(
+            f"{c:.3f}/{d:.3f}" for c, d in zip(checks, drafts, strict=True)))
+        print("    load average         : " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 def prepared(folder: Path, shots: int, episodes: int) -> tuple[Path, Path]:

@@ -23,8 +23,10 @@ from urllib.parse import quote
 
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.language.compile import compile_lenient
+from storyboard.language.load import parse
 from storyboard.language.request import Manifest
 from storyboard.language.series import find_series_file, load_source
+from storyboard.language.validate import EPISODE_SCHEMA, check_schema
 from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
@@ -233,6 +235,13 @@ class Studio:
 def diagnostics(error: StoryboardError) -> list[Diagnostic]:
     """An error's located problems (a ProblemsFound), else the error as one problem."""
     return error.diagnostics if isinstance(error, ProblemsFound) else [Diagnostic(None, str(error))]
+
+
+def warm_up() -> None:
+    """Pay ahead what the first save would: the schema's validators are compiled when a document
+    is first validated, and the first check read every file from the parse cache."""
+    doc, _ = parse("id: warm\nshots: []\n", Path("warm-up.yaml"))
+    check_schema(doc, EPISODE_SCHEMA)
 
 
 def take_stills(thumbs: Thumbs, facts: FactStore, video: Path) -> None:
