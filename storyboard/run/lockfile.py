@@ -247,9 +247,11 @@ def update_lock(path: Path, entries: Iterable[LockEntry], *,
     for entry in entries:
         shots[f"{entry['series']}/{entry['episode']}/{entry['id']}"] = entry
     text = render_lock(shots, lock.takes)
-    # written when it changed: the text read is what the last write rendered (one rendering, not
-    # two: a many-shot lock is rendered on every save in the studio)
-    if text != before and (before is None or text != render_lock(lock.shots, lock.takes)):
+    # written when it changed: the text read is what the last write rendered, and entries that
+    # differ render differently (one rendering, not two: the studio writes a many-shot lock on
+    # every save)
+    if text != before and (before is None or shots != lock.shots
+                           or text != render_lock(lock.shots, lock.takes)):
         write_atomic(path, text.encode("utf-8"))
     return LockFile(path, shots, lock.takes)
 
