@@ -22,21 +22,21 @@ STYLE = (HERE / "studio.css").read_text(encoding="utf-8")
 SCRIPT = (HERE / "studio.js").read_text(encoding="utf-8")
 
 
-def inject(page: str, token: str, snapshot: Shown) -> str:
+def inject(page: str, token: str, shown: Shown) -> str:
     """The sheet with the studio's meta, style, bar and script."""
     head = (f'<meta name="studio-token" content="{html.escape(token)}">'
-            f'<meta name="studio-event" content="{html.escape(snapshot.event)}">'
+            f'<meta name="studio-event" content="{html.escape(shown.event)}">'
             f"<style>{STYLE}</style>")
-    errors = f"{snapshot.errors} error(s)" if snapshot.errors else "no errors"
-    bad = " bad" if snapshot.errors else ""
+    errors = f"{shown.errors} error(s)" if shown.errors else "no errors"
+    bad = " bad" if shown.errors else ""
     bar = (f'<div id="studio-bar"><b>storyboard studio</b><span class="phase">'
-           f"{html.escape(snapshot.phase)} · version {snapshot.version}</span>"
+           f"{html.escape(shown.phase)} · version {shown.version}</span>"
            f'<span class="errors{bad}">{errors}</span>'
            "<span>drafts only: the studio never spends</span>"
            "</div>")
     script = f"<script>{SCRIPT}</script>"
     page = page.replace("</head>", head + "</head>", 1)
-    page = page.replace("<body>", f'<body data-version="{snapshot.version}">' + bar, 1)
+    page = page.replace("<body>", f'<body data-version="{shown.version}">' + bar, 1)
     return page.replace("</body>", script + "</body>", 1) if "</body>" in page else page + script
 
 
