@@ -85,6 +85,9 @@ def write_atomic(target: Path, data: bytes, *, sync_dir: bool = True) -> None:
         _fsync_dir(target.parent)
 
 
+_PATHS: dict[tuple[Path, str], Path] = {}  # a cached video's path by its folder and hash
+
+
 class OutputCache:
     """The cache of one provider flavour (its ``cache_key``) in one series folder."""
 
@@ -93,7 +96,13 @@ class OutputCache:
         self.dir = series_dir / CACHE_DIR / (_UNSAFE.sub("_", cache_key) or "default")
 
     def path(self, shot_hash: str) -> Path:
-        return self.dir / file_name(shot_hash)
+        key = (self.dir, shot_hash)
+        found = _PATHS.get(key)
+        if found is None:  # joined once: a page of 2,000 shots asks for each path many times
+            if len(_PATHS) >= 100_000:
+                _PATHS.clear()
+            found = _PATHS[key] = self.dir / file_name(shot_hash)
+        return found
 
     def sidecar(self, shot_hash: str) -> Path:
         return self.dir / f"{shot_hash}.json"

@@ -28,7 +28,7 @@ from storyboard.providers.local import LocalProvider
 from storyboard.run.cache import CacheEntry, OutputCache
 from storyboard.run.checks import verify_info
 from storyboard.run.inputs import prune_inputs, snapshot_inputs
-from storyboard.run.lockfile import entry_for, lock_path, proxy, update_lock
+from storyboard.run.lockfile import LockEntry, entry_for, lock_path, proxy, update_lock
 from storyboard.run.model import EventState, ResultState, RunResult, ShotEvent, ShotResult
 from storyboard.run.pacing import run_lock
 from storyboard.run.setup import RunSetup
@@ -108,10 +108,47 @@ def _write_lock(setup: RunSetup, cache: OutputCache, results: list[ShotResult]) 
     """The draft lock, as the runner writes it for a render of the series' takes."""
     entries = []
     for shot, result in zip(setup.shots, results, strict=True):
-        cached = cache.get(shot.hash) if result.ok else None
-        if cached is not None:
-            entries.append(entry_for(shot, cached, setup.root, setup.provider.name,
-                                     setup.provider.cache_key))
+        entry = _entry(setup, cache, shot) if result.ok else None
+        if entry is not None:
+            entries.append(entry)
     path = lock_path(setup.root, proxy(setup.provider))  # never the committed lock
     update_lock(path, entries)
     return path
+
+
+# A cached take's lock entry, kept while what decides it is the same: the shot (its place, its
+# request and hash), the provider, and the cache's video and sidecar files (by size and time). The
+# studio writes the lock of every take of the series on every save; most are unchanged.
+_ENTRIES: dict[tuple[object, ...], LockEntry] = {}
+_ENTRIES_MAX = 50_000
+
+
+def _entry(setup: RunSetup, cache: OutputCache, shot: CompiledShot) -> LockEntry | None:
+    files = tuple(_stat(path) for path in (cache.path(shot.hash), cache.sidecar(shot.hash)))
+    if files[0] is None:
+        return None  # not in the cache (``cache.get`` says the same)
+    key: tuple[object, ...] | None = (
+        setup.root, setup.provider.name, setup.provider.cache_key, shot.series, shot.episode,
+        shot.id, shot.take, shot.hash, shot.request, tuple(sorted(shot.needs.items())), files)
+    try:
+        found = _ENTRIES.get(key) if key is not None else None
+    except TypeError:  # something unhashable in the request: made each time
+        found, key = None, None
+    if found is None:
+        cached = cache.get(shot.hash)
+        if cached is None:
+            return None
+        found = entry_for(shot, cached, setup.root, setup.provider.name, setup.provider.cache_key)
+        if key is not None:
+            if len(_ENTRIES) >= _ENTRIES_MAX:
+                _ENTRIES.clear()
+            _ENTRIES[key] = found
+    return dict(found)  # a copy: the caller may add to it
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns

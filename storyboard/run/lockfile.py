@@ -174,10 +174,15 @@ class LockFile:
 
 def read_lock(path: Path) -> LockFile:
     """The lock file at ``path``; an empty one when there is none yet."""
+    return _read_lock(path)[0]
+
+
+def _read_lock(path: Path) -> tuple[LockFile, str | None]:
+    """The lock file at ``path`` and its text (None when there is none yet)."""
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
-        return LockFile(path, {})
+        return LockFile(path, {}), None
     except OSError as exc:
         raise StoryboardError(f"cannot read {path}: {exc}") from exc
     try:
@@ -188,7 +193,7 @@ def read_lock(path: Path) -> LockFile:
     except (ValueError, AttributeError) as exc:
         raise StoryboardError(f"{path} is not a storyboard lock file ({exc}); "
                               "delete it and run render again to rebuild it") from exc
-    return LockFile(path, shots, takes)
+    return LockFile(path, shots, takes), text
 
 
 def render_lock(shots: Mapping[str, LockEntry],
@@ -234,7 +239,7 @@ def update_lock(path: Path, entries: Iterable[LockEntry], *,
     not among them (shots deleted from the storyboard) are dropped. Other series are left alone, so
     rendering one variation keeps the others' entries.
     """
-    lock = read_lock(path)
+    lock, before = _read_lock(path)
     shots = dict(lock.shots)
     for series, keep in (prune_series or {}).items():
         for key in [k for k, v in shots.items() if v.get("series") == series and k not in keep]:
@@ -242,7 +247,11 @@ def update_lock(path: Path, entries: Iterable[LockEntry], *,
     for entry in entries:
         shots[f"{entry['series']}/{entry['episode']}/{entry['id']}"] = entry
     text = render_lock(shots, lock.takes)
-    if text != render_lock(lock.shots, lock.takes) or not path.exists():
+    # written when it changed: the text read is what the last write rendered, and entries that
+    # differ render differently (one rendering, not two: the studio writes a many-shot lock on
+    # every save)
+    if text != before and (before is None or shots != lock.shots
+                           or text != render_lock(lock.shots, lock.takes)):
         write_atomic(path, text.encode("utf-8"))
     return LockFile(path, shots, lock.takes)
 

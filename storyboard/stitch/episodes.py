@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from stat import S_ISLNK
 from typing import Any
 
 from storyboard.animatic import RENDERER_VERSION, draws_captions, render_card
@@ -171,9 +172,10 @@ class EpisodeBuilder:
         return path
 
     def stitch_key(self, clips: list[Clip], options: StitchOptions) -> str:
+        folders: dict[str, str] = {}  # the clips share a few folders: each resolved once
         described = {
             "version": STITCH_STATE_VERSION,
-            "clips": [{"file": _file_identity(c.path), "transition": [c.transition.type,
+            "clips": [{"file": _file_identity(c.path, folders), "transition": [c.transition.type,
                                                                       c.transition.duration],
                        "cues": [[q.start, q.end, q.text, q.speaker] for q in c.cues],
                        "captioned": c.captioned}
@@ -226,10 +228,20 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def _file_identity(path: Path) -> list[Any]:
-    """Cheap identity of an input file: its path, size and mtime (cache files never change)."""
+def _file_identity(path: Path, folders: dict[str, str] | None = None) -> list[Any]:
+    """Cheap identity of an input file: its path, size and mtime (cache files never change).
+    A file that is not a link is resolved by its folder (``folders``: those resolved already)."""
     try:
-        stat = path.stat()
+        stat = path.lstat()
+        if folders is None or S_ISLNK(stat.st_mode):
+            return [str(path.resolve()), *_size_time(path.stat())]
     except OSError:
         return [str(path), None, None]
-    return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+    folder = str(path.parent)
+    if folder not in folders:
+        folders[folder] = os.path.realpath(folder)
+    return [os.path.join(folders[folder], path.name), *_size_time(stat)]
+
+
+def _size_time(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_size, stat.st_mtime_ns

@@ -6,6 +6,6 @@ stills), ``html`` (data into the page), ``png`` (stills into a contact sheet), `
 section per variation).
 """
 
-from storyboard.review.sheet.build import SheetResult, build_sheet, sheet_for
+from storyboard.review.sheet.build import SheetResult, build_sheet, sheet_for, sheet_model
 
-__all__ = ["SheetResult", "build_sheet", "sheet_for"]
+__all__ = ["SheetResult", "build_sheet", "sheet_for", "sheet_model"]

@@ -28,7 +28,7 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.series import load_source
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
-from storyboard.review.sheet import cast, html, model, png
+from storyboard.review.sheet import cast, html, model, png, views
 from storyboard.review.sheet.matrix import compile_all, matrix_sheet
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
@@ -39,10 +39,10 @@ from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
 from storyboard.run.takes import manifest_as_used, state_key, with_retakes
 from storyboard.run.variations import variation_dir
-from storyboard.stitch.cut import Cut, episode_cut, video_length
+from storyboard.stitch.cut import Cut, video_length
 from storyboard.stitch.episodes import EpisodeBuilder, output_dir
 
-__all__ = ["SheetResult", "build_sheet", "sheet_for"]
+__all__ = ["SheetResult", "build_sheet", "sheet_for", "sheet_model"]
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,23 @@ def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | Non
     draft, settled), else the sheet plans."""
     folder = output_dir(manifest, episodes_dir, draft=draft)
     target = Path(out) if out is not None else folder / "sheet.html"
+    sheet = sheet_model(manifest, problems, sheet_dir=target.parent, provider=provider,
+                        draft=draft, episodes_dir=episodes_dir, planned=planned)
+    return _write(sheet, target, png_out, problems)
+
+
+def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Path,
+                provider: str | None = None, draft: bool = False,
+                episodes_dir: Path | None = None, planned: Plan | None = None,
+                links: Callable[[Path], str] | None = None, still_links: str = "") -> model.Sheet:
+    """The sheet's data for a page in ``sheet_dir``. The studio's page passes ``links`` (its own
+    URL of a file) and ``still_links`` (the URL its stills go under, by name); the standalone
+    sheet links files relative to itself and inlines its stills."""
+    folder = output_dir(manifest, episodes_dir, draft=draft)
     chosen = make_provider(manifest, provider, draft=draft)
     manifest = with_retakes(manifest)
-    ctx = _context(manifest, problems, chosen, target.parent, planned)
+    ctx = _context(manifest, problems, chosen, sheet_dir, planned, still_links)
+    ctx.links = links
     builder = EpisodeBuilder(manifest, folder, draft=draft)
     cache = OutputCache(manifest.root, chosen.cache_key)
     ctx.takes = _takes(manifest, ctx.thumbs, cache)
@@ -97,11 +111,10 @@ def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | Non
     ctx.assets = cast.made_files(manifest, cache, states)
     plans = {s.key: s for s in ctx.plan.shots}
     used = manifest_as_used(manifest, chosen.cache_key)  # each shot as the take it uses
-    episodes = [model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
-                                   folder / f"{ep.id}.mp4") if ep.shots
-                else model.empty_episode(ctx, ep) for ep in used.episodes]
-    return _write(model.sheet_view(ctx, episodes, cast.cast_view(ctx, cache, states)), target,
-                  png_out, problems)
+    takes = ({s.shot_id: s for s in manifest.shots()}, states)
+    episodes = [views.episode_view(ctx, builder, ep, cache, plans, folder / f"{ep.id}.mp4", takes)
+                if ep.shots else model.empty_episode(ctx, ep) for ep in used.episodes]
+    return model.sheet_view(ctx, episodes, cast.cast_view(ctx, cache, states))
 
 
 def _takes(manifest: Manifest, thumbs: Thumbs, cache: OutputCache
@@ -144,7 +157,8 @@ def _write(sheet: model.Sheet, target: Path, png_out: Path | bool,
 
 
 def _context(manifest: Manifest, problems: list[Diagnostic], chosen: Provider,
-             sheet_dir: Path, planned: Plan | None = None) -> model.Context:
+             sheet_dir: Path, planned: Plan | None = None, still_links: str = ""
+             ) -> model.Context:
     with setup_for(manifest, chosen) as setup:
         the_plan = planned or plan_setup(setup)
 
@@ -152,7 +166,7 @@ def _context(manifest: Manifest, problems: list[Diagnostic], chosen: Provider,
         return estimate(shot, setup.prices, setup.seconds)[1]
 
     lock = read_lock(lock_path(manifest.root)).shots
-    thumbs = Thumbs.of_series(manifest.root)
+    thumbs = Thumbs.of_series(manifest.root, link=still_links)
     return model.Context(manifest, the_plan, lock, estimated, thumbs, sheet_dir,
                          Placed(manifest, problems),
                          notes=notes_by_shot(read_notes(manifest.root)))

@@ -2,7 +2,9 @@
 
 Every piece of user text (prompts, dialogue, card text, file names, problems) reaches the page
 through Jinja2's autoescaping, never through string building; images are ``data:`` URIs; the only
-links are relative ones to the stitched episodes and voice clips beside the series.
+links are relative ones to the stitched episodes and voice clips beside the series. The studio
+renders the same templates part by part (the header, the Cast section, each episode), with its own
+links.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from storyboard.review.sheet.model import Episode, Sheet
+from storyboard.review.sheet.model import Episode, Panel, Sheet
 
 TEMPLATES = Path(__file__).parent / "templates"
 _NAMED = re.compile(r"[A-Za-z]{3,20}")
@@ -46,6 +48,16 @@ def render(sheet: Sheet) -> str:
                                                               episode_html=episode_html)
 
 
+def header_html(sheet: Sheet) -> str:
+    """The page's header alone, as the whole page has it (the studio sends it by itself)."""
+    return environment().get_template("header.html.j2").render(sheet=sheet)
+
+
+def cast_html(sheet: Sheet) -> str:
+    """The Cast section alone, as the whole page has it."""
+    return environment().get_template("cast.html.j2").render(sheet=sheet)
+
+
 _EPISODES: dict[Episode, str] = {}  # an episode's HTML by what it shows (the studio's saves)
 MAX_EPISODES = 512
 
@@ -58,9 +70,29 @@ def episode_html(ep: Episode) -> Markup:
     except TypeError:  # something unhashable in it: made each time
         found, kept = None, False
     if found is None:
-        found = environment().get_template("episode.html.j2").render(ep=ep)
+        found = environment().get_template("episode.html.j2").render(ep=ep, panel_html=panel_html)
         if kept:
             if len(_EPISODES) >= MAX_EPISODES:
                 _EPISODES.clear()
             _EPISODES[ep] = found
+    return Markup(found)
+
+
+_PANELS: dict[tuple[Panel, str], str] = {}  # a panel's HTML by what it shows
+MAX_PANELS = 50_000
+
+
+def panel_html(panel: Panel, episode: str) -> Markup:
+    """One panel (``panel.html.j2``), made again only when it changed: an edit to one shot
+    makes one panel again, not its episode's hundred."""
+    try:
+        found, kept = _PANELS.get((panel, episode)), True
+    except TypeError:  # something unhashable in it: made each time
+        found, kept = None, False
+    if found is None:
+        found = environment().get_template("panel.html.j2").render(p=panel, ep={"id": episode})
+        if kept:
+            if len(_PANELS) >= MAX_PANELS:
+                _PANELS.clear()
+            _PANELS[(panel, episode)] = found
     return Markup(found)

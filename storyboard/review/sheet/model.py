@@ -142,7 +142,7 @@ class Episode:
     video: str  # link to the stitched episode, relative to the sheet ("" when not stitched)
     panels: tuple[Panel, ...]
     problems: tuple[str, ...] = ()
-    poster: str = ""  # the player's still before it plays: a data URI ("" when not stitched)
+    poster: Still | None = None  # the player's still before it plays (None when not stitched)
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,8 @@ class Context:
     takes: Callable[[CompiledShot, Cut], tuple[Take, ...]] = lambda shot, cut: ()
     resolved: dict[Path, Path] = field(default_factory=dict, repr=False)  # see ``real``
     assets: dict[str, tuple[int, Path]] = field(default_factory=dict)  # id -> picked take, file
+    # the studio's links to files (``/file/...``); None: relative to ``sheet_dir``
+    links: Callable[[Path], str] | None = None
 
     def anchor(self, *parts: str) -> str:
         return anchor(self.prefix, *parts) if self.prefix else anchor(*parts)
@@ -212,7 +214,9 @@ class Context:
 
     def link(self, target: Path) -> str:
         """A relative URL to ``target``: its path percent-encoded (``#``, ``?``, ``%``, spaces),
-        then HTML-escaped by the template."""
+        then HTML-escaped by the template (or the studio's own link, ``links``)."""
+        if self.links is not None:
+            return self.links(self.real(target))
         return quote(Path(os.path.relpath(self.real(target), self.real(self.sheet_dir))).as_posix())
 
     def where(self, path: Path) -> str:
@@ -400,7 +404,7 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
     with ThreadPoolExecutor(max_workers=1) as pool:  # the poster is taken while panels are made
         taking = pool.submit(poster, ctx, cut, video) if stitched else None
         panels = episode_panels(ctx, cut, plans)
-        shown = taking.result() if taking is not None else ""
+        shown = taking.result() if taking is not None else None
     ep = cut.episode
     estimated = sum(ctx.estimate(s) for s in ep.shots)
     spent = sum(float(ctx.lock.get(take_key(s), {}).get("cost") or 0.0) for s in ep.shots)
@@ -422,16 +426,16 @@ def episode_panels(ctx: Context, cut: Cut, plans: dict[str, ShotPlan]) -> tuple[
     return tuple(panels)
 
 
-def poster(ctx: Context, cut: Cut, video: Path) -> str:
-    """The stitched episode's frame in the middle of its first shot (past the title card), as a
-    data URI: what the player shows before it plays."""
+def poster(ctx: Context, cut: Cut, video: Path) -> Still | None:
+    """The stitched episode's frame in the middle of its first shot (past the title card): what
+    the player shows before it plays."""
     timeline = cut.timeline
     index = next((i for i, item in enumerate(cut.items) if item.shot is not None), 0)
     frame = min(timeline.total - 1, timeline.starts[index] + timeline.frames[index] // 2)
     try:
-        return ctx.thumbs.frame(video, frame, cut.fps, f"{cut.episode.id} poster").src
+        return ctx.thumbs.frame(video, frame, cut.fps, f"{cut.episode.id} poster")
     except MediaError:  # a file that is not the episode this series stitches: no poster
-        return ""
+        return None
 
 
 def empty_episode(ctx: Context, episode: CompiledEpisode) -> Episode:
@@ -450,3 +454,17 @@ def sheet_view(ctx: Context, episodes: Sequence[Episode],
     return Sheet(ctx.manifest.title, ctx.manifest.name, ctx.plan.provider,
                  f"{seconds:.2f} s", money(estimated, ctx.currency), money(spent, ctx.currency),
                  tuple(episodes), ctx.problems.for_series(), ctx.plan.counts(), cast=cast)
+
+
+def episode_stills(ep: Episode) -> dict[str, Path]:
+    """Every still an episode shows, by its name (what the studio's page may ask for)."""
+    found = [ep.poster] if ep.poster is not None else []
+    for p in ep.panels:
+        found += [*p.stills, *(r.still for r in p.references if r.still is not None),
+                  *(t.still for t in p.takes if t.still is not None)]
+    return {still.path.name: still.path for still in found}
+
+
+def cast_stills(cast: Sequence[Asset]) -> dict[str, Path]:
+    """Every still the Cast section shows, by its name."""
+    return {t.still.path.name: t.still.path for a in cast for t in a.takes if t.still is not None}

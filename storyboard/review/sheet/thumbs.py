@@ -1,9 +1,12 @@
-"""Videos and images into small JPEG stills, cached by content, served as ``data:`` URIs.
+"""Videos and images into small JPEG stills, cached by content, shown as ``data:`` URIs or links.
 
 A rendered shot gives its first, middle and last frame; a shot not rendered yet gives its
 references (an image as it is, a video's first frame). Each still is taken at an exact frame time
 by one single-threaded ffmpeg run with bit-exact flags, so the same inputs give the same bytes and
-the sheet diffs cleanly. Stills are cached in ``.storyboard/thumbs/`` by the source's sha256.
+the sheet diffs cleanly. Stills are cached in ``.storyboard/thumbs/`` by the source's sha256; a
+still's file name is a hash of what it shows (the source's content, the time, the width), so the
+same name always holds the same picture. The standalone sheet inlines each still as a ``data:``
+URI; the studio links them by name (``link``) and serves them itself.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ _TAKING_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Still:
-    """An image for the page: ``src`` is a data URI; ``path`` the cached JPEG (for the PNG)."""
+    """An image for the page: ``src`` is a data URI or a link by name; ``path`` the cached JPEG
+    (for the PNG, and what the studio serves for the link)."""
 
     src: str
     caption: str
@@ -43,13 +47,14 @@ def frame_times(length: float, fps: Fraction) -> list[tuple[str, float]]:
 
 class Thumbs:
     @classmethod
-    def of_series(cls, root: Path) -> Thumbs:
+    def of_series(cls, root: Path, link: str = "") -> Thumbs:
         """The stills of the series at ``root``, in its ``.storyboard/thumbs``."""
-        return cls(root / ".storyboard" / "thumbs")
+        return cls(root / ".storyboard" / "thumbs", link=link)
 
-    def __init__(self, cache_dir: Path, width: int = WIDTH) -> None:
+    def __init__(self, cache_dir: Path, width: int = WIDTH, link: str = "") -> None:
         self.dir = cache_dir
         self.width = width
+        self.link = link  # "": each still inline (a data: URI); else the URL its names go under
         self._digests: dict[Path, str] = {}
 
     def _digest(self, path: Path) -> str:
@@ -71,7 +76,7 @@ class Thumbs:
         out = self._out(src, at)
         if not out.is_file():
             take(src, [(at, out)], self.width)
-        return Still(_data_uri(out), caption, out)
+        return Still(self.link + out.name if self.link else _data_uri(out), caption, out)
 
     def frames(self, video: Path, length: float, fps: Fraction) -> list[Still]:
         """First, middle and last frame of a rendered video (the missing ones by one ffmpeg run:

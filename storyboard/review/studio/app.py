@@ -4,8 +4,11 @@ Every request must name the studio itself as its Host (a DNS-rebinding page cann
 browser says where it comes from, the studio as its Origin; every request must carry the token the
 studio printed (in the URL once, then as a same-site cookie); every write must also carry it in the
 ``X-Studio-Token`` header, which no other site can set without a preflight the studio refuses.
-Files are served only from inside the series folder and its draft output, never through a link out.
-Anything else is refused: unknown paths 404, other methods 405.
+Files are served only from inside the series folder and its draft output, never through a link out;
+stills only by the names the current page shows (``/still/NAME``: looked up, never joined to a
+folder; kept by the browser, a name always holding the same picture); parts of the page only by
+the names the current page has (``/part/KEY``). Anything else is refused: unknown paths 404, other
+methods 405.
 """
 
 from __future__ import annotations
@@ -13,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -33,7 +35,7 @@ from storyboard.run.cache import file_name
 
 COOKIE = "storyboard_studio"
 MAX_BODY = 64 * 1024
-_LINK = re.compile(r'(?P<attr>\b(?:src|href|poster))="(?P<url>[^"#][^"]*)"')
+KEEP = "private, max-age=31536000, immutable"  # a still's name always holds the same picture
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -89,6 +91,23 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
         return StreamingResponse(event_stream(studio, request), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
 
+    async def part(request: Request) -> Response:
+        found = studio.snapshot.current.page.keyed.get(request.path_params["key"])
+        if found is None:
+            return _refuse(404, "no such part on the page")
+        return HTMLResponse(found.html, headers={"X-Part-Tag": found.tag,
+                                                 "Cache-Control": "no-store"})
+
+    async def still(request: Request) -> Response:
+        path = studio.snapshot.current.page.stills.get(request.path_params["name"])
+        try:  # a small JPEG, read off the event loop
+            body = await asyncio.to_thread(path.read_bytes) if path is not None else None
+        except OSError:
+            body = None
+        if body is None:
+            return _refuse(404, "no such still on the page")
+        return Response(body, media_type="image/jpeg", headers={"Cache-Control": KEEP})
+
     async def file(request: Request) -> Response:
         path = served_file(studio, request.path_params["where"], request.path_params["path"])
         return FileResponse(path) if path is not None else _refuse(404, "no such file here")
@@ -110,6 +129,7 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
 
     routes = [Route("/", guarded(page)), Route("/sheet", guarded(sheet)),
               Route("/state", guarded(state)), Route("/events", guarded(events)),
+              Route("/part/{key:str}", guarded(part)), Route("/still/{name:str}", guarded(still)),
               Route("/file/{where:str}/{path:path}", guarded(file))]
     routes += [Route(path, guarded(handler, write=True), methods=["POST"])
                for path, handler in (("/notes", note), ("/pick", pick), ("/approve", approve))]
@@ -170,54 +190,34 @@ async def event_stream(studio: Studio, request: Request) -> AsyncIterator[bytes]
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
 
-    def heard(version: int, phase: str) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, (version, phase))
+    def heard(version: int, event: str) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, (version, event))
 
     unsubscribe = studio.subscribe(heard)
     try:
-        snap = studio.snapshot
-        yield _event(snap.version, snap.phase)
+        yield _event(studio.snapshot.current.event)
         while not (studio.closed or await request.is_disconnected()):
             try:
-                version, phase = await asyncio.wait_for(queue.get(), timeout=15)
+                version, event = await asyncio.wait_for(queue.get(), timeout=15)
             except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue
             if version == CLOSED:  # the studio stops: end the stream, so it can stop at once
                 return
-            yield _event(version, phase)
+            yield _event(event)
     finally:
         unsubscribe()
 
 
-def _event(version: int, phase: str) -> bytes:
-    return f"data: {json.dumps({'version': version, 'phase': phase})}\n\n".encode()
+def _event(event: str) -> bytes:
+    return f"data: {event}\n\n".encode()
 
 
 def served_page(studio: Studio, token: str) -> str:
-    """The sheet as the studio serves it: its relative links pointed at ``/file/...``, the live
-    client and the paid plan's lines added."""
-    base, source = studio.draft_dir, studio.snapshot.page
-    linked = _LINKED.get(id(studio))
-    if linked is None or linked[0] is not source or linked[1] != base:  # once per page built
-        page = _LINK.sub(lambda m: f'{m["attr"]}="{_file_url(studio, base, m["url"])}"', source)
-        if len(_LINKED) >= 8:
-            _LINKED.clear()
-        linked = _LINKED[id(studio)] = (source, base, page)
-    return inject(linked[2], token, studio.snapshot)
-
-
-_LINKED: dict[int, tuple[str, Path, str]] = {}  # a studio's page, its links pointed at /file/
-
-
-def _file_url(studio: Studio, base: Path, url: str) -> str:
-    if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) or url.startswith("/"):
-        return url  # data:, http:, absolute: left alone (the sheet writes only data: and relative)
-    target = (base / unquote(url)).resolve()
-    for where, root in (("draft", base), ("series", studio.root)):
-        if target.is_relative_to(root):
-            return f"/file/{where}/{quote(target.relative_to(root).as_posix())}"
-    return "#"
+    """The page as the studio serves it: the sheet (its links already the studio's), the live
+    client, and the tag of each part (so the client fetches only what a save changed)."""
+    shown = studio.snapshot.current
+    return inject(shown.page.whole, token, shown)
 
 
 def served_file(studio: Studio, where: str, path: str) -> Path | None:

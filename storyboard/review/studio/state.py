@@ -4,26 +4,32 @@
 compiles, every problem on its shot; a file that does not parse shows its error instead of the last
 good state) and ``draft`` (the changed shots rendered with the ``local`` provider, never a paid one,
 the draft episodes stitched, the page rebuilt). Subscribers (the page's event streams) get the
-version number and the phase; the page fetches the new HTML and patches itself in place.
+version, the phase, the error count and each part of the page with its tag (``page``); the page
+fetches the parts whose tag changed and patches itself in place.
 """
 
 from __future__ import annotations
 
-import html as html_text
+import hashlib
+import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.language.compile import compile_lenient
+from storyboard.language.load import parse
 from storyboard.language.request import Manifest
 from storyboard.language.series import find_series_file, load_source
-from storyboard.review.sheet import sheet_for
+from storyboard.language.validate import EPISODE_SCHEMA, check_schema
+from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.run.model import ShotEvent
 from storyboard.run.pipeline import plan_series, render_series
 from storyboard.run.plan import Plan, after_run
@@ -32,9 +38,21 @@ from storyboard.stitch.concat import as_rate
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
 from storyboard.stitch.facts import FactStore
 
-Listener = Callable[[int, str], None]
+Listener = Callable[[int, str], None]  # a version and its event (JSON)
 CLOSED = -1  # the version a listener hears when the studio stops
 IGNORED_PARTS = frozenset({".storyboard", ".git", "out", "__pycache__"})
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One published version as a whole: the page a browser loads and the event that names its
+    parts are always of the same version."""
+
+    version: int
+    phase: str
+    errors: int
+    page: Page
+    event: str  # JSON: version, phase, errors, the paid lines' tag, each part's tag
 
 
 @dataclass
@@ -43,12 +61,28 @@ class Snapshot:
 
     version: int = 0
     phase: str = "starting"  # "check" | "draft" | "error"
-    page: str = ""  # the sheet's HTML
+    page: Page = field(default_factory=starting)
     problems: list[str] = field(default_factory=list)
     errors: int = 0
     paid: dict[str, dict[str, Any]] = field(default_factory=dict)  # "ep/shot" -> plan line
     checked_at: float = 0.0
     drafted_at: float = 0.0
+    shown: Shown | None = None  # what the page shows now, as one (set by ``current``)
+
+    @property
+    def current(self) -> Shown:
+        """The version published last, whole."""
+        if self.shown is None:
+            self.shown = self.publish()
+        return self.shown
+
+    def publish(self) -> Shown:
+        paid = json.dumps(self.paid, sort_keys=True).encode()
+        event = json.dumps({"version": self.version, "phase": self.phase, "errors": self.errors,
+                            "paid": hashlib.blake2b(paid, digest_size=8).hexdigest(),
+                            "parts": self.page.tags()})
+        self.shown = Shown(self.version, self.phase, self.errors, self.page, event)
+        return self.shown
 
 
 class Studio:
@@ -89,7 +123,7 @@ class Studio:
         """Tell every listener (the page's event streams) that the studio stops: they end."""
         self.closed = True
         for listener in list(self.listeners):
-            listener(CLOSED, "closed")
+            listener(CLOSED, "{}")
 
     def refresh(self) -> None:
         """Check, publish; then draft, publish. Never raises: a failure is shown on the page."""
@@ -101,8 +135,7 @@ class Studio:
             except StoryboardError as error:  # a review.yaml that does not read, say
                 self._publish_broken(diagnostics(error))
             except Exception as error:  # the watcher must outlive any one save's failure
-                self._publish("error", broken_page([Diagnostic(None, f"internal error: {error!r}")]),
-                              [Diagnostic(None, f"internal error: {error!r}")])
+                self._publish_broken([Diagnostic(None, f"internal error: {error!r}")])
 
     def _check(self) -> Manifest | None:
         try:
@@ -123,7 +156,7 @@ class Studio:
         drafting = self.render_drafts and not any(p.severity == "error" for p in problems)
         # With no error the draft's page follows at once: the check result is the bar's, and the
         # page is built once, with the new draft (and every warning) on it.
-        self._publish("check", self.snapshot.page if drafting and self.snapshot.page
+        self._publish("check", self.snapshot.page if drafting and self.snapshot.page.sheet
                       else self._page(manifest, problems), problems)
         self.snapshot.checked_at = time.monotonic()
         return manifest
@@ -165,29 +198,50 @@ class Studio:
         return self.manifest
 
     def _page(self, manifest: Manifest, problems: list[Diagnostic],
-              planned: Plan | None = None) -> str:
+              planned: Plan | None = None) -> Page:
         self.snapshot.paid = paid_lines(manifest)
-        target = self.draft_dir / "studio-sheet.html"
-        result = sheet_for(manifest, problems, out=target, provider="local", draft=True,
-                           episodes_dir=self.preview_root, planned=planned)
-        return result.html.read_text(encoding="utf-8")
+        return page_of(sheet_model(manifest, problems, sheet_dir=self.draft_dir, provider="local",
+                                   draft=True, episodes_dir=self.preview_root, planned=planned,
+                                   links=self.file_link, still_links=STILLS))
+
+    def file_link(self, target: Path) -> str:
+        """The page's link to a file (resolved): ``/file/draft/...`` inside the draft output
+        (with its version: an episode stitched again is a new link, never a stale copy),
+        ``/file/series/...`` inside the series, else nothing (``#``)."""
+        if target.is_relative_to(self.draft_dir):
+            try:
+                version = f"?v={target.stat().st_mtime_ns:x}"
+            except OSError:
+                version = ""
+            return f"/file/draft/{quote(target.relative_to(self.draft_dir).as_posix())}{version}"
+        if target.is_relative_to(self.root):
+            return f"/file/series/{quote(target.relative_to(self.root).as_posix())}"
+        return "#"
 
     def _publish_broken(self, problems: list[Diagnostic]) -> None:
-        self._publish("error", broken_page(problems), problems)
+        self._publish("error", broken(problems), problems)
 
-    def _publish(self, phase: str, page: str, problems: list[Diagnostic] | None) -> None:
+    def _publish(self, phase: str, page: Page, problems: list[Diagnostic] | None) -> None:
         snap = self.snapshot
         snap.version, snap.phase, snap.page = snap.version + 1, phase, page
         if problems is not None:
             snap.problems = [p.format() for p in problems]
             snap.errors = sum(1 for p in problems if p.severity == "error")
+        shown = snap.publish()
         for listener in list(self.listeners):
-            listener(snap.version, phase)
+            listener(shown.version, shown.event)
 
 
 def diagnostics(error: StoryboardError) -> list[Diagnostic]:
     """An error's located problems (a ProblemsFound), else the error as one problem."""
     return error.diagnostics if isinstance(error, ProblemsFound) else [Diagnostic(None, str(error))]
+
+
+def warm_up() -> None:
+    """Pay ahead what the first save would: the schema's validators are compiled when a document
+    is first validated, and the first check read every file from the parse cache."""
+    doc, _ = parse("id: warm\nshots: []\n", Path("warm-up.yaml"))
+    check_schema(doc, EPISODE_SCHEMA)
 
 
 def take_stills(thumbs: Thumbs, facts: FactStore, video: Path) -> None:
@@ -218,14 +272,6 @@ def _line(manifest: Manifest, the_plan: Plan, shot: Any) -> dict[str, Any]:
                f"--episode {shot.episode} --budget {max(shot.cost, 0.01):.2f}")
     return {"status": shot.status, "cost": round(shot.cost, 4), "currency": the_plan.currency,
             "command": command if shot.status != "cached" else ""}
-
-
-def broken_page(problems: Iterable[Diagnostic]) -> str:
-    """A page for a series that does not load: its problems, escaped."""
-    items = "".join(f"<pre>{html_text.escape(p.format())}</pre>" for p in problems)
-    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>storyboard studio</title>"
-            "</head><body><header class=\"series\"><h1>The series does not load</h1>"
-            f"<div class=\"problems series-problems\">{items}</div></header><main></main></body></html>")
 
 
 def watched(path: Path, root: Path) -> bool:

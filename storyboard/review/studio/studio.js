@@ -35,7 +35,10 @@
       const body = {shot: key, text: text.value};
       if (chosen && chosen.value) body.take = Number(chosen.value);
       const r = await post('/notes', body);
-      if (r.ok) text.value = ''; else alert((await r.json()).error);
+      if (!r.ok) { alert((await r.json()).error); return; }
+      // the panel may have been replaced meanwhile (the note is on it now): clear what it shows
+      const now = document.getElementById(panel.id)?.querySelector('.note-text');
+      [text, now].forEach((t) => { if (t && t.value === body.text) t.value = ''; });
     });
     const take = document.createElement('select');
     take.className = 'note-take';
@@ -132,53 +135,96 @@
     });
     return old;
   }
-  function patchMain(old, fresh) {
-    const olds = new Map([...old.querySelectorAll('section.episode')].map((s) => [s.id, s]));
-    const sections = [...fresh.querySelectorAll('section.episode')].map((f) => {
-      const o = olds.get(f.id);
-      olds.delete(f.id);
-      return o ? patchSection(o, f) : adopt(f);
-    });
-    olds.forEach((o) => o.remove());
+  // What the page shows: each part's tag (the header, each section), as the studio named them.
+  const shown = JSON.parse(document.querySelector('meta[name="studio-event"]').content);
+  const tags = Object.fromEntries(shown.parts);
+  let paidTag = shown.paid, paid = {};
+  async function fetchPart(key) {  // the part as the studio has it now, and its tag
+    const r = await fetch(`/part/${encodeURIComponent(key)}`);
+    if (!r.ok) return null;
+    const box = document.createElement('template');
+    box.innerHTML = await r.text();
+    return {el: box.content.firstElementChild, tag: r.headers.get('X-Part-Tag')};
+  }
+  async function patch(parts, keepDrafts) {
+    const wanted = parts.filter(([key, tag]) => tags[key] !== tag).map(([key]) => key);
+    const fresh = Object.fromEntries(await Promise.all(wanted.map(async (k) => [k, await fetchPart(k)])));
+    const restore = keepDrafts();
+    const main = document.querySelector('main');
+    const changed = [];
+    const keep = (key, got, made) => { tags[key] = got.tag; changed.push(made); };
+    const header = fresh.header;
+    if (header && header.el) {
+      const old = document.querySelector('header.series');
+      if (old) keep('header', header, replace(old, header.el));
+    }
+    const sections = parts.filter(([key]) => key !== 'header').map(([key]) => {
+      const old = document.getElementById(key), got = fresh[key];
+      if (!got || !got.el) return old;  // unchanged (or gone meanwhile: the next event says)
+      const made = old && old.matches('section.episode') ? patchSection(old, got.el) : adopt(got.el);
+      keep(key, got, made);
+      return made;
+    }).filter((section) => section);
+    const wantedIds = new Set(sections.map((section) => section.id));
+    main.querySelectorAll(':scope > section.episode').forEach((section) => {
+      if (!wantedIds.has(section.id)) { section.remove(); delete tags[section.id]; } });
     // The fresh order, moving only what is out of place (a playing episode is left where it is
     // when it already is in place): an episode back after a parse error goes where it belongs.
     let previous = null;
-    sections.filter((section) => !section.parentElement || section.parentElement === old)
-      .forEach((section) => {
-        const place = previous ? previous.nextElementSibling : old.firstElementChild;
-        if (section !== place) old.insertBefore(section, place);
-        previous = section;
-      });
-    if (!sections.length) old.innerHTML = fresh.innerHTML;
+    sections.forEach((section) => {
+      const place = previous ? previous.nextElementSibling : main.firstElementChild;
+      if (section !== place) main.insertBefore(section, place);
+      previous = section;
+    });
+    return {changed, restore};
   }
-  async function refresh(state) {
+  async function refresh(event) {
+    if (event.paid !== paidTag) {
+      paid = (await (await fetch('/state')).json()).paid || {};
+      paidTag = event.paid;
+    }
+    const {changed, restore} = await patch(event.parts, keepDrafts);
+    changed.forEach((root) => wire(root, {paid}));
+    restore();
+  }
+  // The notes being written survive a panel's replacement (read just before the page changes).
+  function keepDrafts() {
     const drafts = {};
-    document.querySelectorAll('article.panel').forEach((a) => {
-      const t = a.querySelector('.note-text'); if (t && t.value) drafts[a.id] = t.value; });
-    const doc = new DOMParser().parseFromString(await (await fetch('/sheet')).text(), 'text/html');
-    const header = document.querySelector('header.series'), freshHeader = doc.querySelector('header.series');
-    if (header && freshHeader) replace(header, freshHeader);
-    const main = document.querySelector('main'), freshMain = doc.querySelector('main');
-    if (main && freshMain) patchMain(main, freshMain);
-    wire(document, state);
-    Object.entries(drafts).forEach(([id, text]) => {
+    document.querySelectorAll('article.panel .note-text').forEach((t) => {
+      if (t.value) drafts[t.closest('article.panel').id] = t.value; });
+    return () => Object.entries(drafts).forEach(([id, text]) => {
       const t = document.getElementById(id)?.querySelector('.note-text'); if (t && !t.value) t.value = text; });
   }
-  async function update(phase) {
-    const state = await (await fetch('/state')).json();
+  function showBar(event) {
     const bar = document.getElementById('studio-bar');
-    bar.querySelector('.phase').textContent = `${phase} · version ${state.version}`;
+    bar.querySelector('.phase').textContent = `${event.phase} · version ${event.version}`;
     const errors = bar.querySelector('.errors');
-    errors.textContent = state.errors ? `${state.errors} error(s)` : 'no errors';
-    errors.classList.toggle('bad', state.errors > 0);
-    document.body.dataset.version = String(state.version);
-    await refresh(state);
+    errors.textContent = event.errors ? `${event.errors} error(s)` : 'no errors';
+    errors.classList.toggle('bad', event.errors > 0);
+    document.body.dataset.version = String(event.version);
+  }
+  // One update at a time, the latest event first: a save's check and its draft may come together.
+  let next = null, busy = false;
+  async function drain() {
+    busy = true;
+    while (next) {
+      const event = next;
+      next = null;
+      try { await refresh(event); } catch (error) { console.error(error); }
+      document.body.dataset.shown = String(event.version);  // what the page shows now
+    }
+    busy = false;
   }
   const events = new EventSource('/events');
   events.onmessage = (e) => {
-    const d = JSON.parse(e.data);
-    if (d.version > version) { version = d.version; update(d.phase); }
+    const event = JSON.parse(e.data);
+    if (event.version <= version) return;
+    version = event.version;
+    showBar(event);
+    next = event;
+    if (!busy) drain();
   };
   remember(document);
-  fetch('/state').then((r) => r.json()).then((state) => wire(document, state));
+  document.body.dataset.shown = String(version);
+  fetch('/state').then((r) => r.json()).then((state) => { paid = state.paid || {}; wire(document, {paid}); });
 })();
