@@ -98,3 +98,36 @@ def test_the_contact_sheet_shows_the_cast_images_first(tmp_path: Path) -> None:
     assert png.cast_cell(Asset("cast/x", "image", "x", "a", "place", "w", "", "", takes=(
         Take(1, None, "", True, "", made=False),))) == (None, "cast/x · not made")
 
+
+
+MATRIX = """\
+storyboard: 1
+title: Ad
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: local}
+output: {loudness: null}
+vars: {product: tea}
+variations:
+  matrix: {product: [tea, coffee], lang: [en, es]}
+  name: "{{ product }}-{{ lang }}"
+characters:
+  mia: {image: {generate: "a barista in a green apron"}}
+  cup: {image: {generate: "a cup of {{ product }} on a counter", kind: prop}}
+episodes:
+  - id: ad
+    shots:
+      - {id: hero, prompt: "@mia hands over @cup ({{ lang }})"}
+"""
+
+
+def test_a_matrix_sheet_shows_each_cast_asset_once_before_the_variations(tmp_path: Path) -> None:
+    root = tmp_path / "ad"
+    root.mkdir()
+    (root / "storyboard.yaml").write_text(MATRIX, encoding="utf-8")
+    result = build_sheet(root, provider="local", out=tmp_path / "sheet.html")
+    assert result.variations == 4
+    page = result.html.read_text("utf-8")
+    cast = page[page.index('<section class="episode cast"'):page.index('data-variation=')]
+    assert cast.count('data-asset="cast/mia"') == 1  # the same words in every variation: once
+    assert cast.count('data-asset="cast/cup"') == 2  # a cup of tea, a cup of coffee
+    assert "a cup of tea on a counter" in cast and "a cup of coffee on a counter" in cast

@@ -6,13 +6,13 @@ them, so a shot that comes out identical in several variations (the same hash) h
 is counted once in the matrix total; its panels say which other variations share it. Each
 variation's episodes are read from where ``render`` stitches them
 (``<series>/out/<variation>/``). Anchors carry the variation's name, so they stay unique on the
-one page.
+one page. The generated cast comes first, each asset once (by its hash), as on a plain sheet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.errors import Diagnostic
@@ -23,7 +23,7 @@ from storyboard.language.variations import UNUSED, Variant, Variants
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
 from storyboard.review.progress import money
-from storyboard.review.sheet import model
+from storyboard.review.sheet import cast, model
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.run.cache import OutputCache
@@ -96,7 +96,17 @@ def matrix_sheet(variants: Variants, *, provider: str | None, draft: bool,
     plans = {s.key: s for s in shared.plan.plan.shots}
     sections = tuple(_section(shared, v, users, plans, episodes_dir, sheet_dir, draft)
                      for v in variants.variants)
-    return _sheet(shared, sections)
+    return _sheet(shared, sections, _cast(shared, combined, sheet_dir))
+
+
+def _cast(shared: _Shared, combined: Manifest, sheet_dir: Path) -> tuple[model.Asset, ...]:
+    """The generated cast of every variation, each asset once (variations that share it share
+    its hash), before the sections as on a plain series' sheet."""
+    unique = replace(combined, cast=list({a.hash: a for a in combined.cast}.values()))
+    ctx = model.Context(unique, shared.plan.plan, shared.lock, shared.estimated, shared.thumbs,
+                        sheet_dir, Placed(unique, []))
+    cache = OutputCache(unique.root, shared.chosen.cache_key)
+    return cast.cast_view(ctx, cache, read_lock(lock_path(unique.root)).takes)
 
 
 def _users(variants: Variants) -> dict[str, tuple[str, ...]]:
@@ -145,7 +155,8 @@ def _spent(lock: dict[str, LockEntry], prefix: str) -> float:
     return sum(float(e.get("cost") or 0.0) for k, e in sorted(lock.items()) if k.startswith(prefix))
 
 
-def _sheet(shared: _Shared, sections: tuple[model.Section, ...]) -> model.Sheet:
+def _sheet(shared: _Shared, sections: tuple[model.Section, ...],
+           cast_view: tuple[model.Asset, ...]) -> model.Sheet:
     the_plan = shared.plan.plan
     distinct: dict[str, CompiledShot] = {}
     for shot in shared.variants.shots():
@@ -157,5 +168,5 @@ def _sheet(shared: _Shared, sections: tuple[model.Section, ...]) -> model.Sheet:
                        f"{sum(e.seconds for e in episodes):.2f} s",
                        money(estimated, the_plan.currency), money(spent, the_plan.currency),
                        episodes, (), the_plan.counts(), sections, shared.plan.distinct,
-                       money(the_plan.total_cost, the_plan.currency))
+                       money(the_plan.total_cost, the_plan.currency), cast_view)
 
