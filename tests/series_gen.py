@@ -43,45 +43,45 @@ def shot(index: int, word: str = "plays") -> list[str]:
     kind, name = index % 12, f"s{index:03d}"
     head = [f"  - id: {name}"]
     if kind == 0:
-        return head + ["    duration: 8", "    scenes:", "      - at: 0-3s",
+        return [*head, "    duration: 8", "    scenes:", "      - at: 0-3s",
                        f"        action: \"@sam holds @guitar and {word} take {index}\"",
                        "      - at: 3-8s", "        action: \"@mia smiles at @sam\"",
                        f"        say: {{mia: \"Line {index}.\", sam: \"Yes @mia.\"}}"]
     if kind == 1:
-        return head + [f"    prompt: \"@mia {word} with @@home and @guitar, take {index}\""]
+        return [*head, f"    prompt: \"@mia {word} with @@home and @guitar, take {index}\""]
     if kind == 2:
-        return head + [f"    first_frame: {{from: s{index - 1:03d}}}",
+        return [*head, f"    first_frame: {{from: s{index - 1:03d}}}",
                        "    transition: {type: crossfade, duration: 0.5}",
                        f"    prompt: \"@sam {word} on\""]
     if kind == 3:
-        return head + ["    cast: [guitar, bob]", "    voices: {mia: narrator}", "    scenes:",
+        return [*head, "    cast: [guitar, bob]", "    voices: {mia: narrator}", "    scenes:",
                        f"      - \"[0-2s] @mia {word}\"", "      - at: 2-5s",
                        f"        say: {{mia: \"Hi {index}\", bob: \"Hello.\"}}"]
     if kind == 4:
-        return head + ["    model: wan3.0-video", "    resolution: 720P", "    duration: 6",
+        return [*head, "    model: wan3.0-video", "    resolution: 720P", "    duration: 6",
                        "    audio: false", "    scenes:",
                        "      - at: 0-6s", f"        action: \"@bob and @mia {word}\"",
                        "        say: {bob: \"One.\", mia: \"Two.\"}"]
     if kind == 5:
-        return head + ["    model: wan2.7-i2v", "    first_frame: media/cast/mia.png",
+        return [*head, "    model: wan2.7-i2v", "    first_frame: media/cast/mia.png",
                        f"    prompt: \"she {word} {index}\"",
                        "    driving_audio: {voice: mia-voice}"]
     if kind == 6:
-        return head + ["    takes: 3", "    seed: 99",
+        return [*head, "    takes: 3", "    seed: 99",
                        f"    prompt: \"@barista {word} coffee for @mia\""]
     if kind == 7:
-        return head + ["    transition: fade", "    scenes:",
+        return [*head, "    transition: fade", "    scenes:",
                        f"      - \"[0-2.5s] @guitar rests, {word}\"", "      - \"[2.5-4s]\""]
     if kind == 8:
-        return head + [f"    prompt: \"@mai {word}\"", "    transition: {type: wipeleft, "
+        return [*head, f"    prompt: \"@mai {word}\"", "    transition: {type: wipeleft, "
                        "duration: 9}"]
     if kind == 9:
-        return head + ["    duration: 40", f"    prompt: \"@sam {word} a long song\""]
+        return [*head, "    duration: 40", f"    prompt: \"@sam {word} a long song\""]
     if kind == 10:
-        return head + ["    model: wan2.7-i2v", "    first_frame: media/cast/mia.png",
+        return [*head, "    model: wan2.7-i2v", "    first_frame: media/cast/mia.png",
                        f"    prompt: \"she {word} in the shop\"",
                        "    driving_audio: {say: \"Welcome back to the shop.\", voice: narrator}"]
-    return head + ["    model: wan3.0-video", "    duration: 10",
+    return [*head, "    model: wan3.0-video", "    duration: 10",
                    f"    prompt: \"@sam and @mia {word}\"", "    cast: [guitar]"]
 
 
