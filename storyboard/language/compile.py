@@ -45,25 +45,43 @@ STITCH_ROLES = ("card", "audio")  # files only the stitcher reads: never sent to
 
 def mention_tokens(text: str, mentions: dict[str, Mention]) -> list[Token]:
     """Text into tokens: ``@name`` becomes its ``Mention``, ``@@`` becomes ``@``."""
+    if "@" not in text:
+        return [text] if text else []
     tokens: list[Token] = []
-    at = 0
+    pending, at = "", 0  # text since the last mention (``@@`` and unknown names stay text)
     for match in MENTION.finditer(text):
         name = match.group(1)
         found = mentions.get(name) if name is not None else None
-        swapped: Token = "@" if name is None else found or match.group(0)
-        tokens += [text[at:match.start()], swapped]
+        pending += text[at:match.start()]
+        if found is None:
+            pending += "@" if name is None else match.group(0)
+        else:
+            if pending:
+                tokens.append(pending)
+            tokens.append(found)
+            pending = ""
         at = match.end()
-    return _merged([*tokens, text[at:]])
+    pending += text[at:]
+    if pending:
+        tokens.append(pending)
+    return tokens  # as _merged would spell it
 
 
 def _merged(tokens: list[Token]) -> list[Token]:
     """Adjacent strings joined and empty ones dropped: one spelling of each token list."""
     out: list[Token] = []
+    after_text = False  # the last token out is a string
     for token in tokens:
-        if isinstance(token, str) and out and isinstance(out[-1], str):
-            out[-1] += token
-        elif token != "":
+        if token.__class__ is not str:
             out.append(token)
+            after_text = False
+        elif not token:
+            continue
+        elif after_text:
+            out[-1] += token  # type: ignore[operator]
+        else:
+            out.append(token)
+            after_text = True
     return out
 
 
@@ -76,9 +94,9 @@ def _rstrip(tokens: list[Token]) -> list[Token]:
 def scene_tokens(index: int, start: float, end: float, action: list[Token],
                  lines: list[list[Token]]) -> list[Token]:
     """``Scene K [A-Bs]: <action>`` then each line; the joiner is chosen as the native text reads."""
-    text = write(action)
     head = _rstrip([f"Scene {index} [{start:g}-{end:g}s]: ", *action])
     if lines:
+        text = write(action)
         joiner = " " if not text or text.endswith((".", "!", "?", ":")) else ". "
         said: list[Token] = []
         for number, line in enumerate(lines):
@@ -199,7 +217,8 @@ def canonical(request: ShotRequest, digest_of: dict[Path, str],
         if value.asset is not None:
             return {"asset": (asset_hashes or {}).get(value.asset, "?")}
         if value.path is not None:
-            return {"sha256": digest_of.get(value.path, f"missing:{value.path.name}")}
+            found = digest_of.get(value.path)
+            return {"sha256": found if found is not None else f"missing:{value.path.name}"}
         return {"url": str(value.url)}
 
     items = []
@@ -235,6 +254,7 @@ class Compiler:
         self.provider = provider_name(source, provider)
         self.said: set[str] = set()  # gateway problems about a file, said once
         self.asset_hashes: dict[str, str] = {}  # each cast asset's take 1, by asset id
+        self.seconds: dict[Path, float] = {}  # each local file's length, looked up once
 
     def run(self) -> Manifest:
         manifest = self.build()
@@ -355,10 +375,14 @@ class Compiler:
     def _seconds(self, ref: MediaRef | None) -> float:
         if ref is None or ref.path is None:
             return 0.0
-        try:
-            return self.cache.facts(ref.path).seconds
-        except MediaError:
-            return 0.0  # said already, as a missing or unreadable file
+        seconds = self.seconds.get(ref.path)
+        if seconds is None:
+            try:
+                seconds = self.cache.facts(ref.path).seconds
+            except MediaError:
+                seconds = 0.0  # said already, as a missing or unreadable file
+            self.seconds[ref.path] = seconds
+        return seconds
 
     def _check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
         if self.gateway is None:

@@ -17,9 +17,12 @@ from storyboard.language.request import CompiledShot, take_id
 SEED_MAX = 2147483647  # the largest seed any model or image service takes
 
 
+# json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), made once
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_JSON.encode(value).encode("utf-8")).hexdigest()
 
 
 def hashed(shot: CompiledShot, form: dict[str, Any]) -> str:

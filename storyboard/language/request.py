@@ -50,7 +50,7 @@ def native_label(mention: Mention) -> str:
 
 def write(tokens: Iterable[Token], style: LabelStyle = native_label) -> str:
     """Tokens into prompt text, each mention written in ``style``."""
-    return "".join(t if isinstance(t, str) else style(t) for t in tokens)
+    return "".join([t if t.__class__ is str else style(t) for t in tokens])  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -71,10 +71,18 @@ class ResolvedShot:
     frames: dict[str, MediaRef] = field(default_factory=dict)  # last_frame, first_clip, ...
 
     models: Mapping[str, Model] = field(default_factory=lambda: MODELS)  # with the series' limits
+    # the model as last looked up, with the ``model`` parameter and table it was looked up for
+    _model: tuple[Any, Mapping[str, Model], Model] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def model(self) -> Model:
-        return modelcheck.model_for(self.params, self.models)
+        chosen, memo = self.params.get("model"), self._model
+        if memo is not None and memo[0] == chosen and memo[1] is self.models:
+            return memo[2]
+        model = modelcheck.model_for(self.params, self.models)
+        self._model = (chosen, self.models, model)
+        return model
 
 
 @dataclass
