@@ -132,10 +132,11 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
             compiled, scene_toks = _scene(scene, mentions, by_name, voices)
             tokens += ["\n"] * bool(tokens) + scene_toks
             scenes.append(compiled)
-    tokens = _merged(tokens)
+        tokens = _merged(tokens)
     params = shot.params
-    return ShotRequest(
-        model=str(params["model"]), prompt=write(tokens), media=_media(shot, voices),
+    return ShotRequest(  # the prompt is its tokens written natively: the scenes' texts, one a line
+        model=str(params["model"]), prompt="\n".join([s.text for s in scenes]),
+        media=_media(shot, voices, by_name),
         resolution=str(params["resolution"]), ratio=str(params["ratio"]), duration=duration,
         prompt_extend=bool(params["prompt_extend"]) if model.prompt_extend else None,
         watermark=bool(params["watermark"]),
@@ -156,13 +157,13 @@ def audio_mentions(shot: ResolvedShot) -> dict[str, Mention]:
     return found
 
 
-def _media(shot: ResolvedShot, voices: dict[str, Mention]) -> tuple[MediaItem, ...]:
+def _media(shot: ResolvedShot, voices: dict[str, Mention], by_name: dict[str, Reference]
+           ) -> tuple[MediaItem, ...]:
     """References in order (each with its voice when the model takes voices on items), then
     voices as audio items, then frames."""
     on_items = shot.model.voices == "reference_voice"
     items = [MediaItem(r.role, r.ref, r.label, r.name,  # type: ignore[arg-type]
                        r.voice if on_items else None) for r in shot.references]
-    by_name = {r.name: r for r in shot.references}
     items += [MediaItem("reference_audio", by_name[name].voice, f"Audio {m.index}", name)
               for name, m in voices.items()]
     if shot.first_frame is not None:

@@ -74,18 +74,17 @@ def check_windows(problems: list[Diagnostic], doc: Document, scenes: list[Resolv
     """Scenes in order, not overlapping, within the shot's ``duration``."""
     previous: ResolvedScene | None = None
     for scene in scenes:
-        at = _at_path(doc, scene)
         if previous is not None and scene.start < previous.start:
-            problems.append(doc.diagnostic(at, (
+            problems.append(doc.diagnostic(_at_path(doc, scene), (
                 f"scene {scene.index} starts at {_n(scene.start)}s, before scene "
                 f"{previous.index}; expected scenes in order"), code="scene-order"))
         elif previous is not None and scene.start < previous.end:
-            problems.append(doc.diagnostic(at, (
+            problems.append(doc.diagnostic(_at_path(doc, scene), (
                 f"scene {scene.index} [{_n(scene.start)}-{_n(scene.end)}s] overlaps scene "
                 f"{previous.index} [{_n(previous.start)}-{_n(previous.end)}s]"),
                 code="scene-order"))
         if isinstance(duration, int) and scene.end > duration:
-            problems.append(doc.diagnostic(at, (
+            problems.append(doc.diagnostic(_at_path(doc, scene), (
                 f"scene {scene.index} ends at {_n(scene.end)}s, past the shot's end "
                 f"({duration}s); expected windows within the shot"), code="scene-window"))
         previous = scene
