@@ -376,17 +376,23 @@ class Resolver:
             if parsed is None:
                 continue
             shot.scenes.append(parsed)
-            action_path = where if isinstance(scene, str) else (*where, "action")
-            mentions += self._mentions(doc, action_path, parsed.action,
-                                       offset=scenes.shorthand_offset(scene))
+            if isinstance(scene, str):
+                mentions += self._mentions(doc, where, parsed.action,
+                                           offset=scenes.shorthand_offset(scene))
+            else:
+                mentions += self._mentions(doc, (*where, "action"), parsed.action)
             for speaker, line in parsed.say:
                 mentions.append(speaker)
-                self._check_speaker(doc, (*where, "say", speaker), speaker)
-                mentions += self._mentions(doc, (*where, "say", speaker), line)
+                if speaker not in self.characters:
+                    self._check_speaker(doc, (*where, "say", speaker), speaker)
+                if "@" in line:
+                    mentions += self._mentions(doc, (*where, "say", speaker), line)
         return [m for m in mentions if m in self.characters]
 
     def _mentions(self, doc: Document, path: PathKey, text: str, offset: int = 0) -> list[str]:
-        names = []
+        names: list[str] = []
+        if "@" not in text:
+            return names
         for match in MENTION.finditer(text):
             name = match.group(1)
             if name is None:
