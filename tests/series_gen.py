@@ -85,9 +85,11 @@ def shot(index: int, word: str = "plays") -> list[str]:
                    f"    prompt: \"@sam and @mia {word}\"", "    cast: [guitar]"]
 
 
-def episode(number: int, shots: int, edits: dict[int, str] | None = None) -> str:
-    """Episode ``number`` with ``shots`` shots; ``edits`` changes some shots' verb."""
-    lines = [f"id: ep{number:02d}", f"title: Episode {number}"]
+def episode(number: int, shots: int, edits: dict[int, str] | None = None,
+            dropped: frozenset[int] = frozenset(), comments: int = 0) -> str:
+    """Episode ``number`` with ``shots`` shots; ``edits`` changes some shots' verb, ``dropped``
+    leaves some out, ``comments`` lines of comment come first."""
+    lines = ["# a note"] * comments + [f"id: ep{number:02d}", f"title: Episode {number}"]
     if number % 3 == 1:
         lines += ["title_card: {text: \"Part " + str(number) + "\", duration: 2}",
                   "defaults: {duration: 6}"]
@@ -95,7 +97,8 @@ def episode(number: int, shots: int, edits: dict[int, str] | None = None) -> str
         lines += ["takes: 2"]
     lines += ["shots:"]
     for index in range(shots):
-        lines += shot(index, (edits or {}).get(index, "plays"))
+        if index not in dropped:
+            lines += shot(index, (edits or {}).get(index, "plays"))
     return "\n".join(lines) + "\n"
 
 

@@ -75,16 +75,21 @@ def counted() -> dict[str, int]:
     return incremental.STATS
 
 
+def episodes_of(counted: dict[str, int]) -> dict[str, int]:
+    """The episodes' counts (resolved anew, taken as kept, compiled anew)."""
+    return {name: counted[name] for name in ("resolved", "reused", "compiled")}
+
+
 def test_an_edit_to_one_episode_resolves_that_episode_and_gives_what_a_cold_check_gives(
         tmp_path: Path, make_media: MakeMedia, counted: dict[str, int]) -> None:
     root = make(tmp_path, make_media, episodes=4)
     first = check(root)
-    assert counted == {"resolved": 4, "reused": 0, "compiled": 4}
+    assert episodes_of(counted) == {"resolved": 4, "reused": 0, "compiled": 4}
     assert check(root) == first and counted["resolved"] == 4  # nothing changed: nothing redone
     (root / "episodes" / "2.yaml").write_text(episode(2, 4, word="frowns"))
     counted.update(resolved=0, reused=0, compiled=0)
     edited = check(root)
-    assert counted == {"resolved": 1, "reused": 3, "compiled": 1}
+    assert episodes_of(counted) == {"resolved": 1, "reused": 3, "compiled": 1}
     assert edited != first and "frowns" in edited[0]
     assert edited == cold(root)
 
@@ -101,7 +106,7 @@ def test_a_change_to_a_character_resolves_only_the_episodes_that_use_it(
                                                  "guitar: {image: media/mia.png}"))
     counted.update(resolved=0, reused=0, compiled=0)
     changed = check(root)
-    assert counted == {"resolved": 1, "reused": 1, "compiled": 1}  # b only
+    assert episodes_of(counted) == {"resolved": 1, "reused": 1, "compiled": 1}  # b only
     assert changed == cold(root)
 
 
@@ -112,7 +117,7 @@ def test_new_bytes_in_a_media_file_recompile_the_episodes_naming_it(
     make_media("image", root / "media" / "mia.png", width=320, height=320, color="green")
     counted.update(resolved=0, reused=0, compiled=0)
     again = check(root)
-    assert counted == {"resolved": 0, "reused": 2, "compiled": 2}
+    assert episodes_of(counted) == {"resolved": 0, "reused": 2, "compiled": 2}
     assert again != first and again == cold(root)
 
 

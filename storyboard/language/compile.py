@@ -33,7 +33,14 @@ from storyboard.language.request import (
     Token,
     write,
 )
-from storyboard.language.resolve import MENTION, MediaUse, Reference, ResolvedShot, Resolver
+from storyboard.language.resolve import (
+    MENTION,
+    MediaUse,
+    Reference,
+    ResolvedEpisode,
+    ResolvedShot,
+    Resolver,
+)
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
 from storyboard.media import probe as media
@@ -328,28 +335,41 @@ class Compiler:
             "image: {generate: \"...\"}"), severity="error" if paid else "warning",
             code="placeholder-image")
 
-    def _episode(self, episode: Any, digests: dict[Path, str]) -> CompiledEpisode:
-        shots_by_id = {s.id: s for s in episode.shots}
+    def _episode(self, episode: ResolvedEpisode, digests: dict[Path, str],
+                 memo: incremental.ShotMemo | None = None) -> CompiledEpisode:
+        """Each shot compiled, or taken from ``memo`` when nothing that decides it changed."""
         hashes: dict[str, str] = {}
         compiled: list[CompiledShot] = []
         for shot in episode.shots:
-            request = build_request(shot, shots_by_id)
-            self._check_lengths(shot, request)
-            self._check_seconds(shot, request)
-            self._check_gateway(shot, request)
-            form = canonical(request, digests, hashes, self.asset_hashes)
-            hashes[shot.id] = digest(form)
-            inputs = {str(p): digests[p] for p in _local_files(request) if p in digests}
-            first = CompiledShot(
-                series=self.source.name, episode=episode.id, id=shot.id, request=request,
-                hash=hashes[shot.id], span=shot.doc.span(shot.path), transition=shot.transition,
-                depends_on=shot.first_frame_from, inputs=inputs, canonical=form,
-                needs={a: self.asset_hashes.get(a, "?") for a in asset_refs(request)})
-            count = int(shot.params.get("takes") or 1)
-            first.others = [take_of(first, k, shot.model.caps.seed_max) for k in range(2, count + 1)]
+            first = memo.compiled(self, shot, digests, hashes) if memo is not None else None
+            if first is None:
+                before = len(self.problems)
+                first = self.compile_shot(shot, digests, hashes)
+                if memo is not None and len(self.problems) == before:
+                    memo.keep_compiled(self, shot, first, digests, hashes)
+            hashes[shot.id] = first.hash
             compiled.append(first)
         return CompiledEpisode(episode.id, episode.title, compiled, episode.settings,
                                episode.doc.span(episode.path))
+
+    def compile_shot(self, shot: ResolvedShot, digests: dict[Path, str],
+                     hashes: dict[str, str]) -> CompiledShot:
+        """One shot into its request, checked, hashed (``hashes``: its episode's earlier shots)
+        and with its other takes."""
+        request = build_request(shot, {})
+        self._check_lengths(shot, request)
+        self._check_seconds(shot, request)
+        self._check_gateway(shot, request)
+        form = canonical(request, digests, hashes, self.asset_hashes)
+        inputs = {str(p): digests[p] for p in _local_files(request) if p in digests}
+        first = CompiledShot(
+            series=self.source.name, episode=shot.episode, id=shot.id, request=request,
+            hash=digest(form), span=shot.doc.span(shot.path), transition=shot.transition,
+            depends_on=shot.first_frame_from, inputs=inputs, canonical=form,
+            needs={a: self.asset_hashes.get(a, "?") for a in asset_refs(request)})
+        count = int(shot.params.get("takes") or 1)
+        first.others = [take_of(first, k, shot.model.caps.seed_max) for k in range(2, count + 1)]
+        return first
 
     def _check_lengths(self, shot: ResolvedShot, request: ShotRequest) -> None:
         caps = shot.model.caps

@@ -13,8 +13,19 @@ keeps each episode's resolved shots, compiled requests and problems, keyed by al
 
 So an edit to one episode re-resolves that episode; an edit to one character re-resolves the
 episodes whose shots use it; a new media file's bytes recompile the episodes naming it. An episode
-with a problem located in another file is never kept. The result is what a cold check gives: the
-same shots, hashes and problems, in the same order.
+with a problem located in another file is never kept.
+
+Inside an episode that changed, each shot is kept too (``KeptShot``), keyed by its own entry (its
+data and its place in the file), the episode's id and defaults (and where each was set), whether
+the shot its ``first_frame: {from: ...}`` names comes earlier, the previous shot's duration when it
+has a transition, the series' settings and the entries of the characters it uses. Its compiled
+form is reused while the files it names have the same content, the cast's takes it uses the same
+hashes and the shot its first frame comes from the same hash. So an edit to one shot of a
+100-shot episode resolves and compiles that shot (and a shot whose first frame or transition
+depends on it); a shot that had a problem (or a problem said once for several shots), speaks a
+designed voice's line, or is compiled for a gateway is always done anew: its problems are located
+by line, and the file's lines may have moved. The result is what a cold check gives: the same
+shots, hashes and problems, in the same order.
 """
 
 from __future__ import annotations
@@ -32,8 +43,9 @@ from storyboard.errors import Diagnostic
 from storyboard.language import parsecache
 from storyboard.language.cast import SpokenLine
 from storyboard.language.document import Document, PathKey
-from storyboard.language.request import CompiledEpisode, MediaRef
-from storyboard.language.resolve import MediaUse, ResolvedEpisode, Resolver
+from storyboard.language.modelcheck import Origin
+from storyboard.language.request import CompiledEpisode, CompiledShot, MediaRef
+from storyboard.language.resolve import PARAMS, MediaUse, ResolvedEpisode, ResolvedShot, Resolver
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.targets.capabilities import FileRule
 
@@ -41,6 +53,7 @@ if TYPE_CHECKING:
     from storyboard.language.compile import Compiler
 
 MAX_KEPT = 2048  # episodes a process keeps
+MAX_SHOTS = 50_000  # shots a process keeps
 CAST = frozenset({"characters", "voices", "episodes", "title"})  # keyed apart, or not read
 
 
@@ -70,17 +83,38 @@ class Kept:
     assets: dict[str, str] = field(default_factory=dict)  # the cast's takes its requests use
 
 
+@dataclass
+class KeptShot:
+    """One shot of an episode as a check left it (a shot with no problem)."""
+
+    resolved: ResolvedShot
+    context: str
+    names: tuple[str, ...]
+    uses: list[Use]
+    compiled: CompiledShot | None = None
+    compiled_as: str = ""  # the series' name it was compiled under
+    files: dict[Path, str | None] = field(default_factory=dict)  # digests its requests name
+    assets: dict[str, str] = field(default_factory=dict)  # the cast's takes its requests use
+    depends: str | None = None  # the hash of the shot its first frame comes from
+
+
 Identity = tuple[str, PathKey, str, str, str]
+ShotKey = tuple[str, PathKey, str, str, str, Any, Any, str]
 _KEPT: dict[Identity, list[Kept]] = {}
+_SHOTS: dict[ShotKey, KeptShot] = {}
 _KEEPING = threading.Lock()
-# episodes resolved anew, taken as kept, compiled anew (of those kept) since forget()
-STATS = {"resolved": 0, "reused": 0, "compiled": 0}
+# since forget(): episodes resolved anew, taken as kept, compiled anew (of those kept); shots
+# resolved anew and taken as kept (in episodes resolved anew), compiled anew and taken as kept
+# (in episodes compiled anew, without a gateway)
+STATS = {"resolved": 0, "reused": 0, "compiled": 0, "shots_resolved": 0, "shots_reused": 0,
+         "shots_compiled": 0, "shots_kept": 0}
 
 
 def forget() -> None:
-    """Drop what this process keeps (parsed documents and episodes): the next check is cold."""
+    """Drop what this process keeps (parsed documents, episodes, shots): the next check is cold."""
     with _KEEPING:
         _KEPT.clear()
+        _SHOTS.clear()
     parsecache.forget()
     for name in STATS:
         STATS[name] = 0
@@ -102,6 +136,10 @@ class MemoResolver(Resolver):
         self._base = _digest([{k: v for k, v in series.items() if k not in CAST},
                               series.get("voices"), str(source.root), os.getcwd()])
         self.kept: dict[int, Kept] = {}  # by id() of each episode handed out
+        # by id() of each shot handed out (with the shot: an id is unique only while it lives)
+        self.kept_shots: dict[int, tuple[ResolvedShot, KeptShot]] = {}
+        self._contexts: dict[tuple[str, ...], str] = {}
+        self._facts: tuple[dict[str, Any], dict[str, Origin], str] | None = None
 
     def media_ref(self, doc: Document, path: PathKey, value: str, role: str,
                   rule: FileRule | None = None) -> MediaRef | None:
@@ -112,9 +150,14 @@ class MemoResolver(Resolver):
         return ref
 
     def _context(self, names: tuple[str, ...]) -> str:
-        characters = _mapping(self.series.get("characters"))
-        return _digest([self._base, names, [characters.get(n) for n in names if n != "\0all"],
-                        sorted(characters) if "\0all" in names else None])
+        found = self._contexts.get(names)
+        if found is None:
+            characters = _mapping(self.series.get("characters"))
+            found = _digest([self._base, names,
+                             [characters.get(n) for n in names if n != "\0all"],
+                             sorted(characters) if "\0all" in names else None])
+            self._contexts[names] = found
+        return found
 
     def _episode(self, source: EpisodeSource) -> ResolvedEpisode | None:
         identity = _identity(source)
@@ -124,6 +167,7 @@ class MemoResolver(Resolver):
             if kept.context == self._context(kept.names):
                 return self._replay(kept)
         before, self._recording, spoken = len(self.problems), [], set(self.lines)
+        repeats = self.repeats
         try:
             episode = super()._episode(source)
         finally:
@@ -131,15 +175,75 @@ class MemoResolver(Resolver):
         lines = {k: v for k, v in self.lines.items() if k not in spoken}
         STATS["resolved"] += 1
         problems = self.problems[before:]
-        if episode is None or any(p.span is None or p.span.file != episode.doc.name
-                                  for p in problems):
-            return episode  # a problem in another file: its place there may move
+        if episode is None or self.repeats != repeats or any(
+                p.span is None or p.span.file != episode.doc.name for p in problems):
+            return episode  # a problem in another file (its place there may move), or one
+            # said once for several episodes (another episode may stop saying it)
         names = tuple(sorted({r.name for s in episode.shots for r in s.references}))
         names = (*names, "\0all") if problems else names
         kept = Kept(episode, self._context(names), names, problems, uses, lines=lines)
         _keep(identity, kept)
         self.kept[id(episode)] = kept
         return episode
+
+    # --- shots --------------------------------------------------------------------------------
+
+    def _shot(self, doc: Document, path: PathKey, raw: dict[str, Any], shot_id: str,
+              episode: str, defaults: dict[str, Any], earlier: list[ResolvedShot],
+              origins: dict[str, Origin]) -> ResolvedShot | None:
+        key = self._shot_key(doc, path, raw, episode, defaults, earlier, origins)
+        if key is None or self._recording is None:
+            return super()._shot(doc, path, raw, shot_id, episode, defaults, earlier, origins)
+        kept = _SHOTS.get(key)
+        if kept is not None and kept.context == self._context(kept.names):
+            return self._replay_shot(kept, doc, path, raw, origins)
+        before, repeats, mark = len(self.problems), self.repeats, len(self._recording)
+        shot = super()._shot(doc, path, raw, shot_id, episode, defaults, earlier, origins)
+        STATS["shots_resolved"] += 1
+        if shot is None or len(self.problems) != before or self.repeats != repeats or \
+                _speaks(raw):
+            return shot
+        names = tuple(sorted({r.name for r in shot.references}))
+        kept = KeptShot(shot, self._context(names), names, self._recording[mark:])
+        _keep_shot(key, kept)
+        self.kept_shots[id(shot)] = (shot, kept)
+        return shot
+
+    def _shot_key(self, doc: Document, path: PathKey, raw: dict[str, Any], episode: str,
+                  defaults: dict[str, Any], earlier: list[ResolvedShot],
+                  origins: dict[str, Origin]) -> ShotKey | None:
+        """All that decides a shot but the characters it uses (checked by ``_context``)."""
+        if not doc.digest:
+            return None
+        facts = self._facts
+        if facts is None or facts[0] is not defaults or facts[1] is not origins:
+            where = sorted((k, o.level, o.path, str(o.doc.file)) for k, o in origins.items())
+            facts = (defaults, origins, _safe_digest([episode, defaults, where]))
+            self._facts = facts
+        own = _safe_digest(raw)
+        if not own or not facts[2]:
+            return None
+        frame = raw.get("first_frame")
+        target = frame.get("from") if isinstance(frame, dict) else None
+        follows = any(s.id == target for s in earlier) if isinstance(target, str) else None
+        previous = earlier[-1].params.get("duration", 0) if earlier and "transition" in raw \
+            else None
+        return (str(doc.file), path, self._base, facts[2], own, follows, previous, os.getcwd())
+
+    def _replay_shot(self, kept: KeptShot, doc: Document, path: PathKey, raw: dict[str, Any],
+                     origins: dict[str, Origin]) -> ResolvedShot:
+        """The kept shot, placed in the document as it is now (its lines may have moved)."""
+        STATS["shots_reused"] += 1
+        assert self._recording is not None
+        for item in kept.uses:
+            use = replace(item.use, doc=self.source.series if item.in_series else doc)
+            self.media.setdefault(item.key, use)
+            self._recording.append(Use(item.key, use, item.in_series))
+        own = {k: Origin(doc, (*path, k), 2) for k in PARAMS if k in raw}
+        shot = replace(kept.resolved, doc=doc, origins={**origins, **own}, models=self.models,
+                       _model=None)
+        self.kept_shots[id(shot)] = (shot, kept)
+        return shot
 
     def _replay(self, kept: Kept) -> ResolvedEpisode:
         STATS["reused"] += 1
@@ -150,6 +254,28 @@ class MemoResolver(Resolver):
             self.media.setdefault(item.key, use)
         self.kept[id(kept.resolved)] = kept
         return kept.resolved
+
+
+def _speaks(raw: dict[str, Any]) -> bool:
+    """The shot speaks a line in a designed voice (its line's place is kept with it)."""
+    audio = raw.get("driving_audio")
+    return isinstance(audio, dict) and "say" in audio
+
+
+def _safe_digest(value: Any) -> str:
+    """``_digest``, or "" for data JSON cannot sort (keys of mixed types: the schema refuses
+    them, and such a shot is never kept)."""
+    try:
+        return _digest(value)
+    except (TypeError, ValueError):
+        return ""
+
+
+def _keep_shot(key: ShotKey, kept: KeptShot) -> None:
+    with _KEEPING:
+        if len(_SHOTS) >= MAX_SHOTS:
+            _SHOTS.clear()
+        _SHOTS[key] = kept
 
 
 def _identity(source: EpisodeSource) -> Identity | None:
@@ -172,9 +298,11 @@ def compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
     """``episode`` compiled, or as compiled last time when it was resolved from what this process
     keeps and every file its requests name has the same content. A gateway's checks say some
     problems once per series, so with a gateway an episode is always compiled anew."""
+    memo = ShotMemo(resolver) if isinstance(resolver, MemoResolver) and \
+        compiler.gateway is None else None
     kept = resolver.kept.get(id(episode)) if isinstance(resolver, MemoResolver) else None
     if kept is None or compiler.gateway is not None:
-        return compiler._episode(episode, digests)
+        return compiler._episode(episode, digests, memo)
     name = compiler.source.name
     if kept.compiled is not None and kept.compiled_as == name and all(
             digests.get(p) == d for p, d in kept.files.items()) and all(
@@ -182,7 +310,7 @@ def compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
         compiler.problems += kept.compile_problems
         return kept.compiled
     before = len(compiler.problems)
-    result = compiler._episode(episode, digests)
+    result = compiler._episode(episode, digests, memo)
     STATS["compiled"] += 1
     kept.compiled, kept.compiled_as = result, name
     kept.compile_problems = compiler.problems[before:]
@@ -191,13 +319,61 @@ def compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
     return result
 
 
+class ShotMemo:
+    """Each shot's compiled form as kept with it, while all that decides it is the same."""
+
+    def __init__(self, resolver: MemoResolver) -> None:
+        self.resolver = resolver
+
+    def _kept(self, shot: ResolvedShot) -> KeptShot | None:
+        entry = self.resolver.kept_shots.get(id(shot))
+        return entry[1] if entry is not None and entry[0] is shot else None
+
+    def compiled(self, compiler: Compiler, shot: ResolvedShot, digests: dict[Path, str],
+                 hashes: dict[str, str]) -> CompiledShot | None:
+        kept = self._kept(shot)
+        if kept is None or kept.compiled is None or kept.compiled_as != compiler.source.name \
+                or kept.depends != _dependency(shot, hashes) or any(
+                digests.get(p) != d for p, d in kept.files.items()) or any(
+                compiler.asset_hashes.get(a) != h for a, h in kept.assets.items()):
+            STATS["shots_compiled"] += 1
+            return None
+        STATS["shots_kept"] += 1
+        first, span = kept.compiled, shot.doc.span(shot.path)
+        if first.span == span:
+            return first
+        moved = replace(first, span=span, others=[replace(o, span=span) for o in first.others])
+        kept.compiled = moved
+        return moved
+
+    def keep_compiled(self, compiler: Compiler, shot: ResolvedShot, first: CompiledShot,
+                      digests: dict[Path, str], hashes: dict[str, str]) -> None:
+        """``first`` (compiled with no problem) kept with its shot."""
+        kept = self._kept(shot)
+        if kept is None:
+            return
+        kept.compiled, kept.compiled_as = first, compiler.source.name
+        kept.files = {p: digests.get(p) for p in _shot_files(first)}
+        kept.assets = dict(first.needs)
+        kept.depends = _dependency(shot, hashes)
+
+
+def _dependency(shot: ResolvedShot, hashes: dict[str, str]) -> str | None:
+    """The hash of the shot ``shot``'s first frame comes from (its hash covers it)."""
+    return hashes.get(shot.first_frame_from) if shot.first_frame_from is not None else None
+
+
 def _files(episode: CompiledEpisode) -> Iterator[Path]:
     for shot in episode.shots:
-        for take in shot.all_takes():
-            for item in take.request.media:
-                for ref in (item.ref, item.voice):
-                    if ref is not None and ref.path is not None:
-                        yield ref.path
+        yield from _shot_files(shot)
+
+
+def _shot_files(shot: CompiledShot) -> Iterator[Path]:
+    for take in shot.all_takes():
+        for item in take.request.media:
+            for ref in (item.ref, item.voice):
+                if ref is not None and ref.path is not None:
+                    yield ref.path
 
 
 def _mapping(value: Any) -> dict[str, Any]:

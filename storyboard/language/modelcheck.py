@@ -45,6 +45,7 @@ class Resolving(Protocol):
     """What the checks need of the resolver: the voices, a file lookup and a problem list."""
 
     problems: list[Diagnostic]
+    repeats: int  # problems found again and not added
     voices: dict[str, MediaRef]
     designed: dict[str, cast.DesignedVoice]
     lines: dict[str, cast.SpokenLine]
@@ -149,6 +150,8 @@ def check(resolver: Resolving, shot: Shot, names: list[str], videos: int) -> Non
         for problem in (replace(p, code=code) for p in problems):
             if problem not in resolver.problems:
                 resolver.problems.append(problem)
+            else:
+                resolver.repeats += 1
 
 
 # --- switches the model does not take -------------------------------------------------------

@@ -110,6 +110,7 @@ class Resolver:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.problems: list[Diagnostic] = []
+        self.repeats = 0  # problems not added again: said already (``incremental`` keeps none)
         self.output_problem: Diagnostic | None = None
         self.media: dict[tuple[Path, str], MediaUse] = {}
         series = source.series.data if isinstance(source.series.data, dict) else {}
@@ -314,6 +315,8 @@ class Resolver:
             severity="warning")
         if problem not in self.problems:
             self.problems.append(problem)
+        else:
+            self.repeats += 1
         self.output_problem = self.output_problem or replace(problem, severity="error")
 
     def _episode_media(self, doc: Document, path: PathKey, settings: dict[str, Any]) -> None:
