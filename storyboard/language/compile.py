@@ -112,14 +112,30 @@ def scene_tokens(index: int, start: float, end: float, action: list[Token],
     return _merged(head)
 
 
+_MENTIONS: dict[tuple[str, str, int], Mention] = {}  # each mention made once (they are frozen)
+
+
+def _mention(name: str, kind: Literal["image", "video", "audio"], index: int) -> Mention:
+    key = (name, kind, index)
+    found = _MENTIONS.get(key)
+    if found is None:
+        found = Mention(name, kind, index)
+        if len(_MENTIONS) < 100_000:
+            _MENTIONS[key] = found
+    return found
+
+
 def mentions_of(shot: ResolvedShot) -> dict[str, Mention]:
     """Each reference's mention: images and videos numbered separately, in reference order."""
-    counts = {"image": 0, "video": 0}
+    images = videos = 0
     found: dict[str, Mention] = {}
     for ref in shot.references:
-        kind: Literal["image", "video"] = "video" if ref.role == "reference_video" else "image"
-        counts[kind] += 1
-        found[ref.name] = Mention(ref.name, kind, counts[kind])
+        if ref.role == "reference_video":
+            videos += 1
+            found[ref.name] = _mention(ref.name, "video", videos)
+        else:
+            images += 1
+            found[ref.name] = _mention(ref.name, "image", images)
     return found
 
 
@@ -137,9 +153,8 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
     else:
         for scene in shot.scenes:
             compiled, scene_toks = _scene(scene, mentions, by_name, voices)
-            tokens += ["\n"] * bool(tokens) + scene_toks
+            _join_line(tokens, scene_toks)
             scenes.append(compiled)
-        tokens = _merged(tokens)
     params = shot.params
     return ShotRequest(  # the prompt is its tokens written natively: the scenes' texts, one a line
         model=str(params["model"]), prompt="\n".join([s.text for s in scenes]),
@@ -152,6 +167,23 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         audio=bool(params.get("audio", True)) if model.audio_switch else None)
 
 
+def _join_line(tokens: list[Token], more: list[Token]) -> None:
+    """``more`` (merged) after ``tokens`` (merged) on a line of its own, merged as ``_merged``
+    would: strings either side of the newline joined with it."""
+    if not tokens:
+        tokens += more
+        return
+    if tokens[-1].__class__ is str:
+        tokens[-1] += "\n"  # type: ignore[operator]
+    else:
+        tokens.append("\n")
+    if more and more[0].__class__ is str:
+        tokens[-1] += more[0]  # type: ignore[operator]
+        tokens += more[1:]
+    else:
+        tokens += more
+
+
 def audio_mentions(shot: ResolvedShot) -> dict[str, Mention]:
     """Voices sent as ``reference_audio`` items (wan3.0-video): one per voiced speaker, numbered
     in the order they first speak ("Audio 1", ...)."""
@@ -160,7 +192,7 @@ def audio_mentions(shot: ResolvedShot) -> dict[str, Mention]:
     for scene in shot.scenes:
         for speaker, _ in scene.say:
             if speaker in voiced and speaker not in found:
-                found[speaker] = Mention(speaker, "audio", len(found) + 1)
+                found[speaker] = _mention(speaker, "audio", len(found) + 1)
     return found
 
 
@@ -361,12 +393,13 @@ class Compiler:
         self._check_seconds(shot, request)
         self._check_gateway(shot, request)
         form = canonical(request, digests, hashes, self.asset_hashes)
-        inputs = {str(p): digests[p] for p in _local_files(request) if p in digests}
+        local, assets = _files_and_assets(request)
+        inputs = {str(p): digests[p] for p in local if p in digests}
         first = CompiledShot(
             series=self.source.name, episode=shot.episode, id=shot.id, request=request,
             hash=digest(form), span=shot.doc.span(shot.path), transition=shot.transition,
             depends_on=shot.first_frame_from, inputs=inputs, canonical=form,
-            needs={a: self.asset_hashes.get(a, "?") for a in asset_refs(request)})
+            needs={a: self.asset_hashes.get(a, "?") for a in assets})
         count = int(shot.params.get("takes") or 1)
         first.others = [take_of(first, k, shot.model.caps.seed_max) for k in range(2, count + 1)]
         return first
@@ -491,6 +524,21 @@ def asset_refs(request: ShotRequest) -> list[str]:
     """The cast assets a shot uses (its references, voices and frames), each once, in order."""
     refs = [ref for item in request.media for ref in (item.ref, item.voice) if ref is not None]
     return list(dict.fromkeys(ref.asset for ref in refs if ref.asset is not None))
+
+
+def _files_and_assets(request: ShotRequest) -> tuple[list[Path], list[str]]:
+    """``_local_files`` and ``asset_refs`` in one pass."""
+    files: list[Path] = []
+    assets: dict[str, None] = {}
+    for item in request.media:
+        for ref in (item.ref, item.voice):
+            if ref is None:
+                continue
+            if ref.path is not None:
+                files.append(ref.path)
+            if ref.asset is not None:
+                assets[ref.asset] = None
+    return files, list(assets)
 
 
 def _local_refs(request: ShotRequest) -> list[MediaRef]:

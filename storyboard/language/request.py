@@ -43,9 +43,16 @@ Token = str | Mention
 LabelStyle = Callable[[Mention], str]
 
 
+_LABELS: dict[tuple[str, int], str] = {}
+
+
 def native_label(mention: Mention) -> str:
     """DashScope's label style, and the one the hash is computed over: "Image 1", "Video 2"."""
-    return f"{mention.kind.capitalize()} {mention.index}"
+    key = (mention.kind, mention.index)
+    label = _LABELS.get(key)
+    if label is None:
+        label = _LABELS[key] = f"{mention.kind.capitalize()} {mention.index}"
+    return label
 
 
 def write(tokens: Iterable[Token], style: LabelStyle = native_label) -> str:

@@ -343,12 +343,12 @@ class Resolver:
     def _shot(self, doc: Document, path: PathKey, raw: dict[str, Any], shot_id: str,
               episode: str, defaults: dict[str, Any], earlier: list[ResolvedShot],
               origins: dict[str, Origin]) -> ResolvedShot | None:
-        params = {**defaults, **{k: raw[k] for k in PARAMS if k in raw}}
+        own = [k for k in PARAMS if k in raw]
+        params = {**defaults, **{k: raw[k] for k in own}}
         if not _params_well_typed(params):
             return None  # the schema check has already said what is wrong with them
         shot = ResolvedShot(shot_id, episode, doc, path, params, origins={
-            **origins, **{k: Origin(doc, (*path, k), 2) for k in PARAMS if k in raw}},
-            models=self.models)
+            **origins, **{k: Origin(doc, (*path, k), 2) for k in own}}, models=self.models)
         has_scenes, has_prompt = "scenes" in raw, "prompt" in raw
         if has_scenes == has_prompt:
             self.error(doc, path, "a shot needs either 'scenes' or 'prompt'" +
@@ -463,7 +463,7 @@ class Resolver:
             shot.first_frame = self.media_ref(shot.doc, where, value, "image")
         elif isinstance(value, dict) and isinstance(value.get("from"), str):
             target = value["from"]
-            if not any(s.id == target for s in earlier):
+            if not any(s.id == target for s in reversed(earlier)):  # most often the last
                 names = [s.id for s in earlier]
                 self.error(shot.doc, (*where, "from"), f"first_frame.from names {target!r}, "
                            f"which is no earlier shot of this episode{did_you_mean(target, names)}"
