@@ -174,7 +174,7 @@ def _join_line(tokens: list[Token], more: list[Token]) -> None:
         tokens += more
         return
     if tokens[-1].__class__ is str:
-        tokens[-1] += "\n"  # type: ignore[operator]
+        tokens[-1] += "\n"
     else:
         tokens.append("\n")
     if more and more[0].__class__ is str:
