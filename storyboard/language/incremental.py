@@ -220,12 +220,13 @@ class MemoResolver(Resolver):
             where = sorted((k, o.level, o.path, str(o.doc.file)) for k, o in origins.items())
             facts = (defaults, origins, _safe_digest([episode, defaults, where]))
             self._facts = facts
-        own = _safe_digest(raw)
-        if not own or not facts[2]:
+        own = repr(raw)  # plain data (the loader makes nothing else): equal texts, equal data
+        if not facts[2]:
             return None
         frame = raw.get("first_frame")
         target = frame.get("from") if isinstance(frame, dict) else None
-        follows = any(s.id == target for s in earlier) if isinstance(target, str) else None
+        follows = any(s.id == target for s in reversed(earlier)) if isinstance(target, str) \
+            else None
         previous = earlier[-1].params.get("duration", 0) if earlier and "transition" in raw \
             else None
         return (str(doc.file), path, self._base, facts[2], own, follows, previous, os.getcwd())
