@@ -9,6 +9,8 @@ Timings (the first once, the others the best of five):
   cache (``series.load_source`` with the cache emptied): target at least 5,000 shots/s;
 - fresh check: the same, then every shot resolved and compiled again (media facts cached: an
   edit to every episode at once);
+- resolve and compile alone: the documents parsed once and held, every shot resolved and
+  compiled again with nothing kept (the fresh check less its parse; best of seven);
 - re-check, a new process: the parse cache on disk, nothing kept in the process (``storyboard
   check`` run again);
 - re-check, the same process, nothing changed (the studio's steady state);
@@ -28,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from storyboard.language import incremental
-from storyboard.language.compile import compile_path
+from storyboard.language.compile import compile_path, compile_source
 from storyboard.language.series import load_source
 from storyboard.media import samples
 
@@ -113,6 +115,12 @@ def main() -> None:
             incremental.forget()
             compile_path(root)
 
+        source = load_source(root)
+
+        def resolve_compile() -> None:
+            incremental.forget()
+            compile_source(source)
+
         def new_process() -> None:
             incremental.forget()
             compile_path(root)
@@ -121,6 +129,8 @@ def main() -> None:
                     best_of(5, fresh_parse)),
                    ("fresh check (parse, resolve and compile every shot; media facts cached)",
                     best_of(5, fresh)),
+                   ("resolve and compile alone (parsed documents in memory, nothing kept)",
+                    best_of(7, resolve_compile)),
                    ("re-check, a new process (parse cache on disk)", best_of(5, new_process))]
         compile_path(root)
         timings.append(("re-check, the same process, nothing changed",

@@ -394,7 +394,7 @@ class Compiler:
         self._check_gateway(shot, request)
         form = canonical(request, digests, hashes, self.asset_hashes)
         local, assets = _files_and_assets(request)
-        inputs = {str(p): digests[p] for p in local if p in digests}
+        inputs = {str(p): d for p in local if (d := digests.get(p)) is not None}
         first = CompiledShot(
             series=self.source.name, episode=shot.episode, id=shot.id, request=request,
             hash=digest(form), span=shot.doc.span(shot.path), transition=shot.transition,

@@ -354,7 +354,7 @@ class ShotMemo:
         if kept is None:
             return
         kept.compiled, kept.compiled_as = first, compiler.source.name
-        kept.files = {p: digests.get(p) for p in _shot_files(first)}
+        kept.files = {p: digests.get(p) for p in _request_files(first)}
         kept.assets = dict(first.needs)
         kept.depends = _dependency(shot, hashes)
 
@@ -362,6 +362,12 @@ class ShotMemo:
 def _dependency(shot: ResolvedShot, hashes: dict[str, str]) -> str | None:
     """The hash of the shot ``shot``'s first frame comes from (its hash covers it)."""
     return hashes.get(shot.first_frame_from) if shot.first_frame_from is not None else None
+
+
+def _request_files(shot: CompiledShot) -> list[Path]:
+    """The files ``shot``'s request names (its other takes differ only by their seed)."""
+    return [ref.path for item in shot.request.media for ref in (item.ref, item.voice)
+            if ref is not None and ref.path is not None]
 
 
 def _files(episode: CompiledEpisode) -> Iterator[Path]:
