@@ -121,3 +121,15 @@ def test_an_edit_redoes_the_shots_that_depend_on_it(tmp_path: Path) -> None:
     assert edited == cold(series.root, tmp_path / "cold")
     assert done["shots_reused"] == 7 * EPISODES - 1  # shot 1 resolved anew, 2 reused...
     assert done["shots_kept"] == 7 * EPISODES - 2  # ...but compiled anew: its hash covers 1's
+
+
+def test_a_problem_said_once_for_two_episodes_is_said_again_when_one_stops_saying_it(
+        tmp_path: Path) -> None:
+    incremental.forget()  # shot 4 of each episode: wan3.0-video under the series' negative_prompt
+    root = make_series(tmp_path / "gen", episodes=2, shots=5)
+    warned = "negative_prompt is not sent to the wan3.0-video shots"
+    assert warned in check(root)
+    first = root / "episodes" / "00.yaml"
+    first.write_text(first.read_text().split("  - id: s004")[0])  # the first episode's shot 4 gone
+    edited = check(root)
+    assert warned in edited and edited == cold(root, tmp_path / "cold")
