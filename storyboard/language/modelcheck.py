@@ -113,6 +113,8 @@ def _spoken_line(resolver: Resolving, shot: Shot, value: dict[str, Any], where: 
 def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None:
     """``last_frame``, ``first_clip`` and ``driving_audio`` into files (``{voice: NAME}`` takes
     that voice's clip)."""
+    if "last_frame" not in raw and "first_clip" not in raw and "driving_audio" not in raw:
+        return  # most shots: nothing to resolve
     rules = shot.model.file_rules
     for role, kind in (("last_frame", "image"), ("first_clip", "video"),
                        ("driving_audio", "audio")):
@@ -162,6 +164,8 @@ def _switches(shot: Shot, model: Model) -> Iterator[Diagnostic]:
                    "prompt_extend": not model.prompt_extend,
                    "audio": not model.audio_switch, "ratio": not model.ratio}
     for name, refused in unsupported.items():
+        if not refused:
+            continue
         origin = shot.origins.get(name)
         value = shot.params.get(name)
         if not refused or value is None or origin is None or (name == "audio" and value is True):
