@@ -133,3 +133,15 @@ def test_a_problem_said_once_for_two_episodes_is_said_again_when_one_stops_sayin
     first.write_text(first.read_text().split("  - id: s004")[0])  # the first episode's shot 4 gone
     edited = check(root)
     assert warned in edited and edited == cold(root, tmp_path / "cold")
+
+
+def test_an_edited_shots_earlier_versions_are_let_go(tmp_path: Path) -> None:
+    incremental.forget()
+    series = Series(make_series(tmp_path / "gen", episodes=1, shots=SHOTS))
+    for edit in (("verb", 0, 1), ("comment", 0, 0), ("verb", 0, 6), ("verb", 0, 1)):
+        series.apply(edit)
+        check(series.root)
+    kept = incremental._SHOTS  # one version of each shot's place, holding the document as it is
+    assert kept and all(len(versions) == 1 for versions in kept.values())
+    document = next(iter(kept.values()))[0][1].resolved.doc
+    assert all(v[0][1].resolved.doc is document for v in kept.values())

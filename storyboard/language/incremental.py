@@ -24,8 +24,9 @@ hashes and the shot its first frame comes from the same hash. So an edit to one 
 100-shot episode resolves and compiles that shot (and a shot whose first frame or transition
 depends on it); a shot that had a problem (or a problem said once for several shots), speaks a
 designed voice's line, or is compiled for a gateway is always done anew: its problems are located
-by line, and the file's lines may have moved. The result is what a cold check gives: the same
-shots, hashes and problems, in the same order.
+by line, and the file's lines may have moved. Shots are kept by place (file and path), the last
+version at each, holding the document as it is now. The result is what a cold check gives: the
+same shots, hashes and problems, in the same order.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from storyboard.language.compile import Compiler
 
 MAX_KEPT = 2048  # episodes a process keeps
-MAX_SHOTS = 50_000  # shots a process keeps
+MAX_SHOTS = 50_000  # places of shots a process keeps
 CAST = frozenset({"characters", "voices", "episodes", "title"})  # keyed apart, or not read
 
 
@@ -101,7 +102,9 @@ class KeptShot:
 Identity = tuple[str, PathKey, str, str, str]
 ShotKey = tuple[str, PathKey, str, str, str, Any, Any, str]
 _KEPT: dict[Identity, list[Kept]] = {}
-_SHOTS: dict[ShotKey, KeptShot] = {}
+# by the shot's place (its file and path): the last version of each series' settings there, so
+# an edited shot's earlier versions (and the documents they hold) are let go
+_SHOTS: dict[tuple[str, PathKey], list[tuple[ShotKey, KeptShot]]] = {}
 _KEEPING = threading.Lock()
 # since forget(): episodes resolved anew, taken as kept, compiled anew (of those kept); shots
 # resolved anew and taken as kept (in episodes resolved anew), compiled anew and taken as kept
@@ -194,7 +197,7 @@ class MemoResolver(Resolver):
         key = self._shot_key(doc, path, raw, episode, defaults, earlier, origins)
         if key is None or self._recording is None:
             return super()._shot(doc, path, raw, shot_id, episode, defaults, earlier, origins)
-        kept = _SHOTS.get(key)
+        kept = next((k for found, k in _SHOTS.get(key[:2], ()) if found == key), None)
         if kept is not None and kept.context == self._context(kept.names):
             return self._replay_shot(kept, doc, path, raw, origins)
         before, repeats, mark = len(self.problems), self.repeats, len(self._recording)
@@ -236,6 +239,7 @@ class MemoResolver(Resolver):
         """The kept shot, placed in the document as it is now (its lines may have moved)."""
         STATS["shots_reused"] += 1
         assert self._recording is not None
+        mark = len(self._recording)
         for item in kept.uses:
             use = replace(item.use, doc=self.source.series if item.in_series else doc)
             self.media.setdefault(item.key, use)
@@ -243,6 +247,8 @@ class MemoResolver(Resolver):
         own = {k: Origin(doc, (*path, k), 2) for k in PARAMS if k in raw}
         shot = replace(kept.resolved, doc=doc, origins={**origins, **own}, models=self.models,
                        _model=None)
+        kept.resolved = shot  # the document as it is now: the earlier one is let go
+        kept.uses = self._recording[mark:]
         self.kept_shots[id(shot)] = (shot, kept)
         return shot
 
@@ -276,7 +282,9 @@ def _keep_shot(key: ShotKey, kept: KeptShot) -> None:
     with _KEEPING:
         if len(_SHOTS) >= MAX_SHOTS:
             _SHOTS.clear()
-        _SHOTS[key] = kept
+        place = key[:2]
+        others = [(k, v) for k, v in _SHOTS.get(place, ()) if k[2] != key[2]]
+        _SHOTS[place] = [*others[-7:], (key, kept)]  # a few variations of a matrix side by side
 
 
 def _identity(source: EpisodeSource) -> Identity | None:
