@@ -44,6 +44,7 @@ _SESSION_STATE: list[str] = []
 RENDERED = ("rendered_example", "rendered_ad")  # session renders: made once, on one worker
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that share an expensive set-up share a pytest-xdist worker (``--dist loadgroup``):
     those using a rendered example are one group, and those using a module's shared fixture (a
@@ -58,9 +59,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
+class GroupIds:
+    """Each grouped test's id ends in ``@group`` on an xdist worker, as ``--dist loadgroup`` needs.
+
+    The controller schedules by that suffix, which pytest-xdist's worker appends by setting
+    ``item._nodeid``; pytest 9.2 keeps the id in ``item._id`` (a structured ``NodeId``) and no
+    longer reads ``_nodeid``, so with pytest-xdist 3.8 no group held: each worker made its own
+    rendered examples and servers (pytest-xdist#1386). This appends the suffix wherever xdist's
+    did not take, after xdist's own hook (``trylast``); with a pytest or an xdist that works, it
+    finds the suffix there and does nothing."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        if not getattr(config.option, "loadgroup", False):
+            return
+        for item in items:
+            names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                            for mark in item.iter_markers("xdist_group")})
+            nodeid = item.nodeid
+            if not names or nodeid.rfind("@") > nodeid.rfind("]"):
+                continue
+            suffixed = f"{nodeid}@{'_'.join(names)}"
+            structured = getattr(item, "_id", None)
+            if hasattr(structured, "parse"):  # pytest 9.2 and later
+                item._id = type(structured).parse(suffixed)
+            else:
+                item._nodeid = suffixed
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Session-wide (module-scoped fixtures run before the per-test one below): no test ever
-    touches the real ~/.local/state."""
+    touches the real ~/.local/state; grouped tests keep their group on xdist's workers."""
+    config.pluginmanager.register(GroupIds(), "storyboard-xdist-group-ids")
     import os
     import tempfile
     _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-state-"))
