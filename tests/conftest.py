@@ -42,6 +42,13 @@ def make_media(media_cache: Path) -> Callable[..., Path]:
 
 _SESSION_STATE: list[str] = []
 RENDERED = ("rendered_example", "rendered_ad")  # session renders: made once, on one worker
+# The longest files (a minute or more of one worker, or one long test: the slowest first), handed
+# out first on two workers so that neither ends with one of them while the other waits idle.
+LONGEST_FIRST = ("tests/test_studio_incremental.py", "tests/test_gateway_render.py",
+                 "tests/test_team_ledger.py", "tests/test_team_pacing.py",
+                 "tests/test_store_s3.py", "tests/test_studio_browser.py",
+                 "tests/test_example_media.py", "tests/test_mcp.py", "tests/test_cli_dashscope.py",
+                 "tests/test_takes.py")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the marks
@@ -49,7 +56,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Tests that share an expensive set-up share a pytest-xdist worker (``--dist loadgroup``):
     those using a rendered example are one group, and those using a module's shared fixture (a
     server, a browser, a render) one group per module, so each set-up is made once, not once per
-    worker. Every other test goes to whichever worker is free. Serial runs ignore the marks."""
+    worker. Every other test goes to whichever worker is free. Serial runs ignore the marks.
+
+    On xdist's workers the files of ``LONGEST_FIRST`` come first (in that order, each file's tests
+    in their own order): work is handed out in collection order, and a long file dealt last
+    leaves the other worker idle at the end. A serial run keeps the files' order."""
+    if getattr(config.option, "loadgroup", False):
+        rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         defs = info.name2fixturedefs if info is not None else {}
