@@ -42,13 +42,28 @@ def make_media(media_cache: Path) -> Callable[..., Path]:
 
 _SESSION_STATE: list[str] = []
 RENDERED = ("rendered_example", "rendered_ad")  # session renders: made once, on one worker
+# The longest files (a minute or more of one worker, or one long test: the slowest first), handed
+# out first on two workers so that neither ends with one of them while the other waits idle.
+LONGEST_FIRST = ("tests/test_studio_incremental.py", "tests/test_gateway_render.py",
+                 "tests/test_team_ledger.py", "tests/test_team_pacing.py",
+                 "tests/test_store_s3.py", "tests/test_studio_browser.py",
+                 "tests/test_example_media.py", "tests/test_mcp.py", "tests/test_cli_dashscope.py",
+                 "tests/test_takes.py")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that share an expensive set-up share a pytest-xdist worker (``--dist loadgroup``):
     those using a rendered example are one group, and those using a module's shared fixture (a
     server, a browser, a render) one group per module, so each set-up is made once, not once per
-    worker. Every other test goes to whichever worker is free. Serial runs ignore the marks."""
+    worker. Every other test goes to whichever worker is free. Serial runs ignore the marks.
+
+    On xdist's workers the files of ``LONGEST_FIRST`` come first (in that order, each file's tests
+    in their own order): work is handed out in collection order, and a long file dealt last
+    leaves the other worker idle at the end. A serial run keeps the files' order."""
+    if getattr(config.option, "loadgroup", False):
+        rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         defs = info.name2fixturedefs if info is not None else {}
@@ -58,9 +73,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
+class GroupIds:
+    """Each grouped test's id ends in ``@group`` on an xdist worker, as ``--dist loadgroup`` needs.
+
+    The controller schedules by that suffix, which pytest-xdist's worker appends by setting
+    ``item._nodeid``; pytest 9.2 keeps the id in ``item._id`` (a structured ``NodeId``) and no
+    longer reads ``_nodeid``, so with pytest-xdist 3.8 no group held: each worker made its own
+    rendered examples and servers (pytest-xdist#1386). This appends the suffix wherever xdist's
+    did not take, after xdist's own hook (``trylast``); with a pytest or an xdist that works, it
+    finds the suffix there and does nothing."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        if not getattr(config.option, "loadgroup", False):
+            return
+        for item in items:
+            names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                            for mark in item.iter_markers("xdist_group")})
+            nodeid = item.nodeid
+            if not names or nodeid.rfind("@") > nodeid.rfind("]"):
+                continue
+            suffixed = f"{nodeid}@{'_'.join(names)}"
+            structured = getattr(item, "_id", None)
+            if hasattr(structured, "parse"):  # pytest 9.2 and later
+                item._id = type(structured).parse(suffixed)
+            else:
+                item._nodeid = suffixed
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Session-wide (module-scoped fixtures run before the per-test one below): no test ever
-    touches the real ~/.local/state."""
+    touches the real ~/.local/state; grouped tests keep their group on xdist's workers."""
+    config.pluginmanager.register(GroupIds(), "storyboard-xdist-group-ids")
     import os
     import tempfile
     _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-state-"))

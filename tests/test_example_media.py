@@ -73,8 +73,30 @@ def pinned_ffmpeg(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     ffbinary.reset()
 
 
+def drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``samples.animation`` asked again for the same clip copies the first one's bytes: both
+    café series draw the same cast, and Sam's clip is most of the time (its ``geq`` shapes are
+    evaluated per pixel of each frame). A different clip is drawn; the first of each is compared
+    with the committed files all the same, so a drawing that changed still fails."""
+    drawn: dict[str, Path] = {}
+    animation = samples.animation
+
+    def once(path: Path, *args: object, **kwargs: object) -> Path:
+        key = repr((args, sorted(kwargs.items())))
+        if key not in drawn:
+            drawn[key] = animation(path, *args, **kwargs)  # type: ignore[arg-type]
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(drawn[key].read_bytes())
+        return path
+
+    monkeypatch.setattr(samples, "animation", once)
+
+
 @pytest.mark.usefixtures("pinned_ffmpeg")
-def test_make_media_redraws_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
+def test_make_media_redraws_the_committed_files_byte_for_byte(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn_once(monkeypatch)
     module = make_media()
     module.coffee_shop(tmp_path / "coffee-shop")
     module.ad(tmp_path / "ad")

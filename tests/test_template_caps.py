@@ -95,6 +95,7 @@ MATRICES: dict[str, tuple[str, str]] = {
 CHILD = """
 import json, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+resource.setrlimit(resource.RLIMIT_CPU, (60, 60))  # a runaway template: killed after 60 s of CPU
 from storyboard.errors import ProblemsFound
 from storyboard.language.variations import compile_variations
 answers = {}
@@ -114,11 +115,13 @@ print(json.dumps(answers))
 
 
 def run_all(roots: dict[str, Path], make_media: MakeMedia) -> dict[str, list[object]]:
-    """Each series compiled in one limited child, after a clean one (imports, media probes)."""
+    """Each series compiled in one limited child, after a clean one (imports, media probes). The
+    child's CPU is capped (``RLIMIT_CPU``); the wall-clock timeout only bounds a hang, so it is
+    generous: a loaded machine (two workers and more) once took past 60 s for 13 s of CPU."""
     clean = series(next(iter(roots.values())).parent / "clean", make_media, "vars: {}\n")
     named = {"clean": str(clean), **{k: str(v) for k, v in roots.items()}}
     proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(named)],
-                          capture_output=True, text=True, timeout=60, check=False)
+                          capture_output=True, text=True, timeout=240, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     answers: dict[str, list[object]] = json.loads(proc.stdout)
     return answers
