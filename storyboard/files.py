@@ -138,6 +138,15 @@ def clean_stale_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
+def version(path: Path) -> tuple[int, int] | None:
+    """A file's size and modification time (what says it changed), None when it is not there."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write UTF-8 text atomically with the usual permissions."""
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.stem), suffix=path.suffix, dir=path.parent)

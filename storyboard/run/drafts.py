@@ -21,7 +21,7 @@ from pathlib import Path
 
 from storyboard.animatic import render_shot
 from storyboard.errors import StoryboardError
-from storyboard.files import check_state_folders, state_folder
+from storyboard.files import check_state_folders, state_folder, version
 from storyboard.language.request import CompiledShot
 from storyboard.media.probe import sha256_file
 from storyboard.providers.local import LocalProvider
@@ -124,7 +124,7 @@ _ENTRIES_MAX = 50_000
 
 
 def _entry(setup: RunSetup, cache: OutputCache, shot: CompiledShot) -> LockEntry | None:
-    files = tuple(_stat(path) for path in (cache.path(shot.hash), cache.sidecar(shot.hash)))
+    files = tuple(version(path) for path in (cache.path(shot.hash), cache.sidecar(shot.hash)))
     if files[0] is None:
         return None  # not in the cache (``cache.get`` says the same)
     key: tuple[object, ...] | None = (
@@ -144,11 +144,3 @@ def _entry(setup: RunSetup, cache: OutputCache, shot: CompiledShot) -> LockEntry
                 _ENTRIES.clear()
             _ENTRIES[key] = found
     return dict(found)  # a copy: the caller may add to it
-
-
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_size, info.st_mtime_ns

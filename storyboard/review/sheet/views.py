@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from storyboard.files import version
 from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.review.sheet import model
 from storyboard.run.cache import OutputCache
@@ -63,11 +64,11 @@ def _inputs(ctx: model.Context, builder: EpisodeBuilder, episode: CompiledEpisod
     shots, (firsts, states) = episode.shots, takes
     keys = [take_key(shot) for shot in shots]
     several = [first for shot in shots if (first := firsts.get(shot.shot_id, shot)).others]
-    files = tuple(_stat(cache.path(shot.hash)) for shot in shots)
+    files = tuple(version(cache.path(shot.hash)) for shot in shots)
     cards = tuple(_card(builder, episode, kind) for kind in ("title_card", "end_card"))
     page = (ctx.plan.provider, ctx.currency, ctx.prefix, ctx.variation, ctx.sheet_dir, ctx.links,
             ctx.thumbs.link, ctx.thumbs.dir, tuple(sorted(ctx.assets.items())))
-    return (page, episode, files, cards, _stat(video),
+    return (page, episode, files, cards, version(video),
             tuple(plans.get(key) for key in keys),
             tuple(ctx.lock.get(key) for key in keys),
             tuple(tuple(ctx.notes.get(f"{shot.episode}/{shot.id}", ())) for shot in shots),
@@ -75,7 +76,7 @@ def _inputs(ctx: model.Context, builder: EpisodeBuilder, episode: CompiledEpisod
             ctx.problems.for_episode(episode.id),
             tuple(ctx.estimate(shot) for shot in shots),
             tuple(ctx.shared(shot) for shot in shots),
-            tuple((states.get(state_key(first)), tuple(_stat(cache.path(take.hash))
+            tuple((states.get(state_key(first)), tuple(version(cache.path(take.hash))
                                                        for take in first.all_takes()))
                   for first in several))
 
@@ -86,12 +87,4 @@ def _card(builder: EpisodeBuilder, episode: CompiledEpisode, kind: str) -> objec
         card = builder.card(episode, kind, render=False)
     except OSError:  # its image is missing: the cut shows the card with nothing to show yet
         return "missing"
-    return None if card is None else (card, _stat(card))
-
-
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_size, info.st_mtime_ns
+    return None if card is None else (card, version(card))
