@@ -33,7 +33,7 @@ from storyboard.review.sheet.matrix import compile_all, matrix_sheet
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.run.cache import OutputCache
-from storyboard.run.lockfile import lock_path, read_lock
+from storyboard.run.lockfile import LockEntry, TakeState, lock_path, read_lock
 from storyboard.run.plan import Plan, estimate
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
@@ -102,27 +102,28 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
     folder = output_dir(manifest, episodes_dir, draft=draft)
     chosen = make_provider(manifest, provider, draft=draft)
     manifest = with_retakes(manifest)
-    ctx = _context(manifest, problems, chosen, sheet_dir, planned, still_links)
+    lock = read_lock(lock_path(manifest.root))  # read once: the shots' entries and take states
+    ctx = _context(manifest, problems, chosen, sheet_dir, planned, still_links, lock.shots)
     ctx.links = links
     builder = EpisodeBuilder(manifest, folder, draft=draft)
     cache = OutputCache(manifest.root, chosen.cache_key)
-    ctx.takes = _takes(manifest, ctx.thumbs, cache)
-    states = read_lock(lock_path(manifest.root)).takes
+    states = lock.takes
+    shots = {s.shot_id: s for s in manifest.shots()}
+    ctx.takes = _takes(manifest, shots, states, ctx.thumbs, cache)
     ctx.assets = cast.made_files(manifest, cache, states)
     plans = {s.key: s for s in ctx.plan.shots}
     used = manifest_as_used(manifest, chosen.cache_key)  # each shot as the take it uses
-    takes = ({s.shot_id: s for s in manifest.shots()}, states)
+    takes = (shots, states)
     episodes = [views.episode_view(ctx, builder, ep, cache, plans, folder / f"{ep.id}.mp4", takes)
                 if ep.shots else model.empty_episode(ctx, ep) for ep in used.episodes]
     return model.sheet_view(ctx, episodes, cast.cast_view(ctx, cache, states))
 
 
-def _takes(manifest: Manifest, thumbs: Thumbs, cache: OutputCache
+def _takes(manifest: Manifest, shots: dict[str, CompiledShot], states: dict[str, TakeState],
+           thumbs: Thumbs, cache: OutputCache
            ) -> Callable[[CompiledShot, Cut], tuple[model.Take, ...]]:
     """A shot's takes side by side: a middle still of each rendered take, its marks, and the
     command that picks it (nothing for a shot of one take)."""
-    shots = {s.shot_id: s for s in manifest.shots()}
-    states = read_lock(lock_path(manifest.root)).takes
 
     def takes(used: CompiledShot, cut: Cut) -> tuple[model.Take, ...]:
         shot = shots.get(used.shot_id)
@@ -157,15 +158,14 @@ def _write(sheet: model.Sheet, target: Path, png_out: Path | bool,
 
 
 def _context(manifest: Manifest, problems: list[Diagnostic], chosen: Provider,
-             sheet_dir: Path, planned: Plan | None = None, still_links: str = ""
-             ) -> model.Context:
+             sheet_dir: Path, planned: Plan | None, still_links: str,
+             lock: dict[str, LockEntry]) -> model.Context:
     with setup_for(manifest, chosen) as setup:
         the_plan = planned or plan_setup(setup)
 
     def estimated(shot: CompiledShot) -> float:
         return estimate(shot, setup.prices, setup.seconds)[1]
 
-    lock = read_lock(lock_path(manifest.root)).shots
     thumbs = Thumbs.of_series(manifest.root, link=still_links)
     return model.Context(manifest, the_plan, lock, estimated, thumbs, sheet_dir,
                          Placed(manifest, problems),

@@ -27,7 +27,7 @@ from storyboard.review.sheet import cast, model
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.run.cache import OutputCache
-from storyboard.run.lockfile import LockEntry, lock_path, read_lock
+from storyboard.run.lockfile import LockEntry, TakeState, lock_path, read_lock
 from storyboard.run.pipeline import matrix_plan
 from storyboard.run.plan import ShotPlan, apply_price_overrides, estimate
 from storyboard.run.setup import RenderFlags, make_provider, open_run, reference_seconds
@@ -45,6 +45,7 @@ class _Shared:
     plan: MatrixPlan
     chosen: Provider
     lock: dict[str, LockEntry]
+    states: dict[str, TakeState]  # the lock's take states (picked, approved)
     thumbs: Thumbs
     prices: PriceTable
     seconds: Callable[[CompiledShot], float | None]
@@ -88,8 +89,8 @@ def matrix_sheet(variants: Variants, *, provider: str | None, draft: bool,
     with open_run(variants, RenderFlags(chosen.name, draft=draft, offline=True),
                   provider=chosen) as setup:
         planned = matrix_plan(setup)
-    shared = _Shared(variants, planned, chosen,
-                     read_lock(lock_path(variants.root)).shots,
+    lock = read_lock(lock_path(variants.root))
+    shared = _Shared(variants, planned, chosen, lock.shots, lock.takes,
                      Thumbs(variants.root / ".storyboard" / "thumbs"),
                      apply_price_overrides(chosen.prices, combined.provider.get("prices")), seconds)
     users = _users(variants)
@@ -106,7 +107,7 @@ def _cast(shared: _Shared, combined: Manifest, sheet_dir: Path) -> tuple[model.A
     ctx = model.Context(unique, shared.plan.plan, shared.lock, shared.estimated, shared.thumbs,
                         sheet_dir, Placed(unique, []))
     cache = OutputCache(unique.root, shared.chosen.cache_key)
-    return cast.cast_view(ctx, cache, read_lock(lock_path(unique.root)).takes)
+    return cast.cast_view(ctx, cache, shared.states)
 
 
 def _users(variants: Variants) -> dict[str, tuple[str, ...]]:
