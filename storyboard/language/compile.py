@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, MediaError, ProblemsFound
-from storyboard.language import cast, incremental, modelcheck
+from storyboard.language import cast, checkcache, incremental, modelcheck
 from storyboard.language import limits as dialect_check
 from storyboard.language.expand import expand_one
 from storyboard.language.hashing import digest, take_of
@@ -295,12 +295,38 @@ class Compiler:
         self.said: set[str] = set()  # gateway problems about a file, said once
         self.asset_hashes: dict[str, str] = {}  # each cast asset's take 1, by asset id
         self.seconds: dict[Path, float] = {}  # each local file's length, looked up once
+        self.named: dict[Path, str | None] = {}  # each media file the shots name: its digest
+        self._provider = provider
 
     def run(self) -> Manifest:
-        manifest = self.build()
+        """The compiled series, as a process left it last time when nothing that decides it
+        changed (``checkcache``), else built anew (and stored); raise ProblemsFound on errors."""
+        warm = incremental.warm(self.source)  # this process keeps it: quicker than reading it
+        manifest = None if warm else self._stored()
+        if manifest is None:
+            start = len(self.problems)
+            manifest = self.build()
+            if not warm:  # a long-lived process (the MCP server) stores its first check only
+                self._store(manifest, start)
         if any(d.severity == "error" for d in self.problems):
             raise ProblemsFound(self.problems)
         return manifest
+
+    def _stored(self) -> Manifest | None:
+        entry = checkcache.read(self.source, self._provider, self.check_media, self.cache)
+        self.cache.save()  # facts looked up again (a file touched, the same bytes)
+        if entry is None:
+            return None
+        self.problems += entry.problems
+        self.asset_hashes = {cast.asset_id(a.episode, a.id): a.hash for a in entry.manifest.cast}
+        return replace(entry.manifest, warnings=sorted(self.problems, key=Diagnostic.sort_key))
+
+    def _store(self, manifest: Manifest, start: int) -> None:
+        if any(d.severity == "error" for d in self.problems):
+            return
+        named = {str(path): digest for path, digest in self.named.items()}
+        entry = checkcache.Entry(replace(manifest, warnings=[]), self.problems[start:], named)
+        checkcache.write(self.source, self._provider, self.check_media, entry)
 
     def build(self) -> Manifest:
         """Compile what can be compiled; problems (errors too) stay in ``self.problems``."""
@@ -336,6 +362,7 @@ class Compiler:
     def _media(self, resolver: Resolver) -> dict[Path, str]:
         digests: dict[Path, str] = {}
         for (path, role), use in resolver.media.items():
+            self.named.setdefault(path, None)
             try:
                 facts = self.cache.facts(path)
             except MediaError as exc:
@@ -345,7 +372,7 @@ class Compiler:
                     "file" if why else
                     f"missing or unreadable file {_rel(path, self.source.root)!r}")))
                 continue
-            digests[path] = facts.sha256
+            digests[path] = self.named[path] = facts.sha256
             if facts.init_card and use.role not in STITCH_ROLES:
                 self.problems.append(self._init_card(use))
             if self.check_media:
@@ -586,4 +613,5 @@ def _expand_lenient(source: Source, vars: dict[str, Any] | None = None
 
 def compile_path(path: Path, *, provider: str | None = None) -> Manifest:
     """Load, validate and compile the series at ``path``; raise ProblemsFound with every problem."""
-    return compile_source(load_source(path), provider=provider)
+    with checkcache.no_gc_pauses():
+        return compile_source(load_source(path), provider=provider)

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import Diagnostic
-from storyboard.language import parsecache
+from storyboard.language import checkcache, parsecache
 from storyboard.language.cast import SpokenLine
 from storyboard.language.document import Document, PathKey
 from storyboard.language.modelcheck import Origin
@@ -119,6 +119,7 @@ def forget() -> None:
         _KEPT.clear()
         _SHOTS.clear()
     parsecache.forget()
+    checkcache.forget()
     for name in STATS:
         STATS[name] = 0
 
@@ -292,6 +293,12 @@ def _identity(source: EpisodeSource) -> Identity | None:
         return None
     return (source.doc.digest, source.path, source.default_id, str(source.doc.file),
             os.getcwd())
+
+
+def warm(source: Source) -> bool:
+    """This process keeps an episode of ``source`` as it is now (a check here reuses it)."""
+    return any((identity := _identity(ep)) is not None and identity in _KEPT
+               for ep in source.episodes)
 
 
 def _keep(identity: Identity, kept: Kept) -> None:

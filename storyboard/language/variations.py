@@ -7,15 +7,14 @@ variations it is found in when not all.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound
+from storyboard.language.checkcache import no_gc_pauses
 from storyboard.language.compile import Compiler
 from storyboard.language.expand import Variation, expand
 from storyboard.language.request import CompiledShot, Manifest
@@ -115,27 +114,14 @@ def compile_variations(path: str | Path, *, vars: dict[str, Any] | None = None,
     ``provider`` (a gateway's name) adds that gateway's limits to every variation.
 
     Raises ProblemsFound when the series or its ``variations`` block itself is broken."""
-    source = load_source(Path(path))
-    with _no_gc_pauses():
+    with no_gc_pauses():
+        source = load_source(Path(path))
         expansion = expand(source, vars, select)
         if expansion.problems:
             raise ProblemsFound([*source.problems, *expansion.problems])
         variants = _compile_each(source, expansion.variations, provider)
     return Variants(source.root, source.root.name, expansion.matrix, variants,
                     every=len(expansion.names))
-
-
-@contextlib.contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """No cyclic garbage collection while a thousand manifests are built (they are kept, so each
-    collection would walk them all again for nothing); on again afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _compile_each(source: Source, variations: list[Variation], provider: str | None

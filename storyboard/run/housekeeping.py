@@ -40,7 +40,8 @@ STATE = ".storyboard"
 FOLDERS = {"local": "local renders (the local provider's own links)",
            "stitch": "episode stitch records", "frames": "last frames",
            "thumbs": "contact-sheet stills", "cards": "title and end cards",
-           "inputs": "input snapshots", "parsed": "compile cache", "rejected": "rejected takes"}
+           "inputs": "input snapshots", "parsed": "compile cache", "checked": "compile cache",
+           "rejected": "rejected takes"}
 FILES = {JOURNAL_NAME: "journal", f"{JOURNAL_NAME}-wal": "journal",
          f"{JOURNAL_NAME}-shm": "journal", "media.json": "media facts", "run.lock": "locks",
          "run.pid": "locks", "draft.lock": "draft lock"}

@@ -1,0 +1,299 @@
+"""A compiled series into a JSON entry keyed by all that decides it: a new process re-checks nothing.
+
+``storyboard check``, ``plan`` and ``render`` each start a new process, so the in-process reuse of
+``incremental`` starts cold every time. When nothing changed since the last check (a ``render``
+after a ``check``, a ``status`` after a ``render``), the compiled series is read back from
+``.storyboard/checked/`` instead: one JSON file per series file, provider and variation, holding
+its key, the media files it named with their content digests, its problems and its manifest.
+
+The key covers every document by its file and text (``Document.digest``; a templated or composed
+document has none, and such a series is never stored), the provider, the working folder (problems
+name files relative to it), whether media are checked, and the code itself (the size and time of
+every module of the package, and its schemas): a new storyboard compiles anew. Each media file
+the series named is looked up again (``MediaCache.facts``: a stat, and a new digest only when the
+file changed); one new, gone or different file and the series is compiled anew. Only a series
+with no error is stored. JSON, not pickle (a cache must never run code): values are written by
+``encode`` and read back by ``decode`` into the few dataclasses of the manifest, named in
+``CLASSES``, and nothing else. A damaged or foreign entry is only a slower check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from functools import cache
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import Diagnostic, MediaError, Span
+from storyboard.files import LinkedStateFolder, state_folder
+from storyboard.language.request import (
+    AssetRequest,
+    CompiledEpisode,
+    CompiledShot,
+    Line,
+    Manifest,
+    MediaItem,
+    MediaRef,
+    Mention,
+    Scene,
+    ShotRequest,
+    Transition,
+)
+from storyboard.language.series import Source
+from storyboard.media.probe import MediaCache
+
+FORMAT = "1"
+FOLDER = "checked"
+CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
+    AssetRequest, CompiledEpisode, CompiledShot, Line, Manifest, MediaItem, MediaRef, Mention,
+    Scene, ShotRequest, Transition, Span, Diagnostic)}
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls) if f.init) for cls in CLASSES.values()}
+MEMORY_ENTRIES = 64  # entries a process keeps (the last of each series, provider and variation)
+
+
+@dataclass
+class Entry:
+    """What a check left: its manifest (without its warnings), the problems it added (warnings
+    only: a series with an error is not stored) and the digest of each media file it named."""
+
+    manifest: Manifest
+    problems: list[Diagnostic]
+    media: dict[str, str | None]
+
+
+_MEMORY: dict[Path, tuple[str, Entry]] = {}  # entry file -> its key and entry, as last read
+
+# --- the key ---------------------------------------------------------------------------------
+
+
+def key(source: Source, provider: str | None, check_media: bool) -> str | None:
+    """All that decides the compiled series but its media files; None when a document has no
+    digest (templated or composed anew each check: never stored)."""
+    docs: list[tuple[str, ...]] = [(str(source.series.file), source.series.digest)]
+    docs += [(str(ep.doc.file), ep.doc.digest, repr(ep.path), ep.default_id)
+             for ep in source.episodes]
+    if not all(doc[1] for doc in docs):
+        return None
+    parts = [FORMAT, code_digest(), str(source.root), source.name, provider, check_media,
+             os.getcwd(), docs, [str(p) for p in source.problems]]
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
+
+
+@cache
+def code_digest() -> str:
+    """The size and modification time of every module and schema of the installed package."""
+    package = Path(__file__).resolve().parents[1]
+    found = []
+    for folder in (package, package.parent / "schemas"):
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith((".py", ".json")):
+                    stat = os.stat(os.path.join(dirpath, name))
+                    found.append(f"{dirpath}/{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(found).encode("utf-8")).hexdigest()
+
+
+def _entry_file(source: Source, provider: str | None, check_media: bool) -> Path | None:
+    parsed = source.cache.folder
+    if parsed is None:
+        return None
+    slot = json.dumps([str(source.series.file), source.name, provider, check_media])
+    name = hashlib.sha256(slot.encode("utf-8")).hexdigest()[:24]
+    try:
+        return state_folder(parsed.parent / FOLDER) / f"{name}.json"
+    except (LinkedStateFolder, OSError):
+        return None
+
+
+# --- reading and writing ---------------------------------------------------------------------
+
+
+def forget() -> None:
+    """Drop the entries this process read or wrote."""
+    _MEMORY.clear()
+
+
+def read(source: Source, provider: str | None, check_media: bool,
+         media: MediaCache) -> Entry | None:
+    """The entry a check of the same series left (in this process, else on disk), when every
+    media file it named is the same."""
+    wanted = key(source, provider, check_media)
+    file = _entry_file(source, provider, check_media)
+    if wanted is None or file is None:
+        return None
+    kept = _MEMORY.get(file)
+    entry = kept[1] if kept is not None and kept[0] == wanted else _read(file, wanted)
+    if entry is None or not _same_media(entry.media, media):
+        return None
+    _remember(file, wanted, entry)
+    return entry
+
+
+def _read(file: Path, wanted: str) -> Entry | None:
+    try:
+        stored = decode(file.read_text(encoding="utf-8"))
+        entry = stored["entry"] if stored.get("key") == wanted else None
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None  # a damaged or foreign entry: compiled anew
+    if not isinstance(entry, Entry) or not isinstance(entry.manifest, Manifest):
+        return None
+    return entry
+
+
+def write(source: Source, provider: str | None, check_media: bool, entry: Entry) -> None:
+    """Store ``entry`` for the next process (nothing when the series cannot be keyed, or a value
+    is not one ``encode`` writes)."""
+    wanted = key(source, provider, check_media)
+    file = _entry_file(source, provider, check_media)
+    if wanted is None or file is None:
+        return
+    try:
+        text = f'{{"key":{json.dumps(wanted)},"entry":{encode(entry)}}}'
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, file)
+    except (OSError, TypeError, ValueError):
+        return  # a read-only series, or a value JSON cannot hold: only a slower next check
+    _remember(file, wanted, entry)
+
+
+def _remember(file: Path, wanted: str, entry: Entry) -> None:
+    if len(_MEMORY) >= MEMORY_ENTRIES:
+        _MEMORY.clear()
+    _MEMORY[file] = (wanted, entry)
+
+
+def _same_media(recorded: dict[str, str | None], media: MediaCache) -> bool:
+    for name, digest in recorded.items():
+        try:
+            now: str | None = media.facts(Path(name)).sha256
+        except MediaError:
+            now = None
+        if now != digest:
+            return False
+    return True
+
+
+# --- values into JSON and back ---------------------------------------------------------------
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of ``names``, in order, always as a tuple (``attrgetter`` of one name is not)."""
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda value: (one(value),)
+    return attrgetter(*names)
+
+
+# Fields holding a user's own data (``settings``, ``provider``...): walked (``_walked``), so no
+# key of a user's ever reads as a tag.
+_USER_DATA = {"CompiledEpisode": ("settings",), "Manifest": ("provider", "store", "ledger")}
+# Per class: its fields in order, which hold tuples (JSON has lists only), which user data.
+_SHAPES: dict[type, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]] = {
+    cls: (tuple(f.name for f in init),
+          tuple(i for i, f in enumerate(init) if str(f.type).startswith("tuple[")),
+          tuple(i for i, f in enumerate(init) if f.name in _USER_DATA.get(cls.__name__, ())))
+    for cls in CLASSES.values() for init in [[f for f in fields(cls) if f.init]]}
+_GETTERS = {cls: _getter(shape[0]) for cls, shape in _SHAPES.items()}
+_TAGS = {cls: "@" + name for name, cls in CLASSES.items()}
+
+
+def encode(entry: Entry) -> str:
+    """``entry`` as JSON text. A dataclass of ``CLASSES`` is an object of one key, its name after
+    ``@``, holding its fields in order; a path is ``{"@p": text}``. No other object's key starts
+    with ``@``: the manifest's own dictionaries have the compiler's keys (the files' digests, the
+    hashed form), and a user's data is walked (``_walked``)."""
+    media = [[name, digest] for name, digest in entry.media.items()]
+    return json.dumps({"@entry": [entry.manifest, entry.problems, media]}, default=_encoded,
+                      separators=(",", ":"), allow_nan=False)
+
+
+def _encoded(value: Any) -> dict[str, Any]:
+    cls: type = value.__class__
+    if isinstance(value, Path):
+        return {"@p": str(value)}
+    if CLASSES.get(cls.__name__) is not cls:
+        raise TypeError(f"cannot store a {cls.__name__}")
+    found: Any = _GETTERS[cls](value)
+    user = _SHAPES[cls][2]
+    if user:
+        found = list(found)
+        for index in user:
+            found[index] = _walked(found[index])
+    return {_TAGS[cls]: found}
+
+
+def _walked(value: Any) -> Any:
+    """A user's data (and the paths and tuples resolving put in it) as JSON data: its tuples as
+    ``{"@t": [...]}`` and a dictionary with a key that is not text, or starts with ``@``, as
+    ``{"@d": [[key, value], ...]}``."""
+    cls = value.__class__
+    if cls is dict:
+        if all(k.__class__ is str and not k.startswith("@") for k in value):
+            return {k: _walked(v) for k, v in value.items()}
+        return {"@d": [[_walked(k), _walked(v)] for k, v in value.items()]}
+    if cls is list:
+        return [_walked(v) for v in value]
+    if cls is tuple:
+        return {"@t": [_walked(v) for v in value]}
+    return value  # text, numbers, None; paths and dataclasses are written by ``_encoded``
+
+
+def decode(text: str) -> Any:
+    """JSON text ``encode`` wrote, read back into its values."""
+    with no_gc_pauses():
+        return json.loads(text, object_hook=_Decoder())
+
+
+class _Decoder:
+    """JSON objects read back (``object_hook``): a tagged one into its value, a plain one as it
+    is. Equal paths are read into one ``Path``."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, Path] = {}
+
+    def __call__(self, found: dict[str, Any]) -> Any:
+        if len(found) != 1:
+            return found
+        tag, value = next(iter(found.items()))
+        if tag[:1] != "@":
+            return found
+        if tag == "@p":
+            path = self.paths.get(value)
+            if path is None:
+                path = self.paths[value] = Path(value)
+            return path
+        if tag == "@t":
+            return tuple(value)
+        if tag == "@d":
+            return {k: v for k, v in value}
+        if tag == "@entry":
+            manifest, problems, media = value
+            return Entry(manifest, problems, {name: digest for name, digest in media})
+        cls = CLASSES[tag[1:]]
+        for index in _SHAPES[cls][1]:
+            value[index] = tuple(value[index])
+        return cls(*value)
+
+
+@contextlib.contextmanager
+def no_gc_pauses() -> Iterator[None]:
+    """No cyclic garbage collection while a series is read, checked or compiled: its objects are
+    kept, so each collection would walk the thousands made so far again, for nothing; on again
+    afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

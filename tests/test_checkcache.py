@@ -1,0 +1,196 @@
+"""A new process reads a compiled series back when nothing that decides it changed, and compiles
+anew when anything did: the manifest is the very one a cold check gives (hashes are money)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storyboard.errors import ProblemsFound
+from storyboard.language import checkcache, incremental
+from storyboard.language.compile import compile_path
+from storyboard.language.request import Manifest
+from tests.series_gen import make_series, shot
+
+KINDS_WITH_A_PROBLEM = (8, 9)  # an unknown character, a transition too long, a shot too long
+
+
+def clean_episode(number: int, shots: int) -> str:
+    """An episode of every shot kind ``series_gen`` makes but those with a problem."""
+    lines = [f"id: ep{number:02d}", f"title: Episode {number}",
+             "takes: 2" if number % 2 else 'title_card: {text: "Part", duration: 2}', "shots:"]
+    for index in range(shots):
+        if index % 12 not in KINDS_WITH_A_PROBLEM:
+            lines += [line.replace("first_frame: media/", "first_frame: ../media/")
+                      for line in shot(index)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def series(tmp_path: Path) -> Iterator[Path]:
+    root = make_series(tmp_path / "generated", episodes=0, shots=0)
+    for number in range(2):
+        (root / "episodes" / f"{number:02d}.yaml").write_text(clean_episode(number, 12))
+    incremental.forget()
+    yield root
+    incremental.forget()
+
+
+def new_process(root: Path, provider: str | None = None) -> Manifest:
+    """``compile_path`` as a new process runs it: nothing kept in memory."""
+    incremental.forget()
+    return compile_path(root, provider=provider)
+
+
+def cold(root: Path, provider: str | None = None) -> Manifest:
+    """A check with nothing stored anywhere (and nothing stored after it)."""
+    shutil.rmtree(root / ".storyboard" / "checked", ignore_errors=True)
+    manifest = new_process(root, provider)
+    shutil.rmtree(root / ".storyboard" / "checked")
+    return manifest
+
+
+def entries(root: Path) -> list[Path]:
+    folder = root / ".storyboard" / "checked"
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def test_a_new_process_reads_the_compiled_series_back(series: Path) -> None:
+    first = new_process(series)
+    assert len(entries(series)) == 1 and first.warnings  # stored, with its warnings
+    again = new_process(series)
+    assert incremental.STATS["resolved"] == 0 and incremental.STATS["compiled"] == 0
+    assert again == first  # every episode, shot, take, request, canonical form, hash, warning
+    assert [t.hash for t in again.takes()] == [t.hash for t in first.takes()]
+    assert again.cast and [a.asset for a in again.cast] == [a.asset for a in first.cast]
+    assert again.warnings is not first.warnings
+
+
+def test_the_same_process_reads_it_once(series: Path) -> None:
+    new_process(series)
+    incremental.forget()
+    first = compile_path(series)
+    for entry in entries(series):
+        entry.write_text("{}")  # were it read again, this would compile anew
+    again = compile_path(series)
+    assert again == first and incremental.STATS["resolved"] == 0
+    again.warnings.append(again.warnings[0])
+    assert compile_path(series).warnings == first.warnings  # a copy each time
+
+
+def edit_episode(root: Path) -> None:
+    file = root / "episodes" / "01.yaml"
+    file.write_text(file.read_text().replace("plays take 0", "sings take 0"))
+
+
+def edit_series(root: Path) -> None:
+    file = root / "storyboard.yaml"
+    file.write_text(file.read_text().replace("seed: 7", "seed: 8"))
+
+
+def new_bytes(root: Path) -> None:
+    shutil.copyfile(root / "media" / "cast" / "mia.png", root / "media" / "props" / "guitar.png")
+
+
+def new_episode(root: Path) -> None:
+    (root / "episodes" / "02.yaml").write_text(clean_episode(2, 3))
+
+
+@pytest.mark.parametrize("change", [edit_episode, edit_series, new_bytes, new_episode])
+def test_a_change_to_what_decides_it_compiles_anew(series: Path, change: object) -> None:
+    before = new_process(series)
+    change(series)  # type: ignore[operator]
+    after = new_process(series)
+    assert incremental.STATS["resolved"] > 0
+    assert after == cold(series) and after != before
+
+
+def test_a_media_file_gone_compiles_anew_and_says_so(series: Path) -> None:
+    new_process(series)
+    (series / "media" / "props" / "guitar.png").unlink()
+    with pytest.raises(ProblemsFound) as found:
+        new_process(series)
+    assert "missing or unreadable file 'media/props/guitar.png'" in str(found.value.diagnostics)
+
+
+def test_a_touched_media_file_with_the_same_bytes_is_the_same(series: Path) -> None:
+    first = new_process(series)
+    (series / "media" / "cast" / "mia.png").write_bytes((series / "media" / "cast" /
+                                                         "mia.png").read_bytes())
+    assert new_process(series) == first and incremental.STATS["resolved"] == 0
+
+
+def test_another_provider_working_folder_or_code_compiles_anew(
+        series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = new_process(series)
+    with pytest.raises(ProblemsFound) as found:
+        new_process(series, "arrays")  # its own entry (none: it has errors) and its own result
+    assert "arrays fetches files from public URLs" in str(found.value.diagnostics)
+    monkeypatch.chdir(tmp_path)
+    assert new_process(series) == cold(series) and incremental.STATS["resolved"] > 0
+    monkeypatch.setattr(checkcache, "code_digest", lambda: "a newer storyboard")
+    new_process(series)
+    assert incremental.STATS["resolved"] > 0
+    monkeypatch.undo()
+    assert new_process(series) == first
+
+
+@pytest.mark.parametrize("text", [
+    "not json", "{}", '{"key": 1}', "[1, 2]", '{"key": "K", "entry": {"@Popen": ["ls"]}}',
+    '{"key": "K", "entry": {"@entry": [{"@Manifest": [1]}, [], []]}}',
+    '{"key": "K", "entry": {"@entry": [{"@p": "x"}, [], []]}}',
+    '{"key": "K", "entry": {"@entry": [1, 2]}}'])
+def test_a_damaged_or_foreign_entry_only_compiles_anew(series: Path, text: str) -> None:
+    first = new_process(series)
+    (entry,) = entries(series)
+    wanted = json.loads(entry.read_text())["key"]
+    entry.write_text(text.replace('"K"', json.dumps(wanted)))
+    assert new_process(series) == first and incremental.STATS["resolved"] > 0
+    assert new_process(series) == first and incremental.STATS["resolved"] == 0  # stored again
+
+
+def test_a_series_with_an_error_or_templates_is_not_stored(series: Path) -> None:
+    (series / "episodes" / "02.yaml").write_text(
+        'id: ep02\nshots:\n  - {id: a, prompt: "@nobody waves"}\n')
+    with pytest.raises(ProblemsFound):
+        new_process(series)
+    assert entries(series) == []
+    (series / "episodes" / "02.yaml").write_text(
+        'id: ep02\nshots:\n  - {id: a, prompt: "@mia waves {{ 1 + 1 }} times"}\n')
+    assert new_process(series).episodes[2].shots[0].request.prompt.endswith("waves 2 times")
+    assert entries(series) == []
+
+
+def test_a_users_keys_are_never_read_as_tags(series: Path) -> None:
+    file = series / "storyboard.yaml"
+    tagged = '{"@t": [1, 2], "@p": "x", "@Manifest": [], "@entry": 1}'
+    file.write_text(file.read_text().replace(
+        "music:", f"store: {{url: ./store, options: {tagged}}}\nmusic:"))
+    first = new_process(series)
+    assert first.store["options"] == json.loads(tagged)
+    assert new_process(series) == first and incremental.STATS["resolved"] == 0
+
+
+def test_a_linked_folder_is_never_written_through(series: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (series / ".storyboard").mkdir(exist_ok=True)
+    (series / ".storyboard" / "checked").symlink_to(elsewhere)
+    first = new_process(series)
+    assert list(elsewhere.iterdir()) == []
+    assert new_process(series) == first
+
+
+def test_every_kind_of_value_round_trips() -> None:
+    from storyboard.errors import Diagnostic, Span
+    problems = [Diagnostic(Span("a.yaml", 1, 2), "a warning", "warning", "line", "code")]
+    manifest = Manifest(title="T", name="n", root=Path("/r"), source=Path("/r/s.yaml"),
+                        episodes=[], provider={"@d": [[1, 2]]}, store=["@r", {"@t": 0}])
+    entry = checkcache.Entry(manifest, problems, {"/m.png": "abc", "/gone.png": None})
+    assert checkcache.decode(checkcache.encode(entry)) == entry
+    with pytest.raises(TypeError):
+        checkcache.encode(checkcache.Entry(manifest, [object()], {}))  # type: ignore[list-item]
