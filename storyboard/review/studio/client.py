@@ -12,10 +12,9 @@ reaches the page only through the sheet's autoescaping or the DOM's ``textConten
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 
-from storyboard.review.studio.state import Shown, Snapshot
+from storyboard.review.studio.state import Shown
 
 HERE = Path(__file__).parent
 STYLE = (HERE / "studio.css").read_text(encoding="utf-8")
@@ -38,7 +37,3 @@ def inject(page: str, token: str, shown: Shown) -> str:
     page = page.replace("</head>", head + "</head>", 1)
     page = page.replace("<body>", f'<body data-version="{shown.version}">' + bar, 1)
     return page.replace("</body>", script + "</body>", 1) if "</body>" in page else page + script
-
-
-def state_json(snapshot: Snapshot) -> str:
-    return json.dumps({"version": snapshot.version, "phase": snapshot.phase})
