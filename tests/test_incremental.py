@@ -94,6 +94,19 @@ def test_an_edit_to_one_episode_resolves_that_episode_and_gives_what_a_cold_chec
     assert edited == cold(root)
 
 
+def test_an_edited_episode_lets_its_earlier_texts_go(
+        tmp_path: Path, make_media: MakeMedia, counted: dict[str, int]) -> None:
+    root = make(tmp_path, make_media, episodes=2)
+    for word in ("frowns", "waves", "laughs", "smiles"):
+        (root / "episodes" / "1.yaml").write_text(episode(1, 4, word=word))
+        check(root)
+    kept = [identity for identity in incremental._KEPT if identity[3].endswith("1.yaml")]
+    assert len(kept) == 1 and len(incremental._KEPT) == 2  # one text per episode, the last
+    counted.update(resolved=0, reused=0)
+    check(root)
+    assert episodes_of(counted)["resolved"] == 0  # the last text is still reused
+
+
 def test_a_change_to_a_character_resolves_only_the_episodes_that_use_it(
         tmp_path: Path, make_media: MakeMedia, counted: dict[str, int]) -> None:
     root = write_series(tmp_path / "s", make_media, EPISODES)

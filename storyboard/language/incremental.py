@@ -13,7 +13,9 @@ keeps each episode's resolved shots, compiled requests and problems, keyed by al
 
 So an edit to one episode re-resolves that episode; an edit to one character re-resolves the
 episodes whose shots use it; a new media file's bytes recompile the episodes naming it. An episode
-with a problem located in another file is never kept.
+with a problem located in another file is never kept. Only the last text checked at each place
+(file and path) is kept: an edited episode's earlier texts, and the documents they hold, are let
+go.
 
 Inside an episode that changed, each shot is kept too (``KeptShot``), keyed by its own entry (its
 data and its place in the file), the episode's id and defaults (and where each was set), whether
@@ -102,6 +104,7 @@ class KeptShot:
 Identity = tuple[str, PathKey, str, str, str]
 ShotKey = tuple[str, PathKey, str, str, str, Any, Any, str]
 _KEPT: dict[Identity, list[Kept]] = {}
+_PLACES: dict[tuple[Any, ...], Identity] = {}  # each episode's place -> its text kept there
 # by the shot's place (its file and path): the last version of each series' settings there, so
 # an edited shot's earlier versions (and the documents they hold) are let go
 _SHOTS: dict[tuple[str, PathKey], list[tuple[ShotKey, KeptShot]]] = {}
@@ -117,6 +120,7 @@ def forget() -> None:
     """Drop what this process keeps (parsed documents, episodes, shots): the next check is cold."""
     with _KEEPING:
         _KEPT.clear()
+        _PLACES.clear()
         _SHOTS.clear()
     parsecache.forget()
     checkcache.forget()
@@ -305,6 +309,12 @@ def _keep(identity: Identity, kept: Kept) -> None:
     with _KEEPING:  # checks in several threads (the MCP server's tools) keep one table
         if sum(map(len, _KEPT.values())) >= MAX_KEPT:
             _KEPT.clear()
+            _PLACES.clear()
+        place = identity[1:]  # where the episode is: its earlier texts there are let go
+        earlier = _PLACES.get(place)
+        if earlier is not None and earlier != identity:
+            _KEPT.pop(earlier, None)
+        _PLACES[place] = identity
         others = [k for k in _KEPT.get(identity, []) if k.context != kept.context]
         _KEPT[identity] = [*others[-7:], kept]  # a few variations of a matrix side by side
 
