@@ -9,9 +9,10 @@ its key, the media files it named with their content digests, its problems and i
 The key covers every document by its file and text (``Document.digest``; a templated or composed
 document has none, and such a series is never stored), the provider, the working folder (problems
 name files relative to it), whether media are checked, and the code itself (the size and time of
-every module of the package, and its schemas): a new storyboard compiles anew. Each media file
-the series named is looked up again (``MediaCache.facts``: a stat, and a new digest only when the
-file changed); one new, gone or different file and the series is compiled anew. Only a series
+every module of the package; the schemas salt each document's digest): a new storyboard compiles
+anew. Each media file the series named is looked up again (``MediaCache.facts``: a stat, and a
+new digest only when the file changed); one new, gone or different file and the series is
+compiled anew. Only a series
 with no error is stored. JSON, not pickle (a cache must never run code): values are written by
 ``encode`` and read back by ``decode`` into the few dataclasses of the manifest, named in
 ``CLASSES``, and nothing else. A damaged or foreign entry is only a slower check.
@@ -54,8 +55,6 @@ FOLDER = "checked"
 CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
     AssetRequest, CompiledEpisode, CompiledShot, Line, Manifest, MediaItem, MediaRef, Mention,
     Scene, ShotRequest, Transition, Span, Diagnostic)}
-_FIELDS: dict[type, tuple[str, ...]] = {
-    cls: tuple(f.name for f in fields(cls) if f.init) for cls in CLASSES.values()}
 MEMORY_ENTRIES = 64  # entries a process keeps (the last of each series, provider and variation)
 
 
@@ -89,16 +88,14 @@ def key(source: Source, provider: str | None, check_media: bool) -> str | None:
 
 @cache
 def code_digest() -> str:
-    """The size and modification time of every module and schema of the installed package."""
-    package = Path(__file__).resolve().parents[1]
+    """The size and modification time of every module of the installed package (the schemas
+    salt every document's digest already)."""
     found = []
-    for folder in (package, package.parent / "schemas"):
-        for dirpath, dirnames, filenames in os.walk(folder):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(filenames):
-                if name.endswith((".py", ".json")):
-                    stat = os.stat(os.path.join(dirpath, name))
-                    found.append(f"{dirpath}/{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    for dirpath, dirnames, filenames in os.walk(Path(__file__).resolve().parents[1]):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(n for n in filenames if n.endswith(".py")):
+            stat = os.stat(os.path.join(dirpath, name))
+            found.append(f"{dirpath}/{name}:{stat.st_size}:{stat.st_mtime_ns}")
     return hashlib.sha256("\n".join(found).encode("utf-8")).hexdigest()
 
 
