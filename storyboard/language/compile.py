@@ -35,7 +35,6 @@ from storyboard.language.resolve import (
     Reference,
     ResolvedEpisode,
     ResolvedShot,
-    Resolver,
 )
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
@@ -296,7 +295,9 @@ class Compiler(CompileChecks):
         episodes = resolver.episodes()
         self.problems += resolver.problems
         digests = self.media_digests(resolver.media)
-        assets = self._cast(resolver, digests)
+        assets = cast.asset_shots(self.source.name, resolver.series, resolver.style,
+                                  resolver.generated.values(), resolver.designed.values(),
+                                  resolver.lines.values(), digests)
         self.asset_hashes = {cast.asset_id(a.episode, a.id): a.hash for a in assets}
         compiled = [incremental.compiled(self, resolver, ep, digests) for ep in episodes]
         self.cache.save()
@@ -308,18 +309,6 @@ class Compiler(CompileChecks):
                         store=series.get("store"), ledger=series.get("ledger"),
                         warnings=sorted(self.problems, key=Diagnostic.sort_key),
                         output_problem=resolver.output_problem, cast=assets)
-
-    def _cast(self, resolver: Resolver, digests: dict[Path, str]) -> list[CompiledShot]:
-        """The generated images and designed voices, then the lines spoken in those voices."""
-        series = resolver.series
-        name, speech = self.source.name, cast.speech_model(series)
-        images = [cast.image_shot(name, image, resolver.style, cast.image_model(series), digests)
-                  for image in resolver.generated.values()]
-        voices = [cast.voice_shot(name, voice, speech) for voice in resolver.designed.values()]
-        voice_hashes = {cast.asset_id("voices", v.id): v.hash for v in voices}
-        lines = [cast.line_shot(name, line, speech, voice_hashes)
-                 for line in resolver.lines.values()]
-        return [*images, *voices, *lines]
 
     def _episode(self, episode: ResolvedEpisode, digests: dict[Path, str],
                  memo: incremental.ShotMemo | None = None) -> CompiledEpisode:
