@@ -19,7 +19,8 @@ from storyboard.language import limits as dialect_check
 from storyboard.language import modelcheck
 from storyboard.language.limits import Target
 from storyboard.language.request import MediaRef, ShotRequest
-from storyboard.language.resolve import MediaUse, ResolvedShot
+from storyboard.language.resolve import ResolvedShot
+from storyboard.language.resolvemedia import MediaUse
 from storyboard.language.series import Source
 from storyboard.media import probe as media
 from storyboard.targets.capabilities import FileRule
