@@ -332,7 +332,9 @@ class Compiler(CompileChecks):
         """One shot into its request, checked, hashed (``hashes``: its episode's earlier shots)
         and with its other takes."""
         request = build_request(shot, {})
-        self.check_request(shot, request)
+        self.check_lengths(shot, request)
+        self.check_seconds(shot, request)
+        self.check_gateway(shot, request)
         form = canonical(request, digests, hashes, self.asset_hashes)
         local, assets = _files_and_assets(request)
         inputs = {str(p): d for p in local if (d := digests.get(p)) is not None}

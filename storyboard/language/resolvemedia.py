@@ -62,7 +62,7 @@ class MediaResolver:
         self.voices = self._voices(series.get("voices"))
         self.characters = self._characters(series.get("characters"))
 
-    # --- helpers -------------------------------------------------------------------------------
+    # --- helpers ----------------------------------------------------------------------------------
 
     def error(self, doc: Document, path: PathKey, message: str, *, key: bool = False) -> None:
         self.problems.append(doc.diagnostic(path, message, key=key))
@@ -84,7 +84,7 @@ class MediaResolver:
         self.media.setdefault((file, role), MediaUse(file, role, doc, path, rule))
         return MediaRef(path=file)
 
-    # --- the cast ------------------------------------------------------------------------------
+    # --- the cast ---------------------------------------------------------------------------------
 
     def _voices(self, table: Any) -> dict[str, MediaRef]:
         voices: dict[str, MediaRef] = {}
@@ -148,7 +148,7 @@ class MediaResolver:
                                              voice if isinstance(voice, str) else None, where)
         return characters
 
-    # --- an episode's files -------------------------------------------------------------------
+    # --- an episode's files -----------------------------------------------------------------------
 
     def _output_dir(self, doc: Document, path: PathKey, data: dict[str, Any]) -> None:
         """``output.dir`` must stay inside the series folder (someone else's series must not write

@@ -44,7 +44,7 @@ class CompileChecks:
         self.said: set[str] = set()  # gateway problems about a file, said once
         self.seconds: dict[Path, float] = {}  # each local file's length, looked up once
 
-    # --- the files ----------------------------------------------------------------------------
+    # --- the files --------------------------------------------------------------------------------
 
     def media_digests(self, uses: Mapping[tuple[Path, str], MediaUse]) -> dict[Path, str]:
         """Each local file's content digest, each checked once for each role it is used as."""
@@ -81,15 +81,10 @@ class CompileChecks:
             "image: {generate: \"...\"}"), severity="error" if paid else "warning",
             code="placeholder-image")
 
-    # --- each shot ----------------------------------------------------------------------------
+    # --- each shot's request (the compiler calls each in turn) ------------------------------------
 
-    def check_request(self, shot: ResolvedShot, request: ShotRequest) -> None:
-        """``shot``'s request held to its model's lengths and seconds and to the gateway."""
-        self._check_lengths(shot, request)
-        self._check_seconds(shot, request)
-        self._check_gateway(shot, request)
-
-    def _check_lengths(self, shot: ResolvedShot, request: ShotRequest) -> None:
+    def check_lengths(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        """The compiled prompt and the negative prompt against the model's lengths."""
         caps = shot.model.caps
         where = (*shot.path, "prompt" if shot.prompt is not None else "scenes")
         if len(request.prompt) > caps.prompt_limit:
@@ -102,7 +97,7 @@ class CompileChecks:
                 f"the negative prompt has {len(negative)} characters; expected at most "
                 f"{caps.negative_prompt_limit}")))
 
-    def _check_seconds(self, shot: ResolvedShot, request: ShotRequest) -> None:
+    def check_seconds(self, shot: ResolvedShot, request: ShotRequest) -> None:
         """Reference videos and voices too long for the model together (local files only)."""
         seconds = {role: [self._seconds(m.ref) for m in request.media if m.role == role]
                    for role in ("reference_video", "reference_audio")}
@@ -123,7 +118,8 @@ class CompileChecks:
             self.seconds[ref.path] = seconds
         return seconds
 
-    def _check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
+    def check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        """The request against the gateway's limits (a problem about a file said once)."""
         if self.gateway is None:
             return
         dialect, base_url = self.gateway
@@ -138,7 +134,7 @@ class CompileChecks:
                 code=f"gateway-{problem.field}"))
 
 
-# --- the provider a series names -----------------------------------------------------------------
+# --- the provider a series names ------------------------------------------------------------------
 
 
 def provider_name(source: Source, provider: str | None) -> str:
