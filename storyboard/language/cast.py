@@ -11,7 +11,7 @@ the runner plans, journals, caches and shares it as it does a shot.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,19 @@ def line_shot(series: str, line: SpokenLine, speech_model: str,
     shot = _asset_shot(series, "lines", line.id, request, form, line.span, {})
     shot.needs = {voice: voice_hashes.get(voice, "?")}
     return shot
+
+
+def asset_shots(series: str, settings: Mapping[str, Any], style: str,
+                images: Iterable[GeneratedImage], voices: Iterable[DesignedVoice],
+                lines: Iterable[SpokenLine], digests: Digests) -> list[CompiledShot]:
+    """A series' cast (``settings``: its file's data): the generated images and designed voices,
+    then the lines spoken in those voices."""
+    speech = speech_model(settings)
+    drawn = [image_shot(series, image, style, image_model(settings), digests) for image in images]
+    designed = [voice_shot(series, voice, speech) for voice in voices]
+    voice_hashes = {asset_id("voices", v.id): v.hash for v in designed}
+    spoken = [line_shot(series, line, speech, voice_hashes) for line in lines]
+    return [*drawn, *designed, *spoken]
 
 
 def _asset_shot(series: str, episode: str, name: str, asset: AssetRequest,

@@ -44,14 +44,16 @@ _PLAIN = (True, False)
 _TYPED: dict[str, tuple[str, Any]] = {}  # a plain scalar's tag and value, by its text
 # a plain value alone on its row in block context (no noted float): its value, and whether text
 _ROW_WORDS: dict[str, tuple[Any, bool]] = {}
+# the first character of a plain key or word: no space, no indicator
+_FIRST = r"[^\s\-?:,\[\]{}#&*!|>'\"%@`]"
 # a block mapping key (a plain word, no indicator first, no ':' '#' or flow indicators in it),
 # its colon, and the rest of the line
-_KEY = re.compile(r"([^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#,\[\]{}]*?|-[^\s:#,\[\]{}][^:#,\[\]{}]*?)"
+_KEY = re.compile("(" + _FIRST + r"[^:#,\[\]{}]*?|-[^\s:#,\[\]{}][^:#,\[\]{}]*?)"
                   r" *(:)(?: +|$)")
-_FLOW_KEY = re.compile(r" *([^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#,\[\]{}]*?) *: +")
+_FLOW_KEY = re.compile(" *(" + _FIRST + r"[^:#,\[\]{}]*?) *: +")
 _PLAIN_START = frozenset("&*!|>%@`,[]{}#?:-'\"")
 _NOT_AFTER_DASH = frozenset(("", " ", ",", "[", "]", "{", "}"))  # "-x" is plain; "-", "- " not
-_WORD = r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#,\[\]{}'\"]*?"  # a plain key or word, no quote in it
+_WORD = _FIRST + r"[^:#,\[\]{}'\"]*?"  # a plain key or word, no quote in it
 # one pair of a simple flow mapping: a plain key, a quoted text with no escape or a plain word,
 # and the comma or the closing brace after it
 _PAIR = re.compile(rf' *({_WORD}) *: +(?:"([^"\\]*)"|({_WORD})) *([,}}])')

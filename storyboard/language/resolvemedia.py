@@ -1,0 +1,205 @@
+"""The series' cast and the files it names into checked media references: characters, voices, cards.
+
+The resolver's base: every local file a series names must stay inside the series folder and is
+recorded as a ``MediaUse`` (checked once per file and role by the compiler); a character's picture
+or video, a voice's recording, a generated image's refs, an episode's music and card images, and
+``output.dir``. Images made from words and voices designed from words become cast assets.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import Diagnostic
+from storyboard.language import cast
+from storyboard.language.document import Document, PathKey
+from storyboard.language.literals import color_problem, data_uri_problem
+from storyboard.language.request import MediaRef, is_url
+from storyboard.language.series import Source
+from storyboard.language.validate import did_you_mean
+from storyboard.targets.capabilities import FileRule
+
+
+@dataclass
+class Character:
+    name: str
+    role: str  # "reference_image" | "reference_video"
+    ref: MediaRef
+    voice: str | None
+    where: PathKey
+
+
+@dataclass
+class MediaUse:
+    """A local file the series uses, and as what; checked once per (file, role)."""
+
+    path: Path
+    role: str  # "image" | "video" | "voice", or a frame role its model has a rule for
+    doc: Document
+    where: PathKey
+    rule: FileRule | None = None  # the model's rule for that role (``first_clip``: 2..10 s)
+
+
+class MediaResolver:
+    """The series' cast and the files it names, resolved and checked (the resolver's base)."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.problems: list[Diagnostic] = []
+        self.repeats = 0  # problems not added again: said already (``incremental`` keeps none)
+        self.output_problem: Diagnostic | None = None
+        self.media: dict[tuple[Path, str], MediaUse] = {}
+        series = source.series.data if isinstance(source.series.data, dict) else {}
+        self.series = series
+        style = series.get("style")
+        self.style: str = style if isinstance(style, str) else ""
+        self.designed: dict[str, cast.DesignedVoice] = {}  # voices made from words
+        self.generated: dict[str, cast.GeneratedImage] = {}  # images made from words
+        self.lines: dict[str, cast.SpokenLine] = {}  # lines spoken in a designed voice
+        self.voices = self._voices(series.get("voices"))
+        self.characters = self._characters(series.get("characters"))
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def error(self, doc: Document, path: PathKey, message: str, *, key: bool = False) -> None:
+        self.problems.append(doc.diagnostic(path, message, key=key))
+
+    def media_ref(self, doc: Document, path: PathKey, value: str, role: str,
+                  rule: FileRule | None = None) -> MediaRef | None:
+        """A path or URL from ``doc`` at ``path``; local files must stay inside the series."""
+        if is_url(value):
+            problem = data_uri_problem(value) if value[:5].lower() == "data:" else None
+            if problem is not None:
+                self.error(doc, path, problem)
+                return None
+            return MediaRef(url=value)
+        file, inside = _resolved(doc.file.parent, value, self.source.root)
+        if not inside:
+            self.error(doc, path, f"{value!r} leaves the series folder; expected a path inside "
+                                  f"{self.source.root.name}/ or a URL (https://, oss://, data:)")
+            return None
+        self.media.setdefault((file, role), MediaUse(file, role, doc, path, rule))
+        return MediaRef(path=file)
+
+    # --- the cast ---------------------------------------------------------------------------------
+
+    def _voices(self, table: Any) -> dict[str, MediaRef]:
+        voices: dict[str, MediaRef] = {}
+        doc = self.source.series
+        for name, entry in (table or {}).items() if isinstance(table, dict) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("audio"), str):
+                ref = self.media_ref(doc, ("voices", name, "audio"), entry["audio"], "voice")
+                if ref is not None:
+                    voices[name] = ref
+            elif isinstance(entry, dict) and isinstance(entry.get("design"), str):
+                self._long_sample(name, str(entry.get("sample") or ""))
+                self.designed[name] = cast.DesignedVoice(
+                    name, entry["design"], str(entry.get("sample") or ""),
+                    str(entry.get("language") or "en"), _count(entry.get("takes")),
+                    doc.span(("voices", name)))
+                voices[name] = MediaRef(asset=cast.asset_id("voices", name))
+        return voices
+
+    def _long_sample(self, name: str, sample: str) -> None:
+        """A warning for a sample whose preview may outlast a reference voice (1..10 s)."""
+        if len(sample) > cast.SAMPLE_CHARACTERS:
+            self.problems.append(self.source.series.diagnostic(("voices", name, "sample"), (
+                f"the sample is {len(sample)} characters long: spoken, it may last more than "
+                f"10 s, longer than a reference voice may; expected at most about "
+                f"{cast.SAMPLE_CHARACTERS} characters"), severity="warning"))
+
+    def _generated(self, name: str, entry: dict[str, Any], where: PathKey) -> MediaRef:
+        """A character's ``image: {generate: ...}``: its refs resolved, the image an asset."""
+        doc = self.source.series
+        refs = [self.media_ref(doc, (*where, "refs", i), value, "image")
+                for i, value in enumerate(entry.get("refs") or ()) if isinstance(value, str)]
+        seed = entry.get("seed")
+        self.generated[name] = cast.GeneratedImage(
+            name, str(entry["generate"]), str(entry.get("kind") or "character"),
+            tuple(r for r in refs if r is not None), _count(entry.get("takes")),
+            seed if isinstance(seed, int) else None, doc.span(where))
+        return MediaRef(asset=cast.asset_id("cast", name))
+
+    def _characters(self, table: Any) -> dict[str, Character]:
+        characters: dict[str, Character] = {}
+        doc = self.source.series
+        for name, entry in (table or {}).items() if isinstance(table, dict) else ():
+            if not isinstance(entry, dict):
+                continue
+            kind = "image" if "image" in entry else "video" if "video" in entry else None
+            where = ("characters", name)
+            generate = entry.get("image")
+            if isinstance(generate, dict) and isinstance(generate.get("generate"), str):
+                ref: MediaRef | None = self._generated(name, generate, (*where, "image"))
+            elif kind is None or not isinstance(entry[kind], str):
+                continue
+            else:
+                ref = self.media_ref(doc, (*where, kind), entry[kind], kind)
+            voice = entry.get("voice")
+            if isinstance(voice, str) and voice not in self.voices:
+                self.error(doc, (*where, "voice"), f"unknown voice {voice!r}"
+                           f"{did_you_mean(voice, self.voices)}; expected one of the series' "
+                           f"voices: {', '.join(sorted(self.voices)) or '(none declared)'}")
+            if ref is not None:
+                characters[name] = Character(name, f"reference_{kind}", ref,
+                                             voice if isinstance(voice, str) else None, where)
+        return characters
+
+    # --- an episode's files -----------------------------------------------------------------------
+
+    def _output_dir(self, doc: Document, path: PathKey, data: dict[str, Any]) -> None:
+        """``output.dir`` must stay inside the series folder (someone else's series must not write
+        elsewhere): a warning here, an error when a render would use it without ``-o DIR``."""
+        owner, where = (doc, (*path, "output", "dir")) if "output" in data else \
+            (self.source.series, ("output", "dir"))
+        value = owner.get(where)
+        if not isinstance(value, str) or _resolved(self.source.root, value, self.source.root)[1]:
+            return
+        problem = owner.diagnostic(where, (
+            f"output.dir {value!r} leaves the series folder; expected a folder inside "
+            f"{self.source.root.name}/ (to write elsewhere, name the folder with -o DIR)"),
+            severity="warning")
+        if problem not in self.problems:
+            self.problems.append(problem)
+        else:
+            self.repeats += 1
+        self.output_problem = self.output_problem or replace(problem, severity="error")
+
+    def _episode_media(self, doc: Document, path: PathKey, settings: dict[str, Any]) -> None:
+        """Music and card images become absolute paths, checked like references."""
+        music = settings.get("music")
+        if isinstance(music, dict) and isinstance(music.get("file"), str):
+            where = (*path, "music") if "music" in _mapping(doc.get(path)) else ("music",)
+            owner = doc if "music" in _mapping(doc.get(path)) else self.source.series
+            ref = self.media_ref(owner, (*where, "file"), music["file"], "audio")
+            settings["music"] = {**music, "file": ref.path if ref and ref.path else music["file"]}
+        for card in ("title_card", "end_card"):
+            entry = settings.get(card)
+            for key in ("color", "text_color"):
+                value = entry.get(key) if isinstance(entry, dict) else None
+                problem = color_problem(value) if isinstance(value, str) else None
+                if problem is not None:
+                    self.error(doc, (*path, card, key), problem)
+            if isinstance(entry, dict) and isinstance(entry.get("image"), str):
+                ref = self.media_ref(doc, (*path, card, "image"), entry["image"], "card")
+                settings[card] = {**entry, "image": ref.path if ref and ref.path else None}
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(folder: Path, value: str, root: Path) -> tuple[Path, bool]:
+    """``folder / value`` made absolute, and whether it is inside ``root`` (memoised: each
+    variation of a matrix names the same files)."""
+    file = (folder / value).resolve()
+    return file, file.is_relative_to(root)
+
+
+def _count(value: Any) -> int:
+    """A ``takes:`` count as the schema allows it (1..10), else 1."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10 else 1
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

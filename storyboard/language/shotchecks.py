@@ -1,0 +1,212 @@
+"""Requests and the files a series names into problems: lengths, seconds, a gateway's limits, media.
+
+The compiler's checks, apart from how it builds requests: each shot's compiled prompt against its
+model's lengths, its reference videos and voices against the model's seconds, its request against
+the gateway it is compiled for, and every local file against what its role (or its model's rule)
+accepts; plus the provider settings a series names (``--provider``, ``provider.name``,
+``media_base_url``, a ComfyUI series' workflow files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import Diagnostic, MediaError
+from storyboard.language import limits as dialect_check
+from storyboard.language import modelcheck
+from storyboard.language.limits import Target
+from storyboard.language.request import MediaRef, ShotRequest
+from storyboard.language.resolve import ResolvedShot
+from storyboard.language.resolvemedia import MediaUse
+from storyboard.language.series import Source
+from storyboard.media import probe as media
+from storyboard.targets.capabilities import FileRule
+from storyboard.targets.gateways import GATEWAYS, TARGETS, is_paid
+
+STITCH_ROLES = ("card", "audio")  # files only the stitcher reads: never sent to a provider
+
+
+class CompileChecks:
+    """A compiler's problems, and the checks that add to them (its base class)."""
+
+    def __init__(self, source: Source, check_media: bool = True, provider: str | None = None,
+                 media_cache: media.MediaCache | None = None) -> None:
+        self.source = source
+        self.check_media = check_media
+        self.problems: list[Diagnostic] = list(source.problems)
+        self.cache = media_cache or media.MediaCache(source.root / ".storyboard" / "media.json")
+        self.gateway = gateway_of(source, provider, self.problems)
+        self.problems += workflow_problems(source, provider)
+        self.provider = provider_name(source, provider)
+        self.said: set[str] = set()  # gateway problems about a file, said once
+        self.seconds: dict[Path, float] = {}  # each local file's length, looked up once
+
+    # --- the files --------------------------------------------------------------------------------
+
+    def media_digests(self, uses: Mapping[tuple[Path, str], MediaUse]) -> dict[Path, str]:
+        """Each local file's content digest, each checked once for each role it is used as."""
+        digests: dict[Path, str] = {}
+        for (path, role), use in uses.items():
+            try:
+                facts = self.cache.facts(path)
+            except MediaError as exc:
+                why = "not a regular file" if "not a regular file" in str(exc) else ""
+                self.problems.append(use.doc.diagnostic(use.where, (
+                    f"{_rel(path, self.source.root)!r} is not a regular file; expected a media "
+                    "file" if why else
+                    f"missing or unreadable file {_rel(path, self.source.root)!r}")))
+                continue
+            digests[path] = facts.sha256
+            if facts.init_card and use.role not in STITCH_ROLES:
+                self.problems.append(self._init_card(use))
+            if self.check_media:
+                for message in _verdict(facts, role, use.rule):
+                    self.problems.append(use.doc.diagnostic(
+                        use.where, f"{_rel(path, self.source.root)}: {message}", code="media-file"))
+        return digests
+
+    def _init_card(self, use: MediaUse) -> Diagnostic:
+        """A placeholder card an older ``init`` drew: an error for a paid provider (it would pay
+        for shots with nothing to go on), a warning for a free one."""
+        paid = is_paid(self.provider)
+        name = _rel(use.path, self.source.root)
+        return use.doc.diagnostic(use.where, (
+            f"{name} is a grey placeholder card drawn by an older `storyboard init`, not a "
+            f"picture; " + (f"{self.provider} would be paid for shots with nothing to go on" if paid
+                            else "fine for a local draft, refused by a paid provider")
+            + ": replace the file with a real picture (same path), or describe it instead: "
+            "image: {generate: \"...\"}"), severity="error" if paid else "warning",
+            code="placeholder-image")
+
+    # --- each shot's request (the compiler calls each in turn) ------------------------------------
+
+    def check_lengths(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        """The compiled prompt and the negative prompt against the model's lengths."""
+        caps = shot.model.caps
+        where = (*shot.path, "prompt" if shot.prompt is not None else "scenes")
+        if len(request.prompt) > caps.prompt_limit:
+            self.problems.append(shot.doc.diagnostic(where, (
+                f"the compiled prompt has {len(request.prompt)} characters; expected at most "
+                f"{caps.prompt_limit}")))
+        negative = request.negative_prompt or ""
+        if len(negative) > caps.negative_prompt_limit:
+            self.problems.append(shot.doc.diagnostic(shot.path, (
+                f"the negative prompt has {len(negative)} characters; expected at most "
+                f"{caps.negative_prompt_limit}")))
+
+    def check_seconds(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        """Reference videos and voices too long for the model together (local files only)."""
+        seconds = {role: [self._seconds(m.ref) for m in request.media if m.role == role]
+                   for role in ("reference_video", "reference_audio")}
+        for message in modelcheck.seconds_problems(shot.model, request.duration,
+                                                   seconds["reference_video"],
+                                                   seconds["reference_audio"]):
+            self.problems.append(shot.doc.diagnostic(shot.path, message, code="model-seconds"))
+
+    def _seconds(self, ref: MediaRef | None) -> float:
+        if ref is None or ref.path is None:
+            return 0.0
+        seconds = self.seconds.get(ref.path)
+        if seconds is None:
+            try:
+                seconds = self.cache.facts(ref.path).seconds
+            except MediaError:
+                seconds = 0.0  # said already, as a missing or unreadable file
+            self.seconds[ref.path] = seconds
+        return seconds
+
+    def check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        """The request against the gateway's limits (a problem about a file said once)."""
+        if self.gateway is None:
+            return
+        dialect, base_url = self.gateway
+        names = {ref: _rel(ref.path, self.source.root) for ref in _local_refs(request)
+                 if ref.path is not None}
+        for problem in dialect_check.problems(request, dialect, base_url, names):
+            if problem.once and problem.message in self.said:
+                continue
+            self.said.add(problem.message)
+            self.problems.append(shot.doc.diagnostic(
+                (*shot.path, problem.field), problem.message, severity=problem.severity,
+                code=f"gateway-{problem.field}"))
+
+
+# --- the provider a series names ------------------------------------------------------------------
+
+
+def provider_name(source: Source, provider: str | None) -> str:
+    """Who the series is compiled for: ``--provider``, else the series' ``provider.name``, else
+    ``local`` (as ``run/config.provider_name`` chooses)."""
+    block = source.series.data.get("provider") if isinstance(source.series.data, dict) else None
+    name = provider or (block.get("name") if isinstance(block, dict) else None)
+    return str(name or "local")
+
+
+def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
+               ) -> tuple[Target, str | None] | None:
+    """The gateway dialect the series is checked for (``--provider`` first, then the series'
+    ``provider.name``) and its ``media_base_url``; None for native and local renders."""
+    series = source.series
+    block = series.data.get("provider") if isinstance(series.data, dict) else None
+    block = block if isinstance(block, dict) else {}
+    name = provider or block.get("name")
+    if provider is not None and provider not in ("local", "comfyui", *TARGETS):
+        problems.append(Diagnostic(None, f"unknown provider {provider!r}; expected one of: "
+                                         f"local, comfyui, {', '.join(TARGETS)}"))
+    if name not in GATEWAYS:
+        return None
+    base_url = block.get("media_base_url")
+    if base_url is not None and not (isinstance(base_url, str) and
+                                     dialect_check.is_public(base_url)):
+        problems.append(series.diagnostic(("provider", "media_base_url"), (
+            f"media_base_url {base_url!r}; expected the http(s) URL where the series folder is "
+            "hosted")))
+        base_url = None
+    return TARGETS[str(name)], base_url
+
+
+def workflow_problems(source: Source, provider: str | None) -> list[Diagnostic]:
+    """A ComfyUI series' workflow files that are not there, each located at its ``workflow:``
+    or ``workflows:`` entry (the provider reads the files; here they are only found)."""
+    series = source.series
+    block = series.data.get("provider") if isinstance(series.data, dict) else None
+    if not isinstance(block, dict) or (provider or block.get("name")) != "comfyui":
+        return []
+    entries: list[tuple[tuple[str, ...], Any]] = [(("provider", "workflow"), block.get("workflow"))]
+    chosen = block.get("workflows")
+    if isinstance(chosen, dict):
+        entries += [(("provider", "workflows", str(key)), name) for key, name in chosen.items()]
+    return [series.diagnostic(where, (
+        f"workflow {name!r} is not a file in the series folder; expected a ComfyUI workflow "
+        "exported with \"Save (API)\" (a path relative to the series folder)"),
+        code="provider-workflow")
+        for where, name in entries if isinstance(name, str) and not (source.root / name).is_file()]
+
+
+def _verdict(facts: media.Facts, role: str, rule: FileRule | None = None) -> list[str]:
+    if rule is not None:  # a model's own rule for this role: its kind of file, length and size
+        limits = replace(media.LIMITS[rule.kind], min_seconds=rule.min_seconds,
+                         max_seconds=rule.max_seconds, max_bytes=int(rule.max_mb * media.MB))
+        return media.verdict(facts, rule.kind, limits)
+    if role in ("image", "video", "voice"):
+        return media.verdict(facts, role)  # type: ignore[arg-type]
+    if role == "card" and facts.kind not in media.ACCEPTED["image"]:
+        return [f"expected {media.ROLE_WORDS['image']} for a card"]
+    if role == "audio" and facts.kind not in ("wav", "mp3", "mp4", "mov"):
+        return ["expected an audio file (WAV, MP3, M4A) for the music bed"]
+    return []
+
+
+def _local_refs(request: ShotRequest) -> list[MediaRef]:
+    return [ref for item in request.media for ref in (item.ref, item.voice)
+            if ref is not None and ref.path is not None]
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
