@@ -200,7 +200,7 @@ class DashScopeProvider(BaseProvider):
         found by its name in the account's voices; an image task whose answer has no prompt
         cannot be told apart from another of its model, so every one in the window is given."""
         if shot.asset is not None and shot.asset.kind != "image":
-            return await self.cast.find(shot)
+            return await self.cast.find(shot, since)
         end = self._clock() + self.settings.clock_skew
         start = min(max(since - self.settings.clock_skew, end - LIST_WINDOW + 60.0), end)
         listed = await self._list(start, end, model=shot.request.model, shot=shot.id)

@@ -1,0 +1,125 @@
+"""Cast calls whose answers were lost into at most one payment, through the emulator: a spoken line
+(synchronous, no list) killed mid-call or dropped is never spoken again by itself; an answer that
+arrived but was not journaled is reused; a lost image submit is found in the account's task list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from test_cast_providers import designed, line
+from test_cast_render import SPOKEN, cast_stats
+
+# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
+from test_cli_dashscope import (  # noqa: F401
+    KEY,
+    Emulator,
+    emulator,
+    env,
+    render,
+)
+
+from storyboard.emulator import EmulatorServer
+from storyboard.errors import ListUnavailable
+from storyboard.providers.dashscope import DashScopeProvider
+from storyboard.providers.dashscope_settings import DashScopeSettings
+
+
+def spoken_series(root: Path, make_media: Any) -> Path:
+    make_media("image", root / "media" / "still.png", width=640, height=360)
+    (root / "storyboard.yaml").write_text(SPOKEN, encoding="utf-8")
+    return root
+
+
+def child_env(emu: EmulatorServer) -> dict[str, str]:
+    return {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url}
+
+
+def render_args(series: Path) -> list[str]:
+    return [sys.executable, "-m", "storyboard", "render", str(series), "--provider", "dashscope",
+            "--yes", "--quiet"]
+
+
+def kill_when(emu: EmulatorServer, series: Path, endpoint: str, count: int) -> None:
+    """A render of ``series`` killed (SIGKILL) once the emulator has ``count`` requests of
+    ``endpoint`` (the cast's image, voice or speech): the call is paid, its answer not back."""
+    child = subprocess.Popen(render_args(series), env=child_env(emu), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while cast_stats(emu)["requests"][endpoint] < count:
+            assert child.poll() is None, "the render ended before the call"
+            assert time.monotonic() < deadline, "the call never came"
+            time.sleep(0.02)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+
+
+def test_a_line_killed_mid_call_is_never_spoken_again(tmp_path: Path, emulator: Emulator,
+                                                      make_media: Any) -> None:
+    emu = emulator()
+    emu.script("speech:lost=10")  # accepted and paid; the answer would come 10 s later
+    series = spoken_series(tmp_path / "spoken", make_media)
+    kill_when(emu, series, "speech", 1)
+    emu.clear_faults()
+    code, report, err = render(series, "--yes")
+    assert cast_stats(emu)["requests"]["speech"] == 1  # never spoken twice
+    assert code != 0
+    line = next(s for s in report["shots"] if s["key"].endswith("lines/ep01/speaks"))
+    assert (line["state"], line["code"]) == ("pending", "AmbiguousTask"), line
+    assert "task forget" in line["message"] and "nothing is paid twice" in line["message"]
+    assert KEY not in err
+
+
+def test_a_dropped_speech_answer_stops_at_once_and_is_not_spoken_again(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    emu = emulator()
+    emu.script("speech:lost")  # accepted and paid, then the connection drops
+    series = spoken_series(tmp_path / "spoken", make_media)
+    started = time.monotonic()
+    code, report, _ = render(series, "--yes")
+    assert time.monotonic() - started < 60  # not the 150 s of waiting for a list to show it
+    line = next(s for s in report["shots"] if s["key"].endswith("lines/ep01/speaks"))
+    assert (code, line["state"], line["code"]) == (1, "pending", "AmbiguousTask"), line
+    code, report, _ = render(series, "--yes")
+    assert cast_stats(emu)["requests"]["speech"] == 1 and code != 0
+
+
+def test_a_spoken_answer_that_was_not_journaled_is_found_not_spoken_again(
+        tmp_path: Path, emulator: Emulator) -> None:
+    """The answer came back and was kept, and the process died before the journal had its id:
+    the next process finds it (from the series' work area) instead of speaking again."""
+    emu = emulator()
+
+    def provider() -> DashScopeProvider:
+        return DashScopeProvider(DashScopeSettings(base_url=emu.base_url), work_dir=tmp_path)
+
+    async def go() -> tuple[str, list[str], list[str]]:
+        async with provider() as first:
+            voice = await first.submit(designed(), None)
+            shot = line(voice)
+            since = time.time()
+            task_id = await first.submit(shot, None)
+        async with provider() as second:  # a later process: nothing in memory
+            found = [state.task_id for state in await second.find(shot, since)]
+            (state,) = await second.find(shot, since)
+            assert state.video_url and (await second.query(task_id)).video_url == state.video_url
+            try:
+                later = [s.task_id for s in await second.find(shot, time.time() + 5)]
+            except ListUnavailable as exc:
+                later = [str(exc)]
+        return task_id, found, later
+
+    task_id, found, later = asyncio.run(go())
+    assert found == [task_id]
+    (said,) = later  # a call after the kept one: nothing can tell whether it was paid
+    assert "cannot be listed" in said
+    assert cast_stats(emu)["requests"]["speech"] == 1
