@@ -79,7 +79,8 @@ class DashScopeProvider(BaseProvider):
     name = NAME
     cache_key = NAME
     protocol = DASHSCOPE
-    traits = Traits(uploads=True)  # paid; lists its tasks; local files go to its upload store
+    # paid; lists its tasks; local files go to its upload store; every request through LazyClient
+    traits = Traits(uploads=True, wire_watched=True)
 
     def __init__(self, settings: DashScopeSettings | None = None, *,
                  transport: httpx.AsyncBaseTransport | None = None,
