@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from test_cast_providers import designed, line
-from test_cast_render import SPOKEN, cast_stats
+import httpx
+from test_cast_providers import designed, line, sheet
+from test_cast_render import CAST, IMAGE_TAKES, SPOKEN, cast_stats
 
 # `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
 from test_cli_dashscope import (  # noqa: F401
@@ -123,3 +124,42 @@ def test_a_spoken_answer_that_was_not_journaled_is_found_not_spoken_again(
     (said,) = later  # a call after the kept one: nothing can tell whether it was paid
     assert "cannot be listed" in said
     assert cast_stats(emu)["requests"]["speech"] == 1
+
+
+def test_the_task_list_shows_image_tasks(tmp_path: Path, emulator: Emulator) -> None:
+    """DashScope lists every asynchronous task of the account: image generation too."""
+    emu = emulator()
+
+    async def go() -> tuple[str, list[str], list[str]]:
+        async with DashScopeProvider(DashScopeSettings(base_url=emu.base_url)) as provider:
+            shot = sheet(takes=1)
+            since = time.time()
+            task_id = await provider.submit(shot, None)
+            found = [state.task_id for state in await provider.find(shot, since)]
+            video_only = [item.task_id for item in await provider._list(
+                since - 60, time.time() + 60, model="wan2.7-r2v", shot=shot.id)]
+        return task_id, found, video_only
+
+    task_id, found, video_only = asyncio.run(go())
+    assert found == [task_id] and video_only == []
+    listed = httpx.get(f"{emu.base_url}/tasks", headers={"Authorization": f"Bearer {KEY}"},
+                       timeout=10).json()
+    (item,) = listed["data"]
+    assert (item["task_id"], item["model_name"]) == (task_id, "wan2.7-image")
+    assert {"status", "gmt_create", "request_id"} <= set(item)
+
+
+def test_an_image_submit_killed_mid_call_is_adopted_not_paid_twice(
+        tmp_path: Path, emulator: Emulator) -> None:
+    emu = emulator()
+    emu.script("image:lost=10")  # the first picture is accepted and paid; its answer is late
+    series = tmp_path / "cast"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(CAST, encoding="utf-8")
+    kill_when(emu, series, "image", 1)
+    emu.clear_faults()
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    stats = cast_stats(emu)
+    assert stats["requests"]["image"] == IMAGE_TAKES and stats["images"] == IMAGE_TAKES, stats
+    assert {s["state"] for s in report["shots"]} == {"done"}
