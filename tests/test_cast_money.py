@@ -6,6 +6,7 @@ arrived but was not journaled is reused; a lost image submit is found in the acc
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from media_host import serve
 from test_cast_providers import designed, line, sheet
 from test_cast_render import CAST, IMAGE_TAKES, SPOKEN, cast_stats
 
@@ -24,9 +27,12 @@ from test_cli_dashscope import (  # noqa: F401
     Emulator,
     emulator,
     env,
+    invoke,
     render,
+    submissions,
 )
 
+from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import ListUnavailable
 from storyboard.providers.dashscope import DashScopeProvider
@@ -163,3 +169,40 @@ def test_an_image_submit_killed_mid_call_is_adopted_not_paid_twice(
     stats = cast_stats(emu)
     assert stats["requests"]["image"] == IMAGE_TAKES and stats["images"] == IMAGE_TAKES, stats
     assert {s["state"] for s in report["shots"]} == {"done"}
+
+
+def test_a_cast_made_natively_is_used_on_a_gateway(tmp_path: Path, emulator: Emulator,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cast's sheets, place and voice are paid results of their own requests: a render of
+    the same series through a gateway uses them as they are, never "not made", never again."""
+    emu = emulator()
+    series = tmp_path / "cast"
+    series.mkdir()
+    monkeypatch.setenv(DIALECTS["freepik"].key_env, KEY)
+    with serve(tmp_path) as host:
+        (series / "storyboard.yaml").write_text(CAST, encoding="utf-8")
+        code, _, err = render(series, "--yes")  # natively: the cast and the shots
+        assert code == 0, err
+        made = cast_stats(emu)
+        assert made["images"] == IMAGE_TAKES and made["voices"] == 1
+
+        def on_gateway(folder: str) -> Any:
+            block = (f"provider: {{name: freepik, base_url: '{emu.gateway_url('freepik')}', "
+                     f"media_base_url: '{host}/{folder}', poll: [0.2]}}")
+            text = CAST.replace("provider: {name: dashscope, poll: [0.2]}", block)
+            (series / "storyboard.yaml").write_text(text, encoding="utf-8")
+            return invoke("render", series, "--provider", "freepik", "--yes", "--json")
+
+        unhosted = on_gateway("elsewhere")  # the cast's files are not where the gateway looks
+        assert unhosted.exit_code != 0 and "not where the gateway will fetch them" in \
+            unhosted.stderr and ".storyboard/cache/dashscope/" in unhosted.stderr
+        assert submissions(emu) == 3
+        result = on_gateway("cast")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    cast = {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]
+            if s["key"].split("/")[1] in ("cast", "voices")}
+    assert set(cast.values()) == {"cached"} and len(cast) == IMAGE_TAKES + 1, cast
+    assert {s["state"] for s in report["shots"]} == {"cached", "done"}
+    assert cast_stats(emu) == made  # nothing of the cast made or paid again
+    assert submissions(emu) == 2 * 3  # the three shots natively, then on the gateway

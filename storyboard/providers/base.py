@@ -206,7 +206,8 @@ def refuse_assets(shots: list[CompiledShot], who: str) -> None:
     only, so the cast is made first with a provider that makes it."""
     problems = [Diagnostic(
         shot.span, f"{shot.asset.name} is generated ({ASSET_WORDS[shot.asset.kind]}); {who} "
-        f"makes video only: make the cast with --provider dashscope or local first",
+        f"makes video only: make the cast with --provider dashscope first (it then uses "
+        f"those files)",
         code="provider-video-only")
         for shot in shots if shot.asset is not None]
     if problems:

@@ -26,6 +26,8 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
+from storyboard.run.assets import with_made_files
+from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import LockFile, lock_path, proxy, read_lock, update_take_state
 from storyboard.run.mediacheck import check_media
 from storyboard.run.plan import Change, below_list
@@ -167,7 +169,8 @@ def consent(setup: RunSetup, the_plan: Plan) -> None:
         paid = {s.hash for s in the_plan.to_render}
         shots = [s for s in setup.shots if s.hash in paid]
         setup.provider.check_shots(shots)  # comfyui: every shot against its workflow
-        check_media(setup.provider, shots, setup.root)
+        cast = OutputCache(setup.root, setup.provider.cache_key)  # a gateway gets these too
+        check_media(setup.provider, with_made_files(shots, cast), setup.root)
 
 
 def remove_empty(folders: list[Path]) -> None:
