@@ -206,3 +206,31 @@ def test_a_cast_made_natively_is_used_on_a_gateway(tmp_path: Path, emulator: Emu
     assert {s["state"] for s in report["shots"]} == {"cached", "done"}
     assert cast_stats(emu) == made  # nothing of the cast made or paid again
     assert submissions(emu) == 2 * 3  # the three shots natively, then on the gateway
+
+
+def test_a_teammate_on_a_gateway_takes_the_native_cast_from_the_store(
+        tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    emu = emulator()
+    monkeypatch.setenv(DIALECTS["freepik"].key_env, KEY)
+    stored = CAST.replace("episodes:\n", "store: ../../store\nepisodes:\n", 1)
+    alice = tmp_path / "alice" / "cast"
+    alice.mkdir(parents=True)
+    (alice / "storyboard.yaml").write_text(stored, encoding="utf-8")
+    code, _, err = render(alice, "--yes")
+    assert code == 0, err
+    made = cast_stats(emu)
+    bob = tmp_path / "bob" / "cast"
+    bob.mkdir(parents=True)
+    with serve(tmp_path / "bob") as host:
+        block = (f"provider: {{name: freepik, base_url: '{emu.gateway_url('freepik')}', "
+                 f"media_base_url: '{host}/cast', poll: [0.2]}}")
+        text = stored.replace("provider: {name: dashscope, poll: [0.2]}", block)
+        (bob / "storyboard.yaml").write_text(text, encoding="utf-8")
+        result = invoke("render", bob, "--provider", "freepik", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    cast = [s["state"] for s in report["shots"] if s["key"].split("/")[1] in ("cast", "voices")]
+    assert cast == ["cached"] * (IMAGE_TAKES + 1), report["shots"]
+    assert cast_stats(emu) == made and submissions(emu) == 2 * 3
+    sheets = sorted((bob / ".storyboard" / "cache" / "dashscope").glob("*.png"))
+    assert len(sheets) == IMAGE_TAKES
