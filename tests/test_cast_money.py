@@ -206,6 +206,9 @@ def test_a_cast_made_natively_is_used_on_a_gateway(tmp_path: Path, emulator: Emu
     assert {s["state"] for s in report["shots"]} == {"cached", "done"}
     assert cast_stats(emu) == made  # nothing of the cast made or paid again
     assert submissions(emu) == 2 * 3  # the three shots natively, then on the gateway
+    lock = json.loads((series / "storyboard.lock").read_text("utf-8"))["shots"]
+    assert lock["cast/cast/mia"]["cache_key"] == "dashscope"  # still the cast's maker's
+    assert lock["cast/ep01/hello"]["cache_key"] == "freepik"
 
 
 def test_a_teammate_on_a_gateway_takes_the_native_cast_from_the_store(
