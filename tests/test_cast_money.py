@@ -84,6 +84,11 @@ def test_a_line_killed_mid_call_is_never_spoken_again(tmp_path: Path, emulator: 
     assert (line["state"], line["code"]) == ("pending", "AmbiguousTask"), line
     assert "task forget" in line["message"] and "nothing is paid twice" in line["message"]
     assert KEY not in err
+    forgot = invoke("task", "forget", series, "lines/ep01/speaks", "--yes")  # as it advises
+    assert forgot.exit_code == 0, forgot.output
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    assert cast_stats(emu)["requests"]["speech"] == 2  # spoken again: the person said so
 
 
 def test_a_dropped_speech_answer_stops_at_once_and_is_not_spoken_again(
