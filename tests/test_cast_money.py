@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -229,12 +230,22 @@ def test_a_teammate_on_a_gateway_takes_the_native_cast_from_the_store(
     made = cast_stats(emu)
     bob = tmp_path / "bob" / "cast"
     bob.mkdir(parents=True)
-    with serve(tmp_path / "bob") as host:
-        block = (f"provider: {{name: freepik, base_url: '{emu.gateway_url('freepik')}', "
-                 f"media_base_url: '{host}/cast', poll: [0.2]}}")
-        text = stored.replace("provider: {name: dashscope, poll: [0.2]}", block)
-        (bob / "storyboard.yaml").write_text(text, encoding="utf-8")
-        result = invoke("render", bob, "--provider", "freepik", "--yes", "--json")
+    with serve(tmp_path) as host:
+
+        def on_gateway(hosted: str) -> Any:
+            block = (f"provider: {{name: freepik, base_url: '{emu.gateway_url('freepik')}', "
+                     f"media_base_url: '{host}/{hosted}', poll: [0.2]}}")
+            text = stored.replace("provider: {name: dashscope, poll: [0.2]}", block)
+            (bob / "storyboard.yaml").write_text(text, encoding="utf-8")
+            return invoke("render", bob, "--provider", "freepik", "--yes", "--json")
+
+        # The host has bob's folder as it was before the cast came from the store: the pulled
+        # files are checked there before anything is paid, and are not there.
+        shutil.copytree(bob, tmp_path / "stale" / "cast")
+        stale = on_gateway("stale/cast")
+        assert stale.exit_code != 0 and "not where the gateway will fetch them" in stale.stderr
+        assert submissions(emu) == 3
+        result = on_gateway("bob/cast")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     cast = [s["state"] for s in report["shots"] if s["key"].split("/")[1] in ("cast", "voices")]
