@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +56,14 @@ def render_args(series: Path) -> list[str]:
             "--yes", "--quiet"]
 
 
-def kill_when(emu: EmulatorServer, series: Path, endpoint: str, count: int) -> None:
-    """A render of ``series`` killed (SIGKILL) once the emulator has ``count`` requests of
-    ``endpoint`` (the cast's image, voice or speech): the call is paid, its answer not back."""
+def kill_when(emu: EmulatorServer, series: Path, paid: Callable[[], bool]) -> None:
+    """A render of ``series`` killed (SIGKILL) once ``paid()`` says the emulator accepted (and
+    billed) the cast call being watched: the call is paid, its answer not back."""
     child = subprocess.Popen(render_args(series), env=child_env(emu), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while cast_stats(emu)["requests"][endpoint] < count:
+        while not paid():
             assert child.poll() is None, "the render ended before the call"
             assert time.monotonic() < deadline, "the call never came"
             time.sleep(0.02)
@@ -76,7 +77,7 @@ def test_a_line_killed_mid_call_is_never_spoken_again(tmp_path: Path, emulator: 
     emu = emulator()
     emu.script("speech:lost=10")  # accepted and paid; the answer would come 10 s later
     series = spoken_series(tmp_path / "spoken", make_media)
-    kill_when(emu, series, "speech", 1)
+    kill_when(emu, series, lambda: cast_stats(emu)["characters"] > 0)  # spoken and billed
     emu.clear_faults()
     code, report, err = render(series, "--yes")
     assert cast_stats(emu)["requests"]["speech"] == 1  # never spoken twice
@@ -168,7 +169,7 @@ def test_an_image_submit_killed_mid_call_is_adopted_not_paid_twice(
     series = tmp_path / "cast"
     series.mkdir()
     (series / "storyboard.yaml").write_text(CAST, encoding="utf-8")
-    kill_when(emu, series, "image", 1)
+    kill_when(emu, series, lambda: len(emu.service.images.tasks) > 0)  # its task exists
     emu.clear_faults()
     code, report, err = render(series, "--yes")
     assert code == 0, err
