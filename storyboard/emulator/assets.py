@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -62,6 +63,7 @@ class ImageTask:
     code: str = ""
     message: str = ""
     files: list[Path] = field(default_factory=list)
+    request_id: str = field(default_factory=new_id)  # of the submit that made it
 
 
 # --- the body --------------------------------------------------------------------------------
@@ -294,6 +296,21 @@ class ImageTasks:
                 or self.clock.now() - task.created > self.config.task_ttl:
             return None
         return task
+
+    def listing(self, start: float, end: float, model: str | None,
+                status: str | None) -> list[ImageTask]:
+        """Known image tasks created in ``[start, end]`` (whole seconds), for ``GET /tasks``."""
+        return [t for t in self.tasks.values()
+                if self.get(t.task_id) is not None and start <= math.floor(t.created) <= end
+                and (model is None or t.request.model == model)
+                and (status is None or t.status == status)]
+
+    def listed(self, task: ImageTask) -> dict[str, Any]:
+        """An image task as the task list shows it (as a video task is shown)."""
+        return {"task_id": task.task_id, "status": task.status, "model_name": task.request.model,
+                "gmt_create": self.clock.stamp(task.created),
+                "start_time": self.clock.stamp(task.scheduled),
+                "end_time": self.clock.stamp(task.ended), "request_id": task.request_id}
 
     def sign(self, name: str, expires: int) -> str:
         return hmac.new(self._secret, f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]

@@ -20,7 +20,6 @@ from starlette.routing import Route
 
 from storyboard.emulator.app import answer, check_auth, origin, service_of
 from storyboard.emulator.assets import validate_image
-from storyboard.emulator.state import new_id
 from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.emulator.wire import API
@@ -52,7 +51,7 @@ async def image(request: Request) -> Response:
 
     accepted = validate_image(await _body(request), oss_resolve=resolve, known_upload=known)
     task = service.images.submit(accepted)
-    return JSONResponse({"request_id": new_id(),
+    return JSONResponse({"request_id": task.request_id,
                          "output": {"task_id": task.task_id, "task_status": "PENDING"}})
 
 

@@ -273,9 +273,15 @@ class Service:
             raise invalid("status must be PENDING, RUNNING, SUCCEEDED, FAILED or CANCELED")
         page_no = self._page(query, "page_no", 1, 10**6)
         page_size = self._page(query, "page_size", 10, MAX_PAGE_SIZE)
-        tasks = self.table.listing(start, end, query.get("model_name") or None, status)
+        model = query.get("model_name") or None
+        # Every asynchronous task of the account: videos and the cast's image tasks alike.
+        tasks = [(t.created, t.task_id, self._listed(t))
+                 for t in self.table.listing(start, end, model, status)]
+        tasks += [(t.created, t.task_id, self.images.listed(t))
+                  for t in self.images.listing(start, end, model, status)]
+        tasks.sort(key=lambda item: (item[0], item[1]), reverse=True)
         shown = tasks[(page_no - 1) * page_size: page_no * page_size]
-        return {self.config.list_key: [self._listed(t) for t in shown], "total": len(tasks),
+        return {self.config.list_key: [item for _, _, item in shown], "total": len(tasks),
                 "total_page": math.ceil(len(tasks) / page_size), "page_no": page_no,
                 "page_size": page_size}
 

@@ -140,11 +140,16 @@ def _reachable(request: ShotRequest, dialect: Target, media_base_url: str | None
         for ref in (item.ref, item.voice):
             if ref is None:
                 continue
-            if ref.asset is not None:
+            if ref.asset is not None and not media_base_url:
+                # made (by dashscope), it is a file of the series' cache: hosted with the folder
                 yield Problem("cast", f"{ref.asset} is made from words, and {dialect.name} "
                                       "renders video only and fetches files from public URLs: "
-                                      "make the cast with dashscope or local and name the "
-                                      "files (image: PATH) for this gateway", once=True)
+                                      "make the cast with dashscope and set "
+                                      "provider.media_base_url to where the series folder "
+                                      "(with .storyboard/cache/dashscope) is hosted, or name "
+                                      "the files (image: PATH) for this gateway", once=True)
+            elif ref.asset is not None:
+                continue
             elif ref.url is not None and not ref.url.startswith(("https://", "http://")):
                 yield Problem("cast", f"{name_of(ref)}: {dialect.name} fetches files from "
                                       "public http(s) URLs only", once=True)

@@ -10,7 +10,9 @@ redirects.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,6 +41,9 @@ class Traits:
     - ``webhooks``: it can call back when a task's status changes.
     - ``downloads``: results are fetched over the network ("downloading" is a state).
     - ``writes_lock``: its renders are recorded in ``storyboard.lock`` (drafts are not).
+    - ``wire_watched``: every request it sends goes through ``protocol.LazyClient`` (which tells
+      ``watching``), so a submit that failed with an exception of ours before any request went
+      out is known to have created nothing. Off: every such failure may have sent its request.
     """
 
     paid: bool = True
@@ -48,6 +53,37 @@ class Traits:
     webhooks: bool = False
     downloads: bool = True
     writes_lock: bool = True
+    wire_watched: bool = False
+
+
+class Wire:
+    """Whether a provider sent any request while it was watched (``watching``): a failure of
+    ours before anything went out cannot have created (nor paid for) a task."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+
+_WIRE: ContextVar[Wire | None] = ContextVar("storyboard_wire", default=None)
+
+
+@contextmanager
+def watching() -> Iterator[Wire]:
+    """A ``Wire`` that hears of every request a provider sends inside this block (in this task
+    and in the tasks it starts)."""
+    wire = Wire()
+    token = _WIRE.set(wire)
+    try:
+        yield wire
+    finally:
+        _WIRE.reset(token)
+
+
+def on_the_wire() -> None:
+    """Said by a provider's HTTP client just before each request goes out."""
+    wire = _WIRE.get()
+    if wire is not None:
+        wire.sent = True
 
 
 async def once(call: Callable[[], Awaitable[Any]]) -> Any:
@@ -170,7 +206,8 @@ def refuse_assets(shots: list[CompiledShot], who: str) -> None:
     only, so the cast is made first with a provider that makes it."""
     problems = [Diagnostic(
         shot.span, f"{shot.asset.name} is generated ({ASSET_WORDS[shot.asset.kind]}); {who} "
-        f"makes video only: make the cast with --provider dashscope or local first",
+        f"makes video only: make the cast with --provider dashscope first (it then uses "
+        f"those files)",
         code="provider-video-only")
         for shot in shots if shot.asset is not None]
     if problems:

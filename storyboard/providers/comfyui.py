@@ -67,7 +67,8 @@ class ComfyUIProvider(BaseProvider):
     """Your own GPUs behind ComfyUI; see the module docstring."""
 
     name = NAME
-    traits = Traits(paid=False)  # free: no consent, budget or ledger; it lists its jobs
+    # free: no consent, budget or ledger; it lists its jobs
+    traits = Traits(paid=False, wire_watched=True)
     capabilities = Capabilities()
     prices = PriceTable({"480P": 0.0, "720P": 0.0, "1080P": 0.0}, input_video_cap=0.0)
 

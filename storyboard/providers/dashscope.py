@@ -79,7 +79,8 @@ class DashScopeProvider(BaseProvider):
     name = NAME
     cache_key = NAME
     protocol = DASHSCOPE
-    traits = Traits(uploads=True)  # paid; lists its tasks; local files go to its upload store
+    # paid; lists its tasks; local files go to its upload store; every request through LazyClient
+    traits = Traits(uploads=True, wire_watched=True)
 
     def __init__(self, settings: DashScopeSettings | None = None, *,
                  transport: httpx.AsyncBaseTransport | None = None,
@@ -200,7 +201,7 @@ class DashScopeProvider(BaseProvider):
         found by its name in the account's voices; an image task whose answer has no prompt
         cannot be told apart from another of its model, so every one in the window is given."""
         if shot.asset is not None and shot.asset.kind != "image":
-            return await self.cast.find(shot)
+            return await self.cast.find(shot, since)
         end = self._clock() + self.settings.clock_skew
         start = min(max(since - self.settings.clock_skew, end - LIST_WINDOW + 60.0), end)
         listed = await self._list(start, end, model=shot.request.model, shot=shot.id)

@@ -13,8 +13,11 @@ as a video, and each kind becomes one request (``../shared/spec/assets.md`` sect
   speech model it was designed for (one small paid call, about 0.8 CNY / 0.10 USD per 10,000
   characters).
 - ``speech``: a line spoken by a ``qwen3-tts-vd`` snapshot, synchronous: the task id is
-  ``tts-<request id>`` and the result URL (valid 24 h) is kept the same way. An id no longer known
-  answers UNKNOWN with code ``Gone`` (the line is spoken again).
+  ``tts-<request id>`` and the result URL (valid 24 h) is kept the same way, also by the line's
+  hash, so an answer the journal missed is found again. No list shows speech calls: a lost answer
+  with nothing kept is ``ListUnavailable`` to ``find`` (the runner stops the line as ambiguous,
+  never speaking it twice). An id no longer known answers UNKNOWN with code ``Gone`` (the line is
+  spoken again).
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storyboard.errors import ProviderError, RequestRejected
+from storyboard.errors import ListUnavailable, ProviderError, RequestRejected
 from storyboard.files import NEW_FILE_MODE, state_folder, temp_prefix
 from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.dashscope_wire import NAME, OSS_RESOLVE_HEADER, parse_submit
@@ -47,6 +51,7 @@ SPEECH_PATH = "/services/aigc/multimodal-generation/generation"
 SPEECH_PREFIX = "tts-"  # our task ids for spoken lines
 VOICE_PREFIX = "qwen-tts-vd-"  # the service's voice ids
 SAMPLE_RATE = 24000
+RESULT_LIFE = 23 * 3600.0  # a result URL lives 24 h: one kept longer is asked for again
 VOICE_PAGE_SIZE = 100
 VOICE_MAX_PAGES = 20  # 1,000 voices an account at most
 HELD = "held:"  # video_url of a result held here (a voice preview): ``held:<task id>``
@@ -140,6 +145,10 @@ class CastCalls:
         url = _audio_url(answer, shot.id)
         task_id = SPEECH_PREFIX + str(answer.get("request_id") or shot.hash[:32])
         self._speech[task_id] = url
+        # Kept before the runner hears the id: a process killed before the journal has it
+        # finds the answer again by the line's hash (``find``), never speaking twice.
+        self._write(f"speech/{_file_name(shot.hash)}.line.json", json.dumps(
+            {"task_id": task_id, "url": url, "at": time.time()}).encode())
         self._write(f"speech/{_file_name(task_id)}.json", json.dumps({"url": url}).encode())
         return task_id
 
@@ -189,9 +198,14 @@ class CastCalls:
         if not text or not model:
             raise ProviderError(f"voice {state.task_id}: neither its preview nor its sample and "
                                 "model are known", provider=NAME)
-        answer = await self.provider._json("POST", SPEECH_PATH, what="speech of a voice's sample",
-                                           json=speech_body(model, text, state.task_id))
-        url = _audio_url(answer, "")
+        kept = f"voices/{_file_name(state.task_id)}.sample.json"
+        url = self._kept_url(kept, RESULT_LIFE)  # a fetch failed after the paid call: not again
+        if url is None:
+            answer = await self.provider._json(
+                "POST", SPEECH_PATH, what="speech of a voice's sample",
+                json=speech_body(model, text, state.task_id))
+            url = _audio_url(answer, "")
+            self._write(kept, json.dumps({"url": url, "at": time.time()}).encode())
         tmp = folder / f"{temp_prefix('sample')}{secrets.token_hex(4)}.wav"
         try:
             await self.provider.fetch(url, tmp, what=f"sample of voice {state.task_id}")
@@ -203,11 +217,13 @@ class CastCalls:
 
     # -- find --------------------------------------------------------------------------------
 
-    async def find(self, shot: CompiledShot) -> list[TaskState]:
-        """Every voice of the account whose id or name carries this shot's preferred name (none
-        for a spoken line: it has no list, and a lost line is spoken again)."""
+    async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
+        """Every voice of the account whose id or name carries this shot's preferred name; for a
+        spoken line, the answer kept here for it since ``since``."""
         asset = shot.asset
         assert asset is not None
+        if asset.kind == "speech":
+            return self._spoken_since(shot, since)
         if asset.kind != "voice":
             return []
         name = preferred_name(shot.hash, asset.name)
@@ -238,6 +254,25 @@ class CastCalls:
                 break
         return items
 
+    def _spoken_since(self, shot: CompiledShot, since: float) -> list[TaskState]:
+        """The line's answer kept since ``since`` (the answer came, the journal missed its id);
+        without one, ``ListUnavailable``: speech is synchronous and no list shows a call whose
+        answer was lost, so whether it was paid cannot be known, and it is never sent again."""
+        path = self._path(f"speech/{_file_name(shot.hash)}.line.json")
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+        except (OSError, ValueError):
+            kept = None
+        if isinstance(kept, dict) and isinstance(kept.get("at"), int | float) \
+                and kept["at"] >= since and isinstance(kept.get("task_id"), str) \
+                and isinstance(kept.get("url"), str) and kept["url"]:
+            self._speech[kept["task_id"]] = kept["url"]
+            return [TaskState(kept["task_id"], TaskStatus.SUCCEEDED, video_url=kept["url"])]
+        raise ListUnavailable(
+            "a spoken line cannot be listed: the speech call is synchronous and gives no task "
+            "that a list could show, so a call whose answer was lost may have been paid",
+            provider=NAME, shot=shot.id, code="SpeechUnlisted")
+
     # -- what is kept ------------------------------------------------------------------------
 
     def _keep_preview(self, voice: str, audio: bytes) -> None:
@@ -254,10 +289,18 @@ class CastCalls:
         return None
 
     def _read_speech(self, task_id: str) -> str | None:
-        path = self._path(f"speech/{_file_name(task_id)}.json")
+        return self._kept_url(f"speech/{_file_name(task_id)}.json")
+
+    def _kept_url(self, name: str, life: float | None = None) -> str | None:
+        """A URL kept under ``name``; with ``life``, only one kept less than ``life`` s ago."""
+        path = self._path(name)
         try:
-            url = json.loads(path.read_text(encoding="utf-8")).get("url") if path else None
-        except (OSError, ValueError, AttributeError):
+            kept = json.loads(path.read_text(encoding="utf-8")) if path else None
+        except (OSError, ValueError):
+            return None
+        url = kept.get("url") if isinstance(kept, dict) else None
+        at = kept.get("at") if isinstance(kept, dict) else None
+        if life is not None and not (isinstance(at, int | float) and time.time() - at < life):
             return None
         return url if isinstance(url, str) and url else None
 

@@ -66,7 +66,8 @@ class GatewayProvider(BaseProvider):
         self.webhook_url = webhook_url
         self.media_base_url = (settings.media_base_url or "").rstrip("/") or None
         self.base_url = settings.base_url or None
-        self.traits = Traits(public_media=True, webhooks=bool(self.dialect.webhook_field))
+        self.traits = Traits(public_media=True, webhooks=bool(self.dialect.webhook_field),
+                             wire_watched=True)
         key = os.environ.get(settings.key_env, "").strip()
         self._key = ApiKey(key) if key else None
         self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))

@@ -55,7 +55,8 @@ class LocalProvider(BaseProvider):
         self.cache_key = cache_key(draft)
         # Free; its videos are files here already (never "downloading"); drafts are proxies
         # that the committed lock never records (it records finished work).
-        self.traits = Traits(paid=False, lists=False, downloads=False, writes_lock=not draft)
+        self.traits = Traits(paid=False, lists=False, downloads=False, writes_lock=not draft,
+                             wire_watched=True)  # it sends nothing
         self._durations: dict[str, float] = {}
         self._swept = False  # a killed render's half-written videos are removed once a run
 

@@ -34,6 +34,7 @@ from storyboard.errors import (
     TransportError,
 )
 from storyboard.providers.base import Ask as Ask  # re-exported
+from storyboard.providers.base import on_the_wire
 from storyboard.providers.base import once as once  # re-exported
 
 SNIPPET = 300  # characters of an unexpected answer worth quoting in an error
@@ -211,7 +212,8 @@ def list_items(answer: Mapping[str, Any], *, provider: str, shot: str = "",
 
 class LazyClient:
     """An httpx client made at first use (plans need no TLS set-up), closed once; call it to get
-    the client. No auth in its defaults: result and upload hosts never see a key."""
+    the client. No auth in its defaults: result and upload hosts never see a key. Each request
+    is said to the run's ``Wire`` (``base.watching``) just before it goes out."""
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None, timeout: httpx.Timeout) -> None:
         self._transport, self._timeout = transport, timeout
@@ -219,13 +221,18 @@ class LazyClient:
 
     def __call__(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout)
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout,
+                                           event_hooks={"request": [_going_out]})
         return self._http
 
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+
+
+async def _going_out(request: httpx.Request) -> None:
+    on_the_wire()
 
 
 async def send(client: httpx.AsyncClient, method: str, url: str, *, provider: str, what: str,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef, Scene
+from storyboard.run.cache import OutputCache
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,17 @@ def _scene(scene: Scene, made: Mapping[str, Made]) -> Scene:
 
 def _line(line: Line, made: Mapping[str, Made]) -> Line:
     return replace(line, voice=_ref(line.voice, made))
+
+
+def with_made_files(shots: list[CompiledShot], cache: OutputCache) -> list[CompiledShot]:
+    """``shots`` with each cast asset already in ``cache`` in place of its name (what a gateway
+    will be sent, so its URLs can be checked before anything is paid)."""
+    out = []
+    for shot in shots:
+        made = {asset: Made(cache.path(digest), "") for asset, digest in shot.needs.items()
+                if cache.has(digest)}
+        out.append(substituted(shot, made))
+    return out
 
 
 def not_made(asset: str, shot: CompiledShot, why: str) -> str:

@@ -41,6 +41,16 @@ def hash_of(name: str) -> str | None:
         return name[:-4]
     return name if name.endswith(ASSET_SUFFIXES) else None
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_LOCAL_KEY = re.compile(r"local-r\d+(?:-draft)?")  # the local provider's (animatic.cache)
+CAST_MAKER = "dashscope"  # the provider whose cast a video-only provider uses
+
+
+def _listed(folder: Path) -> set[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return {h for e in entries if (h := hash_of(e.name)) is not None}
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
 
 
 @dataclass(frozen=True)
@@ -88,35 +98,62 @@ def write_atomic(target: Path, data: bytes, *, sync_dir: bool = True) -> None:
 _PATHS: dict[tuple[Path, str], Path] = {}  # a cached video's path by its folder and hash
 
 
+def is_asset(shot_hash: str) -> bool:
+    """A cast asset's hash (it names its file type), not a video's."""
+    return shot_hash.endswith(ASSET_SUFFIXES)
+
+
+def cast_source(cache_key: str) -> str:
+    """The cache key whose cast assets a render under ``cache_key`` uses. An asset's hash covers
+    its whole request (service, model, words, references, seed), not the video provider, so one
+    made by DashScope is the same paid result whichever provider renders the videos: a provider
+    that makes the cast keeps its own (``dashscope``; the local stand-ins, ``local-r*``, by
+    renderer version), and one that makes video only (a gateway, ComfyUI) uses DashScope's."""
+    if cache_key == CAST_MAKER or _LOCAL_KEY.fullmatch(cache_key):
+        return cache_key
+    return CAST_MAKER
+
+
+def _folder(series_dir: Path, cache_key: str) -> Path:
+    return series_dir / CACHE_DIR / (_UNSAFE.sub("_", cache_key) or "default")
+
+
 class OutputCache:
-    """The cache of one provider flavour (its ``cache_key``) in one series folder."""
+    """The cache of one provider flavour (its ``cache_key``) in one series folder; its cast
+    assets in the folder of ``cast_source(cache_key)``."""
 
     def __init__(self, series_dir: Path, cache_key: str) -> None:
         self.cache_key = cache_key
-        self.dir = series_dir / CACHE_DIR / (_UNSAFE.sub("_", cache_key) or "default")
+        self.dir = _folder(series_dir, cache_key)
+        self.cast_dir = _folder(series_dir, cast_source(cache_key))
+
+    def folder(self, shot_hash: str) -> Path:
+        """Where ``shot_hash`` is kept: the cast's folder for an asset, else this cache's."""
+        return self.cast_dir if is_asset(shot_hash) else self.dir
 
     def path(self, shot_hash: str) -> Path:
-        key = (self.dir, shot_hash)
+        folder = self.folder(shot_hash)
+        key = (folder, shot_hash)
         found = _PATHS.get(key)
         if found is None:  # joined once: a page of 2,000 shots asks for each path many times
             if len(_PATHS) >= 100_000:
                 _PATHS.clear()
-            found = _PATHS[key] = self.dir / file_name(shot_hash)
+            found = _PATHS[key] = folder / file_name(shot_hash)
         return found
 
     def sidecar(self, shot_hash: str) -> Path:
-        return self.dir / f"{shot_hash}.json"
+        return self.folder(shot_hash) / f"{shot_hash}.json"
 
     def has(self, shot_hash: str) -> bool:
         return self.path(shot_hash).is_file()
 
     def hashes(self) -> set[str]:
-        """Every cached hash, from one directory listing (the planner's fast path)."""
-        try:
-            with os.scandir(self.dir) as entries:
-                return {h for e in entries if (h := hash_of(e.name)) is not None}
-        except (FileNotFoundError, NotADirectoryError):
-            return set()
+        """Every cached hash, from one directory listing (two when the cast is kept apart: the
+        planner's fast path)."""
+        if self.cast_dir == self.dir:
+            return _listed(self.dir)
+        return {h for h in _listed(self.dir) if not is_asset(h)} | {
+            h for h in _listed(self.cast_dir) if is_asset(h)}
 
     def get(self, shot_hash: str) -> CacheEntry | None:
         """The sidecar of a cached video; rebuilt from the video when the sidecar is missing."""
@@ -134,9 +171,10 @@ class OutputCache:
 
     def temp_path(self, shot_hash: str) -> Path:
         """A fresh temporary file beside the cache (same filesystem: the final move is atomic)."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        folder = self.folder(shot_hash)
+        folder.mkdir(parents=True, exist_ok=True)
         suffix = ".part" + Path(file_name(shot_hash)).suffix
-        fd, name = tempfile.mkstemp(prefix=f".{shot_hash[:16]}.", suffix=suffix, dir=self.dir)
+        fd, name = tempfile.mkstemp(prefix=f".{shot_hash[:16]}.", suffix=suffix, dir=folder)
         os.close(fd)
         return Path(name)
 
@@ -149,7 +187,7 @@ class OutputCache:
                      json.dumps(asdict(entry), sort_keys=True, indent=2).encode() + b"\n",
                      sync_dir=False)  # the directory is synced once, after both renames
         os.replace(downloaded, target)
-        _fsync_dir(self.dir)
+        _fsync_dir(target.parent)
         return target
 
     def clean_temporaries(self) -> int:

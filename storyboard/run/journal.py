@@ -96,6 +96,14 @@ def scrub(text: str) -> str:
     return _SK_KEY.sub("sk-…", text)[:2000]
 
 
+def lookup_key(shot: CompiledShot) -> str:
+    """What a lookup of ``shot``'s lost submit tells apart: its model and prompt, or for a
+    generated image its model alone (an image task's answer does not carry its prompt, so any
+    image task of the model could be its). Submits with one key are sent one at a time."""
+    image = shot.asset is not None and shot.asset.kind == "image"
+    return find_key(shot.request.model, "" if image else shot.request.prompt)
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One journal row, as read back."""
@@ -290,7 +298,7 @@ class Journal:
         if self.ledger is None:
             return []
         horizon = (now or time.time()) - RECONCILE_HORIZON
-        key = find_key(shot.request.model, shot.request.prompt)
+        key = lookup_key(shot)
         return [e for e in self.ledger.open_for_key(cache_key, key)
                 if e.task_id is None and e.id not in own and e.intent_at >= horizon
                 and e.shot_hash != shot.hash]
@@ -304,7 +312,7 @@ class Journal:
         now = time.time()
         if self.ledger is not None and ledger_id is None:
             claim = self.ledger.intend(
-                cache_key, shot.hash, find_key(shot.request.model, shot.request.prompt),
+                cache_key, shot.hash, lookup_key(shot),
                 series=str(self.series_dir), shot=f"{shot.episode}/{shot.id}",
                 intent_at=intent_at)
             self._not_done_elsewhere(claim, shot, cache_key)

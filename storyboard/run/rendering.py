@@ -26,8 +26,10 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
+from storyboard.run.assets import with_made_files
+from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import LockFile, lock_path, proxy, read_lock, update_take_state
-from storyboard.run.mediacheck import check_media
+from storyboard.run.mediacheck import check_media, media_base_url
 from storyboard.run.plan import Change, below_list
 from storyboard.run.setup import (
     RunSetup,
@@ -167,7 +169,24 @@ def consent(setup: RunSetup, the_plan: Plan) -> None:
         paid = {s.hash for s in the_plan.to_render}
         shots = [s for s in setup.shots if s.hash in paid]
         setup.provider.check_shots(shots)  # comfyui: every shot against its workflow
-        check_media(setup.provider, shots, setup.root)
+        cast = OutputCache(setup.root, setup.provider.cache_key)  # a gateway gets these too
+        if media_base_url(setup.provider) is not None:
+            pull_cast(setup, shots, cast)
+        check_media(setup.provider, with_made_files(shots, cast), setup.root)
+
+
+def pull_cast(setup: RunSetup, shots: list[CompiledShot], cast: OutputCache) -> None:
+    """The cast assets ``shots`` use that the store has and this folder lacks, pulled now (it is
+    free), so that the media check sees them at ``media_base_url`` before anything is paid."""
+    if setup.store is None:
+        return
+    wanted = {digest for shot in shots for digest in shot.needs.values()
+              if not cast.has(digest)}
+    locked = _shots_lock(setup).shots
+    for asset in setup.shots:
+        if asset.hash in wanted:
+            wanted.discard(asset.hash)
+            setup.store.fetch(asset, cast, locked)  # a miss or a failure: the run says so
 
 
 def remove_empty(folders: list[Path]) -> None:

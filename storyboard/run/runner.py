@@ -41,7 +41,7 @@ from storyboard.media import ffmpeg
 from storyboard.providers.base import Provider, task_key
 from storyboard.run import claims
 from storyboard.run.assets import Made, not_made
-from storyboard.run.cache import OutputCache
+from storyboard.run.cache import OutputCache, cast_source, is_asset
 from storyboard.run.inputs import prune_inputs
 from storyboard.run.journal import Journal
 from storyboard.run.lockfile import LockEntry, entry_for, lock_path, proxy, shot_key, update_lock
@@ -311,8 +311,9 @@ def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[Compi
     for shot, result in zip(shots, results, strict=True):
         cached = run.cache.get(shot.hash) if result.ok else None
         if cached is not None:
+            key = run.provider.cache_key  # a cast asset's: the cast's maker's (``cast_source``)
             entries.append(entry_for(shot, cached, root, run.provider.name,
-                                     run.provider.cache_key))
+                                     cast_source(key) if is_asset(shot.hash) else key))
     prune: dict[str, set[str]] | None = None
     if isinstance(source, Manifest):  # the whole series: drop the entries of deleted shots
         prune = {}

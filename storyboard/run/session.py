@@ -24,7 +24,7 @@ from storyboard.run.cache import OutputCache
 from storyboard.run.checks import (
     retryable,
 )
-from storyboard.run.journal import AttemptState, Journal
+from storyboard.run.journal import AttemptState, Journal, lookup_key
 from storyboard.run.lockfile import LockEntry, lock_path, proxy, read_lock, shot_key
 from storyboard.run.model import (
     EventState,
@@ -44,7 +44,6 @@ from storyboard.run.pacing import (
     TokenBucket,
 )
 from storyboard.run.plan import ReferenceSeconds, estimate
-from storyboard.run.team.ledger import find_key
 from storyboard.run.team.sharing import StoreLink
 from storyboard.targets import PriceTable, TaskStatus
 from storyboard.targets.prices import under
@@ -246,7 +245,7 @@ class Session:
         return self.key_locks.setdefault(self.find_key(shot), asyncio.Lock())
 
     def find_key(self, shot: CompiledShot) -> str:
-        return find_key(shot.request.model, shot.request.prompt)
+        return lookup_key(shot)
 
     async def take_slot(self, shot: CompiledShot, *, force: bool = False) -> Lease:
         """A slot for a task of ``shot``: this run's, then (with a team ledger and an account

@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import NoReturn
 
 from storyboard.errors import ProviderError
 from storyboard.language.request import CompiledShot
+from storyboard.providers.base import watching
 from storyboard.run import claims
 from storyboard.run.assets import substituted
 from storyboard.run.checks import (
@@ -118,12 +120,19 @@ class Submitting(Reconciling):
             if tries > 1:
                 await self.submit_bucket.take()
             self.submits += 1
-            try:
-                task_id = await self.call(self.provider.submit(shot, first_frame))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                adopted = await self.after_failed_submit(shot, attempt, exc, tries)
+            with watching() as wire:
+                try:
+                    task_id = await self.call(self.provider.submit(shot, first_frame))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    failure: Exception | None = exc
+                else:
+                    failure = None
+            if failure is not None:
+                sent = wire.sent or not self.provider.traits.wire_watched
+                adopted = await self.after_failed_submit(shot, attempt, failure, tries,
+                                                         sent=sent)
                 if adopted is not None:
                     return adopted
                 continue
@@ -133,17 +142,20 @@ class Submitting(Reconciling):
         raise AssertionError("unreachable")
 
     async def after_failed_submit(self, shot: CompiledShot, attempt: Attempt, exc: Exception,
-                                  tries: int) -> str | None:
+                                  tries: int, *, sent: bool = True) -> str | None:
         """A task id found for a submit whose answer was lost, or None to send again (after a
-        backoff): only a failure that proves the request never reached the service is resent."""
+        backoff): only a failure that proves the request never reached the service is resent.
+        ``sent``: whether the provider may have sent a request before it failed."""
         code = exc.code if isinstance(exc, ProviderError) else type(exc).__name__
+        if not sent and not isinstance(exc, ProviderError | TimeoutError):
+            await self.unsent(shot, attempt, exc, code)
         if not retryable(exc):
             await self.db(self.journal.fail, attempt.id, code, describe(exc))
             self.reserved.pop(shot_key(shot), None)
             raise self.end(shot, "failed", str(exc), "failed", code=code)
         if isinstance(exc, ProviderError) and exc.retry_after:
             self.submit_bucket.pause(exc.retry_after)
-        if is_ambiguous(exc):
+        if sent and is_ambiguous(exc):
             await self.db(self.journal.note, attempt.id, f"{LOST_ANSWER} ({describe(exc)})")
             return await self.late_task(shot, attempt, describe(exc))
         if tries > self.options.max_retries:
@@ -153,6 +165,17 @@ class Submitting(Reconciling):
                            "failed", code=code)
         await self.backoff(tries, exc)
         return None
+
+    async def unsent(self, shot: CompiledShot, attempt: Attempt, exc: Exception,
+                     code: str) -> NoReturn:
+        """A fault of ours (a bug, a local file) before any request went out: no task can exist,
+        so the shot fails at once, its intent settled, instead of being looked for."""
+        message = (f"the submit failed before anything was sent, so nothing is paid: "
+                   f"{code}: {describe(exc)}")
+        log.warning("%s: %s", shot_key(shot), message)
+        await self.db(self.journal.fail, attempt.id, code, message)
+        self.reserved.pop(shot_key(shot), None)
+        raise self.end(shot, "failed", message, "failed", code=code)
 
     async def late_task(self, shot: CompiledShot, attempt: Attempt, why: str) -> str:
         """The task of a submit that was sent and never answered, listed within

@@ -29,7 +29,7 @@ from storyboard.errors import FFmpegError, MediaError, StoreCorrupt, StoreUnreac
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
-from storyboard.run.cache import CacheEntry, OutputCache
+from storyboard.run.cache import CacheEntry, OutputCache, cast_source, is_asset
 from storyboard.run.lockfile import LockEntry, shot_key
 from storyboard.run.team.store import RenderStore
 
@@ -112,10 +112,19 @@ class StoreLink:
 
     # --- the plan ---------------------------------------------------------------------------
 
+    def key_for(self, shot_hash: str) -> str:
+        """The flavour a hash's record is kept under: a cast asset's is the cast's maker's
+        (``cast_source``: a gateway's cast is DashScope's), a video's this one's."""
+        return cast_source(self.cache_key) if is_asset(shot_hash) else self.cache_key
+
     def scan(self) -> None:
-        """Two listings: the shot records of this flavour and the stored videos."""
+        """Two listings (three when the cast is another flavour's): the shot records of this
+        flavour (and the cast's) and the stored videos."""
         try:
             self.known = self.store.hashes(self.cache_key)
+            if cast_source(self.cache_key) != self.cache_key:
+                self.known = {h for h in self.known if not is_asset(h)} | {
+                    h for h in self.store.hashes(cast_source(self.cache_key)) if is_asset(h)}
             self.videos = self.store.videos()
         except StoreUnreachable as exc:
             self.problem = str(exc)
@@ -124,7 +133,7 @@ class StoreLink:
                   locked: Mapping[str, LockEntry]) -> set[str]:
         """Hashes of ``shots`` the store can give: by record, or by the lock file's sha256."""
         found = {s.hash for s in shots if s.hash in self.known
-                 or locked_sha(s, locked, self.cache_key) in self.videos}
+                 or locked_sha(s, locked, self.key_for(s.hash)) in self.videos}
         self.seen |= found
         return found
 
@@ -149,9 +158,9 @@ class StoreLink:
                locked: Mapping[str, LockEntry]) -> Fetch:
         """The lock file's video first (what the team committed), else the store's record's;
         a candidate that fails its sha256 check is refused and the next one tried."""
-        record = self.store.record(self.cache_key, shot.hash)
+        record = self.store.record(self.key_for(shot.hash), shot.hash)
         candidates: list[tuple[str | None, Mapping[str, Any]]] = [
-            (locked_sha(shot, locked, self.cache_key), locked.get(shot_key(shot), {}))]
+            (locked_sha(shot, locked, self.key_for(shot.hash)), locked.get(shot_key(shot), {}))]
         if record is not None:
             candidates.append((record.sha256, record.data))
         refusal: StoreCorrupt | None = None
@@ -229,7 +238,7 @@ class StoreLink:
         if sha256_file(video) != entry.sha256:
             raise StoreCorrupt(f"the cached video {video} does not match its recorded sha256; "
                                "delete it and render again")
-        wrote = self.store.push(record_for(entry, self.cache_key, video), video,
+        wrote = self.store.push(record_for(entry, self.key_for(shot_hash), video), video,
                                 force=shot_hash in self.refused)
         self.known.add(shot_hash)
         self.refused.discard(shot_hash)
