@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -239,6 +240,43 @@ def test_an_out_folder_that_is_a_link_is_never_written_through(series: Path,
     assert render.returncode == 1, render.stderr
     assert "out is a link" in render.stderr and "Traceback" not in render.stderr
     assert list(elsewhere.iterdir()) == []
+
+
+@pytest.fixture()
+def slow_first_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The studio's first check held until the test lets it go (a big series' first draft),
+    with a start limit of one second."""
+    from storyboard.review.studio import server as module
+    from storyboard.review.studio.state import Studio
+    release, refresh = threading.Event(), Studio.refresh
+
+    def held(self: Studio) -> None:
+        release.wait(30)
+        refresh(self)
+
+    monkeypatch.setattr(Studio, "refresh", held)
+    monkeypatch.setattr(module, "START_TIMEOUT", 1.0)
+    yield release
+    release.set()
+
+
+def test_the_page_answers_at_once_while_a_long_first_check_runs(
+        series: Path, slow_first_check: threading.Event) -> None:
+    server = StudioServer(series, render_drafts=False).start(first_draft=False)
+    try:
+        assert json.loads(get(server, f"/state?token={server.token}").text)["phase"] == \
+            "starting"
+        slow_first_check.set()
+        wait_for(lambda: server.studio.snapshot.phase == "check")
+    finally:
+        server.stop()
+
+
+def test_starting_waits_for_a_first_draft_longer_than_the_start_limit(
+        series: Path, slow_first_check: threading.Event) -> None:
+    threading.Timer(2.0, slow_first_check.set).start()  # twice the start limit
+    with StudioServer(series, render_drafts=False) as server:
+        assert server.studio.snapshot.phase == "check"
 
 
 def test_a_folder_that_is_not_a_series_is_refused_like_every_command(tmp_path: Path) -> None:

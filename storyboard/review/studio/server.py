@@ -1,8 +1,10 @@
 """A studio into a running server: uvicorn on loopback, a watcher thread, a token, until Ctrl-C.
 
-``StudioServer`` is the background form (tests, the benchmark): ``start`` serves, checks and
-drafts once, and starts watching; ``stop`` ends both cleanly. ``serve`` is the blocking form behind
-``storyboard studio``. The studio binds 127.0.0.1 unless told otherwise (``--host``); any other
+``StudioServer`` is the background form (tests, the benchmark): ``start`` serves and starts
+watching, then checks and drafts once (and waits for that, however long it takes, unless told not
+to); ``stop`` ends both cleanly. ``serve`` is the blocking form behind ``storyboard studio``: it
+prints the address as soon as the server listens, and the page says "starting" until the first
+check is shown. The studio binds 127.0.0.1 unless told otherwise (``--host``); any other
 address is refused unless ``allow_remote`` says the user asked for it by name.
 """
 
@@ -77,6 +79,7 @@ class StudioServer:
         self.port = int(self.sock.getsockname()[1])
         self.stopping = threading.Event()
         self.watching = threading.Event()  # set once the watcher sees the folder
+        self.refreshed = threading.Event()  # set once the first check (and draft) is shown
         shown = f"[{host.strip('[]')}]" if ":" in host else host
         hosts = {f"{shown}:{self.port}", f"localhost:{self.port}", f"127.0.0.1:{self.port}"}
         self.app = create_app(self.studio, Guard(self.token, hosts))
@@ -90,15 +93,25 @@ class StudioServer:
         shown = f"[{self.host.strip('[]')}]" if ":" in self.host else self.host
         return f"http://{shown}:{self.port}/?token={self.token}"
 
-    def start(self) -> Self:
+    def start(self, *, first_draft: bool = True) -> Self:
+        """Serve and watch; with ``first_draft``, return once the first check and draft are shown
+        too (however long a big series' first draft takes), else at once (the page says
+        "starting" until then)."""
         self._thread(lambda: self.server.run(sockets=[self.sock]), "studio-http")
         self._thread(self.watch, "studio-watch")
-        deadline = time.monotonic() + START_TIMEOUT
-        while not (self.server.started and self.watching.is_set()):
-            if time.monotonic() > deadline:
+        self._wait(lambda: bool(self.server.started) and self.watching.is_set(), START_TIMEOUT)
+        if first_draft:
+            self._wait(self.refreshed.is_set, None)
+        return self
+
+    def _wait(self, ready: Callable[[], bool], limit: float | None) -> None:
+        deadline = None if limit is None else time.monotonic() + limit
+        while not ready():
+            if not all(thread.is_alive() for thread in self.threads):
+                raise StoryboardError("the studio stopped while starting")
+            if deadline is not None and time.monotonic() > deadline:
                 raise StoryboardError("the studio's server did not start")
             time.sleep(0.01)
-        return self
 
     def _thread(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -109,15 +122,16 @@ class StudioServer:
         """Check and draft once, then again on every save of a file the series uses (not its
         state or output). Its own thread: a render runs its event loop, never inside another."""
         root = self.studio.root
-        self.studio.refresh()
-        # not one of ``threads`` (each of which runs as long as the studio does)
-        threading.Thread(target=warm_up, name="studio-warm-up", daemon=True).start()
         for changes in watch(root, stop_event=self.stopping, debounce=DEBOUNCE_MS,
                              step=STEP_MS, rust_timeout=200, yield_on_timeout=True,
                              watch_filter=lambda _change, path: watched(Path(path), root)):
             self.watching.set()  # the first (empty) answer comes once the watch is in place
-            if changes:
+            if changes or not self.refreshed.is_set():  # a save during the first: seen next
                 self.studio.refresh()
+            if not self.refreshed.is_set():
+                self.refreshed.set()
+                # not one of ``threads`` (each of which runs as long as the studio does)
+                threading.Thread(target=warm_up, name="studio-warm-up", daemon=True).start()
 
     def stop(self, wait: float = 10.0) -> None:
         """Stop serving and watching: the page's event streams are ended first, so uvicorn has no
@@ -149,7 +163,7 @@ def serve(root: Path, *, host: str, port: int, author: str | None, allow_remote:
     server = StudioServer(root, host=host, port=port, author=author, allow_remote=allow_remote)
     signal.signal(signal.SIGTERM, _interrupt)  # docker stop, systemd: stop as Ctrl-C does
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, or SIGTERM as _interrupt raises it
-        server.start()
+        server.start(first_draft=False)  # the page says "starting" until its first check
         announce(server.url)
         if open_browser:
             import webbrowser
