@@ -13,7 +13,7 @@ import pg_server
 import pytest
 from pg_server import PgServer
 
-from storyboard.media import samples
+from storyboard.media import ffbinary, samples
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +41,12 @@ def make_media(media_cache: Path) -> Callable[..., Path]:
 
 
 _SESSION_STATE: list[str] = []
+# Media facts from the bundled ffmpeg's log, not a system ffprobe's JSON (unless the environment
+# names one: ``STORYBOARD_FFPROBE=/usr/bin/ffprobe pytest`` runs the suite through it). Both give
+# the same facts (tests/test_probe_golden.py holds them to each other, with a real ffprobe), and
+# Debian's ffprobe costs about 0.11 s of CPU to start (its shared libraries) against the static
+# ffmpeg's 0.02 s: across the suite's thousands of probes, minutes of its 2 cores.
+PROBE_FROM_LOG = "none"
 RENDERED = ("rendered_example", "rendered_ad")  # session renders: made once, on one worker
 # The longest files (a minute or more of one worker, or one long test: the slowest first), handed
 # out first on two workers so that neither ends with one of them while the other waits idle.
@@ -104,12 +110,13 @@ class GroupIds:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Session-wide (module-scoped fixtures run before the per-test one below): no test ever
-    touches the real ~/.local/state; grouped tests keep their group on xdist's workers."""
+    touches the real ~/.local/state; grouped tests keep their group on xdist's workers; media
+    facts come from the chosen ffmpeg's log (``PROBE_FROM_LOG``)."""
     config.pluginmanager.register(GroupIds(), "storyboard-xdist-group-ids")
-    import os
     import tempfile
     _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-state-"))
     os.environ["STORYBOARD_STATE_DIR"] = _SESSION_STATE[-1]
+    os.environ.setdefault(ffbinary.FFPROBE_ENV, PROBE_FROM_LOG)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
