@@ -143,7 +143,11 @@ def test_another_provider_working_folder_or_code_compiles_anew(
     "not json", "{}", '{"key": 1}', "[1, 2]", '{"key": "K", "entry": {"@Popen": ["ls"]}}',
     '{"key": "K", "entry": {"@entry": [{"@Manifest": [1]}, [], []]}}',
     '{"key": "K", "entry": {"@entry": [{"@p": "x"}, [], []]}}',
-    '{"key": "K", "entry": {"@entry": [1, 2]}}'])
+    '{"key": "K", "entry": {"@entry": [1, 2]}}',
+    '{"key": "K", "entry": {"@entry": [{"@Manifest": ["t", "n", {"@p": "/"}, {"@p": "/s"}, '
+    '[1], {}, null, null, [], false, null, []]}, [], []]}}',
+    '{"key": "K", "entry": {"@entry": [{"@Manifest": ["t", "n", {"@p": "/"}, {"@p": "/s"}, '
+    '[], {}, null, null, [], false, null, []]}, ["x"], [[1, "d"]]]}}'])
 def test_a_damaged_or_foreign_entry_only_compiles_anew(series: Path, text: str) -> None:
     first = new_process(series)
     (entry,) = entries(series)

@@ -141,9 +141,22 @@ def _read(file: Path, wanted: str) -> Entry | None:
         entry = stored["entry"] if stored.get("key") == wanted else None
     except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None  # a damaged or foreign entry: compiled anew
+    return entry if _well_formed(entry) else None
+
+
+def _well_formed(entry: Any) -> bool:
+    """The shape an entry of ours has (its key is known only to this machine's checks; a damaged
+    file is only a slower check, never a traceback)."""
     if not isinstance(entry, Entry) or not isinstance(entry.manifest, Manifest):
-        return None
-    return entry
+        return False
+    manifest = entry.manifest
+    return isinstance(entry.problems, list) and all(
+        isinstance(p, Diagnostic) for p in entry.problems) and all(
+        isinstance(k, str) and (v is None or isinstance(v, str))
+        for k, v in entry.media.items()) and isinstance(manifest.episodes, list) and all(
+        isinstance(e, CompiledEpisode) and isinstance(e.shots, list) and all(
+            isinstance(s, CompiledShot) for s in e.shots) for e in manifest.episodes) and \
+        isinstance(manifest.cast, list) and all(isinstance(s, CompiledShot) for s in manifest.cast)
 
 
 def write(source: Source, provider: str | None, check_media: bool, entry: Entry) -> None:
@@ -174,7 +187,7 @@ def _same_media(recorded: dict[str, str | None], media: MediaCache) -> bool:
     for name, digest in recorded.items():
         try:
             now: str | None = media.facts(Path(name)).sha256
-        except MediaError:
+        except (MediaError, OSError):
             now = None
         if now != digest:
             return False
