@@ -94,6 +94,11 @@ def asset_id(kind: str, name: str) -> str:
     return f"{kind}/{name}"
 
 
+def asset_hashes(assets: list[CompiledShot]) -> dict[str, str]:
+    """Each compiled cast asset's hash (its take 1), by asset id."""
+    return {asset_id(a.episode, a.id): a.hash for a in assets}
+
+
 # --- hashing ---------------------------------------------------------------------------------
 
 

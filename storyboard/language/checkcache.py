@@ -119,14 +119,20 @@ def forget() -> None:
     _MEMORY.clear()
 
 
-def read(source: Source, provider: str | None, check_media: bool,
-         media: MediaCache) -> Entry | None:
-    """The entry a check of the same series left (in this process, else on disk), when every
-    media file it named is the same."""
+Slot = tuple[str, Path]  # an entry's key and its file
+
+
+def slot(source: Source, provider: str | None, check_media: bool) -> Slot | None:
+    """Where the series' entry is and the key it must have; None when it is never stored."""
     wanted = key(source, provider, check_media)
     file = _entry_file(source, provider, check_media)
-    if wanted is None or file is None:
-        return None
+    return None if wanted is None or file is None else (wanted, file)
+
+
+def read(where: Slot, media: MediaCache) -> Entry | None:
+    """The entry a check of the same series left (in this process, else on disk), when every
+    media file it named is the same."""
+    wanted, file = where
     kept = _MEMORY.get(file)
     entry = kept[1] if kept is not None and kept[0] == wanted else _read(file, wanted)
     if entry is None or not _same_media(entry.media, media):
@@ -159,13 +165,10 @@ def _well_formed(entry: Any) -> bool:
         isinstance(manifest.cast, list) and all(isinstance(s, CompiledShot) for s in manifest.cast)
 
 
-def write(source: Source, provider: str | None, check_media: bool, entry: Entry) -> None:
-    """Store ``entry`` for the next process (nothing when the series cannot be keyed, or a value
-    is not one ``encode`` writes)."""
-    wanted = key(source, provider, check_media)
-    file = _entry_file(source, provider, check_media)
-    if wanted is None or file is None:
-        return
+def write(where: Slot, entry: Entry) -> None:
+    """Store ``entry`` for the next process (nothing when a value is not one ``encode``
+    writes)."""
+    wanted, file = where
     try:
         text = f'{{"key":{json.dumps(wanted)},"entry":{encode(entry)}}}'
         file.parent.mkdir(parents=True, exist_ok=True)

@@ -285,36 +285,40 @@ class Compiler(CompileChecks):
         self.asset_hashes: dict[str, str] = {}  # each cast asset's take 1, by asset id
         self.named: dict[Path, str | None] = {}  # each media file the shots name: its digest
         self._provider = provider
+        self._slot: checkcache.Slot | None = None  # where a new process finds this check
 
     def run(self) -> Manifest:
         """The compiled series, as a process left it last time when nothing that decides it
         changed (``checkcache``), else built anew (and stored); raise ProblemsFound on errors."""
         warm = incremental.warm(self.source)  # this process keeps it: quicker than reading it
-        manifest = None if warm else self._stored()
+        if not warm:
+            self._slot = checkcache.slot(self.source, self._provider, self.check_media)
+        manifest = self._stored() if self._slot is not None else None
         if manifest is None:
             start = len(self.problems)
             manifest = self.build()
-            if not warm:  # a long-lived process (the MCP server) stores its first check only
-                self._store(manifest, start)
+            self._store(manifest, start)  # none when warm: a long-lived process (the MCP
+            # server) stores its first check only
         if any(d.severity == "error" for d in self.problems):
             raise ProblemsFound(self.problems)
         return manifest
 
     def _stored(self) -> Manifest | None:
-        entry = checkcache.read(self.source, self._provider, self.check_media, self.cache)
+        assert self._slot is not None
+        entry = checkcache.read(self._slot, self.cache)
         self.cache.save()  # facts looked up again (a file touched, the same bytes)
         if entry is None:
             return None
         self.problems += entry.problems
-        self.asset_hashes = {cast.asset_id(a.episode, a.id): a.hash for a in entry.manifest.cast}
+        self.asset_hashes = cast.asset_hashes(entry.manifest.cast)
         return replace(entry.manifest, warnings=sorted(self.problems, key=Diagnostic.sort_key))
 
     def _store(self, manifest: Manifest, start: int) -> None:
-        if any(d.severity == "error" for d in self.problems):
+        if self._slot is None or any(d.severity == "error" for d in self.problems):
             return
         named = {str(path): digest for path, digest in self.named.items()}
         entry = checkcache.Entry(replace(manifest, warnings=[]), self.problems[start:], named)
-        checkcache.write(self.source, self._provider, self.check_media, entry)
+        checkcache.write(self._slot, entry)
 
     def build(self) -> Manifest:
         """Compile what can be compiled; problems (errors too) stay in ``self.problems``."""
@@ -326,7 +330,7 @@ class Compiler(CompileChecks):
         assets = cast.asset_shots(self.source.name, resolver.series, resolver.style,
                                   resolver.generated.values(), resolver.designed.values(),
                                   resolver.lines.values(), digests)
-        self.asset_hashes = {cast.asset_id(a.episode, a.id): a.hash for a in assets}
+        self.asset_hashes = cast.asset_hashes(assets)
         compiled = [incremental.compiled(self, resolver, ep, digests) for ep in episodes]
         self.cache.save()
         data = self.source.series.data
