@@ -273,6 +273,7 @@ def _report_dict(report: Any) -> dict[str, Any]:
         "resumed_cost": run.resumed_cost if run else 0.0,
         "resumed": [s.key for s in run.resumed] if run else [],
         "store": report.plan.store, "notes": run.notes if run else [],
+        "findings": _findings(run),
         "shots": [{"key": s.key, "state": s.state, "output": str(s.output) if s.output else None,
                    "task_id": s.task_id, "cost": s.cost, "code": s.code, "message": s.message,
                    "resumed": s.resumed}
@@ -282,6 +283,15 @@ def _report_dict(report: Any) -> dict[str, Any]:
                       "subtitles": [str(p) for p in e.subtitles], "message": e.message}
                      for e in report.episodes],
     }
+
+
+def _findings(run: Any) -> dict[str, Any]:
+    """What measuring the run's takes found, by take (``measured``: the takes measured now)."""
+    found = run.measured if run is not None else None
+    if found is None:
+        return {}
+    return {"measured": found.measured, "remeasured": found.remeasured,
+            "takes": {k: [f.to_dict() for f in v] for k, v in sorted(found.findings.items())}}
 
 
 def _summary(console: Console, report: Any) -> None:
@@ -299,6 +309,9 @@ def _summary(console: Console, report: Any) -> None:
                               Text(f"{shot.code} {shot.message}"))
         for note in run.notes:
             console.print(Text(f"store: {note}", "yellow"))
+        if run.measured is not None:
+            for index, line in enumerate(run.measured.lines()):
+                console.print(Text(line, "yellow" if index else ""))
 
 
 def _spending(run: Any) -> str:

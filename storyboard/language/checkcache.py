@@ -209,7 +209,8 @@ def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 # Fields holding a user's own data (``settings``, ``provider``...): walked (``_walked``), so no
 # key of a user's ever reads as a tag.
-_USER_DATA = {"CompiledEpisode": ("settings",), "Manifest": ("provider", "store", "ledger")}
+_USER_DATA = {"CompiledEpisode": ("settings",), "CompiledShot": ("checks",),
+              "Manifest": ("provider", "store", "ledger", "checks")}
 # Per class: its fields in order, which hold tuples (JSON has lists only), which user data.
 _SHAPES: dict[type, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]] = {
     cls: (tuple(f.name for f in init),

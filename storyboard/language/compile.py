@@ -339,6 +339,7 @@ class Compiler(CompileChecks):
                         root=self.source.root, source=self.source.series.file,
                         episodes=compiled, provider=_mapping(series.get("provider")),
                         store=series.get("store"), ledger=series.get("ledger"),
+                        checks=_mapping(series.get("checks")),
                         warnings=sorted(self.problems, key=Diagnostic.sort_key),
                         output_problem=resolver.output_problem, cast=assets)
 
@@ -374,7 +375,7 @@ class Compiler(CompileChecks):
             series=self.source.name, episode=shot.episode, id=shot.id, request=request,
             hash=digest(form), span=shot.doc.span(shot.path), transition=shot.transition,
             depends_on=shot.first_frame_from, inputs=inputs, canonical=form,
-            needs={a: self.asset_hashes.get(a, "?") for a in assets})
+            needs={a: self.asset_hashes.get(a, "?") for a in assets}, checks=shot.checks)
         count = int(shot.params.get("takes") or 1)
         first.others = [take_of(first, k, shot.model.caps.seed_max) for k in range(2, count + 1)]
         return first

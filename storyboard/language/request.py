@@ -185,6 +185,9 @@ class CompiledShot:
     # kind: ``asset`` says what it asks for; ``request`` then carries its model and prompt only.
     asset: AssetRequest | None = None
     needs: dict[str, str] = field(default_factory=dict)  # asset id -> hash of the take it uses
+    # what the shot intends its takes to show (``checks:``: ``cuts``, ``silent``, ``ignore``):
+    # not hashed, it changes what is measured as a finding, never what is rendered
+    checks: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -251,6 +254,7 @@ class Manifest:
     provider: dict[str, Any] = field(default_factory=dict)  # the series' `provider:` settings
     store: Any = None  # the series' `store:` setting (a URL or {url, options}), as written
     ledger: Any = None  # the series' `ledger:` setting (a postgresql:// URL), as written
+    checks: dict[str, Any] = field(default_factory=dict)  # the series' `checks:` thresholds
     warnings: list[Diagnostic] = field(default_factory=list)
     retakes: bool = False  # the lock's extra takes (``retake``) are added to the shots
     # An ``output.dir`` leading outside the series folder: refused unless ``-o`` names the folder.

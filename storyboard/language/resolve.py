@@ -57,6 +57,7 @@ class ResolvedShot:
     transition: Transition = field(default_factory=Transition)
     origins: dict[str, Origin] = field(default_factory=dict)  # where each parameter was set
     frames: dict[str, MediaRef] = field(default_factory=dict)  # last_frame, first_clip, ...
+    checks: dict[str, Any] = field(default_factory=dict)  # what its takes are meant to show
 
     models: Mapping[str, Model] = field(default_factory=lambda: MODELS)  # with the series' limits
     # the model as last looked up, with the ``model`` parameter and table it was looked up for
@@ -205,6 +206,7 @@ class Resolver(MediaResolver):
         self._first_frame(shot, raw, earlier)
         modelcheck.resolve_frames(self, shot, raw)
         self._transition(shot, raw, earlier)
+        shot.checks = _mapping(raw.get("checks"))
         videos = sum(1 for n in names if self.characters[n].role == "reference_video")
         modelcheck.check(self, shot, names, videos)
         return shot

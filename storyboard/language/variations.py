@@ -79,7 +79,7 @@ class Variants:
         episodes = [episode for manifest in self.manifests for episode in manifest.episodes]
         return Manifest(title=first.title, name=self.name, root=self.root, source=first.source,
                         episodes=episodes, provider=first.provider, store=first.store,
-                        ledger=first.ledger,
+                        ledger=first.ledger, checks=first.checks,
                         warnings=[w for m in self.manifests for w in m.warnings],
                         output_problem=first.output_problem,
                         cast=[asset for manifest in self.manifests for asset in manifest.cast])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",
                      "skipped", "blocked"]
@@ -65,6 +65,8 @@ class RunResult:
     lock_file: Path | None = None
     notes: list[str] = field(default_factory=list)  # store warnings: lookups, failed pushes
     resumed_cost: float = 0.0  # settled for resumed tasks: paid by earlier runs, not in ``spent``
+    # what measuring its takes did and found (``run.measured.Report``; None: nothing measured)
+    measured: Any = None
 
     @property
     def resumed(self) -> list[ShotResult]:

@@ -21,6 +21,7 @@ from storyboard.providers.base import Provider
 from storyboard.run import Plan, RunResult, drafts
 from storyboard.run.ahead import AheadOfStitch
 from storyboard.run.cache import OutputCache
+from storyboard.run.measured import Report, measure_takes, thresholds
 from storyboard.run.rendering import (
     build_episode,
     consent,
@@ -175,10 +176,22 @@ def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
             facts = next(iter(builders.values())).cache_dir / "facts"
             return drafts.draft_shots(setup, facts, on_event)
         with listening(setup) as sleep:
-            return execute(setup, on_event=on_event, sleep=sleep,
-                           source=setup.manifest if whole else None)
+            run = execute(setup, on_event=on_event, sleep=sleep,
+                          source=setup.manifest if whole else None)
     finally:
         ahead.wait()
+    run.measured = _measure(setup, run)
+    return run
+
+
+def _measure(setup: RunSetup, run: RunResult) -> Report | None:
+    """Measure the run's takes as they arrived (a provider that renders, not the animatic)."""
+    if not setup.provider.traits.downloads:
+        return None
+    ready = {r.hash for r in run.shots if r.ok}
+    takes = [t for t in with_retakes(setup.manifest, setup.lock).takes() if t.hash in ready]
+    return measure_takes(setup.root, OutputCache(setup.root, setup.provider.cache_key), takes,
+                         thresholds(setup.manifest.checks))
 
 
 def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: RunResult

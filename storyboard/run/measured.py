@@ -1,0 +1,322 @@
+"""Takes' files into findings: each file measured once (by its content digest), judged against
+its request, the shot's intent (``checks:``) and the series' thresholds.
+
+A measurement (``storyboard.media.measure``) is kept in ``.storyboard/measured/<sha256>.json``
+with the measurer's version: a file already measured by this version is never measured again; one
+measured by an older version is measured once more (the measurer measures more) and the run says
+so. Findings are judged from the stored measurement every time they are shown (no ffmpeg), so a
+changed threshold or intent changes what is shown without measuring anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import FFmpegError, MediaError, StoryboardError
+from storyboard.language.request import CompiledShot
+from storyboard.media import measure as measuring
+from storyboard.media.measure import Measured
+from storyboard.run.cache import OutputCache, write_atomic
+from storyboard.run.lockfile import take_key
+
+log = logging.getLogger("storyboard.run")
+
+FOLDER = Path(".storyboard") / "measured"
+SEVERITIES = ("warning", "error")
+SIZES = {"480P": 480, "720P": 720, "1080P": 1080}  # the short side of each tier
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What counts as a finding (the series' ``checks:``; each documented in docs/review.md)."""
+
+    cut_score: float = 10.0  # scdet's scene score (0..100) from which a change is a cut
+    black_seconds: float = 0.25  # black stretches this long or longer
+    freeze_seconds: float = 0.5  # frozen stretches this long or longer
+    line_silence: float = 0.8  # share of a line's window in silence that makes it unspoken
+    clip_db: float = -0.1  # a peak this loud (dBFS), reached CLIP_COUNT times or more, clips
+    loudness_min: float = -36.0  # integrated loudness (LUFS) below this is too quiet
+    loudness_max: float = -8.0  # above this, too loud
+    duration_tolerance: float = 0.25  # seconds between the file's length and the request's
+    uniform_spread: float = 6.0  # an image whose middle 80 % of luma spans less is blank
+    voice_seconds: float = 1.0  # a voice shorter than this (the speech model's minimum)
+    approve: str = "error"  # findings of this severity or worse need ``approve --force``
+
+
+CLIP_COUNT = 8
+NUMBERS = tuple(f.name for f in fields(Thresholds) if f.name != "approve")
+DECIBELS = ("clip_db", "loudness_min", "loudness_max")  # zero or below; the others zero or above
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a take's file shows that its request did not ask for."""
+
+    kind: str  # cut, black, frozen, silent_line, clipping, loudness, duration, size, blank, short
+    start: float
+    end: float
+    severity: str  # "warning" | "error"
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def line(self) -> str:
+        """``cut 2.50-2.50 s (error): a scene change of score 17.6``."""
+        span = f"{self.start:.2f} s" if self.start == self.end else \
+            f"{self.start:.2f}-{self.end:.2f} s"
+        return f"{self.kind} at {span} ({self.severity}): {self.detail}"
+
+
+def thresholds(checks: Mapping[str, Any] | None) -> Thresholds:
+    """The series' ``checks:`` over the defaults; a value that is not a finite number in its
+    range (or an unknown severity) is refused, never ignored."""
+    given = dict(checks or {})
+    values: dict[str, Any] = {}
+    for name in NUMBERS:
+        if name in given:
+            values[name] = _number(name, given[name])
+    if "approve" in given:
+        if given["approve"] not in SEVERITIES:
+            raise StoryboardError(f"checks.approve: {given['approve']!r}; expected one of: "
+                                  f"{', '.join(SEVERITIES)}")
+        values["approve"] = given["approve"]
+    return Thresholds(**values)
+
+
+def _number(name: str, value: Any) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and \
+        value == value and abs(value) != float("inf")
+    if ok and (value <= 0 if name in DECIBELS else value >= 0):
+        return float(value)
+    side = "zero or below" if name in DECIBELS else "zero or above"
+    raise StoryboardError(f"checks.{name}: {value!r}; expected a finite number, {side}")
+
+
+# --- measured once per file ---------------------------------------------------------------------
+
+
+def record_path(root: Path, sha256: str) -> Path:
+    return root / FOLDER / f"{sha256}.json"
+
+
+def recorded(root: Path, sha256: str) -> Measured | None:
+    """The measurement of the file with ``sha256``, of any version; None when there is none."""
+    try:
+        data = json.loads(record_path(root, sha256).read_text("utf-8"))
+        return Measured.from_dict(data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    measured: Measured | None
+    fresh: bool = False  # measured by this call
+    older: int | None = None  # the version of the measurement this one replaced
+
+
+def measure_file(root: Path, path: Path, sha256: str, kind: str) -> Outcome:
+    """``path``'s measurement: the stored one when this version made it, else measured now
+    (and stored). A file ffmpeg cannot measure gives no measurement and no error: the take was
+    paid for and verified already."""
+    known = recorded(root, sha256)
+    if known is not None and known.version >= measuring.VERSION:
+        return Outcome(known)
+    try:
+        found = measuring.measure(path, kind)
+    except (MediaError, FFmpegError, OSError) as exc:
+        log.warning("measuring %s failed (%s)", path.name, exc)
+        return Outcome(None)
+    text = json.dumps(found.to_dict(), sort_keys=True, indent=1) + "\n"
+    write_atomic(record_path(root, sha256), text.encode("utf-8"), sync_dir=False)
+    return Outcome(found, True, known.version if known else None)
+
+
+def kind_of(shot: CompiledShot) -> str:
+    """What a take's file is: a video, an image (a sheet, a place, a prop) or audio."""
+    if shot.asset is None:
+        return "video"
+    return "image" if shot.asset.kind == "image" else "audio"
+
+
+# --- judged against the request -----------------------------------------------------------------
+
+
+def judge(found: Measured, shot: CompiledShot | None, limits: Thresholds) -> list[Finding]:
+    """What ``found`` shows that ``shot`` (None: an earlier version, request unknown) did not ask
+    for, by time."""
+    intent = dict(shot.checks) if shot is not None else {}
+    ignored = set(intent.get("ignore") or ())
+    if found.kind == "image":
+        found_here = _blank(found, limits)
+    elif found.kind == "audio":
+        found_here = _short_voice(found, limits)
+    else:
+        found_here = [*_cuts(found, limits, intent), *_stretches(found, limits),
+                      *_sound(found, shot, limits, intent), *_against(found, shot, limits)]
+    return sorted((f for f in found_here if f.kind not in ignored),
+                  key=lambda f: (f.start, f.kind))
+
+
+NEAR = 0.1  # seconds: a cut this close to a black stretch's ends is that stretch
+
+
+def _cuts(found: Measured, limits: Thresholds, intent: Mapping[str, Any]) -> list[Finding]:
+    black = [(s, e) for s, e in found.black if e - s >= limits.black_seconds]
+    cuts = [(t, s) for t, s in found.cuts if s >= limits.cut_score and not any(
+        abs(t - b) <= NEAR for pair in black for b in pair)]
+    wanted = intent.get("cuts")
+    if wanted is not None and len(cuts) == int(wanted):
+        return []
+    said = f" ({len(cuts)} found, {wanted} intended)" if wanted is not None else ""
+    return [Finding("cut", t, t, "error", f"a scene change of score {s:g}{said}")
+            for t, s in cuts]
+
+
+def _stretches(found: Measured, limits: Thresholds) -> list[Finding]:
+    black = [Finding("black", s, e, "error", f"{e - s:.2f} s of black frames")
+             for s, e in found.black if e - s >= limits.black_seconds]
+    frozen = [Finding("frozen", s, e, "error", f"{e - s:.2f} s of the same frame")
+              for s, e in found.frozen if e - s >= limits.freeze_seconds and not any(
+                  b.start - NEAR <= s and e <= b.end + NEAR for b in black)]  # black is still
+    return [*black, *frozen]
+
+
+def _sound(found: Measured, shot: CompiledShot | None, limits: Thresholds,
+           intent: Mapping[str, Any]) -> list[Finding]:
+    if intent.get("silent") or not found.has_audio:
+        return []
+    out = [Finding("silent_line", s, e, "error", f"{who} says nothing: {share:.0%} of the "
+                   "line's window is silent") for who, s, e, share in _unspoken(found, shot)
+           if share >= limits.line_silence]
+    if found.peak_db is not None and found.peak_db >= limits.clip_db and \
+            found.peak_count >= CLIP_COUNT:
+        out.append(Finding("clipping", 0.0, found.seconds, "warning",
+                           f"the peak ({found.peak_db:g} dBFS) is reached "
+                           f"{found.peak_count} times"))
+    loud = found.loudness
+    if loud is not None and not limits.loudness_min <= loud <= limits.loudness_max:
+        side = "quiet" if loud < limits.loudness_min else "loud"
+        out.append(Finding("loudness", 0.0, found.seconds, "warning",
+                           f"{loud:g} LUFS is too {side} (expected {limits.loudness_min:g} "
+                           f"to {limits.loudness_max:g})"))
+    return out
+
+
+def _unspoken(found: Measured, shot: CompiledShot | None
+              ) -> Iterable[tuple[str, float, float, float]]:
+    """Each line's speaker and window, and the share of that window in silence."""
+    if shot is None:
+        return
+    for scene in shot.request.scenes:
+        for line in scene.lines:
+            start, end = line.start, min(line.end, found.seconds or line.end)
+            if end <= start:
+                continue
+            quiet = sum(max(0.0, min(e, end) - max(s, start)) for s, e in found.silence)
+            yield line.speaker, start, end, quiet / (end - start)
+
+
+def _against(found: Measured, shot: CompiledShot | None, limits: Thresholds) -> list[Finding]:
+    """The file's length, size and ratio against the request's."""
+    if shot is None:
+        return []
+    request, out = shot.request, []
+    asked = float(request.duration)
+    if abs(found.seconds - asked) > limits.duration_tolerance:
+        side = "short" if found.seconds < asked else "long"
+        out.append(Finding("duration", min(found.seconds, asked), max(found.seconds, asked),
+                           "error", f"{found.seconds:g} s, {abs(found.seconds - asked):.2f} s "
+                           f"too {side} (asked for {asked:g} s)"))
+    short = min(found.width, found.height)
+    wanted = SIZES.get(request.resolution)
+    if wanted is not None and short and abs(short - wanted) > wanted * 0.1:
+        out.append(Finding("size", 0.0, found.seconds, "error", f"{found.width}x{found.height}"
+                           f" is not {request.resolution}"))
+    out += _ratio(found, request.ratio)
+    return out
+
+
+def _ratio(found: Measured, ratio: str) -> list[Finding]:
+    if ":" not in ratio or not found.height:
+        return []  # "adaptive": the first frame decides
+    w, h = (int(x) for x in ratio.split(":"))
+    if abs(found.width / found.height - w / h) <= 0.03 * (w / h):
+        return []
+    return [Finding("ratio", 0.0, found.seconds, "error",
+                    f"{found.width}x{found.height} is not {ratio}")]
+
+
+def _blank(found: Measured, limits: Thresholds) -> list[Finding]:
+    if found.spread is None or found.spread >= limits.uniform_spread:
+        return []
+    return [Finding("blank", 0.0, 0.0, "error", f"a near-uniform picture (its luma spans "
+                    f"{found.spread:g} levels)")]
+
+
+def _short_voice(found: Measured, limits: Thresholds) -> list[Finding]:
+    if found.seconds >= limits.voice_seconds:
+        return []
+    return [Finding("short", 0.0, found.seconds, "error",
+                    f"{found.seconds:.2f} s of sound (at least {limits.voice_seconds:g} s)")]
+
+
+def blocking(findings: Iterable[Finding], limits: Thresholds) -> list[Finding]:
+    """The findings that make ``approve`` ask for ``--force``."""
+    floor = SEVERITIES.index(limits.approve)
+    return [f for f in findings if SEVERITIES.index(f.severity) >= floor]
+
+
+# --- a run's takes, and what views show ------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """What measuring a run's takes did and found."""
+
+    measured: list[str]  # the takes (``series/episode/shot#k``) measured by this run
+    remeasured: list[str]  # of those, the ones an older measurer had measured
+    findings: dict[str, list[Finding]]  # take -> its findings (only takes with some)
+    version: int = measuring.VERSION
+
+    def lines(self) -> list[str]:
+        """The summary a render prints at its end."""
+        said = [f"measured {len(self.measured)} new take(s)" + (
+            f" ({len(self.remeasured)} again: this storyboard's measurer (v{self.version}) "
+            "measures more than the one that measured them)" if self.remeasured else "")]
+        for key, found in sorted(self.findings.items()):
+            said += [f"{key}: {f.line()}" for f in found]
+        return said
+
+
+def measure_takes(root: Path, cache: OutputCache, takes: Iterable[CompiledShot],
+                  limits: Thresholds) -> Report:
+    """Measure each take the cache holds (each file once) and judge it."""
+    report = Report([], [], {})
+    for take in takes:
+        entry = cache.get(take.hash)
+        if entry is None:
+            continue
+        outcome = measure_file(root, cache.path(take.hash), entry.sha256, kind_of(take))
+        if outcome.fresh:
+            report.measured.append(take_key(take))
+        if outcome.older is not None:
+            report.remeasured.append(take_key(take))
+        found = judge(outcome.measured, take, limits) if outcome.measured else []
+        if found:
+            report.findings[take_key(take)] = found
+    return report
+
+
+def findings_of(root: Path, sha256: str | None, take: CompiledShot | None,
+                limits: Thresholds) -> list[Finding] | None:
+    """The findings of the file with ``sha256`` as measured (None: not measured); nothing is
+    measured here."""
+    known = recorded(root, sha256) if sha256 else None
+    return None if known is None else judge(known, take, limits)
