@@ -8,13 +8,15 @@ price, consent).
 from __future__ import annotations
 
 import datetime
+import functools
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.common import AMOUNT, SERIES, guarded, shot_series
+from storyboard.cli.common import AMOUNT, SERIES, compiled, guarded, shot_series
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot, Manifest
@@ -40,28 +42,53 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
     from storyboard.review.progress import money, safe_id, spent_line
     table = Table(title=f"takes of {shot}", title_justify="left")
     for column in ("take", "by", "seed", "task id", "cost", "when", "state", "version",
-                   "marks"):
+                   "marks", "findings"):
         table.add_column(column, no_wrap=column in ("by", "task id"))  # ids stay whole, for grep
     for row in rows:
         cost = "" if row.cost is None else money(row.cost, row.currency or "USD")
         table.add_row(str(row.take), row.provider, _text(row.seed), safe_id(row.task_id), cost,
                       _when(row.when), row.state, "current" if row.current else "earlier",
-                      row.marks)
+                      row.marks, _findings(row.findings))
     out: Console = progress.console()  # a pipe gets whole rows (or COLUMNS), as plan does
     out.print(table)
     click.echo(spent_line([(r.cost, r.currency) for r in rows if r.state != "in lock"]))
 
 
+def _findings(found: list[dict[str, Any]] | None) -> str:
+    """A take's findings in a table cell: ``cut 2.50 s; black 3.00-4.00 s``; ``-`` when
+    measured clean; empty when never measured."""
+    if found is None:
+        return ""
+    if not found:
+        return "-"
+    return "; ".join(_span(f) for f in found)
+
+
+def _span(finding: dict[str, Any]) -> str:
+    start, end = finding["start"], finding["end"]
+    at = f"{start:.2f} s" if start == end else f"{start:.2f}-{end:.2f} s"
+    return f"{finding['kind']} {at}"
+
+
 @click.command()
 @click.argument("path", type=SERIES)
 @click.argument("shot")
-@click.argument("take", type=click.IntRange(1))
-def pick(path: Path, shot: str, take: int) -> None:
-    """Use TAKE of SHOT (EPISODE/SHOT) in the stitch, the sheet and the exports."""
+@click.argument("take", type=click.IntRange(1), required=False)
+@click.option("--best", is_flag=True,
+              help="Pick the rendered take with the fewest findings (ties: the lowest take).")
+def pick(path: Path, shot: str, take: int | None, best: bool) -> None:
+    """Use TAKE of SHOT (EPISODE/SHOT) in the stitch, the sheet and the exports (--best: the
+    take whose measuring found least)."""
     from storyboard.run.takes import followers, users
     from storyboard.run.takes import pick as pick_take
     series, name, _ = shot_series(path, shot)
-    guarded(lambda: pick_take(series, name, take))
+    if (take is None) == (not best):
+        raise click.UsageError("give either TAKE or --best")
+    if best:
+        take = _best(series, name)
+    assert take is not None
+    chosen = take
+    guarded(lambda: pick_take(series, name, chosen))
     using = guarded(lambda: users(series, name))
     if using or name.startswith(ASSET_PREFIXES):
         click.echo(f"picked take {take} of {shot}")
@@ -73,21 +100,39 @@ def pick(path: Path, shot: str, take: int) -> None:
         click.echo(_following(series, follow))
 
 
+def _best(series: Manifest, name: str) -> int:
+    from storyboard.run.takechecks import best_take
+    take, found = guarded(lambda: best_take(series, name))
+    said = "not measured" if found is None else f"{len(found)} finding(s)"
+    click.echo(f"the best take is {take} ({said})")
+    return take
+
+
 @click.command()
 @click.argument("path", type=SERIES)
 @click.argument("shot")
-def approve(path: Path, shot: str) -> None:
+@click.option("--force", is_flag=True,
+              help="Approve a take whose measuring found something (cuts, black, silence...).")
+def approve(path: Path, shot: str, force: bool) -> None:
     """Approve SHOT's picked take (else its lowest-numbered rendered take): a later change to
-    the shot's YAML is not rendered without --replace-approved."""
+    the shot's YAML is not rendered without --replace-approved. A take with findings (see
+    `storyboard takes`) needs --force."""
+    from storyboard.run.takechecks import refuse_unforced
     from storyboard.run.takes import approve as approve_take
+    from storyboard.run.takes import to_approve
     series, name, _ = shot_series(path, shot)
+    if not force:
+        chosen = guarded(lambda: to_approve(series, name))
+        guarded(lambda: refuse_unforced(series, name, chosen))
     take = guarded(lambda: approve_take(series, name))
     click.echo(f"approved take {take} of {shot}")
 
 
 @click.command()
 @click.argument("path", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", required=False)
+@click.option("--failed-checks", is_flag=True,
+              help="Every shot whose used take has findings (instead of SHOT).")
 @click.option("-n", "count", type=int, default=1, show_default=True,
               help="How many more takes to render (1..10).")
 @click.option("--provider", help="This provider (default: the series' provider.name).")
@@ -97,25 +142,47 @@ def approve(path: Path, shot: str) -> None:
 @click.option("--quiet", is_flag=True, help="Only what failed is printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
 @click.pass_context
-def retake(ctx: click.Context, path: Path, shot: str, count: int, provider: str | None,
-           yes: bool, budget: float | None, quiet: bool, as_json: bool) -> None:
-    """Render COUNT more takes of SHOT (plan, price and consent as for render). A retake that
-    was stopped is finished by running it again (or render), never paid twice."""
+def retake(ctx: click.Context, path: Path, shot: str | None, failed_checks: bool, count: int,
+           provider: str | None, yes: bool, budget: float | None, quiet: bool,
+           as_json: bool) -> None:
+    """Render COUNT more takes of SHOT (plan, price and consent as for render); with
+    --failed-checks, of every shot whose used take has findings. A retake that was stopped is
+    finished by running it again (or render), never paid twice."""
     from storyboard.run.setup import make_provider
     from storyboard.run.takes import ask_retakes
-    series, name, variation = shot_series(path, shot)
+    if (shot is None) == (not failed_checks):
+        raise click.UsageError("give either SHOT or --failed-checks")
+    series, names, variation = _retaken(path, shot)
     chosen = guarded(lambda: make_provider(series, provider))
-    asked = guarded(lambda: ask_retakes(series, name, count, provider=chosen.name,
-                                        free=not chosen.traits.paid))
-    if not (as_json or quiet):
-        click.echo(f"{asked.shot_id}: {asked.message}", err=True)
+    takes: list[str] = []
+    for name in names:
+        asked = guarded(functools.partial(ask_retakes, series, name, count,
+                                          provider=chosen.name, free=not chosen.traits.paid))
+        if not (as_json or quiet):
+            click.echo(f"{asked.shot_id}: {asked.message}", err=True)
+        takes += asked.takes
     parent = ctx.parent
     assert parent is not None and isinstance(parent.command, click.Group)
     render = parent.command.commands["render"]
     options: dict[str, Any] = {"provider": provider, "yes": yes, "budget": budget,
                                "as_json": as_json, "quiet": quiet, "retaking": True,
-                               "shots": tuple(variation + take for take in asked.takes)}
+                               "shots": tuple(variation + take for take in takes)}
     ctx.invoke(render, path=path, **options)
+
+
+def _retaken(path: Path, shot: str | None) -> tuple[Manifest, list[str], str]:
+    """The series, the shots to retake (SHOT, or each whose used take has findings) and the
+    variation prefix."""
+    if shot is not None:
+        series, name, variation = shot_series(path, shot)
+        return series, [name], variation
+    from storyboard.run.takechecks import failed_checks
+    series = compiled(path)
+    names = guarded(lambda: failed_checks(series))
+    if not names:
+        click.echo("no shot's take has findings: nothing to retake")
+        sys.exit(0)
+    return series, names, ""
 
 
 ASSET_PREFIXES = ("cast/", "voices/")

@@ -13,6 +13,8 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                               a refused submit gets its error answer as usual)
     task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)
                unknown (the task vanishes: UNKNOWN)  stuck (RUNNING forever)  ok
+               cut black frozen silence short (SUCCEEDED, its video with that flaw in its
+               middle second, or 0.5 s short: what measuring a take finds)
 
 A *rate* rule is ``ENDPOINT:KIND[=ARG]:PROBABILITY`` (``submit:429:0.2``): each matching request
 draws from a seeded generator, so a run is reproducible. A *script* is a comma-separated queue
@@ -35,7 +37,8 @@ ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost")
-TASK_KINDS = ("failed", "moderation", "unknown", "stuck", "ok")
+FLAW_KINDS = ("cut", "black", "frozen", "silence", "short")  # as ``media.samples.FLAWS``
+TASK_KINDS = ("failed", "moderation", "unknown", "stuck", "ok", *FLAW_KINDS)
 QUERY_KINDS = (*HTTP_KINDS, "status")
 LIST_KINDS = (*HTTP_KINDS, "items")
 ARG_KINDS = ("429", "slow", "lost")  # kinds that take a number (seconds)

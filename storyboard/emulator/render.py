@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from storyboard.emulator.state import Stats
 from storyboard.emulator.validate import Submission
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, samples
 
 
 class RenderFn(Protocol):
@@ -133,6 +133,16 @@ class Renderer:
             if self._jobs.get(key) is job:
                 del self._jobs[key]  # a failed render is retried by the next task, not cached
             raise
+
+    async def flawed(self, rendered: Rendered, flaw: str) -> Rendered:
+        """``rendered`` with ``flaw`` (a ``task:`` fault: a cut, a black or frozen second...)."""
+        out = rendered.path.with_name(f"{rendered.path.stem}-{flaw}.mp4")
+
+        def make() -> Rendered:
+            if not out.exists():
+                samples.flawed(rendered.path, out, flaw, rendered.seconds)
+            return replace(rendered, path=out, seconds=ffmpeg.probe(out).duration or 0.0)
+        return await asyncio.to_thread(make)
 
     async def seconds(self, path: Path) -> float:
         """A reference video's length (probed once per file, in a worker thread)."""

@@ -133,3 +133,32 @@ def animation(path: Path, width: int, height: int, background: str, shapes: Sequ
     with ffmpeg.atomic_output(path) as tmp:
         ffmpeg.run([*args, str(tmp)], what=f"drawing {path.name}")
     return path
+
+
+FLAWS = ("cut", "black", "frozen", "silence", "short")
+
+
+def flawed(source: Path, path: Path, flaw: str, seconds: float) -> Path:
+    """``source`` (``seconds`` long) with one flaw in its middle second: a hard cut (the picture
+    negated from the middle on), a black second, a frozen second, a silent second, or the
+    clip 0.5 s short. For tests, benchmarks and the emulator's ``task:`` faults."""
+    if flaw not in FLAWS:
+        raise ValueError(f"unknown flaw {flaw!r}; expected one of: {', '.join(FLAWS)}")
+    info = ffmpeg.probe(source)
+    fps = round(info.video.fps) if info.video is not None and info.video.fps else 24
+    mid = seconds / 2
+    video = {"cut": f"negate=enable='gte(t,{mid:g})'",
+             "black": f"drawbox=c=black:t=fill:enable='between(t,{mid - 0.5:g},{mid + 0.5:g})'",
+             "frozen": f"loop=loop={fps}:size=1:start={int((mid - 0.5) * fps)},"
+                       f"trim=duration={seconds:g},setpts=N/({fps}*TB)"}.get(flaw, "null")
+    audio = f"volume=enable='between(t,{mid - 0.5:g},{mid + 0.5:g})':volume=0" \
+        if flaw == "silence" else "anull"
+    length = seconds - 0.5 if flaw == "short" else seconds
+    has_audio = info.audio is not None
+    args = ["-i", str(source), "-vf", video, *(["-af", audio, "-c:a", "aac"] if has_audio
+                                               else []),
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-r", str(fps),
+            "-t", f"{length:g}", "-movflags", "+faststart"]
+    with ffmpeg.atomic_output(path) as tmp:
+        ffmpeg.run([*args, str(tmp)], what=f"making {path.name}")
+    return path

@@ -49,6 +49,7 @@ class Thresholds:
 
 
 CLIP_COUNT = 8
+NO_SOUND = -69.9
 NUMBERS = tuple(f.name for f in fields(Thresholds) if f.name != "approve")
 DECIBELS = ("clip_db", "loudness_min", "loudness_max")  # zero or below; the others zero or above
 
@@ -200,8 +201,8 @@ def _sound(found: Measured, shot: CompiledShot | None, limits: Thresholds,
         out.append(Finding("clipping", 0.0, found.seconds, "warning",
                            f"the peak ({found.peak_db:g} dBFS) is reached "
                            f"{found.peak_count} times"))
-    loud = found.loudness
-    if loud is not None and not limits.loudness_min <= loud <= limits.loudness_max:
+    loud = found.loudness  # ebur128's floor (-70 LUFS) is no sound at all: no loudness to judge
+    if loud is not None and loud > NO_SOUND and not limits.loudness_min <= loud <= limits.loudness_max:
         side = "quiet" if loud < limits.loudness_min else "loud"
         out.append(Finding("loudness", 0.0, found.seconds, "warning",
                            f"{loud:g} LUFS is too {side} (expected {limits.loudness_min:g} "

@@ -22,6 +22,7 @@ from storyboard.language.validate import did_you_mean
 from storyboard.run.cache import OutputCache
 from storyboard.run.journal import read_status
 from storyboard.run.lockfile import DRAFT_LOCK, LockFile, TakeState, lock_path, read_lock, update_take_state
+from storyboard.run.measured import Thresholds, findings_of, thresholds
 from storyboard.targets import Capabilities
 
 MAX_RETAKES = 10  # takes one `retake` may ask for at once (as `takes:` allows at most 10)
@@ -235,8 +236,8 @@ def users(manifest: Manifest, shot_id: str) -> list[CompiledShot]:
     return [s for s in with_retakes(manifest).shots() if asset.shot_id in s.needs]
 
 
-def approve(manifest: Manifest, shot_id: str) -> int:
-    """Lock the picked take (else the lowest-numbered take that rendered) as approved."""
+def to_approve(manifest: Manifest, shot_id: str) -> int:
+    """The take ``approve`` locks: the picked one, else the lowest-numbered that rendered."""
     shot = find_shot(with_retakes(manifest), shot_id)
     lock = read_lock(lock_path(manifest.root))
     done = rendered_takes(shot, lock)
@@ -245,6 +246,15 @@ def approve(manifest: Manifest, shot_id: str) -> int:
     if take is None:
         raise StoryboardError(f"{shot.shot_id} has no take that rendered; render it, then pick "
                               "and approve one")
+    return int(take)
+
+
+def approve(manifest: Manifest, shot_id: str) -> int:
+    """Lock the picked take (else the lowest-numbered take that rendered) as approved."""
+    take = to_approve(manifest, shot_id)
+    shot = find_shot(with_retakes(manifest), shot_id)
+    lock = read_lock(lock_path(manifest.root))
+    done = rendered_takes(shot, lock)
     update_take_state(lock.path, state_key(shot), picked=take, approved=take,
                       approved_hash=done[take])
     return take
@@ -330,6 +340,7 @@ class TakeRow:
     marks: str  # "picked", "approved", "picked, approved" or ""
     provider: str = ""  # who rendered it: "dashscope", "local (draft)"
     currency: str | None = None
+    findings: list[dict[str, Any]] | None = None  # what measuring its file found (None: not)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -340,6 +351,7 @@ def take_rows(manifest: Manifest, shot_id: str) -> list[TakeRow]:
     shot = find_shot(with_retakes(manifest), shot_id)
     state = read_lock(lock_path(manifest.root)).takes.get(state_key(shot), {})
     current = {t.hash: t for t in shot.all_takes()}
+    limits = thresholds(manifest.checks)
     rows = []
     for attempt in read_status(manifest.root):
         if attempt.series != shot.series or attempt.episode != shot.episode or \
@@ -352,13 +364,22 @@ def take_rows(manifest: Manifest, shot_id: str) -> list[TakeRow]:
         rows.append(TakeRow(number, take.request.seed if take else None, attempt.task_id,
                             attempt.cost, attempt.submitted_at or attempt.intent_at,
                             attempt.state, take is not None, ", ".join(marks),
-                            rendered_by(attempt.provider, attempt.cache_key), attempt.currency))
+                            rendered_by(attempt.provider, attempt.cache_key), attempt.currency,
+                            _found(manifest.root, attempt.output_sha256, take, limits)))
     known = {r.task_id for r in rows if r.task_id}
-    rows += [row for row in _locked_rows(shot, state, manifest.root) if row.task_id not in known]
+    rows += [row for row in _locked_rows(shot, state, manifest.root, manifest.checks)
+             if row.task_id not in known]
     return sorted(rows, key=lambda r: (not r.current, r.take, r.when or 0.0))
 
 
-def _locked_rows(shot: CompiledShot, state: TakeState, root: Path) -> list[TakeRow]:
+def _found(root: Path, sha256: str | None, take: CompiledShot | None,
+           limits: Thresholds) -> list[dict[str, Any]] | None:
+    found = findings_of(root, sha256, take, limits)
+    return None if found is None else [f.to_dict() for f in found]
+
+
+def _locked_rows(shot: CompiledShot, state: TakeState, root: Path,
+                 lock_checks: dict[str, Any]) -> list[TakeRow]:
     """Takes the lock records but this clone's journal does not (pulled from the store, or
     rendered by a teammate)."""
     lock = read_lock(lock_path(root))
@@ -369,7 +390,9 @@ def _locked_rows(shot: CompiledShot, state: TakeState, root: Path) -> list[TakeR
             continue
         marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take)
         rows.append(TakeRow(take.take, take.request.seed, entry.get("task_id"), entry.get("cost"),
-                            None, "in lock", True, marks, str(entry.get("provider") or "")))
+                            None, "in lock", True, marks, str(entry.get("provider") or ""),
+                            findings=_found(root, entry.get("output_sha256"), take,
+                                            thresholds(lock_checks))))
     return rows
 
 

@@ -1,0 +1,74 @@
+"""Takes and their measurements into choices: each take's findings, the best take, what
+``approve`` must be forced for, and the shots ``retake --failed-checks`` asks again.
+
+Nothing is measured here: a take's findings are judged from the measurement stored when it arrived
+(``run.measured``); a take never measured (the local animatic, a render before measuring) has
+none to show (``None``), and counts after every measured take when the best is chosen.
+"""
+
+from __future__ import annotations
+
+from storyboard.errors import StoryboardError
+from storyboard.language.request import CompiledShot, Manifest
+from storyboard.run.lockfile import DRAFT_LOCK, LockFile, lock_path, read_lock, take_key
+from storyboard.run.measured import Finding, Thresholds, blocking, findings_of, thresholds
+from storyboard.run.takes import find_shot, rendered_takes, state_key, used_take, with_retakes
+
+
+def output_sha256(take: CompiledShot, lock: LockFile) -> str | None:
+    """The sha256 of the file ``take`` rendered into, as the lock (or the drafts' lock) says."""
+    drafts = read_lock(lock.path.parent / DRAFT_LOCK).shots
+    for entries in (lock.shots, drafts):
+        entry = entries.get(take_key(take), {})
+        if entry.get("hash") == take.hash and entry.get("output_sha256"):
+            return str(entry["output_sha256"])
+    return None
+
+
+def take_findings(manifest: Manifest, shot: CompiledShot, lock: LockFile | None = None,
+                  limits: Thresholds | None = None) -> dict[int, list[Finding] | None]:
+    """Each rendered take of ``shot``: its findings (None: never measured)."""
+    lock = lock or read_lock(lock_path(manifest.root))
+    limits = limits or thresholds(manifest.checks)
+    done = rendered_takes(shot, lock)
+    return {t.take: findings_of(manifest.root, output_sha256(t, lock), t, limits)
+            for t in shot.all_takes() if t.take in done}
+
+
+def best_take(manifest: Manifest, shot_id: str) -> tuple[int, list[Finding] | None]:
+    """The rendered take with the fewest findings (ties: the lowest take; unmeasured takes
+    after measured ones), and its findings."""
+    shot = find_shot(with_retakes(manifest), shot_id)
+    found = take_findings(manifest, shot)
+    if not found:
+        raise StoryboardError(f"{shot.shot_id} has no take that rendered; render it first")
+    take = min(found, key=lambda k: (found[k] is None, len(found[k] or ()), k))
+    return take, found[take]
+
+
+def refuse_unforced(manifest: Manifest, shot_id: str, take: int) -> None:
+    """Stop ``approve`` of a take whose findings reach ``checks.approve``'s severity."""
+    limits = thresholds(manifest.checks)
+    shot = find_shot(with_retakes(manifest), shot_id)
+    held = blocking(take_findings(manifest, shot, limits=limits).get(take) or [], limits)
+    if held:
+        said = "\n  ".join(f.line() for f in held)
+        raise StoryboardError(f"take {take} of {shot.shot_id} has {len(held)} finding(s):\n  "
+                              f"{said}\napprove it anyway with --force, or pick another take "
+                              "(`storyboard pick --best`)")
+
+
+def failed_checks(manifest: Manifest) -> list[str]:
+    """The shots (``episode/shot``) whose used take has findings that ``approve`` would
+    refuse, in series order."""
+    limits = thresholds(manifest.checks)
+    lock = read_lock(lock_path(manifest.root))
+    current = with_retakes(manifest, lock)
+    failed = []
+    for shot in current.shots():
+        found = take_findings(manifest, shot, lock, limits)
+        rendered = {t.id for t in shot.all_takes() if t.take in found}
+        take = used_take(shot, lock.takes.get(state_key(shot), {}), rendered)
+        if blocking(found.get(take.take) or [], limits):
+            failed.append(shot.shot_id)
+    return failed
