@@ -95,9 +95,9 @@ def test_a_blank_image_and_a_short_voice(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1, "1", True])
 def test_a_threshold_that_is_not_a_finite_number_in_range_is_refused(value: Any) -> None:
-    with pytest.raises(StoryboardError, match="checks.black_seconds"):
+    with pytest.raises(StoryboardError, match=r"checks\.black_seconds"):
         thresholds({"black_seconds": value})
-    with pytest.raises(StoryboardError, match="checks.approve"):
+    with pytest.raises(StoryboardError, match=r"checks\.approve"):
         thresholds({"approve": "sometimes"})
     assert thresholds({"clip_db": -1}).clip_db == -1.0
 
