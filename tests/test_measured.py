@@ -121,6 +121,9 @@ def run(series: Path, *args: str) -> tuple[int, str, str]:
 def test_takes_are_measured_once_and_approve_pick_and_retake_act_on_findings(
         tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
     series = write_series(tmp_path / "measured", make_media, TAKES, head=MEASURED_HEAD)
+    shown = run(series, "config")[1]
+    assert "checks.freeze_seconds" in shown and "[series file: checks.freeze_seconds]" in shown
+    assert "checks.cut_score           10.0  [default" in shown
     emu = emulator()
     emu.script("task:cut")  # the first task: take 1, with one worker
     code, report, err = render(series, "--yes", "--concurrency", "1")

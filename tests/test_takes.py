@@ -47,6 +47,11 @@ TAKES = """\
 """
 
 
+# The emulator draws still pictures: measuring finds each take frozen throughout, which is how it
+# renders, not a flaw these tests are about (approve would otherwise ask for --force).
+STILLS = HEAD + "checks: {freeze_seconds: 60}\n"
+
+
 def lock_of(series: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((series / "storyboard.lock").read_text("utf-8"))
     return data
@@ -86,7 +91,7 @@ def seeds(emu: EmulatorServer) -> list[int | None]:
 
 @pytest.fixture
 def takes(tmp_path: Path, make_media: MakeMedia) -> Path:
-    return write_series(tmp_path / "takes", make_media, TAKES, head=HEAD)
+    return write_series(tmp_path / "takes", make_media, TAKES, head=STILLS)
 
 
 def test_a_shot_of_three_takes_is_three_paid_tasks_each_its_own(takes: Path,
@@ -156,7 +161,8 @@ def test_bad_picks_and_unknown_shots_are_clear_errors(takes: Path, emulator: Emu
 
 def test_pick_of_a_take_that_failed_is_refused_and_the_lowest_take_that_rendered_is_used(
         tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
-    series = write_series(tmp_path / "takes", make_media, TAKES.split("- id: ep02")[0], head=HEAD)
+    series = write_series(tmp_path / "takes", make_media, TAKES.split("- id: ep02")[0],
+                          head=STILLS)
     result = invoke("approve", series, "ep01/ballad")
     assert result.exit_code != 0 and "no take that rendered" in result.output
     emu = emulator()

@@ -351,19 +351,36 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
         rows, unrendered = view.rows, [] if pending else view.unrendered
     now = current_versions(shots)
     older = {r.id for r in rows if (r.key, r.shot_hash) not in now}
+    found = guarded(lambda: _found(variants.manifests[0], shots))
     if as_json:
-        click.echo(json.dumps([{**progress.attempt_dict(r), "current": r.id not in older}
+        click.echo(json.dumps([{**progress.attempt_dict(r), "current": r.id not in older,
+                                "findings": found.get(r.key)}
                                for r in rows], indent=2, sort_keys=True, default=str))
         return
     if not rows:
         click.echo(empty)
     else:
-        progress.console().print(progress.status_table(rows, older, _marks(variants.root, shots)))
+        marks = _marks(variants.root, shots)
+        for key, each in found.items():
+            said = "; ".join(f"{f['kind']} {f['start']:.2f} s" for f in each) or "measured clean"
+            marks[key] = ", ".join(m for m in (marks.get(key), said) if m)
+        progress.console().print(progress.status_table(rows, older, marks))
     for key in unrendered:
         click.echo(f"{key.split('/', 1)[-1]}: changed since its last attempt, not rendered "
                    "yet (older attempts: status --all)")
     if every and not pending:
         click.echo(progress.spent_line([(r.cost, r.currency) for r in every]))
+
+
+def _found(manifest: Any, takes: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each measured take's findings by its journal key (``takes`` shows the same)."""
+    from storyboard.run.lockfile import lock_path, read_lock, shot_key
+    from storyboard.run.measured import findings_of, thresholds
+    from storyboard.run.takechecks import output_sha256
+    lock, limits = read_lock(lock_path(manifest.root)), thresholds(manifest.checks)
+    found = {shot_key(t): findings_of(manifest.root, output_sha256(t, lock), t, limits)
+             for t in takes}
+    return {k: [f.to_dict() for f in v] for k, v in found.items() if v is not None}
 
 
 def _marks(root: Path, takes: list[Any]) -> dict[str, str]:

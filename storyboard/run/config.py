@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.errors import StoryboardError, mask_urls
 from storyboard.language.request import Manifest
 from storyboard.media import ffbinary
+from storyboard.run.measured import Thresholds
 from storyboard.run.model import RunOptions
 from storyboard.run.team.ledger import LEDGER_NAME, STATE_DIR_ENV, state_dir
 from storyboard.run.team.ledger_pg import LEDGER_ENV, ledger_settings
@@ -89,6 +90,7 @@ def effective(manifest: Manifest, flags: Flags | None = None,
         _account(look, name)
     _team(look)
     _output(look)
+    _checks(look)
     _ffmpeg(look)
     return look.rows
 
@@ -256,6 +258,18 @@ def _output(look: _Lookup) -> None:
         look.add("output_dir", folder, SERIES, "output.dir")
     else:
         look.add("output_dir", folder, DEFAULT, "out/<series> under the current folder")
+
+
+def _checks(look: _Lookup) -> None:
+    """What measuring a take reports: each threshold from the series' ``checks:`` or its
+    default (a bad value is shown as written: ``check`` and a render refuse it)."""
+    given = look.manifest.checks
+    for item in fields(Thresholds):
+        name = f"checks.{item.name}"
+        if item.name in given:
+            look.add(name, given[item.name], SERIES, name)
+        else:
+            look.add(name, item.default, DEFAULT, "docs/review.md, Measured takes")
 
 
 def _ffmpeg(look: _Lookup) -> None:
