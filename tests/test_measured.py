@@ -168,3 +168,14 @@ def test_takes_are_measured_once_and_approve_pick_and_retake_act_on_findings(
     assert run(series, "approve", "ep01/ballad")[0] != 0
     code, out, err = run(series, "approve", "ep01/ballad", "--force")
     assert code == 0 and "approved take 1" in out, err
+
+
+def test_bad_checks_are_located_errors_in_check(tmp_path: Path, make_media: MakeMedia) -> None:
+    bad = TAKES.replace("takes: 3}", "takes: 3, checks: {cuts: -1}}")
+    series = write_series(tmp_path / "bad", make_media, bad,
+                          head=HEAD + "checks: {black_seconds: -1, cut_score: .nan}\n")
+    result = invoke("check", series)
+    assert result.exit_code != 0
+    assert "storyboard.yaml:" in result.stderr and "black_seconds" in result.stderr
+    assert "not a finite number" in result.stderr
+    assert "cuts" in result.stderr and "Traceback" not in result.stderr
