@@ -14,6 +14,7 @@ import click
 
 from storyboard.cli import complete, render, review, takes
 from storyboard.cli.agents import mcp
+from storyboard.cli.breakdown import breakdown
 from storyboard.cli.cache import cache
 from storyboard.cli.config import config
 from storyboard.cli.doctor import doctor
@@ -36,7 +37,7 @@ def cli() -> None:
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,
                 render.cancel, emulate, doctor, init, config, complete.completion, push, pull,
                 review.sheet, review.export, studio, mcp, takes.takes, takes.pick, takes.approve,
-                takes.retake, cache, task, models):
+                takes.retake, cache, task, models, breakdown):
     cli.add_command(command)
 
 

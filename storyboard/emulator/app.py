@@ -254,7 +254,7 @@ class EmulatorApp(Starlette):
 def create_app(config: EmulatorConfig | None = None, *,
                render: RenderFn | None = None) -> EmulatorApp:
     """The emulator as an ASGI application. ``render`` replaces the local provider's renderer."""
-    from storyboard.emulator import cast_routes  # it reads this module's helpers
+    from storyboard.emulator import cast_routes, chat  # cast_routes reads this module's helpers
 
     service = Service(config or EmulatorConfig(), render=render)
 
@@ -264,7 +264,8 @@ def create_app(config: EmulatorConfig | None = None, *,
         yield
         await service.stopped()
 
-    app = EmulatorApp(routes=ROUTES + cast_routes.routes() + gateways.routes(), lifespan=lifespan,
+    routes = ROUTES + cast_routes.routes() + chat.routes() + gateways.routes()
+    app = EmulatorApp(routes=routes, lifespan=lifespan,
                       exception_handlers={ApiError: api_error, OssError: oss_error})
     app.state.service = service
     app.service = service

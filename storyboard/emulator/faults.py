@@ -4,6 +4,7 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
 
     endpoints  submit query cancel list policy upload download   (HTTP requests)
                image voice speech      (the cast: image-generation submit, voice design, speech)
+               chat                    (chat completions: the breakdown's language model)
                task                                              (the outcome of an accepted submit)
     HTTP kinds 429[=RETRY_AFTER]  500 502 503 504  drop  reset  slow[=SECONDS]  ok
     query      status=WORD (the task's answer with its status word replaced by WORD)
@@ -11,6 +12,9 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
     submit     moderation (400 DataInspectionFailed, not accepted)
                lost[=SECONDS] (accepted and counted, then its answer dropped, or sent SECONDS late;
                               a refused submit gets its error answer as usual)
+    chat       moderation (400 data_inspection_failed), and faults of the answer's content:
+               invalid_json, schema (a required field dropped), paraphrase (a quote reworded),
+               length (cut short, finish_reason: length)
     task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)
                unknown (the task vanishes: UNKNOWN)  stuck (RUNNING forever)  ok
                cut black frozen silence short (SUCCEEDED, its video with that flaw in its
@@ -33,10 +37,12 @@ from dataclasses import dataclass
 
 HTTP_ENDPOINTS = ("submit", "query", "cancel", "list", "policy", "upload", "download")
 CAST_ENDPOINTS = ("image", "voice", "speech")  # submit-like: moderation and lost apply
-ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, "task")
+ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost")
+CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length")
+CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS)
 FLAW_KINDS = ("cut", "black", "frozen", "silence", "short")  # as ``media.samples.FLAWS``
 TASK_KINDS = ("failed", "moderation", "unknown", "stuck", "ok", *FLAW_KINDS)
 QUERY_KINDS = (*HTTP_KINDS, "status")
@@ -77,6 +83,8 @@ def kinds_for(endpoint: str) -> tuple[str, ...]:
         return TASK_KINDS
     if endpoint == "query":
         return QUERY_KINDS
+    if endpoint == "chat":
+        return CHAT_KINDS
     if endpoint == "list":
         return LIST_KINDS
     return SUBMIT_KINDS if endpoint in ("submit", *CAST_ENDPOINTS) else HTTP_KINDS

@@ -80,7 +80,8 @@ class Service:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
     def snapshot(self) -> dict[str, Any]:
-        return {**stats_snapshot(self.stats, self.table), "cast": self.cast_snapshot()}
+        return {**stats_snapshot(self.stats, self.table), "cast": self.cast_snapshot(),
+                "chat": {"requests": self.stats.requests.get("chat", 0)}}
 
     def cast_snapshot(self) -> dict[str, Any]:
         """Requests to the cast's routes, and what was billed: images, voices, characters."""

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from storyboard.emulator.faults import DEFAULT_SLOW, ERROR_KINDS, Fault
+from storyboard.emulator.faults import CONTENT_KINDS, DEFAULT_SLOW, ERROR_KINDS, Fault
 from storyboard.emulator.state import new_id
 
 Scope = MutableMapping[str, Any]
@@ -39,7 +39,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(rf"^{API}/services/aigc/image-generation/generation/?$"), "image"),
     ("POST", re.compile(rf"^{API}/services/audio/tts/customization/?$"), "voice"),
     ("POST", re.compile(rf"^{API}/services/aigc/multimodal-generation/generation/?$"), "speech"),
+    ("POST", re.compile(r"^(/compatible-mode)?/v1/chat/completions/?$"), "chat"),  # the breakdown
 ]
+CONTENT_FAULT = "storyboard.chat_fault"  # the scope key a content fault is handed on under
 ERRORS = {
     "429": ("Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),
     "500": ("InternalError", "An internal error has occured, please try again later."),
@@ -49,6 +51,8 @@ ERRORS = {
     "moderation": ("DataInspectionFailed", "Input data may contain inappropriate content."),
 }
 OSS_ENDPOINTS = ("upload", "download")  # answered by "OSS": XML error bodies
+CHAT_CODES = {"DataInspectionFailed": "data_inspection_failed",
+              "Throttling.RateQuota": "limit_requests", "InternalError": "internal_error"}
 
 
 def endpoint_of(method: str, path: str) -> str | None:
@@ -115,7 +119,12 @@ def moved(answer: dict[str, Any], key: str) -> dict[str, Any]:
 def error_answer(endpoint: str, status: int, code: str, message: str,
                  headers: dict[str, str] | None = None) -> tuple[int, list[tuple[bytes, bytes]],
                                                                  bytes]:
-    if endpoint in OSS_ENDPOINTS:
+    if endpoint == "chat":  # the compatible mode's shape
+        kind = b"application/json"
+        data = json.dumps({"error": {"message": message, "type": "invalid_request_error",
+                                     "param": None, "code": CHAT_CODES.get(code, code)},
+                           "request_id": new_id()}).encode()
+    elif endpoint in OSS_ENDPOINTS:
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
                 f"<Message>{message}</Message><RequestId>{new_id()}</RequestId></Error>\n")
         kind = b"application/xml"
@@ -151,6 +160,9 @@ class FaultWire:
             await drop_connection(send, reset=kind == "reset")
         elif kind == "lost":
             await self._lost(fault, scope, receive, send)
+        elif kind in CONTENT_KINDS:
+            scope[CONTENT_FAULT] = kind  # the chat route bends its own answer
+            await self.app(scope, receive, send)
         elif kind in ("status", "items"):
             await self._rewritten(fault, scope, receive, send)
         elif kind in ERROR_KINDS or kind == "moderation":

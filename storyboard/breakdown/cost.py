@@ -1,0 +1,64 @@
+"""Calls into money: tokens estimated from the text before a call, the usage reported after it.
+
+Before a call its price is quoted at the ceiling: the input's tokens estimated from its characters
+(0.3 a token for each ASCII character, 0.6 for any other, as DeepSeek's page gives; a few more a
+message for the chat framing) at the input price of the tier that length falls in, plus the whole
+``max_tokens`` at the output price. After it, the usage the service reported is what is counted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from storyboard.errors import BudgetExceeded
+from storyboard.targets.llm import ChatPrice
+from storyboard.targets.prices import is_amount
+
+PER_MESSAGE = 8
+
+
+def tokens(text: str) -> int:
+    ascii_chars = sum(1 for c in text if c.isascii())
+    return math.ceil(ascii_chars * 0.3 + (len(text) - ascii_chars) * 0.6)
+
+
+def prompt_tokens(messages: list[dict[str, str]], schema_text: str) -> int:
+    return sum(tokens(m["content"]) + PER_MESSAGE for m in messages) + tokens(schema_text)
+
+
+def price_of(price: ChatPrice, input_tokens: int, output_tokens: int) -> float:
+    tier = price.tier(input_tokens)
+    return (input_tokens * tier.input + output_tokens * tier.output) / 1_000_000
+
+
+@dataclass
+class Spend:
+    """What this run has spent (by the reported usage) against what it may spend."""
+
+    price: ChatPrice
+    limit: float | None  # None: --yes, no ceiling
+    spent: float = 0.0
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    by_stage: dict[str, int] = field(default_factory=dict)
+
+    def reserve(self, ceiling: float, what: str) -> None:
+        """Refuse a call whose ceiling could pass the limit (fail closed: NaN refuses)."""
+        if self.limit is None:
+            return
+        if not (is_amount(ceiling) and self.spent + ceiling <= self.limit):
+            raise BudgetExceeded(
+                f"stopped before {what}: it could cost up to ${ceiling:.4f}, and "
+                f"${self.spent:.4f} of the ${self.limit:.4f} allowed is spent; what was answered "
+                "is kept (run again with a larger --budget to go on)")
+
+    def count(self, stage: str, input_tokens: int, output_tokens: int) -> float:
+        cost = price_of(self.price, input_tokens, output_tokens)
+        self.spent += cost
+        self.calls += 1
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
+        self.by_stage[stage] = self.by_stage.get(stage, 0) + 1
+        return cost

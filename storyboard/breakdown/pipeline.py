@@ -1,0 +1,230 @@
+"""A story and a series folder into a written series: planned, priced, consented, asked, checked.
+
+``breakdown`` is what ``storyboard breakdown`` maps onto. In order: read the story; walk it once
+with the cache alone to plan (what is stored costs nothing; the rest is priced at its ceiling);
+refuse or ask for consent as a paid render does (``--yes``, ``--budget``, a yes at the terminal;
+anything else refused before any call); walk it again asking what is missing; write the texts into
+a temporary folder and ``check`` them for the target model; send the shots of a chapter whose
+episode has check errors back to the model with the errors quoted (at most twice); then write
+through the guard (a hand-edited file gets a proposal beside it) and report.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings
+from storyboard.breakdown.cache import AnswerCache
+from storyboard.breakdown.cost import Spend
+from storyboard.breakdown.guard import Guard, Outcome
+from storyboard.breakdown.series import Texts, texts
+from storyboard.breakdown.source import Story, read_story
+from storyboard.breakdown.walk import walk
+from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
+from storyboard.targets.llm import (
+    DEFAULT_CHAT_BASE,
+    DEFAULT_CHAT_MODEL,
+    DEFAULT_KEY_ENV,
+    ChatPrice,
+    chat_price,
+)
+from storyboard.targets.prices import is_amount
+
+
+class BreakdownError(StoryboardError):
+    """A breakdown that cannot start (no price, no key) or whose answers cannot be used."""
+
+
+@dataclass(frozen=True)
+class Options:
+    model: str = DEFAULT_CHAT_MODEL
+    base_url: str = DEFAULT_CHAT_BASE
+    key_env: str = DEFAULT_KEY_ENV
+    episodes: int | None = None
+    yes: bool = False
+    budget: float | None = None
+    dry_run: bool = False
+    price_in: float | None = None
+    price_out: float | None = None
+
+
+@dataclass
+class Estimate:
+    pending: list[Pending]
+    cached: int
+    price: ChatPrice
+
+    @property
+    def ceiling(self) -> float:
+        return sum(p.ceiling for p in self.pending)
+
+    @property
+    def worst(self) -> float:
+        """With every answer sent back the most times."""
+        return self.ceiling * (1 + SEND_BACKS)
+
+    def describe(self) -> str:
+        tokens = sum(p.input_tokens for p in self.pending)
+        return (f"{len(self.pending)} call(s) to ask {self.price.model} (~{tokens:,} input "
+                f"tokens), {self.cached} answered already (free): up to ${self.ceiling:.4f} "
+                f"(${self.worst:.4f} if every answer is sent back {SEND_BACKS} times); price "
+                f"{self.price.tiers[0].input:g}/{self.price.tiers[0].output:g} USD per 1M "
+                f"tokens in/out, {self.price.source}")
+
+
+@dataclass
+class Report:
+    estimate: Estimate
+    outcome: Outcome = field(default_factory=Outcome)
+    problems: list[Diagnostic] = field(default_factory=list)
+    sent: int = 0
+    cached: int = 0
+    spend: Spend | None = None
+    shots: int = 0
+    written: bool = False
+
+
+def _price(options: Options) -> ChatPrice:
+    for value, flag in ((options.price_in, "--price-in"), (options.price_out, "--price-out")):
+        if value is not None and not is_amount(value):
+            raise BreakdownError(f"{flag} must be a finite amount >= 0, got {value}")
+    price = chat_price(options.model, input=options.price_in, output=options.price_out)
+    if price is None:
+        raise BreakdownError(f"no list price is known for the model {options.model!r}: give "
+                             "--price-in and --price-out (USD per million tokens) to estimate it")
+    return price
+
+
+def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], None]) -> Asker:
+    def connect() -> object:
+        from storyboard.breakdown.client import ChatClient
+        from storyboard.providers.protocol import ApiKey
+        key = os.environ.get(options.key_env, "").strip()
+        if not key:
+            raise BreakdownError(f"the environment variable {options.key_env} holds no API key "
+                                 "(set it, or name another with --api-key-env)")
+        return ChatClient(options.base_url, ApiKey(key))
+    settings = Settings(options.model, options.base_url)
+    return Asker(AnswerCache(series), settings, spend, connect, say)  # type: ignore[arg-type]
+
+
+def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], bool] | None
+            ) -> float | None:
+    """The most this run may spend (None: no ceiling, ``--yes``), or BudgetExceeded."""
+    if options.budget is not None and not is_amount(options.budget):
+        raise BudgetExceeded(f"--budget must be a finite amount >= 0, got {options.budget}")
+    if not estimate.pending or options.yes:
+        return options.budget
+    if options.budget is not None:
+        if estimate.ceiling > options.budget:
+            raise BudgetExceeded(f"the breakdown could cost up to ${estimate.ceiling:.4f}, more "
+                                 f"than --budget {options.budget:g}; nothing was asked")
+        return options.budget
+    if confirm is not None:
+        if not confirm(estimate):
+            raise BudgetExceeded("nothing was asked: the breakdown was not confirmed")
+        return estimate.worst
+    raise BudgetExceeded(
+        f"this breakdown would make {len(estimate.pending)} paid call(s) costing up to "
+        f"${estimate.ceiling:.4f} with {estimate.price.model}; nothing was asked. Run it with "
+        "--dry-run to see why, then pass --yes to accept the cost or --budget AMOUNT to cap it.")
+
+
+def plan(story: Story, series: Path, options: Options) -> Estimate:
+    """What a run would ask and cost, from the cache alone (nothing is sent)."""
+    price = _price(options)
+    asker = _asker(series, options, Spend(price, 0.0), lambda _text: None)
+    asker.planning = True
+    walk(story, asker)
+    return Estimate(asker.pending, asker.cached, price)
+
+
+def checked(made: Texts) -> list[Diagnostic]:
+    """``storyboard check`` of the texts, in a temporary folder (the series is not touched)."""
+    from storyboard.breakdown.cache import write_atomic
+    from storyboard.language.variations import compile_variations
+    with tempfile.TemporaryDirectory(prefix="storyboard-breakdown-") as folder:
+        root = Path(folder)
+        for name, text in made.files.items():
+            write_atomic(root / name, text.encode())
+        try:
+            found = compile_variations(root).diagnostics()
+        except ProblemsFound as problems:
+            found = problems.diagnostics
+        return [_relative(d, root) for d in found]
+
+
+def _relative(diagnostic: Diagnostic, root: Path) -> Diagnostic:
+    span = diagnostic.span
+    if span is None or not Path(span.file).is_relative_to(root):
+        return diagnostic
+    from dataclasses import replace
+    name = Path(span.file).relative_to(root).as_posix()
+    return replace(diagnostic, span=replace(span, file=name))
+
+
+def _shot_at(text: str, line: int) -> str | None:
+    """The id of the shot whose lines hold ``line`` in an episode's text."""
+    shot = None
+    for number, row in enumerate(text.split("\n"), 1):
+        if number > line:
+            break
+        if row.startswith("  - id: "):
+            shot = row.removeprefix("  - id: ").strip()
+    return shot
+
+
+def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
+    """Check errors in episode files, by chapter, worded for that chapter's shots answer."""
+    later: dict[int, list[str]] = {}
+    for diagnostic in found:
+        span = diagnostic.span
+        if diagnostic.severity != "error" or span is None or span.file not in made.files:
+            continue
+        shot = _shot_at(made.files[span.file], span.line)
+        if shot is None or shot not in made.chapter_of_shot:
+            continue
+        chapter, index = made.chapter_of_shot[shot]
+        later.setdefault(chapter, []).append(
+            f"shots[{index}]: `storyboard check` says: {diagnostic.message}")
+    return later
+
+
+def breakdown(source: Path, series: Path, options: Options, *,
+              confirm: Callable[[Estimate], bool] | None = None,
+              say: Callable[[str], None] = lambda _text: None) -> Report:
+    """Break ``source`` down into the series in ``series`` (see the module docstring)."""
+    story = read_story(source)
+    estimate = plan(story, series, options)
+    say(estimate.describe())
+    report = Report(estimate)
+    if options.dry_run:
+        return report
+    limit = consent(estimate, options, confirm)
+    spend = Spend(estimate.price, limit)
+    asker = _asker(series, options, spend, say)
+    try:
+        made = texts(story, walk(story, asker), options.episodes)
+        later = send_backs(made, checked(made))
+        if later:
+            made = texts(story, walk(story, asker, later), options.episodes)
+        found = checked(made)
+    finally:
+        asker.close()
+    report.problems = made.problems + [d for d in found if d.severity == "error"]
+    report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
+        made.shots
+    _write(series, made, report)
+    return report
+
+
+def _write(series: Path, made: Texts, report: Report) -> None:
+    guard = Guard(series)
+    for name, text in made.files.items():
+        guard.put(name, text, report.outcome)
+    guard.save()
+    report.written = True

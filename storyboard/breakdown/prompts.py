@@ -1,0 +1,59 @@
+"""A stage's inputs into chat messages: the instructions (versioned) and the source as JSON.
+
+The user message is one JSON document: the stage, the chapter's lines with their numbers in the
+file, and what earlier stages decided (the beats, the cast's names). A model reads JSON well, and
+the emulator reads the same document to answer from the text it is given. ``INSTRUCTIONS``
+changes whenever any instruction's words change: it is part of every cache key, so a new wording
+asks again rather than reusing answers given to the old one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storyboard.breakdown.source import Chapter
+
+INSTRUCTIONS = "breakdown-1"
+MAX_SHOT_SECONDS = 15
+MIN_SHOT_SECONDS = 2
+
+COMMON = ("You turn a story into a storyboard for an AI video model. Answer in JSON, in the schema "
+          "given, and nothing else. The story comes as numbered lines; never invent events that "
+          "are not in it.")
+STAGES = {
+    "outline": "Outline this chapter as one episode: a short title, a one-paragraph summary and "
+               "its beats in order (one sentence each).",
+    "cast": "List every character who appears or speaks in this chapter (one entry per person, "
+            "by the name the story uses most), with their appearance as words to draw from and "
+            "their voice (sex, age, timbre, manner) as words to design a voice from; every "
+            "place and every prop that matters, each once, with its look.",
+    "shots": "Break this chapter into shots. Each shot covers a range of the chapter's lines "
+             f"(from_line..to_line, in order, not overlapping), lasts {MIN_SHOT_SECONDS} to "
+             f"{MAX_SHOT_SECONDS} seconds in total and has timed scenes (seconds each) with an "
+             "action to film. Name the camera and framing (e.g. 'close-up, slow push in'). In "
+             "cast, name at most 5 of the given characters, places and props seen in the shot. "
+             "Dialogue and voice-over are the author's words: in lines, give the speaker (one of "
+             "the given characters) and the quote copied exactly, character for character, from "
+             "the story's lines. Never paraphrase, shorten or translate a quote.",
+}
+
+
+def user_message(stage: str, chapter: Chapter, context: dict[str, Any]) -> str:
+    document = {"stage": stage, "chapter": chapter.title,
+                "lines": [[number, text] for number, text in chapter.numbered()], **context}
+    return json.dumps(document, ensure_ascii=False, sort_keys=True)
+
+
+def messages(stage: str, chapter: Chapter, context: dict[str, Any]) -> list[dict[str, str]]:
+    """The conversation that asks ``stage`` of ``chapter`` for the first time."""
+    return [{"role": "system", "content": f"{COMMON}\n\n{STAGES[stage]}"},
+            {"role": "user", "content": user_message(stage, chapter, context)}]
+
+
+def send_back(previous: str, problems: list[str]) -> list[dict[str, str]]:
+    """The turn that sends an answer back with its problems quoted."""
+    listed = "\n".join(f"- {problem}" for problem in problems)
+    return [{"role": "assistant", "content": previous},
+            {"role": "user", "content": "Your answer has these problems; answer again, whole, "
+                                        f"in the same schema, with them fixed:\n{listed}"}]

@@ -1,0 +1,111 @@
+"""A walk's answers into the series' texts: the merged cast, episodes of shots, and what is wrong.
+
+Chapters become episodes (one each, or grouped into ``episodes`` runs of neighbours); each episode
+file is named by its first chapter's own title (not the model's), so a new answer does not rename
+it. Every problem still left in an answer is a located diagnostic: at the shot's first line when
+the problem names a shot, else at the chapter's first line. Nothing wrong is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storyboard.breakdown import shots as shot_stage
+from storyboard.breakdown.cast import Cast, merged
+from storyboard.breakdown.source import Story
+from storyboard.breakdown.walk import Answers, ChapterAnswers
+from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
+from storyboard.errors import Diagnostic, Span
+from storyboard.scaffold.names import slug
+
+SHOT_INDEX = re.compile(r"^shots\[(\d+)\]")
+
+
+@dataclass
+class Texts:
+    files: dict[str, str] = field(default_factory=dict)  # name in the series -> text
+    problems: list[Diagnostic] = field(default_factory=list)
+    chapter_of_shot: dict[str, tuple[int, int]] = field(default_factory=dict)
+    shots: int = 0
+    cast: Cast = field(default_factory=Cast)
+
+
+def groups(count: int, wanted: int | None) -> list[range]:
+    """Chapter indexes cut into ``wanted`` runs of neighbours, as even as they go."""
+    parts = max(1, min(count, wanted or count))
+    bounds = [round(i * count / parts) for i in range(parts + 1)]
+    return [range(bounds[i], bounds[i + 1]) for i in range(parts)]
+
+
+def _located(found: ChapterAnswers, stage: str, problems: list[str]) -> list[Diagnostic]:
+    chapter = found.chapter
+    out = []
+    for problem in problems:
+        line = chapter.first
+        index = SHOT_INDEX.match(problem)
+        answer = found.shots.answer if found.shots else None
+        if stage == "shots" and index and isinstance(answer, dict):
+            shot = answer["shots"][int(index.group(1))]
+            line = shot["from_line"] if chapter.first <= shot["from_line"] <= chapter.last \
+                else line
+        out.append(Diagnostic(Span(chapter.file, line, 1), f"the {stage} answer for "
+                              f"chapter {chapter.number} ({chapter.title}): {problem}",
+                              code=f"breakdown-{stage}"))
+    return out
+
+
+def _problems(answers: Answers) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for found in answers.chapters:
+        for stage in ("outline", "cast", "shots"):
+            result = getattr(found, stage)
+            if result is not None and result.problems:
+                out += _located(found, stage, result.problems)
+    return out
+
+
+def _episode(number: int, members: list[ChapterAnswers]) -> Episode:
+    outline = members[0].outline.answer if members[0].outline else None
+    title = outline["title"] if isinstance(outline, dict) else members[0].chapter.title
+    summary = " ".join(m.outline.answer["summary"] for m in members
+                       if m.outline and isinstance(m.outline.answer, dict))
+    beats = [b for m in members if m.outline and isinstance(m.outline.answer, dict)
+             for b in m.outline.answer["beats"]]
+    return Episode(number, title, summary, beats, [m.chapter.title for m in members])
+
+
+def texts(story: Story, answers: Answers, episodes: int | None) -> Texts:
+    """The series' files from the answers (a chapter with no usable shots adds none)."""
+    out = Texts(problems=_problems(answers))
+    out.cast = merged([(f.chapter.number, f.cast.answer) for f in answers.chapters if f.cast])
+    source = Path(story.file).name
+    taken: set[str] = set()
+    every: list[shot_stage.Shot] = []
+    for number, run in enumerate(groups(len(answers.chapters), episodes), 1):
+        members = [answers.chapters[i] for i in run]
+        episode = _episode(number, members)
+        for found in members:
+            if found.shots is None or not isinstance(found.shots.answer, dict):
+                continue
+            made = shot_stage.built(found.shots.answer, found.chapter, out.cast, taken)
+            out.chapter_of_shot.update({s.id: (found.chapter.number, i) for i, s in enumerate(made)})
+            every += made
+            episode.shots += made
+        if episode.shots:
+            name = f"episodes/{number:02d}-{slug(members[0].chapter.title, '-')}.yaml"
+            out.files[name] = episode_yaml(episode, source)
+            out.shots += len(episode.shots)
+    _first_lines(out.cast, every)
+    out.files = {"storyboard.yaml": series_yaml(story.title, out.cast, source), **out.files}
+    return out
+
+
+def _first_lines(cast: Cast, shots: list[shot_stage.Shot]) -> None:
+    """Each speaking character's first line: the sample its designed voice says."""
+    for shot in shots:
+        for scene in shot.scenes:
+            for key, words, _ in scene.say:
+                entry = cast.entries[key]
+                entry.first_line = entry.first_line or words

@@ -1,0 +1,132 @@
+"""A story file into chapters: plain text, Markdown or Fountain, each chapter with its line range.
+
+A chapter is what one window of calls reads. Markdown and plain text are cut at headings: a ``#``
+line (any depth up to 2), or a line such as ``Chapter 3``, ``CHAPTER THREE`` or ``Part II``. A
+Fountain screenplay (``.fountain``) is read by ``scaffold.fountain`` (so bad input is refused at its
+line, as ``init --from`` refuses it) and cut at its ``#`` sections, else at its act markers. A story
+with no such line is one chapter. Every chapter keeps the file's own lines and their numbers, so an
+answer can be held to them and every shot can say where it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from storyboard.errors import Diagnostic, ProblemsFound, Span
+from storyboard.scaffold.fountain import MAX_BYTES, decode, parse_text
+
+HEADING = re.compile(r"^(#{1,2})\s+(\S.*)$")
+CHAPTER = re.compile(r"^\s*(chapter|part|book)\s+([0-9]+|[ivxlc]+|[a-z-]+)\b[.:]?\s*(.*)$", re.I)
+MAX_CHAPTERS = 500
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One window of the story: its title and its lines (``first`` is the first's number)."""
+
+    file: str
+    number: int
+    title: str
+    first: int
+    lines: tuple[str, ...]
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.lines) - 1
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def numbered(self) -> list[tuple[int, str]]:
+        """Each line with its number in the file (blank lines left out)."""
+        return [(self.first + i, line) for i, line in enumerate(self.lines) if line.strip()]
+
+    def digest(self) -> str:
+        """What decides this chapter's answers: its words, not where it sits in the file."""
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Story:
+    file: str
+    title: str
+    kind: str  # "fountain" or "prose"
+    chapters: tuple[Chapter, ...]
+
+
+def _read(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ProblemsFound([Diagnostic(Span(str(path), 1, 1),
+                                        f"cannot read the story: {exc.strerror}")]) from exc
+    if len(data) > MAX_BYTES:
+        raise ProblemsFound([Diagnostic(Span(str(path), 1, 1), f"the story is over "
+                                        f"{MAX_BYTES >> 20} MiB: expected a shorter one (split "
+                                        "it into several files)")])
+    text = decode(data, str(path)).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ProblemsFound([Diagnostic(Span(str(path), 1, 1),
+                                        "expected a story, found an empty file")])
+    return text
+
+
+def _prose_starts(lines: list[str]) -> list[tuple[int, str]]:
+    """(index, title) of each line that opens a chapter."""
+    starts: list[tuple[int, str]] = []
+    for index, line in enumerate(lines):
+        heading = HEADING.match(line)
+        if heading:
+            starts.append((index, heading.group(2).strip()))
+        elif CHAPTER.match(line) and len(line) <= 80:
+            starts.append((index, line.strip()))
+    return starts
+
+
+def _fountain_starts(text: str, file: str) -> list[tuple[int, str]]:
+    play = parse_text(text, file)
+    sections = [(e.line - 1, e.text) for e in play.elements if e.kind == "section" and e.level == 1]
+    return sections
+
+
+def _cut(file: str, lines: list[str], starts: list[tuple[int, str]]) -> list[Chapter]:
+    if not starts or (starts[0][0] > 0 and any(s.strip() for s in lines[:starts[0][0]])):
+        starts = [(0, ""), *starts]
+    chapters: list[Chapter] = []
+    for n, (index, title) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        body = lines[index:end]
+        while body and not body[-1].strip():
+            body.pop()
+        if any(line.strip() for line in body):
+            chapters.append(Chapter(file, len(chapters) + 1, title or f"Part {len(chapters) + 1}",
+                                    index + 1, tuple(body)))
+    return chapters
+
+
+def _title(path: Path, lines: list[str]) -> str:
+    for line in lines:
+        if line.lower().startswith("title:"):
+            return line.partition(":")[2].strip() or path.stem
+    words = re.split(r"[-_\s]+", path.stem)
+    return " ".join(w.capitalize() for w in words if w) or "Story"
+
+
+def read_story(path: Path) -> Story:
+    """The story at ``path`` cut into chapters (bad input: a located ``ProblemsFound``)."""
+    text = _read(path)
+    lines = text.split("\n")
+    fountain = path.suffix.lower() == ".fountain"
+    starts = _fountain_starts(text, str(path)) if fountain else _prose_starts(lines)
+    chapters = _cut(str(path), lines, starts)
+    if len(chapters) > MAX_CHAPTERS:
+        raise ProblemsFound([Diagnostic(Span(str(path), chapters[MAX_CHAPTERS].first, 1),
+                                        f"more than {MAX_CHAPTERS} chapters: expected a shorter "
+                                        "story (split it into several files)")])
+    return Story(str(path), _title(path, lines), "fountain" if fountain else "prose",
+                 tuple(chapters))

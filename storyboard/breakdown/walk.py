@@ -1,0 +1,70 @@
+"""A story's chapters into answers, stage by stage: every chapter's outline and cast, then its shots.
+
+Each chapter is a window of its own: its calls read only its own lines and what its own outline
+and cast answers said, so an edit to one chapter asks again only that chapter's calls. The same
+walk plans a run (``Asker.planning``: an answer that is not stored is counted, priced, and not
+asked) and makes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from storyboard.breakdown import shots as shot_stage
+from storyboard.breakdown.asking import Asker, NotAnswered, Result
+from storyboard.breakdown.cast import names_in
+from storyboard.breakdown.source import Chapter, Story
+
+
+@dataclass
+class ChapterAnswers:
+    chapter: Chapter
+    outline: Result | None = None
+    cast: Result | None = None
+    shots: Result | None = None
+
+
+@dataclass
+class Answers:
+    chapters: list[ChapterAnswers] = field(default_factory=list)
+
+
+def _no_check(_answer: Any) -> list[str]:
+    return []
+
+
+def shots_context(outline: Any, cast: Any) -> dict[str, Any]:
+    names = names_in(cast)
+    return {"beats": list(outline["beats"]) if isinstance(outline, dict) else [],
+            "characters": names["character"], "places": names["place"], "props": names["prop"]}
+
+
+def _try(asker: Asker, stage: str, chapter: Chapter, context: dict[str, Any],
+         check: Any = _no_check, later: list[str] | None = None) -> Result | None:
+    try:
+        return asker.ask(stage, chapter, context, check, later or [])
+    except NotAnswered:
+        return None
+
+
+def walk(story: Story, asker: Asker, later: dict[int, list[str]] | None = None) -> Answers:
+    """Every chapter's answers; ``later`` holds problems found after writing, by chapter."""
+    answers = Answers()
+    for chapter in story.chapters:
+        found = ChapterAnswers(chapter, _try(asker, "outline", chapter, {}),
+                               _try(asker, "cast", chapter, {}))
+        answers.chapters.append(found)
+    for found in answers.chapters:
+        outline = found.outline.answer if found.outline else None
+        cast = found.cast.answer if found.cast else None
+        context = shots_context(outline, cast)
+        if outline is None or cast is None:
+            asker.pending_shots(found.chapter, context)
+            continue
+        names = names_in(cast)
+        chapter = found.chapter
+        found.shots = _try(asker, "shots", chapter, context,
+                           lambda a, c=chapter, n=names: shot_stage.problems(a, c, n),
+                           (later or {}).get(chapter.number))
+    return answers

@@ -1,0 +1,84 @@
+"""The cast and each episode's shots into YAML texts, every text through ``scaffold.yamltext``.
+
+Written as ``init --from`` writes (``scaffold.emit``'s way): keys only from ``cast`` (plain names)
+and the language's own words; every value through ``quote`` or ``flow``, every comment through
+``comment`` or ``trailing``. Each shot says where it came from as a comment (``# story.md:12-18``),
+so a reviewer can hold it to the source. Same answers, same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from storyboard.breakdown.cast import Cast
+from storyboard.breakdown.shots import Shot
+from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
+
+SERIES_HEAD = ("# Written by `storyboard breakdown` from {source}. Edit freely: a file you edit is "
+               "never\n# overwritten (a new proposal goes beside it). docs/breakdown.md")
+
+
+@dataclass
+class Episode:
+    number: int
+    title: str
+    summary: str
+    beats: list[str]
+    chapters: list[str]
+    shots: list[Shot] = field(default_factory=list)
+
+
+def _n(value: float) -> str:
+    return f"{value:g}"
+
+
+def shot_yaml(shot: Shot, source: str) -> list[str]:
+    lines = [*comment(f"{source}:{shot.first}-{shot.last}", "  "), f"  - id: {shot.id}",
+             f"    duration: {shot.duration}"]
+    if shot.cast:
+        lines.append(f"    cast: [{', '.join(shot.cast)}]")
+    lines.append("    scenes:")
+    for number, scene in enumerate(shot.scenes):
+        action = f"{shot.camera}: {scene.action}" if number == 0 else scene.action
+        lines += [f"      - at: {_n(scene.start)}-{_n(scene.end)}s",
+                  f"        action: {quote(action)}"]
+        if scene.say:
+            said = {key: words for key, words, _ in scene.say}
+            where = ", ".join(f"line {line}" for _, _, line in scene.say)
+            lines.append(f"        say: {flow(said)}{trailing(f'{source}: {where}')}")
+    return lines
+
+
+def episode_yaml(episode: Episode, source: str) -> str:
+    lines = [*comment(f"From {source} ({', '.join(episode.chapters)}), by `storyboard "
+                      "breakdown`."), *comment(f"Summary: {episode.summary}")]
+    lines += [line for n, beat in enumerate(episode.beats, 1) for line in comment(f"{n}. {beat}")]
+    lines += [f"id: ep{episode.number:02d}", f"title: {quote(episode.title)}", "shots:"]
+    for shot in episode.shots:
+        lines += shot_yaml(shot, source)
+    return "\n".join(lines) + "\n"
+
+
+def series_yaml(title: str, cast: Cast, source: str) -> str:
+    lines = [*SERIES_HEAD.format(source=source).split("\n"), "storyboard: 1",
+             f"title: {quote(title)}", "defaults:", "  resolution: 720P", '  ratio: "16:9"',
+             "  negative_prompt: blurry, low quality, watermark", "  prompt_extend: false",
+             "  watermark: false", "  seed: 1234"]
+    speakers = [e for e in cast.of("character") if e.first_line]
+    if speakers:
+        lines.append("voices:")
+        for entry in speakers:
+            voice: dict[str, Value] = {"design": entry.voice, "sample": entry.first_line}
+            lines.append(f"  {entry.key}-voice: {flow(voice)}")
+    lines.append("characters:")
+    for entry in cast.entries.values():
+        picture: dict[str, Value] = {"generate": entry.look}
+        if entry.kind != "character":
+            picture["kind"] = entry.kind
+        item: dict[str, Value] = {"image": picture}
+        if entry.kind == "character" and entry.first_line:
+            item["voice"] = f"{entry.key}-voice"
+        item["description"] = entry.name
+        lines.append(f"  {entry.key}: {flow(item)}"
+                     f"{trailing(f'{entry.kind}, first in chapter {entry.chapter}')}")
+    return "\n".join([*lines, "episodes:", "  - episodes/*.yaml"]) + "\n"

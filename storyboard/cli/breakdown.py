@@ -1,0 +1,95 @@
+"""``storyboard breakdown`` into a library call: a story into a series by a language model.
+
+Each flag maps onto one ``breakdown.pipeline.Options`` field. The estimate is printed before any
+call; consent as for a paid render (``--yes``, ``--budget``, or a yes at a terminal). Problems left
+in the answers are printed at their lines (exit 1); a hand-edited file's proposal is named.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from storyboard.cli.common import AMOUNT, fail
+from storyboard.errors import StoryboardError
+from storyboard.targets.llm import DEFAULT_CHAT_BASE, DEFAULT_CHAT_MODEL, DEFAULT_KEY_ENV
+
+if TYPE_CHECKING:  # the breakdown is imported when the command runs
+    from storyboard.breakdown.pipeline import Report
+
+
+def _episodes(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= 500:
+        raise click.BadParameter(f"expected a number of episodes from 1 to 500, found {value}")
+    return value
+
+
+def _price(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise click.BadParameter(f"expected a finite price >= 0 (USD per 1M tokens), "
+                                 f"found {value}")
+    return value
+
+
+def _show(report: Report) -> None:
+    for problem in report.problems:
+        click.echo(problem.format(), err=True)
+    outcome = report.outcome
+    for name in outcome.proposed:
+        click.echo(f"{name} was edited since the breakdown wrote it: left as it is; the new "
+                   f"proposal is {name}.proposed (git diff --no-index {name} {name}.proposed)",
+                   err=True)
+    spend = report.spend
+    spent = f", ${spend.spent:.4f} by the usage reported ({spend.input_tokens:,} + " \
+            f"{spend.output_tokens:,} tokens)" if spend else ""
+    click.echo(f"{report.sent} request(s) sent, {report.cached} answer(s) from the cache{spent}")
+    click.echo(f"{len(outcome.written)} file(s) written, {len(outcome.unchanged)} unchanged, "
+               f"{len(outcome.proposed)} proposal(s); {report.shots} shot(s)")
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("series", type=click.Path(path_type=Path, file_okay=False), required=False)
+@click.option("--episodes", type=int, default=None, callback=_episodes,
+              help="How many episodes (chapters grouped in order); default: one a chapter.")
+@click.option("--model", default=DEFAULT_CHAT_MODEL, show_default=True,
+              help="The language model's id at the endpoint.")
+@click.option("--base-url", default=DEFAULT_CHAT_BASE, show_default=True,
+              help="An OpenAI-compatible endpoint (…/v1); DashScope's compatible mode by default.")
+@click.option("--api-key-env", default=DEFAULT_KEY_ENV, show_default=True,
+              help="The environment variable that holds the endpoint's key.")
+@click.option("--price-in", type=float, callback=_price, help="USD per 1M input tokens.")
+@click.option("--price-out", type=float, callback=_price, help="USD per 1M output tokens.")
+@click.option("--yes", is_flag=True, help="Accept the estimated cost without asking.")
+@click.option("--budget", type=AMOUNT, default=None, help="Spend at most this many USD.")
+@click.option("--dry-run", is_flag=True, help="Print what it would ask and cost; ask nothing.")
+def breakdown(source: Path, series: Path | None, episodes: int | None, model: str, base_url: str,
+              api_key_env: str, price_in: float | None, price_out: float | None, yes: bool,
+              budget: float | None, dry_run: bool) -> None:
+    """Break the story SOURCE (text, Markdown or Fountain) down into a series in SERIES (default:
+    a folder named after the story), by a language model: cached, priced, asked with consent."""
+    from storyboard.breakdown.pipeline import Options
+    from storyboard.breakdown.pipeline import breakdown as run
+    from storyboard.run.rendering import interactive
+    options = Options(model, base_url, api_key_env, episodes, yes, budget, dry_run, price_in,
+                      price_out)
+    folder = series if series is not None else source.with_suffix("")
+
+    def ask(estimate: Any) -> bool:
+        return click.confirm(f"Spend up to ${estimate.worst:.4f}?", default=False, err=True)
+
+    try:
+        report = run(source, folder, options, confirm=ask if interactive() else None,
+                     say=click.echo)
+    except StoryboardError as error:
+        fail(error)
+        return
+    if dry_run:
+        click.echo("dry run: nothing was asked")
+        return
+    _show(report)
+    if report.problems:
+        raise SystemExit(1)

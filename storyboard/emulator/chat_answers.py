@@ -1,0 +1,171 @@
+"""A chat request into the answer a language model might give: deterministic, from the text given.
+
+It reads the breakdown's user message (a JSON document: the stage, the chapter's numbered lines and
+what earlier stages decided) and answers in that stage's shape: an outline from the paragraphs'
+first sentences; a cast of the capitalised names that stand mid-sentence (not ``The`` or ``She``);
+one shot per paragraph, its quoted speech given back as quotes, spoken by the first given character
+the paragraph names. A request of another shape gets ``{}`` when it asks for JSON, else an echo.
+Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``) bend the answer the
+way real models fail.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+WORD = re.compile(r"\b[A-Z][a-z]{1,20}\b")
+QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]")
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
+STOP = {"The", "A", "An", "He", "She", "It", "They", "We", "I", "You", "His", "Her", "Their",
+        "This", "That", "Then", "There", "When", "What", "But", "And", "Or", "So", "If", "In",
+        "On", "At", "By", "For", "With", "From", "To", "Of", "As", "Not", "No", "Yes", "One",
+        "Chapter", "Part", "Book", "Well", "Oh", "Now", "Later", "After", "Before", "Once"}
+CAMERAS = ("wide shot, static", "medium shot, slow push in", "close-up, handheld")
+
+
+def request_document(messages: list[Any]) -> dict[str, Any] | None:
+    """The first user message, when it is the breakdown's JSON document."""
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "user":
+            try:
+                document = json.loads(str(message.get("content", "")))
+            except ValueError:
+                return None
+            return document if isinstance(document, dict) and "stage" in document else None
+    return None
+
+
+def paragraphs(lines: list[list[Any]]) -> list[tuple[int, int, str]]:
+    """(first line, last line, text) of each run of consecutive lines, headings left out."""
+    out: list[tuple[int, int, str]] = []
+    for number, text in ((int(n), str(t)) for n, t in lines):
+        if text.lstrip().startswith("#") or re.match(r"^\s*(chapter|part)\b", text, re.I):
+            continue
+        if out and out[-1][1] == number - 1:
+            first, _, joined = out[-1]
+            out[-1] = (first, number, f"{joined} {text.strip()}")
+        else:
+            out.append((number, number, text.strip()))
+    return out
+
+
+def _first_sentence(text: str) -> str:
+    return SENTENCE.split(QUOTE.sub("", text).strip() or text)[0][:300] or "A moment passes."
+
+
+def outline(document: dict[str, Any]) -> dict[str, Any]:
+    parts = paragraphs(document.get("lines", []))
+    beats = [_first_sentence(text) for _, _, text in parts][:60]
+    return {"title": str(document.get("chapter") or "Untitled")[:60],
+            "summary": " ".join(beats[:2])[:2000] or "Nothing happens.", "beats": beats}
+
+
+def names(text: str) -> list[str]:
+    """Capitalised words that stand mid-sentence, in order of first appearance."""
+    found: dict[str, None] = {}
+    for match in WORD.finditer(QUOTE.sub(" ", text)):
+        before = text[:match.start()].rstrip()
+        if match.group() in STOP or not before or before[-1] in ".!?\"”":
+            continue
+        found[match.group()] = None
+    return list(found)
+
+
+def cast(document: dict[str, Any]) -> dict[str, Any]:
+    text = " ".join(t for _, _, t in paragraphs(document.get("lines", [])))
+    people = [{"name": name, "appearance": f"{name}, as the story tells: "
+               f"{_mention(text, name)}"[:2000],
+               "voice": "An adult: a natural, clear speaking voice at an even pace"}
+              for name in names(text)[:60]]
+    return {"characters": people, "places": [], "props": []}
+
+
+def _mention(text: str, name: str) -> str:
+    return next((s for s in SENTENCE.split(text) if name in s), name)[:300]
+
+
+def _seconds(words: int, rate: float) -> float:
+    return min(6.0, max(1.0, math.ceil(words / rate * 2) / 2))
+
+
+def shot(index: int, first: int, last: int, text: str, document: dict[str, Any]
+         ) -> dict[str, Any]:
+    characters = [str(n) for n in document.get("characters", [])]
+    given = characters + [str(n) for n in document.get("places", []) + document.get("props", [])]
+    speaker = next((n for n in characters if n in text), characters[0] if characters else "")
+    action = QUOTE.sub("", text).strip() or text
+    said = QUOTE.findall(text)[:3] if speaker else []
+    lengths = [_seconds(len(action.split()), 3.0), *(_seconds(len(q.split()), 2.5) for q in said)]
+    scale = min(1.0, 14 / sum(lengths))
+    lengths = [max(0.5, math.floor(length * scale * 2) / 2) for length in lengths]
+    lengths[0] = max(lengths[0], 2.0)
+    scenes: list[dict[str, Any]] = [{"seconds": lengths[0], "action": action[:2000], "lines": []}]
+    scenes += [{"seconds": length, "action": f"{speaker} speaks",
+                "lines": [{"speaker": speaker, "quote": quote}]}
+               for length, quote in zip(lengths[1:], said, strict=True)]
+    seen = [n for n in given if n in text and n != speaker][:4]
+    return {"from_line": first, "to_line": last, "camera": CAMERAS[index % len(CAMERAS)],
+            "cast": seen, "scenes": scenes}
+
+
+def shots(document: dict[str, Any]) -> dict[str, Any]:
+    parts = paragraphs(document.get("lines", []))
+    return {"shots": [shot(i, first, last, text, document)
+                      for i, (first, last, text) in enumerate(parts)]}
+
+
+STAGES = {"outline": outline, "cast": cast, "shots": shots}
+
+
+def content_of(body: dict[str, Any]) -> str:
+    """The text the emulated model answers ``body`` with."""
+    document = request_document(body.get("messages") or [])
+    stage = str(document.get("stage")) if document else ""
+    if document is not None and stage in STAGES:
+        return json.dumps(STAGES[stage](document), ensure_ascii=False)
+    kind = (body.get("response_format") or {}).get("type", "text")
+    if kind in ("json_object", "json_schema"):
+        return "{}"
+    messages = body.get("messages") or [{}]
+    return f"You said: {str(messages[-1].get('content', ''))[:200]}"
+
+
+def bent(content: str, fault: str) -> tuple[str, str]:
+    """The content and finish reason a content fault makes of a good answer."""
+    if fault == "invalid_json":
+        return content[:max(1, len(content) // 2)] + " …", "stop"
+    if fault == "length":
+        return content[:max(1, len(content) // 3)], "length"
+    data = json.loads(content)
+    if fault == "schema":
+        return json.dumps(_broken(data), ensure_ascii=False), "stop"
+    if fault == "paraphrase":
+        return json.dumps(_paraphrased(data), ensure_ascii=False), "stop"
+    return content, "stop"
+
+
+def _broken(data: Any) -> Any:
+    """A required field dropped: the first shot's camera, else the first key."""
+    if isinstance(data, dict) and data.get("shots"):
+        data["shots"][0].pop("camera", None)
+        return data
+    if isinstance(data, dict) and data:
+        data.pop(next(iter(data)))
+    return data
+
+
+def _paraphrased(data: Any) -> Any:
+    """The first quoted line said in other words."""
+    for item in (data.get("shots", []) if isinstance(data, dict) else []):
+        for scene in item["scenes"]:
+            for line in scene["lines"]:
+                line["quote"] = "Well, as I was saying, " + line["quote"].lower()
+                return data
+    return data
+
+
+def tokens(text: str) -> int:
+    return max(1, math.ceil(len(text) / 4))
