@@ -1,0 +1,247 @@
+"""The breakdown through the emulator: a story into a series that checks clean, cached, priced,
+faithful to the source, never over a hand edit, resumable after a kill, never without consent."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storyboard.breakdown.cost import Spend
+from storyboard.breakdown.pipeline import Options, Report, breakdown
+from storyboard.emulator.server import EmulatorServer
+from storyboard.errors import BudgetExceeded
+from storyboard.language.variations import compile_variations
+from storyboard.targets.llm import chat_price
+
+KEY_ENV = "STORYBOARD_TEST_CHAT_KEY"
+STORY = """\
+# The Lighthouse
+
+Mia climbed the stairs of the old lighthouse. The wind howled outside and Sam waited below.
+
+"Are you coming up?" Mia called down to Sam.
+
+Sam shook his head and laughed. "Not in this weather," he said.
+
+# The Storm
+
+The storm broke over the bay. Mia lit the great lamp while Sam held the door against the wind.
+
+"Hold it steady!" shouted Mia.
+
+# The Morning
+
+In the morning the sea was calm. Sam brought coffee up to Mia at the top of the tower.
+
+"We made it," said Sam, smiling at Mia.
+"""
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+
+
+def chat_base(emulator: EmulatorServer) -> str:
+    return emulator.base_url.rsplit("/api/v1", 1)[0] + "/compatible-mode/v1"
+
+
+def requests(emulator: EmulatorServer) -> int:
+    return int(emulator.stats()["chat"]["requests"])
+
+
+def options(emulator: EmulatorServer, **changes: object) -> Options:
+    settings: dict[str, object] = {"base_url": chat_base(emulator), "key_env": KEY_ENV,
+                                   "yes": True}
+    return Options(**{**settings, **changes})  # type: ignore[arg-type]
+
+
+def story(tmp_path: Path, text: str = STORY) -> Path:
+    path = tmp_path / "lighthouse.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(emulator: EmulatorServer, source: Path, series: Path, **changes: object
+        ) -> tuple[Report, int]:
+    before = requests(emulator)
+    report = breakdown(source, series, options(emulator, **changes))
+    return report, requests(emulator) - before
+
+
+def files(series: Path) -> dict[str, bytes]:
+    return {p.relative_to(series).as_posix(): p.read_bytes()
+            for p in sorted(series.rglob("*")) if p.is_file()}
+
+
+def errors(series: Path) -> list[str]:
+    return [d.format() for d in compile_variations(series).diagnostics() if d.severity == "error"]
+
+
+@pytest.fixture(autouse=True)
+def no_faults(emulator: EmulatorServer) -> Iterator[None]:
+    emulator.clear_faults()
+    yield
+    emulator.clear_faults()
+
+
+def test_a_three_chapter_story_becomes_a_series_that_checks_clean(
+        emulator: EmulatorServer, tmp_path: Path) -> None:
+    series = tmp_path / "series"
+    report, sent = run(emulator, story(tmp_path), series)
+    assert sent == 9 and report.sent == 9  # outline, cast and shots of each chapter
+    assert report.problems == []
+    assert sorted(report.outcome.written) == [
+        "episodes/01-the-lighthouse.yaml", "episodes/02-the-storm.yaml",
+        "episodes/03-the-morning.yaml", "storyboard.yaml"]
+    assert errors(series) == []
+    episode = (series / "episodes/01-the-lighthouse.yaml").read_text()
+    assert "# lighthouse.md:5-5" in episode  # where each shot came from
+    assert '"Are you coming up?"' in episode  # the author's words
+    assert report.spend is not None and report.spend.calls == 9 and report.spend.spent > 0
+
+
+def test_a_rerun_sends_nothing_and_changes_no_byte(emulator: EmulatorServer,
+                                                   tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    run(emulator, source, series)
+    before = files(series)
+    report, sent = run(emulator, source, series, yes=False)  # nothing to pay: no consent needed
+    assert sent == 0 and report.cached == 9 and report.estimate.pending == []
+    assert files(series) == before
+
+
+def test_an_edit_to_chapter_two_asks_again_only_its_calls(emulator: EmulatorServer,
+                                                          tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    run(emulator, source, series)
+    before = files(series)
+    source.write_text(STORY.replace("The storm broke over the bay.",
+                                    "The storm broke over the black bay."), encoding="utf-8")
+    report, sent = run(emulator, source, series)
+    assert sent == 3 and report.cached == 6  # chapter 2's outline, cast and shots only
+    after = files(series)
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed == {"episodes/02-the-storm.yaml", ".storyboard/breakdown/written.json"} | {
+        name for name in after if name.startswith(".storyboard/breakdown/answers/")
+        and name not in before}
+    assert errors(series) == []
+
+
+def test_a_hand_edited_episode_is_never_overwritten(emulator: EmulatorServer,
+                                                    tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    run(emulator, source, series)
+    episode = series / "episodes/01-the-lighthouse.yaml"
+    edited = episode.read_text().replace("wide shot, static", "wide shot, at dusk")
+    episode.write_text(edited)
+    source.write_text(STORY.replace("the old lighthouse", "the old white lighthouse"),
+                      encoding="utf-8")
+    report, _ = run(emulator, source, series)
+    assert episode.read_text() == edited
+    assert report.outcome.proposed == ["episodes/01-the-lighthouse.yaml"]
+    proposal = series / "episodes/01-the-lighthouse.yaml.proposed"
+    assert "the old white lighthouse" in proposal.read_text()
+    assert errors(series) == []  # the proposal is not loaded as an episode
+
+
+@pytest.mark.parametrize("fault", ["paraphrase", "schema", "invalid_json", "length"])
+def test_a_bad_answer_is_sent_back_once_and_fixed(emulator: EmulatorServer, tmp_path: Path,
+                                                  fault: str) -> None:
+    emulator.script(f"chat:ok*6,chat:{fault}")  # chapter 1's shots answer goes wrong
+    series = tmp_path / "series"
+    report, sent = run(emulator, story(tmp_path), series)
+    assert sent == 10 and report.problems == []  # one more call: the send-back
+    assert errors(series) == []
+    again, resent = run(emulator, story(tmp_path), series)
+    assert resent == 0 and again.problems == []  # the send-back is cached too
+
+
+def test_a_paraphrase_that_stays_is_reported_at_its_line(emulator: EmulatorServer,
+                                                         tmp_path: Path) -> None:
+    emulator.script("chat:ok*6,chat:paraphrase*3")
+    series = tmp_path / "series"
+    report, sent = run(emulator, story(tmp_path), series)
+    assert sent == 11  # the question and two send-backs
+    assert [(d.span.line if d.span else 0) for d in report.problems] == [5]
+    problem = report.problems[0].format()
+    assert "lighthouse.md:5:1" in problem and "is not in the story's lines" in problem
+    text = (series / "episodes/01-the-lighthouse.yaml").read_text()
+    assert "Well, as I was saying" not in text  # a line not in the source is never written
+
+
+def test_no_call_without_consent(emulator: EmulatorServer, tmp_path: Path) -> None:
+    before = requests(emulator)
+    with pytest.raises(BudgetExceeded, match="nothing was asked"):
+        breakdown(story(tmp_path), tmp_path / "series", options(emulator, yes=False))
+    with pytest.raises(BudgetExceeded, match="not confirmed"):
+        breakdown(story(tmp_path), tmp_path / "series", options(emulator, yes=False),
+                  confirm=lambda _estimate: False)
+    assert requests(emulator) == before
+    assert not (tmp_path / "series").exists()
+
+
+@pytest.mark.parametrize("budget", [math.nan, math.inf, -1.0, 0.00001])
+def test_a_budget_holds_and_fails_closed(emulator: EmulatorServer, tmp_path: Path,
+                                         budget: float) -> None:
+    before = requests(emulator)
+    with pytest.raises(BudgetExceeded):
+        breakdown(story(tmp_path), tmp_path / "series", options(emulator, yes=False,
+                                                                 budget=budget))
+    assert requests(emulator) == before
+
+
+def test_a_run_stops_before_the_call_that_could_pass_its_budget() -> None:
+    price = chat_price("qwen-plus")
+    assert price is not None
+    spend = Spend(price, limit=0.01)
+    spend.reserve(0.01, "the first call")  # exactly the limit: allowed
+    spend.count("shots", 10_000, 4_000)  # 0.0088 reported
+    with pytest.raises(BudgetExceeded, match="stopped before the next call"):
+        spend.reserve(0.002, "the next call")
+    for bad in (math.nan, math.inf, -1.0):
+        with pytest.raises(BudgetExceeded):
+            Spend(price, limit=1.0).reserve(bad, "a call")
+
+
+def test_a_dry_run_prices_and_asks_nothing(emulator: EmulatorServer, tmp_path: Path) -> None:
+    report, sent = run(emulator, story(tmp_path), tmp_path / "series", dry_run=True)
+    assert sent == 0 and len(report.estimate.pending) == 9
+    assert 0 < report.estimate.ceiling < report.estimate.worst
+    assert not (tmp_path / "series").exists()
+
+
+def test_a_killed_run_resumes_without_asking_again(emulator: EmulatorServer,
+                                                   tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    emulator.script("chat:ok*4,chat:slow=60")
+    command = [sys.executable, "-m", "storyboard", "breakdown", str(source), str(series),
+               "--base-url", chat_base(emulator), "--api-key-env", KEY_ENV, "--yes"]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, KEY_ENV: "sk-test-breakdown"})
+    answers = series / ".storyboard/breakdown/answers"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(answers.glob("*.json"))) < 4:
+        time.sleep(0.1)
+    time.sleep(0.3)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    assert len(list(answers.glob("*.json"))) == 4
+    emulator.clear_faults()
+    report, sent = run(emulator, source, series)
+    assert sent == 5 and report.cached == 4  # only what was not answered
+    assert errors(series) == []
