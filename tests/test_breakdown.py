@@ -245,3 +245,62 @@ def test_a_killed_run_resumes_without_asking_again(emulator: EmulatorServer,
     report, sent = run(emulator, source, series)
     assert sent == 5 and report.cached == 4  # only what was not answered
     assert errors(series) == []
+
+
+def cli(emulator: EmulatorServer, *args: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli as group
+    result = CliRunner().invoke(group, ["breakdown", *args, "--base-url", chat_base(emulator),
+                                        "--api-key-env", KEY_ENV])
+    return result.exit_code, result.output
+
+
+def test_the_command_prices_first_and_refuses_without_consent(emulator: EmulatorServer,
+                                                              tmp_path: Path) -> None:
+    before = requests(emulator)
+    code, output = cli(emulator, str(story(tmp_path)), str(tmp_path / "series"))
+    assert code == 1 and "9 call(s) to ask qwen-plus" in output
+    assert "nothing was asked" in output and "--yes" in output
+    for bad in ("nan", "inf", "-1"):
+        code, output = cli(emulator, str(story(tmp_path)), "--budget", bad)
+        assert code == 2 and "not an amount" in output
+    assert requests(emulator) == before
+
+
+def test_the_command_writes_the_series_and_reports_the_usage(emulator: EmulatorServer,
+                                                             tmp_path: Path) -> None:
+    code, output = cli(emulator, str(story(tmp_path)), str(tmp_path / "series"), "--yes")
+    assert code == 0, output
+    assert "9 request(s) sent, 0 answer(s) from the cache, $0.0" in output
+    assert "4 file(s) written" in output
+    code, output = cli(emulator, str(story(tmp_path)), str(tmp_path / "series"))
+    assert code == 0 and "0 request(s) sent, 9 answer(s) from the cache" in output
+
+
+def test_a_model_with_no_known_price_needs_one(emulator: EmulatorServer, tmp_path: Path) -> None:
+    code, output = cli(emulator, str(story(tmp_path)), "--model", "my-local-model", "--yes")
+    assert code == 1 and "no list price is known" in output
+    code, output = cli(emulator, str(story(tmp_path)), "--model", "my-local-model",
+                       "--price-in", "0", "--price-out", "nan", "--yes")
+    assert code == 2 and "finite price" in output
+
+
+def test_a_fountain_screenplay_is_cut_at_its_sections(tmp_path: Path) -> None:
+    from storyboard.breakdown.source import read_story
+    play = tmp_path / "play.fountain"
+    play.write_text("Title: Rain\n\n# One\n\nINT. CAFE - DAY\n\nMIA waits.\n\n# Two\n\n"
+                    "EXT. STREET - NIGHT\n\nSAM runs.\n", encoding="utf-8")
+    read = read_story(play)
+    assert [(c.title, c.first, c.last) for c in read.chapters] == [("One", 3, 7), ("Two", 9, 13)]
+    assert read.title == "Rain"
+
+
+def test_an_empty_story_is_refused_at_its_line(tmp_path: Path) -> None:
+    from storyboard.breakdown.source import read_story
+    from storyboard.errors import ProblemsFound
+    empty = tmp_path / "empty.md"
+    empty.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(ProblemsFound) as found:
+        read_story(empty)
+    assert "empty.md:1:1: error: expected a story" in found.value.format()

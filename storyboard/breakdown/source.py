@@ -88,15 +88,19 @@ def _prose_starts(lines: list[str]) -> list[tuple[int, str]]:
     return starts
 
 
-def _fountain_starts(text: str, file: str) -> list[tuple[int, str]]:
+def _fountain_starts(text: str, file: str) -> tuple[list[tuple[int, str]], int]:
+    """The level-1 sections, and where the body starts (after the title page)."""
     play = parse_text(text, file)
     sections = [(e.line - 1, e.text) for e in play.elements if e.kind == "section" and e.level == 1]
-    return sections
+    return sections, min([e.line - 1 for e in play.elements], default=0)
 
 
-def _cut(file: str, lines: list[str], starts: list[tuple[int, str]]) -> list[Chapter]:
-    if not starts or (starts[0][0] > 0 and any(s.strip() for s in lines[:starts[0][0]])):
-        starts = [(0, ""), *starts]
+def _cut(file: str, lines: list[str], starts: list[tuple[int, str]], skip: int = 0
+         ) -> list[Chapter]:
+    """Chapters from each start to the next; what comes before the first (after the ``skip``
+    lines of a title page) is a chapter of its own when it holds anything."""
+    if not starts or (starts[0][0] > skip and any(s.strip() for s in lines[skip:starts[0][0]])):
+        starts = [(skip, ""), *starts]
     chapters: list[Chapter] = []
     for n, (index, title) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
@@ -122,8 +126,8 @@ def read_story(path: Path) -> Story:
     text = _read(path)
     lines = text.split("\n")
     fountain = path.suffix.lower() == ".fountain"
-    starts = _fountain_starts(text, str(path)) if fountain else _prose_starts(lines)
-    chapters = _cut(str(path), lines, starts)
+    starts, skip = _fountain_starts(text, str(path)) if fountain else (_prose_starts(lines), 0)
+    chapters = _cut(str(path), lines, starts, skip)
     if len(chapters) > MAX_CHAPTERS:
         raise ProblemsFound([Diagnostic(Span(str(path), chapters[MAX_CHAPTERS].first, 1),
                                         f"more than {MAX_CHAPTERS} chapters: expected a shorter "

@@ -2,7 +2,7 @@
 
 It reads the breakdown's user message (a JSON document: the stage, the chapter's numbered lines and
 what earlier stages decided) and answers in that stage's shape: an outline from the paragraphs'
-first sentences; a cast of the capitalised names that stand mid-sentence (not ``The`` or ``She``);
+first sentences; a cast of the capitalised words outside quotes (not ``The`` or ``She``);
 one shot per paragraph, its quoted speech given back as quotes, spoken by the first given character
 the paragraph names. A request of another shape gets ``{}`` when it asks for JSON, else an echo.
 Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``) bend the answer the
@@ -64,13 +64,8 @@ def outline(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def names(text: str) -> list[str]:
-    """Capitalised words that stand mid-sentence, in order of first appearance."""
-    found: dict[str, None] = {}
-    for match in WORD.finditer(QUOTE.sub(" ", text)):
-        before = text[:match.start()].rstrip()
-        if match.group() in STOP or not before or before[-1] in ".!?\"”":
-            continue
-        found[match.group()] = None
+    """Capitalised words outside quotes (not ``The``, ``She``...), in order of first appearance."""
+    found = {m.group(): None for m in WORD.finditer(QUOTE.sub(" ", text)) if m.group() not in STOP}
     return list(found)
 
 
