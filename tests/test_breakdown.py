@@ -17,7 +17,7 @@ import pytest
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.pipeline import Options, Report, breakdown
 from storyboard.emulator.server import EmulatorServer
-from storyboard.errors import BudgetExceeded
+from storyboard.errors import BudgetExceeded, TransportError
 from storyboard.language.variations import compile_variations
 from storyboard.targets.llm import chat_price
 
@@ -304,3 +304,56 @@ def test_an_empty_story_is_refused_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(ProblemsFound) as found:
         read_story(empty)
     assert "empty.md:1:1: error: expected a story" in found.value.format()
+
+
+PARTY = """\
+# The Party
+
+Ann, Ben, Cat, Dan, Eve and Fay sat down at the long table.
+
+"Cheers," said Ann.
+"""
+
+
+def test_a_check_error_is_sent_back_once_then_reported_at_its_line(
+        emulator: EmulatorServer, tmp_path: Path) -> None:
+    series = tmp_path / "series"
+    report, sent = run(emulator, story(tmp_path, PARTY), series)
+    assert sent == 4  # outline, cast, shots, and the shots sent back with check's errors
+    assert report.cached == 0
+    located = [d.format() for d in report.problems]
+    assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:9:5" in text
+                           for text in located)
+    assert any("expected at most 5" in text for text in located)
+    conversation = [p for p in (series / ".storyboard/breakdown/answers").glob("*.json")]
+    assert len(conversation) == 4
+    again, resent = run(emulator, story(tmp_path, PARTY), series)
+    assert resent == 0 and again.cached == 4 and len(again.problems) == len(report.problems)
+
+
+def test_a_moderation_refusal_is_reported_at_its_chapter_and_the_rest_written(
+        emulator: EmulatorServer, tmp_path: Path) -> None:
+    emulator.script("chat:ok*2,chat:moderation")  # chapter 2's outline is refused
+    series = tmp_path / "series"
+    report, sent = run(emulator, story(tmp_path), series)
+    assert sent == 8  # chapter 2's shots are not asked without its outline
+    assert [(d.span.line if d.span else 0) for d in report.problems] == [9]
+    assert "data_inspection_failed" in report.problems[0].message
+    assert sorted(report.outcome.written) == ["episodes/01-the-lighthouse.yaml",
+                                              "episodes/03-the-morning.yaml", "storyboard.yaml"]
+
+
+def test_a_429_is_tried_again_and_a_dropped_answer_never(emulator: EmulatorServer,
+                                                         tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    emulator.script("chat:429=0")
+    report, sent = run(emulator, source, series)
+    assert sent == 10 and report.sent == 10 and report.spend and report.spend.calls == 9
+    series2 = tmp_path / "again"
+    emulator.script("chat:ok*3,chat:drop")
+    before = requests(emulator)
+    with pytest.raises(TransportError):
+        breakdown(source, series2, options(emulator))
+    assert requests(emulator) - before == 4  # the dropped call was not sent again
+    report, sent = run(emulator, source, series2)
+    assert sent == 6 and report.cached == 3

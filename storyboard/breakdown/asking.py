@@ -77,13 +77,19 @@ class Asker:
     connect: Callable[[], ChatClient]
     say: Callable[[str], None] = lambda _text: None
     planning: bool = False
-    cached: int = 0
+    hits: set[str] = field(default_factory=set)  # keys answered from the cache
+    fresh: set[str] = field(default_factory=set)  # keys answered by a call of this run
     pending: list[Pending] = field(default_factory=list)
     _client: ChatClient | None = field(default=None, repr=False)
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+    @property
+    def cached(self) -> int:
+        """Answers this run took from the cache (not those it asked itself and read again)."""
+        return len(self.hits - self.fresh)
 
     @property
     def sent(self) -> int:
@@ -125,7 +131,7 @@ class Asker:
         key = request_key(prompts.INSTRUCTIONS, body)
         stored = self.cache.get(key)
         if stored is not None:
-            self.cached += 1
+            self.hits.add(key)
             return stored
         what = f"the {stage} call for chapter {chapter.number}"
         if self.planning:
@@ -140,6 +146,7 @@ class Asker:
         got = self._client.complete(body)
         record = {**got.record(), "stage": stage, "model": self.settings.model}
         self.cache.put(key, record)  # stored before it is used: a kill after this loses nothing
+        self.fresh.add(key)
         cost = self.spend.count(stage, got.prompt_tokens, got.completion_tokens)
         self.say(f"  {what}: {got.prompt_tokens} + {got.completion_tokens} tokens, ${cost:.4f}")
         return record

@@ -82,7 +82,8 @@ class ChatClient:
             except (RateLimited, ConnectFailed) as exc:
                 if attempt == ATTEMPTS:
                     raise
-                self.sleep(min(MAX_WAIT, exc.retry_after or 2.0 ** attempt))
+                wait = 2.0 ** attempt if exc.retry_after is None else exc.retry_after
+                self.sleep(min(MAX_WAIT, wait))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, body: dict[str, Any]) -> Answer:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings
-from storyboard.breakdown.cache import AnswerCache
+from storyboard.breakdown.cache import AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.guard import Guard, Outcome
 from storyboard.breakdown.series import Texts, texts
@@ -145,7 +145,6 @@ def plan(story: Story, series: Path, options: Options) -> Estimate:
 
 def checked(made: Texts) -> list[Diagnostic]:
     """``storyboard check`` of the texts, in a temporary folder (the series is not touched)."""
-    from storyboard.breakdown.cache import write_atomic
     from storyboard.language.variations import compile_variations
     with tempfile.TemporaryDirectory(prefix="storyboard-breakdown-") as folder:
         root = Path(folder)
@@ -162,7 +161,6 @@ def _relative(diagnostic: Diagnostic, root: Path) -> Diagnostic:
     span = diagnostic.span
     if span is None or not Path(span.file).is_relative_to(root):
         return diagnostic
-    from dataclasses import replace
     name = Path(span.file).relative_to(root).as_posix()
     return replace(diagnostic, span=replace(span, file=name))
 
@@ -215,11 +213,19 @@ def breakdown(source: Path, series: Path, options: Options, *,
         found = checked(made)
     finally:
         asker.close()
-    report.problems = made.problems + [d for d in found if d.severity == "error"]
+    report.problems = made.problems + [_in(series, d) for d in found if d.severity == "error"]
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
     _write(series, made, report)
     return report
+
+
+def _in(series: Path, diagnostic: Diagnostic) -> Diagnostic:
+    """A check problem located in the series folder (it was found in a temporary copy)."""
+    span = diagnostic.span
+    if span is None or Path(span.file).is_absolute():
+        return diagnostic
+    return replace(diagnostic, span=replace(span, file=(series / span.file).as_posix()))
 
 
 def _write(series: Path, made: Texts, report: Report) -> None:

@@ -15,6 +15,9 @@ from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.asking import Asker, NotAnswered, Result
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.source import Chapter, Story
+from storyboard.errors import RequestRejected
+
+MODERATION = "data_inspection_failed"  # the service refused the text: asking again will not help
 
 
 @dataclass
@@ -46,6 +49,10 @@ def _try(asker: Asker, stage: str, chapter: Chapter, context: dict[str, Any],
         return asker.ask(stage, chapter, context, check, later or [])
     except NotAnswered:
         return None
+    except RequestRejected as refused:
+        if refused.code != MODERATION:
+            raise
+        return Result(None, [str(refused)], 1)  # reported at the chapter; the others go on
 
 
 def walk(story: Story, asker: Asker, later: dict[int, list[str]] | None = None) -> Answers:

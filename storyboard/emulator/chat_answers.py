@@ -86,22 +86,37 @@ def _seconds(words: int, rate: float) -> float:
     return min(6.0, max(1.0, math.ceil(words / rate * 2) / 2))
 
 
-def shot(index: int, first: int, last: int, text: str, document: dict[str, Any]
-         ) -> dict[str, Any]:
-    characters = [str(n) for n in document.get("characters", [])]
-    given = characters + [str(n) for n in document.get("places", []) + document.get("props", [])]
-    speaker = next((n for n in characters if n in text), characters[0] if characters else "")
-    action = QUOTE.sub("", text).strip() or text
-    said = QUOTE.findall(text)[:3] if speaker else []
-    lengths = [_seconds(len(action.split()), 3.0), *(_seconds(len(q.split()), 2.5) for q in said)]
+def speaker_of(text: str, quote: re.Match[str], characters: list[str]) -> str:
+    """The given character named nearest the quote, outside any quote ("" when none is)."""
+    plain = QUOTE.sub(lambda m: " " * len(m.group()), text)
+    places = [(min(abs(m.start() - quote.end()), abs(quote.start() - m.end())), name)
+              for name in characters for m in re.finditer(rf"\b{re.escape(name)}\b", plain)]
+    return min(places)[1] if places else ""
+
+
+def _timed(action: str, said: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """An action scene, then one scene a line; 14 s at most in all, the action 2 s at least."""
+    lengths = [_seconds(len(action.split()), 3.0), *(_seconds(len(q.split()), 2.5)
+                                                     for _, q in said)]
     scale = min(1.0, 14 / sum(lengths))
     lengths = [max(0.5, math.floor(length * scale * 2) / 2) for length in lengths]
     lengths[0] = max(lengths[0], 2.0)
     scenes: list[dict[str, Any]] = [{"seconds": lengths[0], "action": action[:2000], "lines": []}]
-    scenes += [{"seconds": length, "action": f"{speaker} speaks",
-                "lines": [{"speaker": speaker, "quote": quote}]}
-               for length, quote in zip(lengths[1:], said, strict=True)]
-    seen = [n for n in given if n in text and n != speaker][:4]
+    scenes += [{"seconds": length, "action": f"{who} speaks",
+                "lines": [{"speaker": who, "quote": quote}]}
+               for length, (who, quote) in zip(lengths[1:], said, strict=True)]
+    return scenes
+
+
+def shot(index: int, first: int, last: int, text: str, document: dict[str, Any]
+         ) -> dict[str, Any]:
+    characters = [str(n) for n in document.get("characters", [])]
+    given = characters + [str(n) for n in document.get("places", []) + document.get("props", [])]
+    said = [(speaker_of(text, m, characters), m.group(1)) for m in QUOTE.finditer(text)]
+    said = [(who, quote) for who, quote in said if who][:3]
+    scenes = _timed(QUOTE.sub("", text).strip() or text, said)
+    speakers = {who for who, _ in said}
+    seen = [n for n in given if n in text and n not in speakers][:5 - len(speakers)]
     return {"from_line": first, "to_line": last, "camera": CAMERAS[index % len(CAMERAS)],
             "cast": seen, "scenes": scenes}
 
