@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,33 +63,36 @@ def _range_problems(where: str, shot: dict[str, Any], chapter: Chapter, after: i
     return []
 
 
-def _shot_problems(where: str, shot: dict[str, Any], flat: Flat, names: dict[str, list[str]]
-                   ) -> list[str]:
-    found: list[str] = []
+def _length_problems(where: str, shot: dict[str, Any]) -> list[str]:
     total = seconds_of(shot)
     if not shot["scenes"]:
-        found.append(f"{where}: a shot needs at least one scene")
-    elif not MIN_SHOT_SECONDS <= math.ceil(total) <= MAX_SHOT_SECONDS:
-        found.append(f"{where}: its scenes last {total:g} s; a shot lasts {MIN_SHOT_SECONDS} to "
-                     f"{MAX_SHOT_SECONDS} s (split it, or join it to the next)")
+        return [f"{where}: a shot needs at least one scene"]
+    if not MIN_SHOT_SECONDS <= math.ceil(total) <= MAX_SHOT_SECONDS:
+        return [f"{where}: its scenes last {total:g} s; a shot lasts {MIN_SHOT_SECONDS} to "
+                f"{MAX_SHOT_SECONDS} s (split it, or join it to the next)"]
+    return []
+
+
+def _name_problems(where: str, shot: dict[str, Any], names: dict[str, list[str]]) -> list[str]:
     known = {n.lower() for kind in names.values() for n in kind}
     speakers = {n.lower() for n in names["character"]}
-    found += [f"{where}.cast: {name!r} is not one of the given names"
-              for name in shot["cast"] if name.lower() not in known]
-    for s, scene in enumerate(shot["scenes"]):
-        for n, line in enumerate(scene["lines"]):
-            at = f"{where}.scenes[{s}].lines[{n}]"
-            if line["speaker"].lower() not in speakers:
-                found.append(f"{at}.speaker: {line['speaker']!r} is not one of the given "
-                             "characters")
-            if check_quote(flat, line["quote"])[0] is None:
-                found.append(f"{at}.quote: {check_quote(flat, line['quote'])[1]}")
+    found = [f"{where}.cast: {name!r} is not one of the given names"
+             for name in shot["cast"] if name.lower() not in known]
+    found += [f"{where}.scenes[{s}].lines[{n}].speaker: {line['speaker']!r} is not one of the "
+              "given characters" for s, scene in enumerate(shot["scenes"])
+              for n, line in enumerate(scene["lines"]) if line["speaker"].lower() not in speakers]
     refs = {n.lower() for n in shot["cast"]} | {
         line["speaker"].lower() for scene in shot["scenes"] for line in scene["lines"]}
     if len(refs) > MAX_REFERENCES:
         found.append(f"{where}: {len(refs)} characters, places and props; a shot shows at most "
                      f"{MAX_REFERENCES}")
     return found
+
+
+def _quote_problems(where: str, shot: dict[str, Any], flat: Flat) -> list[str]:
+    return [f"{where}.scenes[{s}].lines[{n}].quote: {why}"
+            for s, scene in enumerate(shot["scenes"]) for n, line in enumerate(scene["lines"])
+            for found, why in [check_quote(flat, line["quote"])] if found is None]
 
 
 def problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list[str]:
@@ -100,7 +104,8 @@ def problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list
         where = f"shots[{index}]"
         found += _range_problems(where, shot, chapter, after)
         after = max(after, shot["to_line"])
-        found += _shot_problems(where, shot, flat, names)
+        found += _length_problems(where, shot) + _name_problems(where, shot, names)
+        found += _quote_problems(where, shot, flat)
     if not answer["shots"]:
         found.append("shots: the chapter needs at least one shot")
     return found
@@ -123,31 +128,37 @@ def built(answer: Any, chapter: Chapter, cast: Cast, taken: set[str]) -> list[Sh
     return [_shot(shot, chapter, flat, cast, taken) for shot in answer["shots"]]
 
 
+def _said(scene: dict[str, Any], flat: Flat, cast: Cast) -> list[tuple[str, str, int]]:
+    """The scene's lines as (key, the source's words, line); a refused one is left out (it is
+    reported by ``problems``)."""
+    out = []
+    for line in scene["lines"]:
+        found, _ = check_quote(flat, line["quote"])
+        key = cast.key_of(line["speaker"], ("character",))
+        if found is not None and key is not None:
+            out.append((key, found.text, found.line))
+    return out
+
+
 def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast, taken: set[str]
           ) -> Shot:
     scenes: list[Scene] = []
     clock = 0.0
     for scene in shot["scenes"]:
         length = _half(float(scene["seconds"]))
-        lines = []
-        for line in scene["lines"]:
-            found, _ = check_quote(flat, line["quote"])
-            key = cast.key_of(line["speaker"], ("character",))
-            if found is not None and key is not None:
-                lines.append((key, found.text, found.line))
-        scenes.append(Scene(clock, clock + length, mentioned(scene["action"], cast), lines))
+        scenes.append(Scene(clock, clock + length, mentioned(scene["action"], cast),
+                            _said(scene, flat, cast)))
         clock += length
     keys = [k for k in (cast.key_of(name) for name in shot["cast"]) if k is not None]
-    duration = min(MAX_SHOT_SECONDS, max(MIN_SHOT_SECONDS, math.ceil(clock)))
     mentions = " ".join(s.action for s in scenes)
     listed = [k for k in dict.fromkeys(keys) if f"@{k}" not in mentions]
+    duration = min(MAX_SHOT_SECONDS, max(MIN_SHOT_SECONDS, math.ceil(clock)))
     return Shot(shot_id(chapter, shot["from_line"], shot["to_line"], taken), chapter.file,
                 shot["from_line"], shot["to_line"], shot["camera"], duration, listed, scenes)
 
 
 def mentioned(text: str, cast: Cast) -> str:
     """``text`` with every ``@`` doubled (a literal one) and each character's name as ``@key``."""
-    import re
     out = text.replace("@", "@@")
     for entry in sorted(cast.of("character"), key=lambda e: -len(e.name)):
         pattern = re.compile(rf"(?<![\w@]){re.escape(entry.name)}(?!\w)")
