@@ -357,3 +357,41 @@ def test_a_429_is_tried_again_and_a_dropped_answer_never(emulator: EmulatorServe
     assert requests(emulator) - before == 4  # the dropped call was not sent again
     report, sent = run(emulator, source, series2)
     assert sent == 6 and report.cached == 3
+
+
+PLAY = """\
+Title: Rain
+
+# One
+
+INT. CAFE - DAY
+
+MIA, a barista with red hair, wipes the counter. SAM comes in from the rain.
+
+MIA
+That was lovely.
+
+SAM
+(shaking off the rain)
+Thanks. It is pouring
+out there.
+
+# Two
+
+EXT. STREET - NIGHT
+
+SAM runs for the bus.
+"""
+
+
+def test_a_fountain_screenplay_becomes_a_series_with_its_dialogue_verbatim(
+        emulator: EmulatorServer, tmp_path: Path) -> None:
+    play, series = tmp_path / "rain.fountain", tmp_path / "series"
+    play.write_text(PLAY, encoding="utf-8")
+    report, sent = run(emulator, play, series)
+    assert sent == 6 and report.problems == [] and errors(series) == []
+    episode = (series / "episodes/01-one.yaml").read_text()
+    assert 'say: {sam: "Thanks. It is pouring out there."}   # rain.fountain: line 14' in episode
+    assert "@mia, a barista with red hair" in episode  # MIA in capitals is the mention @mia
+    cast = (series / "storyboard.yaml").read_text()
+    assert 'cafe: {image: {generate: "Cafe, an establishing view", kind: "place"}' in cast

@@ -158,9 +158,11 @@ def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast, taken:
 
 
 def mentioned(text: str, cast: Cast) -> str:
-    """``text`` with every ``@`` doubled (a literal one) and each character's name as ``@key``."""
+    """``text`` with every ``@`` doubled (a literal one) and each character's name (as the cast
+    spells it, or in capitals as a screenplay does) as ``@key``."""
     out = text.replace("@", "@@")
     for entry in sorted(cast.of("character"), key=lambda e: -len(e.name)):
-        pattern = re.compile(rf"(?<![\w@]){re.escape(entry.name)}(?!\w)")
+        spelt = "|".join(dict.fromkeys(re.escape(n) for n in (entry.name, entry.name.upper())))
+        pattern = re.compile(rf"(?<![\w@])(?:{spelt})(?!\w)")
         out = pattern.sub(f"@{entry.key}", out)
     return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 WORD = re.compile(r"\b[A-Z][a-z]{1,20}\b")
 QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]")
@@ -23,6 +23,8 @@ STOP = {"The", "A", "An", "He", "She", "It", "They", "We", "I", "You", "His", "H
         "This", "That", "Then", "There", "When", "What", "But", "And", "Or", "So", "If", "In",
         "On", "At", "By", "For", "With", "From", "To", "Of", "As", "Not", "No", "Yes", "One",
         "Chapter", "Part", "Book", "Well", "Oh", "Now", "Later", "After", "Before", "Once"}
+CUE = re.compile(r"^@?([A-Z][A-Z0-9 .'-]{0,30}?)\s*(\([^)]*\))*\s*\^?$")
+HEADING = re.compile(r"^\.?(INT\./EXT|INT/EXT|I/E|INT|EXT|EST)[. ]\s*(.+?)(\s+-\s+.*)?$", re.I)
 CAMERAS = ("wide shot, static", "medium shot, slow push in", "close-up, handheld")
 
 
@@ -38,18 +40,43 @@ def request_document(messages: list[Any]) -> dict[str, Any] | None:
     return None
 
 
-def paragraphs(lines: list[list[Any]]) -> list[tuple[int, int, str]]:
-    """(first line, last line, text) of each run of consecutive lines, headings left out."""
-    out: list[tuple[int, int, str]] = []
-    for number, text in ((int(n), str(t)) for n, t in lines):
-        if text.lstrip().startswith("#") or re.match(r"^\s*(chapter|part)\b", text, re.I):
+class Para(NamedTuple):
+    first: int
+    last: int
+    rows: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.rows)
+
+
+def paragraphs(lines: list[list[Any]]) -> list[Para]:
+    """Each run of consecutive lines (chapter headings left out)."""
+    out: list[Para] = []
+    for number, text in ((int(n), str(t).strip()) for n, t in lines):
+        if text.startswith("#") or re.match(r"^(chapter|part)\b", text, re.I):
             continue
-        if out and out[-1][1] == number - 1:
-            first, _, joined = out[-1]
-            out[-1] = (first, number, f"{joined} {text.strip()}")
+        if out and out[-1].last == number - 1:
+            out[-1] = Para(out[-1].first, number, (*out[-1].rows, text))
         else:
-            out.append((number, number, text.strip()))
+            out.append(Para(number, number, (text,)))
     return out
+
+
+def heading(para: Para) -> str | None:
+    """A Fountain scene heading's place (``INT. CAFE - DAY``: ``Cafe``)."""
+    match = HEADING.match(para.rows[0]) if len(para.rows) == 1 else None
+    return match.group(2).strip().title() if match else None
+
+
+def dialogue(para: Para) -> tuple[str, str] | None:
+    """A Fountain dialogue block's (speaker, words): a cue in capitals, then its lines."""
+    cue = CUE.match(para.rows[0])
+    if len(para.rows) < 2 or cue is None or HEADING.match(para.rows[0]) or \
+            para.rows[0].endswith(":"):
+        return None
+    words = [row for row in para.rows[1:] if not (row.startswith("(") and row.endswith(")"))]
+    return (cue.group(1).strip().title(), " ".join(words)) if words else None
 
 
 def _first_sentence(text: str) -> str:
@@ -57,8 +84,8 @@ def _first_sentence(text: str) -> str:
 
 
 def outline(document: dict[str, Any]) -> dict[str, Any]:
-    parts = paragraphs(document.get("lines", []))
-    beats = [_first_sentence(text) for _, _, text in parts][:60]
+    parts = [p for p in paragraphs(document.get("lines", [])) if heading(p) is None]
+    beats = [_first_sentence(p.text) for p in parts][:60]
     return {"title": str(document.get("chapter") or "Untitled")[:60],
             "summary": " ".join(beats[:2])[:2000] or "Nothing happens.", "beats": beats}
 
@@ -70,16 +97,23 @@ def names(text: str) -> list[str]:
 
 
 def cast(document: dict[str, Any]) -> dict[str, Any]:
-    text = " ".join(t for _, _, t in paragraphs(document.get("lines", [])))
+    parts = paragraphs(document.get("lines", []))
+    text = " ".join(p.text for p in parts if dialogue(p) is None and heading(p) is None)
+    cues = [said[0] for said in map(dialogue, parts) if said is not None]
+    chosen: dict[str, str] = {}
+    for name in [*cues, *names(text)]:
+        chosen.setdefault(name.lower(), name)  # MIA's cue and Mia in the action: one person
     people = [{"name": name, "appearance": f"{name}, as the story tells: "
                f"{_mention(text, name)}"[:2000],
                "voice": "An adult: a natural, clear speaking voice at an even pace"}
-              for name in names(text)[:60]]
-    return {"characters": people, "places": [], "props": []}
+              for name in list(chosen.values())[:60]]
+    places = [{"name": place, "look": f"{place}, an establishing view"}
+              for place in dict.fromkeys(p for p in map(heading, parts) if p)][:60]
+    return {"characters": people, "places": places, "props": []}
 
 
 def _mention(text: str, name: str) -> str:
-    return next((s for s in SENTENCE.split(text) if name in s), name)[:300]
+    return next((s for s in SENTENCE.split(text) if name.lower() in s.lower()), name)[:300]
 
 
 def _seconds(words: int, rate: float) -> float:
@@ -108,23 +142,40 @@ def _timed(action: str, said: list[tuple[str, str]]) -> list[dict[str, Any]]:
     return scenes
 
 
-def shot(index: int, first: int, last: int, text: str, document: dict[str, Any]
-         ) -> dict[str, Any]:
-    characters = [str(n) for n in document.get("characters", [])]
-    given = characters + [str(n) for n in document.get("places", []) + document.get("props", [])]
-    said = [(speaker_of(text, m, characters), m.group(1)) for m in QUOTE.finditer(text)]
-    said = [(who, quote) for who, quote in said if who][:3]
-    scenes = _timed(QUOTE.sub("", text).strip() or text, said)
+def _given(document: dict[str, Any], key: str) -> list[str]:
+    return [str(n) for n in document.get(key, [])]
+
+
+def shot(index: int, para: Para, place: str | None, document: dict[str, Any]) -> dict[str, Any]:
+    characters = _given(document, "characters")
+    given = characters + _given(document, "places") + _given(document, "props")
+    block = dialogue(para)
+    lower = {name.lower(): name for name in characters}
+    if block is not None and block[0].lower() in lower:
+        said = [(lower[block[0].lower()], block[1])]
+        scenes = [{"seconds": max(2.0, _seconds(len(block[1].split()), 2.5)),
+                   "action": f"{said[0][0]} speaks", "lines": [{"speaker": said[0][0],
+                                                                "quote": block[1]}]}]
+    else:
+        found = [(speaker_of(para.text, m, characters), m.group(1))
+                 for m in QUOTE.finditer(para.text)]
+        said = [(who, quote) for who, quote in found if who][:3]
+        scenes = _timed(QUOTE.sub("", para.text).strip() or para.text, said)
     speakers = {who for who, _ in said}
-    seen = [n for n in given if n in text and n not in speakers][:5 - len(speakers)]
-    return {"from_line": first, "to_line": last, "camera": CAMERAS[index % len(CAMERAS)],
-            "cast": seen, "scenes": scenes}
+    seen = [n for n in given if (n in para.text or n == place) and n not in speakers]
+    return {"from_line": para.first, "to_line": para.last,
+            "camera": CAMERAS[index % len(CAMERAS)], "cast": seen[:5 - len(speakers)],
+            "scenes": scenes}
 
 
 def shots(document: dict[str, Any]) -> dict[str, Any]:
-    parts = paragraphs(document.get("lines", []))
-    return {"shots": [shot(i, first, last, text, document)
-                      for i, (first, last, text) in enumerate(parts)]}
+    made: list[dict[str, Any]] = []
+    place = None
+    for para in paragraphs(document.get("lines", [])):
+        place = heading(para) or place
+        if heading(para) is None:
+            made.append(shot(len(made), para, place, document))
+    return {"shots": made}
 
 
 STAGES = {"outline": outline, "cast": cast, "shots": shots}
