@@ -395,3 +395,29 @@ def test_a_fountain_screenplay_becomes_a_series_with_its_dialogue_verbatim(
     assert "@mia, a barista with red hair" in episode  # MIA in capitals is the mention @mia
     cast = (series / "storyboard.yaml").read_text()
     assert 'cafe: {image: {generate: "Cafe, an establishing view", kind: "place"}' in cast
+
+
+def test_plan_shows_a_waiting_proposal_and_what_catching_up_costs(
+        emulator: EmulatorServer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli as group
+    source, series = story(tmp_path), tmp_path / "series"
+    run(emulator, source, series)
+    planned = CliRunner().invoke(group, ["plan", str(series)])
+    assert planned.exit_code == 0, planned.output
+    assert "breakdown: up to date with lighthouse.md" in planned.output
+    episode = series / "episodes/01-the-lighthouse.yaml"
+    episode.write_text(episode.read_text().replace("wide shot", "long shot"))
+    source.write_text(STORY.replace("the old lighthouse", "the old white lighthouse"))
+    run(emulator, source, series)
+    source.write_text(STORY.replace("The storm broke", "At last the storm broke"))
+    before = requests(emulator)
+    planned = CliRunner().invoke(group, ["plan", str(series)])
+    assert planned.exit_code == 0, planned.output
+    assert ("breakdown: a proposal waits beside your edit of episodes/01-the-lighthouse.yaml"
+            in planned.output)
+    assert "breakdown: lighthouse.md changed since: 3 call(s) to ask, up to $0.0" in planned.output
+    assert requests(emulator) == before  # planning asks nothing
+    record = (series / ".storyboard/breakdown/last.json").read_text()
+    assert "sk-test" not in record and KEY_ENV in record

@@ -11,14 +11,17 @@ through the guard (a hand-edited file gets a proposal beside it) and report.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings
-from storyboard.breakdown.cache import AnswerCache, write_atomic
+from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.guard import Guard, Outcome
 from storyboard.breakdown.series import Texts, texts
@@ -217,6 +220,7 @@ def breakdown(source: Path, series: Path, options: Options, *,
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
     _write(series, made, report)
+    remember(series, source, options, report)
     return report
 
 
@@ -226,6 +230,27 @@ def _in(series: Path, diagnostic: Diagnostic) -> Diagnostic:
     if span is None or Path(span.file).is_absolute():
         return diagnostic
     return replace(diagnostic, span=replace(span, file=(series / span.file).as_posix()))
+
+
+def _endpoint(url: str) -> str:
+    """``url`` without any user, password, query or fragment (it is written to a file)."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname or ''}:{parts.port}" if parts.port else parts.hostname or ""
+    return urlunsplit((parts.scheme, where, parts.path, "", ""))
+
+
+def remember(series: Path, source: Path, options: Options, report: Report) -> None:
+    """``.storyboard/breakdown/last.json``: the story (its path from the series folder), the
+    model, the endpoint, the price overrides and the proposals written; never a key, nor what
+    a run spent (so a run that changes nothing changes no byte). ``status`` reads it for
+    ``storyboard plan``."""
+    record: dict[str, Any] = {
+        "source": os.path.relpath(source.resolve(), series.resolve()),
+        "options": {**asdict(options), "base_url": _endpoint(options.base_url), "yes": False,
+                    "budget": None, "dry_run": False},
+        "proposed": report.outcome.proposed}
+    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    write_atomic(series / FOLDER / "last.json", text.encode())
 
 
 def _write(series: Path, made: Texts, report: Report) -> None:

@@ -112,8 +112,18 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
         plans = matrix.plan(variants, provider, draft, episode, as_json, guarded, offline)
     else:
         plans = [_plan_one(variants.manifests[0], provider, episode, draft, offline, as_json)]
+    _breakdown_notes(path)
     if max_cost is not None:
         _cost_gate(plans, max_cost)
+
+
+def _breakdown_notes(path: Path) -> None:
+    """The series' breakdown, if it has one: proposals waiting, and what catching up costs."""
+    if not (path / ".storyboard" / "breakdown" / "last.json").is_file():
+        return
+    from storyboard.breakdown.status import notes
+    for note in notes(path):
+        click.echo(note, err=True)
 
 
 def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft: bool,
