@@ -1,8 +1,8 @@
 """The DashScope native protocol into a local HTTP server: a faithful emulator for tests and demos.
 
 It speaks spec sections 1 and 2 (submit, query, cancel, list, upload policy, OSS form upload, result
-download) on loopback, renders results with the ``local`` provider, and fails on demand (see
-``faults``). Start one in a test with ``EmulatorServer``, or from the shell with
+download) on loopback, renders results with the ``local`` provider, answers chat completions for
+the breakdown (``chat``), and fails on demand (see ``faults``). Start one in a test with ``EmulatorServer``, or from the shell with
 ``storyboard emulate``.
 
 ``GET /_emulator/stats`` (and ``EmulatorServer.stats()``) answers::
@@ -18,9 +18,10 @@ download) on loopback, renders results with the ``local`` provider, and fails on
      "cast": {"requests": {"image": n, "voice": n, "speech": n},
               "images": n, "voices": n, "characters": n},   (what the cast's routes billed)
      "in_flight": {"now": {KEY: n}, "peak": {KEY: n}, "max": n, "throttled": n,
-                   "task_seconds": s, "tasks_ended": n}}
+                   "task_seconds": s, "tasks_ended": n},
                               (tasks PENDING or RUNNING per key digest, never the key; the most
                                ever; submits refused past ``max_in_flight``; submit-to-end time)
+     "chat": {"requests": n}}     (chat completions, the breakdown's model: ``chat``)
 
 ``by_body`` keys are ``body_hash(body)`` (sha256 of the body's sorted-key JSON) and ``by_prompt``
 keys ``prompt_hash(prompt)``; a submission counts once accepted, even if its answer was then lost.
