@@ -2,8 +2,8 @@
 
 It speaks spec sections 1 and 2 (submit, query, cancel, list, upload policy, OSS form upload, result
 download) on loopback, renders results with the ``local`` provider, answers chat completions for
-the breakdown (``chat``), and fails on demand (see ``faults``). Start one in a test with ``EmulatorServer``, or from the shell with
-``storyboard emulate``.
+the breakdown (``chat``), and fails on demand (see ``faults``). Start one in a test with
+``EmulatorServer``, or from the shell with ``storyboard emulate``.
 
 ``GET /_emulator/stats`` (and ``EmulatorServer.stats()``) answers::
 
