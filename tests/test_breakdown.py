@@ -421,3 +421,15 @@ def test_plan_shows_a_waiting_proposal_and_what_catching_up_costs(
     assert requests(emulator) == before  # planning asks nothing
     record = (series / ".storyboard/breakdown/last.json").read_text()
     assert "sk-test" not in record and KEY_ENV in record
+
+
+def test_a_providers_key_goes_only_to_its_own_hosts(emulator: EmulatorServer,
+                                                     tmp_path: Path) -> None:
+    from storyboard.breakdown.pipeline import BreakdownError
+    for url in ("https://api.openai.com/v1", "https://dashscope.aliyuncs.com.evil.example/v1",
+                "file:///etc/passwd"):
+        with pytest.raises(BreakdownError, match=r"only to|http"):
+            breakdown(story(tmp_path), tmp_path / "s", Options(base_url=url, yes=True))
+    report, _ = run(emulator, story(tmp_path), tmp_path / "s", key_env="DASHSCOPE_API_KEY",
+                    dry_run=True)  # loopback: the emulator may have it
+    assert len(report.estimate.pending) == 9

@@ -34,6 +34,7 @@ from storyboard.targets.llm import (
     DEFAULT_KEY_ENV,
     ChatPrice,
     chat_price,
+    key_host_problem,
 )
 from storyboard.targets.prices import is_amount
 
@@ -89,6 +90,15 @@ class Report:
     spend: Spend | None = None
     shots: int = 0
     written: bool = False
+
+
+def _endpoint_problem(options: Options) -> None:
+    parts = urlsplit(options.base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BreakdownError(f"--base-url must be an http(s) URL, got {options.base_url!r}")
+    problem = key_host_problem(options.key_env, parts.hostname)
+    if problem:
+        raise BreakdownError(problem)
 
 
 def _price(options: Options) -> ChatPrice:
@@ -199,6 +209,7 @@ def breakdown(source: Path, series: Path, options: Options, *,
               confirm: Callable[[Estimate], bool] | None = None,
               say: Callable[[str], None] = lambda _text: None) -> Report:
     """Break ``source`` down into the series in ``series`` (see the module docstring)."""
+    _endpoint_problem(options)
     story = read_story(source)
     estimate = plan(story, series, options)
     say(estimate.describe())

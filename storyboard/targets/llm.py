@@ -58,3 +58,25 @@ def chat_price(model: str, *, input: float | None = None, output: float | None =
                        t.output if output is None else output) for t in listed.tiers)
     given = input is not None or output is not None
     return ChatPrice(model, tiers, "given" if given else listed.source, listed.max_output)
+
+
+# A known provider's key goes only to that provider's hosts (or to loopback: the emulator, a local
+# server). A key named by any other variable goes where the user points it.
+KEY_HOSTS: dict[str, tuple[str, ...]] = {
+    "DASHSCOPE_API_KEY": ("aliyuncs.com",),
+    "OPENAI_API_KEY": ("api.openai.com",),
+    "DEEPSEEK_API_KEY": ("api.deepseek.com",),
+}
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def key_host_problem(key_env: str, host: str) -> str:
+    """Why the key in ``key_env`` must not be sent to ``host`` ("" when it may)."""
+    own = KEY_HOSTS.get(key_env)
+    host = host.lower().rstrip(".")
+    if own is None or host in LOOPBACK or host.startswith("127."):
+        return ""
+    if any(host == suffix or host.endswith("." + suffix) for suffix in own):
+        return ""
+    return (f"{key_env} is sent only to {' or '.join(own)}, not to {host}: name the variable "
+            "that holds this endpoint's key with --api-key-env")
