@@ -433,3 +433,17 @@ def test_a_providers_key_goes_only_to_its_own_hosts(emulator: EmulatorServer,
     report, _ = run(emulator, story(tmp_path), tmp_path / "s", key_env="DASHSCOPE_API_KEY",
                     dry_run=True)  # loopback: the emulator may have it
     assert len(report.estimate.pending) == 9
+
+
+def test_a_long_chapter_is_read_in_windows_cut_at_blank_lines(tmp_path: Path) -> None:
+    from storyboard.breakdown.source import WINDOW, read_story
+    long = tmp_path / "long.md"
+    paragraphs = [f"Mia walks on, step {n}.\\nShe counts." for n in range(WINDOW)]
+    long.write_text("# Walking\n\n" + "\n\n".join(p.replace("\\n", "\n") for p in paragraphs)
+                    + "\n", encoding="utf-8")
+    chapters = read_story(long).chapters
+    assert [c.title for c in chapters] == ["Walking", "Walking (2)", "Walking (3)"]
+    assert [c.number for c in chapters] == [1, 2, 3]
+    assert all(sum(1 for line in c.lines if line.strip()) <= WINDOW for c in chapters)
+    assert chapters[1].first == chapters[0].last + 2  # the blank line between is the cut
+    assert chapters[1].lines[0] == "Mia walks on, step 29."  # the heading and 29 paragraphs: 59

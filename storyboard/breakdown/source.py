@@ -4,15 +4,17 @@ A chapter is what one window of calls reads. Markdown and plain text are cut at 
 line (any depth up to 2), or a line such as ``Chapter 3``, ``CHAPTER THREE`` or ``Part II``. A
 Fountain screenplay (``.fountain``) is read by ``scaffold.fountain`` (so bad input is refused at its
 line, as ``init --from`` refuses it) and cut at its ``#`` sections, else at its act markers. A story
-with no such line is one chapter. Every chapter keeps the file's own lines and their numbers, so an
-answer can be held to them and every shot can say where it came from.
+with no such line is one chapter. A chapter longer than ``WINDOW`` non-blank lines is read in
+windows, cut at blank lines (each window is then a chapter of its own: its calls, its episode).
+Every chapter keeps the file's own lines and their numbers, so an answer can be held to them and
+every shot can say where it came from.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span
@@ -21,6 +23,7 @@ from storyboard.scaffold.fountain import MAX_BYTES, decode, parse_text
 HEADING = re.compile(r"^(#{1,2})\s+(\S.*)$")
 CHAPTER = re.compile(r"^\s*(chapter|part|book)\s+([0-9]+|[ivxlc]+|[a-z-]+)\b[.:]?\s*(.*)$", re.I)
 MAX_CHAPTERS = 500
+WINDOW = 60  # non-blank lines a window reads at most: its shots fit one answer's max_tokens
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,39 @@ def _cut(file: str, lines: list[str], starts: list[tuple[int, str]], skip: int =
     return chapters
 
 
+def _paragraphs(lines: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(index of the first line, number of lines) of each run of non-blank lines."""
+    runs: list[tuple[int, int]] = []
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if runs and sum(runs[-1]) == index:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((index, 1))
+    return runs
+
+
+def _windows(chapter: Chapter) -> list[Chapter]:
+    """``chapter`` cut at blank lines into windows of at most ``WINDOW`` non-blank lines (a
+    longer paragraph stays whole), titled ``Title (2)``, ``Title (3)``..."""
+    starts, size = [0], 0
+    for index, length in _paragraphs(chapter.lines):
+        if size and size + length > WINDOW:
+            starts.append(index)
+            size = 0
+        size += length
+    bounds = [*starts, len(chapter.lines)]
+    windows = []
+    for n in range(len(starts)):
+        part = list(chapter.lines[bounds[n]:bounds[n + 1]])
+        while part and not part[-1].strip():
+            part.pop()
+        title = chapter.title if n == 0 else f"{chapter.title} ({n + 1})"
+        windows.append(Chapter(chapter.file, 0, title, chapter.first + bounds[n], tuple(part)))
+    return windows
+
+
 def _title(path: Path, lines: list[str]) -> str:
     for line in lines:
         if line.lower().startswith("title:"):
@@ -127,7 +163,8 @@ def read_story(path: Path) -> Story:
     lines = text.split("\n")
     fountain = path.suffix.lower() == ".fountain"
     starts, skip = _fountain_starts(text, str(path)) if fountain else (_prose_starts(lines), 0)
-    chapters = _cut(str(path), lines, starts, skip)
+    chapters = [replace(window, number=n) for n, window in enumerate(
+        (w for chapter in _cut(str(path), lines, starts, skip) for w in _windows(chapter)), 1)]
     if len(chapters) > MAX_CHAPTERS:
         raise ProblemsFound([Diagnostic(Span(str(path), chapters[MAX_CHAPTERS].first, 1),
                                         f"more than {MAX_CHAPTERS} chapters: expected a shorter "
