@@ -447,3 +447,32 @@ def test_a_long_chapter_is_read_in_windows_cut_at_blank_lines(tmp_path: Path) ->
     assert all(sum(1 for line in c.lines if line.strip()) <= WINDOW for c in chapters)
     assert chapters[1].first == chapters[0].last + 2  # the blank line between is the cut
     assert chapters[1].lines[0] == "Mia walks on, step 29."  # the heading and 29 paragraphs: 59
+
+
+@pytest.mark.parametrize(("flags", "files"), [
+    (["--episodes", "2"], ["01-the-lighthouse.yaml", "02-the-morning.yaml"]),  # 2 + 1 chapters
+    (["--episode-minutes", "600"], ["01-the-lighthouse.yaml"]),
+])
+def test_episodes_by_count_or_length(emulator: EmulatorServer, tmp_path: Path,
+                                     flags: list[str], files: list[str]) -> None:
+    series = tmp_path / "series"
+    code, output = cli(emulator, str(story(tmp_path)), str(series), "--yes", *flags)
+    assert code == 0, output
+    assert sorted(p.name for p in (series / "episodes").glob("*.yaml")) == files
+    assert errors(series) == []
+
+
+@pytest.mark.parametrize("flags", [["--episode-minutes", "nan"], ["--episode-minutes", "inf"],
+                                   ["--episode-minutes", "-1"], ["--episodes", "0"],
+                                   ["--episodes", "2", "--episode-minutes", "5"]])
+def test_episode_targets_fail_closed(emulator: EmulatorServer, tmp_path: Path,
+                                     flags: list[str]) -> None:
+    code, _ = cli(emulator, str(story(tmp_path)), "--yes", *flags)
+    assert code == 2
+
+
+def test_episodes_of_a_length_are_cut_before_the_chapter_that_would_pass_it() -> None:
+    from storyboard.breakdown.series import by_minutes
+    assert by_minutes([15, 10, 10], 0.25) == [range(0, 1), range(1, 3)]  # 15 s; 10 + 10 s
+    assert by_minutes([15, 10, 10], 0.5) == [range(0, 3)]
+    assert by_minutes([100, 5], 0.5) == [range(0, 1), range(1, 2)]  # a long one stands alone

@@ -54,6 +54,7 @@ class Options:
     dry_run: bool = False
     price_in: float | None = None
     price_out: float | None = None
+    episode_minutes: float | None = None
 
 
 @dataclass
@@ -220,10 +221,12 @@ def breakdown(source: Path, series: Path, options: Options, *,
     spend = Spend(estimate.price, limit)
     asker = _asker(series, options, spend, say)
     try:
-        made = texts(story, walk(story, asker), options.episodes)
+        made = texts(story, walk(story, asker), options.episodes,
+                     options.episode_minutes)
         later = send_backs(made, checked(made))
         if later:
-            made = texts(story, walk(story, asker, later), options.episodes)
+            made = texts(story, walk(story, asker, later), options.episodes,
+                         options.episode_minutes)
         found = checked(made)
     finally:
         asker.close()

@@ -1,9 +1,10 @@
 """A walk's answers into the series' texts: the merged cast, episodes of shots, and what is wrong.
 
-Chapters become episodes (one each, or grouped into ``episodes`` runs of neighbours); each episode
-file is named by its first chapter's own title (not the model's), so a new answer does not rename
-it. Every problem still left in an answer is a located diagnostic: at the shot's first line when
-the problem names a shot, else at the chapter's first line. Nothing wrong is dropped silently.
+Chapters become episodes (one each, or grouped into ``episodes`` runs of neighbours, or into runs
+of about ``minutes`` of shots each); each episode file is named by its first chapter's own title
+(not the model's), so a new answer does not rename it. Every problem still left in an answer is
+a located diagnostic: at the shot's first line when the problem names a shot, else at the
+chapter's first line. Nothing wrong is dropped silently.
 """
 
 from __future__ import annotations
@@ -76,28 +77,49 @@ def _episode(number: int, members: list[ChapterAnswers]) -> Episode:
     return Episode(number, title, summary, beats, [m.chapter.title for m in members])
 
 
-def texts(story: Story, answers: Answers, episodes: int | None) -> Texts:
+def by_minutes(seconds: list[float], minutes: float) -> list[range]:
+    """Chapter indexes cut into runs of about ``minutes`` of shots each: a run ends before the
+    chapter whose first half would pass the length."""
+    runs, start, total = [], 0, 0.0
+    for index, length in enumerate(seconds):
+        if index > start and total + length / 2 > minutes * 60:
+            runs.append(range(start, index))
+            start, total = index, 0.0
+        total += length
+    return [*runs, range(start, len(seconds))]
+
+
+def _built(answers: Answers, cast: Cast, out: Texts) -> list[list[shot_stage.Shot]]:
+    """Each chapter's shots (none for a chapter with no usable answer), in order."""
+    taken: set[str] = set()
+    every: list[list[shot_stage.Shot]] = []
+    for found in answers.chapters:
+        made: list[shot_stage.Shot] = []
+        if found.shots is not None and isinstance(found.shots.answer, dict):
+            made = shot_stage.built(found.shots.answer, found.chapter, cast, taken)
+        out.chapter_of_shot.update({s.id: (found.chapter.number, i) for i, s in enumerate(made)})
+        every.append(made)
+    return every
+
+
+def texts(story: Story, answers: Answers, episodes: int | None,
+          minutes: float | None = None) -> Texts:
     """The series' files from the answers (a chapter with no usable shots adds none)."""
     out = Texts(problems=_problems(answers))
     out.cast = merged([(f.chapter.number, f.cast.answer) for f in answers.chapters if f.cast])
     source = Path(story.file).name
-    taken: set[str] = set()
-    every: list[shot_stage.Shot] = []
-    for number, run in enumerate(groups(len(answers.chapters), episodes), 1):
-        members = [answers.chapters[i] for i in run]
-        episode = _episode(number, members)
-        for found in members:
-            if found.shots is None or not isinstance(found.shots.answer, dict):
-                continue
-            made = shot_stage.built(found.shots.answer, found.chapter, out.cast, taken)
-            out.chapter_of_shot.update({s.id: (found.chapter.number, i) for i, s in enumerate(made)})
-            every += made
-            episode.shots += made
+    shots = _built(answers, out.cast, out)
+    runs = by_minutes([sum(s.duration for s in made) for made in shots], minutes) \
+        if minutes else groups(len(answers.chapters), episodes)
+    for number, run in enumerate(runs, 1):
+        episode = _episode(number, [answers.chapters[i] for i in run])
+        episode.shots = [shot for i in run for shot in shots[i]]
         if episode.shots:
-            name = f"episodes/{number:02d}-{slug(members[0].chapter.title, '-')}.yaml"
-            out.files[name] = episode_yaml(episode, source)
+            title = answers.chapters[run[0]].chapter.title
+            out.files[f"episodes/{number:02d}-{slug(title, '-')}.yaml"] = \
+                episode_yaml(episode, source)
             out.shots += len(episode.shots)
-    _first_lines(out.cast, every)
+    _first_lines(out.cast, [shot for made in shots for shot in made])
     out.files = {"storyboard.yaml": series_yaml(story.title, out.cast, source), **out.files}
     return out
 

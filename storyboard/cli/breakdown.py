@@ -27,6 +27,13 @@ def _episodes(_ctx: click.Context, _param: click.Parameter, value: int | None) -
     return value
 
 
+def _minutes(_ctx: click.Context, _param: click.Parameter, value: float | None
+             ) -> float | None:
+    if value is not None and not (math.isfinite(value) and 0.5 <= value <= 600):
+        raise click.BadParameter(f"expected a number of minutes from 0.5 to 600, found {value}")
+    return value
+
+
 def _price(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
     if value is not None and not (math.isfinite(value) and value >= 0):
         raise click.BadParameter(f"expected a finite price >= 0 (USD per 1M tokens), "
@@ -55,6 +62,8 @@ def _show(report: Report) -> None:
 @click.argument("series", type=click.Path(path_type=Path, file_okay=False), required=False)
 @click.option("--episodes", type=int, default=None, callback=_episodes,
               help="How many episodes (chapters grouped in order); default: one a chapter.")
+@click.option("--episode-minutes", type=float, default=None, callback=_minutes,
+              help="Or: episodes of about this many minutes of shots (chapters grouped in order).")
 @click.option("--model", default=DEFAULT_CHAT_MODEL, show_default=True,
               help="The language model's id at the endpoint.")
 @click.option("--base-url", default=DEFAULT_CHAT_BASE, show_default=True,
@@ -66,16 +75,19 @@ def _show(report: Report) -> None:
 @click.option("--yes", is_flag=True, help="Accept the estimated cost without asking.")
 @click.option("--budget", type=AMOUNT, default=None, help="Spend at most this many USD.")
 @click.option("--dry-run", is_flag=True, help="Print what it would ask and cost; ask nothing.")
-def breakdown(source: Path, series: Path | None, episodes: int | None, model: str, base_url: str,
-              api_key_env: str, price_in: float | None, price_out: float | None, yes: bool,
-              budget: float | None, dry_run: bool) -> None:
+def breakdown(source: Path, series: Path | None, episodes: int | None,
+              episode_minutes: float | None, model: str, base_url: str, api_key_env: str,
+              price_in: float | None, price_out: float | None, yes: bool, budget: float | None,
+              dry_run: bool) -> None:
     """Break the story SOURCE (text, Markdown or Fountain) down into a series in SERIES (default:
     a folder named after the story), by a language model: cached, priced, asked with consent."""
+    if episodes is not None and episode_minutes is not None:
+        raise click.UsageError("choose --episodes or --episode-minutes, not both")
     from storyboard.breakdown.pipeline import Options
     from storyboard.breakdown.pipeline import breakdown as run
     from storyboard.run.rendering import interactive
     options = Options(model, base_url, api_key_env, episodes, yes, budget, dry_run, price_in,
-                      price_out)
+                      price_out, episode_minutes)
     folder = series if series is not None else source.with_suffix("")
 
     def ask(estimate: Any) -> bool:
