@@ -476,3 +476,28 @@ def test_episodes_of_a_length_are_cut_before_the_chapter_that_would_pass_it() ->
     assert by_minutes([15, 10, 10], 0.25) == [range(0, 1), range(1, 3)]  # 15 s; 10 + 10 s
     assert by_minutes([15, 10, 10], 0.5) == [range(0, 3)]
     assert by_minutes([100, 5], 0.5) == [range(0, 1), range(1, 2)]  # a long one stands alone
+
+
+def test_a_yes_at_the_terminal_lets_it_spend_up_to_what_was_shown(emulator: EmulatorServer,
+                                                                  tmp_path: Path) -> None:
+    shown: list[float] = []
+
+    def confirm(estimate: object) -> bool:
+        shown.append(estimate.worst)  # type: ignore[attr-defined]
+        return True
+    series = tmp_path / "series"
+    report = breakdown(story(tmp_path), series, options(emulator, yes=False), confirm=confirm)
+    assert report.spend is not None and report.spend.limit == shown[0] > 0
+    assert report.sent == 9 and errors(series) == []
+    assert (series / ".gitignore").read_text() == ("# the cache and task journal, and the "
+                                                   "rendered episodes (storyboard.lock is "
+                                                   "committed)\n.storyboard/\nout/\n")
+
+
+def test_one_breakdown_of_a_series_at_a_time(emulator: EmulatorServer, tmp_path: Path) -> None:
+    from storyboard.breakdown.pipeline import BreakdownError, one_at_a_time
+    series = tmp_path / "series"
+    before = requests(emulator)
+    with one_at_a_time(series), pytest.raises(BreakdownError, match="another breakdown"):
+        breakdown(story(tmp_path), series, options(emulator))
+    assert requests(emulator) == before

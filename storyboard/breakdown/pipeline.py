@@ -11,14 +11,17 @@ through the guard (a hand-edited file gets a proposal beside it) and report.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+import filelock
 
 from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings
 from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
@@ -28,6 +31,7 @@ from storyboard.breakdown.series import Texts, texts
 from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.walk import walk
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
+from storyboard.scaffold.blueprint import GITIGNORE
 from storyboard.targets.llm import (
     DEFAULT_CHAT_BASE,
     DEFAULT_CHAT_MODEL,
@@ -218,7 +222,32 @@ def breakdown(source: Path, series: Path, options: Options, *,
     if options.dry_run:
         return report
     limit = consent(estimate, options, confirm)
-    spend = Spend(estimate.price, limit)
+    with one_at_a_time(series):
+        return _run(source, series, story, options, report, say, Spend(estimate.price, limit))
+
+
+@contextlib.contextmanager
+def one_at_a_time(series: Path) -> Iterator[None]:
+    """Refuse a second breakdown of the same series while one runs (the OS's lock, dropped when
+    a process dies): two would ask the same calls and write the same files."""
+    folder = series / FOLDER
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(folder / "lock"), timeout=0)
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise BreakdownError(f"another breakdown of {series} is running; wait for it or stop "
+                             "it first (nothing was asked)") from exc
+    except OSError as exc:
+        raise BreakdownError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _run(source: Path, series: Path, story: Story, options: Options, report: Report,
+         say: Callable[[str], None], spend: Spend) -> Report:
     asker = _asker(series, options, spend, say)
     try:
         made = texts(story, walk(story, asker), options.episodes,
@@ -272,4 +301,7 @@ def _write(series: Path, made: Texts, report: Report) -> None:
     for name, text in made.files.items():
         guard.put(name, text, report.outcome)
     guard.save()
+    ignore = series / ".gitignore"
+    if not ignore.exists() and not ignore.is_symlink():  # as init writes it; never updated
+        write_atomic(ignore, GITIGNORE.encode())
     report.written = True
