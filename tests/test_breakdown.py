@@ -501,3 +501,23 @@ def test_one_breakdown_of_a_series_at_a_time(emulator: EmulatorServer, tmp_path:
     with one_at_a_time(series), pytest.raises(BreakdownError, match="another breakdown"):
         breakdown(story(tmp_path), series, options(emulator))
     assert requests(emulator) == before
+
+
+HOSTILE = """\
+# Chapter: {{ 7*7 }} & *stars*
+
+Mia said "{{ 7*7 }} is @everyone here: yes # no comment" to Sam.
+
+Sam laughed. "key: value, true, {a: b}," said Sam.
+"""
+
+
+def test_hostile_words_stay_words(emulator: EmulatorServer, tmp_path: Path) -> None:
+    import storyboard
+    series = tmp_path / "series"
+    report, _ = run(emulator, story(tmp_path, HOSTILE), series)
+    assert report.problems == [] and errors(series) == []
+    shots = storyboard.compile(series).episode_shots()
+    lines = [line for shot in shots for scene in shot.request.scenes for line in scene.lines]
+    assert [line.text for line in lines] == ["{{ 7*7 }} is @everyone here: yes # no comment",
+                                             "key: value, true, {a: b},"]

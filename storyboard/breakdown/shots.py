@@ -86,6 +86,10 @@ def _name_problems(where: str, shot: dict[str, Any], names: dict[str, list[str]]
     if len(refs) > MAX_REFERENCES:
         found.append(f"{where}: {len(refs)} characters, places and props; a shot shows at most "
                      f"{MAX_REFERENCES}")
+    actions = " ".join(scene["action"] for scene in shot["scenes"])
+    if not refs and not any(name_pattern(n).search(actions) for n in names["character"]):
+        found.append(f"{where}: it shows none of the given characters, places and props; the "
+                     "video model draws every shot from at least one (name it in cast)")
     return found
 
 
@@ -135,8 +139,8 @@ def _said(scene: dict[str, Any], flat: Flat, cast: Cast) -> list[tuple[str, str,
     for line in scene["lines"]:
         found, _ = check_quote(flat, line["quote"])
         key = cast.key_of(line["speaker"], ("character",))
-        if found is not None and key is not None:
-            out.append((key, found.text, found.line))
+        if found is not None and key is not None:  # an @ in the words is a literal one
+            out.append((key, found.text.replace("@", "@@"), found.line))
     return out
 
 
@@ -162,7 +166,11 @@ def mentioned(text: str, cast: Cast) -> str:
     spells it, or in capitals as a screenplay does) as ``@key``."""
     out = text.replace("@", "@@")
     for entry in sorted(cast.of("character"), key=lambda e: -len(e.name)):
-        spelt = "|".join(dict.fromkeys(re.escape(n) for n in (entry.name, entry.name.upper())))
-        pattern = re.compile(rf"(?<![\w@])(?:{spelt})(?!\w)")
-        out = pattern.sub(f"@{entry.key}", out)
+        out = name_pattern(entry.name).sub(f"@{entry.key}", out)
     return out
+
+
+def name_pattern(name: str) -> re.Pattern[str]:
+    """``name`` as a whole word, as spelt or in capitals (not inside a mention)."""
+    spelt = "|".join(dict.fromkeys(re.escape(n) for n in (name, name.upper())))
+    return re.compile(rf"(?<![\w@])(?:{spelt})(?!\w)")
