@@ -122,9 +122,6 @@ class Asker:
         ceiling = price_of(self.spend.price, estimate, MAX_TOKENS["shots"])
         self.pending.append(Pending("shots", chapter.number, estimate, ceiling))
 
-    def key(self, stage: str, conversation: list[dict[str, str]]) -> str:
-        return request_key(prompts.INSTRUCTIONS, self.settings.body(stage, conversation))
-
     def answer(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
                ) -> dict[str, Any]:
         body = self.settings.body(stage, conversation)

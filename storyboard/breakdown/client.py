@@ -17,6 +17,7 @@ may have been generated and billed: it is reported, and the next run asks again 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +61,7 @@ class ChatClient:
     base_url: str
     key: ApiKey
     provider: str = "breakdown"
-    sleep: Any = time.sleep
+    sleep: Callable[[float], None] = time.sleep
     sent: int = 0
     _http: httpx.Client | None = field(default=None, repr=False)
 

@@ -94,7 +94,6 @@ class Report:
     cached: int = 0
     spend: Spend | None = None
     shots: int = 0
-    written: bool = False
 
 
 def _endpoint_problem(options: Options) -> None:
@@ -304,4 +303,3 @@ def _write(series: Path, made: Texts, report: Report) -> None:
     ignore = series / ".gitignore"
     if not ignore.exists() and not ignore.is_symlink():  # as init writes it; never updated
         write_atomic(ignore, GITIGNORE.encode())
-    report.written = True

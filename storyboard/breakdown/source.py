@@ -12,7 +12,6 @@ every shot can say where it came from.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,24 +39,15 @@ class Chapter:
     def last(self) -> int:
         return self.first + len(self.lines) - 1
 
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
     def numbered(self) -> list[tuple[int, str]]:
         """Each line with its number in the file (blank lines left out)."""
         return [(self.first + i, line) for i, line in enumerate(self.lines) if line.strip()]
-
-    def digest(self) -> str:
-        """What decides this chapter's answers: its words, not where it sits in the file."""
-        return hashlib.sha256(self.text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class Story:
     file: str
     title: str
-    kind: str  # "fountain" or "prose"
     chapters: tuple[Chapter, ...]
 
 
@@ -169,5 +159,4 @@ def read_story(path: Path) -> Story:
         raise ProblemsFound([Diagnostic(Span(str(path), chapters[MAX_CHAPTERS].first, 1),
                                         f"more than {MAX_CHAPTERS} chapters: expected a shorter "
                                         "story (split it into several files)")])
-    return Story(str(path), _title(path, lines), "fountain" if fountain else "prose",
-                 tuple(chapters))
+    return Story(str(path), _title(path, lines), tuple(chapters))
