@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import filelock
@@ -41,6 +41,9 @@ from storyboard.targets.llm import (
     key_host_problem,
 )
 from storyboard.targets.prices import is_amount
+
+if TYPE_CHECKING:  # httpx is imported when a call is made
+    from storyboard.breakdown.client import ChatClient
 
 
 class BreakdownError(StoryboardError):
@@ -117,7 +120,7 @@ def _price(options: Options) -> ChatPrice:
 
 
 def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], None]) -> Asker:
-    def connect() -> object:
+    def connect() -> ChatClient:
         from storyboard.breakdown.client import ChatClient
         from storyboard.providers.protocol import ApiKey
         key = os.environ.get(options.key_env, "").strip()
@@ -126,7 +129,7 @@ def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], No
                                  "(set it, or name another with --api-key-env)")
         return ChatClient(options.base_url, ApiKey(key))
     settings = Settings(options.model, options.base_url)
-    return Asker(AnswerCache(series), settings, spend, connect, say)  # type: ignore[arg-type]
+    return Asker(AnswerCache(series), settings, spend, connect, say)
 
 
 def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], bool] | None
