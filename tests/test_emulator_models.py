@@ -15,7 +15,7 @@ import pytest
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.media import ffmpeg
-from storyboard.targets.models import MODELS, family
+from storyboard.targets.models import MODELS, family, model_of
 from tests.emulator_helpers import wait_for
 
 SUBMIT = "/services/aigc/video-generation/video-synthesis"
@@ -31,17 +31,29 @@ CLIP = {"type": "first_clip", "url": f"{CDN}/clip.mp4"}
 DRIVE = {"type": "driving_audio", "url": f"{CDN}/drive.wav"}
 VOICE = f"{CDN}/voice.mp3"
 R2V, WAN30, PRIME, I2V = "wan2.7-r2v", "wan3.0-video", "wan3.0-video-prime", "wan2.7-i2v"
-FIRST_MEDIA = {R2V: [IMAGE], WAN30: [IMAGE], PRIME: [IMAGE], I2V: [FIRST]}
+EDIT = {"type": "video", "url": f"{CDN}/edit.mp4"}  # wan2.7-videoedit's video to edit
+HH_R2V, HH_I2V, HH_T2V = "happyhorse-1.1-r2v", "happyhorse-1.1-i2v", "happyhorse-1.1-t2v"
+T2V, EDITOR = "wan2.7-t2v", "wan2.7-videoedit"
+FIRST_MEDIA: dict[str, list[dict[str, str]]] = {
+    R2V: [IMAGE], WAN30: [IMAGE], PRIME: [IMAGE], I2V: [FIRST], HH_R2V: [IMAGE], HH_I2V: [FIRST],
+    HH_T2V: [], T2V: [], EDITOR: [EDIT]}
 
 
 def make_body(model: str, media: list[dict[str, str]] | None = None, *, prompt: str = "Image 1 waves",
               negative: str | None = None, **params: Any) -> dict[str, Any]:
-    """A native body for ``model`` (720P, 2 s unless ``params`` say otherwise)."""
+    """A native body for ``model`` (720P, its shortest duration unless ``params`` say
+    otherwise: 2 s on Wan, 3 s on HappyHorse)."""
     data: dict[str, Any] = {"prompt": prompt, "media": media or FIRST_MEDIA[family(model)]}
     if negative is not None:
         data["negative_prompt"] = negative
     return {"model": model, "input": data,
-            "parameters": {"resolution": "720P", "duration": 2, "watermark": False, **params}}
+            "parameters": {"resolution": "720P", "duration": _shortest(model), "watermark": False,
+                           **params}}
+
+
+def _shortest(model: str) -> int:
+    known = model_of(model)
+    return known.caps.min_duration if known is not None else 2
 
 
 @pytest.fixture(scope="module")
@@ -409,3 +421,96 @@ def test_the_compiled_native_body_of_each_model_is_accepted(
                                       lambda ref: f"{CDN}/{Path(str(ref)).name}")
     answer = idle_http.post(SUBMIT, json=body)
     assert answer.status_code == 200, answer.text
+
+
+# --- issue 49.1: HappyHorse 1.1, wan2.7-t2v, wan2.7-videoedit --------------------------------
+
+VENDOR_ACCEPTED: list[tuple[str, dict[str, Any]]] = [
+    ("hh r2v nine images, 21:9, 15 s", make_body(HH_R2V, [IMAGE] * 9, ratio="21:9", duration=15,
+                                                prompt="[Image 1] waves")),
+    ("hh r2v a prompt over 5000 is cut, not refused", make_body(HH_R2V, prompt="x" * 5001)),
+    ("hh r2v ignores negative_prompt", make_body(HH_R2V, negative="x" * 600)),
+    ("hh i2v a first frame", make_body(HH_I2V, resolution="1080P", seed=7)),
+    ("hh t2v a prompt alone", {**make_body(HH_T2V), "input": {"prompt": "rain"}}),
+    ("hh t2v 4:5", make_body(HH_T2V, ratio="4:5")),
+    ("wan2.7-t2v with its audio_url", {**make_body(T2V, duration=15), "input": {
+        "prompt": "rain", "audio_url": f"{CDN}/song.mp3", "negative_prompt": "x" * 500}}),
+    ("wan2.7-t2v snapshot", make_body("wan2.7-t2v-2026-04-25")),
+    ("videoedit a video and four images", make_body(EDITOR, [EDIT, *[IMAGE] * 4], duration=10)),
+]
+
+VENDOR_REJECTED: list[tuple[str, dict[str, Any], str]] = [
+    ("hh r2v ten images", make_body(HH_R2V, [IMAGE] * 10), "at most 9"),
+    ("hh r2v a video", make_body(HH_R2V, [IMAGE, VIDEO]), ".type must be one of reference_image"),
+    ("hh r2v 2 s", make_body(HH_R2V, duration=2), "3..15"),
+    ("hh r2v 480P", make_body(HH_R2V, resolution="480P"), "720P, 1080P"),
+    ("hh r2v 1:2", make_body(HH_R2V, ratio="1:2"), "ratio must be one of"),
+    ("hh r2v a reference_voice", make_body(HH_R2V, [{**IMAGE, "reference_voice": VOICE}]),
+     "takes no reference_voice"),
+    ("hh i2v no first frame", make_body(HH_I2V, [IMAGE]), ".type must be one of first_frame"),
+    ("hh i2v two first frames", make_body(HH_I2V, [FIRST, FIRST]), "at most one first_frame"),
+    ("hh t2v any media", make_body(HH_T2V, [IMAGE]), "must be one of nothing (no media)"),
+    ("wan2.7-t2v an image", make_body(T2V, [IMAGE]), "must be one of nothing (no media)"),
+    ("wan2.7-t2v 16 s", make_body(T2V, duration=16), "2..15"),
+    ("wan2.7-t2v a data: audio_url", {**make_body(T2V), "input": {
+        "prompt": "rain", "audio_url": "data:audio/wav;base64,AAAA"}}, "http(s) or oss://"),
+    ("videoedit no video", make_body(EDITOR, [IMAGE]), "needs a video"),
+    ("videoedit two videos", make_body(EDITOR, [EDIT, EDIT]), "at most one source_video"),
+    ("videoedit five images", make_body(EDITOR, [EDIT, *[IMAGE] * 5]), "at most 4"),
+    ("videoedit a reference video", make_body(EDITOR, [EDIT, VIDEO]),
+     ".type must be one of reference_image, video"),
+    ("videoedit 11 s", make_body(EDITOR, duration=11), "2..10"),
+]
+
+
+@pytest.mark.parametrize("body", [b for _, b in VENDOR_ACCEPTED],
+                         ids=[n for n, _ in VENDOR_ACCEPTED])
+def test_each_new_model_accepts_its_own_bodies(idle_http: httpx.Client,
+                                               body: dict[str, Any]) -> None:
+    answer = idle_http.post(SUBMIT, json=body)
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize(("body", "said"), [r[1:] for r in VENDOR_REJECTED],
+                         ids=[r[0] for r in VENDOR_REJECTED])
+def test_each_new_model_refuses_what_it_does_not_take(idle_http: httpx.Client,
+                                                      body: dict[str, Any], said: str) -> None:
+    answer = idle_http.post(SUBMIT, json=body)
+    code = "InvalidURL" if "http(s)" in said else "InvalidParameter"
+    assert (answer.status_code, answer.json()["code"]) == (400, code), answer.text
+    assert said in answer.json()["message"]
+
+
+def test_videoedit_bills_the_input_and_the_output_seconds(
+        http: httpx.Client, make_media: Callable[..., Path], tmp_path: Path) -> None:
+    clip = make_media("video", tmp_path / "edit.mp4", width=320, height=240, seconds=4.0)
+    body = make_body(EDITOR, [{**EDIT, "url": uploaded(http, EDITOR, clip)}, IMAGE], duration=3)
+    done, info = finished(http, body, tmp_path, **RESOLVE)
+    assert (done["usage"]["input_video_duration"], done["usage"]["output_video_duration"]) == (4, 3)
+    assert done["usage"]["duration"] == 7
+    # No ratio: the video follows the one it edits (320x240 is 4:3).
+    assert info.video is not None and (info.video.width, info.video.height) == (1104, 832)
+
+
+def test_wan27_t2v_renders_a_prompt_with_its_audio(
+        http: httpx.Client, make_media: Callable[..., Path], tmp_path: Path) -> None:
+    song = make_media("voice", tmp_path / "song.wav", seconds=3.0)
+    body = {**make_body(T2V, duration=3), "input": {"prompt": "rain on a window",
+                                                    "audio_url": uploaded(http, T2V, song)}}
+    done, info = finished(http, body, tmp_path, **RESOLVE)
+    assert info.video is not None and info.audio is not None
+    assert done["usage"]["input_video_duration"] == 0 and done["usage"]["duration"] == 3
+
+
+def test_happyhorse_marks_its_video_unless_told_not_to(quick: EmulatorServer,
+                                                       http: httpx.Client, tmp_path: Path) -> None:
+    body = make_body(HH_T2V, prompt="one mark test")
+    unmarked = make_body(HH_T2V, prompt="one mark test")
+    del body["parameters"]["watermark"]  # the service's default: on
+    before = quick.stats()["renders"]["rendered"]
+    finished(http, unmarked, tmp_path)
+    finished(http, body, tmp_path)
+    finished(http, {**unmarked, "parameters": {**unmarked["parameters"], "watermark": True}},
+             tmp_path)
+    # Two files, not three: no watermark field is the same video as watermark: true.
+    assert quick.stats()["renders"]["rendered"] - before == 2

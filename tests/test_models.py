@@ -58,6 +58,38 @@ FRAME_SHOT = """\
       driving_audio: {voice: mia-voice}
       prompt: "the barista smiles and hums"
 """
+# HappyHorse references: images only, and no voice (the line is described, not said).
+IMAGES_SHOT = """\
+      duration: 10
+      scenes:
+        - at: 0-3s
+          action: "@mia holds @guitar and plays"
+        - at: 3-10s
+          action: "@mia smiles"
+"""
+PICTURE_SHOT = """\
+      duration: 5
+      first_frame: media/mia.png
+      prompt: "the barista smiles and hums"
+"""
+TEXT_SHOT = """\
+      duration: 6
+      scenes:
+        - at: 0-3s
+          action: "a quiet street at dawn"
+        - at: 3-6s
+          action: "a cafe door opens"
+"""
+TEXT_AUDIO_SHOT = TEXT_SHOT + "      driving_audio: {voice: mia-voice}\n"
+EDIT_SHOT = """\
+      duration: 2
+      source_video: media/sam.mp4
+      prompt: "@mia wears the hat of @guitar"
+"""
+# The shot each model is compiled with, where not REFERENCE_SHOT.
+SHOTS = {"wan2.7-i2v": FRAME_SHOT, "happyhorse-1.1-r2v": IMAGES_SHOT,
+         "happyhorse-1.1-i2v": PICTURE_SHOT, "happyhorse-1.1-t2v": TEXT_SHOT,
+         "wan2.7-t2v": TEXT_AUDIO_SHOT, "wan2.7-videoedit": EDIT_SHOT}
 
 # (model, dialect) -> (text the prompt holds, the native media types in order). Every pair that
 # exists; a pair not here must be refused (see test_a_gateway_refuses_a_model_it_does_not_sell).
@@ -80,6 +112,13 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     ("wan2.7-i2v", "dashscope"): ("the barista smiles and hums",
                                   ["first_frame", "driving_audio"]),
+    ("happyhorse-1.1-r2v", "dashscope"): ("Scene 1 [0-3s]: [Image 1] holds [Image 2] and plays",
+                                          ["reference_image", "reference_image"]),
+    ("happyhorse-1.1-i2v", "dashscope"): ("the barista smiles and hums", ["first_frame"]),
+    ("happyhorse-1.1-t2v", "dashscope"): ("Scene 2 [3-6s]: a cafe door opens", []),
+    ("wan2.7-t2v", "dashscope"): ("Scene 1 [0-3s]: a quiet street at dawn", []),
+    ("wan2.7-videoedit", "dashscope"): ("Image 1 wears the hat of Image 2",
+                                        ["reference_image", "reference_image", "video"]),
 }
 
 
@@ -90,7 +129,7 @@ def series(root: Path, make_media: Callable[..., Path], model: str, shot: str | 
     make_media("video", root / "media" / "sam.mp4", width=320, height=240, seconds=2.0)
     make_media("voice", root / "media" / "mia.wav", seconds=2.0)
     if shot is None:
-        shot = FRAME_SHOT if model == "wan2.7-i2v" else REFERENCE_SHOT
+        shot = SHOTS.get(model, REFERENCE_SHOT)
     episode = f"- id: ep01\n  shots:\n    - id: one\n      model: {model}\n{shot}"
     text = HEAD + "episodes:\n" + textwrap.indent(episode, "  ")
     (root / "storyboard.yaml").write_text(text, encoding="utf-8")
@@ -124,7 +163,7 @@ def test_every_pair_compiles_to_its_labels_and_media(
                                                                f"{Path(str(ref)).name}")
     native: dict[str, Any] = DIALECTS[dialect].unbody(body)
     assert text in native["input"]["prompt"]
-    assert [m["type"] for m in native["input"]["media"]] == types
+    assert [m["type"] for m in native["input"].get("media", [])] == types
     assert family(native["model"]) == model
 
 

@@ -232,14 +232,15 @@ def body_animatic(body: Mapping[str, Any], *, media: Mapping[str, Path] | None =
                   plain: bool = False) -> Animatic:
     """What ``render_body`` draws for a native submit body (with the service's defaults): with no
     audio track where the model has the ``audio`` switch and it is off; a first clip
-    (image-to-video) is the backdrop when there is no first frame, a driving audio plays through."""
+    (image-to-video) or a video to edit is the backdrop when there is no first frame, a driving
+    audio plays through, and the service's watermark is drawn where it is on."""
     data: Mapping[str, Any] = body.get("input") or {}
     params = {**BODY_DEFAULTS, **(body.get("parameters") or {})}
     model = _body_model(body)
     duration = float(params["duration"])
     files = {url: path for url, path in (media or {}).items() if Path(path).is_file()}
     items = [m for m in data.get("media") or [] if isinstance(m, dict)]
-    backdrop = _item_file(items, files, "first_frame", "first_clip")
+    backdrop = _item_file(items, files, "first_frame", "first_clip", "source_video")
     width, height, fps = _frame(str(params["resolution"]), str(params["ratio"]), backdrop, False)
     sound = not (model.audio_switch and params.get("audio") is False)
     if plain:
@@ -255,6 +256,8 @@ def body_animatic(body: Mapping[str, Any], *, media: Mapping[str, Path] | None =
         texts.append(TimedText(action, segment.start, segment.end))
         captions += seg_captions
         sounds += seg_sounds
+    if params.get("watermark") is True:  # the service's mark, over the whole clip
+        captions.append(TimedText(f"{model.title} watermark", 0.0, duration))
     thumbnails = tuple(Thumbnail(files[url], label, label.startswith("Video"))
                        for label, item in labelled if (url := str(item.get("url", ""))) in files)
     return Animatic(width, height, duration, fps, backdrop=backdrop, thumbnails=thumbnails,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.language.request import LabelStyle, MediaItem, MediaRef, ShotRequest
+from storyboard.language.request import LabelStyle, MediaItem, MediaRef, Mention, ShotRequest
 from storyboard.targets import Limits, TaskProtocol, TaskState, TaskStatus
 from storyboard.targets.gateways import Target
 from storyboard.targets.models import model_of
@@ -23,6 +23,7 @@ UrlFor = Callable[[MediaRef], str]
 MediaFn = Callable[[list["Ref"]], dict[str, Any]]
 UnmediaFn = Callable[[Mapping[str, Any]], list[dict[str, str]]]
 ArrangeFn = Callable[[ShotRequest], ShotRequest]
+ShapeFn = Callable[[ShotRequest, dict[str, Any]], dict[str, Any]]
 
 # The neutral parameters a flat body carries, in body order.
 PARAMS = ("model", "prompt", "negative_prompt", "resolution", "ratio", "duration",
@@ -73,6 +74,14 @@ class Dialect:
     settings: Mapping[str, Any] = field(default_factory=dict)  # body fields always sent
     arrange: ArrangeFn | None = None  # reorders the media (and relabels the prompt) first
     labels: LabelStyle | None = None  # how it writes labels, when not as its Target does
+    shape: ShapeFn | None = None  # the body rewritten for its model's own wire names, last
+
+    def label_for(self, model: str) -> LabelStyle:
+        """How this dialect writes a mention for a shot on ``model``: the model's own spelling
+        on this target where it declares one ("[Image 1]"), else the dialect's."""
+        found = model_of(model)
+        spelling = found.label_format(self.name) if found is not None else None
+        return self.label if spelling is None else spelled(spelling)
 
     @property
     def name(self) -> str:
@@ -110,7 +119,7 @@ class Dialect:
              first_frame_url: str | None = None) -> dict[str, Any]:
         """The neutral request as this dialect's submit body."""
         request = self.arranged(request)
-        values = neutral_values(request, self.label)
+        values = neutral_values(request, self.label_for(request.model))
         out: dict[str, Any] = {}
         for name in PARAMS:
             path = self.fields.get(name)
@@ -120,7 +129,7 @@ class Dialect:
         media = self.media(refs(request, url_for, first_frame_url))
         for path, value in [*media.items(), *self.settings.items()]:
             put(out, path, value)
-        return out
+        return self.shape(request, out) if self.shape is not None else out
 
     def unbody(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """A body of this dialect as the native body (its emulator runs the native service)."""
@@ -166,6 +175,20 @@ class Dialect:
         words = self.words or self.protocol.statuses
         return next((w for w, s in words.items() if s is status), next(iter(words)))
 
+
+
+_SPELLED: dict[str, LabelStyle] = {}
+
+
+def spelled(spelling: str) -> LabelStyle:
+    """A label style from a declared spelling: ``[{Kind} {index}]`` writes "[Image 1]"."""
+    style = _SPELLED.get(spelling)
+    if style is None:
+        def style(mention: Mention) -> str:
+            return spelling.format(Kind=mention.kind.capitalize(), kind=mention.kind,
+                                   index=mention.index)
+        _SPELLED[spelling] = style
+    return style
 
 
 def neutral_values(request: ShotRequest, label: LabelStyle) -> dict[str, Any]:

@@ -13,10 +13,13 @@ from typing import Any
 from storyboard.dialects.base import Answers, Dialect, Ref, UrlFor, native_item
 from storyboard.language.request import ShotRequest, native_label
 from storyboard.targets.gateways import DASHSCOPE, DASHSCOPE_KEY_ENV, DASHSCOPE_REGIONS
+from storyboard.targets.models import MODELS, model_of
 
 TARGET = DASHSCOPE
 NAME = TARGET.name
 MODEL = "wan2.7-r2v"
+# Fields of ``input`` that hold a file's URL of their own (a model's ``wire_fields``).
+WIRE_URL_FIELDS = tuple(sorted({name for m in MODELS.values() for name in m.wire_fields.values()}))
 
 
 def media(items: list[Ref]) -> dict[str, Any]:
@@ -26,7 +29,26 @@ def media(items: list[Ref]) -> dict[str, Any]:
         if ref.voice:
             entry["reference_voice"] = ref.voice
         entries.append(entry)
-    return {"input.media": entries}
+    return {"input.media": entries} if entries else {}  # a prompt alone (text to video)
+
+
+def for_model(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
+    """The body in its model's own wire names: a frame sent as a field of ``input`` of its own
+    (wan2.7-t2v's ``audio_url``), a media type named otherwise (wan2.7-videoedit's ``video``)."""
+    model = model_of(request.model)
+    if model is None or not (model.wire_fields or model.wire_types):
+        return body
+    data = body.setdefault("input", {})
+    kept = []
+    for item in data.pop("media", []):
+        field = model.wire_fields.get(item["type"])
+        if field is not None:
+            data[field] = item["url"]
+        else:
+            kept.append({**item, "type": model.wire_types.get(item["type"], item["type"])})
+    if kept:
+        data["media"] = kept
+    return body
 
 
 def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -42,7 +64,8 @@ DIALECT = Dialect(
             "audio": "parameters.audio"},
     answers=Answers(task_id="output.task_id", status="output.task_status",
                     video_url="output.video_url", code="output.code", message="output.message"),
-    media=media, unmedia=unmedia, key_env=DASHSCOPE_KEY_ENV, base_url=DASHSCOPE_REGIONS["intl"])
+    media=media, unmedia=unmedia, key_env=DASHSCOPE_KEY_ENV, base_url=DASHSCOPE_REGIONS["intl"],
+    shape=for_model)
 
 
 def body(request: ShotRequest, url_for: UrlFor, *, first_frame_url: str | None = None
@@ -53,6 +76,8 @@ def body(request: ShotRequest, url_for: UrlFor, *, first_frame_url: str | None =
 
 def needs_oss_resolve(payload: dict[str, Any]) -> bool:
     """True when any URL in the body is ``oss://`` (the submit then needs the resolve header)."""
-    media = payload.get("input", {}).get("media", [])
+    data = payload.get("input", {})
+    media = data.get("media", [])
     urls = [m.get("url", "") for m in media] + [m.get("reference_voice", "") for m in media]
+    urls += [str(data[name]) for name in WIRE_URL_FIELDS if name in data]
     return any(str(u).startswith("oss://") for u in urls)

@@ -65,8 +65,11 @@ def seed_color(seed: int) -> str:
 def normalized_body(body: Mapping[str, Any], sub: Submission) -> dict[str, Any]:
     """The body with the service's defaults written in, so the renderer never guesses them."""
     params = dict(body.get("parameters") or {})
-    params.update(resolution=sub.resolution, ratio=sub.ratio, duration=sub.duration)
-    return {**body, "model": sub.model, "parameters": params}
+    params.update(resolution=sub.resolution, ratio=sub.ratio, duration=sub.duration,
+                  watermark=sub.watermark)
+    # The media as validated, by neutral role: a model's own wire names are the service's.
+    data = {**(body.get("input") or {}), "media": [dict(item) for item in sub.media]}
+    return {**body, "model": sub.model, "input": data, "parameters": params}
 
 
 def render_key(body: Mapping[str, Any], sub: Submission, digests: Mapping[str, str],
@@ -84,6 +87,8 @@ def render_key(body: Mapping[str, Any], sub: Submission, digests: Mapping[str, s
         doc["seed"] = seed
     if not sub.audio:  # likewise: a silent video is another file
         doc["audio"] = False
+    if sub.watermark:  # and a watermarked one
+        doc["watermark"] = True
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 

@@ -38,7 +38,7 @@ from storyboard.emulator.voices import Voices
 from storyboard.targets.models import Model, family, model_of
 
 UNFETCHED_VIDEO_SECONDS = 5  # a reference video behind an http(s) URL is not fetched: its guess
-INPUT_VIDEO_KINDS = ("reference_video", "first_clip")  # input video the service counts
+INPUT_VIDEO_KINDS = ("reference_video", "first_clip", "source_video")  # input video the service counts
 LIST_WINDOW = 86400
 MAX_PAGE_SIZE = 100
 class Service:

@@ -53,6 +53,7 @@ class Submission:
     media: tuple[dict[str, str], ...]
     seed: int | None
     audio: bool = True  # False: a silent video, no audio track (models with the switch)
+    watermark: bool = False  # as sent, else the model's default (HappyHorse: on)
 
     @property
     def oss_urls(self) -> list[str]:
@@ -89,7 +90,7 @@ def _prompts(model: Model, data: Mapping[str, Any]) -> str:
         raise ApiError(400, "BadRequest.EmptyInput", "Required input parameter prompt is empty.")
     if not isinstance(prompt, str):
         raise invalid("input.prompt must be a string")
-    if len(prompt) > model.caps.prompt_limit:
+    if len(prompt) > model.caps.prompt_limit and not model.truncates_prompt:
         raise invalid(f"input.prompt is longer than {model.caps.prompt_limit} characters")
     negative = data.get("negative_prompt")
     if not model.negative_prompt or negative is None:
@@ -126,10 +127,12 @@ def _media_item(model: Model, index: int, item: object) -> dict[str, str]:
     where = f"input.media[{index}]"
     if not isinstance(item, dict):
         raise invalid(f"{where} must be an object")
-    kind = item.get("type")
-    kinds = media_types(model)
+    wire = {name: role for role, name in model.wire_types.items()}
+    kind = wire.get(str(item.get("type")), item.get("type"))
+    kinds = tuple(k for k in media_types(model) if k not in model.wire_fields)
     if kind not in kinds:
-        raise invalid(f"{where}.type must be one of {', '.join(kinds)} (model {model.id})")
+        named = ", ".join(model.wire_types.get(k, k) for k in kinds) or "nothing (no media)"
+        raise invalid(f"{where}.type must be one of {named} (model {model.id})")
     entry = {"type": kind, "url": _check_url(item.get("url"), f"{where}.url",
                                              data_ok=kind in IMAGE_KINDS)}
     if item.get("reference_voice") is not None:
@@ -162,21 +165,30 @@ def _combination(model: Model, counts: Counter[str]) -> None:
         if counts[one] and counts[other]:
             raise invalid(f"input.media: {model.id} takes a {one} or a {other}, not both in one "
                           "request")
-    if model.needs_frame and not (counts["first_frame"] or counts["first_clip"]):
-        raise invalid(f"input.media needs a first_frame or a first_clip (model {model.id})")
+    if model.needs_frame and not any(counts[role] for role in model.needs):
+        needed = " or a ".join(model.wire_types.get(role, role) for role in model.needs)
+        raise invalid(f"input.media needs a {needed} (model {model.id})")
     frames_instead = frames > 0 and not model.frames_with_references
     if references < model.min_references and not frames_instead:
         alternative = "" if model.frames_with_references else f", or {_listing(model.frames)}"
         raise invalid(f"input.media needs at least one {_listing(kinds)}{alternative}")
 
 
+def _fields(model: Model, data: Mapping[str, Any]) -> tuple[dict[str, str], ...]:
+    """Files a model takes as fields of ``input`` of their own (wan2.7-t2v's ``audio_url``), as
+    media items of their neutral role."""
+    return tuple({"type": role, "url": _check_url(data[name], f"input.{name}", data_ok=False)}
+                 for role, name in model.wire_fields.items() if data.get(name) is not None)
+
+
 def _media(model: Model, data: Mapping[str, Any]) -> tuple[dict[str, str], ...]:
     media = data.get("media")
+    fields = _fields(model, data)
     if model.text_only and (media is None or media == []):
-        return ()  # text to video: the prompt alone
+        return fields  # text to video: the prompt alone (and its own fields)
     if not isinstance(media, list) or not media:
         raise invalid("input.media must be a non-empty array")
-    items = tuple(_media_item(model, i, item) for i, item in enumerate(media))
+    items = tuple(_media_item(model, i, item) for i, item in enumerate(media)) + fields
     counts = Counter(m["type"] for m in items)
     _counts(model, counts)
     _combination(model, counts)
@@ -275,6 +287,7 @@ def validate_submit(body: object, *, oss_resolve: bool,
     ratio = _choice(params, "ratio", model.caps.ratios) if model.ratio else DEFAULTS["ratio"]
     submission = Submission(name, prompt, _choice(params, "resolution", model.caps.resolutions),
                             ratio, _duration(model, params, has_video, with_video), items,
-                            _seed(model, params), _flags(model, params))
+                            _seed(model, params), _flags(model, params),
+                            params.get("watermark", model.watermark_default) is True)
     _oss(items, name, oss_resolve, known_upload)
     return submission

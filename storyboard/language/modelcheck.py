@@ -66,6 +66,8 @@ class Shot(Protocol):
     first_frame: MediaRef | None
     first_frame_from: str | None
     frames: dict[str, MediaRef]
+    references: list[Any]  # each with ``name`` and ``voice``
+    scenes: list[Any]  # each with ``say``: (speaker, text) pairs
 
     @property
     def model(self) -> Model: ...
@@ -110,14 +112,18 @@ def _spoken_line(resolver: Resolving, shot: Shot, value: dict[str, Any], where: 
     shot.frames["driving_audio"] = MediaRef(asset=cast.asset_id("lines", line.id))
 
 
+# The frames a shot may name besides its first frame, each with the kind of file it is.
+FRAME_KINDS = {"last_frame": "image", "first_clip": "video", "driving_audio": "audio",
+               "source_video": "video"}
+
+
 def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None:
-    """``last_frame``, ``first_clip`` and ``driving_audio`` into files (``{voice: NAME}`` takes
-    that voice's clip)."""
-    if "last_frame" not in raw and "first_clip" not in raw and "driving_audio" not in raw:
+    """``last_frame``, ``first_clip``, ``driving_audio`` and ``source_video`` into files
+    (``{voice: NAME}`` takes that voice's clip)."""
+    if not FRAME_KINDS.keys() & raw.keys():
         return  # most shots: nothing to resolve
     rules = shot.model.file_rules
-    for role, kind in (("last_frame", "image"), ("first_clip", "video"),
-                       ("driving_audio", "audio")):
+    for role, kind in FRAME_KINDS.items():
         value = raw.get(role)
         where = (*shot.path, role)
         # A file the model holds to rules of its own (a clip's or a driving audio's length) is
@@ -147,7 +153,8 @@ def check(resolver: Resolving, shot: Shot, names: list[str], videos: int) -> Non
     kinds = {"model-switch": _switches(shot, model),
              "model-references": _references(shot, model, names, videos),
              "model-frames": _frames(shot, model, names),
-             "model-duration": _duration(shot, model, videos)}
+             "model-duration": _duration(shot, model, videos),
+             "model-voices": _voices(shot, model)}
     for code, problems in kinds.items():
         for problem in (replace(p, code=code) for p in problems):
             if problem not in resolver.problems:
@@ -205,12 +212,15 @@ def _references(shot: Shot, model: Model, names: list[str], videos: int
                 ) -> Iterator[Diagnostic]:
     images = len(names) - videos
     if names and not model.takes_references:
+        driven = (f"it is driven by {' (or '.join(model.needs)}{')' * (len(model.needs) - 1)}"
+                  if model.needs else "it renders from the prompt alone")
         yield shot.doc.diagnostic(shot.path, (
             f"{model.id} takes no character references ({', '.join('@' + n for n in names)}): "
-            "it is driven by first_frame (or first_clip); describe them in words without @, "
+            f"{driven}; describe them in words without @, "
             "or use wan2.7-r2v or wan3.0-video for this shot"))
         return
-    if not names and not model.needs_frame and (model.min_references or not _framed(shot)):
+    if not names and not model.needs_frame and not model.prompt_only and \
+            (model.min_references or not _framed(shot)):
         frame = "" if model.min_references else " or a first_frame"
         own = (f" (storyboard's own rule: {model.id} also renders from a prompt alone, but "
                "storyboard asks every shot for a picture to hold it)") if model.text_only else ""
@@ -255,10 +265,36 @@ def _frames(shot: Shot, model: Model, names: list[str]) -> Iterator[Diagnostic]:
             yield shot.doc.diagnostic((*shot.path, other), (
                 f"{model.id} takes a {one} or a {other}, not both: drop {other} to start from "
                 f"the picture, or drop {one} to continue the clip"))
-    if model.needs_frame and not present & {"first_frame", "first_clip"}:
+    if model.needs_frame and not present & set(model.needs):
+        yield shot.doc.diagnostic(shot.path, NEEDS.get(model.needs, (
+            f"{model.id} needs one of {', '.join(model.needs)}")).format(model=model.id))
+
+
+# What a model that needs a frame says when a shot has none, by the roles it needs.
+NEEDS = {("first_frame", "first_clip"): (
+    "{model} starts from a picture: give this shot a first_frame (a path, or {{from: SHOT}}) "
+    "or a first_clip to continue"),
+    ("first_frame",): "{model} starts from a picture: give this shot a first_frame (a path, "
+                      "or {{from: SHOT}})",
+    ("source_video",): "{model} edits a video: give this shot a source_video (MP4/MOV, a path "
+                       "or URL)"}
+
+
+# --- voices ---------------------------------------------------------------------------------
+
+
+def _voices(shot: Shot, model: Model) -> Iterator[Diagnostic]:
+    """A model that takes no voice: a voiced character's line would be spoken in a voice the
+    model invents, so it is refused, never dropped in silence."""
+    if model.voices != "none" or not model.takes_references:
+        return
+    speakers = {speaker for scene in shot.scenes for speaker, _ in scene.say}
+    voiced = [r.name for r in shot.references if r.voice is not None and r.name in speakers]
+    if voiced:
         yield shot.doc.diagnostic(shot.path, (
-            f"{model.id} starts from a picture: give this shot a first_frame (a path, or "
-            "{from: SHOT}) or a first_clip to continue"))
+            f"{model.id} takes no voices: {', '.join(voiced)} would speak in a voice the model "
+            "invents; use a model that takes voices (wan2.7-r2v, wan3.0-video) for this shot, "
+            "or describe the speech in the action instead of say"))
 
 
 # --- duration -------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from typing import Any, Literal
 from storyboard.errors import Diagnostic, Span
 
 MediaRole = Literal["reference_image", "reference_video", "reference_audio", "first_frame",
-                    "last_frame", "first_clip", "driving_audio"]
+                    "last_frame", "first_clip", "driving_audio", "source_video"]
 REFERENCE_ROLES = ("reference_image", "reference_video")
+INPUT_VIDEO_ROLES = ("reference_video", "first_clip", "source_video")  # video the service reads
 
 URL_PREFIXES = ("https://", "http://", "oss://", "data:")
 
@@ -154,7 +155,7 @@ class ShotRequest:
     @property
     def has_input_video(self) -> bool:
         """A video the service reads (a reference video, a clip to continue): maybe billed."""
-        return any(m.role in ("reference_video", "first_clip") for m in self.media)
+        return any(m.role in INPUT_VIDEO_ROLES for m in self.media)
 
     @property
     def has_video_reference(self) -> bool:

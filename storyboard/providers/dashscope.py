@@ -211,7 +211,8 @@ class DashScopeProvider(BaseProvider):
         shifted = await self._list(start + SERVICE_ZONE, end + SERVICE_ZONE,
                                    model=shot.request.model, shot=shot.id)
         listed += [item for item in shifted if item.task_id not in seen]
-        prompt = shot.request.prompt.strip()
+        # As the body wrote it: a model with labels of its own ("[Image 1]") is listed so.
+        prompt = shot.request.prompt_in(native.DIALECT.label_for(shot.request.model)).strip()
         found: list[TaskState] = []
         for item in sorted(listed, key=lambda t: t.created, reverse=True):
             state = await self.ask(functools.partial(self.query, item.task_id))

@@ -287,14 +287,19 @@ def needed_cast(manifest: Manifest, shots: list[CompiledShot]) -> list[CompiledS
     return [t for a in manifest.cast for t in a.all_takes() if t.hash in hashes]
 
 
+# Input video measured for the plan: reference videos and a video to edit (a clip to continue is
+# assumed at its model's cap).
+MEASURED_VIDEO = ("reference_video", "source_video")
+
+
 def reference_seconds(manifest: Manifest) -> Seconds:
-    """Seconds of reference video a shot sends (billed up to a cap), from the media fact cache."""
+    """Seconds of input video a shot sends (billed up to a cap), from the media fact cache."""
     cache = media.MediaCache(manifest.root / ".storyboard" / "media.json")
 
     def seconds(shot: CompiledShot) -> float | None:
         total = 0.0
         for item in shot.request.media:
-            if item.role != "reference_video":
+            if item.role not in MEASURED_VIDEO:
                 continue
             if item.ref is None or item.ref.path is None:
                 return None  # a URL: unknown length

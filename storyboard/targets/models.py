@@ -26,13 +26,21 @@ from storyboard.targets.capabilities import (
 
 VoiceStyle = Literal["reference_voice", "reference_audio", "none"]
 FactSource = Literal["official", "third-party"]
-FRAME_ROLES = ("first_frame", "last_frame", "first_clip", "driving_audio")
+FRAME_ROLES = ("first_frame", "last_frame", "first_clip", "driving_audio", "source_video")
 DEFAULT_MODEL = "wan2.7-r2v"
 
 # 480P sizes follow the Wan family's 480P outputs (832x480 at 16:9); the pages give no table.
 SIZES_480: dict[tuple[str, str], tuple[int, int]] = {
     ("480P", "16:9"): (832, 480), ("480P", "9:16"): (480, 832), ("480P", "1:1"): (624, 624),
     ("480P", "4:3"): (720, 544), ("480P", "3:4"): (544, 720)}
+
+# HappyHorse publishes no size table: Wan's sizes, and for its four further ratios the short side
+# of the resolution with the long one rounded to a multiple of 16 (storyboard's guess).
+HH_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    ("720P", "4:5"): (720, 896), ("720P", "5:4"): (896, 720),
+    ("720P", "9:21"): (720, 1680), ("720P", "21:9"): (1680, 720),
+    ("1080P", "4:5"): (1080, 1344), ("1080P", "5:4"): (1344, 1080),
+    ("1080P", "9:21"): (1080, 2512), ("1080P", "21:9"): (2512, 1080)}
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,7 @@ class Model:
     frames: tuple[str, ...] = ("first_frame",)  # which of FRAME_ROLES it takes
     frames_with_references: bool = True  # a first/last frame may sit beside references
     frames_apart: tuple[tuple[str, str], ...] = ()  # frame roles never sent together
-    needs_frame: bool = False  # a shot must have a first frame or a first clip
+    needs: tuple[str, ...] = ()  # a shot must have one of these frame roles (empty: none needed)
     text_only: bool = False  # the service renders a prompt alone (storyboard asks for media)
     file_rules: Mapping[str, FileRule] = field(default_factory=dict)  # by media role
     audio_switch: bool = False  # ``audio: false`` asks for a silent video
@@ -64,6 +72,15 @@ class Model:
     max_reference_audio_seconds: float | None = None  # all reference audio together
     sources: Mapping[str, FactSource] = field(default_factory=dict)
     snapshots: tuple[str, ...] = ()
+    # How the prompt names a reference on a target, where not as the target does ("[{Kind}
+    # {index}]": HappyHorse on DashScope writes "[Image 1]"), by target name.
+    labels: Mapping[str, str] = field(default_factory=dict)
+    watermark_default: bool = False  # the service's default when a body sends no ``watermark``
+    truncates_prompt: bool = False  # a prompt over the limit is cut, not refused (check refuses)
+    # A frame role sent as a field of ``input`` of its own, not as a media item (by role), and a
+    # media item's type on the wire where not the neutral role's name (by role).
+    wire_fields: Mapping[str, str] = field(default_factory=dict)
+    wire_types: Mapping[str, str] = field(default_factory=dict)
 
     def source(self, fact: str) -> FactSource:
         """Where a group of facts (``limits``, ``prices``, ``sizes``...) comes from: third-party
@@ -79,6 +96,21 @@ class Model:
     @property
     def takes_references(self) -> bool:
         return self.caps.max_references > 0
+
+    @property
+    def needs_frame(self) -> bool:
+        """A shot must start from a frame of its own (a picture, a clip, a video to edit)."""
+        return bool(self.needs)
+
+    @property
+    def prompt_only(self) -> bool:
+        """The model takes no picture at all (text to video): a prompt alone is the shot."""
+        return not self.takes_references and not {"first_frame", "last_frame", "first_clip",
+                                                   "source_video"} & set(self.frames)
+
+    def label_format(self, target: str) -> str | None:
+        """How a prompt names a reference on ``target`` when the model has its own spelling."""
+        return self.labels.get(target)
 
     def price(self, region: str) -> PriceTable:
         return self.prices.get(region) or next(iter(self.prices.values()))
@@ -134,7 +166,8 @@ WAN27_I2V = Model(
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=10.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
     max_images=0, max_videos=0, min_references=0, voices="none", ratio=False,
-    frames=("first_frame", "last_frame", "first_clip", "driving_audio"), needs_frame=True,
+    frames=("first_frame", "last_frame", "first_clip", "driving_audio"),
+    needs=("first_frame", "first_clip"),
     # Replicate's and fal's schemas: a first frame or a clip to continue, never both. A clip
     # with a last frame (and no first) is "video continuation towards a frame" on Freepik's and
     # ComfyUI's pages: accepted.
@@ -144,8 +177,59 @@ WAN27_I2V = Model(
     sources={"limits": "third-party", "billing": "third-party", "frames": "third-party",
              "files": "third-party"})
 
+# wan2.7-t2v: a prompt alone, with an optional audio track to follow (``input.audio_url``, not a
+# media item); its timed shots are written in the prompt, as storyboard's scenes are.
+WAN27_T2V = Model(
+    id="wan2.7-t2v", title="Wan 2.7 text-to-video", caps=_I2V_CAPS,
+    prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=0.0),
+            "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=0.0)},
+    max_images=0, max_videos=0, min_references=0, voices="none", frames=("driving_audio",),
+    text_only=True, file_rules={"driving_audio": FileRule("voice", 2, 30, 15)},
+    wire_fields={"driving_audio": "audio_url"}, snapshots=("wan2.7-t2v-2026-04-25",),
+    # The official page prices wan2.7 video in CNY; the USD rates are wan2.7-r2v's list price.
+    sources={"prices:intl": "third-party"})
+
+# wan2.7-videoedit: a video to edit (2..10 s) plus up to 4 reference images; the input video's
+# seconds are billed as well as the output's. The page does not say how a prompt names a
+# reference image: storyboard writes DashScope's "Image 1" (a guess, marked third-party).
+_EDIT_CAPS = Capabilities(min_duration=2, max_duration=10, max_duration_with_video=10,
+                          max_references=4)
+WAN27_VIDEOEDIT = Model(
+    id="wan2.7-videoedit", title="Wan 2.7 video editing", caps=_EDIT_CAPS,
+    prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=10.0),
+            "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
+    max_images=4, max_videos=0, min_references=0, voices="none", frames=("source_video",),
+    needs=("source_video",), ratio=False, wire_types={"source_video": "video"},
+    file_rules={"source_video": FileRule("video", 2, 10, 100)},
+    sources={"labels": "third-party", "prices:intl": "third-party"})
+
+# HappyHorse 1.1 (vendors.md 1a): the mode is the model id. References are named "[Image 1]" on
+# DashScope; its watermark is on unless the body says ``watermark: false`` (storyboard always
+# sends it). Official 1.1 prices were not found: a peer's CNY table and a gateway's USD rates.
+_HH_CAPS = Capabilities(min_duration=3, max_duration=15, max_duration_with_video=15,
+                        max_references=9, negative_prompt_limit=0,
+                        ratios=("16:9", "9:16", "1:1", "4:3", "3:4", "4:5", "5:4", "9:21",
+                                "21:9"), sizes={**NATIVE_SIZES, **HH_SIZES})
+_HH_PRICES = {"intl": _usd({"720P": 0.14, "1080P": 0.18}, cap=0.0),
+              "cn": _cny({"720P": 0.9, "1080P": 1.2}, cap=0.0)}
+_HH_SOURCES: dict[str, FactSource] = {"prices": "third-party", "sizes": "third-party"}
+HAPPYHORSE_R2V = Model(
+    id="happyhorse-1.1-r2v", title="HappyHorse 1.1 reference-to-video", caps=_HH_CAPS,
+    prices=_HH_PRICES, max_images=9, max_videos=0, voices="none", frames=(),
+    negative_prompt=False, prompt_extend=False, labels={"dashscope": "[{Kind} {index}]"},
+    watermark_default=True, truncates_prompt=True, sources=_HH_SOURCES)
+HAPPYHORSE_I2V = replace(
+    HAPPYHORSE_R2V, id="happyhorse-1.1-i2v", title="HappyHorse 1.1 image-to-video",
+    caps=replace(_HH_CAPS, max_references=0), max_images=0, min_references=0,
+    frames=("first_frame",), needs=("first_frame",), ratio=False, labels={})
+HAPPYHORSE_T2V = replace(
+    HAPPYHORSE_R2V, id="happyhorse-1.1-t2v", title="HappyHorse 1.1 text-to-video",
+    caps=replace(_HH_CAPS, max_references=0), max_images=0, min_references=0, text_only=True,
+    labels={})
+
 MODELS: dict[str, Model] = {m.id: m for m in (WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME,
-                                              WAN27_I2V)}
+                                              WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,
+                                              HAPPYHORSE_R2V, HAPPYHORSE_I2V, HAPPYHORSE_T2V)}
 
 
 # The limits a series may override (``models: {ID: {...}}``), where a fact is third-party or a

@@ -1,0 +1,160 @@
+"""Alibaba's other video models (issue 49.1): HappyHorse 1.1, wan2.7-t2v and wan2.7-videoedit.
+
+One neutral series compiled to every model DashScope sells, each body held to its golden form
+(``tests/golden/models-dashscope.json``; ``STORYBOARD_WRITE_GOLDEN=1`` rewrites it); each model's
+label spelling, wire names and watermark; what ``check`` refuses for each, at its line; prices.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.dialects import DIALECTS
+from storyboard.run.plan import plan
+from storyboard.targets.gateways import DASHSCOPE
+from storyboard.targets.models import MODELS
+from tests.test_models import compiled, errors, series
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "models-dashscope.json"
+CDN = "https://media.example.com"
+
+
+def url_for(ref: object) -> str:
+    return f"{CDN}/{Path(str(ref)).name}"
+
+
+def native_body(root: Path) -> dict[str, Any]:
+    shots, problems = compiled(root)
+    assert errors(problems) == []
+    return DIALECTS["dashscope"].body(shots[0].request, url_for)
+
+
+def test_every_model_compiles_to_its_golden_dashscope_body(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    bodies = {model: native_body(series(tmp_path / model, make_media, model))
+              for model in sorted(MODELS)}
+    text = json.dumps(bodies, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if os.environ.get("STORYBOARD_WRITE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_happyhorse_names_references_in_brackets_and_sends_watermark_off(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = native_body(series(tmp_path, make_media, "happyhorse-1.1-r2v"))
+    assert body["input"]["prompt"].startswith("Scene 1 [0-3s]: [Image 1] holds [Image 2]")
+    assert "Image 1 " not in body["input"]["prompt"].replace("[Image 1]", "")
+    # Its service marks the video unless told not to: storyboard always says.
+    assert body["parameters"]["watermark"] is False
+    assert "negative_prompt" not in body["input"] and "prompt_extend" not in body["parameters"]
+
+
+def test_a_prompt_alone_sends_no_media_and_t2v_audio_is_its_own_field(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    horse = native_body(series(tmp_path / "a", make_media, "happyhorse-1.1-t2v"))
+    assert "media" not in horse["input"]
+    wan = native_body(series(tmp_path / "b", make_media, "wan2.7-t2v"))
+    assert "media" not in wan["input"] and wan["input"]["audio_url"] == f"{CDN}/mia.wav"
+
+
+def test_videoedit_sends_its_video_as_type_video_and_no_ratio(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = native_body(series(tmp_path, make_media, "wan2.7-videoedit"))
+    assert body["input"]["media"][-1] == {"type": "video", "url": f"{CDN}/sam.mp4"}
+    assert "ratio" not in body["parameters"]
+
+
+# (model, the shot's YAML, the error's text, the line it is on)
+REFUSALS = [
+    ("happyhorse-1.1-r2v", "      duration: 2\n      prompt: '@mia waves'\n",
+     "a 2 s shot; expected 3 to 15 s on happyhorse-1.1-r2v", 16),
+    ("happyhorse-1.1-r2v", "      prompt: '@sam waves'\n",
+     "1 video references; happyhorse-1.1-r2v takes at most 0", 14),
+    ("happyhorse-1.1-r2v", "      negative_prompt: blurry\n      prompt: '@mia waves'\n",
+     "happyhorse-1.1-r2v takes no negative prompt", 16),
+    ("happyhorse-1.1-r2v", "      first_frame: media/mia.png\n      prompt: '@mia waves'\n",
+     "happyhorse-1.1-r2v takes no first_frame", 16),
+    ("happyhorse-1.1-r2v", "      prompt: 'a quiet street'\n",
+     "this shot has no reference", 14),
+    ("happyhorse-1.1-r2v", "      resolution: 480P\n      prompt: '@mia waves'\n",
+     "resolution 480P; happyhorse-1.1-r2v renders 720P, 1080P", 16),
+    # A voiced character's line: the model takes no voice, so it would speak in one it invents.
+    ("happyhorse-1.1-r2v", "      scenes:\n        - at: 0-5s\n          action: '@mia waves'\n"
+                           "          say: {mia: 'Hello.'}\n",
+     "happyhorse-1.1-r2v takes no voices: mia would speak in a voice the model invents", 14),
+    ("happyhorse-1.1-i2v", "      prompt: 'a quiet street'\n",
+     "happyhorse-1.1-i2v starts from a picture: give this shot a first_frame", 14),
+    ("happyhorse-1.1-i2v", "      first_frame: media/mia.png\n      prompt: '@mia waves'\n",
+     "happyhorse-1.1-i2v takes no character references (@mia): it is driven by first_frame;", 14),
+    ("happyhorse-1.1-t2v", "      prompt: '@mia waves'\n",
+     "happyhorse-1.1-t2v takes no character references (@mia): it renders from the prompt "
+     "alone", 14),
+    ("happyhorse-1.1-t2v", "      first_frame: media/mia.png\n      prompt: 'rain'\n",
+     "happyhorse-1.1-t2v takes no first_frame", 16),
+    ("wan2.7-r2v", "      ratio: '21:9'\n      prompt: '@mia waves'\n",
+     "ratio 21:9; wan2.7-r2v takes 16:9, 9:16, 1:1, 4:3, 3:4", 16),
+    ("wan2.7-t2v", "      duration: 16\n      prompt: 'rain'\n",
+     "a 16 s shot; expected 2 to 15 s on wan2.7-t2v", 16),
+    ("wan2.7-t2v", "      first_frame: media/mia.png\n      prompt: 'rain'\n",
+     "wan2.7-t2v takes no first_frame", 16),
+    ("wan2.7-videoedit", "      prompt: '@mia waves'\n",
+     "wan2.7-videoedit edits a video: give this shot a source_video", 14),
+    ("wan2.7-videoedit", "      duration: 11\n      source_video: media/sam.mp4\n"
+                         "      prompt: 'rain'\n",
+     "a 11 s shot; expected 2 to 10 s on wan2.7-videoedit", 16),
+    ("wan2.7-videoedit", "      source_video: media/sam.mp4\n      prompt: '@sam waves'\n",
+     "1 video references; wan2.7-videoedit takes at most 0", 14),
+    ("wan2.7-r2v", "      source_video: media/sam.mp4\n      prompt: '@mia waves'\n",
+     "wan2.7-r2v takes no source_video", 16),
+]
+
+
+@pytest.mark.parametrize(("model", "shot", "message", "line"), REFUSALS)
+def test_check_refuses_what_the_model_cannot_take_at_its_line(
+        tmp_path: Path, make_media: Callable[..., Path], model: str, shot: str, message: str,
+        line: int) -> None:
+    _, problems = compiled(series(tmp_path, make_media, model, shot))
+    found = [p for p in problems if message in p.message]
+    assert found, [p.message for p in problems]
+    assert found[0].severity == "error" and found[0].span is not None
+    assert found[0].span.line == line
+
+
+def test_happyhorse_takes_its_own_ratios_and_nine_images(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    shot = "      ratio: '21:9'\n      prompt: '@mia holds @guitar'\n"
+    shots, problems = compiled(series(tmp_path, make_media, "happyhorse-1.1-r2v", shot))
+    assert errors(problems) == []
+    assert DIALECTS["dashscope"].body(shots[0].request, url_for)["parameters"]["ratio"] == "21:9"
+
+
+def test_a_source_video_is_held_to_its_length(tmp_path: Path,
+                                              make_media: Callable[..., Path]) -> None:
+    root = series(tmp_path, make_media, "wan2.7-videoedit",
+                  "      duration: 2\n      source_video: media/long.mp4\n      prompt: 'rain'\n")
+    make_media("video", root / "media" / "long.mp4", width=320, height=240, seconds=11.0)
+    found = [p for p in compiled(root)[1] if "long.mp4: lasts 11.00 s; expected 2 to 10 s"
+             in p.message]
+    assert found and found[0].span is not None and found[0].span.line == 17
+
+
+@pytest.mark.parametrize(("model", "cost"), [
+    ("happyhorse-1.1-r2v", 10 * 0.14),  # output seconds only
+    ("happyhorse-1.1-t2v", 6 * 0.14),
+    ("wan2.7-t2v", 6 * 0.10),  # its audio is not input video
+    ("wan2.7-videoedit", (10 + 2) * 0.10),  # the input video assumed at its 10 s cap, + 2 s out
+])
+def test_plan_prices_each_new_model_by_its_own_table(
+        tmp_path: Path, make_media: Callable[..., Path], model: str, cost: float) -> None:
+    root = series(tmp_path, make_media, model)
+    shots, problems = compiled(root)
+    assert errors(problems) == []
+    result = plan(shots, provider="dashscope", prices=DASHSCOPE.protocol.prices["intl"],
+                  series_dir=root)
+    assert result.total_cost == pytest.approx(cost)
