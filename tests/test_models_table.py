@@ -88,7 +88,7 @@ def test_a_changed_model_declaration_changes_its_row() -> None:
     assert row["duration"] == [2, 45] and row["prompt_limit"] == 123 and row["images"] == 7
     assert row["voices"] == "none" and row["snapshots"] == ["wan3.0-video-2027-01-01"]
     assert row["sources"] == {"limits": "third-party", "ratios": "official", "sizes": "official",
-                              "frames": "official", "files": "official",
+                              "frames": "official", "files": "official", "labels": "official",
                               "prices": "official", "billing": "official"}
     page = markdown(capability_table([changed], []))
     for text in ("2-45 s", "| 7 / 5 / 5 |", "USD 0.99/s 720P", "input video billed up to 2 s",

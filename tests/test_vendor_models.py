@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_run_lost_submits import render_all
+from test_run_status_words import a_shot, serve
 
 from storyboard.dialects import DIALECTS
+from storyboard.emulator import EmulatorServer
 from storyboard.run.plan import plan
 from storyboard.targets.gateways import DASHSCOPE
 from storyboard.targets.models import MODELS
@@ -158,3 +162,24 @@ def test_plan_prices_each_new_model_by_its_own_table(
     result = plan(shots, provider="dashscope", prices=DASHSCOPE.protocol.prices["intl"],
                   series_dir=root)
     assert result.total_cost == pytest.approx(cost)
+
+
+# --- a lost submit on a model with labels of its own ---------------------------------------------
+
+
+@pytest.fixture
+def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    yield from serve(monkeypatch)
+
+
+def test_a_lost_happyhorse_submit_is_found_by_its_bracketed_prompt_and_paid_once(
+        emu: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    shot = a_shot(tmp_path, make_media, " gallops home")
+    shot = replace(shot, request=replace(shot.request, model="happyhorse-1.1-r2v", duration=3,
+                                         prompt_extend=None))
+    emu.script("submit:lost")  # the task is made, its answer never arrives
+    result = render_all(emu, tmp_path, [shot])
+    # The service lists it under "[Image 1] gallops home": found, adopted, never paid twice.
+    assert [s.state for s in result.shots] == ["done"], result.shots
+    assert emu.stats()["submissions"]["total"] == 1 and result.submits == 1
+    assert result.shots[0].cost == pytest.approx(3 * 0.14)

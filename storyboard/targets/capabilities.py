@@ -114,7 +114,8 @@ class PriceTable:
         """The price model in one line: "USD 0.1/s 720P, 0.15/s 1080P (+ input video <= 5 s)"."""
         unit = "/s" if self.per == "second" else " a generation"
         rates = ", ".join(f"{rate:g}{unit} {res}".rstrip() for res, rate in self.per_second.items())
-        extra = f" (+ input video <= {self.input_video_cap:g} s)" if self.per == "second" else ""
+        extra = f" (+ input video <= {self.input_video_cap:g} s)" \
+            if self.per == "second" and self.input_video_cap else ""
         return f"{self.currency} {rates}{extra}"
 
     def billed_seconds(self, output_seconds: float, input_video_seconds: float = 0.0) -> float:

@@ -112,6 +112,11 @@ class Model:
         """How a prompt names a reference on ``target`` when the model has its own spelling."""
         return self.labels.get(target)
 
+    def own_labels(self) -> dict[str, str]:
+        """The first image's label on each target where the model spells it its own way."""
+        return {target: spelling.format(Kind="Image", kind="image", index=1)
+                for target, spelling in self.labels.items()}
+
     def price(self, region: str) -> PriceTable:
         return self.prices.get(region) or next(iter(self.prices.values()))
 

@@ -19,7 +19,7 @@ from storyboard.targets.tasks import TaskStatus
 
 Row = dict[str, Any]
 # The groups ``Model.sources`` speaks of (a narrower fact is ``group:what``, ``sizes:4:3, 3:4``).
-FACT_GROUPS = ("limits", "ratios", "sizes", "frames", "files", "prices", "billing")
+FACT_GROUPS = ("limits", "ratios", "sizes", "frames", "files", "labels", "prices", "billing")
 SHOWN_STATUSES = (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.SUCCEEDED, TaskStatus.FAILED)
 
 
@@ -42,7 +42,7 @@ def model_row(model: Model) -> Row:
         "images": model.max_images, "videos": model.max_videos, "audios": model.max_audios,
         "references": [model.min_references, caps.max_references], "voices": model.voices,
         "frames": list(model.frames), "frames_with_references": model.frames_with_references,
-        "needs_frame": model.needs_frame,
+        "needs_frame": model.needs_frame, "needs": list(model.needs),
         "frames_apart": [list(pair) for pair in model.frames_apart],
         "text_only": model.text_only,
         "files": {role: {"kind": rule.kind, "seconds": [rule.min_seconds, rule.max_seconds],
@@ -53,6 +53,9 @@ def model_row(model: Model) -> Row:
         "resolutions": list(caps.resolutions), "ratios": list(caps.ratios) if model.ratio else [],
         "audio_switch": model.audio_switch, "negative_prompt": model.negative_prompt,
         "prompt_extend": model.prompt_extend, "prompt_limit": caps.prompt_limit,
+        "labels": model.own_labels(),
+        "watermark_default": model.watermark_default,
+        "prompt_only": model.prompt_only,
         "prices": {region: price_row(table) for region, table in model.prices.items()},
         "sources": {group: model.source(group) for group in FACT_GROUPS},
         "third_party": model.third_party(),
@@ -126,7 +129,8 @@ def _frames(row: Row) -> str:
     frames = ", ".join(row["frames"]) or "none"
     apart = "".join(f"; {a} or {b}, not both" for a, b in row.get("frames_apart", []))
     if row["needs_frame"]:
-        return frames + f" (a first frame or clip needed{apart})"
+        needed = NEEDED.get(tuple(row.get("needs", ())), " or ".join(row.get("needs", ())))
+        return frames + f" ({needed} needed{apart})"
     return frames + ("" if row["frames_with_references"] else " (not with references)")
 
 
@@ -141,9 +145,21 @@ def _prices(row: Row) -> str:
     return "; ".join(f"{region}: {p['text']}" for region, p in row["prices"].items())
 
 
+# How a table says which frame a model needs.
+NEEDED = {("first_frame", "first_clip"): "a first frame or clip", ("first_frame",): "a first frame",
+          ("source_video",): "a video to edit"}
+
+
 def _billing(row: Row) -> str:
     caps = {p["input_video_cap"] for p in row["prices"].values()}
-    return ", ".join(f"input video billed up to {cap:g} s" for cap in sorted(caps))
+    return ", ".join(f"input video billed up to {cap:g} s" if cap else "output seconds only"
+                     for cap in sorted(caps))
+
+
+def _labels(row: Row) -> str:
+    """How the prompt names the first image, where the model spells it its own way."""
+    own = [f'"{label}" on {target}' for target, label in row.get("labels", {}).items()]
+    return ", ".join(own) or ("-" if row["prompt_only"] or not row["images"] else "the target's")
 
 
 def _sources(row: Row) -> str:
@@ -168,7 +184,9 @@ MODEL_COLUMNS: tuple[Column, ...] = (
     ("duration", _duration),
     ("resolutions", lambda r: ", ".join(r["resolutions"])),
     ("ratios", lambda r: ", ".join(r["ratios"]) or "the first frame's"),
+    ("labels", _labels),
     ("audio switch", lambda r: _yes(r["audio_switch"])),
+    ("watermark by default", lambda r: _yes(r["watermark_default"])),
     ("negative_prompt / prompt_extend",
      lambda r: f"{_yes(r['negative_prompt'])} / {_yes(r['prompt_extend'])}"),
     ("prompt limit", lambda r: str(r["prompt_limit"])),
