@@ -48,7 +48,8 @@ episodes:
 
 
 def test_each_new_model_renders_and_is_billed_by_its_own_rule(
-        tmp_path: Path, emulator: Emulator, make_media: Callable[..., Path]) -> None:
+        tmp_path: Path, emulator: Emulator,  # noqa: F811
+        make_media: Callable[..., Path]) -> None:
     series = tmp_path / "vendors"
     make_media("image", series / "media" / "mia.png", width=320, height=320)
     make_media("image", series / "media" / "hat.png", width=256, height=256, color="brown")
