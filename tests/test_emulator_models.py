@@ -33,22 +33,31 @@ VOICE = f"{CDN}/voice.mp3"
 R2V, WAN30, PRIME, I2V = "wan2.7-r2v", "wan3.0-video", "wan3.0-video-prime", "wan2.7-i2v"
 EDIT = {"type": "video", "url": f"{CDN}/edit.mp4"}  # wan2.7-videoedit's video to edit
 HH_R2V, HH_I2V, HH_T2V = "happyhorse-1.1-r2v", "happyhorse-1.1-i2v", "happyhorse-1.1-t2v"
-T2V, EDITOR = "wan2.7-t2v", "wan2.7-videoedit"
+T2V, EDITOR, H3 = "wan2.7-t2v", "wan2.7-videoedit", "MiniMax/MiniMax-H3"
+H3_IMAGE = {"type": "image_url", "url": f"{CDN}/a.png"}  # H3's own names for its references
+H3_VIDEO = {"type": "feature", "url": f"{CDN}/v.mp4"}
+H3_AUDIO = {"type": "driving_audio", "url": f"{CDN}/voice.mp3"}
 FIRST_MEDIA: dict[str, list[dict[str, str]]] = {
     R2V: [IMAGE], WAN30: [IMAGE], PRIME: [IMAGE], I2V: [FIRST], HH_R2V: [IMAGE], HH_I2V: [FIRST],
-    HH_T2V: [], T2V: [], EDITOR: [EDIT]}
+    HH_T2V: [], T2V: [], EDITOR: [EDIT], H3: [H3_IMAGE]}
 
 
 def make_body(model: str, media: list[dict[str, str]] | None = None, *, prompt: str = "Image 1 waves",
               negative: str | None = None, **params: Any) -> dict[str, Any]:
-    """A native body for ``model`` (720P, its shortest duration unless ``params`` say
-    otherwise: 2 s on Wan, 3 s on HappyHorse)."""
+    """A native body for ``model`` (its lowest resolution, its shortest duration unless
+    ``params`` say otherwise: 720P and 2 s on Wan, 3 s on HappyHorse, 768P and 4 s on H3)."""
     data: dict[str, Any] = {"prompt": prompt, "media": media or FIRST_MEDIA[family(model)]}
     if negative is not None:
         data["negative_prompt"] = negative
     return {"model": model, "input": data,
-            "parameters": {"resolution": "720P", "duration": _shortest(model), "watermark": False,
-                           **params}}
+            "parameters": {"resolution": _lowest(model), "duration": _shortest(model),
+                           "watermark": False, **params}}
+
+
+def _lowest(model: str) -> str:
+    known = model_of(model)
+    return "720P" if known is None or "720P" in known.caps.resolutions \
+        else known.caps.resolutions[0]
 
 
 def _shortest(model: str) -> int:
@@ -437,6 +446,11 @@ VENDOR_ACCEPTED: list[tuple[str, dict[str, Any]]] = [
         "prompt": "rain", "audio_url": f"{CDN}/song.mp3", "negative_prompt": "x" * 500}}),
     ("wan2.7-t2v snapshot", make_body("wan2.7-t2v-2026-04-25")),
     ("videoedit a video and four images", make_body(EDITOR, [EDIT, *[IMAGE] * 4], duration=10)),
+    ("h3 every reference kind at its most, 2K", make_body(
+        H3, [H3_IMAGE] * 9 + [H3_VIDEO] * 3 + [H3_AUDIO] * 3, resolution="2K", duration=15)),
+    ("h3 first and last frame", make_body(H3, [FIRST, LAST], ratio="adaptive")),
+    ("h3 a prompt alone", {**make_body(H3, ratio="21:9"), "input": {"prompt": "x" * 7000}}),
+    ("h3 ignores a seed", make_body(H3, seed="any")),
 ]
 
 VENDOR_REJECTED: list[tuple[str, dict[str, Any], str]] = [
@@ -460,6 +474,15 @@ VENDOR_REJECTED: list[tuple[str, dict[str, Any], str]] = [
     ("videoedit a reference video", make_body(EDITOR, [EDIT, VIDEO]),
      ".type must be one of reference_image, video"),
     ("videoedit 11 s", make_body(EDITOR, duration=11), "2..10"),
+    ("h3 ten images", make_body(H3, [H3_IMAGE] * 10), "at most 9"),
+    ("h3 a reference and a frame", make_body(H3, [H3_IMAGE, FIRST]), "not both in one request"),
+    ("h3 the neutral type name", make_body(H3, [IMAGE]),
+     ".type must be one of image_url, feature, driving_audio, first_frame, last_frame"),
+    ("h3 720P", make_body(H3, resolution="720P"), "768P, 2K"),
+    ("h3 3 s", make_body(H3, duration=3), "4..15"),
+    ("h3 a prompt over 7000", make_body(H3, prompt="x" * 7001), "longer than 7000"),
+    ("h3 reference_voice", make_body(H3, [{**H3_IMAGE, "reference_voice": VOICE}]),
+     "a voice is a reference_audio item of its own"),
 ]
 
 
@@ -514,3 +537,12 @@ def test_happyhorse_marks_its_video_unless_told_not_to(quick: EmulatorServer,
              tmp_path)
     # Two files, not three: no watermark field is the same video as watermark: true.
     assert quick.stats()["renders"]["rendered"] - before == 2
+
+
+def test_h3_answers_its_usage_in_its_own_names(http: httpx.Client, make_media: Callable[..., Path],
+                                               tmp_path: Path) -> None:
+    clip = make_media("video", tmp_path / "ref.mp4", width=320, height=240, seconds=3.0)
+    body = make_body(H3, [H3_IMAGE, {**H3_VIDEO, "url": uploaded(http, H3, clip)}], duration=4)
+    done, info = finished(http, body, tmp_path, **RESOLVE)
+    assert (done["usage"]["input_seconds"], done["usage"]["output_seconds"]) == (3, 4)
+    assert info.video is not None and (info.video.width, info.video.height) == (1344, 768)

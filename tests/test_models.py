@@ -89,7 +89,8 @@ EDIT_SHOT = """\
 # The shot each model is compiled with, where not REFERENCE_SHOT.
 SHOTS = {"wan2.7-i2v": FRAME_SHOT, "happyhorse-1.1-r2v": IMAGES_SHOT,
          "happyhorse-1.1-i2v": PICTURE_SHOT, "happyhorse-1.1-t2v": TEXT_SHOT,
-         "wan2.7-t2v": TEXT_AUDIO_SHOT, "wan2.7-videoedit": EDIT_SHOT}
+         "wan2.7-t2v": TEXT_AUDIO_SHOT, "wan2.7-videoedit": EDIT_SHOT,
+         "MiniMax/MiniMax-H3": "      resolution: 768P\n" + REFERENCE_SHOT}
 
 # (model, dialect) -> (text the prompt holds, the native media types in order). Every pair that
 # exists; a pair not here must be refused (see test_a_gateway_refuses_a_model_it_does_not_sell).
@@ -119,6 +120,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("wan2.7-t2v", "dashscope"): ("Scene 1 [0-3s]: a quiet street at dawn", []),
     ("wan2.7-videoedit", "dashscope"): ("Image 1 wears the hat of Image 2",
                                         ["reference_image", "reference_image", "video"]),
+    ("MiniMax/MiniMax-H3", "dashscope"): (
+        'Image 2 says with the voice of Audio 1: "That was lovely."',
+        ["feature", "image_url", "image_url", "driving_audio"]),
 }
 
 

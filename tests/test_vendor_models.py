@@ -26,6 +26,7 @@ from storyboard.targets.models import MODELS
 from tests.test_models import compiled, errors, series
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "models-dashscope.json"
+H3 = "MiniMax/MiniMax-H3"
 CDN = "https://media.example.com"
 
 
@@ -116,6 +117,16 @@ REFUSALS = [
      "1 video references; wan2.7-videoedit takes at most 0", 14),
     ("wan2.7-r2v", "      source_video: media/sam.mp4\n      prompt: '@mia waves'\n",
      "wan2.7-r2v takes no source_video", 16),
+    (H3, "      resolution: 768P\n      seed: 7\n      prompt: '@mia waves'\n",
+     "MiniMax/MiniMax-H3 takes no seed (each render differs); remove seed", 17),
+    (H3, "      prompt: '@mia waves'\n",  # the series' 720P: said at the default that sets it
+     "resolution 720P; MiniMax/MiniMax-H3 renders 768P, 2K", 3),
+    (H3, "      resolution: 768P\n      duration: 3\n      prompt: '@mia waves'\n",
+     "a 3 s shot; expected 4 to 15 s on MiniMax/MiniMax-H3", 17),
+    (H3, "      resolution: 768P\n      first_frame: media/mia.png\n      prompt: '@mia waves'\n",
+     "MiniMax/MiniMax-H3 takes references or a first/last frame, not both", 17),
+    (H3, "      resolution: 768P\n      negative_prompt: blurry\n      prompt: '@mia waves'\n",
+     "MiniMax/MiniMax-H3 takes no negative prompt", 17),
 ]
 
 
@@ -148,7 +159,20 @@ def test_a_source_video_is_held_to_its_length(tmp_path: Path,
     assert found and found[0].span is not None and found[0].span.line == 17
 
 
+def test_h3_sends_its_own_type_names_and_no_seed(tmp_path: Path,
+                                                 make_media: Callable[..., Path]) -> None:
+    shots, problems = compiled(series(tmp_path, make_media, H3))
+    assert errors(problems) == []
+    take2 = shots[0].others[0] if shots[0].others else None
+    assert take2 is None  # one take: the series asks for none more
+    body = DIALECTS["dashscope"].body(replace(shots[0].request, seed=42), url_for)
+    assert [m["type"] for m in body["input"]["media"]] == [
+        "feature", "image_url", "image_url", "driving_audio"]
+    assert "seed" not in body["parameters"] and body["parameters"]["resolution"] == "768P"
+
+
 @pytest.mark.parametrize(("model", "cost"), [
+    (H3, (10 + 15) * 0.08),  # 10 s out, its reference video unmeasured here: the 15 s cap
     ("happyhorse-1.1-r2v", 10 * 0.14),  # output seconds only
     ("happyhorse-1.1-t2v", 6 * 0.14),
     ("wan2.7-t2v", 6 * 0.10),  # its audio is not input video

@@ -36,7 +36,9 @@ __all__ = ["body_animatic", "existing", "panel_label", "prompt_segments", "rende
            "render_shot", "shot_animatic"]
 
 RATIOS = Capabilities().ratios
-SIZES = {**NATIVE_SIZES, **SIZES_480}  # every model's output sizes (480P: wan3.0-video)
+# Every model's output sizes (480P: wan3.0-video; 21:9: HappyHorse; 768P and 2K: MiniMax H3).
+SIZES = {**NATIVE_SIZES, **SIZES_480,
+         **{key: size for model in MODELS.values() for key, size in model.caps.sizes.items()}}
 BODY_DEFAULTS = {"resolution": "1080P", "ratio": "16:9", "duration": 5}  # spec section 1
 
 

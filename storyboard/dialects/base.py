@@ -193,13 +193,15 @@ def spelled(spelling: str) -> LabelStyle:
 
 def neutral_values(request: ShotRequest, label: LabelStyle) -> dict[str, Any]:
     """The request's parameters by neutral name; None for what its model does not take (the
-    ratio of a model that follows its first frame), so it is not sent."""
+    ratio of a model that follows its first frame, a seed where it has none), so it is not
+    sent."""
     model = model_of(request.model)
     return {"model": request.model, "prompt": request.prompt_in(label),
             "negative_prompt": request.negative_prompt, "resolution": request.resolution,
             "ratio": request.ratio if model is None or model.ratio else None,
             "duration": request.duration, "prompt_extend": request.prompt_extend,
-            "watermark": request.watermark, "seed": request.seed, "audio": request.audio}
+            "watermark": request.watermark,
+            "seed": request.seed if model is None or model.seed else None, "audio": request.audio}
 
 
 def refs(request: ShotRequest, url_for: UrlFor, first_frame_url: str | None) -> list[Ref]:

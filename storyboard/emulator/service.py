@@ -200,9 +200,10 @@ class Service:
         # Input video counts as the service bills it: wan2.7-r2v at most 5 s of it, wan3.0-video
         # all of it (its references hold at most 15 s): the model's list-price cap says which.
         input_seconds = min(round(inputs), round(model.price("intl").input_video_cap))
-        return {"duration": input_seconds + sub.duration, "input_video_duration": input_seconds,
-                "output_video_duration": sub.duration, "video_count": 1,
-                "SR": int(sub.resolution.removesuffix("P")), "ratio": ratio}
+        given, made = model.usage_names  # as the model's answers name them
+        return {"duration": input_seconds + sub.duration, given: input_seconds,
+                made: sub.duration, "video_count": 1,
+                "SR": int(sub.resolution.removesuffix("P").removesuffix("K")), "ratio": ratio}
 
     @staticmethod
     def model(sub: Submission) -> Model:

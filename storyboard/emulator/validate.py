@@ -128,7 +128,9 @@ def _media_item(model: Model, index: int, item: object) -> dict[str, str]:
     if not isinstance(item, dict):
         raise invalid(f"{where} must be an object")
     wire = {name: role for role, name in model.wire_types.items()}
-    kind = wire.get(str(item.get("type")), item.get("type"))
+    sent = item.get("type")
+    # A type the model names otherwise on the wire is not one of its types under its own name.
+    kind = wire.get(str(sent), None if sent in model.wire_types else sent)
     kinds = tuple(k for k in media_types(model) if k not in model.wire_fields)
     if kind not in kinds:
         named = ", ".join(model.wire_types.get(k, k) for k in kinds) or "nothing (no media)"
@@ -222,6 +224,8 @@ def _duration(model: Model, params: Mapping[str, Any], has_video: bool,
 
 def _seed(model: Model, params: Mapping[str, Any]) -> int | None:
     seed, top = params.get("seed"), model.caps.seed_max
+    if not model.seed:
+        return None  # an unknown key to a model without one
     if seed is not None and (not _is_int(seed) or not 0 <= seed <= top):
         raise invalid(f"parameters.seed must be an integer in 0..{top}")
     return None if seed is None else int(seed)

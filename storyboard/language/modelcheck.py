@@ -169,7 +169,8 @@ def check(resolver: Resolving, shot: Shot, names: list[str], videos: int) -> Non
 def _switches(shot: Shot, model: Model) -> Iterator[Diagnostic]:
     unsupported = {"negative_prompt": not model.negative_prompt,
                    "prompt_extend": not model.prompt_extend,
-                   "audio": not model.audio_switch, "ratio": not model.ratio}
+                   "audio": not model.audio_switch, "ratio": not model.ratio,
+                   "seed": not model.seed}
     for name, refused in unsupported.items():
         if not refused:
             continue
@@ -195,7 +196,8 @@ def _unsupported(shot: Shot, model: Model, name: str) -> Diagnostic:
     why = {"negative_prompt": "takes no negative prompt",
            "prompt_extend": "has no prompt_extend switch",
            "audio": "has no audio switch (it always makes sound)",
-           "ratio": "takes no ratio: the video follows its first frame's shape"}[name]
+           "ratio": "takes no ratio: the video follows its first frame's shape",
+           "seed": "takes no seed (each render differs)"}[name]
     if origin.level >= (chosen.level if chosen else 2):  # the default model: the shot's own
         severity = "warning" if name == "ratio" else "error"
         return origin.doc.diagnostic(origin.path, f"{model.id} {why}; remove {name} for this "

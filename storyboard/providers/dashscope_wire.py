@@ -90,8 +90,9 @@ def parse_usage(usage: object) -> Usage | None:
     """Seconds billed, from numbers that may be ints, floats or strings."""
     if not isinstance(usage, dict):
         return None
-    output = number(usage.get("output_video_duration"))
-    source = number(usage.get("input_video_duration")) or 0.0
+    # Wan and HappyHorse say ``*_video_duration``; MiniMax H3 ``input_seconds``/``output_seconds``.
+    output = number(usage.get("output_video_duration", usage.get("output_seconds")))
+    source = number(usage.get("input_video_duration", usage.get("input_seconds"))) or 0.0
     if output is None:  # older answers: only ``duration``, the billed total
         total = number(usage.get("duration"))
         if total is None:

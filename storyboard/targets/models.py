@@ -42,6 +42,14 @@ HH_SIZES: dict[tuple[str, str], tuple[int, int]] = {
     ("1080P", "4:5"): (1080, 1344), ("1080P", "5:4"): (1344, 1080),
     ("1080P", "9:21"): (1080, 2512), ("1080P", "21:9"): (2512, 1080)}
 
+# MiniMax H3's sizes: 768P 16:9 is 1344x768 (official usage example); the rest keep its pixel
+# count near that shape's, and 2K is 16:9 at 2560x1440 (storyboard's guesses, third-party).
+H3_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    ("768P", "16:9"): (1344, 768), ("768P", "9:16"): (768, 1344), ("768P", "1:1"): (1024, 1024),
+    ("768P", "4:3"): (1184, 888), ("768P", "3:4"): (888, 1184), ("768P", "21:9"): (1568, 672),
+    ("2K", "16:9"): (2560, 1440), ("2K", "9:16"): (1440, 2560), ("2K", "1:1"): (1920, 1920),
+    ("2K", "4:3"): (2208, 1656), ("2K", "3:4"): (1656, 2208), ("2K", "21:9"): (2940, 1260)}
+
 
 @dataclass(frozen=True)
 class Model:
@@ -81,6 +89,9 @@ class Model:
     # media item's type on the wire where not the neutral role's name (by role).
     wire_fields: Mapping[str, str] = field(default_factory=dict)
     wire_types: Mapping[str, str] = field(default_factory=dict)
+    seed: bool = True  # takes a ``seed`` (without one, each render differs)
+    # The names its answer's ``usage`` gives the input video's and the output's seconds.
+    usage_names: tuple[str, str] = ("input_video_duration", "output_video_duration")
 
     def source(self, fact: str) -> FactSource:
         """Where a group of facts (``limits``, ``prices``, ``sizes``...) comes from: third-party
@@ -232,9 +243,33 @@ HAPPYHORSE_T2V = replace(
     caps=replace(_HH_CAPS, max_references=0), max_images=0, min_references=0, text_only=True,
     labels={})
 
+# MiniMax H3 as DashScope serves it (Beijing only; vendors.md 1d): references or first/last
+# frames, voices as audio items, 768P or 2K, 4..15 s, no seed. Its own media type names on the
+# wire; labels in the prompt are not documented: "Image 1", "Video 1", "Audio 1" as a reseller's
+# pages write them (third-party). Reference video seconds are billed with the output's.
+_H3_CAPS = Capabilities(min_duration=4, max_duration=15, max_duration_with_video=15,
+                        max_references=12, resolutions=("768P", "2K"),
+                        ratios=("16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive"),
+                        sizes=H3_SIZES, prompt_limit=7000, negative_prompt_limit=0)
+MINIMAX_H3 = Model(
+    id="MiniMax/MiniMax-H3", title="MiniMax H3 (on DashScope)", caps=_H3_CAPS,
+    # No DashScope price published: a gateway's USD 0.08/s (its lowest setting) and a peer's CNY
+    # 0.50/0.80 per second; 2K in USD scaled as the CNY rates are (a guess).
+    prices={"intl": _usd({"768P": 0.08, "2K": 0.128}, cap=15.0),
+            "cn": _cny({"768P": 0.5, "2K": 0.8}, cap=15.0)},
+    max_images=9, max_videos=3, max_audios=3, min_references=0, voices="reference_audio",
+    frames=("first_frame", "last_frame"), frames_with_references=False, text_only=True,
+    negative_prompt=False, prompt_extend=False, seed=False,
+    max_reference_video_seconds=15.0, max_reference_audio_seconds=15.0,
+    wire_types={"reference_image": "image_url", "reference_video": "feature",
+                "reference_audio": "driving_audio"},
+    usage_names=("input_seconds", "output_seconds"),
+    sources={"prices": "third-party", "sizes": "third-party", "labels": "third-party"})
+
 MODELS: dict[str, Model] = {m.id: m for m in (WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME,
                                               WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,
-                                              HAPPYHORSE_R2V, HAPPYHORSE_I2V, HAPPYHORSE_T2V)}
+                                              HAPPYHORSE_R2V, HAPPYHORSE_I2V, HAPPYHORSE_T2V,
+                                              MINIMAX_H3)}
 
 
 # The limits a series may override (``models: {ID: {...}}``), where a fact is third-party or a
