@@ -100,13 +100,19 @@ OFFLINE = click.option("--offline", is_flag=True,
 @click.option("--max-cost", type=AMOUNT, metavar="AMOUNT",
               help="Exit 1 if the plan costs more than this (in the plan's currency): a cost "
                    "gate for CI and pre-commit.")
+@click.option("--compare", metavar="MODEL,MODEL",
+              help="Price the series (or --episode) on each of these models side by side, with "
+                   "what each cannot render and why; nothing is spent.")
 @matrix.VAR
 @matrix.VARIATION
 def plan(path: Path, provider: str | None, episode: str | None, draft: bool, offline: bool,
-         as_json: bool, max_cost: float | None, var: tuple[str, ...],
+         as_json: bool, max_cost: float | None, compare: str | None, var: tuple[str, ...],
          variation: tuple[str, ...]) -> None:
     """What a render would do and cost (per variation and in all): free (it only lists the
     shared store, if any)."""
+    if compare is not None:
+        _compare(path, compare, provider, episode, as_json)
+        return
     variants = variants_of(path, var, variation, provider=provider)
     if variants.matrix:
         plans = matrix.plan(variants, provider, draft, episode, as_json, guarded, offline)
@@ -142,6 +148,27 @@ def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft
             if note:
                 click.echo(f"warning: {note}", err=True)
     return the_plan
+
+
+def _compare(path: Path, models: str, provider: str | None, episode: str | None,
+             as_json: bool) -> None:
+    """``plan --compare``: each model's price and what it refuses, as a table or JSON."""
+    from storyboard.review import progress
+    from storyboard.run.compare import compare_series
+    columns = guarded(lambda: compare_series(path, models, provider, episode))
+    if as_json:
+        click.echo(json.dumps([c.to_dict() for c in columns], indent=2, sort_keys=True))
+        return
+    width = max(len(c.model) for c in columns)
+    click.echo(f"{'model':<{width}}  shots  renders  billed s  cost")
+    for c in columns:
+        click.echo(f"{c.model:<{width}}  {c.shots:>5}  {c.renders:>7}  {c.seconds:>8g}  "
+                   f"{progress.money(c.cost, c.currency)}")
+    for c in columns:
+        if c.refused:
+            click.echo(f"\n{c.model} cannot render {', '.join(c.refused_shots)}:")
+        for r in c.refused:
+            click.echo(f"  {r.shot}: {r.message} ({r.where})")
 
 
 def _cost_gate(plans: list[Plan], max_cost: float) -> None:

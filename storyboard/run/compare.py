@@ -1,0 +1,165 @@
+"""A series and a list of models into prices side by side, and what each model would refuse.
+
+``storyboard plan --compare MODEL,MODEL``: the series as if every shot were on one model (each
+``model:`` of an episode's ``defaults`` or a shot replaced by the series' default), compiled
+leniently, each shot priced at that model's list price (the series' ``prices:`` apply), and every
+error ``check`` would give on it listed with the shot it is about. Nothing is submitted, nothing is
+looked up in a cache: the figure is what rendering the whole series (or one episode) would cost.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import Diagnostic
+from storyboard.language.compile import compile_lenient
+from storyboard.language.document import Document
+from storyboard.language.request import CompiledShot
+from storyboard.language.series import EpisodeSource, Source, UsageError, load_source
+from storyboard.run.plan import estimate
+from storyboard.targets.capabilities import PriceTable
+from storyboard.targets.gateways import DASHSCOPE_NAME, GATEWAYS, is_paid
+from storyboard.targets.models import model_of
+
+SERIES_WIDE = "(series)"  # a refusal at a default, not in any shot's lines: every shot's
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One thing a model cannot take: where (``file:line:col``), the shot and check's message."""
+
+    where: str
+    shot: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """One model's column: the shots it renders, their billed seconds and cost, and refusals."""
+
+    model: str
+    shots: int
+    seconds: float
+    cost: float
+    currency: str
+    refused: tuple[Refusal, ...]
+
+    @property
+    def refused_shots(self) -> list[str]:
+        return sorted({r.shot for r in self.refused})
+
+    @property
+    def renders(self) -> int:
+        """How many of its shots it renders as the series is written (none when a default it
+        cannot take holds every shot)."""
+        refused = self.refused_shots
+        return 0 if SERIES_WIDE in refused else self.shots - len(refused)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "shots": self.shots, "renders": self.renders,
+                "billed_seconds": self.seconds,
+                "cost": self.cost, "currency": self.currency,
+                "refused_shots": self.refused_shots,
+                "refused": [{"where": r.where, "shot": r.shot, "message": r.message}
+                            for r in self.refused]}
+
+
+def models_of(text: str) -> list[str]:
+    """``MODEL,MODEL`` into model ids, each known (a snapshot id too), none twice."""
+    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if model_of(n) is None]
+    if not names or unknown:
+        raise UsageError(f"--compare: unknown model(s) {', '.join(unknown) or '(none given)'}; "
+                         "expected model ids separated by commas (see storyboard models)")
+    return names
+
+
+# --- the series moved onto one model ------------------------------------------------------------
+
+
+def on_model(source: Source, model: str) -> Source:
+    """``source`` with every shot on ``model``: the series' ``defaults.model`` set, each episode's
+    and each shot's own ``model`` removed. The documents are copies (the originals are kept) and
+    carry no parse digest, so no cache reuses what was compiled for the series as it is."""
+    series = _copy(source.series)
+    defaults = series.data.setdefault("defaults", {}) if isinstance(series.data, dict) else {}
+    if isinstance(defaults, dict):
+        defaults["model"] = model
+    copies = {id(source.series): series}
+    episodes = []
+    for episode in source.episodes:
+        doc = copies.setdefault(id(episode.doc), _copy(episode.doc))
+        _unpin(doc.get(episode.path))
+        episodes.append(EpisodeSource(doc, episode.path, episode.default_id))
+    return replace(source, series=series, episodes=episodes, problems=list(source.problems))
+
+
+def _copy(doc: Document) -> Document:
+    return replace(doc, data=copy.deepcopy(doc.data), digest="")
+
+
+def _unpin(episode: object) -> None:
+    """Drop ``model`` from an episode's ``defaults`` and from each of its shots."""
+    if not isinstance(episode, dict):
+        return
+    for holder in (episode.get("defaults"), *(episode.get("shots") or [])):
+        if isinstance(holder, dict):
+            holder.pop("model", None)
+
+
+# --- pricing ------------------------------------------------------------------------------------
+
+
+def compare_series(path: Path, models: str, provider: str | None = None,
+                   episode: str | None = None) -> list[ModelPrice]:
+    """The series at ``path`` priced on each of ``models`` (``MODEL,MODEL``) by ``provider``'s
+    prices (the series' ``provider:``; a free provider's series by DashScope's list prices)."""
+    from storyboard.run.config import provider_name
+    from storyboard.run.setup import make_provider
+
+    names = models_of(models)
+    source = load_source(path)
+    manifest, _ = compile_lenient(source)
+    chosen = provider_name(manifest, provider)
+    prices = make_provider(manifest, chosen if is_paid(chosen) else DASHSCOPE_NAME).prices
+    gateway = chosen if chosen in GATEWAYS else None
+    if episode is not None and episode not in {e.id for e in manifest.episodes}:
+        raise UsageError(f"--episode {episode}: no such episode in {path}")
+    return compare(source, names, prices, episode=episode, provider=gateway)
+
+
+def compare(source: Source, models: Sequence[str], prices: PriceTable, *,
+            episode: str | None = None, provider: str | None = None) -> list[ModelPrice]:
+    """Each model's price for the series (or one ``episode``) and what it refuses."""
+    return [_price(source, model, prices, episode, provider) for model in models]
+
+
+def _price(source: Source, model: str, prices: PriceTable, episode: str | None,
+           provider: str | None) -> ModelPrice:
+    from storyboard.run.setup import reference_seconds
+
+    manifest, problems = compile_lenient(on_model(source, model), provider=provider)
+    shots = [shot for ep in manifest.episodes if episode in (None, ep.id) for shot in ep.shots]
+    refused = tuple(_refusal(p, shots) for p in problems if p.severity == "error")
+    refused = tuple(r for r in refused if episode is None or r.shot.startswith(f"{episode}/")
+                    or r.shot == SERIES_WIDE)
+    seconds = reference_seconds(manifest)
+    billed = [estimate(take, prices, seconds) for shot in shots for take in shot.all_takes()]
+    return ModelPrice(model, len(shots), round(sum(s for s, _ in billed), 3),
+                      round(sum(c for _, c in billed), 4), prices.for_model(model).currency,
+                      refused)
+
+
+def _refusal(problem: Diagnostic, shots: Sequence[CompiledShot]) -> Refusal:
+    """A problem as a refusal, given to the shot whose lines it falls in (the nearest shot
+    above it in its file)."""
+    span = problem.span
+    where = f"{span.file}:{span.line}:{span.col}" if span is not None else ""
+    above = [s for s in shots if span is not None and s.span is not None
+             and s.span.file == span.file and s.span.line <= span.line]
+    owner = max(above, key=lambda s: s.span.line if s.span else 0, default=None)
+    return Refusal(where, owner.shot_id if owner is not None else SERIES_WIDE, problem.message)
