@@ -207,3 +207,18 @@ def test_a_lost_happyhorse_submit_is_found_by_its_bracketed_prompt_and_paid_once
     assert [s.state for s in result.shots] == ["done"], result.shots
     assert emu.stats()["submissions"]["total"] == 1 and result.submits == 1
     assert result.shots[0].cost == pytest.approx(3 * 0.14)
+
+
+def test_a_prompt_is_held_to_its_limit_as_sent_with_its_own_labels(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    # 4,998 characters natively ("Image 1 " + words); "[Image 1]" makes it 5,000 + 2 as sent,
+    # which HappyHorse would cut in silence: check refuses it.
+    words = "x" * (4998 - len("Image 1 "))
+    shot = f"      prompt: '@mia {words}'\n"
+    found = [p for p in compiled(series(tmp_path, make_media, "happyhorse-1.1-r2v", shot))[1]
+             if "the compiled prompt has 5000 characters" in p.message]
+    assert not found
+    shot = f"      prompt: '@mia {words}xx'\n"
+    said = [p.message for p in compiled(series(tmp_path / "b", make_media, "happyhorse-1.1-r2v",
+                                               shot))[1] if p.severity == "error"]
+    assert said == ["the compiled prompt has 5002 characters; expected at most 5000"]

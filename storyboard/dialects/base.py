@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.language.request import LabelStyle, MediaItem, MediaRef, Mention, ShotRequest
+from storyboard.language.request import LabelStyle, MediaItem, MediaRef, ShotRequest, spelled
 from storyboard.targets import Limits, TaskProtocol, TaskState, TaskStatus
 from storyboard.targets.gateways import Target
 from storyboard.targets.models import model_of
@@ -175,20 +175,6 @@ class Dialect:
         words = self.words or self.protocol.statuses
         return next((w for w, s in words.items() if s is status), next(iter(words)))
 
-
-
-_SPELLED: dict[str, LabelStyle] = {}
-
-
-def spelled(spelling: str) -> LabelStyle:
-    """A label style from a declared spelling: ``[{Kind} {index}]`` writes "[Image 1]"."""
-    style = _SPELLED.get(spelling)
-    if style is None:
-        def style(mention: Mention) -> str:
-            return spelling.format(Kind=mention.kind.capitalize(), kind=mention.kind,
-                                   index=mention.index)
-        _SPELLED[spelling] = style
-    return style
 
 
 def neutral_values(request: ShotRequest, label: LabelStyle) -> dict[str, Any]:

@@ -56,6 +56,20 @@ def native_label(mention: Mention) -> str:
     return label
 
 
+_SPELLED: dict[str, LabelStyle] = {}
+
+
+def spelled(spelling: str) -> LabelStyle:
+    """A label style from a declared spelling: ``[{Kind} {index}]`` writes "[Image 1]"."""
+    style = _SPELLED.get(spelling)
+    if style is None:
+        def style(mention: Mention) -> str:
+            return spelling.format(Kind=mention.kind.capitalize(), kind=mention.kind,
+                                   index=mention.index)
+        _SPELLED[spelling] = style
+    return style
+
+
 def write(tokens: Iterable[Token], style: LabelStyle = native_label) -> str:
     """Tokens into prompt text, each mention written in ``style``."""
     return "".join([t if t.__class__ is str else style(t) for t in tokens])  # type: ignore[arg-type]

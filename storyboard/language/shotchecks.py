@@ -18,7 +18,7 @@ from storyboard.errors import Diagnostic, MediaError
 from storyboard.language import limits as dialect_check
 from storyboard.language import modelcheck
 from storyboard.language.limits import Target
-from storyboard.language.request import MediaRef, ShotRequest
+from storyboard.language.request import MediaRef, ShotRequest, spelled
 from storyboard.language.resolve import ResolvedShot
 from storyboard.language.resolvemedia import MediaUse
 from storyboard.language.series import Source
@@ -87,9 +87,12 @@ class CompileChecks:
         """The compiled prompt and the negative prompt against the model's lengths."""
         caps = shot.model.caps
         where = (*shot.path, "prompt" if shot.prompt is not None else "scenes")
-        if len(request.prompt) > caps.prompt_limit:
+        # As long as it is sent: a model with labels of its own ("[Image 1]") writes it longer.
+        length = max([len(request.prompt), *(len(request.prompt_in(spelled(spelling)))
+                                            for spelling in shot.model.labels.values())])
+        if length > caps.prompt_limit:
             self.problems.append(shot.doc.diagnostic(where, (
-                f"the compiled prompt has {len(request.prompt)} characters; expected at most "
+                f"the compiled prompt has {length} characters; expected at most "
                 f"{caps.prompt_limit}")))
         negative = request.negative_prompt or ""
         if len(negative) > caps.negative_prompt_limit:
