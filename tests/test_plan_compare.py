@@ -105,3 +105,27 @@ def test_a_shots_own_model_is_replaced_too(tmp_path: Path, make_media: Any) -> N
     manifest, problems = compile_lenient(on_model(load_source(root), "wan2.7-r2v"))
     assert [s.request.model for s in manifest.episode_shots()] == ["wan2.7-r2v"]
     assert not [p for p in problems if p.severity == "error"]
+
+
+def test_alone_it_compares_the_series_model_and_its_declared_fallbacks(series: Path) -> None:
+    text = (series / "storyboard.yaml").read_text()
+    (series / "storyboard.yaml").write_text(
+        text + "fallbacks: [wan3.0-video, MiniMax/MiniMax-H3]\n")
+    result = invoke("plan", series, "--provider", "dashscope", "--json", "--compare")
+    assert result.exit_code == 0, result.output
+    assert [c["model"] for c in json.loads(result.stdout)] == [
+        "wan2.7-r2v", "wan3.0-video", "MiniMax/MiniMax-H3"]
+    assert invoke("check", series).exit_code == 0  # declared only: nothing renders on them
+
+
+def test_alone_without_fallbacks_it_says_what_to_give(series: Path) -> None:
+    result = invoke("plan", series, "--compare")
+    assert result.exit_code == 2 and "needs a fallbacks: list in the series" in result.output
+
+
+def test_a_fallback_that_is_no_model_is_located(series: Path) -> None:
+    text = (series / "storyboard.yaml").read_text()
+    (series / "storyboard.yaml").write_text(text + "fallbacks: [wan9-video]\n")
+    result = invoke("check", series)
+    assert result.exit_code != 0 and "storyboard.yaml:" in result.output
+    assert "fallbacks" in result.output

@@ -100,9 +100,10 @@ OFFLINE = click.option("--offline", is_flag=True,
 @click.option("--max-cost", type=AMOUNT, metavar="AMOUNT",
               help="Exit 1 if the plan costs more than this (in the plan's currency): a cost "
                    "gate for CI and pre-commit.")
-@click.option("--compare", metavar="MODEL,MODEL",
-              help="Price the series (or --episode) on each of these models side by side, with "
-                   "what each cannot render and why; nothing is spent.")
+@click.option("--compare", metavar="MODEL,MODEL", is_flag=False, flag_value="",
+              help="Price the series (or --episode) on each of these models side by side (alone: "
+                   "its own model and its fallbacks:), with what each cannot render and why; "
+                   "nothing is spent.")
 @matrix.VAR
 @matrix.VARIATION
 def plan(path: Path, provider: str | None, episode: str | None, draft: bool, offline: bool,

@@ -23,7 +23,7 @@ from storyboard.language.series import EpisodeSource, Source, UsageError, load_s
 from storyboard.run.plan import estimate
 from storyboard.targets.capabilities import PriceTable
 from storyboard.targets.gateways import DASHSCOPE_NAME, GATEWAYS, is_paid
-from storyboard.targets.models import model_of
+from storyboard.targets.models import DEFAULT_MODEL, model_of
 
 SERIES_WIDE = "(series)"  # a refusal at a default, not in any shot's lines: every shot's
 
@@ -78,6 +78,19 @@ def models_of(text: str) -> list[str]:
     return names
 
 
+def declared(source: Source) -> str:
+    """The series' own model and the ``fallbacks:`` it declares, as ``MODEL,MODEL``."""
+    data = source.series.data if isinstance(source.series.data, dict) else {}
+    defaults, fallbacks = data.get("defaults"), data.get("fallbacks")
+    defaults = defaults if isinstance(defaults, dict) else {}
+    fallbacks = fallbacks if isinstance(fallbacks, list) else []
+    if not fallbacks:
+        raise UsageError("--compare without models needs a fallbacks: list in the series "
+                         "(fallbacks: [wan3.0-video, happyhorse-1.1-r2v]); or name them: "
+                         "--compare MODEL,MODEL")
+    return ",".join([str(defaults.get("model") or DEFAULT_MODEL), *map(str, fallbacks)])
+
+
 # --- the series moved onto one model ------------------------------------------------------------
 
 
@@ -116,13 +129,14 @@ def _unpin(episode: object) -> None:
 
 def compare_series(path: Path, models: str, provider: str | None = None,
                    episode: str | None = None) -> list[ModelPrice]:
-    """The series at ``path`` priced on each of ``models`` (``MODEL,MODEL``) by ``provider``'s
-    prices (the series' ``provider:``; a free provider's series by DashScope's list prices)."""
+    """The series at ``path`` priced on each of ``models`` (``MODEL,MODEL``; "": its own model
+    and its declared ``fallbacks:``) by ``provider``'s prices (the series' ``provider:``; a free
+    provider's series by DashScope's list prices)."""
     from storyboard.run.config import provider_name
     from storyboard.run.setup import make_provider
 
-    names = models_of(models)
     source = load_source(path)
+    names = models_of(models or declared(source))
     manifest, _ = compile_lenient(source)
     chosen = provider_name(manifest, provider)
     prices = make_provider(manifest, chosen if is_paid(chosen) else DASHSCOPE_NAME).prices
