@@ -222,3 +222,36 @@ def test_a_prompt_is_held_to_its_limit_as_sent_with_its_own_labels(
     said = [p.message for p in compiled(series(tmp_path / "b", make_media, "happyhorse-1.1-r2v",
                                                shot))[1] if p.severity == "error"]
     assert said == ["the compiled prompt has 5002 characters; expected at most 5000"]
+
+
+def test_a_local_draft_of_an_edit_follows_the_video_it_edits(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    from storyboard.animatic import render_shot
+    from storyboard.animatic.draw import draft_size
+    from storyboard.media.ffmpeg import probe
+
+    shots, problems = compiled(series(tmp_path, make_media, "wan2.7-videoedit"))
+    assert errors(problems) == []
+    out = tmp_path / "draft.mp4"
+    render_shot(shots[0].request, out, draft=True)
+    facts = probe(out)  # sam.mp4 is 320x240: 4:3, as the service follows it
+    assert facts.video is not None and (facts.video.width, facts.video.height) == \
+        draft_size(1104, 832)
+    assert facts.duration == pytest.approx(2, abs=0.1)
+
+
+def test_the_schema_names_every_declared_model_and_no_other() -> None:
+    import re
+
+    schema = json.loads((Path(__file__).resolve().parent.parent / "schemas" /
+                         "storyboard.schema.json").read_text(encoding="utf-8"))
+    patterns = {schema["properties"]["models"]["propertyNames"]["pattern"],
+                schema["properties"]["fallbacks"]["items"]["pattern"],
+                schema["$defs"]["defaults"]["properties"]["model"]["pattern"]}
+    assert len(patterns) == 1
+    pattern = re.compile(patterns.pop())
+    for model in MODELS.values():
+        for name in (model.id, *model.snapshots, f"{model.id}-2027-01-01"):
+            assert pattern.match(name), name
+    for name in ("wan9", "happyhorse-1.1", "happyhorse-1.0-r2v", "MiniMax-H3", "seedance"):
+        assert not pattern.match(name), name

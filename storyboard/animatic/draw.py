@@ -304,8 +304,11 @@ def _backdrop(spec: Animatic, g: _Graph, base: str) -> str:
                         chroma_radius="min(cw,ch)/10", chroma_power=3),
                 _filter("eq", brightness=-0.2)]
     picture = g.chain([g.input(str(spec.backdrop))], *fit)
+    # A video backdrop (a clip to continue, a video to edit) at another frame rate would make
+    # the overlay run past the clip's length: cut it at exactly ``frames``.
     return g.chain([base, picture], _filter("overlay", x="(main_w-overlay_w)/2",
-                                            y="(main_h-overlay_h)/2", eof_action="repeat"))
+                                            y="(main_h-overlay_h)/2", eof_action="repeat"),
+                   _filter("trim", end_frame=spec.frames))
 
 
 def label_font(label: str, box: Layout) -> int:

@@ -82,7 +82,8 @@ def _local(item: MediaItem) -> Path | None:
 
 
 def _request_backdrop(request: ShotRequest, first_frame: Path | None) -> Path | None:
-    item = request.first_frame
+    """The picture the shot starts from: its first frame, or the video it edits."""
+    item = request.first_frame or request.item("source_video")
     own = _local(item) if item is not None else None
     return own or (existing(first_frame) if first_frame is not None else None)
 

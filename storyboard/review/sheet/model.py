@@ -20,7 +20,13 @@ from typing import Any
 from urllib.parse import quote
 
 from storyboard.errors import MediaError
-from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, MediaItem
+from storyboard.language.request import (
+    INPUT_VIDEO_ROLES,
+    CompiledEpisode,
+    CompiledShot,
+    Manifest,
+    MediaItem,
+)
 from storyboard.review.notes import Note
 from storyboard.review.progress import money
 from storyboard.review.sheet.problems import Placed
@@ -261,7 +267,7 @@ def reference(ctx: Context, item: MediaItem, owner: str) -> Reference:
             not sound:
         path = item.ref.path
         still = (ctx.thumbs.video_start(path, label)
-                 if item.role in ("reference_video", "first_clip") else ctx.thumbs.image(path, label))
+                 if item.role in INPUT_VIDEO_ROLES else ctx.thumbs.image(path, label))
     made = ctx.assets.get(item.ref.asset or "") if item.ref is not None else None
     if made is not None and not sound:  # a generated asset: its picked take's image
         still = ctx.thumbs.image(made[1], label)
