@@ -129,3 +129,10 @@ def test_a_fallback_that_is_no_model_is_located(series: Path) -> None:
     result = invoke("check", series)
     assert result.exit_code != 0 and "storyboard.yaml:" in result.output
     assert "fallbacks" in result.output
+
+
+def test_a_series_with_variations_is_told_what_compare_takes(tmp_path: Path) -> None:
+    ad = shutil.copytree(EXAMPLE.parent / "ad", tmp_path / "ad",
+                         ignore=shutil.ignore_patterns(".storyboard", "out"))
+    result = invoke("plan", ad, "--compare", "wan2.7-r2v")
+    assert result.exit_code == 2 and "prices a series without variations" in result.output

@@ -136,6 +136,10 @@ def compare_series(path: Path, models: str, provider: str | None = None,
     from storyboard.run.setup import make_provider
 
     source = load_source(path)
+    if isinstance(source.series.data, dict) and source.series.data.get("variations"):
+        raise UsageError(f"--compare prices a series without variations, and {path} has a "
+                         "variations matrix: compare a copy with one variation's values in "
+                         "its defaults")
     names = models_of(models or declared(source))
     manifest, _ = compile_lenient(source)
     chosen = provider_name(manifest, provider)
