@@ -255,3 +255,11 @@ def test_the_schema_names_every_declared_model_and_no_other() -> None:
             assert pattern.match(name), name
     for name in ("wan9", "happyhorse-1.1", "happyhorse-1.0-r2v", "MiniMax-H3", "seedance"):
         assert not pattern.match(name), name
+
+
+def test_an_edit_is_no_longer_than_the_video_it_edits(tmp_path: Path,
+                                                       make_media: Callable[..., Path]) -> None:
+    shot = "      duration: 3\n      source_video: media/sam.mp4\n      prompt: 'rain'\n"
+    said = errors(compiled(series(tmp_path, make_media, "wan2.7-videoedit", shot))[1])
+    assert said == ["a 3 s shot of a 2.00 s source_video: wan2.7-videoedit cuts its output from "
+                    "the start of the video it edits; expected at most 2 s"]

@@ -336,9 +336,16 @@ def _at(shot: Shot, name: str, message: str) -> Diagnostic:
 # --- seconds of the media -------------------------------------------------------------------
 
 
-def seconds_problems(model: Model, duration: int, videos: list[float], audios: list[float]
-                     ) -> Iterator[str]:
-    """What the lengths of a shot's reference videos and audio break (seconds of local files)."""
+def seconds_problems(model: Model, duration: int, videos: list[float], audios: list[float],
+                     edited: list[float] | None = None) -> Iterator[str]:
+    """What the lengths of a shot's reference videos and audio break, and a shot longer than
+    the video it edits (seconds of local files; 0: not known)."""
+    if edited and 0 < edited[0] < duration:
+        # The page: a duration cuts the output "from 0 s" of the video edited; a longer one is
+        # not described: storyboard's reading is that it cannot be longer (a guess, documented).
+        yield (f"a {duration} s shot of a {edited[0]:.2f} s source_video: {model.id} cuts its "
+               f"output from the start of the video it edits; expected at most "
+               f"{int(edited[0])} s")
     if model.max_reference_video_seconds is not None and \
             sum(videos) > model.max_reference_video_seconds:
         yield (f"its reference videos last {sum(videos):g} s together; {model.id} takes at "

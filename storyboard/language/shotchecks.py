@@ -101,12 +101,14 @@ class CompileChecks:
                 f"{caps.negative_prompt_limit}")))
 
     def check_seconds(self, shot: ResolvedShot, request: ShotRequest) -> None:
-        """Reference videos and voices too long for the model together (local files only)."""
+        """Reference videos and voices too long for the model together, a shot longer than the
+        video it edits (local files only)."""
         seconds = {role: [self._seconds(m.ref) for m in request.media if m.role == role]
-                   for role in ("reference_video", "reference_audio")}
+                   for role in ("reference_video", "reference_audio", "source_video")}
         for message in modelcheck.seconds_problems(shot.model, request.duration,
                                                    seconds["reference_video"],
-                                                   seconds["reference_audio"]):
+                                                   seconds["reference_audio"],
+                                                   seconds["source_video"]):
             self.problems.append(shot.doc.diagnostic(shot.path, message, code="model-seconds"))
 
     def _seconds(self, ref: MediaRef | None) -> float:
