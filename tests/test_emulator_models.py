@@ -546,3 +546,13 @@ def test_h3_answers_its_usage_in_its_own_names(http: httpx.Client, make_media: C
     done, info = finished(http, body, tmp_path, **RESOLVE)
     assert (done["usage"]["input_seconds"], done["usage"]["output_seconds"]) == (3, 4)
     assert info.video is not None and (info.video.width, info.video.height) == (1344, 768)
+
+
+def test_videoedit_without_a_duration_keeps_the_length_of_the_video_it_edits(
+        http: httpx.Client, make_media: Callable[..., Path], tmp_path: Path) -> None:
+    clip = make_media("video", tmp_path / "keep.mp4", width=320, height=240, seconds=4.0)
+    body = make_body(EDITOR, [{**EDIT, "url": uploaded(http, EDITOR, clip)}])
+    del body["parameters"]["duration"]  # the service's default, 0: keep the input's length
+    done, info = finished(http, body, tmp_path, **RESOLVE)
+    assert info.duration == pytest.approx(4.0, abs=0.1)
+    assert (done["usage"]["input_video_duration"], done["usage"]["output_video_duration"]) == (4, 4)

@@ -14,6 +14,7 @@ import math
 import secrets
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,13 @@ from storyboard.emulator.state import (
     stats_snapshot,
 )
 from storyboard.emulator.uploads import UploadStore
-from storyboard.emulator.validate import ApiError, Submission, invalid, validate_submit
+from storyboard.emulator.validate import (
+    KEEP_LENGTH,
+    ApiError,
+    Submission,
+    invalid,
+    validate_submit,
+)
 from storyboard.emulator.voices import Voices
 from storyboard.targets.models import Model, family, model_of
 
@@ -136,6 +143,8 @@ class Service:
         if problem is not None:  # the model's rule for this kind of file (unpaid)
             self._finish(task, "FAILED", "InvalidParameter", problem)
             return
+        if sub.duration == KEEP_LENGTH and self.model(sub).keeps_length:
+            sub = task.submission = await self._kept_length(sub, media)
         try:
             rendered = await self.renderer.render(task.body, sub, media, digests)
             if task.fault in FLAW_KINDS:
@@ -183,6 +192,12 @@ class Service:
             if problem is not None:
                 return f"input.media[{index}] ({item['type']}): {problem}"
         return None
+
+    async def _kept_length(self, sub: Submission, media: dict[str, Path]) -> Submission:
+        """``duration`` 0: the edited video's whole seconds, within the model's range."""
+        caps = self.model(sub).caps
+        seconds = int(await self._input_video_seconds(sub, media))
+        return replace(sub, duration=max(caps.min_duration, min(seconds, caps.max_duration)))
 
     async def _input_video_seconds(self, sub: Submission, media: dict[str, Path]) -> float:
         total = 0.0

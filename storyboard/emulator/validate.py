@@ -22,6 +22,7 @@ IMAGE_KINDS = ("reference_image", "first_frame", "last_frame")  # may be ``data:
 VOICE_CARRIERS = ("reference_image", "reference_video")  # may carry a ``reference_voice``
 DEFAULTS: dict[str, Any] = {"resolution": "1080P", "ratio": "16:9", "duration": 5}
 AUTO_DURATION = -1  # "the model chooses": drawn as the default length
+KEEP_LENGTH = 0  # wan2.7-videoedit's default: as long as the video it edits
 MISSING = "Required parameter(s) missing or invalid, please check the request parameters."
 
 
@@ -209,7 +210,9 @@ def _choice(params: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> s
 
 def _duration(model: Model, params: Mapping[str, Any], has_video: bool,
               with_video: int | None = None) -> int:
-    value = params.get("duration", DEFAULTS["duration"])
+    value = params.get("duration", KEEP_LENGTH if model.keeps_length else DEFAULTS["duration"])
+    if model.keeps_length and _is_int(value) and value == KEEP_LENGTH:
+        return KEEP_LENGTH  # the edited video's length, known once it is read
     if model.auto_duration and _is_int(value) and value == AUTO_DURATION:
         return int(DEFAULTS["duration"])  # the model chooses; drawn at the default length
     caps = model.caps

@@ -90,6 +90,7 @@ class Model:
     wire_fields: Mapping[str, str] = field(default_factory=dict)
     wire_types: Mapping[str, str] = field(default_factory=dict)
     seed: bool = True  # takes a ``seed`` (without one, each render differs)
+    keeps_length: bool = False  # ``duration`` 0 (its default) keeps the edited video's length
     # The names its answer's ``usage`` gives the input video's and the output's seconds.
     usage_names: tuple[str, str] = ("input_video_duration", "output_video_duration")
 
@@ -215,7 +216,7 @@ WAN27_VIDEOEDIT = Model(
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=10.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
     max_images=4, max_videos=0, min_references=0, voices="none", frames=("source_video",),
-    needs=("source_video",), ratio=False, wire_types={"source_video": "video"},
+    needs=("source_video",), ratio=False, wire_types={"source_video": "video"}, keeps_length=True,
     file_rules={"source_video": FileRule("video", 2, 10, 100)},
     sources={"labels": "third-party", "prices:intl": "third-party"})
 
