@@ -79,3 +79,27 @@ def test_wan30_with_a_reference_audio(sdk_emu: EmulatorServer, make_media: Calla
     assert task.body["parameters"]["audio"] is True
     assert [m["type"] for m in task.submission.media] == ["reference_image", "reference_audio"]
     assert all(m["url"].startswith("oss://") for m in task.submission.media)
+
+
+@pytest.mark.parametrize(("model", "media_type", "extra"), [
+    ("happyhorse-1.1-r2v", "reference_image", {"ratio": "21:9"}),
+    ("MiniMax/MiniMax-H3", "image_url", {"resolution": "768P", "duration": 4}),
+])
+def test_the_models_of_issue_49_through_the_sdk(
+        sdk_emu: EmulatorServer, make_media: Callable[..., Path], tmp_path: Path, model: str,
+        media_type: str, extra: dict[str, Any]) -> None:
+    """HappyHorse and MiniMax H3 on DashScope through the official SDK: uploaded under a policy
+    for the model, their own media type names and parameters accepted, the task finished."""
+    from dashscope import VideoSynthesis
+
+    image = make_media("image", tmp_path / "mia.png", width=320, height=320)
+    params: dict[str, Any] = {"resolution": "720P", "duration": 3, "watermark": False, **extra}
+    started = VideoSynthesis.async_call(
+        model=model, prompt="[Image 1] waves", api_key="sk-sdk",
+        media=[{"type": media_type, "url": f"file://{image}"}], **params)
+    assert started.status_code == 200, started
+    done = VideoSynthesis.wait(started, api_key="sk-sdk")
+    assert done.status_code == 200 and done.output.task_status == "SUCCEEDED", done
+    task = next(iter(sdk_emu.service.table.tasks.values()))
+    assert task.submission.model == model and sdk_emu.stats()["uploads"] == 1
+    assert task.submission.media[0]["type"] == "reference_image"  # as the service reads it
