@@ -263,3 +263,28 @@ def test_an_edit_is_no_longer_than_the_video_it_edits(tmp_path: Path,
     said = errors(compiled(series(tmp_path, make_media, "wan2.7-videoedit", shot))[1])
     assert said == ["a 3 s shot of a 2.00 s source_video: wan2.7-videoedit cuts its output from "
                     "the start of the video it edits; expected at most 2 s"]
+
+
+@pytest.mark.parametrize(("provider_block", "warned"), [
+    ('provider: {media_base_url: "https://media.example.com/models"}', True),
+    ('provider: {region: cn}', False),
+    ('provider: {base_url: "http://127.0.0.1:9/api/v1"}', False),  # a host of your own
+])
+def test_h3_outside_beijing_is_said_at_the_model_key(
+        tmp_path: Path, make_media: Callable[..., Path], provider_block: str,
+        warned: bool) -> None:
+    from storyboard.language.compile import compile_lenient
+    from storyboard.language.series import load_source
+
+    root = series(tmp_path, make_media, H3)
+    text = (root / "storyboard.yaml").read_text().replace(
+        'provider: {media_base_url: "https://media.example.com/models"}', provider_block)
+    (root / "storyboard.yaml").write_text(text)
+    _, problems = compile_lenient(load_source(root), provider="dashscope")
+    found = [p for p in problems if p.code == "model-region"]
+    assert bool(found) == warned, [p.message for p in problems]
+    if warned:
+        assert found[0].severity == "warning" and found[0].span is not None
+        assert found[0].span.line == 15  # the shot's model: key
+        assert "set provider.region: cn" in found[0].message
+    assert errors(problems) == []

@@ -123,6 +123,24 @@ class CompileChecks:
             self.seconds[ref.path] = seconds
         return seconds
 
+    def check_region(self, shot: ResolvedShot) -> None:
+        """A model DashScope serves in some regions only, on a series rendering in another: said
+        once, at the model's key (a ``base_url`` of your own is any host: not checked)."""
+        regions, data = shot.model.regions, self.source.series.data
+        block = data.get("provider") if isinstance(data, dict) else None
+        block = block if isinstance(block, dict) else {}
+        region = str(block.get("region") or "intl")
+        if not regions or self.provider != "dashscope" or block.get("base_url") or \
+                region in regions or shot.model.id in self.said:
+            return
+        self.said.add(shot.model.id)
+        origin = shot.origins.get("model")
+        doc, where = (origin.doc, origin.path) if origin else (shot.doc, shot.path)
+        self.problems.append(doc.diagnostic(where, (
+            f"{shot.model.id} is served in DashScope's {', '.join(regions)} region only, and "
+            f"this series renders in {region}: set provider.region: {regions[0]} (the service "
+            "would refuse its shots, unpaid)"), severity="warning", code="model-region"))
+
     def check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
         """The request against the gateway's limits (a problem about a file said once)."""
         if self.gateway is None:

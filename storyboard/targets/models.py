@@ -91,6 +91,7 @@ class Model:
     wire_types: Mapping[str, str] = field(default_factory=dict)
     seed: bool = True  # takes a ``seed`` (without one, each render differs)
     keeps_length: bool = False  # ``duration`` 0 (its default) keeps the edited video's length
+    regions: tuple[str, ...] = ()  # DashScope regions that serve it (empty: every region)
     # The names its answer's ``usage`` gives the input video's and the output's seconds.
     usage_names: tuple[str, str] = ("input_video_duration", "output_video_duration")
 
@@ -264,7 +265,7 @@ MINIMAX_H3 = Model(
     max_reference_video_seconds=15.0, max_reference_audio_seconds=15.0,
     wire_types={"reference_image": "image_url", "reference_video": "feature",
                 "reference_audio": "driving_audio"},
-    usage_names=("input_seconds", "output_seconds"),
+    usage_names=("input_seconds", "output_seconds"), regions=("cn",),
     sources={"prices": "third-party", "sizes": "third-party", "labels": "third-party"})
 
 MODELS: dict[str, Model] = {m.id: m for m in (WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME,
