@@ -182,6 +182,8 @@ def _yaml_problem(doc: Document, exc: yaml.YAMLError) -> Diagnostic:
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    if "maximum nesting depth" in str(problem):  # PyYAML 6.0.4 and later stop deep nesting first
+        message = _too_deep()
     if mark is None:
         return Diagnostic(Span(doc.name, 1, 1), message, code="yaml-syntax")
     span = Span(doc.name, mark.line + 1, mark.column + 1)
