@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.animatic.draw import Animatic, Sound, Thumbnail, TimedText, render
-from storyboard.emulator.comfyui_nodes import NODES, object_info, validate
+from storyboard.emulator.comfyui_nodes import NODES, SOUND_NODES, object_info, validate
 from storyboard.emulator.comfyui_ws import Listeners, message, order, stamped, status, steps_of
 
 
@@ -215,11 +215,12 @@ class Instance:
         if not self.config.plain:
             render(animatic(values), out)
             return
-        key = f"plain-{values['width']}x{values['height']}-{values['frames']}-{values['fps']}"
+        key = (f"plain-{values['width']}x{values['height']}-{values['frames']}-{values['fps']}"
+               f"{'-silent' if values['silent'] else ''}")
         drawn = self.outputs / f"{key}.mp4"
         if not drawn.is_file():
-            render(Animatic(values["width"], values["height"],
-                            values["frames"] / values["fps"], values["fps"]), drawn)
+            render(Animatic(values["width"], values["height"], values["frames"] / values["fps"],
+                            values["fps"], audio=not values["silent"]), drawn)
         shutil.copyfile(drawn, out)
 
     def _record(self, item: Item, started: int, word: str, text: str = "") -> None:
@@ -229,9 +230,7 @@ class Instance:
         outputs: dict[str, Any] = {}
         if word == "success":
             name = f"{prompt_id}_{item.number:05d}.mp4"
-            outputs = {node: {"images": [{"filename": name, "subfolder": "video",
-                                          "type": "output"}], "animated": [True]}
-                       for node in item.outputs[:1]}
+            outputs = {node: _output(item.graph[node], name) for node in item.outputs[:1]}
             for node, output in outputs.items():
                 self._say(item, message("executed", {"node": node, "display_node": node,
                                                      "output": output, "prompt_id": prompt_id}))
@@ -257,6 +256,15 @@ class Instance:
         self._say(item, message("executing", {"node": None, "prompt_id": prompt_id}))
 
 
+def _output(node: dict[str, Any], name: str) -> dict[str, Any]:
+    """What an output node lists in the history: ``SaveVideo`` its file under ``images`` (with
+    ``animated``), Video Helper Suite's combine node under ``gifs``."""
+    file = {"filename": name, "subfolder": "video", "type": "output"}
+    if node.get("class_type") == "VHS_VideoCombine":
+        return {"gifs": [{**file, "format": "video/h264-mp4"}]}
+    return {"images": [file], "animated": [True]}
+
+
 def _linked(graph: dict[str, Any], value: Any) -> dict[str, Any] | None:
     if isinstance(value, list) and len(value) == 2 and str(value[0]) in graph:
         node: dict[str, Any] = graph[str(value[0])]
@@ -267,7 +275,8 @@ def _linked(graph: dict[str, Any], value: Any) -> dict[str, Any] | None:
 def graph_values(graph: dict[str, Any], inputs: Path) -> dict[str, Any]:
     """What the result shows: the positive text, seed, size, length, fps and uploaded files."""
     values: dict[str, Any] = {"text": "", "seed": 0, "width": 640, "height": 360,
-                              "frames": 81, "fps": 16, "images": [], "videos": [], "audio": []}
+                              "frames": 81, "fps": 16, "images": [], "videos": [], "audio": [],
+                              "silent": False}
     for node in graph.values():
         kind, ins = node["class_type"], node["inputs"]
         if kind.startswith("Wan"):
@@ -281,6 +290,10 @@ def graph_values(graph: dict[str, Any], inputs: Path) -> dict[str, Any]:
             values["seed"] = ins["seed"]
         if kind == "CreateVideo" and isinstance(ins.get("fps"), int | float):
             values["fps"] = int(ins["fps"])
+        if kind == "VHS_VideoCombine" and isinstance(ins.get("frame_rate"), int | float):
+            values["fps"] = int(ins["frame_rate"])
+        if kind in SOUND_NODES:  # as ComfyUI: a video without a linked sound has no audio track
+            values["silent"] = _linked(graph, ins.get("audio")) is None
         loaded = {"LoadImage": ("image", "images"), "LoadVideo": ("file", "videos"),
                   "LoadAudio": ("audio", "audio")}.get(kind)
         if loaded and isinstance(ins.get(loaded[0]), str):
@@ -295,4 +308,5 @@ def animatic(values: dict[str, Any]) -> Animatic:
     sounds = tuple(Sound(p, 0.0, duration) for p in values["audio"][:1])
     text = f"seed {values['seed']}: {values['text']}"
     return Animatic(values["width"], values["height"], duration, values["fps"],
-                    thumbnails=thumbs, texts=(TimedText(text, 0.0, duration),), sounds=sounds)
+                    thumbnails=thumbs, texts=(TimedText(text, 0.0, duration),), sounds=sounds,
+                    audio=not values["silent"])

@@ -68,7 +68,7 @@ class ComfyUIProvider(BaseProvider):
 
     name = NAME
     # free: no consent, budget or ledger; it lists its jobs
-    traits = Traits(paid=False, wire_watched=True)
+    traits = Traits(paid=False, wire_watched=True, sound=False)  # open Wan weights: silent
     capabilities = Capabilities()
     prices = PriceTable({"480P": 0.0, "720P": 0.0, "1080P": 0.0}, input_video_cap=0.0)
 
