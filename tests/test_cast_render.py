@@ -221,3 +221,57 @@ def test_a_line_spoken_in_a_designed_voice_drives_a_shot(tmp_path: Path, emulato
     assert submissions(emu) == 2
     code, report, err = render(series, "--yes")
     assert code == 0 and cast_stats(emu) == stats and submissions(emu) == 2
+
+
+def test_retake_after_init_makes_the_cast_first_in_one_plan_and_consent(
+        tmp_path: Path, emulator: Emulator) -> None:
+    """Issue 45.6, the README tour: ``retake`` of a shot whose cast was never made makes the
+    sheet and the voice first (priced in the same plan, under the same consent), then the takes;
+    each is paid once, and a later render pays for neither again."""
+    emu = emulator()
+    series = tmp_path / "my-series"
+    assert invoke("init", series).exit_code == 0
+    text = (series / "storyboard.yaml").read_text("utf-8")
+    (series / "storyboard.yaml").write_text(text + "provider: {name: dashscope, poll: [0.2]}\n"
+                                            "output: {loudness: null}\n", "utf-8")
+    refused = invoke("retake", series, "ep01/arrival", "-n", "2", "--json")
+    assert refused.exit_code != 0 and submissions(emu) == 0
+    assert cast_stats(emu)["requests"] == {"image": 0, "voice": 0, "speech": 0}
+    taken = invoke("retake", series, "ep01/arrival", "-n", "2", "--yes", "--json")
+    assert taken.exit_code == 0, taken.output
+    report = json.loads(taken.stdout)
+    states = {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]}
+    assert states == {"cast/ada": "done", "voices/ada-voice": "done",
+                      "ep01/arrival#2": "done", "ep01/arrival#3": "done"}, states
+    stats = cast_stats(emu)
+    assert stats["images"] == 1 and stats["voices"] == 1 and submissions(emu) == 2
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    assert cast_stats(emu)["images"] == 1 and cast_stats(emu)["voices"] == 1
+    assert submissions(emu) == 4  # arrival and sketch, once each; the takes and cast not again
+
+
+def test_a_shot_alone_makes_the_cast_it_uses_first(
+        tmp_path: Path, emulator: Emulator) -> None:
+    emu = emulator()
+    series = write(tmp_path / "cast")
+    _, report, err = render(series, "--yes", "--shot", "ep01/waves")  # ep01 not stitched: 1
+    assert {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]} == {
+        "cast/sam": "done", "cast/cafe": "done", "ep01/waves": "done"}  # the takes it uses
+    assert cast_stats(emu)["images"] == 2 and submissions(emu) == 1
+    made = invoke("render", series, "--provider", "dashscope", "--yes", "--json",
+                  "--shot", "cast/*", "--shot", "voices/*")
+    assert all(s["state"] in ("done", "cached") for s in json.loads(made.stdout)["shots"])
+    assert cast_stats(emu)["images"] == IMAGE_TAKES and cast_stats(emu)["voices"] == 1
+
+
+def test_the_make_it_first_hint_names_the_series_folder(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyboard.language.compile import compile_path
+    from storyboard.run.assets import not_made
+    series = write(tmp_path / "my series")
+    shot = compile_path(series).episode_shots()[0]
+    monkeypatch.chdir(tmp_path)
+    hint = not_made("cast/mia", shot, "is not made", series)
+    assert hint.endswith("make it first: storyboard render 'my series' --shot cast/mia")
+    assert "SERIES" not in hint
