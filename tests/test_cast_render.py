@@ -255,7 +255,7 @@ def test_a_shot_alone_makes_the_cast_it_uses_first(
         tmp_path: Path, emulator: Emulator) -> None:
     emu = emulator()
     series = write(tmp_path / "cast")
-    _, report, err = render(series, "--yes", "--shot", "ep01/waves")  # ep01 not stitched: 1
+    _, report, _ = render(series, "--yes", "--shot", "ep01/waves")  # ep01 not stitched: 1
     assert {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]} == {
         "cast/sam": "done", "cast/cafe": "done", "ep01/waves": "done"}  # the takes it uses
     assert cast_stats(emu)["images"] == 2 and submissions(emu) == 1
