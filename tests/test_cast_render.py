@@ -275,3 +275,72 @@ def test_the_make_it_first_hint_names_the_series_folder(tmp_path: Path,
     hint = not_made("cast/mia", shot, "is not made", series)
     assert hint.endswith("make it first: storyboard render 'my series' --shot cast/mia")
     assert "SERIES" not in hint
+
+
+SHORT_LINE = """\
+storyboard: 1
+title: Short
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+voices:
+  ada-voice: {design: "a warm, calm woman", sample: "Morning! The usual?"}
+characters:
+  ada: {image: {generate: "a young engineer with brass goggles"}, voice: ada-voice}
+episodes:
+  - id: ep01
+    shots:
+      - {id: a, prompt: "@ada waves"}
+      - id: short
+        model: wan2.7-i2v
+        first_frame: {from: a}
+        driving_audio: {say: "Now, where did I put that spanner?", voice: ada-voice}
+        prompt: "she searches the bench"
+      - id: long
+        model: wan2.7-i2v
+        first_frame: {from: a}
+        driving_audio: {say: "Now, where did I put that spanner? It was here a minute ago.",
+                        voice: ada-voice}
+        prompt: "she searches the floor"
+"""
+
+
+def test_a_line_too_short_for_its_shot_is_warned_of_and_never_sent(tmp_path: Path,
+                                                                     emulator: Emulator) -> None:
+    """Issue 45.4: ``check`` warns (an estimate); the made line is measured and the shot it
+    drives is not submitted, so nothing is paid for a shot the service would refuse."""
+    emu = emulator()
+    series = tmp_path / "short"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(SHORT_LINE, "utf-8")
+    checked = invoke("check", series)
+    assert checked.exit_code == 0, checked.output
+    assert "storyboard.yaml:17:30: warning: spoken, this line will likely last about 1.7 s" \
+        in checked.stderr, checked.stderr
+    assert checked.stderr.count("warning") == 1  # the longer line is fine
+    code, report, _ = render(series, "--yes")
+    assert code != 0
+    shots = {s["key"].split("/", 1)[1]: s for s in report["shots"]}
+    assert shots["ep01/short"]["state"] == "failed"
+    assert "lines/ep01/short, this shot's driving audio, lasts 1.70 s; expected 2 to 30 s" \
+        in shots["ep01/short"]["message"]
+    assert shots["ep01/long"]["state"] == "done" and shots["lines/ep01/short"]["state"] == "done"
+    assert submissions(emu) == 2  # a and long: never the short one
+    render(series, "--yes")
+    assert submissions(emu) == 2  # nor on a second render
+
+
+def test_local_and_emulator_lines_last_as_the_estimate_says() -> None:
+    import io
+    import wave
+
+    from storyboard.animatic.cast import line_seconds
+    from storyboard.emulator.cast_media import speech
+    from storyboard.targets.assets import spoken_seconds
+    for text in ("Hi!", "Now, where did I put that spanner?", "你好，今天怎么样？"):
+        with wave.open(io.BytesIO(speech(text, "v"))) as wav:
+            emulated = wav.getnframes() / wav.getframerate()
+        assert abs(emulated - spoken_seconds(text)) < 0.01, text
+        assert line_seconds(text) == spoken_seconds(text)
+    assert spoken_seconds("Now, where did I put that spanner?") == 1.7
+    assert spoken_seconds("你好，今天怎么样？") == 1.8
