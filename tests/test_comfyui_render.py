@@ -122,7 +122,8 @@ def test_a_job_lost_twice_fails_and_says_so(tmp_path: Path) -> None:
 
 def silent_workflow(series: Path, output: str) -> str:
     """The references workflow as open Wan weights run it: a video with no sound (its voice is
-    loaded but linked to nothing), saved by ``SaveVideo`` or by Video Helper Suite's node."""
+    loaded but linked to nothing), saved by ``SaveVideo``, by Video Helper Suite's node, or as
+    image frames (``SaveImage``)."""
     graph = json.loads((series / "workflows" / PHANTOM).read_text("utf-8"))
     del graph["22"]["inputs"]["audio"]
     if output == "VHS_VideoCombine":
@@ -131,12 +132,16 @@ def silent_workflow(series: Path, output: str) -> str:
             "images": ["21", 0], "frame_rate": "{{fps}}", "loop_count": 0,
             "filename_prefix": "video/storyboard", "format": "video/h264-mp4",
             "pingpong": False, "save_output": True}}
+    if output == "SaveImage":  # the frames alone: joined into the shot's video when downloaded
+        del graph["22"], graph["23"]
+        graph["23"] = {"class_type": "SaveImage", "inputs": {
+            "images": ["21", 0], "filename_prefix": "storyboard"}}
     name = f"silent-{output}.json"
     (series / "workflows" / name).write_text(json.dumps(graph), "utf-8")
     return name
 
 
-@pytest.mark.parametrize("output", ["SaveVideo", "VHS_VideoCombine"])
+@pytest.mark.parametrize("output", ["SaveVideo", "VHS_VideoCombine", "SaveImage"])
 def test_your_gpus_silent_videos_are_accepted_and_the_episode_gets_silence(
         tmp_path: Path, output: str) -> None:
     """Issue 45.2: Wan 2.1/2.2 make no sound; the shot is kept as silent, never refused."""

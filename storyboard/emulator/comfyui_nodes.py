@@ -69,6 +69,7 @@ NODES: dict[str, Node] = {
                               "pingpong", "save_output"), ("audio", "meta_batch", "vae"),
                              ("VHS_FILENAMES",), output_node=True),
 }
+NODES["SaveImage"] = Node(("images", "filename_prefix"), (), (), output_node=True)  # PNG frames
 SOUND_NODES = ("CreateVideo", "VHS_VideoCombine")  # their video has sound only when linked to one
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from storyboard.animatic.draw import Animatic, Sound, Thumbnail, TimedText, render
 from storyboard.emulator.comfyui_nodes import NODES, SOUND_NODES, object_info, validate
 from storyboard.emulator.comfyui_ws import Listeners, message, order, stamped, status, steps_of
+from storyboard.media import ffmpeg
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Instance:
         self.pending: collections.deque[Item] = collections.deque()
         self.running: Item | None = None
         self.history: dict[str, dict[str, Any]] = {}
+        self.frame_files: dict[str, list[Path]] = {}  # a SaveImage prompt's frames
         self.slow: list[float] = []  # extra seconds for the next jobs (a fault)
         self.listeners = Listeners()  # the /ws sockets, by client id
         self._wake = asyncio.Event()
@@ -207,6 +209,9 @@ class Instance:
                 self._say(item, message("progress", {"value": step, "max": steps,
                                                      "prompt_id": prompt_id, "node": node_id}))
         await drawing
+        if _saves_frames(item):  # a workflow ending in SaveImage: its frames, not a video
+            self.frame_files[prompt_id] = await asyncio.to_thread(
+                ffmpeg.video_frames, out, self.outputs / "frames", out.stem)
         await asyncio.sleep(max(0.0, seconds - (time.monotonic() - began)))
         self.counters.executed[prompt_id] += 1
 
@@ -230,7 +235,9 @@ class Instance:
         outputs: dict[str, Any] = {}
         if word == "success":
             name = f"{prompt_id}_{item.number:05d}.mp4"
-            outputs = {node: _output(item.graph[node], name) for node in item.outputs[:1]}
+            outputs = {node: _output(item.graph[node], name,
+                                     self.frame_files.get(prompt_id, []))
+                       for node in item.outputs[:1]}
             for node, output in outputs.items():
                 self._say(item, message("executed", {"node": node, "display_node": node,
                                                      "output": output, "prompt_id": prompt_id}))
@@ -256,10 +263,17 @@ class Instance:
         self._say(item, message("executing", {"node": None, "prompt_id": prompt_id}))
 
 
-def _output(node: dict[str, Any], name: str) -> dict[str, Any]:
+def _saves_frames(item: Item) -> bool:
+    return any(item.graph[n].get("class_type") == "SaveImage" for n in item.outputs[:1])
+
+
+def _output(node: dict[str, Any], name: str, frames: list[Path]) -> dict[str, Any]:
     """What an output node lists in the history: ``SaveVideo`` its file under ``images`` (with
-    ``animated``), Video Helper Suite's combine node under ``gifs``."""
+    ``animated``), Video Helper Suite's combine node under ``gifs``, ``SaveImage`` its frames."""
     file = {"filename": name, "subfolder": "video", "type": "output"}
+    if node.get("class_type") == "SaveImage":
+        return {"images": [{"filename": f.name, "subfolder": "frames", "type": "output"}
+                           for f in frames]}
     if node.get("class_type") == "VHS_VideoCombine":
         return {"gifs": [{**file, "format": "video/h264-mp4"}]}
     return {"images": [file], "animated": [True]}
@@ -294,6 +308,8 @@ def graph_values(graph: dict[str, Any], inputs: Path) -> dict[str, Any]:
             values["fps"] = int(ins["frame_rate"])
         if kind in SOUND_NODES:  # as ComfyUI: a video without a linked sound has no audio track
             values["silent"] = _linked(graph, ins.get("audio")) is None
+        if kind == "SaveImage":  # frames have no sound
+            values["silent"] = True
         loaded = {"LoadImage": ("image", "images"), "LoadVideo": ("file", "videos"),
                   "LoadAudio": ("audio", "audio")}.get(kind)
         if loaded and isinstance(ins.get(loaded[0]), str):
