@@ -221,3 +221,126 @@ def test_a_line_spoken_in_a_designed_voice_drives_a_shot(tmp_path: Path, emulato
     assert submissions(emu) == 2
     code, report, err = render(series, "--yes")
     assert code == 0 and cast_stats(emu) == stats and submissions(emu) == 2
+
+
+def test_retake_after_init_makes_the_cast_first_in_one_plan_and_consent(
+        tmp_path: Path, emulator: Emulator) -> None:
+    """Issue 45.6, the README tour: ``retake`` of a shot whose cast was never made makes the
+    sheet and the voice first (priced in the same plan, under the same consent), then the takes;
+    each is paid once, and a later render pays for neither again."""
+    emu = emulator()
+    series = tmp_path / "my-series"
+    assert invoke("init", series).exit_code == 0
+    text = (series / "storyboard.yaml").read_text("utf-8")
+    (series / "storyboard.yaml").write_text(text + "provider: {name: dashscope, poll: [0.2]}\n"
+                                            "output: {loudness: null}\n", "utf-8")
+    refused = invoke("retake", series, "ep01/arrival", "-n", "2", "--json")
+    assert refused.exit_code != 0 and submissions(emu) == 0
+    assert cast_stats(emu)["requests"] == {"image": 0, "voice": 0, "speech": 0}
+    taken = invoke("retake", series, "ep01/arrival", "-n", "2", "--yes", "--json")
+    assert taken.exit_code == 0, taken.output
+    report = json.loads(taken.stdout)
+    states = {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]}
+    assert states == {"cast/ada": "done", "voices/ada-voice": "done",
+                      "ep01/arrival#2": "done", "ep01/arrival#3": "done"}, states
+    stats = cast_stats(emu)
+    assert stats["images"] == 1 and stats["voices"] == 1 and submissions(emu) == 2
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    assert cast_stats(emu)["images"] == 1 and cast_stats(emu)["voices"] == 1
+    assert submissions(emu) == 4  # arrival and sketch, once each; the takes and cast not again
+
+
+def test_a_shot_alone_makes_the_cast_it_uses_first(
+        tmp_path: Path, emulator: Emulator) -> None:
+    emu = emulator()
+    series = write(tmp_path / "cast")
+    _, report, _ = render(series, "--yes", "--shot", "ep01/waves")  # ep01 not stitched: 1
+    assert {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]} == {
+        "cast/sam": "done", "cast/cafe": "done", "ep01/waves": "done"}  # the takes it uses
+    assert cast_stats(emu)["images"] == 2 and submissions(emu) == 1
+    made = invoke("render", series, "--provider", "dashscope", "--yes", "--json",
+                  "--shot", "cast/*", "--shot", "voices/*")
+    assert all(s["state"] in ("done", "cached") for s in json.loads(made.stdout)["shots"])
+    assert cast_stats(emu)["images"] == IMAGE_TAKES and cast_stats(emu)["voices"] == 1
+
+
+def test_the_make_it_first_hint_names_the_series_folder(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyboard.language.compile import compile_path
+    from storyboard.run.assets import not_made
+    series = write(tmp_path / "my series")
+    shot = compile_path(series).episode_shots()[0]
+    monkeypatch.chdir(tmp_path)
+    hint = not_made("cast/mia", shot, "is not made", series)
+    assert hint.endswith("make it first: storyboard render 'my series' --shot cast/mia")
+    assert "SERIES" not in hint
+
+
+SHORT_LINE = """\
+storyboard: 1
+title: Short
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+voices:
+  ada-voice: {design: "a warm, calm woman", sample: "Morning! The usual?"}
+characters:
+  ada: {image: {generate: "a young engineer with brass goggles"}, voice: ada-voice}
+episodes:
+  - id: ep01
+    shots:
+      - {id: a, prompt: "@ada waves"}
+      - id: short
+        model: wan2.7-i2v
+        first_frame: {from: a}
+        driving_audio: {say: "Now, where did I put that spanner?", voice: ada-voice}
+        prompt: "she searches the bench"
+      - id: long
+        model: wan2.7-i2v
+        first_frame: {from: a}
+        driving_audio: {say: "Now, where did I put that spanner? It was here a minute ago.",
+                        voice: ada-voice}
+        prompt: "she searches the floor"
+"""
+
+
+def test_a_line_too_short_for_its_shot_is_warned_of_and_never_sent(tmp_path: Path,
+                                                                     emulator: Emulator) -> None:
+    """Issue 45.4: ``check`` warns (an estimate); the made line is measured and the shot it
+    drives is not submitted, so nothing is paid for a shot the service would refuse."""
+    emu = emulator()
+    series = tmp_path / "short"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(SHORT_LINE, "utf-8")
+    checked = invoke("check", series)
+    assert checked.exit_code == 0, checked.output
+    assert "storyboard.yaml:17:30: warning: spoken, this line will likely last about 1.7 s" \
+        in checked.stderr, checked.stderr
+    assert checked.stderr.count("warning") == 1  # the longer line is fine
+    code, report, _ = render(series, "--yes")
+    assert code != 0
+    shots = {s["key"].split("/", 1)[1]: s for s in report["shots"]}
+    assert shots["ep01/short"]["state"] == "failed"
+    assert "lines/ep01/short, this shot's driving audio, lasts 1.70 s; expected 2 to 30 s" \
+        in shots["ep01/short"]["message"]
+    assert shots["ep01/long"]["state"] == "done" and shots["lines/ep01/short"]["state"] == "done"
+    assert submissions(emu) == 2  # a and long: never the short one
+    render(series, "--yes")
+    assert submissions(emu) == 2  # nor on a second render
+
+
+def test_local_and_emulator_lines_last_as_the_estimate_says() -> None:
+    import io
+    import wave
+
+    from storyboard.animatic.cast import line_seconds
+    from storyboard.emulator.cast_media import speech
+    from storyboard.targets.assets import spoken_seconds
+    for text in ("Hi!", "Now, where did I put that spanner?", "你好，今天怎么样？"):
+        with wave.open(io.BytesIO(speech(text, "v"))) as wav:
+            emulated = wav.getnframes() / wav.getframerate()
+        assert abs(emulated - spoken_seconds(text)) < 0.01, text
+        assert line_seconds(text) == spoken_seconds(text)
+    assert spoken_seconds("Now, where did I put that spanner?") == 1.7
+    assert spoken_seconds("你好，今天怎么样？") == 1.8

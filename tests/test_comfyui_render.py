@@ -118,3 +118,43 @@ def test_a_job_lost_twice_fails_and_says_so(tmp_path: Path) -> None:
         failed = [r for r in getattr(run, "shots", []) if r.state == "failed"]
         assert len(failed) == 1 and "lost this job again" in failed[0].message
         assert a.stats()["prompts"][first] == 2  # never a third time
+
+
+def silent_workflow(series: Path, output: str) -> str:
+    """The references workflow as open Wan weights run it: a video with no sound (its voice is
+    loaded but linked to nothing), saved by ``SaveVideo``, by Video Helper Suite's node, or as
+    image frames (``SaveImage``)."""
+    graph = json.loads((series / "workflows" / PHANTOM).read_text("utf-8"))
+    del graph["22"]["inputs"]["audio"]
+    if output == "VHS_VideoCombine":
+        del graph["22"], graph["23"]
+        graph["23"] = {"class_type": "VHS_VideoCombine", "inputs": {
+            "images": ["21", 0], "frame_rate": "{{fps}}", "loop_count": 0,
+            "filename_prefix": "video/storyboard", "format": "video/h264-mp4",
+            "pingpong": False, "save_output": True}}
+    if output == "SaveImage":  # the frames alone: joined into the shot's video when downloaded
+        del graph["22"], graph["23"]
+        graph["23"] = {"class_type": "SaveImage", "inputs": {
+            "images": ["21", 0], "filename_prefix": "storyboard"}}
+    name = f"silent-{output}.json"
+    (series / "workflows" / name).write_text(json.dumps(graph), "utf-8")
+    return name
+
+
+@pytest.mark.parametrize("output", ["SaveVideo", "VHS_VideoCombine", "SaveImage"])
+def test_your_gpus_silent_videos_are_accepted_and_the_episode_gets_silence(
+        tmp_path: Path, output: str) -> None:
+    """Issue 45.2: Wan 2.1/2.2 make no sound; the shot is kept as silent, never refused."""
+    from storyboard.media import ffmpeg
+    with ComfyUIServer(ComfyConfig(job_time=0.1, plain=True)) as a:
+        series = series_on(tmp_path, [a], PHANTOM)
+        name = silent_workflow(series, output)
+        text = (series / "storyboard.yaml").read_text("utf-8")
+        (series / "storyboard.yaml").write_text(text.replace(PHANTOM, name), "utf-8")
+        report = storyboard.render(series, episode="ep02", out=tmp_path / "out")
+        assert report.ok, report
+        assert len(prompts(a)) == EP02 and set(prompts(a).values()) == {1}
+        videos = list((series / ".storyboard" / "cache").rglob("*.mp4"))
+        assert videos and all(ffmpeg.probe(v).audio is None for v in videos)
+        episode = ffmpeg.probe(tmp_path / "out" / "ep02.mp4")
+        assert episode.audio is not None and episode.video is not None

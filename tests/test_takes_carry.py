@@ -170,3 +170,116 @@ def test_status_shows_a_task_id_with_terminal_escapes_escaped() -> None:
     text = console.export_text()
     assert "\x1b" not in text and "\\x1b[2J" in text
     assert safe_id("abc-123") == "abc-123" and safe_id(None) == ""
+
+
+# --- issue 45.1: a pick reaches every shot chained from a shot it changes ---------------------
+
+CHAIN = """\
+storyboard: 1
+title: Chain
+defaults: {{resolution: 720P, ratio: "16:9", duration: 2}}
+provider: {{name: {provider}, poll: [0.2]}}
+output: {{loudness: null}}
+characters:
+  ada: {{image: {{generate: "a young engineer with brass goggles", takes: 2}}}}
+episodes:
+  - id: ep01
+    shots:
+      - {{id: a, prompt: "@ada waves", takes: {takes}}}
+      - {{id: b, first_frame: {{from: a}}, prompt: "@ada turns to the door"}}
+      - {{id: c, model: wan2.7-i2v, first_frame: {{from: a}}, prompt: "the door opens"}}
+      - {{id: d, model: wan2.7-i2v, first_frame: {{from: c}}, prompt: "wind in the hall"}}
+"""
+CHAINED = ["ep01/a", "ep01/b", "ep01/c", "ep01/d"]
+
+
+def write_chain(root: Path, provider: str, takes: int = 1) -> Path:
+    root.mkdir(parents=True)
+    (root / "storyboard.yaml").write_text(CHAIN.format(provider=provider, takes=takes), "utf-8")
+    return root
+
+
+def chain_lock(series: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((series / "storyboard.lock").read_text("utf-8"))
+    return data
+
+
+def chain_from(series: Path, shot: str) -> str:
+    entry = chain_lock(series)["shots"][f"chain/ep01/{shot}"]
+    found = [m["from_hash"] for m in entry["media"].values() if "from_hash" in m]
+    assert len(found) == 1
+    return str(found[0])
+
+
+def statuses(series: Path, provider: str) -> dict[str, str]:
+    result = invoke("plan", series, "--provider", provider, "--json")
+    assert result.exit_code == 0, result.output
+    return {s["key"].split("/", 1)[1]: s["status"] for s in json.loads(result.stdout)["shots"]}
+
+
+def hashes(series: Path) -> dict[str, str]:
+    result = invoke("compile", series)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    return {f"{ep['id']}/{s['id']}": s["hash"] for ep in data["episodes"] for s in ep["shots"]}
+
+
+def test_a_cast_pick_reaches_every_chained_shot_on_local(tmp_path: Path) -> None:
+    series = write_chain(tmp_path / "chain", "local")
+    rendered = invoke("render", series, "--yes", "--json")
+    assert rendered.exit_code == 0, rendered.output
+    before = hashes(series)
+    manifest = invoke("compile", series).stdout
+    picked = invoke("pick", series, "cast/ada", "2")
+    assert picked.exit_code == 0, picked.output
+    assert "ep01/a, ep01/b, ep01/c, ep01/d use(s) it" in picked.output
+
+    status = statuses(series, "local")
+    assert [status[s] for s in CHAINED] == ["changed"] * 4, status
+    after = hashes(series)
+    assert all(after[s] != before[s] for s in CHAINED)
+    assert invoke("compile", series).stdout != manifest  # the manifest shows the pick
+    a_alone = json.loads(invoke("compile", series, "--shot", "a").stdout)
+    assert a_alone["episodes"][0]["shots"][0]["hash"] == after["ep01/a"]
+
+    rendered = invoke("render", series, "--yes", "--json")
+    assert rendered.exit_code == 0, rendered.output
+    assert chain_from(series, "c") == after["ep01/a"] == chain_from(series, "b")
+    assert chain_from(series, "d") == after["ep01/c"]
+    assert set(statuses(series, "local").values()) == {"cached"}
+
+
+def test_a_cast_pick_reaches_every_chained_shot_through_the_emulator(
+        tmp_path: Path, emulator: Emulator) -> None:
+    emu = emulator()
+    series = write_chain(tmp_path / "chain", "dashscope")
+    code, _, err = render(series, "--yes")
+    assert code == 0, err
+    assert submissions(emu) == 4
+    images = emu.stats()["cast"]["images"]
+    picked = invoke("pick", series, "cast/ada", "2")
+    assert picked.exit_code == 0, picked.output
+
+    status = statuses(series, "dashscope")
+    assert [status[s] for s in CHAINED] == ["changed"] * 4, status
+    assert status["cast/ada#2"] == "cached"
+    code, _, err = render(series, "--yes")
+    assert code == 0, err
+    assert submissions(emu) == 8 and emu.stats()["cast"]["images"] == images  # each once
+    assert chain_from(series, "c") == chain_lock(series)["shots"]["chain/ep01/a"]["hash"]
+    code, _, err = render(series, "--yes")
+    assert code == 0 and submissions(emu) == 8  # and never again
+
+
+def test_a_shot_pick_reaches_down_a_chain_of_from(tmp_path: Path) -> None:
+    series = write_chain(tmp_path / "chain", "local", takes=2)
+    rendered = invoke("render", series, "--yes", "--json")
+    assert rendered.exit_code == 0, rendered.output
+    before = hashes(series)
+    picked = invoke("pick", series, "ep01/a", "2")
+    assert picked.exit_code == 0, picked.output
+    assert "ep01/b, ep01/c, ep01/d start(s) from its last frame" in picked.output
+    status = statuses(series, "local")
+    assert status["ep01/a"] == "cached"
+    assert [status[s] for s in CHAINED[1:]] == ["changed"] * 3, status
+    assert hashes(series)["ep01/d"] != before["ep01/d"]

@@ -83,7 +83,7 @@ class Tools:
 
     def compile(self, series: str = ".", provider: str | None = None, episode: str | None = None,
                 shot: str | None = None) -> dict[str, Any]:
-        manifest = compiled(self.series(series), provider)
+        manifest = as_picked(compiled(self.series(series), provider), provider)
         episodes = [e.id for e in manifest.episodes]
         if episode is not None and episode not in episodes:
             raise Refused(f"no episode {episode!r} in this series{did_you_mean(episode, episodes)}"
@@ -245,6 +245,14 @@ def refusal(cost: float, currency: str, max_cost: float, budget: Budget,
             f"than this call may spend ({min(max_cost, budget.left):.2f}: max_cost "
             f"{max_cost:.2f}, the server's ceiling {budget.ceiling:.2f} of which "
             f"{budget.spent:.2f} is spent). Plan: " + "; ".join(shots))
+
+
+def as_picked(manifest: Any, provider: str | None) -> Any:
+    """The manifest as the lock's picks make it (as ``storyboard compile`` prints it)."""
+    from storyboard.run.takes import with_retakes
+    from storyboard.targets.gateways import is_paid
+    name = provider or str(manifest.provider.get("name") or "local")
+    return with_retakes(manifest, free=not is_paid(name))
 
 
 def compiled(folder: Path, provider: str | None) -> Any:

@@ -3,7 +3,8 @@
 What the ``local`` provider makes for a generated image, a designed voice and a spoken line, offline
 and free: a 16:9 card with the asset's name and the first of the user's words drawn in the package's
 font, on a tint taken from the asset's hash (so each take, with its own seed, looks different), and
-a mono 24 kHz tone whose length follows the text (about 0.07 s a character) and whose pitch follows
+a mono 24 kHz tone whose length follows the text (a voice's preview about 0.07 s a character; a
+spoken line as ``targets.assets.spoken_seconds`` says, as the emulator's) and whose pitch follows
 the hash. Both are drawn by ffmpeg on its C reference paths with bit-exact flags: the same inputs
 give the same bytes on one ffmpeg build.
 """
@@ -14,6 +15,7 @@ import re
 from pathlib import Path
 
 from storyboard.media import ffmpeg
+from storyboard.targets.assets import spoken_seconds
 
 CARD_SIZE = (1024, 576)  # 16:9, within every image model's limits for a reference
 SAMPLE_RATE = 24000
@@ -72,6 +74,13 @@ def seconds_for(text: str, limits: tuple[float, float]) -> float:
     """About ``SECONDS_PER_CHARACTER`` a character, within ``limits``, to the millisecond."""
     low, high = limits
     return round(min(max(len(text.strip()) * SECONDS_PER_CHARACTER, low), high), 3)
+
+
+def line_seconds(text: str) -> float:
+    """How long the stand-in of a spoken line lasts: as the emulator speaks it and ``check``
+    estimates it (``targets.assets.spoken_seconds``), never stretched to a model's minimum, so a
+    line too short for its shot is found by a free render too."""
+    return min(max(spoken_seconds(text), 0.1), SPEECH_SECONDS[1])
 
 
 def pitch(content_hash: str) -> int:

@@ -18,6 +18,8 @@ INDENT = " " * len(PROMPT)
 
 
 def _where(ref: MediaRef, root: Path) -> str:
+    if ref.asset is not None:  # made by the cast: named by its asset id
+        return f"{{asset: {ref.asset}}}"
     if ref.path is None:
         return str(ref.url)
     try:
@@ -46,12 +48,31 @@ def shot_form(shot: CompiledShot, root: Path) -> str:
     return f"{PROMPT}{prompt}\n{MEDIA}[{media}]\n"
 
 
+def asset_form(asset: CompiledShot, root: Path) -> str:
+    """The prompt form of one cast asset's take: what its service is asked (ends with a newline)."""
+    assert asset.asset is not None
+    request = asset.asset
+    prompt = f"\n{INDENT}".join(request.prompt.splitlines() or [""])
+    lines = [f"{PROMPT}{prompt}", f"{'model:':<{len(PROMPT)}}{request.model}"]
+    extra = {"sample:": request.sample, "voice:": request.voice, "size:": request.size,
+             "seed:": request.seed}
+    lines += [f"{key:<{len(PROMPT)}}{value}" for key, value in extra.items()
+              if value not in (None, "")]
+    if request.refs:
+        refs = ", ".join(_where(r, root) for r in request.refs)
+        lines.append(f"{MEDIA}[{refs}]")
+    return "\n".join(lines) + "\n"
+
+
 def manifest_form(manifest: Manifest, *, episode: str | None = None,
                   shot: str | None = None) -> str:
-    """Every selected shot's prompt form; a ``# episode/shot`` line heads each when there are
-    several."""
-    chosen = [s for ep in manifest.episodes if episode is None or ep.id == episode
-              for s in ep.shots if shot is None or s.id == shot]
-    if len(chosen) == 1:
-        return shot_form(chosen[0], manifest.root)
-    return "\n".join(f"# {s.episode}/{s.id}\n{shot_form(s, manifest.root)}" for s in chosen)
+    """Every selected shot's prompt form (``shot``: a shot, or a cast asset's takes by its id,
+    ``cast/mia``); a ``# episode/shot`` line heads each when there are several."""
+    forms = [(f"{a.episode}/{a.id}", asset_form(a, manifest.root)) for asset in manifest.cast
+             if shot == f"{asset.episode}/{asset.name}" for a in asset.all_takes()]
+    forms += [(f"{s.episode}/{s.id}", shot_form(s, manifest.root))
+              for ep in manifest.episodes if episode is None or ep.id == episode
+              for s in ep.shots if shot in (None, s.id, s.shot_id)]
+    if len(forms) == 1:
+        return forms[0][1]
+    return "\n".join(f"# {name}\n{form}" for name, form in forms)

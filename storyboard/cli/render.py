@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
     from rich.console import Console
 
     from storyboard.language.request import Manifest
+    from storyboard.language.variations import Variants
     from storyboard.run.plan import Plan
 
 __all__ = ["cancel", "check", "compile_command", "plan", "render", "status"]
@@ -70,7 +72,9 @@ def compile_command(path: Path, provider: str | None, episode: str | None, shot:
     sorted JSON, or each shot's prompt and media (--format prompt)."""
     from storyboard.dialects import DIALECTS
     from storyboard.dialects import manifest as manifest_json
-    variants = variants_of(path, var, variation, provider=provider)
+    variants = as_picked(variants_of(path, var, variation, provider=provider), provider)
+    for manifest in variants.manifests:
+        guarded(partial(selected, manifest, episode, shot))
     if form == "prompt":
         from storyboard.cli.prompt_form import manifest_form
         return click.echo("\n".join(manifest_form(m, episode=episode, shot=shot)
@@ -83,6 +87,49 @@ def compile_command(path: Path, provider: str | None, episode: str | None, shot:
     click.echo(manifest_json.to_json(first, episode=episode, shot=shot, dialect=dialect,
                                      media_base_url=first.provider.get("media_base_url")),
                nl=False)
+
+
+def as_picked(variants: Variants, provider: str | None) -> Variants:
+    """Each variation as the lock's picks and retakes make it: a shot's hash covers the picked
+    take of every asset and shot that reaches it, so a pick shows in ``compile``'s output."""
+    from storyboard.language.picks import as_picked as picked
+    from storyboard.targets.gateways import is_paid
+    states = lock_takes(variants.root)
+    for variant in variants.variants:
+        if variant.manifest is not None:
+            name = provider or str(variant.manifest.provider.get("name") or "local")
+            variant.manifest = picked(variant.manifest, states, free=not is_paid(name))
+    return variants
+
+
+def lock_takes(root: Path) -> dict[str, Any]:
+    """The take states of the series' lock (``storyboard.lock``), read without the runner (which
+    ``compile`` never imports); none when there is no lock or it is not one (``render`` says so)."""
+    try:
+        data = json.loads((root / "storyboard.lock").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    takes = data.get("takes") if isinstance(data, dict) else None
+    return {k: v for k, v in takes.items() if isinstance(v, dict)} if isinstance(takes, dict) \
+        else {}
+
+
+def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:
+    """Raise when ``--episode`` or ``--shot`` names nothing in ``manifest``."""
+    from storyboard.language.validate import did_you_mean
+    episodes = [ep.id for ep in manifest.episodes]
+    if episode is not None and episode not in episodes:
+        raise StoryboardError(f"--episode {episode!r} names no episode of this series"
+                              f"{did_you_mean(episode, episodes)}; expected one of: "
+                              f"{', '.join(episodes[:8])}")
+    names = [f"{a.episode}/{a.name}" for a in manifest.cast if episode is None]
+    names += [n for s in manifest.episode_shots() if episode in (None, s.episode)
+              for n in (s.shot_id, s.id)]
+    if shot is not None and shot not in names:
+        raise StoryboardError(f"--shot {shot!r} names no shot or cast asset of this series"
+                              f"{did_you_mean(shot, names)}; expected EPISODE/SHOT, SHOT or "
+                              f"cast/NAME, e.g. {next(iter(names), 'ep01/shot01')}")
+
 
 DRAFT = click.option("--draft", is_flag=True,
                      help="Low resolution and frame rate proxies (local provider only).")

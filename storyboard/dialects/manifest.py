@@ -72,19 +72,20 @@ def asset_entry(asset: CompiledShot, root: Path) -> dict[str, Any]:
 def to_dict(manifest: Manifest, *, episode: str | None = None, shot: str | None = None,
             dialect: Dialect = native.DIALECT, media_base_url: str | None = None
             ) -> dict[str, Any]:
+    cast = [a for a in manifest.cast if shot in (None, f"{a.episode}/{a.name}")]
     episodes = []
     for ep in manifest.episodes:
-        if episode is not None and ep.id != episode:
+        if (episode is not None and ep.id != episode) or (shot is not None and cast):
             continue
         shots = [shot_entry(s, manifest.root, dialect, media_base_url)
-                 for s in ep.shots if shot is None or s.id == shot]
+                 for s in ep.shots if shot in (None, s.id, s.shot_id)]
         episodes.append({"id": ep.id, "title": ep.title, "shots": shots})
     data: dict[str, Any] = {"storyboard": 1, "series": {"name": manifest.name,
                                                        "title": manifest.title},
                             "episodes": episodes}
-    if manifest.cast and episode is None and shot is None:  # absent without a cast, as before
+    if cast and episode is None:  # absent without a cast, as before; ``--shot cast/mia``: its takes
         data["cast"] = [asset_entry(take, manifest.root)
-                        for asset in manifest.cast for take in asset.all_takes()]
+                        for asset in cast for take in asset.all_takes()]
     if dialect is not native.DIALECT:  # the native manifest stays byte-for-byte what it was
         data["provider"] = dialect.name
     return data

@@ -2,7 +2,8 @@
 
 The emulator's stand-ins for generated images and spoken lines. The same seed text gives the same
 bytes (no time, no randomness, no process): a picture is bands of colours drawn from a hash of the
-prompt, seed and references; speech is one short tone per character, pitched by the voice.
+prompt, seed and references; speech is one short tone per character, pitched by the voice, as
+long in all as the local stand-in's (``targets.assets.spoken_seconds``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import struct
 import wave
 import zlib
 
+from storyboard.targets.assets import character_seconds
+
 BANDS = 6  # colour bands down the picture
 STRIPES = 8  # and stripes across it
-TONE_SECONDS = 0.05  # per character of a spoken line
 MAX_SPEECH_SECONDS = 60.0
 
 
@@ -64,17 +66,18 @@ def png_size(data: bytes) -> tuple[int, int, bool] | None:
 def pcm(text: str, voice: str, sample_rate: int) -> bytes:
     """16-bit mono samples of ``text`` in ``voice``: a tone per character, the voice's pitch."""
     base = 110 + _digest("voice", voice)[0] % 120
-    per = max(1, int(sample_rate * TONE_SECONDS))
-    count = min(len(text), int(MAX_SPEECH_SECONDS / TONE_SECONDS))
-    tones: dict[float, bytes] = {}
+    tones: dict[tuple[float, int], bytes] = {}
     frames = bytearray()
-    for char in text[:count]:
+    for char in text.strip():  # as long as ``spoken_seconds`` says (the local stand-in's length)
+        per = max(1, round(sample_rate * character_seconds(char)))
+        if len(frames) + 2 * per > 2 * sample_rate * MAX_SPEECH_SECONDS:
+            break
         pitch = 0.0 if char.isspace() else base * (1 + (ord(char) % 12) / 12)
-        if pitch not in tones:
+        if (pitch, per) not in tones:
             step = 2 * math.pi * pitch / sample_rate
-            tones[pitch] = struct.pack(f"<{per}h", *(int(8000 * math.sin(step * i))
-                                                     for i in range(per)))
-        frames += tones[pitch]
+            tones[pitch, per] = struct.pack(f"<{per}h", *(int(8000 * math.sin(step * i))
+                                                          for i in range(per)))
+        frames += tones[pitch, per]
     return bytes(frames)
 
 

@@ -119,7 +119,7 @@ async def view(request: Request) -> Response:
                           params.get("type", "output"))
     instance = state(request)
     base = {"output": instance.outputs, "input": instance.inputs}.get(kind)
-    if base is None or not SAFE_NAME.match(name) or folder not in ("", "video"):
+    if base is None or not SAFE_NAME.match(name) or folder not in ("", "video", "frames"):
         return Response(status_code=400)
     path = base / folder / name
     if not path.is_file():

@@ -64,7 +64,13 @@ NODES: dict[str, Node] = {
     "CreateVideo": Node(("images", "fps"), ("audio",), ("VIDEO",)),
     "SaveVideo": Node(("video", "filename_prefix", "format", "codec"), (), (),
                       output_node=True),
+    # Video Helper Suite's combine node: frames (and a sound, when linked) into a video file
+    "VHS_VideoCombine": Node(("images", "frame_rate", "loop_count", "filename_prefix", "format",
+                              "pingpong", "save_output"), ("audio", "meta_batch", "vae"),
+                             ("VHS_FILENAMES",), output_node=True),
 }
+NODES["SaveImage"] = Node(("images", "filename_prefix"), (), (), output_node=True)  # PNG frames
+SOUND_NODES = ("CreateVideo", "VHS_VideoCombine")  # their video has sound only when linked to one
 
 
 def object_info(missing: Collection[str] = ()) -> dict[str, Any]:

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.animatic.draw import Animatic, Sound, Thumbnail, TimedText, render
-from storyboard.emulator.comfyui_nodes import NODES, object_info, validate
+from storyboard.emulator.comfyui_nodes import NODES, SOUND_NODES, object_info, validate
 from storyboard.emulator.comfyui_ws import Listeners, message, order, stamped, status, steps_of
+from storyboard.media import ffmpeg
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Instance:
         self.pending: collections.deque[Item] = collections.deque()
         self.running: Item | None = None
         self.history: dict[str, dict[str, Any]] = {}
+        self.frame_files: dict[str, list[Path]] = {}  # a SaveImage prompt's frames
         self.slow: list[float] = []  # extra seconds for the next jobs (a fault)
         self.listeners = Listeners()  # the /ws sockets, by client id
         self._wake = asyncio.Event()
@@ -207,6 +209,9 @@ class Instance:
                 self._say(item, message("progress", {"value": step, "max": steps,
                                                      "prompt_id": prompt_id, "node": node_id}))
         await drawing
+        if _saves_frames(item):  # a workflow ending in SaveImage: its frames, not a video
+            self.frame_files[prompt_id] = await asyncio.to_thread(
+                ffmpeg.video_frames, out, self.outputs / "frames", out.stem)
         await asyncio.sleep(max(0.0, seconds - (time.monotonic() - began)))
         self.counters.executed[prompt_id] += 1
 
@@ -215,11 +220,12 @@ class Instance:
         if not self.config.plain:
             render(animatic(values), out)
             return
-        key = f"plain-{values['width']}x{values['height']}-{values['frames']}-{values['fps']}"
+        key = (f"plain-{values['width']}x{values['height']}-{values['frames']}-{values['fps']}"
+               f"{'-silent' if values['silent'] else ''}")
         drawn = self.outputs / f"{key}.mp4"
         if not drawn.is_file():
-            render(Animatic(values["width"], values["height"],
-                            values["frames"] / values["fps"], values["fps"]), drawn)
+            render(Animatic(values["width"], values["height"], values["frames"] / values["fps"],
+                            values["fps"], audio=not values["silent"]), drawn)
         shutil.copyfile(drawn, out)
 
     def _record(self, item: Item, started: int, word: str, text: str = "") -> None:
@@ -229,8 +235,8 @@ class Instance:
         outputs: dict[str, Any] = {}
         if word == "success":
             name = f"{prompt_id}_{item.number:05d}.mp4"
-            outputs = {node: {"images": [{"filename": name, "subfolder": "video",
-                                          "type": "output"}], "animated": [True]}
+            outputs = {node: _output(item.graph[node], name,
+                                     self.frame_files.get(prompt_id, []))
                        for node in item.outputs[:1]}
             for node, output in outputs.items():
                 self._say(item, message("executed", {"node": node, "display_node": node,
@@ -257,6 +263,22 @@ class Instance:
         self._say(item, message("executing", {"node": None, "prompt_id": prompt_id}))
 
 
+def _saves_frames(item: Item) -> bool:
+    return any(item.graph[n].get("class_type") == "SaveImage" for n in item.outputs[:1])
+
+
+def _output(node: dict[str, Any], name: str, frames: list[Path]) -> dict[str, Any]:
+    """What an output node lists in the history: ``SaveVideo`` its file under ``images`` (with
+    ``animated``), Video Helper Suite's combine node under ``gifs``, ``SaveImage`` its frames."""
+    file = {"filename": name, "subfolder": "video", "type": "output"}
+    if node.get("class_type") == "SaveImage":
+        return {"images": [{"filename": f.name, "subfolder": "frames", "type": "output"}
+                           for f in frames]}
+    if node.get("class_type") == "VHS_VideoCombine":
+        return {"gifs": [{**file, "format": "video/h264-mp4"}]}
+    return {"images": [file], "animated": [True]}
+
+
 def _linked(graph: dict[str, Any], value: Any) -> dict[str, Any] | None:
     if isinstance(value, list) and len(value) == 2 and str(value[0]) in graph:
         node: dict[str, Any] = graph[str(value[0])]
@@ -267,7 +289,8 @@ def _linked(graph: dict[str, Any], value: Any) -> dict[str, Any] | None:
 def graph_values(graph: dict[str, Any], inputs: Path) -> dict[str, Any]:
     """What the result shows: the positive text, seed, size, length, fps and uploaded files."""
     values: dict[str, Any] = {"text": "", "seed": 0, "width": 640, "height": 360,
-                              "frames": 81, "fps": 16, "images": [], "videos": [], "audio": []}
+                              "frames": 81, "fps": 16, "images": [], "videos": [], "audio": [],
+                              "silent": False}
     for node in graph.values():
         kind, ins = node["class_type"], node["inputs"]
         if kind.startswith("Wan"):
@@ -281,6 +304,12 @@ def graph_values(graph: dict[str, Any], inputs: Path) -> dict[str, Any]:
             values["seed"] = ins["seed"]
         if kind == "CreateVideo" and isinstance(ins.get("fps"), int | float):
             values["fps"] = int(ins["fps"])
+        if kind == "VHS_VideoCombine" and isinstance(ins.get("frame_rate"), int | float):
+            values["fps"] = int(ins["frame_rate"])
+        if kind in SOUND_NODES:  # as ComfyUI: a video without a linked sound has no audio track
+            values["silent"] = _linked(graph, ins.get("audio")) is None
+        if kind == "SaveImage":  # frames have no sound
+            values["silent"] = True
         loaded = {"LoadImage": ("image", "images"), "LoadVideo": ("file", "videos"),
                   "LoadAudio": ("audio", "audio")}.get(kind)
         if loaded and isinstance(ins.get(loaded[0]), str):
@@ -295,4 +324,5 @@ def animatic(values: dict[str, Any]) -> Animatic:
     sounds = tuple(Sound(p, 0.0, duration) for p in values["audio"][:1])
     text = f"seed {values['seed']}: {values['text']}"
     return Animatic(values["width"], values["height"], duration, values["fps"],
-                    thumbnails=thumbs, texts=(TimedText(text, 0.0, duration),), sounds=sounds)
+                    thumbnails=thumbs, texts=(TimedText(text, 0.0, duration),), sounds=sounds,
+                    audio=not values["silent"])

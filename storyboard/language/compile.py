@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language import cast, checkcache, incremental
+from storyboard.language.cascade import without_cascades
 from storyboard.language.expand import expand_one
 from storyboard.language.hashing import digest, take_of
 from storyboard.language.incremental import MemoResolver
@@ -333,6 +334,7 @@ class Compiler(CompileChecks):
         self.asset_hashes = cast.asset_hashes(assets)
         compiled = [incremental.compiled(self, resolver, ep, digests) for ep in episodes]
         self.cache.save()
+        self.problems = without_cascades(self.problems)
         data = self.source.series.data
         series: dict[str, Any] = data if isinstance(data, dict) else {}  # broken YAML: none
         return Manifest(title=str(series.get("title", self.source.name)), name=self.source.name,

@@ -19,7 +19,7 @@ from storyboard.language import cast
 from storyboard.language.document import Document, PathKey
 from storyboard.language.request import MediaRef
 from storyboard.language.validate import did_you_mean
-from storyboard.targets.assets import QWEN3_TTS_VD, speech_characters
+from storyboard.targets.assets import QWEN3_TTS_VD, speech_characters, spoken_seconds
 from storyboard.targets.capabilities import FileRule
 from storyboard.targets.models import (
     DEFAULT_MODEL,
@@ -110,6 +110,21 @@ def _spoken_line(resolver: Resolving, shot: Shot, value: dict[str, Any], where: 
     line = cast.SpokenLine(f"{shot.episode}/{shot.id}", text, voice, shot.doc.span(where))
     resolver.lines[line.id] = line
     shot.frames["driving_audio"] = MediaRef(asset=cast.asset_id("lines", line.id))
+    _line_length(resolver, shot, text, where)
+
+
+def _line_length(resolver: Resolving, shot: Shot, text: str, where: PathKey) -> None:
+    """A warning when the line will likely last less (or more) than the model takes as driving
+    audio (``spoken_seconds``: an estimate; the made line is measured before the shot is sent)."""
+    rule = shot.model.file_rules.get("driving_audio")
+    seconds = spoken_seconds(text)
+    if rule is None or rule.min_seconds <= seconds <= rule.max_seconds:
+        return
+    resolver.problems.append(shot.doc.diagnostic((*where, "say"), (
+        f"spoken, this line will likely last about {seconds:.1f} s (about 20 characters a "
+        f"second); {shot.model.id} takes {rule.min_seconds:g} to {rule.max_seconds:g} s of "
+        "driving audio: lengthen the line (the made line is measured, and the shot is not "
+        "sent when it is too short)"), severity="warning", code="line-length"))
 
 
 # The frames a shot may name besides its first frame, each with the kind of file it is.

@@ -117,8 +117,10 @@ class MediaResolver:
         refs = [self.media_ref(doc, (*where, "refs", i), value, "image")
                 for i, value in enumerate(entry.get("refs") or ()) if isinstance(value, str)]
         seed = entry.get("seed")
+        kind = entry.get("kind")  # another word is the schema's error: drawn as a character
+        subject = kind if isinstance(kind, str) and kind in cast.RECIPES else "character"
         self.generated[name] = cast.GeneratedImage(
-            name, str(entry["generate"]), str(entry.get("kind") or "character"),
+            name, str(entry["generate"]), subject,
             tuple(r for r in refs if r is not None), _count(entry.get("takes")),
             seed if isinstance(seed, int) else None, doc.span(where))
         return MediaRef(asset=cast.asset_id("cast", name))

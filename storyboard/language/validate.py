@@ -275,7 +275,24 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
     if kind == "oneOf" and isinstance(error.instance, dict) and path and \
             {"image", "video"} & set(_deref(error.schema).get("properties", {})):
         return doc.diagnostic(path, "a character needs exactly one of 'image' or 'video'")
+    if kind in ("oneOf", "anyOf") and (lacking := _missing(error)):
+        return doc.diagnostic(path, lacking)
     return doc.diagnostic(path, f"{_show(error.instance)} is not valid here: {_expected(error)}")
+
+
+def _missing(error: ValidationError) -> str | None:
+    """For a mapping that fits one form of several but for a required key: which key is missing
+    and what it is (a designed voice without its ``sample``)."""
+    keys = set(error.instance) if isinstance(error.instance, dict) else set()
+    branches = error.validator_value if isinstance(error.validator_value, list) else []
+    for branch in map(_deref, branches):
+        properties = branch.get("properties", {})
+        missing = [k for k in branch.get("required", []) if k not in keys]
+        if keys and keys <= set(properties) and missing:
+            said = _deref(properties.get(missing[0])).get("description")
+            return (f"missing required key {missing[0]!r} beside {', '.join(map(repr, sorted(keys)))}"
+                    + (f" ({missing[0]}: {said})" if said else ""))
+    return None
 
 
 def _expected(error: ValidationError) -> str:
@@ -285,6 +302,8 @@ def _expected(error: ValidationError) -> str:
         branch = _deref(branch)
         if "enum" in branch:
             words.append("one of " + ", ".join(map(str, branch["enum"])))
+        elif branch.get("type") == "object" and branch.get("required"):
+            words.append("a mapping with " + " and ".join(map(repr, branch["required"])))
         elif "type" in branch:
             words.append(TYPE_WORDS.get(str(branch["type"]), str(branch["type"])))
     return "expected " + " or ".join(words) if words else error.message

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import re
 import subprocess
@@ -235,6 +236,29 @@ def last_frame(video: Path, out: Path) -> Path:
              "-sws_flags", SWS_FLAGS, "-fflags", "+bitexact", "-flags:v", "+bitexact",
              "-f", "image2", "-c:v", "png", str(tmp)], what=f"taking the last frame of {video.name}")
     return out
+
+
+def frames_video(frames: Sequence[Path], fps: float, out: Path) -> Path:
+    """Still frames (named ``000000.png`` on, in one folder) into a silent H.264 video at
+    ``fps``: what a ComfyUI workflow that saves image frames made."""
+    if not frames or not math.isfinite(fps) or fps <= 0:
+        raise MediaError(f"cannot make a video of {len(frames)} frame(s) at {fps} fps")
+    pattern = frames[0].parent / f"%06d{frames[0].suffix}"
+    with atomic_output(out) as tmp:
+        run(["-framerate", f"{fps:.6f}", "-start_number", "0", "-i", str(pattern),
+             "-frames:v", str(len(frames)), "-c:v", "libx264", "-preset", "veryfast",
+             "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-an",
+             "-f", "mp4", str(tmp)], what=f"joining {len(frames)} frames into a video")
+    return out
+
+
+def video_frames(video: Path, folder: Path, stem: str) -> list[Path]:
+    """Every frame of ``video`` as a PNG in ``folder`` (``STEM_00000.png`` on), in order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    run([*PORTABLE_ARGS, "-i", str(video), "-an", "-start_number", "0", "-fflags", "+bitexact",
+         "-flags:v", "+bitexact", "-f", "image2", "-c:v", "png",
+         str(folder / f"{stem}_%05d.png")], what=f"taking the frames of {video.name}")
+    return sorted(folder.glob(f"{stem}_*.png"))
 
 
 def framecrc_timebases(listing: str) -> dict[str, Fraction]:

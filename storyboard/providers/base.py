@@ -44,6 +44,9 @@ class Traits:
     - ``wire_watched``: every request it sends goes through ``protocol.LazyClient`` (which tells
       ``watching``), so a submit that failed with an exception of ours before any request went
       out is known to have created nothing. Off: every such failure may have sent its request.
+    - ``sound``: its videos carry an audio track. Off (your own GPUs: open Wan weights make no
+      sound): a silent video is accepted as silent, and the stitch gives it silence or the
+      series' audio.
     """
 
     paid: bool = True
@@ -54,6 +57,7 @@ class Traits:
     downloads: bool = True
     writes_lock: bool = True
     wire_watched: bool = False
+    sound: bool = True
 
 
 class Wire:

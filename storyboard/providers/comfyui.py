@@ -22,10 +22,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -38,10 +40,11 @@ from storyboard.errors import (
     TransportError,
 )
 from storyboard.language.request import CompiledShot
+from storyboard.media import ffmpeg
 from storyboard.providers import comfyui_workflow as wf
 from storyboard.providers import protocol
 from storyboard.providers.base import BaseProvider, Traits, refuse_assets
-from storyboard.providers.comfyui_client import NAME, Instance, first_video, status_of
+from storyboard.providers.comfyui_client import NAME, Instance, first_video, frames_of, status_of
 from storyboard.providers.comfyui_dispatch import Dispatch
 from storyboard.providers.comfyui_jobs import Job, Jobs, Throughput
 from storyboard.providers.comfyui_progress import Watch
@@ -68,7 +71,7 @@ class ComfyUIProvider(BaseProvider):
 
     name = NAME
     # free: no consent, budget or ledger; it lists its jobs
-    traits = Traits(paid=False, wire_watched=True)
+    traits = Traits(paid=False, wire_watched=True, sound=False)  # open Wan weights: silent
     capabilities = Capabilities()
     prices = PriceTable({"480P": 0.0, "720P": 0.0, "1080P": 0.0}, input_video_cap=0.0)
 
@@ -83,6 +86,7 @@ class ComfyUIProvider(BaseProvider):
         self.jobs = Jobs(state / "jobs")
         self.throughput = Throughput(state / "throughput.json")
         self.client_id = uuid.uuid4().hex
+        self.frames: dict[str, tuple[list[str], float]] = {}  # prompt id: frame URLs, seconds
         self.watches = {i.url: Watch(i.url, self.client_id, lambda: self.on_progress)
                         for i in self.instances}
         self._workflows: dict[Path, wf.Workflow] = {}
@@ -273,13 +277,18 @@ class ComfyUIProvider(BaseProvider):
             return TaskState(job.prompt_id, TaskStatus.FAILED, code="ExecutionError",
                              message=message or "the prompt failed")
         item = first_video(entry)
-        if item is None:
+        frames = [] if item is not None else frames_of(entry)
+        if item is None and not frames:
             return TaskState(job.prompt_id, TaskStatus.FAILED, code="NoVideo",
-                             message="the workflow saved no video (end it with SaveVideo)")
+                             message="the workflow saved no video (end it with SaveVideo, "
+                                     "VHS_VideoCombine or SaveImage frames)")
+        if frames:  # image frames: joined into a video of the shot's length when downloaded
+            self.frames[job.prompt_id] = ([instance.view_url(f) for f in frames], job.seconds)
         if "execution_start" in times and "execution_success" in times:
             self.throughput.add(instance.url, times["execution_success"] -
                                 times["execution_start"], job.seconds)
-        return TaskState(job.prompt_id, TaskStatus.SUCCEEDED, video_url=instance.view_url(item),
+        url = instance.view_url(item if item is not None else frames[0])
+        return TaskState(job.prompt_id, TaskStatus.SUCCEEDED, video_url=url,
                          usage=Usage(output_seconds=job.seconds), message=note)
 
     async def _lost(self, job: Job) -> TaskState:
@@ -328,9 +337,25 @@ class ComfyUIProvider(BaseProvider):
     async def download(self, state: TaskState, dest: Path) -> None:
         if not state.video_url:
             raise ProviderError(f"task {state.task_id} has no video", provider=NAME)
+        if state.task_id in self.frames:
+            return await self._download_frames(state.task_id, dest)
         await protocol.download_to(self._client(), state.video_url, dest, provider=NAME,
                                    what=f"download of {state.task_id}", key=None,
                                    timeout=httpx.Timeout(max(self.settings.timeout, 300.0)))
+
+    async def _download_frames(self, task_id: str, dest: Path) -> None:
+        """A workflow's image frames, each downloaded, joined into a silent video as long as the
+        shot (its frame rate: frames over seconds)."""
+        urls, seconds = self.frames[task_id]
+        name = parse_qs(urlsplit(urls[0]).query).get("filename", ["frame.png"])[0]
+        with tempfile.TemporaryDirectory(dir=dest.parent) as folder:
+            paths = [Path(folder) / f"{n:06d}{Path(name).suffix}" for n in range(len(urls))]
+            for url, path in zip(urls, paths, strict=True):
+                await protocol.download_to(self._client(), url, path, provider=NAME,
+                                           what=f"download of {task_id}", key=None,
+                                           timeout=httpx.Timeout(self.settings.timeout))
+            fps = len(paths) / seconds if seconds > 0 else 16.0
+            await asyncio.to_thread(ffmpeg.frames_video, paths, fps, dest)
 
     async def aclose(self) -> None:
         for watch in self.watches.values():

@@ -57,6 +57,24 @@ def first_video(entry: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+FRAME_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def frames_of(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The still frames a finished prompt saved (``SaveImage``'s ``images``, none animated), in
+    file name order: the video of a workflow that ends in image frames."""
+    outputs = entry.get("outputs") or {}
+    for node_id in sorted(outputs, key=str):
+        node = outputs[node_id]
+        if not isinstance(node, dict) or any(node.get("animated") or []):
+            continue
+        frames = [item for item in node.get("images") or [] if isinstance(item, dict)
+                  and str(item.get("filename", "")).lower().endswith(FRAME_SUFFIXES)]
+        if frames:
+            return sorted(frames, key=lambda item: str(item.get("filename")))
+    return []
+
+
 def status_of(entry: dict[str, Any]) -> tuple[str, str, dict[str, float]]:
     """(``success`` | ``error`` | ``interrupted`` | ``running``, message, event timestamps)."""
     status = entry.get("status") or {}

@@ -134,7 +134,7 @@ def draw_asset(shot: CompiledShot, out: Path) -> Path:
     if asset.kind == "voice":
         seconds = cast.seconds_for(asset.sample or asset.prompt, cast.VOICE_SECONDS)
     else:
-        seconds = cast.seconds_for(asset.prompt, cast.SPEECH_SECONDS)
+        seconds = cast.line_seconds(asset.prompt)
     return cast.draw_tone(out, seconds=seconds, content_hash=shot.hash)
 
 

@@ -10,6 +10,7 @@ is not touched: it already covers the take (its hash), so the bytes sent are the
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -72,7 +73,17 @@ def with_made_files(shots: list[CompiledShot], cache: OutputCache) -> list[Compi
     return out
 
 
-def not_made(asset: str, shot: CompiledShot, why: str) -> str:
-    """Why a shot cannot be sent: an asset it uses is not made (and how to make it)."""
+def not_made(asset: str, shot: CompiledShot, why: str, root: Path) -> str:
+    """Why a shot cannot be sent: an asset it uses is not made (and how to make it: the command
+    that renders the shot makes the assets it uses first)."""
     return (f"blocked: {asset} (used by {shot.episode}/{shot.name}) {why}; make it first: "
-            f"storyboard render SERIES --shot {asset}")
+            f"storyboard render {_shown_folder(root)} --shot {asset}")
+
+
+def _shown_folder(root: Path) -> str:
+    """The series folder as a command names it: relative to the working folder when inside it."""
+    try:
+        relative = root.resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return shlex.quote(str(root))
+    return shlex.quote(str(relative)) if str(relative) != "." else "."

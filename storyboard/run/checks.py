@@ -5,6 +5,7 @@ retried, and is a downloaded video fit for the cache (if not, it is kept aside: 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from storyboard.errors import (
@@ -17,6 +18,7 @@ from storyboard.errors import (
 )
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg, probe
+from storyboard.targets.models import model_of
 
 AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
 
@@ -95,3 +97,25 @@ def keep_rejected(root: Path, shot: CompiledShot, task_id: str, tmp: Path) -> Pa
     kept.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, kept)
     return kept
+
+
+def made_input_problem(shot: CompiledShot, made: Mapping[str, Path]) -> str | None:
+    """What a made cast asset breaks of the rule ``shot``'s model holds its role to (a spoken
+    line too short for a driving audio), measured before the shot is sent; None when all fit."""
+    model = model_of(shot.request.model)
+    rules = model.file_rules if model is not None else {}
+    for item in shot.request.media:
+        rule = rules.get(item.role)
+        asset = item.ref.asset if item.ref is not None else None
+        if rule is None or asset is None or asset not in made:
+            continue
+        try:
+            seconds = probe.measure(made[asset]).seconds
+        except (MediaError, FFmpegError) as exc:
+            return f"{asset} cannot be read: {exc}"
+        problem = rule.problem(seconds, made[asset].stat().st_size)
+        if problem is not None:
+            return (f"{asset}, this shot's {item.role.replace('_', ' ')}, {problem} on "
+                    f"{shot.request.model}: not sent, nothing paid for it; change the line "
+                    "(its say:) and render again")
+    return None

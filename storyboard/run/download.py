@@ -112,7 +112,8 @@ class Downloading(Session):
             verify_asset(tmp, shot.asset.kind)
         else:
             verify_video(tmp, float(shot.request.duration), self.options.duration_tolerance,
-                         self.options.require_audio and shot.request.audio is not False)
+                         self.options.require_audio and self.provider.traits.sound
+                         and shot.request.audio is not False)
         entry = CacheEntry(shot.hash, sha256_file(tmp), self.provider.name, state.task_id,
                            shot.request.seed, billed, cost, self.prices.currency, time.time())
         self.cache.put(entry, tmp)

@@ -132,12 +132,13 @@ class ShotRun(Submitting):
             made = await self.futures[key]
             if made.output is not None:
                 return Made(made.output, made.task_id or "")
-            raise self.end(shot, "blocked", not_made(asset, shot, f"ended {made.state}"),
-                           "blocked")
+            raise self.end(shot, "blocked",
+                           not_made(asset, shot, f"ended {made.state}", self.root), "blocked")
         entry = self.cache.get(digest)
         if entry is not None:
             return Made(self.cache.path(digest), entry.task_id)
-        raise self.end(shot, "blocked", not_made(asset, shot, "is not made"), "blocked")
+        raise self.end(shot, "blocked", not_made(asset, shot, "is not made", self.root),
+                       "blocked")
 
     async def follow_duplicate(self, shot: CompiledShot) -> None:
         """Shots with the same hash (variations) render once: later ones wait for the first."""

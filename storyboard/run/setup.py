@@ -215,15 +215,18 @@ def variation_target(manifest: Manifest, out: Path | None, matrix: bool, draft: 
 
 
 def choose_shots(setup: RunSetup, patterns: tuple[str, ...]) -> None:
-    """``--shot``: render only the named shots' takes (globs allowed; in a matrix a pattern names
-    the shot in every variation that has it, or ``VARIATION/EPISODE/SHOT`` one of them)."""
+    """``--shot``: render only the named shots' takes, after the cast assets they use (globs
+    allowed; in a matrix a pattern names the shot in every variation that has it, or
+    ``VARIATION/EPISODE/SHOT`` one of them)."""
     if not patterns:
         return
     chosen = select_shots(setup.manifest, tuple(p.partition("#")[0] for p in patterns))
     takes = [p for p in patterns if "#" in p]  # ``episode/shot#k``: only that take (retake)
-    setup.shots = [take for shot in chosen for take in shot.all_takes()
-                   if (setup.episode is None or take.episode == setup.episode)
-                   and (not takes or _named(shot, take, takes))]
+    shots = [take for shot in chosen for take in shot.all_takes()
+             if (setup.episode is None or take.episode == setup.episode)
+             and (not takes or _named(shot, take, takes))]
+    # the cast they use comes first, in the same plan and consent (cached ones cost nothing)
+    setup.shots = [*(t for t in needed_cast(setup.manifest, shots) if t not in shots), *shots]
     setup.chosen = {state_key(shot) for shot in chosen}
 
 

@@ -17,6 +17,7 @@ from storyboard.run.assets import substituted
 from storyboard.run.checks import (
     describe,
     is_ambiguous,
+    made_input_problem,
     retryable,
 )
 from storyboard.run.inputs import InputChanged, snapshot_inputs
@@ -35,6 +36,10 @@ log = logging.getLogger("storyboard.run")
 class Submitting(Reconciling):
     async def submit_and_finish(self, shot: CompiledShot, first_frame: Path | None,
                                 note: str) -> ShotResult:
+        made = {asset: m.path for asset, m in self.made.get(shot_key(shot), {}).items()}
+        problem = await asyncio.to_thread(made_input_problem, shot, made) if made else None
+        if problem is not None:  # before the intent: the service would refuse it, after a charge
+            raise self.end(shot, "failed", f"failed: {problem}", "failed")
         slot = await self.slot_for(shot)  # before the intent: a lease never decides a payment
         try:
             _, cost = self.estimate(shot)

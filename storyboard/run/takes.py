@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.cast import rehashed
-from storyboard.language.hashing import digest, take_of
+from storyboard.language.picks import as_picked, extra_takes
+from storyboard.language.picks import state_key as state_key  # the lock's key, as before
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, take_id
 from storyboard.language.validate import did_you_mean
 from storyboard.run.cache import OutputCache
@@ -28,80 +28,14 @@ from storyboard.targets import Capabilities
 MAX_RETAKES = 10  # takes one `retake` may ask for at once (as `takes:` allows at most 10)
 
 
-def state_key(shot: CompiledShot) -> str:
-    """The key of a shot's take state in the lock: ``series/episode/shot``."""
-    return f"{shot.series}/{shot.episode}/{shot.name}"
-
-
 def with_retakes(manifest: Manifest, lock: LockFile | None = None,
                  seed_max: int = Capabilities().seed_max, *, free: bool = True) -> Manifest:
-    """``manifest`` with each shot's extra takes (``retake``) from the lock added after its own,
-    and each shot that starts from another's last frame starting from that shot's picked take
-    (once: a manifest that has them already is returned as it is). ``free``: for a free
-    provider, whose own retakes (``extra_free``) a paid plan never buys."""
-    if manifest.retakes:
-        return manifest
+    """``manifest`` as the lock's picks and retakes make it (``picks.as_picked``): each shot's
+    extra takes, the picked take of every asset it needs and of every shot it starts from,
+    through any chain of ``from:``. ``free``: for a free provider, whose own retakes
+    (``extra_free``) a paid plan never buys."""
     states = (lock or read_lock(lock_path(manifest.root))).takes
-    cast = [_extended(s, states.get(state_key(s), {}), seed_max, free) for s in manifest.cast]
-    picked = picked_assets(cast, states)
-    episodes = [_follow_picks(replace(ep, shots=[
-        rehashed(_extended(s, states.get(state_key(s), {}), seed_max, free), picked, seed_max)
-        for s in ep.shots]), states, seed_max) for ep in manifest.episodes]
-    return replace(manifest, episodes=episodes, cast=[rehashed(a, picked) for a in cast],
-                   retakes=True)
-
-
-def picked_assets(cast: list[CompiledShot], states: dict[str, TakeState]) -> dict[str, str]:
-    """The hash of the take each cast asset uses, by asset id (``cast/mia``): the picked take,
-    else take 1. A shot's hash covers it, so picking another sheet changes the shots using it."""
-    used = {}
-    for asset in cast:
-        take = int(states.get(state_key(asset), {}).get("picked") or 1)
-        chosen = next((t for t in asset.all_takes() if t.take == take), asset)
-        used[f"{asset.episode}/{asset.name}"] = chosen.hash
-    return used
-
-
-def extra_takes(state: TakeState, free: bool) -> int:
-    """How many takes ``retake`` asked for beyond the shot's own: those of paid retakes, and
-    for a free provider its own free ones after them."""
-    return int(state.get("extra") or 0) + (int(state.get("extra_free") or 0) if free else 0)
-
-
-def _extended(shot: CompiledShot, state: TakeState, seed_max: int,
-              free: bool = True) -> CompiledShot:
-    extra = extra_takes(state, free)
-    if extra <= 0:
-        return shot
-    first = len(shot.all_takes()) + 1
-    more = [take_of(shot, k, seed_max) for k in range(first, first + extra)]
-    return replace(shot, others=[*shot.others, *more])
-
-
-def _follow_picks(episode: CompiledEpisode, states: dict[str, TakeState],
-                  seed_max: int) -> CompiledEpisode:
-    """Each shot that starts from another's last frame (``first_frame: {from: ...}``) starts
-    from that shot's picked take: a pick changes its input, so its hash (and its takes')."""
-    picked: dict[str, CompiledShot] = {}
-    for shot in episode.shots:
-        take = int(states.get(state_key(shot), {}).get("picked") or 1)
-        found = [t for t in shot.all_takes() if t.take == take]
-        if take != 1 and found:
-            picked[shot.id] = found[0]
-    if not picked:
-        return episode
-    return replace(episode, shots=[_from_take(s, picked[s.depends_on], seed_max)
-                                   if s.depends_on in picked else s for s in episode.shots])
-
-
-def _from_take(shot: CompiledShot, source: CompiledShot, seed_max: int) -> CompiledShot:
-    """``shot`` starting from ``source``'s last frame (a take other than 1)."""
-    media = [{**item, "file": {"from_shot": source.hash}} if "from_shot" in
-             (item.get("file") or {}) else item for item in shot.canonical.get("media", [])]
-    form = {**shot.canonical, "media": media}
-    first = replace(shot, hash=digest(form), canonical=form, depends_on=source.id, others=[])
-    more = [take_of(first, t.take, seed_max) for t in shot.others]
-    return replace(first, others=more)
+    return as_picked(manifest, states, seed_max, free=free)
 
 
 # --- the take a shot uses -----------------------------------------------------------------------
@@ -219,21 +153,37 @@ def pick(manifest: Manifest, shot_id: str, take: int) -> LockFile:
 
 
 def followers(manifest: Manifest, shot_id: str) -> list[CompiledShot]:
-    """The shots that start from ``shot_id``'s last frame (as the lock picks it now): a pick
-    changes their input, so they render again."""
+    """The shots that start from ``shot_id``'s last frame (as the lock picks it now), and those
+    that start from theirs, down every chain of ``from:``: a pick changes their input, so they
+    render again."""
     shot = find_shot(manifest, shot_id)
     current = with_retakes(manifest)
-    return [s for ep in current.episodes if ep.id == shot.episode for s in ep.shots
-            if s.depends_on is not None and s.depends_on.partition("#")[0] == shot.id]
+    return _downstream(current, {shot.shot_id})
 
 
 def users(manifest: Manifest, shot_id: str) -> list[CompiledShot]:
-    """The shots (and lines) that use the cast asset ``shot_id`` (``cast/mia``): a pick changes
-    their input, so they render again. Empty for a shot."""
+    """The shots (and lines) that use the cast asset ``shot_id`` (``cast/mia``), and the shots
+    chained from them by ``from:``: a pick changes their input, so they render again. Empty for
+    a shot."""
     asset = find_shot(manifest, shot_id)
     if asset.asset is None:
         return []
-    return [s for s in with_retakes(manifest).shots() if asset.shot_id in s.needs]
+    current = with_retakes(manifest)
+    direct = [s for s in current.shots() if asset.shot_id in s.needs]
+    chained = _downstream(current, {s.shot_id for s in direct})
+    return [*direct, *(s for s in chained if s not in direct)]
+
+
+def _downstream(manifest: Manifest, sources: set[str]) -> list[CompiledShot]:
+    """The shots that start, through any chain of ``from:``, from a shot in ``sources``."""
+    found: list[CompiledShot] = []
+    reached = set(sources)
+    for shot in manifest.episode_shots():  # a shot starts only from an earlier one
+        source = f"{shot.episode}/{(shot.depends_on or '').partition('#')[0]}"
+        if shot.depends_on is not None and source in reached:
+            found.append(shot)
+            reached.add(shot.shot_id)
+    return found
 
 
 def to_approve(manifest: Manifest, shot_id: str) -> int:

@@ -175,6 +175,25 @@ def speech_characters(text: str) -> int:
     return len(text) + len(_WIDE.findall(text))
 
 
+# How long a spoken line lasts, estimated before it is made (``check`` warns by it) and used by
+# the local stand-in and the emulator alike: 0.05 s a character (spaces and punctuation too,
+# about 20 a second, as qwen3-tts-vd spoke "Now, where did I put that spanner?" in 1.70 s) and
+# 0.2 s a Chinese character (about 5 syllables a second).
+SPOKEN_SECONDS_PER_CHARACTER = 0.05
+SPOKEN_SECONDS_PER_WIDE_CHARACTER = 0.2
+
+
+def character_seconds(char: str) -> float:
+    """How long one character of a line lasts spoken (``spoken_seconds``)."""
+    return SPOKEN_SECONDS_PER_WIDE_CHARACTER if _WIDE.fullmatch(char) else \
+        SPOKEN_SECONDS_PER_CHARACTER
+
+
+def spoken_seconds(text: str) -> float:
+    """About how long ``text`` lasts spoken, to the millisecond (its ends' spaces left out)."""
+    return round(sum(character_seconds(c) for c in text.strip()), 3)
+
+
 def preferred_name(content_hash: str, label: str = "") -> str:
     """A voice's ``preferred_name``, derived from the hash of what designs it: at most 16
     characters of ``[A-Za-z0-9_]``, the same for the same hash and label (``mia_3f2a9c0b1d4e``).
