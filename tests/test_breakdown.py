@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -315,20 +316,34 @@ Ann, Ben, Cat, Dan, Eve and Fay sat down at the long table.
 """
 
 
-def test_a_check_error_is_sent_back_once_then_reported_at_its_line(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
+def test_a_check_error_is_sent_back_twice_then_reported_at_its_line(
+        emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyboard.breakdown.client import Answer, ChatClient
+    bodies: list[dict[str, Any]] = []
+    complete = ChatClient.complete
+
+    def seen(client: ChatClient, body: dict[str, Any]) -> Answer:  # the real call, recorded
+        bodies.append(body)
+        return complete(client, body)
+
+    monkeypatch.setattr(ChatClient, "complete", seen)
     series = tmp_path / "series"
     report, sent = run(emulator, story(tmp_path, PARTY), series)
-    assert sent == 4  # outline, cast, shots, and the shots sent back with check's errors
+    assert sent == 5  # outline, cast, shots, and the shots sent back twice with check's errors
     assert report.cached == 0
     located = [d.format() for d in report.problems]
     assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:9:5" in text
                            for text in located)
     assert any("expected at most 5" in text for text in located)
+    first, second = bodies[3]["messages"], bodies[4]["messages"]
+    assert len(first) == 4 and second[:4] == first and len(second) == 6  # one conversation
+    for turn in (first[3], second[5]):  # each round quotes check's located errors
+        assert turn["role"] == "user" and "episodes/01-the-party.yaml:9:5: error:" in \
+            turn["content"] and "expected at most 5" in turn["content"]
     conversation = [p for p in (series / ".storyboard/breakdown/answers").glob("*.json")]
-    assert len(conversation) == 4
+    assert len(conversation) == 5
     again, resent = run(emulator, story(tmp_path, PARTY), series)
-    assert resent == 0 and again.cached == 4 and len(again.problems) == len(report.problems)
+    assert resent == 0 and again.cached == 5 and len(again.problems) == len(report.problems)
 
 
 def test_a_moderation_refusal_is_reported_at_its_chapter_and_the_rest_written(

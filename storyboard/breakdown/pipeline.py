@@ -5,7 +5,8 @@ with the cache alone to plan (what is stored costs nothing; the rest is priced a
 refuse or ask for consent as a paid render does (``--yes``, ``--budget``, a yes at the terminal;
 anything else refused before any call); walk it again asking what is missing; write the texts into
 a temporary folder and ``check`` them for the target model; send the shots of a chapter whose
-episode has check errors back to the model with the errors quoted (at most twice); then write
+episode has check errors back to the model with the located errors quoted (at most twice, each
+round checked again); then write
 through the guard (a hand-edited file gets a proposal beside it) and report.
 """
 
@@ -197,7 +198,8 @@ def _shot_at(text: str, line: int) -> str | None:
 
 
 def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
-    """Check errors in episode files, by chapter, worded for that chapter's shots answer."""
+    """Check errors in episode files, by chapter, worded for that chapter's shots answer: the
+    shot's place in the answer, then the error as ``check`` says it (file:line:col)."""
     later: dict[int, list[str]] = {}
     for diagnostic in found:
         span = diagnostic.span
@@ -208,7 +210,7 @@ def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
             continue
         chapter, index = made.chapter_of_shot[shot]
         later.setdefault(chapter, []).append(
-            f"shots[{index}]: `storyboard check` says: {diagnostic.message}")
+            f"shots[{index}]: `storyboard check` says: {diagnostic.format()}")
     return later
 
 
@@ -252,13 +254,7 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
          say: Callable[[str], None], spend: Spend) -> Report:
     asker = _asker(series, options, spend, say)
     try:
-        made = texts(story, walk(story, asker), options.episodes,
-                     options.episode_minutes)
-        later = send_backs(made, checked(made))
-        if later:
-            made = texts(story, walk(story, asker, later), options.episodes,
-                         options.episode_minutes)
-        found = checked(made)
+        made, found = _checked_rounds(story, options, asker)
     finally:
         asker.close()
     report.problems = made.problems + [_in(series, d) for d in found if d.severity == "error"]
@@ -267,6 +263,23 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
     _write(series, made, report)
     remember(series, source, options, report)
     return report
+
+
+def _checked_rounds(story: Story, options: Options, asker: Asker
+                    ) -> tuple[Texts, list[Diagnostic]]:
+    """The texts and their check problems, after at most ``SEND_BACKS`` rounds of sending each
+    chapter's check errors back with its shots answer."""
+    rounds: dict[int, list[list[str]]] = {}
+    for _round in range(SEND_BACKS + 1):
+        made = texts(story, walk(story, asker, rounds), options.episodes,
+                     options.episode_minutes)
+        found = checked(made)
+        later = send_backs(made, found) if _round < SEND_BACKS else {}
+        if not later:
+            break
+        for chapter, problems in later.items():
+            rounds.setdefault(chapter, []).append(problems)
+    return made, found
 
 
 def _in(series: Path, diagnostic: Diagnostic) -> Diagnostic:
