@@ -536,3 +536,59 @@ def test_hostile_words_stay_words(emulator: EmulatorServer, tmp_path: Path) -> N
     lines = [line for shot in shots for scene in shot.request.scenes for line in scene.lines]
     assert [line.text for line in lines] == ["{{ 7*7 }} is @everyone here: yes # no comment",
                                              "key: value, true, {a: b},"]
+
+
+def settings_file(series: Path, block: str) -> Path:
+    series.mkdir(parents=True, exist_ok=True)
+    path = series / "storyboard.yaml"
+    path.write_text(f"storyboard: 1\n# the breakdown's settings\nbreakdown:\n{block}",
+                    encoding="utf-8")
+    return path
+
+
+def test_the_series_file_gives_the_settings_and_flags_override(emulator: EmulatorServer,
+                                                               tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli as group
+    source, series = story(tmp_path), tmp_path / "series"
+    block = (f"  base_url: {chat_base(emulator)}\n  key_env: {KEY_ENV}\n"
+             "  model: house-model\n  price_in: 0.5\n  price_out: 1.5\n")
+    settings_file(series, block)
+    before = requests(emulator)
+    done = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes"])
+    assert done.exit_code == 0, done.output
+    assert requests(emulator) - before == 9  # the block's endpoint, model and key variable
+    assert "house-model" in done.output and "price 0.5/1.5 USD per 1M tokens" in done.output
+    written = (series / "storyboard.yaml").read_text()
+    assert "characters:" in written and written.endswith("\n\nbreakdown:\n" + block)
+    assert not (series / "storyboard.yaml.proposed").exists() and errors(series) == []
+    bytes_before, before = files(series), requests(emulator)
+    again = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes"])
+    assert again.exit_code == 0 and requests(emulator) == before and files(series) == bytes_before
+    flagged = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--dry-run",
+                                         "--model", "other-model", "--price-in", "2",
+                                         "--price-out", "4"])
+    assert flagged.exit_code == 0, flagged.output
+    assert "9 call(s) to ask other-model" in flagged.output and "price 2/4 USD" in flagged.output
+
+
+@pytest.mark.parametrize(("block", "said"), [
+    ("  price_in: .nan\n", "storyboard.yaml:4:13: error: NaN is not a finite number"),
+    ("  price_out: -1\n", "storyboard.yaml:4:14: error"),
+    ("  base_url: https://me:sk-secret@api.openai.com/v1\n", "storyboard.yaml:4:13: error"),
+    ("  api_key: sk-secret\n", "storyboard.yaml:4:3: error"),
+    ("  base_url: https://api.openai.com/v1\n", "DASHSCOPE_API_KEY is sent only to aliyuncs.com"),
+])
+def test_bad_settings_in_the_series_file_are_refused_before_any_call(
+        emulator: EmulatorServer, tmp_path: Path, block: str, said: str) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli as group
+    source, series = story(tmp_path), tmp_path / "series"
+    settings_file(series, block)
+    before = requests(emulator)
+    refused = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes"])
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
+    assert said in refused.output and "sk-test-breakdown" not in refused.output
+    assert "Traceback" not in refused.output and requests(emulator) == before

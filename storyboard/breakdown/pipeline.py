@@ -29,6 +29,7 @@ from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.guard import Guard, Outcome
 from storyboard.breakdown.series import Texts, texts
+from storyboard.breakdown.settings import carried
 from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.walk import walk
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
@@ -45,6 +46,9 @@ from storyboard.targets.prices import is_amount
 
 if TYPE_CHECKING:  # httpx is imported when a call is made
     from storyboard.breakdown.client import ChatClient
+
+
+SERIES_FILE = "storyboard.yaml"
 
 
 class BreakdownError(StoryboardError):
@@ -219,6 +223,7 @@ def breakdown(source: Path, series: Path, options: Options, *,
               say: Callable[[str], None] = lambda _text: None) -> Report:
     """Break ``source`` down into the series in ``series`` (see the module docstring)."""
     _endpoint_problem(options)
+    kept = carried(series)  # a series file that does not read is refused before any call
     story = read_story(source)
     estimate = plan(story, series, options)
     say(estimate.describe())
@@ -227,7 +232,8 @@ def breakdown(source: Path, series: Path, options: Options, *,
         return report
     limit = consent(estimate, options, confirm)
     with one_at_a_time(series):
-        return _run(source, series, story, options, report, say, Spend(estimate.price, limit))
+        return _run(source, series, story, options, report, say, Spend(estimate.price, limit),
+                    kept)
 
 
 @contextlib.contextmanager
@@ -251,7 +257,7 @@ def one_at_a_time(series: Path) -> Iterator[None]:
 
 
 def _run(source: Path, series: Path, story: Story, options: Options, report: Report,
-         say: Callable[[str], None], spend: Spend) -> Report:
+         say: Callable[[str], None], spend: Spend, kept: tuple[str, bool]) -> Report:
     asker = _asker(series, options, spend, say)
     try:
         made, found = _checked_rounds(story, options, asker)
@@ -260,7 +266,7 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
     report.problems = made.problems + [_in(series, d) for d in found if d.severity == "error"]
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
-    _write(series, made, report)
+    _write(series, made, report, kept)
     remember(series, source, options, report)
     return report
 
@@ -311,10 +317,15 @@ def remember(series: Path, source: Path, options: Options, report: Report) -> No
     write_atomic(series / FOLDER / "last.json", text.encode())
 
 
-def _write(series: Path, made: Texts, report: Report) -> None:
+def _write(series: Path, made: Texts, report: Report, kept: tuple[str, bool]) -> None:
+    """Through the guard; the series file keeps its ``breakdown:`` settings (``kept``: their
+    text, and whether the file held nothing else, so it may be written over)."""
     guard = Guard(series)
+    block, settings_only = kept
     for name, text in made.files.items():
-        guard.put(name, text, report.outcome)
+        if name == SERIES_FILE and block:
+            text = f"{text}\n{block}"
+        guard.put(name, text, report.outcome, replaceable=settings_only and name == SERIES_FILE)
     guard.save()
     ignore = series / ".gitignore"
     if not ignore.exists() and not ignore.is_symlink():  # as init writes it; never updated
