@@ -592,3 +592,16 @@ def test_bad_settings_in_the_series_file_are_refused_before_any_call(
     assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
     assert said in refused.output and "sk-test-breakdown" not in refused.output
     assert "Traceback" not in refused.output and requests(emulator) == before
+
+
+def test_check_errors_left_after_the_send_backs_are_reported_once(
+        emulator: EmulatorServer, tmp_path: Path) -> None:
+    emulator.script("chat:ok*2,chat:schema")  # the shots answer is sent back once for its schema
+    series = tmp_path / "series"
+    report, sent = run(emulator, story(tmp_path, PARTY), series)
+    assert sent == 5  # the schema's send-back and one of check's: two in all
+    located = [d.format() for d in report.problems]
+    assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:9:5" in text
+                           for text in located)  # at its line in the series, not twice
+    again, resent = run(emulator, story(tmp_path, PARTY), series)
+    assert resent == 0 and [d.format() for d in again.problems] == located

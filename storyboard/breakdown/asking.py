@@ -106,10 +106,11 @@ class Asker:
             record = self.answer(stage, chapter, conversation)
             data, problems = judge(stage, record, check)
             turn += 1
-            if not problems and rounds:
+            checks = not problems and bool(rounds)
+            if checks:
                 problems = rounds.pop(0)
-            if not problems or backs == SEND_BACKS:
-                return Result(data, problems, turn)
+            if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
+                return Result(data, [] if checks else problems, turn)
             backs += 1
             self.say(f"  {stage} of chapter {chapter.number}: {len(problems)} problem(s), sent "
                      "back to the model")
