@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -315,20 +316,34 @@ Ann, Ben, Cat, Dan, Eve and Fay sat down at the long table.
 """
 
 
-def test_a_check_error_is_sent_back_once_then_reported_at_its_line(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
+def test_a_check_error_is_sent_back_twice_then_reported_at_its_line(
+        emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyboard.breakdown.client import Answer, ChatClient
+    bodies: list[dict[str, Any]] = []
+    complete = ChatClient.complete
+
+    def seen(client: ChatClient, body: dict[str, Any]) -> Answer:  # the real call, recorded
+        bodies.append(body)
+        return complete(client, body)
+
+    monkeypatch.setattr(ChatClient, "complete", seen)
     series = tmp_path / "series"
     report, sent = run(emulator, story(tmp_path, PARTY), series)
-    assert sent == 4  # outline, cast, shots, and the shots sent back with check's errors
+    assert sent == 5  # outline, cast, shots, and the shots sent back twice with check's errors
     assert report.cached == 0
     located = [d.format() for d in report.problems]
     assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:9:5" in text
                            for text in located)
     assert any("expected at most 5" in text for text in located)
+    first, second = bodies[3]["messages"], bodies[4]["messages"]
+    assert len(first) == 4 and second[:4] == first and len(second) == 6  # one conversation
+    for turn in (first[3], second[5]):  # each round quotes check's located errors
+        assert turn["role"] == "user" and "episodes/01-the-party.yaml:9:5: error:" in \
+            turn["content"] and "expected at most 5" in turn["content"]
     conversation = [p for p in (series / ".storyboard/breakdown/answers").glob("*.json")]
-    assert len(conversation) == 4
+    assert len(conversation) == 5
     again, resent = run(emulator, story(tmp_path, PARTY), series)
-    assert resent == 0 and again.cached == 4 and len(again.problems) == len(report.problems)
+    assert resent == 0 and again.cached == 5 and len(again.problems) == len(report.problems)
 
 
 def test_a_moderation_refusal_is_reported_at_its_chapter_and_the_rest_written(
@@ -521,3 +536,72 @@ def test_hostile_words_stay_words(emulator: EmulatorServer, tmp_path: Path) -> N
     lines = [line for shot in shots for scene in shot.request.scenes for line in scene.lines]
     assert [line.text for line in lines] == ["{{ 7*7 }} is @everyone here: yes # no comment",
                                              "key: value, true, {a: b},"]
+
+
+def settings_file(series: Path, block: str) -> Path:
+    series.mkdir(parents=True, exist_ok=True)
+    path = series / "storyboard.yaml"
+    path.write_text(f"storyboard: 1\n# the breakdown's settings\nbreakdown:\n{block}",
+                    encoding="utf-8")
+    return path
+
+
+def test_the_series_file_gives_the_settings_and_flags_override(emulator: EmulatorServer,
+                                                               tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli as group
+    source, series = story(tmp_path), tmp_path / "series"
+    block = (f"  base_url: {chat_base(emulator)}\n  key_env: {KEY_ENV}\n"
+             "  model: house-model\n  price_in: 0.5\n  price_out: 1.5\n")
+    settings_file(series, block)
+    before = requests(emulator)
+    done = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes"])
+    assert done.exit_code == 0, done.output
+    assert requests(emulator) - before == 9  # the block's endpoint, model and key variable
+    assert "house-model" in done.output and "price 0.5/1.5 USD per 1M tokens" in done.output
+    written = (series / "storyboard.yaml").read_text()
+    assert "characters:" in written and written.endswith("\n\nbreakdown:\n" + block)
+    assert not (series / "storyboard.yaml.proposed").exists() and errors(series) == []
+    bytes_before, before = files(series), requests(emulator)
+    again = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes"])
+    assert again.exit_code == 0 and requests(emulator) == before and files(series) == bytes_before
+    flagged = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--dry-run",
+                                         "--model", "other-model", "--price-in", "2",
+                                         "--price-out", "4"])
+    assert flagged.exit_code == 0, flagged.output
+    assert "9 call(s) to ask other-model" in flagged.output and "price 2/4 USD" in flagged.output
+
+
+@pytest.mark.parametrize(("block", "said"), [
+    ("  price_in: .nan\n", "storyboard.yaml:4:13: error: NaN is not a finite number"),
+    ("  price_out: -1\n", "storyboard.yaml:4:14: error"),
+    ("  base_url: https://me:sk-secret@api.openai.com/v1\n", "storyboard.yaml:4:13: error"),
+    ("  api_key: sk-secret\n", "storyboard.yaml:4:3: error"),
+    ("  base_url: https://api.openai.com/v1\n", "DASHSCOPE_API_KEY is sent only to aliyuncs.com"),
+])
+def test_bad_settings_in_the_series_file_are_refused_before_any_call(
+        emulator: EmulatorServer, tmp_path: Path, block: str, said: str) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli as group
+    source, series = story(tmp_path), tmp_path / "series"
+    settings_file(series, block)
+    before = requests(emulator)
+    refused = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes"])
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
+    assert said in refused.output and "sk-test-breakdown" not in refused.output
+    assert "Traceback" not in refused.output and requests(emulator) == before
+
+
+def test_check_errors_left_after_the_send_backs_are_reported_once(
+        emulator: EmulatorServer, tmp_path: Path) -> None:
+    emulator.script("chat:ok*2,chat:schema")  # the shots answer is sent back once for its schema
+    series = tmp_path / "series"
+    report, sent = run(emulator, story(tmp_path, PARTY), series)
+    assert sent == 5  # the schema's send-back and one of check's: two in all
+    located = [d.format() for d in report.problems]
+    assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:9:5" in text
+                           for text in located)  # at its line in the series, not twice
+    again, resent = run(emulator, story(tmp_path, PARTY), series)
+    assert resent == 0 and [d.format() for d in again.problems] == located

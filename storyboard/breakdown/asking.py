@@ -96,19 +96,21 @@ class Asker:
         return self._client.sent if self._client is not None else 0
 
     def ask(self, stage: str, chapter: Chapter, context: dict[str, Any], check: Check,
-            later: list[str]) -> Result:
-        """The checked answer; ``later``: problems found in its last answer after it was written
-        (``storyboard check``), sent back as well."""
+            later: list[list[str]]) -> Result:
+        """The checked answer; ``later``: problems found after it was written (``storyboard
+        check``), a round each, each sent back after the answer the round before settled on (so
+        a run asked again replays the same conversation from the cache)."""
         conversation = prompts.messages(stage, chapter, context)
-        turn, backs = 0, 0
+        turn, backs, rounds = 0, 0, list(later)
         while True:
             record = self.answer(stage, chapter, conversation)
             data, problems = judge(stage, record, check)
             turn += 1
-            if not problems and later:
-                problems, later = later, []
-            if not problems or backs == SEND_BACKS:
-                return Result(data, problems, turn)
+            checks = not problems and bool(rounds)
+            if checks:
+                problems = rounds.pop(0)
+            if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
+                return Result(data, [] if checks else problems, turn)
             backs += 1
             self.say(f"  {stage} of chapter {chapter.number}: {len(problems)} problem(s), sent "
                      "back to the model")

@@ -45,8 +45,10 @@ class Guard:
             return {}
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
-    def put(self, name: str, text: str, outcome: Outcome) -> None:
-        """Write ``text`` as ``name`` (relative to the series), or propose it beside an edit."""
+    def put(self, name: str, text: str, outcome: Outcome, *, replaceable: bool = False) -> None:
+        """Write ``text`` as ``name`` (relative to the series), or propose it beside an edit;
+        ``replaceable``: the file holds nothing the text does not keep (a series file of
+        ``breakdown:`` settings alone), so it is written over as a new one would be."""
         path, data = self.series / name, text.encode()
         proposal = path.with_name(path.name + PROPOSED)
         current = path.read_bytes() if path.is_file() else None
@@ -54,7 +56,7 @@ class Guard:
             self.record[name] = digest(data)
             outcome.unchanged.append(name)
             self._drop(proposal)
-        elif current is None or self.record.get(name) == digest(current):
+        elif current is None or replaceable or self.record.get(name) == digest(current):
             write_atomic(path, data)
             self.record[name] = digest(data)
             outcome.written.append(name)

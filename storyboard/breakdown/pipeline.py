@@ -5,7 +5,8 @@ with the cache alone to plan (what is stored costs nothing; the rest is priced a
 refuse or ask for consent as a paid render does (``--yes``, ``--budget``, a yes at the terminal;
 anything else refused before any call); walk it again asking what is missing; write the texts into
 a temporary folder and ``check`` them for the target model; send the shots of a chapter whose
-episode has check errors back to the model with the errors quoted (at most twice); then write
+episode has check errors back to the model with the located errors quoted (at most twice, each
+round checked again); then write
 through the guard (a hand-edited file gets a proposal beside it) and report.
 """
 
@@ -28,6 +29,7 @@ from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.guard import Guard, Outcome
 from storyboard.breakdown.series import Texts, texts
+from storyboard.breakdown.settings import carried
 from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.walk import walk
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
@@ -44,6 +46,9 @@ from storyboard.targets.prices import is_amount
 
 if TYPE_CHECKING:  # httpx is imported when a call is made
     from storyboard.breakdown.client import ChatClient
+
+
+SERIES_FILE = "storyboard.yaml"
 
 
 class BreakdownError(StoryboardError):
@@ -197,7 +202,8 @@ def _shot_at(text: str, line: int) -> str | None:
 
 
 def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
-    """Check errors in episode files, by chapter, worded for that chapter's shots answer."""
+    """Check errors in episode files, by chapter, worded for that chapter's shots answer: the
+    shot's place in the answer, then the error as ``check`` says it (file:line:col)."""
     later: dict[int, list[str]] = {}
     for diagnostic in found:
         span = diagnostic.span
@@ -208,7 +214,7 @@ def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
             continue
         chapter, index = made.chapter_of_shot[shot]
         later.setdefault(chapter, []).append(
-            f"shots[{index}]: `storyboard check` says: {diagnostic.message}")
+            f"shots[{index}]: `storyboard check` says: {diagnostic.format()}")
     return later
 
 
@@ -217,6 +223,7 @@ def breakdown(source: Path, series: Path, options: Options, *,
               say: Callable[[str], None] = lambda _text: None) -> Report:
     """Break ``source`` down into the series in ``series`` (see the module docstring)."""
     _endpoint_problem(options)
+    kept = carried(series)  # a series file that does not read is refused before any call
     story = read_story(source)
     estimate = plan(story, series, options)
     say(estimate.describe())
@@ -225,7 +232,8 @@ def breakdown(source: Path, series: Path, options: Options, *,
         return report
     limit = consent(estimate, options, confirm)
     with one_at_a_time(series):
-        return _run(source, series, story, options, report, say, Spend(estimate.price, limit))
+        return _run(source, series, story, options, report, say, Spend(estimate.price, limit),
+                    kept)
 
 
 @contextlib.contextmanager
@@ -249,24 +257,35 @@ def one_at_a_time(series: Path) -> Iterator[None]:
 
 
 def _run(source: Path, series: Path, story: Story, options: Options, report: Report,
-         say: Callable[[str], None], spend: Spend) -> Report:
+         say: Callable[[str], None], spend: Spend, kept: tuple[str, bool]) -> Report:
     asker = _asker(series, options, spend, say)
     try:
-        made = texts(story, walk(story, asker), options.episodes,
-                     options.episode_minutes)
-        later = send_backs(made, checked(made))
-        if later:
-            made = texts(story, walk(story, asker, later), options.episodes,
-                         options.episode_minutes)
-        found = checked(made)
+        made, found = _checked_rounds(story, options, asker)
     finally:
         asker.close()
     report.problems = made.problems + [_in(series, d) for d in found if d.severity == "error"]
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
-    _write(series, made, report)
+    _write(series, made, report, kept)
     remember(series, source, options, report)
     return report
+
+
+def _checked_rounds(story: Story, options: Options, asker: Asker
+                    ) -> tuple[Texts, list[Diagnostic]]:
+    """The texts and their check problems, after at most ``SEND_BACKS`` rounds of sending each
+    chapter's check errors back with its shots answer."""
+    rounds: dict[int, list[list[str]]] = {}
+    for _round in range(SEND_BACKS + 1):
+        made = texts(story, walk(story, asker, rounds), options.episodes,
+                     options.episode_minutes)
+        found = checked(made)
+        later = send_backs(made, found) if _round < SEND_BACKS else {}
+        if not later:
+            break
+        for chapter, problems in later.items():
+            rounds.setdefault(chapter, []).append(problems)
+    return made, found
 
 
 def _in(series: Path, diagnostic: Diagnostic) -> Diagnostic:
@@ -298,10 +317,15 @@ def remember(series: Path, source: Path, options: Options, report: Report) -> No
     write_atomic(series / FOLDER / "last.json", text.encode())
 
 
-def _write(series: Path, made: Texts, report: Report) -> None:
+def _write(series: Path, made: Texts, report: Report, kept: tuple[str, bool]) -> None:
+    """Through the guard; the series file keeps its ``breakdown:`` settings (``kept``: their
+    text, and whether the file held nothing else, so it may be written over)."""
     guard = Guard(series)
+    block, settings_only = kept
     for name, text in made.files.items():
-        guard.put(name, text, report.outcome)
+        if name == SERIES_FILE and block:
+            text = f"{text}\n{block}"
+        guard.put(name, text, report.outcome, replaceable=settings_only and name == SERIES_FILE)
     guard.save()
     ignore = series / ".gitignore"
     if not ignore.exists() and not ignore.is_symlink():  # as init writes it; never updated

@@ -44,7 +44,7 @@ def shots_context(outline: Any, cast: Any) -> dict[str, Any]:
 
 
 def _try(asker: Asker, stage: str, chapter: Chapter, context: dict[str, Any],
-         check: Any = _no_check, later: list[str] | None = None) -> Result | None:
+         check: Any = _no_check, later: list[list[str]] | None = None) -> Result | None:
     try:
         return asker.ask(stage, chapter, context, check, later or [])
     except NotAnswered:
@@ -55,8 +55,10 @@ def _try(asker: Asker, stage: str, chapter: Chapter, context: dict[str, Any],
         return Result(None, [str(refused)], 1)  # reported at the chapter; the others go on
 
 
-def walk(story: Story, asker: Asker, later: dict[int, list[str]] | None = None) -> Answers:
-    """Every chapter's answers; ``later`` holds problems found after writing, by chapter."""
+def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = None
+         ) -> Answers:
+    """Every chapter's answers; ``later`` holds problems found after writing, by chapter, a list
+    of them for each round of ``storyboard check``."""
     answers = Answers()
     for chapter in story.chapters:
         found = ChapterAnswers(chapter, _try(asker, "outline", chapter, {}),

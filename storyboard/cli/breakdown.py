@@ -15,7 +15,7 @@ import click
 
 from storyboard.cli.common import AMOUNT, fail
 from storyboard.errors import StoryboardError
-from storyboard.targets.llm import DEFAULT_CHAT_BASE, DEFAULT_CHAT_MODEL, DEFAULT_KEY_ENV
+from storyboard.targets.llm import DEFAULT_CHAT_MODEL, DEFAULT_KEY_ENV
 
 if TYPE_CHECKING:  # the breakdown is imported when the command runs
     from storyboard.breakdown.pipeline import Report
@@ -64,19 +64,23 @@ def _show(report: Report) -> None:
               help="How many episodes (chapters grouped in order); default: one a chapter.")
 @click.option("--episode-minutes", type=float, default=None, callback=_minutes,
               help="Or: episodes of about this many minutes of shots (chapters grouped in order).")
-@click.option("--model", default=DEFAULT_CHAT_MODEL, show_default=True,
-              help="The language model's id at the endpoint.")
-@click.option("--base-url", default=DEFAULT_CHAT_BASE, show_default=True,
-              help="An OpenAI-compatible endpoint (…/v1); DashScope's compatible mode by default.")
-@click.option("--api-key-env", default=DEFAULT_KEY_ENV, show_default=True,
-              help="The environment variable that holds the endpoint's key.")
+@click.option("--model", default=None,
+              help=f"The language model's id at the endpoint (else the series' breakdown: "
+                   f"block, else {DEFAULT_CHAT_MODEL}).")
+@click.option("--base-url", default=None,
+              help="An OpenAI-compatible endpoint (…/v1); else the series' breakdown: block, "
+                   "else DashScope's compatible mode.")
+@click.option("--api-key-env", default=None,
+              help=f"The environment variable that holds the endpoint's key (else the series' "
+                   f"breakdown: block, else {DEFAULT_KEY_ENV}).")
 @click.option("--price-in", type=float, callback=_price, help="USD per 1M input tokens.")
 @click.option("--price-out", type=float, callback=_price, help="USD per 1M output tokens.")
 @click.option("--yes", is_flag=True, help="Accept the estimated cost without asking.")
 @click.option("--budget", type=AMOUNT, default=None, help="Spend at most this many USD.")
 @click.option("--dry-run", is_flag=True, help="Print what it would ask and cost; ask nothing.")
 def breakdown(source: Path, series: Path | None, episodes: int | None,
-              episode_minutes: float | None, model: str, base_url: str, api_key_env: str,
+              episode_minutes: float | None, model: str | None, base_url: str | None,
+              api_key_env: str | None,
               price_in: float | None, price_out: float | None, yes: bool, budget: float | None,
               dry_run: bool) -> None:
     """Break the story SOURCE (text, Markdown or Fountain) down into a series in SERIES (default:
@@ -85,10 +89,17 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
         raise click.UsageError("choose --episodes or --episode-minutes, not both")
     from storyboard.breakdown.pipeline import Options
     from storyboard.breakdown.pipeline import breakdown as run
+    from storyboard.breakdown.settings import merged
     from storyboard.run.rendering import interactive
-    options = Options(model, base_url, api_key_env, episodes, yes, budget, dry_run, price_in,
-                      price_out, episode_minutes)
     folder = series if series is not None else source.with_suffix("")
+    try:  # the flags given, else the series' breakdown: block, else the defaults
+        options = Options(**merged(folder, {
+            "model": model, "base_url": base_url, "key_env": api_key_env, "episodes": episodes,
+            "yes": yes, "budget": budget, "dry_run": dry_run, "price_in": price_in,
+            "price_out": price_out, "episode_minutes": episode_minutes}))
+    except StoryboardError as error:
+        fail(error)
+        return
 
     def ask(estimate: Any) -> bool:
         return click.confirm(f"Spend up to ${estimate.worst:.4f}?", default=False, err=True)

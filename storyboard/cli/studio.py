@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from storyboard.cli.common import SERIES, fail, guarded
 from storyboard.errors import MissingExtra, printable, shown
+
+if TYPE_CHECKING:  # the studio is imported when the command runs
+    from storyboard.review.studio.proposals import Waiting
 
 
 def printable_author(value: str | None) -> str | None:
@@ -43,4 +47,13 @@ def studio(path: Path, host: str, port: int, author: str | None, open_browser: b
         click.echo(f"storyboard studio: {text}" if text.startswith("http") else text, err=True)
 
     guarded(lambda: serve(path, host=host, port=port, author=author, allow_remote=allow_remote,
-                          announce=announce, open_browser=open_browser))
+                          announce=announce, open_browser=open_browser, lookout=breakdown_left))
+
+
+def breakdown_left(root: Path) -> Waiting | None:
+    """What the series' breakdown left for the studio to show (its proposals, the catch-up's
+    cost), planned from its cache; the breakdown is imported only for a series that has one."""
+    if not (root / ".storyboard" / "breakdown" / "last.json").is_file():
+        return None
+    from storyboard.breakdown.status import waiting
+    return waiting(root)

@@ -79,4 +79,5 @@ def key_host_problem(key_env: str, host: str) -> str:
     if any(host == suffix or host.endswith("." + suffix) for suffix in own):
         return ""
     return (f"{key_env} is sent only to {' or '.join(own)}, not to {host}: name the variable "
-            "that holds this endpoint's key with --api-key-env")
+            "that holds this endpoint's key with --api-key-env (or key_env in the "
+            "series' breakdown: block)")

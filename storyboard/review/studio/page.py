@@ -41,12 +41,13 @@ class Page:
     parts: tuple[Part, ...]
     stills: dict[str, Path] = field(default_factory=dict)
     sheet: model.Sheet | None = None  # None: a page that is only its header (a broken series)
+    aside: str = ""  # the header's extra box (a waiting breakdown), HTML already escaped
 
     @cached_property
     def whole(self) -> str:
         """The whole page (made when a browser first loads it, not on every save)."""
         if self.sheet is not None:
-            return html.render(self.sheet)
+            return within_header(html.render(self.sheet), self.aside)
         return _SHELL.format(header=self.parts[0].html)
 
     @cached_property
@@ -58,9 +59,18 @@ class Page:
         return [[part.key, part.tag] for part in self.parts]
 
 
-def page_of(sheet: model.Sheet) -> Page:
-    """The studio's page of a sheet made with linked stills (``sheet_model(still_links=STILLS)``)."""
-    parts = [Part(HEADER, *_tagged(html.header_html(sheet)))]
+def within_header(page: str, aside: str) -> str:
+    """``aside`` at the end of the page's first header (the series'), so it moves with it."""
+    if not aside:
+        return page
+    head, found, rest = page.partition("</header>")
+    return head + aside + found + rest if found else page
+
+
+def page_of(sheet: model.Sheet, aside: str = "") -> Page:
+    """The studio's page of a sheet made with linked stills (``sheet_model(still_links=STILLS)``),
+    with ``aside`` in its header."""
+    parts = [Part(HEADER, *_tagged(within_header(html.header_html(sheet), aside)))]
     stills: dict[str, Path] = {}
     if sheet.cast:
         parts.append(Part("cast", *_tagged(html.cast_html(sheet))))
@@ -69,14 +79,14 @@ def page_of(sheet: model.Sheet) -> Page:
         text, tag, shown = _episode(ep)
         parts.append(Part(ep.anchor, text, tag))
         stills.update(shown)
-    return Page(tuple(parts), stills, sheet)
+    return Page(tuple(parts), stills, sheet, aside)
 
 
-def broken(problems: Iterable[Diagnostic]) -> Page:
+def broken(problems: Iterable[Diagnostic], aside: str = "") -> Page:
     """A page for a series that does not load: its problems, escaped, and no episode."""
     items = "".join(f"<pre>{html_text.escape(p.format())}</pre>" for p in problems)
     header = ('<header class="series"><h1>The series does not load</h1>'
-              f'<div class="problems series-problems">{items}</div></header>')
+              f'<div class="problems series-problems">{items}</div>{aside}</header>')
     return Page((Part(HEADER, *_tagged(header)),))
 
 

@@ -29,6 +29,7 @@ from watchfiles import watch
 
 from storyboard.errors import StoryboardError
 from storyboard.review.studio.app import Guard, create_app
+from storyboard.review.studio.proposals import Lookout
 from storyboard.review.studio.state import Studio, warm_up, watched
 
 START_TIMEOUT = 15.0
@@ -68,11 +69,12 @@ class StudioServer:
 
     def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 0,
                  token: str | None = None, author: str | None = None,
-                 allow_remote: bool = False, render_drafts: bool = True) -> None:
+                 allow_remote: bool = False, render_drafts: bool = True,
+                 lookout: Lookout | None = None) -> None:
         if not (loopback(host) or allow_remote):
             raise StoryboardError(f"the studio listens on loopback addresses unless told "
                                   f"otherwise; {host!r} is not one")
-        self.studio = Studio(root, render_drafts=render_drafts, author=author)
+        self.studio = Studio(root, render_drafts=render_drafts, author=author, lookout=lookout)
         self.token = token or secrets.token_urlsafe(24)
         self.host = host
         self.sock = _bind(host, port)
@@ -158,9 +160,11 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def serve(root: Path, *, host: str, port: int, author: str | None, allow_remote: bool,
-          announce: Callable[[str], None], open_browser: bool = False) -> None:
+          announce: Callable[[str], None], open_browser: bool = False,
+          lookout: Lookout | None = None) -> None:
     """Run the studio until Ctrl-C (the blocking form behind ``storyboard studio``)."""
-    server = StudioServer(root, host=host, port=port, author=author, allow_remote=allow_remote)
+    server = StudioServer(root, host=host, port=port, author=author, allow_remote=allow_remote,
+                          lookout=lookout)
     signal.signal(signal.SIGTERM, _interrupt)  # docker stop, systemd: stop as Ctrl-C does
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, or SIGTERM as _interrupt raises it
         server.start(first_draft=False)  # the page says "starting" until its first check

@@ -30,6 +30,7 @@ from storyboard.language.validate import EPISODE_SCHEMA, check_schema
 from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
+from storyboard.review.studio.proposals import Lookout, aside
 from storyboard.run.model import ShotEvent
 from storyboard.run.pipeline import plan_series, render_series
 from storyboard.run.plan import Plan, after_run
@@ -88,12 +89,14 @@ class Snapshot:
 class Studio:
     """The live state of one series: refreshed by the watcher, read by the app."""
 
-    def __init__(self, root: Path, *, render_drafts: bool = True, author: str | None = None
-                 ) -> None:
+    def __init__(self, root: Path, *, render_drafts: bool = True, author: str | None = None,
+                 lookout: Lookout | None = None) -> None:
         self.source = find_series_file(Path(root)).resolve()  # a folder with no series: refused
         self.root = self.source.parent
         self.render_drafts = render_drafts
         self.author = author
+        self.lookout = lookout  # what a waiting breakdown left (the command hands it in)
+        self.aside = ""  # its box on the page, made again on every check
         self.problems: list[Diagnostic] = []
         self.snapshot = Snapshot()
         self.manifest: Manifest | None = None
@@ -138,6 +141,7 @@ class Studio:
                 self._publish_broken([Diagnostic(None, f"internal error: {error!r}")])
 
     def _check(self) -> Manifest | None:
+        self.aside = aside(self.root, self.lookout)  # from the cache alone: nothing is sent
         try:
             manifest, problems = compile_lenient(load_source(self.source))
         except ProblemsFound as found:  # a file that does not parse: its error, not the old page
@@ -202,7 +206,7 @@ class Studio:
         self.snapshot.paid = paid_lines(manifest)
         return page_of(sheet_model(manifest, problems, sheet_dir=self.draft_dir, provider="local",
                                    draft=True, episodes_dir=self.preview_root, planned=planned,
-                                   links=self.file_link, still_links=STILLS))
+                                   links=self.file_link, still_links=STILLS), self.aside)
 
     def file_link(self, target: Path) -> str:
         """The page's link to a file (resolved): ``/file/draft/...`` inside the draft output
@@ -219,7 +223,7 @@ class Studio:
         return "#"
 
     def _publish_broken(self, problems: list[Diagnostic]) -> None:
-        self._publish("error", broken(problems), problems)
+        self._publish("error", broken(problems, self.aside), problems)
 
     def _publish(self, phase: str, page: Page, problems: list[Diagnostic] | None) -> None:
         snap = self.snapshot

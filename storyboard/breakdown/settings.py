@@ -1,0 +1,88 @@
+"""A series' ``storyboard.yaml`` into the breakdown's settings: its ``breakdown:`` block, checked.
+
+The block may name the model, the endpoint (``base_url``), the environment variable that holds its
+key (``key_env``) and the prices (``price_in``, ``price_out``, USD per million tokens); a flag
+given on the command line overrides it, and what neither gives is the built-in default. The key
+itself only ever comes from the environment (the schema has no place for it, and refuses a URL
+with a user or password in it); the pipeline sends it only to its own provider's hosts. A wrong
+value is refused at its line, as ``storyboard check`` refuses it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
+from storyboard.language.document import Document
+from storyboard.language.load import parse
+from storyboard.language.validate import SERIES_SCHEMA, check_schema
+
+BLOCK = "breakdown"
+SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out")
+
+
+def merged(series: Path, flags: dict[str, Any]) -> dict[str, Any]:
+    """The run's options: the flags given (not None), else the series' block (the defaults are
+    ``Options``' own)."""
+    return {**from_series(series), **{k: v for k, v in flags.items() if v is not None}}
+
+
+def series_file(series: Path) -> Document | None:
+    """The series file, parsed (None: there is none yet); one that does not parse is refused."""
+    file = series / "storyboard.yaml"
+    if not file.is_file():
+        return None
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoryboardError(f"{file}: cannot read the breakdown's settings: {exc}") from exc
+    doc, problems = parse(text, file)
+    if problems:
+        raise ProblemsFound(problems)
+    return doc
+
+
+def from_series(series: Path) -> dict[str, Any]:
+    """The settings the series file's ``breakdown:`` block gives ({} with no file or block)."""
+    doc = series_file(series)
+    block = doc.data.get(BLOCK) if doc is not None and isinstance(doc.data, dict) else None
+    if doc is None or block is None:
+        return {}
+    found = [d for d in check_schema(doc, SERIES_SCHEMA) if _within(d, doc)]
+    if found or not isinstance(block, dict):
+        raise ProblemsFound(found or [doc.diagnostic((BLOCK,), "expected a mapping of settings")])
+    return {name: _value(name, block[name]) for name in SETTINGS if name in block}
+
+
+def _value(name: str, value: Any) -> Any:
+    return float(value) if name.startswith("price_") else str(value)
+
+
+def _lines(doc: Document) -> range:
+    """The lines of the ``breakdown:`` block (to the next top-level key)."""
+    starts = sorted(doc.span((key,), key=True).line for key in doc.data)
+    first = doc.span((BLOCK,), key=True).line
+    after = [line for line in starts if line > first]
+    return range(first, after[0] if after else len(doc.lines) + 1)
+
+
+def _within(diagnostic: Diagnostic, doc: Document) -> bool:
+    """Whether a problem of the series file lies in its ``breakdown:`` block (the rest of the
+    file is ``check``'s business, not the breakdown's)."""
+    if diagnostic.span is None or diagnostic.severity != "error":
+        return False
+    return diagnostic.span.line in _lines(doc)
+
+
+def carried(series: Path) -> tuple[str, bool]:
+    """The series file's ``breakdown:`` block as its author wrote it (written again at the end of
+    the series file the breakdown writes, so a run never drops its own settings), and whether the
+    file holds nothing else (then the breakdown may write the series file over it)."""
+    doc = series_file(series)
+    if doc is None or not isinstance(doc.data, dict) or BLOCK not in doc.data:
+        return "", False
+    rows = [doc.lines[n - 1] for n in _lines(doc)]
+    while rows and not rows[-1].strip():
+        rows.pop()
+    return "\n".join(rows) + "\n", set(doc.data) <= {"storyboard", BLOCK}
