@@ -86,6 +86,9 @@ class Animatic:
     audio: bool = True  # False: no audio track at all (a model asked for a silent video)
     text_color: str = "white"
     text_size: float = 0.055  # font size as a fraction of the short side
+    # A bar sweeping across the picture: a stand-in for a model's moving picture (the emulator's
+    # takes), so a take's measurement does not find it frozen. The local animatic stays still.
+    motion: bool = False
 
     @property
     def frames(self) -> int:
@@ -343,9 +346,18 @@ def _video(spec: Animatic, g: _Graph, texts: _TextFiles) -> str:
         video = g.chain([video, still], _filter(
             "overlay", x=box.thumb_x(index, len(spec.thumbnails), spec.width), y=box.margin,
             eof_action="repeat"))
+    if spec.motion:
+        video = _sweep(spec, g, video)
     filters = [*_scene_texts(spec, box, texts), *_captions(spec, box, texts),
                _filter("format", "yuv420p")]
     return g.chain([video], *filters)
+
+
+def _sweep(spec: Animatic, g: _Graph, video: str) -> str:
+    """A translucent bar swinging smoothly across the picture (no jump a scene score would read as a cut)."""
+    bar = g.input(f"color=c=white@0.5:s={_even(spec.width / 12)}x{spec.height}:r={spec.fps}",
+                  "-f", "lavfi")
+    return g.chain([video, bar], _filter("overlay", x="(W-w)/2*(1+sin(2*t))", y=0, shortest=1))
 
 
 def _scene_texts(spec: Animatic, box: Layout, texts: _TextFiles) -> list[str]:

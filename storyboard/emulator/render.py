@@ -37,14 +37,15 @@ class Rendered:
 def local_render_body() -> RenderFn:
     """The local provider's renderer, imported late: only finishing tasks need it. A request with
     a seed gets a backdrop colour of that seed's own, so takes of one shot differ visibly (and
-    byte for byte, even in plain mode); one without a seed is drawn exactly as the provider
-    draws it."""
+    byte for byte, even in plain mode); one without a seed is drawn as the provider draws it.
+    A bar sweeps across every take, as a model's picture moves, so measuring a take does not find
+    it frozen."""
     from storyboard.animatic.draw import render
     from storyboard.animatic.shots import body_animatic
 
     def draw(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
              plain: bool = False) -> None:
-        spec = body_animatic(body, media=media, plain=plain)
+        spec = replace(body_animatic(body, media=media, plain=plain), motion=True)
         seed = seed_of(body)
         render(spec if seed is None else replace(spec, color=seed_color(seed)), out)
 
