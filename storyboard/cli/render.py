@@ -250,7 +250,7 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
               help="Refuse to start, or submit more, past this amount.")
 @click.option("--concurrency", type=click.IntRange(1, 100), help="Tasks in flight at once.")
 @OFFLINE
-@click.option("--quiet", is_flag=True,
+@click.option("-q", "--quiet", is_flag=True,
               help="No progress display and no summary: only what failed is printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
 @click.option("--webhook-listen", metavar="HOST:PORT",
