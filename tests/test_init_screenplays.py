@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from compiler_fixtures import settled
 
 import storyboard
 from storyboard.cli import cli
@@ -30,7 +31,7 @@ def convert(tmp_path: Path, text: str, *options: str) -> tuple[Path, str]:
     script.write_text(textwrap.dedent(text), encoding="utf-8")
     result = run_init(tmp_path / "series", "--from", script, *options)
     assert result.exit_code == 0, result.output
-    assert storyboard.check(tmp_path / "series") == []
+    assert settled(storyboard.check(tmp_path / "series")) == []
     return tmp_path / "series", result.output
 
 
@@ -82,7 +83,7 @@ def test_a_mention_inside_a_heading(tmp_path: Path) -> None:
         Cold!
         """)
     main, [episode] = read(series)
-    assert list(main["characters"]) == ["brick", "brick_s_pool"]
+    assert list(main["characters"]) == ["brick", "bricks_pool"]
     assert main["characters"]["brick"]["description"] == "BRICK"
     first = episode["shots"][0]["scenes"][0]
     assert first["action"] == "EXT. @brick'S POOL - DAY."
