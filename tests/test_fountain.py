@@ -260,7 +260,7 @@ def test_scenes_become_timed_shots_with_characters_places_and_lines(tmp_path: Pa
     # rounded up to 2 s; 6 spoken words: 2.4 s, 2.5 s. The shot lasts 8.5 s, 9 s rounded up.
     assert shot["duration"] == 9 and shot["cast"] == ["ruths_bakery"]
     assert [s["at"] for s in shot["scenes"]] == ["0-4s", "4-6s", "6-9s"]
-    assert shot["scenes"][0]["action"] == ("INT. @ruth'S BAKERY - NIGHT: @ruth dusts the counter "
+    assert shot["scenes"][0]["action"] == ("INT. RUTH'S BAKERY - NIGHT: @ruth dusts the counter "
                                            "with flour while @otto watches from the door.")
     assert shot["scenes"][1] == {"at": "4-6s", "action": "@otto (softly)",
                                  "say": {"otto": "Do you ever sleep?"}}
