@@ -109,20 +109,21 @@ def _introduction(text: str, at: tuple[int, int], names: Names, key: str) -> tup
     after = [m for m in others if m.start() >= end]
     lead = LEAD.search(text, before[-1].end() if before else begin, start)
     head = lead.start() if lead else start
-    clause_begin = head if before else begin
-    clause_end = stop
-    if after:
-        nxt = after[0].start()
-        role = LEAD.search(text, end, nxt)
-        cut = role.start() if role else nxt
-        joint = LEADS_INTO.search(text, end, cut)
-        clause_end = joint.start() if joint else cut
-    clause = text[clause_begin:clause_end].strip()
+    clause_end = _clause_end(text, end, after[0].start()) if after else stop
+    clause = text[head if before else begin:clause_end].strip()
     clause = clause if not after or clause[-1:] in ".!?" else clause + "."
-    role = text[head:start] if lead else ""
     nobody = not after and not _others(text, stop, more, names, key)
-    own = role + text[start:clause_end] + (" " + text[stop:more] if nobody else "")
+    own = text[head:start] + text[start:clause_end] + (" " + text[stop:more] if nobody else "")
     return shorten(clause, LONGEST_INTRO), shorten(own, LONGEST_INTRO * 2)
+
+
+def _clause_end(text: str, end: int, other: int) -> int:
+    """Where a clause ending at the next person, named at ``other``, ends: before that person's
+    role (``his father``) and the words that lead into it (``, as``)."""
+    role = LEAD.search(text, end, other)
+    cut = role.start() if role else other
+    joint = LEADS_INTO.search(text, end, cut)
+    return joint.start() if joint else cut
 
 
 def _others(text: str, begin: int, stop: int, names: Names, key: str) -> list[re.Match[str]]:
