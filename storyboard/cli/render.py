@@ -49,12 +49,22 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
     if as_json or fmt != "text":
         return diagnostics.check(path, var, variation, provider, "json" if as_json else fmt)
     variants = variants_of(path, var, variation, provider=provider)
+    provider_check(variants.manifests, provider)
     if variants.matrix:
         return matrix.check(variants)
     compiled_series = variants.manifests[0]
     shots = len(compiled_series.episode_shots())
     assets = f", {len(compiled_series.cast)} cast asset(s)" if compiled_series.cast else ""
     click.echo(f"ok: {len(compiled_series.episodes)} episode(s), {shots} shot(s){assets}")
+
+
+def provider_check(manifests: list[Manifest], provider: str | None) -> None:
+    """What the provider finds wrong with no server (ComfyUI: every workflow a shot would use),
+    for each variation: located errors end the command, as the language's do."""
+    from storyboard.run.offline import offline_problems
+    found = [d for m in manifests for d in guarded(lambda m=m: offline_problems(m, provider))]
+    if found:
+        fail(ProblemsFound(found))
 
 
 @click.command("compile")
@@ -162,6 +172,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
         _compare(path, compare, provider, episode, as_json)
         return
     variants = variants_of(path, var, variation, provider=provider)
+    provider_check(variants.manifests, provider)
     if variants.matrix:
         plans = matrix.plan(variants, provider, draft, episode, as_json, guarded, offline)
     else:
