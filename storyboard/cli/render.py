@@ -5,6 +5,7 @@ Each flag maps onto one argument of the public API; errors are printed by ``comm
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import click
 from storyboard.cli import complete, diagnostics
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import AMOUNT, EPISODE, PROVIDERS, SERIES, compiled, fail, guarded, variants_of
-from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.targets.prices import under
 
 if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
@@ -62,7 +63,9 @@ def provider_check(manifests: list[Manifest], provider: str | None) -> None:
     """What the provider finds wrong with no server (ComfyUI: every workflow a shot would use),
     for each variation: located errors end the command, as the language's do."""
     from storyboard.run.offline import offline_problems
-    found = [d for m in manifests for d in guarded(lambda m=m: offline_problems(m, provider))]
+    found: list[Diagnostic] = []
+    for manifest in manifests:
+        found += guarded(functools.partial(offline_problems, manifest, provider))
     if found:
         fail(ProblemsFound(found))
 
