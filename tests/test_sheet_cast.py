@@ -69,7 +69,8 @@ def test_cast_made_shows_every_take_and_the_picked_one(tmp_path: Path) -> None:
     assert picked.exit_code == 0, picked.output
     page = build_sheet(root, provider="local").html.read_text("utf-8")
     mia = page[page.index('data-asset="cast/mia"'):page.index('data-asset="cast/cafe"')]
-    assert '<figure class="take used" data-take="2">' in mia and "picked" in mia
+    assert '<figure class="take used" data-take="2" data-full="../.storyboard/cache/' in mia
+    assert "picked" in mia
     assert "cast/mia (take 2)" in page
     hello = page[page.index('data-shot="hello"'):page.index('data-shot="empty"')]
     empty = page[page.index('data-shot="empty"'):]
