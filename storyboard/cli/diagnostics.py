@@ -80,7 +80,7 @@ def collect(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
 
 def _provider_problems(manifests: list[Any], provider: str | None) -> list[Diagnostic]:
     """What the provider finds with no server (ComfyUI's workflows), as ``check`` reports it."""
-    from storyboard.run.offline import offline_problems
+    from storyboard.providers.offline import offline_problems
     try:
         return [d for manifest in manifests for d in offline_problems(manifest, provider)]
     except StoryboardError as error:

@@ -62,7 +62,7 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
 def provider_check(manifests: list[Manifest], provider: str | None) -> None:
     """What the provider finds wrong with no server (ComfyUI: every workflow a shot would use),
     for each variation: located errors end the command, as the language's do."""
-    from storyboard.run.offline import offline_problems
+    from storyboard.providers.offline import offline_problems
     found: list[Diagnostic] = []
     for manifest in manifests:
         found += guarded(functools.partial(offline_problems, manifest, provider))

@@ -15,7 +15,7 @@ import re
 
 from storyboard.errors import Diagnostic, Span
 from storyboard.scaffold.fountain import Element, Screenplay, located
-from storyboard.scaffold.names import Names, shorten
+from storyboard.scaffold.names import TOGETHER, Names, shorten
 from storyboard.scaffold.timing import (
     MAX_BEAT_TEXT,
     Beat,
@@ -229,7 +229,8 @@ class Converter:
         """A cue naming several characters (``EDWARD AND WILL``): no voice of its own; its line
         is said in the scene's action, as theirs together."""
         assert self.shot is not None
-        who = " and ".join(f"@{key}" for key in keys)
+        parts = [part for part in TOGETHER.split(element.text) if part.strip()]
+        who = " and ".join(self.names.mention(part) for part in parts)  # MR. and @mrs_smith
         self.warn(element.line, f"the cue {shorten(element.text, 60)!r} names several characters: "
                   "the language has no line said together, so it is their scene's action (no "
                   "voice of its own)")

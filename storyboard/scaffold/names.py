@@ -25,7 +25,7 @@ LONGEST_PLACE = 80  # characters of a place's name kept (its description and com
 Trie = dict[str, "Trie"]
 AT = re.compile(r"(?<![\w@])@([A-Za-z_][A-Za-z0-9_]*)")  # not in an address: me@ruth.com
 POSSESSIVE = re.compile(r"(?<=\w)['’]s\b", re.I)  # WILL'S -> WILLS: a key has no lone "s"
-TOGETHER = re.compile(r"\s+(?:AND|&)\s+|\s*[/,+]\s*", re.I)  # EDWARD AND WILL, MIA/TOM
+TOGETHER = re.compile(r"\s+(?:AND|&)\s+|\s*/\s*", re.I)  # EDWARD AND WILL, MIA/TOM
 # how a heading's wording names a place it names elsewhere too: BACK AT THE GATE is THE GATE
 PLACE_WORDING = re.compile(r"^(?:(?:BACK|AGAIN|STILL)\s+)?(?:(?:AT|IN|INSIDE|OUTSIDE|ON|TO|BY|NEAR)"
                            r"\s+)?(?:THE\s+)?|\s*\(?\b(?:AGAIN|BACK|CONT['’]?D)\)?$", re.I)

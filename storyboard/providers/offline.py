@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from storyboard.errors import Diagnostic
 from storyboard.language.request import ASSET_EPISODES, Manifest
-from storyboard.run.config import provider_name
 
 
 def offline_problems(manifest: Manifest, provider: str | None) -> list[Diagnostic]:
-    """The problems ``provider`` (else the series' own) finds in ``manifest`` with no server."""
-    if provider_name(manifest, provider) != "comfyui":
+    """The problems ``provider`` (else the series' own) finds in ``manifest`` with no server.
+    Light: ``check`` imports it, and nothing of a run."""
+    if (provider or manifest.provider.get("name") or "local") != "comfyui":
         return []
     from storyboard.providers.comfyui_check import offline_problems as comfyui
     shots = [take for take in manifest.takes() if take.episode not in ASSET_EPISODES]
