@@ -6,8 +6,8 @@ font, on a tint taken from the asset's hash (so each take, with its own seed, lo
 take's number drawn large in a corner when the asset has several (``take 2``: told apart at a
 glance, not by colour alone), and a mono 24 kHz tone whose length follows the text (a voice's
 preview about 0.07 s a character; a spoken line as ``targets.assets.spoken_seconds`` says, as the
-emulator's) and whose pitch follows the hash. Both are drawn by ffmpeg on its C reference paths with bit-exact flags: the same inputs
-give the same bytes on one ffmpeg build.
+emulator's) and whose pitch follows the hash. Both are drawn by ffmpeg on its C reference paths
+with bit-exact flags: the same inputs give the same bytes on one ffmpeg build.
 """
 
 from __future__ import annotations
