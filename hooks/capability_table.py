@@ -4,7 +4,9 @@
 ``<!-- capability-table:targets -->``, ``<!-- capability-table:sources -->`` or
 ``<!-- capability-table:assets -->`` gets that table,
 built from ``storyboard.targets`` when the site is built, so the docs never drift from the
-declarations the compiler checks against.
+declarations the compiler checks against. A table a reader of the repository should see too sits
+written out between the marker and its end (``<!-- /capability-table:assets -->``): the hook
+writes it again, and ``tests/test_docs_drift.py`` holds the written one to the declarations.
 """
 
 from __future__ import annotations
@@ -34,8 +36,13 @@ MARKERS: dict[str, Callable[[], str]] = {
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    """Each marker on the page replaced by its table."""
+    """Each marker on the page replaced by its table (with the table written after it, if any,
+    up to its end marker)."""
     for marker, table in MARKERS.items():
-        if marker in markdown:
-            markdown = markdown.replace(marker, table())
+        end = marker.replace("<!-- ", "<!-- /")
+        while marker in markdown:
+            start = markdown.index(marker)
+            stop = markdown.find(end, start)
+            after = stop + len(end) if stop >= 0 else start + len(marker)
+            markdown = markdown[:start] + table() + markdown[after:]
     return markdown

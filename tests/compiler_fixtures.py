@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 SERIES_HEAD = """\
 storyboard: 1
@@ -54,3 +55,9 @@ BALLAD = """\
       transition: {type: crossfade, duration: 0.5}
       prompt: "@sam looks up from @guitar and grins"
 """
+
+
+def settled(problems: list[Any]) -> list[Any]:
+    """``problems`` without the notes `init --from` leaves on cast words it could not settle
+    (warnings for a person to settle: who speaks, a character's looks)."""
+    return [problem for problem in problems if problem.code != "init-unsettled"]

@@ -215,3 +215,19 @@ def test_a_tab_in_an_episode_file_says_tab(tmp_path: Path) -> None:
     tabs = [d for d in problems if "a tab character" in d.message]
     assert tabs and tabs[0].span is not None and tabs[0].span.file.endswith("ep01.yaml")
     assert (tabs[0].span.line, tabs[0].span.col) == (3, 1)
+
+
+def test_a_default_that_breaks_a_limit_is_reported_at_the_defaults_line(tmp_path: Path) -> None:
+    """``defaults: {duration: 1}``: one error at that line (not one at each shot that inherits
+    it); a shot whose scenes set its length is reported at the shot."""
+    (tmp_path / "storyboard.yaml").write_text(
+        "storyboard: 1\ntitle: D\ndefaults: {duration: 1}\n"
+        "characters:\n  mia: {image: {generate: 'a barista'}}\n"
+        "episodes:\n  - id: ep01\n    shots:\n"
+        "      - {id: a, prompt: '@mia waves'}\n      - {id: b, prompt: '@mia smiles'}\n"
+        "      - {id: c, scenes: [{at: 0-20s, action: '@mia sings'}]}\n", encoding="utf-8")
+    found = [(d.span.line if d.span else 0, d.message) for d in storyboard.check(tmp_path)
+             if d.severity == "error"]
+    assert (3, "a 1 s shot; expected 2 to 15 s") in found
+    assert not any(line in (9, 10) for line, _ in found)  # not at a and b
+    assert any(line == 11 and "a 20 s shot" in message for line, message in found)

@@ -456,5 +456,5 @@ def test_quiet_still_says_which_shot_failed(three: Path, emulator: Emulator,
     lines = result.stderr.strip().splitlines()  # no progress, no summary: only what failed
     assert len(lines) == 2, lines
     assert lines[0].startswith(f"wire/{episode}/{shot}: failed InternalError")
-    assert lines[1] == f"episode {episode}: skipped - not stitched: shot(s) {shot} not rendered"
+    assert lines[1] == f"episode {episode}: skipped - shot(s) {shot} not rendered"
     assert result.stdout == ""

@@ -42,6 +42,7 @@ def test_emulate_serves_the_protocol_until_stopped() -> None:
     assert f"http://127.0.0.1:{port}/api/v1" in out
     # the line a user runs next, with the variable the DashScope provider reads
     assert f"\nexport DASHSCOPE_HTTP_BASE_URL=http://127.0.0.1:{port}/api/v1\n" in out
+    assert "\nexport DASHSCOPE_API_KEY=emulator   # any key will do" in out  # and the key's
 
 
 def test_emulate_prints_the_gateways_base_url_variable() -> None:
@@ -53,13 +54,14 @@ def test_emulate_prints_the_gateways_base_url_variable() -> None:
                             stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline(), proc.stdout.readline()]
+        lines = [proc.stdout.readline() for _ in range(3)]
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
     url = f"http://127.0.0.1:{port}/gw/freepik"
     assert base_url_env("freepik") == "FREEPIK_BASE_URL"
-    assert lines == [f"emulating Freepik-style tasks at {url}\n", f"export FREEPIK_BASE_URL={url}\n"]
+    assert lines == [f"emulating Freepik-style tasks at {url}\n", f"export FREEPIK_BASE_URL={url}\n",
+                     "export FREEPIK_API_KEY=emulator   # any key will do: the emulator checks none\n"]
 
 
 def test_emulate_rejects_a_bad_fault_with_a_usage_error() -> None:
@@ -67,3 +69,18 @@ def test_emulate_rejects_a_bad_fault_with_a_usage_error() -> None:
                           capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "fault" in proc.stderr.lower()
+
+
+def test_emulate_names_the_key_variable_but_never_echoes_a_given_key() -> None:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "storyboard", "emulate", "--port", str(port),
+                             "--api-key", "sekrit-123"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    assert lines[2] == "export DASHSCOPE_API_KEY=...   # the key given with --api-key\n"
+    assert not any("sekrit" in line for line in lines)

@@ -248,3 +248,31 @@ def test_voices_come_before_audio_items(tmp_path: Path) -> None:
                      "audio1": "mia.wav", "audio2": "bed.wav"}
     assert wf.shot_values(CompiledShot("s", "e", "x", request, "0" * 64), 16).scalars[
         "width"] == 720
+
+
+def test_check_and_plan_read_every_workflow_a_shot_would_use(tmp_path: Path) -> None:
+    """No server is asked (none listens at the instance): a ``{{promt}}`` typo and a shot its
+    workflow cannot take are located errors at ``check`` and ``plan``, as at ``render``."""
+    from click.testing import CliRunner
+
+    from storyboard.cli import cli
+    series = series_on(tmp_path, [], PHANTOM, instances=["http://127.0.0.1:9"])
+    path = series / "workflows" / PHANTOM
+    path.write_text(path.read_text().replace('"{{prompt}}"', '"{{promt}}"'))
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "{{promt}}" in text)
+    for command in (["check", str(series)], ["check", str(series), "--provider", "comfyui"],
+                    ["plan", str(series)]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 1, result.output
+        assert f"{PHANTOM}:{line}:" in result.output and "unknown placeholder {{promt}}" in (
+            result.output), result.output
+        assert "did you mean {{prompt}}?" in result.output and "Traceback" not in result.output
+    report = json.loads(CliRunner().invoke(cli, ["check", str(series), "--json"]).output)
+    assert any("{{promt}}" in d["message"] and d["line"] == line for d in report)
+    assert CliRunner().invoke(cli, ["check", str(series), "--provider", "local"]).exit_code == 0
+    vace = series_on(tmp_path / "vace", [], "wan-vace-references.json",
+                     instances=["http://127.0.0.1:9"])
+    result = CliRunner().invoke(cli, ["check", str(vace)])
+    assert result.exit_code == 1
+    assert "01-first-meeting.yaml" in result.output and "shot ep01/ballad" in result.output
+    assert "the workflow has no {{image2}} placeholder" in result.output

@@ -127,3 +127,12 @@ def test_account_limits_are_shown_with_their_source(series: Path) -> None:
                                           "where": "DashScope's documented limit"}
     assert rows["account_in_flight[wan3.0-video]"]["value"] == "2"
     assert "account_in_flight" not in settings(series, "--provider", "local")
+
+
+def test_a_series_without_output_dir_is_not_named_as_its_source(tmp_path: Path) -> None:
+    """``config`` names a source only when it set the value: a series with no ``output.dir``
+    gets the default folder, said to be the default."""
+    assert CliRunner().invoke(cli, ["init", str(tmp_path / "plain")]).exit_code == 0
+    row = settings(tmp_path / "plain")["output_dir"]
+    assert row == {"name": "output_dir", "value": str(tmp_path / "plain" / "out"),
+                   "source": "default", "where": "out/ inside the series folder"}

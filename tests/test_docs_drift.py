@@ -103,3 +103,26 @@ def test_the_docs_contact_sheet_is_what_sheet_png_draws_now(
     committed = (ROOT / "docs" / "sheet.png").read_bytes()
     assert len(committed) < 300_000
     assert result.png.read_bytes() == committed
+
+
+def test_the_cast_prices_table_is_written_in_the_page_as_declared() -> None:
+    """Read in the repository (no MkDocs hook), docs/cast.md shows the prices table, and it is
+    the one the declarations make; the hook puts the fresh one in its place."""
+    from hooks.capability_table import on_page_markdown
+    from storyboard.targets.assets import assets_markdown
+    text = (ROOT / "docs" / "cast.md").read_text("utf-8")
+    start, end = "<!-- capability-table:assets -->", "<!-- /capability-table:assets -->"
+    written = text[text.index(start) + len(start):text.index(end)]
+    assert written.strip() == assets_markdown().strip()
+    built = on_page_markdown(text, None, None, None)
+    assert built.count(assets_markdown().strip()) == 1 and "capability-table" not in built
+
+
+def test_getting_started_names_the_cache_folders_a_render_makes(tmp_path: Path) -> None:
+    series = tmp_path / "s"
+    assert CliRunner().invoke(cli, ["init", str(series)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["render", str(series), "--draft", "-q"]).exit_code == 0
+    made = [p.name for p in (series / ".storyboard" / "cache").iterdir()]
+    text = (ROOT / "docs" / "getting-started.md").read_text("utf-8")
+    assert made and all(f"`{name}`" in text for name in made), made
+    assert "`.storyboard/cache/<cache key>/<hash>.mp4`" in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,3 +118,42 @@ def test_a_killed_stitch_is_cleaned_up_by_the_next(tmp_path: Path, make_media: M
     assert not any(p.exists() for p in (*stale, stale_file))
     assert running.exists() and mine.exists()
     assert clean_stale_temporaries(tmp_path) == []
+
+
+def test_a_pipe_hears_of_finished_shots_while_the_run_goes_on() -> None:
+    """Not a terminal (``render > log 2>&1``): the first finished shot and every failure print a
+    line at once, the rest at most one line per interval; the table comes at the end."""
+    out = io.StringIO()
+    console = Console(file=out, width=200, force_terminal=False)
+    with LiveProgress(console, "USD", every=3600) as live:
+        for shot in ("a", "b", "c"):
+            live.event(ShotEvent("e", shot, "queued", 0.0, 0.0))
+        live.event(ShotEvent("e", "a", "done", 1.0, 0.5))
+        assert out.getvalue().splitlines() == [
+            "progress: 1 of 3 shot(s) settled (1 done); spent 0.50 USD; last: e/a done"]
+        live.event(ShotEvent("e", "b", "cached", 1.0, 0.5))
+        assert len(out.getvalue().splitlines()) == 1  # within the interval: no line
+        live.event(ShotEvent("e", "c", "failed", 2.0, 0.5, "content policy"))
+        assert out.getvalue().splitlines()[-1] == (
+            "progress: 3 of 3 shot(s) settled (1 cached, 1 done, 1 failed); spent 0.50 USD; "
+            "last: e/c failed - content policy")
+
+
+def test_a_render_into_a_log_file_says_how_far_it_is(tmp_path: Path,
+                                                    make_media: MakeMedia) -> None:
+    series = write_series(tmp_path / "s", make_media, ONE, head=HEAD)
+    log = tmp_path / "log"
+    with log.open("wb") as sink:
+        done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series),
+                               "--draft"], stdout=sink, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, timeout=300, check=False)
+    text = log.read_text("utf-8")
+    assert done.returncode == 0, text
+    assert "progress: 1 of 1 shot(s) settled (1 done); spent 0.00 USD; last: one/a done" in text
+
+
+def test_render_takes_q_for_quiet(tmp_path: Path, make_media: MakeMedia) -> None:
+    series = write_series(tmp_path / "s", make_media, ONE, head=HEAD)
+    result = CliRunner().invoke(cli, ["render", str(series), "--draft", "-q"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""

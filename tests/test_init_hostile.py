@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from compiler_fixtures import settled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -125,7 +126,7 @@ def test_a_title_page_cannot_add_a_provider(tmp_path: Path) -> None:
     assert "\u2028" not in text and "\x85" not in text and "\\u2028provider" in text
     main = yaml.safe_load(text)
     assert set(main) == SERIES_KEYS - {"voices"} and main["title"] == "Pilot"
-    assert storyboard.check(tmp_path / "series") == []
+    assert settled(storyboard.check(tmp_path / "series")) == []
 
 
 # --- hostile screenplays: quick, and a series that checks clean or a located error ------------
@@ -196,7 +197,7 @@ def test_a_hostile_screenplay_checks_clean_or_is_a_located_error(tmp_path: Path,
     took = time.monotonic() - started
     if not expected:
         assert result.exit_code == 0, result.output[-2000:]
-        assert storyboard.check(tmp_path / "series") == [], kind
+        assert settled(storyboard.check(tmp_path / "series")) == [], kind
         for episode in (tmp_path / "series" / "episodes").glob("*.yaml"):
             assert episode.stat().st_size < 1 << 20
     else:

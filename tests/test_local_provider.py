@@ -451,3 +451,32 @@ def test_the_earlier_shots_text_does_not_show_through(tmp_path: Path) -> None:
         frames.append(_gray_frame(drawn, tmp_path))
     changed = sum(1 for a, b in zip(*frames, strict=True) if abs(a - b) > 16)
     assert changed < len(frames[0]) * 0.002, f"{changed} pixels show the earlier text"
+
+
+def _corner_ink(picture: Path) -> list[int]:
+    """Where the card's top right corner has white text (1) or not (0), the tint set aside."""
+    raw = picture.with_suffix(".gray")
+    ffmpeg.run(["-i", str(picture), "-vf", "crop=320:100:iw-320:0", "-f", "rawvideo",
+                "-pix_fmt", "gray", str(raw)], what="reading a card")
+    return [1 if value > 200 else 0 for value in raw.read_bytes()]
+
+
+def test_the_takes_of_a_cast_card_differ_by_more_than_colour(tmp_path: Path) -> None:
+    """Take 1 and take 2 of a generated picture: the take's number is drawn in the top right
+    corner, so their text differs (before, only the tint did); an asset of one take names no
+    take."""
+    import storyboard
+    from storyboard.providers.local import draw_asset
+    (tmp_path / "storyboard.yaml").write_text(
+        "storyboard: 1\ntitle: T\ncharacters:\n"
+        "  mia: {image: {generate: 'a barista, short dark hair', takes: 2}}\n"
+        "  sam: {image: {generate: 'a tall regular'}}\n"
+        "episodes:\n  - id: ep01\n    shots:\n      - {id: a, prompt: '@mia and @sam wave'}\n",
+        encoding="utf-8")
+    cast = {shot.id: shot for shot in storyboard.compile(tmp_path).cast}
+    first, second = cast["mia"].all_takes()
+    one, two = (_corner_ink(draw_asset(take, tmp_path / f"{take.take}.png"))
+                for take in (first, second))
+    assert sum(one) > 100 and sum(two) > 100  # "take 1", "take 2" drawn
+    assert sum(a != b for a, b in zip(one, two, strict=True)) > 100  # and they differ
+    assert sum(_corner_ink(draw_asset(cast["sam"], tmp_path / "sam.png"))) == 0

@@ -69,7 +69,8 @@ def test_cast_made_shows_every_take_and_the_picked_one(tmp_path: Path) -> None:
     assert picked.exit_code == 0, picked.output
     page = build_sheet(root, provider="local").html.read_text("utf-8")
     mia = page[page.index('data-asset="cast/mia"'):page.index('data-asset="cast/cafe"')]
-    assert '<figure class="take used" data-take="2">' in mia and "picked" in mia
+    assert '<figure class="take used" data-take="2" data-full="../.storyboard/cache/' in mia
+    assert "picked" in mia
     assert "cast/mia (take 2)" in page
     hello = page[page.index('data-shot="hello"'):page.index('data-shot="empty"')]
     empty = page[page.index('data-shot="empty"'):]
@@ -131,3 +132,21 @@ def test_a_matrix_sheet_shows_each_cast_asset_once_before_the_variations(tmp_pat
     assert cast.count('data-asset="cast/mia"') == 1  # the same words in every variation: once
     assert cast.count('data-asset="cast/cup"') == 2  # a cup of tea, a cup of coffee
     assert "a cup of tea on a counter" in cast and "a cup of coffee on a counter" in cast
+
+
+def test_a_blank_contact_sheet_says_why_and_what_to_do(tmp_path: Path) -> None:
+    """Nothing rendered (cast from words, not made): every tile blank, and a hint; after
+    drafts, the hint names ``--draft``; with ``--draft`` the tiles have pictures, no hint."""
+    runner = CliRunner()
+    series = tmp_path / "s"
+    assert runner.invoke(cli, ["init", str(series)]).exit_code == 0
+    before = runner.invoke(cli, ["sheet", str(series), "--png"])
+    assert before.exit_code == 0, before.output
+    assert "hint: the contact sheet's tiles are blank: no shot is rendered yet" in before.output
+    assert f"storyboard render {series.name} --draft" in before.output
+    assert runner.invoke(cli, ["render", str(series), "--draft", "-q"]).exit_code == 0
+    after = runner.invoke(cli, ["sheet", str(series), "--png"])
+    assert f"draft proxies are in {series / 'out' / 'draft'}" in after.output
+    assert f"storyboard sheet {series.name} --png --draft" in after.output
+    drafted = runner.invoke(cli, ["sheet", str(series), "--png", "--draft"])
+    assert drafted.exit_code == 0 and "hint" not in drafted.output

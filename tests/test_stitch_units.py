@@ -92,7 +92,7 @@ def test_a_line_of_dialogue_cannot_forge_a_cue() -> None:
     cues = subtitles.episode_cues(clips, [0.0], [2.0])
     for text in (subtitles.to_srt(cues), subtitles.to_vtt(cues)):
         timing = [line for line in text.splitlines() if "-->" in line]
-        assert timing == [timing[0]] and timing[0].startswith("00:00:00")
+        assert len(timing) == len(cues) and all(t.startswith("00:00:0") for t in timing)
         assert "00:00:09" not in "".join(timing)
     assert "00:00:09,000" in subtitles.to_srt(cues)  # the words are kept, only defused
 
@@ -126,3 +126,24 @@ def test_parse_ebur128_reads_the_summary_not_the_running_values() -> None:
 def test_frame_rates_are_exact() -> None:
     assert as_rate(29.97) == Fraction(30000, 1001)
     assert as_rate(25.0) == 25 and as_rate(23.98) == Fraction(24000, 1001)
+
+
+def test_a_long_line_becomes_readable_cues() -> None:
+    """229 characters on one line: cues of at most two lines of 42 characters, the line's time
+    shared by their length, the speaker named once; a short line stays one cue."""
+    words = ("Well, I suppose the river was wider back then, and the fish were bigger, and the "
+             "nights were longer, and nobody ever came home before the lanterns were lit on the "
+             "bridge by the old mill, or so my grandmother always told it to anyone who'd listen.")
+    clips = [Clip(Path("a.mp4"), cues=[Cue(1.0, 11.0, words, "Edward"), Cue(11.0, 12.0, "Hi.")])]
+    cues = subtitles.episode_cues(clips, [0.0], [12.0])
+    long = cues[:-1]
+    assert len(long) == 4 and cues[-1] == subtitles.TimedCue(11.0, 12.0, "Hi.")
+    lengths = [len(c.text) for c in long]
+    assert min(lengths) > 0.8 * max(lengths)  # about equal: no word left alone at the end
+    assert all(len(line) <= subtitles.LINE for c in long for line in c.text.split("\n"))
+    assert all(len(c.text.split("\n")) <= 2 for c in long)
+    assert " ".join(c.text.replace("\n", " ") for c in long) == f"Edward: {words}"
+    assert long[0].start == 1.0 and long[-1].end == 11.0
+    assert all(a.end == b.start for a, b in itertools.pairwise(long))
+    shares = [(c.end - c.start) / len(c.text) for c in long]
+    assert max(shares) - min(shares) < 0.01  # each on screen for its share of the characters

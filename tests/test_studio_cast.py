@@ -83,3 +83,36 @@ def test_only_the_casts_own_files_are_served_from_state(studio: StudioServer) ->
     assert served_file(studio.studio, "series", where) == made.resolve()
     assert served_file(studio.studio, "series", ".storyboard/journal.jsonl") is None
     assert served_file(studio.studio, "series", str(Path(where).parent / "other.wav")) is None
+
+
+def test_a_cast_take_opens_large_beside_the_others(browser: Browser,  # noqa: F811
+                                                   studio: StudioServer) -> None:
+    """The takes on the page are small; "View takes large" (or a click on a take) shows every
+    take at full size side by side, each about half the window wide, with its own Pick; Esc
+    closes it."""
+    page, errors = open_studio(browser, studio)
+    mia = page.locator('article[data-asset="cast/mia"]')
+    expect(mia.locator("figure.take img")).to_have_count(2)
+    small = mia.locator("figure.take img").first.bounding_box()
+    assert small is not None and small["width"] < 300
+    mia.locator("button.view-takes").click()
+    viewer = page.locator(".take-viewer")
+    expect(viewer.locator("figure.take-large img")).to_have_count(2)
+    page.wait_for_function("[...document.querySelectorAll('.take-viewer img')]"
+                           ".every((i) => i.complete && i.naturalWidth > 0)")
+    boxes = [viewer.locator("figure.take-large img").nth(i).bounding_box() for i in (0, 1)]
+    assert all(b is not None and b["width"] > 500 for b in boxes), boxes
+    first, second = boxes[0], boxes[1]
+    assert first is not None and second is not None
+    assert second["x"] >= first["x"] + first["width"] and abs(second["y"] - first["y"]) < 5
+    natural = viewer.locator("figure.take-large img").evaluate_all(
+        "(images) => images.map((i) => i.naturalWidth)")
+    assert natural == [1024, 1024]  # the made pictures themselves, not the page's thumbnails
+    expect(viewer.locator("figcaption")).to_have_text(["take 1 · used", "take 2"])
+    page.keyboard.press("Escape")
+    expect(viewer).to_have_count(0)
+    mia.locator('figure.take[data-take="2"] img').click()  # a take itself opens it too
+    page.locator('.take-viewer figure.take-large[data-take="2"] button.pick').click()
+    expect(page.locator(".take-viewer")).to_have_count(0)
+    expect(mia.locator('figure.take.used[data-take="2"]')).to_have_count(1, timeout=60_000)
+    assert errors == []

@@ -98,6 +98,8 @@ def test_a_retake_renders_exactly_the_takes_asked_and_exits_by_them(
                                                          "carry/ep01/ballad#3"]
     assert result.exit_code == 0, result.output  # the takes were made
     assert "episode ep01 was not stitched" in result.stderr  # said apart: `other` is a draft
+    assert "not stitched: not stitched" not in result.stderr  # said once
+    assert "episode ep01 was not stitched: shot(s) other not rendered" in result.stderr
 
     again = invoke("retake", series, "ep01/ballad", "-n", "1", "--provider", "dashscope",
                    "--yes", "--json")

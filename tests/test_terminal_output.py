@@ -44,7 +44,7 @@ def test_the_plan_header_is_whole_lines_naming_model_and_host(series: Path,
     assert lines[1] == "prices: wan2.7-r2v: USD 0.1/s 720P, 0.15/s 1080P (+ input video <= 5 s)"
     assert lines[2].startswith("┏")
     local = run("plan", str(series))
-    assert local[0] == "plan: local" and local[1].startswith("prices: wan2.7-r2v: USD 0/s")
+    assert local[0] == "plan: local" and local[1] == "prices: wan2.7-r2v: free"  # not "0/s"
 
 
 def test_the_plan_summary_lists_only_counters_that_are_not_zero(paid_plan: list[str]) -> None:
@@ -82,3 +82,16 @@ def test_a_plan_of_several_models_prices_each_on_its_own_line() -> None:
     assert lines[1].startswith("prices: wan3.0-video: USD 0.05/s 480P")
     assert lines[2].startswith("        wan2.7-i2v: USD ")
     assert lines[3].startswith("┏")
+
+
+def test_prices_are_told_in_their_own_unit_in_plain_decimals() -> None:
+    """Speech is priced per character: never ``1e-05/s each (+ input video <= 0 s)``."""
+    from storyboard.targets.assets import price_tables
+    from storyboard.targets.capabilities import PriceTable
+    tables = price_tables("intl", "USD")
+    speech = next(t for model, t in tables.items() if t.per == "character")
+    assert speech.describe() == "USD 0.1 per 10,000 characters"
+    assert tables["wan2.7-image"].describe() == "USD 0.03 a generation"
+    assert PriceTable({"720P": 0.00001}).describe() == "USD 0.00001/s 720P (+ input video <= 5 s)"
+    assert PriceTable({"720P": 0.0, "1080P": 0.0}).describe() == "free"
+    assert speech.cost("each", 250) == 0.0025  # billed as before: the rate a character

@@ -2,11 +2,12 @@
 
 What the ``local`` provider makes for a generated image, a designed voice and a spoken line, offline
 and free: a 16:9 card with the asset's name and the first of the user's words drawn in the package's
-font, on a tint taken from the asset's hash (so each take, with its own seed, looks different), and
-a mono 24 kHz tone whose length follows the text (a voice's preview about 0.07 s a character; a
-spoken line as ``targets.assets.spoken_seconds`` says, as the emulator's) and whose pitch follows
-the hash. Both are drawn by ffmpeg on its C reference paths with bit-exact flags: the same inputs
-give the same bytes on one ffmpeg build.
+font, on a tint taken from the asset's hash (so each take, with its own seed, looks different), its
+take's number drawn large in a corner when the asset has several (``take 2``: told apart at a
+glance, not by colour alone), and a mono 24 kHz tone whose length follows the text (a voice's
+preview about 0.07 s a character; a spoken line as ``targets.assets.spoken_seconds`` says, as the
+emulator's) and whose pitch follows the hash. Both are drawn by ffmpeg on its C reference paths
+with bit-exact flags: the same inputs give the same bytes on one ffmpeg build.
 """
 
 from __future__ import annotations
@@ -51,11 +52,14 @@ def _text(text: str, size: int, y: str) -> str:
             f":fontsize={size}:fontcolor=white:x=(w-text_w)/2:y={y}")
 
 
-def draw_card(out: Path, *, name: str, prompt: str, content_hash: str) -> Path:
-    """A PNG card for a generated image: the name, the first of the user's words, a tint."""
+def draw_card(out: Path, *, name: str, prompt: str, content_hash: str, take: int = 0) -> Path:
+    """A PNG card for a generated image: the name, the first of the user's words, a tint, and
+    ``take N`` when ``take`` is set (an asset of several takes)."""
     width, height = CARD_SIZE
     name = name if len(name) <= NAME_LONGEST else name[:NAME_LONGEST - 3] + "..."
     lines = [_text(name, 64, "(h/2)-text_h-8")]
+    if take:
+        lines.append(_text(f"take {take}", 48, "24").replace("x=(w-text_w)/2", "x=w-text_w-32"))
     words = user_words(prompt)
     if words:
         lines.append(_text(words, 24, "(h/2)+16"))

@@ -75,7 +75,16 @@ def collect(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
         return list(error.diagnostics)
     except StoryboardError as error:
         return [Diagnostic(None, str(error), code="error")]
-    return variants.diagnostics()
+    return [*variants.diagnostics(), *_provider_problems(variants.manifests, provider)]
+
+
+def _provider_problems(manifests: list[Any], provider: str | None) -> list[Diagnostic]:
+    """What the provider finds with no server (ComfyUI's workflows), as ``check`` reports it."""
+    from storyboard.providers.offline import offline_problems
+    try:
+        return [d for manifest in manifests for d in offline_problems(manifest, provider)]
+    except StoryboardError as error:
+        return [Diagnostic(None, str(error), code="error")]
 
 
 def check(path: Path, var: tuple[str, ...], variation: tuple[str, ...], provider: str | None,

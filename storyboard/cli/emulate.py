@@ -52,7 +52,8 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
     config = EmulatorConfig(latency=latency, api_key=api_key, plain_results=plain_results,
                             faults=plan, seed=seed, max_in_flight=max_in_flight)
     try:
-        serve(host, port, config, dialect=dialect, announce=lambda url: _announce(dialect, url))
+        serve(host, port, config, dialect=dialect,
+              announce=lambda url: _announce(dialect, url, keyed=api_key is not None))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -76,10 +77,17 @@ def _emulate_comfyui(host: str, port: int, count: int, latency: float, plain: bo
         raise click.UsageError(str(exc)) from exc
 
 
-def _announce(dialect: str, url: str) -> None:
-    """Where the emulator listens, and the line that points a provider at it."""
-    from storyboard.providers.dashscope_wire import BASE_URL_ENV
+def _announce(dialect: str, url: str, *, keyed: bool = False) -> None:
+    """Where the emulator listens, and the lines that point a provider at it: its base URL,
+    and its key variable (any key unless ``--api-key`` set one, which is never echoed)."""
+    from storyboard.dialects import DIALECTS
+    from storyboard.providers.dashscope_wire import BASE_URL_ENV, KEY_ENV
     from storyboard.providers.gateway_settings import base_url_env
     variable = BASE_URL_ENV if dialect == "dashscope" else base_url_env(dialect)
+    key = KEY_ENV if dialect == "dashscope" else DIALECTS[dialect].key_env
     click.echo(f"emulating {TARGETS[dialect].title} at {url}")
     click.echo(f"export {variable}={url}")
+    if keyed:
+        click.echo(f"export {key}=...   # the key given with --api-key")
+    else:
+        click.echo(f"export {key}=emulator   # any key will do: the emulator checks none")

@@ -5,6 +5,7 @@ Each flag maps onto one argument of the public API; errors are printed by ``comm
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import click
 from storyboard.cli import complete, diagnostics
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import AMOUNT, EPISODE, PROVIDERS, SERIES, compiled, fail, guarded, variants_of
-from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.targets.prices import under
 
 if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
@@ -49,12 +50,24 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
     if as_json or fmt != "text":
         return diagnostics.check(path, var, variation, provider, "json" if as_json else fmt)
     variants = variants_of(path, var, variation, provider=provider)
+    provider_check(variants.manifests, provider)
     if variants.matrix:
         return matrix.check(variants)
     compiled_series = variants.manifests[0]
     shots = len(compiled_series.episode_shots())
     assets = f", {len(compiled_series.cast)} cast asset(s)" if compiled_series.cast else ""
     click.echo(f"ok: {len(compiled_series.episodes)} episode(s), {shots} shot(s){assets}")
+
+
+def provider_check(manifests: list[Manifest], provider: str | None) -> None:
+    """What the provider finds wrong with no server (ComfyUI: every workflow a shot would use),
+    for each variation: located errors end the command, as the language's do."""
+    from storyboard.providers.offline import offline_problems
+    found: list[Diagnostic] = []
+    for manifest in manifests:
+        found += guarded(functools.partial(offline_problems, manifest, provider))
+    if found:
+        fail(ProblemsFound(found))
 
 
 @click.command("compile")
@@ -162,6 +175,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
         _compare(path, compare, provider, episode, as_json)
         return
     variants = variants_of(path, var, variation, provider=provider)
+    provider_check(variants.manifests, provider)
     if variants.matrix:
         plans = matrix.plan(variants, provider, draft, episode, as_json, guarded, offline)
     else:
@@ -250,7 +264,7 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
               help="Refuse to start, or submit more, past this amount.")
 @click.option("--concurrency", type=click.IntRange(1, 100), help="Tasks in flight at once.")
 @OFFLINE
-@click.option("--quiet", is_flag=True,
+@click.option("-q", "--quiet", is_flag=True,
               help="No progress display and no summary: only what failed is printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
 @click.option("--webhook-listen", metavar="HOST:PORT",

@@ -51,6 +51,8 @@ def sheet(path: Path, out: Path | None, with_png: bool, episodes_dir: Path | Non
                f"{result.panels} shot(s))")
     if result.png is not None:
         click.echo(f"wrote {result.png}")
+    if result.hint:
+        click.echo(f"hint: {result.hint}", err=True)
     errors = sum(1 for d in result.problems if d.severity == "error")
     if errors:  # the sheet is written (problems on their shots), but the series is not clean
         click.echo(f"{errors} error(s) found", err=True)

@@ -30,6 +30,7 @@ from storyboard.targets.assets import QWEN3_TTS_VD
 
 DEFAULT_IMAGE_MODEL = "wan2.7-image"
 SHEET_SIZE = "2048*1152"  # 16:9, the largest both image models draw with references too
+UNSETTLED = "init could not settle:"  # a comment `init --from` leaves where its words fall short
 SAMPLE_CHARACTERS = 140  # about 10 s spoken: the longest reference voice wan2.7-r2v takes
 
 RECIPES = {

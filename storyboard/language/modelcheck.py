@@ -338,10 +338,10 @@ def _duration(shot: Shot, model: Model, videos: int) -> Iterator[Diagnostic]:
 
 
 def _at(shot: Shot, name: str, message: str) -> Diagnostic:
-    """A problem about parameter ``name``, at the key that set it (else at the shot). A duration
-    not set on the shot itself is the shot's (its scenes may have set it)."""
+    """A problem about parameter ``name``, at the key that set it (``defaults: {duration: 1}``
+    is reported at that line), else at the shot (a duration its scenes set)."""
     origin = shot.origins.get(name)
-    if origin is not None and (name != "duration" or origin.level == 2):
+    if origin is not None:
         return origin.doc.diagnostic(origin.path, message)
     return shot.doc.diagnostic(shot.path, message)
 

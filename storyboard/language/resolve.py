@@ -201,6 +201,7 @@ class Resolver(MediaResolver):
         mentions = self._timing_and_mentions(shot, raw)
         if "duration" not in raw and shot.scenes:
             params["duration"] = max(1, math.ceil(shot.scenes[-1].end - 1e-9))
+            shot.origins.pop("duration", None)  # the scenes set it, not a default
         scenes.check_windows(self.problems, shot.doc, shot.scenes, shot.params.get("duration"))
         names = self._references(shot, raw, mentions)
         self._first_frame(shot, raw, earlier)

@@ -96,6 +96,7 @@ class MediaResolver:
                     voices[name] = ref
             elif isinstance(entry, dict) and isinstance(entry.get("design"), str):
                 self._long_sample(name, str(entry.get("sample") or ""))
+                self._unsettled(("voices", name))
                 self.designed[name] = cast.DesignedVoice(
                     name, entry["design"], str(entry.get("sample") or ""),
                     str(entry.get("language") or "en"), _count(entry.get("takes")),
@@ -110,6 +111,21 @@ class MediaResolver:
                 f"the sample is {len(sample)} characters long: spoken, it may last more than "
                 f"10 s, longer than a reference voice may; expected at most about "
                 f"{cast.SAMPLE_CHARACTERS} characters"), severity="warning"))
+
+    def _unsettled(self, where: PathKey) -> None:
+        """A warning where ``init --from`` left a comment that its words settled nothing (who
+        speaks, a character's looks): the words are for a person to finish before paying."""
+        doc = self.source.series
+        span = doc.span(where)
+        text = doc.line_text(span.line) or ""
+        at = text.find(cast.UNSETTLED, text.find("#") + 1) if "#" in text else -1
+        if at < 0:
+            return
+        what = text[at + len(cast.UNSETTLED):].strip()
+        self.problems.append(doc.diagnostic(where, (
+            f"{where[0]} {where[1]!r}: `init --from` could not settle {what}; expected words a "
+            "person settled: describe it, then remove the comment"), severity="warning",
+            span=replace(span, col=at + 1), code="init-unsettled"))
 
     def _generated(self, name: str, entry: dict[str, Any], where: PathKey) -> MediaRef:
         """A character's ``image: {generate: ...}``: its refs resolved, the image an asset."""
@@ -135,6 +151,7 @@ class MediaResolver:
             where = ("characters", name)
             generate = entry.get("image")
             if isinstance(generate, dict) and isinstance(generate.get("generate"), str):
+                self._unsettled(where)
                 ref: MediaRef | None = self._generated(name, generate, (*where, "image"))
             elif kind is None or not isinstance(entry[kind], str):
                 continue

@@ -33,7 +33,6 @@ import httpx
 
 from storyboard.errors import (
     ConnectFailed,
-    Diagnostic,
     ProblemsFound,
     ProviderError,
     RequestRejected,
@@ -41,8 +40,8 @@ from storyboard.errors import (
 )
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
+from storyboard.providers import comfyui_check, protocol
 from storyboard.providers import comfyui_workflow as wf
-from storyboard.providers import protocol
 from storyboard.providers.base import BaseProvider, Traits, refuse_assets
 from storyboard.providers.comfyui_client import NAME, Instance, first_video, frames_of, status_of
 from storyboard.providers.comfyui_dispatch import Dispatch
@@ -109,14 +108,7 @@ class ComfyUIProvider(BaseProvider):
     # -- checks before the first submit --------------------------------------------------------
 
     def workflow_path(self, shot: CompiledShot) -> Path:
-        chosen = self.settings.workflows
-        path = (chosen.get(f"{shot.episode}/{shot.name}") or chosen.get(shot.request.model)
-                or self.settings.workflow)
-        if path is None:
-            raise ProblemsFound([Diagnostic(shot.span, (
-                f"shot {shot.episode}/{shot.id}: no workflow for model {shot.request.model}: "
-                "add it under provider.workflows, or set provider.workflow"))])
-        return path
+        return comfyui_check.workflow_path(self.settings, shot)
 
     def workflow(self, shot: CompiledShot) -> wf.Workflow:
         path = self.workflow_path(shot)
@@ -144,13 +136,7 @@ class ComfyUIProvider(BaseProvider):
 
     def _load_workflows(self) -> None:
         """Every workflow the settings name; all their problems at once."""
-        problems = []
-        for path in sorted({*self.settings.workflows.values(),
-                            *filter(None, [self.settings.workflow])}):
-            try:
-                self._workflows[path] = wf.load_workflow(path)
-            except ProblemsFound as found:
-                problems += found.diagnostics
+        problems = comfyui_check.load_all(self.settings, self._workflows)
         if problems:
             raise ProblemsFound(problems)
 

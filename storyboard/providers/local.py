@@ -130,7 +130,9 @@ def draw_asset(shot: CompiledShot, out: Path) -> Path:
     assert asset is not None
     out.parent.mkdir(parents=True, exist_ok=True)
     if asset.kind == "image":
-        return cast.draw_card(out, name=asset.name, prompt=asset.prompt, content_hash=shot.hash)
+        several = shot.take > 1 or bool(shot.others)
+        return cast.draw_card(out, name=asset.name, prompt=asset.prompt, content_hash=shot.hash,
+                              take=shot.take if several else 0)
     if asset.kind == "voice":
         seconds = cast.seconds_for(asset.sample or asset.prompt, cast.VOICE_SECONDS)
     else:

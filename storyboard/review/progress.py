@@ -31,6 +31,8 @@ STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "runni
 
 
 SETTLED = ("cached", "done", "failed", "skipped", "blocked")
+TOLD_AT_ONCE = ("failed", "blocked")  # a pipe hears of these at once, whatever the interval
+PIPE_EVERY = 5.0  # seconds between two progress lines when the output is not a terminal
 PIPE_WIDTH = 4096  # not a terminal: rows are never wrapped (a task id stays whole for grep)
 
 
@@ -158,10 +160,16 @@ class _Row:
 
 
 class LiveProgress:
-    """A live table of every shot's state, elapsed time and the money spent so far."""
+    """A live table of every shot's state, elapsed time and the money spent so far.
 
-    def __init__(self, console: Console, currency: str) -> None:
+    When the output is not a terminal (``render > log 2>&1``) the table is drawn once, at the end;
+    meanwhile a line tells of a finished shot (the count of settled shots so far) at most every
+    ``every`` seconds, and at once of a shot that failed, so a long run is never silent."""
+
+    def __init__(self, console: Console, currency: str, *, every: float = PIPE_EVERY) -> None:
         self.console = console
+        self.every = every
+        self.told: float | None = None  # when the last progress line was written
         self.currency = currency
         self.rows: dict[str, _Row] = {}
         self.spent = 0.0
@@ -196,6 +204,29 @@ class LiveProgress:
             row.ended = row.started + event.elapsed
         self.spent = max(self.spent, event.spent_so_far)
         self._show()
+        if not self.console.is_terminal and event.state in SETTLED:
+            self._tell(key, row)
+
+    def _tell(self, key: str, row: _Row) -> None:
+        """A progress line for a pipe: at once for a failure, else at most every ``every`` s."""
+        now = time.monotonic()
+        if row.state not in TOLD_AT_ONCE and self.told is not None and now - self.told < self.every:
+            return
+        self.told = now
+        self.console.print(Text(self.count_line(key, row)), soft_wrap=True)
+
+    def count_line(self, key: str, row: _Row) -> str:
+        """``progress: 12 of 40 shot(s) settled (10 done, 2 cached); spent 0.00 USD; last: ep01/s03
+        done``, the failed shot's message after it."""
+        counts: dict[str, int] = {}
+        for each in self.rows.values():
+            if each.state in SETTLED:
+                counts[each.state] = counts.get(each.state, 0) + 1
+        states = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        last = f"{key} {row.state}" + (f" - {row.message}" if row.state in TOLD_AT_ONCE
+                                        and row.message else "")
+        return (f"progress: {sum(counts.values())} of {len(self.rows)} shot(s) settled ({states});"
+                f" spent {money(self.spent, self.currency).rstrip()}; last: {last}")
 
     def episode(self, output: EpisodeOutput) -> None:
         """A new episode line, or the finished state of one being stitched."""

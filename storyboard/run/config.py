@@ -17,6 +17,7 @@ from typing import Any
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.errors import StoryboardError, mask_urls
+from storyboard.files import output_folder
 from storyboard.language.request import Manifest
 from storyboard.media import ffbinary
 from storyboard.run.measured import Thresholds
@@ -24,7 +25,7 @@ from storyboard.run.model import RunOptions
 from storyboard.run.team.ledger import LEDGER_NAME, STATE_DIR_ENV, state_dir
 from storyboard.run.team.ledger_pg import LEDGER_ENV, ledger_settings
 from storyboard.run.team.store import STORE_ENV, store_settings
-from storyboard.stitch.episodes import output_dir
+from storyboard.stitch.episodes import DEFAULT_DIR, output_dir
 
 FLAG, ENVIRONMENT, SERIES, USER, DEFAULT = ("flag", "environment", "series file", "user settings",
                                             "default")
@@ -254,10 +255,10 @@ def _output(look: _Lookup) -> None:
     folder = output_dir(look.manifest, look.flags.out)
     if look.flags.out is not None:
         look.add("output_dir", folder, FLAG, "-o/--out")
-    elif folder != Path("out") / look.manifest.name:
+    elif folder != output_folder(look.manifest.root, look.manifest.root / DEFAULT_DIR):
         look.add("output_dir", folder, SERIES, "output.dir")
-    else:
-        look.add("output_dir", folder, DEFAULT, "out/<series> under the current folder")
+    else:  # the series names no output.dir (or names the default one): say so, not the file
+        look.add("output_dir", folder, DEFAULT, f"{DEFAULT_DIR}/ inside the series folder")
 
 
 def _checks(look: _Lookup) -> None:

@@ -22,27 +22,21 @@ from dataclasses import dataclass
 
 from storyboard.scaffold.fountain import SCENE, Screenplay
 from storyboard.scaffold.names import Names, alternation, shorten
+from storyboard.scaffold.who import design, unsettled, who_of
 
 LONGEST_INTRO = 400  # characters of an introduction kept (the language takes 2000)
 LONGEST_SAMPLE = 120  # characters of a voice's sample line
 LOOK = 600  # characters around a name searched for its sentence's ends
 BOUNDARY = re.compile(r"[.!?…。！？]+[\"'”’)\]]*(?:\s+|$)")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-AGE = re.compile(r"\((\d{1,2})\s*['’]?s?\)|\b(\d{1,2})['’]?s\b|\b(\d{1,2})\s*(?:years?|yrs?)\s*old\b",
-                 re.I)
-DECADE_WORDS = re.compile(r"\b(twenties|thirties|forties|fifties|sixties|seventies|eighties|"
-                          r"nineties)\b", re.I)
-DECADES = {1: "a child", 2: "in their twenties", 3: "in their thirties", 4: "in their forties",
-           5: "in their fifties", 6: "in their sixties", 7: "in their seventies",
-           8: "in their eighties", 9: "in their nineties"}
-WOMAN = {"she", "her", "hers", "herself", "woman", "girl", "lady", "mother", "mom", "mum",
-         "wife", "sister", "daughter", "grandmother", "aunt", "queen", "actress", "waitress"}
-MAN = {"he", "him", "his", "himself", "man", "boy", "gentleman", "father", "dad", "husband",
-       "brother", "son", "grandfather", "uncle", "king", "actor", "waiter"}
-WORDS = re.compile(r"[a-z]+")
+LEAD = re.compile(r"(?:\b(?:his|her|their|its|the|a|an|my|our|your)\s+)(?:[a-z'’-]+\s+){0,2}$",
+                  re.I)  # a role right before a name: "his mother SANDRA", "a young MIA"
+LEADS_INTO = re.compile(r"(?:[\s,;:–—-]|\b(?:as|and|while|whilst|when|with|to|then|but|or|at|"
+                        r"who|whom|whose|beside|behind|before|after|than|from|for|by|of)\b)*$",
+                        re.I)  # the words that join a clause to the next person's
+SURNAME = re.compile(r"(?:\s+[A-Z][A-Z'’.-]+\b)*")
 INSIDE = {"INT": "interior", "EXT": "exterior", "EST": "exterior"}
 NOT_TIMES = {"CONTINUOUS", "LATER", "MOMENTS LATER", "SAME", "SAME TIME", "CONT'D", "CONT’D"}
-DESIGN = "a natural, clear speaking voice at an even pace, neutral accent"
 
 
 @dataclass(frozen=True)
@@ -52,6 +46,7 @@ class Voice:
     design: str
     sample: str
     language: str = ""  # "zh" when the sample is Chinese, else left to the service
+    unsettled: str = ""  # what the words left open ("a woman or a man? the age?")
 
 
 @dataclass(frozen=True)
@@ -61,6 +56,7 @@ class Cast:
     pictures: dict[str, str]  # cue name -> what its picture shows
     places: dict[str, str]  # location -> what its picture shows
     voices: dict[str, Voice]  # cue name -> its voice
+    unintroduced: frozenset[str] = frozenset()  # cue names with no introduction found
 
 
 def cast_of(play: Screenplay, names: Names) -> Cast:
@@ -69,16 +65,22 @@ def cast_of(play: Screenplay, names: Names) -> Cast:
     lines = first_lines(play, names)
     pictures = {name: intros.get(name, (f"{name}, a character", ""))[0]
                 for name in names.characters}
-    voices = {name: Voice(design(intros.get(name, ("", ""))[1]), *sample(name, lines.get(name)))
+    voices = {name: voice(intros.get(name, ("", ""))[1], *sample(name, lines.get(name)))
               for name in names.characters}
     places = {location: place_words(names.headings.get(location, location), location)
               for location in names.places}
-    return Cast(pictures, places, voices)
+    return Cast(pictures, places, voices, frozenset(set(names.characters) - set(intros)))
+
+
+def voice(words: str, spoken: str, language: str) -> Voice:
+    """A voice designed from a character's own words, with what they left open."""
+    who = who_of(words)
+    return Voice(design(who), spoken, language, unsettled(who))
 
 
 def introductions(play: Screenplay, names: Names) -> dict[str, tuple[str, str]]:
-    """Each character's introduction: the sentence of the first action line naming it in
-    capitals, and that sentence with the one after it (for the voice's words)."""
+    """Each character's introduction: the clause about it in the sentence of the first action
+    line naming it in capitals, and the words about it alone (for its voice)."""
     forms = {name.upper(): name for name in names.characters if any(c.isalpha() for c in name)}
     if not forms:
         return {}
@@ -90,14 +92,49 @@ def introductions(play: Screenplay, names: Names) -> dict[str, tuple[str, str]]:
         for match in pattern.finditer(element.text):
             name = forms[match.group(1)]
             if name not in found:
-                found[name] = _sentences(element.text, match.start(), match.end())
+                found[name] = _introduction(element.text, (match.start(), match.end()),
+                                            names, names.characters[name])
         if len(found) == len(forms):
             break
     return found
 
 
-def _sentences(text: str, start: int, end: int) -> tuple[str, str]:
-    """The sentence of ``text`` around ``[start, end)``, and it with the next one."""
+def _introduction(text: str, at: tuple[int, int], names: Names, key: str) -> tuple[str, str]:
+    """The clause about the name ``key`` at ``at`` and its own words: cut before another person
+    named in its sentence, and after the one named before it."""
+    start, end = at
+    begin, stop, more = _sentence(text, start, end)
+    others = _others(text, begin, stop, names, key)
+    before = [m for m in others if m.end() <= start]
+    after = [m for m in others if m.start() >= end]
+    lead = LEAD.search(text, before[-1].end() if before else begin, start)
+    head = lead.start() if lead else start
+    clause_end = _clause_end(text, end, after[0].start()) if after else stop
+    clause = text[head if before else begin:clause_end].strip()
+    clause = clause if not after or clause[-1:] in ".!?" else clause + "."
+    nobody = not after and not _others(text, stop, more, names, key)
+    own = text[head:start] + text[start:clause_end] + (" " + text[stop:more] if nobody else "")
+    return shorten(clause, LONGEST_INTRO), shorten(own, LONGEST_INTRO * 2)
+
+
+def _clause_end(text: str, end: int, other: int) -> int:
+    """Where a clause ending at the next person, named at ``other``, ends: before that person's
+    role (``his father``) and the words that lead into it (``, as``)."""
+    role = LEAD.search(text, end, other)
+    cut = role.start() if role else other
+    joint = LEADS_INTO.search(text, end, cut)
+    return joint.start() if joint else cut
+
+
+def _others(text: str, begin: int, stop: int, names: Names, key: str) -> list[re.Match[str]]:
+    """Where ``text[begin:stop]`` names someone other than ``key``."""
+    if names.pattern is None:
+        return []
+    return [m for m in names.pattern.finditer(text, begin, stop) if names.forms[m.group(1)] != key]
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int, int]:
+    """Where the sentence around ``[start, end)`` begins and ends, and where the next one ends."""
     begin = max(0, start - LOOK)
     for boundary in BOUNDARY.finditer(text, begin, start):
         begin = boundary.end()
@@ -107,8 +144,7 @@ def _sentences(text: str, start: int, end: int) -> tuple[str, str]:
     stop = first.end() if first else min(len(text), end + LOOK)
     second = BOUNDARY.search(text, stop, stop + LOOK)
     more = second.end() if second else min(len(text), stop + LOOK)
-    return (shorten(text[begin:stop].strip(), LONGEST_INTRO),
-            shorten(text[begin:more].strip(), LONGEST_INTRO * 2))
+    return begin, stop, more
 
 
 def first_lines(play: Screenplay, names: Names) -> dict[str, str]:
@@ -151,27 +187,6 @@ def _cut(text: str) -> str:
     room = LONGEST_SAMPLE - 3
     space = text.rfind(" ", 0, room + 1)
     return text[:space if space > room // 2 else room].rstrip() + "..."
-
-
-def design(words: str) -> str:
-    """A neutral voice description from what an introduction says (``""``: a generic one)."""
-    found = WORDS.findall(words.lower())
-    women, men = sum(w in WOMAN for w in found), sum(w in MAN for w in found)
-    who = "woman" if women > men else "man" if men > women else ""
-    age = AGE.search(words)
-    years = int(next(g for g in age.groups() if g)) if age else 0
-    if 0 < years < 13:
-        return f"A child: {DESIGN}"
-    if 13 <= years < 20:
-        teen = {"woman": "A teenage girl", "man": "A teenage boy"}.get(who, "A teenager")
-        return f"{teen}: {DESIGN}"
-    subject = {"woman": "A woman", "man": "A man"}.get(who, "An adult")
-    decade = DECADE_WORDS.search(words)
-    when = DECADES.get(years // 10, "") if years else ""
-    when = when or (f"in their {decade.group(1).lower()}" if decade else "")
-    if when and who:
-        when = when.replace("their", "her" if who == "woman" else "his")
-    return f"{subject}{' ' + when if when else ''}: {DESIGN}"
 
 
 def place_words(heading: str, location: str) -> str:

@@ -15,7 +15,7 @@ import re
 
 from storyboard.errors import Diagnostic, Span
 from storyboard.scaffold.fountain import Element, Screenplay, located
-from storyboard.scaffold.names import Names, shorten
+from storyboard.scaffold.names import TOGETHER, Names, shorten
 from storyboard.scaffold.timing import (
     MAX_BEAT_TEXT,
     Beat,
@@ -81,6 +81,7 @@ class Converter:
         self.warnings: list[Diagnostic] = []
         self.pending: tuple[Element, str] | None = None  # a transition waiting for its shot
         self.speaking: tuple[Beat, str] | None = None  # the dialogue block being read
+        self.together: Beat | None = None  # the beat of a line said by several characters
         self.scene_count = 0
         self.acts = has_acts(play)
         for line, message in play.notices:
@@ -107,7 +108,7 @@ class Converter:
                 self.warn(element.line, "emphasis (*italic*, **bold**, _underline_) is not kept, "
                           "only its words")
             if element.kind not in ("parenthetical", "dialogue"):
-                self.speaking = None
+                self.speaking = self.together = None
             if self.acts and (marker := act_marker(element)) is not None:
                 self.on_act(element, *marker)
                 continue
@@ -209,6 +210,8 @@ class Converter:
     def on_character(self, element: Element) -> None:
         if self.shot is None:
             return self.outside(element, "dialogue")
+        if element.text.upper() in self.names.groups:
+            return self.chorus(element, self.names.groups[element.text.upper()])
         key = self.names.key_of(element.text)
         beat = self.dual_partner(element) or Beat(element.line)
         if beat is not (self.shot.beats[-1] if self.shot.beats else None):
@@ -221,6 +224,19 @@ class Converter:
         beat.say.setdefault(key, "")
         self.speaking = (beat, key)
         return None
+
+    def chorus(self, element: Element, keys: list[str]) -> None:
+        """A cue naming several characters (``EDWARD AND WILL``): no voice of its own; its line
+        is said in the scene's action, as theirs together."""
+        assert self.shot is not None
+        parts = [part for part in TOGETHER.split(element.text) if part.strip()]
+        who = " and ".join(self.names.mention(part) for part in parts)  # MR. and @mrs_smith
+        self.warn(element.line, f"the cue {shorten(element.text, 60)!r} names several characters: "
+                  "the language has no line said together, so it is their scene's action (no "
+                  "voice of its own)")
+        beat = Beat(element.line, f"{who}, together:", action_words=len(keys))
+        self.shot.beats.append(beat)
+        self.together = beat
 
     def dual_partner(self, element: Element) -> Beat | None:
         """The dialogue beat a ``^`` cue shares (the block just before it), if any."""
@@ -236,6 +252,8 @@ class Converter:
         return last
 
     def on_parenthetical(self, element: Element) -> None:
+        if self.together is not None:
+            return self.said_together(element.text)
         if self.speaking is None:
             return self.on_action(element)
         beat, key = self.speaking
@@ -245,7 +263,14 @@ class Converter:
         beat.action_words += count_words(element.text)
         return None
 
+    def said_together(self, text: str) -> None:
+        assert self.together is not None
+        self.together.action = f"{self.together.action} {self.names.mention(text)}"
+        self.together.action_words += count_words(text)
+
     def on_dialogue(self, element: Element) -> None:
+        if self.together is not None:
+            return self.said_together(f'"{element.text}"')
         if self.speaking is None or self.shot is None:
             return self.on_action(element)
         beat, key = self.speaking
@@ -264,7 +289,7 @@ def opening(shot: Shot, names: Names) -> None:
     if not shot.beats:
         shot.beats.append(Beat(shot.line))
     first = shot.beats[0]
-    heading = names.mention(shot.heading)
+    heading = names.mention(shot.heading, names=False)  # INT. WILL'S ROOM: no mention of will
     first.action = f"{heading}: {first.action}" if first.action else f"{heading}."
 
 

@@ -8,6 +8,7 @@ comments by ``comment`` and ``trailing`` (folded onto one line), keys only as th
 
 from __future__ import annotations
 
+from storyboard.language.cast import UNSETTLED
 from storyboard.scaffold.cast import Cast
 from storyboard.scaffold.fountain import Screenplay
 from storyboard.scaffold.names import Names, shorten
@@ -86,7 +87,8 @@ def voices_yaml(names: Names, cast: Cast) -> list[str]:
     for name, key in names.characters.items():
         voice = cast.voices[name]
         entry = {"design": voice.design, "sample": voice.sample}
-        lines.append(f"  {voice_key(key)}: {flow({**entry, **_language(voice.language)})}")
+        note = trailing(f"{UNSETTLED} {voice.unsettled}") if voice.unsettled else ""
+        lines.append(f"  {voice_key(key)}: {flow({**entry, **_language(voice.language)})}{note}")
     return lines
 
 
@@ -101,8 +103,10 @@ def characters_yaml(names: Names, cast: Cast) -> list[str]:
     for name, key in names.characters.items():
         entry: dict[str, Value] = {"image": {"generate": cast.pictures[name]},
                                    "voice": voice_key(key), "description": name}
+        unsure = f"; {UNSETTLED} how it looks? (no introduction found)" \
+            if name in cast.unintroduced else ""
         lines.append(f"  {key}: {flow(entry)}"
-                     f"{trailing(f'first speaks at line {names.first_line[name]}')}")
+                     f"{trailing(f'first speaks at line {names.first_line[name]}{unsure}')}")
     for location, key in names.places.items():
         place: dict[str, Value] = {"image": {"generate": cast.places[location], "kind": "place"}}
         lines.append(f"  {key}: {flow(place)}{trailing(f'a place: {location}')}")

@@ -48,7 +48,7 @@ from storyboard.scaffold.emit import episode_yaml, series_yaml
 from storyboard.scaffold.episodes import DEFAULT_MINUTES, by_length, by_size
 from storyboard.scaffold.fountain import Screenplay, parse, unemphasize
 from storyboard.scaffold.names import slug
-from storyboard.scaffold.timing import Episode, references
+from storyboard.scaffold.timing import Episode, Shot, references
 
 MAX_EPISODE_BYTES = MAX_FILE_BYTES * 3 // 4  # an episode's file: well within the loader's limit
 
@@ -78,7 +78,19 @@ def episodes_of(play: Screenplay, episodes: list[Episode], minutes: float) -> li
     if len(episodes) == 1 and not sections and not has_acts(play):
         episodes = by_length(episodes[0], minutes)
     size = lambda episode: len(episode_yaml(episode, 1, "").encode())  # noqa: E731
-    return [part for episode in episodes for part in by_size(episode, size, MAX_EPISODE_BYTES)]
+    parts = [part for episode in episodes for part in by_size(episode, size, MAX_EPISODE_BYTES)]
+    for part in parts:
+        _opens_plainly(part.shots[0])
+    return parts
+
+
+def _opens_plainly(first: Shot) -> None:
+    """An episode's first shot joins nothing before it: a transition a cut left there (``DISSOLVE
+    TO:`` before the scene an episode starts at) is kept as a comment, not as the shot's."""
+    if first.transition and first.transition != "cut":
+        first.comments.append(f"{first.transition_note or first.transition}: the episode starts "
+                              "here, so nothing comes before it to join")
+    first.transition = first.transition_note = ""
 
 
 def blueprint_of(path: Path, *, minutes: float = DEFAULT_MINUTES) -> Blueprint:

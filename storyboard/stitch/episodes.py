@@ -113,7 +113,7 @@ class EpisodeBuilder:
         missing = [s.id for s in episode.shots if s.id not in outputs]
         if missing:
             return EpisodeOutput(episode.id, target, "skipped",
-                                 message=f"not stitched: shot(s) {', '.join(missing)} not rendered")
+                                 message=f"shot(s) {', '.join(missing)} not rendered")
         clips = self.clips(episode, outputs)
         options = self.options(episode)
         key = self.stitch_key(clips, options)

@@ -4,6 +4,10 @@ Cue times are relative to their clip; each clip's start in the episode (transiti
 included) shifts them onto the episode clock. Times are rounded to whole milliseconds once, then
 formatted, so a cue at 1.9996 s reads ``00:00:02,000`` and never ``00:00:01,1000``.
 
+A long line is split into readable cues of about equal length: lines of at most ``LINE``
+characters (a longer word alone on its line), at most ``LINES`` to a cue, each cue on screen for
+its share of the line's time by its number of characters (the speaker's name only on the first).
+
 Cues never overlap: where two cues meet (two lines across a transition), the earlier one hands
 over to the later one at the middle of their overlap (or, when that would leave either less than
 ``MIN_CUE`` seconds, they share the overlap as one two-line cue). A cue's text can never start a
@@ -30,6 +34,8 @@ from storyboard.stitch.model import Clip
 
 WORD_JOINER = "\u2060"
 MIN_CUE = 0.3  # seconds: a hand-over never leaves a cue shorter than this
+LINE = 42  # characters on a subtitle line, as broadcasters' guidelines keep them
+LINES = 2  # lines to a cue
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,56 @@ def episode_cues(clips: Sequence[Clip], starts: Sequence[float],
                 continue
             if cue.speaker:
                 text = f"{cue.speaker}: {text}"
-            out.append(TimedCue(_ms(start + begin), _ms(start + end), text))
+            out += readable(_ms(start + begin), _ms(start + end), text)
     return without_overlaps(sorted(out, key=lambda c: (c.start, c.end)))
+
+
+def wrapped(text: str) -> list[str]:
+    """``text`` in lines of at most ``LINE`` characters, broken at spaces (its own lines kept)."""
+    lines: list[str] = []
+    for own in text.split("\n"):
+        line = ""
+        for word in own.split():
+            if line and len(line) + 1 + len(word) > LINE:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return [line for line in lines if line]
+
+
+def readable(start: float, end: float, text: str) -> list[TimedCue]:
+    """One cue's text as cues of at most ``LINES`` lines of ``LINE`` characters, of about equal
+    length, the time shared by their length in characters (the last ending at ``end``)."""
+    lines = wrapped(text)
+    if len(lines) <= LINES:
+        return [TimedCue(start, end, "\n".join(lines))]
+    parts = balanced(text.split(), -(-len(lines) // LINES))
+    total = sum(len(part) for part in parts)
+    cues, at, done = [], start, 0
+    for part in parts:
+        done += len(part)
+        until = end if done == total else _ms(start + (end - start) * done / total)
+        cues.append(TimedCue(at, until, part))
+        at = until
+    return cues
+
+
+def balanced(words: list[str], count: int) -> list[str]:
+    """``words`` in at least ``count`` cues of about equal length, each at most ``LINES`` lines."""
+    total = sum(len(word) + 1 for word in words)
+    groups: list[list[str]] = [[]]
+    done = 0
+    for word in words:
+        if groups[-1] and done >= total * len(groups) / count:
+            groups.append([])
+        groups[-1].append(word)
+        done += len(word) + 1
+    parts = [wrapped(" ".join(group)) for group in groups]
+    if any(len(part) > LINES for part in parts):
+        return balanced(words, count + 1)
+    return ["\n".join(part) for part in parts]
 
 
 def _ms(seconds: float) -> float:

@@ -223,7 +223,7 @@ def _table(price: AssetPrice, currency: str, amount: float | None = None) -> Pri
     speech per character (the ``per_second`` rate, for ``billed`` characters)."""
     value = price.amount if amount is None else amount
     if price.unit == "10k-characters":
-        return PriceTable({EACH: value / 10000}, currency, input_video_cap=0.0)
+        return PriceTable({EACH: value / 10000}, currency, input_video_cap=0.0, per="character")
     return PriceTable({EACH: value}, currency, input_video_cap=0.0, per="generation")
 
 

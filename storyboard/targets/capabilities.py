@@ -91,15 +91,27 @@ class Limits(Capabilities):
     video_max_mb: float = 100.0
 
 
+def decimal(value: float) -> str:
+    """``value`` in plain decimals, never ``1e-05``: ``0.1``, ``0.00001``, ``12``."""
+    text = f"{value:g}"
+    return text if "e" not in text else f"{value:.12f}".rstrip("0").rstrip(".")
+
+
+def _named(resolution: str) -> str:
+    """A rate's label: its resolution; an asset table's one rate (``each``) needs none."""
+    return "" if resolution == "each" else resolution
+
+
 @dataclass(frozen=True)
 class PriceTable:
     """Price by resolution, per billed second (input video seconds, capped, plus output) or per
-    generation (``per="generation"``: one price a task, whatever its length)."""
+    generation (``per="generation"``: one price a task, whatever its length), or per character of
+    speech (``per="character"``: the rate a character, billed by the characters spoken)."""
 
     per_second: Mapping[str, float]  # the rates, by resolution (per generation when ``per`` says)
     currency: str = "USD"
     input_video_cap: float = 5.0
-    per: Literal["second", "generation"] = "second"
+    per: Literal["second", "generation", "character"] = "second"
     # Other models' tables on the same provider, by model id (a snapshot finds its family's).
     by_model: Mapping[str, PriceTable] = field(default_factory=dict)
 
@@ -111,9 +123,18 @@ class PriceTable:
         return self.by_model.get(match.group("family") if match else model, self)
 
     def describe(self) -> str:
-        """The price model in one line: "USD 0.1/s 720P, 0.15/s 1080P (+ input video <= 5 s)"."""
+        """The price model in one line, each rate in its own unit and in plain decimals: "USD
+        0.1/s 720P, 0.15/s 1080P (+ input video <= 5 s)", "USD 0.1 per 10,000 characters",
+        "USD 0.03 a generation"; "free" when every rate is 0."""
+        if not any(self.per_second.values()):
+            return "free"
+        if self.per == "character":
+            rates = ", ".join(f"{decimal(rate * 10000)} per 10,000 characters {_named(res)}"
+                              .rstrip() for res, rate in self.per_second.items())
+            return f"{self.currency} {rates}"
         unit = "/s" if self.per == "second" else " a generation"
-        rates = ", ".join(f"{rate:g}{unit} {res}".rstrip() for res, rate in self.per_second.items())
+        rates = ", ".join(f"{decimal(rate)}{unit} {_named(res)}".rstrip()
+                          for res, rate in self.per_second.items())
         extra = f" (+ input video <= {self.input_video_cap:g} s)" \
             if self.per == "second" and self.input_video_cap else ""
         return f"{self.currency} {rates}{extra}"

@@ -16,7 +16,7 @@ contact sheet).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ class SheetResult:
     panels: int  # shot panels
     problems: list[Diagnostic]
     variations: int = 0  # sections of a matrix (0: a series without one)
+    hint: str = ""  # what to do when the contact sheet has no picture at all
 
 
 def build_sheet(path: str | Path, *, out: Path | None = None, provider: str | None = None,
@@ -89,7 +90,22 @@ def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | Non
     target = Path(out) if out is not None else folder / "sheet.html"
     sheet = sheet_model(manifest, problems, sheet_dir=target.parent, provider=provider,
                         draft=draft, episodes_dir=episodes_dir, planned=planned)
-    return _write(sheet, target, png_out, problems)
+    result = _write(sheet, target, png_out, problems)
+    if result.png is None or any(picture for picture, _ in png.cells_of(sheet)):
+        return result
+    return replace(result, hint=blank_hint(manifest, episodes_dir, draft))
+
+
+def blank_hint(manifest: Manifest, episodes_dir: Path | None, draft: bool) -> str:
+    """Why a contact sheet is blank (nothing rendered, no picture given) and what to do."""
+    name = manifest.root.name
+    drafts = output_dir(manifest, episodes_dir, draft=True)
+    if not draft and any(drafts.glob("*.mp4")):
+        return (f"the contact sheet's tiles are blank: no shot is rendered for this provider "
+                f"yet, and the draft proxies are in {drafts}; for them: storyboard sheet {name} "
+                "--png --draft")
+    return (f"the contact sheet's tiles are blank: no shot is rendered yet and no picture is "
+            f"given; render first (storyboard render {name} --draft makes free proxies)")
 
 
 def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Path,

@@ -59,10 +59,11 @@ def asset_view(ctx: Context, cache: OutputCache, states: dict[str, TakeState],
         still = ctx.thumbs.image(path, f"take {take.take}") \
             if made and request.kind == "image" else None
         audio = ctx.link(path) if made and request.kind == "voice" else ""
+        full = ctx.link(path) if still is not None else ""
         marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take)
         takes.append(Take(take.take, still, marks, take.take == used,
                           f"storyboard pick {ctx.manifest.root.name} {ident} {take.take}",
-                          audio, made))
+                          audio, made, full))
     cost = sum(ctx.estimate(t) for t in asset.all_takes())
     status, reasons = plan_words(planned)
     return Asset(ident, request.kind, asset.name, ctx.anchor(*ident.split("/")),

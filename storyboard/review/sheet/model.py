@@ -78,6 +78,7 @@ class Take:
     command: str  # the command that picks it
     audio: str = ""  # a voice's take: link to its clip, relative to the sheet ("" when not made)
     made: bool = True  # a cast take not made yet shows "not made"
+    full: str = ""  # an image take: link to its file at full size (the studio opens it large)
 
 
 @dataclass(frozen=True)

@@ -68,10 +68,50 @@
         act('/pick', {shot: key, take: Number(figure.dataset.take)}); });
       figure.appendChild(pick);
     });
+    if (panel.querySelector('.takes figure.take img')) {
+      const view = document.createElement('button');
+      view.type = 'button'; view.className = 'view-takes'; view.textContent = 'View takes large';
+      view.addEventListener('click', (e) => { e.stopPropagation(); viewTakes(figures, act, key); });
+      figures.forEach((f) => f.querySelector('img')?.addEventListener('click', (e) => {
+        e.stopPropagation(); viewTakes(figures, act, key); }));
+      box.appendChild(view);
+    }
     const approve = document.createElement('button');
     approve.type = 'button'; approve.className = 'approve'; approve.textContent = 'Approve';
     approve.addEventListener('click', (e) => { e.stopPropagation(); act('/approve', {shot: key}); });
     box.appendChild(approve);
+  }
+  // every take of a shot or a cast asset side by side, as large as the window allows
+  function viewTakes(figures, act, key) {
+    const viewer = document.createElement('div');
+    viewer.className = 'take-viewer'; viewer.setAttribute('role', 'dialog');
+    const row = document.createElement('div'); row.className = 'take-row';
+    const shut = () => { viewer.remove(); document.removeEventListener('keydown', onKey); };
+    const onKey = (e) => { if (e.key === 'Escape') shut(); };
+    figures.forEach((figure) => {
+      const small = figure.querySelector('img');
+      if (!small) return;
+      const big = document.createElement('figure');
+      big.className = 'take-large' + (figure.classList.contains('used') ? ' used' : '');
+      big.dataset.take = figure.dataset.take;
+      const picture = document.createElement('img');
+      picture.src = figure.dataset.full || small.src; picture.alt = small.alt;
+      const caption = document.createElement('figcaption');
+      caption.textContent = `take ${figure.dataset.take}` + (figure.classList.contains('used') ? ' · used' : '');
+      const pick = document.createElement('button');
+      pick.type = 'button'; pick.className = 'pick'; pick.textContent = `Pick take ${figure.dataset.take}`;
+      pick.disabled = figure.classList.contains('used');
+      pick.addEventListener('click', () => { shut(); act('/pick', {shot: key, take: Number(figure.dataset.take)}); });
+      big.append(picture, caption, pick);
+      row.appendChild(big);
+    });
+    const close = document.createElement('button');
+    close.type = 'button'; close.className = 'close-viewer'; close.textContent = 'Close (Esc)';
+    close.addEventListener('click', shut);
+    viewer.addEventListener('click', (e) => { if (e.target === viewer || e.target === row) shut(); });
+    document.addEventListener('keydown', onKey);
+    viewer.append(close, row);
+    document.body.appendChild(viewer);
   }
   function seek(panel) {
     const video = player(panel.dataset.episode);
