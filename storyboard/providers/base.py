@@ -27,6 +27,8 @@ Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done
 # (None: not known) and what it does now, in words.
 Progress = Callable[[str, float | None, str], None]
+MB = 1_000_000
+DEFAULT_MAX_DOWNLOAD = 2_000 * MB  # a download that names no limit (the runner always names one)
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,10 @@ class Provider(Protocol):
         The runner decides which, if any, is this shot's: never return only the newest."""
         ...
 
-    async def download(self, state: TaskState, dest: Path) -> None:
-        """Fetch a finished task's video into ``dest`` (a temporary path the runner renames)."""
+    async def download(self, state: TaskState, dest: Path, *,
+                       limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
+        """Fetch a finished task's video into ``dest`` (a temporary path the runner renames), at
+        most ``limit`` bytes (``DownloadTooLarge`` past it, nothing kept)."""
         ...
 
     async def aclose(self) -> None: ...

@@ -27,7 +27,7 @@ import httpx
 from storyboard.dialects import native
 from storyboard.errors import AuthError, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
-from storyboard.providers.base import BaseProvider, Traits
+from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits
 from storyboard.providers.dashscope_cast import CastCalls, is_cast_task
 from storyboard.providers.dashscope_settings import DashScopeSettings, Timeouts
 from storyboard.providers.dashscope_wire import (
@@ -222,21 +222,24 @@ class DashScopeProvider(BaseProvider):
                 found.append(state)
         return found
 
-    async def download(self, state: TaskState, dest: Path) -> None:
+    async def download(self, state: TaskState, dest: Path, *,
+                       limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
         """Stream the result to ``dest`` in chunks; the pre-signed URL gets no Authorization. A
         voice's preview is written from where it is kept."""
-        if await self.cast.download(state, dest):
+        if await self.cast.download(state, dest, limit):
             return
         if not state.video_url:
             raise ProviderError(f"task {state.task_id} ({state.status}) has no video_url",
                                 provider=NAME)
-        await self.fetch(state.video_url, dest, what=f"download of task {state.task_id}")
+        await self.fetch(state.video_url, dest, what=f"download of task {state.task_id}",
+                         limit=limit)
 
-    async def fetch(self, url: str, dest: Path, *, what: str) -> None:
+    async def fetch(self, url: str, dest: Path, *, what: str,
+                    limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
         """A result URL streamed into ``dest`` (no Authorization: the URL is pre-signed)."""
         timeouts = self.settings.timeouts
         await download_to(self._client(), url, dest, provider=NAME, what=what, key=self._key,
-                          timeout=timeouts.transfer(timeouts.download))
+                          timeout=timeouts.transfer(timeouts.download), limit=limit)
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ FLAG, ENVIRONMENT, SERIES, USER, DEFAULT = ("flag", "environment", "series file"
 SOURCES = (FLAG, ENVIRONMENT, SERIES, USER, DEFAULT)  # the order of precedence
 PROVIDERS = ("local", "comfyui", *DIALECTS)
 LOCAL_POLL = (0.01,)  # a local task is finished when its submit returns
+MAX_DOWNLOAD_SHOWN = "each shot's own (its model's longest, largest output; wan2.7-r2v: 133)"
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,11 @@ def _runner_values(look: _Lookup, provider: str) -> None:
     else:
         look.rows.append(Setting("poll", ", ".join(f"{s:g}" for s in poll), DEFAULT, "", poll))
     _from_series(look, "max_wait", "max_wait", defaults.max_wait)
+    if "max_download_mb" in look.block:
+        look.add("max_download_mb", look.block["max_download_mb"], SERIES,
+                 "provider.max_download_mb")
+    else:
+        look.rows.append(Setting("max_download_mb", MAX_DOWNLOAD_SHOWN, DEFAULT, "", None))
 
 
 def _account(look: _Lookup, provider: str) -> None:
