@@ -28,6 +28,11 @@ Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # (None: not known) and what it does now, in words.
 Progress = Callable[[str, float | None, str], None]
 MB = 1_000_000
+# A sent submit's task is created within this long of its intent (a proxy holds a request up to
+# its own timeout, 60-120 s; the runner looks for a late one for ``late_window``, 150 s). A lost
+# submit whose task cannot be told apart by its prompt (a generated image) is looked for within it.
+LOST_SUBMIT_LANDS = 300.0
+CLOCK_SKEW = 120.0  # between us and a service: a lookup looks this much before a lost submit
 DEFAULT_MAX_DOWNLOAD = 2_000 * MB  # a download that names no limit (the runner always names one)
 
 
