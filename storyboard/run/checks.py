@@ -11,6 +11,7 @@ from pathlib import Path
 from storyboard.errors import (
     ConnectFailed,
     FFmpegError,
+    JournalError,
     MediaError,
     ProviderError,
     ServerError,
@@ -48,7 +49,9 @@ def is_ambiguous(exc: BaseException) -> bool:
 def retryable(exc: BaseException) -> bool:
     if isinstance(exc, ProviderError):
         return exc.retryable
-    return True  # timeouts and unexpected transport failures
+    # A ledger that stayed away past its own patience (it reconnects by itself): asking again
+    # would only wait as long again.
+    return not isinstance(exc, JournalError)  # else timeouts and unexpected transport failures
 
 
 def describe(exc: BaseException) -> str:
