@@ -138,6 +138,7 @@ class PgLedger:
         self._held: set[str] = set()
         self._lock = threading.Lock()
         self._board: PgBoard | None = None
+        self._closed = False
         try:
             self._db: psycopg.Connection[tuple[Any, ...]] = self._connect()
             with self._db.transaction():
@@ -159,6 +160,7 @@ class PgLedger:
                                application_name="storyboard", **_KEEPALIVE)
 
     def close(self) -> None:
+        self._closed = True  # never made again after this
         self._db.close()  # the server drops this session's claims with it
 
     def _run(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
@@ -186,7 +188,7 @@ class PgLedger:
                 except psycopg.errors.UniqueViolation:
                     raise
                 except psycopg.Error as exc:
-                    if not (self._db.closed or self._db.broken):
+                    if self._closed or not (self._db.closed or self._db.broken):
                         raise JournalError(f"cannot use the team ledger {self.where}: "
                                            f"{self._scrub(exc)}") from exc
                     lost = time.monotonic() if lost is None else lost
