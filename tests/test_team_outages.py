@@ -23,6 +23,8 @@ import pytest
 from test_team_pacing import KEY, clone, start
 
 from storyboard.emulator import EmulatorServer
+from storyboard.errors import JournalError, StoryboardError
+from storyboard.run.team.ledger_pg import LEDGER_ENV, LedgerSettings, PgLedger, ledger_settings
 
 BOUND = 90.0  # seconds: a machine that neither reconnects nor gives up is a hang
 
@@ -127,3 +129,29 @@ def tasks_recorded(url: str) -> int:
         row = db.execute("SELECT count(*) FROM storyboard_ledger WHERE task_id IS NOT NULL "
                          "AND state = 'open'").fetchone()
         return int(row[0]) if row else 0
+
+
+def test_a_ledger_that_stays_away_fails_the_call_clearly_within_its_patience(
+        cluster: pg_server.PgServer) -> None:
+    ledger = PgLedger(LedgerSettings(cluster.url, LEDGER_ENV, patience=1.5))
+    try:
+        ledger.intend("p", "h" * 64, "k", series="s", shot="ep/a")
+        cluster.halt()
+        began = time.monotonic()
+        with pytest.raises(JournalError, match=r"could not be made again within 1\.5 s "
+                                               r"\(STORYBOARD_LEDGER_PATIENCE\)"):
+            ledger.knows_task("p", "t-1")
+        assert time.monotonic() - began < 5
+        cluster.resume()
+        assert ledger.knows_task("p", "t-1") is False  # made again at the next call
+        assert [e.state for e in ledger.entries("p", "h" * 64)] == ["open"]
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "-inf", "soon"])
+def test_a_patience_that_is_no_number_of_seconds_is_refused(value: str) -> None:
+    with pytest.raises(StoryboardError, match="STORYBOARD_LEDGER_PATIENCE"):
+        ledger_settings("postgresql://db/x", {"STORYBOARD_LEDGER_PATIENCE": value})
+    assert ledger_settings("postgresql://db/x", {}).patience == 60.0
+    assert ledger_settings("postgresql://db/x", {"STORYBOARD_LEDGER_PATIENCE": "5"}).patience == 5

@@ -22,7 +22,7 @@ from storyboard.media import ffbinary
 from storyboard.run.measured import Thresholds
 from storyboard.run.model import RunOptions
 from storyboard.run.team.ledger import LEDGER_NAME, STATE_DIR_ENV, state_dir
-from storyboard.run.team.ledger_pg import LEDGER_ENV, ledger_settings
+from storyboard.run.team.ledger_pg import LEDGER_ENV, PATIENCE_ENV, ledger_settings
 from storyboard.run.team.store import STORE_ENV, store_settings
 from storyboard.stitch.episodes import output_dir
 
@@ -243,6 +243,9 @@ def _team(look: _Lookup) -> None:
     if ledger is not None:
         env = ledger.origin == LEDGER_ENV
         look.add("ledger", ledger.shown, ENVIRONMENT if env else SERIES, ledger.origin)
+        given = bool(look.env.get(PATIENCE_ENV, "").strip())
+        look.add("ledger_patience", ledger.patience, ENVIRONMENT if given else DEFAULT,
+                 PATIENCE_ENV if given else "seconds a dropped ledger connection is made again")
     else:
         _own_ledger(look)
 
