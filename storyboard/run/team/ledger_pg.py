@@ -205,12 +205,12 @@ class PgLedger:
             delay = min(delay * 2, BACKOFF[1])
             try:
                 db = self._connect()
-            except psycopg.Error as exc:
+                self._db.close()
+                self._db = db
+                self._hold_again()
+            except psycopg.Error as exc:  # down again, or not up yet: wait, try again
                 error = exc
                 continue
-            self._db.close()
-            self._db = db
-            self._hold_again()
             return
         raise JournalError(f"cannot use the team ledger {self.where}: its connection was lost "
                            f"and could not be made again within {self._settings.patience:g} s "
