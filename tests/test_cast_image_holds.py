@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 from test_cast_money import kill_when
-from test_cli_dashscope import Emulator, emulator, env, invoke, render  # noqa: F401
+
+# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
+from test_cli_dashscope import (  # noqa: F401
+    Emulator,
+    emulator,
+    env,
+    invoke,
+    render,
+)
 
 from storyboard.emulator import EmulatorServer
 from storyboard.providers import base, dashscope
