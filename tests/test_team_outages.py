@@ -155,3 +155,21 @@ def test_a_patience_that_is_no_number_of_seconds_is_refused(value: str) -> None:
         ledger_settings("postgresql://db/x", {"STORYBOARD_LEDGER_PATIENCE": value})
     assert ledger_settings("postgresql://db/x", {}).patience == 60.0
     assert ledger_settings("postgresql://db/x", {"STORYBOARD_LEDGER_PATIENCE": "5"}).patience == 5
+
+
+def test_storyboard_config_shows_the_ledgers_patience(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli import cli
+    series = clone(tmp_path, "carol")
+    monkeypatch.setenv("STORYBOARD_LEDGER", "postgresql://127.0.0.1:1/none")
+
+    def row() -> dict[str, str]:
+        result = CliRunner().invoke(cli, ["config", str(series), "--json"])
+        assert result.exit_code == 0, result.output
+        return next(r for r in json.loads(result.output) if r["name"] == "ledger_patience")
+    assert (row()["value"], row()["source"]) == ("60.0", "default")
+    monkeypatch.setenv("STORYBOARD_LEDGER_PATIENCE", "12")
+    assert row() == {"name": "ledger_patience", "value": "12.0", "source": "environment",
+                     "where": "STORYBOARD_LEDGER_PATIENCE"}
