@@ -64,6 +64,7 @@ TASK_END_STATE: dict[TaskStatus, AttemptState] = {
 # service answers once, with no task to look up): it is made again, never polled for ever.
 GONE = "Gone"
 
+
 class Outcome(Exception):
     """Ends a shot's flow early with a result."""
 

@@ -50,6 +50,10 @@ LEDGER_ENV = "STORYBOARD_LEDGER"
 PATIENCE_ENV = "STORYBOARD_LEDGER_PATIENCE"
 PATIENCE = 60.0  # seconds a dropped connection is made again before a call fails
 BACKOFF = (0.1, 2.0)  # the first wait between reconnects, and the longest
+# After a reconnect (the server restarted, every session's locks gone) the living machines may
+# not have taken theirs again yet (each does at its next call: its next poll, 15 s apart at
+# most): for this long a free lock says nothing about its holder, so no claim is taken over.
+RESTART_GRACE = 30.0
 SCHEMES = ("postgresql://", "postgres://")
 SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # one advisory key: two machines never create the table at once
 _COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, intent_at, "
@@ -139,6 +143,7 @@ class PgLedger:
         self._lock = threading.Lock()
         self._board: PgBoard | None = None
         self._closed = False
+        self._reconnected: float | None = None  # when the connection was last made again
         try:
             self._db: psycopg.Connection[tuple[Any, ...]] = self._connect()
             with self._db.transaction():
@@ -208,6 +213,7 @@ class PgLedger:
                 self._db.close()
                 self._db = db
                 self._hold_again()
+                self._reconnected = time.monotonic()
             except psycopg.Error as exc:  # down again, or not up yet: wait, try again
                 error = exc
                 continue
@@ -267,7 +273,7 @@ class PgLedger:
     def take_over(self, entry_id: str) -> bool:
         if entry_id in self._held:
             return self._state(entry_id) == "open"
-        if not self._try_lock(entry_id):
+        if not self._dead(entry_id):
             return False
         taken = self._run("UPDATE storyboard_ledger SET holder = %s WHERE id = %s AND "
                           "state = 'open' RETURNING id", (self.holder, entry_id))
@@ -282,7 +288,18 @@ class PgLedger:
             return False
         if entry_id in self._held:
             return True
-        if self._try_lock(entry_id):
+        if self._dead(entry_id):
+            self._release(entry_id)
+            return False
+        return True
+
+    def _dead(self, entry_id: str) -> bool:
+        """Whether an entry's holder is gone: its lock is free (then ours), and not just after
+        our reconnect (``RESTART_GRACE``), when a living holder may not have taken it again."""
+        if not self._try_lock(entry_id):
+            return False
+        since = self._reconnected
+        if since is not None and time.monotonic() - since < RESTART_GRACE:
             self._release(entry_id)
             return False
         return True
