@@ -230,6 +230,11 @@ class TaskFailed(ProviderError):
     pass
 
 
+class DownloadTooLarge(ProviderError):
+    """A result larger than its download limit: refused or stopped at the limit, nothing kept.
+    Not retryable: the same URL would only send as much again."""
+
+
 class BudgetExceeded(StoryboardError):
     """A run would spend past its budget, or spend without the user's consent."""
 

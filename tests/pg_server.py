@@ -61,6 +61,20 @@ class PgServer:
         subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate",
                                   "stop"]), capture_output=True, check=False)
 
+    def halt(self) -> None:
+        """Stop the server (every session is cut off); ``resume`` starts it again."""
+        self._stop()
+
+    def resume(self) -> None:
+        _serve(self.folder, self.port)
+
+
+def _serve(folder: Path, port: int) -> None:
+    subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "log"),
+                              "-w", "-o",
+                              f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+                              "start"]), capture_output=True, check=True)
+
 
 def start() -> PgServer:
     """A new cluster in its own temp folder (owned by `postgres` when the tests run as root)."""
@@ -70,9 +84,7 @@ def start() -> PgServer:
     data, port = folder / "data", _free_port()
     subprocess.run(_as_owner([_bin("initdb"), "-D", str(data), "-U", "storyboard", "-A", "trust",
                               "--no-sync", "-E", "UTF8"]), capture_output=True, check=True)
-    subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
-                              f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-                              "start"]), capture_output=True, check=True)
+    _serve(folder, port)
     subprocess.run(_as_owner([_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
                               "storyboard", "storyboard"]), capture_output=True, check=True)
     return PgServer(folder, port)

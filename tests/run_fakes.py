@@ -212,7 +212,7 @@ class FakeProvider(BaseProvider):
                 if task["prompt"] == shot.request.prompt
                 and task["created"] >= since - CLOCK_SKEW]
 
-    async def download(self, state: TaskState, dest: Path) -> None:
+    async def download(self, state: TaskState, dest: Path, *, limit: int = 0) -> None:
         self.calls["download"] += 1
         task = self._load(state.task_id)
         assert task is not None and state.video_url

@@ -14,6 +14,7 @@ the breakdown (``chat``), and fails on demand (see ``faults``). Start one in a t
      "tasks": {"PENDING": n, "RUNNING": n, "SUCCEEDED": n, "FAILED": n, "CANCELED": n,
                "UNKNOWN": n},
      "renders": {"rendered": n, "cached": n}, "uploads": n,
+     "streamed": n,                                    (bytes sent by endless downloads)
      "webhooks": {"204": n, ...},                      (gateway callbacks sent, by answer status)
      "cast": {"requests": {"image": n, "voice": n, "speech": n},
               "images": n, "voices": n, "characters": n},   (what the cast's routes billed)

@@ -247,7 +247,7 @@ class EmulatorApp(Starlette):
             await super().__call__(scope, receive, send)
             return
         self.service.stats.faults[str(fault)] += 1
-        wire = FaultWire(super().__call__, self.service.config.retry_after)
+        wire = FaultWire(super().__call__, self.service.config.retry_after, self.service.stats)
         await wire.apply(fault, scope, receive, send)
 
 

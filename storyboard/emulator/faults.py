@@ -9,6 +9,8 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
     HTTP kinds 429[=RETRY_AFTER]  500 502 503 504  drop  reset  slow[=SECONDS]  ok
     query      status=WORD (the task's answer with its status word replaced by WORD)
     list       items=KEY (the list answer's items moved from ``data`` to KEY; ``none``: dropped)
+    download   endless (200, then bytes without end and no length, until the client hangs up)
+               huge (the same under a Content-Length of a terabyte)
     submit     moderation (400 DataInspectionFailed, not accepted)
                lost[=SECONDS] (accepted and counted, then its answer dropped, or sent SECONDS late;
                               a refused submit gets its error answer as usual)
@@ -47,6 +49,7 @@ FLAW_KINDS = ("cut", "black", "frozen", "silence", "short")  # as ``media.sample
 TASK_KINDS = ("failed", "moderation", "unknown", "stuck", "ok", *FLAW_KINDS)
 QUERY_KINDS = (*HTTP_KINDS, "status")
 LIST_KINDS = (*HTTP_KINDS, "items")
+DOWNLOAD_KINDS = (*HTTP_KINDS, "endless", "huge")
 ARG_KINDS = ("429", "slow", "lost")  # kinds that take a number (seconds)
 WORD_KINDS = ("status", "items")  # kinds that take a word
 DEFAULT_SLOW = 5.0
@@ -87,6 +90,8 @@ def kinds_for(endpoint: str) -> tuple[str, ...]:
         return CHAT_KINDS
     if endpoint == "list":
         return LIST_KINDS
+    if endpoint == "download":
+        return DOWNLOAD_KINDS
     return SUBMIT_KINDS if endpoint in ("submit", *CAST_ENDPOINTS) else HTTP_KINDS
 
 

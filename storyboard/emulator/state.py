@@ -102,6 +102,7 @@ class Stats:
     throttled: int = 0  # submits refused past ``max_in_flight``
     task_seconds: float = 0.0  # from submit to end, summed over the tasks that ended
     tasks_ended: int = 0
+    streamed: int = 0  # bytes sent by ``download:endless`` and ``download:huge`` faults
 
 
 class TaskTable:
@@ -151,6 +152,7 @@ def stats_snapshot(stats: Stats, table: TaskTable) -> dict[str, Any]:
         "tasks": table.by_status(),
         "renders": {"rendered": stats.renders, "cached": stats.render_hits},
         "uploads": stats.uploads,
+        "streamed": stats.streamed,
         "webhooks": dict(stats.webhooks),
         "in_flight": {"now": dict(stats.in_flight), "peak": dict(stats.peak_in_flight),
                       "max": max(stats.peak_in_flight.values(), default=0),

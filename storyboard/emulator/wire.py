@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from storyboard.emulator.faults import CONTENT_KINDS, DEFAULT_SLOW, ERROR_KINDS, Fault
-from storyboard.emulator.state import new_id
+from storyboard.emulator.state import Stats, new_id
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -53,6 +53,8 @@ ERRORS = {
 OSS_ENDPOINTS = ("upload", "download")  # answered by "OSS": XML error bodies
 CHAT_CODES = {"DataInspectionFailed": "data_inspection_failed",
               "Throttling.RateQuota": "limit_requests", "InternalError": "internal_error"}
+ENDLESS_CHUNK = bytes(1 << 16)
+TERABYTE = b"1000000000000"
 
 
 def endpoint_of(method: str, path: str) -> str | None:
@@ -146,9 +148,10 @@ async def send_answer(send: Send, answer: tuple[int, list[tuple[bytes, bytes]], 
 class FaultWire:
     """Applies one fault to one request; ``app`` answers whatever is not replaced."""
 
-    def __init__(self, app: ASGIApp, retry_after: float) -> None:
+    def __init__(self, app: ASGIApp, retry_after: float, stats: Stats | None = None) -> None:
         self.app = app
         self.retry_after = retry_after
+        self.stats = stats or Stats()
 
     async def apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         kind = fault.kind
@@ -165,6 +168,8 @@ class FaultWire:
             await self.app(scope, receive, send)
         elif kind in ("status", "items"):
             await self._rewritten(fault, scope, receive, send)
+        elif kind in ("endless", "huge"):
+            await self._endless(kind == "huge", receive, send)
         elif kind in ERROR_KINDS or kind == "moderation":
             await drain(receive)
             await send_answer(send, self._error(fault))
@@ -202,6 +207,31 @@ class FaultWire:
         headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await send_answer(send, (int(start.get("status", 200)), headers, body))
+
+    async def _endless(self, huge: bool, receive: Receive, send: Send) -> None:
+        """A result that never ends: zeros until the client hangs up (counted in ``streamed``)."""
+        await drain(receive)
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.ensure_future(watch())
+        headers = [(b"content-type", b"video/mp4")] + ([(b"content-length", TERABYTE)] if huge
+                                                         else [])
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            while not gone.is_set():
+                await send({"type": "http.response.body", "body": ENDLESS_CHUNK,
+                            "more_body": True})
+                self.stats.streamed += len(ENDLESS_CHUNK)
+                await asyncio.sleep(0)
+        except OSError:
+            pass  # the client went away mid-write
+        finally:
+            watcher.cancel()
 
     async def _lost(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the app accept the submit, then drop its answer (or send it too late)."""

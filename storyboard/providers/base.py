@@ -27,6 +27,13 @@ Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done
 # (None: not known) and what it does now, in words.
 Progress = Callable[[str, float | None, str], None]
+MB = 1_000_000
+# A sent submit's task is created within this long of its intent (a proxy holds a request up to
+# its own timeout, 60-120 s; the runner looks for a late one for ``late_window``, 150 s). A lost
+# submit whose task cannot be told apart by its prompt (a generated image) is looked for within it.
+LOST_SUBMIT_LANDS = 300.0
+CLOCK_SKEW = 120.0  # between us and a service: a lookup looks this much before a lost submit
+DEFAULT_MAX_DOWNLOAD = 2_000 * MB  # a download that names no limit (the runner always names one)
 
 
 @dataclass(frozen=True)
@@ -138,8 +145,10 @@ class Provider(Protocol):
         The runner decides which, if any, is this shot's: never return only the newest."""
         ...
 
-    async def download(self, state: TaskState, dest: Path) -> None:
-        """Fetch a finished task's video into ``dest`` (a temporary path the runner renames)."""
+    async def download(self, state: TaskState, dest: Path, *,
+                       limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
+        """Fetch a finished task's video into ``dest`` (a temporary path the runner renames), at
+        most ``limit`` bytes (``DownloadTooLarge`` past it, nothing kept)."""
         ...
 
     async def aclose(self) -> None: ...

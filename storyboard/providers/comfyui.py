@@ -42,7 +42,7 @@ from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
 from storyboard.providers import comfyui_check, protocol
 from storyboard.providers import comfyui_workflow as wf
-from storyboard.providers.base import BaseProvider, Traits, refuse_assets
+from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits, refuse_assets
 from storyboard.providers.comfyui_client import NAME, Instance, first_video, frames_of, status_of
 from storyboard.providers.comfyui_dispatch import Dispatch
 from storyboard.providers.comfyui_jobs import Job, Jobs, Throughput
@@ -320,18 +320,20 @@ class ComfyUIProvider(BaseProvider):
             raise TransportError(str(exc), provider=NAME, shot=shot.id) from exc
         return [state] if state is not None else []
 
-    async def download(self, state: TaskState, dest: Path) -> None:
+    async def download(self, state: TaskState, dest: Path, *,
+                       limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
         if not state.video_url:
             raise ProviderError(f"task {state.task_id} has no video", provider=NAME)
         if state.task_id in self.frames:
-            return await self._download_frames(state.task_id, dest)
+            return await self._download_frames(state.task_id, dest, limit)
         await protocol.download_to(self._client(), state.video_url, dest, provider=NAME,
                                    what=f"download of {state.task_id}", key=None,
-                                   timeout=httpx.Timeout(max(self.settings.timeout, 300.0)))
+                                   timeout=httpx.Timeout(max(self.settings.timeout, 300.0)),
+                                   limit=limit)
 
-    async def _download_frames(self, task_id: str, dest: Path) -> None:
+    async def _download_frames(self, task_id: str, dest: Path, limit: int) -> None:
         """A workflow's image frames, each downloaded, joined into a silent video as long as the
-        shot (its frame rate: frames over seconds)."""
+        shot (its frame rate: frames over seconds); ``limit`` bytes for all of them together."""
         urls, seconds = self.frames[task_id]
         name = parse_qs(urlsplit(urls[0]).query).get("filename", ["frame.png"])[0]
         with tempfile.TemporaryDirectory(dir=dest.parent) as folder:
@@ -339,7 +341,9 @@ class ComfyUIProvider(BaseProvider):
             for url, path in zip(urls, paths, strict=True):
                 await protocol.download_to(self._client(), url, path, provider=NAME,
                                            what=f"download of {task_id}", key=None,
-                                           timeout=httpx.Timeout(self.settings.timeout))
+                                           timeout=httpx.Timeout(self.settings.timeout),
+                                           limit=limit)
+                limit -= path.stat().st_size
             fps = len(paths) / seconds if seconds > 0 else 16.0
             await asyncio.to_thread(ffmpeg.frames_video, paths, fps, dest)
 

@@ -27,7 +27,12 @@ import httpx
 from storyboard.dialects import native
 from storyboard.errors import AuthError, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
-from storyboard.providers.base import BaseProvider, Traits
+from storyboard.providers.base import (
+    DEFAULT_MAX_DOWNLOAD,
+    LOST_SUBMIT_LANDS,
+    BaseProvider,
+    Traits,
+)
 from storyboard.providers.dashscope_cast import CastCalls, is_cast_task
 from storyboard.providers.dashscope_settings import DashScopeSettings, Timeouts
 from storyboard.providers.dashscope_wire import (
@@ -198,11 +203,14 @@ class DashScopeProvider(BaseProvider):
     async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
         """Every task created since ``since`` whose ``orig_prompt`` is this shot's prompt, newest
         first (twins: different shots often compile to the same prompt). A designed voice is
-        found by its name in the account's voices; an image task whose answer has no prompt
-        cannot be told apart from another of its model, so every one in the window is given."""
+        found by its name in the account's voices; an image task's answer has no prompt, so
+        it is told apart by time (created within ``LOST_SUBMIT_LANDS`` of ``since``) and by its
+        size (``usage.size``, once it is done)."""
         if shot.asset is not None and shot.asset.kind != "image":
             return await self.cast.find(shot, since)
         end = self._clock() + self.settings.clock_skew
+        if shot.asset is not None:  # an image: only a task its own submit could have made
+            end = min(end, since + LOST_SUBMIT_LANDS + self.settings.clock_skew)
         start = min(max(since - self.settings.clock_skew, end - LIST_WINDOW + 60.0), end)
         listed = await self._list(start, end, model=shot.request.model, shot=shot.id)
         # The docs do not say which zone the window is read in, and the hosts keep UTC+8: ask
@@ -218,25 +226,28 @@ class DashScopeProvider(BaseProvider):
             state = await self.ask(functools.partial(self.query, item.task_id))
             orig = state.raw.get("output", {}).get("orig_prompt")
             if (isinstance(orig, str) and orig.strip() == prompt) \
-                    or (orig is None and shot.asset is not None):
+                    or (orig is None and shot.asset is not None and _same_size(shot, state)):
                 found.append(state)
         return found
 
-    async def download(self, state: TaskState, dest: Path) -> None:
+    async def download(self, state: TaskState, dest: Path, *,
+                       limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
         """Stream the result to ``dest`` in chunks; the pre-signed URL gets no Authorization. A
         voice's preview is written from where it is kept."""
-        if await self.cast.download(state, dest):
+        if await self.cast.download(state, dest, limit):
             return
         if not state.video_url:
             raise ProviderError(f"task {state.task_id} ({state.status}) has no video_url",
                                 provider=NAME)
-        await self.fetch(state.video_url, dest, what=f"download of task {state.task_id}")
+        await self.fetch(state.video_url, dest, what=f"download of task {state.task_id}",
+                         limit=limit)
 
-    async def fetch(self, url: str, dest: Path, *, what: str) -> None:
+    async def fetch(self, url: str, dest: Path, *, what: str,
+                    limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
         """A result URL streamed into ``dest`` (no Authorization: the URL is pre-signed)."""
         timeouts = self.settings.timeouts
         await download_to(self._client(), url, dest, provider=NAME, what=what, key=self._key,
-                          timeout=timeouts.transfer(timeouts.download))
+                          timeout=timeouts.transfer(timeouts.download), limit=limit)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -286,3 +297,12 @@ class DashScopeProvider(BaseProvider):
 
 def _is_image(item: MediaItem) -> bool:
     return item.role in ("reference_image", "first_frame")
+
+
+def _same_size(shot: CompiledShot, state: TaskState) -> bool:
+    """Whether an image task may be ``shot``'s by its size: a finished one says it
+    (``usage.size``, ``W*H``); one still running says nothing, so it may be."""
+    usage = state.raw.get("usage")
+    size = usage.get("size") if isinstance(usage, dict) else None
+    asset = shot.asset
+    return not isinstance(size, str) or asset is None or not asset.size or size == asset.size

@@ -172,7 +172,7 @@ class CastCalls:
             raise ProviderError(f"query of voice {task_id}: malformed answer", provider=NAME)
         return TaskState(task_id, TaskStatus.SUCCEEDED, raw={"output": output})
 
-    async def download(self, state: TaskState, dest: Path) -> bool:
+    async def download(self, state: TaskState, dest: Path, limit: int) -> bool:
         """Write a voice's preview (or its sample spoken now) to ``dest``; False for a result
         with a URL, which the provider downloads as a video's."""
         held = (state.video_url or "").startswith(HELD)
@@ -180,7 +180,7 @@ class CastCalls:
             return False
         preview = self._preview(state.task_id)
         if preview is None:
-            preview = await self._speak_sample(state, dest.parent)
+            preview = await self._speak_sample(state, dest.parent, limit)
         try:
             dest.write_bytes(preview)
         except OSError as exc:
@@ -188,7 +188,7 @@ class CastCalls:
                                 provider=NAME) from exc
         return True
 
-    async def _speak_sample(self, state: TaskState, folder: Path) -> bytes:
+    async def _speak_sample(self, state: TaskState, folder: Path, limit: int) -> bytes:
         """An adopted voice's reference audio: its sample spoken in it (a small paid call)."""
         output = state.raw.get("output") if isinstance(state.raw, dict) else None
         if not isinstance(output, dict) or not output.get("preview_text"):
@@ -208,7 +208,8 @@ class CastCalls:
             self._write(kept, json.dumps({"url": url, "at": time.time()}).encode())
         tmp = folder / f"{temp_prefix('sample')}{secrets.token_hex(4)}.wav"
         try:
-            await self.provider.fetch(url, tmp, what=f"sample of voice {state.task_id}")
+            await self.provider.fetch(url, tmp, what=f"sample of voice {state.task_id}",
+                                      limit=limit)
             audio = tmp.read_bytes()
         finally:
             tmp.unlink(missing_ok=True)

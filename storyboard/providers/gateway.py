@@ -25,7 +25,7 @@ from storyboard.dialects.base import Dialect, get
 from storyboard.errors import AuthError, ListUnavailable, ProviderError, RequestRejected
 from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
-from storyboard.providers.base import BaseProvider, Traits, refuse_assets
+from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits, refuse_assets
 from storyboard.providers.gateway_settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus
@@ -199,7 +199,8 @@ class GatewayProvider(BaseProvider):
         return [await self.ask(functools.partial(self.query, str(m.get("task_id") or m.get("id"))))
                 for m in matches]
 
-    async def download(self, state: TaskState, dest: Path) -> None:
+    async def download(self, state: TaskState, dest: Path, *,
+                       limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
         """Stream the result; the key goes along only to the gateway's own host."""
         if not state.video_url:
             raise ProviderError(f"task {state.task_id} ({state.status}) has no video_url",
@@ -208,4 +209,4 @@ class GatewayProvider(BaseProvider):
         await protocol.download_to(self._client(), state.video_url, dest, provider=self.name,
                           what=f"download of task {state.task_id}", key=self._key,
                           timeout=httpx.Timeout(max(self.settings.timeout, 300.0)),
-                          headers=self._auth_headers() if own else None)
+                          headers=self._auth_headers() if own else None, limit=limit)

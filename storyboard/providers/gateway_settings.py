@@ -21,7 +21,7 @@ from storyboard.targets import PriceTable, TaskProtocol
 
 PATHS = ("submit_path", "task_path", "list_path", "content_path")
 TEXTS = ("key_env", "auth_header", "webhook_secret_env")
-RUNNER_KEYS = ("concurrency", "submit_rate", "poll", "max_wait")
+RUNNER_KEYS = ("concurrency", "submit_rate", "poll", "max_wait", "max_download_mb")
 KNOWN = ("name", "base_url", "media_base_url", "timeout", "headers", "prices", *PATHS, *TEXTS,
          *RUNNER_KEYS, "account_limits")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

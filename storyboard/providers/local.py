@@ -23,7 +23,7 @@ from storyboard.errors import MediaError, RequestRejected, StoryboardError
 from storyboard.files import clean_stale_temporaries
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
-from storyboard.providers.base import BaseProvider, Traits
+from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, Usage
 
 __all__ = ["LocalProvider"]
@@ -114,7 +114,8 @@ class LocalProvider(BaseProvider):
         state = await self.query(self.task_id(shot))
         return [state] if state.status is TaskStatus.SUCCEEDED else []
 
-    async def download(self, state: TaskState, dest: Path) -> None:
+    async def download(self, state: TaskState, dest: Path, *,
+                       limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
         if not state.video_url:
             raise MediaError(f"task {state.task_id} has no video")
         source = Path(urllib.request.url2pathname(urllib.parse.urlparse(state.video_url).path))

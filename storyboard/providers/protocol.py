@@ -26,6 +26,7 @@ import httpx
 from storyboard.errors import (
     AuthError,
     ConnectFailed,
+    DownloadTooLarge,
     ListUnavailable,
     ProviderError,
     RateLimited,
@@ -33,8 +34,8 @@ from storyboard.errors import (
     ServerError,
     TransportError,
 )
+from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, MB, on_the_wire
 from storyboard.providers.base import Ask as Ask  # re-exported
-from storyboard.providers.base import on_the_wire
 from storyboard.providers.base import once as once  # re-exported
 
 SNIPPET = 300  # characters of an unexpected answer worth quoting in an error
@@ -253,14 +254,17 @@ async def send(client: httpx.AsyncClient, method: str, url: str, *, provider: st
 
 async def download_to(client: httpx.AsyncClient, url: str, dest: Path, *, provider: str,
                       what: str, key: ApiKey | None, timeout: httpx.Timeout,
-                      headers: Mapping[str, str] | None = None) -> None:
-    """Stream ``url`` into ``dest``; a partial file never stays behind."""
+                      headers: Mapping[str, str] | None = None,
+                      limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
+    """Stream ``url`` into ``dest``, at most ``limit`` bytes; a partial file never stays behind.
+    A ``Content-Length`` over the limit is refused before a byte is read; a stream that goes
+    past it is cut there (``DownloadTooLarge``)."""
     try:
         async with client.stream("GET", url, follow_redirects=True, timeout=timeout,
                                  headers=dict(headers or {})) as resp:
             if resp.status_code >= 400:
                 raise download_error(resp, what, provider)
-            await _save(resp, dest, what, provider)
+            await _save(resp, dest, what, provider, limit)
     except httpx.HTTPError as exc:
         dest.unlink(missing_ok=True)
         raise error_for_exception(exc, provider=provider, what=what, key=key) from exc
@@ -280,11 +284,16 @@ def download_error(response: httpx.Response, what: str, provider: str) -> Provid
     return TransportError(text + " (the result URL lives 24 h)", provider=provider, status=status)
 
 
-async def _save(response: httpx.Response, dest: Path, what: str, provider: str) -> None:
+async def _save(response: httpx.Response, dest: Path, what: str, provider: str,
+                limit: int) -> None:
     expected = number(response.headers.get("content-length"))
+    if expected is not None and expected > limit:
+        raise too_large(what, provider, limit, f"it says it holds {int(expected):,} bytes")
     try:
         with dest.open("wb") as fh:
             async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
+                if fh.tell() + len(chunk) > limit:
+                    raise too_large(what, provider, limit, "it sent more than that")
                 fh.write(chunk)
     except OSError as exc:
         raise ProviderError(f"{what}: cannot write {dest}: {exc.strerror or exc}",
@@ -292,3 +301,8 @@ async def _save(response: httpx.Response, dest: Path, what: str, provider: str) 
     if expected is not None and response.num_bytes_downloaded != int(expected):
         raise TransportError(f"{what}: got {response.num_bytes_downloaded} of {int(expected)} "
                              "bytes", provider=provider)
+
+
+def too_large(what: str, provider: str, limit: int, why: str) -> DownloadTooLarge:
+    return DownloadTooLarge(f"{what}: over its limit of {limit / MB:g} MB ({why}); stopped, "
+                            "nothing kept", provider=provider, code="DownloadTooLarge")

@@ -11,16 +11,22 @@ from pathlib import Path
 from storyboard.errors import (
     ConnectFailed,
     FFmpegError,
+    JournalError,
     MediaError,
     ProviderError,
     ServerError,
     TransportError,
 )
+from storyboard.files import safe_to_delete
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg, probe
 from storyboard.targets.models import model_of
 
 AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
+# What ``.storyboard/rejected/`` holds at most; past either, the oldest files go first (the newest
+# always stays: a person is told where it is).
+REJECTED_FILES = 20
+REJECTED_BYTES = 1_000_000_000
 
 
 class InvalidOutput(MediaError):
@@ -43,7 +49,9 @@ def is_ambiguous(exc: BaseException) -> bool:
 def retryable(exc: BaseException) -> bool:
     if isinstance(exc, ProviderError):
         return exc.retryable
-    return True  # timeouts and unexpected transport failures
+    # A ledger that stayed away past its own patience (it reconnects by itself): asking again
+    # would only wait as long again.
+    return not isinstance(exc, JournalError)  # else timeouts and unexpected transport failures
 
 
 def describe(exc: BaseException) -> str:
@@ -96,6 +104,7 @@ def keep_rejected(root: Path, shot: CompiledShot, task_id: str, tmp: Path) -> Pa
     kept = root / ".storyboard" / "rejected" / f"{shot.hash[:16]}-{task_id}{suffix}"
     kept.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, kept)
+    bound_rejected(kept.parent, kept)
     return kept
 
 
@@ -119,3 +128,17 @@ def made_input_problem(shot: CompiledShot, made: Mapping[str, Path]) -> str | No
                     f"{shot.request.model}: not sent, nothing paid for it; change the line "
                     "(its say:) and render again")
     return None
+
+
+def bound_rejected(folder: Path, newest: Path) -> None:
+    """Remove the oldest kept files until ``folder`` holds at most ``REJECTED_FILES`` files and
+    ``REJECTED_BYTES`` bytes; ``newest`` stays whatever its size."""
+    files = [(st.st_mtime, path.name, st.st_size, path) for path in folder.iterdir()
+             if path != newest and path.is_file() and not path.is_symlink()
+             for st in (path.stat(),)]
+    count, total = len(files) + 1, sum(f[2] for f in files) + newest.stat().st_size
+    for _, _, size, path in sorted(files):
+        if count <= REJECTED_FILES and total <= REJECTED_BYTES:
+            return
+        safe_to_delete(path).unlink(missing_ok=True)
+        count, total = count - 1, total - size

@@ -23,7 +23,7 @@ from storyboard.media import ffbinary
 from storyboard.run.measured import Thresholds
 from storyboard.run.model import RunOptions
 from storyboard.run.team.ledger import LEDGER_NAME, STATE_DIR_ENV, state_dir
-from storyboard.run.team.ledger_pg import LEDGER_ENV, ledger_settings
+from storyboard.run.team.ledger_pg import LEDGER_ENV, PATIENCE_ENV, ledger_settings
 from storyboard.run.team.store import STORE_ENV, store_settings
 from storyboard.stitch.episodes import DEFAULT_DIR, output_dir
 
@@ -32,6 +32,7 @@ FLAG, ENVIRONMENT, SERIES, USER, DEFAULT = ("flag", "environment", "series file"
 SOURCES = (FLAG, ENVIRONMENT, SERIES, USER, DEFAULT)  # the order of precedence
 PROVIDERS = ("local", "comfyui", *DIALECTS)
 LOCAL_POLL = (0.01,)  # a local task is finished when its submit returns
+MAX_DOWNLOAD_SHOWN = "each shot's own (its model's longest, largest output; wan2.7-r2v: 133)"
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,11 @@ def _runner_values(look: _Lookup, provider: str) -> None:
     else:
         look.rows.append(Setting("poll", ", ".join(f"{s:g}" for s in poll), DEFAULT, "", poll))
     _from_series(look, "max_wait", "max_wait", defaults.max_wait)
+    if "max_download_mb" in look.block:
+        look.add("max_download_mb", look.block["max_download_mb"], SERIES,
+                 "provider.max_download_mb")
+    else:
+        look.rows.append(Setting("max_download_mb", MAX_DOWNLOAD_SHOWN, DEFAULT, "", None))
 
 
 def _account(look: _Lookup, provider: str) -> None:
@@ -238,6 +244,9 @@ def _team(look: _Lookup) -> None:
     if ledger is not None:
         env = ledger.origin == LEDGER_ENV
         look.add("ledger", ledger.shown, ENVIRONMENT if env else SERIES, ledger.origin)
+        given = bool(look.env.get(PATIENCE_ENV, "").strip())
+        look.add("ledger_patience", ledger.patience, ENVIRONMENT if given else DEFAULT,
+                 PATIENCE_ENV if given else "seconds a dropped ledger connection is made again")
     else:
         _own_ledger(look)
 

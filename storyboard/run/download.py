@@ -8,7 +8,7 @@ import logging
 import time
 from pathlib import Path
 
-from storyboard.errors import StoryboardError, TaskFailed
+from storyboard.errors import DownloadTooLarge, StoryboardError, TaskFailed
 from storyboard.language.request import CompiledShot
 from storyboard.media.probe import sha256_file
 from storyboard.run.cache import CacheEntry
@@ -19,6 +19,7 @@ from storyboard.run.checks import (
     verify_asset,
     verify_video,
 )
+from storyboard.run.downloadcap import download_limit
 from storyboard.run.journal import REDOWNLOAD, Attempt
 from storyboard.run.lockfile import shot_key
 from storyboard.run.model import (
@@ -30,6 +31,8 @@ from storyboard.targets import TaskState, TaskStatus
 
 log = logging.getLogger("storyboard.run")
 
+TOO_LARGE = ("not tried again in this run; if the result is right, raise provider.max_download_mb "
+             "(in MB)")
 STORE_NOT_REDOWNLOADED = ("restored from the ledger; its video was taken from the store (sha256 "
                           "verified) instead of being downloaded again")
 
@@ -60,6 +63,8 @@ class Downloading(Session):
                 return await self.fetch_into_cache(shot, attempt_id, state)
             except asyncio.CancelledError:
                 raise
+            except DownloadTooLarge as exc:  # the same URL would only send as much again
+                raise self.pending(shot, state.task_id, f"{exc}; {TOO_LARGE}") from exc
             except (StoryboardError, OSError, TimeoutError) as exc:
                 log.warning("download of %s failed (%s)", shot_key(shot), describe(exc))
                 last = exc
@@ -86,7 +91,9 @@ class Downloading(Session):
         tmp = self.cache.temp_path(shot.hash)
         billed, cost = self.billed(shot, state)
         try:
-            await self.call(self.provider.download(state, tmp), self.options.download_timeout)
+            limit = download_limit(shot, self.options.max_download_mb)
+            await self.call(self.provider.download(state, tmp, limit=limit),
+                            self.options.download_timeout)
             entry = await asyncio.to_thread(self.verify_and_store, shot, state, tmp, billed, cost)
         except InvalidOutput as exc:
             kept = keep_rejected(self.root, shot, state.task_id, tmp)  # paid: never lost

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from storyboard.errors import JournalError
 from storyboard.language.request import CompiledShot
+from storyboard.providers import base
 from storyboard.run.team.ledger import (
     LEDGER_NAME,
     RECONCILE_HORIZON,
@@ -100,8 +101,23 @@ def lookup_key(shot: CompiledShot) -> str:
     """What a lookup of ``shot``'s lost submit tells apart: its model and prompt, or for a
     generated image its model alone (an image task's answer does not carry its prompt, so any
     image task of the model could be its). Submits with one key are sent one at a time."""
-    image = shot.asset is not None and shot.asset.kind == "image"
-    return find_key(shot.request.model, "" if image else shot.request.prompt)
+    return find_key(shot.request.model, "" if is_image(shot) else shot.request.prompt)
+
+
+def is_image(shot: CompiledShot) -> bool:
+    return shot.asset is not None and shot.asset.kind == "image"
+
+
+def image_confusable(entry: LedgerEntry, series: str, around: float | None) -> bool:
+    """Whether another unanswered image submit (``entry``) could be confused with one of
+    ``series``: one of the same series always is (the hold stays in its series). Another
+    series' never holds a new submit back (its task, once answered, is known to the ledger, so
+    no lookup meets it); when a lost submit at ``around`` is reconciled, another series' counts
+    only if their tasks may have been created in the same window (``LOST_SUBMIT_LANDS``)."""
+    if entry.series == series:
+        return True
+    window = base.LOST_SUBMIT_LANDS + base.CLOCK_SKEW
+    return around is not None and abs(entry.intent_at - around) <= window
 
 
 @dataclass(frozen=True)
@@ -291,17 +307,23 @@ class Journal:
         return found[0] if found else None
 
     def other_open_intents(self, shot: CompiledShot, cache_key: str, own: set[str | None], *,
-                           now: float | None = None) -> list[LedgerEntry]:
+                           now: float | None = None, around: float | None = None
+                           ) -> list[LedgerEntry]:
         """Open intents without a task id, not in ``own``, that a lookup by this shot's prompt
         could confuse with its own task (any other shot, any series, the last 24 hours; the
-        shot's own open entry is its claim, which ``intend`` guards)."""
+        shot's own open entry is its claim, which ``intend`` guards). A generated image is
+        looked for by its model and time alone (``image_confusable``): ``around`` is the intent
+        being reconciled, None for a submit about to be sent."""
         if self.ledger is None:
             return []
         horizon = (now or time.time()) - RECONCILE_HORIZON
         key = lookup_key(shot)
-        return [e for e in self.ledger.open_for_key(cache_key, key)
-                if e.task_id is None and e.id not in own and e.intent_at >= horizon
-                and e.shot_hash != shot.hash]
+        found = [e for e in self.ledger.open_for_key(cache_key, key)
+                 if e.task_id is None and e.id not in own and e.intent_at >= horizon
+                 and e.shot_hash != shot.hash]
+        if not is_image(shot):
+            return found
+        return [e for e in found if image_confusable(e, str(self.series_dir), around)]
 
     def begin(self, shot: CompiledShot, provider: str, cache_key: str, *, estimate: float,
               note: str = "", ledger_id: str | None = None,

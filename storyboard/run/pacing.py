@@ -27,6 +27,7 @@ import filelock
 from storyboard.errors import JournalError
 
 log = logging.getLogger("storyboard.run")
+LAPSE_EVERY = 5.0  # seconds between looks at dead machines' leases while waiting for one
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -140,6 +141,15 @@ class Board(Protocol):
         """Give a lease back (or leave the queue)."""
         ...
 
+    def lapsed(self, account: str) -> list[tuple[int, str]]:
+        """Leases of machines that died while their task ran: (ticket, task id), kept until
+        the task is known to have ended (``drop``)."""
+        ...
+
+    def drop(self, ticket: int) -> None:
+        """Free a dead machine's lease whose task has ended."""
+        ...
+
     def take_token(self, account: str, kind: str, rate: float, burst: int) -> float:
         """Take one token of the account's shared ``kind`` bucket: 0, or the seconds to wait
         before asking again (nothing taken)."""
@@ -154,10 +164,14 @@ class AccountSlots:
     """Tasks in flight at one account, across machines: a lease per task from the ``Board``.
 
     One pump per process asks the board for all of its waiting tickets at once, every ``every``
-    seconds or as soon as a lease of this process comes back."""
+    seconds or as soon as a lease of this process comes back. While it waits it also asks, every
+    ``LAPSE_EVERY`` seconds, whether the tasks of dead machines' leases have ended (``ended``:
+    the provider's answer), and frees those leases."""
 
-    def __init__(self, board: Board, account: str, limit: int, every: float = 0.05) -> None:
+    def __init__(self, board: Board, account: str, limit: int, every: float = 0.05,
+                 ended: Callable[[str], Awaitable[bool]] | None = None) -> None:
         self.board, self.account, self.limit, self.every = board, account, max(1, limit), every
+        self.ended, self.next_look = ended, 0.0
         self.waiting: dict[int, asyncio.Future[None]] = {}
         self.wake = asyncio.Event()
         self.pump: asyncio.Task[None] | None = None
@@ -221,8 +235,24 @@ class AccountSlots:
                 elif waiter is not None:
                     self.release(ticket)
             if self.waiting:
+                await self._free_lapsed()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.every)
+
+    async def _free_lapsed(self) -> None:
+        """Dead machines' leases whose task the provider says has ended: freed."""
+        now = asyncio.get_running_loop().time()
+        if self.ended is None or now < self.next_look:
+            return
+        self.next_look = now + LAPSE_EVERY
+        for ticket, task_id in await asyncio.to_thread(self.board.lapsed, self.account):
+            try:
+                over = await self.ended(task_id)
+            except Exception as exc:  # asked again at the next look
+                log.debug("could not ask about task %s (%s)", task_id, exc)
+                continue
+            if over:
+                await asyncio.to_thread(self.board.drop, ticket)
 
     def release(self, ticket: int) -> None:
         """Give the lease back (in a thread, not awaited: a late return only leaves a slot

@@ -18,7 +18,7 @@ from storyboard.run.model import (
     DEFAULT_POLL_SCHEDULE,
     ShotResult,
 )
-from storyboard.run.session import Gone, Outcome
+from storyboard.run.session import GONE, Gone, Outcome
 from storyboard.targets import TaskState, TaskStatus
 
 log = logging.getLogger("storyboard.run")
@@ -38,11 +38,6 @@ def unknown_message(task_id: str, word: str, waited: float) -> str:
             "again; it stays in flight in the journal and the next run polls it again. Look it "
             "up in the provider's console; if it is gone, `storyboard task forget SERIES SHOT` "
             "lets the next run submit anew (a second payment)")
-
-
-# A provider's word for a result it kept only in memory and no longer has (a spoken line: the
-# service answers once, with no task to look up): it is made again, never polled for ever.
-GONE = "Gone"
 
 
 class Polling(Downloading):

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from storyboard.language.request import CompiledShot
 from storyboard.run.checks import (
@@ -87,7 +89,8 @@ class Reconciling(Polling):
         own = {a.ledger_id for a in intents}
         task_id = await self.adoptable(shot, newest.id, found, own)
         if task_id is None and LOST_ANSWER in (newest.note or ""):
-            message = never_listed("an earlier run sent it and its answer was lost", None)
+            message = never_listed("an earlier run sent it and its answer was lost", None,
+                                   self.by_hand(shot))
             self.blocked[self.find_key(shot)] = message
             raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
         if task_id is None:
@@ -103,16 +106,21 @@ class Reconciling(Polling):
         """The one task a lost submit created, or None when it created none; stops the shot
         (and every later submit with its prompt) when the task cannot be told apart from
         another shot's."""
+        attempt = await self.db(self.journal.get, attempt_id)
         others = await self.db(self.journal.other_open_intents, shot, self.task_key,
-                               own)
+                               own, around=attempt.intent_at)
         if not found:
             return None
         if len(found) == 1 and not others:
             return found[0].task_id
-        message = _ambiguous(shot, found, others)
+        message = _ambiguous(found, others, self.by_hand(shot, found))
         self.blocked[self.find_key(shot)] = message
         await self.db(self.journal.note, attempt_id, message)
         raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+
+    def by_hand(self, shot: CompiledShot, found: Sequence[TaskState] = ()) -> str:
+        """The commands that settle ``shot`` in this series, as a person would type them."""
+        return settle_by_hand(self.journal.series_dir, f"{shot.episode}/{shot.id}", found)
 
     async def find(self, shot: CompiledShot, since: float, attempt_id: int) -> list[TaskState]:
         """Ask the provider for the tasks with ``shot``'s prompt since ``since`` that no journal
@@ -130,7 +138,7 @@ class Reconciling(Polling):
                 raise
             except Exception as exc:
                 if not self.ask_again(exc, tries, first_error):
-                    message = unlisted(describe(exc))
+                    message = unlisted(describe(exc), self.by_hand(shot))
                     self.blocked[self.find_key(shot)] = (
                         f"waiting: shot {shot_key(shot)} has the same prompt and an unreconciled "
                         "submit; run again to retry")
@@ -145,45 +153,52 @@ class Reconciling(Polling):
 
 
 
-def _ambiguous(shot: CompiledShot, found: list[TaskState], others: list[LedgerEntry]) -> str:
+def _ambiguous(found: list[TaskState], others: list[LedgerEntry], settle: str) -> str:
     ids = ", ".join(state.task_id for state in found)
     text = (f"cannot tell which task is this shot's: {len(found)} task(s) with its prompt are "
             f"recorded for no shot ({ids})")
     if others:
         text += f", and {_describe_intents(others)} has the same prompt"
     return (text + "; nothing was sent again, so nothing is paid twice. Check these tasks in the "
-            f"provider's console and {SETTLE}; once they are more than 24 hours old the next "
+            f"provider's console and {settle}; once they are more than 24 hours old the next "
             "run submits this shot again")
 
 
-SETTLE = ("settle it by hand with `storyboard task adopt SERIES SHOT TASK_ID` (the task id from "
-          "the provider's console or billing export) or `storyboard task forget SERIES SHOT` "
-          "(accepting a second payment)")
+def settle_by_hand(series: Path | str, shot: str, found: Sequence[TaskState] = ()) -> str:
+    """The two commands that settle ``shot`` (``EPISODE/SHOT``) of ``series``, in full."""
+    where = f"{shlex.quote(str(series))} {shlex.quote(shot)}"
+    ids = [state.task_id for state in found]
+    task = shlex.quote(ids[0]) if len(ids) == 1 else "TASK_ID"
+    which = (f" (one of {', '.join(ids)})" if len(ids) > 1
+             else "" if ids else " (from the provider's console or billing export)")
+    return (f"settle it by hand with `storyboard task adopt {where} {task}`{which} or "
+            f"`storyboard task forget {where}` (accepting a second payment)")
 
 
 LOST_ANSWER = "submit sent, answer lost"  # in a journal note: never sent again by itself
 
 
-def never_listed(why: str, window: float | None) -> str:
+def never_listed(why: str, window: float | None, settle: str) -> str:
     """A submit that reached the wire and whose task no list shows: settled only by hand."""
     within = f" within {window:.0f} s" if window is not None else ""
     return (f"the submit was sent and its answer lost ({why}); the service may have created "
             f"the task (a late request lands after the client gave up), and its task list "
             f"showed none{within}. It is never sent again by itself, so nothing is paid twice: "
-            f"{SETTLE}")
+            f"{settle}")
 
 
-def unlisted(why: str) -> str:
+def unlisted(why: str, settle: str) -> str:
     """A lost submit whose task cannot be looked up (yet): never "nothing was submitted"."""
     return (f"a submit whose answer was lost may have created a task, and the provider's task "
             f"list cannot say ({why}); nothing is sent again, so nothing is paid twice. The next "
-            f"run asks again; or {SETTLE}")
+            f"run asks again; or {settle}")
 
 
 def waiting_for(others: list[LedgerEntry]) -> str:
+    first = others[0]
     return (f"not submitted: {_describe_intents(others)} has the same prompt, and its task id is "
             "not known yet; render that series first (or wait for the render running it), so "
-            "the two are never confused")
+            f"the two are never confused, or {settle_by_hand(first.series, first.shot)}")
 
 
 def _describe_intents(entries: list[LedgerEntry]) -> str:

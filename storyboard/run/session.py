@@ -60,6 +60,11 @@ TASK_END_STATE: dict[TaskStatus, AttemptState] = {
     TaskStatus.FAILED: "failed", TaskStatus.CANCELED: "canceled"}
 
 
+# A provider's word for a result it kept only in memory and no longer has (a spoken line: the
+# service answers once, with no task to look up): it is made again, never polled for ever.
+GONE = "Gone"
+
+
 class Outcome(Exception):
     """Ends a shot's flow early with a result."""
 
@@ -272,9 +277,17 @@ class Session:
         account = f"{self.task_key} {model}"  # the key's fingerprint, never the key
         slots = self.accounts.get(account)
         if slots is None:
-            slots = self.accounts[account] = AccountSlots(self.board, account, limit)
+            slots = self.accounts[account] = AccountSlots(self.board, account, limit,
+                                                          ended=self.task_ended)
         ticket = await slots.acquire(force=force, what=shot.hash)
         return functools.partial(slots.release, ticket)
+
+    async def task_ended(self, task_id: str) -> bool:
+        """Whether a task (a dead machine's, holding a lease) no longer runs: the provider's
+        answer, a free query."""
+        await self.query_bucket.take()
+        state = await self.call(self.provider.query(task_id))
+        return state.status.finished or state.code == GONE
 
 
 def team_board(journal: Journal, options: RunOptions) -> Board | None:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["LOCAL_POLL", "PROVIDERS", "Callbacks", "RenderFlags", "RunSetup", "make_provider",
            "open_run", "prepare", "provider_name", "setup_for", "split_options"]
 
-RUNNER_KEYS = ("poll", "max_wait", "concurrency", "submit_rate")
+RUNNER_KEYS = ("poll", "max_wait", "max_download_mb", "concurrency", "submit_rate")
 
 Seconds = Callable[[CompiledShot], float | None]
 
@@ -255,7 +255,7 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
         block = _own(manifest.provider, set(native.SETTING_KEYS) - set(gateway.KNOWN))
         return GatewayProvider.from_settings(DIALECTS[chosen], block, manifest.root)
     from storyboard.providers.dashscope import DashScopeProvider
-    settings = _own(manifest.provider, {*RUNNER_KEYS[:2], *gateway.KNOWN} -
+    settings = _own(manifest.provider, {*RUNNER_KEYS[:3], *gateway.KNOWN} -
                     set(native.SETTING_KEYS))
     settings["name"] = "dashscope"
     # voice previews and spoken lines' URLs outlive the process here (the cast's answers)
@@ -349,7 +349,8 @@ def run_options(manifest: Manifest, concurrency: int | None, provider: Provider)
     options = RunOptions(concurrency=int(raw["concurrency"]),
                          submit_rate=float(raw["submit_rate"]),
                          poll_schedule=tuple(float(x) for x in raw["poll"]),
-                         max_wait=float(raw["max_wait"]))
+                         max_wait=float(raw["max_wait"]),
+                         max_download_mb=raw["max_download_mb"])
     limits = provider.account_limits
     if limits is None:
         return options

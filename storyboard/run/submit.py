@@ -27,7 +27,12 @@ from storyboard.run.model import (
     ShotResult,
 )
 from storyboard.run.pacing import Busy, Lease
-from storyboard.run.reconcile import LOST_ANSWER, Reconciling, never_listed, waiting_for
+from storyboard.run.reconcile import (
+    LOST_ANSWER,
+    Reconciling,
+    never_listed,
+    waiting_for,
+)
 from storyboard.run.team.ledger import ShotClaimed
 
 log = logging.getLogger("storyboard.run")
@@ -198,7 +203,7 @@ class Submitting(Reconciling):
                 return task_id
             remaining = deadline - self.clock()
             if remaining <= 0:
-                message = never_listed(why, window)
+                message = never_listed(why, window, self.by_hand(shot))
                 self.blocked[self.find_key(shot)] = message
                 await self.db(self.journal.note, attempt.id, f"{LOST_ANSWER}: {message}")
                 raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")

@@ -11,7 +11,14 @@ ends, so N machines together never pass the account's limits:
   starves and the shares stay even.
 - A lease's liveness is its holder's session advisory lock, as a claim's is (``ledger_pg``): a
   machine that dies drops its connection, its lock with it, and the next ``grant`` removes its
-  rows. No timer of ours decides that a machine is gone.
+  waiting tickets. No timer of ours decides that a machine is gone.
+- A slot is the provider's task, not the process: a dead machine's *held* lease stays while the
+  ledger has an open claim on its shot (its task may still run at the provider), up to
+  ``KEPT_AFTER_DEATH``. The machine that takes that claim over and resumes the task adopts the
+  lease (``enqueue(held=True)`` for the same shot) and gives it back when the task has ended; a
+  claim settled by anyone frees it at the next ``grant``.
+- A live machine's ticket removed while its session was away (the database restarted) is put
+  back, under its own number, by its next ``grant``.
 - ``storyboard_account_rates``: a token bucket per account and kind (``submit``, ``query``) on
   the server's clock (machines' clocks may differ).
 
@@ -53,6 +60,9 @@ CREATE TABLE IF NOT EXISTS storyboard_account_rates (
 );
 """
 NOW = "extract(epoch from clock_timestamp())"
+# How long a dead machine's held lease is kept at most while its shot's claim stays open: the
+# longest a task runs (minutes; 17 min seen on DashScope) and the runner waits (``max_wait``).
+KEPT_AFTER_DEATH = 1800.0
 
 
 def advisory_key(text: str) -> int:
@@ -94,6 +104,8 @@ class PgBoard:
         self.ledger = ledger
         self.holder = ledger.holder
         self.holder_key = advisory_key("holder:" + ledger.holder)
+        self.mine: dict[int, tuple[str, str]] = {}  # ticket -> (account, what): ours, live
+        self.held: set[int] = set()  # which of them hold a lease
         ledger.transact(self._setup)
 
     def _setup(self, db: psycopg.Connection[tuple[Any, ...]]) -> None:
@@ -104,6 +116,12 @@ class PgBoard:
 
     def enqueue(self, account: str, *, held: bool = False, what: str = "") -> int:
         def work(db: psycopg.Connection[tuple[Any, ...]]) -> int:
+            if held and what:  # a resumed task: the lease a dead machine kept for it, if any
+                db.execute("SELECT pg_advisory_xact_lock(%s)",
+                           (advisory_key("account:" + account),))
+                adopted = self._adopt(db, account, what)
+                if adopted is not None:
+                    return adopted
             row = db.execute(
                 "INSERT INTO storyboard_account_slots (account, holder, holder_key, state, "
                 f"queued_at, what) VALUES (%s, %s, %s, %s, {NOW}, %s) RETURNING ticket",
@@ -111,13 +129,31 @@ class PgBoard:
                  what)).fetchone()
             assert row is not None
             return int(row[0])
-        return self.ledger.transact(work)
+        ticket = self.ledger.transact(work)
+        self.mine[ticket] = (account, what)
+        if held:
+            self.held.add(ticket)
+        return ticket
+
+    def _adopt(self, db: psycopg.Connection[tuple[Any, ...]], account: str, what: str
+               ) -> int | None:
+        """A held lease of a dead machine for the shot ``what``, made ours (its task is)."""
+        rows = db.execute("SELECT ticket, holder_key FROM storyboard_account_slots WHERE "
+                          "account = %s AND what = %s AND state = 'held' AND holder <> %s "
+                          "ORDER BY ticket", (account, what, self.holder)).fetchall()
+        for ticket, key in rows:
+            if _free(db, int(key)):
+                db.execute("UPDATE storyboard_account_slots SET holder = %s, holder_key = %s "
+                           "WHERE ticket = %s", (self.holder, self.holder_key, ticket))
+                return int(ticket)
+        return None
 
     def grant(self, account: str, limit: int, tickets: Sequence[int]
               ) -> tuple[set[int], set[int]]:
         def work(db: psycopg.Connection[tuple[Any, ...]]) -> tuple[set[int], set[int]]:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key("account:" + account),))
             self._drop_dead(db, account)
+            self._put_back(db, account)
             found = db.execute("SELECT ticket, holder, state, what FROM storyboard_account_slots "
                                "WHERE account = %s ORDER BY ticket", (account,)).fetchall()
             rows = [(int(t), str(h), str(s), str(w)) for t, h, s, w in found]
@@ -126,18 +162,62 @@ class PgBoard:
                 db.execute("UPDATE storyboard_account_slots SET state = 'held' "
                            "WHERE ticket = ANY(%s)", (sorted(mine),))
             return mine, set(tickets) & busy(rows)
-        return self.ledger.transact(work)
+        granted, waiting = self.ledger.transact(work)
+        self.held |= granted
+        return granted, waiting
 
     def _drop_dead(self, db: psycopg.Connection[tuple[Any, ...]], account: str) -> None:
-        """Remove the rows of holders whose session lock is free: their process is gone."""
+        """Remove the rows of holders whose session lock is free (their process is gone): every
+        waiting ticket, and each held lease whose task cannot be running any more (no open claim
+        on its shot in the ledger, or held past ``KEPT_AFTER_DEATH``)."""
         others = db.execute("SELECT DISTINCT holder_key FROM storyboard_account_slots WHERE "
                             "account = %s AND holder <> %s", (account, self.holder)).fetchall()
         for (key,) in others:
-            free = db.execute("SELECT pg_try_advisory_xact_lock(%s)", (key,)).fetchone()
-            if free is not None and free[0]:
-                db.execute("DELETE FROM storyboard_account_slots WHERE holder_key = %s", (key,))
+            if _free(db, int(key)):
+                db.execute(
+                    "DELETE FROM storyboard_account_slots s WHERE holder_key = %s AND ("
+                    "state = 'waiting' OR s.what = '' OR queued_at < " + NOW + " - %s OR NOT "
+                    "EXISTS (SELECT 1 FROM storyboard_ledger l WHERE l.shot_hash = s.what AND "
+                    "l.state = 'open'))", (key, KEPT_AFTER_DEATH))
+
+    def _put_back(self, db: psycopg.Connection[tuple[Any, ...]], account: str) -> None:
+        """This machine's tickets and leases that another removed while our session was away
+        (the database restarted), back under their own numbers: their place in the queue."""
+        ours = {t: what for t, (where, what) in list(self.mine.items()) if where == account}
+        found = {int(t) for (t,) in db.execute(
+            "SELECT ticket FROM storyboard_account_slots WHERE ticket = ANY(%s)",
+            (sorted(ours),)).fetchall()}
+        for ticket in sorted(set(ours) - found):
+            state = "held" if ticket in self.held else "waiting"
+            db.execute("INSERT INTO storyboard_account_slots (ticket, account, holder, "
+                       f"holder_key, state, queued_at, what) VALUES (%s, %s, %s, %s, %s, "
+                       f"{NOW}, %s) ON CONFLICT DO NOTHING",
+                       (ticket, account, self.holder, self.holder_key, state, ours[ticket]))
+
+    def lapsed(self, account: str) -> list[tuple[int, str]]:
+        """Held leases of dead machines whose task id the ledger knows: (ticket, task id)."""
+        def work(db: psycopg.Connection[tuple[Any, ...]]) -> list[tuple[int, str]]:
+            rows = db.execute(
+                "SELECT s.ticket, s.holder_key, l.task_id FROM storyboard_account_slots s "
+                "JOIN storyboard_ledger l ON l.shot_hash = s.what AND l.state = 'open' "
+                "AND l.task_id IS NOT NULL WHERE s.account = %s AND s.state = 'held' "
+                "AND s.holder <> %s ORDER BY s.ticket", (account, self.holder)).fetchall()
+            return [(int(ticket), str(task)) for ticket, key, task in rows
+                    if _free(db, int(key))]
+        return self.ledger.transact(work)
+
+    def drop(self, ticket: int) -> None:
+        """A dead machine's lease whose task has ended: free (a living holder's is kept)."""
+        def work(db: psycopg.Connection[tuple[Any, ...]]) -> None:
+            row = db.execute("SELECT holder_key FROM storyboard_account_slots WHERE ticket = %s "
+                             "AND holder <> %s", (ticket, self.holder)).fetchone()
+            if row is not None and _free(db, int(row[0])):
+                db.execute("DELETE FROM storyboard_account_slots WHERE ticket = %s", (ticket,))
+        self.ledger.transact(work)
 
     def release(self, ticket: int) -> None:
+        self.mine.pop(ticket, None)
+        self.held.discard(ticket)
         self.ledger.transact(lambda db: db.execute(
             "DELETE FROM storyboard_account_slots WHERE ticket = %s AND holder = %s",
             (ticket, self.holder)))
@@ -159,3 +239,9 @@ class PgBoard:
                        (tokens - 1 if wait == 0 else tokens, float(row[2]), account, kind))
             return wait
         return self.ledger.transact(work)
+
+
+def _free(db: psycopg.Connection[tuple[Any, ...]], holder_key: int) -> bool:
+    """Whether a holder's session lock is free (its process is gone), for this transaction."""
+    row = db.execute("SELECT pg_try_advisory_xact_lock(%s)", (holder_key,)).fetchone()
+    return row is not None and bool(row[0])

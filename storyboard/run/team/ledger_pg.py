@@ -10,6 +10,11 @@ clone of a series at one table, ``storyboard_ledger``. The claim is PostgreSQL's
   writer's connection until the entry is settled. A process that dies loses its connection, and
   the server drops its locks: ``take_over`` is ``pg_try_advisory_lock`` on the entry.
 
+A connection the server dropped (a restart, a failover) is made again with backoff for up to
+``STORYBOARD_LEDGER_PATIENCE`` seconds (default 60), and the machine's claims and leases are taken
+again on it; past that, the call fails with a clear error and so does its shot (its task id stays
+in the local journal: the next run resumes it without paying twice).
+
 Credentials come only from the URL in the environment or libpq's usual places (``PGPASSWORD``,
 ``~/.pgpass``, ``PGSERVICE``); the schema refuses a password in the series file, and every message
 shows the URL without its user part.
@@ -18,6 +23,8 @@ shows the URL without its user part.
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import os
 import threading
 import time
@@ -37,7 +44,16 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+log = logging.getLogger("storyboard.run")
+
 LEDGER_ENV = "STORYBOARD_LEDGER"
+PATIENCE_ENV = "STORYBOARD_LEDGER_PATIENCE"
+PATIENCE = 60.0  # seconds a dropped connection is made again before a call fails
+BACKOFF = (0.1, 2.0)  # the first wait between reconnects, and the longest
+# After a reconnect (the server restarted, every session's locks gone) the living machines may
+# not have taken theirs again yet (each does at its next call: its next poll, 15 s apart at
+# most): for this long a free lock says nothing about its holder, so no claim is taken over.
+RESTART_GRACE = 30.0
 SCHEMES = ("postgresql://", "postgres://")
 SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # one advisory key: two machines never create the table at once
 _COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, intent_at, "
@@ -72,6 +88,7 @@ _KEEPALIVE: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalive
 class LedgerSettings:
     url: str
     origin: str  # "STORYBOARD_LEDGER" or "ledger" (the series file): for messages
+    patience: float = PATIENCE  # seconds a dropped connection is made again (``PATIENCE_ENV``)
 
     @property
     def shown(self) -> str:
@@ -89,7 +106,21 @@ def ledger_settings(setting: Any, environ: Mapping[str, str] | None = None
     if not isinstance(url, str) or not url.startswith(SCHEMES):
         raise StoryboardError(f"{origin}: expected a postgresql://host/database URL, got "
                               f"{redact(str(url))!r}")
-    return LedgerSettings(url, origin)
+    return LedgerSettings(url, origin, patience(env))
+
+
+def patience(env: Mapping[str, str]) -> float:
+    """``STORYBOARD_LEDGER_PATIENCE``: seconds, a finite number >= 0 (else refused)."""
+    text = env.get(PATIENCE_ENV, "").strip()
+    if not text:
+        return PATIENCE
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise StoryboardError(f"{PATIENCE_ENV}: {text[:40]!r} is not a number of seconds >= 0")
+    return value
 
 
 def lock_key(entry_id: str) -> int:
@@ -111,9 +142,10 @@ class PgLedger:
         self._held: set[str] = set()
         self._lock = threading.Lock()
         self._board: PgBoard | None = None
+        self._closed = False
+        self._reconnected: float | None = None  # when the connection was last made again
         try:
-            self._db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
-                settings.url, autocommit=True, application_name="storyboard", **_KEEPALIVE)
+            self._db: psycopg.Connection[tuple[Any, ...]] = self._connect()
             with self._db.transaction():
                 self._db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 self._db.execute(_SCHEMA)
@@ -127,30 +159,81 @@ class PgLedger:
         text = text.replace(password, "***") if password else text
         return mask_userinfo(text, self._settings.url)
 
+    def _connect(self) -> psycopg.Connection[tuple[Any, ...]]:
+        import psycopg
+        return psycopg.connect(self._settings.url, autocommit=True,
+                               application_name="storyboard", **_KEEPALIVE)
+
     def close(self) -> None:
+        self._closed = True  # never made again after this
         self._db.close()  # the server drops this session's claims with it
 
     def _run(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        import psycopg
-        try:
-            with self._lock:
-                cursor = self._db.execute(sql, params)
-                return cursor.fetchall() if cursor.description else []
-        except psycopg.errors.UniqueViolation:
-            raise
-        except psycopg.Error as exc:
-            raise JournalError(f"cannot use the team ledger {self.where}: "
-                               f"{self._scrub(exc)}") from exc
+        def work(db: psycopg.Connection[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+            cursor = db.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+        return self._call(work, in_transaction=False)
 
     def transact(self, work: Callable[[psycopg.Connection[tuple[Any, ...]]], T]) -> T:
         """Run ``work`` in one transaction on this ledger's connection (``account_pg``)."""
+        return self._call(work, in_transaction=True)
+
+    def _call(self, work: Callable[[psycopg.Connection[tuple[Any, ...]]], T], *,
+              in_transaction: bool) -> T:
+        """``work`` on the connection; one the server dropped is made again (``_again``)."""
         import psycopg
-        try:
-            with self._lock, self._db.transaction():
-                return work(self._db)
-        except psycopg.Error as exc:
-            raise JournalError(f"cannot use the team ledger {self.where}: "
-                               f"{self._scrub(exc)}") from exc
+        with self._lock:
+            lost: float | None = None
+            while True:
+                try:
+                    if not in_transaction:
+                        return work(self._db)
+                    with self._db.transaction():
+                        return work(self._db)
+                except psycopg.errors.UniqueViolation:
+                    raise
+                except psycopg.Error as exc:
+                    if self._closed or not (self._db.closed or self._db.broken):
+                        raise JournalError(f"cannot use the team ledger {self.where}: "
+                                           f"{self._scrub(exc)}") from exc
+                    lost = time.monotonic() if lost is None else lost
+                    self._again(lost, exc)
+
+    def _again(self, lost: float, cause: BaseException) -> None:
+        """A new connection, waiting longer between tries (``BACKOFF``), with this machine's
+        claims and leases taken again on it; a ``JournalError`` once ``patience`` seconds have
+        passed since the connection was lost."""
+        import psycopg
+        delay, error = BACKOFF[0], cause
+        while time.monotonic() - lost < self._settings.patience:
+            time.sleep(min(delay, max(0.0, self._settings.patience - (time.monotonic() - lost))))
+            delay = min(delay * 2, BACKOFF[1])
+            try:
+                db = self._connect()
+                self._db.close()
+                self._db = db
+                self._hold_again()
+                self._reconnected = time.monotonic()
+            except psycopg.Error as exc:  # down again, or not up yet: wait, try again
+                error = exc
+                continue
+            return
+        raise JournalError(f"cannot use the team ledger {self.where}: its connection was lost "
+                           f"and could not be made again within {self._settings.patience:g} s "
+                           f"({PATIENCE_ENV}): {self._scrub(error)}") from error
+
+    def _hold_again(self) -> None:
+        """After a reconnect: this machine's claims and leases, held again by its new session.
+        A claim another machine took over meanwhile is its now (it polls the same task)."""
+        if self._board is not None:
+            self._db.execute("SELECT pg_advisory_lock(%s)", (self._board.holder_key,))
+        for entry_id in sorted(self._held):
+            row = self._db.execute("SELECT pg_try_advisory_lock(%s)",
+                                   (lock_key(entry_id),)).fetchone()
+            if not (row and row[0]):
+                self._held.discard(entry_id)
+                log.warning("ledger claim %s was taken over while the ledger was away", entry_id)
+        log.warning("reconnected to the team ledger %s", self.where)
 
     def board(self) -> PgBoard:
         """The account-wide leases and rates shared through this ledger (``pacing.Board``)."""
@@ -166,14 +249,17 @@ class PgLedger:
         entry = LedgerEntry(uuid.uuid4().hex, provider, shot_hash, find_key, series, shot, None,
                             "open", intent_at if intent_at is not None else now, now)
         self._run("SELECT pg_advisory_lock(%s)", (lock_key(entry.id),))  # ours before it exists
+        self._held.add(entry.id)  # held again after a reconnect, as every claim
         try:
             self._run(f"INSERT INTO storyboard_ledger ({_COLUMNS}, holder) VALUES "
                       "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                       (entry.id, provider, shot_hash, find_key, series, shot, None, "open",
                        entry.intent_at, now, self.holder))
         except psycopg.errors.UniqueViolation:
-            self._release(entry.id)
             held = [e for e in self.entries(provider, shot_hash) if e.open]
+            if any(e.id == entry.id for e in held):  # ours: the insert landed, then a reconnect
+                return entry
+            self._release(entry.id)
             if held:
                 raise ShotClaimed(held[0]) from None
             return self.intend(provider, shot_hash, find_key, series=series, shot=shot,
@@ -187,7 +273,7 @@ class PgLedger:
     def take_over(self, entry_id: str) -> bool:
         if entry_id in self._held:
             return self._state(entry_id) == "open"
-        if not self._try_lock(entry_id):
+        if not self._dead(entry_id):
             return False
         taken = self._run("UPDATE storyboard_ledger SET holder = %s WHERE id = %s AND "
                           "state = 'open' RETURNING id", (self.holder, entry_id))
@@ -202,7 +288,18 @@ class PgLedger:
             return False
         if entry_id in self._held:
             return True
-        if self._try_lock(entry_id):
+        if self._dead(entry_id):
+            self._release(entry_id)
+            return False
+        return True
+
+    def _dead(self, entry_id: str) -> bool:
+        """Whether an entry's holder is gone: its lock is free (then ours), and not just after
+        our reconnect (``RESTART_GRACE``), when a living holder may not have taken it again."""
+        if not self._try_lock(entry_id):
+            return False
+        since = self._reconnected
+        if since is not None and time.monotonic() - since < RESTART_GRACE:
             self._release(entry_id)
             return False
         return True
