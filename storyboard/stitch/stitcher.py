@@ -55,6 +55,7 @@ from storyboard.stitch.model import (
     StitchResult,
 )
 from storyboard.stitch.timeline import Timeline, plan
+from storyboard.stitch.using import using
 
 __all__ = ["Layout", "choose_path", "lay_out", "prepare", "prepare_sound", "prepare_transitions",
            "stitch"]
@@ -133,7 +134,7 @@ def prepare(first: Path, clip: Path, options: StitchOptions) -> bool:
     finds it in ``options.cache_dir``. False when there is nothing to keep it in."""
     if options.cache_dir is None:
         return False
-    with tempfile.TemporaryDirectory(prefix=STITCH_DIR_PREFIX) as tmp:
+    with using(options.cache_dir), tempfile.TemporaryDirectory(prefix=STITCH_DIR_PREFIX) as tmp:
         store = _facts(options)
         facts = gather([first, clip], Path(tmp), store)
         fmt = concat.episode_format(facts[0], options)
@@ -235,8 +236,8 @@ def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = Non
         state_folder(options.cache_dir / "facts")
     _prepare_folder(out)
     clean_stale_temporaries(out.parent)  # what a killed stitch left behind
-    with tempfile.TemporaryDirectory(prefix=f"{STITCH_DIR_PREFIX}{os.getpid()}-",
-                                     dir=out.parent) as tmp:
+    with using(options.cache_dir), tempfile.TemporaryDirectory(
+            prefix=f"{STITCH_DIR_PREFIX}{os.getpid()}-", dir=out.parent) as tmp:
         result = _stitch_in(Path(tmp), clips, out, options)
     if options.cache_dir is not None:
         mezzanine.prune(options.cache_dir / "mezzanine")
