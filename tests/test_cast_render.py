@@ -189,7 +189,8 @@ output: {loudness: null}
 characters:
   mia: {image: {generate: "barista in her thirties, green apron"}, voice: mia-voice}
 voices:
-  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual?"}
+  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual?",
+              language: en}
 episodes:
   - id: ep01
     shots:
@@ -217,6 +218,7 @@ def test_a_line_spoken_in_a_designed_voice_drives_a_shot(tmp_path: Path, emulato
     assert {s["state"] for s in report["shots"]} == {"done"}
     stats = cast_stats(emu)
     assert stats["requests"]["speech"] == 1 and stats["voices"] == 1
+    assert stats["languages"] == {"English": 1}  # the voice's declared language, not "Auto"
     assert stats["characters"] == len(SPOKEN.split("say: \"")[1].split("\"")[0])
     assert submissions(emu) == 2
     code, report, err = render(series, "--yes")

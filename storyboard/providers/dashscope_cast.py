@@ -141,7 +141,7 @@ class CastCalls:
                                 shot=shot.id)
         answer = await self.provider._json(
             "POST", SPEECH_PATH, what="speech", shot=shot.id,
-            json=speech_body(asset.model, asset.prompt, asset.voice))
+            json=speech_body(asset.model, asset.prompt, asset.voice, asset.language))
         url = _audio_url(answer, shot.id)
         task_id = SPEECH_PREFIX + str(answer.get("request_id") or shot.hash[:32])
         self._speech[task_id] = url
@@ -203,7 +203,7 @@ class CastCalls:
         if url is None:
             answer = await self.provider._json(
                 "POST", SPEECH_PATH, what="speech of a voice's sample",
-                json=speech_body(model, text, state.task_id))
+                json=speech_body(model, text, state.task_id, str(output.get("language") or "")))
             url = _audio_url(answer, "")
             self._write(kept, json.dumps({"url": url, "at": time.time()}).encode())
         tmp = folder / f"{temp_prefix('sample')}{secrets.token_hex(4)}.wav"
