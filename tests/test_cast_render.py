@@ -1,23 +1,17 @@
 """A series whose cast is all generated, rendered through the emulator (issue 36).
 
 Two characters with two takes each, a place and one designed voice: exactly one request per take
-and voice, none on a second render, none twice after SIGKILLs; a lost voice-design answer is adopted
-from the account's list; picking another sheet marks exactly the shots that use it as changed.
+and voice, none on a second render (none twice after SIGKILLs: test_cast_loop); a lost
+voice-design answer is adopted from the account's list; picking another sheet marks exactly the
+shots that use it as changed.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 # `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
 from test_cli_dashscope import (  # noqa: F401
@@ -136,29 +130,6 @@ def test_a_lost_voice_design_answer_is_adopted_not_made_again(tmp_path: Path,
     assert cast_stats(emu)["voices"] == 1  # created once: found again by its name
     voice = next(s for s in report["shots"] if s["key"].endswith("voices/mia-voice"))
     assert voice["state"] == "done"
-
-
-@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
-def test_sigkill_at_any_instant_pays_for_nothing_twice(tmp_path: Path,
-                                                      emulator: Emulator) -> None:
-    emu = emulator(latency=0.6)
-    series = write(tmp_path / "cast")
-    environment = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url}
-    args = [sys.executable, "-m", "storyboard", "render", str(series), "--provider",
-            "dashscope", "--yes", "--quiet"]
-    for delay in (0.7, 1.6, 2.9):  # during the images, the voice, and the shots
-        child = subprocess.Popen(args, env=environment, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    final = subprocess.run(args, env=environment, capture_output=True, text=True, timeout=240,
-                           check=False)
-    assert final.returncode == 0, final.stderr
-    stats = cast_stats(emu)
-    assert stats["images"] == IMAGE_TAKES and stats["voices"] == 1, stats
-    assert submissions(emu) == SHOTS
-    assert emu.stats()["submissions"]["duplicates"] == 0
 
 
 def test_a_teammate_takes_the_cast_from_the_store(tmp_path: Path, emulator: Emulator) -> None:

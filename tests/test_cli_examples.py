@@ -46,6 +46,8 @@ def parses(line: str) -> None:
         value = values.get(param.name)
         if isinstance(param, click.Argument) and param.required:
             assert value is not None, (line, param.name)
+        if isinstance(param, click.Option) and param.hidden:
+            assert value in (None, False, param.default), (line, f"{param.name} is internal")
         if value is not None and isinstance(param.type, click.Choice):
             for each in value if isinstance(value, (list, tuple)) else [value]:
                 param.type.convert(each, param, ctx)  # click.BadParameter when not a choice
@@ -68,3 +70,5 @@ def test_an_example_with_an_option_the_command_lacks_is_caught() -> None:
         parses("storyboard render examples/coffee-shop --no-such-flag")
     with pytest.raises(click.BadParameter):
         parses("storyboard export examples/coffee-shop --format premiere")
+    with pytest.raises(AssertionError, match="internal"):
+        parses("storyboard render examples/coffee-shop --retake")

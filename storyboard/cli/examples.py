@@ -17,7 +17,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
              f"storyboard plan {SERIES} --offline --json"),
     "render": (f"storyboard render {SERIES}                 # the free local animatic",
                f"storyboard render {SERIES} --provider dashscope --budget 5",
-               f"storyboard render {SERIES} --shot ep01/ballad --retake"),
+               f"storyboard render {SERIES} --shot ep01/ballad --shot 'ep02/*'"),
     "status": (f"storyboard status {SERIES}", f"storyboard status {SERIES} --pending --json"),
     "cancel": (f"storyboard cancel {SERIES} --provider dashscope",),
     "emulate": ("storyboard emulate --port 8765",

@@ -242,6 +242,13 @@ class EmulatorApp(Starlette):
             await super().__call__(scope, receive, send)
             return
         self.service.stats.requests[endpoint] += 1
+        self.service.stats.open[endpoint] += 1  # a call a client killed now dies mid-call
+        try:
+            await self._answer(endpoint, scope, receive, send)
+        finally:
+            self.service.stats.open[endpoint] -= 1
+
+    async def _answer(self, endpoint: str, scope: Scope, receive: Receive, send: Send) -> None:
         fault = self.service.faults.take(endpoint)
         if fault is None:
             await super().__call__(scope, receive, send)
