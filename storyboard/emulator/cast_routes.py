@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator.app import answer, check_auth, origin, service_of
 from storyboard.emulator.assets import validate_image
 from storyboard.emulator.cast_media import png_size
+from storyboard.emulator.requests import answer, check_auth, origin, service_of
 from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.emulator.wire import API

@@ -41,7 +41,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.review.export import ExportError, ExportExtraMissing, ExportResult, visible
+from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, visible
 from storyboard.stitch import Clip
 from storyboard.stitch.cut import Cut
 from storyboard.stitch.episodes import cues_for, stitch_options

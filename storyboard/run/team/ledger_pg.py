@@ -17,7 +17,6 @@ shows the URL without its user part.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from storyboard.errors import JournalError, StoryboardError, mask_userinfo
 from storyboard.run.team.ledger import Ledger, LedgerEntry, LedgerState, ShotClaimed
+from storyboard.run.team.pg import SCHEMA_LOCK, advisory_key
 from storyboard.run.team.store import redact
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ T = TypeVar("T")
 
 LEDGER_ENV = "STORYBOARD_LEDGER"
 SCHEMES = ("postgresql://", "postgres://")
-SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # one advisory key: two machines never create the table at once
 _COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, intent_at, "
             "updated_at")
 _SCHEMA = """
@@ -94,7 +93,7 @@ def ledger_settings(setting: Any, environ: Mapping[str, str] | None = None
 
 def lock_key(entry_id: str) -> int:
     """The advisory lock key of an entry: 64 bits of its id's digest, signed as bigint."""
-    return int.from_bytes(hashlib.sha256(entry_id.encode()).digest()[:8], "big", signed=True)
+    return advisory_key(entry_id)
 
 
 class PgLedger:
