@@ -348,6 +348,7 @@ def test_cache_prune_right_after_a_render_frees_the_stitch_cache(
     rendered(series, "-o", tmp_path / "out")
     before = sizes(series)
     assert before["stitch cache: mezzanine video"] > 0
+    assert "stitch cache: mezzanine sound" not in before  # a render's stitch keeps no sound
     pruned = invoke("cache", "prune", series, "--max-size", "0")
     assert "a stitch running now" not in pruned.output
     after = sizes(series)

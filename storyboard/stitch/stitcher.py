@@ -115,12 +115,13 @@ def _mezzanines(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
     """Each distinct clip's mezzanine (cached; built in parallel when missing)."""
     store = _facts(options)
     folder = _cache(options, work)
+    sound = None if options.keep_sound else work / "sound"  # made for this stitch alone
 
     def one(i: int) -> Mezzanine:
         copy = path == "normalized" and concat.video_matches(facts[i], fmt)
         return mezzanine.prepare(facts[i], store.content_hash(facts[i].path), fmt,
                                  timeline.frames[i], "copy" if copy else "encode", options,
-                                 folder)
+                                 folder, sound)
 
     first = {f.path: i for i, f in reversed(list(enumerate(facts)))}
     with ThreadPoolExecutor(max_workers=_jobs(options)) as pool:
@@ -143,7 +144,7 @@ def prepare(first: Path, clip: Path, options: StitchOptions) -> bool:
         if folder != options.cache_dir / "mezzanine":
             return False  # the cache cannot be written: the stitch will make it itself
         mezzanine.prepare(facts[1], store.content_hash(clip), fmt, frames, "encode", options,
-                          folder)
+                          folder, None if options.keep_sound else Path(tmp) / "sound")
     return True
 
 
@@ -180,8 +181,8 @@ def prepare_sound(clips: Sequence[Clip], options: StitchOptions) -> int:
     (``stitch.splice``), with the clips' mezzanines if missing, so the stitch only encodes the
     sound around its joins. Returns how many sound encodes were made: 0 when the episode's sound
     is not spliced (a loudness target, music, the copy path) or there is nowhere to keep them."""
-    if options.loudness is not None or options.music is not None:
-        return 0
+    if options.loudness is not None or options.music is not None or not options.keep_sound:
+        return 0  # with the sound not kept, its encodes would not be either
     with _ahead(clips, options) as found:
         if found is None:
             return 0
