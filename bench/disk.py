@@ -29,12 +29,13 @@ from storyboard.media import ffmpeg
 from storyboard.run.housekeeping import MEZZANINE_SOUND, human, usage
 
 CLI = [sys.executable, "-m", "storyboard"]
+PLACES = 40  # distinct rooms, reused: a screenplay has at most 400 places (init's limit)
 
 
 def screenplay(path: Path, scenes: int) -> Path:
     lines = ["Title: Disk bench", "", ""]
     for i in range(scenes):
-        lines += [f"INT. ROOM {i} - DAY", "", f"Mia walks to window {i}.", "", "MIA",
+        lines += [f"INT. ROOM {i % PLACES} - DAY", "", f"Mia walks to window {i}.", "", "MIA",
                   f"This is line {i}, spoken in the room.", "", f"She turns away from {i}.", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
