@@ -47,6 +47,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "task adopt": (f"storyboard task adopt {SERIES} ep01/ballad TASK_ID",),
     "task forget": (f"storyboard task forget {SERIES} ep01/ballad --yes",),
     "models": ("storyboard models", "storyboard models --json"),
+    "breakdown": ("storyboard breakdown story.md --dry-run        # what it would ask and cost",
+                  "storyboard breakdown story.md my-series --episodes 12 --budget 2"),
 }
 
 
