@@ -181,8 +181,8 @@ def prepare_sound(clips: Sequence[Clip], options: StitchOptions) -> int:
     (``stitch.splice``), with the clips' mezzanines if missing, so the stitch only encodes the
     sound around its joins. Returns how many sound encodes were made: 0 when the episode's sound
     is not spliced (a loudness target, music, the copy path) or there is nowhere to keep them."""
-    if options.loudness is not None or options.music is not None or not options.keep_sound:
-        return 0  # with the sound not kept, its encodes would not be either
+    if options.loudness is not None or options.music is not None:
+        return 0
     with _ahead(clips, options) as found:
         if found is None:
             return 0
