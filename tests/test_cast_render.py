@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 # `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
 from test_cli_dashscope import (  # noqa: F401
     KEY,
