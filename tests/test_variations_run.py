@@ -305,6 +305,7 @@ def test_a_matrix_prepares_its_mezzanines_as_the_shots_arrive(
     assert len(preparing) == 7
     assert all(thread.startswith("storyboard-ahead") for thread in preparing), preparing
     # a render keeps no mezzanine sound: each variation's stitch makes its 6 clips' sound, an
-    # audio-only pass each (StitchOptions.keep_sound)
-    assert len([w for w, _ in where if w.startswith("preparing the sound of")]) == 3 * 6
+    # audio-only pass each (StitchOptions.keep_sound); what is prepared ahead of it (the sound's
+    # AAC encodes, kept) makes some too
+    assert len([w for w, _ in where if w.startswith("preparing the sound of")]) >= 3 * 6
     assert len([w for w, _ in where if w.startswith("blending")]) == 3  # one per variation
