@@ -2,13 +2,17 @@
 
     taskset -c 0 python bench/compile.py [--shots 2000] [--episodes 20]
 
-Timings (the first once, the others the best of five):
+Each row's name says what it measures. Timings (the first once, the others the best of five; the
+fresh check and PyYAML's load interleaved, five of each):
 - cold check: nothing cached (every media file probed by ffmpeg, every YAML file parsed), in
-  a process that has checked nothing: the baseline every ratio is against;
-- fresh parse: every YAML file read, parsed and schema-checked anew, and stored in the parse
-  cache (``series.load_source`` with the cache emptied): target at least 5,000 shots/s;
-- fresh check: the same, then every shot resolved and compiled again and the compiled series
-  stored (``.storyboard/checked/``; media facts cached: an edit to every episode at once);
+  a process that has checked nothing: the baseline the "x faster" ratios are against;
+- parse alone: every YAML file read, parsed and schema-checked anew, and stored in the parse
+  cache (``series.load_source`` with the cache emptied); no shot resolved or compiled;
+- fresh check, like for like: the parse, then every shot resolved and compiled again and the
+  compiled series stored (``.storyboard/checked/``; media facts cached: an edit to every episode
+  at once): what ``storyboard check`` does with no cache, and the figure the issue's targets
+  were set for (5,000 shots/s; at most 0.4x the time PyYAML's plain ``safe_load`` of the same
+  files takes, in the same run);
 - resolve and compile alone: the documents parsed once and held, every shot resolved and
   compiled again with nothing kept and nothing stored (the fresh check less its parse and its
   store; best of seven);
@@ -19,7 +23,8 @@ Timings (the first once, the others the best of five):
 - re-check, the same process, nothing changed (the studio's steady state);
 - one-episode edit, the same process: one shot of one episode changed, re-checked (what the
   studio does on a save): target at most 0.15 s.
-For scale, the same YAML through PyYAML's plain ``safe_load`` is printed too.
+PyYAML's plain ``safe_load`` of the same files, timed in the same run, is the fresh check's
+like-for-like baseline.
 """
 
 from __future__ import annotations
@@ -38,8 +43,12 @@ from storyboard.language.expand import expand_one
 from storyboard.language.series import load_source
 from storyboard.media import samples
 
-TARGET = 5000.0  # shots a second, fresh
+TARGET = 5000.0  # shots a second, the fresh check (parse, resolve, compile)
+PYYAML_TARGET = 0.4  # the fresh check's time at most this share of PyYAML's plain load's
 EDIT_TARGET = 0.15  # seconds, one episode edited
+PARSE = "parse alone (read, parse, schema-check and cache every file; nothing resolved or compiled)"
+FRESH = "fresh check, like for like (parse, resolve and compile every shot, store the series)"
+EDIT = "one-episode edit re-checked, the same process (the studio's save)"
 
 
 def make_series(root: Path, shots: int, episodes: int) -> list[Path]:
@@ -136,10 +145,13 @@ def main() -> None:
             edit_one(files, rounds)
             new_process()
 
-        timings = [("fresh parse (read, parse, schema-check, cache every file)",
-                    best_of(5, fresh_parse)),
-                   ("fresh check (parse, resolve and compile every shot; media facts cached)",
-                    best_of(5, fresh)),
+        texts = [f.read_text() for f in files]
+        # The fresh check and PyYAML's plain load, interleaved (a, b, a, b, ...) so a burst of
+        # load on a shared machine falls on both: the best of each.
+        pairs = [(best_of(1, fresh), best_of(1, lambda: [yaml.safe_load(t) for t in texts]))
+                 for _ in range(5)]
+        baseline = min(b for _, b in pairs)
+        timings = [(PARSE, best_of(5, fresh_parse)), (FRESH, min(f for f, _ in pairs)),
                    ("resolve and compile alone (parsed documents in memory, nothing kept)",
                     best_of(7, resolve_compile)),
                    ("re-check, a new process (parse cache and compiled series on disk)",
@@ -148,25 +160,25 @@ def main() -> None:
         compile_path(root)
         timings.append(("re-check, the same process, nothing changed",
                         best_of(5, lambda: compile_path(root))))
-        timings.append(("one-episode edit, the same process",
-                        best_of(5, lambda: (edit_one(files, rounds), compile_path(root)))))
-        texts = [f.read_text() for f in files]
-        baseline = best_of(3, lambda: [yaml.safe_load(t) for t in texts])
+        timings.append((EDIT, best_of(5, lambda: (edit_one(files, rounds), compile_path(root)))))
     report(count, cold, baseline, timings)
 
 
 def report(count: int, cold: float, baseline: float, timings: list[tuple[str, float]]) -> None:
     print(f"shots: {count}")
-    print(f"for scale, yaml.safe_load of the same files: {baseline:.3f} s = "
-          f"{count / baseline:,.0f} shots/s")
+    print(f"PyYAML's plain safe_load of the same files (the fresh check's like-for-like baseline): "
+          f"{baseline:.3f} s = {count / baseline:,.0f} shots/s")
     print(f"cold check (nothing cached, the baseline): {cold:.3f} s = {count / cold:,.0f} shots/s")
     for name, seconds in timings:
         rate = count / seconds
         line = f"{name}: {seconds:.3f} s = {rate:,.0f} shots/s, {cold / seconds:.1f}x faster " \
                "than the cold check"
-        if name.startswith("fresh parse"):
-            line += f" (target {TARGET:,.0f}/s: {'met' if rate >= TARGET else 'NOT met'})"
-        if name.startswith("one-episode"):
+        if name == FRESH:
+            share = seconds / baseline
+            line += (f"; {share:.2f}x PyYAML's time (target at most {PYYAML_TARGET}x: "
+                     f"{'met' if share <= PYYAML_TARGET else 'NOT met'}); "
+                     f"target {TARGET:,.0f} shots/s: {'met' if rate >= TARGET else 'NOT met'}")
+        if name == EDIT:
             line += f" (target {EDIT_TARGET} s: {'met' if seconds <= EDIT_TARGET else 'NOT met'})"
         print(line)
 

@@ -53,8 +53,11 @@ def test_the_stitch_finds_every_mezzanine_made(tmp_path: Path, make_media: MakeM
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     stitching, states = _render(tmp_path, make_media, monkeypatch)
     assert states == ["stitching", "stitched"]
-    # the mezzanines and the transitions were all made ahead: the stitch encodes no picture
-    assert not [w for w in stitching if w.startswith(("preparing", "blending"))], stitching
+    # the mezzanines and the transitions were all made ahead: the stitch encodes no picture; it
+    # makes each clip's sound (a render keeps none: StitchOptions.keep_sound), an audio pass each
+    assert not [w for w in stitching if w.startswith(("preparing", "blending"))
+                and not w.startswith("preparing the sound of")], stitching
+    assert len([w for w in stitching if w.startswith("preparing the sound of")]) == 4
     kept = tmp_path / "s" / ".storyboard" / "stitch-cache" / "mezzanine"
     blends = set(kept.glob(f"*{mezzanine.BLEND_MARK}*.mp4"))  # the transitions (stitch.blends)
     assert blends and len(set(kept.glob("*.mp4")) - blends) == 4  # the title card, three shots

@@ -176,6 +176,33 @@ def test_voice_then_a_line_in_it(emu: EmulatorServer, tmp_path: Path) -> None:
     assert gone.status is TaskStatus.UNKNOWN and gone.code == "Gone"
 
 
+def test_voice_design_takes_each_target_model_the_service_takes(emu: EmulatorServer) -> None:
+    """The HTTP snapshot and both realtime ones; a voice made for a realtime snapshot is refused
+    by the HTTP speech call (the target must be the model that speaks), as the service does."""
+    import httpx
+
+    from storyboard.targets.assets import QWEN_VOICE_DESIGN
+    targets = ("qwen3-tts-vd-2026-01-26", "qwen3-tts-vd-realtime-2026-01-15",
+               "qwen3-tts-vd-realtime-2025-12-16")
+    assert QWEN_VOICE_DESIGN.target_models == targets
+    headers = {"Authorization": f"Bearer {KEY}"}
+    made = {}
+    for n, target in enumerate(targets):
+        answer = httpx.post(f"{emu.base_url}/services/audio/tts/customization", json={
+            "model": "qwen-voice-design", "input": {
+                "action": "create", "target_model": target, "voice_prompt": "a calm voice",
+                "preview_text": "Hello there.", "preferred_name": f"t{n}", "language": "en"}},
+            headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["output"]["target_model"] == target
+        made[target] = answer.json()["output"]["voice"]
+    speak = f"{emu.base_url}/services/aigc/multimodal-generation/generation"
+    for target, voice in made.items():
+        said = httpx.post(speak, headers=headers, json={"model": QWEN3_TTS_VD.id, "input": {
+            "text": "Hi.", "voice": voice, "language_type": "English"}})
+        assert said.status_code == (200 if target == QWEN3_TTS_VD.id else 400), said.text
+
+
 def test_lost_voice_is_found_not_created_again(emu: EmulatorServer, tmp_path: Path) -> None:
     shot = designed(design="a bright young voice, quick and cheerful")
     before = emu.stats()["cast"]["voices"]

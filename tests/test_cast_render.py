@@ -1,19 +1,15 @@
 """A series whose cast is all generated, rendered through the emulator (issue 36).
 
 Two characters with two takes each, a place and one designed voice: exactly one request per take
-and voice, none on a second render, none twice after SIGKILLs; a lost voice-design answer is adopted
-from the account's list; picking another sheet marks exactly the shots that use it as changed.
+and voice, none on a second render (none twice after SIGKILLs: test_cast_loop); a lost
+voice-design answer is adopted from the account's list; picking another sheet marks exactly the
+shots that use it as changed.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -138,29 +134,6 @@ def test_a_lost_voice_design_answer_is_adopted_not_made_again(tmp_path: Path,
     assert voice["state"] == "done"
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
-def test_sigkill_at_any_instant_pays_for_nothing_twice(tmp_path: Path,
-                                                      emulator: Emulator) -> None:
-    emu = emulator(latency=0.6)
-    series = write(tmp_path / "cast")
-    environment = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url}
-    args = [sys.executable, "-m", "storyboard", "render", str(series), "--provider",
-            "dashscope", "--yes", "--quiet"]
-    for delay in (0.7, 1.6, 2.9):  # during the images, the voice, and the shots
-        child = subprocess.Popen(args, env=environment, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    final = subprocess.run(args, env=environment, capture_output=True, text=True, timeout=240,
-                           check=False)
-    assert final.returncode == 0, final.stderr
-    stats = cast_stats(emu)
-    assert stats["images"] == IMAGE_TAKES and stats["voices"] == 1, stats
-    assert submissions(emu) == SHOTS
-    assert emu.stats()["submissions"]["duplicates"] == 0
-
-
 def test_a_teammate_takes_the_cast_from_the_store(tmp_path: Path, emulator: Emulator) -> None:
     emu = emulator()
     alice = tmp_path / "alice" / "cast"
@@ -189,7 +162,8 @@ output: {loudness: null}
 characters:
   mia: {image: {generate: "barista in her thirties, green apron"}, voice: mia-voice}
 voices:
-  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual?"}
+  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual?",
+              language: en}
 episodes:
   - id: ep01
     shots:
@@ -217,6 +191,7 @@ def test_a_line_spoken_in_a_designed_voice_drives_a_shot(tmp_path: Path, emulato
     assert {s["state"] for s in report["shots"]} == {"done"}
     stats = cast_stats(emu)
     assert stats["requests"]["speech"] == 1 and stats["voices"] == 1
+    assert stats["languages"] == {"English": 1}  # the voice's declared language, not "Auto"
     assert stats["characters"] == len(SPOKEN.split("say: \"")[1].split("\"")[0])
     assert submissions(emu) == 2
     code, report, err = render(series, "--yes")

@@ -90,6 +90,9 @@ def test_declarations_carry_the_spec_facts() -> None:
     assert QWEN3_TTS_VD.price("cn").unit == "10k-characters"
     assert (QWEN_VOICE_DESIGN.prompt_limit, QWEN_VOICE_DESIGN.preview_limit) == (2048, 1024)
     assert speech_characters("ab") == 2 and speech_characters("早上好") == 6
+    assert QWEN_VOICE_DESIGN.target_models == (  # the HTTP snapshot and both realtime ones
+        "qwen3-tts-vd-2026-01-26", "qwen3-tts-vd-realtime-2026-01-15",
+        "qwen3-tts-vd-realtime-2025-12-16")
 
 
 def test_prices_are_overridable_and_fail_closed() -> None:
@@ -243,6 +246,21 @@ def test_image_task_polls_and_serves_pngs(http: httpx.Client, emu: EmulatorServe
     assert emu.stats()["cast"]["images"] == before + 2
     url = done["output"]["choices"][0]["message"]["content"][0]["image"]
     assert http.get(url.replace("Signature=", "Signature=0")).status_code == 403
+
+
+def test_a_tier_word_is_a_pixel_budget_in_the_frames_ratio(http: httpx.Client) -> None:
+    """``2K`` is 2048² pixels in the frame's ratio (the first reference's; square with none),
+    never a 2048x2048 square for a 16:9 reference; each side at most the model's limit."""
+    square = generate(http, image_body(size="1K"))
+    assert square["usage"]["size"] == "1024*1024"  # text-to-image: no frame, square
+    wide = image_body(size="2K")
+    wide["input"]["messages"][0]["content"].append({"image": data_uri(640, 360)})
+    assert generate(http, wide)["usage"]["size"] == "2048*1152"
+    tall = image_body(size="1K")
+    tall["input"]["messages"][0]["content"].append({"image": data_uri(480, 640)})
+    done = generate(http, tall)
+    assert done["usage"]["size"] == "880*1184"  # 1024² pixels at 3:4, in multiples of 16
+    assert png_size(pictures(http, done)[0]) == (880, 1184, False)
 
 
 def test_images_depend_on_prompt_and_seed(http: httpx.Client) -> None:

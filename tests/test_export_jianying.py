@@ -1,16 +1,17 @@
 """`storyboard export --format jianying|capcut`: a draft folder per episode, read back as JSON.
 
-The rendered example is written as drafts and ``draft_info.json`` is parsed: its tracks, every
+The rendered example is written as drafts and ``draft_content.json`` is parsed: its tracks, every
 clip's place and trim to the frame (the stitcher's clock, transitions centred on their cuts), the
 transitions, the music bed and the subtitles, which must say what the stitched episode's SRT says,
-when it says it. Media lives in the draft (``materials/``) under relative paths, so the draft
-survives a move; the same episode writes the same bytes.
+when it says it. Each target's draft is what its editor and the maintained library read: the main
+file under pyJianYingDraft's name (and the macOS editors'), the target's header, media inside the
+draft (``materials/``) under absolute paths, as the library writes them; the library's own
+``load_template`` reads the draft back; the same episode writes the same bytes.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from storyboard.cli import cli
 from storyboard.language.compile import compile_path
 from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.review.export import ExportError, export_series, visible
-from storyboard.review.jianying import MAIN_FILE, micro
+from storyboard.review.jianying import MAC_FILE, MAIN_FILE, micro
 from storyboard.run.cache import OutputCache
 from storyboard.stitch.cut import Cut, episode_cut
 from storyboard.stitch.episodes import EpisodeBuilder
@@ -77,7 +78,9 @@ def test_a_draft_per_episode_with_video_music_and_subtitle_tracks(
     assert sorted(p.name for p in out.iterdir()) == ["ep01-jianying", "ep02-jianying"]
     assert "wrote " + str(out / "ep01-jianying") + " (16.500 s at 30 fps)" in output
     folder = out / "ep01-jianying"
-    assert {p.name for p in folder.iterdir()} == {MAIN_FILE, "draft_meta_info.json", "materials"}
+    assert {p.name for p in folder.iterdir()} == {MAIN_FILE, MAC_FILE, "draft_meta_info.json",
+                                                  "materials"}
+    assert (folder / MAC_FILE).read_bytes() == (folder / MAIN_FILE).read_bytes()
     data = draft(folder)
     assert [(t["type"], t["name"]) for t in data["tracks"]] == [
         ("video", "video"), ("audio", "music"), ("text", "subtitles")]
@@ -142,34 +145,47 @@ def test_the_music_bed_loops_to_the_episode_at_its_volume(
     data = draft(drafts["jianying"][0] / "ep01-jianying")
     (bed,) = data["materials"]["audios"]
     music = track(data, "music")
-    assert bed["path"] == "materials/music-bed.mp3"
+    assert bed["path"] == str(drafts["jianying"][0] / "ep01-jianying" / "materials" / "music-bed.mp3")
     assert sum(s["target_timerange"]["duration"] for s in music) == 16_500_000
     assert music[0]["volume"] == pytest.approx(10 ** (-14 / 20))  # music: {volume: -14} (dB)
     assert data["materials"]["audio_fades"][0]["fade_out_duration"] == 1_000_000
     assert "the music bed is not ducked" in drafts["jianying"][1]
 
 
-def test_media_is_inside_the_draft_under_relative_paths(
-        drafts: dict[str, tuple[Path, str]], tmp_path: Path) -> None:
-    moved = tmp_path / "elsewhere"
-    shutil.copytree(drafts["jianying"][0] / "ep01-jianying", moved)
-    data = draft(moved)
+def test_media_is_inside_the_draft_under_absolute_paths_as_the_library_writes(
+        drafts: dict[str, tuple[Path, str]]) -> None:
+    folder = drafts["jianying"][0] / "ep01-jianying"
+    data = draft(folder)
     paths = [m["path"] for m in data["materials"]["videos"] + data["materials"]["audios"]]
-    assert paths == ["materials/01-title-card.mp4", "materials/02-ballad.mp4",
-                     "materials/03-reply.mp4", "materials/music-bed.mp3"]
-    assert all((moved / p).is_file() for p in paths)
-    text = (moved / MAIN_FILE).read_text("utf-8")
-    assert str(drafts["jianying"][0]) not in text and "/tmp" not in text
+    assert paths == [str(folder / "materials" / name) for name in (
+        "01-title-card.mp4", "02-ballad.mp4", "03-reply.mp4", "music-bed.mp3")]
+    assert all(Path(p).is_absolute() and Path(p).is_file() for p in paths)
+
+
+def test_each_target_carries_its_editors_header_and_the_library_reads_it_back(
+        drafts: dict[str, tuple[Path, str]]) -> None:
+    import pyJianYingDraft
+    for name, source in (("jianying", "lv"), ("capcut", "cc")):
+        folder = drafts[name][0] / f"ep01-{name}"
+        data = draft(folder)
+        assert data["platform"]["app_source"] == data["last_modified_platform"]["app_source"] \
+            == source
+        loaded = pyJianYingDraft.DraftFolder(str(drafts[name][0])).load_template(f"ep01-{name}")
+        assert loaded.duration == data["duration"] == 16_500_000  # the library's own reader
+        assert [t["name"] for t in loaded.content["tracks"]] == ["video", "music", "subtitles"]
+    assert draft(drafts["jianying"][0] / "ep01-jianying")["platform"]["app_version"] == "5.9.0"
 
 
 def test_the_same_episode_writes_the_same_bytes(
         drafts: dict[str, tuple[Path, str]], rendered_example: tuple[Path, Path],
         tmp_path: Path) -> None:
     manifest = compile_path(rendered_example[0])
+    out = drafts["jianying"][0]
+    before = {n: (out / "ep01-jianying" / n).read_bytes() for n in (MAIN_FILE, "draft_meta_info.json")}
+    export_series(manifest, "jianying", out=out, episode="ep01")  # again, in the same place
+    for name, data in before.items():
+        assert (out / "ep01-jianying" / name).read_bytes() == data
     export_series(manifest, "jianying", out=tmp_path, episode="ep01")
-    for name in (MAIN_FILE, "draft_meta_info.json"):
-        assert (tmp_path / "ep01-jianying" / name).read_bytes() == (
-            drafts["jianying"][0] / "ep01-jianying" / name).read_bytes()
     capcut = draft(drafts["capcut"][0] / "ep01-capcut")
     assert capcut["id"] != draft(tmp_path / "ep01-jianying")["id"]  # two drafts, two ids
     assert "CapCut may show them as missing" in drafts["capcut"][1]

@@ -283,11 +283,8 @@ def test_cache_prune_reaches_its_size_removing_what_is_free_first(
     assert sorted((series / ".storyboard" / "inputs").rglob("*")) == inputs
 
 
-def test_a_mezzanine_a_stitch_is_using_keeps_its_sound(tmp_path: Path) -> None:
-    import os
-
-    from storyboard.run.housekeeping import IN_USE, prune
-    series = tmp_path / "s"
+def mezzanines(series: Path) -> tuple[Path, Path]:
+    """Two cached mezzanines (video, sound, record), both 40 days old."""
     folder = series / ".storyboard" / "stitch-cache" / "mezzanine"
     used, unused = folder / ("1" * 32), folder / ("2" * 32)
     for stem in (used, unused):
@@ -295,8 +292,84 @@ def test_a_mezzanine_a_stitch_is_using_keeps_its_sound(tmp_path: Path) -> None:
         blob(stem.with_suffix(".wv"), 1000)
         stem.with_suffix(".json").write_text("{}", encoding="utf-8")
     age(series / ".storyboard", 40)
+    return used, unused
+
+
+HOLD = """\
+import sys, time
+from pathlib import Path
+from storyboard.stitch.using import using
+with using(Path(sys.argv[1])):
+    print("holding", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_mezzanine_a_running_stitch_may_be_reading_keeps_its_sound(tmp_path: Path) -> None:
+    import os
+
+    from storyboard.run.housekeeping import IN_USE, prune
+    series = tmp_path / "s"
+    used, unused = mezzanines(series)
     os.utime(used.with_suffix(".json"))  # a stitch (the studio's, a sheet's) read it just now
-    report = prune(series, set(), max_size=0)
+    stitching = subprocess.Popen([sys.executable, "-c", HOLD, str(used.parent.parent)],
+                                 stdout=subprocess.PIPE, text=True)
+    try:
+        assert stitching.stdout is not None and stitching.stdout.readline() == "holding\n"
+        report = prune(series, set(), max_size=0)
+    finally:
+        stitching.kill()
+        stitching.wait()
     assert used.with_suffix(".wv").is_file() and used.with_suffix(".mp4").is_file()
     assert not unused.with_suffix(".wv").exists() and not unused.with_suffix(".mp4").exists()
     assert report.kept[IN_USE] == 2 * 1000 + len("{}")  # its video, record and sound
+
+
+def test_with_no_stitch_running_a_file_used_just_now_is_pruned_and_a_dead_hold_goes(
+        tmp_path: Path) -> None:
+    import os
+
+    from storyboard.run.housekeeping import IN_USE, kind_of, prune
+    series = tmp_path / "s"
+    used, _ = mezzanines(series)
+    os.utime(used.with_suffix(".json"))  # the render that just ended read it
+    dead = used.parent.parent / f".using-{dead_pid()}-1.lock"  # a stitch killed mid-way
+    dead.write_text("", encoding="utf-8")
+    assert kind_of(("stitch-cache", dead.name)) == "locks"
+    report = prune(series, set(), max_size=0)
+    assert IN_USE not in report.kept
+    assert not used.with_suffix(".wv").exists() and not used.with_suffix(".mp4").exists()
+    assert report.freed == 4 * 1000 + 2 * len("{}")
+    assert not dead.exists()
+
+
+def test_cache_prune_right_after_a_render_frees_the_stitch_cache(
+        series: Path, tmp_path: Path) -> None:
+    rendered(series, "-o", tmp_path / "out")
+    before = sizes(series)
+    assert before["stitch cache: mezzanine video"] > 0
+    assert "stitch cache: mezzanine sound" not in before  # a render's stitch keeps no sound
+    pruned = invoke("cache", "prune", series, "--max-size", "0")
+    assert "a stitch running now" not in pruned.output
+    after = sizes(series)
+    assert not any(kind.startswith("stitch cache") for kind in after), after
+    assert not list((series / ".storyboard" / "stitch-cache").glob(".using-*"))
+
+
+def test_cache_names_the_providers_records_and_prune_keeps_them(series: Path) -> None:
+    state = series / ".storyboard"
+    records = {"designed voices' previews and samples (DashScope)": blob(
+                   state / "dashscope" / "voices" / "voice-1.wav", 300),
+               "spoken lines' answers (DashScope)": blob(
+                   state / "dashscope" / "speech" / "task-1.json", 40),
+               "ComfyUI jobs sent": blob(state / "comfyui" / "jobs" / "p-1.json", 50),
+               "ComfyUI throughput": blob(state / "comfyui" / "throughput.json", 20)}
+    age(state, 400)
+    kinds = sizes(series)
+    assert "other" not in kinds, kinds
+    for kind, path in records.items():
+        assert kinds[kind] == path.stat().st_size, (kind, kinds)
+    shown = invoke("cache", series)
+    assert "DashScope" in shown.stdout and "other" not in shown.stdout
+    invoke("cache", "prune", series, "--max-size", "0", "--older-than", "1d")
+    assert all(path.is_file() for path in records.values())

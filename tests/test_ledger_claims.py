@@ -226,3 +226,18 @@ def test_a_claim_won_just_after_another_run_finished_is_given_back(
         assert [a.task_id for a in restored] == ["t-elsewhere"]
         journal.set_state(restored[0].id, "done")
         assert journal.begin(shot, "fake", "fake", estimate=0.2).state == "intent"
+
+
+def test_the_holder_lock_is_filelocks_as_the_render_lock_is(tmp_path: Path) -> None:
+    """The SQLite ledger's holder file is locked through ``filelock`` (flock on POSIX, msvcrt on
+    Windows), never left unlocked where ``fcntl`` is missing: held while the ledger is open, free
+    and gone once it is closed."""
+    import filelock
+    ledger = SqliteLedger(tmp_path / LEDGER_NAME)
+    held = tmp_path / "holders" / f"{ledger.holder}.lock"
+    with pytest.raises(filelock.Timeout):
+        filelock.FileLock(str(held), timeout=0).acquire()
+    ledger.close()
+    assert not held.exists()
+    import storyboard.run.team.ledger as module
+    assert not hasattr(module, "fcntl")  # one lock for every platform: filelock's

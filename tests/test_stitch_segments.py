@@ -350,6 +350,26 @@ def test_a_mezzanine_without_its_sound_has_only_its_sound_made_again(
     assert not old_wav.exists()
 
 
+def test_a_stitch_that_keeps_no_sound_writes_the_same_episode_and_keeps_only_video(
+        make_media: MakeMedia, tmp_path: Path) -> None:
+    """``keep_sound=False`` (a render's stitch): the mezzanines' sound is made in the stitch's
+    work folder and goes with it; the episode is the same bytes as one stitched with the sound
+    kept, and a second such stitch encodes no video again."""
+    kept = run(make_media, tmp_path / "kept", "crossfades")
+    lean = run(make_media, tmp_path / "lean", "crossfades", keep_sound=False)
+    assert lean.out.read_bytes() == kept.out.read_bytes()
+    folder = tmp_path / "lean" / "cache" / "mezzanine"
+    assert not list(folder.glob(f"*{mezzanine.SOUND}"))  # its AAC encodes may stay: small
+    assert len([p for p in folder.glob("*.mp4") if mezzanine.BLEND_MARK not in p.name]) == 3
+    assert len(list((tmp_path / "kept" / "cache" / "mezzanine").glob(f"*{mezzanine.SOUND}"))) == 3
+    videos = {p: p.stat().st_mtime_ns for p in folder.glob("*.mp4")
+              if mezzanine.BLEND_MARK not in p.name}
+    again = run(make_media, tmp_path / "lean", "crossfades", keep_sound=False)
+    assert again.out.read_bytes() == kept.out.read_bytes()
+    assert {p: p.stat().st_mtime_ns for p in videos} == videos  # no video made again
+    assert not list(folder.glob(f"*{mezzanine.SOUND}"))
+
+
 @pytest.mark.parametrize("name", ["odd lengths", "dissolves"])
 def test_same_inputs_give_the_same_bytes(make_media: MakeMedia, tmp_path: Path,
                                          name: str) -> None:

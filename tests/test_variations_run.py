@@ -298,9 +298,14 @@ def test_a_matrix_prepares_its_mezzanines_as_the_shots_arrive(
 
     monkeypatch.setattr(ffmpeg, "run", spy)
     assert invoke("render", root, "--draft").exit_code == 0
-    preparing = [thread for what, thread in where if what.startswith("preparing")]
+    preparing = [thread for what, thread in where
+                 if what.startswith("preparing") and what.endswith("for the episode format")]
     # the hook, 3 pitches and 3 end cards (each differs per variation): each made once, all by
     # the thread that prepares them as they arrive, none while stitching
     assert len(preparing) == 7
     assert all(thread.startswith("storyboard-ahead") for thread in preparing), preparing
+    # a render keeps no mezzanine sound: each variation's stitch makes its 6 clips' sound, an
+    # audio-only pass each (StitchOptions.keep_sound); what is prepared ahead of it (the sound's
+    # AAC encodes, kept) makes some too
+    assert len([w for w, _ in where if w.startswith("preparing the sound of")]) >= 3 * 6
     assert len([w for w, _ in where if w.startswith("blending")]) == 3  # one per variation

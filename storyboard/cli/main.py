@@ -19,6 +19,7 @@ from storyboard.cli.cache import cache
 from storyboard.cli.config import config
 from storyboard.cli.doctor import doctor
 from storyboard.cli.emulate import emulate
+from storyboard.cli.examples import attach
 from storyboard.cli.init import init
 from storyboard.cli.models import models
 from storyboard.cli.store import pull, push
@@ -39,6 +40,7 @@ for command in (render.check, render.compile_command, render.plan, render.render
                 review.sheet, review.export, studio, mcp, takes.takes, takes.pick, takes.approve,
                 takes.retake, cache, task, models, breakdown):
     cli.add_command(command)
+attach(cli)  # each command's --help ends with examples
 
 
 _TERMINATED: list[int] = []  # the SIGTERM that ended this process, if one did

@@ -10,6 +10,7 @@ the breakdown (``chat``), and fails on demand (see ``faults``). Start one in a t
     {"submissions": {"total": N, "by_body": {SHA256: n}, "by_prompt": {SHA256: n}, "duplicates": n},
      "requests": {"submit": n, "query": n, "cancel": n, "list": n, "policy": n, "upload": n,
                   "download": n},                       (every request, faulted ones too)
+     "open": {"image": n, ...},                         (calls being answered now, by endpoint)
      "faults": {"submit:429": n, ...},                  (faults applied, by ENDPOINT:KIND[=ARG])
      "tasks": {"PENDING": n, "RUNNING": n, "SUCCEEDED": n, "FAILED": n, "CANCELED": n,
                "UNKNOWN": n},
@@ -17,7 +18,8 @@ the breakdown (``chat``), and fails on demand (see ``faults``). Start one in a t
      "streamed": n,                                    (bytes sent by endless downloads)
      "webhooks": {"204": n, ...},                      (gateway callbacks sent, by answer status)
      "cast": {"requests": {"image": n, "voice": n, "speech": n},
-              "images": n, "voices": n, "characters": n},   (what the cast's routes billed)
+              "images": n, "voices": n, "characters": n,    (what the cast's routes billed)
+              "languages": {"English": n}},             (lines spoken, by language_type)
      "in_flight": {"now": {KEY: n}, "peak": {KEY: n}, "max": n, "throttled": n,
                    "task_seconds": s, "tasks_ended": n},
                               (tasks PENDING or RUNNING per key digest, never the key; the most

@@ -17,8 +17,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,10 +28,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator import gateways
+from storyboard.emulator import cast_routes, chat, gateways
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import parse_rate, parse_script
 from storyboard.emulator.render import RenderFn
+from storyboard.emulator.requests import account_of, answer, check_auth, origin, service_of
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import new_id
 from storyboard.emulator.uploads import OssError
@@ -43,35 +42,6 @@ from storyboard.targets.assets import image_model_of
 from storyboard.targets.models import model_of
 
 MAX_FORM_FILES = 1
-
-
-def service_of(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
-
-
-def answer(data: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse({"request_id": new_id(), **data}, status_code=status)
-
-
-def check_auth(request: Request) -> None:
-    """401 InvalidApiKey unless a bearer key is given (and is the configured one, if any)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, key = header.partition(" ")
-    expected = service_of(request).config.api_key
-    if scheme.lower() != "bearer" or not key.strip() or (
-            expected is not None and not hmac.compare_digest(key.strip(), expected)):
-        raise ApiError(401, "InvalidApiKey", "Invalid API-key provided.")
-
-
-def account_of(request: Request) -> str:
-    """Whose task this is: a short digest of the bearer key (the key itself is never kept)."""
-    key = request.headers.get("authorization", "").partition(" ")[2].strip()
-    return hashlib.sha256(key.encode()).hexdigest()[:12]
-
-
-def origin(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 # --- the native API --------------------------------------------------------------------------
@@ -242,6 +212,13 @@ class EmulatorApp(Starlette):
             await super().__call__(scope, receive, send)
             return
         self.service.stats.requests[endpoint] += 1
+        self.service.stats.open[endpoint] += 1  # a call a client killed now dies mid-call
+        try:
+            await self._answer(endpoint, scope, receive, send)
+        finally:
+            self.service.stats.open[endpoint] -= 1
+
+    async def _answer(self, endpoint: str, scope: Scope, receive: Receive, send: Send) -> None:
         fault = self.service.faults.take(endpoint)
         if fault is None:
             await super().__call__(scope, receive, send)
@@ -254,8 +231,6 @@ class EmulatorApp(Starlette):
 def create_app(config: EmulatorConfig | None = None, *,
                render: RenderFn | None = None) -> EmulatorApp:
     """The emulator as an ASGI application. ``render`` replaces the local provider's renderer."""
-    from storyboard.emulator import cast_routes, chat  # cast_routes reads this module's helpers
-
     service = Service(config or EmulatorConfig(), render=render)
 
     @asynccontextmanager

@@ -33,9 +33,13 @@ from storyboard.emulator.validate import ApiError, invalid
 from storyboard.targets.assets import ImageModel, image_model_of
 
 SIZE = re.compile(r"^([1-9][0-9]{1,4})\*([1-9][0-9]{1,4})$")
-TIERS = {"1K": 1024, "2K": 2048, "4K": 4096}  # a tier word: a square picture
+# A tier word is a pixel budget (its side squared) in the frame's ratio: the first reference's
+# when there is one (an edit keeps its picture's shape), else square (text-to-image), each side
+# at most the model's limit.
+TIERS = {"1K": 1024, "2K": 2048, "4K": 4096}
 DATA_URI = re.compile(r"^data:image/(png|jpeg|jpg|bmp|webp);base64,(.*)$", re.DOTALL)
 Known = Callable[[str, str], bool]  # (oss:// url, model): uploaded for that model
+SizeOf = Callable[[str], "tuple[int, int] | None"]  # an uploaded picture's width and height
 
 
 @dataclass(frozen=True)
@@ -164,23 +168,43 @@ def _text(model: ImageModel, where: str, text: object) -> str:
     return text
 
 
-def _size(model: ImageModel, params: Mapping[str, Any], references: int,
-          sequential: bool) -> tuple[int, int]:
+def _size(model: ImageModel, params: Mapping[str, Any], images: tuple[str, ...],
+          sequential: bool, size_of: SizeOf) -> tuple[int, int]:
     raw = params.get("size")
     if raw is None:
         raise invalid("parameters.size is required here: send it as W*H, e.g. 2048*1152")
     match = SIZE.match(raw) if isinstance(raw, str) else None
+    top = model.side_limit(len(images), sequential)
     if isinstance(raw, str) and raw in TIERS:
-        width = height = TIERS[raw]
+        width, height = tiered(TIERS[raw], _frame(images, size_of), top)
     elif match is None:
         raise invalid("parameters.size must be W*H (e.g. 2048*1152) or 1K, 2K")
     else:
         width, height = int(match.group(1)), int(match.group(2))
-    top = model.side_limit(references, sequential)
     if not (model.min_side <= width <= top and model.min_side <= height <= top):
         raise invalid(f"parameters.size {width}*{height} is out of range: each side "
                       f"{model.min_side} to {top} for this request")
     return width, height
+
+
+def tiered(side: int, frame: tuple[int, int] | None, top: int) -> tuple[int, int]:
+    """A tier's picture: ``side``² pixels in ``frame``'s ratio (square without one), sides in
+    multiples of 16, the longer one at most ``top``."""
+    ratio = frame[0] / frame[1] if frame else 1.0
+    width, height = side * math.sqrt(ratio), side / math.sqrt(ratio)
+    scale = min(1.0, top / max(width, height))
+    return (max(16, round(width * scale / 16) * 16), max(16, round(height * scale / 16) * 16))
+
+
+def _frame(images: tuple[str, ...], size_of: SizeOf) -> tuple[int, int] | None:
+    """The first reference picture's width and height, when it is known (a PNG)."""
+    if not images:
+        return None
+    match = DATA_URI.match(images[0])
+    if match is None:
+        return size_of(images[0])
+    found = cast_media.png_size(base64.b64decode(match.group(2)))
+    return (found[0], found[1]) if found else None
 
 
 def _flags(model: ImageModel, params: Mapping[str, Any]) -> bool:
@@ -216,7 +240,8 @@ def _oss(images: tuple[str, ...], model: str, resolve: bool, known: Known) -> No
             raise ApiError(400, "InvalidURL", f"{url}: no such uploaded file for {model}")
 
 
-def validate_image(body: object, *, oss_resolve: bool, known_upload: Known) -> ImageRequest:
+def validate_image(body: object, *, oss_resolve: bool, known_upload: Known,
+                   size_of: SizeOf = lambda url: None) -> ImageRequest:
     """Check an image-generation body as the documents describe; raise ApiError otherwise."""
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.")
@@ -226,7 +251,7 @@ def validate_image(body: object, *, oss_resolve: bool, known_upload: Known) -> I
     if not isinstance(params, dict):
         raise invalid("parameters must be an object with size and n")
     sequential = _flags(model, params)
-    width, height = _size(model, params, len(images), sequential)
+    width, height = _size(model, params, images, sequential, size_of)
     request = ImageRequest(model.id, prompt, images, width, height,
                            _count(model, params, sequential), _seed(model, params))
     _oss(images, model.id, oss_resolve, known_upload)

@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator.app import answer, check_auth, origin, service_of
 from storyboard.emulator.assets import validate_image
+from storyboard.emulator.cast_media import png_size
+from storyboard.emulator.requests import answer, check_auth, origin, service_of
 from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.emulator.wire import API
@@ -49,7 +50,13 @@ async def image(request: Request) -> Response:
         stored = service.uploads.lookup(url)
         return stored is not None and stored.model == model
 
-    accepted = validate_image(await _body(request), oss_resolve=resolve, known_upload=known)
+    def size_of(url: str) -> tuple[int, int] | None:
+        stored = service.uploads.lookup(url)
+        found = png_size(stored.path.read_bytes()) if stored is not None else None
+        return (found[0], found[1]) if found else None
+
+    accepted = validate_image(await _body(request), oss_resolve=resolve, known_upload=known,
+                              size_of=size_of)
     task = service.images.submit(accepted)
     return JSONResponse({"request_id": task.request_id,
                          "output": {"task_id": task.task_id, "task_status": "PENDING"}})

@@ -93,6 +93,24 @@ def _error(kind: str, message: str, details: str) -> dict[str, Any]:
     return {"type": kind, "message": message, "details": details, "extra_info": {}}
 
 
+def _missing(node_id: str, node: Any) -> dict[str, Any]:
+    """ComfyUI's answer to a node whose class is not installed (``execution.validate_prompt``):
+    named by its title (``_meta.title``, else its class), with the node in ``extra_info``."""
+    kind = node.get("class_type") if isinstance(node, dict) else None
+    meta = node.get("_meta") if isinstance(node, dict) else None
+    title = meta.get("title") if isinstance(meta, dict) else None
+    if not isinstance(kind, str):
+        shown = title or f"#{node_id}"
+        message = (f"Node '{shown}' has no class_type. The workflow may be corrupted or a custom "
+                   "node is missing.")
+        kind = None
+    else:
+        title = title if isinstance(title, str) else kind
+        message = f"Node '{title}' not found. The custom node may not be installed."
+    return {"type": "missing_node_type", "message": message, "details": f"Node ID '#{node_id}'",
+            "extra_info": {"node_id": node_id, "class_type": kind, "node_title": title}}
+
+
 def validate(graph: Any, known: Collection[str], files: Collection[str]
              ) -> dict[str, Any] | None:
     """The 400 body ComfyUI answers for ``graph``, or None when it validates. ``known``: the
@@ -103,8 +121,7 @@ def validate(graph: Any, known: Collection[str], files: Collection[str]
     for node_id, node in graph.items():
         kind = node.get("class_type") if isinstance(node, dict) else None
         if kind not in known:
-            return {"error": _error("invalid_prompt", f"Cannot execute because node {kind} does "
-                                    "not exist.", f"Node ID '#{node_id}'"), "node_errors": {}}
+            return {"error": _missing(str(node_id), node), "node_errors": {}}
     errors = {node_id: _node_errors(node_id, node, graph, files) for node_id, node in graph.items()}
     errors = {k: v for k, v in errors.items() if v}
     outputs = [k for k, n in graph.items() if NODES[n["class_type"]].output_node]

@@ -7,8 +7,8 @@ prompt, ``execution_start``, ``execution_cached``, ``executing {node, display_no
 per node, ``progress {value, max, prompt_id, node}`` per sampling step, ``executed`` for an
 output node, ``execution_success`` (or ``execution_error`` / ``execution_interrupted``), and,
 once the history holds the result, ``executing {node: null, prompt_id}``. A second socket with
-the same ``clientId`` replaces the first, as there. The emulator takes nothing from a client: a
-frame sent to it closes the socket (1003), and an id that is not a plain token is refused.
+the same ``clientId`` replaces the first, as there. A frame a client sends is read and ignored,
+as ComfyUI's handler does (it only logs it); an id that is not a plain token is refused.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def steps_of(node: dict[str, Any]) -> int:
 
 async def endpoint(websocket: WebSocket) -> None:
     """``WS /ws?clientId=ID``: the status now, then every message for this client until it
-    goes away (or sends anything: the emulator refuses input)."""
+    goes away (what it sends is ignored)."""
     sid = websocket.query_params.get("clientId") or uuid.uuid4().hex
     if not SAFE_CLIENT.match(sid) or set(websocket.query_params) - {"clientId"}:
         await websocket.close(code=1008)
@@ -115,7 +115,7 @@ async def endpoint(websocket: WebSocket) -> None:
     instance = websocket.app.state.instance
     listeners: Listeners = instance.listeners
     queue = listeners.listen(sid)
-    reader = asyncio.get_running_loop().create_task(_refuse_input(websocket))
+    reader = asyncio.get_running_loop().create_task(_ignore_input(websocket))
     try:
         await websocket.send_json(status(instance.remaining(), sid))
         while True:
@@ -123,7 +123,7 @@ async def endpoint(websocket: WebSocket) -> None:
             await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
             if not getter.done():
                 getter.cancel()
-                break  # the client sent something, or went away
+                break  # the client went away
             item = getter.result()
             if item is CLOSE:
                 await websocket.close(code=1012)  # service restart
@@ -136,8 +136,7 @@ async def endpoint(websocket: WebSocket) -> None:
         listeners.leave(sid, queue)
 
 
-async def _refuse_input(websocket: WebSocket) -> None:
-    """Ends when the client sends a frame (closed with 1003: no input is expected) or leaves."""
-    received = await websocket.receive()
-    if received["type"] == "websocket.receive":
-        await websocket.close(code=1003)
+async def _ignore_input(websocket: WebSocket) -> None:
+    """Reads (and drops) what the client sends; ends when it leaves."""
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        continue

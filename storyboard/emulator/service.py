@@ -94,7 +94,7 @@ class Service:
         """Requests to the cast's routes, and what was billed: images, voices, characters."""
         return {"requests": {name: self.stats.requests.get(name, 0) for name in CAST_ENDPOINTS},
                 "images": self.images.images, "voices": self.voices.created,
-                "characters": self.voices.characters}
+                "characters": self.voices.characters, "languages": dict(self.voices.languages)}
 
     # --- submit ----------------------------------------------------------------------------
 

@@ -92,6 +92,7 @@ class Stats:
     submissions: Counter[str] = field(default_factory=Counter)  # by body hash
     prompts: Counter[str] = field(default_factory=Counter)  # by prompt hash
     requests: Counter[str] = field(default_factory=Counter)  # by endpoint
+    open: Counter[str] = field(default_factory=Counter)  # calls being answered now, by endpoint
     faults: Counter[str] = field(default_factory=Counter)  # by "endpoint:kind"
     renders: int = 0
     render_hits: int = 0
@@ -148,6 +149,7 @@ def stats_snapshot(stats: Stats, table: TaskTable) -> dict[str, Any]:
                         "by_prompt": dict(stats.prompts),
                         "duplicates": sum(1 for n in stats.submissions.values() if n > 1)},
         "requests": {name: stats.requests.get(name, 0) for name in HTTP_ENDPOINTS},
+        "open": {name: n for name, n in stats.open.items() if n},
         "faults": dict(stats.faults),
         "tasks": table.by_status(),
         "renders": {"rendered": stats.renders, "cached": stats.render_hits},

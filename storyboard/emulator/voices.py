@@ -100,6 +100,7 @@ class Voices:
         self.voices: dict[str, DesignedVoice] = {}
         self.created = 0  # voices made and billed
         self.characters = 0  # speech characters billed
+        self.languages: dict[str, int] = {}  # lines spoken, by the language_type they were sent
 
     def handle(self, body: object, key: str) -> dict[str, Any]:
         """One customization request: the answer without ``request_id``."""
@@ -210,6 +211,7 @@ class Voices:
                             if isinstance(params, dict) else "Auto")
         if language not in model.language_types:
             raise invalid(f"input.language_type must be one of {', '.join(model.language_types)}")
+        self.languages[str(language)] = self.languages.get(str(language), 0) + 1
         return self._spoken(text, voice.voice, model.sample_rate, count, origin)
 
     def _spoken(self, text: str, voice: str, rate: int, count: int,

@@ -138,10 +138,12 @@ def voice_shot(series: str, voice: DesignedVoice, speech_model: str) -> Compiled
 
 
 def line_shot(series: str, line: SpokenLine, speech_model: str,
-              voice_hashes: Mapping[str, str]) -> CompiledShot:
-    """A line spoken in a designed voice: it uses that voice's take (``needs``)."""
+              voice_hashes: Mapping[str, str], language: str = "") -> CompiledShot:
+    """A line spoken in a designed voice: it uses that voice's take (``needs``), in the voice's
+    declared ``language`` (already in the voice's hash, so not hashed again here)."""
     voice = asset_id("voices", line.voice)
-    request = AssetRequest("speech", speech_model, line.text, line.id, voice=voice)
+    request = AssetRequest("speech", speech_model, line.text, line.id, voice=voice,
+                           language=language)
     form = {"asset": "speech", "model": speech_model, "text": line.text,
             "voice": {"asset": voice_hashes.get(voice, "?")}}
     shot = _asset_shot(series, "lines", line.id, request, form, line.span, {})
@@ -158,7 +160,9 @@ def asset_shots(series: str, settings: Mapping[str, Any], style: str,
     drawn = [image_shot(series, image, style, image_model(settings), digests) for image in images]
     designed = [voice_shot(series, voice, speech) for voice in voices]
     voice_hashes = {asset_id("voices", v.id): v.hash for v in designed}
-    spoken = [line_shot(series, line, speech, voice_hashes) for line in lines]
+    languages = {asset_id("voices", v.id): v.asset.language for v in designed if v.asset}
+    spoken = [line_shot(series, line, speech, voice_hashes,
+                        languages.get(asset_id("voices", line.voice), "")) for line in lines]
     return [*drawn, *designed, *spoken]
 
 

@@ -40,7 +40,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from storyboard.errors import Diagnostic
 from storyboard.language import checkcache, parsecache
@@ -52,8 +52,19 @@ from storyboard.language.resolve import PARAMS, MediaUse, ResolvedEpisode, Resol
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.targets.capabilities import FileRule
 
-if TYPE_CHECKING:
-    from storyboard.language.compile import Compiler
+
+class Compiler(Protocol):
+    """What this module needs of ``compile.Compiler`` (declared here, so neither module imports
+    the other): the source it compiles, its gateway, its problems, each cast asset's hash, and
+    one episode compiled (with ``memo`` keeping its shots)."""
+
+    source: Source
+    gateway: Any
+    problems: list[Diagnostic]
+    asset_hashes: dict[str, str]
+
+    def _episode(self, episode: ResolvedEpisode, digests: dict[Path, str],
+                 memo: ShotMemo | None = None) -> CompiledEpisode: ...
 
 MAX_KEPT = 2048  # episodes a process keeps
 MAX_SHOTS = 50_000  # places of shots a process keeps

@@ -238,7 +238,7 @@ class AssetRequest:
     size: str = ""  # ``W*H`` of an image
     subject: str = ""  # an image's recipe: character | place | prop
     sample: str = ""  # a voice's preview text (its reference audio says it)
-    language: str = ""  # a voice's language
+    language: str = ""  # a voice's language; a line's: its voice's (sent as ``language_type``)
     target_model: str = ""  # the speech snapshot a voice is designed for
     voice: str = ""  # a line's voice: ``voices/NAME``
     seed: int | None = None

@@ -33,17 +33,30 @@ import secrets
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from storyboard.errors import ListUnavailable, ProviderError, RequestRejected
 from storyboard.files import NEW_FILE_MODE, state_folder, temp_prefix
 from storyboard.language.request import AssetRequest, CompiledShot
+from storyboard.providers.base import Ask
 from storyboard.providers.dashscope_wire import NAME, OSS_RESOLVE_HEADER, parse_submit
 from storyboard.targets import TaskState, TaskStatus
 from storyboard.targets.assets import QWEN_VOICE_DESIGN, preferred_name
 
-if TYPE_CHECKING:
-    from storyboard.providers.dashscope import DashScopeProvider
+
+class DashScopeProvider(Protocol):
+    """What the cast's calls need of ``dashscope.DashScopeProvider`` (declared here, so neither
+    module imports the other): its JSON calls, its downloads, its retry policy for ``find``, and
+    a local file's URL (an upload or a data URI)."""
+
+    ask: Ask
+
+    async def _json(self, method: str, path: str, *, what: str, shot: str = "",
+                    **kwargs: Any) -> dict[str, Any]: ...
+
+    async def fetch(self, url: str, dest: Path, *, what: str) -> None: ...
+
+    async def _url_for_file(self, path: Path, image: bool, shot: CompiledShot) -> str: ...
 
 IMAGE_PATH = "/services/aigc/image-generation/generation"
 VOICE_PATH = "/services/audio/tts/customization"
@@ -141,7 +154,7 @@ class CastCalls:
                                 shot=shot.id)
         answer = await self.provider._json(
             "POST", SPEECH_PATH, what="speech", shot=shot.id,
-            json=speech_body(asset.model, asset.prompt, asset.voice))
+            json=speech_body(asset.model, asset.prompt, asset.voice, asset.language))
         url = _audio_url(answer, shot.id)
         task_id = SPEECH_PREFIX + str(answer.get("request_id") or shot.hash[:32])
         self._speech[task_id] = url
@@ -203,7 +216,7 @@ class CastCalls:
         if url is None:
             answer = await self.provider._json(
                 "POST", SPEECH_PATH, what="speech of a voice's sample",
-                json=speech_body(model, text, state.task_id))
+                json=speech_body(model, text, state.task_id, str(output.get("language") or "")))
             url = _audio_url(answer, "")
             self._write(kept, json.dumps({"url": url, "at": time.time()}).encode())
         tmp = folder / f"{temp_prefix('sample')}{secrets.token_hex(4)}.wav"

@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from storyboard.animatic import cache_key as local_cache_key
-from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variants
+from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, halves, visible
 from storyboard.run.cache import OutputCache
 from storyboard.run.takes import manifest_as_used
 from storyboard.run.variations import variation_dir
@@ -71,22 +71,6 @@ FORMATS: dict[str, Format] = {
 }
 DRAFTS = ("jianying", "capcut")  # editor drafts (storyboard.review.jianying), not OTIO
 ALL_FORMATS = (*FORMATS, *DRAFTS)
-
-
-class ExportError(StoryboardError):
-    """An episode cannot be written as a timeline (adapter missing, file not writable)."""
-
-
-class ExportExtraMissing(MissingExtra, ExportError):
-    """The export's own library is not installed."""
-
-
-@dataclass
-class ExportResult:
-    files: list[Path] = field(default_factory=list)
-    durations: dict[str, float] = field(default_factory=dict)  # episode id -> seconds
-    rates: dict[str, float] = field(default_factory=dict)  # episode id -> the file's frame rate
-    warnings: list[str] = field(default_factory=list)
 
 
 def _otio() -> Any:
@@ -208,23 +192,6 @@ class _Builder:
         if "A2" in fmt.tracks and self.music is not None:
             timeline.tracks.append(self.music_track())
         return timeline
-
-
-def halves(cut: Cut, index: int) -> tuple[int, int]:
-    """(before, after) the cut, in frames, of the transition into item ``index``."""
-    overlap = cut.timeline.overlaps[index] if index > 0 else 0
-    return overlap // 2, overlap - overlap // 2
-
-
-def visible(cut: Cut, index: int) -> tuple[int, int]:
-    """(source start, frames) of item ``index`` between its two cuts (each transition centred on
-    its cut, playing the handles past it)."""
-    frames = cut.timeline.frames[index]
-    before_in = halves(cut, index)[0]
-    last = index + 1 >= len(cut.items)
-    before_out = 0 if last else halves(cut, index + 1)[0]
-    overlap_out = 0 if last else cut.timeline.overlaps[index + 1]
-    return before_in, frames - before_in - overlap_out + before_out
 
 
 def _smpte_scale(otio: Any, fps: Fraction) -> int:

@@ -3,10 +3,17 @@
 One draft per episode, ``<out>/<episode>-<format>/``, written with pyJianYingDraft (the
 ``jianying`` extra, imported only here, when a draft is written):
 
-- ``draft_info.json``, the main file as Jianying 6 and later name it, and ``draft_meta_info.json``;
-- ``materials/``: the rendered clips and the music bed, linked (or copied) into the draft, so the
-  draft is whole when copied into the editor's drafts folder; the JSON names them by paths
-  relative to the draft folder, never by absolute ones.
+- ``draft_content.json``, the main file as pyJianYingDraft writes it (``DraftFolder.create_draft``,
+  ``ScriptFile.save``) and reads it back (``load_template``), and as the Windows editors read it;
+  the same bytes as ``draft_info.json``, the name the macOS editors give it; and
+  ``draft_meta_info.json``;
+- the header (``platform``, ``last_modified_platform``) per target (``TARGETS``): Jianying's is
+  the library's own (``lv``, Jianying 5.9.0, which the library is tested on with 10.8 too);
+  CapCut's names CapCut (``cc``), so CapCut does not read the draft as another app's;
+- ``materials/``: the rendered clips and the music bed, linked (or copied) into the draft and
+  named by absolute paths, as the library writes them (``local_materials``: ``os.path.abspath``)
+  and the editors read them: write the draft where the editor will open it (``-o``); a moved
+  draft asks to relink its media.
 
 Tracks: ``video`` the cards and shots at their cut points (each clip carries its own sound, the
 dialogue, as the editor keeps it), ``music`` the bed (looped as the stitcher loops it, at its
@@ -34,14 +41,32 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.review.export import ExportError, ExportExtraMissing, ExportResult, visible
+from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, visible
 from storyboard.stitch import Clip
 from storyboard.stitch.cut import Cut
 from storyboard.stitch.episodes import cues_for, stitch_options
 from storyboard.stitch.subtitles import TimedCue, episode_cues
 
-MAIN_FILE = "draft_info.json"  # Jianying 6+ (before: draft_content.json)
+MAIN_FILE = "draft_content.json"  # pyJianYingDraft's, and the Windows editors'
+MAC_FILE = "draft_info.json"  # the macOS editors' name for the same file
 MICRO = 1_000_000
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one editor reads: the header its drafts carry (None: the library's own) and the
+    versions the draft is known to open in."""
+
+    platform: dict[str, Any] | None
+    editors: str
+
+
+TARGETS: dict[str, Target] = {
+    "jianying": Target(None, "Jianying Pro 5.9 to 10.8 (pyJianYingDraft 0.3.1's tested versions)"),
+    "capcut": Target({"app_id": 359289, "app_source": "cc", "app_version": "6.5.0",
+                      "os": "windows"},
+                     "CapCut desktop whose drafts are plain JSON (pyCapCut's targets)"),
+}
 
 # Our transitions -> the editor's (names in pyJianYingDraft's TransitionType).
 TRANSITIONS: dict[str, str] = {
@@ -113,13 +138,11 @@ class _Draft:
     warnings: list[str]
 
     def material(self, source: Path, kind: str, name: str) -> Any:
-        """``source`` linked into ``materials/`` as ``name`` and loaded, named by its path in the
-        draft (relative to the draft folder)."""
+        """``source`` linked into ``materials/`` as ``name`` and loaded (the library names it by
+        its absolute path)."""
         file = name.replace(" ", "-") + source.suffix.lower()
         _link(source, self.folder / "materials" / file)
-        loaded = getattr(self.jy, kind)(str(self.folder / "materials" / file), material_name=name)
-        loaded.path = f"materials/{file}"
-        return loaded
+        return getattr(self.jy, kind)(str(self.folder / "materials" / file), material_name=name)
 
     def span(self, start: int, frames: int) -> Any:
         first = micro(start, self.cut.fps)
@@ -251,8 +274,12 @@ def write_draft(cut: Cut, folder: Path, format_name: str) -> list[str]:
         draft.subtitles(script)
         draft_id = str(ids.uuid4()).upper()
         script.content["id"] = draft_id
+        header = TARGETS[format_name].platform
+        if header is not None:
+            script.content["platform"] = script.content["last_modified_platform"] = header
         text = script.dumps()
-    (folder / MAIN_FILE).write_text(text, "utf-8")
+    for name in (MAIN_FILE, MAC_FILE):
+        (folder / name).write_text(text, "utf-8")
     (folder / "draft_meta_info.json").write_text(_meta(jy, folder.name, draft_id, script.duration),
                                                  "utf-8")
     return warnings

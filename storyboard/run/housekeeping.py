@@ -5,16 +5,20 @@ the local provider's own copy in ``local/`` is a hard link to it where the files
 stitch cache (``stitch-cache/``: mezzanines' video and sound, the clips' sound encodes, kept
 transitions, clip facts), episode stitch records (``stitch/``), last frames, contact-sheet stills,
 title and end cards, input snapshots, the compile cache, media facts, rejected takes, the journal
-and the locks.
+and the locks, and the providers' own records of paid work (DashScope's designed voices' previews
+and spoken lines' answers under ``dashscope/``, ComfyUI's sent jobs and throughput under
+``comfyui/``). ``usage`` names the kind of every file; "other" is only what none of these is.
 
 ``prune`` removes what can be made again, in ``TIERS`` order: what is free to make again (the
 stitch cache, frames, stills, cards, the compile cache), then local renders nothing needs, then
 (only to reach ``--max-size``) the local renders the series uses, then paid shots nothing needs.
 It never touches a paid shot a lock file, the series as it is now or an unfinished task needs,
 a render an unfinished task needs, the journal, the locks, the input snapshots, the stitch
-records, or a dot file (a running process's temporary); it holds the series' run lock, so no
-render of the series runs meanwhile. A file used in the last ``RECENT`` seconds is kept too: a
-stitch (the studio's, a contact sheet's) may be reading it.
+records, the providers' records, or a dot file (a running process's temporary); it holds the
+series' run lock, so no render of the series runs meanwhile. A stitch outside a render (the
+studio's, a contact sheet's) holds the stitch cache (``stitch.using``): while one does, a file
+used in the last ``RECENT`` seconds is kept too, as it may be reading it; when none does, age
+holds nothing back, so a prune right after a render frees what it can.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from storyboard.run.journal import JOURNAL_NAME, read_status
 from storyboard.run.lockfile import lock_path, read_lock
 from storyboard.run.pacing import run_lock
 from storyboard.stitch.mezzanine import BLEND_MARK
+from storyboard.stitch.using import PREFIX as USING
+from storyboard.stitch.using import in_use
 
 STATE = ".storyboard"
 # Folders and files under .storyboard/ -> kind (``cache/<provider>/`` and ``stitch-cache/`` are
@@ -45,6 +51,10 @@ FOLDERS = {"local": "local renders (the local provider's own links)",
 FILES = {JOURNAL_NAME: "journal", f"{JOURNAL_NAME}-wal": "journal",
          f"{JOURNAL_NAME}-shm": "journal", "media.json": "media facts", "run.lock": "locks",
          "run.pid": "locks", "draft.lock": "draft lock"}
+# The providers' records of paid work, by (provider folder, subfolder or file): kept, never pruned.
+PROVIDERS = {("dashscope", "voices"): "designed voices' previews and samples (DashScope)",
+             ("dashscope", "speech"): "spoken lines' answers (DashScope)",
+             ("comfyui", "jobs"): "ComfyUI jobs sent", ("comfyui", "throughput.json"): "ComfyUI throughput"}
 STITCH_CACHE = "stitch-cache"
 MEZZANINE_SOUND = "stitch cache: mezzanine sound"
 # What ``prune --max-size`` removes, in this order: everything made again for free first (the
@@ -57,7 +67,7 @@ FREE = (MEZZANINE_SOUND, "stitch cache: clip sound encodes", "stitch cache: tran
         "contact-sheet stills", "title and end cards", "compile cache")
 TIERS = ("free to make again", "local renders nothing needs", "local renders the series uses",
          "paid shots nothing needs")
-RECENT = 600.0  # seconds: a file touched this recently may be in use by a stitch
+RECENT = 600.0  # seconds: while a stitch runs, a file touched this recently may be in use by it
 _HASH = re.compile(r"[0-9a-f]{16,}")
 
 
@@ -68,8 +78,12 @@ def kind_of(parts: tuple[str, ...]) -> str:
     if parts[0] == "cache" and len(parts) == 3:
         return f"shots ({parts[1]})"
     if parts[0] == STITCH_CACHE:
-        return _stitch_kind(parts[1], parts[-1]) if len(parts) > 2 else "other"
-    return FOLDERS.get(parts[0], "other")
+        return _stitch_kind(parts[1], parts[-1]) if len(parts) > 2 else _stitch_file(parts[1])
+    return PROVIDERS.get((parts[0], parts[1])) or FOLDERS.get(parts[0], "other")
+
+
+def _stitch_file(name: str) -> str:
+    return "locks" if name.startswith(USING) else "other"
 
 
 def _stitch_kind(folder: str, name: str) -> str:
@@ -167,8 +181,9 @@ def needed_hashes(series_dir: Path, current: Collection[str]) -> set[str]:
 
 NEEDED = "paid shots a lock, the series as it is now or a task in flight needs"
 FLYING = "renders a task in flight needs"
-IN_USE = f"files used in the last {RECENT / 60:.0f} minutes (a stitch may be reading them)"
-KEPT = "the journal, the locks, input snapshots, stitch records, media facts, rejected takes"
+IN_USE = f"files used in the last {RECENT / 60:.0f} minutes (a stitch running now may be reading them)"
+KEPT = ("the journal, the locks, input snapshots, stitch records, media facts, rejected takes, "
+        "the providers' records of paid work")
 
 
 def prune(series_dir: Path, current: Collection[str], *, older_than: float | None = None,
@@ -186,12 +201,13 @@ def prune(series_dir: Path, current: Collection[str], *, older_than: float | Non
         report = PruneReport()
         units, links = _units(series_dir, locked, flying, report)
         size = sum(row.bytes for row in usage(series_dir))
+        recent = RECENT if in_use(series_dir / STATE / STITCH_CACHE) else -math.inf
         for unit in sorted(units, key=lambda u: (u.tier, u.used)):
             old = older_than is not None and now - unit.used > older_than and unit.tier[0] != 2
             over = max_size is not None and size > max_size
             if not (old or over):
                 continue
-            if now - unit.used <= RECENT:
+            if now - unit.used <= recent:
                 _keep(report, IN_USE, unit.files)
                 continue
             size -= _remove(unit, report, links)

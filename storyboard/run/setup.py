@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.errors import MissingExtra, StoryboardError
@@ -38,12 +38,10 @@ from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.team.sharing import StoreLink
 from storyboard.run.team.store import RenderStore, store_settings
+from storyboard.run.variations import MatrixPlan, variation_target
 from storyboard.stitch import OutputNotWritable
-from storyboard.stitch.episodes import DRAFT_DIR, EpisodeOutput, output_dir
+from storyboard.stitch.episodes import EpisodeOutput
 from storyboard.targets import PriceTable
-
-if TYPE_CHECKING:
-    from storyboard.run.variations import MatrixPlan
 
 __all__ = ["LOCAL_POLL", "PROVIDERS", "Callbacks", "RenderFlags", "RunSetup", "make_provider",
            "open_run", "prepare", "provider_name", "setup_for", "split_options"]
@@ -201,17 +199,6 @@ def setup_for(manifest: Manifest, provider: Provider, episode: str | None = None
     """``prepare`` with the provider already made."""
     return open_run(single(manifest), RenderFlags(provider.name, episode, offline=offline),
                     provider=provider)
-
-
-def variation_target(manifest: Manifest, out: Path | None, matrix: bool, draft: bool) -> Path:
-    """Where a variation's episodes go: a plain series' output folder; ``<series>/out/
-    <variation>`` in a matrix (``-o DIR`` or ``output.dir`` get a folder per variation). Drafts go
-    to the output folder's ``draft/`` (``<series>/out/draft/<variation>``), so they never
-    overwrite finished episodes."""
-    if not matrix:
-        return output_dir(manifest, out, draft=draft)
-    folder = output_dir(manifest, out)
-    return (folder / DRAFT_DIR if draft else folder) / manifest.name.partition("/")[2]
 
 
 def choose_shots(setup: RunSetup, patterns: tuple[str, ...]) -> None:

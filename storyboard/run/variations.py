@@ -24,8 +24,7 @@ from storyboard.language.variations import Variant, Variants
 from storyboard.run import Plan, RunResult
 from storyboard.run.config import provider_name
 from storyboard.run.lockfile import lock_path, prune_variations
-from storyboard.run.setup import variation_target
-from storyboard.stitch.episodes import EpisodeOutput
+from storyboard.stitch.episodes import DRAFT_DIR, EpisodeOutput, output_dir
 
 # --- plan ----------------------------------------------------------------------------------------
 
@@ -145,6 +144,17 @@ def forget_removed_variations(root: Path, series: str) -> list[str]:
         return []
     return [key for path in (lock_path(root), lock_path(root, True))
             for key in prune_variations(path, series, set(expansion.names))]
+
+
+def variation_target(manifest: Manifest, out: Path | None, matrix: bool, draft: bool) -> Path:
+    """Where a variation's episodes go: a plain series' output folder; ``<series>/out/
+    <variation>`` in a matrix (``-o DIR`` or ``output.dir`` get a folder per variation). Drafts go
+    to the output folder's ``draft/`` (``<series>/out/draft/<variation>``), so they never
+    overwrite finished episodes."""
+    if not matrix:
+        return output_dir(manifest, out, draft=draft)
+    folder = output_dir(manifest, out)
+    return (folder / DRAFT_DIR if draft else folder) / manifest.name.partition("/")[2]
 
 
 def variation_dir(manifest: Manifest, out: Path | None, *, draft: bool = False) -> Path:

@@ -128,8 +128,11 @@ class EpisodeBuilder:
         return _output(episode.id, result)
 
     def options(self, episode: CompiledEpisode) -> StitchOptions:
-        # Clip facts and mezzanines are kept by content hash: later stitches and variants reuse them.
-        options = replace(stitch_options(episode.settings), cache_dir=self.cache_dir)
+        # Clip facts and mezzanines are kept by content hash: later stitches and variants reuse
+        # them. Their sound is kept for the studio's quick re-drafts only: for a render it is most
+        # of the cache's bytes, and one audio pass per shot makes it again (bench/disk.py).
+        options = replace(stitch_options(episode.settings), cache_dir=self.cache_dir,
+                          keep_sound=self.preview)
         return replace(options, loudness=None) if self.preview else options
 
     def first_clip(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> Path | None:

@@ -153,17 +153,19 @@ def _sound_out(facts: ClipFacts, fmt: EpisodeFormat, frames: int) -> list[str]:
             "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-f", "wv"]
 
 
-def _build_sound(facts: ClipFacts, fmt: EpisodeFormat, frames: int, stem: Path) -> None:
+def _build_sound(facts: ClipFacts, fmt: EpisodeFormat, frames: int, sound: Path) -> None:
     """Only the sound of a mezzanine whose video is kept (an audio-only pass: nothing encoded
-    but the sound)."""
-    with ffmpeg.atomic_output(stem.with_suffix(SOUND)) as tmp:
+    but the sound), into ``sound``."""
+    sound.parent.mkdir(parents=True, exist_ok=True)
+    with ffmpeg.atomic_output(sound) as tmp:
         ffmpeg.run(["-i", str(facts.path), *_sound_out(facts, fmt, frames), str(tmp)],
                    what=f"preparing the sound of {facts.path.name} for the episode")
 
 
 def _build(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
-           options: StitchOptions, stem: Path) -> None:
-    video, audio = stem.with_suffix(".mp4"), stem.with_suffix(SOUND)
+           options: StitchOptions, stem: Path, audio: Path) -> None:
+    video = stem.with_suffix(".mp4")
+    audio.parent.mkdir(parents=True, exist_ok=True)
     if kind == "copy":
         video_out = ["-map", "0:v:0", "-c:v", "copy", "-an", "-fflags", "+bitexact",
                      "-map_metadata", "-1", "-video_track_timescale", str(timescale(fmt.fps)),
@@ -191,14 +193,15 @@ def _describe(stem: Path) -> dict[str, object]:
             "extradata": extradata}
 
 
-def _load(stem: Path, *, sound: bool = True) -> Mezzanine | None:
-    """The mezzanine recorded under ``stem``; None when its record or video (or, with ``sound``,
-    its sound) is missing."""
+def _load(stem: Path, *, sound: bool = True, audio: Path | None = None) -> Mezzanine | None:
+    """The mezzanine recorded under ``stem``, its sound at ``audio`` (default: beside it); None
+    when its record or video (or, with ``sound``, its sound) is missing."""
     try:
         record = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
         if record.get("version") != MEZZANINE_VERSION:
             return None
-        mezz = Mezzanine(stem.with_suffix(".mp4"), stem.with_suffix(SOUND), int(record["frames"]),
+        mezz = Mezzanine(stem.with_suffix(".mp4"), audio or stem.with_suffix(SOUND),
+                         int(record["frames"]),
                          tuple(int(k) for k in record["keyframes"]), str(record["extradata"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -252,25 +255,27 @@ def _prune_unused(paths: Iterable[Path], cutoff: float) -> None:
 
 
 def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kind: Kind,
-            options: StitchOptions, folder: Path) -> Mezzanine:
-    """The clip's mezzanine in ``folder``: read back when cached, else built once and recorded."""
+            options: StitchOptions, folder: Path, sound_dir: Path | None = None) -> Mezzanine:
+    """The clip's mezzanine in ``folder``: read back when cached, else built once and recorded.
+    With ``sound_dir`` (a stitch's work folder), a sound not kept in ``folder`` is made there."""
     stem = folder / key(facts, content, fmt, frames, kind, options)
     cached = _load(stem)
     if cached is not None:
         return cached
+    audio = (sound_dir / stem.name if sound_dir is not None else stem).with_suffix(SOUND)
     if _load(stem, sound=False) is not None:  # the video is kept: only the sound is made again
-        _build_sound(facts, fmt, frames, stem)
+        _build_sound(facts, fmt, frames, audio)
         with contextlib.suppress(OSError):  # an earlier version's WAV: replaced, so removed
             safe_to_delete(stem.with_suffix(OLD_SOUND)).unlink(missing_ok=True)
-        return _loaded(_load(stem), facts, folder)
+        return _loaded(_load(stem, audio=audio), facts, folder)
     folder.mkdir(parents=True, exist_ok=True)
-    _build(facts, fmt, frames, kind, options, stem)
+    _build(facts, fmt, frames, kind, options, stem, audio)
     record = _describe(stem)
     if kind == "copy":
         record["frames"] = frames  # the timeline's count; a copied clip keeps its own packets
     with ffmpeg.atomic_output(stem.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
-    return _loaded(_load(stem), facts, folder)
+    return _loaded(_load(stem, audio=audio), facts, folder)
 
 
 def _loaded(mezz: Mezzanine | None, facts: ClipFacts, folder: Path) -> Mezzanine:

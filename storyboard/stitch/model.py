@@ -85,6 +85,11 @@ class StitchOptions:
     jobs: int = 0  # ffmpeg processes at once; 0 = min(4, CPU count)
     # Where clip facts and mezzanines are kept between stitches (None: a temporary folder).
     cache_dir: Path | None = None
+    # Whether the mezzanines' float sound is kept in ``cache_dir`` too (the studio's quick
+    # re-drafts), or made in the stitch's work folder and gone with it (a render's: it is most of
+    # the cache's bytes, and one audio pass per shot makes it again). The sound's AAC encodes
+    # (``splice``) are kept either way: they are about the size of the shots' own sound.
+    keep_sound: bool = True
 
 
 @dataclass(frozen=True)

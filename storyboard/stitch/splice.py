@@ -286,8 +286,10 @@ def bodies_for(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions
     picked = chosen(clips)
     if not worth_it(clips, picked, tl.sample(tl.total)):
         return None
-    return clips, picked, [(body_path(mezz[i].audio, clips[i], options), clips[i], mezz[i].audio)
-                           for i in picked]
+    # Named after the sound, in the picture's folder: kept in the cache even when the float
+    # sound is not (a render's stitch: ``StitchOptions.keep_sound``).
+    return clips, picked, [(body_path(mezz[i].video.with_name(mezz[i].audio.name), clips[i],
+                                      options), clips[i], mezz[i].audio) for i in picked]
 
 
 def prepare_bodies(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions) -> int:

@@ -55,6 +55,7 @@ from storyboard.stitch.model import (
     StitchResult,
 )
 from storyboard.stitch.timeline import Timeline, plan
+from storyboard.stitch.using import using
 
 __all__ = ["Layout", "choose_path", "lay_out", "prepare", "prepare_sound", "prepare_transitions",
            "stitch"]
@@ -114,12 +115,13 @@ def _mezzanines(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
     """Each distinct clip's mezzanine (cached; built in parallel when missing)."""
     store = _facts(options)
     folder = _cache(options, work)
+    sound = None if options.keep_sound else work / "sound"  # made for this stitch alone
 
     def one(i: int) -> Mezzanine:
         copy = path == "normalized" and concat.video_matches(facts[i], fmt)
         return mezzanine.prepare(facts[i], store.content_hash(facts[i].path), fmt,
                                  timeline.frames[i], "copy" if copy else "encode", options,
-                                 folder)
+                                 folder, sound)
 
     first = {f.path: i for i, f in reversed(list(enumerate(facts)))}
     with ThreadPoolExecutor(max_workers=_jobs(options)) as pool:
@@ -133,7 +135,7 @@ def prepare(first: Path, clip: Path, options: StitchOptions) -> bool:
     finds it in ``options.cache_dir``. False when there is nothing to keep it in."""
     if options.cache_dir is None:
         return False
-    with tempfile.TemporaryDirectory(prefix=STITCH_DIR_PREFIX) as tmp:
+    with using(options.cache_dir), tempfile.TemporaryDirectory(prefix=STITCH_DIR_PREFIX) as tmp:
         store = _facts(options)
         facts = gather([first, clip], Path(tmp), store)
         fmt = concat.episode_format(facts[0], options)
@@ -142,7 +144,7 @@ def prepare(first: Path, clip: Path, options: StitchOptions) -> bool:
         if folder != options.cache_dir / "mezzanine":
             return False  # the cache cannot be written: the stitch will make it itself
         mezzanine.prepare(facts[1], store.content_hash(clip), fmt, frames, "encode", options,
-                          folder)
+                          folder, None if options.keep_sound else Path(tmp) / "sound")
     return True
 
 
@@ -235,8 +237,8 @@ def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = Non
         state_folder(options.cache_dir / "facts")
     _prepare_folder(out)
     clean_stale_temporaries(out.parent)  # what a killed stitch left behind
-    with tempfile.TemporaryDirectory(prefix=f"{STITCH_DIR_PREFIX}{os.getpid()}-",
-                                     dir=out.parent) as tmp:
+    with using(options.cache_dir), tempfile.TemporaryDirectory(
+            prefix=f"{STITCH_DIR_PREFIX}{os.getpid()}-", dir=out.parent) as tmp:
         result = _stitch_in(Path(tmp), clips, out, options)
     if options.cache_dir is not None:
         mezzanine.prune(options.cache_dir / "mezzanine")

@@ -141,9 +141,12 @@ QWEN3_TTS_VD = SpeechModel(
             "intl": AssetPrice(0.10, "USD", "10k-characters")},
     sources={"language_types": "third-party"})
 SPEECH_MODELS: dict[str, SpeechModel] = {m.id: m for m in (QWEN3_TTS_VD,)}
+# The realtime snapshots speak over a WebSocket only: a voice designed for one is a voice the HTTP
+# speech call (``SPEECH_MODELS``) refuses, as the service does (the target must be the model).
+REALTIME_TARGETS = ("qwen3-tts-vd-realtime-2026-01-15", "qwen3-tts-vd-realtime-2025-12-16")
 
 QWEN_VOICE_DESIGN = VoiceDesign(
-    id="qwen-voice-design", target_models=tuple(SPEECH_MODELS),
+    id="qwen-voice-design", target_models=(*SPEECH_MODELS, *REALTIME_TARGETS),
     # The CN list says 0.2 CNY, the international model page 0.2 USD: both official, disagreeing.
     prices={"cn": AssetPrice(0.2, "CNY", "voice"), "intl": AssetPrice(0.2, "USD", "voice")},
     sources={"languages": "third-party", "sample_rates": "third-party",

@@ -28,15 +28,15 @@ has ended (or the submit was never sent), so a lease never decides whether a pai
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from storyboard.run.team.pg import SCHEMA_LOCK, Session, advisory_key
+
 if TYPE_CHECKING:
     import psycopg
 
-    from storyboard.run.team.ledger_pg import PgLedger
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS storyboard_account_slots (
@@ -63,11 +63,6 @@ NOW = "extract(epoch from clock_timestamp())"
 # How long a dead machine's held lease is kept at most while its shot's claim stays open: the
 # longest a task runs (minutes; 17 min seen on DashScope) and the runner waits (``max_wait``).
 KEPT_AFTER_DEATH = 1800.0
-
-
-def advisory_key(text: str) -> int:
-    """64 bits of ``text``'s digest, signed as a bigint advisory lock key."""
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
 
 
 Row = tuple[int, str, str, str]  # ticket, holder, state, what (a shot hash, or "")
@@ -100,7 +95,7 @@ def pick(rows: Sequence[Row], limit: int) -> set[int]:
 class PgBoard:
     """The ``pacing.Board`` of a ``PgLedger``: its connection, its holder id."""
 
-    def __init__(self, ledger: PgLedger) -> None:
+    def __init__(self, ledger: Session) -> None:
         self.ledger = ledger
         self.holder = ledger.holder
         self.holder_key = advisory_key("holder:" + ledger.holder)
@@ -109,7 +104,6 @@ class PgBoard:
         ledger.transact(self._setup)
 
     def _setup(self, db: psycopg.Connection[tuple[Any, ...]]) -> None:
-        from storyboard.run.team.ledger_pg import SCHEMA_LOCK
         db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))  # one creator at a time
         db.execute(SCHEMA)
         db.execute("SELECT pg_advisory_lock(%s)", (self.holder_key,))  # held while we live

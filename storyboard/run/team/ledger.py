@@ -22,7 +22,8 @@ wrote it (its holder) keeps it while it lives. ``intend`` refuses a second one w
 naming the open entry; ``take_over`` makes a caller the holder of an open entry whose holder died
 (it is then resumed by the usual rules: poll its task id, or reconcile a lost submit), and
 ``alive`` says whether a living process holds one. Liveness is the operating system's or the
-database's own lock, never a timer of ours: a ``flock`` on a per-holder file here, a session
+database's own lock, never a timer of ours: an OS lock (``filelock``, as the render lock: flock on
+POSIX, msvcrt on Windows) on a per-holder file here, a session
 advisory lock in PostgreSQL; both vanish with the process that held them.
 """
 
@@ -38,14 +39,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import filelock
 
 from storyboard.errors import JournalError, StoryboardError
-
-try:  # POSIX: a holder's liveness is a lock on its file; elsewhere every holder counts as alive
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 LedgerState = Literal["open", "done", "failed", "lost"]
 LEDGER_NAME = "ledger.sqlite"
@@ -237,8 +235,8 @@ class SqliteLedger:
     def close(self) -> None:
         self._db.close()
         with contextlib.suppress(OSError):
-            Path(self._hold.name).unlink()
-            self._hold.close()
+            Path(self._hold.lock_file).unlink()
+        self._hold.release()
 
     def _run(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
         try:
@@ -340,29 +338,29 @@ class SqliteLedger:
         return [LedgerEntry(*row) for row in rows]  # type: ignore[arg-type]
 
 
-def _hold(path: Path) -> IO[bytes]:
-    """Open and lock this holder's file for the life of the process (the lock is its pulse)."""
+def _hold(path: Path) -> filelock.FileLock:
+    """Lock this holder's file for as long as the ledger is open (the lock is its pulse)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("wb")
-    if fcntl is not None:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return handle
+    lock = filelock.FileLock(str(path), timeout=0)  # its own name: nobody else takes it
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise OSError(f"{path} is held by another process") from exc
+    return lock
 
 
 def _locked(path: Path) -> bool:
     """Whether a living process holds the lock on ``path`` (a missing file: nobody)."""
-    if fcntl is None:  # pragma: no cover - no way to tell: never take over
-        return path.exists()
+    if not path.exists():
+        return False
+    lock = filelock.FileLock(str(path), timeout=0)
     try:
-        handle = path.open("rb")
+        lock.acquire()
+    except filelock.Timeout:
+        return True
     except OSError:
         return False
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
+    lock.release()
     with contextlib.suppress(OSError):
         path.unlink()  # its holder died: nobody will ask again
     return False

@@ -22,7 +22,6 @@ shows the URL without its user part.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from storyboard.errors import JournalError, StoryboardError, mask_userinfo
 from storyboard.run.team.ledger import Ledger, LedgerEntry, LedgerState, ShotClaimed
+from storyboard.run.team.pg import SCHEMA_LOCK, advisory_key
 from storyboard.run.team.store import redact
 
 if TYPE_CHECKING:
@@ -55,7 +55,6 @@ BACKOFF = (0.1, 2.0)  # the first wait between reconnects, and the longest
 # most): for this long a free lock says nothing about its holder, so no claim is taken over.
 RESTART_GRACE = 30.0
 SCHEMES = ("postgresql://", "postgres://")
-SCHEMA_LOCK = 0x5354_4F52_5942_4F41  # one advisory key: two machines never create the table at once
 _COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, intent_at, "
             "updated_at")
 _SCHEMA = """
@@ -125,7 +124,7 @@ def patience(env: Mapping[str, str]) -> float:
 
 def lock_key(entry_id: str) -> int:
     """The advisory lock key of an entry: 64 bits of its id's digest, signed as bigint."""
-    return int.from_bytes(hashlib.sha256(entry_id.encode()).digest()[:8], "big", signed=True)
+    return advisory_key(entry_id)
 
 
 class PgLedger:

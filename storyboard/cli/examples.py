@@ -1,0 +1,67 @@
+"""Command names into the examples their ``--help`` ends with (click's epilog), one table.
+
+Every command shows at least one line a user can run as it is (on the shipped example or a
+folder of their own); ``tests/test_cli_examples.py`` holds each line to the command's own options.
+"""
+
+from __future__ import annotations
+
+import click
+
+SERIES = "examples/coffee-shop"
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "check": (f"storyboard check {SERIES}", f"storyboard check {SERIES} --format github"),
+    "compile": (f"storyboard compile {SERIES} --episode ep01",
+                f"storyboard compile {SERIES} --format prompt --shot ep01/ballad"),
+    "plan": (f"storyboard plan {SERIES} --provider dashscope",
+             f"storyboard plan {SERIES} --offline --json"),
+    "render": (f"storyboard render {SERIES}                 # the free local animatic",
+               f"storyboard render {SERIES} --provider dashscope --budget 5",
+               f"storyboard render {SERIES} --shot ep01/ballad --shot 'ep02/*'"),
+    "status": (f"storyboard status {SERIES}", f"storyboard status {SERIES} --pending --json"),
+    "cancel": (f"storyboard cancel {SERIES} --provider dashscope",),
+    "emulate": ("storyboard emulate --port 8765",
+                "storyboard emulate --dialect openai-video --latency 0.5 --fault submit:429:0.2"),
+    "doctor": ("storyboard doctor", f"storyboard doctor {SERIES} --json"),
+    "init": ("storyboard init my-series", "storyboard init my-ad --template ad",
+             "storyboard init feature --from feature.fountain --episode-minutes 8"),
+    "config": (f"storyboard config {SERIES} --provider dashscope",),
+    "completion": ("storyboard completion bash >> ~/.bashrc",),
+    "push": (f"storyboard push {SERIES} --provider dashscope",),
+    "pull": (f"storyboard pull {SERIES} --provider dashscope --episode ep01",),
+    "sheet": (f"storyboard sheet {SERIES}", f"storyboard sheet {SERIES} --png -o sheets"),
+    "export": (f"storyboard export {SERIES} --format otio",
+               f"storyboard export {SERIES} --format jianying --episode ep01 -o drafts"),
+    "studio": (f"storyboard studio {SERIES}", f"storyboard studio {SERIES} --port 8600 --open"),
+    "mcp": ("storyboard mcp . --budget-ceiling 20",),
+    "takes": (f"storyboard takes {SERIES} ep01/ballad", "storyboard takes my-series cast/mia"),
+    "pick": (f"storyboard pick {SERIES} ep01/ballad 2", "storyboard pick my-series voices/mia 1"),
+    "approve": (f"storyboard approve {SERIES} ep01/ballad",),
+    "retake": (f"storyboard retake {SERIES} ep01/ballad -n 2 --budget 3",
+               "storyboard retake my-series cast/mia    # a generated cast member's picture"),
+    "cache": (f"storyboard cache {SERIES}", f"storyboard cache prune {SERIES} --max-size 500MB"),
+    "cache show": (f"storyboard cache show {SERIES}",),
+    "cache prune": (f"storyboard cache prune {SERIES} --older-than 30d",
+                    f"storyboard cache prune {SERIES} --max-size 500MB"),
+    "task": (f"storyboard task adopt {SERIES} ep01/ballad TASK_ID",),
+    "task adopt": (f"storyboard task adopt {SERIES} ep01/ballad TASK_ID",),
+    "task forget": (f"storyboard task forget {SERIES} ep01/ballad --yes",),
+    "models": ("storyboard models", "storyboard models --json"),
+    "breakdown": ("storyboard breakdown story.md --dry-run        # what it would ask and cost",
+                  "storyboard breakdown story.md my-series --episodes 12 --budget 2"),
+}
+
+
+def epilog(lines: tuple[str, ...]) -> str:
+    """``lines`` as click prints them unwrapped (``\\b`` keeps a paragraph as written)."""
+    return "\b\nExamples:\n" + "\n".join(f"  $ {line}" for line in lines)
+
+
+def attach(group: click.Group, path: tuple[str, ...] = ()) -> None:
+    """Give every command under ``group`` its examples (the group's own too, when it has some)."""
+    for name, command in group.commands.items():
+        key = " ".join((*path, name))
+        if key in EXAMPLES:
+            command.epilog = epilog(EXAMPLES[key])
+        if isinstance(command, click.Group):
+            attach(command, (*path, name))

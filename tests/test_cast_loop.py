@@ -1,0 +1,148 @@
+"""The cast's loop through the emulator (issue 48): ``takes``, ``retake``, ``approve`` and
+``render --shot`` on ``cast/NAME`` and ``voices/NAME``, each paying exactly what it says, and a
+render killed at random instants in the middle of its calls paying for nothing twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_cast_render import CAST as SHORT_SAMPLE
+from test_cast_render import IMAGE_TAKES, SHOTS, cast_stats, lock_of, plan_of
+
+# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
+from test_cli_dashscope import (  # noqa: F401
+    KEY,
+    Emulator,
+    emulator,
+    env,
+    invoke,
+    render,
+    submissions,
+)
+
+from storyboard.emulator import EmulatorServer
+
+# The voice's sample long enough to pass its take's measurement (at least 1 s of sound: the
+# emulator speaks a tone per character), so the voice can be approved.
+CAST = SHORT_SAMPLE.replace('sample: "Morning! The usual?"', 'sample: "Morning! The usual flat white?"')
+assert CAST != SHORT_SAMPLE
+
+
+def write(root: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "storyboard.yaml").write_text(CAST, encoding="utf-8")
+    return root
+
+
+def takes_of(series: Path, asset: str) -> list[dict[str, Any]]:
+    shown = invoke("takes", series, asset, "--json")
+    assert shown.exit_code == 0, shown.output
+    listed: list[dict[str, Any]] = json.loads(shown.stdout)
+    return listed
+
+
+def test_takes_retake_approve_and_render_shot_on_the_cast(tmp_path: Path,
+                                                          emulator: Emulator) -> None:
+    emu = emulator()
+    series = write(tmp_path / "cast")
+    code, _, err = render(series, "--yes")
+    assert code == 0, err
+    made = cast_stats(emu)
+
+    sam = takes_of(series, "cast/sam")  # two takes asked for, both made and paid once
+    assert [(t["take"], t["state"], t["cost"]) for t in sam] == [(1, "done", 0.03), (2, "done", 0.03)]
+    assert [t["take"] for t in takes_of(series, "voices/mia-voice")] == [1]
+
+    retaken = invoke("retake", series, "cast/sam", "--yes", "--json")
+    assert retaken.exit_code == 0, retaken.output
+    [new] = json.loads(retaken.stdout)["shots"]
+    assert new["key"].endswith("cast/sam#3") and new["state"] == "done" and new["cost"] == 0.03
+    assert cast_stats(emu)["images"] == made["images"] + 1 and submissions(emu) == SHOTS
+    assert [t["take"] for t in takes_of(series, "cast/sam")] == [1, 2, 3]
+
+    voiced = invoke("retake", series, "voices/mia-voice", "--yes", "--json")
+    assert voiced.exit_code == 0, voiced.output
+    assert cast_stats(emu)["voices"] == made["voices"] + 1  # a second voice, designed once
+    assert [t["take"] for t in takes_of(series, "voices/mia-voice")] == [1, 2]
+
+    for asset in ("voices/mia-voice", "cast/cafe"):
+        approved = invoke("approve", series, asset)
+        assert approved.exit_code == 0 and "approved take 1" in approved.stdout, approved.output
+        assert "approved" in takes_of(series, asset)[0]["marks"]
+    assert lock_of(series)["takes"]["cast/voices/mia-voice"]["approved"] == 1
+
+    before = cast_stats(emu)
+    code, report, err = render(series, "--yes", "--shot", "cast/cafe", "--shot", "voices/*")
+    assert code == 0, err
+    assert {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]} == {
+        "cast/cafe": "cached", "voices/mia-voice": "cached", "voices/mia-voice#2": "cached"}
+    assert cast_stats(emu) == before and report["spent"] == 0
+
+    changed = tmp_path / "cast" / "storyboard.yaml"
+    changed.write_text(CAST.replace("warm, calm woman", "warm, bright woman"), encoding="utf-8")
+    assert plan_of(series)["voices/mia-voice"][0] == "changed"
+    code, _, err = render(series, "--yes", "--shot", "voices/mia-voice")
+    assert code != 0 and "approved shot(s) changed" in err and "voices/mia-voice" in err
+    assert cast_stats(emu) == before  # the approved voice is never designed again unasked
+    code, report, err = render(series, "--yes", "--shot", "voices/mia-voice",
+                               "--replace-approved")
+    assert code == 0, err
+    assert cast_stats(emu)["voices"] == before["voices"] + 2  # its take 1 and its retake, anew
+
+
+KILLS = 4  # bounded: each kill waits for a call to be open, then lands in it
+SEED = 48
+MID_CALL = ("image:lost=0.5:1", "voice:lost=0.5:1", "submit:lost=0.5:1", "query:slow=0.2:0.5",
+            "download:slow=0.2:1")
+
+
+def kill_mid_call(emu: EmulatorServer, args: list[str], environment: dict[str, str],
+                  wait: float) -> dict[str, int]:
+    """Start a render, let ``wait`` seconds pass, then SIGKILL it while one of its calls is
+    open (the emulator is answering it); the calls that were open. Empty: it finished first."""
+    child = subprocess.Popen(args, env=environment, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(wait)
+        deadline = time.monotonic() + 60
+        while child.poll() is None and time.monotonic() < deadline:
+            open_now: dict[str, int] = emu.stats()["open"]
+            if open_now:
+                child.send_signal(signal.SIGKILL)
+                return open_now
+            time.sleep(0.005)
+        return {}
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_sigkill_at_random_instants_mid_call_pays_for_nothing_twice(
+        tmp_path: Path, emulator: Emulator) -> None:
+    emu = emulator(latency=0.6)
+    emu.add_rate(*MID_CALL)  # every paid call's answer comes late: a kill lands in it
+    series = write(tmp_path / "cast")
+    environment = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url}
+    args = [sys.executable, "-m", "storyboard", "render", str(series), "--provider",
+            "dashscope", "--yes", "--quiet"]
+    chance = random.Random(SEED)
+    killed_in = [kill_mid_call(emu, args, environment, chance.uniform(0.0, 1.5))
+                 for _ in range(KILLS)]
+    assert all(killed_in), killed_in  # every kill landed while a call was open
+    emu.clear_faults()
+    final = subprocess.run(args, env=environment, capture_output=True, text=True, timeout=240,
+                           check=False)
+    assert final.returncode == 0, final.stderr
+    stats = cast_stats(emu)
+    assert stats["images"] == IMAGE_TAKES and stats["voices"] == 1, (stats, killed_in)
+    assert submissions(emu) == SHOTS and emu.stats()["submissions"]["duplicates"] == 0
