@@ -39,6 +39,7 @@ from storyboard.run.pipeline import RenderReport, render_series
 from storyboard.run.plan import estimate
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import prepare
+from storyboard.run.takechecks import approve_checked
 from storyboard.targets.prices import amount, under
 
 PROVIDERS = ("local", *DIALECTS)
@@ -142,8 +143,10 @@ class Tools:
         takes.pick(compiled(self.series(series), None), shot, take)
         return {"shot": shot, "picked": take}
 
-    def approve(self, shot: str, series: str = ".") -> dict[str, Any]:
-        return {"shot": shot, "approved": takes.approve(compiled(self.series(series), None), shot)}
+    def approve(self, shot: str, series: str = ".", force: bool = False) -> dict[str, Any]:
+        """``approve`` as the CLI applies it: a take with findings is refused unless ``force``."""
+        manifest = compiled(self.series(series), None)
+        return {"shot": shot, "approved": approve_checked(manifest, shot, force=force)}
 
     def retake(self, shot: str, count: int = 1, series: str = ".", provider: str = "local",
                max_cost: float | None = None) -> dict[str, Any]:

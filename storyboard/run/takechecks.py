@@ -12,7 +12,19 @@ from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.run.lockfile import DRAFT_LOCK, LockFile, lock_path, read_lock, take_key
 from storyboard.run.measured import Finding, Thresholds, blocking, findings_of, thresholds
-from storyboard.run.takes import find_shot, rendered_takes, state_key, used_take, with_retakes
+from storyboard.run.takes import (
+    approve,
+    find_shot,
+    rendered_takes,
+    state_key,
+    to_approve,
+    used_take,
+    with_retakes,
+)
+
+
+class HasFindings(StoryboardError):
+    """An approve refused: the take has findings; ``force`` (``--force``) approves it anyway."""
 
 
 def output_sha256(take: CompiledShot, lock: LockFile) -> str | None:
@@ -53,9 +65,24 @@ def refuse_unforced(manifest: Manifest, shot_id: str, take: int) -> None:
     held = blocking(take_findings(manifest, shot, limits=limits).get(take) or [], limits)
     if held:
         said = "\n  ".join(f.line() for f in held)
-        raise StoryboardError(f"take {take} of {shot.shot_id} has {len(held)} finding(s):\n  "
+        raise HasFindings(f"take {take} of {shot.shot_id} has {len(held)} finding(s):\n  "
                               f"{said}\napprove it anyway with --force, or pick another take "
                               "(`storyboard pick --best`)")
+
+
+def approve_checked(manifest: Manifest, shot_id: str, *, force: bool = False) -> int:
+    """``approve`` as every door applies it (the CLI, the studio, the MCP server): a take whose
+    findings reach ``checks.approve``'s severity is refused unless ``force``."""
+    if not force:
+        refuse_unforced(manifest, shot_id, to_approve(manifest, shot_id))
+    return approve(manifest, shot_id)
+
+
+def take_lines(manifest: Manifest, take: CompiledShot, lock: LockFile,
+               limits: Thresholds) -> tuple[str, ...]:
+    """A take's findings as lines (``cut at 2.00 s (score 0.62)``); none when never measured."""
+    found = findings_of(manifest.root, output_sha256(take, lock), take, limits)
+    return tuple(f.line() for f in found or ())
 
 
 def failed_checks(manifest: Manifest) -> list[str]:

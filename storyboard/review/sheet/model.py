@@ -78,6 +78,7 @@ class Take:
     command: str  # the command that picks it
     audio: str = ""  # a voice's take: link to its clip, relative to the sheet ("" when not made)
     made: bool = True  # a cast take not made yet shows "not made"
+    findings: tuple[str, ...] = ()  # what measuring it found ("cut at 2.00 s (score 0.62)")
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ class Panel:
     notes: tuple[str, ...] = ()  # review notes: "author, time (take n): text"
     take: int = 1  # the take the episode uses
     takes: tuple[Take, ...] = ()  # every take, side by side (empty for a shot of one take)
+    findings: tuple[str, ...] = ()  # what measuring the used take found
+    failure: str = ""  # its last attempt failed: where, whether billed, what was flagged
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,8 @@ class Context:
     variation: str = ""
     notes: dict[str, list[Note]] = field(default_factory=dict)  # "ep01/ballad" -> its notes
     takes: Callable[[CompiledShot, Cut], tuple[Take, ...]] = lambda shot, cut: ()
+    findings: Callable[[CompiledShot], tuple[str, ...]] = lambda shot: ()  # a take's, measured
+    failures: dict[str, str] = field(default_factory=dict)  # shot key -> its failure, in words
     resolved: dict[Path, Path] = field(default_factory=dict, repr=False)  # see ``real``
     assets: dict[str, tuple[int, Path]] = field(default_factory=dict)  # id -> picked take, file
     # the studio's links to files (``/file/...``); None: relative to ``sheet_dir``
@@ -382,7 +387,8 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
         problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by,
         start=round(float(start / cut.fps), 3),
         notes=note_lines(ctx.notes.get(f"{shot.episode}/{shot.id}", [])),
-        take=shot.take, takes=ctx.takes(shot, cut))
+        take=shot.take, takes=ctx.takes(shot, cut), findings=ctx.findings(shot),
+        failure=ctx.failures.get(take_key(shot), ""))
 
 
 def note_lines(notes: list[Note]) -> tuple[str, ...]:
