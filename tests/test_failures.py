@@ -199,3 +199,7 @@ def test_a_gateway_names_a_refused_reference_image_and_bills_a_refused_output(
     shown = " ".join(invoke("status", series).stdout.split())
     assert f"spent in all: {done + billed_row['cost']:.2f} USD" in shown
     assert "failed after the render, billed (a guess" in shown
+    planned = invoke("plan", series, "--json")
+    assert planned.exit_code == 0, planned.output
+    assert json.loads(planned.stdout)["spent_so_far"] == {
+        "USD": pytest.approx(done + billed_row["cost"])}

@@ -112,6 +112,9 @@ def test_the_studio_shows_findings_and_failures_and_approve_asks(
 
 
 def test_the_sheet_and_the_mcp_server_agree(rendered: Path) -> None:
+    planned = apart(invoke, "plan", rendered, "--provider", "dashscope")
+    assert "ep01/ballad (take 1): cut at 1.00 s" in planned.stdout
+    assert "spent in all:" in planned.stdout
     result = apart(build_sheet, rendered)
     html = result.html.read_text("utf-8")
     assert "cut at 1.00 s" in html and "content refusal of the prompt" in html

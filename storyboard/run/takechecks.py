@@ -85,17 +85,24 @@ def take_lines(manifest: Manifest, take: CompiledShot, lock: LockFile,
     return tuple(f.line() for f in found or ())
 
 
+def used_findings(manifest: Manifest) -> dict[str, tuple[int, list[Finding]]]:
+    """Each shot (``episode/shot``) whose used take has findings: that take and its findings,
+    in series order (what ``plan`` sums up and ``retake --failed-checks`` acts on)."""
+    limits = thresholds(manifest.checks)
+    lock = read_lock(lock_path(manifest.root))
+    found_by: dict[str, tuple[int, list[Finding]]] = {}
+    for shot in with_retakes(manifest, lock).shots():
+        found = take_findings(manifest, shot, lock, limits)
+        rendered = {t.id for t in shot.all_takes() if t.take in found}
+        take = used_take(shot, lock.takes.get(state_key(shot), {}), rendered)
+        if found.get(take.take):
+            found_by[shot.shot_id] = (take.take, found[take.take] or [])
+    return found_by
+
+
 def failed_checks(manifest: Manifest) -> list[str]:
     """The shots (``episode/shot``) whose used take has findings that ``approve`` would
     refuse, in series order."""
     limits = thresholds(manifest.checks)
-    lock = read_lock(lock_path(manifest.root))
-    current = with_retakes(manifest, lock)
-    failed = []
-    for shot in current.shots():
-        found = take_findings(manifest, shot, lock, limits)
-        rendered = {t.id for t in shot.all_takes() if t.take in found}
-        take = used_take(shot, lock.takes.get(state_key(shot), {}), rendered)
-        if blocking(found.get(take.take) or [], limits):
-            failed.append(shot.shot_id)
-    return failed
+    return [shot for shot, (_, found) in used_findings(manifest).items()
+            if blocking(found, limits)]
