@@ -85,6 +85,9 @@ def test_the_studio_shows_findings_and_failures_and_approve_asks(
         "cut at 1.00 s", timeout=30_000)
     expect(ballad.locator("figure.take[data-take='2'] ul.findings")).to_have_count(0)
     expect(ballad.locator("ul.findings[data-take='1']")).to_contain_text("take 1: cut at")
+    strip = ballad.locator("ul.findings[data-take='1'] .strip img")
+    expect(strip).to_have_count(3)  # frames about the cut, served by the studio
+    assert all(strip.nth(i).evaluate("i => i.complete && i.naturalWidth > 0") for i in range(3))
     bow = page.locator("article.panel.shot[data-shot='bow']")
     expect(bow.locator(".failure")).to_contain_text(
         "refused at submit, nothing billed: content refusal of the prompt")
@@ -118,6 +121,7 @@ def test_the_sheet_and_the_mcp_server_agree(rendered: Path) -> None:
     result = apart(build_sheet, rendered)
     html = result.html.read_text("utf-8")
     assert "cut at 1.00 s" in html and "content refusal of the prompt" in html
+    assert html.count('<div class="strip">') == 1 and "take 1 at 0.50 s" in html
     assert "&lt;b&gt;bows&lt;/b&gt; &amp; waves" in html
     tools = Tools(rendered.resolve(), Budget(0.0))
     with pytest.raises((Refused, StoryboardError), match=r"cut at 1\.00 s"):

@@ -78,13 +78,6 @@ def approve_checked(manifest: Manifest, shot_id: str, *, force: bool = False) ->
     return approve(manifest, shot_id)
 
 
-def take_lines(manifest: Manifest, take: CompiledShot, lock: LockFile,
-               limits: Thresholds) -> tuple[str, ...]:
-    """A take's findings as lines (``cut at 2.00 s (score 0.62)``); none when never measured."""
-    found = findings_of(manifest.root, output_sha256(take, lock), take, limits)
-    return tuple(f.line() for f in found or ())
-
-
 def used_findings(manifest: Manifest) -> dict[str, tuple[int, list[Finding]]]:
     """Each shot (``episode/shot``) whose used take has findings: that take and its findings,
     in series order (what ``plan`` sums up and ``retake --failed-checks`` acts on)."""
