@@ -130,9 +130,13 @@ def test_failed_task_is_reported_and_others_continue(run: Run, provider: FakePro
     assert states(result) == {"a": "done", "b": "failed", "c": "done"}
     failed = result.by_state("failed")[0]
     assert failed.code == "DataInspectionFailed" and "moderation" in failed.message
-    assert result.spent == pytest.approx(0.4)  # failed tasks are free
+    # A refused output of a provider that declares nothing is counted as billed (fails closed:
+    # DashScope's own failed tasks are free, a gateway's refused output is not).
+    assert "failed after the render, billed" in failed.message
+    assert result.spent == pytest.approx(0.6)
     row = next(a for a in status(series) if a.shot == "b")
-    assert (row.state, row.error_code) == ("failed", "DataInspectionFailed")
+    assert (row.state, row.error_code, row.cost) == ("failed", "DataInspectionFailed",
+                                                     pytest.approx(0.2))
 
 
 def test_next_run_retries_only_the_failed_shots(run: Run, provider: FakeProvider) -> None:

@@ -168,10 +168,11 @@ def _writing_tools(server: MCPServer, tools: Tools) -> None:
     def pick(shot: str, take: int, series: str = ".") -> dict[str, Any]:
         return tools.pick(shot, take, series)
 
-    @server.tool(description="Approve the shot's picked take (locks it against changes). Free.")
+    @server.tool(description="Approve the shot's picked take (locks it against changes). A "
+                             "take with findings (takes) is refused unless force. Free.")
     @answered
-    def approve(shot: str, series: str = ".") -> dict[str, Any]:
-        return tools.approve(shot, series)
+    def approve(shot: str, series: str = ".", force: bool = False) -> dict[str, Any]:
+        return tools.approve(shot, series, force)
 
     @server.tool(description=(
         "Render count more takes of a shot. provider 'local' (the default) drafts them free; any "

@@ -33,10 +33,13 @@ from storyboard.media import ffbinary
 from storyboard.review.notes import note_on
 from storyboard.review.sheet import build_sheet
 from storyboard.run import read_status, takes
+from storyboard.run.cancel import failure_of
+from storyboard.run.journal import Attempt
 from storyboard.run.pipeline import RenderReport, render_series
 from storyboard.run.plan import estimate
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import prepare
+from storyboard.run.takechecks import approve_checked
 from storyboard.targets.prices import amount, under
 
 PROVIDERS = ("local", *DIALECTS)
@@ -107,7 +110,8 @@ class Tools:
         return {"attempts": [{"episode": r.episode, "shot": r.shot, "state": r.state,
                               "status": r.last_status, "task_id": r.task_id,
                               "provider": r.provider, "estimate": r.estimate,
-                              "cost": r.cost, "error": r.error_message} for r in rows]}
+                              "cost": r.cost, "error": r.error_message,
+                              "failure": failure_dict(r)} for r in rows]}
 
     def sheet(self, series: str = ".", draft: bool = False) -> dict[str, Any]:
         result = build_sheet(self.series(series), draft=draft)
@@ -139,8 +143,10 @@ class Tools:
         takes.pick(compiled(self.series(series), None), shot, take)
         return {"shot": shot, "picked": take}
 
-    def approve(self, shot: str, series: str = ".") -> dict[str, Any]:
-        return {"shot": shot, "approved": takes.approve(compiled(self.series(series), None), shot)}
+    def approve(self, shot: str, series: str = ".", force: bool = False) -> dict[str, Any]:
+        """``approve`` as the CLI applies it: a take with findings is refused unless ``force``."""
+        manifest = compiled(self.series(series), None)
+        return {"shot": shot, "approved": approve_checked(manifest, shot, force=force)}
 
     def retake(self, shot: str, count: int = 1, series: str = ".", provider: str = "local",
                max_cost: float | None = None) -> dict[str, Any]:
@@ -277,6 +283,13 @@ def report_dict(report: RenderReport) -> dict[str, Any]:
                    "message": r.message} for r in (run.shots if run else [])],
         "episodes": [{"id": e.id, "state": e.state, "path": str(e.path), "message": e.message}
                      for e in report.episodes]}
+
+
+def failure_dict(row: Attempt) -> dict[str, object] | None:
+    """A failed attempt in our words: refused at submit or after the render, billed or not, the
+    input a content refusal flagged."""
+    failure = failure_of(row)
+    return failure.to_dict() if failure is not None else None
 
 
 def problems_text(error: ProblemsFound) -> str:

@@ -202,10 +202,18 @@ def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft
     from storyboard.run.setup import make_provider
     chosen = guarded(lambda: make_provider(series, provider, draft=draft))
     the_plan = guarded(lambda: plan_series(series, chosen, episode, offline=offline))
+    spent, found = guarded(lambda: _so_far(series))
     if as_json:
-        click.echo(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))
+        from storyboard.run.takes import spent as totals
+        click.echo(json.dumps({**the_plan.to_dict(), "spent_so_far": totals(spent), "findings": {
+            shot: {"take": take, "findings": [f.to_dict() for f in each]}
+            for shot, (take, each) in found.items()}}, indent=2, sort_keys=True))
     else:
         progress.console().print(progress.plan_table(the_plan))
+        for shot, (take, each) in found.items():
+            click.echo(f"{shot} (take {take}): " + "; ".join(f.line() for f in each))
+        if spent:
+            click.echo(progress.spent_line(spent))
         for note in (the_plan.store_note, the_plan.price_note):
             if note:
                 click.echo(f"warning: {note}", err=True)
@@ -231,6 +239,15 @@ def _compare(path: Path, models: str, provider: str | None, episode: str | None,
             click.echo(f"\n{c.model} cannot render {', '.join(c.refused_shots)}:")
         for r in c.refused:
             click.echo(f"  {r.shot}: {r.message} ({r.where})")
+
+
+def _so_far(series: Manifest) -> tuple[list[tuple[float | None, str | None]], dict[str, Any]]:
+    """What the journal's tasks cost so far (billed failures included) and each shot's used take
+    with findings: what ``plan`` sums up under its table."""
+    from storyboard.run import status as journal_status
+    from storyboard.run.takechecks import used_findings
+    costs = [(r.cost, r.currency) for r in journal_status(series.root)]
+    return costs, used_findings(series)
 
 
 def _cost_gate(plans: list[Plan], max_cost: float) -> None:

@@ -117,14 +117,9 @@ def approve(path: Path, shot: str, force: bool) -> None:
     """Approve SHOT's picked take (else its lowest-numbered rendered take): a later change to
     the shot's YAML is not rendered without --replace-approved. A take with findings (see
     `storyboard takes`) needs --force."""
-    from storyboard.run.takechecks import refuse_unforced
-    from storyboard.run.takes import approve as approve_take
-    from storyboard.run.takes import to_approve
+    from storyboard.run.takechecks import approve_checked
     series, name, _ = shot_series(path, shot)
-    if not force:
-        chosen = guarded(lambda: to_approve(series, name))
-        guarded(lambda: refuse_unforced(series, name, chosen))
-    take = guarded(lambda: approve_take(series, name))
+    take = guarded(lambda: approve_checked(series, name, force=force))
     click.echo(f"approved take {take} of {shot}")
 
 

@@ -277,7 +277,7 @@ class ImageTasks:
         fault = self.faults.take("task")
         if fault is not None:
             self.stats.faults[str(fault)] += 1
-        task = ImageTask(new_id(), request, self.clock.now(), fault.kind if fault else None)
+        task = ImageTask(new_id(), request, self.clock.now(), fault.tag if fault else None)
         self.tasks[task.task_id] = task
         job = asyncio.get_running_loop().create_task(self._run(task))
         self._running.add(job)

@@ -12,12 +12,15 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
     download   endless (200, then bytes without end and no length, until the client hangs up)
                huge (the same under a Content-Length of a terabyte)
     submit     moderation (400 DataInspectionFailed, not accepted)
+               refused=INPUT (a content refusal naming the flagged input: prompt, image, video,
+                             voice or person; 400, not accepted, nothing billed)
                lost[=SECONDS] (accepted and counted, then its answer dropped, or sent SECONDS late;
                               a refused submit gets its error answer as usual)
     chat       moderation (400 data_inspection_failed), and faults of the answer's content:
                invalid_json, schema (a required field dropped), paraphrase (a quote reworded),
                length (cut short, finish_reason: length)
     task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)
+               refused=OUTPUT (FAILED after the render: its video or audio refused)
                unknown (the task vanishes: UNKNOWN)  stuck (RUNNING forever)  ok
                cut black frozen silence short (SUCCEEDED, its video with that flaw in its
                middle second, or 0.5 s short: what measuring a take finds)
@@ -42,16 +45,18 @@ CAST_ENDPOINTS = ("image", "voice", "speech")  # submit-like: moderation and los
 ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
-SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost")
+SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "refused")
 CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length")
 CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS)
 FLAW_KINDS = ("cut", "black", "frozen", "silence", "short")  # as ``media.samples.FLAWS``
-TASK_KINDS = ("failed", "moderation", "unknown", "stuck", "ok", *FLAW_KINDS)
+TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", *FLAW_KINDS)
+SUBMIT_REFUSED = ("prompt", "image", "video", "voice", "person")  # what a submit refusal names
+TASK_REFUSED = ("video", "audio")  # what a refusal after the render names
 QUERY_KINDS = (*HTTP_KINDS, "status")
 LIST_KINDS = (*HTTP_KINDS, "items")
 DOWNLOAD_KINDS = (*HTTP_KINDS, "endless", "huge")
 ARG_KINDS = ("429", "slow", "lost")  # kinds that take a number (seconds)
-WORD_KINDS = ("status", "items")  # kinds that take a word
+WORD_KINDS = ("status", "items", "refused")  # kinds that take a word
 DEFAULT_SLOW = 5.0
 
 
@@ -65,6 +70,11 @@ class Fault:
     kind: str
     arg: float | None = None
     word: str | None = None
+
+    @property
+    def tag(self) -> str:
+        """What a task carries of it: its kind, with the flagged output of a refusal."""
+        return f"refused={self.word}" if self.kind == "refused" else self.kind
 
     def __str__(self) -> str:
         arg = "" if self.arg is None else f"={self.arg:g}"
@@ -118,6 +128,8 @@ def parse_fault(text: str) -> Fault:
     if kind not in kinds_for(endpoint):
         raise FaultSyntaxError(f"{source!r}: {kind!r} is not a fault of {endpoint} "
                                f"(one of {', '.join(kinds_for(endpoint))})")
+    if kind == "refused":
+        return _refused(endpoint, raw_arg, source)
     if kind in WORD_KINDS:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_ -]{0,39}", raw_arg):
             raise FaultSyntaxError(f"{source!r}: {kind} takes a word, e.g. query:status=processing "
@@ -127,6 +139,14 @@ def parse_fault(text: str) -> Fault:
         raise FaultSyntaxError(f"{source!r}: {kind} takes no argument")
     arg = _number(raw_arg, "argument", source) if eq else None
     return Fault(endpoint, kind, arg)
+
+
+def _refused(endpoint: str, word: str, source: str) -> Fault:
+    allowed = TASK_REFUSED if endpoint == "task" else SUBMIT_REFUSED
+    if word not in allowed:
+        raise FaultSyntaxError(f"{source!r}: refused names what is flagged, one of "
+                               f"{', '.join(allowed)} (e.g. {endpoint}:refused={allowed[0]})")
+    return Fault(endpoint, "refused", word=word)
 
 
 def parse_rate(text: str) -> FaultRule:

@@ -117,7 +117,7 @@ class Service:
         if fault is not None:
             self.stats.faults[str(fault)] += 1
         task = Task(new_id(), request_id, body, sub, self.clock.now(),
-                    fault=fault.kind if fault else None, account=account)
+                    fault=fault.tag if fault else None, account=account)
         self.table.add(task)
         self._count_in(account)
         self.stats.submissions[body_hash(body)] += 1

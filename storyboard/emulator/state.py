@@ -170,6 +170,10 @@ FAILURES = {
     "failed": ("InternalError", "An internal error has occured, please try again later."),
     "moderation": ("DataInspectionFailed",
                    "Output data may contain inappropriate content."),
+    "refused=video": ("DataInspectionFailed",
+                      "Output video data may contain inappropriate content."),
+    "refused=audio": ("DataInspectionFailed",
+                      "Output audio data may contain inappropriate content."),
 }
 
 

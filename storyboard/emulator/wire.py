@@ -139,6 +139,28 @@ def error_answer(endpoint: str, status: int, code: str, message: str,
     return status, raw, data
 
 
+# A content refusal at submit: DashScope names the input in its message, the resellers' family
+# in its code (vendors.md's moderation codes).
+NATIVE_REFUSALS = {"prompt": "Input text data", "image": "Input image data",
+                   "video": "Input video data", "voice": "Input audio data",
+                   "person": "Input image data"}
+GATEWAY_REFUSALS = {"prompt": "InputTextSensitiveContentDetected",
+                    "image": "InputImageSensitiveContentDetected",
+                    "video": "InputVideoSensitiveContentDetected",
+                    "voice": "InputAudioSensitiveContentDetected",
+                    "person": "InputImageSensitiveContentDetected.PrivacyInformation"}
+
+
+def refusal(fault: Fault, *, native: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The 400 answer of a submit refused on content grounds, naming ``fault.word``."""
+    word = fault.word or "prompt"
+    if native:
+        return error_answer(fault.endpoint, 400, "DataInspectionFailed",
+                            f"{NATIVE_REFUSALS[word]} may contain inappropriate content.")
+    return error_answer(fault.endpoint, 400, GATEWAY_REFUSALS[word],
+                        "The request failed because the input may contain sensitive content.")
+
+
 async def send_answer(send: Send, answer: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:
     status, headers, body = answer
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -173,6 +195,9 @@ class FaultWire:
         elif kind in ERROR_KINDS or kind == "moderation":
             await drain(receive)
             await send_answer(send, self._error(fault))
+        elif kind == "refused":
+            await drain(receive)
+            await send_answer(send, refusal(fault, native=scope.get("path", "").startswith(API)))
         else:  # pragma: no cover - parse_fault admits no other kinds here
             await self.app(scope, receive, send)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.language import cast, checkcache, incremental
+from storyboard.language import cast, checkcache, continuity, incremental
 from storyboard.language.cascade import without_cascades
 from storyboard.language.expand import expand_one
 from storyboard.language.hashing import digest, take_of
@@ -326,6 +326,7 @@ class Compiler(CompileChecks):
         resolver = MemoResolver(self.source)  # unchanged episodes as this process kept them
         episodes = resolver.episodes()
         self.problems += resolver.problems
+        self.problems += continuity.lint(resolver.series, [s for e in episodes for s in e.shots])
         digests = self.media_digests(resolver.media)
         self.named = {path: digests.get(path) for path, _ in resolver.media}
         assets = cast.asset_shots(self.source.name, resolver.series, resolver.style,

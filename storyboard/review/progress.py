@@ -123,6 +123,7 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
                  marks: Mapping[str, str] | None = None) -> Table:
     """The journal's rows; those in ``older`` (attempt ids) rendered an older version;
     ``marks``: a take's "picked" / "approved" by its key, as ``takes`` shows them."""
+    from storyboard.run.cancel import failure_of
     from storyboard.run.takes import rendered_by
     table = Table(title="journal", title_justify="left")
     for column in ("shot", "by", "state", "task id", "status", "cost", "marks", "note"):
@@ -130,6 +131,8 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
     for row in rows:
         cost = "" if row.cost is None else money(row.cost, row.currency or "")
         note = row.error_message or row.note or ""
+        failure = failure_of(row)
+        note = f"{failure.words()}. {note}" if failure is not None else note
         mark = (marks or {}).get(row.key, "") if row.id not in older else ""
         table.add_row(shot_label(row.series, row.episode, row.shot),
                       rendered_by(row.provider, row.cache_key),
@@ -141,7 +144,10 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
 
 
 def attempt_dict(row: Attempt) -> dict[str, Any]:
-    return {k: v for k, v in vars(row).items()}
+    """A journal row as JSON, with its failure in our words (None when it did not fail)."""
+    from storyboard.run.cancel import failure_of
+    failure = failure_of(row)
+    return {**vars(row), "failure": failure.to_dict() if failure is not None else None}
 
 
 @dataclass

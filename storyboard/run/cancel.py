@@ -21,6 +21,8 @@ from storyboard.run.pacing import run_lock
 from storyboard.run.session import TASK_END_STATE
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.targets import TaskStatus
+from storyboard.targets.failures import Failure
+from storyboard.targets.gateways import classify_failure
 
 
 @dataclass
@@ -80,6 +82,20 @@ async def _cancel_one(journal: Journal, provider: Provider, attempt: Attempt,
                              "render downloads it")
     return CancelOutcome(attempt, False, f"still {state.status}{why}: only pending tasks can be "
                          "canceled; the next render resumes it")
+
+
+OUR_CODES = ("AmbiguousTask", "OutputInvalid")  # our words on a task, not its provider's
+
+
+def failure_of(row: Attempt) -> Failure | None:
+    """A failed attempt in our words: refused at submit (no task: nothing billed) or failed
+    after the render (billed as its provider declares), and the input a content refusal flagged;
+    None for an attempt that did not fail (a canceled or lost one, or one still in flight)."""
+    if row.state != "failed" or row.last_status in (TaskStatus.CANCELED, TaskStatus.SUCCEEDED) \
+            or row.error_code in OUR_CODES:
+        return None
+    return classify_failure(row.provider, row.error_code or "", row.error_message or "",
+                            stage="render" if row.task_id else "submit")
 
 
 def status(series_dir: Path, *, unfinished_only: bool = False) -> list[Attempt]:

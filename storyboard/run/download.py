@@ -28,6 +28,7 @@ from storyboard.run.model import (
 from storyboard.run.session import TASK_END_STATE, Session
 from storyboard.run.team.sharing import FROM_STORE
 from storyboard.targets import TaskState, TaskStatus
+from storyboard.targets.gateways import classify_failure
 
 log = logging.getLogger("storyboard.run")
 
@@ -43,10 +44,27 @@ class Downloading(Session):
             return await self.download(shot, attempt_id, state)
         code = state.code or str(state.status)
         message = state.message or f"the task ended {state.status}"
+        cost = self.failure_cost(shot, state, code, message)
         await self.db(self.journal.fail, attempt_id, code, message,
-                      state=TASK_END_STATE[state.status], status=state.status)
+                      state=TASK_END_STATE[state.status], status=state.status,
+                      cost=cost, currency=self.prices.currency if cost is not None else None)
+        if cost is not None:
+            self.reserved.pop(shot_key(shot), None)
+            self.charge(shot, cost)
         error = TaskFailed(message, provider=self.provider.name, shot=shot_key(shot), code=code)
-        raise self.end(shot, "failed", str(error), "failed", task_id=state.task_id, code=code)
+        said = f" ({failure_said(self.provider.name, state, code, message)})" \
+            if state.status == TaskStatus.FAILED else ""
+        raise self.end(shot, "failed", f"{error}{said}", "failed", task_id=state.task_id,
+                       code=code, cost=cost or 0.0)
+
+    def failure_cost(self, shot: CompiledShot, state: TaskState, code: str, message: str
+                     ) -> float | None:
+        """What a task that failed after the render is billed, as its provider declares (its
+        estimate), or None when it is free."""
+        if state.status != TaskStatus.FAILED:
+            return None
+        failure = classify_failure(self.provider.name, code, message, stage="render")
+        return self.estimate(shot)[1] if failure.billed else None
 
     async def download(self, shot: CompiledShot, attempt_id: int, state: TaskState
                        ) -> ShotResult:
@@ -191,3 +209,8 @@ class Downloading(Session):
                       currency=entry.currency, note=STORE_NOT_REDOWNLOADED)
         return True
 
+
+
+def failure_said(provider: str, state: TaskState, code: str, message: str) -> str:
+    """A failed task in our words: ``failed after the render, billed: content refusal of ...``."""
+    return classify_failure(provider, code, message, stage="render").words()

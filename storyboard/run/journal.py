@@ -393,9 +393,14 @@ class Journal:
         self._update(attempt_id, False, note=scrub(note))
 
     def fail(self, attempt_id: int, code: str, message: str, *,
-             state: AttemptState = "failed", status: str | None = None) -> None:
+             state: AttemptState = "failed", status: str | None = None,
+             cost: float | None = None, currency: str | None = None) -> None:
+        """An attempt that ended without a video; ``cost``: what its provider bills for it (a
+        task that failed after the render, where the provider bills those), else None."""
         fields: dict[str, Any] = {"state": state, "error_code": code or None,
                                   "error_message": scrub(message) or None}
+        if cost is not None:
+            fields.update(cost=cost, currency=currency)
         if status is not None:
             fields["last_status"] = status
         self._update(attempt_id, False, **fields)

@@ -34,6 +34,7 @@ from storyboard.run.reconcile import (
     waiting_for,
 )
 from storyboard.run.team.ledger import ShotClaimed
+from storyboard.targets.gateways import classify_failure
 
 log = logging.getLogger("storyboard.run")
 
@@ -162,7 +163,8 @@ class Submitting(Reconciling):
         if not retryable(exc):
             await self.db(self.journal.fail, attempt.id, code, describe(exc))
             self.reserved.pop(shot_key(shot), None)
-            raise self.end(shot, "failed", str(exc), "failed", code=code)
+            said = classify_failure(self.provider.name, code, str(exc), stage="submit").words()
+            raise self.end(shot, "failed", f"{exc} ({said})", "failed", code=code)
         if isinstance(exc, ProviderError) and exc.retry_after:
             self.submit_bucket.pause(exc.retry_after)
         if sent and is_ambiguous(exc):

@@ -12,7 +12,19 @@ from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.run.lockfile import DRAFT_LOCK, LockFile, lock_path, read_lock, take_key
 from storyboard.run.measured import Finding, Thresholds, blocking, findings_of, thresholds
-from storyboard.run.takes import find_shot, rendered_takes, state_key, used_take, with_retakes
+from storyboard.run.takes import (
+    approve,
+    find_shot,
+    rendered_takes,
+    state_key,
+    to_approve,
+    used_take,
+    with_retakes,
+)
+
+
+class HasFindings(StoryboardError):
+    """An approve refused: the take has findings; ``force`` (``--force``) approves it anyway."""
 
 
 def output_sha256(take: CompiledShot, lock: LockFile) -> str | None:
@@ -53,22 +65,37 @@ def refuse_unforced(manifest: Manifest, shot_id: str, take: int) -> None:
     held = blocking(take_findings(manifest, shot, limits=limits).get(take) or [], limits)
     if held:
         said = "\n  ".join(f.line() for f in held)
-        raise StoryboardError(f"take {take} of {shot.shot_id} has {len(held)} finding(s):\n  "
+        raise HasFindings(f"take {take} of {shot.shot_id} has {len(held)} finding(s):\n  "
                               f"{said}\napprove it anyway with --force, or pick another take "
                               "(`storyboard pick --best`)")
+
+
+def approve_checked(manifest: Manifest, shot_id: str, *, force: bool = False) -> int:
+    """``approve`` as every door applies it (the CLI, the studio, the MCP server): a take whose
+    findings reach ``checks.approve``'s severity is refused unless ``force``."""
+    if not force:
+        refuse_unforced(manifest, shot_id, to_approve(manifest, shot_id))
+    return approve(manifest, shot_id)
+
+
+def used_findings(manifest: Manifest) -> dict[str, tuple[int, list[Finding]]]:
+    """Each shot (``episode/shot``) whose used take has findings: that take and its findings,
+    in series order (what ``plan`` sums up and ``retake --failed-checks`` acts on)."""
+    limits = thresholds(manifest.checks)
+    lock = read_lock(lock_path(manifest.root))
+    found_by: dict[str, tuple[int, list[Finding]]] = {}
+    for shot in with_retakes(manifest, lock).shots():
+        found = take_findings(manifest, shot, lock, limits)
+        rendered = {t.id for t in shot.all_takes() if t.take in found}
+        take = used_take(shot, lock.takes.get(state_key(shot), {}), rendered)
+        if found.get(take.take):
+            found_by[shot.shot_id] = (take.take, found[take.take] or [])
+    return found_by
 
 
 def failed_checks(manifest: Manifest) -> list[str]:
     """The shots (``episode/shot``) whose used take has findings that ``approve`` would
     refuse, in series order."""
     limits = thresholds(manifest.checks)
-    lock = read_lock(lock_path(manifest.root))
-    current = with_retakes(manifest, lock)
-    failed = []
-    for shot in current.shots():
-        found = take_findings(manifest, shot, lock, limits)
-        rendered = {t.id for t in shot.all_takes() if t.take in found}
-        take = used_take(shot, lock.takes.get(state_key(shot), {}), rendered)
-        if blocking(found.get(take.take) or [], limits):
-            failed.append(shot.shot_id)
-    return failed
+    return [shot for shot, (_, found) in used_findings(manifest).items()
+            if blocking(found, limits)]

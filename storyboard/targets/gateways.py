@@ -14,6 +14,15 @@ from typing import Protocol
 
 from storyboard.targets.assets import price_tables
 from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
+from storyboard.targets.failures import (
+    DASHSCOPE_FAILURES,
+    FREE_FAILURES,
+    GATEWAY_FAILURES,
+    Failure,
+    FailureWords,
+    Stage,
+    classify,
+)
 from storyboard.targets.models import DEFAULT_MODEL, MODELS, WAN27_R2V, FactSource
 from storyboard.targets.tasks import TaskProtocol, TaskStatus
 
@@ -41,6 +50,7 @@ class Target:
     models: tuple[str, ...] = (DEFAULT_MODEL,)  # the models it sells (snapshots go by family)
     # Facts resting on no page of the gateway's own (``aspect_ratio``): third-party, overridable.
     sources: Mapping[str, FactSource] = field(default_factory=dict)
+    failures: FailureWords = GATEWAY_FAILURES  # its failure words and what a failure costs
 
     def label(self, mention: Labelled) -> str:
         return self.label_format.format(Kind=mention.kind.capitalize(), kind=mention.kind,
@@ -94,7 +104,7 @@ DASHSCOPE_PROTOCOL = TaskProtocol(
             for region, table in WAN27_R2V.prices.items()},
 )
 DASHSCOPE = Target(DASHSCOPE_NAME, "DashScope (native)", Limits(min_references=0),
-                   DASHSCOPE_PROTOCOL, models=tuple(MODELS))
+                   DASHSCOPE_PROTOCOL, models=tuple(MODELS), failures=DASHSCOPE_FAILURES)
 
 # OpenAI-style unified video tasks (seed 003): ``media[]``, string seconds.
 _OPENAI_LIMITS = Limits(public_urls=True, voice_roles=(), max_voices=0)
@@ -160,3 +170,17 @@ def is_paid(provider: str) -> bool:
     """Whether a render by ``provider`` (a name) costs money: every name but the free ones (an
     unknown one too: the question fails closed). The providers' ``traits.paid`` agree."""
     return provider not in FREE_PROVIDERS
+
+
+def failure_words(provider: str) -> FailureWords:
+    """What ``provider``'s failures mean: its target's declaration, the free providers' (nothing
+    billed), or, for a name not known, a gateway's (paid: the question fails closed)."""
+    if provider in FREE_PROVIDERS:
+        return FREE_FAILURES
+    target = TARGETS.get(provider)
+    return target.failures if target is not None else GATEWAY_FAILURES
+
+
+def classify_failure(provider: str, code: str, message: str, *, stage: Stage) -> Failure:
+    """One failure of ``provider`` (refused at submit or failed after the render), classified."""
+    return classify(failure_words(provider), code, message, stage=stage)

@@ -29,11 +29,17 @@ from storyboard.language.series import load_source
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
 from storyboard.review.sheet import cast, html, model, png, views
+from storyboard.review.sheet.findings import (
+    failures_by_take,
+    findings_by_take,
+    strips_by_take,
+)
 from storyboard.review.sheet.matrix import compile_all, matrix_sheet
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import LockEntry, TakeState, lock_path, read_lock
+from storyboard.run.measured import Finding
 from storyboard.run.plan import Plan, estimate
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
@@ -125,7 +131,10 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
     cache = OutputCache(manifest.root, chosen.cache_key)
     states = lock.takes
     shots = {s.shot_id: s for s in manifest.shots()}
-    ctx.takes = _takes(manifest, shots, states, ctx.thumbs, cache)
+    findings = findings_by_take(manifest, lock)
+    ctx.strips = strips_by_take(manifest, lock, ctx.thumbs, findings)
+    ctx.failures = failures_by_take(manifest)
+    ctx.takes = _takes(manifest, shots, states, ctx.thumbs, cache, findings)
     ctx.assets = cast.made_files(manifest, cache, states)
     plans = {s.key: s for s in ctx.plan.shots}
     used = manifest_as_used(manifest, chosen.cache_key)  # each shot as the take it uses
@@ -136,7 +145,8 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
 
 
 def _takes(manifest: Manifest, shots: dict[str, CompiledShot], states: dict[str, TakeState],
-           thumbs: Thumbs, cache: OutputCache
+           thumbs: Thumbs, cache: OutputCache,
+           findings: Callable[[CompiledShot], tuple[Finding, ...]]
            ) -> Callable[[CompiledShot, Cut], tuple[model.Take, ...]]:
     """A shot's takes side by side: a middle still of each rendered take, its marks, and the
     command that picks it (nothing for a shot of one take)."""
@@ -155,7 +165,7 @@ def _takes(manifest: Manifest, shots: dict[str, CompiledShot], states: dict[str,
             marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take)
             found.append(model.Take(take.take, still, marks, take.take == used.take,
                                     f"storyboard pick {manifest.root.name} {shot.shot_id} "
-                                    f"{take.take}"))
+                                    f"{take.take}", findings=tuple(f.line() for f in findings(take))))
         return tuple(found)
     return takes
 

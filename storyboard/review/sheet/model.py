@@ -29,6 +29,7 @@ from storyboard.language.request import (
 )
 from storyboard.review.notes import Note
 from storyboard.review.progress import money
+from storyboard.review.sheet.findings import Strip
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Still, Thumbs
 from storyboard.run.lockfile import LockEntry, take_key
@@ -79,6 +80,7 @@ class Take:
     audio: str = ""  # a voice's take: link to its clip, relative to the sheet ("" when not made)
     made: bool = True  # a cast take not made yet shows "not made"
     full: str = ""  # an image take: link to its file at full size (the studio opens it large)
+    findings: tuple[str, ...] = ()  # what measuring it found ("cut at 2.00 s (score 0.62)")
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,8 @@ class Panel:
     notes: tuple[str, ...] = ()  # review notes: "author, time (take n): text"
     take: int = 1  # the take the episode uses
     takes: tuple[Take, ...] = ()  # every take, side by side (empty for a shot of one take)
+    findings: tuple[Strip, ...] = ()  # what measuring the used take found, with frames about it
+    failure: str = ""  # its last attempt failed: where, whether billed, what was flagged
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,8 @@ class Context:
     variation: str = ""
     notes: dict[str, list[Note]] = field(default_factory=dict)  # "ep01/ballad" -> its notes
     takes: Callable[[CompiledShot, Cut], tuple[Take, ...]] = lambda shot, cut: ()
+    strips: Callable[[CompiledShot], tuple[Strip, ...]] = lambda shot: ()  # a take's findings
+    failures: dict[str, str] = field(default_factory=dict)  # shot key -> its failure, in words
     resolved: dict[Path, Path] = field(default_factory=dict, repr=False)  # see ``real``
     assets: dict[str, tuple[int, Path]] = field(default_factory=dict)  # id -> picked take, file
     # the studio's links to files (``/file/...``); None: relative to ``sheet_dir``
@@ -383,7 +389,9 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
         problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by,
         start=round(float(start / cut.fps), 3),
         notes=note_lines(ctx.notes.get(f"{shot.episode}/{shot.id}", [])),
-        take=shot.take, takes=ctx.takes(shot, cut))
+        take=shot.take, takes=ctx.takes(shot, cut),
+        findings=ctx.strips(shot),
+        failure=ctx.failures.get(take_key(shot), ""))
 
 
 def note_lines(notes: list[Note]) -> tuple[str, ...]:
@@ -468,7 +476,8 @@ def episode_stills(ep: Episode) -> dict[str, Path]:
     found = [ep.poster] if ep.poster is not None else []
     for p in ep.panels:
         found += [*p.stills, *(r.still for r in p.references if r.still is not None),
-                  *(t.still for t in p.takes if t.still is not None)]
+                  *(t.still for t in p.takes if t.still is not None),
+                  *(still for strip in p.findings for still in strip.stills)]
     return {still.path.name: still.path for still in found}
 
 

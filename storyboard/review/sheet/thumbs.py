@@ -87,6 +87,16 @@ class Thumbs:
             take(video, missing, self.width)
         return [self._still(video, at, f"{name} frame") for name, at in times]
 
+    def around(self, video: Path, start: float, end: float, length: float) -> list[Still]:
+        """A small strip about a stretch of a video: half a second before it, its middle and
+        half a second after it (within the video), captioned with their times."""
+        last = max(0.0, length - 0.05)
+        times = [min(max(0.0, at), last) for at in (start - 0.5, (start + end) / 2, end + 0.5)]
+        missing = [(at, out) for at in times if not (out := self._out(video, at)).is_file()]
+        if missing:
+            take(video, missing, self.width)
+        return [self._still(video, at, f"{at:.2f} s") for at in times]
+
     def image(self, image: Path, caption: str) -> Still:
         return self._still(image, None, caption)
 

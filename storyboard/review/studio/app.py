@@ -32,6 +32,7 @@ from storyboard.review.studio.client import inject
 from storyboard.review.studio.state import CLOSED, Studio
 from storyboard.run import takes
 from storyboard.run.cache import file_name
+from storyboard.run.takechecks import HasFindings, approve_checked
 
 COOKIE = "storyboard_studio"
 MAX_BODY = 64 * 1024
@@ -122,9 +123,11 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
         return await write_call(request, lambda data: picked(studio, data), studio, restitch=True)
 
     async def approve(request: Request) -> Response:
-        """Exactly ``storyboard approve``: the picked take locked as approved."""
+        """Exactly ``storyboard approve``: the picked take locked as approved; a take with
+        findings only with ``force`` (as ``--force``)."""
         return await write_call(request, lambda data: {"shot": _text(data, "shot"), "approved":
-                                takes.approve(studio.require_manifest(), _text(data, "shot"))},
+                                approve_checked(studio.require_manifest(), _text(data, "shot"),
+                                                force=_flag(data, "force"))},
                                 studio, restitch=True)
 
     routes = [Route("/", guarded(page)), Route("/sheet", guarded(sheet)),
@@ -161,6 +164,8 @@ async def write_call(request: Request, action: WriteFn, studio: Studio, *,
         result = await asyncio.to_thread(action, data)
     except RecursionError:
         return _refuse(400, "expected a flat JSON object, not one nested this deep")
+    except HasFindings as error:  # the page asks, then sends it again with force
+        return _refuse(409, str(error))
     except (ValueError, StoryboardError) as error:
         return _refuse(400, str(error))
     except OSError as error:
@@ -173,6 +178,13 @@ def _text(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str):
         raise ValueError(f"expected '{key}' as text")
+    return value
+
+
+def _flag(data: dict[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"expected '{key}' as true or false")
     return value
 
 

@@ -78,7 +78,15 @@
     }
     const approve = document.createElement('button');
     approve.type = 'button'; approve.className = 'approve'; approve.textContent = 'Approve';
-    approve.addEventListener('click', (e) => { e.stopPropagation(); act('/approve', {shot: key}); });
+    approve.addEventListener('click', async (e) => {
+      e.stopPropagation();
+      const r = await post('/approve', {shot: key});
+      if (r.ok) return;
+      const said = (await r.json()).error;
+      // a take with findings: say them, and approve only when told to (as --force)
+      if (r.status === 409 && confirm(`${said}\n\nApprove it anyway?`)) act('/approve', {shot: key, force: true});
+      else if (r.status !== 409) alert(said);
+    });
     box.appendChild(approve);
   }
   // every take of a shot or a cast asset side by side, as large as the window allows
