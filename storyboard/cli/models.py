@@ -74,4 +74,27 @@ def models(as_json: bool, as_markdown: bool) -> None:
         ids = [str(i) for row in table["models"] for i in (row["id"], *row["snapshots"])]
         for title, rows, columns in (("models", table["models"], MODEL_COLUMNS),
                                      ("wire targets", table["targets"], TARGET_COLUMNS)):
-            console.print(_rich_table(title, rows, columns, ids, console.width))
+            groups = _groups(rows, columns, ids, console.width)
+            for number, group in enumerate(groups, start=1):
+                part = f" ({number} of {len(groups)})" if len(groups) > 1 else ""
+                console.print(_rich_table(title + part, group, columns, ids, console.width))
+
+
+COLUMN_WIDTH = 12  # a model's column at least, so its facts read as words, not letters
+
+
+def _groups(rows: list[Row], columns: Sequence[Column], ids: Sequence[str],
+            width: int) -> list[list[Row]]:
+    """``rows`` cut into runs of models whose columns fit ``width`` side by side, each at least
+    its widest id (or ``COLUMN_WIDTH``) wide beside the facts' names."""
+    from storyboard.targets.table import cells
+    groups: list[list[Row]] = [[]]
+    used = FACT_WIDTH + 4
+    for row, texts in zip(rows, cells(rows, columns), strict=True):
+        need = max(COLUMN_WIDTH, _widest_id(texts, ids)) + 3
+        if groups[-1] and used + need > width:
+            groups.append([])
+            used = FACT_WIDTH + 4
+        groups[-1].append(row)
+        used += need
+    return groups
