@@ -178,8 +178,9 @@ def state_answer(dialect: Dialect, service: Service, task_id: str, origin: str
     url = output.get("video_url")
     if dialect.content_path and url:
         url = None  # the video comes from the content path instead
+    code = str(output.get("code") or "")
     return dialect.answer(output["task_id"], status, video_url=url,
-                          code=str(output.get("code") or ""),
+                          code=dialect.own_codes.get(f"task:{code}", code),
                           message=str(output.get("message") or ""),
                           extra=_extra(dialect, service.table.get(task_id)))
 
@@ -256,3 +257,14 @@ def endpoint_of(method: str, path: str) -> str | None:
 
 def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.escape(template).replace(r"\{task_id\}", "[^/]+") + "/?$")
+
+
+def own_error(path: str, endpoint: str, code: str, message: str) -> bytes | None:
+    """A gateway's error body in its own words where it declares them (Ark's ``{"error":
+    {code, message}}``), else None (the native body)."""
+    match = re.match(rf"^{PREFIX}/([^/]+)/", path)
+    dialect = DIALECTS.get(match.group(1)) if match else None
+    if dialect is None or not dialect.own_codes:
+        return None
+    own = dialect.own_codes.get(f"{endpoint}:{code}", code)
+    return json.dumps({"error": {"code": own, "message": message}}).encode()
