@@ -63,6 +63,11 @@ OWN_CODES = {"submit:DataInspectionFailed": "InputTextSensitiveContentDetected",
              "task:InternalError": "InternalServiceError"}
 
 
+def _random_seed(seed: Any) -> Any:
+    """Ark's seed -1 (a random one) as no seed at all; storyboard itself never sends it."""
+    return None if seed == -1 else seed
+
+
 def _dialect(target_name: str, key_env: str) -> Dialect:
     target = ARK if target_name == "ark" else MODELARK
     return Dialect(
@@ -71,10 +76,12 @@ def _dialect(target_name: str, key_env: str) -> Dialect:
                 "ratio": "ratio", "duration": "duration", "seed": "seed",
                 "watermark": "watermark", "audio": "generate_audio"},
         answers=Answers(task_id="id", status="status", video_url="content.video_url",
-                        code="error.code", message="error.message", items="items"),
+                        code="error.code", message="error.message", items="items",
+                        tokens="usage.completion_tokens"),
         media=media, unmedia=unmedia, key_env=key_env, base_url=ARK_HOSTS[target_name],
         formats={"resolution": str.lower},
-        unformats={"resolution": str.upper}, shape=to_content, refusals=REFUSALS,
+        unformats={"resolution": str.upper, "seed": _random_seed}, shape=to_content,
+        refusals=REFUSALS,
         own_codes=OWN_CODES)
 
 

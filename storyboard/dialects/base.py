@@ -52,6 +52,7 @@ class Answers:
     submitted_id: str = ""  # the submit answer's task id, when not at ``task_id``
     items: str = "data"  # the list of a list answer
     item_prompt: str = "prompt"  # an item's prompt (for reconciling a lost submit)
+    tokens: str = ""  # where a finished task's billed tokens are (a wire that bills tokens)
 
 
 @dataclass(frozen=True)
