@@ -23,7 +23,9 @@ from test_vendor_models import url_for
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import RequestRejected
+from storyboard.language.compile import compile_lenient
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
+from storyboard.language.series import load_source
 from storyboard.media import samples
 from storyboard.providers.gateway import GatewayProvider
 from storyboard.run.model import ShotEvent
@@ -103,6 +105,17 @@ def test_a_seedance_model_on_dashscope_is_refused_at_its_line(
     _, problems = compiled(series(tmp_path, make_media, SEEDANCE_20_ARK.id), "freepik")
     said = [p for p in problems if f"not {SEEDANCE_20_ARK.id}" in p.message]
     assert said and said[0].span is not None and said[0].span.line == 15
+
+
+def test_a_seedance_model_rendered_on_dashscope_is_an_error_at_its_model_line(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = series(tmp_path, make_media, SEEDANCE_20_ARK.id, "      prompt: '@mia waves'\n")
+    _, problems = compile_lenient(load_source(root), provider="dashscope")
+    said = [p for p in problems if p.code == "model-provider"]
+    assert [p.message for p in said] == [
+        f"dashscope does not sell {SEEDANCE_20_ARK.id}: render it with provider ark "
+        "(provider: {name: ark})"]
+    assert said[0].severity == "error" and said[0].span is not None and said[0].span.line == 15
 
 
 def test_tokens_are_priced_as_seconds() -> None:
@@ -234,3 +247,24 @@ def test_the_key_goes_only_to_its_own_host(tmp_path: Path) -> None:
     assert (ark.settings.key_env, modelark.settings.key_env) == ("ARK_API_KEY",
                                                                  "MODELARK_API_KEY")
     assert SEEDANCE_20_ARK.id in ark.dialect.models and SEEDANCE_20_ARK.id not in modelark.dialect.models
+
+
+def test_compare_prices_seedance_on_its_own_host_with_what_it_cannot_render(
+        tmp_path: Path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli
+    example = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
+    root = shutil.copytree(example, tmp_path / "coffee-shop",
+                           ignore=shutil.ignore_patterns(".storyboard", "out"))
+    result = CliRunner().invoke(cli, ["plan", str(root), "--provider", "dashscope", "--json",
+                                      "--compare", f"wan2.7-r2v,{SEEDANCE_20_ARK.id}"])
+    assert result.exit_code == 0, result.output
+    wan, seedance = json.loads(result.stdout)
+    assert (wan["currency"], seedance["currency"]) == ("USD", "CNY")
+    assert seedance["cost"] == pytest.approx(seedance["billed_seconds"] * 0.9936, abs=0.01)
+    said = {r["message"].split(";")[0] for r in seedance["refused"]}
+    assert "a 3 s shot" in " ".join(said) and seedance["renders"] == 0
+    assert any("takes references or a first/last frame, not both" in m for m in said)

@@ -84,6 +84,7 @@ SYNONYMS: Mapping[str, TaskStatus] = {
     "completed": TaskStatus.SUCCEEDED,
     "failed": TaskStatus.FAILED, "failure": TaskStatus.FAILED,
     "canceled": TaskStatus.CANCELED, "cancelled": TaskStatus.CANCELED,
+    "expired": TaskStatus.FAILED,  # never started before its deadline (Ark): ended, unpaid
 }
 
 
