@@ -39,7 +39,9 @@ H3_VIDEO = {"type": "feature", "url": f"{CDN}/v.mp4"}
 H3_AUDIO = {"type": "driving_audio", "url": f"{CDN}/voice.mp3"}
 FIRST_MEDIA: dict[str, list[dict[str, str]]] = {
     R2V: [IMAGE], WAN30: [IMAGE], PRIME: [IMAGE], I2V: [FIRST], HH_R2V: [IMAGE], HH_I2V: [FIRST],
-    HH_T2V: [], T2V: [], EDITOR: [EDIT], H3: [H3_IMAGE]}
+    HH_T2V: [], T2V: [], EDITOR: [EDIT], H3: [H3_IMAGE],
+    # Seedance, served by the one service behind its own routes (/gw/ark, /gw/modelark).
+    "doubao-seedance-2-0-260128": [IMAGE], "dreamina-seedance-2-0-260128": [IMAGE]}
 
 
 def make_body(model: str, media: list[dict[str, str]] | None = None, *, prompt: str = "Image 1 waves",

@@ -45,7 +45,8 @@ def emulator() -> Iterator[EmulatorServer]:
 def test_each_gateway_has_its_own_variable() -> None:
     assert {name: base_url_env(name) for name in GATEWAYS} == {
         "openai-video": "OPENAI_VIDEO_BASE_URL", "freepik": "FREEPIK_BASE_URL",
-        "roles": "ROLES_BASE_URL", "arrays": "ARRAYS_BASE_URL"}
+        "roles": "ROLES_BASE_URL", "arrays": "ARRAYS_BASE_URL", "ark": "ARK_BASE_URL",
+        "modelark": "MODELARK_BASE_URL"}
 
 
 def test_the_series_block_wins_and_a_bad_value_is_named() -> None:
@@ -67,8 +68,10 @@ def test_a_series_renders_against_the_emulator_by_environment_alone(
     folder = tmp_path / "tiny"
     folder.mkdir()
     with serve(folder) as origin:  # the gateway fetches media_base_url: it is served
-        head = MIA_HEAD + (f"provider: {{name: {name}, poll: [0.1], "
-                           f"media_base_url: '{origin}'}}\n")
+        dialect = DIALECTS[name]  # its first model, as short as it renders
+        head = MIA_HEAD.replace("duration: 2", f"duration: {max(2, dialect.limits.min_duration)}"
+                                f", model: {dialect.models[0]}")
+        head += f"provider: {{name: {name}, poll: [0.1], media_base_url: '{origin}'}}\n"
         series = write_series(folder, make_media, ONE, head=head)
         rendered_by_environment(name, series, emulator, monkeypatch)
 

@@ -49,11 +49,14 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(DIALECTS[name].key_env, KEY)
 
 
-def shot(root: Path, words: str = " waves hello") -> CompiledShot:
+def shot(root: Path, words: str = " waves hello", gateway: str = "freepik") -> CompiledShot:
+    """A one-reference shot on the first model ``gateway`` sells, as short as it renders."""
     tokens = (MIA, words)
+    dialect = DIALECTS[gateway]
     request = ShotRequest(
-        model="wan2.7-r2v", prompt=write(tokens), tokens=tokens, resolution="720P",
-        ratio="16:9", duration=2, prompt_extend=False, watermark=False,
+        model=dialect.models[0], prompt=write(tokens), tokens=tokens, resolution="720P",
+        ratio="16:9", duration=max(2, dialect.limits.min_duration), prompt_extend=False,
+        watermark=False,
         media=(MediaItem("reference_image", MediaRef(path=root / "media" / "mia.png"),
                          "Image 1", "mia"),))
     return CompiledShot("s", "ep01", "a", request, "h" * 64)
@@ -81,7 +84,8 @@ def test_submit_query_download_in_each_dialect(emu: EmulatorServer, tmp_path: Pa
     async def go() -> None:
         gateway = provider(emu, name, tmp_path)
         try:
-            task_id = await gateway.submit(shot(tmp_path, f" waves hello via {name}"), None)
+            task_id = await gateway.submit(shot(tmp_path, f" waves hello via {name}", name),
+                                           None)
             state = await until_done(gateway, task_id)
             assert state.status is TaskStatus.SUCCEEDED and state.video_url
             await gateway.download(state, tmp_path / "out.mp4")

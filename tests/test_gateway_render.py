@@ -52,6 +52,11 @@ def host(tmp_path: Path) -> Iterator[str]:
         yield origin
 
 
+# The gateways that resell the example's model (Seedance's hosts sell their own: the example's
+# 3 s shot and its first frame beside references are errors there).
+RESELLERS = [name for name in GATEWAYS if "wan2.7-r2v" in DIALECTS[name].models]
+
+
 def series_for(tmp_path: Path, emu: EmulatorServer, name: str,
                monkeypatch: pytest.MonkeyPatch, host: str) -> Path:
     """A copy of the example whose provider block names ``name`` at the emulator."""
@@ -87,7 +92,7 @@ def command(series: Path, *args: str) -> list[str]:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
-@pytest.mark.parametrize("name", GATEWAYS)
+@pytest.mark.parametrize("name", RESELLERS)
 def test_sigkill_mid_run_then_resume_pays_each_shot_once(
         tmp_path: Path, emulator: EmulatorServer, name: str,
         monkeypatch: pytest.MonkeyPatch, host: str) -> None:

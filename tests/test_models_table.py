@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from storyboard.cli import cli
 from storyboard.targets.capabilities import Capabilities, PriceTable
 from storyboard.targets.gateways import ARRAYS, FREEPIK, TARGETS
-from storyboard.targets.models import MODELS, WAN30_VIDEO
+from storyboard.targets.models import DASHSCOPE_MODELS, MODELS, WAN30_VIDEO
 from storyboard.targets.table import (
     capability_table,
     markdown,
@@ -55,10 +55,14 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert {"frames", "files"} <= set(models["wan2.7-i2v"]["third_party"])
     assert wan30["sources"]["ratios"] == "third-party" and "adaptive" in wan30["ratios"]
     targets = {row["name"]: row for row in data["targets"]}
-    assert targets["dashscope"]["models"] == list(MODELS)
+    assert targets["dashscope"]["models"] == list(DASHSCOPE_MODELS)
     assert targets["freepik"]["models"] == ["wan2.7-r2v"] and targets["freepik"]["duration"] == [2, 10]
     assert [t["labels"][0] for t in data["targets"]] == [
-        "Image 1", "Image 1", "Image 1", "image 1", "Image1"]
+        "Image 1", "Image 1", "Image 1", "image 1", "Image1", "Image 1", "Image 1"]
+    # Seedance's hosts: each sells its own id, 4..15 s, lower-case words of its own.
+    assert targets["ark"]["models"] == ["doubao-seedance-2-0-260128"]
+    assert targets["modelark"]["models"] == ["dreamina-seedance-2-0-260128"]
+    assert targets["ark"]["duration"] == [4, 15] and targets["ark"]["statuses"]["FAILED"] == "failed"
     assert targets["arrays"]["first_frame"] is False
     assert targets["arrays"]["prices"]["default"]["per"] == "generation"
     assert targets["openai-video"]["statuses"]["SUCCEEDED"] == "completed"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,14 @@ def provider_for(emu: EmulatorServer, name: str, root: Path) -> Provider:
 
 def run(emu: EmulatorServer, name: str, root: Path, shot: CompiledShot,
         events: list[ShotEvent], **options: Any) -> RunResult:
+    """``shot`` rendered by ``name`` (on the provider's own model and shortest length when it
+    does not sell the shot's: Seedance's hosts)."""
+    sold = DIALECTS[name].models if name in DIALECTS else ()
+    if sold and shot.request.model not in sold:
+        shot = replace(shot, request=replace(
+            shot.request, model=sold[0],
+            duration=max(shot.request.duration, DIALECTS[name].limits.min_duration)))
+
     async def go() -> RunResult:
         provider = provider_for(emu, name, root)
         try:

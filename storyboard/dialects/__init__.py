@@ -8,14 +8,15 @@ sit beside it, one module each.
 
 from __future__ import annotations
 
-from storyboard.dialects import arrays, freepik, native, openai_video, roles
+from storyboard.dialects import ark, arrays, freepik, native, openai_video, roles
 from storyboard.dialects.base import Dialect
 from storyboard.targets.gateways import GATEWAYS
 
 __all__ = ["DIALECTS", "GATEWAYS", "Dialect", "dialect"]
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (
-    native.DIALECT, openai_video.DIALECT, freepik.DIALECT, roles.DIALECT, arrays.DIALECT)}
+    native.DIALECT, openai_video.DIALECT, freepik.DIALECT, roles.DIALECT, arrays.DIALECT,
+    ark.DIALECT, ark.MODELARK_DIALECT)}
 
 
 def dialect(name: str) -> Dialect:

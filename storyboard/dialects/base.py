@@ -52,6 +52,19 @@ class Answers:
     submitted_id: str = ""  # the submit answer's task id, when not at ``task_id``
     items: str = "data"  # the list of a list answer
     item_prompt: str = "prompt"  # an item's prompt (for reconciling a lost submit)
+    tokens: str = ""  # where a finished task's billed tokens are (a wire that bills tokens)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A content refusal a wire names by code: what was refused, and whether it is paid."""
+
+    what: str  # "the prompt", "the finished video"
+    billed: bool
+
+    def note(self, code: str) -> str:
+        paid = "billed" if self.billed else "not billed"
+        return f"content refusal ({code}): {self.what} was refused by moderation; {paid}"
 
 
 @dataclass(frozen=True)
@@ -71,10 +84,16 @@ class Dialect:
     content_path: str | None = None  # the video comes from here (with the key), not video_url
     webhook_field: str | None = None  # the body field a status callback URL goes in
     formats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # value rewrites
+    unformats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # and back
     settings: Mapping[str, Any] = field(default_factory=dict)  # body fields always sent
     arrange: ArrangeFn | None = None  # reorders the media (and relabels the prompt) first
     labels: LabelStyle | None = None  # how it writes labels, when not as its Target does
     shape: ShapeFn | None = None  # the body rewritten for its model's own wire names, last
+    # Content refusals by code prefix: what each means, and whether the refused task is billed.
+    refusals: Mapping[str, Refusal] = field(default_factory=dict)
+    # Its own code for the emulator's native ones, by where they are said (``submit:CODE``,
+    # ``task:CODE``); its error bodies wrap them as ``{"error": {code, message}}``.
+    own_codes: Mapping[str, str] = field(default_factory=dict)
 
     def label_for(self, model: str) -> LabelStyle:
         """How this dialect writes a mention for a shot on ``model``: the model's own spelling
@@ -134,6 +153,8 @@ class Dialect:
     def unbody(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """A body of this dialect as the native body (its emulator runs the native service)."""
         values = {name: get(body, path) for name, path in self.fields.items()}
+        values.update({k: back(values[k]) for k, back in self.unformats.items()
+                       if values.get(k) is not None})
         parameters = {k: _plain(values.get(k)) for k in PARAMS[3:] if values.get(k) is not None}
         data = {k: values[k] for k in ("prompt", "negative_prompt") if values.get(k) is not None}
         data["media"] = self.unmedia(body)
@@ -146,10 +167,17 @@ class Dialect:
         status, note = self.protocol.status(get(answer, spec.status))
         message = str(get(answer, spec.message) or "")
         url = get(answer, spec.video_url)
+        code = str(get(answer, spec.code) or "")
+        refused = self.refusal_note(code) if status is TaskStatus.FAILED else ""
         return TaskState(task_id=str(get(answer, spec.task_id) or task_id), status=status,
-                         video_url=str(url) if url else None,
-                         code=str(get(answer, spec.code) or ""),
-                         message="; ".join(m for m in (note, message) if m), raw=dict(answer))
+                         video_url=str(url) if url else None, code=code,
+                         message="; ".join(m for m in (note, refused, message) if m),
+                         raw=dict(answer))
+
+    def refusal_note(self, code: str) -> str:
+        """What a content refusal's code means and whether it is paid ("" for other codes)."""
+        found = next((r for prefix, r in self.refusals.items() if code.startswith(prefix)), None)
+        return found.note(code) if found is not None else ""
 
     def submitted(self, answer: Mapping[str, Any]) -> str:
         """The task id of a submit answer, or "" when it has none."""

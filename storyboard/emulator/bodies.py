@@ -16,7 +16,7 @@ from typing import Any
 from storyboard.emulator.validate import invalid, media_types
 from storyboard.language.limits import insecure_url
 from storyboard.targets.gateways import TARGETS
-from storyboard.targets.models import WAN27_R2V
+from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK, WAN27_R2V
 
 # Gateways resell wan2.7-r2v alone: its ids and limits, from its declaration.
 MODELS = (WAN27_R2V.id, *WAN27_R2V.snapshots)
@@ -152,8 +152,29 @@ OPENAI_VIDEO: Schema = {
     "seconds": opt(digits(2, 15)), "prompt_extend": opt(boolean()),
     "watermark": opt(boolean()), "seed": _SEED}
 
+
+
+def _ark(model: str) -> Schema:
+    """Seedance on Ark or ModelArk (vendors.md 2): ``content[]`` items with roles, lower-case
+    resolutions, -1 (random) ... 2^32-1 seeds, ``generate_audio``."""
+    link = obj({"url": req(url())})
+    item = obj({"type": req(text(choices=("text", "image_url", "video_url", "audio_url"))),
+                "text": opt(text(SEEDANCE_20_ARK.caps.prompt_limit)),
+                "role": opt(text(choices=("first_frame", "last_frame", "reference_image",
+                                          "reference_video", "reference_audio"))),
+                "image_url": opt(link), "video_url": opt(link), "audio_url": opt(link)})
+    return {"model": req(text(choices=(model,))), "content": req(array(item, 1 + 9 + 3 + 3)),
+            "resolution": opt(text(choices=("480p", "720p"))),
+            "ratio": opt(text(choices=SEEDANCE_20_ARK.caps.ratios)),
+            "duration": opt(integer(-1, 15)), "seed": opt(integer(-1, 4294967295)),
+            "watermark": opt(boolean()), "generate_audio": opt(boolean())}
+
+
 SCHEMAS: dict[str, Schema] = {"freepik": FREEPIK, "roles": ROLES, "arrays": ARRAYS,
-                              "openai-video": OPENAI_VIDEO}
+                              "openai-video": OPENAI_VIDEO, "ark": _ark(SEEDANCE_20_ARK.id),
+                              "modelark": _ark(SEEDANCE_20_MODELARK.id)}
+# Dialects whose models take references, frames or a prompt alone: the model's own counts hold.
+OWN_COUNTS = ("ark", "modelark")
 # Where each dialect keeps its references and its duration, for the rules across fields.
 REFERENCES = {"freepik": "image_urls and video_urls", "roles": "image_with_roles and video_urls",
               "arrays": "images and videos", "openai-video": "media"}
@@ -179,7 +200,7 @@ def check_together(dialect: str, native: Mapping[str, Any]) -> None:
     media = native["input"]["media"]
     count = sum(1 for m in media if m.get("type") != "first_frame")
     where = REFERENCES.get(dialect, "media")
-    if not 1 <= count <= 5:
+    if dialect not in OWN_COUNTS and not 1 <= count <= 5:
         raise invalid(f"{where} must hold 1 to 5 references together; found {count}")
     duration = native["parameters"].get("duration")
     has_video = any(m.get("type") == "reference_video" for m in media)

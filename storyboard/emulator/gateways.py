@@ -31,6 +31,7 @@ from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.targets import TaskStatus
+from storyboard.targets.models import SEEDANCE_SIZES, tokens_per_second
 from storyboard.targets.signing import sign
 
 PREFIX = "/gw"
@@ -163,7 +164,10 @@ PROGRESS = {"PENDING": 0, "RUNNING": 50}
 
 
 def _extra(dialect: Dialect, task: Task | None) -> dict[str, Any]:
-    """What an OpenAI-style task object carries beside its id and status (seed 003)."""
+    """What a task object carries beside its id and status: an OpenAI-style one's (seed 003),
+    or the model, times and billed tokens of a wire that bills tokens (Ark's ``usage``)."""
+    if task is not None and dialect.answers.tokens:
+        return _tokens(dialect, task)
     if not dialect.content_path or task is None:
         return {}
     return {"object": "video", "model": task.submission.model, "task_id": task.task_id,
@@ -178,8 +182,9 @@ def state_answer(dialect: Dialect, service: Service, task_id: str, origin: str
     url = output.get("video_url")
     if dialect.content_path and url:
         url = None  # the video comes from the content path instead
+    code = str(output.get("code") or "")
     return dialect.answer(output["task_id"], status, video_url=url,
-                          code=str(output.get("code") or ""),
+                          code=dialect.own_codes.get(f"task:{code}", code),
                           message=str(output.get("message") or ""),
                           extra=_extra(dialect, service.table.get(task_id)))
 
@@ -256,3 +261,28 @@ def endpoint_of(method: str, path: str) -> str | None:
 
 def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.escape(template).replace(r"\{task_id\}", "[^/]+") + "/?$")
+
+
+def own_error(path: str, endpoint: str, code: str, message: str) -> bytes | None:
+    """A gateway's error body in its own words where it declares them (Ark's ``{"error":
+    {code, message}}``), else None (the native body)."""
+    match = re.match(rf"^{PREFIX}/([^/]+)/", path)
+    dialect = DIALECTS.get(match.group(1)) if match else None
+    if dialect is None or not dialect.own_codes:
+        return None
+    own = dialect.own_codes.get(f"{endpoint}:{code}", code)
+    return json.dumps({"error": {"code": own, "message": message}}).encode()
+
+
+def _tokens(dialect: Dialect, task: Task) -> dict[str, Any]:
+    """Ark's task fields: model, unix times, and once it succeeded the tokens it bills (output
+    seconds at the size's tokens a second; the reference videos' seconds are not measured)."""
+    sub = task.submission
+    out: dict[str, Any] = {"model": sub.model, "created_at": int(task.created),
+                           "updated_at": int(time.time()), "duration": sub.duration,
+                           "resolution": sub.resolution.lower(), "ratio": sub.ratio}
+    if task.status == TaskStatus.SUCCEEDED and (sub.resolution, sub.ratio) in SEEDANCE_SIZES:
+        tokens = tokens_per_second(sub.resolution, sub.ratio) * sub.duration
+        put(out, dialect.answers.tokens, tokens)
+        out.setdefault("usage", {})["total_tokens"] = tokens
+    return out

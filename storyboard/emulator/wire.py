@@ -194,21 +194,28 @@ class FaultWire:
             await self._endless(kind == "huge", receive, send)
         elif kind in ERROR_KINDS or kind == "moderation":
             await drain(receive)
-            await send_answer(send, self._error(fault))
+            await send_answer(send, self._error(fault, str(scope.get("path", ""))))
         elif kind == "refused":
             await drain(receive)
             await send_answer(send, refusal(fault, native=scope.get("path", "").startswith(API)))
         else:  # pragma: no cover - parse_fault admits no other kinds here
             await self.app(scope, receive, send)
 
-    def _error(self, fault: Fault) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def _error(self, fault: Fault, path: str = "") -> tuple[int, list[tuple[bytes, bytes]],
+                                                           bytes]:
+        from storyboard.emulator.gateways import own_error  # the gateways' routes import us
         code, message = ERRORS[fault.kind]
         status = 400 if fault.kind == "moderation" else int(fault.kind)
         headers = {}
         if fault.kind == "429":
             wait = self.retry_after if fault.arg is None else fault.arg
             headers["Retry-After"] = f"{wait:g}"
-        return error_answer(fault.endpoint, status, code, message, headers)
+        answer = error_answer(fault.endpoint, status, code, message, headers)
+        own = own_error(path, fault.endpoint, code, message)
+        if own is None:
+            return answer
+        kept = [(k, v) for k, v in answer[1] if k != b"content-length"]
+        return status, [*kept, (b"content-length", str(len(own)).encode())], own
 
     async def _rewritten(self, fault: Fault, scope: Scope, receive: Receive, send: Send
                          ) -> None:

@@ -141,8 +141,24 @@ class CompileChecks:
             f"this series renders in {region}: set provider.region: {regions[0]} (the service "
             "would refuse its shots, unpaid)"), severity="warning", code="model-region"))
 
+    def check_native(self, shot: ResolvedShot) -> None:
+        """A model DashScope does not sell (Seedance), on a series rendering on DashScope: an
+        error at the model's key naming the provider that sells it (said once a model)."""
+        if self.provider != "dashscope" or shot.model.id in TARGETS["dashscope"].models \
+                or f"native:{shot.model.id}" in self.said:
+            return
+        self.said.add(f"native:{shot.model.id}")
+        sellers = [name for name, target in TARGETS.items() if shot.model.id in target.models]
+        sellers = sellers or ["local"]
+        origin = shot.origins.get("model")
+        doc, where = (origin.doc, origin.path) if origin else (shot.doc, shot.path)
+        self.problems.append(doc.diagnostic(where, (
+            f"dashscope does not sell {shot.model.id}: render it with provider "
+            f"{' or '.join(sellers)} (provider: {{name: {sellers[0]}}})"), code="model-provider"))
+
     def check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
         """The request against the gateway's limits (a problem about a file said once)."""
+        self.check_native(shot)
         if self.gateway is None:
             return
         dialect, base_url = self.gateway

@@ -151,8 +151,15 @@ class GatewayProvider(BaseProvider):
             raise ProviderError(f"the first frame comes from shot {frame_item.from_shot}, and "
                                 "none was given", provider=self.name, shot=shot.id)
         payload = self.body(shot, first_frame)
-        answer = await self._json("POST", self.protocol.submit_path, what="submit",
-                                  shot=shot.id, json=payload)
+        try:
+            answer = await self._json("POST", self.protocol.submit_path, what="submit",
+                                      shot=shot.id, json=payload)
+        except RequestRejected as exc:
+            note = self.dialect.refusal_note(exc.code or "")
+            if not note:
+                raise
+            raise RequestRejected(f"{exc.detail}; {note}", provider=self.name, shot=shot.id,
+                                  code=exc.code, status=exc.status) from exc
         task_id = self.dialect.submitted(answer)
         if not task_id:
             raise ProviderError(f"submit: malformed answer, no task id in {sorted(answer)}",

@@ -22,8 +22,8 @@ from storyboard.language.request import CompiledShot
 from storyboard.language.series import EpisodeSource, Source, UsageError, load_source
 from storyboard.run.plan import estimate
 from storyboard.targets.capabilities import PriceTable
-from storyboard.targets.gateways import DASHSCOPE_NAME, GATEWAYS, is_paid
-from storyboard.targets.models import DEFAULT_MODEL, model_of
+from storyboard.targets.gateways import DASHSCOPE_NAME, GATEWAYS, TARGETS, is_paid
+from storyboard.targets.models import DEFAULT_MODEL, family, model_of
 
 SERIES_WIDE = "(series)"  # a refusal at a default, not in any shot's lines: every shot's
 
@@ -160,6 +160,7 @@ def _price(source: Source, model: str, prices: PriceTable, episode: str | None,
            provider: str | None) -> ModelPrice:
     from storyboard.run.setup import reference_seconds
 
+    prices, provider = _home(model, prices, provider)
     manifest, problems = compile_lenient(on_model(source, model), provider=provider)
     shots = [shot for ep in manifest.episodes if episode in (None, ep.id) for shot in ep.shots]
     refused = tuple(_refusal(p, shots) for p in problems if p.severity == "error")
@@ -170,6 +171,18 @@ def _price(source: Source, model: str, prices: PriceTable, episode: str | None,
     return ModelPrice(model, len(shots), round(sum(s for s, _ in billed), 3),
                       round(sum(c for _, c in billed), 4), prices.for_model(model).currency,
                       refused)
+
+
+def _home(model: str, prices: PriceTable, provider: str | None
+          ) -> tuple[PriceTable, str | None]:
+    """The prices and provider ``model`` is compared on: the series' own when it sells the model,
+    else the target that does (Seedance on ``ark``), at that target's list prices."""
+    if family(model) in TARGETS[provider or DASHSCOPE_NAME].models:
+        return prices, provider
+    seller = next((t for t in TARGETS.values() if family(model) in t.models), None)
+    if seller is None:
+        return prices, provider
+    return next(iter(seller.protocol.prices.values())), seller.name
 
 
 def _refusal(problem: Diagnostic, shots: Sequence[CompiledShot]) -> Refusal:

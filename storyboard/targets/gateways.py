@@ -23,7 +23,15 @@ from storyboard.targets.failures import (
     Stage,
     classify,
 )
-from storyboard.targets.models import DEFAULT_MODEL, MODELS, WAN27_R2V, FactSource
+from storyboard.targets.models import (
+    DASHSCOPE_MODELS,
+    DEFAULT_MODEL,
+    SEEDANCE_20_ARK,
+    SEEDANCE_20_MODELARK,
+    SEEDANCE_SIZES,
+    WAN27_R2V,
+    FactSource,
+)
 from storyboard.targets.tasks import TaskProtocol, TaskStatus
 
 
@@ -76,6 +84,7 @@ SYNONYMS: Mapping[str, TaskStatus] = {
     "completed": TaskStatus.SUCCEEDED,
     "failed": TaskStatus.FAILED, "failure": TaskStatus.FAILED,
     "canceled": TaskStatus.CANCELED, "cancelled": TaskStatus.CANCELED,
+    "expired": TaskStatus.FAILED,  # never started before its deadline (Ark): ended, unpaid
 }
 
 
@@ -99,12 +108,13 @@ DASHSCOPE_PROTOCOL = TaskProtocol(
     submit_headers={"X-DashScope-Async": "enable"},  # without it the submit is refused
     capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
     prices={region: replace(table, by_model={
-        **{m.id: m.price(region) for m in MODELS.values() if m is not WAN27_R2V},
+        **{m.id: m.price(region) for m in DASHSCOPE_MODELS.values() if m is not WAN27_R2V},
         **price_tables(region, table.currency)})  # the cast's services
             for region, table in WAN27_R2V.prices.items()},
 )
 DASHSCOPE = Target(DASHSCOPE_NAME, "DashScope (native)", Limits(min_references=0),
-                   DASHSCOPE_PROTOCOL, models=tuple(MODELS), failures=DASHSCOPE_FAILURES)
+                   DASHSCOPE_PROTOCOL, models=tuple(DASHSCOPE_MODELS),
+                   failures=DASHSCOPE_FAILURES)
 
 # OpenAI-style unified video tasks (seed 003): ``media[]``, string seconds.
 _OPENAI_LIMITS = Limits(public_urls=True, voice_roles=(), max_voices=0)
@@ -161,7 +171,43 @@ ARRAYS = Target("arrays", "Marketplace with image and video arrays", _ARRAYS_LIM
     # The seed names no ratio field: ``aspect_ratio`` is the family's usual name, unconfirmed.
     "{Kind}{index}", _ARRAYS_WORDS, sources={"aspect_ratio": "third-party"})
 
-TARGETS: dict[str, Target] = {t.name: t for t in (DASHSCOPE, OPENAI_VIDEO, FREEPIK, ROLES, ARRAYS)}
+# Seedance on Volcengine Ark (CN) and BytePlus ModelArk (intl), vendors.md 2: one wire, two hosts
+# and keys. Its words are lower case; ``expired`` (never started before its deadline) is a free
+# failure. Its list answers carry no prompt, so a lost submit cannot be told from another task:
+# no list path (the runner stops such a shot as ambiguous rather than pay twice). Its DELETE's
+# semantics (cancel or forget) are not verified: no cancel.
+_ARK_PATH = "/contents/generations/tasks"
+_ARK_LIMITS = Limits(min_duration=4, max_duration=15, max_duration_with_video=15,
+                     max_references=15, resolutions=("480P", "720P"),
+                     ratios=SEEDANCE_20_ARK.caps.ratios, sizes=SEEDANCE_SIZES,
+                     negative_prompt_limit=0, seed_max=4294967295, min_references=0,
+                     voice_roles=(), max_voices=3, public_urls=True, image_max_mb=30.0,
+                     video_max_mb=50.0)
+_ARK_WORDS = {"queued": TaskStatus.PENDING, "running": TaskStatus.RUNNING,
+              "succeeded": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED,
+              "cancelled": TaskStatus.CANCELED, "expired": TaskStatus.FAILED}
+
+
+# Ark bills succeeded tasks only: a refusal, at submit or after the render, is free (field notes
+# and a Volcengine billing page as quoted by a reseller: third-party).
+ARK_FAILURES = FailureWords(codes=dict(GATEWAY_FAILURES.codes), render_billed=False,
+                            content_billed=False, billing_basis="third-party")
+
+
+def _ark(name: str, title: str, price: PriceTable, model: str) -> Target:
+    return Target(name, title, _ARK_LIMITS, TaskProtocol(
+        name=name, submit_path=_ARK_PATH, task_path=_ARK_PATH + "/{task_id}", cancel_path=None,
+        list_path=None, statuses=with_synonyms(_ARK_WORDS), submit_headers={},
+        capabilities=_ARK_LIMITS, prices={"default": price}), words=_ARK_WORDS, models=(model,),
+        sources={"limits": "third-party", "prices": "third-party"}, failures=ARK_FAILURES)
+
+
+ARK = _ark("ark", "Volcengine Ark (Seedance)", SEEDANCE_20_ARK.price("cn"), SEEDANCE_20_ARK.id)
+MODELARK = _ark("modelark", "BytePlus ModelArk (Seedance)", SEEDANCE_20_MODELARK.price("intl"),
+                SEEDANCE_20_MODELARK.id)
+
+TARGETS: dict[str, Target] = {t.name: t for t in (DASHSCOPE, OPENAI_VIDEO, FREEPIK, ROLES, ARRAYS,
+                                                  ARK, MODELARK)}
 GATEWAYS = tuple(name for name in TARGETS if name != DASHSCOPE_NAME)
 FREE_PROVIDERS = ("local", "comfyui")  # the animatic and your own GPUs: nothing is billed
 

@@ -268,10 +268,52 @@ MINIMAX_H3 = Model(
     usage_names=("input_seconds", "output_seconds"), regions=("cn",),
     sources={"prices": "third-party", "sizes": "third-party", "labels": "third-party"})
 
-MODELS: dict[str, Model] = {m.id: m for m in (WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME,
-                                              WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,
-                                              HAPPYHORSE_R2V, HAPPYHORSE_I2V, HAPPYHORSE_T2V,
-                                              MINIMAX_H3)}
+# Seedance 2.0 (ByteDance; vendors.md 2) on Volcengine Ark (``doubao-``) and BytePlus ModelArk
+# (``dreamina-``): references (<= 9 images, 3 videos, 3 audios) or first/last frames, never both;
+# voices as ``reference_audio`` items; 480p/720p (1080p is disputed: refused until probed); 4..15 s.
+# Billed in tokens: (input video s + output s) x width x height x 24 / 1024 (a third-party quote of
+# Volcengine's page), converted here into the price of one second at each resolution.
+SEEDANCE_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    **{k: v for k, v in {**NATIVE_SIZES, **SIZES_480}.items() if k[0] != "1080P"},
+    ("480P", "21:9"): (992, 432), ("720P", "21:9"): (1470, 630)}
+SEEDANCE_FPS = 24
+
+
+def tokens_per_second(resolution: str, ratio: str = "16:9") -> int:
+    """The tokens one second of Seedance output costs (720p 16:9: 21,600; 5 s = 108,000)."""
+    width, height = SEEDANCE_SIZES[(resolution, ratio)]
+    return width * height * SEEDANCE_FPS // 1024
+
+
+def _per_token(currency: str, per_million: float) -> PriceTable:
+    rates = {res: round(tokens_per_second(res) * per_million / 1e6, 4) for res in ("480P", "720P")}
+    return PriceTable(rates, currency, input_video_cap=15.0)
+
+
+_SEEDANCE_CAPS = Capabilities(min_duration=4, max_duration=15, max_duration_with_video=15,
+                              max_references=15, resolutions=("480P", "720P"),
+                              ratios=("16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive"),
+                              sizes=SEEDANCE_SIZES, prompt_limit=5000, negative_prompt_limit=0,
+                              seed_max=4294967295)
+SEEDANCE_20_ARK = Model(
+    id="doubao-seedance-2-0-260128", title="Seedance 2.0 (Volcengine Ark)", caps=_SEEDANCE_CAPS,
+    # CNY 46 per million tokens (ArcReel, ai-tokenhub quoting Volcengine); no USD list on Ark.
+    prices={"cn": _per_token("CNY", 46.0)},
+    max_images=9, max_videos=3, max_audios=3, min_references=0, voices="reference_audio",
+    frames=("first_frame", "last_frame"), frames_with_references=False, text_only=True,
+    negative_prompt=False, prompt_extend=False, audio_switch=True, auto_duration=True,
+    max_reference_video_seconds=15.0, max_reference_audio_seconds=15.0,
+    sources={"limits": "third-party", "prices": "third-party", "sizes": "third-party"})
+SEEDANCE_20_MODELARK = replace(
+    SEEDANCE_20_ARK, id="dreamina-seedance-2-0-260128", title="Seedance 2.0 (BytePlus ModelArk)",
+    # No official USD rate for 2.0: USD 4.30 per million tokens (a reseller, before May 2026).
+    prices={"intl": _per_token("USD", 4.30)})
+SEEDANCE_MODELS = (SEEDANCE_20_ARK, SEEDANCE_20_MODELARK)
+
+DASHSCOPE_MODELS: dict[str, Model] = {m.id: m for m in (
+    WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME, WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,
+    HAPPYHORSE_R2V, HAPPYHORSE_I2V, HAPPYHORSE_T2V, MINIMAX_H3)}
+MODELS: dict[str, Model] = {**DASHSCOPE_MODELS, **{m.id: m for m in SEEDANCE_MODELS}}
 
 
 # The limits a series may override (``models: {ID: {...}}``), where a fact is third-party or a

@@ -1,0 +1,89 @@
+"""Neutral shot requests into Seedance tasks on Volcengine Ark and BytePlus ModelArk: content items.
+
+One wire for both hosts (vendors.md 2): ``POST /contents/generations/tasks`` with ``content[]`` (the
+prompt as the first ``text`` item, then each picture, video and audio as an item with its role),
+top-level ``resolution`` in lower case, ``ratio``, ``duration``, ``seed``, ``watermark`` and
+``generate_audio``; the answer is ``{id}``, a query ``{id, status, content: {video_url}, error}``.
+Prompts name references per kind in array order ("Image 1", "Video 1", "Audio 1", the official
+example's form). Ark reads each key from its own variable: a CN key does not open ModelArk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from storyboard.dialects.base import Answers, Dialect, Ref, Refusal, get
+from storyboard.language.request import ShotRequest
+from storyboard.targets.gateways import ARK, MODELARK
+
+# Each neutral role as its content item's type (the item keeps the role as Ark spells it).
+ITEM_TYPES = {"reference_image": "image_url", "first_frame": "image_url",
+              "last_frame": "image_url", "reference_video": "video_url",
+              "reference_audio": "audio_url"}
+ARK_HOSTS = {"ark": "https://ark.cn-beijing.volces.com/api/v3",
+             "modelark": "https://ark.ap-southeast.bytepluses.com/api/v3"}
+
+
+def media(items: list[Ref]) -> dict[str, Any]:
+    content = []
+    for ref in items:
+        kind = ITEM_TYPES.get(ref.role, "image_url")
+        content.append({"type": kind, kind: {"url": ref.url}, "role": ref.role})
+    return {"media": content} if content else {}
+
+
+def to_content(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
+    """The prompt and the media as one ``content`` array, the prompt first."""
+    text = get(body.pop("content", None), "0.text") or ""
+    items = [{"type": "text", "text": text}, *body.pop("media", [])]
+    return {"model": body.pop("model", request.model), "content": items, **body}
+
+
+def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
+    out = []
+    for item in body.get("content") or []:
+        kind = str(item.get("type", "")) if isinstance(item, Mapping) else ""
+        if kind != "text" and isinstance(item.get(kind), Mapping):
+            out.append({"type": str(item.get("role") or "first_frame"),
+                        "url": str(item[kind].get("url", ""))})
+    return out
+
+
+# Moderation codes (field notes and peer code, third-party): Ark bills succeeded tasks only, so
+# every refusal, at submit or after the render, is free.
+REFUSALS = {"InputTextSensitiveContentDetected": Refusal("the prompt", billed=False),
+            "InputImageSensitiveContentDetected": Refusal("a reference picture", billed=False),
+            "InputVideoSensitiveContentDetected": Refusal("a reference video", billed=False),
+            "InputAudioSensitiveContentDetected": Refusal("a reference audio", billed=False),
+            "OutputVideoSensitiveContentDetected": Refusal("the finished video", billed=False),
+            "OutputAudioSensitiveContentDetected": Refusal("the finished audio", billed=False)}
+OWN_CODES = {"submit:DataInspectionFailed": "InputTextSensitiveContentDetected",
+             "task:DataInspectionFailed": "OutputVideoSensitiveContentDetected",
+             "task:InternalError": "InternalServiceError"}
+
+
+def _random_seed(seed: Any) -> Any:
+    """Ark's seed -1 (a random one) as no seed at all; storyboard itself never sends it."""
+    return None if seed == -1 else seed
+
+
+def _dialect(target_name: str, key_env: str) -> Dialect:
+    target = ARK if target_name == "ark" else MODELARK
+    return Dialect(
+        target=target,
+        fields={"model": "model", "prompt": "content.0.text", "resolution": "resolution",
+                "ratio": "ratio", "duration": "duration", "seed": "seed",
+                "watermark": "watermark", "audio": "generate_audio"},
+        answers=Answers(task_id="id", status="status", video_url="content.video_url",
+                        code="error.code", message="error.message", items="items",
+                        tokens="usage.completion_tokens"),
+        media=media, unmedia=unmedia, key_env=key_env, base_url=ARK_HOSTS[target_name],
+        formats={"resolution": str.lower},
+        unformats={"resolution": str.upper, "seed": _random_seed}, shape=to_content,
+        refusals=REFUSALS,
+        own_codes=OWN_CODES)
+
+
+DIALECT = _dialect("ark", "ARK_API_KEY")
+MODELARK_DIALECT = _dialect("modelark", "MODELARK_API_KEY")
