@@ -47,12 +47,13 @@ def host_report(series: Path) -> dict[str, Any]:
     data = load_source(series).series.data
     block = data.get("provider") if isinstance(data, dict) else None
     block = dict(block) if isinstance(block, dict) else {}
-    name = block.get("name", "dashscope")
-    if name != "dashscope":
+    name = block.get("name") or "dashscope"
+    if name not in ("dashscope", "local"):
         base = block.get("base_url")
         return {"provider": name, "host": mask_urls(str(base)) if base else None,
                 "source": "provider.base_url", "warning": None}
-    settings = DashScopeSettings.from_mapping(block)
+    # a block without a name is local's: DashScope's settings are then its defaults
+    settings = DashScopeSettings.from_mapping(block if block.get("name") == "dashscope" else {})
     host = settings.resolved_base_url()
     return {"provider": "dashscope", "host": mask_urls(host), "source": settings.host_source(),
             "warning": retiring(host)}

@@ -98,7 +98,7 @@ def compile_command(path: Path, provider: str | None, episode: str | None, shot:
     if variants.matrix:
         return matrix.compile_json(variants, episode, shot, dialect)
     click.echo(manifest_json.to_json(first, episode=episode, shot=shot, dialect=dialect,
-                                     media_base_url=first.provider.get("media_base_url")),
+                                     media_base_url=first.settings_for(name).get("media_base_url")),
                nl=False)
 
 

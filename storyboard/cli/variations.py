@@ -84,7 +84,8 @@ def compile_json(variants: Variants, episode: str | None, shot: str | None,
             "variations": [{"name": v.name, "vars": _plain(v.vars),
                             **manifest_json.to_dict(
                                 v.manifest, episode=episode, shot=shot, dialect=dialect,
-                                media_base_url=v.manifest.provider.get("media_base_url"))}
+                                media_base_url=v.manifest.settings_for(dialect.name).get(
+                                    "media_base_url"))}
                            for v in variants.variants if v.manifest is not None]}
     click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
 

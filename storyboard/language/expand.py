@@ -272,12 +272,16 @@ def _episode(source: Source, series: Document, episode: EpisodeSource, scope: di
 def _with_defaults(doc: Document, defaults: dict[str, Any], provider: dict[str, Any]
                    ) -> Document:
     """The series document with a variation's defaults (``ratio: 9:16``) and provider settings
-    laid over its own."""
+    laid over its own (over none when the variation names another provider: a block's settings
+    belong to the provider it names)."""
     data = dict(doc.data)
     if defaults:
         data["defaults"] = {**_mapping(data.get("defaults")), **defaults}
     if provider:
-        data["provider"] = {**_mapping(data.get("provider")), **provider}
+        own = _mapping(data.get("provider"))
+        if "name" in provider and provider["name"] != (own.get("name") or "local"):
+            own = {}
+        data["provider"] = {**own, **provider}
     shaped = Document(file=doc.file, data=data, lines=doc.lines, spans=doc.spans,
                       key_spans=doc.key_spans, quoted=doc.quoted)
     shaped.__dict__["name"] = doc.name

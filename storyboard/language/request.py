@@ -257,6 +257,16 @@ class CompiledEpisode:
     span: Span | None = None
 
 
+def own_settings(block: Any, name: str) -> dict[str, Any]:
+    """The settings of a ``provider:`` block that provider ``name`` uses: all of them when the
+    block names it (a block without a name is ``local``'s), else none. A block's settings belong
+    to the provider it names: its ``base_url`` and headers never lead another provider's key to
+    that host (``render --provider dashscope`` on a gateway's block uses DashScope's defaults)."""
+    if not isinstance(block, dict) or str(block.get("name") or "local") != name:
+        return {}
+    return dict(block)
+
+
 @dataclass
 class Manifest:
     """A compiled series: what ``storyboard compile`` prints and every later stage reads."""
@@ -276,6 +286,10 @@ class Manifest:
     output_problem: Diagnostic | None = None
 
     cast: list[CompiledShot] = field(default_factory=list)  # generated assets, made first
+
+    def settings_for(self, name: str) -> dict[str, Any]:
+        """The series' ``provider:`` settings provider ``name`` uses (``own_settings``)."""
+        return own_settings(self.provider, name)
 
     def shots(self) -> list[CompiledShot]:
         """Each cast asset, then each shot, once, as its take 1."""

@@ -18,7 +18,7 @@ from storyboard.errors import Diagnostic, MediaError
 from storyboard.language import limits as dialect_check
 from storyboard.language import modelcheck
 from storyboard.language.limits import Target
-from storyboard.language.request import MediaRef, ShotRequest, spelled
+from storyboard.language.request import MediaRef, ShotRequest, own_settings, spelled
 from storyboard.language.resolve import ResolvedShot
 from storyboard.language.resolvemedia import MediaUse
 from storyboard.language.series import Source
@@ -197,7 +197,7 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
                                          f"local, comfyui, {', '.join(TARGETS)}"))
     if name not in GATEWAYS:
         return None
-    base_url = block.get("media_base_url")
+    base_url = own_settings(block, str(name)).get("media_base_url")
     if base_url is not None and not (isinstance(base_url, str) and
                                      dialect_check.is_public(base_url)):
         problems.append(series.diagnostic(("provider", "media_base_url"), (
@@ -211,8 +211,9 @@ def workflow_problems(source: Source, provider: str | None) -> list[Diagnostic]:
     """A ComfyUI series' workflow files that are not there, each located at its ``workflow:``
     or ``workflows:`` entry (the provider reads the files; here they are only found)."""
     series = source.series
-    block = series.data.get("provider") if isinstance(series.data, dict) else None
-    if not isinstance(block, dict) or (provider or block.get("name")) != "comfyui":
+    given = series.data.get("provider") if isinstance(series.data, dict) else None
+    block = own_settings(given, "comfyui")
+    if (provider or "comfyui") != "comfyui" or not block:
         return []
     entries: list[tuple[tuple[str, ...], Any]] = [(("provider", "workflow"), block.get("workflow"))]
     chosen = block.get("workflows")

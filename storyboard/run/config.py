@@ -64,6 +64,7 @@ class _Lookup:
     manifest: Manifest
     flags: Flags
     env: Mapping[str, str]
+    name: str = "local"  # the provider a render uses
     rows: list[Setting] = field(default_factory=list)
 
     def add(self, name: str, value: Any, source: str, where: str = "") -> None:
@@ -72,7 +73,8 @@ class _Lookup:
 
     @property
     def block(self) -> dict[str, Any]:
-        return dict(self.manifest.provider)
+        """The series' settings for this provider: none from a block naming another."""
+        return self.manifest.settings_for(self.name)
 
 
 def effective(manifest: Manifest, flags: Flags | None = None,
@@ -82,7 +84,7 @@ def effective(manifest: Manifest, flags: Flags | None = None,
     ``environ`` (default: the process's) answers for the provider's variables, the store and the
     ledger; ffmpeg and the per-user ledger's folder are found as a run finds them."""
     look = _Lookup(manifest, flags or Flags(), os.environ if environ is None else environ)
-    name = _provider(look)
+    name = look.name = _provider(look)
     if name == "dashscope":
         _dashscope(look)
     elif name in GATEWAYS:
@@ -108,7 +110,7 @@ def provider_name(manifest: Manifest, override: str | None) -> str:
 def runner_settings(manifest: Manifest, concurrency: int | None, provider: str) -> list[Setting]:
     """The runner's settings (concurrency, submit rate, polls, longest wait) and their sources:
     what a run uses (``setup.run_options``) and ``storyboard config`` shows, resolved once here."""
-    look = _Lookup(manifest, Flags(concurrency=concurrency), {})
+    look = _Lookup(manifest, Flags(concurrency=concurrency), {}, provider)
     _runner_values(look, provider)
     return look.rows
 
@@ -117,7 +119,7 @@ def _provider(look: _Lookup) -> str:
     name = provider_name(look.manifest, look.flags.provider)
     if look.flags.provider:
         look.add("provider", name, FLAG, "--provider")
-    elif look.block.get("name"):
+    elif look.manifest.provider.get("name"):
         look.add("provider", name, SERIES, "provider.name")
     else:
         look.add("provider", name, DEFAULT)

@@ -49,7 +49,7 @@ def plan_setup(setup: RunSetup) -> Plan:
     in_store = store_hits(setup)
     ledger, team, problem = setup.ledger()
     the_plan = plan_for(setup.shots, setup.provider, series_dir=setup.root,
-                        price_overrides=setup.manifest.provider.get("prices"),
+                        price_overrides=setup.manifest.settings_for(setup.provider.name).get("prices"),
                         reference_video_seconds=setup.seconds, in_store=in_store,
                         ledger=ledger, team=team, locked=_shots_lock(setup).shots)
     _describe_store(the_plan, setup.manifest, setup.store, setup.offline)

@@ -178,7 +178,7 @@ def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = N
                for m in variants.manifests}
     setup = RunSetup(
         manifest, chosen, select(manifest, flags.episode), reference_seconds(manifest),
-        apply_price_overrides(chosen.prices, manifest.provider.get("prices")),
+        apply_price_overrides(chosen.prices, manifest.settings_for(chosen.name).get("prices")),
         run_options(manifest, flags.concurrency, chosen),
         open_store(manifest, chosen, offline=flags.offline), flags, calls or Callbacks(), lock,
         shots_lock, variants, targets)
@@ -225,8 +225,10 @@ def _named(shot: CompiledShot, take: CompiledShot, patterns: list[str]) -> bool:
 
 def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = False
                   ) -> Provider:
-    """The provider to render with: ``--provider`` first, then the series' ``provider.name``."""
+    """The provider to render with: ``--provider`` first, then the series' ``provider.name``;
+    with the series' settings only if its ``provider:`` block names that provider."""
     chosen = provider_name(manifest, name)
+    own = manifest.settings_for(chosen)
     if chosen == "local":
         from storyboard.providers.local import LocalProvider
         return LocalProvider(manifest.root / ".storyboard" / "local", draft=draft)
@@ -234,15 +236,15 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
         raise StoryboardError("--draft renders animatics: it works only with the local provider")
     if chosen == "comfyui":
         from storyboard.providers.comfyui import from_manifest_block
-        return from_manifest_block(manifest.provider, manifest.root)
+        return from_manifest_block(own, manifest.root)
     from storyboard.providers import dashscope_settings as native
     from storyboard.providers import gateway_settings as gateway
     if chosen in GATEWAYS:
         from storyboard.providers.gateway import GatewayProvider
-        block = _own(manifest.provider, set(native.SETTING_KEYS) - set(gateway.KNOWN))
+        block = _own(own, set(native.SETTING_KEYS) - set(gateway.KNOWN))
         return GatewayProvider.from_settings(DIALECTS[chosen], block, manifest.root)
     from storyboard.providers.dashscope import DashScopeProvider
-    settings = _own(manifest.provider, {*RUNNER_KEYS[:3], *gateway.KNOWN} -
+    settings = _own(own, {*RUNNER_KEYS[:3], *gateway.KNOWN} -
                     set(native.SETTING_KEYS))
     settings["name"] = "dashscope"
     # voice previews and spoken lines' URLs outlive the process here (the cast's answers)
@@ -251,8 +253,7 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
 
 
 def _own(block: dict[str, Any], others: set[str]) -> dict[str, Any]:
-    """The series' block without the settings only another kind of provider reads (so one
-    block can name a gateway while ``--provider dashscope`` renders natively)."""
+    """The provider's own block without the settings only another kind of provider reads."""
     return {k: v for k, v in block.items() if k not in others and k != "name"}
 
 

@@ -92,7 +92,8 @@ def matrix_sheet(variants: Variants, *, provider: str | None, draft: bool,
     lock = read_lock(lock_path(variants.root))
     shared = _Shared(variants, planned, chosen, lock.shots, lock.takes,
                      Thumbs(variants.root / ".storyboard" / "thumbs"),
-                     apply_price_overrides(chosen.prices, combined.provider.get("prices")), seconds)
+                     apply_price_overrides(chosen.prices, combined.settings_for(chosen.name).get("prices")),
+                     seconds)
     users = _users(variants)
     plans = {s.key: s for s in shared.plan.plan.shots}
     sections = tuple(_section(shared, v, users, plans, episodes_dir, sheet_dir, draft)
