@@ -157,7 +157,7 @@ class Tools:
             self._price_retake(folder, provider, shot, count, max_cost)
         asked = takes.ask_retakes(compiled(folder, None), shot, count, provider=provider,
                                   free=provider == "local")
-        report = self._render(folder, provider, None, max_cost, asked.takes)
+        report = self._render(folder, provider, None, max_cost, asked.takes, asked.changes)
         made = all(s["state"] in ("done", "cached") for s in report["shots"])
         return {"asked": asked.message, **report, "ok": made,
                 "stitched": all(e["state"] != "skipped" for e in report["episodes"])}
@@ -191,27 +191,31 @@ class Tools:
         return self._render(self.series(series), provider, episode, max_cost, ())
 
     def _render(self, folder: Path, provider: str, episode: str | None, max_cost: float | None,
-                shots: tuple[str, ...]) -> dict[str, Any]:
+                shots: tuple[str, ...], changes: tuple[Any, ...] = ()) -> dict[str, Any]:
+        """``changes``: a retake's lock change, written by the render once it may spend."""
         if provider not in PROVIDERS:
             raise Refused(f"unknown provider {provider!r}; expected one of: {', '.join(PROVIDERS)}")
         if provider == "local":
             return report_dict(render_series(compiled(folder, None), provider="local",
-                                             episode=episode, draft=True, yes=True, shots=shots))
-        return self._paid(folder, provider, episode, max_cost, shots)
+                                             episode=episode, draft=True, yes=True, shots=shots,
+                                             take_changes=changes))
+        return self._paid(folder, provider, episode, max_cost, shots, changes)
 
     def _paid(self, folder: Path, provider: str, episode: str | None,
-              max_cost: float | None, shots: tuple[str, ...]) -> dict[str, Any]:
+              max_cost: float | None, shots: tuple[str, ...],
+              changes: tuple[Any, ...]) -> dict[str, Any]:
         allowed = self._allowed(max_cost)
         with self.budget.lock:  # one paid call at a time: the ceiling is shared
             allowed = min(allowed, self.budget.left)
-            the_plan, cost = self._priced(folder, provider, episode, shots)
+            the_plan, cost = self._priced(folder, provider, episode, shots, changes)
             self.last_plan = the_plan.to_dict()
             if not under(cost, allowed):  # fails closed
                 raise Refused(refusal(cost, the_plan.currency, max_cost or 0.0, self.budget,
                                       self.last_plan))
             try:
                 report = render_series(compiled(folder, provider), provider=provider,
-                                       episode=episode, budget=allowed, yes=False, shots=shots)
+                                       episode=episode, budget=allowed, yes=False, shots=shots,
+                                       take_changes=changes)
             except BudgetExceeded as error:
                 raise Refused(str(error)) from error
             run = report.run
@@ -219,10 +223,11 @@ class Tools:
         return report_dict(report)
 
     def _priced(self, folder: Path, provider: str, episode: str | None,
-                shots: tuple[str, ...]) -> tuple[Any, float]:
+                shots: tuple[str, ...], changes: tuple[Any, ...]) -> tuple[Any, float]:
         """The plan of a paid call, and what it counts against the limits: each task at no
         less than the list price of its model (a series' own prices cannot lower it)."""
-        with prepare(compiled(folder, provider), provider=provider, episode=episode) as setup:
+        with prepare(compiled(folder, provider), provider=provider, episode=episode,
+                     take_changes=changes) as setup:
             the_plan = plan_setup(setup)
             by_hash = {shot.hash: shot for shot in setup.shots}
             cost = sum(max(s.cost if the_plan.currency == setup.provider.list_prices.currency

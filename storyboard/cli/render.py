@@ -299,8 +299,10 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
            shots: tuple[str, ...], replace_approved: bool, retaking: bool,
-           var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+           var: tuple[str, ...], variation: tuple[str, ...],
+           take_changes: tuple[Any, ...] = ()) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode."""
+    # take_changes: not a flag; `retake` passes the lock change asking for its takes
     from rich.text import Text
 
     from storyboard.review import progress
@@ -314,7 +316,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
                    "yes": yes, "budget": budget, "concurrency": concurrency, "offline": offline,
                    "confirm": ask, "shots": shots, "replace_approved": replace_approved,
                    "webhook_listen": webhook_listen, "webhook_url": webhook_url,
-                   "ask_replace": _ask_replace() if ask else None,
+                   "ask_replace": _ask_replace() if ask else None, "take_changes": take_changes,
                    "on_notice": lambda text: click.echo(f"warning: {text}", err=True)}
         return matrix.render(variants, options, console, as_json, quiet, fail)
     if not variants.ok:
@@ -338,7 +340,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
                 on_plan=show_plan, on_event=live.event, on_episode=live.episode,
                 on_notice=lambda text: click.echo(f"warning: {text}", err=True),
                 webhook_listen=webhook_listen, webhook_url=webhook_url, shots=shots,
-                replace_approved=replace_approved, ask_replace=_ask_replace() if ask else None)
+                replace_approved=replace_approved, ask_replace=_ask_replace() if ask else None,
+                take_changes=take_changes)
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return

@@ -150,18 +150,21 @@ def retake(ctx: click.Context, path: Path, shot: str | None, failed_checks: bool
     series, names, variation = _retaken(path, shot)
     chosen = guarded(lambda: make_provider(series, provider))
     takes: list[str] = []
+    changes: list[Any] = []  # the lock's, written by the render once it has consent
     for name in names:
         asked = guarded(functools.partial(ask_retakes, series, name, count,
                                           provider=chosen.name, free=not chosen.traits.paid))
         if not (as_json or quiet):
             click.echo(f"{asked.shot_id}: {asked.message}", err=True)
         takes += asked.takes
+        changes += asked.changes
     parent = ctx.parent
     assert parent is not None and isinstance(parent.command, click.Group)
     render = parent.command.commands["render"]
     options: dict[str, Any] = {"provider": provider, "yes": yes, "budget": budget,
                                "as_json": as_json, "quiet": quiet, "retaking": True,
-                               "shots": tuple(variation + take for take in takes)}
+                               "shots": tuple(variation + take for take in takes),
+                               "take_changes": tuple(changes)}
     ctx.invoke(render, path=path, **options)
 
 

@@ -163,6 +163,7 @@ def entry_for(shot: CompiledShot, cached: CacheEntry, root: Path | None,
 
 
 TakeState = dict[str, Any]  # per shot: picked, approved, approved_hash, extra
+TakeChange = tuple[str, dict[str, Any]]  # a shot's take state key, the fields to set (None: remove)
 
 
 @dataclass
@@ -259,11 +260,25 @@ def update_lock(path: Path, entries: Iterable[LockEntry], *,
 def update_take_state(path: Path, key: str, **changes: Any) -> LockFile:
     """Set (or, with None, remove) fields of one shot's take state and write the lock; every
     other line stays as it was."""
-    lock = read_lock(path)
-    state = {**lock.takes.get(key, {}), **changes}
-    takes = {**lock.takes, key: {k: v for k, v in state.items() if v is not None}}
-    write_atomic(path, render_lock(lock.shots, takes).encode("utf-8"))
-    return LockFile(path, lock.shots, takes)
+    return write_take_changes(path, [(key, changes)])
+
+
+def with_take_changes(lock: LockFile, changes: Iterable[TakeChange]) -> LockFile:
+    """``lock`` as ``write_take_changes`` would leave it, in memory only: nothing is written
+    (what a run decided before it has consent, a retake's takes or a lifted approval)."""
+    takes = dict(lock.takes)
+    for key, fields in changes:
+        state = {**takes.get(key, {}), **fields}
+        takes[key] = {k: v for k, v in state.items() if v is not None}
+    return LockFile(lock.path, lock.shots, takes)
+
+
+def write_take_changes(path: Path, changes: Iterable[TakeChange]) -> LockFile:
+    """Set (or, with None, remove) fields of shots' take states and write the lock once; every
+    other line stays as it was."""
+    lock = with_take_changes(read_lock(path), changes)
+    write_atomic(path, render_lock(lock.shots, lock.takes).encode("utf-8"))
+    return lock
 
 
 def prune_variations(path: Path, series: str, variations: Collection[str]) -> list[str]:

@@ -26,6 +26,7 @@ from storyboard.run.rendering import (
     build_episode,
     consent,
     execute,
+    keep_take_changes,
     listening,
     plan_setup,
     protect_approved,
@@ -124,6 +125,7 @@ def render_group(setup: RunSetup) -> tuple[MatrixPlan, RunResult, list[Variation
                      ask=calls.ask_replace)
     consent(setup, the_plan.plan)
     made = _writable(setup.targets.values())  # before anything is paid for, not after
+    keep_take_changes(setup)
     try:
         builders = _builders(setup)
         run = _shots(setup, builders)

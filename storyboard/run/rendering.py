@@ -28,7 +28,14 @@ from storyboard.run import (
 from storyboard.run import render as run_shots
 from storyboard.run.assets import with_made_files
 from storyboard.run.cache import OutputCache
-from storyboard.run.lockfile import LockFile, lock_path, proxy, read_lock, update_take_state
+from storyboard.run.lockfile import (
+    LockFile,
+    lock_path,
+    proxy,
+    read_lock,
+    with_take_changes,
+    write_take_changes,
+)
 from storyboard.run.mediacheck import check_media, media_base_url
 from storyboard.run.plan import Change, below_list
 from storyboard.run.setup import (
@@ -101,9 +108,17 @@ def protect_approved(setup: RunSetup, the_plan: Plan, *, replace_approved: bool,
             f"approved shot(s) changed since they were approved: {named}; nothing was "
             "submitted. Their approved takes stay in the cache. Pass --replace-approved to "
             "render the changed shots anyway, or revert their YAML.")
-    for key in approved:
-        setup.lock = update_take_state(lock_path(setup.root), key, approved=None,
-                                       approved_hash=None, picked=None)
+    lifted = [(key, {"approved": None, "approved_hash": None, "picked": None}) for key in approved]
+    setup.pending += lifted  # written once the run has consent (``keep_take_changes``)
+    setup.lock = with_take_changes(_lock(setup), lifted)
+
+
+def keep_take_changes(setup: RunSetup) -> None:
+    """Write what the run decided about takes (a retake's takes, lifted approvals) to the lock:
+    only once it has consent, so a refused run leaves the lock byte for byte."""
+    if setup.pending:
+        setup.lock = write_take_changes(lock_path(setup.root), setup.pending)
+        setup.pending = []
 
 
 def store_hits(setup: RunSetup) -> set[str]:

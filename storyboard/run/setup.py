@@ -30,7 +30,14 @@ from storyboard.run.config import (
     provider_name,
     runner_settings,
 )
-from storyboard.run.lockfile import LockFile, lock_path, proxy, read_lock
+from storyboard.run.lockfile import (
+    LockFile,
+    TakeChange,
+    lock_path,
+    proxy,
+    read_lock,
+    with_take_changes,
+)
 from storyboard.run.model import RunOptions, ShotEvent
 from storyboard.run.plan import Plan, apply_price_overrides
 from storyboard.run.takes import select_shots, shot_names, state_key, with_retakes
@@ -68,6 +75,9 @@ class RenderFlags:
     webhook_listen: str | None = None
     webhook_url: str | None = None
     preview: bool = False  # the studio's drafts: stitched without loudness passes
+    # ``retake``: the take states it asks for; the run sees them at once, the lock gets them only
+    # once the run has consent (a refused retake leaves the lock as it was)
+    take_changes: tuple[TakeChange, ...] = ()
 
 
 @dataclass
@@ -102,6 +112,7 @@ class RunSetup:
     variants: Variants | None = None
     targets: dict[str, Path] = field(default_factory=dict)  # variation's manifest name -> folder
     chosen: set[str] | None = None  # ``--shot``: the shots named (state keys), else all
+    pending: list[TakeChange] = field(default_factory=list)  # for the lock, once consented to
     _ledger: tuple[Ledger | None, bool, str] | None = None
 
     @property
@@ -171,7 +182,7 @@ def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = N
     lock read once, the shots selected (``--episode``, ``--shot``), each variation's folder."""
     manifest = variants.combined()
     chosen = provider or make_provider(manifest, flags.provider, draft=flags.draft)
-    lock = read_lock(lock_path(manifest.root))
+    lock = with_take_changes(read_lock(lock_path(manifest.root)), flags.take_changes)
     shots_lock = read_lock(lock_path(manifest.root, True)) if proxy(chosen) else lock
     manifest = with_retakes(manifest, lock, free=not chosen.traits.paid)
     targets = {m.name: variation_target(m, flags.out, variants.matrix, flags.draft)
@@ -181,17 +192,18 @@ def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = N
         apply_price_overrides(chosen.prices, manifest.settings_for(chosen.name).get("prices")),
         run_options(manifest, flags.concurrency, chosen),
         open_store(manifest, chosen, offline=flags.offline), flags, calls or Callbacks(), lock,
-        shots_lock, variants, targets)
+        shots_lock, variants, targets, pending=list(flags.take_changes))
     choose_shots(setup, flags.shots)
     return setup
 
 
 def prepare(manifest: Manifest, *, provider: str | None = None, episode: str | None = None,
             draft: bool = False, concurrency: int | None = None, offline: bool = False,
-            preview: bool = False) -> RunSetup:
+            preview: bool = False, take_changes: tuple[TakeChange, ...] = ()) -> RunSetup:
     """``open_run`` of a plain series with these flags."""
     return open_run(single(manifest), RenderFlags(provider, episode, draft, concurrency=concurrency,
-                                                  offline=offline, preview=preview))
+                                                  offline=offline, preview=preview,
+                                                  take_changes=take_changes))
 
 
 def setup_for(manifest: Manifest, provider: Provider, episode: str | None = None, *,

@@ -21,7 +21,15 @@ from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest,
 from storyboard.language.validate import did_you_mean
 from storyboard.run.cache import OutputCache
 from storyboard.run.journal import read_status
-from storyboard.run.lockfile import DRAFT_LOCK, LockFile, TakeState, lock_path, read_lock, update_take_state
+from storyboard.run.lockfile import (
+    DRAFT_LOCK,
+    LockFile,
+    TakeChange,
+    TakeState,
+    lock_path,
+    read_lock,
+    update_take_state,
+)
 from storyboard.run.measured import Thresholds, findings_of, thresholds
 from storyboard.targets import Capabilities
 
@@ -215,16 +223,19 @@ class Retake:
     shot_id: str
     message: str
     takes: tuple[str, ...] = ()  # what to render: ``episode/shot#k`` of the takes asked for
+    # the lock's change that asks for them: the render writes it once it has consent
+    changes: tuple[TakeChange, ...] = ()
 
 
 def ask_retakes(manifest: Manifest, shot_id: str, count: int, *,
                 provider: str | None = None, free: bool = False) -> Retake:
-    """Record ``count`` more takes of the shot in the lock, to render next: exactly those (a
+    """Ask for ``count`` more takes of the shot, to render next: exactly those (a
     take the shot had before is never rendered again by a retake). When takes a retake asked
     for earlier have not rendered with ``provider`` yet (a retake stopped half-way), none are
     added: the same command renders those (so a re-run never pays for more takes than were
     asked for). A ``free`` provider's takes are its own (``extra_free``): a paid plan never
-    buys them."""
+    buys them. Nothing is written here: the render that makes them records them in the lock
+    (``changes``) once it has consent, so a refused retake leaves the lock as it was."""
     if not 1 <= count <= MAX_RETAKES:
         raise StoryboardError(f"-n {count}: expected 1 to {MAX_RETAKES} more takes")
     lock = read_lock(lock_path(manifest.root))
@@ -238,16 +249,15 @@ def ask_retakes(manifest: Manifest, shot_id: str, count: int, *,
                       "for earlier not rendered yet: rendering those, no new ones",
                       tuple(f"{t.episode}/{t.id}" for t in missing))
     first = own + extra_takes(state, free) + 1
-    if free:
-        update_take_state(lock.path, state_key(shot), extra_free=int(state.get("extra_free")
-                                                                      or 0) + count)
-    else:  # the free takes numbered after the paid ones are these requests: now paid ones
-        update_take_state(lock.path, state_key(shot), extra=int(state.get("extra") or 0) + count,
-                          extra_free=max(0, int(state.get("extra_free") or 0) - count) or None)
+    fields: dict[str, Any] = {"extra_free": int(state.get("extra_free") or 0) + count}
+    if not free:  # the free takes numbered after the paid ones are these requests: now paid ones
+        fields = {"extra": int(state.get("extra") or 0) + count,
+                  "extra_free": max(0, int(state.get("extra_free") or 0) - count) or None}
         first = own + int(state.get("extra") or 0) + 1
     asked = [take_id(shot.id, k) for k in range(first, first + count)]
     return Retake(shot.shot_id, f"asking for take(s) {first}..{first + count - 1}",
-                  tuple(f"{shot.episode}/{name}" for name in asked))
+                  tuple(f"{shot.episode}/{name}" for name in asked),
+                  ((state_key(shot), fields),))
 
 
 def _listed(takes: dict[int, str]) -> str:
