@@ -65,6 +65,27 @@ def printable(text: str) -> bool:
     return bool(text) and text.isprintable()
 
 
+# control characters (line breaks, NUL, escapes), line and paragraph separators, lone surrogates
+# and the two non-characters: what breaks a line-based file (EDL) or is not XML 1.0
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]+")
+
+
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` written safely as a name into a file another program reads (an EDL, an XML
+    timeline): each run of control characters, line breaks and characters XML cannot hold is one
+    space."""
+    return _NOT_ONE_LINE.sub(" ", text)
+
+
+def plain_text(text: str) -> str:
+    """``text`` written safely as a value into an XML or JSON file, its line breaks and tabs
+    kept (a prompt's lines): each run of other control characters is one space."""
+    return _NOT_TEXT.sub(" ", text)
+
+
 def shown(text: str, limit: int = 80) -> str:
     """``text`` quoted for a message, safe on any terminal: what is not printable is escaped
     (``'\\x1b[2J'``), and a long text is cut at ``limit`` characters."""

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from storyboard.animatic import cache_key as local_cache_key
+from storyboard.errors import one_line, plain_text
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variants
 from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, halves, visible
@@ -109,14 +110,16 @@ class _Builder:
     def reference(self, item: CutItem, index: int) -> Any:
         available = self.range(0, self.cut.timeline.frames[index])
         if item.path is None:
-            return self.otio.schema.MissingReference(name=item.name, available_range=available)
+            return self.otio.schema.MissingReference(name=one_line(item.name),
+                                                     available_range=available)
         return self.otio.schema.ExternalReference(target_url=media_url(item.path, self.base),
                                                   available_range=available)
 
     def clip(self, index: int, with_markers: bool) -> Any:
         item = self.cut.items[index]
         start, frames = self.visible(index)
-        clip = self.otio.schema.Clip(name=item.name, media_reference=self.reference(item, index),
+        clip = self.otio.schema.Clip(name=one_line(item.name),
+                                     media_reference=self.reference(item, index),
                                      source_range=self.range(start, frames))
         clip.metadata["storyboard"] = _metadata(self.cut, item)
         if with_markers and item.shot is not None:
@@ -136,10 +139,13 @@ class _Builder:
         return found
 
     def marker(self, name: str, start: float, end: float, comment: str, color: str) -> Any:
+        """A marker; its name on one line (a line break in a ``say:`` would start a new event in
+        an EDL, a control character would end an XML timeline)."""
         first = round(start * self.cut.fps)
         frames = max(0, round(end * self.cut.fps) - first)
-        return self.otio.schema.Marker(name=name, marked_range=self.range(first, frames),
-                                       color=color, metadata={"storyboard": {"text": comment}})
+        return self.otio.schema.Marker(name=one_line(name), marked_range=self.range(first, frames),
+                                       color=color,
+                                       metadata={"storyboard": {"text": plain_text(comment)}})
 
     def transition(self, index: int) -> Any | None:
         kind = self.cut.timeline.kinds[index]
@@ -171,9 +177,9 @@ class _Builder:
         done = 0
         while done < total:  # looped, as the stitcher loops it, and trimmed to the episode
             frames = min(length, total - done)
-            clip = self.otio.schema.Clip(name=f"music {self.music.name}", media_reference=ref,
-                                         source_range=self.range(0, frames))
-            clip.metadata["storyboard"] = {"kind": "music", "file": self.music.name}
+            clip = self.otio.schema.Clip(name=one_line(f"music {self.music.name}"),
+                                         media_reference=ref, source_range=self.range(0, frames))
+            clip.metadata["storyboard"] = {"kind": "music", "file": one_line(self.music.name)}
             track.append(clip)
             done += frames
         return track
@@ -183,7 +189,7 @@ class _Builder:
         timeline = self.otio.schema.Timeline(name=self.cut.episode.id,
                                              global_start_time=self.time(0))
         timeline.metadata["storyboard"] = {"episode": self.cut.episode.id,
-                                           "title": self.cut.episode.title,
+                                           "title": plain_text(self.cut.episode.title),
                                            "duration": self.cut.duration}
         if "V1" in fmt.tracks:
             timeline.tracks.append(self.track("V1", kinds.Video, True, fmt.keeps_transitions))
@@ -212,9 +218,9 @@ def _metadata(cut: Cut, item: CutItem) -> dict[str, Any]:
     data: dict[str, Any] = {"kind": item.kind, "episode": cut.episode.id}
     if item.shot is not None:
         data.update({"shot": item.shot.id, "hash": item.shot.hash,
-                     "prompt": item.shot.request.prompt})
+                     "prompt": plain_text(item.shot.request.prompt)})
     elif item.card is not None:
-        data["text"] = str(item.card.get("text", ""))
+        data["text"] = plain_text(str(item.card.get("text", "")))
     return data
 
 
