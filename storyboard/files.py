@@ -59,6 +59,46 @@ def _alive(pid: int) -> bool:
     return True
 
 
+STATE_DIR_ENV = "STORYBOARD_STATE_DIR"
+SECRET_BYTES = 32
+
+
+def user_state_dir() -> Path:
+    """The user's state folder for storyboard, outside any series: ``$STORYBOARD_STATE_DIR``, else
+    ``$XDG_STATE_HOME/storyboard``, else ``~/.local/state/storyboard``."""
+    explicit = os.environ.get(STATE_DIR_ENV, "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME", "").strip()
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
+    return base / "storyboard"
+
+
+def user_secret(name: str) -> bytes | None:
+    """This user's random secret ``name`` (32 bytes) in their state folder, made on first use as
+    a file only they can read (0600); None when it can be neither read nor made (what it guards
+    is then never trusted)."""
+    path = user_state_dir() / name
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _secret_in(path)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "wb") as made:
+        made.write(os.urandom(SECRET_BYTES))
+    return _secret_in(path)
+
+
+def _secret_in(path: Path) -> bytes | None:
+    try:
+        secret = path.read_bytes()
+    except OSError:
+        return None
+    return secret if len(secret) == SECRET_BYTES else None  # half-written or damaged: none
+
+
 def state_folder(folder: Path) -> Path:
     """``folder`` when every folder from the series' ``.storyboard`` down to it is a real folder,
     else a LinkedStateFolder naming the link. A folder outside any ``.storyboard`` (the output

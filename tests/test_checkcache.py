@@ -59,6 +59,19 @@ def entries(root: Path) -> list[Path]:
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
 
+def body_of(entry: Path) -> bytes:
+    """An entry's JSON, after its signature line."""
+    return entry.read_bytes().partition(b"\n")[2]
+
+
+def signed(entry: Path, text: str) -> None:
+    """``text`` written as an entry this machine signed."""
+    body = text.encode("utf-8")
+    mac = checkcache._signature(body)
+    assert mac is not None
+    entry.write_bytes(mac.encode("ascii") + b"\n" + body)
+
+
 def test_a_new_process_reads_the_compiled_series_back(series: Path) -> None:
     first = new_process(series)
     assert len(entries(series)) == 1 and first.warnings  # stored, with its warnings
@@ -151,8 +164,8 @@ def test_another_provider_working_folder_or_code_compiles_anew(
 def test_a_damaged_or_foreign_entry_only_compiles_anew(series: Path, text: str) -> None:
     first = new_process(series)
     (entry,) = entries(series)
-    wanted = json.loads(entry.read_text())["key"]
-    entry.write_text(text.replace('"K"', json.dumps(wanted)))
+    wanted = json.loads(body_of(entry))["key"]
+    signed(entry, text.replace('"K"', json.dumps(wanted)))  # as if this machine had written it
     assert new_process(series) == first and incremental.STATS["resolved"] > 0
     assert new_process(series) == first and incremental.STATS["resolved"] == 0  # stored again
 
@@ -198,3 +211,64 @@ def test_every_kind_of_value_round_trips() -> None:
     assert checkcache.decode(checkcache.encode(entry)) == entry
     with pytest.raises(TypeError):
         checkcache.encode(checkcache.Entry(manifest, [object()], {}))  # type: ignore[list-item]
+
+
+# --- entries bound to this machine: edited, copied, nested deep --------------------------------
+
+
+def split_entry(entry: Path) -> tuple[bytes, bytes]:
+    """An entry's signature line (with its line break; none in an unsigned entry) and its JSON."""
+    data = entry.read_bytes()
+    head, newline, rest = data.partition(b"\n")
+    return (head + newline, rest) if newline and not head.startswith(b"{") else (b"", data)
+
+
+def test_an_entry_edited_in_place_is_only_a_miss(series: Path) -> None:
+    first = new_process(series)
+    (entry,) = entries(series)
+    prompt = first.episodes[0].shots[0].request.prompt
+    head, body = split_entry(entry)
+    said = json.dumps(prompt).encode()
+    assert said in body
+    entry.write_bytes(head + body.replace(said, json.dumps("a prompt nobody wrote").encode(), 1))
+    again = new_process(series)  # its key kept, its signature no longer its own
+    assert again == first and incremental.STATS["resolved"] > 0
+    assert again.episodes[0].shots[0].request.prompt == prompt
+
+
+def test_an_entry_copied_from_another_machine_is_only_a_miss(
+        series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORYBOARD_STATE_DIR", str(tmp_path / "elsewhere"))
+    first = new_process(series)  # written, and signed, by "another machine"
+    monkeypatch.setenv("STORYBOARD_STATE_DIR", str(tmp_path / "here"))
+    assert new_process(series) == first and incremental.STATS["resolved"] > 0
+    assert new_process(series) == first and incremental.STATS["resolved"] == 0  # signed here now
+    assert (tmp_path / "elsewhere" / checkcache.SECRET).is_file()
+    secret = tmp_path / "here" / checkcache.SECRET
+    assert secret.stat().st_mode & 0o777 == 0o600 and len(secret.read_bytes()) == 32
+
+
+@pytest.mark.parametrize("sign", [False, True], ids=["written-elsewhere", "signed-here"])
+def test_an_entry_nested_deep_is_only_a_miss(series: Path, sign: bool) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli import cli
+    first = new_process(series)
+    (entry,) = entries(series)
+    wanted = json.loads(split_entry(entry)[1])["key"]
+    deep = f'{{"key": {json.dumps(wanted)}, "entry": {"[" * 100_000}1{"]" * 100_000}}}'
+    if sign:
+        signed(entry, deep)
+    else:
+        entry.write_text(deep)
+    assert new_process(series) == first and incremental.STATS["resolved"] > 0
+    for command in (["check"], ["plan"], ["status"]):
+        if sign:
+            signed(entry, deep)
+        else:
+            entry.write_text(deep)
+        incremental.forget()
+        checkcache.forget()
+        result = CliRunner().invoke(cli, [*command, str(series)])
+        assert result.exit_code == 0, (command, result.output)
+        assert "Traceback" not in result.output and "RecursionError" not in result.output

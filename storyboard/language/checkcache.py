@@ -16,6 +16,13 @@ compiled anew. Only a series
 with no error is stored. JSON, not pickle (a cache must never run code): values are written by
 ``encode`` and read back by ``decode`` into the few dataclasses of the manifest, named in
 ``CLASSES``, and nothing else. A damaged or foreign entry is only a slower check.
+
+Each entry is bound to this user on this machine: its first line is an HMAC-SHA256 of the rest,
+keyed by a random secret in the user's state folder (``files.user_secret``, made 0600 on first
+use). An entry edited in place (its key kept), damaged, or copied from another machine or user
+fails that check and is compiled anew, before a byte of it is parsed: a render never trusts a
+prompt the series does not say, and no file in ``.storyboard/checked/`` (nested a thousand levels
+deep, say) reaches the JSON reader unless this machine wrote it.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import hmac
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -33,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic, MediaError, Span
-from storyboard.files import LinkedStateFolder, state_folder
+from storyboard.files import LinkedStateFolder, state_folder, user_secret
 from storyboard.language.request import (
     AssetRequest,
     CompiledEpisode,
@@ -50,8 +58,9 @@ from storyboard.language.request import (
 from storyboard.language.series import Source
 from storyboard.media.probe import MediaCache
 
-FORMAT = "1"
+FORMAT = "2"  # 2: each entry signed (its first line)
 FOLDER = "checked"
+SECRET = "checkcache.key"  # the user's secret that signs entries, in their state folder
 CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
     AssetRequest, CompiledEpisode, CompiledShot, Line, Manifest, MediaItem, MediaRef, Mention,
     Scene, ShotRequest, Transition, Span, Diagnostic)}
@@ -143,11 +152,30 @@ def read(where: Slot, media: MediaCache) -> Entry | None:
 
 def _read(file: Path, wanted: str) -> Entry | None:
     try:
-        stored = decode(file.read_text(encoding="utf-8"))
+        text = _signed(file.read_bytes())
+        if text is None:
+            return None  # edited, damaged, or written elsewhere: compiled anew
+        stored = decode(text)
         entry = stored["entry"] if stored.get("key") == wanted else None
-    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return None  # a damaged or foreign entry: compiled anew
     return entry if _well_formed(entry) else None
+
+
+def _signature(body: bytes) -> str | None:
+    """The entry's signature: HMAC-SHA256 of ``body`` under the user's secret (None without one:
+    nothing is stored nor trusted)."""
+    secret = user_secret(SECRET)
+    return None if secret is None else hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def _signed(data: bytes) -> str | None:
+    """The text after the first line when that line is its signature, else None."""
+    mac, newline, body = data.partition(b"\n")
+    expected = _signature(body) if newline else None
+    if expected is None or not hmac.compare_digest(mac, expected.encode("ascii")):
+        return None
+    return body.decode("utf-8")
 
 
 def _well_formed(entry: Any) -> bool:
@@ -170,10 +198,13 @@ def write(where: Slot, entry: Entry) -> None:
     writes)."""
     wanted, file = where
     try:
-        text = f'{{"key":{json.dumps(wanted)},"entry":{encode(entry)}}}'
+        body = f'{{"key":{json.dumps(wanted)},"entry":{encode(entry)}}}'.encode()
+        mac = _signature(body)
+        if mac is None:
+            return  # no secret to sign with: never stored
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(mac.encode("ascii") + b"\n" + body)
         os.replace(tmp, file)
     except (OSError, TypeError, ValueError):
         return  # a read-only series, or a value JSON cannot hold: only a slower next check

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import sqlite3
 import threading
 import time
@@ -44,13 +43,14 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import filelock
 
 from storyboard.errors import JournalError, StoryboardError
+from storyboard.files import STATE_DIR_ENV as STATE_DIR_ENV
+from storyboard.files import user_state_dir
 
 LedgerState = Literal["open", "done", "failed", "lost"]
 LEDGER_NAME = "ledger.sqlite"
 # A provider lists and keeps tasks for 24 hours: an older intent can no longer be confused with a
 # new task, and an older result can no longer be downloaded.
 RECONCILE_HORIZON = 24 * 3600.0
-STATE_DIR_ENV = "STORYBOARD_STATE_DIR"
 
 
 @dataclass(frozen=True)
@@ -140,12 +140,7 @@ def find_key(model: str, prompt: str) -> str:
 
 def state_dir() -> Path:
     """The user's state directory for storyboard (see the module docstring)."""
-    explicit = os.environ.get(STATE_DIR_ENV, "").strip()
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_STATE_HOME", "").strip()
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
-    return base / "storyboard"
+    return user_state_dir()
 
 
 def default_ledger() -> SqliteLedger:
