@@ -138,3 +138,38 @@ def test_a_job_s_end_over_ws_cuts_the_poll_s_wait_short(tmp_path: Path) -> None:
         assert report.ok, report
         assert time.monotonic() - started < 50  # one wait of the schedule would be 60 s
         assert [e.state for e in events if e.shot == "serve"][-1] == "done"
+
+
+def test_a_frame_nested_deep_is_skipped_and_the_socket_read_on(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A 100k-deep frame (an array, and a dict inside a progress message) on a loopback ``/ws``:
+    passed over, and the frames after it still heard."""
+    from websockets.asyncio.server import ServerConnection, serve
+    deep = "[" * 100_000 + "]" * 100_000
+    frames = [deep, '{"type": "progress", "data": {"prompt_id": "p1", "value": '
+              + "{\"a\": " * 100_000 + "1" + "}" * 100_000 + "}}",
+              json.dumps({"type": "progress", "data": {"value": 1, "max": 2, "prompt_id": "p1"}}),
+              json.dumps({"type": "executing", "data": {"node": None, "prompt_id": "p1"}})]
+    heard: list[tuple[str, float | None, str]] = []
+
+    async def speak(socket: ServerConnection) -> None:
+        for frame in frames:
+            await socket.send(frame)
+        await socket.wait_closed()
+
+    async def run() -> None:
+        async with serve(speak, "127.0.0.1", 0, max_size=None) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            watch = Watch(f"http://127.0.0.1:{port}", "me",
+                          lambda: lambda *said: heard.append(said))
+            await watch.follow("p1", {})
+            ended = watch.ended("p1")
+            assert ended is not None
+            await asyncio.wait_for(ended.wait(), 10)
+            assert watch.connected  # the reader is still reading
+            await watch.aclose()
+    with caplog.at_level(logging.DEBUG, logger="storyboard.providers.comfyui"):
+        asyncio.run(run())
+    assert heard == [("p1", 0.5, "step 1 of 2")]
+    assert "not readable JSON skipped (RecursionError)" in caplog.text
+    assert "Traceback" not in caplog.text

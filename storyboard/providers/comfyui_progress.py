@@ -115,10 +115,13 @@ class Watch:
         self._note(f"{self.url}/ws closed")
 
     def heard(self, frame: str) -> None:
-        """One text frame: our prompt's step or end; anything else is passed over."""
+        """One text frame: our prompt's step or end; anything else is passed over (a frame that
+        is not JSON, or nested deeper than the reader goes, is logged and skipped)."""
         try:
             said = json.loads(frame)
-        except ValueError:
+        except (ValueError, RecursionError) as exc:
+            log.debug("%s/ws: a frame that is not readable JSON skipped (%s)", self.url,
+                      type(exc).__name__)
             return
         data = said.get("data") if isinstance(said, dict) else None
         if not isinstance(data, dict):
