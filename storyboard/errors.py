@@ -37,7 +37,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#@]*(?:@[^\s/?#@]*)*@")
+# a scheme starts where no scheme character precedes it: one try per run of letters, so a long
+# line is read in linear time (not from every letter of it)
+_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#@]*(?:@[^\s/?#@]*)*@")
+QUOTE_WIDTH = 160  # characters of a source line quoted under a problem, at most
 
 
 def mask_urls(text: str) -> str:
@@ -92,6 +95,18 @@ def shown(text: str, limit: int = 80) -> str:
     return repr(text[:limit]) + ("..." if len(text) > limit else "")
 
 
+def excerpt(line: str, col: int) -> tuple[str, int]:
+    """At most ``QUOTE_WIDTH`` characters of ``line`` around column ``col`` (1-based), with
+    ``...`` where it was cut, and the column of ``col`` in that excerpt: a megabyte on one line is
+    quoted as a line's worth."""
+    if len(line) <= QUOTE_WIDTH:
+        return line, col
+    start = max(0, min(col - 1 - QUOTE_WIDTH // 4, len(line) - QUOTE_WIDTH))
+    head = "..." if start else ""
+    tail = "..." if start + QUOTE_WIDTH < len(line) else ""
+    return head + line[start:start + QUOTE_WIDTH] + tail, col - start + len(head)
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A position in a source file: 1-based line and column."""
@@ -131,8 +146,8 @@ class Diagnostic:
         where = f"{self.span}: " if self.span else ""
         text = f"{where}{self.severity}: {mask_urls(self.message)}"
         if self.source_line is not None and self.span is not None:
-            caret = " " * (max(self.span.col, 1) - 1) + "^"
-            text += f"\n    {mask_urls(self.source_line.rstrip())}\n    {caret}"
+            line, col = excerpt(self.source_line.rstrip(), max(self.span.col, 1))
+            text += f"\n    {mask_urls(line)}\n    {' ' * (col - 1)}^"
         return text
 
     def sort_key(self) -> tuple[str, int, int, str]:
