@@ -231,3 +231,24 @@ def test_a_bad_content_length_is_refused_at_once_unread(
     assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400"), answer
     assert hook.tally == Tally(), hook.tally  # refused before the body: not even read as malformed
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_webhook_url_without_a_listener_is_refused(tmp_path: Path, make_media: MakeMedia) -> None:
+    """``--webhook-url`` names the public address of ``--webhook-listen``: alone it would be
+    silently ignored, so it is a usage error (exit 2), before anything is compiled or rendered."""
+    from click.testing import CliRunner
+    from compiler_fixtures import MIA_HEAD
+
+    import storyboard
+    from storyboard.cli import cli
+    from storyboard.errors import StoryboardError
+    series = write_series(tmp_path / "s", make_media,
+                          "- id: ep01\n  shots:\n    - {id: a, prompt: \"@mia waves\"}\n",
+                          head=MIA_HEAD)
+    result = CliRunner().invoke(cli, ["render", str(series), "--webhook-url", "https://hooks.example/"])
+    assert result.exit_code == 2
+    assert "--webhook-url needs --webhook-listen HOST:PORT" in result.output
+    assert not (series / "out").exists() and not (series / ".storyboard" / "local").exists()
+    with pytest.raises(StoryboardError, match="webhook_url needs webhook_listen"):
+        storyboard.render(series, webhook_url="https://hooks.example/")
+    assert not (series / "out").exists()

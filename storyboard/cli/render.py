@@ -144,6 +144,8 @@ def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:
                               f"cast/NAME, e.g. {next(iter(names), 'ep01/shot01')}")
 
 
+NO_LISTENER = ("it is the public address of that listener, and without one no callback is "
+               "taken (polling alone follows the tasks)")
 DRAFT = click.option("--draft", is_flag=True,
                      help="Low resolution and frame rate proxies (local provider only).")
 OFFLINE = click.option("--offline", is_flag=True,
@@ -303,6 +305,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
            take_changes: tuple[Any, ...] = ()) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode."""
     # take_changes: not a flag; `retake` passes the lock change asking for its takes
+    if webhook_url and not webhook_listen:
+        raise click.UsageError(f"--webhook-url needs --webhook-listen HOST:PORT: {NO_LISTENER}")
     from rich.text import Text
 
     from storyboard.review import progress

@@ -180,6 +180,9 @@ def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = N
              provider: Provider | None = None) -> RunSetup:
     """The set-up of a plan or run of ``variants`` (one provider group) with these flags: the
     lock read once, the shots selected (``--episode``, ``--shot``), each variation's folder."""
+    if flags.webhook_url and not flags.webhook_listen:
+        raise StoryboardError("webhook_url needs webhook_listen (HOST:PORT): it is the public "
+                              "address of that listener, and without one no callback is taken")
     manifest = variants.combined()
     chosen = provider or make_provider(manifest, flags.provider, draft=flags.draft)
     lock = with_take_changes(read_lock(lock_path(manifest.root)), flags.take_changes)
