@@ -28,6 +28,7 @@ from test_cli_dashscope import (  # noqa: F401
 
 from storyboard.emulator import EmulatorServer
 
+STILLS = HEAD + "checks: {freeze_seconds: 60}\n"  # the emulator draws stills: not a finding
 TWO = """\
 - id: ep01
   shots:
@@ -41,7 +42,7 @@ def approved(tmp_path: Path, make_media: MakeMedia,
     """A series whose shot of two takes rendered, take 2 approved, then its YAML changed; the
     emulator that rendered it."""
     emu = emulator()
-    series = write_series(tmp_path / "s", make_media, TWO, head=HEAD)
+    series = write_series(tmp_path / "s", make_media, TWO, head=STILLS)
     assert render(series, "--yes")[0] == 0
     assert invoke("pick", series, "ep01/a0", "2").exit_code == 0
     assert invoke("approve", series, "ep01/a0").exit_code == 0
