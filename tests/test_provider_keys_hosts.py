@@ -163,3 +163,13 @@ def test_a_variation_naming_another_provider_takes_none_of_the_blocks_settings(
     assert blocks["freepik"]["base_url"] == "http://127.0.0.1:9/gw"  # its own block, kept
     assert blocks["dashscope"] == {"name": "dashscope"}
     assert blocks["arrays"] == {"name": "arrays", "poll": [1]}
+
+
+def test_check_says_when_a_block_is_another_providers(tmp_path: Path, media: str) -> None:
+    folder = series(tmp_path / "s", "freepik", "http://127.0.0.1:9/gw", media)
+    shown = CliRunner().invoke(cli, ["check", str(folder), "--provider", "dashscope"])
+    assert shown.exit_code == 0, shown.output
+    assert "storyboard.yaml:3:1: warning: this block is freepik's: --provider dashscope uses " \
+           "none of its settings (base_url, headers, media_base_url, poll)" in shown.output
+    same = CliRunner().invoke(cli, ["check", str(folder), "--provider", "freepik"])
+    assert same.exit_code == 0 and "warning" not in same.output

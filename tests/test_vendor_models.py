@@ -267,8 +267,10 @@ def test_an_edit_is_no_longer_than_the_video_it_edits(tmp_path: Path,
 
 @pytest.mark.parametrize(("provider_block", "warned"), [
     ('provider: {media_base_url: "https://media.example.com/models"}', True),
-    ('provider: {region: cn}', False),
-    ('provider: {base_url: "http://127.0.0.1:9/api/v1"}', False),  # a host of your own
+    ('provider: {name: dashscope, region: cn}', False),
+    # a block naming no provider is local's: --provider dashscope renders in intl (and says so)
+    ('provider: {region: cn}', True),
+    ('provider: {name: dashscope, base_url: "http://127.0.0.1:9/api/v1"}', False),  # your host
 ])
 def test_h3_outside_beijing_is_said_at_the_model_key(
         tmp_path: Path, make_media: Callable[..., Path], provider_block: str,

@@ -40,6 +40,7 @@ class CompileChecks:
         self.cache = media_cache or media.MediaCache(source.root / ".storyboard" / "media.json")
         self.gateway = gateway_of(source, provider, self.problems)
         self.problems += workflow_problems(source, provider)
+        self.problems += unused_settings(source, provider)
         self.provider = provider_name(source, provider)
         self.said: set[str] = set()  # gateway problems about a file, said once
         self.seconds: dict[Path, float] = {}  # each local file's length, looked up once
@@ -127,8 +128,8 @@ class CompileChecks:
         """A model DashScope serves in some regions only, on a series rendering in another: said
         once, at the model's key (a ``base_url`` of your own is any host: not checked)."""
         regions, data = shot.model.regions, self.source.series.data
-        block = data.get("provider") if isinstance(data, dict) else None
-        block = block if isinstance(block, dict) else {}
+        # DashScope's own settings only: a gateway's block's base_url or region are not its
+        block = own_settings(data.get("provider") if isinstance(data, dict) else None, "dashscope")
         region = str(block.get("region") or "intl")
         if not regions or self.provider != "dashscope" or block.get("base_url") or \
                 region in regions or shot.model.id in self.said:
@@ -205,6 +206,25 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
             "hosted")))
         base_url = None
     return TARGETS[str(name)], base_url
+
+
+def unused_settings(source: Source, provider: str | None) -> list[Diagnostic]:
+    """A warning when ``--provider`` names another provider than the series' ``provider:``
+    block does (no name: ``local``) and the block has settings: none of them is used, as they
+    belong to the provider the block names (its host never receives another provider's key)."""
+    series = source.series
+    block = series.data.get("provider") if isinstance(series.data, dict) else None
+    if provider is None or not isinstance(block, dict):
+        return []
+    named = str(block.get("name") or "local")
+    settings = sorted(str(k) for k in block if k != "name")
+    if named == provider or not settings:
+        return []
+    return [series.diagnostic(("provider",), (
+        f"this block is {named}'s{'' if 'name' in block else ' (it names no provider)'}: "
+        f"--provider {provider} uses none of its settings ({', '.join(settings)}); expected "
+        f"name: {provider} in it to render with them"), key=True, severity="warning",
+        code="provider-settings-unused")]
 
 
 def workflow_problems(source: Source, provider: str | None) -> list[Diagnostic]:
