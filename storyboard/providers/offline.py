@@ -18,4 +18,4 @@ def offline_problems(manifest: Manifest, provider: str | None) -> list[Diagnosti
         return []
     from storyboard.providers.comfyui_check import offline_problems as comfyui
     shots = [take for take in manifest.takes() if take.episode not in ASSET_EPISODES]
-    return comfyui(manifest.provider, manifest.root, shots)
+    return comfyui(manifest.settings_for("comfyui"), manifest.root, shots)  # its block only
