@@ -43,7 +43,8 @@ def series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def settings(*args: str | Path) -> dict[str, dict[str, str]]:
     result = CliRunner().invoke(cli, ["config", *map(str, args), "--json"])
     assert result.exit_code == 0, result.output
-    return {row["name"]: row for row in json.loads(result.output)}
+    # the JSON is stdout; a warning (a block another --provider does not use) goes to stderr
+    return {row["name"]: row for row in json.loads(result.stdout)}
 
 
 def test_each_setting_says_where_it_came_from(series: Path) -> None:
