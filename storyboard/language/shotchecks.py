@@ -214,8 +214,8 @@ def unused_settings(source: Source, provider: str | None) -> list[Diagnostic]:
     belong to the provider the block names (its host never receives another provider's key)."""
     series = source.series
     block = series.data.get("provider") if isinstance(series.data, dict) else None
-    if provider is None or not isinstance(block, dict):
-        return []
+    if provider in (None, "local") or not isinstance(block, dict):
+        return []  # local drafts: nothing of a block matters to them (no host, no key)
     named = str(block.get("name") or "local")
     settings = sorted(str(k) for k in block if k != "name")
     if named == provider or not settings:
