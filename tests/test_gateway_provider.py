@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from test_run_status_words import sold_by
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer
@@ -47,6 +48,8 @@ def emu() -> Iterator[EmulatorServer]:
 def keys(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in GATEWAYS:
         monkeypatch.setenv(DIALECTS[name].key_env, KEY)
+        if DIALECTS[name].secret_env:  # a key pair: the emulator checks tokens with its key
+            monkeypatch.setenv(DIALECTS[name].secret_env, KEY)
 
 
 def shot(root: Path, words: str = " waves hello", gateway: str = "freepik") -> CompiledShot:

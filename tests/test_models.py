@@ -90,7 +90,8 @@ EDIT_SHOT = """\
 SHOTS = {"wan2.7-i2v": FRAME_SHOT, "happyhorse-1.1-r2v": IMAGES_SHOT,
          "happyhorse-1.1-i2v": PICTURE_SHOT, "happyhorse-1.1-t2v": TEXT_SHOT,
          "wan2.7-t2v": TEXT_AUDIO_SHOT, "wan2.7-videoedit": EDIT_SHOT,
-         "MiniMax/MiniMax-H3": "      resolution: 768P\n" + REFERENCE_SHOT}
+         "MiniMax/MiniMax-H3": "      resolution: 768P\n" + REFERENCE_SHOT,
+         "kling-v3-omni": IMAGES_SHOT}
 
 # (model, dialect) -> (text the prompt holds, the native media types in order). Every pair that
 # exists; a pair not here must be refused (see test_a_gateway_refuses_a_model_it_does_not_sell).
@@ -130,6 +131,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("dreamina-seedance-2-0-260128", "modelark"): (
         "Scene 1 [0-3s]: Video 1 holds Image 1 and plays",
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
+    ("kling-v3-omni", "kling"): ("Scene 1 [0-3s]: <<<image_1>>> holds <<<image_2>>> and plays",
+                                 ["reference_image", "reference_image"]),
 }
 
 

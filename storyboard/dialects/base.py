@@ -81,6 +81,9 @@ class Dialect:
     base_url: str
     auth_header: str = "Authorization"
     auth_scheme: str = "Bearer"  # "" sends the bare key
+    # A key pair: the variable of the secret that signs a short-lived token naming the key
+    # (``targets.tokens``); the bearer is that token, never the key itself. "" sends the key.
+    secret_env: str = ""
     content_path: str | None = None  # the video comes from here (with the key), not video_url
     webhook_field: str | None = None  # the body field a status callback URL goes in
     formats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # value rewrites

@@ -16,7 +16,7 @@ from typing import Any
 from storyboard.emulator.validate import invalid, media_types
 from storyboard.language.limits import insecure_url
 from storyboard.targets.gateways import TARGETS
-from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK, WAN27_R2V
+from storyboard.targets.models import KLING_V3_OMNI, SEEDANCE_20_ARK, SEEDANCE_20_MODELARK, WAN27_R2V
 
 # Gateways resell wan2.7-r2v alone: its ids and limits, from its declaration.
 MODELS = (WAN27_R2V.id, *WAN27_R2V.snapshots)
@@ -154,6 +154,23 @@ OPENAI_VIDEO: Schema = {
 
 
 
+# Kling 3.0 Omni (vendors.md section 4): string durations, ``mode``, 1..6 multi_prompt shots.
+_KLING = KLING_V3_OMNI.caps
+KLING: Schema = {
+    "model_name": req(text(choices=(KLING_V3_OMNI.id,))), "prompt": req(text(_KLING.prompt_limit)),
+    "image_list": opt(array(obj({"image_url": req(url()),
+                                 "type": opt(text(choices=("first_frame", "end_frame")))}), 7)),
+    "video_list": opt(array(obj({"video_url": req(url()),
+                                 "refer_type": opt(text(choices=("feature", "base")))}), 1)),
+    "mode": opt(text(choices=("std", "pro"))), "aspect_ratio": opt(text(choices=_KLING.ratios)),
+    "duration": opt(digits(_KLING.min_duration, _KLING.max_duration)),
+    "sound": opt(text(choices=("on", "off"))), "multi_shot": opt(boolean()),
+    "shot_type": opt(text(choices=("customize", "intelligence"))),
+    "multi_prompt": opt(array(obj({"index": req(integer(1, 6)), "prompt": req(text(512)),
+                                   "duration": req(digits(1, _KLING.max_duration))}), 6)),
+    "watermark_info": opt(obj({"enabled": opt(boolean())}))}
+
+
 def _ark(model: str) -> Schema:
     """Seedance on Ark or ModelArk (vendors.md 2): ``content[]`` items with roles, lower-case
     resolutions, -1 (random) ... 2^32-1 seeds, ``generate_audio``."""
@@ -172,18 +189,25 @@ def _ark(model: str) -> Schema:
 
 SCHEMAS: dict[str, Schema] = {"freepik": FREEPIK, "roles": ROLES, "arrays": ARRAYS,
                               "openai-video": OPENAI_VIDEO, "ark": _ark(SEEDANCE_20_ARK.id),
-                              "modelark": _ark(SEEDANCE_20_MODELARK.id)}
+                              "modelark": _ark(SEEDANCE_20_MODELARK.id), "kling": KLING}
 # Dialects whose models take references, frames or a prompt alone: the model's own counts hold.
 OWN_COUNTS = ("ark", "modelark")
 # Where each dialect keeps its references and its duration, for the rules across fields.
 REFERENCES = {"freepik": "image_urls and video_urls", "roles": "image_with_roles and video_urls",
-              "arrays": "images and videos", "openai-video": "media"}
+              "arrays": "images and videos", "openai-video": "media",
+              "kling": "image_list and video_list"}
 DURATION = {"openai-video": "seconds"}
 
 
 def check_body(dialect: str, body: Mapping[str, Any]) -> None:
     """Refuse, with a 400 naming the field, what the dialect's seed would refuse."""
     check_fields(SCHEMAS.get(dialect, {}), body)
+    shots = body.get("multi_prompt")
+    if isinstance(shots, list) and shots:
+        total = sum(int(s["duration"]) for s in shots)
+        if str(total) != str(body.get("duration", "5")):
+            raise invalid(f"multi_prompt durations add up to {total}, not the duration "
+                          f"{body.get('duration', '5')}")
     if dialect == "arrays" and body.get("reference_voice") and not body.get("images"):
         raise invalid("reference_voice speaks as Image1: images must hold at least one URL")
 
@@ -200,8 +224,9 @@ def check_together(dialect: str, native: Mapping[str, Any]) -> None:
     media = native["input"]["media"]
     count = sum(1 for m in media if m.get("type") != "first_frame")
     where = REFERENCES.get(dialect, "media")
-    if dialect not in OWN_COUNTS and not 1 <= count <= 5:
-        raise invalid(f"{where} must hold 1 to 5 references together; found {count}")
+    low, top = TARGETS[dialect].limits.min_references, TARGETS[dialect].limits.max_references
+    if dialect not in OWN_COUNTS and not low <= count <= top:
+        raise invalid(f"{where} must hold {low} to {top} references together; found {count}")
     duration = native["parameters"].get("duration")
     has_video = any(m.get("type") == "reference_video" for m in media)
     top = with_video_limit(dialect)

@@ -30,7 +30,7 @@ from storyboard.emulator.bodies import check_body, check_together, with_video_li
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
-from storyboard.targets import TaskStatus
+from storyboard.targets import TaskStatus, tokens
 from storyboard.targets.models import SEEDANCE_SIZES, tokens_per_second
 from storyboard.targets.signing import sign
 
@@ -58,8 +58,15 @@ def _check_auth(request: Request, dialect: Dialect) -> None:
     scheme, _, key = value.partition(" ") if dialect.auth_scheme else ("", "", value)
     expected = _service(request).config.api_key
     if scheme.lower() != dialect.auth_scheme.lower() or not key.strip() or (
-            expected is not None and not hmac.compare_digest(key.strip(), expected)):
+            expected is not None and not _key_matches(dialect, key.strip(), expected)):
         raise ApiError(401, "Unauthorized", "Invalid API key.")
+
+
+def _key_matches(dialect: Dialect, key: str, expected: str) -> bool:
+    """The key itself, or for a key pair a valid token signed with ``expected`` (the secret)."""
+    if dialect.secret_env:
+        return tokens.verify(key, expected) is not None
+    return hmac.compare_digest(key, expected)
 
 
 JSON_ONLY = ("this gateway reads a JSON body (Content-Type: application/json); a multipart "

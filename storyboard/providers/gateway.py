@@ -28,7 +28,7 @@ from storyboard.providers import protocol
 from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits, refuse_assets
 from storyboard.providers.gateway_settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, json_answer, send
-from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus
+from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
 
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
 
@@ -103,8 +103,22 @@ class GatewayProvider(BaseProvider):
             raise AuthError(f"{self.settings.key_env} is not set: create a key at {self.name} "
                             "and export it", provider=self.name, shot=shot, code="MissingApiKey")
         scheme = self.dialect.auth_scheme
-        value = f"{scheme} {self._key.reveal()}" if scheme else self._key.reveal()
+        secret = self._token(shot)
+        value = f"{scheme} {secret}" if scheme else secret
         return {**self.settings.headers, self.settings.auth_header: value}
+
+    def _token(self, shot: str) -> str:
+        """The key, or for a key pair a fresh token naming it, signed with the secret (read
+        from the environment each time, never kept)."""
+        assert self._key is not None
+        if not self.dialect.secret_env:
+            return self._key.reveal()
+        secret = os.environ.get(self.dialect.secret_env, "").strip()
+        if not secret:
+            raise AuthError(f"{self.dialect.secret_env} is not set: {self.name} signs each "
+                            f"request with the secret key paired with {self.settings.key_env}",
+                            provider=self.name, shot=shot, code="MissingApiKey")
+        return tokens.sign(self._key.reveal(), secret)
 
     async def _json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from storyboard.targets.failures import (
 from storyboard.targets.models import (
     DASHSCOPE_MODELS,
     DEFAULT_MODEL,
+    KLING_V3_OMNI,
     SEEDANCE_20_ARK,
     SEEDANCE_20_MODELARK,
     SEEDANCE_SIZES,
@@ -81,7 +82,7 @@ SYNONYMS: Mapping[str, TaskStatus] = {
     "running": TaskStatus.RUNNING, "processing": TaskStatus.RUNNING,
     "in_progress": TaskStatus.RUNNING, "suspended": TaskStatus.SUSPENDED,
     "succeeded": TaskStatus.SUCCEEDED, "success": TaskStatus.SUCCEEDED,
-    "completed": TaskStatus.SUCCEEDED,
+    "completed": TaskStatus.SUCCEEDED, "succeed": TaskStatus.SUCCEEDED,
     "failed": TaskStatus.FAILED, "failure": TaskStatus.FAILED,
     "canceled": TaskStatus.CANCELED, "cancelled": TaskStatus.CANCELED,
     "expired": TaskStatus.FAILED,  # never started before its deadline (Ark): ended, unpaid
@@ -206,8 +207,32 @@ ARK = _ark("ark", "Volcengine Ark (Seedance)", SEEDANCE_20_ARK.price("cn"), SEED
 MODELARK = _ark("modelark", "BytePlus ModelArk (Seedance)", SEEDANCE_20_MODELARK.price("intl"),
                 SEEDANCE_20_MODELARK.id)
 
+# Kling 3.0 Omni, Kling's own API (vendors.md section 4, all third-party copies of its schema):
+# references named ``<<<image_1>>>``, 3..15 s (a reference video 3..10 s long), 16:9, 9:16, 1:1,
+# ``mode`` std (720P) or pro (1080P), prompts up to 2,500 characters, no seed, no negative prompt,
+# no voices. A first frame beside references is not confirmed: refused until probed. Tasks are
+# listed on the create path (a guess from its classic endpoints).
+_KLING_PATH = "/v1/videos/omni-video"
+_KLING_LIMITS = Limits(min_duration=3, max_duration=15, max_duration_with_video=10,
+                       max_references=7, min_references=0, ratios=("16:9", "9:16", "1:1"),
+                       prompt_limit=2500, negative_prompt_limit=0, public_urls=True,
+                       first_frame=False, voice_roles=(), max_voices=0, image_max_mb=10.0,
+                       video_max_mb=200.0)
+_KLING_WORDS = {"submitted": TaskStatus.PENDING, "processing": TaskStatus.RUNNING,
+                "succeed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
+KLING = Target("kling", "Kling 3.0 Omni (Kling's API)", _KLING_LIMITS, TaskProtocol(
+    name="kling", submit_path=_KLING_PATH, task_path=_KLING_PATH + "/{task_id}",
+    cancel_path=None, list_path=_KLING_PATH, statuses=with_synonyms(_KLING_WORDS),
+    submit_headers={}, capabilities=_KLING_LIMITS,
+    # No official rate card found: a reseller's 720P (std) rate said to match Kling's, and
+    # another's pro (1080P) rate. Reference video seconds are not known to be billed.
+    prices={"default": KLING_V3_OMNI.price("intl")}),
+    "<<<{kind}_{index}>>>", _KLING_WORDS, models=(KLING_V3_OMNI.id,),
+    sources={"prices": "third-party", "limits": "third-party", "labels": "third-party",
+             "list_path": "third-party"})
+
 TARGETS: dict[str, Target] = {t.name: t for t in (DASHSCOPE, OPENAI_VIDEO, FREEPIK, ROLES, ARRAYS,
-                                                  ARK, MODELARK)}
+                                                  ARK, MODELARK, KLING)}
 GATEWAYS = tuple(name for name in TARGETS if name != DASHSCOPE_NAME)
 FREE_PROVIDERS = ("local", "comfyui")  # the animatic and your own GPUs: nothing is billed
 

@@ -94,6 +94,7 @@ class Model:
     regions: tuple[str, ...] = ()  # DashScope regions that serve it (empty: every region)
     # The names its answer's ``usage`` gives the input video's and the output's seconds.
     usage_names: tuple[str, str] = ("input_video_duration", "output_video_duration")
+    served_by: str = "dashscope"  # the target whose own API serves it (``kling``: Kling's)
 
     def source(self, fact: str) -> FactSource:
         """Where a group of facts (``limits``, ``prices``, ``sizes``...) comes from: third-party
@@ -313,7 +314,24 @@ SEEDANCE_MODELS = (SEEDANCE_20_ARK, SEEDANCE_20_MODELARK)
 DASHSCOPE_MODELS: dict[str, Model] = {m.id: m for m in (
     WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME, WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,
     HAPPYHORSE_R2V, HAPPYHORSE_I2V, HAPPYHORSE_T2V, MINIMAX_H3)}
-MODELS: dict[str, Model] = {**DASHSCOPE_MODELS, **{m.id: m for m in SEEDANCE_MODELS}}
+
+# Kling 3.0 Omni on Kling's own API (vendors.md section 4; every fact third-party): up to 7
+# references (images, and at most one video of 3..10 s), named ``<<<image_1>>>``; 3..15 s; std
+# (720P) or pro (1080P); three ratios; no seed, negative prompt, voices. A first frame beside
+# references is not confirmed: no frames until a probe says. Timed scenes go as its multi_prompt.
+_KLING_CAPS = Capabilities(min_duration=3, max_duration=15, max_duration_with_video=10,
+                           max_references=7, ratios=("16:9", "9:16", "1:1"), prompt_limit=2500,
+                           negative_prompt_limit=0)
+KLING_V3_OMNI = Model(
+    id="kling-v3-omni", title="Kling 3.0 Omni", caps=_KLING_CAPS,
+    prices={"intl": _usd({"720P": 0.084, "1080P": 0.15}, cap=0.0)},
+    max_images=7, max_videos=1, min_references=0, voices="none", frames=(), text_only=True,
+    negative_prompt=False, prompt_extend=False, seed=False, audio_switch=True,
+    labels={"kling": "<<<{kind}_{index}>>>"}, served_by="kling",
+    sources={"prices": "third-party", "limits": "third-party", "labels": "third-party"})
+
+MODELS: dict[str, Model] = {**DASHSCOPE_MODELS, **{m.id: m for m in SEEDANCE_MODELS},
+                             KLING_V3_OMNI.id: KLING_V3_OMNI}
 
 
 # The limits a series may override (``models: {ID: {...}}``), where a fact is third-party or a

@@ -1,0 +1,138 @@
+"""Neutral shot requests into Kling 3.0 Omni bodies: ``image_list``, ``multi_prompt``, JWT auth.
+
+``POST /v1/videos/omni-video`` creates, ``GET .../{task_id}`` reads one; answers wrap the task in
+``data`` beside an envelope ``code`` (0 when all is well), status words ``submitted``,
+``processing``, ``succeed``, ``failed``. A reference is ``<<<image_1>>>`` in the prompt (numbered
+per kind in array order), ``duration`` a string, ``mode`` std (720P) or pro (1080P), the sound a
+``sound: on|off`` switch. A shot's timed scenes become Kling's own multi-shot form, one call:
+``multi_shot``, ``shot_type: customize`` and ``multi_prompt`` items ``{index, prompt, duration}``
+(1..6 items, whole seconds >= 1 that add up to the shot's ``duration``, 512 characters each).
+
+The key is a pair: the access key (``KLING_ACCESS_KEY``) names the account in a short-lived token
+signed with the secret key (``KLING_SECRET_KEY``), both from the environment only
+(``storyboard.targets.tokens``). Facts: vendors.md section 4, third-party copies of Kling's schema.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from storyboard.dialects.base import Answers, Dialect, Ref
+from storyboard.errors import StoryboardError
+from storyboard.language.request import Scene, ShotRequest
+from storyboard.targets.gateways import KLING
+
+TARGET = KLING
+NAME = TARGET.name
+LIMITS = TARGET.limits
+PROTOCOL = TARGET.protocol
+MAX_SHOTS = 6  # multi_prompt items
+SHOT_PROMPT_LIMIT = 512  # characters per item
+MODES = {"720P": "std", "1080P": "pro"}
+_NATIVE_LABEL = re.compile(r"\b(Image|Video) (\d+)\b")
+
+
+def media(items: list[Ref]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    images = [{"image_url": r.url} for r in items if r.role == "reference_image"]
+    images += [{"image_url": r.url, "type": "first_frame"} for r in items
+               if r.role == "first_frame"]
+    videos = [{"video_url": r.url, "refer_type": "feature", "keep_original_sound": "no"}
+              for r in items if r.role == "reference_video"]
+    if images:
+        out["image_list"] = images
+    if videos:
+        out["video_list"] = videos
+    return out
+
+
+def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
+    items = [{"type": "first_frame" if i.get("type") == "first_frame" else "reference_image",
+              "url": str(i.get("image_url", ""))}
+             for i in body.get("image_list") or [] if isinstance(i, Mapping)]
+    items += [{"type": "reference_video", "url": str(v.get("video_url", ""))}
+              for v in body.get("video_list") or [] if isinstance(v, Mapping)]
+    return items
+
+
+def kling_labels(text: str) -> str:
+    """A scene's text (its mentions written "Image 1") with Kling's labels (``<<<image_1>>>``)."""
+    return _NATIVE_LABEL.sub(lambda m: f"<<<{m.group(1).lower()}_{m.group(2)}>>>", text)
+
+
+def scene_seconds(scenes: tuple[Scene, ...]) -> list[int]:
+    """Each scene's length in whole seconds, its window's ends rounded."""
+    return [round(s.end) - round(s.start) for s in scenes]
+
+
+def shot_problems(request: ShotRequest) -> list[str]:
+    """Why the timed scenes cannot be Kling's ``multi_prompt``, each a sentence (none: they can)."""
+    scenes = request.scenes
+    if not scenes:
+        return []
+    seconds = scene_seconds(scenes)
+    found = [f"Kling takes 1..{MAX_SHOTS} timed scenes in one call; this shot has "
+             f"{len(scenes)}"] if len(scenes) > MAX_SHOTS else []
+    if any(abs(s.start - round(s.start)) > 1e-9 or abs(s.end - round(s.end)) > 1e-9
+           for s in scenes) or min(seconds) < 1:
+        found.append("Kling's timed scenes last whole seconds, at least 1 each")
+    if sum(seconds) != request.duration:
+        found.append(f"Kling's timed scenes must add up to the shot's duration "
+                     f"({request.duration} s); these add up to {sum(seconds)} s")
+    found += [f"scene {s.index}'s text is {len(kling_labels(s.text))} characters; Kling takes "
+              f"at most {SHOT_PROMPT_LIMIT} a scene" for s in scenes
+              if len(kling_labels(s.text)) > SHOT_PROMPT_LIMIT]
+    return found
+
+
+def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
+    """The timed scenes as ``multi_prompt`` (one call, several shots); a shot that cannot be
+    (``shot_problems``: ``check`` refuses it first) is refused here too, before anything is paid."""
+    problems = shot_problems(request)
+    if problems:
+        raise StoryboardError("; ".join(problems))
+    if request.scenes:
+        body["multi_shot"] = True
+        body["shot_type"] = "customize"
+        body["multi_prompt"] = [
+            {"index": n, "prompt": kling_labels(s.text), "duration": str(seconds)}
+            for n, (s, seconds) in enumerate(zip(request.scenes,
+                                                 scene_seconds(request.scenes), strict=True),
+                                             start=1)]
+    return body
+
+
+DIALECT = Dialect(
+    target=TARGET,
+    fields={"model": "model_name", "prompt": "prompt", "resolution": "mode",
+            "ratio": "aspect_ratio", "duration": "duration", "audio": "sound",
+            "watermark": "watermark_info.enabled"},
+    answers=Answers(task_id="data.task_id", status="data.task_status",
+                    video_url="data.task_result.videos.0.url",
+                    message="data.task_status_msg", code="data.task_status_code",
+                    items="data", item_prompt="prompt"),
+    media=media, unmedia=unmedia, key_env="KLING_ACCESS_KEY", secret_env="KLING_SECRET_KEY",
+    base_url="https://api-singapore.klingai.com",
+    formats={"resolution": lambda r: MODES.get(str(r), str(r)), "duration": str,
+             "audio": lambda on: "on" if on else "off"},
+    unformats={"resolution": lambda mode: {v: k for k, v in MODES.items()}.get(mode, mode),
+               "audio": lambda sound: sound == "on"},
+    shape=shape)
+
+
+# Kling's content-safety refusals (vendors.md section 4: code 1301) and how they are billed. A
+# refused submit is never accepted, so never billed; a task that fails its output's check is
+# assumed free too, as Kling deducts units for a finished video (``final_unit_deduction``): a
+# guess until a paid probe says (third-party). Our emulator's word for one is DataInspectionFailed.
+REFUSAL_CODES = ("1301", "DataInspectionFailed")
+_REFUSAL_WORDS = re.compile(r"content (safety|security|moderation)|risk|sensitive", re.I)
+
+
+def refusal(code: str, message: str = "") -> str | None:
+    """``"free"`` when a code or message is Kling's content refusal (none is billed), else
+    None: not a refusal, and billed or not as any failure."""
+    if code in REFUSAL_CODES or _REFUSAL_WORDS.search(message):
+        return "free"
+    return None

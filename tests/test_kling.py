@@ -1,0 +1,185 @@
+"""Kling 3.0 Omni (issue 49.3): its multi_prompt, labels, key-pair tokens and its wire.
+
+Timed scenes become ``multi_prompt`` items (one call, several shots) within Kling's limits; a
+reference is ``<<<image_1>>>``; each request carries a token signed with the secret key, which
+the emulator verifies (another secret is refused); a shot is submitted, polled and downloaded
+through the emulator, a lost submit is found and paid once, a content refusal is named free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_run_lost_submits import render_all  # noqa: F401  (the shared emulator helpers)
+from test_run_status_words import KEY, a_shot, provider_for, serve
+
+from storyboard.dialects import DIALECTS
+from storyboard.dialects.kling import refusal, shot_problems
+from storyboard.emulator import EmulatorServer
+from storyboard.errors import AuthError, StoryboardError
+from storyboard.language.request import CompiledShot, Scene
+from storyboard.run import render
+from storyboard.run.model import RunOptions, RunResult
+from storyboard.targets import tokens
+
+KLING = DIALECTS["kling"]
+CDN = "https://media.example.com"
+
+
+def url_for(ref: object) -> str:
+    return f"{CDN}/{Path(str(ref)).name}"
+
+
+def kling_shot(root: Path, make_media: Any, scenes: tuple[Scene, ...] = (),
+               duration: int = 5) -> CompiledShot:
+    shot = a_shot(root, make_media, " pours the coffee")
+    return replace(shot, request=replace(shot.request, model="kling-v3-omni", duration=duration,
+                                         prompt_extend=None, scenes=scenes))
+
+
+SCENES = (Scene(1, 0.0, 2.0, "Image 1 pours the coffee"),
+          Scene(2, 2.0, 5.0, "Image 1 smiles at the door"))
+
+
+# -- tokens --------------------------------------------------------------------------------------
+
+
+def test_a_token_names_its_access_key_and_holds_half_an_hour() -> None:
+    token = tokens.sign("ak-1", "sk-1", now=1_000_000)
+    assert tokens.verify(token, "sk-1", now=1_000_000) == "ak-1"
+    assert tokens.verify(token, "sk-1", now=1_000_000 + 1799) == "ak-1"
+    assert tokens.verify(token, "sk-1", now=1_000_000 + 1800) is None  # expired
+    assert tokens.verify(token, "sk-1", now=1_000_000 - 6) is None  # not yet valid
+    assert tokens.verify(token, "sk-2", now=1_000_000) is None  # another secret
+    assert "sk-1" not in token
+
+
+def test_a_tampered_or_malformed_token_is_refused() -> None:
+    head, body, mac = tokens.sign("ak-1", "sk-1", now=1_000_000).split(".")
+    other = tokens.sign("ak-2", "sk-1", now=1_000_000).split(".")[1]
+    for bad in (f"{head}.{other}.{mac}", f"{head}.{body}", "", "a.b.c", f"{head}.{body}.x"):
+        assert tokens.verify(bad, "sk-1", now=1_000_000) is None, bad
+
+
+# -- the body ------------------------------------------------------------------------------------
+
+
+def test_timed_scenes_become_one_call_with_several_shots(tmp_path: Path, make_media: Any) -> None:
+    body = KLING.body(kling_shot(tmp_path, make_media, SCENES).request, url_for)
+    assert body["multi_shot"] is True and body["shot_type"] == "customize"
+    assert body["multi_prompt"] == [
+        {"index": 1, "prompt": "<<<image_1>>> pours the coffee", "duration": "2"},
+        {"index": 2, "prompt": "<<<image_1>>> smiles at the door", "duration": "3"}]
+    assert body["duration"] == "5" and body["model_name"] == "kling-v3-omni"
+
+
+def test_the_body_speaks_klings_names(tmp_path: Path, make_media: Any) -> None:
+    body = KLING.body(kling_shot(tmp_path, make_media).request, url_for)
+    assert body == {"model_name": "kling-v3-omni", "prompt": "<<<image_1>>> pours the coffee",
+                    "mode": "std", "aspect_ratio": "16:9", "duration": "5",
+                    "watermark_info": {"enabled": False},
+                    "image_list": [{"image_url": f"{CDN}/mia.png"}]}
+    assert KLING.unbody(body)["input"]["media"] == [
+        {"type": "reference_image", "url": f"{CDN}/mia.png"}]
+
+
+@pytest.mark.parametrize(("scenes", "duration", "said"), [
+    (SCENES, 6, "add up to the shot's duration (6 s); these add up to 5 s"),
+    (tuple(Scene(n, n - 1.0, float(n), "x") for n in range(1, 8)), 7, "1..6 timed scenes"),
+    ((Scene(1, 0.0, 2.5, "a"), Scene(2, 2.5, 5.0, "b")), 5, "whole seconds"),
+    ((Scene(1, 0.0, 5.0, "x" * 513),), 5, "at most 512 a scene"),
+])
+def test_scenes_kling_cannot_take_are_refused_before_a_call(
+        tmp_path: Path, make_media: Any, scenes: tuple[Scene, ...], duration: int,
+        said: str) -> None:
+    request = kling_shot(tmp_path, make_media, scenes, duration).request
+    assert any(said in p for p in shot_problems(request)), shot_problems(request)
+    with pytest.raises(StoryboardError, match="Kling"):
+        KLING.body(request, url_for)
+
+
+def test_a_content_refusal_is_named_free() -> None:
+    assert refusal("1301") == "free"
+    assert refusal("", "Failure to pass the risk control system") == "free"
+    assert refusal("5000", "internal error") is None
+
+
+# -- through the emulator ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    monkeypatch.setenv("KLING_SECRET_KEY", KEY)  # the emulator verifies tokens with its key
+    yield from serve(monkeypatch)
+
+
+def run_kling(emu: EmulatorServer, root: Path, shot: CompiledShot) -> RunResult:
+    async def go() -> RunResult:
+        provider = provider_for(emu, "kling", root)
+        try:
+            return await render([shot], provider, series_dir=root, options=RunOptions(
+                poll_schedule=(0.2,), backoff_base=0.2, backoff_cap=1.0, reconcile_delay=0.2,
+                late_window=10.0))
+        finally:
+            await provider.aclose()
+    return asyncio.run(go())
+
+
+def test_a_shot_is_submitted_polled_and_downloaded_with_signed_tokens(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    result = run_kling(emu, tmp_path, kling_shot(tmp_path, make_media, SCENES))
+    assert [s.state for s in result.shots] == ["done"], result.shots
+    assert emu.stats()["submissions"]["total"] == 1 and result.submits == 1
+    assert result.shots[0].cost == pytest.approx(5 * 0.084)
+
+
+def test_a_token_signed_with_another_secret_is_refused(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLING_SECRET_KEY", "not-the-secret")
+    provider = provider_for(emu, "kling", tmp_path)
+    shot = kling_shot(tmp_path, make_media)
+
+    async def go() -> None:
+        try:
+            await provider.submit(shot, None)
+        finally:
+            await provider.aclose()
+    with pytest.raises(AuthError):
+        asyncio.run(go())
+    assert emu.stats()["submissions"]["total"] == 0
+
+
+def test_without_the_secret_nothing_is_sent(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KLING_SECRET_KEY")
+    provider = provider_for(emu, "kling", tmp_path)
+    with pytest.raises(AuthError, match="KLING_SECRET_KEY is not set"):
+        provider.preflight()
+    asyncio.run(provider.aclose())
+
+
+def test_a_lost_submit_is_found_and_paid_once(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    emu.script("submit:lost")  # the task is made, its answer never arrives
+    result = run_kling(emu, tmp_path, kling_shot(tmp_path, make_media, SCENES))
+    assert [s.state for s in result.shots] == ["done"], result.shots
+    assert emu.stats()["submissions"]["total"] == 1 and result.submits == 1
+
+
+def test_a_refused_task_fails_named_and_free(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    emu.script("task:moderation")
+    result = run_kling(emu, tmp_path, kling_shot(tmp_path, make_media))
+    shot = result.shots[0]
+    assert shot.state == "failed", result.shots
+    text = json.dumps(shot.__dict__, default=str)
+    assert "DataInspectionFailed" in text
+    assert refusal("DataInspectionFailed") == "free" and not shot.cost
