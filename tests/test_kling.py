@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_run_lost_submits import render_all  # noqa: F401  (the shared emulator helpers)
+from test_models import compiled, errors, series
 from test_run_status_words import KEY, a_shot, provider_for, serve
 
 from storyboard.dialects import DIALECTS
-from storyboard.dialects.kling import refusal, shot_problems
+from storyboard.dialects.kling import refusal
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import AuthError, StoryboardError
+from storyboard.language.compile import compile_lenient
+from storyboard.language.limits import scene_problems
 from storyboard.language.request import CompiledShot, Scene
+from storyboard.language.series import load_source
 from storyboard.run import render
 from storyboard.run.model import RunOptions, RunResult
 from storyboard.targets import tokens
@@ -43,7 +47,7 @@ def kling_shot(root: Path, make_media: Any, scenes: tuple[Scene, ...] = (),
                                          prompt_extend=None, scenes=scenes))
 
 
-SCENES = (Scene(1, 0.0, 2.0, "Image 1 pours the coffee"),
+SCENES = (Scene(1, 0.0, 2.0, "Scene 1 [0-2s]: Image 1 pours the coffee"),
           Scene(2, 2.0, 5.0, "Image 1 smiles at the door"))
 
 
@@ -74,7 +78,7 @@ def test_timed_scenes_become_one_call_with_several_shots(tmp_path: Path, make_me
     body = KLING.body(kling_shot(tmp_path, make_media, SCENES).request, url_for)
     assert body["multi_shot"] is True and body["shot_type"] == "customize"
     assert body["multi_prompt"] == [
-        {"index": 1, "prompt": "<<<image_1>>> pours the coffee", "duration": "2"},
+        {"index": 1, "prompt": "<<<image_1>>> pours the coffee", "duration": "2"},  # no head
         {"index": 2, "prompt": "<<<image_1>>> smiles at the door", "duration": "3"}]
     assert body["duration"] == "5" and body["model_name"] == "kling-v3-omni"
 
@@ -91,16 +95,17 @@ def test_the_body_speaks_klings_names(tmp_path: Path, make_media: Any) -> None:
 
 @pytest.mark.parametrize(("scenes", "duration", "said"), [
     (SCENES, 6, "add up to the shot's duration (6 s); these add up to 5 s"),
-    (tuple(Scene(n, n - 1.0, float(n), "x") for n in range(1, 8)), 7, "1..6 timed scenes"),
+    (tuple(Scene(n, n - 1.0, float(n), "x") for n in range(1, 8)), 7, "1 to 6 timed scenes"),
     ((Scene(1, 0.0, 2.5, "a"), Scene(2, 2.5, 5.0, "b")), 5, "whole seconds"),
-    ((Scene(1, 0.0, 5.0, "x" * 513),), 5, "at most 512 a scene"),
+    ((Scene(1, 0.0, 5.0, "x" * 513),), 5, "kling takes at most 512 a scene"),
 ])
 def test_scenes_kling_cannot_take_are_refused_before_a_call(
         tmp_path: Path, make_media: Any, scenes: tuple[Scene, ...], duration: int,
         said: str) -> None:
     request = kling_shot(tmp_path, make_media, scenes, duration).request
-    assert any(said in p for p in shot_problems(request)), shot_problems(request)
-    with pytest.raises(StoryboardError, match="Kling"):
+    found = scene_problems(request, KLING)
+    assert any(said in p for p in found), found
+    with pytest.raises(StoryboardError, match="kling"):
         KLING.body(request, url_for)
 
 
@@ -136,7 +141,7 @@ def test_a_shot_is_submitted_polled_and_downloaded_with_signed_tokens(
     result = run_kling(emu, tmp_path, kling_shot(tmp_path, make_media, SCENES))
     assert [s.state for s in result.shots] == ["done"], result.shots
     assert emu.stats()["submissions"]["total"] == 1 and result.submits == 1
-    assert result.shots[0].cost == pytest.approx(5 * 0.084)
+    assert result.shots[0].cost == pytest.approx(5 * 0.112)
 
 
 def test_a_token_signed_with_another_secret_is_refused(
@@ -183,3 +188,52 @@ def test_a_refused_task_fails_named_and_free(
     text = json.dumps(shot.__dict__, default=str)
     assert "DataInspectionFailed" in text
     assert refusal("DataInspectionFailed") == "free" and not shot.cost
+
+
+# -- check, at the line; the neutral series' golden body ----------------------------------------
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "models-kling.json"
+SCENES_SHOT = """\
+      duration: 6
+      scenes:
+        - at: 0-2s
+          action: "@mia holds @guitar"
+        - at: 2-5s
+          action: "@mia smiles"
+"""
+
+
+def test_the_neutral_series_compiles_to_its_golden_kling_body(
+        tmp_path: Path, make_media: Any) -> None:
+    shots, problems = compiled(series(tmp_path, make_media, "kling-v3-omni"), "kling")
+    assert errors(problems) == []
+    body = KLING.body(shots[0].request, url_for)
+    text = json.dumps(body, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if os.environ.get("STORYBOARD_WRITE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+    assert [item["duration"] for item in body["multi_prompt"]] == ["3", "7"]
+
+
+@pytest.mark.parametrize(("shot", "message", "line"), [
+    (SCENES_SHOT, "kling's timed scenes must add up to the shot's duration (6 s)", 18),
+    ("      first_frame: media/mia.png\n      prompt: 'the barista smiles'\n",
+     "first_frame", 16),
+    ("      ratio: '4:3'\n      prompt: '@mia waves'\n", "kling accepts 16:9, 9:16, 1:1", 16),
+    ("      duration: 16\n      prompt: '@mia waves'\n", "kling accepts 3 to 15 s", 16),
+    ("      prompt: '@mia waves'\n      say: {mia: 'Hello.'}\n", "voice", 17),
+])
+def test_check_refuses_what_kling_cannot_take_at_its_line(
+        tmp_path: Path, make_media: Any, shot: str, message: str, line: int) -> None:
+    _, problems = compiled(series(tmp_path, make_media, "kling-v3-omni", shot), "kling")
+    found = [p for p in problems if message in p.message and p.severity == "error"]
+    assert found, [p.message for p in problems]
+    assert found[0].span is not None and found[0].span.line == line, found[0]
+
+
+def test_dashscope_does_not_serve_kling_and_check_says_so(tmp_path: Path, make_media: Any) -> None:
+    root = series(tmp_path, make_media, "kling-v3-omni")
+    _, problems = compile_lenient(load_source(root), provider="dashscope")
+    found = [p for p in problems if "dashscope does not sell kling-v3-omni" in p.message]
+    assert found and found[0].severity == "error", problems
+    assert found[0].span is not None and found[0].span.line == 15  # the shot's model key

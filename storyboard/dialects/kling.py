@@ -6,7 +6,8 @@
 per kind in array order), ``duration`` a string, ``mode`` std (720P) or pro (1080P), the sound a
 ``sound: on|off`` switch. A shot's timed scenes become Kling's own multi-shot form, one call:
 ``multi_shot``, ``shot_type: customize`` and ``multi_prompt`` items ``{index, prompt, duration}``
-(1..6 items, whole seconds >= 1 that add up to the shot's ``duration``, 512 characters each).
+(1..6 items, whole seconds >= 1 that add up to the shot's ``duration``, 512 characters each:
+the target's ``Limits``).
 
 The key is a pair: the access key (``KLING_ACCESS_KEY``) names the account in a short-lived token
 signed with the secret key (``KLING_SECRET_KEY``), both from the environment only
@@ -21,17 +22,15 @@ from typing import Any
 
 from storyboard.dialects.base import Answers, Dialect, Ref
 from storyboard.errors import StoryboardError
-from storyboard.language.request import Scene, ShotRequest
+from storyboard.language.limits import scene_problems, scene_seconds, scene_texts
+from storyboard.language.request import ShotRequest
 from storyboard.targets.gateways import KLING
 
 TARGET = KLING
 NAME = TARGET.name
 LIMITS = TARGET.limits
 PROTOCOL = TARGET.protocol
-MAX_SHOTS = 6  # multi_prompt items
-SHOT_PROMPT_LIMIT = 512  # characters per item
 MODES = {"720P": "std", "1080P": "pro"}
-_NATIVE_LABEL = re.compile(r"\b(Image|Video) (\d+)\b")
 
 
 def media(items: list[Ref]) -> dict[str, Any]:
@@ -57,50 +56,19 @@ def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
     return items
 
 
-def kling_labels(text: str) -> str:
-    """A scene's text (its mentions written "Image 1") with Kling's labels (``<<<image_1>>>``)."""
-    return _NATIVE_LABEL.sub(lambda m: f"<<<{m.group(1).lower()}_{m.group(2)}>>>", text)
-
-
-def scene_seconds(scenes: tuple[Scene, ...]) -> list[int]:
-    """Each scene's length in whole seconds, its window's ends rounded."""
-    return [round(s.end) - round(s.start) for s in scenes]
-
-
-def shot_problems(request: ShotRequest) -> list[str]:
-    """Why the timed scenes cannot be Kling's ``multi_prompt``, each a sentence (none: they can)."""
-    scenes = request.scenes
-    if not scenes:
-        return []
-    seconds = scene_seconds(scenes)
-    found = [f"Kling takes 1..{MAX_SHOTS} timed scenes in one call; this shot has "
-             f"{len(scenes)}"] if len(scenes) > MAX_SHOTS else []
-    if any(abs(s.start - round(s.start)) > 1e-9 or abs(s.end - round(s.end)) > 1e-9
-           for s in scenes) or min(seconds) < 1:
-        found.append("Kling's timed scenes last whole seconds, at least 1 each")
-    if sum(seconds) != request.duration:
-        found.append(f"Kling's timed scenes must add up to the shot's duration "
-                     f"({request.duration} s); these add up to {sum(seconds)} s")
-    found += [f"scene {s.index}'s text is {len(kling_labels(s.text))} characters; Kling takes "
-              f"at most {SHOT_PROMPT_LIMIT} a scene" for s in scenes
-              if len(kling_labels(s.text)) > SHOT_PROMPT_LIMIT]
-    return found
-
-
 def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
-    """The timed scenes as ``multi_prompt`` (one call, several shots); a shot that cannot be
-    (``shot_problems``: ``check`` refuses it first) is refused here too, before anything is paid."""
-    problems = shot_problems(request)
+    """The timed scenes as ``multi_prompt`` (one call, several shots). A shot whose scenes cannot
+    be (``language.limits.scene_problems``, which ``check`` says at the shot's line first) is
+    refused here too, before anything is paid."""
+    problems = scene_problems(request, TARGET)
     if problems:
         raise StoryboardError("; ".join(problems))
     if request.scenes:
         body["multi_shot"] = True
         body["shot_type"] = "customize"
-        body["multi_prompt"] = [
-            {"index": n, "prompt": kling_labels(s.text), "duration": str(seconds)}
-            for n, (s, seconds) in enumerate(zip(request.scenes,
-                                                 scene_seconds(request.scenes), strict=True),
-                                             start=1)]
+        shots = zip(scene_texts(request, TARGET), scene_seconds(request), strict=True)
+        body["multi_prompt"] = [{"index": n, "prompt": text, "duration": str(seconds)}
+                                for n, (text, seconds) in enumerate(shots, start=1)]
     return body
 
 

@@ -7,6 +7,7 @@ parameter it concerns, so the compiler can place it at the shot's line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -17,6 +18,8 @@ from storyboard.targets import Limits
 from storyboard.targets.models import family
 
 Severity = Literal["error", "warning"]
+_SCENE_HEAD = re.compile(r"^Scene \d+ \[[^\]]*\]:\s*")
+_NATIVE_LABEL = re.compile(r"\b(Image|Video) (\d+)\b")  # a mention as a scene's text writes it
 
 
 class Target(Protocol):
@@ -51,7 +54,45 @@ def problems(request: ShotRequest, dialect: Target, media_base_url: str | None,
                                  f"{request.model}: render this shot with provider dashscope "
                                  "(the native API serves every model)")]
     return [*_numbers(request, dialect), *_media(request, dialect), *_sizes(request, dialect),
+            *[Problem("scenes", said) for said in scene_problems(request, dialect)],
             *_reachable(request, dialect, media_base_url, local_name)]
+
+
+def scene_seconds(request: ShotRequest) -> list[int]:
+    """Each timed scene's length in whole seconds, its window's ends rounded."""
+    return [round(s.end) - round(s.start) for s in request.scenes]
+
+
+def scene_problems(request: ShotRequest, dialect: Target) -> list[str]:
+    """Why the timed scenes cannot be the shots of one call on a target that takes them so
+    (``Limits.max_scene_shots``), each a sentence; none when they can, or it writes them as prose."""
+    limits, name, scenes = dialect.limits, dialect.name, request.scenes
+    if not limits.max_scene_shots or not scenes:
+        return []
+    seconds = scene_seconds(request)
+    found = [f"{name} takes 1 to {limits.max_scene_shots} timed scenes in one call; this shot "
+             f"has {len(scenes)}"] if len(scenes) > limits.max_scene_shots else []
+    if min(seconds) < 1 or any(not float(t).is_integer() for s in scenes for t in (s.start, s.end)):
+        found.append(f"{name}'s timed scenes last whole seconds, at least 1 each")
+    if sum(seconds) != request.duration:
+        found.append(f"{name}'s timed scenes must add up to the shot's duration "
+                     f"({request.duration} s); these add up to {sum(seconds)} s")
+    found += [f"scene {scene.index}'s text has {len(text)} characters; {name} takes at most "
+              f"{limits.scene_prompt_limit} a scene"
+              for scene, text in zip(scenes, scene_texts(request, dialect), strict=True)
+              if len(text) > limits.scene_prompt_limit]
+    return found
+
+
+def scene_texts(request: ShotRequest, dialect: Target) -> list[str]:
+    """Each scene's text with its mentions written as ``dialect`` labels them, without the
+    "Scene 1 [0-3s]: " the prompt gives it (a shot of its own carries its seconds)."""
+    def write(match: re.Match[str]) -> str:
+        index = int(match.group(2))
+        return dialect.label(Mention("", "image", index) if match.group(1) == "Image"
+                             else Mention("", "video", index))
+    return [_NATIVE_LABEL.sub(write, _SCENE_HEAD.sub("", s.text, count=1))
+            for s in request.scenes]
 
 
 def _numbers(request: ShotRequest, dialect: Target) -> Iterator[Problem]:

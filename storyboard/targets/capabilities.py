@@ -88,6 +88,11 @@ class Limits(Capabilities):
     https_only: bool = False  # ... and at an https:// one (loopback hosts excepted, for tests)
     voice_to_first_image: bool = False  # one unbound reference voice, which speaks as Image1
     image_max_mb: float = 20.0  # file limits, per reference
+    # Timed scenes sent as shots of one call (Kling's ``multi_prompt``): at most this many, whole
+    # seconds >= 1 adding up to the duration, each text at most ``scene_prompt_limit`` characters.
+    # 0: scenes are written in the prompt, as prose.
+    max_scene_shots: int = 0
+    scene_prompt_limit: int = 0
     video_max_mb: float = 100.0
 
 

@@ -217,15 +217,14 @@ _KLING_LIMITS = Limits(min_duration=3, max_duration=15, max_duration_with_video=
                        max_references=7, min_references=0, ratios=("16:9", "9:16", "1:1"),
                        prompt_limit=2500, negative_prompt_limit=0, public_urls=True,
                        first_frame=False, voice_roles=(), max_voices=0, image_max_mb=10.0,
-                       video_max_mb=200.0)
+                       video_max_mb=200.0, max_scene_shots=6, scene_prompt_limit=512)
 _KLING_WORDS = {"submitted": TaskStatus.PENDING, "processing": TaskStatus.RUNNING,
                 "succeed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
 KLING = Target("kling", "Kling 3.0 Omni (Kling's API)", _KLING_LIMITS, TaskProtocol(
     name="kling", submit_path=_KLING_PATH, task_path=_KLING_PATH + "/{task_id}",
     cancel_path=None, list_path=_KLING_PATH, statuses=with_synonyms(_KLING_WORDS),
     submit_headers={}, capabilities=_KLING_LIMITS,
-    # No official rate card found: a reseller's 720P (std) rate said to match Kling's, and
-    # another's pro (1080P) rate. Reference video seconds are not known to be billed.
+    # The model's rates (third-party, sound on); reference video seconds are not known to be billed.
     prices={"default": KLING_V3_OMNI.price("intl")}),
     "<<<{kind}_{index}>>>", _KLING_WORDS, models=(KLING_V3_OMNI.id,),
     sources={"prices": "third-party", "limits": "third-party", "labels": "third-party",

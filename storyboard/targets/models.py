@@ -324,7 +324,10 @@ _KLING_CAPS = Capabilities(min_duration=3, max_duration=15, max_duration_with_vi
                            negative_prompt_limit=0)
 KLING_V3_OMNI = Model(
     id="kling-v3-omni", title="Kling 3.0 Omni", caps=_KLING_CAPS,
-    prices={"intl": _usd({"720P": 0.084, "1080P": 0.15}, cap=0.0)},
+    # No official rate card: resellers' rates with sound on (storyboard asks for sound unless a
+    # shot says ``audio: false``, so an estimate is never low): std 720P $0.112/s (one said to
+    # match Kling's; $0.084 without sound), pro 1080P $0.20/s (another's; $0.15 without).
+    prices={"intl": _usd({"720P": 0.112, "1080P": 0.20}, cap=0.0)},
     max_images=7, max_videos=1, min_references=0, voices="none", frames=(), text_only=True,
     negative_prompt=False, prompt_extend=False, seed=False, audio_switch=True,
     labels={"kling": "<<<{kind}_{index}>>>"}, served_by="kling",
