@@ -136,3 +136,17 @@ def test_a_series_with_variations_is_told_what_compare_takes(tmp_path: Path) -> 
                          ignore=shutil.ignore_patterns(".storyboard", "out"))
     result = invoke("plan", ad, "--compare", "wan2.7-r2v")
     assert result.exit_code == 2 and "prices a series without variations" in result.output
+
+
+def test_kling_is_priced_by_its_own_rates_and_checked_by_its_own_limits(series: Path) -> None:
+    """A model only its vendor serves: Kling's rates and Kling's limits, beside DashScope's."""
+    result = invoke("plan", series, "--provider", "dashscope", "--json", "--compare",
+                    "wan2.7-r2v,kling-v3-omni")
+    assert result.exit_code == 0, result.output
+    kling = {c["model"]: c for c in json.loads(result.stdout)}["kling-v3-omni"]
+    assert kling["currency"] == "USD"
+    assert kling["cost"] == pytest.approx(kling["billed_seconds"] * 0.112)
+    said = {r["message"] for r in kling["refused"]}
+    assert any(m.startswith("kling-v3-omni takes no voices") for m in said), said
+    assert any("kling fetches files from public URLs" in m for m in said), said
+    assert "kling-v3-omni is served by kling's own API" not in " ".join(said)
