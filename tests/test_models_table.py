@@ -56,6 +56,7 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert wan30["sources"]["ratios"] == "third-party" and "adaptive" in wan30["ratios"]
     targets = {row["name"]: row for row in data["targets"]}
     assert targets["dashscope"]["models"] == list(DASHSCOPE_MODELS)
+    assert targets["kling"]["models"] == ["kling-v3-omni"]
     assert targets["freepik"]["models"] == ["wan2.7-r2v"] and targets["freepik"]["duration"] == [2, 10]
     assert [t["labels"][0] for t in data["targets"]] == [
         "Image 1", "Image 1", "Image 1", "image 1", "Image1", "Image 1", "Image 1"]
