@@ -59,11 +59,13 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert targets["kling"]["models"] == ["kling-v3-omni"]
     assert targets["freepik"]["models"] == ["wan2.7-r2v"] and targets["freepik"]["duration"] == [2, 10]
     assert [t["labels"][0] for t in data["targets"]] == [
-        "Image 1", "Image 1", "Image 1", "image 1", "Image1", "Image 1", "Image 1"]
+        "Image 1", "Image 1", "Image 1", "image 1", "Image1", "Image 1", "Image 1",
+        "<<<image_1>>>"]
     # Seedance's hosts: each sells its own id, 4..15 s, lower-case words of its own.
     assert targets["ark"]["models"] == ["doubao-seedance-2-0-260128"]
     assert targets["modelark"]["models"] == ["dreamina-seedance-2-0-260128"]
     assert targets["ark"]["duration"] == [4, 15] and targets["ark"]["statuses"]["FAILED"] == "failed"
+    assert targets["kling"]["models"] == ["kling-v3-omni"]
     assert targets["arrays"]["first_frame"] is False
     assert targets["arrays"]["prices"]["default"]["per"] == "generation"
     assert targets["openai-video"]["statuses"]["SUCCEEDED"] == "completed"
