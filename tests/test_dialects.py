@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.dialects import DIALECTS, GATEWAYS
+from storyboard.dialects.base import put
 from storyboard.dialects.manifest import to_json
 from storyboard.language import limits as check
 from storyboard.language.compile import compile_path
@@ -21,8 +22,8 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 MEDIA_BASE = "https://media.example.com/coffee-shop"
 # The golden file of each dialect, and the media base URL it is compiled with.
-# Seedance's targets sell their own models, not the example's: tests/test_seedance.py holds their
-# golden bodies.
+# Seedance's and Kling's targets sell their own models, not the example's: tests/test_seedance.py
+# and tests/test_kling.py hold their golden bodies.
 CASES = {"dashscope": ("native-compile.json", None),
          **{name: (f"{name}.json", MEDIA_BASE) for name in GATEWAYS
             if "wan2.7-r2v" in DIALECTS[name].models}}
@@ -36,7 +37,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
 
 
 def test_every_dialect_has_a_case() -> None:
-    assert set(CASES) | {"ark", "modelark"} == set(DIALECTS) and len(GATEWAYS) == 6
+    assert set(CASES) | {"ark", "modelark", "kling"} == set(DIALECTS) and len(GATEWAYS) == 7
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -64,7 +65,8 @@ def test_a_gateway_body_reads_back_as_the_native_body(example: Manifest, name: s
 
 
 LABELS = {"dashscope": "Image 1", "openai-video": "Image 1", "freepik": "Image 1",
-          "roles": "image 1", "arrays": "Image1", "ark": "Image 1", "modelark": "Image 1"}
+          "roles": "image 1", "arrays": "Image1", "ark": "Image 1", "modelark": "Image 1",
+          "kling": "<<<image_1>>>"}
 
 
 @pytest.mark.parametrize("name", sorted(DIALECTS))
@@ -76,9 +78,9 @@ def test_labels_and_status_words(example: Manifest, name: str) -> None:
         answer = dialect.answer("t-1", status, video_url="https://v/x.mp4")
         state = dialect.task_state(json.loads(json.dumps(answer)))
         assert (state.task_id, state.status) == ("t-1", status)
-    odd = dialect.task_state(dialect.answer("t-2", TaskStatus.PENDING) | {"status": "weird"}
-                             if "." not in dialect.answers.status else
-                             {"data": {"status": "weird"}, "output": {"task_status": "weird"}})
+    weird = dialect.answer("t-2", TaskStatus.PENDING)
+    put(weird, dialect.answers.status, "weird")  # wherever the dialect keeps its word
+    odd = dialect.task_state(weird)
     assert odd.status is TaskStatus.UNKNOWN and "weird" in odd.message
 
 

@@ -46,7 +46,7 @@ def test_each_gateway_has_its_own_variable() -> None:
     assert {name: base_url_env(name) for name in GATEWAYS} == {
         "openai-video": "OPENAI_VIDEO_BASE_URL", "freepik": "FREEPIK_BASE_URL",
         "roles": "ROLES_BASE_URL", "arrays": "ARRAYS_BASE_URL", "ark": "ARK_BASE_URL",
-        "modelark": "MODELARK_BASE_URL"}
+        "modelark": "MODELARK_BASE_URL", "kling": "KLING_BASE_URL"}
 
 
 def test_the_series_block_wins_and_a_bad_value_is_named() -> None:
@@ -79,6 +79,8 @@ def test_a_series_renders_against_the_emulator_by_environment_alone(
 def rendered_by_environment(name: str, series: Path, emulator: EmulatorServer,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DIALECTS[name].key_env, KEY)
+    if DIALECTS[name].secret_env:  # a key pair: the emulator checks tokens with its key
+        monkeypatch.setenv(DIALECTS[name].secret_env, KEY)
     monkeypatch.setenv(base_url_env(name), emulator.gateway_url(name))
     before = emulator.stats()["submissions"]["total"]
     result = CliRunner().invoke(cli, ["render", str(series), "--yes", "--json"])
