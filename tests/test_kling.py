@@ -237,3 +237,12 @@ def test_dashscope_does_not_serve_kling_and_check_says_so(tmp_path: Path, make_m
     found = [p for p in problems if "dashscope does not sell kling-v3-omni" in p.message]
     assert found and found[0].severity == "error", problems
     assert found[0].span is not None and found[0].span.line == 15  # the shot's model key
+
+
+def test_a_refused_submit_is_named_and_nothing_is_paid(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    emu.script("submit:moderation")  # refused before a task exists
+    result = run_kling(emu, tmp_path, kling_shot(tmp_path, make_media))
+    shot = result.shots[0]
+    assert shot.state == "failed" and "DataInspectionFailed" in str(shot), result.shots
+    assert emu.stats()["submissions"]["total"] == 0 and not shot.cost
