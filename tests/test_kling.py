@@ -21,7 +21,6 @@ from test_models import compiled, errors, series
 from test_run_status_words import KEY, a_shot, provider_for, serve
 
 from storyboard.dialects import DIALECTS
-from storyboard.dialects.kling import refusal
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import AuthError, StoryboardError
 from storyboard.language.compile import compile_lenient
@@ -31,6 +30,7 @@ from storyboard.language.series import load_source
 from storyboard.run import render
 from storyboard.run.model import RunOptions, RunResult
 from storyboard.targets import tokens
+from storyboard.targets.gateways import classify_failure
 
 KLING = DIALECTS["kling"]
 CDN = "https://media.example.com"
@@ -109,10 +109,14 @@ def test_scenes_kling_cannot_take_are_refused_before_a_call(
         KLING.body(request, url_for)
 
 
-def test_a_content_refusal_is_named_free() -> None:
-    assert refusal("1301") == "free"
-    assert refusal("", "Failure to pass the risk control system") == "free"
-    assert refusal("5000", "internal error") is None
+def test_a_content_refusal_is_named_and_free() -> None:
+    refused = classify_failure("kling", "1301", "", stage="render")
+    assert refused.content and not refused.billed and refused.basis == "guess"
+    assert "content refusal" in refused.words() and "nothing billed" in refused.words()
+    other = classify_failure("kling", "5000", "internal error", stage="render")
+    assert not other.content and not other.billed
+    at_submit = classify_failure("kling", "1301", "", stage="submit")
+    assert at_submit.content and not at_submit.billed
 
 
 # -- through the emulator ------------------------------------------------------------------------
@@ -187,7 +191,8 @@ def test_a_refused_task_fails_named_and_free(
     assert shot.state == "failed", result.shots
     text = json.dumps(shot.__dict__, default=str)
     assert "DataInspectionFailed" in text
-    assert refusal("DataInspectionFailed") == "free" and not shot.cost
+    assert not shot.cost  # Kling bills no failed task (gateways' default would bill this one)
+    assert classify_failure("kling", "DataInspectionFailed", "", stage="render").content
 
 
 # -- check, at the line; the neutral series' golden body ----------------------------------------

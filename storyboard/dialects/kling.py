@@ -16,7 +16,6 @@ signed with the secret key (``KLING_SECRET_KEY``), both from the environment onl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -89,18 +88,3 @@ DIALECT = Dialect(
                "audio": lambda sound: sound == "on"},
     shape=shape)
 
-
-# Kling's content-safety refusals (vendors.md section 4: code 1301) and how they are billed. A
-# refused submit is never accepted, so never billed; a task that fails its output's check is
-# assumed free too, as Kling deducts units for a finished video (``final_unit_deduction``): a
-# guess until a paid probe says (third-party). Our emulator's word for one is DataInspectionFailed.
-REFUSAL_CODES = ("1301", "DataInspectionFailed")
-_REFUSAL_WORDS = re.compile(r"content (safety|security|moderation)|risk|sensitive", re.I)
-
-
-def refusal(code: str, message: str = "") -> str | None:
-    """``"free"`` when a code or message is Kling's content refusal (none is billed), else
-    None: not a refusal, and billed or not as any failure."""
-    if code in REFUSAL_CODES or _REFUSAL_WORDS.search(message):
-        return "free"
-    return None

@@ -21,6 +21,7 @@ from storyboard.targets.failures import (
     Failure,
     FailureWords,
     Stage,
+    Word,
     classify,
 )
 from storyboard.targets.models import (
@@ -220,13 +221,19 @@ _KLING_LIMITS = Limits(min_duration=3, max_duration=15, max_duration_with_video=
                        video_max_mb=200.0, max_scene_shots=6, scene_prompt_limit=512)
 _KLING_WORDS = {"submitted": TaskStatus.PENDING, "processing": TaskStatus.RUNNING,
                 "succeed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
+# Kling's failure words (vendors.md section 4, a reseller's code list: third-party): 1301 is its
+# content-safety refusal, which names no input. Decided (a guess): a task that fails, its output
+# refused included, is free, as Kling deducts units for a finished video (``final_unit_deduction``).
+KLING_FAILURES = FailureWords(
+    codes={"1301": Word(True, "", "third-party"), "DataInspectionFailed": Word(True)},
+    render_billed=False, content_billed=False, billing_basis="guess")
 KLING = Target("kling", "Kling 3.0 Omni (Kling's API)", _KLING_LIMITS, TaskProtocol(
     name="kling", submit_path=_KLING_PATH, task_path=_KLING_PATH + "/{task_id}",
     cancel_path=None, list_path=_KLING_PATH, statuses=with_synonyms(_KLING_WORDS),
     submit_headers={}, capabilities=_KLING_LIMITS,
     # The model's rates (third-party, sound on); reference video seconds are not known to be billed.
     prices={"default": KLING_V3_OMNI.price("intl")}),
-    "<<<{kind}_{index}>>>", _KLING_WORDS, models=(KLING_V3_OMNI.id,),
+    "<<<{kind}_{index}>>>", _KLING_WORDS, models=(KLING_V3_OMNI.id,), failures=KLING_FAILURES,
     sources={"prices": "third-party", "limits": "third-party", "labels": "third-party",
              "list_path": "third-party"})
 
