@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from test_run_status_words import sold_by
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer

@@ -34,9 +34,9 @@ MODES = {"720P": "std", "1080P": "pro"}
 
 def media(items: list[Ref]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    # A first frame is never sent: whether Omni takes one beside references is not confirmed,
+    # so the target takes none (``check`` refuses it at its line).
     images = [{"image_url": r.url} for r in items if r.role == "reference_image"]
-    images += [{"image_url": r.url, "type": "first_frame"} for r in items
-               if r.role == "first_frame"]
     videos = [{"video_url": r.url, "refer_type": "feature", "keep_original_sound": "no"}
               for r in items if r.role == "reference_video"]
     if images:

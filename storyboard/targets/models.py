@@ -94,7 +94,6 @@ class Model:
     regions: tuple[str, ...] = ()  # DashScope regions that serve it (empty: every region)
     # The names its answer's ``usage`` gives the input video's and the output's seconds.
     usage_names: tuple[str, str] = ("input_video_duration", "output_video_duration")
-    served_by: str = "dashscope"  # the target whose own API serves it (``kling``: Kling's)
 
     def source(self, fact: str) -> FactSource:
         """Where a group of facts (``limits``, ``prices``, ``sizes``...) comes from: third-party
@@ -330,7 +329,7 @@ KLING_V3_OMNI = Model(
     prices={"intl": _usd({"720P": 0.112, "1080P": 0.20}, cap=0.0)},
     max_images=7, max_videos=1, min_references=0, voices="none", frames=(), text_only=True,
     negative_prompt=False, prompt_extend=False, seed=False, audio_switch=True,
-    labels={"kling": "<<<{kind}_{index}>>>"}, served_by="kling",
+    labels={"kling": "<<<{kind}_{index}>>>"},
     sources={"prices": "third-party", "limits": "third-party", "labels": "third-party"})
 
 MODELS: dict[str, Model] = {**DASHSCOPE_MODELS, **{m.id: m for m in SEEDANCE_MODELS},
