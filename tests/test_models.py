@@ -152,6 +152,11 @@ def series(root: Path, make_media: Callable[..., Path], model: str, shot: str | 
 
 def compiled(root: Path, dialect: str | None = None) -> tuple[list[CompiledShot], list[Diagnostic]]:
     provider = dialect if dialect != "dashscope" else None
+    if provider is not None:  # a provider: block's settings are the provider's it names
+        path = root / "storyboard.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace(
+            "provider: {media_base_url", f"provider: {{name: {provider}, media_base_url"),
+            encoding="utf-8")
     manifest, problems = compile_lenient(load_source(root), provider=provider)
     return manifest.shots(), problems
 
