@@ -27,11 +27,16 @@ from storyboard.media import samples
 from storyboard.providers.dashscope_wire import BASE_URL_ENV
 from storyboard.providers.gateway_settings import base_url_env
 from storyboard.targets import NATIVE_SIZES
+from storyboard.targets.gateways import DEFAULT_MODEL, TARGETS
 
 KEY = "sk-canary-own-host-4242"
 KEYED = ("dashscope", *sorted(GATEWAYS))  # every provider that sends a key
 OTHERS = (*KEYED, "comfyui")
-PAIRS = [(mine, other) for mine in KEYED for other in OTHERS if other != mine]
+# The renderer of each pair renders the test's wan2.7-r2v shot: every provider that sells it. The
+# vendors that sell only their own models (Seedance's ark and modelark, kling) are every other
+# renderer's block here, and their own keys' hosts are held by their own tests.
+RENDERERS = [name for name in KEYED if name == "dashscope" or DEFAULT_MODEL in TARGETS[name].models]
+PAIRS = [(mine, other) for mine in RENDERERS for other in OTHERS if other != mine]
 
 
 class Recorder(BaseHTTPRequestHandler):
