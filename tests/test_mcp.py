@@ -119,7 +119,8 @@ def test_the_tools_are_listed_and_a_broken_series_gets_located_problems(root: Pa
     first = next(p for p in answer["problems"] if p["severity"] == "error")
     assert "99" in first["message"]
     lines = (root / first["file"]).read_text().splitlines()
-    assert "id: a" in lines[first["line"] - 1] and first["column"] > 0  # the shot it concerns
+    # at the line that says it: the defaults every shot inherits
+    assert "duration: 99" in lines[first["line"] - 1] and first["column"] > 0
 
 
 def test_plan_compile_and_status_are_free(root: Path, emulator: EmulatorServer) -> None:

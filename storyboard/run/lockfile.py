@@ -182,7 +182,7 @@ def _read_lock(path: Path) -> tuple[LockFile, str | None]:
     """The lock file at ``path`` and its text (None when there is none yet)."""
     try:
         text = path.read_text("utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # none there (no state folder: none)
         return LockFile(path, {}), None
     except OSError as exc:
         raise StoryboardError(f"cannot read {path}: {exc}") from exc
