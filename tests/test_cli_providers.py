@@ -54,7 +54,10 @@ def test_the_series_provider_block_names_the_gateway(tmp_path: Path,
     result = invoke("check", series)
     assert result.exit_code == 1 and "freepik accepts 2 to 10 s" in result.stderr
     assert "media_base_url" not in result.stderr  # mapped: the files exist locally
-    assert invoke("check", series, "--provider", "arrays").exit_code == 0
+    # the block is freepik's: --provider arrays takes none of it (its media_base_url neither)
+    other = invoke("check", series, "--provider", "arrays")
+    assert other.exit_code == 1 and "this block is freepik's" in other.stderr
+    assert "set provider.media_base_url" in other.stderr
 
 
 def test_a_bad_media_base_url_is_located(tmp_path: Path, make_media: MakeMedia) -> None:
@@ -95,10 +98,11 @@ def test_compile_prints_the_providers_bodies(tmp_path: Path, make_media: MakeMed
 
 
 def test_plan_shows_each_providers_price_model(tmp_path: Path, make_media: MakeMedia) -> None:
-    series = write_series(tmp_path / "s", make_media, TWELVE.replace("12", "8"),
-                          head=head("arrays"))
     models = {}
     for provider in ("dashscope", "arrays", "freepik", "openai-video", "roles"):
+        # each gateway with its own block (a block's settings are its provider's alone)
+        series = write_series(tmp_path / provider, make_media, TWELVE.replace("12", "8"),
+                              head=head("arrays" if provider == "dashscope" else provider))
         result = invoke("plan", series, "--provider", provider, "--json")
         assert result.exit_code == 0, result.stderr
         plan = json.loads(result.stdout)
@@ -106,7 +110,7 @@ def test_plan_shows_each_providers_price_model(tmp_path: Path, make_media: MakeM
     assert models["arrays"] == ("USD 0.625 a generation 720P, 0.938 a generation 1080P", 0.625)
     assert models["dashscope"][1] == pytest.approx(0.8)  # 8 s at 0.10/s
     assert "/s" in models["freepik"][0]
-    text = invoke("plan", series, "--provider", "arrays").stdout
+    text = invoke("plan", tmp_path / "arrays", "--provider", "arrays").stdout
     assert "a generation" in text
 
 
