@@ -22,6 +22,7 @@ shows the URL without its user part.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -165,7 +166,12 @@ class PgLedger:
 
     def close(self) -> None:
         self._closed = True  # never made again after this
-        self._db.close()  # the server drops this session's claims with it
+        import psycopg
+        # Let go of this session's claims before closing: the server drops them with the session
+        # too, but only once its backend has ended, a moment after the close returns.
+        with contextlib.suppress(psycopg.Error):
+            self._db.execute("SELECT pg_advisory_unlock_all()")
+        self._db.close()
 
     def _run(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         def work(db: psycopg.Connection[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
