@@ -149,8 +149,10 @@ def flawed(source: Path, path: Path, flaw: str, seconds: float) -> Path:
     mid = seconds / 2
     video = {"cut": f"negate=enable='gte(t,{mid:g})'",
              "black": f"drawbox=c=black:t=fill:enable='between(t,{mid - 0.5:g},{mid + 0.5:g})'",
-             "frozen": f"loop=loop={fps}:size=1:start={int((mid - 0.5) * fps)},"
-                       f"trim=duration={seconds:g},setpts=N/({fps}*TB)"}.get(flaw, "null")
+             # freezeframes, not loop: ffmpeg 5.1's loop froze the rest of the clip
+             "frozen": f"split[a][b];[a][b]freezeframes=first={int((mid - 0.5) * fps)}:"
+                       f"last={int((mid - 0.5) * fps) + fps - 1}:"
+                       f"replace={int((mid - 0.5) * fps)}"}.get(flaw, "null")
     audio = f"volume=enable='between(t,{mid - 0.5:g},{mid + 0.5:g})':volume=0" \
         if flaw == "silence" else "anull"
     length = seconds - 0.5 if flaw == "short" else seconds
