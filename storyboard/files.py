@@ -198,3 +198,19 @@ def write_text_atomic(path: Path, text: str) -> Path:
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
+
+
+def lock_held(path: Path) -> bool:
+    """Whether another process holds the file lock at ``path``: tried without waiting, and let go
+    at once when free (a lock that cannot be opened counts as free)."""
+    import filelock  # only the callers that look at locks pay for it
+
+    lock = filelock.FileLock(str(path), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        return True
+    except OSError:
+        return False
+    lock.release()
+    return False

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import filelock
 
+from storyboard.files import lock_held
+
 PREFIX = ".using-"
 
 
@@ -57,14 +59,8 @@ def in_use(cache_dir: Path) -> bool:
 
 
 def _held(path: Path) -> bool:
-    lock = filelock.FileLock(str(path), timeout=0)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
+    if lock_held(path):
         return True
-    except OSError:
-        return False
-    lock.release()
     if not _alive(path.name[len(PREFIX):].split("-", 1)[0]):
         with contextlib.suppress(OSError):
             path.unlink()

@@ -44,7 +44,7 @@ import filelock
 
 from storyboard.errors import JournalError, StoryboardError
 from storyboard.files import STATE_DIR_ENV as STATE_DIR_ENV
-from storyboard.files import user_state_dir
+from storyboard.files import lock_held, user_state_dir
 
 LedgerState = Literal["open", "done", "failed", "lost"]
 LEDGER_NAME = "ledger.sqlite"
@@ -348,14 +348,8 @@ def _locked(path: Path) -> bool:
     """Whether a living process holds the lock on ``path`` (a missing file: nobody)."""
     if not path.exists():
         return False
-    lock = filelock.FileLock(str(path), timeout=0)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
+    if lock_held(path):
         return True
-    except OSError:
-        return False
-    lock.release()
     with contextlib.suppress(OSError):
         path.unlink()  # its holder died: nobody will ask again
     return False
