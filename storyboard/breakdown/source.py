@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span
-from storyboard.scaffold.fountain import MAX_BYTES, decode, parse_text
+from storyboard.scaffold.fountain import parse_text, read_capped
 
 HEADING = re.compile(r"^(#{1,2})\s+(\S.*)$")
 CHAPTER = re.compile(r"^\s*(chapter|part|book)\s+([0-9]+|[ivxlc]+|[a-z-]+)\b[.:]?\s*(.*)$", re.I)
@@ -52,17 +52,7 @@ class Story:
 
 
 def _read(path: Path) -> str:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise ProblemsFound([Diagnostic(Span(str(path), 1, 1),
-                                        f"cannot read the story: {exc.strerror}")]) from exc
-    if len(data) > MAX_BYTES:
-        raise ProblemsFound([Diagnostic(Span(str(path), 1, 1), f"the story is over "
-                                        f"{MAX_BYTES >> 20} MiB: expected a shorter one (split "
-                                        "it into several files)")])
-    text = decode(data, str(path)).replace("\r\n", "\n").replace("\r", "\n")
+    text = read_capped(path, "story").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ProblemsFound([Diagnostic(Span(str(path), 1, 1),
                                         "expected a story, found an empty file")])

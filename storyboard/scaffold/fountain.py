@@ -389,14 +389,20 @@ def parse_text(text: str, file: str = "<screenplay>") -> Screenplay:
 
 def parse(path: Path) -> Screenplay:
     """Read and parse the screenplay at ``path`` (bad input: a located ``ProblemsFound``)."""
+    return parse_text(read_capped(path, "screenplay"), str(path))
+
+
+def read_capped(path: Path, what: str) -> str:
+    """The text of ``path``, at most ``MAX_BYTES`` of UTF-8 (bad input: a located
+    ``ProblemsFound`` naming ``what`` the file was meant to be)."""
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise ProblemsFound([Diagnostic(Span(str(path), 1, 1),
-                                        f"cannot read the screenplay: {exc.strerror}")]) from exc
+                                        f"cannot read the {what}: {exc.strerror}")]) from exc
     if len(data) > MAX_BYTES:
-        raise ProblemsFound([Diagnostic(Span(str(path), 1, 1), f"the screenplay is over "
+        raise ProblemsFound([Diagnostic(Span(str(path), 1, 1), f"the {what} is over "
                                         f"{MAX_BYTES // (1 << 20)} MiB: expected a shorter one "
                                         "(split it into several files)")])
-    return parse_text(decode(data, str(path)), str(path))
+    return decode(data, str(path))
