@@ -1,6 +1,6 @@
 """Benchmark: what a feature-length draft keeps in ``.storyboard/``, against its shots and episodes.
 
-    python bench/disk.py [--shots N]
+    python bench/disk.py [--shots N] [--episode-minutes M] [--skip-options]
 
 Writes a Fountain screenplay of N scenes, runs ``storyboard init --from`` on it and
 ``storyboard render --draft`` (the local provider: nothing is paid, nothing leaves the machine),
@@ -9,10 +9,14 @@ and 48: at most 2). ``init`` writes designed voices and spoken lines, so the dra
 sound. A render's stitch keeps the mezzanines' video but not their sound (made in its work folder:
 ``StitchOptions.keep_sound``, kept only by the studio); the options are measured on the same
 shots: the sound kept as WavPack (lossless float, what earlier versions kept), as float WAV, as
-FLAC (24-bit: not the same samples), or not kept (as chosen). Then the cost of a re-render after a
-one-shot edit (every mezzanine's sound made again: one audio pass per shot), as a ratio of the
-first, cold render measured in the same run. Last, a second stitch of the same episode into
-another folder must give the same bytes.
+FLAC (24-bit: not the same samples), or not kept (as chosen) (``--skip-options``: not measured).
+The screenplay is cut into episodes of about M minutes (``init --episode-minutes``; the default, 7,
+makes 15 episodes of 780 shots). Then a one-line edit re-drafted from the CLI, which re-joins only
+what changed (the edited shot's sound and its two joins; every other join's encode is kept), as a
+ratio of the cold first render and of the same edit re-joined whole (its episode's kept join
+encodes removed first: every join encoded again, every shot's sound made for them, as before
+joins were kept), both measured in the same run. Last, a second render of the series into another
+folder must give the same bytes.
 """
 
 from __future__ import annotations
@@ -114,54 +118,101 @@ def real_sound(work: Path) -> tuple[int, int, int]:
 
 
 def edit(series: Path, n: int) -> None:
-    """Change shot n's first action: a one-shot edit."""
-    [episode] = (series / "episodes").glob("*.yaml")
+    """Change shot n's first action: a one-line edit."""
+    old = f"walks to window {n}."
+    [episode] = [p for p in (series / "episodes").glob("*.yaml")
+                 if old in p.read_text(encoding="utf-8")]
     text = episode.read_text(encoding="utf-8")
-    episode.write_text(text.replace(f"walks to window {n}.", f"runs to window {n}.", 1),
-                       encoding="utf-8")
+    episode.write_text(text.replace(old, f"runs to window {n}.", 1), encoding="utf-8")
+
+
+def joins_folder(series: Path) -> Path:
+    return series / ".storyboard" / "stitch-cache" / "mezzanine"
+
+
+def set_joins_aside(series: Path, aside: Path) -> int:
+    """Move every kept join encode (``stitch.splice.joint_name``) to ``aside``: the next stitch
+    of an episode encodes all its joins again, as stitches did before joins were kept."""
+    aside.mkdir()
+    joins = list(joins_folder(series).glob("*.j*.adts"))
+    for path in joins:
+        path.rename(aside / path.name)
+    return len(joins)
+
+
+def put_joins_back(series: Path, aside: Path) -> None:
+    """The joins set aside that no stitch made again (the other episodes'), back in the cache."""
+    for path in aside.iterdir():
+        if not (joins_folder(series) / path.name).exists():
+            path.rename(joins_folder(series) / path.name)
+
+
+def measure_options(series: Path, folder: Path, state: int, shots: int, episodes: int) -> None:
+    """What keeping each shot's sound would cost, in each codec."""
+    (folder / "sounds").mkdir()
+    sounds = sound_files(series, folder / "sounds")
+    kept = sum(p.stat().st_size for p in sounds)
+    wav, flac, same = other_codecs(sounds, folder)
+    print(f"  with the sound kept as WavPack:    {(state + kept) / (shots + episodes):.2f}"
+          f"  ({human(kept)}, lossless float: what earlier versions kept)")
+    print(f"  with the sound kept as float WAV:  {(state + wav) / (shots + episodes):.2f}"
+          f"  ({human(wav)} of WAV)")
+    print(f"  with the sound kept as FLAC:       {(state + flac) / (shots + episodes):.2f}"
+          f"  ({human(flac)}; same samples: {same})")
+    r_wav, r_wv, r_flac = real_sound(folder)
+    print(f"10 s of real sound: WAV {human(r_wav)}, WavPack {human(r_wv)} "
+          f"({r_wv / r_wav:.0%}), FLAC {human(r_flac)} ({r_flac / r_wav:.0%}, not the same "
+          f"samples)")
+
+
+def report_state(series: Path, out: Path, when: str) -> None:
+    state, shots, episodes = sizes(series, out)
+    ratio = state / (shots + episodes)
+    print(f"{when}: shots {human(shots)}, episodes {human(episodes)}, .storyboard/ {human(state)}"
+          f"; over shots + episodes {ratio:.2f} (target at most 2: "
+          f"{'met' if ratio <= 2 else 'NOT met'})")
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.mp4"))}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, default=60)
+    parser.add_argument("--episode-minutes", type=float, default=7.0)
+    parser.add_argument("--skip-options", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="storyboard-disk-") as tmp:
         folder = Path(tmp)
         series, out = folder / "s", folder / "s" / "out"
         storyboard("init", series, "--from", screenplay(folder / "script.fountain", args.shots),
-                   "--episode-minutes", "600")
+                   "--episode-minutes", str(args.episode_minutes))
         cold = render(series, out)
+        count = len(list((series / "episodes").glob("*.yaml")))
         state, shots, episodes = sizes(series, out)
-        print(f"{args.shots} shots, one episode; first render (cold) {cold:.1f} s")
+        print(f"{args.shots} shots in {count} episode(s); first render (cold) {cold:.1f} s")
         for row in usage(series):
             print(f"  {row.kind:<48} {row.files:>6} file(s) {human(row.bytes):>10}")
-        (folder / "sounds").mkdir()
-        sounds = sound_files(series, folder / "sounds")
-        kept = sum(p.stat().st_size for p in sounds)
-        wav, flac, same = other_codecs(sounds, folder)
         print(f"shots {human(shots)}, episodes {human(episodes)}, .storyboard/ {human(state)}")
         ratio = state / (shots + episodes)
         print(f".storyboard/ over shots + episodes: {ratio:.2f} (the mezzanines' sound not kept, "
               f"as chosen; target at most 2: {'met' if ratio <= 2 else 'NOT met'})")
-        print(f"  with the sound kept as WavPack:    {(state + kept) / (shots + episodes):.2f}"
-              f"  ({human(kept)}, lossless float: what earlier versions kept)")
-        print(f"  with the sound kept as float WAV:  {(state + wav) / (shots + episodes):.2f}"
-              f"  ({human(wav)} of WAV)")
-        print(f"  with the sound kept as FLAC:       {(state + flac) / (shots + episodes):.2f}"
-              f"  ({human(flac)}; same samples: {same})")
-        r_wav, r_wv, r_flac = real_sound(folder)
-        print(f"10 s of real sound: WAV {human(r_wav)}, WavPack {human(r_wv)} "
-              f"({r_wv / r_wav:.0%}), FLAC {human(r_flac)} ({r_flac / r_wav:.0%}, not the same "
-              f"samples)")
+        if not args.skip_options:
+            measure_options(series, folder, state, shots, episodes)
         edit(series, 1)
         warm = render(series, out)
-        print(f"re-render after a one-shot edit (every shot's sound made again): {warm:.1f} s = "
-              f"{warm / cold:.2f} x the cold render")
-        [first] = out.rglob("*.mp4")
+        edit(series, 2)
+        forgot = set_joins_aside(series, folder / "joins-aside")
+        whole = render(series, out)
+        put_joins_back(series, folder / "joins-aside")
+        print(f"a one-line edit re-drafted (only what changed re-joined): {warm:.1f} s = "
+              f"{warm / cold:.3f} x the cold render, {warm / whole:.2f} x the same edit re-joined "
+              f"whole ({whole:.1f} s, {forgot} kept join encodes removed first)")
+        report_state(series, out, "after the edits")
         render(series, folder / "again")
-        [second] = (folder / "again").rglob("*.mp4")
-        print(f"the same episode stitched twice gives the same bytes: "
-              f"{first.read_bytes() == second.read_bytes()}")
+        same = outputs(out) == outputs(folder / "again")
+        print(f"the series rendered again into another folder gives the same bytes: {same}")
         assert MEZZANINE_SOUND not in {r.kind for r in usage(series)}
 
 

@@ -82,6 +82,9 @@ def test_spliced_sound_is_encoded_ahead_and_the_stitch_only_encodes_its_joins(
                                 head=HEAD + "output: {loudness: null}\n")
     assert states == ["stitching", "stitched"]
     kept = tmp_path / "s" / ".storyboard" / "stitch-cache" / "mezzanine"
-    assert len(list(kept.glob("*.adts"))) == 4  # the title card's and the three shots' sound
+    joins = list(kept.glob("*.j*.adts"))  # kept too (stitch.splice.joint_name)
+    assert len(joins) == 3  # between the title card and the three shots
+    # the title card's and the three shots' sound
+    assert len([p for p in kept.glob("*.adts") if p not in joins]) == 4
     sound = [w for w in stitching if w.startswith("encoding the sound")]
     assert sound == ["encoding the sound around the joins (3 encodes)"], stitching  # joins only

@@ -69,12 +69,27 @@ def block_snr(ref: array.array[float], got: array.array[float]) -> list[float]:
     return out
 
 
+RAW = {"f": "f32le", "ar": 48000, "ac": 2}  # the exact dialogue, as raw 32-bit float stereo
+
+
+def write_pcm(tl: Timeline, mezz: list[Mezzanine], out: Path) -> Path:
+    """The episode's exact dialogue (``segments.dialogue``), as raw float samples."""
+    stream = ffmpeg.graph.output(segments.dialogue(tl, mezz, out.parent), str(out),
+                                 acodec="pcm_f32le", **RAW)
+    ffmpeg.run_graph(stream, what="the exact dialogue")
+    return out
+
+
+def read_pcm(pcm: Path) -> audio.Dialogue:
+    return lambda: ffmpeg.graph.input(str(pcm), **RAW).audio
+
+
 def encode_both(tmp_path: Path, tl: Timeline, mezz: list[Mezzanine]
                 ) -> tuple[Path, Path | None, Path]:
     options = StitchOptions(loudness=None)
-    raw = audio.write_pcm(lambda: segments.dialogue(tl, mezz, tmp_path), tmp_path / "dlg.pcm")
-    spliced = splice.spliced_sound(tl, mezz, raw, tmp_path / "spliced.m4a", options)
-    whole = audio.encode_sound(audio.read_pcm(raw), tmp_path / "whole.m4a", tl.seconds(tl.total),
+    raw = write_pcm(tl, mezz, tmp_path / "dlg.pcm")
+    spliced = splice.spliced_sound(tl, mezz, tmp_path / "spliced.m4a", options)
+    whole = audio.encode_sound(read_pcm(raw), tmp_path / "whole.m4a", tl.seconds(tl.total),
                                options, [])
     return raw, spliced, whole
 
@@ -113,7 +128,7 @@ def test_clip_encodes_are_kept_and_reused(binary: str, tmp_path: Path,  # noqa: 
     tl, mezz = setup(tmp_path)
     _, first, _ = encode_both(tmp_path, tl, mezz)
     assert first is not None
-    kept = sorted(p.name for p in tmp_path.glob("*.adts") if not p.name.startswith("join"))
+    kept = sorted(p.name for p in tmp_path.glob("*.adts") if not p.name.startswith("unused."))
     # a at the start and at a later phase, b, c and d once each; d (1.3 s, 0.3 s and 1 s shared)
     # has too little of its own and is left to its joins' encodes
     assert len(kept) == 4 and sum(".head." in k for k in kept) == 1, kept
@@ -121,9 +136,9 @@ def test_clip_encodes_are_kept_and_reused(binary: str, tmp_path: Path,  # noqa: 
     real = ffmpeg.run
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: outputs.append(
         sum(a.endswith(".adts") for a in args)) or real(args, **kw))
-    again = splice.spliced_sound(tl, mezz, tmp_path / "dlg.pcm", tmp_path / "again.m4a",
-                                 StitchOptions(loudness=None))
-    assert again is not None and outputs == [3]  # the three joins only
+    assert len(list(tmp_path.glob("unused.j*.adts"))) == 3  # the three joins, kept too
+    again = splice.spliced_sound(tl, mezz, tmp_path / "again.m4a", StitchOptions(loudness=None))
+    assert again is not None and outputs == []  # nothing encoded: every part is kept
     assert again.read_bytes() == first.read_bytes()  # same bytes, cached or not
 
 
@@ -148,7 +163,7 @@ def test_no_splice_where_windows_differ_falls_back_to_a_whole_encode(
     monkeypatch.setattr(aac, "window", lambda packet: None)  # no packet says its window
     with pytest.raises(splice.NoSplice):
         encode_both(tmp_path, tl, mezz)
-    made = splice.episode_sound(audio.read_pcm(tmp_path / "dlg.pcm"), tl, mezz, tmp_path,
+    made = splice.episode_sound(read_pcm(tmp_path / "dlg.pcm"), tl, mezz, tmp_path,
                                 StitchOptions(loudness=None), tl.seconds(tl.total), [])
     assert len(pcm(made)) == 2 * tl.sample(tl.total)
 
@@ -168,11 +183,11 @@ def test_a_damaged_clip_encode_is_removed_and_made_again(tmp_path: Path) -> None
     assert first is not None
     damaged = sorted(tmp_path.glob("b.*.adts"))[0]
     damaged.write_bytes(b"not AAC at all")
-    made = splice.episode_sound(audio.read_pcm(raw), tl, mezz, tmp_path,
+    made = splice.episode_sound(read_pcm(raw), tl, mezz, tmp_path,
                                 StitchOptions(loudness=None), tl.seconds(tl.total), [])
     assert len(pcm(made)) == 2 * tl.sample(tl.total)  # the whole sound, encoded instead
     assert not damaged.exists()
-    again = splice.spliced_sound(tl, mezz, raw, tmp_path / "again.m4a", StitchOptions(loudness=None))
+    again = splice.spliced_sound(tl, mezz, tmp_path / "again.m4a", StitchOptions(loudness=None))
     assert again is not None and damaged.exists() and again.read_bytes() == first.read_bytes()
 
 
@@ -180,11 +195,10 @@ def test_encodes_run_a_few_to_a_process_so_memory_stays_bounded(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(splice, "BATCH", 2)
     tl, mezz = setup(tmp_path)
-    raw = audio.write_pcm(lambda: segments.dialogue(tl, mezz, tmp_path), tmp_path / "dlg.pcm")
     outputs: list[int] = []
     real = ffmpeg.run
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: outputs.append(
         sum(a.endswith(".adts") for a in args)) or real(args, **kw))
-    made = splice.spliced_sound(tl, mezz, raw, tmp_path / "s.m4a", StitchOptions(loudness=None))
+    made = splice.spliced_sound(tl, mezz, tmp_path / "s.m4a", StitchOptions(loudness=None))
     assert made is not None and outputs == [2, 2, 2, 1]  # 4 clip encodes and 3 joins
     assert len(pcm(made)) == 2 * tl.sample(tl.total)

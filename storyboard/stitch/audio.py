@@ -209,24 +209,6 @@ def encode_sound(speech: Dialogue, out: Path, total: float, options: StitchOptio
     return out
 
 
-RAW = {"f": "f32le", "ar": 48000, "ac": 2}  # write_pcm's format: 8 bytes per sample frame
-RAW_FRAME = 8
-
-
-def write_pcm(speech: Dialogue, out: Path) -> Path:
-    """The joined dialogue as it is, as raw 32-bit float stereo at 48 kHz (``RAW``), so parts
-    of it can be cut out by byte offset, exactly."""
-    with ffmpeg.atomic_output(out) as tmp:
-        stream = G.output(speech(), str(tmp), acodec="pcm_f32le", **RAW)
-        ffmpeg.run_graph(stream, what="joining the episode's dialogue")
-    return out
-
-
-def read_pcm(pcm: Path) -> Dialogue:
-    """A ``write_pcm`` file as a dialogue again."""
-    return lambda: G.input(str(pcm), **RAW).audio
-
-
 def mux(video_list: Path, sound: Path, out: Path, *, strict: bool = False) -> None:
     """Copy the joined video and the encoded sound into ``out`` (+faststart), atomically.
 

@@ -24,12 +24,15 @@ episode ("copy" kind): its packets are kept as they are.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import hashlib
 import json
 import math
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -54,13 +57,32 @@ UNTAGGED = ("setparams=range=unknown:color_primaries=unknown:color_trc=unknown"
 
 @dataclass(frozen=True)
 class Mezzanine:
-    """A prepared clip: ``frames`` frames of video (keyframes at ``keyframes``) and its sound."""
+    """A prepared clip: ``frames`` frames of video (keyframes at ``keyframes``) and its sound.
+
+    The sound of a mezzanine whose video was kept but whose sound was not (a render's stitch
+    keeps no float sound) is made only when something reads it (``make_sound``): an episode
+    whose clips' sound encodes and joins are all kept reads none."""
 
     video: Path
     audio: Path
     frames: int
     keyframes: tuple[int, ...]
     extradata: str
+    make_sound: Callable[[], None] | None = dataclasses.field(default=None, compare=False,
+                                                              repr=False)
+
+    def has_sound(self) -> bool:
+        """Whether its sound can be read now, without an audio pass."""
+        return self.make_sound is None or self.audio.is_file()
+
+
+def ensure_sounds(mezz: Iterable[Mezzanine], workers: int) -> int:
+    """Make the sound of each of ``mezz`` not made yet (each file once, ``workers`` audio passes
+    at a time); how many were made."""
+    missing = {m.audio: m.make_sound for m in mezz if not m.has_sound()}
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(lambda make: make() if make is not None else None, missing.values()))
+    return len(missing)
 
 
 def timescale(fps: Fraction) -> int:
@@ -263,11 +285,12 @@ def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kin
     if cached is not None:
         return cached
     audio = (sound_dir / stem.name if sound_dir is not None else stem).with_suffix(SOUND)
-    if _load(stem, sound=False) is not None:  # the video is kept: only the sound is made again
-        _build_sound(facts, fmt, frames, audio)
+    kept = _load(stem, sound=False, audio=audio)
+    if kept is not None:  # the video is kept: only the sound is made again, once it is read
         with contextlib.suppress(OSError):  # an earlier version's WAV: replaced, so removed
             safe_to_delete(stem.with_suffix(OLD_SOUND)).unlink(missing_ok=True)
-        return _loaded(_load(stem, audio=audio), facts, folder)
+        make = functools.partial(_build_sound, facts, fmt, frames, audio)
+        return dataclasses.replace(kept, make_sound=make)
     folder.mkdir(parents=True, exist_ok=True)
     _build(facts, fmt, frames, kind, options, stem, audio)
     record = _describe(stem)

@@ -6,6 +6,7 @@ CLI, the runner, tests) build episodes without touching ffmpeg.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,10 @@ class StitchOptions:
     # the cache's bytes, and one audio pass per shot makes it again). The sound's AAC encodes
     # (``splice``) are kept either way: they are about the size of the shots' own sound.
     keep_sound: bool = True
+
+    def workers(self) -> int:
+        """ffmpeg processes at once: ``jobs``, or min(4, CPU count) when it is 0."""
+        return self.jobs if self.jobs > 0 else max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)

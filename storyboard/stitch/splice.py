@@ -1,5 +1,5 @@
 """An episode's plain dialogue into an .m4a spliced from AAC: each clip's body encoded once (per
-phase) and kept, only the packets around each join encoded again.
+phase) and kept, the packets around each join encoded once per pair of clips and kept too.
 
 This is the sound path when the sound is the clips' own, at their own level (no loudness target,
 no music bed): then every sample away from a join is one clip's sample, so the AAC packets that
@@ -13,18 +13,26 @@ then laid end to end; a splice is only made where both encodes chose the same wi
 packet before it, so the overlap-add that rebuilds the samples between two packets gets the
 halves it expects and nothing clicks. Where no such point is found, or little would be saved,
 the caller encodes the whole sound as before.
+
+A join's encode is made from its clips' sound alone (each cut to its take and joined or
+crossfaded as the whole dialogue joins them: the same samples) and kept beside its first clip's
+mezzanine, named after what its samples depend on (``joint_name``). So a re-stitch after an edit
+encodes only the joins around what changed, and makes only the sound those encodes read (a
+render keeps no float sound: ``Mezzanine.make_sound``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.media import ffmpeg
-from storyboard.stitch import aac, audio
+from storyboard.stitch import aac, audio, mezzanine
 from storyboard.stitch.mezzanine import Mezzanine
 from storyboard.stitch.model import StitchOptions
 from storyboard.stitch.timeline import Timeline
@@ -153,15 +161,43 @@ def body_job(sound: Path, clip: Clip, out: Path) -> Job:
         f"[{n + 1}:a]{take}[c{n}];[w{n}][c{n}]concat=n=2:v=0:a=1[o{n}]"), out)
 
 
-def joint_job(dialogue: Path, span: tuple[int, int], out: Path) -> Job:
-    """The episode's own sound over ``span`` (samples), cut out of ``dialogue`` (raw PCM, as
-    ``audio.write_pcm`` writes it) into a file of its own beside ``out``."""
-    part = out.with_suffix(".pcm")
-    with dialogue.open("rb") as source:
-        source.seek(span[0] * audio.RAW_FRAME)
-        part.write_bytes(source.read((span[1] - span[0]) * audio.RAW_FRAME))
-    raw = ("-f", str(audio.RAW["f"]), "-ar", str(audio.RAW["ar"]), "-ac", str(audio.RAW["ac"]))
-    return Job(((*raw, "-i", str(part)),), lambda n: f"[{n}:a]anull[o{n}]", out)
+JOIN_VERSION = 1  # part of every kept join's name: a change in how joins are made, a new name
+
+
+def joint_name(clips: Sequence[Clip], mezz: Sequence[Mezzanine], a: int, b: int,
+               span: tuple[int, int], options: StitchOptions) -> Path:
+    """Where the encode of the join read over ``span`` from clips ``a`` to ``b`` is kept: beside
+    clip ``a``'s mezzanine (pruned with it), named after all its samples depend on: each clip's
+    sound (its mezzanine's name), where it sits in the span and how much of it is used, and the
+    encoder's settings. An edit elsewhere in the episode leaves the name, and the encode, as
+    they were: only the joins of what changed are encoded again."""
+    described = [JOIN_VERSION, span[1] - span[0], options.audio_bitrate, audio.AAC,
+                 [[mezz[j].audio.name, clips[j].start - span[0], clips[j].take]
+                  for j in range(a, b + 1)]]
+    digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
+    return mezz[a].video.with_name(f"{mezz[a].video.stem}.j{digest}.adts")
+
+
+def joint_job(clips: Sequence[Clip], mezz: Sequence[Mezzanine], a: int, b: int,
+              span: tuple[int, int], out: Path) -> Job:
+    """The episode's own sound over ``span`` (samples), made from clips ``a`` to ``b`` alone:
+    each cut to its take and joined (cuts) or crossfaded (overlaps) as the whole episode's
+    dialogue joins them (``segments.dialogue``), so the samples are the very ones it has there."""
+    inputs = tuple(("-i", str(mezz[j].audio)) for j in range(a, b + 1))
+    cut = f"atrim=start_sample={span[0] - clips[a].start}:end_sample={span[1] - clips[a].start}"
+
+    def chain(n: int) -> str:
+        parts = [f"[{n + k}:a]atrim=end_sample={clips[j].take},asetpts=PTS-STARTPTS[c{n}_{k}]"
+                 for k, j in enumerate(range(a, b + 1))]
+        label = f"c{n}_0"
+        for k, j in enumerate(range(a + 1, b + 1), start=1):
+            shared = clips[j - 1].start + clips[j - 1].take - clips[j].start
+            join = (f"acrossfade=ns={shared}:c1=tri:c2=tri" if shared
+                    else "concat=n=2:v=0:a=1")
+            parts.append(f"[{label}][c{n}_{k}]{join}[d{n}_{k}]")
+            label = f"d{n}_{k}"
+        return ";".join([*parts, f"[{label}]{cut},asetpts=PTS-STARTPTS[o{n}]"])
+    return Job(inputs, chain, out)
 
 
 @dataclass(frozen=True)
@@ -269,13 +305,14 @@ def _cached(path: Path) -> aac.Stream:
         raise NoSplice(str(exc)) from exc
 
 
-Body = tuple[Path, Clip, Path]  # (its kept encode, where the clip sits, the clip's sound)
+Body = tuple[Path, int]  # (where its encode is kept, the clip's index)
 
 
-def missing_bodies(bodies: Sequence[Body]) -> list[Job]:
-    """The encodes of the ``(kept encode, clip, its sound)`` not kept yet, each once."""
-    missing = {path: (clip, sound) for path, clip, sound in bodies if not path.exists()}
-    return [body_job(sound, clip, path) for path, (clip, sound) in missing.items()]
+def missing_bodies(bodies: Sequence[Body], clips: Sequence[Clip], mezz: Sequence[Mezzanine]
+                   ) -> list[Job]:
+    """The encodes of ``bodies`` not kept yet, each once (their clips' sound made first)."""
+    missing = {path: i for path, i in bodies if not path.exists()}
+    return [body_job(mezz[i].audio, clips[i], path) for path, i in missing.items()]
 
 
 def bodies_for(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions
@@ -289,38 +326,64 @@ def bodies_for(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions
     # Named after the sound, in the picture's folder: kept in the cache even when the float
     # sound is not (a render's stitch: ``StitchOptions.keep_sound``).
     return clips, picked, [(body_path(mezz[i].video.with_name(mezz[i].audio.name), clips[i],
-                                      options), clips[i], mezz[i].audio) for i in picked]
+                                      options), i) for i in picked]
 
 
 def prepare_bodies(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions) -> int:
     """Encode ahead of the stitch the clip sounds ``spliced_sound`` will splice for this
     timeline, at the phases it puts them at; the number of encodes made."""
     found = bodies_for(tl, mezz, options)
-    jobs = missing_bodies(found[2]) if found else []
+    if found is None:
+        return 0
+    clips, _, bodies = found
+    mezzanine.ensure_sounds([mezz[i] for path, i in bodies if not path.exists()],
+                            options.workers())
+    jobs = missing_bodies(bodies, clips, mezz)
     encode_all(jobs, options)
     return len(jobs)
 
 
-def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], dialogue: Path, out: Path,
+def _joins(clips: Sequence[Clip], picked: Sequence[int], mezz: Sequence[Mezzanine], total: int,
+           options: StitchOptions) -> list[tuple[int, int, tuple[int, int], Path]]:
+    """Each join between two clips whose own encodes are used: (first clip, last clip, the
+    samples its encode reads, where that encode is kept)."""
+    found = []
+    for a, b in itertools.pairwise(picked):
+        span = joint_span(clips[a], clips[b], total)
+        found.append((a, b, span, joint_name(clips, mezz, a, b, span, options)))
+    return found
+
+
+def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], out: Path,
                   options: StitchOptions) -> Path | None:
-    """``out``, the episode's sound spliced from cached clip encodes and fresh encodes of its
-    joins (``dialogue``: the joined sound as raw PCM, read around the joins); None when splicing is
-    not possible or not worth it, for the caller to encode the whole sound instead."""
+    """``out``, the episode's sound spliced from kept clip encodes and encodes of its joins,
+    each join's kept too (only a join whose clips or place changed is encoded again, and only
+    the sound of the clips such encodes read is made); None when splicing is not possible or
+    not worth it, for the caller to encode the whole sound instead."""
     total = tl.sample(tl.total)
     found = bodies_for(tl, mezz, options)
     if found is None:
         return None
     clips, picked, bodies = found
-    spans = [joint_span(clips[a], clips[b], total) for a, b in itertools.pairwise(picked)]
-    joints = [out.with_name(f"join{n:05d}.adts") for n in range(len(spans))]
-    jobs = missing_bodies(bodies)
-    jobs += [joint_job(dialogue, s, p) for s, p in zip(spans, joints, strict=True)]
+    joins = [j for j in _joins(clips, picked, mezz, total, options) if not j[3].exists()]
+    readers = [i for path, i in bodies if not path.exists()]
+    readers += [j for a, b, _, _ in joins for j in range(a, b + 1)]
+    mezzanine.ensure_sounds([mezz[i] for i in readers], options.workers())
+    jobs = missing_bodies(bodies, clips, mezz)
+    jobs += [joint_job(clips, mezz, a, b, span, path) for a, b, span, path in joins]
     encode_all(jobs, options)
+    return _lay(clips, picked, bodies, _joins(clips, picked, mezz, total, options), out, total)
+
+
+def _lay(clips: Sequence[Clip], picked: Sequence[int], bodies: Sequence[Body],
+         joins: Sequence[tuple[int, int, tuple[int, int], Path]], out: Path, total: int) -> Path:
+    """The kept body and join encodes laid end to end into ``out``."""
     parts: list[tuple[aac.Stream, Encode]] = []
-    for n, (path, clip, _) in enumerate(bodies):
+    for n, (path, i) in enumerate(bodies):
         if n:
-            parts.append((aac.read_adts(joints[n - 1]), joint(joints[n - 1], spans[n - 1], total)))
-        parts.append((_cached(path), body(path, clip)))
+            _, _, span, joined = joins[n - 1]
+            parts.append((_cached(joined), joint(joined, span, total)))
+        parts.append((_cached(path), body(path, clips[i])))
     packets = lay_end_to_end(parts, total)
     first = parts[0][0]
     aac.write_m4a(out, aac.Stream(first.config, first.sample_rate, first.channels, packets), total)
@@ -331,15 +394,14 @@ def episode_sound(speech: audio.Dialogue, tl: Timeline, mezz: Sequence[Mezzanine
                   options: StitchOptions, seconds: float, windows: Sequence[audio.Window]
                   ) -> Path:
     """The episode's encoded sound (``work/sound.m4a``): spliced when it is the plain dialogue,
-    else (music, loudness, or no splice found) encoded whole."""
+    else (music, loudness, or no splice found) encoded whole, from every clip's sound."""
     out = work / "sound.m4a"
-    if options.loudness is not None or options.music is not None:
-        return audio.encode_sound(speech, out, seconds, options, windows)
-    pcm = audio.write_pcm(speech, work / "dialogue.pcm")
-    try:
-        made = spliced_sound(tl, mezz, pcm, out, options)
-    except NoSplice:
-        made = None
-    if made is not None:
-        return made
-    return audio.encode_sound(audio.read_pcm(pcm), out, seconds, options, windows)
+    if options.loudness is None and options.music is None:
+        try:
+            made = spliced_sound(tl, mezz, out, options)
+        except NoSplice:
+            made = None
+        if made is not None:
+            return made
+    mezzanine.ensure_sounds(mezz, options.workers())
+    return audio.encode_sound(speech, out, seconds, options, windows)

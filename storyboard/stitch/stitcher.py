@@ -61,10 +61,6 @@ __all__ = ["Layout", "choose_path", "lay_out", "prepare", "prepare_sound", "prep
            "stitch"]
 
 
-def _jobs(options: StitchOptions) -> int:
-    return options.jobs if options.jobs > 0 else max(1, min(4, os.cpu_count() or 1))
-
-
 def _prepare_folder(out: Path) -> None:
     """Fail early and clearly when the output cannot be written (before any work is done)."""
     try:
@@ -124,7 +120,7 @@ def _mezzanines(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
                                  folder, sound)
 
     first = {f.path: i for i, f in reversed(list(enumerate(facts)))}
-    with ThreadPoolExecutor(max_workers=_jobs(options)) as pool:
+    with ThreadPoolExecutor(max_workers=options.workers()) as pool:
         made = dict(zip(first, pool.map(one, first.values()), strict=True))
     return [made[f.path] for f in facts]
 
@@ -295,7 +291,7 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
             return splice.episode_sound(speech, timeline, mezz, work, options, duration,
                                         _windows(cues))
 
-        joinable = segments.render(timeline, mezz, fmt, options, work, _jobs(options), finish,
+        joinable = segments.render(timeline, mezz, fmt, options, work, options.workers(), finish,
                                    _burn(_burnt_cues(clips, starts, [f.video_len for f in facts]),
                                          fmt, timeline, options, work))
         _join(joinable, out, work)

@@ -1,0 +1,98 @@
+"""Re-joining only what changed (issue 48): after a one-shot edit, a render's stitch (which keeps
+no float sound) makes the sound of the edited shot's neighbours only, encodes the edited shot's
+sound and its two joins only, and writes the very bytes a stitch from an empty cache writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.language.request import Transition
+from storyboard.media import ffmpeg
+from storyboard.stitch import Clip, StitchOptions, mezzanine, stitch
+from tests.test_every_ffmpeg import binary  # noqa: F401  (the fixture: each ffmpeg in turn)
+
+MakeMedia = Callable[..., Path]
+
+
+def options(folder: Path) -> StitchOptions:
+    return StitchOptions(loudness=None, cache_dir=folder, keep_sound=False, preset="ultrafast",
+                         width=160, height=120, fps=30)
+
+
+def shot(make_media: MakeMedia, folder: Path, name: str, tone: int, **kw: Any) -> Path:
+    return make_media("video", folder / f"{name}.mp4", width=160, height=120, seconds=2.0,
+                      tone=tone, **kw)
+
+
+def episode(make_media: MakeMedia, folder: Path) -> list[Clip]:
+    """Eight two-second shots, each with its own tone, one joined by a crossfade."""
+    files = [shot(make_media, folder, f"s{i}", 200 + 60 * i) for i in range(8)]
+    return [Clip(f, Transition("crossfade", 0.5) if i == 6 else Transition())
+            for i, f in enumerate(files)]
+
+
+class Runs:
+    """What each ffmpeg run was for, and how many sound encodes (``.adts``) it wrote."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.what: list[str] = []
+        self.encodes = 0
+        real = ffmpeg.run
+
+        def run(args: Sequence[str], **kw: Any) -> str:
+            self.what.append(str(kw.get("what", "")))
+            self.encodes += sum(str(a).endswith(".adts") for a in args)
+            return real(args, **kw)
+        monkeypatch.setattr(ffmpeg, "run", run)
+
+    def sounds(self) -> set[str]:
+        """The shots whose sound alone was made (their video kept)."""
+        prefix = "preparing the sound of "
+        return {w[len(prefix):].split()[0] for w in self.what if w.startswith(prefix)}
+
+
+def test_an_edit_makes_and_encodes_only_the_sound_around_it(
+        binary: str, make_media: MakeMedia, tmp_path: Path,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clips = episode(make_media, tmp_path)
+    first = stitch(clips, tmp_path / "ep.mp4", options(tmp_path / "cache"))
+    assert first.path_taken == "filtered"  # the crossfade: segments, spliced sound
+    edited = [*clips[:3], Clip(shot(make_media, tmp_path, "new", 1234, pattern="smptebars")),
+              *clips[4:]]
+    runs = Runs(monkeypatch)
+    again = stitch(edited, tmp_path / "ep.mp4", options(tmp_path / "cache"))
+    assert runs.sounds() == {"s2.mp4", "s4.mp4"}  # the new shot's own is made with its video
+    assert runs.encodes == 3  # the new shot's sound and its two joins
+    fresh = stitch(edited, tmp_path / "fresh.mp4", options(tmp_path / "fresh-cache"))
+    assert fresh.out.read_bytes() == again.out.read_bytes()
+    assert not list((tmp_path / "cache" / "mezzanine").glob(f"*{mezzanine.SOUND}"))
+
+
+def test_a_stitch_with_nothing_changed_makes_no_sound(make_media: MakeMedia, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    clips = episode(make_media, tmp_path)
+    first = stitch(clips, tmp_path / "ep.mp4", options(tmp_path / "cache"))
+    runs = Runs(monkeypatch)
+    again = stitch(clips, tmp_path / "again.mp4", options(tmp_path / "cache"))
+    assert runs.sounds() == set() and runs.encodes == 0
+    assert again.out.read_bytes() == first.out.read_bytes()
+
+
+def test_a_longer_shot_moves_the_joins_after_it(make_media: MakeMedia, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shot that grows moves every later clip to another place in the sound's packet grid:
+    their joins are encoded again (and their clips' sound made), those before it are not."""
+    clips = episode(make_media, tmp_path)
+    stitch(clips, tmp_path / "ep.mp4", options(tmp_path / "cache"))
+    longer = make_media("video", tmp_path / "long.mp4", width=160, height=120, seconds=2.5,
+                        tone=1234)
+    edited = [*clips[:5], Clip(longer), *clips[6:]]
+    runs = Runs(monkeypatch)
+    again = stitch(edited, tmp_path / "ep.mp4", options(tmp_path / "cache"))
+    assert runs.sounds() == {"s4.mp4", "s6.mp4", "s7.mp4"}
+    fresh = stitch(edited, tmp_path / "fresh.mp4", options(tmp_path / "fresh-cache"))
+    assert fresh.out.read_bytes() == again.out.read_bytes()
