@@ -242,6 +242,7 @@ def test_cache_names_every_kind_of_state(series: Path, tmp_path: Path) -> None:
     assert "other" not in kinds, kinds
     for kind in ("stitch cache: mezzanine video", "stitch cache: mezzanine sound",
                  "stitch cache: clip sound encodes", "stitch cache: clip facts", "last frames",
+                 "stitch cache: clip loudness",
                  "contact-sheet stills", "title and end cards", "input snapshots", "journal",
                  "locks", "media facts", f"shots ({PAID})"):
         assert kind in kinds, (kind, kinds)

@@ -4,6 +4,8 @@ sound and its two joins only, and writes the very bytes a stitch from an empty c
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -96,3 +98,38 @@ def test_a_longer_shot_moves_the_joins_after_it(make_media: MakeMedia, tmp_path:
     assert runs.sounds() == {"s4.mp4", "s6.mp4", "s7.mp4"}
     fresh = stitch(edited, tmp_path / "fresh.mp4", options(tmp_path / "fresh-cache"))
     assert fresh.out.read_bytes() == again.out.read_bytes()
+
+
+def test_at_a_loudness_target_an_edit_is_re_joined_only_where_it_changed(
+        make_media: MakeMedia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default: a loudness target. The episode's loudness comes from each clip's kept
+    readings (only the new shot is measured), its sound is spliced at the one gain that brings
+    it there, and the edit keeps that gain (its shot sounds as loud as the one it replaces)."""
+    clips = episode(make_media, tmp_path)
+    level = dataclasses.replace(options(tmp_path / "cache"), loudness=-16.0)
+    first = stitch(clips, tmp_path / "ep.mp4", level)
+    edited = [*clips[:3], Clip(shot(make_media, tmp_path, "new", 390, pattern="smptebars")),
+              *clips[4:]]
+    runs = Runs(monkeypatch)
+    again = stitch(edited, tmp_path / "ep.mp4", level)
+    assert [w for w in runs.what if w.startswith("measuring")] == [
+        "measuring the loudness of " + mezzanine_sound_of(runs)]  # the new shot's alone
+    assert runs.sounds() == {"s2.mp4", "s4.mp4"} and runs.encodes == 3
+    assert abs(integrated_loudness(again.out) - (-16.0)) <= 0.2
+    assert abs(integrated_loudness(first.out) - (-16.0)) <= 0.2
+    fresh = stitch(edited, tmp_path / "fresh.mp4",
+                   dataclasses.replace(options(tmp_path / "fresh-cache"), loudness=-16.0))
+    assert fresh.out.read_bytes() == again.out.read_bytes()
+
+
+def mezzanine_sound_of(runs: Runs) -> str:
+    """The file name of the one mezzanine built in ``runs`` (its sound is the new shot's)."""
+    [built] = [w for w in runs.what if w.startswith("preparing new.mp4")]
+    [measured] = [w for w in runs.what if w.startswith("measuring the loudness of ")]
+    assert built
+    return measured.removeprefix("measuring the loudness of ")
+
+
+def integrated_loudness(path: Path) -> float:
+    log = ffmpeg.run(["-i", str(path), "-map", "0:a", "-af", "ebur128", "-f", "null", "-"])
+    return float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1])

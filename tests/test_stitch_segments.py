@@ -28,6 +28,7 @@ from storyboard.stitch import (
     subtitles,
 )
 from storyboard.stitch.blends import Blend
+from storyboard.stitch.model import Music
 from storyboard.stitch.segments import plan_segments
 from storyboard.stitch.timeline import plan
 from tests.stitch_checks import (
@@ -286,7 +287,9 @@ def test_clip_sound_encoded_ahead_leaves_the_stitch_only_its_joins(
     assert made == 4  # b at the start and again later, a, c: each where this episode puts it
     assert prepare_sound(clips, opts) == 0  # kept
     normalised = dataclasses.replace(options(tmp_path, "other"), loudness=-16.0)
-    assert prepare_sound(clips, normalised) == 0  # its sound is not spliced
+    assert prepare_sound(clips, normalised) == 4  # spliced at its loudness gain, its own names
+    bed = dataclasses.replace(options(tmp_path, "third"), music=Music(files["a"]))
+    assert prepare_sound(clips, bed) == 0  # a music bed: the sound is encoded whole
     encodes: list[int] = []
     real = ffmpeg.run
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: encodes.append(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import array
 import math
+import re
 import subprocess
 from collections.abc import Sequence
 from fractions import Fraction
@@ -15,8 +16,9 @@ import pytest
 
 from storyboard.language.request import Transition
 from storyboard.media import ffbinary, ffmpeg
-from storyboard.stitch import StitchOptions, aac, audio, segments, splice
+from storyboard.stitch import StitchOptions, aac, audio, loudness, mezzanine, segments, splice
 from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch.model import Music
 from storyboard.stitch.timeline import Timeline, plan
 from tests.test_every_ffmpeg import binary  # noqa: F401  (the fixture: each ffmpeg in turn)
 
@@ -31,6 +33,9 @@ EPISODE = [("a", Transition()), ("b", Transition("crossfade", 0.5)), ("c", Trans
            ("d", Transition("dissolve", 0.3)), ("a", Transition("fade", 1.0))]
 
 
+JOIN = re.compile(r"\.j[0-9a-f]{24}\.adts$")  # a kept join's encode (``splice.joint_name``)
+
+
 def sound(path: Path, seconds: float, params: dict[str, float]) -> Path:
     expr = SIGNAL.format(**params)
     ffmpeg.run(["-f", "lavfi", "-i", f"aevalsrc='{expr}':s=48000:d={seconds}", "-c:a",
@@ -43,7 +48,7 @@ def setup(tmp_path: Path, episode: Sequence[tuple[str, Transition]] = tuple(EPIS
     files = {n: sound(tmp_path / f"{n}.wav", s, p) for n, (s, p) in CLIPS.items()}
     tl = plan([CLIPS[n][0] for n, _ in episode], [t for _, t in episode], Fraction(30),
               [n for n, _ in episode])
-    mezz = [Mezzanine(tmp_path / "unused.mp4", files[n], f, (0,), "")
+    mezz = [Mezzanine(tmp_path / f"{n}.mp4", files[n], f, (0,), "")  # a clip's, as in a stitch
             for (n, _), f in zip(episode, tl.frames, strict=True)]
     return tl, mezz
 
@@ -128,7 +133,7 @@ def test_clip_encodes_are_kept_and_reused(binary: str, tmp_path: Path,  # noqa: 
     tl, mezz = setup(tmp_path)
     _, first, _ = encode_both(tmp_path, tl, mezz)
     assert first is not None
-    kept = sorted(p.name for p in tmp_path.glob("*.adts") if not p.name.startswith("unused."))
+    kept = sorted(p.name for p in tmp_path.glob("*.adts") if not JOIN.search(p.name))
     # a at the start and at a later phase, b, c and d once each; d (1.3 s, 0.3 s and 1 s shared)
     # has too little of its own and is left to its joins' encodes
     assert len(kept) == 4 and sum(".head." in k for k in kept) == 1, kept
@@ -136,7 +141,7 @@ def test_clip_encodes_are_kept_and_reused(binary: str, tmp_path: Path,  # noqa: 
     real = ffmpeg.run
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: outputs.append(
         sum(a.endswith(".adts") for a in args)) or real(args, **kw))
-    assert len(list(tmp_path.glob("unused.j*.adts"))) == 3  # the three joins, kept too
+    assert len([p for p in tmp_path.glob("*.adts") if JOIN.search(p.name)]) == 3  # joins kept
     again = splice.spliced_sound(tl, mezz, tmp_path / "again.m4a", StitchOptions(loudness=None))
     assert again is not None and outputs == []  # nothing encoded: every part is kept
     assert again.read_bytes() == first.read_bytes()  # same bytes, cached or not
@@ -168,13 +173,66 @@ def test_no_splice_where_windows_differ_falls_back_to_a_whole_encode(
     assert len(pcm(made)) == 2 * tl.sample(tl.total)
 
 
-def test_loudness_or_music_encode_the_whole_sound(tmp_path: Path) -> None:
+def measured(path: Path) -> tuple[float, float]:
+    """(integrated loudness, true peak) of ``path`` by ffmpeg's meter."""
+    log = ffmpeg.run(["-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"])
+    loud = re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1]
+    peak = re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", log)[-1]
+    return float(loud), float(peak)
+
+
+@pytest.mark.parametrize("target", [-16.0, -30.0])
+def test_a_loudness_target_is_spliced_at_one_gain_and_lands_on_it(
+        binary: str, tmp_path: Path, target: float) -> None:  # noqa: F811
+    """No limiter needed: every encode is made at the one gain, rounded to 0.1 dB, that the clips'
+    kept loudness says brings the episode to its target; the episode lands within the stitch's
+    0.2 LU of it, by ffmpeg's meter on the result."""
     tl, mezz = setup(tmp_path)
+    options = StitchOptions(loudness=target)
+    gain = splice.splice_gain(tl, mezz, options)
+    assert gain is not None and gain == round(gain, 1) and gain != 0.0
     made = splice.episode_sound(lambda: segments.dialogue(tl, mezz, tmp_path), tl, mezz,
-                                tmp_path, StitchOptions(loudness=-16.0), tl.seconds(tl.total), [])
+                                tmp_path, options, tl.seconds(tl.total), [])
+    assert len(list(tmp_path.glob(f"*.g{gain:+.1f}.adts"))) == 4  # the clips' sound, at the gain
+    assert len(pcm(made)) == 2 * tl.sample(tl.total)
+    assert abs(measured(made)[0] - target) <= 0.2
+    assert len(list(tmp_path.glob(f"*{mezzanine.LOUDNESS}"))) == 4  # each clip's, kept
+
+
+CUTS = [(n, Transition()) for n, _ in EPISODE]
+
+
+@pytest.mark.parametrize("episode", [EPISODE, CUTS], ids=["crossfades", "cuts"])
+def test_the_clips_loudness_composes_to_the_meters_reading_of_the_joined_sound(
+        binary: str, tmp_path: Path, episode: list[tuple[str, Transition]]) -> None:  # noqa: F811
+    tl, mezz = setup(tmp_path, episode)
+    facts = loudness.clip_facts(mezz, 48000, 1)
+    fades = splice.fades(splice.layout(tl))
+    composed = loudness.integrated([b for (blocks, _), fade in zip(facts, fades, strict=True)
+                                    for b in loudness.weighted_blocks(blocks, fade, 48000)])
+    whole, peak = measured(write_pcm_wav(tl, mezz, tmp_path / "dlg.wav"))
+    assert abs(composed - whole) <= 0.1, (composed, whole)
+    assert max(p for _, p in facts) >= peak - 0.1
+
+
+def write_pcm_wav(tl: Timeline, mezz: list[Mezzanine], out: Path) -> Path:
+    stream = ffmpeg.graph.output(segments.dialogue(tl, mezz, out.parent), str(out),
+                                 acodec="pcm_f32le")
+    ffmpeg.run_graph(stream, what="the exact dialogue")
+    return out
+
+
+def test_a_limiter_or_music_encode_the_whole_sound(tmp_path: Path) -> None:
+    tl, mezz = setup(tmp_path)
+    loud = StitchOptions(loudness=-3.0)  # its peaks would pass the -1 dBTP ceiling: limited
+    assert splice.splice_gain(tl, mezz, loud) is None
+    made = splice.episode_sound(lambda: segments.dialogue(tl, mezz, tmp_path), tl, mezz,
+                                tmp_path, loud, tl.seconds(tl.total), [])
     # to the frame (the limiter's resampling in Debian's 5.1 can leave a few samples out)
     assert abs(len(pcm(made)) / 2 - tl.sample(tl.total)) < tl.sample(1) / 2
     assert not list(tmp_path.glob("*.adts"))
+    music = StitchOptions(loudness=None, music=Music(mezz[0].audio))
+    assert splice.splice_gain(tl, mezz, music) is None
 
 
 def test_a_damaged_clip_encode_is_removed_and_made_again(tmp_path: Path) -> None:
@@ -202,3 +260,24 @@ def test_encodes_run_a_few_to_a_process_so_memory_stays_bounded(
     made = splice.spliced_sound(tl, mezz, tmp_path / "s.m4a", StitchOptions(loudness=None))
     assert made is not None and outputs == [2, 2, 2, 1]  # 4 clip encodes and 3 joins
     assert len(pcm(made)) == 2 * tl.sample(tl.total)
+
+
+def test_silent_blocks_are_kept_as_silence(tmp_path: Path) -> None:
+    """Digital silence reads far under the absolute gate, or -inf or nan (as some of ffmpeg's
+    readings of padded sound do): kept as null, read back as -inf, left out by the gates; a
+    silent clip's peak is -inf."""
+    silent = tmp_path / "silent.wav"
+    ffmpeg.run(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "1.2", "-c:a",
+                "pcm_f32le", str(silent)], what="silence")
+    out = tmp_path / "silent.r128"
+    loudness.measure(silent, out, 48000)
+    found = loudness.read(out)
+    assert found is not None
+    blocks, peak = found
+    assert blocks and all(b < loudness.ABSOLUTE_GATE for b in blocks) and peak == -math.inf
+    assert loudness.integrated([(b, 1.0) for b in blocks]) == -math.inf
+    log = "".join(f"[Parsed_ametadata_2 @ 0x1] lavfi.r128.M={v}\n"
+                  for v in ("-120.691", "-120.691", "-120.691", "nan", "-inf", "-20.5"))
+    loudness.write(out, *loudness.parse(log + "[x] lavfi.r128.true_peak=0.5\n"))
+    assert "NaN" not in out.read_text() and "Infinity" not in out.read_text()
+    assert loudness.read(out) == ([-math.inf, -math.inf, -20.5], 20 * math.log10(0.5))

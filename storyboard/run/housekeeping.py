@@ -2,12 +2,13 @@
 
 What a series keeps (``kind_of`` names each kind): the shots (``cache/<provider>/``, each once;
 the local provider's own copy in ``local/`` is a hard link to it where the filesystem allows), the
-stitch cache (``stitch-cache/``: mezzanines' video and sound, the clips' sound encodes, kept
-transitions, clip facts), episode stitch records (``stitch/``), last frames, contact-sheet stills,
-title and end cards, input snapshots, the compile cache, media facts, rejected takes, the journal
-and the locks, and the providers' own records of paid work (DashScope's designed voices' previews
-and spoken lines' answers under ``dashscope/``, ComfyUI's sent jobs and throughput under
-``comfyui/``). ``usage`` names the kind of every file; "other" is only what none of these is.
+stitch cache (``stitch-cache/``: mezzanines' video and sound, the clips' and joins' sound encodes,
+the clips' loudness, kept transitions, clip facts), episode stitch records (``stitch/``), last
+frames, contact-sheet stills, title and end cards, input snapshots, the compile cache, media
+facts, rejected takes, the journal and the locks, and the providers' own records of paid work
+(DashScope's designed voices' previews and spoken lines' answers under ``dashscope/``, ComfyUI's
+sent jobs and throughput under ``comfyui/``). ``usage`` names the kind of every file; "other" is
+only what none of these is.
 
 ``prune`` removes what can be made again, in ``TIERS`` order: what is free to make again (the
 stitch cache, frames, stills, cards, the compile cache), then local renders nothing needs, then
@@ -57,12 +58,14 @@ PROVIDERS = {("dashscope", "voices"): "designed voices' previews and samples (Da
              ("comfyui", "jobs"): "ComfyUI jobs sent", ("comfyui", "throughput.json"): "ComfyUI throughput"}
 STITCH_CACHE = "stitch-cache"
 MEZZANINE_SOUND = "stitch cache: mezzanine sound"
+LOUDNESS_FACTS = "stitch cache: clip loudness"
 # What ``prune --max-size`` removes, in this order: everything made again for free first (the
 # mezzanines' sound before their video: it is made again from the clip's audio alone), then
 # local renders nothing needs, then the local renders the series uses (drawn again for free, but
 # it takes time), then paid shots nothing needs. Never: a paid shot the locks, the series as it is
 # now or a task in flight needs, the journal, the locks, the input snapshots, the stitch records.
-FREE = (MEZZANINE_SOUND, "stitch cache: clip sound encodes", "stitch cache: transitions",
+FREE = (MEZZANINE_SOUND, "stitch cache: clip sound encodes", LOUDNESS_FACTS,
+        "stitch cache: transitions",
         "stitch cache: mezzanine video", "stitch cache: clip facts", "last frames",
         "contact-sheet stills", "title and end cards", "compile cache")
 TIERS = ("free to make again", "local renders nothing needs", "local renders the series uses",
@@ -96,6 +99,8 @@ def _stitch_kind(folder: str, name: str) -> str:
     suffix = name.rsplit(".", 1)[-1]
     if suffix in ("wv", "wav"):
         return MEZZANINE_SOUND
+    if suffix == "r128":
+        return LOUDNESS_FACTS
     return "stitch cache: clip sound encodes" if suffix == "adts" else "stitch cache: mezzanine video"
 
 

@@ -165,6 +165,7 @@ def parse_keyframes(listing: str) -> tuple[list[int], int]:
     return [i for i, row in enumerate(rows) if "F=0x" not in row], len(rows)
 
 
+LOUDNESS = ".r128"  # beside the video: its sound's loudness facts (``stitch.loudness``)
 SOUND = ".wv"  # WavPack: lossless float (FLAC would round the samples to 24-bit integers)
 OLD_SOUND = ".wav"  # what earlier versions kept: removed with its mezzanine, never read
 
@@ -259,7 +260,7 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
                 safe_to_delete(sound).unlink(missing_ok=True)
             for blend in folder.glob(f"{record.stem}{BLEND_MARK}*"):  # blends from it, listings
                 safe_to_delete(blend).unlink(missing_ok=True)
-            for suffix in (".mp4", SOUND, OLD_SOUND, ".json"):
+            for suffix in (".mp4", SOUND, OLD_SOUND, LOUDNESS, ".json"):
                 safe_to_delete(record.with_suffix(suffix)).unlink(missing_ok=True)
         except OSError:
             continue  # not ours to remove (a read-only cache): left as it is

@@ -24,6 +24,7 @@ render keeps no float sound: ``Mezzanine.make_sound``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.media import ffmpeg
-from storyboard.stitch import aac, audio, mezzanine
+from storyboard.stitch import aac, audio, loudness, mezzanine
 from storyboard.stitch.mezzanine import Mezzanine
 from storyboard.stitch.model import StitchOptions
 from storyboard.stitch.timeline import Timeline
@@ -101,10 +102,13 @@ class Encode:
     valid_to: int
 
 
-def body_path(sound: Path, clip: Clip, options: StitchOptions) -> Path:
-    """The cached encode of a clip's sound at its phase, beside its mezzanine (pruned with it)."""
+def body_path(sound: Path, clip: Clip, options: StitchOptions, gain: float = 0.0) -> Path:
+    """The cached encode of a clip's sound at its phase (and at the episode's loudness gain, if
+    any), beside its mezzanine (pruned with it)."""
     where = f"p{clip.phase}.w{WARM}" if clip.start else "head"
-    return sound.with_name(f"{sound.stem}.{where}.n{clip.take}.{options.audio_bitrate}.adts")
+    level = f".g{gain:+.1f}" if gain else ""
+    return sound.with_name(f"{sound.stem}.{where}.n{clip.take}.{options.audio_bitrate}{level}"
+                           ".adts")
 
 
 def joint_span(before: Clip, after: Clip, total: int) -> tuple[int, int]:
@@ -165,13 +169,13 @@ JOIN_VERSION = 1  # part of every kept join's name: a change in how joins are ma
 
 
 def joint_name(clips: Sequence[Clip], mezz: Sequence[Mezzanine], a: int, b: int,
-               span: tuple[int, int], options: StitchOptions) -> Path:
+               span: tuple[int, int], options: StitchOptions, gain: float = 0.0) -> Path:
     """Where the encode of the join read over ``span`` from clips ``a`` to ``b`` is kept: beside
     clip ``a``'s mezzanine (pruned with it), named after all its samples depend on: each clip's
     sound (its mezzanine's name), where it sits in the span and how much of it is used, and the
-    encoder's settings. An edit elsewhere in the episode leaves the name, and the encode, as
+    encoder's settings and gain. An edit elsewhere in the episode leaves the name, and the encode, as
     they were: only the joins of what changed are encoded again."""
-    described = [JOIN_VERSION, span[1] - span[0], options.audio_bitrate, audio.AAC,
+    described = [JOIN_VERSION, span[1] - span[0], options.audio_bitrate, audio.AAC, gain,
                  [[mezz[j].audio.name, clips[j].start - span[0], clips[j].take]
                   for j in range(a, b + 1)]]
     digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
@@ -203,11 +207,21 @@ def joint_job(clips: Sequence[Clip], mezz: Sequence[Mezzanine], a: int, b: int,
 @dataclass(frozen=True)
 class Job:
     """One encode: its inputs (each the arguments that open it), its filter chain (given its
-    first input's index, ending in ``[o<index>]``) and its ADTS output."""
+    first input's index, ending in ``[o<index>]``), its ADTS output and the gain (dB) its sound
+    is encoded at (the episode's loudness gain: ``loudness.spliced_gain``)."""
 
     inputs: tuple[tuple[str, ...], ...]
     chain: Callable[[int], str]
     out: Path
+    gain: float = 0.0
+
+    def graph(self, first: int) -> str:
+        """The chain, with the gain applied last."""
+        chain, end = self.chain(first), f"[o{first}]"
+        if not self.gain:
+            return chain
+        return (f"{chain.removesuffix(end)}[r{first}];"
+                f"[r{first}]volume={self.gain:.1f}dB:precision=double{end}")
 
 
 BATCH = 8  # encodes per ffmpeg process: fewer process starts, memory bounded however long
@@ -226,7 +240,7 @@ def encode_batch(jobs: Sequence[Job], options: StitchOptions) -> None:
     chains, firsts, count = [], [], 0
     for job in jobs:
         firsts.append(count)
-        chains.append(job.chain(count))
+        chains.append(job.graph(count))
         for opened in job.inputs:
             args += opened
         count += len(job.inputs)
@@ -308,15 +322,16 @@ def _cached(path: Path) -> aac.Stream:
 Body = tuple[Path, int]  # (where its encode is kept, the clip's index)
 
 
-def missing_bodies(bodies: Sequence[Body], clips: Sequence[Clip], mezz: Sequence[Mezzanine]
-                   ) -> list[Job]:
+def missing_bodies(bodies: Sequence[Body], clips: Sequence[Clip], mezz: Sequence[Mezzanine],
+                   gain: float = 0.0) -> list[Job]:
     """The encodes of ``bodies`` not kept yet, each once (their clips' sound made first)."""
     missing = {path: i for path, i in bodies if not path.exists()}
-    return [body_job(mezz[i].audio, clips[i], path) for path, i in missing.items()]
+    return [dataclasses.replace(body_job(mezz[i].audio, clips[i], path), gain=gain)
+            for path, i in missing.items()]
 
 
-def bodies_for(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions
-               ) -> tuple[list[Clip], list[int], list[Body]] | None:
+def bodies_for(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions,
+               gain: float = 0.0) -> tuple[list[Clip], list[int], list[Body]] | None:
     """(every clip's layout, the clips whose own encodes are used, those encodes); None when
     splicing this timeline is not possible or not worth it."""
     clips = layout(tl)
@@ -326,53 +341,57 @@ def bodies_for(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions
     # Named after the sound, in the picture's folder: kept in the cache even when the float
     # sound is not (a render's stitch: ``StitchOptions.keep_sound``).
     return clips, picked, [(body_path(mezz[i].video.with_name(mezz[i].audio.name), clips[i],
-                                      options), i) for i in picked]
+                                      options, gain), i) for i in picked]
 
 
-def prepare_bodies(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions) -> int:
+def prepare_bodies(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions,
+                   gain: float = 0.0) -> int:
     """Encode ahead of the stitch the clip sounds ``spliced_sound`` will splice for this
-    timeline, at the phases it puts them at; the number of encodes made."""
-    found = bodies_for(tl, mezz, options)
+    timeline, at the phases it puts them at (at ``gain``); the number of encodes made."""
+    found = bodies_for(tl, mezz, options, gain)
     if found is None:
         return 0
     clips, _, bodies = found
     mezzanine.ensure_sounds([mezz[i] for path, i in bodies if not path.exists()],
                             options.workers())
-    jobs = missing_bodies(bodies, clips, mezz)
+    jobs = missing_bodies(bodies, clips, mezz, gain)
     encode_all(jobs, options)
     return len(jobs)
 
 
 def _joins(clips: Sequence[Clip], picked: Sequence[int], mezz: Sequence[Mezzanine], total: int,
-           options: StitchOptions) -> list[tuple[int, int, tuple[int, int], Path]]:
+           options: StitchOptions, gain: float) -> list[tuple[int, int, tuple[int, int], Path]]:
     """Each join between two clips whose own encodes are used: (first clip, last clip, the
     samples its encode reads, where that encode is kept)."""
     found = []
     for a, b in itertools.pairwise(picked):
         span = joint_span(clips[a], clips[b], total)
-        found.append((a, b, span, joint_name(clips, mezz, a, b, span, options)))
+        found.append((a, b, span, joint_name(clips, mezz, a, b, span, options, gain)))
     return found
 
 
 def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], out: Path,
-                  options: StitchOptions) -> Path | None:
+                  options: StitchOptions, gain: float = 0.0) -> Path | None:
     """``out``, the episode's sound spliced from kept clip encodes and encodes of its joins,
     each join's kept too (only a join whose clips or place changed is encoded again, and only
     the sound of the clips such encodes read is made); None when splicing is not possible or
-    not worth it, for the caller to encode the whole sound instead."""
+    not worth it, for the caller to encode the whole sound instead. ``gain``: the episode's
+    loudness gain (dB), applied to every encode."""
     total = tl.sample(tl.total)
-    found = bodies_for(tl, mezz, options)
+    found = bodies_for(tl, mezz, options, gain)
     if found is None:
         return None
     clips, picked, bodies = found
-    joins = [j for j in _joins(clips, picked, mezz, total, options) if not j[3].exists()]
+    joins = [j for j in _joins(clips, picked, mezz, total, options, gain) if not j[3].exists()]
     readers = [i for path, i in bodies if not path.exists()]
     readers += [j for a, b, _, _ in joins for j in range(a, b + 1)]
     mezzanine.ensure_sounds([mezz[i] for i in readers], options.workers())
-    jobs = missing_bodies(bodies, clips, mezz)
-    jobs += [joint_job(clips, mezz, a, b, span, path) for a, b, span, path in joins]
+    jobs = missing_bodies(bodies, clips, mezz, gain)
+    jobs += [dataclasses.replace(joint_job(clips, mezz, a, b, span, path), gain=gain)
+             for a, b, span, path in joins]
     encode_all(jobs, options)
-    return _lay(clips, picked, bodies, _joins(clips, picked, mezz, total, options), out, total)
+    return _lay(clips, picked, bodies, _joins(clips, picked, mezz, total, options, gain), out,
+                total)
 
 
 def _lay(clips: Sequence[Clip], picked: Sequence[int], bodies: Sequence[Body],
@@ -390,15 +409,37 @@ def _lay(clips: Sequence[Clip], picked: Sequence[int], bodies: Sequence[Body],
     return out
 
 
+def splice_gain(tl: Timeline, mezz: Sequence[Mezzanine], options: StitchOptions
+                ) -> float | None:
+    """The gain (dB) the episode's sound is spliced at: none without a loudness target, else the
+    one that brings it there with no limiter (``loudness.spliced_gain``); None when the sound is
+    encoded whole instead (a music bed, a limiter needed, or too little to splice)."""
+    clips = layout(tl)
+    if options.music is not None or not worth_it(clips, chosen(clips), tl.sample(tl.total)):
+        return None
+    if options.loudness is None:
+        return 0.0
+    return loudness.spliced_gain(mezz, fades(clips), tl.sample_rate, options)
+
+
+def fades(clips: Sequence[Clip]) -> list[tuple[int, int, int]]:
+    """Each clip's (samples faded in, samples faded out, take): the crossfades it shares."""
+    shared = [0] + [max(0, a.start + a.take - b.start) for a, b in itertools.pairwise(clips)]
+    return [(shared[i], shared[i + 1] if i + 1 < len(clips) else 0, c.take)
+            for i, c in enumerate(clips)]
+
+
 def episode_sound(speech: audio.Dialogue, tl: Timeline, mezz: Sequence[Mezzanine], work: Path,
                   options: StitchOptions, seconds: float, windows: Sequence[audio.Window]
                   ) -> Path:
-    """The episode's encoded sound (``work/sound.m4a``): spliced when it is the plain dialogue,
-    else (music, loudness, or no splice found) encoded whole, from every clip's sound."""
+    """The episode's encoded sound (``work/sound.m4a``): spliced when it is the dialogue at its
+    own level or at one gain, else (music, a limiter, or no splice found) encoded whole, from
+    every clip's sound."""
     out = work / "sound.m4a"
-    if options.loudness is None and options.music is None:
+    gain = splice_gain(tl, mezz, options)
+    if gain is not None:
         try:
-            made = spliced_sound(tl, mezz, out, options)
+            made = spliced_sound(tl, mezz, out, options, gain)
         except NoSplice:
             made = None
         if made is not None:

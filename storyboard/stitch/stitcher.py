@@ -173,16 +173,17 @@ def _ahead(clips: Sequence[Clip], options: StitchOptions) -> Iterator[_Ahead | N
 
 
 def prepare_sound(clips: Sequence[Clip], options: StitchOptions) -> int:
-    """Encode ahead of the stitch each clip's sound at the place this episode puts it
-    (``stitch.splice``), with the clips' mezzanines if missing, so the stitch only encodes the
-    sound around its joins. Returns how many sound encodes were made: 0 when the episode's sound
-    is not spliced (a loudness target, music, the copy path) or there is nowhere to keep them."""
-    if options.loudness is not None or options.music is not None:
-        return 0
+    """Encode ahead of the stitch each clip's sound at the place (and the loudness gain) this
+    episode puts it (``stitch.splice``), with the clips' mezzanines if missing, so the stitch only
+    encodes the sound around its joins. Returns how many sound encodes were made: 0 when the
+    episode's sound is not spliced (music, a limiter needed, the copy path) or there is nowhere
+    to keep them."""
     with _ahead(clips, options) as found:
         if found is None:
             return 0
-        return splice.prepare_bodies(found.layout.timeline, found.mezz, options)
+        timeline = found.layout.timeline
+        gain = splice.splice_gain(timeline, found.mezz, options)
+        return 0 if gain is None else splice.prepare_bodies(timeline, found.mezz, options, gain)
 
 
 def prepare_transitions(clips: Sequence[Clip], options: StitchOptions) -> int:
