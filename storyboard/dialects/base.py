@@ -97,6 +97,11 @@ class Dialect:
     # Its own code for the emulator's native ones, by where they are said (``submit:CODE``,
     # ``task:CODE``); its error bodies wrap them as ``{"error": {code, message}}``.
     own_codes: Mapping[str, str] = field(default_factory=dict)
+    # A wire whose every answer is an envelope with a code that is 0 when all is well (Kling):
+    # that code's path, and the HTTP status each other code means (a request error, said in an
+    # answer of any status; a code not listed is a refused request, 400).
+    envelope: str = ""
+    envelope_statuses: Mapping[str, int] = field(default_factory=dict)
 
     def label_for(self, model: str) -> LabelStyle:
         """How this dialect writes a mention for a shot on ``model``: the model's own spelling
@@ -181,6 +186,19 @@ class Dialect:
         """What a content refusal's code means and whether it is paid ("" for other codes)."""
         found = next((r for prefix, r in self.refusals.items() if code.startswith(prefix)), None)
         return found.note(code) if found is not None else ""
+
+    def envelope_error(self, answer: Mapping[str, Any]) -> int | None:
+        """The HTTP status an enveloped answer's code means when it is not 0 (None: all well,
+        or a wire without an envelope)."""
+        code = get(answer, self.envelope) if self.envelope else 0
+        if code in (0, "0"):
+            return None
+        return self.envelope_statuses.get(str(code), 400)
+
+    def own_code(self, where: str, code: str) -> str:
+        """Its own code for one of the emulator's native codes, said at ``where`` (``submit``,
+        ``task``), else one it uses wherever said, else the native code itself."""
+        return self.own_codes.get(f"{where}:{code}") or self.own_codes.get(code, code)
 
     def submitted(self, answer: Mapping[str, Any]) -> str:
         """The task id of a submit answer, or "" when it has none."""

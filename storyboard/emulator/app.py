@@ -187,6 +187,10 @@ async def clock(request: Request) -> Response:
 
 async def api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    own = gateways.envelope_error(request.url.path, exc.code, exc.message)
+    if own is not None:  # Kling's envelope: {code, message, request_id}
+        return Response(own, status_code=exc.status, headers=exc.headers,
+                        media_type="application/json")
     return JSONResponse({"request_id": new_id(), "code": exc.code, "message": exc.message},
                         status_code=exc.status, headers=exc.headers)
 

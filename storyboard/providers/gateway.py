@@ -27,10 +27,15 @@ from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
 from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits, refuse_assets
 from storyboard.providers.gateway_settings import GatewaySettings
-from storyboard.providers.protocol import ApiKey, json_answer, send
+from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
 
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
+
+
+def _seconds(stamp: float) -> float:
+    """A list item's time in seconds, whether the wire says seconds or milliseconds (Kling)."""
+    return stamp / 1000 if stamp > 1e11 else stamp
 
 
 def hosted_paths(shot: CompiledShot) -> Callable[[MediaRef], MediaRef]:
@@ -125,7 +130,14 @@ class GatewayProvider(BaseProvider):
         response = await send(self._client(), method, self.settings.base_url + path,
                               provider=self.name, what=what, shot=shot, key=self._key,
                               headers=self._auth_headers(shot), **kwargs)
-        return json_answer(response, provider=self.name, what=what, shot=shot, key=self._key)
+        answer = json_answer(response, provider=self.name, what=what, shot=shot, key=self._key)
+        status = self.dialect.envelope_error(answer)
+        if status is not None:  # an envelope whose code says the request failed (Kling)
+            wait = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
+            said = httpx.Response(status, json=answer, headers=wait)
+            raise error_for_response(said, provider=self.name, what=what, shot=shot,
+                                     key=self._key)
+        return answer
 
     def _path(self, template: str, task_id: str) -> str:
         return template.format(task_id=quote(task_id, safe=""))
@@ -212,7 +224,7 @@ class GatewayProvider(BaseProvider):
         matches = [item for item in items
                    if isinstance(item, dict) and (item.get("task_id") or item.get("id"))
                    and str(get(item, self.dialect.answers.item_prompt) or "").strip() == prompt]
-        dated = [(m["created_at"], n, m) for n, m in enumerate(matches)
+        dated = [(_seconds(m["created_at"]), n, m) for n, m in enumerate(matches)
                  if isinstance(m.get("created_at"), int | float)]
         if dated:  # newest first; in one second, the later listed
             matches = [m for when, _, m in sorted(dated, key=lambda d: d[:2], reverse=True)
