@@ -63,6 +63,13 @@ OWN_CODES = {"submit:DataInspectionFailed": "InputTextSensitiveContentDetected",
              "task:InternalError": "InternalServiceError"}
 
 
+# What a listed task shows of its submit (vendors.md 2: a real answer's fields; the list's items
+# are task objects, with no prompt): a lost submit is the one task listed since it was sent that
+# shows all of these as its body sent them.
+LISTED = {"model": "model", "duration": "duration", "resolution": "resolution",
+          "ratio": "ratio", "seed": "seed"}
+
+
 def _random_seed(seed: Any) -> Any:
     """Ark's seed -1 (a random one) as no seed at all; storyboard itself never sends it."""
     return None if seed == -1 else seed
@@ -77,12 +84,14 @@ def _dialect(target_name: str, key_env: str) -> Dialect:
                 "watermark": "watermark", "audio": "generate_audio"},
         answers=Answers(task_id="id", status="status", video_url="content.video_url",
                         code="error.code", message="error.message", items="items",
-                        tokens="usage.completion_tokens"),
+                        tokens="usage.completion_tokens", item_prompt="", total="total",
+                        item_fields=LISTED),
         media=media, unmedia=unmedia, key_env=key_env, base_url=ARK_HOSTS[target_name],
         formats={"resolution": str.lower},
         unformats={"resolution": str.upper, "seed": _random_seed}, shape=to_content,
         refusals=REFUSALS,
-        own_codes=OWN_CODES)
+        own_codes=OWN_CODES, list_filters={"filter.model": "model"},
+        list_pages=("page_num", "page_size"))
 
 
 DIALECT = _dialect("ark", "ARK_API_KEY")

@@ -211,12 +211,43 @@ async def list_tasks(request: Request) -> Response:
     dialect = _dialect(request)
     _check_auth(request, dialect)
     service = _service(request)
+    if not dialect.answers.item_prompt:  # Ark: task objects, filtered, page by page
+        return JSONResponse(_paged(dialect, service, request))
     items = [_listed(dialect, task) for task in service.table.tasks.values()]
     out: dict[str, Any] = {}
     put(out, dialect.answers.items, items)
     if dialect.envelope:
         out = {"code": 0, "message": "SUCCEED", "request_id": new_id(), **out}
     return JSONResponse(out)
+
+
+ARK_PAGE_SIZE = 10  # Ark's page size when none is asked (B2 names no default: a guess)
+
+
+def _paged(dialect: Dialect, service: Service, request: Request) -> dict[str, Any]:
+    """Ark's list (vendors.md 2, its SDK's ``tasks.list``): every task as its query answers it,
+    newest first, filtered by ``filter.model``, ``filter.status`` and ``filter.task_ids``, one
+    page (``page_num`` from 1, ``page_size``) with the ``total`` that match."""
+    query = request.query_params
+    ids = set(query.getlist("filter.task_ids"))
+    model, word = query.get("filter.model"), query.get("filter.status")
+    origin = str(request.base_url).rstrip("/")
+    answers = [state_answer(dialect, service, task.task_id, origin)
+               for task in sorted(service.table.tasks.values(), key=lambda t: -t.created)
+               if (not model or task.submission.model == model)
+               and (not ids or task.task_id in ids)]
+    answers = [a for a in answers if not word or a.get("status") == word]
+    size = _whole(query.get("page_size"), ARK_PAGE_SIZE)
+    start = (_whole(query.get("page_num"), 1) - 1) * size
+    return {"total": len(answers), "items": answers[start:start + size]}
+
+
+def _whole(text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise invalid(f"page_num and page_size must be whole numbers from 1, not {text!r}")
+    return int(text)
 
 
 def _listed(dialect: Dialect, task: Task) -> dict[str, Any]:
@@ -322,9 +353,12 @@ def _tokens(dialect: Dialect, task: Task) -> dict[str, Any]:
     """Ark's task fields: model, unix times, and once it succeeded the tokens it bills (output
     seconds at the size's tokens a second; the reference videos' seconds are not measured)."""
     sub = task.submission
+    # A seed not sent is one the service drew: told, as Ark tells it (here from the task id).
+    seed = sub.seed if sub.seed is not None else int(task.task_id.encode().hex()[-8:], 16)
     out: dict[str, Any] = {"model": sub.model, "created_at": int(task.created),
                            "updated_at": int(time.time()), "duration": sub.duration,
-                           "resolution": sub.resolution.lower(), "ratio": sub.ratio}
+                           "resolution": sub.resolution.lower(), "ratio": sub.ratio,
+                           "seed": seed}
     if task.status == TaskStatus.SUCCEEDED and (sub.resolution, sub.ratio) in SEEDANCE_SIZES:
         tokens = tokens_per_second(sub.resolution, sub.ratio) * sub.duration
         put(out, dialect.answers.tokens, tokens)
