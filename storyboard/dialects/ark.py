@@ -5,7 +5,9 @@ prompt as the first ``text`` item, then each picture, video and audio as an item
 top-level ``resolution`` in lower case, ``ratio``, ``duration``, ``seed``, ``watermark`` and
 ``generate_audio``; the answer is ``{id}``, a query ``{id, status, content: {video_url}, error}``.
 Prompts name references per kind in array order ("Image 1", "Video 1", "Audio 1", the official
-example's form). Ark reads each key from its own variable: a CN key does not open ModelArk.
+example's form). Ark reads each key from its own variable: a CN key does not open ModelArk. Its
+list (``filter.model``, ``page_num``, ``page_size``; ``{items, total}``) shows no prompt: a lost
+submit is matched by the settings it does show (``LISTED``).
 """
 
 from __future__ import annotations
