@@ -133,16 +133,17 @@ class CompileChecks:
                 f"{model.source('limits')} limit)"), code="model-file"))
 
     def _file_problem(self, model: Model, role: str, path: Path) -> str | None:
+        video = model.file_rules.get(role) if role == "reference_video" else None
+        image = model.image_rule if role in IMAGE_ROLES else None
+        if video is None and image is None:
+            return None  # most models: the file check's general limits alone
         try:
             facts = self.cache.facts(path)
         except MediaError:
             return None  # said already, as a missing or unreadable file
-        rule = model.file_rules.get(role) if role == "reference_video" else None
-        if rule is not None:
-            return rule.problem(facts.seconds, facts.size)
-        if model.image_rule is None or role not in IMAGE_ROLES:
-            return None
-        image = model.image_rule
+        if video is not None:
+            return video.problem(facts.seconds, facts.size)
+        assert image is not None
         if self.gateway is not None and 0 < self.gateway[0].limits.image_max_mb <= image.max_mb:
             image = replace(image, max_mb=0)  # the gateway's own size check says it
         return image.problem(facts.width, facts.height, facts.size)
