@@ -122,3 +122,17 @@ def test_plan_compare_lists_the_shot_a_picture_keeps_from_a_model(tmp_path: Path
                for r in said)
     ballad = next(r for r in said if r["shot"] == "ep01/ballad")
     assert ballad["where"].endswith("episodes/01-first-meeting.yaml:6:5")
+
+
+def test_the_capability_table_shows_each_models_picture_limits() -> None:
+    from storyboard.targets.models import HAPPYHORSE_R2V, KLING_V3_OMNI, MINIMAX_H3, WAN27_R2V
+    from storyboard.targets.table import model_row, models_markdown
+
+    assert model_row(KLING_V3_OMNI)["image_rule"] == ">= 300 px short side, 1:2.5..2.5:1, <= 10 MB"
+    assert model_row(MINIMAX_H3)["image_rule"] == "256-5760 px, 1:2.5..2.5:1, <= 30 MB"
+    assert model_row(WAN27_R2V)["image_rule"] is None
+    assert model_row(KLING_V3_OMNI)["files"]["reference_video"]["seconds"] == [3, 10]
+    table = models_markdown()
+    assert "file limits" in table and "images >= 400 px short side, <= 20 MB" in table
+    assert HAPPYHORSE_R2V.source("limits") == "official"
+    assert KLING_V3_OMNI.source("limits") == "third-party"

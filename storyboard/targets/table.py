@@ -183,7 +183,7 @@ MODEL_COLUMNS: tuple[Column, ...] = (
     ("references", lambda r: _span(r["references"])),
     ("voices", lambda r: r["voices"]),
     ("frames", _frames),
-    ("frame files", _files),
+    ("file limits", _files),
     ("duration", _duration),
     ("resolutions", lambda r: ", ".join(r["resolutions"])),
     ("ratios", lambda r: ", ".join(r["ratios"]) or "the first frame's"),
