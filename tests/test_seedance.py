@@ -279,6 +279,7 @@ def test_two_tasks_a_lost_submit_could_be_stop_it_unpaid_again(
     assert (only.state, only.code) == ("pending", "AmbiguousTask"), only
     mine = lost_task_id(emu, "waves twice")
     assert other in only.message and mine in only.message
+    assert "2 task(s) with its model, duration, resolution, ratio and seed" in only.message
     where = f"{tmp_path / 'lost'} ep01/a"
     assert f"`storyboard task adopt {where} TASK_ID` (one of " in only.message
     assert f"`storyboard task forget {where}`" in only.message
