@@ -579,3 +579,28 @@ def test_videoedit_without_a_duration_keeps_the_length_of_the_video_it_edits(
     done, info = finished(http, body, tmp_path, **RESOLVE)
     assert info.duration == pytest.approx(4.0, abs=0.1)
     assert (done["usage"]["input_video_duration"], done["usage"]["output_video_duration"]) == (4, 4)
+
+
+@pytest.mark.parametrize(("model", "item", "size", "said"), [
+    (HH_R2V, IMAGE, (256, 256), "256x256 pixels; expected its short side at least 400 px"),
+    (HH_I2V, FIRST, (300, 800), "longer than 1:2.5"),
+    (H3, H3_IMAGE, (240, 320), "short side at least 256 px"),
+])
+def test_an_uploaded_picture_its_model_cannot_take_fails_the_task_unpaid(
+        http: httpx.Client, make_media: Callable[..., Path], tmp_path: Path, model: str,
+        item: dict[str, str], size: tuple[int, int], said: str) -> None:
+    """The emulator holds an uploaded picture to the model's ``image_rule``, as ``check`` does."""
+    small = uploaded(http, model, make_media("image", tmp_path / "small.png", width=size[0],
+                                             height=size[1]))
+    fine = uploaded(http, model, make_media("image", tmp_path / "fine.png", width=400,
+                                            height=400))
+    extra = {"resolution": "768P"} if model == H3 else {}
+    refused = http.post(SUBMIT, json=make_body(model, [{**item, "url": small}], **extra),
+                        headers=RESOLVE)
+    done = wait_for(http, refused.json()["output"]["task_id"])["output"]
+    assert (done["task_status"], done["code"]) == ("FAILED", "InvalidParameter"), done
+    assert said in done["message"] and "input.media[0]" in done["message"]
+    taken = http.post(SUBMIT, json=make_body(model, [{**item, "url": fine}], **extra),
+                      headers=RESOLVE)
+    assert wait_for(http, taken.json()["output"]["task_id"])["output"]["task_status"] == \
+        "SUCCEEDED"
