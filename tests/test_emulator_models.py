@@ -15,6 +15,7 @@ import pytest
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.media import ffmpeg
+from storyboard.targets.gateways import DASHSCOPE
 from storyboard.targets.models import MODELS, family, model_of
 from tests.emulator_helpers import wait_for
 
@@ -224,8 +225,27 @@ def test_each_model_refuses_what_it_does_not_take(idle_http: httpx.Client, idle:
 
 def test_every_declared_model_is_served(idle_http: httpx.Client) -> None:
     assert set(FIRST_MEDIA) == set(MODELS)  # a new declaration needs a row in these tables
-    for model in MODELS:
+    for model in DASHSCOPE.models:
         assert idle_http.post(SUBMIT, json=make_body(model)).status_code == 200, model
+
+
+def test_the_native_endpoint_refuses_models_served_elsewhere_as_unknown(
+        idle: EmulatorServer, idle_http: httpx.Client) -> None:
+    """Seedance (Ark), Kling (Kling's API), any model no DashScope target sells: DashScope's own
+    answer to an id it does not know, as for a made-up one; nothing is submitted."""
+    elsewhere = [m for m in MODELS if m not in DASHSCOPE.models]
+    assert {"doubao-seedance-2-0-260128", "dreamina-seedance-2-0-260128",
+            "kling-v3-omni"} <= set(elsewhere)
+    before = idle.stats()["submissions"]["total"]
+    made_up = idle_http.post(SUBMIT, json={**make_body(R2V), "model": "wan9-video"})
+    for model in elsewhere:
+        answer = idle_http.post(SUBMIT, json=make_body(model))
+        assert answer.status_code == made_up.status_code == 400, model
+        assert {k: v for k, v in answer.json().items() if k != "request_id"} == \
+            {"code": "InvalidParameter", "message": "Model not exist."}
+        policy = idle_http.get("/uploads", params={"action": "getPolicy", "model": model})
+        assert (policy.status_code, policy.json()["code"]) == (400, "InvalidParameter")
+    assert idle.stats()["submissions"]["total"] == before
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -297,7 +317,7 @@ def uploaded(http: httpx.Client, model: str, path: Path) -> str:
 
 
 def test_upload_policies_for_every_model_and_no_other(idle_http: httpx.Client) -> None:
-    for model in (*MODELS, "wan2.7-r2v-2026-06-12", "wan3.0-video-2026-08-24"):
+    for model in (*DASHSCOPE.models, "wan2.7-r2v-2026-06-12", "wan3.0-video-2026-08-24"):
         assert policy(idle_http, model)["upload_dir"]
     unknown = idle_http.get("/uploads", params={"action": "getPolicy", "model": "wan9-video"})
     assert (unknown.status_code, unknown.json()["code"]) == (400, "InvalidParameter")
@@ -421,7 +441,7 @@ def test_gateway_dialects_refuse_other_models(idle: EmulatorServer, name: str) -
 # --- what storyboard compiles, the emulator accepts ------------------------------------------
 
 
-@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize("model", sorted(DASHSCOPE.models))
 def test_the_compiled_native_body_of_each_model_is_accepted(
         idle_http: httpx.Client, tmp_path: Path, make_media: Callable[..., Path],
         model: str) -> None:
@@ -559,3 +579,28 @@ def test_videoedit_without_a_duration_keeps_the_length_of_the_video_it_edits(
     done, info = finished(http, body, tmp_path, **RESOLVE)
     assert info.duration == pytest.approx(4.0, abs=0.1)
     assert (done["usage"]["input_video_duration"], done["usage"]["output_video_duration"]) == (4, 4)
+
+
+@pytest.mark.parametrize(("model", "item", "size", "said"), [
+    (HH_R2V, IMAGE, (256, 256), "256x256 pixels; expected its short side at least 400 px"),
+    (HH_I2V, FIRST, (300, 800), "longer than 1:2.5"),
+    (H3, H3_IMAGE, (240, 320), "short side at least 256 px"),
+])
+def test_an_uploaded_picture_its_model_cannot_take_fails_the_task_unpaid(
+        http: httpx.Client, make_media: Callable[..., Path], tmp_path: Path, model: str,
+        item: dict[str, str], size: tuple[int, int], said: str) -> None:
+    """The emulator holds an uploaded picture to the model's ``image_rule``, as ``check`` does."""
+    small = uploaded(http, model, make_media("image", tmp_path / "small.png", width=size[0],
+                                             height=size[1]))
+    fine = uploaded(http, model, make_media("image", tmp_path / "fine.png", width=400,
+                                            height=400))
+    extra = {"resolution": "768P"} if model == H3 else {}
+    refused = http.post(SUBMIT, json=make_body(model, [{**item, "url": small}], **extra),
+                        headers=RESOLVE)
+    done = wait_for(http, refused.json()["output"]["task_id"])["output"]
+    assert (done["task_status"], done["code"]) == ("FAILED", "InvalidParameter"), done
+    assert said in done["message"] and "input.media[0]" in done["message"]
+    taken = http.post(SUBMIT, json=make_body(model, [{**item, "url": fine}], **extra),
+                      headers=RESOLVE)
+    assert wait_for(http, taken.json()["output"]["task_id"])["output"]["task_status"] == \
+        "SUCCEEDED"

@@ -11,22 +11,31 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from test_models import compiled, errors, series
 from test_run_status_words import KEY, a_shot, provider_for, serve
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
-from storyboard.errors import AuthError, StoryboardError
+from storyboard.errors import (
+    AuthError,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    StoryboardError,
+)
 from storyboard.language.compile import compile_lenient
 from storyboard.language.limits import scene_problems
 from storyboard.language.request import CompiledShot, Scene
 from storyboard.language.series import load_source
+from storyboard.providers.gateway import GatewayProvider
 from storyboard.run import render
 from storyboard.run.model import RunOptions, RunResult
 from storyboard.targets import tokens
@@ -190,9 +199,9 @@ def test_a_refused_task_fails_named_and_free(
     shot = result.shots[0]
     assert shot.state == "failed", result.shots
     text = json.dumps(shot.__dict__, default=str)
-    assert "DataInspectionFailed" in text
+    assert "1301" in text  # Kling's own code for a content refusal
     assert not shot.cost  # Kling bills no failed task (gateways' default would bill this one)
-    assert classify_failure("kling", "DataInspectionFailed", "", stage="render").content
+    assert classify_failure("kling", "1301", "", stage="render").content
 
 
 # -- check, at the line; the neutral series' golden body ----------------------------------------
@@ -249,5 +258,113 @@ def test_a_refused_submit_is_named_and_nothing_is_paid(
     emu.script("submit:moderation")  # refused before a task exists
     result = run_kling(emu, tmp_path, kling_shot(tmp_path, make_media))
     shot = result.shots[0]
-    assert shot.state == "failed" and "DataInspectionFailed" in str(shot), result.shots
+    assert shot.state == "failed" and "1301" in str(shot), result.shots
     assert emu.stats()["submissions"]["total"] == 0 and not shot.cost
+
+
+# -- Kling's envelope, both sides (issue 49, vendors.md section 4) --------------------------------
+
+DATA_KEYS = {"task_id", "task_status", "task_status_msg", "task_info", "task_result",
+             "created_at", "updated_at"}
+
+
+def kling_http(emu: EmulatorServer) -> httpx.Client:
+    token = tokens.sign("ak-test", KEY)
+    return httpx.Client(base_url=emu.gateway_url("kling"), timeout=10,
+                        headers={"Authorization": f"Bearer {token}"})
+
+
+def kling_body(tmp_path: Path, make_media: Any) -> dict[str, Any]:
+    return KLING.body(kling_shot(tmp_path, make_media).request, url_for)
+
+
+def test_every_route_answers_in_klings_envelope(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    with kling_http(emu) as http:
+        made = http.post("/v1/videos/omni-video", json=kling_body(tmp_path, make_media)).json()
+        task_id = made["data"]["task_id"]
+        done = wait_until(http, task_id, "succeed")
+        listed = http.get("/v1/videos/omni-video").json()
+    for answer in (made, done, listed):
+        assert (answer["code"], answer["message"]) == (0, "SUCCEED") and answer["request_id"]
+    assert set(made["data"]) == DATA_KEYS and made["data"]["task_status"] == "submitted"
+    assert made["data"]["task_info"] == {"external_task_id": ""}
+    assert set(done["data"]) == DATA_KEYS
+    [video] = done["data"]["task_result"]["videos"]
+    assert set(video) == {"id", "url", "duration"} and video["duration"] == "5"
+    created, updated = done["data"]["created_at"], done["data"]["updated_at"]
+    assert 1e12 < created <= updated  # milliseconds
+    [item] = listed["data"]
+    assert item["task_id"] == task_id and set(item) >= DATA_KEYS
+
+
+def wait_until(http: httpx.Client, task_id: str, word: str) -> dict[str, Any]:
+    for _ in range(100):
+        answer = http.get(f"/v1/videos/omni-video/{task_id}").json()
+        if answer["data"]["task_status"] == word:
+            return dict(answer)
+        time.sleep(0.1)
+    raise AssertionError(f"task {task_id} never became {word}")
+
+
+@pytest.mark.parametrize(("fault", "status", "code"), [
+    (None, 400, 1201), ("submit:429", 429, 1302), ("submit:500", 500, 5000),
+    ("submit:503", 503, 5001), ("submit:moderation", 400, 1301),
+    ("submit:refused=image", 400, 1301)])
+def test_errors_are_klings_code_envelopes(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any, fault: str | None, status: int,
+        code: int) -> None:
+    body = kling_body(tmp_path, make_media)
+    if fault is None:
+        body["aspect_ratio"] = "4:3"  # a parameter Kling refuses
+    else:
+        emu.script(fault)
+    with kling_http(emu) as http:
+        answer = http.post("/v1/videos/omni-video", json=body)
+    assert answer.status_code == status
+    said = answer.json()
+    assert set(said) == {"code", "message", "request_id"} and said["code"] == code, said
+    assert emu.stats()["submissions"]["total"] == 0
+
+
+def test_an_unknown_task_is_klings_1203(emu: EmulatorServer) -> None:
+    with kling_http(emu) as http:
+        answer = http.get("/v1/videos/omni-video/no-such-task")
+    assert (answer.status_code, answer.json()["code"]) == (404, 1203)
+
+
+class Enveloped(httpx.AsyncBaseTransport):
+    """Kling answering HTTP 200 with a code that is not 0 (the envelope alone says it failed)."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        self.calls = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        return httpx.Response(200, json={"code": self.code, "message": "said in the envelope",
+                                         "request_id": "r-1"})
+
+
+@pytest.mark.parametrize(("code", "error"), [
+    (1201, RequestRejected), (1301, RequestRejected), (1302, RateLimited),
+    (1303, RateLimited), (5000, ServerError), (1000, AuthError)])
+def test_the_transport_reads_a_failed_envelope_at_http_200(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch, code: int,
+        error: type[Exception]) -> None:
+    monkeypatch.setenv("KLING_ACCESS_KEY", "ak-test")
+    monkeypatch.setenv("KLING_SECRET_KEY", KEY)
+    transport = Enveloped(code)
+    provider = GatewayProvider.from_settings(KLING, {
+        "base_url": "http://kling.test", "media_base_url": CDN}, tmp_path, transport=transport)
+    shot = kling_shot(tmp_path, make_media)
+
+    async def go() -> None:
+        try:
+            await provider.submit(shot, None)
+        finally:
+            await provider.aclose()
+    with pytest.raises(error) as caught:
+        asyncio.run(go())
+    assert getattr(caught.value, "code", None) == str(code)
+    assert "said in the envelope" in str(caught.value)

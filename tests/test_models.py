@@ -138,8 +138,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
 
 def series(root: Path, make_media: Callable[..., Path], model: str, shot: str | None = None
            ) -> Path:
-    make_media("image", root / "media" / "mia.png", width=320, height=320)
-    make_media("image", root / "media" / "guitar.png", width=256, height=256, color="brown")
+    make_media("image", root / "media" / "mia.png", width=480, height=480)
+    make_media("image", root / "media" / "guitar.png", width=400, height=400, color="brown")
     make_media("video", root / "media" / "sam.mp4", width=320, height=240, seconds=2.0)
     make_media("voice", root / "media" / "mia.wav", seconds=2.0)
     if shot is None:

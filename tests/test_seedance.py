@@ -13,9 +13,11 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from test_run_status_words import run
 from test_vendor_models import url_for
@@ -216,27 +218,98 @@ def test_expired_is_a_failure_and_an_unknown_word_never_ends_a_task() -> None:
     assert ark.task_state({"id": "cgt-3", "status": "paused"}).status is TaskStatus.UNKNOWN
 
 
-def test_submit_poll_download_and_a_lost_submit_is_never_paid_twice(
+def seeded(shot: CompiledShot, seed: int, words: str = "") -> CompiledShot:
+    """``shot`` with its own seed (a setting Ark's list shows), and other words if given."""
+    request = replace(shot.request, seed=seed)
+    if words:
+        request = replace(request, tokens=(MIA, words), prompt=write((MIA, words)))
+    return replace(shot, request=request)
+
+
+def outside_task(emu: EmulatorServer, shot: CompiledShot) -> str:
+    """A task another client of the account makes (storyboard's journal and ledger never hear
+    of it), with ``shot``'s settings."""
+    body = DIALECTS["ark"].body(shot.request, url_for)
+    answer = httpx.post(emu.gateway_url("ark") + "/contents/generations/tasks", json=body,
+                        headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
+def lost_task_id(emu: EmulatorServer, words: str) -> str:
+    return next(t.task_id for t in emu.service.table.tasks.values()
+                if t.submission.prompt.endswith(words))
+
+
+def test_a_lost_submit_is_found_by_its_settings_and_paid_once(
         emu: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
     events: list[ShotEvent] = []
-    done = run(emu, "ark", tmp_path / "ok", a_shot(tmp_path / "ok", make_media, " waves"), events)
+    known = seeded(a_shot(tmp_path / "ok", make_media, " waves"), 101)
+    done = run(emu, "ark", tmp_path / "ok", known, events)
     assert [s.state for s in done.shots] == ["done"] and done.submits == 1
     task = next(t for t in emu.service.table.tasks.values() if t.submission.prompt.endswith(
         "Image 1 waves") and t.submission.model == SEEDANCE_20_ARK.id)
     assert task.submission.media[0]["type"] == "reference_image"
+    lost = seeded(a_shot(tmp_path / "lost", make_media, " waves, its answer lost"), 101)
+    outside_task(emu, seeded(lost, 102, " hums"))  # another seed: never this submit's task
+    nods = seeded(lost, 101, " nods")
+    outside_task(emu, replace(nods, request=replace(nods.request, duration=5)))  # another length
     before = emu.stats()["submissions"]["total"]
     emu.script("submit:lost")
-    lost = a_shot(tmp_path / "lost", make_media, " waves, its answer lost")
     first = run(emu, "ark", tmp_path / "lost", lost, events, reconcile_delay=0.0,
                 request_timeout=5.0)
     (only,) = first.shots
-    # Ark's list names no prompt: the task cannot be told apart, so the shot stops, unpaid again.
+    # Ark's list shows no prompt: the one task since the submit with its model, length,
+    # resolution, ratio and seed (the other shot's task is known to the ledger) is adopted.
+    assert only.state == "done", only
+    assert only.task_id == lost_task_id(emu, "its answer lost")
+    assert emu.stats()["submissions"]["total"] == before + 1  # never sent again
+
+
+def test_two_tasks_a_lost_submit_could_be_stop_it_unpaid_again(
+        emu: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    events: list[ShotEvent] = []
+    lost = seeded(a_shot(tmp_path / "lost", make_media, " waves twice"), 202)
+    other = outside_task(emu, seeded(lost, 202, " bows"))  # same settings, another prompt
+    before = emu.stats()["submissions"]["total"]
+    emu.script("submit:lost")
+    first = run(emu, "ark", tmp_path / "lost", lost, events, reconcile_delay=0.0,
+                request_timeout=5.0)
+    (only,) = first.shots
     assert (only.state, only.code) == ("pending", "AmbiguousTask"), only
-    assert "task adopt" in only.message
+    mine = lost_task_id(emu, "waves twice")
+    assert other in only.message and mine in only.message
+    assert "2 task(s) with its model, duration, resolution, ratio and seed" in only.message
+    where = f"{tmp_path / 'lost'} ep01/a"
+    assert f"`storyboard task adopt {where} TASK_ID` (one of " in only.message
+    assert f"`storyboard task forget {where}`" in only.message
     emu.clear_faults()
     again = run(emu, "ark", tmp_path / "lost", lost, events, reconcile_delay=0.0)
     assert again.submits == 0 and again.shots[0].code == "AmbiguousTask"
-    assert emu.stats()["submissions"]["total"] == before + 1
+    assert emu.stats()["submissions"]["total"] == before + 1  # nothing paid twice
+
+
+def test_a_list_too_long_to_read_whole_is_no_answer(
+        emu: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the pages it reads, the list cannot say "none": the lookup fails, never resubmits."""
+    from storyboard.errors import ListUnavailable
+    from storyboard.providers import gateway as gateway_module
+
+    shot = seeded(a_shot(tmp_path, make_media, " waits"), 303)
+    for n in range(3):
+        outside_task(emu, seeded(shot, 400 + n))
+    monkeypatch.setattr(gateway_module, "PAGE_SIZE", 1)
+    monkeypatch.setattr(gateway_module, "LIST_PAGES", 2)
+    provider = gateway(emu, "ark", tmp_path)
+
+    async def go() -> None:
+        try:
+            await provider.find(shot, 0.0)
+        finally:
+            await provider.aclose()
+    with pytest.raises(ListUnavailable, match="past 2 pages of 1"):
+        asyncio.run(go())
 
 
 def test_the_key_goes_only_to_its_own_host(tmp_path: Path) -> None:

@@ -75,3 +75,32 @@ def test_the_sdk_is_refused_a_resolution_seedance_does_not_render(emu: EmulatorS
     with pytest.raises(ArkBadRequestError, match="resolution must be one of 480p, 720p"):
         client(emu).content_generation.tasks.create(model=SEEDANCE_20_ARK.id, content=CONTENT,
                                                     duration=4, resolution="1080p")
+
+
+def test_the_sdk_lists_tasks_by_model_page_status_and_id(emu: EmulatorServer) -> None:
+    """``tasks.list``: Ark's filters and pages, the items task objects without their prompts
+    (what a lost submit is matched by: model, times, duration, resolution, ratio, seed)."""
+    ark = client(emu)
+    made = [ark.content_generation.tasks.create(
+        model=SEEDANCE_20_ARK.id, content=CONTENT, resolution="480p", ratio="9:16",
+        duration=5, seed=900 + n).id for n in range(3)]
+    everything = ark.content_generation.tasks.list(model=SEEDANCE_20_ARK.id, page_size=100)
+    assert everything.total == len(everything.items) >= 3
+    assert {t.id for t in everything.items} >= set(made)
+    first = ark.content_generation.tasks.list(model=SEEDANCE_20_ARK.id, page_num=1, page_size=2)
+    second = ark.content_generation.tasks.list(model=SEEDANCE_20_ARK.id, page_num=2,
+                                               page_size=2)
+    assert len(first.items) == 2 and first.total == everything.total
+    assert not {t.id for t in first.items} & {t.id for t in second.items}
+    assert [t.id for t in first.items] == [t.id for t in everything.items[:2]]  # newest first
+    [one] = ark.content_generation.tasks.list(task_ids=[made[1]]).items
+    assert (one.model, one.duration, one.resolution, one.ratio, one.seed) == (
+        SEEDANCE_20_ARK.id, 5, "480p", "9:16", 901)
+    assert one.created_at <= one.updated_at and "prompt" not in one.model_dump()
+    assert ark.content_generation.tasks.list(model="doubao-seedance-9-9").total == 0
+    deadline = time.monotonic() + 30
+    while ark.content_generation.tasks.get(task_id=made[2]).status != "succeeded":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    succeeded = ark.content_generation.tasks.list(task_ids=made, status="succeeded").items
+    assert made[2] in {t.id for t in succeeded}

@@ -58,8 +58,8 @@ def test_each_new_model_renders_and_is_billed_by_its_own_rule(
         tmp_path: Path, emulator: Emulator,  # noqa: F811
         make_media: Callable[..., Path]) -> None:
     series = tmp_path / "vendors"
-    make_media("image", series / "media" / "mia.png", width=320, height=320)
-    make_media("image", series / "media" / "hat.png", width=256, height=256, color="brown")
+    make_media("image", series / "media" / "mia.png", width=400, height=400)
+    make_media("image", series / "media" / "hat.png", width=400, height=400, color="brown")
     make_media("voice", series / "media" / "song.wav", seconds=3.0)
     make_media("video", series / "media" / "take.mp4", width=320, height=240, seconds=4.0)
     make_media("video", series / "media" / "sam.mp4", width=320, height=240, seconds=2.0)

@@ -5,7 +5,9 @@ prompt as the first ``text`` item, then each picture, video and audio as an item
 top-level ``resolution`` in lower case, ``ratio``, ``duration``, ``seed``, ``watermark`` and
 ``generate_audio``; the answer is ``{id}``, a query ``{id, status, content: {video_url}, error}``.
 Prompts name references per kind in array order ("Image 1", "Video 1", "Audio 1", the official
-example's form). Ark reads each key from its own variable: a CN key does not open ModelArk.
+example's form). Ark reads each key from its own variable: a CN key does not open ModelArk. Its
+list (``filter.model``, ``page_num``, ``page_size``; ``{items, total}``) shows no prompt: a lost
+submit is matched by the settings it does show (``LISTED``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,13 @@ OWN_CODES = {"submit:DataInspectionFailed": "InputTextSensitiveContentDetected",
              "task:InternalError": "InternalServiceError"}
 
 
+# What a listed task shows of its submit (vendors.md 2: a real answer's fields; the list's items
+# are task objects, with no prompt): a lost submit is the one task listed since it was sent that
+# shows all of these as its body sent them.
+LISTED = {"model": "model", "duration": "duration", "resolution": "resolution",
+          "ratio": "ratio", "seed": "seed"}
+
+
 def _random_seed(seed: Any) -> Any:
     """Ark's seed -1 (a random one) as no seed at all; storyboard itself never sends it."""
     return None if seed == -1 else seed
@@ -77,12 +86,14 @@ def _dialect(target_name: str, key_env: str) -> Dialect:
                 "watermark": "watermark", "audio": "generate_audio"},
         answers=Answers(task_id="id", status="status", video_url="content.video_url",
                         code="error.code", message="error.message", items="items",
-                        tokens="usage.completion_tokens"),
+                        tokens="usage.completion_tokens", item_prompt="", total="total",
+                        item_fields=LISTED),
         media=media, unmedia=unmedia, key_env=key_env, base_url=ARK_HOSTS[target_name],
         formats={"resolution": str.lower},
         unformats={"resolution": str.upper, "seed": _random_seed}, shape=to_content,
         refusals=REFUSALS,
-        own_codes=OWN_CODES)
+        own_codes=OWN_CODES, list_filters={"filter.model": "model"},
+        list_pages=("page_num", "page_size"))
 
 
 DIALECT = _dialect("ark", "ARK_API_KEY")

@@ -52,6 +52,10 @@ class Answers:
     submitted_id: str = ""  # the submit answer's task id, when not at ``task_id``
     items: str = "data"  # the list of a list answer
     item_prompt: str = "prompt"  # an item's prompt (for reconciling a lost submit)
+    # A list that shows no prompt (Ark): each neutral parameter the items show, by its path in an
+    # item, as the body sends it (``resolution`` lower case); a lost submit matches by these.
+    item_fields: Mapping[str, str] = field(default_factory=dict)
+    total: str = ""  # a list answer's count of every matching task, across its pages
     tokens: str = ""  # where a finished task's billed tokens are (a wire that bills tokens)
 
 
@@ -97,6 +101,15 @@ class Dialect:
     # Its own code for the emulator's native ones, by where they are said (``submit:CODE``,
     # ``task:CODE``); its error bodies wrap them as ``{"error": {code, message}}``.
     own_codes: Mapping[str, str] = field(default_factory=dict)
+    # A wire whose every answer is an envelope with a code that is 0 when all is well (Kling):
+    # that code's path, and the HTTP status each other code means (a request error, said in an
+    # answer of any status; a code not listed is a refused request, 400).
+    envelope: str = ""
+    envelope_statuses: Mapping[str, int] = field(default_factory=dict)
+    # A list asked by filter and page (Ark): each query parameter with the neutral parameter it
+    # filters by, and the page number's and size's names ("" : one answer lists every task).
+    list_filters: Mapping[str, str] = field(default_factory=dict)
+    list_pages: tuple[str, str] = ("", "")
 
     def label_for(self, model: str) -> LabelStyle:
         """How this dialect writes a mention for a shot on ``model``: the model's own spelling
@@ -181,6 +194,34 @@ class Dialect:
         """What a content refusal's code means and whether it is paid ("" for other codes)."""
         found = next((r for prefix, r in self.refusals.items() if code.startswith(prefix)), None)
         return found.note(code) if found is not None else ""
+
+    def listed_like(self, request: ShotRequest, item: Mapping[str, Any]) -> bool:
+        """Whether a listed task (of a list without prompts) shows every setting ``request``
+        sends as this dialect sends it; a ratio left to the service (``adaptive``) and a
+        setting not sent (no seed) match any."""
+        values = self.sent_values(request)
+        return all(str(get(item, path)) == str(values[name])
+                   for name, path in self.answers.item_fields.items()
+                   if values.get(name) not in (None, "adaptive"))
+
+    def sent_values(self, request: ShotRequest) -> dict[str, Any]:
+        """The neutral parameters as this dialect writes them in a body (its ``formats``)."""
+        values = neutral_values(request, self.label_for(request.model))
+        return {name: self.formats[name](value) if name in self.formats and value is not None
+                else value for name, value in values.items()}
+
+    def envelope_error(self, answer: Mapping[str, Any]) -> int | None:
+        """The HTTP status an enveloped answer's code means when it is not 0 (None: all well,
+        or a wire without an envelope)."""
+        code = get(answer, self.envelope) if self.envelope else 0
+        if code in (0, "0"):
+            return None
+        return self.envelope_statuses.get(str(code), 400)
+
+    def own_code(self, where: str, code: str) -> str:
+        """Its own code for one of the emulator's native codes, said at ``where`` (``submit``,
+        ``task``), else one it uses wherever said, else the native code itself."""
+        return self.own_codes.get(f"{where}:{code}") or self.own_codes.get(code, code)
 
     def submitted(self, answer: Mapping[str, Any]) -> str:
         """The task id of a submit answer, or "" when it has none."""

@@ -71,6 +71,25 @@ def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+# Kling's envelope codes (vendors.md section 4, a reseller's list: third-party): 1200..1203 the
+# request (its parameters, method, the resource), 1301 content safety, 1302 rate, 1303
+# concurrency or resource pack, 5000..5002 the server. The HTTP status each comes with is not
+# documented: storyboard's guess, 404 for a missing resource, 429 for rate and concurrency, 5xx
+# for the server, 400 for the rest. Its auth and balance codes were not found: 401 answers
+# ``1000``, a guess (the status decides what the transport does).
+STATUSES = {"1000": 401, "1203": 404, "1302": 429, "1303": 429, "5000": 500, "5001": 503,
+            "5002": 504}
+# The emulator's native codes in Kling's words (a request error, wherever said).
+OWN_CODES = {"InvalidParameter": "1201", "BadRequest.EmptyModel": "1201", "NotFound": "1203",
+             "Unauthorized": "1000", "DataInspectionFailed": "1301",
+             "InputTextSensitiveContentDetected": "1301",
+             "InputImageSensitiveContentDetected": "1301",
+             "InputImageSensitiveContentDetected.PrivacyInformation": "1301",
+             "InputVideoSensitiveContentDetected": "1301",
+             "InputAudioSensitiveContentDetected": "1301", "Throttling.RateQuota": "1302",
+             "Throttling.AllocationQuota": "1303", "InternalError": "5000",
+             "ServiceUnavailable": "5001", "BadGateway": "5002", "GatewayTimeout": "5002"}
+
 DIALECT = Dialect(
     target=TARGET,
     fields={"model": "model_name", "prompt": "prompt", "resolution": "mode",
@@ -86,5 +105,5 @@ DIALECT = Dialect(
              "audio": lambda on: "on" if on else "off"},
     unformats={"resolution": lambda mode: {v: k for k, v in MODES.items()}.get(mode, mode),
                "audio": lambda sound: sound == "on"},
-    shape=shape)
+    shape=shape, own_codes=OWN_CODES, envelope="code", envelope_statuses=STATUSES)
 

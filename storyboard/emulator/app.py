@@ -39,7 +39,8 @@ from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.emulator.wire import API, FaultWire, Receive, Scope, Send, endpoint_of
 from storyboard.targets.assets import image_model_of
-from storyboard.targets.models import model_of
+from storyboard.targets.gateways import DASHSCOPE
+from storyboard.targets.models import family, model_of
 
 MAX_FORM_FILES = 1
 
@@ -56,12 +57,22 @@ async def submit(request: Request) -> Response:
         body = json.loads(await request.body())
     except ValueError:
         raise invalid("The request body is not valid JSON.") from None
+    if isinstance(body, dict) and isinstance(body.get("model"), str) \
+            and not served_here(body["model"]):
+        raise invalid("Model not exist.")
     request_id = new_id()
     resolve = request.headers.get("x-dashscope-ossresourceresolve", "").lower() == "enable"
     task = service_of(request).submit(body, oss_resolve=resolve, request_id=request_id,
                                       account=account_of(request))
     return JSONResponse({"request_id": request_id,
                          "output": {"task_id": task.task_id, "task_status": "PENDING"}})
+
+
+def served_here(model: str) -> bool:
+    """Whether DashScope's native endpoint serves ``model`` (a snapshot id by its family): an id
+    another vendor serves (Seedance on Ark, Kling on Kling's API) is as unknown here as a made-up
+    one, and refused with the same ``InvalidParameter`` "Model not exist."."""
+    return model_of(model) is not None and family(model) in DASHSCOPE.models
 
 
 async def query(request: Request) -> Response:
@@ -99,7 +110,7 @@ async def policy(request: Request) -> Response:
     model = request.query_params.get("model")
     if not model:
         raise ApiError(400, "BadRequest.EmptyModel", "Required parameter model is missing.")
-    if model_of(model) is None and image_model_of(model) is None:
+    if not served_here(model) and image_model_of(model) is None:
         raise invalid("Model not exist.")
     service = service_of(request)
     data = service.uploads.policy(model, service.config.policy_ttl, f"{origin(request)}/oss")
@@ -176,6 +187,10 @@ async def clock(request: Request) -> Response:
 
 async def api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    own = gateways.envelope_error(request.url.path, exc.code, exc.message)
+    if own is not None:  # Kling's envelope: {code, message, request_id}
+        return Response(own, status_code=exc.status, headers=exc.headers,
+                        media_type="application/json")
     return JSONResponse({"request_id": new_id(), "code": exc.code, "message": exc.message},
                         status_code=exc.status, headers=exc.headers)
 

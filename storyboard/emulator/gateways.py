@@ -25,7 +25,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS, GATEWAYS
-from storyboard.dialects.base import Dialect, put
+from storyboard.dialects.base import Dialect, get, put
 from storyboard.emulator.bodies import check_body, check_together, with_video_limit
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
@@ -161,7 +161,8 @@ async def _post(client: httpx.AsyncClient, service: Service, payload: Any, url: 
 def submitted(dialect: Dialect, task: Task) -> dict[str, Any]:
     spec = dialect.answers
     if not spec.submitted_id:
-        return dialect.answer(task.task_id, TaskStatus.PENDING, extra=_extra(dialect, task))
+        return enveloped(dialect, task, dialect.answer(task.task_id, TaskStatus.PENDING,
+                                                       extra=_extra(dialect, task)))
     out: dict[str, Any] = {"code": 200}
     put(out, spec.submitted_id, task.task_id)
     return out
@@ -190,10 +191,10 @@ def state_answer(dialect: Dialect, service: Service, task_id: str, origin: str
     if dialect.content_path and url:
         url = None  # the video comes from the content path instead
     code = str(output.get("code") or "")
-    return dialect.answer(output["task_id"], status, video_url=url,
-                          code=dialect.own_codes.get(f"task:{code}", code),
-                          message=str(output.get("message") or ""),
-                          extra=_extra(dialect, service.table.get(task_id)))
+    task = service.table.get(task_id)
+    return enveloped(dialect, task, dialect.answer(
+        output["task_id"], status, video_url=url, code=dialect.own_code("task", code),
+        message=str(output.get("message") or ""), extra=_extra(dialect, task)))
 
 
 async def query(request: Request) -> Response:
@@ -210,15 +211,51 @@ async def list_tasks(request: Request) -> Response:
     dialect = _dialect(request)
     _check_auth(request, dialect)
     service = _service(request)
+    if not dialect.answers.item_prompt:  # Ark: task objects, filtered, page by page
+        return JSONResponse(_paged(dialect, service, request))
     items = [_listed(dialect, task) for task in service.table.tasks.values()]
     out: dict[str, Any] = {}
     put(out, dialect.answers.items, items)
+    if dialect.envelope:
+        out = {"code": 0, "message": "SUCCEED", "request_id": new_id(), **out}
     return JSONResponse(out)
+
+
+ARK_PAGE_SIZE = 10  # Ark's page size when none is asked (B2 names no default: a guess)
+
+
+def _paged(dialect: Dialect, service: Service, request: Request) -> dict[str, Any]:
+    """Ark's list (vendors.md 2, its SDK's ``tasks.list``): every task as its query answers it,
+    newest first, filtered by ``filter.model``, ``filter.status`` and ``filter.task_ids``, one
+    page (``page_num`` from 1, ``page_size``) with the ``total`` that match."""
+    query = request.query_params
+    ids = set(query.getlist("filter.task_ids"))
+    model, word = query.get("filter.model"), query.get("filter.status")
+    origin = str(request.base_url).rstrip("/")
+    answers = [state_answer(dialect, service, task.task_id, origin)
+               for task in sorted(service.table.tasks.values(), key=lambda t: -t.created)
+               if (not model or task.submission.model == model)
+               and (not ids or task.task_id in ids)]
+    answers = [a for a in answers if not word or a.get("status") == word]
+    size = _whole(query.get("page_size"), ARK_PAGE_SIZE)
+    start = (_whole(query.get("page_num"), 1) - 1) * size
+    return {"total": len(answers), "items": answers[start:start + size]}
+
+
+def _whole(text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise invalid(f"page_num and page_size must be whole numbers from 1, not {text!r}")
+    return int(text)
 
 
 def _listed(dialect: Dialect, task: Task) -> dict[str, Any]:
     word = dialect.word(TaskStatus(task.status)) if task.status in TaskStatus.__members__ \
         else task.status
+    if dialect.envelope:  # Kling's task objects, with the prompt (a guess: see list_path)
+        own = enveloped(dialect, task, dialect.answer(task.task_id, TaskStatus(task.status)))
+        return {**own["data"], dialect.answers.item_prompt: task.submission.prompt}
     return {"task_id": task.task_id, "id": task.task_id, "status": word,
             "created_at": int(task.created), dialect.answers.item_prompt: task.submission.prompt}
 
@@ -277,17 +314,51 @@ def own_error(path: str, endpoint: str, code: str, message: str) -> bytes | None
     dialect = DIALECTS.get(match.group(1)) if match else None
     if dialect is None or not dialect.own_codes:
         return None
-    own = dialect.own_codes.get(f"{endpoint}:{code}", code)
+    own = dialect.own_code(endpoint, code)
+    if dialect.envelope:  # Kling: ``{code, message, request_id}``, its code a number
+        return json.dumps({"code": int(own) if own.isdigit() else own, "message": message,
+                           "request_id": new_id()}).encode()
     return json.dumps({"error": {"code": own, "message": message}}).encode()
+
+
+def enveloped(dialect: Dialect, task: Task | None, out: dict[str, Any]) -> dict[str, Any]:
+    """A task answer in Kling's envelope (vendors.md section 4): ``{code: 0, message,
+    request_id, data: {task_id, task_status, task_status_msg, task_info: {external_task_id},
+    task_result: {videos: [{id, url, duration}]}, created_at, updated_at}}``, times in
+    milliseconds, the duration a string. A failed task's code, which Kling's schema does not
+    show, is kept in ``task_status_code`` (storyboard's guess). Other wires: ``out`` as it is."""
+    if not dialect.envelope or task is None:
+        return out
+    data = out.get("data", {})
+    url = get(data, "task_result.videos.0.url")
+    seconds = str(task.submission.duration)
+    videos = [{"id": task.task_id, "url": url, "duration": seconds}] if url else []
+    own = {"task_id": data.get("task_id"), "task_status": data.get("task_status"),
+           "task_status_msg": data.get("task_status_msg") or "",
+           "task_info": {"external_task_id": ""}, "task_result": {"videos": videos},
+           "created_at": int(task.created * 1000), "updated_at": int(time.time() * 1000)}
+    if data.get("task_status_code"):
+        own["task_status_code"] = data["task_status_code"]
+    return {"code": 0, "message": "SUCCEED", "request_id": new_id(), "data": own}
+
+
+def envelope_error(path: str, code: str, message: str) -> bytes | None:
+    """A route's error in the envelope of the gateway ``path`` is under (Kling), else None."""
+    match = re.match(rf"^{PREFIX}/([^/]+)/", path)
+    dialect = DIALECTS.get(match.group(1)) if match else None
+    return own_error(path, "", code, message) if dialect and dialect.envelope else None
 
 
 def _tokens(dialect: Dialect, task: Task) -> dict[str, Any]:
     """Ark's task fields: model, unix times, and once it succeeded the tokens it bills (output
     seconds at the size's tokens a second; the reference videos' seconds are not measured)."""
     sub = task.submission
+    # A seed not sent is one the service drew: told, as Ark tells it (here from the task id).
+    seed = sub.seed if sub.seed is not None else int(task.task_id.encode().hex()[-8:], 16)
     out: dict[str, Any] = {"model": sub.model, "created_at": int(task.created),
                            "updated_at": int(time.time()), "duration": sub.duration,
-                           "resolution": sub.resolution.lower(), "ratio": sub.ratio}
+                           "resolution": sub.resolution.lower(), "ratio": sub.ratio,
+                           "seed": seed}
     if task.status == TaskStatus.SUCCEEDED and (sub.resolution, sub.ratio) in SEEDANCE_SIZES:
         tokens = tokens_per_second(sub.resolution, sub.ratio) * sub.duration
         put(out, dialect.answers.tokens, tokens)

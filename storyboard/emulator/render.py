@@ -157,3 +157,8 @@ class Renderer:
             self._seconds[path] = info.duration or 0.0
         return self._seconds[path]
 
+    async def pixels(self, path: Path) -> tuple[int, int]:
+        """A picture's width and height (0 x 0 when it holds none), probed in a worker thread."""
+        video = (await asyncio.to_thread(ffmpeg.probe, path)).video
+        return (video.width, video.height) if video is not None else (0, 0)
+

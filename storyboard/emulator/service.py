@@ -35,6 +35,7 @@ from storyboard.emulator.state import (
 )
 from storyboard.emulator.uploads import UploadStore
 from storyboard.emulator.validate import (
+    IMAGE_KINDS,
     KEEP_LENGTH,
     ApiError,
     Submission,
@@ -181,16 +182,22 @@ class Service:
         peak[account] = max(peak[account], self.stats.in_flight[account])
 
     async def _file_problem(self, sub: Submission, media: dict[str, Path]) -> str | None:
-        """What an uploaded first clip or driving audio breaks of its model's file rules (the
-        length is known once the file is read; a file behind an http(s) URL is not fetched)."""
-        rules = self.model(sub).file_rules
+        """What an uploaded first clip or driving audio breaks of its model's file rules, or an
+        uploaded picture of its ``image_rule`` (known once the file is read; a file behind an
+        http(s) URL is not fetched)."""
         for index, item in enumerate(sub.media):
-            rule, path = rules.get(item["type"]), media.get(item["url"])
-            if rule is None or path is None:
-                continue
-            problem = rule.problem(await self.renderer.seconds(path), path.stat().st_size)
+            path = media.get(item["url"])
+            problem = await self._one_file(self.model(sub), item["type"], path) if path else None
             if problem is not None:
                 return f"input.media[{index}] ({item['type']}): {problem}"
+        return None
+
+    async def _one_file(self, model: Model, kind: str, path: Path) -> str | None:
+        rule, size = model.file_rules.get(kind), path.stat().st_size
+        if rule is not None:
+            return rule.problem(await self.renderer.seconds(path), size)
+        if model.image_rule is not None and kind in IMAGE_KINDS:
+            return model.image_rule.problem(*await self.renderer.pixels(path), size)
         return None
 
     async def _kept_length(self, sub: Submission, media: dict[str, Path]) -> Submission:

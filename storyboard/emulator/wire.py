@@ -161,6 +161,23 @@ def refusal(fault: Fault, *, native: bool) -> tuple[int, list[tuple[bytes, bytes
                         "The request failed because the input may contain sensitive content.")
 
 
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def _owned(answer: Answer, path: str, endpoint: str) -> Answer:
+    """An error answer in the words of the gateway ``path`` is under, where it has its own
+    (Ark's ``{"error": ...}``, Kling's ``{code, message, request_id}``)."""
+    from storyboard.emulator.gateways import own_error  # the gateways' routes import us
+
+    status, headers, body = answer
+    said = json.loads(body) if body.startswith(b"{") else {}
+    own = own_error(path, endpoint, str(said.get("code", "")), str(said.get("message", "")))
+    if own is None:
+        return answer
+    kept = [(k, v) for k, v in headers if k != b"content-length"]
+    return status, [*kept, (b"content-length", str(len(own)).encode())], own
+
+
 async def send_answer(send: Send, answer: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:
     status, headers, body = answer
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -197,25 +214,22 @@ class FaultWire:
             await send_answer(send, self._error(fault, str(scope.get("path", ""))))
         elif kind == "refused":
             await drain(receive)
-            await send_answer(send, refusal(fault, native=scope.get("path", "").startswith(API)))
+            path = str(scope.get("path", ""))
+            await send_answer(send, _owned(refusal(fault, native=path.startswith(API)), path,
+                                           fault.endpoint))
         else:  # pragma: no cover - parse_fault admits no other kinds here
             await self.app(scope, receive, send)
 
     def _error(self, fault: Fault, path: str = "") -> tuple[int, list[tuple[bytes, bytes]],
                                                            bytes]:
-        from storyboard.emulator.gateways import own_error  # the gateways' routes import us
         code, message = ERRORS[fault.kind]
         status = 400 if fault.kind == "moderation" else int(fault.kind)
         headers = {}
         if fault.kind == "429":
             wait = self.retry_after if fault.arg is None else fault.arg
             headers["Retry-After"] = f"{wait:g}"
-        answer = error_answer(fault.endpoint, status, code, message, headers)
-        own = own_error(path, fault.endpoint, code, message)
-        if own is None:
-            return answer
-        kept = [(k, v) for k, v in answer[1] if k != b"content-length"]
-        return status, [*kept, (b"content-length", str(len(own)).encode())], own
+        return _owned(error_answer(fault.endpoint, status, code, message, headers), path,
+                      fault.endpoint)
 
     async def _rewritten(self, fault: Fault, scope: Scope, receive: Receive, send: Send
                          ) -> None:

@@ -370,6 +370,7 @@ class Compiler(CompileChecks):
         request = build_request(shot, {})
         self.check_lengths(shot, request)
         self.check_seconds(shot, request)
+        self.check_files(shot, request)
         self.check_gateway(shot, request)
         self.check_region(shot)
         form = canonical(request, digests, hashes, self.asset_hashes)

@@ -25,8 +25,10 @@ from storyboard.language.series import Source
 from storyboard.media import probe as media
 from storyboard.targets.capabilities import FileRule
 from storyboard.targets.gateways import GATEWAYS, TARGETS, is_paid
+from storyboard.targets.models import Model
 
 STITCH_ROLES = ("card", "audio")  # files only the stitcher reads: never sent to a provider
+IMAGE_ROLES = ("reference_image", "first_frame", "last_frame")  # held to a model's image_rule
 
 
 class CompileChecks:
@@ -111,6 +113,40 @@ class CompileChecks:
                                                    seconds["reference_audio"],
                                                    seconds["source_video"]):
             self.problems.append(shot.doc.diagnostic(shot.path, message, code="model-seconds"))
+
+    def check_files(self, shot: ResolvedShot, request: ShotRequest) -> None:
+        """Each local picture against its model's ``image_rule`` and each reference video
+        against its model's rule for reference videos (Kling's 3..10 s), at the shot's line (a
+        frame at its own key): the same file may suit one model and not another."""
+        model = shot.model
+        for item in request.media:
+            path = item.ref.path if item.ref is not None else None
+            if path is None:
+                continue
+            problem = self._file_problem(model, item.role, path)
+            if problem is None:
+                continue
+            who = f" (@{item.character})" if item.character else ""
+            where = shot.path if item.role.startswith("reference_") else (*shot.path, item.role)
+            self.problems.append(shot.doc.diagnostic(where, (
+                f"{model.id} cannot take {_rel(path, self.source.root)}{who}: {problem} (its "
+                f"{model.source('limits')} limit)"), code="model-file"))
+
+    def _file_problem(self, model: Model, role: str, path: Path) -> str | None:
+        video = model.file_rules.get(role) if role == "reference_video" else None
+        image = model.image_rule if role in IMAGE_ROLES else None
+        if video is None and image is None:
+            return None  # most models: the file check's general limits alone
+        try:
+            facts = self.cache.facts(path)
+        except MediaError:
+            return None  # said already, as a missing or unreadable file
+        if video is not None:
+            return video.problem(facts.seconds, facts.size)
+        assert image is not None
+        if self.gateway is not None and 0 < self.gateway[0].limits.image_max_mb <= image.max_mb:
+            image = replace(image, max_mb=0)  # the gateway's own size check says it
+        return image.problem(facts.width, facts.height, facts.size)
 
     def _seconds(self, ref: MediaRef | None) -> float:
         if ref is None or ref.path is None:

@@ -27,10 +27,17 @@ from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
 from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits, refuse_assets
 from storyboard.providers.gateway_settings import GatewaySettings
-from storyboard.providers.protocol import ApiKey, json_answer, send
+from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
 
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
+PAGE_SIZE = 100  # tasks a page, on a list asked page by page (Ark)
+LIST_PAGES = 20  # pages read at most: past them, a lost submit is not looked for
+
+
+def _seconds(stamp: float) -> float:
+    """A list item's time in seconds, whether the wire says seconds or milliseconds (Kling)."""
+    return stamp / 1000 if stamp > 1e11 else stamp
 
 
 def hosted_paths(shot: CompiledShot) -> Callable[[MediaRef], MediaRef]:
@@ -125,7 +132,14 @@ class GatewayProvider(BaseProvider):
         response = await send(self._client(), method, self.settings.base_url + path,
                               provider=self.name, what=what, shot=shot, key=self._key,
                               headers=self._auth_headers(shot), **kwargs)
-        return json_answer(response, provider=self.name, what=what, shot=shot, key=self._key)
+        answer = json_answer(response, provider=self.name, what=what, shot=shot, key=self._key)
+        status = self.dialect.envelope_error(answer)
+        if status is not None:  # an envelope whose code says the request failed (Kling)
+            wait = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
+            said = httpx.Response(status, json=answer, headers=wait)
+            raise error_for_response(said, provider=self.name, what=what, shot=shot,
+                                     key=self._key)
+        return answer
 
     def _path(self, template: str, task_id: str) -> str:
         return template.format(task_id=quote(task_id, safe=""))
@@ -197,28 +211,58 @@ class GatewayProvider(BaseProvider):
                          what=f"cancel of task {task_id}")
 
     async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
-        """Every listed task whose prompt is this shot's, created since ``since`` when the list
-        says when (OpenAI-style ``created_at``), newest first. A gateway without a list raises
-        ``ListUnavailable``: "none found" would let a lost submit be paid again."""
+        """Every listed task whose prompt is this shot's (on a list without prompts, whose
+        settings are this shot's: ``Dialect.listed_like``), created since ``since`` when the list
+        says when, newest first. A gateway without a list raises ``ListUnavailable``: "none
+        found" would let a lost submit be paid again."""
         if self.protocol.list_path is None:
             raise ListUnavailable(f"{self.name} has no task list: a lost submit's task cannot "
                                   "be looked up", provider=self.name, shot=shot.id,
                                   code="ListUnavailable")
-        answer = await self.ask(functools.partial(self._json, "GET", self.protocol.list_path,
-                                                  what="task list", shot=shot.id))
-        items = protocol.list_items(answer, provider=self.name, shot=shot.id,
-                                    first=get(answer, self.dialect.answers.items))
-        prompt = shot.request.prompt_in(self.dialect.label).strip()
+        items = await self._listed(shot)
         matches = [item for item in items
                    if isinstance(item, dict) and (item.get("task_id") or item.get("id"))
-                   and str(get(item, self.dialect.answers.item_prompt) or "").strip() == prompt]
-        dated = [(m["created_at"], n, m) for n, m in enumerate(matches)
+                   and self._same(shot, item)]
+        dated = [(_seconds(m["created_at"]), n, m) for n, m in enumerate(matches)
                  if isinstance(m.get("created_at"), int | float)]
         if dated:  # newest first; in one second, the later listed
             matches = [m for when, _, m in sorted(dated, key=lambda d: d[:2], reverse=True)
                        if when >= since - CLOCK_SKEW]
         return [await self.ask(functools.partial(self.query, str(m.get("task_id") or m.get("id"))))
                 for m in matches]
+
+    def _same(self, shot: CompiledShot, item: Mapping[str, Any]) -> bool:
+        """Whether a listed task could be ``shot``'s: its prompt, or where the list shows none,
+        its settings."""
+        if not self.dialect.answers.item_prompt:
+            return self.dialect.listed_like(shot.request, item)
+        prompt = shot.request.prompt_in(self.dialect.label).strip()
+        return str(get(item, self.dialect.answers.item_prompt) or "").strip() == prompt
+
+    async def _listed(self, shot: CompiledShot) -> list[Any]:
+        """The list's items: one answer, or page after page filtered as the dialect can (Ark:
+        by model), to the last; a list longer than ``LIST_PAGES`` pages cannot be read whole,
+        and says so (``ListUnavailable``) rather than "none found"."""
+        number, size = self.dialect.list_pages
+        values = self.dialect.sent_values(shot.request)
+        query = {name: values[neutral] for name, neutral in self.dialect.list_filters.items()}
+        items: list[Any] = []
+        for page in range(1, LIST_PAGES + 1 if number else 2):
+            params = {**query, **({number: page, size: PAGE_SIZE} if number else {})}
+            answer = await self.ask(functools.partial(
+                self._json, "GET", self.protocol.list_path or "", what="task list",
+                shot=shot.id, params=params))
+            found = protocol.list_items(answer, provider=self.name, shot=shot.id,
+                                        first=get(answer, self.dialect.answers.items))
+            items += found
+            total = get(answer, self.dialect.answers.total) if self.dialect.answers.total \
+                else None
+            if not number or len(found) < PAGE_SIZE or (isinstance(total, int)
+                                                        and len(items) >= total):
+                return items
+        raise ListUnavailable(f"{self.name}'s task list runs past {LIST_PAGES} pages of "
+                              f"{PAGE_SIZE}: a lost submit's task cannot be told from the rest",
+                              provider=self.name, shot=shot.id, code="ListUnavailable")
 
     async def download(self, state: TaskState, dest: Path, *,
                        limit: int = DEFAULT_MAX_DOWNLOAD) -> None:

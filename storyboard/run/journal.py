@@ -42,6 +42,7 @@ from storyboard.run.team.ledger import (
     find_key,
 )
 from storyboard.run.team.ledger import state_dir as ledger_dir
+from storyboard.targets.gateways import listed_without_prompt
 
 AttemptState = Literal[
     "intent", "submitted", "running", "downloading", "done", "failed", "canceled", "lost"]
@@ -100,8 +101,15 @@ def scrub(text: str) -> str:
 def lookup_key(shot: CompiledShot) -> str:
     """What a lookup of ``shot``'s lost submit tells apart: its model and prompt, or for a
     generated image its model alone (an image task's answer does not carry its prompt, so any
-    image task of the model could be its). Submits with one key are sent one at a time."""
-    return find_key(shot.request.model, "" if is_image(shot) else shot.request.prompt)
+    image task of the model could be its), or on a target whose list shows no prompt (Ark) its
+    model and the settings the list shows. Submits with one key are sent one at a time."""
+    request = shot.request
+    if is_image(shot):
+        return find_key(request.model, "")
+    if listed_without_prompt(request.model):
+        return find_key(request.model, f"{request.duration} s, {request.resolution}, "
+                                       f"{request.ratio}, seed {request.seed}")
+    return find_key(request.model, request.prompt)
 
 
 def is_image(shot: CompiledShot) -> bool:

@@ -20,6 +20,7 @@ from storyboard.run.poll import Polling
 from storyboard.run.session import Outcome
 from storyboard.run.team.ledger import LedgerEntry
 from storyboard.targets import TaskState
+from storyboard.targets.gateways import listed_without_prompt
 
 log = logging.getLogger("storyboard.run")
 
@@ -113,7 +114,7 @@ class Reconciling(Polling):
             return None
         if len(found) == 1 and not others:
             return found[0].task_id
-        message = _ambiguous(found, others, self.by_hand(shot, found))
+        message = _ambiguous(found, others, self.by_hand(shot, found), alike(shot))
         self.blocked[self.find_key(shot)] = message
         await self.db(self.journal.note, attempt_id, message)
         raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
@@ -140,8 +141,8 @@ class Reconciling(Polling):
                 if not self.ask_again(exc, tries, first_error):
                     message = unlisted(describe(exc), self.by_hand(shot))
                     self.blocked[self.find_key(shot)] = (
-                        f"waiting: shot {shot_key(shot)} has the same prompt and an unreconciled "
-                        "submit; run again to retry")
+                        f"waiting: shot {shot_key(shot)} has the same {alike(shot)} and an "
+                        "unreconciled submit; run again to retry")
                     await self.db(self.journal.note, attempt_id, message)
                     raise self.end(shot, "pending", message, "failed",
                                    code="AmbiguousTask") from exc
@@ -153,12 +154,21 @@ class Reconciling(Polling):
 
 
 
-def _ambiguous(found: list[TaskState], others: list[LedgerEntry], settle: str) -> str:
+def alike(shot: CompiledShot) -> str:
+    """What a lost submit of ``shot`` is matched by: its prompt, or on a list that shows none
+    (Ark) the settings the list does show."""
+    if listed_without_prompt(shot.request.model):
+        return "model, duration, resolution, ratio and seed"
+    return "prompt"
+
+
+def _ambiguous(found: list[TaskState], others: list[LedgerEntry], settle: str,
+               what: str = "prompt") -> str:
     ids = ", ".join(state.task_id for state in found)
-    text = (f"cannot tell which task is this shot's: {len(found)} task(s) with its prompt are "
+    text = (f"cannot tell which task is this shot's: {len(found)} task(s) with its {what} are "
             f"recorded for no shot ({ids})")
     if others:
-        text += f", and {_describe_intents(others)} has the same prompt"
+        text += f", and {_describe_intents(others)} has the same {what}"
     return (text + "; nothing was sent again, so nothing is paid twice. Check these tasks in the "
             f"provider's console and {settle}; once they are more than 24 hours old the next "
             "run submits this shot again")

@@ -77,6 +77,42 @@ class FileRule:
 
 
 @dataclass(frozen=True)
+class ImageRule:
+    """What a model takes of a picture (a reference image or a frame): its short side at least,
+    its long side at most, how elongated, how large (0: no limit of its own; every image is also
+    held to the file check's general limits)."""
+
+    min_side: int = 0
+    max_side: int = 0
+    max_aspect: float = 0.0  # the long side over the short one
+    max_mb: float = 0.0
+
+    def problem(self, width: int, height: int, size: int) -> str | None:
+        """What a picture of these pixels and bytes breaks (None when it is fine, or unread)."""
+        short, long = sorted((width, height))
+        if not short:
+            return None  # no picture found: the file check says so
+        if short < self.min_side or (self.max_side and long > self.max_side):
+            top = f" and its long side at most {self.max_side} px" if self.max_side else ""
+            return (f"{width}x{height} pixels; expected its short side at least "
+                    f"{self.min_side} px{top}")
+        if self.max_aspect and long / short > self.max_aspect:
+            return (f"{width}x{height} pixels is longer than 1:{self.max_aspect:g}; expected "
+                    f"a shape between 1:{self.max_aspect:g} and {self.max_aspect:g}:1")
+        if self.max_mb and size > self.max_mb * 1024 * 1024:
+            return f"{size / 1024 / 1024:.1f} MB; expected at most {self.max_mb:g} MB"
+        return None
+
+    def describe(self) -> str:
+        """The rule in one line: "300 px short side, 1:2.5..2.5:1, <= 10 MB"."""
+        side = f"{self.min_side}-{self.max_side} px" if self.max_side else \
+            f">= {self.min_side} px short side"
+        parts = [side, f"1:{self.max_aspect:g}..{self.max_aspect:g}:1" if self.max_aspect else "",
+                 f"<= {self.max_mb:g} MB" if self.max_mb else ""]
+        return ", ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
 class Limits(Capabilities):
     """The model's limits (``Capabilities``) as one gateway narrows them, plus its file rules."""
 

@@ -33,6 +33,7 @@ from storyboard.targets.models import (
     SEEDANCE_SIZES,
     WAN27_R2V,
     FactSource,
+    family,
 )
 from storyboard.targets.tasks import TaskProtocol, TaskStatus
 
@@ -61,6 +62,9 @@ class Target:
     # Facts resting on no page of the gateway's own (``aspect_ratio``): third-party, overridable.
     sources: Mapping[str, FactSource] = field(default_factory=dict)
     failures: FailureWords = GATEWAY_FAILURES  # its failure words and what a failure costs
+    # Its task list shows each task's prompt, so a lost submit is matched by it. False (Ark): the
+    # list shows the model, times and settings alone, and a lost submit is matched by those.
+    list_prompt: bool = True
 
     def label(self, mention: Labelled) -> str:
         return self.label_format.format(Kind=mention.kind.capitalize(), kind=mention.kind,
@@ -175,9 +179,10 @@ ARRAYS = Target("arrays", "Marketplace with image and video arrays", _ARRAYS_LIM
 
 # Seedance on Volcengine Ark (CN) and BytePlus ModelArk (intl), vendors.md 2: one wire, two hosts
 # and keys. Its words are lower case; ``expired`` (never started before its deadline) is a free
-# failure. Its list answers carry no prompt, so a lost submit cannot be told from another task:
-# no list path (the runner stops such a shot as ambiguous rather than pay twice). Its DELETE's
-# semantics (cancel or forget) are not verified: no cancel.
+# failure. Its list (``filter.model``, pages of tasks) shows no prompt: a lost submit is matched by
+# what it does show, the model, the creation time, duration, resolution, ratio and seed, and adopted
+# only when exactly one task matches (else the shot stops as ambiguous, nothing paid twice). Its
+# DELETE's semantics (cancel or forget) are not verified: no cancel.
 _ARK_PATH = "/contents/generations/tasks"
 _ARK_LIMITS = Limits(min_duration=4, max_duration=15, max_duration_with_video=15,
                      max_references=15, resolutions=("480P", "720P"),
@@ -199,9 +204,10 @@ ARK_FAILURES = FailureWords(codes=dict(GATEWAY_FAILURES.codes), render_billed=Fa
 def _ark(name: str, title: str, price: PriceTable, model: str) -> Target:
     return Target(name, title, _ARK_LIMITS, TaskProtocol(
         name=name, submit_path=_ARK_PATH, task_path=_ARK_PATH + "/{task_id}", cancel_path=None,
-        list_path=None, statuses=with_synonyms(_ARK_WORDS), submit_headers={},
+        list_path=_ARK_PATH, statuses=with_synonyms(_ARK_WORDS), submit_headers={},
         capabilities=_ARK_LIMITS, prices={"default": price}), words=_ARK_WORDS, models=(model,),
-        sources={"limits": "third-party", "prices": "third-party"}, failures=ARK_FAILURES)
+        sources={"limits": "third-party", "prices": "third-party"}, failures=ARK_FAILURES,
+        list_prompt=False)
 
 
 ARK = _ark("ark", "Volcengine Ark (Seedance)", SEEDANCE_20_ARK.price("cn"), SEEDANCE_20_ARK.id)
@@ -241,6 +247,13 @@ TARGETS: dict[str, Target] = {t.name: t for t in (DASHSCOPE, OPENAI_VIDEO, FREEP
                                                   ARK, MODELARK, KLING)}
 GATEWAYS = tuple(name for name in TARGETS if name != DASHSCOPE_NAME)
 FREE_PROVIDERS = ("local", "comfyui")  # the animatic and your own GPUs: nothing is billed
+
+
+def listed_without_prompt(model: str) -> bool:
+    """Whether a target that sells ``model`` (a snapshot by its family) lists its tasks without
+    their prompts (Ark): a lost submit of it is then matched by its settings, not its prompt."""
+    return any(not target.list_prompt for target in TARGETS.values()
+               if family(model) in target.models)
 
 
 def is_paid(provider: str) -> bool:

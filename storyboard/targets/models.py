@@ -21,6 +21,7 @@ from storyboard.targets.capabilities import (
     SNAPSHOT,
     Capabilities,
     FileRule,
+    ImageRule,
     PriceTable,
 )
 
@@ -70,6 +71,9 @@ class Model:
     needs: tuple[str, ...] = ()  # a shot must have one of these frame roles (empty: none needed)
     text_only: bool = False  # the service renders a prompt alone (storyboard asks for media)
     file_rules: Mapping[str, FileRule] = field(default_factory=dict)  # by media role
+    # Every picture it takes (references and frames), where narrower than the file check's
+    # general limits (spec/assets.md: 240..8000 px, 1:8..8:1, 20 MB): None holds to those alone.
+    image_rule: ImageRule | None = None
     audio_switch: bool = False  # ``audio: false`` asks for a silent video
     negative_prompt: bool = True
     prompt_extend: bool = True
@@ -219,6 +223,7 @@ WAN27_VIDEOEDIT = Model(
     max_images=4, max_videos=0, min_references=0, voices="none", frames=("source_video",),
     needs=("source_video",), ratio=False, wire_types={"source_video": "video"}, keeps_length=True,
     file_rules={"source_video": FileRule("video", 2, 10, 100)},
+    image_rule=ImageRule(min_side=240, max_side=8000, max_mb=20),
     sources={"labels": "third-party", "prices:intl": "third-party"})
 
 # HappyHorse 1.1 (vendors.md 1a): the mode is the model id. References are named "[Image 1]" on
@@ -235,15 +240,19 @@ HAPPYHORSE_R2V = Model(
     id="happyhorse-1.1-r2v", title="HappyHorse 1.1 reference-to-video", caps=_HH_CAPS,
     prices=_HH_PRICES, max_images=9, max_videos=0, voices="none", frames=(),
     negative_prompt=False, prompt_extend=False, labels={"dashscope": "[{Kind} {index}]"},
-    watermark_default=True, truncates_prompt=True, sources=_HH_SOURCES)
+    watermark_default=True, truncates_prompt=True, sources=_HH_SOURCES,
+    # A reference image's short side at least 400 px, 20 MB (A1, official).
+    image_rule=ImageRule(min_side=400, max_mb=20))
 HAPPYHORSE_I2V = replace(
     HAPPYHORSE_R2V, id="happyhorse-1.1-i2v", title="HappyHorse 1.1 image-to-video",
     caps=replace(_HH_CAPS, max_references=0), max_images=0, min_references=0,
-    frames=("first_frame",), needs=("first_frame",), ratio=False, labels={})
+    frames=("first_frame",), needs=("first_frame",), ratio=False, labels={},
+    # Its first frame: 300 px each side at least, 1:2.5..2.5:1, 20 MB (A2, official).
+    image_rule=ImageRule(min_side=300, max_aspect=2.5, max_mb=20))
 HAPPYHORSE_T2V = replace(
     HAPPYHORSE_R2V, id="happyhorse-1.1-t2v", title="HappyHorse 1.1 text-to-video",
     caps=replace(_HH_CAPS, max_references=0), max_images=0, min_references=0, text_only=True,
-    labels={})
+    labels={}, image_rule=None)
 
 # MiniMax H3 as DashScope serves it (Beijing only; vendors.md 1d): references or first/last
 # frames, voices as audio items, 768P or 2K, 4..15 s, no seed. Its own media type names on the
@@ -266,6 +275,8 @@ MINIMAX_H3 = Model(
     wire_types={"reference_image": "image_url", "reference_video": "feature",
                 "reference_audio": "driving_audio"},
     usage_names=("input_seconds", "output_seconds"), regions=("cn",),
+    # Each picture 256..5760 px, 0.4..2.5 in shape, 30 MB (A6, official).
+    image_rule=ImageRule(min_side=256, max_side=5760, max_aspect=2.5, max_mb=30),
     sources={"prices": "third-party", "sizes": "third-party", "labels": "third-party"})
 
 # Seedance 2.0 (ByteDance; vendors.md 2) on Volcengine Ark (``doubao-``) and BytePlus ModelArk
@@ -330,6 +341,10 @@ KLING_V3_OMNI = Model(
     max_images=7, max_videos=1, min_references=0, voices="none", frames=(), text_only=True,
     negative_prompt=False, prompt_extend=False, seed=False, audio_switch=True,
     labels={"kling": "<<<{kind}_{index}>>>"},
+    # Each image 300 px at least, 1:2.5..2.5:1, 10 MB; its one reference video 3..10 s, 200 MB
+    # (K1, third-party).
+    image_rule=ImageRule(min_side=300, max_aspect=2.5, max_mb=10),
+    file_rules={"reference_video": FileRule("video", 3, 10, 200)},
     sources={"prices": "third-party", "limits": "third-party", "labels": "third-party"})
 
 MODELS: dict[str, Model] = {**DASHSCOPE_MODELS, **{m.id: m for m in SEEDANCE_MODELS},

@@ -47,6 +47,7 @@ def model_row(model: Model) -> Row:
         "text_only": model.text_only,
         "files": {role: {"kind": rule.kind, "seconds": [rule.min_seconds, rule.max_seconds],
                          "max_mb": rule.max_mb} for role, rule in model.file_rules.items()},
+        "image_rule": model.image_rule.describe() if model.image_rule is not None else None,
         "duration": [caps.min_duration, caps.max_duration],
         "duration_with_video": caps.max_duration_with_video,
         "input_plus_output": model.max_input_plus_output,
@@ -135,9 +136,11 @@ def _frames(row: Row) -> str:
 
 
 def _files(row: Row) -> str:
-    """The model's own rules for input files: ``first_clip 2-10 s, <= 100 MB``."""
-    rules = [f"{role} {rule['seconds'][0]:g}-{rule['seconds'][1]:g} s, <= {rule['max_mb']:g} MB"
-             for role, rule in row.get("files", {}).items()]
+    """The model's own rules for input files: ``images >= 300 px short side, 1:2.5..2.5:1``,
+    ``first_clip 2-10 s, <= 100 MB``."""
+    rules = [f"images {row['image_rule']}"] if row.get("image_rule") else []
+    rules += [f"{role} {rule['seconds'][0]:g}-{rule['seconds'][1]:g} s, <= {rule['max_mb']:g} MB"
+              for role, rule in row.get("files", {}).items()]
     return "; ".join(rules) or "-"
 
 
@@ -180,7 +183,7 @@ MODEL_COLUMNS: tuple[Column, ...] = (
     ("references", lambda r: _span(r["references"])),
     ("voices", lambda r: r["voices"]),
     ("frames", _frames),
-    ("frame files", _files),
+    ("file limits", _files),
     ("duration", _duration),
     ("resolutions", lambda r: ", ".join(r["resolutions"])),
     ("ratios", lambda r: ", ".join(r["ratios"]) or "the first frame's"),
