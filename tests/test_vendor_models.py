@@ -199,6 +199,8 @@ def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
 def test_a_lost_happyhorse_submit_is_found_by_its_bracketed_prompt_and_paid_once(
         emu: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
     shot = a_shot(tmp_path, make_media, " gallops home")
+    # HappyHorse takes a picture whose short side is at least 400 px (the shared one is 320)
+    make_media("image", tmp_path / "media" / "mia.png", width=480, height=480)
     shot = replace(shot, request=replace(shot.request, model="happyhorse-1.1-r2v", duration=3,
                                          prompt_extend=None))
     emu.script("submit:lost")  # the task is made, its answer never arrives
