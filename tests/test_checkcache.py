@@ -272,3 +272,55 @@ def test_an_entry_nested_deep_is_only_a_miss(series: Path, sign: bool) -> None:
         result = CliRunner().invoke(cli, [*command, str(series)])
         assert result.exit_code == 0, (command, result.output)
         assert "Traceback" not in result.output and "RecursionError" not in result.output
+
+
+# --- no collection pauses: none while compiling, none walking the series right after -----------
+
+
+def test_a_check_leaves_no_collection_of_what_it_made(series: Path) -> None:
+    import gc
+    incremental.forget()
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.collect()
+    frozen = gc.get_freeze_count()
+    gc.callbacks.append(seen)
+    try:
+        manifest = compile_path(series)  # thousands of objects made, all kept or freed
+    finally:
+        gc.callbacks.remove(seen)
+    assert collections == []  # none while compiling, and none walking them all on the way out
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert manifest.episodes  # kept; and a cycle made while compiling is still collected:
+    with checkcache.no_gc_pauses():
+        cycle: list[object] = []
+        cycle.append(cycle)
+        witness = _Witness()
+        cycle.append(witness)
+    del cycle, witness
+    assert _Witness.alive == 1 and gc.collect() > 0 and _Witness.alive == 0
+
+
+def test_objects_frozen_by_the_program_stay_frozen(series: Path) -> None:
+    import gc
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        new_process(series)
+        assert gc.get_freeze_count() >= frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+class _Witness:
+    alive = 0
+
+    def __init__(self) -> None:
+        _Witness.alive += 1
+
+    def __del__(self) -> None:
+        _Witness.alive -= 1

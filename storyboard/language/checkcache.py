@@ -334,11 +334,23 @@ class _Decoder:
 def no_gc_pauses() -> Iterator[None]:
     """No cyclic garbage collection while a series is read, checked or compiled: its objects are
     kept, so each collection would walk the thousands made so far again, for nothing; on again
-    afterwards."""
+    afterwards, with the objects made meanwhile handed to the oldest generation unwalked (else
+    the first collection after it walks them all: 0.08 s for 2,000 shots). A cycle among them is
+    still collected by the next full collection."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            _promote()
             gc.enable()
+
+
+def _promote() -> None:
+    """Every object the collector tracks moved to its oldest generation without a collection
+    (``gc.freeze`` then ``gc.unfreeze``); not when objects are frozen already (by the
+    program that runs us, which may want them to stay so)."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
