@@ -213,6 +213,27 @@ def test_every_kind_of_value_round_trips() -> None:
         checkcache.encode(checkcache.Entry(manifest, [object()], {}))  # type: ignore[list-item]
 
 
+def test_a_value_shared_between_shots_is_written_once() -> None:
+    from storyboard.language.request import MediaItem, MediaRef, Mention
+    mia = MediaRef(path=Path("/r/media/mia.png"))
+    voice = MediaRef(path=Path("/r/media/mia.wav"))
+    said = Mention("mia", "image", 1)
+    items = [MediaItem("reference_image", mia, "Image 1", "mia", voice),
+             MediaItem("reference_image", mia, "Image 1", "mia", voice), said, said,
+             MediaRef(path=Path("/r/media/mia.png")), {"@t": said}]
+    manifest = Manifest(title="T", name="n", root=Path("/r"), source=Path("/r/s.yaml"),
+                        episodes=[], provider={"items": items}, store=[said, mia])
+    entry = checkcache.Entry(manifest, [], {})
+    text = checkcache.encode(entry)
+    assert text.count("mia.png") == 2 and text.count("mia.wav") == 1  # an equal one apart
+    assert text.count('"@Mention"') == 1 and text.count('{"@r":') == 6
+    again = checkcache.decode(text)
+    assert again == entry
+    found = again.manifest.provider["items"]
+    assert found[0].ref is found[1].ref is again.manifest.store[1] and found[2] is found[3]
+    assert found[5] == {"@t": said} and found[4] is not found[0].ref
+
+
 # --- entries bound to this machine: edited, copied, nested deep --------------------------------
 
 
