@@ -37,7 +37,6 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -351,7 +350,7 @@ def compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
     STATS["compiled"] += 1
     kept.compiled, kept.compiled_as = result, name
     kept.compile_problems = compiler.problems[before:]
-    kept.files = {p: digests.get(p) for p in _files(result)}
+    kept.files = _digests_named(result, digests)
     kept.assets = {a: h for shot in result.shots for a, h in shot.needs.items()}
     return result
 
@@ -406,17 +405,17 @@ def _request_files(shot: CompiledShot) -> list[Path]:
             if ref is not None and ref.path is not None]
 
 
-def _files(episode: CompiledEpisode) -> Iterator[Path]:
+def _digests_named(episode: CompiledEpisode, digests: dict[Path, str]
+                   ) -> dict[Path, str | None]:
+    """Each file the episode's requests (every take's) name, with its digest."""
+    found: dict[Path, str | None] = {}
     for shot in episode.shots:
-        yield from _shot_files(shot)
-
-
-def _shot_files(shot: CompiledShot) -> Iterator[Path]:
-    for take in shot.all_takes():
-        for item in take.request.media:
-            for ref in (item.ref, item.voice):
-                if ref is not None and ref.path is not None:
-                    yield ref.path
+        for take in shot.all_takes():
+            for item in take.request.media:
+                for ref in (item.ref, item.voice):
+                    if ref is not None and ref.path is not None:
+                        found[ref.path] = digests.get(ref.path)
+    return found
 
 
 def _mapping(value: Any) -> dict[str, Any]:
