@@ -151,8 +151,9 @@ class MemoResolver(Resolver):
         self._recording: list[Use] | None = None
         super().__init__(source)
         series = self.series
+        self._cwd = os.getcwd()  # once per check, not once per shot
         self._base = _digest([{k: v for k, v in series.items() if k not in CAST},
-                              series.get("voices"), str(source.root), os.getcwd()])
+                              series.get("voices"), str(source.root), self._cwd])
         self.kept: dict[int, Kept] = {}  # by id() of each episode handed out
         # by id() of each shot handed out (with the shot: an id is unique only while it lives)
         self.kept_shots: dict[int, tuple[ResolvedShot, KeptShot]] = {}
@@ -247,7 +248,7 @@ class MemoResolver(Resolver):
             else None
         previous = earlier[-1].params.get("duration", 0) if earlier and "transition" in raw \
             else None
-        return (str(doc.file), path, self._base, facts[2], own, follows, previous, os.getcwd())
+        return (str(doc.file), path, self._base, facts[2], own, follows, previous, self._cwd)
 
     def _replay_shot(self, kept: KeptShot, doc: Document, path: PathKey, raw: dict[str, Any],
                      origins: dict[str, Origin]) -> ResolvedShot:
