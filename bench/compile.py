@@ -1,9 +1,11 @@
 """Benchmark: load + validate + compile of a synthetic 2,000-shot series, in shots per second.
 
-    taskset -c 0 python bench/compile.py [--shots 2000] [--episodes 20]
+    taskset -c 0 python bench/compile.py [--shots 2000] [--episodes 20] [--against PATH]
 
 Each row's name says what it measures. Timings (the first once, the others the best of five; the
-fresh check and PyYAML's load interleaved, five of each):
+fresh check and PyYAML's load interleaved, five of each). A row that starts as a new process
+would (nothing kept) drops what the previous run kept before its clock starts: a new process
+holds no earlier series to free (about 0.025 s for 2,000 shots).
 - cold check: nothing cached (every media file probed by ffmpeg, every YAML file parsed), in
   a process that has checked nothing: the baseline the "x faster" ratios are against;
 - parse alone: every YAML file read, parsed and schema-checked anew, and stored in the parse
@@ -24,13 +26,19 @@ fresh check and PyYAML's load interleaved, five of each):
 - one-episode edit, the same process: one shot of one episode changed, re-checked (what the
   studio does on a save): target at most 0.15 s.
 PyYAML's plain ``safe_load`` of the same files, timed in the same run, is the fresh check's
-like-for-like baseline.
+like-for-like baseline. ``--against PATH`` (a worktree of an older commit) also times the fresh
+check of that checkout and of this one side by side, each in a new process of its own (one
+warm-up check, then one timed; the two alternate, seven of each, the best of each): the
+before/after ratio of the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -49,6 +57,25 @@ EDIT_TARGET = 0.15  # seconds, one episode edited
 PARSE = "parse alone (read, parse, schema-check and cache every file; nothing resolved or compiled)"
 FRESH = "fresh check, like for like (parse, resolve and compile every shot, store the series)"
 EDIT = "one-episode edit re-checked, the same process (the studio's save)"
+HERE = Path(__file__).resolve().parents[1]
+# One fresh check in a new process, of the checkout on ``PYTHONPATH`` (argv: the series, the
+# checkout): a warm-up check, then the caches emptied and nothing kept, then the one timed.
+ONE_FRESH = """
+import shutil, sys, time
+from pathlib import Path
+import storyboard
+from storyboard.language import incremental
+from storyboard.language.compile import compile_path
+assert Path(storyboard.__file__).is_relative_to(sys.argv[2]), storyboard.__file__
+root = Path(sys.argv[1])
+compile_path(root)
+for name in ("parsed", "checked"):
+    shutil.rmtree(root / ".storyboard" / name, ignore_errors=True)
+incremental.forget()
+start = time.perf_counter()
+compile_path(root)
+print(time.perf_counter() - start)
+"""
 
 
 def make_series(root: Path, shots: int, episodes: int) -> list[Path]:
@@ -84,9 +111,12 @@ def make_series(root: Path, shots: int, episodes: int) -> list[Path]:
     return files
 
 
-def best_of(runs: int, fn: object) -> float:
+def best_of(runs: int, fn: object, setup: object = None) -> float:
+    """The best time of ``fn`` in ``runs`` runs, each after ``setup`` (not timed)."""
     times = []
     for _ in range(runs):
+        if setup is not None:
+            setup()  # type: ignore[operator]
         start = time.perf_counter()
         fn()  # type: ignore[operator]
         times.append(time.perf_counter() - start)
@@ -108,6 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shots", type=int, default=2000)
     parser.add_argument("--episodes", type=int, default=20)
+    parser.add_argument("--against", type=Path, help="an older checkout to time side by side")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench-series"
@@ -120,48 +151,73 @@ def main() -> None:
         checked = root / ".storyboard" / "checked"
         rounds = [0]
 
-        def fresh_parse() -> None:
-            shutil.rmtree(parsed, ignore_errors=True)
-            incremental.forget()
-            load_source(root)
-
-        def fresh() -> None:
+        def nothing_kept() -> None:
+            """As a new process starts: no cache on disk, nothing kept (dropping the previous
+            run's series, which a new process never holds, is not timed)."""
             shutil.rmtree(parsed, ignore_errors=True)
             shutil.rmtree(checked, ignore_errors=True)
             incremental.forget()
+
+        def fresh_parse() -> None:
+            load_source(root)
+
+        def fresh() -> None:
             compile_path(root)
 
         source = expand_one(load_source(root))
 
         def resolve_compile() -> None:
-            incremental.forget()
             Compiler(source).build()
 
         def new_process() -> None:
-            incremental.forget()
             compile_path(root)
 
         def new_process_edit() -> None:
             edit_one(files, rounds)
-            new_process()
+            compile_path(root)
 
         texts = [f.read_text() for f in files]
         # The fresh check and PyYAML's plain load, interleaved (a, b, a, b, ...) so a burst of
         # load on a shared machine falls on both: the best of each.
-        pairs = [(best_of(1, fresh), best_of(1, lambda: [yaml.safe_load(t) for t in texts]))
-                 for _ in range(5)]
+        pairs = [(best_of(1, fresh, nothing_kept),
+                  best_of(1, lambda: [yaml.safe_load(t) for t in texts])) for _ in range(5)]
         baseline = min(b for _, b in pairs)
-        timings = [(PARSE, best_of(5, fresh_parse)), (FRESH, min(f for f, _ in pairs)),
+        timings = [(PARSE, best_of(5, fresh_parse, nothing_kept)),
+                   (FRESH, min(f for f, _ in pairs)),
                    ("resolve and compile alone (parsed documents in memory, nothing kept)",
-                    best_of(7, resolve_compile)),
+                    best_of(7, resolve_compile, incremental.forget)),
                    ("re-check, a new process (parse cache and compiled series on disk)",
-                    best_of(5, new_process)),
-                   ("re-check, a new process, one episode edited", best_of(5, new_process_edit))]
+                    best_of(5, new_process, incremental.forget)),
+                   ("re-check, a new process, one episode edited",
+                    best_of(5, new_process_edit, incremental.forget))]
         compile_path(root)
         timings.append(("re-check, the same process, nothing changed",
                         best_of(5, lambda: compile_path(root))))
         timings.append((EDIT, best_of(5, lambda: (edit_one(files, rounds), compile_path(root)))))
-    report(count, cold, baseline, timings)
+        report(count, cold, baseline, timings)
+        if args.against is not None:
+            side_by_side(Path(tmp), root, args.against.resolve(), count)
+
+
+def one_fresh(series: Path, checkout: Path) -> float:
+    """One fresh check of ``checkout``'s code, in a new process (``ONE_FRESH``)."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)}  # and run in it: "-c" puts "" first
+    done = subprocess.run([sys.executable, "-c", ONE_FRESH, str(series), str(checkout)],
+                          cwd=checkout, env=env, check=True, capture_output=True, text=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(tmp: Path, root: Path, older: Path, count: int) -> None:
+    """The fresh check of ``older`` and of this checkout, alternating, each on a copy of the
+    series of its own (its caches are its own), the best of seven each."""
+    theirs, ours = tmp / "older-series", tmp / "this-series"
+    for copy in (theirs, ours):
+        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".storyboard"))
+    pairs = [(one_fresh(theirs, older), one_fresh(ours, HERE)) for _ in range(7)]
+    before, after = min(b for b, _ in pairs), min(a for _, a in pairs)
+    print(f"fresh check side by side, each in a new process: {older} {before:.3f} s = "
+          f"{count / before:,.0f} shots/s; this checkout {after:.3f} s = "
+          f"{count / after:,.0f} shots/s; {after / before:.2f}x the time")
 
 
 def report(count: int, cold: float, baseline: float, timings: list[tuple[str, float]]) -> None:

@@ -213,6 +213,27 @@ def test_every_kind_of_value_round_trips() -> None:
         checkcache.encode(checkcache.Entry(manifest, [object()], {}))  # type: ignore[list-item]
 
 
+def test_a_value_shared_between_shots_is_written_once() -> None:
+    from storyboard.language.request import MediaItem, MediaRef, Mention
+    mia = MediaRef(path=Path("/r/media/mia.png"))
+    voice = MediaRef(path=Path("/r/media/mia.wav"))
+    said = Mention("mia", "image", 1)
+    items = [MediaItem("reference_image", mia, "Image 1", "mia", voice),
+             MediaItem("reference_image", mia, "Image 1", "mia", voice), said, said,
+             MediaRef(path=Path("/r/media/mia.png")), {"@t": said}]
+    manifest = Manifest(title="T", name="n", root=Path("/r"), source=Path("/r/s.yaml"),
+                        episodes=[], provider={"items": items}, store=[said, mia])
+    entry = checkcache.Entry(manifest, [], {})
+    text = checkcache.encode(entry)
+    assert text.count("mia.png") == 2 and text.count("mia.wav") == 1  # an equal one apart
+    assert text.count('"@Mention"') == 1 and text.count('{"@r":') == 6
+    again = checkcache.decode(text)
+    assert again == entry
+    found = again.manifest.provider["items"]
+    assert found[0].ref is found[1].ref is again.manifest.store[1] and found[2] is found[3]
+    assert found[5] == {"@t": said} and found[4] is not found[0].ref
+
+
 # --- entries bound to this machine: edited, copied, nested deep --------------------------------
 
 
@@ -272,3 +293,55 @@ def test_an_entry_nested_deep_is_only_a_miss(series: Path, sign: bool) -> None:
         result = CliRunner().invoke(cli, [*command, str(series)])
         assert result.exit_code == 0, (command, result.output)
         assert "Traceback" not in result.output and "RecursionError" not in result.output
+
+
+# --- no collection pauses: none while compiling, none walking the series right after -----------
+
+
+def test_a_check_leaves_no_collection_of_what_it_made(series: Path) -> None:
+    import gc
+    incremental.forget()
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.collect()
+    frozen = gc.get_freeze_count()
+    gc.callbacks.append(seen)
+    try:
+        manifest = compile_path(series)  # thousands of objects made, all kept or freed
+    finally:
+        gc.callbacks.remove(seen)
+    assert collections == []  # none while compiling, and none walking them all on the way out
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert manifest.episodes  # kept; and a cycle made while compiling is still collected:
+    with checkcache.no_gc_pauses():
+        cycle: list[object] = []
+        cycle.append(cycle)
+        witness = _Witness()
+        cycle.append(witness)
+    del cycle, witness
+    assert _Witness.alive == 1 and gc.collect() > 0 and _Witness.alive == 0
+
+
+def test_objects_frozen_by_the_program_stay_frozen(series: Path) -> None:
+    import gc
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        new_process(series)
+        assert gc.get_freeze_count() >= frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+class _Witness:
+    alive = 0
+
+    def __init__(self) -> None:
+        _Witness.alive += 1
+
+    def __del__(self) -> None:
+        _Witness.alive -= 1

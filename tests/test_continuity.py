@@ -111,3 +111,17 @@ def test_check_prints_them_as_located_warnings_and_a_bad_setting_is_an_error(
     assert f"storyboard.yaml:{at(bad, 'no-thanks')[0]}:" in result.stderr
     assert "true or false" in result.stderr
     assert "spelling" in result.stderr
+
+
+def test_only_words_that_can_contradict_are_read_for_colours(
+        series: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyboard.language import continuity
+    read: list[str] = []
+    said = continuity._said_traits
+    monkeypatch.setattr(continuity, "_said_traits",
+                        lambda text: (read.append(text), said(text))[1])
+    found = lints(series)
+    assert len([d for d in found if "own words say" in d.message]) == 2  # mia's, as before
+    # sam's words give a colour (his coat); guitar's and old_cafe's give none: their mentions'
+    # words are never read ("in @guitar light" would be, were every mention read)
+    assert read and not any("light" in text for text in read)

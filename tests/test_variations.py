@@ -180,6 +180,26 @@ def test_a_series_without_templates_compiles_as_before(tmp_path: Path,
     assert storyboard.compile(root).shots()[0].request.prompt == "Image 1 spins"
 
 
+def test_a_file_without_template_text_is_not_walked_and_an_escaped_one_is(
+        tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyboard.language import expand
+    root = series(tmp_path / "plain", make_media, "vars: {n: 2}\n", """\
+    - id: ad
+      shots:
+        - {id: hook, prompt: "@cup spins {n}"}
+    """)
+    walk = expand._collect
+    walked: list[object] = []
+    monkeypatch.setattr(expand, "_collect", lambda value, *a, **k: (
+        walked.append(value), walk(value, *a, **k))[1])
+    assert storyboard.compile(root).shots()[0].request.prompt == "Image 1 spins {n}"
+    assert walked == []  # its text has no "{{", "{%", "{#" nor escape: nothing to look for
+    text = (root / "storyboard.yaml").read_text().replace("spins {n}", "spins \\x7b{ n }}")
+    (root / "storyboard.yaml").write_text(text)  # "{{" spelled with an escape: still rendered
+    assert storyboard.compile(root).shots()[0].request.prompt == "Image 1 spins 2"
+    assert walked
+
+
 def test_one_selected_variation_does_not_call_the_others_products_unused(
         tmp_path: Path, make_media: MakeMedia) -> None:
     """A product only other variations mention is not "never used" under ``--variation``: the

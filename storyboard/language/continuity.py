@@ -83,12 +83,14 @@ def lint(series: Mapping[str, Any], shots: list[ResolvedShot]) -> list[Diagnosti
     if not on or not shots:
         return []
     words = own_words(series)
-    traits = {name: _traits(text) for name, text in words.items()}
+    # only characters whose own words give a colour can be contradicted
+    traits = {name: found for name, text in words.items() if (found := _traits(text))}
+    contradiction = "contradiction" in on and bool(traits)
     problems: list[Diagnostic] = []
     for shot in shots:
         named = {r.name for r in shot.references}
         for text in shot_words(shot):
-            if "contradiction" in on:
+            if contradiction:
                 problems += _contradictions(shot.doc, text, traits)
             if "across_shots" in on:
                 problems += _across(shot.doc, text)
@@ -133,7 +135,9 @@ def _contradictions(doc: Document, words: Words, traits: Mapping[str, dict[str, 
                     ) -> list[Diagnostic]:
     problems = []
     for name, start, end in _clauses(words.text):
-        own = traits.get(name, {})
+        own = traits.get(name)
+        if own is None:
+            continue  # nothing of its own to contradict
         for thing, colour, at in _said_traits(words.text[start:end]):
             if own.get(thing, colour) != colour:
                 problems.append(_warn(doc, words, start + at, (
@@ -166,10 +170,13 @@ def _across(doc: Document, words: Words) -> list[Diagnostic]:
 
 def _unreferenced(doc: Document, words: Words, cast: Mapping[str, str], named: set[str]
                   ) -> list[Diagnostic]:
+    unnamed = sorted(set(cast) - named)
+    if not unnamed:
+        return []  # every character of the cast is a reference of the shot
     problems = []
     bare = _MENTION.sub(lambda m: " " * len(m.group(0)), words.text)  # @mia is a reference
     bare = _HEADING.sub(lambda m: " " * len(m.group(0)), bare)
-    for name in sorted(set(cast) - named):
+    for name in unnamed:
         spoken = name.replace("_", " ")
         match = re.search(rf"(?<![\w@]){re.escape(spoken)}(?!\w)", bare, re.I)
         if match:

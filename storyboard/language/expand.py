@@ -53,12 +53,21 @@ class _Hot:
         found = self.paths.get(id(doc)) or doc.__dict__.get("_hot")  # kept on a parsed document
         if found is None:
             hot: set[str] = set()
-            _collect(doc.data, "", hot, top=True)
+            if not (doc.digest and _no_template_in(doc.lines)):
+                _collect(doc.data, "", hot, top=True)
             quoted = {k: v for k, v in doc.quoted.items() if k not in hot}
             found = self.paths[id(doc)] = (frozenset(hot), quoted)
             if doc.digest:  # its text decides it: the next check of the same text reuses it
                 doc.__dict__["_hot"] = found
         return found
+
+
+def _no_template_in(lines: list[str]) -> bool:
+    """Whether no value or key parsed from ``lines`` can hold a template: their text has no
+    ``{{``, ``{%`` or ``{#``, and no backslash (a double-quoted escape could spell one). Folding
+    joins lines with a space or a line break, so none is made across lines."""
+    text = "\n".join(lines)
+    return "\\" not in text and not ("{{" in text or "{%" in text or "{#" in text)
 
 
 def _collect(value: Any, where: str, hot: set[str], top: bool = False) -> bool:

@@ -37,7 +37,6 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -152,8 +151,9 @@ class MemoResolver(Resolver):
         self._recording: list[Use] | None = None
         super().__init__(source)
         series = self.series
+        self._cwd = os.getcwd()  # once per check, not once per shot
         self._base = _digest([{k: v for k, v in series.items() if k not in CAST},
-                              series.get("voices"), str(source.root), os.getcwd()])
+                              series.get("voices"), str(source.root), self._cwd])
         self.kept: dict[int, Kept] = {}  # by id() of each episode handed out
         # by id() of each shot handed out (with the shot: an id is unique only while it lives)
         self.kept_shots: dict[int, tuple[ResolvedShot, KeptShot]] = {}
@@ -248,7 +248,7 @@ class MemoResolver(Resolver):
             else None
         previous = earlier[-1].params.get("duration", 0) if earlier and "transition" in raw \
             else None
-        return (str(doc.file), path, self._base, facts[2], own, follows, previous, os.getcwd())
+        return (str(doc.file), path, self._base, facts[2], own, follows, previous, self._cwd)
 
     def _replay_shot(self, kept: KeptShot, doc: Document, path: PathKey, raw: dict[str, Any],
                      origins: dict[str, Origin]) -> ResolvedShot:
@@ -351,7 +351,7 @@ def compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
     STATS["compiled"] += 1
     kept.compiled, kept.compiled_as = result, name
     kept.compile_problems = compiler.problems[before:]
-    kept.files = {p: digests.get(p) for p in _files(result)}
+    kept.files = _digests_named(result, digests)
     kept.assets = {a: h for shot in result.shots for a, h in shot.needs.items()}
     return result
 
@@ -406,17 +406,17 @@ def _request_files(shot: CompiledShot) -> list[Path]:
             if ref is not None and ref.path is not None]
 
 
-def _files(episode: CompiledEpisode) -> Iterator[Path]:
+def _digests_named(episode: CompiledEpisode, digests: dict[Path, str]
+                   ) -> dict[Path, str | None]:
+    """Each file the episode's requests (every take's) name, with its digest."""
+    found: dict[Path, str | None] = {}
     for shot in episode.shots:
-        yield from _shot_files(shot)
-
-
-def _shot_files(shot: CompiledShot) -> Iterator[Path]:
-    for take in shot.all_takes():
-        for item in take.request.media:
-            for ref in (item.ref, item.voice):
-                if ref is not None and ref.path is not None:
-                    yield ref.path
+        for take in shot.all_takes():
+            for item in take.request.media:
+                for ref in (item.ref, item.voice):
+                    if ref is not None and ref.path is not None:
+                        found[ref.path] = digests.get(ref.path)
+    return found
 
 
 def _mapping(value: Any) -> dict[str, Any]:
