@@ -390,11 +390,10 @@ def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], out: Path,
     jobs += [dataclasses.replace(joint_job(clips, mezz, a, b, span, path), gain=gain)
              for a, b, span, path in joins]
     encode_all(jobs, options)
-    return _lay(clips, picked, bodies, _joins(clips, picked, mezz, total, options, gain), out,
-                total)
+    return _lay(clips, bodies, _joins(clips, picked, mezz, total, options, gain), out, total)
 
 
-def _lay(clips: Sequence[Clip], picked: Sequence[int], bodies: Sequence[Body],
+def _lay(clips: Sequence[Clip], bodies: Sequence[Body],
          joins: Sequence[tuple[int, int, tuple[int, int], Path]], out: Path, total: int) -> Path:
     """The kept body and join encodes laid end to end into ``out``."""
     parts: list[tuple[aac.Stream, Encode]] = []
