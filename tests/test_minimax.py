@@ -322,8 +322,8 @@ def test_a_failed_task_is_free_and_not_a_content_refusal(
 @pytest.mark.parametrize("target", ["minimax", "minimax-hailuo"])
 def test_a_lost_submit_is_never_paid_twice(
         emu: EmulatorServer, tmp_path: Path, make_media: Any, target: str) -> None:
-    """MiniMax's task list names no prompt (v1 has none): a lost submit's task cannot be told
-    from another, so the shot stops as ambiguous, and the next run does not submit again."""
+    """MiniMax's task list is known by its path alone (v1 has none): a lost submit's task cannot
+    be told from another, so the shot stops as ambiguous, and the next run does not submit again."""
     emu.script("submit:lost")
     lost = a_minimax_shot(tmp_path, make_media, target, " waves, its answer lost")
     first = run(emu, target, tmp_path, lost, [], reconcile_delay=0.0, request_timeout=5.0)

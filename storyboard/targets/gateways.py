@@ -264,8 +264,9 @@ _MINIMAX_SOURCES: dict[str, FactSource] = {"prices": "third-party", "limits": "t
 
 # H3 on the v2 API: content items with roles (Seedance's shape), ``task_id`` answered, a query
 # ``{task: {id, status, content: {url}, error}}`` at its own path, lower-case words. The task list
-# (``GET /v2/query/video_generation``) names no prompt: a lost submit cannot be told from another
-# task, so no list path (the runner stops such a shot as ambiguous rather than pay twice), as on Ark.
+# (``GET /v2/query/video_generation``) is documented by its path alone: no prompt or settings known
+# to match a lost submit by (model and time alone could adopt a console task), so no list path:
+# the runner stops such a shot as ambiguous rather than pay twice.
 _H3 = MINIMAX_H3_API.caps
 _H3_LIMITS = Limits(min_duration=_H3.min_duration, max_duration=15, max_duration_with_video=15,
                     max_references=12, resolutions=_H3.resolutions, ratios=_H3.ratios,
