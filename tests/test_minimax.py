@@ -32,6 +32,7 @@ from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import AuthError, RateLimited, RequestRejected
 from storyboard.language.compile import compile_lenient
+from storyboard.language.modelcheck import seconds_problems
 from storyboard.language.request import CompiledShot, ShotRequest
 from storyboard.language.series import load_source
 from storyboard.providers.gateway import GatewayProvider
@@ -39,6 +40,7 @@ from storyboard.run.model import ShotEvent
 from storyboard.run.plan import plan
 from storyboard.targets import TaskStatus
 from storyboard.targets.gateways import classify_failure
+from storyboard.targets.models import model_of
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "models-minimax.json"
 H3, HAILUO = "MiniMax-H3", "MiniMax-Hailuo-2.3"
@@ -129,6 +131,8 @@ REFUSALS = [
     (HAILUO, "minimax-hailuo", PICTURE.replace("prompt:", "last_frame: media/guitar.png\n"
                                                           "      prompt:"),
      f"{HAILUO} takes no last_frame", 19),
+    (HAILUO, "minimax-hailuo", "      ratio: '9:16'\n" + PICTURE,
+     f"ratio 9:16; {HAILUO} takes 16:9", 16),
 ]
 
 
@@ -141,6 +145,14 @@ def test_check_refuses_what_minimax_cannot_take_at_its_line(
     assert found, [p.message for p in problems]
     assert found[0].severity == "error" and found[0].span is not None
     assert found[0].span.line == line, found[0]
+
+
+def test_h3_voices_are_at_most_three_audio_items_of_15_seconds_together() -> None:
+    h3 = model_of(H3)
+    assert h3 is not None and (h3.voices, h3.max_audios) == ("reference_audio", 3)
+    said = list(seconds_problems(h3, 5, [], [8.0, 8.0]))
+    assert said == [f"its voices last 16 s together; {H3} takes at most 15 s of reference audio"]
+    assert not list(seconds_problems(h3, 5, [], [7.5, 7.5]))
 
 
 @pytest.mark.parametrize("model", [H3, HAILUO])
