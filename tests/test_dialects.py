@@ -22,8 +22,8 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 MEDIA_BASE = "https://media.example.com/coffee-shop"
 # The golden file of each dialect, and the media base URL it is compiled with.
-# Seedance's and Kling's targets sell their own models, not the example's: tests/test_seedance.py
-# and tests/test_kling.py hold their golden bodies.
+# Seedance's, Kling's and MiniMax's targets sell their own models, not the example's:
+# tests/test_seedance.py, tests/test_kling.py and tests/test_minimax.py hold their golden bodies.
 CASES = {"dashscope": ("native-compile.json", None),
          **{name: (f"{name}.json", MEDIA_BASE) for name in GATEWAYS
             if "wan2.7-r2v" in DIALECTS[name].models}}
@@ -37,7 +37,8 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
 
 
 def test_every_dialect_has_a_case() -> None:
-    assert set(CASES) | {"ark", "modelark", "kling"} == set(DIALECTS) and len(GATEWAYS) == 7
+    own = {"ark", "modelark", "kling", "minimax", "minimaxi", "minimax-hailuo", "minimaxi-hailuo"}
+    assert set(CASES) | own == set(DIALECTS) and len(GATEWAYS) == 11
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -57,8 +58,9 @@ def test_a_gateway_body_reads_back_as_the_native_body(example: Manifest, name: s
         back = gateway.unbody(gateway.body(shot.request, url_for))
         want = native.body(shot.request, url_for)
         assert back["input"]["prompt"] == gateway.arranged(shot.request).prompt_in(gateway.label)
-        sent = [m for m in want["input"]["media"]
-                if gateway.limits.first_frame or m["type"] != "first_frame"]
+        sent = [m for m in want["input"]["media"]  # what the target takes is sent
+                if (gateway.limits.first_frame or m["type"] != "first_frame")
+                and (gateway.limits.max_references or m["type"] == "first_frame")]
         assert sorted((m["type"], m["url"]) for m in back["input"]["media"]) == sorted(
             (m["type"], m["url"]) for m in sent)
         assert back["parameters"]["duration"] == want["parameters"]["duration"]
@@ -66,7 +68,8 @@ def test_a_gateway_body_reads_back_as_the_native_body(example: Manifest, name: s
 
 LABELS = {"dashscope": "Image 1", "openai-video": "Image 1", "freepik": "Image 1",
           "roles": "image 1", "arrays": "Image1", "ark": "Image 1", "modelark": "Image 1",
-          "kling": "<<<image_1>>>"}
+          "kling": "<<<image_1>>>", "minimax": "Image 1", "minimaxi": "Image 1",
+          "minimax-hailuo": "Image 1", "minimaxi-hailuo": "Image 1"}
 
 
 @pytest.mark.parametrize("name", sorted(DIALECTS))

@@ -20,6 +20,7 @@ from storyboard.errors import ProblemsFound
 from storyboard.media import samples
 from storyboard.providers.gateway_settings import GatewaySettings, base_url_env
 from storyboard.targets import NATIVE_SIZES
+from storyboard.targets.models import model_of
 
 MakeMedia = Callable[..., Path]
 KEY = "gw-env-secret-789"
@@ -28,11 +29,18 @@ ONE = """\
   shots:
     - {id: a, prompt: "@mia waves"}
 """
+FRAMED = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "the barista waves", first_frame: media/mia.png}
+"""
 
 
 def quick_render(body: dict[str, Any], out: Path, **_: object) -> None:
     params = body["parameters"]
-    width, height = NATIVE_SIZES[(params["resolution"], params["ratio"])]
+    model = model_of(str(body["model"]))
+    sizes = {**NATIVE_SIZES, **(model.caps.sizes if model else {})}
+    width, height = sizes[(params["resolution"], params.get("ratio", "16:9"))]
     samples.video(out, width, height, seconds=float(params["duration"]), fps=10)
 
 
@@ -46,7 +54,9 @@ def test_each_gateway_has_its_own_variable() -> None:
     assert {name: base_url_env(name) for name in GATEWAYS} == {
         "openai-video": "OPENAI_VIDEO_BASE_URL", "freepik": "FREEPIK_BASE_URL",
         "roles": "ROLES_BASE_URL", "arrays": "ARRAYS_BASE_URL", "ark": "ARK_BASE_URL",
-        "modelark": "MODELARK_BASE_URL", "kling": "KLING_BASE_URL"}
+        "modelark": "MODELARK_BASE_URL", "kling": "KLING_BASE_URL",
+        "minimax": "MINIMAX_BASE_URL", "minimaxi": "MINIMAXI_BASE_URL",
+        "minimax-hailuo": "MINIMAX_HAILUO_BASE_URL", "minimaxi-hailuo": "MINIMAXI_HAILUO_BASE_URL"}
 
 
 def test_the_series_block_wins_and_a_bad_value_is_named() -> None:
@@ -68,11 +78,15 @@ def test_a_series_renders_against_the_emulator_by_environment_alone(
     folder = tmp_path / "tiny"
     folder.mkdir()
     with serve(folder) as origin:  # the gateway fetches media_base_url: it is served
-        dialect = DIALECTS[name]  # its first model, as short as it renders
+        dialect = DIALECTS[name]  # its first model, as short and small as it renders
+        resolution = "720P" if "720P" in dialect.limits.resolutions \
+            else dialect.limits.resolutions[0]
         head = MIA_HEAD.replace("duration: 2", f"duration: {max(2, dialect.limits.min_duration)}"
-                                f", model: {dialect.models[0]}")
+                                f", model: {dialect.models[0]}").replace("720P", resolution)
         head += f"provider: {{name: {name}, poll: [0.1], media_base_url: '{origin}'}}\n"
-        series = write_series(folder, make_media, ONE, head=head)
+        # A target that takes no reference (Hailuo) starts from a first frame.
+        shots = ONE if dialect.limits.max_references else FRAMED
+        series = write_series(folder, make_media, shots, head=head)
         rendered_by_environment(name, series, emulator, monkeypatch)
 
 

@@ -25,6 +25,7 @@ from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Menti
 from storyboard.media import samples
 from storyboard.providers.gateway import GatewayProvider
 from storyboard.targets import NATIVE_SIZES, TaskStatus
+from storyboard.targets.models import model_of
 
 KEY = "gw-provider-key-789"
 MIA = Mention("mia", "image", 1)
@@ -33,7 +34,9 @@ MIA = Mention("mia", "image", 1)
 def quick_render(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
                  plain: bool = False) -> None:
     params = body["parameters"]
-    width, height = NATIVE_SIZES[(params["resolution"], params["ratio"])]
+    model = model_of(str(body["model"]))
+    sizes = {**NATIVE_SIZES, **(model.caps.sizes if model else {})}
+    width, height = sizes[(params["resolution"], params.get("ratio", "16:9"))]
     samples.video(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]))
 
 
@@ -52,15 +55,18 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def shot(root: Path, words: str = " waves hello", gateway: str = "freepik") -> CompiledShot:
-    """A one-reference shot on the first model ``gateway`` sells, as short as it renders."""
+    """A one-reference shot on the first model ``gateway`` sells, as short and small as it
+    renders (a first frame where it takes no reference: Hailuo)."""
     tokens = (MIA, words)
     dialect = DIALECTS[gateway]
+    limits = dialect.limits
+    role = "reference_image" if limits.max_references else "first_frame"
     request = ShotRequest(
-        model=dialect.models[0], prompt=write(tokens), tokens=tokens, resolution="720P",
-        ratio="16:9", duration=max(2, dialect.limits.min_duration), prompt_extend=False,
+        model=dialect.models[0], prompt=write(tokens), tokens=tokens,
+        resolution="720P" if "720P" in limits.resolutions else limits.resolutions[0],
+        ratio="16:9", duration=max(2, limits.min_duration), prompt_extend=False,
         watermark=False,
-        media=(MediaItem("reference_image", MediaRef(path=root / "media" / "mia.png"),
-                         "Image 1", "mia"),))
+        media=(MediaItem(role, MediaRef(path=root / "media" / "mia.png"), "Image 1", "mia"),))
     return CompiledShot("s", "ep01", "a", request, "h" * 64)
 
 

@@ -91,7 +91,8 @@ SHOTS = {"wan2.7-i2v": FRAME_SHOT, "happyhorse-1.1-r2v": IMAGES_SHOT,
          "happyhorse-1.1-i2v": PICTURE_SHOT, "happyhorse-1.1-t2v": TEXT_SHOT,
          "wan2.7-t2v": TEXT_AUDIO_SHOT, "wan2.7-videoedit": EDIT_SHOT,
          "MiniMax/MiniMax-H3": "      resolution: 768P\n" + REFERENCE_SHOT,
-         "kling-v3-omni": IMAGES_SHOT}
+         "kling-v3-omni": IMAGES_SHOT, "MiniMax-H3": "      resolution: 768P\n" + REFERENCE_SHOT,
+         "MiniMax-Hailuo-2.3": "      resolution: 768P\n      duration: 6\n" + PICTURE_SHOT[18:]}
 
 # (model, dialect) -> (text the prompt holds, the native media types in order). Every pair that
 # exists; a pair not here must be refused (see test_a_gateway_refuses_a_model_it_does_not_sell).
@@ -133,6 +134,15 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     ("kling-v3-omni", "kling"): ("Scene 1 [0-3s]: <<<image_1>>> holds <<<image_2>>> and plays",
                                  ["reference_image", "reference_image"]),
+    # MiniMax's own API: H3 as Seedance's content items (labels a guess), Hailuo a first frame.
+    ("MiniMax-H3", "minimax"): (
+        'Image 2 says with the voice of Audio 1: "That was lovely."',
+        ["reference_video", "reference_image", "reference_image", "reference_audio"]),
+    ("MiniMax-H3", "minimaxi"): (
+        "Scene 1 [0-3s]: Video 1 holds Image 1 and plays",
+        ["reference_video", "reference_image", "reference_image", "reference_audio"]),
+    ("MiniMax-Hailuo-2.3", "minimax-hailuo"): ("the barista smiles and hums", ["first_frame"]),
+    ("MiniMax-Hailuo-2.3", "minimaxi-hailuo"): ("the barista smiles and hums", ["first_frame"]),
 }
 
 

@@ -60,7 +60,15 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert targets["freepik"]["models"] == ["wan2.7-r2v"] and targets["freepik"]["duration"] == [2, 10]
     assert [t["labels"][0] for t in data["targets"]] == [
         "Image 1", "Image 1", "Image 1", "image 1", "Image1", "Image 1", "Image 1",
-        "<<<image_1>>>"]
+        "<<<image_1>>>", "Image 1", "Image 1", "Image 1", "Image 1"]
+    # MiniMax's own API: H3 on v2 (two hosts), Hailuo 2.3 on v1 with its lengths by resolution.
+    assert targets["minimax"]["models"] == targets["minimaxi"]["models"] == ["MiniMax-H3"]
+    assert targets["minimax-hailuo"]["models"] == ["MiniMax-Hailuo-2.3"]
+    assert targets["minimax"]["statuses"]["SUCCEEDED"] == "succeeded"
+    assert targets["minimax-hailuo"]["statuses"]["SUCCEEDED"] == "Success"
+    assert models["MiniMax-Hailuo-2.3"]["lengths"] == {"768P": [6, 10], "1080P": [6]}
+    assert models["MiniMax-H3"]["prices"]["intl"]["rates"] == {"768P": 0.08, "2K": 0.128}
+    assert models["MiniMax-H3"]["prices"]["cn"]["rates"] == {"768P": 0.5, "2K": 0.8}
     # Seedance's hosts: each sells its own id, 4..15 s, lower-case words of its own.
     assert targets["ark"]["models"] == ["doubao-seedance-2-0-260128"]
     assert targets["modelark"]["models"] == ["dreamina-seedance-2-0-260128"]

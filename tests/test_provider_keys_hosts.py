@@ -33,8 +33,9 @@ KEY = "sk-canary-own-host-4242"
 KEYED = ("dashscope", *sorted(GATEWAYS))  # every provider that sends a key
 OTHERS = (*KEYED, "comfyui")
 # The renderer of each pair renders the test's wan2.7-r2v shot: every provider that sells it. The
-# vendors that sell only their own models (Seedance's ark and modelark, kling) are every other
-# renderer's block here, and their own keys' hosts are held by their own tests.
+# vendors that sell only their own models (Seedance's ark and modelark, kling, MiniMax's
+# minimax, minimaxi, minimax-hailuo and minimaxi-hailuo) are every other renderer's block here,
+# and their own keys' hosts are held by their own tests (tests/test_minimax.py for MiniMax's).
 RENDERERS = [name for name in KEYED if name == "dashscope" or DEFAULT_MODEL in TARGETS[name].models]
 PAIRS = [(mine, other) for mine in RENDERERS for other in OTHERS if other != mine]
 

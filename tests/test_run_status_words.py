@@ -25,8 +25,9 @@ from storyboard.providers.gateway import GatewayProvider
 from storyboard.run import render
 from storyboard.run.journal import Journal
 from storyboard.run.model import RunOptions, RunResult, ShotEvent
-from storyboard.targets import NATIVE_SIZES, TaskStatus
+from storyboard.targets import NATIVE_SIZES, Limits, TaskStatus
 from storyboard.targets.gateways import SYNONYMS, TARGETS
+from storyboard.targets.models import model_of
 
 KEY = "words-test-key-321"
 NOBODY = "frobnicating"  # a word no target declares
@@ -86,7 +87,9 @@ def test_the_status_fault_takes_a_word() -> None:
 def quick_render(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
                  plain: bool = False) -> None:
     params = body["parameters"]
-    width, height = NATIVE_SIZES[(params["resolution"], params["ratio"])]
+    model = model_of(str(body["model"]))
+    sizes = {**NATIVE_SIZES, **(model.caps.sizes if model else {})}
+    width, height = sizes[(params["resolution"], params.get("ratio", "16:9"))]
     samples.video(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]))
 
 
@@ -123,8 +126,18 @@ def sold_by(shot: CompiledShot, name: str) -> CompiledShot:
     model = shot.request.model if shot.request.model in target.models else target.models[0]
     duration = max(shot.request.duration, target.limits.min_duration)
     extend = shot.request.prompt_extend if model == shot.request.model else None
-    return replace(shot, request=replace(shot.request, model=model, duration=duration,
-                                         prompt_extend=extend))
+    return replace(shot, request=fitted(replace(shot.request, model=model, duration=duration,
+                                                prompt_extend=extend), target.limits))
+
+
+def fitted(request: ShotRequest, limits: Limits) -> ShotRequest:
+    """``request`` at a resolution the target renders, its pictures as first frames where it
+    takes no reference (MiniMax's Hailuo)."""
+    resolution = request.resolution if request.resolution in limits.resolutions \
+        else limits.resolutions[0]
+    media = request.media if limits.max_references else tuple(
+        replace(m, role="first_frame") for m in request.media)
+    return replace(request, resolution=resolution, media=media)
 
 
 def provider_for(emu: EmulatorServer, name: str, root: Path) -> Provider:
@@ -140,9 +153,10 @@ def run(emu: EmulatorServer, name: str, root: Path, shot: CompiledShot,
     does not sell the shot's: Seedance's hosts)."""
     sold = DIALECTS[name].models if name in DIALECTS else ()
     if sold and shot.request.model not in sold:
-        shot = replace(shot, request=replace(
+        shot = replace(shot, request=fitted(replace(
             shot.request, model=sold[0],
-            duration=max(shot.request.duration, DIALECTS[name].limits.min_duration)))
+            duration=max(shot.request.duration, DIALECTS[name].limits.min_duration)),
+            DIALECTS[name].limits))
 
     async def go() -> RunResult:
         provider = provider_for(emu, name, root)

@@ -255,7 +255,7 @@ def test_the_schema_names_every_declared_model_and_no_other() -> None:
     for model in MODELS.values():
         for name in (model.id, *model.snapshots, f"{model.id}-2027-01-01"):
             assert pattern.match(name), name
-    for name in ("wan9", "happyhorse-1.1", "happyhorse-1.0-r2v", "MiniMax-H3", "seedance"):
+    for name in ("wan9", "happyhorse-1.1", "happyhorse-1.0-r2v", "MiniMax-Hailuo-02", "seedance"):
         assert not pattern.match(name), name
 
 

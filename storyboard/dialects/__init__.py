@@ -8,7 +8,7 @@ sit beside it, one module each.
 
 from __future__ import annotations
 
-from storyboard.dialects import ark, arrays, freepik, kling, native, openai_video, roles
+from storyboard.dialects import ark, arrays, freepik, kling, minimax, native, openai_video, roles
 from storyboard.dialects.base import Dialect
 from storyboard.targets.gateways import GATEWAYS
 
@@ -16,7 +16,7 @@ __all__ = ["DIALECTS", "GATEWAYS", "Dialect", "dialect"]
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (
     native.DIALECT, openai_video.DIALECT, freepik.DIALECT, roles.DIALECT, arrays.DIALECT,
-    ark.DIALECT, ark.MODELARK_DIALECT, kling.DIALECT)}
+    ark.DIALECT, ark.MODELARK_DIALECT, kling.DIALECT, *minimax.DIALECTS)}
 
 
 def dialect(name: str) -> Dialect:

@@ -10,6 +10,7 @@ generic functions here read and write every other field from the declarations, b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ MediaFn = Callable[[list["Ref"]], dict[str, Any]]
 UnmediaFn = Callable[[Mapping[str, Any]], list[dict[str, str]]]
 ArrangeFn = Callable[[ShotRequest], ShotRequest]
 ShapeFn = Callable[[ShotRequest, dict[str, Any]], dict[str, Any]]
+# (HTTP status, its own code, message) -> the HTTP status and body its service would answer.
+ErrorBodyFn = Callable[[int, str, str], tuple[int, dict[str, Any]]]
 
 # The neutral parameters a flat body carries, in body order.
 PARAMS = ("model", "prompt", "negative_prompt", "resolution", "ratio", "duration",
@@ -57,6 +60,7 @@ class Answers:
     item_fields: Mapping[str, str] = field(default_factory=dict)
     total: str = ""  # a list answer's count of every matching task, across its pages
     tokens: str = ""  # where a finished task's billed tokens are (a wire that bills tokens)
+    code_pattern: str = ""  # the code is this regex's first group in the text at ``code``
 
 
 @dataclass(frozen=True)
@@ -101,15 +105,18 @@ class Dialect:
     # Its own code for the emulator's native ones, by where they are said (``submit:CODE``,
     # ``task:CODE``); its error bodies wrap them as ``{"error": {code, message}}``.
     own_codes: Mapping[str, str] = field(default_factory=dict)
-    # A wire whose every answer is an envelope with a code that is 0 when all is well (Kling):
-    # that code's path, and the HTTP status each other code means (a request error, said in an
-    # answer of any status; a code not listed is a refused request, 400).
+    # A wire whose every answer is an envelope with a code that is 0 when all is well (Kling;
+    # MiniMax v1's ``base_resp.status_code``, in HTTP 200 answers): that code's path, and the
+    # HTTP status each other code means (a request error, said in an answer of any status; a
+    # code not listed is a refused request, 400). Where the envelope's code is also a task's
+    # failure code (``Answers.code``, MiniMax v1), an answer with a status word is a task's state.
     envelope: str = ""
     envelope_statuses: Mapping[str, int] = field(default_factory=dict)
     # A list asked by filter and page (Ark): each query parameter with the neutral parameter it
     # filters by, and the page number's and size's names ("" : one answer lists every task).
     list_filters: Mapping[str, str] = field(default_factory=dict)
     list_pages: tuple[str, str] = ("", "")
+    error_body: ErrorBodyFn | None = None  # its emulator's error answers, its own way (MiniMax)
 
     def label_for(self, model: str) -> LabelStyle:
         """How this dialect writes a mention for a shot on ``model``: the model's own spelling
@@ -183,12 +190,21 @@ class Dialect:
         status, note = self.protocol.status(get(answer, spec.status))
         message = str(get(answer, spec.message) or "")
         url = get(answer, spec.video_url)
-        code = str(get(answer, spec.code) or "")
+        code = self.code_of(answer)
         refused = self.refusal_note(code) if status is TaskStatus.FAILED else ""
         return TaskState(task_id=str(get(answer, spec.task_id) or task_id), status=status,
                          video_url=str(url) if url else None, code=code,
                          message="; ".join(m for m in (note, refused, message) if m),
                          raw=dict(answer))
+
+    def code_of(self, answer: Mapping[str, Any]) -> str:
+        """An answer's failure code ("" for none, and for an envelope's "0")."""
+        spec = self.answers
+        code = str(get(answer, spec.code) or "")
+        if spec.code_pattern:
+            found = re.search(spec.code_pattern, code)
+            code = found.group(1) if found else ""
+        return "" if self.envelope == spec.code and code == "0" else code
 
     def refusal_note(self, code: str) -> str:
         """What a content refusal's code means and whether it is paid ("" for other codes)."""
@@ -214,7 +230,8 @@ class Dialect:
         """The HTTP status an enveloped answer's code means when it is not 0 (None: all well,
         or a wire without an envelope)."""
         code = get(answer, self.envelope) if self.envelope else 0
-        if code in (0, "0"):
+        if code in (0, "0", None) or (self.envelope == self.answers.code
+                                      and get(answer, self.answers.status) is not None):
             return None
         return self.envelope_statuses.get(str(code), 400)
 
@@ -237,9 +254,16 @@ class Dialect:
         put(out, self.answers.status, self.word(status))
         if video_url:
             put(out, self.answers.video_url, video_url)
-        if code or message:
-            put(out, self.answers.code, code)
-            put(out, self.answers.message, message)
+        spec = self.answers
+        if spec.code_pattern and (code or message):  # the code said inside the message
+            put(out, spec.message, f"{message} ({code})" if code else message)
+        elif code or message:
+            put(out, spec.code, int(code) if self.envelope == spec.code and code.isdigit()
+                else code)
+            put(out, spec.message, message)
+        if self.envelope == spec.code and not code:  # all well (MiniMax v1's base_resp)
+            put(out, spec.code, 0)
+            put(out, spec.message, "success")
         return out
 
     def word(self, status: TaskStatus) -> str:

@@ -187,9 +187,9 @@ async def clock(request: Request) -> Response:
 
 async def api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    own = gateways.envelope_error(request.url.path, exc.code, exc.message)
-    if own is not None:  # Kling's envelope: {code, message, request_id}
-        return Response(own, status_code=exc.status, headers=exc.headers,
+    own = gateways.envelope_error(request.url.path, exc.code, exc.message, exc.status)
+    if own is not None:  # Kling's envelope {code, message, request_id}; MiniMax's own bodies
+        return Response(own[1], status_code=own[0], headers=exc.headers,
                         media_type="application/json")
     return JSONResponse({"request_id": new_id(), "code": exc.code, "message": exc.message},
                         status_code=exc.status, headers=exc.headers)

@@ -16,7 +16,14 @@ from typing import Any
 from storyboard.emulator.validate import invalid, media_types
 from storyboard.language.limits import insecure_url
 from storyboard.targets.gateways import TARGETS
-from storyboard.targets.models import KLING_V3_OMNI, SEEDANCE_20_ARK, SEEDANCE_20_MODELARK, WAN27_R2V
+from storyboard.targets.models import (
+    HAILUO_23,
+    KLING_V3_OMNI,
+    MINIMAX_H3_API,
+    SEEDANCE_20_ARK,
+    SEEDANCE_20_MODELARK,
+    WAN27_R2V,
+)
 
 # Gateways resell wan2.7-r2v alone: its ids and limits, from its declaration.
 MODELS = (WAN27_R2V.id, *WAN27_R2V.snapshots)
@@ -187,11 +194,40 @@ def _ark(model: str) -> Schema:
             "watermark": opt(boolean()), "generate_audio": opt(boolean())}
 
 
+# MiniMax H3 on the v2 API (vendors.md 3): Seedance's content items, 768P/2K, 4..15 s required.
+_H3 = MINIMAX_H3_API.caps
+_LINK = obj({"url": req(url())})
+MINIMAX_V2: Schema = {
+    "model": req(text(choices=(MINIMAX_H3_API.id,))),
+    "content": req(array(obj({
+        "type": req(text(choices=("text", "image_url", "video_url", "audio_url"))),
+        "text": opt(text(_H3.prompt_limit)),
+        "role": opt(text(choices=("first_frame", "last_frame", "reference_image",
+                                  "reference_video", "reference_audio"))),
+        "image_url": opt(_LINK), "video_url": opt(_LINK), "audio_url": opt(_LINK)}),
+        1 + 9 + 3 + 3)),
+    "resolution": req(text(choices=_H3.resolutions)), "ratio": opt(text(choices=_H3.ratios)),
+    "duration": req(integer(_H3.min_duration, _H3.max_duration)), "watermark": opt(boolean()),
+    "callback_url": opt(url())}
+
+# Hailuo on the v1 API: a flat body, a first frame at most, 6 or 10 s.
+_HAILUO = HAILUO_23.caps
+MINIMAX_V1: Schema = {
+    "model": req(text(choices=(HAILUO_23.id,))), "prompt": opt(text(_HAILUO.prompt_limit)),
+    "first_frame_image": opt(url()),
+    "duration": opt(integer(_HAILUO.min_duration, _HAILUO.max_duration)),
+    "resolution": opt(text(choices=_HAILUO.resolutions)), "prompt_optimizer": opt(boolean()),
+    "fast_pretreatment": opt(boolean()), "callback_url": opt(url())}
+
 SCHEMAS: dict[str, Schema] = {"freepik": FREEPIK, "roles": ROLES, "arrays": ARRAYS,
                               "openai-video": OPENAI_VIDEO, "ark": _ark(SEEDANCE_20_ARK.id),
-                              "modelark": _ark(SEEDANCE_20_MODELARK.id), "kling": KLING}
+                              "modelark": _ark(SEEDANCE_20_MODELARK.id), "kling": KLING,
+                              "minimax": MINIMAX_V2, "minimaxi": MINIMAX_V2,
+                              "minimax-hailuo": MINIMAX_V1, "minimaxi-hailuo": MINIMAX_V1}
 # Dialects whose models take references, frames or a prompt alone: the model's own counts hold.
-OWN_COUNTS = ("ark", "modelark")
+OWN_COUNTS = ("ark", "modelark", "minimax", "minimaxi", "minimax-hailuo", "minimaxi-hailuo")
+# A content array that must hold exactly one non-empty text item (MiniMax H3).
+ONE_TEXT = ("minimax", "minimaxi")
 # Where each dialect keeps its references and its duration, for the rules across fields.
 REFERENCES = {"freepik": "image_urls and video_urls", "roles": "image_with_roles and video_urls",
               "arrays": "images and videos", "openai-video": "media",
@@ -208,6 +244,10 @@ def check_body(dialect: str, body: Mapping[str, Any]) -> None:
         if str(total) != str(body.get("duration", "5")):
             raise invalid(f"multi_prompt durations add up to {total}, not the duration "
                           f"{body.get('duration', '5')}")
+    if dialect in ONE_TEXT:
+        texts = [i for i in body["content"] if i.get("type") == "text"]
+        if len(texts) != 1 or not str(texts[0].get("text") or "").strip():
+            raise invalid("content must hold exactly one non-empty text item")
     if dialect == "arrays" and body.get("reference_voice") and not body.get("images"):
         raise invalid("reference_voice speaks as Image1: images must hold at least one URL")
 

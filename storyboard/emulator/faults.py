@@ -3,6 +3,7 @@
 A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
 
     endpoints  submit query cancel list policy upload download   (HTTP requests)
+               file                    (a file hop: MiniMax v1's files/retrieve)
                image voice speech      (the cast: image-generation submit, voice design, speech)
                chat                    (chat completions: the breakdown's language model)
                task                                              (the outcome of an accepted submit)
@@ -40,7 +41,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-HTTP_ENDPOINTS = ("submit", "query", "cancel", "list", "policy", "upload", "download")
+HTTP_ENDPOINTS = ("submit", "query", "cancel", "list", "policy", "upload", "download", "file")
 CAST_ENDPOINTS = ("image", "voice", "speech")  # submit-like: moderation and lost apply
 ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")

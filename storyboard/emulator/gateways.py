@@ -13,6 +13,7 @@ URL is fetched, as a gateway does, and one that cannot be is a 400.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import re
@@ -190,21 +191,63 @@ def state_answer(dialect: Dialect, service: Service, task_id: str, origin: str
     url = output.get("video_url")
     if dialect.content_path and url:
         url = None  # the video comes from the content path instead
+    hop = dialect.protocol.file_hop
+    extra = _extra(dialect, service.table.get(task_id))
+    if hop is not None and url:  # the video is one more request away: its file is named
+        put(extra, hop.file_id, file_id_of(output["task_id"]))
+        url = None
     code = str(output.get("code") or "")
     task = service.table.get(task_id)
     return enveloped(dialect, task, dialect.answer(
         output["task_id"], status, video_url=url, code=dialect.own_code("task", code),
-        message=str(output.get("message") or ""), extra=_extra(dialect, task)))
+        message=str(output.get("message") or ""), extra=extra))
 
 
 async def query(request: Request) -> Response:
     dialect = _dialect(request)
     _check_auth(request, dialect)
-    task_id = request.path_params["task_id"]
-    if _service(request).table.get(task_id) is None:
+    task_id = request.path_params.get("task_id") or request.query_params.get("task_id", "")
+    service = _service(request)
+    if dialect.protocol.task_lifetime is not None:
+        _within_window(service, dialect.protocol.task_lifetime, task_id)
+    if service.table.get(task_id) is None:
         raise ApiError(404, "NotFound", f"Task {task_id} does not exist.")
     origin = str(request.base_url).rstrip("/")
-    return JSONResponse(state_answer(dialect, _service(request), task_id, origin))
+    return JSONResponse(state_answer(dialect, service, task_id, origin))
+
+
+def _within_window(service: Service, lifetime: float, task_id: str) -> None:
+    """A wire that forgets tasks after ``lifetime`` (MiniMax: 7 days): an unknown or older task
+    id is ``invalid task_id``."""
+    task = service.table.tasks.get(task_id)
+    if task is None or service.clock.now() - task.created > lifetime:
+        raise ApiError(400, "InvalidParameter", "invalid task_id")
+
+
+def file_id_of(task_id: str) -> str:
+    """The file a finished task names on a wire with a file hop: an int64, as MiniMax's are."""
+    return str(int(hashlib.sha256(task_id.encode()).hexdigest()[:15], 16))
+
+
+async def retrieve(request: Request) -> Response:
+    """A file hop's answer: the file a finished task names, with its download URL."""
+    dialect = _dialect(request)
+    _check_auth(request, dialect)
+    hop = dialect.protocol.file_hop
+    file_id = request.query_params.get("file_id", "")
+    service = _service(request)
+    task = next((t for t in service.table.tasks.values() if file_id_of(t.task_id) == file_id),
+                None)
+    if hop is None or task is None or service.table.get(task.task_id) is None \
+            or task.status != "SUCCEEDED":
+        raise ApiError(404, "NotFound", f"file {file_id} does not exist")
+    out: dict[str, Any] = {}
+    url = service.query(task.task_id, str(request.base_url).rstrip("/")).get("video_url")
+    put(out, hop.url, url)
+    put(out, hop.url.rsplit(".", 1)[0] + ".file_id", int(file_id))
+    put(out, hop.url.rsplit(".", 1)[0] + ".filename", "output.mp4")
+    put(out, "base_resp", {"status_code": 0, "status_msg": "success"})
+    return JSONResponse(out)
 
 
 async def list_tasks(request: Request) -> Response:
@@ -270,7 +313,7 @@ async def content(request: Request) -> Response:
 
 
 def _route(path: str) -> str:
-    return f"{PREFIX}/{{gateway}}{path}"
+    return f"{PREFIX}/{{gateway}}{path.partition('?')[0]}"  # a query string is read by its handler
 
 
 def routes() -> list[Route]:
@@ -282,6 +325,7 @@ def routes() -> list[Route]:
         wanted = [(proto.submit_path, submit, "POST"), (proto.task_path, query, "GET")]
         wanted += [(proto.list_path, list_tasks, "GET")] if proto.list_path else []
         wanted += [(dialect.content_path, content, "GET")] if dialect.content_path else []
+        wanted += [(proto.file_hop.path, retrieve, "GET")] if proto.file_hop else []
         for path, handler, method in wanted:
             key = (_route(path), method)
             found.setdefault(key, Route(key[0], handler, methods=[method]))
@@ -295,8 +339,10 @@ def endpoint_of(method: str, path: str) -> str | None:
     if match is None or dialect is None or dialect.name not in GATEWAYS:
         return None
     proto, rest = dialect.protocol, match.group(2)
+    hop = proto.file_hop.path if proto.file_hop else None
     table = [("POST", proto.submit_path, "submit"), ("GET", proto.list_path, "list"),
-             ("GET", dialect.content_path, "download"), ("GET", proto.task_path, "query")]
+             ("GET", dialect.content_path, "download"), ("GET", hop, "file"),
+             ("GET", proto.task_path, "query")]
     for verb, template, name in table:
         if template and verb == method and _pattern(template).match(rest):
             return name
@@ -304,21 +350,27 @@ def endpoint_of(method: str, path: str) -> str | None:
 
 
 def _pattern(template: str) -> re.Pattern[str]:
-    return re.compile("^" + re.escape(template).replace(r"\{task_id\}", "[^/]+") + "/?$")
+    path = template.partition("?")[0]  # ``?task_id={task_id}``: a query string, not the path
+    return re.compile("^" + re.escape(path).replace(r"\{task_id\}", "[^/]+") + "/?$")
 
 
-def own_error(path: str, endpoint: str, code: str, message: str) -> bytes | None:
-    """A gateway's error body in its own words where it declares them (Ark's ``{"error":
-    {code, message}}``), else None (the native body)."""
+def own_error(path: str, endpoint: str, code: str, message: str, status: int
+              ) -> tuple[int, bytes] | None:
+    """A gateway's error answer (its HTTP status and body) in its own words where it declares
+    them (Ark's ``{"error": {code, message}}``, Kling's envelope, MiniMax's own bodies: v1's
+    with HTTP 200), else None (the native body)."""
     match = re.match(rf"^{PREFIX}/([^/]+)/", path)
     dialect = DIALECTS.get(match.group(1)) if match else None
     if dialect is None or not dialect.own_codes:
         return None
     own = dialect.own_code(endpoint, code)
+    if dialect.error_body is not None:  # MiniMax: its own bodies (v1's in HTTP 200 answers)
+        status, body = dialect.error_body(status, own, message)
+        return status, json.dumps(body).encode()
     if dialect.envelope:  # Kling: ``{code, message, request_id}``, its code a number
-        return json.dumps({"code": int(own) if own.isdigit() else own, "message": message,
-                           "request_id": new_id()}).encode()
-    return json.dumps({"error": {"code": own, "message": message}}).encode()
+        return status, json.dumps({"code": int(own) if own.isdigit() else own,
+                                   "message": message, "request_id": new_id()}).encode()
+    return status, json.dumps({"error": {"code": own, "message": message}}).encode()
 
 
 def enveloped(dialect: Dialect, task: Task | None, out: dict[str, Any]) -> dict[str, Any]:
@@ -327,8 +379,8 @@ def enveloped(dialect: Dialect, task: Task | None, out: dict[str, Any]) -> dict[
     task_result: {videos: [{id, url, duration}]}, created_at, updated_at}}``, times in
     milliseconds, the duration a string. A failed task's code, which Kling's schema does not
     show, is kept in ``task_status_code`` (storyboard's guess). Other wires: ``out`` as it is."""
-    if not dialect.envelope or task is None:
-        return out
+    if not dialect.envelope or dialect.error_body is not None or task is None:
+        return out  # MiniMax's v1 envelope is its answers' own ``base_resp``
     data = out.get("data", {})
     url = get(data, "task_result.videos.0.url")
     seconds = str(task.submission.duration)
@@ -342,11 +394,14 @@ def enveloped(dialect: Dialect, task: Task | None, out: dict[str, Any]) -> dict[
     return {"code": 0, "message": "SUCCEED", "request_id": new_id(), "data": own}
 
 
-def envelope_error(path: str, code: str, message: str) -> bytes | None:
-    """A route's error in the envelope of the gateway ``path`` is under (Kling), else None."""
+def envelope_error(path: str, code: str, message: str, status: int
+                   ) -> tuple[int, bytes] | None:
+    """A route's error in the envelope or the own words of the gateway ``path`` is under
+    (Kling, MiniMax), else None."""
     match = re.match(rf"^{PREFIX}/([^/]+)/", path)
     dialect = DIALECTS.get(match.group(1)) if match else None
-    return own_error(path, "", code, message) if dialect and dialect.envelope else None
+    worded = dialect is not None and (dialect.envelope or dialect.error_body is not None)
+    return own_error(path, "", code, message, status) if worded else None
 
 
 def _tokens(dialect: Dialect, task: Task) -> dict[str, Any]:

@@ -222,6 +222,10 @@ def _duration(model: Model, params: Mapping[str, Any], has_video: bool,
         auto = f" (or {AUTO_DURATION}: the model chooses)" if model.auto_duration else ""
         raise invalid(f"parameters.duration must be an integer in "
                       f"{caps.min_duration}..{top}{why}{auto}")
+    lengths = model.lengths(str(params.get("resolution", DEFAULTS["resolution"])))
+    if lengths and value not in lengths:
+        raise invalid(f"parameters.duration must be {' or '.join(map(str, lengths))} at "
+                      f"resolution {params.get('resolution')}")
     return int(value)
 
 

@@ -166,16 +166,18 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 def _owned(answer: Answer, path: str, endpoint: str) -> Answer:
     """An error answer in the words of the gateway ``path`` is under, where it has its own
-    (Ark's ``{"error": ...}``, Kling's ``{code, message, request_id}``)."""
+    (Ark's ``{"error": ...}``, Kling's ``{code, message, request_id}``, MiniMax's own)."""
     from storyboard.emulator.gateways import own_error  # the gateways' routes import us
 
     status, headers, body = answer
     said = json.loads(body) if body.startswith(b"{") else {}
-    own = own_error(path, endpoint, str(said.get("code", "")), str(said.get("message", "")))
+    own = own_error(path, endpoint, str(said.get("code", "")), str(said.get("message", "")),
+                    status)
     if own is None:
         return answer
+    status, worded = own  # MiniMax's v1 says its errors in HTTP 200 answers
     kept = [(k, v) for k, v in headers if k != b"content-length"]
-    return status, [*kept, (b"content-length", str(len(own)).encode())], own
+    return status, [*kept, (b"content-length", str(len(worded)).encode())], worded
 
 
 async def send_answer(send: Send, answer: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:

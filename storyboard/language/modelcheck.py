@@ -332,6 +332,18 @@ def _duration(shot: Shot, model: Model, videos: int) -> Iterator[Diagnostic]:
         why = " with a reference video" if videos else ""
         yield _at(shot, "duration", f"a {duration} s shot; expected {low} to {high} s{why}"
                                     + ("" if model.id == DEFAULT_MODEL else f" on {model.id}"))
+    else:
+        yield from _lengths(shot, model, duration)
+
+
+def _lengths(shot: Shot, model: Model, duration: int) -> Iterator[Diagnostic]:
+    """A model that renders only some lengths at a resolution (Hailuo 2.3: 6 or 10 s at 768P)."""
+    resolution = str(shot.params.get("resolution"))
+    lengths = model.lengths(resolution)
+    if lengths and duration not in lengths:
+        yield _at(shot, "duration", (
+            f"a {duration} s shot; {model.id} renders {' or '.join(map(str, lengths))} s at "
+            f"{resolution}"))
 
 
 # --- where -----------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits
 from storyboard.providers.gateway_settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
+from storyboard.targets.tasks import FileHop
 
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
 PAGE_SIZE = 100  # tasks a page, on a list asked page by page (Ark)
@@ -134,7 +135,8 @@ class GatewayProvider(BaseProvider):
                               headers=self._auth_headers(shot), **kwargs)
         answer = json_answer(response, provider=self.name, what=what, shot=shot, key=self._key)
         status = self.dialect.envelope_error(answer)
-        if status is not None:  # an envelope whose code says the request failed (Kling)
+        if status is not None:  # an envelope's code says the request failed (Kling;
+            # MiniMax v1's base_resp, in an HTTP 200 answer)
             wait = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
             said = httpx.Response(status, json=answer, headers=wait)
             raise error_for_response(said, provider=self.name, what=what, shot=shot,
@@ -201,7 +203,24 @@ class GatewayProvider(BaseProvider):
         content = self.settings.content_path
         if state.status is TaskStatus.SUCCEEDED and content and not state.video_url:
             state.video_url = self.settings.base_url + self._path(content, state.task_id)
+        hop = self.protocol.file_hop
+        if state.status is TaskStatus.SUCCEEDED and hop is not None and not state.video_url:
+            state.video_url = await self._file_url(hop, answer, state.task_id)
         return state
+
+    async def _file_url(self, hop: FileHop, answer: Mapping[str, Any], task_id: str) -> str:
+        """The download URL of a finished task's file: one more request (``FileHop``)."""
+        file_id = get(answer, hop.file_id)
+        if file_id in (None, ""):
+            raise ProviderError(f"task {task_id} succeeded and names no file ({hop.file_id})",
+                                provider=self.name)
+        found = await self._json("GET", hop.path.format(file_id=quote(str(file_id), safe="")),
+                                 what=f"file {file_id} of task {task_id}")
+        url = get(found, hop.url)
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ProviderError(f"file {file_id} of task {task_id}: no download URL at "
+                                f"{hop.url}", provider=self.name)
+        return url
 
     async def cancel(self, task_id: str) -> None:
         if self.protocol.cancel_path is None:

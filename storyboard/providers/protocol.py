@@ -40,6 +40,7 @@ from storyboard.providers.base import once as once  # re-exported
 
 SNIPPET = 300  # characters of an unexpected answer worth quoting in an error
 DOWNLOAD_CHUNK = 1 << 20
+BRACKETED_CODE = re.compile(r"\((\d+)\)\s*$")  # a code said at a message's end: "... (2013)"
 
 
 class ApiKey:
@@ -113,12 +114,18 @@ def code_and_message(response: httpx.Response) -> tuple[str, str]:
         data = json.loads(text)
     except ValueError:
         data = None
+    base = data.get("base_resp") if isinstance(data, dict) else None
+    if isinstance(base, dict) and base.get("status_code") not in (0, "0", None):
+        return str(base["status_code"]), str(base.get("status_msg") or "")  # MiniMax v1
     if isinstance(data, dict):
         error = data.get("error")
         source = error if isinstance(error, dict) else data
         code = str(source.get("code") or "")
-        message = source.get("message") or (error if isinstance(error, str) else "")
-        return code, str(message or "")
+        message = str(source.get("message") or (error if isinstance(error, str) else "") or "")
+        if not code and data.get("type") == "error":  # MiniMax v2: "invalid params (2013)"
+            found = BRACKETED_CODE.search(message)
+            code = found.group(1) if found else str(source.get("type") or "")
+        return code, message
     code_xml = re.search(r"<Code>([^<]*)</Code>", text)
     message_xml = re.search(r"<Message>([^<]*)</Message>", text)
     if code_xml or message_xml:

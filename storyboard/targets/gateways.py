@@ -18,6 +18,8 @@ from storyboard.targets.failures import (
     DASHSCOPE_FAILURES,
     FREE_FAILURES,
     GATEWAY_FAILURES,
+    OUT_VIDEO,
+    PROMPT,
     Failure,
     FailureWords,
     Stage,
@@ -27,7 +29,9 @@ from storyboard.targets.failures import (
 from storyboard.targets.models import (
     DASHSCOPE_MODELS,
     DEFAULT_MODEL,
+    HAILUO_23,
     KLING_V3_OMNI,
+    MINIMAX_H3_API,
     SEEDANCE_20_ARK,
     SEEDANCE_20_MODELARK,
     SEEDANCE_SIZES,
@@ -35,7 +39,7 @@ from storyboard.targets.models import (
     FactSource,
     family,
 )
-from storyboard.targets.tasks import TaskProtocol, TaskStatus
+from storyboard.targets.tasks import FileHop, TaskProtocol, TaskStatus
 
 
 class Labelled(Protocol):
@@ -83,6 +87,7 @@ def upper(words: Mapping[str, TaskStatus]) -> dict[str, TaskStatus]:
 # allows a new submit (the runner polls it on, then stops the shot as ``AmbiguousTask``).
 SYNONYMS: Mapping[str, TaskStatus] = {
     "pending": TaskStatus.PENDING, "queued": TaskStatus.PENDING,
+    "preparing": TaskStatus.PENDING, "queueing": TaskStatus.PENDING, "fail": TaskStatus.FAILED,
     "created": TaskStatus.PENDING, "submitted": TaskStatus.PENDING,
     "running": TaskStatus.RUNNING, "processing": TaskStatus.RUNNING,
     "in_progress": TaskStatus.RUNNING, "suspended": TaskStatus.SUSPENDED,
@@ -243,8 +248,82 @@ KLING = Target("kling", "Kling 3.0 Omni (Kling's API)", _KLING_LIMITS, TaskProto
     sources={"prices": "third-party", "limits": "third-party", "labels": "third-party",
              "list_path": "third-party"})
 
+# MiniMax's own API (vendors.md 3): intl ``api.minimax.io`` (``minimax``) and CN
+# ``api.minimaxi.com`` (``minimaxi``), one key variable for both hosts. Its failure codes (a
+# reseller's list and MiniMax's error examples): 1026, a sensitive prompt (refused at submit),
+# 1027, a sensitive output (the task fails after the render). Decided (a guess): a failed task,
+# its output refused included, is free, as MiniMax bills the videos it delivers.
+MINIMAX_FAILURES = FailureWords(
+    codes={"1026": Word(True, PROMPT, "third-party"), "1027": Word(True, OUT_VIDEO, "third-party"),
+           "DataInspectionFailed": Word(True)},
+    render_billed=False, content_billed=False, billing_basis="guess")
+# Only tasks of the last 7 days can be queried (v2's page, official); v1's the same (a guess).
+MINIMAX_QUERY_WINDOW = 7 * 86400.0
+_MINIMAX_SOURCES: dict[str, FactSource] = {"prices": "third-party", "limits": "third-party",
+                                           "labels": "third-party"}
+
+# H3 on the v2 API: content items with roles (Seedance's shape), ``task_id`` answered, a query
+# ``{task: {id, status, content: {url}, error}}`` at its own path, lower-case words. The task list
+# (``GET /v2/query/video_generation``) is documented by its path alone: no prompt or settings known
+# to match a lost submit by (model and time alone could adopt a console task), so no list path:
+# the runner stops such a shot as ambiguous rather than pay twice.
+_H3 = MINIMAX_H3_API.caps
+_H3_LIMITS = Limits(min_duration=_H3.min_duration, max_duration=15, max_duration_with_video=15,
+                    max_references=12, resolutions=_H3.resolutions, ratios=_H3.ratios,
+                    sizes=_H3.sizes, prompt_limit=_H3.prompt_limit, negative_prompt_limit=0,
+                    min_references=0, voice_roles=(), max_voices=3, public_urls=True,
+                    image_max_mb=30.0, video_max_mb=50.0)
+_H3_WORDS = {"queued": TaskStatus.PENDING, "running": TaskStatus.RUNNING,
+             "succeeded": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED,
+             "cancelled": TaskStatus.CANCELED}
+_V2_PATH = "/v2/video_generation"
+
+
+def _minimax_v2(name: str, title: str, region: str) -> Target:
+    return Target(name, title, _H3_LIMITS, TaskProtocol(
+        name=name, submit_path=_V2_PATH, task_path="/v2/query/video_generation/{task_id}",
+        cancel_path=None, list_path=None, statuses=with_synonyms(_H3_WORDS), submit_headers={},
+        capabilities=_H3_LIMITS, prices={"default": MINIMAX_H3_API.price(region)},
+        task_lifetime=MINIMAX_QUERY_WINDOW),
+        "{Kind} {index}", _H3_WORDS, models=(MINIMAX_H3_API.id,), sources=_MINIMAX_SOURCES,
+        failures=MINIMAX_FAILURES)
+
+
+# Hailuo on the v1 API: a flat body, HTTP 200 answers whose ``base_resp.status_code`` says an
+# error, the query at ``?task_id=``, and a third request: the finished task names a file, and
+# ``files/retrieve`` gives its download URL. No task list, no cancel.
+_HAILUO = HAILUO_23.caps
+_HAILUO_LIMITS = Limits(min_duration=6, max_duration=10, max_duration_with_video=10,
+                        max_references=0, min_references=0, resolutions=_HAILUO.resolutions,
+                        ratios=_HAILUO.ratios, sizes=_HAILUO.sizes,
+                        prompt_limit=_HAILUO.prompt_limit, negative_prompt_limit=0,
+                        voice_roles=(), max_voices=0, public_urls=True)
+_HAILUO_WORDS = {"Preparing": TaskStatus.PENDING, "Queueing": TaskStatus.PENDING,
+                 "Processing": TaskStatus.RUNNING, "Success": TaskStatus.SUCCEEDED,
+                 "Fail": TaskStatus.FAILED}
+FILE_HOP = FileHop(path="/v1/files/retrieve?file_id={file_id}", file_id="file_id",
+                   url="file.download_url")
+
+
+def _minimax_v1(name: str, title: str, region: str) -> Target:
+    return Target(name, title, _HAILUO_LIMITS, TaskProtocol(
+        name=name, submit_path="/v1/video_generation",
+        task_path="/v1/query/video_generation?task_id={task_id}", cancel_path=None,
+        list_path=None, statuses=with_synonyms(_HAILUO_WORDS), submit_headers={},
+        capabilities=_HAILUO_LIMITS, prices={"default": HAILUO_23.price(region)},
+        file_hop=FILE_HOP, task_lifetime=MINIMAX_QUERY_WINDOW), "{Kind} {index}",
+        _HAILUO_WORDS, models=(HAILUO_23.id,), sources=_MINIMAX_SOURCES,
+        failures=MINIMAX_FAILURES)
+
+
+MINIMAX = _minimax_v2("minimax", "MiniMax H3 (MiniMax's API, intl)", "intl")
+MINIMAXI = _minimax_v2("minimaxi", "MiniMax H3 (MiniMax's API, CN)", "cn")
+MINIMAX_HAILUO = _minimax_v1("minimax-hailuo", "MiniMax Hailuo (MiniMax's v1 API, intl)", "intl")
+MINIMAXI_HAILUO = _minimax_v1("minimaxi-hailuo", "MiniMax Hailuo (MiniMax's v1 API, CN)", "cn")
+
 TARGETS: dict[str, Target] = {t.name: t for t in (DASHSCOPE, OPENAI_VIDEO, FREEPIK, ROLES, ARRAYS,
-                                                  ARK, MODELARK, KLING)}
+                                                  ARK, MODELARK, KLING, MINIMAX, MINIMAXI,
+                                                  MINIMAX_HAILUO, MINIMAXI_HAILUO)}
 GATEWAYS = tuple(name for name in TARGETS if name != DASHSCOPE_NAME)
 FREE_PROVIDERS = ("local", "comfyui")  # the animatic and your own GPUs: nothing is billed
 

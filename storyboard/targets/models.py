@@ -98,6 +98,9 @@ class Model:
     regions: tuple[str, ...] = ()  # DashScope regions that serve it (empty: every region)
     # The names its answer's ``usage`` gives the input video's and the output's seconds.
     usage_names: tuple[str, str] = ("input_video_duration", "output_video_duration")
+    # The only lengths it renders, by resolution, where not every second of ``caps``' range
+    # (Hailuo 2.3: 6 or 10 s at 768P, 6 s at 1080P). Empty: the range.
+    durations: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     def source(self, fact: str) -> FactSource:
         """Where a group of facts (``limits``, ``prices``, ``sizes``...) comes from: third-party
@@ -136,6 +139,10 @@ class Model:
 
     def price(self, region: str) -> PriceTable:
         return self.prices.get(region) or next(iter(self.prices.values()))
+
+    def lengths(self, resolution: str) -> tuple[int, ...]:
+        """The only durations it renders at ``resolution`` (empty: any in its range)."""
+        return self.durations.get(resolution, ())
 
 
 def _usd(rates: Mapping[str, float], cap: float = 5.0) -> PriceTable:
@@ -347,8 +354,43 @@ KLING_V3_OMNI = Model(
     file_rules={"reference_video": FileRule("video", 3, 10, 200)},
     sources={"prices": "third-party", "limits": "third-party", "labels": "third-party"})
 
+# MiniMax H3 on MiniMax's own v2 API (vendors.md 3): as DashScope serves it, but with the
+# content items' own roles on the wire (first_frame, last_frame, reference_image,
+# reference_video, reference_audio: Seedance's shape) and no region of DashScope's. Its 4 s
+# shortest shot follows the official DashScope copy and Cloudflare's schema (Comfy Router and
+# civitai say 5: a series can say ``models: {MiniMax-H3: {min_duration: 5}}``). The label
+# spelling is not documented: "Image 1", "Video 1", "Audio 1", as on DashScope (a guess).
+MINIMAX_H3_API = replace(
+    MINIMAX_H3, id="MiniMax-H3", title="MiniMax H3 (MiniMax's API)", wire_types={},
+    usage_names=("input_video_duration", "output_video_duration"), regions=(),
+    sources={"prices": "third-party", "sizes": "third-party", "labels": "third-party",
+             "limits": "third-party"})
+
+# MiniMax Hailuo 2.3 on MiniMax's v1 API (vendors.md 3): a prompt alone or a first frame
+# (``first_frame_image``); no references; 768P for 6 or 10 s, 1080P for 6 s only; no ratio
+# field (a prompt alone renders 16:9, a frame its own shape); ``prompt_optimizer`` is its
+# prompt_extend; prompts under 2,000 characters (a copy of MiniMax's older page). Prices: none
+# in the gathered facts. Storyboard's guess, from MiniMax's per-video list as last seen (USD 0.28
+# for 6 s at 768P, 0.49 for 6 s at 1080P; CNY 2.00 and 3.50), as a rate a second rounded up.
+# Its sizes are not published: H3's 768P 16:9 (the drafts draw one size a resolution and ratio).
+_HAILUO_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    ("768P", "16:9"): H3_SIZES[("768P", "16:9")], ("1080P", "16:9"): (1920, 1080)}
+HAILUO_23 = Model(
+    id="MiniMax-Hailuo-2.3", title="MiniMax Hailuo 2.3 (MiniMax's API)",
+    caps=Capabilities(min_duration=6, max_duration=10, max_duration_with_video=10,
+                      max_references=0, resolutions=("768P", "1080P"), ratios=("16:9",),
+                      sizes=_HAILUO_SIZES, prompt_limit=2000, negative_prompt_limit=0),
+    prices={"intl": _usd({"768P": 0.0467, "1080P": 0.0817}, cap=0.0),
+            "cn": _cny({"768P": 0.3334, "1080P": 0.5834}, cap=0.0)},
+    max_images=0, max_videos=0, min_references=0, voices="none", frames=("first_frame",),
+    text_only=True, negative_prompt=False, seed=False,
+    durations={"768P": (6, 10), "1080P": (6,)},
+    sources={"prices": "third-party", "sizes": "third-party", "prompt": "third-party"})
+MINIMAX_MODELS = (MINIMAX_H3_API, HAILUO_23)
+
 MODELS: dict[str, Model] = {**DASHSCOPE_MODELS, **{m.id: m for m in SEEDANCE_MODELS},
-                             KLING_V3_OMNI.id: KLING_V3_OMNI}
+                             KLING_V3_OMNI.id: KLING_V3_OMNI,
+                             **{m.id: m for m in MINIMAX_MODELS}}
 
 
 # The limits a series may override (``models: {ID: {...}}``), where a fact is third-party or a

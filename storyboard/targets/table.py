@@ -49,6 +49,7 @@ def model_row(model: Model) -> Row:
                          "max_mb": rule.max_mb} for role, rule in model.file_rules.items()},
         "image_rule": model.image_rule.describe() if model.image_rule is not None else None,
         "duration": [caps.min_duration, caps.max_duration],
+        "lengths": {res: list(seconds) for res, seconds in model.durations.items()},
         "duration_with_video": caps.max_duration_with_video,
         "input_plus_output": model.max_input_plus_output,
         "resolutions": list(caps.resolutions), "ratios": list(caps.ratios) if model.ratio else [],
@@ -118,6 +119,10 @@ def _span(pair: Sequence[int]) -> str:
 
 
 def _duration(row: Row) -> str:
+    lengths = row.get("lengths") or {}
+    if lengths:  # only some lengths, by resolution (Hailuo 2.3)
+        return "; ".join(f"{' or '.join(map(str, seconds))} s at {res}"
+                         for res, seconds in lengths.items())
     text = _span(row["duration"]) + " s"
     if row["duration_with_video"] < row["duration"][1]:
         text += f" ({row['duration_with_video']} with a video)"

@@ -52,6 +52,17 @@ class TaskState:
 
 
 @dataclass(frozen=True)
+class FileHop:
+    """A third request between a finished task and its video (MiniMax's v1 API): the query
+    answer names a file (``file_id``, a dotted path in it), ``path`` (relative to the base URL,
+    holding ``{file_id}``) answers with the file, whose download URL is at ``url``."""
+
+    path: str
+    file_id: str
+    url: str
+
+
+@dataclass(frozen=True)
 class TaskProtocol:
     """One gateway's asynchronous task API, as data.
 
@@ -68,6 +79,8 @@ class TaskProtocol:
     submit_headers: Mapping[str, str]
     capabilities: Capabilities
     prices: Mapping[str, PriceTable]  # by region (the first is the default)
+    file_hop: FileHop | None = None  # the video's URL is one more request away
+    task_lifetime: float | None = None  # seconds a task can be queried (None: not declared)
 
     def status(self, word: object) -> tuple[TaskStatus, str]:
         """Our status for a gateway word, and a note: an unknown word is kept so nobody guesses."""
