@@ -92,7 +92,8 @@ def test_the_models_of_issue_49_through_the_sdk(
     for the model, their own media type names and parameters accepted, the task finished."""
     from dashscope import VideoSynthesis
 
-    image = make_media("image", tmp_path / "mia.png", width=320, height=320)
+    # a picture both take (HappyHorse: its short side at least 400 px)
+    image = make_media("image", tmp_path / "mia.png", width=480, height=480)
     params: dict[str, Any] = {"resolution": "720P", "duration": 3, "watermark": False, **extra}
     started = VideoSynthesis.async_call(
         model=model, prompt="[Image 1] waves", api_key="sk-sdk",
