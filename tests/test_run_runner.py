@@ -434,7 +434,9 @@ def test_concurrency_is_bounded(run: Run, provider: FakeProvider) -> None:
     for i in range(8):
         provider.on(f"s{i}", polls=3)
     run([make_shot(f"s{i}") for i in range(8)], concurrency=3)
-    assert peak == 3
+    # never more than the bound; at least two at once (the clock is virtual, but the journal's
+    # writes are real: on a loaded machine the third submit can land after the first task ended)
+    assert 2 <= peak <= 3
 
 
 # --- first-frame chains ---------------------------------------------------------------------------
