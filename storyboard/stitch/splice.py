@@ -382,15 +382,16 @@ def spliced_sound(tl: Timeline, mezz: Sequence[Mezzanine], out: Path,
     if found is None:
         return None
     clips, picked, bodies = found
-    joins = [j for j in _joins(clips, picked, mezz, total, options, gain) if not j[3].exists()]
+    joins = _joins(clips, picked, mezz, total, options, gain)
+    missing = [j for j in joins if not j[3].exists()]
     readers = [i for path, i in bodies if not path.exists()]
-    readers += [j for a, b, _, _ in joins for j in range(a, b + 1)]
+    readers += [j for a, b, _, _ in missing for j in range(a, b + 1)]
     mezzanine.ensure_sounds([mezz[i] for i in readers], options.workers())
     jobs = missing_bodies(bodies, clips, mezz, gain)
     jobs += [dataclasses.replace(joint_job(clips, mezz, a, b, span, path), gain=gain)
-             for a, b, span, path in joins]
+             for a, b, span, path in missing]
     encode_all(jobs, options)
-    return _lay(clips, bodies, _joins(clips, picked, mezz, total, options, gain), out, total)
+    return _lay(clips, bodies, joins, out, total)
 
 
 def _lay(clips: Sequence[Clip], bodies: Sequence[Body],
