@@ -3,7 +3,9 @@
     taskset -c 0 python bench/compile.py [--shots 2000] [--episodes 20] [--against PATH]
 
 Each row's name says what it measures. Timings (the first once, the others the best of five; the
-fresh check and PyYAML's load interleaved, five of each). A row that starts as a new process
+fresh check and PyYAML's load interleaved, five of each, each in a new process of its own: a
+warm-up, then the one timed, with the collector as Python starts it, so neither runs beside the
+other's objects). A row that starts as a new process
 would (nothing kept) drops what the previous run kept before its clock starts: a new process
 holds no earlier series to free (about 0.025 s for 2,000 shots).
 - cold check: nothing cached (every media file probed by ffmpeg, every YAML file parsed), in
@@ -43,8 +45,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 from storyboard.language import incremental
 from storyboard.language.compile import Compiler, compile_path
 from storyboard.language.expand import expand_one
@@ -74,6 +74,17 @@ for name in ("parsed", "checked"):
 incremental.forget()
 start = time.perf_counter()
 compile_path(root)
+print(time.perf_counter() - start)
+"""
+# PyYAML's plain load of the same files, the same way (argv: the episode files): a new process, a
+# warm-up load, then the one timed, the collector as Python starts it.
+ONE_PYYAML = """
+import sys, time
+import yaml
+texts = [open(name, encoding="utf-8").read() for name in sys.argv[1:]]
+[yaml.safe_load(t) for t in texts]
+start = time.perf_counter()
+[yaml.safe_load(t) for t in texts]
 print(time.perf_counter() - start)
 """
 
@@ -161,9 +172,6 @@ def main() -> None:
         def fresh_parse() -> None:
             load_source(root)
 
-        def fresh() -> None:
-            compile_path(root)
-
         source = expand_one(load_source(root))
 
         def resolve_compile() -> None:
@@ -176,11 +184,10 @@ def main() -> None:
             edit_one(files, rounds)
             compile_path(root)
 
-        texts = [f.read_text() for f in files]
-        # The fresh check and PyYAML's plain load, interleaved (a, b, a, b, ...) so a burst of
-        # load on a shared machine falls on both: the best of each.
-        pairs = [(best_of(1, fresh, nothing_kept),
-                  best_of(1, lambda: [yaml.safe_load(t) for t in texts])) for _ in range(5)]
+        # The fresh check and PyYAML's plain load, like for like: each in a new process of its
+        # own (a warm-up, then the one timed, the collector as Python starts it), interleaved
+        # (a, b, a, b, ...) so a burst of load on a shared machine falls on both: the best of each.
+        pairs = [(one_fresh(root, HERE), one_pyyaml(files)) for _ in range(5)]
         baseline = min(b for _, b in pairs)
         timings = [(PARSE, best_of(5, fresh_parse, nothing_kept)),
                    (FRESH, min(f for f, _ in pairs)),
@@ -204,6 +211,13 @@ def one_fresh(series: Path, checkout: Path) -> float:
     env = {**os.environ, "PYTHONPATH": str(checkout)}  # and run in it: "-c" puts "" first
     done = subprocess.run([sys.executable, "-c", ONE_FRESH, str(series), str(checkout)],
                           cwd=checkout, env=env, check=True, capture_output=True, text=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def one_pyyaml(files: list[Path]) -> float:
+    """PyYAML's plain ``safe_load`` of ``files``, in a new process (``ONE_PYYAML``)."""
+    done = subprocess.run([sys.executable, "-c", ONE_PYYAML, *map(str, files)], check=True,
+                          capture_output=True, text=True)
     return float(done.stdout.strip().splitlines()[-1])
 
 

@@ -56,24 +56,27 @@ def _end_time(state: TaskState) -> float | None:
 
 def bench_render(shots: int, concurrency: int, latency: float) -> bool:
     from storyboard.emulator import EmulatorConfig, EmulatorServer
+    from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD
     from storyboard.providers.dashscope import DashScopeProvider, DashScopeSettings
 
     class TimedProvider(DashScopeProvider):
         """Remembers when each task ended (the service's clock) and when its download began."""
 
-        ended: dict[str, float] = {}  # noqa: RUF012 - one run per process
+        # Not ``ended``: that name is ``Provider.ended(task_id)``, which the poller calls.
+        ended_at: dict[str, float] = {}  # noqa: RUF012 - one run per process
         download_started: dict[str, float] = {}  # noqa: RUF012
 
         async def query(self, task_id: str) -> TaskState:
             state = await super().query(task_id)
             end = _end_time(state)
             if end is not None:
-                self.ended[task_id] = end
+                self.ended_at[task_id] = end
             return state
 
-        async def download(self, state: TaskState, dest: Path) -> None:
+        async def download(self, state: TaskState, dest: Path, *,
+                           limit: int = DEFAULT_MAX_DOWNLOAD) -> None:
             self.download_started.setdefault(state.task_id, time.time())
-            await super().download(state, dest)
+            await super().download(state, dest, limit=limit)
 
     os.environ.setdefault("DASHSCOPE_API_KEY", "bench-key")
     config = EmulatorConfig(latency=latency, plain_results=True)
@@ -95,8 +98,8 @@ def bench_render(shots: int, concurrency: int, latency: float) -> bool:
     ideal = math.ceil(shots / concurrency) * latency
     counts = {k: v - before.get(k, 0) for k, v in stats["requests"].items()}
     requests = sum(counts.values())
-    delays = [provider.download_started[t] - provider.ended[t]
-              for t in provider.download_started if t in provider.ended]
+    delays = [provider.download_started[t] - provider.ended_at[t]
+              for t in provider.download_started if t in provider.ended_at]
     done = len(result.by_state("done"))
     print(f"render: {shots} shots, concurrency {concurrency}, task latency {latency:g} s")
     print(f"  done {done}/{shots}; submits {counts.get('submit', 0)}, "
