@@ -12,6 +12,7 @@ from types import FrameType
 
 import click
 
+from storyboard import __version__
 from storyboard.cli import complete, render, review, takes
 from storyboard.cli.agents import mcp
 from storyboard.cli.breakdown import breakdown
@@ -30,7 +31,7 @@ __all__ = ["cli", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="storyboard")
+@click.version_option(__version__, prog_name="storyboard")
 def cli() -> None:
     """storyboard: compile YAML storyboards into AI video episodes (Wan 2.7 and 3.0 models)."""
 
