@@ -17,6 +17,7 @@ from storyboard.cli import complete, render, review, takes
 from storyboard.cli.agents import mcp
 from storyboard.cli.breakdown import breakdown
 from storyboard.cli.cache import cache
+from storyboard.cli.common import error_json, json_wanted
 from storyboard.cli.config import config
 from storyboard.cli.doctor import doctor
 from storyboard.cli.emulate import emulate
@@ -70,6 +71,8 @@ def main() -> None:
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
+        if json_wanted(sys.argv[1:]):  # a usage error under --json is JSON on stdout as well
+            click.echo(error_json(error.format_message(), error.exit_code))
         error.show()
         sys.exit(error.exit_code)
 

@@ -17,7 +17,18 @@ import click
 
 from storyboard.cli import complete, diagnostics
 from storyboard.cli import variations as matrix
-from storyboard.cli.common import AMOUNT, EPISODE, PROVIDERS, SERIES, compiled, fail, guarded, variants_of
+from storyboard.cli.common import (
+    AMOUNT,
+    EPISODE,
+    JSON,
+    PROVIDERS,
+    SERIES,
+    compiled,
+    emit,
+    fail,
+    guarded,
+    variants_of,
+)
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.targets.prices import under
 
@@ -519,7 +530,8 @@ def _marks(root: Path, takes: list[Any]) -> dict[str, str]:
 @click.command()
 @click.argument("path", type=SERIES)
 @PROVIDER
-def cancel(path: Path, provider: str | None) -> None:
+@JSON
+def cancel(path: Path, provider: str | None, as_json: bool) -> None:
     """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled);
     each is settled in the series' ledger (the team one when it has one)."""
     import asyncio
@@ -539,6 +551,10 @@ def cancel(path: Path, provider: str | None) -> None:
                 team.close()
 
     outcomes = guarded(lambda: asyncio.run(go()))
+    if as_json:
+        emit([{"shot": f"{o.attempt.episode}/{o.attempt.shot}", "task_id": o.attempt.task_id,
+               "canceled": o.canceled, "message": o.message} for o in outcomes])
+        return
     if not outcomes:
         click.echo("nothing to cancel")
     for outcome in outcomes:

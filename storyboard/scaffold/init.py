@@ -127,6 +127,11 @@ def write(folder: Path, blueprint: Blueprint) -> list[Path]:
             _stage(folder, blueprint)
     except OSError as exc:
         raise StoryboardError(f"cannot write {folder}: {exc.strerror or exc}") from exc
+    return written(folder, blueprint)
+
+
+def written(folder: Path, blueprint: Blueprint) -> list[Path]:
+    """The files ``write`` puts into ``folder`` for ``blueprint``, sorted."""
     schemas = [f"{SCHEMAS}/{schema}" for schema in (SERIES_SCHEMA, EPISODE_SCHEMA)]
     return sorted(folder / name for name in [*blueprint.files, *blueprint.plain, *schemas])
 
