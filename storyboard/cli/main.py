@@ -33,8 +33,14 @@ __all__ = ["cli", "main"]
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="storyboard")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show each request to a provider and its answer on stderr, keys masked.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """storyboard: compile YAML storyboards into AI video episodes (Wan 2.7 and 3.0 models)."""
+    if verbose:
+        from storyboard.providers.trace import listening
+        ctx.with_resource(listening(lambda line: click.echo(line, err=True)))
 
 
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,
