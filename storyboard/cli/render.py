@@ -301,7 +301,8 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
               help="Take the gateway's status callbacks here (they only hasten polls).")
 @click.option("--webhook-url", help="The public URL that reaches --webhook-listen.")
 @click.option("--shot", "shots", multiple=True, metavar="EPISODE/SHOT",
-              help="Only this shot's takes (repeatable, globs allowed); re-stitches its episode.")
+              help="Only this shot's takes (repeatable, globs allowed); re-stitches its episode.",
+              shell_complete=complete.shot_paths)
 @click.option("--retake", "retaking", is_flag=True, hidden=True,
               help="Exit by the takes made alone (retake): stitching is reported apart.")
 @click.option("--replace-approved", is_flag=True,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from storyboard.cli import complete
 from storyboard.cli.common import AMOUNT, JSON, SERIES, compiled, emit, guarded, shot_series
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("path", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", shell_complete=complete.shot_paths)
 @click.option("--json", "as_json", is_flag=True, help="Print the takes as JSON.")
 def takes(path: Path, shot: str, as_json: bool) -> None:
     """Every take ever rendered of SHOT (EPISODE/SHOT), earlier versions too: take, seed, task
@@ -72,7 +73,7 @@ def _span(finding: dict[str, Any]) -> str:
 
 @click.command()
 @click.argument("path", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", shell_complete=complete.shot_paths)
 @click.argument("take", type=click.IntRange(1), required=False)
 @click.option("--best", is_flag=True,
               help="Pick the rendered take with the fewest findings (ties: the lowest take).")
@@ -118,7 +119,7 @@ def _best(series: Manifest, name: str, quiet: bool = False) -> int:
 
 @click.command()
 @click.argument("path", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", shell_complete=complete.shot_paths)
 @click.option("--force", is_flag=True,
               help="Approve a take whose measuring found something (cuts, black, silence...).")
 @JSON
@@ -137,7 +138,7 @@ def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
 
 @click.command()
 @click.argument("path", type=SERIES)
-@click.argument("shot", required=False)
+@click.argument("shot", required=False, shell_complete=complete.shot_paths)
 @click.option("--failed-checks", is_flag=True,
               help="Every shot whose used take has findings (instead of SHOT).")
 @click.option("-n", "count", type=int, default=1, show_default=True,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from storyboard.cli import complete
 from storyboard.cli.common import JSON, SERIES, compiled, emit, guarded
 from storyboard.errors import printable, shown
 
@@ -39,7 +40,7 @@ def task_id_arg(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 @task.command()
 @click.argument("series", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", shell_complete=complete.shot_paths)
 @click.argument("task_id", callback=task_id_arg)
 @JSON
 def adopt(series: Path, shot: str, task_id: str, as_json: bool) -> None:
@@ -56,7 +57,7 @@ def adopt(series: Path, shot: str, task_id: str, as_json: bool) -> None:
 
 @task.command()
 @click.argument("series", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", shell_complete=complete.shot_paths)
 @click.option("--yes", is_flag=True, help="Accept a second payment without asking.")
 @JSON
 def forget(series: Path, shot: str, yes: bool, as_json: bool) -> None:
