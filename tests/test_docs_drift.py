@@ -128,3 +128,30 @@ def test_getting_started_names_the_cache_folders_a_render_makes(tmp_path: Path) 
     text = (ROOT / "docs" / "getting-started.md").read_text("utf-8")
     assert made and all(f"`{name}`" in text for name in made), made
     assert "`.storyboard/cache/<cache key>/<hash>.mp4`" in text
+
+
+def _config_sample(text: str, home: str) -> list[str]:
+    """``storyboard config``'s lines as docs/config.md shows them: the checkout as ``/path/to``,
+    the home folder as ``~``, the ffmpeg binary by its source only (it is this machine's)."""
+    text = text.replace(f"{ROOT}/", "/path/to/").replace(home, "~")
+    return [re.sub(r"^(ffmpeg\s+)\S+", r"\1...", line) for line in text.splitlines()]
+
+
+def test_the_config_sample_and_the_output_dir_default_are_todays(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """docs/config.md's sample is what ``storyboard config examples/coffee-shop --provider
+    dashscope`` prints now, and its table says the same default for ``output_dir``."""
+    for name in ("DASHSCOPE_API_KEY", "DASHSCOPE_HTTP_BASE_URL", "STORYBOARD_STATE_DIR",
+                 "XDG_STATE_HOME", "STORYBOARD_LEDGER", "STORYBOARD_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no user settings file
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["config", "examples/coffee-shop", "--provider", "dashscope"])
+    assert result.exit_code == 0, result.output
+    page = (ROOT / "docs" / "config.md").read_text("utf-8")
+    shown = page.split("$ storyboard config examples/coffee-shop --provider dashscope\n")[1]
+    shown = shown.split("```")[0]
+    assert _config_sample(shown, str(Path.home())) == _config_sample(result.stdout,
+                                                                     str(Path.home()))
+    [row] = [line for line in page.splitlines() if line.startswith("| `output_dir` |")]
+    assert "`out/` inside the series folder" in row
