@@ -155,3 +155,28 @@ def test_the_config_sample_and_the_output_dir_default_are_todays(
                                                                      str(Path.home()))
     [row] = [line for line in page.splitlines() if line.startswith("| `output_dir` |")]
     assert "`out/` inside the series folder" in row
+
+
+def test_the_generated_cli_reference_keeps_each_commands_examples() -> None:
+    """docs/cli.md as MkDocs converts it (mkdocs-click, with hooks/cli_examples.py around it)
+    shows every example line of every command, and the commands get their own help back."""
+    import html
+
+    import markdown
+
+    sys.path.insert(0, str(ROOT / "hooks"))
+    try:
+        import cli_examples
+    finally:
+        sys.path.remove(str(ROOT / "hooks"))
+    from storyboard.cli.examples import EXAMPLES
+    own = cli.commands["check"].help
+    page = cli_examples.on_page_markdown((ROOT / "docs" / "cli.md").read_text("utf-8"), None,
+                                         None, None)
+    converted = markdown.markdown(page, extensions=["mkdocs-click", "fenced_code", "tables"])
+    cli_examples.on_page_content(converted, None, None, None)
+    text = html.unescape(re.sub(r"<[^>]+>", "", converted))
+    for name, command in cli_examples.commands(cli):
+        for line in () if command.hidden else EXAMPLES[name]:  # a hidden one is not listed
+            assert f"$ {line}" in text, line
+    assert cli.commands["check"].help == own

@@ -262,6 +262,7 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
     if format_name not in ALL_FORMATS:
         raise ExportError(f"unknown format {format_name!r}; expected one of: "
                           f"{', '.join(ALL_FORMATS)}")
+    _library_of(format_name)  # a missing extra is said before any work
     folder = out if out is not None else output_dir(manifest, None, draft=draft)
     builder = EpisodeBuilder(manifest, output_dir(manifest, None, draft=draft), draft=draft)
     cache = OutputCache(manifest.root, cache_key or local_cache_key(draft))
@@ -282,6 +283,14 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
         for message in result.warnings:
             warn(message)
     return result
+
+
+def _library_of(format_name: str) -> Any:
+    """The library that writes ``format_name`` (``ExportExtraMissing`` when it is not there)."""
+    if format_name in DRAFTS:
+        from storyboard.review.jianying import _library
+        return _library()
+    return _otio()
 
 
 def _losses(format_name: str) -> tuple[str, ...]:
