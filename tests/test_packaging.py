@@ -113,3 +113,12 @@ def test_the_readme_says_how_to_install_it_as_a_tool() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     assert "pipx install storyboard-compiler" in readme
     assert "uv tool install storyboard-compiler" in readme
+
+
+def test_getting_started_shows_the_missing_extra_message_as_it_is_said(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyboard.errors import MissingExtra
+    monkeypatch.setattr(sys, "prefix", "/home/me/proj/.venv")
+    monkeypatch.setattr(sys, "executable", "/home/me/proj/.venv/bin/python")
+    said = f"error: {MissingExtra('storyboard studio', 'studio', 'starlette')}\n"
+    assert said in (ROOT / "docs" / "getting-started.md").read_text("utf-8")
