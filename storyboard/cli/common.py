@@ -1,4 +1,4 @@
-"""Command-line arguments into compiled series: what every command shares (errors, loading).
+"""Command-line arguments into compiled series: what every command shares (errors, --json, loading).
 
 Errors are printed as ``file:line:col: error: message`` lines (or one clear sentence) with a non-zero
 exit code, never a traceback.
@@ -65,9 +65,14 @@ def json_wanted(args: list[str] | None = None) -> bool:
     return args is not None and "--json" in args
 
 
+def dumps(data: object) -> str:
+    """What ``--json`` prints: sorted keys, stable bytes."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+
+
 def emit(data: object) -> None:
-    """A ``--json`` command's result on stdout: sorted keys, stable bytes."""
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    """A ``--json`` command's result on stdout."""
+    click.echo(dumps(data))
 
 
 def error_json(message: str, exit_code: int, problems: list[dict[str, object]] | None = None
@@ -76,7 +81,7 @@ def error_json(message: str, exit_code: int, problems: list[dict[str, object]] |
     data: dict[str, object] = {"error": mask_urls(message), "exit_code": exit_code}
     if problems is not None:
         data["problems"] = problems
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    return dumps(data)
 
 
 def fail(error: StoryboardError) -> None:
