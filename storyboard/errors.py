@@ -32,9 +32,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+# The name on the package index (``storyboard`` there is another project); the import package and
+# the command are ``storyboard``.
+DISTRIBUTION = "storyboard-compiler"
 
 Severity = Literal["error", "warning"]
 # a scheme starts where no scheme character precedes it: one try per run of letters, so a long
@@ -177,6 +183,12 @@ class ProblemsFound(StoryboardError):
         return "\n".join(d.format() for d in self.diagnostics)
 
 
+def install_line(extra: str) -> str:
+    """The command that installs ``extra`` into the environment this process runs in (its own
+    interpreter's pip: a bare ``pip`` may be another environment's, or install another project)."""
+    return f"{shlex.quote(sys.executable)} -m pip install '{DISTRIBUTION}[{extra}]'"
+
+
 class MissingExtra(StoryboardError):
     """An optional extra is not installed. Every command says it in these words, and exits 2."""
 
@@ -184,8 +196,8 @@ class MissingExtra(StoryboardError):
 
     def __init__(self, needs: str, extra: str, module: str | None = None) -> None:
         missing = f" ({module.partition('.')[0]} is not installed)" if module else ""
-        super().__init__(f"{needs} needs the {extra} extra{missing}: "
-                         f"pip install 'storyboard[{extra}]'")
+        super().__init__(f"{needs} needs the {extra} extra{missing}; install it into "
+                         f"{sys.prefix}: {install_line(extra)}")
         self.extra = extra
 
 

@@ -437,7 +437,8 @@ def test_a_missing_key_stops_the_run_before_anything_starts(three: Path, emulato
     emu = emulator()
     monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
     code, report, stderr = render(three, "--yes", "-o", tmp_path / "out")
-    assert code == 1 and report == {}
+    assert code == 1 and report["exit_code"] == 1  # --json: the failure is JSON too
+    assert "DASHSCOPE_API_KEY is not set" in report["error"]
     assert stderr.rstrip().splitlines()[-1].startswith("error: ")
     assert "DASHSCOPE_API_KEY is not set" in stderr and stderr.count("is not set") == 1
     assert emu.stats()["requests"]["policy"] == 0 and submissions(emu) == 0

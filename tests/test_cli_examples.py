@@ -5,6 +5,7 @@ all there (a renamed option breaks this test, not the user)."""
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 import click
 import pytest
@@ -72,3 +73,21 @@ def test_an_example_with_an_option_the_command_lacks_is_caught() -> None:
         parses("storyboard export examples/coffee-shop --format premiere")
     with pytest.raises(AssertionError, match="internal"):
         parses("storyboard render examples/coffee-shop --retake")
+
+
+def test_the_examples_run_on_a_series_init_makes_not_on_a_checkout(tmp_path: Path) -> None:
+    """A wheel has no ``examples/`` folder: every line names ``my-series``, and each shot id it
+    names is one ``storyboard init my-series`` writes."""
+    from storyboard.cli.examples import SERIES
+    from storyboard.language.names import names
+    from storyboard.scaffold.init import create
+    assert SERIES == "my-series"
+    create(tmp_path / SERIES)
+    made = names(tmp_path / SERIES)
+    ids = {f"{episode}/{shot}" for episode in made.episodes for shot in made.shots(episode)}
+    for lines in EXAMPLES.values():
+        for line in lines:
+            assert "examples/" not in line and "coffee-shop" not in line, line
+            for word in shlex.split(line.split("  #")[0].split(" >> ")[0]):
+                if word.startswith("ep0") and "/" in word and "*" not in word:
+                    assert word in ids, (line, sorted(ids))

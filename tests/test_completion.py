@@ -92,3 +92,23 @@ def test_bash_with_the_script_loaded_completes_an_episode(tmp_path: Path) -> Non
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["ep01", "ep02"]
+
+
+def test_shot_arguments_and_render_shot_complete_as_episode_slash_shot() -> None:
+    """As docs/config.md says: the take commands' SHOT and ``render --shot`` (EPISODE/SHOT)."""
+    every = ["ep01/ballad", "ep01/reply", "ep02/order", "ep02/serve"]
+    assert complete("takes", str(COFFEE), "") == every
+    assert complete("pick", str(COFFEE), "ep02/") == ["ep02/order", "ep02/serve"]
+    assert complete("approve", str(COFFEE), "ep01/r") == ["ep01/reply"]
+    assert complete("retake", str(COFFEE), "ep0") == every
+    assert complete("task", "adopt", str(COFFEE), "ep01/b") == ["ep01/ballad"]
+    assert complete("task", "forget", str(COFFEE), "") == every
+    assert complete("render", str(COFFEE), "--shot", "") == every
+    assert complete("render", str(COFFEE), "--episode", "ep02", "--shot", "") == ["ep02/order",
+                                                                                 "ep02/serve"]
+
+
+def test_in_a_matrix_the_shot_argument_starts_with_the_variation() -> None:
+    offered = complete("takes", str(AD), "latte-en-9x16/")
+    assert offered and all(o.startswith("latte-en-9x16/ad/") for o in offered)
+    assert "latte-en-9x16/ad/hook" in offered

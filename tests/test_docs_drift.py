@@ -4,6 +4,7 @@ prompt form `compile --format prompt` prints, and one wording (and exit code) fo
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -88,8 +89,9 @@ def test_a_missing_extra_is_one_message_and_exit_code_2(
     done = subprocess.run([sys.executable, "-c", BLOCKED.format(library=library, args=args)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2, done.stderr
-    assert done.stderr == (f"error: {needs} needs the {extra} extra ({library} is not "
-                           f"installed): pip install 'storyboard[{extra}]'\n")
+    assert done.stderr == (f"error: {needs} needs the {extra} extra ({library} is not installed); "
+                           f"install it into {sys.prefix}: {shlex.quote(sys.executable)} -m pip "
+                           f"install 'storyboard-compiler[{extra}]'\n")
 
 
 def test_the_docs_contact_sheet_is_what_sheet_png_draws_now(
@@ -126,3 +128,55 @@ def test_getting_started_names_the_cache_folders_a_render_makes(tmp_path: Path) 
     text = (ROOT / "docs" / "getting-started.md").read_text("utf-8")
     assert made and all(f"`{name}`" in text for name in made), made
     assert "`.storyboard/cache/<cache key>/<hash>.mp4`" in text
+
+
+def _config_sample(text: str, home: str) -> list[str]:
+    """``storyboard config``'s lines as docs/config.md shows them: the checkout as ``/path/to``,
+    the home folder as ``~``, the ffmpeg binary by its source only (it is this machine's)."""
+    text = text.replace(f"{ROOT}/", "/path/to/").replace(home, "~")
+    return [re.sub(r"^(ffmpeg\s+)\S+", r"\1...", line) for line in text.splitlines()]
+
+
+def test_the_config_sample_and_the_output_dir_default_are_todays(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """docs/config.md's sample is what ``storyboard config examples/coffee-shop --provider
+    dashscope`` prints now, and its table says the same default for ``output_dir``."""
+    for name in ("DASHSCOPE_API_KEY", "DASHSCOPE_HTTP_BASE_URL", "STORYBOARD_STATE_DIR",
+                 "XDG_STATE_HOME", "STORYBOARD_LEDGER", "STORYBOARD_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no user settings file
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["config", "examples/coffee-shop", "--provider", "dashscope"])
+    assert result.exit_code == 0, result.output
+    page = (ROOT / "docs" / "config.md").read_text("utf-8")
+    shown = page.split("$ storyboard config examples/coffee-shop --provider dashscope\n")[1]
+    shown = shown.split("```")[0]
+    assert _config_sample(shown, str(Path.home())) == _config_sample(result.stdout,
+                                                                     str(Path.home()))
+    [row] = [line for line in page.splitlines() if line.startswith("| `output_dir` |")]
+    assert "`out/` inside the series folder" in row
+
+
+def test_the_generated_cli_reference_keeps_each_commands_examples() -> None:
+    """docs/cli.md as MkDocs converts it (mkdocs-click, with hooks/cli_examples.py around it)
+    shows every example line of every command, and the commands get their own help back."""
+    import html
+
+    import markdown
+
+    sys.path.insert(0, str(ROOT / "hooks"))
+    try:
+        import cli_examples
+    finally:
+        sys.path.remove(str(ROOT / "hooks"))
+    from storyboard.cli.examples import EXAMPLES
+    own = cli.commands["check"].help
+    page = cli_examples.on_page_markdown((ROOT / "docs" / "cli.md").read_text("utf-8"), None,
+                                         None, None)
+    converted = markdown.markdown(page, extensions=["mkdocs-click", "fenced_code", "tables"])
+    cli_examples.on_page_content(converted, None, None, None)
+    text = html.unescape(re.sub(r"<[^>]+>", "", converted))
+    for name, command in cli_examples.commands(cli):
+        for line in () if command.hidden else EXAMPLES[name]:  # a hidden one is not listed
+            assert f"$ {line}" in text, line
+    assert cli.commands["check"].help == own

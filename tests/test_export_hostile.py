@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 # YAML double-quoted escapes: the text reaches the compiler with the raw characters
 HOSTILE = ('\\nTITLE: HACKED\\r\\n* FROM CLIP NAME: evil.mov\\n002  AX V C 00:00:00:00\\x01'
            '\\x07\\x1b[2J\\x7f\\u2028<b>&amp; \\"quoted\\" \'single\' & < >\\t\\x0bend')
-TEXTS = (".edl", ".xml", ".fcpxml", ".otio", ".json")  # the drafts' media files are not read here
+TEXTS = (".edl", ".xml", ".fcpxml", ".otio", ".json", ".otioz")  # the drafts' media files are not read here
 EVENT = re.compile(r"^\d{3,}\s", re.MULTILINE)
 
 
@@ -51,13 +52,21 @@ def exported(series: Path, name: str, out: Path) -> list[Path]:
     return [p for p in sorted(out.rglob("*")) if p.is_file() and p.suffix in TEXTS]
 
 
+def _text_of(path: Path) -> bytes:
+    """A file's bytes; an OTIO bundle's timeline inside it."""
+    if path.suffix != ".otioz":
+        return path.read_bytes()
+    with zipfile.ZipFile(path) as bundle:
+        return bundle.read("content.otio")
+
+
 @pytest.mark.parametrize("name", ALL_FORMATS)
 def test_every_export_of_hostile_text_parses(name: str, tmp_path: Path) -> None:
     plain = exported(copy(tmp_path, False), name, tmp_path / "plain-out")
     files = exported(copy(tmp_path, True), name, tmp_path / "hostile-out")
     assert [p.name for p in files] == [p.name for p in plain] and files
     for path, before in zip(files, plain, strict=True):
-        raw = path.read_bytes()
+        raw = _text_of(path)
         assert not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", raw), path.name  # JSON's rule
         if path.suffix == ".edl":
             text, was = raw.decode("utf-8"), before.read_text("utf-8")
@@ -69,7 +78,7 @@ def test_every_export_of_hostile_text_parses(name: str, tmp_path: Path) -> None:
             assert not any(line.startswith("002  AX") for line in lines)
         elif path.suffix in (".xml", ".fcpxml"):
             ET.fromstring(raw)  # well-formed, or a ParseError fails the test
-        elif path.suffix in (".otio", ".json"):
+        elif path.suffix in (".otio", ".json", ".otioz"):
             json.loads(raw.decode("utf-8"))
-    if name in ("otio", "fcp7", "fcpxml"):
-        assert any(b"HACKED" in p.read_bytes() for p in files)  # the text is kept, on one line
+    if name in ("otio", "otioz", "fcp7", "fcpxml"):
+        assert any(b"HACKED" in _text_of(p) for p in files)  # the text is kept, on one line

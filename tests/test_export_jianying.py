@@ -195,7 +195,7 @@ def test_without_the_library_the_error_says_which_extra(
         rendered_example: tuple[Path, Path], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyJianYingDraft", None)
-    with pytest.raises(ExportError, match=r"pip install 'storyboard\[jianying\]'"):
+    with pytest.raises(ExportError, match=r"-m pip install 'storyboard-compiler\[jianying\]'"):
         export_series(compile_path(rendered_example[0]), "jianying", out=tmp_path)
 
 

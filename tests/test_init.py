@@ -7,6 +7,8 @@ CliRunner, as a user would run it.
 from __future__ import annotations
 
 import errno
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -67,22 +69,29 @@ def test_the_series_template_says_what_it_is(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["storyboard.yaml", "episodes/01-pilot.yaml"])
-def test_the_schema_line_names_the_shipped_schema_by_path(tmp_path: Path, name: str) -> None:
+def test_the_schema_line_names_the_series_own_copy_by_a_relative_path(tmp_path: Path,
+                                                                       name: str) -> None:
+    """Never this machine's absolute path (a shared series would carry it): the series holds a
+    copy of the shipped schemas, and the line names it relatively, so the series moves whole."""
     run(init, tmp_path / "s")
     first = (tmp_path / "s" / name).read_text(encoding="utf-8").splitlines()[0]
     prefix = "# yaml-language-server: $schema="
     assert first.startswith(prefix) and "://" not in first
     target = Path(first.removeprefix(prefix))
-    schema = target if target.is_absolute() else (tmp_path / "s" / name).parent / target
-    expected = "storyboard.schema.json" if name == "storyboard.yaml" else "episode.schema.json"
-    assert schema.name == expected and schema.is_file()
+    assert not target.is_absolute() and str(tmp_path) not in first
+    assert target.as_posix() == ("schemas/storyboard.schema.json" if name == "storyboard.yaml"
+                                 else "../schemas/episode.schema.json")
+    moved = shutil.move(tmp_path / "s", tmp_path / "elsewhere")
+    schema = Path(moved, name).parent / target
+    shipped = scaffold.schema_dir() / schema.name
+    assert schema.read_bytes() == shipped.read_bytes()
 
 
-def test_inside_the_project_the_schema_line_is_relative() -> None:
-    """As the examples' own lines: ``../../schemas/storyboard.schema.json``."""
-    home = scaffold.schema_dir().resolve().parent  # the repository, or the installed package
-    ref = scaffold.schema_ref(home / "examples" / "new" / "storyboard.yaml", scaffold.SERIES_SCHEMA)
-    assert ref == f"../../{scaffold.schema_dir().name}/storyboard.schema.json"
+def test_the_episode_schema_copy_finds_the_series_schema_beside_it(tmp_path: Path) -> None:
+    run(init, tmp_path / "s")
+    episode = json.loads((tmp_path / "s" / "schemas" / "episode.schema.json").read_text("utf-8"))
+    reference = episode["$ref"].partition("#")[0]
+    assert (tmp_path / "s" / "schemas" / reference).is_file()
 
 
 def test_the_ad_template_describes_its_product_as_a_prop(tmp_path: Path) -> None:
@@ -133,8 +142,8 @@ def test_a_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Mon
     """A disk that fills up after the first files: the half-built series is removed."""
     fill = scaffold._fill
 
-    def full_disk(staging: Path, final: Path, blueprint: scaffold.Blueprint) -> None:
-        fill(staging, final, blueprint)
+    def full_disk(staging: Path, blueprint: scaffold.Blueprint) -> None:
+        fill(staging, blueprint)
         assert (staging / "storyboard.yaml").is_file()
         raise OSError(errno.ENOSPC, "No space left on device")
 

@@ -235,8 +235,8 @@ import os, signal, sys
 from storyboard.cli import cli
 from storyboard.scaffold import init
 fill = init._fill
-def midway(staging, final, blueprint):
-    fill(staging, final, blueprint)  # the series is staged, not yet moved into place
+def midway(staging, blueprint):
+    fill(staging, blueprint)  # the series is staged, not yet moved into place
     os.kill(os.getpid(), getattr(signal, sys.argv[1]))
 init._fill = midway
 cli(["init", *sys.argv[2:]])

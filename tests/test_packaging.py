@@ -57,7 +57,7 @@ def test_raised_floors_are_declared_and_installed(group: str | None, name: str, 
 
 def test_the_package_metadata_has_classifiers_and_no_download_host() -> None:
     from importlib.metadata import metadata
-    installed = metadata("storyboard")
+    installed = metadata(PROJECT["name"])
     classifiers = installed.get_all("Classifier") or []
     assert "Topic :: Multimedia :: Video" in classifiers and "Typing :: Typed" in classifiers
     assert "Programming Language :: Python :: 3.11" in classifiers
@@ -68,7 +68,7 @@ def test_the_package_metadata_has_classifiers_and_no_download_host() -> None:
 def test_every_installed_dependency_meets_its_floor() -> None:
     for group in (None, "emulator", "studio", "export", "jianying", "mcp"):
         for name, requirement in requirements(group).items():
-            if name == "storyboard":
+            if name == PROJECT["name"]:
                 continue
             try:
                 installed = version(name)
@@ -76,7 +76,7 @@ def test_every_installed_dependency_meets_its_floor() -> None:
                 pytest.fail(f"{name} ({group or 'core'}) is not installed")
             assert requirement.specifier.contains(installed), (name, installed)
     dev_extras = {e for line in PROJECT["optional-dependencies"]["dev"]
-                  if (r := Requirement(line)).name == "storyboard" for e in r.extras}
+                  if (r := Requirement(line)).name == PROJECT["name"] for e in r.extras}
     assert {"jianying", "studio", "mcp", "export", "emulator"} <= dev_extras
 
 
@@ -90,3 +90,35 @@ def test_descriptions_name_more_than_wan_2_7_reference_to_video() -> None:
     for text in firsts:
         assert "Wan 2.7 reference-to-video" not in text and "model (" not in text, text
         assert "3.0" in text, text
+
+
+def test_the_distribution_has_a_name_of_its_own_and_every_hint_uses_it() -> None:
+    """``storyboard`` on the package index is an unrelated project with a command of the same name:
+    the distribution is ``storyboard-compiler``, the extras name themselves by it, and the
+    missing-extra hint installs it with the running interpreter's own pip."""
+    from storyboard.errors import DISTRIBUTION, MissingExtra
+    assert PROJECT["name"] == DISTRIBUTION == "storyboard-compiler"
+    assert PROJECT["scripts"] == {"storyboard": "storyboard.cli:main"}
+    for group, lines in PROJECT["optional-dependencies"].items():
+        for line in lines:
+            assert Requirement(line).name != "storyboard", (group, line)
+    message = str(MissingExtra("storyboard studio", "studio", "starlette"))
+    assert message.endswith(f"install it into {sys.prefix}: {sys.executable} -m pip install "
+                            "'storyboard-compiler[studio]'")
+    for text in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))):
+        assert "storyboard[" not in text.read_text("utf-8"), text.name
+
+
+def test_the_readme_says_how_to_install_it_as_a_tool() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "pipx install storyboard-compiler" in readme
+    assert "uv tool install storyboard-compiler" in readme
+
+
+def test_getting_started_shows_the_missing_extra_message_as_it_is_said(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyboard.errors import MissingExtra
+    monkeypatch.setattr(sys, "prefix", "/home/me/proj/.venv")
+    monkeypatch.setattr(sys, "executable", "/home/me/proj/.venv/bin/python")
+    said = f"error: {MissingExtra('storyboard studio', 'studio', 'starlette')}\n"
+    assert said in (ROOT / "docs" / "getting-started.md").read_text("utf-8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import textwrap
 import time
 from collections.abc import Callable
@@ -556,8 +557,9 @@ def test_an_old_jinja_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from storyboard.language.sandbox import Sandbox
     monkeypatch.setattr(jinja2, "__version__", "3.1.5")
-    with pytest.raises(StoryboardError, match=r"jinja2 3.1.5 has known sandbox escapes"):
+    with pytest.raises(StoryboardError, match=r"jinja2 3.1.5 has known sandbox escapes") as err:
         Sandbox()
+    assert f"{sys.executable} -m pip install -U 'jinja2>=3.1.6'" in str(err.value)  # this venv
 
 
 def test_the_single_series_api_on_a_matrix(tmp_path: Path, make_media: MakeMedia) -> None:

@@ -8,12 +8,13 @@ in the answers are printed at their lines (exit 1); a hand-edited file's proposa
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.common import AMOUNT, fail
+from storyboard.cli.common import AMOUNT, JSON, emit, fail
 from storyboard.errors import StoryboardError
 from storyboard.targets.llm import DEFAULT_CHAT_MODEL, DEFAULT_KEY_ENV
 
@@ -57,6 +58,22 @@ def _show(report: Report) -> None:
                f"{len(outcome.proposed)} proposal(s); {report.shots} shot(s)")
 
 
+def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
+    """``--json``: the estimate (each call it would make), and what a run asked and wrote."""
+    from storyboard.cli.diagnostics import record
+    estimate, outcome, spend = report.estimate, report.outcome, report.spend
+    price = estimate.price
+    return {"dry_run": dry_run, "model": price.model, "currency": "USD",
+            "price_per_million": {"input": price.tiers[0].input, "output": price.tiers[0].output,
+                                  "source": price.source},
+            "calls": [asdict(p) for p in estimate.pending], "answered_already": estimate.cached,
+            "ceiling": estimate.ceiling, "worst": estimate.worst,
+            "sent": report.sent, "cached": report.cached, "spent": spend.spent if spend else 0.0,
+            "written": list(outcome.written), "unchanged": list(outcome.unchanged),
+            "proposed": list(outcome.proposed), "shots": report.shots,
+            "problems": [record(p) for p in report.problems]}
+
+
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("series", type=click.Path(path_type=Path, file_okay=False), required=False)
@@ -78,11 +95,12 @@ def _show(report: Report) -> None:
 @click.option("--yes", is_flag=True, help="Accept the estimated cost without asking.")
 @click.option("--budget", type=AMOUNT, default=None, help="Spend at most this many USD.")
 @click.option("--dry-run", is_flag=True, help="Print what it would ask and cost; ask nothing.")
+@JSON
 def breakdown(source: Path, series: Path | None, episodes: int | None,
               episode_minutes: float | None, model: str | None, base_url: str | None,
               api_key_env: str | None,
               price_in: float | None, price_out: float | None, yes: bool, budget: float | None,
-              dry_run: bool) -> None:
+              dry_run: bool, as_json: bool) -> None:
     """Break the story SOURCE (text, Markdown or Fountain) down into a series in SERIES (default:
     a folder named after the story), by a language model: cached, priced, asked with consent."""
     if episodes is not None and episode_minutes is not None:
@@ -106,13 +124,16 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
 
     try:
         report = run(source, folder, options, confirm=ask if interactive() else None,
-                     say=click.echo)
+                     say=lambda text: click.echo(text, err=as_json))
     except StoryboardError as error:
         fail(error)
         return
-    if dry_run:
+    if as_json:
+        emit(_as_data(report, dry_run))
+    elif dry_run:
         click.echo("dry run: nothing was asked")
         return
-    _show(report)
+    else:
+        _show(report)
     if report.problems:
         raise SystemExit(1)

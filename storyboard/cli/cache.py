@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from storyboard.cli.common import SERIES, guarded, variants_of
+from storyboard.cli.common import JSON, SERIES, emit, guarded, variants_of
 
 
 class _CacheGroup(click.Group):
@@ -44,11 +44,16 @@ def cache() -> None:
 
 @cache.command(hidden=True)
 @click.argument("path", type=SERIES)
-def show(path: Path) -> None:
+@JSON
+def show(path: Path, as_json: bool) -> None:
     """Sizes of .storyboard/ by kind (a hard-linked file counted once)."""
     from storyboard.run import housekeeping
     root = _root(path)
     rows = housekeeping.usage(root)
+    if as_json:
+        emit({"kinds": [{"kind": r.kind, "files": r.files, "bytes": r.bytes} for r in rows],
+              "total": {"files": sum(r.files for r in rows), "bytes": sum(r.bytes for r in rows)}})
+        return
     if not rows:
         click.echo(f"{root / housekeeping.STATE} is empty")
         return
@@ -67,7 +72,8 @@ def show(path: Path) -> None:
 @click.option("--max-size", callback=_parsed("parse_size"), metavar="SIZE",
               help="Then remove, free-to-remake state first, until .storyboard/ is at most this "
                    "(500MB, 2GB); exit 1 when only what must stay is left above it.")
-def prune(path: Path, older_than: float | None, max_size: int | None) -> None:
+@JSON
+def prune(path: Path, older_than: float | None, max_size: int | None, as_json: bool) -> None:
     """Remove what can be made again: the stitch cache, frames, stills and cards first, then
     local renders, then paid shots nothing needs; never a paid shot a lock file, the series as
     it is now or an in-flight task needs (default: --older-than 30d)."""
@@ -78,11 +84,18 @@ def prune(path: Path, older_than: float | None, max_size: int | None) -> None:
         older_than = housekeeping.parse_age("30d")
     report = guarded(lambda: housekeeping.prune(variants.root, current, older_than=older_than,
                                                 max_size=max_size))
+    above = max_size is not None and report.size_after > max_size
+    if as_json:
+        emit({"removed": len(report.removed), "freed": report.freed, "ok": not above,
+              "kept_needed": report.kept_needed, "size_after": report.size_after,
+              "kept": report.kept})
+        raise SystemExit(1 if above else 0)
     human = housekeeping.human
     click.echo(f"removed {len(report.removed)} file(s), freed {human(report.freed)}; kept "
                f"{report.kept_needed} file(s) a lock, a current shot or an in-flight task needs; "
                f".storyboard/ is now {human(report.size_after)}")
-    if max_size is not None and report.size_after > max_size:
+    if above:
+        assert max_size is not None
         click.echo(f"error: .storyboard/ is still {human(report.size_after)}, above "
                    f"{human(max_size)}: the rest must stay. Kept:", err=True)
         for why, size in sorted(report.kept.items(), key=lambda row: -row[1]):

@@ -1,4 +1,4 @@
-"""Command-line arguments into compiled series: what every command shares (errors, loading).
+"""Command-line arguments into compiled series: what every command shares (errors, --json, loading).
 
 Errors are printed as ``file:line:col: error: message`` lines (or one clear sentence) with a non-zero
 exit code, never a traceback.
@@ -6,6 +6,7 @@ exit code, never a traceback.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ import click
 
 from storyboard.cli import complete
 from storyboard.cli import variations as matrix
-from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.errors import ProblemsFound, StoryboardError, mask_urls
 from storyboard.targets.gateways import TARGETS
 
 if TYPE_CHECKING:  # the compiler is imported where a command uses it
@@ -49,7 +50,47 @@ AMOUNT = Amount()
 EPISODE = click.option("--episode", help="Only this episode.", shell_complete=complete.episodes)
 
 
+JSON = click.option("--json", "as_json", is_flag=True,
+                    help="Print the result as JSON on stdout (a failure too: {\"error\": ...}).")
+
+
+def json_wanted(args: list[str] | None = None) -> bool:
+    """Whether the running command was given ``--json`` (``check --format json`` too): its
+    failures are JSON on stdout as well. Before a command parsed its flags, ``args`` says."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.params.get("as_json") or ctx.params.get("fmt") == "json":
+            return True
+        ctx = ctx.parent
+    return args is not None and "--json" in args
+
+
+def dumps(data: object) -> str:
+    """What ``--json`` prints: sorted keys, stable bytes."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def emit(data: object) -> None:
+    """A ``--json`` command's result on stdout."""
+    click.echo(dumps(data))
+
+
+def error_json(message: str, exit_code: int, problems: list[dict[str, object]] | None = None
+               ) -> str:
+    """A failure as the one JSON object every ``--json`` command prints for it."""
+    data: dict[str, object] = {"error": mask_urls(message), "exit_code": exit_code}
+    if problems is not None:
+        data["problems"] = problems
+    return dumps(data)
+
+
 def fail(error: StoryboardError) -> None:
+    """Say ``error`` (also as JSON on stdout under ``--json``) and exit with its code."""
+    if json_wanted():
+        from storyboard.cli.diagnostics import record
+        problems = ([record(d) for d in error.diagnostics]
+                    if isinstance(error, ProblemsFound) else None)
+        click.echo(error_json(str(error), error.exit_code, problems))
     if isinstance(error, ProblemsFound):
         click.echo(error.format(), err=True)
         errors = sum(1 for d in error.diagnostics if d.severity == "error")

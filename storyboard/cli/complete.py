@@ -1,7 +1,8 @@
 """Shell completion into click's scripts and the series' own names: ``storyboard completion SHELL``.
 
 ``storyboard completion bash`` prints click's completion script for that shell (bash, zsh, fish);
-with it installed, ``--episode``, ``--shot`` and ``--variation`` complete the ids of the series
+with it installed, ``--episode``, ``--shot``, ``--variation`` and the SHOT arguments of the take
+commands (``takes``, ``pick``, ``approve``, ``retake``, ``task``) complete the ids of the series
 named on the command line (read cheaply: ``storyboard.language.names``).
 """
 
@@ -25,7 +26,8 @@ def _names(ctx: click.Context) -> Names:
     """The names of the series given as PATH. While an option waits for its value click has not
     assigned the arguments yet: they are still in ``ctx.args``."""
     from storyboard.language.names import Names, names
-    path = ctx.params.get("path") or next((a for a in ctx.args if not a.startswith("-")), None)
+    path = ctx.params.get("path") or ctx.params.get("series") or \
+        next((a for a in ctx.args if not a.startswith("-")), None)
     return names(Path(path)) if path else Names()
 
 
@@ -42,6 +44,19 @@ def shots(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[C
     """The shot ids of the ``--episode`` given, else of every episode."""
     episode = ctx.params.get("episode")
     return _offer(_names(ctx).shots(episode if isinstance(episode, str) else None), incomplete)
+
+
+def shot_paths(ctx: click.Context, param: click.Parameter, incomplete: str
+               ) -> list[CompletionItem]:
+    """Shots as the take commands and ``render --shot`` name them: ``EPISODE/SHOT`` (of the
+    ``--episode`` given, else of every episode); in a matrix ``VARIATION/EPISODE/SHOT``."""
+    found = _names(ctx)
+    episode = ctx.params.get("episode")
+    chosen = [episode] if isinstance(episode, str) and episode in found.episodes else found.episodes
+    paths = [f"{e}/{s}" for e in chosen for s in found.episodes[e]]
+    if found.variations:
+        paths = [f"{v}/{p}" for v in found.variations for p in paths]
+    return _offer(paths, incomplete)
 
 
 def variations(ctx: click.Context, param: click.Parameter, incomplete: str

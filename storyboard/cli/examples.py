@@ -1,23 +1,24 @@
 """Command names into the examples their ``--help`` ends with (click's epilog), one table.
 
-Every command shows at least one line a user can run as it is (on the shipped example or a
-folder of their own); ``tests/test_cli_examples.py`` holds each line to the command's own options.
+Every command shows at least one line a user can run as it is on a series of their own (``my-series``,
+as ``storyboard init my-series`` makes it: a wheel has no ``examples/`` folder);
+``tests/test_cli_examples.py`` holds each line to the command's own options.
 """
 
 from __future__ import annotations
 
 import click
 
-SERIES = "examples/coffee-shop"
+SERIES = "my-series"
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "check": (f"storyboard check {SERIES}", f"storyboard check {SERIES} --format github"),
     "compile": (f"storyboard compile {SERIES} --episode ep01",
-                f"storyboard compile {SERIES} --format prompt --shot ep01/ballad"),
+                f"storyboard compile {SERIES} --format prompt --shot ep01/arrival"),
     "plan": (f"storyboard plan {SERIES} --provider dashscope",
              f"storyboard plan {SERIES} --offline --json"),
     "render": (f"storyboard render {SERIES}                 # the free local animatic",
                f"storyboard render {SERIES} --provider dashscope --budget 5",
-               f"storyboard render {SERIES} --shot ep01/ballad --shot 'ep02/*'"),
+               f"storyboard render {SERIES} --shot ep01/arrival --shot 'ep01/s*'"),
     "status": (f"storyboard status {SERIES}", f"storyboard status {SERIES} --pending --json"),
     "cancel": (f"storyboard cancel {SERIES} --provider dashscope",),
     "emulate": ("storyboard emulate --port 8765",
@@ -34,18 +35,18 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                f"storyboard export {SERIES} --format jianying --episode ep01 -o drafts"),
     "studio": (f"storyboard studio {SERIES}", f"storyboard studio {SERIES} --port 8600 --open"),
     "mcp": ("storyboard mcp . --budget-ceiling 20",),
-    "takes": (f"storyboard takes {SERIES} ep01/ballad", "storyboard takes my-series cast/mia"),
-    "pick": (f"storyboard pick {SERIES} ep01/ballad 2", "storyboard pick my-series voices/mia 1"),
-    "approve": (f"storyboard approve {SERIES} ep01/ballad",),
-    "retake": (f"storyboard retake {SERIES} ep01/ballad -n 2 --budget 3",
-               "storyboard retake my-series cast/mia    # a generated cast member's picture"),
+    "takes": (f"storyboard takes {SERIES} ep01/arrival", f"storyboard takes {SERIES} cast/ada"),
+    "pick": (f"storyboard pick {SERIES} ep01/arrival 2", f"storyboard pick {SERIES} voices/ada-voice 1"),
+    "approve": (f"storyboard approve {SERIES} ep01/arrival",),
+    "retake": (f"storyboard retake {SERIES} ep01/arrival -n 2 --budget 3",
+               f"storyboard retake {SERIES} cast/ada    # a generated cast member's picture"),
     "cache": (f"storyboard cache {SERIES}", f"storyboard cache prune {SERIES} --max-size 500MB"),
     "cache show": (f"storyboard cache show {SERIES}",),
     "cache prune": (f"storyboard cache prune {SERIES} --older-than 30d",
                     f"storyboard cache prune {SERIES} --max-size 500MB"),
-    "task": (f"storyboard task adopt {SERIES} ep01/ballad TASK_ID",),
-    "task adopt": (f"storyboard task adopt {SERIES} ep01/ballad TASK_ID",),
-    "task forget": (f"storyboard task forget {SERIES} ep01/ballad --yes",),
+    "task": (f"storyboard task adopt {SERIES} ep01/arrival TASK_ID",),
+    "task adopt": (f"storyboard task adopt {SERIES} ep01/arrival TASK_ID",),
+    "task forget": (f"storyboard task forget {SERIES} ep01/arrival --yes",),
     "models": ("storyboard models", "storyboard models --json"),
     "breakdown": ("storyboard breakdown story.md --dry-run        # what it would ask and cost",
                   "storyboard breakdown story.md my-series --episodes 12 --budget 2"),

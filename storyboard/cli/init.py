@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from storyboard.cli.common import fail
+from storyboard.cli.common import JSON, emit, fail
 from storyboard.errors import StoryboardError
 from storyboard.scaffold.episodes import DEFAULT_MINUTES
 
@@ -21,7 +21,15 @@ if TYPE_CHECKING:  # the templates and the screenplay reader are imported when a
     from storyboard.scaffold.blueprint import Blueprint
 
 
-def _report(folder: Path, blueprint: Blueprint) -> None:
+def _report(folder: Path, blueprint: Blueprint, as_json: bool) -> None:
+    if as_json:
+        from storyboard.cli.diagnostics import record
+        from storyboard.scaffold.init import written
+        emit({"folder": str(folder), "files": [str(f) for f in written(folder, blueprint)],
+              "episodes": blueprint.episodes, "shots": blueprint.shots,
+              "images": blueprint.images, "voices": blueprint.voices,
+              "warnings": [record(w) for w in blueprint.warnings]})
+        return
     for warning in blueprint.warnings:
         click.echo(warning.format(), err=True)
     if blueprint.warnings:
@@ -49,7 +57,9 @@ def _minutes(_ctx: click.Context, _param: click.Parameter, value: float) -> floa
               callback=_minutes, show_default=True,
               help="With --from: a screenplay with no # sections and no acts is cut into episodes "
                    "of about this many minutes, at scene headings.")
-def init(folder: Path, template: str | None, screenplay: Path | None, minutes: float) -> None:
+@JSON
+def init(folder: Path, template: str | None, screenplay: Path | None, minutes: float,
+         as_json: bool) -> None:
     """Start a series in FOLDER (new or empty): one that checks clean and renders locally at once."""
     if template and screenplay:
         raise click.UsageError("choose --template or --from, not both")
@@ -62,4 +72,4 @@ def init(folder: Path, template: str | None, screenplay: Path | None, minutes: f
     except StoryboardError as error:
         fail(error)
         return
-    _report(folder, blueprint)
+    _report(folder, blueprint, as_json)

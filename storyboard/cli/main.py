@@ -12,10 +12,12 @@ from types import FrameType
 
 import click
 
+from storyboard import __version__
 from storyboard.cli import complete, render, review, takes
 from storyboard.cli.agents import mcp
 from storyboard.cli.breakdown import breakdown
 from storyboard.cli.cache import cache
+from storyboard.cli.common import error_json, json_wanted
 from storyboard.cli.config import config
 from storyboard.cli.doctor import doctor
 from storyboard.cli.emulate import emulate
@@ -30,9 +32,15 @@ __all__ = ["cli", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="storyboard")
-def cli() -> None:
+@click.version_option(__version__, prog_name="storyboard")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show each request to a provider and its answer on stderr, keys masked.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """storyboard: compile YAML storyboards into AI video episodes (Wan 2.7 and 3.0 models)."""
+    if verbose:
+        from storyboard.providers.trace import listening
+        ctx.with_resource(listening(lambda line: click.echo(line, err=True)))
 
 
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,
@@ -69,6 +77,8 @@ def main() -> None:
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
+        if json_wanted(sys.argv[1:]):  # a usage error under --json is JSON on stdout as well
+            click.echo(error_json(error.format_message(), error.exit_code))
         error.show()
         sys.exit(error.exit_code)
 

@@ -17,7 +17,18 @@ import click
 
 from storyboard.cli import complete, diagnostics
 from storyboard.cli import variations as matrix
-from storyboard.cli.common import AMOUNT, EPISODE, PROVIDERS, SERIES, compiled, fail, guarded, variants_of
+from storyboard.cli.common import (
+    AMOUNT,
+    EPISODE,
+    JSON,
+    PROVIDERS,
+    SERIES,
+    compiled,
+    emit,
+    fail,
+    guarded,
+    variants_of,
+)
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.targets.prices import under
 
@@ -290,7 +301,8 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
               help="Take the gateway's status callbacks here (they only hasten polls).")
 @click.option("--webhook-url", help="The public URL that reaches --webhook-listen.")
 @click.option("--shot", "shots", multiple=True, metavar="EPISODE/SHOT",
-              help="Only this shot's takes (repeatable, globs allowed); re-stitches its episode.")
+              help="Only this shot's takes (repeatable, globs allowed); re-stitches its episode.",
+              shell_complete=complete.shot_paths)
 @click.option("--retake", "retaking", is_flag=True, hidden=True,
               help="Exit by the takes made alone (retake): stitching is reported apart.")
 @click.option("--replace-approved", is_flag=True,
@@ -519,7 +531,8 @@ def _marks(root: Path, takes: list[Any]) -> dict[str, str]:
 @click.command()
 @click.argument("path", type=SERIES)
 @PROVIDER
-def cancel(path: Path, provider: str | None) -> None:
+@JSON
+def cancel(path: Path, provider: str | None, as_json: bool) -> None:
     """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled);
     each is settled in the series' ledger (the team one when it has one)."""
     import asyncio
@@ -539,6 +552,10 @@ def cancel(path: Path, provider: str | None) -> None:
                 team.close()
 
     outcomes = guarded(lambda: asyncio.run(go()))
+    if as_json:
+        emit([{"shot": f"{o.attempt.episode}/{o.attempt.shot}", "task_id": o.attempt.task_id,
+               "canceled": o.canceled, "message": o.message} for o in outcomes])
+        return
     if not outcomes:
         click.echo("nothing to cancel")
     for outcome in outcomes:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.common import AMOUNT, SERIES, compiled, guarded, shot_series
+from storyboard.cli import complete
+from storyboard.cli.common import AMOUNT, JSON, SERIES, compiled, emit, guarded, shot_series
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot, Manifest
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("path", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", shell_complete=complete.shot_paths)
 @click.option("--json", "as_json", is_flag=True, help="Print the takes as JSON.")
 def takes(path: Path, shot: str, as_json: bool) -> None:
     """Every take ever rendered of SHOT (EPISODE/SHOT), earlier versions too: take, seed, task
@@ -72,11 +73,12 @@ def _span(finding: dict[str, Any]) -> str:
 
 @click.command()
 @click.argument("path", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", shell_complete=complete.shot_paths)
 @click.argument("take", type=click.IntRange(1), required=False)
 @click.option("--best", is_flag=True,
               help="Pick the rendered take with the fewest findings (ties: the lowest take).")
-def pick(path: Path, shot: str, take: int | None, best: bool) -> None:
+@JSON
+def pick(path: Path, shot: str, take: int | None, best: bool, as_json: bool) -> None:
     """Use TAKE of SHOT (EPISODE/SHOT) in the stitch, the sheet and the exports (--best: the
     take whose measuring found least)."""
     from storyboard.run.takes import followers, users
@@ -85,11 +87,17 @@ def pick(path: Path, shot: str, take: int | None, best: bool) -> None:
     if (take is None) == (not best):
         raise click.UsageError("give either TAKE or --best")
     if best:
-        take = _best(series, name)
+        take = _best(series, name, as_json)
     assert take is not None
     chosen = take
     guarded(lambda: pick_take(series, name, chosen))
     using = guarded(lambda: users(series, name))
+    if as_json:
+        follow = [] if using or name.startswith(ASSET_PREFIXES) else \
+            guarded(lambda: followers(series, name))
+        emit({"shot": shot, "picked": take, "used_by": [s.shot_id for s in using],
+              "follow": [s.shot_id for s in follow]})
+        return
     if using or name.startswith(ASSET_PREFIXES):
         click.echo(f"picked take {take} of {shot}")
         click.echo(_using(series, using) if using else "no shot uses it yet")
@@ -100,32 +108,37 @@ def pick(path: Path, shot: str, take: int | None, best: bool) -> None:
         click.echo(_following(series, follow))
 
 
-def _best(series: Manifest, name: str) -> int:
+def _best(series: Manifest, name: str, quiet: bool = False) -> int:
     from storyboard.run.takechecks import best_take
     take, found = guarded(lambda: best_take(series, name))
     said = "not measured" if found is None else f"{len(found)} finding(s)"
-    click.echo(f"the best take is {take} ({said})")
+    if not quiet:
+        click.echo(f"the best take is {take} ({said})")
     return take
 
 
 @click.command()
 @click.argument("path", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", shell_complete=complete.shot_paths)
 @click.option("--force", is_flag=True,
               help="Approve a take whose measuring found something (cuts, black, silence...).")
-def approve(path: Path, shot: str, force: bool) -> None:
+@JSON
+def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
     """Approve SHOT's picked take (else its lowest-numbered rendered take): a later change to
     the shot's YAML is not rendered without --replace-approved. A take with findings (see
     `storyboard takes`) needs --force."""
     from storyboard.run.takechecks import approve_checked
     series, name, _ = shot_series(path, shot)
     take = guarded(lambda: approve_checked(series, name, force=force))
+    if as_json:
+        emit({"shot": shot, "approved": take})
+        return
     click.echo(f"approved take {take} of {shot}")
 
 
 @click.command()
 @click.argument("path", type=SERIES)
-@click.argument("shot", required=False)
+@click.argument("shot", required=False, shell_complete=complete.shot_paths)
 @click.option("--failed-checks", is_flag=True,
               help="Every shot whose used take has findings (instead of SHOT).")
 @click.option("-n", "count", type=int, default=1, show_default=True,

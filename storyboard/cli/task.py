@@ -8,11 +8,16 @@ Exit code 0 when the journal was changed, 1 with a message otherwise, never a tr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from storyboard.cli.common import SERIES, compiled, guarded
+from storyboard.cli import complete
+from storyboard.cli.common import JSON, SERIES, compiled, emit, guarded
 from storyboard.errors import printable, shown
+
+if TYPE_CHECKING:
+    from storyboard.run.settle import Settled
 
 
 @click.group("task")
@@ -35,9 +40,10 @@ def task_id_arg(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 @task.command()
 @click.argument("series", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", shell_complete=complete.shot_paths)
 @click.argument("task_id", callback=task_id_arg)
-def adopt(series: Path, shot: str, task_id: str) -> None:
+@JSON
+def adopt(series: Path, shot: str, task_id: str, as_json: bool) -> None:
     """SHOT (or EPISODE/SHOT) is paid by TASK_ID (from the provider's console or billing
     export, printable characters only): the next render polls that task and downloads its
     video; nothing is submitted."""
@@ -46,14 +52,15 @@ def adopt(series: Path, shot: str, task_id: str) -> None:
     manifest = compiled(series)
     team = guarded(lambda: open_ledger(manifest))
     done = guarded(lambda: settle.adopt(manifest.root, shot, task_id, ledger=team))
-    click.echo(done.message)
+    _said(done, as_json)
 
 
 @task.command()
 @click.argument("series", type=SERIES)
-@click.argument("shot")
+@click.argument("shot", shell_complete=complete.shot_paths)
 @click.option("--yes", is_flag=True, help="Accept a second payment without asking.")
-def forget(series: Path, shot: str, yes: bool) -> None:
+@JSON
+def forget(series: Path, shot: str, yes: bool, as_json: bool) -> None:
     """Give up SHOT's (or EPISODE/SHOT's) unsettled task: the next render submits it anew,
     which is a second payment if that task exists."""
     from storyboard.run import settle
@@ -64,4 +71,13 @@ def forget(series: Path, shot: str, yes: bool) -> None:
         raise click.exceptions.Exit(1)
     team = guarded(lambda: open_ledger(manifest))
     done = guarded(lambda: settle.forget(manifest.root, shot, ledger=team))
-    click.echo(done.message)
+    _said(done, as_json)
+
+
+def _said(done: Settled, as_json: bool) -> None:
+    """What a settle did: its sentence, or (``--json``) the attempt as ``status --json`` has it."""
+    if not as_json:
+        click.echo(done.message)
+        return
+    from storyboard.review.progress import attempt_dict
+    emit({"message": done.message, "attempt": attempt_dict(done.attempt)})

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import re
+import shlex
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -245,7 +247,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def __init__(self) -> None:
         if _version(jinja2.__version__) < MIN_JINJA:
             raise StoryboardError(f"jinja2 {jinja2.__version__} has known sandbox escapes; "
-                                  "expected jinja2 >= 3.1.6 (pip install -U jinja2)")
+                                  "expected jinja2 >= 3.1.6 (into this environment: "
+                                  f"{shlex.quote(sys.executable)} -m pip install -U "
+                                  "'jinja2>=3.1.6')")
         super().__init__(undefined=jinja2.StrictUndefined, autoescape=False, loader=None,
                          keep_trailing_newline=True, cache_size=0, finalize=_printable)
         self.meter = Meter()

@@ -34,6 +34,7 @@ from storyboard.errors import (
     ServerError,
     TransportError,
 )
+from storyboard.providers import trace
 from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, MB, on_the_wire
 from storyboard.providers.base import Ask as Ask  # re-exported
 from storyboard.providers.base import once as once  # re-exported
@@ -230,7 +231,8 @@ class LazyClient:
     def __call__(self) -> httpx.AsyncClient:
         if self._http is None:
             self._http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout,
-                                           event_hooks={"request": [_going_out]})
+                                           event_hooks={"request": [_going_out],
+                                                        "response": [trace.answer]})
         return self._http
 
     async def aclose(self) -> None:
@@ -241,6 +243,7 @@ class LazyClient:
 
 async def _going_out(request: httpx.Request) -> None:
     on_the_wire()
+    trace.request(request)  # storyboard --verbose: said, keys masked
 
 
 async def send(client: httpx.AsyncClient, method: str, url: str, *, provider: str, what: str,

@@ -32,6 +32,7 @@ from storyboard.errors import one_line, plain_text
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variants
 from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, halves, visible
+from storyboard.review.steps import step
 from storyboard.run.cache import OutputCache
 from storyboard.run.takes import manifest_as_used
 from storyboard.run.variations import variation_dir
@@ -52,10 +53,12 @@ class Format:
     smpte_rate: bool = False  # its timecodes need a SMPTE rate (24, 25, 30, 48, 50, 60)
     states_rate: bool = True  # the file says its frame rate (an EDL does not: the reader guesses)
     losses: tuple[str, ...] = ()
+    bundle: bool = False  # one file with its media inside (OTIO's otioz): media go in by path
 
 
 FORMATS: dict[str, Format] = {
     "otio": Format("otio_json", ".otio"),
+    "otioz": Format("otioz", ".otioz", bundle=True),
     "fcp7": Format("fcp_xml", ".xml", smpte_rate=True, losses=(
         "per-clip storyboard metadata (shot id, hash, prompt) is not written to FCP7 XML; "
         "clip names are the shot ids",
@@ -259,6 +262,7 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
     if format_name not in ALL_FORMATS:
         raise ExportError(f"unknown format {format_name!r}; expected one of: "
                           f"{', '.join(ALL_FORMATS)}")
+    _library_of(format_name)  # a missing extra is said before any work
     folder = out if out is not None else output_dir(manifest, None, draft=draft)
     builder = EpisodeBuilder(manifest, output_dir(manifest, None, draft=draft), draft=draft)
     cache = OutputCache(manifest.root, cache_key or local_cache_key(draft))
@@ -266,6 +270,7 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
     cuts = []
     for ep in _episodes(used, episode):
         if ep.shots:
+            step(f"{ep.id}: laying out {len(ep.shots)} shot(s) and the cards")
             cuts.append(episode_cut(builder, ep, cache, render_cards=True))
     if format_name in DRAFTS:
         from storyboard.review.jianying import write_drafts
@@ -278,6 +283,14 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
         for message in result.warnings:
             warn(message)
     return result
+
+
+def _library_of(format_name: str) -> Any:
+    """The library that writes ``format_name`` (``ExportExtraMissing`` when it is not there)."""
+    if format_name in DRAFTS:
+        from storyboard.review.jianying import _library
+        return _library()
+    return _otio()
 
 
 def _losses(format_name: str) -> tuple[str, ...]:
@@ -297,12 +310,13 @@ def _write_timelines(cuts: list[Cut], format_name: str, folder: Path) -> ExportR
         result.warnings += [f"{ep.id}/{i.name} is not rendered yet: its clip points at no file "
                             "(run `storyboard render` first)" for i in cut.items if i.path is None]
         target = folder / f"{ep.id}{fmt.suffix}"
-        timeline = episode_timeline(cut, fmt, base=folder)
+        timeline = episode_timeline(cut, fmt, base=None if fmt.bundle else folder)
         if (rate := timeline.duration().rate) != float(cut.fps):
             result.warnings.append(f"{ep.id}: {float(cut.fps):g} fps has no SMPTE timecode, so "
                                    f"{target.name} counts at {rate:g} fps (each frame repeated)")
         if not fmt.states_rate:
             result.warnings.append(_rate_notice(target, rate))
+        step(f"writing {target}")
         _write(otio, timeline, target, fmt)
         result.files.append(target)
         result.durations[ep.id] = cut.duration
@@ -357,9 +371,26 @@ def _episodes(manifest: Manifest, episode: str | None) -> Sequence[Any]:
 def _write(otio: Any, timeline: Any, target: Path, fmt: Format) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        otio.adapters.write_to_file(timeline, str(target), adapter_name=fmt.adapter)
+        if fmt.bundle:
+            _write_bundle(otio, timeline, target, fmt)
+        else:
+            otio.adapters.write_to_file(timeline, str(target), adapter_name=fmt.adapter)
     except OSError as exc:
         raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
     except Exception as exc:  # an adapter's own failure: name it, never a traceback
         raise ExportError(f"the {fmt.adapter} adapter could not write {target.name}: {exc}") \
             from exc
+
+
+def _write_bundle(otio: Any, timeline: Any, target: Path, fmt: Format) -> None:
+    """The timeline and every file it uses, zipped into ``target`` (beside it first, then moved
+    over: the adapter never overwrites); a clip whose file is not rendered stays a missing one."""
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        policy = otio.adapters.file_bundle_utils.MediaReferencePolicy.MissingIfNotFile
+        otio.adapters.write_to_file(timeline, str(partial), adapter_name=fmt.adapter,
+                                    media_policy=policy)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, visible
+from storyboard.review.steps import step
 from storyboard.stitch import Clip
 from storyboard.stitch.cut import Cut
 from storyboard.stitch.episodes import cues_for, stitch_options
@@ -247,6 +248,7 @@ def write_drafts(cuts: list[Cut], format_name: str, folder: Path) -> ExportResul
     result = ExportResult(warnings=list(LOSSES[format_name]))
     for cut in cuts:
         target = folder / f"{cut.episode.id}-{format_name}"
+        step(f"writing {target}")
         try:
             result.warnings += write_draft(cut, target, format_name)
         except OSError as exc:

@@ -8,8 +8,9 @@ temporary folder beside it and moves that into place, so a failure (a full disk,
 nothing half-written; what a SIGKILL left, the next ``init`` of that folder removes.
 
 Each YAML file starts with the schema line editors read (``# yaml-language-server: $schema=...``),
-naming the schema files shipped with storyboard by path: relative when the series is inside the
-project that holds them (the repository's examples), else absolute. Never a URL.
+naming by a relative path the copy of the shipped schemas that ``init`` writes into the series'
+``schemas/`` folder: the series carries what its lines name, so a clone on another machine (or a
+wheel's user) finds it. Never this machine's absolute path, never a URL (none is published).
 """
 
 from __future__ import annotations
@@ -40,17 +41,24 @@ class FolderNotEmpty(StoryboardError):
     """``init`` never writes into a folder that holds anything (nor through a link)."""
 
 
-def schema_ref(file: Path, schema: str) -> str:
-    """The path an editor should read ``schema`` from, seen from ``file``."""
-    target = schema_dir().resolve() / schema
-    home = target.parent.parent
-    if file.resolve().is_relative_to(home):
-        return Path(os.path.relpath(target, file.resolve().parent)).as_posix()
-    return target.as_posix()
+SCHEMAS = "schemas"  # the series' own copy of the schemas its files' first lines name
 
 
-def schema_line(file: Path, schema: str) -> str:
-    return f"# yaml-language-server: $schema={fold(schema_ref(file, schema))}\n"
+def schema_ref(name: str, schema: str) -> str:
+    """The path an editor should read ``schema`` from, seen from the series' file ``name``
+    (relative to the series folder): the series' own copy, by a relative path."""
+    return Path(os.path.relpath(Path(SCHEMAS, schema), Path(name).parent)).as_posix()
+
+
+def schema_line(name: str, schema: str) -> str:
+    return f"# yaml-language-server: $schema={fold(schema_ref(name, schema))}\n"
+
+
+def _copy_schemas(staging: Path) -> None:
+    """The shipped schemas into the series (the episode schema refers to the series one beside it)."""
+    (staging / SCHEMAS).mkdir()
+    for schema in (SERIES_SCHEMA, EPISODE_SCHEMA):
+        shutil.copyfile(schema_dir() / schema, staging / SCHEMAS / schema)
 
 
 def refuse_unless_empty(folder: Path) -> None:
@@ -119,14 +127,20 @@ def write(folder: Path, blueprint: Blueprint) -> list[Path]:
             _stage(folder, blueprint)
     except OSError as exc:
         raise StoryboardError(f"cannot write {folder}: {exc.strerror or exc}") from exc
-    return sorted(folder / name for name in [*blueprint.files, *blueprint.plain])
+    return written(folder, blueprint)
+
+
+def written(folder: Path, blueprint: Blueprint) -> list[Path]:
+    """The files ``write`` puts into ``folder`` for ``blueprint``, sorted."""
+    schemas = [f"{SCHEMAS}/{schema}" for schema in (SERIES_SCHEMA, EPISODE_SCHEMA)]
+    return sorted(folder / name for name in [*blueprint.files, *blueprint.plain, *schemas])
 
 
 def _stage(folder: Path, blueprint: Blueprint) -> None:
     prefix = STAGING.format(name=folder.name, pid=os.getpid())
     staging = Path(tempfile.mkdtemp(prefix=prefix, dir=folder.parent))
     try:
-        _fill(staging, folder.resolve(), blueprint)
+        _fill(staging, blueprint)
         staging.chmod(NEW_FILE_MODE | (NEW_FILE_MODE & 0o444) >> 2)  # mkdtemp's is private
         if folder.is_dir():
             folder.rmdir()
@@ -135,11 +149,12 @@ def _stage(folder: Path, blueprint: Blueprint) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _fill(staging: Path, final: Path, blueprint: Blueprint) -> None:
+def _fill(staging: Path, blueprint: Blueprint) -> None:
+    _copy_schemas(staging)
     for name, (schema, text) in blueprint.files.items():
         path = staging / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(schema_line(final / name, schema) + text, encoding="utf-8",
+        path.write_text(schema_line(name, schema) + text, encoding="utf-8",
                         errors="surrogateescape")
     for name, text in blueprint.plain.items():
         (staging / name).write_text(text, encoding="utf-8")

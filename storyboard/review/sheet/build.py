@@ -37,6 +37,7 @@ from storyboard.review.sheet.findings import (
 from storyboard.review.sheet.matrix import compile_all, matrix_sheet
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.review.steps import step
 from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import LockEntry, TakeState, lock_path, read_lock
 from storyboard.run.measured import Finding
@@ -177,6 +178,7 @@ def _write(sheet: model.Sheet, target: Path, png_out: Path | bool,
     picture = None
     if png_out:
         picture = target.with_suffix(".png") if png_out is True else Path(png_out)
+        step(f"contact sheet {picture}")
         png.contact_sheet(sheet, picture)
     panels = sum(1 for ep in sheet.episodes for p in ep.panels if p.kind == "shot")
     return SheetResult(target, picture, len(sheet.episodes), panels, problems,
@@ -187,6 +189,8 @@ def _context(manifest: Manifest, problems: list[Diagnostic], chosen: Provider,
              sheet_dir: Path, planned: Plan | None, still_links: str,
              lock: dict[str, LockEntry]) -> model.Context:
     with setup_for(manifest, chosen) as setup:
+        if planned is None:
+            step(f"planning {len(manifest.shots())} shot(s)")
         the_plan = planned or plan_setup(setup)
 
     def estimated(shot: CompiledShot) -> float:

@@ -26,6 +26,7 @@ from storyboard.review.progress import money
 from storyboard.review.sheet import cast, model
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.review.steps import step
 from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import LockEntry, TakeState, lock_path, read_lock
 from storyboard.run.pipeline import matrix_plan
@@ -129,6 +130,7 @@ def _section(shared: _Shared, variant: Variant, users: dict[str, tuple[str, ...]
     manifest = variant.manifest
     assert manifest is not None
     name = variant.name or ""
+    step(f"variation {name}: stills of {len(manifest.shots())} shot(s)")
     ctx = model.Context(manifest, shared.plan.plan, shared.lock, shared.estimated, shared.thumbs,
                         sheet_dir, Placed(manifest, variant.problems), prefix=name, users=users,
                         variation=name, notes=notes_by_shot(read_notes(manifest.root)))

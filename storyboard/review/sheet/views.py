@@ -26,6 +26,7 @@ from typing import Any
 from storyboard.files import version
 from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.review.sheet import model
+from storyboard.review.steps import step
 from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import TakeState, take_key
 from storyboard.run.plan import ShotPlan
@@ -45,6 +46,8 @@ def episode_view(ctx: model.Context, builder: EpisodeBuilder, episode: CompiledE
                  takes: tuple[Firsts, dict[str, TakeState]]) -> model.Episode:
     """The view of ``episode`` as used (``model.episode_view``), the kept one when nothing it
     shows changed; ``takes``: each shot's take 1 and the lock's take states."""
+    step(f"{ctx.prefix + '/' if ctx.prefix else ''}{episode.id}: stills of {len(episode.shots)} "
+         "shot(s)")
     key = (ctx.manifest.root, ctx.prefix, episode.id)
     inputs = _inputs(ctx, builder, episode, cache, plans, video, takes)
     kept = _KEPT.get(key)
