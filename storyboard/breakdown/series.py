@@ -29,6 +29,8 @@ class Texts:
     files: dict[str, str] = field(default_factory=dict)  # name in the series -> text
     problems: list[Diagnostic] = field(default_factory=list)
     chapter_of_shot: dict[str, tuple[int, int]] = field(default_factory=dict)
+    problem_chapters: list[int] = field(default_factory=list)  # each problem's chapter
+    file_of_chapter: dict[int, str] = field(default_factory=dict)  # its episode's file
     shots: int = 0
     cast: Cast = field(default_factory=Cast)
 
@@ -57,14 +59,14 @@ def _located(found: ChapterAnswers, stage: str, problems: list[str]) -> list[Dia
     return out
 
 
-def _problems(answers: Answers) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+def _problems(answers: Answers, out: Texts) -> None:
     for found in answers.chapters:
         for stage in ("outline", "cast", "shots"):
             result = getattr(found, stage)
             if result is not None and result.problems:
-                out += _located(found, stage, result.problems)
-    return out
+                located = _located(found, stage, result.problems)
+                out.problems += located
+                out.problem_chapters += [found.chapter.number] * len(located)
 
 
 def _episode(number: int, members: list[ChapterAnswers]) -> Episode:
@@ -105,7 +107,8 @@ def _built(answers: Answers, cast: Cast, out: Texts) -> list[list[shot_stage.Sho
 def texts(story: Story, answers: Answers, episodes: int | None,
           minutes: float | None = None) -> Texts:
     """The series' files from the answers (a chapter with no usable shots adds none)."""
-    out = Texts(problems=_problems(answers))
+    out = Texts()
+    _problems(answers, out)
     out.cast = merged([(f.chapter.number, f.cast.answer) for f in answers.chapters if f.cast])
     source = Path(story.file).name
     shots = _built(answers, out.cast, out)
@@ -116,8 +119,9 @@ def texts(story: Story, answers: Answers, episodes: int | None,
         episode.shots = [shot for i in run for shot in shots[i]]
         if episode.shots:
             title = answers.chapters[run[0]].chapter.title
-            out.files[f"episodes/{number:02d}-{slug(title, '-')}.yaml"] = \
-                episode_yaml(episode, source)
+            name = f"episodes/{number:02d}-{slug(title, '-')}.yaml"
+            out.files[name] = episode_yaml(episode, source)
+            out.file_of_chapter.update({answers.chapters[i].chapter.number: name for i in run})
             out.shots += len(episode.shots)
     _first_lines(out.cast, [shot for made in shots for shot in made])
     out.files = {"storyboard.yaml": series_yaml(story.title, out.cast, source), **out.files}
