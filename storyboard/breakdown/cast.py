@@ -2,14 +2,19 @@
 
 A name is the same thing wherever its key (``scaffold.names.slug``) is the same: ``Mia``, ``MIA``
 and ``mia`` are one character. The first chapter that names a thing gives its words; keys are
-unique across characters, places and props (a place named like a character gets ``_place``).
+unique across characters, places and props (a place named like a character gets ``_place``). A
+look whose words the chapter does not hold (at least half of them, names aside) is the model's
+own, not the story's (``Entry.sourced``): the writer marks it so a reviewer knows to hold it to
+the story (a boy the story calls ten is not "late 30s, bald" because a model said so).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from storyboard.breakdown.source import Chapter
 from storyboard.scaffold.names import slug
 
 KINDS = ("characters", "places", "props")
@@ -24,6 +29,7 @@ class Entry:
     voice: str = ""
     chapter: int = 0
     first_line: str = ""  # the first line it says, cut from the source
+    sourced: bool = True  # whether the chapter holds its look's words
 
 
 @dataclass
@@ -31,7 +37,7 @@ class Cast:
     entries: dict[str, Entry] = field(default_factory=dict)  # by key
     by_name: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, slug) -> key
 
-    def add(self, kind: str, name: str, look: str, voice: str, chapter: int) -> None:
+    def add(self, kind: str, name: str, look: str, voice: str, chapter: Chapter) -> None:
         if (kind, slug(name)) in self.by_name:
             return
         key = slug(name)
@@ -40,7 +46,8 @@ class Cast:
         number = 2
         while key in self.entries:
             key, number = f"{slug(name)}_{kind}{number}", number + 1
-        self.entries[key] = Entry(key, name, kind, look, voice, chapter)
+        self.entries[key] = Entry(key, name, kind, look, voice, chapter.number,
+                                  sourced=sourced(look, name, chapter))
         self.by_name[(kind, slug(name))] = key
 
     def key_of(self, name: str, kinds: tuple[str, ...] = ("character", "place", "prop")
@@ -59,8 +66,20 @@ def names_in(answer: Any) -> dict[str, list[str]]:
     return {kind.rstrip("s"): [str(e["name"]) for e in answer.get(kind, [])] for kind in KINDS}
 
 
-def merged(answers: list[tuple[int, Any]]) -> Cast:
-    """One cast from ``(chapter number, cast answer)`` pairs, in chapter order."""
+WORDS = re.compile(r"[^\W\d_]{4,}")
+
+
+def sourced(look: str, name: str, chapter: Chapter) -> bool:
+    """Whether at least half the look's words (of four letters or more, the name's aside) are
+    in the chapter."""
+    text = " ".join(chapter.lines).lower()
+    named = {w.lower() for w in WORDS.findall(name)}
+    words = [w for w in dict.fromkeys(w.lower() for w in WORDS.findall(look)) if w not in named]
+    return not words or 2 * sum(1 for w in words if w in text) >= len(words)
+
+
+def merged(answers: list[tuple[Chapter, Any]]) -> Cast:
+    """One cast from ``(chapter, cast answer)`` pairs, in chapter order."""
     cast = Cast()
     for chapter, answer in answers:
         if not isinstance(answer, dict):

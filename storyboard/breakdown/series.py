@@ -1,10 +1,10 @@
 """A walk's answers into the series' texts: the merged cast, episodes of shots, and what is wrong.
 
 Chapters become episodes (one each, or grouped into ``episodes`` runs of neighbours, or into runs
-of about ``minutes`` of shots each); each episode file is named by its first chapter's own title
-(not the model's), so a new answer does not rename it. Every problem still left in an answer is
-a located diagnostic: at the shot's first line when the problem names a shot, else at the
-chapter's first line. Nothing wrong is dropped silently.
+of about ``minutes`` of shots each; a chapter's windows are never cut apart); each episode file is
+named by its first chapter's own title (not the model's), so a new answer does not rename it.
+Every problem still left in an answer is a located diagnostic: at the shot's first line when the
+problem names a shot, else at the chapter's first line. Nothing wrong is dropped silently.
 """
 
 from __future__ import annotations
@@ -104,16 +104,31 @@ def _built(answers: Answers, cast: Cast, out: Texts) -> list[list[shot_stage.Sho
     return every
 
 
+def _runs(answers: Answers, shots: list[list[shot_stage.Shot]], episodes: int | None,
+          minutes: float | None) -> list[range]:
+    """The episodes as runs of the walk's chapters: whole chapters (a chapter's windows are
+    never cut apart), grouped by count or by length."""
+    units: list[list[int]] = []
+    for index, found in enumerate(answers.chapters):
+        if units and found.chapter.part_of and \
+                answers.chapters[units[-1][0]].chapter.part_of == found.chapter.part_of:
+            units[-1].append(index)
+        else:
+            units.append([index])
+    grouped = by_minutes([sum(s.duration for i in unit for s in shots[i]) for unit in units],
+                         minutes) if minutes else groups(len(units), episodes)
+    return [range(units[run[0]][0], units[run[-1]][-1] + 1) for run in grouped if run]
+
+
 def texts(story: Story, answers: Answers, episodes: int | None,
           minutes: float | None = None) -> Texts:
     """The series' files from the answers (a chapter with no usable shots adds none)."""
     out = Texts()
     _problems(answers, out)
-    out.cast = merged([(f.chapter.number, f.cast.answer) for f in answers.chapters if f.cast])
+    out.cast = merged([(f.chapter, f.cast.answer) for f in answers.chapters if f.cast])
     source = Path(story.file).name
     shots = _built(answers, out.cast, out)
-    runs = by_minutes([sum(s.duration for s in made) for made in shots], minutes) \
-        if minutes else groups(len(answers.chapters), episodes)
+    runs = _runs(answers, shots, episodes, minutes)
     for number, run in enumerate(runs, 1):
         episode = _episode(number, [answers.chapters[i] for i in run])
         episode.shots = [shot for i in run for shot in shots[i]]
