@@ -21,7 +21,7 @@ import re
 from typing import Any, NamedTuple
 
 WORD = re.compile(r"\b[A-Z][a-z]{1,20}\b")
-QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]")
+QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]|(?<!\w)['‘]([^\n]{1,400}?)['’](?!\w)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 STOP = {"The", "A", "An", "He", "She", "It", "They", "We", "I", "You", "His", "Her", "Their",
         "This", "That", "Then", "There", "When", "What", "But", "And", "Or", "So", "If", "In",
@@ -31,7 +31,15 @@ STOP = {"The", "A", "An", "He", "She", "It", "They", "We", "I", "You", "His", "H
         "Lord", "Lady", "Mr", "Mrs", "Miss", "Our", "Your", "Its", "Who", "Why", "How", "Where",
         "Here", "Every", "Each", "Some", "Any", "Nothing", "Everything", "Thereupon",
         "Monday", "Sunday", "Christmas", "Devil", "Heaven", "Day", "Night", "Morning", "Evening",
-        "Suddenly", "Meanwhile", "Still", "Yet", "Soon", "Just", "Even", "Perhaps", "Only"}
+        "Suddenly", "Meanwhile", "Still", "Yet", "Soon", "Just", "Even", "Perhaps", "Only",
+        "Everyone", "Everybody", "Nobody", "Someone", "Somebody", "Outside", "Inside", "Today",
+        "Tomorrow", "Tonight", "Yesterday", "Again", "Instead", "Although", "Though", "While",
+        "Because", "Since", "Until", "Whether", "Whereupon", "Presently", "Next", "First", "Last",
+        "These", "Those", "Such", "Many", "Most", "Few", "Both", "Neither", "Either", "Nor",
+        "Hardly", "Scarcely", "Thus", "Therefore", "However", "Indeed", "Besides", "Afterwards",
+        "Away", "Down", "Up", "Out", "Off", "Over", "Under", "Through", "Without", "Within",
+        "Hello", "Goodbye", "Please", "Thank", "Ah", "Ha", "Hush", "Look", "Come", "Go", "Let",
+        "Quick", "Hurry", "Wait", "Stop", "Listen", "Behold", "Whirr", "Aye", "Nay"}
 PEOPLE = ("little man", "old woman", "old man", "miller", "daughter", "king", "queen", "prince",
           "princess", "girl", "boy", "maiden", "mother", "father", "stepmother", "wife",
           "husband", "son", "sister", "brother", "witch", "wolf", "hunter", "huntsman",
@@ -109,20 +117,20 @@ def outline(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def names(text: str) -> list[str]:
-    """Capitalised words outside quotes, inside a sentence or opening two of them (a sentence's
-    first word alone is no name, nor ``The``, ``All``...), then the people named by what they
-    are, in order of first appearance."""
+    """Capitalised words outside quotes (not ``The``, ``All``, ``Thereupon``, an adverb opening
+    a sentence...), then the people named by what they are, in order of first appearance."""
     plain = QUOTE.sub(" ", text)
     inside: dict[str, int] = {}
     starts: dict[str, list[int]] = {}
     for m in WORD.finditer(plain):
         if m.group() in STOP:
             continue
-        if STARTS.search(plain[:m.start()]):
-            starts.setdefault(m.group(), []).append(m.start())
-        else:
+        if not STARTS.search(plain[:m.start()]):
             inside.setdefault(m.group(), m.start())
-    found = {**{w: at[0] for w, at in starts.items() if len(at) > 1}, **inside}
+        elif not m.group().endswith("ly"):  # a sentence's first word: a name unless ordinary
+            starts.setdefault(m.group(), []).append(m.start())
+    found = {w: min([*starts.get(w, []), inside.get(w, len(plain))])
+             for w in [*starts, *inside]}
     for m in KIND_WORDS.finditer(plain):
         kind = " ".join(m.group(1).split()).capitalize()
         if not any(kind.lower() == n.lower() for n in found):
@@ -198,6 +206,11 @@ def _timed(action: str, said: list[tuple[str, str]]) -> list[dict[str, Any]]:
     return scenes
 
 
+def _spoken(quote: re.Match[str]) -> str:
+    """The words inside a double- or single-quoted stretch."""
+    return quote.group(1) or quote.group(2) or ""
+
+
 def _given(document: dict[str, Any], key: str) -> list[str]:
     return [str(n) for n in document.get(key, [])]
 
@@ -215,8 +228,8 @@ def shot(index: int, para: Para, place: str | None, document: dict[str, Any],
                    "action": f"{said[0][0]} speaks", "lines": [{"speaker": said[0][0],
                                                                 "quote": block[1]}]}]
     else:
-        found = [(speaker_of(para.text, m, characters), m.group(1))
-                 for m in QUOTE.finditer(para.text)]
+        found = [(speaker_of(para.text, m, characters), _spoken(m))
+                 for m in QUOTE.finditer(para.text) if _spoken(m)]
         said = [(who, quote) for who, quote in found if who][:3]
         scenes = _timed(QUOTE.sub("", para.text).strip() or para.text, said)
     speakers = list(dict.fromkeys(who for who, _ in said))
