@@ -201,3 +201,32 @@ def test_files_no_longer_made_are_removed_or_proposed_for_removal(emulator: Emul
     assert last.outcome.removed == [] and last.problems == []
     record = json.loads((series / ".storyboard/breakdown/written.json").read_text())
     assert sorted(record["written"]) == [EPISODE, "storyboard.yaml"]
+
+
+def test_a_hostile_cached_answer_is_asked_again_never_a_traceback(emulator: EmulatorServer,
+                                                                  tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    run(emulator, source, series)
+    entries = sorted((series / ".storyboard/breakdown/answers").glob("*.json"))
+    entries[0].write_text(HOSTILE["deep"], encoding="utf-8")
+    planned = command("plan", str(series))
+    assert planned.exit_code == 0 and "Traceback" not in planned.output, planned.output
+    assert "breakdown: lighthouse.md changed since: 1 call(s) to ask" in planned.output
+    before = requests(emulator)
+    report = run(emulator, source, series)
+    assert requests(emulator) - before == 1 and report.problems == []
+
+
+def test_the_suggested_command_names_what_the_series_file_does_not(tmp_path: Path) -> None:
+    from storyboard.breakdown.status import suggested
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(
+        'storyboard: 1\nbreakdown:\n  base_url: "http://127.0.0.1:9/v1"\n  key_env: "K"\n')
+    source = tmp_path / "story.md"
+    same = Options(base_url="http://127.0.0.1:9/v1/", key_env="K")
+    assert suggested(series, source, same) == f"storyboard breakdown {source} {series}"
+    other = Options(base_url="http://127.0.0.1:7/v1", key_env="K", model="m")
+    assert suggested(series, source, other) == (
+        f"storyboard breakdown {source} {series} --model m --base-url http://127.0.0.1:7/v1 "
+        "--switch-endpoint")

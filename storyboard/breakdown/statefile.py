@@ -15,7 +15,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic, Span
 
-MAX_BYTES = 8 * 1024 * 1024
+MAX_BYTES = 32 * 1024 * 1024
 MAX_DEPTH = 32
 
 
