@@ -83,3 +83,16 @@ def test_a_look_the_story_does_not_give_is_marked_as_the_models() -> None:
                 for k in ("tom", "ann"))
     assert MODELS_LOOK not in tom and tom.endswith("# character, first in chapter 1")
     assert ann.endswith(f"# character, first in chapter 1; {MODELS_LOOK}")
+
+
+def test_an_ordinary_word_is_sent_back_and_never_joins_the_cast() -> None:
+    from storyboard.breakdown.cast import problems
+    answer = {"characters": [{"name": "All", "appearance": "a", "voice": "v"},
+                             {"name": "the little man", "appearance": "small", "voice": "v"}],
+              "places": [{"name": "Round", "look": "x"}], "props": [{"name": "my", "look": "y"}]}
+    assert problems(answer) == [
+        "characters[0].name: 'All' is an ordinary word, not a person, place or prop: leave it out",
+        "places[0].name: 'Round' is an ordinary word, not a person, place or prop: leave it out",
+        "props[0].name: 'my' is an ordinary word, not a person, place or prop: leave it out"]
+    cast = merged([(chapter("The little man spins all my straw round."), answer)])
+    assert list(cast.entries) == ["the_little_man"]
