@@ -230,3 +230,24 @@ def test_the_suggested_command_names_what_the_series_file_does_not(tmp_path: Pat
     assert suggested(series, source, other) == (
         f"storyboard breakdown {source} {series} --model m --base-url http://127.0.0.1:7/v1 "
         "--switch-endpoint")
+
+
+def test_a_fifo_for_a_state_file_or_the_story_never_blocks_plan(emulator: EmulatorServer,
+                                                                tmp_path: Path) -> None:
+    import os
+
+    from storyboard.breakdown.status import waiting
+    source, series = story(tmp_path), tmp_path / "series"
+    run(emulator, source, series)
+    record = series / ".storyboard/breakdown/last.json"
+    kept = record.read_text()
+    record.unlink()
+    os.mkfifo(record)
+    assert command("plan", str(series)).exit_code == 0  # and it returned
+    found = waiting(series)
+    assert found is not None and "expected a regular file" in found.problem
+    record.unlink()
+    record.write_text(kept.replace('"../lighthouse.md"', '"../pipe.md"'))
+    os.mkfifo(tmp_path / "pipe.md")
+    planned = command("plan", str(series))
+    assert planned.exit_code == 0 and "expected the story's file" in planned.output

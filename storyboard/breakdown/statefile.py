@@ -57,6 +57,10 @@ def _no_constant(name: str) -> Any:
 def read(path: Path) -> Any:
     """The JSON in ``path`` (``Unreadable`` when too large, unreadable or not JSON;
     ``FileNotFoundError`` when there is none)."""
+    if not path.is_file():  # a FIFO or a device would block the read: never opened
+        if path.exists() or path.is_symlink():
+            raise Unreadable("expected a regular file")
+        raise FileNotFoundError(path)
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)

@@ -73,6 +73,9 @@ def waiting(series: Path) -> Waiting | None:
     source = Path(os.path.normpath(series / story))
     proposals = tuple(n for n in named if (series / (n + PROPOSED)).is_file())
     command = suggested(series, source, options)
+    if not source.is_file():  # never opened: a FIFO would block the plan
+        return Waiting(proposals, source.name, command=command,
+                       problem=f"cannot plan from {source}: expected the story's file")
     try:
         estimate = plan(read_story(source), series, options)
     except StoryboardError as error:
