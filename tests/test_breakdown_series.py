@@ -251,3 +251,20 @@ def test_a_fifo_for_a_state_file_or_the_story_never_blocks_plan(emulator: Emulat
     os.mkfifo(tmp_path / "pipe.md")
     planned = command("plan", str(series))
     assert planned.exit_code == 0 and "expected the story's file" in planned.output
+
+
+def test_an_error_in_a_proposal_is_reported_in_the_proposal(emulator: EmulatorServer,
+                                                            tmp_path: Path) -> None:
+    from tests.test_breakdown import PARTY
+    source, series = story(tmp_path, PARTY), tmp_path / "series"
+    first = run(emulator, source, series)
+    episode = series / "episodes/01-the-party.yaml"
+    assert first.problems and {d.span.file for d in first.problems if d.span} == {
+        episode.as_posix()}
+    episode.write_text("# my notes\n" + episode.read_text())
+    source.write_text(PARTY.replace("the long table", "the long oak table"))
+    report = run(emulator, source, series)
+    assert report.outcome.proposed == ["episodes/01-the-party.yaml"]
+    shown = [w.format() for w in report.warnings]
+    assert any(text.startswith(f"{episode}.proposed:9:5: warning:") for text in shown), shown
+    assert all(d.span and d.span.file == episode.as_posix() for d in report.problems)

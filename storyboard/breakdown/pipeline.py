@@ -27,7 +27,7 @@ import filelock
 from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings
 from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
-from storyboard.breakdown.guard import Guard, Outcome
+from storyboard.breakdown.guard import PROPOSED, Guard, Outcome
 from storyboard.breakdown.series import Texts, texts
 from storyboard.breakdown.settings import block, carried, endpoint, states, switch_problem
 from storyboard.breakdown.source import Story, read_story
@@ -288,13 +288,14 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
          say: Callable[[str], None], spend: Spend, kept: tuple[str, bool]) -> Report:
     asker = _asker(series, options, spend, say)
     try:
-        made = _checked_rounds(story, options, asker)
+        made, found = _checked_rounds(story, options, asker)
     finally:
         asker.close()
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
     guard = _write(series, made, report, kept, options)
     report.problems = _answer_problems(made, report) + on_disk(series)
+    report.warnings += _in_proposals(series, found, report.outcome.proposed)
     remember(series, source, options, guard.waiting())
     return report
 
@@ -324,9 +325,10 @@ def on_disk(series: Path) -> list[Diagnostic]:
     return [d for d in found if d.severity == "error"]
 
 
-def _checked_rounds(story: Story, options: Options, asker: Asker) -> Texts:
-    """The texts, after at most ``SEND_BACKS`` rounds of sending each chapter's check errors
-    (found in a temporary copy) back with its shots answer."""
+def _checked_rounds(story: Story, options: Options, asker: Asker
+                    ) -> tuple[Texts, list[Diagnostic]]:
+    """The texts and what ``check`` found in them (in a temporary copy), after at most
+    ``SEND_BACKS`` rounds of sending each chapter's check errors back with its shots answer."""
     rounds: dict[int, list[list[str]]] = {}
     for _round in range(SEND_BACKS + 1):
         made = texts(story, walk(story, asker, rounds), options.episodes,
@@ -337,7 +339,20 @@ def _checked_rounds(story: Story, options: Options, asker: Asker) -> Texts:
             break
         for chapter, problems in later.items():
             rounds.setdefault(chapter, []).append(problems)
-    return made
+    return made, found
+
+
+def _in_proposals(series: Path, found: list[Diagnostic], proposed: list[str]
+                  ) -> list[Diagnostic]:
+    """The check errors of texts that became proposals, as warnings in the proposal files
+    (your file stands; the proposal holds the error, at the same line)."""
+    out = []
+    for diagnostic in found:
+        span = diagnostic.span
+        if diagnostic.severity == "error" and span is not None and span.file in proposed:
+            where = (series / (span.file + PROPOSED)).as_posix()
+            out.append(replace(diagnostic, severity="warning", span=replace(span, file=where)))
+    return out
 
 
 def remember(series: Path, source: Path, options: Options, proposed: list[str]) -> None:
