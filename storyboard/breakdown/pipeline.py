@@ -1,13 +1,17 @@
 """A story and a series folder into a written series: planned, priced, consented, asked, checked.
 
-``breakdown`` is what ``storyboard breakdown`` maps onto. In order: read the story; walk it once
-with the cache alone to plan (what is stored costs nothing; the rest is priced at its ceiling);
-refuse or ask for consent as a paid render does (``--yes``, ``--budget``, a yes at the terminal;
-anything else refused before any call); walk it again asking what is missing; write the texts into
-a temporary folder and ``check`` them for the target model; send the shots of a chapter whose
-episode has check errors back to the model with the located errors quoted (at most twice, each
-round checked again); then write
-through the guard (a hand-edited file gets a proposal beside it) and report.
+``breakdown`` is what ``storyboard breakdown`` maps onto. In order: refuse a folder it would write
+through a link (``episodes/``, ``.storyboard/``, as ``render`` does) and an endpoint other than the
+one the series records (unless told to switch); read the story; walk it once with the cache alone
+to plan (what is stored costs nothing; the rest is priced at its ceiling); refuse or ask for
+consent as a paid render does (``--yes``, ``--budget``, a yes at the terminal; anything else
+refused before any call), naming the host and the key's variable; walk it again asking what is
+missing; write the texts into a temporary folder and ``check`` them for the target model; send the
+shots of a chapter whose episode has check errors back to the model with the located errors
+quoted (at most twice, each round checked again); then write through the guard (a hand-edited
+file gets a proposal beside it only when its answers changed; files no longer made are retired),
+record the endpoint in the series file's ``breakdown:`` block, check the series as written (each
+error in the file it is in) and report.
 """
 
 from __future__ import annotations
