@@ -10,6 +10,7 @@ the shape its reader expects. A file that fails any of these is a one-line warni
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +24,16 @@ class Unreadable(ValueError):
     """A state file that is not what its reader expects (the message says what it expected)."""
 
 
+STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+BRACKET = re.compile(r"[\[\]{}]")
+
+
 def depth(text: str) -> int:
     """How deeply ``text``'s arrays and objects nest (brackets inside strings not counted)."""
     deepest = level = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            level += 1
-            deepest = max(deepest, level)
-        elif char in "]}":
-            level -= 1
+    for mark in BRACKET.findall(STRING.sub("", text)):
+        level += 1 if mark in "[{" else -1
+        deepest = max(deepest, level)
     return deepest
 
 
