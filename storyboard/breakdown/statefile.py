@@ -1,50 +1,38 @@
 """A state file under ``.storyboard/breakdown/`` into JSON read as untrusted, or a located warning.
 
 Anything may have written the file (another version, a crash, a hand, a hostile checkout), so it
-is read the way an answer is: at most ``MAX_BYTES``, nested at most ``MAX_DEPTH`` deep (counted
-before parsing, so a 100,000-deep file never reaches the parser's recursion), and then held to
-the shape its reader expects. A file that fails any of these is a one-line warning at the file
-(``path:1:1: warning: ...; ignored``) and is treated as absent, never a traceback.
+is read the way an answer is: at most ``MAX_BYTES``, no deeper than the parser goes (its
+recursion limit is caught), without ``NaN`` or ``Infinity``, and then held to the shape its reader
+expects (each reader checks the types it uses). A file that fails any of these is a one-line
+warning at the file (``path:1:1: warning: ...; ignored``) and is treated as absent, never a
+traceback.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic, Span
 
 MAX_BYTES = 32 * 1024 * 1024
-MAX_DEPTH = 32
 
 
 class Unreadable(ValueError):
     """A state file that is not what its reader expects (the message says what it expected)."""
 
 
-STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-BRACKET = re.compile(r"[\[\]{}]")
-
-
-def depth(text: str) -> int:
-    """How deeply ``text``'s arrays and objects nest (brackets inside strings not counted)."""
-    deepest = level = 0
-    for mark in BRACKET.findall(STRING.sub("", text)):
-        level += 1 if mark in "[{" else -1
-        deepest = max(deepest, level)
-    return deepest
-
-
 def loads(text: str) -> Any:
-    """``text`` as JSON, refused (``Unreadable``) when too deep or not JSON."""
-    if depth(text) > MAX_DEPTH:
-        raise Unreadable(f"expected JSON nested at most {MAX_DEPTH} deep")
+    """``text`` as JSON, refused (``Unreadable``) when not JSON, with ``NaN`` or ``Infinity``,
+    or nested deeper than the parser goes (its recursion limit is caught, never a traceback)."""
     try:
-        return json.loads(text, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
+        data = json.loads(text, parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise Unreadable("expected JSON, found one nested deeper than the parser goes") from exc
+    except ValueError as exc:
         raise Unreadable(f"expected JSON, found {exc}") from exc
+    return data
 
 
 def _no_constant(name: str) -> Any:
