@@ -23,6 +23,7 @@ from storyboard.language.variations import compile_variations
 from storyboard.targets.llm import chat_price
 
 KEY_ENV = "STORYBOARD_TEST_CHAT_KEY"
+CHECK_CACHES = (".storyboard/parsed/", ".storyboard/check")
 STORY = """\
 # The Lighthouse
 
@@ -85,8 +86,10 @@ def run(emulator: EmulatorServer, source: Path, series: Path, **changes: object
 
 
 def files(series: Path) -> dict[str, bytes]:
+    """The series' files, but for ``check``'s own caches (the breakdown checks what it wrote)."""
     return {p.relative_to(series).as_posix(): p.read_bytes()
-            for p in sorted(series.rglob("*")) if p.is_file()}
+            for p in sorted(series.rglob("*")) if p.is_file()
+            and not p.relative_to(series).as_posix().startswith(CHECK_CACHES)}
 
 
 def errors(series: Path) -> list[str]:

@@ -43,13 +43,17 @@ def _price(_ctx: click.Context, _param: click.Parameter, value: float | None) ->
 
 
 def _show(report: Report) -> None:
-    for problem in report.problems:
+    for problem in [*report.warnings, *report.problems]:
         click.echo(problem.format(), err=True)
     outcome = report.outcome
     for name in outcome.proposed:
         click.echo(f"{name} was edited since the breakdown wrote it: left as it is; the new "
-                   f"proposal is {name}.proposed (git diff --no-index {name} {name}.proposed)",
-                   err=True)
+                   f"proposal is {name}.proposed (git diff --no-index {name} {name}.proposed; "
+                   "an empty proposal proposes removing the file)", err=True)
+    for name in outcome.kept:
+        click.echo(f"{name}: your edit stands (its chapter's answers did not change)", err=True)
+    for name in outcome.removed:
+        click.echo(f"{name}: removed (the breakdown wrote it and no longer makes it)", err=True)
     spend = report.spend
     spent = f", ${spend.spent:.4f} by the usage reported ({spend.input_tokens:,} + " \
             f"{spend.output_tokens:,} tokens)" if spend else ""
@@ -90,6 +94,9 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @click.option("--api-key-env", default=None,
               help=f"The environment variable that holds the endpoint's key (else the series' "
                    f"breakdown: block, else {DEFAULT_KEY_ENV}).")
+@click.option("--switch-endpoint", is_flag=True,
+              help="Ask another endpoint (--base-url, --api-key-env) than the one the series' "
+                   "breakdown: block records, and record it instead.")
 @click.option("--price-in", type=float, callback=_price, help="USD per 1M input tokens.")
 @click.option("--price-out", type=float, callback=_price, help="USD per 1M output tokens.")
 @click.option("--yes", is_flag=True, help="Accept the estimated cost without asking.")
@@ -98,7 +105,7 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @JSON
 def breakdown(source: Path, series: Path | None, episodes: int | None,
               episode_minutes: float | None, model: str | None, base_url: str | None,
-              api_key_env: str | None,
+              api_key_env: str | None, switch_endpoint: bool,
               price_in: float | None, price_out: float | None, yes: bool, budget: float | None,
               dry_run: bool, as_json: bool) -> None:
     """Break the story SOURCE (text, Markdown or Fountain) down into a series in SERIES (default:
@@ -114,7 +121,8 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
         options = Options(**merged(folder, {
             "model": model, "base_url": base_url, "key_env": api_key_env, "episodes": episodes,
             "yes": yes, "budget": budget, "dry_run": dry_run, "price_in": price_in,
-            "price_out": price_out, "episode_minutes": episode_minutes}))
+            "price_out": price_out, "episode_minutes": episode_minutes,
+            "switch_endpoint": switch_endpoint}))
     except StoryboardError as error:
         fail(error)
         return
@@ -135,5 +143,5 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
         return
     else:
         _show(report)
-    if report.problems:
+    if any(problem.severity == "error" for problem in report.problems):
         raise SystemExit(1)

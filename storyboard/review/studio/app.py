@@ -29,6 +29,7 @@ from starlette.routing import Route
 from storyboard.errors import StoryboardError
 from storyboard.review.notes import note_on
 from storyboard.review.studio.client import inject
+from storyboard.review.studio.proposals import settle
 from storyboard.review.studio.state import CLOSED, Studio
 from storyboard.run import takes
 from storyboard.run.cache import file_name
@@ -130,12 +131,23 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
                                                 force=_flag(data, "force"))},
                                 studio, restitch=True)
 
+    def proposal(accept: bool) -> Handler:
+        """Accept or dismiss a waiting breakdown's proposal (``proposals.settle``): only a file
+        the breakdown says one waits beside, with the digest the page showed."""
+        async def handler(request: Request) -> Response:
+            return await write_call(request, lambda data: settle(
+                studio.root, studio.lookout, _text(data, "file"), _text(data, "digest"),
+                accept), studio, restitch=True)
+        return handler
+
     routes = [Route("/", guarded(page)), Route("/sheet", guarded(sheet)),
               Route("/state", guarded(state)), Route("/events", guarded(events)),
               Route("/part/{key:str}", guarded(part)), Route("/still/{name:str}", guarded(still)),
               Route("/file/{where:str}/{path:path}", guarded(file))]
     routes += [Route(path, guarded(handler, write=True), methods=["POST"])
-               for path, handler in (("/notes", note), ("/pick", pick), ("/approve", approve))]
+               for path, handler in (("/notes", note), ("/pick", pick), ("/approve", approve),
+                                     ("/proposal/accept", proposal(True)),
+                                     ("/proposal/dismiss", proposal(False)))]
     return Starlette(routes=routes)
 
 

@@ -272,6 +272,15 @@
     next = event;
     if (!busy) drain();
   };
+  // a waiting breakdown's proposals: Accept puts it in the file's place, Dismiss drops it
+  document.addEventListener('click', async (e) => {
+    const button = e.target.closest && e.target.closest('button.accept-proposal, button.dismiss-proposal');
+    if (!button) return;
+    const path = button.classList.contains('accept-proposal') ? '/proposal/accept' : '/proposal/dismiss';
+    button.disabled = true;
+    const r = await post(path, {file: button.dataset.file, digest: button.dataset.digest});
+    if (!r.ok) { alert((await r.json()).error); button.disabled = false; }
+  });
   remember(document);
   document.body.dataset.shown = String(version);
   fetch('/state').then((r) => r.json()).then((state) => { paid = state.paid || {}; wire(document, {paid}); });
