@@ -8,6 +8,7 @@ one 1.2 MB block); ``check`` runs in a child process whose peak memory, with its
 
 from __future__ import annotations
 
+import base64
 import json
 import struct
 import subprocess
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+import storyboard
 from storyboard.media import ffmpeg, imagehead, probe, samples
 
 SIDE = 16000
@@ -139,3 +141,16 @@ def test_measuring_a_bomb_as_a_take_gives_its_size_undecoded(bomb: Path) -> None
     assert found["rc"] == 0, found["err"]
     assert f"width={SIDE}, height={SIDE}" in found["out"] and "spread=None" in found["out"]
     assert found["peak_kb"] < MEMORY_BOUND_KB, found
+
+
+def test_a_data_uris_picture_is_held_to_the_pixel_limit_by_its_header(tmp_path: Path) -> None:
+    """A ``data:`` URI is never probed: its header alone says it is too large to decode."""
+    header = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", SIDE, SIDE, 8, 2, 0,
+                                                                 0, 0))
+    uri = "data:image/png;base64," + base64.b64encode(header).decode()
+    (tmp_path / "storyboard.yaml").write_text(
+        f'storyboard: 1\ncharacters:\n  mia: {{image: "{uri}"}}\nepisodes:\n  - id: ep01\n'
+        '    shots:\n      - {id: a, prompt: "@mia waves", duration: 2}\n', encoding="utf-8")
+    said = f"the data: URI's picture is {SIDE}x{SIDE} pixels; expected at most 8000x8000"
+    [problem] = [d for d in storyboard.check(tmp_path) if d.message == said]
+    assert problem.severity == "error" and problem.span is not None and problem.span.line == 3

@@ -26,17 +26,24 @@ def size(path: Path, kind: str) -> tuple[int, int] | None:
     None when the header is not there or not readable."""
     try:
         with path.open("rb") as handle:
-            if kind == "jpeg":
-                return _jpeg(handle)
-            return _fixed(kind, handle.read(HEAD))
+            return read_size(handle, kind)
     except OSError:
         return None
 
 
+def read_size(handle: BinaryIO, kind: str) -> tuple[int, int] | None:
+    """``size`` of an image read from ``handle`` (a file, or the bytes of a ``data:`` URI)."""
+    return _jpeg(handle) if kind == "jpeg" else _fixed(kind, handle.read(HEAD))
+
+
+def over_limit(found: tuple[int, int] | None) -> tuple[int, int] | None:
+    """``found`` when it holds more than ``MAX_PIXELS`` pixels (never to be decoded)."""
+    return found if found is not None and found[0] * found[1] > MAX_PIXELS else None
+
+
 def too_many_pixels(path: Path, kind: str) -> tuple[int, int] | None:
     """The header's size when it holds more than ``MAX_PIXELS`` pixels (never to be decoded)."""
-    found = size(path, kind)
-    return found if found is not None and found[0] * found[1] > MAX_PIXELS else None
+    return over_limit(size(path, kind))
 
 
 def _fixed(kind: str, head: bytes) -> tuple[int, int] | None:
