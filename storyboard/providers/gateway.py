@@ -78,7 +78,8 @@ class GatewayProvider(BaseProvider):
                              wire_watched=True)
         key = os.environ.get(settings.key_env, "").strip()
         self._key = ApiKey(key) if key else None
-        self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
+        private = (*self.protocol.key_headers, settings.auth_header, *settings.headers)
+        self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout), private)
         self.task_key = protocol.endpoint_key(self.cache_key, settings.base_url, self._key)
         # find()'s requests are sent with BaseProvider.ask; the runner sets its retries
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -20,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from storyboard.files import write_text_atomic
 from storyboard.media.ffmpeg import MediaInfo, StreamInfo
 from storyboard.media.probe import sha256_file
 from storyboard.stitch.concat import PROBE_JOBS, ClipFacts, probe_clip, require_file
@@ -31,9 +31,7 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
     """Write ``value`` atomically; a read-only cache only means probing again next time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(value, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(value, sort_keys=True))  # a temporary of its own
     except OSError:
         pass
 
