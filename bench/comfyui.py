@@ -29,7 +29,7 @@ from storyboard.language.request import CompiledShot, ShotRequest
 from storyboard.providers.comfyui import ComfyUIProvider
 from storyboard.providers.comfyui_settings import ComfySettings
 from storyboard.run import RunResult, render
-from storyboard.run.model import RunOptions
+from storyboard.run.trip.model import RunOptions
 
 TARGET = 1.2
 WORKFLOW = Path(__file__).resolve().parent.parent / "examples" / "comfyui" / "wan-i2v.json"

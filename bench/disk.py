@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from storyboard.media import ffmpeg
-from storyboard.run.housekeeping import MEZZANINE_SOUND, human, usage
+from storyboard.run.state.housekeeping import MEZZANINE_SOUND, human, usage
 
 CLI = [sys.executable, "-m", "storyboard"]
 PLACES = 40  # distinct rooms, reused: a screenplay has at most 400 places (init's limit)

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout
 
 from storyboard.media import samples
 from storyboard.media.measure import measure
-from storyboard.run.measured import Thresholds, judge
+from storyboard.run.state.measured import Thresholds, judge
 from storyboard.stitch import Clip, StitchOptions, stitch
 
 SIZE = (1280, 720)

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "coffee-shop"
 HEAVY = ("httpx", "starlette", "uvicorn", "psycopg", "fsspec", "opentimelineio",
-         "storyboard.run.runner")
+         "storyboard.run.trip.runner")
 TARGETS = {"--help": 0.25, "check": 0.45}
 
 

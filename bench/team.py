@@ -51,10 +51,10 @@ def worker(args: argparse.Namespace) -> int:
 
     from storyboard.providers.dashscope import DashScopeProvider, DashScopeSettings
     from storyboard.run import render
-    from storyboard.run.model import RunOptions
+    from storyboard.run.state.sharing import StoreLink
     from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
-    from storyboard.run.team.sharing import StoreLink
     from storyboard.run.team.store import RenderStore, store_settings
+    from storyboard.run.trip.model import RunOptions
 
     shots = [synthetic_shot(args.first + i, prompt="Image 1 waves" if args.twins
                             else f"Image 1 waves, take {i}") for i in range(args.shots)]

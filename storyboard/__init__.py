@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from storyboard.language.variations import Variants, compile_variations
     from storyboard.run import Plan
     from storyboard.run.pipeline import RenderReport
-    from storyboard.run.team.sync import SyncReport
+    from storyboard.run.sync import SyncReport
     from storyboard.run.variations import MatrixPlan, MatrixReport
 
 __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "Variants", "check",
@@ -122,7 +122,7 @@ def render_variations(variants: Variants, **options: Any) -> MatrixReport:
 def push(path: str | Path, *, provider: str | None = None, episode: str | None = None,
          draft: bool = False) -> SyncReport:
     """Send the series' rendered shots that the shared store lacks (``storyboard push``)."""
-    from storyboard.run.team.sync import push_series
+    from storyboard.run.sync import push_series
     return push_series(compile(path, provider=provider), provider=provider, episode=episode, draft=draft)
 
 
@@ -130,5 +130,5 @@ def pull(path: str | Path, *, provider: str | None = None, episode: str | None =
          draft: bool = False) -> SyncReport:
     """Fetch the series' shots from the shared store, each checked by sha256 (``storyboard
     pull``)."""
-    from storyboard.run.team.sync import pull_series
+    from storyboard.run.sync import pull_series
     return pull_series(compile(path, provider=provider), provider=provider, episode=episode, draft=draft)

@@ -18,7 +18,7 @@ from storyboard.cli import cli
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
-from storyboard.run.settle import ADOPTED, FORGOTTEN
+from storyboard.run.state.settle import ADOPTED, FORGOTTEN
 from storyboard.run.team.ledger import default_ledger
 
 ONE_SHOT = """\

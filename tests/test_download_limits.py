@@ -22,8 +22,8 @@ from storyboard.emulator import EmulatorServer
 from storyboard.errors import DownloadTooLarge
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
 from storyboard.providers.dashscope import DashScopeProvider, DashScopeSettings, Timeouts
-from storyboard.run import checks
-from storyboard.run.downloadcap import MB, download_limit
+from storyboard.run.trip import checks
+from storyboard.run.trip.downloadcap import MB, download_limit
 from storyboard.targets import TaskState, TaskStatus
 from tests.test_money_limits import HEAD, emulator, invoke, series
 

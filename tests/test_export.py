@@ -23,7 +23,7 @@ from storyboard.cli import cli
 from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
 from storyboard.review.export import FORMATS, ExportError, export_series
-from storyboard.run.cache import OutputCache
+from storyboard.run.state.cache import OutputCache
 from storyboard.stitch.cut import Cut, episode_cut
 from storyboard.stitch.episodes import EpisodeBuilder
 

@@ -24,7 +24,7 @@ from storyboard.language.compile import compile_path
 from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.review.export import ExportError, export_series, visible
 from storyboard.review.jianying import MAC_FILE, MAIN_FILE, micro
-from storyboard.run.cache import OutputCache
+from storyboard.run.state.cache import OutputCache
 from storyboard.stitch.cut import Cut, episode_cut
 from storyboard.stitch.episodes import EpisodeBuilder
 

@@ -116,7 +116,7 @@ def test_each_local_shot_is_kept_once(series: Path, tmp_path: Path) -> None:
     for video in local:
         [twin] = [c for h, c in cached.items() if h[:16] in video.name]
         assert video.stat().st_ino == twin.stat().st_ino  # one file, two names
-    from storyboard.run.housekeeping import usage
+    from storyboard.run.state.housekeeping import usage
     seen: dict[int, int] = {}
     for path in (series / ".storyboard").rglob("*"):
         if path.is_file():
@@ -231,7 +231,7 @@ def paid_state(series: Path) -> dict[str, Path]:
 
 
 def sizes(series: Path) -> dict[str, int]:
-    from storyboard.run.housekeeping import usage
+    from storyboard.run.state.housekeeping import usage
     return {row.kind: row.bytes for row in usage(series)}
 
 
@@ -309,7 +309,7 @@ with using(Path(sys.argv[1])):
 def test_a_mezzanine_a_running_stitch_may_be_reading_keeps_its_sound(tmp_path: Path) -> None:
     import os
 
-    from storyboard.run.housekeeping import IN_USE, prune
+    from storyboard.run.state.housekeeping import IN_USE, prune
     series = tmp_path / "s"
     used, unused = mezzanines(series)
     os.utime(used.with_suffix(".json"))  # a stitch (the studio's, a sheet's) read it just now
@@ -330,7 +330,7 @@ def test_with_no_stitch_running_a_file_used_just_now_is_pruned_and_a_dead_hold_g
         tmp_path: Path) -> None:
     import os
 
-    from storyboard.run.housekeeping import IN_USE, kind_of, prune
+    from storyboard.run.state.housekeeping import IN_USE, kind_of, prune
     series = tmp_path / "s"
     used, _ = mezzanines(series)
     os.utime(used.with_suffix(".json"))  # the render that just ended read it

@@ -37,7 +37,7 @@ from storyboard.language.request import CompiledShot, Scene
 from storyboard.language.series import load_source
 from storyboard.providers.gateway import GatewayProvider
 from storyboard.run import render
-from storyboard.run.model import RunOptions, RunResult
+from storyboard.run.trip.model import RunOptions, RunResult
 from storyboard.targets import tokens
 from storyboard.targets.gateways import classify_failure
 

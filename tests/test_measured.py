@@ -31,7 +31,7 @@ from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Line, Scene, ShotRequest
 from storyboard.media import samples
 from storyboard.media.measure import measure
-from storyboard.run.measured import Finding, Thresholds, judge, thresholds
+from storyboard.run.state.measured import Finding, Thresholds, judge, thresholds
 
 SECONDS = 4.0
 

@@ -25,7 +25,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.media import samples
 from storyboard.providers.base import BaseProvider, Traits
-from storyboard.run.mediacheck import MediaMismatch, check_media
+from storyboard.run.trip.mediacheck import MediaMismatch, check_media
 from storyboard.targets import NATIVE_SIZES
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"

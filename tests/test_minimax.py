@@ -36,8 +36,8 @@ from storyboard.language.modelcheck import seconds_problems
 from storyboard.language.request import CompiledShot, ShotRequest
 from storyboard.language.series import load_source
 from storyboard.providers.gateway import GatewayProvider
-from storyboard.run.model import ShotEvent
-from storyboard.run.plan import plan
+from storyboard.run.trip.model import ShotEvent
+from storyboard.run.trip.plan import plan
 from storyboard.targets import TaskStatus
 from storyboard.targets.gateways import classify_failure
 from storyboard.targets.models import model_of

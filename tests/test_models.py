@@ -23,8 +23,8 @@ from storyboard.language.request import CompiledShot
 from storyboard.language.series import load_source
 from storyboard.media.ffmpeg import probe
 from storyboard.review.sheet import build_sheet
-from storyboard.run.lockfile import describe, lock_path, read_lock, update_lock
-from storyboard.run.plan import plan
+from storyboard.run.state.lockfile import describe, lock_path, read_lock, update_lock
+from storyboard.run.trip.plan import plan
 from storyboard.targets.gateways import DASHSCOPE, TARGETS
 from storyboard.targets.models import DASHSCOPE_MODELS, MODELS, family
 

@@ -16,8 +16,8 @@ from storyboard.emulator import EmulatorServer
 from storyboard.providers.gateway import GatewayProvider
 from storyboard.providers.protocol import ApiKey, endpoint_key
 from storyboard.run import render
-from storyboard.run.journal import Journal, journal_path
-from storyboard.run.model import RunOptions, RunResult, ShotEvent
+from storyboard.run.state.journal import Journal, journal_path
+from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from compiler_fixtures import MIA_HEAD, write_series
 import storyboard
 from storyboard.cli import cli
 from storyboard.files import LinkedStateFolder, safe_to_delete
-from storyboard.run.cache import OutputCache
-from storyboard.run.inputs import prune_inputs
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.trip.inputs import prune_inputs
 from storyboard.stitch import mezzanine
 
 MakeMedia = Callable[..., Path]

@@ -11,8 +11,8 @@ from run_fakes import make_shot
 
 from storyboard.errors import JournalError
 from storyboard.run import CacheEntry, Journal, OutputCache, read_status
-from storyboard.run.journal import journal_path, scrub
-from storyboard.run.lockfile import describe, lock_path, read_lock, update_lock
+from storyboard.run.state.journal import journal_path, scrub
+from storyboard.run.state.lockfile import describe, lock_path, read_lock, update_lock
 
 
 def other_process_view(root: Path) -> list[dict[str, object]]:

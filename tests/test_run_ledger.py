@@ -13,7 +13,8 @@ from run_fakes import FakeProvider, make_shot
 
 from storyboard.errors import JournalError, TransportError
 from storyboard.language.request import CompiledShot
-from storyboard.run import Journal, RunResult, render, settle, status
+from storyboard.run import Journal, RunResult, render, status
+from storyboard.run.state import settle
 from storyboard.run.team.ledger import LEDGER_NAME, SqliteLedger, default_ledger, find_key, state_dir
 from storyboard.targets import PriceTable
 

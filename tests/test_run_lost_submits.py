@@ -24,8 +24,8 @@ from storyboard.providers.dashscope_settings import DashScopeSettings
 from storyboard.providers.gateway import GatewayProvider
 from storyboard.providers.protocol import list_items
 from storyboard.run import render
-from storyboard.run.journal import Journal
-from storyboard.run.model import RunOptions, RunResult, ShotEvent
+from storyboard.run.state.journal import Journal
+from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent
 
 
 @pytest.fixture

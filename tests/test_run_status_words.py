@@ -23,8 +23,8 @@ from storyboard.providers.dashscope import DashScopeProvider
 from storyboard.providers.dashscope_settings import DashScopeSettings
 from storyboard.providers.gateway import GatewayProvider
 from storyboard.run import render
-from storyboard.run.journal import Journal
-from storyboard.run.model import RunOptions, RunResult, ShotEvent
+from storyboard.run.state.journal import Journal
+from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent
 from storyboard.targets import NATIVE_SIZES, Limits, TaskStatus
 from storyboard.targets.gateways import SYNONYMS, TARGETS
 from storyboard.targets.models import model_of

@@ -18,8 +18,8 @@ from storyboard.language.request import CompiledShot
 from storyboard.providers.dashscope import DashScopeProvider
 from storyboard.providers.dashscope_settings import DashScopeSettings
 from storyboard.run import render
-from storyboard.run.journal import Journal
-from storyboard.run.model import RunOptions, RunResult
+from storyboard.run.state.journal import Journal
+from storyboard.run.trip.model import RunOptions, RunResult
 
 
 @pytest.fixture

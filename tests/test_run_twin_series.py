@@ -18,8 +18,8 @@ from test_run_status_words import a_shot, provider_for, serve
 from storyboard.emulator import EmulatorServer
 from storyboard.language.request import CompiledShot
 from storyboard.run import render
-from storyboard.run.model import RunOptions, RunResult
-from storyboard.run.submit import Submitting
+from storyboard.run.trip.model import RunOptions, RunResult
+from storyboard.run.trip.submit import Submitting
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Menti
 from storyboard.language.series import load_source
 from storyboard.media import samples
 from storyboard.providers.gateway import GatewayProvider
-from storyboard.run.model import ShotEvent
-from storyboard.run.plan import plan
+from storyboard.run.trip.model import ShotEvent
+from storyboard.run.trip.plan import plan
 from storyboard.targets import TaskStatus
 from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK, tokens_per_second
 from tests.test_models import REFERENCE_SHOT, compiled, errors, series

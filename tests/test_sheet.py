@@ -27,7 +27,7 @@ from storyboard.review.sheet import build_sheet
 from storyboard.review.sheet.html import css_color
 from storyboard.review.sheet.model import Reference, segments
 from storyboard.review.sheet.thumbs import frame_times
-from storyboard.run.cache import OutputCache
+from storyboard.run.state.cache import OutputCache
 from storyboard.stitch.cut import episode_cut, timecode
 from storyboard.stitch.episodes import EpisodeBuilder
 from tests.compiler_fixtures import SERIES_HEAD, write_series

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "coffee-shop"
 HEAVY = ("httpx", "starlette", "uvicorn", "psycopg", "fsspec", "opentimelineio",
-         "storyboard.run.runner")
+         "storyboard.run.trip.runner")
 # Beyond the heavy ones: what the root package must not load before a function is called.
 NOT_AT_IMPORT = (*HEAVY, "storyboard.run", "storyboard.language.compile", "storyboard.cli")
 
@@ -58,9 +58,9 @@ def test_importing_the_package_loads_neither_the_compiler_nor_run() -> None:
 
 def test_the_api_still_reaches_run_when_asked() -> None:
     code = ("import sys, storyboard; v = storyboard.compile_variations('examples/coffee-shop'); "
-            "before = 'storyboard.run.runner' in sys.modules; "
+            "before = 'storyboard.run.trip.runner' in sys.modules; "
             "plans = storyboard.plan_variations(v, 'local'); "
-            "print(before, 'storyboard.run.runner' in sys.modules, len(plans))")
+            "print(before, 'storyboard.run.trip.runner' in sys.modules, len(plans))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.stdout.split() == ["False", "True", "1"], done.stderr
@@ -71,8 +71,8 @@ def test_a_root_that_imports_the_runner_is_caught(tmp_path: Path) -> None:
                     ignore=shutil.ignore_patterns("__pycache__"))
     root = tmp_path / "storyboard" / "__init__.py"
     root.write_text(root.read_text() + "\nimport storyboard.run.rendering  # noqa\n")
-    assert {"httpx", "storyboard.run.runner"} <= imported(tmp_path, "-c", "import storyboard")
-    assert {"httpx", "storyboard.run.runner"} <= imported(tmp_path, "-m", "storyboard", "--help")
+    assert {"httpx", "storyboard.run.trip.runner"} <= imported(tmp_path, "-c", "import storyboard")
+    assert {"httpx", "storyboard.run.trip.runner"} <= imported(tmp_path, "-m", "storyboard", "--help")
 
 
 def test_the_provider_choices_are_the_dialects() -> None:

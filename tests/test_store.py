@@ -29,9 +29,9 @@ from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable
 from storyboard.providers.local import LocalProvider
 from storyboard.run import RunOptions
 from storyboard.run import render as run_render
-from storyboard.run.lockfile import lock_path
 from storyboard.run.pipeline import plan_series
 from storyboard.run.setup import make_provider, open_store
+from storyboard.run.state.lockfile import lock_path
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings, redact, scrub, store_settings
 
 MakeMedia = Callable[..., Path]

@@ -29,9 +29,9 @@ from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
 from storyboard.providers.dashscope import DashScopeProvider
 from storyboard.run import RunOptions, read_status, render
-from storyboard.run.download import STORE_NOT_REDOWNLOADED
-from storyboard.run.team.sharing import FROM_STORE, StoreLink
+from storyboard.run.state.sharing import FROM_STORE, StoreLink
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings
+from storyboard.run.trip.download import STORE_NOT_REDOWNLOADED
 
 MakeMedia = Callable[..., Path]
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"

@@ -15,7 +15,7 @@ from test_studio_browser import browser, open_studio  # noqa: F401
 
 from storyboard.review.studio.app import served_file
 from storyboard.review.studio.server import StudioServer
-from storyboard.run.cache import file_name
+from storyboard.run.state.cache import file_name
 
 CAST = """\
 storyboard: 1

@@ -18,10 +18,10 @@ from storyboard.language.series import load_source
 from storyboard.media import ffmpeg, samples
 from storyboard.review.sheet.thumbs import Thumbs, frame_times
 from storyboard.run import drafts, read_status
-from storyboard.run.cache import OutputCache
-from storyboard.run.lockfile import lock_path, read_lock
 from storyboard.run.pipeline import render_series
 from storyboard.run.setup import prepare
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.lockfile import lock_path, read_lock
 from storyboard.stitch.facts import FactStore
 
 

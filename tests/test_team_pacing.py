@@ -18,7 +18,7 @@ import pytest
 
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import ProblemsFound
-from storyboard.run.pacing import AccountSlots
+from storyboard.run.state.pacing import AccountSlots
 from storyboard.run.team.account_pg import busy, pick
 from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
 
@@ -191,7 +191,7 @@ def test_two_machines_share_the_accounts_submit_rate(pg_url: str) -> None:
     import asyncio
     import time
 
-    from storyboard.run.pacing import SharedBucket, TokenBucket
+    from storyboard.run.state.pacing import SharedBucket, TokenBucket
 
     async def go() -> float:
         ledgers = [PgLedger(LedgerSettings(pg_url, "test")) for _ in range(2)]
@@ -235,8 +235,8 @@ def test_a_waiter_hears_a_ledger_failure_instead_of_hanging(pg_url: str) -> None
 def test_the_python_api_refuses_account_limits_no_comparison_holds_for(
         options: dict[str, Any]) -> None:
     from storyboard.errors import StoryboardError
-    from storyboard.run.model import RunOptions
-    from storyboard.run.session import check_account_limits
+    from storyboard.run.trip.model import RunOptions
+    from storyboard.run.trip.session import check_account_limits
     with pytest.raises(StoryboardError, match="account_"):
         check_account_limits(RunOptions(**options))
     check_account_limits(RunOptions())  # the defaults hold

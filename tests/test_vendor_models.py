@@ -20,7 +20,7 @@ from test_run_status_words import a_shot, serve
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
-from storyboard.run.plan import plan
+from storyboard.run.trip.plan import plan
 from storyboard.targets.gateways import DASHSCOPE
 from storyboard.targets.models import DASHSCOPE_MODELS, MODELS
 from tests.test_models import compiled, errors, series

@@ -20,7 +20,7 @@ from media_host import serve
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
-from storyboard.run.webhooks import Tally, Waker, WebhookListener, parse_listen
+from storyboard.run.trip.webhooks import Tally, Waker, WebhookListener, parse_listen
 from storyboard.targets.signing import sign, verify
 
 KEY = "fp-key-321"

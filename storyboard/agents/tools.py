@@ -32,14 +32,15 @@ from storyboard.language.validate import did_you_mean
 from storyboard.media import ffbinary
 from storyboard.review.notes import note_on
 from storyboard.review.sheet import build_sheet
-from storyboard.run import read_status, takes
-from storyboard.run.cancel import failure_of
-from storyboard.run.journal import Attempt
+from storyboard.run import read_status
 from storyboard.run.pipeline import RenderReport, render_series
-from storyboard.run.plan import estimate
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import prepare
+from storyboard.run.state import takes
+from storyboard.run.state.journal import Attempt
 from storyboard.run.takechecks import approve_checked
+from storyboard.run.trip.cancel import failure_of
+from storyboard.run.trip.plan import estimate
 from storyboard.targets.prices import amount, under
 
 PROVIDERS = ("local", *DIALECTS)
@@ -260,7 +261,7 @@ def refusal(cost: float, currency: str, max_cost: float, budget: Budget,
 
 def as_picked(manifest: Any, provider: str | None) -> Any:
     """The manifest as the lock's picks make it (as ``storyboard compile`` prints it)."""
-    from storyboard.run.takes import with_retakes
+    from storyboard.run.state.takes import with_retakes
     from storyboard.targets.gateways import is_paid
     name = provider or str(manifest.provider.get("name") or "local")
     return with_retakes(manifest, free=not is_paid(name))

@@ -26,7 +26,7 @@ class _CacheGroup(click.Group):
 def _parsed(parse_name: str) -> Any:
     """A click callback that turns an option's text into a number by ``housekeeping.NAME``."""
     def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-        from storyboard.run import housekeeping
+        from storyboard.run.state import housekeeping
         if value is None:
             return None
         try:
@@ -47,7 +47,7 @@ def cache() -> None:
 @JSON
 def show(path: Path, as_json: bool) -> None:
     """Sizes of .storyboard/ by kind (a hard-linked file counted once)."""
-    from storyboard.run import housekeeping
+    from storyboard.run.state import housekeeping
     root = _root(path)
     rows = housekeeping.usage(root)
     if as_json:
@@ -77,7 +77,7 @@ def prune(path: Path, older_than: float | None, max_size: int | None, as_json: b
     """Remove what can be made again: the stitch cache, frames, stills and cards first, then
     local renders, then paid shots nothing needs; never a paid shot a lock file, the series as
     it is now or an in-flight task needs (default: --older-than 30d)."""
-    from storyboard.run import housekeeping
+    from storyboard.run.state import housekeeping
     variants = variants_of(path)
     current = {shot.hash for shot in variants.shots()}
     if older_than is None and max_size is None:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
     from storyboard.language.request import Manifest
     from storyboard.language.variations import Variants
-    from storyboard.run.plan import Plan
+    from storyboard.run.trip.plan import Plan
 
 __all__ = ["cancel", "check", "compile_command", "plan", "render", "status"]
 
@@ -217,7 +217,7 @@ def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft
     the_plan = guarded(lambda: plan_series(series, chosen, episode, offline=offline))
     spent, found = guarded(lambda: _so_far(series))
     if as_json:
-        from storyboard.run.takes import spent as totals
+        from storyboard.run.state.takes import spent as totals
         click.echo(json.dumps({**the_plan.to_dict(), "spent_so_far": totals(spent), "findings": {
             shot: {"take": take, "findings": [f.to_dict() for f in each]}
             for shot, (take, each) in found.items()}}, indent=2, sort_keys=True))
@@ -471,8 +471,8 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
     current version, its task, its state, its cost."""
     from storyboard.review import progress
     from storyboard.run import status as journal_status
-    from storyboard.run.cancel import current_status, current_versions
-    from storyboard.run.takes import with_retakes
+    from storyboard.run.state.takes import with_retakes
+    from storyboard.run.trip.cancel import current_status, current_versions
     variants = variants_of(path)
     shots = [take for manifest in variants.manifests  # every take: a picked take 2 is current
              for shot in with_retakes(manifest).shots() for take in shot.all_takes()]
@@ -509,8 +509,8 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
 
 def _found(manifest: Any, takes: list[Any]) -> dict[str, list[dict[str, Any]]]:
     """Each measured take's findings by its journal key (``takes`` shows the same)."""
-    from storyboard.run.lockfile import lock_path, read_lock, shot_key
-    from storyboard.run.measured import findings_of, thresholds
+    from storyboard.run.state.lockfile import lock_path, read_lock, shot_key
+    from storyboard.run.state.measured import findings_of, thresholds
     from storyboard.run.takechecks import output_sha256
     lock, limits = read_lock(lock_path(manifest.root)), thresholds(manifest.checks)
     found = {shot_key(t): findings_of(manifest.root, output_sha256(t, lock), t, limits)
@@ -520,8 +520,8 @@ def _found(manifest: Any, takes: list[Any]) -> dict[str, list[dict[str, Any]]]:
 
 def _marks(root: Path, takes: list[Any]) -> dict[str, str]:
     """Each take's "picked" / "approved" marks by its journal key (as ``takes`` shows them)."""
-    from storyboard.run.lockfile import lock_path, read_lock, shot_key
-    from storyboard.run.takes import state_key
+    from storyboard.run.state.lockfile import lock_path, read_lock, shot_key
+    from storyboard.run.state.takes import state_key
     states = read_lock(lock_path(root)).takes
     return {shot_key(t): ", ".join(m for m in ("picked", "approved")
                                    if states.get(state_key(t), {}).get(m) == t.take)

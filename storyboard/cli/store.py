@@ -19,7 +19,7 @@ from storyboard.cli import complete
 from storyboard.cli.common import compiled, guarded
 
 if TYPE_CHECKING:  # the commands import the machinery only when they run
-    from storyboard.run.team.sync import SyncReport
+    from storyboard.run.sync import SyncReport
 
 SyncCall = Callable[..., "SyncReport"]
 WORDS = {"push": ("pushed", "already in the store", "not rendered here"),
@@ -28,7 +28,7 @@ WORDS = {"push": ("pushed", "already in the store", "not rendered here"),
 
 def _sync(call_name: str, path: Path, provider: str | None, episode: str | None, draft: bool,
           as_json: bool) -> None:
-    from storyboard.run.team import sync as store_sync
+    from storyboard.run import sync as store_sync
     call: SyncCall = getattr(store_sync, f"{call_name}_series")
     series = compiled(path)
     report = guarded(lambda: call(series, provider=provider, episode=episode, draft=draft))

@@ -33,7 +33,7 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from storyboard.run.takes import take_rows
+    from storyboard.run.state.takes import take_rows
     series, name, _ = shot_series(path, shot)
     rows = guarded(lambda: take_rows(series, name))
     if as_json:
@@ -81,8 +81,8 @@ def _span(finding: dict[str, Any]) -> str:
 def pick(path: Path, shot: str, take: int | None, best: bool, as_json: bool) -> None:
     """Use TAKE of SHOT (EPISODE/SHOT) in the stitch, the sheet and the exports (--best: the
     take whose measuring found least)."""
-    from storyboard.run.takes import followers, users
-    from storyboard.run.takes import pick as pick_take
+    from storyboard.run.state.takes import followers, users
+    from storyboard.run.state.takes import pick as pick_take
     series, name, _ = shot_series(path, shot)
     if (take is None) == (not best):
         raise click.UsageError("give either TAKE or --best")
@@ -157,7 +157,7 @@ def retake(ctx: click.Context, path: Path, shot: str | None, failed_checks: bool
     --failed-checks, of every shot whose used take has findings. A retake that was stopped is
     finished by running it again (or render), never paid twice."""
     from storyboard.run.setup import make_provider
-    from storyboard.run.takes import ask_retakes
+    from storyboard.run.state.takes import ask_retakes
     if (shot is None) == (not failed_checks):
         raise click.UsageError("give either SHOT or --failed-checks")
     series, names, variation = _retaken(path, shot)
@@ -202,8 +202,8 @@ ASSET_PREFIXES = ("cast/", "voices/")
 def _cost(series: Manifest, shots: list[CompiledShot]) -> str:
     """What rendering ``shots`` (every take) costs with the series' provider, in words."""
     from storyboard.review.progress import money
-    from storyboard.run.plan import estimate
     from storyboard.run.setup import prepare
+    from storyboard.run.trip.plan import estimate
     setup = prepare(series, offline=True)
     cost = sum(estimate(t, setup.prices, setup.seconds)[1] for s in shots for t in s.all_takes())
     price = f"about {money(cost, setup.prices.currency)}" if cost > 0 else "nothing"

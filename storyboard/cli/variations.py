@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
     from storyboard.dialects.base import Dialect
     from storyboard.language.variations import Variants
-    from storyboard.run.plan import Plan
+    from storyboard.run.trip.plan import Plan
     from storyboard.run.variations import MatrixPlan, MatrixReport
 
 VAR = click.option("--var", "var", multiple=True, metavar="KEY=VALUE",

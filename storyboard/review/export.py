@@ -33,8 +33,8 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variants
 from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, halves, visible
 from storyboard.review.steps import step
-from storyboard.run.cache import OutputCache
-from storyboard.run.takes import manifest_as_used
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.takes import manifest_as_used
 from storyboard.run.variations import variation_dir
 from storyboard.stitch.cut import Cut, CutItem, episode_cut
 from storyboard.stitch.episodes import EpisodeBuilder, output_dir

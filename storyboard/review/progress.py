@@ -52,7 +52,7 @@ def money(amount: float, currency: str) -> str:
 
 def spent_line(costs: Sequence[tuple[float | None, str | None]]) -> str:
     """What the journal's tasks cost in all: ``spent in all: 1.30 USD on 3 paid task(s)``."""
-    from storyboard.run.takes import spent
+    from storyboard.run.state.takes import spent
     amounts = " + ".join(money(v, k) for k, v in sorted(spent(list(costs)).items()))
     paid = len([cost for cost, _ in costs if cost])
     return f"spent in all: {amounts or 'nothing'} on {paid} paid task(s) (this clone's journal)"
@@ -123,8 +123,8 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
                  marks: Mapping[str, str] | None = None) -> Table:
     """The journal's rows; those in ``older`` (attempt ids) rendered an older version;
     ``marks``: a take's "picked" / "approved" by its key, as ``takes`` shows them."""
-    from storyboard.run.cancel import failure_of
-    from storyboard.run.takes import rendered_by
+    from storyboard.run.state.takes import rendered_by
+    from storyboard.run.trip.cancel import failure_of
     table = Table(title="journal", title_justify="left")
     for column in ("shot", "by", "state", "task id", "status", "cost", "marks", "note"):
         table.add_column(column, overflow="fold")  # long notes wrap, never cut mid-word
@@ -145,7 +145,7 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
 
 def attempt_dict(row: Attempt) -> dict[str, Any]:
     """A journal row as JSON, with its failure in our words (None when it did not fail)."""
-    from storyboard.run.cancel import failure_of
+    from storyboard.run.trip.cancel import failure_of
     failure = failure_of(row)
     return {**vars(row), "failure": failure.to_dict() if failure is not None else None}
 

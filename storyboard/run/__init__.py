@@ -7,12 +7,12 @@ shared render store (fsspec) and ``sharing`` what a run does with it (a lookup b
 push after a render).
 """
 
-from storyboard.run.cache import CacheEntry, OutputCache
-from storyboard.run.cancel import CancelOutcome, cancel_pending, status
-from storyboard.run.journal import Attempt, Journal, read_status
-from storyboard.run.lockfile import LockFile, lock_path, read_lock
-from storyboard.run.model import RunOptions, RunResult, ShotEvent, ShotResult
-from storyboard.run.plan import (
+from storyboard.run.state.cache import CacheEntry, OutputCache
+from storyboard.run.state.journal import Attempt, Journal, read_status
+from storyboard.run.state.lockfile import LockFile, lock_path, read_lock
+from storyboard.run.trip.cancel import CancelOutcome, cancel_pending, status
+from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, ShotResult
+from storyboard.run.trip.plan import (
     Change,
     Plan,
     ShotPlan,
@@ -22,7 +22,7 @@ from storyboard.run.plan import (
     plan,
     plan_for,
 )
-from storyboard.run.runner import render
+from storyboard.run.trip.runner import render
 
 __all__ = [
     "Attempt",

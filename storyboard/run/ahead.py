@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from storyboard.language.request import CompiledEpisode
-from storyboard.run.model import ShotEvent
+from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch import prepare, prepare_sound, prepare_transitions
 from storyboard.stitch.episodes import EpisodeBuilder
 

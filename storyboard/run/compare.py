@@ -20,7 +20,7 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.document import Document
 from storyboard.language.request import CompiledShot
 from storyboard.language.series import EpisodeSource, Source, UsageError, load_source
-from storyboard.run.plan import estimate
+from storyboard.run.trip.plan import estimate
 from storyboard.targets.capabilities import PriceTable
 from storyboard.targets.gateways import DASHSCOPE_NAME, GATEWAYS, TARGETS, is_paid
 from storyboard.targets.models import DEFAULT_MODEL, family, model_of

@@ -20,11 +20,11 @@ from storyboard.errors import StoryboardError, mask_urls
 from storyboard.files import output_folder
 from storyboard.language.request import Manifest
 from storyboard.media import ffbinary
-from storyboard.run.measured import Thresholds
-from storyboard.run.model import RunOptions
+from storyboard.run.state.measured import Thresholds
 from storyboard.run.team.ledger import LEDGER_NAME, STATE_DIR_ENV, state_dir
 from storyboard.run.team.ledger_pg import LEDGER_ENV, PATIENCE_ENV, ledger_settings
 from storyboard.run.team.store import STORE_ENV, store_settings
+from storyboard.run.trip.model import RunOptions
 from storyboard.stitch.episodes import DEFAULT_DIR, output_dir
 
 FLAG, ENVIRONMENT, SERIES, USER, DEFAULT = ("flag", "environment", "series file", "user settings",

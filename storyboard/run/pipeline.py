@@ -20,8 +20,6 @@ from storyboard.language.variations import Variant, Variants
 from storyboard.providers.base import Provider
 from storyboard.run import Plan, RunResult, drafts
 from storyboard.run.ahead import AheadOfStitch
-from storyboard.run.cache import OutputCache
-from storyboard.run.measured import Report, measure_takes, thresholds
 from storyboard.run.rendering import (
     build_episode,
     consent,
@@ -33,7 +31,9 @@ from storyboard.run.rendering import (
     remove_empty,
 )
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, ensure_writable, open_run, single
-from storyboard.run.takes import cached_outputs, episode_as_used, state_key, with_retakes
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.measured import Report, measure_takes, thresholds
+from storyboard.run.state.takes import cached_outputs, episode_as_used, state_key, with_retakes
 from storyboard.run.variations import (
     MatrixPlan,
     MatrixReport,

@@ -26,9 +26,12 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
-from storyboard.run.assets import with_made_files
-from storyboard.run.cache import OutputCache
-from storyboard.run.lockfile import (
+from storyboard.run.setup import (
+    RunSetup,
+)
+from storyboard.run.state.assets import with_made_files
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.lockfile import (
     LockFile,
     lock_path,
     proxy,
@@ -36,17 +39,14 @@ from storyboard.run.lockfile import (
     with_take_changes,
     write_take_changes,
 )
-from storyboard.run.mediacheck import check_media, media_base_url
-from storyboard.run.plan import Change, below_list
-from storyboard.run.setup import (
-    RunSetup,
-)
-from storyboard.run.takes import (
+from storyboard.run.state.sharing import StoreLink
+from storyboard.run.state.takes import (
     approved_changes,
 )
 from storyboard.run.team.ledger import Ledger
-from storyboard.run.team.sharing import StoreLink
 from storyboard.run.team.store import store_settings
+from storyboard.run.trip.mediacheck import check_media, media_base_url
+from storyboard.run.trip.plan import Change, below_list
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
 
 
@@ -257,7 +257,7 @@ def listening(setup: RunSetup) -> Iterator[Callable[[float], Awaitable[None]]]:
         yield asyncio.sleep
         return
     from storyboard.providers.gateway import GatewayProvider
-    from storyboard.run import webhooks
+    from storyboard.run.trip import webhooks
     if not provider.traits.webhooks or not isinstance(provider, GatewayProvider):
         raise StoryboardError(f"--webhook-listen: {provider.name} sends no status callbacks; "
                               "polling alone follows its tasks")

@@ -30,7 +30,7 @@ from storyboard.run.config import (
     provider_name,
     runner_settings,
 )
-from storyboard.run.lockfile import (
+from storyboard.run.state.lockfile import (
     LockFile,
     TakeChange,
     lock_path,
@@ -38,13 +38,13 @@ from storyboard.run.lockfile import (
     read_lock,
     with_take_changes,
 )
-from storyboard.run.model import RunOptions, ShotEvent
-from storyboard.run.plan import Plan, apply_price_overrides
-from storyboard.run.takes import select_shots, shot_names, state_key, with_retakes
+from storyboard.run.state.sharing import StoreLink
+from storyboard.run.state.takes import select_shots, shot_names, state_key, with_retakes
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
-from storyboard.run.team.sharing import StoreLink
 from storyboard.run.team.store import RenderStore, store_settings
+from storyboard.run.trip.model import RunOptions, ShotEvent
+from storyboard.run.trip.plan import Plan, apply_price_overrides
 from storyboard.run.variations import MatrixPlan, variation_target
 from storyboard.stitch import OutputNotWritable
 from storyboard.stitch.episodes import EpisodeOutput

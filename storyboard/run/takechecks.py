@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.run.lockfile import DRAFT_LOCK, LockFile, lock_path, read_lock, take_key
-from storyboard.run.measured import Finding, Thresholds, blocking, findings_of, thresholds
-from storyboard.run.takes import (
+from storyboard.run.state.lockfile import DRAFT_LOCK, LockFile, lock_path, read_lock, take_key
+from storyboard.run.state.measured import Finding, Thresholds, blocking, findings_of, thresholds
+from storyboard.run.state.takes import (
     approve,
     find_shot,
     rendered_takes,

@@ -23,7 +23,7 @@ from storyboard.language.series import load_source
 from storyboard.language.variations import Variant, Variants
 from storyboard.run import Plan, RunResult
 from storyboard.run.config import provider_name
-from storyboard.run.lockfile import lock_path, prune_variations
+from storyboard.run.state.lockfile import lock_path, prune_variations
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeOutput, output_dir
 
 # --- plan ----------------------------------------------------------------------------------------

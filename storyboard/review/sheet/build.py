@@ -38,13 +38,13 @@ from storyboard.review.sheet.matrix import compile_all, matrix_sheet
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.steps import step
-from storyboard.run.cache import OutputCache
-from storyboard.run.lockfile import LockEntry, TakeState, lock_path, read_lock
-from storyboard.run.measured import Finding
-from storyboard.run.plan import Plan, estimate
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
-from storyboard.run.takes import manifest_as_used, state_key, with_retakes
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.lockfile import LockEntry, TakeState, lock_path, read_lock
+from storyboard.run.state.measured import Finding
+from storyboard.run.state.takes import manifest_as_used, state_key, with_retakes
+from storyboard.run.trip.plan import Plan, estimate
 from storyboard.run.variations import variation_dir
 from storyboard.stitch.cut import Cut, video_length
 from storyboard.stitch.episodes import EpisodeBuilder, output_dir

@@ -13,10 +13,10 @@ from pathlib import Path
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.review.progress import money
 from storyboard.review.sheet.model import Asset, Context, Take, plan_words
-from storyboard.run.cache import OutputCache
-from storyboard.run.lockfile import TakeState, take_key
-from storyboard.run.plan import ShotPlan
-from storyboard.run.takes import state_key
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.lockfile import TakeState, take_key
+from storyboard.run.state.takes import state_key
+from storyboard.run.trip.plan import ShotPlan
 
 SHOWN = ("image", "voice")  # a line ("speech") is shown with the shot that speaks it
 

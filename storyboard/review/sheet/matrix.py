@@ -27,11 +27,11 @@ from storyboard.review.sheet import cast, model
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.steps import step
-from storyboard.run.cache import OutputCache
-from storyboard.run.lockfile import LockEntry, TakeState, lock_path, read_lock
 from storyboard.run.pipeline import matrix_plan
-from storyboard.run.plan import ShotPlan, apply_price_overrides, estimate
 from storyboard.run.setup import RenderFlags, make_provider, open_run, reference_seconds
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.lockfile import LockEntry, TakeState, lock_path, read_lock
+from storyboard.run.trip.plan import ShotPlan, apply_price_overrides, estimate
 from storyboard.run.variations import MatrixPlan, variation_dir
 from storyboard.stitch.cut import episode_cut
 from storyboard.stitch.episodes import EpisodeBuilder

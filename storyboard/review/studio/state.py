@@ -31,10 +31,10 @@ from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.review.studio.proposals import Lookout, aside
-from storyboard.run.model import ShotEvent
 from storyboard.run.pipeline import plan_series, render_series
-from storyboard.run.plan import Plan, after_run
 from storyboard.run.setup import make_provider
+from storyboard.run.trip.model import ShotEvent
+from storyboard.run.trip.plan import Plan, after_run
 from storyboard.stitch.concat import as_rate
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
 from storyboard.stitch.facts import FactStore

@@ -35,7 +35,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -83,6 +83,43 @@ class ShotClaimed(StoryboardError):
     def __init__(self, holder: LedgerEntry) -> None:
         super().__init__(f"{holder.shot} in {holder.series} is being rendered by another run")
         self.holder = holder
+
+
+class Board(Protocol):
+    """Account-wide leases and rates, shared by every machine of a team (the team ledger).
+
+    ``account`` names a provider account and model (never a key: the task key's fingerprint).
+    Every call is blocking (run in a thread); a lease of a process that dies comes back."""
+
+    def enqueue(self, account: str, *, held: bool = False, what: str = "") -> int:
+        """A ticket in the account's queue for ``what`` (a shot hash; ``held``: take it at once,
+        for a task that already runs at the provider)."""
+        ...
+
+    def grant(self, account: str, limit: int, tickets: Sequence[int]
+              ) -> tuple[set[int], set[int]]:
+        """Which of ``tickets`` (this process's, waiting) hold a lease now, and which wait for a
+        shot another lease renders now (busy). The free leases go to the waiters of the machine
+        holding the fewest, then in arrival order; one lease per shot at a time."""
+        ...
+
+    def release(self, ticket: int) -> None:
+        """Give a lease back (or leave the queue)."""
+        ...
+
+    def lapsed(self, account: str) -> list[tuple[int, str]]:
+        """Leases of machines that died while their task ran: (ticket, task id), kept until
+        the task is known to have ended (``drop``)."""
+        ...
+
+    def drop(self, ticket: int) -> None:
+        """Free a dead machine's lease whose task has ended."""
+        ...
+
+    def take_token(self, account: str, kind: str, rate: float, burst: int) -> float:
+        """Take one token of the account's shared ``kind`` bucket: 0, or the seconds to wait
+        before asking again (nothing taken)."""
+        ...
 
 
 class Ledger(Protocol):
@@ -361,5 +398,4 @@ def _row(entry: LedgerEntry) -> tuple[object, ...]:
 
 
 if TYPE_CHECKING:  # mypy checks that SqliteLedger satisfies the protocol
-    from storyboard.run.pacing import Board
     _conforms: Ledger = SqliteLedger(Path())

@@ -18,13 +18,16 @@ import logging
 import math
 import os
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import filelock
 
 from storyboard.errors import JournalError
+
+if TYPE_CHECKING:  # the board is the team ledger's; pacing only asks it
+    from storyboard.run.team.ledger import Board
 
 log = logging.getLogger("storyboard.run")
 LAPSE_EVERY = 5.0  # seconds between looks at dead machines' leases while waiting for one
@@ -117,43 +120,6 @@ class Lease:
 
 
 # --- one account, many machines ------------------------------------------------------------------
-
-
-class Board(Protocol):
-    """Account-wide leases and rates, shared by every machine of a team (the team ledger).
-
-    ``account`` names a provider account and model (never a key: the task key's fingerprint).
-    Every call is blocking (run in a thread); a lease of a process that dies comes back."""
-
-    def enqueue(self, account: str, *, held: bool = False, what: str = "") -> int:
-        """A ticket in the account's queue for ``what`` (a shot hash; ``held``: take it at once,
-        for a task that already runs at the provider)."""
-        ...
-
-    def grant(self, account: str, limit: int, tickets: Sequence[int]
-              ) -> tuple[set[int], set[int]]:
-        """Which of ``tickets`` (this process's, waiting) hold a lease now, and which wait for a
-        shot another lease renders now (busy). The free leases go to the waiters of the machine
-        holding the fewest, then in arrival order; one lease per shot at a time."""
-        ...
-
-    def release(self, ticket: int) -> None:
-        """Give a lease back (or leave the queue)."""
-        ...
-
-    def lapsed(self, account: str) -> list[tuple[int, str]]:
-        """Leases of machines that died while their task ran: (ticket, task id), kept until
-        the task is known to have ended (``drop``)."""
-        ...
-
-    def drop(self, ticket: int) -> None:
-        """Free a dead machine's lease whose task has ended."""
-        ...
-
-    def take_token(self, account: str, kind: str, rate: float, burst: int) -> float:
-        """Take one token of the account's shared ``kind`` bucket: 0, or the seconds to wait
-        before asking again (nothing taken)."""
-        ...
 
 
 class Busy(Exception):

@@ -12,28 +12,28 @@ from typing import NoReturn
 from storyboard.errors import ProviderError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import watching
-from storyboard.run import claims
-from storyboard.run.assets import substituted
-from storyboard.run.checks import (
+from storyboard.run.state.assets import substituted
+from storyboard.run.state.journal import Attempt
+from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.pacing import Busy, Lease
+from storyboard.run.team.ledger import ShotClaimed
+from storyboard.run.trip import claims
+from storyboard.run.trip.checks import (
     describe,
     is_ambiguous,
     made_input_problem,
     retryable,
 )
-from storyboard.run.inputs import InputChanged, snapshot_inputs
-from storyboard.run.journal import Attempt
-from storyboard.run.lockfile import shot_key
-from storyboard.run.model import (
+from storyboard.run.trip.inputs import InputChanged, snapshot_inputs
+from storyboard.run.trip.model import (
     ShotResult,
 )
-from storyboard.run.pacing import Busy, Lease
-from storyboard.run.reconcile import (
+from storyboard.run.trip.reconcile import (
     LOST_ANSWER,
     Reconciling,
     never_listed,
     waiting_for,
 )
-from storyboard.run.team.ledger import ShotClaimed
 from storyboard.targets.gateways import classify_failure
 
 log = logging.getLogger("storyboard.run")

@@ -12,14 +12,14 @@ from pathlib import Path
 from storyboard.errors import ProviderError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider, task_key
-from storyboard.run.checks import (
+from storyboard.run.state.journal import Attempt, Journal, read_status
+from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.pacing import run_lock
+from storyboard.run.team.ledger import Ledger, default_ledger
+from storyboard.run.trip.checks import (
     describe,
 )
-from storyboard.run.journal import Attempt, Journal, read_status
-from storyboard.run.lockfile import shot_key
-from storyboard.run.pacing import run_lock
-from storyboard.run.session import TASK_END_STATE
-from storyboard.run.team.ledger import Ledger, default_ledger
+from storyboard.run.trip.session import TASK_END_STATE
 from storyboard.targets import TaskStatus
 from storyboard.targets.failures import Failure
 from storyboard.targets.gateways import classify_failure

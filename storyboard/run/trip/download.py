@@ -11,22 +11,22 @@ from pathlib import Path
 from storyboard.errors import DownloadTooLarge, StoryboardError, TaskFailed
 from storyboard.language.request import CompiledShot
 from storyboard.media.probe import sha256_file
-from storyboard.run.cache import CacheEntry
-from storyboard.run.checks import (
+from storyboard.run.state.cache import CacheEntry
+from storyboard.run.state.journal import REDOWNLOAD, Attempt
+from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.sharing import FROM_STORE
+from storyboard.run.trip.checks import (
     InvalidOutput,
     describe,
     keep_rejected,
     verify_asset,
     verify_video,
 )
-from storyboard.run.downloadcap import download_limit
-from storyboard.run.journal import REDOWNLOAD, Attempt
-from storyboard.run.lockfile import shot_key
-from storyboard.run.model import (
+from storyboard.run.trip.downloadcap import download_limit
+from storyboard.run.trip.model import (
     ShotResult,
 )
-from storyboard.run.session import TASK_END_STATE, Session
-from storyboard.run.team.sharing import FROM_STORE
+from storyboard.run.trip.session import TASK_END_STATE, Session
 from storyboard.targets import TaskState, TaskStatus
 from storyboard.targets.gateways import classify_failure
 

@@ -112,7 +112,7 @@ class RunOptions:
     # A download costs nothing and the video waits at the provider for hours: outlast a burst of
     # errors (with the backoff, minutes) before the shot is left pending for the next run.
     download_retries: int = 8
-    # The most megabytes one download may hold (None: each shot's own, ``run/downloadcap.py``).
+    # The most megabytes one download may hold (None: each shot's own, ``run/trip/downloadcap.py``).
     max_download_mb: float | None = None
     duration_tolerance: float = 0.5
     require_audio: bool = True

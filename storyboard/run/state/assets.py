@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef, Scene
-from storyboard.run.cache import OutputCache
+from storyboard.run.state.cache import OutputCache
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,16 @@ from storyboard.files import check_state_folders
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.media import ffmpeg
 from storyboard.providers.base import Provider, task_key
-from storyboard.run import claims
-from storyboard.run.assets import Made, not_made
-from storyboard.run.cache import OutputCache, cast_source, is_asset
-from storyboard.run.inputs import prune_inputs
-from storyboard.run.journal import Journal
-from storyboard.run.lockfile import LockEntry, entry_for, lock_path, proxy, shot_key, update_lock
-from storyboard.run.model import (
+from storyboard.run.state.assets import Made, not_made
+from storyboard.run.state.cache import OutputCache, cast_source, is_asset
+from storyboard.run.state.journal import Journal
+from storyboard.run.state.lockfile import LockEntry, entry_for, lock_path, proxy, shot_key, update_lock
+from storyboard.run.state.pacing import Clock, Sleep, run_lock
+from storyboard.run.state.sharing import StoreLink
+from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
+from storyboard.run.trip import claims
+from storyboard.run.trip.inputs import prune_inputs
+from storyboard.run.trip.model import (
     DEFAULT_POLL_SCHEDULE,
     EventState,
     ResultState,
@@ -54,12 +57,9 @@ from storyboard.run.model import (
     ShotEvent,
     ShotResult,
 )
-from storyboard.run.pacing import Clock, Sleep, run_lock
-from storyboard.run.plan import ReferenceSeconds, shots_of
-from storyboard.run.session import Gone, Outcome
-from storyboard.run.submit import Submitting
-from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
-from storyboard.run.team.sharing import StoreLink
+from storyboard.run.trip.plan import ReferenceSeconds, shots_of
+from storyboard.run.trip.session import Gone, Outcome
+from storyboard.run.trip.submit import Submitting
 from storyboard.targets import PriceTable
 from storyboard.targets.prices import is_amount
 

@@ -19,23 +19,12 @@ from typing import Any, ParamSpec, TypeVar
 from storyboard.errors import ProviderError, StoryboardError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider, task_key
-from storyboard.run.assets import Made
-from storyboard.run.cache import OutputCache
-from storyboard.run.checks import (
-    retryable,
-)
-from storyboard.run.journal import AttemptState, Journal, lookup_key
-from storyboard.run.lockfile import LockEntry, lock_path, proxy, read_lock, shot_key
-from storyboard.run.model import (
-    EventState,
-    ResultState,
-    RunOptions,
-    ShotEvent,
-    ShotResult,
-)
-from storyboard.run.pacing import (
+from storyboard.run.state.assets import Made
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.journal import AttemptState, Journal, lookup_key
+from storyboard.run.state.lockfile import LockEntry, lock_path, proxy, read_lock, shot_key
+from storyboard.run.state.pacing import (
     AccountSlots,
-    Board,
     Clock,
     Lease,
     SharedBucket,
@@ -43,8 +32,19 @@ from storyboard.run.pacing import (
     Slots,
     TokenBucket,
 )
-from storyboard.run.plan import ReferenceSeconds, estimate
-from storyboard.run.team.sharing import StoreLink
+from storyboard.run.state.sharing import StoreLink
+from storyboard.run.team.ledger import Board
+from storyboard.run.trip.checks import (
+    retryable,
+)
+from storyboard.run.trip.model import (
+    EventState,
+    ResultState,
+    RunOptions,
+    ShotEvent,
+    ShotResult,
+)
+from storyboard.run.trip.plan import ReferenceSeconds, estimate
 from storyboard.targets import PriceTable, TaskStatus
 from storyboard.targets.prices import under
 

@@ -17,10 +17,10 @@ from typing import Literal
 
 from storyboard.errors import StoreError, StoreUnreachable, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.run.cache import OutputCache
-from storyboard.run.lockfile import lock_path, read_lock, shot_key
 from storyboard.run.setup import make_provider, open_store, select
-from storyboard.run.team.sharing import StoreLink
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.lockfile import lock_path, read_lock, shot_key
+from storyboard.run.state.sharing import StoreLink
 
 Direction = Literal["push", "pull"]
 WORKERS = 4  # transfers at once

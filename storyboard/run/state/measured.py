@@ -21,8 +21,8 @@ from storyboard.errors import FFmpegError, MediaError, StoryboardError
 from storyboard.language.request import CompiledShot
 from storyboard.media import measure as measuring
 from storyboard.media.measure import Measured
-from storyboard.run.cache import OutputCache, write_atomic
-from storyboard.run.lockfile import take_key
+from storyboard.run.state.cache import OutputCache, write_atomic
+from storyboard.run.state.lockfile import take_key
 
 log = logging.getLogger("storyboard.run")
 

@@ -23,7 +23,7 @@ from typing import Any
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, take_id
 from storyboard.providers.base import Provider
-from storyboard.run.cache import CacheEntry, write_atomic
+from storyboard.run.state.cache import CacheEntry, write_atomic
 
 LOCK_NAME = "storyboard.lock"
 LOCK_VERSION = 1

@@ -26,11 +26,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from storyboard.language.request import CompiledShot
-from storyboard.run.model import ShotResult
 from storyboard.run.team.ledger import Ledger, LedgerEntry
+from storyboard.run.trip.model import ShotResult
 
 if TYPE_CHECKING:
-    from storyboard.run.download import Downloading
+    from storyboard.run.trip.download import Downloading
 
 STORE_GRACE = 10.0  # seconds a finished claim's video is awaited in the store
 ROUNDS = 8  # claims followed for one shot in one run before it ends pending

@@ -29,8 +29,8 @@ from storyboard.errors import FFmpegError, MediaError, StoreCorrupt, StoreUnreac
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
-from storyboard.run.cache import CacheEntry, OutputCache, cast_source, is_asset
-from storyboard.run.lockfile import LockEntry, shot_key
+from storyboard.run.state.cache import CacheEntry, OutputCache, cast_source, is_asset
+from storyboard.run.state.lockfile import LockEntry, shot_key
 from storyboard.run.team.store import RenderStore
 
 log = logging.getLogger("storyboard.store")

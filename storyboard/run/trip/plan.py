@@ -19,9 +19,9 @@ from typing import Any, Literal
 from storyboard.errors import BudgetExceeded, StoryboardError
 from storyboard.language.request import ASSET_EPISODES, CompiledShot, Manifest
 from storyboard.providers.base import Provider, host_of, task_key
-from storyboard.run.cache import OutputCache
-from storyboard.run.inflight import holdings
-from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.inflight import holdings
+from storyboard.run.state.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 from storyboard.run.team.ledger import Ledger
 from storyboard.targets import PriceTable
 from storyboard.targets.assets import EACH, price_tables, units

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from storyboard.run.journal import Journal, journal_path
+from storyboard.run.state.journal import Journal, journal_path
 from storyboard.run.team.ledger import Ledger
 
 

@@ -19,9 +19,9 @@ from storyboard.language.picks import as_picked, extra_takes
 from storyboard.language.picks import state_key as state_key  # the lock's key, as before
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, take_id
 from storyboard.language.validate import did_you_mean
-from storyboard.run.cache import OutputCache
-from storyboard.run.journal import read_status
-from storyboard.run.lockfile import (
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.journal import read_status
+from storyboard.run.state.lockfile import (
     DRAFT_LOCK,
     LockFile,
     TakeChange,
@@ -30,7 +30,7 @@ from storyboard.run.lockfile import (
     read_lock,
     update_take_state,
 )
-from storyboard.run.measured import Thresholds, findings_of, thresholds
+from storyboard.run.state.measured import Thresholds, findings_of, thresholds
 from storyboard.targets import Capabilities
 
 MAX_RETAKES = 10  # takes one `retake` may ask for at once (as `takes:` allows at most 10)

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from storyboard.language.request import CompiledShot
-from storyboard.run.checks import (
+from storyboard.run.state.journal import Attempt
+from storyboard.run.state.lockfile import shot_key
+from storyboard.run.team.ledger import LedgerEntry
+from storyboard.run.trip.checks import (
     describe,
 )
-from storyboard.run.journal import Attempt
-from storyboard.run.lockfile import shot_key
-from storyboard.run.poll import Polling
-from storyboard.run.session import Outcome
-from storyboard.run.team.ledger import LedgerEntry
+from storyboard.run.trip.poll import Polling
+from storyboard.run.trip.session import Outcome
 from storyboard.targets import TaskState
 from storyboard.targets.gateways import listed_without_prompt
 

@@ -8,17 +8,17 @@ import logging
 from dataclasses import dataclass
 
 from storyboard.language.request import CompiledShot
-from storyboard.run.checks import (
+from storyboard.run.state.journal import REDOWNLOAD, Attempt
+from storyboard.run.state.lockfile import shot_key
+from storyboard.run.trip.checks import (
     describe,
 )
-from storyboard.run.download import Downloading
-from storyboard.run.journal import REDOWNLOAD, Attempt
-from storyboard.run.lockfile import shot_key
-from storyboard.run.model import (
+from storyboard.run.trip.download import Downloading
+from storyboard.run.trip.model import (
     DEFAULT_POLL_SCHEDULE,
     ShotResult,
 )
-from storyboard.run.session import GONE, Gone, Outcome
+from storyboard.run.trip.session import GONE, Gone, Outcome
 from storyboard.targets import TaskState, TaskStatus
 
 log = logging.getLogger("storyboard.run")
