@@ -29,7 +29,7 @@ from storyboard.language.request import CompiledShot, ShotRequest
 from storyboard.providers.comfyui import ComfyUIProvider
 from storyboard.providers.comfyui_settings import ComfySettings
 from storyboard.run import RunResult, render
-from storyboard.run.trip.model import RunOptions
+from storyboard.run.trip.model import RunOptions, Wiring
 
 TARGET = 1.2
 WORKFLOW = Path(__file__).resolve().parent.parent / "examples" / "comfyui" / "wan-i2v.json"
@@ -105,7 +105,7 @@ def run(root: Path, urls: list[str], shots: int, instances: int) -> float:
 
     async def go() -> RunResult:
         try:
-            return await render(work, provider, series_dir=root, options=options)
+            return await render(work, provider, options, Wiring(series_dir=root))
         finally:
             await provider.aclose()
     started = time.monotonic()

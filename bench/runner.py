@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
-from storyboard.run import OutputCache, plan, render
+from storyboard.run import OutputCache, RunOptions, Wiring, plan, render
 from storyboard.targets import PriceTable, TaskState
 
 # A 1x1 PNG: the reference travels inline, so a task costs no upload requests.
@@ -115,8 +115,9 @@ def bench_render(shots: int, concurrency: int, latency: float) -> bool:
 async def _render(work: list[CompiledShot], provider: Any, root: Path, concurrency: int,
                   schedule: tuple[float, ...]) -> Any:
     try:
-        return await render(work, provider, series_dir=root, concurrency=concurrency,
-                            submit_rate=1000.0, poll_schedule=schedule, request_timeout=30)
+        return await render(work, provider, RunOptions(
+            concurrency=concurrency, submit_rate=1000.0, poll_schedule=schedule,
+            request_timeout=30), Wiring(series_dir=root))
     finally:
         await provider.aclose()
 

@@ -54,7 +54,7 @@ def worker(args: argparse.Namespace) -> int:
     from storyboard.run.state.sharing import StoreLink
     from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
     from storyboard.run.team.store import RenderStore, store_settings
-    from storyboard.run.trip.model import RunOptions
+    from storyboard.run.trip.model import RunOptions, Wiring
 
     shots = [synthetic_shot(args.first + i, prompt="Image 1 waves" if args.twins
                             else f"Image 1 waves, take {i}") for i in range(args.shots)]
@@ -73,8 +73,8 @@ def worker(args: argparse.Namespace) -> int:
     async def go() -> Any:
         provider = DashScopeProvider(DashScopeSettings(base_url=args.base_url))
         try:
-            return await render(shots, provider, series_dir=Path(args.root), options=options,
-                                store=store, ledger=ledger)
+            return await render(shots, provider, options,
+                                Wiring(series_dir=Path(args.root), store=store, ledger=ledger))
         finally:
             await provider.aclose()
 

@@ -20,13 +20,14 @@ import signal
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from storyboard.errors import ProviderError, TransportError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.providers.base import BaseProvider
+from storyboard.run.trip.model import RunOptions, Wiring
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, Usage
 
 
@@ -231,6 +232,19 @@ class FakeProvider(BaseProvider):
         return None
 
 
+def flags_and_wiring(**given: Any) -> tuple[RunOptions, Wiring]:
+    """A test's keywords into the runner's flags and wiring: each name a field of one of them
+    (``options``: the flags whole, with ``budget`` beside it)."""
+    wired = {f.name for f in fields(Wiring)}
+    unknown = set(given) - wired - {f.name for f in fields(RunOptions)} - {"options"}
+    assert not unknown, f"no runner setting {sorted(unknown)}"
+    options = given.pop("options", None) or RunOptions(
+        **{k: v for k, v in given.items() if k not in wired and k != "budget"})
+    if "budget" in given:
+        options = replace(options, budget=given["budget"])
+    return options, Wiring(**{k: v for k, v in given.items() if k in wired})
+
+
 # --- the child process of the SIGKILL tests ------------------------------------------------------
 
 
@@ -248,8 +262,9 @@ def _main(argv: list[str]) -> int:
         if "--kill-in-download" in options else None)
     shots = [make_shot(f"s{i:02d}") for i in range(count)]
     shots.append(make_shot("tail", prompt="Image 1 keeps going", depends_on="s00"))
-    result = asyncio.run(render(shots, provider, series_dir=series_dir, concurrency=3,
-                                submit_rate=50, poll_schedule=(0.05,), request_timeout=5))
+    result = asyncio.run(render(shots, provider, RunOptions(
+        concurrency=3, submit_rate=50, poll_schedule=(0.05,), request_timeout=5),
+        Wiring(series_dir=series_dir)))
     states = Counter(s.state for s in result.shots)
     print(json.dumps({"states": states, "submits": result.submits}))
     return 0 if result.ok else 1

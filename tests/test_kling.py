@@ -37,7 +37,7 @@ from storyboard.language.request import CompiledShot, Scene
 from storyboard.language.series import load_source
 from storyboard.providers.gateway import GatewayProvider
 from storyboard.run import render
-from storyboard.run.trip.model import RunOptions, RunResult
+from storyboard.run.trip.model import RunOptions, RunResult, Wiring
 from storyboard.targets import tokens
 from storyboard.targets.gateways import classify_failure
 
@@ -141,9 +141,9 @@ def run_kling(emu: EmulatorServer, root: Path, shot: CompiledShot) -> RunResult:
     async def go() -> RunResult:
         provider = provider_for(emu, "kling", root)
         try:
-            return await render([shot], provider, series_dir=root, options=RunOptions(
+            return await render([shot], provider, RunOptions(
                 poll_schedule=(0.2,), backoff_base=0.2, backoff_cap=1.0, reconcile_delay=0.2,
-                late_window=10.0))
+                late_window=10.0), Wiring(series_dir=root))
         finally:
             await provider.aclose()
     return asyncio.run(go())

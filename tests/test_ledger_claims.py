@@ -175,7 +175,7 @@ def test_two_runs_at_once_pay_each_shot_once_without_a_store(
 
     from run_fakes import FakeProvider, make_shot
 
-    from storyboard.run import RunResult, render
+    from storyboard.run import RunOptions, RunResult, Wiring, render
     from storyboard.targets import TaskStatus
 
     sample = make_media("video", tmp_path / "2s.mp4", seconds=2, width=64, height=48)
@@ -185,8 +185,9 @@ def test_two_runs_at_once_pay_each_shot_once_without_a_store(
     folders = [tmp_path / "one", tmp_path / "two"]
 
     async def both() -> list[RunResult]:
-        runs = [render(shots, provider, series_dir=folder, submit_rate=1000.0,
-                       poll_schedule=(0.05,), max_wait=30.0, ledger=opener())
+        runs = [render(shots, provider, RunOptions(submit_rate=1000.0, poll_schedule=(0.05,),
+                                                   max_wait=30.0),
+                       Wiring(series_dir=folder, ledger=opener()))
                 for folder in folders]
         return list(await asyncio.gather(*runs))
 

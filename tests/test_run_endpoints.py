@@ -17,7 +17,7 @@ from storyboard.providers.gateway import GatewayProvider
 from storyboard.providers.protocol import ApiKey, endpoint_key
 from storyboard.run import render
 from storyboard.run.state.journal import Journal, journal_path
-from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent
+from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, Wiring
 
 
 @pytest.fixture
@@ -35,8 +35,8 @@ def render_at(emu: EmulatorServer, root: Path, shot: Any, events: list[ShotEvent
             DIALECTS["freepik"], {"base_url": emu.gateway_url("freepik"),
                                   "media_base_url": "https://cdn.example.com/s"}, root)
         try:
-            return await render([shot], provider, series_dir=root, on_event=events.append,
-                                options=RunOptions(poll_schedule=(0.1,), **options))
+            return await render([shot], provider, RunOptions(poll_schedule=(0.1,), **options),
+                                Wiring(series_dir=root, on_event=events.append))
         finally:
             await provider.aclose()
     return asyncio.run(go())

@@ -13,7 +13,7 @@ from run_fakes import FakeProvider, make_shot
 
 from storyboard.errors import JournalError, TransportError
 from storyboard.language.request import CompiledShot
-from storyboard.run import Journal, RunResult, render, status
+from storyboard.run import Journal, RunOptions, RunResult, Wiring, render, status
 from storyboard.run.state import settle
 from storyboard.run.team.ledger import LEDGER_NAME, SqliteLedger, default_ledger, find_key, state_dir
 from storyboard.targets import PriceTable
@@ -124,10 +124,10 @@ class VirtualTime:
 def go(shots: list[CompiledShot], provider: FakeProvider, series: Path,
        notices: list[str] | None = None) -> RunResult:
     time = VirtualTime()
-    return asyncio.run(render(shots, provider, series_dir=series, submit_rate=1000.0,
-                              poll_schedule=(1.0,), max_wait=30.0, sleep=time.sleep,
-                              clock=time.now,
-                              on_notice=None if notices is None else notices.append))
+    return asyncio.run(render(shots, provider, RunOptions(
+        submit_rate=1000.0, poll_schedule=(1.0,), max_wait=30.0), Wiring(
+        series_dir=series, sleep=time.sleep, clock=time.now,
+        on_notice=None if notices is None else notices.append)))
 
 
 def twins() -> list[CompiledShot]:

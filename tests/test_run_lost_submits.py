@@ -25,7 +25,7 @@ from storyboard.providers.gateway import GatewayProvider
 from storyboard.providers.protocol import list_items
 from storyboard.run import render
 from storyboard.run.state.journal import Journal
-from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent
+from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, Wiring
 
 
 @pytest.fixture
@@ -183,9 +183,9 @@ def render_through(base_url: str, name: str, root: Path, shot: CompiledShot,
                 DIALECTS[name], {"base_url": base_url,
                                  "media_base_url": "https://cdn.example.com/s"}, root)
         try:
-            return await render([shot], provider, series_dir=root, options=RunOptions(
+            return await render([shot], provider, RunOptions(
                 poll_schedule=(0.1,), backoff_cap=0.4, request_timeout=1.0,
-                reconcile_delay=0.2, **options))
+                reconcile_delay=0.2, **options), Wiring(series_dir=root))
         finally:
             await provider.aclose()
     return asyncio.run(go())
@@ -231,9 +231,9 @@ def render_all(emu: EmulatorServer, root: Path, shots: list[CompiledShot],
     async def go() -> RunResult:
         provider = provider_for(emu, "dashscope", root)
         try:
-            return await render(shots, provider, series_dir=root, options=RunOptions(
+            return await render(shots, provider, RunOptions(
                 poll_schedule=(0.2,), backoff_base=0.2, backoff_cap=1.0, reconcile_delay=0.2,
-                late_window=10.0, **options))
+                late_window=10.0, **options), Wiring(series_dir=root))
         finally:
             await provider.aclose()
     return asyncio.run(go())

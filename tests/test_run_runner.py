@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from run_fakes import FakeProvider, make_shot
+from run_fakes import FakeProvider, flags_and_wiring, make_shot
 
 from storyboard.errors import RateLimited, RequestRejected, ServerError, TransportError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
@@ -73,8 +73,10 @@ def run(series: Path, provider: FakeProvider) -> Run:
         kw.setdefault("series_dir", series)
         kw.setdefault("submit_rate", 1000.0)
         kw.setdefault("poll_schedule", (1.0,))
-        return asyncio.run(render(shots, kw.pop("provider", provider), sleep=clock.sleep,
-                                  clock=clock.now, on_event=events.append, **kw))
+        chosen = kw.pop("provider", provider)
+        flags, wiring = flags_and_wiring(sleep=clock.sleep, clock=clock.now,
+                                         on_event=events.append, **kw)
+        return asyncio.run(render(shots, chosen, flags, wiring))
 
     go.events = events  # type: ignore[attr-defined]
     return go

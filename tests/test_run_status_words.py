@@ -24,7 +24,7 @@ from storyboard.providers.dashscope_settings import DashScopeSettings
 from storyboard.providers.gateway import GatewayProvider
 from storyboard.run import render
 from storyboard.run.state.journal import Journal
-from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent
+from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, Wiring
 from storyboard.targets import NATIVE_SIZES, Limits, TaskStatus
 from storyboard.targets.gateways import SYNONYMS, TARGETS
 from storyboard.targets.models import model_of
@@ -161,9 +161,9 @@ def run(emu: EmulatorServer, name: str, root: Path, shot: CompiledShot,
     async def go() -> RunResult:
         provider = provider_for(emu, name, root)
         try:
-            return await render([shot], provider, series_dir=root, on_event=events.append,
-                                options=RunOptions(poll_schedule=(0.1,), backoff_cap=0.4,
-                                                   **options))
+            return await render([shot], provider,
+                                RunOptions(poll_schedule=(0.1,), backoff_cap=0.4, **options),
+                                Wiring(series_dir=root, on_event=events.append))
         finally:
             await provider.aclose()
     return asyncio.run(go())

@@ -19,7 +19,7 @@ from storyboard.providers.dashscope import DashScopeProvider
 from storyboard.providers.dashscope_settings import DashScopeSettings
 from storyboard.run import render
 from storyboard.run.state.journal import Journal
-from storyboard.run.trip.model import RunOptions, RunResult
+from storyboard.run.trip.model import RunOptions, RunResult, Wiring
 
 
 @pytest.fixture
@@ -50,8 +50,9 @@ def render_buggy(emu: EmulatorServer, root: Path, shot: CompiledShot, *,
     async def go() -> RunResult:
         provider = Buggy(DashScopeSettings(base_url=emu.base_url), after_sending=after_sending)
         try:
-            return await render([shot], provider, series_dir=root, options=RunOptions(
-                poll_schedule=(0.1,), backoff_cap=0.4, reconcile_delay=0.2, late_window=30.0))
+            return await render([shot], provider, RunOptions(
+                poll_schedule=(0.1,), backoff_cap=0.4, reconcile_delay=0.2, late_window=30.0),
+                Wiring(series_dir=root))
         finally:
             await provider.aclose()
     return asyncio.run(go())

@@ -18,7 +18,7 @@ from test_run_status_words import a_shot, provider_for, serve
 from storyboard.emulator import EmulatorServer
 from storyboard.language.request import CompiledShot
 from storyboard.run import render
-from storyboard.run.trip.model import RunOptions, RunResult
+from storyboard.run.trip.model import RunOptions, RunResult, Wiring
 from storyboard.run.trip.submit import Submitting
 
 
@@ -61,8 +61,9 @@ def test_twins_in_two_series_at_the_same_moment_are_each_paid_once(
         async def go() -> RunResult:
             provider = provider_for(emu, "dashscope", root)
             try:
-                return await render([shot], provider, series_dir=root, options=RunOptions(
-                    poll_schedule=(0.1,), reconcile_delay=0.2, request_timeout=10.0))
+                return await render([shot], provider, RunOptions(
+                    poll_schedule=(0.1,), reconcile_delay=0.2, request_timeout=10.0),
+                    Wiring(series_dir=root))
             finally:
                 await provider.aclose()
         results[root.name] = asyncio.run(go())

@@ -27,7 +27,7 @@ import storyboard
 from storyboard.cli import cli
 from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable
 from storyboard.providers.local import LocalProvider
-from storyboard.run import RunOptions
+from storyboard.run import RunOptions, Wiring
 from storyboard.run import render as run_render
 from storyboard.run.pipeline import plan_series
 from storyboard.run.setup import make_provider, open_store
@@ -348,8 +348,8 @@ def test_the_store_is_asked_again_just_before_a_submit(series: Path, tmp_path: P
     assert {s.status for s in planned.shots} == {"new"}
 
     assert invoke("render", series, "--draft", "-o", tmp_path / "oa").exit_code == 0
-    result = asyncio.run(run_render(manifest, provider, store=link,
-                                    options=RunOptions(poll_schedule=(0.01,))))
+    result = asyncio.run(run_render(manifest, provider, RunOptions(poll_schedule=(0.01,)),
+                                    Wiring(store=link)))
     assert {r.state for r in result.shots} == {"cached"}
     assert {r.message for r in result.shots} == {"in store: rendered by someone else, free"}
     assert not (bob / ".storyboard" / "local").exists(), "bob rendered something himself"

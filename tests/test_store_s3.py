@@ -28,7 +28,7 @@ from storyboard import compile as compile_series
 from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
 from storyboard.providers.dashscope import DashScopeProvider
-from storyboard.run import RunOptions, read_status, render
+from storyboard.run import RunOptions, Wiring, read_status, render
 from storyboard.run.state.sharing import FROM_STORE, StoreLink
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings
 from storyboard.run.trip.download import STORE_NOT_REDOWNLOADED
@@ -386,8 +386,8 @@ def test_a_store_that_stops_answering_mid_run_never_pays_for_what_it_holds(
     async def go() -> Any:
         provider = DashScopeProvider.from_settings({"name": "dashscope"})
         try:
-            return await render(manifest, provider, store=link,
-                                options=RunOptions(poll_schedule=(0.2,)))
+            return await render(manifest, provider, RunOptions(poll_schedule=(0.2,)),
+                                Wiring(store=link))
         finally:
             await provider.aclose()
 

@@ -46,6 +46,7 @@ from storyboard.run.state.takes import (
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.store import store_settings
 from storyboard.run.trip.mediacheck import check_media, media_base_url
+from storyboard.run.trip.model import Wiring
 from storyboard.run.trip.plan import Change, below_list
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
 
@@ -239,12 +240,9 @@ async def _run(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None,
                sleep: Callable[[float], Awaitable[None]],
                source: Manifest | list[CompiledShot] | None, ledger: Ledger | None) -> RunResult:
     try:
-        return await run_shots(source or setup.shots, setup.provider, series_dir=setup.root,
-                               budget=setup.flags.budget, prices=setup.prices,
-                               options=setup.options, on_event=on_event,
-                               reference_video_seconds=setup.seconds, store=setup.store,
-                               on_notice=setup.calls.on_notice, sleep=sleep, ledger=ledger,
-                               locked=_shots_lock(setup).shots)
+        wiring = Wiring(setup.root, setup.prices, setup.seconds, setup.store, ledger,
+                        _shots_lock(setup).shots, on_event, setup.calls.on_notice, sleep)
+        return await run_shots(source or setup.shots, setup.provider, setup.options, wiring)
     finally:
         await setup.provider.aclose()
 

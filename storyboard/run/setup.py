@@ -193,7 +193,7 @@ def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = N
     setup = RunSetup(
         manifest, chosen, select(manifest, flags.episode), reference_seconds(manifest),
         apply_price_overrides(chosen.prices, manifest.settings_for(chosen.name).get("prices")),
-        run_options(manifest, flags.concurrency, chosen),
+        replace(run_options(manifest, flags.concurrency, chosen), budget=flags.budget),
         open_store(manifest, chosen, offline=flags.offline), flags, calls or Callbacks(), lock,
         shots_lock, variants, targets, pending=list(flags.take_changes))
     choose_shots(setup, flags.shots)

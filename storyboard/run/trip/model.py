@@ -1,14 +1,27 @@
-"""Runner settings and outcomes into plain data: options, progress events, per-shot results.
+"""Runner settings and outcomes into plain data: options, wiring, progress events, results.
 
-What callers of ``render`` build (``RunOptions``) and get back (``ShotEvent`` while it runs,
-``RunResult`` at the end), kept apart from the runner's machinery.
+What callers of ``render`` build (``RunOptions``: the flags; ``Wiring``: what the run is wired to)
+and get back (``ShotEvent`` while it runs, ``RunResult`` at the end), kept apart from the runner's
+machinery.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run starts
+    from storyboard.run.state.lockfile import LockEntry
+    from storyboard.run.state.pacing import Clock, Sleep
+    from storyboard.run.state.sharing import StoreLink
+    from storyboard.run.team.ledger import Ledger
+    from storyboard.run.trip.plan import ReferenceSeconds
+    from storyboard.targets import PriceTable
 
 EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",
                      "skipped", "blocked"]
@@ -116,3 +129,26 @@ class RunOptions:
     max_download_mb: float | None = None
     duration_tolerance: float = 0.5
     require_audio: bool = True
+    # No submit starts once spent + in flight + its own estimate would pass this (None: no limit).
+    budget: float | None = None
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What one run is wired to, decided by its caller: where the series lives (a manifest's own
+    root, else ``series_dir``), its prices (default: the provider's), the reference videos'
+    seconds, the shared store, the ledger (default: the per-user one for a paid provider), the
+    lock's shots as read at the start (else read by the run), who hears it, and (for tests) time
+    and chance."""
+
+    series_dir: Path | None = None
+    prices: PriceTable | None = None
+    reference_video_seconds: ReferenceSeconds | None = None
+    store: StoreLink | None = None
+    ledger: Ledger | None = None
+    locked: Mapping[str, LockEntry] | None = None
+    on_event: Callable[[ShotEvent], None] | None = None
+    on_notice: Callable[[str], None] | None = None  # what a user must know before any spend
+    sleep: Sleep = asyncio.sleep
+    clock: Clock = time.monotonic
+    rng: random.Random | None = None

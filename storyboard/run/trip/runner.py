@@ -29,8 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -42,25 +41,22 @@ from storyboard.providers.base import Provider, task_key
 from storyboard.run.state.assets import Made, not_made
 from storyboard.run.state.cache import OutputCache, cast_source, is_asset
 from storyboard.run.state.journal import Journal
-from storyboard.run.state.lockfile import LockEntry, entry_for, lock_path, proxy, shot_key, update_lock
-from storyboard.run.state.pacing import Clock, Sleep, run_lock
-from storyboard.run.state.sharing import StoreLink
+from storyboard.run.state.lockfile import entry_for, lock_path, proxy, shot_key, update_lock
+from storyboard.run.state.pacing import run_lock
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.trip import claims
 from storyboard.run.trip.inputs import prune_inputs
 from storyboard.run.trip.model import (
-    DEFAULT_POLL_SCHEDULE,
     EventState,
     ResultState,
     RunOptions,
     RunResult,
-    ShotEvent,
     ShotResult,
+    Wiring,
 )
-from storyboard.run.trip.plan import ReferenceSeconds, shots_of
+from storyboard.run.trip.plan import shots_of
 from storyboard.run.trip.session import Gone, Outcome
 from storyboard.run.trip.submit import Submitting
-from storyboard.targets import PriceTable
 from storyboard.targets.prices import is_amount
 
 log = logging.getLogger("storyboard.run")
@@ -216,61 +212,37 @@ def _event_for(state: ResultState) -> EventState:
     return mapping[state]
 
 
-async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, *,
-                 series_dir: Path | None = None,
-                 concurrency: int = 4,
-                 submit_rate: float = 2.0,
-                 poll_schedule: Sequence[float] = DEFAULT_POLL_SCHEDULE,
-                 request_timeout: float = 60.0,
-                 max_retries: int = 5,
-                 budget: float | None = None,
-                 on_event: Callable[[ShotEvent], None] | None = None,
-                 max_wait: float = 1800.0,
-                 prices: PriceTable | None = None,
-                 reference_video_seconds: ReferenceSeconds | None = None,
-                 options: RunOptions | None = None,
-                 store: StoreLink | None = None,
-                 sleep: Sleep = asyncio.sleep,
-                 clock: Clock = time.monotonic,
-                 rng: random.Random | None = None,
-                 ledger: Ledger | None = None,
-                 on_notice: Callable[[str], None] | None = None,
-                 locked: Mapping[str, LockEntry] | None = None) -> RunResult:
+async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
+                 options: RunOptions | None = None, wiring: Wiring | None = None) -> RunResult:
     """Render every shot of ``source`` with ``provider``; never pays twice for one shot.
 
-    ``options`` (a ``RunOptions``) overrides the individual settings when given. ``prices``
-    defaults to the provider's table (pass one with the series' overrides applied). ``ledger``
-    is the per-user record of paid tasks (default: ``ledger.default_ledger()``); ``on_notice``
-    hears what a user must know before anything is spent (default: the log). ``sleep``,
-    ``clock`` and ``rng`` exist for tests. Ends with the lock file updated for every shot that
-    is rendered or cached. With a ``store``, a shot is looked up there before it is submitted and
-    pushed there once it is verified in the cache (see ``sharing``). ``locked``: the lock's
-    shots as the caller read them at the start (else they are read here).
+    ``options`` are the run's flags (concurrency, rates, polls, the budget); ``wiring`` what it is
+    wired to (the series folder when ``source`` is a list of shots, prices, the store, the ledger,
+    the listeners). Ends with the lock file updated for every shot that is rendered or cached.
+    With a store, a shot is looked up there before it is submitted and pushed there once it is
+    verified in the cache (see ``sharing``).
     """
-    root = series_dir or (source.root if isinstance(source, Manifest) else None)
+    opts, wired = options or RunOptions(), wiring or Wiring()
+    root = wired.series_dir or (source.root if isinstance(source, Manifest) else None)
     if root is None:
         raise StoryboardError("render of a list of shots needs series_dir")
-    if budget is not None and not is_amount(budget):
-        raise StoryboardError(f"budget must be a finite amount >= 0, got {budget}")
-    opts = options or RunOptions(
-        concurrency=concurrency, submit_rate=submit_rate,
-        poll_schedule=tuple(poll_schedule), request_timeout=request_timeout,
-        max_retries=max_retries, max_wait=max_wait)
+    if opts.budget is not None and not is_amount(opts.budget):
+        raise StoryboardError(f"budget must be a finite amount >= 0, got {opts.budget}")
     shots = shots_of(source)
-    table = prices or provider.prices
+    table = wired.prices or provider.prices
     # Free tasks (the local provider) cost nothing to redo: they stay out of the user's ledger.
     paid = any(price > 0 for price in table.per_second.values())
-    the_ledger = (default_ledger() if paid else None) if ledger is None else ledger
+    the_ledger = (default_ledger() if paid else None) if wired.ledger is None else wired.ledger
     try:
         check_state_folders(root)  # before the lock: nothing is written through a link
         with run_lock(root), Journal.open(root, the_ledger) as journal:
             OutputCache(root, provider.cache_key).clean_temporaries()
             if the_ledger is not None:
-                _warn_if_journal_lost(journal, the_ledger, shots, provider, on_notice)
-            run = ShotRun(provider, root, journal, opts, prices=table, budget=budget,
-                       ref_seconds=reference_video_seconds, on_event=on_event, sleep=sleep,
-                       clock=clock, rng=rng or random.Random(), store=store,
-                       locked=locked)
+                _warn_if_journal_lost(journal, the_ledger, shots, provider, wired.on_notice)
+            run = ShotRun(provider, root, journal, opts, prices=table, budget=opts.budget,
+                          ref_seconds=wired.reference_video_seconds, on_event=wired.on_event,
+                          sleep=wired.sleep, clock=wired.clock, rng=wired.rng or random.Random(),
+                          store=wired.store, locked=wired.locked)
             try:
                 results = await run.execute(shots)
             finally:
@@ -278,8 +250,9 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
             lock = _write_lock(source, shots, results, run, root)
             prune_inputs(root)
     finally:
-        if ledger is None and the_ledger is not None:
+        if wired.ledger is None and the_ledger is not None:
             the_ledger.close()
+    store = wired.store
     return RunResult(results, run.spent, table.currency, run.submits, lock,
                      notes=list(store.notes) if store else [], resumed_cost=run.resumed_cost)
 
