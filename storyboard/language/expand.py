@@ -224,6 +224,16 @@ def expand(source: Source, overrides: dict[str, Any] | None = None,
                      matrix=True, names=names)
 
 
+def variation_names(source: Source) -> list[str] | None:
+    """Every variation's name as the files write them (no ``--var``), without expanding any;
+    None when the series has no matrix or its ``variations`` block has problems."""
+    data = source.series.data if isinstance(source.series.data, dict) else {}
+    if not isinstance(data.get("variations"), dict):
+        return None
+    combos, problems = combinations(source.series, _mapping(data.get("vars")), Renderer().sandbox)
+    return None if problems else [c.name for c in combos]
+
+
 def expand_one(source: Source, overrides: dict[str, Any] | None = None) -> Source:
     """The one series a source without a matrix stands for (a matrix is an error here)."""
     expansion = expand(source, overrides)

@@ -16,7 +16,7 @@ from typing import Any
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.checkcache import no_gc_pauses
 from storyboard.language.compile import Compiler
-from storyboard.language.expand import Variation, expand
+from storyboard.language.expand import Variation, expand, variation_names
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.series import Source, load_source
 from storyboard.media import probe as media
@@ -48,6 +48,9 @@ class Variants:
     matrix: bool
     variants: list[Variant]
     every: int = 0  # how many variations the matrix has, selected or not
+    # every variation's name as the files write them (``--var`` and ``--variation`` aside), read
+    # with the series: what a render keeps in the lock (None: no matrix, or a broken one)
+    names: tuple[str, ...] | None = None
 
     @property
     def partial(self) -> bool:
@@ -120,8 +123,10 @@ def compile_variations(path: str | Path, *, vars: dict[str, Any] | None = None,
         if expansion.problems:
             raise ProblemsFound([*source.problems, *expansion.problems])
         variants = _compile_each(source, expansion.variations, provider)
+        names = expansion.names if not vars else variation_names(source)
     return Variants(source.root, source.root.name, expansion.matrix, variants,
-                    every=len(expansion.names))
+                    every=len(expansion.names),
+                    names=tuple(names) if expansion.matrix and names is not None else None)
 
 
 def _compile_each(source: Source, variations: list[Variation], provider: str | None

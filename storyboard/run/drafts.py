@@ -49,8 +49,7 @@ def quick(setup: RunSetup) -> bool:
 def draft_shots(setup: RunSetup, facts_dir: Path, on_event: EventSink | None = None
                 ) -> RunResult:
     """Draw ``setup``'s takes that are not in the cache; the others are cache hits."""
-    root, provider = setup.root, setup.provider
-    cache = OutputCache(root, provider.cache_key)
+    root, cache = setup.root, setup.cache
     check_state_folders(root)  # before the lock: nothing is written through a link
     with run_lock(root), tempfile.TemporaryDirectory(prefix="storyboard-drafts-") as work:
         cache.clean_temporaries()

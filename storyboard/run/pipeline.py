@@ -31,7 +31,6 @@ from storyboard.run.rendering import (
     remove_empty,
 )
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, ensure_writable, open_run, single
-from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.measured import Report, measure_takes, thresholds
 from storyboard.run.state.takes import cached_outputs, episode_as_used, state_key, with_retakes
 from storyboard.run.variations import (
@@ -110,8 +109,7 @@ def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = Non
         report.runs.append(run)
         stitched += results
     report.variations = stitched + report.variations
-    if variants.matrix:
-        forget_removed_variations(variants.root, variants.name)
+    forget_removed_variations(variants)
     return report
 
 
@@ -192,7 +190,7 @@ def _measure(setup: RunSetup, run: RunResult) -> Report | None:
         return None
     ready = {r.hash for r in run.shots if r.ok}
     takes = [t for t in with_retakes(setup.manifest, setup.lock).takes() if t.hash in ready]
-    return measure_takes(setup.root, OutputCache(setup.root, setup.provider.cache_key), takes,
+    return measure_takes(setup.root, setup.cache, takes,
                          thresholds(setup.manifest.checks))
 
 
@@ -203,7 +201,7 @@ def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: Run
     manifest = with_retakes(variant.manifest, setup.lock)
     mine = [r for r in run.shots if r.series == manifest.name]
     report = VariationResult(variant.name, "ok", shots=_counts(mine))
-    cache = OutputCache(setup.root, setup.provider.cache_key)
+    cache = setup.cache
     for ep in manifest.episodes:
         if not _stitched(setup, ep.id, [state_key(s) for s in ep.shots]):
             continue

@@ -185,7 +185,7 @@ def consent(setup: RunSetup, the_plan: Plan) -> None:
         paid = {s.hash for s in the_plan.to_render}
         shots = [s for s in setup.shots if s.hash in paid]
         setup.provider.check_shots(shots)  # comfyui: every shot against its workflow
-        cast = OutputCache(setup.root, setup.provider.cache_key)  # a gateway gets these too
+        cast = setup.cache  # a gateway gets these too
         if media_base_url(setup.provider) is not None:
             pull_cast(setup, shots, cast)
         check_media(setup.provider, with_made_files(shots, cast), setup.root)

@@ -9,6 +9,7 @@ is a matrix of one variation (``single``), so one set-up serves both.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,7 @@ from storyboard.run.config import (
     provider_name,
     runner_settings,
 )
+from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import (
     LockFile,
     TakeChange,
@@ -118,6 +120,11 @@ class RunSetup:
     @property
     def root(self) -> Path:
         return self.manifest.root
+
+    @functools.cached_property
+    def cache(self) -> OutputCache:
+        """The provider's output cache in this series (its cast's in the cast maker's folder)."""
+        return OutputCache(self.root, self.provider.cache_key)
 
     @property
     def episode(self) -> str | None:

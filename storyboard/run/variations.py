@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic
-from storyboard.language.expand import expand
 from storyboard.language.request import Manifest
-from storyboard.language.series import load_source
 from storyboard.language.variations import Variant, Variants
 from storyboard.run import Plan, RunResult
 from storyboard.run.config import provider_name
@@ -132,18 +130,20 @@ def by_provider(variants: Variants, override: str | None = None) -> list[Variant
             key = provider_name(variant.manifest, override) + json.dumps(
                 variant.manifest.provider, sort_keys=True, default=str)
             groups.setdefault(key, []).append(variant)
-    return [Variants(variants.root, variants.name, variants.matrix, group, variants.every)
+    return [Variants(variants.root, variants.name, variants.matrix, group, variants.every,
+                     variants.names)
             for group in groups.values()]
 
 
-def forget_removed_variations(root: Path, series: str) -> list[str]:
+def forget_removed_variations(variants: Variants) -> list[str]:
     """Drop the lock entries (committed and draft) of variations no longer in the matrix as the
-    files write it now (``--var`` and ``--variation`` aside); returns the keys dropped."""
-    expansion = expand(load_source(root))
-    if expansion.problems or not expansion.matrix:
+    files wrote it when it was compiled (``--var`` and ``--variation`` aside: ``names``); returns
+    the keys dropped."""
+    if not variants.matrix or variants.names is None:
         return []
+    root, names = variants.root, set(variants.names)
     return [key for path in (lock_path(root), lock_path(root, True))
-            for key in prune_variations(path, series, set(expansion.names))]
+            for key in prune_variations(path, variants.name, names)]
 
 
 def variation_target(manifest: Manifest, out: Path | None, matrix: bool, draft: bool) -> Path:
