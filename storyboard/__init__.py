@@ -98,7 +98,12 @@ def render(path: str | Path, **options: Any) -> RenderReport:
     Without ``yes=True`` or a ``budget``, a render that would cost money is refused.
     """
     from storyboard.run.pipeline import render_series
-    return render_series(compile(path, provider=options.get("provider")), **options)
+    from storyboard.run.setup import split_options
+    heard = options.pop("on_plan", None)
+    flags, calls = split_options(options)
+    if heard is not None:
+        calls.on_plan = lambda matrix: heard(matrix.plan)
+    return render_series(compile(path, provider=flags.provider), flags, calls)
 
 
 def plan_variations(variants: Variants, provider: str | None = None,

@@ -14,6 +14,7 @@ from storyboard.language.compile import compile_source
 from storyboard.language.series import load_source
 from storyboard.media import ffmpeg
 from storyboard.run import ahead, pipeline
+from storyboard.run.setup import Callbacks, RenderFlags
 from storyboard.stitch import mezzanine
 
 MakeMedia = Callable[..., Path]
@@ -44,8 +45,8 @@ def _render(tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPat
         return real(args, **kw)
 
     monkeypatch.setattr(ffmpeg, "run", spy)
-    pipeline.render_series(compile_source(load_source(series)), draft=True, yes=True,
-                            on_episode=lambda e: states.append(e.state))
+    pipeline.render_series(compile_source(load_source(series)), RenderFlags(draft=True, yes=True),
+                           Callbacks(on_episode=lambda e: states.append(e.state)))
     return stitching, states
 
 

@@ -22,6 +22,7 @@ from storyboard.language.compile import compile_source
 from storyboard.language.series import load_source
 from storyboard.review.progress import LiveProgress, episode_line
 from storyboard.run import ShotEvent, pipeline, rendering
+from storyboard.run.setup import Callbacks, RenderFlags
 from storyboard.stitch import Clip, StitchOptions, stitch
 from storyboard.stitch.episodes import EpisodeOutput
 
@@ -75,9 +76,9 @@ def test_stitching_is_announced_before_it_runs(tmp_path: Path, make_media: MakeM
     heard: list[str] = []
     events: list[str] = []
     compiled = compile_source(load_source(series))
-    pipeline.render_series(compiled, draft=True, yes=True,
-                            on_event=lambda e: events.append(e.state),
-                            on_episode=lambda e: heard.append(e.state))
+    pipeline.render_series(compiled, RenderFlags(draft=True, yes=True),
+                           Callbacks(on_event=lambda e: events.append(e.state),
+                                     on_episode=lambda e: heard.append(e.state)))
     assert heard == ["stitching", "stitched"]
     assert "downloading" not in events and events[-1] == "done"
 

@@ -75,3 +75,10 @@ def test_a_var_override_leaves_the_names_as_the_files_write_them(
                           head=head.replace("vars: {lang: en}", "vars: {lang: en, cut: a}"))
     assert compile_variations(series).names == ("en-a", "es-a", "de-a")
     assert compile_variations(series, vars={"cut": "b"}).names == ("en-a", "es-a", "de-a")
+
+
+def test_a_plain_series_renders_with_the_flags_and_the_callbacks_not_any_keyword() -> None:
+    from storyboard.run.pipeline import render_series
+    kinds = {p.kind for p in inspect.signature(render_series).parameters.values()}
+    assert inspect.Parameter.VAR_KEYWORD not in kinds
+    assert list(inspect.signature(render_series).parameters) == ["manifest", "flags", "calls"]

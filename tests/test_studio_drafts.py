@@ -19,7 +19,7 @@ from storyboard.media import ffmpeg, samples
 from storyboard.review.sheet.thumbs import Thumbs, frame_times
 from storyboard.run import drafts, read_status
 from storyboard.run.pipeline import render_series
-from storyboard.run.setup import prepare
+from storyboard.run.setup import RenderFlags, prepare
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import lock_path, read_lock
 from storyboard.stitch.facts import FactStore
@@ -47,8 +47,8 @@ def test_the_studio_drafts_without_a_journal_and_render_draft_finds_them(tmp_pat
     setup = prepare(manifest, provider="local", draft=True, preview=True)
     assert drafts.quick(setup)
     assert not drafts.quick(prepare(manifest, provider="local", draft=True))  # render --draft
-    report = render_series(manifest, provider="local", draft=True, yes=True,
-                           out=tmp_path / "studio", preview=True)
+    report = render_series(manifest, RenderFlags("local", draft=True, yes=True,
+                           out=tmp_path / "studio", preview=True))
     assert report.run is not None and [s.state for s in report.run.shots] == ["done", "done"]
     assert [e.state for e in report.episodes] == ["stitched"]
     assert read_status(manifest.root) == []  # free drafts: nothing to resume
@@ -60,7 +60,7 @@ def test_the_studio_drafts_without_a_journal_and_render_draft_finds_them(tmp_pat
     locked = read_lock(lock_path(manifest.root, proxy=True)).shots  # the draft lock, as a run's
     assert sorted(entry["hash"] for entry in locked.values()) == sorted(s.hash for s in shots)
     assert not lock_path(manifest.root).exists()  # never the committed lock
-    again = render_series(manifest, provider="local", draft=True, yes=True)
+    again = render_series(manifest, RenderFlags("local", draft=True, yes=True))
     assert again.run is not None and [s.state for s in again.run.shots] == ["cached", "cached"]
 
 
@@ -72,8 +72,8 @@ def test_a_draft_that_fails_ends_its_shot_failed(tmp_path: Path,
         raise MediaError("no drawing today")
 
     monkeypatch.setattr(drafts, "render_shot", broken)
-    report = render_series(manifest, provider="local", draft=True, yes=True,
-                           out=tmp_path / "studio", preview=True)
+    report = render_series(manifest, RenderFlags("local", draft=True, yes=True,
+                           out=tmp_path / "studio", preview=True))
     assert report.run is not None
     assert [(s.state, s.message) for s in report.run.shots] == [("failed", "no drawing today")] * 2
     assert [e.state for e in report.episodes] == ["skipped"]

@@ -16,6 +16,7 @@ from storyboard.language.compile import compile_path
 from storyboard.media import samples
 from storyboard.review.studio.state import Studio
 from storyboard.run.pipeline import render_series
+from storyboard.run.setup import RenderFlags
 
 Times = dict[Path, int]
 
@@ -73,18 +74,18 @@ def test_stitching_joins_again_only_the_episodes_whose_shots_changed(
     root = tmp_path / "small"
     files = make_series(root, shots=6, episodes=3)
     out = tmp_path / "out"
-    first = render_series(compile_path(root), provider="local", draft=True, yes=True, out=out)
+    first = render_series(compile_path(root), RenderFlags("local", draft=True, yes=True, out=out))
     assert [e.state for e in first.episodes] == ["stitched"] * 3
     before = written(out)
 
-    again = render_series(compile_path(root), provider="local", draft=True, yes=True, out=out)
+    again = render_series(compile_path(root), RenderFlags("local", draft=True, yes=True, out=out))
     assert [e.state for e in again.episodes] == ["up to date"] * 3
     assert changed(before, written(out)) == set()
 
     files[0].write_text(files[0].read_text().replace("take 0.1\"", "take 0.1, again\""))
     lines = files[2].read_text().splitlines()
     files[2].write_text("\n".join(lines[:-2]) + "\n")  # ep02's last shot removed
-    edited = render_series(compile_path(root), provider="local", draft=True, yes=True, out=out)
+    edited = render_series(compile_path(root), RenderFlags("local", draft=True, yes=True, out=out))
     assert [(e.id, e.state) for e in edited.episodes] == [
         ("ep00", "stitched"), ("ep01", "up to date"), ("ep02", "stitched")]
     assert {p.name for p in changed(before, written(out))} == {"ep00.mp4", "ep02.mp4"}

@@ -35,7 +35,7 @@ from storyboard.review.sheet import build_sheet
 from storyboard.run import read_status
 from storyboard.run.pipeline import RenderReport, render_series
 from storyboard.run.rendering import plan_setup
-from storyboard.run.setup import prepare
+from storyboard.run.setup import RenderFlags, prepare
 from storyboard.run.state import takes
 from storyboard.run.state.journal import Attempt
 from storyboard.run.takechecks import approve_checked
@@ -197,9 +197,8 @@ class Tools:
         if provider not in PROVIDERS:
             raise Refused(f"unknown provider {provider!r}; expected one of: {', '.join(PROVIDERS)}")
         if provider == "local":
-            return report_dict(render_series(compiled(folder, None), provider="local",
-                                             episode=episode, draft=True, yes=True, shots=shots,
-                                             take_changes=changes))
+            return report_dict(render_series(compiled(folder, None), RenderFlags(
+                "local", episode, draft=True, yes=True, shots=shots, take_changes=changes)))
         return self._paid(folder, provider, episode, max_cost, shots, changes)
 
     def _paid(self, folder: Path, provider: str, episode: str | None,
@@ -214,9 +213,8 @@ class Tools:
                 raise Refused(refusal(cost, the_plan.currency, max_cost or 0.0, self.budget,
                                       self.last_plan))
             try:
-                report = render_series(compiled(folder, provider), provider=provider,
-                                       episode=episode, budget=allowed, yes=False, shots=shots,
-                                       take_changes=changes)
+                report = render_series(compiled(folder, provider), RenderFlags(
+                    provider, episode, budget=allowed, shots=shots, take_changes=changes))
             except BudgetExceeded as error:
                 raise Refused(str(error)) from error
             run = report.run

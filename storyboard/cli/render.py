@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +32,6 @@ from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.targets.prices import under
 
 if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
-    from rich.console import Console
 
     from storyboard.language.request import Manifest
     from storyboard.language.variations import Variants
@@ -319,145 +317,32 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     # take_changes: not a flag; `retake` passes the lock change asking for its takes
     if webhook_url and not webhook_listen:
         raise click.UsageError(f"--webhook-url needs --webhook-listen HOST:PORT: {NO_LISTENER}")
-    from rich.text import Text
-
+    from storyboard.cli.renderview import RenderView, ask_replace, confirm, warn
     from storyboard.review import progress
-    from storyboard.run.pipeline import render_series
+    from storyboard.run.pipeline import render as render_all
     from storyboard.run.rendering import interactive
+    from storyboard.run.setup import Callbacks, RenderFlags
     variants = variants_of(path, var, variation, provider=provider, keep_going=True)
-    console = progress.console(stderr=True, quiet=quiet or as_json)
-    ask = _confirm(console) if interactive() and not as_json else None
-    if variants.matrix:
-        options = {"provider": provider, "episode": episode, "draft": draft, "out": out,
-                   "yes": yes, "budget": budget, "concurrency": concurrency, "offline": offline,
-                   "confirm": ask, "shots": shots, "replace_approved": replace_approved,
-                   "webhook_listen": webhook_listen, "webhook_url": webhook_url,
-                   "ask_replace": _ask_replace() if ask else None, "take_changes": take_changes,
-                   "on_notice": lambda text: click.echo(f"warning: {text}", err=True)}
-        return matrix.render(variants, options, console, as_json, quiet, fail)
-    if not variants.ok:
+    if not variants.matrix and not variants.ok:
         fail(ProblemsFound(variants.diagnostics()))
-    series = variants.manifests[0]
+    console = progress.console(stderr=True, quiet=quiet or as_json)
     live = progress.LiveProgress(console, "")
-
-    def show_plan(the_plan: Any) -> None:
-        live.currency = the_plan.currency
-        for note in (the_plan.store_note, the_plan.price_note):
-            if note:
-                console.print(Text(f"warning: {note}", "yellow"))
-        if the_plan.to_render and the_plan.total_cost > 0:
-            console.print(progress.plan_table(the_plan))
-
+    view = RenderView(console, live, variants.matrix)
+    ask = confirm() if interactive() and not as_json else None
+    flags = RenderFlags(provider, episode, draft, out, yes, budget, concurrency, offline,
+                        shots=shots, replace_approved=replace_approved,
+                        webhook_listen=webhook_listen, webhook_url=webhook_url,
+                        take_changes=take_changes)
+    calls = Callbacks(confirm=ask, on_plan=view.plan, on_event=live.event,
+                      on_episode=live.episode, on_notice=warn,
+                      ask_replace=ask_replace() if ask else None)
     try:
         with live:
-            report = render_series(
-                series, provider=provider, episode=episode, draft=draft, out=out, yes=yes,
-                budget=budget, concurrency=concurrency, offline=offline, confirm=ask,
-                on_plan=show_plan, on_event=live.event, on_episode=live.episode,
-                on_notice=lambda text: click.echo(f"warning: {text}", err=True),
-                webhook_listen=webhook_listen, webhook_url=webhook_url, shots=shots,
-                replace_approved=replace_approved, ask_replace=_ask_replace() if ask else None,
-                take_changes=take_changes)
+            report = render_all(variants, flags, calls)
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return
-    if as_json:
-        click.echo(json.dumps(_report_dict(report), indent=2, sort_keys=True))
-    elif not quiet:
-        _summary(console, report)
-    else:
-        for line in _failures(report):
-            click.echo(line, err=True)
-    if retaking:  # a retake succeeded when its takes were made; the stitch is said apart
-        for built in report.episodes:
-            if built.state == "skipped":
-                click.echo(f"note: episode {built.id} was not stitched: {built.message}",
-                           err=True)
-        sys.exit(0 if report.run is None or report.run.ok else 1)
-    sys.exit(0 if report.ok else 1)
-
-
-def _failures(report: Any) -> list[str]:
-    """What --quiet still says: each shot that did not finish and each episode not stitched."""
-    shots = [f"{s.key}: {s.state} {s.code or ''} {s.message}".rstrip()
-             for s in (report.run.shots if report.run else []) if not s.ok]
-    return [*shots, *(f"episode {e.id}: {e.state} - {e.message}" for e in report.episodes
-                      if e.state == "skipped")]
-
-
-def _ask_replace() -> Callable[[str], bool]:
-    def ask(named: str) -> bool:
-        return click.confirm(f"approved shot(s) changed: {named}. Render them anyway (their "
-                             "approval is lifted)?", default=False, err=True)
-    return ask
-
-
-def _confirm(console: Console) -> Callable[[Any], bool]:
-    def ask(the_plan: Any) -> bool:  # the plan is on screen already (show_plan)
-        return click.confirm(f"Spend about {the_plan.total_cost:.2f} {the_plan.currency}?",
-                             default=False, err=True)
-    return ask
-
-
-def _report_dict(report: Any) -> dict[str, Any]:
-    run = report.run
-    return {
-        "ok": report.ok,
-        "spent": run.spent if run else 0.0,
-        "currency": run.currency if run else report.plan.currency,
-        "resumed_cost": run.resumed_cost if run else 0.0,
-        "resumed": [s.key for s in run.resumed] if run else [],
-        "store": report.plan.store, "notes": run.notes if run else [],
-        "findings": _findings(run),
-        "shots": [{"key": s.key, "state": s.state, "output": str(s.output) if s.output else None,
-                   "task_id": s.task_id, "cost": s.cost, "code": s.code, "message": s.message,
-                   "resumed": s.resumed}
-                  for s in (run.shots if run else [])],
-        "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,
-                      "duration": e.duration, "path_taken": e.path_taken,
-                      "subtitles": [str(p) for p in e.subtitles], "message": e.message}
-                     for e in report.episodes],
-    }
-
-
-def _findings(run: Any) -> dict[str, Any]:
-    """What measuring the run's takes found, by take (``measured``: the takes measured now)."""
-    found = run.measured if run is not None else None
-    if found is None:
-        return {}
-    return {"measured": found.measured, "remeasured": found.remeasured,
-            "takes": {k: [f.to_dict() for f in v] for k, v in sorted(found.findings.items())}}
-
-
-def _summary(console: Console, report: Any) -> None:
-    from rich.text import Text
-    run = report.run
-    if run is not None:
-        counts: dict[str, int] = {}
-        for shot in run.shots:
-            counts[shot.state] = counts.get(shot.state, 0) + 1
-        done = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-        console.print(f"shots: {done}; {_spending(run)}")
-        for shot in run.shots:
-            if not shot.ok:
-                console.print(Text(f"{shot.key}: {shot.state}", "red"),
-                              Text(f"{shot.code} {shot.message}"))
-        for note in run.notes:
-            console.print(Text(f"store: {note}", "yellow"))
-        if run.measured is not None:
-            for index, line in enumerate(run.measured.lines()):
-                console.print(Text(line, "yellow" if index else ""))
-
-
-def _spending(run: Any) -> str:
-    """What this run spent on new tasks, apart from the resumed ones an earlier run paid for."""
-    from storyboard.review import progress
-    new = len([s for s in run.shots if s.state == "done" and not s.resumed])
-    spent = f"spent {progress.money(run.spent, run.currency)} on {new} new task(s)"
-    if not run.resumed:
-        return spent
-    return (f"{spent}; resumed {len(run.resumed)} task(s) an earlier run submitted and paid "
-            f"for ({progress.money(run.resumed_cost, run.currency)})")
+    view.finish(report, as_json, quiet, retaking)
 
 
 @click.command()

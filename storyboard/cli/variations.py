@@ -1,4 +1,4 @@
-"""``--var`` and ``--variation`` into library calls: check, compile, plan and render of a matrix.
+"""``--var`` and ``--variation`` into library calls: check, compile and plan of a matrix.
 
 The commands in ``cli`` load every series through ``load_variants``; a series without a matrix
 goes on exactly as before, one with a matrix comes here.
@@ -7,7 +7,6 @@ goes on exactly as before, one with a matrix comes here.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,13 +17,12 @@ from storyboard.cli import complete
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
-    from rich.console import Console
     from rich.table import Table
 
     from storyboard.dialects.base import Dialect
     from storyboard.language.variations import Variants
     from storyboard.run.trip.plan import Plan
-    from storyboard.run.variations import MatrixPlan, MatrixReport
+    from storyboard.run.variations import MatrixPlan
 
 VAR = click.option("--var", "var", multiple=True, metavar="KEY=VALUE",
                    help="Set a template variable (over the series' vars; repeatable).")
@@ -135,88 +133,3 @@ def plan_table(the_plan: MatrixPlan) -> Table:
                      "cost rendered alone")
     table.caption_justify = "left"
     return table
-
-
-def render(variants: Variants, options: dict[str, Any], console: Console, as_json: bool,
-           quiet: bool, fail: Callable[[StoryboardError], None]) -> None:
-    from storyboard.review import progress
-    from storyboard.run.pipeline import render as render_all
-    from storyboard.run.setup import split_options
-    live = progress.LiveProgress(console, "")
-
-    def show_plan(the_plan: MatrixPlan) -> None:
-        live.currency = the_plan.plan.currency
-        if the_plan.plan.to_render and the_plan.plan.total_cost > 0:
-            console.print(plan_table(the_plan))
-
-    try:
-        with live:
-            flags, calls = split_options({**options, "on_plan": show_plan,
-                                          "on_event": live.event, "on_episode": live.episode})
-            report = render_all(variants, flags, calls)
-    except StoryboardError as error:
-        fail(error)
-        return
-    if as_json:
-        click.echo(json.dumps(report_dict(report), indent=2, sort_keys=True))
-    elif not quiet:
-        summary(console, report)
-    else:
-        for line in failures(report):
-            click.echo(line, err=True)
-    sys.exit(0 if report.ok else 1)
-
-
-def failures(report: MatrixReport) -> list[str]:
-    """What --quiet still says: each variation that failed, and why."""
-    lines = []
-    for v in report.variations:
-        if v.ok:
-            continue
-        shots = ", ".join(f"{n} {state}" for state, n in sorted(v.shots.items()))
-        lines.append(f"{v.name}: {v.state} ({shots})")
-        lines += [f"  {e.id}: {e.state} - {e.message}" for e in v.episodes if e.state == "skipped"]
-        lines += [f"  {d.format()}" for d in v.problems if d.severity == "error"]
-    return lines
-
-
-def report_dict(report: MatrixReport) -> dict[str, Any]:
-    return {
-        "ok": report.ok,
-        "spent": report.spent,
-        "currency": report.runs[0].currency if report.runs else None,
-        "submits": report.submits,
-        "distinct_shots": report.distinct,
-        "providers": [p.plan.provider for p in report.plans],
-        "shots": [{"key": s.key, "state": s.state, "task_id": s.task_id, "cost": s.cost,
-                   "code": s.code, "message": s.message, "resumed": s.resumed}
-                  for run in report.runs for s in run.shots],
-        "variations": [{
-            "name": v.name, "state": v.state, "shots": v.shots,
-            "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,
-                          "message": e.message} for e in v.episodes],
-            "problems": [d.format() for d in v.problems if d.severity == "error"],
-        } for v in report.variations],
-    }
-
-
-def summary(console: Console, report: MatrixReport) -> None:
-    from storyboard.review import progress
-    if report.runs:
-        currency = report.runs[0].currency
-        resumed = [s for run in report.runs for s in run.resumed]
-        earlier = sum(run.resumed_cost for run in report.runs)
-        console.print(f"{len(report.variations)} variation(s); {report.submits} task(s) "
-                      f"submitted; spent {progress.money(report.spent, currency)}"
-                      + (f"; resumed {len(resumed)} task(s) an earlier run submitted and paid "
-                         f"for ({progress.money(earlier, currency)})" if resumed else ""))
-    for v in report.variations:
-        shots = ", ".join(f"{n} {state}" for state, n in sorted(v.shots.items())) or "no shots"
-        style = "green" if v.ok else "red"
-        console.print(f"[{style}]{v.name}: {v.state}[/{style}] ({shots})")
-        for episode in v.episodes:
-            console.print(f"  {episode.id}: {episode.state} {episode.path}"
-                          + (f" - {episode.message}" if episode.message else ""))
-        for problem in v.problems:
-            if problem.severity == "error":
-                console.print(f"  {problem.format()}", markup=False, highlight=False)

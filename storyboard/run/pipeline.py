@@ -9,7 +9,6 @@ execute, and stitch each variation's episodes. Every flag means the same for a s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -231,13 +230,12 @@ def _counts(results: list[Any]) -> dict[str, int]:
     return counts
 
 
-def render_series(manifest: Manifest, *, confirm: Callable[[Plan], bool] | None = None,
-                  on_plan: Callable[[Plan], None] | None = None, **options: Any) -> RenderReport:
-    """``render`` of a plain series: ``options`` are ``RenderFlags``' fields and the other
-    ``Callbacks`` (on_event, on_episode, on_notice, ask_replace)."""
-    calls = {k: options.pop(k) for k in ("on_event", "on_episode", "on_notice", "ask_replace")
-             if k in options}
-    heard = (lambda matrix: on_plan(matrix.plan)) if on_plan is not None else None
-    report = render(single(manifest), RenderFlags(**options),
-                    Callbacks(confirm=confirm, on_plan=heard, **calls))
+def render_series(manifest: Manifest, flags: RenderFlags | None = None,
+                  calls: Callbacks | None = None) -> RenderReport:
+    """``render`` of a plain series, seen as one: its plan, its run, its episodes."""
+    return as_series(render(single(manifest), flags or RenderFlags(), calls))
+
+
+def as_series(report: MatrixReport) -> RenderReport:
+    """A plain series' render (a matrix of one variation) as its own report."""
     return RenderReport(report.plans[0].plan, report.runs[0], report.variations[0].episodes)

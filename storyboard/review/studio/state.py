@@ -32,7 +32,7 @@ from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.review.studio.proposals import Lookout, aside
 from storyboard.run.pipeline import plan_series, render_series
-from storyboard.run.setup import make_provider
+from storyboard.run.setup import Callbacks, RenderFlags, make_provider
 from storyboard.run.trip.model import ShotEvent
 from storyboard.run.trip.plan import Plan, after_run
 from storyboard.stitch.concat import as_rate
@@ -172,8 +172,9 @@ class Studio:
                 if event.state == "done" and event.output is not None:
                     ahead.submit(take_stills, Thumbs.of_series(manifest.root), facts, event.output)
             try:
-                report = render_series(manifest, provider="local", draft=True, yes=True,
-                                       out=self.preview_root, preview=True, on_event=heard)
+                report = render_series(manifest, RenderFlags(
+                    "local", draft=True, out=self.preview_root, yes=True, preview=True),
+                    Callbacks(on_event=heard))
             except StoryboardError as error:
                 self._publish("error", self.snapshot.page, [Diagnostic(None, f"draft: {error}")])
                 return
