@@ -185,15 +185,17 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     if compare is not None:
         _compare(path, compare, provider, episode, as_json)
         return
+    from storyboard.cli.renderview import show_plans
+    from storyboard.run.pipeline import plan as plan_all
+    from storyboard.run.setup import RenderFlags
     variants = variants_of(path, var, variation, provider=provider)
     provider_check(variants.manifests, provider)
-    if variants.matrix:
-        plans = matrix.plan(variants, provider, draft, episode, as_json, guarded, offline)
-    else:
-        plans = [_plan_one(variants.manifests[0], provider, episode, draft, offline, as_json)]
+    flags = RenderFlags(provider, episode, draft, offline=offline)
+    plans = guarded(lambda: plan_all(variants, flags))
+    show_plans(variants, plans, as_json)
     _breakdown_notes(path)
     if max_cost is not None:
-        _cost_gate(plans, max_cost)
+        _cost_gate([p.plan for p in plans], max_cost)
 
 
 def _breakdown_notes(path: Path) -> None:
@@ -203,32 +205,6 @@ def _breakdown_notes(path: Path) -> None:
     from storyboard.breakdown.status import notes
     for note in notes(path):
         click.echo(note, err=True)
-
-
-def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft: bool,
-              offline: bool, as_json: bool) -> Plan:
-    """Print the plan of a series without variations; return it."""
-    from storyboard.review import progress
-    from storyboard.run.pipeline import plan_series
-    from storyboard.run.setup import make_provider
-    chosen = guarded(lambda: make_provider(series, provider, draft=draft))
-    the_plan = guarded(lambda: plan_series(series, chosen, episode, offline=offline))
-    spent, found = guarded(lambda: _so_far(series))
-    if as_json:
-        from storyboard.run.state.takes import spent as totals
-        click.echo(json.dumps({**the_plan.to_dict(), "spent_so_far": totals(spent), "findings": {
-            shot: {"take": take, "findings": [f.to_dict() for f in each]}
-            for shot, (take, each) in found.items()}}, indent=2, sort_keys=True))
-    else:
-        progress.console().print(progress.plan_table(the_plan))
-        for shot, (take, each) in found.items():
-            click.echo(f"{shot} (take {take}): " + "; ".join(f.line() for f in each))
-        if spent:
-            click.echo(progress.spent_line(spent))
-        for note in (the_plan.store_note, the_plan.price_note):
-            if note:
-                click.echo(f"warning: {note}", err=True)
-    return the_plan
 
 
 def _compare(path: Path, models: str, provider: str | None, episode: str | None,
@@ -250,15 +226,6 @@ def _compare(path: Path, models: str, provider: str | None, episode: str | None,
             click.echo(f"\n{c.model} cannot render {', '.join(c.refused_shots)}:")
         for r in c.refused:
             click.echo(f"  {r.shot}: {r.message} ({r.where})")
-
-
-def _so_far(series: Manifest) -> tuple[list[tuple[float | None, str | None]], dict[str, Any]]:
-    """What the journal's tasks cost so far (billed failures included) and each shot's used take
-    with findings: what ``plan`` sums up under its table."""
-    from storyboard.run import status as journal_status
-    from storyboard.run.takechecks import used_findings
-    costs = [(r.cost, r.currency) for r in journal_status(series.root)]
-    return costs, used_findings(series)
 
 
 def _cost_gate(plans: list[Plan], max_cost: float) -> None:

@@ -1,8 +1,9 @@
-"""A render's report into what the terminal shows: the plan as it comes, then one summary.
+"""A plan's or a render's report into what the terminal shows: tables, summaries, JSON.
 
-One view for both shapes of a render (``pipeline.render`` of a plain series or of a matrix): a plain
-series is shown as itself (its plan table, its shots and episodes), a matrix by variation. The
-command builds one ``RenderFlags`` and one ``Callbacks`` and hands this view's ``plan`` to them.
+One view for both shapes of a series (``pipeline.plan`` and ``pipeline.render`` of a plain series
+or of a matrix): a plain series is shown as itself (its plan table, its shots and episodes), a
+matrix by variation. ``render`` builds one ``RenderFlags`` and one ``Callbacks`` and hands this
+view's ``plan`` to them.
 """
 
 from __future__ import annotations
@@ -15,12 +16,59 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from storyboard.cli import variations as matrix_view
+from storyboard.cli.common import guarded
 
 if TYPE_CHECKING:  # the runner and the views are imported where they are used
     from rich.console import Console
 
+    from storyboard.language.request import Manifest
+    from storyboard.language.variations import Variants
     from storyboard.review.progress import LiveProgress
     from storyboard.run.variations import MatrixPlan, MatrixReport
+
+
+def show_plans(variants: Variants, plans: list[MatrixPlan], as_json: bool) -> None:
+    """``plan``'s output: a matrix's table per provider group; a plain series' table, with what
+    it spent so far and its takes' findings."""
+    from storyboard.review import progress
+    if not variants.matrix:
+        return show_series_plan(variants.manifests[0], plans[0], as_json)
+    if as_json:
+        data = plans[0].to_dict() if len(plans) == 1 else {
+            "groups": [{"provider": p.plan.provider, **p.to_dict()} for p in plans]}
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for the_plan in plans:
+        progress.console().print(matrix_view.plan_table(the_plan))
+
+
+def show_series_plan(series: Manifest, matrix_plan: MatrixPlan, as_json: bool) -> None:
+    from storyboard.review import progress
+    the_plan = matrix_plan.plan
+    spent, found = guarded(lambda: _so_far(series))
+    if as_json:
+        from storyboard.run.state.takes import spent as totals
+        click.echo(json.dumps({**the_plan.to_dict(), "spent_so_far": totals(spent), "findings": {
+            shot: {"take": take, "findings": [f.to_dict() for f in each]}
+            for shot, (take, each) in found.items()}}, indent=2, sort_keys=True))
+        return
+    progress.console().print(progress.plan_table(the_plan))
+    for shot, (take, each) in found.items():
+        click.echo(f"{shot} (take {take}): " + "; ".join(f.line() for f in each))
+    if spent:
+        click.echo(progress.spent_line(spent))
+    for note in (the_plan.store_note, the_plan.price_note):
+        if note:
+            click.echo(f"warning: {note}", err=True)
+
+
+def _so_far(series: Manifest) -> tuple[list[tuple[float | None, str | None]], dict[str, Any]]:
+    """What the journal's tasks cost so far (billed failures included) and each shot's used take
+    with findings: what ``plan`` sums up under its table."""
+    from storyboard.run import status as journal_status
+    from storyboard.run.takechecks import used_findings
+    costs = [(r.cost, r.currency) for r in journal_status(series.root)]
+    return costs, used_findings(series)
 
 
 class RenderView:

@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
     from storyboard.dialects.base import Dialect
     from storyboard.language.variations import Variants
-    from storyboard.run.trip.plan import Plan
     from storyboard.run.variations import MatrixPlan
 
 VAR = click.option("--var", "var", multiple=True, metavar="KEY=VALUE",
@@ -90,25 +89,6 @@ def compile_json(variants: Variants, episode: str | None, shot: str | None,
 
 def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
-
-
-def plan(variants: Variants, provider: str | None, draft: bool, episode: str | None,
-         as_json: bool, guarded: Callable[[Callable[[], Any]], Any], offline: bool = False
-         ) -> list[Plan]:
-    """Print the plan of every variation (a group per provider); return each group's plan."""
-    from storyboard.review import progress
-    from storyboard.run.pipeline import plan as plan_all
-    from storyboard.run.setup import RenderFlags
-    flags = RenderFlags(provider, episode, draft, offline=offline)
-    plans: list[MatrixPlan] = guarded(lambda: plan_all(variants, flags))
-    if as_json:
-        data = plans[0].to_dict() if len(plans) == 1 else {
-            "groups": [{"provider": p.plan.provider, **p.to_dict()} for p in plans]}
-        click.echo(json.dumps(data, indent=2, sort_keys=True))
-    else:
-        for the_plan in plans:
-            progress.console().print(plan_table(the_plan))
-    return [p.plan for p in plans]
 
 
 def plan_table(the_plan: MatrixPlan) -> Table:
