@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
     from storyboard.language.request import Manifest
     from storyboard.language.variations import Variants
+    from storyboard.run.state.lockfile import LockFile
     from storyboard.run.trip.plan import Plan
 
 __all__ = ["cancel", "check", "compile_command", "plan", "render", "status"]
@@ -60,12 +61,7 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
         return diagnostics.check(path, var, variation, provider, "json" if as_json else fmt)
     variants = variants_of(path, var, variation, provider=provider)
     provider_check(variants.manifests, provider)
-    if variants.matrix:
-        return matrix.check(variants)
-    compiled_series = variants.manifests[0]
-    shots = len(compiled_series.episode_shots())
-    assets = f", {len(compiled_series.cast)} cast asset(s)" if compiled_series.cast else ""
-    click.echo(f"ok: {len(compiled_series.episodes)} episode(s), {shots} shot(s){assets}")
+    matrix.check(variants)
 
 
 def provider_check(manifests: list[Manifest], provider: str | None) -> None:
@@ -93,7 +89,6 @@ def compile_command(path: Path, provider: str | None, episode: str | None, shot:
     """Print the compiled manifest (that provider's bodies; one per variation) as stable,
     sorted JSON, or each shot's prompt and media (--format prompt)."""
     from storyboard.dialects import DIALECTS
-    from storyboard.dialects import manifest as manifest_json
     variants = as_picked(variants_of(path, var, variation, provider=provider), provider)
     for manifest in variants.manifests:
         guarded(partial(selected, manifest, episode, shot))
@@ -101,14 +96,8 @@ def compile_command(path: Path, provider: str | None, episode: str | None, shot:
         from storyboard.cli.prompt_form import manifest_form
         return click.echo("\n".join(manifest_form(m, episode=episode, shot=shot)
                                      for m in variants.manifests), nl=False)
-    first = variants.manifests[0]
-    name = provider or str(first.provider.get("name") or "dashscope")
-    dialect = DIALECTS.get(name, DIALECTS["dashscope"])
-    if variants.matrix:
-        return matrix.compile_json(variants, episode, shot, dialect)
-    click.echo(manifest_json.to_json(first, episode=episode, shot=shot, dialect=dialect,
-                                     media_base_url=first.settings_for(name).get("media_base_url")),
-               nl=False)
+    name = provider or str(variants.manifests[0].provider.get("name") or "dashscope")
+    matrix.compile_json(variants, episode, shot, DIALECTS.get(name, DIALECTS["dashscope"]), name)
 
 
 def as_picked(variants: Variants, provider: str | None) -> Variants:
@@ -323,11 +312,13 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
     current version, its task, its state, its cost."""
     from storyboard.review import progress
     from storyboard.run import status as journal_status
+    from storyboard.run.state.lockfile import lock_path, read_lock
     from storyboard.run.state.takes import with_retakes
     from storyboard.run.trip.cancel import current_status, current_versions
     variants = variants_of(path)
+    lock = read_lock(lock_path(variants.root))  # read once: takes, findings and marks
     shots = [take for manifest in variants.manifests  # every take: a picked take 2 is current
-             for shot in with_retakes(manifest).shots() for take in shot.all_takes()]
+             for shot in with_retakes(manifest, lock).shots() for take in shot.all_takes()]
     rows = guarded(lambda: journal_status(variants.manifests[0].root, unfinished_only=pending))
     every = list(rows)
     unrendered: list[str] = []
@@ -338,7 +329,7 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
         rows, unrendered = view.rows, [] if pending else view.unrendered
     now = current_versions(shots)
     older = {r.id for r in rows if (r.key, r.shot_hash) not in now}
-    found = guarded(lambda: _found(variants.manifests[0], shots))
+    found = guarded(lambda: _found(variants.manifests[0], shots, lock))
     if as_json:
         click.echo(json.dumps([{**progress.attempt_dict(r), "current": r.id not in older,
                                 "findings": found.get(r.key)}
@@ -347,7 +338,7 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
     if not rows:
         click.echo(empty)
     else:
-        marks = _marks(variants.root, shots)
+        marks = _marks(lock, shots)
         for key, each in found.items():
             said = "; ".join(f"{f['kind']} {f['start']:.2f} s" for f in each) or "measured clean"
             marks[key] = ", ".join(m for m in (marks.get(key), said) if m)
@@ -359,22 +350,22 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
         click.echo(progress.spent_line([(r.cost, r.currency) for r in every]))
 
 
-def _found(manifest: Any, takes: list[Any]) -> dict[str, list[dict[str, Any]]]:
+def _found(manifest: Any, takes: list[Any], lock: LockFile) -> dict[str, list[dict[str, Any]]]:
     """Each measured take's findings by its journal key (``takes`` shows the same)."""
-    from storyboard.run.state.lockfile import lock_path, read_lock, shot_key
+    from storyboard.run.state.lockfile import shot_key
     from storyboard.run.state.measured import findings_of, thresholds
     from storyboard.run.takechecks import output_sha256
-    lock, limits = read_lock(lock_path(manifest.root)), thresholds(manifest.checks)
+    limits = thresholds(manifest.checks)
     found = {shot_key(t): findings_of(manifest.root, output_sha256(t, lock), t, limits)
              for t in takes}
     return {k: [f.to_dict() for f in v] for k, v in found.items() if v is not None}
 
 
-def _marks(root: Path, takes: list[Any]) -> dict[str, str]:
+def _marks(lock: LockFile, takes: list[Any]) -> dict[str, str]:
     """Each take's "picked" / "approved" marks by its journal key (as ``takes`` shows them)."""
-    from storyboard.run.state.lockfile import lock_path, read_lock, shot_key
+    from storyboard.run.state.lockfile import shot_key
     from storyboard.run.state.takes import state_key
-    states = read_lock(lock_path(root)).takes
+    states = lock.takes
     return {shot_key(t): ", ".join(m for m in ("picked", "approved")
                                    if states.get(state_key(t), {}).get(m) == t.take)
             for t in takes}

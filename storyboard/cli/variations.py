@@ -68,6 +68,13 @@ def load_variants(path: Path, var: tuple[str, ...], variation: tuple[str, ...], 
 
 
 def check(variants: Variants) -> None:
+    """``check``'s line when all is well: a plain series' counts, or the matrix's."""
+    if not variants.matrix:
+        series = variants.manifests[0]
+        assets = f", {len(series.cast)} cast asset(s)" if series.cast else ""
+        click.echo(f"ok: {len(series.episodes)} episode(s), {len(series.episode_shots())} "
+                   f"shot(s){assets}")
+        return
     shots = variants.shots()
     click.echo(f"ok: {len(variants.variants)} variation(s), "
                f"{sum(len(m.episodes) for m in variants.manifests)} episode(s), {len(shots)} "
@@ -75,8 +82,16 @@ def check(variants: Variants) -> None:
 
 
 def compile_json(variants: Variants, episode: str | None, shot: str | None,
-                 dialect: Dialect) -> None:
+                 dialect: Dialect, provider: str) -> None:
+    """``compile``'s JSON: a plain series' manifest (with ``provider``'s media URL), or every
+    variation's under its name."""
     from storyboard.dialects import manifest as manifest_json
+    if not variants.matrix:
+        first = variants.manifests[0]
+        base_url = first.settings_for(provider).get("media_base_url")
+        click.echo(manifest_json.to_json(first, episode=episode, shot=shot, dialect=dialect,
+                                         media_base_url=base_url), nl=False)
+        return
     data = {"storyboard": 1, "series": {"name": variants.name},
             "variations": [{"name": v.name, "vars": _plain(v.vars),
                             **manifest_json.to_dict(
