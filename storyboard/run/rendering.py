@@ -241,7 +241,8 @@ async def _run(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None,
                source: Manifest | list[CompiledShot] | None, ledger: Ledger | None) -> RunResult:
     try:
         wiring = Wiring(setup.root, setup.prices, setup.seconds, setup.store, ledger,
-                        _shots_lock(setup).shots, on_event, setup.calls.on_notice, sleep)
+                        _shots_lock(setup).shots, on_event, setup.calls.on_notice, sleep,
+                        cache=setup.cache)
         return await run_shots(source or setup.shots, setup.provider, setup.options, wiring)
     finally:
         await setup.provider.aclose()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run starts
+    from storyboard.run.state.cache import OutputCache
     from storyboard.run.state.lockfile import LockEntry
     from storyboard.run.state.pacing import Clock, Sleep
     from storyboard.run.state.sharing import StoreLink
@@ -152,3 +153,4 @@ class Wiring:
     sleep: Sleep = asyncio.sleep
     clock: Clock = time.monotonic
     rng: random.Random | None = None
+    cache: OutputCache | None = None  # the provider's output cache (else made by the run)

@@ -236,13 +236,15 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
     try:
         check_state_folders(root)  # before the lock: nothing is written through a link
         with run_lock(root), Journal.open(root, the_ledger) as journal:
-            OutputCache(root, provider.cache_key).clean_temporaries()
+            cache = wired.cache or OutputCache(root, provider.cache_key)
+            cache.clean_temporaries()
             if the_ledger is not None:
-                _warn_if_journal_lost(journal, the_ledger, shots, provider, wired.on_notice)
+                _warn_if_journal_lost(journal, the_ledger, shots, provider, cache,
+                                      wired.on_notice)
             run = ShotRun(provider, root, journal, opts, prices=table, budget=opts.budget,
                           ref_seconds=wired.reference_video_seconds, on_event=wired.on_event,
                           sleep=wired.sleep, clock=wired.clock, rng=wired.rng or random.Random(),
-                          store=wired.store, locked=wired.locked)
+                          store=wired.store, locked=wired.locked, cache=cache)
             try:
                 results = await run.execute(shots)
             finally:
@@ -258,12 +260,12 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
 
 
 def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[CompiledShot],
-                          provider: Provider, on_notice: Callable[[str], None] | None) -> None:
+                          provider: Provider, cache: OutputCache,
+                          on_notice: Callable[[str], None] | None) -> None:
     """A new journal while the ledger holds tasks of these shots: say so before anything is
     spent (they are resumed by polling, not paid again)."""
     if not journal.was_empty:
         return
-    cache = OutputCache(journal.series_dir, provider.cache_key)
     hashes = {shot.hash for shot in shots if not cache.has(shot.hash)}
     held = [entry for digest in sorted(hashes)
             for entry in ledger.entries(task_key(provider), digest)

@@ -82,12 +82,13 @@ class Session:
                  prices: PriceTable, budget: float | None, ref_seconds: ReferenceSeconds | None,
                  on_event: Callable[[ShotEvent], None] | None, sleep: Sleep, clock: Clock,
                  rng: random.Random, store: StoreLink | None = None,
-                 locked: Mapping[str, LockEntry] | None = None) -> None:
+                 locked: Mapping[str, LockEntry] | None = None,
+                 cache: OutputCache | None = None) -> None:
         self.provider, self.root, self.journal, self.options = provider, root, journal, options
         self.store = store
         self.prices, self.budget, self.ref_seconds = prices, budget, ref_seconds
         self.on_event, self.sleep, self.clock, self.rng = on_event, sleep, clock, rng
-        self.cache = OutputCache(root, provider.cache_key)
+        self.cache = cache or OutputCache(root, provider.cache_key)
         self.task_key = task_key(provider)  # journal and ledger: tasks belong to an endpoint
         provider.ask = self.patiently  # a lookup's every request is retried, not the lookup
         provider.on_progress = self.heard  # progress pushed between polls (ComfyUI's /ws)
