@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from storyboard.breakdown.reading import loads
 from storyboard.files import NEW_FILE_MODE
 
 FOLDER = Path(".storyboard") / "breakdown"
@@ -49,6 +50,7 @@ class AnswerCache:
     """The answers of one series folder."""
 
     def __init__(self, series: Path) -> None:
+        self.series = series
         self.folder = series / FOLDER / "answers"
 
     def path(self, key: str) -> Path:
@@ -56,7 +58,7 @@ class AnswerCache:
 
     def get(self, key: str) -> dict[str, Any] | None:
         try:
-            record = json.loads(self.path(key).read_text(encoding="utf-8"))
+            record = loads(self.path(key).read_bytes())
         except (OSError, ValueError):
             return None
         ok = isinstance(record, dict) and isinstance(record.get("content"), str)

@@ -1,7 +1,9 @@
 """A series' ``storyboard.yaml`` into the breakdown's settings: its ``breakdown:`` block, checked.
 
 The block may name the model, the endpoint (``base_url``), the environment variable that holds its
-key (``key_env``) and the prices (``price_in``, ``price_out``, USD per million tokens); a flag
+key (``key_env``), the prices (``price_in``, ``price_out``, USD per million tokens), how the
+endpoint is asked (``response_format``, ``stream``) and the bounds of one call (``deadline`` in
+seconds, ``max_answer_mb``); a flag
 given on the command line overrides it, and what neither gives is the built-in default. The key
 itself only ever comes from the environment (the schema has no place for it, and refuses a URL
 with a user or password in it); the pipeline sends it only to its own provider's hosts. A wrong
@@ -19,7 +21,9 @@ from storyboard.language.load import parse
 from storyboard.language.validate import SERIES_SCHEMA, check_schema
 
 BLOCK = "breakdown"
-SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out")
+SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out", "response_format", "stream",
+            "deadline", "max_answer_mb")
+NUMBERS = ("price_in", "price_out", "deadline", "max_answer_mb")
 
 
 def merged(series: Path, flags: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +60,9 @@ def from_series(series: Path) -> dict[str, Any]:
 
 
 def _value(name: str, value: Any) -> Any:
-    return float(value) if name.startswith("price_") else str(value)
+    if name == "stream" and isinstance(value, bool):
+        return "true" if value else "false"
+    return float(value) if name in NUMBERS else str(value)
 
 
 def _lines(doc: Document) -> range:
