@@ -49,6 +49,7 @@ MAX_WAIT = 30.0
 CONNECT = 10.0
 MODERATION = "data_inspection_failed"
 MOST_TOKENS = 10**9  # a usage count above this is not a count
+STREAM_FACTOR = 64  # a stream's bytes per byte of its text, at most (a token an event)
 Progress = Callable[[int], None]
 
 
@@ -131,8 +132,8 @@ class ChatClient:
         try:
             response = self._client().send(request, stream=True)
             try:
-                return self._answer(response, Bounded(response, request, clock, self.limits),
-                                    progress)
+                return self._answer(response, Bounded(response, request, clock,
+                                                      self.limits.max_bytes), progress)
             finally:
                 response.close()
         except (httpx.HTTPError, TimeoutError) as exc:
@@ -151,7 +152,8 @@ class ChatClient:
         if response.status_code != 200:
             raise self._error(response, bounded.read())
         if response.headers.get("content-type", "").startswith("text/event-stream"):
-            pieces = streamed(bounded.lines(), self.provider, progress)
+            bounded.most = self.limits.max_bytes * STREAM_FACTOR  # each piece in an event
+            pieces = streamed(bounded.lines(), self.provider, progress, self.limits.max_bytes)
             usage = pieces.usage
             return Answer("".join(pieces.text), pieces.finish, count(usage.get("prompt_tokens")),
                           count(usage.get("completion_tokens")))
@@ -198,17 +200,15 @@ class Bounded:
     response: httpx.Response
     request: httpx.Request
     clock: Clock
-    limits: Limits
+    most: int
 
     def chunks(self) -> Iterator[bytes]:
         total = 0
         timeouts = self.request.extensions.get("timeout", {})
         for chunk in self.response.iter_bytes():
             total += len(chunk)
-            if total > self.limits.max_bytes:
-                raise ProviderError(
-                    f"the chat answer passed {self.limits.max_bytes:,} bytes and was cut off "
-                    "(the breakdown's max_answer_mb setting)", provider="breakdown")
+            if total > self.most:
+                raise too_large(self.most)
             left = self.clock.left()
             if isinstance(timeouts, dict):  # each read waits only for what is left
                 timeouts["read"] = left
@@ -228,6 +228,11 @@ class Bounded:
             yield rest.decode("utf-8", "replace")
 
 
+def too_large(most: int) -> ProviderError:
+    return ProviderError(f"the chat answer passed {most:,} bytes and was cut off (the "
+                         "breakdown's max_answer_mb setting)", provider="breakdown")
+
+
 def retry_after(response: httpx.Response) -> float | None:
     try:
         seconds = float(response.headers.get("retry-after", ""))
@@ -239,7 +244,7 @@ def retry_after(response: httpx.Response) -> float | None:
 def error_fields(raw: bytes, reason: str = "") -> tuple[str, str]:
     """The code and message of an error answer, in the OpenAI or the native DashScope shape."""
     try:
-        data = loads(raw)
+        data = loads(raw, finite=False)
     except ValueError:
         return "", raw[:200].decode("utf-8", "replace") or reason
     if not isinstance(data, dict):
@@ -252,7 +257,7 @@ def error_fields(raw: bytes, reason: str = "") -> tuple[str, str]:
 def answer_of(raw: bytes, provider: str) -> Answer:
     """The first choice's text, its finish reason and the usage; a malformed answer is an error."""
     try:
-        data = loads(raw)
+        data = loads(raw, finite=False)
         choice = data["choices"][0]
         content = choice["message"]["content"] or ""
         usage = data.get("usage")

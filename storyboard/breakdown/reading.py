@@ -1,8 +1,9 @@
 """Text from a chat endpoint into JSON data, read as untrusted: bounded, finite, as models write it.
 
 ``loads`` is the one JSON reader for what an endpoint or a state file gives: nesting deeper than
-``MAX_DEPTH`` and the non-finite numbers (``NaN``, ``Infinity``, ``1e400``) are refused with a
-``ValueError`` that says what and where, never a ``RecursionError`` or a float that is not a number.
+``MAX_DEPTH`` and (in an answer's content) the non-finite numbers (``NaN``, ``Infinity``,
+``1e400``) are refused with a ``ValueError`` that says what and where, never a
+``RecursionError`` or a float that is not a number.
 ``answer_data`` reads a model's answer the way real models give it: a ``<think>`` block before it,
 the JSON in a ```json fence, or the schema's object inside exactly one wrapper object
 (``{"episode": {...}}``); anything else is left for the schema to refuse and send back.
@@ -44,10 +45,13 @@ def depth(data: Any) -> int:
     return deepest
 
 
-def loads(text: str | bytes) -> Any:
-    """``text`` as JSON, or ValueError (deep, non-finite or not JSON: said with its place)."""
+def loads(text: str | bytes, *, finite: bool = True) -> Any:
+    """``text`` as JSON, or ValueError (deep, non-finite or not JSON: said with its place).
+    ``finite=False`` reads ``NaN``, ``Infinity`` and ``1e400`` as floats (an envelope whose
+    fields are judged one by one, as ``client.count`` judges usage)."""
     try:
-        data = json.loads(text, parse_constant=_constant, parse_float=_float)
+        data = json.loads(text, parse_constant=_constant, parse_float=_float) if finite \
+            else json.loads(text)
     except RecursionError:
         raise ValueError(f"the JSON nests deeper than {MAX_DEPTH} levels") from None
     if depth(data) > MAX_DEPTH:

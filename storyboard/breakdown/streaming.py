@@ -28,6 +28,7 @@ class Pieces:
     finish: str = ""
     usage: dict[str, Any] = field(default_factory=dict)
     chunks: int = 0
+    size: int = 0  # characters of text so far
 
     def add(self, chunk: dict[str, Any]) -> bool:
         """Take one chunk; whether it carried any text (answer or thinking)."""
@@ -43,6 +44,7 @@ class Pieces:
         piece, thought = delta.get("content"), delta.get("reasoning_content")
         if isinstance(piece, str):
             self.text.append(piece)
+            self.size += len(piece)
         return bool(piece) or bool(thought)
 
 
@@ -55,7 +57,7 @@ def event(line: str, provider: str) -> dict[str, Any] | None:
     if payload == "[DONE]" or not payload:
         return None
     try:
-        data = loads(payload)
+        data = loads(payload, finite=False)
     except ValueError as exc:
         raise ProviderError(f"the chat stream sent an event that is not JSON: {exc}",
                             provider=provider) from exc
@@ -68,13 +70,19 @@ def event(line: str, provider: str) -> dict[str, Any] | None:
     return data
 
 
-def streamed(lines: Iterable[str], provider: str, progress: Callable[[int], None]) -> Pieces:
-    """What the stream's ``lines`` put together; ``progress`` hears the pieces so far."""
+def streamed(lines: Iterable[str], provider: str, progress: Callable[[int], None],
+             most: int) -> Pieces:
+    """What the stream's ``lines`` put together; ``progress`` hears the pieces so far; a text
+    longer than ``most`` characters is refused."""
     pieces = Pieces()
     for line in lines:
         data = event(line, provider)
         if data is not None and pieces.add(data):
             pieces.chunks += 1
+            if pieces.size > most:
+                raise ProviderError(f"the chat answer's text passed {most:,} characters and "
+                                    "was cut off (the breakdown's max_answer_mb setting)",
+                                    provider=provider)
             progress(pieces.chunks)
         if line.strip() == "data: [DONE]":
             break
