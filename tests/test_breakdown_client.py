@@ -130,6 +130,22 @@ def test_usage_that_is_not_a_count_is_counted_at_the_ceiling_and_the_budget_hold
     assert sum("not a whole number of tokens" in line for line in said) == 1  # said once
 
 
+def test_the_command_says_which_calls_were_counted_at_their_ceiling(
+        emulator: EmulatorServer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli as group
+    emulator.add_rate("chat:usage=negative:1")
+    source = tmp_path / "story.md"
+    source.write_text(STORY, encoding="utf-8")
+    done = CliRunner().invoke(group, ["breakdown", str(source), str(tmp_path / "series"),
+                                      "--base-url", chat_base(emulator), "--api-key-env",
+                                      KEY_ENV, "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "6 call(s) counted at their ceiling (their usage was not a count)" in done.output
+    assert done.output.count("not a whole number of tokens") == 1 and "$-" not in done.output
+
+
 def test_honest_usage_is_counted_as_reported(emulator: EmulatorServer, tmp_path: Path) -> None:
     ask = asker(emulator, tmp_path, None)
     outline_of(ask, 1)
@@ -299,7 +315,7 @@ def test_an_endpoint_that_refuses_streaming_is_asked_without(emulator: EmulatorS
     emulator.add_rate("chat:no_stream:1")
     progress: list[str] = []
     report, sent, series = run(emulator, tmp_path, progress=progress.append)
-    assert sent == 7 and report.problems == [] and progress == []
+    assert sent == 7 and report.problems == [] and not any(progress)  # nothing streamed
     found = json.loads((series / ".storyboard/breakdown/endpoints.json").read_text())
     assert [entry["stream"] for entry in found.values()] == [False]
 

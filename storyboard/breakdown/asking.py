@@ -210,6 +210,8 @@ class Asker:
             if not self._stepped_down(error, body):
                 raise
             return None
+        finally:
+            self.progress("")  # the line is cleared; the call's own line follows
 
     def _stepped_down(self, error: ProviderError, body: dict[str, Any]) -> bool:
         """Whether ``error`` refused a mode ``auto`` may step down from (and it did)."""
