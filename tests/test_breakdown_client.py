@@ -225,6 +225,17 @@ def test_a_refused_json_schema_steps_down_to_json_object_and_is_remembered(
     assert requests(emulator) == before and again.cached == 6  # it starts where it was found
 
 
+def test_a_refusal_in_a_chosen_mode_names_the_setting_that_gets_past_it(
+        emulator: EmulatorServer, tmp_path: Path) -> None:
+    emulator.add_rate("chat:no_schema:1")
+    with pytest.raises(ServerError) as caught:
+        run(emulator, tmp_path, response_format="json_schema")
+    said = str(caught.value)
+    assert "Input should be 'text' or 'json_object'" in said
+    assert "set response_format: json_object, or auto" in said
+    assert "while asking the outline call for chapter 1" in said
+
+
 def test_a_remembered_mode_file_is_read_as_untrusted(emulator: EmulatorServer,
                                                      tmp_path: Path) -> None:
     folder = tmp_path / "series/.storyboard/breakdown"

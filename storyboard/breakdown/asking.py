@@ -208,6 +208,7 @@ class Asker:
                 f"  {what}: {n} token(s) so far"))
         except ProviderError as error:
             if not self._stepped_down(error, body):
+                hinted(error, body)
                 raise
             return None
         finally:
@@ -255,6 +256,17 @@ class Asker:
     def ceiling(self, stage: str, conversation: list[dict[str, str]]) -> float:
         schema = json.dumps(schemas.SCHEMAS[stage])
         return price_of(self.spend.price, prompt_tokens(conversation, schema), MAX_TOKENS[stage])
+
+
+def hinted(error: ProviderError, body: dict[str, Any]) -> None:
+    """Add to ``error`` the setting that would get past it, when it refused a field."""
+    if body.get("stream") and refuses(error, ("stream",)):
+        error.detail += " (the endpoint refuses streaming: set stream: false, or auto, in the " \
+                        "series file's breakdown: block)"
+    elif refuses(error, FORMAT_WORDS):
+        lower = next_mode(str((body.get("response_format") or {}).get("type", "text")))
+        error.detail += f" (the endpoint refuses this response_format: set response_format: " \
+                        f"{lower or 'text'}, or auto, in the series file's breakdown: block)"
 
 
 def judge(stage: str, record: dict[str, Any], check: Check) -> tuple[Any, list[str]]:

@@ -4,9 +4,10 @@ hostile usage, streams, trickles and bodies no client should read whole.
 Each shape is one seen from a real endpoint (issues 54 and 57):
 
     no_schema        llama-cpp-python's server refusing ``response_format`` json_schema: HTTP 500,
-                     ``{"error": {"message": "[{... 'msg': "Input should be 'text' or
-                     'json_object'" ...}]", "type": "internal_server_error", ...}}`` (its route
-                     handler wraps the request's validation error); other modes are answered
+                     ``{"error": {"message": "1 validation error: ... 'msg': "Input should be
+                     'text' or 'json_object'" ...", "type": "internal_server_error", "param":
+                     null, "code": null}}`` (its route handler wraps the request's validation
+                     error); other modes are answered
     no_stream        a server that answers ``stream: true`` with a 400 (others: answered)
     wrapped          the stage's object inside one wrapper, ``{"episode": {...}}``
     fenced           the JSON in a ```json fence
@@ -38,10 +39,11 @@ KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "think", "reasoning", "i
 USAGES = ("negative", "float", "nan", "infinity", "huge", "string", "missing")
 DEEP = 100_000
 THOUGHT = "Let me think. The user wants {\"shots\": ...}; I should check the lines first."
-LLAMA_CPP_REFUSAL = (
-    "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input "
-    "should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': "
-    "\"'text' or 'json_object'\"}}]")
+LLAMA_CPP_REFUSAL = (  # as llama-cpp-python 0.3 answers, its server's file path shortened
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+    "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+    "'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"llama_cpp/server/app.py\", "
+    "line 376, in create_chat_completion\n    POST /v1/chat/completions")
 
 
 def split(fault: str) -> tuple[str, str]:
