@@ -171,6 +171,14 @@ def test_a_trickled_answer_ends_at_the_whole_calls_deadline(emulator: EmulatorSe
     assert stored(tmp_path / "series") == []
 
 
+def test_a_server_silent_past_the_deadline_is_said_as_the_deadline(emulator: EmulatorServer,
+                                                                   tmp_path: Path) -> None:
+    emulator.script("chat:slow=3")
+    with pytest.raises(TransportError, match=r"passed its deadline of 0\.5 s") as caught:
+        run(emulator, tmp_path, deadline=0.5)
+    assert "while asking the outline call for chapter 1" in str(caught.value)
+
+
 @pytest.mark.parametrize(("fault", "said"), [
     ("deep=body", "not a chat completion: the JSON nests deeper than 64 levels"),
     ("deep=error", "HTTP 500"),

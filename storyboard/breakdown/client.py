@@ -140,7 +140,8 @@ class ChatClient:
             raise self._failed(exc, clock) from exc
 
     def _failed(self, exc: Exception, clock: Clock) -> ProviderError:
-        if isinstance(exc, TimeoutError) or clock.over():
+        late = isinstance(exc, TimeoutError | httpx.ReadTimeout | httpx.WriteTimeout)
+        if late or clock.over():
             return TransportError(f"the chat call passed its deadline of "
                                   f"{self.limits.deadline:g} s (the breakdown's deadline "
                                   "setting) before its answer was whole", provider=self.provider)
