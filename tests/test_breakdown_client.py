@@ -329,6 +329,15 @@ def test_a_streamed_answer_reports_progress(emulator: EmulatorServer, tmp_path: 
     assert report.spend is not None and report.spend.at_ceiling == 0  # usage came in the stream
 
 
+def test_a_moderation_error_mid_stream_is_reported_at_its_chapter(emulator: EmulatorServer,
+                                                                 tmp_path: Path) -> None:
+    emulator.script("chat:ok*4,chat:late_moderation")  # chapter 1's shots, cut part-way
+    report, sent, series = run(emulator, tmp_path)
+    assert sent == 6 and len(report.problems) == 1
+    assert "data_inspection_failed" in report.problems[0].message
+    assert (series / "episodes").is_dir()  # the other chapter is written
+
+
 def test_an_endpoint_that_refuses_streaming_is_asked_without(emulator: EmulatorServer,
                                                             tmp_path: Path) -> None:
     emulator.add_rate("chat:no_stream:1")

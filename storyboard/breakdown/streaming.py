@@ -7,7 +7,8 @@ as progress, never taken as the answer), the last choice chunk carries ``finish_
 ``usage`` comes in a chunk of its own when ``stream_options.include_usage`` is asked (llama.cpp
 puts it on the last chunk). ``data: [DONE]`` ends the stream. An error event
 (``data: {"error": ...}``) is the server's error; a stream that ends with no finish reason was cut
-off, and may have been billed.
+off, and may have been billed. A moderation error mid-stream (DashScope's ``data_inspection_failed``
+after part of the answer) is the same refusal as one before it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.breakdown.reading import loads
-from storyboard.errors import ProviderError, ServerError, TransportError
+from storyboard.errors import ProviderError, RequestRejected, ServerError, TransportError
+
+MODERATION = "data_inspection_failed"  # as ``client.MODERATION``: a refusal, reported at its chapter
 
 
 @dataclass
@@ -66,7 +69,10 @@ def event(line: str, provider: str) -> dict[str, Any] | None:
                             provider=provider)
     if isinstance(data.get("error"), dict):
         message = str(data["error"].get("message") or "")[:500]
-        raise ServerError(f"the chat stream ended in an error: {message}", provider=provider)
+        code = str(data["error"].get("code") or "")
+        kind = RequestRejected if code == MODERATION else ServerError
+        raise kind(f"the chat stream ended in an error: {message}", provider=provider,
+                   code=code)
     return data
 
 

@@ -136,7 +136,11 @@ class Said:
         return [*out, b"data: [DONE]\n\n"]
 
     def streamed(self, body: dict[str, Any]) -> Response:
-        data = b"".join(self.events(body))
+        events = self.events(body)
+        if self.fault == "late_moderation":  # part of the text, then the refusal
+            events = [*events[:len(events) // 2], b"data: " + json.dumps(
+                chat_faults.LATE_MODERATION).encode() + b"\n\n"]
+        data = b"".join(events)
         if self.fault.startswith("trickle"):
             return chat_faults.trickled(data, self.fault, "text/event-stream")
         return Response(data, media_type="text/event-stream")

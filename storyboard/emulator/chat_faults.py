@@ -21,6 +21,8 @@ Each shape is one seen from a real endpoint (issues 54 and 57):
     usage=WORD       the usage counts replaced: negative, float, nan, infinity, huge (1e400),
                      string, missing
     trickle[=S]      the answer's bytes one at a time, S seconds apart (default 2)
+    late_moderation  a streamed answer cut by DashScope's moderation after part of its text:
+                     ``data: {"error": {..., "code": "data_inspection_failed"}}``
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from storyboard.emulator import chat_answers
 
 KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "think", "reasoning", "ignored", "nan",
-         "deep", "usage", "trickle")
+         "deep", "usage", "trickle", "late_moderation")
+LATE_MODERATION = {"error": {"message": "Output data may contain inappropriate content.",
+                             "type": "data_inspection_failed", "param": None,
+                             "code": "data_inspection_failed"}}
 USAGES = ("negative", "float", "nan", "infinity", "huge", "string", "missing")
 DEEP = 100_000
 THOUGHT = "Let me think. The user wants {\"shots\": ...}; I should check the lines first."

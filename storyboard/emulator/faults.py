@@ -22,7 +22,7 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                length (cut short, finish_reason: length); real servers' and models' shapes
                (``chat_faults``): no_schema no_stream wrapped fenced think reasoning ignored nan
                deep=content|body|error usage=negative|float|nan|infinity|huge|string|missing
-               trickle[=SECONDS] endless huge
+               trickle[=SECONDS] late_moderation endless huge
     task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)
                refused=OUTPUT (FAILED after the render: its video or audio refused)
                unknown (the task vanishes: UNKNOWN)  stuck (RUNNING forever)  ok
@@ -51,7 +51,7 @@ ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "refused")
 SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "think", "reasoning", "ignored",
-               "nan", "deep", "usage", "trickle")  # as ``chat_faults.KINDS``
+               "nan", "deep", "usage", "trickle", "late_moderation")  # as ``chat_faults.KINDS``
 CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length", *SHAPE_KINDS)
 CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS, "endless", "huge")
 CHAT_WORDS = {"deep": ("content", "body", "error"),
