@@ -204,6 +204,11 @@ def test_deep_or_non_finite_content_is_sent_back_and_never_cached(
     assert resent == 1 and again.problems == []  # it is asked again, never read from the cache
 
 
+def test_a_long_answer_is_quoted_back_cut() -> None:
+    turn = prompts.send_back("[" * 100_000, ["the answer is not valid JSON"])
+    assert len(turn[0]["content"]) < 41_000 and turn[0]["content"].endswith("[cut here]")
+
+
 def test_the_json_reader_refuses_depth_and_non_finite_numbers() -> None:
     for text in ("[" * 100_000 + "]" * 100_000, "[" * 65 + "]" * 65, '{"s": NaN}',
                  '{"s": Infinity}', '{"s": -Infinity}', '{"s": 1e400}', "9" * 5000):

@@ -59,9 +59,15 @@ def messages(stage: str, chapter: Chapter, context: dict[str, Any]) -> list[dict
             {"role": "user", "content": user_message(stage, chapter, context)}]
 
 
+QUOTED = 40_000  # characters of a previous answer quoted back (a longer one is cut)
+
+
 def send_back(previous: str, problems: list[str]) -> list[dict[str, str]]:
-    """The turn that sends an answer back with its problems quoted."""
+    """The turn that sends an answer back with its problems quoted (the answer itself at most
+    ``QUOTED`` characters: an endless or garbage answer is not paid for twice)."""
     listed = "\n".join(f"- {problem}" for problem in problems)
+    if len(previous) > QUOTED:
+        previous = previous[:QUOTED] + " [cut here]"
     return [{"role": "assistant", "content": previous},
             {"role": "user", "content": "Your answer has these problems; answer again, whole, "
                                         f"in the same schema, with them fixed:\n{listed}"}]
