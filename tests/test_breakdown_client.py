@@ -343,6 +343,36 @@ def test_a_moderation_error_mid_stream_is_reported_at_its_chapter(emulator: Emul
     assert (series / "episodes").is_dir()  # the other chapter is written
 
 
+def test_an_error_event_never_carries_the_key_into_a_message(tmp_path: Path) -> None:
+    import socket
+    import threading
+
+    key = "sk-test-breakdown-secret"
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:  # a hostile server: a stream whose error event echoes the key
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            event = json.dumps({"error": {"message": f"bad key {key}", "code": "x"}})
+            body = f"data: {event}\n\n".encode()
+            connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                               b"content-length: " + str(len(body)).encode() + b"\r\n\r\n"
+                               + body)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client = ChatClient(f"http://127.0.0.1:{listener.getsockname()[1]}/v1", ApiKey(key))
+    try:
+        with pytest.raises(ServerError) as caught:
+            client.complete({"model": "m", "messages": [], "stream": True})
+    finally:
+        client.close()
+        thread.join()
+        listener.close()
+    assert "bad key" in str(caught.value) and key not in str(caught.value)
+
+
 def test_an_endpoint_that_refuses_streaming_is_asked_without(emulator: EmulatorServer,
                                                             tmp_path: Path) -> None:
     emulator.add_rate("chat:no_stream:1")

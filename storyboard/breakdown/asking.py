@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.breakdown import prompts, schemas
@@ -104,7 +103,7 @@ class Asker:
     connect: Callable[[], ChatClient]
     say: Callable[[str], None] = lambda _text: None
     progress: Callable[[str], None] = lambda _text: None
-    endpoints: Endpoints = field(default_factory=lambda: Endpoints(Path()))
+    endpoints: Endpoints = field(init=False)  # what was found of each endpoint (read once)
     planning: bool = False
     current: str = ""  # the call being asked (for a failure's message)
     hits: set[str] = field(default_factory=set)  # keys answered from the cache

@@ -134,6 +134,9 @@ class ChatClient:
             try:
                 return self._answer(response, Bounded(response, request, clock,
                                                       self.limits.max_bytes), progress)
+            except ProviderError as error:  # its words may come from the answer: never the key
+                error.detail = self.key.scrub(error.detail)
+                raise
             finally:
                 response.close()
         except (httpx.HTTPError, TimeoutError) as exc:
