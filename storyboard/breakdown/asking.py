@@ -109,6 +109,7 @@ class Asker:
     hits: set[str] = field(default_factory=set)  # keys answered from the cache
     fresh: set[str] = field(default_factory=set)  # keys answered by a call of this run
     pending: list[Pending] = field(default_factory=list)
+    told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
     _client: ChatClient | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -246,11 +247,20 @@ class Asker:
         schema = json.dumps(schemas.SCHEMAS[stage])
         cost = self.spend.count_ceiling(stage, prompt_tokens(conversation, schema),
                                         MAX_TOKENS[stage])
-        why = " (the usage it reported is not a whole number of tokens >= 0: such a call is " \
-              "counted at its ceiling, the estimate with the whole max_tokens)" \
-            if self.spend.at_ceiling == 1 else ""
-        self.say(f"  {what}: counted at its ceiling, ${cost:.4f}{why}")
+        self.say(f"  {what}: counted at its ceiling, ${cost:.4f}{self._why(got)}")
         return record
+
+    def _why(self, got: Answer) -> str:
+        """Why a call was counted at its ceiling, the first time each reason is met."""
+        reason = "missing" if not got.usage_given else "bad"
+        if reason in self.told:
+            return ""
+        self.told.add(reason)
+        said = ("the endpoint reported no usage (a streaming endpoint may send none: "
+                "stream: false asks for it)" if reason == "missing" else
+                "the usage it reported is not a whole number of tokens >= 0")
+        return f" ({said}: such a call is counted at its ceiling, the estimate with the whole " \
+               "max_tokens)"
 
     def ceiling(self, stage: str, conversation: list[dict[str, str]]) -> float:
         schema = json.dumps(schemas.SCHEMAS[stage])

@@ -76,6 +76,7 @@ class Answer:
     finish_reason: str
     prompt_tokens: int | None = 0
     completion_tokens: int | None = 0
+    usage_given: bool = True  # False: the answer carried no usage at all
 
     @property
     def usage_ok(self) -> bool:
@@ -160,7 +161,7 @@ class ChatClient:
             pieces = streamed(bounded.lines(), self.provider, progress, self.limits.max_bytes)
             usage = pieces.usage
             return Answer("".join(pieces.text), pieces.finish, count(usage.get("prompt_tokens")),
-                          count(usage.get("completion_tokens")))
+                          count(usage.get("completion_tokens")), bool(usage))
         return answer_of(bounded.read(), self.provider)
 
     def _error(self, response: httpx.Response, raw: bytes) -> ProviderError:
@@ -265,9 +266,11 @@ def answer_of(raw: bytes, provider: str) -> Answer:
         choice = data["choices"][0]
         content = choice["message"]["content"] or ""
         usage = data.get("usage")
+        given = isinstance(usage, dict) and bool(usage)
         usage = usage if isinstance(usage, dict) else {}
         return Answer(str(content), str(choice.get("finish_reason") or ""),
-                      count(usage.get("prompt_tokens")), count(usage.get("completion_tokens")))
+                      count(usage.get("prompt_tokens")), count(usage.get("completion_tokens")),
+                      given)
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise ProviderError(f"the chat answer is not a chat completion: {exc}",
                             provider=provider) from exc

@@ -67,8 +67,8 @@ def _show(report: Report) -> None:
     spent = f", ${spend.spent:.4f} by the usage reported ({spend.input_tokens:,} + " \
             f"{spend.output_tokens:,} tokens)" if spend else ""
     if spend and spend.at_ceiling:
-        spent += f"; {spend.at_ceiling} call(s) counted at their ceiling (their usage was not " \
-                 "a count)"
+        spent += f"; {spend.at_ceiling} call(s) counted at their ceiling (their usage was " \
+                 "missing or not a count)"
     click.echo(f"{report.sent} request(s) sent, {report.cached} answer(s) from the cache{spent}")
     click.echo(f"{len(outcome.written)} file(s) written, {len(outcome.unchanged)} unchanged, "
                f"{len(outcome.proposed)} proposal(s); {report.shots} shot(s)")
