@@ -19,7 +19,10 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                               a refused submit gets its error answer as usual)
     chat       moderation (400 data_inspection_failed), and faults of the answer's content:
                invalid_json, schema (a required field dropped), paraphrase (a quote reworded),
-               length (cut short, finish_reason: length)
+               length (cut short, finish_reason: length); real servers' and models' shapes
+               (``chat_faults``): no_schema no_stream wrapped fenced think reasoning ignored nan
+               deep=content|body|error usage=negative|float|nan|infinity|huge|string|missing
+               trickle[=SECONDS] late_moderation endless huge
     task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)
                refused=OUTPUT (FAILED after the render: its video or audio refused)
                unknown (the task vanishes: UNKNOWN)  stuck (RUNNING forever)  ok
@@ -47,8 +50,12 @@ ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "refused")
-CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length")
-CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS)
+SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "think", "reasoning", "ignored",
+               "nan", "deep", "usage", "trickle", "late_moderation")  # as ``chat_faults.KINDS``
+CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length", *SHAPE_KINDS)
+CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS, "endless", "huge")
+CHAT_WORDS = {"deep": ("content", "body", "error"),
+              "usage": ("negative", "float", "nan", "infinity", "huge", "string", "missing")}
 FLAW_KINDS = ("cut", "black", "frozen", "silence", "short")  # as ``media.samples.FLAWS``
 TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", *FLAW_KINDS)
 SUBMIT_REFUSED = ("prompt", "image", "video", "voice", "person")  # what a submit refusal names
@@ -56,8 +63,8 @@ TASK_REFUSED = ("video", "audio")  # what a refusal after the render names
 QUERY_KINDS = (*HTTP_KINDS, "status")
 LIST_KINDS = (*HTTP_KINDS, "items")
 DOWNLOAD_KINDS = (*HTTP_KINDS, "endless", "huge")
-ARG_KINDS = ("429", "slow", "lost")  # kinds that take a number (seconds)
-WORD_KINDS = ("status", "items", "refused")  # kinds that take a word
+ARG_KINDS = ("429", "slow", "lost", "trickle")  # kinds that take a number (seconds)
+WORD_KINDS = ("status", "items", "refused", *CHAT_WORDS)  # kinds that take a word
 DEFAULT_SLOW = 5.0
 
 
@@ -131,6 +138,9 @@ def parse_fault(text: str) -> Fault:
                                f"(one of {', '.join(kinds_for(endpoint))})")
     if kind == "refused":
         return _refused(endpoint, raw_arg, source)
+    if kind in CHAT_WORDS and raw_arg not in CHAT_WORDS[kind]:
+        raise FaultSyntaxError(f"{source!r}: {kind} takes one of {', '.join(CHAT_WORDS[kind])} "
+                               f"(e.g. chat:{kind}={CHAT_WORDS[kind][0]})")
     if kind in WORD_KINDS:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_ -]{0,39}", raw_arg):
             raise FaultSyntaxError(f"{source!r}: {kind} takes a word, e.g. query:status=processing "

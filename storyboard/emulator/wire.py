@@ -205,7 +205,7 @@ class FaultWire:
         elif kind == "lost":
             await self._lost(fault, scope, receive, send)
         elif kind in CONTENT_KINDS:
-            scope[CONTENT_FAULT] = kind  # the chat route bends its own answer
+            scope[CONTENT_FAULT] = str(fault).partition(":")[2]  # the chat route bends its answer
             await self.app(scope, receive, send)
         elif kind in ("status", "items"):
             await self._rewritten(fault, scope, receive, send)
