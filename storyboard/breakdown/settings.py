@@ -32,6 +32,9 @@ SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out", "response_f
             "deadline", "max_answer_mb")
 NUMBERS = ("price_in", "price_out", "deadline", "max_answer_mb")
 ENDPOINT = ("base_url", "key_env")  # where the story goes and whose key pays
+# What a run records of itself (``block``); how it asked (``response_format``, ``stream``) and the
+# bounds of a call are the author's to write, and carried as written.
+RECORDED = ("model", "base_url", "key_env", "price_in", "price_out")
 DEFAULTS = {"model": DEFAULT_CHAT_MODEL, "base_url": DEFAULT_CHAT_BASE, "key_env": DEFAULT_KEY_ENV}
 
 
@@ -139,13 +142,13 @@ def switch_problem(series: Path, wanted: dict[str, Any]) -> Diagnostic | None:
 def block(settings: dict[str, Any]) -> str:
     """The ``breakdown:`` block a run records: its model, endpoint and key's variable (never a
     key), and the prices it was given."""
-    rows = [f"  {name}: {_shown(name, settings[name])}" for name in SETTINGS
+    rows = [f"  {name}: {_shown(name, settings[name])}" for name in RECORDED
             if settings.get(name) is not None]
     return "\n".join([f"{BLOCK}:", *rows]) + "\n"
 
 
 def _shown(name: str, value: Any) -> str:
-    if name.startswith("price_"):
+    if name in NUMBERS:
         return f"{float(value):g}"
     return quote(endpoint(str(value)) if name == "base_url" else str(value))
 
@@ -158,4 +161,4 @@ def states(text: str, settings: dict[str, Any]) -> bool:
         return False
     found = {**DEFAULTS, **{k: _value(k, given[k]) for k in SETTINGS if k in given}}
     return all(_same(k, str(found.get(k)), str(settings.get(k)))
-               for k in SETTINGS if found.get(k) is not None or settings.get(k) is not None)
+               for k in RECORDED if found.get(k) is not None or settings.get(k) is not None)
