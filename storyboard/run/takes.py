@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.picks import as_picked, extra_takes
+from storyboard.language.picks import as_picked, extras_hold
 from storyboard.language.picks import state_key as state_key  # the lock's key, as before
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, take_id
 from storyboard.language.validate import did_you_mean
@@ -240,24 +240,39 @@ def ask_retakes(manifest: Manifest, shot_id: str, count: int, *,
         raise StoryboardError(f"-n {count}: expected 1 to {MAX_RETAKES} more takes")
     lock = read_lock(lock_path(manifest.root))
     shot = find_shot(with_retakes(manifest, lock, free=free), shot_id)
-    state = lock.takes.get(state_key(shot), {})
-    own = len(find_shot(manifest, shot_id).all_takes())
+    own = find_shot(manifest, shot_id)  # take 1 as the YAML makes it, before any retake
     done = rendered_takes(shot, lock, provider)
-    missing = [t for t in shot.all_takes() if t.take > own and t.take not in done]
+    missing = [t for t in shot.all_takes() if t.take > len(own.all_takes()) and t.take not in done]
     if missing:
         return Retake(shot.shot_id, f"take(s) {', '.join(str(t.take) for t in missing)} asked "
                       "for earlier not rendered yet: rendering those, no new ones",
                       tuple(f"{t.episode}/{t.id}" for t in missing))
-    first = own + extra_takes(state, free) + 1
-    fields: dict[str, Any] = {"extra_free": int(state.get("extra_free") or 0) + count}
-    if not free:  # the free takes numbered after the paid ones are these requests: now paid ones
-        fields = {"extra": int(state.get("extra") or 0) + count,
-                  "extra_free": max(0, int(state.get("extra_free") or 0) - count) or None}
-        first = own + int(state.get("extra") or 0) + 1
+    state = _current_extras(lock.takes.get(state_key(shot), {}), own)
+    first, fields = _more_takes(state, len(own.all_takes()), count, free)
     asked = [take_id(shot.id, k) for k in range(first, first + count)]
     return Retake(shot.shot_id, f"asking for take(s) {first}..{first + count - 1}",
                   tuple(f"{shot.episode}/{name}" for name in asked),
-                  ((state_key(shot), fields),))
+                  ((state_key(shot), {**fields, "extra_for": own.hash}),))
+
+
+def _current_extras(state: TakeState, own: CompiledShot) -> TakeState:
+    """The shot's take state with the extra takes of an earlier version of its request left
+    out (they stay as history: ``picks.extras_hold``)."""
+    if extras_hold(state, own):
+        return state
+    return {k: v for k, v in state.items() if k not in ("extra", "extra_free")}
+
+
+def _more_takes(state: TakeState, own: int, count: int, free: bool
+                ) -> tuple[int, dict[str, Any]]:
+    """The first take number ``count`` more takes get, and the lock fields that ask for them."""
+    extra, extra_free = int(state.get("extra") or 0), int(state.get("extra_free") or 0)
+    if free:
+        return own + extra + extra_free + 1, {"extra": extra or None,
+                                              "extra_free": extra_free + count}
+    # the free takes numbered after the paid ones are these requests: now paid ones
+    return own + extra + 1, {"extra": extra + count,
+                             "extra_free": max(0, extra_free - count) or None}
 
 
 def _listed(takes: dict[int, str]) -> str:
