@@ -28,6 +28,8 @@ from test_cli_dashscope import (  # noqa: F401
     submissions,
 )
 
+from storyboard.errors import StoryboardError
+
 STILLS = HEAD + "checks: {freeze_seconds: 60}\n"  # the emulator draws stills: not a finding
 ONE = """\
 - id: ep01
@@ -102,3 +104,73 @@ def test_a_retake_of_the_edited_shot_asks_from_the_declared_takes_on(
     assert [s["status"] for s in planned(series)["shots"]] == ["changed", "cached"]
     assert '"extra": 1' in (series / "storyboard.lock").read_text("utf-8")
     assert render(series, "--yes")[0] == 0 and submissions(emu) == 5  # its take 1, once
+
+
+# --- a pick over an approval ------------------------------------------------------------------
+
+
+TWO = ONE.replace('"@mia sings"}', '"@mia sings", takes: 2}')
+
+
+@pytest.fixture
+def approved(tmp_path: Path, make_media: MakeMedia,
+             emulator: Emulator) -> tuple[Path, Any]:  # noqa: F811
+    """A shot of two takes rendered, take 2 picked and approved."""
+    emu = emulator()
+    series = write_series(tmp_path / "s", make_media, TWO, head=STILLS)
+    assert render(series, "--yes")[0] == 0
+    assert invoke("pick", series, "ep01/a0", "2").exit_code == 0
+    assert invoke("approve", series, "ep01/a0").exit_code == 0
+    return series, emu
+
+
+def marks(series: Path) -> dict[int, str]:
+    rows = json.loads(invoke("takes", series, "ep01/a0", "--json").stdout)
+    return {r["take"]: r["marks"] for r in rows if r["current"]}
+
+
+def test_a_pick_over_an_approval_needs_replace_approved_and_lifts_it(
+        approved: tuple[Path, Any]) -> None:
+    series, emu = approved
+    lock = series / "storyboard.lock"
+    before = lock.read_bytes()
+    for args in (("1",), ("--best",)):  # take 1 is as good as take 2: --best says 1
+        result = invoke("pick", series, "ep01/a0", *args)
+        assert result.exit_code == 1, result.output
+        assert "ep01/a0 is approved (take 2); nothing was changed. Pass --replace-approved " \
+               "to pick take 1 anyway" in result.output
+        assert lock.read_bytes() == before
+    assert invoke("pick", series, "ep01/a0", "2").exit_code == 0  # the approved take: no flag
+    assert lock.read_bytes() == before
+    result = invoke("pick", series, "ep01/a0", "1", "--replace-approved")
+    assert result.exit_code == 0, result.output
+    assert lock_of(series)["takes"] == {"s/ep01/a0": {"picked": 1}}
+    assert marks(series) == {1: "picked", 2: ""}  # no approved mark on a take not used
+    assert render(series, "--yes")[0] == 0 and submissions(emu) == 2  # re-stitched, not paid
+    assert invoke("approve", series, "ep01/a0").exit_code == 0
+    assert marks(series) == {1: "picked, approved", 2: ""}
+
+
+def test_the_mcp_pick_holds_an_approval_as_the_cli_does(approved: tuple[Path, Any]) -> None:
+    from storyboard.agents.tools import Budget, Tools
+    series, _ = approved
+    tools = Tools(series.parent.resolve(), Budget(0.0))
+    before = (series / "storyboard.lock").read_bytes()
+    with pytest.raises(StoryboardError, match="Pass --replace-approved to pick take 1"):
+        tools.pick("ep01/a0", 1, "s")
+    assert (series / "storyboard.lock").read_bytes() == before
+    assert tools.pick("ep01/a0", 1, "s", replace_approved=True) == {"shot": "ep01/a0",
+                                                                    "picked": 1}
+    assert marks(series) == {1: "picked", 2: ""}
+
+
+def test_a_retake_takes_replace_approved_as_render_does(approved: tuple[Path, Any]) -> None:
+    series, emu = approved
+    edit(series, "@mia sings", "@mia sings softly")
+    result = invoke("retake", series, "ep01/a0", "-n", "1", "--provider", "dashscope", "--yes")
+    assert result.exit_code == 1 and "Pass --replace-approved" in result.output
+    result = invoke("retake", series, "ep01/a0", "-n", "1", "--provider", "dashscope", "--yes",
+                    "--replace-approved")
+    assert result.exit_code == 0, result.output
+    assert submissions(emu) == 3  # take 3 of the edited shot, exactly what was asked for
+    assert "approved" not in lock_of(series)["takes"]["s/ep01/a0"]

@@ -145,8 +145,17 @@ def rendered_takes(shot: CompiledShot, lock: LockFile, provider: str | None = No
     return found
 
 
-def pick(manifest: Manifest, shot_id: str, take: int) -> LockFile:
-    """Write ``take`` as the shot's picked take (only that line of the lock changes)."""
+class ApprovedTake(StoryboardError):
+    """A pick that would move an approved shot off its approved take, without
+    ``replace_approved`` (the studio asks, then sends it again with it)."""
+
+
+def pick(manifest: Manifest, shot_id: str, take: int, *,
+         replace_approved: bool = False) -> LockFile:
+    """Write ``take`` as the shot's picked take (only that line of the lock changes). An
+    approved shot keeps its approved take unless ``replace_approved``: the approval is then
+    lifted with the pick (approve the new take when it is right), so the approved mark never
+    points at a take the episode does not use."""
     shot = find_shot(with_retakes(manifest), shot_id)
     lock = read_lock(lock_path(manifest.root))
     numbers = [t.take for t in shot.all_takes()]
@@ -157,7 +166,16 @@ def pick(manifest: Manifest, shot_id: str, take: int) -> LockFile:
         raise StoryboardError(f"take {take} of {shot.shot_id} has not rendered (it failed or was "
                               f"never rendered); render it first, or pick one of: "
                               f"{_listed(rendered_takes(shot, lock))}")
-    return update_take_state(lock.path, state_key(shot), picked=take)
+    approved = lock.takes.get(state_key(shot), {}).get("approved")
+    if approved is None or approved == take:
+        return update_take_state(lock.path, state_key(shot), picked=take)
+    if not replace_approved:
+        raise ApprovedTake(
+            f"{shot.shot_id} is approved (take {approved}); nothing was changed. Pass "
+            f"--replace-approved to pick take {take} anyway (the approval is lifted: approve "
+            "the new take when it is right), or keep the approved take.")
+    return update_take_state(lock.path, state_key(shot), picked=take, approved=None,
+                             approved_hash=None)
 
 
 def followers(manifest: Manifest, shot_id: str) -> list[CompiledShot]:
