@@ -4,7 +4,8 @@ The task succeeded (so it was billed) and its result is an HTML page, an empty f
 file or an MP4 whose header says it lasts 89,478 s. It used to end as ``spent 0.00 USD on 0 new
 task(s)`` with no cost in the journal, and the next render paid again saying 0.00 again. Here it
 counts as billed everywhere: the spent line, the run's report (what the budget left is made of),
-the journal and ``status``; the next plan says the shot pays again, and that render counts it.
+the journal and ``status``; the next plan says the shot pays again, and that render counts it;
+the lock entry of the take that finally rendered says what its request cost before.
 """
 
 from __future__ import annotations
@@ -79,6 +80,14 @@ def test_a_billed_unusable_take_counts_as_billed_and_the_next_render_says_it_pay
     assert submissions(emu) == 3  # the unusable take was paid again, once
     assert "spent in all: " + f"{3 * one:.2f} USD on 3 paid task(s)" in \
         invoke("status", series).output.replace("\n", " ")
+    lock = json.loads((series / "storyboard.lock").read_text("utf-8"))["shots"]
+    assert {k: (e["cost"], e.get("failed_cost"), e.get("failed_tasks")) for k, e in lock.items()} \
+        == {"s/ep01/a": (one, None, None), "s/ep01/b": (one, None, None)} | {
+            bad.key: (one, one, 1)}  # what the take cost, and what its request cost before
+    (series / ".storyboard" / "journal.sqlite").unlink()  # a clone without that journal
+    before = (series / "storyboard.lock").read_bytes()
+    assert invoke("render", series, "--provider", "dashscope", "--yes").exit_code == 0
+    assert (series / "storyboard.lock").read_bytes() == before and submissions(emu) == 3
 
 
 def test_the_run_report_counts_a_billed_unusable_take(
