@@ -105,9 +105,10 @@ class Downloading(Session):
         billed task's (the run's spending, the budget, ``status``); the shot fails, and the
         next render pays for it again (``plan`` says so)."""
         billed, cost = self.billed(shot, state) if self.provider.traits.paid else (0.0, 0.0)
-        money = f"{cost:.2f} {self.prices.currency}"
-        message = (f"the provider's video is unusable: {problem}; billed {money} (the task "
-                   "succeeded), and the next render pays for it again")
+        message = f"the provider's video is unusable: {problem}"
+        if self.provider.traits.paid:
+            message += (f"; billed {cost:.2f} {self.prices.currency} (the task succeeded), and "
+                        "the next render pays for it again")
         await self.db(self.journal.fail, attempt_id, "OutputInvalid", message,
                       status=state.status, cost=cost if cost > 0 else None,
                       currency=self.prices.currency)
