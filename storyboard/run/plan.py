@@ -1,6 +1,7 @@
 """Compiled shots into a plan: per shot cached / new / changed (and why) / waits, and what it costs.
 
-Free and offline: it reads the cache directory once, the lock file once and the price table, and
+Free and offline: it reads the cache directory once, the lock file once, the journal (tasks in
+flight, billed failures: a shot that pays again says so) and the price table, and
 never runs ffmpeg, hashes a media file or touches the network, so a no-op plan of thousands of shots
 takes milliseconds. The same estimate is what the runner reserves against a budget.
 

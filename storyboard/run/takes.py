@@ -1,10 +1,12 @@
 """A series' takes and its lock into the take each shot uses: pick, approve, retake, find a shot.
 
 A shot of ``takes: N`` compiles into N takes, each a paid request of its own (``Manifest.takes``);
-``retake`` asks for more, recorded in the lock as the shot's ``extra`` takes so the same file and lock
-always ask for the same takes. Every stage that shows or stitches a shot's video (the stitch, the
-sheet, the exports, each variation) asks ``used_take`` which take that is: the picked one, else the
-lowest-numbered take that rendered, else take 1.
+``retake`` asks for more, recorded in the lock as the shot's ``extra`` takes (for its request of then,
+``extra_for``: an edit renders the declared takes only) so the same file and lock always ask for the
+same takes. A pick never moves an approved shot off its approved take unasked (``ApprovedTake``).
+Every stage that shows or stitches a shot's video (the stitch, the sheet, the exports, each
+variation) asks ``used_take`` which take that is: the picked one, else the lowest-numbered take that
+rendered, else take 1.
 """
 
 from __future__ import annotations
