@@ -450,9 +450,10 @@ def _summary(console: Console, report: Any) -> None:
 
 
 def _spending(run: Any) -> str:
-    """What this run spent on new tasks, apart from the resumed ones an earlier run paid for."""
+    """What this run spent on new tasks (a billed failure is one), apart from the resumed ones
+    an earlier run paid for."""
     from storyboard.review import progress
-    new = len([s for s in run.shots if s.state == "done" and not s.resumed])
+    new = len([s for s in run.shots if not s.resumed and (s.state == "done" or s.cost > 0)])
     spent = f"spent {progress.money(run.spent, run.currency)} on {new} new task(s)"
     if not run.resumed:
         return spent

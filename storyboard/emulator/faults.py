@@ -28,6 +28,8 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                unknown (the task vanishes: UNKNOWN)  stuck (RUNNING forever)  ok
                cut black frozen silence short (SUCCEEDED, its video with that flaw in its
                middle second, or 0.5 s short: what measuring a take finds)
+               html empty corrupt long (SUCCEEDED and billed, its result unusable: an HTML
+               page, an empty file, its first 512 bytes alone, an MP4 declaring 89,478 s)
 
 A *rate* rule is ``ENDPOINT:KIND[=ARG]:PROBABILITY`` (``submit:429:0.2``): each matching request
 draws from a seeded generator, so a run is reproducible. A *script* is a comma-separated queue
@@ -57,7 +59,9 @@ CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS, "endless", "huge")
 CHAT_WORDS = {"deep": ("content", "body", "error"),
               "usage": ("negative", "float", "nan", "infinity", "huge", "string", "missing")}
 FLAW_KINDS = ("cut", "black", "frozen", "silence", "short")  # as ``media.samples.FLAWS``
-TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", *FLAW_KINDS)
+UNUSABLE_KINDS = ("html", "empty", "corrupt", "long")  # as ``render.unusable_bytes``
+TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", *FLAW_KINDS,
+              *UNUSABLE_KINDS)
 SUBMIT_REFUSED = ("prompt", "image", "video", "voice", "person")  # what a submit refusal names
 TASK_REFUSED = ("video", "audio")  # what a refusal after the render names
 QUERY_KINDS = (*HTTP_KINDS, "status")

@@ -1,6 +1,7 @@
 """Compiled shots into a plan: per shot cached / new / changed (and why) / waits, and what it costs.
 
-Free and offline: it reads the cache directory once, the lock file once and the price table, and
+Free and offline: it reads the cache directory once, the lock file once, the journal (tasks in
+flight, billed failures: a shot that pays again says so) and the price table, and
 never runs ffmpeg, hashes a media file or touches the network, so a no-op plan of thousands of shots
 takes milliseconds. The same estimate is what the runner reserves against a budget.
 
@@ -20,7 +21,7 @@ from storyboard.errors import BudgetExceeded, StoryboardError
 from storyboard.language.request import ASSET_EPISODES, CompiledShot, Manifest
 from storyboard.providers.base import Provider, host_of, task_key
 from storyboard.run.cache import OutputCache
-from storyboard.run.inflight import holdings
+from storyboard.run.inflight import holdings, paid_before
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 from storyboard.run.team.ledger import Ledger
 from storyboard.targets import PriceTable
@@ -293,8 +294,9 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     seen: dict[str, str] = {}
     result = Plan(provider, cache_key, prices.currency, price_model=price_model(prices, shots))
     stored = set(in_store)
-    held = holdings(root, task_key or cache_key, {s.hash for s in shots} - cached - stored,
-                    ledger, team=team)
+    missing = {s.hash for s in shots} - cached - stored
+    held = holdings(root, task_key or cache_key, missing, ledger, team=team)
+    again = paid_before(root, task_key or cache_key, missing - set(held))
     for shot in shots:
         planned = _plan_shot(shot, prices, reference_video_seconds, root, cached, locked,
                              by_key, seen, stored)
@@ -302,6 +304,8 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
         if holding is not None and planned.same_as is None:
             planned = replace(planned, status=holding.kind, billed_seconds=0.0, cost=0.0,
                               changes=(), task_id=holding.task_id, note=holding.note)
+        elif planned.renders and shot.hash in again:
+            planned = replace(planned, note=again[shot.hash])
         result.shots.append(planned)
     return result
 
