@@ -183,6 +183,9 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     else:
         plans = [_plan_one(variants.manifests[0], provider, episode, draft, offline, as_json)]
     _breakdown_notes(path)
+    refused = [d for each in plans for d in each.refused]
+    if refused:  # what render will refuse, at its lines (``Provider.refused``, shared)
+        fail(ProblemsFound(refused))
     if max_cost is not None:
         _cost_gate(plans, max_cost)
 

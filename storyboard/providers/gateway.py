@@ -24,6 +24,7 @@ import httpx
 from storyboard.dialects.base import UNDOCUMENTED, Dialect, get
 from storyboard.errors import (
     AuthError,
+    Diagnostic,
     ListUnavailable,
     ProviderError,
     RequestRejected,
@@ -31,7 +32,13 @@ from storyboard.errors import (
 )
 from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
-from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits, refuse_assets
+from storyboard.providers.base import (
+    DEFAULT_MAX_DOWNLOAD,
+    BaseProvider,
+    Traits,
+    asset_refusals,
+    refuse_assets,
+)
 from storyboard.providers.gateway_settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
@@ -111,6 +118,9 @@ class GatewayProvider(BaseProvider):
     def check_shots(self, shots: list[CompiledShot]) -> None:
         """A cast asset is refused here, at its line: a gateway sells video only."""
         refuse_assets(shots, f"gateway {self.name}")
+
+    def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
+        return asset_refusals(shots, f"gateway {self.name}")
 
     def preflight(self) -> None:
         self._auth_headers()

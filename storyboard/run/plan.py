@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from storyboard.errors import BudgetExceeded, StoryboardError
+from storyboard.errors import BudgetExceeded, Diagnostic, StoryboardError
 from storyboard.language.request import ASSET_EPISODES, CompiledShot, Manifest
 from storyboard.providers.base import Provider, host_of, task_key
 from storyboard.run.cache import OutputCache
@@ -62,6 +62,8 @@ class ShotPlan:
     same_as: str | None = None  # an earlier shot with the same hash: rendered once for both
     task_id: str | None = None  # the paid task that holds it ("in flight", "claimed")
     note: str = ""  # why it costs nothing now ("in flight: task ..., paid, will be resumed")
+    made_by: str = ""  # a cast asset this provider does not make: who does (its own key)
+    currency: str = ""  # the cost's currency when not the plan's (``made_by``'s list price)
 
     @property
     def key(self) -> str:
@@ -85,6 +87,7 @@ class Plan:
     store_note: str = ""  # why the store was not asked, or could not be reached
     price_model: str = ""  # "USD 0.1/s 720P, ..." or "USD 0.625 a generation 720P, ..."
     price_note: str = ""  # the series' prices are below the provider's list prices (or another currency)
+    refused: list[Diagnostic] = field(default_factory=list)  # what ``render`` stops at, located
 
     @property
     def to_render(self) -> list[ShotPlan]:
@@ -92,12 +95,24 @@ class Plan:
 
     @property
     def total_cost(self) -> float:
-        return round(sum(s.cost for s in self.to_render), 4)
+        """What this provider bills (the cast another makes is not in it: ``elsewhere``)."""
+        return round(sum(s.cost for s in self.to_render if not s.made_by), 4)
 
     @property
     def cast_cost(self) -> float:
         """What making the cast costs (its images, voices and lines), within ``total_cost``."""
-        return round(sum(s.cost for s in self.to_render if s.episode in ASSET_EPISODES), 4)
+        return round(sum(s.cost for s in self.to_render
+                         if s.episode in ASSET_EPISODES and not s.made_by), 4)
+
+    @property
+    def elsewhere(self) -> dict[tuple[str, str], float]:
+        """The cast another provider makes: its cost by (provider, currency), at its prices."""
+        out: dict[tuple[str, str], float] = {}
+        for shot in self.to_render:
+            if shot.made_by:
+                where = (shot.made_by, shot.currency or self.currency)
+                out[where] = round(out.get(where, 0.0) + shot.cost, 4)
+        return out
 
     @property
     def total_billed_seconds(self) -> float:
@@ -121,13 +136,18 @@ class Plan:
             "cast_cost": self.cast_cost,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
             "price_note": self.price_note,
+            "refused": [{"at": str(d.span) if d.span else None, "message": d.message,
+                         "code": d.code} for d in self.refused],
+            "elsewhere": [{"provider": who, "currency": currency, "cost": cost}
+                          for (who, currency), cost in sorted(self.elsewhere.items())],
             "shots": [{
                 "key": s.key, "hash": s.hash, "status": s.status, "resolution": s.resolution,
                 "duration": s.duration, "billed_seconds": s.billed_seconds, "cost": s.cost,
                 "changes": [{"kind": c.kind, "what": c.what, "detail": c.detail}
                             for c in s.changes],
                 "waits_on": s.waits_on, "same_as": s.same_as, "task_id": s.task_id,
-                "note": s.note,
+                "note": s.note, "made_by": s.made_by or None,
+                "currency": s.currency or self.currency,
             } for s in self.shots],
         }
 
