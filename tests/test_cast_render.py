@@ -42,7 +42,7 @@ characters:
   sam: {image: {generate: "a tall regular with a guitar case", takes: 2}}
   cafe: {image: {generate: "a small corner cafe, counter and espresso machine", kind: place}}
 voices:
-  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual?"}
+  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual flat white?"}
 episodes:
   - id: ep01
     shots:
@@ -162,7 +162,7 @@ output: {loudness: null}
 characters:
   mia: {image: {generate: "barista in her thirties, green apron"}, voice: mia-voice}
 voices:
-  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual?",
+  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual flat white?",
               language: en}
 episodes:
   - id: ep01
@@ -259,7 +259,7 @@ defaults: {resolution: 720P, ratio: "16:9", duration: 2}
 provider: {name: dashscope, poll: [0.2]}
 output: {loudness: null}
 voices:
-  ada-voice: {design: "a warm, calm woman", sample: "Morning! The usual?"}
+  ada-voice: {design: "a warm, calm woman", sample: "Morning! The usual flat white?"}
 characters:
   ada: {image: {generate: "a young engineer with brass goggles"}, voice: ada-voice}
 episodes:

@@ -19,9 +19,11 @@ from typing import Any, Literal
 from storyboard.errors import BudgetExceeded, Diagnostic, StoryboardError
 from storyboard.language.request import ASSET_EPISODES, CompiledShot, Manifest
 from storyboard.providers.base import Provider, host_of, task_key
+from storyboard.run.assets import sent_voices, short_voice
 from storyboard.run.cache import OutputCache
 from storyboard.run.inflight import holdings
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
+from storyboard.run.measured import recorded
 from storyboard.run.team.ledger import Ledger
 from storyboard.targets import PriceTable
 from storyboard.targets.assets import EACH, price_tables, units
@@ -306,7 +308,8 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     shots = shots_of(source)
     cache_key = cache_key or provider
     prices = apply_price_overrides(prices, price_overrides)
-    cached = OutputCache(root, cache_key).hashes()
+    cache = OutputCache(root, cache_key)
+    cached = cache.hashes()
     if locked is None:
         locked = read_lock(lock_path(root, proxies)).shots
     by_key = {shot_key(s): s for s in shots}
@@ -318,6 +321,8 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     for shot in shots:
         planned = _plan_shot(shot, prices, reference_video_seconds, root, cached, locked,
                              by_key, seen, stored)
+        if planned.renders:
+            planned = _voice_waits(planned, shot, cache, root)
         holding = held.get(shot.hash)
         if holding is not None and planned.same_as is None:
             planned = replace(planned, status=holding.kind, billed_seconds=0.0, cost=0.0,
@@ -405,6 +410,19 @@ def _plan_shot(shot: CompiledShot, prices: PriceTable, ref_seconds: ReferenceSec
                     request.duration, billed, cost, changes,
                     waits_on=_waits_on(shot, cached | in_store, locked, by_key),
                     same_as=None if same_as == key else same_as)
+
+
+def _voice_waits(planned: ShotPlan, shot: CompiledShot, cache: OutputCache,
+                 root: Path) -> ShotPlan:
+    """``planned`` waiting, unpaid, when a designed voice it sends was measured too short to be
+    a reference voice (``assets.short_voice``: what the render says and does)."""
+    for asset in sent_voices(shot):
+        entry = cache.get(shot.needs.get(asset, ""))
+        found = recorded(root, entry.sha256) if entry is not None else None
+        problem = short_voice(shot, asset, found.seconds, root) if found is not None else None
+        if problem is not None:
+            return replace(planned, billed_seconds=0.0, cost=0.0, waits_on=asset, note=problem)
+    return planned
 
 
 def _waits_on(shot: CompiledShot, cached: set[str], locked: Mapping[str, LockEntry],
