@@ -384,8 +384,9 @@ def _ask_replace() -> Callable[[str], bool]:
 
 
 def _confirm(console: Console) -> Callable[[Any], bool]:
-    def ask(the_plan: Any) -> bool:  # the plan is on screen already (show_plan)
-        return click.confirm(f"Spend about {the_plan.total_cost:.2f} {the_plan.currency}?",
+    def ask(the_plan: Any) -> bool:  # the plan (and a budget's cut) is on screen already
+        cost = the_plan.total_cost if the_plan.budget_cost is None else the_plan.budget_cost
+        return click.confirm(f"Spend about {cost:.2f} {the_plan.currency}?",
                              default=False, err=True)
     return ask
 

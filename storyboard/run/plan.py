@@ -90,6 +90,7 @@ class Plan:
     price_model: str = ""  # "USD 0.1/s 720P, ..." or "USD 0.625 a generation 720P, ..."
     price_note: str = ""  # the series' prices are below the provider's list prices (or another currency)
     refused: list[Diagnostic] = field(default_factory=list)  # what ``render`` stops at, located
+    budget_cost: float | None = None  # what a budget under the plan buys (``budgetcut``)
 
     @property
     def to_render(self) -> list[ShotPlan]:

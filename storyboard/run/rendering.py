@@ -28,6 +28,7 @@ from storyboard.run import (
 )
 from storyboard.run import render as run_shots
 from storyboard.run.assets import with_made_files
+from storyboard.run.budgetcut import budget_cut
 from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import (
     LockFile,
@@ -210,6 +211,8 @@ def consent(setup: RunSetup, the_plan: Plan) -> None:
                             interactive=confirm is not None, paid=setup.provider.traits.paid)
     if verdict == "ask" and confirm is not None and not confirm(the_plan):
         raise BudgetExceeded("nothing was submitted: the render was not confirmed")
+    if flags.budget is not None and setup.provider.traits.paid:
+        cut_to_budget(setup, the_plan, flags.budget)
     if the_plan.to_render:
         setup.provider.preflight()
         paid = {s.hash for s in the_plan.to_render}
@@ -219,6 +222,22 @@ def consent(setup: RunSetup, the_plan: Plan) -> None:
         if media_base_url(setup.provider) is not None:
             pull_cast(setup, shots, cast)
         check_media(setup.provider, with_made_files(shots, cast), setup.root)
+
+
+def cut_to_budget(setup: RunSetup, the_plan: Plan, budget: float) -> None:
+    """A budget under the plan: say before the first submit what it buys and skips (the cast
+    first, then episode by episode: ``budgetcut``), ask at a terminal (unless ``--yes``), and
+    have the runner skip the rest up front."""
+    cut = budget_cut(the_plan, budget)
+    if cut is None:
+        return
+    the_plan.budget_cost = cut.cost
+    if setup.calls.on_notice is not None:
+        setup.calls.on_notice(cut.text())
+    confirm = setup.calls.confirm
+    if not setup.flags.yes and confirm is not None and not confirm(the_plan):
+        raise BudgetExceeded("nothing was submitted: the render was not confirmed")
+    setup.skips = cut.skips()
 
 
 def pull_cast(setup: RunSetup, shots: list[CompiledShot], cast: OutputCache) -> None:
@@ -275,6 +294,7 @@ async def _run(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None,
                                options=setup.options, on_event=on_event,
                                reference_video_seconds=setup.seconds, store=setup.store,
                                on_notice=setup.calls.on_notice, sleep=sleep, ledger=ledger,
+                               skips=setup.skips,
                                locked=_shots_lock(setup).shots)
     finally:
         await setup.provider.aclose()
