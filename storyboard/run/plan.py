@@ -319,11 +319,12 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     stored = set(in_store)
     held = holdings(root, task_key or cache_key, {s.hash for s in shots} - cached - stored,
                     ledger, team=team)
+    heard: dict[str, float | None] = {}
     for shot in shots:
         planned = _plan_shot(shot, prices, reference_video_seconds, root, cached, locked,
                              by_key, seen, stored)
         if planned.renders:
-            planned = _voice_waits(planned, shot, cache, root)
+            planned = _voice_waits(planned, shot, cache, root, heard)
         holding = held.get(shot.hash)
         if holding is not None and planned.same_as is None:
             planned = replace(planned, status=holding.kind, billed_seconds=0.0, cost=0.0,
@@ -413,14 +414,19 @@ def _plan_shot(shot: CompiledShot, prices: PriceTable, ref_seconds: ReferenceSec
                     same_as=None if same_as == key else same_as)
 
 
-def _voice_waits(planned: ShotPlan, shot: CompiledShot, cache: OutputCache,
-                 root: Path) -> ShotPlan:
+def _voice_waits(planned: ShotPlan, shot: CompiledShot, cache: OutputCache, root: Path,
+                 heard: dict[str, float | None]) -> ShotPlan:
     """``planned`` waiting, unpaid, when a designed voice it sends was measured too short to be
-    a reference voice (``assets.short_voice``: what the render says and does)."""
+    a reference voice (``assets.short_voice``: what the render says and does). ``heard``: each
+    voice's measured seconds by digest, read once per plan."""
     for asset in sent_voices(shot):
-        entry = cache.get(shot.needs.get(asset, ""))
-        found = recorded(root, entry.sha256) if entry is not None else None
-        problem = short_voice(shot, asset, found.seconds, root) if found is not None else None
+        digest = shot.needs.get(asset, "")
+        if digest not in heard:
+            entry = cache.get(digest)
+            found = recorded(root, entry.sha256) if entry is not None else None
+            heard[digest] = found.seconds if found is not None else None
+        seconds = heard[digest]
+        problem = short_voice(shot, asset, seconds, root) if seconds is not None else None
         if problem is not None:
             return replace(planned, billed_seconds=0.0, cost=0.0, waits_on=asset, note=problem)
     return planned
