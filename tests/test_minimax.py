@@ -348,7 +348,7 @@ def test_a_lost_submit_is_never_paid_twice(
     assert emu.stats()["submissions"]["total"] == 1
 
 
-@pytest.mark.parametrize("shape", ["unknown", "string", "list", "null", "huge"])
+@pytest.mark.parametrize("shape", ["unknown", "string", "list", "null", "huge", "html"])
 @pytest.mark.parametrize("target", ["minimax-hailuo", "minimax", "kling"])
 def test_an_odd_envelope_code_is_a_lost_answer_never_a_second_submit(
         emu: EmulatorServer, tmp_path: Path, make_media: Any, target: str, shape: str) -> None:

@@ -19,7 +19,8 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                               a refused submit gets its error answer as usual)
                envelope=SHAPE (accepted and counted, then answered HTTP 200 with no task id and
                               an odd code in the gateway's envelope: unknown (a number the
-                              gateway does not document), string, list, null, huge (10**30))
+                              gateway does not document), string, list, null, huge (10**30);
+                              html: a web page instead of JSON)
     chat       moderation (400 data_inspection_failed), and faults of the answer's content:
                invalid_json, schema (a required field dropped), paraphrase (a quote reworded),
                length (cut short, finish_reason: length)
@@ -55,7 +56,7 @@ CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS)
 FLAW_KINDS = ("cut", "black", "frozen", "silence", "short")  # as ``media.samples.FLAWS``
 TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", *FLAW_KINDS)
 SUBMIT_REFUSED = ("prompt", "image", "video", "voice", "person")  # what a submit refusal names
-ENVELOPE_SHAPES = ("unknown", "string", "list", "null", "huge")  # an odd code in an envelope
+ENVELOPE_SHAPES = ("unknown", "string", "list", "null", "huge", "html")  # odd answers
 TASK_REFUSED = ("video", "audio")  # what a refusal after the render names
 QUERY_KINDS = (*HTTP_KINDS, "status")
 LIST_KINDS = (*HTTP_KINDS, "items")

@@ -299,8 +299,11 @@ class FaultWire:
             for message in held:  # a refused submit gets its error answer as usual
                 await send(message)
             return
-        body = json.dumps(odd_envelope(str(scope.get("path", "")), str(fault.word))).encode()
-        await send_answer(send, (200, [(b"content-type", b"application/json"),
+        kind, body = b"text/html", b"<html><body>Request received.</body></html>"
+        if fault.word != "html":
+            kind = b"application/json"
+            body = json.dumps(odd_envelope(str(scope.get("path", "")), str(fault.word))).encode()
+        await send_answer(send, (200, [(b"content-type", kind),
                                        (b"content-length", str(len(body)).encode())], body))
 
     async def _lost(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:

@@ -215,6 +215,11 @@ class GatewayProvider(BaseProvider):
                 raise
             raise RequestRejected(f"{exc.detail}; {note}", provider=self.name, shot=shot.id,
                                   code=exc.code, status=exc.status) from exc
+        except ProviderError as exc:
+            if type(exc) is not ProviderError or exc.status is None or exc.status >= 400:
+                raise
+            # a successful status whose body is no JSON object (``json_answer``): no refusal
+            raise self._unread("submit", shot.id, exc.detail) from exc
         task_id = self.dialect.submitted(answer)
         if not task_id:
             raise self._unread("submit", shot.id, f"no task id in {_said(sorted(answer))}")
