@@ -17,6 +17,10 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                              voice or person; 400, not accepted, nothing billed)
                lost[=SECONDS] (accepted and counted, then its answer dropped, or sent SECONDS late;
                               a refused submit gets its error answer as usual)
+               envelope=SHAPE (accepted and counted, then answered HTTP 200 with no task id and
+                              an odd code in the gateway's envelope: unknown (a number the
+                              gateway does not document), string, list, null, huge (10**30);
+                              html: a web page instead of JSON)
     chat       moderation (400 data_inspection_failed), and faults of the answer's content:
                invalid_json, schema (a required field dropped), paraphrase (a quote reworded),
                length (cut short, finish_reason: length); real servers' and models' shapes
@@ -51,7 +55,7 @@ CAST_ENDPOINTS = ("image", "voice", "speech")  # submit-like: moderation and los
 ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
-SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "refused")
+SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "refused", "envelope")
 SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "think", "reasoning", "ignored",
                "nan", "deep", "usage", "trickle", "late_moderation")  # as ``chat_faults.KINDS``
 CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length", *SHAPE_KINDS)
@@ -63,12 +67,13 @@ UNUSABLE_KINDS = ("html", "empty", "corrupt", "long")  # as ``render.unusable_by
 TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", *FLAW_KINDS,
               *UNUSABLE_KINDS)
 SUBMIT_REFUSED = ("prompt", "image", "video", "voice", "person")  # what a submit refusal names
+ENVELOPE_SHAPES = ("unknown", "string", "list", "null", "huge", "html")  # odd answers
 TASK_REFUSED = ("video", "audio")  # what a refusal after the render names
 QUERY_KINDS = (*HTTP_KINDS, "status")
 LIST_KINDS = (*HTTP_KINDS, "items")
 DOWNLOAD_KINDS = (*HTTP_KINDS, "endless", "huge")
 ARG_KINDS = ("429", "slow", "lost", "trickle")  # kinds that take a number (seconds)
-WORD_KINDS = ("status", "items", "refused", *CHAT_WORDS)  # kinds that take a word
+WORD_KINDS = ("status", "items", "refused", "envelope", *CHAT_WORDS)  # kinds that take a word
 DEFAULT_SLOW = 5.0
 
 
@@ -145,6 +150,8 @@ def parse_fault(text: str) -> Fault:
     if kind in CHAT_WORDS and raw_arg not in CHAT_WORDS[kind]:
         raise FaultSyntaxError(f"{source!r}: {kind} takes one of {', '.join(CHAT_WORDS[kind])} "
                                f"(e.g. chat:{kind}={CHAT_WORDS[kind][0]})")
+    if kind == "envelope":
+        return _envelope(endpoint, raw_arg, source)
     if kind in WORD_KINDS:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_ -]{0,39}", raw_arg):
             raise FaultSyntaxError(f"{source!r}: {kind} takes a word, e.g. query:status=processing "
@@ -162,6 +169,14 @@ def _refused(endpoint: str, word: str, source: str) -> Fault:
         raise FaultSyntaxError(f"{source!r}: refused names what is flagged, one of "
                                f"{', '.join(allowed)} (e.g. {endpoint}:refused={allowed[0]})")
     return Fault(endpoint, "refused", word=word)
+
+
+def _envelope(endpoint: str, word: str, source: str) -> Fault:
+    if endpoint != "submit" or word not in ENVELOPE_SHAPES:
+        raise FaultSyntaxError(f"{source!r}: envelope names the odd code a submit's answer "
+                               f"carries, one of {', '.join(ENVELOPE_SHAPES)} "
+                               "(e.g. submit:envelope=unknown)")
+    return Fault(endpoint, "envelope", word=word)
 
 
 def parse_rate(text: str) -> FaultRule:

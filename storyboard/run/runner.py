@@ -235,7 +235,8 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
                  rng: random.Random | None = None,
                  ledger: Ledger | None = None,
                  on_notice: Callable[[str], None] | None = None,
-                 locked: Mapping[str, LockEntry] | None = None) -> RunResult:
+                 locked: Mapping[str, LockEntry] | None = None,
+                 skips: Mapping[str, str] | None = None) -> RunResult:
     """Render every shot of ``source`` with ``provider``; never pays twice for one shot.
 
     ``options`` (a ``RunOptions``) overrides the individual settings when given. ``prices``
@@ -245,7 +246,8 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
     ``clock`` and ``rng`` exist for tests. Ends with the lock file updated for every shot that
     is rendered or cached. With a ``store``, a shot is looked up there before it is submitted and
     pushed there once it is verified in the cache (see ``sharing``). ``locked``: the lock's
-    shots as the caller read them at the start (else they are read here).
+    shots as the caller read them at the start (else they are read here). ``skips``: the shots
+    (by hash) a budget under the plan leaves out, each with why (``budgetcut``).
     """
     root = series_dir or (source.root if isinstance(source, Manifest) else None)
     if root is None:
@@ -271,6 +273,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
                        ref_seconds=reference_video_seconds, on_event=on_event, sleep=sleep,
                        clock=clock, rng=rng or random.Random(), store=store,
                        locked=locked)
+            run.early.update({h: ("skipped", why, "") for h, why in (skips or {}).items()})
             try:
                 results = await run.execute(shots)
             finally:
