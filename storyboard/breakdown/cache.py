@@ -51,6 +51,7 @@ class AnswerCache:
     """The answers of one series folder."""
 
     def __init__(self, series: Path) -> None:
+        self.series = series
         self.folder = series / FOLDER / "answers"
 
     def path(self, key: str) -> Path:

@@ -28,9 +28,10 @@ from urllib.parse import urlsplit
 
 import filelock
 
-from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings
+from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings, asking_problem
 from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
+from storyboard.breakdown.failure import failed, resume_command
 from storyboard.breakdown.guard import PROPOSED, Guard, Outcome
 from storyboard.breakdown.series import Texts, texts
 from storyboard.breakdown.settings import block, carried, endpoint, states, switch_problem
@@ -73,6 +74,10 @@ class Options:
     price_out: float | None = None
     episode_minutes: float | None = None
     switch_endpoint: bool = False
+    response_format: str = "auto"
+    stream: str = "auto"
+    deadline: float = 600.0
+    max_answer_mb: float = 4.0
 
 
 @dataclass
@@ -144,17 +149,21 @@ def _price(options: Options) -> ChatPrice:
     return price
 
 
-def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], None]) -> Asker:
+def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], None],
+           progress: Callable[[str], None] = lambda _text: None) -> Asker:
     def connect() -> ChatClient:
-        from storyboard.breakdown.client import ChatClient
+        from storyboard.breakdown.client import ChatClient, Limits
         from storyboard.providers.protocol import ApiKey
         key = os.environ.get(options.key_env, "").strip()
         if not key:
             raise BreakdownError(f"the environment variable {options.key_env} holds no API key "
                                  "(set it, or name another with --api-key-env)")
-        return ChatClient(options.base_url, ApiKey(key))
-    settings = Settings(options.model, options.base_url)
-    return Asker(AnswerCache(series), settings, spend, connect, say)
+        limits = Limits(options.deadline, int(options.max_answer_mb * 1024 * 1024))
+        return ChatClient(options.base_url, ApiKey(key), limits=limits)
+    asking_problem(options)
+    settings = Settings(options.model, options.base_url, response_format=options.response_format,
+                        stream=options.stream)
+    return Asker(AnswerCache(series), settings, spend, connect, say, progress)
 
 
 def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], bool] | None
@@ -242,7 +251,8 @@ def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
 
 def breakdown(source: Path, series: Path, options: Options, *,
               confirm: Callable[[Estimate], bool] | None = None,
-              say: Callable[[str], None] = lambda _text: None) -> Report:
+              say: Callable[[str], None] = lambda _text: None,
+              progress: Callable[[str], None] = lambda _text: None) -> Report:
     """Break ``source`` down into the series in ``series`` (see the module docstring)."""
     _endpoint_problem(options)
     unlinked(series)
@@ -256,8 +266,8 @@ def breakdown(source: Path, series: Path, options: Options, *,
         return report
     limit = consent(estimate, options, confirm)
     with one_at_a_time(series):
-        return _run(source, series, story, options, report, say, Spend(estimate.price, limit),
-                    kept)
+        return _run(source, series, story, options, report, (say, progress),
+                    Spend(estimate.price, limit), kept)
 
 
 def unlinked(series: Path) -> None:
@@ -289,10 +299,13 @@ def one_at_a_time(series: Path) -> Iterator[None]:
 
 
 def _run(source: Path, series: Path, story: Story, options: Options, report: Report,
-         say: Callable[[str], None], spend: Spend, kept: tuple[str, bool]) -> Report:
-    asker = _asker(series, options, spend, say)
+         talk: tuple[Callable[[str], None], Callable[[str], None]], spend: Spend,
+         kept: tuple[str, bool]) -> Report:
+    asker = _asker(series, options, spend, *talk)
     try:
         made, found = _checked_rounds(story, options, asker)
+    except (StoryboardError, OSError) as error:
+        raise failed(error, asker, resume_command(source, series, options)) from error
     finally:
         asker.close()
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \

@@ -19,6 +19,7 @@ from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, ChapterAnswers
 from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
 from storyboard.errors import Diagnostic, Span
+from storyboard.language.cast import voice_sample
 from storyboard.scaffold.names import slug
 
 SHOT_INDEX = re.compile(r"^shots\[(\d+)\]")
@@ -144,9 +145,12 @@ def texts(story: Story, answers: Answers, episodes: int | None,
 
 
 def _first_lines(cast: Cast, shots: list[shot_stage.Shot]) -> None:
-    """Each speaking character's first line: the sample its designed voice says."""
+    """Each speaking character's sample for its designed voice: its first line long enough to
+    be a reference voice, else its first lines joined (``language.cast.voice_sample``)."""
+    said: dict[str, list[str]] = {}
     for shot in shots:
         for scene in shot.scenes:
             for key, words, _ in scene.say:
-                entry = cast.entries[key]
-                entry.first_line = entry.first_line or words
+                said.setdefault(key, []).append(words)
+    for key, lines in said.items():
+        cast.entries[key].first_line = voice_sample(lines)

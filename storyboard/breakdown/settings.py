@@ -5,12 +5,13 @@ used into the ``storyboard.yaml`` it writes (``block``), so a re-run and every c
 the studio suggest go back to it; a flag that names another endpoint (``base_url`` or ``key_env``)
 than the one recorded is refused at the recorded line unless the run says ``switch_endpoint``
 (``--switch-endpoint``), and the new one is then recorded. The block may name the model, the
-endpoint, the environment variable that holds its key and the prices (``price_in``,
-``price_out``, USD per million tokens); a flag given on the command line overrides it, and what
-neither gives is the built-in default. The key itself only ever comes from the environment (the
-schema has no place for it, and refuses a URL with a user or password in it); the pipeline sends
-it only to its own provider's hosts. A wrong value is refused at its line, as ``storyboard check``
-refuses it.
+endpoint, the environment variable that holds its key, the prices (``price_in``, ``price_out``, USD
+per million tokens), how the endpoint is asked (``response_format``, ``stream``) and the bounds of
+one call (``deadline`` in seconds, ``max_answer_mb``); a flag given on the command line overrides
+it, and what neither gives is the built-in default. The key itself only ever comes from the
+environment (the schema has no place for it, and refuses a URL with a user or password in it); the
+pipeline sends it only to its own provider's hosts. A wrong value is refused at its line, as
+``storyboard check`` refuses it.
 """
 
 from __future__ import annotations
@@ -27,8 +28,13 @@ from storyboard.scaffold.yamltext import quote
 from storyboard.targets.llm import DEFAULT_CHAT_BASE, DEFAULT_CHAT_MODEL, DEFAULT_KEY_ENV
 
 BLOCK = "breakdown"
-SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out")
+SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out", "response_format", "stream",
+            "deadline", "max_answer_mb")
+NUMBERS = ("price_in", "price_out", "deadline", "max_answer_mb")
 ENDPOINT = ("base_url", "key_env")  # where the story goes and whose key pays
+# What a run records of itself (``block``); how it asked (``response_format``, ``stream``) and the
+# bounds of a call are the author's to write, and carried as written.
+RECORDED = ("model", "base_url", "key_env", "price_in", "price_out")
 DEFAULTS = {"model": DEFAULT_CHAT_MODEL, "base_url": DEFAULT_CHAT_BASE, "key_env": DEFAULT_KEY_ENV}
 
 
@@ -66,7 +72,9 @@ def from_series(series: Path) -> dict[str, Any]:
 
 
 def _value(name: str, value: Any) -> Any:
-    return float(value) if name.startswith("price_") else str(value)
+    if name == "stream" and isinstance(value, bool):
+        return "true" if value else "false"
+    return float(value) if name in NUMBERS else str(value)
 
 
 def _lines(doc: Document) -> range:
@@ -134,13 +142,13 @@ def switch_problem(series: Path, wanted: dict[str, Any]) -> Diagnostic | None:
 def block(settings: dict[str, Any]) -> str:
     """The ``breakdown:`` block a run records: its model, endpoint and key's variable (never a
     key), and the prices it was given."""
-    rows = [f"  {name}: {_shown(name, settings[name])}" for name in SETTINGS
+    rows = [f"  {name}: {_shown(name, settings[name])}" for name in RECORDED
             if settings.get(name) is not None]
     return "\n".join([f"{BLOCK}:", *rows]) + "\n"
 
 
 def _shown(name: str, value: Any) -> str:
-    if name.startswith("price_"):
+    if name in NUMBERS:
         return f"{float(value):g}"
     return quote(endpoint(str(value)) if name == "base_url" else str(value))
 
@@ -153,4 +161,4 @@ def states(text: str, settings: dict[str, Any]) -> bool:
         return False
     found = {**DEFAULTS, **{k: _value(k, given[k]) for k in SETTINGS if k in given}}
     return all(_same(k, str(found.get(k)), str(settings.get(k)))
-               for k in SETTINGS if found.get(k) is not None or settings.get(k) is not None)
+               for k in RECORDED if found.get(k) is not None or settings.get(k) is not None)

@@ -10,10 +10,10 @@ traceback.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from storyboard.breakdown import reading
 from storyboard.errors import Diagnostic, Span
 
 MAX_BYTES = 32 * 1024 * 1024
@@ -25,18 +25,11 @@ class Unreadable(ValueError):
 
 def loads(text: str) -> Any:
     """``text`` as JSON, refused (``Unreadable``) when not JSON, with ``NaN`` or ``Infinity``,
-    or nested deeper than the parser goes (its recursion limit is caught, never a traceback)."""
+    or nested deeper than ``reading.MAX_DEPTH`` (``reading.loads``: never a traceback)."""
     try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except RecursionError as exc:
-        raise Unreadable("expected JSON, found one nested deeper than the parser goes") from exc
+        return reading.loads(text)
     except ValueError as exc:
         raise Unreadable(f"expected JSON, found {exc}") from exc
-    return data
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
 
 
 def read(path: Path) -> Any:

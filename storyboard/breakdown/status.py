@@ -27,6 +27,9 @@ from storyboard.review.studio.proposals import PROPOSED, Waiting
 
 TEXTS = ("model", "base_url", "key_env")
 AMOUNTS = ("price_in", "price_out", "episode_minutes")
+BOUNDS = ("deadline", "max_answer_mb")  # finite and > 0, never None
+CHOICES = {"response_format": ("auto", "json_schema", "json_object", "text"),
+           "stream": ("auto", "true", "false")}
 FLAGS = {"model": "--model", "base_url": "--base-url", "key_env": "--api-key-env"}
 
 
@@ -38,12 +41,19 @@ def _option(name: str, value: Any) -> Any:
         return value
     if name == "episodes" and (value is None or (type(value) is int and 1 <= value <= 500)):
         return value
+    if name in BOUNDS and isinstance(value, int | float) and not isinstance(value, bool) \
+            and math.isfinite(value) and value > 0:
+        return value
+    if value in CHOICES.get(name, ()):
+        return value
     raise Unreadable(f"expected options.{name} as {_kind(name)}, found {type(value).__name__}")
 
 
 def _kind(name: str) -> str:
+    if name in CHOICES:
+        return "one of " + ", ".join(CHOICES[name])
     return "text" if name in TEXTS else "a whole number from 1 to 500" if name == "episodes" \
-        else "a finite number >= 0"
+        else "a finite number > 0" if name in BOUNDS else "a finite number >= 0"
 
 
 def record(series: Path) -> tuple[Options, str, list[str]]:

@@ -8,6 +8,8 @@ in the answers are printed at their lines (exit 1); a hand-edited file's proposa
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,18 @@ def _price(_ctx: click.Context, _param: click.Parameter, value: float | None) ->
     return value
 
 
+def _progress() -> Callable[[str], None]:
+    """A call's tokens so far, on one line of a terminal's stderr (nothing elsewhere)."""
+    stream = sys.stderr
+    if not stream.isatty():
+        return lambda _text: None
+
+    def show(text: str) -> None:
+        stream.write("\r" + text[:200] + "\x1b[K")
+        stream.flush()
+    return show
+
+
 def _show(report: Report) -> None:
     for problem in [*report.warnings, *report.problems]:
         click.echo(problem.format(), err=True)
@@ -57,6 +71,9 @@ def _show(report: Report) -> None:
     spend = report.spend
     spent = f", ${spend.spent:.4f} by the usage reported ({spend.input_tokens:,} + " \
             f"{spend.output_tokens:,} tokens)" if spend else ""
+    if spend and spend.at_ceiling:
+        spent += f"; {spend.at_ceiling} call(s) counted at their ceiling (their usage was " \
+                 "missing or not a count)"
     click.echo(f"{report.sent} request(s) sent, {report.cached} answer(s) from the cache{spent}")
     click.echo(f"{len(outcome.written)} file(s) written, {len(outcome.unchanged)} unchanged, "
                f"{len(outcome.proposed)} proposal(s); {report.shots} shot(s)")
@@ -132,7 +149,7 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
 
     try:
         report = run(source, folder, options, confirm=ask if interactive() else None,
-                     say=lambda text: click.echo(text, err=as_json))
+                     say=lambda text: click.echo(text, err=as_json), progress=_progress())
     except StoryboardError as error:
         fail(error)
         return

@@ -183,6 +183,9 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     plans = guarded(lambda: plan_all(variants, flags))
     show_plans(variants, plans, as_json)
     _breakdown_notes(path)
+    refused = [d for each in plans for d in each.plan.refused]
+    if refused:  # what render will refuse, at its lines (``Provider.refused``, shared)
+        fail(ProblemsFound(refused))
     if max_cost is not None:
         _cost_gate([p.plan for p in plans], max_cost)
 

@@ -33,6 +33,7 @@ import httpx
 
 from storyboard.errors import (
     ConnectFailed,
+    Diagnostic,
     ProblemsFound,
     ProviderError,
     RequestRejected,
@@ -42,7 +43,13 @@ from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
 from storyboard.providers import comfyui_check, protocol
 from storyboard.providers import comfyui_workflow as wf
-from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits, refuse_assets
+from storyboard.providers.base import (
+    DEFAULT_MAX_DOWNLOAD,
+    BaseProvider,
+    Traits,
+    asset_refusals,
+    refuse_assets,
+)
 from storyboard.providers.comfyui_client import NAME, Instance, first_video, frames_of, status_of
 from storyboard.providers.comfyui_dispatch import Dispatch
 from storyboard.providers.comfyui_jobs import Job, Jobs, Throughput
@@ -145,6 +152,9 @@ class ComfyUIProvider(BaseProvider):
         has and its workflow lacks is a located error at the shot. A cast asset is refused."""
         refuse_assets(shots, "comfyui")
         wf.check_shots(shots, self.workflow, self.settings.fps, self._info)
+
+    def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
+        return asset_refusals(shots, "comfyui")
 
     def _object_infos(self) -> dict[str, dict[str, Any]]:
         """Each answering instance's nodes (one that does not answer now is skipped, with a

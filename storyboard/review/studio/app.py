@@ -120,7 +120,8 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
             take=_take(data), author=studio.author).to_dict(), studio)
 
     async def pick(request: Request) -> Response:
-        """Exactly ``storyboard pick``: the shot's pick line in the lock, nothing else."""
+        """Exactly ``storyboard pick``: the shot's pick line in the lock, nothing else; an
+        approved shot's other take only with ``replace_approved`` (as ``--replace-approved``)."""
         return await write_call(request, lambda data: picked(studio, data), studio, restitch=True)
 
     async def approve(request: Request) -> Response:
@@ -155,7 +156,8 @@ def picked(studio: Studio, data: dict[str, Any]) -> dict[str, Any]:
     take = _take(data)
     if take is None:
         raise ValueError("expected 'take' as a positive whole number")
-    takes.pick(studio.require_manifest(), _text(data, "shot"), take)
+    takes.pick(studio.require_manifest(), _text(data, "shot"), take,
+               replace_approved=_flag(data, "replace_approved"))
     return {"shot": data["shot"], "picked": take}
 
 
@@ -176,7 +178,7 @@ async def write_call(request: Request, action: WriteFn, studio: Studio, *,
         result = await asyncio.to_thread(action, data)
     except RecursionError:
         return _refuse(400, "expected a flat JSON object, not one nested this deep")
-    except HasFindings as error:  # the page asks, then sends it again with force
+    except (HasFindings, takes.ApprovedTake) as error:  # the page asks, then sends it again
         return _refuse(409, str(error))
     except (ValueError, StoryboardError) as error:
         return _refuse(400, str(error))

@@ -154,3 +154,5 @@ class Wiring:
     clock: Clock = time.monotonic
     rng: random.Random | None = None
     cache: OutputCache | None = None  # the provider's output cache (else made by the run)
+    # the shots (by hash) a budget under the plan leaves out, each with why (``budgetcut``)
+    skips: Mapping[str, str] | None = None

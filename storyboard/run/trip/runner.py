@@ -41,7 +41,14 @@ from storyboard.providers.base import Provider, task_key
 from storyboard.run.state.assets import Made, not_made
 from storyboard.run.state.cache import OutputCache, cast_source, is_asset
 from storyboard.run.state.journal import Journal
-from storyboard.run.state.lockfile import entry_for, lock_path, proxy, shot_key, update_lock
+from storyboard.run.state.lockfile import (
+    LockEntry,
+    entry_for,
+    lock_path,
+    proxy,
+    shot_key,
+    update_lock,
+)
 from storyboard.run.state.pacing import run_lock
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.trip import claims
@@ -245,6 +252,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
                           ref_seconds=wired.reference_video_seconds, on_event=wired.on_event,
                           sleep=wired.sleep, clock=wired.clock, rng=wired.rng or random.Random(),
                           store=wired.store, locked=wired.locked, cache=cache)
+            run.early.update({h: ("skipped", why, "") for h, why in (wired.skips or {}).items()})
             try:
                 results = await run.execute(shots)
             finally:
@@ -284,12 +292,14 @@ def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[Comp
 def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[CompiledShot],
                 results: Sequence[ShotResult], run: ShotRun, root: Path) -> Path:
     entries = []
+    failed = _billed_failures(run)
     for shot, result in zip(shots, results, strict=True):
         cached = run.cache.get(shot.hash) if result.ok else None
         if cached is not None:
             key = run.provider.cache_key  # a cast asset's: the cast's maker's (``cast_source``)
-            entries.append(entry_for(shot, cached, root, run.provider.name,
-                                     cast_source(key) if is_asset(shot.hash) else key))
+            entry = entry_for(shot, cached, root, run.provider.name,
+                              cast_source(key) if is_asset(shot.hash) else key)
+            entries.append(entry | _paid_before(shot, failed, run.locked.get(shot_key(shot))))
     prune: dict[str, set[str]] | None = None
     if isinstance(source, Manifest):  # the whole series: drop the entries of deleted shots
         prune = {}
@@ -298,3 +308,27 @@ def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[Compi
     path = lock_path(root, proxy(run.provider))  # a draft never rewrites the committed lock
     update_lock(path, entries, prune_series=prune)
     return path
+
+
+FAILED_FIELDS = ("failed_cost", "failed_tasks")
+
+
+def _billed_failures(run: ShotRun) -> dict[str, list[float]]:
+    """Each request's billed failures in this clone's journal (their costs), by hash."""
+    found: dict[str, list[float]] = {}
+    for attempt in run.journal.billed_failures(run.task_key):
+        found.setdefault(attempt.shot_hash, []).append(float(attempt.cost or 0.0))
+    return found
+
+
+def _paid_before(shot: CompiledShot, failed: dict[str, list[float]],
+                 old: LockEntry | None) -> LockEntry:
+    """What a take's request cost in billed failures before it rendered (an unusable result),
+    for its lock entry: from this clone's journal, else as the lock had it for the same request
+    (a clone without that journal keeps it)."""
+    costs = failed.get(shot.hash)
+    if costs:
+        return {"failed_cost": round(sum(costs), 6), "failed_tasks": len(costs)}
+    if old is not None and old.get("hash") == shot.hash:
+        return {name: old[name] for name in FAILED_FIELDS if name in old}
+    return {}
