@@ -102,7 +102,8 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
         return
 
     def ask(estimate: Any) -> bool:
-        return click.confirm(f"Spend up to ${estimate.worst:.4f}?", default=False, err=True)
+        from storyboard.breakdown.pipeline import usd
+        return click.confirm(f"Spend up to {usd(estimate.worst)}?", default=False, err=True)
 
     try:
         report = run(source, folder, options, confirm=ask if interactive() else None,

@@ -17,7 +17,16 @@ import click
 
 from storyboard.cli import complete, diagnostics
 from storyboard.cli import variations as matrix
-from storyboard.cli.common import AMOUNT, EPISODE, PROVIDERS, SERIES, compiled, fail, guarded, variants_of
+from storyboard.cli.common import (
+    AMOUNT,
+    EPISODE,
+    PROVIDER_CHOICE,
+    SERIES,
+    compiled,
+    fail,
+    guarded,
+    variants_of,
+)
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.targets.prices import under
 
@@ -30,7 +39,7 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
 __all__ = ["cancel", "check", "compile_command", "plan", "render", "status"]
 
-PROVIDER = click.option("--provider", type=click.Choice(PROVIDERS),
+PROVIDER = click.option("--provider", type=PROVIDER_CHOICE,
                         help="This provider (default: the series' provider.name, else local).")
 
 
@@ -49,7 +58,7 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
     each at file:line:col."""
     if as_json or fmt != "text":
         return diagnostics.check(path, var, variation, provider, "json" if as_json else fmt)
-    variants = variants_of(path, var, variation, provider=provider)
+    variants = variants_of(path, var, variation, provider=provider, every_warning=True)
     provider_check(variants.manifests, provider)
     if variants.matrix:
         return matrix.check(variants)
@@ -214,12 +223,21 @@ def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft
         progress.console().print(progress.plan_table(the_plan))
         for shot, (take, each) in found.items():
             click.echo(f"{shot} (take {take}): " + "; ".join(f.line() for f in each))
+            _every_take(series, shot)
         if spent:
             click.echo(progress.spent_line(spent))
         for note in (the_plan.store_note, the_plan.price_note):
             if note:
                 click.echo(f"warning: {note}", err=True)
     return the_plan
+
+
+def _every_take(series: Manifest, shot: str) -> None:
+    """A note under a shot's findings when every take has them: ``retake`` cannot fix them."""
+    from storyboard.run.takechecks import every_take_note, on_every_take
+    kinds = guarded(lambda: on_every_take(series, shot))
+    if kinds:
+        click.echo(f"  {every_take_note(kinds)}")
 
 
 def _compare(path: Path, models: str, provider: str | None, episode: str | None,

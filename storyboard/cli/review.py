@@ -12,10 +12,10 @@ from typing import Any
 
 import click
 
-from storyboard.cli.common import EPISODE, PROVIDERS, SERIES, guarded, variants_of
+from storyboard.cli.common import EPISODE, PROVIDER_CHOICE, SERIES, guarded, variants_of
 from storyboard.cli.variations import VAR, VARIATION, parse_vars
 
-PROVIDER = click.option("--provider", type=click.Choice(PROVIDERS),
+PROVIDER = click.option("--provider", type=PROVIDER_CHOICE,
                         help="Show this provider's renders and prices (default: the series' "
                              "provider.name, else local).")
 DRAFT = click.option("--draft", is_flag=True, help="Use the draft proxies (render --draft).")

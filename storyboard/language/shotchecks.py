@@ -202,12 +202,22 @@ class CompileChecks:
         names = {ref: _rel(ref.path, self.source.root) for ref in _local_refs(request)
                  if ref.path is not None}
         for problem in dialect_check.problems(request, dialect, base_url, names):
-            if problem.once and problem.message in self.said:
+            if (problem.once and problem.message in self.said) or \
+                    self._model_said(shot, problem.field):
                 continue
             self.said.add(problem.message)
             self.problems.append(shot.doc.diagnostic(
                 (*shot.path, problem.field), problem.message, severity=problem.severity,
                 code=f"gateway-{problem.field}"))
+
+    def _model_said(self, shot: ResolvedShot, field: str) -> bool:
+        """Whether the model's own check already refused ``field`` (a 2 s shot under a 4 s
+        minimum) where it was set: the gateway's limit is the same cause, said once."""
+        origin = shot.origins.get(field)
+        doc, path = (origin.doc, origin.path) if origin else (shot.doc, shot.path)
+        span = doc.span(path)
+        return any(d.severity == "error" and d.code.startswith("model-") and d.span == span
+                   for d in self.problems)
 
 
 # --- the provider a series names ------------------------------------------------------------------
