@@ -193,12 +193,12 @@ episodes:
 
 
 def test_a_budget_too_small_for_the_cast_advises_a_command_that_works(
-        tmp_path: Path, emulator: Emulator) -> None:
+        tmp_path: Path, emulator: Emulator) -> None:  # noqa: F811
     emulator()
     series = tmp_path / "s"
     series.mkdir()
     (series / "storyboard.yaml").write_text(GENERATED, encoding="utf-8")
-    code, report, _ = render(series, "--budget", "0.01")
+    _, report, _ = render(series, "--budget", "0.01")
     (blocked,) = [s["message"] for s in report["shots"] if s["state"] == "blocked"]
     advice = blocked.split("make it first: storyboard ", 1)[1].split()
     assert advice[:4] == ["render", str(series), "--shot", "cast/ada"] and "--budget" in advice
@@ -218,7 +218,7 @@ EVERY_TAKE = """\
 
 
 def test_a_finding_on_every_take_is_said_to_be_beyond_retake(
-        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:  # noqa: F811
     """The emulator's videos are silent: every take says nothing of its line, the same finding."""
     emulator()
     series = write_series(tmp_path / "every", make_media, EVERY_TAKE, head=HEAD)

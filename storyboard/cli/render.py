@@ -250,10 +250,14 @@ def _compare(path: Path, models: str, provider: str | None, episode: str | None,
         click.echo(json.dumps([c.to_dict() for c in columns], indent=2, sort_keys=True))
         return
     width = max(len(c.model) for c in columns)
-    click.echo(f"{'model':<{width}}  shots  renders  billed s  cost")
+    by = max(len("provider"), *(len(c.provider) for c in columns))
+    key = max(len("key"), *(len(c.key) for c in columns))
+    click.echo(f"{'model':<{width}}  {'provider':<{by}}  {'key':<{key}}  shots  renders  "
+               "billed s  cost")
     for c in columns:
-        click.echo(f"{c.model:<{width}}  {c.shots:>5}  {c.renders:>7}  {c.seconds:>8g}  "
-                   f"{progress.money(c.cost, c.currency)}")
+        click.echo(f"{c.model:<{width}}  {c.provider:<{by}}  {c.key:<{key}}  {c.shots:>5}  "
+                   f"{c.renders:>7}  {c.seconds:>8g}  {progress.money(c.cost, c.currency)}"
+                   + (f"  (renders none: {c.why_none})" if c.why_none else ""))
     for c in columns:
         if c.refused:
             click.echo(f"\n{c.model} cannot render {', '.join(c.refused_shots)}:")
