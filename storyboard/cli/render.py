@@ -196,6 +196,9 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     _breakdown_notes(path)
     refused = [d for each in plans for d in each.refused]
     if refused:  # what render will refuse, at its lines (``Provider.refused``, shared)
+        if as_json:  # the plan's own JSON (printed) lists them: one document on stdout
+            click.echo(ProblemsFound(refused).format(), err=True)
+            raise SystemExit(1)
         fail(ProblemsFound(refused))
     if max_cost is not None:
         _cost_gate(plans, max_cost)
