@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from storyboard.breakdown.pipeline import Options, Report, breakdown
+from storyboard.errors import StoryboardError
 from storyboard.targets.llm import DEFAULT_KEY_ENV, LOOPBACK, chat_price
 
 CAST = ("MIA", "SAM", "RUTH", "OMAR", "LENA", "JONAS")
@@ -118,7 +119,10 @@ def run(source: Path, series: Path, options: Options, echo: Callable[[str], None
         said.append(text)
         echo(text)
     started = time.monotonic()
-    report = breakdown(source, series, options, say=say)
+    try:
+        report = breakdown(source, series, options, say=say)
+    except StoryboardError as error:
+        sys.exit(f"error: {error}")
     for problem in report.problems:
         print(problem.format(), file=sys.stderr)
     return Run(report, said, time.monotonic() - started)
@@ -162,15 +166,27 @@ def figures(source: Path, folder: Path, first: Run, second: Run) -> list[str]:
 
 
 def extra(pairs: list[str]) -> dict[str, Any]:
-    """``--set NAME=VALUE`` pairs as ``Options`` fields (the value read as YAML: 600, true)."""
-    fields = {f.name for f in dataclasses.fields(Options)}
+    """``--set NAME=VALUE`` pairs as ``Options`` fields, each value of its field's type (text
+    stays text: ``stream=false`` is the word a text field takes)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(Options)}
     found: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or name not in fields:
-            sys.exit(f"--set {pair!r}: expected NAME=VALUE with NAME one of {sorted(fields)}")
-        found[name] = yaml.safe_load(value)
+        if not sep or name not in defaults:
+            sys.exit(f"--set {pair!r}: expected NAME=VALUE with NAME one of {sorted(defaults)}")
+        found[name] = typed(pair, defaults[name], value)
     return found
+
+
+def typed(pair: str, default: Any, value: str) -> Any:
+    if isinstance(default, str):
+        return value
+    data = yaml.safe_load(value)
+    if isinstance(default, bool) and not isinstance(data, bool):
+        sys.exit(f"--set {pair!r}: expected true or false")
+    if isinstance(default, float) and isinstance(data, int | float) and not isinstance(data, bool):
+        return float(data)
+    return data
 
 
 def endpoint(args: argparse.Namespace) -> Options:
