@@ -129,40 +129,57 @@ def run(source: Path, series: Path, options: Options, echo: Callable[[str], None
 
 
 def measure(source: Path, folder: Path, options: Options, echo: Callable[[str], None],
-            faults: Callable[[], None] = lambda: None) -> None:
+            faults: Callable[[], None] = lambda: None, runs: int = 2) -> None:
     faults()
     first = run(source, folder / "a", options, echo)
-    second = run(source, folder / "b", options, echo)
+    second = run(source, folder / "b", options, echo) if runs == 2 else None
     for line in figures(source, folder, first, second):
         print(line)
 
 
-def figures(source: Path, folder: Path, first: Run, second: Run) -> list[str]:
+def figures(source: Path, folder: Path, first: Run, second: Run | None) -> list[str]:
+    """The figures of the first run, and what the second (None: not made) says against it."""
     text = source.read_text()
     lines, pages = dialogue(text), max(1.0, len(text.split("\n")) / PAGE_LINES)
     said, names, shots, seconds = written(folder / "a")
     kept = sum(1 for line in lines if line in said)
-    spend, later = first.report.spend, second.report.spend
+    spend = first.report.spend
     assert spend is not None
     tokens = spend.input_tokens + spend.output_tokens
     calls = spend.calls
+    return [*_firsts(lines, kept, names, shots, seconds),
+        f"calls: {calls} ({calls / pages:.1f} a page of {PAGE_LINES} lines), "
+        f"tokens: {tokens:,} ({tokens / pages:,.0f} a page); problems left: "
+        f"{len(first.report.problems)}",
+        *_against(folder, first, second),
+        f"time: {first.seconds:.1f} s ({first.seconds / max(calls, 1):.1f} s a call, "
+        f"{spend.output_tokens / max(first.seconds, 1e-9):,.1f} output tokens/s)"
+        + (f", second run {second.seconds:.1f} s" if second else ""),
+    ]
+
+
+def _firsts(lines: list[str], kept: int, names: set[str], shots: int, seconds: float
+            ) -> list[str]:
     return [
         f"dialogue kept verbatim: {kept}/{len(lines)} ({kept / max(1, len(lines)):.0%})",
         f"characters found: {len(names & set(CAST))}/{len(CAST)} of the screenplay's cast"
         f" ({len(names - set(CAST))} other)",
         f"shots: {shots} over {seconds / 60:.1f} min of screen time "
-        f"({shots / max(seconds / 60, 1e-9):.1f} a minute)",
-        f"calls: {calls} ({calls / pages:.1f} a page of {PAGE_LINES} lines), "
-        f"tokens: {tokens:,} ({tokens / pages:,.0f} a page); problems left: "
-        f"{len(first.report.problems)}",
-        f"cost: ${spend.spent:.4f} (first run), ${(later.spent if later else 0):.4f} (second)",
-        f"same bytes on two runs: {'yes' if files(folder / 'a') == files(folder / 'b') else 'no'}",
-        f"sent back: {first.sent_back} answer(s); refused: {first.refused} answer(s) "
-        f"(second run: {second.sent_back} sent back, {second.refused} refused)",
-        f"time: {first.seconds:.1f} s ({first.seconds / max(calls, 1):.1f} s a call, "
-        f"{spend.output_tokens / max(first.seconds, 1e-9):.1f} output tokens/s), "
-        f"second run {second.seconds:.1f} s",
-    ]
+        f"({shots / max(seconds / 60, 1e-9):.1f} a minute)"]
+
+
+def _against(folder: Path, first: Run, second: Run | None) -> list[str]:
+    """The cost, the bytes and the answers judged wrong, the second run's beside the first's."""
+    spent = first.report.spend.spent if first.report.spend else 0.0
+    wrong = f"sent back: {first.sent_back} answer(s); refused: {first.refused} answer(s)"
+    if second is None:
+        return [f"cost: ${spent:.4f} (one run)", "same bytes on two runs: not measured (one run)",
+                wrong]
+    later = second.report.spend.spent if second.report.spend else 0.0
+    same = "yes" if files(folder / "a") == files(folder / "b") else "no"
+    return [f"cost: ${spent:.4f} (first run), ${later:.4f} (second)",
+            f"same bytes on two runs: {same}",
+            f"{wrong} (second run: {second.sent_back} sent back, {second.refused} refused)"]
 
 
 def extra(pairs: list[str]) -> dict[str, Any]:
@@ -221,6 +238,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=None)
     parser.add_argument("--faults", default="", metavar="SCRIPT",
                         help="the emulator's faults for the first run (e.g. chat:schema)")
+    parser.add_argument("--runs", type=int, choices=(1, 2), default=2,
+                        help="1: one run, no second for the same bytes (a slow model)")
     parser.add_argument("--quiet", action="store_true", help="print only the figures")
     args = parser.parse_args()
     if args.short:
@@ -238,8 +257,10 @@ def options_for(args: argparse.Namespace) -> Options:
 
 def main() -> None:
     args = arguments()
+    started = time.monotonic()
     echo: Callable[[str], None] = (lambda _text: None) if args.quiet else (
-        lambda text: print(text, file=sys.stderr, flush=True))
+        lambda text: print(f"[{time.monotonic() - started:7.1f} s] {text}", file=sys.stderr,
+                           flush=True))
     with tempfile.TemporaryDirectory(prefix="bench-breakdown-") as temporary:
         folder = Path(temporary)
         source = folder / "harbour.fountain"
@@ -247,7 +268,7 @@ def main() -> None:
         if args.real or args.base_url:
             options = dataclasses.replace(options_for(args), **extra(args.set))
             print(f"against {options.model} at {args.base_url or 'DashScope'} ({args.scenes} scenes)")
-            measure(source, folder, options, echo)
+            measure(source, folder, options, echo, runs=args.runs)
             return
         from storyboard.emulator.server import EmulatorServer
         os.environ.setdefault(PLACEHOLDER_ENV, "sk-bench")
@@ -256,7 +277,7 @@ def main() -> None:
             print(f"against the emulator ({args.scenes} scenes)")
             options = Options(base_url=base, key_env=PLACEHOLDER_ENV, yes=True)
             measure(source, folder, dataclasses.replace(options, **extra(args.set)), echo,
-                    lambda: emulator.script(*[f for f in args.faults.split(",") if f]))
+                    lambda: emulator.script(*[f for f in args.faults.split(",") if f]), args.runs)
 
 
 if __name__ == "__main__":

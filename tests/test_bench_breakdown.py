@@ -70,3 +70,10 @@ def test_an_unknown_option_is_refused_by_name() -> None:
     assert done.returncode != 0
     assert "--set 'colour=blue': expected NAME=VALUE with NAME one of" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_one_run_says_the_bytes_were_not_compared() -> None:
+    lines = bench("--short", "--runs", "1")
+    assert line(lines, "same bytes on two runs:") == "same bytes on two runs: not measured (one run)"
+    assert line(lines, "cost:").endswith(" (one run)")
+    assert line(lines, "sent back:") == "sent back: 0 answer(s); refused: 0 answer(s)"
