@@ -6,8 +6,9 @@ built the server sets it. The server is started here on loopback (a free port), 
 story is broken down through ``storyboard breakdown`` as a user runs it, with the series'
 ``breakdown:`` block pointing at it. What is held is the path, not the model (a 135M model rarely
 answers the fields asked): the server's HTTP 500 refusing ``json_schema`` is met once and stepped
-down from (remembered for the endpoint), the answers are stored as JSON objects, and the run ends
-with located errors or a clean series, never a traceback.
+down from (remembered for the endpoint), any answer stored is a JSON object, and the run ends with
+located errors, the call that passed its deadline and the command that goes on, or a clean series;
+never a traceback.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ EXTRA = "STORYBOARD_TEST_LLAMA"
 MODEL = "smollm2"
 STORY = "# The Lighthouse\n\nMia lit the lamp.\n\"Are you coming up?\" she called to Sam.\n"
 START = 180.0  # seconds the server may take to load the model
+DEADLINE = 120.0  # a call's: the 135M model can write its whole max_tokens (minutes on a CPU)
 
 
 def _server() -> tuple[str, str] | None:
@@ -82,7 +84,7 @@ def test_a_breakdown_steps_down_from_json_schema_and_stores_json(llama: str,
     series.mkdir()
     (series / "storyboard.yaml").write_text(
         f"storyboard: 1\nbreakdown:\n  base_url: {llama}\n  model: {MODEL}\n  key_env: LOCAL_KEY\n"
-        "  price_in: 0\n  price_out: 0\n  deadline: 900\n", encoding="utf-8")
+        f"  price_in: 0\n  price_out: 0\n  deadline: {DEADLINE:g}\n", encoding="utf-8")
     env = {**os.environ, "LOCAL_KEY": "none"}
     done = subprocess.run([sys.executable, "-m", "storyboard", "breakdown", str(story),
                            str(series), "--yes"], env=env, capture_output=True, text=True,
@@ -94,9 +96,7 @@ def test_a_breakdown_steps_down_from_json_schema_and_stores_json(llama: str,
     modes = json.loads((folder / "endpoints.json").read_text())
     assert modes[f"{llama} {MODEL}"]["response_format"] == "json_object", modes
     answers = [json.loads(p.read_text()) for p in sorted((folder / "answers").glob("*.json"))]
-    assert answers, said
     assert all(isinstance(json.loads(a["content"]), dict) for a in answers)
-    if done.returncode == 1:
-        errors = [row for row in said.splitlines() if "error:" in row]
-        assert errors and all(row.startswith((str(story), str(series), "story.md"))
-                              for row in errors), said
+    if done.returncode == 1:  # located problems, or the call that stopped and how to go on
+        located = [row for row in said.splitlines() if row.startswith(f"{story}:")]
+        assert located or "to go on: storyboard breakdown" in said, said
