@@ -99,7 +99,8 @@ def test_a_broken_shot_is_not_blamed_on_the_shots_after_it(tmp_path: Path) -> No
 """
     series = write(tmp_path / "s", shots=shots)
     found = storyboard.check(series)
-    assert [(d.severity, d.message) for d in found if "never used" not in d.message] == [
+    assert [(d.severity, d.message) for d in found  # the cast's own (a short sample) aside
+            if "never used" not in d.message and d.code != "sample-length"] == [
         ("error", "expected a whole number, got '5s'")]
 
 
@@ -152,7 +153,8 @@ def test_init_from_unsettled_words_are_listed_by_check_and_counted_by_the_rest(
     assert listed.exit_code == 0 and listed.stderr.count("`init --from` could not settle") == 4
     counted = run("plan", series)
     assert counted.exit_code == 0
-    assert counted.stderr.count("could not settle") == 1
+    assert counted.stderr.count("`init --from` could not settle") == 1  # (a quoted line may show
+    # a voice's own comment, under another warning: the sample too short to be a reference voice)
     assert f"warning: 4 cast word(s) `init --from` could not settle; `storyboard check " \
            f"{series}` lists each" in counted.stderr
 
@@ -199,10 +201,9 @@ def test_a_budget_too_small_for_the_cast_advises_a_command_that_works(
     series.mkdir()
     (series / "storyboard.yaml").write_text(GENERATED, encoding="utf-8")
     _, report, _ = render(series, "--budget", "0.01")
-    (blocked,) = [s["message"] for s in report["shots"] if s["state"] == "blocked"]
-    advice = blocked.split("make it first: storyboard ", 1)[1].split()
-    assert advice[:4] == ["render", str(series), "--shot", "cast/ada"] and "--budget" in advice
-    made = invoke(*advice, "--provider", "dashscope", "--json")
+    (skipped,) = {s["message"] for s in report["shots"] if s["state"] == "skipped"}
+    budget = skipped.split("(--budget ", 1)[1].split()[0]  # said before anything was spent
+    made = invoke("render", series, "--budget", budget, "--provider", "dashscope", "--json")
     assert made.exit_code == 0, made.output
     assert {s["state"] for s in json.loads(made.stdout)["shots"]} == {"done"}
 
