@@ -12,7 +12,6 @@ what it skips and which episodes will not be complete is said before anything is
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 
 from storyboard.run.plan import Plan, ShotPlan
