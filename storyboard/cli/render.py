@@ -20,7 +20,7 @@ from storyboard.cli.common import (
     AMOUNT,
     EPISODE,
     JSON,
-    PROVIDERS,
+    PROVIDER_CHOICE,
     SERIES,
     compiled,
     emit,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
 __all__ = ["cancel", "check", "compile_command", "plan", "render", "status"]
 
-PROVIDER = click.option("--provider", type=click.Choice(PROVIDERS),
+PROVIDER = click.option("--provider", type=PROVIDER_CHOICE,
                         help="This provider (default: the series' provider.name, else local).")
 
 
@@ -59,7 +59,7 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
     each at file:line:col."""
     if as_json or fmt != "text":
         return diagnostics.check(path, var, variation, provider, "json" if as_json else fmt)
-    variants = variants_of(path, var, variation, provider=provider)
+    variants = variants_of(path, var, variation, provider=provider, every_warning=True)
     provider_check(variants.manifests, provider)
     matrix.check(variants)
 
@@ -185,6 +185,9 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     _breakdown_notes(path)
     refused = [d for each in plans for d in each.plan.refused]
     if refused:  # what render will refuse, at its lines (``Provider.refused``, shared)
+        if as_json:  # the plan's own JSON (printed) lists them: one document on stdout
+            click.echo(ProblemsFound(refused).format(), err=True)
+            raise SystemExit(1)
         fail(ProblemsFound(refused))
     if max_cost is not None:
         _cost_gate([p.plan for p in plans], max_cost)
@@ -209,10 +212,14 @@ def _compare(path: Path, models: str, provider: str | None, episode: str | None,
         click.echo(json.dumps([c.to_dict() for c in columns], indent=2, sort_keys=True))
         return
     width = max(len(c.model) for c in columns)
-    click.echo(f"{'model':<{width}}  shots  renders  billed s  cost")
+    by = max(len("provider"), *(len(c.provider) for c in columns))
+    key = max(len("key"), *(len(c.key) for c in columns))
+    click.echo(f"{'model':<{width}}  {'provider':<{by}}  {'key':<{key}}  shots  renders  "
+               "billed s  cost")
     for c in columns:
-        click.echo(f"{c.model:<{width}}  {c.shots:>5}  {c.renders:>7}  {c.seconds:>8g}  "
-                   f"{progress.money(c.cost, c.currency)}")
+        click.echo(f"{c.model:<{width}}  {c.provider:<{by}}  {c.key:<{key}}  {c.shots:>5}  "
+                   f"{c.renders:>7}  {c.seconds:>8g}  {progress.money(c.cost, c.currency)}"
+                   + (f"  (renders none: {c.why_none})" if c.why_none else ""))
     for c in columns:
         if c.refused:
             click.echo(f"\n{c.model} cannot render {', '.join(c.refused_shots)}:")

@@ -55,6 +55,7 @@ def show_series_plan(series: Manifest, matrix_plan: MatrixPlan, as_json: bool) -
     progress.console().print(progress.plan_table(the_plan))
     for shot, (take, each) in found.items():
         click.echo(f"{shot} (take {take}): " + "; ".join(f.line() for f in each))
+        _every_take(series, shot)
     if spent:
         click.echo(progress.spent_line(spent))
     for note in (the_plan.store_note, the_plan.price_note):
@@ -69,6 +70,14 @@ def _so_far(series: Manifest) -> tuple[list[tuple[float | None, str | None]], di
     from storyboard.run.takechecks import used_findings
     costs = [(r.cost, r.currency) for r in journal_status(series.root)]
     return costs, used_findings(series)
+
+
+def _every_take(series: Manifest, shot: str) -> None:
+    """A note under a shot's findings when every take has them: ``retake`` cannot fix them."""
+    from storyboard.run.takechecks import every_take_note, on_every_take
+    kinds = guarded(lambda: on_every_take(series, shot))
+    if kinds:
+        click.echo(f"  {every_take_note(kinds)}")
 
 
 class RenderView:
