@@ -29,7 +29,7 @@ from storyboard.errors import (
     TransportError,
 )
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
-from storyboard.providers.dashscope import (
+from storyboard.providers.dashscope.provider import (
     BASE_URL_ENV,
     KEY_ENV,
     REGIONS,

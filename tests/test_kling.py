@@ -35,11 +35,11 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.limits import scene_problems
 from storyboard.language.request import CompiledShot, Scene
 from storyboard.language.series import load_source
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run import render
 from storyboard.run.model import RunOptions, RunResult
 from storyboard.targets import tokens
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure
 
 KLING = DIALECTS["kling"]
 CDN = "https://media.example.com"

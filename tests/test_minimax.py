@@ -35,11 +35,11 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.modelcheck import seconds_problems
 from storyboard.language.request import CompiledShot, ShotRequest
 from storyboard.language.series import load_source
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run.model import ShotEvent
 from storyboard.run.plan import plan
 from storyboard.targets import TaskStatus
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure
 from storyboard.targets.models import model_of
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "models-minimax.json"

@@ -19,9 +19,9 @@ from storyboard.emulator.faults import FaultSyntaxError, parse_fault
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
 from storyboard.media import samples
 from storyboard.providers.base import Provider
-from storyboard.providers.dashscope import DashScopeProvider
-from storyboard.providers.dashscope_settings import DashScopeSettings
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.dashscope.provider import DashScopeProvider
+from storyboard.providers.dashscope.settings import DashScopeSettings
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run import render
 from storyboard.run.journal import Journal
 from storyboard.run.model import RunOptions, RunResult, ShotEvent

@@ -27,7 +27,7 @@ from moto.server import ThreadedMotoServer
 from storyboard import compile as compile_series
 from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
-from storyboard.providers.dashscope import DashScopeProvider
+from storyboard.providers.dashscope.provider import DashScopeProvider
 from storyboard.run import RunOptions, read_status, render
 from storyboard.run.download import STORE_NOT_REDOWNLOADED
 from storyboard.run.team.sharing import FROM_STORE, StoreLink

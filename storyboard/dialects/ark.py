@@ -17,7 +17,7 @@ from typing import Any
 
 from storyboard.dialects.base import Answers, Dialect, Ref, Refusal, get
 from storyboard.language.request import ShotRequest
-from storyboard.targets.gateways import ARK, MODELARK
+from storyboard.targets.gateways import ARK, MODELARK, Target
 
 # Each neutral role as its content item's type (the item keeps the role as Ark spells it).
 ITEM_TYPES = {"reference_image": "image_url", "first_frame": "image_url",
@@ -77,8 +77,7 @@ def _random_seed(seed: Any) -> Any:
     return None if seed == -1 else seed
 
 
-def _dialect(target_name: str, key_env: str) -> Dialect:
-    target = ARK if target_name == "ark" else MODELARK
+def _dialect(target: Target, key_env: str) -> Dialect:
     return Dialect(
         target=target,
         fields={"model": "model", "prompt": "content.0.text", "resolution": "resolution",
@@ -88,7 +87,7 @@ def _dialect(target_name: str, key_env: str) -> Dialect:
                         code="error.code", message="error.message", items="items",
                         tokens="usage.completion_tokens", item_prompt="", total="total",
                         item_fields=LISTED),
-        media=media, unmedia=unmedia, key_env=key_env, base_url=ARK_HOSTS[target_name],
+        media=media, unmedia=unmedia, key_env=key_env, base_url=ARK_HOSTS[target.name],
         formats={"resolution": str.lower},
         unformats={"resolution": str.upper, "seed": _random_seed}, shape=to_content,
         refusals=REFUSALS,
@@ -96,5 +95,5 @@ def _dialect(target_name: str, key_env: str) -> Dialect:
         list_pages=("page_num", "page_size"))
 
 
-DIALECT = _dialect("ark", "ARK_API_KEY")
-MODELARK_DIALECT = _dialect("modelark", "MODELARK_API_KEY")
+DIALECT = _dialect(ARK, "ARK_API_KEY")
+MODELARK_DIALECT = _dialect(MODELARK, "MODELARK_API_KEY")

@@ -23,6 +23,7 @@ from typing import Any
 
 from storyboard.files import NEW_FILE_MODE, safe_to_delete, state_folder
 from storyboard.media.probe import sha256_file
+from storyboard.targets.kinds import CAST_MAKER  # the provider whose cast a video-only provider uses
 
 CACHE_DIR = Path(".storyboard") / "cache"
 ASSET_SUFFIXES = (".png", ".wav")  # a cast asset's hash ends with its file type
@@ -42,7 +43,6 @@ def hash_of(name: str) -> str | None:
     return name if name.endswith(ASSET_SUFFIXES) else None
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LOCAL_KEY = re.compile(r"local-r\d+(?:-draft)?")  # the local provider's (animatic.cache)
-CAST_MAKER = "dashscope"  # the provider whose cast a video-only provider uses
 
 
 def _listed(folder: Path) -> set[str]:

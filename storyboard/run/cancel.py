@@ -22,7 +22,7 @@ from storyboard.run.session import TASK_END_STATE
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.targets import TaskStatus
 from storyboard.targets.failures import Failure
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure
 
 
 @dataclass

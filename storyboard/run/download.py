@@ -28,7 +28,7 @@ from storyboard.run.model import (
 from storyboard.run.session import TASK_END_STATE, Session
 from storyboard.run.team.sharing import FROM_STORE
 from storyboard.targets import TaskState, TaskStatus
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure
 
 log = logging.getLogger("storyboard.run")
 

@@ -34,7 +34,7 @@ from storyboard.run.reconcile import (
     waiting_for,
 )
 from storyboard.run.team.ledger import ShotClaimed
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure
 
 log = logging.getLogger("storyboard.run")
 

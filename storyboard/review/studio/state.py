@@ -38,6 +38,7 @@ from storyboard.run.setup import make_provider
 from storyboard.stitch.concat import as_rate
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
 from storyboard.stitch.facts import FactStore
+from storyboard.targets.kinds import has, named
 
 Listener = Callable[[int, str], None]  # a version and its event (JSON)
 CLOSED = -1  # the version a listener hears when the studio stops
@@ -262,7 +263,7 @@ def take_stills(thumbs: Thumbs, facts: FactStore, video: Path) -> None:
 def paid_lines(manifest: Manifest) -> dict[str, dict[str, Any]]:
     """Per shot, the line of the paid provider's plan (free to make): status, cost and the exact
     command that renders it. Empty when the series renders on ``local`` only."""
-    if str(manifest.provider.get("name") or "local") == "local":
+    if has(named(manifest.provider), "drafts"):
         return {}
     try:
         the_plan = plan_series(manifest, make_provider(manifest), offline=True)

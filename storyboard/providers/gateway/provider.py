@@ -26,7 +26,7 @@ from storyboard.errors import AuthError, ListUnavailable, ProviderError, Request
 from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
 from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits, refuse_assets
-from storyboard.providers.gateway_settings import GatewaySettings
+from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
 from storyboard.targets.tasks import FileHop

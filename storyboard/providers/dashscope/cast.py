@@ -39,7 +39,7 @@ from storyboard.errors import ListUnavailable, ProviderError, RequestRejected
 from storyboard.files import NEW_FILE_MODE, state_folder, temp_prefix
 from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.base import Ask
-from storyboard.providers.dashscope_wire import NAME, OSS_RESOLVE_HEADER, parse_submit
+from storyboard.providers.dashscope.wire import NAME, OSS_RESOLVE_HEADER, parse_submit
 from storyboard.targets import TaskState, TaskStatus
 from storyboard.targets.assets import QWEN_VOICE_DESIGN, preferred_name
 
