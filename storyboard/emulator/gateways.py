@@ -32,6 +32,7 @@ from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.targets import TaskStatus, tokens
+from storyboard.targets.kinds import has
 from storyboard.targets.models import SEEDANCE_SIZES, tokens_per_second
 from storyboard.targets.signing import sign
 
@@ -336,7 +337,7 @@ def endpoint_of(method: str, path: str) -> str | None:
     """Which counted endpoint a gateway request is (submit, query, list, download), or None."""
     match = re.match(rf"^{PREFIX}/([^/]+)(/.*)$", path)
     dialect = DIALECTS.get(match.group(1)) if match else None
-    if match is None or dialect is None or dialect.name not in GATEWAYS:
+    if match is None or dialect is None or not has(dialect.name, "gateway"):
         return None
     proto, rest = dialect.protocol, match.group(2)
     hop = proto.file_hop.path if proto.file_hop else None
