@@ -23,7 +23,6 @@ from storyboard.dialects import manifest as manifest_json
 from storyboard.errors import (
     BudgetExceeded,
     Diagnostic,
-    ProblemsFound,
     StoryboardError,
     printable,
     shown,
@@ -296,7 +295,3 @@ def failure_dict(row: Attempt) -> dict[str, object] | None:
     input a content refusal flagged."""
     failure = failure_of(row)
     return failure.to_dict() if failure is not None else None
-
-
-def problems_text(error: ProblemsFound) -> str:
-    return error.format()

@@ -19,9 +19,6 @@ from storyboard.language.request import MediaItem, Mention, ShotRequest, native_
 from storyboard.targets.gateways import ARRAYS
 
 TARGET = ARRAYS
-NAME = TARGET.name
-LIMITS = TARGET.limits
-PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:

@@ -14,9 +14,6 @@ from storyboard.dialects.base import Answers, Dialect, Ref, entry, native_item
 from storyboard.targets.gateways import FREEPIK
 
 TARGET = FREEPIK
-NAME = TARGET.name
-LIMITS = TARGET.limits
-PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:

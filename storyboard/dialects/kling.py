@@ -26,9 +26,6 @@ from storyboard.language.request import ShotRequest
 from storyboard.targets.gateways import KLING
 
 TARGET = KLING
-NAME = TARGET.name
-LIMITS = TARGET.limits
-PROTOCOL = TARGET.protocol
 MODES = {"720P": "std", "1080P": "pro"}
 
 

@@ -17,7 +17,6 @@ from storyboard.targets.models import MODELS, model_of
 
 TARGET = DASHSCOPE
 NAME = TARGET.name
-MODEL = "wan2.7-r2v"
 # Fields of ``input`` that hold a file's URL of their own (a model's ``wire_fields``).
 WIRE_URL_FIELDS = tuple(sorted({name for m in MODELS.values() for name in m.wire_fields.values()}))
 

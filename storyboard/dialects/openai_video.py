@@ -14,9 +14,6 @@ from storyboard.dialects.base import FLAT, Answers, Dialect, Ref
 from storyboard.targets.gateways import OPENAI_VIDEO
 
 TARGET = OPENAI_VIDEO
-NAME = TARGET.name
-LIMITS = TARGET.limits
-PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:

@@ -15,9 +15,6 @@ from storyboard.dialects.base import FLAT, Answers, Dialect, Ref, entry, native_
 from storyboard.targets.gateways import ROLES
 
 TARGET = ROLES
-NAME = TARGET.name
-LIMITS = TARGET.limits
-PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:

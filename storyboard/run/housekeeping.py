@@ -181,11 +181,6 @@ def flying_hashes(series_dir: Path) -> set[str]:
     return {a.shot_hash for a in read_status(series_dir, unfinished_only=True)}
 
 
-def needed_hashes(series_dir: Path, current: Collection[str]) -> set[str]:
-    """Shot hashes nothing may remove: the locks', the current shots', unfinished tasks'."""
-    return locked_hashes(series_dir, current) | flying_hashes(series_dir)
-
-
 NEEDED = "paid shots a lock, the series as it is now or a task in flight needs"
 FLYING = "renders a task in flight needs"
 IN_USE = f"files used in the last {RECENT / 60:.0f} minutes (a stitch running now may be reading them)"
