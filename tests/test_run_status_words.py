@@ -16,6 +16,7 @@ from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import Dialect, put
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.faults import FaultSyntaxError, parse_fault
+from storyboard.emulator.unwire import answer
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
 from storyboard.media import samples
 from storyboard.providers.base import Provider
@@ -40,7 +41,7 @@ def vocabulary(dialect: Dialect) -> Mapping[str, TaskStatus]:
 
 
 def answer_with(dialect: Dialect, word: str) -> dict[str, Any]:
-    out = dialect.answer("t-1", TaskStatus.RUNNING)
+    out = answer(dialect, "t-1", TaskStatus.RUNNING)
     put(out, dialect.answers.status, word)
     return json.loads(json.dumps(out))
 
