@@ -41,6 +41,9 @@ def test_the_tree_keeps_every_contract() -> None:
     ("animatic/shots.py", "storyboard.providers.local", "The stages import one way"),
     ("animatic/draw.py", "storyboard.dialects", "The stages import one way"),
     ("targets/signing.py", "storyboard.run.webhooks", "The stages import one way"),
+    # issue 55: a provider family never reaches into another; the registry attaches them all
+    ("providers/gateway/provider.py", "storyboard.providers.dashscope.wire",
+     "Each provider family stands alone"),
 ])
 def test_a_low_module_importing_a_high_one_breaks_a_contract(tmp_path: Path, low: str, high: str,
                                                              contract: str) -> None:
