@@ -253,6 +253,12 @@ class ConnectFailed(TransportError):
     so a submit may be sent again at once. Any other TransportError may have reached it."""
 
 
+class UnreadAnswer(TransportError):
+    """An answer that is neither what was asked for nor an error its service documents (an
+    envelope's unknown code, a submit's answer with no task id): the request reached the service,
+    which may have acted on it, so a submit's is a lost answer (looked up, never sent again)."""
+
+
 class ListUnavailable(ProviderError):
     """A task list answer without its list (neither ``data`` nor ``tasks``): nothing can be said
     about which tasks exist, so a lost submit stays ambiguous (never sent again)."""

@@ -114,7 +114,28 @@ def state_folder(folder: Path) -> Path:
                 f"{link} is a link (to {os.readlink(link)}); storyboard keeps its state in real "
                 f"folders inside the series and never removes or writes files through a link: "
                 f"remove the link (storyboard makes the folder again)")
+    ignore_itself(Path(*parts[:start + 1]))
     return folder
+
+
+STATE_IGNORE = "# storyboard's state (caches, journal): made again as needed, never committed\n*\n"
+
+
+def ignore_itself(state: Path) -> None:
+    """Make the series' ``.storyboard`` folder ``state`` (when its series folder is there), with
+    a ``.gitignore`` of ``*`` in it, so a repository holding the series stays clean whatever it
+    ignores. Every use of the state folder passes here (``state_folder``), so one made by an
+    older version gets its ``.gitignore`` too; a ``.gitignore`` already there is left as it is.
+    A series that cannot be written to is left alone (nothing is written in it anyway)."""
+    marker = state / ".gitignore"
+    if marker.is_file():
+        return
+    try:
+        state.mkdir(exist_ok=True)
+        if not marker.exists():
+            write_atomic(marker, STATE_IGNORE, durable=False)
+    except OSError:
+        pass
 
 
 def safe_to_delete(path: Path) -> Path:

@@ -59,5 +59,7 @@ BALLAD = """\
 
 def settled(problems: list[Any]) -> list[Any]:
     """``problems`` without the notes `init --from` leaves on cast words it could not settle
-    (warnings for a person to settle: who speaks, a character's looks)."""
-    return [problem for problem in problems if problem.code != "init-unsettled"]
+    (warnings for a person to settle: who speaks, a character's looks, and a voice sample too
+    short when all a character says is short)."""
+    return [problem for problem in problems
+            if problem.code not in ("init-unsettled", "sample-length")]

@@ -42,7 +42,7 @@ characters:
   sam: {image: {generate: "a tall regular with a guitar case", takes: 2}}
   cafe: {image: {generate: "a small corner cafe, counter and espresso machine", kind: place}}
 voices:
-  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual?"}
+  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual flat white?"}
 episodes:
   - id: ep01
     shots:
@@ -162,7 +162,7 @@ output: {loudness: null}
 characters:
   mia: {image: {generate: "barista in her thirties, green apron"}, voice: mia-voice}
 voices:
-  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual?",
+  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual flat white?",
               language: en}
 episodes:
   - id: ep01
@@ -259,7 +259,7 @@ defaults: {resolution: 720P, ratio: "16:9", duration: 2}
 provider: {name: dashscope, poll: [0.2]}
 output: {loudness: null}
 voices:
-  ada-voice: {design: "a warm, calm woman", sample: "Morning! The usual?"}
+  ada-voice: {design: "a warm, calm woman", sample: "Morning! The usual flat white?"}
 characters:
   ada: {image: {generate: "a young engineer with brass goggles"}, voice: ada-voice}
 episodes:
@@ -319,3 +319,35 @@ def test_local_and_emulator_lines_last_as_the_estimate_says() -> None:
         assert line_seconds(text) == spoken_seconds(text)
     assert spoken_seconds("Now, where did I put that spanner?") == 1.7
     assert spoken_seconds("你好，今天怎么样？") == 1.8
+
+
+SHORT_VOICE = CAST.replace("Morning! The usual flat white?", "Beer's ready!")
+
+
+def test_a_shot_whose_voice_is_too_short_waits_unpaid_in_render_and_plan(
+        tmp_path: Path, emulator: Emulator) -> None:
+    """54.7: the voice is made (and paid) once, measured 0.65 s, under a reference voice's 1 s;
+    every shot that would send it waits, unpaid, saying why and how to fix it; the others run.
+    The plan then says the same of those shots, at no cost."""
+    emu = emulator()
+    series = tmp_path / "short"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(SHORT_VOICE, encoding="utf-8")
+    code, report, err = render(series, "--yes")
+    assert code != 0 and "about 0.65 s" in err  # check warned first
+    by_shot = {s["key"].split("/", 1)[1]: s for s in report["shots"]}
+    for key in ("ep01/hello", "ep01/both"):  # the shots with @mia (and her voice)
+        assert by_shot[key]["state"] == "blocked", by_shot[key]
+        assert "voices/mia-voice" in by_shot[key]["message"]
+        assert "lasts 0.65 s" in by_shot[key]["message"]
+        assert "lengthen its sample" in by_shot[key]["message"]
+    assert by_shot["ep01/waves"]["state"] == "done"
+    assert cast_stats(emu)["voices"] == 1 and submissions(emu) == 1  # only ep01/waves
+    shots = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+    planned = {s["key"].split("/", 1)[1]: (s["status"], s["cost"], s["note"])
+               for s in shots["shots"]}
+    for key in ("ep01/hello", "ep01/both"):
+        status, cost, note = planned[key]
+        assert status == "new" and cost == 0 and "0.65 s" in note
+        assert note.startswith("waits: voices/mia-voice")
+    assert planned["ep01/waves"][:2] == ("cached", 0.0)

@@ -231,3 +231,20 @@ def test_a_default_that_breaks_a_limit_is_reported_at_the_defaults_line(tmp_path
     assert (3, "a 1 s shot; expected 2 to 15 s") in found
     assert not any(line in (9, 10) for line, _ in found)  # not at a and b
     assert any(line == 11 and "a 20 s shot" in message for line, message in found)
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ('storyboard: 1\ndefaults: {resolution: 720P, seeed: 1234}\nepisodes:\n  - id: e\n'
+     '    shots:\n      - {id: s, prompt: "a room", duration: 2}\n', "2:30"),
+    ('storyboard: 1\nepisodes:\n  - id: e\n    defaults:\n      seeed: 1234\n'
+     '    shots:\n      - {id: s, prompt: "a room", duration: 2}\n', "5:7"),
+])
+def test_an_unknown_key_under_defaults_is_located_not_a_key_error(
+        tmp_path: Path, text: str, where: str) -> None:
+    """A shot inherits every default: an unknown one (``seeed``) is the schema's located "did
+    you mean", never a ``KeyError`` from the shot that would have inherited it."""
+    file = write(tmp_path, text)
+    result = CliRunner().invoke(cli, ["check", str(tmp_path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"{file}:{where}: error: unknown key 'seeed' (did you mean 'seed'?)" in result.output
+    assert "Traceback" not in result.output and "KeyError" not in result.output

@@ -8,6 +8,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -84,3 +85,16 @@ def test_emulate_names_the_key_variable_but_never_echoes_a_given_key() -> None:
         proc.communicate(timeout=20)
     assert lines[2] == "export DASHSCOPE_API_KEY=...   # the key given with --api-key\n"
     assert not any("sekrit" in line for line in lines)
+
+
+@pytest.mark.parametrize("flags", [[], ["--comfyui", "1"]], ids=["gateways", "comfyui"])
+def test_emulate_on_a_busy_port_says_so_in_one_line(flags: list[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "storyboard", "emulate", "--port", str(port),
+                               *flags], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"error: the emulator cannot listen on 127.0.0.1:{port}: Address already in use"]

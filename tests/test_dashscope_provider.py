@@ -27,6 +27,7 @@ from storyboard.errors import (
     RequestRejected,
     ServerError,
     TransportError,
+    UnreadAnswer,
 )
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.providers.dashscope.provider import (
@@ -38,6 +39,7 @@ from storyboard.providers.dashscope.provider import (
     Timeouts,
 )
 from storyboard.providers.protocol import ApiKey, number
+from storyboard.run.checks import is_ambiguous
 from storyboard.targets import PriceTable, TaskState, TaskStatus
 
 BASE = "https://dashscope.test/api/v1"
@@ -659,14 +661,24 @@ def test_transport_failures_are_retryable(fake: FakeDashScope, clock: Clock, exc
     httpx.Response(200, text="<html>gateway says hi</html>",
                    headers={"content-type": "text/html"}),
     httpx.Response(200, json=["not", "an", "object"]),
-    httpx.Response(200, json={"request_id": "r", "output": {"task_status": "PENDING"}}),
-    httpx.Response(200, json={"request_id": "r"}),
 ])
 def test_non_json_or_malformed_answers_are_clear_provider_errors(
         fake: FakeDashScope, clock: Clock, response: httpx.Response) -> None:
     error = failing(fake, clock, response)
     assert type(error) is ProviderError and not error.retryable
     assert re.search(r"not a JSON object|malformed", str(error))
+
+
+@pytest.mark.parametrize("response", [
+    httpx.Response(200, json={"request_id": "r", "output": {"task_status": "PENDING"}}),
+    httpx.Response(200, json={"request_id": "r"}),
+])
+def test_a_submit_answer_without_a_task_id_may_have_made_one(
+        fake: FakeDashScope, clock: Clock, response: httpx.Response) -> None:
+    """54.5: no refusal, so a lost answer (the runner looks the task up, never resends)."""
+    error = failing(fake, clock, response)
+    assert type(error) is UnreadAnswer and error.retryable and is_ambiguous(error)
+    assert "neither a task nor a documented refusal" in str(error)
 
 
 def test_a_malformed_query_answer(fake: FakeDashScope, clock: Clock) -> None:

@@ -104,3 +104,23 @@ def test_chat_faults_parse_and_unknown_ones_are_refused() -> None:
     assert str(parse_fault("chat:paraphrase")) == "chat:paraphrase"
     with pytest.raises(FaultSyntaxError, match="not a fault of chat"):
         parse_fault("chat:status=x")
+
+
+def test_the_official_client_reads_the_emulators_stream(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="qwen-plus", messages=prompts.messages("outline", CHAPTER, {}),  # type: ignore[arg-type]
+        stream=True, stream_options={"include_usage": True})
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert schemas.problems("outline", json.loads(text)) == []
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens > 0
+
+
+def test_llama_cpp_pythons_refusal_of_json_schema_reaches_the_official_client(
+        emulator: EmulatorServer, client: openai.OpenAI) -> None:
+    emulator.script("chat:no_schema")
+    with pytest.raises(openai.InternalServerError) as refused:
+        ask(client, "outline")
+    assert "Input should be 'text' or 'json_object'" in str(refused.value)

@@ -120,9 +120,13 @@ def test_every_speaking_character_has_a_designed_voice(usual: tuple[Path, str]) 
 @pytest.mark.parametrize("provider", [None, "local", "dashscope"])
 def test_the_series_checks_clean(usual: tuple[Path, str], provider: str | None) -> None:
     """No error; a warning for each cast word init could not settle (OLD LI has no
-    introduction: neither its looks nor who speaks are guessed)."""
+    introduction: neither its looks nor who speaks are guessed), and for Tom's sample: all he
+    says is "The usual." (0.5 s spoken, under a reference voice's 1 s: 54.7)."""
     found = storyboard.check(usual[0], provider=provider)
     assert [(d.severity, d.code, d.message) for d in found] == [
+        ("warning", "sample-length", "spoken, this sample will likely last about 0.50 s (about "
+         "20 characters a second); a reference voice lasts 1 to 10 s: lengthen the sample (the "
+         "designed voice is measured, and a shot whose voice is too short waits, unpaid)"),
         ("warning", "init-unsettled", "voices 'old_li-voice': `init --from` could not settle a "
          "woman or a man? the age?; expected words a person settled: describe it, then remove "
          "the comment"),

@@ -164,7 +164,8 @@ def test_takes_are_measured_once_and_approve_pick_and_retake_act_on_findings(
     assert code == 0 and "nothing to retake" in out
     assert submissions(emu) == 4
 
-    assert run(series, "pick", "ep01/ballad", "1")[0] == 0
+    assert run(series, "pick", "ep01/ballad", "1")[0] != 0  # take 2 is approved
+    assert run(series, "pick", "ep01/ballad", "1", "--replace-approved")[0] == 0
     assert run(series, "approve", "ep01/ballad")[0] != 0
     code, out, err = run(series, "approve", "ep01/ballad", "--force")
     assert code == 0 and "approved take 1" in out, err

@@ -349,6 +349,43 @@ def test_a_lost_submit_is_never_paid_twice(
     assert emu.stats()["submissions"]["total"] == 1
 
 
+@pytest.mark.parametrize("shape", ["unknown", "string", "list", "null", "huge", "html"])
+@pytest.mark.parametrize("target", ["minimax-hailuo", "minimax", "kling"])
+def test_an_odd_envelope_code_is_a_lost_answer_never_a_second_submit(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any, target: str, shape: str) -> None:
+    """A submit answered with no task id and a code that is no documented refusal (an unknown
+    number, a string, a list, null, 10**30) may have made a task: a lost answer, never "refused,
+    nothing billed". MiniMax lists no tasks: the shot stops as ambiguous, settled by ``task
+    adopt|forget``, in this render and the next. Kling lists them: its task is adopted. Either
+    way, exactly one submission."""
+    emu.script(f"submit:envelope={shape}")
+    shot = a_minimax_shot(tmp_path, make_media, target, f" waves, answered {shape}")
+    first = run(emu, target, tmp_path, shot, [], reconcile_delay=0.0, request_timeout=5.0)
+    (only,) = first.shots
+    assert "nothing billed" not in only.message
+    if target == "kling":
+        assert only.state == "done" and first.submits == 1, only
+    else:
+        assert (only.state, only.code) == ("pending", "AmbiguousTask"), only
+        assert "task adopt" in only.message and "answer was lost" in only.message
+        emu.clear_faults()
+        again = run(emu, target, tmp_path, shot, [], reconcile_delay=0.0)
+        assert again.submits == 0 and again.shots[0].code == "AmbiguousTask"
+    assert emu.stats()["submissions"]["total"] == 1
+
+
+def test_a_documented_envelope_refusal_is_still_refused_and_free(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    """Kling's content refusal (1301) and MiniMax's (1026), documented, stay "refused at
+    submit, nothing billed": no task was made."""
+    for target in ("kling", "minimax-hailuo"):
+        emu.script("submit:refused=prompt")
+        shot = a_minimax_shot(tmp_path / target, make_media, target, f" waves, {target} no")
+        (only,) = run(emu, target, tmp_path / target, shot, []).shots
+        assert only.state == "failed" and "refused at submit, nothing billed" in only.message
+    assert emu.stats()["submissions"]["total"] == 0
+
+
 @pytest.mark.parametrize("target", ["minimax", "minimax-hailuo"])
 def test_a_task_older_than_seven_days_is_an_invalid_task_id(
         emu: EmulatorServer, tmp_path: Path, make_media: Any, target: str) -> None:

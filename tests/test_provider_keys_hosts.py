@@ -180,3 +180,34 @@ def test_check_says_when_a_block_is_another_providers(tmp_path: Path, media: str
            "none of its settings (base_url, headers, media_base_url, poll)" in shown.output
     same = CliRunner().invoke(cli, ["check", str(folder), "--provider", "freepik"])
     assert same.exit_code == 0 and "warning" not in same.output
+
+
+NAMELESS = [name for name in RENDERERS if name in ("dashscope", "freepik", "openai-video")]
+
+
+@pytest.mark.parametrize("mine", NAMELESS)
+def test_a_block_without_a_name_is_locals_and_takes_no_key(
+        mine: str, tmp_path: Path, listener: tuple[str, list[str]], emulator: EmulatorServer,
+        media: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``provider: {base_url: ...}`` names no provider, so it is ``local``'s: ``render
+    --provider dashscope`` must not read it as DashScope's and send the key to its host."""
+    url, seen = listener
+    seen.clear()
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "storyboard.yaml").write_text(
+        'storyboard: 1\ndefaults: {resolution: 720P, ratio: "16:9", duration: 2}\n'
+        f"provider: {{base_url: '{url}', media_base_url: '{url}', headers: {{X-Trace: t}}}}\n"
+        f"characters:\n  mia: {{image: '{media}/mia.png'}}\n"
+        "episodes:\n  - id: ep01\n    shots:\n      - {id: a, prompt: \"@mia waves\"}\n",
+        encoding="utf-8")
+    own_host(mine, emulator, monkeypatch)
+    before = emulator.stats()["submissions"]["total"]
+    result = CliRunner().invoke(cli, ["render", str(folder), "--provider", mine, "--yes", "--json"])
+    assert not [request for request in seen if KEY in request]  # the key never went there
+    assert seen == []  # nor anything else: the nameless block's host heard nothing
+    assert result.exit_code == 0, result.output
+    assert emulator.stats()["submissions"]["total"] == before + 1
+    shown = CliRunner().invoke(cli, ["config", str(folder), "--provider", mine])
+    assert shown.exit_code == 0 and url not in shown.output, shown.output
+    assert KEY not in result.output

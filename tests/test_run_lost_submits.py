@@ -97,6 +97,18 @@ def test_a_lost_submit_with_an_unreadable_list_is_never_paid_twice(
     assert emu.stats()["submissions"]["total"] == 1
 
 
+@pytest.mark.parametrize("name", ["dashscope", "freepik", "openai-video"])
+def test_a_submit_answered_without_a_task_id_is_a_lost_answer_paid_once(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any, name: str) -> None:
+    """54.5: an HTTP 200 submit answer with no task id and a code nobody documents is no
+    refusal: its task is looked for in the list and adopted, never submitted again."""
+    shot = a_shot(tmp_path, make_media, f" waves, no id via {name}")
+    emu.script("submit:envelope=unknown")
+    result = run(emu, name, tmp_path, shot, [], reconcile_delay=0.0, request_timeout=5.0)
+    assert [s.state for s in result.shots] == ["done"], result.shots
+    assert result.submits == 1 and emu.stats()["submissions"]["total"] == 1
+
+
 # -- 22.1: a submit delivered late -----------------------------------------------------------
 
 

@@ -358,6 +358,10 @@ def test_unusable_video_fails_verification(run: Run, provider: FakeProvider,
     kept = list((series / ".storyboard" / "rejected").glob("*.mp4"))
     assert len(kept) == 1 and kept[0].stat().st_size > 0  # paid for, so kept for a person
     assert str(kept[0]) in result.shots[0].message
+    # billed (the task succeeded): counted as spent, journaled, and downloaded twice, not nine times
+    assert result.shots[0].cost == pytest.approx(0.2) and result.spent == pytest.approx(0.2)
+    assert [(a.state, a.cost) for a in status(series)] == [("failed", pytest.approx(0.2))]
+    assert provider.calls["download"] == 2
 
 
 def test_a_task_that_never_finishes_gives_up_and_resumes_later(run: Run, provider: FakeProvider,

@@ -1,20 +1,22 @@
 """The studio shows a waiting breakdown in Debian's Chromium: each proposal beside an edited file
 as a diff against it (hostile words shown as text), and what catching up with a changed story
-would cost, planned from the cache with nothing sent; a save updates it in place."""
+would cost, planned from the cache with nothing sent; a save updates it in place; Accept and
+Dismiss settle a proposal, and their routes refuse anything the page did not offer."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.status import waiting
 from storyboard.cli.studio import breakdown_left
 from storyboard.emulator.server import EmulatorServer
-from storyboard.review.studio.proposals import Waiting, aside, diff_html
+from storyboard.review.studio.proposals import Waiting, aside, diff_html, proposal_digest
 from storyboard.review.studio.server import StudioServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -132,3 +134,69 @@ def test_a_proposal_is_read_only_from_inside_the_series(tmp_path: Path) -> None:
 def test_a_diff_escapes_every_line() -> None:
     shown = diff_html("a.yaml", "x: 1\n", "x: '<b>&</b>'\n")
     assert "<b>" not in shown and "&lt;b&gt;&amp;&lt;/b&gt;" in shown
+
+
+def proposal_buttons(page: Page, kind: str) -> Locator:
+    return page.locator(f"header.series section.breakdown button.{kind}-proposal")
+
+
+def test_accept_on_the_page_puts_the_proposal_in_the_files_place(
+        emulator: EmulatorServer, browser: Browser, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _source, series = broken_down(emulator, tmp_path, monkeypatch)
+    proposal = (series / (EPISODE + ".proposed")).read_text()
+    with StudioServer(series, render_drafts=False, lookout=breakdown_left) as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server.url, wait_until="load")
+        expect(proposal_buttons(page, "dismiss")).to_have_count(1)
+        proposal_buttons(page, "accept").click()
+        expect(page.locator("details.proposal")).to_have_count(0, timeout=30_000)
+    assert (series / EPISODE).read_text() == proposal
+    assert not (series / (EPISODE + ".proposed")).exists()
+
+
+def test_dismiss_on_the_page_keeps_your_file_and_the_next_run_proposes_nothing(
+        emulator: EmulatorServer, browser: Browser, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    source, series = broken_down(emulator, tmp_path, monkeypatch)
+    yours = (series / EPISODE).read_text()
+    with StudioServer(series, render_drafts=False, lookout=breakdown_left) as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server.url, wait_until="load")
+        proposal_buttons(page, "dismiss").click()
+        expect(page.locator("details.proposal")).to_have_count(0, timeout=30_000)
+    assert (series / EPISODE).read_text() == yours
+    source.write_text(source.read_text().replace("At last the storm broke", "The storm broke"))
+    base = emulator.base_url.rsplit("/api/v1", 1)[0] + "/compatible-mode/v1"
+    again = breakdown(source, series, Options(base_url=base, key_env=KEY_ENV, yes=True))
+    assert again.outcome.proposed == [] and again.outcome.kept == [EPISODE]
+
+
+def test_the_proposal_routes_refuse_what_the_page_did_not_offer(
+        emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _source, series = broken_down(emulator, tmp_path, monkeypatch)
+    shown = (series / (EPISODE + ".proposed")).read_text()
+    digest = proposal_digest(shown)
+    (tmp_path / "outside.yaml").write_text("x: 1\n")
+    with StudioServer(series, render_drafts=False, lookout=breakdown_left) as server:
+        host = server.url.split("/")[2]
+        headers = {"X-Studio-Token": server.token, "Host": host}
+        with httpx.Client(base_url=f"http://{host}") as client:
+            for path, body in [
+                    ("/proposal/accept", {"file": "storyboard.yaml", "digest": digest}),
+                    ("/proposal/accept", {"file": "../outside.yaml", "digest": digest}),
+                    ("/proposal/accept", {"file": EPISODE, "digest": "0" * 16}),
+                    ("/proposal/accept", {"file": EPISODE}),
+                    ("/proposal/accept", {"file": [EPISODE], "digest": digest}),
+                    ("/proposal/remove", {"file": EPISODE, "digest": digest})]:
+                answer = client.post(path, json=body, headers=headers)
+                assert answer.status_code in (400, 404, 405), (path, body, answer.text)
+            stranger = client.post("/proposal/dismiss", json={"file": EPISODE, "digest": digest},
+                                   headers={"Host": host})
+            assert stranger.status_code == 403
+            assert (series / (EPISODE + ".proposed")).read_text() == shown
+            done = client.post("/proposal/dismiss", json={"file": EPISODE, "digest": digest},
+                               headers=headers)  # what the page offers: done
+            assert done.status_code == 200 and done.json()["settled"] == "dismissed"
+    assert not (series / (EPISODE + ".proposed")).exists()
+    assert (tmp_path / "outside.yaml").read_text() == "x: 1\n"

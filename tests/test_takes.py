@@ -194,7 +194,8 @@ def test_retake_renders_exactly_the_takes_asked_for(takes: Path, emulator: Emula
     assert submissions(emu) == 5
     lock = lock_of(takes)
     assert "takes/ep02/solo#2" in lock["shots"]
-    assert lock["takes"] == {"takes/ep02/solo": {"extra": 1}}
+    assert lock["takes"] == {"takes/ep02/solo": {"extra": 1,  # for the shot's request now
+                                                 "extra_for": lock["shots"]["takes/ep02/solo"]["hash"]}}
     # the lock makes it reproducible: a plain render asks for nothing more
     assert render(takes, "--yes")[0] == 0
     assert submissions(emu) == 5
@@ -262,7 +263,8 @@ def test_sigkill_during_a_retake_and_a_rerun_pays_once_per_take(
     stats = emu.stats()["submissions"]
     assert stats["duplicates"] == 0, stats
     lock = lock_of(takes)
-    assert lock["takes"] == {"takes/ep01/ballad": {"extra": 2}}
+    assert lock["takes"] == {"takes/ep01/ballad": {
+        "extra": 2, "extra_for": lock["shots"]["takes/ep01/ballad"]["hash"]}}
     assert {"takes/ep01/ballad#4", "takes/ep01/ballad#5"} <= set(lock["shots"])
     assert "takes/ep01/ballad#6" not in lock["shots"]
     rows = read_status(takes)

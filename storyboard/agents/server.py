@@ -163,10 +163,13 @@ def _writing_tools(server: MCPServer, tools: Tools) -> None:
     def note(shot: str, text: str, series: str = ".", take: int | None = None) -> dict[str, Any]:
         return tools.note(shot, text, series, take)
 
-    @server.tool(description="Choose the take a shot uses (writes the lock's pick). Free.")
+    @server.tool(description="Choose the take a shot uses (writes the lock's pick). Another "
+                             "take of an approved shot is refused unless replace_approved, "
+                             "which lifts the approval. Free.")
     @answered
-    def pick(shot: str, take: int, series: str = ".") -> dict[str, Any]:
-        return tools.pick(shot, take, series)
+    def pick(shot: str, take: int, series: str = ".",
+             replace_approved: bool = False) -> dict[str, Any]:
+        return tools.pick(shot, take, series, replace_approved)
 
     @server.tool(description="Approve the shot's picked take (locks it against changes). A "
                              "take with findings (takes) is refused unless force. Free.")

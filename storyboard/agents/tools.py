@@ -139,8 +139,12 @@ class Tools:
         rows = takes.take_rows(compiled(self.series(series), None), shot)
         return {"shot": shot, "takes": [row.to_dict() for row in rows]}
 
-    def pick(self, shot: str, take: int, series: str = ".") -> dict[str, Any]:
-        takes.pick(compiled(self.series(series), None), shot, take)
+    def pick(self, shot: str, take: int, series: str = ".",
+             replace_approved: bool = False) -> dict[str, Any]:
+        """``pick`` as the CLI applies it: an approved shot's other take only with
+        ``replace_approved`` (its approval is then lifted)."""
+        takes.pick(compiled(self.series(series), None), shot, take,
+                   replace_approved=replace_approved)
         return {"shot": shot, "picked": take}
 
     def approve(self, shot: str, series: str = ".", force: bool = False) -> dict[str, Any]:

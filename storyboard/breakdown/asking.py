@@ -5,7 +5,16 @@ An answer is judged in order: cut short (``finish_reason: length``), not JSON, n
 then the stage's own check (quotes not in the source, lines out of the chapter, unknown names).
 Each problem found is quoted back to the model in the same conversation; the conversation, being
 the request, is content-addressed like the first question, so a re-run replays every turn from
-the cache and sends nothing. What is still wrong after the last turn is returned to be reported.
+the cache and sends nothing. A send-back always changes the request (the problems quoted are new
+words in it); one that would send the same bytes again stops instead. An answer that is not JSON
+is never stored (a re-run asks again). What is still wrong after the last turn is returned to be
+reported.
+
+How the endpoint is asked (``Settings``): the structured-output mode (``response_format``:
+``json_schema``, ``json_object``, ``text`` or ``auto``, which steps down on a refusal) and
+streaming (``stream``: ``auto`` streams unless the endpoint refuses it), each found mode
+remembered per base URL and model (``endpoints``). Usage that is not a count is counted at the
+call's ceiling (``cost.Spend.count_ceiling``).
 """
 
 from __future__ import annotations
@@ -18,15 +27,20 @@ from typing import TYPE_CHECKING, Any
 from storyboard.breakdown import prompts, schemas
 from storyboard.breakdown.cache import AnswerCache, request_key
 from storyboard.breakdown.cost import Spend, price_of, prompt_tokens
+from storyboard.breakdown.endpoints import FORMAT_WORDS, MODES, Endpoints, next_mode, refuses
 from storyboard.breakdown.source import Chapter
+from storyboard.errors import ProviderError, StoryboardError
 
 if TYPE_CHECKING:  # httpx is imported when a call is made
-    from storyboard.breakdown.client import ChatClient
+    from storyboard.breakdown.client import Answer, ChatClient
 
 SEND_BACKS = 2
 MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192}
 EARLIER_ANSWERS = 600  # tokens the beats and names of a chapter not yet outlined may add
 Check = Callable[[Any], list[str]]
+
+
+UNKEYED = ("stream", "stream_options")  # how the answer travels, not what decides it
 
 
 @dataclass(frozen=True)
@@ -35,15 +49,27 @@ class Settings:
     base_url: str
     temperature: float = 0.0
     seed: int = 1234
+    response_format: str = "auto"  # json_schema | json_object | text | auto
+    stream: str = "auto"  # true | false | auto
 
-    def body(self, stage: str, messages: list[dict[str, str]]) -> dict[str, Any]:
+    def body(self, stage: str, messages: list[dict[str, str]], mode: str = "json_schema",
+             stream: bool = False) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "messages": messages,
                                 "temperature": self.temperature, "seed": self.seed,
-                                "max_tokens": MAX_TOKENS[stage], "stream": False,
-                                "response_format": schemas.response_format(stage)}
+                                "max_tokens": MAX_TOKENS[stage], "stream": stream}
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        fmt = schemas.response_format(stage, mode)
+        if fmt is not None:
+            body["response_format"] = fmt
         if "/compatible-mode/" in self.base_url or "aliyuncs.com" in self.base_url:
             body["enable_thinking"] = False  # structured output refuses thinking (spec/llm.md)
         return body
+
+
+def key_of(body: dict[str, Any]) -> str:
+    """The cache key of a request: what decides its answer (not whether it streams)."""
+    return request_key(prompts.INSTRUCTIONS, {k: v for k, v in body.items() if k not in UNKEYED})
 
 
 @dataclass
@@ -76,11 +102,18 @@ class Asker:
     spend: Spend
     connect: Callable[[], ChatClient]
     say: Callable[[str], None] = lambda _text: None
+    progress: Callable[[str], None] = lambda _text: None
+    endpoints: Endpoints = field(init=False)  # what was found of each endpoint (read once)
     planning: bool = False
+    current: str = ""  # the call being asked (for a failure's message)
     hits: set[str] = field(default_factory=set)  # keys answered from the cache
     fresh: set[str] = field(default_factory=set)  # keys answered by a call of this run
     pending: list[Pending] = field(default_factory=list)
+    told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
     _client: ChatClient | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.endpoints = Endpoints.of(self.cache.series)
 
     def close(self) -> None:
         if self._client is not None:
@@ -101,8 +134,9 @@ class Asker:
         check``), a round each, each sent back after the answer the round before settled on (so
         a run asked again replays the same conversation from the cache)."""
         conversation = prompts.messages(stage, chapter, context)
-        turn, backs, rounds = 0, 0, list(later)
+        turn, backs, rounds, asked = 0, 0, list(later), set[str]()
         while True:
+            asked.add(key_of(self.settings.body(stage, conversation, self.mode())))
             record = self.answer(stage, chapter, conversation)
             data, problems = judge(stage, record, check)
             turn += 1
@@ -111,10 +145,29 @@ class Asker:
                 problems = rounds.pop(0)
             if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
                 return Result(data, [] if checks else problems, turn)
+            following = conversation + prompts.send_back(record["content"], problems)
+            if key_of(self.settings.body(stage, following, self.mode())) in asked:
+                return Result(data, [*problems, "sending it back again would ask the same "
+                                     "question: stopped"], turn)
             backs += 1
             self.say(f"  {stage} of chapter {chapter.number}: {len(problems)} problem(s), sent "
-                     "back to the model")
-            conversation = conversation + prompts.send_back(record["content"], problems)
+                     "back to the model with them quoted (the request changes by them)")
+            conversation = following
+
+    def mode(self) -> str:
+        """The structured-output mode to ask in: the setting, or what was found for the
+        endpoint (``auto``: ``json_schema`` until the endpoint refuses it)."""
+        chosen = self.settings.response_format
+        if chosen != "auto":
+            return chosen
+        return self.endpoints.mode(self.settings.base_url, self.settings.model) or "json_schema"
+
+    def streams(self) -> bool:
+        chosen = self.settings.stream
+        if chosen != "auto":
+            return chosen == "true"
+        found = self.endpoints.stream(self.settings.base_url, self.settings.model)
+        return True if found is None else found
 
     def pending_shots(self, chapter: Chapter, context: dict[str, Any]) -> None:
         """Planning: the shots call of a chapter whose outline or cast is not stored yet."""
@@ -126,33 +179,103 @@ class Asker:
 
     def answer(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
                ) -> dict[str, Any]:
-        body = self.settings.body(stage, conversation)
-        key = request_key(prompts.INSTRUCTIONS, body)
-        stored = self.cache.get(key)
-        if stored is not None:
-            self.hits.add(key)
-            return stored
         what = f"the {stage} call for chapter {chapter.number}"
-        if self.planning:
-            schema = json.dumps(schemas.SCHEMAS[stage])
-            self.pending.append(Pending(stage, chapter.number,
-                                        prompt_tokens(conversation, schema),
-                                        self.ceiling(stage, conversation)))
-            raise NotAnswered(what)
-        self.spend.reserve(self.ceiling(stage, conversation), what)
+        while True:
+            body = self.settings.body(stage, conversation, self.mode(), self.streams())
+            key = key_of(body)
+            stored = self.cache.get(key)
+            if stored is not None:
+                self.hits.add(key)
+                return stored
+            if self.planning:
+                schema = json.dumps(schemas.SCHEMAS[stage])
+                self.pending.append(Pending(stage, chapter.number,
+                                            prompt_tokens(conversation, schema),
+                                            self.ceiling(stage, conversation)))
+                raise NotAnswered(what)
+            got = self._asked(what, body, self.ceiling(stage, conversation))
+            if got is not None:
+                return self._kept(stage, key, what, got, conversation)
+
+    def _asked(self, what: str, body: dict[str, Any], ceiling: float) -> Answer | None:
+        """The answer of one call (None: the endpoint refused a mode; ask again in the next)."""
+        self.current = what
+        self.spend.reserve(ceiling, what)
         if self._client is None:
             self._client = self.connect()
-        got = self._client.complete(body)
+        try:
+            return self._client.complete(body, lambda n: self.progress(
+                f"  {what}: {n} token(s) so far"))
+        except ProviderError as error:
+            if not self._stepped_down(error, body):
+                hinted(error, body)
+                raise
+            return None
+        finally:
+            self.progress("")  # the line is cleared; the call's own line follows
+
+    def _stepped_down(self, error: ProviderError, body: dict[str, Any]) -> bool:
+        """Whether ``error`` refused a mode ``auto`` may step down from (and it did)."""
+        url, model, endpoints = self.settings.base_url, self.settings.model, self.endpoints
+        if body.get("stream") and self.settings.stream == "auto" and \
+                refuses(error, ("stream",)):
+            endpoints.note(url, model, stream=False)
+            self.say("  the endpoint refuses streaming: asking without it (remembered)")
+            return True
+        was = self.mode()
+        lower = next_mode(was)
+        if self.settings.response_format != "auto" or lower is None or \
+                not refuses(error, FORMAT_WORDS):
+            return False
+        endpoints.note(url, model, response_format=lower)
+        self.say(f"  the endpoint refuses response_format {was}: asking in {lower} "
+                 "(remembered; the schema is in the instructions)")
+        return True
+
+    def _kept(self, stage: str, key: str, what: str, got: Answer,
+              conversation: list[dict[str, str]]) -> dict[str, Any]:
+        """The answer as a record: stored unless it is not JSON, and counted."""
         record = {**got.record(), "stage": stage, "model": self.settings.model}
-        self.cache.put(key, record)  # stored before it is used: a kill after this loses nothing
-        self.fresh.add(key)
-        cost = self.spend.count(stage, got.prompt_tokens, got.completion_tokens)
-        self.say(f"  {what}: {got.prompt_tokens} + {got.completion_tokens} tokens, ${cost:.4f}")
+        if not schemas.parsed(stage, got.content)[1]:
+            self.cache.put(key, record)  # stored before it is used: a kill after it loses nothing
+            self.fresh.add(key)
+        if got.usage_ok:
+            cost = self.spend.count(stage, got.prompt_tokens or 0, got.completion_tokens or 0)
+            self.say(f"  {what}: {got.prompt_tokens} + {got.completion_tokens} tokens, "
+                     f"${cost:.4f}")
+            return record
+        schema = json.dumps(schemas.SCHEMAS[stage])
+        cost = self.spend.count_ceiling(stage, prompt_tokens(conversation, schema),
+                                        MAX_TOKENS[stage])
+        self.say(f"  {what}: counted at its ceiling, ${cost:.4f}{self._why(got)}")
         return record
+
+    def _why(self, got: Answer) -> str:
+        """Why a call was counted at its ceiling, the first time each reason is met."""
+        reason = "missing" if not got.usage_given else "bad"
+        if reason in self.told:
+            return ""
+        self.told.add(reason)
+        said = ("the endpoint reported no usage (a streaming endpoint may send none: "
+                "stream: false asks for it)" if reason == "missing" else
+                "the usage it reported is not a whole number of tokens >= 0")
+        return f" ({said}: such a call is counted at its ceiling, the estimate with the whole " \
+               "max_tokens)"
 
     def ceiling(self, stage: str, conversation: list[dict[str, str]]) -> float:
         schema = json.dumps(schemas.SCHEMAS[stage])
         return price_of(self.spend.price, prompt_tokens(conversation, schema), MAX_TOKENS[stage])
+
+
+def hinted(error: ProviderError, body: dict[str, Any]) -> None:
+    """Add to ``error`` the setting that would get past it, when it refused a field."""
+    if body.get("stream") and refuses(error, ("stream",)):
+        error.detail += " (the endpoint refuses streaming: set stream: false, or auto, in the " \
+                        "series file's breakdown: block)"
+    elif refuses(error, FORMAT_WORDS):
+        lower = next_mode(str((body.get("response_format") or {}).get("type", "text")))
+        error.detail += f" (the endpoint refuses this response_format: set response_format: " \
+                        f"{lower or 'text'}, or auto, in the series file's breakdown: block)"
 
 
 def judge(stage: str, record: dict[str, Any], check: Check) -> tuple[Any, list[str]]:
@@ -160,10 +283,25 @@ def judge(stage: str, record: dict[str, Any], check: Check) -> tuple[Any, list[s
     if record.get("finish_reason") == "length":
         return None, ["the answer was cut short at max_tokens (finish_reason: length): answer "
                       "more briefly"]
-    data, problems = schemas.parsed(record["content"])
+    data, problems = schemas.parsed(stage, record["content"])
     if problems:
         return None, problems
     problems = schemas.problems(stage, data)
     if problems:
         return None, problems
     return data, check(data)
+
+
+def asking_problem(settings: Any) -> None:
+    """Refuse settings of how to ask that cannot work (fail closed: NaN, inf, 0, a word not
+    known), before any call."""
+    if settings.response_format not in (*MODES, "auto"):
+        raise StoryboardError(f"response_format must be one of auto, {', '.join(MODES)}; got "
+                              f"{settings.response_format!r}")
+    if settings.stream not in ("auto", "true", "false"):
+        raise StoryboardError(f"stream must be auto, true or false; got {settings.stream!r}")
+    for name, most in (("deadline", 86400.0), ("max_answer_mb", 1024.0)):
+        value = getattr(settings, name)
+        if not (isinstance(value, int | float) and 0 < value <= most):
+            raise StoryboardError(f"{name} must be a number above 0 and at most {most:g}; got "
+                                  f"{value!r}")

@@ -5,8 +5,9 @@ every setting in the body (temperature, seed, the schema), and the messages (the
 what earlier stages decided). Not the endpoint or the key. An answer is stored the moment it
 arrives, before anything reads it, as ``.storyboard/breakdown/answers/<key>.json`` (a temporary
 file beside it, flushed, then renamed), so a run killed at any point leaves either the whole answer
-or none, and the next run asks again only what was not answered. An entry that cannot be read is
-treated as absent (asked again with consent), never as an answer.
+or none, and the next run asks again only what was not answered. An entry that cannot be read
+(too large, nested too deep, not JSON: read as untrusted) is treated as absent (asked again with
+consent), never as an answer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard import files
+from storyboard.breakdown.statefile import read
 
 FOLDER = Path(".storyboard") / "breakdown"
 
@@ -36,6 +38,7 @@ class AnswerCache:
     """The answers of one series folder."""
 
     def __init__(self, series: Path) -> None:
+        self.series = series
         self.folder = series / FOLDER / "answers"
 
     def path(self, key: str) -> Path:
@@ -43,7 +46,7 @@ class AnswerCache:
 
     def get(self, key: str) -> dict[str, Any] | None:
         try:
-            record = json.loads(self.path(key).read_text(encoding="utf-8"))
+            record = read(self.path(key))  # bounded in size and depth (``statefile``)
         except (OSError, ValueError):
             return None
         ok = isinstance(record, dict) and isinstance(record.get("content"), str)

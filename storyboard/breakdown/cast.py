@@ -2,14 +2,21 @@
 
 A name is the same thing wherever its key (``scaffold.names.slug``) is the same: ``Mia``, ``MIA``
 and ``mia`` are one character. The first chapter that names a thing gives its words; keys are
-unique across characters, places and props (a place named like a character gets ``_place``).
+unique across characters, places and props (a place named like a character gets ``_place``). A
+look whose words the chapter does not hold (at least half of them, names aside) is the model's
+own, not the story's (``Entry.sourced``): the writer marks it so a reviewer knows to hold it to
+the story (a boy the story calls ten is not "late 30s, bald" because a model said so). The cast
+is people, places and props: a name made only of ordinary words (``all``, ``my``, ``round``) is
+sent back to the model (``problems``) and never joins the cast.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from storyboard.breakdown.source import Chapter
 from storyboard.scaffold.names import slug
 
 KINDS = ("characters", "places", "props")
@@ -24,6 +31,7 @@ class Entry:
     voice: str = ""
     chapter: int = 0
     first_line: str = ""  # the first line it says, cut from the source
+    sourced: bool = True  # whether the chapter holds its look's words
 
 
 @dataclass
@@ -31,7 +39,7 @@ class Cast:
     entries: dict[str, Entry] = field(default_factory=dict)  # by key
     by_name: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, slug) -> key
 
-    def add(self, kind: str, name: str, look: str, voice: str, chapter: int) -> None:
+    def add(self, kind: str, name: str, look: str, voice: str, chapter: Chapter) -> None:
         if (kind, slug(name)) in self.by_name:
             return
         key = slug(name)
@@ -40,7 +48,8 @@ class Cast:
         number = 2
         while key in self.entries:
             key, number = f"{slug(name)}_{kind}{number}", number + 1
-        self.entries[key] = Entry(key, name, kind, look, voice, chapter)
+        self.entries[key] = Entry(key, name, kind, look, voice, chapter.number,
+                                  sourced=sourced(look, name, chapter))
         self.by_name[(kind, slug(name))] = key
 
     def key_of(self, name: str, kinds: tuple[str, ...] = ("character", "place", "prop")
@@ -52,22 +61,69 @@ class Cast:
         return [e for e in self.entries.values() if e.kind == kind]
 
 
+_ORDINARY_WORDS = """
+a an the all any both each every few many most much no none some such this that these those my
+your his her its our their mine yours hers ours theirs me him us them i you he she it we they who
+whom whose which what whatever whoever one ones other others another own same self round about
+above across after against along among around at before behind below beneath beside between
+beyond by down during for from in inside into near of off on onto out outside over past through
+to toward towards under until up upon with within without and but or nor so yet if then than
+because while when where why how here there now once again also only just still even ever never
+always often soon well yes no not oh ah alas lo ha hey hello goodbye please thank thanks sir madam
+mistress master lord lady mr mrs miss dear good bad old young little big great new first last
+next everyone everybody nobody someone somebody anyone anybody everything something nothing
+anything thing things way day night morning evening time
+"""
+ORDINARY = frozenset(_ORDINARY_WORDS.split())
+
+
+def ordinary(name: str) -> bool:
+    """Whether ``name`` is made only of ordinary words (not a person, place or prop's name)."""
+    words = re.findall(r"[^\W\d_]+", name.lower())
+    return not words or all(word in ORDINARY for word in words)
+
+
+def problems(answer: Any) -> list[str]:
+    """What is wrong with a cast answer (schema-valid): a name that is only ordinary words."""
+    if not isinstance(answer, dict):
+        return []
+    return [f"{kind}[{index}].name: {entry['name']!r} is an ordinary word, not a person, place "
+            "or prop: leave it out" for kind in KINDS
+            for index, entry in enumerate(answer.get(kind, [])) if ordinary(str(entry["name"]))]
+
+
 def names_in(answer: Any) -> dict[str, list[str]]:
     """The names one chapter's cast answer gives, by kind (``character``, ``place``, ``prop``)."""
     if not isinstance(answer, dict):
         return {"character": [], "place": [], "prop": []}
-    return {kind.rstrip("s"): [str(e["name"]) for e in answer.get(kind, [])] for kind in KINDS}
+    return {kind.rstrip("s"): [str(e["name"]) for e in answer.get(kind, [])
+                               if not ordinary(str(e["name"]))] for kind in KINDS}
 
 
-def merged(answers: list[tuple[int, Any]]) -> Cast:
-    """One cast from ``(chapter number, cast answer)`` pairs, in chapter order."""
+WORDS = re.compile(r"[^\W\d_]{4,}")
+
+
+def sourced(look: str, name: str, chapter: Chapter) -> bool:
+    """Whether at least half the look's words (of four letters or more, the name's aside) are
+    in the chapter."""
+    text = " ".join(chapter.lines).lower()
+    named = {w.lower() for w in WORDS.findall(name)}
+    words = [w for w in dict.fromkeys(w.lower() for w in WORDS.findall(look)) if w not in named]
+    return not words or 2 * sum(1 for w in words if w in text) >= len(words)
+
+
+def merged(answers: list[tuple[Chapter, Any]]) -> Cast:
+    """One cast from ``(chapter, cast answer)`` pairs, in chapter order."""
     cast = Cast()
     for chapter, answer in answers:
         if not isinstance(answer, dict):
             continue
         for person in answer["characters"]:
-            cast.add("character", person["name"], person["appearance"], person["voice"], chapter)
+            if not ordinary(person["name"]):
+                cast.add("character", person["name"], person["appearance"], person["voice"],
+                         chapter)
         for kind in ("places", "props"):
             for thing in answer[kind]:
-                cast.add(kind.rstrip("s"), thing["name"], thing["look"], "", chapter)
+                if not ordinary(thing["name"]):
+                    cast.add(kind.rstrip("s"), thing["name"], thing["look"], "", chapter)
     return cast

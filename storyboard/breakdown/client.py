@@ -12,17 +12,27 @@ What is sent again: only what cannot have been billed. A refused connection (``C
 and a 429 (the service refused to start) are tried again, at most ``ATTEMPTS`` times in all, after
 the service's ``Retry-After`` (at most ``MAX_WAIT`` seconds). A dropped answer, a timeout or a 5xx
 may have been generated and billed: it is reported, and the next run asks again with consent.
+
+What is read: at most ``Limits.max_bytes`` of an answer (a larger or endless one is cut off and
+refused), within ``Limits.deadline`` seconds for the whole call (each read waits only for what is
+left of it, so an answer trickled a byte at a time ends too), parsed by ``reading.loads`` (deep or
+non-finite JSON refused). A streamed answer (``stream: true``, server-sent events as
+OpenAI-compatible servers send them) is put together from its chunks, each one reported to
+``progress``. ``usage`` is untrusted: a count that is not a whole number >= 0 is read as None (the
+asker counts that call at its ceiling).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from storyboard.breakdown.reading import loads
+from storyboard.breakdown.streaming import streamed
 from storyboard.errors import (
     AuthError,
     ConnectFailed,
@@ -30,23 +40,47 @@ from storyboard.errors import (
     RateLimited,
     RequestRejected,
     ServerError,
+    TransportError,
 )
 from storyboard.providers.protocol import ApiKey, error_for_exception
 
 ATTEMPTS = 3
 MAX_WAIT = 30.0
-TIMEOUT = httpx.Timeout(300.0, connect=10.0)  # DashScope ends a non-streaming call at 300 s
+CONNECT = 10.0
 MODERATION = "data_inspection_failed"
+MOST_TOKENS = 10**9  # a usage count above this is not a count
+STREAM_FACTOR = 64  # a stream's bytes per byte of its text, at most (a token an event)
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one call may take in all (seconds) and how large its answer may be (bytes)."""
+
+    deadline: float = 600.0
+    max_bytes: int = 4 * 1024 * 1024
+
+
+def count(value: object) -> int | None:
+    """A usage count, or None when it is not a whole number from 0 to ``MOST_TOKENS``."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MOST_TOKENS
+    return value if ok else None  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What the service answered: the text, why it stopped, and the usage it reported."""
+    """What the service answered: the text, why it stopped, and the usage it reported (None: a
+    count that is missing or not a whole number >= 0)."""
 
     content: str
     finish_reason: str
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
+    usage_given: bool = True  # False: the answer carried no usage at all
+
+    @property
+    def usage_ok(self) -> bool:
+        return self.prompt_tokens is not None and self.completion_tokens is not None
 
     def record(self) -> dict[str, Any]:
         return {"content": self.content, "finish_reason": self.finish_reason,
@@ -62,6 +96,7 @@ class ChatClient:
     key: ApiKey
     provider: str = "breakdown"
     sleep: Callable[[float], None] = time.sleep
+    limits: Limits = field(default_factory=Limits)
     sent: int = 0
     _http: httpx.Client | None = field(default=None, repr=False)
 
@@ -72,14 +107,14 @@ class ChatClient:
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+            self._http = httpx.Client(follow_redirects=False)
         return self._http
 
-    def complete(self, body: dict[str, Any]) -> Answer:
+    def complete(self, body: dict[str, Any], progress: Progress = lambda _n: None) -> Answer:
         """The answer to ``body``; 429 and refused connections tried again (see the module)."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return self._once(body)
+                return self._once(body, progress)
             except (RateLimited, ConnectFailed) as exc:
                 if attempt == ATTEMPTS:
                     raise
@@ -87,21 +122,50 @@ class ChatClient:
                 self.sleep(min(MAX_WAIT, wait))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, body: dict[str, Any]) -> Answer:
+    def _once(self, body: dict[str, Any], progress: Progress) -> Answer:
         url = self.base_url.rstrip("/") + "/chat/completions"
         headers = {"Authorization": f"Bearer {self.key.reveal()}"}
+        clock = Clock(self.limits.deadline)
+        request = self._client().build_request(
+            "POST", url, json=body, headers=headers,
+            timeout=httpx.Timeout(clock.left(), connect=min(CONNECT, clock.left())))
         self.sent += 1
         try:
-            response = self._client().post(url, json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise error_for_exception(exc, provider=self.provider, what="the chat call",
-                                      key=self.key) from exc
-        if response.status_code != 200:
-            raise self._error(response)
-        return answer_of(response, self.provider)
+            response = self._client().send(request, stream=True)
+            try:
+                return self._answer(response, Bounded(response, request, clock,
+                                                      self.limits.max_bytes), progress)
+            except ProviderError as error:  # its words may come from the answer: never the key
+                error.detail = self.key.scrub(error.detail)
+                raise
+            finally:
+                response.close()
+        except (httpx.HTTPError, TimeoutError) as exc:
+            raise self._failed(exc, clock) from exc
 
-    def _error(self, response: httpx.Response) -> ProviderError:
-        code, message = error_fields(response)
+    def _failed(self, exc: Exception, clock: Clock) -> ProviderError:
+        late = isinstance(exc, TimeoutError | httpx.ReadTimeout | httpx.WriteTimeout)
+        if late or clock.over():
+            return TransportError(f"the chat call passed its deadline of "
+                                  f"{self.limits.deadline:g} s (the breakdown's deadline "
+                                  "setting) before its answer was whole", provider=self.provider)
+        return error_for_exception(exc, provider=self.provider, what="the chat call",
+                                   key=self.key)
+
+    def _answer(self, response: httpx.Response, bounded: Bounded, progress: Progress
+                ) -> Answer:
+        if response.status_code != 200:
+            raise self._error(response, bounded.read())
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            bounded.most = self.limits.max_bytes * STREAM_FACTOR  # each piece in an event
+            pieces = streamed(bounded.lines(), self.provider, progress, self.limits.max_bytes)
+            usage = pieces.usage
+            return Answer("".join(pieces.text), pieces.finish, count(usage.get("prompt_tokens")),
+                          count(usage.get("completion_tokens")), bool(usage))
+        return answer_of(bounded.read(), self.provider)
+
+    def _error(self, response: httpx.Response, raw: bytes) -> ProviderError:
+        code, message = error_fields(raw, response.reason_phrase)
         text = self.key.scrub(f"HTTP {response.status_code}: {message}")
         status = response.status_code
         kind: type[ProviderError] = RequestRejected
@@ -118,6 +182,62 @@ class ChatClient:
                     retry_after=retry_after(response))
 
 
+class Clock:
+    """The time left of one call's deadline."""
+
+    def __init__(self, deadline: float) -> None:
+        self.ends = time.monotonic() + deadline
+
+    def over(self) -> bool:
+        return time.monotonic() >= self.ends
+
+    def left(self) -> float:
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline")
+        return left
+
+
+@dataclass
+class Bounded:
+    """A response's body read within the call's deadline and the size limit."""
+
+    response: httpx.Response
+    request: httpx.Request
+    clock: Clock
+    most: int
+
+    def chunks(self) -> Iterator[bytes]:
+        total = 0
+        timeouts = self.request.extensions.get("timeout", {})
+        for chunk in self.response.iter_bytes():
+            total += len(chunk)
+            if total > self.most:
+                raise too_large(self.most)
+            left = self.clock.left()
+            if isinstance(timeouts, dict):  # each read waits only for what is left
+                timeouts["read"] = left
+            yield chunk
+
+    def read(self) -> bytes:
+        return b"".join(self.chunks())
+
+    def lines(self) -> Iterator[str]:
+        rest = b""
+        for chunk in self.chunks():
+            rest += chunk
+            *whole, rest = rest.split(b"\n")
+            for line in whole:
+                yield line.decode("utf-8", "replace").rstrip("\r")
+        if rest:
+            yield rest.decode("utf-8", "replace")
+
+
+def too_large(most: int) -> ProviderError:
+    return ProviderError(f"the chat answer passed {most:,} bytes and was cut off (the "
+                         "breakdown's max_answer_mb setting)", provider="breakdown")
+
+
 def retry_after(response: httpx.Response) -> float | None:
     try:
         seconds = float(response.headers.get("retry-after", ""))
@@ -126,12 +246,12 @@ def retry_after(response: httpx.Response) -> float | None:
     return seconds if 0 <= seconds < float("inf") else None
 
 
-def error_fields(response: httpx.Response) -> tuple[str, str]:
+def error_fields(raw: bytes, reason: str = "") -> tuple[str, str]:
     """The code and message of an error answer, in the OpenAI or the native DashScope shape."""
     try:
-        data = response.json()
+        data = loads(raw, finite=False)
     except ValueError:
-        return "", response.text[:200] or response.reason_phrase
+        return "", raw[:200].decode("utf-8", "replace") or reason
     if not isinstance(data, dict):
         return "", str(data)[:200]
     error = data.get("error")
@@ -139,15 +259,18 @@ def error_fields(response: httpx.Response) -> tuple[str, str]:
     return str(inner.get("code") or ""), str(inner.get("message") or "")[:500]
 
 
-def answer_of(response: httpx.Response, provider: str) -> Answer:
+def answer_of(raw: bytes, provider: str) -> Answer:
     """The first choice's text, its finish reason and the usage; a malformed answer is an error."""
     try:
-        data = response.json()
+        data = loads(raw, finite=False)
         choice = data["choices"][0]
         content = choice["message"]["content"] or ""
-        usage = data.get("usage") or {}
+        usage = data.get("usage")
+        given = isinstance(usage, dict) and bool(usage)
+        usage = usage if isinstance(usage, dict) else {}
         return Answer(str(content), str(choice.get("finish_reason") or ""),
-                      int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+                      count(usage.get("prompt_tokens")), count(usage.get("completion_tokens")),
+                      given)
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise ProviderError(f"the chat answer is not a chat completion: {exc!r}",
+        raise ProviderError(f"the chat answer is not a chat completion: {exc}",
                             provider=provider) from exc

@@ -3,7 +3,10 @@
 Before a call its price is quoted at the ceiling: the input's tokens estimated from its characters
 (0.3 a token for each ASCII character, 0.6 for any other, as DeepSeek's page gives; a few more a
 message for the chat framing) at the input price of the tier that length falls in, plus the whole
-``max_tokens`` at the output price. After it, the usage the service reported is what is counted.
+``max_tokens`` at the output price. After it, the usage the service reported is what is counted,
+when it is a count: usage that is missing, negative, fractional, not finite or not a number is
+untrusted input, and that call is counted at its ceiling (``count_ceiling``), so a hostile answer
+can never lift the budget.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Spend:
     input_tokens: int = 0
     output_tokens: int = 0
     by_stage: dict[str, int] = field(default_factory=dict)
+    at_ceiling: int = 0  # calls whose reported usage was not a count
 
     def reserve(self, ceiling: float, what: str) -> None:
         """Refuse a call whose ceiling could pass the limit (fail closed: NaN refuses)."""
@@ -62,3 +66,8 @@ class Spend:
         self.output_tokens += output_tokens
         self.by_stage[stage] = self.by_stage.get(stage, 0) + 1
         return cost
+
+    def count_ceiling(self, stage: str, input_tokens: int, max_tokens: int) -> float:
+        """A call whose usage cannot be believed, counted at its ceiling."""
+        self.at_ceiling += 1
+        return self.count(stage, input_tokens, max_tokens)

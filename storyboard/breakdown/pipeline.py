@@ -1,13 +1,17 @@
 """A story and a series folder into a written series: planned, priced, consented, asked, checked.
 
-``breakdown`` is what ``storyboard breakdown`` maps onto. In order: read the story; walk it once
-with the cache alone to plan (what is stored costs nothing; the rest is priced at its ceiling);
-refuse or ask for consent as a paid render does (``--yes``, ``--budget``, a yes at the terminal;
-anything else refused before any call); walk it again asking what is missing; write the texts into
-a temporary folder and ``check`` them for the target model; send the shots of a chapter whose
-episode has check errors back to the model with the located errors quoted (at most twice, each
-round checked again); then write
-through the guard (a hand-edited file gets a proposal beside it) and report.
+``breakdown`` is what ``storyboard breakdown`` maps onto. In order: refuse a folder it would write
+through a link (``episodes/``, ``.storyboard/``, as ``render`` does) and an endpoint other than the
+one the series records (unless told to switch); read the story; walk it once with the cache alone
+to plan (what is stored costs nothing; the rest is priced at its ceiling); refuse or ask for
+consent as a paid render does (``--yes``, ``--budget``, a yes at the terminal; anything else
+refused before any call), naming the host and the key's variable; walk it again asking what is
+missing; write the texts into a temporary folder and ``check`` them for the target model; send the
+shots of a chapter whose episode has check errors back to the model with the located errors
+quoted (at most twice, each round checked again); then write through the guard (a hand-edited
+file gets a proposal beside it only when its answers changed; files no longer made are retired),
+record the endpoint in the series file's ``breakdown:`` block, check the series as written (each
+error in the file it is in) and report.
 """
 
 from __future__ import annotations
@@ -20,19 +24,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import filelock
 
-from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings
+from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings, asking_problem
 from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
-from storyboard.breakdown.guard import Guard, Outcome
+from storyboard.breakdown.failure import failed, resume_command
+from storyboard.breakdown.guard import PROPOSED, Guard, Outcome
 from storyboard.breakdown.series import Texts, texts
-from storyboard.breakdown.settings import carried
+from storyboard.breakdown.settings import block, carried, endpoint, states, switch_problem
 from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.walk import walk
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
+from storyboard.files import check_state_folders, output_folder, state_folder
 from storyboard.scaffold.blueprint import GITIGNORE
 from storyboard.targets.llm import (
     DEFAULT_CHAT_BASE,
@@ -67,6 +73,11 @@ class Options:
     price_in: float | None = None
     price_out: float | None = None
     episode_minutes: float | None = None
+    switch_endpoint: bool = False
+    response_format: str = "auto"
+    stream: str = "auto"
+    deadline: float = 600.0
+    max_answer_mb: float = 4.0
 
 
 @dataclass
@@ -74,6 +85,12 @@ class Estimate:
     pending: list[Pending]
     cached: int
     price: ChatPrice
+    host: str = ""  # where the story goes
+    key_env: str = ""  # whose key pays
+
+    @property
+    def where(self) -> str:
+        return f"at {self.host} with the key in {self.key_env}"
 
     @property
     def ceiling(self) -> float:
@@ -86,7 +103,7 @@ class Estimate:
 
     def describe(self) -> str:
         tokens = sum(p.input_tokens for p in self.pending)
-        return (f"{len(self.pending)} call(s) to ask {self.price.model} (~{tokens:,} input "
+        return (f"{len(self.pending)} call(s) to ask {self.price.model} {self.where} (~{tokens:,} input "
                 f"tokens), {self.cached} answered already (free): up to ${self.ceiling:.4f} "
                 f"(${self.worst:.4f} if every answer is sent back {SEND_BACKS} times); price "
                 f"{self.price.tiers[0].input:g}/{self.price.tiers[0].output:g} USD per 1M "
@@ -98,6 +115,7 @@ class Report:
     estimate: Estimate
     outcome: Outcome = field(default_factory=Outcome)
     problems: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     sent: int = 0
     cached: int = 0
     spend: Spend | None = None
@@ -113,6 +131,13 @@ def _endpoint_problem(options: Options) -> None:
         raise BreakdownError(problem)
 
 
+def _recorded(series: Path, options: Options) -> None:
+    """Refuse another endpoint than the one the series records, unless told to switch."""
+    found = switch_problem(series, {"base_url": options.base_url, "key_env": options.key_env})
+    if found is not None and not options.switch_endpoint:
+        raise ProblemsFound([found])
+
+
 def _price(options: Options) -> ChatPrice:
     for value, flag in ((options.price_in, "--price-in"), (options.price_out, "--price-out")):
         if value is not None and not is_amount(value):
@@ -124,17 +149,21 @@ def _price(options: Options) -> ChatPrice:
     return price
 
 
-def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], None]) -> Asker:
+def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], None],
+           progress: Callable[[str], None] = lambda _text: None) -> Asker:
     def connect() -> ChatClient:
-        from storyboard.breakdown.client import ChatClient
+        from storyboard.breakdown.client import ChatClient, Limits
         from storyboard.providers.protocol import ApiKey
         key = os.environ.get(options.key_env, "").strip()
         if not key:
             raise BreakdownError(f"the environment variable {options.key_env} holds no API key "
                                  "(set it, or name another with --api-key-env)")
-        return ChatClient(options.base_url, ApiKey(key))
-    settings = Settings(options.model, options.base_url)
-    return Asker(AnswerCache(series), settings, spend, connect, say)
+        limits = Limits(options.deadline, int(options.max_answer_mb * 1024 * 1024))
+        return ChatClient(options.base_url, ApiKey(key), limits=limits)
+    asking_problem(options)
+    settings = Settings(options.model, options.base_url, response_format=options.response_format,
+                        stream=options.stream)
+    return Asker(AnswerCache(series), settings, spend, connect, say, progress)
 
 
 def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], bool] | None
@@ -155,7 +184,8 @@ def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], 
         return estimate.worst
     raise BudgetExceeded(
         f"this breakdown would make {len(estimate.pending)} paid call(s) costing up to "
-        f"${estimate.ceiling:.4f} with {estimate.price.model}; nothing was asked. Run it with "
+        f"${estimate.ceiling:.4f} with {estimate.price.model} {estimate.where}; nothing was "
+        "asked. Run it with "
         "--dry-run to see why, then pass --yes to accept the cost or --budget AMOUNT to cap it.")
 
 
@@ -165,7 +195,8 @@ def plan(story: Story, series: Path, options: Options) -> Estimate:
     asker = _asker(series, options, Spend(price, 0.0), lambda _text: None)
     asker.planning = True
     walk(story, asker)
-    return Estimate(asker.pending, asker.cached, price)
+    host = urlsplit(options.base_url).hostname or options.base_url
+    return Estimate(asker.pending, asker.cached, price, host, options.key_env)
 
 
 def checked(made: Texts) -> list[Diagnostic]:
@@ -220,9 +251,12 @@ def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
 
 def breakdown(source: Path, series: Path, options: Options, *,
               confirm: Callable[[Estimate], bool] | None = None,
-              say: Callable[[str], None] = lambda _text: None) -> Report:
+              say: Callable[[str], None] = lambda _text: None,
+              progress: Callable[[str], None] = lambda _text: None) -> Report:
     """Break ``source`` down into the series in ``series`` (see the module docstring)."""
     _endpoint_problem(options)
+    unlinked(series)
+    _recorded(series, options)
     kept = carried(series)  # a series file that does not read is refused before any call
     story = read_story(source)
     estimate = plan(story, series, options)
@@ -232,8 +266,16 @@ def breakdown(source: Path, series: Path, options: Options, *,
         return report
     limit = consent(estimate, options, confirm)
     with one_at_a_time(series):
-        return _run(source, series, story, options, report, say, Spend(estimate.price, limit),
-                    kept)
+        return _run(source, series, story, options, report, (say, progress),
+                    Spend(estimate.price, limit), kept)
+
+
+def unlinked(series: Path) -> None:
+    """Before anything is written: no folder the breakdown writes into (``episodes/``,
+    ``.storyboard/`` and its ``breakdown/`` state) is a link, as ``render`` refuses them."""
+    output_folder(series, series / "episodes")
+    check_state_folders(series)
+    state_folder(series / FOLDER / "answers")
 
 
 @contextlib.contextmanager
@@ -257,24 +299,53 @@ def one_at_a_time(series: Path) -> Iterator[None]:
 
 
 def _run(source: Path, series: Path, story: Story, options: Options, report: Report,
-         say: Callable[[str], None], spend: Spend, kept: tuple[str, bool]) -> Report:
-    asker = _asker(series, options, spend, say)
+         talk: tuple[Callable[[str], None], Callable[[str], None]], spend: Spend,
+         kept: tuple[str, bool]) -> Report:
+    asker = _asker(series, options, spend, *talk)
     try:
         made, found = _checked_rounds(story, options, asker)
+    except (StoryboardError, OSError) as error:
+        raise failed(error, asker, resume_command(source, series, options)) from error
     finally:
         asker.close()
-    report.problems = made.problems + [_in(series, d) for d in found if d.severity == "error"]
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
-    _write(series, made, report, kept)
-    remember(series, source, options, report)
+    guard = _write(series, made, report, kept, options)
+    report.problems = _answer_problems(made, report) + on_disk(series)
+    report.warnings += _in_proposals(series, found, report.outcome.proposed)
+    remember(series, source, options, guard.waiting())
     return report
+
+
+def _answer_problems(made: Texts, report: Report) -> list[Diagnostic]:
+    """The answers' problems; those of a chapter whose episode is your edit (kept, or with a
+    proposal beside it) are warnings: your file stands, and it is checked as it is."""
+    yours = set(report.outcome.kept) | set(report.outcome.proposed)
+    out: list[Diagnostic] = []
+    for chapter, problem in zip(made.problem_chapters, made.problems, strict=True):
+        if made.file_of_chapter.get(chapter) in yours:
+            report.warnings.append(replace(problem, severity="warning", message=(
+                f"{problem.message} (your edit of {made.file_of_chapter[chapter]} stands)")))
+        else:
+            out.append(problem)
+    return out
+
+
+def on_disk(series: Path) -> list[Diagnostic]:
+    """The errors ``storyboard check`` finds in the series as written (your edits included),
+    each in the file it is in."""
+    from storyboard.language.variations import compile_variations
+    try:
+        found = compile_variations(series).diagnostics()
+    except ProblemsFound as problems:
+        found = problems.diagnostics
+    return [d for d in found if d.severity == "error"]
 
 
 def _checked_rounds(story: Story, options: Options, asker: Asker
                     ) -> tuple[Texts, list[Diagnostic]]:
-    """The texts and their check problems, after at most ``SEND_BACKS`` rounds of sending each
-    chapter's check errors back with its shots answer."""
+    """The texts and what ``check`` found in them (in a temporary copy), after at most
+    ``SEND_BACKS`` rounds of sending each chapter's check errors back with its shots answer."""
     rounds: dict[int, list[list[str]]] = {}
     for _round in range(SEND_BACKS + 1):
         made = texts(story, walk(story, asker, rounds), options.episodes,
@@ -288,45 +359,53 @@ def _checked_rounds(story: Story, options: Options, asker: Asker
     return made, found
 
 
-def _in(series: Path, diagnostic: Diagnostic) -> Diagnostic:
-    """A check problem located in the series folder (it was found in a temporary copy)."""
-    span = diagnostic.span
-    if span is None or Path(span.file).is_absolute():
-        return diagnostic
-    return replace(diagnostic, span=replace(span, file=(series / span.file).as_posix()))
+def _in_proposals(series: Path, found: list[Diagnostic], proposed: list[str]
+                  ) -> list[Diagnostic]:
+    """The check errors of texts that became proposals, as warnings in the proposal files
+    (your file stands; the proposal holds the error, at the same line)."""
+    out = []
+    for diagnostic in found:
+        span = diagnostic.span
+        if diagnostic.severity == "error" and span is not None and span.file in proposed:
+            where = (series / (span.file + PROPOSED)).as_posix()
+            out.append(replace(diagnostic, severity="warning", span=replace(span, file=where)))
+    return out
 
 
-def _endpoint(url: str) -> str:
-    """``url`` without any user, password, query or fragment (it is written to a file)."""
-    parts = urlsplit(url)
-    where = f"{parts.hostname or ''}:{parts.port}" if parts.port else parts.hostname or ""
-    return urlunsplit((parts.scheme, where, parts.path, "", ""))
-
-
-def remember(series: Path, source: Path, options: Options, report: Report) -> None:
+def remember(series: Path, source: Path, options: Options, proposed: list[str]) -> None:
     """``.storyboard/breakdown/last.json``: the story (its path from the series folder), the
     model, the endpoint, the price overrides and the proposals written; never a key, nor what
     a run spent (so a run that changes nothing changes no byte). ``status`` reads it for
     ``storyboard plan``."""
     record: dict[str, Any] = {
         "source": os.path.relpath(source.resolve(), series.resolve()),
-        "options": {**asdict(options), "base_url": _endpoint(options.base_url), "yes": False,
-                    "budget": None, "dry_run": False},
-        "proposed": report.outcome.proposed}
+        "options": {**asdict(options), "base_url": endpoint(options.base_url), "yes": False,
+                    "budget": None, "dry_run": False, "switch_endpoint": False},
+        "proposed": proposed}
     text = json.dumps(record, indent=1, sort_keys=True) + "\n"
     write_atomic(series / FOLDER / "last.json", text.encode())
 
 
-def _write(series: Path, made: Texts, report: Report, kept: tuple[str, bool]) -> None:
-    """Through the guard; the series file keeps its ``breakdown:`` settings (``kept``: their
-    text, and whether the file held nothing else, so it may be written over)."""
+def _write(series: Path, made: Texts, report: Report, kept: tuple[str, bool],
+           options: Options) -> Guard:
+    """Through the guard; the series file ends with the ``breakdown:`` block that records the
+    run's endpoint (the author's own, kept as written while it says the same; ``kept``: its
+    text, and whether the file held nothing else, so it may be written over). Files written
+    before and no longer produced are retired, unless an answer has a problem (a chapter that
+    could not be answered keeps its episode)."""
     guard = Guard(series)
-    block, settings_only = kept
+    written, settings_only = kept
+    settings = {**asdict(options)}
+    record = written if written and states(written, settings) else block(settings)
     for name, text in made.files.items():
-        if name == SERIES_FILE and block:
-            text = f"{text}\n{block}"
+        if name == SERIES_FILE:
+            text = f"{text}\n{record}"
         guard.put(name, text, report.outcome, replaceable=settings_only and name == SERIES_FILE)
+    if not made.problems:
+        guard.retire(set(made.files), report.outcome)
     guard.save()
+    report.warnings += guard.warnings
     ignore = series / ".gitignore"
     if not ignore.exists() and not ignore.is_symlink():  # as init writes it; never updated
         write_atomic(ignore, GITIGNORE.encode())
+    return guard

@@ -2,7 +2,10 @@
 
 The user message is one JSON document: the stage, the chapter's lines with their numbers in the
 file, and what earlier stages decided (the beats, the cast's names). A model reads JSON well, and
-the emulator reads the same document to answer from the text it is given. ``INSTRUCTIONS``
+the emulator reads the same document to answer from the text it is given. The system message
+ends with the answer's shape (``schemas.sketch``), in every structured-output mode, so a model
+without constrained decoding knows the fields, and says that the user message is input, not the
+shape to answer in (a small model echoed the request's own keys). ``INSTRUCTIONS``
 changes whenever any instruction's words change: it is part of every cache key, so a new wording
 asks again rather than reusing answers given to the old one.
 """
@@ -12,15 +15,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from storyboard.breakdown.schemas import SCHEMAS, sketch
 from storyboard.breakdown.source import Chapter
 
-INSTRUCTIONS = "breakdown-1"
+INSTRUCTIONS = "breakdown-2"
 MAX_SHOT_SECONDS = 15
 MIN_SHOT_SECONDS = 2
 
-COMMON = ("You turn a story into a storyboard for an AI video model. Answer in JSON, in the schema "
-          "given, and nothing else. The story comes as numbered lines; never invent events that "
-          "are not in it.")
+COMMON = ("You turn a story into a storyboard for an AI video model. The story comes as numbered "
+          "lines; never invent events that are not in it.")
+SHAPE = ("The user message is your input (a JSON document: the chapter's numbered lines and what "
+         "was decided before); do not repeat its keys. Answer with one JSON object of exactly "
+         "this shape and nothing else, no other keys, no wrapper around it, no code fence "
+         "(each value shows its type):\n")
 STAGES = {
     "outline": "Outline this chapter as one episode: a short title, a one-paragraph summary and "
                "its beats in order (one sentence each).",
@@ -47,13 +54,20 @@ def user_message(stage: str, chapter: Chapter, context: dict[str, Any]) -> str:
 
 def messages(stage: str, chapter: Chapter, context: dict[str, Any]) -> list[dict[str, str]]:
     """The conversation that asks ``stage`` of ``chapter`` for the first time."""
-    return [{"role": "system", "content": f"{COMMON}\n\n{STAGES[stage]}"},
+    shape = SHAPE + sketch(SCHEMAS[stage])
+    return [{"role": "system", "content": f"{COMMON}\n\n{STAGES[stage]}\n\n{shape}"},
             {"role": "user", "content": user_message(stage, chapter, context)}]
 
 
+QUOTED = 40_000  # characters of a previous answer quoted back (a longer one is cut)
+
+
 def send_back(previous: str, problems: list[str]) -> list[dict[str, str]]:
-    """The turn that sends an answer back with its problems quoted."""
+    """The turn that sends an answer back with its problems quoted (the answer itself at most
+    ``QUOTED`` characters: an endless or garbage answer is not paid for twice)."""
     listed = "\n".join(f"- {problem}" for problem in problems)
+    if len(previous) > QUOTED:
+        previous = previous[:QUOTED] + " [cut here]"
     return [{"role": "assistant", "content": previous},
             {"role": "user", "content": "Your answer has these problems; answer again, whole, "
                                         f"in the same schema, with them fixed:\n{listed}"}]

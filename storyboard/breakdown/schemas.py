@@ -1,17 +1,21 @@
 """Each stage's answer into its JSON schema, and an answer into the problems it has against it.
 
-The schemas are what the model is asked to answer in (``response_format: json_schema``, strict:
-every property required, no other property), and what every answer is held to here, whatever the
-service claims to enforce. A problem is said by its path in the answer (``shots[2].scenes[0]``) so
-it can be quoted back to the model and, when it stays, reported.
+The schemas are what every answer is held to here, whatever the service claims to enforce (strict:
+every property required, no other property). What is sent is the schema without its length and
+count bounds (``sent``: local servers' grammar builders overflow on ``maxLength: 2000``; the
+bounds are checked here), in ``response_format`` when the endpoint takes one and always, as a
+compact sketch, in the instructions (``sketch``), so a model without constrained decoding knows
+the fields. A problem is said by its path in the answer (``shots[2].scenes[0]``) so it can be
+quoted back to the model and, when it stays, reported.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
+
+from storyboard.breakdown.reading import answer_data
 
 TEXT = {"type": "string", "minLength": 1, "maxLength": 2000}
 NAME = {"type": "string", "minLength": 1, "maxLength": 60}
@@ -41,10 +45,44 @@ SHOTS = _object(shots=_list(SHOT, 200))
 SCHEMAS: dict[str, dict[str, Any]] = {"outline": OUTLINE, "cast": CAST, "shots": SHOTS}
 
 
-def response_format(stage: str) -> dict[str, Any]:
-    """The ``response_format`` a request for ``stage`` carries."""
+BOUNDS = ("maxLength", "maxItems")  # checked in code, never sent
+
+
+def sent(schema: Any) -> Any:
+    """``schema`` without the bounds local grammar builders cannot compile."""
+    if isinstance(schema, dict):
+        return {k: sent(v) for k, v in schema.items() if k not in BOUNDS}
+    if isinstance(schema, list):
+        return [sent(v) for v in schema]
+    return schema
+
+
+def response_format(stage: str, mode: str = "json_schema") -> dict[str, Any] | None:
+    """The ``response_format`` a request for ``stage`` carries in ``mode`` (None: in ``text``)."""
+    if mode == "json_object":
+        return {"type": "json_object"}
+    if mode == "text":
+        return None
     return {"type": "json_schema",
-            "json_schema": {"name": stage, "schema": SCHEMAS[stage], "strict": True}}
+            "json_schema": {"name": stage, "schema": sent(SCHEMAS[stage]), "strict": True}}
+
+
+def sketch(schema: dict[str, Any]) -> str:
+    """The schema as a compact example of its shape: ``{"title":"text (at most 60
+    characters)","beats":["text ..."]}`` (every key required, no other key)."""
+    kind = schema.get("type")
+    if kind == "object":
+        fields = ",".join(f'"{k}":{sketch(v)}' for k, v in schema["properties"].items())
+        return "{" + fields + "}"
+    if kind == "array":
+        most = f" (at most {schema['maxItems']} items)" if "maxItems" in schema else ""
+        return f"[{sketch(schema['items'])}]{most}"
+    if kind == "string":
+        most = f" (at most {schema['maxLength']} characters)" if "maxLength" in schema else ""
+        return f'"text{most}"'
+    low, high = schema.get("minimum"), schema.get("maximum")
+    span = f" {low} to {high}" if high is not None else f" >= {low}" if low is not None else ""
+    return f"<{'whole number' if kind == 'integer' else 'number'}{span}>"
 
 
 def _path(parts: Any) -> str:
@@ -62,9 +100,7 @@ def problems(stage: str, answer: Any) -> list[str]:
     return sorted(found)
 
 
-def parsed(content: str) -> tuple[Any, list[str]]:
-    """The JSON in ``content``, or None and why it is not JSON."""
-    try:
-        return json.loads(content), []
-    except ValueError as exc:
-        return None, [f"the answer is not valid JSON: {exc}"]
+def parsed(stage: str, content: str) -> tuple[Any, list[str]]:
+    """The JSON in ``content`` as models write it (``reading.answer_data``), or None and why it
+    is not JSON."""
+    return answer_data(content, set(SCHEMAS[stage]["properties"]))

@@ -1,10 +1,10 @@
 """A walk's answers into the series' texts: the merged cast, episodes of shots, and what is wrong.
 
 Chapters become episodes (one each, or grouped into ``episodes`` runs of neighbours, or into runs
-of about ``minutes`` of shots each); each episode file is named by its first chapter's own title
-(not the model's), so a new answer does not rename it. Every problem still left in an answer is
-a located diagnostic: at the shot's first line when the problem names a shot, else at the
-chapter's first line. Nothing wrong is dropped silently.
+of about ``minutes`` of shots each; a chapter's windows are never cut apart); each episode file is
+named by its first chapter's own title (not the model's), so a new answer does not rename it.
+Every problem still left in an answer is a located diagnostic: at the shot's first line when the
+problem names a shot, else at the chapter's first line. Nothing wrong is dropped silently.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, ChapterAnswers
 from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
 from storyboard.errors import Diagnostic, Span
+from storyboard.language.cast import voice_sample
 from storyboard.scaffold.names import slug
 
 SHOT_INDEX = re.compile(r"^shots\[(\d+)\]")
@@ -29,6 +30,8 @@ class Texts:
     files: dict[str, str] = field(default_factory=dict)  # name in the series -> text
     problems: list[Diagnostic] = field(default_factory=list)
     chapter_of_shot: dict[str, tuple[int, int]] = field(default_factory=dict)
+    problem_chapters: list[int] = field(default_factory=list)  # each problem's chapter
+    file_of_chapter: dict[int, str] = field(default_factory=dict)  # its episode's file
     shots: int = 0
     cast: Cast = field(default_factory=Cast)
 
@@ -57,14 +60,14 @@ def _located(found: ChapterAnswers, stage: str, problems: list[str]) -> list[Dia
     return out
 
 
-def _problems(answers: Answers) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+def _problems(answers: Answers, out: Texts) -> None:
     for found in answers.chapters:
         for stage in ("outline", "cast", "shots"):
             result = getattr(found, stage)
             if result is not None and result.problems:
-                out += _located(found, stage, result.problems)
-    return out
+                located = _located(found, stage, result.problems)
+                out.problems += located
+                out.problem_chapters += [found.chapter.number] * len(located)
 
 
 def _episode(number: int, members: list[ChapterAnswers]) -> Episode:
@@ -102,22 +105,39 @@ def _built(answers: Answers, cast: Cast, out: Texts) -> list[list[shot_stage.Sho
     return every
 
 
+def _runs(answers: Answers, shots: list[list[shot_stage.Shot]], episodes: int | None,
+          minutes: float | None) -> list[range]:
+    """The episodes as runs of the walk's chapters: whole chapters (a chapter's windows are
+    never cut apart), grouped by count or by length."""
+    units: list[list[int]] = []
+    for index, found in enumerate(answers.chapters):
+        if units and found.chapter.part_of and \
+                answers.chapters[units[-1][0]].chapter.part_of == found.chapter.part_of:
+            units[-1].append(index)
+        else:
+            units.append([index])
+    grouped = by_minutes([sum(s.duration for i in unit for s in shots[i]) for unit in units],
+                         minutes) if minutes else groups(len(units), episodes)
+    return [range(units[run[0]][0], units[run[-1]][-1] + 1) for run in grouped if run]
+
+
 def texts(story: Story, answers: Answers, episodes: int | None,
           minutes: float | None = None) -> Texts:
     """The series' files from the answers (a chapter with no usable shots adds none)."""
-    out = Texts(problems=_problems(answers))
-    out.cast = merged([(f.chapter.number, f.cast.answer) for f in answers.chapters if f.cast])
+    out = Texts()
+    _problems(answers, out)
+    out.cast = merged([(f.chapter, f.cast.answer) for f in answers.chapters if f.cast])
     source = Path(story.file).name
     shots = _built(answers, out.cast, out)
-    runs = by_minutes([sum(s.duration for s in made) for made in shots], minutes) \
-        if minutes else groups(len(answers.chapters), episodes)
+    runs = _runs(answers, shots, episodes, minutes)
     for number, run in enumerate(runs, 1):
         episode = _episode(number, [answers.chapters[i] for i in run])
         episode.shots = [shot for i in run for shot in shots[i]]
         if episode.shots:
             title = answers.chapters[run[0]].chapter.title
-            out.files[f"episodes/{number:02d}-{slug(title, '-')}.yaml"] = \
-                episode_yaml(episode, source)
+            name = f"episodes/{number:02d}-{slug(title, '-')}.yaml"
+            out.files[name] = episode_yaml(episode, source)
+            out.file_of_chapter.update({answers.chapters[i].chapter.number: name for i in run})
             out.shots += len(episode.shots)
     _first_lines(out.cast, [shot for made in shots for shot in made])
     out.files = {"storyboard.yaml": series_yaml(story.title, out.cast, source), **out.files}
@@ -125,9 +145,12 @@ def texts(story: Story, answers: Answers, episodes: int | None,
 
 
 def _first_lines(cast: Cast, shots: list[shot_stage.Shot]) -> None:
-    """Each speaking character's first line: the sample its designed voice says."""
+    """Each speaking character's sample for its designed voice: its first line long enough to
+    be a reference voice, else its first lines joined (``language.cast.voice_sample``)."""
+    said: dict[str, list[str]] = {}
     for shot in shots:
         for scene in shot.scenes:
             for key, words, _ in scene.say:
-                entry = cast.entries[key]
-                entry.first_line = entry.first_line or words
+                said.setdefault(key, []).append(words)
+    for key, lines in said.items():
+        cast.entries[key].first_line = voice_sample(lines)

@@ -1,25 +1,41 @@
 """A series' ``storyboard.yaml`` into the breakdown's settings: its ``breakdown:`` block, checked.
 
-The block may name the model, the endpoint (``base_url``), the environment variable that holds its
-key (``key_env``) and the prices (``price_in``, ``price_out``, USD per million tokens); a flag
-given on the command line overrides it, and what neither gives is the built-in default. The key
-itself only ever comes from the environment (the schema has no place for it, and refuses a URL
-with a user or password in it); the pipeline sends it only to its own provider's hosts. A wrong
-value is refused at its line, as ``storyboard check`` refuses it.
+The block records the series' endpoint: the run writes the model, ``base_url`` and ``key_env`` it
+used into the ``storyboard.yaml`` it writes (``block``), so a re-run and every command ``plan`` and
+the studio suggest go back to it; a flag that names another endpoint (``base_url`` or ``key_env``)
+than the one recorded is refused at the recorded line unless the run says ``switch_endpoint``
+(``--switch-endpoint``), and the new one is then recorded. The block may name the model, the
+endpoint, the environment variable that holds its key, the prices (``price_in``, ``price_out``, USD
+per million tokens), how the endpoint is asked (``response_format``, ``stream``) and the bounds of
+one call (``deadline`` in seconds, ``max_answer_mb``); a flag given on the command line overrides
+it, and what neither gives is the built-in default. The key itself only ever comes from the
+environment (the schema has no place for it, and refuses a URL with a user or password in it); the
+pipeline sends it only to its own provider's hosts. A wrong value is refused at its line, as
+``storyboard check`` refuses it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
+from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.language.document import Document
 from storyboard.language.load import parse
 from storyboard.language.validate import SERIES_SCHEMA, check_schema
+from storyboard.scaffold.yamltext import quote
+from storyboard.targets.llm import DEFAULT_CHAT_BASE, DEFAULT_CHAT_MODEL, DEFAULT_KEY_ENV
 
 BLOCK = "breakdown"
-SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out")
+SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out", "response_format", "stream",
+            "deadline", "max_answer_mb")
+NUMBERS = ("price_in", "price_out", "deadline", "max_answer_mb")
+ENDPOINT = ("base_url", "key_env")  # where the story goes and whose key pays
+# What a run records of itself (``block``); how it asked (``response_format``, ``stream``) and the
+# bounds of a call are the author's to write, and carried as written.
+RECORDED = ("model", "base_url", "key_env", "price_in", "price_out")
+DEFAULTS = {"model": DEFAULT_CHAT_MODEL, "base_url": DEFAULT_CHAT_BASE, "key_env": DEFAULT_KEY_ENV}
 
 
 def merged(series: Path, flags: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +72,9 @@ def from_series(series: Path) -> dict[str, Any]:
 
 
 def _value(name: str, value: Any) -> Any:
-    return float(value) if name.startswith("price_") else str(value)
+    if name == "stream" and isinstance(value, bool):
+        return "true" if value else "false"
+    return float(value) if name in NUMBERS else str(value)
 
 
 def _lines(doc: Document) -> range:
@@ -86,3 +104,61 @@ def carried(series: Path) -> tuple[str, bool]:
     while rows and not rows[-1].strip():
         rows.pop()
     return "\n".join(rows) + "\n", set(doc.data) <= {"storyboard", BLOCK}
+
+
+def endpoint(url: str) -> str:
+    """``url`` without any user, password, query or fragment, nor a closing ``/`` (it is
+    written to files and compared)."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname or ''}:{parts.port}" if parts.port else parts.hostname or ""
+    return urlunsplit((parts.scheme, where, parts.path.rstrip("/"), "", ""))
+
+
+def _same(name: str, one: str, other: str) -> bool:
+    return endpoint(one) == endpoint(other) if name == "base_url" else one == other
+
+
+def switch_problem(series: Path, wanted: dict[str, Any]) -> Diagnostic | None:
+    """The located refusal of a run whose endpoint (``wanted``: base_url, key_env) is not the
+    one the series file records (None: the same, or none recorded)."""
+    doc = series_file(series)
+    block = doc.data.get(BLOCK) if doc is not None and isinstance(doc.data, dict) else None
+    if doc is None or not isinstance(block, dict):
+        return None
+    recorded = {**DEFAULTS, **{k: str(block[k]) for k in ENDPOINT if k in block}}
+    changed = [k for k in ENDPOINT if not _same(k, str(wanted[k]), recorded[k])]
+    if not any(k in block for k in ENDPOINT) or not changed:
+        return None
+    name = changed[0]
+    span = doc.span((BLOCK, name)) if name in block else doc.span((BLOCK,), key=True)
+    return Diagnostic(Span(str(series / "storyboard.yaml"), span.line, span.col), (
+        f"the series' breakdown asks {endpoint(recorded['base_url'])} with the key in "
+        f"{recorded['key_env']} (recorded here); this run would ask "
+        f"{endpoint(str(wanted['base_url']))} with the key in {wanted['key_env']}: pass "
+        "--switch-endpoint to ask it from now on (it is then recorded), or leave the flag out"),
+        code="breakdown-endpoint")
+
+
+def block(settings: dict[str, Any]) -> str:
+    """The ``breakdown:`` block a run records: its model, endpoint and key's variable (never a
+    key), and the prices it was given."""
+    rows = [f"  {name}: {_shown(name, settings[name])}" for name in RECORDED
+            if settings.get(name) is not None]
+    return "\n".join([f"{BLOCK}:", *rows]) + "\n"
+
+
+def _shown(name: str, value: Any) -> str:
+    if name in NUMBERS:
+        return f"{float(value):g}"
+    return quote(endpoint(str(value)) if name == "base_url" else str(value))
+
+
+def states(text: str, settings: dict[str, Any]) -> bool:
+    """Whether a carried block's settings (``text``) say what ``settings`` say."""
+    doc, problems = parse(text, Path("storyboard.yaml"))
+    given = doc.data.get(BLOCK) if not problems and isinstance(doc.data, dict) else None
+    if not isinstance(given, dict):
+        return False
+    found = {**DEFAULTS, **{k: _value(k, given[k]) for k in SETTINGS if k in given}}
+    return all(_same(k, str(found.get(k)), str(settings.get(k)))
+               for k in RECORDED if found.get(k) is not None or settings.get(k) is not None)

@@ -4,8 +4,10 @@ A chapter is what one window of calls reads. Markdown and plain text are cut at 
 line (any depth up to 2), or a line such as ``Chapter 3``, ``CHAPTER THREE`` or ``Part II``. A
 Fountain screenplay (``.fountain``) is read by ``scaffold.fountain`` (so bad input is refused at its
 line, as ``init --from`` refuses it) and cut at its ``#`` sections, else at its act markers. A story
-with no such line is one chapter. A chapter longer than ``WINDOW`` non-blank lines is read in
-windows, cut at blank lines (each window is then a chapter of its own: its calls, its episode).
+with no such line is one chapter. A heading with nothing under it (a story's ``#`` title above its
+``##`` chapters) joins the chapter that follows. A chapter longer than ``WINDOW`` non-blank lines
+is read in windows, cut at blank lines: each window is asked its own calls, and the windows of one
+chapter (``Chapter.part_of``) make one episode.
 Every chapter keeps the file's own lines and their numbers, so an answer can be held to them and
 every shot can say where it came from.
 """
@@ -34,6 +36,7 @@ class Chapter:
     title: str
     first: int
     lines: tuple[str, ...]
+    part_of: int = 0  # the number of the chapter this window is part of (its episode)
 
     @property
     def last(self) -> int:
@@ -78,12 +81,29 @@ def _fountain_starts(text: str, file: str) -> tuple[list[tuple[int, str]], int]:
     return sections, min([e.line - 1 for e in play.elements], default=0)
 
 
+def _joined(lines: list[str], starts: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The starts, each heading with nothing under it joined to the chapter that follows (which
+    then starts at that heading, under its own title)."""
+    out: list[tuple[int, str]] = []
+    held: int | None = None
+    for n, (index, title) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        begin = index if held is None else held
+        if n + 1 < len(starts) and not any(line.strip() for line in lines[index + 1:end]):
+            held = begin
+            continue
+        out.append((begin, title))
+        held = None
+    return out
+
+
 def _cut(file: str, lines: list[str], starts: list[tuple[int, str]], skip: int = 0
          ) -> list[Chapter]:
     """Chapters from each start to the next; what comes before the first (after the ``skip``
     lines of a title page) is a chapter of its own when it holds anything."""
     if not starts or (starts[0][0] > skip and any(s.strip() for s in lines[skip:starts[0][0]])):
         starts = [(skip, ""), *starts]
+    starts = _joined(lines, starts)
     chapters: list[Chapter] = []
     for n, (index, title) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
@@ -125,14 +145,21 @@ def _windows(chapter: Chapter) -> list[Chapter]:
         while part and not part[-1].strip():
             part.pop()
         title = chapter.title if n == 0 else f"{chapter.title} ({n + 1})"
-        windows.append(Chapter(chapter.file, 0, title, chapter.first + bounds[n], tuple(part)))
+        windows.append(Chapter(chapter.file, 0, title, chapter.first + bounds[n], tuple(part),
+                               chapter.number))
     return windows
 
 
-def _title(path: Path, lines: list[str]) -> str:
+def _title(path: Path, lines: list[str], starts: list[tuple[int, str]]) -> str:
+    """The title page's ``Title:``, else a first heading with nothing under it, else the file's
+    name."""
     for line in lines:
         if line.lower().startswith("title:"):
             return line.partition(":")[2].strip() or path.stem
+    lone = [title for index, title in starts[:1] if len(starts) > 1 and
+            not any(line.strip() for line in lines[index + 1:starts[1][0]])]
+    if lone and not any(line.strip() for line in lines[:starts[0][0]]):
+        return lone[0]
     words = re.split(r"[-_\s]+", path.stem)
     return " ".join(w.capitalize() for w in words if w) or "Story"
 
@@ -149,4 +176,4 @@ def read_story(path: Path) -> Story:
         raise ProblemsFound([Diagnostic(Span(str(path), chapters[MAX_CHAPTERS].first, 1),
                                         f"more than {MAX_CHAPTERS} chapters: expected a shorter "
                                         "story (split it into several files)")])
-    return Story(str(path), _title(path, lines), tuple(chapters))
+    return Story(str(path), _title(path, lines, starts), tuple(chapters))

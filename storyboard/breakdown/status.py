@@ -1,35 +1,91 @@
 """A series' last breakdown into what ``storyboard plan`` and the studio say of it: proposals
 waiting beside edited files, and what bringing the series up to date with its story would cost.
 
-It reads ``.storyboard/breakdown/last.json``, which every run leaves (``pipeline.remember``), and
-plans from the cache alone: nothing is sent.
+It reads ``.storyboard/breakdown/last.json``, which every run leaves (``pipeline.remember``), as
+untrusted (``statefile``: bounded, and each option held to its type; a bad record is one located
+warning, never a traceback), and plans from the cache alone: nothing is sent. The command it
+suggests goes back to the endpoint the last run asked (the series file records it; a flag is
+added only where the file does not say the same).
 """
 
 from __future__ import annotations
 
-import json
+import math
 import os
+import shlex
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from storyboard.breakdown.cache import FOLDER
-from storyboard.breakdown.guard import PROPOSED
 from storyboard.breakdown.pipeline import Options, plan
+from storyboard.breakdown.settings import DEFAULTS, endpoint, from_series
 from storyboard.breakdown.source import read_story
+from storyboard.breakdown.statefile import Unreadable, read, warning
 from storyboard.errors import StoryboardError
-from storyboard.review.studio.proposals import Waiting
+from storyboard.review.studio.proposals import PROPOSED, Waiting
+
+TEXTS = ("model", "base_url", "key_env")
+AMOUNTS = ("price_in", "price_out", "episode_minutes")
+BOUNDS = ("deadline", "max_answer_mb")  # finite and > 0, never None
+CHOICES = {"response_format": ("auto", "json_schema", "json_object", "text"),
+           "stream": ("auto", "true", "false")}
+FLAGS = {"model": "--model", "base_url": "--base-url", "key_env": "--api-key-env"}
+
+
+def _option(name: str, value: Any) -> Any:
+    if name in TEXTS and isinstance(value, str) and 0 < len(value) <= 2000:
+        return value
+    if name in AMOUNTS and (value is None or (isinstance(value, int | float) and not isinstance(
+            value, bool) and math.isfinite(value) and value >= 0)):
+        return value
+    if name == "episodes" and (value is None or (type(value) is int and 1 <= value <= 500)):
+        return value
+    if name in BOUNDS and isinstance(value, int | float) and not isinstance(value, bool) \
+            and math.isfinite(value) and value > 0:
+        return value
+    if value in CHOICES.get(name, ()):
+        return value
+    raise Unreadable(f"expected options.{name} as {_kind(name)}, found {type(value).__name__}")
+
+
+def _kind(name: str) -> str:
+    if name in CHOICES:
+        return "one of " + ", ".join(CHOICES[name])
+    return "text" if name in TEXTS else "a whole number from 1 to 500" if name == "episodes" \
+        else "a finite number > 0" if name in BOUNDS else "a finite number >= 0"
+
+
+def record(series: Path) -> tuple[Options, str, list[str]]:
+    """The last run's options, its story's path and the proposals it named (``Unreadable``
+    when the record is not that shape; ``FileNotFoundError`` when there is none)."""
+    data = read(series / FOLDER / "last.json")
+    given = data.get("options") if isinstance(data, dict) else None
+    story, named = (data.get("source"), data.get("proposed", [])) if isinstance(data, dict) \
+        else (None, None)
+    if not isinstance(given, dict) or not isinstance(story, str) or not isinstance(named, list) \
+            or not all(isinstance(n, str) for n in named):
+        raise Unreadable("expected a record with options, source and proposed")
+    known = {f.name for f in fields(Options)} - {"yes", "budget", "dry_run", "switch_endpoint"}
+    options = Options(**{k: _option(k, v) for k, v in given.items() if k in known})
+    return options, story, named
 
 
 def waiting(series: Path) -> Waiting | None:
-    """What the series' last breakdown left (None: it has none, or its record does not read)."""
+    """What the series' last breakdown left (None: it has none)."""
+    path = series / FOLDER / "last.json"
     try:
-        record = json.loads((series / FOLDER / "last.json").read_text(encoding="utf-8"))
-        options = Options(**record["options"])
-        source = Path(os.path.normpath(series / str(record["source"])))
-        named = [str(name) for name in record.get("proposed", [])]
-    except (OSError, ValueError, KeyError, TypeError):
+        options, story, named = record(series)
+    except FileNotFoundError:
         return None
+    except Unreadable as problem:
+        return Waiting(problem=warning(path, problem).format())
+    source = Path(os.path.normpath(series / story))
     proposals = tuple(n for n in named if (series / (n + PROPOSED)).is_file())
-    command = f"storyboard breakdown {source} {series}"
+    command = suggested(series, source, options)
+    if not source.is_file():  # never opened: a FIFO would block the plan
+        return Waiting(proposals, source.name, command=command,
+                       problem=f"cannot plan from {source}: expected the story's file")
     try:
         estimate = plan(read_story(source), series, options)
     except StoryboardError as error:
@@ -38,6 +94,25 @@ def waiting(series: Path) -> Waiting | None:
     pending = tuple(f"{p.stage} of chapter {p.chapter} (~{p.input_tokens:,} tokens in, up to "
                     f"${p.ceiling:.4f})" for p in estimate.pending)
     return Waiting(proposals, source.name, pending, estimate.ceiling, command)
+
+
+def suggested(series: Path, source: Path, options: Options) -> str:
+    """The command that asks what the last run asked, where it asked it: a flag for each
+    setting the series file does not say the same of."""
+    try:
+        recorded = {**DEFAULTS, **from_series(series)}
+    except StoryboardError:
+        recorded = dict(DEFAULTS)
+    words = ["storyboard", "breakdown", str(source), str(series)]
+    for name, flag in FLAGS.items():
+        value = str(getattr(options, name))
+        same = endpoint(value) == endpoint(str(recorded[name])) if name == "base_url" \
+            else value == str(recorded[name])
+        if not same:
+            words += [flag, value]
+    if any(w in words for w in ("--base-url", "--api-key-env")):
+        words.append("--switch-endpoint")
+    return shlex.join(words)
 
 
 def notes(series: Path) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any
 from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.asking import Asker, NotAnswered, Result
 from storyboard.breakdown.cast import names_in
+from storyboard.breakdown.cast import problems as cast_problems
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import RequestRejected
 
@@ -62,7 +63,7 @@ def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = 
     answers = Answers()
     for chapter in story.chapters:
         found = ChapterAnswers(chapter, _try(asker, "outline", chapter, {}),
-                               _try(asker, "cast", chapter, {}))
+                               _try(asker, "cast", chapter, {}, cast_problems))
         answers.chapters.append(found)
     for found in answers.chapters:
         outline = found.outline.answer if found.outline else None

@@ -14,6 +14,7 @@ from storyboard.breakdown.cast import Cast
 from storyboard.breakdown.shots import Shot
 from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
 
+MODELS_LOOK = "look: the model's, not the story's (check it against the story)"
 SERIES_HEAD = ("# Written by `storyboard breakdown` from {source}. Edit freely: a file you edit is "
                "never\n# overwritten (a new proposal goes beside it). docs/breakdown.md")
 
@@ -79,6 +80,7 @@ def series_yaml(title: str, cast: Cast, source: str) -> str:
         if entry.kind == "character" and entry.first_line:
             item["voice"] = f"{entry.key}-voice"
         item["description"] = entry.name
-        lines.append(f"  {entry.key}: {flow(item)}"
-                     f"{trailing(f'{entry.kind}, first in chapter {entry.chapter}')}")
+        said = f"{entry.kind}, first in chapter {entry.chapter}" + (
+            "" if entry.sourced else f"; {MODELS_LOOK}")
+        lines.append(f"  {entry.key}: {flow(item)}{trailing(said)}")
     return "\n".join([*lines, "episodes:", "  - episodes/*.yaml"]) + "\n"

@@ -8,6 +8,8 @@ in the answers are printed at their lines (exit 1); a hand-edited file's proposa
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,17 +44,36 @@ def _price(_ctx: click.Context, _param: click.Parameter, value: float | None) ->
     return value
 
 
+def _progress() -> Callable[[str], None]:
+    """A call's tokens so far, on one line of a terminal's stderr (nothing elsewhere)."""
+    stream = sys.stderr
+    if not stream.isatty():
+        return lambda _text: None
+
+    def show(text: str) -> None:
+        stream.write("\r" + text[:200] + "\x1b[K")
+        stream.flush()
+    return show
+
+
 def _show(report: Report) -> None:
-    for problem in report.problems:
+    for problem in [*report.warnings, *report.problems]:
         click.echo(problem.format(), err=True)
     outcome = report.outcome
     for name in outcome.proposed:
         click.echo(f"{name} was edited since the breakdown wrote it: left as it is; the new "
-                   f"proposal is {name}.proposed (git diff --no-index {name} {name}.proposed)",
-                   err=True)
+                   f"proposal is {name}.proposed (git diff --no-index {name} {name}.proposed; "
+                   "an empty proposal proposes removing the file)", err=True)
+    for name in outcome.kept:
+        click.echo(f"{name}: your edit stands (its chapter's answers did not change)", err=True)
+    for name in outcome.removed:
+        click.echo(f"{name}: removed (the breakdown wrote it and no longer makes it)", err=True)
     spend = report.spend
     spent = f", ${spend.spent:.4f} by the usage reported ({spend.input_tokens:,} + " \
             f"{spend.output_tokens:,} tokens)" if spend else ""
+    if spend and spend.at_ceiling:
+        spent += f"; {spend.at_ceiling} call(s) counted at their ceiling (their usage was " \
+                 "missing or not a count)"
     click.echo(f"{report.sent} request(s) sent, {report.cached} answer(s) from the cache{spent}")
     click.echo(f"{len(outcome.written)} file(s) written, {len(outcome.unchanged)} unchanged, "
                f"{len(outcome.proposed)} proposal(s); {report.shots} shot(s)")
@@ -90,6 +111,9 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @click.option("--api-key-env", default=None,
               help=f"The environment variable that holds the endpoint's key (else the series' "
                    f"breakdown: block, else {DEFAULT_KEY_ENV}).")
+@click.option("--switch-endpoint", is_flag=True,
+              help="Ask another endpoint (--base-url, --api-key-env) than the one the series' "
+                   "breakdown: block records, and record it instead.")
 @click.option("--price-in", type=float, callback=_price, help="USD per 1M input tokens.")
 @click.option("--price-out", type=float, callback=_price, help="USD per 1M output tokens.")
 @click.option("--yes", is_flag=True, help="Accept the estimated cost without asking.")
@@ -98,7 +122,7 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @JSON
 def breakdown(source: Path, series: Path | None, episodes: int | None,
               episode_minutes: float | None, model: str | None, base_url: str | None,
-              api_key_env: str | None,
+              api_key_env: str | None, switch_endpoint: bool,
               price_in: float | None, price_out: float | None, yes: bool, budget: float | None,
               dry_run: bool, as_json: bool) -> None:
     """Break the story SOURCE (text, Markdown or Fountain) down into a series in SERIES (default:
@@ -114,7 +138,8 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
         options = Options(**merged(folder, {
             "model": model, "base_url": base_url, "key_env": api_key_env, "episodes": episodes,
             "yes": yes, "budget": budget, "dry_run": dry_run, "price_in": price_in,
-            "price_out": price_out, "episode_minutes": episode_minutes}))
+            "price_out": price_out, "episode_minutes": episode_minutes,
+            "switch_endpoint": switch_endpoint}))
     except StoryboardError as error:
         fail(error)
         return
@@ -124,7 +149,7 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
 
     try:
         report = run(source, folder, options, confirm=ask if interactive() else None,
-                     say=lambda text: click.echo(text, err=as_json))
+                     say=lambda text: click.echo(text, err=as_json), progress=_progress())
     except StoryboardError as error:
         fail(error)
         return
@@ -135,5 +160,5 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
         return
     else:
         _show(report)
-    if report.problems:
+    if any(problem.severity == "error" for problem in report.problems):
         raise SystemExit(1)

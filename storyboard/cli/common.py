@@ -31,7 +31,13 @@ SERIES = click.Path(path_type=Path)
 PROVIDERS = NAMES
 
 
-class Amount(click.ParamType[float]):
+if TYPE_CHECKING:
+    FloatParam = click.ParamType[float]
+else:  # click's ParamType takes its value's type from 8.4 on; 8.2 and 8.3 take none
+    FloatParam = click.ParamType
+
+
+class Amount(FloatParam):
     """An amount of money: finite and >= 0 (NaN, inf and negative numbers are refused, so a
     limit can never be one that no comparison holds for)."""
 

@@ -7,7 +7,7 @@ import math
 import click
 
 from storyboard.cli.common import fail
-from storyboard.errors import MissingExtra
+from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.targets.gateways import TARGETS
 
 __all__ = ["emulate"]
@@ -56,6 +56,8 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
               announce=lambda url: _announce(dialect, url, keyed=api_key is not None))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    except StoryboardError as exc:  # a busy port: one line, as the studio says it
+        fail(exc)
 
 
 def _emulate_comfyui(host: str, port: int, count: int, latency: float, plain: bool) -> None:
@@ -73,8 +75,10 @@ def _emulate_comfyui(host: str, port: int, count: int, latency: float, plain: bo
     try:
         serve_comfyui(count, host, port, ComfyConfig(job_time=latency, plain=plain),
                       announce=lambda url: click.echo(f"emulating ComfyUI at {url}"))
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    except StoryboardError as exc:
+        fail(exc)
 
 
 def _announce(dialect: str, url: str, *, keyed: bool = False) -> None:

@@ -195,6 +195,9 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     else:
         plans = [_plan_one(variants.manifests[0], provider, episode, draft, offline, as_json)]
     _breakdown_notes(path)
+    refused = [d for each in plans for d in each.refused]
+    if refused:  # what render will refuse, at its lines (``Provider.refused``, shared)
+        fail(ProblemsFound(refused))
     if max_cost is not None:
         _cost_gate(plans, max_cost)
 
@@ -394,8 +397,9 @@ def _ask_replace() -> Callable[[str], bool]:
 
 
 def _confirm(console: Console) -> Callable[[Any], bool]:
-    def ask(the_plan: Any) -> bool:  # the plan is on screen already (show_plan)
-        return click.confirm(f"Spend about {the_plan.total_cost:.2f} {the_plan.currency}?",
+    def ask(the_plan: Any) -> bool:  # the plan (and a budget's cut) is on screen already
+        cost = the_plan.total_cost if the_plan.budget_cost is None else the_plan.budget_cost
+        return click.confirm(f"Spend about {cost:.2f} {the_plan.currency}?",
                              default=False, err=True)
     return ask
 
@@ -451,9 +455,10 @@ def _summary(console: Console, report: Any) -> None:
 
 
 def _spending(run: Any) -> str:
-    """What this run spent on new tasks, apart from the resumed ones an earlier run paid for."""
+    """What this run spent on new tasks (a billed failure is one), apart from the resumed ones
+    an earlier run paid for."""
     from storyboard.review import progress
-    new = len([s for s in run.shots if s.state == "done" and not s.resumed])
+    new = len([s for s in run.shots if not s.resumed and (s.state == "done" or s.cost > 0)])
     spent = f"spent {progress.money(run.spent, run.currency)} on {new} new task(s)"
     if not run.resumed:
         return spent

@@ -77,10 +77,14 @@ def _span(finding: dict[str, Any]) -> str:
 @click.argument("take", type=click.IntRange(1), required=False)
 @click.option("--best", is_flag=True,
               help="Pick the rendered take with the fewest findings (ties: the lowest take).")
+@click.option("--replace-approved", is_flag=True,
+              help="Pick another take of an approved shot (its approval is lifted).")
 @JSON
-def pick(path: Path, shot: str, take: int | None, best: bool, as_json: bool) -> None:
+def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: bool,
+         as_json: bool) -> None:
     """Use TAKE of SHOT (EPISODE/SHOT) in the stitch, the sheet and the exports (--best: the
-    take whose measuring found least)."""
+    take whose measuring found least). An approved shot keeps its approved take unless
+    --replace-approved, which lifts the approval (approve the new take again)."""
     from storyboard.run.takes import followers, users
     from storyboard.run.takes import pick as pick_take
     series, name, _ = shot_series(path, shot)
@@ -90,7 +94,7 @@ def pick(path: Path, shot: str, take: int | None, best: bool, as_json: bool) -> 
         take = _best(series, name, as_json)
     assert take is not None
     chosen = take
-    guarded(lambda: pick_take(series, name, chosen))
+    guarded(lambda: pick_take(series, name, chosen, replace_approved=replace_approved))
     using = guarded(lambda: users(series, name))
     if as_json:
         follow = [] if using or name.startswith(ASSET_PREFIXES) else \
@@ -147,12 +151,14 @@ def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Accept the planned cost without asking.")
 @click.option("--budget", type=AMOUNT,
               help="Refuse to start, or submit more, past this amount.")
+@click.option("--replace-approved", is_flag=True,
+              help="Spend on approved shots whose YAML changed (their approval is lifted).")
 @click.option("--quiet", is_flag=True, help="Only what failed is printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
 @click.pass_context
 def retake(ctx: click.Context, path: Path, shot: str | None, failed_checks: bool, count: int,
-           provider: str | None, yes: bool, budget: float | None, quiet: bool,
-           as_json: bool) -> None:
+           provider: str | None, yes: bool, budget: float | None, replace_approved: bool,
+           quiet: bool, as_json: bool) -> None:
     """Render COUNT more takes of SHOT (plan, price and consent as for render); with
     --failed-checks, of every shot whose used take has findings. A retake that was stopped is
     finished by running it again (or render), never paid twice."""
@@ -175,6 +181,7 @@ def retake(ctx: click.Context, path: Path, shot: str | None, failed_checks: bool
     assert parent is not None and isinstance(parent.command, click.Group)
     render = parent.command.commands["render"]
     options: dict[str, Any] = {"provider": provider, "yes": yes, "budget": budget,
+                               "replace_approved": replace_approved,
                                "as_json": as_json, "quiet": quiet, "retaking": True,
                                "shots": tuple(variation + take for take in takes),
                                "take_changes": tuple(changes)}

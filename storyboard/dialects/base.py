@@ -30,6 +30,7 @@ ShapeFn = Callable[[ShotRequest, dict[str, Any]], dict[str, Any]]
 PARAMS = ("model", "prompt", "negative_prompt", "resolution", "ratio", "duration",
           "prompt_extend", "watermark", "seed", "audio")
 FLAT = {name: name for name in PARAMS}  # a flat body that keeps the neutral names
+UNDOCUMENTED = 0  # ``Dialect.envelope_error`` of a code no declaration knows: not a refusal
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,10 @@ class Dialect:
     refusals: Mapping[str, Refusal] = field(default_factory=dict)
     # A wire whose every answer is an envelope with a code that is 0 when all is well (Kling;
     # MiniMax v1's ``base_resp.status_code``, in HTTP 200 answers): that code's path, and the
-    # HTTP status each other code means (a request error, said in an answer of any status; a
-    # code not listed is a refused request, 400). Where the envelope's code is also a task's
-    # failure code (``Answers.code``, MiniMax v1), an answer with a status word is a task's state.
+    # HTTP status each documented code means (a request error, said in an answer of any status;
+    # a code not listed, or not a number, is an answer not understood: never a refusal, so a
+    # submit's is a lost answer, ``errors.UnreadAnswer``). Where the envelope's code is also a
+    # task's failure code (``Answers.code``, MiniMax v1), an answer with a status word is a task's state.
     envelope: str = ""
     envelope_statuses: Mapping[str, int] = field(default_factory=dict)
     # A list asked by filter and page (Ark): each query parameter with the neutral parameter it
@@ -209,12 +211,19 @@ class Dialect:
 
     def envelope_error(self, answer: Mapping[str, Any]) -> int | None:
         """The HTTP status an enveloped answer's code means when it is not 0 (None: all well,
-        or a wire without an envelope)."""
-        code = get(answer, self.envelope) if self.envelope else 0
+        or a wire without an envelope); ``UNDOCUMENTED`` for a code the wire does not declare
+        or one of an odd shape (a string, a list, a float): never read as a refusal."""
+        code = self.envelope_code(answer)
         if code in (0, "0", None) or (self.envelope == self.answers.code
                                       and get(answer, self.answers.status) is not None):
             return None
-        return self.envelope_statuses.get(str(code), 400)
+        if isinstance(code, bool) or not isinstance(code, int):
+            return UNDOCUMENTED
+        return self.envelope_statuses.get(str(code), UNDOCUMENTED)
+
+    def envelope_code(self, answer: Mapping[str, Any]) -> Any:
+        """The envelope's code as the answer has it (0 on a wire without an envelope)."""
+        return get(answer, self.envelope) if self.envelope else 0
 
     def submitted(self, answer: Mapping[str, Any]) -> str:
         """The task id of a submit answer, or "" when it has none."""

@@ -64,8 +64,9 @@ def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
 # documented: storyboard's guess, 404 for a missing resource, 429 for rate and concurrency, 5xx
 # for the server, 400 for the rest. Its auth and balance codes were not found: 401 answers
 # ``1000``, a guess (the status decides what the transport does).
-STATUSES = {"1000": 401, "1203": 404, "1302": 429, "1303": 429, "5000": 500, "5001": 503,
-            "5002": 504}
+# Every documented code is listed: one that is not is an answer not understood, never a refusal.
+STATUSES = {"1000": 401, "1200": 400, "1201": 400, "1202": 400, "1203": 404, "1301": 400,
+            "1302": 429, "1303": 429, "5000": 500, "5001": 503, "5002": 504}
 
 DIALECT = Dialect(
     target=TARGET,

@@ -2,9 +2,13 @@
 
 It reads the breakdown's user message (a JSON document: the stage, the chapter's numbered lines and
 what earlier stages decided) and answers in that stage's shape: an outline from the paragraphs'
-first sentences; a cast of the capitalised words outside quotes (not ``The`` or ``She``);
-one shot per paragraph, its quoted speech given back as quotes, spoken by the first given character
-the paragraph names. A request of another shape gets ``{}`` when it asks for JSON, else an echo.
+first sentences; a cast of people only: a screenplay's cues, names capitalised inside a sentence
+(never a sentence's first word, nor an ordinary word: ``All``, ``My``, ``Round``), and the people a
+tale names by what they are (``the miller``, ``the little man``), each drawn from the sentence
+that first names it, with a screenplay's scene headings as places; one shot per paragraph, its
+quoted speech given back as the author's words, spoken by the given character named nearest the
+quote, each shot showing the people it names (else the last one seen, so no shot shows nobody).
+A request of another shape gets ``{}`` when it asks for JSON, else an echo.
 Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``) bend the answer the
 way real models fail.
 """
@@ -17,12 +21,34 @@ import re
 from typing import Any, NamedTuple
 
 WORD = re.compile(r"\b[A-Z][a-z]{1,20}\b")
-QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]")
+QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]|(?<!\w)['‘]([^\n]{1,400}?)['’](?!\w)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 STOP = {"The", "A", "An", "He", "She", "It", "They", "We", "I", "You", "His", "Her", "Their",
         "This", "That", "Then", "There", "When", "What", "But", "And", "Or", "So", "If", "In",
         "On", "At", "By", "For", "With", "From", "To", "Of", "As", "Not", "No", "Yes", "One",
-        "Chapter", "Part", "Book", "Well", "Oh", "Now", "Later", "After", "Before", "Once"}
+        "Chapter", "Part", "Book", "Well", "Oh", "Now", "Later", "After", "Before", "Once",
+        "All", "My", "Round", "Lo", "Madam", "Sir", "Mistress", "Master", "Alas", "Good", "God",
+        "Lord", "Lady", "Mr", "Mrs", "Miss", "Our", "Your", "Its", "Who", "Why", "How", "Where",
+        "Here", "Every", "Each", "Some", "Any", "Nothing", "Everything", "Thereupon",
+        "Monday", "Sunday", "Christmas", "Devil", "Heaven", "Day", "Night", "Morning", "Evening",
+        "Suddenly", "Meanwhile", "Still", "Yet", "Soon", "Just", "Even", "Perhaps", "Only",
+        "Everyone", "Everybody", "Nobody", "Someone", "Somebody", "Outside", "Inside", "Today",
+        "Tomorrow", "Tonight", "Yesterday", "Again", "Instead", "Although", "Though", "While",
+        "Because", "Since", "Until", "Whether", "Whereupon", "Presently", "Next", "First", "Last",
+        "These", "Those", "Such", "Many", "Most", "Few", "Both", "Neither", "Either", "Nor",
+        "Hardly", "Scarcely", "Thus", "Therefore", "However", "Indeed", "Besides", "Afterwards",
+        "Away", "Down", "Up", "Out", "Off", "Over", "Under", "Through", "Without", "Within",
+        "Hello", "Goodbye", "Please", "Thank", "Ah", "Ha", "Hush", "Look", "Come", "Go", "Let",
+        "Quick", "Hurry", "Wait", "Stop", "Listen", "Behold", "Whirr", "Aye", "Nay"}
+PEOPLE = ("little man", "old woman", "old man", "miller", "daughter", "king", "queen", "prince",
+          "princess", "girl", "boy", "maiden", "mother", "father", "stepmother", "wife",
+          "husband", "son", "sister", "brother", "witch", "wolf", "hunter", "huntsman",
+          "soldier", "messenger", "servant", "giant", "dwarf", "tailor", "fisherman", "manikin",
+          "child", "woman", "man")
+_KINDS = "|".join(kind.replace(" ", r"\s+") for kind in PEOPLE)
+KIND_WORDS = re.compile(rf"\b(?:the|a|an|his|her|their|poor|young)\s+(?:\w+\s+)??({_KINDS})\b",
+                        re.I)
+STARTS = re.compile(r"(?:^|[.!?:;\"“”'‘’(]\s*)$")
 CUE = re.compile(r"^@?([A-Z][A-Z0-9 .'-]{0,30}?)\s*(\([^)]*\))*\s*\^?$")
 HEADING = re.compile(r"^\.?(INT\./EXT|INT/EXT|I/E|INT|EXT|EST)[. ]\s*(.+?)(\s+-\s+.*)?$", re.I)
 CAMERAS = ("wide shot, static", "medium shot, slow push in", "close-up, handheld")
@@ -91,9 +117,25 @@ def outline(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def names(text: str) -> list[str]:
-    """Capitalised words outside quotes (not ``The``, ``She``...), in order of first appearance."""
-    found = {m.group(): None for m in WORD.finditer(QUOTE.sub(" ", text)) if m.group() not in STOP}
-    return list(found)
+    """Capitalised words outside quotes (not ``The``, ``All``, ``Thereupon``, an adverb opening
+    a sentence...), then the people named by what they are, in order of first appearance."""
+    plain = QUOTE.sub(" ", text)
+    inside: dict[str, int] = {}
+    starts: dict[str, list[int]] = {}
+    for m in WORD.finditer(plain):
+        if m.group() in STOP:
+            continue
+        if not STARTS.search(plain[:m.start()]):
+            inside.setdefault(m.group(), m.start())
+        elif not m.group().endswith("ly"):  # a sentence's first word: a name unless ordinary
+            starts.setdefault(m.group(), []).append(m.start())
+    found = {w: min([*starts.get(w, []), inside.get(w, len(plain))])
+             for w in [*starts, *inside]}
+    for m in KIND_WORDS.finditer(plain):
+        kind = " ".join(m.group(1).split()).capitalize()
+        if not any(kind.lower() == n.lower() for n in found):
+            found.setdefault(kind, m.start(1))
+    return sorted(found, key=lambda name: found[name])
 
 
 def cast(document: dict[str, Any]) -> dict[str, Any]:
@@ -109,11 +151,15 @@ def cast(document: dict[str, Any]) -> dict[str, Any]:
               for name in list(chosen.values())[:60]]
     places = [{"name": place, "look": f"{place}, an establishing view"}
               for place in dict.fromkeys(p for p in map(heading, parts) if p)][:60]
+    if not people and not places:  # a chapter that names no one: its own place, so a shot
+        title = str(document.get("chapter") or "The place")[:60]  # always shows something
+        places = [{"name": title, "look": f"{title}: {_first_sentence(text)}"[:2000]}]
     return {"characters": people, "places": places, "props": []}
 
 
 def _mention(text: str, name: str) -> str:
-    return next((s for s in SENTENCE.split(text) if name.lower() in s.lower()), name)[:300]
+    said = re.compile(rf"\b{re.escape(name)}\b", re.I)
+    return next((s for s in SENTENCE.split(text) if said.search(s)), name)[:300]
 
 
 def _seconds(words: int, rate: float) -> float:
@@ -121,11 +167,29 @@ def _seconds(words: int, rate: float) -> float:
 
 
 def speaker_of(text: str, quote: re.Match[str], characters: list[str]) -> str:
-    """The given character named nearest the quote, outside any quote ("" when none is)."""
+    """Who says the quote: the given character a speech verb next to it names (``said the
+    girl``, ``The King said``), else the one named nearest it, outside any quote ("" when none
+    is)."""
     plain = QUOTE.sub(lambda m: " " * len(m.group()), text)
-    places = [(min(abs(m.start() - quote.end()), abs(quote.start() - m.end())), name)
-              for name in characters for m in re.finditer(rf"\b{re.escape(name)}\b", plain)]
+    after = re.split(r"[.!?\"“]", plain[quote.end():], maxsplit=1)[0][:40]
+    spans = [(quote.end() + m.start(), quote.end() + m.end()) for m in SAID.finditer(after)]
+    spans += [(m.start(), m.end()) for m in reversed(list(SAID.finditer(plain[:quote.start()])))]
+    near = _nearest(plain, characters, *spans[0]) if spans else ""
+    return near or _nearest(plain, characters, quote.start(), quote.end())
+
+
+SAID = re.compile(r"\b(said|says|answered|cried|asked|shouted|replied|called|whispered)\b", re.I)
+
+
+def _nearest(plain: str, characters: list[str], start: int, end: int) -> str:
+    places = [(min(abs(m.start() - end), abs(start - m.end())), name)
+              for name in characters
+              for m in re.finditer(rf"\b{re.escape(name)}\b", plain, re.I)]
     return min(places)[1] if places else ""
+
+
+def _named(text: str, name: str) -> bool:
+    return re.search(rf"\b{re.escape(name)}\b", text, re.I) is not None
 
 
 def _timed(action: str, said: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -142,11 +206,18 @@ def _timed(action: str, said: list[tuple[str, str]]) -> list[dict[str, Any]]:
     return scenes
 
 
+def _spoken(quote: re.Match[str]) -> str:
+    """The words inside a double- or single-quoted stretch."""
+    return quote.group(1) or quote.group(2) or ""
+
+
 def _given(document: dict[str, Any], key: str) -> list[str]:
     return [str(n) for n in document.get(key, [])]
 
 
-def shot(index: int, para: Para, place: str | None, document: dict[str, Any]) -> dict[str, Any]:
+def shot(index: int, para: Para, place: str | None, document: dict[str, Any],
+         last: list[str]) -> dict[str, Any]:
+    """One paragraph's shot; ``last``: who the chapter showed last (updated)."""
     characters = _given(document, "characters")
     given = characters + _given(document, "places") + _given(document, "props")
     block = dialogue(para)
@@ -157,12 +228,15 @@ def shot(index: int, para: Para, place: str | None, document: dict[str, Any]) ->
                    "action": f"{said[0][0]} speaks", "lines": [{"speaker": said[0][0],
                                                                 "quote": block[1]}]}]
     else:
-        found = [(speaker_of(para.text, m, characters), m.group(1))
-                 for m in QUOTE.finditer(para.text)]
+        found = [(speaker_of(para.text, m, characters), _spoken(m))
+                 for m in QUOTE.finditer(para.text) if _spoken(m)]
         said = [(who, quote) for who, quote in found if who][:3]
         scenes = _timed(QUOTE.sub("", para.text).strip() or para.text, said)
-    speakers = {who for who, _ in said}
-    seen = [n for n in given if (n in para.text or n == place) and n not in speakers]
+    speakers = list(dict.fromkeys(who for who, _ in said))
+    seen = [n for n in given if (_named(para.text, n) or n == place) and n not in speakers]
+    if not seen and not speakers:
+        seen = last[:1] or given[:1]
+    last[:] = [*speakers, *seen] or last
     return {"from_line": para.first, "to_line": para.last,
             "camera": CAMERAS[index % len(CAMERAS)], "cast": seen[:5 - len(speakers)],
             "scenes": scenes}
@@ -171,10 +245,11 @@ def shot(index: int, para: Para, place: str | None, document: dict[str, Any]) ->
 def shots(document: dict[str, Any]) -> dict[str, Any]:
     made: list[dict[str, Any]] = []
     place = None
+    last: list[str] = []
     for para in paragraphs(document.get("lines", [])):
         place = heading(para) or place
         if heading(para) is None:
-            made.append(shot(len(made), para, place, document))
+            made.append(shot(len(made), para, place, document, last))
     return {"shots": made}
 
 

@@ -17,14 +17,23 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                              voice or person; 400, not accepted, nothing billed)
                lost[=SECONDS] (accepted and counted, then its answer dropped, or sent SECONDS late;
                               a refused submit gets its error answer as usual)
+               envelope=SHAPE (accepted and counted, then answered HTTP 200 with no task id and
+                              an odd code in the gateway's envelope: unknown (a number the
+                              gateway does not document), string, list, null, huge (10**30);
+                              html: a web page instead of JSON)
     chat       moderation (400 data_inspection_failed), and faults of the answer's content:
                invalid_json, schema (a required field dropped), paraphrase (a quote reworded),
-               length (cut short, finish_reason: length)
+               length (cut short, finish_reason: length); real servers' and models' shapes
+               (``chat_faults``): no_schema no_stream wrapped fenced think reasoning ignored nan
+               deep=content|body|error usage=negative|float|nan|infinity|huge|string|missing
+               trickle[=SECONDS] late_moderation endless huge
     task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)
                refused=OUTPUT (FAILED after the render: its video or audio refused)
                unknown (the task vanishes: UNKNOWN)  stuck (RUNNING forever)  ok
                cut black frozen silence short (SUCCEEDED, its video with that flaw in its
                middle second, or 0.5 s short: what measuring a take finds)
+               html empty corrupt long (SUCCEEDED and billed, its result unusable: an HTML
+               page, an empty file, its first 512 bytes alone, an MP4 declaring 89,478 s)
 
 A *rate* rule is ``ENDPOINT:KIND[=ARG]:PROBABILITY`` (``submit:429:0.2``): each matching request
 draws from a seeded generator, so a run is reproducible. A *script* is a comma-separated queue
@@ -46,18 +55,25 @@ CAST_ENDPOINTS = ("image", "voice", "speech")  # submit-like: moderation and los
 ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
-SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "refused")
-CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length")
-CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS)
+SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "refused", "envelope")
+SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "think", "reasoning", "ignored",
+               "nan", "deep", "usage", "trickle", "late_moderation")  # as ``chat_faults.KINDS``
+CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length", *SHAPE_KINDS)
+CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS, "endless", "huge")
+CHAT_WORDS = {"deep": ("content", "body", "error"),
+              "usage": ("negative", "float", "nan", "infinity", "huge", "string", "missing")}
 FLAW_KINDS = ("cut", "black", "frozen", "silence", "short")  # as ``media.samples.FLAWS``
-TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", *FLAW_KINDS)
+UNUSABLE_KINDS = ("html", "empty", "corrupt", "long")  # as ``render.unusable_bytes``
+TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", *FLAW_KINDS,
+              *UNUSABLE_KINDS)
 SUBMIT_REFUSED = ("prompt", "image", "video", "voice", "person")  # what a submit refusal names
+ENVELOPE_SHAPES = ("unknown", "string", "list", "null", "huge", "html")  # odd answers
 TASK_REFUSED = ("video", "audio")  # what a refusal after the render names
 QUERY_KINDS = (*HTTP_KINDS, "status")
 LIST_KINDS = (*HTTP_KINDS, "items")
 DOWNLOAD_KINDS = (*HTTP_KINDS, "endless", "huge")
-ARG_KINDS = ("429", "slow", "lost")  # kinds that take a number (seconds)
-WORD_KINDS = ("status", "items", "refused")  # kinds that take a word
+ARG_KINDS = ("429", "slow", "lost", "trickle")  # kinds that take a number (seconds)
+WORD_KINDS = ("status", "items", "refused", "envelope", *CHAT_WORDS)  # kinds that take a word
 DEFAULT_SLOW = 5.0
 
 
@@ -131,6 +147,11 @@ def parse_fault(text: str) -> Fault:
                                f"(one of {', '.join(kinds_for(endpoint))})")
     if kind == "refused":
         return _refused(endpoint, raw_arg, source)
+    if kind in CHAT_WORDS and raw_arg not in CHAT_WORDS[kind]:
+        raise FaultSyntaxError(f"{source!r}: {kind} takes one of {', '.join(CHAT_WORDS[kind])} "
+                               f"(e.g. chat:{kind}={CHAT_WORDS[kind][0]})")
+    if kind == "envelope":
+        return _envelope(endpoint, raw_arg, source)
     if kind in WORD_KINDS:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_ -]{0,39}", raw_arg):
             raise FaultSyntaxError(f"{source!r}: {kind} takes a word, e.g. query:status=processing "
@@ -148,6 +169,14 @@ def _refused(endpoint: str, word: str, source: str) -> Fault:
         raise FaultSyntaxError(f"{source!r}: refused names what is flagged, one of "
                                f"{', '.join(allowed)} (e.g. {endpoint}:refused={allowed[0]})")
     return Fault(endpoint, "refused", word=word)
+
+
+def _envelope(endpoint: str, word: str, source: str) -> Fault:
+    if endpoint != "submit" or word not in ENVELOPE_SHAPES:
+        raise FaultSyntaxError(f"{source!r}: envelope names the odd code a submit's answer "
+                               f"carries, one of {', '.join(ENVELOPE_SHAPES)} "
+                               "(e.g. submit:envelope=unknown)")
+    return Fault(endpoint, "envelope", word=word)
 
 
 def parse_rate(text: str) -> FaultRule:

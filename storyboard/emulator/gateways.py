@@ -398,6 +398,22 @@ def enveloped(dialect: Dialect, task: Task | None, out: dict[str, Any]) -> dict[
     return {"code": 0, "message": "SUCCEED", "request_id": new_id(), "data": own}
 
 
+ODD_CODES: dict[str, Any] = {"unknown": 1999, "string": "error", "list": [1026], "null": None,
+                             "huge": 10**30}
+
+
+def odd_envelope(path: str, shape: str) -> dict[str, Any]:
+    """A submit's answer with no task id and an odd code (``ODD_CODES``) where the gateway
+    ``path`` is under keeps its envelope's (``code`` where it has none): the ``envelope`` fault."""
+    match = re.match(rf"^{PREFIX}/([^/]+)/", path)
+    dialect = DIALECTS.get(match.group(1)) if match else None
+    out: dict[str, Any] = {}
+    put(out, (dialect.envelope if dialect is not None else "") or "code", ODD_CODES[shape])
+    if dialect is not None and dialect.envelope == dialect.answers.code:
+        put(out, dialect.answers.message, "unexpected")  # MiniMax v1's base_resp.status_msg
+    return out
+
+
 def envelope_error(path: str, code: str, message: str, status: int
                    ) -> tuple[int, bytes] | None:
     """A route's error in the envelope or the own words of the gateway ``path`` is under

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -150,6 +151,17 @@ class Renderer:
             return replace(rendered, path=out, seconds=ffmpeg.probe(out).duration or 0.0)
         return await asyncio.to_thread(make)
 
+    async def unusable(self, rendered: Rendered, kind: str) -> Rendered:
+        """``rendered`` as a result the service bills but nobody can use (a ``task:`` fault:
+        ``unusable_bytes``)."""
+        out = rendered.path.with_name(f"{rendered.path.stem}-{kind}.bin")
+
+        def make() -> Rendered:
+            if not out.exists():
+                out.write_bytes(unusable_bytes(rendered.path.read_bytes(), kind))
+            return replace(rendered, path=out)
+        return await asyncio.to_thread(make)
+
     async def seconds(self, path: Path) -> float:
         """A reference video's length (probed once per file, in a worker thread)."""
         if path not in self._seconds:
@@ -162,3 +174,41 @@ class Renderer:
         video = (await asyncio.to_thread(ffmpeg.probe, path)).video
         return (video.width, video.height) if video is not None else (0, 0)
 
+
+
+HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head>\n"
+             b"<body><h1>Forbidden</h1><p>Request has expired.</p></body></html>\n")
+
+
+def unusable_bytes(video: bytes, kind: str) -> bytes:
+    """A result file as a service may send it, billed and unusable: an HTML error page
+    (``html``), nothing (``empty``), the video's first 512 bytes (``corrupt``), or the video
+    whose header declares 89,478 s (``long``: a movie of 2**32 - 1 ticks at 48 kHz, its tracks
+    of as many ticks: ffprobe reads 89,478 s, ffmpeg's log no length at all)."""
+    if kind == "html":
+        return HTML_PAGE
+    if kind == "empty":
+        return b""
+    if kind == "corrupt":
+        return video[:512]
+    data = bytearray(video)
+    if kind != "long" or not _declare(data, b"mvhd", 16, 48_000):
+        raise ValueError(f"cannot make a {kind!r} result of this video")
+    _declare(data, b"mdhd", 20)
+    _declare(data, b"tkhd", 24)
+    return bytes(data)
+
+
+def _declare(data: bytearray, box: bytes, at: int, timescale: int | None = None) -> bool:
+    """Each version-0 ``box`` of ``data`` declaring the longest duration its field holds (at
+    ``at`` bytes past the box's name; ``timescale``: written just before it); whether any was."""
+    found, start = False, 0
+    while (name := data.find(box, start)) >= 0:
+        start = name + 4
+        if data[name + 4] != 0:
+            continue
+        if timescale is not None:
+            struct.pack_into(">I", data, name + at, timescale)
+        struct.pack_into(">I", data, name + at + (4 if timescale is not None else 0), 0xFFFFFFFF)
+        found = True
+    return found

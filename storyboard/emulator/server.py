@@ -25,6 +25,7 @@ from storyboard.emulator.faults import Fault, FaultRule
 from storyboard.emulator.gateways import base_path
 from storyboard.emulator.render import RenderFn
 from storyboard.emulator.service import Service
+from storyboard.errors import StoryboardError
 from storyboard.targets.kinds import has
 
 START_TIMEOUT = 15.0
@@ -49,7 +50,12 @@ def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:  # a busy port, an address this machine does not have
+        sock.close()
+        raise StoryboardError(f"the emulator cannot listen on {host}:{port}: "
+                              f"{exc.strerror or exc}") from exc
     sock.listen(128)
     sock.setblocking(False)
     return sock

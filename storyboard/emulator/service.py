@@ -20,7 +20,7 @@ from typing import Any
 
 from storyboard.emulator.assets import ImageTasks
 from storyboard.emulator.config import EmulatorConfig
-from storyboard.emulator.faults import CAST_ENDPOINTS, FLAW_KINDS, FaultPlan
+from storyboard.emulator.faults import CAST_ENDPOINTS, FLAW_KINDS, UNUSABLE_KINDS, FaultPlan
 from storyboard.emulator.render import Renderer, RenderFn
 from storyboard.emulator.state import (
     Clock,
@@ -150,6 +150,8 @@ class Service:
             rendered = await self.renderer.render(task.body, sub, media, digests)
             if task.fault in FLAW_KINDS:
                 rendered = await self.renderer.flawed(rendered, task.fault)
+            if task.fault in UNUSABLE_KINDS:  # billed as rendered: its usage is the render's
+                rendered = await self.renderer.unusable(rendered, task.fault)
             inputs = await self._input_video_seconds(sub, media)
         except Exception as exc:  # any render failure is the service's internal error
             self._finish(task, "FAILED", "InternalError", f"rendering failed: {exc}")  # the whole cause

@@ -26,12 +26,31 @@ from storyboard.language.request import (
     ShotRequest,
     speaker_name,
 )
-from storyboard.targets.assets import QWEN3_TTS_VD
+from storyboard.media.probe import LIMITS
+from storyboard.targets.assets import QWEN3_TTS_VD, spoken_seconds
 
 DEFAULT_IMAGE_MODEL = "wan2.7-image"
 SHEET_SIZE = "2048*1152"  # 16:9, the largest both image models draw with references too
 UNSETTLED = "init could not settle:"  # a comment `init --from` leaves where its words fall short
 SAMPLE_CHARACTERS = 140  # about 10 s spoken: the longest reference voice wan2.7-r2v takes
+SAMPLE_SECONDS = LIMITS["voice"].min_seconds  # the shortest reference voice a model takes (1 s)
+SAMPLE_AIM = 1.5 * SAMPLE_SECONDS  # what a picked sample aims at: the estimate is a guess
+
+def voice_sample(lines: Iterable[str]) -> str:
+    """A designed voice's sample from a character's lines in order: the first that will likely
+    last ``SAMPLE_AIM`` spoken (``spoken_seconds``), else the lines joined until they do (all of
+    them when even that falls short: ``check`` then warns). "" for no words at all."""
+    said = [text for text in (" ".join(line.split()) for line in lines) if text]
+    alone = next((text for text in said if spoken_seconds(text) >= SAMPLE_AIM), None)
+    if alone is not None:
+        return alone
+    joined = ""
+    for text in said:
+        joined = f"{joined} {text}".strip()
+        if spoken_seconds(joined) >= SAMPLE_AIM:
+            break
+    return joined
+
 
 RECIPES = {
     "character": (

@@ -11,8 +11,11 @@ first bytes are the type it claims.
 from __future__ import annotations
 
 import binascii
+import io
+import math
 import re
 
+from storyboard.media import imagehead
 from storyboard.media.probe import sniff
 
 # ffmpeg -colors (libavutil/parseutils.c), lower-cased.
@@ -77,4 +80,9 @@ def data_uri_problem(value: str) -> str | None:
     if found not in expected:
         what = "of unknown type" if found == "unknown" else f"a {found.upper()}"
         return f"the data: URI claims {claimed}, but its content is {what}"
+    large = imagehead.over_limit(imagehead.read_size(io.BytesIO(payload), found))
+    if large is not None:  # never decoded: a few KB can unpack to gigabytes
+        side = math.isqrt(imagehead.MAX_PIXELS)
+        return (f"the data: URI's picture is {large[0]}x{large[1]} pixels; expected at most "
+                f"{side}x{side}")
     return None

@@ -16,7 +16,7 @@ from storyboard.language.cast import rehashed
 from storyboard.language.hashing import SEED_MAX, digest, take_of
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 
-TakeState = dict[str, Any]  # per shot: picked, approved, approved_hash, extra, extra_free
+TakeState = dict[str, Any]  # per shot: picked, approved, approved_hash, extra, extra_free, extra_for
 
 
 def state_key(shot: CompiledShot) -> str:
@@ -75,9 +75,18 @@ def extra_takes(state: TakeState, free: bool) -> int:
     return int(state.get("extra") or 0) + (int(state.get("extra_free") or 0) if free else 0)
 
 
+def extras_hold(state: TakeState, shot: CompiledShot) -> bool:
+    """Whether the takes ``retake`` asked for are takes of ``shot`` as it compiles now (take 1,
+    as the YAML makes it): they were asked for its request of then (``extra_for``, its hash).
+    After an edit they are history: an edit renders the takes the series declares, never every
+    take a retake added; reverting the edit brings them back (a lock from before ``extra_for``
+    keeps them)."""
+    return state.get("extra_for") in (None, shot.hash)
+
+
 def _extended(shot: CompiledShot, state: TakeState, seed_max: int,
               free: bool = True) -> CompiledShot:
-    extra = extra_takes(state, free)
+    extra = extra_takes(state, free) if extras_hold(state, shot) else 0
     if extra <= 0:
         return shot
     first = len(shot.all_takes()) + 1

@@ -359,12 +359,15 @@ PARAM_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def _params_well_typed(params: dict[str, Any]) -> bool:
+    """Every parameter known and of its type (an unknown key under ``defaults:``, the schema
+    check's "did you mean", is not one)."""
     for name, value in params.items():
         if value is None and name in ("seed", "negative_prompt"):
             continue
-        if not isinstance(value, PARAM_TYPES[name]):
+        types = PARAM_TYPES.get(name)
+        if types is None or not isinstance(value, types):
             return False
-        if isinstance(value, bool) and bool not in PARAM_TYPES[name]:
+        if isinstance(value, bool) and bool not in types:
             return False
     return True
 

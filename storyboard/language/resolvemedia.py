@@ -20,6 +20,7 @@ from storyboard.language.literals import color_problem, data_uri_problem
 from storyboard.language.request import MediaRef, is_url
 from storyboard.language.series import Source
 from storyboard.language.validate import did_you_mean
+from storyboard.targets.assets import spoken_seconds
 from storyboard.targets.capabilities import FileRule
 
 
@@ -95,7 +96,7 @@ class MediaResolver:
                 if ref is not None:
                     voices[name] = ref
             elif isinstance(entry, dict) and isinstance(entry.get("design"), str):
-                self._long_sample(name, str(entry.get("sample") or ""))
+                self._sample_length(name, str(entry.get("sample") or ""))
                 self._unsettled(("voices", name))
                 self.designed[name] = cast.DesignedVoice(
                     name, entry["design"], str(entry.get("sample") or ""),
@@ -104,13 +105,23 @@ class MediaResolver:
                 voices[name] = MediaRef(asset=cast.asset_id("voices", name))
         return voices
 
-    def _long_sample(self, name: str, sample: str) -> None:
-        """A warning for a sample whose preview may outlast a reference voice (1..10 s)."""
+    def _sample_length(self, name: str, sample: str) -> None:
+        """A warning for a sample whose preview may outlast a reference voice (1..10 s), or
+        will likely fall short of one (``spoken_seconds``, the estimate a line is held to)."""
+        seconds = spoken_seconds(sample)
         if len(sample) > cast.SAMPLE_CHARACTERS:
             self.problems.append(self.source.series.diagnostic(("voices", name, "sample"), (
                 f"the sample is {len(sample)} characters long: spoken, it may last more than "
                 f"10 s, longer than a reference voice may; expected at most about "
                 f"{cast.SAMPLE_CHARACTERS} characters"), severity="warning"))
+        elif seconds < cast.SAMPLE_SECONDS:
+            self.problems.append(self.source.series.diagnostic(
+                ("voices", name, "sample") if sample else ("voices", name), (
+                    f"spoken, this sample will likely last about {seconds:.2f} s (about 20 "
+                    f"characters a second); a reference voice lasts {cast.SAMPLE_SECONDS:g} to "
+                    "10 s: lengthen the sample (the designed voice is measured, and a shot "
+                    "whose voice is too short waits, unpaid)"),
+                severity="warning", code="sample-length"))
 
     def _unsettled(self, where: PathKey) -> None:
         """A warning where ``init --from`` left a comment that its words settled nothing (who

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, imagehead, probe
 
 VERSION = 1
 WIDTH = 320  # frames are scaled to this width before the detectors run
@@ -59,7 +59,10 @@ class Measured:
 
 
 def measure(path: Path, kind: str = "video") -> Measured:
-    """Measure ``path`` (``kind``: video, image or audio) in one ffmpeg run."""
+    """Measure ``path`` (``kind``: video, image or audio) in one ffmpeg run; an image whose
+    header holds more pixels than any model takes is not decoded (its size is all it gives)."""
+    if kind == "image" and (declared := _too_large(path)) is not None:
+        return Measured("image", width=declared[0], height=declared[1])
     info = ffmpeg.probe(path)
     if kind == "image":
         return _image(path, info)
@@ -92,6 +95,15 @@ def _video(path: Path, info: ffmpeg.MediaInfo) -> Measured:
         peak_db=_number(log, r"Overall[\s\S]*?Peak level dB: (\S+)"),
         peak_count=int(_number(log, r"Overall[\s\S]*?Peak count: (\S+)") or 0),
         loudness=_number(log, r"Integrated loudness:\s*I:\s*(\S+) LUFS") if audio else None)
+
+
+def _too_large(path: Path) -> tuple[int, int] | None:
+    try:
+        with path.open("rb") as handle:
+            kind = probe.sniff(handle.read(32))
+    except OSError:
+        return None
+    return imagehead.too_many_pixels(path, kind)
 
 
 def _image(path: Path, info: ffmpeg.MediaInfo) -> Measured:

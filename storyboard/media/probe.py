@@ -1,8 +1,10 @@
 """Media files into facts and verdicts: content type, size, dimensions, length, content hash.
 
 The type of a file is read from its first bytes, never from its name (a PNG named ``.mp4`` is a
-PNG). Dimensions and lengths come from ``ffmpeg.probe``. The limits are spec section 3's. Facts and
-hashes are cached in ``.storyboard/media.json`` by path, size and mtime, so a re-check reads nothing.
+PNG). Dimensions and lengths come from ``ffmpeg.probe``, once an image's header has said it holds
+no more pixels than any model takes (``imagehead``: a decompression bomb is refused undecoded). The
+limits are spec section 3's. Facts and hashes are cached in ``.storyboard/media.json`` by path,
+size and mtime, so a re-check reads nothing.
 A PNG of a placeholder card's size is also held to the card's recipe (``initcard``).
 """
 
@@ -18,7 +20,7 @@ from typing import Literal
 
 from storyboard.errors import MediaError
 from storyboard.files import LinkedStateFolder, state_folder, write_atomic
-from storyboard.media import ffmpeg, initcard
+from storyboard.media import ffmpeg, imagehead, initcard
 
 Role = Literal["image", "video", "voice"]
 MB = 1024 * 1024
@@ -125,6 +127,9 @@ def measure(path: Path) -> Facts:
     kind = sniff(head)
     if kind == "unknown":
         return Facts(kind, size, digest)
+    declared = imagehead.too_many_pixels(path, kind) if kind in ACCEPTED["image"] else None
+    if declared is not None:  # refused by its header: never decoded (a decompression bomb)
+        return Facts(kind, size, digest, width=declared[0], height=declared[1])
     info = ffmpeg.probe(path)
     video, audio = info.video, info.audio
     width, height = (video.width, video.height) if video else (0, 0)

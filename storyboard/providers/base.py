@@ -158,6 +158,11 @@ class Provider(Protocol):
         the plan renders)."""
         ...
 
+    def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
+        """The located errors a render stops at before any submit that need no server: a
+        cast asset this provider does not make. ``plan`` says the same, from the same call."""
+        ...
+
     def check_shots(self, shots: list[CompiledShot]) -> None:
         """Raise a located error now for a shot this provider cannot render, before any
         submit (a provider with nothing to check does nothing)."""
@@ -197,6 +202,9 @@ class BaseProvider:
     def check_shots(self, shots: list[CompiledShot]) -> None:
         return None
 
+    def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
+        return []
+
     def ended(self, task_id: str) -> asyncio.Event | None:
         return None
 
@@ -214,15 +222,23 @@ ASSET_WORDS = {"image": "image: {generate: ...}", "voice": "voices: {NAME: {desi
                "speech": "driving_audio: {say: ..., voice: ...}"}
 
 
-def refuse_assets(shots: list[CompiledShot], who: str) -> None:
+CAST_MAKER = "dashscope"  # who makes a cast a video-only provider uses (``run.cache.cast_source``)
+
+
+def asset_refusals(shots: list[CompiledShot], who: str) -> list[Diagnostic]:
     """A located error for each cast asset among ``shots``: ``who`` (``gateway X``) makes video
-    only, so the cast is made first with a provider that makes it."""
-    problems = [Diagnostic(
+    only, so the cast is made first with a provider that makes it (DashScope, its own key)."""
+    return [Diagnostic(
         shot.span, f"{shot.asset.name} is generated ({ASSET_WORDS[shot.asset.kind]}); {who} "
-        f"makes video only: make the cast with --provider dashscope first (it then uses "
+        f"makes video only: make the cast with --provider {CAST_MAKER} first (it then uses "
         f"those files)",
         code="provider-video-only")
         for shot in shots if shot.asset is not None]
+
+
+def refuse_assets(shots: list[CompiledShot], who: str) -> None:
+    """``asset_refusals`` raised: nothing is submitted."""
+    problems = asset_refusals(shots, who)
     if problems:
         raise ProblemsFound(problems)
 

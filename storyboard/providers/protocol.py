@@ -16,7 +16,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -222,16 +222,20 @@ def list_items(answer: Mapping[str, Any], *, provider: str, shot: str = "",
 class LazyClient:
     """An httpx client made at first use (plans need no TLS set-up), closed once; call it to get
     the client. No auth in its defaults: result and upload hosts never see a key. Each request
-    is said to the run's ``Wire`` (``base.watching``) just before it goes out."""
+    is said to the run's ``Wire`` (``base.watching``) just before it goes out, and a redirect
+    that leaves the origin (scheme, host, port) a request was sent to goes there without the
+    provider's ``key_headers`` (httpx itself drops only ``Authorization``)."""
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None, timeout: httpx.Timeout) -> None:
+    def __init__(self, transport: httpx.AsyncBaseTransport | None, timeout: httpx.Timeout,
+                 key_headers: Iterable[str] = ("Authorization",)) -> None:
         self._transport, self._timeout = transport, timeout
+        self._private = tuple(sorted({name.lower() for name in key_headers if name}))
         self._http: httpx.AsyncClient | None = None
 
     def __call__(self) -> httpx.AsyncClient:
         if self._http is None:
             self._http = httpx.AsyncClient(transport=self._transport, timeout=self._timeout,
-                                           event_hooks={"request": [_going_out],
+                                           event_hooks={"request": [self._going_out],
                                                         "response": [trace.answer]})
         return self._http
 
@@ -240,10 +244,30 @@ class LazyClient:
             await self._http.aclose()
             self._http = None
 
+    async def _going_out(self, request: httpx.Request) -> None:
+        keep_home(request, self._private)
+        on_the_wire()
+        trace.request(request)  # storyboard --verbose: said, keys masked
 
-async def _going_out(request: httpx.Request) -> None:
-    on_the_wire()
-    trace.request(request)  # storyboard --verbose: said, keys masked
+
+HOME = "storyboard.origin"  # the request extension that remembers where a redirect chain began
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """A URL's origin: scheme, host and port (httpx leaves a scheme's default port out)."""
+    return url.scheme, url.host, url.port
+
+
+def keep_home(request: httpx.Request, private: tuple[str, ...]) -> None:
+    """Drop ``private`` headers (lower-case names; ``x-dashscope-*`` a prefix) from a request
+    sent away from the origin its chain began at. A redirected request shares its first
+    request's extensions, so the first one seen is the chain's home."""
+    home = request.extensions.setdefault(HOME, origin(request.url))
+    if home == origin(request.url):
+        return
+    for name in {name.lower() for name in request.headers}:
+        if any(name == p or (p.endswith("*") and name.startswith(p[:-1])) for p in private):
+            del request.headers[name]
 
 
 async def send(client: httpx.AsyncClient, method: str, url: str, *, provider: str, what: str,

@@ -79,9 +79,12 @@ def plan_summary(plan: Plan) -> str:
     """The counters that are not zero, then the total: ``4 new, 1 waits; total 34 billed s...``."""
     counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()) if n)
     cast = (f" (the cast: {money(plan.cast_cost, plan.currency)})"
-            if any(s.episode in ASSET_EPISODES and s.renders for s in plan.shots) else "")
+            if any(s.episode in ASSET_EPISODES and s.renders and not s.made_by
+                   for s in plan.shots) else "")
+    elsewhere = "".join(f"; the cast made by {who}: about {money(cost, currency)}, not in "
+                        "this total" for (who, currency), cost in sorted(plan.elsewhere.items()))
     return (f"{counts or 'no shots'}; total {plan.total_billed_seconds:g} billed s, "
-            f"about {money(plan.total_cost, plan.currency)}{cast}")
+            f"about {money(plan.total_cost, plan.currency)}{cast}{elsewhere}")
 
 
 def plan_table(plan: Plan) -> Group:
@@ -101,7 +104,7 @@ def plan_table(plan: Plan) -> Group:
         why = shot.note or why
         table.add_row(shot.key.split("/", 1)[-1], Text(shot.status, STATE_STYLES.get(
             shot.status, "")), Text(why), f"{shot.billed_seconds:g}",
-                      money(shot.cost, plan.currency))
+                      money(shot.cost, shot.currency or plan.currency))
     return Group(*(line(text) for text in plan_header(plan)), table, line(plan_summary(plan)))
 
 

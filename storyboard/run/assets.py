@@ -16,7 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef, Scene
+from storyboard.media.probe import LIMITS
 from storyboard.run.cache import OutputCache
+
+VOICE_SECONDS = LIMITS["voice"].min_seconds  # the shortest reference voice a model takes
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,29 @@ def with_made_files(shots: list[CompiledShot], cache: OutputCache) -> list[Compi
                 if cache.has(digest)}
         out.append(substituted(shot, made))
     return out
+
+
+def sent_voices(shot: CompiledShot) -> list[str]:
+    """The designed voices (``voices/NAME``) a video shot sends as reference audio."""
+    if shot.asset is not None:
+        return []  # a line is spoken by the voice's id, not its preview
+    refs = [ref for item in shot.request.media for ref in (item.ref, item.voice)]
+    refs += [line.voice for scene in shot.request.scenes for line in scene.lines]
+    return sorted({ref.asset for ref in refs
+                   if ref is not None and ref.asset and ref.asset.startswith("voices/")})
+
+
+def short_voice(shot: CompiledShot, asset: str, seconds: float, root: Path) -> str | None:
+    """Why ``shot`` waits when its designed voice ``asset`` lasts ``seconds`` (measured), too
+    short to be a reference voice; None when it is long enough. The plan and the render say it
+    alike: nothing is sent, and the command that fixes it."""
+    if seconds >= VOICE_SECONDS:
+        return None
+    name = asset.partition("/")[2]
+    return (f"waits: {asset}, the reference voice of {shot.episode}/{shot.name}, lasts "
+            f"{seconds:.2f} s, and a reference voice lasts {VOICE_SECONDS:g} to 10 s: not sent, "
+            f"nothing paid for it; lengthen its sample (voices: {name}: sample:), then "
+            f"storyboard render {_shown_folder(root)}")
 
 
 def not_made(asset: str, shot: CompiledShot, why: str, root: Path) -> str:

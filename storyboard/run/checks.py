@@ -20,6 +20,7 @@ from storyboard.errors import (
 from storyboard.files import safe_to_delete
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg, probe
+from storyboard.run.assets import sent_voices, short_voice
 from storyboard.targets.models import model_of
 
 AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
@@ -127,6 +128,23 @@ def made_input_problem(shot: CompiledShot, made: Mapping[str, Path]) -> str | No
             return (f"{asset}, this shot's {item.role.replace('_', ' ')}, {problem} on "
                     f"{shot.request.model}: not sent, nothing paid for it; change the line "
                     "(its say:) and render again")
+    return None
+
+
+def made_voice_problem(shot: CompiledShot, made: Mapping[str, Path], root: Path) -> str | None:
+    """Why ``shot`` waits: a designed voice it sends, measured now, too short to be a reference
+    voice (``assets.short_voice``, as the plan says it); None when each is long enough. A voice
+    that cannot be read is ``made_input_problem``'s or the provider's to refuse."""
+    for asset in sent_voices(shot):
+        if asset not in made:
+            continue
+        try:
+            seconds = probe.measure(made[asset]).seconds
+        except (MediaError, FFmpegError):
+            continue
+        problem = short_voice(shot, asset, seconds, root)
+        if problem is not None:
+            return problem
     return None
 
 

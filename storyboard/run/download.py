@@ -25,7 +25,7 @@ from storyboard.run.lockfile import shot_key
 from storyboard.run.model import (
     ShotResult,
 )
-from storyboard.run.session import TASK_END_STATE, Session
+from storyboard.run.session import TASK_END_STATE, Outcome, Session
 from storyboard.run.team.sharing import FROM_STORE
 from storyboard.targets import TaskState, TaskStatus
 from storyboard.targets.kinds import classify_failure
@@ -34,6 +34,9 @@ log = logging.getLogger("storyboard.run")
 
 TOO_LARGE = ("not tried again in this run; if the result is right, raise provider.max_download_mb "
              "(in MB)")
+# Downloads of a result that came whole but cannot be used: once more from a fresh URL (a cut
+# transfer), then it is the result itself (an HTML page, an absurd length), not the way.
+UNUSABLE_TRIES = 2
 STORE_NOT_REDOWNLOADED = ("restored from the ledger; its video was taken from the store (sha256 "
                           "verified) instead of being downloaded again")
 
@@ -73,6 +76,7 @@ class Downloading(Session):
         if self.provider.traits.downloads:  # a local render is only copied: no word
             self.emit(shot, "downloading", task_id=state.task_id)
         last: BaseException | None = None
+        unusable = 0
         for tries in range(1, self.options.download_retries + 2):
             if tries > 1:
                 await self.backoff(tries - 1, last or Exception())
@@ -86,13 +90,32 @@ class Downloading(Session):
             except (StoryboardError, OSError, TimeoutError) as exc:
                 log.warning("download of %s failed (%s)", shot_key(shot), describe(exc))
                 last = exc
+                unusable += isinstance(exc, InvalidOutput)
+                if unusable >= UNUSABLE_TRIES:
+                    break
         assert last is not None
         if isinstance(last, InvalidOutput):
-            await self.db(self.journal.fail, attempt_id, "OutputInvalid", str(last),
-                          status=state.status)
-            raise self.end(shot, "failed", f"the provider's video is unusable: {last}", "failed",
-                           task_id=state.task_id, code="OutputInvalid")
+            raise await self.unusable(shot, attempt_id, state, last)
         raise self.pending(shot, state.task_id, f"download failed: {describe(last)}")
+
+    async def unusable(self, shot: CompiledShot, attempt_id: int, state: TaskState,
+                       problem: InvalidOutput) -> Outcome:
+        """A task that succeeded, so was billed, whose result cannot be used (an HTML page, an
+        empty or corrupt file, an absurd length): its cost is journaled and counted as any
+        billed task's (the run's spending, the budget, ``status``); the shot fails, and the
+        next render pays for it again (``plan`` says so)."""
+        billed, cost = self.billed(shot, state) if self.provider.traits.paid else (0.0, 0.0)
+        message = f"the provider's video is unusable: {problem}"
+        if self.provider.traits.paid:
+            message += (f"; billed {cost:.2f} {self.prices.currency} (the task succeeded), and "
+                        "the next render pays for it again")
+        await self.db(self.journal.fail, attempt_id, "OutputInvalid", message,
+                      status=state.status, cost=cost if cost > 0 else None,
+                      currency=self.prices.currency)
+        self.reserved.pop(shot_key(shot), None)
+        self.charge(shot, cost)
+        return self.end(shot, "failed", message, "failed", task_id=state.task_id,
+                        code="OutputInvalid", billed_seconds=billed, cost=cost)
 
     async def fresh_state(self, state: TaskState) -> TaskState:
         try:

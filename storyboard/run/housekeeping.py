@@ -52,7 +52,7 @@ FOLDERS = {LOCAL.name: "local renders (the local provider's own links)",
            "rejected": "rejected takes"}
 FILES = {JOURNAL_NAME: "journal", f"{JOURNAL_NAME}-wal": "journal",
          f"{JOURNAL_NAME}-shm": "journal", "media.json": "media facts", "run.lock": "locks",
-         "run.pid": "locks", "draft.lock": "draft lock"}
+         "run.pid": "locks", "draft.lock": "draft lock", ".gitignore": "its .gitignore (*)"}
 # The providers' records of paid work, by (provider folder, subfolder or file): kept, never pruned.
 PROVIDERS = {(DASHSCOPE.name, "voices"): "designed voices' previews and samples (DashScope)",
              (DASHSCOPE.name, "speech"): "spoken lines' answers (DashScope)",

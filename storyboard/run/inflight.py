@@ -2,7 +2,8 @@
 
 What ``plan`` shows, read-only: a shot whose task an earlier run submitted (the journal, or the
 ledger when the journal lost it) costs nothing more, and one a living run elsewhere claims is
-followed, not paid for again.
+followed, not paid for again. A shot whose last paid task was billed and failed (its result
+unusable) is paid for again, and ``plan`` says so (``paid_before``).
 """
 
 from __future__ import annotations
@@ -63,3 +64,16 @@ def _ledger_holding(ledger: Ledger, cache_key: str, shot_hash: str, known: set[s
         if entry.task_id:
             return _in_flight(entry.task_id)
     return None
+
+
+def paid_before(series_dir: Path, cache_key: str, hashes: Collection[str]) -> dict[str, str]:
+    """Shot hash -> why rendering it pays again: its latest task that was billed and failed
+    (``pays again: task T was billed 0.20 USD and failed (OutputInvalid)``)."""
+    path = journal_path(series_dir)
+    if not hashes or not path.exists():
+        return {}
+    with Journal(path) as journal:
+        failed = journal.billed_failures(cache_key)
+    return {a.shot_hash: f"pays again: task {a.task_id} was billed "
+            f"{' '.join(filter(None, (f'{a.cost or 0.0:.2f}', a.currency)))} and failed "
+            f"({a.error_code})" for a in failed if a.shot_hash in hashes}

@@ -463,6 +463,13 @@ class Journal:
             f"shot_hash = ? AND cache_key LIKE ? AND state IN ({_placeholders(UNFINISHED)})",
             (shot_hash, base + "@%", *UNFINISHED)) if a.cache_key != cache_key]
 
+    def billed_failures(self, cache_key: str) -> list[Attempt]:
+        """Attempts of this endpoint that failed and were billed (a result that could not be
+        used, a failure its provider bills), oldest first."""
+        keys = _keys(cache_key)
+        return self._select(f"cache_key IN ({_placeholders(keys)}) AND state = 'failed' "
+                            "AND cost > 0", keys)
+
     def unfinished_for_provider(self, cache_key: str) -> list[Attempt]:
         return self._select(f"cache_key = ? AND state IN ({_placeholders(UNFINISHED)})",
                             (cache_key, *UNFINISHED))

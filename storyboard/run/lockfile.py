@@ -4,7 +4,8 @@ JSON with sorted keys, two-space indents and one block per shot (keyed ``series/
 a re-render shows up in ``git diff`` as a few changed lines. Besides the output (hash, sha256,
 provider, task id, seed, billed seconds, cost) each entry keeps what ``plan`` needs to explain a
 change later: a digest of the prompt, every reference file's sha256 by role and label, and the
-parameters.
+parameters; and, when the same request was billed before for a result that could not be used,
+what that cost (``failed_cost``, ``failed_tasks``: written by the runner).
 
 Take k > 1 of a shot has an entry of its own (keyed ``series/episode/shot#k``). ``takes`` (written
 only when some shot has one) keeps, per shot, the ``picked`` and ``approved`` take and the ``extra``

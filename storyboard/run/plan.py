@@ -1,6 +1,7 @@
 """Compiled shots into a plan: per shot cached / new / changed (and why) / waits, and what it costs.
 
-Free and offline: it reads the cache directory once, the lock file once and the price table, and
+Free and offline: it reads the cache directory once, the lock file once, the journal (tasks in
+flight, billed failures: a shot that pays again says so) and the price table, and
 never runs ffmpeg, hashes a media file or touches the network, so a no-op plan of thousands of shots
 takes milliseconds. The same estimate is what the runner reserves against a budget.
 
@@ -16,12 +17,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from storyboard.errors import BudgetExceeded, StoryboardError
+from storyboard.errors import BudgetExceeded, Diagnostic, StoryboardError
 from storyboard.language.request import ASSET_EPISODES, CompiledShot, Manifest
 from storyboard.providers.base import Provider, host_of, task_key
+from storyboard.run.assets import sent_voices, short_voice
 from storyboard.run.cache import OutputCache
-from storyboard.run.inflight import holdings
+from storyboard.run.inflight import holdings, paid_before
 from storyboard.run.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
+from storyboard.run.measured import recorded
 from storyboard.run.team.ledger import Ledger
 from storyboard.targets import PriceTable
 from storyboard.targets.assets import EACH, price_tables, units
@@ -62,6 +65,8 @@ class ShotPlan:
     same_as: str | None = None  # an earlier shot with the same hash: rendered once for both
     task_id: str | None = None  # the paid task that holds it ("in flight", "claimed")
     note: str = ""  # why it costs nothing now ("in flight: task ..., paid, will be resumed")
+    made_by: str = ""  # a cast asset this provider does not make: who does (its own key)
+    currency: str = ""  # the cost's currency when not the plan's (``made_by``'s list price)
 
     @property
     def key(self) -> str:
@@ -85,6 +90,8 @@ class Plan:
     store_note: str = ""  # why the store was not asked, or could not be reached
     price_model: str = ""  # "USD 0.1/s 720P, ..." or "USD 0.625 a generation 720P, ..."
     price_note: str = ""  # the series' prices are below the provider's list prices (or another currency)
+    refused: list[Diagnostic] = field(default_factory=list)  # what ``render`` stops at, located
+    budget_cost: float | None = None  # what a budget under the plan buys (``budgetcut``)
 
     @property
     def to_render(self) -> list[ShotPlan]:
@@ -92,12 +99,24 @@ class Plan:
 
     @property
     def total_cost(self) -> float:
-        return round(sum(s.cost for s in self.to_render), 4)
+        """What this provider bills (the cast another makes is not in it: ``elsewhere``)."""
+        return round(sum(s.cost for s in self.to_render if not s.made_by), 4)
 
     @property
     def cast_cost(self) -> float:
         """What making the cast costs (its images, voices and lines), within ``total_cost``."""
-        return round(sum(s.cost for s in self.to_render if s.episode in ASSET_EPISODES), 4)
+        return round(sum(s.cost for s in self.to_render
+                         if s.episode in ASSET_EPISODES and not s.made_by), 4)
+
+    @property
+    def elsewhere(self) -> dict[tuple[str, str], float]:
+        """The cast another provider makes: its cost by (provider, currency), at its prices."""
+        out: dict[tuple[str, str], float] = {}
+        for shot in self.to_render:
+            if shot.made_by:
+                where = (shot.made_by, shot.currency or self.currency)
+                out[where] = round(out.get(where, 0.0) + shot.cost, 4)
+        return out
 
     @property
     def total_billed_seconds(self) -> float:
@@ -121,13 +140,18 @@ class Plan:
             "cast_cost": self.cast_cost,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
             "price_note": self.price_note,
+            "refused": [{"at": str(d.span) if d.span else None, "message": d.message,
+                         "code": d.code} for d in self.refused],
+            "elsewhere": [{"provider": who, "currency": currency, "cost": cost}
+                          for (who, currency), cost in sorted(self.elsewhere.items())],
             "shots": [{
                 "key": s.key, "hash": s.hash, "status": s.status, "resolution": s.resolution,
                 "duration": s.duration, "billed_seconds": s.billed_seconds, "cost": s.cost,
                 "changes": [{"kind": c.kind, "what": c.what, "detail": c.detail}
                             for c in s.changes],
                 "waits_on": s.waits_on, "same_as": s.same_as, "task_id": s.task_id,
-                "note": s.note,
+                "note": s.note, "made_by": s.made_by or None,
+                "currency": s.currency or self.currency,
             } for s in self.shots],
         }
 
@@ -286,22 +310,29 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
     shots = shots_of(source)
     cache_key = cache_key or provider
     prices = apply_price_overrides(prices, price_overrides)
-    cached = OutputCache(root, cache_key).hashes()
+    cache = OutputCache(root, cache_key)
+    cached = cache.hashes()
     if locked is None:
         locked = read_lock(lock_path(root, proxies)).shots
     by_key = {shot_key(s): s for s in shots}
     seen: dict[str, str] = {}
     result = Plan(provider, cache_key, prices.currency, price_model=price_model(prices, shots))
     stored = set(in_store)
-    held = holdings(root, task_key or cache_key, {s.hash for s in shots} - cached - stored,
-                    ledger, team=team)
+    missing = {s.hash for s in shots} - cached - stored
+    held = holdings(root, task_key or cache_key, missing, ledger, team=team)
+    again = paid_before(root, task_key or cache_key, missing - set(held))
+    heard: dict[str, float | None] = {}
     for shot in shots:
         planned = _plan_shot(shot, prices, reference_video_seconds, root, cached, locked,
                              by_key, seen, stored)
+        if planned.renders:
+            planned = _voice_waits(planned, shot, cache, root, heard)
         holding = held.get(shot.hash)
         if holding is not None and planned.same_as is None:
             planned = replace(planned, status=holding.kind, billed_seconds=0.0, cost=0.0,
                               changes=(), task_id=holding.task_id, note=holding.note)
+        elif planned.renders and shot.hash in again:
+            planned = replace(planned, note=again[shot.hash])
         result.shots.append(planned)
     return result
 
@@ -385,6 +416,24 @@ def _plan_shot(shot: CompiledShot, prices: PriceTable, ref_seconds: ReferenceSec
                     request.duration, billed, cost, changes,
                     waits_on=_waits_on(shot, cached | in_store, locked, by_key),
                     same_as=None if same_as == key else same_as)
+
+
+def _voice_waits(planned: ShotPlan, shot: CompiledShot, cache: OutputCache, root: Path,
+                 heard: dict[str, float | None]) -> ShotPlan:
+    """``planned`` waiting, unpaid, when a designed voice it sends was measured too short to be
+    a reference voice (``assets.short_voice``: what the render says and does). ``heard``: each
+    voice's measured seconds by digest, read once per plan."""
+    for asset in sent_voices(shot):
+        digest = shot.needs.get(asset, "")
+        if digest not in heard:
+            entry = cache.get(digest)
+            found = recorded(root, entry.sha256) if entry is not None else None
+            heard[digest] = found.seconds if found is not None else None
+        seconds = heard[digest]
+        problem = short_voice(shot, asset, seconds, root) if seconds is not None else None
+        if problem is not None:
+            return replace(planned, billed_seconds=0.0, cost=0.0, waits_on=asset, note=problem)
+    return planned
 
 
 def _waits_on(shot: CompiledShot, cached: set[str], locked: Mapping[str, LockEntry],

@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from storyboard.errors import BudgetExceeded, StoreUnreachable, StoryboardError
+from storyboard.errors import BudgetExceeded, ProblemsFound, StoreUnreachable, StoryboardError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
+from storyboard.providers.base import CAST_MAKER
 from storyboard.run import (
     Plan,
     RunResult,
@@ -27,6 +28,7 @@ from storyboard.run import (
 )
 from storyboard.run import render as run_shots
 from storyboard.run.assets import with_made_files
+from storyboard.run.budgetcut import budget_cut
 from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import (
     LockFile,
@@ -37,7 +39,7 @@ from storyboard.run.lockfile import (
     write_take_changes,
 )
 from storyboard.run.mediacheck import check_media, media_base_url
-from storyboard.run.plan import Change, below_list
+from storyboard.run.plan import Change, asset_cost, below_list
 from storyboard.run.setup import (
     RunSetup,
 )
@@ -48,6 +50,7 @@ from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.sharing import StoreLink
 from storyboard.run.team.store import store_settings
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
+from storyboard.targets.gateways import DASHSCOPE
 
 
 def plan_setup(setup: RunSetup) -> Plan:
@@ -68,7 +71,34 @@ def plan_setup(setup: RunSetup) -> Plan:
     if problem:
         the_plan.store_note = "; ".join(filter(None, (the_plan.store_note, problem)))
     mark_approved(the_plan, approved_changes(setup.manifest, _lock(setup)))
+    mark_made_elsewhere(the_plan, setup)
     return the_plan
+
+
+def mark_made_elsewhere(the_plan: Plan, setup: RunSetup) -> None:
+    """What ``render`` will refuse (``Provider.refused``: a cast this provider does not make),
+    kept on the plan at its lines; each such asset priced as its maker lists it."""
+    paid = {s.hash for s in the_plan.to_render}
+    shots = [s for s in setup.shots if s.hash in paid]
+    the_plan.refused = setup.provider.refused(shots)
+    elsewhere = {s.hash: s for s in shots if s.asset is not None and setup.provider.refused([s])}
+    if elsewhere:
+        price_elsewhere(the_plan, elsewhere, setup)
+
+
+def price_elsewhere(the_plan: Plan, elsewhere: dict[str, CompiledShot], setup: RunSetup) -> None:
+    """The cast made by ``CAST_MAKER`` at its international list price, in its currency, outside
+    this provider's total (``Plan.elsewhere``); its models leave the plan's price line."""
+    prices = DASHSCOPE.protocol.prices["intl"]
+    models = {s.request.model for s in elsewhere.values()} - {
+        s.request.model for s in setup.shots if s.hash not in elsewhere}
+    the_plan.priced_models = tuple(m for m in the_plan.priced_models if m not in models)
+    note = f"made by {CAST_MAKER} with its own key: render with {setup.provider.name} refuses it"
+    for index, planned in enumerate(the_plan.shots):
+        asset = elsewhere.get(planned.hash)
+        if asset is not None and planned.renders:
+            the_plan.shots[index] = replace(planned, cost=asset_cost(asset, prices), note=note,
+                                            currency=prices.currency, made_by=CAST_MAKER)
 
 
 def _lock(setup: RunSetup) -> LockFile:
@@ -174,11 +204,15 @@ def consent(setup: RunSetup, the_plan: Plan) -> None:
     provider can work at all, and that a gateway finds each file at ``media_base_url``. Drops an
     unreachable store the run may go on without."""
     flags, confirm = setup.flags, setup.calls.confirm
+    if the_plan.refused:  # before any question: a yes would buy nothing
+        raise ProblemsFound(the_plan.refused)
     setup.store = store_for_run(the_plan, setup)
     verdict = check_consent(the_plan, yes=flags.yes, budget=flags.budget,
                             interactive=confirm is not None, paid=setup.provider.traits.paid)
     if verdict == "ask" and confirm is not None and not confirm(the_plan):
         raise BudgetExceeded("nothing was submitted: the render was not confirmed")
+    if flags.budget is not None and setup.provider.traits.paid:
+        cut_to_budget(setup, the_plan, flags.budget)
     if the_plan.to_render:
         setup.provider.preflight()
         paid = {s.hash for s in the_plan.to_render}
@@ -188,6 +222,22 @@ def consent(setup: RunSetup, the_plan: Plan) -> None:
         if media_base_url(setup.provider) is not None:
             pull_cast(setup, shots, cast)
         check_media(setup.provider, with_made_files(shots, cast), setup.root)
+
+
+def cut_to_budget(setup: RunSetup, the_plan: Plan, budget: float) -> None:
+    """A budget under the plan: say before the first submit what it buys and skips (the cast
+    first, then episode by episode: ``budgetcut``), ask at a terminal (unless ``--yes``), and
+    have the runner skip the rest up front."""
+    cut = budget_cut(the_plan, budget)
+    if cut is None:
+        return
+    the_plan.budget_cost = cut.cost
+    if setup.calls.on_notice is not None:
+        setup.calls.on_notice(cut.text())
+    confirm = setup.calls.confirm
+    if not setup.flags.yes and confirm is not None and not confirm(the_plan):
+        raise BudgetExceeded("nothing was submitted: the render was not confirmed")
+    setup.skips = cut.skips()
 
 
 def pull_cast(setup: RunSetup, shots: list[CompiledShot], cast: OutputCache) -> None:
@@ -244,6 +294,7 @@ async def _run(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None,
                                options=setup.options, on_event=on_event,
                                reference_video_seconds=setup.seconds, store=setup.store,
                                on_notice=setup.calls.on_notice, sleep=sleep, ledger=ledger,
+                               skips=setup.skips,
                                locked=_shots_lock(setup).shots)
     finally:
         await setup.provider.aclose()

@@ -235,7 +235,8 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
                  rng: random.Random | None = None,
                  ledger: Ledger | None = None,
                  on_notice: Callable[[str], None] | None = None,
-                 locked: Mapping[str, LockEntry] | None = None) -> RunResult:
+                 locked: Mapping[str, LockEntry] | None = None,
+                 skips: Mapping[str, str] | None = None) -> RunResult:
     """Render every shot of ``source`` with ``provider``; never pays twice for one shot.
 
     ``options`` (a ``RunOptions``) overrides the individual settings when given. ``prices``
@@ -245,7 +246,8 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
     ``clock`` and ``rng`` exist for tests. Ends with the lock file updated for every shot that
     is rendered or cached. With a ``store``, a shot is looked up there before it is submitted and
     pushed there once it is verified in the cache (see ``sharing``). ``locked``: the lock's
-    shots as the caller read them at the start (else they are read here).
+    shots as the caller read them at the start (else they are read here). ``skips``: the shots
+    (by hash) a budget under the plan leaves out, each with why (``budgetcut``).
     """
     root = series_dir or (source.root if isinstance(source, Manifest) else None)
     if root is None:
@@ -271,6 +273,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider, 
                        ref_seconds=reference_video_seconds, on_event=on_event, sleep=sleep,
                        clock=clock, rng=rng or random.Random(), store=store,
                        locked=locked)
+            run.early.update({h: ("skipped", why, "") for h, why in (skips or {}).items()})
             try:
                 results = await run.execute(shots)
             finally:
@@ -309,12 +312,14 @@ def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[Comp
 def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[CompiledShot],
                 results: Sequence[ShotResult], run: ShotRun, root: Path) -> Path:
     entries = []
+    failed = _billed_failures(run)
     for shot, result in zip(shots, results, strict=True):
         cached = run.cache.get(shot.hash) if result.ok else None
         if cached is not None:
             key = run.provider.cache_key  # a cast asset's: the cast's maker's (``cast_source``)
-            entries.append(entry_for(shot, cached, root, run.provider.name,
-                                     cast_source(key) if is_asset(shot.hash) else key))
+            entry = entry_for(shot, cached, root, run.provider.name,
+                              cast_source(key) if is_asset(shot.hash) else key)
+            entries.append(entry | _paid_before(shot, failed, run.locked.get(shot_key(shot))))
     prune: dict[str, set[str]] | None = None
     if isinstance(source, Manifest):  # the whole series: drop the entries of deleted shots
         prune = {}
@@ -323,3 +328,27 @@ def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[Compi
     path = lock_path(root, proxy(run.provider))  # a draft never rewrites the committed lock
     update_lock(path, entries, prune_series=prune)
     return path
+
+
+FAILED_FIELDS = ("failed_cost", "failed_tasks")
+
+
+def _billed_failures(run: ShotRun) -> dict[str, list[float]]:
+    """Each request's billed failures in this clone's journal (their costs), by hash."""
+    found: dict[str, list[float]] = {}
+    for attempt in run.journal.billed_failures(run.task_key):
+        found.setdefault(attempt.shot_hash, []).append(float(attempt.cost or 0.0))
+    return found
+
+
+def _paid_before(shot: CompiledShot, failed: dict[str, list[float]],
+                 old: LockEntry | None) -> LockEntry:
+    """What a take's request cost in billed failures before it rendered (an unusable result),
+    for its lock entry: from this clone's journal, else as the lock had it for the same request
+    (a clone without that journal keeps it)."""
+    costs = failed.get(shot.hash)
+    if costs:
+        return {"failed_cost": round(sum(costs), 6), "failed_tasks": len(costs)}
+    if old is not None and old.get("hash") == shot.hash:
+        return {name: old[name] for name in FAILED_FIELDS if name in old}
+    return {}

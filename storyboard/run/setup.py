@@ -111,6 +111,7 @@ class RunSetup:
     targets: dict[str, Path] = field(default_factory=dict)  # variation's manifest name -> folder
     chosen: set[str] | None = None  # ``--shot``: the shots named (state keys), else all
     pending: list[TakeChange] = field(default_factory=list)  # for the lock, once consented to
+    skips: dict[str, str] = field(default_factory=dict)  # hash -> why a budget skips it
     _ledger: tuple[Ledger | None, bool, str] | None = None
 
     @property

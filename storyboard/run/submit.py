@@ -18,6 +18,7 @@ from storyboard.run.checks import (
     describe,
     is_ambiguous,
     made_input_problem,
+    made_voice_problem,
     retryable,
 )
 from storyboard.run.inputs import InputChanged, snapshot_inputs
@@ -43,6 +44,10 @@ class Submitting(Reconciling):
     async def submit_and_finish(self, shot: CompiledShot, first_frame: Path | None,
                                 note: str) -> ShotResult:
         made = {asset: m.path for asset, m in self.made.get(shot_key(shot), {}).items()}
+        waits = await asyncio.to_thread(made_voice_problem, shot, made, self.root) if made \
+            else None
+        if waits is not None:  # before the intent: nothing is paid for a voice too short
+            raise self.end(shot, "blocked", waits, "blocked", code="VoiceTooShort")
         problem = await asyncio.to_thread(made_input_problem, shot, made) if made else None
         if problem is not None:  # before the intent: the service would refuse it, after a charge
             raise self.end(shot, "failed", f"failed: {problem}", "failed")

@@ -1,10 +1,12 @@
 """A series' takes and its lock into the take each shot uses: pick, approve, retake, find a shot.
 
 A shot of ``takes: N`` compiles into N takes, each a paid request of its own (``Manifest.takes``);
-``retake`` asks for more, recorded in the lock as the shot's ``extra`` takes so the same file and lock
-always ask for the same takes. Every stage that shows or stitches a shot's video (the stitch, the
-sheet, the exports, each variation) asks ``used_take`` which take that is: the picked one, else the
-lowest-numbered take that rendered, else take 1.
+``retake`` asks for more, recorded in the lock as the shot's ``extra`` takes (for its request of then,
+``extra_for``: an edit renders the declared takes only) so the same file and lock always ask for the
+same takes. A pick never moves an approved shot off its approved take unasked (``ApprovedTake``).
+Every stage that shows or stitches a shot's video (the stitch, the sheet, the exports, each
+variation) asks ``used_take`` which take that is: the picked one, else the lowest-numbered take that
+rendered, else take 1.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.picks import as_picked, extra_takes
+from storyboard.language.picks import as_picked, extras_hold
 from storyboard.language.picks import state_key as state_key  # the lock's key, as before
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, take_id
 from storyboard.language.validate import did_you_mean
@@ -145,8 +147,17 @@ def rendered_takes(shot: CompiledShot, lock: LockFile, provider: str | None = No
     return found
 
 
-def pick(manifest: Manifest, shot_id: str, take: int) -> LockFile:
-    """Write ``take`` as the shot's picked take (only that line of the lock changes)."""
+class ApprovedTake(StoryboardError):
+    """A pick that would move an approved shot off its approved take, without
+    ``replace_approved`` (the studio asks, then sends it again with it)."""
+
+
+def pick(manifest: Manifest, shot_id: str, take: int, *,
+         replace_approved: bool = False) -> LockFile:
+    """Write ``take`` as the shot's picked take (only that line of the lock changes). An
+    approved shot keeps its approved take unless ``replace_approved``: the approval is then
+    lifted with the pick (approve the new take when it is right), so the approved mark never
+    points at a take the episode does not use."""
     shot = find_shot(with_retakes(manifest), shot_id)
     lock = read_lock(lock_path(manifest.root))
     numbers = [t.take for t in shot.all_takes()]
@@ -157,7 +168,16 @@ def pick(manifest: Manifest, shot_id: str, take: int) -> LockFile:
         raise StoryboardError(f"take {take} of {shot.shot_id} has not rendered (it failed or was "
                               f"never rendered); render it first, or pick one of: "
                               f"{_listed(rendered_takes(shot, lock))}")
-    return update_take_state(lock.path, state_key(shot), picked=take)
+    approved = lock.takes.get(state_key(shot), {}).get("approved")
+    if approved is None or approved == take:
+        return update_take_state(lock.path, state_key(shot), picked=take)
+    if not replace_approved:
+        raise ApprovedTake(
+            f"{shot.shot_id} is approved (take {approved}); nothing was changed. Pass "
+            f"--replace-approved to pick take {take} anyway (the approval is lifted: approve "
+            "the new take when it is right), or keep the approved take.")
+    return update_take_state(lock.path, state_key(shot), picked=take, approved=None,
+                             approved_hash=None)
 
 
 def followers(manifest: Manifest, shot_id: str) -> list[CompiledShot]:
@@ -240,24 +260,39 @@ def ask_retakes(manifest: Manifest, shot_id: str, count: int, *,
         raise StoryboardError(f"-n {count}: expected 1 to {MAX_RETAKES} more takes")
     lock = read_lock(lock_path(manifest.root))
     shot = find_shot(with_retakes(manifest, lock, free=free), shot_id)
-    state = lock.takes.get(state_key(shot), {})
-    own = len(find_shot(manifest, shot_id).all_takes())
+    own = find_shot(manifest, shot_id)  # take 1 as the YAML makes it, before any retake
     done = rendered_takes(shot, lock, provider)
-    missing = [t for t in shot.all_takes() if t.take > own and t.take not in done]
+    missing = [t for t in shot.all_takes() if t.take > len(own.all_takes()) and t.take not in done]
     if missing:
         return Retake(shot.shot_id, f"take(s) {', '.join(str(t.take) for t in missing)} asked "
                       "for earlier not rendered yet: rendering those, no new ones",
                       tuple(f"{t.episode}/{t.id}" for t in missing))
-    first = own + extra_takes(state, free) + 1
-    fields: dict[str, Any] = {"extra_free": int(state.get("extra_free") or 0) + count}
-    if not free:  # the free takes numbered after the paid ones are these requests: now paid ones
-        fields = {"extra": int(state.get("extra") or 0) + count,
-                  "extra_free": max(0, int(state.get("extra_free") or 0) - count) or None}
-        first = own + int(state.get("extra") or 0) + 1
+    state = _current_extras(lock.takes.get(state_key(shot), {}), own)
+    first, fields = _more_takes(state, len(own.all_takes()), count, free)
     asked = [take_id(shot.id, k) for k in range(first, first + count)]
     return Retake(shot.shot_id, f"asking for take(s) {first}..{first + count - 1}",
                   tuple(f"{shot.episode}/{name}" for name in asked),
-                  ((state_key(shot), fields),))
+                  ((state_key(shot), {**fields, "extra_for": own.hash}),))
+
+
+def _current_extras(state: TakeState, own: CompiledShot) -> TakeState:
+    """The shot's take state with the extra takes of an earlier version of its request left
+    out (they stay as history: ``picks.extras_hold``)."""
+    if extras_hold(state, own):
+        return state
+    return {k: v for k, v in state.items() if k not in ("extra", "extra_free")}
+
+
+def _more_takes(state: TakeState, own: int, count: int, free: bool
+                ) -> tuple[int, dict[str, Any]]:
+    """The first take number ``count`` more takes get, and the lock fields that ask for them."""
+    extra, extra_free = int(state.get("extra") or 0), int(state.get("extra_free") or 0)
+    if free:
+        return own + extra + extra_free + 1, {"extra": extra or None,
+                                              "extra_free": extra_free + count}
+    # the free takes numbered after the paid ones are these requests: now paid ones
+    return own + extra + 1, {"extra": extra + count,
+                             "extra_free": max(0, extra_free - count) or None}
 
 
 def _listed(takes: dict[int, str]) -> str:

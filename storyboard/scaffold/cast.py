@@ -8,11 +8,12 @@ designed voice (a description and a sample line) for each speaking character.
   in it (``MIA'S KITCHEN, interior, night, no people``).
 - A speaking character's voice is designed from what the introduction says of the speaker (a
   woman or a man, an age) in neutral words, else a generic adult voice; its sample is the
-  character's first line of dialogue, cut to whole sentences of at most ``LONGEST_SAMPLE``
+  character's first line of dialogue long enough to be a reference voice, else its first lines
+  joined (``language.cast.voice_sample``), cut to whole sentences of at most ``LONGEST_SAMPLE``
   characters (``zh`` when the line is Chinese).
 
 One pass over the action for every introduction (one pattern for all the names) and one over the
-dialogue for every first line, whatever the screenplay's size.
+dialogue for every character's lines, whatever the screenplay's size.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from storyboard.language.cast import SAMPLE_AIM, voice_sample
 from storyboard.scaffold.fountain import SCENE, Screenplay
 from storyboard.scaffold.names import Names, alternation, shorten
 from storyboard.scaffold.who import design, unsettled, who_of
+from storyboard.targets.assets import spoken_seconds
 
 LONGEST_INTRO = 400  # characters of an introduction kept (the language takes 2000)
 LONGEST_SAMPLE = 120  # characters of a voice's sample line
@@ -65,7 +68,8 @@ def cast_of(play: Screenplay, names: Names) -> Cast:
     lines = first_lines(play, names)
     pictures = {name: intros.get(name, (f"{name}, a character", ""))[0]
                 for name in names.characters}
-    voices = {name: voice(intros.get(name, ("", ""))[1], *sample(name, lines.get(name)))
+    voices = {name: voice(intros.get(name, ("", ""))[1],
+                          *sample(name, voice_sample(lines.get(name, ()))))
               for name in names.characters}
     places = {location: place_words(names.headings.get(location, location), location)
               for location in names.places}
@@ -147,25 +151,25 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int, int]:
     return begin, stop, more
 
 
-def first_lines(play: Screenplay, names: Names) -> dict[str, str]:
-    """Each character's first line of dialogue (cue name -> the line)."""
+def first_lines(play: Screenplay, names: Names) -> dict[str, list[str]]:
+    """Each character's lines of dialogue in order (cue name -> its lines)."""
     by_key = {key: name for name, key in names.characters.items()}
-    lines: dict[str, str] = {}
+    lines: dict[str, list[str]] = {}
     speaker: str | None = None
     for element in play.elements:
         if element.kind == "character":
             speaker = by_key.get(names.upper.get(element.text.upper(), ""))
-        elif element.kind == "dialogue" and speaker is not None and speaker not in lines:
-            if element.text.strip():
-                lines[speaker] = element.text
+        elif element.kind == "dialogue" and speaker is not None and element.text.strip():
+            lines.setdefault(speaker, []).append(element.text)
         elif element.kind not in ("parenthetical", "dialogue"):
             speaker = None
     return lines
 
 
 def sample(name: str, line: str | None) -> tuple[str, str]:
-    """A voice's sample and language: the first line, cut to whole sentences of at most
-    ``LONGEST_SAMPLE`` characters (the first sentence cut at a word when it is longer)."""
+    """A voice's sample and language: ``line`` (``voice_sample``'s pick), cut to whole
+    sentences of at most ``LONGEST_SAMPLE`` characters (cut at a word instead when the first
+    sentence is longer, or the whole ones too short to be a reference voice)."""
     text = " ".join((line or "").split())
     if not text:
         spoken = " ".join(w[:1].upper() + w[1:].lower() for w in name.split())
@@ -178,7 +182,8 @@ def sample(name: str, line: str | None) -> tuple[str, str]:
         if len(cut) > LONGEST_SAMPLE:
             break
         kept = cut
-    kept = kept or _cut(text)
+    if spoken_seconds(kept) < SAMPLE_AIM:  # whole sentences too short to be a reference voice
+        kept = _cut(text)
     return kept, "zh" if CJK.search(kept) else ""
 
 

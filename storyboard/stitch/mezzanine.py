@@ -30,6 +30,8 @@ import hashlib
 import json
 import math
 import os
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +40,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from storyboard.files import clean_stale_temporaries, safe_to_delete, state_folder
+from storyboard.files import clean_stale_temporaries, safe_to_delete, state_folder, temp_prefix
 from storyboard.media import ffmpeg
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import StitchError, StitchOptions
@@ -204,12 +206,18 @@ def _build(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
 
 
 def _describe(stem: Path) -> dict[str, object]:
-    """Keyframes, frame count and parameter sets of a built mezzanine, from one packet scan."""
-    listing = stem.with_suffix(".framecrc")
-    ffmpeg.run(["-i", str(stem.with_suffix(".mp4")), "-map", "0:v:0", "-c", "copy",
-                "-f", "framecrc", str(listing)], what=f"reading {stem.name}")
-    text = listing.read_text(encoding="utf-8")
-    listing.unlink()
+    """Keyframes, frame count and parameter sets of a built mezzanine, from one packet scan
+    (into a listing of this call's own: no other thread or process reads or removes it)."""
+    fd, name = tempfile.mkstemp(prefix=temp_prefix(stem.name), suffix=".framecrc",
+                                dir=stem.parent)
+    os.close(fd)
+    listing = Path(name)
+    try:
+        ffmpeg.run(["-i", str(stem.with_suffix(".mp4")), "-map", "0:v:0", "-c", "copy",
+                    "-f", "framecrc", str(listing)], what=f"reading {stem.name}")
+        text = listing.read_text(encoding="utf-8")
+    finally:
+        listing.unlink(missing_ok=True)
     keys, count = parse_keyframes(text)
     extradata = next((line for line in text.splitlines() if line.startswith("#extradata 0")), "")
     return {"version": MEZZANINE_VERSION, "keyframes": keys, "frames": count,
@@ -277,11 +285,28 @@ def _prune_unused(paths: Iterable[Path], cutoff: float) -> None:
                 safe_to_delete(path.with_suffix(BLEND_LISTING)).unlink(missing_ok=True)
 
 
+LOCKS = tuple(threading.Lock() for _ in range(64))  # by stem: one thread makes a mezzanine
+
+
+def _lock(stem: Path) -> threading.Lock:
+    """The lock of the mezzanines named ``stem`` (stems share one of a fixed few locks)."""
+    return LOCKS[int(hashlib.sha256(str(stem).encode()).hexdigest()[:8], 16) % len(LOCKS)]
+
+
 def prepare(facts: ClipFacts, content: str, fmt: EpisodeFormat, frames: int, kind: Kind,
             options: StitchOptions, folder: Path, sound_dir: Path | None = None) -> Mezzanine:
     """The clip's mezzanine in ``folder``: read back when cached, else built once and recorded.
-    With ``sound_dir`` (a stitch's work folder), a sound not kept in ``folder`` is made there."""
+    With ``sound_dir`` (a stitch's work folder), a sound not kept in ``folder`` is made there.
+    Clips that prepare to one mezzanine (the same content, two shots) wait for each other: the
+    first makes it, the others read it back."""
     stem = folder / key(facts, content, fmt, frames, kind, options)
+    with _lock(stem):
+        return _prepare(facts, fmt, frames, kind, options, stem, sound_dir)
+
+
+def _prepare(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
+             options: StitchOptions, stem: Path, sound_dir: Path | None) -> Mezzanine:
+    folder = stem.parent
     cached = _load(stem)
     if cached is not None:
         return cached

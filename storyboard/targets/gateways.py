@@ -113,6 +113,7 @@ DASHSCOPE_PROTOCOL = TaskProtocol(
     list_path="/tasks",
     statuses=with_synonyms({status.value: status for status in TaskStatus}),
     submit_headers={"X-DashScope-Async": "enable"},  # without it the submit is refused
+    key_headers=("Authorization", "X-DashScope-*"),
     capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
     prices={region: replace(table, by_model={
         **{m.id: m.price(region) for m in DASHSCOPE_MODELS.values() if m is not WAN27_R2V},

@@ -81,6 +81,9 @@ class TaskProtocol:
     prices: Mapping[str, PriceTable]  # by region (the first is the default)
     file_hop: FileHop | None = None  # the video's URL is one more request away
     task_lifetime: float | None = None  # seconds a task can be queried (None: not declared)
+    # The headers that carry its credential (a name ending in ``*`` is a prefix): dropped from a
+    # request whose redirect leaves the host it was sent to (``protocol.LazyClient``).
+    key_headers: tuple[str, ...] = ("Authorization",)
 
     def status(self, word: object) -> tuple[TaskStatus, str]:
         """Our status for a gateway word, and a note: an unknown word is kept so nobody guesses."""

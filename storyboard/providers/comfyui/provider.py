@@ -33,6 +33,7 @@ import httpx
 
 from storyboard.errors import (
     ConnectFailed,
+    Diagnostic,
     ProblemsFound,
     ProviderError,
     RequestRejected,
@@ -41,7 +42,13 @@ from storyboard.errors import (
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
 from storyboard.providers import protocol
-from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits, refuse_assets
+from storyboard.providers.base import (
+    DEFAULT_MAX_DOWNLOAD,
+    BaseProvider,
+    Traits,
+    asset_refusals,
+    refuse_assets,
+)
 from storyboard.providers.comfyui import check as comfyui_check
 from storyboard.providers.comfyui import workflow as wf
 from storyboard.providers.comfyui.client import NAME, Instance, first_video, frames_of, status_of
@@ -146,6 +153,9 @@ class ComfyUIProvider(BaseProvider):
         has and its workflow lacks is a located error at the shot. A cast asset is refused."""
         refuse_assets(shots, NAME)
         wf.check_shots(shots, self.workflow, self.settings.fps, self._info)
+
+    def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
+        return asset_refusals(shots, NAME)
 
     def _object_infos(self) -> dict[str, dict[str, Any]]:
         """Each answering instance's nodes (one that does not answer now is skipped, with a

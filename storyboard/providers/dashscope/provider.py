@@ -105,7 +105,7 @@ class DashScopeProvider(BaseProvider):
         self.ask: Ask = once
         self._clock = clock
         timeouts = self.settings.timeouts
-        self._client = LazyClient(transport, timeouts.api())
+        self._client = LazyClient(transport, timeouts.api(), DASHSCOPE.key_headers)
         self.uploads = Uploads(self._client, provider=NAME,
                                policy_url=self.url + UPLOAD_POLICY_PATH,
                                headers=self._auth_headers, key=lambda: self._key,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from storyboard.errors import ProviderError
+from storyboard.errors import ProviderError, UnreadAnswer
 from storyboard.providers.protocol import list_items, number
 from storyboard.targets import TaskProtocol, TaskState, Usage
 from storyboard.targets.gateways import (
@@ -78,11 +78,14 @@ def _output(answer: Mapping[str, Any], what: str, shot: str = "") -> dict[str, A
 
 
 def parse_submit(answer: Mapping[str, Any], *, shot: str = "") -> str:
-    """The task id of a submit answer ``{"output": {"task_id", "task_status"}}``."""
-    task_id = _output(answer, "submit", shot).get("task_id")
+    """The task id of a submit answer ``{"output": {"task_id", "task_status"}}``. A successful
+    answer without one is no refusal: the task may exist, so it is a lost answer."""
+    output = answer.get("output")
+    task_id = output.get("task_id") if isinstance(output, dict) else None
     if not task_id:
-        raise ProviderError("submit: malformed answer, no 'output.task_id'", provider=NAME,
-                            shot=shot)
+        raise UnreadAnswer("submit: an answer that is neither a task nor a documented refusal "
+                           "(no 'output.task_id')", provider=NAME, shot=shot,
+                           code="UnreadAnswer")
     return str(task_id)
 
 

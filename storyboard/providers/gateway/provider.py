@@ -21,11 +21,24 @@ from urllib.parse import quote
 
 import httpx
 
-from storyboard.dialects.base import Dialect, get
-from storyboard.errors import AuthError, ListUnavailable, ProviderError, RequestRejected
+from storyboard.dialects.base import UNDOCUMENTED, Dialect, get
+from storyboard.errors import (
+    AuthError,
+    Diagnostic,
+    ListUnavailable,
+    ProviderError,
+    RequestRejected,
+    UnreadAnswer,
+)
 from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers import protocol
-from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits, refuse_assets
+from storyboard.providers.base import (
+    DEFAULT_MAX_DOWNLOAD,
+    BaseProvider,
+    Traits,
+    asset_refusals,
+    refuse_assets,
+)
 from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
@@ -34,6 +47,12 @@ from storyboard.targets.tasks import FileHop
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
 PAGE_SIZE = 100  # tasks a page, on a list asked page by page (Ark)
 LIST_PAGES = 20  # pages read at most: past them, a lost submit is not looked for
+
+
+def _said(value: object) -> str:
+    """A value from an answer, quoted and cut short (an answer is untrusted input)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _seconds(stamp: float) -> float:
@@ -78,7 +97,8 @@ class GatewayProvider(BaseProvider):
                              wire_watched=True)
         key = os.environ.get(settings.key_env, "").strip()
         self._key = ApiKey(key) if key else None
-        self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
+        private = (*self.protocol.key_headers, settings.auth_header, *settings.headers)
+        self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout), private)
         self.task_key = protocol.endpoint_key(self.cache_key, settings.base_url, self._key)
         # find()'s requests are sent with BaseProvider.ask; the runner sets its retries
 
@@ -99,6 +119,9 @@ class GatewayProvider(BaseProvider):
     def check_shots(self, shots: list[CompiledShot]) -> None:
         """A cast asset is refused here, at its line: a gateway sells video only."""
         refuse_assets(shots, f"gateway {self.name}")
+
+    def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
+        return asset_refusals(shots, f"gateway {self.name}")
 
     def preflight(self) -> None:
         self._auth_headers()
@@ -135,6 +158,9 @@ class GatewayProvider(BaseProvider):
                               headers=self._auth_headers(shot), **kwargs)
         answer = json_answer(response, provider=self.name, what=what, shot=shot, key=self._key)
         status = self.dialect.envelope_error(answer)
+        if status == UNDOCUMENTED:
+            raise self._unread(what, shot, f"an undocumented code at {self.dialect.envelope} "
+                               f"({_said(self.dialect.envelope_code(answer))})")
         if status is not None:  # an envelope's code says the request failed (Kling;
             # MiniMax v1's base_resp, in an HTTP 200 answer)
             wait = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
@@ -190,11 +216,21 @@ class GatewayProvider(BaseProvider):
                 raise
             raise RequestRejected(f"{exc.detail}; {note}", provider=self.name, shot=shot.id,
                                   code=exc.code, status=exc.status) from exc
+        except ProviderError as exc:
+            if type(exc) is not ProviderError or exc.status is None or exc.status >= 400:
+                raise
+            # a successful status whose body is no JSON object (``json_answer``): no refusal
+            raise self._unread("submit", shot.id, exc.detail) from exc
         task_id = self.dialect.submitted(answer)
         if not task_id:
-            raise ProviderError(f"submit: malformed answer, no task id in {sorted(answer)}",
-                                provider=self.name, shot=shot.id)
+            raise self._unread("submit", shot.id, f"no task id in {_said(sorted(answer))}")
         return task_id
+
+    def _unread(self, what: str, shot: str, why: str) -> UnreadAnswer:
+        """An answer neither asked for nor a documented refusal: for a submit, a lost answer."""
+        text = f"{what}: an answer that is neither a task nor a documented refusal ({why})"
+        return UnreadAnswer(self._key.scrub(text) if self._key else text, provider=self.name,
+                            shot=shot, code="UnreadAnswer")
 
     async def query(self, task_id: str) -> TaskState:
         answer = await self._json("GET", self._path(self.protocol.task_path, task_id),

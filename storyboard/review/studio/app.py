@@ -29,6 +29,7 @@ from starlette.routing import Route
 from storyboard.errors import StoryboardError
 from storyboard.review.notes import note_on
 from storyboard.review.studio.client import inject
+from storyboard.review.studio.proposals import settle
 from storyboard.review.studio.state import CLOSED, Studio
 from storyboard.run import takes
 from storyboard.run.cache import file_name
@@ -119,7 +120,8 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
             take=_take(data), author=studio.author).to_dict(), studio)
 
     async def pick(request: Request) -> Response:
-        """Exactly ``storyboard pick``: the shot's pick line in the lock, nothing else."""
+        """Exactly ``storyboard pick``: the shot's pick line in the lock, nothing else; an
+        approved shot's other take only with ``replace_approved`` (as ``--replace-approved``)."""
         return await write_call(request, lambda data: picked(studio, data), studio, restitch=True)
 
     async def approve(request: Request) -> Response:
@@ -130,12 +132,23 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
                                                 force=_flag(data, "force"))},
                                 studio, restitch=True)
 
+    def proposal(accept: bool) -> Handler:
+        """Accept or dismiss a waiting breakdown's proposal (``proposals.settle``): only a file
+        the breakdown says one waits beside, with the digest the page showed."""
+        async def handler(request: Request) -> Response:
+            return await write_call(request, lambda data: settle(
+                studio.root, studio.lookout, _text(data, "file"), _text(data, "digest"),
+                accept), studio, restitch=True)
+        return handler
+
     routes = [Route("/", guarded(page)), Route("/sheet", guarded(sheet)),
               Route("/state", guarded(state)), Route("/events", guarded(events)),
               Route("/part/{key:str}", guarded(part)), Route("/still/{name:str}", guarded(still)),
               Route("/file/{where:str}/{path:path}", guarded(file))]
     routes += [Route(path, guarded(handler, write=True), methods=["POST"])
-               for path, handler in (("/notes", note), ("/pick", pick), ("/approve", approve))]
+               for path, handler in (("/notes", note), ("/pick", pick), ("/approve", approve),
+                                     ("/proposal/accept", proposal(True)),
+                                     ("/proposal/dismiss", proposal(False)))]
     return Starlette(routes=routes)
 
 
@@ -143,7 +156,8 @@ def picked(studio: Studio, data: dict[str, Any]) -> dict[str, Any]:
     take = _take(data)
     if take is None:
         raise ValueError("expected 'take' as a positive whole number")
-    takes.pick(studio.require_manifest(), _text(data, "shot"), take)
+    takes.pick(studio.require_manifest(), _text(data, "shot"), take,
+               replace_approved=_flag(data, "replace_approved"))
     return {"shot": data["shot"], "picked": take}
 
 
@@ -164,7 +178,7 @@ async def write_call(request: Request, action: WriteFn, studio: Studio, *,
         result = await asyncio.to_thread(action, data)
     except RecursionError:
         return _refuse(400, "expected a flat JSON object, not one nested this deep")
-    except HasFindings as error:  # the page asks, then sends it again with force
+    except (HasFindings, takes.ApprovedTake) as error:  # the page asks, then sends it again
         return _refuse(409, str(error))
     except (ValueError, StoryboardError) as error:
         return _refuse(400, str(error))

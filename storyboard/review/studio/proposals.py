@@ -7,15 +7,25 @@ cache with nothing sent, and the most they cost). Here that becomes HTML: each p
 unified diff against the file it would replace, every line escaped (the proposal holds a model's
 and an author's words), and the catch-up's price with the command that would pay it. The studio
 never runs it. A proposal is read only from inside the series folder, never through a link out.
+
+Each proposal has Accept and Dismiss (``settle``, behind the studio's POST routes): accept puts
+the proposal in the file's place (an empty proposal, the breakdown's proposal to remove a file it
+no longer makes, removes the file), dismiss removes the proposal and leaves your file; the next
+breakdown proposes again only when that chapter's answers change. Each is refused unless the
+file is one the breakdown says a proposal waits beside, inside the series and no link, and the
+proposal still holds what the page showed (its digest).
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from storyboard.files import output_folder, write_atomic
 
 PROPOSED = ".proposed"
 MAX_LINES = 400  # a diff's lines shown; the rest is counted, not shown
@@ -76,7 +86,49 @@ def _proposal(root: Path, name: str) -> str:
              f"proposal waits beside it as <code>{_e(name + PROPOSED)}</code></summary>")
     if current is None or proposed is None:
         return f'<details class="proposal">{title}<p>cannot read it</p></details>'
-    return f'<details class="proposal" open>{title}{diff_html(name, current, proposed)}</details>'
+    removal = '<p class="removal">the breakdown no longer makes this file: accepting removes ' \
+        "it</p>" if not proposed else ""
+    return (f'<details class="proposal" open>{title}{removal}{diff_html(name, current, proposed)}'
+            f"{_buttons(name, proposed)}</details>")
+
+
+def _buttons(name: str, proposed: str) -> str:
+    where = f'data-file="{_e(name)}" data-digest="{proposal_digest(proposed)}"'
+    return (f'<p class="settle"><button type="button" class="accept-proposal" {where}>Accept'
+            f'</button> <button type="button" class="dismiss-proposal" {where}>Dismiss</button>'
+            "</p>")
+
+
+def proposal_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def settle(root: Path, lookout: Lookout | None, name: str, digest: str, accept: bool
+           ) -> dict[str, str]:
+    """Accept or dismiss the proposal beside ``name`` (see the module docstring); a
+    ``ValueError`` saying why for anything the page did not offer."""
+    waiting = lookout(root) if lookout is not None else None
+    if waiting is None or name not in waiting.proposals:
+        raise ValueError(f"no proposal waits beside {name!r}")
+    path, proposal = _inside(root, name), _inside(root, name + PROPOSED)
+    text = read_inside(root, name + PROPOSED)
+    if text is None or proposal_digest(text) != digest:
+        raise ValueError(f"the proposal for {name} changed since the page showed it: look again")
+    if accept and text:
+        write_atomic(path, proposal.read_text(encoding="utf-8"), durable=False)
+    elif accept:
+        path.unlink(missing_ok=True)
+    proposal.unlink()
+    return {"file": name, "settled": "accepted" if accept else "dismissed"}
+
+
+def _inside(root: Path, name: str) -> Path:
+    """``root / name``, refused when it is a link, or is or lies beyond a link or ``..``."""
+    path = root / name
+    if "\0" in name or Path(name).is_absolute() or ".." in Path(name).parts or path.is_symlink():
+        raise ValueError(f"{name!r} is not a file of the series")
+    output_folder(root, path.parent)  # a linked folder on the way: refused, nothing written
+    return path
 
 
 def diff_html(name: str, current: str, proposed: str) -> str:

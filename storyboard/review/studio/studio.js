@@ -59,21 +59,29 @@
       const r = await post(path, body);
       if (!r.ok) alert((await r.json()).error);
     };
+    const pickTake = async (take) => {
+      const r = await post('/pick', {shot: key, take});
+      if (r.ok) return;
+      const said = (await r.json()).error;
+      // an approved shot: say so, and pick only when told to (as --replace-approved)
+      if (r.status === 409 && confirm(`${said}\n\nPick take ${take} and lift the approval?`)) act('/pick', {shot: key, take, replace_approved: true});
+      else if (r.status !== 409) alert(said);
+    };
     figures.forEach((figure) => {
       const pick = document.createElement('button');
       pick.type = 'button'; pick.className = 'pick';
       pick.textContent = `Pick take ${figure.dataset.take}`;
       pick.disabled = figure.classList.contains('used');
       pick.addEventListener('click', (e) => { e.stopPropagation();
-        act('/pick', {shot: key, take: Number(figure.dataset.take)}); });
+        pickTake(Number(figure.dataset.take)); });
       figure.appendChild(pick);
     });
     if (panel.querySelector('.takes figure.take img')) {
       const view = document.createElement('button');
       view.type = 'button'; view.className = 'view-takes'; view.textContent = 'View takes large';
-      view.addEventListener('click', (e) => { e.stopPropagation(); viewTakes(figures, act, key); });
+      view.addEventListener('click', (e) => { e.stopPropagation(); viewTakes(figures, pickTake); });
       figures.forEach((f) => f.querySelector('img')?.addEventListener('click', (e) => {
-        e.stopPropagation(); viewTakes(figures, act, key); }));
+        e.stopPropagation(); viewTakes(figures, pickTake); }));
       box.appendChild(view);
     }
     const approve = document.createElement('button');
@@ -90,7 +98,7 @@
     box.appendChild(approve);
   }
   // every take of a shot or a cast asset side by side, as large as the window allows
-  function viewTakes(figures, act, key) {
+  function viewTakes(figures, pickTake) {
     const viewer = document.createElement('div');
     viewer.className = 'take-viewer'; viewer.setAttribute('role', 'dialog');
     const row = document.createElement('div'); row.className = 'take-row';
@@ -109,7 +117,7 @@
       const pick = document.createElement('button');
       pick.type = 'button'; pick.className = 'pick'; pick.textContent = `Pick take ${figure.dataset.take}`;
       pick.disabled = figure.classList.contains('used');
-      pick.addEventListener('click', () => { shut(); act('/pick', {shot: key, take: Number(figure.dataset.take)}); });
+      pick.addEventListener('click', () => { shut(); pickTake(Number(figure.dataset.take)); });
       big.append(picture, caption, pick);
       row.appendChild(big);
     });
@@ -272,6 +280,15 @@
     next = event;
     if (!busy) drain();
   };
+  // a waiting breakdown's proposals: Accept puts it in the file's place, Dismiss drops it
+  document.addEventListener('click', async (e) => {
+    const button = e.target.closest && e.target.closest('button.accept-proposal, button.dismiss-proposal');
+    if (!button) return;
+    const path = button.classList.contains('accept-proposal') ? '/proposal/accept' : '/proposal/dismiss';
+    button.disabled = true;
+    const r = await post(path, {file: button.dataset.file, digest: button.dataset.digest});
+    if (!r.ok) { alert((await r.json()).error); button.disabled = false; }
+  });
   remember(document);
   document.body.dataset.shown = String(version);
   fetch('/state').then((r) => r.json()).then((state) => { paid = state.paid || {}; wire(document, {paid}); });

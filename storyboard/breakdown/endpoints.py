@@ -1,0 +1,86 @@
+"""An endpoint's refusals into the ways it is asked: the structured-output mode and streaming found
+for each base URL and model, remembered in ``.storyboard/breakdown/endpoints.json``.
+
+``response_format: auto`` asks ``json_schema`` (strict) first; an endpoint that refuses that field
+(llama-cpp-python's server answers HTTP 500 "Input should be 'text' or 'json_object'") is asked
+again in ``json_object``, then in plain ``text`` (the schema is in the instructions in every mode).
+``stream: auto`` streams, and an endpoint that refuses streaming is asked again without. What was
+found is written down so the next run starts there (and its cache keys match). The file is state
+a person or a program may have changed: it is read defensively, anything odd in it ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyboard.breakdown.cache import FOLDER, write_atomic
+from storyboard.breakdown.reading import loads
+from storyboard.errors import ProviderError
+
+MODES = ("json_schema", "json_object", "text")
+FORMAT_WORDS = ("response_format", "json_schema", "json_object")
+REFUSING = (400, 422, 500)
+MAX_FILE = 1_000_000
+
+
+def _key(base_url: str, model: str) -> str:
+    return f"{base_url.rstrip('/')} {model}"
+
+
+def next_mode(mode: str) -> str | None:
+    """The mode to try after ``mode`` was refused (None: none is left)."""
+    at = MODES.index(mode)
+    return MODES[at + 1] if at + 1 < len(MODES) else None
+
+
+def refuses(error: ProviderError, words: tuple[str, ...]) -> bool:
+    """Whether ``error`` is the endpoint refusing a field (named by one of ``words``) before any
+    answer was made: a 400, 422 or 500 whose message names it."""
+    text = str(error).lower()
+    return error.status in REFUSING and any(word in text for word in words)
+
+
+@dataclass
+class Endpoints:
+    """What was found of each endpoint; ``path`` the file it is kept in."""
+
+    path: Path
+    found: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, series: Path) -> Endpoints:
+        path = series / FOLDER / "endpoints.json"
+        return cls(path, _read(path))
+
+    def mode(self, base_url: str, model: str) -> str | None:
+        value = self.found.get(_key(base_url, model), {}).get("response_format")
+        return value if value in MODES else None
+
+    def stream(self, base_url: str, model: str) -> bool | None:
+        value = self.found.get(_key(base_url, model), {}).get("stream")
+        return value if isinstance(value, bool) else None
+
+    def note(self, base_url: str, model: str, **found: Any) -> None:
+        """Remember ``found`` of the endpoint (written at once: a later failure keeps it)."""
+        entry = self.found.setdefault(_key(base_url, model), {})
+        if all(entry.get(k) == v for k, v in found.items()):
+            return
+        entry.update(found)
+        text = json.dumps(self.found, indent=1, sort_keys=True) + "\n"
+        write_atomic(self.path, text.encode())
+
+
+def _read(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        if path.is_symlink() or path.stat().st_size > MAX_FILE:
+            return {}
+        data = loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): {"response_format": v.get("response_format"), "stream": v.get("stream")}
+            for k, v in data.items() if isinstance(v, dict)}

@@ -1,0 +1,118 @@
+"""Image files' headers into their sizes: PNG, JPEG, WebP and BMP, read before any pixel is.
+
+A picture's width and height are written near its start (PNG's IHDR, JPEG's SOF marker, WebP's
+VP8/VP8L/VP8X chunk, BMP's info header), so a file can be held to a pixel limit before a decoder
+allocates its frame: a 0.8 MB PNG of zeros can say 16000x16000 (768 MB decoded). ``size`` reads
+only those bytes; ``too_many_pixels`` is the check ``probe`` makes before ffmpeg sees the file. A
+header that cannot be read gives None (ffmpeg then says what it is). A GIF (or any other type) is
+never handed to ffmpeg at all: ``probe.sniff`` calls it unknown, and it is refused as that.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import BinaryIO
+
+MAX_PIXELS = 8000 * 8000  # the largest picture any model takes (8000 px a side)
+HEAD = 32  # bytes that hold every format's size except JPEG's (found by walking its markers)
+JPEG_SEGMENTS = 256  # markers walked at most before the frame header; past them: unknown
+SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # frame headers (not DHT, JPG, DAC)
+STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # markers without a length
+
+
+def size(path: Path, kind: str) -> tuple[int, int] | None:
+    """``(width, height)`` from the header of ``path``, a ``kind`` image (``probe.sniff``'s word);
+    None when the header is not there or not readable."""
+    try:
+        with path.open("rb") as handle:
+            return read_size(handle, kind)
+    except OSError:
+        return None
+
+
+def read_size(handle: BinaryIO, kind: str) -> tuple[int, int] | None:
+    """``size`` of an image read from ``handle`` (a file, or the bytes of a ``data:`` URI)."""
+    return _jpeg(handle) if kind == "jpeg" else _fixed(kind, handle.read(HEAD))
+
+
+def over_limit(found: tuple[int, int] | None) -> tuple[int, int] | None:
+    """``found`` when it holds more than ``MAX_PIXELS`` pixels (never to be decoded)."""
+    return found if found is not None and found[0] * found[1] > MAX_PIXELS else None
+
+
+def too_many_pixels(path: Path, kind: str) -> tuple[int, int] | None:
+    """The header's size when it holds more than ``MAX_PIXELS`` pixels (never to be decoded)."""
+    return over_limit(size(path, kind))
+
+
+def _fixed(kind: str, head: bytes) -> tuple[int, int] | None:
+    reader = {"png": _png, "webp": _webp, "bmp": _bmp}.get(kind)
+    if reader is None or len(head) < HEAD:
+        return None
+    return reader(head)
+
+
+def _png(head: bytes) -> tuple[int, int] | None:
+    if head[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def _webp(head: bytes) -> tuple[int, int] | None:
+    chunk = head[12:16]
+    if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", head[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X":
+        return (int.from_bytes(head[24:27], "little") + 1,
+                int.from_bytes(head[27:30], "little") + 1)
+    return None
+
+
+def _bmp(head: bytes) -> tuple[int, int] | None:
+    header = int.from_bytes(head[14:18], "little")
+    if header == 12:  # OS/2's core header: 16-bit sizes
+        width, height = struct.unpack("<HH", head[18:22])
+        return width, height
+    if header < 40:
+        return None
+    width, height = struct.unpack("<ii", head[18:26])
+    return abs(width), abs(height)  # a negative height: rows top to bottom
+
+
+def _jpeg(handle: BinaryIO) -> tuple[int, int] | None:
+    """The frame header's size, walking the markers after SOI (APPn, DQT, DHT ...)."""
+    if handle.read(2) != b"\xff\xd8":
+        return None
+    for _ in range(JPEG_SEGMENTS):
+        marker = _marker(handle)
+        if marker is None or marker == 0xDA:  # scan data before any frame header
+            return None
+        if marker in STANDALONE:
+            continue
+        length = handle.read(2)
+        if len(length) < 2 or (span := int.from_bytes(length, "big")) < 2:
+            return None
+        if marker in SOF:
+            frame = handle.read(5)
+            if len(frame) < 5:
+                return None
+            height, width = struct.unpack(">HH", frame[1:5])
+            return width, height
+        handle.seek(span - 2, 1)
+    return None
+
+
+def _marker(handle: BinaryIO) -> int | None:
+    """The next marker's code: a 0xFF, any fill 0xFFs, then the code."""
+    if handle.read(1) != b"\xff":
+        return None
+    code = handle.read(1)
+    while code == b"\xff":
+        code = handle.read(1)
+    return code[0] if code else None

@@ -1,0 +1,98 @@
+"""Chapters and quotes as people write them: a title heading over its chapters, a screenplay read
+in windows that stay one episode, a quote that skips a dialogue block's acting notes (and only
+inside one block), and a look the story does not give marked as the model's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storyboard.breakdown.cast import merged
+from storyboard.breakdown.faithful import Flat
+from storyboard.breakdown.pipeline import Options, breakdown
+from storyboard.breakdown.source import WINDOW, Chapter, read_story
+from storyboard.breakdown.writer import MODELS_LOOK, series_yaml
+from storyboard.emulator.server import EmulatorServer
+from tests.test_breakdown import KEY_ENV, chat_base
+
+TITLED = "# The Lamp\n\n## One\n\nMia waits.\n\n## Two\n\nSam runs.\n"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+
+
+def test_a_title_heading_with_nothing_under_it_joins_the_next_chapter(tmp_path: Path) -> None:
+    story = tmp_path / "lamp.md"
+    story.write_text(TITLED, encoding="utf-8")
+    read = read_story(story)
+    assert [(c.title, c.first, c.last) for c in read.chapters] == [("One", 1, 5), ("Two", 7, 9)]
+    assert read.title == "The Lamp"
+
+
+def screenplay(scenes: int) -> str:
+    rows = ["Title: Long Night", ""]
+    for n in range(scenes):
+        rows += [f"INT. ROOM {n} - NIGHT", "", f"MIA waits in room {n}.", "", "MIA",
+                 f"Room {n} is cold.", ""]
+    return "\n".join(rows)
+
+
+def test_a_screenplays_windows_stay_in_one_episode(emulator: EmulatorServer,
+                                                   tmp_path: Path) -> None:
+    play = tmp_path / "night.fountain"
+    play.write_text(screenplay(WINDOW // 3), encoding="utf-8")
+    assert len(read_story(play).chapters) == 2  # read in two windows
+    series = tmp_path / "series"
+    report = breakdown(play, series, Options(base_url=chat_base(emulator), key_env=KEY_ENV,
+                                             yes=True))
+    assert report.problems == []
+    assert [p.name for p in (series / "episodes").glob("*.yaml")] == ["01-part-1.yaml"]
+
+
+def chapter(*lines: str) -> Chapter:
+    return Chapter("play.fountain", 1, "One", 10, tuple(lines))
+
+
+def test_a_quote_may_skip_the_acting_notes_inside_one_dialogue_block() -> None:
+    flat = Flat(chapter("SAM", "(startled)", "Only me.", "(beat)", "The lamp went out.", "",
+                        "MIA", "(softly)", "Then we light it."))
+    found = flat.find("Only me. The lamp went out.")
+    assert found is not None and (found.text, found.line) == ("Only me. The lamp went out.", 12)
+    assert flat.find("The lamp went out. Then we light it.") is None  # two blocks: refused
+    assert flat.find("Only me. The lamp went out, she said.") is None
+
+
+def test_a_look_the_story_does_not_give_is_marked_as_the_models() -> None:
+    told = chapter("Tom is ten, a small boy with a red cap.")
+    cast = merged([(told, {"characters": [
+        {"name": "Tom", "appearance": "a small boy of ten in a red cap", "voice": "young"},
+        {"name": "Ann", "appearance": "late 30s, bald, a grey suit", "voice": "low"}],
+        "places": [], "props": []})])
+    text = series_yaml("Caps", cast, "caps.md")
+    tom, ann = (next(row for row in text.splitlines() if row.startswith(f"  {k}:"))
+                for k in ("tom", "ann"))
+    assert MODELS_LOOK not in tom and tom.endswith("# character, first in chapter 1")
+    assert ann.endswith(f"# character, first in chapter 1; {MODELS_LOOK}")
+
+
+def test_an_ordinary_word_is_sent_back_and_never_joins_the_cast() -> None:
+    from storyboard.breakdown.cast import problems
+    answer = {"characters": [{"name": "All", "appearance": "a", "voice": "v"},
+                             {"name": "the little man", "appearance": "small", "voice": "v"}],
+              "places": [{"name": "Round", "look": "x"}], "props": [{"name": "my", "look": "y"}]}
+    assert problems(answer) == [
+        "characters[0].name: 'All' is an ordinary word, not a person, place or prop: leave it out",
+        "places[0].name: 'Round' is an ordinary word, not a person, place or prop: leave it out",
+        "props[0].name: 'my' is an ordinary word, not a person, place or prop: leave it out"]
+    cast = merged([(chapter("The little man spins all my straw round."), answer)])
+    assert list(cast.entries) == ["the_little_man"]

@@ -1,0 +1,65 @@
+"""The studio's pick button over an approval, in Chromium: it asks, as ``pick`` refuses.
+
+A shot whose take 2 is approved keeps it when a person clicks "Pick take 1" and says no; when they
+say yes the pick moves and the approval is lifted (as ``pick --replace-approved``), so the approved
+mark never points at a take the episode does not use.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Dialog, expect
+
+# `browser` is test_studio_browser's own fixture, imported to register it.
+from test_studio_browser import EXAMPLE, browser, open_studio  # noqa: F401
+
+from storyboard.review.studio.server import StudioServer
+
+
+def take_state(lock: Path) -> dict[str, Any]:
+    states: dict[str, Any] = json.loads(lock.read_text("utf-8")).get("takes", {})
+    return next(iter(states.values()), {})
+
+
+def test_pick_on_an_approved_shot_asks_and_lifts_the_approval_only_on_yes(
+        browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    monkeypatch.chdir(tmp_path)
+    series = tmp_path / "coffee-shop"
+    shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    episode = series / "episodes" / "01-first-meeting.yaml"
+    text = episode.read_text()
+    episode.write_text(text.replace("    duration: 10\n", "    duration: 10\n    takes: 2\n", 1))
+    with StudioServer(series, author="Ana") as server:
+        page, errors = open_studio(browser, server)
+        lock = series / "storyboard.lock"
+        shot = "article.panel.shot[data-shot='ballad']"
+        page.locator(shot).locator("button.pick", has_text="Pick take 2").click()
+        expect(page.locator(f"{shot} figure.take.used")).to_have_attribute(
+            "data-take", "2", timeout=60_000)
+        page.locator(f"{shot} button.approve").click()
+        expect(page.locator(f"{shot} .takes")).to_contain_text("approved", timeout=30_000)
+        approved = lock.read_bytes()
+        assert take_state(lock) == {"approved": 2, "approved_hash": take_state(lock)[
+            "approved_hash"], "picked": 2}
+
+        with page.expect_event("dialog") as asked:
+            page.locator(shot).locator("button.pick", has_text="Pick take 1").click()
+        dialog: Dialog = asked.value
+        assert "ep01/ballad is approved (take 2); nothing was changed" in dialog.message
+        assert "--replace-approved" in dialog.message
+        dialog.dismiss()
+        expect(page.locator(f"{shot} figure.take.used")).to_have_attribute("data-take", "2")
+        assert lock.read_bytes() == approved  # no: nothing changed
+
+        page.once("dialog", lambda d: d.accept())
+        page.locator(shot).locator("button.pick", has_text="Pick take 1").click()
+        expect(page.locator(f"{shot} figure.take.used")).to_have_attribute(
+            "data-take", "1", timeout=30_000)
+        assert take_state(lock) == {"picked": 1}  # yes: the pick moved, the approval lifted
+        expect(page.locator(f"{shot} .takes")).not_to_contain_text("approved")
+        assert errors == []
