@@ -22,7 +22,7 @@ from storyboard.targets.failures import (
     Stage,
     classify,
 )
-from storyboard.targets.gateways import DASHSCOPE_NAME, GATEWAYS, TARGETS, Target
+from storyboard.targets.gateways import DASHSCOPE_NAME, GATEWAYS, TARGETS
 
 ANIMATIC, GPUS, NATIVE, GATEWAY = "animatic", "gpus", "native", "gateway"  # the families
 
@@ -42,11 +42,6 @@ class Kind:
     callbacks: bool = False  # may send status callbacks (``--webhook-listen``)
     settings: bool = True  # reads a ``provider:`` block's settings (hosts, keys, limits)
     agents: bool = True  # offered to coding agents (the MCP server)
-
-    @property
-    def target(self) -> Target | None:
-        """The wire target it speaks (DashScope's or a gateway's); None for the free kinds."""
-        return TARGETS.get(self.name)
 
     @property
     def gateway(self) -> bool:
@@ -74,11 +69,6 @@ def named(block: Any, override: str | None = None) -> str:
     """The provider a ``provider:`` block (or ``--provider``, first) names; ``DEFAULT`` if none."""
     name = block.get("name") if isinstance(block, Mapping) else None
     return str(override or name or DEFAULT)
-
-
-def kind_of(name: str) -> Kind | None:
-    """The kind of provider ``name``; None for a name not declared."""
-    return KINDS.get(name)
 
 
 def has(name: object, trait: str) -> bool:
