@@ -277,7 +277,7 @@ def test_the_command_writes_the_series_and_reports_the_usage(emulator: EmulatorS
                                                              tmp_path: Path) -> None:
     code, output = cli(emulator, str(story(tmp_path)), str(tmp_path / "series"), "--yes")
     assert code == 0, output
-    assert "9 request(s) sent, 0 answer(s) from the cache, $0.0" in output
+    assert "9 request(s) sent, 0 answer(s) from the cache, 0.0" in output
     assert "4 file(s) written" in output
     code, output = cli(emulator, str(story(tmp_path)), str(tmp_path / "series"))
     assert code == 0 and "0 request(s) sent, 9 answer(s) from the cache" in output
@@ -436,7 +436,7 @@ def test_plan_shows_a_waiting_proposal_and_what_catching_up_costs(
     assert planned.exit_code == 0, planned.output
     assert ("breakdown: a proposal waits beside your edit of episodes/01-the-lighthouse.yaml"
             in planned.output)
-    assert "breakdown: lighthouse.md changed since: 3 call(s) to ask, up to $0.0" in planned.output
+    assert "breakdown: lighthouse.md changed since: 3 call(s) to ask, up to 0.0" in planned.output
     assert requests(emulator) == before  # planning asks nothing
     record = (series / ".storyboard/breakdown/last.json").read_text()
     assert "sk-test" not in record and KEY_ENV in record

@@ -392,7 +392,7 @@ def test_a_failure_names_the_call_the_spend_the_cache_and_the_command(
         run(emulator, tmp_path, budget=1.0, yes=False)
     said = str(caught.value)
     assert "HTTP 500" in said and "while asking the shots call for chapter 1" in said
-    assert "so far: 5 request(s) sent, $0.0" in said and "4 new answer(s) stored" in said
+    assert "so far: 5 request(s) sent, 0.0" in said and "4 new answer(s) stored" in said
     series = tmp_path / "series"
     assert f"to go on: storyboard breakdown {tmp_path / 'story.md'} {series} --model qwen-plus " \
            f"--base-url {chat_base(emulator)} --api-key-env {KEY_ENV} --budget 1" in said

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import storyboard
 from storyboard.breakdown.pipeline import Options, Report, breakdown
 from storyboard.cli.main import cli as group
 from storyboard.emulator.server import EmulatorServer
@@ -268,3 +269,18 @@ def test_an_error_in_a_proposal_is_reported_in_the_proposal(emulator: EmulatorSe
     shown = [w.format() for w in report.warnings]
     assert any(text.startswith(f"{episode}.proposed:9:5: warning:") for text in shown), shown
     assert all(d.span and d.span.file == episode.as_posix() for d in report.problems)
+
+
+def test_a_story_that_names_no_one_writes_a_cast_that_checks(tmp_path: Path) -> None:
+    from storyboard.breakdown.cast import Cast
+    from storyboard.breakdown.writer import series_yaml
+    series = tmp_path / "series"
+    (series / "episodes").mkdir(parents=True)
+    (series / "storyboard.yaml").write_text(series_yaml("Empty", Cast(), "story.md"),
+                                            encoding="utf-8")
+    (series / "episodes" / "01.yaml").write_text(
+        "id: ep01\nshots:\n  - {id: a, prompt: \"waves on an empty shore\", duration: 2}\n",
+        encoding="utf-8")
+    found = storyboard.check(series)  # (the shot itself, with no one to show, is the story's)
+    assert [d.message for d in found if d.severity == "error" and d.span is not None
+            and d.span.file.endswith("storyboard.yaml")] == []

@@ -12,6 +12,7 @@ draft (``materials/``) under absolute paths, as the library writes them; the lib
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,18 @@ def test_a_folder_that_is_not_a_draft_is_never_replaced(
     assert result.exit_code == 1 and "is not a draft storyboard wrote" in result.output
     assert (tmp_path / "ep01-jianying" / "notes.txt").read_text("utf-8") == "mine"
     assert "Traceback" not in result.output
+
+
+def test_a_series_without_music_is_not_warned_of_an_unducked_bed(
+        rendered_example: tuple[Path, Path], tmp_path: Path) -> None:
+    series = tmp_path / "quiet"
+    shutil.copytree(rendered_example[0], series)
+    main = series / "storyboard.yaml"
+    text = main.read_text("utf-8")
+    main.write_text("\n".join(line for line in text.splitlines()
+                              if not line.startswith("music:")) + "\n", "utf-8")
+    result = CliRunner().invoke(cli, ["export", str(series), "--format", "jianying",
+                                      "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "music bed" not in result.output
+    assert track(draft(tmp_path / "out" / "ep01-jianying"), "video")

@@ -153,11 +153,17 @@ def test_a_sample_is_whole_sentences_of_at_most_120_characters(line: str, expect
 @pytest.mark.parametrize(("words", "expected"), [
     ("MIA (30s), a barista. She hums.", "A woman in her thirties"),
     ("BOB (67) shuffles in. He leans on a cane.", "A man in his sixties"),
-    ("KIM (15), a girl with a skateboard.", "A teenage girl"),
-    ("SAM (8) giggles.", "A child"),
-    ("RUTHIE MACKLIN, 8, skips rope.", "A child"),
-    ("JOSEPHINE sits. She is 10.", "A girl"),
-    ("WILL BLOOM, AGE 3, listens wide-eyed", "A child"),
+    ("KIM (15), a girl with a skateboard.", "A teenage girl of 15"),
+    ("SAM (8) giggles.", "A child of 8"),
+    ("RUTHIE MACKLIN, 8, skips rope.", "A child of 8"),
+    ("JOSEPHINE sits. She is 10.", "A girl of 10"),
+    ("WILL BLOOM, AGE 3, listens wide-eyed", "A child of 3"),
+    # the character's own words, not a relation's: "his wife" is someone else, but his
+    ("JAMES (50s) hugs his wife.", "A man in his fifties"),
+    ("BOB, AGE 3, wears his mother's boots.", "A boy of 3"),
+    ("Her grandson TOMMY, 8, sits by the fire.", "A boy of 8"),  # NAME, 8 anywhere
+    ("MIA hugs her father.", "A woman"),
+    ("his mother SANDRA (40s) smiles.", "A woman in her forties"),
     ("mother SANDRA smiles.", "A woman"),
     ("EDWARD BLOOM, 40's and handsome, tells the story.", "An adult in their forties"),
     ("father EDWARD BLOOM, 40's and handsome", "A man in his forties"),
@@ -175,9 +181,56 @@ def test_a_voice_is_designed_in_neutral_words(words: str, expected: str) -> None
     ("TOM hands her the letter.", "a woman or a man? the age?"),
     ("mother SANDRA smiles.", "the age?"),
     ("SAM (8) giggles.", ""),
-    ("EDWARD, 40's.", "a woman or a man?")])
+    ("EDWARD, 40's.", "a woman or a man?"),
+    ("JAMES (50s) hugs his wife.", ""),
+    ("Her grandson TOMMY, 8, sits.", ""),
+    ("JACK.", "a woman or a man? the age?")])
 def test_what_the_words_leave_open_is_named(words: str, expected: str) -> None:
     assert unsettled(who_of(words)) == expected
+
+
+WHO_IS_WHO = """\
+INT. HOUSE - DAY
+
+JAMES (50s) hugs his wife. MIA (30s), a barista with short hair, waves.
+
+LEA (30s), a pilot, waits. JACK.
+
+ZED
+Eh.
+
+"""
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("james", "A man in his fifties: a natural"),
+    ("mia", "An adult in their thirties, a barista named Mia: a natural"),
+    ("lea", "An adult in their thirties, a pilot named Lea: a natural"),
+    ("jack", "A speaker named Jack: a natural"),
+    ("zed", "A speaker named Zed: a natural")])
+def test_no_two_voices_share_one_design(tmp_path: Path, key: str, expected: str) -> None:
+    """Voices whose words settle the same things are told apart by what is known of each
+    (its role, its name), never by a guess."""
+    script = tmp_path / "who.fountain"
+    script.write_text(WHO_IS_WHO + "".join(f"{k.upper()}\nHi.\n\n" for k in
+                                           ("james", "mia", "lea", "jack")), encoding="utf-8")
+    assert run_init(tmp_path / "who", "--from", script).exit_code == 0
+    voices = main_of(tmp_path / "who")["voices"]
+    assert voices[f"{key}-voice"]["design"].startswith(expected)
+    assert len({v["design"] for v in voices.values()}) == len(voices)
+
+
+def test_an_introduction_of_only_the_name_settles_nothing(tmp_path: Path) -> None:
+    """``JACK.`` describes nothing: its picture carries a "could not settle" that check reports."""
+    script = tmp_path / "who.fountain"
+    script.write_text(WHO_IS_WHO + "JACK\nHi.\n", encoding="utf-8")
+    assert run_init(tmp_path / "who", "--from", script).exit_code == 0
+    assert main_of(tmp_path / "who")["characters"]["jack"]["image"] == {"generate": "JACK."}
+    found = storyboard.check(tmp_path / "who")
+    assert [d.message for d in found if d.code == "init-unsettled"
+            and "characters 'jack'" in d.message] == [
+        "characters 'jack': `init --from` could not settle how it looks? (its introduction is "
+        "only its name); expected words a person settled: describe it, then remove the comment"]
 
 
 @pytest.mark.parametrize(("heading", "location", "expected"), [

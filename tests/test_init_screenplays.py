@@ -302,9 +302,9 @@ def test_the_cast_is_drawn_from_the_words_about_each_one(tmp_path: Path) -> None
         "wills_bedroom": "WILL'S BEDROOM, interior, night, no people",
         "at_the_gate": "AT THE GATE, exterior, day, no people"}  # BACK AT THE GATE: the same
     designs = {k: v["design"].split(":")[0] for k, v in main["voices"].items()}
-    assert designs == {"will-voice": "A child", "edward-voice": "A man in his forties",
-                       "sandra-voice": "A woman in her thirties", "ruthie-voice": "A child",
-                       "nora-voice": "A woman in her sixties", "josephine-voice": "A girl",
+    assert designs == {"will-voice": "A child of 3", "edward-voice": "A man in his forties",
+                       "sandra-voice": "A woman in her thirties", "ruthie-voice": "A child of 8",
+                       "nora-voice": "A woman in her sixties", "josephine-voice": "A girl of 10",
                        "wills_date-voice": "A natural, clear speaking voice at an even pace, "
                                            "neutral accent"}
     assert "6 picture(s)" not in output and "9 picture(s) and 7 voice(s)" in output

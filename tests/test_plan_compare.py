@@ -76,9 +76,25 @@ def test_the_table_names_each_model_and_what_it_cannot_render(series: Path) -> N
     result = invoke("plan", series, "--provider", "dashscope", "--compare", MODELS)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["model", "shots", "renders", "billed", "s", "cost"]
-    assert any(line.startswith("wan2.7-r2v ") and line.endswith("3.40 USD") for line in lines)
-    assert "happyhorse-1.1-r2v cannot render (series), ep01/ballad" in result.stdout
+    assert lines[0].split() == ["model", "provider", "key", "shots", "renders", "billed", "s",
+                                "cost"]
+    assert any(line.split()[:3] == ["wan2.7-r2v", "dashscope", "DASHSCOPE_API_KEY"]
+               and line.endswith("3.40 USD") for line in lines)
+    assert "happyhorse-1.1-r2v cannot render ep01/ballad" in result.stdout
+    # a model that renders none says why on its line
+    horse = next(line for line in lines if line.startswith("happyhorse-1.1-r2v "))
+    assert "  (renders none: every shot is refused; the most common cause (4 shot(s)): " in horse
+    h3 = next(line for line in lines if line.startswith("MiniMax/MiniMax-H3 "))
+    assert "  (renders none: resolution 720P" in h3  # a default every shot inherits
+
+
+def test_each_column_names_its_provider_key_and_why_it_renders_none(series: Path) -> None:
+    columns = compared(series)
+    r2v, h3 = columns["wan2.7-r2v"], columns["MiniMax/MiniMax-H3"]
+    assert (r2v["provider"], r2v["key"], r2v["why_none"]) == ("dashscope", "DASHSCOPE_API_KEY",
+                                                              "")
+    assert h3["renders"] == 0 and h3["why_none"].startswith("resolution 720P")
+    assert h3["why_none"].endswith("storyboard.yaml:5:15)")
 
 
 @pytest.mark.parametrize("models", ["wan9", "wan2.7-r2v,nope", ","])

@@ -339,5 +339,11 @@ def test_compare_prices_seedance_on_its_own_host_with_what_it_cannot_render(
     assert (wan["currency"], seedance["currency"]) == ("USD", "CNY")
     assert seedance["cost"] == pytest.approx(seedance["billed_seconds"] * 0.9936, abs=0.01)
     said = {r["message"].split(";")[0] for r in seedance["refused"]}
-    assert "a 3 s shot" in " ".join(said) and seedance["renders"] == 0
+    assert "a 3 s shot" in " ".join(said)
+    # the series-wide negative_prompt is only not sent: the shots that can go, go
+    assert seedance["renders"] == seedance["shots"] - len(seedance["refused_shots"]) == 1
+    assert not any("negative" in m for m in said)
+    assert (seedance["provider"], seedance["key"]) == ("ark", "ARK_API_KEY")
+    assert (wan["provider"], wan["key"], wan["why_none"]) == ("dashscope", "DASHSCOPE_API_KEY",
+                                                              "")
     assert any("takes references or a first/last frame, not both" in m for m in said)

@@ -337,7 +337,8 @@ def test_an_unreachable_store_stops_before_paying_unless_offline(
     series = series_with_store(tmp_path / "wire", make_media, "s3://team/renders")
 
     code, data, err = render_json(series, "--yes", "-o", tmp_path / "o")
-    assert code == 1 and data == {}
+    assert code == 1 and data["exit_code"] == 1  # a failing --json run still answers in JSON
+    assert "s3://team/renders: cannot list the shots" in data["error"]
     assert "s3://team/renders: cannot list the shots" in err
     assert "nothing was submitted" in err and "--offline" in err
     assert submissions(emulator) == 0 and read_status(series) == []
@@ -365,7 +366,7 @@ def test_a_bucket_that_does_not_exist_is_no_empty_store(tmp_path: Path, make_med
     typo = url.replace("team-", "taem-")
     series = series_with_store(tmp_path / "wire", make_media, typo)
     code, data, err = render_json(series, "--yes", "-o", tmp_path / "o")
-    assert code == 1 and data == {}
+    assert code == 1 and data["exit_code"] == 1 and "does not exist" in data["error"]
     assert "the bucket 'taem-" in err and "does not exist" in err and "--offline" in err
     planned = json.loads(invoke("plan", series, "--json").stdout)
     assert "does not exist" in planned["store_note"]

@@ -102,7 +102,7 @@ def test_the_studio_shows_a_proposal_as_a_diff_and_the_catch_up_cost(
         expect(catch_up.locator("li")).to_have_count(3)
         expect(catch_up.locator("li").first).to_contain_text("of chapter 2")
         expect(catch_up.locator("b.cost")).to_have_text(
-            f"${waiting(series).cost:.4f}")  # type: ignore[union-attr]
+            f"{waiting(series).cost:.4f} USD")  # type: ignore[union-attr]
         expect(box).to_contain_text("the studio never spends")
         page.evaluate("window.marker = 'same page'")
         (series / (EPISODE + ".proposed")).unlink()  # a save: the box follows without a reload

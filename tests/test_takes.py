@@ -385,3 +385,20 @@ def test_plan_prices_every_take(takes: Path, emulator: Emulator) -> None:
                      "--budget", str(sum(ballad) - 0.001))
     assert refused.exit_code != 0
     assert submissions(emu) == 2  # the third take would pass the budget: never submitted
+
+
+def test_the_takes_table_keeps_each_take_on_one_line_at_120_columns(
+        takes: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids and times are never cut or wrapped (a task id stays whole, for grep)."""
+    monkeypatch.setenv("COLUMNS", "120")
+    emulator()
+    assert render(takes, "--yes")[0] == 0
+    assert invoke("pick", takes, "ep01/ballad", "2").exit_code == 0
+    shown = invoke("takes", takes, "ep01/ballad").output
+    rows = json.loads(invoke("takes", takes, "ep01/ballad", "--json").stdout)
+    lines = shown.splitlines()
+    assert all(len(line) <= 120 for line in lines), shown
+    for row in rows:
+        (line,) = [line for line in lines if line.split()[:1] == [str(row["take"])]]
+        assert row["task_id"] in line and "dashscope" in line, shown
+    assert "picked" in next(line for line in lines if line.split()[:1] == ["2"])

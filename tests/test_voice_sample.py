@@ -12,6 +12,7 @@ import storyboard
 from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.cast import Cast
 from storyboard.breakdown.series import _first_lines
+from storyboard.breakdown.source import Chapter
 from storyboard.cli.main import cli
 from storyboard.language.cast import SAMPLE_SECONDS, voice_sample
 from storyboard.targets.assets import spoken_seconds
@@ -87,7 +88,8 @@ def test_init_from_a_screenplay_picks_a_long_enough_sample(tmp_path: Path) -> No
 
 def test_the_breakdown_picks_a_long_enough_sample() -> None:
     cast = Cast()
-    cast.add("character", "Joe", "a bartender", "a gruff man", 1)
+    cast.add("character", "Joe", "a bartender", "a gruff man",
+             Chapter("story.md", 1, "One", 1, ("Joe is a bartender.",)))
     said = [("joe", "Beer's ready!", 3), ("joe", "Last orders, everyone, please.", 5)]
     _first_lines(cast, [shot_stage.Shot("s1", "ch1", 1, 2, "wide", 4, ["joe"],
                                         [shot_stage.Scene(0, 4, "pours", said)])])

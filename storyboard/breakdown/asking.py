@@ -242,12 +242,12 @@ class Asker:
         if got.usage_ok:
             cost = self.spend.count(stage, got.prompt_tokens or 0, got.completion_tokens or 0)
             self.say(f"  {what}: {got.prompt_tokens} + {got.completion_tokens} tokens, "
-                     f"${cost:.4f}")
+                     f"{cost:.4f} USD")
             return record
         schema = json.dumps(schemas.SCHEMAS[stage])
         cost = self.spend.count_ceiling(stage, prompt_tokens(conversation, schema),
                                         MAX_TOKENS[stage])
-        self.say(f"  {what}: counted at its ceiling, ${cost:.4f}{self._why(got)}")
+        self.say(f"  {what}: counted at its ceiling, {cost:.4f} USD{self._why(got)}")
         return record
 
     def _why(self, got: Answer) -> str:

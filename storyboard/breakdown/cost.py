@@ -54,8 +54,8 @@ class Spend:
             return
         if not (is_amount(ceiling) and self.spent + ceiling <= self.limit):
             raise BudgetExceeded(
-                f"stopped before {what}: it could cost up to ${ceiling:.4f}, and "
-                f"${self.spent:.4f} of the ${self.limit:.4f} allowed is spent; what was answered "
+                f"stopped before {what}: it could cost up to {ceiling:.4f} USD, and "
+                f"{self.spent:.4f} USD of the {self.limit:.4f} USD allowed is spent; what was answered "
                 "is kept (run again with a larger --budget to go on)")
 
     def count(self, stage: str, input_tokens: int, output_tokens: int) -> float:

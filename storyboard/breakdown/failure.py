@@ -41,7 +41,7 @@ def resume_command(source: Path, series: Path, options: Flags) -> str:
 def summary(asker: Asker, command: str) -> str:
     spend = asker.spend
     where = f"\n  while asking {asker.current}" if asker.current else ""
-    return (f"{where}\n  so far: {asker.sent} request(s) sent, ${spend.spent:.4f} spent by the "
+    return (f"{where}\n  so far: {asker.sent} request(s) sent, {spend.spent:.4f} USD spent by the "
             f"usage counted ({spend.input_tokens:,} + {spend.output_tokens:,} tokens), "
             f"{len(asker.fresh)} new answer(s) stored in .storyboard/breakdown/answers (a "
             f"re-run takes them from there for nothing)\n  to go on: {command}")

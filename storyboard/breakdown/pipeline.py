@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -104,8 +105,8 @@ class Estimate:
     def describe(self) -> str:
         tokens = sum(p.input_tokens for p in self.pending)
         return (f"{len(self.pending)} call(s) to ask {self.price.model} {self.where} (~{tokens:,} input "
-                f"tokens), {self.cached} answered already (free): up to ${self.ceiling:.4f} "
-                f"(${self.worst:.4f} if every answer is sent back {SEND_BACKS} times); price "
+                f"tokens), {self.cached} answered already (free): up to {usd(self.worst)} "
+                f"(every answer sent back at most {SEND_BACKS} times); price "
                 f"{self.price.tiers[0].input:g}/{self.price.tiers[0].output:g} USD per 1M "
                 f"tokens in/out, {self.price.source}")
 
@@ -166,6 +167,11 @@ def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], No
     return Asker(AnswerCache(series), settings, spend, connect, say, progress)
 
 
+def usd(amount: float) -> str:
+    """A ceiling as ``render`` says money, rounded up to the cent: ``0.05 USD``."""
+    return f"{math.ceil(round(amount * 100, 6)) / 100:.2f} USD"
+
+
 def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], bool] | None
             ) -> float | None:
     """The most this run may spend (None: no ceiling, ``--yes``), or BudgetExceeded."""
@@ -174,8 +180,8 @@ def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], 
     if not estimate.pending or options.yes:
         return options.budget
     if options.budget is not None:
-        if estimate.ceiling > options.budget:
-            raise BudgetExceeded(f"the breakdown could cost up to ${estimate.ceiling:.4f}, more "
+        if estimate.worst > options.budget:
+            raise BudgetExceeded(f"the breakdown could cost up to {usd(estimate.worst)}, more "
                                  f"than --budget {options.budget:g}; nothing was asked")
         return options.budget
     if confirm is not None:
@@ -184,7 +190,7 @@ def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], 
         return estimate.worst
     raise BudgetExceeded(
         f"this breakdown would make {len(estimate.pending)} paid call(s) costing up to "
-        f"${estimate.ceiling:.4f} with {estimate.price.model} {estimate.where}; nothing was "
+        f"{usd(estimate.worst)} with {estimate.price.model} {estimate.where}; nothing was "
         "asked. Run it with "
         "--dry-run to see why, then pass --yes to accept the cost or --budget AMOUNT to cap it.")
 

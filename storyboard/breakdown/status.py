@@ -92,7 +92,7 @@ def waiting(series: Path) -> Waiting | None:
         return Waiting(proposals, source.name, command=command,
                        problem=f"cannot plan from {source}: {error}")
     pending = tuple(f"{p.stage} of chapter {p.chapter} (~{p.input_tokens:,} tokens in, up to "
-                    f"${p.ceiling:.4f})" for p in estimate.pending)
+                    f"{p.ceiling:.4f} USD)" for p in estimate.pending)
     return Waiting(proposals, source.name, pending, estimate.ceiling, command)
 
 
@@ -131,4 +131,4 @@ def _pending(found: Waiting) -> str:
     if not found.pending:
         return f"breakdown: up to date with {found.story} (every answer is cached)"
     return (f"breakdown: {found.story} changed since: {len(found.pending)} call(s) to ask, "
-            f"up to ${found.cost:.4f} ({found.command})")
+            f"up to {found.cost:.4f} USD ({found.command})")

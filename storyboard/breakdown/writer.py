@@ -71,7 +71,7 @@ def series_yaml(title: str, cast: Cast, source: str) -> str:
         for entry in speakers:
             voice: dict[str, Value] = {"design": entry.voice, "sample": entry.first_line}
             lines.append(f"  {entry.key}-voice: {flow(voice)}")
-    lines.append("characters:")
+    lines.append("characters:" if cast.entries else "characters: {}  # the story named no one")
     for entry in cast.entries.values():
         picture: dict[str, Value] = {"generate": entry.look}
         if entry.kind != "character":

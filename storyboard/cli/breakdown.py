@@ -69,7 +69,7 @@ def _show(report: Report) -> None:
     for name in outcome.removed:
         click.echo(f"{name}: removed (the breakdown wrote it and no longer makes it)", err=True)
     spend = report.spend
-    spent = f", ${spend.spent:.4f} by the usage reported ({spend.input_tokens:,} + " \
+    spent = f", {spend.spent:.4f} USD by the usage reported ({spend.input_tokens:,} + " \
             f"{spend.output_tokens:,} tokens)" if spend else ""
     if spend and spend.at_ceiling:
         spent += f"; {spend.at_ceiling} call(s) counted at their ceiling (their usage was " \
@@ -145,7 +145,8 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
         return
 
     def ask(estimate: Any) -> bool:
-        return click.confirm(f"Spend up to ${estimate.worst:.4f}?", default=False, err=True)
+        from storyboard.breakdown.pipeline import usd
+        return click.confirm(f"Spend up to {usd(estimate.worst)}?", default=False, err=True)
 
     try:
         report = run(source, folder, options, confirm=ask if interactive() else None,

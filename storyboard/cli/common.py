@@ -6,6 +6,7 @@ exit code, never a traceback.
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections.abc import Callable
@@ -52,7 +53,23 @@ class Amount(FloatParam):
                       "such as 5 or 0.5", param, ctx)
 
 
+class Choice(click.Choice[str]):
+    """One of ``choices``, a near miss answered with the closest (``dashscop``: did you mean
+    'dashscope'?)."""
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        try:
+            return str(super().convert(value, param, ctx))
+        except click.BadParameter as exc:
+            close = difflib.get_close_matches(str(value), [str(c) for c in self.choices], n=1)
+            if not close:
+                raise
+            self.fail(f"{exc.message.rstrip('.')} (did you mean {close[0]!r}?)", param, ctx)
+
+
 AMOUNT = Amount()
+PROVIDER_CHOICE = Choice(PROVIDERS)
 EPISODE = click.option("--episode", help="Only this episode.", shell_complete=complete.episodes)
 
 
@@ -116,12 +133,14 @@ def guarded(action: Callable[[], T]) -> T:
 
 
 def variants_of(path: Path, var: tuple[str, ...] = (), variation: tuple[str, ...] = (), *,
-                provider: str | None = None, keep_going: bool = False) -> Variants:
+                provider: str | None = None, keep_going: bool = False,
+                every_warning: bool = False) -> Variants:
     """Expand and compile the series (every selected variation, for ``provider``'s limits);
-    warnings go to stderr, errors end the command (with ``keep_going``, a matrix renders the
-    variations that compiled)."""
+    warnings go to stderr (``init --from``'s unsettled words counted in one line but by
+    ``check``: ``every_warning``), errors end the command (with ``keep_going``, a matrix renders
+    the variations that compiled)."""
     return matrix.load_variants(path, var, variation, fail=fail, provider=provider,
-                                keep_going=keep_going)
+                                keep_going=keep_going, every_warning=every_warning)
 
 
 def shot_series(path: Path, shot: str) -> tuple[Manifest, str, str]:

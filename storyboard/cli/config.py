@@ -12,12 +12,12 @@ from pathlib import Path
 
 import click
 
-from storyboard.cli.common import PROVIDERS, SERIES, compiled, guarded
+from storyboard.cli.common import PROVIDER_CHOICE, SERIES, compiled, guarded
 
 
 @click.command("config")
 @click.argument("path", type=SERIES)
-@click.option("--provider", type=click.Choice(PROVIDERS),
+@click.option("--provider", type=PROVIDER_CHOICE,
               help="As render's --provider.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="As render's -o/--out.")
 @click.option("--concurrency", type=click.IntRange(1, 100), help="As render's --concurrency.")

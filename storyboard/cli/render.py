@@ -21,7 +21,7 @@ from storyboard.cli.common import (
     AMOUNT,
     EPISODE,
     JSON,
-    PROVIDERS,
+    PROVIDER_CHOICE,
     SERIES,
     compiled,
     emit,
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
 __all__ = ["cancel", "check", "compile_command", "plan", "render", "status"]
 
-PROVIDER = click.option("--provider", type=click.Choice(PROVIDERS),
+PROVIDER = click.option("--provider", type=PROVIDER_CHOICE,
                         help="This provider (default: the series' provider.name, else local).")
 
 
@@ -61,7 +61,7 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
     each at file:line:col."""
     if as_json or fmt != "text":
         return diagnostics.check(path, var, variation, provider, "json" if as_json else fmt)
-    variants = variants_of(path, var, variation, provider=provider)
+    variants = variants_of(path, var, variation, provider=provider, every_warning=True)
     provider_check(variants.manifests, provider)
     if variants.matrix:
         return matrix.check(variants)
@@ -197,6 +197,9 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     _breakdown_notes(path)
     refused = [d for each in plans for d in each.refused]
     if refused:  # what render will refuse, at its lines (``Provider.refused``, shared)
+        if as_json:  # the plan's own JSON (printed) lists them: one document on stdout
+            click.echo(ProblemsFound(refused).format(), err=True)
+            raise SystemExit(1)
         fail(ProblemsFound(refused))
     if max_cost is not None:
         _cost_gate(plans, max_cost)
@@ -229,12 +232,21 @@ def _plan_one(series: Manifest, provider: str | None, episode: str | None, draft
         progress.console().print(progress.plan_table(the_plan))
         for shot, (take, each) in found.items():
             click.echo(f"{shot} (take {take}): " + "; ".join(f.line() for f in each))
+            _every_take(series, shot)
         if spent:
             click.echo(progress.spent_line(spent))
         for note in (the_plan.store_note, the_plan.price_note):
             if note:
                 click.echo(f"warning: {note}", err=True)
     return the_plan
+
+
+def _every_take(series: Manifest, shot: str) -> None:
+    """A note under a shot's findings when every take has them: ``retake`` cannot fix them."""
+    from storyboard.run.takechecks import every_take_note, on_every_take
+    kinds = guarded(lambda: on_every_take(series, shot))
+    if kinds:
+        click.echo(f"  {every_take_note(kinds)}")
 
 
 def _compare(path: Path, models: str, provider: str | None, episode: str | None,
@@ -247,10 +259,14 @@ def _compare(path: Path, models: str, provider: str | None, episode: str | None,
         click.echo(json.dumps([c.to_dict() for c in columns], indent=2, sort_keys=True))
         return
     width = max(len(c.model) for c in columns)
-    click.echo(f"{'model':<{width}}  shots  renders  billed s  cost")
+    by = max(len("provider"), *(len(c.provider) for c in columns))
+    key = max(len("key"), *(len(c.key) for c in columns))
+    click.echo(f"{'model':<{width}}  {'provider':<{by}}  {'key':<{key}}  shots  renders  "
+               "billed s  cost")
     for c in columns:
-        click.echo(f"{c.model:<{width}}  {c.shots:>5}  {c.renders:>7}  {c.seconds:>8g}  "
-                   f"{progress.money(c.cost, c.currency)}")
+        click.echo(f"{c.model:<{width}}  {c.provider:<{by}}  {c.key:<{key}}  {c.shots:>5}  "
+                   f"{c.renders:>7}  {c.seconds:>8g}  {progress.money(c.cost, c.currency)}"
+                   + (f"  (renders none: {c.why_none})" if c.why_none else ""))
     for c in columns:
         if c.refused:
             click.echo(f"\n{c.model} cannot render {', '.join(c.refused_shots)}:")

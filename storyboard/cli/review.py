@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.common import EPISODE, JSON, PROVIDERS, SERIES, emit, guarded, variants_of
+from storyboard.cli.common import EPISODE, JSON, PROVIDER_CHOICE, SERIES, emit, guarded, variants_of
 from storyboard.cli.variations import VAR, VARIATION, parse_vars
 
 if TYPE_CHECKING:
     from storyboard.review.sheet import SheetResult
 
-PROVIDER = click.option("--provider", type=click.Choice(PROVIDERS),
+PROVIDER = click.option("--provider", type=PROVIDER_CHOICE,
                         help="Show this provider's renders and prices (default: the series' "
                              "provider.name, else local).")
 DRAFT = click.option("--draft", is_flag=True, help="Use the draft proxies (render --draft).")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from storyboard.cli.common import SERIES, fail, guarded
+from storyboard.cli.common import PROVIDER_CHOICE, SERIES, fail, guarded
 from storyboard.errors import MissingExtra, printable, shown
 
 if TYPE_CHECKING:  # the studio is imported when the command runs
@@ -30,13 +30,17 @@ def printable_author(value: str | None) -> str | None:
 @click.option("--author", callback=lambda ctx, param, value: printable_author(value),
               help="The name written on your notes (default: git's user.name).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@click.option("--provider", type=PROVIDER_CHOICE, default="local", show_default=True,
+              help="Whose takes the page shows: the local drafts it makes on every save, or a "
+                   "provider's renders (nothing is drafted or paid).")
 @click.option("--allow-remote", is_flag=True,
               help="Allow a --host that is not a loopback address (others on the network can "
                    "then reach it with the token).")
 def studio(path: Path, host: str, port: int, author: str | None, open_browser: bool,
-           allow_remote: bool) -> None:
+           provider: str, allow_remote: bool) -> None:
     """A live review page for PATH on loopback: every save is checked and drafted with the local
-    provider (never a paid one); notes go to review.yaml. Ctrl-C stops it."""
+    provider (never a paid one); notes go to review.yaml. With --provider NAME it shows NAME's
+    takes instead (what was paid for). Ctrl-C stops it."""
     try:
         from storyboard.review.studio.server import serve
     except ImportError as exc:
@@ -47,7 +51,8 @@ def studio(path: Path, host: str, port: int, author: str | None, open_browser: b
         click.echo(f"storyboard studio: {text}" if text.startswith("http") else text, err=True)
 
     guarded(lambda: serve(path, host=host, port=port, author=author, allow_remote=allow_remote,
-                          announce=announce, open_browser=open_browser, lookout=breakdown_left))
+                          announce=announce, open_browser=open_browser, lookout=breakdown_left,
+                          provider=provider))
 
 
 def breakdown_left(root: Path) -> Waiting | None:

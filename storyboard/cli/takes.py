@@ -39,20 +39,28 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, sort_keys=True))
         return
+    from rich import box
+
     from storyboard.review import progress
     from storyboard.review.progress import money, safe_id, spent_line
-    table = Table(title=f"takes of {shot}", title_justify="left")
-    for column in ("take", "by", "seed", "task id", "cost", "when", "state", "version",
-                   "marks", "findings"):
-        table.add_column(column, no_wrap=column in ("by", "task id"))  # ids stay whole, for grep
+    table = Table(title=f"takes of {shot}", title_justify="left", box=box.SIMPLE_HEAD,
+                  show_edge=False, collapse_padding=True)  # a row in 120 columns
+    for column in ("take", "by", "seed", "task id", "cost", "when", "state", "marks",
+                   "findings"):  # ids stay whole, for grep; only words may fold
+        table.add_column(column, no_wrap=column not in ("marks", "findings"))
     for row in rows:
         cost = "" if row.cost is None else money(row.cost, row.currency or "USD")
         table.add_row(str(row.take), row.provider, _text(row.seed), safe_id(row.task_id), cost,
-                      _when(row.when), row.state, "current" if row.current else "earlier",
-                      row.marks, _findings(row.findings))
+                      _when(row.when), row.state, _marks(row.marks, row.current),
+                      _findings(row.findings))
     out: Console = progress.console()  # a pipe gets whole rows (or COLUMNS), as plan does
     out.print(table)
     click.echo(spent_line([(r.cost, r.currency) for r in rows if r.state != "in lock"]))
+
+
+def _marks(marks: str, current: bool) -> str:
+    """A take's marks, ``earlier`` first for a take of an earlier version of the shot."""
+    return ", ".join(m for m in ("" if current else "earlier", marks) if m)
 
 
 def _findings(found: list[dict[str, Any]] | None) -> str:
@@ -239,4 +247,4 @@ def _text(value: object) -> str:
 def _when(stamp: float | None) -> str:
     if stamp is None:
         return ""
-    return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M")

@@ -52,9 +52,10 @@ def parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
 
 def load_variants(path: Path, var: tuple[str, ...], variation: tuple[str, ...], *,
                   fail: Callable[[StoryboardError], None], provider: str | None = None,
-                  keep_going: bool = False) -> Variants:
+                  keep_going: bool = False, every_warning: bool = False) -> Variants:
     """Every selected variation compiled (for ``provider``'s limits); errors end the command
-    unless ``keep_going``."""
+    unless ``keep_going``. The words ``init --from`` could not settle are listed by ``check``
+    (``every_warning``); any other command says how many in one line."""
     from storyboard.language.variations import compile_variations, strict
     try:
         variants = compile_variations(path, vars=parse_vars(var), select=list(variation) or None,
@@ -64,9 +65,15 @@ def load_variants(path: Path, var: tuple[str, ...], variation: tuple[str, ...], 
     except StoryboardError as error:
         fail(error)
         raise AssertionError("unreachable") from error
+    unsettled = 0
     for problem in variants.diagnostics():
-        if problem.severity == "warning" or not keep_going:
+        if problem.code == "init-unsettled" and not every_warning:
+            unsettled += 1
+        elif problem.severity == "warning" or not keep_going:
             click.echo(problem.format(), err=True)
+    if unsettled:
+        click.echo(f"warning: {unsettled} cast word(s) `init --from` could not settle; "
+                   f"`storyboard check {path}` lists each", err=True)
     return variants
 
 

@@ -58,7 +58,8 @@ from storyboard.language.request import (
 from storyboard.language.series import Source
 from storyboard.media.probe import MediaCache
 
-FORMAT = "3"  # 2: each entry signed (its first line); 3: a shared value written once
+FORMAT = "4"  # 2: each entry signed (its first line); 3: a shared value written once;
+# 4: the manifest's ``providers:``
 FOLDER = "checked"
 SECRET = "checkcache.key"  # the user's secret that signs entries, in their state folder
 CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
@@ -238,7 +239,7 @@ def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 # Fields holding a user's own data (``settings``, ``provider``...): walked (``_walked``), so no
 # key of a user's ever reads as a tag.
 _USER_DATA = {"CompiledEpisode": ("settings",), "CompiledShot": ("checks",),
-              "Manifest": ("provider", "store", "ledger", "checks")}
+              "Manifest": ("provider", "store", "ledger", "checks", "providers")}
 # Per class: its fields in order, which hold tuples (JSON has lists only), which user data.
 _SHAPES: dict[type, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]] = {
     cls: (tuple(f.name for f in init),

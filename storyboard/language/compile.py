@@ -344,7 +344,8 @@ class Compiler(CompileChecks):
                         store=series.get("store"), ledger=series.get("ledger"),
                         checks=_mapping(series.get("checks")),
                         warnings=sorted(self.problems, key=Diagnostic.sort_key),
-                        output_problem=resolver.output_problem, cast=assets)
+                        output_problem=resolver.output_problem, cast=assets,
+                        providers=_mapping(series.get("providers")))
 
     def _episode(self, episode: ResolvedEpisode, digests: dict[Path, str],
                  memo: incremental.ShotMemo | None = None) -> CompiledEpisode:

@@ -207,13 +207,12 @@ def _switches(shot: Shot, model: Model) -> Iterator[Diagnostic]:
 
 def _unsupported(shot: Shot, model: Model, name: str) -> Diagnostic:
     origin = shot.origins[name]
-    chosen = shot.origins.get("model")
     why = {"negative_prompt": "takes no negative prompt",
            "prompt_extend": "has no prompt_extend switch",
            "audio": "has no audio switch (it always makes sound)",
            "ratio": "takes no ratio: the video follows its first frame's shape",
            "seed": "takes no seed (each render differs)"}[name]
-    if origin.level >= (chosen.level if chosen else 2):  # the default model: the shot's own
+    if origin.level == 2:  # the shot's own setting; a default is only not sent to this model
         severity = "warning" if name == "ratio" else "error"
         return origin.doc.diagnostic(origin.path, f"{model.id} {why}; remove {name} for this "
                                      "model", severity=severity)

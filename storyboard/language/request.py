@@ -258,6 +258,34 @@ class CompiledEpisode:
     span: Span | None = None
 
 
+# What ``providers:`` may hold for every provider at once: settings that carry no credential and
+# lead no key anywhere (a base_url, headers or key_env belong to one provider's block).
+SHARED_SETTINGS = ("media_base_url", "concurrency", "submit_rate", "poll", "max_wait",
+                   "max_download_mb", "timeout", "use_data_uris_below", "clock_skew")
+
+
+def provider_settings(block: Any, providers: Any, name: str) -> dict[str, tuple[Any, str]]:
+    """Each setting provider ``name`` uses and where it is set: ``providers:``'s shared settings,
+    over them its block in ``providers:`` (``providers.NAME``), over both the ``provider:``
+    block when it names ``name`` (``own_settings``). No block leads to another provider."""
+    found: dict[str, tuple[Any, str]] = {}
+    table = providers if isinstance(providers, dict) else {}
+    for key in SHARED_SETTINGS:
+        if key in table:
+            found[key] = (table[key], f"providers.{key}")
+    own = table.get(name)
+    for key, value in (own.items() if isinstance(own, dict) else ()):
+        found[str(key)] = (value, f"providers.{name}.{key}")
+    for key, value in own_settings(block, name).items():
+        found[key] = (value, f"provider.{key}")
+    return found
+
+
+def settings_of(block: Any, providers: Any, name: str) -> dict[str, Any]:
+    """The settings provider ``name`` uses (``provider_settings`` without where)."""
+    return {key: value for key, (value, _) in provider_settings(block, providers, name).items()}
+
+
 def own_settings(block: Any, name: str) -> dict[str, Any]:
     """The settings of a ``provider:`` block that provider ``name`` uses: all of them when the
     block names it (a block without a name is ``local``'s), else none. A block's settings belong
@@ -287,10 +315,16 @@ class Manifest:
     output_problem: Diagnostic | None = None
 
     cast: list[CompiledShot] = field(default_factory=list)  # generated assets, made first
+    providers: dict[str, Any] = field(default_factory=dict)  # the series' `providers:` map
 
     def settings_for(self, name: str) -> dict[str, Any]:
-        """The series' ``provider:`` settings provider ``name`` uses (``own_settings``)."""
-        return own_settings(self.provider, name)
+        """The series' settings provider ``name`` uses (``provider:`` and ``providers:``)."""
+        return settings_of(self.provider, self.providers, name)
+
+    def setting_where(self, name: str, key: str) -> str:
+        """Where the series sets provider ``name``'s ``key`` (``providers.ark.base_url``)."""
+        found = provider_settings(self.provider, self.providers, name).get(key)
+        return found[1] if found else f"provider.{key}"
 
     def shots(self) -> list[CompiledShot]:
         """Each cast asset, then each shot, once, as its take 1."""

@@ -90,6 +90,8 @@ class Resolver(MediaResolver):
     def __init__(self, source: Source) -> None:
         super().__init__(source)
         self.models = modelcheck.model_table(self.series)
+        self.broken: set[str] = set()  # this episode's shots so far left out for their errors
+        self.after_broken = False  # the shot being resolved follows one left out
 
     # --- episodes ------------------------------------------------------------------------------
 
@@ -125,12 +127,30 @@ class Resolver(MediaResolver):
                 self.problems.append(doc.diagnostic(("characters", name), (
                     f"character {name!r} is never used: no shot mentions it or lists it in "
                     "'cast'"), key=True, severity="warning"))
+        self._voiceless(episodes)
         voices |= {MediaRef(asset=cast.asset_id("voices", line.voice)) for line in self.lines.values()}
         for name, ref in self.voices.items():
             if ref not in voices and ref not in driving and episodes:
                 self.problems.append(doc.diagnostic(("voices", name), (
                     f"voice {name!r} is never used by a character in a shot"), key=True,
                     severity="warning"))
+
+    def _voiceless(self, episodes: list[ResolvedEpisode]) -> None:
+        """A warning, once at its character, for each pictured one that speaks a line with no
+        voice: the model makes a voice up, maybe another in every shot (a reference video
+        speaks with the voice recorded in it)."""
+        first: dict[str, str] = {}
+        for episode in episodes:
+            for shot in episode.shots:
+                spoken = {speaker for scene in shot.scenes for speaker, _ in scene.say}
+                for ref in shot.references:
+                    if ref.name in spoken and ref.voice is None and ref.role == "reference_image":
+                        first.setdefault(ref.name, f"{episode.id}/{shot.id}")
+        for name, where in first.items():
+            self.problems.append(self.source.series.diagnostic(("characters", name), (
+                f"character {name!r} speaks (first in {where}) but has no voice: the model "
+                "makes one up, maybe another in every shot; expected voice: naming one of the "
+                "series' voices"), key=True, severity="warning", code="voiceless-speaker"))
 
     def _episode(self, source: EpisodeSource) -> ResolvedEpisode | None:
         data = source.doc.get(source.path)
@@ -154,6 +174,7 @@ class Resolver(MediaResolver):
         self._output_dir(source.doc, source.path, data)
         shots: list[ResolvedShot] = []
         ids: set[str] = set()
+        self.broken, self.after_broken = set(), False
         for index, raw in enumerate(data["shots"]):
             if not isinstance(raw, dict):
                 continue
@@ -168,7 +189,10 @@ class Resolver(MediaResolver):
                               origins)
             if shot is not None:
                 shots.append(shot)
-        if shots:
+            else:  # its own errors say why; what refers to it is not blamed for it
+                self.broken.add(shot_id)
+            self.after_broken = shot is None
+        if shots and (not self.broken or shots[0].path[-1] == 0):
             self._opening_transition(shots[0], _mapping(data.get("title_card")))
         return ResolvedEpisode(episode_id, str(data.get("title", episode_id)), source.doc,
                                source.path, shots, settings)
@@ -309,6 +333,8 @@ class Resolver(MediaResolver):
             shot.first_frame = self.media_ref(shot.doc, where, value, "image")
         elif isinstance(value, dict) and isinstance(value.get("from"), str):
             target = value["from"]
+            if target in self.broken:
+                return  # an earlier shot with errors of its own: they say what to fix
             if not any(s.id == target for s in reversed(earlier)):  # most often the last
                 names = [s.id for s in earlier]
                 self.error(shot.doc, (*where, "from"), f"first_frame.from names {target!r}, "
@@ -328,7 +354,7 @@ class Resolver(MediaResolver):
         default = 0.0 if kind == "cut" else DEFAULT_TRANSITION_SECONDS
         seconds = float(value.get("duration", default))
         shot.transition = Transition(kind, 0.0 if kind == "cut" else seconds)
-        if not earlier or kind == "cut":
+        if not earlier or kind == "cut" or self.after_broken:
             return
         shortest = min(earlier[-1].params.get("duration", 0), shot.params.get("duration", 0))
         if seconds >= shortest:

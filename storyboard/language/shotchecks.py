@@ -18,7 +18,13 @@ from storyboard.errors import Diagnostic, MediaError
 from storyboard.language import limits as dialect_check
 from storyboard.language import modelcheck
 from storyboard.language.limits import Target
-from storyboard.language.request import MediaRef, ShotRequest, own_settings, spelled
+from storyboard.language.request import (
+    MediaRef,
+    ShotRequest,
+    provider_settings,
+    settings_of,
+    spelled,
+)
 from storyboard.language.resolve import ResolvedShot
 from storyboard.language.resolvemedia import MediaUse
 from storyboard.language.series import Source
@@ -26,7 +32,7 @@ from storyboard.media import probe as media
 from storyboard.targets.capabilities import FileRule
 from storyboard.targets.gateways import TARGETS
 from storyboard.targets.kinds import DEFAULT, KINDS, has, is_paid, named
-from storyboard.targets.models import Model
+from storyboard.targets.models import Model, family
 
 STITCH_ROLES = ("card", "audio")  # files only the stitcher reads: never sent to a provider
 IMAGE_ROLES = ("reference_image", "first_frame", "last_frame")  # held to a model's image_rule
@@ -44,6 +50,7 @@ class CompileChecks:
         self.gateway = gateway_of(source, provider, self.problems)
         self.problems += workflow_problems(source, provider)
         self.problems += unused_settings(source, provider)
+        self.problems += misnamed_blocks(source)
         self.provider = provider_name(source, provider)
         self.said: set[str] = set()  # gateway problems about a file, said once
         self.seconds: dict[Path, float] = {}  # each local file's length, looked up once
@@ -166,8 +173,8 @@ class CompileChecks:
         once, at the model's key (a ``base_url`` of your own is any host: not checked)."""
         regions, data = shot.model.regions, self.source.series.data
         # DashScope's own settings only: a gateway's block's base_url or region are not its
-        block = own_settings(data.get("provider") if isinstance(data, dict) else None,
-                             self.provider)
+        block = settings_of(data.get("provider"), data.get("providers"), self.provider) \
+            if isinstance(data, dict) else {}
         region = str(block.get("region") or "intl")
         if not regions or not has(self.provider, "regions") or block.get("base_url") or \
                 region in regions or shot.model.id in self.said:
@@ -201,15 +208,50 @@ class CompileChecks:
         if self.gateway is None:
             return
         dialect, base_url = self.gateway
+        if family(request.model) not in dialect.models:
+            self._unsold(shot, dialect)
+            return
         names = {ref: _rel(ref.path, self.source.root) for ref in _local_refs(request)
                  if ref.path is not None}
         for problem in dialect_check.problems(request, dialect, base_url, names):
-            if problem.once and problem.message in self.said:
+            if (problem.once and problem.message in self.said) or \
+                    self._model_said(shot, problem.field):
                 continue
             self.said.add(problem.message)
             self.problems.append(shot.doc.diagnostic(
                 (*shot.path, problem.field), problem.message, severity=problem.severity,
                 code=f"gateway-{problem.field}"))
+
+    def _unsold(self, shot: ResolvedShot, dialect: Target) -> None:
+        """A model the gateway does not sell: one error where the model was chosen (the series'
+        ``defaults`` when nothing chose it), with the change, said once for every shot it
+        chose the model of."""
+        origin = shot.origins.get("model")
+        doc, where = (origin.doc, origin.path) if origin else (self.source.series, ("defaults",))
+        if not origin and not isinstance(doc.get(where), dict):
+            where = ("storyboard",)  # no defaults: at the series' first key
+        said = f"unsold:{shot.model.id}:{doc.file}:{where}"
+        if said in self.said:
+            return
+        self.said.add(said)
+        place = "this shot's `model:`" if origin and origin.level == 2 else \
+            "`model:` in `defaults`"
+        chosen = "" if origin else f" (no `model:` chooses another, so {shot.model.id})"
+        self.problems.append(doc.diagnostic(where, (
+            f"{dialect.name} sells {', '.join(dialect.models)}, not {shot.model.id}{chosen}: "
+            f"set {place} to one of them, or render with provider dashscope (the native API "
+            "serves every model)"), key=origin is None, code="gateway-model"))
+
+    def _model_said(self, shot: ResolvedShot, field: str) -> bool:
+        """Whether the model's own check already refused ``field`` (a 2 s shot under a 4 s
+        minimum) where it was set: the gateway's limit is the same cause, said once."""
+        if field not in ("duration", "resolution", "ratio"):
+            return False  # the model checks these too; the rest are the gateway's own
+        origin = shot.origins.get(field)
+        doc, path = (origin.doc, origin.path) if origin else (shot.doc, shot.path)
+        span = doc.span(path)
+        return any(d.severity == "error" and d.code.startswith("model-") and d.span == span
+                   for d in self.problems)
 
 
 # --- the provider a series names ------------------------------------------------------------------
@@ -235,10 +277,11 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
                                          f"{', '.join(KINDS)}"))
     if not has(name, "gateway"):
         return None
-    base_url = own_settings(block, str(name)).get("media_base_url")
+    found = provider_settings(block, series.data.get("providers"), str(name))
+    base_url, where = found.get("media_base_url", (None, "provider.media_base_url"))
     if base_url is not None and not (isinstance(base_url, str) and
                                      dialect_check.is_public(base_url)):
-        problems.append(series.diagnostic(("provider", "media_base_url"), (
+        problems.append(series.diagnostic(tuple(where.split(".")), (
             f"media_base_url {base_url!r}; expected the http(s) URL where the series folder is "
             "hosted")))
         base_url = None
@@ -265,19 +308,33 @@ def unused_settings(source: Source, provider: str | None) -> list[Diagnostic]:
         code="provider-settings-unused")]
 
 
+def misnamed_blocks(source: Source) -> list[Diagnostic]:
+    """An error for a ``providers:`` block whose ``name`` is another provider's: a block is
+    the provider's it is filed under (its keys never lead another's)."""
+    series = source.series
+    table = series.data.get("providers") if isinstance(series.data, dict) else None
+    return [series.diagnostic(("providers", key, "name"), (
+        f"this block is {key}'s (it is filed under {key}), not {block['name']}'s; expected no "
+        f"name, or name: {key}"), code="provider-misnamed")
+        for key, block in (table.items() if isinstance(table, dict) else ())
+        if isinstance(block, dict) and block.get("name") not in (None, key)]
+
+
 def workflow_problems(source: Source, provider: str | None) -> list[Diagnostic]:
     """A ComfyUI series' workflow files that are not there, each located at its ``workflow:``
     or ``workflows:`` entry (the provider reads the files; here they are only found)."""
     series = source.series
-    given = series.data.get("provider") if isinstance(series.data, dict) else None
-    kind = named(given, provider)
-    block = own_settings(given, kind)
-    if not has(kind, "workflows") or not block:
+    data = series.data if isinstance(series.data, dict) else {}
+    kind = next((k.name for k in KINDS.values() if k.workflows and provider in (None, k.name)),
+                None)  # without --provider, the workflows a series names are checked
+    found = provider_settings(data.get("provider"), data.get("providers"), kind) if kind else {}
+    if not found:
         return []
-    entries: list[tuple[tuple[str, ...], Any]] = [(("provider", "workflow"), block.get("workflow"))]
-    chosen = block.get("workflows")
+    workflow, where = found.get("workflow", (None, "provider.workflow"))
+    entries: list[tuple[tuple[str, ...], Any]] = [(tuple(where.split(".")), workflow)]
+    chosen, where = found.get("workflows", (None, "provider.workflows"))
     if isinstance(chosen, dict):
-        entries += [(("provider", "workflows", str(key)), name) for key, name in chosen.items()]
+        entries += [((*where.split("."), str(key)), name) for key, name in chosen.items()]
     return [series.diagnostic(where, (
         f"workflow {name!r} is not a file in the series folder; expected a ComfyUI workflow "
         "exported with \"Save (API)\" (a path relative to the series folder)"),

@@ -82,7 +82,8 @@ class Variants:
                         ledger=first.ledger, checks=first.checks,
                         warnings=[w for m in self.manifests for w in m.warnings],
                         output_problem=first.output_problem,
-                        cast=[asset for manifest in self.manifests for asset in manifest.cast])
+                        cast=[asset for manifest in self.manifests for asset in manifest.cast],
+                        providers=first.providers)
 
 
 def merge_problems(found: Sequence[tuple[str, list[Diagnostic]]], *, partial: bool = False

@@ -77,12 +77,12 @@ TRANSITIONS: dict[str, str] = {
 }
 
 LOSSES: dict[str, tuple[str, ...]] = {
-    "jianying": ("the music bed is not ducked under dialogue in the draft (the stitched episode "
-                 "is): set its volume in the editor",),
-    "capcut": ("the music bed is not ducked under dialogue in the draft (the stitched episode "
-               "is): set its volume in the editor",
-               "transitions use Jianying's effect ids: CapCut may show them as missing"),
+    "jianying": (),
+    "capcut": ("transitions use Jianying's effect ids: CapCut may show them as missing",),
 }
+# Said only when an episode has a music bed.
+UNDUCKED = ("the music bed is not ducked under dialogue in the draft (the stitched episode is): "
+            "set its volume in the editor")
 
 _LOCK = threading.Lock()
 
@@ -180,7 +180,7 @@ class _Draft:
 
     def music(self, script: Any) -> None:
         options = stitch_options(self.cut.episode.settings)
-        if options.music is None or not options.music.path.is_file():
+        if _bed(self.cut) is None or options.music is None:
             return
         bed = self.material(options.music.path, "AudioMaterial", f"music {options.music.path.stem}")
         script.append_track(self.jy.TrackSpec(self.jy.TrackType.audio, "music"))
@@ -243,9 +243,16 @@ def _size(cut: Cut) -> tuple[int, int]:
     return 1280, 720
 
 
+def _bed(cut: Cut) -> Path | None:
+    """The music bed of the cut's episode, when it has one that is there."""
+    music = stitch_options(cut.episode.settings).music
+    return music.path if music is not None and music.path.is_file() else None
+
+
 def write_drafts(cuts: list[Cut], format_name: str, folder: Path) -> ExportResult:
     """Each cut as a Jianying/CapCut draft folder, ``<folder>/<episode>-<format>/``."""
-    result = ExportResult(warnings=list(LOSSES[format_name]))
+    music = any(_bed(cut) is not None for cut in cuts)
+    result = ExportResult(warnings=[*LOSSES[format_name], *([UNDUCKED] if music else [])])
     for cut in cuts:
         target = folder / f"{cut.episode.id}-{format_name}"
         step(f"writing {target}")

@@ -10,6 +10,7 @@ is not touched: it already covers the take (its hash), so the bytes sent are the
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -99,11 +100,15 @@ def short_voice(shot: CompiledShot, asset: str, seconds: float, root: Path) -> s
             f"storyboard render {_shown_folder(root)}")
 
 
-def not_made(asset: str, shot: CompiledShot, why: str, root: Path) -> str:
+def not_made(asset: str, shot: CompiledShot, why: str, root: Path,
+             refused: float | None = None) -> str:
     """Why a shot cannot be sent: an asset it uses is not made (and how to make it: the command
-    that renders the shot makes the assets it uses first)."""
-    return (f"blocked: {asset} (used by {shot.episode}/{shot.name}) {why}; make it first: "
-            f"storyboard render {_shown_folder(root)} --shot {asset}")
+    that renders the shot makes the assets it uses first; with a budget that holds the asset
+    when the budget refused it, ``refused`` its cost)."""
+    budget = "" if refused is None else f" --budget {math.ceil(round(refused * 100, 6)) / 100:.2f}"
+    because = "" if refused is None else " (the budget does not hold it)"
+    return (f"blocked: {asset} (used by {shot.episode}/{shot.name}) {why}{because}; make it "
+            f"first: storyboard render {_shown_folder(root)} --shot {asset}{budget}")
 
 
 def _shown_folder(root: Path) -> str:

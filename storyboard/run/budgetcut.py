@@ -11,6 +11,7 @@ what it skips and which episodes will not be complete is said before anything is
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from storyboard.run.plan import Plan, ShotPlan
@@ -38,8 +39,10 @@ class BudgetCut:
     def skips(self) -> dict[str, str]:
         """Each skipped shot's hash and what the runner says of it."""
         first = _label(self.skipped[0])
+        whole = math.ceil(round((self.cost + sum(s.cost for s in self.skipped)) * 100, 6)) / 100
         return {s.hash: (f"skipped (budget): the budget of {self.budget:.2f} {self.currency} "
-                         f"buys the cast, then episode by episode, and ends before {first}")
+                         f"buys the cast, then episode by episode, and ends before {first} "
+                         f"(--budget {whole:.2f} covers this plan)")
                 for s in self.skipped}
 
     def text(self) -> str:

@@ -22,7 +22,7 @@ from storyboard.run.session import TASK_END_STATE
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.targets import TaskStatus
 from storyboard.targets.failures import Failure
-from storyboard.targets.kinds import classify_failure
+from storyboard.targets.kinds import classify_failure, has
 
 
 @dataclass
@@ -114,12 +114,20 @@ class StatusView:
 
 
 def current_status(rows: Sequence[Attempt], shots: Sequence[CompiledShot]) -> StatusView:
-    """Each current shot's latest attempt at its current hash; attempts of an older version of
-    a shot (or of a shot no longer in the series) are left to ``--all``."""
+    """Each current shot's latest attempt at its current hash, a free draft only where no
+    attempt of a real provider exists (the studio's drafts never hide what was paid for);
+    attempts of an older version of a shot (or of a shot no longer in the series) are left to
+    ``--all``."""
     now = {shot_key(shot): shot.hash for shot in shots}
-    latest = {r.key: r for r in sorted(rows, key=lambda r: r.id) if now.get(r.key) == r.shot_hash}
+    ranked = sorted(rows, key=lambda r: (not is_draft(r), r.id))
+    latest = {r.key: r for r in ranked if now.get(r.key) == r.shot_hash}
     tried = {r.key for r in rows if r.key in now}
     return StatusView(sorted(latest.values(), key=lambda r: r.id), sorted(tried - set(latest)))
+
+
+def is_draft(row: Attempt) -> bool:
+    """Whether a journal row is a free local draft (``render --draft``, the studio's)."""
+    return has(row.provider, "drafts")
 
 
 def current_versions(shots: Sequence[CompiledShot]) -> set[tuple[str, str]]:

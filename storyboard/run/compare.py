@@ -10,6 +10,7 @@ looked up in a cache: the figure is what rendering the whole series (or one epis
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from storyboard.language.request import CompiledShot
 from storyboard.language.series import EpisodeSource, Source, UsageError, load_source
 from storyboard.run.plan import estimate
 from storyboard.targets.capabilities import PriceTable
-from storyboard.targets.gateways import DASHSCOPE_NAME, TARGETS
+from storyboard.targets.gateways import DASHSCOPE_KEY_ENV, DASHSCOPE_NAME, TARGETS
 from storyboard.targets.kinds import has, is_paid
 from storyboard.targets.models import DEFAULT_MODEL, family, model_of
 
@@ -48,6 +49,22 @@ class ModelPrice:
     cost: float
     currency: str
     refused: tuple[Refusal, ...]
+    provider: str = DASHSCOPE_NAME  # who the model is priced and checked on
+    key: str = ""  # the environment variable that provider's key is read from
+
+    @property
+    def why_none(self) -> str:
+        """Why it renders none of the shots (``""`` when it renders one): a default every shot
+        inherits, else the cause that refuses the most shots."""
+        if self.renders or not self.shots:
+            return ""
+        wide = [r for r in self.refused if r.shot == SERIES_WIDE]
+        if wide:
+            return f"{wide[0].message} ({wide[0].where})"
+        causes = Counter(cause for _, cause in {(r.shot, r.message.split(";")[0])
+                                                for r in self.refused})
+        cause, count = causes.most_common(1)[0]
+        return f"every shot is refused; the most common cause ({count} shot(s)): {cause}"
 
     @property
     def refused_shots(self) -> list[str]:
@@ -61,7 +78,8 @@ class ModelPrice:
         return 0 if SERIES_WIDE in refused else self.shots - len(refused)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "shots": self.shots, "renders": self.renders,
+        return {"model": self.model, "provider": self.provider, "key": self.key,
+                "why_none": self.why_none, "shots": self.shots, "renders": self.renders,
                 "billed_seconds": self.seconds,
                 "cost": self.cost, "currency": self.currency,
                 "refused_shots": self.refused_shots,
@@ -169,9 +187,17 @@ def _price(source: Source, model: str, prices: PriceTable, episode: str | None,
                     or r.shot == SERIES_WIDE)
     seconds = reference_seconds(manifest)
     billed = [estimate(take, prices, seconds) for shot in shots for take in shot.all_takes()]
+    name = provider or DASHSCOPE_NAME
     return ModelPrice(model, len(shots), round(sum(s for s, _ in billed), 3),
                       round(sum(c for _, c in billed), 4), prices.for_model(model).currency,
-                      refused)
+                      refused, name, key_variable(name))
+
+
+def key_variable(provider: str) -> str:
+    """The environment variable ``provider``'s key is read from (``""``: it needs none)."""
+    from storyboard.dialects import DIALECTS
+    dialect = DIALECTS.get(provider)
+    return dialect.key_env if dialect is not None else DASHSCOPE_KEY_ENV
 
 
 def _home(model: str, prices: PriceTable, provider: str | None

@@ -77,6 +77,11 @@ class _Lookup:
         """The series' settings for this provider: none from a block naming another."""
         return self.manifest.settings_for(self.name)
 
+    def where(self, key: str) -> str:
+        """Where the series sets this provider's ``key``: ``provider.KEY``, ``providers.KEY``
+        (shared) or ``providers.NAME.KEY``."""
+        return self.manifest.setting_where(self.name, key)
+
 
 def effective(manifest: Manifest, flags: Flags | None = None,
               environ: Mapping[str, str] | None = None) -> list[Setting]:
@@ -131,7 +136,7 @@ def _provider(look: _Lookup) -> str:
 def _from_series(look: _Lookup, name: str, key: str, default: Any) -> None:
     """A setting only the series file sets (``provider.KEY``), else its default."""
     if key in look.block:
-        look.add(name, look.block[key], SERIES, f"provider.{key}")
+        look.add(name, look.block[key], SERIES, look.where(key))
     else:
         look.add(name, default, DEFAULT)
 
@@ -148,9 +153,9 @@ def _dashscope(look: _Lookup) -> None:
     region = str(look.block.get("region", "intl"))
     workspace = look.block.get("workspace")
     if look.block.get("base_url"):  # the series' base_url beats the variable (a workspace host)
-        look.add("base_url", look.block["base_url"], SERIES, "provider.base_url")
+        look.add("base_url", look.block["base_url"], SERIES, look.where("base_url"))
     elif isinstance(workspace, str) and workspace and region in WORKSPACE_REGIONS:
-        look.add("base_url", workspace_url(workspace, region), SERIES, "provider.workspace")
+        look.add("base_url", workspace_url(workspace, region), SERIES, look.where("workspace"))
     elif look.env.get(BASE_URL_ENV, "").strip():
         look.add("base_url", look.env[BASE_URL_ENV].strip(), ENVIRONMENT, BASE_URL_ENV)
     else:
@@ -173,7 +178,7 @@ def _key(look: _Lookup, name: str, variable: str, source: str) -> None:
     """A secret: the variable's name and whether it is set, never its value."""
     state = "set" if look.env.get(variable, "").strip() else "not set"
     look.add(name, f"{variable} ({state})", source,
-             "provider.key_env" if source == SERIES and name == "api_key" else "")
+             look.where("key_env") if source == SERIES and name == "api_key" else "")
 
 
 def _runner(look: _Lookup, kind: Kind) -> None:
@@ -193,13 +198,13 @@ def _runner_values(look: _Lookup, kind: Kind) -> None:
     _from_series(look, "submit_rate", "submit_rate", defaults.submit_rate)
     poll = LOCAL_POLL if kind.instant else defaults.poll_schedule
     if "poll" in look.block:
-        look.add("poll", look.block["poll"], SERIES, "provider.poll")
+        look.add("poll", look.block["poll"], SERIES, look.where("poll"))
     else:
         look.rows.append(Setting("poll", ", ".join(f"{s:g}" for s in poll), DEFAULT, "", poll))
     _from_series(look, "max_wait", "max_wait", defaults.max_wait)
     if "max_download_mb" in look.block:
         look.add("max_download_mb", look.block["max_download_mb"], SERIES,
-                 "provider.max_download_mb")
+                 look.where("max_download_mb"))
     else:
         look.rows.append(Setting("max_download_mb", MAX_DOWNLOAD_SHOWN, DEFAULT, "", None))
 
@@ -219,12 +224,13 @@ def _account(look: _Lookup, kind: Kind) -> None:
         value = getattr(limits, name)
         shown = "(none)" if value is None else f"{value:g}{unit}"
         if name in given:
-            look.add(f"account_{name}", shown, SERIES, f"provider.account_limits.{name}")
+            look.add(f"account_{name}", shown, SERIES,
+                     f"{look.where('account_limits')}.{name}")
         else:
             look.add(f"account_{name}", shown, DEFAULT, default if value is not None else "")
     for model, count in limits.models:
         look.add(f"account_in_flight[{model}]", count, SERIES,
-                 f"provider.account_limits.models.{model}")
+                 f"{look.where('account_limits')}.models.{model}")
 
 
 def _webhook(look: _Lookup) -> None:

@@ -132,8 +132,8 @@ class ShotRun(Submitting):
             made = await self.futures[key]
             if made.output is not None:
                 return Made(made.output, made.task_id or "")
-            raise self.end(shot, "blocked",
-                           not_made(asset, shot, f"ended {made.state}", self.root), "blocked")
+            raise self.end(shot, "blocked", not_made(asset, shot, f"ended {made.state}",
+                                                     self.root, self.refused.get(key)), "blocked")
         entry = self.cache.get(digest)
         if entry is not None:
             return Made(self.cache.path(digest), entry.task_id)

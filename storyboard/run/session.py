@@ -112,6 +112,7 @@ class Session:
         self.resumed: set[str] = set()  # shot keys whose task an earlier run submitted (paid)
         self.resumed_cost = 0.0  # what those tasks cost: settled now, outside the budget
         self.reserved: dict[str, float] = {}
+        self.refused: dict[str, float] = {}  # a shot key -> what the budget refused to hold
         self.submits = 0
         self.futures: dict[str, asyncio.Future[ShotResult]] = {}
         self.order: dict[str, int] = {}
@@ -200,6 +201,7 @@ class Session:
         cost = self.counted_cost(shot, self.estimate(shot)[1])
         committed = self.counted + sum(self.reserved.values()) + cost
         if not force and self.budget is not None and not under(committed, self.budget):
+            self.refused[shot_key(shot)] = cost
             return False
         self.reserved[shot_key(shot)] = cost
         return True

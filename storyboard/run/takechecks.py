@@ -65,9 +65,28 @@ def refuse_unforced(manifest: Manifest, shot_id: str, take: int) -> None:
     held = blocking(take_findings(manifest, shot, limits=limits).get(take) or [], limits)
     if held:
         said = "\n  ".join(f.line() for f in held)
+        every = on_every_take(manifest, shot_id)
+        advice = f"\n{every_take_note(every)}" if every else \
+            "\napprove it anyway with --force, or pick another take (`storyboard pick --best`)"
         raise HasFindings(f"take {take} of {shot.shot_id} has {len(held)} finding(s):\n  "
-                              f"{said}\napprove it anyway with --force, or pick another take "
-                              "(`storyboard pick --best`)")
+                          f"{said}{advice}")
+
+
+def on_every_take(manifest: Manifest, shot_id: str) -> list[str]:
+    """The kinds of finding that every rendered take of the shot has (two takes or more, all
+    measured): the request makes them, so another take is unlikely to lose them."""
+    shot = find_shot(with_retakes(manifest), shot_id)
+    found = list(take_findings(manifest, shot).values())
+    if len(found) < 2 or any(each is None for each in found):
+        return []
+    return sorted(set.intersection(*({f.kind for f in each or ()} for each in found)))
+
+
+def every_take_note(kinds: list[str]) -> str:
+    """What to do about findings on every take: ``retake`` cannot fix them."""
+    return (f"every take of this shot has the same finding ({', '.join(kinds)}): a retake is "
+            "unlikely to fix it; change the shot (its prompt, references or checks:), or approve "
+            "it anyway with --force")
 
 
 def approve_checked(manifest: Manifest, shot_id: str, *, force: bool = False) -> int:

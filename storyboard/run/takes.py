@@ -161,6 +161,9 @@ def pick(manifest: Manifest, shot_id: str, take: int, *,
     shot = find_shot(with_retakes(manifest), shot_id)
     lock = read_lock(lock_path(manifest.root))
     numbers = [t.take for t in shot.all_takes()]
+    if not rendered_takes(shot, lock):
+        raise StoryboardError(f"{shot.shot_id} has never been rendered (no take of it has a "
+                              f"video): render it first, then pick one of its takes")
     if take not in numbers:
         raise StoryboardError(f"{shot.shot_id} has no take {take}; expected one of: "
                               f"{', '.join(map(str, numbers))}")

@@ -19,7 +19,8 @@ dialogue for every character's lines, whatever the screenplay's size.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from storyboard.language.cast import SAMPLE_AIM, voice_sample
 from storyboard.scaffold.fountain import SCENE, Screenplay
@@ -37,6 +38,9 @@ LEAD = re.compile(r"(?:\b(?:his|her|their|its|the|a|an|my|our|your)\s+)(?:[a-z'�
 LEADS_INTO = re.compile(r"(?:[\s,;:–—-]|\b(?:as|and|while|whilst|when|with|to|then|but|or|at|"
                         r"who|whom|whose|beside|behind|before|after|than|from|for|by|of)\b)*$",
                         re.I)  # the words that join a clause to the next person's
+ROLE = re.compile(r"[^,(]*(?:\([^)]*\))?\s*,\s*((?:an?|the)\s+[a-z][a-z'’ -]*?)"
+                  r"(?=\s+(?:with|in|who|and|from|at|of|on|wearing)\b|\s*[,.;:]|$)")
+                  # the role after a name: "MIA (30s), a barista with short hair": "a barista"
 SURNAME = re.compile(r"(?:\s+[A-Z][A-Z'’.-]+\b)*")
 INSIDE = {"INT": "interior", "EXT": "exterior", "EST": "exterior"}
 NOT_TIMES = {"CONTINUOUS", "LATER", "MOMENTS LATER", "SAME", "SAME TIME", "CONT'D", "CONT’D"}
@@ -60,6 +64,7 @@ class Cast:
     places: dict[str, str]  # location -> what its picture shows
     voices: dict[str, Voice]  # cue name -> its voice
     unintroduced: frozenset[str] = frozenset()  # cue names with no introduction found
+    undescribed: frozenset[str] = frozenset()  # cue names whose introduction is only the name
 
 
 def cast_of(play: Screenplay, names: Names) -> Cast:
@@ -68,12 +73,46 @@ def cast_of(play: Screenplay, names: Names) -> Cast:
     lines = first_lines(play, names)
     pictures = {name: intros.get(name, (f"{name}, a character", ""))[0]
                 for name in names.characters}
-    voices = {name: voice(intros.get(name, ("", ""))[1],
-                          *sample(name, voice_sample(lines.get(name, ()))))
-              for name in names.characters}
+    voices = distinct({name: voice(intros.get(name, ("", ""))[1],
+                                   *sample(name, voice_sample(lines.get(name, ()))))
+                       for name in names.characters},
+                      {name: clause for name, (clause, _) in intros.items()})
     places = {location: place_words(names.headings.get(location, location), location)
               for location in names.places}
-    return Cast(pictures, places, voices, frozenset(set(names.characters) - set(intros)))
+    bare = {name for name, (clause, _) in intros.items() if not described(clause, name)}
+    return Cast(pictures, places, voices, frozenset(set(names.characters) - set(intros)),
+                frozenset(bare))
+
+
+def described(clause: str, name: str) -> bool:
+    """Whether an introduction says anything but the name (``JACK.`` says nothing)."""
+    rest = re.sub(rf"\b{re.escape(name)}\b", " ", clause, flags=re.I)
+    return any(c.isalpha() for c in rest)
+
+
+def distinct(voices: dict[str, Voice], clauses: dict[str, str]) -> dict[str, Voice]:
+    """The voices whose designs would be one text told apart by what is known of each: its role
+    in its introduction (``a barista``) and its name."""
+    shared = Counter(v.design for v in voices.values())
+    return {name: replace(v, design=_known(v.design, name, clauses.get(name, "")))
+            if shared[v.design] > 1 else v for name, v in voices.items()}
+
+
+def _known(design: str, name: str, clause: str) -> str:
+    """``design`` with the character's role and name: ``A barista named Mia: ...``."""
+    role = ROLE.match(clause)
+    said = role.group(1) if role and not who_of(role.group(1)).sex else ""
+    head, colon, how = design.partition(": ")
+    called = f"named {spoken_name(name)}"
+    if not colon:
+        subject = said[:1].upper() + said[1:] if said else "A speaker"
+        return f"{subject} {called}: {design[:1].lower()}{design[1:]}"
+    return f"{head}, {said} {called}: {how}" if said else f"{head} {called}: {how}"
+
+
+def spoken_name(name: str) -> str:
+    """A cue name as it is said: ``OLD LI``: ``Old Li``."""
+    return " ".join(w[:1].upper() + w[1:].lower() for w in name.split())
 
 
 def voice(words: str, spoken: str, language: str) -> Voice:
@@ -172,8 +211,7 @@ def sample(name: str, line: str | None) -> tuple[str, str]:
     sentence is longer, or the whole ones too short to be a reference voice)."""
     text = " ".join((line or "").split())
     if not text:
-        spoken = " ".join(w[:1].upper() + w[1:].lower() for w in name.split())
-        return f"Hello, I'm {shorten(spoken, 60)}.", ""
+        return f"Hello, I'm {shorten(spoken_name(name), 60)}.", ""
     if len(text) <= LONGEST_SAMPLE:
         return text, "zh" if CJK.search(text) else ""
     kept = ""

@@ -12,6 +12,7 @@ A screenplay may have at most ``MAX_SCENES`` scene headings: past them is a loca
 from __future__ import annotations
 
 import re
+import shlex
 
 from storyboard.errors import Diagnostic, Span
 from storyboard.scaffold.fountain import Element, Screenplay, located
@@ -300,7 +301,8 @@ def convert(play: Screenplay) -> tuple[list[Episode], Names, list[Diagnostic]]:
         line = play.elements[0].line if play.elements else 1
         raise located(play.file, play.lines, line, 1, "expected at least one scene heading "
                       "(a line starting INT., EXT., EST., INT./EXT. or I/E, or a forced .HEADING, "
-                      "with blank lines around it)")
+                      "with blank lines around it); a story in prose is not a screenplay: "
+                      f"`storyboard breakdown {shlex.quote(play.file)}` breaks it down into a series")
     converter = Converter(play)
     episodes = converter.run()
     display = {key: name for name, key in converter.names.characters.items()}

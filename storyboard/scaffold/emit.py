@@ -96,6 +96,10 @@ def _language(language: str) -> dict[str, str]:
     return {"language": language} if language else {}
 
 
+def _why_unsure(name: str, cast: Cast) -> str:
+    return "no introduction found" if name in cast.unintroduced else "its introduction is only its name"
+
+
 def characters_yaml(names: Names, cast: Cast) -> list[str]:
     """Every character and place, each picture generated from its words."""
     lines = ["characters:", "  # each picture is generated from its words (edit them freely), "
@@ -103,8 +107,8 @@ def characters_yaml(names: Names, cast: Cast) -> list[str]:
     for name, key in names.characters.items():
         entry: dict[str, Value] = {"image": {"generate": cast.pictures[name]},
                                    "voice": voice_key(key), "description": name}
-        unsure = f"; {UNSETTLED} how it looks? (no introduction found)" \
-            if name in cast.unintroduced else ""
+        unsure = f"; {UNSETTLED} how it looks? ({_why_unsure(name, cast)})" \
+            if name in cast.unintroduced | cast.undescribed else ""
         lines.append(f"  {key}: {flow(entry)}"
                      f"{trailing(f'first speaks at line {names.first_line[name]}{unsure}')}")
     for location, key in names.places.items():

@@ -142,7 +142,8 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
     takes = (shots, states)
     episodes = [views.episode_view(ctx, builder, ep, cache, plans, folder / f"{ep.id}.mp4", takes)
                 if ep.shots else model.empty_episode(ctx, ep) for ep in used.episodes]
-    return model.sheet_view(ctx, episodes, cast.cast_view(ctx, cache, states))
+    return model.sheet_view(ctx, episodes,
+                            cast.cast_view(ctx, cast.paid_first(manifest.root, cache), states))
 
 
 def _takes(manifest: Manifest, shots: dict[str, CompiledShot], states: dict[str, TakeState],

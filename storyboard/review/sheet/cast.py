@@ -17,8 +17,29 @@ from storyboard.run.cache import OutputCache
 from storyboard.run.lockfile import TakeState, take_key
 from storyboard.run.plan import ShotPlan
 from storyboard.run.takes import state_key
+from storyboard.targets.kinds import CAST_MAKER
 
 SHOWN = ("image", "voice")  # a line ("speech") is shown with the shot that speaks it
+
+
+class Made:
+    """Where a cast card finds a take: the paid cast maker's cache first (the sheet the paid
+    shots used), then the shown provider's (a draft's local stand-in, where nothing was paid)."""
+
+    def __init__(self, *caches: OutputCache) -> None:
+        self.caches = caches
+
+    def has(self, digest: str) -> bool:
+        return any(cache.has(digest) for cache in self.caches)
+
+    def path(self, digest: str) -> Path:
+        return next((c.path(digest) for c in self.caches if c.has(digest)),
+                    self.caches[-1].path(digest))
+
+
+def paid_first(root: Path, cache: OutputCache) -> Made:
+    """The caches a cast card looks in, the paid cast maker's first."""
+    return Made(OutputCache(root, CAST_MAKER), cache)
 
 
 def picked_take(asset: CompiledShot, states: dict[str, TakeState]) -> int:
@@ -38,14 +59,14 @@ def made_files(manifest: Manifest, cache: OutputCache,
     return found
 
 
-def cast_view(ctx: Context, cache: OutputCache, states: dict[str, TakeState]) -> tuple[Asset, ...]:
+def cast_view(ctx: Context, cache: Made, states: dict[str, TakeState]) -> tuple[Asset, ...]:
     plans = {s.key: s for s in ctx.plan.shots}
     return tuple(asset_view(ctx, cache, states, asset, plans.get(take_key(asset)))
                  for asset in ctx.manifest.cast
                  if asset.asset is not None and asset.asset.kind in SHOWN)
 
 
-def asset_view(ctx: Context, cache: OutputCache, states: dict[str, TakeState],
+def asset_view(ctx: Context, cache: Made, states: dict[str, TakeState],
                asset: CompiledShot, planned: ShotPlan | None) -> Asset:
     request = asset.asset
     assert request is not None

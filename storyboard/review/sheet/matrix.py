@@ -109,7 +109,7 @@ def _cast(shared: _Shared, combined: Manifest, sheet_dir: Path) -> tuple[model.A
     ctx = model.Context(unique, shared.plan.plan, shared.lock, shared.estimated, shared.thumbs,
                         sheet_dir, Placed(unique, []))
     cache = OutputCache(unique.root, shared.chosen.cache_key)
-    return cast.cast_view(ctx, cache, shared.states)
+    return cast.cast_view(ctx, cast.paid_first(unique.root, cache), shared.states)
 
 
 def _users(variants: Variants) -> dict[str, tuple[str, ...]]:

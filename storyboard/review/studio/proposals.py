@@ -76,7 +76,7 @@ def _catch_up(waiting: Waiting) -> str:
     calls = "".join(f"<li>{_e(call)}</li>" for call in waiting.pending)
     return (f'<div class="catch-up"><p>{_e(waiting.story)} changed since the last breakdown: '
             f'{len(waiting.pending)} call(s) to ask, up to <b class="cost">'
-            f"${waiting.cost:.4f}</b></p><ul>{calls}</ul>"
+            f"{waiting.cost:.4f} USD</b></p><ul>{calls}</ul>"
             f"<p>to ask them: <code>{_e(waiting.command)}</code></p></div>")
 
 

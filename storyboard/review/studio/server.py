@@ -70,11 +70,12 @@ class StudioServer:
     def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 0,
                  token: str | None = None, author: str | None = None,
                  allow_remote: bool = False, render_drafts: bool = True,
-                 lookout: Lookout | None = None) -> None:
+                 lookout: Lookout | None = None, provider: str = "local") -> None:
         if not (loopback(host) or allow_remote):
             raise StoryboardError(f"the studio listens on loopback addresses unless told "
                                   f"otherwise; {host!r} is not one")
-        self.studio = Studio(root, render_drafts=render_drafts, author=author, lookout=lookout)
+        self.studio = Studio(root, render_drafts=render_drafts, author=author, lookout=lookout,
+                             provider=provider)
         self.token = token or secrets.token_urlsafe(24)
         self.host = host
         self.sock = _bind(host, port)
@@ -161,10 +162,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def serve(root: Path, *, host: str, port: int, author: str | None, allow_remote: bool,
           announce: Callable[[str], None], open_browser: bool = False,
-          lookout: Lookout | None = None) -> None:
+          lookout: Lookout | None = None, provider: str = "local") -> None:
     """Run the studio until Ctrl-C (the blocking form behind ``storyboard studio``)."""
     server = StudioServer(root, host=host, port=port, author=author, allow_remote=allow_remote,
-                          lookout=lookout)
+                          lookout=lookout, provider=provider)
     signal.signal(signal.SIGTERM, _interrupt)  # docker stop, systemd: stop as Ctrl-C does
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, or SIGTERM as _interrupt raises it
         server.start(first_draft=False)  # the page says "starting" until its first check

@@ -91,10 +91,13 @@ class Studio:
     """The live state of one series: refreshed by the watcher, read by the app."""
 
     def __init__(self, root: Path, *, render_drafts: bool = True, author: str | None = None,
-                 lookout: Lookout | None = None) -> None:
+                 lookout: Lookout | None = None, provider: str = "local") -> None:
         self.source = find_series_file(Path(root)).resolve()  # a folder with no series: refused
         self.root = self.source.parent
-        self.render_drafts = render_drafts
+        # Whose takes the page shows: the local drafts it makes on every save, or a provider's
+        # renders (nothing is drafted then: a save is checked, the page shows what was paid for).
+        self.provider = provider
+        self.render_drafts = render_drafts and has(provider, "drafts")
         self.author = author
         self.lookout = lookout  # what a waiting breakdown left (the command hands it in)
         self.aside = ""  # its box on the page, made again on every check
@@ -205,9 +208,12 @@ class Studio:
     def _page(self, manifest: Manifest, problems: list[Diagnostic],
               planned: Plan | None = None) -> Page:
         self.snapshot.paid = paid_lines(manifest)
-        return page_of(sheet_model(manifest, problems, sheet_dir=self.draft_dir, provider="local",
-                                   draft=True, episodes_dir=self.preview_root, planned=planned,
-                                   links=self.file_link, still_links=STILLS), self.aside)
+        drafts = has(self.provider, "drafts")
+        return page_of(sheet_model(manifest, problems, sheet_dir=self.draft_dir,
+                                   provider=self.provider, draft=drafts,
+                                   episodes_dir=self.preview_root if drafts else None,
+                                   planned=planned, links=self.file_link, still_links=STILLS),
+                       self.aside)
 
     def file_link(self, target: Path) -> str:
         """The page's link to a file (resolved): ``/file/draft/...`` inside the draft output

@@ -1,0 +1,108 @@
+"""After a paid render the studio and ``status`` show what was paid for (issue 58.2): the studio
+opened on a provider shows its takes and names it in its header; a cast card shows the sheet the
+paid shots used, not the local stand-in the drafts use; ``status`` lists each shot's paid attempt,
+a free draft only where nothing better exists (``--all`` still lists every attempt).
+
+The series is rendered on the DashScope emulator, then drafted on ``local`` (as the studio does on
+every save); the page is read in Chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+from test_cli_dashscope import Emulator, emulator, env, invoke  # noqa: F401
+from test_studio_browser import browser, open_studio  # noqa: F401
+
+from storyboard.providers.local import cache_key as local_cache_key
+from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.review.studio.page import STILLS
+from storyboard.review.studio.server import StudioServer
+from storyboard.run.cache import OutputCache
+
+SERIES = """\
+storyboard: 1
+title: Paid
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+characters:
+  ada: {image: {generate: "a young engineer with brass goggles"}}
+episodes:
+  - id: ep01
+    shots:
+      - {id: a, prompt: "@ada waves"}
+      - {id: b, prompt: "@ada turns"}
+"""
+
+
+@pytest.fixture
+def paid(tmp_path: Path, emulator: Emulator) -> Path:  # noqa: F811
+    """The series rendered on DashScope (its cast too), then drafted on local."""
+    emulator()
+    series = tmp_path / "paid"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    for args in (("--provider", "dashscope"), ("--draft", "--provider", "local")):
+        done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series), "--yes",
+                               "--quiet", *args], capture_output=True, text=True, check=False,
+                              env=dict(os.environ), timeout=300)  # Playwright's loop: not here
+        assert done.returncode == 0, done.stderr
+    return series
+
+
+def test_status_lists_the_paid_attempt_and_a_draft_only_where_nothing_better_exists(
+        paid: Path) -> None:
+    rows = json.loads(invoke("status", paid, "--json").stdout)
+    assert {r["shot"]: r["provider"] for r in rows} == {
+        "a": "dashscope", "b": "dashscope", "ada": "dashscope"}
+    every = json.loads(invoke("status", paid, "--all", "--json").stdout)
+    assert {r["provider"] for r in every} == {"dashscope", "local"}
+    (paid / "storyboard.yaml").write_text(SERIES.replace("@ada turns", "@ada sits"), "utf-8")
+    assert invoke("render", paid, "--draft", "--provider", "local", "--yes").exit_code == 0
+    rows = json.loads(invoke("status", paid, "--json").stdout)
+    assert {r["shot"]: r["provider"] for r in rows}["b"] == "local"  # only a draft of it: shown
+
+
+@pytest.fixture
+def server(paid: Path, request: pytest.FixtureRequest) -> Iterator[StudioServer]:
+    with StudioServer(paid, render_drafts=False, provider=request.param) as studio:
+        yield studio
+
+
+@pytest.mark.parametrize("server", ["dashscope"], indirect=True)
+def test_the_studio_opened_on_a_provider_shows_its_takes(browser: Browser,  # noqa: F811
+                                                         server: StudioServer) -> None:
+    page, errors = open_studio(browser, server)
+    expect(page.locator("header")).to_contain_text("provider dashscope", timeout=30_000)
+    video = page.locator("section.episode video.episode-video").first
+    expect(video).to_have_attribute("src", "/file/series/out/ep01.mp4", timeout=30_000)
+    expect(page.locator("section.cast")).to_contain_text("ada")
+    assert errors == []
+
+
+@pytest.mark.parametrize("server", ["local"], indirect=True)
+def test_a_cast_card_shows_the_sheet_the_paid_shots_used(browser: Browser,  # noqa: F811
+                                                         server: StudioServer) -> None:
+    page, errors = open_studio(browser, server)
+    expect(page.locator("header")).to_contain_text("provider local", timeout=30_000)
+    shown = page.locator("section.cast img").first.get_attribute("src")
+    paid_sheet, stand_in = (_still(server, key) for key in ("dashscope", local_cache_key(True)))
+    assert shown == paid_sheet != stand_in
+    assert errors == []
+
+
+def _still(server: StudioServer, cache_key: str) -> str:
+    """The page's link to the still of ``cast/ada`` as made under ``cache_key``."""
+    manifest = server.studio.require_manifest()
+    digest = next(a.hash for a in manifest.cast if a.name == "ada")
+    made = OutputCache(manifest.root, cache_key).path(digest)
+    assert made.is_file()
+    return Thumbs.of_series(manifest.root, link=STILLS).image(made, "").src
