@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 
 from storyboard.language.request import CompiledShot, ShotRequest
-from storyboard.providers.comfyui import ComfyUIProvider
-from storyboard.providers.comfyui_settings import ComfySettings
+from storyboard.providers.comfyui.provider import ComfyUIProvider
+from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.run import RunResult, render
 from storyboard.run.trip.model import RunOptions, Wiring
 

@@ -57,7 +57,7 @@ def _end_time(state: TaskState) -> float | None:
 def bench_render(shots: int, concurrency: int, latency: float) -> bool:
     from storyboard.emulator import EmulatorConfig, EmulatorServer
     from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD
-    from storyboard.providers.dashscope import DashScopeProvider, DashScopeSettings
+    from storyboard.providers.dashscope.provider import DashScopeProvider, DashScopeSettings
 
     class TimedProvider(DashScopeProvider):
         """Remembers when each task ended (the service's clock) and when its download began."""

@@ -49,7 +49,7 @@ def worker(args: argparse.Namespace) -> int:
     """One machine: render every shot with the team ledger and the store; print a summary."""
     from runner import synthetic_shot
 
-    from storyboard.providers.dashscope import DashScopeProvider, DashScopeSettings
+    from storyboard.providers.dashscope.provider import DashScopeProvider, DashScopeSettings
     from storyboard.run import render
     from storyboard.run.state.sharing import StoreLink
     from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
@@ -105,7 +105,7 @@ def warm_up(base_url: str, tmp: Path) -> None:
     """The emulator draws its (shared) result picture once; that stays out of the timing."""
     from runner import _render, synthetic_shot
 
-    from storyboard.providers.dashscope import DashScopeProvider, DashScopeSettings
+    from storyboard.providers.dashscope.provider import DashScopeProvider, DashScopeSettings
     provider = DashScopeProvider(DashScopeSettings(base_url=base_url))
     asyncio.run(_render([synthetic_shot(10**6)], provider, tmp / "warm", 1, (0.2,)))
 

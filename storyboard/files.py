@@ -133,7 +133,7 @@ def ignore_itself(state: Path) -> None:
     try:
         state.mkdir(exist_ok=True)
         if not marker.exists():
-            write_text_atomic(marker, STATE_IGNORE)
+            write_atomic(marker, STATE_IGNORE, durable=False)
     except OSError:
         pass
 
@@ -208,17 +208,38 @@ def version(path: Path) -> tuple[int, int] | None:
     return info.st_size, info.st_mtime_ns
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write UTF-8 text atomically with the usual permissions."""
+def write_atomic(path: Path, data: bytes | str, *, durable: bool) -> Path:
+    """``data`` (text as UTF-8) into ``path``, whole or not at all: a temporary file beside it
+    (named by ``temp_prefix``, so a killed process's leftover is known), with the mode any new
+    file gets, renamed over it. ``durable`` (the journal's kin: the lock, a cache entry's record,
+    a written series): the file and then its folder are synced, so a machine's crash after this
+    returns keeps it; a cache that is only slower when lost is not synced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.stem), suffix=path.suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            os.fchmod(handle.fileno(), NEW_FILE_MODE)
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), NEW_FILE_MODE)  # mkstemp makes it private
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+    if durable:
+        sync_folder(path.parent)
     return path
+
+
+def sync_folder(folder: Path) -> None:
+    """Sync a folder's entries (a rename in it) to disk, where a folder can be opened for it."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def lock_held(path: Path) -> bool:

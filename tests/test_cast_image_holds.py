@@ -25,7 +25,8 @@ from test_cli_dashscope import (  # noqa: F401
 )
 
 from storyboard.emulator import EmulatorServer
-from storyboard.providers import base, dashscope
+from storyboard.providers import base
+from storyboard.providers.dashscope import provider as dashscope
 
 SERIES = """\
 storyboard: 1

@@ -37,8 +37,8 @@ from test_cli_dashscope import (  # noqa: F401
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import ListUnavailable
-from storyboard.providers.dashscope import DashScopeProvider
-from storyboard.providers.dashscope_settings import DashScopeSettings
+from storyboard.providers.dashscope.provider import DashScopeProvider
+from storyboard.providers.dashscope.settings import DashScopeSettings
 
 
 def spoken_series(root: Path, make_media: Any) -> Path:

@@ -19,7 +19,7 @@ from storyboard.errors import ProblemsFound, Span
 from storyboard.language.cast import DesignedVoice, GeneratedImage, image_shot, voice_shot
 from storyboard.language.request import AssetRequest, CompiledShot, MediaRef
 from storyboard.providers.base import refuse_assets
-from storyboard.providers.dashscope import (
+from storyboard.providers.dashscope.provider import (
     BASE_URL_ENV,
     KEY_ENV,
     DashScopeProvider,

@@ -48,7 +48,7 @@ def test_emulate_serves_the_protocol_until_stopped() -> None:
 
 def test_emulate_prints_the_gateways_base_url_variable() -> None:
     """For a gateway dialect, the variable is the one its provider reads (FREEPIK_BASE_URL)."""
-    from storyboard.providers.gateway_settings import base_url_env
+    from storyboard.providers.gateway.settings import base_url_env
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "storyboard", "emulate", "--port", str(port),
                              "--dialect", "freepik"], stdout=subprocess.PIPE,

@@ -21,9 +21,9 @@ from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.language.hashing import take_of
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
-from storyboard.providers import comfyui_workflow as wf
-from storyboard.providers.comfyui import ComfyUIProvider, prompt_id
-from storyboard.providers.comfyui_settings import ComfySettings
+from storyboard.providers.comfyui import workflow as wf
+from storyboard.providers.comfyui.provider import ComfyUIProvider, prompt_id
+from storyboard.providers.comfyui.settings import ComfySettings
 
 PHANTOM = "wan-phantom-references.json"
 

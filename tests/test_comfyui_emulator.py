@@ -19,9 +19,9 @@ from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.errors import ConnectFailed, RequestRejected
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
-from storyboard.providers.comfyui import ComfyUIProvider
-from storyboard.providers.comfyui_jobs import Job, Throughput
-from storyboard.providers.comfyui_settings import ComfySettings
+from storyboard.providers.comfyui.jobs import Job, Throughput
+from storyboard.providers.comfyui.provider import ComfyUIProvider
+from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.targets import TaskStatus
 
 

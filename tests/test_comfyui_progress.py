@@ -15,7 +15,7 @@ from comfyui_helpers import prompts, series_on
 import storyboard
 from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
-from storyboard.providers.comfyui_progress import Watch, ws_url
+from storyboard.providers.comfyui.progress import Watch, ws_url
 from storyboard.run import ShotEvent
 
 PHANTOM = "wan-phantom-references.json"

@@ -22,7 +22,7 @@ from storyboard.errors import (
 )
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.media import ffmpeg, samples
-from storyboard.providers.dashscope import (
+from storyboard.providers.dashscope.provider import (
     BASE_URL_ENV,
     KEY_ENV,
     DashScopeProvider,

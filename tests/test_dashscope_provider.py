@@ -30,7 +30,7 @@ from storyboard.errors import (
     UnreadAnswer,
 )
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
-from storyboard.providers.dashscope import (
+from storyboard.providers.dashscope.provider import (
     BASE_URL_ENV,
     KEY_ENV,
     REGIONS,

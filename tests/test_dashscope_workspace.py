@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from storyboard.cli import cli
 from storyboard.errors import ProblemsFound, ProviderError
-from storyboard.providers.dashscope import BASE_URL_ENV, DashScopeProvider, DashScopeSettings
-from storyboard.providers.dashscope_wire import WORKSPACE_REGIONS
+from storyboard.providers.dashscope.provider import BASE_URL_ENV, DashScopeProvider, DashScopeSettings
+from storyboard.providers.dashscope.wire import WORKSPACE_REGIONS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 

@@ -13,6 +13,8 @@ import pytest
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import put
 from storyboard.dialects.manifest import to_json
+from storyboard.emulator import unwire
+from storyboard.emulator.unwire import unbody
 from storyboard.language import limits as check
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest, MediaItem, MediaRef, ShotRequest
@@ -55,7 +57,7 @@ def test_a_gateway_body_reads_back_as_the_native_body(example: Manifest, name: s
     native, gateway = DIALECTS["dashscope"], DIALECTS[name]
     for shot in example.shots():
         url_for = lambda ref: str(ref.path.name if ref.path else ref.url)  # noqa: E731
-        back = gateway.unbody(gateway.body(shot.request, url_for))
+        back = unbody(gateway, gateway.body(shot.request, url_for))
         want = native.body(shot.request, url_for)
         assert back["input"]["prompt"] == gateway.arranged(shot.request).prompt_in(gateway.label)
         sent = [m for m in want["input"]["media"]  # what the target takes is sent
@@ -78,10 +80,10 @@ def test_labels_and_status_words(example: Manifest, name: str) -> None:
     assert LABELS[name] in example.shots()[0].request.prompt_in(dialect.label)
     for status in (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.SUCCEEDED,
                    TaskStatus.FAILED):
-        answer = dialect.answer("t-1", status, video_url="https://v/x.mp4")
+        answer = unwire.answer(dialect, "t-1", status, video_url="https://v/x.mp4")
         state = dialect.task_state(json.loads(json.dumps(answer)))
         assert (state.task_id, state.status) == ("t-1", status)
-    weird = dialect.answer("t-2", TaskStatus.PENDING)
+    weird = unwire.answer(dialect, "t-2", TaskStatus.PENDING)
     put(weird, dialect.answers.status, "weird")  # wherever the dialect keeps its word
     odd = dialect.task_state(weird)
     assert odd.status is TaskStatus.UNKNOWN and "weird" in odd.message
@@ -158,5 +160,16 @@ def test_file_size_and_reference_count_limits(tmp_path: Path) -> None:
                                             ("freepik", "COMPLETED"), ("dashscope", "SUCCEEDED")])
 def test_status_words_are_spelled_as_each_gateway_spells_them(name: str, word: str) -> None:
     dialect = DIALECTS[name]
-    assert dialect.word(TaskStatus.SUCCEEDED) == word
+    assert unwire.word(dialect, TaskStatus.SUCCEEDED) == word
     assert dialect.protocol.status(word)[0] is TaskStatus.SUCCEEDED
+
+
+def test_the_way_back_is_the_emulators_own() -> None:
+    """A production dialect declares how a request is written and an answer read; reading a body
+    back, the native codes in its words and its error bodies are the emulator's (``unwire``)."""
+    from dataclasses import fields
+
+    from storyboard.dialects.base import Dialect
+    declared = {f.name for f in fields(Dialect)}
+    assert not declared & {"unmedia", "unformats", "own_codes", "error_body"}
+    assert set(unwire.UNMEDIA) == set(DIALECTS)

@@ -21,7 +21,7 @@ from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import DownloadTooLarge
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
-from storyboard.providers.dashscope import DashScopeProvider, DashScopeSettings, Timeouts
+from storyboard.providers.dashscope.provider import DashScopeProvider, DashScopeSettings, Timeouts
 from storyboard.run.trip import checks
 from storyboard.run.trip.downloadcap import MB, download_limit
 from storyboard.targets import TaskState, TaskStatus

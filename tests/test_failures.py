@@ -43,7 +43,7 @@ from storyboard.targets.failures import (
     UNSAID,
     VOICE,
 )
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure
 
 ONE_SHOT = """\
 - id: ep01

@@ -18,7 +18,7 @@ from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import ProblemsFound
 from storyboard.media import samples
-from storyboard.providers.gateway_settings import GatewaySettings, base_url_env
+from storyboard.providers.gateway.settings import GatewaySettings, base_url_env
 from storyboard.targets import NATIVE_SIZES
 from storyboard.targets.models import model_of
 

@@ -23,7 +23,7 @@ from storyboard.errors import (
 )
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
 from storyboard.media import samples
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.targets import NATIVE_SIZES, TaskStatus
 from storyboard.targets.models import model_of
 

@@ -23,10 +23,12 @@ from storyboard.cli import cli
 from storyboard.cli.common import PROVIDERS
 from storyboard.media import ffmpeg, probe
 from storyboard.media.initcard import is_init_card
-from storyboard.providers.comfyui import ComfyUIProvider
-from storyboard.providers.dashscope import DashScopeProvider
+from storyboard.providers.comfyui.provider import ComfyUIProvider
+from storyboard.providers.dashscope.provider import DashScopeProvider
 from storyboard.providers.local import LocalProvider
-from storyboard.targets.gateways import FREE_PROVIDERS, GATEWAYS, is_paid
+from storyboard.targets.gateways import GATEWAYS
+from storyboard.targets.kinds import FREE as FREE_PROVIDERS
+from storyboard.targets.kinds import is_paid
 
 HEAD = """\
 storyboard: 1

@@ -24,6 +24,7 @@ from test_run_status_words import KEY, a_shot, provider_for, serve
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
+from storyboard.emulator.unwire import unbody
 from storyboard.errors import (
     AuthError,
     RateLimited,
@@ -35,11 +36,11 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.limits import scene_problems
 from storyboard.language.request import CompiledShot, Scene
 from storyboard.language.series import load_source
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run import render
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
 from storyboard.targets import tokens
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure
 
 KLING = DIALECTS["kling"]
 CDN = "https://media.example.com"
@@ -98,7 +99,7 @@ def test_the_body_speaks_klings_names(tmp_path: Path, make_media: Any) -> None:
                     "mode": "std", "aspect_ratio": "16:9", "duration": "5",
                     "watermark_info": {"enabled": False},
                     "image_list": [{"image_url": f"{CDN}/mia.png"}]}
-    assert KLING.unbody(body)["input"]["media"] == [
+    assert unbody(KLING, body)["input"]["media"] == [
         {"type": "reference_image", "url": f"{CDN}/mia.png"}]
 
 

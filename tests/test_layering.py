@@ -46,6 +46,9 @@ def test_the_tree_keeps_every_contract() -> None:
     ("run/team/ledger.py", "storyboard.run.state.journal", "A run's floors import one way"),
     ("run/state/journal.py", "storyboard.run.trip.runner", "A run's floors import one way"),
     ("run/trip/poll.py", "storyboard.run.rendering", "A run's floors import one way"),
+    # issue 55: a provider family never reaches into another; the registry attaches them all
+    ("providers/gateway/provider.py", "storyboard.providers.dashscope.wire",
+     "Each provider family stands alone"),
 ])
 def test_a_low_module_importing_a_high_one_breaks_a_contract(tmp_path: Path, low: str, high: str,
                                                              contract: str) -> None:

@@ -30,16 +30,17 @@ from test_vendor_models import url_for
 from storyboard.cli.main import cli
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
+from storyboard.emulator.unwire import unbody
 from storyboard.errors import AuthError, RateLimited, RequestRejected
 from storyboard.language.compile import compile_lenient
 from storyboard.language.modelcheck import seconds_problems
 from storyboard.language.request import CompiledShot, ShotRequest
 from storyboard.language.series import load_source
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run.trip.model import ShotEvent
 from storyboard.run.trip.plan import plan
 from storyboard.targets import TaskStatus
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure
 from storyboard.targets.models import model_of
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "models-minimax.json"
@@ -459,13 +460,13 @@ def test_each_host_its_own_key_variable(tmp_path: Path) -> None:
 
 def test_media_items_are_unchanged_by_the_round_trip() -> None:
     """The emulator reads each body back into the native one: roles kept, the frame kept."""
-    v2 = DIALECTS["minimax"].unbody({"model": H3, "content": [
+    v2 = unbody(DIALECTS["minimax"], {"model": H3, "content": [
         {"type": "text", "text": "Image 1 waves"},
         {"type": "image_url", "image_url": {"url": "https://x/a.png"}, "role": "first_frame"},
         {"type": "audio_url", "audio_url": {"url": "https://x/v.mp3"},
          "role": "reference_audio"}], "resolution": "768P", "duration": 4})
     assert [m["type"] for m in v2["input"]["media"]] == ["first_frame", "reference_audio"]
-    v1 = DIALECTS["minimax-hailuo"].unbody({"model": HAILUO, "prompt": "a",
+    v1 = unbody(DIALECTS["minimax-hailuo"], {"model": HAILUO, "prompt": "a",
                                             "first_frame_image": "https://x/a.png"})
     assert v1["input"]["media"] == [{"type": "first_frame", "url": "https://x/a.png"}]
 

@@ -17,6 +17,7 @@ import pytest
 from storyboard.animatic import render_shot
 from storyboard.animatic.draw import draft_size
 from storyboard.dialects import DIALECTS
+from storyboard.emulator.unwire import unbody
 from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.request import CompiledShot
@@ -190,7 +191,7 @@ def test_every_pair_compiles_to_its_labels_and_media(
     text, types = EXPECTED[(model, dialect)]
     body = DIALECTS[dialect].body(shots[0].request, lambda ref: f"https://media.example.com/"
                                                                f"{Path(str(ref)).name}")
-    native: dict[str, Any] = DIALECTS[dialect].unbody(body)
+    native: dict[str, Any] = unbody(DIALECTS[dialect], body)
     assert text in native["input"]["prompt"]
     assert [m["type"] for m in native["input"].get("media", [])] == types
     assert family(native["model"]) == model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storyboard.errors import ProblemsFound, StoryboardError
-from storyboard.providers.dashscope import DashScopeSettings
+from storyboard.providers.dashscope.provider import DashScopeSettings
 from storyboard.run import apply_price_overrides
 from storyboard.targets import PriceTable
 from storyboard.targets.assets import asset_models

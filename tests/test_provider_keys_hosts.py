@@ -24,8 +24,8 @@ from storyboard.cli import cli
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer
 from storyboard.media import samples
-from storyboard.providers.dashscope_wire import BASE_URL_ENV
-from storyboard.providers.gateway_settings import base_url_env
+from storyboard.providers.dashscope.wire import BASE_URL_ENV
+from storyboard.providers.gateway.settings import base_url_env
 from storyboard.targets import NATIVE_SIZES
 from storyboard.targets.gateways import DEFAULT_MODEL, TARGETS
 

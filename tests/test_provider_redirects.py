@@ -21,9 +21,9 @@ import pytest
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.providers import protocol
-from storyboard.providers.dashscope import DASHSCOPE, DashScopeProvider
-from storyboard.providers.dashscope_settings import DashScopeSettings
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.dashscope.provider import DASHSCOPE, DashScopeProvider
+from storyboard.providers.dashscope.settings import DashScopeSettings
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.targets import TaskState, TaskStatus
 
 KEY = "sk-canary-redirect-7731"

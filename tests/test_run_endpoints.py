@@ -13,7 +13,7 @@ from test_run_status_words import KEY, a_shot, quick_render
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.providers.protocol import ApiKey, endpoint_key
 from storyboard.run import render
 from storyboard.run.state.journal import Journal, journal_path

@@ -19,9 +19,9 @@ from storyboard.emulator import EmulatorServer
 from storyboard.errors import ListUnavailable
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider
-from storyboard.providers.dashscope import DashScopeProvider
-from storyboard.providers.dashscope_settings import DashScopeSettings
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.dashscope.provider import DashScopeProvider
+from storyboard.providers.dashscope.settings import DashScopeSettings
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.providers.protocol import list_items
 from storyboard.run import render
 from storyboard.run.state.journal import Journal

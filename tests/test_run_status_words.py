@@ -16,12 +16,13 @@ from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import Dialect, put
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.faults import FaultSyntaxError, parse_fault
+from storyboard.emulator.unwire import answer
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
 from storyboard.media import samples
 from storyboard.providers.base import Provider
-from storyboard.providers.dashscope import DashScopeProvider
-from storyboard.providers.dashscope_settings import DashScopeSettings
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.dashscope.provider import DashScopeProvider
+from storyboard.providers.dashscope.settings import DashScopeSettings
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run import render
 from storyboard.run.state.journal import Journal
 from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, Wiring
@@ -40,7 +41,7 @@ def vocabulary(dialect: Dialect) -> Mapping[str, TaskStatus]:
 
 
 def answer_with(dialect: Dialect, word: str) -> dict[str, Any]:
-    out = dialect.answer("t-1", TaskStatus.RUNNING)
+    out = answer(dialect, "t-1", TaskStatus.RUNNING)
     put(out, dialect.answers.status, word)
     return json.loads(json.dumps(out))
 

@@ -15,8 +15,8 @@ from test_run_status_words import a_shot, serve
 
 from storyboard.emulator import EmulatorServer
 from storyboard.language.request import CompiledShot
-from storyboard.providers.dashscope import DashScopeProvider
-from storyboard.providers.dashscope_settings import DashScopeSettings
+from storyboard.providers.dashscope.provider import DashScopeProvider
+from storyboard.providers.dashscope.settings import DashScopeSettings
 from storyboard.run import render
 from storyboard.run.state.journal import Journal
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring

@@ -29,7 +29,7 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
 from storyboard.language.series import load_source
 from storyboard.media import samples
-from storyboard.providers.gateway import GatewayProvider
+from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run.trip.model import ShotEvent
 from storyboard.run.trip.plan import plan
 from storyboard.targets import TaskStatus
@@ -294,7 +294,7 @@ def test_a_list_too_long_to_read_whole_is_no_answer(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the pages it reads, the list cannot say "none": the lookup fails, never resubmits."""
     from storyboard.errors import ListUnavailable
-    from storyboard.providers import gateway as gateway_module
+    from storyboard.providers.gateway import provider as gateway_module
 
     shot = seeded(a_shot(tmp_path, make_media, " waits"), 303)
     for n in range(3):

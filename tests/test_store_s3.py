@@ -27,7 +27,7 @@ from moto.server import ThreadedMotoServer
 from storyboard import compile as compile_series
 from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
-from storyboard.providers.dashscope import DashScopeProvider
+from storyboard.providers.dashscope.provider import DashScopeProvider
 from storyboard.run import RunOptions, Wiring, read_status, render
 from storyboard.run.state.sharing import FROM_STORE, StoreLink
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings

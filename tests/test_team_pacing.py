@@ -148,8 +148,8 @@ def test_the_emulator_answers_429_past_the_tasks_in_flight_of_a_key() -> None:
 
 def test_account_limits_are_read_from_the_provider_block_and_reach_the_runner() -> None:
     from storyboard.providers.account_limits import AccountLimits
-    from storyboard.providers.dashscope import DashScopeProvider
-    from storyboard.providers.dashscope_settings import DashScopeSettings
+    from storyboard.providers.dashscope.provider import DashScopeProvider
+    from storyboard.providers.dashscope.settings import DashScopeSettings
     from storyboard.run.setup import run_options
     settings = DashScopeSettings.from_mapping(
         {"name": "dashscope", "account_limits": {"in_flight": 3, "submit_rate": 1.5,
@@ -167,7 +167,7 @@ def test_account_limits_are_read_from_the_provider_block_and_reach_the_runner() 
 def test_a_gateway_block_takes_account_limits_too() -> None:
     from storyboard.dialects import DIALECTS
     from storyboard.providers.account_limits import AccountLimits
-    from storyboard.providers.gateway_settings import GatewaySettings
+    from storyboard.providers.gateway.settings import GatewaySettings
     dialect = DIALECTS["freepik"]
     block = {"name": "freepik", "account_limits": {"in_flight": 2}}
     assert GatewaySettings.from_mapping(dialect, block, {}).account_limits == AccountLimits(2)
@@ -181,7 +181,7 @@ def test_a_gateway_block_takes_account_limits_too() -> None:
     "4", {"models": {"wan3.0-video": 2}}, {"models": {"wan3.0-video": {"in_flight": 0}}},
     {"models": ["wan3.0-video"]}])
 def test_account_limits_fail_closed(limits: object) -> None:
-    from storyboard.providers.dashscope_settings import DashScopeSettings
+    from storyboard.providers.dashscope.settings import DashScopeSettings
     with pytest.raises(ProblemsFound) as found:
         DashScopeSettings.from_mapping({"name": "dashscope", "account_limits": limits})
     assert "provider.account_limits" in found.value.format()

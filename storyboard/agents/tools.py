@@ -23,7 +23,6 @@ from storyboard.dialects import manifest as manifest_json
 from storyboard.errors import (
     BudgetExceeded,
     Diagnostic,
-    ProblemsFound,
     StoryboardError,
     printable,
     shown,
@@ -41,9 +40,10 @@ from storyboard.run.state.journal import Attempt
 from storyboard.run.takechecks import approve_checked
 from storyboard.run.trip.cancel import failure_of
 from storyboard.run.trip.plan import estimate
+from storyboard.targets.kinds import DASHSCOPE, KINDS, has
 from storyboard.targets.prices import amount, under
 
-PROVIDERS = ("local", *DIALECTS)
+PROVIDERS = tuple(name for name, kind in KINDS.items() if kind.agents)
 
 
 class Refused(StoryboardError):
@@ -96,7 +96,7 @@ class Tools:
         if shot is not None and shot not in ids:
             raise Refused(f"no shot {shot!r} in this series{did_you_mean(shot, ids)}; expected "
                           "a shot id (ballad, or ballad#2 for its second take)")
-        dialect = DIALECTS.get(provider or "dashscope", DIALECTS["dashscope"])
+        dialect = DIALECTS.get(provider or DASHSCOPE.name, DIALECTS[DASHSCOPE.name])
         return manifest_json.to_dict(manifest, episode=episode, shot=shot, dialect=dialect)
 
     def plan(self, series: str = ".", provider: str | None = None, episode: str | None = None,
@@ -158,10 +158,10 @@ class Tools:
         """``count`` more takes of ``shot``; a paid provider is priced and refused first, before
         anything is written, when the takes cost more than this call may spend."""
         folder = self.series(series)
-        if provider != "local":
+        if not has(provider, "drafts"):
             self._price_retake(folder, provider, shot, count, max_cost)
         asked = takes.ask_retakes(compiled(folder, None), shot, count, provider=provider,
-                                  free=provider == "local")
+                                  free=has(provider, "drafts"))
         report = self._render(folder, provider, None, max_cost, asked.takes, asked.changes)
         made = all(s["state"] in ("done", "cached") for s in report["shots"])
         return {"asked": asked.message, **report, "ok": made,
@@ -200,9 +200,9 @@ class Tools:
         """``changes``: a retake's lock change, written by the render once it may spend."""
         if provider not in PROVIDERS:
             raise Refused(f"unknown provider {provider!r}; expected one of: {', '.join(PROVIDERS)}")
-        if provider == "local":
+        if has(provider, "drafts"):
             return report_dict(render_series(compiled(folder, None), RenderFlags(
-                "local", episode, draft=True, yes=True, shots=shots, take_changes=changes)))
+                provider, episode, draft=True, yes=True, shots=shots, take_changes=changes)))
         return self._paid(folder, provider, episode, max_cost, shots, changes)
 
     def _paid(self, folder: Path, provider: str, episode: str | None,
@@ -264,8 +264,8 @@ def refusal(cost: float, currency: str, max_cost: float, budget: Budget,
 def as_picked(manifest: Any, provider: str | None) -> Any:
     """The manifest as the lock's picks make it (as ``storyboard compile`` prints it)."""
     from storyboard.run.state.takes import with_retakes
-    from storyboard.targets.gateways import is_paid
-    name = provider or str(manifest.provider.get("name") or "local")
+    from storyboard.targets.kinds import is_paid, named
+    name = named(manifest.provider, provider)
     return with_retakes(manifest, free=not is_paid(name))
 
 
@@ -298,7 +298,3 @@ def failure_dict(row: Attempt) -> dict[str, object] | None:
     input a content refusal flagged."""
     failure = failure_of(row)
     return failure.to_dict() if failure is not None else None
-
-
-def problems_text(error: ProblemsFound) -> str:
-    return error.format()

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from storyboard import files
 from storyboard.breakdown.statefile import read
-from storyboard.files import NEW_FILE_MODE
 
 FOLDER = Path(".storyboard") / "breakdown"
 
@@ -32,19 +30,8 @@ def request_key(instructions: str, body: dict[str, Any]) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """``data`` at ``path``: whole or not at all, even across a kill."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, NEW_FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """``data`` at ``path``: whole or not at all, even across a kill, and synced."""
+    files.write_atomic(path, data, durable=True)
 
 
 class AnswerCache:

@@ -18,7 +18,7 @@ import click
 from storyboard.cli import complete
 from storyboard.cli import variations as matrix
 from storyboard.errors import ProblemsFound, StoryboardError, mask_urls
-from storyboard.targets.gateways import TARGETS
+from storyboard.targets.kinds import NAMES
 
 if TYPE_CHECKING:  # the compiler is imported where a command uses it
     from storyboard.language.request import Manifest
@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 SERIES = click.Path(path_type=Path)
 # Every provider by name: local, and each wire target (a dialect each), without importing them.
-PROVIDERS = ("local", "comfyui", *TARGETS)
+PROVIDERS = NAMES
 
 
 if TYPE_CHECKING:

@@ -41,21 +41,23 @@ def host_report(series: Path) -> dict[str, Any]:
     when that host is being retired."""
     from storyboard.errors import mask_urls
     from storyboard.language.series import load_source
-    from storyboard.providers.dashscope_settings import DashScopeSettings
-    from storyboard.providers.dashscope_wire import retiring
+    from storyboard.providers.dashscope.settings import DashScopeSettings
+    from storyboard.providers.dashscope.wire import retiring
+    from storyboard.targets.kinds import DASHSCOPE, KINDS, has, named
 
     data = load_source(series).series.data
     block = data.get("provider") if isinstance(data, dict) else None
     block = dict(block) if isinstance(block, dict) else {}
-    name = block.get("name") or "dashscope"
-    if name not in ("dashscope", "local"):
+    name = named(block)
+    kind = KINDS.get(name)
+    if kind is None or (kind.settings and not kind.regions):
         base = block.get("base_url")
         return {"provider": name, "host": mask_urls(str(base)) if base else None,
                 "source": "provider.base_url", "warning": None}
     # a block without a name is local's: DashScope's settings are then its defaults
-    settings = DashScopeSettings.from_mapping(block if block.get("name") == "dashscope" else {})
+    settings = DashScopeSettings.from_mapping(block if has(block.get("name"), "regions") else {})
     host = settings.resolved_base_url()
-    return {"provider": "dashscope", "host": mask_urls(host), "source": settings.host_source(),
+    return {"provider": DASHSCOPE.name, "host": mask_urls(host), "source": settings.host_source(),
             "warning": retiring(host)}
 
 

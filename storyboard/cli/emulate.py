@@ -85,10 +85,12 @@ def _announce(dialect: str, url: str, *, keyed: bool = False) -> None:
     """Where the emulator listens, and the lines that point a provider at it: its base URL,
     and its key variable (any key unless ``--api-key`` set one, which is never echoed)."""
     from storyboard.dialects import DIALECTS
-    from storyboard.providers.dashscope_wire import BASE_URL_ENV, KEY_ENV
-    from storyboard.providers.gateway_settings import base_url_env
-    variable = BASE_URL_ENV if dialect == "dashscope" else base_url_env(dialect)
-    key = KEY_ENV if dialect == "dashscope" else DIALECTS[dialect].key_env
+    from storyboard.providers.dashscope.wire import BASE_URL_ENV, KEY_ENV
+    from storyboard.providers.gateway.settings import base_url_env
+    from storyboard.targets.kinds import has
+    native = has(dialect, "regions")
+    variable = BASE_URL_ENV if native else base_url_env(dialect)
+    key = KEY_ENV if native else DIALECTS[dialect].key_env
     click.echo(f"emulating {TARGETS[dialect].title} at {url}")
     click.echo(f"export {variable}={url}")
     if keyed:

@@ -29,6 +29,7 @@ from storyboard.cli.common import (
     variants_of,
 )
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
+from storyboard.targets.gateways import DASHSCOPE_NAME
 from storyboard.targets.prices import under
 
 if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
@@ -96,19 +97,19 @@ def compile_command(path: Path, provider: str | None, episode: str | None, shot:
         from storyboard.cli.prompt_form import manifest_form
         return click.echo("\n".join(manifest_form(m, episode=episode, shot=shot)
                                      for m in variants.manifests), nl=False)
-    name = provider or str(variants.manifests[0].provider.get("name") or "dashscope")
-    matrix.compile_json(variants, episode, shot, DIALECTS.get(name, DIALECTS["dashscope"]), name)
+    name = provider or str(variants.manifests[0].provider.get("name") or DASHSCOPE_NAME)
+    matrix.compile_json(variants, episode, shot, DIALECTS.get(name, DIALECTS[DASHSCOPE_NAME]), name)
 
 
 def as_picked(variants: Variants, provider: str | None) -> Variants:
     """Each variation as the lock's picks and retakes make it: a shot's hash covers the picked
     take of every asset and shot that reaches it, so a pick shows in ``compile``'s output."""
     from storyboard.language.picks import as_picked as picked
-    from storyboard.targets.gateways import is_paid
+    from storyboard.targets.kinds import is_paid, named
     states = lock_takes(variants.root)
     for variant in variants.variants:
         if variant.manifest is not None:
-            name = provider or str(variant.manifest.provider.get("name") or "local")
+            name = named(variant.manifest.provider, provider)
             variant.manifest = picked(variant.manifest, states, free=not is_paid(name))
     return variants
 

@@ -17,6 +17,7 @@ import click
 
 from storyboard.cli import complete
 from storyboard.cli.common import compiled, guarded
+from storyboard.targets.kinds import DASHSCOPE, LOCAL
 
 if TYPE_CHECKING:  # the commands import the machinery only when they run
     from storyboard.run.sync import SyncReport
@@ -50,7 +51,7 @@ def _summary(report: SyncReport) -> None:
 def _options(command: Callable[..., None]) -> Callable[..., None]:
     for option in reversed((
             click.argument("path", type=click.Path(path_type=Path)),
-            click.option("--provider", type=click.Choice(["local", "dashscope"]),
+            click.option("--provider", type=click.Choice([LOCAL.name, DASHSCOPE.name]),
                          help="Whose renders (default: the series' provider.name, else local)."),
             click.option("--episode", help="Only this episode.", shell_complete=complete.episodes),
             click.option("--draft", is_flag=True, help="The draft proxies (local provider)."),

@@ -1,7 +1,7 @@
 """Dialects: the neutral ShotRequest into the body one provider wants.
 
 A dialect is mostly declarations (its limits, its label style, its field names, its task protocol
-and prices, its auth header and key variable) plus small ``media``/``unmedia`` functions; see
+and prices, its auth header and key variable) plus a small ``media`` function; see
 ``base``. ``native`` is DashScope's own protocol; the gateways of ``docs/providers.md``
 sit beside it, one module each.
 """

@@ -12,12 +12,11 @@ submit is matched by the settings it does show (``LISTED``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from storyboard.dialects.base import Answers, Dialect, Ref, Refusal, get
 from storyboard.language.request import ShotRequest
-from storyboard.targets.gateways import ARK, MODELARK
+from storyboard.targets.gateways import ARK, MODELARK, Target
 
 # Each neutral role as its content item's type (the item keeps the role as Ark spells it).
 ITEM_TYPES = {"reference_image": "image_url", "first_frame": "image_url",
@@ -42,16 +41,6 @@ def to_content(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
     return {"model": body.pop("model", request.model), "content": items, **body}
 
 
-def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
-    out = []
-    for item in body.get("content") or []:
-        kind = str(item.get("type", "")) if isinstance(item, Mapping) else ""
-        if kind != "text" and isinstance(item.get(kind), Mapping):
-            out.append({"type": str(item.get("role") or "first_frame"),
-                        "url": str(item[kind].get("url", ""))})
-    return out
-
-
 # Moderation codes (field notes and peer code, third-party): Ark bills succeeded tasks only, so
 # every refusal, at submit or after the render, is free.
 REFUSALS = {"InputTextSensitiveContentDetected": Refusal("the prompt", billed=False),
@@ -60,9 +49,6 @@ REFUSALS = {"InputTextSensitiveContentDetected": Refusal("the prompt", billed=Fa
             "InputAudioSensitiveContentDetected": Refusal("a reference audio", billed=False),
             "OutputVideoSensitiveContentDetected": Refusal("the finished video", billed=False),
             "OutputAudioSensitiveContentDetected": Refusal("the finished audio", billed=False)}
-OWN_CODES = {"submit:DataInspectionFailed": "InputTextSensitiveContentDetected",
-             "task:DataInspectionFailed": "OutputVideoSensitiveContentDetected",
-             "task:InternalError": "InternalServiceError"}
 
 
 # What a listed task shows of its submit (vendors.md 2: a real answer's fields; the list's items
@@ -72,13 +58,7 @@ LISTED = {"model": "model", "duration": "duration", "resolution": "resolution",
           "ratio": "ratio", "seed": "seed"}
 
 
-def _random_seed(seed: Any) -> Any:
-    """Ark's seed -1 (a random one) as no seed at all; storyboard itself never sends it."""
-    return None if seed == -1 else seed
-
-
-def _dialect(target_name: str, key_env: str) -> Dialect:
-    target = ARK if target_name == "ark" else MODELARK
+def _dialect(target: Target, key_env: str) -> Dialect:
     return Dialect(
         target=target,
         fields={"model": "model", "prompt": "content.0.text", "resolution": "resolution",
@@ -88,13 +68,11 @@ def _dialect(target_name: str, key_env: str) -> Dialect:
                         code="error.code", message="error.message", items="items",
                         tokens="usage.completion_tokens", item_prompt="", total="total",
                         item_fields=LISTED),
-        media=media, unmedia=unmedia, key_env=key_env, base_url=ARK_HOSTS[target_name],
+        media=media, key_env=key_env, base_url=ARK_HOSTS[target.name],
         formats={"resolution": str.lower},
-        unformats={"resolution": str.upper, "seed": _random_seed}, shape=to_content,
-        refusals=REFUSALS,
-        own_codes=OWN_CODES, list_filters={"filter.model": "model"},
+        shape=to_content, refusals=REFUSALS, list_filters={"filter.model": "model"},
         list_pages=("page_num", "page_size"))
 
 
-DIALECT = _dialect("ark", "ARK_API_KEY")
-MODELARK_DIALECT = _dialect("modelark", "MODELARK_API_KEY")
+DIALECT = _dialect(ARK, "ARK_API_KEY")
+MODELARK_DIALECT = _dialect(MODELARK, "MODELARK_API_KEY")

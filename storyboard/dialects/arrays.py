@@ -10,7 +10,6 @@ two voices, or a voice on a video).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -19,9 +18,6 @@ from storyboard.language.request import MediaItem, Mention, ShotRequest, native_
 from storyboard.targets.gateways import ARRAYS
 
 TARGET = ARRAYS
-NAME = TARGET.name
-LIMITS = TARGET.limits
-PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:
@@ -60,19 +56,11 @@ def _relabel(item: MediaItem, index: int) -> MediaItem:
     return replace(item, label=native_label(Mention(item.character or "", "image", index)))
 
 
-def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
-    items = [{"type": "reference_image", "url": str(u)} for u in body.get("images") or []]
-    items += [{"type": "reference_video", "url": str(u)} for u in body.get("videos") or []]
-    if items and body.get("reference_voice"):
-        items[0]["reference_voice"] = str(body["reference_voice"])
-    return items
-
-
 DIALECT = Dialect(
     target=TARGET,
     fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "resolution": "resolution",
             "ratio": "aspect_ratio", "duration": "duration", "seed": "seed"},
     answers=Answers(task_id="data.id", status="data.status", video_url="data.outputs.0",
                     message="data.error", code="data.error_code"),
-    media=media, unmedia=unmedia, key_env="ARRAYS_API_KEY",
+    media=media, key_env="ARRAYS_API_KEY",
     base_url="https://api.wavespeed.ai", arrange=arrange)

@@ -3,9 +3,10 @@
 A dialect is mostly data (sqlglot-style): its ``Limits``, its label style, its field names (a
 neutral name -> a dotted path in its body), its task protocol (paths, status words onto the one
 ``TaskStatus`` machine, prices per second or per generation), its auth header and key variable, and
-where its answers keep the task id, status and video. Two small functions are its own: ``media``
-(the neutral media array into its fields) and ``unmedia`` (the reverse, for its emulator). The
-generic functions here read and write every other field from the declarations, both ways.
+where its answers keep the task id, status and video. One small function is its own: ``media``
+(the neutral media array into its fields). The generic functions here write every other field
+from the declarations and read its answers; the way back (a body into the native one, our states
+into its answers) is the emulator's (``emulator/unwire.py``), read from these declarations.
 """
 
 from __future__ import annotations
@@ -22,11 +23,8 @@ from storyboard.targets.models import model_of
 
 UrlFor = Callable[[MediaRef], str]
 MediaFn = Callable[[list["Ref"]], dict[str, Any]]
-UnmediaFn = Callable[[Mapping[str, Any]], list[dict[str, str]]]
 ArrangeFn = Callable[[ShotRequest], ShotRequest]
 ShapeFn = Callable[[ShotRequest, dict[str, Any]], dict[str, Any]]
-# (HTTP status, its own code, message) -> the HTTP status and body its service would answer.
-ErrorBodyFn = Callable[[int, str, str], tuple[int, dict[str, Any]]]
 
 # The neutral parameters a flat body carries, in body order.
 PARAMS = ("model", "prompt", "negative_prompt", "resolution", "ratio", "duration",
@@ -85,7 +83,6 @@ class Dialect:
     fields: Mapping[str, str]  # neutral parameter -> dotted body path; absent: not sent
     answers: Answers
     media: MediaFn
-    unmedia: UnmediaFn
     key_env: str
     base_url: str
     auth_header: str = "Authorization"
@@ -96,16 +93,12 @@ class Dialect:
     content_path: str | None = None  # the video comes from here (with the key), not video_url
     webhook_field: str | None = None  # the body field a status callback URL goes in
     formats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # value rewrites
-    unformats: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # and back
     settings: Mapping[str, Any] = field(default_factory=dict)  # body fields always sent
     arrange: ArrangeFn | None = None  # reorders the media (and relabels the prompt) first
     labels: LabelStyle | None = None  # how it writes labels, when not as its Target does
     shape: ShapeFn | None = None  # the body rewritten for its model's own wire names, last
     # Content refusals by code prefix: what each means, and whether the refused task is billed.
     refusals: Mapping[str, Refusal] = field(default_factory=dict)
-    # Its own code for the emulator's native ones, by where they are said (``submit:CODE``,
-    # ``task:CODE``); its error bodies wrap them as ``{"error": {code, message}}``.
-    own_codes: Mapping[str, str] = field(default_factory=dict)
     # A wire whose every answer is an envelope with a code that is 0 when all is well (Kling;
     # MiniMax v1's ``base_resp.status_code``, in HTTP 200 answers): that code's path, and the
     # HTTP status each documented code means (a request error, said in an answer of any status;
@@ -118,7 +111,6 @@ class Dialect:
     # filters by, and the page number's and size's names ("" : one answer lists every task).
     list_filters: Mapping[str, str] = field(default_factory=dict)
     list_pages: tuple[str, str] = ("", "")
-    error_body: ErrorBodyFn | None = None  # its emulator's error answers, its own way (MiniMax)
 
     def label_for(self, model: str) -> LabelStyle:
         """How this dialect writes a mention for a shot on ``model``: the model's own spelling
@@ -174,17 +166,6 @@ class Dialect:
         for path, value in [*media.items(), *self.settings.items()]:
             put(out, path, value)
         return self.shape(request, out) if self.shape is not None else out
-
-    def unbody(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """A body of this dialect as the native body (its emulator runs the native service)."""
-        values = {name: get(body, path) for name, path in self.fields.items()}
-        values.update({k: back(values[k]) for k, back in self.unformats.items()
-                       if values.get(k) is not None})
-        parameters = {k: _plain(values.get(k)) for k in PARAMS[3:] if values.get(k) is not None}
-        data = {k: values[k] for k in ("prompt", "negative_prompt") if values.get(k) is not None}
-        data["media"] = self.unmedia(body)
-        return {"model": values.get("model") or body.get("model") or "wan2.7-r2v",
-                "input": data, "parameters": parameters}
 
     def task_state(self, answer: Mapping[str, Any], task_id: str = "") -> TaskState:
         """A query answer (or a webhook payload) into our words; unknown words become UNKNOWN."""
@@ -244,41 +225,11 @@ class Dialect:
         """The envelope's code as the answer has it (0 on a wire without an envelope)."""
         return get(answer, self.envelope) if self.envelope else 0
 
-    def own_code(self, where: str, code: str) -> str:
-        """Its own code for one of the emulator's native codes, said at ``where`` (``submit``,
-        ``task``), else one it uses wherever said, else the native code itself."""
-        return self.own_codes.get(f"{where}:{code}") or self.own_codes.get(code, code)
-
     def submitted(self, answer: Mapping[str, Any]) -> str:
         """The task id of a submit answer, or "" when it has none."""
         found = get(answer, self.answers.submitted_id or self.answers.task_id)
         return str(found) if found else ""
 
-    def answer(self, task_id: str, status: TaskStatus, *, video_url: str | None = None,
-               code: str = "", message: str = "", extra: Mapping[str, Any] | None = None
-               ) -> dict[str, Any]:
-        """Our state as this dialect's answer (what its emulator sends)."""
-        out: dict[str, Any] = dict(extra or {})
-        put(out, self.answers.task_id, task_id)
-        put(out, self.answers.status, self.word(status))
-        if video_url:
-            put(out, self.answers.video_url, video_url)
-        spec = self.answers
-        if spec.code_pattern and (code or message):  # the code said inside the message
-            put(out, spec.message, f"{message} ({code})" if code else message)
-        elif code or message:
-            put(out, spec.code, int(code) if self.envelope == spec.code and code.isdigit()
-                else code)
-            put(out, spec.message, message)
-        if self.envelope == spec.code and not code:  # all well (MiniMax v1's base_resp)
-            put(out, spec.code, 0)
-            put(out, spec.message, "success")
-        return out
-
-    def word(self, status: TaskStatus) -> str:
-        """This dialect's word for one of our statuses, as it spells it (the first declared)."""
-        words = self.words or self.protocol.statuses
-        return next((w for w, s in words.items() if s is status), next(iter(words)))
 
 
 
@@ -306,27 +257,12 @@ def _url(item: MediaItem, url_for: UrlFor, first_frame_url: str | None) -> str:
     return first_frame_url or f"{{from: {item.from_shot}}}"
 
 
-def _plain(value: Any) -> Any:
-    """A loosely typed value back into a number where it reads as one ("5" -> 5)."""
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return value
-
-
 def entry(ref: Ref, url_key: str = "url", **extra: str) -> dict[str, str]:
     """``{url, reference_voice?}`` and any extra keys: the item most gateways share."""
     item = {url_key: ref.url, **extra}
     if ref.voice:
         item["reference_voice"] = ref.voice
     return item
-
-
-def native_item(role: str, item: Mapping[str, Any], url_key: str = "url") -> dict[str, str]:
-    """A gateway's media item back into a native media item."""
-    out = {"type": role, "url": str(item.get(url_key, ""))}
-    if item.get("reference_voice"):
-        out["reference_voice"] = str(item["reference_voice"])
-    return out
 
 
 def get(data: Any, path: str) -> Any:

@@ -7,16 +7,12 @@ published header). Webhooks (``webhook_url``) carry the GET answer without the `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from storyboard.dialects.base import Answers, Dialect, Ref, entry, native_item
+from storyboard.dialects.base import Answers, Dialect, Ref, entry
 from storyboard.targets.gateways import FREEPIK
 
 TARGET = FREEPIK
-NAME = TARGET.name
-LIMITS = TARGET.limits
-PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:
@@ -31,14 +27,6 @@ def media(items: list[Ref]) -> dict[str, Any]:
     return out
 
 
-def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
-    items = [native_item("reference_image", i) for i in body.get("image_urls") or []]
-    items += [native_item("reference_video", i) for i in body.get("video_urls") or []]
-    if body.get("start_image_url"):
-        items.append({"type": "first_frame", "url": str(body["start_image_url"])})
-    return items
-
-
 DIALECT = Dialect(
     target=TARGET,
     fields={"prompt": "prompt", "negative_prompt": "negative_prompt", "resolution": "resolution",
@@ -46,5 +34,5 @@ DIALECT = Dialect(
             "prompt_extend": "additional_settings.prompt_extend"},
     answers=Answers(task_id="data.task_id", status="data.status", video_url="data.generated.0",
                     message="data.error", code="data.error_code", item_prompt="prompt"),
-    media=media, unmedia=unmedia, key_env="FREEPIK_API_KEY", base_url="https://api.freepik.com",
+    media=media, key_env="FREEPIK_API_KEY", base_url="https://api.freepik.com",
     auth_header="x-freepik-api-key", auth_scheme="", webhook_field="webhook_url")

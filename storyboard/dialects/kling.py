@@ -16,7 +16,6 @@ signed with the secret key (``KLING_SECRET_KEY``), both from the environment onl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from storyboard.dialects.base import Answers, Dialect, Ref
@@ -26,9 +25,6 @@ from storyboard.language.request import ShotRequest
 from storyboard.targets.gateways import KLING
 
 TARGET = KLING
-NAME = TARGET.name
-LIMITS = TARGET.limits
-PROTOCOL = TARGET.protocol
 MODES = {"720P": "std", "1080P": "pro"}
 
 
@@ -44,15 +40,6 @@ def media(items: list[Ref]) -> dict[str, Any]:
     if videos:
         out["video_list"] = videos
     return out
-
-
-def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
-    items = [{"type": "first_frame" if i.get("type") == "first_frame" else "reference_image",
-              "url": str(i.get("image_url", ""))}
-             for i in body.get("image_list") or [] if isinstance(i, Mapping)]
-    items += [{"type": "reference_video", "url": str(v.get("video_url", ""))}
-              for v in body.get("video_list") or [] if isinstance(v, Mapping)]
-    return items
 
 
 def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
@@ -80,16 +67,6 @@ def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
 # Every documented code is listed: one that is not is an answer not understood, never a refusal.
 STATUSES = {"1000": 401, "1200": 400, "1201": 400, "1202": 400, "1203": 404, "1301": 400,
             "1302": 429, "1303": 429, "5000": 500, "5001": 503, "5002": 504}
-# The emulator's native codes in Kling's words (a request error, wherever said).
-OWN_CODES = {"InvalidParameter": "1201", "BadRequest.EmptyModel": "1201", "NotFound": "1203",
-             "Unauthorized": "1000", "DataInspectionFailed": "1301",
-             "InputTextSensitiveContentDetected": "1301",
-             "InputImageSensitiveContentDetected": "1301",
-             "InputImageSensitiveContentDetected.PrivacyInformation": "1301",
-             "InputVideoSensitiveContentDetected": "1301",
-             "InputAudioSensitiveContentDetected": "1301", "Throttling.RateQuota": "1302",
-             "Throttling.AllocationQuota": "1303", "InternalError": "5000",
-             "ServiceUnavailable": "5001", "BadGateway": "5002", "GatewayTimeout": "5002"}
 
 DIALECT = Dialect(
     target=TARGET,
@@ -100,11 +77,9 @@ DIALECT = Dialect(
                     video_url="data.task_result.videos.0.url",
                     message="data.task_status_msg", code="data.task_status_code",
                     items="data", item_prompt="prompt"),
-    media=media, unmedia=unmedia, key_env="KLING_ACCESS_KEY", secret_env="KLING_SECRET_KEY",
+    media=media, key_env="KLING_ACCESS_KEY", secret_env="KLING_SECRET_KEY",
     base_url="https://api-singapore.klingai.com",
     formats={"resolution": lambda r: MODES.get(str(r), str(r)), "duration": str,
              "audio": lambda on: "on" if on else "off"},
-    unformats={"resolution": lambda mode: {v: k for k, v in MODES.items()}.get(mode, mode),
-               "audio": lambda sound: sound == "on"},
-    shape=shape, own_codes=OWN_CODES, envelope="code", envelope_statuses=STATUSES)
+    shape=shape, envelope="code", envelope_statuses=STATUSES)
 

@@ -18,12 +18,10 @@ Two wires on one host and key (vendors.md 3; intl ``api.minimax.io``, CN ``api.m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from storyboard.dialects.ark import media as content_media
 from storyboard.dialects.ark import to_content
-from storyboard.dialects.ark import unmedia as content_unmedia
 from storyboard.dialects.base import Answers, Dialect, Ref
 from storyboard.targets.gateways import MINIMAX, MINIMAX_HAILUO, MINIMAXI, MINIMAXI_HAILUO, Target
 
@@ -35,34 +33,6 @@ KEY_ENVS = {"minimax": "MINIMAX_API_KEY", "minimaxi": "MINIMAXI_API_KEY"}
 # stands for: the v1 envelope's meaning, and the v2 error type and status the emulator answers.
 STATUSES = {"1000": 500, "1001": 504, "1002": 429, "1004": 401, "1008": 402, "1026": 422,
             "1027": 422, "1033": 500, "1042": 400, "2013": 400}
-TYPES = {400: "bad_request_error", 401: "authorized_error", 402: "insufficient_balance_error",
-         404: "not_found_error", 422: "unprocessable_entity_error", 429: "rate_limit_error"}
-# The emulator's native codes in MiniMax's, by where they are said (``submit:``, ``task:``).
-OWN_CODES = {"submit:DataInspectionFailed": "1026", "task:DataInspectionFailed": "1027",
-             "submit:InputTextSensitiveContentDetected": "1026",
-             "submit:InputImageSensitiveContentDetected": "1026",
-             "submit:InputImageSensitiveContentDetected.PrivacyInformation": "1026",
-             "submit:InputVideoSensitiveContentDetected": "1026",
-             "submit:InputAudioSensitiveContentDetected": "1026",
-             "Throttling.RateQuota": "1002", "InternalError": "1000", "BadGateway": "1000",
-             "ServiceUnavailable": "1000", "GatewayTimeout": "1001", "Unauthorized": "1004",
-             "InvalidParameter": "2013", "NotFound": "2013", "InvalidURL": "2013",
-             "task:InternalError": "1000"}
-
-
-def v2_error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
-    """A v2 error answer: its HTTP status, ``{type: "error", error: {type, message, http_code}}``
-    with MiniMax's code in brackets at the message's end."""
-    status = STATUSES.get(code, status)
-    kind = TYPES.get(status, "server_error" if status >= 500 else "bad_request_error")
-    return status, {"type": "error", "error": {"type": kind, "message": f"{message} ({code})",
-                                               "http_code": str(status)}}
-
-
-def v1_error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
-    """A v1 error answer: HTTP 200, ``base_resp {status_code, status_msg}``."""
-    number = int(code) if code.isdigit() else 1000
-    return 200, {"base_resp": {"status_code": number, "status_msg": message}}
 
 
 def _v2(target: Target, host: str) -> Dialect:  # host: "minimax" or "minimaxi"
@@ -73,20 +43,15 @@ def _v2(target: Target, host: str) -> Dialect:  # host: "minimax" or "minimaxi"
         answers=Answers(task_id="task.id", status="task.status", video_url="task.content.url",
                         code="task.error.message", message="task.error.message",
                         submitted_id="task_id", code_pattern=r"\((\d+)\)\s*$"),
-        media=content_media, unmedia=content_unmedia, key_env=KEY_ENVS[host],
+        media=content_media, key_env=KEY_ENVS[host],
         base_url=HOSTS[host],
-        shape=to_content, own_codes=OWN_CODES, error_body=v2_error)
+        shape=to_content)
 
 
 def v1_media(items: list[Ref]) -> dict[str, Any]:
     """Hailuo takes one picture, its first frame (``check`` refuses anything else)."""
     frames = [ref.url for ref in items if ref.role == "first_frame"]
     return {"first_frame_image": frames[0]} if frames else {}
-
-
-def v1_unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
-    frame = body.get("first_frame_image")
-    return [{"type": "first_frame", "url": str(frame)}] if frame else []
 
 
 def _v1(target: Target, host: str) -> Dialect:  # host: "minimax" or "minimaxi"
@@ -96,8 +61,8 @@ def _v1(target: Target, host: str) -> Dialect:  # host: "minimax" or "minimaxi"
                 "duration": "duration", "prompt_extend": "prompt_optimizer"},
         answers=Answers(task_id="task_id", status="status", video_url="video_url",
                         code="base_resp.status_code", message="base_resp.status_msg"),
-        media=v1_media, unmedia=v1_unmedia, key_env=KEY_ENVS[host], base_url=HOSTS[host],
-        own_codes=OWN_CODES, error_body=v1_error, envelope="base_resp.status_code",
+        media=v1_media, key_env=KEY_ENVS[host], base_url=HOSTS[host],
+        envelope="base_resp.status_code",
         envelope_statuses=STATUSES)
 
 

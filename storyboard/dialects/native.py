@@ -7,17 +7,15 @@ the DashScope provider passes an uploaded ``oss://`` URL or a ``data:`` URI. The
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from storyboard.dialects.base import Answers, Dialect, Ref, UrlFor, native_item
+from storyboard.dialects.base import Answers, Dialect, Ref, UrlFor
 from storyboard.language.request import ShotRequest, native_label
 from storyboard.targets.gateways import DASHSCOPE, DASHSCOPE_KEY_ENV, DASHSCOPE_REGIONS
 from storyboard.targets.models import MODELS, model_of
 
 TARGET = DASHSCOPE
 NAME = TARGET.name
-MODEL = "wan2.7-r2v"
 # Fields of ``input`` that hold a file's URL of their own (a model's ``wire_fields``).
 WIRE_URL_FIELDS = tuple(sorted({name for m in MODELS.values() for name in m.wire_fields.values()}))
 
@@ -51,10 +49,6 @@ def for_model(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
-    return [native_item(str(m.get("type")), m) for m in body.get("input", {}).get("media", [])]
-
-
 DIALECT = Dialect(
     target=TARGET, labels=native_label,
     fields={"model": "model", "prompt": "input.prompt", "negative_prompt": "input.negative_prompt",
@@ -64,7 +58,7 @@ DIALECT = Dialect(
             "audio": "parameters.audio"},
     answers=Answers(task_id="output.task_id", status="output.task_status",
                     video_url="output.video_url", code="output.code", message="output.message"),
-    media=media, unmedia=unmedia, key_env=DASHSCOPE_KEY_ENV, base_url=DASHSCOPE_REGIONS["intl"],
+    media=media, key_env=DASHSCOPE_KEY_ENV, base_url=DASHSCOPE_REGIONS["intl"],
     shape=for_model)
 
 

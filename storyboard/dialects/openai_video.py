@@ -7,29 +7,21 @@ media items carry no voice: a character's voice is not sent (``check`` warns).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from storyboard.dialects.base import FLAT, Answers, Dialect, Ref
 from storyboard.targets.gateways import OPENAI_VIDEO
 
 TARGET = OPENAI_VIDEO
-NAME = TARGET.name
-LIMITS = TARGET.limits
-PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:
     return {"media": [{"type": r.role, "url": r.url} for r in items]}
 
 
-def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
-    return [{"type": str(m.get("type")), "url": str(m.get("url"))} for m in body.get("media") or []]
-
-
 DIALECT = Dialect(
     target=TARGET, fields={**FLAT, "resolution": "size", "duration": "seconds"},
     answers=Answers(task_id="id", status="status", video_url="video_url", message="error.message",
                     code="error.code", items="data"),
-    media=media, unmedia=unmedia, key_env="OPENAI_VIDEO_API_KEY", base_url="",
+    media=media, key_env="OPENAI_VIDEO_API_KEY", base_url="",
     formats={"duration": str}, content_path="/videos/{task_id}/content")

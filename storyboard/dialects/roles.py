@@ -8,16 +8,12 @@ aspect ratio (``16:9``), as the seed's own words and the page it mirrors say, be
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from storyboard.dialects.base import FLAT, Answers, Dialect, Ref, entry, native_item
+from storyboard.dialects.base import FLAT, Answers, Dialect, Ref, entry
 from storyboard.targets.gateways import ROLES
 
 TARGET = ROLES
-NAME = TARGET.name
-LIMITS = TARGET.limits
-PROTOCOL = TARGET.protocol
 
 
 def media(items: list[Ref]) -> dict[str, Any]:
@@ -27,15 +23,9 @@ def media(items: list[Ref]) -> dict[str, Any]:
             **({"video_urls": videos} if videos else {})}
 
 
-def unmedia(body: Mapping[str, Any]) -> list[dict[str, str]]:
-    items = [native_item(str(i.get("role") or "reference_image"), i)
-             for i in body.get("image_with_roles") or []]
-    return items + [{"type": "reference_video", "url": str(u)} for u in body.get("video_urls") or []]
-
-
 DIALECT = Dialect(
     target=TARGET, fields={**FLAT, "ratio": "size"},
     answers=Answers(task_id="data.task_id", status="data.status", video_url="data.video_url",
                     message="data.fail_reason", code="data.error_code",
                     submitted_id="data.0.task_id"),
-    media=media, unmedia=unmedia, key_env="ROLES_API_KEY", base_url="")
+    media=media, key_env="ROLES_API_KEY", base_url="")

@@ -1,7 +1,7 @@
 """Gateway dialects into emulator routes: each reseller's paths, auth and words over one service.
 
 Every dialect of ``storyboard.dialects`` is served under ``/gw/{name}`` (its base URL) at its
-declared paths. A body is read back into the native body (``Dialect.unbody``) and goes to the same
+declared paths. A body is read back into the native body (``unwire.unbody``) and goes to the same
 ``Service`` as the native API, so faults, tasks and submission counts are one machine; answers
 are written in the dialect's own words (``Dialect.answer``). A submit with a webhook URL
 (Freepik-style) gets a callback on each status change, signed when ``webhook_secret`` is set.
@@ -27,11 +27,13 @@ from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import Dialect, get, put
+from storyboard.emulator import unwire
 from storyboard.emulator.bodies import check_body, check_together, with_video_limit
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.targets import TaskStatus, tokens
+from storyboard.targets.kinds import has
 from storyboard.targets.models import SEEDANCE_SIZES, tokens_per_second
 from storyboard.targets.signing import sign
 
@@ -93,7 +95,7 @@ async def submit(request: Request) -> Response:
     _check_auth(request, dialect)
     body = await read_body(request)
     check_body(dialect.name, body)
-    native = dialect.unbody(body)
+    native = unwire.unbody(dialect, body)
     check_together(dialect.name, native)
     service = _service(request)
     if service.config.fetch_media:
@@ -162,7 +164,7 @@ async def _post(client: httpx.AsyncClient, service: Service, payload: Any, url: 
 def submitted(dialect: Dialect, task: Task) -> dict[str, Any]:
     spec = dialect.answers
     if not spec.submitted_id:
-        return enveloped(dialect, task, dialect.answer(task.task_id, TaskStatus.PENDING,
+        return enveloped(dialect, task, unwire.answer(dialect, task.task_id, TaskStatus.PENDING,
                                                        extra=_extra(dialect, task)))
     out: dict[str, Any] = {"code": 200}
     put(out, spec.submitted_id, task.task_id)
@@ -198,8 +200,9 @@ def state_answer(dialect: Dialect, service: Service, task_id: str, origin: str
         url = None
     code = str(output.get("code") or "")
     task = service.table.get(task_id)
-    return enveloped(dialect, task, dialect.answer(
-        output["task_id"], status, video_url=url, code=dialect.own_code("task", code),
+    return enveloped(dialect, task, unwire.answer(
+        dialect, output["task_id"], status, video_url=url,
+        code=unwire.own_code(dialect, "task", code),
         message=str(output.get("message") or ""), extra=extra))
 
 
@@ -294,10 +297,10 @@ def _whole(text: str | None, default: int) -> int:
 
 
 def _listed(dialect: Dialect, task: Task) -> dict[str, Any]:
-    word = dialect.word(TaskStatus(task.status)) if task.status in TaskStatus.__members__ \
+    word = unwire.word(dialect, TaskStatus(task.status)) if task.status in TaskStatus.__members__ \
         else task.status
     if dialect.envelope:  # Kling's task objects, with the prompt (a guess: see list_path)
-        own = enveloped(dialect, task, dialect.answer(task.task_id, TaskStatus(task.status)))
+        own = enveloped(dialect, task, unwire.answer(dialect, task.task_id, TaskStatus(task.status)))
         return {**own["data"], dialect.answers.item_prompt: task.submission.prompt}
     return {"task_id": task.task_id, "id": task.task_id, "status": word,
             "created_at": int(task.created), dialect.answers.item_prompt: task.submission.prompt}
@@ -336,7 +339,7 @@ def endpoint_of(method: str, path: str) -> str | None:
     """Which counted endpoint a gateway request is (submit, query, list, download), or None."""
     match = re.match(rf"^{PREFIX}/([^/]+)(/.*)$", path)
     dialect = DIALECTS.get(match.group(1)) if match else None
-    if match is None or dialect is None or dialect.name not in GATEWAYS:
+    if match is None or dialect is None or not has(dialect.name, "gateway"):
         return None
     proto, rest = dialect.protocol, match.group(2)
     hop = proto.file_hop.path if proto.file_hop else None
@@ -361,11 +364,12 @@ def own_error(path: str, endpoint: str, code: str, message: str, status: int
     with HTTP 200), else None (the native body)."""
     match = re.match(rf"^{PREFIX}/([^/]+)/", path)
     dialect = DIALECTS.get(match.group(1)) if match else None
-    if dialect is None or not dialect.own_codes:
+    if dialect is None or dialect.name not in unwire.OWN_CODES:
         return None
-    own = dialect.own_code(endpoint, code)
-    if dialect.error_body is not None:  # MiniMax: its own bodies (v1's in HTTP 200 answers)
-        status, body = dialect.error_body(status, own, message)
+    own = unwire.own_code(dialect, endpoint, code)
+    own_body = unwire.error_body(dialect)
+    if own_body is not None:  # MiniMax: its own bodies (v1's in HTTP 200 answers)
+        status, body = own_body(status, own, message)
         return status, json.dumps(body).encode()
     if dialect.envelope:  # Kling: ``{code, message, request_id}``, its code a number
         return status, json.dumps({"code": int(own) if own.isdigit() else own,
@@ -379,7 +383,7 @@ def enveloped(dialect: Dialect, task: Task | None, out: dict[str, Any]) -> dict[
     task_result: {videos: [{id, url, duration}]}, created_at, updated_at}}``, times in
     milliseconds, the duration a string. A failed task's code, which Kling's schema does not
     show, is kept in ``task_status_code`` (storyboard's guess). Other wires: ``out`` as it is."""
-    if not dialect.envelope or dialect.error_body is not None or task is None:
+    if not dialect.envelope or unwire.error_body(dialect) is not None or task is None:
         return out  # MiniMax's v1 envelope is its answers' own ``base_resp``
     data = out.get("data", {})
     url = get(data, "task_result.videos.0.url")
@@ -416,7 +420,7 @@ def envelope_error(path: str, code: str, message: str, status: int
     (Kling, MiniMax), else None."""
     match = re.match(rf"^{PREFIX}/([^/]+)/", path)
     dialect = DIALECTS.get(match.group(1)) if match else None
-    worded = dialect is not None and (dialect.envelope or dialect.error_body is not None)
+    worded = dialect is not None and (dialect.envelope or unwire.error_body(dialect) is not None)
     return own_error(path, "", code, message, status) if worded else None
 
 

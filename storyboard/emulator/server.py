@@ -26,6 +26,7 @@ from storyboard.emulator.gateways import base_path
 from storyboard.emulator.render import RenderFn
 from storyboard.emulator.service import Service
 from storyboard.errors import StoryboardError
+from storyboard.targets.kinds import has
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -180,7 +181,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, config: EmulatorConfig | No
     app = create_app(config or EmulatorConfig())
     shown = f"[{host}]" if ":" in host else host
     if announce is not None:
-        path = "/api/v1" if dialect == "dashscope" else base_path(dialect)
+        path = "/api/v1" if has(dialect, "regions") else base_path(dialect)
         announce(f"http://{shown}:{sock.getsockname()[1]}{path}")
     try:
         _uvicorn(app, "info").run(sockets=[sock])

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic, MediaError, Span
-from storyboard.files import LinkedStateFolder, state_folder, user_secret
+from storyboard.files import LinkedStateFolder, state_folder, user_secret, write_atomic
 from storyboard.language.request import (
     AssetRequest,
     CompiledEpisode,
@@ -203,10 +203,7 @@ def write(where: Slot, entry: Entry) -> None:
         mac = _signature(body)
         if mac is None:
             return  # no secret to sign with: never stored
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(mac.encode("ascii") + b"\n" + body)
-        os.replace(tmp, file)
+        write_atomic(file, mac.encode("ascii") + b"\n" + body, durable=False)
     except (OSError, TypeError, ValueError):
         return  # a read-only series, or a value JSON cannot hold: only a slower next check
     _remember(file, wanted, entry)

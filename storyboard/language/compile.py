@@ -390,14 +390,9 @@ def _mapping(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
-def asset_refs(request: ShotRequest) -> list[str]:
-    """The cast assets a shot uses (its references, voices and frames), each once, in order."""
-    refs = [ref for item in request.media for ref in (item.ref, item.voice) if ref is not None]
-    return list(dict.fromkeys(ref.asset for ref in refs if ref.asset is not None))
-
-
 def _files_and_assets(request: ShotRequest) -> tuple[list[Path], list[str]]:
-    """``_local_files`` and ``asset_refs`` in one pass."""
+    """``_local_files`` and the cast assets a shot uses (its references, voices and frames,
+    each once, in order), in one pass."""
     files: list[Path] = []
     assets: dict[str, None] = {}
     for item in request.media:

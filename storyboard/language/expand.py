@@ -22,6 +22,7 @@ from storyboard.language.sandbox import MISSING, Sandbox, TemplateProblem, ident
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.language.templates import Library, expand_uses
 from storyboard.language.validate import did_you_mean
+from storyboard.targets.kinds import named
 
 UNRENDERED = frozenset({"vars", "variations"})  # what values are rendered with, not rendered
 BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+")
@@ -298,7 +299,7 @@ def _with_defaults(doc: Document, defaults: dict[str, Any], provider: dict[str, 
         data["defaults"] = {**_mapping(data.get("defaults")), **defaults}
     if provider:
         own = _mapping(data.get("provider"))
-        if "name" in provider and provider["name"] != (own.get("name") or "local"):
+        if "name" in provider and provider["name"] != named(own):
             own = {}
         data["provider"] = {**own, **provider}
     shaped = Document(file=doc.file, data=data, lines=doc.lines, spans=doc.spans,

@@ -12,13 +12,13 @@ a linked ``.storyboard`` or ``parsed`` folder only makes the check slower.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from storyboard.files import LinkedStateFolder, state_folder
+from storyboard.files import LinkedStateFolder, state_folder, write_atomic
 from storyboard.language.document import Document
 
 FORMAT = "2"
@@ -89,13 +89,8 @@ class ParseCache:
             return
         stored = {"key": doc.digest or self.key(text), "data": doc.data, "spans": doc.spans,
                   "key_spans": doc.key_spans, "quoted": doc.quoted}
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(stored, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, entry)
-        except OSError:
-            pass  # a read-only series still checks; it is just not cached
+        with contextlib.suppress(OSError):  # a read-only series still checks; it is just not cached
+            write_atomic(entry, json.dumps(stored, separators=(",", ":")), durable=False)
 
 
 def _real(folder: Path | None) -> Path | None:

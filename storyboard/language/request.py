@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, Span
+from storyboard.targets.kinds import named
 
 MediaRole = Literal["reference_image", "reference_video", "reference_audio", "first_frame",
                     "last_frame", "first_clip", "driving_audio", "source_video"]
@@ -290,7 +291,7 @@ def own_settings(block: Any, name: str) -> dict[str, Any]:
     block names it (a block without a name is ``local``'s), else none. A block's settings belong
     to the provider it names: its ``base_url`` and headers never lead another provider's key to
     that host (``render --provider dashscope`` on a gateway's block uses DashScope's defaults)."""
-    if not isinstance(block, dict) or str(block.get("name") or "local") != name:
+    if not isinstance(block, dict) or named(block) != name:
         return {}
     return dict(block)
 

@@ -30,7 +30,8 @@ from storyboard.language.resolvemedia import MediaUse
 from storyboard.language.series import Source
 from storyboard.media import probe as media
 from storyboard.targets.capabilities import FileRule
-from storyboard.targets.gateways import GATEWAYS, TARGETS, is_paid
+from storyboard.targets.gateways import TARGETS
+from storyboard.targets.kinds import DEFAULT, KINDS, has, is_paid, named
 from storyboard.targets.models import Model, family
 
 STITCH_ROLES = ("card", "audio")  # files only the stitcher reads: never sent to a provider
@@ -172,10 +173,10 @@ class CompileChecks:
         once, at the model's key (a ``base_url`` of your own is any host: not checked)."""
         regions, data = shot.model.regions, self.source.series.data
         # DashScope's own settings only: a gateway's block's base_url or region are not its
-        block = settings_of(data.get("provider"), data.get("providers"), "dashscope") \
+        block = settings_of(data.get("provider"), data.get("providers"), self.provider) \
             if isinstance(data, dict) else {}
         region = str(block.get("region") or "intl")
-        if not regions or self.provider != "dashscope" or block.get("base_url") or \
+        if not regions or not has(self.provider, "regions") or block.get("base_url") or \
                 region in regions or shot.model.id in self.said:
             return
         self.said.add(shot.model.id)
@@ -189,16 +190,16 @@ class CompileChecks:
     def check_native(self, shot: ResolvedShot) -> None:
         """A model DashScope does not sell (Seedance), on a series rendering on DashScope: an
         error at the model's key naming the provider that sells it (said once a model)."""
-        if self.provider != "dashscope" or shot.model.id in TARGETS["dashscope"].models \
+        if not has(self.provider, "regions") or shot.model.id in TARGETS[self.provider].models \
                 or f"native:{shot.model.id}" in self.said:
             return
         self.said.add(f"native:{shot.model.id}")
         sellers = [name for name, target in TARGETS.items() if shot.model.id in target.models]
-        sellers = sellers or ["local"]
+        sellers = sellers or [DEFAULT]
         origin = shot.origins.get("model")
         doc, where = (origin.doc, origin.path) if origin else (shot.doc, shot.path)
         self.problems.append(doc.diagnostic(where, (
-            f"dashscope does not sell {shot.model.id}: render it with provider "
+            f"{self.provider} does not sell {shot.model.id}: render it with provider "
             f"{' or '.join(sellers)} (provider: {{name: {sellers[0]}}})"), code="model-provider"))
 
     def check_gateway(self, shot: ResolvedShot, request: ShotRequest) -> None:
@@ -260,8 +261,7 @@ def provider_name(source: Source, provider: str | None) -> str:
     """Who the series is compiled for: ``--provider``, else the series' ``provider.name``, else
     ``local`` (as ``run/config.provider_name`` chooses)."""
     block = source.series.data.get("provider") if isinstance(source.series.data, dict) else None
-    name = provider or (block.get("name") if isinstance(block, dict) else None)
-    return str(name or "local")
+    return named(block, provider)
 
 
 def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
@@ -272,10 +272,10 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
     block = series.data.get("provider") if isinstance(series.data, dict) else None
     block = block if isinstance(block, dict) else {}
     name = provider or block.get("name")
-    if provider is not None and provider not in ("local", "comfyui", *TARGETS):
+    if provider is not None and provider not in KINDS:
         problems.append(Diagnostic(None, f"unknown provider {provider!r}; expected one of: "
-                                         f"local, comfyui, {', '.join(TARGETS)}"))
-    if name not in GATEWAYS:
+                                         f"{', '.join(KINDS)}"))
+    if not has(name, "gateway"):
         return None
     found = provider_settings(block, series.data.get("providers"), str(name))
     base_url, where = found.get("media_base_url", (None, "provider.media_base_url"))
@@ -294,14 +294,15 @@ def unused_settings(source: Source, provider: str | None) -> list[Diagnostic]:
     belong to the provider the block names (its host never receives another provider's key)."""
     series = source.series
     block = series.data.get("provider") if isinstance(series.data, dict) else None
-    if provider in (None, "local") or not isinstance(block, dict):
+    kind = KINDS.get(provider) if provider is not None else None
+    if provider is None or (kind is not None and not kind.settings) or not isinstance(block, dict):
         return []  # local drafts: nothing of a block matters to them (no host, no key)
-    named = str(block.get("name") or "local")
+    owner = named(block)
     settings = sorted(str(k) for k in block if k != "name")
-    if named == provider or not settings:
+    if owner == provider or not settings:
         return []
     return [series.diagnostic(("provider",), (
-        f"this block is {named}'s{'' if 'name' in block else ' (it names no provider)'}: "
+        f"this block is {owner}'s{'' if 'name' in block else ' (it names no provider)'}: "
         f"--provider {provider} uses none of its settings ({', '.join(settings)}); expected "
         f"name: {provider} in it to render with them"), key=True, severity="warning",
         code="provider-settings-unused")]
@@ -324,8 +325,10 @@ def workflow_problems(source: Source, provider: str | None) -> list[Diagnostic]:
     or ``workflows:`` entry (the provider reads the files; here they are only found)."""
     series = source.series
     data = series.data if isinstance(series.data, dict) else {}
-    found = provider_settings(data.get("provider"), data.get("providers"), "comfyui")
-    if (provider or "comfyui") != "comfyui" or not found:
+    kind = next((k.name for k in KINDS.values() if k.workflows and provider in (None, k.name)),
+                None)  # without --provider, the workflows a series names are checked
+    found = provider_settings(data.get("provider"), data.get("providers"), kind) if kind else {}
+    if not found:
         return []
     workflow, where = found.get("workflow", (None, "provider.workflow"))
     entries: list[tuple[tuple[str, ...], Any]] = [(tuple(where.split(".")), workflow)]

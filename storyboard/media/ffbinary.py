@@ -22,6 +22,7 @@ The choice, in order:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -39,6 +40,7 @@ from typing import Literal
 import yaml
 
 from storyboard.errors import FFmpegError
+from storyboard.files import write_atomic
 
 ENV_VAR = "STORYBOARD_FFMPEG"
 SETTINGS_KEY = "ffmpeg"
@@ -247,13 +249,8 @@ def _read_cache() -> dict[str, dict[str, object]]:
 
 def _write_cache(data: dict[str, dict[str, object]]) -> None:
     target = _cache_file()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError:
-        pass  # a cache that cannot be written only costs a probe next time
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs a probe next time
+        write_atomic(target, json.dumps(data, indent=1, sort_keys=True), durable=False)
 
 
 @functools.cache

@@ -10,16 +10,16 @@ A PNG of a placeholder card's size is also held to the card's recipe (``initcard
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from stat import S_ISREG
 from typing import Literal
 
 from storyboard.errors import MediaError
-from storyboard.files import LinkedStateFolder, state_folder
+from storyboard.files import LinkedStateFolder, state_folder, write_atomic
 from storyboard.media import ffmpeg, imagehead, initcard
 
 Role = Literal["image", "video", "voice"]
@@ -228,12 +228,7 @@ class MediaCache:
     def save(self) -> None:
         if not self.dirty or self.file is None:
             return
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.file.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"version": CACHE_VERSION, "files": self.entries}),
-                           encoding="utf-8")
-            os.replace(tmp, self.file)
-        except OSError:
-            pass  # a read-only series still checks; it is just not cached
+        with contextlib.suppress(OSError):  # a read-only series still checks; it is just not cached
+            write_atomic(self.file, json.dumps({"version": CACHE_VERSION, "files": self.entries}),
+                         durable=False)
         self.dirty = False

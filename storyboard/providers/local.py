@@ -25,6 +25,7 @@ from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
 from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, BaseProvider, Traits
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, Usage
+from storyboard.targets.kinds import LOCAL
 
 __all__ = ["LocalProvider"]
 
@@ -44,7 +45,7 @@ def link_or_copy(source: Path, dest: Path) -> None:
 class LocalProvider(BaseProvider):
     """Renders animatics into ``work_dir``; a task is finished as soon as ``submit`` returns."""
 
-    name = "local"
+    name = LOCAL.name
     capabilities = Capabilities()
     prices = PriceTable({"720P": 0.0, "1080P": 0.0})
 

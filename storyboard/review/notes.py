@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
-from storyboard.files import write_text_atomic
+from storyboard.files import write_atomic
 from storyboard.language.document import MAX_FILE_BYTES, Document, PathKey, display_path
 from storyboard.language.load import load_file, parse
 from storyboard.language.request import Manifest
@@ -198,7 +198,7 @@ def _write(path: Path, body: str) -> None:
         raise StoryboardError(f"this note would make {NOTES_FILE} unreadable: "
                               f"{problems[0].message}")
     try:
-        write_text_atomic(path, body)
+        write_atomic(path, body, durable=False)
     except OSError as exc:
         raise StoryboardError(f"cannot write {path}: {exc.strerror or exc}") from exc
 

@@ -23,13 +23,8 @@ from storyboard.language.request import CompiledShot
 from storyboard.language.series import EpisodeSource, Source, UsageError, load_source
 from storyboard.run.trip.plan import estimate
 from storyboard.targets.capabilities import PriceTable
-from storyboard.targets.gateways import (
-    DASHSCOPE_KEY_ENV,
-    DASHSCOPE_NAME,
-    GATEWAYS,
-    TARGETS,
-    is_paid,
-)
+from storyboard.targets.gateways import DASHSCOPE_KEY_ENV, DASHSCOPE_NAME, TARGETS
+from storyboard.targets.kinds import has, is_paid
 from storyboard.targets.models import DEFAULT_MODEL, family, model_of
 
 SERIES_WIDE = "(series)"  # a refusal at a default, not in any shot's lines: every shot's
@@ -168,7 +163,7 @@ def compare_series(path: Path, models: str, provider: str | None = None,
     manifest, _ = compile_lenient(source)
     chosen = provider_name(manifest, provider)
     prices = make_provider(manifest, chosen if is_paid(chosen) else DASHSCOPE_NAME).prices
-    gateway = chosen if chosen in GATEWAYS else None
+    gateway = chosen if has(chosen, "gateway") else None
     if episode is not None and episode not in {e.id for e in manifest.episodes}:
         raise UsageError(f"--episode {episode}: no such episode in {path}")
     return compare(source, names, prices, episode=episode, provider=gateway)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from storyboard.dialects import DIALECTS, GATEWAYS
+from storyboard.dialects import DIALECTS
 from storyboard.errors import StoryboardError, mask_urls
 from storyboard.files import output_folder
 from storyboard.language.request import Manifest
@@ -26,11 +26,12 @@ from storyboard.run.team.ledger_pg import LEDGER_ENV, PATIENCE_ENV, ledger_setti
 from storyboard.run.team.store import STORE_ENV, store_settings
 from storyboard.run.trip.model import RunOptions
 from storyboard.stitch.episodes import DEFAULT_DIR, output_dir
+from storyboard.targets.kinds import KINDS, LOCAL, NAMES, Kind, named
 
 FLAG, ENVIRONMENT, SERIES, USER, DEFAULT = ("flag", "environment", "series file", "user settings",
                                             "default")
 SOURCES = (FLAG, ENVIRONMENT, SERIES, USER, DEFAULT)  # the order of precedence
-PROVIDERS = ("local", "comfyui", *DIALECTS)
+PROVIDERS = NAMES
 LOCAL_POLL = (0.01,)  # a local task is finished when its submit returns
 MAX_DOWNLOAD_SHOWN = "each shot's own (its model's longest, largest output; wan2.7-r2v: 133)"
 
@@ -64,7 +65,7 @@ class _Lookup:
     manifest: Manifest
     flags: Flags
     env: Mapping[str, str]
-    name: str = "local"  # the provider a render uses
+    name: str = LOCAL.name  # the provider a render uses
     rows: list[Setting] = field(default_factory=list)
 
     def add(self, name: str, value: Any, source: str, where: str = "") -> None:
@@ -90,13 +91,14 @@ def effective(manifest: Manifest, flags: Flags | None = None,
     ledger; ffmpeg and the per-user ledger's folder are found as a run finds them."""
     look = _Lookup(manifest, flags or Flags(), os.environ if environ is None else environ)
     name = look.name = _provider(look)
-    if name == "dashscope":
+    kind = KINDS[name]
+    if kind.regions:
         _dashscope(look)
-    elif name in GATEWAYS:
+    elif kind.gateway:
         _gateway(look, name)
-    _runner(look, name)
-    if name == "dashscope" or name in GATEWAYS:
-        _account(look, name)
+    _runner(look, kind)
+    if kind.account:
+        _account(look, kind)
     _team(look)
     _output(look)
     _checks(look)
@@ -106,7 +108,7 @@ def effective(manifest: Manifest, flags: Flags | None = None,
 
 def provider_name(manifest: Manifest, override: str | None) -> str:
     """The provider a render uses: ``--provider``, else the series' ``provider.name``, else local."""
-    name = override or str(manifest.provider.get("name") or "local")
+    name = named(manifest.provider, override)
     if name not in PROVIDERS:
         raise StoryboardError(f"unknown provider {name!r}; expected one of: {', '.join(PROVIDERS)}")
     return name
@@ -116,7 +118,7 @@ def runner_settings(manifest: Manifest, concurrency: int | None, provider: str) 
     """The runner's settings (concurrency, submit rate, polls, longest wait) and their sources:
     what a run uses (``setup.run_options``) and ``storyboard config`` shows, resolved once here."""
     look = _Lookup(manifest, Flags(concurrency=concurrency), {}, provider)
-    _runner_values(look, provider)
+    _runner_values(look, KINDS[provider])
     return look.rows
 
 
@@ -140,7 +142,7 @@ def _from_series(look: _Lookup, name: str, key: str, default: Any) -> None:
 
 
 def _dashscope(look: _Lookup) -> None:
-    from storyboard.providers.dashscope_wire import (
+    from storyboard.providers.dashscope.wire import (
         BASE_URL_ENV,
         KEY_ENV,
         REGIONS,
@@ -179,12 +181,12 @@ def _key(look: _Lookup, name: str, variable: str, source: str) -> None:
              look.where("key_env") if source == SERIES and name == "api_key" else "")
 
 
-def _runner(look: _Lookup, provider: str) -> None:
-    _runner_values(look, provider)
+def _runner(look: _Lookup, kind: Kind) -> None:
+    _runner_values(look, kind)
     _webhook(look)
 
 
-def _runner_values(look: _Lookup, provider: str) -> None:
+def _runner_values(look: _Lookup, kind: Kind) -> None:
     defaults = RunOptions()
     if look.flags.concurrency is not None:
         look.add("concurrency", look.flags.concurrency, FLAG, "--concurrency")
@@ -192,9 +194,9 @@ def _runner_values(look: _Lookup, provider: str) -> None:
         instances = look.block.get("instances")  # comfyui: one job per instance
         each = len(instances) if isinstance(instances, list) and instances else 1
         _from_series(look, "concurrency", "concurrency",
-                     each if provider == "comfyui" else defaults.concurrency)
+                     each if kind.per_instance else defaults.concurrency)
     _from_series(look, "submit_rate", "submit_rate", defaults.submit_rate)
-    poll = LOCAL_POLL if provider == "local" else defaults.poll_schedule
+    poll = LOCAL_POLL if kind.instant else defaults.poll_schedule
     if "poll" in look.block:
         look.add("poll", look.block["poll"], SERIES, look.where("poll"))
     else:
@@ -207,7 +209,7 @@ def _runner_values(look: _Lookup, provider: str) -> None:
         look.rows.append(Setting("max_download_mb", MAX_DOWNLOAD_SHOWN, DEFAULT, "", None))
 
 
-def _account(look: _Lookup, provider: str) -> None:
+def _account(look: _Lookup, kind: Kind) -> None:
     """The account's limits, kept across a team's machines (``provider.account_limits``): each
     limit from the series file or its default (the documented query rate, no other limit)."""
     from storyboard.providers.account_limits import AccountLimits, read_account_limits
@@ -216,7 +218,7 @@ def _account(look: _Lookup, provider: str) -> None:
     read_account_limits(given, values, [])  # a bad value is the provider's error at a render
     limits = values.get("account_limits", AccountLimits())
     given = given if isinstance(given, Mapping) else {}
-    default = "DashScope's documented limit" if provider == "dashscope" else ""
+    default = "DashScope's documented limit" if kind.regions else ""
     for name, unit in (("in_flight", ""), ("submit_rate", " a second"),
                        ("query_rate", " a second")):
         value = getattr(limits, name)

@@ -34,6 +34,7 @@ from storyboard.run.trip.inputs import prune_inputs, snapshot_inputs
 from storyboard.run.trip.model import EventState, ResultState, RunResult, ShotEvent, ShotResult
 from storyboard.stitch.concat import probe_clip
 from storyboard.stitch.facts import FactStore
+from storyboard.targets.kinds import has
 
 EventSink = Callable[[ShotEvent], None]
 
@@ -42,7 +43,7 @@ def quick(setup: RunSetup) -> bool:
     """Whether ``draft_shots`` renders ``setup``: the studio's local previews without a first
     frame taken from another shot, and without a cast to make first (those take the runner's
     way, which waits for what a shot uses)."""
-    return (setup.preview and setup.draft and isinstance(setup.provider, LocalProvider)
+    return (setup.preview and setup.draft and has(setup.provider.name, "drafts")
             and not any(shot.depends_on or shot.needs or shot.asset for shot in setup.shots))
 
 

@@ -301,14 +301,15 @@ async def _run(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None,
 @contextmanager
 def listening(setup: RunSetup) -> Iterator[Callable[[float], Awaitable[None]]]:
     """The runner's sleep: plain, or cut short by accepted webhook callbacks while they listen."""
-    provider, listen = setup.provider, setup.flags.webhook_listen
+    listen = setup.flags.webhook_listen
     if listen is None:
         yield asyncio.sleep
         return
-    from storyboard.providers.gateway import GatewayProvider
+    from storyboard.providers.registry import calling_back
     from storyboard.run.trip import webhooks
-    if not provider.traits.webhooks or not isinstance(provider, GatewayProvider):
-        raise StoryboardError(f"--webhook-listen: {provider.name} sends no status callbacks; "
+    provider = calling_back(setup.provider)
+    if provider is None:
+        raise StoryboardError(f"--webhook-listen: {setup.provider.name} sends no status callbacks; "
                               "polling alone follows its tasks")
     host, port = webhooks.parse_listen(listen)
     secret_env = provider.settings.webhook_secret_env

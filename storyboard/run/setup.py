@@ -16,12 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variant, Variants
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
+from storyboard.providers.registry import make
 from storyboard.run.config import (
     LOCAL_POLL,
     PROVIDERS,
@@ -54,8 +54,6 @@ from storyboard.targets import PriceTable
 
 __all__ = ["LOCAL_POLL", "PROVIDERS", "Callbacks", "RenderFlags", "RunSetup", "make_provider",
            "open_run", "prepare", "provider_name", "setup_for", "split_options"]
-
-RUNNER_KEYS = ("poll", "max_wait", "max_download_mb", "concurrency", "submit_rate")
 
 Seconds = Callable[[CompiledShot], float | None]
 
@@ -251,33 +249,7 @@ def make_provider(manifest: Manifest, name: str | None = None, *, draft: bool = 
     """The provider to render with: ``--provider`` first, then the series' ``provider.name``;
     with the series' settings only if its ``provider:`` block names that provider."""
     chosen = provider_name(manifest, name)
-    own = manifest.settings_for(chosen)
-    if chosen == "local":
-        from storyboard.providers.local import LocalProvider
-        return LocalProvider(manifest.root / ".storyboard" / "local", draft=draft)
-    if draft:
-        raise StoryboardError("--draft renders animatics: it works only with the local provider")
-    if chosen == "comfyui":
-        from storyboard.providers.comfyui import from_manifest_block
-        return from_manifest_block(own, manifest.root)
-    from storyboard.providers import dashscope_settings as native
-    from storyboard.providers import gateway_settings as gateway
-    if chosen in GATEWAYS:
-        from storyboard.providers.gateway import GatewayProvider
-        block = _own(own, set(native.SETTING_KEYS) - set(gateway.KNOWN))
-        return GatewayProvider.from_settings(DIALECTS[chosen], block, manifest.root)
-    from storyboard.providers.dashscope import DashScopeProvider
-    settings = _own(own, {*RUNNER_KEYS[:3], *gateway.KNOWN} -
-                    set(native.SETTING_KEYS))
-    settings["name"] = "dashscope"
-    # voice previews and spoken lines' URLs outlive the process here (the cast's answers)
-    return DashScopeProvider.from_settings(settings,
-                                           work_dir=manifest.root / ".storyboard" / "dashscope")
-
-
-def _own(block: dict[str, Any], others: set[str]) -> dict[str, Any]:
-    """The provider's own block without the settings only another kind of provider reads."""
-    return {k: v for k, v in block.items() if k not in others and k != "name"}
+    return make(chosen, manifest.settings_for(chosen), manifest.root, draft=draft)
 
 
 def select(manifest: Manifest, episode: str | None) -> list[CompiledShot]:

@@ -14,12 +14,11 @@ string, so the same packets always give the same bytes.
 
 from __future__ import annotations
 
-import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyboard.files import temp_prefix
+from storyboard.files import write_atomic
 from storyboard.stitch.boxes import LANGUAGE_UND, MATRIX, MAX_U32, box, data_information, full, handler
 
 FRAME = 1024  # samples per AAC-LC packet
@@ -227,11 +226,4 @@ def write_m4a(path: Path, stream: Stream, samples: int, priming: int = FRAME) ->
     if size + payload > MAX_U32:
         raise ValueError(f"{path}: {size + payload} bytes need co64, which is not written")
     data = [ftyp, _moov(stream, samples, priming, size), struct.pack(">I4s", 8 + payload, b"mdat")]
-    tmp = path.with_name(f"{temp_prefix(path.stem)}{os.urandom(4).hex()}{path.suffix}")
-    try:
-        with tmp.open("xb") as out:
-            out.write(b"".join(data))
-            out.writelines(stream.packets)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, b"".join([*data, *stream.packets]), durable=False)

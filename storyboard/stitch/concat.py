@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -105,15 +104,6 @@ def probe_clip(path: Path, listing: Path) -> ClipFacts:
     audio_len = lengths.get("audio") if info.audio is not None else None
     video_tb = ffmpeg.framecrc_timebases(text).get("video", Fraction(0))
     return ClipFacts(path, info, video_len, audio_len, extradata, video_tb)
-
-
-def probe_clips(paths: Sequence[Path], work: Path) -> list[ClipFacts]:
-    """Probe every clip (in parallel: each probe is a short ffmpeg process)."""
-    for path in paths:
-        require_file(path, "clip")
-    listings = [work / f"probe{i:05d}.framecrc" for i in range(len(paths))]
-    with ThreadPoolExecutor(max_workers=PROBE_JOBS) as pool:
-        return list(pool.map(probe_clip, paths, listings))
 
 
 def episode_format(first: ClipFacts, options: StitchOptions) -> EpisodeFormat:

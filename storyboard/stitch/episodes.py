@@ -21,7 +21,7 @@ from typing import Any
 
 from storyboard.animatic import RENDERER_VERSION, draws_captions, render_card
 from storyboard.errors import ProblemsFound
-from storyboard.files import output_folder
+from storyboard.files import output_folder, write_atomic
 from storyboard.language.request import CompiledEpisode, Manifest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
@@ -205,14 +205,10 @@ class EpisodeBuilder:
                     and saved.get("mtime_ns") == stat.st_mtime_ns)
 
     def remember(self, episode: str, target: Path, key: str) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
         stat = target.stat()
-        state = self._state(episode, target)
-        tmp = state.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"key": key, "output": str(target.resolve()),
-                                   "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}),
-                       encoding="utf-8")
-        os.replace(tmp, state)
+        write_atomic(self._state(episode, target), json.dumps({
+            "key": key, "output": str(target.resolve()), "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns}), durable=False)
 
 
 def _output(episode: str, result: StitchResult) -> EpisodeOutput:

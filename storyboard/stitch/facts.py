@@ -10,6 +10,7 @@ before. A damaged or foreign record is only a slower stitch: it is probed again 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.files import write_text_atomic
+from storyboard.files import write_atomic
 from storyboard.media.ffmpeg import MediaInfo, StreamInfo
 from storyboard.media.probe import sha256_file
 from storyboard.stitch.concat import PROBE_JOBS, ClipFacts, probe_clip, require_file
@@ -29,11 +30,8 @@ FACTS_VERSION = 2  # 2: the video time base is recorded (the copy path needs one
 
 def _write_json(path: Path, value: dict[str, Any]) -> None:
     """Write ``value`` atomically; a read-only cache only means probing again next time."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps(value, sort_keys=True))  # a temporary of its own
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_atomic(path, json.dumps(value, sort_keys=True), durable=False)
 
 
 _SEEN: dict[tuple[Path, Path], tuple[int, int, str]] = {}  # (folder, file) -> size, mtime, sha

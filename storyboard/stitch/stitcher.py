@@ -40,7 +40,7 @@ from storyboard.files import (
     STITCH_DIR_PREFIX,
     clean_stale_temporaries,
     state_folder,
-    write_text_atomic,
+    write_atomic,
 )
 from storyboard.stitch import audio, concat, mezzanine, segments, splice, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
@@ -214,7 +214,8 @@ def _burn(cues: Sequence[subtitles.TimedCue], fmt: EpisodeFormat, timeline: Time
     open an empty script)."""
     if not options.burn_subtitles or not cues:
         return None
-    script = write_text_atomic(work / "burn.ass", subtitles.burn_ass(cues, fmt.width, fmt.height))
+    script = write_atomic(work / "burn.ass", subtitles.burn_ass(cues, fmt.width, fmt.height),
+                          durable=False)
     return segments.Burn(script, tuple(subtitles.burn_spans(cues, fmt.fps, timeline.total)))
 
 

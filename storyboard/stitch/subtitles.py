@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from storyboard.files import write_text_atomic
+from storyboard.files import write_atomic
 from storyboard.stitch.model import Clip
 
 WORD_JOINER = "\u2060"
@@ -240,5 +240,5 @@ def _ass_text(text: str) -> str:
 
 def write_sidecars(cues: Sequence[TimedCue], video: Path) -> tuple[Path, Path]:
     """``episode.srt`` and ``episode.vtt`` beside ``episode.mp4``."""
-    return (write_text_atomic(video.with_suffix(".srt"), to_srt(cues)),
-            write_text_atomic(video.with_suffix(".vtt"), to_vtt(cues)))
+    return (write_atomic(video.with_suffix(".srt"), to_srt(cues), durable=False),
+            write_atomic(video.with_suffix(".vtt"), to_vtt(cues), durable=False))

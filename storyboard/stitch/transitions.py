@@ -16,9 +16,6 @@ import random
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-from storyboard.media import ffmpeg
 
 CUT = "cut"
 
@@ -116,14 +113,3 @@ def dissolve_420(a: str, b: str, noise: str, frames: int, size: tuple[int, int],
             f"geq=lum='{level}':cb='{level}':cr='{level}',"
             f"scale={size[0]}:{size[1]}:flags=neighbor[{out}t]",
             f"[{out}n][{out}t][{b}][{a}]threshold,setsar=1[{out}]"]
-
-
-def join_video(clip: Any, head: Any, transition: str, offset: float, seconds: float) -> Any:
-    """xfade into ``head`` (``seconds`` long) from ``offset`` on: lasts ``offset + seconds``."""
-    return ffmpeg.graph.filter([clip, head], "xfade", transition=xfade_name(transition),
-                               duration=f"{seconds:.6f}", offset=f"{offset:.6f}")
-
-
-def join_audio(clip: Any, head: Any, samples: int) -> Any:
-    """acrossfade ``clip``'s last ``samples`` with ``head`` (``samples`` long): as long as clip."""
-    return ffmpeg.graph.filter([clip, head], "acrossfade", ns=samples, c1="tri", c2="tri")

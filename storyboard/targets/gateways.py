@@ -16,15 +16,11 @@ from storyboard.targets.assets import price_tables
 from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
 from storyboard.targets.failures import (
     DASHSCOPE_FAILURES,
-    FREE_FAILURES,
     GATEWAY_FAILURES,
     OUT_VIDEO,
     PROMPT,
-    Failure,
     FailureWords,
-    Stage,
     Word,
-    classify,
 )
 from storyboard.targets.models import (
     DASHSCOPE_MODELS,
@@ -326,7 +322,6 @@ TARGETS: dict[str, Target] = {t.name: t for t in (DASHSCOPE, OPENAI_VIDEO, FREEP
                                                   ARK, MODELARK, KLING, MINIMAX, MINIMAXI,
                                                   MINIMAX_HAILUO, MINIMAXI_HAILUO)}
 GATEWAYS = tuple(name for name in TARGETS if name != DASHSCOPE_NAME)
-FREE_PROVIDERS = ("local", "comfyui")  # the animatic and your own GPUs: nothing is billed
 
 
 def listed_without_prompt(model: str) -> bool:
@@ -335,22 +330,3 @@ def listed_without_prompt(model: str) -> bool:
     return any(not target.list_prompt for target in TARGETS.values()
                if family(model) in target.models)
 
-
-def is_paid(provider: str) -> bool:
-    """Whether a render by ``provider`` (a name) costs money: every name but the free ones (an
-    unknown one too: the question fails closed). The providers' ``traits.paid`` agree."""
-    return provider not in FREE_PROVIDERS
-
-
-def failure_words(provider: str) -> FailureWords:
-    """What ``provider``'s failures mean: its target's declaration, the free providers' (nothing
-    billed), or, for a name not known, a gateway's (paid: the question fails closed)."""
-    if provider in FREE_PROVIDERS:
-        return FREE_FAILURES
-    target = TARGETS.get(provider)
-    return target.failures if target is not None else GATEWAY_FAILURES
-
-
-def classify_failure(provider: str, code: str, message: str, *, stage: Stage) -> Failure:
-    """One failure of ``provider`` (refused at submit or failed after the render), classified."""
-    return classify(failure_words(provider), code, message, stage=stage)

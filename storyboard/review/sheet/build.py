@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.files import write_text_atomic
+from storyboard.files import write_atomic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.expand import expand
 from storyboard.language.request import CompiledShot, Manifest
@@ -175,7 +175,7 @@ def _takes(manifest: Manifest, shots: dict[str, CompiledShot], states: dict[str,
 def _write(sheet: model.Sheet, target: Path, png_out: Path | bool,
            problems: list[Diagnostic]) -> SheetResult:
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(target, html.render(sheet))
+    write_atomic(target, html.render(sheet), durable=False)
     picture = None
     if png_out:
         picture = target.with_suffix(".png") if png_out is True else Path(png_out)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyboard.files import output_folder, write_text_atomic
+from storyboard.files import output_folder, write_atomic
 
 PROPOSED = ".proposed"
 MAX_LINES = 400  # a diff's lines shown; the rest is counted, not shown
@@ -115,7 +115,7 @@ def settle(root: Path, lookout: Lookout | None, name: str, digest: str, accept: 
     if text is None or proposal_digest(text) != digest:
         raise ValueError(f"the proposal for {name} changed since the page showed it: look again")
     if accept and text:
-        write_text_atomic(path, proposal.read_text(encoding="utf-8"))
+        write_atomic(path, proposal.read_text(encoding="utf-8"), durable=False)
     elif accept:
         path.unlink(missing_ok=True)
     proposal.unlink()

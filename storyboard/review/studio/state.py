@@ -38,6 +38,7 @@ from storyboard.run.trip.plan import Plan, after_run
 from storyboard.stitch.concat import as_rate
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
 from storyboard.stitch.facts import FactStore
+from storyboard.targets.kinds import has, named
 
 Listener = Callable[[int, str], None]  # a version and its event (JSON)
 CLOSED = -1  # the version a listener hears when the studio stops
@@ -96,7 +97,7 @@ class Studio:
         # Whose takes the page shows: the local drafts it makes on every save, or a provider's
         # renders (nothing is drafted then: a save is checked, the page shows what was paid for).
         self.provider = provider
-        self.render_drafts = render_drafts and provider == "local"
+        self.render_drafts = render_drafts and has(provider, "drafts")
         self.author = author
         self.lookout = lookout  # what a waiting breakdown left (the command hands it in)
         self.aside = ""  # its box on the page, made again on every check
@@ -208,7 +209,7 @@ class Studio:
     def _page(self, manifest: Manifest, problems: list[Diagnostic],
               planned: Plan | None = None) -> Page:
         self.snapshot.paid = paid_lines(manifest)
-        drafts = self.provider == "local"
+        drafts = has(self.provider, "drafts")
         return page_of(sheet_model(manifest, problems, sheet_dir=self.draft_dir,
                                    provider=self.provider, draft=drafts,
                                    episodes_dir=self.preview_root if drafts else None,
@@ -269,7 +270,7 @@ def take_stills(thumbs: Thumbs, facts: FactStore, video: Path) -> None:
 def paid_lines(manifest: Manifest) -> dict[str, dict[str, Any]]:
     """Per shot, the line of the paid provider's plan (free to make): status, cost and the exact
     command that renders it. Empty when the series renders on ``local`` only."""
-    if str(manifest.provider.get("name") or "local") == "local":
+    if has(named(manifest.provider), "drafts"):
         return {}
     try:
         the_plan = plan_series(manifest, make_provider(manifest), offline=True)

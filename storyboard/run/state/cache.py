@@ -21,8 +21,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from storyboard.files import NEW_FILE_MODE, safe_to_delete, state_folder
+from storyboard.files import safe_to_delete, state_folder, sync_folder, write_atomic
 from storyboard.media.probe import sha256_file
+from storyboard.targets.kinds import CAST_MAKER  # the provider whose cast a video-only provider uses
 
 CACHE_DIR = Path(".storyboard") / "cache"
 ASSET_SUFFIXES = (".png", ".wav")  # a cast asset's hash ends with its file type
@@ -42,7 +43,6 @@ def hash_of(name: str) -> str | None:
     return name if name.endswith(ASSET_SUFFIXES) else None
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LOCAL_KEY = re.compile(r"local-r\d+(?:-draft)?")  # the local provider's (animatic.cache)
-CAST_MAKER = "dashscope"  # the provider whose cast a video-only provider uses
 
 
 def _listed(folder: Path) -> set[str]:
@@ -66,33 +66,6 @@ class CacheEntry:
     cost: float
     currency: str
     created_at: float = 0.0
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name != "posix":  # directories cannot be opened for fsync elsewhere
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(target: Path, data: bytes, *, sync_dir: bool = True) -> None:
-    """Write ``data`` to ``target`` through a fsynced temporary file and a rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), NEW_FILE_MODE)  # mkstemp makes it private
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    if sync_dir:
-        _fsync_dir(target.parent)
 
 
 _PATHS: dict[tuple[Path, str], Path] = {}  # a cached video's path by its folder and hash
@@ -185,9 +158,9 @@ class OutputCache:
             os.fsync(handle.fileno())
         write_atomic(self.sidecar(entry.hash),
                      json.dumps(asdict(entry), sort_keys=True, indent=2).encode() + b"\n",
-                     sync_dir=False)  # the directory is synced once, after both renames
+                     durable=True)  # a paid render's record: on disk before the video moves in
         os.replace(downloaded, target)
-        _fsync_dir(target.parent)
+        sync_folder(target.parent)
         return target
 
     def clean_temporaries(self) -> int:

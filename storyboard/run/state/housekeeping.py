@@ -40,11 +40,12 @@ from storyboard.run.state.pacing import run_lock
 from storyboard.stitch.mezzanine import BLEND_MARK
 from storyboard.stitch.using import PREFIX as USING
 from storyboard.stitch.using import in_use
+from storyboard.targets.kinds import COMFYUI, DASHSCOPE, LOCAL
 
 STATE = ".storyboard"
 # Folders and files under .storyboard/ -> kind (``cache/<provider>/`` and ``stitch-cache/`` are
 # split further by ``kind_of``).
-FOLDERS = {"local": "local renders (the local provider's own links)",
+FOLDERS = {LOCAL.name: "local renders (the local provider's own links)",
            "stitch": "episode stitch records", "frames": "last frames",
            "thumbs": "contact-sheet stills", "cards": "title and end cards",
            "inputs": "input snapshots", "parsed": "compile cache", "checked": "compile cache",
@@ -53,9 +54,10 @@ FILES = {JOURNAL_NAME: "journal", f"{JOURNAL_NAME}-wal": "journal",
          f"{JOURNAL_NAME}-shm": "journal", "media.json": "media facts", "run.lock": "locks",
          "run.pid": "locks", "draft.lock": "draft lock", ".gitignore": "its .gitignore (*)"}
 # The providers' records of paid work, by (provider folder, subfolder or file): kept, never pruned.
-PROVIDERS = {("dashscope", "voices"): "designed voices' previews and samples (DashScope)",
-             ("dashscope", "speech"): "spoken lines' answers (DashScope)",
-             ("comfyui", "jobs"): "ComfyUI jobs sent", ("comfyui", "throughput.json"): "ComfyUI throughput"}
+PROVIDERS = {(DASHSCOPE.name, "voices"): "designed voices' previews and samples (DashScope)",
+             (DASHSCOPE.name, "speech"): "spoken lines' answers (DashScope)",
+             (COMFYUI.name, "jobs"): "ComfyUI jobs sent",
+             (COMFYUI.name, "throughput.json"): "ComfyUI throughput"}
 STITCH_CACHE = "stitch-cache"
 MEZZANINE_SOUND = "stitch cache: mezzanine sound"
 LOUDNESS_FACTS = "stitch cache: clip loudness"
@@ -106,7 +108,7 @@ def _stitch_kind(folder: str, name: str) -> str:
 
 def is_local(key: str) -> bool:
     """Whether a shot cache folder is the local provider's (free to draw again)."""
-    return key == "local" or key.startswith("local-")
+    return key == LOCAL.name or key.startswith(f"{LOCAL.name}-")
 
 
 @dataclass
@@ -179,11 +181,6 @@ def flying_hashes(series_dir: Path) -> set[str]:
     return {a.shot_hash for a in read_status(series_dir, unfinished_only=True)}
 
 
-def needed_hashes(series_dir: Path, current: Collection[str]) -> set[str]:
-    """Shot hashes nothing may remove: the locks', the current shots', unfinished tasks'."""
-    return locked_hashes(series_dir, current) | flying_hashes(series_dir)
-
-
 NEEDED = "paid shots a lock, the series as it is now or a task in flight needs"
 FLYING = "renders a task in flight needs"
 IN_USE = f"files used in the last {RECENT / 60:.0f} minutes (a stitch running now may be reading them)"
@@ -224,13 +221,13 @@ def _tier(kind: str, stem: str, locked: set[str], flying: set[str]) -> tuple[int
     """Where a unit comes in ``TIERS`` (and in ``FREE``), or why it is never removed."""
     if kind in FREE:
         return 0, FREE.index(kind)
-    shot = kind == FOLDERS["local"] or kind.startswith("shots (")
+    shot = kind == FOLDERS[LOCAL.name] or kind.startswith("shots (")
     if not shot:
         return KEPT
     ids = {found[:16] for found in _HASH.findall(stem)}
     if ids & flying:
         return FLYING
-    local = kind == FOLDERS["local"] or is_local(kind[len("shots ("):-1])
+    local = kind == FOLDERS[LOCAL.name] or is_local(kind[len("shots ("):-1])
     if local:
         return (2 if ids & locked else 1), 0
     return NEEDED if ids & locked else (3, 0)

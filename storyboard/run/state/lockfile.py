@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
+from storyboard.files import write_atomic
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, take_id
 from storyboard.providers.base import Provider
-from storyboard.run.state.cache import CacheEntry, write_atomic
+from storyboard.run.state.cache import CacheEntry
 
 LOCK_NAME = "storyboard.lock"
 LOCK_VERSION = 1
@@ -254,7 +255,7 @@ def update_lock(path: Path, entries: Iterable[LockEntry], *,
     # every save)
     if text != before and (before is None or shots != lock.shots
                            or text != render_lock(lock.shots, lock.takes)):
-        write_atomic(path, text.encode("utf-8"))
+        write_atomic(path, text, durable=True)
     return LockFile(path, shots, lock.takes)
 
 
@@ -278,7 +279,7 @@ def write_take_changes(path: Path, changes: Iterable[TakeChange]) -> LockFile:
     """Set (or, with None, remove) fields of shots' take states and write the lock once; every
     other line stays as it was."""
     lock = with_take_changes(read_lock(path), changes)
-    write_atomic(path, render_lock(lock.shots, lock.takes).encode("utf-8"))
+    write_atomic(path, render_lock(lock.shots, lock.takes), durable=True)
     return lock
 
 
@@ -291,6 +292,6 @@ def prune_variations(path: Path, series: str, variations: Collection[str]) -> li
             if str(entry.get("series", "")).startswith(prefix)
             and str(entry["series"])[len(prefix):] not in variations]
     if gone:
-        write_atomic(path, render_lock({k: v for k, v in lock.shots.items() if k not in gone}, lock.takes)
-                     .encode("utf-8"))
+        kept = {k: v for k, v in lock.shots.items() if k not in gone}
+        write_atomic(path, render_lock(kept, lock.takes), durable=True)
     return gone

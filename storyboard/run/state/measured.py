@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import FFmpegError, MediaError, StoryboardError
+from storyboard.files import write_atomic
 from storyboard.language.request import CompiledShot
 from storyboard.media import measure as measuring
 from storyboard.media.measure import Measured
-from storyboard.run.state.cache import OutputCache, write_atomic
+from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import take_key
 
 log = logging.getLogger("storyboard.run")
@@ -135,7 +136,7 @@ def measure_file(root: Path, path: Path, sha256: str, kind: str) -> Outcome:
         log.warning("measuring %s failed (%s)", path.name, exc)
         return Outcome(None)
     text = json.dumps(found.to_dict(), sort_keys=True, indent=1) + "\n"
-    write_atomic(record_path(root, sha256), text.encode("utf-8"), sync_dir=False)
+    write_atomic(record_path(root, sha256), text, durable=False)
     return Outcome(found, True, known.version if known else None)
 
 

@@ -45,6 +45,7 @@ import filelock
 from storyboard.errors import JournalError, StoryboardError
 from storyboard.files import STATE_DIR_ENV as STATE_DIR_ENV
 from storyboard.files import lock_held, user_state_dir
+from storyboard.run.team.schema import COLUMNS, SQLITE, schema
 
 LedgerState = Literal["open", "done", "failed", "lost"]
 LEDGER_NAME = "ledger.sqlite"
@@ -185,28 +186,8 @@ def default_ledger() -> SqliteLedger:
     return SqliteLedger(state_dir() / LEDGER_NAME)
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    id          TEXT PRIMARY KEY,
-    provider    TEXT NOT NULL,
-    shot_hash   TEXT NOT NULL,
-    find_key    TEXT NOT NULL,
-    series      TEXT NOT NULL,
-    shot        TEXT NOT NULL,
-    task_id     TEXT,
-    state       TEXT NOT NULL CHECK (state IN ('open','done','failed','lost')),
-    intent_at   REAL NOT NULL,
-    updated_at  REAL NOT NULL,
-    holder      TEXT
-);
-CREATE INDEX IF NOT EXISTS entries_by_hash ON entries (provider, shot_hash);
-CREATE INDEX IF NOT EXISTS entries_by_key ON entries (provider, find_key, state);
-CREATE INDEX IF NOT EXISTS entries_by_task ON entries (provider, task_id);
-"""
 
 
-_COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, intent_at, "
-            "updated_at")
 
 
 OPEN_PATIENCE = 30.0  # seconds two processes opening a new ledger at once may wait for each other
@@ -254,7 +235,7 @@ class SqliteLedger:
     def _prepare(self, db: sqlite3.Connection) -> None:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
-        db.executescript(_SCHEMA)
+        db.executescript(schema(SQLITE))
         self._migrate(db)
 
     def _migrate(self, db: sqlite3.Connection) -> None:
@@ -365,7 +346,7 @@ class SqliteLedger:
         return bool(self._select("provider = ? AND task_id = ?", (provider, task_id)))
 
     def _select(self, where: str, params: tuple[object, ...]) -> list[LedgerEntry]:
-        rows = self._run(f"SELECT {_COLUMNS} FROM entries WHERE {where} "
+        rows = self._run(f"SELECT {COLUMNS} FROM entries WHERE {where} "
                          "ORDER BY intent_at, rowid", params)
         return [LedgerEntry(*row) for row in rows]  # type: ignore[arg-type]
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from storyboard.errors import JournalError, StoryboardError, mask_userinfo
 from storyboard.run.team.ledger import Ledger, LedgerEntry, LedgerState, ShotClaimed
 from storyboard.run.team.pg import SCHEMA_LOCK, advisory_key
+from storyboard.run.team.schema import COLUMNS, POSTGRES, schema
 from storyboard.run.team.store import redact
 
 if TYPE_CHECKING:
@@ -56,29 +57,6 @@ BACKOFF = (0.1, 2.0)  # the first wait between reconnects, and the longest
 # most): for this long a free lock says nothing about its holder, so no claim is taken over.
 RESTART_GRACE = 30.0
 SCHEMES = ("postgresql://", "postgres://")
-_COLUMNS = ("id, provider, shot_hash, find_key, series, shot, task_id, state, intent_at, "
-            "updated_at")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS storyboard_ledger (
-    id          TEXT PRIMARY KEY,
-    provider    TEXT NOT NULL,
-    shot_hash   TEXT NOT NULL,
-    find_key    TEXT NOT NULL,
-    series      TEXT NOT NULL,
-    shot        TEXT NOT NULL,
-    task_id     TEXT,
-    state       TEXT NOT NULL CHECK (state IN ('open','done','failed','lost')),
-    intent_at   DOUBLE PRECISION NOT NULL,
-    updated_at  DOUBLE PRECISION NOT NULL,
-    holder      TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS storyboard_ledger_claim
-    ON storyboard_ledger (provider, shot_hash) WHERE state = 'open';
-CREATE INDEX IF NOT EXISTS storyboard_ledger_by_hash ON storyboard_ledger (provider, shot_hash);
-CREATE INDEX IF NOT EXISTS storyboard_ledger_by_key
-    ON storyboard_ledger (provider, find_key, state);
-CREATE INDEX IF NOT EXISTS storyboard_ledger_by_task ON storyboard_ledger (provider, task_id);
-"""
 # A dead machine's connection is noticed by TCP keepalives: its claims free up within a minute.
 _KEEPALIVE: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
                               "keepalives_count": 3, "connect_timeout": 10}
@@ -148,7 +126,7 @@ class PgLedger:
             self._db: psycopg.Connection[tuple[Any, ...]] = self._connect()
             with self._db.transaction():
                 self._db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-                self._db.execute(_SCHEMA)
+                self._db.execute(schema(POSTGRES))
         except psycopg.Error as exc:
             raise JournalError(f"cannot open the team ledger {self.where} ({settings.origin}): "
                                f"{self._scrub(exc)}") from exc
@@ -256,7 +234,7 @@ class PgLedger:
         self._run("SELECT pg_advisory_lock(%s)", (lock_key(entry.id),))  # ours before it exists
         self._held.add(entry.id)  # held again after a reconnect, as every claim
         try:
-            self._run(f"INSERT INTO storyboard_ledger ({_COLUMNS}, holder) VALUES "
+            self._run(f"INSERT INTO storyboard_ledger ({COLUMNS}, holder) VALUES "
                       "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                       (entry.id, provider, shot_hash, find_key, series, shot, None, "open",
                        entry.intent_at, now, self.holder))
@@ -343,7 +321,7 @@ class PgLedger:
                               "task_id = %s LIMIT 1", (provider, task_id)))
 
     def _select(self, where: str, params: tuple[object, ...]) -> list[LedgerEntry]:
-        rows = self._run(f"SELECT {_COLUMNS} FROM storyboard_ledger WHERE {where} "
+        rows = self._run(f"SELECT {COLUMNS} FROM storyboard_ledger WHERE {where} "
                          "ORDER BY intent_at, id", params)
         return [LedgerEntry(*row) for row in rows]
 

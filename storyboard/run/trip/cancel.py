@@ -22,7 +22,7 @@ from storyboard.run.trip.checks import (
 from storyboard.run.trip.session import TASK_END_STATE
 from storyboard.targets import TaskStatus
 from storyboard.targets.failures import Failure
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure, has
 
 
 @dataclass
@@ -127,7 +127,7 @@ def current_status(rows: Sequence[Attempt], shots: Sequence[CompiledShot]) -> St
 
 def is_draft(row: Attempt) -> bool:
     """Whether a journal row is a free local draft (``render --draft``, the studio's)."""
-    return row.provider == "local"
+    return has(row.provider, "drafts")
 
 
 def current_versions(shots: Sequence[CompiledShot]) -> set[tuple[str, str]]:

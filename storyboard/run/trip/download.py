@@ -28,7 +28,7 @@ from storyboard.run.trip.model import (
 )
 from storyboard.run.trip.session import TASK_END_STATE, Outcome, Session
 from storyboard.targets import TaskState, TaskStatus
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure
 
 log = logging.getLogger("storyboard.run")
 

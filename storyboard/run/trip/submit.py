@@ -35,7 +35,7 @@ from storyboard.run.trip.reconcile import (
     never_listed,
     waiting_for,
 )
-from storyboard.targets.gateways import classify_failure
+from storyboard.targets.kinds import classify_failure
 
 log = logging.getLogger("storyboard.run")
 

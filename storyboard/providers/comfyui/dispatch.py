@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from storyboard.errors import ConnectFailed, ProviderError
-from storyboard.providers.comfyui_client import NAME, Instance
+from storyboard.providers.comfyui.client import NAME, Instance
 
 BUSY_WAIT = 20.0  # seconds a submit waits for an idle instance before queueing behind others
 

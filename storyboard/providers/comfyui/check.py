@@ -15,8 +15,8 @@ from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.request import CompiledShot
-from storyboard.providers import comfyui_workflow as wf
-from storyboard.providers.comfyui_settings import ComfySettings
+from storyboard.providers.comfyui import workflow as wf
+from storyboard.providers.comfyui.settings import ComfySettings
 
 
 def workflow_path(settings: ComfySettings, shot: CompiledShot) -> Path:

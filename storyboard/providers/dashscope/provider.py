@@ -33,9 +33,9 @@ from storyboard.providers.base import (
     BaseProvider,
     Traits,
 )
-from storyboard.providers.dashscope_cast import CastCalls, is_cast_task
-from storyboard.providers.dashscope_settings import DashScopeSettings, Timeouts
-from storyboard.providers.dashscope_wire import (
+from storyboard.providers.dashscope.cast import CastCalls, is_cast_task
+from storyboard.providers.dashscope.settings import DashScopeSettings, Timeouts
+from storyboard.providers.dashscope.wire import (
     BASE_URL_ENV,
     DASHSCOPE,
     KEY_ENV,

@@ -39,7 +39,7 @@ from storyboard.providers.base import (
     asset_refusals,
     refuse_assets,
 )
-from storyboard.providers.gateway_settings import GatewaySettings
+from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
 from storyboard.targets.tasks import FileHop

@@ -27,19 +27,17 @@ import binascii
 import contextlib
 import functools
 import json
-import os
 import re
 import secrets
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Protocol
 
 from storyboard.errors import ListUnavailable, ProviderError, RequestRejected
-from storyboard.files import NEW_FILE_MODE, state_folder, temp_prefix
+from storyboard.files import state_folder, temp_prefix, write_atomic
 from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.base import Ask
-from storyboard.providers.dashscope_wire import NAME, OSS_RESOLVE_HEADER, parse_submit
+from storyboard.providers.dashscope.wire import NAME, OSS_RESOLVE_HEADER, parse_submit
 from storyboard.targets import TaskState, TaskStatus
 from storyboard.targets.assets import QWEN_VOICE_DESIGN, preferred_name
 
@@ -330,12 +328,7 @@ class CastCalls:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             state_folder(path.parent)
-            fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.stem), suffix=path.suffix,
-                                       dir=path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), NEW_FILE_MODE)
-                handle.write(data)
-            os.replace(tmp, path)
+            write_atomic(path, data, durable=False)
         except OSError:
             return
 

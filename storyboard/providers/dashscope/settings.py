@@ -15,7 +15,7 @@ import httpx
 
 from storyboard.errors import Diagnostic, ProblemsFound, ProviderError
 from storyboard.providers.account_limits import AccountLimits, read_account_limits
-from storyboard.providers.dashscope_wire import (
+from storyboard.providers.dashscope.wire import (
     BASE_URL_ENV,
     DASHSCOPE,
     NAME,

@@ -19,8 +19,9 @@ import httpx
 from storyboard.errors import ProviderError, RequestRejected
 from storyboard.providers import protocol
 from storyboard.providers.protocol import json_answer, send
+from storyboard.targets.kinds import COMFYUI
 
-NAME = "comfyui"
+NAME = COMFYUI.name
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".gif", ".webp")
 OUTPUT_KEYS = ("images", "videos", "gifs", "video")
 

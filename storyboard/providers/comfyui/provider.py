@@ -41,8 +41,7 @@ from storyboard.errors import (
 )
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
-from storyboard.providers import comfyui_check, protocol
-from storyboard.providers import comfyui_workflow as wf
+from storyboard.providers import protocol
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     BaseProvider,
@@ -50,11 +49,13 @@ from storyboard.providers.base import (
     asset_refusals,
     refuse_assets,
 )
-from storyboard.providers.comfyui_client import NAME, Instance, first_video, frames_of, status_of
-from storyboard.providers.comfyui_dispatch import Dispatch
-from storyboard.providers.comfyui_jobs import Job, Jobs, Throughput
-from storyboard.providers.comfyui_progress import Watch
-from storyboard.providers.comfyui_settings import ComfySettings
+from storyboard.providers.comfyui import check as comfyui_check
+from storyboard.providers.comfyui import workflow as wf
+from storyboard.providers.comfyui.client import NAME, Instance, first_video, frames_of, status_of
+from storyboard.providers.comfyui.dispatch import Dispatch
+from storyboard.providers.comfyui.jobs import Job, Jobs, Throughput
+from storyboard.providers.comfyui.progress import Watch
+from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, Usage
 
 log = logging.getLogger("storyboard.providers.comfyui")
@@ -88,7 +89,7 @@ class ComfyUIProvider(BaseProvider):
         self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout))
         self.instances = [Instance(url, self._client) for url in settings.instances]
         self.dispatch = Dispatch(self.instances)
-        state = root / ".storyboard" / "comfyui"
+        state = root / ".storyboard" / NAME
         self.jobs = Jobs(state / "jobs")
         self.throughput = Throughput(state / "throughput.json")
         self.client_id = uuid.uuid4().hex
@@ -150,11 +151,11 @@ class ComfyUIProvider(BaseProvider):
     def check_shots(self, shots: list[CompiledShot]) -> None:
         """Every shot about to render against its workflow (after ``preflight``): what a shot
         has and its workflow lacks is a located error at the shot. A cast asset is refused."""
-        refuse_assets(shots, "comfyui")
+        refuse_assets(shots, NAME)
         wf.check_shots(shots, self.workflow, self.settings.fps, self._info)
 
     def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
-        return asset_refusals(shots, "comfyui")
+        return asset_refusals(shots, NAME)
 
     def _object_infos(self) -> dict[str, dict[str, Any]]:
         """Each answering instance's nodes (one that does not answer now is skipped, with a

@@ -11,12 +11,12 @@ plan's wall time estimate.
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from storyboard.files import write_atomic
 
 RECENT = 20  # jobs per instance the estimate remembers
 
@@ -39,15 +39,7 @@ def write_json(path: Path, data: Any) -> None:
     """Write ``path`` whole or not at all (a temporary file renamed over it). Not synced: a
     killed process leaves it whole; only a machine's crash may lose it, and then its job is
     sent anew (the journal, which is synced, says whether it ran)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(data, sort_keys=True), durable=False)
 
 
 def read_json(path: Path) -> Any:

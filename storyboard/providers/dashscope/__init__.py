@@ -1,0 +1,1 @@
+"""DashScope as a provider: its wire, settings, video tasks and the cast's image, voice and speech calls."""

@@ -1,0 +1,1 @@
+"""A gateway as a provider: one transport driven by a dialect, and its settings."""
