@@ -71,8 +71,8 @@ def test_models_and_takes_in_a_pipe_keep_each_row_on_one_line(
     header = next(line for line in lines if line.startswith("┃ model "))
     assert "wan3.0-video-prime" in header and "wan2.7-r2v-2026-06-12" in "\n".join(lines)
     takes = run("takes", str(rendered_example[0]), "ep01/ballad", columns=None)
-    (row,) = [line for line in takes if line.startswith("│ 1 ")]
-    assert "local-" in row and "current" in row  # task id and version on one line
+    (row,) = [line for line in takes if line.startswith(" 1 ")]
+    assert "local-" in row and "done" in row  # task id and state on one line
 
 
 def test_a_plan_of_several_models_prices_each_on_its_own_line() -> None:
