@@ -47,8 +47,10 @@ def test_pick_on_an_approved_shot_asks_and_lifts_the_approval_only_on_yes(
         assert take_state(lock) == {"approved": 2, "approved_hash": take_state(lock)[
             "approved_hash"], "picked": 2}
 
-        with page.expect_event("dialog") as asked:
-            page.locator(shot).locator("button.pick", has_text="Pick take 1").click()
+        pick_1 = page.locator(shot).locator("button.pick", has_text="Pick take 1")
+        expect(pick_1).to_be_enabled(timeout=60_000)  # the page redrawn after the approval
+        with page.expect_event("dialog", timeout=60_000) as asked:
+            pick_1.click(timeout=60_000)
         dialog: Dialog = asked.value
         assert "ep01/ballad is approved (take 2); nothing was changed" in dialog.message
         assert "--replace-approved" in dialog.message
@@ -57,7 +59,8 @@ def test_pick_on_an_approved_shot_asks_and_lifts_the_approval_only_on_yes(
         assert lock.read_bytes() == approved  # no: nothing changed
 
         page.once("dialog", lambda d: d.accept())
-        page.locator(shot).locator("button.pick", has_text="Pick take 1").click()
+        expect(pick_1).to_be_enabled(timeout=60_000)
+        pick_1.click(timeout=60_000)
         expect(page.locator(f"{shot} figure.take.used")).to_have_attribute(
             "data-take", "1", timeout=30_000)
         assert take_state(lock) == {"picked": 1}  # yes: the pick moved, the approval lifted
