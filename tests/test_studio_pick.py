@@ -49,12 +49,21 @@ def test_pick_on_an_approved_shot_asks_and_lifts_the_approval_only_on_yes(
 
         pick_1 = page.locator(shot).locator("button.pick", has_text="Pick take 1")
         expect(pick_1).to_be_enabled(timeout=60_000)  # the page redrawn after the approval
-        with page.expect_event("dialog", timeout=60_000) as asked:
-            pick_1.click(timeout=60_000)
-        dialog: Dialog = asked.value
-        assert "ep01/ballad is approved (take 2); nothing was changed" in dialog.message
-        assert "--replace-approved" in dialog.message
-        dialog.dismiss()
+        asked: list[str] = []  # the question, answered no as it is asked (a listener: the
+        # click returns only once the page's confirm() is answered)
+
+        def say_no(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.dismiss()
+        page.once("dialog", say_no)
+        pick_1.click(timeout=60_000)
+        for _ in range(600):  # the question comes once the server has refused (409)
+            if asked:
+                break
+            page.wait_for_timeout(100)
+        assert len(asked) == 1, asked
+        assert "ep01/ballad is approved (take 2); nothing was changed" in asked[0]
+        assert "--replace-approved" in asked[0]
         expect(page.locator(f"{shot} figure.take.used")).to_have_attribute("data-take", "2")
         assert lock.read_bytes() == approved  # no: nothing changed
 
