@@ -12,6 +12,7 @@ import functools
 import json
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -163,24 +164,35 @@ def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
               help="Spend on approved shots whose YAML changed (their approval is lifted).")
 @click.option("--quiet", is_flag=True, help="Only what failed is printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
+@click.option("--edit", "words",
+              help="Fix the take in use by these words (wan2.7-videoedit): a derived take.")
+@click.option("--lipsync", is_flag=True,
+              help="Lip-sync the take in use to its line (videoretalk): a derived take.")
+@click.option("--audio", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --lipsync: this audio file instead of the shot's made line.")
+@click.option("--at", "at", type=float,
+              help="With --audio: where it starts, in seconds (default: the first line's start).")
 @click.pass_context
 def retake(ctx: click.Context, path: Path, shot: str | None, failed_checks: bool, count: int,
            provider: str | None, yes: bool, budget: float | None, replace_approved: bool,
-           quiet: bool, as_json: bool) -> None:
+           quiet: bool, as_json: bool, words: str | None, lipsync: bool, audio: Path | None,
+           at: float | None) -> None:
     """Render COUNT more takes of SHOT (plan, price and consent as for render); with
     --failed-checks, of every shot whose used take has findings. A retake that was stopped is
-    finished by running it again (or render), never paid twice."""
+    finished by running it again (or render), never paid twice. --edit "WORDS" and --lipsync
+    make a derived take of SHOT's take in use instead (its parent is kept): pick or approve it
+    as any take."""
     from storyboard.run.setup import make_provider
-    from storyboard.run.state.takes import ask_retakes
     if (shot is None) == (not failed_checks):
         raise click.UsageError("give either SHOT or --failed-checks")
+    _one_pass(words, lipsync, audio, at, failed_checks, count)
     series, names, variation = _retaken(path, shot)
     chosen = guarded(lambda: make_provider(series, provider))
+    ask = _asker(chosen, count, words, lipsync, audio, at)
     takes: list[str] = []
     changes: list[Any] = []  # the lock's, written by the render once it has consent
     for name in names:
-        asked = guarded(functools.partial(ask_retakes, series, name, count,
-                                          provider=chosen.name, free=not chosen.traits.paid))
+        asked = guarded(functools.partial(ask, series, name))
         if not (as_json or quiet):
             click.echo(f"{asked.shot_id}: {asked.message}", err=True)
         takes += asked.takes
@@ -194,6 +206,36 @@ def retake(ctx: click.Context, path: Path, shot: str | None, failed_checks: bool
                                "shots": tuple(variation + take for take in takes),
                                "take_changes": tuple(changes)}
     ctx.invoke(render, path=path, **options)
+
+
+def _one_pass(words: str | None, lipsync: bool, audio: Path | None, at: float | None,
+              failed_checks: bool, count: int) -> None:
+    """The flags of a derived take, refused where they do not go together."""
+    if words is not None and lipsync:
+        raise click.UsageError("give --edit or --lipsync, not both")
+    if (audio is not None or at is not None) and not lipsync:
+        raise click.UsageError("--audio and --at go with --lipsync")
+    if (words is not None or lipsync) and (failed_checks or count != 1):
+        raise click.UsageError("--edit and --lipsync make one derived take of SHOT: no -n, "
+                               "no --failed-checks")
+
+
+def _asker(chosen: Any, count: int, words: str | None, lipsync: bool, audio: Path | None,
+           at: float | None) -> Callable[[Manifest, str], Any]:
+    """What asks for the takes of one shot: more takes, an edit, or a lip-sync pass."""
+    from storyboard.run.state.passes import ask_edit, ask_lipsync
+    from storyboard.run.state.takes import ask_retakes
+    from storyboard.targets.kinds import has
+    if (words is not None or lipsync) and not has(chosen.name, "regions"):
+        raise click.UsageError(f"--edit and --lipsync are made on DashScope (wan2.7-videoedit, "
+                               f"videoretalk), not {chosen.name}: --provider dashscope")
+    url = str(getattr(chosen, "base_url", "") or "")
+    if words is not None:
+        return lambda series, name: ask_edit(series, name, words, base_url=url)
+    if lipsync:
+        return lambda series, name: ask_lipsync(series, name, audio, at=at, base_url=url)
+    return lambda series, name: ask_retakes(series, name, count, provider=chosen.name,
+                                            free=not chosen.traits.paid)
 
 
 def _retaken(path: Path, shot: str | None) -> tuple[Manifest, list[str], str]:

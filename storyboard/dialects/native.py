@@ -32,8 +32,11 @@ def media(items: list[Ref]) -> dict[str, Any]:
 
 def for_model(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
     """The body in its model's own wire names: a frame sent as a field of ``input`` of its own
-    (wan2.7-t2v's ``audio_url``), a media type named otherwise (wan2.7-videoedit's ``video``)."""
+    (wan2.7-t2v's ``audio_url``), a media type named otherwise (wan2.7-videoedit's ``video``),
+    and the parameters of a service that takes none of a video model's (videoretalk's)."""
     model = model_of(request.model)
+    if model is not None and model.body_parameters is not None:
+        body["parameters"] = dict(model.body_parameters)  # none of a video model's (lip-sync)
     if model is None or not (model.wire_fields or model.wire_types):
         return body
     data = body.setdefault("input", {})
@@ -75,3 +78,11 @@ def needs_oss_resolve(payload: dict[str, Any]) -> bool:
     urls = [m.get("url", "") for m in media] + [m.get("reference_voice", "") for m in media]
     urls += [str(data[name]) for name in WIRE_URL_FIELDS if name in data]
     return any(str(u).startswith("oss://") for u in urls)
+
+
+def submit_path(model_id: str) -> str:
+    """Where a body for ``model_id`` is submitted: the model's own service path (videoretalk's
+    ``image2video``), else the video-synthesis one."""
+    model = model_of(model_id)
+    return model.submit_path if model is not None and model.submit_path else \
+        TARGET.protocol.submit_path

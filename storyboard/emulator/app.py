@@ -1,6 +1,7 @@
 """HTTP requests into service calls: the routes of the native API, the upload host and the admin.
 
     POST {base}/services/aigc/video-generation/video-synthesis    submit
+    POST {base}/services/aigc/image2video/video-synthesis         submit (videoretalk: lip-sync)
     GET  {base}/tasks/{task_id}                                   query
     POST {base}/tasks/{task_id}/cancel                            cancel
     GET  {base}/tasks?start_time=&end_time=&...                   list
@@ -58,7 +59,7 @@ async def submit(request: Request) -> Response:
     except ValueError:
         raise invalid("The request body is not valid JSON.") from None
     if isinstance(body, dict) and isinstance(body.get("model"), str) \
-            and not served_here(body["model"]):
+            and not served_here(body["model"], request.url.path):
         raise invalid("Model not exist.")
     request_id = new_id()
     resolve = request.headers.get("x-dashscope-ossresourceresolve", "").lower() == "enable"
@@ -68,11 +69,16 @@ async def submit(request: Request) -> Response:
                          "output": {"task_id": task.task_id, "task_status": "PENDING"}})
 
 
-def served_here(model: str) -> bool:
+def served_here(model: str, path: str = "") -> bool:
     """Whether DashScope's native endpoint serves ``model`` (a snapshot id by its family): an id
     another vendor serves (Seedance on Ark, Kling on Kling's API) is as unknown here as a made-up
-    one, and refused with the same ``InvalidParameter`` "Model not exist."."""
-    return model_of(model) is not None and family(model) in DASHSCOPE.models
+    one, and refused with the same ``InvalidParameter`` "Model not exist."; so is a model sent to
+    another service's path (``path``: videoretalk's is ``image2video``)."""
+    declared = model_of(model)
+    if declared is None or family(model) not in DASHSCOPE.models:
+        return False
+    own = declared.submit_path or DASHSCOPE.protocol.submit_path
+    return not path or path.rstrip("/").endswith(own)
 
 
 async def query(request: Request) -> Response:
@@ -202,6 +208,7 @@ async def oss_error(request: Request, exc: Exception) -> Response:
 
 ROUTES = [
     Route(f"{API}/services/aigc/video-generation/video-synthesis", submit, methods=["POST"]),
+    Route(f"{API}/services/aigc/image2video/video-synthesis", submit, methods=["POST"]),
     Route(f"{API}/tasks", list_tasks, methods=["GET"]),
     Route(f"{API}/tasks/{{task_id}}", query, methods=["GET"]),
     Route(f"{API}/tasks/{{task_id}}/cancel", cancel, methods=["POST"]),

@@ -5,6 +5,7 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
     endpoints  submit query cancel list policy upload download   (HTTP requests)
                file                    (a file hop: MiniMax v1's files/retrieve)
                image voice speech      (the cast: image-generation submit, voice design, speech)
+               retalk                  (videoretalk's submit: the lip-sync pass; as submit)
                chat                    (chat completions: the breakdown's language model)
                task                                              (the outcome of an accepted submit)
     HTTP kinds 429[=RETRY_AFTER]  500 502 503 504  drop  reset  slow[=SECONDS]  ok
@@ -52,7 +53,8 @@ from dataclasses import dataclass
 
 HTTP_ENDPOINTS = ("submit", "query", "cancel", "list", "policy", "upload", "download", "file")
 CAST_ENDPOINTS = ("image", "voice", "speech")  # submit-like: moderation and lost apply
-ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, "chat", "task")
+PASS_ENDPOINTS = ("retalk",)  # a pass over a take on a path of its own: submit's faults
+ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, *PASS_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "refused", "envelope")
@@ -119,7 +121,8 @@ def kinds_for(endpoint: str) -> tuple[str, ...]:
         return LIST_KINDS
     if endpoint == "download":
         return DOWNLOAD_KINDS
-    return SUBMIT_KINDS if endpoint in ("submit", *CAST_ENDPOINTS) else HTTP_KINDS
+    return SUBMIT_KINDS if endpoint in ("submit", *CAST_ENDPOINTS, *PASS_ENDPOINTS) \
+        else HTTP_KINDS
 
 
 def _number(text: str, what: str, source: str) -> float:

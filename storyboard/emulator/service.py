@@ -14,6 +14,7 @@ import math
 import secrets
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,11 @@ class Service:
         self.voices = Voices(self.images)
         self._running: set[asyncio.Task[None]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
+        # A service of one task at a time (videoretalk): its turns, by account and model; and
+        # the most of its tasks ever running at once, by model.
+        self._turns: dict[tuple[str, str], asyncio.Semaphore] = {}
+        self.running: Counter[str] = Counter()
+        self.peak_running: Counter[str] = Counter()
 
     # --- lifecycle of the whole service ---------------------------------------------------
 
@@ -89,7 +95,8 @@ class Service:
 
     def snapshot(self) -> dict[str, Any]:
         return {**stats_snapshot(self.stats, self.table), "cast": self.cast_snapshot(),
-                "chat": {"requests": self.stats.requests.get("chat", 0)}}
+                "chat": {"requests": self.stats.requests.get("chat", 0)},
+                "queued": {"peak_running": dict(self.peak_running)}}
 
     def cast_snapshot(self) -> dict[str, Any]:
         """Requests to the cast's routes, and what was billed: images, voices, characters."""
@@ -129,6 +136,21 @@ class Service:
         return task
 
     async def _run(self, task: Task) -> None:
+        limit = self.model(task.submission).in_flight
+        if limit is None:
+            await self._lived(task)
+            return
+        model = family(task.submission.model)
+        turn = self._turns.setdefault((task.account, model), asyncio.Semaphore(limit))
+        async with turn:  # PENDING while another task of the model runs: it queues
+            self.running[model] += 1
+            self.peak_running[model] = max(self.peak_running[model], self.running[model])
+            try:
+                await self._lived(task)
+            finally:
+                self.running[model] -= 1
+
+    async def _lived(self, task: Task) -> None:
         await run_task(task, self.config.latency, self.config.pending_share, self.clock,
                        self._finish, lambda: self._produce(task))
 
@@ -225,6 +247,8 @@ class Service:
         # all of it (its references hold at most 15 s): the model's list-price cap says which.
         input_seconds = min(round(inputs), round(model.price("intl").input_video_cap))
         given, made = model.usage_names  # as the model's answers name them
+        if not given:  # billed by the output alone (videoretalk): its seconds, its ratio's word
+            return {made: sub.duration, "video_ratio": "standard"}
         return {"duration": input_seconds + sub.duration, given: input_seconds,
                 made: sub.duration, "video_count": 1,
                 "SR": int(sub.resolution.removesuffix("P").removesuffix("K")), "ratio": ratio}

@@ -87,6 +87,8 @@ def _listing(words: tuple[str, ...]) -> str:
 
 def _prompts(model: Model, data: Mapping[str, Any]) -> str:
     prompt = data.get("prompt")
+    if not model.takes_prompt:  # a pass over a video reads no words: an unknown key to it
+        return ""
     if prompt is None or (isinstance(prompt, str) and not prompt.strip()):
         raise ApiError(400, "BadRequest.EmptyInput", "Required input parameter prompt is empty.")
     if not isinstance(prompt, str):
@@ -184,11 +186,22 @@ def _fields(model: Model, data: Mapping[str, Any]) -> tuple[dict[str, str], ...]
                  for role, name in model.wire_fields.items() if data.get(name) is not None)
 
 
+def _own_fields(model: Model, fields: tuple[dict[str, str], ...]) -> tuple[dict[str, str], ...]:
+    """A service whose files are all fields of ``input``: each one is required."""
+    given = {item["type"] for item in fields}
+    for role, name in model.wire_fields.items():
+        if role not in given:
+            raise invalid(f"input.{name} is required (model {model.id})")
+    return fields
+
+
 def _media(model: Model, data: Mapping[str, Any]) -> tuple[dict[str, str], ...]:
     media = data.get("media")
     fields = _fields(model, data)
     if model.text_only and (media is None or media == []):
         return fields  # text to video: the prompt alone (and its own fields)
+    if not model.text_only and set(media_types(model)) <= set(model.wire_fields):
+        return _own_fields(model, fields)  # every file a field of its own (videoretalk)
     if not isinstance(media, list) or not media:
         raise invalid("input.media must be a non-empty array")
     items = tuple(_media_item(model, i, item) for i, item in enumerate(media)) + fields

@@ -29,6 +29,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 API = "/api/v1"
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(rf"^{API}/services/aigc/video-generation/video-synthesis/?$"), "submit"),
+    ("POST", re.compile(rf"^{API}/services/aigc/image2video/video-synthesis/?$"), "retalk"),
     ("GET", re.compile(rf"^{API}/tasks/?$"), "list"),
     ("POST", re.compile(rf"^{API}/tasks/[^/]+/cancel/?$"), "cancel"),
     ("GET", re.compile(rf"^{API}/tasks/[^/]+/?$"), "query"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from storyboard.targets.capabilities import (
     NATIVE_SIZES,
@@ -101,6 +101,13 @@ class Model:
     # The only lengths it renders, by resolution, where not every second of ``caps``' range
     # (Hailuo 2.3: 6 or 10 s at 768P, 6 s at 1080P). Empty: the range.
     durations: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # A service of its own path (videoretalk: ``image2video``), where not the video-synthesis one.
+    submit_path: str = ""
+    takes_prompt: bool = True  # False: a pass over a video that reads no words (lip-sync)
+    # The body's whole ``parameters`` where the service takes none of a video model's (None: the
+    # request's own).
+    body_parameters: Mapping[str, Any] | None = None
+    in_flight: int | None = None  # the service's own tasks in flight per account (others queue)
 
     def source(self, fact: str) -> FactSource:
         """Where a group of facts (``limits``, ``prices``, ``sizes``...) comes from: third-party
@@ -328,9 +335,31 @@ SEEDANCE_20_MODELARK = replace(
     prices={"intl": _per_token("USD", 4.30)})
 SEEDANCE_MODELS = (SEEDANCE_20_ARK, SEEDANCE_20_MODELARK)
 
+# videoretalk (performance.md, official): a lip-sync pass that re-lips a video (2..120 s, 640..2048
+# px, 300 MB) to an audio track (WAV/MP3/AAC, 2..120 s, 30 MB); ``video_url`` and ``audio_url``
+# as fields of ``input``, no prompt; billed by the output's seconds (USD 0.011469, CNY 0.08 a
+# second: the input video is not billed); one task at a time per account, the others queue;
+# Beijing region only. Its answer's usage says ``video_duration``. The output keeps the video's
+# length (``video_extension: false``: a longer audio is cut, never the video stretched).
+VIDEORETALK = Model(
+    id="videoretalk", title="VideoRetalk lip-sync pass",
+    caps=Capabilities(min_duration=2, max_duration=120, max_duration_with_video=120,
+                      max_references=0),
+    prices={"cn": _cny({"720P": 0.08, "1080P": 0.08}, cap=0.0),
+            "intl": _usd({"720P": 0.011469, "1080P": 0.011469}, cap=0.0)},
+    max_images=0, max_videos=0, min_references=0, voices="none",
+    frames=("source_video", "driving_audio"), needs=("source_video",), ratio=False,
+    keeps_length=True, negative_prompt=False, prompt_extend=False, seed=False,
+    wire_fields={"source_video": "video_url", "driving_audio": "audio_url"},
+    file_rules={"source_video": FileRule("video", 2, 120, 300),
+                "driving_audio": FileRule("voice", 2, 120, 30)},
+    usage_names=("", "video_duration"), regions=("cn",), submit_path=
+    "/services/aigc/image2video/video-synthesis", takes_prompt=False,
+    body_parameters={"video_extension": False}, in_flight=1)
+
 DASHSCOPE_MODELS: dict[str, Model] = {m.id: m for m in (
     WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME, WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,
-    HAPPYHORSE_R2V, HAPPYHORSE_I2V, HAPPYHORSE_T2V, MINIMAX_H3)}
+    HAPPYHORSE_R2V, HAPPYHORSE_I2V, HAPPYHORSE_T2V, MINIMAX_H3, VIDEORETALK)}
 
 # Kling 3.0 Omni on Kling's own API (vendors.md section 4; every fact third-party): up to 7
 # references (images, and at most one video of 3..10 s), named ``<<<image_1>>>``; 3..15 s; std

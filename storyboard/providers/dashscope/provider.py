@@ -180,8 +180,8 @@ class DashScopeProvider(BaseProvider):
         headers = dict(DASHSCOPE.submit_headers)
         if native.needs_oss_resolve(payload):
             headers[OSS_RESOLVE_HEADER] = "enable"
-        answer = await self._json("POST", DASHSCOPE.submit_path, what="submit", shot=shot.id,
-                                  json=payload, headers=headers)
+        answer = await self._json("POST", native.submit_path(shot.request.model), what="submit",
+                                  shot=shot.id, json=payload, headers=headers)
         return parse_submit(answer, shot=shot.id)
 
     async def query(self, task_id: str) -> TaskState:

@@ -93,8 +93,10 @@ def parse_usage(usage: object) -> Usage | None:
     """Seconds billed, from numbers that may be ints, floats or strings."""
     if not isinstance(usage, dict):
         return None
-    # Wan and HappyHorse say ``*_video_duration``; MiniMax H3 ``input_seconds``/``output_seconds``.
-    output = number(usage.get("output_video_duration", usage.get("output_seconds")))
+    # Wan and HappyHorse say ``*_video_duration``; MiniMax H3 ``input_seconds``/``output_seconds``;
+    # videoretalk only ``video_duration`` (its output's seconds: no input video is billed).
+    output = number(usage.get("output_video_duration",
+                              usage.get("output_seconds", usage.get("video_duration"))))
     source = number(usage.get("input_video_duration", usage.get("input_seconds"))) or 0.0
     if output is None:  # older answers: only ``duration``, the billed total
         total = number(usage.get("duration"))

@@ -22,6 +22,7 @@ from storyboard.language.picks import state_key as state_key  # the lock's key, 
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, take_id
 from storyboard.language.validate import did_you_mean
 from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.derived import records, with_derived
 from storyboard.run.state.journal import read_status
 from storyboard.run.state.lockfile import (
     DRAFT_LOCK,
@@ -41,11 +42,11 @@ MAX_RETAKES = 10  # takes one `retake` may ask for at once (as `takes:` allows a
 def with_retakes(manifest: Manifest, lock: LockFile | None = None,
                  seed_max: int = Capabilities().seed_max, *, free: bool = True) -> Manifest:
     """``manifest`` as the lock's picks and retakes make it (``picks.as_picked``): each shot's
-    extra takes, the picked take of every asset it needs and of every shot it starts from,
-    through any chain of ``from:``. ``free``: for a free provider, whose own retakes
+    extra takes (each derived take in its place: ``derived``), the picked take of every asset it
+    needs and of every shot it starts from, through any chain of ``from:``. ``free``: for a free provider, whose own retakes
     (``extra_free``) a paid plan never buys."""
-    states = (lock or read_lock(lock_path(manifest.root))).takes
-    return as_picked(manifest, states, seed_max, free=free)
+    lock = lock or read_lock(lock_path(manifest.root))
+    return with_derived(as_picked(manifest, lock.takes, seed_max, free=free), lock)
 
 
 # --- the take a shot uses -----------------------------------------------------------------------
@@ -278,6 +279,14 @@ def ask_retakes(manifest: Manifest, shot_id: str, count: int, *,
                   ((state_key(shot), {**fields, "extra_for": own.hash}),))
 
 
+def more_takes(state: TakeState, own: CompiledShot, count: int, free: bool = False
+               ) -> tuple[int, dict[str, Any]]:
+    """The first number ``count`` more takes of ``own``'s shot (take 1 as the YAML makes it)
+    get, and the lock fields that ask for them (an earlier version's extra takes left out)."""
+    first, fields = _more_takes(_current_extras(state, own), len(own.all_takes()), count, free)
+    return first, {**fields, "extra_for": own.hash}
+
+
 def _current_extras(state: TakeState, own: CompiledShot) -> TakeState:
     """The shot's take state with the extra takes of an earlier version of its request left
     out (they stay as history: ``picks.extras_hold``)."""
@@ -339,6 +348,7 @@ class TakeRow:
     provider: str = ""  # who rendered it: "dashscope", "local (draft)"
     currency: str | None = None
     findings: list[dict[str, Any]] | None = None  # what measuring its file found (None: not)
+    derived: str = ""  # a derived take: "edit of take 1", "lip-sync of take 2" ("": none)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -350,6 +360,7 @@ def take_rows(manifest: Manifest, shot_id: str) -> list[TakeRow]:
     state = read_lock(lock_path(manifest.root)).takes.get(state_key(shot), {})
     current = {t.hash: t for t in shot.all_takes()}
     limits = thresholds(manifest.checks)
+    passes = {d.hash: d.said() for d in records(state) if d.hash}
     rows = []
     for attempt in read_status(manifest.root):
         if attempt.series != shot.series or attempt.episode != shot.episode or \
@@ -363,7 +374,8 @@ def take_rows(manifest: Manifest, shot_id: str) -> list[TakeRow]:
                             attempt.cost, attempt.submitted_at or attempt.intent_at,
                             attempt.state, take is not None, ", ".join(marks),
                             rendered_by(attempt.provider, attempt.cache_key), attempt.currency,
-                            _found(manifest.root, attempt.output_sha256, take, limits)))
+                            _found(manifest.root, attempt.output_sha256, take, limits),
+                            passes.get(attempt.shot_hash, "")))
     known = {r.task_id for r in rows if r.task_id}
     rows += [row for row in _locked_rows(shot, state, manifest.root, manifest.checks)
              if row.task_id not in known]

@@ -1,0 +1,142 @@
+"""A shot's take in use and words or a line's audio into the derived take that renders them:
+``retake --edit`` (an edit by words) and ``retake --lipsync`` (a lip-sync pass).
+
+Nothing is written here but the pass's audio track (by content, under ``.storyboard/derived/``):
+the render that makes the take records it in the lock (``Retake.changes``) once it has consent,
+so a refused pass leaves the lock as it was; asked again, the same pass over the same take is the
+same take (rendered once, or cached), never a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from storyboard.errors import StoryboardError
+from storyboard.files import state_folder
+from storyboard.language.request import CompiledShot, Manifest, take_id
+from storyboard.media.probe import sha256_file
+from storyboard.media.track import laid_track
+from storyboard.run.state.derived import (
+    EDIT_MODEL,
+    LIPSYNC_MODEL,
+    TRACKS,
+    Derived,
+    asked,
+    derived_take,
+    first_line_start,
+    made_files,
+    made_line,
+    parent_file,
+    refuse_length,
+)
+from storyboard.run.state.lockfile import LockFile, lock_path, read_lock
+from storyboard.run.state.takes import (
+    Retake,
+    find_shot,
+    more_takes,
+    rendered_takes,
+    state_key,
+    used_take,
+    with_retakes,
+)
+from storyboard.targets.gateways import DASHSCOPE_REGIONS
+from storyboard.targets.models import model_of
+
+MAX_WORDS = 5000  # wan2.7-videoedit's prompt limit
+Make = Callable[[CompiledShot, LockFile], Derived]
+
+
+def ask_edit(manifest: Manifest, shot_id: str, words: str, *, base_url: str = "") -> Retake:
+    """An edit of the shot's take in use by ``words`` (``wan2.7-videoedit``), as a derived take
+    of the same shot (``base_url``: where the provider sends it, for the model's regions)."""
+    words = words.strip()
+    if not words or len(words) > MAX_WORDS:
+        raise StoryboardError(f"--edit: expected the change in words (1 to {MAX_WORDS} "
+                              f"characters), got {len(words)}")
+    return _ask(manifest, shot_id, EDIT_MODEL, base_url,
+                lambda parent, _: Derived(0, "edit", parent.take, parent.hash, words=words))
+
+
+def ask_lipsync(manifest: Manifest, shot_id: str, audio: Path | None = None, *,
+                at: float | None = None, base_url: str = "") -> Retake:
+    """A lip-sync pass (``videoretalk``) over the shot's take in use, to its made line (its
+    driving audio) or to ``audio``, laid at ``at`` seconds (default: its first line's start)
+    on a track as long as the take."""
+    def make(parent: CompiledShot, lock: LockFile) -> Derived:
+        clip = audio if audio is not None else made_line(parent, made_files(parent, lock,
+                                                                            manifest.root))
+        if clip is None or not clip.is_file():
+            raise StoryboardError(_no_line(parent, audio))
+        start = (at if at is not None else first_line_start(parent)) if audio else 0.0
+        track, sha = _track(manifest.root, clip, start, float(parent.request.duration))
+        return Derived(0, "lipsync", parent.take, parent.hash, track=track, track_sha256=sha)
+    if at is not None and not 0 <= at < float("inf"):
+        raise StoryboardError(f"--at {at}: expected seconds from the take's start, 0 or more")
+    return _ask(manifest, shot_id, LIPSYNC_MODEL, base_url, make)
+
+
+def _no_line(shot: CompiledShot, audio: Path | None) -> str:
+    if audio is not None:
+        return f"--audio {audio}: no such file"
+    return (f"{shot.episode}/{shot.name} has no made line to lip-sync to (no driving audio, or "
+            "its line is not made yet): render the shot's line first, or give --audio FILE")
+
+
+def _track(root: Path, clip: Path, start: float, seconds: float) -> tuple[str, str]:
+    """The pass's audio: ``clip`` at ``start`` on silence as long as the take, kept by its
+    content (the same line on the same take is the same file)."""
+    folder = state_folder(root / TRACKS)
+    made = laid_track([(clip, start)], seconds, folder / ".track.wav")
+    sha = sha256_file(made)
+    final = folder / f"{sha}.wav"
+    made.replace(final)
+    return final.relative_to(root).as_posix(), sha
+
+
+def _ask(manifest: Manifest, shot_id: str, model: str, base_url: str, make: Make) -> Retake:
+    lock = read_lock(lock_path(manifest.root))
+    shot = find_shot(with_retakes(manifest, lock, free=False), shot_id)
+    parent = take_in_use(shot, lock, manifest.root)
+    _check(parent, model, base_url)
+    wanted = make(parent, lock)
+    built = derived_take(shot, parent, wanted, lock, manifest.root)
+    assert built is not None  # its parent rendered: ``take_in_use``
+    state = lock.takes.get(state_key(shot), {})
+    first, fields = more_takes(state, find_shot(manifest, shot_id), 1)
+    record, change = asked(state, replace(wanted, hash=built.hash), first, fields)
+    again = " (asked for before: rendering it, or taking it from the cache)" if change is None \
+        else ""
+    return Retake(shot.shot_id, f"take {record.take}: the {record.said()}{again}",
+                  (f"{shot.episode}/{take_id(shot.id, record.take)}",),
+                  ((state_key(shot), change),) if change is not None else ())
+
+
+def take_in_use(shot: CompiledShot, lock: LockFile, root: Path) -> CompiledShot:
+    """The take the shot uses (approved, else picked, else its lowest rendered), rendered."""
+    done = rendered_takes(shot, lock)
+    ids = {t.id for t in shot.all_takes() if t.take in done}
+    take = used_take(shot, lock.takes.get(state_key(shot), {}), ids)
+    if take.take not in done or parent_file(take, lock, root) is None:
+        raise StoryboardError(f"{shot.shot_id} has no rendered take to work on: render it "
+                              "first (then pick or approve the take to fix)")
+    return take
+
+
+def _check(parent: CompiledShot, model_id: str, base_url: str) -> None:
+    """A take its service does not take, or a region that does not serve it: refused before
+    anything is asked."""
+    model = model_of(model_id)
+    assert model is not None
+    rule = model.file_rules["source_video"]
+    refuse_length("edit" if model_id == EDIT_MODEL else "lipsync",
+                  float(parent.request.duration), rule.min_seconds, rule.max_seconds,
+                  f"{parent.episode}/{parent.name}")
+    region = next((r for r, url in DASHSCOPE_REGIONS.items()
+                   if base_url.rstrip("/") == url), None)
+    if region is not None and model.regions and region not in model.regions:
+        raise StoryboardError(
+            f"{model.id} is served in DashScope's {', '.join(model.regions)} region only, and "
+            f"this series renders in {region}: set provider.region: {model.regions[0]} (with "
+            "that region's key)")

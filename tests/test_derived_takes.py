@@ -1,0 +1,150 @@
+"""Derived takes end to end on the emulator (issue 59.3, 59.4): ``retake --edit`` keeps an edit of
+the take in use as a take of the same shot (priced, consented, journaled as derived from its
+parent, picked as any take, the parent kept); ``retake --lipsync`` re-lips it to its line on
+``videoretalk``, paid once even when the run is killed, measured on arrival."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
+from test_cli_dashscope import (  # noqa: F401
+    Emulator,
+    emulator,
+    env,
+    invoke,
+)
+
+from storyboard.language.compile import compile_path
+from storyboard.media import ffmpeg
+from storyboard.run.state.takes import take_rows
+
+MakeMedia = Callable[..., Path]
+
+SERIES = """\
+storyboard: 1
+title: Fixes
+defaults: {resolution: 720P, ratio: "16:9", duration: 3}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+characters:
+  mia: {image: media/mia.png}
+episodes:
+  - id: ep01
+    shots:
+      - {id: a, prompt: "@mia waves"}
+      - {id: b, prompt: "@mia sits down"}
+"""
+
+
+@pytest.fixture
+def series(tmp_path: Path, make_media: MakeMedia) -> Path:
+    root = tmp_path / "fixes"
+    make_media("image", root / "media" / "mia.png", width=400, height=400)
+    make_media("voice", root / "media" / "line.wav", seconds=1.5)
+    (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    return root
+
+
+def run(*args: str | Path) -> tuple[int, dict[str, Any], str]:
+    result = invoke(*args)
+    report = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
+    return result.exit_code, report, result.stderr + result.stdout
+
+
+def lock_of(root: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((root / "storyboard.lock").read_text("utf-8"))
+    return data
+
+
+def test_an_edit_is_kept_as_a_derived_take_and_picked_and_its_parent_stays(
+        series: Path, emulator: Emulator, tmp_path: Path) -> None:  # noqa: F811
+    emu = emulator()
+    code, _, said = run("render", series, "--provider", "dashscope", "--yes", "--json")
+    assert code == 0, said
+    assert emu.stats()["submissions"]["total"] == 2
+
+    code, report, said = run("retake", series, "ep01/a", "--edit", "make her scarf red",
+                             "--provider", "dashscope", "--yes", "--json")
+    assert code == 0, said
+    assert {s["key"].rsplit("/", 1)[1]: s["state"] for s in report["shots"]} == {"a#2": "done"}
+    assert emu.stats()["submissions"]["total"] == 3
+    lock = lock_of(series)
+    edit, parent = lock["shots"]["fixes/ep01/a#2"], lock["shots"]["fixes/ep01/a"]
+    assert edit["parameters"]["model"] == "wan2.7-videoedit"
+    assert edit["media"]["source_video 1"]["sha256"] == parent["output_sha256"]
+    # 720P at 0.10/s: the 3 s it edits and the 3 s it makes
+    assert edit["cost"] == pytest.approx((3 + 3) * 0.10)
+    record = lock["takes"]["fixes/ep01/a"]["derived"][0]
+    assert (record["kind"], record["parent"], record["words"]) == ("edit", 1, "make her scarf red")
+
+    # asked again: the same take, from the cache, nothing paid
+    code, report, said = run("retake", series, "ep01/a", "--edit", "make her scarf red",
+                             "--provider", "dashscope", "--yes", "--json")
+    assert code == 0 and emu.stats()["submissions"]["total"] == 3, said
+    assert {s["state"] for s in report["shots"]} == {"cached"}
+
+    code, _, said = run("pick", series, "ep01/a", "2")
+    assert code == 0, said
+    rows = {r.take: r for r in take_rows(compile_path(series), "ep01/a")}
+    assert rows[1].current and rows[2].current and rows[2].marks == "picked"
+    assert rows[2].derived == "edit of take 1"
+    cache = series / ".storyboard" / "cache" / "dashscope"
+    assert (cache / f"{parent['hash']}.mp4").is_file()  # the parent is never lost
+
+    code, _, said = run("render", series, "--provider", "dashscope", "--yes", "--json",
+                        "-o", tmp_path / "out")
+    assert code == 0 and emu.stats()["submissions"]["total"] == 3, said
+
+
+def test_a_later_edit_of_the_words_replans_the_shot_not_its_derived_takes(
+        series: Path, emulator: Emulator) -> None:  # noqa: F811
+    emu = emulator()
+    assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
+    assert run("retake", series, "ep01/a", "--edit", "a red scarf", "--provider", "dashscope",
+               "--yes", "--json")[0] == 0
+    text = (series / "storyboard.yaml").read_text("utf-8")
+    (series / "storyboard.yaml").write_text(text.replace("@mia waves", "@mia waves twice"))
+    code, report, said = run("render", series, "--provider", "dashscope", "--yes", "--json")
+    assert code == 0, said
+    assert {s["key"].rsplit("/", 1)[1]: s["state"] for s in report["shots"]} == \
+        {"a": "done", "b": "cached"}
+    assert emu.stats()["submissions"]["total"] == 4  # 2 + the edit + the new take 1 only
+    rows = take_rows(compile_path(series), "ep01/a")
+    stale = [r for r in rows if r.derived]
+    assert [(r.take, r.current, r.derived) for r in stale] == [(2, False, "edit of take 1")]
+    assert lock_of(series)["takes"]["fixes/ep01/a"]["derived"][0]["kind"] == "edit"
+
+
+def test_an_edit_of_a_take_its_service_cannot_take_is_refused_before_anything_is_paid(
+        series: Path, emulator: Emulator) -> None:  # noqa: F811
+    emu = emulator()
+    code, _, said = run("retake", series, "ep01/a", "--edit", "a red scarf",
+                        "--provider", "dashscope", "--yes")
+    assert code != 0 and "no rendered take" in said
+    assert run("retake", series, "ep01/a", "--edit", "  ", "--yes")[0] != 0
+    assert run("retake", series, "ep01/a", "--edit", "x", "--lipsync", "--yes")[0] != 0
+    assert emu.stats()["submissions"]["total"] == 0
+
+
+def test_a_lipsync_pass_relips_the_take_to_its_line_and_is_measured(
+        series: Path, emulator: Emulator, make_media: MakeMedia) -> None:  # noqa: F811
+    emu = emulator(plain_results=False)
+    assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
+    code, report, said = run("retake", series, "ep01/a", "--lipsync", "--audio",
+                             series / "media" / "line.wav", "--at", "1",
+                             "--provider", "dashscope", "--yes", "--json")
+    assert code == 0, said
+    lock = lock_of(series)
+    retalk = lock["shots"]["fixes/ep01/a#2"]
+    assert retalk["parameters"]["model"] == "videoretalk"
+    assert retalk["cost"] == pytest.approx(3 * 0.011469, abs=1e-4)  # its output's seconds
+    assert emu.stats()["requests"]["submit"] == 2  # the video shots; the pass on its own path
+    made = series / ".storyboard" / "cache" / "dashscope" / f"{retalk['hash']}.mp4"
+    info = ffmpeg.probe(made)
+    assert info.audio is not None and info.duration == pytest.approx(3.0, abs=0.25)
