@@ -136,7 +136,7 @@ def test_a_lipsync_pass_relips_the_take_to_its_line_and_is_measured(
         series: Path, emulator: Emulator, make_media: MakeMedia) -> None:  # noqa: F811
     emu = emulator(plain_results=False)
     assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
-    code, report, said = run("retake", series, "ep01/a", "--lipsync", "--audio",
+    code, _, said = run("retake", series, "ep01/a", "--lipsync", "--audio",
                              series / "media" / "line.wav", "--at", "1",
                              "--provider", "dashscope", "--yes", "--json")
     assert code == 0, said

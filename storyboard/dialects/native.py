@@ -12,12 +12,13 @@ from typing import Any
 from storyboard.dialects.base import Answers, Dialect, Ref, UrlFor
 from storyboard.language.request import ShotRequest, native_label
 from storyboard.targets.gateways import DASHSCOPE, DASHSCOPE_KEY_ENV, DASHSCOPE_REGIONS
-from storyboard.targets.models import MODELS, model_of
+from storyboard.targets.models import DASHSCOPE_PASSES, MODELS, model_of
 
 TARGET = DASHSCOPE
 NAME = TARGET.name
 # Fields of ``input`` that hold a file's URL of their own (a model's ``wire_fields``).
-WIRE_URL_FIELDS = tuple(sorted({name for m in MODELS.values() for name in m.wire_fields.values()}))
+WIRE_URL_FIELDS = tuple(sorted({name for m in (*MODELS.values(), *DASHSCOPE_PASSES.values())
+                                 for name in m.wire_fields.values()}))
 
 
 def media(items: list[Ref]) -> dict[str, Any]:

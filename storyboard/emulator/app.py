@@ -41,7 +41,7 @@ from storyboard.emulator.validate import ApiError, invalid
 from storyboard.emulator.wire import API, FaultWire, Receive, Scope, Send, endpoint_of
 from storyboard.targets.assets import image_model_of
 from storyboard.targets.gateways import DASHSCOPE
-from storyboard.targets.models import family, model_of
+from storyboard.targets.models import DASHSCOPE_PASSES, family, model_of
 
 MAX_FORM_FILES = 1
 
@@ -75,7 +75,8 @@ def served_here(model: str, path: str = "") -> bool:
     one, and refused with the same ``InvalidParameter`` "Model not exist."; so is a model sent to
     another service's path (``path``: videoretalk's is ``image2video``)."""
     declared = model_of(model)
-    if declared is None or family(model) not in DASHSCOPE.models:
+    if declared is None or (family(model) not in DASHSCOPE.models
+                            and model not in DASHSCOPE_PASSES):
         return False
     own = declared.submit_path or DASHSCOPE.protocol.submit_path
     return not path or path.rstrip("/").endswith(own)

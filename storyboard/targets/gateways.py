@@ -24,6 +24,7 @@ from storyboard.targets.failures import (
 )
 from storyboard.targets.models import (
     DASHSCOPE_MODELS,
+    DASHSCOPE_PASSES,
     DEFAULT_MODEL,
     HAILUO_23,
     KLING_V3_OMNI,
@@ -117,6 +118,7 @@ DASHSCOPE_PROTOCOL = TaskProtocol(
     capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
     prices={region: replace(table, by_model={
         **{m.id: m.price(region) for m in DASHSCOPE_MODELS.values() if m is not WAN27_R2V},
+        **{m.id: m.price(region) for m in DASHSCOPE_PASSES.values()},
         **price_tables(region, table.currency)})  # the cast's services
             for region, table in WAN27_R2V.prices.items()},
 )

@@ -359,7 +359,10 @@ VIDEORETALK = Model(
 
 DASHSCOPE_MODELS: dict[str, Model] = {m.id: m for m in (
     WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME, WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,
-    HAPPYHORSE_R2V, HAPPYHORSE_I2V, HAPPYHORSE_T2V, MINIMAX_H3, VIDEORETALK)}
+    HAPPYHORSE_R2V, HAPPYHORSE_I2V, HAPPYHORSE_T2V, MINIMAX_H3)}
+# Passes over a rendered take that DashScope sells (a derived take's, never a shot's own model:
+# the language does not offer them).
+DASHSCOPE_PASSES: dict[str, Model] = {VIDEORETALK.id: VIDEORETALK}
 
 # Kling 3.0 Omni on Kling's own API (vendors.md section 4; every fact third-party): up to 7
 # references (images, and at most one video of 3..10 s), named ``<<<image_1>>>``; 3..15 s; std
@@ -446,5 +449,6 @@ def family(model_id: str) -> str:
 
 
 def model_of(model_id: str) -> Model | None:
-    """The declaration of a model id or of one of its snapshots; None for an unknown id."""
-    return MODELS.get(family(model_id))
+    """The declaration of a model id or of one of its snapshots (or of a pass over a take:
+    ``DASHSCOPE_PASSES``); None for an unknown id."""
+    return MODELS.get(family(model_id)) or DASHSCOPE_PASSES.get(model_id)

@@ -34,7 +34,7 @@ from storyboard.language.request import (
     take_id,
 )
 from storyboard.run.state.cache import OutputCache, cast_source
-from storyboard.run.state.lockfile import LockFile, TakeChange, TakeState
+from storyboard.run.state.lockfile import LockFile, TakeState
 
 Kind = Literal["edit", "lipsync"]
 EDIT_MODEL = "wan2.7-videoedit"

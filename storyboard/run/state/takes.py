@@ -43,8 +43,8 @@ def with_retakes(manifest: Manifest, lock: LockFile | None = None,
                  seed_max: int = Capabilities().seed_max, *, free: bool = True) -> Manifest:
     """``manifest`` as the lock's picks and retakes make it (``picks.as_picked``): each shot's
     extra takes (each derived take in its place: ``derived``), the picked take of every asset it
-    needs and of every shot it starts from, through any chain of ``from:``. ``free``: for a free provider, whose own retakes
-    (``extra_free``) a paid plan never buys."""
+    needs and of every shot it starts from, through any chain of ``from:``. ``free``: for a free
+    provider, whose own retakes (``extra_free``) a paid plan never buys."""
     lock = lock or read_lock(lock_path(manifest.root))
     return with_derived(as_picked(manifest, lock.takes, seed_max, free=free), lock)
 
