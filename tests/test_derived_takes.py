@@ -144,7 +144,8 @@ def test_a_lipsync_pass_relips_the_take_to_its_line_and_is_measured(
     retalk = lock["shots"]["fixes/ep01/a#2"]
     assert retalk["parameters"]["model"] == "videoretalk"
     assert retalk["cost"] == pytest.approx(3 * 0.011469, abs=1e-4)  # its output's seconds
-    assert emu.stats()["requests"]["submit"] == 2  # the video shots; the pass on its own path
+    # the video shots; the pass on its own path
+    assert (emu.stats()["requests"]["submit"], emu.stats()["requests"]["retalk"]) == (2, 1)
     made = series / ".storyboard" / "cache" / "dashscope" / f"{retalk['hash']}.mp4"
     info = ffmpeg.probe(made)
     assert info.audio is not None and info.duration == pytest.approx(3.0, abs=0.25)

@@ -9,7 +9,7 @@ the breakdown (``chat``), and fails on demand (see ``faults``). Start one in a t
 
     {"submissions": {"total": N, "by_body": {SHA256: n}, "by_prompt": {SHA256: n}, "duplicates": n},
      "requests": {"submit": n, "query": n, "cancel": n, "list": n, "policy": n, "upload": n,
-                  "download": n},                       (every request, faulted ones too)
+                  "download": n, "file": n, "retalk": n},   (every request, faulted ones too)
      "open": {"image": n, ...},                         (calls being answered now, by endpoint)
      "faults": {"submit:429": n, ...},                  (faults applied, by ENDPOINT:KIND[=ARG])
      "tasks": {"PENDING": n, "RUNNING": n, "SUCCEEDED": n, "FAILED": n, "CANCELED": n,
@@ -24,7 +24,10 @@ the breakdown (``chat``), and fails on demand (see ``faults``). Start one in a t
                    "task_seconds": s, "tasks_ended": n},
                               (tasks PENDING or RUNNING per key digest, never the key; the most
                                ever; submits refused past ``max_in_flight``; submit-to-end time)
-     "chat": {"requests": n}}     (chat completions, the breakdown's model: ``chat``)
+     "chat": {"requests": n},     (chat completions, the breakdown's model: ``chat``)
+     "queued": {"peak_running": {MODEL: n}, "waited": n}}
+                              (a one-at-a-time service, videoretalk: the most of its tasks ever
+                               running at once, and how many tasks waited for their turn)
 
 ``by_body`` keys are ``body_hash(body)`` (sha256 of the body's sorted-key JSON) and ``by_prompt``
 keys ``prompt_hash(prompt)``; a submission counts once accepted, even if its answer was then lost.

@@ -79,6 +79,7 @@ class Service:
         self._turns: dict[tuple[str, str], asyncio.Semaphore] = {}
         self.running: Counter[str] = Counter()
         self.peak_running: Counter[str] = Counter()
+        self.waited = 0  # tasks that waited for their turn
 
     # --- lifecycle of the whole service ---------------------------------------------------
 
@@ -96,7 +97,7 @@ class Service:
     def snapshot(self) -> dict[str, Any]:
         return {**stats_snapshot(self.stats, self.table), "cast": self.cast_snapshot(),
                 "chat": {"requests": self.stats.requests.get("chat", 0)},
-                "queued": {"peak_running": dict(self.peak_running)}}
+                "queued": {"peak_running": dict(self.peak_running), "waited": self.waited}}
 
     def cast_snapshot(self) -> dict[str, Any]:
         """Requests to the cast's routes, and what was billed: images, voices, characters."""
@@ -142,6 +143,7 @@ class Service:
             return
         model = family(task.submission.model)
         turn = self._turns.setdefault((task.account, model), asyncio.Semaphore(limit))
+        self.waited += turn.locked()
         async with turn:  # PENDING while another task of the model runs: it queues
             self.running[model] += 1
             self.peak_running[model] = max(self.peak_running[model], self.running[model])

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from storyboard.emulator.faults import HTTP_ENDPOINTS
+from storyboard.emulator.faults import HTTP_ENDPOINTS, PASS_ENDPOINTS
 from storyboard.emulator.validate import Submission
 
 STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN")
@@ -148,7 +148,8 @@ def stats_snapshot(stats: Stats, table: TaskTable) -> dict[str, Any]:
                         "by_body": dict(stats.submissions),
                         "by_prompt": dict(stats.prompts),
                         "duplicates": sum(1 for n in stats.submissions.values() if n > 1)},
-        "requests": {name: stats.requests.get(name, 0) for name in HTTP_ENDPOINTS},
+        "requests": {name: stats.requests.get(name, 0)
+                     for name in (*HTTP_ENDPOINTS, *PASS_ENDPOINTS)},
         "open": {name: n for name, n in stats.open.items() if n},
         "faults": dict(stats.faults),
         "tasks": table.by_status(),

@@ -158,7 +158,8 @@ def derived_take(shot: CompiledShot, parent: CompiledShot | None, record: Derive
         files[track] = record.track_sha256
         media.append(MediaItem("driving_audio", MediaRef(path=track)))
     request = _request(parent.request, record, tuple(media))
-    form = {"derived": record.kind, **canonical(request, files, {}, {})}
+    form = {"derived": {"kind": record.kind, "take": parent.take, "from": parent.hash},
+            **canonical(request, files, {}, {})}
     return replace(parent, id=take_id(shot.id, record.take), request=request, hash=digest(form),
                    canonical=form, take=record.take, others=[], depends_on=None, needs={},
                    inputs={str(path): value for path, value in files.items()})

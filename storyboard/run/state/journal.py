@@ -112,6 +112,16 @@ def lookup_key(shot: CompiledShot) -> str:
     return find_key(request.model, request.prompt)
 
 
+def derived_from(shot: CompiledShot) -> str:
+    """What a derived take is made from, as its intent row says it: ``edit of take 1 (HASH)``
+    ("" for a take of its own)."""
+    made = shot.canonical.get("derived")
+    if not isinstance(made, dict):
+        return ""
+    kind = "edit" if made.get("kind") == "edit" else "lip-sync"
+    return f"{kind} of take {made.get('take')} ({str(made.get('from'))[:12]})"
+
+
 def is_image(shot: CompiledShot) -> bool:
     return shot.asset is not None and shot.asset.kind == "image"
 
@@ -353,7 +363,8 @@ class Journal:
                 " state, intent_at, estimate, note, updated_at, ledger_id)"
                 " VALUES (?,?,?,?,?,?,'intent',?,?,?,?,?)",
                 (shot.series, shot.episode, shot.id, shot.hash, provider, cache_key,
-                 now if intent_at is None else intent_at, estimate, note or None, now, ledger_id))
+                 now if intent_at is None else intent_at, estimate, note or derived_from(shot)
+                 or None, now, ledger_id))
             attempt_id = cursor.lastrowid
         assert attempt_id is not None
         return self.get(attempt_id)
