@@ -149,7 +149,7 @@ def test_stats_endpoint_matches_the_python_api(emu: EmulatorServer, bare: httpx.
     over_http = bare.get(f"{emu.origin}/_emulator/stats").json()
     assert set(over_http) == {"submissions", "requests", "faults", "tasks", "renders", "uploads",
                               "webhooks", "cast", "in_flight", "chat", "open",
-                              "streamed"}
+                              "streamed", "queued"}
     assert over_http["open"] == {}  # no counted call is being answered: the stats are not one
     assert over_http["submissions"] == emu.stats()["submissions"]
     assert set(over_http["tasks"]) == {"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED",
