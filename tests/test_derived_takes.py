@@ -6,6 +6,9 @@ parent, picked as any take, the parent kept); ``retake --lipsync`` re-lips it to
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,13 +18,18 @@ import pytest
 # `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
 from test_cli_dashscope import (  # noqa: F401
     Emulator,
+    child_env,
     emulator,
     env,
     invoke,
+    kill,
+    submissions,
+    wait_until,
 )
 
 from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
+from storyboard.run import read_status
 from storyboard.run.state.takes import take_rows
 
 MakeMedia = Callable[..., Path]
@@ -80,6 +88,8 @@ def test_an_edit_is_kept_as_a_derived_take_and_picked_and_its_parent_stays(
     assert edit["media"]["source_video 1"]["sha256"] == parent["output_sha256"]
     # 720P at 0.10/s: the 3 s it edits and the 3 s it makes
     assert edit["cost"] == pytest.approx((3 + 3) * 0.10)
+    assert [a.note for a in read_status(series) if a.shot == "a#2"] == ["edit of take 1 (" +
+                                                                        parent["hash"][:12] + ")"]
     record = lock["takes"]["fixes/ep01/a"]["derived"][0]
     assert (record["kind"], record["parent"], record["words"]) == ("edit", 1, "make her scarf red")
 
@@ -149,3 +159,42 @@ def test_a_lipsync_pass_relips_the_take_to_its_line_and_is_measured(
     made = series / ".storyboard" / "cache" / "dashscope" / f"{retalk['hash']}.mp4"
     info = ffmpeg.probe(made)
     assert info.audio is not None and info.duration == pytest.approx(3.0, abs=0.25)
+
+
+def lipsync(series: Path) -> list[str]:
+    return [sys.executable, "-m", "storyboard", "retake", str(series), "ep01/a", "--lipsync",
+            "--audio", str(series / "media" / "line.wav"), "--provider", "dashscope", "--yes",
+            "--quiet"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_a_lipsync_pass_is_paid_once_when_its_run_is_killed(
+        series: Path, emulator: Emulator) -> None:  # noqa: F811
+    emu = emulator(latency=2.0)
+    assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
+    child = subprocess.Popen(lipsync(series), env=child_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    try:
+        wait_until("the pass's submission", lambda: submissions(emu) >= 3, child)
+    finally:
+        kill(child)
+    assert emu.stats()["tasks"]["SUCCEEDED"] == 2  # the pass was still running when killed
+    again = subprocess.run(lipsync(series), env=child_env(), capture_output=True, timeout=90,
+                           check=False)
+    assert again.returncode == 0, again.stderr.decode(errors="replace")
+    assert submissions(emu) == 3 and emu.stats()["submissions"]["duplicates"] == 0
+    entry = lock_of(series)["shots"]["fixes/ep01/a#2"]
+    assert entry["parameters"]["model"] == "videoretalk"
+    assert [a.state for a in read_status(series) if a.shot == "a#2"] == ["done"]
+
+
+def test_a_lipsync_pass_whose_answer_was_lost_is_found_not_sent_again(
+        series: Path, emulator: Emulator) -> None:  # noqa: F811
+    emu = emulator()
+    assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
+    emu.script("retalk:lost")
+    code, _, said = run("retake", series, "ep01/a", "--lipsync", "--audio",
+                        series / "media" / "line.wav", "--provider", "dashscope", "--yes",
+                        "--json")
+    assert code == 0, said
+    assert submissions(emu) == 3 and emu.stats()["faults"] == {"retalk:lost": 1}
