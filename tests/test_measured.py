@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,21 @@ def test_an_intended_cut_or_silence_is_not_a_finding(clean: Path) -> None:
     assert [f.kind for f in found(clean, "cut", {"cuts": 2})] == ["cut"]
     assert found(clean, "silence", {"silent": True}) == []
     assert found(clean, "black", {"ignore": ["black"]}) == []
+
+
+def test_each_spoken_line_is_held_to_its_window(clean: Path, tmp_path: Path) -> None:
+    """Issue 59.6: a take with no sound says none of its lines; a line whose window runs past
+    the take's end is cut; a line inside a take with sound in its window is spoken."""
+    mute = measure(samples.video(tmp_path / "mute.mp4", 854, 480, SECONDS, fps=24, audio=False))
+    assert [(f.kind, f.start, f.end) for f in judge(mute, shot(), Thresholds())] == \
+        [("silent_line", 1.5, 2.5)]
+    assert judge(mute, shot({"silent": True}), Thresholds()) == []
+    late = Line("mia", "Image 1", "goodbye", 3.0, 4.75)
+    long_line = replace(shot(), request=replace(shot().request, scenes=(
+        Scene(0, 0.0, SECONDS, "mia sings", (late,)),)))
+    said = judge(measure(clean), long_line, Thresholds())
+    assert [(f.kind, f.start, f.end) for f in said] == [("line_cut", SECONDS, 4.75)], said
+    assert judge(measure(clean), long_line, Thresholds(duration_tolerance=1.0)) == []
 
 
 def test_a_blank_image_and_a_short_voice(tmp_path: Path) -> None:

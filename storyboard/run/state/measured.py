@@ -59,7 +59,8 @@ DECIBELS = ("clip_db", "loudness_min", "loudness_max")  # zero or below; the oth
 class Finding:
     """One thing a take's file shows that its request did not ask for."""
 
-    kind: str  # cut, black, frozen, silent_line, clipping, loudness, duration, size, blank, short
+    kind: str  # cut, black, frozen, silent_line, line_cut, clipping, loudness, duration, size,
+    # blank, short
     start: float
     end: float
     severity: str  # "warning" | "error"
@@ -161,7 +162,8 @@ def judge(found: Measured, shot: CompiledShot | None, limits: Thresholds) -> lis
         found_here = _short_voice(found, limits)
     else:
         found_here = [*_cuts(found, limits, intent), *_stretches(found, limits),
-                      *_sound(found, shot, limits, intent), *_against(found, shot, limits)]
+                      *_sound(found, shot, limits, intent), *_windows(found, shot, limits),
+                      *_against(found, shot, limits)]
     return sorted((f for f in found_here if f.kind not in ignored),
                   key=lambda f: (f.start, f.kind))
 
@@ -192,8 +194,11 @@ def _stretches(found: Measured, limits: Thresholds) -> list[Finding]:
 
 def _sound(found: Measured, shot: CompiledShot | None, limits: Thresholds,
            intent: Mapping[str, Any]) -> list[Finding]:
-    if intent.get("silent") or not found.has_audio:
+    if intent.get("silent"):
         return []
+    if not found.has_audio:  # no sound at all: every spoken line is unspoken
+        return [Finding("silent_line", start, end, "error", f"{who} says nothing: the take "
+                        "has no sound") for who, start, end, _ in _unspoken(found, shot)]
     out = [Finding("silent_line", s, e, "error", f"{who} says nothing: {share:.0%} of the "
                    "line's window is silent") for who, s, e, share in _unspoken(found, shot)
            if share >= limits.line_silence]
@@ -223,6 +228,15 @@ def _unspoken(found: Measured, shot: CompiledShot | None
                 continue
             quiet = sum(max(0.0, min(e, end) - max(s, start)) for s, e in found.silence)
             yield line.speaker, start, end, quiet / (end - start)
+
+
+def _windows(found: Measured, shot: CompiledShot | None, limits: Thresholds) -> list[Finding]:
+    """Each spoken line's window within the take: one that runs past its end is cut short."""
+    lines = [line for scene in (shot.request.scenes if shot else ()) for line in scene.lines]
+    return [Finding("line_cut", found.seconds, line.end, "error",
+                    f"{line.speaker}'s line runs to {line.end:g} s; the take ends at "
+                    f"{found.seconds:g} s") for line in lines
+            if line.end > found.seconds + limits.duration_tolerance]
 
 
 def _against(found: Measured, shot: CompiledShot | None, limits: Thresholds) -> list[Finding]:
