@@ -43,3 +43,14 @@ def test_compile_bench_prints_every_row() -> None:
     for row in ("PyYAML's plain safe_load", "cold check", "parse alone",
                 "fresh check, like for like", "one-episode edit re-checked"):
         assert row in done.stdout, done.stdout
+
+
+@pytest.mark.timeout(300)
+def test_dialogue_bench_prints_every_row() -> None:
+    done = run_bench("dialogue.py", "--lines", "3", "--latency", "0.1")
+    assert_ran(done)
+    for row in ("lines routed, rendered: the character's voice 3",
+                "lines routed, after the passes: lip-sync pass 3", "lip-sync passes done 3/3",
+                "re-rolling the same shots", "requests per line: render",
+                "waited for their turn 0"):
+        assert row in done.stdout, done.stdout

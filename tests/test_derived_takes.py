@@ -29,7 +29,9 @@ from test_cli_dashscope import (  # noqa: F401
 
 from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
+import storyboard
 from storyboard.run import read_status
+from storyboard.run.state.passes import ask_lipsync
 from storyboard.run.state.takes import take_rows
 
 MakeMedia = Callable[..., Path]
@@ -198,3 +200,19 @@ def test_a_lipsync_pass_whose_answer_was_lost_is_found_not_sent_again(
                         "--json")
     assert code == 0, said
     assert submissions(emu) == 3 and emu.stats()["faults"] == {"retalk:lost": 1}
+
+
+def test_passes_are_sent_one_at_a_time_as_the_service_runs_them(
+        series: Path, emulator: Emulator, tmp_path: Path) -> None:  # noqa: F811
+    emu = emulator()
+    assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
+    manifest = compile_path(series)
+    asked = [ask_lipsync(manifest, name, series / "media" / "line.wav")
+             for name in ("ep01/a", "ep01/b")]
+    report = storyboard.render(series, provider="dashscope", yes=True, out=tmp_path / "out",
+                               shots=tuple(t for a in asked for t in a.takes),
+                               take_changes=tuple(c for a in asked for c in a.changes))
+    assert report.run is not None and {s.state for s in report.run.shots} == {"done"}
+    # the runner kept to the service's one task at a time: none waited in the service's queue
+    assert emu.stats()["queued"] == {"peak_running": {"videoretalk": 1}, "waited": 0}
+    assert submissions(emu) == 4

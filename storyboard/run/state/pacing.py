@@ -119,6 +119,28 @@ class Lease:
             self.slots.release()
 
 
+class ServiceTurns:
+    """A service's own tasks in flight, by model, where it runs only a few at a time and queues
+    the others (``Model.in_flight``: videoretalk's one): a run keeps to it itself, so a task
+    waits here, not in the service's queue, and its time there is not its time in flight."""
+
+    def __init__(self, limits: Callable[[str], int | None]) -> None:
+        self.limits, self.slots = limits, dict[str, Slots]()
+
+    async def take(self, model: str, *, force: bool = False) -> Callable[[], None] | None:
+        """A turn for a task of ``model`` (its release), or None where the model has no limit;
+        ``force``: the task already runs at the service (resumed)."""
+        limit = self.limits(model)
+        if limit is None:
+            return None
+        slots = self.slots.setdefault(model, Slots(limit))
+        if force:
+            slots.force()
+        else:
+            await slots.acquire()
+        return slots.release
+
+
 # --- one account, many machines ------------------------------------------------------------------
 
 

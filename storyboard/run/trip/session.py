@@ -27,6 +27,7 @@ from storyboard.run.state.pacing import (
     AccountSlots,
     Clock,
     Lease,
+    ServiceTurns,
     SharedBucket,
     Sleep,
     Slots,
@@ -46,6 +47,7 @@ from storyboard.run.trip.model import (
 )
 from storyboard.run.trip.plan import ReferenceSeconds, estimate
 from storyboard.targets import PriceTable, TaskStatus
+from storyboard.targets.models import model_of
 from storyboard.targets.prices import under
 
 log = logging.getLogger("storyboard.run")
@@ -97,6 +99,7 @@ class Session:
         self.slots = Slots(options.concurrency)
         self.board = team_board(journal, options)  # account-wide pacing: a team ledger's
         self.accounts: dict[str, AccountSlots] = {}
+        self.turns = ServiceTurns(in_flight)  # a one-at-a-time service's (videoretalk)
         burst = options.submit_burst or max(1, math.ceil(options.submit_rate))
         self.submit_bucket = SharedBucket(TokenBucket(options.submit_rate, burst, clock, sleep),
                                           self.board, self.task_key, "submit",
@@ -260,6 +263,7 @@ class Session:
         limit) the account's lease, taken before the submit's intent is journaled. ``force``: the
         task already runs at the provider (resumed), so it counts but never waits. Raises
         ``Busy`` when another machine's lease renders this shot now."""
+        turn = await self.turns.take(shot.request.model, force=force)
         if force:
             self.slots.force()
         else:
@@ -268,8 +272,10 @@ class Session:
             also = await self.account_lease(shot, force)
         except BaseException:
             self.slots.release()
+            if turn is not None:
+                turn()
             raise
-        return Lease(self.slots, also)
+        return Lease(self.slots, both(also, turn))
 
     async def account_lease(self, shot: CompiledShot, force: bool) -> Callable[[], None] | None:
         model = shot.request.model
@@ -291,6 +297,24 @@ class Session:
         await self.query_bucket.take()
         state = await self.call(self.provider.query(task_id))
         return state.status.finished or state.code == GONE
+
+
+def in_flight(model: str) -> int | None:
+    """The service's own limit on a model's tasks in flight (None: the run's alone)."""
+    declared = model_of(model)
+    return None if declared is None else declared.in_flight
+
+
+def both(first: Callable[[], None] | None, then: Callable[[], None] | None
+         ) -> Callable[[], None] | None:
+    """One release of two leases (either may be None)."""
+    if first is None or then is None:
+        return first or then
+
+    def release() -> None:
+        first()
+        then()
+    return release
 
 
 def team_board(journal: Journal, options: RunOptions) -> Board | None:
