@@ -101,6 +101,10 @@ class Model:
     # The only lengths it renders, by resolution, where not every second of ``caps``' range
     # (Hailuo 2.3: 6 or 10 s at 768P, 6 s at 1080P). Empty: the range.
     durations: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    audio_only_references: bool = False  # reference audio may come without any picture
+    # The task types it takes besides making a video (Seedance 2.5's ``omni_reference_task_type``:
+    # ``edit``, ``extend``), checked by the service at submit.
+    task_types: tuple[str, ...] = ()
 
     def source(self, fact: str) -> FactSource:
         """Where a group of facts (``limits``, ``prices``, ``sizes``...) comes from: third-party
@@ -326,7 +330,28 @@ SEEDANCE_20_MODELARK = replace(
     SEEDANCE_20_ARK, id="dreamina-seedance-2-0-260128", title="Seedance 2.0 (BytePlus ModelArk)",
     # No official USD rate for 2.0: USD 4.30 per million tokens (a reseller, before May 2026).
     prices={"intl": _per_token("USD", 4.30)})
-SEEDANCE_MODELS = (SEEDANCE_20_ARK, SEEDANCE_20_MODELARK)
+
+# Seedance 2.5 (performance.md, third-party): the 2.0 request with another model id; 4..30 s, up
+# to 30 images, 10 videos and 10 audios (audio-only references allowed), 480p/720p/1080p (1080p is
+# H.265; no 4K), and the edit and extend task types (``omni_reference_task_type``, checked at
+# submit). Prices: a reseller's measured USD per second (480p 5 s $0.40, 720p $0.90, 1080p $2.25);
+# Ark's in CNY are those at 7.3, rounded up (an estimate).
+SEEDANCE_25_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    **SEEDANCE_SIZES, **{k: v for k, v in NATIVE_SIZES.items() if k[0] == "1080P"},
+    ("1080P", "21:9"): (2206, 946)}
+_SEEDANCE_25_CAPS = replace(_SEEDANCE_CAPS, max_duration=30, max_duration_with_video=30,
+                            max_references=40, resolutions=("480P", "720P", "1080P"),
+                            sizes=SEEDANCE_25_SIZES)
+SEEDANCE_25_ARK = replace(
+    SEEDANCE_20_ARK, id="doubao-seedance-2-5-260628", title="Seedance 2.5 (Volcengine Ark)",
+    caps=_SEEDANCE_25_CAPS,
+    prices={"cn": _cny({"480P": 0.59, "720P": 1.32, "1080P": 3.29}, cap=15.0)},
+    max_images=30, max_videos=10, max_audios=10, audio_only_references=True,
+    task_types=("edit", "extend"))
+SEEDANCE_25_MODELARK = replace(
+    SEEDANCE_25_ARK, id="dreamina-seedance-2-5-260628", title="Seedance 2.5 (BytePlus ModelArk)",
+    prices={"intl": _usd({"480P": 0.08, "720P": 0.18, "1080P": 0.45}, cap=15.0)})
+SEEDANCE_MODELS = (SEEDANCE_20_ARK, SEEDANCE_20_MODELARK, SEEDANCE_25_ARK, SEEDANCE_25_MODELARK)
 
 DASHSCOPE_MODELS: dict[str, Model] = {m.id: m for m in (
     WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME, WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,
