@@ -276,7 +276,7 @@ def check_together(dialect: str, native: Mapping[str, Any]) -> None:
         raise invalid(f"{where} must hold {low} to {top} references together; found {count}")
     duration = native["parameters"].get("duration")
     has_video = any(m.get("type") == "reference_video" for m in media)
-    top = with_video_limit(dialect)
-    if top is not None and has_video and _is_int(duration) and duration > top:
-        raise invalid(f"{DURATION.get(dialect, 'duration')} must be 2..{top} with a reference "
-                      "video")
+    longest = with_video_limit(dialect)
+    if longest is not None and has_video and _is_int(duration) and duration > longest:
+        raise invalid(f"{DURATION.get(dialect, 'duration')} must be 2..{longest} with a "
+                      "reference video")

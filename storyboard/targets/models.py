@@ -26,6 +26,11 @@ from storyboard.targets.capabilities import (
 )
 
 VoiceStyle = Literal["reference_voice", "reference_audio", "none"]
+# How a spoken line reaches the lips (docs/dialogue.md): as the audio that drives the mouth, as
+# the character's voice reference to a model that speaks the line itself, by a lip-sync pass over
+# the approved take, or not at all (heard, never lip-synced).
+LineRoute = Literal["driving_audio", "voice_reference", "lipsync", "none"]
+LINE_ROUTES: tuple[LineRoute, ...] = ("driving_audio", "voice_reference", "lipsync", "none")
 FactSource = Literal["official", "third-party"]
 FRAME_ROLES = ("first_frame", "last_frame", "first_clip", "driving_audio", "source_video")
 DEFAULT_MODEL = "wan2.7-r2v"
@@ -102,6 +107,10 @@ class Model:
     # (Hailuo 2.3: 6 or 10 s at 768P, 6 s at 1080P). Empty: the range.
     durations: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     audio_only_references: bool = False  # reference audio may come without any picture
+    # How the model itself puts a line on the lips: it speaks the prompt's line natively (with
+    # the speaker's voice as a reference where it takes one), it follows a driving audio, or
+    # neither. A lip-sync pass over the take, or no lip-sync, is open to every model.
+    line_route: LineRoute = "voice_reference"
     # The task types it takes besides making a video (Seedance 2.5's ``omni_reference_task_type``:
     # ``edit``, ``extend``), checked by the service at submit.
     task_types: tuple[str, ...] = ()
@@ -140,6 +149,19 @@ class Model:
         """The first image's label on each target where the model spells it its own way."""
         return {target: spelling.format(Kind="Image", kind="image", index=1)
                 for target, spelling in self.labels.items()}
+
+    @property
+    def routes(self) -> tuple[LineRoute, ...]:
+        """The routes a line may take on this model: its own first, then a lip-sync pass and
+        none (both over any take)."""
+        own: tuple[LineRoute, ...] = () if self.line_route == "none" else (self.line_route,)
+        return (*own, "lipsync", "none")
+
+    @property
+    def min_driving_audio(self) -> float:
+        """The shortest driving audio it takes (seconds; 0: it takes none)."""
+        rule = self.file_rules.get("driving_audio")
+        return rule.min_seconds if rule is not None else 0.0
 
     def price(self, region: str) -> PriceTable:
         return self.prices.get(region) or next(iter(self.prices.values()))
@@ -199,6 +221,7 @@ WAN27_I2V = Model(
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=10.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
     max_images=0, max_videos=0, min_references=0, voices="none", ratio=False,
+    line_route="driving_audio",  # "the portrait follows the mouth shapes ... of the audio"
     frames=("first_frame", "last_frame", "first_clip", "driving_audio"),
     needs=("first_frame", "first_clip"),
     # Replicate's and fal's schemas: a first frame or a clip to continue, never both. A clip
@@ -217,7 +240,7 @@ WAN27_T2V = Model(
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=0.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=0.0)},
     max_images=0, max_videos=0, min_references=0, voices="none", frames=("driving_audio",),
-    text_only=True, file_rules={"driving_audio": FileRule("voice", 2, 30, 15)},
+    line_route="none", text_only=True, file_rules={"driving_audio": FileRule("voice", 2, 30, 15)},
     wire_fields={"driving_audio": "audio_url"}, snapshots=("wan2.7-t2v-2026-04-25",),
     # The official page prices wan2.7 video in CNY; the USD rates are wan2.7-r2v's list price.
     sources={"prices:intl": "third-party"})
@@ -232,6 +255,7 @@ WAN27_VIDEOEDIT = Model(
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=10.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
     max_images=4, max_videos=0, min_references=0, voices="none", frames=("source_video",),
+    line_route="none",
     needs=("source_video",), ratio=False, wire_types={"source_video": "video"}, keeps_length=True,
     file_rules={"source_video": FileRule("video", 2, 10, 100)},
     image_rule=ImageRule(min_side=240, max_side=8000, max_mb=20),
@@ -408,7 +432,7 @@ HAILUO_23 = Model(
     prices={"intl": _usd({"768P": 0.0467, "1080P": 0.0817}, cap=0.0),
             "cn": _cny({"768P": 0.3334, "1080P": 0.5834}, cap=0.0)},
     max_images=0, max_videos=0, min_references=0, voices="none", frames=("first_frame",),
-    text_only=True, negative_prompt=False, seed=False,
+    line_route="none", text_only=True, negative_prompt=False, seed=False,
     durations={"768P": (6, 10), "1080P": (6,)},
     sources={"prices": "third-party", "sizes": "third-party", "prompt": "third-party"})
 MINIMAX_MODELS = (MINIMAX_H3_API, HAILUO_23)
