@@ -27,9 +27,9 @@ from test_cli_dashscope import (  # noqa: F401
     wait_until,
 )
 
+import storyboard
 from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
-import storyboard
 from storyboard.run import read_status
 from storyboard.run.state.passes import ask_lipsync
 from storyboard.run.state.takes import take_rows
@@ -216,3 +216,53 @@ def test_passes_are_sent_one_at_a_time_as_the_service_runs_them(
     # the runner kept to the service's one task at a time: none waited in the service's queue
     assert emu.stats()["queued"] == {"peak_running": {"videoretalk": 1}, "waited": 0}
     assert submissions(emu) == 4
+
+
+ROUTED = """\
+storyboard: 1
+title: Routed
+defaults: {resolution: 720P, ratio: "16:9", duration: 4}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+voices:
+  mia-voice: {design: "warm, calm woman in her thirties",
+              sample: "Morning! The usual, with oat milk and no sugar, as always?"}
+characters:
+  mia: {image: media/mia.png, voice: mia-voice}
+episodes:
+  - id: ep01
+    shots:
+      - id: toast
+        dialogue: {route: lipsync}
+        scenes:
+          - {at: 1-3s, action: "@mia raises her cup", say: {mia: "To retirement, and to us."}}
+"""
+
+
+def test_a_line_routed_lipsync_gets_its_pass_once_its_take_is_approved(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:  # noqa: F811
+    root = tmp_path / "routed"
+    make_media("image", root / "media" / "mia.png", width=480, height=480)
+    (root / "storyboard.yaml").write_text(ROUTED, encoding="utf-8")
+    emu = emulator(plain_results=False)
+    code, _, said = run("render", root, "--provider", "dashscope", "--yes", "--json")
+    assert code == 0, said
+    assert not [k for k in lock_of(root)["shots"] if "#" in k]  # no pass before a take is chosen
+
+    code, report, said = run("approve", root, "ep01/toast", "--force", "--json")
+    assert code == 0, said
+    assert report["lipsync"] == "ep01/toast#2"
+    code, report, said = run("render", root, "--provider", "dashscope", "--yes", "--json")
+    assert code == 0, said
+    states = {s["key"].rsplit("/", 1)[1]: s["state"] for s in report["shots"]}
+    assert states["toast#2"] == "done" and states["toast"] == "cached", states
+    assert lock_of(root)["shots"]["routed/ep01/toast#2"]["parameters"]["model"] == "videoretalk"
+    assert emu.stats()["requests"]["retalk"] == 1
+    rows = {r.take: r for r in take_rows(compile_path(root), "ep01/toast")}
+    assert rows[2].derived == "lip-sync of take 1"
+    # measured on arrival: the line's window is spoken, the pass as long as its take
+    assert rows[2].findings is not None
+    assert not [f for f in rows[2].findings if f["kind"] in ("silent_line", "duration")]
+
+    code, report, said = run("pick", root, "ep01/toast", "2", "--replace-approved", "--json")
+    assert code == 0 and "lipsync" not in report, said  # the take in use is the pass: no other

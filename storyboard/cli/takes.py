@@ -105,11 +105,12 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
     chosen = take
     guarded(lambda: pick_take(series, name, chosen, replace_approved=replace_approved))
     using = guarded(lambda: users(series, name))
+    synced = _lipsync_after(series, name, as_json)
     if as_json:
         follow = [] if using or name.startswith(ASSET_PREFIXES) else \
             guarded(lambda: followers(series, name))
         emit({"shot": shot, "picked": take, "used_by": [s.shot_id for s in using],
-              "follow": [s.shot_id for s in follow]})
+              "follow": [s.shot_id for s in follow], **synced})
         return
     if using or name.startswith(ASSET_PREFIXES):
         click.echo(f"picked take {take} of {shot}")
@@ -119,6 +120,24 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
     follow = guarded(lambda: followers(series, name))
     if follow:
         click.echo(_following(series, follow))
+
+
+def _lipsync_after(series: Manifest, name: str, quiet: bool) -> dict[str, str]:
+    """A shot whose line routes ``lipsync``: its lip-sync pass over the take just picked or
+    approved, recorded in the lock for the next render to plan, price and ask consent for."""
+    from storyboard.run.setup import make_provider
+    from storyboard.run.state.lockfile import lock_path, write_take_changes
+    from storyboard.run.state.passes import lipsync_after
+    def url() -> str:
+        return str(getattr(make_provider(series, None), "base_url", "") or "")
+    asked = guarded(lambda: lipsync_after(series, name, base_url=url))
+    if asked is None:
+        return {}
+    write_take_changes(lock_path(series.root), asked.changes)
+    if not quiet:
+        click.echo(f"{asked.shot_id}: {asked.message}: its line routes lipsync; "
+                   "`storyboard render` makes it (the plan prices it), then pick it")
+    return {"lipsync": asked.takes[0]}
 
 
 def _best(series: Manifest, name: str, quiet: bool = False) -> int:
@@ -143,8 +162,9 @@ def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
     from storyboard.run.takechecks import approve_checked
     series, name, _ = shot_series(path, shot)
     take = guarded(lambda: approve_checked(series, name, force=force))
+    synced = _lipsync_after(series, name, as_json)
     if as_json:
-        emit({"shot": shot, "approved": take})
+        emit({"shot": shot, "approved": take, **synced})
         return
     click.echo(f"approved take {take} of {shot}")
 

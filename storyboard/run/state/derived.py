@@ -204,13 +204,24 @@ def made_files(shot: CompiledShot, lock: LockFile, root: Path) -> dict[str, Path
     return {asset: cache.path(h) for asset, h in shot.needs.items() if cache.has(h)}
 
 
-def made_line(shot: CompiledShot, made: Mapping[str, Path]) -> Path | None:
-    """The shot's made line: its driving audio's file (a file of the series', or the line spoken
-    in a designed voice, ``lines/EP/SHOT``, as made); None when it has none yet."""
+def made_line(shot: CompiledShot, made: Mapping[str, Path]) -> tuple[Path, float] | None:
+    """The shot's made line and where it starts: a line routed ``lipsync`` (the line made in the
+    speaker's designed voice, ``lines/EP/SHOT``) at its window, else the shot's driving audio (a
+    file of the series', or a made line) from the take's start; None when there is none made."""
+    lines = [(line.audio, line.start) for scene in shot.request.scenes for line in scene.lines
+             if line.route == "lipsync" and line.audio is not None]
     item = shot.request.item("driving_audio")
-    ref = item.ref if item is not None else None
-    path = None if ref is None else ref.path or made.get(ref.asset or "")
-    return path if path is not None and path.is_file() else None
+    found = lines or ([(item.ref, 0.0)] if item is not None and item.ref is not None else [])
+    for ref, start in found:
+        path = ref.path or made.get(ref.asset or "")
+        if path is not None and path.is_file():
+            return path, start
+    return None
+
+
+def routes_lipsync(shot: CompiledShot) -> bool:
+    """Whether a line of ``shot`` reaches the lips by a lip-sync pass over its take."""
+    return any(line.route == "lipsync" for scene in shot.request.scenes for line in scene.lines)
 
 
 def first_line_start(shot: CompiledShot) -> float:

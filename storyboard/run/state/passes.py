@@ -30,6 +30,7 @@ from storyboard.run.state.derived import (
     made_line,
     parent_file,
     refuse_length,
+    routes_lipsync,
 )
 from storyboard.run.state.lockfile import LockFile, lock_path, read_lock
 from storyboard.run.state.takes import (
@@ -65,16 +66,30 @@ def ask_lipsync(manifest: Manifest, shot_id: str, audio: Path | None = None, *,
     driving audio) or to ``audio``, laid at ``at`` seconds (default: its first line's start)
     on a track as long as the take."""
     def make(parent: CompiledShot, lock: LockFile) -> Derived:
-        clip = audio if audio is not None else made_line(parent, made_files(parent, lock,
-                                                                            manifest.root))
-        if clip is None or not clip.is_file():
+        line = made_line(parent, made_files(parent, lock, manifest.root)) if audio is None \
+            else (audio, at if at is not None else first_line_start(parent))
+        if line is None or not line[0].is_file():
             raise StoryboardError(_no_line(parent, audio))
-        start = (at if at is not None else first_line_start(parent)) if audio else 0.0
-        track, sha = _track(manifest.root, clip, start, float(parent.request.duration))
+        track, sha = _track(manifest.root, *line, float(parent.request.duration))
         return Derived(0, "lipsync", parent.take, parent.hash, track=track, track_sha256=sha)
     if at is not None and not 0 <= at < float("inf"):
         raise StoryboardError(f"--at {at}: expected seconds from the take's start, 0 or more")
     return _ask(manifest, shot_id, LIPSYNC_MODEL, base_url, make)
+
+
+def lipsync_after(manifest: Manifest, shot_id: str, *,
+                  base_url: Callable[[], str] = str) -> Retake | None:
+    """The lip-sync pass a shot whose line routes ``lipsync`` gets once its take is picked or
+    approved (None for another shot, or when the take it uses is such a pass already);
+    ``base_url``: where its provider sends it (asked only for such a shot)."""
+    lock = read_lock(lock_path(manifest.root))
+    shot = find_shot(with_retakes(manifest, lock, free=False), shot_id)
+    if not routes_lipsync(shot):
+        return None
+    used = take_in_use(shot, lock, manifest.root)
+    if used.request.model == LIPSYNC_MODEL:
+        return None
+    return ask_lipsync(manifest, shot_id, base_url=base_url())
 
 
 def _no_line(shot: CompiledShot, audio: Path | None) -> str:
