@@ -28,7 +28,7 @@ from storyboard.dialects.manifest import shot_entry
 from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.request import CompiledShot, Line
-from storyboard.language.routes import promised
+from storyboard.language.routes import promised, windows
 from storyboard.language.series import load_source
 from storyboard.media import samples
 from storyboard.media.pad import pad_line, padding
@@ -330,6 +330,15 @@ def test_a_line_long_enough_is_handed_over_as_made_and_bad_numbers_fail_closed(
         pad_line(line, tmp_path / "padded", lead=0.0, minimum=3.0, kind="noise")
 
 
+def test_each_line_of_a_shot_has_the_window_its_route_promises(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    shots, _ = compiled(write_series(tmp_path, make_media, ROUTE_SHOTS))
+    found = windows(shots["driven"].request, {"lines/ep01/driven": 0.45})
+    assert [(line.speaker, start, end) for line, start, end in found] == [("mia", 1.0, 1.45)]
+    found = windows(shots["narrated"].request, {})
+    assert [(line.route, start, end) for line, start, end in found] == [("none", 2.0, 5.0)]
+
+
 def test_the_window_a_route_promises_is_the_words_not_the_padding() -> None:
     driven = Line("mia", "Mia", "Hello...", 1.0, 3.0, route="driving_audio", pad="silence")
     assert promised(driven, 0.75) == (1.0, 1.75)
@@ -352,3 +361,16 @@ def test_a_warm_check_keeps_the_line_a_shot_hands_over(
     path.write_text(path.read_text("utf-8").replace("locks the door", "shuts the door"), "utf-8")
     manifest = compile_path(root)
     assert {a.id for a in manifest.cast if a.episode == "lines"} == {"ep01/driven", "ep01/synced"}
+
+
+def test_broken_yaml_checked_for_a_gateway_is_a_located_error_not_a_traceback(
+        tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli
+    (tmp_path / "storyboard.yaml").write_text("storyboard: 1\ntitle: x\n  bad: [\n", "utf-8")
+    result = CliRunner().invoke(cli, ["check", str(tmp_path), "--provider", "kling"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "storyboard.yaml:3:6: error: invalid YAML" in result.stderr, result.stderr

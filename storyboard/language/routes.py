@@ -21,7 +21,14 @@ from typing import Any, Protocol
 from storyboard.errors import Diagnostic
 from storyboard.language import cast
 from storyboard.language.document import Document, PathKey
-from storyboard.language.request import Line, MediaRef, Mention, Token, speaker_name
+from storyboard.language.request import (
+    Line,
+    MediaRef,
+    Mention,
+    ShotRequest,
+    Token,
+    speaker_name,
+)
 from storyboard.language.scenes import ResolvedScene
 from storyboard.targets.models import LINE_ROUTES, LineRoute, Model
 
@@ -219,3 +226,15 @@ def promised(line: Line, made_seconds: float) -> tuple[float, float]:
     if line.route in AUDIO_ROUTES and made_seconds > 0:
         return line.start, round(line.start + made_seconds, 3)
     return line.start, line.end
+
+
+def windows(request: ShotRequest, made: Mapping[str, float]) -> list[tuple[Line, float, float]]:
+    """Each spoken line of ``request`` with the window its words must fill in a take (what a
+    take's measurement checks: sound there), ``made``: each made line's seconds by asset id;
+    a line heard only promises nothing on screen but is still heard in its window."""
+    found = []
+    for scene in request.scenes:
+        for line in scene.lines:
+            seconds = made.get(line.audio.asset or "", 0.0) if line.audio is not None else 0.0
+            found.append((line, *promised(line, seconds)))
+    return found
