@@ -52,16 +52,17 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
     for row in rows:
         cost = "" if row.cost is None else money(row.cost, row.currency or "USD")
         table.add_row(str(row.take), row.provider, _text(row.seed), safe_id(row.task_id), cost,
-                      _when(row.when), row.state, _marks(row.marks, row.current),
+                      _when(row.when), row.state, _marks(row.marks, row.current, row.derived),
                       _findings(row.findings))
     out: Console = progress.console()  # a pipe gets whole rows (or COLUMNS), as plan does
     out.print(table)
     click.echo(spent_line([(r.cost, r.currency) for r in rows if r.state != "in lock"]))
 
 
-def _marks(marks: str, current: bool) -> str:
-    """A take's marks, ``earlier`` first for a take of an earlier version of the shot."""
-    return ", ".join(m for m in ("" if current else "earlier", marks) if m)
+def _marks(marks: str, current: bool, derived: str = "") -> str:
+    """A take's marks, ``earlier`` first for a take of an earlier version of the shot, and
+    what a derived take was made from (``edit of take 1``)."""
+    return ", ".join(m for m in ("" if current else "earlier", marks, derived) if m)
 
 
 def _findings(found: list[dict[str, Any]] | None) -> str:
