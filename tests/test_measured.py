@@ -29,7 +29,7 @@ from test_cli_dashscope import (  # noqa: F401
 )
 
 from storyboard.errors import StoryboardError
-from storyboard.language.request import CompiledShot, Line, Scene, ShotRequest
+from storyboard.language.request import CompiledShot, Line, MediaRef, Scene, ShotRequest
 from storyboard.media import samples
 from storyboard.media.measure import measure
 from storyboard.run.state.measured import Finding, Thresholds, judge, thresholds
@@ -96,6 +96,21 @@ def test_each_spoken_line_is_held_to_its_window(clean: Path, tmp_path: Path) -> 
     said = judge(measure(clean), long_line, Thresholds())
     assert [(f.kind, f.start, f.end) for f in said] == [("line_cut", SECONDS, 4.75)], said
     assert judge(measure(clean), long_line, Thresholds(duration_tolerance=1.0)) == []
+
+
+def test_a_line_handed_over_as_audio_is_held_to_where_its_words_are(clean: Path) -> None:
+    """Issue 59.6: a made line (``lines/EP/SHOT``) fills its window from its start for as long
+    as it was made: longer than its window is ``line_long``; its words alone must be heard."""
+    made = MediaRef(asset="lines/ep01/one")
+    line = Line("mia", "Image 1", "hello", 1.5, 2.5, route="lipsync", audio=made)
+    routed = replace(shot(), request=replace(shot().request, scenes=(
+        Scene(0, 0.0, SECONDS, "mia sings", (line,)),)))
+    measured = measure(clean)
+    assert judge(measured, routed, Thresholds(), {"lines/ep01/one": 0.9}) == []
+    said = judge(measured, routed, Thresholds(), {"lines/ep01/one": 1.6})
+    assert [(f.kind, f.start, f.end) for f in said] == [("line_long", 2.5, 3.1)], said
+    # unmade (or not measured yet): the scene's window holds
+    assert judge(measured, routed, Thresholds(), {}) == []
 
 
 def test_a_blank_image_and_a_short_voice(tmp_path: Path) -> None:

@@ -19,11 +19,12 @@ from typing import Any
 
 from storyboard.errors import FFmpegError, MediaError, StoryboardError
 from storyboard.files import write_atomic
-from storyboard.language.request import CompiledShot
+from storyboard.language import routes
+from storyboard.language.request import CompiledShot, Line
 from storyboard.media import measure as measuring
 from storyboard.media.measure import Measured
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import take_key
+from storyboard.run.state.lockfile import lock_path, read_lock, take_key
 
 log = logging.getLogger("storyboard.run")
 
@@ -151,9 +152,11 @@ def kind_of(shot: CompiledShot) -> str:
 # --- judged against the request -----------------------------------------------------------------
 
 
-def judge(found: Measured, shot: CompiledShot | None, limits: Thresholds) -> list[Finding]:
+def judge(found: Measured, shot: CompiledShot | None, limits: Thresholds,
+          made: Mapping[str, float] | None = None) -> list[Finding]:
     """What ``found`` shows that ``shot`` (None: an earlier version, request unknown) did not ask
-    for, by time."""
+    for, by time (``made``: each made line's seconds by asset id, so a line handed over as audio
+    is checked where its words are, ``routes.windows``)."""
     intent = dict(shot.checks) if shot is not None else {}
     ignored = set(intent.get("ignore") or ())
     if found.kind == "image":
@@ -161,8 +164,9 @@ def judge(found: Measured, shot: CompiledShot | None, limits: Thresholds) -> lis
     elif found.kind == "audio":
         found_here = _short_voice(found, limits)
     else:
+        spoken = routes.windows(shot.request, made or {}) if shot is not None else []
         found_here = [*_cuts(found, limits, intent), *_stretches(found, limits),
-                      *_sound(found, shot, limits, intent), *_windows(found, shot, limits),
+                      *_sound(found, spoken, limits, intent), *_windows(found, spoken, limits),
                       *_against(found, shot, limits)]
     return sorted((f for f in found_here if f.kind not in ignored),
                   key=lambda f: (f.start, f.kind))
@@ -192,15 +196,18 @@ def _stretches(found: Measured, limits: Thresholds) -> list[Finding]:
     return [*black, *frozen]
 
 
-def _sound(found: Measured, shot: CompiledShot | None, limits: Thresholds,
+Spoken = list[tuple[Line, float, float]]  # each line and the window its words fill
+
+
+def _sound(found: Measured, spoken: Spoken, limits: Thresholds,
            intent: Mapping[str, Any]) -> list[Finding]:
     if intent.get("silent"):
         return []
     if not found.has_audio:  # no sound at all: every spoken line is unspoken
         return [Finding("silent_line", start, end, "error", f"{who} says nothing: the take "
-                        "has no sound") for who, start, end, _ in _unspoken(found, shot)]
+                        "has no sound") for who, start, end, _ in _unspoken(found, spoken)]
     out = [Finding("silent_line", s, e, "error", f"{who} says nothing: {share:.0%} of the "
-                   "line's window is silent") for who, s, e, share in _unspoken(found, shot)
+                   "line's window is silent") for who, s, e, share in _unspoken(found, spoken)
            if share >= limits.line_silence]
     if found.peak_db is not None and found.peak_db >= limits.clip_db and \
             found.peak_count >= CLIP_COUNT:
@@ -216,27 +223,29 @@ def _sound(found: Measured, shot: CompiledShot | None, limits: Thresholds,
     return out
 
 
-def _unspoken(found: Measured, shot: CompiledShot | None
-              ) -> Iterable[tuple[str, float, float, float]]:
-    """Each line's speaker and window, and the share of that window in silence."""
-    if shot is None:
-        return
-    for scene in shot.request.scenes:
-        for line in scene.lines:
-            start, end = line.start, min(line.end, found.seconds or line.end)
-            if end <= start:
-                continue
-            quiet = sum(max(0.0, min(e, end) - max(s, start)) for s, e in found.silence)
-            yield line.speaker, start, end, quiet / (end - start)
+def _unspoken(found: Measured, spoken: Spoken) -> Iterable[tuple[str, float, float, float]]:
+    """Each line's speaker and the window its words fill, and the share of it in silence."""
+    for line, start, promised in spoken:
+        end = min(promised, found.seconds or promised)
+        if end <= start:
+            continue
+        quiet = sum(max(0.0, min(e, end) - max(s, start)) for s, e in found.silence)
+        yield line.speaker, start, end, quiet / (end - start)
 
 
-def _windows(found: Measured, shot: CompiledShot | None, limits: Thresholds) -> list[Finding]:
-    """Each spoken line's window within the take: one that runs past its end is cut short."""
-    lines = [line for scene in (shot.request.scenes if shot else ()) for line in scene.lines]
-    return [Finding("line_cut", found.seconds, line.end, "error",
-                    f"{line.speaker}'s line runs to {line.end:g} s; the take ends at "
-                    f"{found.seconds:g} s") for line in lines
-            if line.end > found.seconds + limits.duration_tolerance]
+def _windows(found: Measured, spoken: Spoken, limits: Thresholds) -> list[Finding]:
+    """Each spoken line held to its window: its words (a made line, as long as it was made) no
+    longer than the line's window, and the window within the take."""
+    out = []
+    for line, start, end in spoken:
+        if end - start > line.end - line.start + limits.duration_tolerance:
+            out.append(Finding("line_long", line.end, end, "error", f"{line.speaker}'s line "
+                               f"lasts {end - start:.2f} s, its window {line.end - start:g} s"))
+        if max(end, line.end) > found.seconds + limits.duration_tolerance:
+            out.append(Finding("line_cut", found.seconds, max(end, line.end), "error",
+                               f"{line.speaker}'s line runs to {max(end, line.end):g} s; the "
+                               f"take ends at {found.seconds:g} s"))
+    return out
 
 
 def _against(found: Measured, shot: CompiledShot | None, limits: Thresholds) -> list[Finding]:
@@ -324,7 +333,8 @@ def measure_takes(root: Path, cache: OutputCache, takes: Iterable[CompiledShot],
             report.measured.append(take_key(take))
         if outcome.older is not None:
             report.remeasured.append(take_key(take))
-        found = judge(outcome.measured, take, limits) if outcome.measured else []
+        found = judge(outcome.measured, take, limits, made_seconds(root, take)) \
+            if outcome.measured else []
         if found:
             report.findings[take_key(take)] = found
     return report
@@ -335,4 +345,23 @@ def findings_of(root: Path, sha256: str | None, take: CompiledShot | None,
     """The findings of the file with ``sha256`` as measured (None: not measured); nothing is
     measured here."""
     known = recorded(root, sha256) if sha256 else None
-    return None if known is None else judge(known, take, limits)
+    made = made_seconds(root, take) if take is not None else {}
+    return None if known is None else judge(known, take, limits, made)
+
+
+def made_seconds(root: Path, take: CompiledShot) -> dict[str, float]:
+    """How long each line ``take`` hands over as audio was made (``lines/EP/SHOT``, as measured
+    on arrival), by asset id; a line not made or not measured yet is left out (its scene's
+    window holds)."""
+    assets = {line.audio.asset for scene in take.request.scenes for line in scene.lines
+              if line.audio is not None and line.audio.asset}
+    if not assets:
+        return {}
+    shots = read_lock(lock_path(root)).shots
+    found = {}
+    for asset in sorted(assets):
+        sha = (shots.get(f"{take.series}/{asset}") or {}).get("output_sha256")
+        known = recorded(root, str(sha)) if sha else None
+        if known is not None:
+            found[asset] = known.seconds
+    return found
