@@ -384,12 +384,10 @@ SEEDANCE_25_MODELARK = replace(
     prices={"intl": _usd({"480P": 0.08, "720P": 0.18, "1080P": 0.45}, cap=15.0)})
 SEEDANCE_MODELS = (SEEDANCE_20_ARK, SEEDANCE_20_MODELARK, SEEDANCE_25_ARK, SEEDANCE_25_MODELARK)
 
-# videoretalk (performance.md, official): a lip-sync pass that re-lips a video (2..120 s, 640..2048
-# px, 300 MB) to an audio track (WAV/MP3/AAC, 2..120 s, 30 MB); ``video_url`` and ``audio_url``
-# as fields of ``input``, no prompt; billed by the output's seconds (USD 0.011469, CNY 0.08 a
-# second: the input video is not billed); one task at a time per account, the others queue;
-# Beijing region only. Its answer's usage says ``video_duration``. The output keeps the video's
-# length (``video_extension: false``: a longer audio is cut, never the video stretched).
+# videoretalk (performance.md, official): a lip-sync pass re-lipping a video (2..120 s, 300 MB) to
+# an audio track (2..120 s, 30 MB), both fields of ``input``, no prompt; billed by the output's
+# seconds (its usage: ``video_duration``); one task at a time per account (the others queue);
+# Beijing only. ``video_extension: false``: the output keeps the video's length.
 VIDEORETALK = Model(
     id="videoretalk", title="VideoRetalk lip-sync pass",
     caps=Capabilities(min_duration=2, max_duration=120, max_duration_with_video=120,
@@ -402,9 +400,9 @@ VIDEORETALK = Model(
     wire_fields={"source_video": "video_url", "driving_audio": "audio_url"},
     file_rules={"source_video": FileRule("video", 2, 120, 300),
                 "driving_audio": FileRule("voice", 2, 120, 30)},
-    usage_names=("", "video_duration"), regions=("cn",), submit_path=
-    "/services/aigc/image2video/video-synthesis", takes_prompt=False,
-    body_parameters={"video_extension": False}, in_flight=1)
+    usage_names=("", "video_duration"), regions=("cn",), takes_prompt=False, in_flight=1,
+    submit_path="/services/aigc/image2video/video-synthesis",
+    body_parameters={"video_extension": False})
 
 DASHSCOPE_MODELS: dict[str, Model] = {m.id: m for m in (
     WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME, WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,
