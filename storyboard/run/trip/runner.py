@@ -150,8 +150,9 @@ class ShotRun:
             made = await session.futures[key]
             if made.output is not None:
                 return Made(made.output, made.task_id or "")
-            raise session.end(shot, "blocked", not_made(asset, shot, f"ended {made.state}",
-                                                        session.root, session.refused.get(key)), "blocked")
+            why = not_made(asset, shot, f"ended {made.state}", session.root,
+                           session.refused.get(key))
+            raise session.end(shot, "blocked", why, "blocked")
         entry = session.cache.get(digest)
         if entry is not None:
             return Made(session.cache.path(digest), entry.task_id)
@@ -182,17 +183,18 @@ class ShotRun:
             first = await session.futures[key]
             if first.output is not None:
                 return first.output
-            raise session.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first frame) "
-                              f"ended {first.state}", "blocked")
+            raise session.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first "
+                              f"frame) ended {first.state}", "blocked")
         dep_hash = session.locked.get(key, {}).get("hash")
         if isinstance(dep_hash, str) and session.cache.has(dep_hash):
             return session.cache.path(dep_hash)
-        raise session.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first frame) is not "
-                          "rendered; render it first", "blocked")
+        raise session.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first frame) "
+                          "is not rendered; render it first", "blocked")
 
     async def first_frame(self, video: Path) -> Path:
         # Keyed by the cache folder too: a draft and a full render of one shot share a hash.
-        frame = self.session.root / ".storyboard" / "frames" / f"{video.parent.name}-{video.stem}-last.png"
+        frames = self.session.root / ".storyboard" / "frames"
+        frame = frames / f"{video.parent.name}-{video.stem}-last.png"
         if not frame.is_file():
             await asyncio.to_thread(ffmpeg.last_frame, video, frame)
         return frame
