@@ -38,7 +38,7 @@ characters:
 episodes:
   - id: ep01
     shots:
-      - {id: a, prompt: "@ada waves"}
+      - {id: a, prompt: "@ada waves", takes: 2}
       - {id: b, prompt: "@ada turns"}
 """
 
@@ -69,6 +69,20 @@ def test_status_lists_the_paid_attempt_and_a_draft_only_where_nothing_better_exi
     assert invoke("render", paid, "--draft", "--provider", "local", "--yes").exit_code == 0
     rows = json.loads(invoke("status", paid, "--json").stdout)
     assert {r["shot"]: r["provider"] for r in rows}["b"] == "local"  # only a draft of it: shown
+
+
+def test_status_lists_the_take_each_episode_uses_and_counts_the_others(paid: Path) -> None:
+    rows = json.loads(invoke("status", paid, "--json").stdout)
+    assert {r["shot"]: (r["provider"], r["other_takes"]) for r in rows} == {
+        "a": ("dashscope", 1), "b": ("dashscope", 0), "ada": ("dashscope", 0)}
+    assert "ep01/a: 1 other take: `storyboard takes paid ep01/a`" in invoke("status", paid).stdout
+    assert invoke("pick", paid, "ep01/a", "2").exit_code == 0
+    rows = json.loads(invoke("status", paid, "--json").stdout)
+    assert [(r["shot"], r["provider"]) for r in rows if r["episode"] == "ep01"] == [
+        ("a#2", "dashscope"), ("b", "dashscope")]
+    every = json.loads(invoke("status", paid, "--all", "--json").stdout)
+    assert {(r["shot"], r["provider"]) for r in every if r["shot"] in ("a", "a#2")} == {
+        ("a", "dashscope"), ("a#2", "dashscope"), ("a", "local"), ("a#2", "local")}
 
 
 @pytest.fixture
