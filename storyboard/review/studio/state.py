@@ -148,8 +148,8 @@ class Studio:
         with self.lock:
             try:
                 manifest = self._check()
-                if manifest is not None and (self.render_drafts or self.shows_used) and \
-                        self.snapshot.errors == 0:
+                if manifest is not None and self.snapshot.errors == 0 and \
+                        (self.render_drafts or self._shows_rendered(manifest)):
                     self._draft(manifest)
             except StoryboardError as error:  # a review.yaml that does not read, say
                 self._publish_broken(diagnostics(error))
@@ -206,6 +206,11 @@ class Studio:
             Callbacks(on_event=heard))
         done = {r.hash for r in report.run.shots if r.ok} if report.run else set()
         return after_run(report.plan, done)
+
+    def _shows_rendered(self, manifest: Manifest) -> bool:
+        """Whether the page may show takes a provider rendered (the lock names some)."""
+        return self.shows_used and Rendered(manifest.root, read_lock(lock_path(manifest.root)),
+                                            local_cache_key(True)).kept()
 
     @property
     def used_dir(self) -> Path:
@@ -287,7 +292,7 @@ def stitch_used(manifest: Manifest, folder: Path) -> None:
     (an episode not every shot of which has a file yet is left)."""
     lock = read_lock(lock_path(manifest.root))
     files = Rendered(manifest.root, lock, local_cache_key(True))
-    if not files.made:  # no provider rendered anything: the drafts are the episodes shown
+    if not files.kept():  # no provider's take is kept: the drafts are the episodes shown
         return
     manifest = with_retakes(manifest, lock)
     builder = EpisodeBuilder(manifest, output_folder(manifest.root, folder), draft=True,

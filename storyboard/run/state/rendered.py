@@ -52,6 +52,10 @@ class Rendered(OutputCache):
             return self.made[shot_hash][1]
         return DRAFTS if self.drafted(shot_hash) else ""
 
+    def kept(self) -> bool:
+        """Whether a file a provider made of some take the lock names is kept here."""
+        return any(self.rendered(digest) is not None for digest in self.made)
+
     def any_in(self, shots: list[CompiledShot]) -> bool:
         """Whether a provider rendered some take of ``shots``."""
         return any(self.rendered(take.hash) is not None for s in shots for take in s.all_takes())
