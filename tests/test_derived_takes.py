@@ -133,7 +133,7 @@ def test_a_later_edit_of_the_words_replans_the_shot_not_its_derived_takes(
     assert lock_of(series)["takes"]["fixes/ep01/a"]["derived"][0]["kind"] == "edit"
 
 
-def test_an_edit_of_a_take_its_service_cannot_take_is_refused_before_anything_is_paid(
+def test_a_pass_refused_or_unconsented_pays_nothing_and_leaves_the_lock(
         series: Path, emulator: Emulator) -> None:  # noqa: F811
     emu = emulator()
     code, _, said = run("retake", series, "ep01/a", "--edit", "a red scarf",
@@ -142,6 +142,22 @@ def test_an_edit_of_a_take_its_service_cannot_take_is_refused_before_anything_is
     assert run("retake", series, "ep01/a", "--edit", "  ", "--yes")[0] != 0
     assert run("retake", series, "ep01/a", "--edit", "x", "--lipsync", "--yes")[0] != 0
     assert emu.stats()["submissions"]["total"] == 0
+    assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
+    before = (series / "storyboard.lock").read_text("utf-8")
+    # no consent (a run with no terminal, no --yes, no --budget): nothing sent, the lock as it was
+    code, _, said = run("retake", series, "ep01/a", "--edit", "a red scarf",
+                        "--provider", "dashscope")
+    assert code != 0 and "nothing was submitted" in said, said
+    assert (series / "storyboard.lock").read_text("utf-8") == before
+    for bad in (["--at", "nan"], ["--at", "-1"], ["--at", "inf"]):
+        code, _, said = run("retake", series, "ep01/a", "--lipsync", "--audio",
+                            series / "media" / "line.wav", *bad, "--yes")
+        assert code != 0 and "Traceback" not in said and "--at" in said, said
+    (series / "media" / "notes.wav").write_text("not audio", encoding="utf-8")
+    code, _, said = run("retake", series, "ep01/a", "--lipsync", "--audio",
+                        series / "media" / "notes.wav", "--yes")
+    assert code != 0 and "Traceback" not in said, said
+    assert emu.stats()["submissions"]["total"] == 2  # the render's two shots alone
 
 
 def test_a_lipsync_pass_relips_the_take_to_its_line_and_is_measured(
@@ -266,3 +282,15 @@ def test_a_line_routed_lipsync_gets_its_pass_once_its_take_is_approved(
 
     code, report, said = run("pick", root, "ep01/toast", "2", "--replace-approved", "--json")
     assert code == 0 and "lipsync" not in report, said  # the take in use is the pass: no other
+
+
+def test_an_edit_of_a_take_longer_than_its_model_takes_is_refused_before_it_is_sent(
+        series: Path, emulator: Emulator) -> None:  # noqa: F811
+    text = (series / "storyboard.yaml").read_text("utf-8")
+    (series / "storyboard.yaml").write_text(text.replace("duration: 3", "duration: 12"))
+    emu = emulator()
+    assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
+    code, _, said = run("retake", series, "ep01/a", "--edit", "a red scarf",
+                        "--provider", "dashscope", "--yes")
+    assert code != 0 and "wan2.7-videoedit takes a video of 2 to 10 s" in said, said
+    assert submissions(emu) == 2

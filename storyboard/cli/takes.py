@@ -236,6 +236,8 @@ def _one_pass(words: str | None, lipsync: bool, audio: Path | None, at: float | 
         raise click.UsageError("give --edit or --lipsync, not both")
     if (audio is not None or at is not None) and not lipsync:
         raise click.UsageError("--audio and --at go with --lipsync")
+    if at is not None and audio is None:
+        raise click.UsageError("--at says where --audio starts: give --audio FILE")
     if (words is not None or lipsync) and (failed_checks or count != 1):
         raise click.UsageError("--edit and --lipsync make one derived take of SHOT: no -n, "
                                "no --failed-checks")
