@@ -268,6 +268,12 @@ def test_a_line_routed_lipsync_gets_its_pass_once_its_take_is_approved(
     code, report, said = run("approve", root, "ep01/toast", "--force", "--json")
     assert code == 0, said
     assert report["lipsync"] == "ep01/toast#2"
+    code, planned, said = run("plan", root, "--provider", "dashscope", "--json")
+    assert code == 0, said
+    pass_plan = next(s for s in planned["shots"] if s["key"].endswith("toast#2"))
+    parent = lock_of(root)["shots"]["routed/ep01/toast"]
+    assert pass_plan["status"] == "new" and pass_plan["duration"] == parent["parameters"]["duration"]
+    assert pass_plan["cost"] == pytest.approx(pass_plan["duration"] * 0.011469, abs=1e-4)
     code, report, said = run("render", root, "--provider", "dashscope", "--yes", "--json")
     assert code == 0, said
     states = {s["key"].rsplit("/", 1)[1]: s["state"] for s in report["shots"]}
