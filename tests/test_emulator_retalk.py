@@ -98,3 +98,23 @@ def test_a_slow_answer_still_makes_one_task(http: httpx.Client, server: Emulator
     assert wait_for(http, task)["output"]["task_status"] == "SUCCEEDED"
     assert server.stats()["requests"]["submit"] == 0  # counted as its own endpoint
     assert server.stats()["requests"]["retalk"] == 1
+
+
+def test_the_pass_body_is_videoretalks_own() -> None:
+    """What the DashScope provider sends for a lip-sync pass: the two files as fields of
+    ``input``, no prompt, none of a video model's parameters, on its own path."""
+    from pathlib import Path
+
+    from storyboard.dialects import native
+    from storyboard.language.request import MediaItem, MediaRef, ShotRequest
+    take, track = MediaRef(path=Path("/s/take.mp4")), MediaRef(path=Path("/s/line.wav"))
+    request = ShotRequest("videoretalk", "", (MediaItem("source_video", take),
+                                              MediaItem("driving_audio", track)),
+                          "720P", "16:9", 3, None, False)
+    body = native.body(request, lambda ref: f"oss://bucket/{ref.path.name if ref.path else ''}")
+    assert body == {"model": "videoretalk", "parameters": {"video_extension": False},
+                    "input": {"video_url": "oss://bucket/take.mp4",
+                              "audio_url": "oss://bucket/line.wav"}}
+    assert native.needs_oss_resolve(body)
+    assert native.submit_path("videoretalk") == RETALK
+    assert native.submit_path("wan2.7-r2v") == SYNTHESIS
