@@ -35,6 +35,7 @@ from storyboard.language.request import (
 )
 from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.state.lockfile import LockFile, TakeState
+from storyboard.targets.kinds import CAST_MAKER
 
 Kind = Literal["edit", "lipsync"]
 EDIT_MODEL = "wan2.7-videoedit"
@@ -200,7 +201,7 @@ def refuse_length(kind: Kind, seconds: float, low: float, high: float, shot: str
 def made_files(shot: CompiledShot, lock: LockFile, root: Path) -> dict[str, Path]:
     """The made files of the cast assets ``shot`` needs (a line's spoken audio), by asset id."""
     entry = lock.shots.get(f"{shot.series}/{shot.episode}/{shot.id}") or {}
-    cache = OutputCache(root, cast_source(str(entry.get("cache_key") or "dashscope")))
+    cache = OutputCache(root, cast_source(str(entry.get("cache_key") or CAST_MAKER)))
     return {asset: cache.path(h) for asset, h in shot.needs.items() if cache.has(h)}
 
 

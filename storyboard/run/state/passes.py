@@ -9,6 +9,7 @@ same take (rendered once, or cached), never a second one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -103,7 +104,7 @@ def _track(root: Path, clip: Path, start: float, seconds: float) -> tuple[str, s
     """The pass's audio: ``clip`` at ``start`` on silence as long as the take, kept by its
     content (the same line on the same take is the same file)."""
     folder = state_folder(root / TRACKS)
-    made = laid_track([(clip, start)], seconds, folder / ".track.wav")
+    made = laid_track([(clip, start)], seconds, folder / f".track-{os.getpid()}.wav")
     sha = sha256_file(made)
     final = folder / f"{sha}.wav"
     made.replace(final)
