@@ -300,3 +300,17 @@ def test_an_edit_of_a_take_longer_than_its_model_takes_is_refused_before_it_is_s
                         "--provider", "dashscope", "--yes")
     assert code != 0 and "wan2.7-videoedit takes a video of 2 to 10 s" in said, said
     assert submissions(emu) == 2
+
+
+def test_a_lipsync_pass_outside_the_beijing_region_is_refused_before_it_is_sent(
+        series: Path, emulator: Emulator) -> None:  # noqa: F811
+    from storyboard.errors import StoryboardError
+    from storyboard.targets.gateways import DASHSCOPE_REGIONS
+    emulator()
+    assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
+    with pytest.raises(StoryboardError, match="Beijing|cn"):
+        ask_lipsync(compile_path(series), "ep01/a", series / "media" / "line.wav",
+                    base_url=DASHSCOPE_REGIONS["intl"])
+    asked = ask_lipsync(compile_path(series), "ep01/a", series / "media" / "line.wav",
+                        base_url=DASHSCOPE_REGIONS["cn"])
+    assert asked.takes == ("ep01/a#2",)
