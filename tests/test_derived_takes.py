@@ -308,7 +308,7 @@ def test_a_lipsync_pass_outside_the_beijing_region_is_refused_before_it_is_sent(
     from storyboard.targets.gateways import DASHSCOPE_REGIONS
     emulator()
     assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
-    with pytest.raises(StoryboardError, match="Beijing|cn"):
+    with pytest.raises(StoryboardError, match="region: cn"):
         ask_lipsync(compile_path(series), "ep01/a", series / "media" / "line.wav",
                     base_url=DASHSCOPE_REGIONS["intl"])
     asked = ask_lipsync(compile_path(series), "ep01/a", series / "media" / "line.wav",
