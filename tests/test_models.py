@@ -133,6 +133,13 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("dreamina-seedance-2-0-260128", "modelark"): (
         "Scene 1 [0-3s]: Video 1 holds Image 1 and plays",
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
+    # Seedance 2.5: the same request with another model id.
+    ("doubao-seedance-2-5-260628", "ark"): (
+        'Image 2 says with the voice of Audio 1: "That was lovely."',
+        ["reference_video", "reference_image", "reference_image", "reference_audio"]),
+    ("dreamina-seedance-2-5-260628", "modelark"): (
+        "Scene 1 [0-3s]: Video 1 holds Image 1 and plays",
+        ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     ("kling-v3-omni", "kling"): ("Scene 1 [0-3s]: <<<image_1>>> holds <<<image_2>>> and plays",
                                  ["reference_image", "reference_image"]),
     # MiniMax's own API: H3 as Seedance's content items (labels a guess), Hailuo a first frame.

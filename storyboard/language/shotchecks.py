@@ -269,7 +269,8 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
     """The gateway dialect the series is checked for (``--provider`` first, then the series'
     ``provider.name``) and its ``media_base_url``; None for native and local renders."""
     series = source.series
-    block = series.data.get("provider") if isinstance(series.data, dict) else None
+    data = series.data if isinstance(series.data, dict) else {}  # broken YAML: its own error
+    block = data.get("provider")
     block = block if isinstance(block, dict) else {}
     name = provider or block.get("name")
     if provider is not None and provider not in KINDS:
@@ -277,7 +278,7 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
                                          f"{', '.join(KINDS)}"))
     if not has(name, "gateway"):
         return None
-    found = provider_settings(block, series.data.get("providers"), str(name))
+    found = provider_settings(block, data.get("providers"), str(name))
     base_url, where = found.get("media_base_url", (None, "provider.media_base_url"))
     if base_url is not None and not (isinstance(base_url, str) and
                                      dialect_check.is_public(base_url)):
