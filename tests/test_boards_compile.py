@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.errors import ProblemsFound
+from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.compile import compile_path
 from storyboard.language.picks import as_picked
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, MediaRef, is_board
@@ -49,6 +49,10 @@ def series(root: Path, make_media: Callable[..., Path], body: str, head: str = H
     make_media("image", root / "media" / "still.png", width=640, height=360, color="green")
     (root / "storyboard.yaml").write_text(head + textwrap.dedent(body), encoding="utf-8")
     return root
+
+
+def errors(found: ProblemsFound) -> list[Diagnostic]:
+    return [d for d in found.diagnostics if d.severity == "error"]
 
 
 def boards_of(manifest: Manifest) -> dict[str, CompiledShot]:
@@ -149,6 +153,84 @@ def test_a_missing_own_still_is_a_located_error(tmp_path: Path,
     root = series(tmp_path, make_media, SHOTS.replace("media/still.png", "media/gone.png"))
     with pytest.raises(ProblemsFound) as found:
         compile_path(root)
-    [problem] = [d for d in found.value.diagnostics if d.severity == "error"]
+    [problem] = errors(found.value)
     assert "gone.png" in problem.message and problem.span is not None
     assert problem.source_line.strip() == "board: media/gone.png" and problem.span.line == 16
+
+
+def test_first_frame_generate_is_a_board_in_other_words(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = """\
+    episodes:
+      - id: ep1
+        shots:
+          - id: hook
+            first_frame: {generate: "@mia at the door, wide shot"}
+            scenes: ["[0-5s] @mia knocks"]
+          - id: plain
+            scenes: ["[0-5s] @mia waits"]
+    """
+    manifest = compile_path(series(tmp_path, make_media, body))
+    [board] = boards_of(manifest).values()  # no boards: block: only the shot that asks has one
+    assert board.id == "ep1/hook" and board.asset is not None
+    assert board.asset.prompt.startswith("Storyboard frame: image 1 at the door, wide shot. "
+                                         "Camera: wide shot.")
+    assert shot(manifest, "hook").board == MediaRef(asset="boards/ep1/hook")
+    assert shot(manifest, "plain").board is None
+
+
+def test_first_frame_generate_beside_board_is_refused(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = """\
+    episodes:
+      - id: ep1
+        shots:
+          - id: hook
+            board: {prompt: "@mia at the door"}
+            first_frame: {generate: "@mia at the door"}
+            scenes: ["[0-5s] @mia knocks"]
+    """
+    with pytest.raises(ProblemsFound) as found:
+        compile_path(series(tmp_path, make_media, body))
+    [problem] = errors(found.value)
+    assert "first_frame: {generate: ...} is this shot's board in other words" in problem.message
+    assert problem.source_line.strip().startswith("first_frame:")
+
+
+def test_a_board_beside_a_first_frame_of_its_own_is_refused(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = """\
+    episodes:
+      - id: ep1
+        shots:
+          - id: hook
+            scenes: ["[0-5s] @mia knocks"]
+          - id: next
+            board: {prompt: "@mia at the door"}
+            first_frame: {from: hook}
+            scenes: ["[0-5s] @mia waits"]
+    """
+    with pytest.raises(ProblemsFound) as found:
+        compile_path(series(tmp_path, make_media, "boards: {}\n" + textwrap.dedent(body)))
+    [problem] = errors(found.value)
+    assert "starts from a frame or clip of its own" in problem.message
+    assert problem.source_line.strip().startswith("board:")
+
+
+def test_a_shot_with_its_own_first_frame_keeps_it_under_boards(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = """\
+    boards: {}
+    episodes:
+      - id: ep1
+        shots:
+          - id: hook
+            scenes: ["[0-5s] @mia knocks"]
+          - id: next
+            first_frame: {from: hook}
+            scenes: ["[0-5s] @mia waits"]
+    """
+    manifest = compile_path(series(tmp_path, make_media, body))
+    assert sorted(boards_of(manifest)) == ["boards/ep1/hook"]
+    assert shot(manifest, "next").board is None
+    assert shot(manifest, "next").depends_on == "hook"

@@ -85,6 +85,7 @@ class Resolving(Protocol):
     """What this module needs of the resolver."""
 
     problems: list[Diagnostic]
+    repeats: int  # problems not added again: said already
     characters: Mapping[str, Any]  # each with ``role`` and ``ref``
     generated: Mapping[str, Any]  # each with ``subject``
 
@@ -221,11 +222,17 @@ def _check_model(resolver: Resolving, shot: Shot, found: Settings) -> None:
     if found.model in BOARD_MODELS:
         return
     doc, path = found.located("model", (shot.doc, shot.path))
-    problem = doc.diagnostic(path, (
+    _once(resolver, doc.diagnostic(path, (
         f"unknown board model {found.model!r}{did_you_mean(found.model, BOARD_MODELS)}; "
-        f"expected one of: {', '.join(BOARD_MODELS)}"))
+        f"expected one of: {', '.join(BOARD_MODELS)}")))
+
+
+def _once(resolver: Resolving, problem: Diagnostic) -> None:
+    """``problem`` said once, however many shots a block it is located at reaches."""
     if problem not in resolver.problems:
         resolver.problems.append(problem)
+    else:
+        resolver.repeats += 1
 
 
 def _role(resolver: Resolving, shot: Shot, raw: dict[str, Any], found: Settings,
@@ -242,10 +249,11 @@ def _role(resolver: Resolving, shot: Shot, raw: dict[str, Any], found: Settings,
     if why:
         doc, path = (shot.doc, (*shot.path, _board_key(raw))) if "board" in raw or \
             "first_frame" in raw else found.located("as", (shot.doc, shot.path))
-        resolver.problems.append(doc.diagnostic(path, (
-            f"a board cannot become {wanted or 'a frame'} on {model.id}: {why}; expected "
-            f"board: false for this shot, boards: {{as: none}}, or a model that takes "
-            f"{'a reference image' if wanted == 'reference' else 'a first frame'}")))
+        become = {"first_frame": "its first frame", "reference": "a reference image"}
+        _once(resolver, doc.diagnostic(path, (
+            f"a board cannot become {become.get(wanted, 'a picture')} of a {model.id} shot: "
+            f"{why}; expected board: false for this shot, boards: {{as: none}}, or a model "
+            f"that takes {'a reference image' if wanted == 'reference' else 'a first frame'}")))
         return None
     if handoff == "exclusive" and not wanted and names:
         resolver.problems.append(shot.doc.diagnostic(shot.path, (

@@ -118,6 +118,7 @@ class Resolver(MediaResolver):
         """Warnings for cast and voices no shot uses."""
         doc = self.source.series
         used = {r.name for e in episodes for s in e.shots for r in s.references}
+        used |= {n for e in episodes for s in e.shots if s.board for n in s.board.names}
         voices = {r.voice for e in episodes for s in e.shots for r in s.references if r.voice}
         driving = {s.frames["driving_audio"] for e in episodes for s in e.shots
                    if "driving_audio" in s.frames}
