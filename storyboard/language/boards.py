@@ -66,7 +66,7 @@ class Board:
     words: str | None = None  # the shot's own words for it (``board: {prompt: ...}``)
     still: MediaRef | None = None  # the shot's own still
     names: tuple[str, ...] = ()  # who is in it, in order (its references)
-    chain: str | None = None  # the board before it in the same place (``chain``)
+    chain: MediaRef | None = None  # the board before it in the same place (``chain``)
     place: str | None = None  # a place carried from an earlier board (``places``)
     next: MediaRef | None = None  # the next shot's board: this shot's last frame
 
@@ -304,8 +304,8 @@ def link(shots: list[Shot], places: Mapping[str, Any]) -> None:
         where = named or carried
         before = previous.get(where) if board.settings.chain else None
         after = boards[index + 1] if index + 1 < len(boards) else None
-        shot.board = replace(board, place=carried, chain=before.id if before is not None and
-                             before.made else None, next=_next(shot, board, after))
+        shot.board = replace(board, place=carried, chain=before.ref if before else None,
+                             next=_next(shot, board, after))
         previous[where] = board
 
 

@@ -123,7 +123,7 @@ class BoardCompiler:
         if board.place is not None and board.place in self.characters:
             refs.append(self.characters[board.place].ref)
         if board.chain is not None:
-            refs.append(MediaRef(asset=board.chain))
+            refs.append(board.chain)
         return refs
 
     def _form(self, ref: MediaRef) -> dict[str, str]:
