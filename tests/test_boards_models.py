@@ -17,7 +17,8 @@ from storyboard.language import incremental
 from storyboard.language.compile import compile_lenient
 from storyboard.language.request import BOARDS, CompiledShot, Manifest
 from storyboard.language.series import load_source
-from storyboard.targets.assets import BOARD_MODELS
+from storyboard.targets.assets import BOARD_MODELS, price_tables
+from storyboard.targets.prices import known_models
 
 HEAD = """\
 storyboard: 1
@@ -216,7 +217,7 @@ def test_too_many_references_for_the_image_model(tmp_path: Path,
     (tmp_path / "storyboard.yaml").write_text(HEAD + cast + textwrap.dedent(body), "utf-8")
     incremental.forget()
     _, problems = compile_lenient(load_source(tmp_path))
-    [problem] = [p for p in problems if "references" in p.message and "board" in p.message]
+    [problem] = [p for p in problems if "this shot's board has" in p.message]
     assert "this shot's board has 11 references" in problem.message
     assert "kling-image-o1 takes at most 10" in problem.message
     assert problem.source_line.strip() == "- id: crowd"
@@ -326,3 +327,46 @@ def test_a_new_next_shot_gives_a_kept_shot_its_last_frame(
     warm, _ = compile_lenient(load_source(tmp_path))
     assert media(video(warm)) == [("first_frame", "boards/ep/a"), ("last_frame", "boards/ep/b")]
     assert video(warm).needs["boards/ep/b"] == board(warm, "ep/b").hash
+
+
+def test_every_board_model_has_a_price_and_makers() -> None:
+    tables = price_tables("intl", "USD")
+    prices = {model: tables[model].describe() for model in BOARD_MODELS}
+    assert prices == {
+        "wan2.7-image": "USD 0.03 a generation", "wan2.7-image-pro": "USD 0.077 a generation",
+        "doubao-seedream-4-5-251128": "USD 0.03 a generation",
+        "seedream-4-5-251128": "USD 0.03 a generation",
+        "kling-image-o1": "USD 0.028 a generation",
+        "kling-v3-omni-image": "USD 0.028 a generation", "comfyui-image": "free"}
+    assert set(BOARD_MODELS) <= set(known_models())  # a ``prices:`` key may name each
+    makers = {model: image.makers for model, image in BOARD_MODELS.items()}
+    assert makers == {"wan2.7-image": ("dashscope",), "wan2.7-image-pro": ("dashscope",),
+                      "doubao-seedream-4-5-251128": ("ark",),
+                      "seedream-4-5-251128": ("modelark",), "kling-image-o1": ("kling",),
+                      "kling-v3-omni-image": ("kling",), "comfyui-image": ("comfyui",)}
+    assert {m for m, image in BOARD_MODELS.items() if image.synchronous} == {
+        "doubao-seedream-4-5-251128", "seedream-4-5-251128"}
+    assert BOARD_MODELS["kling-v3-omni-image"].wire_id == "kling-v3-omni"
+
+
+def test_a_board_as_one_reference_too_many(tmp_path: Path,
+                                           make_media: Callable[..., Path]) -> None:
+    cast = "".join(f"  c{i}: {{image: media/mia.png}}\n" for i in range(7))
+    names = " ".join(f"@c{i}" for i in range(7))
+    body = f"""\
+    boards: {{}}
+    episodes:
+      - id: ep
+        shots:
+          - id: crowd
+            model: kling-v3-omni
+            scenes: ["[0-6s] {names} wait"]
+    """
+    make_media("image", tmp_path / "media" / "mia.png", width=320, height=320)
+    (tmp_path / "storyboard.yaml").write_text(HEAD + cast + textwrap.dedent(body), "utf-8")
+    incremental.forget()
+    _, problems = compile_lenient(load_source(tmp_path))
+    [problem] = [p for p in problems if p.severity == "error"]
+    assert "with its board as a reference this shot has 8 image references" in problem.message
+    assert "kling-v3-omni takes at most 7" in problem.message
+    assert problem.source_line.strip() == "- id: crowd"

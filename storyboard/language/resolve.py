@@ -356,10 +356,16 @@ class Resolver(MediaResolver):
         image joins the references, labelled after them."""
         names = boards.attach(self, shot, raw, self.board_layers, names)  # type: ignore[arg-type]
         board = shot.board
-        if board is not None and board.role == "reference" and shot.model.takes_references:
-            images = sum(1 for r in shot.references if r.role == "reference_image")
-            shot.references.append(Reference(board.id, "reference_image", board.ref,
-                                             f"Image {images + 1}", None))
+        if board is None or board.role != "reference" or not shot.model.takes_references:
+            return names
+        images = sum(1 for r in shot.references if r.role == "reference_image")
+        if images + 1 > shot.model.max_images:
+            self.error(shot.doc, shot.path, (
+                f"with its board as a reference this shot has {images + 1} image references; "
+                f"{shot.model.id} takes at most {shot.model.max_images}: expected fewer "
+                "characters, or boards: {as: none} for this shot"))
+        shot.references.append(Reference(board.id, "reference_image", board.ref,
+                                         f"Image {images + 1}", None))
         return names
 
     def _transition(self, shot: ResolvedShot, raw: dict[str, Any],
