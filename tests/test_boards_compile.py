@@ -265,3 +265,14 @@ def test_a_board_chains_from_an_own_still(tmp_path: Path,
     assert words.asset is not None
     assert words.asset.refs[-1] == MediaRef(path=tmp_path / "media" / "still.png")
     assert str(tmp_path / "media" / "still.png") in words.inputs
+
+
+def test_a_shots_own_board_takes(tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = SHOTS.replace('board: {prompt: "@sam alone at the window"}',
+                         'board: {prompt: "@sam alone at the window", takes: 4}').replace(
+        "        board: false\n", "        board: {takes: 1}\n")
+    manifest = compile_path(series(tmp_path, make_media, body))
+    boards = boards_of(manifest)
+    assert [t.take for t in boards["boards/ep1/words"].all_takes()] == [1, 2, 3, 4]
+    assert [t.take for t in boards["boards/ep1/bare"].all_takes()] == [1]  # over the block's 2
+    assert [t.take for t in boards["boards/ep1/hook"].all_takes()] == [1, 2]

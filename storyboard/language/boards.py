@@ -164,7 +164,7 @@ def attach(resolver: Resolving, shot: Shot, raw: dict[str, Any], layers: list[La
     found = settings([*layers, (shot.doc, (*shot.path, "boards"))])
     if found is None and wanted is None:
         return names  # no boards here, and the shot asks for none
-    found = found or Settings()
+    found = _own_takes(found or Settings(), raw.get("board"), shot.doc, shot.path)
     explicit = wanted is not None
     if _framed(shot, raw):
         if explicit:
@@ -181,6 +181,14 @@ def attach(resolver: Resolving, shot: Shot, raw: dict[str, Any], layers: list[La
                   role, shot.doc.span(shot.path), words, still, tuple(_pictured(resolver, names)))
     shot.board = board
     return _hand_off(shot, board, names)
+
+
+def _own_takes(found: Settings, value: Any, doc: Document, path: PathKey) -> Settings:
+    """``board: {takes: N}``: this shot's number of candidate boards, over the blocks'."""
+    takes = value.get("takes") if isinstance(value, dict) else None
+    if not isinstance(takes, int) or isinstance(takes, bool) or not 1 <= takes <= 10:
+        return found
+    return replace(found, takes=takes, where={**found.where, "takes": (doc, (*path, "board"))})
 
 
 def _board_key(raw: dict[str, Any]) -> str:
