@@ -276,3 +276,19 @@ def test_a_shots_own_board_takes(tmp_path: Path, make_media: Callable[..., Path]
     assert [t.take for t in boards["boards/ep1/words"].all_takes()] == [1, 2, 3, 4]
     assert [t.take for t in boards["boards/ep1/bare"].all_takes()] == [1]  # over the block's 2
     assert [t.take for t in boards["boards/ep1/hook"].all_takes()] == [1, 2]
+
+
+def test_misspelt_boards_are_located_schema_errors(tmp_path: Path,
+                                                   make_media: Callable[..., Path]) -> None:
+    body = SHOTS.replace("boards: {model", "bords: {model").replace(
+        'board: {prompt: "@sam alone at the window"}', 'board: {promt: "x"}').replace(
+        "scenes: [\"[0-5s] @sam leaves\"]", "scenes: [\"[0-5s] @sam leaves\"]\n        "
+        "boards: {as: frist_frame}")
+    root = series(tmp_path, make_media, body)
+    shown = CliRunner().invoke(cli, ["check", str(root)])
+    assert shown.exit_code != 0
+    said = shown.output
+    assert "storyboard.yaml:9:1: error: unknown key 'bords' (did you mean 'boards'?)" in said
+    assert "unknown key 'promt' (did you mean 'prompt'?); expected one of: prompt, takes" in said
+    assert "frist_frame" in said and "first_frame" in said
+    assert "Traceback" not in said
