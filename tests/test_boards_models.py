@@ -370,3 +370,23 @@ def test_a_board_as_one_reference_too_many(tmp_path: Path,
     assert "with its board as a reference this shot has 8 image references" in problem.message
     assert "kling-v3-omni takes at most 7" in problem.message
     assert problem.source_line.strip() == "- id: crowd"
+
+
+def test_a_board_prompt_over_the_image_models_limit(tmp_path: Path,
+                                                    make_media: Callable[..., Path]) -> None:
+    long = "a very long action " * 140  # about 2,700 characters: Kling image takes 2,500
+    body = one_shot("model: kling-image-o1").replace("Wide shot: @mia hands @sam a cup",
+                                                     f"@mia {long}")
+    _, problems = compiled(tmp_path, make_media, body)
+    [problem] = [p for p in problems if "board prompt" in p.message]
+    assert problem.severity == "error" and problem.source_line.strip() == "- id: a"
+    assert "kling-image-o1 takes at most 2500" in problem.message
+
+
+def test_a_video_seed_wider_than_the_image_models_is_folded_into_its_range(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = one_shot("", "doubao-seedance-2-0-260128").replace(
+        "resolution: 720P", "resolution: 720P\n            seed: 4000000000")
+    manifest, _ = compiled(tmp_path, make_media, body)
+    made = board(manifest)
+    assert made.asset is not None and made.asset.seed == 4000000000 % 2147483648
