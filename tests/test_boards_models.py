@@ -18,7 +18,9 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.request import BOARDS, CompiledShot, Manifest
 from storyboard.language.series import load_source
 from storyboard.targets.assets import BOARD_MODELS, price_tables
+from storyboard.targets.models import MODELS
 from storyboard.targets.prices import known_models
+from storyboard.targets.table import model_row, models_markdown
 
 HEAD = """\
 storyboard: 1
@@ -390,3 +392,18 @@ def test_a_video_seed_wider_than_the_image_models_is_folded_into_its_range(
     manifest, _ = compiled(tmp_path, make_media, body)
     made = board(manifest)
     assert made.asset is not None and made.asset.seed == 4000000000 % 2147483648
+
+
+def test_each_models_hand_off_is_declared_and_shown() -> None:
+    handoffs = {model.id: model.handoff for model in MODELS.values()}
+    assert {k: v for k, v in handoffs.items() if k in {
+        "wan2.7-r2v", "wan2.7-i2v", "happyhorse-1.1-i2v", "MiniMax-Hailuo-2.3", "wan3.0-video",
+        "doubao-seedance-2-0-260128", "MiniMax/MiniMax-H3", "MiniMax-H3", "kling-v3-omni",
+        "happyhorse-1.1-r2v", "wan2.7-t2v", "wan2.7-videoedit"}} == {
+        "wan2.7-r2v": "beside", "wan2.7-i2v": "alone", "happyhorse-1.1-i2v": "alone",
+        "MiniMax-Hailuo-2.3": "alone", "wan3.0-video": "exclusive",
+        "doubao-seedance-2-0-260128": "exclusive", "MiniMax/MiniMax-H3": "exclusive",
+        "MiniMax-H3": "exclusive", "kling-v3-omni": "reference",
+        "happyhorse-1.1-r2v": "reference", "wan2.7-t2v": "none", "wan2.7-videoedit": "none"}
+    assert model_row(MODELS["wan3.0-video"])["board"] == "exclusive"
+    assert "first frame or references (boards: {as: ...})" in models_markdown()

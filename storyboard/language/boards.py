@@ -15,7 +15,7 @@ named) and ``last_frame: next`` (the next shot's board as this shot's last frame
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -86,8 +86,9 @@ class Resolving(Protocol):
 
     problems: list[Diagnostic]
     repeats: int  # problems not added again: said already
-    characters: Mapping[str, Any]  # each with ``role`` and ``ref``
-    generated: Mapping[str, Any]  # each with ``subject``
+
+    @property
+    def characters(self) -> Mapping[str, Any]: ...  # each with ``role`` and ``ref``
 
     def media_ref(self, doc: Document, path: PathKey, value: str, role: str) -> MediaRef | None:
         ...
@@ -296,7 +297,7 @@ def _hand_off(shot: Shot, board: Board, names: list[str]) -> list[str]:
 # --- continuity, across an episode's shots --------------------------------------------------
 
 
-def link(shots: list[Shot], places: Mapping[str, Any]) -> None:
+def link(shots: Sequence[Shot], places: Mapping[str, Any]) -> None:
     """Each board's chain, carried place and next board, in the episode's order (``places``:
     the series' generated images, by name, each with its ``subject``)."""
     previous: dict[str | None, Board] = {}

@@ -198,7 +198,7 @@ class Resolver(MediaResolver):
             else:  # its own errors say why; what refers to it is not blamed for it
                 self.broken.add(shot_id)
             self.after_broken = shot is None
-        boards.link(shots, self.generated)  # type: ignore[arg-type]
+        boards.link(shots, self.generated)
         if shots and (not self.broken or shots[0].path[-1] == 0):
             self._opening_transition(shots[0], _mapping(data.get("title_card")))
         return ResolvedEpisode(episode_id, str(data.get("title", episode_id)), source.doc,
@@ -354,7 +354,7 @@ class Resolver(MediaResolver):
     def _board(self, shot: ResolvedShot, raw: dict[str, Any], names: list[str]) -> list[str]:
         """The shot's board and its hand-off (``boards.attach``); a board that is a reference
         image joins the references, labelled after them."""
-        names = boards.attach(self, shot, raw, self.board_layers, names)  # type: ignore[arg-type]
+        names = boards.attach(self, shot, raw, self.board_layers, names)
         board = shot.board
         if board is None or board.role != "reference" or not shot.model.takes_references:
             return names
