@@ -167,6 +167,14 @@ def test_a_replaced_reference_is_written_as_words(tmp_path: Path,
                                                   make_media: Callable[..., Path]) -> None:
     manifest, _ = compiled(tmp_path, make_media, one_shot("", "wan2.7-i2v"))
     assert video(manifest).request.prompt == "Scene 1 [0-6s]: Wide shot: Mia hands Sam a cup"
+    body = one_shot("", "wan3.0-video").replace(
+        'scenes: ["[0-6s] Wide shot: @mia hands @sam a cup"]',
+        'scenes: [{at: 0-6s, action: "@mia waves", say: {mia: "Hello!"}}]')
+    manifest, _ = compiled(tmp_path, make_media, body)
+    shot = video(manifest)
+    assert shot.request.prompt == 'Scene 1 [0-6s]: Mia waves. Mia says: "Hello!"'
+    [line] = shot.request.scenes[0].lines  # still a line: subtitles and captions keep it
+    assert (line.speaker, line.label, line.text) == ("mia", "Mia", "Hello!")
 
 
 # --- located errors ------------------------------------------------------------------------
