@@ -68,6 +68,8 @@ def asset_entry(asset: CompiledShot, root: Path) -> dict[str, Any]:
         entry["seed"] = request.seed
     if asset.needs:
         entry["needs"] = dict(asset.needs)
+    if not asset.gate:  # a board whose video needs only a pick (``boards: {gate: false}``)
+        entry["gate"] = False
     return entry
 
 
