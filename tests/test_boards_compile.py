@@ -257,10 +257,10 @@ def test_compile_shows_a_board_and_each_shots_board(tmp_path: Path,
                       "bare": None, "words": "{asset: boards/ep1/words}"}
     assert "gate" not in whole["cast"][-1]
     (root / "storyboard.yaml").write_text((root / "storyboard.yaml").read_text().replace(
-        "takes: 2}", "takes: 2, gate: false}"), encoding="utf-8")
+        "wan2.7-image, takes: 2}", "wan2.7-image, takes: 2, gate: false}"), encoding="utf-8")
     ungated = json.loads(CliRunner().invoke(cli, ["compile", str(root)]).stdout)
     assert [a.get("gate") for a in ungated["cast"] if a["id"].startswith("boards/")] == \
-        [False] * 4
+        [False] * 4, ungated
 
 
 def test_a_board_chains_from_an_own_still(tmp_path: Path,
