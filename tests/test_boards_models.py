@@ -415,3 +415,15 @@ def test_each_models_hand_off_is_declared_and_shown() -> None:
         "happyhorse-1.1-r2v": "reference", "wan2.7-t2v": "none", "wan2.7-videoedit": "none"}
     assert model_row(MODELS["wan3.0-video"])["board"] == "exclusive"
     assert "first frame or references (boards: {as: ...})" in models_markdown()
+
+
+def test_a_chain_follows_the_place_a_shot_is_set_in(tmp_path: Path,
+                                                    make_media: Callable[..., Path]) -> None:
+    body = CONTINUITY.replace("chain: true, places: true, last_frame: next", "chain: true")
+    manifest, _ = compiled(tmp_path, make_media, PLACES + body)
+    refs = {s.id: [str(r).rsplit("/", 1)[-1] if r.path else str(r) for r in s.asset.refs]
+            for s in manifest.cast if s.episode == BOARDS and s.asset is not None}
+    assert refs == {"ep/a": ["mia.png", "cast/cafe"],
+                    "ep/b": ["mia.png", "boards/ep/a"],  # still in the cafe: no picture of it
+                    "ep/c": ["mia.png", "cast/park"],
+                    "ep/d": ["mia.png", "boards/ep/c"]}

@@ -309,8 +309,8 @@ def link(shots: Sequence[Shot], places: Mapping[str, Any]) -> None:
             continue
         named = next((n for n in board.names if _is_place(places, n)), None)
         carried = here if board.settings.places and named is None else None
-        here = named or here
-        where = named or carried
+        here = named or here  # the place a shot is set in: the last one named
+        where = here
         before = previous.get(where) if board.settings.chain else None
         after = boards[index + 1] if index + 1 < len(boards) else None
         shot.board = replace(board, place=carried, chain=before.ref if before else None,
