@@ -427,3 +427,25 @@ def test_a_chain_follows_the_place_a_shot_is_set_in(tmp_path: Path,
                     "ep/b": ["mia.png", "boards/ep/a"],  # still in the cafe: no picture of it
                     "ep/c": ["mia.png", "cast/park"],
                     "ep/d": ["mia.png", "boards/ep/c"]}
+
+
+def test_a_kept_shots_board_error_is_located_in_the_file_as_it_is_now(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    episode = """\
+    id: ep
+    boards: {size: 5000*5000}
+    shots:
+      - id: a
+        scenes: ["[0-6s] @mia waits"]
+    """
+    (tmp_path / "episodes").mkdir()
+    (tmp_path / "episodes" / "ep.yaml").write_text(textwrap.dedent(episode), "utf-8")
+    _, problems = compiled(tmp_path, make_media, "episodes: [episodes/ep.yaml]\n")
+    [before] = [p for p in problems if "board size" in p.message]
+    assert before.span is not None and before.span.line == 2
+    moved = "# a note a person added\n" + textwrap.dedent(episode)
+    (tmp_path / "episodes" / "ep.yaml").write_text(moved, "utf-8")
+    _, problems = compile_lenient(load_source(tmp_path))  # warm: the shot is kept
+    [after] = [p for p in problems if "board size" in p.message]
+    assert after.span is not None and after.span.line == 3
+    assert after.source_line.strip() == "boards: {size: 5000*5000}"

@@ -343,7 +343,7 @@ class Compiler(CompileChecks):
                                   resolver.generated.values(), resolver.designed.values(),
                                   resolver.lines.values(), digests)
         self.asset_hashes = cast.asset_hashes(assets)
-        made = BoardCompiler(self.source.name, resolver.characters, resolver.style,
+        made = BoardCompiler(self.source, resolver.characters, resolver.style,
                              self.asset_hashes, digests)
         assets += made.all(episodes)
         self.problems += made.problems
