@@ -111,7 +111,7 @@ class BoardCompiler:
         form = {"asset": "image", "subject": "board", "model": model.id, "prompt": prompt,
                 "size": size, "n": 1, "refs": [self._form(r) for r in refs], "seed": seed}
         first = asset_shot(self.series, BOARDS, name, request, form, shot.doc.span(shot.path),
-                           dict(self.digests))
+                           self.digests)
         first.request = replace(first.request, ratio=board.ratio)  # not 16:9 always
         first.needs = {r.asset: self.hashes.get(r.asset, "?") for r in refs
                        if r.asset is not None}

@@ -217,8 +217,9 @@ def _media(shot: ResolvedShot, voices: dict[str, Mention], by_name: dict[str, Re
     return tuple(items)
 
 
-def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str], by_name: dict[str, Reference],
-           voices: dict[str, Mention]) -> tuple[Scene, list[Token]]:
+def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str],
+           by_name: dict[str, Reference], voices: dict[str, Mention]
+           ) -> tuple[Scene, list[Token]]:
     """One scene: its native text and lines, and its tokens."""
     action = mention_tokens(scene.action, mentions)
     said_by = [(speaker, text) for speaker, text in scene.say if speaker in by_name]
