@@ -449,3 +449,28 @@ def test_a_kept_shots_board_error_is_located_in_the_file_as_it_is_now(
     [after] = [p for p in problems if "board size" in p.message]
     assert after.span is not None and after.span.line == 3
     assert after.source_line.strip() == "boards: {size: 5000*5000}"
+
+
+def test_a_gateway_that_takes_no_first_frame_says_so_of_the_board(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    head = """\
+    storyboard: 1
+    defaults: {resolution: 720P, duration: 6}
+    providers: {media_base_url: "https://media.example.org/series"}
+    characters:
+      mia: {image: media/mia.png}
+    boards: {}
+    episodes:
+      - id: ep
+        shots:
+          - id: a
+            scenes: ["[0-6s] @mia waits"]
+    """
+    make_media("image", tmp_path / "media" / "mia.png", width=320, height=320)
+    (tmp_path / "storyboard.yaml").write_text(textwrap.dedent(head), "utf-8")
+    incremental.forget()
+    _, problems = compile_lenient(load_source(tmp_path), provider="arrays")
+    [problem] = [p for p in problems if p.code == "gateway-first_frame"]
+    assert problem.message.startswith("arrays takes no first frame: this shot's board is not "
+                                      "sent, and its video would wait for a board it never uses")
+    assert problem.source_line.strip() == "- id: a"
