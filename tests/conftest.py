@@ -9,11 +9,20 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pg_server
 import pytest
-from pg_server import PgServer
 
 from storyboard.media import ffbinary, samples
+from tests.fixtures import pg_server
+from tests.fixtures.pg_server import PgServer
+
+# The pytest fixtures tests share, each in its module of tests/fixtures/ (plain helpers there are
+# imported by the tests that use them).
+pytest_plugins = [
+    "tests.fixtures.dashscope_cli",  # env (the key), emulator (a factory)
+    "tests.fixtures.ffmpegs",  # binary (each ffmpeg found, in turn)
+    "tests.fixtures.limits",  # dashscope_emulator (one emulator the key and URL point at)
+    "tests.fixtures.studio",  # browser (headless Chromium, one a module)
+]
 
 
 @pytest.fixture(scope="session")

@@ -21,30 +21,9 @@ from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import BudgetExceeded, TransportError
 from storyboard.language.variations import compile_variations
 from storyboard.targets.llm import chat_price
+from tests.fixtures.breakdown import KEY_ENV, PARTY, STORY, chat_base, requests, story
 
-KEY_ENV = "STORYBOARD_TEST_CHAT_KEY"
 CHECK_CACHES = (".storyboard/parsed/", ".storyboard/check")
-STORY = """\
-# The Lighthouse
-
-Mia climbed the stairs of the old lighthouse. The wind howled outside and Sam waited below.
-
-"Are you coming up?" Mia called down to Sam.
-
-Sam shook his head and laughed. "Not in this weather," he said.
-
-# The Storm
-
-The storm broke over the bay. Mia lit the great lamp while Sam held the door against the wind.
-
-"Hold it steady!" shouted Mia.
-
-# The Morning
-
-In the morning the sea was calm. Sam brought coffee up to Mia at the top of the tower.
-
-"We made it," said Sam, smiling at Mia.
-"""
 
 
 @pytest.fixture(scope="module")
@@ -58,24 +37,10 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
 
 
-def chat_base(emulator: EmulatorServer) -> str:
-    return emulator.base_url.rsplit("/api/v1", 1)[0] + "/compatible-mode/v1"
-
-
-def requests(emulator: EmulatorServer) -> int:
-    return int(emulator.stats()["chat"]["requests"])
-
-
 def options(emulator: EmulatorServer, **changes: object) -> Options:
     settings: dict[str, object] = {"base_url": chat_base(emulator), "key_env": KEY_ENV,
                                    "yes": True}
     return Options(**{**settings, **changes})  # type: ignore[arg-type]
-
-
-def story(tmp_path: Path, text: str = STORY) -> Path:
-    path = tmp_path / "lighthouse.md"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def run(emulator: EmulatorServer, source: Path, series: Path, **changes: object
@@ -309,15 +274,6 @@ def test_an_empty_story_is_refused_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(ProblemsFound) as found:
         read_story(empty)
     assert "empty.md:1:1: error: expected a story" in found.value.format()
-
-
-PARTY = """\
-# The Party
-
-Ann, Ben, Cat, Dan, Eve and Fay sat down at the long table.
-
-"Cheers," said Ann.
-"""
 
 
 def test_a_check_error_is_sent_back_twice_then_reported_at_its_line(

@@ -16,7 +16,7 @@ from storyboard.breakdown.pipeline import Options, Report, breakdown
 from storyboard.cli.main import cli as group
 from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import ProblemsFound, StoryboardError
-from tests.test_breakdown import KEY_ENV, STORY, chat_base, requests, story
+from tests.fixtures.breakdown import KEY_ENV, STORY, chat_base, requests, story
 
 EPISODE = "episodes/01-the-lighthouse.yaml"
 
@@ -256,7 +256,7 @@ def test_a_fifo_for_a_state_file_or_the_story_never_blocks_plan(emulator: Emulat
 
 def test_an_error_in_a_proposal_is_reported_in_the_proposal(emulator: EmulatorServer,
                                                             tmp_path: Path) -> None:
-    from tests.test_breakdown import PARTY
+    from tests.fixtures.breakdown import PARTY
     source, series = story(tmp_path, PARTY), tmp_path / "series"
     first = run(emulator, source, series)
     episode = series / "episodes/01-the-party.yaml"

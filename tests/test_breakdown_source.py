@@ -15,7 +15,7 @@ from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.source import WINDOW, Chapter, read_story
 from storyboard.breakdown.writer import MODELS_LOOK, series_yaml
 from storyboard.emulator.server import EmulatorServer
-from tests.test_breakdown import KEY_ENV, chat_base
+from tests.fixtures.breakdown import KEY_ENV, chat_base
 
 TITLED = "# The Lamp\n\n## One\n\nMia waits.\n\n## Two\n\nSam runs.\n"
 

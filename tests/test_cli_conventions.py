@@ -21,10 +21,10 @@ from typing import Any
 import opentimelineio as otio
 import pytest
 from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
 
 from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
+from tests.fixtures.compiler import write_series
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-verbose-secret-4711"

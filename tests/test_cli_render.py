@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
 
 from storyboard.cli import cli
 from storyboard.media import ffmpeg
+from tests.fixtures.compiler import write_series
 
 MakeMedia = Callable[..., Path]
 FRAME = 1 / 30  # one frame at the full-size frame rate

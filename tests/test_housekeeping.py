@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from compiler_fixtures import MIA_HEAD, write_series
 
 from storyboard.cli import cli
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 

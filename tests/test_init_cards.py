@@ -13,11 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import old_init_cards as old
 import pytest
 from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
-from test_cli_dashscope import Emulator, MakeMedia, emulator, env, submissions  # noqa: F401
 
 from storyboard.cli import cli
 from storyboard.cli.common import PROVIDERS
@@ -29,6 +26,11 @@ from storyboard.providers.local import LocalProvider
 from storyboard.targets.gateways import GATEWAYS
 from storyboard.targets.kinds import FREE as FREE_PROVIDERS
 from storyboard.targets.kinds import is_paid
+from tests.fixtures import old_init_cards as old
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import Emulator, MakeMedia, submissions
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 HEAD = """\
 storyboard: 1

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from media_host import serve
-from test_gateway_render import KEY, RESELLERS, quick_render
 
 from storyboard.cli import cli
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
+from tests.fixtures.media_host import serve
+from tests.fixtures.resellers import KEY, RESELLERS, quick_render
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 FIRST, SECOND = RESELLERS[0], RESELLERS[1]

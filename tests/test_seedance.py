@@ -19,8 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from test_run_status_words import run
-from test_vendor_models import url_for
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
@@ -34,7 +32,9 @@ from storyboard.run.trip.model import ShotEvent
 from storyboard.run.trip.plan import plan
 from storyboard.targets import TaskStatus
 from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK, tokens_per_second
-from tests.test_models import REFERENCE_SHOT, compiled, errors, series
+from tests.fixtures.gateway_runs import run
+from tests.fixtures.models import REFERENCE_SHOT, compiled, errors, series
+from tests.fixtures.vendor_models import url_for
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "models-seedance.json"
 KEY = "ark-test-key-4821"

@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
 
 import storyboard
 from storyboard.cli import cli
@@ -33,6 +32,7 @@ from storyboard.run.pipeline import plan_series
 from storyboard.run.setup import make_provider, open_store
 from storyboard.run.state.lockfile import lock_path
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings, redact, scrub, store_settings
+from tests.fixtures.compiler import write_series
 
 MakeMedia = Callable[..., Path]
 # Drafts are stored under their own cache key, apart from full renders ("local-r2-draft").
