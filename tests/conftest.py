@@ -19,6 +19,7 @@ from tests.fixtures.pg_server import PgServer
 # imported by the tests that use them).
 pytest_plugins = [
     "tests.fixtures.dashscope_cli",  # env (the key), emulator (a factory)
+    "tests.fixtures.emulator",  # chat_emulator (one a module, as it starts)
     "tests.fixtures.ffmpegs",  # binary (each ffmpeg found, in turn)
     "tests.fixtures.limits",  # dashscope_emulator (one emulator the key and URL point at)
     "tests.fixtures.studio",  # browser (headless Chromium, one a module)
