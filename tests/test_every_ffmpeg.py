@@ -15,13 +15,13 @@ from storyboard.animatic import render_card, render_shot
 from storyboard.language.request import Line, MediaItem, MediaRef, Scene, ShotRequest, Transition
 from storyboard.media import ffbinary, ffmpeg, samples
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, stitch
-from tests.fixtures.ffmpegs import _binaries
+from tests.fixtures.ffmpegs import binaries
 
 
 def test_the_bundled_binary_is_among_them() -> None:
     bundled = ffbinary.bundled_path()
     assert bundled is not None and os.path.realpath(bundled) in {
-        os.path.realpath(p) for p in _binaries()}
+        os.path.realpath(p) for p in binaries()}
 
 
 def _shot(image: Path, voice: Path) -> ShotRequest:
