@@ -10,13 +10,14 @@ Then every text that names a moved file is rewritten:
 - paths ``tests/test_x.py`` in any tracked text file (``.ci/run``, ``pyproject.toml``, ``docs/``,
   ``ARCHITECTURE.md``, ``tests/conftest.py``'s lists, docstrings), but not ``CHANGELOG.md`` (what
   was said then stays as it was said) nor ``tests/golden/`` and ``tests/data/``;
-- modules ``tests.test_x`` in Python files;
+- modules ``tests.test_x`` in Python files (named in text: an import of one is refused);
 - ``Path(__file__)`` in a moved file, one folder deeper: ``.parent`` and ``.parent.parent`` become
   ``.parents[1]`` and ``.parents[2]``, ``.parents[N]`` becomes ``.parents[N + 1]``.
 
 It refuses, before it moves anything, a file no rule places, a moved file that uses ``__file__``
-in any other way, and an import of a test module by its bare name (``from test_x import``: shared
-code belongs in ``tests/fixtures/``). Run again after more files land at the top of tests/: the
+in any other way, an import of a test module (``from test_x import`` or ``from tests.test_x
+import``), and a helper module at the top of tests/: what tests share belongs in
+``tests/fixtures/``. Run again after more files land at the top of tests/: the
 files already placed stay, the new ones are placed by the same rules, and paths naming any placed
 file are rewritten again.
 """
@@ -94,6 +95,7 @@ PLACES: dict[str, str] = {
     "files": "project",  # storyboard/files.py, the package's root module
     "gateway_sdks": "emulator",  # the gateways' official SDKs against the emulator
     "local_provider": "providers",
+    "mirror_tests": "project",  # tools/mirror_tests.py
     "models": "language",  # one series compiled for every (model, dialect): modelcheck
     "models_render": "run",
     "neutral_form": "language",  # language/request.py
@@ -112,7 +114,8 @@ KEEP_AS_SAID = ("CHANGELOG.md",)  # history: paths there stay as they were when 
 DATA = ("tests/golden/", "tests/data/")
 FILE_PATH = re.compile(r"Path\(__file__\)(\.resolve\(\))?((?:\.parent(?![\w\[]))+|\.parents\[(\d+)\])")
 ANY_FILE = re.compile(r"(?<![\w.])__file__")
-BARE_IMPORT = re.compile(r"^\s*(?:from|import) (test_\w+)\b", re.M)
+TEST_IMPORT = re.compile(r"^\s*(?:from|import) ((?:tests\.)?test_\w+)\b", re.M)
+TOP_LEVEL_OK = ("__init__.py", "conftest.py")
 
 
 class Refused(Exception):
@@ -168,8 +171,11 @@ def check_sources(root: Path, moves: dict[Path, Path]) -> None:
     problems = [f"{path.name}: __file__ used otherwise than as Path(__file__).parent(s)"
                 for path in moves if ANY_FILE.search(FILE_PATH.sub("", path.read_text("utf-8")))]
     for path in python_files(root / "tests"):
-        problems += [f"{path.relative_to(root)}: imports {name} by its bare name (what it shares "
-                     "belongs in tests/fixtures/)" for name in BARE_IMPORT.findall(path.read_text("utf-8"))]
+        problems += [f"{path.relative_to(root)}: imports the test module {name} (what tests share "
+                     "belongs in tests/fixtures/)" for name in TEST_IMPORT.findall(path.read_text("utf-8"))]
+    problems += [f"tests/{path.name}: a helper at the top of tests/ (it belongs in tests/fixtures/)"
+                 for path in sorted((root / "tests").glob("*.py"))
+                 if path.name not in TOP_LEVEL_OK and not path.name.startswith("test_")]
     if problems:
         raise Refused("\n".join(problems))
 
