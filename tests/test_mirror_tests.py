@@ -25,7 +25,7 @@ MIRROR = tool()
 
 
 @pytest.mark.parametrize(("stem", "folder"), [
-    ("test_run_lock", "run"), ("test_checkcache", "language"), ("test_check_errors", "language"),
+    ("test_run_imaginary", "run"), ("test_checkcache", "language"), ("test_check_errors", "language"),
     ("test_check_formats", "cli"), ("test_variations", "language"), ("test_variations_run", "run"),
     ("test_models", "language"), ("test_models_table", "targets"), ("test_mcp", "agents"),
     ("test_stitch", "stitch"), ("test_new_user_errors", "cli"), ("test_nothing_known", None),
@@ -49,15 +49,23 @@ def test_every_test_file_is_placed_and_sits_where_its_rules_say() -> None:
     ("Path(storyboard.__file__).resolve().parent", "Path(storyboard.__file__).resolve().parent"),
 ])
 def test_a_moved_file_names_the_same_folders_from_one_level_deeper(before: str, after: str) -> None:
-    assert MIRROR.FILE_PATH.sub(MIRROR.deeper, before) == after
+    assert MIRROR.one_level_deeper(f"X = {before}\n") == f"X = {after}\n"
+    assert MIRROR.one_level_deeper(f"X = {before!r}\n") == f"X = {before!r}\n"  # data, not code
+    assert not MIRROR.odd_file_use(f"X = {before}\n")
+
+
+def test_a_file_used_in_any_other_way_is_found_in_code_only() -> None:
+    assert MIRROR.odd_file_use("HERE = Path(__file__).with_name('x')\n")
+    assert MIRROR.odd_file_use("HERE = os.path.dirname(__file__)\n")
+    assert not MIRROR.odd_file_use("TEXT = 'os.path.dirname(__file__)'\n")
 
 
 def test_paths_and_modules_naming_a_placed_file_are_rewritten() -> None:
-    where = {"test_run_lock.py": "tests/run/test_run_lock.py"}
-    text = "see tests/test_run_lock.py and tests/test_other.py; import tests.test_run_lock\n"
+    where = {"test_run_imaginary.py": "tests/run/test_run_imaginary.py"}
+    text = "see tests/test_run_imaginary.py and tests/test_other.py; import tests.test_run_imaginary\n"
     assert MIRROR.rewrite_text(text, where, python=True) == (
-        "see tests/run/test_run_lock.py and tests/test_other.py; import tests.run.test_run_lock\n")
-    assert "tests.test_run_lock" in MIRROR.rewrite_text(text, where, python=False)
+        "see tests/run/test_run_imaginary.py and tests/test_other.py; import tests.run.test_run_imaginary\n")
+    assert "tests.test_run_imaginary" in MIRROR.rewrite_text(text, where, python=False)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -86,18 +94,18 @@ def run_tool(repo: Path, monkeypatch: pytest.MonkeyPatch) -> int:
 def test_a_run_moves_with_git_and_rewrites_every_path_but_the_changelog(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = checkout(tmp_path, {
-        "tests/__init__.py": "", "tests/conftest.py": 'SLOW = ("tests/test_run_lock.py",)\n',
-        "tests/test_run_lock.py": 'ROOT = Path(__file__).resolve().parent.parent\n',
-        "docs/run.md": "Held by `tests/test_run_lock.py`.\n",
-        "CHANGELOG.md": "- tests/test_run_lock.py added\n"})
+        "tests/__init__.py": "", "tests/conftest.py": 'SLOW = ("tests/test_run_imaginary.py",)\n',
+        "tests/test_run_imaginary.py": 'ROOT = Path(__file__).resolve().parent.parent\n',
+        "docs/run.md": "Held by `tests/test_run_imaginary.py`.\n",
+        "CHANGELOG.md": "- tests/test_run_imaginary.py added\n"})
     assert run_tool(repo, monkeypatch) == 0
-    moved = repo / "tests" / "run" / "test_run_lock.py"
+    moved = repo / "tests" / "run" / "test_run_imaginary.py"
     assert moved.read_text() == "ROOT = Path(__file__).resolve().parents[2]\n"
     assert (repo / "tests" / "run" / "__init__.py").read_text().startswith('"""Tests of plans')
-    assert "tests/test_run_lock.py -> tests/run/test_run_lock.py" in git(repo, "status", "--short")
-    assert (repo / "docs" / "run.md").read_text() == "Held by `tests/run/test_run_lock.py`.\n"
-    assert "tests/run/test_run_lock.py" in (repo / "tests" / "conftest.py").read_text()
-    assert (repo / "CHANGELOG.md").read_text() == "- tests/test_run_lock.py added\n"
+    assert "tests/test_run_imaginary.py -> tests/run/test_run_imaginary.py" in git(repo, "status", "--short")
+    assert (repo / "docs" / "run.md").read_text() == "Held by `tests/run/test_run_imaginary.py`.\n"
+    assert "tests/run/test_run_imaginary.py" in (repo / "tests" / "conftest.py").read_text()
+    assert (repo / "CHANGELOG.md").read_text() == "- tests/test_run_imaginary.py added\n"
     assert run_tool(repo, monkeypatch) == 0  # again: nothing left to move, nothing changes
     assert moved.read_text() == "ROOT = Path(__file__).resolve().parents[2]\n"
 
@@ -105,13 +113,13 @@ def test_a_run_moves_with_git_and_rewrites_every_path_but_the_changelog(
 @pytest.mark.parametrize(("name", "text", "said"), [
     ("tests/test_nothing_known.py", "", "no rule places test_nothing_known.py"),
     ("tests/test_stitch_x.py", "HERE = Path(__file__).with_name('x')\n", "__file__ used otherwise"),
-    ("tests/test_stitch_x.py", "from tests.test_run_lock import KEY\n", "imports the test module"),
+    ("tests/test_stitch_x.py", "from tests.test_run_imaginary import KEY\n", "imports the test module"),
     ("tests/helpers.py", "", "a helper at the top of tests/"),
 ])
 def test_what_no_rule_can_carry_is_refused_before_anything_moves(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         name: str, text: str, said: str) -> None:
-    repo = checkout(tmp_path, {"tests/__init__.py": "", "tests/test_run_lock.py": "", name: text})
+    repo = checkout(tmp_path, {"tests/__init__.py": "", "tests/test_run_imaginary.py": "", name: text})
     assert run_tool(repo, monkeypatch) == 1
     assert said in capsys.readouterr().err
-    assert (repo / "tests" / "test_run_lock.py").exists() and not (repo / "tests" / "run").exists()
+    assert (repo / "tests" / "test_run_imaginary.py").exists() and not (repo / "tests" / "run").exists()

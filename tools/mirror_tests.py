@@ -25,9 +25,11 @@ file are rewritten again.
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import subprocess
 import sys
+import tokenize
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -166,10 +168,38 @@ def deeper(match: re.Match[str]) -> str:
     return f"Path(__file__){resolve}.parents[{match.group(2).count('.parent')}]"
 
 
+def string_spans(text: str) -> list[tuple[int, int]]:
+    """Where the string literals of Python source are (offsets): text there is data, not code."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    return [(starts[t.start[0] - 1] + t.start[1], starts[t.end[0] - 1] + t.end[1])
+            for t in tokens if t.type == tokenize.STRING]
+
+
+def in_code(match: re.Match[str], strings: list[tuple[int, int]]) -> bool:
+    return not any(start <= match.start() < end for start, end in strings)
+
+
+def one_level_deeper(text: str) -> str:
+    """Each ``Path(__file__)`` ancestor in the code (never in a string) named one level deeper."""
+    strings = string_spans(text)
+    return FILE_PATH.sub(lambda m: deeper(m) if in_code(m, strings) else m.group(0), text)
+
+
+def odd_file_use(text: str) -> bool:
+    """A ``__file__`` in the code that is not a ``Path(__file__)`` ancestor the rewrite carries."""
+    strings = string_spans(text)
+    carried = [(m.start(), m.end()) for m in FILE_PATH.finditer(text)]
+    return any(in_code(m, strings) and not any(a <= m.start() < b for a, b in carried)
+               for m in ANY_FILE.finditer(text))
+
+
 def check_sources(root: Path, moves: dict[Path, Path]) -> None:
     """Refuse a ``__file__`` the rewrite cannot carry, or a test module imported by bare name."""
     problems = [f"{path.name}: __file__ used otherwise than as Path(__file__).parent(s)"
-                for path in moves if ANY_FILE.search(FILE_PATH.sub("", path.read_text("utf-8")))]
+                for path in moves if odd_file_use(path.read_text("utf-8"))]
     for path in python_files(root / "tests"):
         problems += [f"{path.relative_to(root)}: imports the test module {name} (what tests share "
                      "belongs in tests/fixtures/)" for name in TEST_IMPORT.findall(path.read_text("utf-8"))]
@@ -208,7 +238,7 @@ def move(root: Path, moves: dict[Path, Path], dry_run: bool) -> None:
             git(root, "add", str(target.parent / "__init__.py"))
             git(root, "mv", str(source), str(target))
             text = target.read_text(encoding="utf-8")
-            target.write_text(FILE_PATH.sub(deeper, text), encoding="utf-8")
+            target.write_text(one_level_deeper(text), encoding="utf-8")
 
 
 def placed(root: Path) -> dict[str, str]:
