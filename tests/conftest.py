@@ -60,11 +60,18 @@ PROBE_FROM_LOG = "none"
 RENDERED = ("rendered_example", "rendered_ad")  # session renders: made once, on one worker
 # The longest files (a minute or more of one worker, or one long test: the slowest first), handed
 # out first on two workers so that neither ends with one of them while the other waits idle.
-LONGEST_FIRST = ("tests/test_studio_incremental.py", "tests/test_gateway_render.py",
-                 "tests/test_team_ledger.py", "tests/test_team_pacing.py",
-                 "tests/test_store_s3.py", "tests/test_studio_browser.py",
-                 "tests/test_example_media.py", "tests/test_mcp.py", "tests/test_cli_dashscope.py",
-                 "tests/test_takes.py")
+LONGEST_FIRST = (
+    "tests/test_studio_incremental.py",
+    "tests/test_gateway_render.py",
+    "tests/test_team_ledger.py",
+    "tests/test_team_pacing.py",
+    "tests/test_store_s3.py",
+    "tests/test_studio_browser.py",
+    "tests/test_example_media.py",
+    "tests/test_mcp.py",
+    "tests/test_cli_dashscope.py",
+    "tests/test_takes.py",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the marks
