@@ -25,7 +25,9 @@ from storyboard.providers.dashscope.provider import DashScopeProvider, DashScope
 from storyboard.run.trip import checks
 from storyboard.run.trip.downloadcap import MB, download_limit
 from storyboard.targets import TaskState, TaskStatus
-from tests.fixtures.limits import HEAD, invoke, series
+from tests.fixtures.cli import invoke
+from tests.fixtures.limits import series
+from tests.fixtures.mcp import HEAD
 
 LIMITED = HEAD.replace("poll: [0.2]}", "poll: [0.2], max_download_mb: 1}")
 

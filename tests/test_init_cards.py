@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from storyboard.cli import cli
 from storyboard.cli.common import PROVIDERS
 from storyboard.media import ffmpeg, probe
 from storyboard.media.initcard import is_init_card
@@ -27,6 +25,7 @@ from storyboard.targets.gateways import GATEWAYS
 from storyboard.targets.kinds import FREE as FREE_PROVIDERS
 from storyboard.targets.kinds import is_paid
 from tests.fixtures import old_init_cards as old
+from tests.fixtures.cli import invoke
 from tests.fixtures.compiler import write_series
 from tests.fixtures.dashscope_cli import Emulator, MakeMedia, submissions
 
@@ -48,13 +47,6 @@ SHOTS = """\
     - {id: a, prompt: "@guitar on a table", first_frame: media/frame.png}
     - {id: b, prompt: "@mia in the @kitchen"}
 """
-
-
-def invoke(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 # --- the recipe, recognised ------------------------------------------------------------------

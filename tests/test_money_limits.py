@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from storyboard.emulator import EmulatorServer
-from tests.fixtures.limits import invoke, series
+from tests.fixtures.cli import invoke
+from tests.fixtures.limits import series
 from tests.fixtures.mcp import HEAD, error, session, submissions
 
 ZERO = HEAD.replace("provider: {name: dashscope, poll: [0.2]}",

@@ -11,10 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 import storyboard
-from storyboard.cli import cli
+from tests.fixtures.cli import invoke as run
 from tests.fixtures.compiler import write_series
 from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render
 
@@ -52,14 +51,6 @@ def write(root: Path, *, resolution: str = "720P", duration: str = "2", model: s
                          model=f", model: {model}" if model else "")
     (root / "storyboard.yaml").write_text(text.replace(', say: {}', ''), encoding="utf-8")
     return root
-
-
-def run(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{args}: {result.exception!r}\n{result.output}")
-    assert "Traceback" not in result.output
-    return result
 
 
 def errors(series: Path, provider: str | None = None) -> list[str]:

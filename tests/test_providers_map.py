@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from storyboard.cli import cli
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
+from tests.fixtures.cli import invoke as run
 from tests.fixtures.media_host import serve
 from tests.fixtures.resellers import KEY, RESELLERS, quick_render
 
@@ -26,13 +25,6 @@ def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer(latency=0.2, render=quick_render, retry_after=0.05, api_key=KEY,
                         seed=7) as server:
         yield server
-
-
-def run(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 def series_with(tmp_path: Path, providers: str) -> Path:
