@@ -15,20 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cast_render import CAST, IMAGE_TAKES, SHOTS, cast_stats, lock_of, plan_of
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    KEY,
-    Emulator,
-    emulator,
-    env,
-    invoke,
-    render,
-    submissions,
-)
 
 from storyboard.emulator import EmulatorServer
+from tests.fixtures.cast import CAST, IMAGE_TAKES, SHOTS, cast_stats, lock_of, plan_of
+from tests.fixtures.dashscope_cli import KEY, Emulator, invoke, render, submissions
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 # The voice's sample is long enough to pass its take's measurement (at least 1 s of sound: the
 # emulator speaks a tone per character), so the voice can be approved.

@@ -15,68 +15,16 @@ from typing import Any
 
 import pytest
 
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    KEY,
-    Emulator,
-    emulator,
-    env,
-    invoke,
-    render,
-    submissions,
-)
+from tests.fixtures.cast import CAST, IMAGE_TAKES, SHOTS, SPOKEN, cast_stats, lock_of, plan_of
+from tests.fixtures.dashscope_cli import Emulator, invoke, render, submissions
 
-from storyboard.emulator import EmulatorServer
-
-CAST = """\
-storyboard: 1
-title: Cast
-style: "warm hand-drawn animation"
-defaults: {resolution: 720P, ratio: "16:9", duration: 2}
-provider: {name: dashscope, poll: [0.2]}
-output: {loudness: null}
-characters:
-  mia:
-    image: {generate: "barista in her thirties, short dark hair, green apron", takes: 2}
-    voice: mia-voice
-  sam: {image: {generate: "a tall regular with a guitar case", takes: 2}}
-  cafe: {image: {generate: "a small corner cafe, counter and espresso machine", kind: place}}
-voices:
-  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual flat white?"}
-episodes:
-  - id: ep01
-    shots:
-      - id: hello
-        scenes:
-          - {at: 0-2s, action: "@mia wipes the counter in @cafe", say: {mia: "Morning!"}}
-      - {id: waves, prompt: "@sam waves in @cafe"}
-      - {id: both, prompt: "@mia hands @sam a cup"}
-"""
-IMAGE_TAKES = 5  # mia x2, sam x2, cafe
-SHOTS = 3
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 
 def write(root: Path) -> Path:
     root.mkdir(parents=True)
     (root / "storyboard.yaml").write_text(CAST, encoding="utf-8")
     return root
-
-
-def cast_stats(emu: EmulatorServer) -> dict[str, Any]:
-    stats: dict[str, Any] = emu.stats()["cast"]
-    return stats
-
-
-def lock_of(series: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((series / "storyboard.lock").read_text("utf-8"))
-    return data
-
-
-def plan_of(series: Path) -> dict[str, tuple[str, float]]:
-    result = invoke("plan", series, "--provider", "dashscope", "--json")
-    assert result.exit_code == 0, result.output
-    plan = json.loads(result.stdout)
-    return {s["key"].split("/", 1)[1]: (s["status"], s["cost"]) for s in plan["shots"]}
 
 
 def test_plan_prices_the_cast_before_anything_is_made(tmp_path: Path, emulator: Emulator) -> None:
@@ -151,31 +99,6 @@ def test_a_teammate_takes_the_cast_from_the_store(tmp_path: Path, emulator: Emul
     assert cast_stats(emu) == made and submissions(emu) == SHOTS
     sheets = sorted((bob / ".storyboard" / "cache").rglob("*.png"))
     assert len(sheets) == IMAGE_TAKES and all(p.read_bytes()[:4] == b"\x89PNG" for p in sheets)
-
-
-SPOKEN = """\
-storyboard: 1
-title: Spoken
-defaults: {resolution: 720P, duration: 5}
-provider: {name: dashscope, poll: [0.2]}
-output: {loudness: null}
-characters:
-  mia: {image: {generate: "barista in her thirties, green apron"}, voice: mia-voice}
-voices:
-  mia-voice: {design: "warm, calm woman in her thirties", sample: "Morning! The usual flat white?",
-              language: en}
-episodes:
-  - id: ep01
-    shots:
-      - {id: hello, prompt: "@mia waves"}
-      - id: speaks
-        model: wan2.7-i2v
-        first_frame: media/still.png
-        prompt: "the barista speaks to the camera"
-        driving_audio:
-          say: "Good morning, everyone. The usual flat white is on the house today, enjoy it."
-          voice: mia-voice
-"""
 
 
 def test_a_line_spoken_in_a_designed_voice_drives_a_shot(tmp_path: Path, emulator: Emulator,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_vendor_models import url_for
+from tests.fixtures.vendor_models import url_for
 
 from storyboard.cli.prompt_form import shot_form
 from storyboard.dialects import DIALECTS

@@ -17,7 +17,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.media import ffmpeg
 from storyboard.targets.gateways import DASHSCOPE
 from storyboard.targets.models import MODELS, family, model_of
-from tests.emulator_helpers import wait_for
+from tests.fixtures.emulator import wait_for
 
 SUBMIT = "/services/aigc/video-generation/video-synthesis"
 HEADERS = {"Authorization": "Bearer sk-test", "X-DashScope-Async": "enable"}
@@ -448,7 +448,7 @@ def test_gateway_dialects_refuse_other_models(idle: EmulatorServer, name: str) -
 def test_the_compiled_native_body_of_each_model_is_accepted(
         idle_http: httpx.Client, tmp_path: Path, make_media: Callable[..., Path],
         model: str) -> None:
-    from tests.test_models import compiled, errors, series
+    from tests.fixtures.models import compiled, errors, series
 
     shots, problems = compiled(series(tmp_path, make_media, model), "dashscope")
     assert errors(problems) == []

@@ -19,8 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from test_run_status_words import run
-from test_vendor_models import url_for
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
@@ -40,7 +38,9 @@ from storyboard.targets.models import (
     SEEDANCE_25_MODELARK,
     tokens_per_second,
 )
-from tests.test_models import REFERENCE_SHOT, compiled, errors, series
+from tests.fixtures.gateway_runs import run
+from tests.fixtures.models import REFERENCE_SHOT, compiled, errors, series
+from tests.fixtures.vendor_models import url_for
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "models-seedance.json"
 KEY = "ark-test-key-4821"

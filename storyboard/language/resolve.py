@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.language import cast, modelcheck, routes, scenes
+from storyboard.language import boards, cast, modelcheck, routes, scenes
 from storyboard.language.document import Document, PathKey
 from storyboard.language.modelcheck import Origin
 from storyboard.language.request import ASSET_EPISODES, MediaRef, Transition
@@ -59,6 +59,8 @@ class ResolvedShot:
     frames: dict[str, MediaRef] = field(default_factory=dict)  # last_frame, first_clip, ...
     checks: dict[str, Any] = field(default_factory=dict)  # what its takes are meant to show
     pad: tuple[str, float] | None = None  # a made line as driving audio: pad kind, words' start
+    board: boards.Board | None = None  # its board (``boards:``, ``board:``)
+    plain: tuple[str, ...] = ()  # characters written as words: a first frame replaced them
 
     models: Mapping[str, Model] = field(default_factory=lambda: MODELS)  # with the series' limits
     # the model as last looked up, with the ``model`` parameter and table it was looked up for
@@ -93,6 +95,7 @@ class Resolver(MediaResolver):
         self.models = modelcheck.model_table(self.series)
         self.broken: set[str] = set()  # this episode's shots so far left out for their errors
         self.after_broken = False  # the shot being resolved follows one left out
+        self.board_layers: list[boards.Layer] = []  # the ``boards:`` blocks over this episode
 
     # --- episodes ------------------------------------------------------------------------------
 
@@ -118,6 +121,7 @@ class Resolver(MediaResolver):
         used = {r.name for e in episodes for s in e.shots for r in s.references}
         used |= {speaker for e in episodes for s in e.shots for scene in s.scenes
                  for speaker, _ in scene.say}  # heard off screen too
+        used |= {n for e in episodes for s in e.shots if s.board for n in s.board.names}
         voices = {r.voice for e in episodes for s in e.shots for r in s.references if r.voice}
         driving = {s.frames["driving_audio"] for e in episodes for s in e.shots
                    if "driving_audio" in s.frames}
@@ -180,6 +184,8 @@ class Resolver(MediaResolver):
         shots: list[ResolvedShot] = []
         ids: set[str] = set()
         self.broken, self.after_broken = set(), False
+        self.board_layers = [(self.source.series, ("boards",)),
+                             (source.doc, (*source.path, "boards"))]
         for index, raw in enumerate(data["shots"]):
             if not isinstance(raw, dict):
                 continue
@@ -197,6 +203,7 @@ class Resolver(MediaResolver):
             else:  # its own errors say why; what refers to it is not blamed for it
                 self.broken.add(shot_id)
             self.after_broken = shot is None
+        boards.link(shots, self.generated)
         if shots and (not self.broken or shots[0].path[-1] == 0):
             self._opening_transition(shots[0], _mapping(data.get("title_card")))
         return ResolvedEpisode(episode_id, str(data.get("title", episode_id)), source.doc,
@@ -235,7 +242,8 @@ class Resolver(MediaResolver):
         names = self._references(shot, raw, mentions)
         self._first_frame(shot, raw, earlier)
         modelcheck.resolve_frames(self, shot, raw)
-        routes.resolve(self, shot)
+        names = self._board(shot, raw, names)
+        routes.resolve(self, shot)  # with the references the board left
         self._transition(shot, raw, earlier)
         shot.checks = _mapping(raw.get("checks"))
         videos = sum(1 for n in names if self.characters[n].role == "reference_video")
@@ -352,6 +360,23 @@ class Resolver(MediaResolver):
                            f"; expected one of: {', '.join(names) or '(no earlier shot)'}")
             else:
                 shot.first_frame_from = target
+
+    def _board(self, shot: ResolvedShot, raw: dict[str, Any], names: list[str]) -> list[str]:
+        """The shot's board and its hand-off (``boards.attach``); a board that is a reference
+        image joins the references, labelled after them."""
+        names = boards.attach(self, shot, raw, self.board_layers, names)
+        board = shot.board
+        if board is None or board.role != "reference" or not shot.model.takes_references:
+            return names
+        images = sum(1 for r in shot.references if r.role == "reference_image")
+        if images + 1 > shot.model.max_images:
+            self.error(shot.doc, shot.path, (
+                f"with its board as a reference this shot has {images + 1} image references; "
+                f"{shot.model.id} takes at most {shot.model.max_images}: expected fewer "
+                "characters, or boards: {as: none} for this shot"))
+        shot.references.append(Reference(board.id, "reference_image", board.ref,
+                                         f"Image {images + 1}", None))
+        return names
 
     def _transition(self, shot: ResolvedShot, raw: dict[str, Any],
                     earlier: list[ResolvedShot]) -> None:

@@ -196,7 +196,7 @@ def _at(shot: Shot, where: PathKey, message: str) -> Diagnostic:
 # --- compiling: each line's words in the prompt and its Line ---------------------------------
 
 
-def says(speaker: str, route: str, mentions: Mapping[str, Mention],
+def says(speaker: str, route: str, mentions: Mapping[str, Mention | str],
          voices: Mapping[str, Mention], words: list[Token]) -> list[Token]:
     """A line as the prompt writes it: ``Image 2 says: "..."`` (with the voice of ``Audio 1``
     where voices are items), or by name for a speaker not in the picture (driving audio); a

@@ -219,8 +219,8 @@ class CompileChecks:
                 continue
             self.said.add(problem.said_as)
             self.problems.append(shot.doc.diagnostic(
-                (*shot.path, problem.field), problem.message, severity=problem.severity,
-                code=f"gateway-{problem.field}"))
+                (*shot.path, problem.field), _about_board(shot, problem, dialect),
+                severity=problem.severity, code=f"gateway-{problem.field}"))
 
     def _unsold(self, shot: ResolvedShot, dialect: Target) -> None:
         """A model the gateway does not sell: one error where the model was chosen (the series'
@@ -367,3 +367,14 @@ def _rel(path: Path, root: Path) -> str:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
+
+
+def _about_board(shot: ResolvedShot, problem: dialect_check.Problem, dialect: Target) -> str:
+    """A gateway's problem, said of the shot's board where its first frame is the board."""
+    board = shot.board
+    if problem.field != "first_frame" or board is None or board.role != "first_frame" or \
+            dialect.limits.first_frame:
+        return problem.message
+    return (f"{dialect.name} takes no first frame: this shot's board is not sent, and its video "
+            "would wait for a board it never uses; expected boards: {as: none} for this "
+            "provider, or a provider that takes a first frame")
