@@ -15,24 +15,22 @@ from typing import Any
 
 import pytest
 
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    Emulator,
-    child_env,
-    emulator,
-    env,
-    invoke,
-    kill,
-    submissions,
-    wait_until,
-)
-
 import storyboard
 from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
 from storyboard.run import read_status
 from storyboard.run.state.passes import ask_lipsync
 from storyboard.run.state.takes import take_rows
+from tests.fixtures.dashscope_cli import (
+    Emulator,
+    child_env,
+    invoke,
+    kill,
+    submissions,
+    wait_until,
+)
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 MakeMedia = Callable[..., Path]
 
@@ -73,7 +71,7 @@ def lock_of(root: Path) -> dict[str, Any]:
 
 
 def test_an_edit_is_kept_as_a_derived_take_and_picked_and_its_parent_stays(
-        series: Path, emulator: Emulator, tmp_path: Path) -> None:  # noqa: F811
+        series: Path, emulator: Emulator, tmp_path: Path) -> None:
     emu = emulator()
     code, _, said = run("render", series, "--provider", "dashscope", "--yes", "--json")
     assert code == 0, said
@@ -115,7 +113,7 @@ def test_an_edit_is_kept_as_a_derived_take_and_picked_and_its_parent_stays(
 
 
 def test_a_later_edit_of_the_words_replans_the_shot_not_its_derived_takes(
-        series: Path, emulator: Emulator) -> None:  # noqa: F811
+        series: Path, emulator: Emulator) -> None:
     emu = emulator()
     assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
     assert run("retake", series, "ep01/a", "--edit", "a red scarf", "--provider", "dashscope",
@@ -134,7 +132,7 @@ def test_a_later_edit_of_the_words_replans_the_shot_not_its_derived_takes(
 
 
 def test_a_pass_refused_or_unconsented_pays_nothing_and_leaves_the_lock(
-        series: Path, emulator: Emulator) -> None:  # noqa: F811
+        series: Path, emulator: Emulator) -> None:
     emu = emulator()
     code, _, said = run("retake", series, "ep01/a", "--edit", "a red scarf",
                         "--provider", "dashscope", "--yes")
@@ -161,7 +159,7 @@ def test_a_pass_refused_or_unconsented_pays_nothing_and_leaves_the_lock(
 
 
 def test_a_lipsync_pass_relips_the_take_to_its_line_and_is_measured(
-        series: Path, emulator: Emulator, make_media: MakeMedia) -> None:  # noqa: F811
+        series: Path, emulator: Emulator, make_media: MakeMedia) -> None:
     emu = emulator(plain_results=False)
     assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
     code, _, said = run("retake", series, "ep01/a", "--lipsync", "--audio",
@@ -187,7 +185,7 @@ def lipsync(series: Path) -> list[str]:
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 def test_a_lipsync_pass_is_paid_once_when_its_run_is_killed(
-        series: Path, emulator: Emulator) -> None:  # noqa: F811
+        series: Path, emulator: Emulator) -> None:
     emu = emulator(latency=2.0)
     assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
     child = subprocess.Popen(lipsync(series), env=child_env(), stdout=subprocess.PIPE,
@@ -207,7 +205,7 @@ def test_a_lipsync_pass_is_paid_once_when_its_run_is_killed(
 
 
 def test_a_lipsync_pass_whose_answer_was_lost_is_found_not_sent_again(
-        series: Path, emulator: Emulator) -> None:  # noqa: F811
+        series: Path, emulator: Emulator) -> None:
     emu = emulator()
     assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
     emu.script("retalk:lost")
@@ -219,7 +217,7 @@ def test_a_lipsync_pass_whose_answer_was_lost_is_found_not_sent_again(
 
 
 def test_passes_are_sent_one_at_a_time_as_the_service_runs_them(
-        series: Path, emulator: Emulator, tmp_path: Path) -> None:  # noqa: F811
+        series: Path, emulator: Emulator, tmp_path: Path) -> None:
     emu = emulator()
     assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
     manifest = compile_path(series)
@@ -256,7 +254,7 @@ episodes:
 
 
 def test_a_line_routed_lipsync_gets_its_pass_once_its_take_is_approved(
-        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:  # noqa: F811
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
     root = tmp_path / "routed"
     make_media("image", root / "media" / "mia.png", width=480, height=480)
     (root / "storyboard.yaml").write_text(ROUTED, encoding="utf-8")
@@ -291,7 +289,7 @@ def test_a_line_routed_lipsync_gets_its_pass_once_its_take_is_approved(
 
 
 def test_an_edit_of_a_take_longer_than_its_model_takes_is_refused_before_it_is_sent(
-        series: Path, emulator: Emulator) -> None:  # noqa: F811
+        series: Path, emulator: Emulator) -> None:
     text = (series / "storyboard.yaml").read_text("utf-8")
     (series / "storyboard.yaml").write_text(text.replace("duration: 3", "duration: 12"))
     emu = emulator()
@@ -303,7 +301,7 @@ def test_an_edit_of_a_take_longer_than_its_model_takes_is_refused_before_it_is_s
 
 
 def test_a_lipsync_pass_outside_the_beijing_region_is_refused_before_it_is_sent(
-        series: Path, emulator: Emulator) -> None:  # noqa: F811
+        series: Path, emulator: Emulator) -> None:
     from storyboard.errors import StoryboardError
     from storyboard.targets.gateways import DASHSCOPE_REGIONS
     emulator()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from storyboard.emulator import EmulatorServer
-from tests.emulator_helpers import wait_for
+from tests.fixtures.emulator import wait_for
 
 RETALK = "/services/aigc/image2video/video-synthesis"
 SYNTHESIS = "/services/aigc/video-generation/video-synthesis"
