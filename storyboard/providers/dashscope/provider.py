@@ -25,13 +25,15 @@ from urllib.parse import quote
 import httpx
 
 from storyboard.dialects import native
-from storyboard.errors import AuthError, ProviderError
+from storyboard.errors import AuthError, Diagnostic, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     LOST_SUBMIT_LANDS,
     BaseProvider,
     Traits,
+    asset_refusals,
+    refuse_assets,
 )
 from storyboard.providers.dashscope.cast import CastCalls, is_cast_task
 from storyboard.providers.dashscope.settings import DashScopeSettings, Timeouts
@@ -138,6 +140,13 @@ class DashScopeProvider(BaseProvider):
 
     # -- one request, one answer ---------------------------------------------------------------
 
+    def check_shots(self, shots: list[CompiledShot]) -> None:
+        """A picture another vendor's image model makes is refused here, at its line."""
+        refuse_assets(shots, NAME, NAME)
+
+    def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
+        return asset_refusals(shots, NAME, NAME)
+
     def preflight(self) -> None:
         self._auth_headers()  # the key: nothing else can be known without a request
 
@@ -165,6 +174,7 @@ class DashScopeProvider(BaseProvider):
         """Upload the shot's local files, then create its task; return the task id. A cast
         asset (``shot.asset``) is an image task, a designed voice or a spoken line."""
         if shot.asset is not None:
+            refuse_assets([shot], NAME, NAME)
             self._auth_headers(shot.id)
             return await self.cast.submit(shot)
         frame_item = shot.request.first_frame
