@@ -13,8 +13,10 @@ The key comes only from ``DASHSCOPE_API_KEY`` and never appears in a message, a 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,6 +29,7 @@ import httpx
 from storyboard.dialects import native
 from storyboard.errors import AuthError, Diagnostic, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
+from storyboard.media import fit
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     LOST_SUBMIT_LANDS,
@@ -68,6 +71,7 @@ from storyboard.providers.protocol import (
 )
 from storyboard.providers.upload import Uploads, data_uri, mime_type
 from storyboard.targets import Capabilities, PriceTable, TaskState
+from storyboard.targets.models import model_of
 
 SERVICE_ZONE = 8 * 3600.0  # Beijing and Singapore: UTC+8
 
@@ -277,8 +281,20 @@ class DashScopeProvider(BaseProvider):
         for ref, image in wanted:
             if ref not in urls:
                 assert ref.path is not None
-                urls[ref] = await self._url_for_file(ref.path, image, shot)
+                path = await self._sendable(ref.path, shot) if image else ref.path
+                urls[ref] = await self._url_for_file(path, image, shot)
         return urls
+
+    async def _sendable(self, path: Path, shot: CompiledShot) -> Path:
+        """A picture as the shot's model takes it: a still larger than its longest side (or
+        ``fit.SEND_SIDE``) or its file size scaled down first (a 4K board, say)."""
+        model = model_of(shot.request.model)
+        rule = model.image_rule if model is not None else None
+        longest = min(rule.max_side or fit.SEND_SIDE, fit.SEND_SIDE) if rule else fit.SEND_SIDE
+        limit = int(rule.max_mb * 1024 * 1024) if rule is not None else 0
+        folder = (self.cast.work_dir or Path(tempfile.gettempdir()) / "storyboard") / "scaled"
+        return await asyncio.to_thread(fit.fitted, path, folder, longest=longest,
+                                       max_bytes=limit)
 
     async def _url_for_file(self, path: Path, image: bool, shot: CompiledShot) -> str:
         limit = self.settings.use_data_uris_below
