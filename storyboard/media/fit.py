@@ -28,8 +28,11 @@ def fitted(path: Path, folder: Path, *, longest: int = SEND_SIDE, max_bytes: int
     """``path`` when its longer side is at most ``longest`` and it has at most ``max_bytes``
     (0: any), else its scaled-down PNG copy in ``folder`` (a JPEG when the PNG is still too
     large). A file whose size cannot be read is returned as it is (the checks say what it is)."""
-    with path.open("rb") as handle:
-        kind = probe.sniff(handle.read(32))
+    try:
+        with path.open("rb") as handle:
+            kind = probe.sniff(handle.read(32))
+    except OSError:
+        return path  # the upload says what is missing, as for any file
     found = imagehead.size(path, kind)
     if found is None:
         return path
