@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storyboard.language.request import AssetRequest
+from storyboard.targets.assets import board_model_of
 from storyboard.targets.gateways import ARK, DASHSCOPE_NAME, KLING, MODELARK
 
 Body = Callable[[AssetRequest, Sequence[str]], dict[str, Any]]
@@ -53,6 +54,13 @@ class ImageWire:
         return not self.task_path
 
 
+def wire_model(asset: AssetRequest) -> str:
+    """The id the wire names ``asset``'s model by (Kling's 3.0 Omni image is ``kling-v3-omni``,
+    as its video model is)."""
+    declared = board_model_of(asset.model)
+    return (declared.wire_id or declared.id) if declared is not None else asset.model
+
+
 def size_of(asset: AssetRequest) -> tuple[int, int]:
     """An image request's ``W*H`` as two numbers (0, 0 when it names none)."""
     width, star, height = asset.size.partition("*")
@@ -75,7 +83,7 @@ def seedream_body(asset: AssetRequest, urls: Sequence[str]) -> dict[str, Any]:
     """Seedream 4.x: one picture of ``WxH``, the references as a list of URLs (``image 1`` is
     the first). Seedream 4.x takes no seed (only 3.0 did): none is sent."""
     width, height = size_of(asset)
-    body: dict[str, Any] = {"model": asset.model, "prompt": asset.prompt}
+    body: dict[str, Any] = {"model": wire_model(asset), "prompt": asset.prompt}
     if urls:
         body["image"] = list(urls)
     body.update(size=f"{width}x{height}", sequential_image_generation="disabled",
@@ -102,7 +110,7 @@ def kling_body(asset: AssetRequest, urls: Sequence[str]) -> dict[str, Any]:
     """Kling's Omni image: ``image_list`` in order (``<<<image_1>>>`` is the first), one picture
     in the nearest ratio and tier to ``W*H``; no seed (none in its schema)."""
     width, height = size_of(asset)
-    body: dict[str, Any] = {"model_name": asset.model, "prompt": asset.prompt}
+    body: dict[str, Any] = {"model_name": wire_model(asset), "prompt": asset.prompt}
     if urls:
         body["image_list"] = [{"image": url} for url in urls]
     body.update(resolution=kling_tier(width, height), aspect_ratio=kling_ratio(width, height),

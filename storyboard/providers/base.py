@@ -22,7 +22,7 @@ from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
-from storyboard.targets.assets import image_model_of
+from storyboard.targets.assets import board_model_of
 
 Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done
@@ -224,20 +224,15 @@ ASSET_WORDS = {"image": "image: {generate: ...}", "voice": "voices: {NAME: {desi
 
 
 CAST_MAKER = "dashscope"  # who makes a cast a video-only provider uses (``run.cache.cast_source``)
-# Image models declared before boards named their makers: made where their wire is spoken.
-_MADE_BY = {"seedream": ("ark", "modelark"), "kling": ("kling",)}
 
 
 def makers(asset: AssetRequest) -> tuple[str, ...]:
     """The provider kinds that make ``asset``: an image by the kinds its image model declares
-    (``wan2.7-image`` by DashScope, Seedream by Ark and ModelArk, Kling's by Kling), a voice or a
-    line by DashScope. ``local`` makes every asset (its stand-ins) and is never named here."""
-    declared = image_model_of(asset.model) if asset.kind == "image" else None
-    named: tuple[str, ...] = tuple(getattr(declared, "makers", ()) or ())
-    if named:
-        return named
-    found = next((kinds for word, kinds in _MADE_BY.items() if word in asset.model), None)
-    return found or (CAST_MAKER,)
+    (``wan2.7-image`` by DashScope, Seedream by Ark and ModelArk, Kling's by Kling, a ComfyUI
+    workflow by ComfyUI), a voice or a line by DashScope. ``local`` makes every asset (its
+    stand-ins) and is never named here."""
+    declared = board_model_of(asset.model) if asset.kind == "image" else None
+    return declared.makers if declared is not None else (CAST_MAKER,)
 
 
 def makes(kind: str, asset: AssetRequest) -> bool:

@@ -293,6 +293,7 @@ def preferred_name(content_hash: str, label: str = "") -> str:
 # 0.077 an image): approximate, overridable as every price is.
 EACH = "each"  # an asset table's one rate: per image, per voice, or per character (``prices:``)
 USD_IMAGE = {"wan2.7-image": 0.030, "wan2.7-image-pro": 0.077}
+CNY_PER_USD = 7.3  # another image model's CNY list price in USD: an estimate, overridable
 
 
 def _table(price: AssetPrice, currency: str, amount: float | None = None) -> PriceTable:
@@ -308,9 +309,10 @@ def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
     """Each cast service's list price in ``region`` as a table in ``currency`` (by model id),
     for a provider's ``PriceTable.by_model``."""
     tables: dict[str, PriceTable] = {}
-    for image in IMAGE_MODELS.values():
+    for image in BOARD_MODELS.values():  # the cast's image models and the boards' others
         price = image.price(region)
-        usd = USD_IMAGE[image.id] if price.currency != currency and currency == "USD" else None
+        usd = USD_IMAGE.get(image.id, round(price.amount / CNY_PER_USD, 4)) \
+            if price.currency != currency and currency == "USD" else None
         tables[image.id] = _table(price, currency, usd)
     tables[QWEN_VOICE_DESIGN.id] = _table(QWEN_VOICE_DESIGN.price(region), currency)
     for speech in SPEECH_MODELS.values():
