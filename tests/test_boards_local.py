@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
+import storyboard
 from storyboard.animatic.boards import board_size
 from storyboard.animatic.cast import draw_card
 from storyboard.emulator.cast_media import png_size
-from storyboard.language.request import AssetRequest, CompiledShot, MediaRef, ShotRequest
+from storyboard.language.request import (
+    BOARDS,
+    AssetRequest,
+    CompiledShot,
+    MediaRef,
+    ShotRequest,
+)
 from storyboard.providers.local import LocalProvider
 
 WORDS = "Mia hands Tom the cup across the counter. Close-up, slow push in. The cafe at dawn."
@@ -66,3 +74,40 @@ def test_a_board_keeps_its_shape_and_names_a_default() -> None:
     assert board_size("640*360") == (640, 360)
     assert board_size("") == (1280, 720)
     assert board_size("0*10") == (1280, 720)
+
+
+SERIES = """\
+storyboard: 1
+title: Boards
+defaults: {resolution: 720P, duration: 2}
+characters:
+  mia: {image: media/mia.png}
+  sam: {image: {generate: "a tall man in a grey coat"}}
+boards: {model: doubao-seedream-4-5-251128}
+episodes:
+  - id: ep1
+    shots:
+      - id: hook
+        scenes: ["[0-2s] Close-up: @mia hands @sam a cup"]
+"""
+
+
+def test_on_local_every_board_is_drawn_from_a_series(make_media: Callable[..., Path],
+                                                    tmp_path: Path) -> None:
+    """Whatever its image model (Seedream here), a local run draws the board, free, with the
+    cast's local stand-ins as its cards; the same series draws the same bytes again."""
+    drawn_boards = []
+    for copy in ("one", "two"):
+        root = tmp_path / copy
+        make_media("image", root / "media" / "mia.png", width=320, height=320)
+        (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+        report = storyboard.render(root, yes=True)
+        assert report.ok, report
+        manifest = storyboard.compile(root)
+        board = next(s for s in manifest.cast if s.episode == BOARDS)
+        found = list((root / ".storyboard" / "cache").rglob(board.hash))
+        assert len(found) == 1
+        drawn_boards.append(found[0].read_bytes())
+    assert drawn_boards[0] == drawn_boards[1]
+    size = png_size(drawn_boards[0])
+    assert size is not None and size[:2] == (1280, 720)

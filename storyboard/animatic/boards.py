@@ -16,12 +16,14 @@ from pathlib import Path
 
 from storyboard.animatic.cast import tint
 from storyboard.animatic.draw import _drawtext, _filter, _Graph, _TextFiles, wrap
+from storyboard.language.boardshots import FRAME_RULE
 from storyboard.media import ffmpeg
 
 LONGEST = 1280  # a drawn board's longer side at most: readable, and quick to draw
 DEFAULT_SIZE = (1280, 720)
 MOST_CARDS = 4  # the cards drawn side by side (the rest are named in the words)
 WORDS = 400  # characters of the board's words drawn
+LEAD = "Storyboard frame: "  # how a compiled board prompt begins
 
 
 def board_size(size: str) -> tuple[int, int]:
@@ -33,6 +35,13 @@ def board_size(size: str) -> tuple[int, int]:
     w, h = int(width), int(height)
     scale = min(1.0, LONGEST / max(w, h))
     return max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2)
+
+
+def board_words(prompt: str) -> str:
+    """What a board's compiled prompt says of its shot: without the frame's lead-in and the
+    instruction to make one single frame (the drawn board is one frame already)."""
+    words = prompt.strip().removeprefix(LEAD).replace(FRAME_RULE, "")
+    return words.strip()
 
 
 def draw_board(out: Path, *, name: str, words: str, cards: Sequence[Path], size: str,
@@ -47,7 +56,7 @@ def draw_board(out: Path, *, name: str, words: str, cards: Sequence[Path], size:
         base = _cards(graph, base, list(cards)[:MOST_CARDS], width, height)
         font = max(12, height // 24)
         rows = max(1, (height // 4 - font) * 3 // (font * 4))  # what the band above the cards holds
-        said = wrap(words.strip()[:WORDS], width - 2 * font, font, rows)
+        said = wrap(board_words(words)[:WORDS], width - 2 * font, font, rows)
         lines = [_drawtext(texts(said), fontsize=font, fontcolor="white", x=font, y=font,
                            line_spacing=font // 3),
                  _drawtext(texts(name), fontsize=font, fontcolor="white", x=font,
