@@ -144,12 +144,13 @@ def picture(root: Path, shot: CompiledShot) -> tuple[int, int]:
     return size[0], size[1]
 
 
-@pytest.mark.parametrize(("name", "model", "size"), [
-    ("ark", SEEDREAM_45_ARK.id, (2560, 1440)), ("modelark", SEEDREAM_45_MODELARK.id, (2560, 1440)),
-    ("kling", KLING_IMAGE_O1.id, (2048, 1152))])
+@pytest.mark.parametrize(("name", "model", "size", "cost"), [
+    ("ark", SEEDREAM_45_ARK.id, (2560, 1440), 0.22),  # CNY, as Ark bills
+    ("modelark", SEEDREAM_45_MODELARK.id, (2560, 1440), 0.03),
+    ("kling", KLING_IMAGE_O1.id, (2048, 1152), 0.028)])
 def test_a_board_is_made_by_its_vendor_and_cached(emu: EmulatorServer, tmp_path: Path,
                                                   name: str, model: str,
-                                                  size: tuple[int, int]) -> None:
+                                                  size: tuple[int, int], cost: float) -> None:
     before = images(emu)
     label = KLING_IMAGE_O1.label if name == "kling" else "image {index}"
     shot = board(model, label=label)
@@ -157,6 +158,7 @@ def test_a_board_is_made_by_its_vendor_and_cached(emu: EmulatorServer, tmp_path:
     assert [s.state for s in result.shots] == ["done"], result.shots
     assert images(emu) == before + 1 and result.submits == 1
     assert picture(tmp_path, shot) == size  # Kling's 2k in 16:9
+    assert result.shots[0].cost == pytest.approx(cost)  # its list price, in the vendor's money
     again = made(emu, name, tmp_path, shot)  # cached: never made (nor paid) twice
     assert [s.state for s in again.shots] == ["cached"] and images(emu) == before + 1
 

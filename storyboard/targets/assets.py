@@ -320,6 +320,13 @@ def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
     return tables
 
 
+def maker_tables(kind: str, region: str, currency: str) -> dict[str, PriceTable]:
+    """The list prices of the image models provider kind ``kind`` makes (a gateway's own
+    boards: Seedream on Ark), in ``currency``, for its ``PriceTable.by_model``."""
+    tables = price_tables(region, currency)
+    return {m.id: tables[m.id] for m in BOARD_MODELS.values() if kind in m.makers}
+
+
 def asset_models() -> tuple[str, ...]:
     """Every cast service's model id (a ``prices:`` key may name each)."""
     return (*IMAGE_MODELS, QWEN_VOICE_DESIGN.id, *SPEECH_MODELS)
