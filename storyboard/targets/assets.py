@@ -305,11 +305,13 @@ def _table(price: AssetPrice, currency: str, amount: float | None = None) -> Pri
     return PriceTable({EACH: value}, currency, input_video_cap=0.0, per="generation")
 
 
-def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
+def price_tables(region: str, currency: str, maker: str = "") -> dict[str, PriceTable]:
     """Each cast service's list price in ``region`` as a table in ``currency`` (by model id),
-    for a provider's ``PriceTable.by_model``."""
+    for a provider's ``PriceTable.by_model``: every image model's, or those ``maker`` makes."""
     tables: dict[str, PriceTable] = {}
     for image in BOARD_MODELS.values():  # the cast's image models and the boards' others
+        if maker and maker not in image.makers:
+            continue
         price = image.price(region)
         usd = USD_IMAGE.get(image.id, round(price.amount / CNY_PER_USD, 4)) \
             if price.currency != currency and currency == "USD" else None
@@ -323,7 +325,7 @@ def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
 def maker_tables(kind: str, region: str, currency: str) -> dict[str, PriceTable]:
     """The list prices of the image models provider kind ``kind`` makes (a gateway's own
     boards: Seedream on Ark), in ``currency``, for its ``PriceTable.by_model``."""
-    tables = price_tables(region, currency)
+    tables = price_tables(region, currency, kind)
     return {m.id: tables[m.id] for m in BOARD_MODELS.values() if kind in m.makers}
 
 

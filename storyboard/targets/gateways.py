@@ -117,7 +117,7 @@ DASHSCOPE_PROTOCOL = TaskProtocol(
     capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
     prices={region: replace(table, by_model={
         **{m.id: m.price(region) for m in DASHSCOPE_MODELS.values() if m is not WAN27_R2V},
-        **price_tables(region, table.currency)})  # the cast's services
+        **price_tables(region, table.currency, DASHSCOPE_NAME)})  # the cast's services
             for region, table in WAN27_R2V.prices.items()},
 )
 DASHSCOPE = Target(DASHSCOPE_NAME, "DashScope (native)", Limits(min_references=0),
