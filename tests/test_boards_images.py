@@ -19,8 +19,10 @@ from threading import Thread
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from test_run_status_words import KEY, serve
 
+from storyboard.cli.main import cli
 from storyboard.dialects import DIALECTS
 from storyboard.dialects.images import IMAGE_WIRES, KLING_IMAGE, SEEDREAM, WAN_IMAGE
 from storyboard.emulator import EmulatorServer
@@ -355,3 +357,36 @@ def test_a_submit_without_its_vendors_key_sends_nothing(
     with pytest.raises(AuthError, match="ARK_API_KEY is not set"):
         asyncio.run(go())
     assert emu.stats()["requests"].get("image", 0) == before
+
+
+# -- the plan says who makes a board another provider makes ---------------------------------------
+
+SERIES = """\
+storyboard: 1
+title: Boards
+provider: {name: dashscope}
+defaults: {resolution: 720P, duration: 5}
+characters:
+  mia: {image: media/mia.png}
+boards: {model: doubao-seedream-4-5-251128}
+episodes:
+  - id: ep1
+    shots:
+      - id: hook
+        scenes: ["[0-5s] Close-up: @mia pours a cup"]
+"""
+
+
+def test_the_plan_says_a_seedream_board_is_made_by_ark_at_its_price(
+        tmp_path: Path, make_media: Any) -> None:
+    make_media("image", tmp_path / "media" / "mia.png", width=320, height=320)
+    (tmp_path / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["plan", str(tmp_path), "--json"])
+    assert result.exit_code == 1, result.output  # dashscope refuses it: made by ark first
+    data = json.loads(result.stdout)
+    assert [r["code"] for r in data["refused"]] == ["provider-video-only"]
+    assert "make it with --provider ark first" in data["refused"][0]["message"]
+    board = next(s for s in data["shots"] if s["key"].split("/", 1)[1].startswith("boards/"))
+    assert (board["made_by"], board["currency"]) == ("ark", "CNY")
+    assert board["cost"] == pytest.approx(0.22)
+    assert data["elsewhere"] == [{"provider": "ark", "currency": "CNY", "cost": 0.22}]

@@ -22,7 +22,8 @@ from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
-from storyboard.targets.assets import board_model_of
+from storyboard.targets.assets import EACH, board_model_of
+from storyboard.targets.gateways import TARGETS
 
 Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done
@@ -233,6 +234,15 @@ def makers(asset: AssetRequest) -> tuple[str, ...]:
     stand-ins) and is never named here."""
     declared = board_model_of(asset.model) if asset.kind == "image" else None
     return declared.makers if declared is not None else (CAST_MAKER,)
+
+
+def maker_prices(kind: str) -> PriceTable:
+    """The list prices provider kind ``kind`` makes its assets at (DashScope's international
+    table; a gateway's own; nothing for a free kind, which has no target)."""
+    target = TARGETS.get(kind)
+    if target is None:
+        return PriceTable({EACH: 0.0})
+    return target.protocol.prices.get("intl") or next(iter(target.protocol.prices.values()))
 
 
 def makes(kind: str, asset: AssetRequest) -> bool:
