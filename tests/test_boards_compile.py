@@ -3,13 +3,16 @@ compiled into a board asset per shot (``boards/EP/SHOT``) and its hand-off to th
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from storyboard.errors import ProblemsFound
+from storyboard.cli.main import cli
+from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.compile import compile_path
 from storyboard.language.picks import as_picked
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, MediaRef, is_board
@@ -49,6 +52,10 @@ def series(root: Path, make_media: Callable[..., Path], body: str, head: str = H
     make_media("image", root / "media" / "still.png", width=640, height=360, color="green")
     (root / "storyboard.yaml").write_text(head + textwrap.dedent(body), encoding="utf-8")
     return root
+
+
+def errors(found: ProblemsFound) -> list[Diagnostic]:
+    return [d for d in found.diagnostics if d.severity == "error"]
 
 
 def boards_of(manifest: Manifest) -> dict[str, CompiledShot]:
@@ -149,6 +156,145 @@ def test_a_missing_own_still_is_a_located_error(tmp_path: Path,
     root = series(tmp_path, make_media, SHOTS.replace("media/still.png", "media/gone.png"))
     with pytest.raises(ProblemsFound) as found:
         compile_path(root)
-    [problem] = [d for d in found.value.diagnostics if d.severity == "error"]
+    [problem] = errors(found.value)
     assert "gone.png" in problem.message and problem.span is not None
     assert problem.source_line.strip() == "board: media/gone.png" and problem.span.line == 16
+
+
+def test_first_frame_generate_is_a_board_in_other_words(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = """\
+    episodes:
+      - id: ep1
+        shots:
+          - id: hook
+            first_frame: {generate: "@mia at the door, wide shot"}
+            scenes: ["[0-5s] @mia knocks"]
+          - id: plain
+            scenes: ["[0-5s] @mia waits"]
+    """
+    manifest = compile_path(series(tmp_path, make_media, body))
+    [board] = boards_of(manifest).values()  # no boards: block: only the shot that asks has one
+    assert board.id == "ep1/hook" and board.asset is not None
+    assert board.asset.prompt.startswith("Storyboard frame: image 1 at the door, wide shot. "
+                                         "Camera: wide shot.")
+    assert shot(manifest, "hook").board == MediaRef(asset="boards/ep1/hook")
+    assert shot(manifest, "plain").board is None
+
+
+def test_first_frame_generate_beside_board_is_refused(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = """\
+    episodes:
+      - id: ep1
+        shots:
+          - id: hook
+            board: {prompt: "@mia at the door"}
+            first_frame: {generate: "@mia at the door"}
+            scenes: ["[0-5s] @mia knocks"]
+    """
+    with pytest.raises(ProblemsFound) as found:
+        compile_path(series(tmp_path, make_media, body))
+    [problem] = errors(found.value)
+    assert "first_frame: {generate: ...} is this shot's board in other words" in problem.message
+    assert problem.source_line.strip().startswith("first_frame:")
+
+
+def test_a_board_beside_a_first_frame_of_its_own_is_refused(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = """\
+    episodes:
+      - id: ep1
+        shots:
+          - id: hook
+            scenes: ["[0-5s] @mia knocks"]
+          - id: next
+            board: {prompt: "@mia at the door"}
+            first_frame: {from: hook}
+            scenes: ["[0-5s] @mia waits"]
+    """
+    with pytest.raises(ProblemsFound) as found:
+        compile_path(series(tmp_path, make_media, "boards: {}\n" + textwrap.dedent(body)))
+    [problem] = errors(found.value)
+    assert "starts from a frame or clip of its own" in problem.message
+    assert problem.source_line.strip().startswith("board:")
+
+
+def test_a_shot_with_its_own_first_frame_keeps_it_under_boards(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = """\
+    boards: {}
+    episodes:
+      - id: ep1
+        shots:
+          - id: hook
+            scenes: ["[0-5s] @mia knocks"]
+          - id: next
+            first_frame: {from: hook}
+            scenes: ["[0-5s] @mia waits"]
+    """
+    manifest = compile_path(series(tmp_path, make_media, body))
+    assert sorted(boards_of(manifest)) == ["boards/ep1/hook"]
+    assert shot(manifest, "next").board is None
+    assert shot(manifest, "next").depends_on == "hook"
+
+
+def test_compile_shows_a_board_and_each_shots_board(tmp_path: Path,
+                                                    make_media: Callable[..., Path]) -> None:
+    root = series(tmp_path, make_media, SHOTS)
+    shown = CliRunner().invoke(cli, ["compile", str(root), "--shot", "boards/ep1/hook"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert [a["id"] for a in data["cast"]] == ["boards/ep1/hook", "boards/ep1/hook#2"]
+    assert data["cast"][0]["refs"] == ["media/mia.png", "{asset: cast/sam}", "{asset: cast/cafe}"]
+    assert data["episodes"] == []
+    prompt = CliRunner().invoke(cli, ["compile", str(root), "--shot", "boards/ep1/hook",
+                                      "--format", "prompt"])
+    assert prompt.exit_code == 0 and "Storyboard frame: Close-up" in prompt.stdout
+    whole = json.loads(CliRunner().invoke(cli, ["compile", str(root)]).stdout)
+    boards = {s["id"]: s.get("board") for s in whole["episodes"][0]["shots"]}
+    assert boards == {"hook": "{asset: boards/ep1/hook}", "own": "media/still.png",
+                      "bare": None, "words": "{asset: boards/ep1/words}"}
+    assert "gate" not in whole["cast"][-1]
+    (root / "storyboard.yaml").write_text((root / "storyboard.yaml").read_text().replace(
+        "wan2.7-image, takes: 2}", "wan2.7-image, takes: 2, gate: false}"), encoding="utf-8")
+    ungated = json.loads(CliRunner().invoke(cli, ["compile", str(root)]).stdout)
+    assert [a.get("gate") for a in ungated["cast"] if a["id"].startswith("boards/")] == \
+        [False] * 4, ungated
+
+
+def test_a_board_chains_from_an_own_still(tmp_path: Path,
+                                          make_media: Callable[..., Path]) -> None:
+    body = SHOTS.replace("boards: {model: wan2.7-image, takes: 2}", "boards: {chain: true}")
+    manifest = compile_path(series(tmp_path, make_media, body))
+    words = boards_of(manifest)["boards/ep1/words"]
+    assert words.asset is not None
+    assert words.asset.refs[-1] == MediaRef(path=tmp_path / "media" / "still.png")
+    assert str(tmp_path / "media" / "still.png") in words.inputs
+
+
+def test_a_shots_own_board_takes(tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = SHOTS.replace('board: {prompt: "@sam alone at the window"}',
+                         'board: {prompt: "@sam alone at the window", takes: 4}').replace(
+        "        board: false\n", "        board: {takes: 1}\n")
+    manifest = compile_path(series(tmp_path, make_media, body))
+    boards = boards_of(manifest)
+    assert [t.take for t in boards["boards/ep1/words"].all_takes()] == [1, 2, 3, 4]
+    assert [t.take for t in boards["boards/ep1/bare"].all_takes()] == [1]  # over the block's 2
+    assert [t.take for t in boards["boards/ep1/hook"].all_takes()] == [1, 2]
+
+
+def test_misspelt_boards_are_located_schema_errors(tmp_path: Path,
+                                                   make_media: Callable[..., Path]) -> None:
+    body = SHOTS.replace("boards: {model", "bords: {model").replace(
+        'board: {prompt: "@sam alone at the window"}', 'board: {promt: "x"}').replace(
+        "scenes: [\"[0-5s] @sam leaves\"]", "scenes: [\"[0-5s] @sam leaves\"]\n        "
+        "boards: {as: frist_frame}")
+    root = series(tmp_path, make_media, body)
+    shown = CliRunner().invoke(cli, ["check", str(root)])
+    assert shown.exit_code != 0
+    said = shown.output
+    assert "storyboard.yaml:9:1: error: unknown key 'bords' (did you mean 'boards'?)" in said
+    assert "unknown key 'promt' (did you mean 'prompt'?); expected one of: prompt, takes" in said
+    assert "frist_frame" in said and "first_frame" in said
+    assert "Traceback" not in said

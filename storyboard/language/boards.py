@@ -15,7 +15,7 @@ named) and ``last_frame: next`` (the next shot's board as this shot's last frame
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -66,7 +66,7 @@ class Board:
     words: str | None = None  # the shot's own words for it (``board: {prompt: ...}``)
     still: MediaRef | None = None  # the shot's own still
     names: tuple[str, ...] = ()  # who is in it, in order (its references)
-    chain: str | None = None  # the board before it in the same place (``chain``)
+    chain: MediaRef | None = None  # the board before it in the same place (``chain``)
     place: str | None = None  # a place carried from an earlier board (``places``)
     next: MediaRef | None = None  # the next shot's board: this shot's last frame
 
@@ -85,8 +85,10 @@ class Resolving(Protocol):
     """What this module needs of the resolver."""
 
     problems: list[Diagnostic]
-    characters: Mapping[str, Any]  # each with ``role`` and ``ref``
-    generated: Mapping[str, Any]  # each with ``subject``
+    repeats: int  # problems not added again: said already
+
+    @property
+    def characters(self) -> Mapping[str, Any]: ...  # each with ``role`` and ``ref``
 
     def media_ref(self, doc: Document, path: PathKey, value: str, role: str) -> MediaRef | None:
         ...
@@ -163,7 +165,7 @@ def attach(resolver: Resolving, shot: Shot, raw: dict[str, Any], layers: list[La
     found = settings([*layers, (shot.doc, (*shot.path, "boards"))])
     if found is None and wanted is None:
         return names  # no boards here, and the shot asks for none
-    found = found or Settings()
+    found = _own_takes(found or Settings(), raw.get("board"), shot.doc, shot.path)
     explicit = wanted is not None
     if _framed(shot, raw):
         if explicit:
@@ -180,6 +182,14 @@ def attach(resolver: Resolving, shot: Shot, raw: dict[str, Any], layers: list[La
                   role, shot.doc.span(shot.path), words, still, tuple(_pictured(resolver, names)))
     shot.board = board
     return _hand_off(shot, board, names)
+
+
+def _own_takes(found: Settings, value: Any, doc: Document, path: PathKey) -> Settings:
+    """``board: {takes: N}``: this shot's number of candidate boards, over the blocks'."""
+    takes = value.get("takes") if isinstance(value, dict) else None
+    if not isinstance(takes, int) or isinstance(takes, bool) or not 1 <= takes <= 10:
+        return found
+    return replace(found, takes=takes, where={**found.where, "takes": (doc, (*path, "board"))})
 
 
 def _board_key(raw: dict[str, Any]) -> str:
@@ -221,11 +231,17 @@ def _check_model(resolver: Resolving, shot: Shot, found: Settings) -> None:
     if found.model in BOARD_MODELS:
         return
     doc, path = found.located("model", (shot.doc, shot.path))
-    problem = doc.diagnostic(path, (
+    _once(resolver, doc.diagnostic(path, (
         f"unknown board model {found.model!r}{did_you_mean(found.model, BOARD_MODELS)}; "
-        f"expected one of: {', '.join(BOARD_MODELS)}"))
+        f"expected one of: {', '.join(BOARD_MODELS)}")))
+
+
+def _once(resolver: Resolving, problem: Diagnostic) -> None:
+    """``problem`` said once, however many shots a block it is located at reaches."""
     if problem not in resolver.problems:
         resolver.problems.append(problem)
+    else:
+        resolver.repeats += 1
 
 
 def _role(resolver: Resolving, shot: Shot, raw: dict[str, Any], found: Settings,
@@ -242,10 +258,11 @@ def _role(resolver: Resolving, shot: Shot, raw: dict[str, Any], found: Settings,
     if why:
         doc, path = (shot.doc, (*shot.path, _board_key(raw))) if "board" in raw or \
             "first_frame" in raw else found.located("as", (shot.doc, shot.path))
-        resolver.problems.append(doc.diagnostic(path, (
-            f"a board cannot become {wanted or 'a frame'} on {model.id}: {why}; expected "
-            f"board: false for this shot, boards: {{as: none}}, or a model that takes "
-            f"{'a reference image' if wanted == 'reference' else 'a first frame'}")))
+        become = {"first_frame": "its first frame", "reference": "a reference image"}
+        _once(resolver, doc.diagnostic(path, (
+            f"a board cannot become {become.get(wanted, 'a picture')} of a {model.id} shot: "
+            f"{why}; expected board: false for this shot, boards: {{as: none}}, or a model "
+            f"that takes {'a reference image' if wanted == 'reference' else 'a first frame'}")))
         return None
     if handoff == "exclusive" and not wanted and names:
         resolver.problems.append(shot.doc.diagnostic(shot.path, (
@@ -280,7 +297,7 @@ def _hand_off(shot: Shot, board: Board, names: list[str]) -> list[str]:
 # --- continuity, across an episode's shots --------------------------------------------------
 
 
-def link(shots: list[Shot], places: Mapping[str, Any]) -> None:
+def link(shots: Sequence[Shot], places: Mapping[str, Any]) -> None:
     """Each board's chain, carried place and next board, in the episode's order (``places``:
     the series' generated images, by name, each with its ``subject``)."""
     previous: dict[str | None, Board] = {}
@@ -296,8 +313,8 @@ def link(shots: list[Shot], places: Mapping[str, Any]) -> None:
         where = named or carried
         before = previous.get(where) if board.settings.chain else None
         after = boards[index + 1] if index + 1 < len(boards) else None
-        shot.board = replace(board, place=carried, chain=before.id if before is not None and
-                             before.made else None, next=_next(shot, board, after))
+        shot.board = replace(board, place=carried, chain=before.ref if before else None,
+                             next=_next(shot, board, after))
         previous[where] = board
 
 

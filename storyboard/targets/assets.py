@@ -292,8 +292,8 @@ def preferred_name(content_hash: str, label: str = "") -> str:
 # currency (USD there), so they are converted at the figures the spec gives (about USD 0.030 and
 # 0.077 an image): approximate, overridable as every price is.
 EACH = "each"  # an asset table's one rate: per image, per voice, or per character (``prices:``)
-USD_IMAGE = {"wan2.7-image": 0.030, "wan2.7-image-pro": 0.077}
-CNY_PER_USD = 7.3  # another image model's CNY list price in USD: an estimate, overridable
+USD_IMAGE = {"wan2.7-image": 0.030, "wan2.7-image-pro": 0.077,
+             "doubao-seedream-4-5-251128": 0.030}  # Ark's CNY list price: a reseller's USD
 
 
 def _table(price: AssetPrice, currency: str, amount: float | None = None) -> PriceTable:
@@ -309,12 +309,14 @@ def price_tables(region: str, currency: str, maker: str = "") -> dict[str, Price
     """Each cast service's list price in ``region`` as a table in ``currency`` (by model id),
     for a provider's ``PriceTable.by_model``: every image model's, or those ``maker`` makes."""
     tables: dict[str, PriceTable] = {}
-    for image in BOARD_MODELS.values():  # the cast's image models and the boards' others
+    for image in BOARD_MODELS.values():  # the cast's two, and every board's
         if maker and maker not in image.makers:
             continue
         price = image.price(region)
-        usd = USD_IMAGE.get(image.id, round(price.amount / CNY_PER_USD, 4)) \
-            if price.currency != currency and currency == "USD" else None
+        if price.currency != currency and not (currency == "USD" and image.id in USD_IMAGE):
+            tables[image.id] = _table(price, price.currency)  # no conversion: its own currency
+            continue
+        usd = USD_IMAGE[image.id] if price.currency != currency else None
         tables[image.id] = _table(price, currency, usd)
     tables[QWEN_VOICE_DESIGN.id] = _table(QWEN_VOICE_DESIGN.price(region), currency)
     for speech in SPEECH_MODELS.values():
@@ -330,8 +332,8 @@ def maker_tables(kind: str, region: str, currency: str) -> dict[str, PriceTable]
 
 
 def asset_models() -> tuple[str, ...]:
-    """Every cast service's model id (a ``prices:`` key may name each)."""
-    return (*IMAGE_MODELS, QWEN_VOICE_DESIGN.id, *SPEECH_MODELS)
+    """Every cast service's and board model's id (a ``prices:`` key may name each)."""
+    return (*BOARD_MODELS, QWEN_VOICE_DESIGN.id, *SPEECH_MODELS)
 
 
 def units(kind: str, text: str) -> float:
