@@ -198,6 +198,8 @@ def test_a_board_refused_after_it_was_made_is_named_and_free(
     assert shot.state == "failed", shot
     said = "OutputImageSensitiveContentDetected" if name == "ark" else "1301"
     assert said in f"{shot.message} {shot.code}"
+    assert "content refusal of the output picture" in shot.message and "nothing billed" in \
+        shot.message
     assert images(emu) == before
 
 
