@@ -392,3 +392,25 @@ def test_the_plan_says_a_seedream_board_is_made_by_ark_at_its_price(
     assert (board["made_by"], board["currency"]) == ("ark", "CNY")
     assert board["cost"] == pytest.approx(0.22)
     assert data["elsewhere"] == [{"provider": "ark", "currency": "CNY", "cost": 0.22}]
+
+
+def test_a_reference_the_vendor_cannot_fetch_is_refused_at_submit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a vendor fetches each reference's URL (``fetch_media``): one it cannot get is a 400,
+    before any picture is made or billed."""
+    (tmp_path / "mia.png").write_bytes(picture_bytes(320, 320, "mia"))
+    shot = board(SEEDREAM_45_ARK.id, (MediaRef(path=tmp_path / "mia.png"),))
+    monkeypatch.setenv("ARK_API_KEY", KEY)
+    with EmulatorServer(latency=0.1, api_key=KEY, fetch_media=True) as own:
+        provider = GatewayProvider.from_settings(DIALECTS["ark"], {
+            "base_url": own.gateway_url("ark"), "media_base_url": "http://127.0.0.1:9/s"},
+            tmp_path)
+
+        async def go() -> None:
+            try:
+                await provider.submit(shot, None)
+            finally:
+                await provider.aclose()
+        with pytest.raises(RequestRejected, match="cannot be fetched"):
+            asyncio.run(go())
+        assert own.stats()["cast"]["images"] == 0

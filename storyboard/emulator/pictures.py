@@ -28,7 +28,7 @@ from starlette.routing import Route
 from storyboard.dialects import DIALECTS
 from storyboard.dialects.images import IMAGE_WIRES, KLING_RATIOS, KLING_TIERS, ImageWire
 from storyboard.emulator.assets import ImageRequest, ImageTask, ImageTasks
-from storyboard.emulator.gateways import PREFIX, read_body
+from storyboard.emulator.gateways import PREFIX, fetch_media, read_body
 from storyboard.emulator.gateways import _check_auth as check_auth
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import FAILURES, new_id
@@ -134,6 +134,7 @@ async def seedream(request: Request) -> Response:
     check_auth(request, dialect)
     accepted = seedream_request(await read_body(request), kind)
     service = _service(request)
+    await _fetched(service, accepted)
     fault = service.faults.take("task")
     if fault is not None:
         service.stats.faults[str(fault)] += 1
@@ -150,6 +151,12 @@ async def seedream(request: Request) -> Response:
     return JSONResponse({"model": accepted.model, "created": int(time.time()), "data": data,
                          "usage": {"generated_images": len(files), "output_tokens": tokens,
                                    "total_tokens": tokens}})
+
+
+async def _fetched(service: Service, accepted: ImageRequest) -> None:
+    """With ``fetch_media``, each reference's URL fetched as the vendor does (a 400 if not)."""
+    if service.config.fetch_media:
+        await fetch_media([{"url": url} for url in accepted.images])
 
 
 def _ark_code(code: str) -> str:
@@ -213,7 +220,9 @@ def _kling_answer(task: ImageTask, images: ImageTasks, origin: str) -> dict[str,
 
 async def kling_submit(request: Request) -> Response:
     check_auth(request, DIALECTS[KLING.name])
-    task = _service(request).images.submit(kling_request(await read_body(request)))
+    accepted = kling_request(await read_body(request))
+    await _fetched(_service(request), accepted)
+    task = _service(request).images.submit(accepted)
     return JSONResponse(_kling_answer(task, _service(request).images, _origin(request)))
 
 
