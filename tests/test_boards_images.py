@@ -20,8 +20,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from test_run_status_words import KEY, serve
+from media_host import serve as served
+from test_run_status_words import KEY, quick_render, serve
 
+import storyboard
 from storyboard.cli.main import cli
 from storyboard.dialects import DIALECTS
 from storyboard.dialects.images import IMAGE_WIRES, KLING_IMAGE, SEEDREAM, WAN_IMAGE
@@ -414,3 +416,41 @@ def test_a_reference_the_vendor_cannot_fetch_is_refused_at_submit(
         with pytest.raises(RequestRejected, match="cannot be fetched"):
             asyncio.run(go())
         assert own.stats()["cast"]["images"] == 0
+
+
+ARK_SERIES = """\
+storyboard: 1
+title: Boards on Ark
+provider: {{name: ark, base_url: "{base}", media_base_url: "{cdn}", poll: [0.1]}}
+defaults: {{resolution: 720P, duration: 5, model: doubao-seedance-2-0-260128}}
+characters:
+  mia: {{image: media/mia.png}}
+boards: {{model: doubao-seedream-4-5-251128, as: first_frame}}
+episodes:
+  - id: ep1
+    shots:
+      - id: hook
+        scenes: ["[0-5s] Close-up: @mia pours a cup"]
+"""
+
+
+def test_a_series_board_made_on_ark_is_its_seedance_shots_first_frame(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a series: Seedream makes the board with the cast's picture as its reference (fetched
+    from the hosted series, as Ark fetches it), paid once, in CNY; the Seedance shot then starts
+    from that board (its first frame the board's hosted file), both on the one ARK_API_KEY."""
+    make_media("image", tmp_path / "media" / "mia.png", width=320, height=320)
+    monkeypatch.setenv("ARK_API_KEY", KEY)
+    with served(tmp_path) as cdn, EmulatorServer(latency=0.1, api_key=KEY, render=quick_render,
+                                                 fetch_media=True) as own:
+        (tmp_path / "storyboard.yaml").write_text(
+            ARK_SERIES.format(base=own.gateway_url("ark"), cdn=cdn), encoding="utf-8")
+        report = storyboard.render(tmp_path, yes=True)
+        assert report.ok, report
+        made = {f"{s.episode}/{s.shot}": s for s in report.run.shots}
+        assert made["boards/ep1/hook"].cost == pytest.approx(0.22) and own.stats()["cast"][
+            "images"] == 1
+        board = next(s for s in storyboard.compile(tmp_path).cast if s.episode == "boards")
+        video = next(iter(own.service.table.tasks.values())).submission
+        frames = [item["url"] for item in video.media if item.get("type") == "first_frame"]
+        assert len(frames) == 1 and frames[0].endswith(f"/.storyboard/cache/dashscope/{board.hash}")
