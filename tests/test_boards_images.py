@@ -18,6 +18,7 @@ from pathlib import Path
 from threading import Thread
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from media_host import serve as served
@@ -454,3 +455,13 @@ def test_a_series_board_made_on_ark_is_its_seedance_shots_first_frame(
         video = next(iter(own.service.table.tasks.values())).submission
         frames = [item["url"] for item in video.media if item.get("type") == "first_frame"]
         assert len(frames) == 1 and frames[0].endswith(f"/.storyboard/cache/dashscope/{board.hash}")
+
+
+@pytest.mark.parametrize(("path", "method"), [
+    ("/gw/freepik/images/generations", "POST"), ("/gw/nosuch/images/generations", "POST"),
+    ("/gw/ark/v1/images/omni-image", "POST"), ("/gw/kling/images/generations", "POST")])
+def test_an_image_route_of_a_gateway_that_has_none_is_not_found(
+        emu: EmulatorServer, path: str, method: str) -> None:
+    answer = httpx.request(method, emu.base_url.split("/api/")[0] + path, json={},
+                           headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
+    assert answer.status_code == 404, answer.text
