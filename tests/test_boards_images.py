@@ -180,13 +180,17 @@ def test_a_board_another_vendor_makes_is_refused_before_anything_is_sent(
     asyncio.run(provider.aclose())
 
 
-def test_a_seedream_board_refused_at_submit_is_named_and_nothing_is_billed(
-        emu: EmulatorServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "model", "said"), [
+    ("ark", SEEDREAM_45_ARK.id, "InputTextSensitiveContentDetected"),
+    ("kling", KLING_IMAGE_O1.id, "1301")])
+def test_a_board_refused_at_submit_is_named_and_nothing_is_billed(
+        emu: EmulatorServer, tmp_path: Path, name: str, model: str, said: str) -> None:
     before = images(emu)
     emu.script("image:refused=prompt")
-    result = made(emu, "ark", tmp_path, board(SEEDREAM_45_ARK.id))
+    result = made(emu, name, tmp_path, board(model))
     shot = result.shots[0]
-    assert shot.state == "failed" and "InputTextSensitiveContentDetected" in shot.message
+    assert shot.state == "failed" and said in f"{shot.message} {shot.code}", shot
+    assert "refused at submit, nothing billed" in shot.message
     assert images(emu) == before
 
 
