@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from storyboard.targets.assets import maker_tables, price_tables
+from storyboard.targets.assets import price_tables
 from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
 from storyboard.targets.failures import (
     DASHSCOPE_FAILURES,
@@ -203,21 +203,18 @@ ARK_FAILURES = FailureWords(codes=dict(GATEWAY_FAILURES.codes), render_billed=Fa
                             content_billed=False, billing_basis="third-party")
 
 
-def _ark(name: str, title: str, price: PriceTable, model: str, region: str) -> Target:
-    own = maker_tables(name, region, price.currency)  # its boards (Seedream), at list price
+def _ark(name: str, title: str, price: PriceTable, model: str) -> Target:
     return Target(name, title, _ARK_LIMITS, TaskProtocol(
         name=name, submit_path=_ARK_PATH, task_path=_ARK_PATH + "/{task_id}", cancel_path=None,
         list_path=_ARK_PATH, statuses=with_synonyms(_ARK_WORDS), submit_headers={},
-        capabilities=_ARK_LIMITS, prices={"default": replace(price, by_model=own)}),
-        words=_ARK_WORDS, models=(model,),
+        capabilities=_ARK_LIMITS, prices={"default": price}), words=_ARK_WORDS, models=(model,),
         sources={"limits": "third-party", "prices": "third-party"}, failures=ARK_FAILURES,
         list_prompt=False)
 
 
-ARK = _ark("ark", "Volcengine Ark (Seedance)", SEEDANCE_20_ARK.price("cn"), SEEDANCE_20_ARK.id,
-           "cn")
+ARK = _ark("ark", "Volcengine Ark (Seedance)", SEEDANCE_20_ARK.price("cn"), SEEDANCE_20_ARK.id)
 MODELARK = _ark("modelark", "BytePlus ModelArk (Seedance)", SEEDANCE_20_MODELARK.price("intl"),
-                SEEDANCE_20_MODELARK.id, "intl")
+                SEEDANCE_20_MODELARK.id)
 
 # Kling 3.0 Omni, Kling's own API (vendors.md section 4, all third-party copies of its schema):
 # references named ``<<<image_1>>>``, 3..15 s (a reference video 3..10 s long), 16:9, 9:16, 1:1,
@@ -243,8 +240,7 @@ KLING = Target("kling", "Kling 3.0 Omni (Kling's API)", _KLING_LIMITS, TaskProto
     cancel_path=None, list_path=_KLING_PATH, statuses=with_synonyms(_KLING_WORDS),
     submit_headers={}, capabilities=_KLING_LIMITS,
     # The model's rates (third-party, sound on); reference video seconds are not known to be billed.
-    prices={"default": replace(KLING_V3_OMNI.price("intl"), by_model=maker_tables(
-        "kling", "intl", KLING_V3_OMNI.price("intl").currency))}),  # and its boards
+    prices={"default": KLING_V3_OMNI.price("intl")}),
     "<<<{kind}_{index}>>>", _KLING_WORDS, models=(KLING_V3_OMNI.id,), failures=KLING_FAILURES,
     sources={"prices": "third-party", "limits": "third-party", "labels": "third-party",
              "list_path": "third-party"})
