@@ -35,8 +35,7 @@ from storyboard.dialects.images import (
     ImageWire,
 )
 from storyboard.emulator.assets import ImageRequest, ImageTask, ImageTasks
-from storyboard.emulator.gateways import PREFIX, fetch_media, read_body
-from storyboard.emulator.gateways import _check_auth as check_auth
+from storyboard.emulator.gateways import PREFIX, check_dialect_auth, fetch_media, read_body
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import FAILURES, new_id
 from storyboard.emulator.validate import ApiError, invalid
@@ -140,7 +139,7 @@ def _gateway(request: Request, wire: ImageWire) -> str:
     kind = str(request.path_params["gateway"])
     if IMAGE_WIRES.get(kind) is not wire or not has(kind, "gateway"):
         raise ApiError(404, "NotFound", f"No route {request.method} {request.url.path}.")
-    check_auth(request, DIALECTS[kind])
+    check_dialect_auth(request, DIALECTS[kind])
     return kind
 
 
