@@ -13,15 +13,17 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.language.request import CompiledShot
+from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
+from storyboard.targets.assets import EACH, board_model_of, maker_tables
+from storyboard.targets.gateways import TARGETS
 
 Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done
@@ -219,26 +221,62 @@ class BaseProvider:
 
 
 ASSET_WORDS = {"image": "image: {generate: ...}", "voice": "voices: {NAME: {design: ...}}",
-               "speech": "driving_audio: {say: ..., voice: ...}"}
+               "speech": "driving_audio: {say: ..., voice: ...}", "board": "boards: {model: ...}"}
 
 
 CAST_MAKER = "dashscope"  # who makes a cast a video-only provider uses (``run.cache.cast_source``)
 
 
-def asset_refusals(shots: list[CompiledShot], who: str) -> list[Diagnostic]:
-    """A located error for each cast asset among ``shots``: ``who`` (``gateway X``) makes video
-    only, so the cast is made first with a provider that makes it (DashScope, its own key)."""
+def makers(asset: AssetRequest) -> tuple[str, ...]:
+    """The provider kinds that make ``asset``: an image by the kinds its image model declares
+    (``wan2.7-image`` by DashScope, Seedream by Ark and ModelArk, Kling's by Kling, a ComfyUI
+    workflow by ComfyUI), a voice or a line by DashScope. ``local`` makes every asset (its
+    stand-ins) and is never named here."""
+    declared = board_model_of(asset.model) if asset.kind == "image" else None
+    return declared.makers if declared is not None else (CAST_MAKER,)
+
+
+def with_boards(table: PriceTable, kind: str) -> PriceTable:
+    """``table`` (a provider's prices) with the list price of each image model provider kind
+    ``kind`` makes and the table does not price yet (Seedream's on Ark), in its currency."""
+    region = "cn" if table.currency == "CNY" else "intl"
+    own = maker_tables(kind, region, table.currency)
+    return replace(table, by_model={**own, **table.by_model}) if own else table
+
+
+def maker_prices(kind: str) -> PriceTable:
+    """The list prices provider kind ``kind`` makes its assets at (DashScope's international
+    table; a gateway's own with its boards'; nothing for a free kind, which has no target)."""
+    target = TARGETS.get(kind)
+    if target is None:
+        return PriceTable({EACH: 0.0})
+    prices = target.protocol.prices
+    return with_boards(prices.get("intl") or next(iter(prices.values())), kind)
+
+
+def makes(kind: str, asset: AssetRequest) -> bool:
+    """Whether a provider of kind ``kind`` makes ``asset``."""
+    return kind in makers(asset)
+
+
+def _words(asset: AssetRequest) -> str:
+    return ASSET_WORDS["board" if asset.subject == "board" else asset.kind]
+
+
+def asset_refusals(shots: list[CompiledShot], who: str, kind: str = "") -> list[Diagnostic]:
+    """A located error for each asset among ``shots`` that a provider of kind ``kind`` (``who``:
+    ``gateway X``) does not make: it is made first with a provider that does (its own key)."""
     return [Diagnostic(
-        shot.span, f"{shot.asset.name} is generated ({ASSET_WORDS[shot.asset.kind]}); {who} "
-        f"makes video only: make the cast with --provider {CAST_MAKER} first (it then uses "
-        f"those files)",
+        shot.span, f"{shot.asset.name} is generated ({_words(shot.asset)}); {who} does not make "
+        f"{shot.asset.model}: make it with --provider {makers(shot.asset)[0]} first (this render "
+        "then uses that file)",
         code="provider-video-only")
-        for shot in shots if shot.asset is not None]
+        for shot in shots if shot.asset is not None and not makes(kind, shot.asset)]
 
 
-def refuse_assets(shots: list[CompiledShot], who: str) -> None:
+def refuse_assets(shots: list[CompiledShot], who: str, kind: str = "") -> None:
     """``asset_refusals`` raised: nothing is submitted."""
-    problems = asset_refusals(shots, who)
+    problems = asset_refusals(shots, who, kind)
     if problems:
         raise ProblemsFound(problems)
 

@@ -305,11 +305,13 @@ def _table(price: AssetPrice, currency: str, amount: float | None = None) -> Pri
     return PriceTable({EACH: value}, currency, input_video_cap=0.0, per="generation")
 
 
-def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
+def price_tables(region: str, currency: str, maker: str = "") -> dict[str, PriceTable]:
     """Each cast service's list price in ``region`` as a table in ``currency`` (by model id),
-    for a provider's ``PriceTable.by_model``."""
+    for a provider's ``PriceTable.by_model``: every image model's, or those ``maker`` makes."""
     tables: dict[str, PriceTable] = {}
     for image in BOARD_MODELS.values():  # the cast's two, and every board's
+        if maker and maker not in image.makers:
+            continue
         price = image.price(region)
         if price.currency != currency and not (currency == "USD" and image.id in USD_IMAGE):
             tables[image.id] = _table(price, price.currency)  # no conversion: its own currency
@@ -320,6 +322,13 @@ def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
     for speech in SPEECH_MODELS.values():
         tables[speech.id] = _table(speech.price(region), currency)
     return tables
+
+
+def maker_tables(kind: str, region: str, currency: str) -> dict[str, PriceTable]:
+    """The list prices of the image models provider kind ``kind`` makes (a gateway's own
+    boards: Seedream on Ark), in ``currency``, for its ``PriceTable.by_model``."""
+    tables = price_tables(region, currency, kind)
+    return {m.id: tables[m.id] for m in BOARD_MODELS.values() if kind in m.makers}
 
 
 def asset_models() -> tuple[str, ...]:

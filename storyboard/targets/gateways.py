@@ -122,7 +122,7 @@ DASHSCOPE_PROTOCOL = TaskProtocol(
     prices={region: replace(table, by_model={
         **{m.id: m.price(region) for m in DASHSCOPE_MODELS.values() if m is not WAN27_R2V},
         **{m.id: m.price(region) for m in DASHSCOPE_PASSES.values()},
-        **price_tables(region, table.currency)})  # the cast's services
+        **price_tables(region, table.currency, DASHSCOPE_NAME)})  # the cast's services
             for region, table in WAN27_R2V.prices.items()},
 )
 DASHSCOPE = Target(DASHSCOPE_NAME, "DashScope (native)", Limits(min_references=0),
