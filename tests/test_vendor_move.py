@@ -15,6 +15,7 @@ from storyboard.cli import cli
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 SEEDANCE = "dreamina-seedance-2-0-260128"
+SEEDANCE_25 = "dreamina-seedance-2-5-260628"
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_a_model_chosen_in_the_defaults_is_refused_at_its_line(series: Path) -> 
     found = [d for d in storyboard.check(series, provider="modelark")
              if d.severity == "error" and d.message.startswith("modelark")]
     assert [(d.span.line if d.span else 0, d.message.split(":")[0]) for d in found] == [
-        (8, f"modelark sells {SEEDANCE}, not wan3.0-video")]
+        (8, f"modelark sells {SEEDANCE}, {SEEDANCE_25}, not wan3.0-video")]
 
 
 def test_series_wide_settings_a_model_lacks_are_warnings_a_shots_own_an_error(

@@ -52,6 +52,7 @@ PLACES: dict[str, tuple[str, str]] = {
     # a designed voice (the second form of $defs/voice)
     "oneOf": ("top", "voices: {v: {design: \"a calm voice\", sample: \"Hello.\", KEY: VALUE}}\n"),
     "shot_checks": ("shot", "        checks: {KEY: VALUE}\n"),
+    "boards": ("top", "boards: {KEY: VALUE}\n"),
 }
 # A sensible whole number for each field, written with ``.0``.
 VALUES = {"duration": 5, "seed": 7, "takes": 2, "use_data_uris_below": 1000, "concurrency": 2,
