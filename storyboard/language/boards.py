@@ -15,7 +15,7 @@ named) and ``last_frame: next`` (the next shot's board as this shot's last frame
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -66,7 +66,7 @@ class Board:
     words: str | None = None  # the shot's own words for it (``board: {prompt: ...}``)
     still: MediaRef | None = None  # the shot's own still
     names: tuple[str, ...] = ()  # who is in it, in order (its references)
-    chain: str | None = None  # the board before it in the same place (``chain``)
+    chain: MediaRef | None = None  # the board before it in the same place (``chain``)
     place: str | None = None  # a place carried from an earlier board (``places``)
     next: MediaRef | None = None  # the next shot's board: this shot's last frame
 
@@ -86,8 +86,9 @@ class Resolving(Protocol):
 
     problems: list[Diagnostic]
     repeats: int  # problems not added again: said already
-    characters: Mapping[str, Any]  # each with ``role`` and ``ref``
-    generated: Mapping[str, Any]  # each with ``subject``
+
+    @property
+    def characters(self) -> Mapping[str, Any]: ...  # each with ``role`` and ``ref``
 
     def media_ref(self, doc: Document, path: PathKey, value: str, role: str) -> MediaRef | None:
         ...
@@ -164,7 +165,7 @@ def attach(resolver: Resolving, shot: Shot, raw: dict[str, Any], layers: list[La
     found = settings([*layers, (shot.doc, (*shot.path, "boards"))])
     if found is None and wanted is None:
         return names  # no boards here, and the shot asks for none
-    found = found or Settings()
+    found = _own_takes(found or Settings(), raw.get("board"), shot.doc, shot.path)
     explicit = wanted is not None
     if _framed(shot, raw):
         if explicit:
@@ -181,6 +182,14 @@ def attach(resolver: Resolving, shot: Shot, raw: dict[str, Any], layers: list[La
                   role, shot.doc.span(shot.path), words, still, tuple(_pictured(resolver, names)))
     shot.board = board
     return _hand_off(shot, board, names)
+
+
+def _own_takes(found: Settings, value: Any, doc: Document, path: PathKey) -> Settings:
+    """``board: {takes: N}``: this shot's number of candidate boards, over the blocks'."""
+    takes = value.get("takes") if isinstance(value, dict) else None
+    if not isinstance(takes, int) or isinstance(takes, bool) or not 1 <= takes <= 10:
+        return found
+    return replace(found, takes=takes, where={**found.where, "takes": (doc, (*path, "board"))})
 
 
 def _board_key(raw: dict[str, Any]) -> str:
@@ -288,7 +297,7 @@ def _hand_off(shot: Shot, board: Board, names: list[str]) -> list[str]:
 # --- continuity, across an episode's shots --------------------------------------------------
 
 
-def link(shots: list[Shot], places: Mapping[str, Any]) -> None:
+def link(shots: Sequence[Shot], places: Mapping[str, Any]) -> None:
     """Each board's chain, carried place and next board, in the episode's order (``places``:
     the series' generated images, by name, each with its ``subject``)."""
     previous: dict[str | None, Board] = {}
@@ -304,8 +313,8 @@ def link(shots: list[Shot], places: Mapping[str, Any]) -> None:
         where = named or carried
         before = previous.get(where) if board.settings.chain else None
         after = boards[index + 1] if index + 1 < len(boards) else None
-        shot.board = replace(board, place=carried, chain=before.id if before is not None and
-                             before.made else None, next=_next(shot, board, after))
+        shot.board = replace(board, place=carried, chain=before.ref if before else None,
+                             next=_next(shot, board, after))
         previous[where] = board
 
 

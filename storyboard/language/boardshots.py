@@ -100,9 +100,9 @@ class BoardCompiler:
         refs = self.refs(board)
         labels = {name: model.label.format(index=i + 1) for i, name in enumerate(board.names)}
         size = board.settings.size or default_size(model, board.ratio)
-        self._check(shot, board, model, refs, size)
         prompt = self.prompt(shot, board, labels, model, len(refs))
-        seed = shot.params.get("seed") if isinstance(shot.params.get("seed"), int) else None
+        self._check(shot, board, model, refs, size, prompt)
+        seed = _seed(shot.params.get("seed"), model)
         name = board.id.removeprefix(BOARDS + "/")
         request = AssetRequest("image", model.id, prompt, name, refs=tuple(refs), size=size,
                                subject="board", seed=seed)
@@ -123,7 +123,7 @@ class BoardCompiler:
         if board.place is not None and board.place in self.characters:
             refs.append(self.characters[board.place].ref)
         if board.chain is not None:
-            refs.append(MediaRef(asset=board.chain))
+            refs.append(board.chain)
         return refs
 
     def _form(self, ref: MediaRef) -> dict[str, str]:
@@ -160,7 +160,12 @@ class BoardCompiler:
     # --- checks -----------------------------------------------------------------------------
 
     def _check(self, shot: ResolvedShot, board: Board, model: ImageModel,
-               refs: list[MediaRef], size: str) -> None:
+               refs: list[MediaRef], size: str, prompt: str) -> None:
+        if len(prompt) > model.prompt_limit:
+            self._error(shot, board, "", (
+                f"this shot's board prompt has {len(prompt)} characters; {model.id} takes at "
+                f"most {model.prompt_limit}: expected a shorter first scene, or the board's "
+                "own words (board: {prompt: ...})"))
         if len(refs) > model.max_references:
             self._error(shot, board, "", (
                 f"this shot's board has {len(refs)} references ({', '.join(map(str, refs))}); "
@@ -179,6 +184,13 @@ class BoardCompiler:
         problem = doc.diagnostic(path, message)
         if problem not in self.problems:
             self.problems.append(problem)
+
+
+def _seed(value: Any, model: ImageModel) -> int | None:
+    """The shot's seed, within the image model's range (a video model's may be wider)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value % (model.seed_max + 1)
 
 
 def _action(shot: ResolvedShot, board: Board) -> str:

@@ -198,7 +198,7 @@ class Resolver(MediaResolver):
             else:  # its own errors say why; what refers to it is not blamed for it
                 self.broken.add(shot_id)
             self.after_broken = shot is None
-        boards.link(shots, self.generated)  # type: ignore[arg-type]
+        boards.link(shots, self.generated)
         if shots and (not self.broken or shots[0].path[-1] == 0):
             self._opening_transition(shots[0], _mapping(data.get("title_card")))
         return ResolvedEpisode(episode_id, str(data.get("title", episode_id)), source.doc,
@@ -354,12 +354,18 @@ class Resolver(MediaResolver):
     def _board(self, shot: ResolvedShot, raw: dict[str, Any], names: list[str]) -> list[str]:
         """The shot's board and its hand-off (``boards.attach``); a board that is a reference
         image joins the references, labelled after them."""
-        names = boards.attach(self, shot, raw, self.board_layers, names)  # type: ignore[arg-type]
+        names = boards.attach(self, shot, raw, self.board_layers, names)
         board = shot.board
-        if board is not None and board.role == "reference" and shot.model.takes_references:
-            images = sum(1 for r in shot.references if r.role == "reference_image")
-            shot.references.append(Reference(board.id, "reference_image", board.ref,
-                                             f"Image {images + 1}", None))
+        if board is None or board.role != "reference" or not shot.model.takes_references:
+            return names
+        images = sum(1 for r in shot.references if r.role == "reference_image")
+        if images + 1 > shot.model.max_images:
+            self.error(shot.doc, shot.path, (
+                f"with its board as a reference this shot has {images + 1} image references; "
+                f"{shot.model.id} takes at most {shot.model.max_images}: expected fewer "
+                "characters, or boards: {as: none} for this shot"))
+        shot.references.append(Reference(board.id, "reference_image", board.ref,
+                                         f"Image {images + 1}", None))
         return names
 
     def _transition(self, shot: ResolvedShot, raw: dict[str, Any],
