@@ -105,12 +105,11 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
     guarded(lambda: pick_take(series, name, chosen, replace_approved=replace_approved))
     using = guarded(lambda: users(series, name))
     if as_json:
-        follow = [] if using or name.startswith(ASSET_PREFIXES) else \
-            guarded(lambda: followers(series, name))
+        follow = [] if using or is_asset(name) else guarded(lambda: followers(series, name))
         emit({"shot": shot, "picked": take, "used_by": [s.shot_id for s in using],
               "follow": [s.shot_id for s in follow]})
         return
-    if using or name.startswith(ASSET_PREFIXES):
+    if using or is_asset(name):
         click.echo(f"picked take {take} of {shot}")
         click.echo(_using(series, using) if using else "no shot uses it yet")
         return
@@ -212,6 +211,12 @@ def _retaken(path: Path, shot: str | None) -> tuple[Manifest, list[str], str]:
 
 
 ASSET_PREFIXES = ("cast/", "voices/")
+
+
+def is_asset(name: str) -> bool:
+    """Whether a take command names an asset others use (a cast sheet, a voice, a board)."""
+    from storyboard.language.request import is_board
+    return name.startswith(ASSET_PREFIXES) or is_board(name)
 
 
 def _cost(series: Manifest, shots: list[CompiledShot]) -> str:

@@ -223,6 +223,12 @@ class CompiledShot:
 AssetKind = Literal["image", "voice", "speech"]
 ASSET_EPISODES = ("cast", "voices", "lines")  # reserved episode ids: where assets live
 ASSET_SUFFIX: dict[str, str] = {"image": ".png", "voice": ".wav", "speech": ".wav"}
+BOARDS = "boards"  # the episode a shot's board lives in: its id is ``boards/EP/SHOT``
+
+
+def is_board(shot_id: str) -> bool:
+    """Whether ``shot_id`` (``boards/EP/SHOT``, a take ``boards/EP/SHOT#2``) names a board."""
+    return shot_id.startswith(BOARDS + "/")
 
 
 @dataclass(frozen=True)
