@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from storyboard.errors import printable, shown
-from storyboard.language.request import ASSET_EPISODES
+from storyboard.language.request import ASSET_EPISODES, BOARDS
 from storyboard.run import Attempt, Plan, ShotEvent
 from storyboard.stitch.episodes import EpisodeOutput
 
@@ -79,8 +79,11 @@ def plan_summary(plan: Plan) -> str:
     """The counters that are not zero, then the total: ``4 new, 1 waits; total 34 billed s...``."""
     counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()) if n)
     cast = (f" (the cast: {money(plan.cast_cost, plan.currency)})"
-            if any(s.episode in ASSET_EPISODES and s.renders and not s.made_by
-                   for s in plan.shots) else "")
+            if any(s.episode in ASSET_EPISODES and s.episode != BOARDS and s.renders
+                   and not s.made_by for s in plan.shots) else "")
+    if any(s.episode == BOARDS for s in plan.shots):  # the boards' total and the videos' apart
+        cast += (f"; the boards: about {money(plan.boards_cost, plan.currency)}, the videos: "
+                 f"about {money(plan.videos_cost, plan.currency)}")
     elsewhere = "".join(f"; the cast made by {who}: about {money(cost, currency)}, not in "
                         "this total" for (who, currency), cost in sorted(plan.elsewhere.items()))
     return (f"{counts or 'no shots'}; total {plan.total_billed_seconds:g} billed s, "

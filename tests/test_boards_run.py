@@ -1,0 +1,183 @@
+"""Boards under the money rules, through the emulator (issue 56 items 2 and 3, the run's half).
+
+A board is planned in a row of its own at its image model's price, with the boards' and the
+videos' totals apart; ``render --boards`` makes the boards and the cast they use and nothing else;
+a shot's video waits, unpaid and never sent, until its board is approved (the plan names the
+``approve`` command), a picked board is enough with ``gate: false``, and a free provider never
+waits; takes, retake, pick and approve work on ``boards/EP/SHOT``, and a new approved board
+re-plans its shot as changed, saying so.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from test_cast_render import cast_stats, lock_of
+
+# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
+from test_cli_dashscope import (  # noqa: F401
+    KEY,
+    Emulator,
+    emulator,
+    env,
+    invoke,
+    render,
+    submissions,
+)
+
+BOARDS = """\
+storyboard: 1
+title: Boards
+style: "warm hand-drawn animation"
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+boards: {model: wan2.7-image}
+characters:
+  mia: {image: {generate: "barista in her thirties, short dark hair, green apron"}}
+  sam: {image: {generate: "a tall regular with a guitar case"}}
+episodes:
+  - id: ep01
+    shots:
+      - {id: hello, prompt: "@mia wipes the counter"}
+      - {id: waves, prompt: "@sam waves at the door"}
+      - {id: own, prompt: "@mia smiles", board: media/still.png}
+"""
+CAST_IMAGES = 2
+BOARD_IMAGES = 2  # hello and waves; ``own`` is the shot's own still, never paid
+
+
+def write(root: Path, make_media: Any, text: str = BOARDS) -> Path:
+    make_media("image", root / "media" / "still.png", width=1280, height=720)
+    (root / "storyboard.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+def planned(series: Path, *args: str) -> dict[str, Any]:
+    result = invoke("plan", series, "--provider", "dashscope", "--json", *args)
+    assert result.exit_code == 0, result.output
+    plan: dict[str, Any] = json.loads(result.stdout)
+    return plan
+
+
+def rows(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["key"].split("/", 1)[1]: s for s in plan["shots"]}
+
+
+def by_shot(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["key"].split("/", 1)[1]: s for s in report["shots"]}
+
+
+def test_the_plan_prices_boards_apart_and_their_videos_wait(tmp_path: Path, emulator: Emulator,
+                                                            make_media: Any) -> None:
+    emu = emulator()
+    series = write(tmp_path / "boards", make_media)
+    plan = planned(series)
+    shots = rows(plan)
+    assert (shots["boards/ep01/hello"]["status"], shots["boards/ep01/hello"]["cost"]) == ("new", 0.03)
+    assert "boards/ep01/own" not in shots  # an own still is no asset: never paid
+    for name in ("ep01/hello", "ep01/waves"):
+        wait = shots[name]
+        assert (wait["status"], wait["cost"], wait["waits_on"]) == ("waits", 0.0, f"boards/{name}")
+        assert wait["note"].startswith("waits (board not approved)")
+        assert f"storyboard approve {series} boards/{name}" in wait["note"]
+    assert shots["ep01/own"]["status"] == "new" and shots["ep01/own"]["cost"] > 0
+    assert plan["boards_cost"] == 0.06 and plan["cast_cost"] == 0.06
+    assert plan["videos_cost"] == shots["ep01/own"]["cost"]
+    assert plan["total_cost"] == round(0.12 + shots["ep01/own"]["cost"], 4)
+    text = invoke("plan", series, "--provider", "dashscope")
+    assert text.exit_code == 0, text.output
+    assert "the boards: about 0.06 USD, the videos: about" in " ".join(text.stdout.split())
+    assert submissions(emu) == 0 and cast_stats(emu)["requests"]["image"] == 0
+
+
+def test_render_boards_makes_the_boards_and_their_cast_and_nothing_else(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    emu = emulator()
+    series = write(tmp_path / "boards", make_media)
+    code, report, err = render(series, "--yes", "--boards")
+    assert code == 0, err
+    assert set(by_shot(report)) == {"cast/mia", "cast/sam", "boards/ep01/hello",
+                                    "boards/ep01/waves"}
+    assert cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES
+    assert submissions(emu) == 0 and report["episodes"] == []
+    code, report, err = render(series, "--yes", "--boards")  # made: never paid again
+    assert code == 0, err
+    assert {s["state"] for s in report["shots"]} == {"cached"}
+    assert cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES
+    code, report, err = render(series, "--yes", "--boards", "--shot", "boards/ep01")
+    assert code == 0 and set(by_shot(report)) >= {"boards/ep01/hello", "boards/ep01/waves"}, err
+
+
+def test_a_video_is_sent_only_once_its_board_is_approved(tmp_path: Path, emulator: Emulator,
+                                                         make_media: Any) -> None:
+    emu = emulator()
+    series = write(tmp_path / "boards", make_media)
+    code, report, err = render(series, "--yes")
+    shots = by_shot(report)
+    assert code != 0  # two shots wait: their episode cannot be stitched whole yet
+    assert shots["ep01/own"]["state"] == "done"  # its own still: nothing to approve
+    for name in ("ep01/hello", "ep01/waves"):
+        assert shots[name]["state"] == "skipped" and shots[name]["cost"] == 0
+        assert shots[name]["message"].startswith("waits (board not approved)")
+        assert f"boards/{name}" in shots[name]["message"]
+    assert submissions(emu) == 1  # the videos that wait were never sent
+    assert shots["boards/ep01/hello"]["state"] == "done"
+
+    takes = invoke("takes", series, "boards/ep01/hello", "--json")
+    assert takes.exit_code == 0, takes.output
+    assert [(t["take"], t["state"]) for t in json.loads(takes.stdout)] == [(1, "done")]
+    approved = invoke("approve", series, "boards/ep01/hello")
+    assert approved.exit_code == 0 and "approved take 1" in approved.stdout, approved.output
+    plan = rows(planned(series))
+    assert plan["ep01/hello"]["status"] == "new" and plan["ep01/hello"]["cost"] > 0
+    assert plan["ep01/waves"]["status"] == "waits"
+    code, report, err = render(series, "--yes")
+    assert by_shot(report)["ep01/hello"]["state"] == "done", err
+    assert by_shot(report)["ep01/waves"]["state"] == "skipped"
+    assert submissions(emu) == 2 and cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES
+
+
+def test_a_new_approved_board_replans_its_shot_as_changed(tmp_path: Path, emulator: Emulator,
+                                                          make_media: Any) -> None:
+    emu = emulator()
+    series = write(tmp_path / "boards", make_media)
+    assert render(series, "--yes", "--boards")[0] == 0
+    assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
+    code, _, err = render(series, "--yes", "--shot", "ep01/hello")
+    assert code == 0, err
+    retaken = invoke("retake", series, "boards/ep01/hello", "--yes", "--json")
+    assert retaken.exit_code == 0, retaken.output
+    assert cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES + 1
+    picked = invoke("pick", series, "boards/ep01/hello", "2", "--replace-approved")
+    assert picked.exit_code == 0 and "ep01/hello" in picked.stdout, picked.output
+    plan = rows(planned(series))
+    assert plan["ep01/hello"]["status"] == "waits"  # take 2 is picked, not approved yet
+    assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
+    assert lock_of(series)["takes"]["boards/boards/ep01/hello"]["approved"] == 2
+    hello = rows(planned(series))["ep01/hello"]
+    assert hello["status"] == "changed"
+    assert any("its board changed (boards/ep01/hello" in c["detail"] for c in hello["changes"])
+    assert rows(planned(series))["ep01/waves"]["status"] == "waits"  # its own board: as it was
+
+
+def test_without_the_gate_a_picked_board_is_enough(tmp_path: Path, emulator: Emulator,
+                                                   make_media: Any) -> None:
+    emulator()
+    text = BOARDS.replace("boards: {model: wan2.7-image}", "boards: {model: wan2.7-image, gate: false}")
+    series = write(tmp_path / "boards", make_media, text)
+    assert render(series, "--yes", "--boards")[0] == 0
+    hello = rows(planned(series))["ep01/hello"]
+    assert hello["status"] == "waits" and "storyboard pick" in hello["note"]
+    assert invoke("pick", series, "boards/ep01/hello", "1").exit_code == 0
+    assert rows(planned(series))["ep01/hello"]["status"] == "new"
+
+
+def test_a_free_provider_never_waits(tmp_path: Path, make_media: Any) -> None:
+    series = write(tmp_path / "boards", make_media)
+    result = invoke("plan", series, "--provider", "local", "--json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert not [s for s in plan["shots"] if s["status"] == "waits"]
