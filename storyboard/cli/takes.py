@@ -145,6 +145,11 @@ def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
         emit({"shot": shot, "approved": take})
         return
     click.echo(f"approved take {take} of {shot}")
+    from storyboard.language.request import is_board
+    if is_board(name):  # the gate lets the shots that start from it go
+        from storyboard.run.state.takes import users
+        using = ", ".join(s.shot_id for s in guarded(lambda: users(series, name)))
+        click.echo(f"{using or 'no shot'} may render from it now: storyboard render {path}")
 
 
 @click.command()
