@@ -45,6 +45,8 @@ def shot_entry(shot: CompiledShot, root: Path, dialect: Dialect = native.DIALECT
         entry["depends_on"] = shot.depends_on
     if shot.needs:
         entry["needs"] = dict(shot.needs)
+    if shot.board is not None:  # its board: ``{asset: boards/EP/SHOT}`` or its own still
+        entry["board"] = url_for(shot.board)
     if shot.span is not None:
         entry["source"] = f"{Path(shot.span.file).name}:{shot.span.line}"
     return entry

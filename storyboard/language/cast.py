@@ -138,7 +138,7 @@ def image_shot(series: str, image: GeneratedImage, style: str, model: str,
                            size=SHEET_SIZE, subject=image.subject, seed=image.seed)
     form = {"asset": "image", "model": model, "prompt": request.prompt, "size": SHEET_SIZE,
             "n": 1, "refs": [_ref(r, digests) for r in image.refs], "seed": image.seed}
-    first = _asset_shot(series, "cast", image.name, request, form, image.span, digests)
+    first = asset_shot(series, "cast", image.name, request, form, image.span, digests)
     first.others = [take_of(first, k) for k in range(2, image.takes + 1)]
     return first
 
@@ -151,7 +151,7 @@ def voice_shot(series: str, voice: DesignedVoice, speech_model: str) -> Compiled
     form = {"asset": "voice", "model": request.model, "prompt": voice.design,
             "sample": voice.sample, "language": voice.language, "target_model": speech_model,
             "take": 1}
-    first = _asset_shot(series, "voices", voice.name, request, form, voice.span, {})
+    first = asset_shot(series, "voices", voice.name, request, form, voice.span, {})
     first.others = [take_of(first, k) for k in range(2, voice.takes + 1)]
     return first
 
@@ -165,7 +165,7 @@ def line_shot(series: str, line: SpokenLine, speech_model: str,
                            language=language)
     form = {"asset": "speech", "model": speech_model, "text": line.text,
             "voice": {"asset": voice_hashes.get(voice, "?")}}
-    shot = _asset_shot(series, "lines", line.id, request, form, line.span, {})
+    shot = asset_shot(series, "lines", line.id, request, form, line.span, {})
     shot.needs = {voice: voice_hashes.get(voice, "?")}
     return shot
 
@@ -185,7 +185,7 @@ def asset_shots(series: str, settings: Mapping[str, Any], style: str,
     return [*drawn, *designed, *spoken]
 
 
-def _asset_shot(series: str, episode: str, name: str, asset: AssetRequest,
+def asset_shot(series: str, episode: str, name: str, asset: AssetRequest,
                 form: dict[str, Any], span: Span | None, digests: Digests) -> CompiledShot:
     items = tuple(MediaItem("reference_image", r) for r in asset.refs)
     request = ShotRequest(model=asset.model, prompt=asset.prompt, media=items, resolution="",

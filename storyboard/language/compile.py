@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language import cast, checkcache, continuity, incremental
+from storyboard.language.boardshots import BoardCompiler
 from storyboard.language.cascade import without_cascades
 from storyboard.language.expand import expand_one
 from storyboard.language.hashing import digest, take_of
@@ -30,6 +31,7 @@ from storyboard.language.request import (
     Scene,
     ShotRequest,
     Token,
+    speaker_name,
     write,
 )
 from storyboard.language.resolve import (
@@ -44,8 +46,9 @@ from storyboard.language.shotchecks import CompileChecks
 from storyboard.media import probe as media
 
 
-def mention_tokens(text: str, mentions: dict[str, Mention]) -> list[Token]:
-    """Text into tokens: ``@name`` becomes its ``Mention``, ``@@`` becomes ``@``."""
+def mention_tokens(text: str, mentions: Mapping[str, Mention | str]) -> list[Token]:
+    """Text into tokens: ``@name`` becomes its ``Mention`` (or its words, for a character a
+    board's first frame replaced), ``@@`` becomes ``@``."""
     if "@" not in text:
         return [text] if text else []
     tokens: list[Token] = []
@@ -56,6 +59,8 @@ def mention_tokens(text: str, mentions: dict[str, Mention]) -> list[Token]:
         pending += text[at:match.start()]
         if found is None:
             pending += "@" if name is None else match.group(0)
+        elif found.__class__ is str:
+            pending += found
         else:
             if pending:
                 tokens.append(pending)
@@ -135,9 +140,12 @@ def mentions_of(shot: ResolvedShot) -> dict[str, Mention]:
 
 def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> ShotRequest:
     model = shot.model
-    mentions = mentions_of(shot)
+    mentions: dict[str, Mention | str] = {**mentions_of(shot)}
     voices = audio_mentions(shot) if model.voices == "reference_audio" else {}
     by_name = {r.name: r for r in shot.references}
+    for name in shot.plain:  # a board's first frame replaced them: named in words
+        mentions[name] = speaker_name(name)
+        by_name[name] = Reference(name, "reference_image", MediaRef(), speaker_name(name), None)
     duration = int(shot.params["duration"])
     scenes: list[Scene] = []
     tokens: list[Token] = []
@@ -204,10 +212,12 @@ def _media(shot: ResolvedShot, voices: dict[str, Mention], by_name: dict[str, Re
     elif shot.first_frame_from is not None:
         items.append(MediaItem("first_frame", None, from_shot=shot.first_frame_from))
     items += [MediaItem(role, ref) for role, ref in shot.frames.items()]  # type: ignore[arg-type]
+    if shot.board is not None and shot.board.next is not None:
+        items.append(MediaItem("last_frame", shot.board.next))
     return tuple(items)
 
 
-def _scene(scene: ResolvedScene, mentions: dict[str, Mention], by_name: dict[str, Reference],
+def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str], by_name: dict[str, Reference],
            voices: dict[str, Mention]) -> tuple[Scene, list[Token]]:
     """One scene: its native text and lines, and its tokens."""
     action = mention_tokens(scene.action, mentions)
@@ -333,6 +343,10 @@ class Compiler(CompileChecks):
                                   resolver.generated.values(), resolver.designed.values(),
                                   resolver.lines.values(), digests)
         self.asset_hashes = cast.asset_hashes(assets)
+        made = BoardCompiler(self.source.name, resolver.characters, resolver.style,
+                             self.asset_hashes, digests)
+        assets += made.all(episodes)
+        self.problems += made.problems
         compiled = [incremental.compiled(self, resolver, ep, digests) for ep in episodes]
         self.cache.save()
         self.problems = without_cascades(self.problems)
@@ -381,7 +395,8 @@ class Compiler(CompileChecks):
             series=self.source.name, episode=shot.episode, id=shot.id, request=request,
             hash=digest(form), span=shot.doc.span(shot.path), transition=shot.transition,
             depends_on=shot.first_frame_from, inputs=inputs, canonical=form,
-            needs={a: self.asset_hashes.get(a, "?") for a in assets}, checks=shot.checks)
+            needs={a: self.asset_hashes.get(a, "?") for a in assets}, checks=shot.checks,
+            board=shot.board.ref if shot.board is not None else None)
         count = int(shot.params.get("takes") or 1)
         first.others = [take_of(first, k, shot.model.caps.seed_max) for k in range(2, count + 1)]
         return first

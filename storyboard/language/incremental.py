@@ -109,6 +109,7 @@ class KeptShot:
     files: dict[Path, str | None] = field(default_factory=dict)  # digests its requests name
     assets: dict[str, str] = field(default_factory=dict)  # the cast's takes its requests use
     depends: str | None = None  # the hash of the shot its first frame comes from
+    board: Any = None  # its board as compiled (its links to the shots around it may change)
 
 
 Identity = tuple[str, PathKey, str, str, str]
@@ -237,7 +238,8 @@ class MemoResolver(Resolver):
         facts = self._facts
         if facts is None or facts[0] is not defaults or facts[1] is not origins:
             where = sorted((k, o.level, o.path, str(o.doc.file)) for k, o in origins.items())
-            facts = (defaults, origins, _safe_digest([episode, defaults, where]))
+            boards = [doc.get(path) for doc, path in self.board_layers]  # ``boards:`` blocks
+            facts = (defaults, origins, _safe_digest([episode, defaults, where, boards]))
             self._facts = facts
         own = repr(raw)  # plain data (the loader makes nothing else): equal texts, equal data
         if not facts[2]:
@@ -370,7 +372,7 @@ class ShotMemo:
                  hashes: dict[str, str]) -> CompiledShot | None:
         kept = self._kept(shot)
         if kept is None or kept.compiled is None or kept.compiled_as != compiler.source.name \
-                or kept.depends != _dependency(shot, hashes) or any(
+                or kept.depends != _dependency(shot, hashes) or kept.board != shot.board or any(
                 digests.get(p) != d for p, d in kept.files.items()) or any(
                 compiler.asset_hashes.get(a) != h for a, h in kept.assets.items()):
             STATS["shots_compiled"] += 1
@@ -393,6 +395,7 @@ class ShotMemo:
         kept.files = {p: digests.get(p) for p in _request_files(first)}
         kept.assets = dict(first.needs)
         kept.depends = _dependency(shot, hashes)
+        kept.board = shot.board
 
 
 def _dependency(shot: ResolvedShot, hashes: dict[str, str]) -> str | None:

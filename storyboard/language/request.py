@@ -204,6 +204,12 @@ class CompiledShot:
     # what the shot intends its takes to show (``checks:``: ``cuts``, ``silent``, ``ignore``):
     # not hashed, it changes what is measured as a finding, never what is rendered
     checks: dict[str, Any] = field(default_factory=dict)
+    # the shot's board, read from one place (the run, the animatic, the studio): the asset
+    # ``boards/EP/SHOT`` or the path of its own still; not hashed (its media and needs are)
+    board: MediaRef | None = field(default=None, repr=False)
+    # a board (episode ``boards``): whether its video waits for its approval (``boards: {gate:
+    # false}``: a picked board is enough); not hashed
+    gate: bool = field(default=True, repr=False)
 
     @property
     def name(self) -> str:
@@ -221,7 +227,18 @@ class CompiledShot:
 
 
 AssetKind = Literal["image", "voice", "speech"]
-ASSET_EPISODES = ("cast", "voices", "lines")  # reserved episode ids: where assets live
+BOARDS = "boards"  # the episode a board lives in: ``boards/EP/SHOT``
+ASSET_EPISODES = ("cast", "voices", "lines", BOARDS)  # reserved episode ids: where assets live
+
+
+def is_board(shot_id: str) -> bool:
+    """Whether ``shot_id``, as commands write it (``boards/EP/SHOT``), names a shot's board."""
+    return shot_id.startswith(BOARDS + "/")
+
+
+def board_id(episode: str, shot: str) -> str:
+    """How commands and shots name a shot's board: ``boards/EP/SHOT``."""
+    return f"{BOARDS}/{episode}/{shot}"
 ASSET_SUFFIX: dict[str, str] = {"image": ".png", "voice": ".wav", "speech": ".wav"}
 BOARDS = "boards"  # the episode a shot's board lives in: its id is ``boards/EP/SHOT``
 

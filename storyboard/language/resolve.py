@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.language import cast, modelcheck, scenes
+from storyboard.language import boards, cast, modelcheck, scenes
 from storyboard.language.document import Document, PathKey
 from storyboard.language.modelcheck import Origin
 from storyboard.language.request import ASSET_EPISODES, MediaRef, Transition
@@ -58,6 +58,8 @@ class ResolvedShot:
     origins: dict[str, Origin] = field(default_factory=dict)  # where each parameter was set
     frames: dict[str, MediaRef] = field(default_factory=dict)  # last_frame, first_clip, ...
     checks: dict[str, Any] = field(default_factory=dict)  # what its takes are meant to show
+    board: boards.Board | None = None  # its board (``boards:``, ``board:``)
+    plain: tuple[str, ...] = ()  # characters written as words: a first frame replaced them
 
     models: Mapping[str, Model] = field(default_factory=lambda: MODELS)  # with the series' limits
     # the model as last looked up, with the ``model`` parameter and table it was looked up for
@@ -92,6 +94,7 @@ class Resolver(MediaResolver):
         self.models = modelcheck.model_table(self.series)
         self.broken: set[str] = set()  # this episode's shots so far left out for their errors
         self.after_broken = False  # the shot being resolved follows one left out
+        self.board_layers: list[boards.Layer] = []  # the ``boards:`` blocks over this episode
 
     # --- episodes ------------------------------------------------------------------------------
 
@@ -115,6 +118,7 @@ class Resolver(MediaResolver):
         """Warnings for cast and voices no shot uses."""
         doc = self.source.series
         used = {r.name for e in episodes for s in e.shots for r in s.references}
+        used |= {n for e in episodes for s in e.shots if s.board for n in s.board.names}
         voices = {r.voice for e in episodes for s in e.shots for r in s.references if r.voice}
         driving = {s.frames["driving_audio"] for e in episodes for s in e.shots
                    if "driving_audio" in s.frames}
@@ -175,6 +179,8 @@ class Resolver(MediaResolver):
         shots: list[ResolvedShot] = []
         ids: set[str] = set()
         self.broken, self.after_broken = set(), False
+        self.board_layers = [(self.source.series, ("boards",)),
+                             (source.doc, (*source.path, "boards"))]
         for index, raw in enumerate(data["shots"]):
             if not isinstance(raw, dict):
                 continue
@@ -192,6 +198,7 @@ class Resolver(MediaResolver):
             else:  # its own errors say why; what refers to it is not blamed for it
                 self.broken.add(shot_id)
             self.after_broken = shot is None
+        boards.link(shots, self.generated)  # type: ignore[arg-type]
         if shots and (not self.broken or shots[0].path[-1] == 0):
             self._opening_transition(shots[0], _mapping(data.get("title_card")))
         return ResolvedEpisode(episode_id, str(data.get("title", episode_id)), source.doc,
@@ -230,6 +237,7 @@ class Resolver(MediaResolver):
         names = self._references(shot, raw, mentions)
         self._first_frame(shot, raw, earlier)
         modelcheck.resolve_frames(self, shot, raw)
+        names = self._board(shot, raw, names)
         self._transition(shot, raw, earlier)
         shot.checks = _mapping(raw.get("checks"))
         videos = sum(1 for n in names if self.characters[n].role == "reference_video")
@@ -342,6 +350,17 @@ class Resolver(MediaResolver):
                            f"; expected one of: {', '.join(names) or '(no earlier shot)'}")
             else:
                 shot.first_frame_from = target
+
+    def _board(self, shot: ResolvedShot, raw: dict[str, Any], names: list[str]) -> list[str]:
+        """The shot's board and its hand-off (``boards.attach``); a board that is a reference
+        image joins the references, labelled after them."""
+        names = boards.attach(self, shot, raw, self.board_layers, names)  # type: ignore[arg-type]
+        board = shot.board
+        if board is not None and board.role == "reference" and shot.model.takes_references:
+            images = sum(1 for r in shot.references if r.role == "reference_image")
+            shot.references.append(Reference(board.id, "reference_image", board.ref,
+                                             f"Image {images + 1}", None))
+        return names
 
     def _transition(self, shot: ResolvedShot, raw: dict[str, Any],
                     earlier: list[ResolvedShot]) -> None:

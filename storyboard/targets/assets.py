@@ -59,12 +59,37 @@ class ImageModel:
     image_max_ratio: float = 8.0
     regions: tuple[str, ...] = ("cn", "intl")  # Beijing and Singapore only
     sources: Mapping[str, FactSource] = field(default_factory=dict)
+    # Boards (``boards: {model: ...}``): the provider kinds that make it, the id sent on the wire
+    # where not ``id``, the pixels an output may have (0: no bound beyond its sides), the widest
+    # output shape, whether the call answers at once (a lost answer may have been billed), and
+    # the price of an output over 2K as a multiple of the list price.
+    makers: tuple[str, ...] = ("dashscope",)
+    wire_id: str = ""
+    min_pixels: int = 0
+    max_pixels: int = 0
+    max_output_ratio: float = 8.0
+    synchronous: bool = False
+    over_2k_factor: float = 1.0
+    label: str = "image {index}"  # how its prompt names the n-th input image, by order
 
     def source(self, fact: str) -> FactSource:
         return self.sources.get(fact, "official")
 
     def price(self, region: str) -> AssetPrice:
         return self.prices.get(region) or next(iter(self.prices.values()))
+
+    def size_problem(self, width: int, height: int, references: int) -> str | None:
+        """Why ``width*height`` is a size this model does not make (with ``references``
+        input images), or None."""
+        longest = self.side_limit(references, False)
+        if min(width, height) < self.min_side or max(width, height) > longest:
+            return f"each side {self.min_side} to {longest} px"
+        if max(width, height) / min(width, height) > self.max_output_ratio:
+            return f"a shape within 1:{self.max_output_ratio:g} to {self.max_output_ratio:g}:1"
+        pixels = width * height
+        if pixels < self.min_pixels or (self.max_pixels and pixels > self.max_pixels):
+            return f"{self.min_pixels:,} to {self.max_pixels:,} pixels in all"
+        return None
 
     def side_limit(self, references: int, sequential: bool) -> int:
         """The largest side a request may ask for: 4K only for pro text-to-image, never a set."""
@@ -88,6 +113,50 @@ WAN27_IMAGE_PRO = replace(
     prices={"cn": AssetPrice(0.50, "CNY", "image"), "intl": AssetPrice(0.562065, "CNY", "image")})
 
 IMAGE_MODELS: dict[str, ImageModel] = {m.id: m for m in (WAN27_IMAGE, WAN27_IMAGE_PRO)}
+
+# The image models a board may be made with (spec/boards.md), besides DashScope's two. Seedream
+# 4.5 on Volcengine Ark (``doubao-``) and BytePlus ModelArk: synchronous, up to 14 references,
+# 3,686,400 to 16,777,216 pixels (no 1K); prices a reseller's (about USD 0.03; the CNY one that
+# at 7.3, rounded: an estimate). Kling's image models on Kling's own API: asynchronous, up to 10
+# references (each 300 px, 1:2.5..2.5:1), 1K/2K (O1) or up to 4K (3.0 Omni, 4K billed double);
+# every fact third-party. A ComfyUI image workflow: what the workflow takes, on the user's GPUs.
+_SEEDREAM_SOURCES: Mapping[str, FactSource] = {
+    "input_images": "third-party", "size_rules": "third-party", "prices": "third-party",
+    "prompt_limit": "third-party", "seed_max": "third-party"}
+SEEDREAM_45_ARK = ImageModel(
+    id="doubao-seedream-4-5-251128", title="Seedream 4.5 (Volcengine Ark)",
+    prices={"cn": AssetPrice(0.22, "CNY", "image")}, modes=("text-to-image", "edit", "image-set"),
+    max_references=14, max_images=1, max_images_sequential=15, max_side=4096,
+    max_side_text=4096, min_side=1024, prompt_limit=4000, image_sides=(14, 6000),
+    image_max_bytes=10 * 1024 * 1024, image_max_ratio=16.0, regions=("cn",), makers=("ark",),
+    min_pixels=3_686_400, max_pixels=16_777_216, max_output_ratio=16.0, synchronous=True,
+    sources=_SEEDREAM_SOURCES)
+SEEDREAM_45_MODELARK = replace(
+    SEEDREAM_45_ARK, id="seedream-4-5-251128", title="Seedream 4.5 (BytePlus ModelArk)",
+    prices={"intl": AssetPrice(0.03, "USD", "image")}, regions=("intl",), makers=("modelark",))
+_KLING_IMAGE_SOURCES: Mapping[str, FactSource] = {
+    "input_images": "third-party", "size_rules": "third-party", "prices": "third-party",
+    "prompt_limit": "third-party", "min_side": "third-party", "seed_max": "third-party"}
+KLING_IMAGE_O1 = ImageModel(
+    id="kling-image-o1", title="Kling image O1 (Kling's API)",
+    prices={"intl": AssetPrice(0.028, "USD", "image")}, modes=("text-to-image", "edit"),
+    max_references=10, max_images=1, max_images_sequential=1, max_side=2048,
+    max_side_text=2048, min_side=512, prompt_limit=2500, image_sides=(300, 8000),
+    image_max_bytes=10 * 1024 * 1024, image_max_ratio=2.5, regions=("intl",), makers=("kling",),
+    max_output_ratio=21 / 9, label="<<<image_{index}>>>", sources=_KLING_IMAGE_SOURCES)
+# The same id as Kling's video model on the wire: declared apart, so a price table by model id
+# never confuses the two.
+KLING_IMAGE_V3_OMNI = replace(
+    KLING_IMAGE_O1, id="kling-v3-omni-image", wire_id="kling-v3-omni",
+    title="Kling image 3.0 Omni (Kling's API)", max_side=4096, max_side_text=4096,
+    max_images_sequential=9, modes=("text-to-image", "edit", "image-set"), over_2k_factor=2.0)
+COMFYUI_IMAGE = ImageModel(
+    id="comfyui-image", title="A ComfyUI image workflow (your GPUs)",
+    prices={"intl": AssetPrice(0.0, "USD", "image")}, modes=("text-to-image", "edit"),
+    max_references=16, max_images=1, max_images_sequential=1, max_side=8192, max_side_text=8192,
+    min_side=64, prompt_limit=20000, regions=("cn", "intl"), makers=("comfyui",))
+BOARD_MODELS: dict[str, ImageModel] = {**IMAGE_MODELS, **{m.id: m for m in (
+    SEEDREAM_45_ARK, SEEDREAM_45_MODELARK, KLING_IMAGE_O1, KLING_IMAGE_V3_OMNI, COMFYUI_IMAGE)}}
 
 
 @dataclass(frozen=True)
@@ -167,6 +236,11 @@ def with_price(declaration: ImageModel | VoiceDesign | SpeechModel, region: str,
 
 def image_model_of(model_id: str) -> ImageModel | None:
     return IMAGE_MODELS.get(model_id)
+
+
+def board_model_of(model_id: str) -> ImageModel | None:
+    """An image model a board may be made with (DashScope's, Seedream's, Kling's, ComfyUI's)."""
+    return BOARD_MODELS.get(model_id)
 
 
 def speech_model_of(model_id: str) -> SpeechModel | None:

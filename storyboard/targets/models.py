@@ -26,6 +26,11 @@ from storyboard.targets.capabilities import (
 )
 
 VoiceStyle = Literal["reference_voice", "reference_audio", "none"]
+# What a shot's board (its approved still) becomes in its video request: the first frame beside
+# the references, the first frame alone (the model takes no references), the first frame or
+# the references but never both (the series says which: ``boards: {as: ...}``), a reference
+# image (no first frame), or nothing (the model takes no picture).
+BoardHandoff = Literal["beside", "alone", "exclusive", "reference", "none"]
 FactSource = Literal["official", "third-party"]
 FRAME_ROLES = ("first_frame", "last_frame", "first_clip", "driving_audio", "source_video")
 DEFAULT_MODEL = "wan2.7-r2v"
@@ -101,6 +106,18 @@ class Model:
     # The only lengths it renders, by resolution, where not every second of ``caps``' range
     # (Hailuo 2.3: 6 or 10 s at 768P, 6 s at 1080P). Empty: the range.
     durations: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    board: BoardHandoff | None = None  # declared where not read from ``frames`` (``handoff``)
+
+    @property
+    def handoff(self) -> BoardHandoff:
+        """What a board becomes on this model: as declared, else as its frames say."""
+        if self.board is not None:
+            return self.board
+        if "first_frame" in self.frames:
+            if not self.takes_references:
+                return "alone"
+            return "beside" if self.frames_with_references else "exclusive"
+        return "reference" if self.takes_references else "none"
 
     def source(self, fact: str) -> FactSource:
         """Where a group of facts (``limits``, ``prices``, ``sizes``...) comes from: third-party
@@ -229,6 +246,7 @@ WAN27_VIDEOEDIT = Model(
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
     max_images=4, max_videos=0, min_references=0, voices="none", frames=("source_video",),
     needs=("source_video",), ratio=False, wire_types={"source_video": "video"}, keeps_length=True,
+    board="none",  # an edit follows its source video: a still has no place in it
     file_rules={"source_video": FileRule("video", 2, 10, 100)},
     image_rule=ImageRule(min_side=240, max_side=8000, max_mb=20),
     sources={"labels": "third-party", "prices:intl": "third-party"})
