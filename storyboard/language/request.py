@@ -240,12 +240,6 @@ def board_id(episode: str, shot: str) -> str:
     """How commands and shots name a shot's board: ``boards/EP/SHOT``."""
     return f"{BOARDS}/{episode}/{shot}"
 ASSET_SUFFIX: dict[str, str] = {"image": ".png", "voice": ".wav", "speech": ".wav"}
-BOARDS = "boards"  # the episode a shot's board lives in: its id is ``boards/EP/SHOT``
-
-
-def is_board(shot_id: str) -> bool:
-    """Whether ``shot_id`` (``boards/EP/SHOT``, a take ``boards/EP/SHOT#2``) names a board."""
-    return shot_id.startswith(BOARDS + "/")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, is_board
 from storyboard.run.state.assets import shown_folder
@@ -28,49 +27,49 @@ NOT_APPROVED = "waits (board not approved)"
 NOT_PICKED = "waits (board not picked)"
 
 
-def waiting(manifest: Manifest, states: Mapping[str, TakeState], *, paid: bool,
-            gate: bool = True) -> dict[str, tuple[str, str]]:
+def waiting(manifest: Manifest, states: Mapping[str, TakeState], *, paid: bool
+            ) -> dict[str, tuple[str, str]]:
     """Each video take that waits for its board, by hash: (the board's id, why, with the command
     that lets it go). None waits for a free provider. ``manifest`` is as picked (the needs hold
-    the hash of the board take each shot uses)."""
+    the hash of the board take each shot uses); each board says whether its gate is on
+    (``CompiledShot.gate``: ``boards: {gate: false}`` lets a picked board do)."""
     if not paid:
         return {}
     boards = {board.shot_id: board for board in manifest.cast if is_board(board.shot_id)}
     found: dict[str, tuple[str, str]] = {}
     for shot in manifest.episode_shots():
-        why = _shot_waits(shot, boards, states, gate, manifest.root)
+        why = _shot_waits(shot, boards, states, manifest.root)
         if why is not None:
             found.update({take.hash: why for take in shot.all_takes()})
     return found
 
 
 def _shot_waits(shot: CompiledShot, boards: Mapping[str, CompiledShot],
-                states: Mapping[str, TakeState], gate: bool, root: Path
-                ) -> tuple[str, str] | None:
+                states: Mapping[str, TakeState], root: Path) -> tuple[str, str] | None:
     for asset, digest in shot.needs.items():
         board = boards.get(asset)
-        if board is None or _ready(board, digest, states.get(state_key(board), {}), gate):
+        if board is None or _ready(board, digest, states.get(state_key(board), {})):
             continue
-        return asset, _why(board, gate, root)
+        return asset, _why(board, root)
     return None
 
 
-def _ready(board: CompiledShot, digest: str, state: TakeState, gate: bool) -> bool:
+def _ready(board: CompiledShot, digest: str, state: TakeState) -> bool:
     """Whether the take of ``board`` a shot uses (``digest``) lets its video go: approved (as
     that very take), or with the gate off picked."""
     if state.get("approved") is not None and state.get("approved_hash") == digest:
         return True
-    if gate:
+    if board.gate:
         return False
     picked = next((t for t in board.all_takes() if t.take == state.get("picked")), None)
     return picked is not None and picked.hash == digest
 
 
-def _why(board: CompiledShot, gate: bool, root: Path) -> str:
+def _why(board: CompiledShot, root: Path) -> str:
     """What the plan and the run say of a shot waiting for ``board``: the command that ends it."""
     folder = shown_folder(root)
     named = board_name(board)
-    if gate:
+    if board.gate:
         return (f"{NOT_APPROVED}: nothing is sent or paid until its board is approved: "
                 f"storyboard approve {folder} {named}")
     return (f"{NOT_PICKED}: nothing is sent or paid until a take of its board is picked: "
@@ -98,11 +97,6 @@ def hold(the_plan: Plan, waits: Mapping[str, tuple[str, str]]) -> dict[str, str]
     return held
 
 
-def gate_on(settings: Mapping[str, Any] | None) -> bool:
-    """The series' ``boards: {gate: ...}``: on unless it says ``false``."""
-    return not (isinstance(settings, Mapping) and settings.get("gate") is False)
-
-
 def board_takes(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
     """Every take of every board (of ``episode``'s shots), in order: what ``--boards`` renders."""
     prefix = f"{BOARDS}/{episode}/" if episode is not None else f"{BOARDS}/"
@@ -113,11 +107,6 @@ def board_takes(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
 def boards_of(takes: Iterable[CompiledShot]) -> set[str]:
     """The lock keys of the boards among ``takes`` (what a ``--boards`` run has chosen)."""
     return {state_key(take) for take in takes if is_board(take.shot_id)}
-
-
-def boards_settings(manifest: Manifest) -> Mapping[str, Any] | None:
-    """The series' ``boards:`` block as compiled (None: boards are off)."""
-    return None
 
 
 def board_animatic(manifest: Manifest, boards: Mapping[str, Path], out: Path

@@ -27,7 +27,7 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
-from storyboard.run.boards import boards_settings, gate_on, hold, waiting
+from storyboard.run.boards import hold, waiting
 from storyboard.run.budgetcut import budget_cut
 from storyboard.run.setup import (
     RunSetup,
@@ -81,8 +81,7 @@ def plan_setup(setup: RunSetup) -> Plan:
 def gate_boards(the_plan: Plan, setup: RunSetup) -> None:
     """The gate: each video take whose board is not approved waits, unpaid, and the runner skips
     it (``boards.waiting``); nothing waits for a free provider."""
-    waits = waiting(setup.manifest, _lock(setup).takes, paid=setup.provider.traits.paid,
-                    gate=gate_on(boards_settings(setup.manifest)))
+    waits = waiting(setup.manifest, _lock(setup).takes, paid=setup.provider.traits.paid)
     setup.skips.update(hold(the_plan, waits))
 
 
