@@ -27,6 +27,10 @@ from test_cli_dashscope import (  # noqa: F401
     submissions,
 )
 
+import storyboard
+from storyboard.media.measure import measure
+from storyboard.run.state.measured import Thresholds, judge
+
 BOARDS = """\
 storyboard: 1
 title: Boards
@@ -181,3 +185,18 @@ def test_a_free_provider_never_waits(tmp_path: Path, make_media: Any) -> None:
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert not [s for s in plan["shots"] if s["status"] == "waits"]
+
+
+def test_a_board_of_another_size_or_ratio_is_a_finding(tmp_path: Path, make_media: Any) -> None:
+    series = write(tmp_path / "boards", make_media)
+    manifest = storyboard.compile(series)
+    board = next(s for s in manifest.cast if s.shot_id == "boards/ep01/hello")
+    assert board.asset is not None and board.asset.size == "1920*1080"
+    square = measure(make_media("image", tmp_path / "square.png", width=640, height=640), "image")
+    found = {f.kind: f for f in judge(square, board, Thresholds())}
+    assert set(found) == {"size", "ratio"}, found
+    assert found["size"].detail == "640x640, asked for 1920x1080"
+    right = measure(make_media("image", tmp_path / "right.png", width=1920, height=1080), "image")
+    assert not [f for f in judge(right, board, Thresholds()) if f.kind in ("size", "ratio")]
+    sheet = next(s for s in manifest.cast if s.shot_id == "cast/mia")  # a sheet: as before
+    assert not [f for f in judge(square, sheet, Thresholds()) if f.kind in ("size", "ratio")]
