@@ -185,6 +185,11 @@ def test_a_free_provider_never_waits(tmp_path: Path, make_media: Any) -> None:
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert not [s for s in plan["shots"] if s["status"] == "waits"]
+    result = invoke("render", series, "--provider", "local", "--json")
+    assert result.exit_code == 0, result.output  # nothing approved, every shot rendered
+    report = json.loads(result.stdout)
+    assert {s["state"] for s in report["shots"]} == {"done"}
+    assert [e["state"] for e in report["episodes"]] == ["stitched"]
 
 
 def test_a_board_of_another_size_or_ratio_is_a_finding(tmp_path: Path, make_media: Any) -> None:
