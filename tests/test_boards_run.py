@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from test_cast_render import cast_stats, lock_of
+from test_cast_render import SPOKEN, cast_stats, lock_of
 
 # `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
 from test_cli_dashscope import (  # noqa: F401
@@ -219,3 +219,25 @@ def test_a_board_of_another_size_or_ratio_is_a_finding(tmp_path: Path, make_medi
     assert not [f for f in judge(right, board, Thresholds()) if f.kind in ("size", "ratio")]
     sheet = next(s for s in manifest.cast if s.shot_id == "cast/mia")  # a sheet: as before
     assert not [f for f in judge(square, sheet, Thresholds()) if f.kind in ("size", "ratio")]
+
+
+def test_status_says_a_synchronous_answer_lost_may_have_been_billed(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    """A synchronous call (a spoken line here; a board on a synchronous image API alike) whose
+    answer is lost: ``status`` says it may be paid, and it is asked again only on a person's word
+    (``task forget``), never by a render."""
+    emu = emulator()
+    emu.script("speech:lost")  # made and paid, its answer never arrives
+    series = tmp_path / "spoken"
+    make_media("image", series / "media" / "still.png", width=640, height=360)
+    (series / "storyboard.yaml").write_text(SPOKEN, encoding="utf-8")
+    assert render(series, "--yes")[0] != 0
+    shown = invoke("status", series, "--json")
+    assert shown.exit_code == 0, shown.output
+    line = next(r for r in json.loads(shown.stdout) if r["shot"] == "ep01/speaks")
+    assert line["possibly_billed"] is True and line["state"] == "intent"
+    assert sum(r["possibly_billed"] for r in json.loads(shown.stdout)) == 1
+    table = invoke("status", series)
+    assert "(possibly billed)" in table.stdout and "task forget" in " ".join(table.stdout.split())
+    assert render(series, "--yes")[0] != 0
+    assert cast_stats(emu)["requests"]["speech"] == 1  # not asked again by itself

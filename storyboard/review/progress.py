@@ -130,7 +130,7 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
     """The journal's rows; those in ``older`` (attempt ids) rendered an older version;
     ``marks``: a take's "picked" / "approved" by its key, as ``takes`` shows them."""
     from storyboard.run.state.takes import rendered_by
-    from storyboard.run.trip.cancel import failure_of
+    from storyboard.run.trip.cancel import failure_of, possibly_billed
     table = Table(title="journal", title_justify="left")
     for column in ("shot", "by", "state", "task id", "status", "cost", "marks", "note"):
         table.add_column(column, overflow="fold")  # long notes wrap, never cut mid-word
@@ -142,7 +142,8 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
         mark = (marks or {}).get(row.key, "") if row.id not in older else ""
         table.add_row(shot_label(row.series, row.episode, row.shot),
                       rendered_by(row.provider, row.cache_key),
-                      Text(row.state + (" (older version)" if row.id in older else ""),
+                      Text(row.state + (" (possibly billed)" if possibly_billed(row) else "")
+                           + (" (older version)" if row.id in older else ""),
                            "dim" if row.id in older else STATE_STYLES.get(row.state, "")),
                       Text(safe_id(row.task_id)),
                       row.last_status or "", cost, mark, Text(note))
@@ -151,9 +152,10 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
 
 def attempt_dict(row: Attempt) -> dict[str, Any]:
     """A journal row as JSON, with its failure in our words (None when it did not fail)."""
-    from storyboard.run.trip.cancel import failure_of
+    from storyboard.run.trip.cancel import failure_of, possibly_billed
     failure = failure_of(row)
-    return {**vars(row), "failure": failure.to_dict() if failure is not None else None}
+    return {**vars(row), "failure": failure.to_dict() if failure is not None else None,
+            "possibly_billed": possibly_billed(row)}
 
 
 @dataclass
