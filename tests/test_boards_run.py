@@ -89,6 +89,7 @@ def test_the_plan_prices_boards_apart_and_their_videos_wait(tmp_path: Path, emul
         assert f"storyboard approve {series} boards/{name}" in wait["note"]
     assert shots["ep01/own"]["status"] == "new" and shots["ep01/own"]["cost"] > 0
     assert plan["boards_cost"] == 0.06 and plan["cast_cost"] == 0.06
+    assert plan["counts"]["awaiting board"] == 2
     assert plan["videos_cost"] == shots["ep01/own"]["cost"]
     assert plan["total_cost"] == round(0.12 + shots["ep01/own"]["cost"], 4)
     text = invoke("plan", series, "--provider", "dashscope")

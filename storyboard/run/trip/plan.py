@@ -40,6 +40,7 @@ from storyboard.targets.prices import apply_overrides, is_amount
 # "waits": its board is not approved (the gate): never sent, nothing paid
 ShotStatus = Literal["cached", "store", "new", "changed", "in flight", "claimed", "waits"]
 FREE: tuple[ShotStatus, ...] = ("cached", "store", "in flight", "claimed", "waits")
+AWAITING_BOARD = "awaiting board"  # the count of shots whose board is not approved (``waits``)
 ChangeKind = Literal["prompt", "reference", "parameter", "other"]
 ReferenceSeconds = Callable[[CompiledShot], float | None]
 
@@ -142,9 +143,9 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         counts = {"cached": 0, "store": 0, "new": 0, "changed": 0, "in flight": 0, "claimed": 0,
-                  "waits": 0, "duplicates": 0}
-        for shot in self.shots:
-            counts[shot.status] += 1
+                  "waits": 0, "duplicates": 0, AWAITING_BOARD: 0}
+        for shot in self.shots:  # "waits": a dependency first; AWAITING_BOARD: the gate
+            counts[AWAITING_BOARD if shot.status == "waits" else shot.status] += 1
             counts["waits"] += shot.waits_on is not None and shot.status != "waits"
             counts["duplicates"] += shot.same_as is not None
         return counts
