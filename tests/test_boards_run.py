@@ -172,6 +172,7 @@ def test_a_new_approved_board_replans_its_shot_as_changed(tmp_path: Path, emulat
     assert cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES + 1
     picked = invoke("pick", series, "boards/ep01/hello", "2", "--replace-approved")
     assert picked.exit_code == 0 and "ep01/hello" in picked.stdout, picked.output
+    assert "once it is approved (storyboard approve" in " ".join(picked.stdout.split())
     plan = rows(planned(series))
     assert plan["ep01/hello"]["status"] == "waits"  # take 2 is picked, not approved yet
     assert invoke("approve", series, "boards/ep01/hello").exit_code == 0

@@ -111,7 +111,7 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
         return
     if using or is_asset(name):
         click.echo(f"picked take {take} of {shot}")
-        click.echo(_using(series, using) if using else "no shot uses it yet")
+        click.echo(_using(series, using, shot, name) if using else "no shot uses it yet")
         return
     click.echo(f"picked take {take} of {shot}; render again to re-stitch its episode")
     follow = guarded(lambda: followers(series, name))
@@ -235,9 +235,17 @@ def _cost(series: Manifest, shots: list[CompiledShot]) -> str:
     return f"{price} with {setup.provider.name}"
 
 
-def _using(series: Manifest, using: list[CompiledShot]) -> str:
-    """Which shots use the picked asset, and what rendering them again costs."""
+def _using(series: Manifest, using: list[CompiledShot], shot: str, name: str) -> str:
+    """Which shots use the picked asset (``shot`` as given, ``name`` its id in ``series``), and
+    what rendering them again costs (a board's: once it is approved, where the gate holds them)."""
+    from storyboard.language.request import is_board
+    from storyboard.run.state.assets import shown_folder
     names = ", ".join(s.shot_id for s in using)
+    if is_board(name):
+        return (f"{names} use(s) it: with a paid provider they render from this take once it is "
+                f"approved (storyboard approve {shown_folder(series.root)} {shot}; "
+                f"{_cost(series, using)}); "
+                "`storyboard plan` shows them")
     return (f"{names} use(s) it: they render again with this take ({_cost(series, using)}); "
             "`storyboard plan` shows them as changed")
 
