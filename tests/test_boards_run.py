@@ -243,3 +243,15 @@ def test_status_says_a_synchronous_answer_lost_may_have_been_billed(
     assert "(possibly billed)" in table.stdout and "task forget" in " ".join(table.stdout.split())
     assert render(series, "--yes")[0] != 0
     assert cast_stats(emu)["requests"]["speech"] == 1  # not asked again by itself
+
+
+def test_the_sheet_says_why_a_shot_waits_for_its_board(tmp_path: Path, make_media: Any) -> None:
+    from storyboard.review.sheet.model import plan_words
+    from storyboard.run.pipeline import plan_series
+    from storyboard.run.setup import make_provider
+    manifest = storyboard.compile(write(tmp_path / "boards", make_media))
+    plan = plan_series(manifest, make_provider(manifest, "dashscope"), offline=True)
+    hello = next(s for s in plan.shots if (s.episode, s.shot) == ("ep01", "hello"))
+    status, reasons = plan_words(hello)
+    assert status == "waits" and reasons[0].startswith("waits (board not approved)")
+    assert not any("last frame" in reason for reason in reasons)
