@@ -324,7 +324,9 @@ def plan_words(planned: ShotPlan | None) -> tuple[str, tuple[str, ...]]:
     if planned is None:
         return "", ()
     reasons = [str(change) for change in planned.changes]
-    if planned.waits_on:
+    if planned.status == "waits":  # the gate: its board is not approved (the command in note)
+        reasons.append(planned.note)
+    elif planned.waits_on:
         reasons.append(f"waits for shot {planned.waits_on}'s last frame")
     if planned.same_as:
         reasons.append(f"same request as {planned.same_as}: rendered once for both")
