@@ -290,6 +290,6 @@ def test_video_only_providers_refuse_assets_at_their_line() -> None:
     with pytest.raises(ProblemsFound) as found:
         refuse_assets([sheet(), designed()], "gateway freepik")
     messages = [d.format() for d in found.value.diagnostics]
-    assert any("mia is generated (image: {generate: ...}); gateway freepik makes video only"
+    assert any("mia is generated (image: {generate: ...}); gateway freepik does not make wan2.7-image"
                in m for m in messages)
     assert all(d.span == SPAN for d in found.value.diagnostics)

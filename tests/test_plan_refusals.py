@@ -49,7 +49,7 @@ def test_plan_says_at_the_line_what_render_refuses_and_exits_1(seedance: Path) -
     assert result.exit_code == 1, result.output
     for said in REFUSED:
         assert said in result.output
-    assert "gateway ark makes video only" in result.output
+    assert "gateway ark does not make wan2.7-image" in result.output
     rows = {line.split("│")[1].strip(): line for line in result.output.splitlines()
             if line.startswith("│")}
     assert "0.03 USD" in rows["cast/mia"] and "0.20 USD" in rows["voices/mia-voice"]

@@ -61,6 +61,7 @@ NODES: dict[str, Node] = {
     "KSampler": Node(("model", "seed", "steps", "cfg", "sampler_name", "scheduler", "positive",
                       "negative", "latent_image", "denoise"), (), ("LATENT",)),
     "VAEDecode": Node(("samples", "vae"), (), ("IMAGE",)),
+    "EmptyLatentImage": Node(("width", "height", "batch_size"), (), ("LATENT",)),  # a picture
     "CreateVideo": Node(("images", "fps"), ("audio",), ("VIDEO",)),
     "SaveVideo": Node(("video", "filename_prefix", "format", "codec"), (), (),
                       output_node=True),

@@ -300,6 +300,9 @@ def graph_values(graph: dict[str, Any], inputs: Path) -> dict[str, Any]:
             positive = _linked(graph, ins.get("positive"))
             if positive is not None and isinstance(positive["inputs"].get("text"), str):
                 values["text"] = positive["inputs"]["text"]
+        if kind == "EmptyLatentImage":  # a picture (a board): one frame of its size
+            values.update({k: int(ins[k]) for k in ("width", "height")
+                           if isinstance(ins.get(k), int)}, frames=1)
         if kind == "KSampler" and isinstance(ins.get("seed"), int):
             values["seed"] = ins["seed"]
         if kind == "CreateVideo" and isinstance(ins.get("fps"), int | float):

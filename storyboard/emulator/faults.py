@@ -4,7 +4,8 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
 
     endpoints  submit query cancel list policy upload download   (HTTP requests)
                file                    (a file hop: MiniMax v1's files/retrieve)
-               image voice speech      (the cast: image-generation submit, voice design, speech)
+               image voice speech      (the cast: image-generation submit, voice design, speech;
+                                        image: Seedream's and Kling's picture calls too)
                chat                    (chat completions: the breakdown's language model)
                task                                              (the outcome of an accepted submit)
     HTTP kinds 429[=RETRY_AFTER]  500 502 503 504  drop  reset  slow[=SECONDS]  ok
@@ -28,7 +29,8 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                deep=content|body|error usage=negative|float|nan|infinity|huge|string|missing
                trickle[=SECONDS] late_moderation endless huge
     task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)
-               refused=OUTPUT (FAILED after the render: its video or audio refused)
+               refused=OUTPUT (FAILED after the render: its video, audio or image refused)
+               size (SUCCEEDED, its picture half the size asked for: a wrong size)
                unknown (the task vanishes: UNKNOWN)  stuck (RUNNING forever)  ok
                cut black frozen silence short (SUCCEEDED, its video with that flaw in its
                middle second, or 0.5 s short: what measuring a take finds)
@@ -64,11 +66,11 @@ CHAT_WORDS = {"deep": ("content", "body", "error"),
               "usage": ("negative", "float", "nan", "infinity", "huge", "string", "missing")}
 FLAW_KINDS = ("cut", "black", "frozen", "silence", "short")  # as ``media.samples.FLAWS``
 UNUSABLE_KINDS = ("html", "empty", "corrupt", "long")  # as ``render.unusable_bytes``
-TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", *FLAW_KINDS,
+TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", "size", *FLAW_KINDS,
               *UNUSABLE_KINDS)
 SUBMIT_REFUSED = ("prompt", "image", "video", "voice", "person")  # what a submit refusal names
 ENVELOPE_SHAPES = ("unknown", "string", "list", "null", "huge", "html")  # odd answers
-TASK_REFUSED = ("video", "audio")  # what a refusal after the render names
+TASK_REFUSED = ("video", "audio", "image")  # what a refusal after the render names
 QUERY_KINDS = (*HTTP_KINDS, "status")
 LIST_KINDS = (*HTTP_KINDS, "items")
 DOWNLOAD_KINDS = (*HTTP_KINDS, "endless", "huge")

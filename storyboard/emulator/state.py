@@ -174,6 +174,8 @@ FAILURES = {
                       "Output video data may contain inappropriate content."),
     "refused=audio": ("DataInspectionFailed",
                       "Output audio data may contain inappropriate content."),
+    "refused=image": ("DataInspectionFailed",
+                      "Output image data may contain inappropriate content."),
 }
 
 

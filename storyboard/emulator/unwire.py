@@ -126,7 +126,10 @@ def _minimax_v1_error(status: int, code: str, message: str) -> tuple[int, dict[s
 # Ark's words for the emulator's native codes, by where they are said (``submit:``, ``task:``).
 _ARK_CODES = {"submit:DataInspectionFailed": "InputTextSensitiveContentDetected",
               "task:DataInspectionFailed": "OutputVideoSensitiveContentDetected",
-              "task:InternalError": "InternalServiceError"}
+              "task:InternalError": "InternalServiceError",
+              "image:DataInspectionFailed": "InputTextSensitiveContentDetected",
+              "picture:DataInspectionFailed": "OutputImageSensitiveContentDetected",
+              "picture:InternalError": "InternalServiceError"}
 # Kling's (a request error, wherever said).
 _KLING_CODES = {"InvalidParameter": "1201", "BadRequest.EmptyModel": "1201", "NotFound": "1203",
                 "Unauthorized": "1000", "DataInspectionFailed": "1301",

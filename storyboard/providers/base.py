@@ -19,9 +19,10 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.language.request import CompiledShot
+from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
+from storyboard.targets.assets import board_model_of
 
 Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done
@@ -219,26 +220,44 @@ class BaseProvider:
 
 
 ASSET_WORDS = {"image": "image: {generate: ...}", "voice": "voices: {NAME: {design: ...}}",
-               "speech": "driving_audio: {say: ..., voice: ...}"}
+               "speech": "driving_audio: {say: ..., voice: ...}", "board": "boards: {model: ...}"}
 
 
 CAST_MAKER = "dashscope"  # who makes a cast a video-only provider uses (``run.cache.cast_source``)
 
 
-def asset_refusals(shots: list[CompiledShot], who: str) -> list[Diagnostic]:
-    """A located error for each cast asset among ``shots``: ``who`` (``gateway X``) makes video
-    only, so the cast is made first with a provider that makes it (DashScope, its own key)."""
+def makers(asset: AssetRequest) -> tuple[str, ...]:
+    """The provider kinds that make ``asset``: an image by the kinds its image model declares
+    (``wan2.7-image`` by DashScope, Seedream by Ark and ModelArk, Kling's by Kling, a ComfyUI
+    workflow by ComfyUI), a voice or a line by DashScope. ``local`` makes every asset (its
+    stand-ins) and is never named here."""
+    declared = board_model_of(asset.model) if asset.kind == "image" else None
+    return declared.makers if declared is not None else (CAST_MAKER,)
+
+
+def makes(kind: str, asset: AssetRequest) -> bool:
+    """Whether a provider of kind ``kind`` makes ``asset``."""
+    return kind in makers(asset)
+
+
+def _words(asset: AssetRequest) -> str:
+    return ASSET_WORDS["board" if asset.subject == "board" else asset.kind]
+
+
+def asset_refusals(shots: list[CompiledShot], who: str, kind: str = "") -> list[Diagnostic]:
+    """A located error for each asset among ``shots`` that a provider of kind ``kind`` (``who``:
+    ``gateway X``) does not make: it is made first with a provider that does (its own key)."""
     return [Diagnostic(
-        shot.span, f"{shot.asset.name} is generated ({ASSET_WORDS[shot.asset.kind]}); {who} "
-        f"makes video only: make the cast with --provider {CAST_MAKER} first (it then uses "
-        f"those files)",
+        shot.span, f"{shot.asset.name} is generated ({_words(shot.asset)}); {who} does not make "
+        f"{shot.asset.model}: make it with --provider {makers(shot.asset)[0]} first (this render "
+        "then uses that file)",
         code="provider-video-only")
-        for shot in shots if shot.asset is not None]
+        for shot in shots if shot.asset is not None and not makes(kind, shot.asset)]
 
 
-def refuse_assets(shots: list[CompiledShot], who: str) -> None:
+def refuse_assets(shots: list[CompiledShot], who: str, kind: str = "") -> None:
     """``asset_refusals`` raised: nothing is submitted."""
-    problems = asset_refusals(shots, who)
+    problems = asset_refusals(shots, who, kind)
     if problems:
         raise ProblemsFound(problems)
 

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storyboard.animatic import cast
+from storyboard.animatic import boards, cast
 from storyboard.animatic.cache import cache_key
 from storyboard.animatic.shots import existing, render_shot
 from storyboard.errors import MediaError, RequestRejected, StoryboardError
@@ -28,6 +28,7 @@ from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, 
 from storyboard.targets.kinds import LOCAL
 
 __all__ = ["LocalProvider"]
+BOARD = "board"  # a board's ``AssetRequest.subject``
 
 
 def link_or_copy(source: Path, dest: Path) -> None:
@@ -127,12 +128,18 @@ class LocalProvider(BaseProvider):
 
 
 def draw_asset(shot: CompiledShot, out: Path) -> Path:
-    """A cast asset's stand-in: a labelled card for an image, a tone for a voice or a line."""
+    """An asset's stand-in: a drawn board for a board (the shot's words over the cast's local
+    cards), a labelled card for another image, a tone for a voice or a line."""
     asset = shot.asset
     assert asset is not None
     out.parent.mkdir(parents=True, exist_ok=True)
+    several = shot.take > 1 or bool(shot.others)
+    if asset.kind == "image" and asset.subject == BOARD:
+        cards = [ref.path for ref in asset.refs if ref.path is not None]
+        return boards.draw_board(out, name=asset.name, words=asset.prompt, cards=cards,
+                                 size=asset.size, content_hash=shot.hash,
+                                 take=shot.take if several else 0)
     if asset.kind == "image":
-        several = shot.take > 1 or bool(shot.others)
         return cast.draw_card(out, name=asset.name, prompt=asset.prompt, content_hash=shot.hash,
                               take=shot.take if several else 0)
     if asset.kind == "voice":

@@ -294,6 +294,7 @@ def preferred_name(content_hash: str, label: str = "") -> str:
 EACH = "each"  # an asset table's one rate: per image, per voice, or per character (``prices:``)
 USD_IMAGE = {"wan2.7-image": 0.030, "wan2.7-image-pro": 0.077,
              "doubao-seedream-4-5-251128": 0.030}  # Ark's CNY list price: a reseller's USD
+CNY_PER_USD = 7.3  # another image model's CNY list price in USD: an estimate, overridable
 
 
 def _table(price: AssetPrice, currency: str, amount: float | None = None) -> PriceTable:
@@ -305,21 +306,31 @@ def _table(price: AssetPrice, currency: str, amount: float | None = None) -> Pri
     return PriceTable({EACH: value}, currency, input_video_cap=0.0, per="generation")
 
 
-def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
+def price_tables(region: str, currency: str, maker: str = "") -> dict[str, PriceTable]:
     """Each cast service's list price in ``region`` as a table in ``currency`` (by model id),
-    for a provider's ``PriceTable.by_model``."""
+    for a provider's ``PriceTable.by_model``: every image model's, or those ``maker`` makes."""
     tables: dict[str, PriceTable] = {}
-    for image in BOARD_MODELS.values():  # the cast's two, and every board's
+    for image in BOARD_MODELS.values():  # the cast's image models and the boards' others
+        if maker and maker not in image.makers:
+            continue
         price = image.price(region)
-        if price.currency != currency and not (currency == "USD" and image.id in USD_IMAGE):
+        if price.currency != currency and currency != "USD":
             tables[image.id] = _table(price, price.currency)  # no conversion: its own currency
             continue
-        usd = USD_IMAGE[image.id] if price.currency != currency else None
+        usd = USD_IMAGE.get(image.id, round(price.amount / CNY_PER_USD, 4)) \
+            if price.currency != currency else None
         tables[image.id] = _table(price, currency, usd)
     tables[QWEN_VOICE_DESIGN.id] = _table(QWEN_VOICE_DESIGN.price(region), currency)
     for speech in SPEECH_MODELS.values():
         tables[speech.id] = _table(speech.price(region), currency)
     return tables
+
+
+def maker_tables(kind: str, region: str, currency: str) -> dict[str, PriceTable]:
+    """The list prices of the image models provider kind ``kind`` makes (a gateway's own
+    boards: Seedream on Ark), in ``currency``, for its ``PriceTable.by_model``."""
+    tables = price_tables(region, currency, kind)
+    return {m.id: tables[m.id] for m in BOARD_MODELS.values() if kind in m.makers}
 
 
 def asset_models() -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from storyboard.targets.assets import price_tables
+from storyboard.targets.assets import maker_tables, price_tables
 from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
 from storyboard.targets.failures import (
     DASHSCOPE_FAILURES,
@@ -117,7 +117,7 @@ DASHSCOPE_PROTOCOL = TaskProtocol(
     capabilities=Capabilities(),  # 2..10 s with a reference video, 2..15 s without
     prices={region: replace(table, by_model={
         **{m.id: m.price(region) for m in DASHSCOPE_MODELS.values() if m is not WAN27_R2V},
-        **price_tables(region, table.currency)})  # the cast's services
+        **price_tables(region, table.currency, DASHSCOPE_NAME)})  # the cast's services
             for region, table in WAN27_R2V.prices.items()},
 )
 DASHSCOPE = Target(DASHSCOPE_NAME, "DashScope (native)", Limits(min_references=0),
@@ -203,18 +203,21 @@ ARK_FAILURES = FailureWords(codes=dict(GATEWAY_FAILURES.codes), render_billed=Fa
                             content_billed=False, billing_basis="third-party")
 
 
-def _ark(name: str, title: str, price: PriceTable, model: str) -> Target:
+def _ark(name: str, title: str, price: PriceTable, model: str, region: str) -> Target:
+    own = maker_tables(name, region, price.currency)  # its boards (Seedream), at list price
     return Target(name, title, _ARK_LIMITS, TaskProtocol(
         name=name, submit_path=_ARK_PATH, task_path=_ARK_PATH + "/{task_id}", cancel_path=None,
         list_path=_ARK_PATH, statuses=with_synonyms(_ARK_WORDS), submit_headers={},
-        capabilities=_ARK_LIMITS, prices={"default": price}), words=_ARK_WORDS, models=(model,),
+        capabilities=_ARK_LIMITS, prices={"default": replace(price, by_model=own)}),
+        words=_ARK_WORDS, models=(model,),
         sources={"limits": "third-party", "prices": "third-party"}, failures=ARK_FAILURES,
         list_prompt=False)
 
 
-ARK = _ark("ark", "Volcengine Ark (Seedance)", SEEDANCE_20_ARK.price("cn"), SEEDANCE_20_ARK.id)
+ARK = _ark("ark", "Volcengine Ark (Seedance)", SEEDANCE_20_ARK.price("cn"), SEEDANCE_20_ARK.id,
+           "cn")
 MODELARK = _ark("modelark", "BytePlus ModelArk (Seedance)", SEEDANCE_20_MODELARK.price("intl"),
-                SEEDANCE_20_MODELARK.id)
+                SEEDANCE_20_MODELARK.id, "intl")
 
 # Kling 3.0 Omni, Kling's own API (vendors.md section 4, all third-party copies of its schema):
 # references named ``<<<image_1>>>``, 3..15 s (a reference video 3..10 s long), 16:9, 9:16, 1:1,
@@ -240,7 +243,8 @@ KLING = Target("kling", "Kling 3.0 Omni (Kling's API)", _KLING_LIMITS, TaskProto
     cancel_path=None, list_path=_KLING_PATH, statuses=with_synonyms(_KLING_WORDS),
     submit_headers={}, capabilities=_KLING_LIMITS,
     # The model's rates (third-party, sound on); reference video seconds are not known to be billed.
-    prices={"default": KLING_V3_OMNI.price("intl")}),
+    prices={"default": replace(KLING_V3_OMNI.price("intl"), by_model=maker_tables(
+        "kling", "intl", KLING_V3_OMNI.price("intl").currency))}),  # and its boards
     "<<<{kind}_{index}>>>", _KLING_WORDS, models=(KLING_V3_OMNI.id,), failures=KLING_FAILURES,
     sources={"prices": "third-party", "limits": "third-party", "labels": "third-party",
              "list_path": "third-party"})

@@ -15,8 +15,10 @@ from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.request import CompiledShot
+from storyboard.providers.base import makes
 from storyboard.providers.comfyui import workflow as wf
 from storyboard.providers.comfyui.settings import ComfySettings
+from storyboard.targets.kinds import COMFYUI
 
 
 def workflow_path(settings: ComfySettings, shot: CompiledShot) -> Path:
@@ -56,7 +58,8 @@ def offline_problems(block: Mapping[str, Any], root: Path,
         return loaded[path]
 
     try:
-        wf.check_shots([s for s in shots if s.asset is None], pick, settings.fps, {})
+        wf.check_shots([s for s in shots if s.asset is None or makes(COMFYUI.name, s.asset)], pick,
+                       settings.fps, {})
     except ProblemsFound as found:
         problems += found.diagnostics
     return problems

@@ -33,6 +33,7 @@ class Job:
     requeued: int = 0
     canceled: bool = False  # ``cancel`` removed or interrupted it: never re-queued
     notes: list[str] = field(default_factory=list)
+    image: bool = False  # a picture (a board), not a video: its first saved image is the result
 
 
 def write_json(path: Path, data: Any) -> None:

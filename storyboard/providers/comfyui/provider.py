@@ -150,12 +150,13 @@ class ComfyUIProvider(BaseProvider):
 
     def check_shots(self, shots: list[CompiledShot]) -> None:
         """Every shot about to render against its workflow (after ``preflight``): what a shot
-        has and its workflow lacks is a located error at the shot. A cast asset is refused."""
-        refuse_assets(shots, NAME)
+        has and its workflow lacks is a located error at the shot. An asset is refused but a
+        picture whose image model ComfyUI makes (a board on ``comfyui-image``)."""
+        refuse_assets(shots, NAME, NAME)
         wf.check_shots(shots, self.workflow, self.settings.fps, self._info)
 
     def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
-        return asset_refusals(shots, NAME)
+        return asset_refusals(shots, NAME, NAME)
 
     def _object_infos(self) -> dict[str, dict[str, Any]]:
         """Each answering instance's nodes (one that does not answer now is skipped, with a
@@ -194,7 +195,7 @@ class ComfyUIProvider(BaseProvider):
         task_id = prompt_id(self.cache_key, shot)
         uploads = {name: str(path) for name, path in values.media.items()}
         job = Job(task_id, f"{shot.episode}/{shot.id}", "", str(workflow.path), values.scalars,
-                  uploads, float(shot.request.duration))
+                  uploads, float(shot.request.duration), image=shot.asset is not None)
         await self._send(job, shot.id)
         return task_id
 
@@ -273,6 +274,8 @@ class ComfyUIProvider(BaseProvider):
         if word != "success":
             return TaskState(job.prompt_id, TaskStatus.FAILED, code="ExecutionError",
                              message=message or "the prompt failed")
+        if job.image:
+            return self._picture(job, instance, entry, note)
         item = first_video(entry)
         frames = [] if item is not None else frames_of(entry)
         if item is None and not frames:
@@ -287,6 +290,16 @@ class ComfyUIProvider(BaseProvider):
         url = instance.view_url(item if item is not None else frames[0])
         return TaskState(job.prompt_id, TaskStatus.SUCCEEDED, video_url=url,
                          usage=Usage(output_seconds=job.seconds), message=note)
+
+    def _picture(self, job: Job, instance: Instance, entry: dict[str, Any],
+                 note: str) -> TaskState:
+        """A picture job's result: the first image its workflow saved."""
+        frames = frames_of(entry)
+        if not frames:
+            return TaskState(job.prompt_id, TaskStatus.FAILED, code="NoImage",
+                             message="the workflow saved no image (end it with SaveImage)")
+        return TaskState(job.prompt_id, TaskStatus.SUCCEEDED, video_url=instance.view_url(
+            frames[0]), usage=Usage(output_seconds=0.0), message=note)
 
     async def _lost(self, job: Job) -> TaskState:
         """The job's server no longer knows it (a restart): send it again once (it costs

@@ -266,8 +266,21 @@ def wan_frames(seconds: int, fps: int) -> int:
     return 4 * max(1, int(seconds * fps / 4 + 0.5)) + 1  # a tie goes to the longer
 
 
+def asset_size(shot: CompiledShot) -> tuple[int, int]:
+    """An image asset's ``W*H`` (a board's), 1280x720 when it names none."""
+    width, _, height = (shot.asset.size if shot.asset is not None else "").partition("*")
+    return (int(width), int(height)) if width.isdigit() and height.isdigit() else (1280, 720)
+
+
 def shot_values(shot: CompiledShot, fps: int, first_frame: Path | None = None) -> ShotValues:
     request = shot.request
+    if shot.asset is not None:  # a picture (a board): its prompt, seed, size and references
+        width, height = asset_size(shot)
+        picture = {"prompt": request.prompt, "seed": shot_seed(shot), "width": width,
+                   "height": height, "negative_prompt": ""}
+        refs = media_of(shot, None)
+        return ShotValues(picture, {n: r.path for n, r in refs if r.path is not None},
+                          {n: str(r.url) for n, r in refs if r.path is None})
     width, height = SIZES.get((request.resolution, request.ratio), (1280, 720))
     scalars: dict[str, Any] = {
         "prompt": request.prompt, "seed": shot_seed(shot), "width": width, "height": height,
@@ -285,7 +298,10 @@ def shot_values(shot: CompiledShot, fps: int, first_frame: Path | None = None) -
 
 def media_of(shot: CompiledShot, first_frame: Path | None) -> list[tuple[str, MediaRef]]:
     """Each media placeholder the shot fills, in label order: references as ``imageN`` and
-    ``videoN``; voices as ``audioN`` (each reference's voice, then the audio items)."""
+    ``videoN``; voices as ``audioN`` (each reference's voice, then the audio items). A picture's
+    (a board's) references are ``imageN`` in order."""
+    if shot.asset is not None:
+        return [(f"image{n}", ref) for n, ref in enumerate(shot.asset.refs, 1)]
     out: list[tuple[str, MediaRef]] = []
     counts = {"image": 0, "video": 0}
     voices: list[MediaRef] = []
@@ -323,8 +339,10 @@ def _single(item: MediaItem, first_frame: Path | None) -> MediaRef | None:
 
 def needed(shot: CompiledShot) -> set[str]:
     """The placeholders a workflow must hold to render ``shot`` without dropping any of it."""
-    names = {"prompt", "width", "height", "frames"}
     request = shot.request
+    if shot.asset is not None:  # a picture: no length, no frame rate
+        return {"prompt", "width", "height", *(name for name, _ in media_of(shot, None))}
+    names = {"prompt", "width", "height", "frames"}
     if request.negative_prompt:
         names.add("negative_prompt")
     if request.seed is not None or shot.take > 1:

@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from storyboard.dialects.images import WAN_IMAGE
 from storyboard.errors import ListUnavailable, ProviderError, RequestRejected
 from storyboard.files import state_folder, temp_prefix, write_atomic
 from storyboard.language.request import AssetRequest, CompiledShot
@@ -56,7 +57,6 @@ class DashScopeProvider(Protocol):
 
     async def _url_for_file(self, path: Path, image: bool, shot: CompiledShot) -> str: ...
 
-IMAGE_PATH = "/services/aigc/image-generation/generation"
 VOICE_PATH = "/services/audio/tts/customization"
 SPEECH_PATH = "/services/aigc/multimodal-generation/generation"
 SPEECH_PREFIX = "tts-"  # our task ids for spoken lines
@@ -102,24 +102,19 @@ class CastCalls:
         return await self._speak(shot, asset)
 
     async def _image(self, shot: CompiledShot, asset: AssetRequest) -> str:
-        content: list[dict[str, str]] = [{"text": asset.prompt}]
+        urls: list[str] = []
         for ref in asset.refs:
             if ref.asset is not None:
                 raise ProviderError(f"reference {ref.asset} was not resolved to a file",
                                     provider=NAME, shot=shot.id)
-            url = (await self.provider._url_for_file(ref.path, True, shot)
-                   if ref.path is not None else str(ref.url))
-            content.append({"image": url})
-        params: dict[str, Any] = {"size": asset.size, "n": 1, "watermark": False}
-        if asset.seed is not None:
-            params["seed"] = asset.seed
-        body = {"model": asset.model, "input": {"messages": [{"role": "user", "content": content}]},
-                "parameters": params}
+            urls.append(await self.provider._url_for_file(ref.path, True, shot)
+                        if ref.path is not None else str(ref.url))
         headers = {"X-DashScope-Async": "enable"}
-        if any(item.get("image", "").startswith("oss://") for item in content):
+        if any(url.startswith("oss://") for url in urls):
             headers[OSS_RESOLVE_HEADER] = "enable"
-        answer = await self.provider._json("POST", IMAGE_PATH, what="image submit", shot=shot.id,
-                                           json=body, headers=headers)
+        answer = await self.provider._json("POST", WAN_IMAGE.submit_path, what="image submit",
+                                           shot=shot.id, json=WAN_IMAGE.body(asset, urls),
+                                           headers=headers)
         return parse_submit(answer, shot=shot.id)
 
     async def _voice(self, shot: CompiledShot, asset: AssetRequest) -> str:

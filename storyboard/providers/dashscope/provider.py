@@ -13,8 +13,10 @@ The key comes only from ``DASHSCOPE_API_KEY`` and never appears in a message, a 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -25,13 +27,16 @@ from urllib.parse import quote
 import httpx
 
 from storyboard.dialects import native
-from storyboard.errors import AuthError, ProviderError
+from storyboard.errors import AuthError, Diagnostic, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
+from storyboard.media import fit
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     LOST_SUBMIT_LANDS,
     BaseProvider,
     Traits,
+    asset_refusals,
+    refuse_assets,
 )
 from storyboard.providers.dashscope.cast import CastCalls, is_cast_task
 from storyboard.providers.dashscope.settings import DashScopeSettings, Timeouts
@@ -66,6 +71,7 @@ from storyboard.providers.protocol import (
 )
 from storyboard.providers.upload import Uploads, data_uri, mime_type
 from storyboard.targets import Capabilities, PriceTable, TaskState
+from storyboard.targets.models import model_of
 
 SERVICE_ZONE = 8 * 3600.0  # Beijing and Singapore: UTC+8
 
@@ -138,6 +144,13 @@ class DashScopeProvider(BaseProvider):
 
     # -- one request, one answer ---------------------------------------------------------------
 
+    def check_shots(self, shots: list[CompiledShot]) -> None:
+        """A picture another vendor's image model makes is refused here, at its line."""
+        refuse_assets(shots, NAME, NAME)
+
+    def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
+        return asset_refusals(shots, NAME, NAME)
+
     def preflight(self) -> None:
         self._auth_headers()  # the key: nothing else can be known without a request
 
@@ -165,6 +178,7 @@ class DashScopeProvider(BaseProvider):
         """Upload the shot's local files, then create its task; return the task id. A cast
         asset (``shot.asset``) is an image task, a designed voice or a spoken line."""
         if shot.asset is not None:
+            refuse_assets([shot], NAME, NAME)
             self._auth_headers(shot.id)
             return await self.cast.submit(shot)
         frame_item = shot.request.first_frame
@@ -267,8 +281,20 @@ class DashScopeProvider(BaseProvider):
         for ref, image in wanted:
             if ref not in urls:
                 assert ref.path is not None
-                urls[ref] = await self._url_for_file(ref.path, image, shot)
+                path = await self._sendable(ref.path, shot) if image else ref.path
+                urls[ref] = await self._url_for_file(path, image, shot)
         return urls
+
+    async def _sendable(self, path: Path, shot: CompiledShot) -> Path:
+        """A picture as the shot's model takes it: a still larger than its longest side (or
+        ``fit.SEND_SIDE``) or its file size scaled down first (a 4K board, say)."""
+        model = model_of(shot.request.model)
+        rule = model.image_rule if model is not None else None
+        longest = min(rule.max_side or fit.SEND_SIDE, fit.SEND_SIDE) if rule else fit.SEND_SIDE
+        limit = int(rule.max_mb * 1024 * 1024) if rule is not None else 0
+        folder = (self.cast.work_dir or Path(tempfile.gettempdir()) / "storyboard") / "scaled"
+        return await asyncio.to_thread(fit.fitted, path, folder, longest=longest,
+                                       max_bytes=limit)
 
     async def _url_for_file(self, path: Path, image: bool, shot: CompiledShot) -> str:
         limit = self.settings.use_data_uris_below

@@ -22,6 +22,7 @@ from urllib.parse import quote
 import httpx
 
 from storyboard.dialects.base import UNDOCUMENTED, Dialect, get
+from storyboard.dialects.images import image_wire
 from storyboard.errors import (
     AuthError,
     Diagnostic,
@@ -40,6 +41,7 @@ from storyboard.providers.base import (
     refuse_assets,
 )
 from storyboard.providers.gateway.settings import GatewaySettings
+from storyboard.providers.images import PictureCalls, is_picture
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
 from storyboard.targets.tasks import FileHop
@@ -100,6 +102,9 @@ class GatewayProvider(BaseProvider):
         private = (*self.protocol.key_headers, settings.auth_header, *settings.headers)
         self._client = protocol.LazyClient(transport, httpx.Timeout(settings.timeout), private)
         self.task_key = protocol.endpoint_key(self.cache_key, settings.base_url, self._key)
+        wire = image_wire(self.name)  # the pictures it makes (a board's), or None
+        self.pictures = PictureCalls(self, wire, self.protocol, root / ".storyboard" / self.name) \
+            if wire is not None else None
         # find()'s requests are sent with BaseProvider.ask; the runner sets its retries
 
     @classmethod
@@ -117,11 +122,12 @@ class GatewayProvider(BaseProvider):
     # -- one request, one answer ---------------------------------------------------------------
 
     def check_shots(self, shots: list[CompiledShot]) -> None:
-        """A cast asset is refused here, at its line: a gateway sells video only."""
-        refuse_assets(shots, f"gateway {self.name}")
+        """An asset it does not make is refused here, at its line (most gateways sell video
+        only; Ark, ModelArk and Kling make their own image models' pictures)."""
+        refuse_assets(shots, f"gateway {self.name}", self.name)
 
     def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
-        return asset_refusals(shots, f"gateway {self.name}")
+        return asset_refusals(shots, f"gateway {self.name}", self.name)
 
     def preflight(self) -> None:
         self._auth_headers()
@@ -201,6 +207,10 @@ class GatewayProvider(BaseProvider):
         return f"{base}/{quote(relative)}"
 
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
+        if shot.asset is not None:
+            refuse_assets([shot], f"gateway {self.name}", self.name)
+            assert self.pictures is not None  # a kind that makes an asset speaks a picture wire
+            return await self.pictures.submit(shot)
         frame_item = shot.request.first_frame
         if frame_item is not None and frame_item.ref is None and first_frame is None \
                 and self.dialect.limits.first_frame:
@@ -233,6 +243,8 @@ class GatewayProvider(BaseProvider):
                             shot=shot, code="UnreadAnswer")
 
     async def query(self, task_id: str) -> TaskState:
+        if self.pictures is not None and is_picture(task_id):
+            return await self.pictures.query(task_id)
         answer = await self._json("GET", self._path(self.protocol.task_path, task_id),
                                   what=f"query of task {task_id}")
         state = self.dialect.task_state(answer, task_id)
@@ -270,6 +282,8 @@ class GatewayProvider(BaseProvider):
         settings are this shot's: ``Dialect.listed_like``), created since ``since`` when the list
         says when, newest first. A gateway without a list raises ``ListUnavailable``: "none
         found" would let a lost submit be paid again."""
+        if shot.asset is not None and self.pictures is not None:
+            return await self.pictures.find(shot, since)
         if self.protocol.list_path is None:
             raise ListUnavailable(f"{self.name} has no task list: a lost submit's task cannot "
                                   "be looked up", provider=self.name, shot=shot.id,
