@@ -255,3 +255,16 @@ def test_the_sheet_says_why_a_shot_waits_for_its_board(tmp_path: Path, make_medi
     status, reasons = plan_words(hello)
     assert status == "waits" and reasons[0].startswith("waits (board not approved)")
     assert not any("last frame" in reason for reason in reasons)
+
+
+def test_a_budget_under_the_boards_spends_them_with_their_episode(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    emu = emulator()
+    series = write(tmp_path / "boards", make_media)
+    code, report, err = render(series, "--boards", "--budget", "0.09")
+    states = {k: s["state"] for k, s in by_shot(report).items()}
+    assert states == {"cast/mia": "done", "cast/sam": "done", "boards/ep01/hello": "done",
+                      "boards/ep01/waves": "skipped"}, err
+    said = " ".join(err.split())
+    assert "no episode will be complete: ep01" in said, said  # a board is its shot's episode's
+    assert code != 0 and cast_stats(emu)["images"] == CAST_IMAGES + 1
