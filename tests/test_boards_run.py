@@ -107,7 +107,8 @@ def test_render_boards_makes_the_boards_and_their_cast_and_nothing_else(
     assert set(by_shot(report)) == {"cast/mia", "cast/sam", "boards/ep01/hello",
                                     "boards/ep01/waves"}
     assert cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES
-    assert submissions(emu) == 0 and report["episodes"] == []
+    assert submissions(emu) == 0  # no video: the one episode is the board animatic
+    assert [e["id"] for e in report["episodes"]] == ["boards/ep01"]
     code, report, err = render(series, "--yes", "--boards")  # made: never paid again
     assert code == 0, err
     assert {s["state"] for s in report["shots"]} == {"cached"}

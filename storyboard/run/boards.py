@@ -21,7 +21,6 @@ from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.lockfile import TakeState
 from storyboard.run.state.takes import state_key
 from storyboard.run.trip.plan import FREE, Plan
-from storyboard.stitch.episodes import EpisodeOutput
 
 NOT_APPROVED = "waits (board not approved)"
 NOT_PICKED = "waits (board not picked)"
@@ -108,10 +107,3 @@ def boards_of(takes: Iterable[CompiledShot]) -> set[str]:
     """The lock keys of the boards among ``takes`` (what a ``--boards`` run has chosen)."""
     return {state_key(take) for take in takes if is_board(take.shot_id)}
 
-
-def board_animatic(manifest: Manifest, boards: Mapping[str, Path], out: Path
-                   ) -> list[EpisodeOutput]:
-    """The board animatic a ``--boards`` run ends with (``out/boards/EP.mp4``: each shot's board
-    held for the shot's length, issue 56 item 6), from ``boards``: each board's file by its id.
-    This is where ``render --boards`` stitches it; until it is drawn, no episode comes out."""
-    return []

@@ -19,7 +19,7 @@ from storyboard.language.variations import Variant, Variants
 from storyboard.providers.base import Provider
 from storyboard.run import Plan, RunResult, drafts
 from storyboard.run.ahead import AheadOfStitch
-from storyboard.run.boards import board_animatic
+from storyboard.run.animatic import board_animatic
 from storyboard.run.rendering import (
     build_episode,
     consent,
@@ -213,8 +213,8 @@ def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: Run
         if setup.calls.on_episode is not None:
             setup.calls.on_episode(built)
     if setup.flags.boards:  # ``render --boards`` ends with the board animatic
-        made = {r.key.split("/", 1)[1]: r.output for r in mine if r.ok and r.output}
-        report.episodes += board_animatic(manifest, made, builder.out_dir)
+        report.episodes += board_animatic(manifest, setup.lock.takes, cache, builder,
+                                          setup.episode, setup.calls.on_episode)
     if not all(r.ok for r in mine) or any(e.state == "skipped" for e in report.episodes):
         report.state = "failed"
     return report
