@@ -137,13 +137,14 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
     ctx.failures = failures_by_take(manifest)
     ctx.takes = _takes(manifest, shots, states, ctx.thumbs, cache, findings)
     ctx.assets = cast.made_files(manifest, cache, states)
+    made = cast.paid_first(manifest.root, cache)
+    ctx.boards = cast.board_views(ctx, made, states)
     plans = {s.key: s for s in ctx.plan.shots}
     used = manifest_as_used(manifest, chosen.cache_key)  # each shot as the take it uses
     takes = (shots, states)
     episodes = [views.episode_view(ctx, builder, ep, cache, plans, folder / f"{ep.id}.mp4", takes)
                 if ep.shots else model.empty_episode(ctx, ep) for ep in used.episodes]
-    return model.sheet_view(ctx, episodes,
-                            cast.cast_view(ctx, cast.paid_first(manifest.root, cache), states))
+    return model.sheet_view(ctx, episodes, cast.cast_view(ctx, made, states))
 
 
 def _takes(manifest: Manifest, shots: dict[str, CompiledShot], states: dict[str, TakeState],
