@@ -43,3 +43,12 @@ def test_compile_bench_prints_every_row() -> None:
     for row in ("PyYAML's plain safe_load", "cold check", "parse alone",
                 "fresh check, like for like", "one-episode edit re-checked"):
         assert row in done.stdout, done.stdout
+
+
+@pytest.mark.timeout(300)
+def test_boards_bench_prints_every_row() -> None:
+    done = run_bench("boards.py", "--shots", "4", "--seconds", "2", "--latency", "0.3")
+    assert_ran(done)
+    for row in ("boards: 4 board(s) of 4 shot(s), 6 image(s) made", "requests per board",
+                "board pass:", "cost: the boards", "stitch ep01: the animatic"):
+        assert row in done.stdout, done.stdout
