@@ -436,3 +436,19 @@ def test_the_new_chat_faults_parse_and_bad_words_are_refused() -> None:
 
 def test_the_client_limits_default_generously() -> None:
     assert Limits().deadline == 600.0 and Limits().max_bytes == 4 * 1024 * 1024
+
+
+# Issue 58, item 9: one --verbose shows each paid call, the breakdown's chat calls too
+
+@pytest.mark.parametrize("stream", ["false", "true"])
+def test_verbose_says_each_chat_call_and_its_answer_with_the_key_masked(
+        emulator: EmulatorServer, tmp_path: Path, stream: str) -> None:
+    from storyboard.providers.trace import listening
+    said: list[str] = []
+    with listening(said.append):
+        _report, sent, _series = run(emulator, tmp_path, stream=stream)
+    text = "\n".join(said)
+    assert sent >= 1 and text.count("> POST ") == sent  # every call said, none twice
+    assert text.count("< 200 POST ") == sent  # and every answer
+    assert "sk-test-breakdown" not in text and "authorization: Bearer ***" in text
+    assert '"messages"' in text and "lighthouse" in text.lower()  # the body as it went

@@ -19,7 +19,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.language.request import CompiledShot
 from storyboard.run import render
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
-from storyboard.run.trip.submit import Submitting
+from storyboard.run.trip.submit import Submitter
 
 
 @pytest.fixture
@@ -41,17 +41,17 @@ def test_twins_in_two_series_at_the_same_moment_are_each_paid_once(
     shots = [twin(root, make_media, n) for n, root in enumerate(roots)]
     # Both runs look for twins before either writes its intent: the moment the rules must hold.
     looked = threading.Barrier(2, timeout=20)
-    original = Submitting.snapshot
+    original = Submitter.snapshot
 
     calls: list[str] = []
 
-    async def both_looked(self: Submitting, shot: CompiledShot) -> CompiledShot:
+    async def both_looked(self: Submitter, shot: CompiledShot) -> CompiledShot:
         calls.append(shot.series)
         if calls.count(shot.series) == 1:  # each run's first look
             await asyncio.to_thread(looked.wait)
         return await original(self, shot)
 
-    monkeypatch.setattr(Submitting, "snapshot", both_looked)
+    monkeypatch.setattr(Submitter, "snapshot", both_looked)
     # The first submit's answer is lost; the second's comes 3 s late: a lookup at that moment
     # would meet two tasks with the prompt, one of them unclaimed by any journal.
     emu.script("submit:lost,submit:lost=3")

@@ -214,10 +214,10 @@ class CompileChecks:
         names = {ref: _rel(ref.path, self.source.root) for ref in _local_refs(request)
                  if ref.path is not None}
         for problem in dialect_check.problems(request, dialect, base_url, names):
-            if (problem.once and problem.message in self.said) or \
+            if (problem.once and problem.said_as in self.said) or \
                     self._model_said(shot, problem.field):
                 continue
-            self.said.add(problem.message)
+            self.said.add(problem.said_as)
             self.problems.append(shot.doc.diagnostic(
                 (*shot.path, problem.field), problem.message, severity=problem.severity,
                 code=f"gateway-{problem.field}"))

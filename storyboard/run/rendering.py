@@ -63,7 +63,8 @@ def plan_setup(setup: RunSetup) -> Plan:
     the_plan = plan_for(setup.shots, setup.provider, series_dir=setup.root,
                         price_overrides=setup.manifest.settings_for(setup.provider.name).get("prices"),
                         reference_video_seconds=setup.seconds, in_store=in_store,
-                        ledger=ledger, team=team, locked=_shots_lock(setup).shots)
+                        ledger=ledger, team=team, locked=_shots_lock(setup).shots,
+                        cache=setup.cache)
     _describe_store(the_plan, setup.manifest, setup.store, setup.offline)
     gate_boards(the_plan, setup)
     if setup.provider.traits.paid:

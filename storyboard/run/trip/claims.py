@@ -30,7 +30,8 @@ from storyboard.run.team.ledger import Ledger, LedgerEntry
 from storyboard.run.trip.model import ShotResult
 
 if TYPE_CHECKING:
-    from storyboard.run.trip.download import Downloading
+    from storyboard.run.trip.download import Downloader
+    from storyboard.run.trip.session import Session
 
 STORE_GRACE = 10.0  # seconds a finished claim's video is awaited in the store
 ROUNDS = 8  # claims followed for one shot in one run before it ends pending
@@ -40,26 +41,28 @@ LIVENESS_EVERY = 4  # every this many looks, also ask whether its holder still l
 TWIN_WAIT = 120.0  # at most this long (a submit's timeout and retries)
 
 
-async def follow(run: Downloading, shot: CompiledShot, holder: LedgerEntry) -> ShotResult | None:
-    """Wait until ``holder``'s claim ends; a result, or None to go through the journal again."""
-    ledger = run.journal.ledger
+async def follow(session: Session, downloader: Downloader, shot: CompiledShot,
+                 holder: LedgerEntry) -> ShotResult | None:
+    """Wait until ``holder``'s claim ends; a result (the store's copy through ``downloader``),
+    or None to go through the journal again."""
+    ledger = session.journal.ledger
     assert ledger is not None  # only a ledger can raise ShotClaimed
     who = f"{holder.shot} in {holder.series}"
-    run.emit(shot, "running", f"claimed by another run ({who}): waiting for its task",
-             holder.task_id)
-    deadline = run.clock() + run.options.max_wait
+    session.emit(shot, "running", f"claimed by another run ({who}): waiting for its task",
+                 holder.task_id)
+    deadline = session.clock() + session.options.max_wait
     for looks in range(1 << 62):
-        if looks % LIVENESS_EVERY == 0 and await run.db(ledger.take_over, holder.id):
+        if looks % LIVENESS_EVERY == 0 and await session.db(ledger.take_over, holder.id):
             return None  # its holder died: the claim is ours, resumed by the journal's rules
-        entry = await run.db(current, ledger, holder)
+        entry = await session.db(current, ledger, holder)
         if entry is None or not entry.open:
-            return await settled(run, shot, entry)
-        if run.clock() >= deadline:
-            raise run.end(shot, "pending", f"still being rendered by another run ({who}, task "
-                          f"{entry.task_id or 'not yet known'}) after "
-                          f"{run.options.max_wait:.0f} s; run again to take its video",
-                          "failed", task_id=entry.task_id)
-        await run.sleep(interval(run))
+            return await settled(session, downloader, shot, entry)
+        if session.clock() >= deadline:
+            raise session.end(shot, "pending", f"still being rendered by another run ({who}, "
+                              f"task {entry.task_id or 'not yet known'}) after "
+                              f"{session.options.max_wait:.0f} s; run again to take its video",
+                              "failed", task_id=entry.task_id)
+        await session.sleep(interval(session))
     raise AssertionError("unreachable")
 
 
@@ -68,45 +71,48 @@ def current(ledger: Ledger, holder: LedgerEntry) -> LedgerEntry | None:
     return found[0] if found else None
 
 
-def interval(run: Downloading) -> float:
-    schedule = run.options.poll_schedule or (1.0,)
+def interval(session: Session) -> float:
+    schedule = session.options.poll_schedule or (1.0,)
     return min(max(schedule[0], 0.05), FOLLOW_POLL)
 
 
-async def settled(run: Downloading, shot: CompiledShot, entry: LedgerEntry | None) -> ShotResult | None:
+async def settled(session: Session, downloader: Downloader, shot: CompiledShot,
+                  entry: LedgerEntry | None) -> ShotResult | None:
     if entry is None or entry.state == "lost":
         return None
     if entry.state == "failed":
-        raise run.end(shot, "failed", f"the task {entry.task_id} of {entry.shot} in "
-                      f"{entry.series} (another run, same request) failed; run again to retry",
-                      "failed", task_id=entry.task_id, code="FailedElsewhere")
-    return await from_store(run, shot)
+        raise session.end(shot, "failed", f"the task {entry.task_id} of {entry.shot} in "
+                          f"{entry.series} (another run, same request) failed; run again to retry",
+                          "failed", task_id=entry.task_id, code="FailedElsewhere")
+    return await from_store(session, downloader, shot)
 
 
-async def from_store(run: Downloading, shot: CompiledShot) -> ShotResult | None:
+async def from_store(session: Session, downloader: Downloader, shot: CompiledShot
+                     ) -> ShotResult | None:
     """The finished video from the store, once the holder's push lands (None: download it)."""
-    if run.store is None:
+    if session.store is None:
         return None
-    deadline = run.clock() + STORE_GRACE
+    deadline = session.clock() + STORE_GRACE
     while True:
-        pulled = await run.from_store(shot)
-        if pulled is not None or run.clock() >= deadline or run.store.down:
+        pulled = await downloader.from_store(shot)
+        if pulled is not None or session.clock() >= deadline or session.store.down:
             return pulled
-        await run.sleep(interval(run))
+        await session.sleep(interval(session))
 
 
-async def answered(run: Downloading, shot: CompiledShot, others: list[LedgerEntry]
+async def answered(session: Session, shot: CompiledShot, others: list[LedgerEntry]
                    ) -> list[LedgerEntry]:
     """Wait while living runs hold unanswered submits of ``shot``'s twins; returns the ones
     left (a dead run's, or still unanswered after ``TWIN_WAIT``): those stop the submit."""
-    ledger = run.journal.ledger
-    deadline = run.clock() + TWIN_WAIT
-    while others and ledger is not None and run.clock() < deadline:
-        living = [e for e in others if await run.db(ledger.alive, e.id)]
+    ledger = session.journal.ledger
+    deadline = session.clock() + TWIN_WAIT
+    while others and ledger is not None and session.clock() < deadline:
+        living = [e for e in others if await session.db(ledger.alive, e.id)]
         if not living:
             break
-        await run.sleep(TWIN_POLL)
-        others = await run.db(run.journal.other_open_intents, shot, run.task_key, set())
+        await session.sleep(TWIN_POLL)
+        others = await session.db(session.journal.other_open_intents, shot, session.task_key,
+                                  set())
     return others
 
 

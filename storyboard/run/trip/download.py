@@ -41,24 +41,30 @@ STORE_NOT_REDOWNLOADED = ("restored from the ledger; its video was taken from th
                           "verified) instead of being downloaded again")
 
 
-class Downloading(Session):
+class Downloader:
+    """Finished tasks into cached videos (or the store's copy), over the run's ``Session``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
     async def finish(self, shot: CompiledShot, attempt_id: int, state: TaskState) -> ShotResult:
         if state.status == TaskStatus.SUCCEEDED:
             return await self.download(shot, attempt_id, state)
+        session = self.session
         code = state.code or str(state.status)
         message = state.message or f"the task ended {state.status}"
         cost = self.failure_cost(shot, state, code, message)
-        await self.db(self.journal.fail, attempt_id, code, message,
-                      state=TASK_END_STATE[state.status], status=state.status,
-                      cost=cost, currency=self.prices.currency if cost is not None else None)
+        await session.db(session.journal.fail, attempt_id, code, message,
+                         state=TASK_END_STATE[state.status], status=state.status,
+                         cost=cost, currency=session.prices.currency if cost is not None else None)
         if cost is not None:
-            self.reserved.pop(shot_key(shot), None)
-            self.charge(shot, cost)
-        error = TaskFailed(message, provider=self.provider.name, shot=shot_key(shot), code=code)
-        said = f" ({failure_said(self.provider.name, state, code, message)})" \
+            session.reserved.pop(shot_key(shot), None)
+            session.charge(shot, cost)
+        error = TaskFailed(message, provider=session.provider.name, shot=shot_key(shot), code=code)
+        said = f" ({failure_said(session.provider.name, state, code, message)})" \
             if state.status == TaskStatus.FAILED else ""
-        raise self.end(shot, "failed", f"{error}{said}", "failed", task_id=state.task_id,
-                       code=code, cost=cost or 0.0)
+        raise session.end(shot, "failed", f"{error}{said}", "failed", task_id=state.task_id,
+                          code=code, cost=cost or 0.0)
 
     def failure_cost(self, shot: CompiledShot, state: TaskState, code: str, message: str
                      ) -> float | None:
@@ -66,27 +72,28 @@ class Downloading(Session):
         estimate), or None when it is free."""
         if state.status != TaskStatus.FAILED:
             return None
-        failure = classify_failure(self.provider.name, code, message, stage="render")
-        return self.estimate(shot)[1] if failure.billed else None
+        failure = classify_failure(self.session.provider.name, code, message, stage="render")
+        return self.session.estimate(shot)[1] if failure.billed else None
 
     async def download(self, shot: CompiledShot, attempt_id: int, state: TaskState
                        ) -> ShotResult:
         """Fetch, verify and cache a finished task's video; failures retry with the same task."""
-        await self.db(self.journal.set_state, attempt_id, "downloading", status=state.status)
-        if self.provider.traits.downloads:  # a local render is only copied: no word
-            self.emit(shot, "downloading", task_id=state.task_id)
+        session = self.session
+        await session.db(session.journal.set_state, attempt_id, "downloading", status=state.status)
+        if session.provider.traits.downloads:  # a local render is only copied: no word
+            session.emit(shot, "downloading", task_id=state.task_id)
         last: BaseException | None = None
         unusable = 0
-        for tries in range(1, self.options.download_retries + 2):
+        for tries in range(1, session.options.download_retries + 2):
             if tries > 1:
-                await self.backoff(tries - 1, last or Exception())
+                await session.backoff(tries - 1, last or Exception())
                 state = await self.fresh_state(state)  # a new URL, if the old one expired
             try:
                 return await self.fetch_into_cache(shot, attempt_id, state)
             except asyncio.CancelledError:
                 raise
             except DownloadTooLarge as exc:  # the same URL would only send as much again
-                raise self.pending(shot, state.task_id, f"{exc}; {TOO_LARGE}") from exc
+                raise session.pending(shot, state.task_id, f"{exc}; {TOO_LARGE}") from exc
             except (StoryboardError, OSError, TimeoutError) as exc:
                 log.warning("download of %s failed (%s)", shot_key(shot), describe(exc))
                 last = exc
@@ -96,7 +103,7 @@ class Downloading(Session):
         assert last is not None
         if isinstance(last, InvalidOutput):
             raise await self.unusable(shot, attempt_id, state, last)
-        raise self.pending(shot, state.task_id, f"download failed: {describe(last)}")
+        raise session.pending(shot, state.task_id, f"download failed: {describe(last)}")
 
     async def unusable(self, shot: CompiledShot, attempt_id: int, state: TaskState,
                        problem: InvalidOutput) -> Outcome:
@@ -104,22 +111,23 @@ class Downloading(Session):
         empty or corrupt file, an absurd length): its cost is journaled and counted as any
         billed task's (the run's spending, the budget, ``status``); the shot fails, and the
         next render pays for it again (``plan`` says so)."""
-        billed, cost = self.billed(shot, state) if self.provider.traits.paid else (0.0, 0.0)
+        session = self.session
+        billed, cost = self.billed(shot, state) if session.provider.traits.paid else (0.0, 0.0)
         message = f"the provider's video is unusable: {problem}"
-        if self.provider.traits.paid:
-            message += (f"; billed {cost:.2f} {self.prices.currency} (the task succeeded), and "
+        if session.provider.traits.paid:
+            message += (f"; billed {cost:.2f} {session.prices.currency} (the task succeeded), and "
                         "the next render pays for it again")
-        await self.db(self.journal.fail, attempt_id, "OutputInvalid", message,
-                      status=state.status, cost=cost if cost > 0 else None,
-                      currency=self.prices.currency)
-        self.reserved.pop(shot_key(shot), None)
-        self.charge(shot, cost)
-        return self.end(shot, "failed", message, "failed", task_id=state.task_id,
-                        code="OutputInvalid", billed_seconds=billed, cost=cost)
+        await session.db(session.journal.fail, attempt_id, "OutputInvalid", message,
+                         status=state.status, cost=cost if cost > 0 else None,
+                         currency=session.prices.currency)
+        session.reserved.pop(shot_key(shot), None)
+        session.charge(shot, cost)
+        return session.end(shot, "failed", message, "failed", task_id=state.task_id,
+                           code="OutputInvalid", billed_seconds=billed, cost=cost)
 
     async def fresh_state(self, state: TaskState) -> TaskState:
         try:
-            fresh = await self.call(self.provider.query(state.task_id))
+            fresh = await self.session.call(self.session.provider.query(state.task_id))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -129,90 +137,96 @@ class Downloading(Session):
 
     async def fetch_into_cache(self, shot: CompiledShot, attempt_id: int, state: TaskState
                                ) -> ShotResult:
-        tmp = self.cache.temp_path(shot.hash)
+        session = self.session
+        tmp = session.cache.temp_path(shot.hash)
         billed, cost = self.billed(shot, state)
         try:
-            limit = download_limit(shot, self.options.max_download_mb)
-            await self.call(self.provider.download(state, tmp, limit=limit),
-                            self.options.download_timeout)
+            limit = download_limit(shot, session.options.max_download_mb)
+            await session.call(session.provider.download(state, tmp, limit=limit),
+                               session.options.download_timeout)
             entry = await asyncio.to_thread(self.verify_and_store, shot, state, tmp, billed, cost)
         except InvalidOutput as exc:
-            kept = keep_rejected(self.root, shot, state.task_id, tmp)  # paid: never lost
+            kept = keep_rejected(session.root, shot, state.task_id, tmp)  # paid: never lost
             raise InvalidOutput(f"{exc} (the file is kept at {kept})") from exc
         finally:
             tmp.unlink(missing_ok=True)
-        path, usage = self.cache.path(shot.hash), state.usage
-        await self.db(self.journal.done, attempt_id, output_path=str(path),
-                      output_sha256=entry.sha256,
-                      output_seconds=usage.output_seconds if usage else None,
-                      input_video_seconds=usage.input_video_seconds if usage else None,
-                      billed_seconds=billed, cost=cost, currency=self.prices.currency)
-        self.reserved.pop(shot_key(shot), None)
-        self.charge(shot, cost)
-        self.emit(shot, "done", f"{cost:.2f} {self.prices.currency}", state.task_id)
-        return self.result(shot, "done", output=path, task_id=state.task_id,
-                           billed_seconds=billed, cost=cost)
+        path, usage = session.cache.path(shot.hash), state.usage
+        await session.db(session.journal.done, attempt_id, output_path=str(path),
+                         output_sha256=entry.sha256,
+                         output_seconds=usage.output_seconds if usage else None,
+                         input_video_seconds=usage.input_video_seconds if usage else None,
+                         billed_seconds=billed, cost=cost, currency=session.prices.currency)
+        session.reserved.pop(shot_key(shot), None)
+        session.charge(shot, cost)
+        session.emit(shot, "done", f"{cost:.2f} {session.prices.currency}", state.task_id)
+        return session.result(shot, "done", output=path, task_id=state.task_id,
+                              billed_seconds=billed, cost=cost)
 
     def verify_and_store(self, shot: CompiledShot, state: TaskState, tmp: Path, billed: float,
                          cost: float) -> CacheEntry:
         """Check the download and move it into the cache (blocking: runs on a worker thread)."""
+        session = self.session
         if shot.asset is not None:
             verify_asset(tmp, shot.asset.kind)
         else:
-            verify_video(tmp, float(shot.request.duration), self.options.duration_tolerance,
-                         self.options.require_audio and self.provider.traits.sound
+            verify_video(tmp, float(shot.request.duration), session.options.duration_tolerance,
+                         session.options.require_audio and session.provider.traits.sound
                          and shot.request.audio is not False)
-        entry = CacheEntry(shot.hash, sha256_file(tmp), self.provider.name, state.task_id,
-                           shot.request.seed, billed, cost, self.prices.currency, time.time())
-        self.cache.put(entry, tmp)
+        entry = CacheEntry(shot.hash, sha256_file(tmp), session.provider.name, state.task_id,
+                           shot.request.seed, billed, cost, session.prices.currency, time.time())
+        session.cache.put(entry, tmp)
         return entry
 
     def billed(self, shot: CompiledShot, state: TaskState) -> tuple[float, float]:
         """What the provider bills for a finished task: from its usage when it says, else ours."""
         usage = state.usage
         if usage is None or usage.output_seconds <= 0 or shot.asset is not None:
-            return self.estimate(shot)
-        prices = self.prices.for_model(shot.request.model)
+            return self.session.estimate(shot)
+        prices = self.session.prices.for_model(shot.request.model)
         billed = prices.billed_seconds(usage.output_seconds, usage.input_video_seconds)
         return billed, prices.cost(shot.request.resolution, billed)
 
     async def cached(self, shot: CompiledShot) -> ShotResult:
-        entry = self.cache.get(shot.hash)
+        session = self.session
+        entry = session.cache.get(shot.hash)
         assert entry is not None
         await self.settle_journal(shot, entry)
-        self.emit(shot, "cached", task_id=entry.task_id or None)
-        return self.result(shot, "cached", output=self.cache.path(shot.hash),
-                           task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
+        session.emit(shot, "cached", task_id=entry.task_id or None)
+        return session.result(shot, "cached", output=session.cache.path(shot.hash),
+                              task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
 
     async def settle_journal(self, shot: CompiledShot, entry: CacheEntry) -> None:
         """A kill between the move into the cache and the journal's ``done``: finish that row."""
-        attempts = await self.db(self.journal.unfinished, shot.hash, self.task_key)
+        session = self.session
+        attempts = await session.db(session.journal.unfinished, shot.hash, session.task_key)
         for attempt in attempts:
             if attempt.task_id and attempt.task_id == entry.task_id:
-                await self.db(
-                    self.journal.done, attempt.id, output_path=str(self.cache.path(shot.hash)),
+                await session.db(
+                    session.journal.done, attempt.id, output_path=str(session.cache.path(shot.hash)),
                     output_sha256=entry.sha256, output_seconds=None, input_video_seconds=None,
                     billed_seconds=entry.billed_seconds, cost=entry.cost,
                     currency=entry.currency, note="recovered: the video was already in the cache")
 
     async def cached_from_store(self, shot: CompiledShot) -> ShotResult:
-        entry = self.cache.get(shot.hash)
+        session = self.session
+        entry = session.cache.get(shot.hash)
         assert entry is not None
-        self.emit(shot, "cached", FROM_STORE, entry.task_id or None)
-        return self.result(shot, "cached", FROM_STORE, output=self.cache.path(shot.hash),
-                           task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
+        session.emit(shot, "cached", FROM_STORE, entry.task_id or None)
+        return session.result(shot, "cached", FROM_STORE, output=session.cache.path(shot.hash),
+                              task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
 
     async def from_store(self, shot: CompiledShot) -> ShotResult | None:
         """The last question before paying: does the shared store have this shot?"""
-        if self.store is None:
+        session = self.session
+        if session.store is None:
             return None
-        fetched = await asyncio.to_thread(self.store.fetch, shot, self.cache, self.locked)
+        fetched = await asyncio.to_thread(session.store.fetch, shot, session.cache, session.locked)
         if fetched.entry is not None:
             return await self.cached_from_store(shot)
-        refusal = None if fetched.kind == "miss" else self.store.must_not_pay(shot, fetched)
+        refusal = None if fetched.kind == "miss" else session.store.must_not_pay(shot, fetched)
         if refusal is not None:
             code = "StoreCorrupt" if fetched.kind == "refused" else "StoreUnreachable"
-            raise self.end(shot, "failed", refusal, "failed", code=code)
+            raise session.end(shot, "failed", refusal, "failed", code=code)
         return None
 
     async def stored_instead(self, shot: CompiledShot, attempt: Attempt) -> bool:
@@ -220,16 +234,17 @@ class Downloading(Session):
         it (its sha256 verified) rather than downloaded again; the restored row is settled. Any
         other outcome (a miss, a refused copy, a store that does not answer) falls back to the
         free download from the provider."""
-        if self.store is None or REDOWNLOAD not in (attempt.note or ""):
+        session = self.session
+        if session.store is None or REDOWNLOAD not in (attempt.note or ""):
             return False
-        fetched = await asyncio.to_thread(self.store.fetch, shot, self.cache, self.locked)
+        fetched = await asyncio.to_thread(session.store.fetch, shot, session.cache, session.locked)
         if fetched.entry is None:
             return False
         entry = fetched.entry
-        await self.db(self.journal.done, attempt.id, output_path=str(self.cache.path(shot.hash)),
-                      output_sha256=entry.sha256, output_seconds=None, input_video_seconds=None,
-                      billed_seconds=entry.billed_seconds, cost=entry.cost,
-                      currency=entry.currency, note=STORE_NOT_REDOWNLOADED)
+        await session.db(session.journal.done, attempt.id, output_path=str(session.cache.path(shot.hash)),
+                         output_sha256=entry.sha256, output_seconds=None, input_video_seconds=None,
+                         billed_seconds=entry.billed_seconds, cost=entry.cost,
+                         currency=entry.currency, note=STORE_NOT_REDOWNLOADED)
         return True
 
 

@@ -326,18 +326,20 @@ def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: Pr
          reference_video_seconds: ReferenceSeconds | None = None,
          in_store: Collection[str] = (), proxies: bool = False,
          ledger: Ledger | None = None, team: bool = False,
-         task_key: str | None = None, locked: Mapping[str, LockEntry] | None = None) -> Plan:
+         task_key: str | None = None, locked: Mapping[str, LockEntry] | None = None,
+         cache: OutputCache | None = None) -> Plan:
     """What rendering ``source`` with ``provider`` would do and cost. No network, no ffmpeg:
     ``in_store`` (the hashes a shared store holds) is asked by the caller. A shot whose paid task
     is in flight (the journal, or ``ledger``: a ``team`` one says "another machine") costs 0.
 
     ``proxies``: the provider renders drafts, whose lock lives apart (``lockfile.lock_path``);
-    ``locked``: that lock's shots as the caller read them (else it is read here)."""
+    ``locked``: that lock's shots as the caller read them (else it is read here); ``cache``: the
+    provider's output cache as the caller holds it (a set-up's, else one is made here)."""
     root = _series_dir(source, series_dir)
     shots = shots_of(source)
     cache_key = cache_key or provider
     prices = apply_price_overrides(prices, price_overrides)
-    cache = OutputCache(root, cache_key)
+    cache = cache or OutputCache(root, cache_key)
     cached = cache.hashes()
     if locked is None:
         locked = read_lock(lock_path(root, proxies)).shots

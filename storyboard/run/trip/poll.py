@@ -13,12 +13,12 @@ from storyboard.run.state.lockfile import shot_key
 from storyboard.run.trip.checks import (
     describe,
 )
-from storyboard.run.trip.download import Downloading
+from storyboard.run.trip.download import Downloader
 from storyboard.run.trip.model import (
     DEFAULT_POLL_SCHEDULE,
     ShotResult,
 )
-from storyboard.run.trip.session import GONE, Gone, Outcome
+from storyboard.run.trip.session import GONE, Gone, Outcome, Session
 from storyboard.targets import TaskState, TaskStatus
 
 log = logging.getLogger("storyboard.run")
@@ -40,24 +40,30 @@ def unknown_message(task_id: str, word: str, waited: float) -> str:
             "lets the next run submit anew (a second payment)")
 
 
-class Polling(Downloading):
+class Poller:
+    """Task ids into finished tasks, then into results through the ``Downloader``."""
+
+    def __init__(self, session: Session, downloader: Downloader) -> None:
+        self.session, self.downloader = session, downloader
+
     async def poll(self, shot: CompiledShot, attempt_id: int, task_id: str, *,
                    immediate: bool, unknown_ends: bool = False) -> TaskState:
         """Query on the schedule until the task finishes, or give up (it stays journaled). A
         status word we do not know (UNKNOWN) is polled on, backing off, for ``unknown_patience``
         before the shot stops as ``AmbiguousTask``; only ``unknown_ends`` (a restored result
         the provider may have dropped) returns it."""
-        self.follow(shot, task_id)
+        self.session.follow(shot, task_id)
         try:
             return await self._poll(shot, attempt_id, task_id, immediate=immediate,
                                     unknown_ends=unknown_ends)
         finally:
-            self.following.pop(task_id, None)
+            self.session.following.pop(task_id, None)
 
     async def _poll(self, shot: CompiledShot, attempt_id: int, task_id: str, *,
                     immediate: bool, unknown_ends: bool) -> TaskState:
-        schedule = self.options.poll_schedule or DEFAULT_POLL_SCHEDULE
-        deadline = self.clock() + self.options.max_wait
+        session = self.session
+        schedule = session.options.poll_schedule or DEFAULT_POLL_SCHEDULE
+        deadline = session.clock() + session.options.max_wait
         step, last, unknown = (0 if immediate else 1), "", Unknown()
         if not immediate:
             await self.pause(task_id, schedule[0])
@@ -70,24 +76,25 @@ class Polling(Downloading):
                     unknown_ends or state.code == GONE)):
                 return state
             self.still_unknown(shot, state, unknown)
-            remaining = deadline - self.clock()
+            remaining = deadline - session.clock()
             if remaining <= 0:
-                raise self.pending(shot, task_id, f"still {state.status} after "
-                                   f"{self.options.max_wait:.0f} s")
+                raise session.pending(shot, task_id, f"still {state.status} after "
+                                      f"{session.options.max_wait:.0f} s")
             delay = schedule[min(step, len(schedule) - 1)] * 2 ** unknown.answers
-            await self.pause(task_id, min(delay, max(self.options.backoff_cap, schedule[-1]),
+            await self.pause(task_id, min(delay, max(session.options.backoff_cap, schedule[-1]),
                                           remaining))
             step += 1
 
     async def pause(self, task_id: str, seconds: float) -> None:
         """Wait ``seconds``, or less when the provider hears the task end first (pushed to it:
         ComfyUI's ``/ws``). Each end it hears cuts one wait short, never more."""
-        ended = self.provider.ended(task_id)
+        session = self.session
+        ended = session.provider.ended(task_id)
         if ended is None:
-            await self.sleep(seconds)
+            await session.sleep(seconds)
             return
         if not ended.is_set():
-            waits = [asyncio.ensure_future(self.sleep(seconds)),
+            waits = [asyncio.ensure_future(session.sleep(seconds)),
                      asyncio.ensure_future(ended.wait())]
             try:
                 await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -99,67 +106,71 @@ class Polling(Downloading):
     async def ask(self, shot: CompiledShot, task_id: str) -> TaskState:
         """One answer about the task; passing errors are asked again (with backoff), never taken
         for an answer."""
-        errors, first_error = 0, self.clock()
+        session = self.session
+        errors, first_error = 0, session.clock()
         while True:
             try:
-                await self.query_bucket.take()
-                return await self.call(self.provider.query(task_id))
+                await session.query_bucket.take()
+                return await session.call(session.provider.query(task_id))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 errors += 1
-                first_error = self.clock() if errors == 1 else first_error
-                if not self.ask_again(exc, errors, first_error):
-                    raise self.pending(shot, task_id, f"cannot ask about the task: "
-                                       f"{describe(exc)}") from exc
-                await self.backoff(errors, exc)
+                first_error = session.clock() if errors == 1 else first_error
+                if not session.ask_again(exc, errors, first_error):
+                    raise session.pending(shot, task_id, f"cannot ask about the task: "
+                                          f"{describe(exc)}") from exc
+                await session.backoff(errors, exc)
 
     def still_unknown(self, shot: CompiledShot, state: TaskState, unknown: Unknown) -> None:
         """Count an UNKNOWN answer (say so once); past ``unknown_patience`` stop the shot as
         ambiguous, its task left in flight for the next run to poll."""
+        session = self.session
         if state.status is not TaskStatus.UNKNOWN:
             unknown.since, unknown.answers = None, 0
             return
         word = state.message or str(state.status)
         if unknown.since is None:
-            unknown.since = self.clock()
-            self.emit(shot, "running", f"task {state.task_id} answers {word}: a status word "
-                      "storyboard does not know; polling it on (backing off), never submitting "
-                      "again", state.task_id)
+            unknown.since = session.clock()
+            session.emit(shot, "running", f"task {state.task_id} answers {word}: a status word "
+                         "storyboard does not know; polling it on (backing off), never submitting "
+                         "again", state.task_id)
         unknown.answers = min(unknown.answers + 1, 6)
-        waited = self.clock() - unknown.since
-        if waited >= self.options.unknown_patience:
-            raise self.end(shot, "pending", unknown_message(state.task_id, word, waited),
-                           "failed", task_id=state.task_id, code="AmbiguousTask")
+        waited = session.clock() - unknown.since
+        if waited >= session.options.unknown_patience:
+            raise session.end(shot, "pending", unknown_message(state.task_id, word, waited),
+                              "failed", task_id=state.task_id, code="AmbiguousTask")
 
     async def record_status(self, shot: CompiledShot, attempt_id: int, state: TaskState) -> None:
+        session = self.session
         if state.status in (TaskStatus.RUNNING, TaskStatus.SUSPENDED):
-            await self.db(self.journal.set_state, attempt_id, "running", status=state.status)
-            self.emit(shot, "running", state.status, state.task_id)
+            await session.db(session.journal.set_state, attempt_id, "running", status=state.status)
+            session.emit(shot, "running", state.status, state.task_id)
         elif not state.status.finished:
-            await self.db(self.journal.set_status, attempt_id, state.status)
+            await session.db(session.journal.set_status, attempt_id, state.status)
 
     async def resume(self, shot: CompiledShot, attempt: Attempt, why: str) -> ShotResult:
+        session = self.session
         assert attempt.task_id is not None
-        slot = await self.take_slot(shot, force=True)
-        self.resumed.add(shot_key(shot))  # paid when submitted: no budget reserved for it
+        slot = await session.take_slot(shot, force=True)
+        session.resumed.add(shot_key(shot))  # paid when submitted: no budget reserved for it
         try:
-            self.emit(shot, "submitted", why, attempt.task_id)
+            session.emit(shot, "submitted", why, attempt.task_id)
             redownload = REDOWNLOAD in (attempt.note or "")
             state = await self.poll(shot, attempt.id, attempt.task_id, immediate=True,
                                     unknown_ends=redownload)
             slot.release()  # the task no longer runs at the provider: let the next one start
             if state.status == TaskStatus.UNKNOWN and (redownload or state.code == GONE):
-                await self.db(self.journal.set_state, attempt.id, "lost",
-                              note="the provider no longer has this result")
+                await session.db(session.journal.set_state, attempt.id, "lost",
+                                 note="the provider no longer has this result")
                 raise Gone()
-            result = await self.finish(shot, attempt.id, state)
+            result = await self.downloader.finish(shot, attempt.id, state)
         except Outcome as outcome:
             outcome.result.resumed = True
             raise
         finally:
             slot.release()
-            self.resumed.discard(shot_key(shot))  # a resubmit after ``Gone`` is new spending
+            session.resumed.discard(shot_key(shot))  # a resubmit after ``Gone`` is new spending
         result.resumed = True
         return result
 

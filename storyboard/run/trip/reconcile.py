@@ -17,73 +17,80 @@ from storyboard.run.team.ledger import LedgerEntry
 from storyboard.run.trip.checks import (
     describe,
 )
-from storyboard.run.trip.poll import Polling
-from storyboard.run.trip.session import Outcome
+from storyboard.run.trip.session import Outcome, Session
 from storyboard.targets import TaskState
 from storyboard.targets.gateways import listed_without_prompt
 
 log = logging.getLogger("storyboard.run")
 
 
-class Reconciling(Polling):
+class Reconciler:
+    """Unanswered submits into adopted tasks (or lost intents), over the run's ``Session``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
     async def reconcile_all(self, shots: Sequence[CompiledShot]) -> None:
         """Before any submit: restore what the ledger knows and the journal lost, and settle
         every intent whose answer never came, one at a time, so that no lookup can meet another
         shot's unknown task with the same prompt."""
         seen: set[str] = set()
         for shot in shots:
-            if shot.hash in seen or self.cache.has(shot.hash):
+            if shot.hash in seen or self.session.cache.has(shot.hash):
                 continue
             seen.add(shot.hash)
             try:
                 await self.journal_attempts(shot)
             except Outcome as outcome:
                 result = outcome.result
-                self.early[shot.hash] = (result.state, result.message, result.code)
+                self.session.early[shot.hash] = (result.state, result.message, result.code)
 
     async def journal_attempts(self, shot: CompiledShot) -> list[Attempt]:
         """This shot's unfinished rows (restored from the ledger if the journal has none), with
         every intent reconciled: adopted, or marked lost."""
-        attempts = await self.db(self.journal.unfinished, shot.hash, self.task_key)
+        session = self.session
+        attempts = await session.db(session.journal.unfinished, shot.hash, session.task_key)
         if not attempts:
-            attempts = await self.db(self.journal.restore, shot, self.provider.name,
-                                     self.task_key, estimate=self.estimate(shot)[1])
+            attempts = await session.db(session.journal.restore, shot, session.provider.name,
+                                        session.task_key, estimate=session.estimate(shot)[1])
         if not attempts:
             await self.note_elsewhere(shot)
         intents = [a for a in attempts if not a.task_id]
         if not intents:
             return attempts
-        async with self.key_lock(shot):
+        async with session.key_lock(shot):
             await self.reconcile_intents(shot, intents, with_task=len(intents) < len(attempts))
-        return await self.db(self.journal.unfinished, shot.hash, self.task_key)
+        return await session.db(session.journal.unfinished, shot.hash, session.task_key)
 
     async def note_elsewhere(self, shot: CompiledShot) -> None:
         """Say plainly when this shot has a task in flight at another endpoint (or key): it is
         that endpoint's, never polled here, and this one renders the shot on its own."""
-        others = await self.db(self.journal.elsewhere, shot.hash, self.task_key)
+        session = self.session
+        others = await session.db(session.journal.elsewhere, shot.hash, session.task_key)
         if others:
             other = others[-1]
             task = f"task {other.task_id}" if other.task_id else "an unanswered submit"
-            self.notes[shot.hash] = (
-                f"submitted here ({self.task_key}): {task} of this shot is in flight at "
+            session.notes[shot.hash] = (
+                f"submitted here ({session.task_key}): {task} of this shot is in flight at "
                 f"{other.cache_key}, which only that endpoint can answer; render with it "
                 "to collect that task, or `storyboard task forget` it")
-            self.emit(shot, "queued", self.notes[shot.hash], other.task_id)
+            session.emit(shot, "queued", session.notes[shot.hash], other.task_id)
 
     async def reconcile_intents(self, shot: CompiledShot, intents: list[Attempt], *,
                                 with_task: bool) -> None:
         """Adopt the task of the newest intent, or mark it lost; older intents are superseded.
         When a task with a known id exists too, the intents are superseded by it."""
+        session = self.session
         newest, older = intents[-1], intents[:-1]
         for attempt in (intents if with_task else older):
-            await self.db(self.journal.set_state, attempt.id, "lost",
-                          note="superseded by a later attempt")
+            await session.db(session.journal.set_state, attempt.id, "lost",
+                             note="superseded by a later attempt")
         if with_task:
             return
-        entry = await self.db(self.journal.ledger_entry, newest)
+        entry = await session.db(session.journal.ledger_entry, newest)
         if entry is not None and entry.task_id:  # the ledger heard the answer the journal missed
-            await self.db(self.journal.set_task, newest.id, entry.task_id,
-                          note="adopted from the ledger")
+            await session.db(session.journal.set_task, newest.id, entry.task_id,
+                             note="adopted from the ledger")
             return
         since = min(a.intent_at for a in intents)
         found = await self.find(shot, since, newest.id)
@@ -92,65 +99,67 @@ class Reconciling(Polling):
         if task_id is None and LOST_ANSWER in (newest.note or ""):
             message = never_listed("an earlier run sent it and its answer was lost", None,
                                    self.by_hand(shot))
-            self.blocked[self.find_key(shot)] = message
-            raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+            session.blocked[session.find_key(shot)] = message
+            raise session.end(shot, "pending", message, "failed", code="AmbiguousTask")
         if task_id is None:
-            await self.db(self.journal.set_state, newest.id, "lost",
-                          note="reconciled: the provider has no task for it")
-            self.notes[shot.hash] = (f"resubmitted: the provider has no task for intent(s) "
-                                     f"#{', #'.join(str(a.id) for a in intents)}")
+            await session.db(session.journal.set_state, newest.id, "lost",
+                             note="reconciled: the provider has no task for it")
+            session.notes[shot.hash] = (f"resubmitted: the provider has no task for intent(s) "
+                                        f"#{', #'.join(str(a.id) for a in intents)}")
             return
-        await self.db(self.journal.set_task, newest.id, task_id, note="adopted by reconcile")
+        await session.db(session.journal.set_task, newest.id, task_id, note="adopted by reconcile")
 
     async def adoptable(self, shot: CompiledShot, attempt_id: int, found: list[TaskState],
                         own: set[str | None]) -> str | None:
         """The one task a lost submit created, or None when it created none; stops the shot
         (and every later submit with its prompt) when the task cannot be told apart from
         another shot's."""
-        attempt = await self.db(self.journal.get, attempt_id)
-        others = await self.db(self.journal.other_open_intents, shot, self.task_key,
-                               own, around=attempt.intent_at)
+        session = self.session
+        attempt = await session.db(session.journal.get, attempt_id)
+        others = await session.db(session.journal.other_open_intents, shot, session.task_key,
+                                  own, around=attempt.intent_at)
         if not found:
             return None
         if len(found) == 1 and not others:
             return found[0].task_id
         message = _ambiguous(found, others, self.by_hand(shot, found), alike(shot))
-        self.blocked[self.find_key(shot)] = message
-        await self.db(self.journal.note, attempt_id, message)
-        raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+        session.blocked[session.find_key(shot)] = message
+        await session.db(session.journal.note, attempt_id, message)
+        raise session.end(shot, "pending", message, "failed", code="AmbiguousTask")
 
     def by_hand(self, shot: CompiledShot, found: Sequence[TaskState] = ()) -> str:
         """The commands that settle ``shot`` in this series, as a person would type them."""
-        return settle_by_hand(self.journal.series_dir, f"{shot.episode}/{shot.id}", found)
+        return settle_by_hand(self.session.journal.series_dir, f"{shot.episode}/{shot.id}", found)
 
     async def find(self, shot: CompiledShot, since: float, attempt_id: int) -> list[TaskState]:
         """Ask the provider for the tasks with ``shot``'s prompt since ``since`` that no journal
         or ledger holds. If the question itself keeps failing, nothing is submitted: the intent
         stays for the next run to reconcile, and no other shot with this prompt submits."""
-        tries, first_error = 0, self.clock()
+        session = self.session
+        tries, first_error = 0, session.clock()
         while True:
             tries += 1
             try:
                 # Clock skew between us and the service is the provider's business (see its find()).
                 # Each request of the lookup is retried by itself (``patiently``): allow that.
-                found = await self.call(self.provider.find(shot, since),
-                                        self.options.request_timeout + self.options.query_patience)
+                found = await session.call(session.provider.find(shot, since),
+                                           session.options.request_timeout + session.options.query_patience)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not self.ask_again(exc, tries, first_error):
+                if not session.ask_again(exc, tries, first_error):
                     message = unlisted(describe(exc), self.by_hand(shot))
-                    self.blocked[self.find_key(shot)] = (
+                    session.blocked[session.find_key(shot)] = (
                         f"waiting: shot {shot_key(shot)} has the same {alike(shot)} and an "
                         "unreconciled submit; run again to retry")
-                    await self.db(self.journal.note, attempt_id, message)
-                    raise self.end(shot, "pending", message, "failed",
-                                   code="AmbiguousTask") from exc
-                await self.backoff(tries, exc)
+                    await session.db(session.journal.note, attempt_id, message)
+                    raise session.end(shot, "pending", message, "failed",
+                                      code="AmbiguousTask") from exc
+                await session.backoff(tries, exc)
                 continue
             return [state for state in found
-                    if not await self.db(self.journal.knows_task, self.task_key,
-                                         state.task_id)]
+                    if not await session.db(session.journal.knows_task, session.task_key,
+                                            state.task_id)]
 
 
 

@@ -31,7 +31,6 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 from storyboard.errors import StoryboardError
 from storyboard.files import check_state_folders
@@ -52,6 +51,7 @@ from storyboard.run.state.lockfile import (
 from storyboard.run.state.pacing import run_lock
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.trip import claims
+from storyboard.run.trip.download import Downloader
 from storyboard.run.trip.inputs import prune_inputs
 from storyboard.run.trip.model import (
     EventState,
@@ -62,24 +62,36 @@ from storyboard.run.trip.model import (
     Wiring,
 )
 from storyboard.run.trip.plan import shots_of
-from storyboard.run.trip.session import Gone, Outcome
-from storyboard.run.trip.submit import Submitting
+from storyboard.run.trip.poll import Poller
+from storyboard.run.trip.reconcile import Reconciler
+from storyboard.run.trip.session import Gone, Outcome, Session
+from storyboard.run.trip.submit import Submitter
 from storyboard.targets.prices import is_amount
 
 log = logging.getLogger("storyboard.run")
 
-T = TypeVar("T")
-P = ParamSpec("P")
 
-class ShotRun(Submitting):
+class ShotRun:
+    """A run's shots driven from cache hit to done through its parts, which share one
+    ``Session``: the ``Reconciler`` settles what earlier runs left, the ``Submitter`` sends, the
+    ``Poller`` resumes a journaled task, the ``Downloader`` takes a cached or stored video."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.downloader = Downloader(session)
+        self.poller = Poller(session, self.downloader)
+        self.reconciler = Reconciler(session)
+        self.submitter = Submitter(session, self.reconciler, self.poller, self.downloader)
+
     async def execute(self, shots: Sequence[CompiledShot]) -> list[ShotResult]:
+        session = self.session
         loop = asyncio.get_running_loop()
         for position, shot in enumerate(shots):
             key = shot_key(shot)
-            self.order.setdefault(key, position)
-            self.futures.setdefault(key, loop.create_future())
-            self.by_hash.setdefault(shot.hash, key)
-        await self.reconcile_all(shots)
+            session.order.setdefault(key, position)
+            session.futures.setdefault(key, loop.create_future())
+            session.by_hash.setdefault(shot.hash, key)
+        await self.reconciler.reconcile_all(shots)
         tasks = [asyncio.create_task(self.shot(shot)) for shot in shots]
         try:
             return list(await asyncio.gather(*tasks))
@@ -90,92 +102,99 @@ class ShotRun(Submitting):
             raise
 
     async def shot(self, shot: CompiledShot) -> ShotResult:
+        session = self.session
         key = shot_key(shot)
-        self.started[key] = self.clock()
-        self.emit(shot, "queued")
+        session.started[key] = session.clock()
+        session.emit(shot, "queued")
         try:
             result = await self.flow(shot)
         except Outcome as outcome:
             result = outcome.result
         except StoryboardError as exc:
-            self.emit(shot, "failed", str(exc))
-            result = self.result(shot, "failed", str(exc))
+            session.emit(shot, "failed", str(exc))
+            result = session.result(shot, "failed", str(exc))
         except Exception as exc:  # a bug: report it on this shot, keep the others going
             log.exception("shot %s failed unexpectedly", key)
             message = f"internal error: {type(exc).__name__}: {exc}"
-            self.emit(shot, "failed", message)
-            result = self.result(shot, "failed", message)
-        future = self.futures[key]
+            session.emit(shot, "failed", message)
+            result = session.result(shot, "failed", message)
+        future = session.futures[key]
         if not future.done():
             future.set_result(result)
-        if result.ok and self.store is not None and self.store.claim(shot.hash):
-            await asyncio.to_thread(self.store.push, shot, self.cache)  # a failure is a note
+        if result.ok and session.store is not None and session.store.claim(shot.hash):
+            await asyncio.to_thread(session.store.push, shot, session.cache)  # a failure is a note
         return result
 
     async def flow(self, shot: CompiledShot) -> ShotResult:
-        if self.cache.has(shot.hash):
-            return await self.cached(shot)
-        if shot.hash in self.early:
-            state, message, code = self.early[shot.hash]
-            raise self.end(shot, state, message, _event_for(state), code=code)
+        session = self.session
+        if session.cache.has(shot.hash):
+            return await self.downloader.cached(shot)
+        if shot.hash in session.early:
+            state, message, code = session.early[shot.hash]
+            raise session.end(shot, state, message, _event_for(state), code=code)
         await self.follow_duplicate(shot)
         dependency = await self.dependency_output(shot)
-        if self.cache.has(shot.hash):
-            return await self.cached(shot)
+        if session.cache.has(shot.hash):
+            return await self.downloader.cached(shot)
         first_frame = await self.first_frame(dependency) if dependency else None
-        self.made[shot_key(shot)] = {asset: await self.asset_made(shot, asset, digest)
-                                     for asset, digest in shot.needs.items()}
+        session.made[shot_key(shot)] = {asset: await self.asset_made(shot, asset, digest)
+                                        for asset, digest in shot.needs.items()}
         return await self.from_journal(shot, first_frame)
 
     async def asset_made(self, shot: CompiledShot, asset: str, digest: str) -> Made:
         """The take of ``asset`` that ``shot`` uses, made (waiting for it if it renders in this
         run); ends the shot as ``blocked`` when that take failed or was never made."""
-        key = self.by_hash.get(digest)
-        if key is not None and key in self.futures and key != shot_key(shot):
-            made = await self.futures[key]
+        session = self.session
+        key = session.by_hash.get(digest)
+        if key is not None and key in session.futures and key != shot_key(shot):
+            made = await session.futures[key]
             if made.output is not None:
                 return Made(made.output, made.task_id or "")
-            raise self.end(shot, "blocked", not_made(asset, shot, f"ended {made.state}",
-                                                     self.root, self.refused.get(key)), "blocked")
-        entry = self.cache.get(digest)
+            why = not_made(asset, shot, f"ended {made.state}", session.root,
+                           session.refused.get(key))
+            raise session.end(shot, "blocked", why, "blocked")
+        entry = session.cache.get(digest)
         if entry is not None:
-            return Made(self.cache.path(digest), entry.task_id)
-        raise self.end(shot, "blocked", not_made(asset, shot, "is not made", self.root),
-                       "blocked")
+            return Made(session.cache.path(digest), entry.task_id)
+        raise session.end(shot, "blocked", not_made(asset, shot, "is not made", session.root),
+                          "blocked")
 
     async def follow_duplicate(self, shot: CompiledShot) -> None:
         """Shots with the same hash (variations) render once: later ones wait for the first."""
+        session = self.session
         key = shot_key(shot)
-        leader = self.leaders.setdefault(shot.hash, key)
+        leader = session.leaders.setdefault(shot.hash, key)
         if leader == key:
             return
-        first = await self.futures[leader]
-        if first.ok or self.cache.has(shot.hash):
+        first = await session.futures[leader]
+        if first.ok or session.cache.has(shot.hash):
             return
         message = f"same request as {leader}, which ended {first.state}: {first.message}"
-        raise self.end(shot, first.state, message, _event_for(first.state), code=first.code)
+        raise session.end(shot, first.state, message, _event_for(first.state), code=first.code)
 
     async def dependency_output(self, shot: CompiledShot) -> Path | None:
         """The video whose last frame is this shot's first frame (waiting for it if it renders
         in this run); ends the shot as ``blocked`` when it failed or was never rendered."""
+        session = self.session
         if not shot.depends_on:
             return None
         key = f"{shot.series}/{shot.episode}/{shot.depends_on}"
-        if key in self.futures and self.order[key] < self.order[shot_key(shot)]:
-            first = await self.futures[key]
+        if key in session.futures and session.order[key] < session.order[shot_key(shot)]:
+            first = await session.futures[key]
             if first.output is not None:
                 return first.output
-            raise self.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first frame) "
-                           f"ended {first.state}", "blocked")
-        dep_hash = self.locked.get(key, {}).get("hash")
-        if isinstance(dep_hash, str) and self.cache.has(dep_hash):
-            return self.cache.path(dep_hash)
-        raise self.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first frame) is not "
-                       "rendered; render it first", "blocked")
+            raise session.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first "
+                              f"frame) ended {first.state}", "blocked")
+        dep_hash = session.locked.get(key, {}).get("hash")
+        if isinstance(dep_hash, str) and session.cache.has(dep_hash):
+            return session.cache.path(dep_hash)
+        raise session.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first frame) "
+                          "is not rendered; render it first", "blocked")
 
     async def first_frame(self, video: Path) -> Path:
         # Keyed by the cache folder too: a draft and a full render of one shot share a hash.
-        frame = self.root / ".storyboard" / "frames" / f"{video.parent.name}-{video.stem}-last.png"
+        frames = self.session.root / ".storyboard" / "frames"
+        frame = frames / f"{video.parent.name}-{video.stem}-last.png"
         if not frame.is_file():
             await asyncio.to_thread(ffmpeg.last_frame, video, frame)
         return frame
@@ -186,29 +205,32 @@ class ShotRun(Submitting):
             try:
                 return await self.resume_pull_or_submit(shot, first_frame)
             except ShotClaimed as claimed:
-                followed = await claims.follow(self, shot, claimed.holder)
+                followed = await claims.follow(self.session, self.downloader, shot,
+                                               claimed.holder)
                 if followed is not None:
                     return followed
-        raise self.end(shot, "pending", "claimed by other runs again and again; run again",
-                       "failed")
+        raise self.session.end(shot, "pending", "claimed by other runs again and again; run "
+                               "again", "failed")
 
     async def resume_pull_or_submit(self, shot: CompiledShot, first_frame: Path | None
                                     ) -> ShotResult:
-        attempts = await self.journal_attempts(shot)
+        attempts = await self.reconciler.journal_attempts(shot)
         with_task = [a for a in attempts if a.task_id]
-        if with_task and await self.stored_instead(shot, with_task[-1]):
-            return await self.cached_from_store(shot)
+        if with_task and await self.downloader.stored_instead(shot, with_task[-1]):
+            return await self.downloader.cached_from_store(shot)
+        notes = self.session.notes
         if with_task:
             adopted = "adopted" in (with_task[-1].note or "")
             try:
-                return await self.resume(shot, with_task[-1], "adopted a task found by reconcile"
-                                         if adopted else "resumed from the journal")
+                return await self.poller.resume(shot, with_task[-1],
+                                                "adopted a task found by reconcile" if adopted
+                                                else "resumed from the journal")
             except Gone:
-                self.notes[shot.hash] = "resubmitted: the earlier result has expired"
-        pulled = await self.from_store(shot)
+                notes[shot.hash] = "resubmitted: the earlier result has expired"
+        pulled = await self.downloader.from_store(shot)
         if pulled is not None:
             return pulled
-        return await self.submit_and_finish(shot, first_frame, self.notes.get(shot.hash, ""))
+        return await self.submitter.submit_and_finish(shot, first_frame, notes.get(shot.hash, ""))
 
 
 
@@ -248,23 +270,25 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
             if the_ledger is not None:
                 _warn_if_journal_lost(journal, the_ledger, shots, provider, cache,
                                       wired.on_notice)
-            run = ShotRun(provider, root, journal, opts, prices=table, budget=opts.budget,
-                          ref_seconds=wired.reference_video_seconds, on_event=wired.on_event,
-                          sleep=wired.sleep, clock=wired.clock, rng=wired.rng or random.Random(),
-                          store=wired.store, locked=wired.locked, cache=cache)
-            run.early.update({h: ("skipped", why, "") for h, why in (wired.skips or {}).items()})
+            session = Session(provider, root, journal, opts, prices=table, budget=opts.budget,
+                              ref_seconds=wired.reference_video_seconds, on_event=wired.on_event,
+                              sleep=wired.sleep, clock=wired.clock,
+                              rng=wired.rng or random.Random(), store=wired.store,
+                              locked=wired.locked, cache=cache)
+            session.early.update({h: ("skipped", why, "")
+                                  for h, why in (wired.skips or {}).items()})
             try:
-                results = await run.execute(shots)
+                results = await ShotRun(session).execute(shots)
             finally:
-                run.executor.shutdown(wait=True)  # every journal write lands before the close
-            lock = _write_lock(source, shots, results, run, root)
+                session.executor.shutdown(wait=True)  # every journal write lands first
+            lock = _write_lock(source, shots, results, session, root)
             prune_inputs(root)
     finally:
         if wired.ledger is None and the_ledger is not None:
             the_ledger.close()
     store = wired.store
-    return RunResult(results, run.spent, table.currency, run.submits, lock,
-                     notes=list(store.notes) if store else [], resumed_cost=run.resumed_cost)
+    return RunResult(results, session.spent, table.currency, session.submits, lock,
+                     notes=list(store.notes) if store else [], resumed_cost=session.resumed_cost)
 
 
 def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[CompiledShot],
@@ -290,7 +314,7 @@ def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[Comp
 
 
 def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[CompiledShot],
-                results: Sequence[ShotResult], run: ShotRun, root: Path) -> Path:
+                results: Sequence[ShotResult], run: Session, root: Path) -> Path:
     entries = []
     failed = _billed_failures(run)
     for shot, result in zip(shots, results, strict=True):
@@ -313,7 +337,7 @@ def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[Compi
 FAILED_FIELDS = ("failed_cost", "failed_tasks")
 
 
-def _billed_failures(run: ShotRun) -> dict[str, list[float]]:
+def _billed_failures(run: Session) -> dict[str, list[float]]:
     """Each request's billed failures in this clone's journal (their costs), by hash."""
     found: dict[str, list[float]] = {}
     for attempt in run.journal.billed_failures(run.task_key):

@@ -1,7 +1,8 @@
 """A run's shared state into small verbs: journal writes, events, results, budget, retries.
 
-Every stage of a shot's way (``download``, ``poll``, ``reconcile``, ``submit``, ``runner``) is a
-layer over ``Session``; each calls only the layers below it.
+One ``Session`` per run is shared by the parts of a shot's way: ``download.Downloader``,
+``poll.Poller``, ``reconcile.Reconciler``, ``submit.Submitter``, driven by ``runner.ShotRun``.
+Each part holds the session and the parts it calls, no more; none inherits from another.
 """
 
 from __future__ import annotations
@@ -82,13 +83,12 @@ class Session:
                  prices: PriceTable, budget: float | None, ref_seconds: ReferenceSeconds | None,
                  on_event: Callable[[ShotEvent], None] | None, sleep: Sleep, clock: Clock,
                  rng: random.Random, store: StoreLink | None = None,
-                 locked: Mapping[str, LockEntry] | None = None,
-                 cache: OutputCache | None = None) -> None:
+                 locked: Mapping[str, LockEntry] | None = None, cache: OutputCache) -> None:
         self.provider, self.root, self.journal, self.options = provider, root, journal, options
         self.store = store
         self.prices, self.budget, self.ref_seconds = prices, budget, ref_seconds
         self.on_event, self.sleep, self.clock, self.rng = on_event, sleep, clock, rng
-        self.cache = cache or OutputCache(root, provider.cache_key)
+        self.cache = cache
         self.task_key = task_key(provider)  # journal and ledger: tasks belong to an endpoint
         provider.ask = self.patiently  # a lookup's every request is retried, not the lookup
         provider.on_progress = self.heard  # progress pushed between polls (ComfyUI's /ws)

@@ -25,120 +25,137 @@ from storyboard.run.trip.checks import (
     made_voice_problem,
     retryable,
 )
+from storyboard.run.trip.download import Downloader
 from storyboard.run.trip.inputs import InputChanged, snapshot_inputs
 from storyboard.run.trip.model import (
     ShotResult,
 )
+from storyboard.run.trip.poll import Poller
 from storyboard.run.trip.reconcile import (
     LOST_ANSWER,
-    Reconciling,
+    Reconciler,
     never_listed,
     waiting_for,
 )
+from storyboard.run.trip.session import Session
 from storyboard.targets.kinds import classify_failure
 
 log = logging.getLogger("storyboard.run")
 
 
-class Submitting(Reconciling):
+class Submitter:
+    """Shots into sent tasks, followed to their results: the ``Reconciler`` looks up a lost
+    answer, the ``Poller`` waits for the task, the ``Downloader`` takes its video."""
+
+    def __init__(self, session: Session, reconciler: Reconciler, poller: Poller,
+                 downloader: Downloader) -> None:
+        self.session, self.reconciler = session, reconciler
+        self.poller, self.downloader = poller, downloader
+
     async def submit_and_finish(self, shot: CompiledShot, first_frame: Path | None,
                                 note: str) -> ShotResult:
-        made = {asset: m.path for asset, m in self.made.get(shot_key(shot), {}).items()}
-        waits = await asyncio.to_thread(made_voice_problem, shot, made, self.root) if made \
+        session = self.session
+        made = {asset: m.path for asset, m in session.made.get(shot_key(shot), {}).items()}
+        waits = await asyncio.to_thread(made_voice_problem, shot, made, session.root) if made \
             else None
         if waits is not None:  # before the intent: nothing is paid for a voice too short
-            raise self.end(shot, "blocked", waits, "blocked", code="VoiceTooShort")
+            raise session.end(shot, "blocked", waits, "blocked", code="VoiceTooShort")
         problem = await asyncio.to_thread(made_input_problem, shot, made) if made else None
         if problem is not None:  # before the intent: the service would refuse it, after a charge
-            raise self.end(shot, "failed", f"failed: {problem}", "failed")
+            raise session.end(shot, "failed", f"failed: {problem}", "failed")
         slot = await self.slot_for(shot)  # before the intent: a lease never decides a payment
         try:
-            _, cost = self.estimate(shot)
-            await self.submit_bucket.take()
-            if not self.reserve(shot):
-                raise self.end(shot, "skipped", f"skipped (budget): about {cost:.2f} "
-                               f"{self.prices.currency} more would pass the budget of "
-                               f"{self.budget:.2f}", "skipped")
+            _, cost = session.estimate(shot)
+            await session.submit_bucket.take()
+            if not session.reserve(shot):
+                raise session.end(shot, "skipped", f"skipped (budget): about {cost:.2f} "
+                                  f"{session.prices.currency} more would pass the budget of "
+                                  f"{session.budget:.2f}", "skipped")
             attempt, task_id = await self.begin_and_send(shot, first_frame, cost, note)
-            self.emit(shot, "submitted", note, task_id)
-            state = await self.poll(shot, attempt.id, task_id, immediate=False)
+            session.emit(shot, "submitted", note, task_id)
+            state = await self.poller.poll(shot, attempt.id, task_id, immediate=False)
             slot.release()  # the task no longer runs at the provider: let the next one start
-            return await self.finish(shot, attempt.id, state)
+            return await self.downloader.finish(shot, attempt.id, state)
         finally:
             slot.release()
-            self.reserved.pop(shot_key(shot), None)
+            session.reserved.pop(shot_key(shot), None)
 
     async def slot_for(self, shot: CompiledShot) -> Lease:
         """A slot (and the account's lease); a shot another machine renders now is followed
         through its claim instead of waiting in the account's queue for nothing."""
+        session = self.session
         while True:
             try:
-                return await self.take_slot(shot)
+                return await session.take_slot(shot)
             except Busy:
-                entries = await self.db(self.journal.ledger.entries, self.task_key, shot.hash) \
-                    if self.journal.ledger is not None else []
+                entries = await session.db(session.journal.ledger.entries, session.task_key, shot.hash) \
+                    if session.journal.ledger is not None else []
                 held = [entry for entry in entries if entry.open]
                 if held:
                     raise ShotClaimed(held[0]) from None
-                await self.sleep(0.2)  # its holder is about to write its claim: look again
+                await session.sleep(0.2)  # its holder is about to write its claim: look again
 
     async def begin_and_send(self, shot: CompiledShot, first_frame: Path | None, cost: float,
                              note: str) -> tuple[Attempt, str]:
         """Intent, submit, task id: under this prompt's lock, so a lost answer has at most one
         unknown task to match. The inputs are snapshotted first (the bytes sent are the bytes
         hashed)."""
-        async with self.key_lock(shot):
+        session = self.session
+        async with session.key_lock(shot):
             for _ in range(claims.ROUNDS):
                 await self.no_twin_in_flight(shot)
-                sent = substituted(await self.snapshot(shot), self.made.get(shot_key(shot), {}))
-                attempt = await self.db(self.journal.begin, shot, self.provider.name,
-                                        self.task_key, estimate=cost, note=note)
+                sent = substituted(await self.snapshot(shot), session.made.get(shot_key(shot), {}))
+                attempt = await session.db(session.journal.begin, shot, session.provider.name,
+                                           session.task_key, estimate=cost, note=note)
                 if not await self.withdrawn_for_earlier_twin(shot, attempt):
                     return attempt, await self.send(sent, first_frame, attempt)
-            raise self.end(shot, "pending", "twins of other runs kept coming first; run again",
-                           "failed", code="AmbiguousTask")
+            raise session.end(shot, "pending", "twins of other runs kept coming first; run again",
+                              "failed", code="AmbiguousTask")
 
     async def no_twin_in_flight(self, shot: CompiledShot) -> None:
         """Wait while another run's twin submit is unanswered; stop when one stays so."""
-        blocked = self.blocked.get(self.find_key(shot))
+        session = self.session
+        blocked = session.blocked.get(session.find_key(shot))
         if blocked is not None:
-            raise self.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
-        others = await self.db(self.journal.other_open_intents, shot, self.task_key, set())
-        others = await claims.answered(self, shot, others)  # other runs' twins: wait
+            raise session.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
+        others = await session.db(session.journal.other_open_intents, shot, session.task_key, set())
+        others = await claims.answered(session, shot, others)  # other runs' twins: wait
         if others:
             message = waiting_for(others)
-            raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
+            raise session.end(shot, "pending", message, "failed", code="AmbiguousTask")
 
     async def withdrawn_for_earlier_twin(self, shot: CompiledShot, attempt: Attempt) -> bool:
         """Another run (another series on this machine, a team member) may have written an
         intent with this prompt between our look and our own intent. The earlier one is sent;
         a later one is withdrawn unsent (settled ``lost``, so no lookup counts it) and looks
         again, waiting for the earlier one's task id."""
-        mine = await self.db(self.journal.ledger_entry, attempt)
+        session = self.session
+        mine = await session.db(session.journal.ledger_entry, attempt)
         if mine is None:
             return False
-        others = await self.db(self.journal.other_open_intents, shot, self.task_key, {mine.id})
+        others = await session.db(session.journal.other_open_intents, shot, session.task_key, {mine.id})
         if not claims.earlier(others, mine):
             return False
-        await self.db(self.journal.set_state, attempt.id, "lost",
-                      note="withdrawn unsent: another run's twin submit came first")
+        await session.db(session.journal.set_state, attempt.id, "lost",
+                         note="withdrawn unsent: another run's twin submit came first")
         return True
 
     async def snapshot(self, shot: CompiledShot) -> CompiledShot:
         try:
-            return await asyncio.to_thread(snapshot_inputs, shot, self.root)
+            return await asyncio.to_thread(snapshot_inputs, shot, self.session.root)
         except InputChanged as exc:
-            raise self.end(shot, "failed", str(exc), "failed", code="InputChanged") from exc
+            raise self.session.end(shot, "failed", str(exc), "failed", code="InputChanged") from exc
 
     async def send(self, shot: CompiledShot, first_frame: Path | None, attempt: Attempt) -> str:
         """Submit until a task id is known, reconciling every answer that may have been lost."""
-        for tries in range(1, self.options.max_retries + 2):
+        session = self.session
+        for tries in range(1, session.options.max_retries + 2):
             if tries > 1:
-                await self.submit_bucket.take()
-            self.submits += 1
+                await session.submit_bucket.take()
+            session.submits += 1
             with watching() as wire:
                 try:
-                    task_id = await self.call(self.provider.submit(shot, first_frame))
+                    task_id = await session.call(session.provider.submit(shot, first_frame))
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -146,14 +163,14 @@ class Submitting(Reconciling):
                 else:
                     failure = None
             if failure is not None:
-                sent = wire.sent or not self.provider.traits.wire_watched
+                sent = wire.sent or not session.provider.traits.wire_watched
                 adopted = await self.after_failed_submit(shot, attempt, failure, tries,
                                                          sent=sent)
                 if adopted is not None:
                     return adopted
                 continue
             # First thing after the answer: the task id, before anything can go wrong.
-            await self.db(self.journal.set_task, attempt.id, task_id)
+            await session.db(session.journal.set_task, attempt.id, task_id)
             return task_id
         raise AssertionError("unreachable")
 
@@ -162,56 +179,59 @@ class Submitting(Reconciling):
         """A task id found for a submit whose answer was lost, or None to send again (after a
         backoff): only a failure that proves the request never reached the service is resent.
         ``sent``: whether the provider may have sent a request before it failed."""
+        session = self.session
         code = exc.code if isinstance(exc, ProviderError) else type(exc).__name__
         if not sent and not isinstance(exc, ProviderError | TimeoutError):
             await self.unsent(shot, attempt, exc, code)
         if not retryable(exc):
-            await self.db(self.journal.fail, attempt.id, code, describe(exc))
-            self.reserved.pop(shot_key(shot), None)
-            said = classify_failure(self.provider.name, code, str(exc), stage="submit").words()
-            raise self.end(shot, "failed", f"{exc} ({said})", "failed", code=code)
+            await session.db(session.journal.fail, attempt.id, code, describe(exc))
+            session.reserved.pop(shot_key(shot), None)
+            said = classify_failure(session.provider.name, code, str(exc), stage="submit").words()
+            raise session.end(shot, "failed", f"{exc} ({said})", "failed", code=code)
         if isinstance(exc, ProviderError) and exc.retry_after:
-            self.submit_bucket.pause(exc.retry_after)
+            session.submit_bucket.pause(exc.retry_after)
         if sent and is_ambiguous(exc):
-            await self.db(self.journal.note, attempt.id, f"{LOST_ANSWER} ({describe(exc)})")
+            await session.db(session.journal.note, attempt.id, f"{LOST_ANSWER} ({describe(exc)})")
             return await self.late_task(shot, attempt, describe(exc))
-        if tries > self.options.max_retries:
-            await self.db(self.journal.fail, attempt.id, code,
-                          f"gave up after {tries} tries: {describe(exc)}")
-            raise self.end(shot, "failed", f"submit failed {tries} times: {describe(exc)}",
-                           "failed", code=code)
-        await self.backoff(tries, exc)
+        if tries > session.options.max_retries:
+            await session.db(session.journal.fail, attempt.id, code,
+                             f"gave up after {tries} tries: {describe(exc)}")
+            raise session.end(shot, "failed", f"submit failed {tries} times: {describe(exc)}",
+                              "failed", code=code)
+        await session.backoff(tries, exc)
         return None
 
     async def unsent(self, shot: CompiledShot, attempt: Attempt, exc: Exception,
                      code: str) -> NoReturn:
         """A fault of ours (a bug, a local file) before any request went out: no task can exist,
         so the shot fails at once, its intent settled, instead of being looked for."""
+        session = self.session
         message = (f"the submit failed before anything was sent, so nothing is paid: "
                    f"{code}: {describe(exc)}")
         log.warning("%s: %s", shot_key(shot), message)
-        await self.db(self.journal.fail, attempt.id, code, message)
-        self.reserved.pop(shot_key(shot), None)
-        raise self.end(shot, "failed", message, "failed", code=code)
+        await session.db(session.journal.fail, attempt.id, code, message)
+        session.reserved.pop(shot_key(shot), None)
+        raise session.end(shot, "failed", message, "failed", code=code)
 
     async def late_task(self, shot: CompiledShot, attempt: Attempt, why: str) -> str:
         """The task of a submit that was sent and never answered, listed within
         ``late_window`` (it may land late); else the shot stops as ambiguous. Never resent."""
-        window = self.options.late_window
-        deadline = self.clock() + window
-        every = max(self.options.reconcile_delay, window / 12)
-        await self.sleep(self.options.reconcile_delay)
+        session = self.session
+        window = session.options.late_window
+        deadline = session.clock() + window
+        every = max(session.options.reconcile_delay, window / 12)
+        await session.sleep(session.options.reconcile_delay)
         while True:
-            found = await self.find(shot, attempt.intent_at, attempt.id)
-            task_id = await self.adoptable(shot, attempt.id, found, {attempt.ledger_id})
+            found = await self.reconciler.find(shot, attempt.intent_at, attempt.id)
+            task_id = await self.reconciler.adoptable(shot, attempt.id, found, {attempt.ledger_id})
             if task_id is not None:
-                await self.db(self.journal.set_task, attempt.id, task_id,
-                              note=f"adopted by reconcile after: {why}")
+                await session.db(session.journal.set_task, attempt.id, task_id,
+                                 note=f"adopted by reconcile after: {why}")
                 return task_id
-            remaining = deadline - self.clock()
+            remaining = deadline - session.clock()
             if remaining <= 0:
-                message = never_listed(why, window, self.by_hand(shot))
-                self.blocked[self.find_key(shot)] = message
-                await self.db(self.journal.note, attempt.id, f"{LOST_ANSWER}: {message}")
-                raise self.end(shot, "pending", message, "failed", code="AmbiguousTask")
-            await self.sleep(min(every, remaining))
+                message = never_listed(why, window, self.reconciler.by_hand(shot))
+                session.blocked[session.find_key(shot)] = message
+                await session.db(session.journal.note, attempt.id, f"{LOST_ANSWER}: {message}")
+                raise session.end(shot, "pending", message, "failed", code="AmbiguousTask")
+            await session.sleep(min(every, remaining))
