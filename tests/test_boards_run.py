@@ -114,6 +114,12 @@ def test_render_boards_makes_the_boards_and_their_cast_and_nothing_else(
     assert cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES
     code, report, err = render(series, "--yes", "--boards", "--shot", "boards/ep01")
     assert code == 0 and set(by_shot(report)) >= {"boards/ep01/hello", "boards/ep01/waves"}, err
+    code, report, err = render(series, "--yes", "--boards", "--episode", "ep01")
+    assert code == 0 and {k for k in by_shot(report) if k.startswith("boards/")} == {
+        "boards/ep01/hello", "boards/ep01/waves"}, err
+    code, report, err = render(series, "--yes", "--boards", "--shot", "ep01/waves")
+    assert code == 0 and {k for k in by_shot(report) if k.startswith("boards/")} == {
+        "boards/ep01/waves"}, err  # the board the named shot uses
 
 
 def test_a_video_is_sent_only_once_its_board_is_approved(tmp_path: Path, emulator: Emulator,
