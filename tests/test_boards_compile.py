@@ -3,13 +3,17 @@ compiled into a board asset per shot (``boards/EP/SHOT``) and its hand-off to th
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from storyboard.cli.main import cli
 from storyboard.errors import Diagnostic, ProblemsFound
+from storyboard.language import checkcache
 from storyboard.language.compile import compile_path
 from storyboard.language.picks import as_picked
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, MediaRef, is_board
@@ -234,3 +238,75 @@ def test_a_shot_with_its_own_first_frame_keeps_it_under_boards(
     assert sorted(boards_of(manifest)) == ["boards/ep1/hook"]
     assert shot(manifest, "next").board is None
     assert shot(manifest, "next").depends_on == "hook"
+
+
+def test_compile_shows_a_board_and_each_shots_board(tmp_path: Path,
+                                                    make_media: Callable[..., Path]) -> None:
+    root = series(tmp_path, make_media, SHOTS)
+    shown = CliRunner().invoke(cli, ["compile", str(root), "--shot", "boards/ep1/hook"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert [a["id"] for a in data["cast"]] == ["boards/ep1/hook", "boards/ep1/hook#2"]
+    assert data["cast"][0]["refs"] == ["media/mia.png", "{asset: cast/sam}", "{asset: cast/cafe}"]
+    assert data["episodes"] == []
+    prompt = CliRunner().invoke(cli, ["compile", str(root), "--shot", "boards/ep1/hook",
+                                      "--format", "prompt"])
+    assert prompt.exit_code == 0 and "Storyboard frame: Close-up" in prompt.stdout
+    whole = json.loads(CliRunner().invoke(cli, ["compile", str(root)]).stdout)
+    boards = {s["id"]: s.get("board") for s in whole["episodes"][0]["shots"]}
+    assert boards == {"hook": "{asset: boards/ep1/hook}", "own": "media/still.png",
+                      "bare": None, "words": "{asset: boards/ep1/words}"}
+    assert "gate" not in whole["cast"][-1]
+    (root / "storyboard.yaml").write_text((root / "storyboard.yaml").read_text().replace(
+        "wan2.7-image, takes: 2}", "wan2.7-image, takes: 2, gate: false}"), encoding="utf-8")
+    ungated = json.loads(CliRunner().invoke(cli, ["compile", str(root)]).stdout)
+    assert [a.get("gate") for a in ungated["cast"] if a["id"].startswith("boards/")] == \
+        [False] * 4, ungated
+
+
+def test_a_board_chains_from_an_own_still(tmp_path: Path,
+                                          make_media: Callable[..., Path]) -> None:
+    body = SHOTS.replace("boards: {model: wan2.7-image, takes: 2}", "boards: {chain: true}")
+    manifest = compile_path(series(tmp_path, make_media, body))
+    words = boards_of(manifest)["boards/ep1/words"]
+    assert words.asset is not None
+    assert words.asset.refs[-1] == MediaRef(path=tmp_path / "media" / "still.png")
+    assert str(tmp_path / "media" / "still.png") in words.inputs
+
+
+def test_a_shots_own_board_takes(tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    body = SHOTS.replace('board: {prompt: "@sam alone at the window"}',
+                         'board: {prompt: "@sam alone at the window", takes: 4}').replace(
+        "        board: false\n", "        board: {takes: 1}\n")
+    manifest = compile_path(series(tmp_path, make_media, body))
+    boards = boards_of(manifest)
+    assert [t.take for t in boards["boards/ep1/words"].all_takes()] == [1, 2, 3, 4]
+    assert [t.take for t in boards["boards/ep1/bare"].all_takes()] == [1]  # over the block's 2
+    assert [t.take for t in boards["boards/ep1/hook"].all_takes()] == [1, 2]
+
+
+def test_misspelt_boards_are_located_schema_errors(tmp_path: Path,
+                                                   make_media: Callable[..., Path]) -> None:
+    body = SHOTS.replace("boards: {model", "bords: {model").replace(
+        'board: {prompt: "@sam alone at the window"}', 'board: {promt: "x"}').replace(
+        "scenes: [\"[0-5s] @sam leaves\"]", "scenes: [\"[0-5s] @sam leaves\"]\n        "
+        "boards: {as: frist_frame}")
+    root = series(tmp_path, make_media, body)
+    shown = CliRunner().invoke(cli, ["check", str(root)])
+    assert shown.exit_code != 0
+    said = shown.output
+    assert "storyboard.yaml:9:1: error: unknown key 'bords' (did you mean 'boards'?)" in said
+    assert "unknown key 'promt' (did you mean 'prompt'?); expected one of: prompt, takes" in said
+    assert "frist_frame" in said and "first_frame" in said
+    assert "Traceback" not in said
+
+
+def test_a_stored_check_keeps_boards_as_they_compiled(tmp_path: Path,
+                                                      make_media: Callable[..., Path]) -> None:
+    manifest = compile_path(series(tmp_path, make_media, SHOTS.replace(
+        "takes: 2}", "takes: 2, gate: false}", 1)))
+    back = checkcache.decode(checkcache.encode(checkcache.Entry(manifest, [], {})))
+    assert back.manifest == manifest  # a new process reads the boards back as they were
+    assert [s.board for s in back.manifest.episode_shots()] == \
+        [s.board for s in manifest.episode_shots()]
+    assert [s.gate for s in back.manifest.cast] == [True, True, False, False]

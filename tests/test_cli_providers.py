@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from compiler_fixtures import SERIES_HEAD, write_series
 
 from storyboard.cli import cli
+from tests.fixtures.compiler import SERIES_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 TWELVE = """\

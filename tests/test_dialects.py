@@ -25,7 +25,8 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 MEDIA_BASE = "https://media.example.com/coffee-shop"
 # The golden file of each dialect, and the media base URL it is compiled with.
 # Seedance's, Kling's and MiniMax's targets sell their own models, not the example's:
-# tests/test_seedance.py, tests/test_kling.py and tests/test_minimax.py hold their golden bodies.
+# tests/test_seedance.py, tests/test_kling.py and
+# tests/test_minimax.py hold their golden bodies.
 CASES = {"dashscope": ("native-compile.json", None),
          **{name: (f"{name}.json", MEDIA_BASE) for name in GATEWAYS
             if "wan2.7-r2v" in DIALECTS[name].models}}

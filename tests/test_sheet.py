@@ -30,8 +30,8 @@ from storyboard.review.sheet.thumbs import frame_times
 from storyboard.run.state.cache import OutputCache
 from storyboard.stitch.cut import episode_cut, timecode
 from storyboard.stitch.episodes import EpisodeBuilder
-from tests.compiler_fixtures import SERIES_HEAD, write_series
-from tests.test_check_errors import CASES, SIX, MakeMedia
+from tests.fixtures.check_cases import CASES, SIX, MakeMedia
+from tests.fixtures.compiler import SERIES_HEAD, write_series
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 

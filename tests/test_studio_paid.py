@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
-from test_cli_dashscope import Emulator, emulator, env, invoke  # noqa: F401
-from test_studio_browser import browser, open_studio  # noqa: F401
 
 from storyboard.media.ffmpeg import probe
 from storyboard.providers.local import cache_key as local_cache_key
@@ -28,6 +26,10 @@ from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS
 from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.cache import OutputCache
+from tests.fixtures.dashscope_cli import Emulator, invoke
+from tests.fixtures.studio import open_studio
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 SERIES = """\
 storyboard: 1
@@ -46,7 +48,7 @@ episodes:
 
 
 @pytest.fixture
-def paid(tmp_path: Path, emulator: Emulator) -> Path:  # noqa: F811
+def paid(tmp_path: Path, emulator: Emulator) -> Path:
     """The series rendered on DashScope (its cast too), then drafted on local."""
     emulator()
     series = tmp_path / "paid"
@@ -95,7 +97,7 @@ def server(paid: Path, request: pytest.FixtureRequest) -> Iterator[StudioServer]
 
 
 @pytest.mark.parametrize("server", ["dashscope"], indirect=True)
-def test_the_studio_opened_on_a_provider_shows_its_takes(browser: Browser,  # noqa: F811
+def test_the_studio_opened_on_a_provider_shows_its_takes(browser: Browser,
                                                          server: StudioServer) -> None:
     page, errors = open_studio(browser, server)
     expect(page.locator("header")).to_contain_text("provider dashscope", timeout=30_000)
@@ -106,7 +108,7 @@ def test_the_studio_opened_on_a_provider_shows_its_takes(browser: Browser,  # no
 
 
 @pytest.mark.parametrize("server", ["local"], indirect=True)
-def test_a_cast_card_shows_the_sheet_the_paid_shots_used(browser: Browser,  # noqa: F811
+def test_a_cast_card_shows_the_sheet_the_paid_shots_used(browser: Browser,
                                                          server: StudioServer) -> None:
     page, errors = open_studio(browser, server)
     expect(page.locator("header")).to_contain_text("provider local", timeout=30_000)

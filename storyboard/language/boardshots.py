@@ -25,6 +25,7 @@ from storyboard.language.cast import asset_shot
 from storyboard.language.hashing import take_of
 from storyboard.language.request import BOARDS, AssetRequest, CompiledShot, MediaRef, speaker_name
 from storyboard.language.resolve import MENTION, ResolvedEpisode, ResolvedShot
+from storyboard.language.series import Source
 from storyboard.targets.assets import ImageModel
 from storyboard.targets.capabilities import NATIVE_SIZES
 
@@ -74,9 +75,10 @@ def _up16(value: float) -> int:
 class BoardCompiler:
     """Each made board of a series into its asset shot, checked against its image model."""
 
-    def __init__(self, series: str, characters: Mapping[str, Any], style: str,
+    def __init__(self, source: Source, characters: Mapping[str, Any], style: str,
                  hashes: dict[str, str], digests: Mapping[Path, str]) -> None:
-        self.series, self.characters, self.style = series, characters, style
+        self.series, self.characters, self.style = source.name, characters, style
+        self.file = source.series  # the series file, where a ``boards:`` key may be set
         self.hashes = hashes  # each asset's take-1 hash by id: the cast's, then each board's
         self.digests = digests
         self.problems: list[Diagnostic] = []
@@ -100,16 +102,16 @@ class BoardCompiler:
         refs = self.refs(board)
         labels = {name: model.label.format(index=i + 1) for i, name in enumerate(board.names)}
         size = board.settings.size or default_size(model, board.ratio)
-        self._check(shot, board, model, refs, size)
         prompt = self.prompt(shot, board, labels, model, len(refs))
-        seed = shot.params.get("seed") if isinstance(shot.params.get("seed"), int) else None
+        self._check(shot, board, model, refs, size, prompt)
+        seed = _seed(shot.params.get("seed"), model)
         name = board.id.removeprefix(BOARDS + "/")
         request = AssetRequest("image", model.id, prompt, name, refs=tuple(refs), size=size,
                                subject="board", seed=seed)
         form = {"asset": "image", "subject": "board", "model": model.id, "prompt": prompt,
                 "size": size, "n": 1, "refs": [self._form(r) for r in refs], "seed": seed}
-        first = asset_shot(self.series, BOARDS, name, request, form, board.span,
-                           dict(self.digests))
+        first = asset_shot(self.series, BOARDS, name, request, form, shot.doc.span(shot.path),
+                           self.digests)
         first.request = replace(first.request, ratio=board.ratio)  # not 16:9 always
         first.needs = {r.asset: self.hashes.get(r.asset, "?") for r in refs
                        if r.asset is not None}
@@ -123,7 +125,7 @@ class BoardCompiler:
         if board.place is not None and board.place in self.characters:
             refs.append(self.characters[board.place].ref)
         if board.chain is not None:
-            refs.append(MediaRef(asset=board.chain))
+            refs.append(board.chain)
         return refs
 
     def _form(self, ref: MediaRef) -> dict[str, str]:
@@ -160,7 +162,12 @@ class BoardCompiler:
     # --- checks -----------------------------------------------------------------------------
 
     def _check(self, shot: ResolvedShot, board: Board, model: ImageModel,
-               refs: list[MediaRef], size: str) -> None:
+               refs: list[MediaRef], size: str, prompt: str) -> None:
+        if len(prompt) > model.prompt_limit:
+            self._error(shot, board, "", (
+                f"this shot's board prompt has {len(prompt)} characters; {model.id} takes at "
+                f"most {model.prompt_limit}: expected a shorter first scene, or the board's "
+                "own words (board: {prompt: ...})"))
         if len(refs) > model.max_references:
             self._error(shot, board, "", (
                 f"this shot's board has {len(refs)} references ({', '.join(map(str, refs))}); "
@@ -174,11 +181,17 @@ class BoardCompiler:
                 f"board size {size}: {model.id} does not make it; expected {problem}"))
 
     def _error(self, shot: ResolvedShot, board: Board, key: str, message: str) -> None:
-        doc, path = board.settings.located(key, (shot.doc, shot.path)) if key else \
-            (shot.doc, shot.path)
+        doc, path = board.settings.located(key, self.file, shot)
         problem = doc.diagnostic(path, message)
         if problem not in self.problems:
             self.problems.append(problem)
+
+
+def _seed(value: Any, model: ImageModel) -> int | None:
+    """The shot's seed, within the image model's range (a video model's may be wider)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value % (model.seed_max + 1)
 
 
 def _action(shot: ResolvedShot, board: Board) -> str:

@@ -292,7 +292,8 @@ def preferred_name(content_hash: str, label: str = "") -> str:
 # currency (USD there), so they are converted at the figures the spec gives (about USD 0.030 and
 # 0.077 an image): approximate, overridable as every price is.
 EACH = "each"  # an asset table's one rate: per image, per voice, or per character (``prices:``)
-USD_IMAGE = {"wan2.7-image": 0.030, "wan2.7-image-pro": 0.077}
+USD_IMAGE = {"wan2.7-image": 0.030, "wan2.7-image-pro": 0.077,
+             "doubao-seedream-4-5-251128": 0.030}  # Ark's CNY list price: a reseller's USD
 
 
 def _table(price: AssetPrice, currency: str, amount: float | None = None) -> PriceTable:
@@ -308,9 +309,12 @@ def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
     """Each cast service's list price in ``region`` as a table in ``currency`` (by model id),
     for a provider's ``PriceTable.by_model``."""
     tables: dict[str, PriceTable] = {}
-    for image in IMAGE_MODELS.values():
+    for image in BOARD_MODELS.values():  # the cast's two, and every board's
         price = image.price(region)
-        usd = USD_IMAGE[image.id] if price.currency != currency and currency == "USD" else None
+        if price.currency != currency and not (currency == "USD" and image.id in USD_IMAGE):
+            tables[image.id] = _table(price, price.currency)  # no conversion: its own currency
+            continue
+        usd = USD_IMAGE[image.id] if price.currency != currency else None
         tables[image.id] = _table(price, currency, usd)
     tables[QWEN_VOICE_DESIGN.id] = _table(QWEN_VOICE_DESIGN.price(region), currency)
     for speech in SPEECH_MODELS.values():
@@ -319,8 +323,8 @@ def price_tables(region: str, currency: str) -> dict[str, PriceTable]:
 
 
 def asset_models() -> tuple[str, ...]:
-    """Every cast service's model id (a ``prices:`` key may name each)."""
-    return (*IMAGE_MODELS, QWEN_VOICE_DESIGN.id, *SPEECH_MODELS)
+    """Every cast service's and board model's id (a ``prices:`` key may name each)."""
+    return (*BOARD_MODELS, QWEN_VOICE_DESIGN.id, *SPEECH_MODELS)
 
 
 def units(kind: str, text: str) -> float:

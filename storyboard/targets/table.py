@@ -44,7 +44,7 @@ def model_row(model: Model) -> Row:
         "frames": list(model.frames), "frames_with_references": model.frames_with_references,
         "needs_frame": model.needs_frame, "needs": list(model.needs),
         "frames_apart": [list(pair) for pair in model.frames_apart],
-        "text_only": model.text_only,
+        "text_only": model.text_only, "board": model.handoff,
         "files": {role: {"kind": rule.kind, "seconds": [rule.min_seconds, rule.max_seconds],
                          "max_mb": rule.max_mb} for role, rule in model.file_rules.items()},
         "image_rule": model.image_rule.describe() if model.image_rule is not None else None,
@@ -58,6 +58,9 @@ def model_row(model: Model) -> Row:
         "labels": model.own_labels(),
         "watermark_default": model.watermark_default,
         "prompt_only": model.prompt_only,
+        "audio_only_references": model.audio_only_references,
+        "task_types": list(model.task_types),
+        "line_routes": list(model.routes),
         "prices": {region: price_row(table) for region, table in model.prices.items()},
         "sources": {group: model.source(group) for group in FACT_GROUPS},
         "third_party": model.third_party(),
@@ -180,6 +183,10 @@ def _sources(row: Row) -> str:
 
 
 Column = tuple[str, Callable[[Row], str]]
+# What a shot's board becomes on each model (``Model.handoff``), in words.
+BOARD_WORDS = {"beside": "first frame, beside the references", "alone": "first frame",
+               "exclusive": "first frame or references (boards: {as: ...})",
+               "reference": "a reference image", "none": "nothing (no board)"}
 
 MODEL_COLUMNS: tuple[Column, ...] = (
     ("model", lambda r: r["id"]),
@@ -188,6 +195,7 @@ MODEL_COLUMNS: tuple[Column, ...] = (
     ("references", lambda r: _span(r["references"])),
     ("voices", lambda r: r["voices"]),
     ("frames", _frames),
+    ("a board becomes", lambda r: BOARD_WORDS[r["board"]]),
     ("file limits", _files),
     ("duration", _duration),
     ("resolutions", lambda r: ", ".join(r["resolutions"])),
@@ -198,6 +206,8 @@ MODEL_COLUMNS: tuple[Column, ...] = (
     ("negative_prompt / prompt_extend",
      lambda r: f"{_yes(r['negative_prompt'])} / {_yes(r['prompt_extend'])}"),
     ("prompt limit", lambda r: str(r["prompt_limit"])),
+    ("task types", lambda r: ", ".join(r["task_types"]) or "-"),
+    ("line routes", lambda r: ", ".join(r["line_routes"])),
     ("list prices", _prices),
     ("billing", _billing),
     ("sources", _sources),
