@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.fixtures.pg_server
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = account if args.account_limit else team
     if args.ledger:
         return 0 if bench(args, args.ledger) else 1
-    import pg_server
+    from tests.fixtures import pg_server
     server = pg_server.start()
     try:
         return 0 if bench(args, server.url) else 1

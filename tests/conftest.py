@@ -9,11 +9,21 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pg_server
 import pytest
-from pg_server import PgServer
 
 from storyboard.media import ffbinary, samples
+from tests.fixtures import pg_server
+from tests.fixtures.pg_server import PgServer
+
+# The pytest fixtures tests share, each in its module of tests/fixtures/ (plain helpers there are
+# imported by the tests that use them).
+pytest_plugins = [
+    "tests.fixtures.dashscope_cli",  # env (the key), emulator (a factory)
+    "tests.fixtures.emulator",  # chat_emulator (one a module, as it starts)
+    "tests.fixtures.ffmpegs",  # binary (each ffmpeg found, in turn)
+    "tests.fixtures.limits",  # dashscope_emulator (one emulator the key and URL point at)
+    "tests.fixtures.studio",  # browser (headless Chromium, one a module)
+]
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +60,18 @@ PROBE_FROM_LOG = "none"
 RENDERED = ("rendered_example", "rendered_ad")  # session renders: made once, on one worker
 # The longest files (a minute or more of one worker, or one long test: the slowest first), handed
 # out first on two workers so that neither ends with one of them while the other waits idle.
-LONGEST_FIRST = ("tests/test_studio_incremental.py", "tests/test_gateway_render.py",
-                 "tests/test_team_ledger.py", "tests/test_team_pacing.py",
-                 "tests/test_store_s3.py", "tests/test_studio_browser.py",
-                 "tests/test_example_media.py", "tests/test_mcp.py", "tests/test_cli_dashscope.py",
-                 "tests/test_takes.py")
+LONGEST_FIRST = (
+    "tests/test_studio_incremental.py",
+    "tests/test_gateway_render.py",
+    "tests/test_team_ledger.py",
+    "tests/test_team_pacing.py",
+    "tests/test_store_s3.py",
+    "tests/test_studio_browser.py",
+    "tests/test_example_media.py",
+    "tests/test_mcp.py",
+    "tests/test_cli_dashscope.py",
+    "tests/test_takes.py",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the marks

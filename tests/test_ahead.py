@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compiler_fixtures import MIA_HEAD, write_series
 
 from storyboard.language.compile import compile_source
 from storyboard.language.series import load_source
@@ -16,6 +15,7 @@ from storyboard.media import ffmpeg
 from storyboard.run import ahead, pipeline
 from storyboard.run.setup import Callbacks, RenderFlags
 from storyboard.stitch import mezzanine
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 HEAD = MIA_HEAD

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from compiler_fixtures import MIA_HEAD, write_series
-
 import storyboard
 from storyboard.animatic import cache_key, draws_captions
 from storyboard.animatic.draw import Layout, label_font
 from storyboard.media import ffmpeg
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 WIDTH, HEIGHT = 1280, 720

@@ -11,21 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from storyboard.emulator.server import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench" / "breakdown.py"
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
 
 
 def bench(*args: str) -> list[str]:
@@ -53,8 +44,8 @@ def test_the_short_run_counts_an_answer_sent_back_and_refused() -> None:
     assert line(lines, "same bytes on two runs:") == "same bytes on two runs: yes"
 
 
-def test_any_endpoint_on_loopback_needs_no_key_nor_price(emulator: EmulatorServer) -> None:
-    base = emulator.base_url.rsplit("/api/v1", 1)[0] + "/v1"
+def test_any_endpoint_on_loopback_needs_no_key_nor_price(chat_emulator: EmulatorServer) -> None:
+    base = chat_emulator.base_url.rsplit("/api/v1", 1)[0] + "/v1"
     lines = bench("--short", "--base-url", base, "--model", "smollm2-135m-instruct")
     assert lines[0] == f"against smollm2-135m-instruct at {base} (6 scenes)"
     assert line(lines, "cost:") == "cost: $0.0000 (first run), $0.0000 (second)"

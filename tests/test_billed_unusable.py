@@ -15,21 +15,13 @@ import re
 from pathlib import Path
 
 import pytest
-from compiler_fixtures import write_series
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    HEAD,
-    Emulator,
-    MakeMedia,
-    emulator,
-    env,
-    invoke,
-    submissions,
-)
 
 from storyboard.emulator.render import unusable_bytes
 from storyboard.run import read_status
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, submissions
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 TWO = """\
 - id: ep01
@@ -47,7 +39,7 @@ def spent_line(output: str) -> str:
 
 @pytest.mark.parametrize("kind", ["html", "empty", "corrupt", "long"])
 def test_a_billed_unusable_take_counts_as_billed_and_the_next_render_says_it_pays_again(
-        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,  # noqa: F811
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,
         kind: str) -> None:
     emu = emulator()
     emu.script(f"task:{kind}")  # the first task's result is unusable, and billed
@@ -91,7 +83,7 @@ def test_a_billed_unusable_take_counts_as_billed_and_the_next_render_says_it_pay
 
 
 def test_the_run_report_counts_a_billed_unusable_take(
-        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:  # noqa: F811
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
     emu = emulator()
     emu.script("task:html")
     series = write_series(tmp_path / "s", make_media, TWO, head=HEAD)

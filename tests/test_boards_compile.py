@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from storyboard.cli.main import cli
 from storyboard.errors import Diagnostic, ProblemsFound
+from storyboard.language import checkcache
 from storyboard.language.compile import compile_path
 from storyboard.language.picks import as_picked
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, MediaRef, is_board
@@ -255,6 +256,12 @@ def test_compile_shows_a_board_and_each_shots_board(tmp_path: Path,
     boards = {s["id"]: s.get("board") for s in whole["episodes"][0]["shots"]}
     assert boards == {"hook": "{asset: boards/ep1/hook}", "own": "media/still.png",
                       "bare": None, "words": "{asset: boards/ep1/words}"}
+    assert "gate" not in whole["cast"][-1]
+    (root / "storyboard.yaml").write_text((root / "storyboard.yaml").read_text().replace(
+        "wan2.7-image, takes: 2}", "wan2.7-image, takes: 2, gate: false}"), encoding="utf-8")
+    ungated = json.loads(CliRunner().invoke(cli, ["compile", str(root)]).stdout)
+    assert [a.get("gate") for a in ungated["cast"] if a["id"].startswith("boards/")] == \
+        [False] * 4, ungated
 
 
 def test_a_board_chains_from_an_own_still(tmp_path: Path,
@@ -292,3 +299,14 @@ def test_misspelt_boards_are_located_schema_errors(tmp_path: Path,
     assert "unknown key 'promt' (did you mean 'prompt'?); expected one of: prompt, takes" in said
     assert "frist_frame" in said and "first_frame" in said
     assert "Traceback" not in said
+
+
+def test_a_stored_check_keeps_boards_as_they_compiled(tmp_path: Path,
+                                                      make_media: Callable[..., Path]) -> None:
+    manifest = compile_path(series(tmp_path, make_media, SHOTS.replace(
+        "takes: 2}", "takes: 2, gate: false}", 1)))
+    back = checkcache.decode(checkcache.encode(checkcache.Entry(manifest, [], {})))
+    assert back.manifest == manifest  # a new process reads the boards back as they were
+    assert [s.board for s in back.manifest.episode_shots()] == \
+        [s.board for s in manifest.episode_shots()]
+    assert [s.gate for s in back.manifest.cast] == [True, True, False, False]

@@ -415,3 +415,62 @@ def test_each_models_hand_off_is_declared_and_shown() -> None:
         "happyhorse-1.1-r2v": "reference", "wan2.7-t2v": "none", "wan2.7-videoedit": "none"}
     assert model_row(MODELS["wan3.0-video"])["board"] == "exclusive"
     assert "first frame or references (boards: {as: ...})" in models_markdown()
+
+
+def test_a_chain_follows_the_place_a_shot_is_set_in(tmp_path: Path,
+                                                    make_media: Callable[..., Path]) -> None:
+    body = CONTINUITY.replace("chain: true, places: true, last_frame: next", "chain: true")
+    manifest, _ = compiled(tmp_path, make_media, PLACES + body)
+    refs = {s.id: [str(r).rsplit("/", 1)[-1] if r.path else str(r) for r in s.asset.refs]
+            for s in manifest.cast if s.episode == BOARDS and s.asset is not None}
+    assert refs == {"ep/a": ["mia.png", "cast/cafe"],
+                    "ep/b": ["mia.png", "boards/ep/a"],  # still in the cafe: no picture of it
+                    "ep/c": ["mia.png", "cast/park"],
+                    "ep/d": ["mia.png", "boards/ep/c"]}
+
+
+def test_a_kept_shots_board_error_is_located_in_the_file_as_it_is_now(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    episode = """\
+    id: ep
+    boards: {size: 5000*5000}
+    shots:
+      - id: a
+        scenes: ["[0-6s] @mia waits"]
+    """
+    (tmp_path / "episodes").mkdir()
+    (tmp_path / "episodes" / "ep.yaml").write_text(textwrap.dedent(episode), "utf-8")
+    _, problems = compiled(tmp_path, make_media, "episodes: [episodes/ep.yaml]\n")
+    [before] = [p for p in problems if "board size" in p.message]
+    assert before.span is not None and before.span.line == 2
+    moved = "# a note a person added\n" + textwrap.dedent(episode)
+    (tmp_path / "episodes" / "ep.yaml").write_text(moved, "utf-8")
+    _, problems = compile_lenient(load_source(tmp_path))  # warm: the shot is kept
+    [after] = [p for p in problems if "board size" in p.message]
+    assert after.span is not None and after.span.line == 3
+    assert after.source_line.strip() == "boards: {size: 5000*5000}"
+
+
+def test_a_gateway_that_takes_no_first_frame_says_so_of_the_board(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    head = """\
+    storyboard: 1
+    defaults: {resolution: 720P, duration: 6}
+    providers: {media_base_url: "https://media.example.org/series"}
+    characters:
+      mia: {image: media/mia.png}
+    boards: {}
+    episodes:
+      - id: ep
+        shots:
+          - id: a
+            scenes: ["[0-6s] @mia waits"]
+    """
+    make_media("image", tmp_path / "media" / "mia.png", width=320, height=320)
+    (tmp_path / "storyboard.yaml").write_text(textwrap.dedent(head), "utf-8")
+    incremental.forget()
+    _, problems = compile_lenient(load_source(tmp_path), provider="arrays")
+    [problem] = [p for p in problems if p.code == "gateway-first_frame"]
+    assert problem.message.startswith("arrays takes no first frame: this shot's board is not "
+                                      "sent, and its video would wait for a board it never uses")
+    assert problem.source_line.strip() == "- id: a"

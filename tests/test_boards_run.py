@@ -14,64 +14,24 @@ import json
 from pathlib import Path
 from typing import Any
 
-from test_cast_render import SPOKEN, cast_stats, lock_of
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    KEY,
-    Emulator,
-    emulator,
-    env,
-    invoke,
-    render,
-    submissions,
-)
+import pytest
 
 import storyboard
 from storyboard.media.measure import measure
 from storyboard.run.state.measured import Thresholds, judge
+from tests.fixtures.boards import (
+    BOARD_IMAGES,
+    BOARDS,
+    CAST_IMAGES,
+    by_shot,
+    planned,
+    rows,
+    write,
+)
+from tests.fixtures.cast import SPOKEN, cast_stats, lock_of
+from tests.fixtures.dashscope_cli import Emulator, invoke, render, submissions
 
-BOARDS = """\
-storyboard: 1
-title: Boards
-style: "warm hand-drawn animation"
-defaults: {resolution: 720P, ratio: "16:9", duration: 2}
-provider: {name: dashscope, poll: [0.2]}
-output: {loudness: null}
-boards: {model: wan2.7-image}
-characters:
-  mia: {image: {generate: "barista in her thirties, short dark hair, green apron"}}
-  sam: {image: {generate: "a tall regular with a guitar case"}}
-episodes:
-  - id: ep01
-    shots:
-      - {id: hello, prompt: "@mia wipes the counter"}
-      - {id: waves, prompt: "@sam waves at the door"}
-      - {id: own, prompt: "@mia smiles", board: media/still.png}
-"""
-CAST_IMAGES = 2
-BOARD_IMAGES = 2  # hello and waves; ``own`` is the shot's own still, never paid
-
-
-def write(root: Path, make_media: Any, text: str = BOARDS) -> Path:
-    make_media("image", root / "media" / "still.png", width=1280, height=720)
-    (root / "storyboard.yaml").write_text(text, encoding="utf-8")
-    return root
-
-
-def planned(series: Path, *args: str) -> dict[str, Any]:
-    result = invoke("plan", series, "--provider", "dashscope", "--json", *args)
-    assert result.exit_code == 0, result.output
-    plan: dict[str, Any] = json.loads(result.stdout)
-    return plan
-
-
-def rows(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {s["key"].split("/", 1)[1]: s for s in plan["shots"]}
-
-
-def by_shot(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {s["key"].split("/", 1)[1]: s for s in report["shots"]}
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 
 def test_the_plan_prices_boards_apart_and_their_videos_wait(tmp_path: Path, emulator: Emulator,
@@ -115,6 +75,12 @@ def test_render_boards_makes_the_boards_and_their_cast_and_nothing_else(
     assert cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES
     code, report, err = render(series, "--yes", "--boards", "--shot", "boards/ep01")
     assert code == 0 and set(by_shot(report)) >= {"boards/ep01/hello", "boards/ep01/waves"}, err
+    code, report, err = render(series, "--yes", "--boards", "--episode", "ep01")
+    assert code == 0 and {k for k in by_shot(report) if k.startswith("boards/")} == {
+        "boards/ep01/hello", "boards/ep01/waves"}, err
+    code, report, err = render(series, "--yes", "--boards", "--shot", "ep01/waves")
+    assert code == 0 and {k for k in by_shot(report) if k.startswith("boards/")} == {
+        "boards/ep01/waves"}, err  # the board the named shot uses
 
 
 def test_a_video_is_sent_only_once_its_board_is_approved(tmp_path: Path, emulator: Emulator,

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_boards_run import BOARD_IMAGES, CAST_IMAGES, write
-from test_cast_loop import MID_CALL, kill_mid_call
-from test_cast_render import cast_stats
 
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import KEY, Emulator, emulator, env, submissions  # noqa: F401
+from tests.fixtures.boards import BOARD_IMAGES, CAST_IMAGES, write
+from tests.fixtures.cast import MID_CALL, cast_stats, kill_mid_call
+from tests.fixtures.dashscope_cli import KEY, Emulator, submissions
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 KILLS = 4
 SEED = 56

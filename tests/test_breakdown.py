@@ -21,36 +21,9 @@ from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import BudgetExceeded, TransportError
 from storyboard.language.variations import compile_variations
 from storyboard.targets.llm import chat_price
+from tests.fixtures.breakdown import KEY_ENV, PARTY, STORY, chat_base, requests, story
 
-KEY_ENV = "STORYBOARD_TEST_CHAT_KEY"
 CHECK_CACHES = (".storyboard/parsed/", ".storyboard/check")
-STORY = """\
-# The Lighthouse
-
-Mia climbed the stairs of the old lighthouse. The wind howled outside and Sam waited below.
-
-"Are you coming up?" Mia called down to Sam.
-
-Sam shook his head and laughed. "Not in this weather," he said.
-
-# The Storm
-
-The storm broke over the bay. Mia lit the great lamp while Sam held the door against the wind.
-
-"Hold it steady!" shouted Mia.
-
-# The Morning
-
-In the morning the sea was calm. Sam brought coffee up to Mia at the top of the tower.
-
-"We made it," said Sam, smiling at Mia.
-"""
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -58,31 +31,17 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
 
 
-def chat_base(emulator: EmulatorServer) -> str:
-    return emulator.base_url.rsplit("/api/v1", 1)[0] + "/compatible-mode/v1"
-
-
-def requests(emulator: EmulatorServer) -> int:
-    return int(emulator.stats()["chat"]["requests"])
-
-
-def options(emulator: EmulatorServer, **changes: object) -> Options:
-    settings: dict[str, object] = {"base_url": chat_base(emulator), "key_env": KEY_ENV,
+def options(chat_emulator: EmulatorServer, **changes: object) -> Options:
+    settings: dict[str, object] = {"base_url": chat_base(chat_emulator), "key_env": KEY_ENV,
                                    "yes": True}
     return Options(**{**settings, **changes})  # type: ignore[arg-type]
 
 
-def story(tmp_path: Path, text: str = STORY) -> Path:
-    path = tmp_path / "lighthouse.md"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def run(emulator: EmulatorServer, source: Path, series: Path, **changes: object
+def run(chat_emulator: EmulatorServer, source: Path, series: Path, **changes: object
         ) -> tuple[Report, int]:
-    before = requests(emulator)
-    report = breakdown(source, series, options(emulator, **changes))
-    return report, requests(emulator) - before
+    before = requests(chat_emulator)
+    report = breakdown(source, series, options(chat_emulator, **changes))
+    return report, requests(chat_emulator) - before
 
 
 def files(series: Path) -> dict[str, bytes]:
@@ -97,16 +56,16 @@ def errors(series: Path) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def no_faults(emulator: EmulatorServer) -> Iterator[None]:
-    emulator.clear_faults()
+def no_faults(chat_emulator: EmulatorServer) -> Iterator[None]:
+    chat_emulator.clear_faults()
     yield
-    emulator.clear_faults()
+    chat_emulator.clear_faults()
 
 
 def test_a_three_chapter_story_becomes_a_series_that_checks_clean(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     series = tmp_path / "series"
-    report, sent = run(emulator, story(tmp_path), series)
+    report, sent = run(chat_emulator, story(tmp_path), series)
     assert sent == 9 and report.sent == 9  # outline, cast and shots of each chapter
     assert report.problems == []
     assert sorted(report.outcome.written) == [
@@ -119,24 +78,24 @@ def test_a_three_chapter_story_becomes_a_series_that_checks_clean(
     assert report.spend is not None and report.spend.calls == 9 and report.spend.spent > 0
 
 
-def test_a_rerun_sends_nothing_and_changes_no_byte(emulator: EmulatorServer,
+def test_a_rerun_sends_nothing_and_changes_no_byte(chat_emulator: EmulatorServer,
                                                    tmp_path: Path) -> None:
     source, series = story(tmp_path), tmp_path / "series"
-    run(emulator, source, series)
+    run(chat_emulator, source, series)
     before = files(series)
-    report, sent = run(emulator, source, series, yes=False)  # nothing to pay: no consent needed
+    report, sent = run(chat_emulator, source, series, yes=False)  # nothing to pay: no consent needed
     assert sent == 0 and report.cached == 9 and report.estimate.pending == []
     assert files(series) == before
 
 
-def test_an_edit_to_chapter_two_asks_again_only_its_calls(emulator: EmulatorServer,
+def test_an_edit_to_chapter_two_asks_again_only_its_calls(chat_emulator: EmulatorServer,
                                                           tmp_path: Path) -> None:
     source, series = story(tmp_path), tmp_path / "series"
-    run(emulator, source, series)
+    run(chat_emulator, source, series)
     before = files(series)
     source.write_text(STORY.replace("The storm broke over the bay.",
                                     "The storm broke over the black bay."), encoding="utf-8")
-    report, sent = run(emulator, source, series)
+    report, sent = run(chat_emulator, source, series)
     assert sent == 3 and report.cached == 6  # chapter 2's outline, cast and shots only
     after = files(series)
     changed = {name for name in after if after[name] != before.get(name)}
@@ -146,16 +105,16 @@ def test_an_edit_to_chapter_two_asks_again_only_its_calls(emulator: EmulatorServ
     assert errors(series) == []
 
 
-def test_a_hand_edited_episode_is_never_overwritten(emulator: EmulatorServer,
+def test_a_hand_edited_episode_is_never_overwritten(chat_emulator: EmulatorServer,
                                                     tmp_path: Path) -> None:
     source, series = story(tmp_path), tmp_path / "series"
-    run(emulator, source, series)
+    run(chat_emulator, source, series)
     episode = series / "episodes/01-the-lighthouse.yaml"
     edited = episode.read_text().replace("wide shot, static", "wide shot, at dusk")
     episode.write_text(edited)
     source.write_text(STORY.replace("the old lighthouse", "the old white lighthouse"),
                       encoding="utf-8")
-    report, _ = run(emulator, source, series)
+    report, _ = run(chat_emulator, source, series)
     assert episode.read_text() == edited
     assert report.outcome.proposed == ["episodes/01-the-lighthouse.yaml"]
     proposal = series / "episodes/01-the-lighthouse.yaml.proposed"
@@ -164,23 +123,23 @@ def test_a_hand_edited_episode_is_never_overwritten(emulator: EmulatorServer,
 
 
 @pytest.mark.parametrize("fault", ["paraphrase", "schema", "invalid_json", "length"])
-def test_a_bad_answer_is_sent_back_once_and_fixed(emulator: EmulatorServer, tmp_path: Path,
+def test_a_bad_answer_is_sent_back_once_and_fixed(chat_emulator: EmulatorServer, tmp_path: Path,
                                                   fault: str) -> None:
-    emulator.script(f"chat:ok*6,chat:{fault}")  # chapter 1's shots answer goes wrong
+    chat_emulator.script(f"chat:ok*6,chat:{fault}")  # chapter 1's shots answer goes wrong
     series = tmp_path / "series"
-    report, sent = run(emulator, story(tmp_path), series)
+    report, sent = run(chat_emulator, story(tmp_path), series)
     assert sent == 10 and report.problems == []  # one more call: the send-back
     assert errors(series) == []
-    again, resent = run(emulator, story(tmp_path), series)
+    again, resent = run(chat_emulator, story(tmp_path), series)
     unread = fault in ("invalid_json", "length")  # an answer that is not JSON is never stored
     assert resent == (1 if unread else 0) and again.problems == []  # the send-back is cached
 
 
-def test_a_paraphrase_that_stays_is_reported_at_its_line(emulator: EmulatorServer,
+def test_a_paraphrase_that_stays_is_reported_at_its_line(chat_emulator: EmulatorServer,
                                                          tmp_path: Path) -> None:
-    emulator.script("chat:ok*6,chat:paraphrase*3")
+    chat_emulator.script("chat:ok*6,chat:paraphrase*3")
     series = tmp_path / "series"
-    report, sent = run(emulator, story(tmp_path), series)
+    report, sent = run(chat_emulator, story(tmp_path), series)
     assert sent == 11  # the question and two send-backs
     assert [(d.span.line if d.span else 0) for d in report.problems] == [5]
     problem = report.problems[0].format()
@@ -189,25 +148,25 @@ def test_a_paraphrase_that_stays_is_reported_at_its_line(emulator: EmulatorServe
     assert "Well, as I was saying" not in text  # a line not in the source is never written
 
 
-def test_no_call_without_consent(emulator: EmulatorServer, tmp_path: Path) -> None:
-    before = requests(emulator)
+def test_no_call_without_consent(chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    before = requests(chat_emulator)
     with pytest.raises(BudgetExceeded, match="nothing was asked"):
-        breakdown(story(tmp_path), tmp_path / "series", options(emulator, yes=False))
+        breakdown(story(tmp_path), tmp_path / "series", options(chat_emulator, yes=False))
     with pytest.raises(BudgetExceeded, match="not confirmed"):
-        breakdown(story(tmp_path), tmp_path / "series", options(emulator, yes=False),
+        breakdown(story(tmp_path), tmp_path / "series", options(chat_emulator, yes=False),
                   confirm=lambda _estimate: False)
-    assert requests(emulator) == before
+    assert requests(chat_emulator) == before
     assert not (tmp_path / "series").exists()
 
 
 @pytest.mark.parametrize("budget", [math.nan, math.inf, -1.0, 0.00001])
-def test_a_budget_holds_and_fails_closed(emulator: EmulatorServer, tmp_path: Path,
+def test_a_budget_holds_and_fails_closed(chat_emulator: EmulatorServer, tmp_path: Path,
                                          budget: float) -> None:
-    before = requests(emulator)
+    before = requests(chat_emulator)
     with pytest.raises(BudgetExceeded):
-        breakdown(story(tmp_path), tmp_path / "series", options(emulator, yes=False,
+        breakdown(story(tmp_path), tmp_path / "series", options(chat_emulator, yes=False,
                                                                  budget=budget))
-    assert requests(emulator) == before
+    assert requests(chat_emulator) == before
 
 
 def test_a_run_stops_before_the_call_that_could_pass_its_budget() -> None:
@@ -223,19 +182,19 @@ def test_a_run_stops_before_the_call_that_could_pass_its_budget() -> None:
             Spend(price, limit=1.0).reserve(bad, "a call")
 
 
-def test_a_dry_run_prices_and_asks_nothing(emulator: EmulatorServer, tmp_path: Path) -> None:
-    report, sent = run(emulator, story(tmp_path), tmp_path / "series", dry_run=True)
+def test_a_dry_run_prices_and_asks_nothing(chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    report, sent = run(chat_emulator, story(tmp_path), tmp_path / "series", dry_run=True)
     assert sent == 0 and len(report.estimate.pending) == 9
     assert 0 < report.estimate.ceiling < report.estimate.worst
     assert not (tmp_path / "series").exists()
 
 
-def test_a_killed_run_resumes_without_asking_again(emulator: EmulatorServer,
+def test_a_killed_run_resumes_without_asking_again(chat_emulator: EmulatorServer,
                                                    tmp_path: Path) -> None:
     source, series = story(tmp_path), tmp_path / "series"
-    emulator.script("chat:ok*4,chat:slow=60")
+    chat_emulator.script("chat:ok*4,chat:slow=60")
     command = [sys.executable, "-m", "storyboard", "breakdown", str(source), str(series),
-               "--base-url", chat_base(emulator), "--api-key-env", KEY_ENV, "--yes"]
+               "--base-url", chat_base(chat_emulator), "--api-key-env", KEY_ENV, "--yes"]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              env={**os.environ, KEY_ENV: "sk-test-breakdown"})
     answers = series / ".storyboard/breakdown/answers"
@@ -246,47 +205,47 @@ def test_a_killed_run_resumes_without_asking_again(emulator: EmulatorServer,
     child.send_signal(signal.SIGKILL)
     child.wait(10)
     assert len(list(answers.glob("*.json"))) == 4
-    emulator.clear_faults()
-    report, sent = run(emulator, source, series)
+    chat_emulator.clear_faults()
+    report, sent = run(chat_emulator, source, series)
     assert sent == 5 and report.cached == 4  # only what was not answered
     assert errors(series) == []
 
 
-def cli(emulator: EmulatorServer, *args: str) -> tuple[int, str]:
+def cli(chat_emulator: EmulatorServer, *args: str) -> tuple[int, str]:
     from click.testing import CliRunner
 
     from storyboard.cli.main import cli as group
-    result = CliRunner().invoke(group, ["breakdown", *args, "--base-url", chat_base(emulator),
+    result = CliRunner().invoke(group, ["breakdown", *args, "--base-url", chat_base(chat_emulator),
                                         "--api-key-env", KEY_ENV])
     return result.exit_code, result.output
 
 
-def test_the_command_prices_first_and_refuses_without_consent(emulator: EmulatorServer,
+def test_the_command_prices_first_and_refuses_without_consent(chat_emulator: EmulatorServer,
                                                               tmp_path: Path) -> None:
-    before = requests(emulator)
-    code, output = cli(emulator, str(story(tmp_path)), str(tmp_path / "series"))
+    before = requests(chat_emulator)
+    code, output = cli(chat_emulator, str(story(tmp_path)), str(tmp_path / "series"))
     assert code == 1 and "9 call(s) to ask qwen-plus" in output
     assert "nothing was asked" in output and "--yes" in output
     for bad in ("nan", "inf", "-1"):
-        code, output = cli(emulator, str(story(tmp_path)), "--budget", bad)
+        code, output = cli(chat_emulator, str(story(tmp_path)), "--budget", bad)
         assert code == 2 and "not an amount" in output
-    assert requests(emulator) == before
+    assert requests(chat_emulator) == before
 
 
-def test_the_command_writes_the_series_and_reports_the_usage(emulator: EmulatorServer,
+def test_the_command_writes_the_series_and_reports_the_usage(chat_emulator: EmulatorServer,
                                                              tmp_path: Path) -> None:
-    code, output = cli(emulator, str(story(tmp_path)), str(tmp_path / "series"), "--yes")
+    code, output = cli(chat_emulator, str(story(tmp_path)), str(tmp_path / "series"), "--yes")
     assert code == 0, output
     assert "9 request(s) sent, 0 answer(s) from the cache, 0.0" in output
     assert "4 file(s) written" in output
-    code, output = cli(emulator, str(story(tmp_path)), str(tmp_path / "series"))
+    code, output = cli(chat_emulator, str(story(tmp_path)), str(tmp_path / "series"))
     assert code == 0 and "0 request(s) sent, 9 answer(s) from the cache" in output
 
 
-def test_a_model_with_no_known_price_needs_one(emulator: EmulatorServer, tmp_path: Path) -> None:
-    code, output = cli(emulator, str(story(tmp_path)), "--model", "my-local-model", "--yes")
+def test_a_model_with_no_known_price_needs_one(chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    code, output = cli(chat_emulator, str(story(tmp_path)), "--model", "my-local-model", "--yes")
     assert code == 1 and "no list price is known" in output
-    code, output = cli(emulator, str(story(tmp_path)), "--model", "my-local-model",
+    code, output = cli(chat_emulator, str(story(tmp_path)), "--model", "my-local-model",
                        "--price-in", "0", "--price-out", "nan", "--yes")
     assert code == 2 and "finite price" in output
 
@@ -311,17 +270,8 @@ def test_an_empty_story_is_refused_at_its_line(tmp_path: Path) -> None:
     assert "empty.md:1:1: error: expected a story" in found.value.format()
 
 
-PARTY = """\
-# The Party
-
-Ann, Ben, Cat, Dan, Eve and Fay sat down at the long table.
-
-"Cheers," said Ann.
-"""
-
-
 def test_a_check_error_is_sent_back_twice_then_reported_at_its_line(
-        emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from storyboard.breakdown.client import Answer, ChatClient
     bodies: list[dict[str, Any]] = []
     complete = ChatClient.complete
@@ -332,7 +282,7 @@ def test_a_check_error_is_sent_back_twice_then_reported_at_its_line(
 
     monkeypatch.setattr(ChatClient, "complete", seen)
     series = tmp_path / "series"
-    report, sent = run(emulator, story(tmp_path, PARTY), series)
+    report, sent = run(chat_emulator, story(tmp_path, PARTY), series)
     assert sent == 5  # outline, cast, shots, and the shots sent back twice with check's errors
     assert report.cached == 0
     located = [d.format() for d in report.problems]
@@ -346,15 +296,15 @@ def test_a_check_error_is_sent_back_twice_then_reported_at_its_line(
             turn["content"] and "expected at most 5" in turn["content"]
     conversation = [p for p in (series / ".storyboard/breakdown/answers").glob("*.json")]
     assert len(conversation) == 5
-    again, resent = run(emulator, story(tmp_path, PARTY), series)
+    again, resent = run(chat_emulator, story(tmp_path, PARTY), series)
     assert resent == 0 and again.cached == 5 and len(again.problems) == len(report.problems)
 
 
 def test_a_moderation_refusal_is_reported_at_its_chapter_and_the_rest_written(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
-    emulator.script("chat:ok*2,chat:moderation")  # chapter 2's outline is refused
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    chat_emulator.script("chat:ok*2,chat:moderation")  # chapter 2's outline is refused
     series = tmp_path / "series"
-    report, sent = run(emulator, story(tmp_path), series)
+    report, sent = run(chat_emulator, story(tmp_path), series)
     assert sent == 8  # chapter 2's shots are not asked without its outline
     assert [(d.span.line if d.span else 0) for d in report.problems] == [9]
     assert "data_inspection_failed" in report.problems[0].message
@@ -362,19 +312,19 @@ def test_a_moderation_refusal_is_reported_at_its_chapter_and_the_rest_written(
                                               "episodes/03-the-morning.yaml", "storyboard.yaml"]
 
 
-def test_a_429_is_tried_again_and_a_dropped_answer_never(emulator: EmulatorServer,
+def test_a_429_is_tried_again_and_a_dropped_answer_never(chat_emulator: EmulatorServer,
                                                          tmp_path: Path) -> None:
     source, series = story(tmp_path), tmp_path / "series"
-    emulator.script("chat:429=0")
-    report, sent = run(emulator, source, series)
+    chat_emulator.script("chat:429=0")
+    report, sent = run(chat_emulator, source, series)
     assert sent == 10 and report.sent == 10 and report.spend and report.spend.calls == 9
     series2 = tmp_path / "again"
-    emulator.script("chat:ok*3,chat:drop")
-    before = requests(emulator)
+    chat_emulator.script("chat:ok*3,chat:drop")
+    before = requests(chat_emulator)
     with pytest.raises(TransportError):
-        breakdown(source, series2, options(emulator))
-    assert requests(emulator) - before == 4  # the dropped call was not sent again
-    report, sent = run(emulator, source, series2)
+        breakdown(source, series2, options(chat_emulator))
+    assert requests(chat_emulator) - before == 4  # the dropped call was not sent again
+    report, sent = run(chat_emulator, source, series2)
     assert sent == 6 and report.cached == 3
 
 
@@ -404,10 +354,10 @@ SAM runs for the bus.
 
 
 def test_a_fountain_screenplay_becomes_a_series_with_its_dialogue_verbatim(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     play, series = tmp_path / "rain.fountain", tmp_path / "series"
     play.write_text(PLAY, encoding="utf-8")
-    report, sent = run(emulator, play, series)
+    report, sent = run(chat_emulator, play, series)
     assert sent == 6 and report.problems == [] and errors(series) == []
     episode = (series / "episodes/01-one.yaml").read_text()
     assert 'say: {sam: "Thanks. It is pouring out there."}   # rain.fountain: line 14' in episode
@@ -417,39 +367,39 @@ def test_a_fountain_screenplay_becomes_a_series_with_its_dialogue_verbatim(
 
 
 def test_plan_shows_a_waiting_proposal_and_what_catching_up_costs(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from storyboard.cli.main import cli as group
     source, series = story(tmp_path), tmp_path / "series"
-    run(emulator, source, series)
+    run(chat_emulator, source, series)
     planned = CliRunner().invoke(group, ["plan", str(series)])
     assert planned.exit_code == 0, planned.output
     assert "breakdown: up to date with lighthouse.md" in planned.output
     episode = series / "episodes/01-the-lighthouse.yaml"
     episode.write_text(episode.read_text().replace("wide shot", "long shot"))
     source.write_text(STORY.replace("the old lighthouse", "the old white lighthouse"))
-    run(emulator, source, series)
+    run(chat_emulator, source, series)
     source.write_text(STORY.replace("The storm broke", "At last the storm broke"))
-    before = requests(emulator)
+    before = requests(chat_emulator)
     planned = CliRunner().invoke(group, ["plan", str(series)])
     assert planned.exit_code == 0, planned.output
     assert ("breakdown: a proposal waits beside your edit of episodes/01-the-lighthouse.yaml"
             in planned.output)
     assert "breakdown: lighthouse.md changed since: 3 call(s) to ask, up to 0.0" in planned.output
-    assert requests(emulator) == before  # planning asks nothing
+    assert requests(chat_emulator) == before  # planning asks nothing
     record = (series / ".storyboard/breakdown/last.json").read_text()
     assert "sk-test" not in record and KEY_ENV in record
 
 
-def test_a_providers_key_goes_only_to_its_own_hosts(emulator: EmulatorServer,
+def test_a_providers_key_goes_only_to_its_own_hosts(chat_emulator: EmulatorServer,
                                                      tmp_path: Path) -> None:
     from storyboard.breakdown.pipeline import BreakdownError
     for url in ("https://api.openai.com/v1", "https://dashscope.aliyuncs.com.evil.example/v1",
                 "file:///etc/passwd"):
         with pytest.raises(BreakdownError, match=r"only to|http"):
             breakdown(story(tmp_path), tmp_path / "s", Options(base_url=url, yes=True))
-    report, _ = run(emulator, story(tmp_path), tmp_path / "s", key_env="DASHSCOPE_API_KEY",
+    report, _ = run(chat_emulator, story(tmp_path), tmp_path / "s", key_env="DASHSCOPE_API_KEY",
                     dry_run=True)  # loopback: the emulator may have it
     assert len(report.estimate.pending) == 9
 
@@ -472,10 +422,10 @@ def test_a_long_chapter_is_read_in_windows_cut_at_blank_lines(tmp_path: Path) ->
     (["--episodes", "2"], ["01-the-lighthouse.yaml", "02-the-morning.yaml"]),  # 2 + 1 chapters
     (["--episode-minutes", "600"], ["01-the-lighthouse.yaml"]),
 ])
-def test_episodes_by_count_or_length(emulator: EmulatorServer, tmp_path: Path,
+def test_episodes_by_count_or_length(chat_emulator: EmulatorServer, tmp_path: Path,
                                      flags: list[str], files: list[str]) -> None:
     series = tmp_path / "series"
-    code, output = cli(emulator, str(story(tmp_path)), str(series), "--yes", *flags)
+    code, output = cli(chat_emulator, str(story(tmp_path)), str(series), "--yes", *flags)
     assert code == 0, output
     assert sorted(p.name for p in (series / "episodes").glob("*.yaml")) == files
     assert errors(series) == []
@@ -484,9 +434,9 @@ def test_episodes_by_count_or_length(emulator: EmulatorServer, tmp_path: Path,
 @pytest.mark.parametrize("flags", [["--episode-minutes", "nan"], ["--episode-minutes", "inf"],
                                    ["--episode-minutes", "-1"], ["--episodes", "0"],
                                    ["--episodes", "2", "--episode-minutes", "5"]])
-def test_episode_targets_fail_closed(emulator: EmulatorServer, tmp_path: Path,
+def test_episode_targets_fail_closed(chat_emulator: EmulatorServer, tmp_path: Path,
                                      flags: list[str]) -> None:
-    code, _ = cli(emulator, str(story(tmp_path)), "--yes", *flags)
+    code, _ = cli(chat_emulator, str(story(tmp_path)), "--yes", *flags)
     assert code == 2
 
 
@@ -497,7 +447,7 @@ def test_episodes_of_a_length_are_cut_before_the_chapter_that_would_pass_it() ->
     assert by_minutes([100, 5], 0.5) == [range(0, 1), range(1, 2)]  # a long one stands alone
 
 
-def test_a_yes_at_the_terminal_lets_it_spend_up_to_what_was_shown(emulator: EmulatorServer,
+def test_a_yes_at_the_terminal_lets_it_spend_up_to_what_was_shown(chat_emulator: EmulatorServer,
                                                                   tmp_path: Path) -> None:
     shown: list[float] = []
 
@@ -505,7 +455,7 @@ def test_a_yes_at_the_terminal_lets_it_spend_up_to_what_was_shown(emulator: Emul
         shown.append(estimate.worst)  # type: ignore[attr-defined]
         return True
     series = tmp_path / "series"
-    report = breakdown(story(tmp_path), series, options(emulator, yes=False), confirm=confirm)
+    report = breakdown(story(tmp_path), series, options(chat_emulator, yes=False), confirm=confirm)
     assert report.spend is not None and report.spend.limit == shown[0] > 0
     assert report.sent == 9 and errors(series) == []
     assert (series / ".gitignore").read_text() == ("# the cache and task journal, and the "
@@ -513,13 +463,13 @@ def test_a_yes_at_the_terminal_lets_it_spend_up_to_what_was_shown(emulator: Emul
                                                    "committed)\n.storyboard/\nout/\n")
 
 
-def test_one_breakdown_of_a_series_at_a_time(emulator: EmulatorServer, tmp_path: Path) -> None:
+def test_one_breakdown_of_a_series_at_a_time(chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     from storyboard.breakdown.pipeline import BreakdownError, one_at_a_time
     series = tmp_path / "series"
-    before = requests(emulator)
+    before = requests(chat_emulator)
     with one_at_a_time(series), pytest.raises(BreakdownError, match="another breakdown"):
-        breakdown(story(tmp_path), series, options(emulator))
-    assert requests(emulator) == before
+        breakdown(story(tmp_path), series, options(chat_emulator))
+    assert requests(chat_emulator) == before
 
 
 HOSTILE = """\
@@ -531,10 +481,10 @@ Sam laughed. "key: value, true, {a: b}," said Sam.
 """
 
 
-def test_hostile_words_stay_words(emulator: EmulatorServer, tmp_path: Path) -> None:
+def test_hostile_words_stay_words(chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     import storyboard
     series = tmp_path / "series"
-    report, _ = run(emulator, story(tmp_path, HOSTILE), series)
+    report, _ = run(chat_emulator, story(tmp_path, HOSTILE), series)
     assert report.problems == [] and errors(series) == []
     shots = storyboard.compile(series).episode_shots()
     lines = [line for shot in shots for scene in shot.request.scenes for line in scene.lines]
@@ -550,26 +500,26 @@ def settings_file(series: Path, block: str) -> Path:
     return path
 
 
-def test_the_series_file_gives_the_settings_and_flags_override(emulator: EmulatorServer,
+def test_the_series_file_gives_the_settings_and_flags_override(chat_emulator: EmulatorServer,
                                                                tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from storyboard.cli.main import cli as group
     source, series = story(tmp_path), tmp_path / "series"
-    block = (f"  base_url: {chat_base(emulator)}\n  key_env: {KEY_ENV}\n"
+    block = (f"  base_url: {chat_base(chat_emulator)}\n  key_env: {KEY_ENV}\n"
              "  model: house-model\n  price_in: 0.5\n  price_out: 1.5\n")
     settings_file(series, block)
-    before = requests(emulator)
+    before = requests(chat_emulator)
     done = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes"])
     assert done.exit_code == 0, done.output
-    assert requests(emulator) - before == 9  # the block's endpoint, model and key variable
+    assert requests(chat_emulator) - before == 9  # the block's endpoint, model and key variable
     assert "house-model" in done.output and "price 0.5/1.5 USD per 1M tokens" in done.output
     written = (series / "storyboard.yaml").read_text()
     assert "characters:" in written and written.endswith("\n\nbreakdown:\n" + block)
     assert not (series / "storyboard.yaml.proposed").exists() and errors(series) == []
-    bytes_before, before = files(series), requests(emulator)
+    bytes_before, before = files(series), requests(chat_emulator)
     again = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes"])
-    assert again.exit_code == 0 and requests(emulator) == before and files(series) == bytes_before
+    assert again.exit_code == 0 and requests(chat_emulator) == before and files(series) == bytes_before
     flagged = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--dry-run",
                                          "--model", "other-model", "--price-in", "2",
                                          "--price-out", "4"])
@@ -585,27 +535,27 @@ def test_the_series_file_gives_the_settings_and_flags_override(emulator: Emulato
     ("  base_url: https://api.openai.com/v1\n", "DASHSCOPE_API_KEY is sent only to aliyuncs.com"),
 ])
 def test_bad_settings_in_the_series_file_are_refused_before_any_call(
-        emulator: EmulatorServer, tmp_path: Path, block: str, said: str) -> None:
+        chat_emulator: EmulatorServer, tmp_path: Path, block: str, said: str) -> None:
     from click.testing import CliRunner
 
     from storyboard.cli.main import cli as group
     source, series = story(tmp_path), tmp_path / "series"
     settings_file(series, block)
-    before = requests(emulator)
+    before = requests(chat_emulator)
     refused = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes"])
     assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
     assert said in refused.output and "sk-test-breakdown" not in refused.output
-    assert "Traceback" not in refused.output and requests(emulator) == before
+    assert "Traceback" not in refused.output and requests(chat_emulator) == before
 
 
 def test_check_errors_left_after_the_send_backs_are_reported_once(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
-    emulator.script("chat:ok*2,chat:schema")  # the shots answer is sent back once for its schema
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    chat_emulator.script("chat:ok*2,chat:schema")  # the shots answer is sent back once for its schema
     series = tmp_path / "series"
-    report, sent = run(emulator, story(tmp_path, PARTY), series)
+    report, sent = run(chat_emulator, story(tmp_path, PARTY), series)
     assert sent == 5  # the schema's send-back and one of check's: two in all
     located = [d.format() for d in report.problems]
     assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:9:5" in text
                            for text in located)  # at its line in the series, not twice
-    again, resent = run(emulator, story(tmp_path, PARTY), series)
+    again, resent = run(chat_emulator, story(tmp_path, PARTY), series)
     assert resent == 0 and [d.format() for d in again.problems] == located

@@ -12,17 +12,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    Emulator,
-    emulator,
-    env,
-    invoke,
-    render,
-)
+import pytest
 
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.emulator import EmulatorServer
+from tests.fixtures.dashscope_cli import Emulator, invoke, render
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 STORY = """\
 # The Lighthouse

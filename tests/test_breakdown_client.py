@@ -51,37 +51,31 @@ The storm broke over the bay. Mia lit the great lamp while Sam held the door aga
 LINES = ("Mia opened the door. Sam stood in the rain.", "", '"Come in," said Mia.')
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
-
-
 @pytest.fixture(autouse=True)
-def fresh(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def fresh(chat_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
-    emulator.clear_faults()
+    chat_emulator.clear_faults()
     yield
-    emulator.clear_faults()
+    chat_emulator.clear_faults()
 
 
-def chat_base(emulator: EmulatorServer) -> str:
-    return emulator.base_url.rsplit("/api/v1", 1)[0] + "/v1"
+def chat_base(chat_emulator: EmulatorServer) -> str:
+    return chat_emulator.base_url.rsplit("/api/v1", 1)[0] + "/v1"
 
 
-def requests(emulator: EmulatorServer) -> int:
-    return int(emulator.stats()["chat"]["requests"])
+def requests(chat_emulator: EmulatorServer) -> int:
+    return int(chat_emulator.stats()["chat"]["requests"])
 
 
-def run(emulator: EmulatorServer, tmp_path: Path, **changes: Any) -> tuple[Report, int, Path]:
+def run(chat_emulator: EmulatorServer, tmp_path: Path, **changes: Any) -> tuple[Report, int, Path]:
     source, series = tmp_path / "story.md", tmp_path / "series"
     source.write_text(STORY, encoding="utf-8")
-    settings: dict[str, Any] = {"base_url": chat_base(emulator), "key_env": KEY_ENV,
+    settings: dict[str, Any] = {"base_url": chat_base(chat_emulator), "key_env": KEY_ENV,
                                 "yes": True, "model": "qwen-plus", **changes}
     progress = settings.pop("progress", lambda _text: None)
-    before = requests(emulator)
+    before = requests(chat_emulator)
     report = breakdown(source, series, Options(**settings), progress=progress)
-    return report, requests(emulator) - before, series
+    return report, requests(chat_emulator) - before, series
 
 
 def errors(series: Path) -> list[str]:
@@ -94,13 +88,13 @@ def stored(series: Path) -> list[str]:
 
 # Issue 54, item 1: usage is untrusted input
 
-def asker(emulator: EmulatorServer, tmp_path: Path, limit: float | None,
+def asker(chat_emulator: EmulatorServer, tmp_path: Path, limit: float | None,
           **settings: Any) -> Asker:
     price = chat_price("qwen-plus")
     assert price is not None
-    return Asker(AnswerCache(tmp_path), Settings("qwen-plus", chat_base(emulator), **settings),
+    return Asker(AnswerCache(tmp_path), Settings("qwen-plus", chat_base(chat_emulator), **settings),
                  Spend(price, limit),
-                 lambda: ChatClient(chat_base(emulator), ApiKey("sk-test-breakdown")))
+                 lambda: ChatClient(chat_base(chat_emulator), ApiKey("sk-test-breakdown")))
 
 
 def outline_of(ask: Asker, number: int) -> Any:
@@ -111,12 +105,12 @@ def outline_of(ask: Asker, number: int) -> Any:
 @pytest.mark.parametrize("word", ["negative", "float", "nan", "infinity", "huge", "string",
                                   "missing"])
 def test_usage_that_is_not_a_count_is_counted_at_the_ceiling_and_the_budget_holds(
-        emulator: EmulatorServer, tmp_path: Path, word: str) -> None:
-    emulator.add_rate(f"chat:usage={word}:1")
-    probe = asker(emulator, tmp_path / "probe", None)
+        chat_emulator: EmulatorServer, tmp_path: Path, word: str) -> None:
+    chat_emulator.add_rate(f"chat:usage={word}:1")
+    probe = asker(chat_emulator, tmp_path / "probe", None)
     ceiling = probe.ceiling("outline", prompts.messages(
         "outline", Chapter("story.md", 1, "Part 1", 1, LINES), {}))
-    ask = asker(emulator, tmp_path, 2.5 * ceiling)
+    ask = asker(chat_emulator, tmp_path, 2.5 * ceiling)
     said: list[str] = []
     ask.say = said.append
     answered = 0
@@ -132,15 +126,15 @@ def test_usage_that_is_not_a_count_is_counted_at_the_ceiling_and_the_budget_hold
 
 
 def test_the_command_says_which_calls_were_counted_at_their_ceiling(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from storyboard.cli.main import cli as group
-    emulator.add_rate("chat:usage=negative:1")
+    chat_emulator.add_rate("chat:usage=negative:1")
     source = tmp_path / "story.md"
     source.write_text(STORY, encoding="utf-8")
     done = CliRunner().invoke(group, ["breakdown", str(source), str(tmp_path / "series"),
-                                      "--base-url", chat_base(emulator), "--api-key-env",
+                                      "--base-url", chat_base(chat_emulator), "--api-key-env",
                                       KEY_ENV, "--yes"])
     assert done.exit_code == 0, done.output
     assert "6 call(s) counted at their ceiling (their usage was missing or not a count)" in \
@@ -148,8 +142,8 @@ def test_the_command_says_which_calls_were_counted_at_their_ceiling(
     assert done.output.count("not a whole number of tokens") == 1 and "$-" not in done.output
 
 
-def test_honest_usage_is_counted_as_reported(emulator: EmulatorServer, tmp_path: Path) -> None:
-    ask = asker(emulator, tmp_path, None)
+def test_honest_usage_is_counted_as_reported(chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    ask = asker(chat_emulator, tmp_path, None)
     outline_of(ask, 1)
     assert ask.spend.at_ceiling == 0 and 0 < ask.spend.input_tokens < 1000
 
@@ -158,26 +152,26 @@ def test_honest_usage_is_counted_as_reported(emulator: EmulatorServer, tmp_path:
 
 @pytest.mark.parametrize("kind", ["endless", "huge"])
 def test_an_endless_or_huge_answer_is_cut_off_at_the_size_limit(
-        emulator: EmulatorServer, tmp_path: Path, kind: str) -> None:
-    emulator.script(f"chat:{kind}")
+        chat_emulator: EmulatorServer, tmp_path: Path, kind: str) -> None:
+    chat_emulator.script(f"chat:{kind}")
     with pytest.raises(ProviderError, match="passed 65,536 bytes and was cut off"):
-        run(emulator, tmp_path, max_answer_mb=1 / 16)
+        run(chat_emulator, tmp_path, max_answer_mb=1 / 16)
     assert stored(tmp_path / "series") == []
 
 
-def test_a_trickled_answer_ends_at_the_whole_calls_deadline(emulator: EmulatorServer,
+def test_a_trickled_answer_ends_at_the_whole_calls_deadline(chat_emulator: EmulatorServer,
                                                             tmp_path: Path) -> None:
-    emulator.script("chat:trickle=0.05")  # a byte every 50 ms: no single read ever times out
+    chat_emulator.script("chat:trickle=0.05")  # a byte every 50 ms: no single read ever times out
     with pytest.raises(TransportError, match=r"passed its deadline of 0\.6 s"):
-        run(emulator, tmp_path, deadline=0.6, stream="false")
+        run(chat_emulator, tmp_path, deadline=0.6, stream="false")
     assert stored(tmp_path / "series") == []
 
 
-def test_a_server_silent_past_the_deadline_is_said_as_the_deadline(emulator: EmulatorServer,
+def test_a_server_silent_past_the_deadline_is_said_as_the_deadline(chat_emulator: EmulatorServer,
                                                                    tmp_path: Path) -> None:
-    emulator.script("chat:slow=3")
+    chat_emulator.script("chat:slow=3")
     with pytest.raises(TransportError, match=r"passed its deadline of 0\.5 s") as caught:
-        run(emulator, tmp_path, deadline=0.5)
+        run(chat_emulator, tmp_path, deadline=0.5)
     assert "while asking the outline call for chapter 1" in str(caught.value)
 
 
@@ -186,23 +180,23 @@ def test_a_server_silent_past_the_deadline_is_said_as_the_deadline(emulator: Emu
     ("deep=error", "HTTP 500"),
 ])
 def test_a_deep_answer_body_is_a_located_error_not_a_recursion_error(
-        emulator: EmulatorServer, tmp_path: Path, fault: str, said: str) -> None:
-    emulator.script(f"chat:{fault}")
+        chat_emulator: EmulatorServer, tmp_path: Path, fault: str, said: str) -> None:
+    chat_emulator.script(f"chat:{fault}")
     with pytest.raises(ProviderError, match=said) as caught:
-        run(emulator, tmp_path, stream="false")
+        run(chat_emulator, tmp_path, stream="false")
     assert "while asking the outline call for chapter 1" in str(caught.value)
     assert stored(tmp_path / "series") == []
 
 
 @pytest.mark.parametrize("fault", ["deep=content", "nan"])
 def test_deep_or_non_finite_content_is_sent_back_and_never_cached(
-        emulator: EmulatorServer, tmp_path: Path, fault: str) -> None:
-    emulator.script(f"chat:ok*4,chat:{fault}")  # chapter 1's shots answer
-    report, sent, series = run(emulator, tmp_path)
+        chat_emulator: EmulatorServer, tmp_path: Path, fault: str) -> None:
+    chat_emulator.script(f"chat:ok*4,chat:{fault}")  # chapter 1's shots answer
+    report, sent, series = run(chat_emulator, tmp_path)
     assert sent == 7 and report.problems == []  # the send-back fixed it
     assert not any("[[[[" in text or "NaN" in text for text in stored(series))
     assert len(stored(series)) == 6  # the answer that did not parse is not among them
-    again, resent, _ = run(emulator, tmp_path)
+    again, resent, _ = run(chat_emulator, tmp_path)
     assert resent == 1 and again.problems == []  # it is asked again, never read from the cache
 
 
@@ -222,59 +216,59 @@ def test_the_json_reader_refuses_depth_and_non_finite_numbers() -> None:
 # Issue 57, item 1: any endpoint users run
 
 def test_a_refused_json_schema_steps_down_to_json_object_and_is_remembered(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
-    emulator.add_rate("chat:no_schema:1")  # llama-cpp-python's server: json_schema always refused
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    chat_emulator.add_rate("chat:no_schema:1")  # llama-cpp-python's server: json_schema always refused
     said: list[str] = []
     source = tmp_path / "story.md"
     source.write_text(STORY, encoding="utf-8")
-    options = Options(base_url=chat_base(emulator), key_env=KEY_ENV, yes=True)
-    before = requests(emulator)
+    options = Options(base_url=chat_base(chat_emulator), key_env=KEY_ENV, yes=True)
+    before = requests(chat_emulator)
     report = breakdown(source, tmp_path / "series", options, say=said.append)
-    assert requests(emulator) - before == 7 and report.problems == []  # one refusal, then 6
+    assert requests(chat_emulator) - before == 7 and report.problems == []  # one refusal, then 6
     assert any("refuses response_format json_schema: asking in json_object" in s for s in said)
     found = json.loads((tmp_path / "series/.storyboard/breakdown/endpoints.json").read_text())
     assert [entry["response_format"] for entry in found.values()] == ["json_object"]
     assert errors(tmp_path / "series") == []
-    before = requests(emulator)
+    before = requests(chat_emulator)
     again = breakdown(source, tmp_path / "series", options)
-    assert requests(emulator) == before and again.cached == 6  # it starts where it was found
+    assert requests(chat_emulator) == before and again.cached == 6  # it starts where it was found
 
 
 def test_a_refusal_in_a_chosen_mode_names_the_setting_that_gets_past_it(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
-    emulator.add_rate("chat:no_schema:1")
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    chat_emulator.add_rate("chat:no_schema:1")
     with pytest.raises(ServerError) as caught:
-        run(emulator, tmp_path, response_format="json_schema")
+        run(chat_emulator, tmp_path, response_format="json_schema")
     said = str(caught.value)
     assert "Input should be 'text' or 'json_object'" in said
     assert "set response_format: json_object, or auto" in said
     assert "while asking the outline call for chapter 1" in said
 
 
-def test_a_remembered_mode_file_is_read_as_untrusted(emulator: EmulatorServer,
+def test_a_remembered_mode_file_is_read_as_untrusted(chat_emulator: EmulatorServer,
                                                      tmp_path: Path) -> None:
     folder = tmp_path / "series/.storyboard/breakdown"
     folder.mkdir(parents=True)
     (folder / "endpoints.json").write_text("[" * 100_000 + "]" * 100_000)
-    report, sent, _ = run(emulator, tmp_path)
+    report, sent, _ = run(chat_emulator, tmp_path)
     assert sent == 6 and report.problems == []
     (folder / "endpoints.json").write_text('{"x": {"response_format": 7, "stream": "x"}, "y": 1}')
-    assert run(emulator, tmp_path)[1] == 0
+    assert run(chat_emulator, tmp_path)[1] == 0
 
 
 @pytest.mark.parametrize("fault", ["wrapped", "fenced", "think", "reasoning"])
-def test_answers_are_read_as_real_models_give_them(emulator: EmulatorServer, tmp_path: Path,
+def test_answers_are_read_as_real_models_give_them(chat_emulator: EmulatorServer, tmp_path: Path,
                                                    fault: str) -> None:
-    emulator.add_rate(f"chat:{fault}:1")
-    report, sent, series = run(emulator, tmp_path)
+    chat_emulator.add_rate(f"chat:{fault}:1")
+    report, sent, series = run(chat_emulator, tmp_path)
     assert sent == 6 and report.problems == []  # no send-back needed
     assert errors(series) == []
 
 
-def test_an_ignored_schema_is_refused_and_sent_back(emulator: EmulatorServer,
+def test_an_ignored_schema_is_refused_and_sent_back(chat_emulator: EmulatorServer,
                                                    tmp_path: Path) -> None:
-    emulator.script("chat:ignored")  # the model echoes the request's keys
-    report, sent, _ = run(emulator, tmp_path)
+    chat_emulator.script("chat:ignored")  # the model echoes the request's keys
+    report, sent, _ = run(chat_emulator, tmp_path)
     assert sent == 7 and report.problems == []
 
 
@@ -305,13 +299,13 @@ def test_the_schema_sent_compiles_and_always_stands_in_the_instructions() -> Non
     assert schemas.problems("outline", too_long)  # the bounds are checked in code
 
 
-def test_a_send_back_changes_the_request(emulator: EmulatorServer, tmp_path: Path) -> None:
+def test_a_send_back_changes_the_request(chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     chapter = Chapter("story.md", 1, "T", 1, LINES)
     first = prompts.messages("outline", chapter, {})
     following = first + prompts.send_back('{"title": ""}', ["title: '' is too short"])
     settings = Settings("m", "http://x/v1")
     assert key_of(settings.body("outline", first)) != key_of(settings.body("outline", following))
-    ask = asker(emulator, tmp_path, None)
+    ask = asker(chat_emulator, tmp_path, None)
     said: list[str] = []
     ask.say = said.append
     result = ask.ask("outline", chapter, {}, lambda _data: ["a problem that stays"], [])
@@ -319,27 +313,27 @@ def test_a_send_back_changes_the_request(emulator: EmulatorServer, tmp_path: Pat
     assert all("the request changes by them" in line for line in said if "sent back" in line)
 
 
-def test_the_text_mode_sends_no_response_format_and_still_works(emulator: EmulatorServer,
+def test_the_text_mode_sends_no_response_format_and_still_works(chat_emulator: EmulatorServer,
                                                                 tmp_path: Path) -> None:
-    report, sent, series = run(emulator, tmp_path, response_format="text")
+    report, sent, series = run(chat_emulator, tmp_path, response_format="text")
     assert sent == 6 and report.problems == [] and errors(series) == []
 
 
 # Issue 57, item 2: time and feedback
 
-def test_a_streamed_answer_reports_progress(emulator: EmulatorServer, tmp_path: Path) -> None:
+def test_a_streamed_answer_reports_progress(chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     progress: list[str] = []
-    report, sent, series = run(emulator, tmp_path, progress=progress.append)
+    report, sent, series = run(chat_emulator, tmp_path, progress=progress.append)
     assert sent == 6 and report.problems == [] and errors(series) == []
     assert any(line.startswith("  the shots call for chapter 2: ") and "token(s) so far" in line
                for line in progress)
     assert report.spend is not None and report.spend.at_ceiling == 0  # usage came in the stream
 
 
-def test_a_moderation_error_mid_stream_is_reported_at_its_chapter(emulator: EmulatorServer,
+def test_a_moderation_error_mid_stream_is_reported_at_its_chapter(chat_emulator: EmulatorServer,
                                                                  tmp_path: Path) -> None:
-    emulator.script("chat:ok*4,chat:late_moderation")  # chapter 1's shots, cut part-way
-    report, sent, series = run(emulator, tmp_path)
+    chat_emulator.script("chat:ok*4,chat:late_moderation")  # chapter 1's shots, cut part-way
+    report, sent, series = run(chat_emulator, tmp_path)
     assert sent == 6 and len(report.problems) == 1
     assert "data_inspection_failed" in report.problems[0].message
     assert (series / "episodes").is_dir()  # the other chapter is written
@@ -375,43 +369,43 @@ def test_an_error_event_never_carries_the_key_into_a_message(tmp_path: Path) -> 
     assert "bad key" in str(caught.value) and key not in str(caught.value)
 
 
-def test_an_endpoint_that_refuses_streaming_is_asked_without(emulator: EmulatorServer,
+def test_an_endpoint_that_refuses_streaming_is_asked_without(chat_emulator: EmulatorServer,
                                                             tmp_path: Path) -> None:
-    emulator.add_rate("chat:no_stream:1")
+    chat_emulator.add_rate("chat:no_stream:1")
     progress: list[str] = []
-    report, sent, series = run(emulator, tmp_path, progress=progress.append)
+    report, sent, series = run(chat_emulator, tmp_path, progress=progress.append)
     assert sent == 7 and report.problems == [] and not any(progress)  # nothing streamed
     found = json.loads((series / ".storyboard/breakdown/endpoints.json").read_text())
     assert [entry["stream"] for entry in found.values()] == [False]
 
 
 def test_a_failure_names_the_call_the_spend_the_cache_and_the_command(
-        emulator: EmulatorServer, tmp_path: Path) -> None:
-    emulator.script("chat:ok*4,chat:500")
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    chat_emulator.script("chat:ok*4,chat:500")
     with pytest.raises(ServerError) as caught:
-        run(emulator, tmp_path, budget=1.0, yes=False)
+        run(chat_emulator, tmp_path, budget=1.0, yes=False)
     said = str(caught.value)
     assert "HTTP 500" in said and "while asking the shots call for chapter 1" in said
     assert "so far: 5 request(s) sent, 0.0" in said and "4 new answer(s) stored" in said
     series = tmp_path / "series"
     assert f"to go on: storyboard breakdown {tmp_path / 'story.md'} {series} --model qwen-plus " \
-           f"--base-url {chat_base(emulator)} --api-key-env {KEY_ENV} --budget 1" in said
+           f"--base-url {chat_base(chat_emulator)} --api-key-env {KEY_ENV} --budget 1" in said
     assert "sk-test-breakdown" not in said
 
 
 @pytest.mark.parametrize("changes", [{"deadline": math.nan}, {"deadline": math.inf},
                                      {"max_answer_mb": -1.0}, {"stream": "sometimes"},
                                      {"response_format": "xml"}])
-def test_bad_asking_settings_fail_closed_before_any_call(emulator: EmulatorServer,
+def test_bad_asking_settings_fail_closed_before_any_call(chat_emulator: EmulatorServer,
                                                          tmp_path: Path,
                                                          changes: dict[str, Any]) -> None:
-    before = requests(emulator)
+    before = requests(chat_emulator)
     with pytest.raises(StoryboardError, match="must be"):
-        run(emulator, tmp_path, **changes)
-    assert requests(emulator) == before
+        run(chat_emulator, tmp_path, **changes)
+    assert requests(chat_emulator) == before
 
 
-def test_the_series_file_sets_how_the_endpoint_is_asked(emulator: EmulatorServer,
+def test_the_series_file_sets_how_the_endpoint_is_asked(chat_emulator: EmulatorServer,
                                                        tmp_path: Path) -> None:
     from storyboard.breakdown.settings import from_series
     series = tmp_path / "series"
@@ -436,3 +430,19 @@ def test_the_new_chat_faults_parse_and_bad_words_are_refused() -> None:
 
 def test_the_client_limits_default_generously() -> None:
     assert Limits().deadline == 600.0 and Limits().max_bytes == 4 * 1024 * 1024
+
+
+# Issue 58, item 9: one --verbose shows each paid call, the breakdown's chat calls too
+
+@pytest.mark.parametrize("stream", ["false", "true"])
+def test_verbose_says_each_chat_call_and_its_answer_with_the_key_masked(
+        chat_emulator: EmulatorServer, tmp_path: Path, stream: str) -> None:
+    from storyboard.providers.trace import listening
+    said: list[str] = []
+    with listening(said.append):
+        _report, sent, _series = run(chat_emulator, tmp_path, stream=stream)
+    text = "\n".join(said)
+    assert sent >= 1 and text.count("> POST ") == sent  # every call said, none twice
+    assert text.count("< 200 POST ") == sent  # and every answer
+    assert "sk-test-breakdown" not in text and "authorization: Bearer ***" in text
+    assert '"messages"' in text and "lighthouse" in text.lower()  # the body as it went

@@ -4,7 +4,6 @@ inside one block), and a look the story does not give marked as the model's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,9 @@ from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.source import WINDOW, Chapter, read_story
 from storyboard.breakdown.writer import MODELS_LOOK, series_yaml
 from storyboard.emulator.server import EmulatorServer
-from tests.test_breakdown import KEY_ENV, chat_base
+from tests.fixtures.breakdown import KEY_ENV, chat_base
 
 TITLED = "# The Lamp\n\n## One\n\nMia waits.\n\n## Two\n\nSam runs.\n"
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -47,13 +40,13 @@ def screenplay(scenes: int) -> str:
     return "\n".join(rows)
 
 
-def test_a_screenplays_windows_stay_in_one_episode(emulator: EmulatorServer,
+def test_a_screenplays_windows_stay_in_one_episode(chat_emulator: EmulatorServer,
                                                    tmp_path: Path) -> None:
     play = tmp_path / "night.fountain"
     play.write_text(screenplay(WINDOW // 3), encoding="utf-8")
     assert len(read_story(play).chapters) == 2  # read in two windows
     series = tmp_path / "series"
-    report = breakdown(play, series, Options(base_url=chat_base(emulator), key_env=KEY_ENV,
+    report = breakdown(play, series, Options(base_url=chat_base(chat_emulator), key_env=KEY_ENV,
                                              yes=True))
     assert report.problems == []
     assert [p.name for p in (series / "episodes").glob("*.yaml")] == ["01-part-1.yaml"]

@@ -9,21 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from compiler_fixtures import write_series
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    HEAD,
-    Emulator,
-    MakeMedia,
-    emulator,
-    env,
-    render,
-    states,
-    submissions,
-)
 
 from storyboard.cli import cli
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, render, states, submissions
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 # USD 0.10/s at 720P: ep01 0.40, ep02 0.80 + 0.20, ep03 0.20 (1.60 in all).
 EPISODES = """\
@@ -47,7 +38,7 @@ def series(tmp_path: Path, make_media: MakeMedia) -> Path:
 
 
 def test_the_budget_buys_whole_episodes_in_order_and_says_so_first(
-        series: Path, emulator: Emulator, tmp_path: Path) -> None:  # noqa: F811
+        series: Path, emulator: Emulator, tmp_path: Path) -> None:
     emu = emulator()
     code, report, err = render(series, "--budget", "0.7", "-o", tmp_path / "out")
     assert code != 0
@@ -66,7 +57,7 @@ def test_the_budget_buys_whole_episodes_in_order_and_says_so_first(
 
 
 def test_a_budget_that_completes_no_episode_names_them(
-        series: Path, emulator: Emulator, tmp_path: Path) -> None:  # noqa: F811
+        series: Path, emulator: Emulator, tmp_path: Path) -> None:
     emu = emulator()
     code, report, err = render(series, "--budget", "0.3", "-o", tmp_path / "out")
     assert code != 0 and states(report)["a"] == "done" and submissions(emu) == 1
@@ -74,7 +65,7 @@ def test_a_budget_that_completes_no_episode_names_them(
 
 
 def test_a_terminal_is_asked_what_the_budget_buys(
-        series: Path, emulator: Emulator,  # noqa: F811
+        series: Path, emulator: Emulator,
         monkeypatch: pytest.MonkeyPatch) -> None:
     emu = emulator()
     monkeypatch.setattr("storyboard.run.rendering.interactive", lambda: True)
@@ -86,7 +77,7 @@ def test_a_terminal_is_asked_what_the_budget_buys(
 
 
 def test_a_budget_over_the_plan_says_nothing_more(
-        series: Path, emulator: Emulator, tmp_path: Path) -> None:  # noqa: F811
+        series: Path, emulator: Emulator, tmp_path: Path) -> None:
     emu = emulator()
     code, _, err = render(series, "--budget", "5", "-o", tmp_path / "out")
     assert code == 0 and "is under this plan" not in err and submissions(emu) == 5

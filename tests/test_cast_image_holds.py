@@ -13,20 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
-from test_cast_money import kill_when
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    Emulator,
-    emulator,
-    env,
-    invoke,
-    render,
-)
 
 from storyboard.emulator import EmulatorServer
 from storyboard.providers import base
 from storyboard.providers.dashscope import provider as dashscope
+from tests.fixtures.cast import kill_when
+from tests.fixtures.dashscope_cli import Emulator, invoke, render
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 SERIES = """\
 storyboard: 1

@@ -7,28 +7,26 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cast_render import CAST, IMAGE_TAKES, SHOTS, cast_stats, lock_of, plan_of
 
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    KEY,
-    Emulator,
-    emulator,
-    env,
-    invoke,
-    render,
-    submissions,
+from tests.fixtures.cast import (
+    CAST,
+    IMAGE_TAKES,
+    MID_CALL,
+    SHOTS,
+    cast_stats,
+    kill_mid_call,
+    lock_of,
+    plan_of,
 )
+from tests.fixtures.dashscope_cli import KEY, Emulator, invoke, render, submissions
 
-from storyboard.emulator import EmulatorServer
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 # The voice's sample is long enough to pass its take's measurement (at least 1 s of sound: the
 # emulator speaks a tone per character), so the voice can be approved.
@@ -99,29 +97,6 @@ def test_takes_retake_approve_and_render_shot_on_the_cast(tmp_path: Path,
 
 KILLS = 4  # bounded: each kill waits for a call to be open, then lands in it
 SEED = 48
-MID_CALL = ("image:lost=0.5:1", "voice:lost=0.5:1", "submit:lost=0.5:1", "query:slow=0.2:0.5",
-            "download:slow=0.2:1")
-
-
-def kill_mid_call(emu: EmulatorServer, args: list[str], environment: dict[str, str],
-                  wait: float) -> dict[str, int]:
-    """Start a render, let ``wait`` seconds pass, then SIGKILL it while one of its calls is
-    open (the emulator is answering it); the calls that were open. Empty: it finished first."""
-    child = subprocess.Popen(args, env=environment, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(wait)
-        deadline = time.monotonic() + 60
-        while child.poll() is None and time.monotonic() < deadline:
-            open_now: dict[str, int] = emu.stats()["open"]
-            if open_now:
-                child.send_signal(signal.SIGKILL)
-                return open_now
-            time.sleep(0.005)
-        return {}
-    finally:
-        child.kill()
-        child.wait(timeout=30)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")

@@ -7,69 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from media_host import serve
-from test_cast_providers import designed, line, sheet
-from test_cast_render import CAST, IMAGE_TAKES, SPOKEN, cast_stats
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    KEY,
-    Emulator,
-    emulator,
-    env,
-    invoke,
-    render,
-    submissions,
-)
 
 from storyboard.dialects import DIALECTS
-from storyboard.emulator import EmulatorServer
 from storyboard.errors import ListUnavailable
 from storyboard.providers.dashscope.provider import DashScopeProvider
 from storyboard.providers.dashscope.settings import DashScopeSettings
+from tests.fixtures.cast import CAST, IMAGE_TAKES, SPOKEN, cast_stats, designed, kill_when, line, sheet
+from tests.fixtures.dashscope_cli import KEY, Emulator, invoke, render, submissions
+from tests.fixtures.media_host import serve
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 
 def spoken_series(root: Path, make_media: Any) -> Path:
     make_media("image", root / "media" / "still.png", width=640, height=360)
     (root / "storyboard.yaml").write_text(SPOKEN, encoding="utf-8")
     return root
-
-
-def child_env(emu: EmulatorServer) -> dict[str, str]:
-    return {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url}
-
-
-def render_args(series: Path) -> list[str]:
-    return [sys.executable, "-m", "storyboard", "render", str(series), "--provider", "dashscope",
-            "--yes", "--quiet"]
-
-
-def kill_when(emu: EmulatorServer, series: Path, paid: Callable[[], bool]) -> None:
-    """A render of ``series`` killed (SIGKILL) once ``paid()`` says the emulator accepted (and
-    billed) the cast call being watched: the call is paid, its answer not back."""
-    child = subprocess.Popen(render_args(series), env=child_env(emu), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while not paid():
-            assert child.poll() is None, "the render ended before the call"
-            assert time.monotonic() < deadline, "the call never came"
-            time.sleep(0.02)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
 
 
 def test_a_line_killed_mid_call_is_never_spoken_again(tmp_path: Path, emulator: Emulator,

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import wave
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,9 +13,8 @@ import pytest
 
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.cast_media import png_size
-from storyboard.errors import ProblemsFound, Span
-from storyboard.language.cast import DesignedVoice, GeneratedImage, image_shot, voice_shot
-from storyboard.language.request import AssetRequest, CompiledShot, MediaRef
+from storyboard.errors import ProblemsFound
+from storyboard.language.request import MediaRef
 from storyboard.providers.base import refuse_assets
 from storyboard.providers.dashscope.provider import (
     BASE_URL_ENV,
@@ -28,18 +25,12 @@ from storyboard.providers.dashscope.provider import (
 )
 from storyboard.providers.local import LocalProvider
 from storyboard.targets import PriceTable, TaskState, TaskStatus
-from storyboard.targets.assets import (
-    QWEN3_TTS_VD,
-    WAN27_IMAGE,
-    preferred_name,
-    speech_characters,
-    spoken_seconds,
-)
+from storyboard.targets.assets import QWEN3_TTS_VD, preferred_name, speech_characters, spoken_seconds
+from tests.fixtures.cast import SPAN, designed, line, sheet
 
 KEY = "sk-cast-provider-test"
 T = TypeVar("T")
 MakeMedia = Callable[..., Path]
-SPAN = Span("storyboard.yaml", 7, 5)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -61,30 +52,6 @@ def emu() -> Iterator[EmulatorServer]:
 def provider(emu: EmulatorServer, work_dir: Path | None = None) -> DashScopeProvider:
     settings = DashScopeSettings(base_url=emu.base_url, timeouts=Timeouts(connect=2, read=5))
     return DashScopeProvider(settings, work_dir=work_dir)
-
-
-def sheet(name: str = "mia", takes: int = 2, refs: tuple[MediaRef, ...] = (),
-          digests: dict[Path, str] | None = None) -> CompiledShot:
-    image = GeneratedImage(name, "barista in her thirties, short dark hair, green apron",
-                           "character", refs, takes, None, SPAN)
-    first = image_shot("cafe", image, "warm hand-drawn animation", WAN27_IMAGE.id, digests or {})
-    small = [replace(s, asset=replace(s.asset, size="320*256")) for s in first.all_takes()
-             if s.asset is not None]
-    small[0].others = small[1:]
-    return small[0]
-
-
-def designed(name: str = "mia-voice", design: str = "warm, calm woman in her thirties"
-             ) -> CompiledShot:
-    voice = DesignedVoice(name, design, "Morning! The usual flat white?", "en", 1, SPAN)
-    return voice_shot("cafe", voice, QWEN3_TTS_VD.id)
-
-
-def line(voice_id: str, text: str = "Here you are, one flat white.") -> CompiledShot:
-    asset = AssetRequest("speech", QWEN3_TTS_VD.id, text, "ep01/hook", voice=voice_id)
-    shot = designed()
-    return replace(shot, episode="lines", id="ep01/hook", asset=asset,
-                   hash=hashlib.sha256(text.encode()).hexdigest() + ".wav")
 
 
 async def until_done(p: DashScopeProvider, task_id: str) -> TaskState:

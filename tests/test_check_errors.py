@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,67 +12,8 @@ from click.testing import CliRunner
 
 import storyboard
 from storyboard.cli import cli
-from tests.compiler_fixtures import SERIES_HEAD, write_series
-
-MakeMedia = Callable[..., Path]
-
-
-def one_shot(body: str) -> str:
-    """An episode with one shot whose YAML body is ``body`` (indented under the shot)."""
-    lines = body.strip("\n").splitlines()
-    shot = "\n".join("      " + line for line in lines)
-    return f"- id: e\n  shots:\n    - id: s\n{shot}\n"
-
-
-SIX = "\n".join(f"  c{i}: {{image: media/mia.png}}" for i in range(6))
-
-CASES: list[tuple[str, str, str, str]] = [
-    # (name, episodes yaml, expected "line:col", expected message fragment)
-    ("unknown mention", one_shot('prompt: "@mai waves"'), "14:18",
-     "unknown character @mai (did you mean 'mia'?)"),
-    ("six references", "- id: e\n  shots:\n    - id: s\n      prompt: '"
-     + " ".join(f"@c{i}" for i in range(6)) + "'\n", "19:9", "expected at most 5"),
-    ("no reference", one_shot('prompt: "an empty room"'), "13:9", "has no reference"),
-    ("scene past the end", one_shot('duration: 4\nscenes:\n  - "[0-3s] @mia"\n'
-                                    '  - at: 3-6s\n    action: "@mia sits"'),
-     "17:17", "past the shot's end"),
-    ("overlapping scenes", one_shot('scenes:\n  - "[0-3s] @mia"\n  - "[2-4s] @mia sits"'),
-     "16:13", "overlaps scene 1"),
-    ("scenes out of order", one_shot('scenes:\n  - "[3-4s] @mia"\n  - "[0-2s] @mia sits"'),
-     "16:13", "expected scenes in order"),
-    ("bad window", one_shot('scenes:\n  - at: 3s\n    action: "@mia"'), "15:17",
-     "expected A-Bs"),
-    ("16 s shot", one_shot('duration: 16\nprompt: "@mia"'), "14:19", "expected 2 to 15 s"),
-    ("12 s shot with a video", one_shot('duration: 12\nprompt: "@sam"'), "14:19",
-     "expected 2 to 10 s with a reference video"),
-    ("long prompt", one_shot('prompt: "@mia ' + "x" * 5000 + '"'), "14:17",
-     "expected at most 5000"),
-    ("long negative prompt", one_shot('prompt: "@mia"\nnegative_prompt: "' + "n" * 501 + '"'),
-     "13:9", "expected at most 500"),
-    ("seed of -1", one_shot('prompt: "@mia"\nseed: -1'), "15:15", "expected a number >= 0"),
-    ("wrong type", one_shot('prompt: "@mia"\nduration: five'), "15:19",
-     "expected a whole number, got 'five'"),
-    ("unknown key", one_shot('prompt: "@mia"\ndurration: 3'), "15:9",
-     "unknown key 'durration' (did you mean 'duration'?)"),
-    ("first_frame from nowhere", one_shot('prompt: "@mia"\nfirst_frame: {from: intro}'),
-     "15:29", "no earlier shot"),
-    ("voice on a non-reference", one_shot('prompt: "@mia"\nvoices: {sam: mia-voice}'),
-     "15:18", "not a reference in this shot"),
-    ("unknown speaker", one_shot('scenes:\n  - at: 0-2s\n    action: "@mia"\n'
-                                 '    say: {mai: "hi"}'), "17:19", "unknown speaker 'mai'"),
-    ("missing media", one_shot('prompt: "@mia"\nfirst_frame: media/nope.png'), "15:22",
-     "missing or unreadable file 'media/nope.png'"),
-    ("path escaping", one_shot('prompt: "@mia"\nfirst_frame: ../../etc/passwd'), "15:22",
-     "leaves the series folder"),
-    ("transition too long", "- id: e\n  shots:\n    - id: a\n      duration: 2\n"
-     "      prompt: '@mia'\n    - id: b\n      prompt: '@mia'\n"
-     "      transition: {type: crossfade, duration: 3}\n", "18:21",
-     "as long as a shot it joins"),
-    ("both scenes and prompt", one_shot('prompt: "@mia"\nscenes: ["[0-1s] @mia"]'), "13:9",
-     "either 'scenes' or 'prompt', not both"),
-    ("duplicate shot id", "- id: e\n  shots:\n    - {id: a, prompt: '@mia'}\n"
-     "    - {id: a, prompt: '@mia'}\n", "14:14", "duplicate shot id 'a'"),
-]
+from tests.fixtures.check_cases import CASES, SIX, MakeMedia, one_shot
+from tests.fixtures.compiler import SERIES_HEAD, write_series
 
 
 @pytest.mark.parametrize(("name", "episodes", "where", "fragment"), CASES,

@@ -14,7 +14,7 @@ from storyboard.errors import ProblemsFound
 from storyboard.language import checkcache, incremental
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest
-from tests.series_gen import make_series, shot
+from tests.fixtures.series_gen import make_series, shot
 
 KINDS_WITH_A_PROBLEM = (8, 9)  # an unknown character, a transition too long, a shot too long
 

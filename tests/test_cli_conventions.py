@@ -20,11 +20,10 @@ from typing import Any
 
 import opentimelineio as otio
 import pytest
-from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
 
-from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
+from tests.fixtures.cli import invoke
+from tests.fixtures.compiler import write_series
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-verbose-secret-4711"
@@ -46,14 +45,6 @@ characters:
   sam: {video: media/sam.mp4}
   guitar: {image: media/guitar.png}
 """
-
-
-def invoke(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{args}: {result.exception!r}\n{result.output}")
-    assert "Traceback" not in result.output
-    return result
 
 
 def as_json(*args: str | Path) -> tuple[int, Any]:

@@ -13,96 +13,36 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
 
-from storyboard.cli import cli
-from storyboard.emulator import EmulatorServer
 from storyboard.media import ffmpeg
 from storyboard.run import read_status
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import (
+    FOUR_SHOTS,
+    HEAD,
+    KEY_BYTES,
+    THREE_SHOTS,
+    Emulator,
+    MakeMedia,
+    child_env,
+    command,
+    invoke,
+    kill,
+    no_key,
+    paid_once_each,
+    render,
+    states,
+    submissions,
+    tasks,
+    wait_until,
+)
 
-MakeMedia = Callable[..., Path]
-KEY = "sk-test-secret-123"
-KEY_BYTES = KEY.encode()
-Emulator = Callable[..., EmulatorServer]
-
-HEAD = """\
-storyboard: 1
-title: Wire
-defaults: {resolution: 720P, ratio: "16:9", duration: 2}
-provider: {name: dashscope, poll: [0.2]}
-output: {loudness: null}
-voices:
-  mia-voice: {audio: media/mia.wav}
-characters:
-  mia: {image: media/mia.png, voice: mia-voice}
-  sam: {video: media/sam.mp4}
-  guitar: {image: media/guitar.png}
-"""
-
-THREE_SHOTS = """\
-- id: ep01
-  shots:
-    - {id: a, prompt: "@mia waves at @sam"}
-    - {id: b, prompt: "@sam plays @guitar"}
-- id: ep02
-  shots:
-    - {id: c, prompt: "@mia sings to @sam"}
-"""
-
-FOUR_SHOTS = THREE_SHOTS + """\
-    - {id: d, prompt: "@sam bows"}
-"""
-
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def no_key(*texts: str | bytes) -> None:
-    for text in texts:
-        data = text.encode() if isinstance(text, str) else text
-        assert KEY_BYTES not in data, "the API key leaked"
-
-
-def invoke(*args: str | Path) -> Result:
-    """The CLI in-process: never a traceback, never the key in what it prints."""
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{args}: {result.exception!r}\n{result.output}")
-    assert "Traceback" not in result.output
-    no_key(result.stdout, result.stderr)
-    return result
-
-
-def render(series: Path, *args: str | Path) -> tuple[int, dict[str, Any], str]:
-    """``render --provider dashscope --json``: exit code, the JSON report, stderr."""
-    result = invoke("render", series, "--provider", "dashscope", "--json", *args)
-    report: dict[str, Any] = json.loads(result.stdout) if result.stdout.strip() else {}
-    return result.exit_code, report, result.stderr
-
-
-def states(report: dict[str, Any]) -> dict[str, str]:
-    return {s["key"].rsplit("/", 1)[1]: s["state"] for s in report["shots"]}
-
-
-def submissions(emu: EmulatorServer) -> int:
-    total: int = emu.stats()["submissions"]["total"]
-    return total
-
-
-def paid_once_each(emu: EmulatorServer, series: Path, shots: int) -> None:
-    """Each shot in the lock was submitted exactly once (by prompt digest), and nothing else."""
-    stats = emu.stats()["submissions"]
-    lock = json.loads((series / "storyboard.lock").read_text(encoding="utf-8"))["shots"]
-    assert len(lock) == shots
-    assert stats["total"] == shots and stats["duplicates"] == 0, stats
-    assert {e["prompt_sha256"]: 1 for e in lock.values()} == stats["by_prompt"]
 
 
 def secrets_stay_secret(series: Path, *, locked: bool = True) -> None:
@@ -113,30 +53,6 @@ def secrets_stay_secret(series: Path, *, locked: bool = True) -> None:
     assert series / ".storyboard" / "journal.sqlite" in files
     for path in files:
         assert KEY_BYTES not in path.read_bytes(), f"the API key is in {path}"
-
-
-@pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
-    monkeypatch.setenv("CI", "1")
-    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
-
-
-@pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    """``emulator(latency=..., ...)`` starts one on 127.0.0.1 and points the client at it."""
-    started: list[EmulatorServer] = []
-
-    def start(**settings: Any) -> EmulatorServer:
-        settings = {"latency": 0.3, "plain_results": True, "retry_after": 0.1, **settings}
-        server = EmulatorServer(**settings).start()
-        started.append(server)
-        monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 @pytest.fixture
@@ -262,39 +178,6 @@ def test_a_lost_submit_answer_is_reconciled_not_resubmitted(three: Path, emulato
 
 
 # --- 11. SIGKILL mid-run -----------------------------------------------------------------------
-
-
-def command(series: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "storyboard", "render", str(series), "--provider", "dashscope",
-            *args]
-
-
-def child_env() -> dict[str, str]:
-    return dict(os.environ)  # the monkeypatched key, base URL and CI=1
-
-
-def wait_until(what: str, check: Callable[[], bool], child: subprocess.Popen[bytes] | None,
-               timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if child is not None and child.poll() is not None:
-            _, err = child.communicate(timeout=30)
-            raise AssertionError(f"the child exited ({child.returncode}) before {what}: "
-                                 f"{err.decode(errors='replace')[-3000:]}")
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
-def kill(child: subprocess.Popen[bytes]) -> None:
-    os.kill(child.pid, signal.SIGKILL)
-    out, err = child.communicate(timeout=30)
-    assert child.returncode == -signal.SIGKILL
-    no_key(out, err)
-
-
-def tasks(emu: EmulatorServer, status: str) -> int:
-    count: int = emu.stats()["tasks"][status]
-    return count
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from compiler_fixtures import SERIES_HEAD, write_series
 
 from storyboard.cli import cli
+from tests.fixtures.compiler import SERIES_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 TWELVE = """\
@@ -132,7 +132,11 @@ def test_an_unreachable_file_is_said_once_for_the_series(tmp_path: Path,
           shots:
             - {id: a, prompt: "@guitar rests"}
             - {id: b, prompt: "@guitar shines"}
+            - {id: c, prompt: "@guitar and @mia"}
         """)
     result = invoke("check", series, "--provider", "roles")
     assert result.exit_code == 1
-    assert result.stderr.count("media/guitar.png is a local file and roles fetches") == 1
+    # one cause (no media_base_url), one error, however many local files the series names
+    assert result.stderr.count("roles fetches files from public URLs: set "
+                               "provider.media_base_url") == 1, result.stderr
+    assert "this series' files are local (this shot's first: media/guitar.png)" in result.stderr

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
+from click.testing import Result
 
-from storyboard.cli import cli
 from storyboard.media import ffmpeg
+from tests.fixtures.cli import invoke
+from tests.fixtures.compiler import write_series
 
 MakeMedia = Callable[..., Path]
 FRAME = 1 / 30  # one frame at the full-size frame rate
@@ -85,15 +85,6 @@ ONE_SHOT_EACH = """\
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def invoke(*args: str | Path) -> Result:
-    """Run the CLI in-process; an exception other than SystemExit is a traceback, never OK."""
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{args}: {result.exception!r}\n{result.output}")
-    assert "Traceback" not in result.output
-    return result
 
 
 def ok(*args: str | Path) -> Result:

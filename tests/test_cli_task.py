@@ -10,9 +10,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
-from media_host import serve
-from test_run_status_words import KEY, quick_render
 
 from storyboard.cli import cli
 from storyboard.dialects import DIALECTS
@@ -20,6 +17,9 @@ from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
 from storyboard.run.state.settle import ADOPTED, FORGOTTEN
 from storyboard.run.team.ledger import default_ledger
+from tests.fixtures.compiler import write_series
+from tests.fixtures.gateway_runs import KEY, quick_render
+from tests.fixtures.media_host import serve
 
 ONE_SHOT = """\
 - id: ep01

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from comfyui_helpers import WORKFLOWS, series_on
 
 import storyboard
 from storyboard.emulator.comfyui import ComfyUIServer
@@ -24,6 +23,7 @@ from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotR
 from storyboard.providers.comfyui import workflow as wf
 from storyboard.providers.comfyui.provider import ComfyUIProvider, prompt_id
 from storyboard.providers.comfyui.settings import ComfySettings
+from tests.fixtures.comfyui import WORKFLOWS, series_on
 
 PHANTOM = "wan-phantom-references.json"
 

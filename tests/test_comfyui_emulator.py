@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from comfyui_helpers import WORKFLOWS, wait_until
 
 from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
@@ -23,6 +22,7 @@ from storyboard.providers.comfyui.jobs import Job, Throughput
 from storyboard.providers.comfyui.provider import ComfyUIProvider
 from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.targets import TaskStatus
+from tests.fixtures.comfyui import WORKFLOWS, wait_until
 
 
 def text_graph(seed: int = 7, prompt: str = "a cat") -> dict[str, Any]:

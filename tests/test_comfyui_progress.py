@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
-from comfyui_helpers import prompts, series_on
 
 import storyboard
 from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.providers.comfyui.progress import Watch, ws_url
 from storyboard.run import ShotEvent
+from tests.fixtures.comfyui import prompts, series_on
 
 PHANTOM = "wan-phantom-references.json"
 STEPS = 20  # the example workflows' KSampler steps

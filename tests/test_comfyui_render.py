@@ -11,13 +11,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from comfyui_helpers import prompts, series_on, wait_until
 
 import storyboard
 from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.run import read_status
 from storyboard.run.setup import make_provider
+from tests.fixtures.comfyui import prompts, series_on, wait_until
 
 PHANTOM = "wan-phantom-references.json"
 SHOTS = 4  # ballad, reply, order, serve

@@ -12,7 +12,7 @@ import pytest
 import storyboard
 from storyboard.dialects.manifest import to_dict, to_json
 from storyboard.language.compile import compile_path
-from tests.compiler_fixtures import BALLAD, SERIES_HEAD, write_series
+from tests.fixtures.compiler import BALLAD, SERIES_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 

@@ -11,7 +11,7 @@ import pytest
 from storyboard.language import incremental
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
-from tests.series_gen import digest_of, fingerprint, make_series
+from tests.fixtures.series_gen import digest_of, fingerprint, make_series
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "generated-series.json"
 PROVIDERS = (None, "arrays", "roles")

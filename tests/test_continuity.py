@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from compiler_fixtures import write_series
 
 import storyboard
 from storyboard.cli import cli
 from storyboard.errors import Diagnostic
+from tests.fixtures.compiler import write_series
 
 HEAD = """\
 storyboard: 1

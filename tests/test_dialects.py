@@ -25,7 +25,8 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 MEDIA_BASE = "https://media.example.com/coffee-shop"
 # The golden file of each dialect, and the media base URL it is compiled with.
 # Seedance's, Kling's and MiniMax's targets sell their own models, not the example's:
-# tests/test_seedance.py, tests/test_kling.py and tests/test_minimax.py hold their golden bodies.
+# tests/test_seedance.py, tests/test_kling.py and
+# tests/test_minimax.py hold their golden bodies.
 CASES = {"dashscope": ("native-compile.json", None),
          **{name: (f"{name}.json", MEDIA_BASE) for name in GATEWAYS
             if "wan2.7-r2v" in DIALECTS[name].models}}
@@ -129,7 +130,8 @@ def test_gateway_limits_name_the_gateway(tmp_path: Path) -> None:
     assert "a 12 s shot; freepik accepts 2 to 10 s with a reference video" in \
         {p.message for p in freepik}
     assert "oss://dir/sam.mp4: arrays fetches files from public http(s) URLs only" in messages
-    assert "is a local file and arrays fetches files from public URLs" in messages
+    assert "are local (this shot's first: " in messages
+    assert "and arrays fetches files from public URLs" in messages
     # The first frame is not sent: said once, never also asked for at a public URL.
     about_it = [m for f, _, m in found if f == "first_frame"]
     assert about_it == ["arrays takes no first frame: it is not sent, the shot starts from a "

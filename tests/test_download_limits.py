@@ -25,9 +25,10 @@ from storyboard.providers.dashscope.provider import DashScopeProvider, DashScope
 from storyboard.run.trip import checks
 from storyboard.run.trip.downloadcap import MB, download_limit
 from storyboard.targets import TaskState, TaskStatus
-from tests.test_money_limits import HEAD, emulator, invoke, series
+from tests.fixtures.cli import invoke
+from tests.fixtures.limits import series
+from tests.fixtures.mcp import HEAD
 
-__all__ = ["emulator"]  # the fixture, used by name
 LIMITED = HEAD.replace("poll: [0.2]}", "poll: [0.2], max_download_mb: 1}")
 
 
@@ -39,28 +40,28 @@ def leftovers(wire: Path) -> list[Path]:
 
 
 def test_an_endless_result_stops_at_the_limit_and_nothing_of_it_is_kept(
-        tmp_path: Path, make_media: Callable[..., Path], emulator: EmulatorServer) -> None:
+        tmp_path: Path, make_media: Callable[..., Path], dashscope_emulator: EmulatorServer) -> None:
     wire = series(tmp_path, make_media, LIMITED) / "wire"
-    emulator.script("download:endless*10")
+    dashscope_emulator.script("download:endless*10")
     first = invoke("render", wire, "--yes")
     assert first.exit_code != 0
-    stats = emulator.stats()
+    stats = dashscope_emulator.stats()
     assert stats["faults"] == {"download:endless": 2}  # one try a shot: never again in a loop
     assert stats["streamed"] < 2 * 16 * MB  # each cut near 1 MB (plus the sockets' buffers)
     assert first.output.count("over its limit of 1 MB") >= 2
     assert "provider.max_download_mb" in first.output and "run again" in first.output
     assert leftovers(wire) == []
-    emulator.clear_faults()  # the service sends the real result now: resumed, not paid again
+    dashscope_emulator.clear_faults()  # the service sends the real result now: resumed, not paid again
     second = invoke("render", wire, "--yes")
     assert second.exit_code == 0, second.output
-    assert emulator.stats()["submissions"]["total"] == 2
+    assert dashscope_emulator.stats()["submissions"]["total"] == 2
     assert len(list((wire / ".storyboard" / "cache").rglob("*.mp4"))) == 2
 
 
 def test_a_length_over_the_limit_is_refused_before_reading(
-        tmp_path: Path, make_media: Callable[..., Path], emulator: EmulatorServer) -> None:
+        tmp_path: Path, make_media: Callable[..., Path], dashscope_emulator: EmulatorServer) -> None:
     wire = series(tmp_path, make_media, LIMITED) / "wire"
-    emulator.script("download:huge*2")
+    dashscope_emulator.script("download:huge*2")
     result = invoke("render", wire, "--yes")
     assert result.exit_code != 0
     assert "it says it holds 1,000,000,000,000 bytes" in result.output
@@ -68,17 +69,17 @@ def test_a_length_over_the_limit_is_refused_before_reading(
 
 
 def test_the_default_limit_is_the_models_longest_largest_output(
-        tmp_path: Path, emulator: EmulatorServer) -> None:
+        tmp_path: Path, dashscope_emulator: EmulatorServer) -> None:
     """wan2.7-r2v: 15 s at 1920x1080, 1 bit a pixel at 30 frames a second, plus 16 MB."""
     shot = video_shot("wan2.7-r2v")
     limit = download_limit(shot)
     assert limit == 15 * 1920 * 1080 * 30 // 8 + 16 * MB
-    emulator.script("download:endless")
+    dashscope_emulator.script("download:endless")
     dest = tmp_path / "endless.mp4"
     with pytest.raises(DownloadTooLarge, match=r"over its limit of 132\.64 MB"):
-        asyncio.run(asyncio.wait_for(fetch(emulator, dest, limit), 120))
+        asyncio.run(asyncio.wait_for(fetch(dashscope_emulator, dest, limit), 120))
     assert not dest.exists()
-    assert limit <= emulator.stats()["streamed"] < limit + 32 * MB
+    assert limit <= dashscope_emulator.stats()["streamed"] < limit + 32 * MB
 
 
 def test_each_kind_of_result_has_its_own_limit_and_a_series_may_set_one() -> None:

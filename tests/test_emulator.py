@@ -14,20 +14,9 @@ import pytest
 from storyboard.emulator import EmulatorServer, body_hash, prompt_hash
 from storyboard.emulator.server import bind
 from storyboard.media import ffmpeg
-from tests.emulator_helpers import wait_for
+from tests.fixtures.emulator import HEADERS, SUBMIT, make_body, wait_for
 
-SUBMIT = "/services/aigc/video-generation/video-synthesis"
-HEADERS = {"Authorization": "Bearer sk-test", "X-DashScope-Async": "enable"}
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$")
-
-
-def make_body(prompt: str = "Image 1 waves at the camera", **params: Any) -> dict[str, Any]:
-    parameters = {"resolution": "720P", "ratio": "16:9", "duration": 2, "prompt_extend": False,
-                  "watermark": False, **params}
-    return {"model": "wan2.7-r2v",
-            "input": {"prompt": prompt,
-                      "media": [{"type": "reference_image", "url": "https://example.com/a.png"}]},
-            "parameters": parameters}
 
 
 @pytest.fixture(scope="module")

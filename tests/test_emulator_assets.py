@@ -25,7 +25,7 @@ from storyboard.targets.assets import (
     speech_characters,
     with_price,
 )
-from tests.emulator_helpers import wait_for
+from tests.fixtures.emulator import wait_for
 
 IMAGE = "/services/aigc/image-generation/generation"
 VOICE = "/services/audio/tts/customization"

@@ -19,16 +19,10 @@ LINES = ("Mia opened the door. Sam stood in the rain.", "", '"Come in," said Mia
 CHAPTER = Chapter("story.md", 1, "The Door", 1, LINES)
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
-
-
 @pytest.fixture
-def client(emulator: EmulatorServer) -> Iterator[openai.OpenAI]:
-    emulator.clear_faults()
-    base = emulator.base_url.rsplit("/api/v1", 1)[0]
+def client(chat_emulator: EmulatorServer) -> Iterator[openai.OpenAI]:
+    chat_emulator.clear_faults()
+    base = chat_emulator.base_url.rsplit("/api/v1", 1)[0]
     with openai.OpenAI(base_url=f"{base}/compatible-mode/v1", api_key="sk-test",
                        max_retries=0) as made:
         yield made
@@ -62,17 +56,17 @@ def answer_of(client: openai.OpenAI, stage: str, context: dict[str, object] | No
     return json.loads(completion.choices[0].message.content)  # type: ignore[attr-defined,no-any-return]
 
 
-def test_the_plain_v1_path_answers_too(emulator: EmulatorServer) -> None:
-    base = emulator.base_url.rsplit("/api/v1", 1)[0]
+def test_the_plain_v1_path_answers_too(chat_emulator: EmulatorServer) -> None:
+    base = chat_emulator.base_url.rsplit("/api/v1", 1)[0]
     with openai.OpenAI(base_url=f"{base}/v1", api_key="sk-test", max_retries=0) as client:
         reply = client.chat.completions.create(model="m", messages=[
             {"role": "user", "content": "hello"}])
     assert reply.choices[0].message.content == "You said: hello"
 
 
-def test_faults_reach_the_official_client(emulator: EmulatorServer,
+def test_faults_reach_the_official_client(chat_emulator: EmulatorServer,
                                           client: openai.OpenAI) -> None:
-    emulator.script("chat:429,chat:moderation,chat:drop,chat:length,chat:invalid_json")
+    chat_emulator.script("chat:429,chat:moderation,chat:drop,chat:length,chat:invalid_json")
     with pytest.raises(openai.RateLimitError):
         ask(client, "outline")
     with pytest.raises(openai.BadRequestError) as refused:
@@ -84,12 +78,12 @@ def test_faults_reach_the_official_client(emulator: EmulatorServer,
     assert cut.finish_reason == "length"
     with pytest.raises(ValueError):
         json.loads(ask(client, "outline").choices[0].message.content)  # type: ignore[attr-defined]
-    assert emulator.stats()["chat"]["requests"] >= 5
+    assert chat_emulator.stats()["chat"]["requests"] >= 5
 
 
 def test_a_missing_key_and_json_mode_without_the_word_json_are_refused(
-        emulator: EmulatorServer) -> None:
-    base = emulator.base_url.rsplit("/api/v1", 1)[0]
+        chat_emulator: EmulatorServer) -> None:
+    base = chat_emulator.base_url.rsplit("/api/v1", 1)[0]
     unsigned = httpx.post(f"{base}/compatible-mode/v1/chat/completions",
                           json={"model": "m", "messages": [{"role": "user", "content": "x"}]})
     assert unsigned.status_code == 401
@@ -119,8 +113,8 @@ def test_the_official_client_reads_the_emulators_stream(client: openai.OpenAI) -
 
 
 def test_llama_cpp_pythons_refusal_of_json_schema_reaches_the_official_client(
-        emulator: EmulatorServer, client: openai.OpenAI) -> None:
-    emulator.script("chat:no_schema")
+        chat_emulator: EmulatorServer, client: openai.OpenAI) -> None:
+    chat_emulator.script("chat:no_schema")
     with pytest.raises(openai.InternalServerError) as refused:
         ask(client, "outline")
     assert "Input should be 'text' or 'json_object'" in str(refused.value)

@@ -18,7 +18,7 @@ from storyboard.emulator import (
     body_hash,
     parse_fault_options,
 )
-from tests.emulator_helpers import wait_for
+from tests.fixtures.emulator import wait_for
 
 SUBMIT = "/services/aigc/video-generation/video-synthesis"
 HEADERS = {"Authorization": "Bearer sk-test", "X-DashScope-Async": "enable"}

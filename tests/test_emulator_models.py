@@ -17,7 +17,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.media import ffmpeg
 from storyboard.targets.gateways import DASHSCOPE
 from storyboard.targets.models import MODELS, family, model_of
-from tests.emulator_helpers import wait_for
+from tests.fixtures.emulator import wait_for
 
 SUBMIT = "/services/aigc/video-generation/video-synthesis"
 HEADERS = {"Authorization": "Bearer sk-test", "X-DashScope-Async": "enable"}
@@ -43,6 +43,7 @@ FIRST_MEDIA: dict[str, list[dict[str, str]]] = {
     HH_T2V: [], T2V: [], EDITOR: [EDIT], H3: [H3_IMAGE],
     # Seedance, served by the one service behind its own routes (/gw/ark, /gw/modelark).
     "doubao-seedance-2-0-260128": [IMAGE], "dreamina-seedance-2-0-260128": [IMAGE],
+    "doubao-seedance-2-5-260628": [IMAGE], "dreamina-seedance-2-5-260628": [IMAGE],
     "kling-v3-omni": [IMAGE],
     # MiniMax's own API (/gw/minimax..., /gw/minimax-hailuo...): H3's roles, Hailuo's frame.
     "MiniMax-H3": [IMAGE], "MiniMax-Hailuo-2.3": [FIRST]}
@@ -447,7 +448,7 @@ def test_gateway_dialects_refuse_other_models(idle: EmulatorServer, name: str) -
 def test_the_compiled_native_body_of_each_model_is_accepted(
         idle_http: httpx.Client, tmp_path: Path, make_media: Callable[..., Path],
         model: str) -> None:
-    from tests.test_models import compiled, errors, series
+    from tests.fixtures.models import compiled, errors, series
 
     shots, problems = compiled(series(tmp_path, make_media, model), "dashscope")
     assert errors(problems) == []

@@ -7,7 +7,6 @@ when present. A filter option missing from any of them fails here, by name, not 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,33 +15,13 @@ from storyboard.animatic import render_card, render_shot
 from storyboard.language.request import Line, MediaItem, MediaRef, Scene, ShotRequest, Transition
 from storyboard.media import ffbinary, ffmpeg, samples
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, stitch
-
-KNOWN_PLACES = ("/usr/bin/ffmpeg",)  # a distribution's own, even when it is not first on PATH
-EXTRA = "STORYBOARD_TEST_FFMPEGS"  # more binaries to try, separated by ':' (say, a 4.4 build)
-
-
-def _binaries() -> list[str]:
-    found = [c.path for c in ffbinary.candidates()]
-    extra = [p for p in os.environ.get(EXTRA, "").split(":") if p]
-    found += [p for p in (*KNOWN_PLACES, *extra) if os.access(p, os.X_OK)]
-    unique: dict[str, str] = {}
-    for path in found:
-        unique.setdefault(os.path.realpath(path), path)
-    return sorted(unique.values())
-
-
-@pytest.fixture(params=_binaries())
-def binary(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv(ffbinary.ENV_VAR, str(request.param))
-    ffbinary.reset()
-    yield str(request.param)
-    ffbinary.reset()
+from tests.fixtures.ffmpegs import binaries
 
 
 def test_the_bundled_binary_is_among_them() -> None:
     bundled = ffbinary.bundled_path()
     assert bundled is not None and os.path.realpath(bundled) in {
-        os.path.realpath(p) for p in _binaries()}
+        os.path.realpath(p) for p in binaries()}
 
 
 def _shot(image: Path, voice: Path) -> ShotRequest:

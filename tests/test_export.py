@@ -226,7 +226,7 @@ def test_odd_transitions_into_cards_match_the_stitched_draft(
     its cut. The first shot crossfades out of the title card; wipes and slides are Custom."""
     import storyboard
     from storyboard.run.setup import make_provider
-    from tests.compiler_fixtures import write_series
+    from tests.fixtures.compiler import write_series
     series = write_series(tmp_path / "s", make_media, WIPES)
     report = storyboard.render(series, draft=True, yes=True, out=tmp_path / "episodes")
     assert report.ok, report
@@ -279,7 +279,7 @@ def test_an_episode_joined_by_stream_copy_keeps_its_length_to_the_frame(
     frame of the file (the joined AAC keeps one encoder delay, 1024 samples, at its start)."""
     import storyboard
     from storyboard.run.setup import make_provider
-    from tests.compiler_fixtures import SERIES_HEAD, write_series
+    from tests.fixtures.compiler import SERIES_HEAD, write_series
     series = write_series(tmp_path / "s", make_media, COPY_JOINED,
                           head=SERIES_HEAD + "output: {loudness: null}\n")
     report = storyboard.render(series, yes=True, out=tmp_path / "episodes")

@@ -15,20 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compiler_fixtures import write_series
-from media_host import serve
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    HEAD,
-    Emulator,
-    MakeMedia,
-    emulator,
-    env,
-    invoke,
-    render,
-    submissions,
-)
 
 from storyboard.agents.tools import Budget, Tools
 from storyboard.dialects import DIALECTS
@@ -44,6 +30,11 @@ from storyboard.targets.failures import (
     VOICE,
 )
 from storyboard.targets.kinds import classify_failure
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render, submissions
+from tests.fixtures.media_host import serve
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 ONE_SHOT = """\
 - id: ep01
@@ -122,7 +113,7 @@ def status_rows(series: Path) -> list[dict[str, Any]]:
 
 
 def test_a_prompt_refused_at_submit_is_free_and_names_the_prompt(
-        one: Path, emulator: Emulator, tmp_path: Path) -> None:  # noqa: F811
+        one: Path, emulator: Emulator, tmp_path: Path) -> None:
     emu = emulator()
     emu.script("submit:refused=prompt")
     code, report, _ = render(one, "--yes", "-o", tmp_path / "out")
@@ -138,7 +129,7 @@ def test_a_prompt_refused_at_submit_is_free_and_names_the_prompt(
 
 
 def test_output_audio_refused_after_the_render_is_free_on_dashscope(
-        one: Path, emulator: Emulator, tmp_path: Path) -> None:  # noqa: F811
+        one: Path, emulator: Emulator, tmp_path: Path) -> None:
     emu = emulator()
     emu.script("task:refused=audio")
     code, report, _ = render(one, "--yes", "-o", tmp_path / "out")
@@ -159,7 +150,7 @@ def test_output_audio_refused_after_the_render_is_free_on_dashscope(
 @pytest.fixture
 def gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, EmulatorServer]]:
     """The example series at the emulator's openai-video gateway, its media on a loopback host."""
-    from test_gateway_render import quick_render
+    from tests.fixtures.resellers import quick_render
     with EmulatorServer(latency=0.3, render=quick_render, retry_after=0.05, api_key=GW_KEY,
                         seed=3) as emu, serve(tmp_path) as host:
         series = shutil.copytree(EXAMPLE, tmp_path / "coffee-shop",

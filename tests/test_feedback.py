@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from compiler_fixtures import MIA_HEAD, write_series
 from rich.console import Console
 
 from storyboard.cli import cli
@@ -25,6 +24,7 @@ from storyboard.run import ShotEvent, pipeline, rendering
 from storyboard.run.setup import Callbacks, RenderFlags
 from storyboard.stitch import Clip, StitchOptions, stitch
 from storyboard.stitch.episodes import EpisodeOutput
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 HEAD = MIA_HEAD

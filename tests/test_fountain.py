@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from compiler_fixtures import settled
 
 import storyboard
 from storyboard.cli import cli
@@ -24,6 +23,7 @@ from storyboard.errors import ProblemsFound
 from storyboard.scaffold import fountain
 from storyboard.scaffold.screenplay import blueprint_of
 from storyboard.scaffold.yamltext import quote
+from tests.fixtures.compiler import settled
 
 
 def parse(text: str) -> list[tuple[str, str]]:

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from compiler_fixtures import MIA_HEAD, write_series
-from media_host import serve
 
 from storyboard.cli import cli
 from storyboard.dialects import DIALECTS, GATEWAYS
@@ -21,6 +19,8 @@ from storyboard.media import samples
 from storyboard.providers.gateway.settings import GatewaySettings, base_url_env
 from storyboard.targets import NATIVE_SIZES
 from storyboard.targets.models import model_of
+from tests.fixtures.compiler import MIA_HEAD, write_series
+from tests.fixtures.media_host import serve
 
 MakeMedia = Callable[..., Path]
 KEY = "gw-env-secret-789"

@@ -10,32 +10,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from media_host import serve
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_path
-from storyboard.media import samples
 from storyboard.run import read_status
-from storyboard.targets import NATIVE_SIZES
+from tests.fixtures.media_host import serve
+from tests.fixtures.resellers import KEY, RESELLERS, quick_render
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
-KEY = "gw-test-secret-456"
 SHOTS = 4  # ballad, reply, order, serve
 FAULTS = ("submit:503:0.3", "query:500:0.2", "query:drop:0.1", "download:503:0.2")
-
-
-def quick_render(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
-                 plain: bool = False) -> None:
-    """A test-pattern clip of the asked size and length (keeps these tests off the animatic)."""
-    params = body["parameters"]
-    width, height = NATIVE_SIZES[(params["resolution"], params["ratio"])]
-    samples.video(out, width, height, seconds=float(params["duration"]), fps=10)
 
 
 @pytest.fixture
@@ -50,11 +39,6 @@ def host(tmp_path: Path) -> Iterator[str]:
     """``tmp_path`` over loopback HTTP: the media host a render tries before paying."""
     with serve(tmp_path) as origin:
         yield origin
-
-
-# The gateways that resell the example's model (Seedance's hosts sell their own: the example's
-# 3 s shot and its first frame beside references are errors there).
-RESELLERS = [name for name in GATEWAYS if "wan2.7-r2v" in DIALECTS[name].models]
 
 
 def series_for(tmp_path: Path, emu: EmulatorServer, name: str,

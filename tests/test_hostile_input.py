@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 
 from storyboard.cli import cli
 from storyboard.language.document import MAX_DEPTH, MAX_FILE_BYTES
-from tests.compiler_fixtures import SERIES_HEAD, write_series
+from tests.fixtures.compiler import SERIES_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 SECRET = "root:x:0:0:TOP-SECRET-LINE"

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from compiler_fixtures import MIA_HEAD, write_series
 
-from storyboard.cli import cli
+from tests.fixtures.cli import invoke
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 
@@ -24,14 +23,6 @@ TWO_SHOTS = """\
     - {id: a, prompt: "@mia waves"}
     - {id: b, prompt: "@mia smiles"}
 """
-
-
-def invoke(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{args}: {result.exception!r}\n{result.output}")
-    assert "Traceback" not in result.output
-    return result
 
 
 def rendered(series: Path, *args: str | Path) -> dict[str, Any]:

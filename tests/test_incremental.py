@@ -17,7 +17,7 @@ from storyboard.dialects.manifest import to_json
 from storyboard.language import incremental
 from storyboard.language.compile import compile_lenient, compile_path
 from storyboard.language.series import load_source
-from tests.compiler_fixtures import MIA_HEAD, write_series
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 EPISODES = """\

@@ -1,6 +1,6 @@
 """Inside an edited episode, only the shots an edit touches are resolved and compiled again, and
 whatever the edits, a check in this process gives what a cold check gives (shots, hashes,
-problems, in order). Series are generated (tests/series_gen.py) from the example's media."""
+problems, in order). Series are generated (tests/fixtures/series_gen.py) from the example's media."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from storyboard.language import incremental
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
-from tests.series_gen import HEAD, episode, fingerprint, make_series
+from tests.fixtures.series_gen import HEAD, episode, fingerprint, make_series
 
 EPISODES, SHOTS = 3, 12
 WORDS = ("runs", "sings", "waits")

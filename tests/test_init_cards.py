@@ -13,13 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import old_init_cards as old
 import pytest
-from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
-from test_cli_dashscope import Emulator, MakeMedia, emulator, env, submissions  # noqa: F401
 
-from storyboard.cli import cli
 from storyboard.cli.common import PROVIDERS
 from storyboard.media import ffmpeg, probe
 from storyboard.media.initcard import is_init_card
@@ -29,6 +24,12 @@ from storyboard.providers.local import LocalProvider
 from storyboard.targets.gateways import GATEWAYS
 from storyboard.targets.kinds import FREE as FREE_PROVIDERS
 from storyboard.targets.kinds import is_paid
+from tests.fixtures import old_init_cards as old
+from tests.fixtures.cli import invoke
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import Emulator, MakeMedia, submissions
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 HEAD = """\
 storyboard: 1
@@ -46,13 +47,6 @@ SHOTS = """\
     - {id: a, prompt: "@guitar on a table", first_frame: media/frame.png}
     - {id: b, prompt: "@mia in the @kitchen"}
 """
-
-
-def invoke(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 # --- the recipe, recognised ------------------------------------------------------------------

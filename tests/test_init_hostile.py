@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from compiler_fixtures import settled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +28,7 @@ from storyboard.cli import cli
 from storyboard.language.load import parse as load_yaml
 from storyboard.scaffold.blueprint import Blueprint
 from storyboard.scaffold.screenplay import blueprint_of
+from tests.fixtures.compiler import settled
 
 SEPARATORS = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029",
               "\t", "\x00", "\x07", "\x1b", "\x7f", "\x9f", "\ufeff", "\ufffe", "\U000e0001"]

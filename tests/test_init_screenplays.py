@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from compiler_fixtures import settled
 
 import storyboard
 from storyboard.cli import cli
+from tests.fixtures.compiler import settled
 
 
 def run_init(*args: str | Path) -> Result:

@@ -19,8 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from test_models import compiled, errors, series
-from test_run_status_words import KEY, a_shot, provider_for, serve
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
@@ -41,6 +39,8 @@ from storyboard.run import render
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
 from storyboard.targets import tokens
 from storyboard.targets.kinds import classify_failure
+from tests.fixtures.gateway_runs import KEY, a_shot, provider_for, serve
+from tests.fixtures.models import compiled, errors, series
 
 KLING = DIALECTS["kling"]
 CDN = "https://media.example.com"

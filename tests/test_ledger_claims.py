@@ -173,10 +173,9 @@ def test_two_runs_at_once_pay_each_shot_once_without_a_store(
     (the same paid task) by its id; failures are not retried by the waiter."""
     import asyncio
 
-    from run_fakes import FakeProvider, make_shot
-
     from storyboard.run import RunOptions, RunResult, Wiring, render
     from storyboard.targets import TaskStatus
+    from tests.fixtures.run_fakes import FakeProvider, make_shot
 
     sample = make_media("video", tmp_path / "2s.mp4", seconds=2, width=64, height=48)
     provider = FakeProvider(tmp_path / "provider", {2: sample}, latency=0.4)
@@ -207,9 +206,8 @@ def test_a_claim_won_just_after_another_run_finished_is_given_back(
         opener: Opener, tmp_path: Path) -> None:
     """The race: the holder settles ``done`` between this run's last look and its claim. The
     claim succeeds (no open entry), and the journal gives it back, naming the finished one."""
-    from run_fakes import make_shot
-
     from storyboard.run import Journal
+    from tests.fixtures.run_fakes import make_shot
 
     shot = make_shot("a")
     other, mine = opener(), opener()

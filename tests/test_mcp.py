@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,6 @@ from typing import Any
 
 import pytest
 import yaml
-from compiler_fixtures import write_series
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
@@ -27,28 +25,9 @@ from mcp.shared.exceptions import MCPError
 from storyboard.agents.tools import Budget, Tools
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import StoryboardError
+from tests.fixtures.compiler import write_series
+from tests.fixtures.mcp import HEAD, KEY, TWO_SHOTS, environment, error, session, submissions
 
-REPO = Path(__file__).resolve().parent.parent
-KEY = "sk-mcp-secret-789"
-HEAD = """\
-storyboard: 1
-title: Agents
-defaults: {resolution: 720P, ratio: "16:9", duration: 2}
-provider: {name: dashscope, poll: [0.2]}
-output: {loudness: null}
-voices:
-  mia-voice: {audio: media/mia.wav}
-characters:
-  mia: {image: media/mia.png, voice: mia-voice}
-  sam: {video: media/sam.mp4}
-  guitar: {image: media/guitar.png}
-"""
-TWO_SHOTS = """\
-- id: ep01
-  shots:
-    - {id: a, prompt: "@mia waves at @sam"}
-    - {id: b, prompt: "@sam plays @guitar"}
-"""
 Call = Callable[..., Any]
 
 
@@ -65,47 +44,10 @@ def root(tmp_path: Path, make_media: Callable[..., Path]) -> Path:
     return tmp_path / "series"
 
 
-def environment(emulator: EmulatorServer | None) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "DASHSCOPE_API_KEY": KEY, "CI": "1"}
-    if emulator is not None:
-        env["DASHSCOPE_HTTP_BASE_URL"] = emulator.base_url
-    return env
-
-
-def session(root: Path, *calls: tuple[str, dict[str, Any]], ceiling: float = 0.0,
-            emulator: EmulatorServer | None = None) -> list[Any]:
-    """Start the server, call each tool in turn, return the results (and the tool list first)."""
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "storyboard", "mcp", str(root),
-                                      "--budget-ceiling", str(ceiling)],
-        env=environment(emulator), cwd=str(root))
-
-    async def run() -> list[Any]:
-        async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
-            await client.initialize()
-            answers: list[Any] = [await client.list_tools()]
-            for name, arguments in calls:
-                answers.append(await client.call_tool(name, arguments))
-            return answers
-    return asyncio.run(run())
-
-
 def data(result: Any) -> dict[str, Any]:
     assert not result.is_error, result.content[0].text
     structured: dict[str, Any] = result.structured_content
     return structured
-
-
-def error(result: Any) -> str:
-    assert result.is_error
-    text: str = result.content[0].text
-    assert "Traceback" not in text
-    return text
-
-
-def submissions(emulator: EmulatorServer) -> int:
-    total: int = emulator.stats()["submissions"]["total"]
-    return total
 
 
 def test_the_tools_are_listed_and_a_broken_series_gets_located_problems(root: Path) -> None:

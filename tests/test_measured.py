@@ -13,25 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compiler_fixtures import write_series
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    HEAD,
-    Emulator,
-    MakeMedia,
-    emulator,
-    env,
-    invoke,
-    render,
-    submissions,
-)
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Line, Scene, ShotRequest
 from storyboard.media import samples
 from storyboard.media.measure import measure
 from storyboard.run.state.measured import Finding, Thresholds, judge, thresholds
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render, submissions
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 SECONDS = 4.0
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from media_host import serve
 
 import storyboard
 from storyboard.dialects import DIALECTS
@@ -27,6 +26,7 @@ from storyboard.media import samples
 from storyboard.providers.base import BaseProvider, Traits
 from storyboard.run.trip.mediacheck import MediaMismatch, check_media
 from storyboard.targets import NATIVE_SIZES
+from tests.fixtures.media_host import serve
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 KEY = "media-check-key"

@@ -23,9 +23,6 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from test_models import compiled, errors, series
-from test_run_status_words import KEY, a_shot, provider_for, run, serve
-from test_vendor_models import url_for
 
 from storyboard.cli.main import cli
 from storyboard.dialects import DIALECTS
@@ -42,6 +39,9 @@ from storyboard.run.trip.plan import plan
 from storyboard.targets import TaskStatus
 from storyboard.targets.kinds import classify_failure
 from storyboard.targets.models import model_of
+from tests.fixtures.gateway_runs import KEY, a_shot, provider_for, run, serve
+from tests.fixtures.models import compiled, errors, series
+from tests.fixtures.vendor_models import url_for
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "models-minimax.json"
 H3, HAILUO = "MiniMax-H3", "MiniMax-Hailuo-2.3"

@@ -7,7 +7,6 @@ and media array with no error; a model it does not sell is a located error, neve
 from __future__ import annotations
 
 import shutil
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,82 +17,13 @@ from storyboard.animatic import render_shot
 from storyboard.animatic.draw import draft_size
 from storyboard.dialects import DIALECTS
 from storyboard.emulator.unwire import unbody
-from storyboard.errors import Diagnostic
-from storyboard.language.compile import compile_lenient
-from storyboard.language.request import CompiledShot
-from storyboard.language.series import load_source
 from storyboard.media.ffmpeg import probe
 from storyboard.review.sheet import build_sheet
 from storyboard.run.state.lockfile import describe, lock_path, read_lock, update_lock
 from storyboard.run.trip.plan import plan
 from storyboard.targets.gateways import DASHSCOPE, TARGETS
 from storyboard.targets.models import DASHSCOPE_MODELS, MODELS, family
-
-HEAD = """\
-storyboard: 1
-title: Models
-defaults: {resolution: 720P, ratio: "16:9"}
-provider: {media_base_url: "https://media.example.com/models"}
-voices:
-  mia-voice: {audio: media/mia.wav}
-characters:
-  mia: {image: media/mia.png, voice: mia-voice}
-  sam: {video: media/sam.mp4}
-  guitar: {image: media/guitar.png}
-"""
-
-# The shot each model is compiled with: references and a line for the reference models, a first
-# frame and a driving voice for the frame-driven one.
-REFERENCE_SHOT = """\
-      duration: 10
-      scenes:
-        - at: 0-3s
-          action: "@sam holds @guitar and plays"
-        - at: 3-10s
-          action: "@mia smiles"
-          say: {mia: "That was lovely."}
-"""
-FRAME_SHOT = """\
-      duration: 5
-      first_frame: media/mia.png
-      driving_audio: {voice: mia-voice}
-      prompt: "the barista smiles and hums"
-"""
-# HappyHorse references: images only, and no voice (the line is described, not said).
-IMAGES_SHOT = """\
-      duration: 10
-      scenes:
-        - at: 0-3s
-          action: "@mia holds @guitar and plays"
-        - at: 3-10s
-          action: "@mia smiles"
-"""
-PICTURE_SHOT = """\
-      duration: 5
-      first_frame: media/mia.png
-      prompt: "the barista smiles and hums"
-"""
-TEXT_SHOT = """\
-      duration: 6
-      scenes:
-        - at: 0-3s
-          action: "a quiet street at dawn"
-        - at: 3-6s
-          action: "a cafe door opens"
-"""
-TEXT_AUDIO_SHOT = TEXT_SHOT + "      driving_audio: {voice: mia-voice}\n"
-EDIT_SHOT = """\
-      duration: 2
-      source_video: media/sam.mp4
-      prompt: "@mia wears the hat of @guitar"
-"""
-# The shot each model is compiled with, where not REFERENCE_SHOT.
-SHOTS = {"wan2.7-i2v": FRAME_SHOT, "happyhorse-1.1-r2v": IMAGES_SHOT,
-         "happyhorse-1.1-i2v": PICTURE_SHOT, "happyhorse-1.1-t2v": TEXT_SHOT,
-         "wan2.7-t2v": TEXT_AUDIO_SHOT, "wan2.7-videoedit": EDIT_SHOT,
-         "MiniMax/MiniMax-H3": "      resolution: 768P\n" + REFERENCE_SHOT,
-         "kling-v3-omni": IMAGES_SHOT, "MiniMax-H3": "      resolution: 768P\n" + REFERENCE_SHOT,
-         "MiniMax-Hailuo-2.3": "      resolution: 768P\n      duration: 6\n" + PICTURE_SHOT[18:]}
+from tests.fixtures.models import FRAME_SHOT, compiled, errors, series
 
 # (model, dialect) -> (text the prompt holds, the native media types in order). Every pair that
 # exists; a pair not here must be refused (see test_a_gateway_refuses_a_model_it_does_not_sell).
@@ -133,6 +63,13 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("dreamina-seedance-2-0-260128", "modelark"): (
         "Scene 1 [0-3s]: Video 1 holds Image 1 and plays",
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
+    # Seedance 2.5: the same request with another model id.
+    ("doubao-seedance-2-5-260628", "ark"): (
+        'Image 2 says with the voice of Audio 1: "That was lovely."',
+        ["reference_video", "reference_image", "reference_image", "reference_audio"]),
+    ("dreamina-seedance-2-5-260628", "modelark"): (
+        "Scene 1 [0-3s]: Video 1 holds Image 1 and plays",
+        ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     ("kling-v3-omni", "kling"): ("Scene 1 [0-3s]: <<<image_1>>> holds <<<image_2>>> and plays",
                                  ["reference_image", "reference_image"]),
     # MiniMax's own API: H3 as Seedance's content items (labels a guess), Hailuo a first frame.
@@ -145,35 +82,6 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("MiniMax-Hailuo-2.3", "minimax-hailuo"): ("the barista smiles and hums", ["first_frame"]),
     ("MiniMax-Hailuo-2.3", "minimaxi-hailuo"): ("the barista smiles and hums", ["first_frame"]),
 }
-
-
-def series(root: Path, make_media: Callable[..., Path], model: str, shot: str | None = None
-           ) -> Path:
-    make_media("image", root / "media" / "mia.png", width=480, height=480)
-    make_media("image", root / "media" / "guitar.png", width=400, height=400, color="brown")
-    make_media("video", root / "media" / "sam.mp4", width=320, height=240, seconds=2.0)
-    make_media("voice", root / "media" / "mia.wav", seconds=2.0)
-    if shot is None:
-        shot = SHOTS.get(model, REFERENCE_SHOT)
-    episode = f"- id: ep01\n  shots:\n    - id: one\n      model: {model}\n{shot}"
-    text = HEAD + "episodes:\n" + textwrap.indent(episode, "  ")
-    (root / "storyboard.yaml").write_text(text, encoding="utf-8")
-    return root
-
-
-def compiled(root: Path, dialect: str | None = None) -> tuple[list[CompiledShot], list[Diagnostic]]:
-    provider = dialect if dialect != "dashscope" else None
-    if provider is not None:  # a provider: block's settings are the provider's it names
-        path = root / "storyboard.yaml"
-        path.write_text(path.read_text(encoding="utf-8").replace(
-            "provider: {media_base_url", f"provider: {{name: {provider}, media_base_url"),
-            encoding="utf-8")
-    manifest, problems = compile_lenient(load_source(root), provider=provider)
-    return manifest.shots(), problems
-
-
-def errors(problems: list[Diagnostic]) -> list[str]:
-    return [p.message for p in problems if p.severity == "error"]
 
 
 def test_the_table_covers_every_pair_a_target_sells() -> None:

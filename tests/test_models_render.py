@@ -10,16 +10,10 @@ from pathlib import Path
 
 import pytest
 
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    Emulator,
-    emulator,
-    env,
-    render,
-    states,
-)
-
 from storyboard.media import ffmpeg
+from tests.fixtures.dashscope_cli import Emulator, render, states
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "long-take"
 

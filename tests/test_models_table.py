@@ -69,10 +69,18 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert models["MiniMax-Hailuo-2.3"]["lengths"] == {"768P": [6, 10], "1080P": [6]}
     assert models["MiniMax-H3"]["prices"]["intl"]["rates"] == {"768P": 0.08, "2K": 0.128}
     assert models["MiniMax-H3"]["prices"]["cn"]["rates"] == {"768P": 0.5, "2K": 0.8}
-    # Seedance's hosts: each sells its own id, 4..15 s, lower-case words of its own.
-    assert targets["ark"]["models"] == ["doubao-seedance-2-0-260128"]
-    assert targets["modelark"]["models"] == ["dreamina-seedance-2-0-260128"]
-    assert targets["ark"]["duration"] == [4, 15] and targets["ark"]["statuses"]["FAILED"] == "failed"
+    # Seedance's hosts: each sells its own ids (2.0 and 2.5), 4..30 s at the widest (2.5's),
+    # lower-case words of its own.
+    assert targets["ark"]["models"] == ["doubao-seedance-2-0-260128", "doubao-seedance-2-5-260628"]
+    assert targets["modelark"]["models"] == ["dreamina-seedance-2-0-260128",
+                                             "dreamina-seedance-2-5-260628"]
+    assert targets["ark"]["duration"] == [4, 30] and targets["ark"]["statuses"]["FAILED"] == "failed"
+    seedance = models["dreamina-seedance-2-5-260628"]
+    assert (seedance["images"], seedance["videos"], seedance["audios"]) == (30, 10, 10)
+    assert seedance["duration"] == [4, 30] and seedance["resolutions"] == ["480P", "720P", "1080P"]
+    assert seedance["task_types"] == ["edit", "extend"] and seedance["audio_only_references"]
+    assert seedance["prices"]["intl"]["rates"] == {"480P": 0.08, "720P": 0.18, "1080P": 0.45}
+    assert models["doubao-seedance-2-0-260128"]["task_types"] == []
     assert targets["kling"]["models"] == ["kling-v3-omni"]
     assert targets["arrays"]["first_frame"] is False
     assert targets["arrays"]["prices"]["default"]["per"] == "generation"

@@ -14,19 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compiler_fixtures import write_series
 
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
+from storyboard.emulator import EmulatorServer
+from storyboard.run import read_status
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import (
     HEAD,
-    KEY,
     THREE_SHOTS,
     Emulator,
     MakeMedia,
     child_env,
     command,
-    emulator,
-    env,
     kill,
     no_key,
     render,
@@ -36,8 +34,7 @@ from test_cli_dashscope import (  # noqa: F401
     wait_until,
 )
 
-from storyboard.emulator import EmulatorServer
-from storyboard.run import read_status
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 # `@mia smiles` and `@guitar smiles` both compile to "Image 1 smiles": twins.
 TWINS = """\

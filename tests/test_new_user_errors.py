@@ -7,9 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from storyboard.cli import cli
+from tests.fixtures.cli import invoke as run
 
 SERIES = """\
 storyboard: 1
@@ -38,14 +37,6 @@ def write(root: Path, *, kind: str = "", voice: str = VOICE,
     text = SERIES.format(kind=kind, voice=voice, characters=characters)
     (root / "storyboard.yaml").write_text(text, encoding="utf-8")
     return root
-
-
-def run(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{args}: {result.exception!r}\n{result.output}")
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.mark.parametrize("kind", ["location", "Place", "42", "[place]"])

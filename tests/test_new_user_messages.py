@@ -11,22 +11,13 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    HEAD,
-    Emulator,
-    MakeMedia,
-    emulator,
-    env,
-    invoke,
-    render,
-)
 
 import storyboard
-from storyboard.cli import cli
+from tests.fixtures.cli import invoke as run
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 SERIES = """\
 storyboard: 1
@@ -60,14 +51,6 @@ def write(root: Path, *, resolution: str = "720P", duration: str = "2", model: s
                          model=f", model: {model}" if model else "")
     (root / "storyboard.yaml").write_text(text.replace(', say: {}', ''), encoding="utf-8")
     return root
-
-
-def run(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{args}: {result.exception!r}\n{result.output}")
-    assert "Traceback" not in result.output
-    return result
 
 
 def errors(series: Path, provider: str | None = None) -> list[str]:
@@ -195,7 +178,7 @@ episodes:
 
 
 def test_a_budget_too_small_for_the_cast_advises_a_command_that_works(
-        tmp_path: Path, emulator: Emulator) -> None:  # noqa: F811
+        tmp_path: Path, emulator: Emulator) -> None:
     emulator()
     series = tmp_path / "s"
     series.mkdir()
@@ -219,7 +202,7 @@ EVERY_TAKE = """\
 
 
 def test_a_finding_on_every_take_is_said_to_be_beyond_retake(
-        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:  # noqa: F811
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
     """The emulator's videos are silent: every take says nothing of its line, the same finding."""
     emulator()
     series = write_series(tmp_path / "every", make_media, EVERY_TAKE, head=HEAD)

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from compiler_fixtures import MIA_HEAD, write_series
 
-from storyboard.cli import cli
+from tests.fixtures.cli import invoke
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 ONE = """\
@@ -18,13 +17,6 @@ ONE = """\
   shots:
     - {id: a, prompt: "@mia waves"}
 """
-
-
-def invoke(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
 from storyboard.run.state import lockfile
 from storyboard.run.team import ledger as ledger_module
-from tests.test_variations_run import HEAD, make
+from tests.fixtures.variations_run import HEAD, make
 
 MakeMedia = Callable[..., Path]
 KEY = "sk-pipeline-secret"
@@ -142,7 +142,7 @@ def test_one_render_reads_the_lock_once_and_opens_the_ledger_once(
 def test_a_studio_save_plans_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from storyboard.review.studio.state import Studio
     plan_module = importlib.import_module("storyboard.run.trip.plan")
-    from tests.test_studio_drafts import make_series
+    from tests.fixtures.drafts import make_series
     series = tmp_path / "series"
     make_series(series)
     plans: Counter[str] = Counter()

@@ -115,7 +115,7 @@ def test_the_moved_series_leaves_the_original_alone(series: Path) -> None:
 
 
 def test_a_shots_own_model_is_replaced_too(tmp_path: Path, make_media: Any) -> None:
-    from tests.test_models import series as model_series
+    from tests.fixtures.models import series as model_series
 
     root = model_series(tmp_path, make_media, "wan3.0-video")  # the shot says model: wan3.0-video
     manifest, problems = compile_lenient(on_model(load_source(root), "wan2.7-r2v"))

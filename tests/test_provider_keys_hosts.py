@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from media_host import serve
 
 from storyboard.cli import cli
 from storyboard.dialects import DIALECTS, GATEWAYS
@@ -28,6 +27,7 @@ from storyboard.providers.dashscope.wire import BASE_URL_ENV
 from storyboard.providers.gateway.settings import base_url_env
 from storyboard.targets import NATIVE_SIZES
 from storyboard.targets.gateways import DEFAULT_MODEL, TARGETS
+from tests.fixtures.media_host import serve
 
 KEY = "sk-canary-own-host-4242"
 KEYED = ("dashscope", *sorted(GATEWAYS))  # every provider that sends a key

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from media_host import serve
-from test_gateway_render import KEY, RESELLERS, quick_render
 
-from storyboard.cli import cli
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
+from tests.fixtures.cli import invoke as run
+from tests.fixtures.media_host import serve
+from tests.fixtures.resellers import KEY, RESELLERS, quick_render
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 FIRST, SECOND = RESELLERS[0], RESELLERS[1]
@@ -26,13 +25,6 @@ def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer(latency=0.2, render=quick_render, retry_after=0.05, api_key=KEY,
                         seed=7) as server:
         yield server
-
-
-def run(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 def series_with(tmp_path: Path, providers: str) -> Path:

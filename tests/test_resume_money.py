@@ -14,8 +14,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from compiler_fixtures import write_series
-from test_cli_dashscope import (  # noqa: F401  (fixtures: env, emulator)
+
+import storyboard
+from storyboard.providers.base import task_key
+from storyboard.run import read_status
+from storyboard.run.setup import make_provider
+from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import (
     FOUR_SHOTS,
     HEAD,
     THREE_SHOTS,
@@ -23,8 +29,6 @@ from test_cli_dashscope import (  # noqa: F401  (fixtures: env, emulator)
     MakeMedia,
     child_env,
     command,
-    emulator,
-    env,
     invoke,
     kill,
     paid_once_each,
@@ -34,13 +38,8 @@ from test_cli_dashscope import (  # noqa: F401  (fixtures: env, emulator)
     wait_until,
 )
 
-import storyboard
-from storyboard.providers.base import task_key
-from storyboard.run import read_status
-from storyboard.run.setup import make_provider
-from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
-
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+              pytest.mark.usefixtures("env")]  # the key in the environment
 
 
 def killed_after_two_submits(series: Path, out: Path) -> None:
@@ -55,7 +54,7 @@ def killed_after_two_submits(series: Path, out: Path) -> None:
 
 
 def test_plan_after_a_crash_shows_paid_tasks_in_flight_and_the_budget_counts_only_new(
-        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,  # noqa: F811
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "400")
     series = write_series(tmp_path / "wire", make_media, FOUR_SHOTS, head=HEAD)
@@ -84,7 +83,7 @@ def test_plan_after_a_crash_shows_paid_tasks_in_flight_and_the_budget_counts_onl
 
 
 def test_status_shows_the_series_as_it_is_now_and_older_attempts_under_all(
-        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,  # noqa: F811
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "400")
     series = write_series(tmp_path / "wire", make_media, THREE_SHOTS, head=HEAD)
@@ -132,7 +131,7 @@ def team_ledger(url: str) -> PgLedger:
 
 
 def test_plan_shows_a_teammates_claim_and_cancel_settles_the_team_ledger(
-        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,  # noqa: F811
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,
         pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "400")
     monkeypatch.setenv("STORYBOARD_LEDGER", pg_url)

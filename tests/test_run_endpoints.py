@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_run_status_words import KEY, a_shot, quick_render
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
@@ -18,6 +17,7 @@ from storyboard.providers.protocol import ApiKey, endpoint_key
 from storyboard.run import render
 from storyboard.run.state.journal import Journal, journal_path
 from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, Wiring
+from tests.fixtures.gateway_runs import KEY, a_shot, quick_render
 
 
 @pytest.fixture

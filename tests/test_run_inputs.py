@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from compiler_fixtures import MIA_HEAD, write_series
 
 import storyboard
 from storyboard.cli import cli
@@ -19,6 +18,7 @@ from storyboard.files import LinkedStateFolder, safe_to_delete
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.trip.inputs import prune_inputs
 from storyboard.stitch import mezzanine
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 HEAD = MIA_HEAD

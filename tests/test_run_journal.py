@@ -7,12 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from run_fakes import make_shot
 
 from storyboard.errors import JournalError
 from storyboard.run import CacheEntry, Journal, OutputCache, read_status
 from storyboard.run.state.journal import journal_path, scrub
 from storyboard.run.state.lockfile import describe, lock_path, read_lock, update_lock
+from tests.fixtures.run_fakes import make_shot
 
 
 def other_process_view(root: Path) -> list[dict[str, object]]:

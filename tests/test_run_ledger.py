@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from run_fakes import FakeProvider, make_shot
 
 from storyboard.errors import JournalError, TransportError
 from storyboard.language.request import CompiledShot
@@ -17,6 +16,7 @@ from storyboard.run import Journal, RunOptions, RunResult, Wiring, render, statu
 from storyboard.run.state import settle
 from storyboard.run.team.ledger import LEDGER_NAME, SqliteLedger, default_ledger, find_key, state_dir
 from storyboard.targets import PriceTable
+from tests.fixtures.run_fakes import FakeProvider, make_shot
 
 # --- the interface ---------------------------------------------------------------------------
 

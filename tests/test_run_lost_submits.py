@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_run_status_words import a_shot, provider_for, run, serve
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
@@ -26,6 +25,7 @@ from storyboard.providers.protocol import list_items
 from storyboard.run import render
 from storyboard.run.state.journal import Journal
 from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, Wiring
+from tests.fixtures.gateway_runs import a_shot, provider_for, render_all, run, serve
 
 
 @pytest.fixture
@@ -236,19 +236,6 @@ def test_a_submit_never_listed_stops_as_ambiguous_and_stays_so(
 def shots_of(tmp_path: Path, make_media: Any, count: int) -> list[CompiledShot]:
     return [replace(a_shot(tmp_path, make_media, f" waves hello {n}"), id=f"s{n}",
                     hash=f"{n:02d}" * 32) for n in range(count)]
-
-
-def render_all(emu: EmulatorServer, root: Path, shots: list[CompiledShot],
-               **options: Any) -> RunResult:
-    async def go() -> RunResult:
-        provider = provider_for(emu, "dashscope", root)
-        try:
-            return await render(shots, provider, RunOptions(
-                poll_schedule=(0.2,), backoff_base=0.2, backoff_cap=1.0, reconcile_delay=0.2,
-                late_window=10.0, **options), Wiring(series_dir=root))
-        finally:
-            await provider.aclose()
-    return asyncio.run(go())
 
 
 def test_flaky_queries_never_lose_a_paid_task_nor_delay_the_render(

@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from run_fakes import make_shot
 
 from storyboard.errors import BudgetExceeded, StoryboardError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
 from storyboard.run import OutputCache, apply_price_overrides, check_consent, plan
 from storyboard.run.state.lockfile import describe, lock_path, update_lock
 from storyboard.targets import PriceTable
+from tests.fixtures.run_fakes import make_shot
 
 PRICES = PriceTable({"720P": 0.10, "1080P": 0.15})
 

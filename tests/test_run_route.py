@@ -8,12 +8,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from compiler_fixtures import MIA_HEAD, write_series
-
 from storyboard.language.variations import compile_variations
 from storyboard.run.pipeline import render as render_all
 from storyboard.run.setup import RenderFlags, open_run
 from storyboard.run.trip import runner
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from run_fakes import FakeProvider, flags_and_wiring, make_shot
 
 from storyboard.errors import RateLimited, RequestRejected, ServerError, TransportError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
@@ -24,6 +23,7 @@ from storyboard.run import (
     status,
 )
 from storyboard.targets import TaskStatus
+from tests.fixtures.run_fakes import FakeProvider, flags_and_wiring, make_shot
 
 
 class FakeClock:

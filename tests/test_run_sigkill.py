@@ -1,6 +1,6 @@
 """A real process killed with SIGKILL mid-run, then run again: every shot is paid exactly once.
 
-The child is ``tests/run_fakes.py`` rendering 8 shots plus one first-frame dependent against a fake
+The child is ``tests/fixtures/run_fakes.py`` rendering 8 shots plus one first-frame dependent against a fake
 provider that keeps its tasks in files, so the second process sees what the first one created.
 """
 
@@ -16,13 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from run_fakes import FakeProvider
 
 from storyboard.run import OutputCache, read_status
+from tests.fixtures import run_fakes
+from tests.fixtures.run_fakes import FakeProvider
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
-CHILD = Path(__file__).with_name("run_fakes.py")
+CHILD = Path(run_fakes.__file__)
 SHOTS = 8
 ALL_SHOTS = [f"s{i:02d}" for i in range(SHOTS)] + ["tail"]
 

@@ -3,7 +3,6 @@ declared never finishes a task nor allows a new submit (issue 21.1), end to end 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -12,27 +11,19 @@ from typing import Any
 
 import pytest
 
-from storyboard.dialects import DIALECTS, GATEWAYS
+from storyboard.dialects import DIALECTS
 from storyboard.dialects.base import Dialect, put
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.faults import FaultSyntaxError, parse_fault
 from storyboard.emulator.unwire import answer
-from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
-from storyboard.media import samples
-from storyboard.providers.base import Provider
-from storyboard.providers.dashscope.provider import DashScopeProvider
-from storyboard.providers.dashscope.settings import DashScopeSettings
-from storyboard.providers.gateway.provider import GatewayProvider
-from storyboard.run import render
+from storyboard.language.request import CompiledShot
 from storyboard.run.state.journal import Journal
-from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, Wiring
-from storyboard.targets import NATIVE_SIZES, Limits, TaskStatus
+from storyboard.run.trip.model import ShotEvent
+from storyboard.targets import TaskStatus
 from storyboard.targets.gateways import SYNONYMS, TARGETS
-from storyboard.targets.models import model_of
+from tests.fixtures.gateway_runs import a_shot, fitted, run, serve
 
-KEY = "words-test-key-321"
 NOBODY = "frobnicating"  # a word no target declares
-MIA = Mention("mia", "image", 1)
 
 
 def vocabulary(dialect: Dialect) -> Mapping[str, TaskStatus]:
@@ -85,39 +76,9 @@ def test_the_status_fault_takes_a_word() -> None:
 # -- end to end --------------------------------------------------------------------------------
 
 
-def quick_render(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
-                 plain: bool = False) -> None:
-    params = body["parameters"]
-    model = model_of(str(body["model"]))
-    sizes = {**NATIVE_SIZES, **(model.caps.sizes if model else {})}
-    width, height = sizes[(params["resolution"], params.get("ratio", "16:9"))]
-    samples.video(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]))
-
-
-def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
-    """An emulator for every dialect, with every key variable set (other test files use it)."""
-    for name in GATEWAYS:
-        monkeypatch.setenv(DIALECTS[name].key_env, KEY)
-        if DIALECTS[name].secret_env:  # a key pair: the emulator checks tokens with its key
-            monkeypatch.setenv(DIALECTS[name].secret_env, KEY)
-    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
-    with EmulatorServer(latency=0.2, api_key=KEY, render=quick_render) as server:
-        yield server
-
-
 @pytest.fixture
 def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     yield from serve(monkeypatch)
-
-
-def a_shot(root: Path, make_media: Any, words: str = " waves hello") -> CompiledShot:
-    image = make_media("image", root / "media" / "mia.png")
-    tokens = (MIA, words)
-    request = ShotRequest(
-        model="wan2.7-r2v", prompt=write(tokens), tokens=tokens, resolution="720P",
-        ratio="16:9", duration=2, prompt_extend=False, watermark=False,
-        media=(MediaItem("reference_image", MediaRef(path=image), "Image 1", "mia"),))
-    return CompiledShot("s", "ep01", "a", request, "a1" * 32)
 
 
 def sold_by(shot: CompiledShot, name: str) -> CompiledShot:
@@ -129,45 +90,6 @@ def sold_by(shot: CompiledShot, name: str) -> CompiledShot:
     extend = shot.request.prompt_extend if model == shot.request.model else None
     return replace(shot, request=fitted(replace(shot.request, model=model, duration=duration,
                                                 prompt_extend=extend), target.limits))
-
-
-def fitted(request: ShotRequest, limits: Limits) -> ShotRequest:
-    """``request`` at a resolution the target renders, its pictures as first frames where it
-    takes no reference (MiniMax's Hailuo)."""
-    resolution = request.resolution if request.resolution in limits.resolutions \
-        else limits.resolutions[0]
-    media = request.media if limits.max_references else tuple(
-        replace(m, role="first_frame") for m in request.media)
-    return replace(request, resolution=resolution, media=media)
-
-
-def provider_for(emu: EmulatorServer, name: str, root: Path) -> Provider:
-    if name == "dashscope":
-        return DashScopeProvider(DashScopeSettings(base_url=emu.base_url))
-    settings = {"base_url": emu.gateway_url(name), "media_base_url": "https://cdn.example.com/s"}
-    return GatewayProvider.from_settings(DIALECTS[name], settings, root)
-
-
-def run(emu: EmulatorServer, name: str, root: Path, shot: CompiledShot,
-        events: list[ShotEvent], **options: Any) -> RunResult:
-    """``shot`` rendered by ``name`` (on the provider's own model and shortest length when it
-    does not sell the shot's: Seedance's hosts)."""
-    sold = DIALECTS[name].models if name in DIALECTS else ()
-    if sold and shot.request.model not in sold:
-        shot = replace(shot, request=fitted(replace(
-            shot.request, model=sold[0],
-            duration=max(shot.request.duration, DIALECTS[name].limits.min_duration)),
-            DIALECTS[name].limits))
-
-    async def go() -> RunResult:
-        provider = provider_for(emu, name, root)
-        try:
-            return await render([shot], provider,
-                                RunOptions(poll_schedule=(0.1,), backoff_cap=0.4, **options),
-                                Wiring(series_dir=root, on_event=events.append))
-        finally:
-            await provider.aclose()
-    return asyncio.run(go())
 
 
 @pytest.mark.parametrize("name", sorted(DIALECTS))

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_run_status_words import a_shot, serve
 
 from storyboard.emulator import EmulatorServer
 from storyboard.language.request import CompiledShot
@@ -20,6 +19,7 @@ from storyboard.providers.dashscope.settings import DashScopeSettings
 from storyboard.run import render
 from storyboard.run.state.journal import Journal
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
+from tests.fixtures.gateway_runs import a_shot, serve
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from compiler_fixtures import MIA_HEAD, write_series
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 from storyboard.language.variations import compile_variations
 from storyboard.run.rendering import plan_setup

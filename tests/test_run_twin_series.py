@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_run_status_words import a_shot, provider_for, serve
 
 from storyboard.emulator import EmulatorServer
 from storyboard.language.request import CompiledShot
 from storyboard.run import render
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
 from storyboard.run.trip.submit import Submitter
+from tests.fixtures.gateway_runs import a_shot, provider_for, serve
 
 
 @pytest.fixture

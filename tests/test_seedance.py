@@ -19,8 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from test_run_status_words import run
-from test_vendor_models import url_for
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
@@ -33,12 +31,21 @@ from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run.trip.model import ShotEvent
 from storyboard.run.trip.plan import plan
 from storyboard.targets import TaskStatus
-from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK, tokens_per_second
-from tests.test_models import REFERENCE_SHOT, compiled, errors, series
+from storyboard.targets.models import (
+    SEEDANCE_20_ARK,
+    SEEDANCE_20_MODELARK,
+    SEEDANCE_25_ARK,
+    SEEDANCE_25_MODELARK,
+    tokens_per_second,
+)
+from tests.fixtures.gateway_runs import run
+from tests.fixtures.models import REFERENCE_SHOT, compiled, errors, series
+from tests.fixtures.vendor_models import url_for
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "models-seedance.json"
 KEY = "ark-test-key-4821"
-PAIRS = {SEEDANCE_20_ARK.id: "ark", SEEDANCE_20_MODELARK.id: "modelark"}
+PAIRS = {SEEDANCE_20_ARK.id: "ark", SEEDANCE_20_MODELARK.id: "modelark",
+         SEEDANCE_25_ARK.id: "ark", SEEDANCE_25_MODELARK.id: "modelark"}
 FRAMES_SHOT = """\
       duration: 5
       first_frame: media/mia.png
@@ -347,3 +354,52 @@ def test_compare_prices_seedance_on_its_own_host_with_what_it_cannot_render(
     assert (wan["provider"], wan["key"], wan["why_none"]) == ("dashscope", "DASHSCOPE_API_KEY",
                                                               "")
     assert any("takes references or a first/last frame, not both" in m for m in said)
+
+
+# -- Seedance 2.5 (issue 59.5) ---------------------------------------------------------------
+
+LONG_SHOT = "      duration: 30\n      resolution: 1080P\n      prompt: '@mia waves'\n"
+
+
+@pytest.mark.parametrize(("model", "dialect"), [(SEEDANCE_25_ARK.id, "ark"),
+                                                (SEEDANCE_25_MODELARK.id, "modelark")])
+def test_seedance_25_takes_30_s_at_1080p_where_20_is_refused_at_its_lines(
+        tmp_path: Path, make_media: Callable[..., Path], model: str, dialect: str) -> None:
+    _, problems = compiled(series(tmp_path / "25", make_media, model, LONG_SHOT), dialect)
+    assert errors(problems) == []
+    older = SEEDANCE_20_ARK.id if dialect == "ark" else SEEDANCE_20_MODELARK.id
+    _, problems = compiled(series(tmp_path / "20", make_media, older, LONG_SHOT), dialect)
+    said = {p.message: p.span.line for p in problems if p.severity == "error" and p.span}
+    assert said == {f"a 30 s shot; expected 4 to 15 s on {older}": 16,
+                    f"resolution 1080P; {older} renders 480P, 720P": 17}
+
+
+def test_plan_prices_a_seedance_25_shot_by_its_own_table(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = series(tmp_path, make_media, SEEDANCE_25_MODELARK.id, LONG_SHOT)
+    shots, problems = compiled(root, "modelark")
+    assert errors(problems) == []
+    result = plan(shots, provider="modelark",
+                  prices=DIALECTS["modelark"].protocol.prices["default"], series_dir=root)
+    assert result.total_cost == pytest.approx(30 * 0.45)  # USD 0.45/s at 1080p (third-party)
+
+
+def test_the_emulator_holds_each_seedance_body_to_its_own_declaration(
+        emu: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    """A 30 s 1080p shot: Seedance 2.5 renders it; 2.0, on the same host, is refused (400)."""
+    shot = a_shot(tmp_path, make_media, " waves for half a minute", SEEDANCE_25_ARK.id)
+    long = replace(shot, request=replace(shot.request, duration=30, resolution="1080P"))
+    events: list[ShotEvent] = []
+    done = run(emu, "ark", tmp_path, long, events)
+    assert [s.state for s in done.shots] == ["done"], done.shots
+    task = next(t for t in emu.service.table.tasks.values()
+                if t.submission.prompt.endswith("for half a minute"))
+    assert (task.submission.model, task.submission.duration) == (SEEDANCE_25_ARK.id, 30)
+    older = replace(long.request, model=SEEDANCE_20_ARK.id, resolution="720P")
+    body = DIALECTS["ark"].body(older, url_for)
+    before = emu.stats()["submissions"]["total"]
+    answer = httpx.post(emu.gateway_url("ark") + "/contents/generations/tasks", json=body,
+                        headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert "parameters.duration must be an integer in 4..15" in answer.text
+    assert emu.stats()["submissions"]["total"] == before

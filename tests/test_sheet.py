@@ -30,8 +30,8 @@ from storyboard.review.sheet.thumbs import frame_times
 from storyboard.run.state.cache import OutputCache
 from storyboard.stitch.cut import episode_cut, timecode
 from storyboard.stitch.episodes import EpisodeBuilder
-from tests.compiler_fixtures import SERIES_HEAD, write_series
-from tests.test_check_errors import CASES, SIX, MakeMedia
+from tests.fixtures.check_cases import CASES, SIX, MakeMedia
+from tests.fixtures.compiler import SERIES_HEAD, write_series
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
 
@@ -164,13 +164,14 @@ def test_billed_costs_come_from_the_lock_file(rendered_example: tuple[Path, Path
     lock_file = series / "storyboard.lock"
     lock = json.loads(lock_file.read_text("utf-8"))
     lock["shots"]["coffee-shop/ep01/ballad"].update(cost=1.25, billed_seconds=12.5)
-    lock["shots"]["coffee-shop/ep02/serve"].update(cost=0.5)
+    lock["shots"]["coffee-shop/ep02/serve"].update(cost=0.5, failed_cost=0.25, failed_tasks=1)
     lock_file.write_text(json.dumps(lock), "utf-8")
     out = build_sheet(series, out=tmp_path / "s.html", episodes_dir=rendered_example[1]).html
     text = out.read_text("utf-8")
     assert "1.25 USD, 12.5 s billed" in text
-    assert "spent <b>1.25 USD</b>" in text and "spent <b>0.50 USD</b>" in text
-    assert "spent (lock file) <b>1.75 USD</b>" in text
+    # a take's billed failures before it (an unusable result paid for) are spent too
+    assert "spent <b>1.25 USD</b>" in text and "spent <b>0.75 USD</b>" in text
+    assert "spent (lock file) <b>2.00 USD</b>" in text
 
 
 def test_an_unrendered_series_shows_its_references(tmp_path: Path) -> None:

@@ -100,7 +100,6 @@ def test_the_contact_sheet_shows_the_cast_images_first(tmp_path: Path) -> None:
         Take(1, None, "", True, "", made=False),))) == (None, "cast/x · not made")
 
 
-
 MATRIX = """\
 storyboard: 1
 title: Ad

@@ -37,7 +37,7 @@ from storyboard.stitch import (
 from storyboard.stitch.concat import EpisodeFormat
 from storyboard.stitch.segments import Entry
 from storyboard.stitch.stitcher import _join as final_join
-from tests.stitch_checks import decode_errors, parameter_sets
+from tests.fixtures.stitch_checks import decode_errors, parameter_sets
 
 FPS = Fraction(30)
 FMT = EpisodeFormat(160, 120, FPS)
@@ -145,7 +145,6 @@ def assert_joined(out: Path, entries: Sequence[Entry], sound_file: Path) -> None
 
 
 ENTRIES = [("a", 0, 20), ("b", 10, 30), ("c", 0, 15), ("a", 30, 40), ("b", 20, 21)]
-
 
 ENTRIES = [("a", 0, 20), ("b", 10, 30), ("c", 0, 15), ("a", 30, 40), ("b", 20, 21)]
 

@@ -15,7 +15,6 @@ import pytest
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg
 from storyboard.stitch import Clip, StitchOptions, mezzanine, stitch
-from tests.test_every_ffmpeg import binary  # noqa: F401  (the fixture: each ffmpeg in turn)
 
 MakeMedia = Callable[..., Path]
 
@@ -58,7 +57,7 @@ class Runs:
 
 
 def test_an_edit_makes_and_encodes_only_the_sound_around_it(
-        binary: str, make_media: MakeMedia, tmp_path: Path,  # noqa: F811
+        binary: str, make_media: MakeMedia, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     clips = episode(make_media, tmp_path)
     first = stitch(clips, tmp_path / "ep.mp4", options(tmp_path / "cache"))

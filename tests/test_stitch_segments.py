@@ -31,7 +31,7 @@ from storyboard.stitch.blends import Blend
 from storyboard.stitch.model import Music
 from storyboard.stitch.segments import plan_segments
 from storyboard.stitch.timeline import plan
-from tests.stitch_checks import (
+from tests.fixtures.stitch_checks import (
     decode_errors,
     parameter_sets,
     play_in_chromium,

@@ -13,7 +13,6 @@ import pytest
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, audio, stitch
-from tests.test_every_ffmpeg import binary  # noqa: F401  (the fixture: each ffmpeg in turn)
 
 MakeMedia = Callable[..., Path]
 
@@ -184,7 +183,7 @@ def test_burned_text_is_drawn_exactly_as_written(make_media: MakeMedia, tmp_path
     assert _ink(burnt("{\\b1}", "bold"), blank) > 2 * x
 
 
-def test_the_limiter_keeps_the_sound_on_the_picture(binary: str, tmp_path: Path  # noqa: F811
+def test_the_limiter_keeps_the_sound_on_the_picture(binary: str, tmp_path: Path
                                                     ) -> None:
     """alimiter's look-ahead delays what it lets through; compensated (on every ffmpeg: 4.4 has
     no ``latency`` option), a tone burst pushed far over the ceiling starts on its own sample,

@@ -20,7 +20,6 @@ from storyboard.stitch import StitchOptions, aac, audio, loudness, mezzanine, se
 from storyboard.stitch.mezzanine import Mezzanine
 from storyboard.stitch.model import Music
 from storyboard.stitch.timeline import Timeline, plan
-from tests.test_every_ffmpeg import binary  # noqa: F401  (the fixture: each ffmpeg in turn)
 
 # Tones, a rising sweep and a click every 0.37 s on both sides (clicks make the encoder switch
 # to short windows; a click on one side only makes Debian's 5.1 code the sides with windows of
@@ -31,7 +30,6 @@ CLIPS = {"a": (2.0, dict(a=0.3, f=220, s=400, c=0.0)), "b": (3.0, dict(a=0.25, f
          "c": (2.4, dict(a=0.35, f=180, s=200, c=0.2)), "d": (1.3, dict(a=0.2, f=440, s=600, c=0.3))}
 EPISODE = [("a", Transition()), ("b", Transition("crossfade", 0.5)), ("c", Transition()),
            ("d", Transition("dissolve", 0.3)), ("a", Transition("fade", 1.0))]
-
 
 JOIN = re.compile(r"\.j[0-9a-f]{24}\.adts$")  # a kept join's encode (``splice.joint_name``)
 
@@ -99,7 +97,7 @@ def encode_both(tmp_path: Path, tl: Timeline, mezz: list[Mezzanine]
     return raw, spliced, whole
 
 
-def test_spliced_sound_has_no_clicks_and_keeps_every_sample(binary: str,  # noqa: F811
+def test_spliced_sound_has_no_clicks_and_keeps_every_sample(binary: str,
                                                             tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
@@ -128,7 +126,7 @@ def test_spliced_sound_has_no_clicks_and_keeps_every_sample(binary: str,  # noqa
     assert sum(mine) / len(mine) >= sum(reference) / len(reference) - 12.0
 
 
-def test_clip_encodes_are_kept_and_reused(binary: str, tmp_path: Path,  # noqa: F811
+def test_clip_encodes_are_kept_and_reused(binary: str, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     tl, mezz = setup(tmp_path)
     _, first, _ = encode_both(tmp_path, tl, mezz)
@@ -163,7 +161,7 @@ def test_layout_uses_only_packets_a_clip_has_to_itself() -> None:
 
 
 def test_no_splice_where_windows_differ_falls_back_to_a_whole_encode(
-        binary: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        binary: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tl, mezz = setup(tmp_path)
     monkeypatch.setattr(aac, "window", lambda packet: None)  # no packet says its window
     with pytest.raises(splice.NoSplice):
@@ -183,7 +181,7 @@ def measured(path: Path) -> tuple[float, float]:
 
 @pytest.mark.parametrize("target", [-16.0, -30.0])
 def test_a_loudness_target_is_spliced_at_one_gain_and_lands_on_it(
-        binary: str, tmp_path: Path, target: float) -> None:  # noqa: F811
+        binary: str, tmp_path: Path, target: float) -> None:
     """No limiter needed: every encode is made at the one gain, rounded to 0.1 dB, that the clips'
     kept loudness says brings the episode to its target; the episode lands within the stitch's
     0.2 LU of it, by ffmpeg's meter on the result."""
@@ -204,7 +202,7 @@ CUTS = [(n, Transition()) for n, _ in EPISODE]
 
 @pytest.mark.parametrize("episode", [EPISODE, CUTS], ids=["crossfades", "cuts"])
 def test_the_clips_loudness_composes_to_the_meters_reading_of_the_joined_sound(
-        binary: str, tmp_path: Path, episode: list[tuple[str, Transition]]) -> None:  # noqa: F811
+        binary: str, tmp_path: Path, episode: list[tuple[str, Transition]]) -> None:
     tl, mezz = setup(tmp_path, episode)
     facts = loudness.clip_facts(mezz, 48000, 1)
     fades = splice.fades(splice.layout(tl))

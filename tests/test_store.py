@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
+from click.testing import Result
 
 import storyboard
-from storyboard.cli import cli
 from storyboard.errors import StoreCorrupt, StoreError, StoreUnreachable
 from storyboard.providers.local import LocalProvider
 from storyboard.run import RunOptions, Wiring
@@ -33,6 +31,8 @@ from storyboard.run.pipeline import plan_series
 from storyboard.run.setup import make_provider, open_store
 from storyboard.run.state.lockfile import lock_path
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings, redact, scrub, store_settings
+from tests.fixtures.cli import invoke
+from tests.fixtures.compiler import write_series
 
 MakeMedia = Callable[..., Path]
 # Drafts are stored under their own cache key, apart from full renders ("local-r2-draft").
@@ -63,14 +63,6 @@ SHOTS = """\
   shots:
     - {id: c, prompt: "@mia sings to @sam"}
 """
-
-
-def invoke(*args: str | Path) -> Result:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{args}: {result.exception!r}\n{result.output}")
-    assert "Traceback" not in result.output
-    return result
 
 
 def report(result: Result) -> dict[str, Any]:

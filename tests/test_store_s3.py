@@ -21,7 +21,6 @@ from typing import Any
 import fsspec
 import pytest
 from click.testing import CliRunner, Result
-from compiler_fixtures import write_series
 from moto.server import ThreadedMotoServer
 
 from storyboard import compile as compile_series
@@ -32,6 +31,7 @@ from storyboard.run import RunOptions, Wiring, read_status, render
 from storyboard.run.state.sharing import FROM_STORE, StoreLink
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings
 from storyboard.run.trip.download import STORE_NOT_REDOWNLOADED
+from tests.fixtures.compiler import write_series
 
 MakeMedia = Callable[..., Path]
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"

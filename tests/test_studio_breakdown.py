@@ -41,12 +41,6 @@ EPISODE = "episodes/01-the-lighthouse.yaml"
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
@@ -54,17 +48,17 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def sent(emulator: EmulatorServer) -> int:
-    return int(emulator.stats()["chat"]["requests"])
+def sent(chat_emulator: EmulatorServer) -> int:
+    return int(chat_emulator.stats()["chat"]["requests"])
 
 
-def broken_down(emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def broken_down(chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                 ) -> tuple[Path, Path]:
     """A series broken down, its episode 1 edited by hand, then broken down again from a story
     with hostile words in chapter 1 (a proposal waits), then chapter 2 changed (not asked)."""
     monkeypatch.setenv(KEY_ENV, "sk-test-studio")
     source, series = tmp_path / "story.md", tmp_path / "series"
-    base = emulator.base_url.rsplit("/api/v1", 1)[0] + "/compatible-mode/v1"
+    base = chat_emulator.base_url.rsplit("/api/v1", 1)[0] + "/compatible-mode/v1"
     options = Options(base_url=base, key_env=KEY_ENV, yes=True)
     source.write_text(STORY, encoding="utf-8")
     breakdown(source, series, options)
@@ -79,10 +73,10 @@ def broken_down(emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_the_studio_shows_a_proposal_as_a_diff_and_the_catch_up_cost(
-        emulator: EmulatorServer, browser: Browser, tmp_path: Path,
+        chat_emulator: EmulatorServer, browser: Browser, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    _source, series = broken_down(emulator, tmp_path, monkeypatch)
-    before = sent(emulator)
+    _source, series = broken_down(chat_emulator, tmp_path, monkeypatch)
+    before = sent(chat_emulator)
     with StudioServer(series, render_drafts=False, lookout=breakdown_left) as server:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
@@ -110,7 +104,7 @@ def test_the_studio_shows_a_proposal_as_a_diff_and_the_catch_up_cost(
         expect(catch_up).to_contain_text("3 call(s)")
         assert page.evaluate("() => window.marker") == "same page"
         assert errors == []
-    assert sent(emulator) == before  # the studio asked nothing
+    assert sent(chat_emulator) == before  # the studio asked nothing
 
 
 def test_a_series_with_no_breakdown_has_no_box(tmp_path: Path) -> None:
@@ -141,9 +135,9 @@ def proposal_buttons(page: Page, kind: str) -> Locator:
 
 
 def test_accept_on_the_page_puts_the_proposal_in_the_files_place(
-        emulator: EmulatorServer, browser: Browser, tmp_path: Path,
+        chat_emulator: EmulatorServer, browser: Browser, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    _source, series = broken_down(emulator, tmp_path, monkeypatch)
+    _source, series = broken_down(chat_emulator, tmp_path, monkeypatch)
     proposal = (series / (EPISODE + ".proposed")).read_text()
     with StudioServer(series, render_drafts=False, lookout=breakdown_left) as server:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -156,9 +150,9 @@ def test_accept_on_the_page_puts_the_proposal_in_the_files_place(
 
 
 def test_dismiss_on_the_page_keeps_your_file_and_the_next_run_proposes_nothing(
-        emulator: EmulatorServer, browser: Browser, tmp_path: Path,
+        chat_emulator: EmulatorServer, browser: Browser, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    source, series = broken_down(emulator, tmp_path, monkeypatch)
+    source, series = broken_down(chat_emulator, tmp_path, monkeypatch)
     yours = (series / EPISODE).read_text()
     with StudioServer(series, render_drafts=False, lookout=breakdown_left) as server:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -167,14 +161,14 @@ def test_dismiss_on_the_page_keeps_your_file_and_the_next_run_proposes_nothing(
         expect(page.locator("details.proposal")).to_have_count(0, timeout=30_000)
     assert (series / EPISODE).read_text() == yours
     source.write_text(source.read_text().replace("At last the storm broke", "The storm broke"))
-    base = emulator.base_url.rsplit("/api/v1", 1)[0] + "/compatible-mode/v1"
+    base = chat_emulator.base_url.rsplit("/api/v1", 1)[0] + "/compatible-mode/v1"
     again = breakdown(source, series, Options(base_url=base, key_env=KEY_ENV, yes=True))
     assert again.outcome.proposed == [] and again.outcome.kept == [EPISODE]
 
 
 def test_the_proposal_routes_refuse_what_the_page_did_not_offer(
-        emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _source, series = broken_down(emulator, tmp_path, monkeypatch)
+        chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _source, series = broken_down(chat_emulator, tmp_path, monkeypatch)
     shown = (series / (EPISODE + ".proposed")).read_text()
     digest = proposal_digest(shown)
     (tmp_path / "outside.yaml").write_text("x: 1\n")

@@ -14,24 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from storyboard.review.notes import read_notes
 from storyboard.review.studio.server import StudioServer
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--autoplay-policy=no-user-gesture-required"]
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield chromium
-        chromium.close()
+from tests.fixtures.studio import EXAMPLE, open_studio
 
 
 @pytest.fixture()
@@ -41,14 +28,6 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StudioSe
     shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
     with StudioServer(series, author="Ana") as server:
         yield server
-
-
-def open_studio(browser: Browser, server: StudioServer) -> tuple[Page, list[str]]:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server.url, wait_until="load")
-    return page, errors
 
 
 def test_a_save_shows_its_problem_then_its_draft_in_place(browser: Browser,

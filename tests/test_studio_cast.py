@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
-from test_studio_browser import browser, open_studio  # noqa: F401
 
 from storyboard.review.studio.app import served_file
 from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.cache import file_name
+from tests.fixtures.studio import open_studio
 
 CAST = """\
 storyboard: 1
@@ -52,7 +52,7 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StudioSe
         yield server
 
 
-def test_pick_a_cast_take_marks_its_shots_changed(browser: Browser,  # noqa: F811
+def test_pick_a_cast_take_marks_its_shots_changed(browser: Browser,
                                                   studio: StudioServer) -> None:
     page, errors = open_studio(browser, studio)
     mia = page.locator('article[data-asset="cast/mia"]')
@@ -85,7 +85,7 @@ def test_only_the_casts_own_files_are_served_from_state(studio: StudioServer) ->
     assert served_file(studio.studio, "series", str(Path(where).parent / "other.wav")) is None
 
 
-def test_a_cast_take_opens_large_beside_the_others(browser: Browser,  # noqa: F811
+def test_a_cast_take_opens_large_beside_the_others(browser: Browser,
                                                    studio: StudioServer) -> None:
     """The takes on the page are small; "View takes large" (or a click on a take) shows every
     take at full size side by side, each about half the window wide, with its own Pick; Esc

@@ -12,9 +12,6 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import MediaError
-from storyboard.language.compile import compile_lenient
-from storyboard.language.request import Manifest
-from storyboard.language.series import load_source
 from storyboard.media import ffmpeg, samples
 from storyboard.review.sheet.thumbs import Thumbs, frame_times
 from storyboard.run import drafts, read_status
@@ -23,23 +20,7 @@ from storyboard.run.setup import RenderFlags, prepare
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import lock_path, read_lock
 from storyboard.stitch.facts import FactStore
-
-
-def make_series(root: Path, shots: int = 2) -> Manifest:
-    samples.image(root / "media" / "mia.png", 256, 256)
-    (root / "storyboard.yaml").write_text(
-        "storyboard: 1\ntitle: Quick\ndefaults: {resolution: 720P, ratio: '16:9', duration: 2}\n"
-        "characters:\n  mia: {image: media/mia.png}\nepisodes:\n  - episodes/*.yaml\n",
-        encoding="utf-8")
-    (root / "episodes").mkdir()
-    lines = ["id: ep01", "title: Quick", "shots:"]
-    for s in range(shots):
-        lines += [f"  - id: s{s}", "    scenes:", "      - at: 0-2s",
-                  f"        action: \"@mia waves, take {s}\""]
-    (root / "episodes" / "01.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    manifest, problems = compile_lenient(load_source(root))
-    assert not [p for p in problems if p.severity == "error"]
-    return manifest
+from tests.fixtures.drafts import make_series
 
 
 def test_the_studio_drafts_without_a_journal_and_render_draft_finds_them(tmp_path: Path) -> None:

@@ -15,25 +15,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from compiler_fixtures import write_series
 from playwright.sync_api import Browser, Dialog, expect
-
-# Fixtures of other test modules, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    HEAD,
-    Emulator,
-    MakeMedia,
-    emulator,
-    env,
-    invoke,
-    render,
-)
-from test_studio_browser import browser, open_studio  # noqa: F401
 
 from storyboard.agents.tools import Budget, Refused, Tools
 from storyboard.errors import StoryboardError
 from storyboard.review.sheet import build_sheet
 from storyboard.review.studio.server import StudioServer
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render
+from tests.fixtures.studio import open_studio
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 T = TypeVar("T")
 EPISODES = """\
@@ -47,7 +39,7 @@ EPISODES = """\
 
 
 @pytest.fixture
-def rendered(tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> Path:  # noqa: F811
+def rendered(tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> Path:
     series = write_series(tmp_path / "chosen", make_media, EPISODES,
                           head=HEAD + "checks: {freeze_seconds: 60}\n")
     emu = emulator()
@@ -78,7 +70,7 @@ def approved(series: Path) -> object:
 
 
 def test_the_studio_shows_findings_and_failures_and_approve_asks(
-        browser: Browser, studio: StudioServer, rendered: Path) -> None:  # noqa: F811
+        browser: Browser, studio: StudioServer, rendered: Path) -> None:
     page, errors = open_studio(browser, studio)
     ballad = page.locator("article.panel.shot[data-shot='ballad']")
     expect(ballad.locator("figure.take[data-take='1'] ul.findings")).to_contain_text(

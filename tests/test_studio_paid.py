@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,14 +19,17 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
-from test_cli_dashscope import Emulator, emulator, env, invoke  # noqa: F401
-from test_studio_browser import browser, open_studio  # noqa: F401
 
+from storyboard.media.ffmpeg import probe
 from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS
 from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.cache import OutputCache
+from tests.fixtures.dashscope_cli import Emulator, invoke
+from tests.fixtures.studio import open_studio
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 SERIES = """\
 storyboard: 1
@@ -38,13 +42,13 @@ characters:
 episodes:
   - id: ep01
     shots:
-      - {id: a, prompt: "@ada waves"}
+      - {id: a, prompt: "@ada waves", takes: 2}
       - {id: b, prompt: "@ada turns"}
 """
 
 
 @pytest.fixture
-def paid(tmp_path: Path, emulator: Emulator) -> Path:  # noqa: F811
+def paid(tmp_path: Path, emulator: Emulator) -> Path:
     """The series rendered on DashScope (its cast too), then drafted on local."""
     emulator()
     series = tmp_path / "paid"
@@ -71,14 +75,29 @@ def test_status_lists_the_paid_attempt_and_a_draft_only_where_nothing_better_exi
     assert {r["shot"]: r["provider"] for r in rows}["b"] == "local"  # only a draft of it: shown
 
 
+def test_status_lists_the_take_each_episode_uses_and_counts_the_others(paid: Path) -> None:
+    rows = json.loads(invoke("status", paid, "--json").stdout)
+    assert {r["shot"]: (r["provider"], r["other_takes"]) for r in rows} == {
+        "a": ("dashscope", 1), "b": ("dashscope", 0), "ada": ("dashscope", 0)}
+    assert "ep01/a: 1 other take: `storyboard takes paid ep01/a`" in invoke("status", paid).stdout
+    assert invoke("pick", paid, "ep01/a", "2").exit_code == 0
+    rows = json.loads(invoke("status", paid, "--json").stdout)
+    assert [(r["shot"], r["provider"]) for r in rows if r["episode"] == "ep01"] == [
+        ("a#2", "dashscope"), ("b", "dashscope")]
+    every = json.loads(invoke("status", paid, "--all", "--json").stdout)
+    assert {(r["shot"], r["provider"]) for r in every if r["shot"] in ("a", "a#2")} == {
+        ("a", "dashscope"), ("a#2", "dashscope"), ("a", "local"), ("a#2", "local")}
+
+
 @pytest.fixture
 def server(paid: Path, request: pytest.FixtureRequest) -> Iterator[StudioServer]:
+    """The studio on ``paid``, opened on ``request.param`` (None: the takes the episodes use)."""
     with StudioServer(paid, render_drafts=False, provider=request.param) as studio:
         yield studio
 
 
 @pytest.mark.parametrize("server", ["dashscope"], indirect=True)
-def test_the_studio_opened_on_a_provider_shows_its_takes(browser: Browser,  # noqa: F811
+def test_the_studio_opened_on_a_provider_shows_its_takes(browser: Browser,
                                                          server: StudioServer) -> None:
     page, errors = open_studio(browser, server)
     expect(page.locator("header")).to_contain_text("provider dashscope", timeout=30_000)
@@ -89,7 +108,7 @@ def test_the_studio_opened_on_a_provider_shows_its_takes(browser: Browser,  # no
 
 
 @pytest.mark.parametrize("server", ["local"], indirect=True)
-def test_a_cast_card_shows_the_sheet_the_paid_shots_used(browser: Browser,  # noqa: F811
+def test_a_cast_card_shows_the_sheet_the_paid_shots_used(browser: Browser,
                                                          server: StudioServer) -> None:
     page, errors = open_studio(browser, server)
     expect(page.locator("header")).to_contain_text("provider local", timeout=30_000)
@@ -97,6 +116,42 @@ def test_a_cast_card_shows_the_sheet_the_paid_shots_used(browser: Browser,  # no
     paid_sheet, stand_in = (_still(server, key) for key in ("dashscope", local_cache_key(True)))
     assert shown == paid_sheet != stand_in
     assert errors == []
+
+
+PROVIDERS = "article.panel.shot dl.meta dt:text-is('provider') + dd"
+
+
+@pytest.mark.parametrize("server", [None], indirect=True)
+def test_the_studio_opened_on_no_provider_shows_the_takes_the_episodes_use(
+        browser: Browser, server: StudioServer) -> None:  # noqa: F811
+    page, errors = open_studio(browser, server)
+    header = page.locator("header.series")
+    expect(header).to_contain_text("provider dashscope ·", timeout=30_000)
+    expect(page.locator(PROVIDERS)).to_have_text(["dashscope", "dashscope"])
+    video = page.locator("section.episode video.episode-video").first
+    expect(video).to_have_attribute("src", re.compile(r"^/file/draft/used/ep01\.mp4\?v="),
+                                    timeout=30_000)
+    stitched = server.studio.used_dir / "ep01.mp4"
+    assert probe(stitched).duration == pytest.approx(4.0, abs=0.2)
+    shown = page.locator("section.cast img").first.get_attribute("src")
+    assert shown == _still(server, "dashscope")
+    assert errors == []
+
+
+def test_a_shot_changed_since_its_paid_take_shows_its_draft_beside_the_paid_ones(
+        browser: Browser, paid: Path) -> None:  # noqa: F811
+    with StudioServer(paid) as server:
+        page, errors = open_studio(browser, server)
+        expect(page.locator(PROVIDERS)).to_have_text(["dashscope", "dashscope"],
+                                                     timeout=30_000)
+        (paid / "storyboard.yaml").write_text(SERIES.replace("@ada turns", "@ada sits"), "utf-8")
+        expect(page.locator(PROVIDERS)).to_have_text(["dashscope", "local draft"],
+                                                     timeout=60_000)
+        expect(page.locator("header.series")).to_contain_text(
+            "provider dashscope (1 shot), local draft (1 shot)")
+        video = page.locator("section.episode video.episode-video").first
+        expect(video).to_have_attribute("src", re.compile(r"^/file/draft/used/ep01\.mp4"))
+        assert errors == []
 
 
 def _still(server: StudioServer, cache_key: str) -> str:

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Dialog, expect
 
-# `browser` is test_studio_browser's own fixture, imported to register it.
-from test_studio_browser import EXAMPLE, browser, open_studio  # noqa: F401
-
 from storyboard.review.studio.server import StudioServer
+
+# `browser` is test_studio_browser's own fixture, imported to register it.
+from tests.fixtures.studio import EXAMPLE, open_studio
 
 
 def take_state(lock: Path) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def take_state(lock: Path) -> dict[str, Any]:
 
 
 def test_pick_on_an_approved_shot_asks_and_lifts_the_approval_only_on_yes(
-        browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     series = tmp_path / "coffee-shop"
     shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out"))

@@ -15,16 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compiler_fixtures import write_series
 
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
+from storyboard.emulator import EmulatorServer
+from storyboard.media import ffmpeg
+from storyboard.run import read_status
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import (
     HEAD,
     Emulator,
     MakeMedia,
     child_env,
-    emulator,
-    env,
     invoke,
     kill,
     no_key,
@@ -33,9 +33,7 @@ from test_cli_dashscope import (  # noqa: F401
     wait_until,
 )
 
-from storyboard.emulator import EmulatorServer
-from storyboard.media import ffmpeg
-from storyboard.run import read_status
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 TAKES = """\
 - id: ep01
@@ -45,7 +43,6 @@ TAKES = """\
   shots:
     - {id: solo, prompt: "@sam plays @guitar"}
 """
-
 
 # The emulator draws still pictures: measuring finds each take frozen throughout, which is how it
 # renders, not a flaw these tests are about (approve would otherwise ask for --force).

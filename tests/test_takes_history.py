@@ -14,21 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compiler_fixtures import write_series
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    HEAD,
-    Emulator,
-    MakeMedia,
-    emulator,
-    env,
-    invoke,
-    render,
-    submissions,
-)
 
 from storyboard.errors import StoryboardError
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render, submissions
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 STILLS = HEAD + "checks: {freeze_seconds: 60}\n"  # the emulator draws stills: not a finding
 ONE = """\
@@ -57,7 +48,7 @@ def planned(series: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def retaken(tmp_path: Path, make_media: MakeMedia,
-            emulator: Emulator) -> tuple[Path, Any]:  # noqa: F811
+            emulator: Emulator) -> tuple[Path, Any]:
     """A shot of one take rendered, then ``retake -n 2``: three takes paid."""
     emu = emulator()
     series = write_series(tmp_path / "s", make_media, ONE, head=STILLS)
@@ -114,7 +105,7 @@ TWO = ONE.replace('"@mia sings"}', '"@mia sings", takes: 2}')
 
 @pytest.fixture
 def approved(tmp_path: Path, make_media: MakeMedia,
-             emulator: Emulator) -> tuple[Path, Any]:  # noqa: F811
+             emulator: Emulator) -> tuple[Path, Any]:
     """A shot of two takes rendered, take 2 picked and approved."""
     emu = emulator()
     series = write_series(tmp_path / "s", make_media, TWO, head=STILLS)

@@ -12,21 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from compiler_fixtures import write_series
-
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    HEAD,
-    Emulator,
-    MakeMedia,
-    emulator,
-    env,
-    invoke,
-    render,
-    submissions,
-)
 
 from storyboard.emulator import EmulatorServer
+from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render, submissions
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 STILLS = HEAD + "checks: {freeze_seconds: 60}\n"  # the emulator draws stills: not a finding
 TWO = """\
@@ -38,7 +29,7 @@ TWO = """\
 
 @pytest.fixture
 def approved(tmp_path: Path, make_media: MakeMedia,
-             emulator: Emulator) -> tuple[Path, EmulatorServer]:  # noqa: F811
+             emulator: Emulator) -> tuple[Path, EmulatorServer]:
     """A series whose shot of two takes rendered, take 2 approved, then its YAML changed; the
     emulator that rendered it."""
     emu = emulator()

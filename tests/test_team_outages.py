@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pg_server
 import pytest
-from test_team_pacing import KEY, clone, start
 
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import JournalError, StoryboardError
 from storyboard.run.team.ledger_pg import LEDGER_ENV, LedgerSettings, PgLedger, ledger_settings
+from tests.fixtures import pg_server
+from tests.fixtures.team import KEY, clone, start
 
 BOUND = 90.0  # seconds: a machine that neither reconnects nor gives up is a hang
 

@@ -6,10 +6,7 @@ together under the limit; the emulator's counters say what was paid and how many
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +18,7 @@ from storyboard.errors import ProblemsFound
 from storyboard.run.state.pacing import AccountSlots
 from storyboard.run.team.account_pg import busy, pick
 from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"
-KEY = "sk-account-limits-321"
+from tests.fixtures.team import EXAMPLE, KEY, clone, start
 
 
 @pytest.fixture
@@ -34,30 +29,6 @@ def emulator() -> Iterator[EmulatorServer]:
         yield server
     finally:
         server.stop()
-
-
-def clone(tmp_path: Path, name: str) -> Path:
-    series = tmp_path / name / "coffee-shop"
-    shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out",
-                                                                   "storyboard.lock"))
-    yaml = series / "storyboard.yaml"  # no loudness pass (two ffmpeg runs an episode): not tested here
-    text = yaml.read_text(encoding="utf-8")
-    assert "loudness: -14" in text
-    yaml.write_text(text.replace("loudness: -14", "loudness: null"), encoding="utf-8")
-    with yaml.open("a", encoding="utf-8") as f:
-        f.write("provider: {name: dashscope, poll: [0.2], concurrency: 3, "
-                "account_limits: {in_flight: 2}}\n")
-    return series
-
-
-def start(series: Path, emu: EmulatorServer, store: Path, ledger: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url,
-           "STORYBOARD_STORE": str(store), "STORYBOARD_LEDGER": ledger, "CI": "1",
-           "STORYBOARD_STATE_DIR": str(series.parent / "state")}  # each machine its own
-    args = [sys.executable, "-m", "storyboard", "render", str(series), "--yes", "--json",
-            "-o", str(series.parent / "out")]
-    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
 
 
 def finish(child: subprocess.Popen[str]) -> dict[str, Any]:
@@ -126,7 +97,7 @@ def test_a_dead_machines_leases_come_back(pg_url: str) -> None:
 def test_the_emulator_answers_429_past_the_tasks_in_flight_of_a_key() -> None:
     import httpx
 
-    from tests.test_emulator import HEADERS, SUBMIT, make_body
+    from tests.fixtures.emulator import HEADERS, SUBMIT, make_body
     other = {**HEADERS, "Authorization": "Bearer sk-other-key"}
     with EmulatorServer(latency=600, max_in_flight=1, retry_after=0.5) as emu, \
             httpx.Client(base_url=emu.base_url, timeout=10) as http:

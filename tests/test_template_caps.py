@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_variations import problems, series
+from tests.fixtures.matrix import problems, series
 
 MakeMedia = Callable[..., Path]
 BIG = "{% set s = 'a' * 20000 %}"

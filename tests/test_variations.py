@@ -12,7 +12,6 @@ import re
 import sys
 import textwrap
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,59 +20,9 @@ from click.testing import CliRunner
 
 import storyboard
 from storyboard.cli import cli
-from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.errors import StoryboardError
 from storyboard.language.variations import Variants, compile_variations
-
-MakeMedia = Callable[..., Path]
-
-HEAD = """\
-storyboard: 1
-title: Ad
-defaults: {resolution: 720P, duration: 5}
-characters:
-  mia: {image: media/mia.png}
-  guitar: {image: media/guitar.png}
-  cup: {image: media/cup.png}
-"""
-
-MATRIX = """\
-vars: {product: espresso, lang: en}
-variations:
-  matrix: {product: [espresso, latte], lang: [en, es], ratio: ["9:16", "16:9"]}
-  exclude: [{product: latte, lang: es}]
-  name: "{{ product }}-{{ lang }}-{{ ratio | replace(':', 'x') }}"
-"""
-
-EPISODE = """\
-- id: ad
-  shots:
-    - {id: hook, prompt: "@cup spins"}
-    - {id: pitch, prompt: "@mia holds a {{ product }} and speaks {{ lang }}"}
-"""
-
-
-def series(root: Path, make_media: MakeMedia, body: str = MATRIX, episodes: str = EPISODE,
-           head: str = HEAD, files: dict[str, str] | None = None) -> Path:
-    make_media("image", root / "media" / "mia.png", width=320, height=320)
-    make_media("image", root / "media" / "guitar.png", width=256, height=256, color="brown")
-    make_media("image", root / "media" / "cup.png", width=256, height=256, color="red")
-    text = head + textwrap.dedent(body) + "episodes:\n" + textwrap.indent(
-        textwrap.dedent(episodes), "  ")
-    (root / "storyboard.yaml").write_text(text, encoding="utf-8")
-    for name, content in (files or {}).items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(textwrap.dedent(content), encoding="utf-8")
-    return root
-
-
-def problems(root: Path, **kw: Any) -> list[str]:
-    """Every error as ``file:line:col: message`` (file names only)."""
-    try:
-        found = compile_variations(root, **kw).diagnostics()
-    except ProblemsFound as error:
-        found = error.diagnostics
-    return [f"{Path(d.span.file).name}:{d.span.line}:{d.span.col}: {d.message}"
-            for d in found if d.severity == "error" and d.span is not None]
+from tests.fixtures.matrix import EPISODE, HEAD, MATRIX, MakeMedia, problems, series
 
 
 def one(found: list[str], pattern: str) -> str:

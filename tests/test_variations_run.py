@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,41 +19,11 @@ from click.testing import CliRunner, Result
 from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
 from storyboard.media import ffmpeg
+from tests.fixtures.variations_run import HEAD, MakeMedia, make
 
-MakeMedia = Callable[..., Path]
 KEY = "sk-variations-secret"
 
-HEAD = """\
-storyboard: 1
-title: "Ad {{ product }}"
-defaults: {resolution: 720P, ratio: "16:9", duration: 2}
-provider: {poll: [0.05]}
-output: {loudness: null}
-vars: {product: espresso}
-variations:
-  matrix: {product: [espresso, latte], lang: [en, es]}
-  exclude: [{product: latte, lang: es}]
-  name: "{{ product }}-{{ lang }}"
-characters:
-  cup: {image: media/cup.png}
-  espresso: {image: media/espresso.png}
-  latte: {image: media/latte.png}
-episodes:
-  - id: ad
-    end_card: {text: "{{ 'Buy' if lang == 'en' else 'Compra' }} {{ product }}", duration: 1}
-    shots:
-      - {id: hook, prompt: "@cup spins"}
-      - {id: pitch, prompt: "@{{ product }} in {{ lang }}"}
-"""
 VARIATIONS = ["espresso-en", "espresso-es", "latte-en"]
-
-
-def make(root: Path, make_media: MakeMedia, text: str = HEAD) -> Path:
-    make_media("image", root / "media" / "cup.png", width=256, height=256, color="red")
-    make_media("image", root / "media" / "espresso.png", width=256, height=256, color="brown")
-    make_media("image", root / "media" / "latte.png", width=256, height=256, color="wheat")
-    (root / "storyboard.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
-    return root
 
 
 def invoke(*args: str | Path) -> Result:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_models import compiled, errors, series
 
 from storyboard.cli.main import cli
+from tests.fixtures.models import compiled, errors, series
 
 MakeMedia = Callable[..., Path]
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "coffee-shop"

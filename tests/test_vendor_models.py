@@ -15,23 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_run_lost_submits import render_all
-from test_run_status_words import a_shot, serve
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.run.trip.plan import plan
 from storyboard.targets.gateways import DASHSCOPE
 from storyboard.targets.models import DASHSCOPE_MODELS, MODELS
-from tests.test_models import compiled, errors, series
+from tests.fixtures.gateway_runs import a_shot, render_all, serve
+from tests.fixtures.models import compiled, errors, series
+from tests.fixtures.vendor_models import CDN, url_for
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "models-dashscope.json"
 H3 = "MiniMax/MiniMax-H3"
-CDN = "https://media.example.com"
-
-
-def url_for(ref: object) -> str:
-    return f"{CDN}/{Path(str(ref)).name}"
 
 
 def native_body(root: Path) -> dict[str, Any]:

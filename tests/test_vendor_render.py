@@ -10,16 +10,10 @@ from pathlib import Path
 
 import pytest
 
-# `emulator` and the autouse `env` are test_cli_dashscope's own fixtures, imported to register them.
-from test_cli_dashscope import (  # noqa: F401
-    Emulator,
-    emulator,
-    env,
-    render,
-    states,
-)
-
 from storyboard.media import ffmpeg
+from tests.fixtures.dashscope_cli import Emulator, render, states
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
 SERIES = """\
 storyboard: 1
@@ -55,7 +49,7 @@ episodes:
 
 
 def test_each_new_model_renders_and_is_billed_by_its_own_rule(
-        tmp_path: Path, emulator: Emulator,  # noqa: F811
+        tmp_path: Path, emulator: Emulator,
         make_media: Callable[..., Path]) -> None:
     series = tmp_path / "vendors"
     make_media("image", series / "media" / "mia.png", width=400, height=400)

@@ -14,14 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
-from compiler_fixtures import write_series
-from media_host import serve
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
 from storyboard.run.trip.webhooks import Tally, Waker, WebhookListener, parse_listen
 from storyboard.targets.signing import sign, verify
+from tests.fixtures.compiler import write_series
+from tests.fixtures.media_host import serve
 
 KEY = "fp-key-321"
 SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMw=="
@@ -237,11 +237,11 @@ def test_a_webhook_url_without_a_listener_is_refused(tmp_path: Path, make_media:
     """``--webhook-url`` names the public address of ``--webhook-listen``: alone it would be
     silently ignored, so it is a usage error (exit 2), before anything is compiled or rendered."""
     from click.testing import CliRunner
-    from compiler_fixtures import MIA_HEAD
 
     import storyboard
     from storyboard.cli import cli
     from storyboard.errors import StoryboardError
+    from tests.fixtures.compiler import MIA_HEAD
     series = write_series(tmp_path / "s", make_media,
                           "- id: ep01\n  shots:\n    - {id: a, prompt: \"@mia waves\"}\n",
                           head=MIA_HEAD)

@@ -42,6 +42,7 @@ from storyboard.errors import (
     ServerError,
     TransportError,
 )
+from storyboard.providers import trace
 from storyboard.providers.protocol import ApiKey, error_for_exception
 
 ATTEMPTS = 3
@@ -130,6 +131,7 @@ class ChatClient:
             "POST", url, json=body, headers=headers,
             timeout=httpx.Timeout(clock.left(), connect=min(CONNECT, clock.left())))
         self.sent += 1
+        trace.request(request)  # storyboard --verbose: said, the key masked
         try:
             response = self._client().send(request, stream=True)
             try:
@@ -155,14 +157,20 @@ class ChatClient:
     def _answer(self, response: httpx.Response, bounded: Bounded, progress: Progress
                 ) -> Answer:
         if response.status_code != 200:
-            raise self._error(response, bounded.read())
+            raw = bounded.read()
+            trace.answered(response, raw)
+            raise self._error(response, raw)
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             bounded.most = self.limits.max_bytes * STREAM_FACTOR  # each piece in an event
             pieces = streamed(bounded.lines(), self.provider, progress, self.limits.max_bytes)
             usage = pieces.usage
-            return Answer("".join(pieces.text), pieces.finish, count(usage.get("prompt_tokens")),
+            text = "".join(pieces.text)
+            trace.answered(response, text.encode())
+            return Answer(text, pieces.finish, count(usage.get("prompt_tokens")),
                           count(usage.get("completion_tokens")), bool(usage))
-        return answer_of(bounded.read(), self.provider)
+        raw = bounded.read()
+        trace.answered(response, raw)
+        return answer_of(raw, self.provider)
 
     def _error(self, response: httpx.Response, raw: bytes) -> ProviderError:
         code, message = error_fields(raw, response.reason_phrase)

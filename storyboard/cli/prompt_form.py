@@ -2,18 +2,19 @@
 
 What ``storyboard compile --format prompt`` prints: for each shot, the prompt (one scene a line)
 and the media in the order the prompt's labels count them (``Image 1``, ``Video 1``, ...), each
-file relative to the series folder. It is the neutral request, before a provider's dialect names
-its fields.
+file relative to the series folder, then each spoken line with its route to the lips. It is the
+neutral request, before a provider's dialect names its fields.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from storyboard.language.request import CompiledShot, Manifest, MediaItem, MediaRef
+from storyboard.language.request import CompiledShot, Line, Manifest, MediaItem, MediaRef
 
 PROMPT = "prompt: "
 MEDIA = "media:  "
+LINES = "lines:  "
 INDENT = " " * len(PROMPT)
 
 
@@ -40,12 +41,31 @@ def media_item(item: MediaItem, root: Path) -> str:
     return "{" + ", ".join(fields) + "}"
 
 
+def line_form(line: Line, root: Path) -> str:
+    """One spoken line and how it reaches the lips: ``[0-2s] mia "Morning!": voice_reference``."""
+    how = [ROUTE_WORDS.get(line.route, "")]
+    if line.audio is not None:
+        how.append(f"{_where(line.audio, root)}, padded with {line.pad.replace('_', ' ')} "
+                   "when short")
+    return f'[{line.start:g}-{line.end:g}s] {line.speaker} "{line.text}": {line.route} ' \
+           f'({"; ".join(how)})'
+
+
+ROUTE_WORDS = {"voice_reference": "the model speaks it",
+               "driving_audio": "it drives the first frame's mouth",
+               "lipsync": "a pass re-lips the approved take",
+               "none": "heard, never lip-synced"}
+
+
 def shot_form(shot: CompiledShot, root: Path) -> str:
-    """The prompt form of one shot (ends with a newline)."""
+    """The prompt form of one shot (ends with a newline): the prompt, the media, and each
+    spoken line's route to the lips."""
     prompt = f"\n{INDENT}".join(shot.request.prompt.splitlines() or [""])
     items = [media_item(item, root) for item in shot.request.media]
     media = f",\n{INDENT} ".join(items)
-    return f"{PROMPT}{prompt}\n{MEDIA}[{media}]\n"
+    spoken = [line_form(line, root) for scene in shot.request.scenes for line in scene.lines]
+    lines = f"{LINES}{f'{chr(10)}{INDENT}'.join(spoken)}\n" if spoken else ""
+    return f"{PROMPT}{prompt}\n{MEDIA}[{media}]\n{lines}"
 
 
 def asset_form(asset: CompiledShot, root: Path) -> str:

@@ -317,12 +317,13 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
 @click.command()
 @click.argument("path", type=SERIES)
 @click.option("--all", "show_all", is_flag=True,
-              help="Every attempt, older versions of the shots too (marked as such).")
+              help="Every attempt of every take and draft, older versions of the shots too "
+                   "(marked as such).")
 @click.option("--pending", is_flag=True, help="Only tasks not finished yet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the journal rows as JSON.")
 def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
-    """Show the task journal for the series as it is now: each shot's latest attempt at its
-    current version, its task, its state, its cost."""
+    """Show the task journal for the series as it is now: per shot the take its episode uses
+    (its latest attempt at its current version), its task, its state, its cost."""
     from storyboard.review import progress
     from storyboard.run import status as journal_status
     from storyboard.run.state.lockfile import lock_path, read_lock
@@ -335,17 +336,18 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
     rows = guarded(lambda: journal_status(variants.manifests[0].root, unfinished_only=pending))
     every = list(rows)
     unrendered: list[str] = []
+    others: dict[str, int] = {}
     empty = "nothing in flight" if pending else (
         "the journal is empty" if not rows else "no attempt at the current version")
     if not show_all:
-        view = current_status(rows, shots)
-        rows, unrendered = view.rows, [] if pending else view.unrendered
+        view = current_status(rows, shots, lock.takes)
+        rows, unrendered, others = view.rows, [] if pending else view.unrendered, view.others
     now = current_versions(shots)
     older = {r.id for r in rows if (r.key, r.shot_hash) not in now}
     found = guarded(lambda: _found(variants.manifests[0], shots, lock))
     if as_json:
         click.echo(json.dumps([{**progress.attempt_dict(r), "current": r.id not in older,
-                                "findings": found.get(r.key)}
+                                "findings": found.get(r.key), "other_takes": others.get(r.key, 0)}
                                for r in rows], indent=2, sort_keys=True, default=str))
         return
     if not rows:
@@ -356,11 +358,22 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
             said = "; ".join(f"{f['kind']} {f['start']:.2f} s" for f in each) or "measured clean"
             marks[key] = ", ".join(m for m in (marks.get(key), said) if m)
         progress.console().print(progress.status_table(rows, older, marks))
+        for row in rows:
+            if others.get(row.key):
+                click.echo(other_takes(variants.root.name, row, others[row.key]))
     for key in unrendered:
         click.echo(f"{key.split('/', 1)[-1]}: changed since its last attempt, not rendered "
                    "yet (older attempts: status --all)")
     if every and not pending:
         click.echo(progress.spent_line([(r.cost, r.currency) for r in every]))
+
+
+def other_takes(series: str, row: Any, count: int) -> str:
+    """How many other takes a shot has and the command that lists them all."""
+    from storyboard.review.progress import shot_label
+    shot = shot_label(row.series, row.episode, row.shot.partition("#")[0])
+    return (f"{shot}: {count} other take{'s' if count > 1 else ''}: "
+            f"`storyboard takes {series} {shot}`")
 
 
 def _found(manifest: Any, takes: list[Any], lock: LockFile) -> dict[str, list[dict[str, Any]]]:

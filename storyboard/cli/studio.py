@@ -30,17 +30,20 @@ def printable_author(value: str | None) -> str | None:
 @click.option("--author", callback=lambda ctx, param, value: printable_author(value),
               help="The name written on your notes (default: git's user.name).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
-@click.option("--provider", type=PROVIDER_CHOICE, default="local", show_default=True,
-              help="Whose takes the page shows: the local drafts it makes on every save, or a "
-                   "provider's renders (nothing is drafted or paid).")
+@click.option("--provider", type=PROVIDER_CHOICE, default=None,
+              help="Whose takes the page shows: `local`, only the drafts it makes on every save; "
+                   "another provider, its renders (nothing is drafted or paid). Default: per "
+                   "shot the take its episode uses, whoever rendered it (drafts where nothing "
+                   "better exists).")
 @click.option("--allow-remote", is_flag=True,
               help="Allow a --host that is not a loopback address (others on the network can "
                    "then reach it with the token).")
 def studio(path: Path, host: str, port: int, author: str | None, open_browser: bool,
-           provider: str, allow_remote: bool) -> None:
+           provider: str | None, allow_remote: bool) -> None:
     """A live review page for PATH on loopback: every save is checked and drafted with the local
-    provider (never a paid one); notes go to review.yaml. With --provider NAME it shows NAME's
-    takes instead (what was paid for). Ctrl-C stops it."""
+    provider (never a paid one); each shot shows the take its episode uses, the paid one where a
+    provider rendered it; notes go to review.yaml. With --provider NAME it shows NAME's takes
+    only. Ctrl-C stops it."""
     try:
         from storyboard.review.studio.server import serve
     except ImportError as exc:

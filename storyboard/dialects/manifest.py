@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from storyboard.dialects import native
 from storyboard.dialects.base import Dialect, UrlFor
-from storyboard.language.request import CompiledShot, Manifest, MediaRef
+from storyboard.language.request import CompiledShot, Line, Manifest, MediaRef
 
 
 def _relative(root: Path, base_url: str | None = None) -> UrlFor:
@@ -41,6 +41,9 @@ def shot_entry(shot: CompiledShot, root: Path, dialect: Dialect = native.DIALECT
         "inputs": {url_for(MediaRef(path=Path(p))): digest for p, digest in shot.inputs.items()},
         "transition": {"type": shot.transition.type, "duration": shot.transition.duration},
     }
+    lines = [line_entry(line, url_for) for scene in shot.request.scenes for line in scene.lines]
+    if lines:
+        entry["lines"] = lines
     if shot.depends_on:
         entry["depends_on"] = shot.depends_on
     if shot.needs:
@@ -49,6 +52,15 @@ def shot_entry(shot: CompiledShot, root: Path, dialect: Dialect = native.DIALECT
         entry["board"] = url_for(shot.board)
     if shot.span is not None:
         entry["source"] = f"{Path(shot.span.file).name}:{shot.span.line}"
+    return entry
+
+
+def line_entry(line: Line, url_for: UrlFor) -> dict[str, Any]:
+    """A spoken line as the manifest shows it: who, when, and how it reaches the lips."""
+    entry: dict[str, Any] = {"speaker": line.speaker, "at": [line.start, line.end],
+                             "route": line.route}
+    if line.audio is not None:
+        entry.update(audio=url_for(line.audio), pad=line.pad)
     return entry
 
 
@@ -68,6 +80,8 @@ def asset_entry(asset: CompiledShot, root: Path) -> dict[str, Any]:
         entry["seed"] = request.seed
     if asset.needs:
         entry["needs"] = dict(asset.needs)
+    if not asset.gate:  # a board whose video needs only a pick (``boards: {gate: false}``)
+        entry["gate"] = False
     return entry
 
 

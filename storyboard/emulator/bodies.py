@@ -21,8 +21,8 @@ from storyboard.targets.models import (
     KLING_V3_OMNI,
     MINIMAX_H3_API,
     SEEDANCE_20_ARK,
-    SEEDANCE_20_MODELARK,
     WAN27_R2V,
+    model_of,
 )
 
 # Gateways resell wan2.7-r2v alone: its ids and limits, from its declaration.
@@ -178,19 +178,25 @@ KLING: Schema = {
     "watermark_info": opt(obj({"enabled": opt(boolean())}))}
 
 
-def _ark(model: str) -> Schema:
+def _ark(dialect: str) -> Schema:
     """Seedance on Ark or ModelArk (vendors.md 2): ``content[]`` items with roles, lower-case
-    resolutions, -1 (random) ... 2^32-1 seeds, ``generate_audio``."""
+    resolutions, -1 (random) ... 2^32-1 seeds, ``generate_audio``; the widest of the models the
+    target sells (each model's own limits are the native validator's, by its declaration)."""
+    models = [found for name in TARGETS[dialect].models if (found := model_of(name))]
     link = obj({"url": req(url())})
     item = obj({"type": req(text(choices=("text", "image_url", "video_url", "audio_url"))),
-                "text": opt(text(SEEDANCE_20_ARK.caps.prompt_limit)),
+                "text": opt(text(max(m.caps.prompt_limit for m in models))),
                 "role": opt(text(choices=("first_frame", "last_frame", "reference_image",
                                           "reference_video", "reference_audio"))),
                 "image_url": opt(link), "video_url": opt(link), "audio_url": opt(link)})
-    return {"model": req(text(choices=(model,))), "content": req(array(item, 1 + 9 + 3 + 3)),
-            "resolution": opt(text(choices=("480p", "720p"))),
+    items = max(1 + m.max_images + m.max_videos + m.max_audios for m in models)
+    resolutions = dict.fromkeys(r.lower() for m in models for r in m.caps.resolutions)
+    return {"model": req(text(choices=tuple(m.id for m in models))),
+            "content": req(array(item, items)),
+            "resolution": opt(text(choices=tuple(resolutions))),
             "ratio": opt(text(choices=SEEDANCE_20_ARK.caps.ratios)),
-            "duration": opt(integer(-1, 15)), "seed": opt(integer(-1, 4294967295)),
+            "duration": opt(integer(-1, max(m.caps.max_duration for m in models))),
+            "seed": opt(integer(-1, 4294967295)),
             "watermark": opt(boolean()), "generate_audio": opt(boolean())}
 
 
@@ -220,8 +226,8 @@ MINIMAX_V1: Schema = {
     "fast_pretreatment": opt(boolean()), "callback_url": opt(url())}
 
 SCHEMAS: dict[str, Schema] = {"freepik": FREEPIK, "roles": ROLES, "arrays": ARRAYS,
-                              "openai-video": OPENAI_VIDEO, "ark": _ark(SEEDANCE_20_ARK.id),
-                              "modelark": _ark(SEEDANCE_20_MODELARK.id), "kling": KLING,
+                              "openai-video": OPENAI_VIDEO, "ark": _ark("ark"),
+                              "modelark": _ark("modelark"), "kling": KLING,
                               "minimax": MINIMAX_V2, "minimaxi": MINIMAX_V2,
                               "minimax-hailuo": MINIMAX_V1, "minimaxi-hailuo": MINIMAX_V1}
 # Dialects whose models take references, frames or a prompt alone: the model's own counts hold.
@@ -252,10 +258,11 @@ def check_body(dialect: str, body: Mapping[str, Any]) -> None:
         raise invalid("reference_voice speaks as Image1: images must hold at least one URL")
 
 
-def with_video_limit(dialect: str) -> int:
+def with_video_limit(dialect: str) -> int | None:
     """The longest shot with a reference video, as the dialect's seed says (seed 001 and 002 have
-    no rule for videos: their 2..15 s hold; seed 003 says 2..10)."""
-    return TARGETS[dialect].limits.max_duration_with_video
+    no rule for videos: their 2..15 s hold; seed 003 says 2..10); None where each model's own
+    declaration holds (a target selling several models: Seedance 2.0 and 2.5)."""
+    return None if dialect in OWN_COUNTS else TARGETS[dialect].limits.max_duration_with_video
 
 
 def check_together(dialect: str, native: Mapping[str, Any]) -> None:
@@ -269,7 +276,7 @@ def check_together(dialect: str, native: Mapping[str, Any]) -> None:
         raise invalid(f"{where} must hold {low} to {top} references together; found {count}")
     duration = native["parameters"].get("duration")
     has_video = any(m.get("type") == "reference_video" for m in media)
-    top = with_video_limit(dialect)
-    if has_video and _is_int(duration) and duration > top:
-        raise invalid(f"{DURATION.get(dialect, 'duration')} must be 2..{top} with a reference "
-                      "video")
+    longest = with_video_limit(dialect)
+    if longest is not None and has_video and _is_int(duration) and duration > longest:
+        raise invalid(f"{DURATION.get(dialect, 'duration')} must be 2..{longest} with a "
+                      "reference video")

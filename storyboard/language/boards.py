@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from storyboard.errors import Diagnostic, Span
+from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
 from storyboard.language.request import MediaRef, board_id
 from storyboard.language.validate import did_you_mean
@@ -34,7 +34,9 @@ Role = str  # "first_frame" | "reference" | "none": what the board is in the vid
 @dataclass(frozen=True)
 class Settings:
     """The ``boards:`` blocks that reach a shot, merged key by key (nearest wins), with where
-    each key was set (its document and path, for a located error)."""
+    each key was set, for a located error: in the series file or in the shot's own document,
+    and its path there (a document by role, not by object: a kept shot's may have been
+    re-read since)."""
 
     model: str = DEFAULT_BOARD_MODEL
     size: str = ""  # "" : the image model's size for the shot's ratio
@@ -44,14 +46,18 @@ class Settings:
     chain: bool = False
     last_frame: bool = False
     places: bool = False
-    where: Mapping[str, tuple[Document, PathKey]] = field(default_factory=dict, compare=False)
+    where: Mapping[str, tuple[bool, PathKey]] = field(default_factory=dict, compare=False)
 
     @property
     def image_model(self) -> ImageModel:
         return BOARD_MODELS.get(self.model) or BOARD_MODELS[DEFAULT_BOARD_MODEL]
 
-    def located(self, key: str, fallback: tuple[Document, PathKey]) -> tuple[Document, PathKey]:
-        return self.where.get(key, fallback)
+    def located(self, key: str, series: Document, shot: Shot) -> tuple[Document, PathKey]:
+        """Where ``key`` was set (the shot itself when no block set it)."""
+        found = self.where.get(key)
+        if found is None:
+            return shot.doc, shot.path
+        return (series if found[0] else shot.doc), found[1]
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,6 @@ class Board:
     settings: Settings
     ratio: str
     role: Role
-    span: Span | None
     words: str | None = None  # the shot's own words for it (``board: {prompt: ...}``)
     still: MediaRef | None = None  # the shot's own still
     names: tuple[str, ...] = ()  # who is in it, in order (its references)
@@ -122,22 +127,22 @@ Layer = tuple[Document, PathKey]  # a document and the path of a ``boards:`` blo
 def settings(layers: list[Layer]) -> Settings | None:
     """The blocks at ``layers`` (farthest first) merged; None when none of them is there."""
     found: dict[str, Any] = {}
-    where: dict[str, tuple[Document, PathKey]] = {}
+    where: dict[str, tuple[bool, PathKey]] = {}
     present = False
-    for doc, path in layers:
+    for index, (doc, path) in enumerate(layers):
         block = doc.get(path)
         if not isinstance(block, dict):
             continue
         present = True
         for key in KEYS:
             if key in block:
-                found[key], where[key] = block[key], (doc, (*path, key))
+                found[key], where[key] = block[key], (index == 0, (*path, key))
     if not present:
         return None
     return _typed(found, where)
 
 
-def _typed(found: dict[str, Any], where: dict[str, tuple[Document, PathKey]]) -> Settings:
+def _typed(found: dict[str, Any], where: dict[str, tuple[bool, PathKey]]) -> Settings:
     """Each key of its type (another type is the schema's error: the default stands in)."""
     def value(key: str, kind: type, default: Any) -> Any:
         got = found.get(key, default)
@@ -165,7 +170,7 @@ def attach(resolver: Resolving, shot: Shot, raw: dict[str, Any], layers: list[La
     found = settings([*layers, (shot.doc, (*shot.path, "boards"))])
     if found is None and wanted is None:
         return names  # no boards here, and the shot asks for none
-    found = _own_takes(found or Settings(), raw.get("board"), shot.doc, shot.path)
+    found = _own_takes(found or Settings(), raw.get("board"), shot.path)
     explicit = wanted is not None
     if _framed(shot, raw):
         if explicit:
@@ -173,23 +178,24 @@ def attach(resolver: Resolving, shot: Shot, raw: dict[str, Any], layers: list[La
                 "this shot starts from a frame or clip of its own; expected either that or a "
                 "board, not both (board: false keeps the frame)")))
         return names
-    _check_model(resolver, shot, found)
-    role = _role(resolver, shot, raw, found, names)
+    series = layers[0][0]  # the series file: where a block may set a key
+    _check_model(resolver, shot, found, series)
+    role = _role(resolver, shot, raw, found, names, series)
     if role is None:
         return names
     words, still = wanted if isinstance(wanted, tuple) else (None, None)
     board = Board(board_id(shot.episode, shot.id), found, str(shot.params.get("ratio", "16:9")),
-                  role, shot.doc.span(shot.path), words, still, tuple(_pictured(resolver, names)))
+                  role, words, still, tuple(_pictured(resolver, names)))
     shot.board = board
     return _hand_off(shot, board, names)
 
 
-def _own_takes(found: Settings, value: Any, doc: Document, path: PathKey) -> Settings:
+def _own_takes(found: Settings, value: Any, path: PathKey) -> Settings:
     """``board: {takes: N}``: this shot's number of candidate boards, over the blocks'."""
     takes = value.get("takes") if isinstance(value, dict) else None
     if not isinstance(takes, int) or isinstance(takes, bool) or not 1 <= takes <= 10:
         return found
-    return replace(found, takes=takes, where={**found.where, "takes": (doc, (*path, "board"))})
+    return replace(found, takes=takes, where={**found.where, "takes": (False, (*path, "board"))})
 
 
 def _board_key(raw: dict[str, Any]) -> str:
@@ -227,10 +233,10 @@ def _framed(shot: Shot, raw: dict[str, Any]) -> bool:
     return own or bool({"first_clip", "source_video"} & raw.keys())
 
 
-def _check_model(resolver: Resolving, shot: Shot, found: Settings) -> None:
+def _check_model(resolver: Resolving, shot: Shot, found: Settings, series: Document) -> None:
     if found.model in BOARD_MODELS:
         return
-    doc, path = found.located("model", (shot.doc, shot.path))
+    doc, path = found.located("model", series, shot)
     _once(resolver, doc.diagnostic(path, (
         f"unknown board model {found.model!r}{did_you_mean(found.model, BOARD_MODELS)}; "
         f"expected one of: {', '.join(BOARD_MODELS)}")))
@@ -245,7 +251,7 @@ def _once(resolver: Resolving, problem: Diagnostic) -> None:
 
 
 def _role(resolver: Resolving, shot: Shot, raw: dict[str, Any], found: Settings,
-          names: list[str]) -> Role | None:
+          names: list[str], series: Document) -> Role | None:
     """What the board becomes on the shot's model; None (with an error) where it cannot."""
     model, wanted = shot.model, found.as_
     handoff = model.handoff
@@ -257,7 +263,7 @@ def _role(resolver: Resolving, shot: Shot, raw: dict[str, Any], found: Settings,
     why = refused.get(handoff, "")
     if why:
         doc, path = (shot.doc, (*shot.path, _board_key(raw))) if "board" in raw or \
-            "first_frame" in raw else found.located("as", (shot.doc, shot.path))
+            "first_frame" in raw else found.located("as", series, shot)
         become = {"first_frame": "its first frame", "reference": "a reference image"}
         _once(resolver, doc.diagnostic(path, (
             f"a board cannot become {become.get(wanted, 'a picture')} of a {model.id} shot: "
@@ -309,8 +315,8 @@ def link(shots: Sequence[Shot], places: Mapping[str, Any]) -> None:
             continue
         named = next((n for n in board.names if _is_place(places, n)), None)
         carried = here if board.settings.places and named is None else None
-        here = named or here
-        where = named or carried
+        here = named or here  # the place a shot is set in: the last one named
+        where = here
         before = previous.get(where) if board.settings.chain else None
         after = boards[index + 1] if index + 1 < len(boards) else None
         shot.board = replace(board, place=carried, chain=before.ref if before else None,

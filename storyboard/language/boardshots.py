@@ -25,6 +25,7 @@ from storyboard.language.cast import asset_shot
 from storyboard.language.hashing import take_of
 from storyboard.language.request import BOARDS, AssetRequest, CompiledShot, MediaRef, speaker_name
 from storyboard.language.resolve import MENTION, ResolvedEpisode, ResolvedShot
+from storyboard.language.series import Source
 from storyboard.targets.assets import ImageModel
 from storyboard.targets.capabilities import NATIVE_SIZES
 
@@ -74,9 +75,10 @@ def _up16(value: float) -> int:
 class BoardCompiler:
     """Each made board of a series into its asset shot, checked against its image model."""
 
-    def __init__(self, series: str, characters: Mapping[str, Any], style: str,
+    def __init__(self, source: Source, characters: Mapping[str, Any], style: str,
                  hashes: dict[str, str], digests: Mapping[Path, str]) -> None:
-        self.series, self.characters, self.style = series, characters, style
+        self.series, self.characters, self.style = source.name, characters, style
+        self.file = source.series  # the series file, where a ``boards:`` key may be set
         self.hashes = hashes  # each asset's take-1 hash by id: the cast's, then each board's
         self.digests = digests
         self.problems: list[Diagnostic] = []
@@ -108,8 +110,8 @@ class BoardCompiler:
                                subject="board", seed=seed)
         form = {"asset": "image", "subject": "board", "model": model.id, "prompt": prompt,
                 "size": size, "n": 1, "refs": [self._form(r) for r in refs], "seed": seed}
-        first = asset_shot(self.series, BOARDS, name, request, form, board.span,
-                           dict(self.digests))
+        first = asset_shot(self.series, BOARDS, name, request, form, shot.doc.span(shot.path),
+                           self.digests)
         first.request = replace(first.request, ratio=board.ratio)  # not 16:9 always
         first.needs = {r.asset: self.hashes.get(r.asset, "?") for r in refs
                        if r.asset is not None}
@@ -179,8 +181,7 @@ class BoardCompiler:
                 f"board size {size}: {model.id} does not make it; expected {problem}"))
 
     def _error(self, shot: ResolvedShot, board: Board, key: str, message: str) -> None:
-        doc, path = board.settings.located(key, (shot.doc, shot.path)) if key else \
-            (shot.doc, shot.path)
+        doc, path = board.settings.located(key, self.file, shot)
         problem = doc.diagnostic(path, message)
         if problem not in self.problems:
             self.problems.append(problem)

@@ -186,7 +186,7 @@ def asset_shots(series: str, settings: Mapping[str, Any], style: str,
 
 
 def asset_shot(series: str, episode: str, name: str, asset: AssetRequest,
-                form: dict[str, Any], span: Span | None, digests: Digests) -> CompiledShot:
+               form: dict[str, Any], span: Span | None, digests: Digests) -> CompiledShot:
     items = tuple(MediaItem("reference_image", r) for r in asset.refs)
     request = ShotRequest(model=asset.model, prompt=asset.prompt, media=items, resolution="",
                           ratio="16:9" if asset.kind == "image" else "", duration=0,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.language import cast, checkcache, continuity, incremental
+from storyboard.language import cast, checkcache, continuity, incremental, routes
 from storyboard.language.boardshots import BoardCompiler
 from storyboard.language.cascade import without_cascades
 from storyboard.language.expand import expand_one
@@ -147,17 +147,18 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         mentions[name] = speaker_name(name)
         by_name[name] = Reference(name, "reference_image", MediaRef(), speaker_name(name), None)
     duration = int(shot.params["duration"])
+    params = shot.params
     scenes: list[Scene] = []
     tokens: list[Token] = []
     if shot.prompt is not None:
         tokens = mention_tokens(shot.prompt, mentions)
         scenes.append(Scene(1, 0.0, float(duration), write(tokens)))
     else:
+        audio = (routes.line_asset(shot.episode, shot.id), routes.choice(params).pad)
         for scene in shot.scenes:
-            compiled, scene_toks = _scene(scene, mentions, by_name, voices)
+            compiled, scene_toks = _scene(scene, mentions, by_name, voices, audio)
             _join_line(tokens, scene_toks)
             scenes.append(compiled)
-    params = shot.params
     return ShotRequest(  # the prompt is its tokens written natively: the scenes' texts, one a line
         model=str(params["model"]), prompt="\n".join([s.text for s in scenes]),
         media=_media(shot, voices, by_name),
@@ -192,7 +193,9 @@ def audio_mentions(shot: ResolvedShot) -> dict[str, Mention]:
     voiced = {r.name for r in shot.references if r.voice is not None}
     found: dict[str, Mention] = {}
     for scene in shot.scenes:
-        for speaker, _ in scene.say:
+        for index, (speaker, _) in enumerate(scene.say):
+            if routes.route_at(scene, index) not in routes.PICTURED:
+                continue  # a line the model does not speak sends no voice
             if speaker in voiced and speaker not in found:
                 found[speaker] = _mention(speaker, "audio", len(found) + 1)
     return found
@@ -211,28 +214,41 @@ def _media(shot: ResolvedShot, voices: dict[str, Mention], by_name: dict[str, Re
         items.append(MediaItem("first_frame", shot.first_frame))
     elif shot.first_frame_from is not None:
         items.append(MediaItem("first_frame", None, from_shot=shot.first_frame_from))
-    items += [MediaItem(role, ref) for role, ref in shot.frames.items()]  # type: ignore[arg-type]
+    items += [_frame(shot, role, ref) for role, ref in shot.frames.items()]
     if shot.board is not None and shot.board.next is not None:
         items.append(MediaItem("last_frame", shot.board.next))
     return tuple(items)
 
 
-def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str], by_name: dict[str, Reference],
-           voices: dict[str, Mention]) -> tuple[Scene, list[Token]]:
-    """One scene: its native text and lines, and its tokens."""
+def _frame(shot: ResolvedShot, role: str, ref: MediaRef) -> MediaItem:
+    """A frame item; a made line as driving audio with how it is padded when short."""
+    if role == "driving_audio" and ref.asset is not None and shot.pad is not None:
+        return MediaItem("driving_audio", ref, pad=shot.pad[0], lead=shot.pad[1])
+    return MediaItem(role, ref)  # type: ignore[arg-type]
+
+
+def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str],
+           by_name: dict[str, Reference], voices: dict[str, Mention],
+           audio: tuple[MediaRef, str]) -> tuple[Scene, list[Token]]:
+    """One scene: its native text and lines (each with its route), and its tokens; a line
+    heard only is a line of the scene but no words of its prompt."""
     action = mention_tokens(scene.action, mentions)
-    said_by = [(speaker, text) for speaker, text in scene.say if speaker in by_name]
+    said_by = [(speaker, text, route) for index, (speaker, text) in enumerate(scene.say)
+               if (route := routes.route_at(scene, index)) in UNPICTURED or speaker in by_name]
     said: list[list[Token]] = []
     lines: list[Line] = []
-    for index, (speaker, text) in enumerate(said_by):
+    for index, (speaker, text, route) in enumerate(said_by):
         words = mention_tokens(text, mentions)
-        voice: list[Token] = [" says with the voice of ", voices[speaker], ': "'] \
-            if speaker in voices else [' says: "']
-        said.append([mentions[speaker], *voice, *words, '"'])
-        lines.append(_line(by_name[speaker], write(words),
-                           *_share(scene.start, scene.end, index, len(said_by))))
+        said.append(routes.says(speaker, route, mentions, voices, words))
+        line = _line(by_name.get(speaker), speaker, write(words),
+                     *_share(scene.start, scene.end, index, len(said_by)))
+        lines.append(routes.routed(line, route, *audio))
+    said = [words for words in said if words]
     tokens = scene_tokens(scene.index, scene.start, scene.end, action, said)
     return Scene(scene.index, scene.start, scene.end, write(tokens), tuple(lines)), tokens
+
+
+UNPICTURED = ("driving_audio", "none")  # routes whose speaker need not be a reference
 
 
 def _share(start: float, end: float, index: int, count: int) -> tuple[float, float]:
@@ -241,7 +257,10 @@ def _share(start: float, end: float, index: int, count: int) -> tuple[float, flo
     return round(start + index * width, 3), round(start + (index + 1) * width, 3)
 
 
-def _line(reference: Reference, text: str, start: float, end: float) -> Line:
+def _line(reference: Reference | None, speaker: str, text: str, start: float, end: float
+          ) -> Line:
+    if reference is None:  # not in the picture: named as viewers read it
+        return Line(speaker, speaker_name(speaker), text, start, end)
     video_voice = reference.ref if reference.role == "reference_video" else None
     return Line(reference.name, reference.label, text, start, end, reference.voice,
                 None if reference.voice else video_voice)
@@ -272,6 +291,8 @@ def canonical(request: ShotRequest, digest_of: dict[Path, str],
             entry["file"] = {"from_shot": dependency_hashes.get(item.from_shot, "?")}
         if item.voice is not None:
             entry["voice"] = ref(item.voice)
+        if item.lead or item.pad not in ("", routes.PADS[0]):  # silence from 0 s: as before
+            entry["pad"] = [item.pad, item.lead]
         items.append(entry)
     timing = [[s.start, s.end, [[ln.label, ln.text] for ln in s.lines]] for s in request.scenes]
     return {"model": request.model, "prompt": request.prompt,
@@ -343,7 +364,7 @@ class Compiler(CompileChecks):
                                   resolver.generated.values(), resolver.designed.values(),
                                   resolver.lines.values(), digests)
         self.asset_hashes = cast.asset_hashes(assets)
-        made = BoardCompiler(self.source.name, resolver.characters, resolver.style,
+        made = BoardCompiler(self.source, resolver.characters, resolver.style,
                              self.asset_hashes, digests)
         assets += made.all(episodes)
         self.problems += made.problems
@@ -410,8 +431,9 @@ def _files_and_assets(request: ShotRequest) -> tuple[list[Path], list[str]]:
     each once, in order), in one pass."""
     files: list[Path] = []
     assets: dict[str, None] = {}
-    for item in request.media:
-        for ref in (item.ref, item.voice):
+    heard = [(None, line.audio) for scene in request.scenes for line in scene.lines]
+    for item in [*((i.ref, i.voice) for i in request.media), *heard]:  # and the made lines
+        for ref in item:
             if ref is None:
                 continue
             if ref.path is not None:

@@ -218,10 +218,11 @@ class MemoResolver(Resolver):
         if kept is not None and kept.context == self._context(kept.names):
             return self._replay_shot(kept, doc, path, raw, origins)
         before, repeats, mark = len(self.problems), self.repeats, len(self._recording)
+        spoken = len(self.lines)
         shot = super()._shot(doc, path, raw, shot_id, episode, defaults, earlier, origins)
         STATS["shots_resolved"] += 1
         if shot is None or len(self.problems) != before or self.repeats != repeats or \
-                _speaks(raw):
+                len(self.lines) != spoken:  # a line it speaks: kept with its episode
             return shot
         names = tuple(sorted({r.name for r in shot.references}))
         kept = KeptShot(shot, self._context(names), names, self._recording[mark:])
@@ -279,12 +280,6 @@ class MemoResolver(Resolver):
             self.media.setdefault(item.key, use)
         self.kept[id(kept.resolved)] = kept
         return kept.resolved
-
-
-def _speaks(raw: dict[str, Any]) -> bool:
-    """The shot speaks a line in a designed voice (its line's place is kept with it)."""
-    audio = raw.get("driving_audio")
-    return isinstance(audio, dict) and "say" in audio
 
 
 def _safe_digest(value: Any) -> str:

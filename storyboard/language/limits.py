@@ -44,6 +44,12 @@ class Problem:
     message: str
     severity: Severity = "error"
     once: bool = False  # about a file, not the shot: said at its first use only
+    cause: str = ""  # said once for all the messages of one cause (else once per message)
+
+    @property
+    def said_as(self) -> str:
+        """What makes two problems one: their cause, else their words."""
+        return self.cause or self.message
 
 
 def problems(request: ShotRequest, dialect: Target, media_base_url: str | None,
@@ -198,10 +204,13 @@ def _reachable(request: ShotRequest, dialect: Target, media_base_url: str | None
                 yield Problem("cast", f"{name_of(ref)}: {dialect.name} fetches files from "
                                       "https:// URLs only", once=True)
             elif ref.path is not None and not media_base_url:
-                yield Problem("cast", f"{local_name.get(ref, str(ref.path))} is a local file and "
+                # one cause, whichever file: said once for the series, not once a file
+                yield Problem("cast", f"this series' files are local (this shot's first: "
+                                      f"{local_name.get(ref, str(ref.path))}) and "
                                       f"{dialect.name} fetches files from public URLs: set "
                                       "provider.media_base_url to where the series folder is "
-                                      "hosted, or give a URL", once=True)
+                                      "hosted, or give each file a URL", once=True,
+                              cause="local files")
         if media_base_url and _insecure(media_base_url, dialect) and (
                 item.from_shot is not None or any(r is not None and r.local
                                                   for r in (item.ref, item.voice))):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from storyboard.errors import Diagnostic
-from storyboard.language import cast
+from storyboard.language import cast, routes
 from storyboard.language.document import Document, PathKey
 from storyboard.language.request import MediaRef
 from storyboard.language.validate import did_you_mean
@@ -66,6 +66,7 @@ class Shot(Protocol):
     first_frame: MediaRef | None
     first_frame_from: str | None
     frames: dict[str, MediaRef]
+    pad: tuple[str, float] | None  # a made line as driving audio: pad kind, words' start
     references: list[Any]  # each with ``name`` and ``voice``
     scenes: list[Any]  # each with ``say``: (speaker, text) pairs
 
@@ -110,21 +111,24 @@ def _spoken_line(resolver: Resolving, shot: Shot, value: dict[str, Any], where: 
     line = cast.SpokenLine(f"{shot.episode}/{shot.id}", text, voice, shot.doc.span(where))
     resolver.lines[line.id] = line
     shot.frames["driving_audio"] = MediaRef(asset=cast.asset_id("lines", line.id))
+    shot.pad = (routes.choice(shot.params).pad, 0.0)
     _line_length(resolver, shot, text, where)
 
 
 def _line_length(resolver: Resolving, shot: Shot, text: str, where: PathKey) -> None:
-    """A warning when the line will likely last less (or more) than the model takes as driving
-    audio (``spoken_seconds``: an estimate; the made line is measured before the shot is sent)."""
+    """A warning when the line will likely last longer than the model takes as driving audio
+    (``spoken_seconds``: an estimate; the made line is measured before the shot is sent). A
+    shorter one is padded to the model's shortest when it is handed over (its words kept)."""
     rule = shot.model.file_rules.get("driving_audio")
     seconds = spoken_seconds(text)
-    if rule is None or rule.min_seconds <= seconds <= rule.max_seconds:
+    if rule is None or seconds <= rule.max_seconds:
         return
     resolver.problems.append(shot.doc.diagnostic((*where, "say"), (
         f"spoken, this line will likely last about {seconds:.1f} s (about 20 characters a "
         f"second); {shot.model.id} takes {rule.min_seconds:g} to {rule.max_seconds:g} s of "
-        "driving audio: lengthen the line (the made line is measured, and the shot is not "
-        "sent when it is too short)"), severity="warning", code="line-length"))
+        "driving audio: shorten the line or split it between shots (the made line is "
+        "measured, and the shot is not sent when it is too long)"), severity="warning",
+        code="line-length"))
 
 
 # The frames a shot may name besides its first frame, each with the kind of file it is.
@@ -304,7 +308,8 @@ def _voices(shot: Shot, model: Model) -> Iterator[Diagnostic]:
     model invents, so it is refused, never dropped in silence."""
     if model.voices != "none" or not model.takes_references:
         return
-    speakers = {speaker for scene in shot.scenes for speaker, _ in scene.say}
+    speakers = {speaker for scene in shot.scenes for index, (speaker, _) in enumerate(scene.say)
+                if routes.route_at(scene, index) == "voice_reference"}  # the model speaks them
     voiced = [r.name for r in shot.references if r.voice is not None and r.name in speakers]
     if voiced:
         yield shot.doc.diagnostic(shot.path, (

@@ -106,6 +106,10 @@ class MediaItem:
     character: str | None = None
     voice: MediaRef | None = None
     from_shot: str | None = None  # first_frame: {from: SHOT}
+    # A made line handed over as driving audio: padded (``silence`` or ``room_tone``) to the
+    # model's shortest driving audio, its words ``lead`` seconds in (the line's scene start).
+    pad: str = ""
+    lead: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,12 @@ class Line:
     end: float
     voice: MediaRef | None = None  # the speaker's voice clip, if any
     video_voice: MediaRef | None = None  # else a reference video whose own audio is the voice
+    # How it reaches the lips (``targets.models.LineRoute``; docs/dialogue.md) and, for a route
+    # that hands the line over as audio (driving_audio, lipsync), the line made in the speaker's
+    # designed voice (``lines/EP/SHOT``) and how it is padded when short.
+    route: str = "voice_reference"
+    audio: MediaRef | None = None
+    pad: str = ""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.language import boards, cast, modelcheck, scenes
+from storyboard.language import boards, cast, modelcheck, routes, scenes
 from storyboard.language.document import Document, PathKey
 from storyboard.language.modelcheck import Origin
 from storyboard.language.request import ASSET_EPISODES, MediaRef, Transition
@@ -26,7 +26,7 @@ from storyboard.targets.models import MODELS, Model
 
 MENTION = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)")
 PARAMS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt_extend",
-          "watermark", "seed", "takes", "audio")
+          "watermark", "seed", "takes", "audio", "dialogue")
 # The service's own defaults (spec section 1), made explicit in every request.
 SERVICE_DEFAULTS: dict[str, Any] = {"model": "wan2.7-r2v", "resolution": "1080P", "ratio": "16:9",
                                     "duration": 5, "prompt_extend": True, "watermark": False}
@@ -58,6 +58,7 @@ class ResolvedShot:
     origins: dict[str, Origin] = field(default_factory=dict)  # where each parameter was set
     frames: dict[str, MediaRef] = field(default_factory=dict)  # last_frame, first_clip, ...
     checks: dict[str, Any] = field(default_factory=dict)  # what its takes are meant to show
+    pad: tuple[str, float] | None = None  # a made line as driving audio: pad kind, words' start
     board: boards.Board | None = None  # its board (``boards:``, ``board:``)
     plain: tuple[str, ...] = ()  # characters written as words: a first frame replaced them
 
@@ -118,6 +119,8 @@ class Resolver(MediaResolver):
         """Warnings for cast and voices no shot uses."""
         doc = self.source.series
         used = {r.name for e in episodes for s in e.shots for r in s.references}
+        used |= {speaker for e in episodes for s in e.shots for scene in s.scenes
+                 for speaker, _ in scene.say}  # heard off screen too
         used |= {n for e in episodes for s in e.shots if s.board for n in s.board.names}
         voices = {r.voice for e in episodes for s in e.shots for r in s.references if r.voice}
         driving = {s.frames["driving_audio"] for e in episodes for s in e.shots
@@ -146,7 +149,9 @@ class Resolver(MediaResolver):
         first: dict[str, str] = {}
         for episode in episodes:
             for shot in episode.shots:
-                spoken = {speaker for scene in shot.scenes for speaker, _ in scene.say}
+                spoken = {speaker for scene in shot.scenes
+                          for index, (speaker, _) in enumerate(scene.say)
+                          if routes.route_at(scene, index) == "voice_reference"}
                 for ref in shot.references:
                     if ref.name in spoken and ref.voice is None and ref.role == "reference_image":
                         first.setdefault(ref.name, f"{episode.id}/{shot.id}")
@@ -238,6 +243,7 @@ class Resolver(MediaResolver):
         self._first_frame(shot, raw, earlier)
         modelcheck.resolve_frames(self, shot, raw)
         names = self._board(shot, raw, names)
+        routes.resolve(self, shot)  # with the references the board left
         self._transition(shot, raw, earlier)
         shot.checks = _mapping(raw.get("checks"))
         videos = sum(1 for n in names if self.characters[n].role == "reference_video")
@@ -251,19 +257,23 @@ class Resolver(MediaResolver):
             shot.prompt = raw["prompt"]
             mentions += self._mentions(doc, (*shot.path, "prompt"), raw["prompt"])
             return mentions
+        chosen = routes.choice(shot.params)
         for index, scene in enumerate(raw.get("scenes") or []):
             where = (*shot.path, "scenes", index)
             parsed = scenes.parse(self.problems, doc, where, scene, index + 1)
             if parsed is None:
                 continue
+            parsed.routes = [routes.route_of(shot.model, parsed, speaker, chosen)
+                             for speaker, _ in parsed.say]
             shot.scenes.append(parsed)
             if isinstance(scene, str):
                 mentions += self._mentions(doc, where, parsed.action,
                                            offset=scenes.shorthand_offset(scene))
             else:
                 mentions += self._mentions(doc, (*where, "action"), parsed.action)
-            for speaker, line in parsed.say:
-                mentions.append(speaker)
+            for (speaker, line), route in zip(parsed.say, parsed.routes, strict=True):
+                if routes.pictured(shot.model, route):
+                    mentions.append(speaker)
                 if speaker not in self.characters:
                     self._check_speaker(doc, (*where, "say", speaker), speaker)
                 if "@" in line:
@@ -406,7 +416,7 @@ class Resolver(MediaResolver):
 PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,), "resolution": (str,), "ratio": (str,), "duration": (int,),
     "negative_prompt": (str,), "prompt_extend": (bool,), "watermark": (bool,), "seed": (int,),
-    "takes": (int,), "audio": (bool,)}
+    "takes": (int,), "audio": (bool,), "dialogue": (dict,)}
 
 
 def _params_well_typed(params: dict[str, Any]) -> bool:

@@ -7,7 +7,7 @@ not overlap and end at or before the shot's duration. Every problem is located a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.errors import Diagnostic
@@ -25,6 +25,10 @@ class ResolvedScene:
     action: str
     say: list[tuple[str, str]]
     path: PathKey
+    # The speakers heard and never lip-synced (``voiceover: true``: all of them; a list: those
+    # named, off screen), and each line's route to the lips (``routes``), in ``say``'s order.
+    voiceover: frozenset[str] = frozenset()
+    routes: list[str] = field(default_factory=list)
 
 
 def parse(problems: list[Diagnostic], doc: Document, where: PathKey, scene: Any, index: int
@@ -51,7 +55,24 @@ def parse(problems: list[Diagnostic], doc: Document, where: PathKey, scene: Any,
     if found is None:
         return None
     lines = [(str(k), str(v)) for k, v in say.items()]
-    return ResolvedScene(index, found[0], found[1], action, lines, where)
+    heard = _voiceover(problems, doc, where, scene, [k for k, _ in lines])
+    return ResolvedScene(index, found[0], found[1], action, lines, where, heard)
+
+
+def _voiceover(problems: list[Diagnostic], doc: Document, where: PathKey, scene: Any,
+               speakers: list[str]) -> frozenset[str]:
+    """``voiceover: true`` (every line of the scene) or a list of its speakers heard off screen."""
+    value = scene.get("voiceover") if isinstance(scene, dict) else None
+    if value is True:
+        return frozenset(speakers)
+    if not isinstance(value, list):
+        return frozenset()
+    for index, name in enumerate(value):
+        if name not in speakers:
+            problems.append(doc.diagnostic((*where, "voiceover", index), (
+                f"{name!r} says no line in this scene; expected one of its speakers: "
+                f"{', '.join(speakers) or '(none: the scene has no say)'}"), code="line-route"))
+    return frozenset(str(name) for name in value if name in speakers)
 
 
 def _window(problems: list[Diagnostic], doc: Document, at_path: PathKey, window: str

@@ -214,13 +214,13 @@ class CompileChecks:
         names = {ref: _rel(ref.path, self.source.root) for ref in _local_refs(request)
                  if ref.path is not None}
         for problem in dialect_check.problems(request, dialect, base_url, names):
-            if (problem.once and problem.message in self.said) or \
+            if (problem.once and problem.said_as in self.said) or \
                     self._model_said(shot, problem.field):
                 continue
-            self.said.add(problem.message)
+            self.said.add(problem.said_as)
             self.problems.append(shot.doc.diagnostic(
-                (*shot.path, problem.field), problem.message, severity=problem.severity,
-                code=f"gateway-{problem.field}"))
+                (*shot.path, problem.field), _about_board(shot, problem, dialect),
+                severity=problem.severity, code=f"gateway-{problem.field}"))
 
     def _unsold(self, shot: ResolvedShot, dialect: Target) -> None:
         """A model the gateway does not sell: one error where the model was chosen (the series'
@@ -269,7 +269,8 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
     """The gateway dialect the series is checked for (``--provider`` first, then the series'
     ``provider.name``) and its ``media_base_url``; None for native and local renders."""
     series = source.series
-    block = series.data.get("provider") if isinstance(series.data, dict) else None
+    data = series.data if isinstance(series.data, dict) else {}  # broken YAML: its own error
+    block = data.get("provider")
     block = block if isinstance(block, dict) else {}
     name = provider or block.get("name")
     if provider is not None and provider not in KINDS:
@@ -277,7 +278,7 @@ def gateway_of(source: Source, provider: str | None, problems: list[Diagnostic]
                                          f"{', '.join(KINDS)}"))
     if not has(name, "gateway"):
         return None
-    found = provider_settings(block, series.data.get("providers"), str(name))
+    found = provider_settings(block, data.get("providers"), str(name))
     base_url, where = found.get("media_base_url", (None, "provider.media_base_url"))
     if base_url is not None and not (isinstance(base_url, str) and
                                      dialect_check.is_public(base_url)):
@@ -366,3 +367,14 @@ def _rel(path: Path, root: Path) -> str:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
+
+
+def _about_board(shot: ResolvedShot, problem: dialect_check.Problem, dialect: Target) -> str:
+    """A gateway's problem, said of the shot's board where its first frame is the board."""
+    board = shot.board
+    if problem.field != "first_frame" or board is None or board.role != "first_frame" or \
+            dialect.limits.first_frame:
+        return problem.message
+    return (f"{dialect.name} takes no first frame: this shot's board is not sent, and its video "
+            "would wait for a board it never uses; expected boards: {as: none} for this "
+            "provider, or a provider that takes a first frame")

@@ -109,3 +109,11 @@ async def answer(got: httpx.Response) -> None:
     else:
         body = f"<{kind or 'bytes'}, {got.headers.get('content-length', '?')} bytes>"
     _say("<", [f"{got.status_code} {got.request.method} {got.request.url}", body])
+
+
+def answered(got: httpx.Response, content: bytes) -> None:
+    """Say an answer its client has read itself (bounded in size and time, as the breakdown's
+    chat client reads): status, URL and the body it read (a stream: the text it made)."""
+    if _LISTENER.get() is not None:
+        _say("<", [f"{got.status_code} {got.request.method} {got.request.url}",
+                   _body(content, got.headers)])

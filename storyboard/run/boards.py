@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from storyboard.language.request import BOARDS, CompiledShot, Manifest, is_board
+from storyboard.language.request import CompiledShot, Manifest, is_board
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.lockfile import TakeState
 from storyboard.run.state.takes import state_key
@@ -98,9 +98,8 @@ def hold(the_plan: Plan, waits: Mapping[str, tuple[str, str]]) -> dict[str, str]
 
 def board_takes(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
     """Every take of every board (of ``episode``'s shots), in order: what ``--boards`` renders."""
-    prefix = f"{BOARDS}/{episode}/" if episode is not None else f"{BOARDS}/"
-    return [take for board in manifest.cast if board.shot_id.startswith(prefix)
-            for take in board.all_takes()]
+    return [take for board in manifest.cast if is_board(board.shot_id)
+            and episode in (None, board.name.partition("/")[0]) for take in board.all_takes()]
 
 
 def boards_of(takes: Iterable[CompiledShot]) -> set[str]:

@@ -30,9 +30,12 @@ from storyboard.targets.models import (
     MINIMAX_H3_API,
     SEEDANCE_20_ARK,
     SEEDANCE_20_MODELARK,
-    SEEDANCE_SIZES,
+    SEEDANCE_25_ARK,
+    SEEDANCE_25_MODELARK,
+    SEEDANCE_25_SIZES,
     WAN27_R2V,
     FactSource,
+    Model,
     family,
 )
 from storyboard.targets.tasks import FileHop, TaskProtocol, TaskStatus
@@ -186,11 +189,13 @@ ARRAYS = Target("arrays", "Marketplace with image and video arrays", _ARRAYS_LIM
 # only when exactly one task matches (else the shot stops as ambiguous, nothing paid twice). Its
 # DELETE's semantics (cancel or forget) are not verified: no cancel.
 _ARK_PATH = "/contents/generations/tasks"
-_ARK_LIMITS = Limits(min_duration=4, max_duration=15, max_duration_with_video=15,
-                     max_references=15, resolutions=("480P", "720P"),
-                     ratios=SEEDANCE_20_ARK.caps.ratios, sizes=SEEDANCE_SIZES,
+# The target's limits are the widest of the models it sells (Seedance 2.5's); each model's own
+# (``models.py``) hold its shots.
+_ARK_LIMITS = Limits(min_duration=4, max_duration=30, max_duration_with_video=30,
+                     max_references=40, resolutions=("480P", "720P", "1080P"),
+                     ratios=SEEDANCE_20_ARK.caps.ratios, sizes=SEEDANCE_25_SIZES,
                      negative_prompt_limit=0, seed_max=4294967295, min_references=0,
-                     voice_roles=(), max_voices=3, public_urls=True, image_max_mb=30.0,
+                     voice_roles=(), max_voices=10, public_urls=True, image_max_mb=30.0,
                      video_max_mb=50.0)
 _ARK_WORDS = {"queued": TaskStatus.PENDING, "running": TaskStatus.RUNNING,
               "succeeded": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED,
@@ -203,21 +208,22 @@ ARK_FAILURES = FailureWords(codes=dict(GATEWAY_FAILURES.codes), render_billed=Fa
                             content_billed=False, billing_basis="third-party")
 
 
-def _ark(name: str, title: str, price: PriceTable, model: str, region: str) -> Target:
-    own = maker_tables(name, region, price.currency)  # its boards (Seedream), at list price
+def _ark(name: str, title: str, region: str, models: tuple[Model, ...]) -> Target:
+    """A Seedance host: priced by its first model's table, each other model by its own."""
+    first, *others = models
+    price = replace(first.price(region), by_model={m.id: m.price(region) for m in others})
     return Target(name, title, _ARK_LIMITS, TaskProtocol(
         name=name, submit_path=_ARK_PATH, task_path=_ARK_PATH + "/{task_id}", cancel_path=None,
         list_path=_ARK_PATH, statuses=with_synonyms(_ARK_WORDS), submit_headers={},
-        capabilities=_ARK_LIMITS, prices={"default": replace(price, by_model=own)}),
-        words=_ARK_WORDS, models=(model,),
+        capabilities=_ARK_LIMITS, prices={"default": price}), words=_ARK_WORDS,
+        models=tuple(m.id for m in models),
         sources={"limits": "third-party", "prices": "third-party"}, failures=ARK_FAILURES,
         list_prompt=False)
 
 
-ARK = _ark("ark", "Volcengine Ark (Seedance)", SEEDANCE_20_ARK.price("cn"), SEEDANCE_20_ARK.id,
-           "cn")
-MODELARK = _ark("modelark", "BytePlus ModelArk (Seedance)", SEEDANCE_20_MODELARK.price("intl"),
-                SEEDANCE_20_MODELARK.id, "intl")
+ARK = _ark("ark", "Volcengine Ark (Seedance)", "cn", (SEEDANCE_20_ARK, SEEDANCE_25_ARK))
+MODELARK = _ark("modelark", "BytePlus ModelArk (Seedance)", "intl",
+                (SEEDANCE_20_MODELARK, SEEDANCE_25_MODELARK))
 
 # Kling 3.0 Omni, Kling's own API (vendors.md section 4, all third-party copies of its schema):
 # references named ``<<<image_1>>>``, 3..15 s (a reference video 3..10 s long), 16:9, 9:16, 1:1,

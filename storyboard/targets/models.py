@@ -26,6 +26,11 @@ from storyboard.targets.capabilities import (
 )
 
 VoiceStyle = Literal["reference_voice", "reference_audio", "none"]
+# How a spoken line reaches the lips (docs/dialogue.md): as the audio that drives the mouth, as
+# the character's voice reference to a model that speaks the line itself, by a lip-sync pass over
+# the approved take, or not at all (heard, never lip-synced).
+LineRoute = Literal["driving_audio", "voice_reference", "lipsync", "none"]
+LINE_ROUTES: tuple[LineRoute, ...] = ("driving_audio", "voice_reference", "lipsync", "none")
 # What a shot's board (its approved still) becomes in its video request: the first frame beside
 # the references, the first frame alone (the model takes no references), the first frame or
 # the references but never both (the series says which: ``boards: {as: ...}``), a reference
@@ -106,6 +111,14 @@ class Model:
     # The only lengths it renders, by resolution, where not every second of ``caps``' range
     # (Hailuo 2.3: 6 or 10 s at 768P, 6 s at 1080P). Empty: the range.
     durations: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    audio_only_references: bool = False  # reference audio may come without any picture
+    # How the model itself puts a line on the lips: it speaks the prompt's line natively (with
+    # the speaker's voice as a reference where it takes one), it follows a driving audio, or
+    # neither. A lip-sync pass over the take, or no lip-sync, is open to every model.
+    line_route: LineRoute = "voice_reference"
+    # The task types it takes besides making a video (Seedance 2.5's ``omni_reference_task_type``:
+    # ``edit``, ``extend``), checked by the service at submit.
+    task_types: tuple[str, ...] = ()
     board: BoardHandoff | None = None  # declared where not read from ``frames`` (``handoff``)
 
     @property
@@ -153,6 +166,19 @@ class Model:
         """The first image's label on each target where the model spells it its own way."""
         return {target: spelling.format(Kind="Image", kind="image", index=1)
                 for target, spelling in self.labels.items()}
+
+    @property
+    def routes(self) -> tuple[LineRoute, ...]:
+        """The routes a line may take on this model: its own first, then a lip-sync pass and
+        none (both over any take)."""
+        own: tuple[LineRoute, ...] = () if self.line_route == "none" else (self.line_route,)
+        return (*own, "lipsync", "none")
+
+    @property
+    def min_driving_audio(self) -> float:
+        """The shortest driving audio it takes (seconds; 0: it takes none)."""
+        rule = self.file_rules.get("driving_audio")
+        return rule.min_seconds if rule is not None else 0.0
 
     def price(self, region: str) -> PriceTable:
         return self.prices.get(region) or next(iter(self.prices.values()))
@@ -212,6 +238,7 @@ WAN27_I2V = Model(
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=10.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
     max_images=0, max_videos=0, min_references=0, voices="none", ratio=False,
+    line_route="driving_audio",  # "the portrait follows the mouth shapes ... of the audio"
     frames=("first_frame", "last_frame", "first_clip", "driving_audio"),
     needs=("first_frame", "first_clip"),
     # Replicate's and fal's schemas: a first frame or a clip to continue, never both. A clip
@@ -230,7 +257,7 @@ WAN27_T2V = Model(
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=0.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=0.0)},
     max_images=0, max_videos=0, min_references=0, voices="none", frames=("driving_audio",),
-    text_only=True, file_rules={"driving_audio": FileRule("voice", 2, 30, 15)},
+    line_route="none", text_only=True, file_rules={"driving_audio": FileRule("voice", 2, 30, 15)},
     wire_fields={"driving_audio": "audio_url"}, snapshots=("wan2.7-t2v-2026-04-25",),
     # The official page prices wan2.7 video in CNY; the USD rates are wan2.7-r2v's list price.
     sources={"prices:intl": "third-party"})
@@ -245,6 +272,7 @@ WAN27_VIDEOEDIT = Model(
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=10.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
     max_images=4, max_videos=0, min_references=0, voices="none", frames=("source_video",),
+    line_route="none",
     needs=("source_video",), ratio=False, wire_types={"source_video": "video"}, keeps_length=True,
     board="none",  # an edit follows its source video: a still has no place in it
     file_rules={"source_video": FileRule("video", 2, 10, 100)},
@@ -344,7 +372,28 @@ SEEDANCE_20_MODELARK = replace(
     SEEDANCE_20_ARK, id="dreamina-seedance-2-0-260128", title="Seedance 2.0 (BytePlus ModelArk)",
     # No official USD rate for 2.0: USD 4.30 per million tokens (a reseller, before May 2026).
     prices={"intl": _per_token("USD", 4.30)})
-SEEDANCE_MODELS = (SEEDANCE_20_ARK, SEEDANCE_20_MODELARK)
+
+# Seedance 2.5 (performance.md, third-party): the 2.0 request with another model id; 4..30 s, up
+# to 30 images, 10 videos and 10 audios (audio-only references allowed), 480p/720p/1080p (1080p is
+# H.265; no 4K), and the edit and extend task types (``omni_reference_task_type``, checked at
+# submit). Prices: a reseller's measured USD per second (480p 5 s $0.40, 720p $0.90, 1080p $2.25);
+# Ark's in CNY are those at 7.3, rounded up (an estimate).
+SEEDANCE_25_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    **SEEDANCE_SIZES, **{k: v for k, v in NATIVE_SIZES.items() if k[0] == "1080P"},
+    ("1080P", "21:9"): (2206, 946)}
+_SEEDANCE_25_CAPS = replace(_SEEDANCE_CAPS, max_duration=30, max_duration_with_video=30,
+                            max_references=40, resolutions=("480P", "720P", "1080P"),
+                            sizes=SEEDANCE_25_SIZES)
+SEEDANCE_25_ARK = replace(
+    SEEDANCE_20_ARK, id="doubao-seedance-2-5-260628", title="Seedance 2.5 (Volcengine Ark)",
+    caps=_SEEDANCE_25_CAPS,
+    prices={"cn": _cny({"480P": 0.59, "720P": 1.32, "1080P": 3.29}, cap=15.0)},
+    max_images=30, max_videos=10, max_audios=10, audio_only_references=True,
+    task_types=("edit", "extend"))
+SEEDANCE_25_MODELARK = replace(
+    SEEDANCE_25_ARK, id="dreamina-seedance-2-5-260628", title="Seedance 2.5 (BytePlus ModelArk)",
+    prices={"intl": _usd({"480P": 0.08, "720P": 0.18, "1080P": 0.45}, cap=15.0)})
+SEEDANCE_MODELS = (SEEDANCE_20_ARK, SEEDANCE_20_MODELARK, SEEDANCE_25_ARK, SEEDANCE_25_MODELARK)
 
 DASHSCOPE_MODELS: dict[str, Model] = {m.id: m for m in (
     WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME, WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,
@@ -401,7 +450,7 @@ HAILUO_23 = Model(
     prices={"intl": _usd({"768P": 0.0467, "1080P": 0.0817}, cap=0.0),
             "cn": _cny({"768P": 0.3334, "1080P": 0.5834}, cap=0.0)},
     max_images=0, max_videos=0, min_references=0, voices="none", frames=("first_frame",),
-    text_only=True, negative_prompt=False, seed=False,
+    line_route="none", text_only=True, negative_prompt=False, seed=False,
     durations={"768P": (6, 10), "1080P": (6,)},
     sources={"prices": "third-party", "sizes": "third-party", "prompt": "third-party"})
 MINIMAX_MODELS = (MINIMAX_H3_API, HAILUO_23)

@@ -24,7 +24,7 @@ from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.files import write_atomic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.expand import expand
-from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.language.series import load_source
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
@@ -41,8 +41,9 @@ from storyboard.review.steps import step
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import LockEntry, TakeState, lock_path, read_lock
+from storyboard.run.state.lockfile import LockEntry, LockFile, TakeState, lock_path, read_lock
 from storyboard.run.state.measured import Finding
+from storyboard.run.state.rendered import Rendered, manifest_as_rendered, shown_by
 from storyboard.run.state.takes import manifest_as_used, state_key, with_retakes
 from storyboard.run.trip.plan import Plan, estimate
 from storyboard.run.variations import variation_dir
@@ -118,10 +119,13 @@ def blank_hint(manifest: Manifest, episodes_dir: Path | None, draft: bool) -> st
 def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Path,
                 provider: str | None = None, draft: bool = False,
                 episodes_dir: Path | None = None, planned: Plan | None = None,
-                links: Callable[[Path], str] | None = None, still_links: str = "") -> model.Sheet:
+                links: Callable[[Path], str] | None = None, still_links: str = "",
+                used: Path | None = None) -> model.Sheet:
     """The sheet's data for a page in ``sheet_dir``. The studio's page passes ``links`` (its own
     URL of a file) and ``still_links`` (the URL its stills go under, by name); the standalone
-    sheet links files relative to itself and inlines its stills."""
+    sheet links files relative to itself and inlines its stills. ``used``: the studio's default
+    view, each shot as the take its episode uses wherever the lock says it was rendered (drafts
+    where nothing better exists), an episode that shows a provider's take stitched in ``used``."""
     folder = output_dir(manifest, episodes_dir, draft=draft)
     chosen = make_provider(manifest, provider, draft=draft)
     manifest = with_retakes(manifest)
@@ -129,7 +133,7 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
     ctx = _context(manifest, problems, chosen, sheet_dir, planned, still_links, lock.shots)
     ctx.links = links
     builder = EpisodeBuilder(manifest, folder, draft=draft)
-    cache = OutputCache(manifest.root, chosen.cache_key)
+    cache, shown = _shown(manifest, lock, chosen.cache_key, used)
     states = lock.takes
     shots = {s.shot_id: s for s in manifest.shots()}
     findings = findings_by_take(manifest, lock)
@@ -139,12 +143,35 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
     ctx.assets = cast.made_files(manifest, cache, states)
     made = cast.paid_first(manifest.root, cache)
     ctx.boards = cast.board_views(ctx, made, states)
+    if isinstance(cache, Rendered):
+        ctx.made_by, ctx.shown_by = cache.by, shown_by(shown, cache)
     plans = {s.key: s for s in ctx.plan.shots}
-    used = manifest_as_used(manifest, chosen.cache_key)  # each shot as the take it uses
     takes = (shots, states)
-    episodes = [views.episode_view(ctx, builder, ep, cache, plans, folder / f"{ep.id}.mp4", takes)
-                if ep.shots else model.empty_episode(ctx, ep) for ep in used.episodes]
+    episodes = [views.episode_view(ctx, builder, ep, cache, plans,
+                                   _video(folder, used, cache, ep), takes)
+                if ep.shots else model.empty_episode(ctx, ep) for ep in shown.episodes]
     return model.sheet_view(ctx, episodes, cast.cast_view(ctx, made, states))
+
+
+def _shown(manifest: Manifest, lock: LockFile, cache_key: str, used: Path | None
+           ) -> tuple[OutputCache, Manifest]:
+    """Where the shots' files are found and the manifest as the page shows it: each shot as the
+    take it uses, from ``cache_key``'s cache, or (``used``, once a provider rendered a shot)
+    wherever the lock says it was rendered."""
+    if used is not None:
+        files = Rendered(manifest.root, lock, cache_key)
+        if files.any_in(manifest.episode_shots()):
+            return files, manifest_as_rendered(manifest, lock.takes, files)
+    return OutputCache(manifest.root, cache_key), manifest_as_used(manifest, cache_key)
+
+
+def _video(folder: Path, used: Path | None, cache: OutputCache, episode: CompiledEpisode
+           ) -> Path:
+    """The episode's video: the studio's stitch of the takes shown when a provider made one of
+    them, else the one in ``folder``."""
+    if used is not None and isinstance(cache, Rendered) and cache.any_in(episode.shots):
+        return used / f"{episode.id}.mp4"
+    return folder / f"{episode.id}.mp4"
 
 
 def _takes(manifest: Manifest, shots: dict[str, CompiledShot], states: dict[str, TakeState],

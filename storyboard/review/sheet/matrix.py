@@ -30,7 +30,7 @@ from storyboard.review.steps import step
 from storyboard.run.pipeline import matrix_plan
 from storyboard.run.setup import RenderFlags, make_provider, open_run, reference_seconds
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import LockEntry, TakeState, lock_path, read_lock
+from storyboard.run.state.lockfile import LockEntry, TakeState, lock_path, read_lock, spent_under
 from storyboard.run.trip.plan import ShotPlan, apply_price_overrides, estimate
 from storyboard.run.variations import MatrixPlan, variation_dir
 from storyboard.stitch.cut import episode_cut
@@ -147,16 +147,12 @@ def _section_view(ctx: model.Context, variant: Variant,
                   episodes: tuple[model.Episode, ...]) -> model.Section:
     manifest: Manifest = ctx.manifest
     estimated = sum(ctx.estimate(s) for s in manifest.shots())
-    spent = _spent(ctx.lock, f"{manifest.name}/")
+    paid = spent_under(ctx.lock, f"{manifest.name}/")
     values = tuple((str(k), str(v)) for k, v in variant.vars.items())
     return model.Section(variant.name or "", model.anchor(variant.name or "variation"), values,
                          f"{sum(e.seconds for e in episodes):.2f} s",
-                         money(estimated, ctx.currency), money(spent, ctx.currency), episodes,
+                         money(estimated, ctx.currency), money(paid, ctx.currency), episodes,
                          ctx.problems.for_series())
-
-
-def _spent(lock: dict[str, LockEntry], prefix: str) -> float:
-    return sum(float(e.get("cost") or 0.0) for k, e in sorted(lock.items()) if k.startswith(prefix))
 
 
 def _sheet(shared: _Shared, sections: tuple[model.Section, ...],
@@ -167,10 +163,10 @@ def _sheet(shared: _Shared, sections: tuple[model.Section, ...],
         distinct.setdefault(shot.hash, shot)
     estimated = sum(shared.estimated(s) for s in distinct.values())
     episodes = tuple(e for s in sections for e in s.episodes)
-    spent = _spent(shared.lock, f"{shared.variants.name}/")
+    paid = spent_under(shared.lock, f"{shared.variants.name}/")
     return model.Sheet(shared.variants.manifests[0].title, shared.variants.name, the_plan.provider,
                        f"{sum(e.seconds for e in episodes):.2f} s",
-                       money(estimated, the_plan.currency), money(spent, the_plan.currency),
+                       money(estimated, the_plan.currency), money(paid, the_plan.currency),
                        episodes, (), the_plan.counts(), sections, shared.plan.distinct,
                        money(the_plan.total_cost, the_plan.currency), cast_view)
 

@@ -32,7 +32,7 @@ from storyboard.review.progress import money
 from storyboard.review.sheet.findings import Strip
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Still, Thumbs
-from storyboard.run.state.lockfile import LockEntry, take_key
+from storyboard.run.state.lockfile import LockEntry, spent, spent_under, take_key
 from storyboard.run.trip.plan import Plan, ShotPlan
 from storyboard.stitch.cut import Cut, timecode
 
@@ -212,6 +212,8 @@ class Context:
     boards: dict[str, Asset] = field(default_factory=dict)  # ``boards/EP/SHOT`` -> its view
     # the studio's links to files (``/file/...``); None: relative to ``sheet_dir``
     links: Callable[[Path], str] | None = None
+    made_by: Callable[[str], str] | None = None  # who made a shown take (by hash), else the plan's
+    shown_by: str = ""  # who made the takes shown (the header's words), else the plan's provider
 
     def anchor(self, *parts: str) -> str:
         return anchor(self.prefix, *parts) if self.prefix else anchor(*parts)
@@ -389,7 +391,8 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
         negative_prompt=shot.request.negative_prompt or "", parameters=parameters(shot),
         references=refs, lines=lines_of(shot), transition=transition(cut, index),
         first_frame=first_frame(shot, ctx), status=status, reasons=reasons,
-        provider=ctx.plan.provider, estimated=money(ctx.estimate(shot), ctx.currency),
+        provider=(ctx.made_by(shot.hash) if ctx.made_by else "") or ctx.plan.provider,
+        estimated=money(ctx.estimate(shot), ctx.currency),
         billed=billed(entry, shot), hash=shot.hash[:12], task_id=task_id(entry, shot),
         problems=ctx.problems.for_shot(shot), shared=shared, shared_by=shared_by,
         start=round(float(start / cut.fps), 3),
@@ -433,9 +436,9 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
         shown = taking.result() if taking is not None else None
     ep = cut.episode
     estimated = sum(ctx.estimate(s) for s in ep.shots)
-    spent = sum(float(ctx.lock.get(take_key(s), {}).get("cost") or 0.0) for s in ep.shots)
+    paid = sum(spent(ctx.lock.get(take_key(s), {})) for s in ep.shots)
     return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
-                   cut.duration, money(estimated, ctx.currency), money(spent, ctx.currency),
+                   cut.duration, money(estimated, ctx.currency), money(paid, ctx.currency),
                    ctx.link(video) if stitched else "", panels,
                    ctx.problems.for_episode(ep.id), shown)
 
@@ -475,10 +478,9 @@ def sheet_view(ctx: Context, episodes: Sequence[Episode],
                cast: tuple[Asset, ...] = ()) -> Sheet:
     seconds = sum(e.seconds for e in episodes)
     estimated = sum(ctx.estimate(s) for s in ctx.manifest.shots())
-    spent = sum(float(e.get("cost") or 0.0) for k, e in sorted(ctx.lock.items())
-                if k.startswith(f"{ctx.manifest.name}/"))
-    return Sheet(ctx.manifest.title, ctx.manifest.name, ctx.plan.provider,
-                 f"{seconds:.2f} s", money(estimated, ctx.currency), money(spent, ctx.currency),
+    paid = spent_under(ctx.lock, f"{ctx.manifest.name}/")
+    return Sheet(ctx.manifest.title, ctx.manifest.name, ctx.shown_by or ctx.plan.provider,
+                 f"{seconds:.2f} s", money(estimated, ctx.currency), money(paid, ctx.currency),
                  tuple(episodes), ctx.problems.for_series(), ctx.plan.counts(), cast=cast)
 
 

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from storyboard.errors import MediaError
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
+from storyboard.stitch.concat import as_rate
 
 WIDTH = 320
 _TAKING: dict[Path, threading.Event] = {}  # stills being taken in this process, by their file
 _TAKING_LOCK = threading.Lock()
+_RATES: dict[Path, Fraction] = {}  # clips whose stills are taken at their own rate
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,23 @@ class Thumbs:
 
     def frames(self, video: Path, length: float, fps: Fraction) -> list[Still]:
         """First, middle and last frame of a rendered video (the missing ones by one ffmpeg run:
-        a new shot's stills are much of what the studio waits for)."""
+        a new shot's stills are much of what the studio waits for), at ``fps``, the episode's
+        rate; a clip of a lower rate that has no frame there (a draft beside a paid take) gives
+        its own frames (its rate kept: asked once)."""
+        rate = _RATES.get(video, fps)
+        try:
+            return self._frames(video, length, rate)
+        except MediaError:
+            info = ffmpeg.probe(video).video
+            own = as_rate(info.fps) if info is not None and info.fps > 0 else rate
+            if own == rate:
+                raise
+            if len(_RATES) >= 10_000:
+                _RATES.clear()
+            _RATES[video] = own
+            return self._frames(video, length, own)
+
+    def _frames(self, video: Path, length: float, fps: Fraction) -> list[Still]:
         times = frame_times(length, fps)
         missing = [(at, out) for _, at in times if not (out := self._out(video, at)).is_file()]
         if missing:

@@ -70,7 +70,7 @@ class StudioServer:
     def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 0,
                  token: str | None = None, author: str | None = None,
                  allow_remote: bool = False, render_drafts: bool = True,
-                 lookout: Lookout | None = None, provider: str = "local") -> None:
+                 lookout: Lookout | None = None, provider: str | None = None) -> None:
         if not (loopback(host) or allow_remote):
             raise StoryboardError(f"the studio listens on loopback addresses unless told "
                                   f"otherwise; {host!r} is not one")
@@ -162,7 +162,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def serve(root: Path, *, host: str, port: int, author: str | None, allow_remote: bool,
           announce: Callable[[str], None], open_browser: bool = False,
-          lookout: Lookout | None = None, provider: str = "local") -> None:
+          lookout: Lookout | None = None, provider: str | None = None) -> None:
     """Run the studio until Ctrl-C (the blocking form behind ``storyboard studio``)."""
     server = StudioServer(root, host=host, port=port, author=author, allow_remote=allow_remote,
                           lookout=lookout, provider=provider)

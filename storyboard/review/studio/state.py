@@ -3,9 +3,11 @@
 ``Studio.refresh`` runs in two phases, each published as soon as it is done: ``check`` (compile what
 compiles, every problem on its shot; a file that does not parse shows its error instead of the last
 good state) and ``draft`` (the changed shots rendered with the ``local`` provider, never a paid one,
-the draft episodes stitched, the page rebuilt). Subscribers (the page's event streams) get the
-version, the phase, the error count and each part of the page with its tag (``page``); the page
-fetches the parts whose tag changed and patches itself in place.
+the draft episodes stitched, the page rebuilt). Opened on no provider, the page shows per shot the
+take its episode uses wherever the lock says it was rendered, a draft only where nothing better
+exists; an episode that shows a provider's take is stitched as shown (``USED``). Subscribers (the
+page's event streams) get the version, the phase, the error count and each part of the page with
+its tag (``page``); the page fetches the parts whose tag changed and patches itself in place.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from storyboard.animatic import cache_key as local_cache_key
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
+from storyboard.files import output_folder
 from storyboard.language.compile import compile_lenient
 from storyboard.language.load import parse
 from storyboard.language.request import Manifest
@@ -33,6 +37,9 @@ from storyboard.review.studio.page import STILLS, Page, broken, page_of, startin
 from storyboard.review.studio.proposals import Lookout, aside
 from storyboard.run.pipeline import plan_series, render_series
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider
+from storyboard.run.state.lockfile import lock_path, read_lock
+from storyboard.run.state.rendered import Rendered, episode_as_rendered
+from storyboard.run.state.takes import with_retakes
 from storyboard.run.trip.model import ShotEvent
 from storyboard.run.trip.plan import Plan, after_run
 from storyboard.stitch.concat import as_rate
@@ -43,6 +50,7 @@ from storyboard.targets.kinds import has, named
 Listener = Callable[[int, str], None]  # a version and its event (JSON)
 CLOSED = -1  # the version a listener hears when the studio stops
 IGNORED_PARTS = frozenset({".storyboard", ".git", "out", "__pycache__"})
+USED = "used"  # in the draft folder: the episodes stitched from the takes shown, paid ones too
 
 
 @dataclass(frozen=True)
@@ -91,13 +99,16 @@ class Studio:
     """The live state of one series: refreshed by the watcher, read by the app."""
 
     def __init__(self, root: Path, *, render_drafts: bool = True, author: str | None = None,
-                 lookout: Lookout | None = None, provider: str = "local") -> None:
+                 lookout: Lookout | None = None, provider: str | None = None) -> None:
         self.source = find_series_file(Path(root)).resolve()  # a folder with no series: refused
         self.root = self.source.parent
-        # Whose takes the page shows: the local drafts it makes on every save, or a provider's
-        # renders (nothing is drafted then: a save is checked, the page shows what was paid for).
-        self.provider = provider
-        self.render_drafts = render_drafts and has(provider, "drafts")
+        # Whose takes the page shows: None, the takes the episodes use (a provider's where the
+        # lock says one rendered them, else the local drafts it makes on every save); "local",
+        # the drafts only; or a provider's renders (nothing is drafted then: a save is checked,
+        # the page shows what was paid for).
+        self.provider = provider or "local"
+        self.shows_used = provider is None
+        self.render_drafts = render_drafts and has(self.provider, "drafts")
         self.author = author
         self.lookout = lookout  # what a waiting breakdown left (the command hands it in)
         self.aside = ""  # its box on the page, made again on every check
@@ -137,7 +148,8 @@ class Studio:
         with self.lock:
             try:
                 manifest = self._check()
-                if manifest is not None and self.render_drafts and self.snapshot.errors == 0:
+                if manifest is not None and self.snapshot.errors == 0 and \
+                        (self.render_drafts or self._shows_rendered(manifest)):
                     self._draft(manifest)
             except StoryboardError as error:  # a review.yaml that does not read, say
                 self._publish_broken(diagnostics(error))
@@ -176,17 +188,34 @@ class Studio:
                 if event.state == "done" and event.output is not None:
                     ahead.submit(take_stills, Thumbs.of_series(manifest.root), facts, event.output)
             try:
-                report = render_series(manifest, RenderFlags(
-                    "local", draft=True, out=self.preview_root, yes=True, preview=True),
-                    Callbacks(on_event=heard))
+                planned = self._drafts(manifest, heard) if self.render_drafts else None
+                if self.shows_used:
+                    stitch_used(manifest, self.used_dir)
             except StoryboardError as error:
                 self._publish("error", self.snapshot.page, [Diagnostic(None, f"draft: {error}")])
                 return
-            done = {r.hash for r in report.run.shots if r.ok} if report.run else set()
-            # the draft's own plan, settled: the page never plans again (waits for the stills)
-            page = self._page(manifest, self.problems, after_run(report.plan, done))
+            page = self._page(manifest, self.problems, planned)  # waits for the stills
         self._publish("draft", page, None)
         self.snapshot.drafted_at = time.monotonic()
+
+    def _drafts(self, manifest: Manifest, heard: Callable[[ShotEvent], None]) -> Plan:
+        """Draw the changed shots as local drafts and stitch the draft episodes: the draft's own
+        plan, settled (the page never plans again)."""
+        report = render_series(manifest, RenderFlags(
+            "local", draft=True, out=self.preview_root, yes=True, preview=True),
+            Callbacks(on_event=heard))
+        done = {r.hash for r in report.run.shots if r.ok} if report.run else set()
+        return after_run(report.plan, done)
+
+    def _shows_rendered(self, manifest: Manifest) -> bool:
+        """Whether the page may show takes a provider rendered (the lock names some)."""
+        return self.shows_used and Rendered(manifest.root, read_lock(lock_path(manifest.root)),
+                                            local_cache_key(True)).kept()
+
+    @property
+    def used_dir(self) -> Path:
+        """Where the episodes as shown are stitched (the takes the episodes use, paid too)."""
+        return self.draft_dir / USED
 
     def republish(self) -> None:
         """Rebuild the page after a write (a note, a pick): nothing is checked or rendered."""
@@ -213,7 +242,8 @@ class Studio:
         return page_of(sheet_model(manifest, problems, sheet_dir=self.draft_dir,
                                    provider=self.provider, draft=drafts,
                                    episodes_dir=self.preview_root if drafts else None,
-                                   planned=planned, links=self.file_link, still_links=STILLS),
+                                   planned=planned, links=self.file_link, still_links=STILLS,
+                                   used=self.used_dir if self.shows_used else None),
                        self.aside)
 
     def file_link(self, target: Path) -> str:
@@ -254,6 +284,23 @@ def warm_up() -> None:
     is first validated, and the first check read every file from the parse cache."""
     doc, _ = parse("id: warm\nshots: []\n", Path("warm-up.yaml"))
     check_schema(doc, EPISODE_SCHEMA)
+
+
+def stitch_used(manifest: Manifest, folder: Path) -> None:
+    """Stitch, quick as the drafts are, each episode that shows a provider's take, from the takes
+    shown (``rendered.episode_as_rendered``: drafts where nothing better exists) into ``folder``
+    (an episode not every shot of which has a file yet is left)."""
+    lock = read_lock(lock_path(manifest.root))
+    files = Rendered(manifest.root, lock, local_cache_key(True))
+    if not files.kept():  # no provider's take is kept: the drafts are the episodes shown
+        return
+    manifest = with_retakes(manifest, lock)
+    builder = EpisodeBuilder(manifest, output_folder(manifest.root, folder), draft=True,
+                             preview=True)
+    for episode in manifest.episodes:
+        shown, done = episode_as_rendered(episode, lock.takes, files)
+        if files.any_in(shown.shots) and len(done) == len(shown.shots):
+            builder.build(shown, done)
 
 
 def take_stills(thumbs: Thumbs, facts: FactStore, video: Path) -> None:

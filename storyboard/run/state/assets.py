@@ -16,9 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from storyboard.files import state_folder
 from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef, Scene
+from storyboard.media.pad import pad_line
 from storyboard.media.probe import LIMITS
 from storyboard.run.state.cache import OutputCache
+from storyboard.targets.models import model_of
 
 VOICE_SECONDS = LIMITS["voice"].min_seconds  # the shortest reference voice a model takes
 
@@ -74,6 +77,22 @@ def with_made_files(shots: list[CompiledShot], cache: OutputCache) -> list[Compi
         made = {asset: Made(cache.path(digest), "") for asset, digest in shot.needs.items()
                 if cache.has(digest)}
         out.append(substituted(shot, made))
+    return out
+
+
+def padded(shot: CompiledShot, made: Mapping[str, Made], root: Path) -> dict[str, Made]:
+    """``made`` with each made line ``shot`` hands over as driving audio padded (silence or room
+    tone, as the line declares) to the shortest its model takes, its words unchanged and where
+    the line's scene puts them (``media.pad``); a line long enough is handed over as made."""
+    out = dict(made)
+    model = model_of(shot.request.model)
+    for item in shot.request.media:
+        asset = item.ref.asset if item.ref is not None else None
+        if item.pad and model is not None and asset is not None and asset in made:
+            folder = state_folder(root / ".storyboard" / "padded")
+            line = pad_line(made[asset].path, folder, lead=item.lead,
+                            minimum=model.min_driving_audio, kind=item.pad)
+            out[asset] = replace(made[asset], path=line.path)
     return out
 
 

@@ -33,6 +33,16 @@ LOCK_VERSION = 1
 LockEntry = dict[str, Any]
 
 
+def spent(entry: LockEntry) -> float:
+    """What a take cost in all: its render and the billed failures before it (``failed_cost``)."""
+    return float(entry.get("cost") or 0.0) + float(entry.get("failed_cost") or 0.0)
+
+
+def spent_under(lock: Mapping[str, LockEntry], prefix: str) -> float:
+    """What the takes whose keys start with ``prefix`` (``series/``) cost in all."""
+    return sum(spent(e) for k, e in sorted(lock.items()) if k.startswith(prefix))
+
+
 def shot_key(shot: CompiledShot) -> str:
     return f"{shot.series}/{shot.episode}/{shot.id}"
 

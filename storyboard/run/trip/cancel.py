@@ -5,15 +5,16 @@ say.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyboard.errors import ProviderError
+from storyboard.language.picks import state_key
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider, task_key
 from storyboard.run.state.journal import Attempt, Journal, read_status
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lockfile import TakeState, shot_key
 from storyboard.run.state.pacing import run_lock
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.trip.checks import (
@@ -115,23 +116,48 @@ def status(series_dir: Path, *, unfinished_only: bool = False) -> list[Attempt]:
 
 @dataclass
 class StatusView:
-    """``status`` of the series as it is now: each shot's latest attempt at its current hash,
-    and the shots whose every attempt was of an older version (``unrendered``)."""
+    """``status`` of the series as it is now: per shot the attempt of the take its episode uses
+    (``others``: by that row's key, how many other takes of the shot were tried at their current
+    version), and the shots whose every attempt was of an older version (``unrendered``)."""
 
     rows: list[Attempt]
     unrendered: list[str]
+    others: dict[str, int] = field(default_factory=dict)
 
 
-def current_status(rows: Sequence[Attempt], shots: Sequence[CompiledShot]) -> StatusView:
-    """Each current shot's latest attempt at its current hash, a free draft only where no
-    attempt of a real provider exists (the studio's drafts never hide what was paid for);
-    attempts of an older version of a shot (or of a shot no longer in the series) are left to
-    ``--all``."""
-    now = {shot_key(shot): shot.hash for shot in shots}
+def current_status(rows: Sequence[Attempt], shots: Sequence[CompiledShot],
+                   states: Mapping[str, TakeState] | None = None) -> StatusView:
+    """Per shot one row: the latest attempt at its current hash of the take its episode uses
+    (``used_row``); a free draft only where no attempt of a real provider exists (the studio's
+    drafts never hide what was paid for). ``shots``: every take of the series as it is now;
+    ``states``: the lock's take states (picked, approved). Attempts of an older version of a
+    shot, of a shot no longer in the series, and the shot's other takes are left to ``--all``."""
+    now = {shot_key(shot): shot for shot in shots}
     ranked = sorted(rows, key=lambda r: (not is_draft(r), r.id))
-    latest = {r.key: r for r in ranked if now.get(r.key) == r.shot_hash}
-    tried = {r.key for r in rows if r.key in now}
-    return StatusView(sorted(latest.values(), key=lambda r: r.id), sorted(tried - set(latest)))
+    latest = {r.key: r for r in ranked if r.key in now and now[r.key].hash == r.shot_hash}
+    by_shot: dict[str, list[tuple[int, Attempt]]] = {}
+    for key, row in latest.items():
+        by_shot.setdefault(state_key(now[key]), []).append((now[key].take, row))
+    shown = {name: used_row(tried, (states or {}).get(name, {}))
+             for name, tried in by_shot.items()}
+    missing = {key for key in (r.key for r in rows) if key in now
+               and state_key(now[key]) not in shown}
+    return StatusView(sorted(shown.values(), key=lambda r: r.id), sorted(missing),
+                      {row.key: len(by_shot[name]) - 1 for name, row in shown.items()})
+
+
+def used_row(tried: list[tuple[int, Attempt]], state: TakeState) -> Attempt:
+    """Of a shot's takes (number, latest attempt), the one its episode uses: the approved, else
+    the picked take; else the lowest-numbered take a real provider rendered, else the
+    lowest-numbered draft; else (nothing rendered) the latest attempt."""
+    chosen = state.get("approved") or state.get("picked")
+    done = sorted((is_draft(row), number, row.id) for number, row in tried
+                  if row.state == "done")
+    rows = {row.id: row for _, row in tried}
+    marked = [row for number, row in tried if number == chosen]
+    if marked:
+        return marked[0]
+    return rows[done[0][2]] if done else rows[max(rows)]
 
 
 def is_draft(row: Attempt) -> bool:

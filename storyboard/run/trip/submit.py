@@ -12,7 +12,7 @@ from typing import NoReturn
 from storyboard.errors import ProviderError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import watching
-from storyboard.run.state.assets import substituted
+from storyboard.run.state.assets import padded, substituted
 from storyboard.run.state.journal import Attempt
 from storyboard.run.state.lockfile import shot_key
 from storyboard.run.state.pacing import Busy, Lease
@@ -55,6 +55,8 @@ class Submitter:
     async def submit_and_finish(self, shot: CompiledShot, first_frame: Path | None,
                                 note: str) -> ShotResult:
         session = self.session
+        session.made[shot_key(shot)] = await asyncio.to_thread(  # a short line padded, as sent
+            padded, shot, session.made.get(shot_key(shot), {}), session.root)
         made = {asset: m.path for asset, m in session.made.get(shot_key(shot), {}).items()}
         waits = await asyncio.to_thread(made_voice_problem, shot, made, session.root) if made \
             else None
