@@ -18,9 +18,14 @@ from pathlib import Path
 from threading import Thread
 from typing import Any
 
+import httpx
 import pytest
-from test_run_status_words import KEY, serve
+from click.testing import CliRunner
+from media_host import serve as served
+from test_run_status_words import KEY, quick_render, serve
 
+import storyboard
+from storyboard.cli.main import cli
 from storyboard.dialects import DIALECTS
 from storyboard.dialects.images import IMAGE_WIRES, KLING_IMAGE, SEEDREAM, WAN_IMAGE
 from storyboard.emulator import EmulatorServer
@@ -175,13 +180,17 @@ def test_a_board_another_vendor_makes_is_refused_before_anything_is_sent(
     asyncio.run(provider.aclose())
 
 
-def test_a_seedream_board_refused_at_submit_is_named_and_nothing_is_billed(
-        emu: EmulatorServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "model", "said"), [
+    ("ark", SEEDREAM_45_ARK.id, "InputTextSensitiveContentDetected"),
+    ("kling", KLING_IMAGE_O1.id, "1301")])
+def test_a_board_refused_at_submit_is_named_and_nothing_is_billed(
+        emu: EmulatorServer, tmp_path: Path, name: str, model: str, said: str) -> None:
     before = images(emu)
     emu.script("image:refused=prompt")
-    result = made(emu, "ark", tmp_path, board(SEEDREAM_45_ARK.id))
+    result = made(emu, name, tmp_path, board(model))
     shot = result.shots[0]
-    assert shot.state == "failed" and "InputTextSensitiveContentDetected" in shot.message
+    assert shot.state == "failed" and said in f"{shot.message} {shot.code}", shot
+    assert "refused at submit, nothing billed" in shot.message
     assert images(emu) == before
 
 
@@ -196,6 +205,8 @@ def test_a_board_refused_after_it_was_made_is_named_and_free(
     assert shot.state == "failed", shot
     said = "OutputImageSensitiveContentDetected" if name == "ark" else "1301"
     assert said in f"{shot.message} {shot.code}"
+    assert "content refusal of the output picture" in shot.message and "nothing billed" in \
+        shot.message
     assert images(emu) == before
 
 
@@ -355,3 +366,106 @@ def test_a_submit_without_its_vendors_key_sends_nothing(
     with pytest.raises(AuthError, match="ARK_API_KEY is not set"):
         asyncio.run(go())
     assert emu.stats()["requests"].get("image", 0) == before
+
+
+# -- the plan says who makes a board another provider makes ---------------------------------------
+
+SERIES = """\
+storyboard: 1
+title: Boards
+provider: {name: dashscope}
+defaults: {resolution: 720P, duration: 5}
+characters:
+  mia: {image: media/mia.png}
+boards: {model: doubao-seedream-4-5-251128}
+episodes:
+  - id: ep1
+    shots:
+      - id: hook
+        scenes: ["[0-5s] Close-up: @mia pours a cup"]
+"""
+
+
+def test_the_plan_says_a_seedream_board_is_made_by_ark_at_its_price(
+        tmp_path: Path, make_media: Any) -> None:
+    make_media("image", tmp_path / "media" / "mia.png", width=320, height=320)
+    (tmp_path / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["plan", str(tmp_path), "--json"])
+    assert result.exit_code == 1, result.output  # dashscope refuses it: made by ark first
+    data = json.loads(result.stdout)
+    assert [r["code"] for r in data["refused"]] == ["provider-video-only"]
+    assert "make it with --provider ark first" in data["refused"][0]["message"]
+    board = next(s for s in data["shots"] if s["key"].split("/", 1)[1].startswith("boards/"))
+    assert (board["made_by"], board["currency"]) == ("ark", "CNY")
+    assert board["cost"] == pytest.approx(0.22)
+    assert data["elsewhere"] == [{"provider": "ark", "currency": "CNY", "cost": 0.22}]
+
+
+def test_a_reference_the_vendor_cannot_fetch_is_refused_at_submit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a vendor fetches each reference's URL (``fetch_media``): one it cannot get is a 400,
+    before any picture is made or billed."""
+    (tmp_path / "mia.png").write_bytes(picture_bytes(320, 320, "mia"))
+    shot = board(SEEDREAM_45_ARK.id, (MediaRef(path=tmp_path / "mia.png"),))
+    monkeypatch.setenv("ARK_API_KEY", KEY)
+    with EmulatorServer(latency=0.1, api_key=KEY, fetch_media=True) as own:
+        provider = GatewayProvider.from_settings(DIALECTS["ark"], {
+            "base_url": own.gateway_url("ark"), "media_base_url": "http://127.0.0.1:9/s"},
+            tmp_path)
+
+        async def go() -> None:
+            try:
+                await provider.submit(shot, None)
+            finally:
+                await provider.aclose()
+        with pytest.raises(RequestRejected, match="cannot be fetched"):
+            asyncio.run(go())
+        assert own.stats()["cast"]["images"] == 0
+
+
+ARK_SERIES = """\
+storyboard: 1
+title: Boards on Ark
+provider: {{name: ark, base_url: "{base}", media_base_url: "{cdn}", poll: [0.1]}}
+defaults: {{resolution: 720P, duration: 5, model: doubao-seedance-2-0-260128}}
+characters:
+  mia: {{image: media/mia.png}}
+boards: {{model: doubao-seedream-4-5-251128, as: first_frame}}
+episodes:
+  - id: ep1
+    shots:
+      - id: hook
+        scenes: ["[0-5s] Close-up: @mia pours a cup"]
+"""
+
+
+def test_a_series_board_made_on_ark_is_its_seedance_shots_first_frame(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a series: Seedream makes the board with the cast's picture as its reference (fetched
+    from the hosted series, as Ark fetches it), paid once, in CNY; the Seedance shot then starts
+    from that board (its first frame the board's hosted file), both on the one ARK_API_KEY."""
+    make_media("image", tmp_path / "media" / "mia.png", width=320, height=320)
+    monkeypatch.setenv("ARK_API_KEY", KEY)
+    with served(tmp_path) as cdn, EmulatorServer(latency=0.1, api_key=KEY, render=quick_render,
+                                                 fetch_media=True) as own:
+        (tmp_path / "storyboard.yaml").write_text(
+            ARK_SERIES.format(base=own.gateway_url("ark"), cdn=cdn), encoding="utf-8")
+        report = storyboard.render(tmp_path, yes=True)
+        assert report.ok, report
+        made = {f"{s.episode}/{s.shot}": s for s in report.run.shots}
+        assert made["boards/ep1/hook"].cost == pytest.approx(0.22) and own.stats()["cast"][
+            "images"] == 1
+        board = next(s for s in storyboard.compile(tmp_path).cast if s.episode == "boards")
+        video = next(iter(own.service.table.tasks.values())).submission
+        frames = [item["url"] for item in video.media if item.get("type") == "first_frame"]
+        assert len(frames) == 1 and frames[0].endswith(f"/.storyboard/cache/dashscope/{board.hash}")
+
+
+@pytest.mark.parametrize(("path", "method"), [
+    ("/gw/freepik/images/generations", "POST"), ("/gw/nosuch/images/generations", "POST"),
+    ("/gw/ark/v1/images/omni-image", "POST"), ("/gw/kling/images/generations", "POST")])
+def test_an_image_route_of_a_gateway_that_has_none_is_not_found(
+        emu: EmulatorServer, path: str, method: str) -> None:
+    answer = httpx.request(method, emu.base_url.split("/api/")[0] + path, json={},
+                           headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
+    assert answer.status_code == 404, answer.text

@@ -48,7 +48,8 @@ REFUSALS = {"InputTextSensitiveContentDetected": Refusal("the prompt", billed=Fa
             "InputVideoSensitiveContentDetected": Refusal("a reference video", billed=False),
             "InputAudioSensitiveContentDetected": Refusal("a reference audio", billed=False),
             "OutputVideoSensitiveContentDetected": Refusal("the finished video", billed=False),
-            "OutputAudioSensitiveContentDetected": Refusal("the finished audio", billed=False)}
+            "OutputAudioSensitiveContentDetected": Refusal("the finished audio", billed=False),
+            "OutputImageSensitiveContentDetected": Refusal("the finished picture", billed=False)}
 
 
 # What a listed task shows of its submit (vendors.md 2: a real answer's fields; the list's items

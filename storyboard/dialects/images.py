@@ -21,7 +21,7 @@ writes the request with its references' URLs decided:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.language.request import AssetRequest
@@ -48,6 +48,7 @@ class ImageWire:
     status: str = ""  # a task answer's status word
     list_path: str = ""  # the account's image tasks (a lost submit's lookup)
     items: str = "data"  # the list answer's tasks
+    list_params: Mapping[str, int] = field(default_factory=dict)  # one page, the newest first
 
     @property
     def synchronous(self) -> bool:
@@ -128,7 +129,8 @@ _KLING_IMAGE_PATH = "/v1/images/omni-image"
 KLING_IMAGE = ImageWire("Kling images", _KLING_IMAGE_PATH, kling_body,
                         image_url="data.task_result.images.0.url",
                         task_path=_KLING_IMAGE_PATH + "/{task_id}", task_id="data.task_id",
-                        status="data.task_status", list_path=_KLING_IMAGE_PATH)
+                        status="data.task_status", list_path=_KLING_IMAGE_PATH,
+                        list_params={"pageNum": 1, "pageSize": 500})  # its largest page
 
 # Each provider kind that makes pictures over HTTP, and the wire it speaks.
 IMAGE_WIRES: Mapping[str, ImageWire] = {DASHSCOPE_NAME: WAN_IMAGE, ARK.name: SEEDREAM,

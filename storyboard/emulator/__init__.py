@@ -2,7 +2,8 @@
 
 It speaks spec sections 1 and 2 (submit, query, cancel, list, upload policy, OSS form upload, result
 download) on loopback, renders results with the ``local`` provider, answers chat completions for
-the breakdown (``chat``), and fails on demand (see ``faults``). Start one in a test with
+the breakdown (``chat``), serves Seedream's and Kling's image APIs for boards (``pictures``), and
+fails on demand (see ``faults``). Start one in a test with
 ``EmulatorServer``, or from the shell with ``storyboard emulate``.
 
 ``GET /_emulator/stats`` (and ``EmulatorServer.stats()``) answers::
@@ -18,7 +19,8 @@ the breakdown (``chat``), and fails on demand (see ``faults``). Start one in a t
      "streamed": n,                                    (bytes sent by endless downloads)
      "webhooks": {"204": n, ...},                      (gateway callbacks sent, by answer status)
      "cast": {"requests": {"image": n, "voice": n, "speech": n},
-              "images": n, "voices": n, "characters": n,    (what the cast's routes billed)
+              "images": n, "voices": n, "characters": n,    (what the cast's routes billed;
+                                                         images: boards' pictures too)
               "languages": {"English": n}},             (lines spoken, by language_type)
      "in_flight": {"now": {KEY: n}, "peak": {KEY: n}, "max": n, "throttled": n,
                    "task_seconds": s, "tasks_ended": n},

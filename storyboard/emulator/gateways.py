@@ -56,7 +56,7 @@ def _dialect(request: Request) -> Dialect:
     return DIALECTS[request.path_params["gateway"]]
 
 
-def _check_auth(request: Request, dialect: Dialect) -> None:
+def check_dialect_auth(request: Request, dialect: Dialect) -> None:
     value = request.headers.get(dialect.auth_header, "")
     scheme, _, key = value.partition(" ") if dialect.auth_scheme else ("", "", value)
     expected = _service(request).config.api_key
@@ -92,7 +92,7 @@ async def read_body(request: Request) -> dict[str, Any]:
 
 async def submit(request: Request) -> Response:
     dialect = _dialect(request)
-    _check_auth(request, dialect)
+    check_dialect_auth(request, dialect)
     body = await read_body(request)
     check_body(dialect.name, body)
     native = unwire.unbody(dialect, body)
@@ -208,7 +208,7 @@ def state_answer(dialect: Dialect, service: Service, task_id: str, origin: str
 
 async def query(request: Request) -> Response:
     dialect = _dialect(request)
-    _check_auth(request, dialect)
+    check_dialect_auth(request, dialect)
     task_id = request.path_params.get("task_id") or request.query_params.get("task_id", "")
     service = _service(request)
     if dialect.protocol.task_lifetime is not None:
@@ -235,7 +235,7 @@ def file_id_of(task_id: str) -> str:
 async def retrieve(request: Request) -> Response:
     """A file hop's answer: the file a finished task names, with its download URL."""
     dialect = _dialect(request)
-    _check_auth(request, dialect)
+    check_dialect_auth(request, dialect)
     hop = dialect.protocol.file_hop
     file_id = request.query_params.get("file_id", "")
     service = _service(request)
@@ -255,7 +255,7 @@ async def retrieve(request: Request) -> Response:
 
 async def list_tasks(request: Request) -> Response:
     dialect = _dialect(request)
-    _check_auth(request, dialect)
+    check_dialect_auth(request, dialect)
     service = _service(request)
     if not dialect.answers.item_prompt:  # Ark: task objects, filtered, page by page
         return JSONResponse(_paged(dialect, service, request))
@@ -308,7 +308,7 @@ def _listed(dialect: Dialect, task: Task) -> dict[str, Any]:
 
 async def content(request: Request) -> Response:
     dialect = _dialect(request)
-    _check_auth(request, dialect)
+    check_dialect_auth(request, dialect)
     task = _service(request).table.get(request.path_params["task_id"])
     if task is None or task.status != "SUCCEEDED" or task.video is None:
         raise ApiError(404, "NotFound", "The video is not ready.")

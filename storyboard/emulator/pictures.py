@@ -26,10 +26,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS
-from storyboard.dialects.images import IMAGE_WIRES, KLING_RATIOS, KLING_TIERS, ImageWire
+from storyboard.dialects.images import (
+    IMAGE_WIRES,
+    KLING_IMAGE,
+    KLING_RATIOS,
+    KLING_TIERS,
+    SEEDREAM,
+    ImageWire,
+)
 from storyboard.emulator.assets import ImageRequest, ImageTask, ImageTasks
-from storyboard.emulator.gateways import PREFIX, read_body
-from storyboard.emulator.gateways import _check_auth as check_auth
+from storyboard.emulator.gateways import PREFIX, check_dialect_auth, fetch_media, read_body
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import FAILURES, new_id
 from storyboard.emulator.validate import ApiError, invalid
@@ -128,12 +134,20 @@ def _seedream_size(size: object) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def _gateway(request: Request, wire: ImageWire) -> str:
+    """The gateway the path names, when it speaks ``wire`` (else 404, as for any other path)."""
+    kind = str(request.path_params["gateway"])
+    if IMAGE_WIRES.get(kind) is not wire or not has(kind, "gateway"):
+        raise ApiError(404, "NotFound", f"No route {request.method} {request.url.path}.")
+    check_dialect_auth(request, DIALECTS[kind])
+    return kind
+
+
 async def seedream(request: Request) -> Response:
-    kind = request.path_params["gateway"]
-    dialect = DIALECTS[kind]
-    check_auth(request, dialect)
+    kind = _gateway(request, SEEDREAM)
     accepted = seedream_request(await read_body(request), kind)
     service = _service(request)
+    await _fetched(service, accepted)
     fault = service.faults.take("task")
     if fault is not None:
         service.stats.faults[str(fault)] += 1
@@ -150,6 +164,12 @@ async def seedream(request: Request) -> Response:
     return JSONResponse({"model": accepted.model, "created": int(time.time()), "data": data,
                          "usage": {"generated_images": len(files), "output_tokens": tokens,
                                    "total_tokens": tokens}})
+
+
+async def _fetched(service: Service, accepted: ImageRequest) -> None:
+    """With ``fetch_media``, each reference's URL fetched as the vendor does (a 400 if not)."""
+    if service.config.fetch_media:
+        await fetch_media([{"url": url} for url in accepted.images])
 
 
 def _ark_code(code: str) -> str:
@@ -212,13 +232,15 @@ def _kling_answer(task: ImageTask, images: ImageTasks, origin: str) -> dict[str,
 
 
 async def kling_submit(request: Request) -> Response:
-    check_auth(request, DIALECTS[KLING.name])
-    task = _service(request).images.submit(kling_request(await read_body(request)))
+    _gateway(request, KLING_IMAGE)
+    accepted = kling_request(await read_body(request))
+    await _fetched(_service(request), accepted)
+    task = _service(request).images.submit(accepted)
     return JSONResponse(_kling_answer(task, _service(request).images, _origin(request)))
 
 
 async def kling_query(request: Request) -> Response:
-    check_auth(request, DIALECTS[KLING.name])
+    _gateway(request, KLING_IMAGE)
     images = _service(request).images
     task = images.get(request.path_params["task_id"])
     if task is None or not _kling_task(task):
@@ -227,7 +249,7 @@ async def kling_query(request: Request) -> Response:
 
 
 async def kling_list(request: Request) -> Response:
-    check_auth(request, DIALECTS[KLING.name])
+    _gateway(request, KLING_IMAGE)
     images = _service(request).images
     tasks = sorted((t for t in images.tasks.values()
                     if images.get(t.task_id) is not None and _kling_task(t)),

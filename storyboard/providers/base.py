@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -22,7 +22,8 @@ from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
-from storyboard.targets.assets import board_model_of
+from storyboard.targets.assets import EACH, board_model_of, maker_tables
+from storyboard.targets.gateways import TARGETS
 
 Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done
@@ -233,6 +234,24 @@ def makers(asset: AssetRequest) -> tuple[str, ...]:
     stand-ins) and is never named here."""
     declared = board_model_of(asset.model) if asset.kind == "image" else None
     return declared.makers if declared is not None else (CAST_MAKER,)
+
+
+def with_boards(table: PriceTable, kind: str) -> PriceTable:
+    """``table`` (a provider's prices) with the list price of each image model provider kind
+    ``kind`` makes and the table does not price yet (Seedream's on Ark), in its currency."""
+    region = "cn" if table.currency == "CNY" else "intl"
+    own = maker_tables(kind, region, table.currency)
+    return replace(table, by_model={**own, **table.by_model}) if own else table
+
+
+def maker_prices(kind: str) -> PriceTable:
+    """The list prices provider kind ``kind`` makes its assets at (DashScope's international
+    table; a gateway's own with its boards'; nothing for a free kind, which has no target)."""
+    target = TARGETS.get(kind)
+    if target is None:
+        return PriceTable({EACH: 0.0})
+    prices = target.protocol.prices
+    return with_boards(prices.get("intl") or next(iter(prices.values())), kind)
 
 
 def makes(kind: str, asset: AssetRequest) -> bool:

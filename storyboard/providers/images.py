@@ -149,7 +149,7 @@ class PictureCalls:
             return self._kept_since(shot, since)
         answer = await self.caller.ask(functools.partial(
             self.caller._json, "GET", self.wire.list_path, what="image task list",
-            shot=shot.id))
+            shot=shot.id, params=dict(self.wire.list_params)))
         items = get(answer, self.wire.items)
         if not isinstance(items, list):
             raise ListUnavailable(f"image task list: no list at {self.wire.items}",

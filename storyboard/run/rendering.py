@@ -18,7 +18,7 @@ from pathlib import Path
 
 from storyboard.errors import BudgetExceeded, ProblemsFound, StoreUnreachable, StoryboardError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
-from storyboard.providers.base import CAST_MAKER
+from storyboard.providers.base import maker_prices, makers
 from storyboard.run import (
     Plan,
     RunResult,
@@ -52,7 +52,6 @@ from storyboard.run.trip.mediacheck import check_media, media_base_url
 from storyboard.run.trip.model import Wiring
 from storyboard.run.trip.plan import Change, asset_cost, below_list
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
-from storyboard.targets.gateways import DASHSCOPE
 
 
 def plan_setup(setup: RunSetup) -> Plan:
@@ -98,18 +97,21 @@ def mark_made_elsewhere(the_plan: Plan, setup: RunSetup) -> None:
 
 
 def price_elsewhere(the_plan: Plan, elsewhere: dict[str, CompiledShot], setup: RunSetup) -> None:
-    """The cast made by ``CAST_MAKER`` at its international list price, in its currency, outside
-    this provider's total (``Plan.elsewhere``); its models leave the plan's price line."""
-    prices = DASHSCOPE.protocol.prices["intl"]
+    """Each asset made by its maker (the cast by DashScope, a board by its image model's) at its
+    list price, in its currency, outside this provider's total (``Plan.elsewhere``); its models
+    leave the plan's price line."""
     models = {s.request.model for s in elsewhere.values()} - {
         s.request.model for s in setup.shots if s.hash not in elsewhere}
     the_plan.priced_models = tuple(m for m in the_plan.priced_models if m not in models)
-    note = f"made by {CAST_MAKER} with its own key: render with {setup.provider.name} refuses it"
     for index, planned in enumerate(the_plan.shots):
         asset = elsewhere.get(planned.hash)
-        if asset is not None and planned.renders:
+        if asset is not None and asset.asset is not None and planned.renders:
+            maker = makers(asset.asset)[0]  # a board's: its image model's (Seedream's: ark)
+            prices = maker_prices(maker)
+            note = f"made by {maker} with its own key: render with {setup.provider.name} " \
+                "refuses it"
             the_plan.shots[index] = replace(planned, cost=asset_cost(asset, prices), note=note,
-                                            currency=prices.currency, made_by=CAST_MAKER)
+                                            currency=prices.currency, made_by=maker)
 
 
 def _lock(setup: RunSetup) -> LockFile:

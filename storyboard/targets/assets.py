@@ -294,7 +294,6 @@ def preferred_name(content_hash: str, label: str = "") -> str:
 EACH = "each"  # an asset table's one rate: per image, per voice, or per character (``prices:``)
 USD_IMAGE = {"wan2.7-image": 0.030, "wan2.7-image-pro": 0.077,
              "doubao-seedream-4-5-251128": 0.030}  # Ark's CNY list price: a reseller's USD
-CNY_PER_USD = 7.3  # another image model's CNY list price in USD: an estimate, overridable
 
 
 def _table(price: AssetPrice, currency: str, amount: float | None = None) -> PriceTable:
@@ -310,15 +309,14 @@ def price_tables(region: str, currency: str, maker: str = "") -> dict[str, Price
     """Each cast service's list price in ``region`` as a table in ``currency`` (by model id),
     for a provider's ``PriceTable.by_model``: every image model's, or those ``maker`` makes."""
     tables: dict[str, PriceTable] = {}
-    for image in BOARD_MODELS.values():  # the cast's image models and the boards' others
+    for image in BOARD_MODELS.values():  # the cast's two, and every board's
         if maker and maker not in image.makers:
             continue
         price = image.price(region)
-        if price.currency != currency and currency != "USD":
+        if price.currency != currency and not (currency == "USD" and image.id in USD_IMAGE):
             tables[image.id] = _table(price, price.currency)  # no conversion: its own currency
             continue
-        usd = USD_IMAGE.get(image.id, round(price.amount / CNY_PER_USD, 4)) \
-            if price.currency != currency else None
+        usd = USD_IMAGE[image.id] if price.currency != currency else None
         tables[image.id] = _table(price, currency, usd)
     tables[QWEN_VOICE_DESIGN.id] = _table(QWEN_VOICE_DESIGN.price(region), currency)
     for speech in SPEECH_MODELS.values():

@@ -25,6 +25,7 @@ PROMPT, IMAGE, VIDEO, VOICE = "the prompt", "a reference image", "a reference vi
     "a reference voice"
 PERSON = "a real person's face in a reference image"
 OUT_VIDEO, OUT_AUDIO = "the output video", "the output audio"
+OUT_IMAGE = "the output picture"  # a board's (an image model's)
 UNSAID = "an input or the output (the service did not say which)"
 
 
@@ -81,6 +82,7 @@ _MESSAGE_INPUTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\binput\s+video\b", re.I), VIDEO),
     (re.compile(r"\binput\s+(audio|voice)\b", re.I), VOICE),
     (re.compile(r"\boutput\s+(audio|sound)\b", re.I), OUT_AUDIO),
+    (re.compile(r"\boutput\s+(image|picture)\b", re.I), OUT_IMAGE),
     (re.compile(r"\boutput\s+(video|data)\b", re.I), OUT_VIDEO),
 )
 
@@ -95,6 +97,7 @@ _SENSITIVE: dict[str, Word] = {
     "OutputVideoSensitiveContentDetected.PolicyViolation": Word(True, OUT_VIDEO, "third-party"),
     "OutputAudioSensitiveContentDetected": Word(True, OUT_AUDIO, "guess"),
     "OutputAudioSensitiveContentDetected.PolicyViolation": Word(True, OUT_AUDIO, "third-party"),
+    "OutputImageSensitiveContentDetected": Word(True, OUT_IMAGE, "guess"),  # Seedream's picture
 }
 
 DASHSCOPE_FAILURES = FailureWords(

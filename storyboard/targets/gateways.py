@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from storyboard.targets.assets import maker_tables, price_tables
+from storyboard.targets.assets import price_tables
 from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
 from storyboard.targets.failures import (
     DASHSCOPE_FAILURES,
@@ -249,8 +249,7 @@ KLING = Target("kling", "Kling 3.0 Omni (Kling's API)", _KLING_LIMITS, TaskProto
     cancel_path=None, list_path=_KLING_PATH, statuses=with_synonyms(_KLING_WORDS),
     submit_headers={}, capabilities=_KLING_LIMITS,
     # The model's rates (third-party, sound on); reference video seconds are not known to be billed.
-    prices={"default": replace(KLING_V3_OMNI.price("intl"), by_model=maker_tables(
-        "kling", "intl", KLING_V3_OMNI.price("intl").currency))}),  # and its boards
+    prices={"default": KLING_V3_OMNI.price("intl")}),
     "<<<{kind}_{index}>>>", _KLING_WORDS, models=(KLING_V3_OMNI.id,), failures=KLING_FAILURES,
     sources={"prices": "third-party", "limits": "third-party", "labels": "third-party",
              "list_path": "third-party"})

@@ -39,6 +39,7 @@ from storyboard.providers.base import (
     Traits,
     asset_refusals,
     refuse_assets,
+    with_boards,
 )
 from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.providers.images import PictureCalls, is_picture
@@ -88,8 +89,9 @@ class GatewayProvider(BaseProvider):
         self.name = self.cache_key = self.dialect.name
         self.protocol = settings.protocol
         self.capabilities: Capabilities = self.dialect.limits
-        self.prices: PriceTable = settings.price_table()
-        self.list_prices: PriceTable = settings.list_prices()
+        # its boards' image models priced too, where it makes them (Seedream on Ark)
+        self.prices: PriceTable = with_boards(settings.price_table(), self.name)
+        self.list_prices: PriceTable = with_boards(settings.list_prices(), self.name)
         self.account_limits = settings.account_limits
         self.root = root
         self.webhook_url = webhook_url
