@@ -12,15 +12,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
 from storyboard.animatic.held import STATIC, Held, camera_move, render_held
-from storyboard.cli.main import cli
 from storyboard.language.hashing import take_of
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
 from storyboard.media import ffmpeg
 from storyboard.run.animatic import BoardFiles
 from storyboard.run.state.cache import OutputCache
+from tests.fixtures.cli import invoke
 
 SERIES = """\
 storyboard: 1
@@ -46,10 +44,6 @@ episodes:
         board: false
         scenes: ["[0-2s] The empty counter, @mia gone"]
 """
-
-
-def invoke(*args: str | Path) -> Any:
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def series(root: Path) -> Path:
@@ -173,9 +167,11 @@ SPOKEN = SERIES.replace("""      - id: talk
 """, """      - id: talk
         duration: 3
         model: wan2.7-i2v
-        driving_audio: {say: "Good morning! What can I get you today? The croissants are fresh.",
-                        voice: mia-voice}
-""").replace("boards: {model", """voices:
+""").replace('say: {mia: "Good morning, what can I get you?"}',
+             'say: {mia: "Good morning! What can I get you today? The croissants are fresh."}'
+             ).replace('mia: {image: {generate: "a barista with short dark hair"}}',
+                       'mia: {image: {generate: "a barista with short dark hair"}, '
+                       'voice: mia-voice}').replace("boards: {model", """voices:
   mia-voice: {design: "a warm, calm woman", sample: "Good morning, what can I get you?"}
 boards: {model""")
 

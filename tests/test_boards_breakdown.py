@@ -8,21 +8,15 @@ board and stitches the board animatic of each episode, no video.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from test_breakdown import KEY_ENV, errors, run, story
 
-from storyboard.cli.main import cli
+from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.emulator.server import EmulatorServer
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
+from storyboard.language.variations import compile_variations
+from tests.fixtures.breakdown import KEY_ENV, chat_base, story
+from tests.fixtures.cli import invoke
 
 
 @pytest.fixture(autouse=True)
@@ -31,25 +25,24 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_breakdown_turns_boards_on_and_the_videos_wait_for_them(
-        emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     series = tmp_path / "series"
-    run(emulator, story(tmp_path), series)
+    breakdown(story(tmp_path), series, Options(base_url=chat_base(chat_emulator),
+                                               key_env=KEY_ENV, yes=True))
     written = (series / "storyboard.yaml").read_text("utf-8")
     assert 'boards: {model: "wan2.7-image"}' in written
     assert "`storyboard render . --boards`" in written
-    assert errors(series) == []
+    assert [d.format() for d in compile_variations(series).diagnostics()
+            if d.severity == "error"] == []
     monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-never-sent")
-    result = CliRunner().invoke(cli, ["plan", str(series), "--provider", "dashscope", "--json",
-                                      "--offline"])
+    result = invoke("plan", series, "--provider", "dashscope", "--json", "--offline")
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
-    videos = [s for s in plan["shots"] if "/boards/" not in s["key"]
-              and "/cast/" not in s["key"] and "/voices/" not in s["key"]
-              and "/lines/" not in s["key"]]
+    videos = [s for s in plan["shots"] if s["key"].split("/")[1] not in (
+        "boards", "cast", "voices", "lines")]
     assert videos and {s["status"] for s in videos} == {"waits"}
     assert plan["boards_cost"] > 0 and plan["videos_cost"] == 0
-    result = CliRunner().invoke(cli, ["render", str(series), "--boards", "--provider", "local",
-                                      "--yes", "--json"])
+    result = invoke("render", series, "--boards", "--provider", "local", "--yes", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert [e["id"] for e in report["episodes"]] == ["boards/ep01", "boards/ep02",
