@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fixtures.vendor_models import url_for
 
 from storyboard.cli.prompt_form import shot_form
 from storyboard.dialects import DIALECTS
@@ -34,6 +33,7 @@ from storyboard.media import samples
 from storyboard.media.pad import pad_line, padding
 from storyboard.targets.gateways import DASHSCOPE, TARGETS
 from storyboard.targets.models import MODELS, Model
+from tests.fixtures.vendor_models import url_for
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "dialogue-routes.json"
 HEAD = """\

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.fixtures.compiler import MIA_HEAD, write_series
 
 from storyboard.language.variations import compile_variations
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import RenderFlags, open_run
 from storyboard.run.state.cache import OutputCache
+from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
 

@@ -123,7 +123,7 @@ PROVIDERS = "article.panel.shot dl.meta dt:text-is('provider') + dd"
 
 @pytest.mark.parametrize("server", [None], indirect=True)
 def test_the_studio_opened_on_no_provider_shows_the_takes_the_episodes_use(
-        browser: Browser, server: StudioServer) -> None:  # noqa: F811
+        browser: Browser, server: StudioServer) -> None:
     page, errors = open_studio(browser, server)
     header = page.locator("header.series")
     expect(header).to_contain_text("provider dashscope ·", timeout=30_000)
@@ -139,7 +139,7 @@ def test_the_studio_opened_on_no_provider_shows_the_takes_the_episodes_use(
 
 
 def test_a_shot_changed_since_its_paid_take_shows_its_draft_beside_the_paid_ones(
-        browser: Browser, paid: Path) -> None:  # noqa: F811
+        browser: Browser, paid: Path) -> None:
     with StudioServer(paid) as server:
         page, errors = open_studio(browser, server)
         expect(page.locator(PROVIDERS)).to_have_text(["dashscope", "dashscope"],
