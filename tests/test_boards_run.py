@@ -30,8 +30,18 @@ from tests.fixtures.boards import (
 )
 from tests.fixtures.cast import SPOKEN, cast_stats, lock_of
 from tests.fixtures.dashscope_cli import Emulator, invoke, render, submissions
+from tests.fixtures.matrix import HEAD
+from tests.fixtures.matrix import series as matrix_series
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
+
+MATRIX_BODY = """\
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+variations:
+  matrix: {product: [espresso, latte]}
+  name: "{{ product }}"
+"""
 
 
 def test_the_plan_prices_boards_apart_and_their_videos_wait(tmp_path: Path, emulator: Emulator,
@@ -235,3 +245,19 @@ def test_a_budget_under_the_boards_spends_them_with_their_episode(
     said = " ".join(err.split())
     assert "no episode will be complete: ep01" in said, said  # a board is its shot's episode's
     assert code != 0 and cast_stats(emu)["images"] == CAST_IMAGES + 1
+
+
+def test_in_a_matrix_the_gate_names_each_variations_board(tmp_path: Path, emulator: Emulator,
+                                                          make_media: Any) -> None:
+    emulator()
+    root = matrix_series(tmp_path / "ad", make_media, head=HEAD + "boards: {model: wan2.7-image}\n",
+                         body=MATRIX_BODY, episodes='- id: ad\n  shots:\n'
+                         '    - {id: pitch, prompt: "@mia holds a {{ product }}"}\n')
+    assert render(root, "--yes", "--boards")[0] == 0
+    waits = {s["key"]: s for s in planned(root)["plan"]["shots"] if s["status"] == "waits"}
+    assert set(waits) == {"ad/espresso/ad/pitch", "ad/latte/ad/pitch"}, waits
+    assert waits["ad/latte/ad/pitch"]["note"].endswith(f"approve {root} latte/boards/ad/pitch")
+    approved = invoke("approve", root, "latte/boards/ad/pitch")
+    assert approved.exit_code == 0, approved.output
+    statuses = {s["key"]: s["status"] for s in planned(root)["plan"]["shots"]}
+    assert statuses["ad/latte/ad/pitch"] == "new" and statuses["ad/espresso/ad/pitch"] == "waits"

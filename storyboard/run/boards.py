@@ -34,7 +34,8 @@ def waiting(manifest: Manifest, states: Mapping[str, TakeState], *, paid: bool
     (``CompiledShot.gate``: ``boards: {gate: false}`` lets a picked board do)."""
     if not paid:
         return {}
-    boards = {board.shot_id: board for board in manifest.cast if is_board(board.shot_id)}
+    boards = {(board.series, board.shot_id): board for board in manifest.cast
+              if is_board(board.shot_id)}  # a matrix's variations have a board each
     found: dict[str, tuple[str, str]] = {}
     for shot in manifest.episode_shots():
         why = _shot_waits(shot, boards, states, manifest.root)
@@ -43,10 +44,10 @@ def waiting(manifest: Manifest, states: Mapping[str, TakeState], *, paid: bool
     return found
 
 
-def _shot_waits(shot: CompiledShot, boards: Mapping[str, CompiledShot],
+def _shot_waits(shot: CompiledShot, boards: Mapping[tuple[str, str], CompiledShot],
                 states: Mapping[str, TakeState], root: Path) -> tuple[str, str] | None:
     for asset, digest in shot.needs.items():
-        board = boards.get(asset)
+        board = boards.get((shot.series, asset))
         if board is None or _ready(board, digest, states.get(state_key(board), {})):
             continue
         return asset, _why(board, root)
