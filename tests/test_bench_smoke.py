@@ -54,3 +54,12 @@ def test_dialogue_bench_prints_every_row() -> None:
                 "re-rolling the same shots", "requests per line: render",
                 "waited for their turn 0"):
         assert row in done.stdout, done.stdout
+
+
+@pytest.mark.timeout(300)
+def test_boards_bench_prints_every_row() -> None:
+    done = run_bench("boards.py", "--shots", "4", "--seconds", "2", "--latency", "0.3")
+    assert_ran(done)
+    for row in ("boards: 4 board(s) of 4 shot(s), 6 image(s) made", "requests per board",
+                "board pass:", "cost: the boards", "stitch ep01: the animatic"):
+        assert row in done.stdout, done.stdout

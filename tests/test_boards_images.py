@@ -21,8 +21,6 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from media_host import serve as served
-from test_run_status_words import KEY, quick_render, serve
 
 import storyboard
 from storyboard.cli.main import cli
@@ -46,6 +44,8 @@ from storyboard.targets.assets import (
     WAN27_IMAGE,
     WAN27_IMAGE_PRO,
 )
+from tests.fixtures.gateway_runs import KEY, quick_render, serve
+from tests.fixtures.media_host import serve as served
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "board-images.json"
 CDN = "https://cdn.example.com/s"

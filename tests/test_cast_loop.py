@@ -7,17 +7,23 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from storyboard.emulator import EmulatorServer
-from tests.fixtures.cast import CAST, IMAGE_TAKES, SHOTS, cast_stats, lock_of, plan_of
+from tests.fixtures.cast import (
+    CAST,
+    IMAGE_TAKES,
+    MID_CALL,
+    SHOTS,
+    cast_stats,
+    kill_mid_call,
+    lock_of,
+    plan_of,
+)
 from tests.fixtures.dashscope_cli import KEY, Emulator, invoke, render, submissions
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
@@ -91,29 +97,6 @@ def test_takes_retake_approve_and_render_shot_on_the_cast(tmp_path: Path,
 
 KILLS = 4  # bounded: each kill waits for a call to be open, then lands in it
 SEED = 48
-MID_CALL = ("image:lost=0.5:1", "voice:lost=0.5:1", "submit:lost=0.5:1", "query:slow=0.2:0.5",
-            "download:slow=0.2:1")
-
-
-def kill_mid_call(emu: EmulatorServer, args: list[str], environment: dict[str, str],
-                  wait: float) -> dict[str, int]:
-    """Start a render, let ``wait`` seconds pass, then SIGKILL it while one of its calls is
-    open (the emulator is answering it); the calls that were open. Empty: it finished first."""
-    child = subprocess.Popen(args, env=environment, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(wait)
-        deadline = time.monotonic() + 60
-        while child.poll() is None and time.monotonic() < deadline:
-            open_now: dict[str, int] = emu.stats()["open"]
-            if open_now:
-                child.send_signal(signal.SIGKILL)
-                return open_now
-            time.sleep(0.005)
-        return {}
-    finally:
-        child.kill()
-        child.wait(timeout=30)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")

@@ -32,7 +32,8 @@ def test_every_extra_is_listed_where_the_extras_are(page: str) -> None:
 
 def test_the_readme_tour_names_shots_that_init_makes(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
-    named = re.findall(r"storyboard \w+ my-series ((?:ep\d+|cast|voices)/[\w-]+)", readme)
+    named = re.findall(r"storyboard \w+ my-series (?:boards/)?((?:ep\d+|cast|voices)/[\w-]+)",
+                       readme)  # a board (``boards/EP/SHOT``) names its shot
     assert named, "the tour names no shot of my-series"
     result = CliRunner().invoke(cli, ["init", str(tmp_path / "my-series")])
     assert result.exit_code == 0, result.output

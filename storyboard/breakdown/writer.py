@@ -15,6 +15,11 @@ from storyboard.breakdown.shots import Shot
 from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
 
 MODELS_LOOK = "look: the model's, not the story's (check it against the story)"
+BOARDS_MODEL = "wan2.7-image"  # the cast's own image model: the boards need no other account
+BOARDS_SAID = ("Boards: a still for every shot, the cheap look first (cents where its video costs "
+               "dimes):\n`storyboard render . --boards`, look (`storyboard studio .`), "
+               "`storyboard approve . boards/EP/SHOT`,\nthen `storyboard render .`: only approved "
+               "boards' videos are paid for. docs/boards.md")
 SERIES_HEAD = ("# Written by `storyboard breakdown` from {source}. Edit freely: a file you edit is "
                "never\n# overwritten (a new proposal goes beside it). docs/breakdown.md")
 
@@ -64,7 +69,8 @@ def series_yaml(title: str, cast: Cast, source: str) -> str:
     lines = [*SERIES_HEAD.format(source=source).split("\n"), "storyboard: 1",
              f"title: {quote(title)}", "defaults:", "  resolution: 720P", '  ratio: "16:9"',
              "  negative_prompt: blurry, low quality, watermark", "  prompt_extend: false",
-             "  watermark: false", "  seed: 1234"]
+             "  watermark: false", "  seed: 1234", *comment(BOARDS_SAID),
+             f"boards: {flow({'model': BOARDS_MODEL})}"]
     speakers = [e for e in cast.of("character") if e.first_line]
     if speakers:
         lines.append("voices:")

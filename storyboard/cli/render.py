@@ -272,12 +272,14 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
               help="Exit by the takes made alone (retake): stitching is reported apart.")
 @click.option("--replace-approved", is_flag=True,
               help="Spend on approved shots whose YAML changed (their approval is lifted).")
+@click.option("--boards", is_flag=True,
+              help="Only the boards (a still per shot) and the cast they use: no video.")
 @matrix.VAR
 @matrix.VARIATION
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
-           shots: tuple[str, ...], replace_approved: bool, retaking: bool,
+           shots: tuple[str, ...], replace_approved: bool, retaking: bool, boards: bool,
            var: tuple[str, ...], variation: tuple[str, ...],
            take_changes: tuple[Any, ...] = ()) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode."""
@@ -299,7 +301,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     flags = RenderFlags(provider, episode, draft, out, yes, budget, concurrency, offline,
                         shots=shots, replace_approved=replace_approved,
                         webhook_listen=webhook_listen, webhook_url=webhook_url,
-                        take_changes=take_changes)
+                        take_changes=take_changes, boards=boards)
     calls = Callbacks(confirm=ask, on_plan=view.plan, on_event=live.event,
                       on_episode=live.episode, on_notice=warn,
                       ask_replace=ask_replace() if ask else None)

@@ -108,14 +108,13 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
     using = guarded(lambda: users(series, name))
     synced = _lipsync_after(series, name, as_json)
     if as_json:
-        follow = [] if using or name.startswith(ASSET_PREFIXES) else \
-            guarded(lambda: followers(series, name))
+        follow = [] if using or is_asset(name) else guarded(lambda: followers(series, name))
         emit({"shot": shot, "picked": take, "used_by": [s.shot_id for s in using],
               "follow": [s.shot_id for s in follow], **synced})
         return
-    if using or name.startswith(ASSET_PREFIXES):
+    if using or is_asset(name):
         click.echo(f"picked take {take} of {shot}")
-        click.echo(_using(series, using) if using else "no shot uses it yet")
+        click.echo(_using(series, using, shot, name) if using else "no shot uses it yet")
         return
     click.echo(f"picked take {take} of {shot}; render again to re-stitch its episode")
     follow = guarded(lambda: followers(series, name))
@@ -168,6 +167,11 @@ def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
         emit({"shot": shot, "approved": take, **synced})
         return
     click.echo(f"approved take {take} of {shot}")
+    from storyboard.language.request import is_board
+    if is_board(name):  # the gate lets the shots that start from it go
+        from storyboard.run.state.takes import users
+        using = ", ".join(s.shot_id for s in guarded(lambda: users(series, name)))
+        click.echo(f"{using or 'no shot'} may render from it now: storyboard render {path}")
 
 
 @click.command()
@@ -279,6 +283,12 @@ def _retaken(path: Path, shot: str | None) -> tuple[Manifest, list[str], str]:
 ASSET_PREFIXES = ("cast/", "voices/")
 
 
+def is_asset(name: str) -> bool:
+    """Whether a take command names an asset others use (a cast sheet, a voice, a board)."""
+    from storyboard.language.request import is_board
+    return name.startswith(ASSET_PREFIXES) or is_board(name)
+
+
 def _cost(series: Manifest, shots: list[CompiledShot]) -> str:
     """What rendering ``shots`` (every take) costs with the series' provider, in words."""
     from storyboard.review.progress import money
@@ -290,9 +300,17 @@ def _cost(series: Manifest, shots: list[CompiledShot]) -> str:
     return f"{price} with {setup.provider.name}"
 
 
-def _using(series: Manifest, using: list[CompiledShot]) -> str:
-    """Which shots use the picked asset, and what rendering them again costs."""
+def _using(series: Manifest, using: list[CompiledShot], shot: str, name: str) -> str:
+    """Which shots use the picked asset (``shot`` as given, ``name`` its id in ``series``), and
+    what rendering them again costs (a board's: once it is approved, where the gate holds them)."""
+    from storyboard.language.request import is_board
+    from storyboard.run.state.assets import shown_folder
     names = ", ".join(s.shot_id for s in using)
+    if is_board(name):
+        return (f"{names} use(s) it: with a paid provider they render from this take once it is "
+                f"approved (storyboard approve {shown_folder(series.root)} {shot}; "
+                f"{_cost(series, using)}); "
+                "`storyboard plan` shows them")
     return (f"{names} use(s) it: they render again with this take ({_cost(series, using)}); "
             "`storyboard plan` shows them as changed")
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from storyboard.errors import printable, shown
-from storyboard.language.request import ASSET_EPISODES
+from storyboard.language.request import ASSET_EPISODES, BOARDS
 from storyboard.run import Attempt, Plan, ShotEvent
 from storyboard.stitch.episodes import EpisodeOutput
 
@@ -79,8 +79,11 @@ def plan_summary(plan: Plan) -> str:
     """The counters that are not zero, then the total: ``4 new, 1 waits; total 34 billed s...``."""
     counts = ", ".join(f"{n} {state}" for state, n in sorted(plan.counts().items()) if n)
     cast = (f" (the cast: {money(plan.cast_cost, plan.currency)})"
-            if any(s.episode in ASSET_EPISODES and s.renders and not s.made_by
-                   for s in plan.shots) else "")
+            if any(s.episode in ASSET_EPISODES and s.episode != BOARDS and s.renders
+                   and not s.made_by for s in plan.shots) else "")
+    if any(s.episode == BOARDS for s in plan.shots):  # the boards' total and the videos' apart
+        cast += (f"; the boards: about {money(plan.boards_cost, plan.currency)}, the videos: "
+                 f"about {money(plan.videos_cost, plan.currency)}")
     elsewhere = "".join(f"; the cast made by {who}: about {money(cost, currency)}, not in "
                         "this total" for (who, currency), cost in sorted(plan.elsewhere.items()))
     return (f"{counts or 'no shots'}; total {plan.total_billed_seconds:g} billed s, "
@@ -127,7 +130,7 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
     """The journal's rows; those in ``older`` (attempt ids) rendered an older version;
     ``marks``: a take's "picked" / "approved" by its key, as ``takes`` shows them."""
     from storyboard.run.state.takes import rendered_by
-    from storyboard.run.trip.cancel import failure_of
+    from storyboard.run.trip.cancel import failure_of, possibly_billed
     table = Table(title="journal", title_justify="left")
     for column in ("shot", "by", "state", "task id", "status", "cost", "marks", "note"):
         table.add_column(column, overflow="fold")  # long notes wrap, never cut mid-word
@@ -139,7 +142,8 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
         mark = (marks or {}).get(row.key, "") if row.id not in older else ""
         table.add_row(shot_label(row.series, row.episode, row.shot),
                       rendered_by(row.provider, row.cache_key),
-                      Text(row.state + (" (older version)" if row.id in older else ""),
+                      Text(row.state + (" (possibly billed)" if possibly_billed(row) else "")
+                           + (" (older version)" if row.id in older else ""),
                            "dim" if row.id in older else STATE_STYLES.get(row.state, "")),
                       Text(safe_id(row.task_id)),
                       row.last_status or "", cost, mark, Text(note))
@@ -148,9 +152,10 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
 
 def attempt_dict(row: Attempt) -> dict[str, Any]:
     """A journal row as JSON, with its failure in our words (None when it did not fail)."""
-    from storyboard.run.trip.cancel import failure_of
+    from storyboard.run.trip.cancel import failure_of, possibly_billed
     failure = failure_of(row)
-    return {**vars(row), "failure": failure.to_dict() if failure is not None else None}
+    return {**vars(row), "failure": failure.to_dict() if failure is not None else None,
+            "possibly_billed": possibly_billed(row)}
 
 
 @dataclass

@@ -14,10 +14,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from storyboard.language.request import BOARDS
 from storyboard.run.trip.plan import Plan, ShotPlan
 from storyboard.targets.prices import under
 
 CAST_FIRST = ("cast", "voices")  # made before any episode: every episode may use them
+OF_A_SHOT = ("lines", BOARDS)  # assets of one shot (``lines/EP/SHOT``): spent with its episode
 SHOWN = 12  # skipped shots named at most; past them, a count
 
 
@@ -94,10 +96,10 @@ def spending_order(shots: list[ShotPlan]) -> list[ShotPlan]:
 
 def _episode(shot: ShotPlan) -> str:
     """The episode a paid shot belongs to, as a person names it (``ep01``, ``VARIATION/ep01``);
-    a spoken line's is its shot's; "" for the cast."""
+    a spoken line's and a board's is its shot's; "" for the cast."""
     if shot.episode in CAST_FIRST:
         return ""
-    episode = shot.shot.split("/")[0] if shot.episode == "lines" else shot.episode
+    episode = shot.shot.split("/")[0] if shot.episode in OF_A_SHOT else shot.episode
     _, _, variation = shot.series.partition("/")
     return f"{variation}/{episode}" if variation else episode
 

@@ -19,6 +19,7 @@ from storyboard.language.variations import Variant, Variants
 from storyboard.providers.base import Provider
 from storyboard.run import Plan, RunResult, drafts
 from storyboard.run.ahead import AheadOfStitch
+from storyboard.run.animatic import board_animatic
 from storyboard.run.rendering import (
     build_episode,
     consent,
@@ -211,6 +212,9 @@ def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: Run
         report.episodes.append(built)
         if setup.calls.on_episode is not None:
             setup.calls.on_episode(built)
+    if setup.flags.boards:  # ``render --boards`` ends with the board animatic
+        report.episodes += board_animatic(manifest, setup.lock.takes, cache, builder,
+                                          setup.episode, setup.calls.on_episode)
     if not all(r.ok for r in mine) or any(e.state == "skipped" for e in report.episodes):
         report.state = "failed"
     return report

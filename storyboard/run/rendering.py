@@ -27,6 +27,7 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
+from storyboard.run.boards import hold, waiting
 from storyboard.run.budgetcut import budget_cut
 from storyboard.run.setup import (
     RunSetup,
@@ -64,6 +65,7 @@ def plan_setup(setup: RunSetup) -> Plan:
                         ledger=ledger, team=team, locked=_shots_lock(setup).shots,
                         cache=setup.cache)
     _describe_store(the_plan, setup.manifest, setup.store, setup.offline)
+    gate_boards(the_plan, setup)
     if setup.provider.traits.paid:
         the_plan.price_note = below_list(setup.prices, setup.provider.list_prices, setup.shots)
     note = setup.provider.plan_note(sum(s.duration for s in the_plan.to_render))
@@ -74,6 +76,13 @@ def plan_setup(setup: RunSetup) -> Plan:
     mark_approved(the_plan, approved_changes(setup.manifest, _lock(setup)))
     mark_made_elsewhere(the_plan, setup)
     return the_plan
+
+
+def gate_boards(the_plan: Plan, setup: RunSetup) -> None:
+    """The gate: each video take whose board is not approved waits, unpaid, and the runner skips
+    it (``boards.waiting``); nothing waits for a free provider."""
+    waits = waiting(setup.manifest, _lock(setup).takes, paid=setup.provider.traits.paid)
+    setup.skips.update(hold(the_plan, waits))
 
 
 def mark_made_elsewhere(the_plan: Plan, setup: RunSetup) -> None:
@@ -241,7 +250,7 @@ def cut_to_budget(setup: RunSetup, the_plan: Plan, budget: float) -> None:
     confirm = setup.calls.confirm
     if not setup.flags.yes and confirm is not None and not confirm(the_plan):
         raise BudgetExceeded("nothing was submitted: the render was not confirmed")
-    setup.skips = cut.skips()
+    setup.skips.update(cut.skips())
 
 
 def pull_cast(setup: RunSetup, shots: list[CompiledShot], cast: OutputCache) -> None:

@@ -22,6 +22,7 @@ from storyboard.language.variations import Variant, Variants
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
 from storyboard.providers.registry import make
+from storyboard.run.boards import board_takes, boards_of
 from storyboard.run.config import (
     LOCAL_POLL,
     PROVIDERS,
@@ -75,6 +76,7 @@ class RenderFlags:
     webhook_listen: str | None = None
     webhook_url: str | None = None
     preview: bool = False  # the studio's drafts: stitched without loudness passes
+    boards: bool = False  # ``render --boards``: the boards and the cast they use, nothing else
     # ``retake``: the take states it asks for; the run sees them at once, the lock gets them only
     # once the run has consent (a refused retake leaves the lock as it was)
     take_changes: tuple[TakeChange, ...] = ()
@@ -203,6 +205,8 @@ def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = N
         open_store(manifest, chosen, offline=flags.offline), flags, calls or Callbacks(), lock,
         shots_lock, variants, targets, pending=list(flags.take_changes))
     choose_shots(setup, flags.shots)
+    if flags.boards:
+        choose_boards(setup)
     return setup
 
 
@@ -236,6 +240,20 @@ def choose_shots(setup: RunSetup, patterns: tuple[str, ...]) -> None:
     # the cast they use comes first, in the same plan and consent (cached ones cost nothing)
     setup.shots = [*(t for t in needed_cast(setup.manifest, shots) if t not in shots), *shots]
     setup.chosen = {state_key(shot) for shot in chosen}
+
+
+def choose_boards(setup: RunSetup) -> None:
+    """``--boards``: the boards (of ``--episode``; with ``--shot``, those named and those the named
+    shots use) and the cast they use, nothing else: no video is sent, no episode stitched."""
+    boards = board_takes(setup.manifest, setup.episode)
+    if setup.chosen is not None:
+        named = {t.hash for t in setup.shots} | {h for t in setup.shots for h in t.needs.values()}
+        boards = [take for take in boards if take.hash in named]
+    if not boards:
+        raise StoryboardError("--boards: no board to render (a series makes a board for each "
+                              "shot once it has a boards: block)")
+    setup.shots = [*(t for t in needed_cast(setup.manifest, boards) if t not in boards), *boards]
+    setup.chosen = boards_of(boards)
 
 
 def _named(shot: CompiledShot, take: CompiledShot, patterns: list[str]) -> bool:

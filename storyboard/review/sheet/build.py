@@ -141,6 +141,8 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
     ctx.failures = failures_by_take(manifest)
     ctx.takes = _takes(manifest, shots, states, ctx.thumbs, cache, findings)
     ctx.assets = cast.made_files(manifest, cache, states)
+    made = cast.paid_first(manifest.root, cache)
+    ctx.boards = cast.board_views(ctx, made, states)
     if isinstance(cache, Rendered):
         ctx.made_by, ctx.shown_by = cache.by, shown_by(shown, cache)
     plans = {s.key: s for s in ctx.plan.shots}
@@ -148,8 +150,7 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
     episodes = [views.episode_view(ctx, builder, ep, cache, plans,
                                    _video(folder, used, cache, ep), takes)
                 if ep.shots else model.empty_episode(ctx, ep) for ep in shown.episodes]
-    return model.sheet_view(ctx, episodes,
-                            cast.cast_view(ctx, cast.paid_first(manifest.root, cache), states))
+    return model.sheet_view(ctx, episodes, cast.cast_view(ctx, made, states))
 
 
 def _shown(manifest: Manifest, lock: LockFile, cache_key: str, used: Path | None

@@ -8,9 +8,10 @@ shows on the shot that uses it, as that shot's driving audio.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.request import CompiledShot, Manifest, is_board
 from storyboard.review.progress import money
 from storyboard.review.sheet.model import Asset, Context, Take, plan_words
 from storyboard.run.state.cache import OutputCache
@@ -62,8 +63,22 @@ def made_files(manifest: Manifest, cache: OutputCache,
 def cast_view(ctx: Context, cache: Made, states: dict[str, TakeState]) -> tuple[Asset, ...]:
     plans = {s.key: s for s in ctx.plan.shots}
     return tuple(asset_view(ctx, cache, states, asset, plans.get(take_key(asset)))
-                 for asset in ctx.manifest.cast
-                 if asset.asset is not None and asset.asset.kind in SHOWN)
+                 for asset in ctx.manifest.cast if asset.asset is not None
+                 and asset.asset.kind in SHOWN and not is_board(asset.shot_id))
+
+
+def board_views(ctx: Context, cache: Made, states: dict[str, TakeState]) -> dict[str, Asset]:
+    """Each board's view by its id (``boards/EP/SHOT``): shown on its shot's panel, beside the
+    shot's own takes, with the command that approves it until it is approved."""
+    plans = {s.key: s for s in ctx.plan.shots}
+    views = {}
+    for board in ctx.manifest.cast:
+        if is_board(board.shot_id) and board.asset is not None:
+            view = asset_view(ctx, cache, states, board, plans.get(take_key(board)))
+            approved = states.get(state_key(board), {}).get("approved") is not None
+            views[board.shot_id] = replace(view, approve="" if approved else (
+                f"storyboard approve {ctx.manifest.root.name} {board.shot_id}"))
+    return views
 
 
 def asset_view(ctx: Context, cache: Made, states: dict[str, TakeState],

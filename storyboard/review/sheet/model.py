@@ -100,6 +100,7 @@ class Asset:
     reasons: tuple[str, ...] = ()
     take: int = 1  # the take in use (the picked one, else 1)
     takes: tuple[Take, ...] = ()
+    approve: str = ""  # a board's: the command that approves its picked take ("" once it is)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class Panel:
     takes: tuple[Take, ...] = ()  # every take, side by side (empty for a shot of one take)
     findings: tuple[Strip, ...] = ()  # what measuring the used take found, with frames about it
     failure: str = ""  # its last attempt failed: where, whether billed, what was flagged
+    board: Asset | None = None  # its board (``boards/EP/SHOT``), every take beside its own
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,7 @@ class Context:
     failures: dict[str, str] = field(default_factory=dict)  # shot key -> its failure, in words
     resolved: dict[Path, Path] = field(default_factory=dict, repr=False)  # see ``real``
     assets: dict[str, tuple[int, Path]] = field(default_factory=dict)  # id -> picked take, file
+    boards: dict[str, Asset] = field(default_factory=dict)  # ``boards/EP/SHOT`` -> its view
     # the studio's links to files (``/file/...``); None: relative to ``sheet_dir``
     links: Callable[[Path], str] | None = None
     made_by: Callable[[str], str] | None = None  # who made a shown take (by hash), else the plan's
@@ -326,7 +329,9 @@ def plan_words(planned: ShotPlan | None) -> tuple[str, tuple[str, ...]]:
     if planned is None:
         return "", ()
     reasons = [str(change) for change in planned.changes]
-    if planned.waits_on:
+    if planned.status == "waits":  # the gate: its board is not approved (the command in note)
+        reasons.append(planned.note)
+    elif planned.waits_on:
         reasons.append(f"waits for shot {planned.waits_on}'s last frame")
     if planned.same_as:
         reasons.append(f"same request as {planned.same_as}: rendered once for both")
@@ -394,7 +399,13 @@ def shot_panel(ctx: Context, cut: Cut, index: int, number: int,
         notes=note_lines(ctx.notes.get(f"{shot.episode}/{shot.id}", [])),
         take=shot.take, takes=ctx.takes(shot, cut),
         findings=ctx.strips(shot),
-        failure=ctx.failures.get(take_key(shot), ""))
+        failure=ctx.failures.get(take_key(shot), ""), board=board_of(ctx, shot))
+
+
+def board_of(ctx: Context, shot: CompiledShot) -> Asset | None:
+    """The view of the board ``shot`` uses (a made one: an own still shows as its first frame)."""
+    ref = shot.board
+    return ctx.boards.get(ref.asset) if ref is not None and ref.asset is not None else None
 
 
 def note_lines(notes: list[Note]) -> tuple[str, ...]:
@@ -479,6 +490,7 @@ def episode_stills(ep: Episode) -> dict[str, Path]:
     for p in ep.panels:
         found += [*p.stills, *(r.still for r in p.references if r.still is not None),
                   *(t.still for t in p.takes if t.still is not None),
+                  *(t.still for t in (p.board.takes if p.board else ()) if t.still is not None),
                   *(still for strip in p.findings for still in strip.stills)]
     return {still.path.name: still.path for still in found}
 

@@ -79,6 +79,7 @@ def _inputs(ctx: model.Context, builder: EpisodeBuilder, episode: CompiledEpisod
             ctx.problems.for_episode(episode.id),
             tuple(ctx.estimate(shot) for shot in shots),
             tuple(ctx.shared(shot) for shot in shots),
+            tuple(model.board_of(ctx, shot) for shot in shots),
             tuple((states.get(state_key(first)), tuple(version(cache.path(take.hash))
                                                        for take in first.all_takes()))
                   for first in several))

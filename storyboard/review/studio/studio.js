@@ -49,11 +49,19 @@
     if (!numbers.length) take.hidden = true;
     // a cast asset is no shot: no episode to play it in, no notes on it; only its takes' tools
     if (panel.dataset.asset === undefined) box.append(play, text, take, save);
-    takeTools(panel, box, key);
+    takeTools(panel.querySelectorAll('.takes figure.take'), box, key, '');
+    const board = panel.querySelector('.board');  // the shot's board: its takes beside the shot's
+    if (board) {
+      const tools = document.createElement('div');
+      tools.className = 'board-tools';
+      takeTools(board.querySelectorAll('figure.board-take'), tools, board.dataset.asset, 'board-');
+      board.appendChild(tools);
+    }
     panel.appendChild(box);
   }
-  function takeTools(panel, box, key) {
-    const figures = panel.querySelectorAll('.takes figure.take');
+  // pick and approve buttons for ``figures``: the takes of ``key`` (a shot, a cast asset, or a
+  // board: its buttons' classes led by ``prefix``, apart from its shot's)
+  function takeTools(figures, box, key, prefix) {
     if (!figures.length) return;
     const act = async (path, body) => {
       const r = await post(path, body);
@@ -69,23 +77,25 @@
     };
     figures.forEach((figure) => {
       const pick = document.createElement('button');
-      pick.type = 'button'; pick.className = 'pick';
+      pick.type = 'button'; pick.className = `${prefix}pick`;
       pick.textContent = `Pick take ${figure.dataset.take}`;
       pick.disabled = figure.classList.contains('used');
       pick.addEventListener('click', (e) => { e.stopPropagation();
         pickTake(Number(figure.dataset.take)); });
       figure.appendChild(pick);
     });
-    if (panel.querySelector('.takes figure.take img')) {
+    if ([...figures].some((f) => f.querySelector('img'))) {
       const view = document.createElement('button');
-      view.type = 'button'; view.className = 'view-takes'; view.textContent = 'View takes large';
+      view.type = 'button'; view.className = `${prefix}view-takes`;
+      view.textContent = prefix ? 'View boards large' : 'View takes large';
       view.addEventListener('click', (e) => { e.stopPropagation(); viewTakes(figures, pickTake); });
       figures.forEach((f) => f.querySelector('img')?.addEventListener('click', (e) => {
         e.stopPropagation(); viewTakes(figures, pickTake); }));
       box.appendChild(view);
     }
     const approve = document.createElement('button');
-    approve.type = 'button'; approve.className = 'approve'; approve.textContent = 'Approve';
+    approve.type = 'button'; approve.className = `${prefix}approve`;
+    approve.textContent = prefix ? 'Approve the board' : 'Approve';
     approve.addEventListener('click', async (e) => {
       e.stopPropagation();
       const r = await post('/approve', {shot: key});

@@ -116,7 +116,7 @@ def short_voice(shot: CompiledShot, asset: str, seconds: float, root: Path) -> s
     return (f"waits: {asset}, the reference voice of {shot.episode}/{shot.name}, lasts "
             f"{seconds:.2f} s, and a reference voice lasts {VOICE_SECONDS:g} to 10 s: not sent, "
             f"nothing paid for it; lengthen its sample (voices: {name}: sample:), then "
-            f"storyboard render {_shown_folder(root)}")
+            f"storyboard render {shown_folder(root)}")
 
 
 def not_made(asset: str, shot: CompiledShot, why: str, root: Path,
@@ -127,10 +127,10 @@ def not_made(asset: str, shot: CompiledShot, why: str, root: Path,
     budget = "" if refused is None else f" --budget {math.ceil(round(refused * 100, 6)) / 100:.2f}"
     because = "" if refused is None else " (the budget does not hold it)"
     return (f"blocked: {asset} (used by {shot.episode}/{shot.name}) {why}{because}; make it "
-            f"first: storyboard render {_shown_folder(root)} --shot {asset}{budget}")
+            f"first: storyboard render {shown_folder(root)} --shot {asset}{budget}")
 
 
-def _shown_folder(root: Path) -> str:
+def shown_folder(root: Path) -> str:
     """The series folder as a command names it: relative to the working folder when inside it."""
     try:
         relative = root.resolve().relative_to(Path.cwd().resolve())

@@ -20,7 +20,7 @@ from typing import Any
 from storyboard.errors import FFmpegError, MediaError, StoryboardError
 from storyboard.files import write_atomic
 from storyboard.language import routes
-from storyboard.language.request import CompiledShot, Line
+from storyboard.language.request import CompiledShot, Line, is_board
 from storyboard.media import measure as measuring
 from storyboard.media.measure import Measured
 from storyboard.run.state.cache import OutputCache
@@ -160,7 +160,7 @@ def judge(found: Measured, shot: CompiledShot | None, limits: Thresholds,
     intent = dict(shot.checks) if shot is not None else {}
     ignored = set(intent.get("ignore") or ())
     if found.kind == "image":
-        found_here = _blank(found, limits)
+        found_here = [*_blank(found, limits), *_board_size(found, shot)]
     elif found.kind == "audio":
         found_here = _short_voice(found, limits)
     else:
@@ -283,6 +283,21 @@ def _blank(found: Measured, limits: Thresholds) -> list[Finding]:
         return []
     return [Finding("blank", 0.0, 0.0, "error", f"a near-uniform picture (its luma spans "
                     f"{found.spread:g} levels)")]
+
+
+def _board_size(found: Measured, shot: CompiledShot | None) -> list[Finding]:
+    """A board's picture against the size it asked for (``W*H``): another size, another ratio (a
+    board becomes a video's first frame, whose ratio it sets)."""
+    if shot is None or shot.asset is None or not is_board(shot.shot_id):
+        return []
+    width, _, height = shot.asset.size.partition("*")
+    if not (width.isdigit() and height.isdigit() and found.width and found.height):
+        return []
+    w, h = int(width), int(height)
+    if abs(found.width - w) <= w * 0.1 and abs(found.height - h) <= h * 0.1:
+        return []
+    return [Finding("size", 0.0, 0.0, "error", f"{found.width}x{found.height}, asked for "
+                    f"{w}x{h}"), *_ratio(found, f"{w}:{h}")]
 
 
 def _short_voice(found: Measured, limits: Thresholds) -> list[Finding]:

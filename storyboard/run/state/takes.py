@@ -19,7 +19,13 @@ from typing import Any
 from storyboard.errors import StoryboardError
 from storyboard.language.picks import as_picked, extras_hold
 from storyboard.language.picks import state_key as state_key  # the lock's key, as before
-from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, take_id
+from storyboard.language.request import (
+    CompiledEpisode,
+    CompiledShot,
+    Manifest,
+    is_board,
+    take_id,
+)
 from storyboard.language.validate import did_you_mean
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.derived import records, with_derived
@@ -112,7 +118,7 @@ def select_shots(manifest: Manifest, patterns: tuple[str, ...]) -> list[Compiled
     In a matrix (every variation's shots in one manifest) ``episode/shot`` names the shot in
     every variation that has it, ``variation/episode/shot`` in that one."""
     chosen: list[CompiledShot] = []
-    for pattern in patterns:
+    for pattern in map(board_episode, patterns):
         found = [s for s in manifest.shots()
                  if any(fnmatch.fnmatchcase(name, pattern) for name in shot_names(s))]
         if not found and not any(c in pattern for c in "*?["):
@@ -121,6 +127,14 @@ def select_shots(manifest: Manifest, patterns: tuple[str, ...]) -> list[Compiled
             raise StoryboardError(f"--shot {pattern!r} names no shot of this series")
         chosen += [s for s in found if s not in chosen]
     return chosen
+
+
+def board_episode(pattern: str) -> str:
+    """``boards/EP`` (an episode's boards) as the glob that names them, ``boards/EP/*``; any
+    other pattern as it is."""
+    if is_board(pattern) and pattern.count("/") == 1 and not pattern.endswith("/"):
+        return f"{pattern}/*"
+    return pattern
 
 
 def shot_names(shot: CompiledShot) -> tuple[str, ...]:

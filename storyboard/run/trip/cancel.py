@@ -86,6 +86,15 @@ async def _cancel_one(journal: Journal, provider: Provider, attempt: Attempt,
 
 
 OUR_CODES = ("AmbiguousTask", "OutputInvalid")  # our words on a task, not its provider's
+# what reconcile's notes on a sent request whose answer was lost say (``never_listed``,
+# ``unlisted``): a synchronous call (an image, a line) is billed when it is made
+MAY_HAVE_CREATED = "may have created"
+
+
+def possibly_billed(row: Attempt) -> bool:
+    """Whether an attempt was sent, its answer lost and no task found: it may have been paid,
+    and is never sent again by itself (``task forget`` is a person's yes to a second payment)."""
+    return row.state == "intent" and not row.task_id and MAY_HAVE_CREATED in (row.note or "")
 
 
 def failure_of(row: Attempt) -> Failure | None:

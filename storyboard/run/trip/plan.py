@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import BudgetExceeded, Diagnostic, StoryboardError
-from storyboard.language.request import ASSET_EPISODES, CompiledShot, Manifest
+from storyboard.language.request import (
+    ASSET_EPISODES,
+    BOARDS,
+    CompiledShot,
+    Manifest,
+    is_board,
+)
 from storyboard.providers.base import Provider, host_of, task_key
 from storyboard.run.state.assets import sent_voices, short_voice
 from storyboard.run.state.cache import OutputCache
@@ -30,9 +36,11 @@ from storyboard.targets import PriceTable
 from storyboard.targets.assets import EACH, price_tables, units
 from storyboard.targets.prices import apply_overrides, is_amount
 
-# "store": pulled, rendered by others; "in flight": a paid task resumes; "claimed": another run's
-ShotStatus = Literal["cached", "store", "new", "changed", "in flight", "claimed"]
-FREE: tuple[ShotStatus, ...] = ("cached", "store", "in flight", "claimed")
+# "store": pulled, rendered by others; "in flight": a paid task resumes; "claimed": another run's;
+# "waits": its board is not approved (the gate): never sent, nothing paid
+ShotStatus = Literal["cached", "store", "new", "changed", "in flight", "claimed", "waits"]
+FREE: tuple[ShotStatus, ...] = ("cached", "store", "in flight", "claimed", "waits")
+AWAITING_BOARD = "awaiting board"  # the count of shots whose board is not approved (``waits``)
 ChangeKind = Literal["prompt", "reference", "parameter", "other"]
 ReferenceSeconds = Callable[[CompiledShot], float | None]
 
@@ -105,8 +113,19 @@ class Plan:
     @property
     def cast_cost(self) -> float:
         """What making the cast costs (its images, voices and lines), within ``total_cost``."""
+        return round(sum(s.cost for s in self.to_render if s.episode in ASSET_EPISODES
+                         and s.episode != BOARDS and not s.made_by), 4)
+
+    @property
+    def boards_cost(self) -> float:
+        """What making the boards costs (a still per shot), within ``total_cost``."""
         return round(sum(s.cost for s in self.to_render
-                         if s.episode in ASSET_EPISODES and not s.made_by), 4)
+                         if s.episode == BOARDS and not s.made_by), 4)
+
+    @property
+    def videos_cost(self) -> float:
+        """What the shots' videos cost, within ``total_cost`` (neither cast nor boards)."""
+        return round(self.total_cost - self.cast_cost - self.boards_cost, 4)
 
     @property
     def elsewhere(self) -> dict[tuple[str, str], float]:
@@ -124,10 +143,10 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         counts = {"cached": 0, "store": 0, "new": 0, "changed": 0, "in flight": 0, "claimed": 0,
-                  "waits": 0, "duplicates": 0}
-        for shot in self.shots:
-            counts[shot.status] += 1
-            counts["waits"] += shot.waits_on is not None
+                  "waits": 0, "duplicates": 0, AWAITING_BOARD: 0}
+        for shot in self.shots:  # "waits": a dependency first; AWAITING_BOARD: the gate
+            counts[AWAITING_BOARD if shot.status == "waits" else shot.status] += 1
+            counts["waits"] += shot.waits_on is not None and shot.status != "waits"
             counts["duplicates"] += shot.same_as is not None
         return counts
 
@@ -137,7 +156,8 @@ class Plan:
             "price_model": self.price_model,
             "priced_models": list(self.priced_models), "host": self.host,
             "total_cost": self.total_cost, "total_billed_seconds": self.total_billed_seconds,
-            "cast_cost": self.cast_cost,
+            "cast_cost": self.cast_cost, "boards_cost": self.boards_cost,
+            "videos_cost": self.videos_cost,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
             "price_note": self.price_note,
             "refused": [{"at": str(d.span) if d.span else None, "message": d.message,
@@ -246,7 +266,7 @@ def _one_media_changes(name: str, before: Mapping[str, Any],
     if _content(before) != _content(after):
         detail = (f"shot {after['from_shot']} changed, so its last frame will too"
                   if after.get("from_shot") and before.get("from_shot") == after["from_shot"]
-                  else f"another take of {after['asset']}"
+                  else _asset_changed(str(after["asset"]))
                   if after.get("asset") and before.get("asset") == after["asset"]
                   else f"content changed ({_where(after)})")
         changes.append(Change("reference", label, detail))
@@ -256,6 +276,13 @@ def _one_media_changes(name: str, before: Mapping[str, Any],
                   else "voice changed")
         changes.append(Change("reference", label, f"{detail} ({_where(new_voice or old_voice)})"))
     return changes
+
+
+def _asset_changed(asset: str) -> str:
+    """Why a shot using another take of ``asset`` changed: a board's own words for it."""
+    if is_board(asset):
+        return f"its board changed ({asset} is another picture now)"
+    return f"another take of {asset}"
 
 
 def _content(entry: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -1,0 +1,145 @@
+"""A series' boards, its made lines and the lock's take states into the board animatic: ``out/boards/EP.mp4``.
+
+Each shot of an episode shows its board (``CompiledShot.board``: the approved take of the asset
+``boards/EP/SHOT``, else the picked one, else the latest made; or the shot's own still) held for the
+shot's length with a slow move from its camera words (``animatic.held``), its spoken lines where
+they were made (``lines/`` assets) and its voices; subtitles, title and end cards, music and the
+joins are the episode's own, through the same ``EpisodeBuilder`` and stitcher as the video
+episode, into ``boards/`` beside it. Each held clip is kept by what it shows (``.storyboard/cards``),
+so a re-stitch after one new board draws that one only. A shot with no board made yet is a plain
+frame of its length, so the animatic keeps the episode's timing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from storyboard.animatic.draw import DRAFT_FPS, FPS, Sound, draft_size
+from storyboard.animatic.held import Held, camera_move, held_sounds, render_held
+from storyboard.animatic.shots import SIZES
+from storyboard.errors import StoryboardError
+from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
+from storyboard.media.probe import sha256_file
+from storyboard.run.state.assets import Made, substituted
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.lockfile import TakeState
+from storyboard.run.state.takes import state_key
+from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
+
+HELD_VERSION = 1  # bump when what a held board looks like changes: every clip is drawn again
+DEFAULT_FRAME = (1280, 720)
+
+
+def board_animatic(manifest: Manifest, states: Mapping[str, TakeState], cache: OutputCache,
+                   builder: EpisodeBuilder, episode: str | None = None,
+                   on_episode: Callable[[EpisodeOutput], None] | None = None
+                   ) -> list[EpisodeOutput]:
+    """Stitch each episode's board animatic (``episode`` alone when given) whose shots have a
+    board made, into ``boards/`` under ``builder``'s folder; ``on_episode`` hears each as it
+    starts and ends. A failure is reported as the episode's, not raised."""
+    boards = EpisodeBuilder(manifest, builder.out_dir / BOARDS, draft=builder.draft,
+                            preview=builder.preview)
+    boards.state_dir = builder.state_dir
+    files = BoardFiles(manifest, states, cache)
+    outputs = []
+    for ep in manifest.episodes:
+        if (episode is None or ep.id == episode) and any(files.board(s) for s in ep.shots):
+            built = _stitched(files, boards, ep, on_episode)
+            outputs.append(built)
+            if on_episode is not None:
+                on_episode(built)
+    return outputs
+
+
+def _stitched(files: BoardFiles, boards: EpisodeBuilder, episode: CompiledEpisode,
+              on_start: Callable[[EpisodeOutput], None] | None) -> EpisodeOutput:
+    """One episode's animatic, named ``boards/EP``."""
+    name = f"{BOARDS}/{episode.id}"
+    try:
+        clips = {shot.id: files.held(shot, boards) for shot in episode.shots}
+        heard = None if on_start is None else (lambda e: on_start(replace(e, id=name)))
+        built = boards.build(_as_used(episode), clips, on_start=heard)
+    except StoryboardError as error:
+        return EpisodeOutput(name, boards.out_dir / f"{episode.id}.mp4", "skipped",
+                             message=str(error))
+    return replace(built, id=name)
+
+
+def _as_used(episode: CompiledEpisode) -> CompiledEpisode:
+    """The episode as its animatic shows it: each shot alone (its board is the same for all)."""
+    return replace(episode, shots=[replace(s, others=[]) for s in episode.shots])
+
+
+class BoardFiles:
+    """Where each shot's board and lines are: the lock's take states over the output cache."""
+
+    def __init__(self, manifest: Manifest, states: Mapping[str, TakeState],
+                 cache: OutputCache) -> None:
+        self.root = manifest.root
+        self.assets = {asset.shot_id: asset for asset in manifest.cast}
+        self.states, self.cache = states, cache
+
+    def board(self, shot: CompiledShot) -> Path | None:
+        """The still ``shot`` shows: its own, or the approved, picked or latest made take."""
+        ref = shot.board
+        if ref is None:
+            return None
+        if ref.path is not None:
+            return ref.path if ref.path.is_file() else None
+        asset = self.assets.get(ref.asset or "")
+        return None if asset is None else self.take_file(asset)
+
+    def take_file(self, asset: CompiledShot) -> Path | None:
+        """The file of ``asset``'s approved take, else its picked one, else its latest made."""
+        state = self.states.get(state_key(asset), {})
+        made = {t.take: t for t in asset.all_takes() if self.cache.has(t.hash)}
+        for number in (state.get("approved"), state.get("picked")):
+            if number in made:
+                return self.cache.path(made[number].hash)
+        return self.cache.path(made[max(made)].hash) if made else None
+
+    def sounds(self, shot: CompiledShot) -> tuple[Sound, ...]:
+        """The shot's made lines (a ``lines/`` asset from its start) and its own voice clips."""
+        lines = {asset: Made(self.cache.path(digest), "") for asset, digest in shot.needs.items()
+                 if asset.startswith("lines/") and self.cache.has(digest)}
+        request = substituted(shot, lines).request
+        return held_sounds(request)
+
+    def held(self, shot: CompiledShot, builder: EpisodeBuilder) -> Path:
+        """The shot's held board in the card cache, drawn first when it is not there."""
+        spec = held_spec(shot, self.board(shot), self.sounds(shot), draft=builder.draft)
+        path = builder.cards_dir / f"held-{_identity(spec)}.mp4"
+        if not path.is_file():
+            render_held(spec, path)
+        return path
+
+
+def held_spec(shot: CompiledShot, still: Path | None, sounds: tuple[Sound, ...], *,
+              draft: bool) -> Held:
+    """What ``shot``'s held board shows: its frame and length, the move its words ask for."""
+    request = shot.request
+    width, height = SIZES.get((request.resolution, request.ratio), DEFAULT_FRAME)
+    fps = FPS
+    if draft:
+        (width, height), fps = draft_size(width, height), DRAFT_FPS
+    words = " ".join([request.prompt, *(scene.text for scene in request.scenes)])
+    return Held(still, width, height, float(request.duration), camera_move(words), sounds, fps,
+                draft)
+
+
+def _identity(spec: Held) -> str:
+    """A held clip's name: the digest of everything it shows (its files by content)."""
+    described = {"version": HELD_VERSION, "still": _content(spec.still), "size": [spec.width,
+                 spec.height], "duration": spec.duration, "move": spec.move, "fps": spec.fps,
+                 "draft": spec.draft,
+                 "sounds": [[_content(s.path), s.start, s.length] for s in spec.sounds]}
+    text = json.dumps(described, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _content(path: Path | None) -> str | None:
+    return None if path is None else sha256_file(path)

@@ -1,0 +1,109 @@
+"""A series' boards and the lock's take states into the run's part of them: the gate and ``--boards``.
+
+A board (``boards/EP/SHOT``) is an asset like the cast's sheets: planned, consented, journaled,
+cached, picked and approved by the same code. What only boards do is decided here:
+
+- the gate: with a paid provider, a shot's video is sent only once the board it uses is approved
+  (the approved take is the one it uses); until then each of its takes ``waits (board not
+  approved)``, costs nothing and is never submitted, and the plan names the ``approve`` command.
+  ``boards: {gate: false}`` lets a picked board do; a free provider (``local``) never waits.
+- ``render --boards``: the boards (and the cast they use) and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from storyboard.language.request import CompiledShot, Manifest, is_board
+from storyboard.run.state.assets import shown_folder
+from storyboard.run.state.lockfile import TakeState
+from storyboard.run.state.takes import state_key
+from storyboard.run.trip.plan import FREE, Plan
+
+NOT_APPROVED = "waits (board not approved)"
+NOT_PICKED = "waits (board not picked)"
+
+
+def waiting(manifest: Manifest, states: Mapping[str, TakeState], *, paid: bool
+            ) -> dict[str, tuple[str, str]]:
+    """Each video take that waits for its board, by hash: (the board's id, why, with the command
+    that lets it go). None waits for a free provider. ``manifest`` is as picked (the needs hold
+    the hash of the board take each shot uses); each board says whether its gate is on
+    (``CompiledShot.gate``: ``boards: {gate: false}`` lets a picked board do)."""
+    if not paid:
+        return {}
+    boards = {(board.series, board.shot_id): board for board in manifest.cast
+              if is_board(board.shot_id)}  # a matrix's variations have a board each
+    found: dict[str, tuple[str, str]] = {}
+    for shot in manifest.episode_shots():
+        why = _shot_waits(shot, boards, states, manifest.root)
+        if why is not None:
+            found.update({take.hash: why for take in shot.all_takes()})
+    return found
+
+
+def _shot_waits(shot: CompiledShot, boards: Mapping[tuple[str, str], CompiledShot],
+                states: Mapping[str, TakeState], root: Path) -> tuple[str, str] | None:
+    for asset, digest in shot.needs.items():
+        board = boards.get((shot.series, asset))
+        if board is None or _ready(board, digest, states.get(state_key(board), {})):
+            continue
+        return asset, _why(board, root)
+    return None
+
+
+def _ready(board: CompiledShot, digest: str, state: TakeState) -> bool:
+    """Whether the take of ``board`` a shot uses (``digest``) lets its video go: approved (as
+    that very take), or with the gate off picked."""
+    if state.get("approved") is not None and state.get("approved_hash") == digest:
+        return True
+    if board.gate:
+        return False
+    picked = next((t for t in board.all_takes() if t.take == state.get("picked")), None)
+    return picked is not None and picked.hash == digest
+
+
+def _why(board: CompiledShot, root: Path) -> str:
+    """What the plan and the run say of a shot waiting for ``board``: the command that ends it."""
+    folder = shown_folder(root)
+    named = board_name(board)
+    if board.gate:
+        return (f"{NOT_APPROVED}: nothing is sent or paid until its board is approved: "
+                f"storyboard approve {folder} {named}")
+    return (f"{NOT_PICKED}: nothing is sent or paid until a take of its board is picked: "
+            f"storyboard pick {folder} {named} TAKE")
+
+
+def board_name(board: CompiledShot) -> str:
+    """How a take command names ``board``: ``boards/EP/SHOT``, led by its variation in a matrix."""
+    variation = board.series.partition("/")[2]
+    return f"{variation}/{board.shot_id}" if variation else board.shot_id
+
+
+def hold(the_plan: Plan, waits: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """Mark each planned take in ``waits`` that would be paid as waiting (it costs nothing); the
+    reasons by hash, for the runner to skip them (``Wiring.skips``)."""
+    held: dict[str, str] = {}
+    for index, planned in enumerate(the_plan.shots):
+        found = waits.get(planned.hash)
+        if found is None or planned.status in FREE:
+            continue
+        board, why = found
+        the_plan.shots[index] = replace(planned, status="waits", billed_seconds=0.0, cost=0.0,
+                                        waits_on=board, note=why, same_as=None)
+        held[planned.hash] = why
+    return held
+
+
+def board_takes(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
+    """Every take of every board (of ``episode``'s shots), in order: what ``--boards`` renders."""
+    return [take for board in manifest.cast if is_board(board.shot_id)
+            and episode in (None, board.name.partition("/")[0]) for take in board.all_takes()]
+
+
+def boards_of(takes: Iterable[CompiledShot]) -> set[str]:
+    """The lock keys of the boards among ``takes`` (what a ``--boards`` run has chosen)."""
+    return {state_key(take) for take in takes if is_board(take.shot_id)}
+
