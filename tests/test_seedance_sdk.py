@@ -72,7 +72,7 @@ def test_the_sdk_sees_a_refused_prompt_in_arks_own_words(emu: EmulatorServer) ->
 
 
 def test_the_sdk_is_refused_a_resolution_seedance_does_not_render(emu: EmulatorServer) -> None:
-    with pytest.raises(ArkBadRequestError, match="(?i)resolution must be one of 480p, 720p"):
+    with pytest.raises(ArkBadRequestError, match=r"(?i)resolution must be one of 480p, 720p"):
         client(emu).content_generation.tasks.create(model=SEEDANCE_20_ARK.id, content=CONTENT,
                                                     duration=4, resolution="1080p")
 
