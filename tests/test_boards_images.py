@@ -450,11 +450,16 @@ def test_a_series_board_made_on_ark_is_its_seedance_shots_first_frame(
                                                  fetch_media=True) as own:
         (tmp_path / "storyboard.yaml").write_text(
             ARK_SERIES.format(base=own.gateway_url("ark"), cdn=cdn), encoding="utf-8")
-        report = storyboard.render(tmp_path, yes=True)
-        assert report.ok, report
+        report = storyboard.render(tmp_path, yes=True)  # the board; its video waits for it
         made = {f"{s.episode}/{s.shot}": s for s in report.run.shots}
         assert made["boards/ep1/hook"].cost == pytest.approx(0.22) and own.stats()["cast"][
             "images"] == 1
+        assert not own.service.table.tasks  # no video sent before the board is approved
+        approved = CliRunner().invoke(cli, ["approve", str(tmp_path), "boards/ep1/hook"])
+        assert approved.exit_code == 0, approved.output
+        report = storyboard.render(tmp_path, yes=True)
+        assert report.ok, report
+        assert own.stats()["cast"]["images"] == 1  # the board is not made again
         board = next(s for s in storyboard.compile(tmp_path).cast if s.episode == "boards")
         video = next(iter(own.service.table.tasks.values())).submission
         frames = [item["url"] for item in video.media if item.get("type") == "first_frame"]
