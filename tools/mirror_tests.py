@@ -64,7 +64,7 @@ PREFIXES: dict[str, str] = {
     "dialects": "dialects", "kling": "dialects", "minimax": "dialects", "seedance": "dialects",
     "emulator": "emulator",
     "check": "language", "checkcache": "language", "compile": "language", "continuity": "language",
-    "hostile": "language", "incremental": "language", "language": "language",
+    "dialogue": "language", "hostile": "language", "incremental": "language", "language": "language",
     "plainyaml": "language", "template": "language", "validate": "language",
     "variations": "language", "whole": "language",
     "ffbinary": "media", "media": "media", "probe": "media",
@@ -74,7 +74,7 @@ PREFIXES: dict[str, str] = {
     "comfyui": "providers", "dashscope": "providers", "gateway": "providers",
     "provider": "providers", "providers": "providers",
     "export": "review", "review": "review", "sheet": "review", "studio": "review",
-    "ahead": "run", "billed": "run", "budget": "run", "cast": "run", "config": "run",
+    "ahead": "run", "billed": "run", "boards": "run", "budget": "run", "cast": "run", "config": "run",
     "download": "run", "housekeeping": "run", "ledger": "run", "measured": "run",
     "mediacheck": "run", "money": "run", "pipeline": "run", "plan": "run", "resume": "run",
     "run": "run", "store": "run", "takes": "run", "team": "run", "webhooks": "run",
@@ -85,6 +85,16 @@ PREFIXES: dict[str, str] = {
 
 # Names no prefix places, or places elsewhere (without ``test_`` and ``.py``).
 PLACES: dict[str, str] = {
+    "boards_animatic": "animatic",  # the held boards (animatic/held.py) stitched
+    "boards_breakdown": "breakdown",
+    "boards_browser": "review",
+    "boards_comfyui": "providers",
+    "boards_compile": "language",
+    "boards_example": "project",
+    "boards_images": "providers",  # who makes a board: each image call and its emulator
+    "boards_local": "providers",
+    "boards_models": "language",  # each video model's hand-off, checked
+    "boards_scaling": "providers",
     "cards": "stitch",  # title and end cards encoded like shots, for the stream-copy join
     "cast_providers": "providers",
     "check_formats": "cli",  # check --json and --format github (cli/diagnostics.py)
