@@ -6,7 +6,7 @@
 built from ``storyboard.targets`` when the site is built, so the docs never drift from the
 declarations the compiler checks against. A table a reader of the repository should see too sits
 written out between the marker and its end (``<!-- /capability-table:assets -->``): the hook
-writes it again, and ``tests/test_docs_drift.py`` holds the written one to the declarations.
+writes it again, and ``tests/project/test_docs_drift.py`` holds the written one to the declarations.
 """
 
 from __future__ import annotations

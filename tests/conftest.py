@@ -53,7 +53,7 @@ def make_media(media_cache: Path) -> Callable[..., Path]:
 _SESSION_STATE: list[str] = []
 # Media facts from the bundled ffmpeg's log, not a system ffprobe's JSON (unless the environment
 # names one: ``STORYBOARD_FFPROBE=/usr/bin/ffprobe pytest`` runs the suite through it). Both give
-# the same facts (tests/test_probe_golden.py holds them to each other, with a real ffprobe), and
+# the same facts (tests/media/test_probe_golden.py holds them to each other, with a real ffprobe), and
 # Debian's ffprobe costs about 0.11 s of CPU to start (its shared libraries) against the static
 # ffmpeg's 0.02 s: across the suite's thousands of probes, minutes of its 2 cores.
 PROBE_FROM_LOG = "none"
@@ -61,16 +61,16 @@ RENDERED = ("rendered_example", "rendered_ad")  # session renders: made once, on
 # The longest files (a minute or more of one worker, or one long test: the slowest first), handed
 # out first on two workers so that neither ends with one of them while the other waits idle.
 LONGEST_FIRST = (
-    "tests/test_studio_incremental.py",
-    "tests/test_gateway_render.py",
-    "tests/test_team_ledger.py",
-    "tests/test_team_pacing.py",
-    "tests/test_store_s3.py",
-    "tests/test_studio_browser.py",
-    "tests/test_example_media.py",
-    "tests/test_mcp.py",
-    "tests/test_cli_dashscope.py",
-    "tests/test_takes.py",
+    "tests/review/test_studio_incremental.py",
+    "tests/providers/test_gateway_render.py",
+    "tests/run/test_team_ledger.py",
+    "tests/run/test_team_pacing.py",
+    "tests/run/test_store_s3.py",
+    "tests/review/test_studio_browser.py",
+    "tests/project/test_example_media.py",
+    "tests/agents/test_mcp.py",
+    "tests/cli/test_cli_dashscope.py",
+    "tests/run/test_takes.py",
 )
 
 

@@ -2,7 +2,7 @@
 
 Every command shows at least one line a user can run as it is on a series of their own (``my-series``,
 as ``storyboard init my-series`` makes it: a wheel has no ``examples/`` folder);
-``tests/test_cli_examples.py`` holds each line to the command's own options.
+``tests/cli/test_cli_examples.py`` holds each line to the command's own options.
 """
 
 from __future__ import annotations

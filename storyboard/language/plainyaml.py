@@ -4,7 +4,7 @@ Most storyboard files are block mappings and sequences of one-line scalars and s
 flow collections (``say: {mia: "Hi."}``). PyYAML's ``compose`` spends its time making a Python
 event, node and mark for every value, then ``load`` walks the nodes again; for those files this
 module reads the lines once and builds the same ``Document`` directly: the same data, spans, key
-spans, quoted flags and noted floats, value for value (``tests/test_plainyaml.py`` compares the two
+spans, quoted flags and noted floats, value for value (``tests/language/test_plainyaml.py`` compares the two
 on every YAML file of the project and on generated documents).
 
 It knows only a strict subset and answers ``None`` for anything outside it: anchors, aliases,

@@ -1,0 +1,1 @@
+"""Tests of local drawings of shots (storyboard/animatic/)."""

@@ -1,0 +1,1 @@
+"""Tests of a story into a series by a language model (storyboard/breakdown/)."""

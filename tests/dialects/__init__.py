@@ -1,0 +1,1 @@
+"""Tests of each wire dialect and its vendors (storyboard/dialects/)."""

@@ -1,0 +1,1 @@
+"""Tests of the emulator and official SDKs against it (storyboard/emulator/)."""

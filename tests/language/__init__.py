@@ -1,0 +1,1 @@
+"""Tests of load, check, expand, resolve, compile (storyboard/language/)."""

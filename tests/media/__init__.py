@@ -1,0 +1,1 @@
+"""Tests of ffmpeg, its binaries and media facts (storyboard/media/)."""

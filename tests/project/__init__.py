@@ -1,0 +1,1 @@
+"""Tests of packaging, docs, CI, the import graph, the examples, the public API."""

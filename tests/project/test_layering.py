@@ -1,0 +1,76 @@
+"""The import-linter contracts: kept by the tree, and broken by a low module importing a high one."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+    script = "import sys; from importlinter.cli import lint_imports_command; lint_imports_command()"
+    return subprocess.run([sys.executable, "-c", script, "--no-cache"], cwd=cwd, text=True,
+                          capture_output=True, timeout=120, env={"PYTHONPATH": str(cwd),
+                                                                 "PATH": "/usr/bin:/bin"})
+
+
+def test_the_tree_keeps_every_contract() -> None:
+    done = lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
+
+
+@pytest.mark.parametrize(("low", "high", "contract"), [
+    ("targets/__init__.py", "storyboard.cli", "The stages import one way"),
+    ("language/compile.py", "storyboard.dialects.native", "The language compiles without"),
+    ("stitch/model.py", "httpx", "Only providers, run, the emulator and the breakdown's client"),
+    # issue 46: the breakdown talks HTTP in its client module only, and sits above the scaffold
+    ("breakdown/walk.py", "httpx", "Only providers, run, the emulator and the breakdown's client"),
+    ("breakdown/pipeline.py", "openai", "Only providers, run, the emulator and the breakdown's"),
+    ("scaffold/emit.py", "storyboard.breakdown.writer", "The stages import one way"),
+    ("review/export.py", "subprocess", "Only media starts ffmpeg"),
+    # the moves of issue 32: the stitcher draws cards, the emulator signs callbacks, from below
+    ("stitch/episodes.py", "storyboard.providers.local", "The stitcher and the emulator know"),
+    ("emulator/gateways.py", "storyboard.run.trip.webhooks", "The stitcher and the emulator know"),
+    ("providers/local.py", "storyboard.emulator", "The stages import one way"),
+    ("animatic/shots.py", "storyboard.providers.local", "The stages import one way"),
+    ("animatic/draw.py", "storyboard.dialects", "The stages import one way"),
+    ("targets/signing.py", "storyboard.run.trip.webhooks", "The stages import one way"),
+    # issue 55: run/ in floors; the arrow back up (team storage importing the set-up) is gone
+    ("run/team/store.py", "storyboard.run.setup", "A run's floors import one way"),
+    ("run/team/ledger.py", "storyboard.run.state.journal", "A run's floors import one way"),
+    ("run/state/journal.py", "storyboard.run.trip.runner", "A run's floors import one way"),
+    ("run/trip/poll.py", "storyboard.run.rendering", "A run's floors import one way"),
+    # issue 55: a provider family never reaches into another; the registry attaches them all
+    ("providers/gateway/provider.py", "storyboard.providers.dashscope.wire",
+     "Each provider family stands alone"),
+])
+def test_a_low_module_importing_a_high_one_breaks_a_contract(tmp_path: Path, low: str, high: str,
+                                                             contract: str) -> None:
+    shutil.copytree(ROOT / "storyboard", tmp_path / "storyboard",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
+    module = tmp_path / "storyboard" / low
+    module.write_text(module.read_text() + f"\nimport {high}  # noqa\n")
+    done = lint_imports(tmp_path)
+    assert done.returncode != 0
+    verdicts = [line for line in done.stdout.splitlines() if line.startswith(contract)]
+    assert verdicts and " BROKEN" in verdicts[0], done.stdout  # "BROKEN (1 ignored import)"
+
+
+def test_every_module_of_the_route_sits_on_a_floor() -> None:
+    """A module added to ``storyboard/run/`` itself is named in the floors contract, or it would
+    import (and be imported) unchecked."""
+    text = (ROOT / ".importlinter").read_text(encoding="utf-8")
+    contract = text.split("[importlinter:contract:run-floors]", 1)[1]
+    named = {name.strip() for line in contract.split("layers =", 1)[1].splitlines()
+             for name in line.replace("|", ":").split(":") if name.strip()}
+    run = ROOT / "storyboard" / "run"
+    here = {path.stem for path in run.glob("*.py") if path.stem != "__init__"}
+    here |= {path.name for path in run.iterdir() if (path / "__init__.py").exists()}
+    assert here <= named, sorted(here - named)

@@ -1,0 +1,1 @@
+"""Tests of the sheet, the studio, exports, notes (storyboard/review/)."""

@@ -1,0 +1,1 @@
+"""Tests of episodes from shots (storyboard/stitch/)."""
