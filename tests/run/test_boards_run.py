@@ -261,3 +261,42 @@ def test_in_a_matrix_the_gate_names_each_variations_board(tmp_path: Path, emulat
     assert approved.exit_code == 0, approved.output
     statuses = {s["key"]: s["status"] for s in planned(root)["plan"]["shots"]}
     assert statuses["ad/latte/ad/pitch"] == "new" and statuses["ad/espresso/ad/pitch"] == "waits"
+
+
+ARK_BOARDS = """\
+storyboard: 1
+title: Boards on Ark
+provider: {{name: ark, base_url: "{base}", media_base_url: "https://cdn.example.com/s", poll: [0.1]}}
+defaults: {{resolution: 720P, duration: 5, model: doubao-seedance-2-0-260128}}
+boards: {{model: doubao-seedream-4-5-251128}}
+episodes:
+  - id: ep1
+    shots:
+      - {{id: cup, prompt: "A cup of coffee steams on a wooden counter"}}
+"""
+
+
+def test_a_lost_board_answer_is_possibly_billed_and_asked_again_only_when_forgotten(
+        tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seedream on Ark answers in the request that makes the picture: that answer lost, the
+    board may be paid; ``status`` says so, a render never asks again by itself, and ``task
+    forget`` (a person's yes to a second payment) lets the next render ask again."""
+    emu = emulator()
+    monkeypatch.setenv("ARK_API_KEY", "ark-test-key")
+    series = tmp_path / "ark"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(ARK_BOARDS.format(base=emu.gateway_url("ark")),
+                                            encoding="utf-8")
+    emu.script("image:lost")  # made and billed, its answer never arrives
+    assert invoke("render", series, "--boards", "--yes", "--quiet").exit_code != 0
+    calls = cast_stats(emu)["requests"]["image"]
+    rows = json.loads(invoke("status", series, "--json").stdout)
+    board = next(r for r in rows if r["shot"] == "ep1/cup")
+    assert board["possibly_billed"] is True, board
+    assert invoke("render", series, "--boards", "--yes", "--quiet").exit_code != 0
+    assert cast_stats(emu)["requests"]["image"] == calls  # never asked again by itself
+    forgot = invoke("task", "forget", series, "boards/ep1/cup", "--yes")
+    assert forgot.exit_code == 0, forgot.output
+    done = invoke("render", series, "--boards", "--yes", "--json")
+    assert done.exit_code == 0, done.output
+    assert cast_stats(emu)["requests"]["image"] == calls + 1 and cast_stats(emu)["images"] == 2
