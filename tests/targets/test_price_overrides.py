@@ -10,7 +10,7 @@ from storyboard.run import apply_price_overrides
 from storyboard.targets import PriceTable
 from storyboard.targets.assets import asset_models
 from storyboard.targets.gateways import DASHSCOPE
-from storyboard.targets.models import MODELS, WAN30_VIDEO
+from storyboard.targets.models import DASHSCOPE_PASSES, MODELS, WAN30_VIDEO
 
 LIST = DASHSCOPE.protocol.prices["intl"]
 
@@ -66,9 +66,11 @@ def test_a_new_currency_needs_every_models_prices() -> None:
     assert "provider.prices.currency:" in text and "wan3.0-video" in text
     whole = {"720P": 0.1, "currency": "EUR", **{m: {"720P": 0.2} for m in MODELS
                                                  if m != "wan2.7-r2v"},
+             **{m: {"720P": 0.2} for m in DASHSCOPE_PASSES},  # the lip-sync pass, by second
              **{m: {"each": 0.2} for m in asset_models()}}
     table = DashScopeSettings.from_mapping({"prices": whole}).price_table()
-    assert {table.for_model(m).currency for m in (*MODELS, *asset_models())} == {"EUR"}
+    assert {table.for_model(m).currency
+            for m in (*MODELS, *DASHSCOPE_PASSES, *asset_models())} == {"EUR"}
 
 
 def test_run_overrides_keep_the_other_models_and_take_model_ids() -> None:
