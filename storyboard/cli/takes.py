@@ -190,7 +190,8 @@ def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
 @click.option("--quiet", is_flag=True, help="Only what failed is printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
 @click.option("--edit", "words",
-              help="Fix the take in use by these words (wan2.7-videoedit): a derived take.")
+              help="Fix the take in use by these words (wan2.7-videoedit on DashScope, Seedance "
+                   "2.5's edit on Ark/ModelArk): a derived take.")
 @click.option("--lipsync", is_flag=True,
               help="Lip-sync the take in use to its line (videoretalk): a derived take.")
 @click.option("--audio", type=click.Path(dir_okay=False, path_type=Path),
@@ -250,15 +251,18 @@ def _one_pass(words: str | None, lipsync: bool, audio: Path | None, at: float | 
 def _asker(chosen: Any, count: int, words: str | None, lipsync: bool, audio: Path | None,
            at: float | None) -> Callable[[Manifest, str], Any]:
     """What asks for the takes of one shot: more takes, an edit, or a lip-sync pass."""
-    from storyboard.run.state.passes import ask_edit, ask_lipsync
+    from storyboard.run.state.passes import SEEDANCE_HOSTS, ask_edit, ask_lipsync
     from storyboard.run.state.takes import ask_retakes
     from storyboard.targets.kinds import has
-    if (words is not None or lipsync) and not has(chosen.name, "regions"):
-        raise click.UsageError(f"--edit and --lipsync are made on DashScope (wan2.7-videoedit, "
-                               f"videoretalk), not {chosen.name}: --provider dashscope")
+    seedance = words is not None and chosen.name in SEEDANCE_HOSTS
+    if (words is not None or lipsync) and not has(chosen.name, "regions") and not seedance:
+        raise click.UsageError(f"--edit is made on DashScope (wan2.7-videoedit) or on Ark and "
+                               f"ModelArk (Seedance 2.5), --lipsync on DashScope (videoretalk), "
+                               f"not {chosen.name}: --provider dashscope")
     url = str(getattr(chosen, "base_url", "") or "")
     if words is not None:
-        return lambda series, name: ask_edit(series, name, words, base_url=url)
+        return lambda series, name: ask_edit(series, name, words, base_url=url,
+                                             provider=chosen.name)
     if lipsync:
         return lambda series, name: ask_lipsync(series, name, audio, at=at, base_url=url)
     return lambda series, name: ask_retakes(series, name, count, provider=chosen.name,

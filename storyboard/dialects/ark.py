@@ -26,18 +26,30 @@ ARK_HOSTS = {"ark": "https://ark.cn-beijing.volces.com/api/v3",
              "modelark": "https://ark.ap-southeast.bytepluses.com/api/v3"}
 
 
+# The video an edit changes (a derived take's ``source_video``) travels as a reference video.
+WIRE_ROLES = {"source_video": "reference_video"}
+# Seedance 2.5's edit task (third-party, several implementations agree): the output keeps the
+# input's length and shape.
+EDIT = {"omni_reference_task_type": "edit", "ratio": "adaptive", "duration": -1,
+        "watermark": False}
+
+
 def media(items: list[Ref]) -> dict[str, Any]:
     content = []
     for ref in items:
-        kind = ITEM_TYPES.get(ref.role, "image_url")
-        content.append({"type": kind, kind: {"url": ref.url}, "role": ref.role})
+        role = WIRE_ROLES.get(ref.role, ref.role)
+        kind = ITEM_TYPES.get(role, "image_url")
+        content.append({"type": kind, kind: {"url": ref.url}, "role": role})
     return {"media": content} if content else {}
 
 
 def to_content(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
-    """The prompt and the media as one ``content`` array, the prompt first."""
+    """The prompt and the media as one ``content`` array, the prompt first; an edit (a request
+    with a ``source_video``) as the edit task."""
     text = get(body.pop("content", None), "0.text") or ""
     items = [{"type": "text", "text": text}, *body.pop("media", [])]
+    if request.item("source_video") is not None:
+        body = {**body, **EDIT}
     return {"model": body.pop("model", request.model), "content": items, **body}
 
 

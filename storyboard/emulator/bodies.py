@@ -197,7 +197,8 @@ def _ark(dialect: str) -> Schema:
             "ratio": opt(text(choices=SEEDANCE_20_ARK.caps.ratios)),
             "duration": opt(integer(-1, max(m.caps.max_duration for m in models))),
             "seed": opt(integer(-1, 4294967295)),
-            "watermark": opt(boolean()), "generate_audio": opt(boolean())}
+            "watermark": opt(boolean()), "generate_audio": opt(boolean()),
+            "omni_reference_task_type": opt(text(choices=("edit", "extend")))}
 
 
 # MiniMax H3 on the v2 API (vendors.md 3): Seedance's content items, 768P/2K, 4..15 s required.
@@ -254,6 +255,8 @@ def check_body(dialect: str, body: Mapping[str, Any]) -> None:
         texts = [i for i in body["content"] if i.get("type") == "text"]
         if len(texts) != 1 or not str(texts[0].get("text") or "").strip():
             raise invalid("content must hold exactly one non-empty text item")
+    if dialect in ("ark", "modelark") and body.get("omni_reference_task_type") == "edit":
+        _check_edit(body)
     if dialect == "arrays" and body.get("reference_voice") and not body.get("images"):
         raise invalid("reference_voice speaks as Image1: images must hold at least one URL")
 
@@ -280,3 +283,16 @@ def check_together(dialect: str, native: Mapping[str, Any]) -> None:
     if longest is not None and has_video and _is_int(duration) and duration > longest:
         raise invalid(f"{DURATION.get(dialect, 'duration')} must be 2..{longest} with a "
                       "reference video")
+
+
+def _check_edit(body: Mapping[str, Any]) -> None:
+    """Seedance's edit task (third-party): a model with the task, the video it edits as a
+    ``reference_video`` item, ratio ``adaptive`` and duration -1 (the input's length)."""
+    model = model_of(str(body["model"]))
+    if model is None or "edit" not in model.task_types:
+        raise invalid(f"omni_reference_task_type edit is not supported by {body['model']}")
+    if not any(i.get("role") == "reference_video" for i in body["content"]):
+        raise invalid("omni_reference_task_type edit needs a reference_video content item")
+    if body.get("ratio") != "adaptive" or body.get("duration") != -1:
+        raise invalid("omni_reference_task_type edit takes ratio adaptive and duration -1 "
+                      "(the output keeps the video's length)")

@@ -102,6 +102,7 @@ async def submit(request: Request) -> Response:
         await fetch_media(native["input"]["media"])
     task = service.submit(native, oss_resolve=False, request_id=new_id(),
                           with_video=with_video_limit(dialect.name))
+    task.wire = body
     hook = body.get(dialect.webhook_field) if dialect.webhook_field else None
     if isinstance(hook, str) and hook.startswith(("http://", "https://")):
         origin = str(request.base_url).rstrip("/")

@@ -19,6 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from storyboard.emulator.assets import ImageTasks
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import CAST_ENDPOINTS, FLAW_KINDS, UNUSABLE_KINDS, FaultPlan
@@ -168,7 +170,9 @@ class Service:
         if problem is not None:  # the model's rule for this kind of file (unpaid)
             self._finish(task, "FAILED", "InvalidParameter", problem)
             return
-        if sub.duration == KEEP_LENGTH and self.model(sub).keeps_length:
+        if sub.duration == KEEP_LENGTH and (self.model(sub).keeps_length
+                                            or "edit" in self.model(sub).task_types):
+            media.update(await self._fetched(sub, media))
             sub = task.submission = await self._kept_length(sub, media)
         try:
             rendered = await self.renderer.render(task.body, sub, media, digests)
@@ -231,6 +235,25 @@ class Service:
         caps = self.model(sub).caps
         seconds = int(await self._input_video_seconds(sub, media))
         return replace(sub, duration=max(caps.min_duration, min(seconds, caps.max_duration)))
+
+    async def _fetched(self, sub: Submission, media: dict[str, Path]) -> dict[str, Path]:
+        """The edited video behind an http(s) URL (a gateway's), fetched to know its length; one
+        that cannot be fetched is left to the guess."""
+        found: dict[str, Path] = {}
+        for item in sub.media:
+            url = item["url"]
+            if item["type"] in INPUT_VIDEO_KINDS and url not in media and \
+                    url.startswith(("http://", "https://")):
+                try:
+                    async with httpx.AsyncClient(timeout=10.0) as client:
+                        answer = await client.get(url)
+                except httpx.HTTPError:
+                    continue
+                if answer.status_code == 200:
+                    path = self.work_dir / f"fetched-{hashlib.sha256(url.encode()).hexdigest()}"
+                    path.write_bytes(answer.content)
+                    found[url] = path
+        return found
 
     async def _input_video_seconds(self, sub: Submission, media: dict[str, Path]) -> float:
         total = 0.0

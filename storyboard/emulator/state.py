@@ -85,6 +85,7 @@ class Task:
     message: str = ""
     usage: dict[str, Any] | None = None
     video: Any = None  # Path of the rendered result, once SUCCEEDED
+    wire: dict[str, Any] | None = None  # a gateway's body as it was sent (before ``unbody``)
 
 
 @dataclass

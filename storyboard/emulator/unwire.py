@@ -185,6 +185,8 @@ def unbody(dialect: Dialect, body: Mapping[str, Any]) -> dict[str, Any]:
     parameters = {k: _plain(values.get(k)) for k in PARAMS[3:] if values.get(k) is not None}
     data = {k: values[k] for k in ("prompt", "negative_prompt") if values.get(k) is not None}
     data["media"] = UNMEDIA[dialect.name](body)
+    if body.get("omni_reference_task_type"):  # Seedance's edit or extend task
+        parameters["task_type"] = body["omni_reference_task_type"]
     return {"model": values.get("model") or body.get("model") or "wan2.7-r2v",
             "input": data, "parameters": parameters}
 

@@ -224,7 +224,8 @@ def _choice(params: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> s
 def _duration(model: Model, params: Mapping[str, Any], has_video: bool,
               with_video: int | None = None) -> int:
     value = params.get("duration", KEEP_LENGTH if model.keeps_length else DEFAULTS["duration"])
-    if model.keeps_length and _is_int(value) and value == KEEP_LENGTH:
+    edit = params.get("task_type") == "edit" and "edit" in model.task_types  # Seedance's
+    if (model.keeps_length and _is_int(value) and value == KEEP_LENGTH) or edit:
         return KEEP_LENGTH  # the edited video's length, known once it is read
     if model.auto_duration and _is_int(value) and value == AUTO_DURATION:
         return int(DEFAULTS["duration"])  # the model chooses; drawn at the default length

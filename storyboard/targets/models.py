@@ -396,7 +396,12 @@ SEEDANCE_25_ARK = replace(
     caps=_SEEDANCE_25_CAPS,
     prices={"cn": _cny({"480P": 0.59, "720P": 1.32, "1080P": 3.29}, cap=15.0)},
     max_images=30, max_videos=10, max_audios=10, audio_only_references=True,
-    task_types=("edit", "extend"))
+    # The edit task (third-party, several implementations agree): the create-task body with the
+    # video as a ``reference_video`` item, ``omni_reference_task_type: "edit"``, ratio
+    # ``adaptive`` and duration -1 (the output keeps the input's length).
+    task_types=("edit", "extend"),
+    sources={"limits": "third-party", "prices": "third-party", "sizes": "third-party",
+             "task_types": "third-party"})
 SEEDANCE_25_MODELARK = replace(
     SEEDANCE_25_ARK, id="dreamina-seedance-2-5-260628", title="Seedance 2.5 (BytePlus ModelArk)",
     prices={"intl": _usd({"480P": 0.08, "720P": 0.18, "1080P": 0.45}, cap=15.0)})

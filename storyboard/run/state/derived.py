@@ -41,6 +41,7 @@ Kind = Literal["edit", "lipsync"]
 EDIT_MODEL = "wan2.7-videoedit"
 LIPSYNC_MODEL = "videoretalk"
 MODELS: dict[str, str] = {"edit": EDIT_MODEL, "lipsync": LIPSYNC_MODEL}
+ADAPTIVE = "adaptive"  # a Seedance edit's ratio: the video's own
 TRACKS = Path(".storyboard") / "derived"  # the lip-sync passes' tracks, by content
 
 
@@ -57,16 +58,19 @@ class Derived:
     words: str = ""  # an edit's
     track: str = ""  # a lip-sync pass's audio, relative to the series folder
     track_sha256: str = ""
+    editor: str = ""  # the model an edit is made on, when not wan2.7-videoedit (Seedance 2.5)
 
     @property
     def model(self) -> str:
-        return MODELS[self.kind]
+        return self.editor or MODELS[self.kind]
 
     def record(self) -> dict[str, Any]:
         own = {"words": self.words} if self.kind == "edit" else \
             {"track": self.track, "track_sha256": self.track_sha256}
+        editor = {"model": self.editor} if self.editor else {}
         return {"take": self.take, "kind": self.kind, "parent": self.parent,
-                "parent_hash": self.parent_hash, "for": self.version, "hash": self.hash, **own}
+                "parent_hash": self.parent_hash, "for": self.version, "hash": self.hash, **own,
+                **editor}
 
     def said(self) -> str:
         """``edit of take 1``, ``lip-sync of take 2``."""
@@ -74,8 +78,8 @@ class Derived:
 
     def same_pass(self, other: Derived) -> bool:
         """The same pass over the same parent (asking again renders that one)."""
-        return (self.kind, self.parent_hash, self.words, self.track_sha256) == \
-            (other.kind, other.parent_hash, other.words, other.track_sha256)
+        return (self.kind, self.parent_hash, self.words, self.track_sha256, self.model) == \
+            (other.kind, other.parent_hash, other.words, other.track_sha256, other.model)
 
 
 def records(state: TakeState) -> list[Derived]:
@@ -96,10 +100,10 @@ def _record(data: object) -> Derived | None:
             not all(_whole(data.get(k)) for k in ("take", "parent")):
         return None
     text = {k: str(data.get(k) or "") for k in ("parent_hash", "for", "hash", "words", "track",
-                                                 "track_sha256")}
+                                                 "track_sha256", "model")}
     return Derived(int(data["take"]), data["kind"], int(data["parent"]), text["parent_hash"],
                    text["for"], text["hash"], text["words"], text["track"],
-                   text["track_sha256"])
+                   text["track_sha256"], text["model"])
 
 
 def _whole(value: object) -> bool:
@@ -171,7 +175,8 @@ def _request(parent: ShotRequest, record: Derived, media: tuple[MediaItem, ...])
     edit's words (nothing else of the parent's prompt), no seed."""
     edit = record.kind == "edit"
     return ShotRequest(model=record.model, prompt=record.words if edit else "", media=media,
-                       resolution=parent.resolution, ratio=parent.ratio,
+                       resolution=parent.resolution,
+                       ratio=ADAPTIVE if record.editor else parent.ratio,
                        duration=parent.duration, prompt_extend=False if edit else None,
                        watermark=False, scenes=parent.scenes)
 
@@ -191,10 +196,10 @@ def asked(state: TakeState, wanted: Derived, first: int, fields: dict[str, Any]
     return made, {**fields, "derived": [*(d.record() for d in records(state)), made.record()]}
 
 
-def refuse_length(kind: Kind, seconds: float, low: float, high: float, shot: str) -> None:
+def refuse_length(model: str, seconds: float, low: float, high: float, shot: str) -> None:
     """A pass over a take its service does not take, refused before anything is asked."""
     if not low <= seconds <= high:
-        raise StoryboardError(f"{shot}: {MODELS[kind]} takes a video of {low:g} to {high:g} s; "
+        raise StoryboardError(f"{shot}: {model} takes a video of {low:g} to {high:g} s; "
                               f"the take in use lasts {seconds:g} s")
 
 

@@ -43,22 +43,42 @@ from storyboard.run.state.takes import (
     used_take,
     with_retakes,
 )
-from storyboard.targets.gateways import DASHSCOPE_REGIONS
+from storyboard.targets.gateways import DASHSCOPE_REGIONS, TARGETS
 from storyboard.targets.models import model_of
 
 MAX_WORDS = 5000  # wan2.7-videoedit's prompt limit
 Make = Callable[[CompiledShot, LockFile], Derived]
+SEEDANCE_HOSTS = ("ark", "modelark")  # where an edit is Seedance's own edit task
 
 
-def ask_edit(manifest: Manifest, shot_id: str, words: str, *, base_url: str = "") -> Retake:
-    """An edit of the shot's take in use by ``words`` (``wan2.7-videoedit``), as a derived take
-    of the same shot (``base_url``: where the provider sends it, for the model's regions)."""
+def ask_edit(manifest: Manifest, shot_id: str, words: str, *, base_url: str = "",
+             provider: str = "dashscope") -> Retake:
+    """An edit of the shot's take in use by ``words``, as a derived take of the same shot: on
+    DashScope by ``wan2.7-videoedit``, on Ark or ModelArk by the parent's own Seedance model's
+    edit task (``base_url``: where the provider sends it, for the model's regions)."""
     words = words.strip()
     if not words or len(words) > MAX_WORDS:
         raise StoryboardError(f"--edit: expected the change in words (1 to {MAX_WORDS} "
                               f"characters), got {len(words)}")
-    return _ask(manifest, shot_id, EDIT_MODEL, base_url,
-                lambda parent, _: Derived(0, "edit", parent.take, parent.hash, words=words))
+    def editor(parent: CompiledShot) -> str:
+        return "" if provider not in SEEDANCE_HOSTS else seedance_editor(parent, provider)
+    return _ask(manifest, shot_id, lambda p: editor(p) or EDIT_MODEL, base_url,
+                lambda parent, _: Derived(0, "edit", parent.take, parent.hash, words=words,
+                                          editor=editor(parent)))
+
+
+def seedance_editor(parent: CompiledShot, provider: str) -> str:
+    """The model that edits ``parent`` on Ark or ModelArk: its own, when that host sells it and
+    it has the edit task (Seedance 2.5); else refused before anything is asked."""
+    model = model_of(parent.request.model)
+    sold = TARGETS[provider].models
+    if model is None or model.id not in sold or "edit" not in model.task_types:
+        edits = ", ".join(m for m in sold if "edit" in getattr(model_of(m), "task_types", ()))
+        raise StoryboardError(
+            f"{parent.episode}/{parent.name}: --edit on {provider} edits a take of a model with "
+            f"the edit task ({edits}); the take in use is {parent.request.model}'s: render the "
+            "shot with that model first, or edit on DashScope (wan2.7-videoedit)")
+    return model.id
 
 
 def ask_lipsync(manifest: Manifest, shot_id: str, audio: Path | None = None, *,
@@ -75,7 +95,7 @@ def ask_lipsync(manifest: Manifest, shot_id: str, audio: Path | None = None, *,
         return Derived(0, "lipsync", parent.take, parent.hash, track=track, track_sha256=sha)
     if at is not None and not 0 <= at < float("inf"):
         raise StoryboardError(f"--at {at}: expected seconds from the take's start, 0 or more")
-    return _ask(manifest, shot_id, LIPSYNC_MODEL, base_url, make)
+    return _ask(manifest, shot_id, lambda _: LIPSYNC_MODEL, base_url, make)
 
 
 def lipsync_after(manifest: Manifest, shot_id: str, *,
@@ -111,11 +131,12 @@ def _track(root: Path, clip: Path, start: float, seconds: float) -> tuple[str, s
     return final.relative_to(root).as_posix(), sha
 
 
-def _ask(manifest: Manifest, shot_id: str, model: str, base_url: str, make: Make) -> Retake:
+def _ask(manifest: Manifest, shot_id: str, model: Callable[[CompiledShot], str],
+         base_url: str, make: Make) -> Retake:
     lock = read_lock(lock_path(manifest.root))
     shot = find_shot(with_retakes(manifest, lock, free=False), shot_id)
     parent = take_in_use(shot, lock, manifest.root)
-    _check(parent, model, base_url)
+    _check(parent, model(parent), base_url)
     wanted = make(parent, lock)
     built = derived_take(shot, parent, wanted, lock, manifest.root)
     assert built is not None  # its parent rendered: ``take_in_use``
@@ -145,9 +166,10 @@ def _check(parent: CompiledShot, model_id: str, base_url: str) -> None:
     anything is asked."""
     model = model_of(model_id)
     assert model is not None
-    rule = model.file_rules["source_video"]
-    refuse_length("edit" if model_id == EDIT_MODEL else "lipsync",
-                  float(parent.request.duration), rule.min_seconds, rule.max_seconds,
+    rule = model.file_rules.get("source_video")
+    low, high = (rule.min_seconds, rule.max_seconds) if rule is not None else \
+        (1.0, model.max_reference_video_seconds or float(model.caps.max_duration))
+    refuse_length(model_id, float(parent.request.duration), low, high,
                   f"{parent.episode}/{parent.name}")
     region = next((r for r, url in DASHSCOPE_REGIONS.items()
                    if base_url.rstrip("/") == url), None)
