@@ -16,14 +16,16 @@ from typing import Any
 
 from storyboard.targets.assets import asset_models
 from storyboard.targets.capabilities import PriceTable
-from storyboard.targets.models import DEFAULT_MODEL, MODELS
+from storyboard.targets.models import DASHSCOPE_PASSES, DEFAULT_MODEL, MODELS
 
 TABLE_KEYS = ("currency", "per", "input_video_cap", "per_second")
 
 
 def known_models() -> tuple[str, ...]:
-    """Every model id a ``prices:`` key may name: each model and each of its snapshots."""
-    return (*(name for m in MODELS.values() for name in (m.id, *m.snapshots)), *asset_models())
+    """Every model id a ``prices:`` key may name: each model and each of its snapshots, the
+    passes over a take (``videoretalk``) and the cast's and boards' services."""
+    return (*(name for m in MODELS.values() for name in (m.id, *m.snapshots)),
+            *DASHSCOPE_PASSES, *asset_models())
 
 
 def _number(where: str, value: object, problems: list[str]) -> float | None:
