@@ -44,7 +44,9 @@ def media_item(item: MediaItem, root: Path) -> str:
 def line_form(line: Line, root: Path) -> str:
     """One spoken line and how it reaches the lips: ``[0-2s] mia "Morning!": voice_reference``."""
     how = [ROUTE_WORDS.get(line.route, "")]
-    if line.audio is not None:
+    if line.audio is not None and line.route == "none":
+        how.append(f"{_where(line.audio, root)}, mixed into the episode at its window")
+    elif line.audio is not None:
         how.append(f"{_where(line.audio, root)}, padded with {line.pad.replace('_', ' ')} "
                    "when short")
     return f'[{line.start:g}-{line.end:g}s] {line.speaker} "{line.text}": {line.route} ' \

@@ -59,8 +59,8 @@ def line_entry(line: Line, url_for: UrlFor) -> dict[str, Any]:
     """A spoken line as the manifest shows it: who, when, and how it reaches the lips."""
     entry: dict[str, Any] = {"speaker": line.speaker, "at": [line.start, line.end],
                              "route": line.route}
-    if line.audio is not None:
-        entry.update(audio=url_for(line.audio), pad=line.pad)
+    if line.audio is not None:  # a line heard only (route none) is mixed in, never padded
+        entry.update(audio=url_for(line.audio), **({"pad": line.pad} if line.pad else {}))
     return entry
 
 

@@ -156,7 +156,7 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
     else:
         audio = (routes.line_asset(shot.episode, shot.id), routes.choice(params).pad)
         for scene in shot.scenes:
-            compiled, scene_toks = _scene(scene, mentions, by_name, voices, audio)
+            compiled, scene_toks = _scene(scene, mentions, by_name, voices, audio, shot.heard)
             _join_line(tokens, scene_toks)
             scenes.append(compiled)
     return ShotRequest(  # the prompt is its tokens written natively: the scenes' texts, one a line
@@ -229,20 +229,22 @@ def _frame(shot: ResolvedShot, role: str, ref: MediaRef) -> MediaItem:
 
 def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str],
            by_name: dict[str, Reference], voices: dict[str, Mention],
-           audio: tuple[MediaRef, str]) -> tuple[Scene, list[Token]]:
+           audio: tuple[MediaRef, str], heard: Mapping[tuple[int, int], MediaRef]
+           ) -> tuple[Scene, list[Token]]:
     """One scene: its native text and lines (each with its route), and its tokens; a line
     heard only is a line of the scene but no words of its prompt."""
     action = mention_tokens(scene.action, mentions)
-    said_by = [(speaker, text, route) for index, (speaker, text) in enumerate(scene.say)
+    said_by = [(speaker, text, route, heard.get((scene.index, index)))
+               for index, (speaker, text) in enumerate(scene.say)
                if (route := routes.route_at(scene, index)) in UNPICTURED or speaker in by_name]
     said: list[list[Token]] = []
     lines: list[Line] = []
-    for index, (speaker, text, route) in enumerate(said_by):
+    for index, (speaker, text, route, made) in enumerate(said_by):
         words = mention_tokens(text, mentions)
         said.append(routes.says(speaker, route, mentions, voices, words))
         line = _line(by_name.get(speaker), speaker, write(words),
                      *_share(scene.start, scene.end, index, len(said_by)))
-        lines.append(routes.routed(line, route, *audio))
+        lines.append(routes.routed(line, route, *audio, made))
     said = [words for words in said if words]
     tokens = scene_tokens(scene.index, scene.start, scene.end, action, said)
     return Scene(scene.index, scene.start, scene.end, write(tokens), tuple(lines)), tokens

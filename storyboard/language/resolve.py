@@ -59,6 +59,7 @@ class ResolvedShot:
     frames: dict[str, MediaRef] = field(default_factory=dict)  # last_frame, first_clip, ...
     checks: dict[str, Any] = field(default_factory=dict)  # what its takes are meant to show
     pad: tuple[str, float] | None = None  # a made line as driving audio: pad kind, words' start
+    heard: dict[tuple[int, int], MediaRef] = field(default_factory=dict)  # (scene, line): made
     board: boards.Board | None = None  # its board (``boards:``, ``board:``)
     plain: tuple[str, ...] = ()  # characters written as words: a first frame replaced them
 

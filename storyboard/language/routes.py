@@ -112,6 +112,7 @@ class Shot(Protocol):
     scenes: list[ResolvedScene]
     frames: dict[str, MediaRef]
     pad: tuple[str, float] | None
+    heard: dict[tuple[int, int], MediaRef]
 
     @property
     def model(self) -> Model: ...
@@ -122,6 +123,7 @@ def resolve(resolver: Resolving, shot: Shot) -> None:
     as audio a spoken line (``lines/EP/SHOT``), the driving audio too on that route."""
     problems = list(_problems(resolver, shot))
     resolver.problems += [p for p in problems if p not in resolver.problems]
+    _heard(resolver, shot)
     handed = next(_handed(shot), None)
     if problems or handed is None:
         return
@@ -133,6 +135,39 @@ def resolve(resolver: Resolving, shot: Shot) -> None:
     if route == "driving_audio":
         shot.frames["driving_audio"] = line_asset(shot.episode, shot.id)
         shot.pad = (choice(shot.params).pad, scene.start)
+
+
+def _heard(resolver: Resolving, shot: Shot) -> None:
+    """Make each line heard only (route none) a spoken line in its speaker's designed voice
+    (``lines/EP/SHOT/N``, the shot's N-th such line), mixed into the episode at its window; a
+    speaker with no designed voice is warned of, at the line: its words are subtitles only."""
+    count = 0
+    for scene in shot.scenes:
+        for index, (speaker, text) in enumerate(scene.say):
+            character = resolver.characters.get(speaker)
+            if route_at(scene, index) != "none" or character is None:
+                continue
+            where = (*scene.path, "say", speaker)
+            if character.voice not in resolver.designed:
+                _voiceless(resolver, shot, where, speaker, character.voice)
+                continue
+            count += 1
+            line = cast.SpokenLine(f"{shot.episode}/{shot.id}/{count}", text, character.voice,
+                                   shot.doc.span(where))
+            resolver.lines[line.id] = line
+            shot.heard[(scene.index, index)] = MediaRef(asset=cast.asset_id("lines", line.id))
+
+
+def _voiceless(resolver: Resolving, shot: Shot, where: PathKey, speaker: str,
+               voice: str | None) -> None:
+    has = f"voice {voice!r}, a recorded clip" if voice else "no voice"
+    problem = shot.doc.diagnostic(where, (
+        f"this line is heard only (route none), and {speaker} has {has}: storyboard speaks a "
+        "heard line in a designed voice, so this one stays silent (its words are subtitles "
+        "only); give the voice a design (voices: {NAME: {design: ..., sample: ...}})"),
+        key=True, severity="warning", code="line-route")
+    if problem not in resolver.problems:
+        resolver.problems.append(problem)
 
 
 def _handed(shot: Shot) -> Iterator[tuple[ResolvedScene, str, str, str]]:
@@ -210,11 +245,13 @@ def says(speaker: str, route: str, mentions: Mapping[str, Mention | str],
     return [mentions[speaker], *voice, *words, '"']
 
 
-def routed(line: Line, route: str, audio: MediaRef | None, pad: str) -> Line:
-    """``line`` with its route, and the made line and padding of a route that hands it over."""
+def routed(line: Line, route: str, audio: MediaRef | None, pad: str,
+           heard: MediaRef | None = None) -> Line:
+    """``line`` with its route, and the made line and padding of a route that hands it over
+    (a line heard only: its made line, ``heard``, mixed into the episode)."""
     if route not in AUDIO_ROUTES:
         return Line(line.speaker, line.label, line.text, line.start, line.end, line.voice,
-                    line.video_voice, route)
+                    line.video_voice, route, heard if route == "none" else None)
     return Line(line.speaker, line.label, line.text, line.start, line.end, line.voice,
                 line.video_voice, route, audio, pad)
 

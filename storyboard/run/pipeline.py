@@ -31,6 +31,7 @@ from storyboard.run.rendering import (
     remove_empty,
 )
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, ensure_writable, open_run, single
+from storyboard.run.state.derived import heard_files
 from storyboard.run.state.measured import Report, measure_takes, thresholds
 from storyboard.run.state.takes import cached_outputs, episode_as_used, state_key, with_retakes
 from storyboard.run.variations import (
@@ -208,6 +209,7 @@ def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: Run
         outputs = {**cached_outputs(ep, cache), **{r.shot: r.output for r in mine
                                                    if r.ok and r.output and r.episode == ep.id}}
         used, done = episode_as_used(ep, setup.lock.takes, outputs)
+        used = heard_files(used, manifest.root, cache.cache_key)
         built = build_episode(builder, used, done, builder.out_dir, setup.calls.on_episode)
         report.episodes.append(built)
         if setup.calls.on_episode is not None:

@@ -22,10 +22,11 @@ from typing import Any
 from storyboard.animatic import RENDERER_VERSION, draws_captions, render_card
 from storyboard.errors import ProblemsFound
 from storyboard.files import output_folder, write_atomic
-from storyboard.language.request import CompiledEpisode, Manifest, speaker_name
+from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
+from storyboard.stitch.heard import Heard, with_heard
 from storyboard.targets import NATIVE_SIZES
 
 STITCH_STATE_VERSION = 1
@@ -77,6 +78,13 @@ def cues_for(episode: CompiledEpisode, shot_index: int) -> list[Cue]:
     request = episode.shots[shot_index].request
     return [Cue(line.start, line.end, line.text, speaker_name(line.speaker))
             for scene in request.scenes for line in scene.lines]
+
+
+def heard_lines(shot: CompiledShot) -> list[Heard]:
+    """The made files of ``shot``'s lines heard only (route none), each from its window."""
+    return [(line.audio.path, line.start) for scene in shot.request.scenes
+            for line in scene.lines
+            if line.route == "none" and line.audio is not None and line.audio.path is not None]
 
 
 def stitch_options(settings: dict[str, Any]) -> StitchOptions:
@@ -147,7 +155,7 @@ class EpisodeBuilder:
         if (card := self.card(episode, "title_card")) is not None:
             clips.append(Clip(card))
         for index, shot in enumerate(episode.shots):
-            video = outputs[shot.id]
+            video = with_heard(outputs[shot.id], heard_lines(shot), self.cache_dir / "heard")
             clips.append(Clip(video, shot.transition, tuple(cues_for(episode, index)),
                               captioned=draws_captions(video)))
         if (card := self.card(episode, "end_card")) is not None:

@@ -26,7 +26,7 @@ from storyboard.dialects import DIALECTS
 from storyboard.dialects.manifest import shot_entry
 from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
-from storyboard.language.request import CompiledShot, Line
+from storyboard.language.request import CompiledShot, Line, MediaRef
 from storyboard.language.routes import promised, windows
 from storyboard.language.series import load_source
 from storyboard.media import samples
@@ -202,9 +202,11 @@ def test_a_voiceover_line_is_never_routed_to_the_lips(
     assert [(m.role, m.character) for m in request.media] == [("reference_image", "mia")]
     assert "says" not in request.prompt and "never came back" not in request.prompt
     (line,) = [ln for scene in request.scenes for ln in scene.lines]
-    assert (line.route, line.audio, line.label) == ("none", None, "Narrator")
-    assert not any("'narrator' is never used" in p.message
-                   for p in problems)  # heard off screen is used
+    assert (line.route, line.label) == ("none", "Narrator")
+    assert line.audio == MediaRef(asset="lines/ep01/narrated/1")  # made, mixed into the episode
+    assert "lines/ep01/narrated/1" not in str(shots["narrated"].canonical)  # never sent
+    assert not any("'narrator' is never used" in p.message or "'old-voice' is never used"
+                   in p.message for p in problems)  # heard off screen is used
 
 
 # --- what check refuses, at the line ----------------------------------------------------------
@@ -355,12 +357,13 @@ def test_a_warm_check_keeps_the_line_a_shot_hands_over(
     root = write_series(tmp_path, make_media, ROUTE_SHOTS)
     for _ in range(2):
         manifest = compile_path(root)
-        assert {a.id for a in manifest.cast if a.episode == "lines"} == {"ep01/driven",
-                                                                         "ep01/synced"}
+        assert {a.id for a in manifest.cast if a.episode == "lines"} == {
+            "ep01/driven", "ep01/synced", "ep01/narrated/1"}
     path = root / "storyboard.yaml"  # another shot edited: the episode is resolved anew
     path.write_text(path.read_text("utf-8").replace("locks the door", "shuts the door"), "utf-8")
     manifest = compile_path(root)
-    assert {a.id for a in manifest.cast if a.episode == "lines"} == {"ep01/driven", "ep01/synced"}
+    assert {a.id for a in manifest.cast if a.episode == "lines"} == {
+        "ep01/driven", "ep01/synced", "ep01/narrated/1"}
 
 
 def test_broken_yaml_checked_for_a_gateway_is_a_located_error_not_a_traceback(

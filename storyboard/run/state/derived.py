@@ -26,7 +26,9 @@ from storyboard.language.compile import canonical
 from storyboard.language.hashing import digest
 from storyboard.language.picks import state_key
 from storyboard.language.request import (
+    CompiledEpisode,
     CompiledShot,
+    Line,
     Manifest,
     MediaItem,
     MediaRef,
@@ -234,3 +236,25 @@ def first_line_start(shot: CompiledShot) -> float:
     """Where the shot's first spoken line starts (0 without lines)."""
     return min((line.start for scene in shot.request.scenes for line in scene.lines),
                default=0.0)
+
+
+def heard_files(episode: CompiledEpisode, root: Path, cache_key: str) -> CompiledEpisode:
+    """``episode`` with each line heard only (route none) naming its made file (in the cast
+    cache of a render under ``cache_key``) in place of its ``lines/EP/SHOT/N`` asset (what the stitcher
+    mixes in); a line not made yet keeps its name."""
+    cast = OutputCache(root, cast_source(cache_key))
+    return replace(episode, shots=[_heard_shot(s, {a: cast.path(h) for a, h in s.needs.items()
+                                                   if cast.has(h)}) for s in episode.shots])
+
+
+def _heard_shot(shot: CompiledShot, made: Mapping[str, Path]) -> CompiledShot:
+    scenes = tuple(replace(scene, lines=tuple(_heard_line(line, made) for line in scene.lines))
+                   for scene in shot.request.scenes)
+    return replace(shot, request=replace(shot.request, scenes=scenes))
+
+
+def _heard_line(line: Line, made: Mapping[str, Path]) -> Line:
+    asset = line.audio.asset if line.audio is not None else None
+    if line.route != "none" or asset is None or asset not in made:
+        return line
+    return replace(line, audio=MediaRef(path=made[asset]))

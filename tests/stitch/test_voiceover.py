@@ -1,0 +1,84 @@
+"""A scene's ``voiceover``: its lines are heard in the episode, never lip-synced (issue 59.1).
+
+A narrator's line (route ``none``) is made in the narrator's designed voice (``lines/EP/SHOT/N``),
+planned and paid once like any made line, and mixed into the stitched episode at its window over
+the shot's own sound; a narrator with no designed voice stays silent, with a warning at the line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from storyboard.media import ffmpeg
+from tests.fixtures.cli import invoke
+
+SERIES = """\
+storyboard: 1
+title: Narrated
+defaults: {resolution: 720P, duration: 4}
+output: {loudness: null}
+voices:
+  old-voice: {design: "an old man, slow and dry", sample: "It began here, in this town, years ago."}
+characters:
+  mia: {image: {generate: "a barista with short dark hair"}}
+  narrator: {image: {generate: "an old man"}, voice: old-voice}
+episodes:
+  - id: ep1
+    shots:
+      - id: street
+        scenes:
+          - {at: 0-2s, action: "@mia walks down an empty street"}
+          - {at: 2-4s, action: "@mia closes a door", say: {narrator: "She never came back."},
+             voiceover: true}
+"""
+
+
+def series(root: Path, text: str = SERIES) -> Path:
+    root.mkdir(parents=True)
+    (root / "storyboard.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+def run(*args: Any) -> dict[str, Any]:
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+def loudest(video: Path, start: float, length: float) -> float:
+    """The loudest sample in [start, start + length) of ``video``'s sound, in dB."""
+    log = ffmpeg.run(["-ss", str(start), "-t", str(length), "-i", str(video), "-vn", "-af",
+                      "volumedetect", "-f", "null", "-"])
+    found = [line for line in log.splitlines() if "max_volume:" in line]
+    return float(found[0].split("max_volume:")[1].split()[0])
+
+
+def test_a_narrator_is_heard_in_the_episode_at_the_line_window(tmp_path: Path) -> None:
+    root = series(tmp_path / "s")
+    run("render", root, "--yes")
+    episode = root / "out" / "ep1.mp4"
+    assert loudest(episode, 2.1, 1.5) > -40  # the narrator, in the line's window
+    assert loudest(episode, 0.0, 1.8) < -80  # nothing before it: the shot itself is silent
+
+
+def test_the_narrator_line_is_planned_once_and_made_once(tmp_path: Path) -> None:
+    root = series(tmp_path / "s")
+    planned = json.dumps(run("plan", root))
+    assert planned.count("lines/ep1/street/1") == 1
+    states = {s["key"]: s["state"] for s in run("render", root, "--yes")["shots"]}
+    assert states["s/lines/ep1/street/1"] == "done"
+    again = run("render", root, "--yes")
+    assert {s["state"] for s in again["shots"]} == {"cached"}  # nothing made twice
+    assert [e["state"] for e in again["episodes"]] == ["up to date"]
+
+
+def test_a_narrator_with_no_designed_voice_is_warned_of_at_the_line(tmp_path: Path) -> None:
+    root = series(tmp_path / "s", SERIES.replace(", voice: old-voice}", "}"))
+    result = invoke("check", root)
+    assert result.exit_code == 0, result.output  # a warning: the words are subtitles only
+    assert "storyboard.yaml:16:60: warning: this line is heard only (route none), and " \
+           "narrator has no voice" in result.output
+    assert "stays silent (its words are subtitles only)" in result.output
