@@ -113,6 +113,7 @@ PLACES: dict[str, str] = {
     "neutral_form": "language",  # language/request.py
     "older_ffmpeg": "media",
     "output_folder": "cli",
+    "seedance_edit": "run",  # retake --edit on Seedance 2.5: a derived take (run/state/derived.py)
     "seedance_sdk": "emulator",  # Ark's runtime SDK against the emulator
     "variations_run": "run",
     "vendor_checks": "language",
