@@ -121,6 +121,7 @@ PLACES: dict[str, str] = {
     "vendor_move": "language",
     "vendor_render": "run",
     "voice_sample": "language",
+    "voiceover": "stitch",  # a narrator's made line mixed into the episode (stitch/heard.py)
 }
 
 LINE_LENGTH = 110  # pyproject's [tool.ruff] line-length
