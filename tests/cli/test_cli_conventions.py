@@ -24,6 +24,7 @@ import pytest
 from storyboard.emulator import EmulatorServer
 from tests.fixtures.cli import invoke
 from tests.fixtures.compiler import write_series
+from tests.fixtures.dashscope_cli import HEAD
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-verbose-secret-4711"
@@ -31,19 +32,6 @@ ONE_SHOT = """\
 - id: ep01
   shots:
     - {id: a, prompt: "@mia waves at @sam"}
-"""
-HEAD = """\
-storyboard: 1
-title: Wire
-defaults: {resolution: 720P, ratio: "16:9", duration: 2}
-provider: {name: dashscope, poll: [0.2]}
-output: {loudness: null}
-voices:
-  mia-voice: {audio: media/mia.wav}
-characters:
-  mia: {image: media/mia.png, voice: mia-voice}
-  sam: {video: media/sam.mp4}
-  guitar: {image: media/guitar.png}
 """
 
 
