@@ -26,7 +26,8 @@ from storyboard.agents.tools import Budget, Tools
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import StoryboardError
 from tests.fixtures.compiler import write_series
-from tests.fixtures.mcp import HEAD, KEY, TWO_SHOTS, environment, error, session, submissions
+from tests.fixtures.mcp import KEY, environment, error, session, submissions
+from tests.fixtures.two_shots import HEAD, TWO_SHOTS
 
 Call = Callable[..., Any]
 

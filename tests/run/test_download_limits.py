@@ -27,7 +27,7 @@ from storyboard.run.trip.downloadcap import MB, download_limit
 from storyboard.targets import TaskState, TaskStatus
 from tests.fixtures.cli import invoke
 from tests.fixtures.limits import series
-from tests.fixtures.mcp import HEAD
+from tests.fixtures.two_shots import HEAD
 
 LIMITED = HEAD.replace("poll: [0.2]}", "poll: [0.2], max_download_mb: 1}")
 

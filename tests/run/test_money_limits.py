@@ -18,7 +18,8 @@ import pytest
 from storyboard.emulator import EmulatorServer
 from tests.fixtures.cli import invoke
 from tests.fixtures.limits import series
-from tests.fixtures.mcp import HEAD, error, session, submissions
+from tests.fixtures.mcp import error, session, submissions
+from tests.fixtures.two_shots import HEAD
 
 ZERO = HEAD.replace("provider: {name: dashscope, poll: [0.2]}",
                     "provider: {name: dashscope, poll: [0.2], prices: {720P: 0, 1080P: 0}}")
