@@ -85,6 +85,7 @@ PREFIXES: dict[str, str] = {
 
 # Names no prefix places, or places elsewhere (without ``test_`` and ``.py``).
 PLACES: dict[str, str] = {
+    "fixture_plugins": "project",  # the conftest's plugin modules load without the extras
     "boards_animatic": "animatic",  # the held boards (animatic/held.py) stitched
     "boards_breakdown": "breakdown",
     "boards_browser": "review",
