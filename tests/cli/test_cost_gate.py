@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.fixtures.example import copy_example
+
 ROOT = Path(__file__).resolve().parents[2]
 COFFEE = ROOT / "examples" / "coffee-shop"
 AD = ROOT / "examples" / "ad"
@@ -32,7 +34,7 @@ def storyboard(*args: str | Path, cwd: Path | None = None) -> subprocess.Complet
 
 @pytest.fixture(scope="module")
 def coffee(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return shutil.copytree(COFFEE, tmp_path_factory.mktemp("gate") / "coffee-shop",
+    return copy_example(tmp_path_factory.mktemp("gate") / "coffee-shop",
                            ignore=shutil.ignore_patterns(".storyboard"))
 
 

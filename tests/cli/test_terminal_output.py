@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.example import copy_example
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
 BORDERS = ("┏", "┃", "┡", "│", "├", "└")
 
@@ -28,7 +30,7 @@ def run(*args: str, columns: str | None = "120") -> list[str]:
 @pytest.fixture(scope="module")
 def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("terminal") / "coffee-shop"
-    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    copy_example(copy, ignore=shutil.ignore_patterns(".storyboard", "out", "storyboard.lock"))
     return copy
 
 

@@ -19,6 +19,7 @@ from storyboard.language import limits as check
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest, MediaItem, MediaRef, ShotRequest
 from storyboard.targets import TaskStatus
+from tests.fixtures.example import copy_example
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -34,7 +35,7 @@ CASES = {"dashscope": ("native-compile.json", None),
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
-    copy = shutil.copytree(EXAMPLE, tmp_path_factory.mktemp("ex") / "coffee-shop",
+    copy = copy_example(tmp_path_factory.mktemp("ex") / "coffee-shop",
                            ignore=shutil.ignore_patterns(".storyboard"))
     return compile_path(copy)
 

@@ -38,6 +38,7 @@ from storyboard.targets.models import (
     SEEDANCE_25_MODELARK,
     tokens_per_second,
 )
+from tests.fixtures.example import copy_example
 from tests.fixtures.gateway_runs import run
 from tests.fixtures.models import REFERENCE_SHOT, compiled, errors, series
 from tests.fixtures.vendor_models import url_for
@@ -336,9 +337,8 @@ def test_compare_prices_seedance_on_its_own_host_with_what_it_cannot_render(
     from click.testing import CliRunner
 
     from storyboard.cli.main import cli
-    example = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
-    root = shutil.copytree(example, tmp_path / "coffee-shop",
-                           ignore=shutil.ignore_patterns(".storyboard", "out"))
+    root = copy_example(tmp_path / "coffee-shop",
+                        ignore=shutil.ignore_patterns(".storyboard", "out"))
     result = CliRunner().invoke(cli, ["plan", str(root), "--provider", "dashscope", "--json",
                                       "--compare", f"wan2.7-r2v,{SEEDANCE_20_ARK.id}"])
     assert result.exit_code == 0, result.output

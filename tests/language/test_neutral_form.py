@@ -11,6 +11,7 @@ import pytest
 from storyboard.dialects.manifest import to_json
 from storyboard.language.compile import compile_path, mention_tokens
 from storyboard.language.request import Mention, native_label, write
+from tests.fixtures.example import copy_example
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "coffee-shop"
@@ -19,17 +20,24 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return shutil.copytree(EXAMPLE, tmp_path_factory.mktemp("ex") / "coffee-shop",
-                           ignore=shutil.ignore_patterns(".storyboard"))
+    return copy_example(tmp_path_factory.mktemp("ex") / "coffee-shop",
+                        ignore=shutil.ignore_patterns(".storyboard"))
+
+
+@pytest.fixture(scope="module")
+def example_with_boards(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_example(tmp_path_factory.mktemp("ex") / "coffee-shop", boards=True,
+                        ignore=shutil.ignore_patterns(".storyboard"))
 
 
 def test_native_compile_output_is_byte_for_byte_unchanged(example: Path) -> None:
     assert to_json(compile_path(example)) == (GOLDEN / "native-compile.json").read_text()
 
 
-def test_shot_hashes_match_the_committed_lock_file(example: Path) -> None:
+def test_shot_hashes_match_the_committed_lock_file(example_with_boards: Path) -> None:
     lock = json.loads((EXAMPLE / "storyboard.lock").read_text())["shots"]
-    hashes = {f"{s.series}/{s.episode}/{s.id}": s.hash for s in compile_path(example).shots()}
+    hashes = {f"{s.series}/{s.episode}/{s.id}": s.hash
+              for s in compile_path(example_with_boards).shots()}
     assert hashes and hashes == {key: entry["hash"] for key, entry in lock.items()}
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 import storyboard
 from storyboard.cli import cli
+from tests.fixtures.example import copy_example
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
 SEEDANCE = "dreamina-seedance-2-0-260128"
@@ -20,7 +21,7 @@ SEEDANCE_25 = "dreamina-seedance-2-5-260628"
 
 @pytest.fixture
 def series(tmp_path: Path) -> Path:
-    return shutil.copytree(EXAMPLE, tmp_path / "coffee-shop",
+    return copy_example(tmp_path / "coffee-shop",
                            ignore=shutil.ignore_patterns(".storyboard", "out"))
 
 

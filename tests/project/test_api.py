@@ -34,7 +34,9 @@ def test_plan_is_free_and_a_paid_render_needs_consent(tmp_path: Path,
     monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-not-used-at-all")
     the_plan = storyboard.plan(EXAMPLE, provider="dashscope")
     assert the_plan.provider == "dashscope" and the_plan.total_cost > 0
-    assert {s.status for s in the_plan.shots} <= {"new", "changed", "cached"}
+    # the example has boards: they are planned, and each shot's video waits for its board
+    assert {s.status for s in the_plan.shots} <= {"new", "changed", "cached", "waits"}
+    assert any(s.episode == "boards" and s.status == "new" for s in the_plan.shots)
     with pytest.raises(BudgetExceeded, match="--yes"):
         storyboard.render(EXAMPLE, provider="dashscope", out=tmp_path / "out")
     assert not (tmp_path / "out").exists()

@@ -63,7 +63,8 @@ def test_compile_format_prompt_heads_each_of_several_shots() -> None:
     assert "\n\n# ep02/serve\nprompt: Scene 1 [0-3s]: Image 1 slides a cup" in result.output
     assert "media:  [{type: reference_image, url: media/cast/mia.png, " \
            "reference_voice: media/voices/mia.wav},\n         {type: reference_video, " \
-           "url: media/cast/sam.mp4}]\n" in result.output
+           "url: media/cast/sam.mp4},\n         {type: first_frame, url: {asset: " \
+           "boards/ep02/serve}}]\n" in result.output  # the example's boards: each its first frame
 
 
 BLOCKED = """import sys

@@ -19,6 +19,7 @@ from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_path
 from storyboard.run import read_status
+from tests.fixtures.example import copy_example
 from tests.fixtures.media_host import serve
 from tests.fixtures.resellers import KEY, RESELLERS, quick_render
 
@@ -44,7 +45,7 @@ def host(tmp_path: Path) -> Iterator[str]:
 def series_for(tmp_path: Path, emu: EmulatorServer, name: str,
                monkeypatch: pytest.MonkeyPatch, host: str) -> Path:
     """A copy of the example whose provider block names ``name`` at the emulator."""
-    series = shutil.copytree(EXAMPLE, tmp_path / "coffee-shop",
+    series = copy_example(tmp_path / "coffee-shop",
                              ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
     block = (f"provider: {{name: {name}, base_url: '{emu.gateway_url(name)}', "
              f"media_base_url: '{host}/coffee-shop', poll: [0.2]}}\n")

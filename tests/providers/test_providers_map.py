@@ -13,6 +13,7 @@ import pytest
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from tests.fixtures.cli import invoke as run
+from tests.fixtures.example import copy_example
 from tests.fixtures.media_host import serve
 from tests.fixtures.resellers import KEY, RESELLERS, quick_render
 
@@ -28,7 +29,7 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 def series_with(tmp_path: Path, providers: str) -> Path:
-    series = shutil.copytree(EXAMPLE, tmp_path / "coffee-shop",
+    series = copy_example(tmp_path / "coffee-shop",
                              ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
     main = series / "storyboard.yaml"
     text = main.read_text("utf-8").replace("loudness: -14", "loudness: null")

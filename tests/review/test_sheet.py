@@ -30,6 +30,7 @@ from storyboard.review.sheet.thumbs import frame_times
 from storyboard.run.state.cache import OutputCache
 from storyboard.stitch.cut import episode_cut, timecode
 from storyboard.stitch.episodes import EpisodeBuilder
+from tests.fixtures import example
 from tests.fixtures.check_cases import CASES, SIX, MakeMedia
 from tests.fixtures.compiler import SERIES_HEAD, write_series
 
@@ -57,7 +58,7 @@ class Page(HTMLParser):
 
 def copy_example(tmp_path: Path) -> Path:
     series = tmp_path / "coffee-shop"
-    shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    example.copy_example(series, ignore=shutil.ignore_patterns(".storyboard", "out"))
     return series
 
 
@@ -140,7 +141,7 @@ def test_panels_show_plan_lock_dialogue_and_media(sheet: tuple[Path, Path, Path]
     lock = json.loads((series / "storyboard.lock").read_text("utf-8"))["shots"]
     ballad = lock["coffee-shop/ep01/ballad"]
     assert ballad["hash"][:12] in text and ballad["task_id"] in text
-    assert text.count('class="status status-cached"') == 4
+    assert text.count('class="status status-cached"') == 7  # 4 shots and their 3 boards
     assert "the last frame of shot ballad" in text
     assert "crossfade 0.5 s" in text and "fade 0.5 s" in text
     assert "“That was lovely.”" in text and "(Image 2, 3-10s)" in text
@@ -340,7 +341,8 @@ def test_with_a_paid_provider_the_sheet_shows_its_estimates(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import storyboard
     monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-never-sent")
-    series = copy_example(tmp_path)
+    series = example.copy_example(tmp_path / "coffee-shop", ignore=shutil.ignore_patterns(
+        ".storyboard", "out", "storyboard.lock"))  # never rendered: each shot new
     the_plan = storyboard.plan(series, provider="dashscope")
     result = build_sheet(series, out=tmp_path / "s.html", provider="dashscope",
                          episodes_dir=tmp_path / "none")

@@ -26,6 +26,7 @@ from storyboard.media import samples
 from storyboard.providers.base import BaseProvider, Traits
 from storyboard.run.trip.mediacheck import MediaMismatch, check_media
 from storyboard.targets import NATIVE_SIZES
+from tests.fixtures.example import copy_example
 from tests.fixtures.media_host import serve
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
@@ -56,7 +57,7 @@ def emu() -> Iterator[EmulatorServer]:
 
 def series_at(parent: Path, emu: EmulatorServer, base: str,
               monkeypatch: pytest.MonkeyPatch, name: str = "freepik") -> Path:
-    series = shutil.copytree(EXAMPLE, parent / "coffee-shop",
+    series = copy_example(parent / "coffee-shop",
                              ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
     yaml = series / "storyboard.yaml"
     block = (f"provider: {{name: {name}, base_url: '{emu.gateway_url(name)}', "

@@ -15,6 +15,7 @@ from storyboard.cli.main import cli
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
 from storyboard.run.compare import on_model
+from tests.fixtures.example import copy_example
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
 MODELS = "wan2.7-r2v,happyhorse-1.1-r2v,MiniMax/MiniMax-H3"
@@ -22,7 +23,7 @@ MODELS = "wan2.7-r2v,happyhorse-1.1-r2v,MiniMax/MiniMax-H3"
 
 @pytest.fixture
 def series(tmp_path: Path) -> Path:
-    return shutil.copytree(EXAMPLE, tmp_path / "coffee-shop",
+    return copy_example(tmp_path / "coffee-shop",
                            ignore=shutil.ignore_patterns(".storyboard", "out"))
 
 

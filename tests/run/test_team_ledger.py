@@ -20,6 +20,7 @@ import pytest
 
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
+from tests.fixtures.example import copy_example
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
@@ -40,7 +41,7 @@ def emulator() -> Iterator[EmulatorServer]:
 
 def clone(tmp_path: Path, name: str) -> Path:
     series = tmp_path / name / "coffee-shop"
-    shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out",
+    copy_example(series, ignore=shutil.ignore_patterns(".storyboard", "out",
                                                                    "storyboard.lock"))
     yaml = series / "storyboard.yaml"  # no loudness pass (two ffmpeg runs an episode): not tested here
     text = yaml.read_text(encoding="utf-8")

@@ -32,6 +32,7 @@ from storyboard.targets.failures import (
 from storyboard.targets.kinds import classify_failure
 from tests.fixtures.compiler import write_series
 from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render, submissions
+from tests.fixtures.example import copy_example
 from tests.fixtures.media_host import serve
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
@@ -153,7 +154,7 @@ def gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[P
     from tests.fixtures.resellers import quick_render
     with EmulatorServer(latency=0.3, render=quick_render, retry_after=0.05, api_key=GW_KEY,
                         seed=3) as emu, serve(tmp_path) as host:
-        series = shutil.copytree(EXAMPLE, tmp_path / "coffee-shop",
+        series = copy_example(tmp_path / "coffee-shop",
                                  ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
         block = (f"provider: {{name: openai-video, base_url: '{emu.gateway_url('openai-video')}', "
                  f"media_base_url: '{host}/coffee-shop', poll: [0.2]}}\n")
