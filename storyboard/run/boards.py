@@ -94,7 +94,24 @@ def hold(the_plan: Plan, waits: Mapping[str, tuple[str, str]]) -> dict[str, str]
         the_plan.shots[index] = replace(planned, status="waits", billed_seconds=0.0, cost=0.0,
                                         waits_on=board, note=why, same_as=None)
         held[planned.hash] = why
-    return held
+    return held | _hold_followers(the_plan, held)
+
+
+def _hold_followers(the_plan: Plan, held: Mapping[str, str]) -> dict[str, str]:
+    """Mark as waiting each take whose first frame comes from a held shot (``waits_on``), and
+    those after it, with its leader's reason: it cannot be sent before that shot, so it is
+    neither paid nor priced now."""
+    reasons = {(s.series, s.episode, s.shot): held[s.hash] for s in the_plan.shots
+               if s.hash in held}
+    followers: dict[str, str] = {}
+    for index, planned in enumerate(the_plan.shots):  # a leader is planned before its followers
+        why = reasons.get((planned.series, planned.episode, planned.waits_on or ""))
+        if why is None or planned.status in FREE:
+            continue
+        the_plan.shots[index] = replace(planned, status="waits", billed_seconds=0.0, cost=0.0,
+                                        note=why, same_as=None)
+        reasons[(planned.series, planned.episode, planned.shot)] = followers[planned.hash] = why
+    return followers
 
 
 def board_takes(manifest: Manifest, episode: str | None) -> list[CompiledShot]:

@@ -300,3 +300,23 @@ def test_a_lost_board_answer_is_possibly_billed_and_asked_again_only_when_forgot
     done = invoke("render", series, "--boards", "--yes", "--json")
     assert done.exit_code == 0, done.output
     assert cast_stats(emu)["requests"]["image"] == calls + 1 and cast_stats(emu)["images"] == 2
+
+
+def test_a_shot_whose_first_frame_waits_on_a_gated_shot_waits_unpriced(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    """``then`` starts from ``hello``'s last frame: while hello's board is not approved neither
+    can be sent, so neither is priced, and a render sends neither (only the boards)."""
+    emu = emulator()
+    text = BOARDS.replace('      - {id: waves, prompt: "@sam waves at the door"}\n',
+                          '      - {id: then, prompt: "@mia looks up", first_frame: {from: hello}}\n')
+    series = write(tmp_path / "follow", make_media, text)
+    plan = planned(series)
+    then = rows(plan)["ep01/then"]
+    assert (then["status"], then["cost"], then["billed_seconds"]) == ("waits", 0.0, 0.0)
+    assert then["waits_on"] == "hello"
+    assert f"storyboard approve {series} boards/ep01/hello" in then["note"]
+    assert plan["videos_cost"] == rows(plan)["ep01/own"]["cost"]
+    _, report, _ = render(series, "--yes")
+    shots = by_shot(report)
+    assert shots["ep01/then"]["state"] == shots["ep01/hello"]["state"] == "skipped"
+    assert submissions(emu) == 1  # ``own`` only: its board is its own still
