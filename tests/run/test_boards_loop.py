@@ -154,8 +154,11 @@ def check_waits(series: Path, row: dict[str, Any]) -> None:
 
 def check_plan(series: Path, ids: dict[str, str]) -> None:
     """Step 4, the plan: the approved shot and the own still's are new; the others wait."""
-    shots = rows(planned(series))
-    assert {shots[f"ep01/{ids[w]}"]["status"] for w in (CLIMBS, LAMP)} == {"new"}
+    plan = planned(series)
+    shots = rows(plan)
+    sent = [shots[f"ep01/{ids[w]}"] for w in (CLIMBS, LAMP)]
+    assert {s["status"] for s in sent} == {"new"} and plan["boards_cost"] == 0
+    assert plan["total_cost"] == plan["videos_cost"] == round(sum(s["cost"] for s in sent), 4)
     for words in (COFFEE, GULLS):
         assert shots[f"ep01/{ids[words]}"]["status"] == "waits"
         check_waits(series, shots[f"ep01/{ids[words]}"])
@@ -184,13 +187,18 @@ def check_cast_pick(emu: EmulatorServer, series: Path, ids: dict[str, str]) -> N
     her (a board of Sam alone stays cached)."""
     retaken = invoke("retake", series, "cast/mia", "--yes")
     assert retaken.exit_code == 0 and cast_stats(emu)["images"] == 7, retaken.output
-    assert invoke("pick", series, "cast/mia", "2").exit_code == 0
-    shots = rows(planned(series))
+    picked = invoke("pick", series, "cast/mia", "2")
+    assert picked.exit_code == 0, picked.output
+    plan = planned(series)
+    shots = rows(plan)
+    said = " ".join(picked.stdout.split())  # what pick prices is what plan prices
+    assert f"this take (about {plan['total_cost']:.2f} USD with dashscope)" in said, said
     boards = {k: s for k, s in shots.items() if k.startswith("boards/")}
     climbs, coffee = (f"boards/ep01/{ids[w]}" for w in (CLIMBS, COFFEE))
     changed = {k for k, s in boards.items() if s["status"] == "changed"}
     assert changed == {climbs, f"{climbs}#2", coffee}, boards
     assert boards[f"boards/ep01/{ids[GULLS]}"]["status"] == "cached"
+    assert {s["status"] for k, s in shots.items() if k.startswith("cast/")} == {"cached"}
     for key in changed:
         assert any("another take of cast/mia" in c["detail"] for c in boards[key]["changes"])
 
