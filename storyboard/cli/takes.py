@@ -309,14 +309,37 @@ def _using(series: Manifest, using: list[CompiledShot], shot: str, name: str) ->
     what rendering them again costs (a board's: once it is approved, where the gate holds them)."""
     from storyboard.language.request import is_board
     from storyboard.run.state.assets import shown_folder
-    names = ", ".join(s.shot_id for s in using)
     if is_board(name):
+        names = ", ".join(s.shot_id for s in using)
         return (f"{names} use(s) it: with a paid provider they render from this take once it is "
                 f"approved (storyboard approve {shown_folder(series.root)} {shot}; "
                 f"{_cost(series, using)}); "
                 "`storyboard plan` shows them")
-    return (f"{names} use(s) it: they render again with this take ({_cost(series, using)}); "
-            "`storyboard plan` shows them as changed")
+    return _again(series, using)
+
+
+def _again(series: Manifest, using: list[CompiledShot]) -> str:
+    """The shots that render again with a picked cast take, and what they cost; each shot whose
+    video waits for its board apart, unpriced, as ``plan`` says it."""
+    held = _held(series)
+    going = [s for s in using if s.shot_id not in held]
+    said = [f"{', '.join(s.shot_id for s in going)} use(s) it: they render again with this take "
+            f"({_cost(series, going)}); `storyboard plan` shows them as changed"] if going else []
+    return "\n".join([*said, *(f"{s.shot_id} also uses it and {held[s.shot_id]}"
+                                for s in using if s.shot_id in held)])
+
+
+def _held(series: Manifest) -> dict[str, str]:
+    """Each shot whose video waits for its board with the takes as the lock now has them (the
+    gate, as ``plan`` holds it: a pick that changes an approved board lifts its approval), and
+    what the plan says of it."""
+    from storyboard.run.boards import waiting
+    from storyboard.run.setup import prepare
+    setup = prepare(series, offline=True)
+    takes = setup.lock.takes if setup.lock is not None else {}
+    waits = waiting(setup.manifest, takes, paid=setup.provider.traits.paid)
+    return {s.shot_id: waits[s.hash][1] for s in setup.manifest.episode_shots()
+            if s.hash in waits}
 
 
 def _following(series: Manifest, follow: list[CompiledShot]) -> str:

@@ -26,6 +26,7 @@ from tests.fixtures.boards import (
     by_shot,
     planned,
     rows,
+    sent_first_frame,
     write,
 )
 from tests.fixtures.cast import SPOKEN, cast_stats, lock_of
@@ -122,18 +123,6 @@ def test_a_video_is_sent_only_once_its_board_is_approved(tmp_path: Path, emulato
     assert submissions(emu) == 2 and cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES
     board = lock_of(series)["shots"]["boards/boards/ep01/hello"]["output_sha256"]
     assert sent_first_frame(emu, "wipes the counter") == board  # the approved board's bytes
-
-
-def sent_first_frame(emu: Any, words: str) -> str | None:
-    """The sha256 of the first frame the emulator was sent with the video task whose prompt
-    has ``words``."""
-    task = next(t for t in emu.service.table.tasks.values()
-                if words in t.body["input"]["prompt"])
-    for item in task.body["input"].get("media", []):
-        if item.get("type") == "first_frame":
-            stored = emu.service.uploads.lookup(item["url"])
-            return stored.sha256 if stored is not None else item["url"][:40]
-    return None
 
 
 def test_a_new_approved_board_replans_its_shot_as_changed(tmp_path: Path, emulator: Emulator,

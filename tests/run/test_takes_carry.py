@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.boards import planned, rows
+from tests.fixtures.boards import write as write_boards
 from tests.fixtures.compiler import write_series
 from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render, submissions
 
@@ -263,6 +265,27 @@ def test_a_cast_pick_reaches_every_chained_shot_through_the_emulator(
     assert chain_from(series, "c") == chain_lock(series)["shots"]["chain/ep01/a"]["hash"]
     code, _, err = render(series, "--yes")
     assert code == 0 and submissions(emu) == 8  # and never again
+
+
+
+def test_a_cast_pick_prices_only_what_renders_again_and_names_what_waits_for_its_board(
+        tmp_path: Path, emulator: Emulator, make_media: MakeMedia) -> None:
+    """A shot whose video waits for its board after the pick (the board pictures the picked
+    sheet, so its approval no longer holds) costs nothing until the board is approved: ``pick``
+    prices what ``plan`` prices, and says which wait."""
+    emulator()
+    series = write_boards(tmp_path / "boards", make_media)
+    assert render(series, "--yes", "--boards")[0] == 0
+    assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
+    assert invoke("retake", series, "cast/mia", "--yes", "--quiet").exit_code == 0
+    picked = invoke("pick", series, "cast/mia", "2")
+    assert picked.exit_code == 0, picked.output
+    plan = planned(series)
+    assert rows(plan)["ep01/hello"]["status"] == "waits", rows(plan)["ep01/hello"]
+    said = " ".join(picked.stdout.split())
+    assert f"they render again with this take (about {plan['total_cost']:.2f} USD" in said, said
+    assert (f"ep01/hello also uses it and waits (board not approved): nothing is sent or paid "
+            f"until its board is approved: storyboard approve {series} boards/ep01/hello") in said
 
 
 def test_a_shot_pick_reaches_down_a_chain_of_from(tmp_path: Path) -> None:
