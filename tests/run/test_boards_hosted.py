@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.emulator.cast_media import png_size
+from storyboard.run.state.housekeeping import usage
 from tests.fixtures.dashscope_cli import Emulator, invoke
 from tests.fixtures.media_host import serve
 
@@ -43,9 +44,12 @@ def test_an_approved_2k_board_is_hosted_scaled_and_sent_by_that_url(
             SERIES.format(base=emu.gateway_url("ark"), media=media), encoding="utf-8")
         made = invoke("render", series, "--boards", "--yes", "--quiet")
         assert made.exit_code == 0, made.output
+        picked = invoke("pick", series, "boards/ep1/cup", "1", "--json")
+        assert picked.exit_code == 0, picked.output
         approved = invoke("approve", series, "boards/ep1/cup", "--json")
         assert approved.exit_code == 0, approved.output
         [hosted] = json.loads(approved.stdout)["hosted"]
+        assert json.loads(picked.stdout)["hosted"] == [hosted]  # picked: final without the gate
         assert hosted.startswith(".storyboard/sent/") and hosted.endswith("-2048x1152.png")
         copy = series / hosted
         size = png_size(copy.read_bytes())
@@ -57,3 +61,5 @@ def test_an_approved_2k_board_is_hosted_scaled_and_sent_by_that_url(
     task = next(t for t in emu.service.table.tasks.values()
                 if "steams" in t.submission.prompt and t.submission.media)
     assert [m["url"] for m in task.submission.media] == [f"{media}/{hosted}"]
+    kinds = {row.kind: row.bytes for row in usage(series)}  # storyboard cache names them
+    assert kinds["scaled stills sent (hosted)"] == copy.stat().st_size
