@@ -107,14 +107,16 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
     guarded(lambda: pick_take(series, name, chosen, replace_approved=replace_approved))
     using = guarded(lambda: users(series, name))
     synced = _lipsync_after(series, name, as_json)
+    hosted = _hosted(series, name, take)
     if as_json:
         follow = [] if using or is_asset(name) else guarded(lambda: followers(series, name))
         emit({"shot": shot, "picked": take, "used_by": [s.shot_id for s in using],
-              "follow": [s.shot_id for s in follow], **synced})
+              "follow": [s.shot_id for s in follow], **synced, **hosted})
         return
     if using or is_asset(name):
         click.echo(f"picked take {take} of {shot}")
         click.echo(_using(series, using, shot, name) if using else "no shot uses it yet")
+        _say_hosted(hosted)
         return
     click.echo(f"picked take {take} of {shot}; render again to re-stitch its episode")
     follow = guarded(lambda: followers(series, name))
@@ -163,8 +165,9 @@ def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
     series, name, _ = shot_series(path, shot)
     take = guarded(lambda: approve_checked(series, name, force=force))
     synced = _lipsync_after(series, name, as_json)
+    hosted = _hosted(series, name, take)
     if as_json:
-        emit({"shot": shot, "approved": take, **synced})
+        emit({"shot": shot, "approved": take, **synced, **hosted})
         return
     click.echo(f"approved take {take} of {shot}")
     from storyboard.language.request import is_board
@@ -172,6 +175,39 @@ def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
         from storyboard.run.state.takes import users
         using = ", ".join(s.shot_id for s in guarded(lambda: users(series, name)))
         click.echo(f"{using or 'no shot'} may render from it now: storyboard render {path}")
+        _say_hosted(hosted)
+
+
+def _hosted(series: Manifest, name: str, take: int) -> dict[str, list[str]]:
+    """A board's take as the series' gateway fetches it: its scaled copies, drawn now (the
+    board is final), each a file to host with the series folder (``hosted``, relative)."""
+    from storyboard.errors import StoryboardError
+    from storyboard.language.request import is_board
+    if not is_board(name):
+        return {}
+    from storyboard.run.boards import hosted_copies
+    from storyboard.run.setup import make_provider
+    from storyboard.run.state.cache import OutputCache
+    try:
+        provider = make_provider(series, None)
+    except StoryboardError:
+        return {}  # a provider that cannot be made now: the render says why
+    cache = OutputCache(series.root, provider.cache_key)
+    copies = guarded(lambda: hosted_copies(series, name, take, provider, cache))
+    return {"hosted": [_relative(copy, series.root) for copy in copies]} if copies else {}
+
+
+def _say_hosted(hosted: dict[str, list[str]]) -> None:
+    for copy in hosted.get("hosted", []):
+        click.echo(f"host {copy} with the series folder: the gateway fetches this copy of the "
+                   "board, scaled to what its video model takes, from media_base_url")
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 @click.command()

@@ -8,6 +8,9 @@ cached, picked and approved by the same code. What only boards do is decided her
   approved)``, costs nothing and is never submitted, and the plan names the ``approve`` command.
   ``boards: {gate: false}`` lets a picked board do; a free provider (``local``) never waits.
 - ``render --boards``: the boards (and the cast they use) and nothing else.
+- the hosted copy: a gateway fetches a board larger than its video model takes as a scaled copy
+  in ``.storyboard/sent/``, drawn as soon as the board is approved or picked (``hosted_copies``)
+  so a sync of the series folder then hosts it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from storyboard.language.request import CompiledShot, Manifest, is_board
+from storyboard.language.request import CompiledShot, Manifest, MediaRef, is_board
+from storyboard.providers import stills
+from storyboard.providers.base import Provider
 from storyboard.run.state.assets import shown_folder
-from storyboard.run.state.lockfile import TakeState
-from storyboard.run.state.takes import state_key
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.lockfile import TakeState, lock_path, read_lock
+from storyboard.run.state.takes import find_shot, rendered_takes, state_key, users, with_retakes
+from storyboard.run.trip.mediacheck import media_base_url
 from storyboard.run.trip.plan import FREE, Plan
 
 NOT_APPROVED = "waits (board not approved)"
@@ -124,3 +131,20 @@ def boards_of(takes: Iterable[CompiledShot]) -> set[str]:
     """The lock keys of the boards among ``takes`` (what a ``--boards`` run has chosen)."""
     return {state_key(take) for take in takes if is_board(take.shot_id)}
 
+
+
+def hosted_copies(manifest: Manifest, board_id: str, take: int, provider: Provider,
+                  cache: OutputCache) -> list[Path]:
+    """The scaled copies of take ``take`` of board ``board_id`` that ``provider`` (a gateway,
+    which fetches files from the hosted series folder) is sent for the shots starting from it,
+    drawn now; empty for a provider that uploads, a board not made yet or one that fits."""
+    if media_base_url(provider) is None:
+        return []
+    board = find_shot(with_retakes(manifest), board_id)
+    digest = rendered_takes(board, read_lock(lock_path(manifest.root))).get(take)
+    if digest is None or not cache.has(digest):
+        return []
+    picture = MediaRef(path=cache.path(digest))
+    models = {shot.request.model for shot in users(manifest, board_id) if board_id in shot.needs}
+    copies = {stills.hosted(picture, model, manifest.root).path for model in sorted(models)}
+    return sorted(path for path in copies if path is not None and path != picture.path)

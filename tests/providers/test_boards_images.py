@@ -443,7 +443,8 @@ def test_a_series_board_made_on_ark_is_its_seedance_shots_first_frame(
         tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """From a series: Seedream makes the board with the cast's picture as its reference (fetched
     from the hosted series, as Ark fetches it), paid once, in CNY; the Seedance shot then starts
-    from that board (its first frame the board's hosted file), both on the one ARK_API_KEY."""
+    from that board (its first frame the hosted copy of the board scaled to what Seedance takes),
+    both on the one ARK_API_KEY."""
     make_media("image", tmp_path / "media" / "mia.png", width=320, height=320)
     monkeypatch.setenv("ARK_API_KEY", KEY)
     with served(tmp_path) as cdn, EmulatorServer(latency=0.1, api_key=KEY, render=quick_render,
@@ -463,7 +464,10 @@ def test_a_series_board_made_on_ark_is_its_seedance_shots_first_frame(
         board = next(s for s in storyboard.compile(tmp_path).cast if s.episode == "boards")
         video = next(iter(own.service.table.tasks.values())).submission
         frames = [item["url"] for item in video.media if item.get("type") == "first_frame"]
-        assert len(frames) == 1 and frames[0].endswith(f"/.storyboard/cache/dashscope/{board.hash}")
+        # the 2K board scaled to what Seedance takes, its copy hosted in the series (and fetched)
+        picture = (tmp_path / ".storyboard" / "cache" / "dashscope" / board.hash).read_bytes()
+        copy = f"{hashlib.sha256(picture).hexdigest()[:32]}-2048x1152.png"
+        assert len(frames) == 1 and frames[0] == f"{cdn}/.storyboard/sent/{copy}"
 
 
 @pytest.mark.parametrize(("path", "method"), [

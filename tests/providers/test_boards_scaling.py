@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from storyboard.dialects import DIALECTS
+from storyboard.emulator import EmulatorServer
 from storyboard.emulator.cast_media import png_size
-from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.emulator.comfyui import ComfyUIServer
+from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.language.request import (
+    CompiledShot,
+    MediaItem,
+    MediaRef,
+    Mention,
+    ShotRequest,
+    write,
+)
 from storyboard.media.fit import SEND_SIDE, fitted, scaled_size
+from storyboard.providers.comfyui.provider import ComfyUIProvider
+from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.providers.dashscope.provider import KEY_ENV, DashScopeProvider, DashScopeSettings
+from storyboard.providers.gateway.provider import GatewayProvider
+from storyboard.providers.stills import bounds
+from storyboard.run.trip.mediacheck import local_urls
+from tests.fixtures.comfyui import WORKFLOWS
 
 MakeMedia = Callable[..., Path]
 
@@ -58,3 +76,100 @@ def test_dashscope_sends_a_4k_first_frame_scaled(make_media: MakeMedia, tmp_path
     assert uri.startswith("data:image/png;base64,")
     sent = png_size(base64.b64decode(uri.partition(",")[2]))
     assert sent is not None and max(sent[:2]) == SEND_SIDE
+
+
+def test_the_bounds_come_from_the_model_declaration() -> None:
+    assert bounds("wan2.7-r2v") == (SEND_SIDE, 0)  # no rule of its own
+    assert bounds("kling-v3-omni") == (SEND_SIDE, 10 * 1024 * 1024)
+    assert bounds("a-comfyui-workflow") == (SEND_SIDE, 0)  # unknown: the default
+
+
+# -- gateways: the scaled copy inside the series folder, named in the body --------------------
+
+GATEWAY_KEY = "gw-scaling-key"
+CDN = "https://cdn.example.com/s"
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[EmulatorServer]:
+    with EmulatorServer(api_key=GATEWAY_KEY) as server:
+        yield server
+
+
+def gateway_shot(still: Path, words: str) -> CompiledShot:
+    """A one-reference freepik shot whose reference is ``still`` (as a board's picture is)."""
+    tokens = (Mention("mia", "image", 1), words)
+    request = ShotRequest(model=DIALECTS["freepik"].models[0], prompt=write(tokens),
+                          tokens=tokens, resolution="720P", ratio="16:9", duration=2,
+                          prompt_extend=False, watermark=False,
+                          media=(MediaItem("reference_image", MediaRef(path=still), "Image 1",
+                                           "mia"),))
+    return CompiledShot("s", "ep01", "a", request, "h" * 64)
+
+
+def submitted_url(emu: EmulatorServer, root: Path, still: Path, words: str) -> str:
+    """The URL the emulated gateway was sent for ``still`` in a shot worded ``words``."""
+    async def go() -> None:
+        gateway = GatewayProvider.from_settings(DIALECTS["freepik"], {
+            "base_url": emu.gateway_url("freepik"), "media_base_url": CDN}, root)
+        try:
+            await gateway.submit(gateway_shot(still, words), None)
+        finally:
+            await gateway.aclose()
+    asyncio.run(go())
+    task = next(t for t in emu.service.table.tasks.values()
+                if t.submission.prompt.endswith(words))
+    return str(task.submission.media[0]["url"])
+
+
+def test_a_gateway_is_sent_the_scaled_copy_hosted_in_the_series_folder(
+        emu: EmulatorServer, make_media: MakeMedia, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DIALECTS["freepik"].key_env, GATEWAY_KEY)
+    board = make_media("image", tmp_path / ".storyboard" / "cache" / "ark" / "b.png",
+                       width=3840, height=2160)
+    url = submitted_url(emu, tmp_path, board, " pours, first")
+    assert url.startswith(f"{CDN}/.storyboard/sent/") and url.endswith("-2048x1152.png")
+    copy = tmp_path / url.removeprefix(f"{CDN}/")
+    size = png_size(copy.read_bytes())
+    assert size is not None and size[:2] == (2048, 1152)
+    first = copy.read_bytes()
+    copy.unlink()  # drawn again at the next submit: the same name, the same bytes
+    assert submitted_url(emu, tmp_path, board, " pours, again") == url
+    assert copy.read_bytes() == first
+    small = make_media("image", tmp_path / "media" / "mia.png", width=640, height=360)
+    assert submitted_url(emu, tmp_path, small, " pours, small") == f"{CDN}/media/mia.png"
+
+
+def test_the_media_check_tries_the_scaled_copy_where_the_gateway_fetches(
+        make_media: MakeMedia, tmp_path: Path) -> None:
+    board = make_media("image", tmp_path / "boards" / "b.png", width=3840, height=2160)
+    urls = local_urls([gateway_shot(board, " pours")], tmp_path, CDN)
+    [(url, path)] = urls.items()
+    assert path.parent == tmp_path / ".storyboard" / "sent" and path.is_file()
+    assert url == f"{CDN}/.storyboard/sent/{path.name}"
+
+
+# -- ComfyUI: the scaled bytes uploaded ---------------------------------------------------------
+
+def test_comfyui_uploads_a_4k_first_frame_scaled(make_media: MakeMedia, tmp_path: Path) -> None:
+    still = make_media("image", tmp_path / "board.png", width=3840, height=2160)
+    shutil.copyfile(WORKFLOWS / "wan-i2v.json", tmp_path / "wan-i2v.json")
+    request = ShotRequest(model="wan2.7-i2v", prompt="Mia pours", media=(
+        MediaItem("first_frame", MediaRef(path=still)),), resolution="720P", ratio="16:9",
+        duration=2, prompt_extend=False, watermark=False, seed=7)
+    shot = CompiledShot("cafe", "ep01", "pour", request, "1" * 64)
+    with ComfyUIServer(ComfyConfig(job_time=0.1, plain=True)) as server:
+        async def go() -> None:
+            settings = ComfySettings.from_mapping({"instances": [server.url],
+                                                   "workflow": "wan-i2v.json"}, tmp_path)
+            provider = ComfyUIProvider(settings, tmp_path)
+            try:
+                await provider.submit(shot, None)
+            finally:
+                await provider.aclose()
+        asyncio.run(go())
+        uploaded = sorted((server.folder / "input").glob("storyboard-*.png"))
+    assert len(uploaded) == 1
+    size = png_size(uploaded[0].read_bytes())
+    assert size is not None and size[:2] == (2048, 1152)

@@ -41,7 +41,7 @@ from storyboard.errors import (
 )
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
-from storyboard.providers import protocol
+from storyboard.providers import protocol, stills
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     BaseProvider,
@@ -193,11 +193,20 @@ class ComfyUIProvider(BaseProvider):
                                   shot=shot.id, code="WorkflowMismatch")
         values = wf.shot_values(shot, self.settings.fps, first_frame)
         task_id = prompt_id(self.cache_key, shot)
-        uploads = {name: str(path) for name, path in values.media.items()}
+        uploads = {name: str(await self._sendable(path, shot))
+                   for name, path in values.media.items()}
         job = Job(task_id, f"{shot.episode}/{shot.id}", "", str(workflow.path), values.scalars,
                   uploads, float(shot.request.duration), image=shot.asset is not None)
         await self._send(job, shot.id)
         return task_id
+
+    async def _sendable(self, path: Path, shot: CompiledShot) -> Path:
+        """A picture uploaded for a video workflow as its model takes it (``stills.sendable``:
+        a 4K board scaled into ``.storyboard/sent/``); a board's references as they are."""
+        if shot.asset is not None:
+            return path
+        return await asyncio.to_thread(stills.sendable, path, shot.request.model,
+                                       stills.sent_folder(self.root))
 
     async def _send(self, job: Job, shot: str) -> None:
         """Choose an instance, upload the media there, write the job file, queue the graph."""

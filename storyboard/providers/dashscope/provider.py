@@ -29,7 +29,7 @@ import httpx
 from storyboard.dialects import native
 from storyboard.errors import AuthError, Diagnostic, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
-from storyboard.media import fit
+from storyboard.providers import stills
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     LOST_SUBMIT_LANDS,
@@ -71,7 +71,6 @@ from storyboard.providers.protocol import (
 )
 from storyboard.providers.upload import Uploads, data_uri, mime_type
 from storyboard.targets import Capabilities, PriceTable, TaskState
-from storyboard.targets.models import model_of
 
 SERVICE_ZONE = 8 * 3600.0  # Beijing and Singapore: UTC+8
 
@@ -286,15 +285,9 @@ class DashScopeProvider(BaseProvider):
         return urls
 
     async def _sendable(self, path: Path, shot: CompiledShot) -> Path:
-        """A picture as the shot's model takes it: a still larger than its longest side (or
-        ``fit.SEND_SIDE``) or its file size scaled down first (a 4K board, say)."""
-        model = model_of(shot.request.model)
-        rule = model.image_rule if model is not None else None
-        longest = min(rule.max_side or fit.SEND_SIDE, fit.SEND_SIDE) if rule else fit.SEND_SIDE
-        limit = int(rule.max_mb * 1024 * 1024) if rule is not None else 0
+        """A picture as the shot's model takes it (``stills.sendable``: a 4K board scaled)."""
         folder = (self.cast.work_dir or Path(tempfile.gettempdir()) / "storyboard") / "scaled"
-        return await asyncio.to_thread(fit.fitted, path, folder, longest=longest,
-                                       max_bytes=limit)
+        return await asyncio.to_thread(stills.sendable, path, shot.request.model, folder)
 
     async def _url_for_file(self, path: Path, image: bool, shot: CompiledShot) -> str:
         limit = self.settings.use_data_uris_below

@@ -5,13 +5,15 @@ answer (``Dialect.task_state``) or raises from the ``ProviderError`` family; the
 retries, polling, the journal, the cache and the budget. What differs between gateways is data: the
 dialect's body shape, paths, status words, auth header and key variable, overridable by the series'
 ``provider:`` block (``GatewaySettings``). Gateways fetch files from public URLs: a local file is
-sent as ``media_base_url`` plus its path inside the series folder.
+sent as ``media_base_url`` plus its path inside the series folder (a still larger than the model
+takes as its scaled copy's, under ``.storyboard/sent/``: ``stills.hosted``).
 
 The key comes only from the environment variable the dialect (or ``key_env``) names.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 from collections.abc import Callable, Mapping
@@ -32,7 +34,7 @@ from storyboard.errors import (
     UnreadAnswer,
 )
 from storyboard.language.request import CompiledShot, MediaRef
-from storyboard.providers import protocol
+from storyboard.providers import protocol, stills
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     BaseProvider,
@@ -183,11 +185,14 @@ class GatewayProvider(BaseProvider):
     # -- the Provider interface ----------------------------------------------------------------
 
     def body(self, shot: CompiledShot, first_frame: Path | None) -> dict[str, Any]:
-        """The submit body; a local file is sent as its URL under ``media_base_url``."""
-        frame = self._public(MediaRef(path=first_frame), shot.id) if first_frame else None
+        """The submit body; a local file is sent as its URL under ``media_base_url``, a still
+        larger than the shot's model takes as its scaled copy's (``stills.hosted``: drawn here
+        when missing, so ``submit`` calls this in a thread)."""
+        def url(ref: MediaRef) -> str:
+            return self._public(stills.hosted(ref, shot.request.model, self.root), shot.id)
+        frame = url(MediaRef(path=first_frame)) if first_frame else None
         hosted = hosted_paths(shot)
-        payload = self.dialect.body(shot.request,
-                                    lambda ref: self._public(hosted(ref), shot.id),
+        payload = self.dialect.body(shot.request, lambda ref: url(hosted(ref)),
                                     first_frame_url=frame)
         if self.webhook_url and self.dialect.webhook_field:
             payload[self.dialect.webhook_field] = self.webhook_url
@@ -218,7 +223,7 @@ class GatewayProvider(BaseProvider):
                 and self.dialect.limits.first_frame:
             raise ProviderError(f"the first frame comes from shot {frame_item.from_shot}, and "
                                 "none was given", provider=self.name, shot=shot.id)
-        payload = self.body(shot, first_frame)
+        payload = await asyncio.to_thread(self.body, shot, first_frame)  # may draw a copy
         try:
             answer = await self._json("POST", self.protocol.submit_path, what="submit",
                                       shot=shot.id, json=payload)

@@ -4,22 +4,23 @@ What a series keeps (``kind_of`` names each kind): the shots (``cache/<provider>
 the local provider's own copy in ``local/`` is a hard link to it where the filesystem allows), the
 stitch cache (``stitch-cache/``: mezzanines' video and sound, the clips' and joins' sound encodes,
 the clips' loudness, kept transitions, clip facts), episode stitch records (``stitch/``), last
-frames, contact-sheet stills, title and end cards, input snapshots, the compile cache, media
-facts, rejected takes, the journal and the locks, and the providers' own records of paid work
-(DashScope's designed voices' previews and spoken lines' answers under ``dashscope/``, ComfyUI's
-sent jobs and throughput under ``comfyui/``). ``usage`` names the kind of every file; "other" is
-only what none of these is.
+frames, contact-sheet stills, title and end cards, input snapshots, the scaled stills a gateway
+fetches (``sent/``), the compile cache, media facts, rejected takes, the journal and the locks,
+and the providers' own records of paid work (DashScope's designed voices' previews and spoken
+lines' answers under ``dashscope/``, ComfyUI's sent jobs and throughput under ``comfyui/``).
+``usage`` names the kind of every file; "other" is only what none of these is.
 
 ``prune`` removes what can be made again, in ``TIERS`` order: what is free to make again (the
 stitch cache, frames, stills, cards, the compile cache), then local renders nothing needs, then
 (only to reach ``--max-size``) the local renders the series uses, then paid shots nothing needs.
 It never touches a paid shot a lock file, the series as it is now or an unfinished task needs,
-a render an unfinished task needs, the journal, the locks, the input snapshots, the stitch
-records, the providers' records, or a dot file (a running process's temporary); it holds the
-series' run lock, so no render of the series runs meanwhile. A stitch outside a render (the
-studio's, a contact sheet's) holds the stitch cache (``stitch.using``): while one does, a file
-used in the last ``RECENT`` seconds is kept too, as it may be reading it; when none does, age
-holds nothing back, so a prune right after a render frees what it can.
+a render an unfinished task needs, the journal, the locks, the input snapshots, the scaled
+stills sent (hosted by the user, named in ComfyUI's job files), the stitch records, the
+providers' records, or a dot file (a running process's temporary); it holds the series' run lock,
+so no render of the series runs meanwhile. A stitch outside a render (the studio's, a contact
+sheet's) holds the stitch cache (``stitch.using``): while one does, a file used in the last
+``RECENT`` seconds is kept too, as it may be reading it; when none does, age holds nothing back,
+so a prune right after a render frees what it can.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ FOLDERS = {LOCAL.name: "local renders (the local provider's own links)",
            "stitch": "episode stitch records", "frames": "last frames",
            "thumbs": "contact-sheet stills", "cards": "title and end cards",
            "inputs": "input snapshots", "parsed": "compile cache", "checked": "compile cache",
-           "rejected": "rejected takes"}
+           "rejected": "rejected takes", "sent": "scaled stills sent (hosted)"}
 FILES = {JOURNAL_NAME: "journal", f"{JOURNAL_NAME}-wal": "journal",
          f"{JOURNAL_NAME}-shm": "journal", "media.json": "media facts", "run.lock": "locks",
          "run.pid": "locks", "draft.lock": "draft lock", ".gitignore": "its .gitignore (*)"}

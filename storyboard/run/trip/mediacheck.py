@@ -21,6 +21,7 @@ import httpx
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot
+from storyboard.providers import stills
 from storyboard.providers.base import Provider
 
 PROBE = 64 * 1024  # bytes compared at the head of each file
@@ -37,7 +38,9 @@ def media_base_url(provider: Provider) -> str | None:
 
 
 def local_urls(shots: Iterable[CompiledShot], root: Path, base: str) -> dict[str, Path]:
-    """Each distinct URL the shots' local files are sent as, and the file behind it."""
+    """Each distinct URL the shots' local files are sent as, and the file behind it: a still
+    larger than the shot's model takes is sent as its scaled copy (``stills.hosted``, drawn
+    here when missing), so that copy is what must be hosted."""
     found: dict[str, Path] = {}
     top = root.resolve()
     for shot in shots:
@@ -45,11 +48,12 @@ def local_urls(shots: Iterable[CompiledShot], root: Path, base: str) -> dict[str
             for ref in (item.ref, item.voice):
                 if ref is None or ref.path is None:
                     continue
+                sent = stills.hosted(ref, shot.request.model, root).path or ref.path
                 try:
-                    relative = ref.path.resolve().relative_to(top).as_posix()
+                    relative = sent.resolve().relative_to(top).as_posix()
                 except ValueError:
                     continue  # check refuses a file outside the series folder
-                found.setdefault(f"{base}/{quote(relative)}", ref.path)
+                found.setdefault(f"{base}/{quote(relative)}", sent)
     return found
 
 

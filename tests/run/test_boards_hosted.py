@@ -1,0 +1,65 @@
+"""A board larger than the video model takes, on a gateway: its scaled copy hosted and sent.
+
+A gateway fetches every file from the hosted series folder, so a 2K Seedream board goes to the
+video model as a copy scaled to what that model takes, written under ``.storyboard/sent/`` as
+soon as the board is approved (``approve`` names the file to host) and again, the same bytes
+under the same name, when the video is sent (issue 56, item 5).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from storyboard.emulator.cast_media import png_size
+from storyboard.run.state.housekeeping import usage
+from tests.fixtures.dashscope_cli import Emulator, invoke
+from tests.fixtures.media_host import serve
+
+pytestmark = pytest.mark.usefixtures("env")
+
+SERIES = """\
+storyboard: 1
+title: Boards on Ark
+provider: {{name: ark, base_url: "{base}", media_base_url: "{media}", poll: [0.1]}}
+defaults: {{resolution: 720P, duration: 5, model: doubao-seedance-2-0-260128}}
+boards: {{model: doubao-seedream-4-5-251128}}
+episodes:
+  - id: ep1
+    shots:
+      - {{id: cup, prompt: "A cup of coffee steams on a wooden counter"}}
+"""
+
+
+def test_an_approved_2k_board_is_hosted_scaled_and_sent_by_that_url(
+        tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    emu = emulator()
+    monkeypatch.setenv("ARK_API_KEY", "ark-test-key")
+    series = tmp_path / "ark"
+    series.mkdir()
+    with serve(series) as media:
+        (series / "storyboard.yaml").write_text(
+            SERIES.format(base=emu.gateway_url("ark"), media=media), encoding="utf-8")
+        made = invoke("render", series, "--boards", "--yes", "--quiet")
+        assert made.exit_code == 0, made.output
+        picked = invoke("pick", series, "boards/ep1/cup", "1", "--json")
+        assert picked.exit_code == 0, picked.output
+        approved = invoke("approve", series, "boards/ep1/cup", "--json")
+        assert approved.exit_code == 0, approved.output
+        [hosted] = json.loads(approved.stdout)["hosted"]
+        assert json.loads(picked.stdout)["hosted"] == [hosted]  # picked: final without the gate
+        assert hosted.startswith(".storyboard/sent/") and hosted.endswith("-2048x1152.png")
+        copy = series / hosted
+        size = png_size(copy.read_bytes())
+        assert size is not None and size[:2] == (2048, 1152)
+        said = invoke("approve", series, "boards/ep1/cup")  # the same board: the same file
+        assert f"host {hosted} with the series folder" in said.stdout, said.output
+        rendered = invoke("render", series, "--yes", "--quiet")
+        assert rendered.exit_code == 0, rendered.output
+    task = next(t for t in emu.service.table.tasks.values()
+                if "steams" in t.submission.prompt and t.submission.media)
+    assert [m["url"] for m in task.submission.media] == [f"{media}/{hosted}"]
+    kinds = {row.kind: row.bytes for row in usage(series)}  # storyboard cache names them
+    assert kinds["scaled stills sent (hosted)"] == copy.stat().st_size
