@@ -132,7 +132,6 @@ def boards_of(takes: Iterable[CompiledShot]) -> set[str]:
     return {state_key(take) for take in takes if is_board(take.shot_id)}
 
 
-
 def hosted_copies(manifest: Manifest, board_id: str, take: int, provider: Provider,
                   cache: OutputCache) -> list[Path]:
     """The scaled copies of take ``take`` of board ``board_id`` that ``provider`` (a gateway,
