@@ -320,13 +320,10 @@ def _retaken(path: Path, shot: str | None) -> tuple[Manifest, list[str], str]:
     return series, names, ""
 
 
-ASSET_PREFIXES = ("cast/", "voices/")
-
-
 def is_asset(name: str) -> bool:
     """Whether a take command names an asset others use (a cast sheet, a voice, a board)."""
-    from storyboard.language.request import is_board
-    return name.startswith(ASSET_PREFIXES) or is_board(name)
+    from storyboard.language.request import is_picked_asset
+    return is_picked_asset(name)
 
 
 def _cost(series: Manifest, shots: list[CompiledShot]) -> str:

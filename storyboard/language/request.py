@@ -241,6 +241,15 @@ BOARDS = "boards"  # the episode a board lives in: ``boards/EP/SHOT``
 ASSET_EPISODES = ("cast", "voices", "lines", BOARDS)  # reserved episode ids: where assets live
 
 
+PICKED_ASSETS = ("cast", "voices", BOARDS)  # the assets the take commands name (each picked)
+
+
+def is_picked_asset(shot_id: str) -> bool:
+    """Whether ``shot_id``, as the take commands write it, names an asset others use: a cast
+    sheet (``cast/NAME``), a designed voice (``voices/NAME``) or a board (``boards/EP/SHOT``)."""
+    return shot_id.partition("/")[0] in PICKED_ASSETS and "/" in shot_id
+
+
 def is_board(shot_id: str) -> bool:
     """Whether ``shot_id``, as commands write it (``boards/EP/SHOT``), names a shot's board."""
     return shot_id.startswith(BOARDS + "/")

@@ -97,18 +97,39 @@ def test_bash_with_the_script_loaded_completes_an_episode(tmp_path: Path) -> Non
 def test_shot_arguments_and_render_shot_complete_as_episode_slash_shot() -> None:
     """As docs/config.md says: the take commands' SHOT and ``render --shot`` (EPISODE/SHOT)."""
     every = ["ep01/ballad", "ep01/reply", "ep02/order", "ep02/serve"]
-    assert complete("takes", str(COFFEE), "") == every
+    boards = ["boards/ep01/ballad", "boards/ep02/order", "boards/ep02/serve"]  # in its lock
+    assert complete("takes", str(COFFEE), "") == every + boards
     assert complete("pick", str(COFFEE), "ep02/") == ["ep02/order", "ep02/serve"]
     assert complete("approve", str(COFFEE), "ep01/r") == ["ep01/reply"]
     assert complete("retake", str(COFFEE), "ep0") == every
     assert complete("task", "adopt", str(COFFEE), "ep01/b") == ["ep01/ballad"]
-    assert complete("task", "forget", str(COFFEE), "") == every
-    assert complete("render", str(COFFEE), "--shot", "") == every
-    assert complete("render", str(COFFEE), "--episode", "ep02", "--shot", "") == ["ep02/order",
-                                                                                 "ep02/serve"]
+    assert complete("task", "forget", str(COFFEE), "") == every + boards
+    assert complete("render", str(COFFEE), "--shot", "") == every + boards
+    assert complete("render", str(COFFEE), "--episode", "ep02", "--shot", "") == [
+        "ep02/order", "ep02/serve", "boards/ep02/order", "boards/ep02/serve"]
 
 
 def test_in_a_matrix_the_shot_argument_starts_with_the_variation() -> None:
     offered = complete("takes", str(AD), "latte-en-9x16/")
     assert offered and all(o.startswith("latte-en-9x16/ad/") for o in offered)
     assert "latte-en-9x16/ad/hook" in offered
+
+
+def test_shot_arguments_complete_the_boards_cast_and_voices_the_lock_holds(tmp_path: Path) -> None:
+    """Boards are addressed as ``boards/EP/SHOT`` wherever a shot id is taken: the take commands
+    complete the assets made so far (read from the lock file, each once however many takes)."""
+    series = shutil.copytree(COFFEE, tmp_path / "coffee-shop",
+                             ignore=shutil.ignore_patterns(".storyboard", "out"))
+    boards = ["boards/ep01/ballad", "boards/ep02/order", "boards/ep02/serve"]
+    assert complete("approve", str(series), "boards/") == boards
+    assert complete("pick", str(series), "boards/ep02/s") == ["boards/ep02/serve"]
+    lock = series / "storyboard.lock"
+    text = lock.read_text("utf-8")
+    made = ('"coffee-shop/cast/mia": {"hash": "a.png"}, "coffee-shop/cast/mia#2": {"hash": "b.png"}, '
+            '"coffee-shop/voices/mia-voice": {"hash": "c.wav"}, ')
+    lock.write_text(text.replace('"shots": {', '"shots": {' + made, 1), "utf-8")
+    assert complete("retake", str(series), "cast/") == ["cast/mia"]
+    assert complete("takes", str(series), "v") == ["voices/mia-voice"]
+    lock.write_text("{not json", "utf-8")  # a broken lock: the episodes' shots, quietly
+    assert complete("approve", str(series), "") == [
+        "ep01/ballad", "ep01/reply", "ep02/order", "ep02/serve"]
