@@ -63,12 +63,13 @@ class Poller:
                     immediate: bool, unknown_ends: bool) -> TaskState:
         session = self.session
         schedule = session.options.poll_schedule or DEFAULT_POLL_SCHEDULE
-        deadline = session.clock() + session.options.max_wait
+        since = session.clock()  # its rank for the query bucket: the longest-running first
+        deadline = since + session.options.max_wait
         step, last, unknown = (0 if immediate else 1), "", Unknown()
         if not immediate:
             await self.pause(task_id, schedule[0])
         while True:
-            state = await self.ask(shot, task_id)
+            state = await self.ask(shot, task_id, since)
             if state.status != last:
                 last = state.status
                 await self.record_status(shot, attempt_id, state)
@@ -103,14 +104,15 @@ class Poller:
                     wait.cancel()
         ended.clear()
 
-    async def ask(self, shot: CompiledShot, task_id: str) -> TaskState:
+    async def ask(self, shot: CompiledShot, task_id: str, since: float = 0.0) -> TaskState:
         """One answer about the task; passing errors are asked again (with backoff), never taken
-        for an answer."""
+        for an answer. ``since``: when its polling began; when queries are scarce, the task
+        polled longest is asked first (``TokenBucket.take``)."""
         session = self.session
         errors, first_error = 0, session.clock()
         while True:
             try:
-                await session.query_bucket.take()
+                await session.query_bucket.take(since)
                 return await session.call(session.provider.query(task_id))
             except asyncio.CancelledError:
                 raise

@@ -136,8 +136,14 @@ class Session:
         """Run a journal call on its one worker thread: calls stay in order, and its fsyncs never
         stall the polls and downloads of other shots. Awaited, so a write still happens before
         the step it guards."""
+        return await self.db_queued(fn, *args, **kwargs)
+
+    def db_queued(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+                  ) -> asyncio.Future[T]:
+        """``db``'s call queued now, awaited later: every journal call queued after it runs
+        after it (one thread, in order)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        return loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     def emit(self, shot: CompiledShot, state: EventState, message: str = "",
              task_id: str | None = None, progress: float | None = None) -> None:
