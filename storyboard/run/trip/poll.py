@@ -67,7 +67,7 @@ class Poller:
         deadline = since + session.options.max_wait
         step, last, unknown = (0 if immediate else 1), "", Unknown()
         if not immediate:
-            await self.pause(task_id, schedule[0])
+            await self.pause(task_id, self.first_wait(shot, schedule[0]))
         while True:
             state = await self.ask(shot, task_id, since)
             if state.status != last:
@@ -75,6 +75,8 @@ class Poller:
                 await self.record_status(shot, attempt_id, state)
             if state.status.finished or (state.status is TaskStatus.UNKNOWN and (
                     unknown_ends or state.code == GONE)):
+                if state.status is TaskStatus.SUCCEEDED and not immediate:
+                    self.seen_done(shot, session.clock() - since)
                 return state
             self.still_unknown(shot, state, unknown)
             remaining = deadline - session.clock()
@@ -85,6 +87,19 @@ class Poller:
             await self.pause(task_id, min(delay, max(session.options.backoff_cap, schedule[-1]),
                                           remaining))
             step += 1
+
+    def first_wait(self, shot: CompiledShot, scheduled: float) -> float:
+        """The wait before a new task's first poll: the schedule's, or the quickest a task of
+        its model was seen done in this run when that is longer. A poll before it would only
+        hear "running", and spend a query the tasks likely done need when queries are scarce
+        (the cast's sheets teach their model's time to the boards that follow them)."""
+        return max(scheduled, self.session.shortest.get(shot.request.model, 0.0))
+
+    def seen_done(self, shot: CompiledShot, seconds: float) -> None:
+        """Note a task of ``shot``'s model seen done ``seconds`` after its submit."""
+        shortest = self.session.shortest
+        model = shot.request.model
+        shortest[model] = min(seconds, shortest.get(model, seconds))
 
     async def pause(self, task_id: str, seconds: float) -> None:
         """Wait ``seconds``, or less when the provider hears the task end first (pushed to it:

@@ -95,6 +95,7 @@ class Session:
         provider.ask = self.patiently  # a lookup's every request is retried, not the lookup
         provider.on_progress = self.heard  # progress pushed between polls (ComfyUI's /ws)
         self.following: dict[str, CompiledShot] = {}  # task id -> the shot its poll waits for
+        self.shortest: dict[str, float] = {}  # a model -> its quickest task seen done (seconds)
         self.unpolled: dict[str, list[tuple[float | None, str]]] = {}  # words before a poll
         self.slots = Slots(options.concurrency)
         self.board = team_board(journal, options)  # account-wide pacing: a team ledger's
