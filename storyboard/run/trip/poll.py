@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass
 
 from storyboard.language.request import CompiledShot
@@ -76,7 +77,7 @@ class Poller:
             if state.status.finished or (state.status is TaskStatus.UNKNOWN and (
                     unknown_ends or state.code == GONE)):
                 if state.status is TaskStatus.SUCCEEDED and not immediate:
-                    self.seen_done(shot, session.clock() - since)
+                    self.seen_done(shot, session.clock() - since, state.ran)
                 return state
             self.still_unknown(shot, state, unknown)
             remaining = deadline - session.clock()
@@ -95,8 +96,11 @@ class Poller:
         (the cast's sheets teach their model's time to the boards that follow them)."""
         return max(scheduled, self.session.shortest.get(shot.request.model, 0.0))
 
-    def seen_done(self, shot: CompiledShot, seconds: float) -> None:
-        """Note a task of ``shot``'s model seen done ``seconds`` after its submit."""
+    def seen_done(self, shot: CompiledShot, seconds: float, ran: float | None) -> None:
+        """Note a task of ``shot``'s model seen done ``seconds`` after its submit; ``ran``:
+        how long the service says it took (shorter: the poll that saw it came after its end)."""
+        if ran is not None and math.isfinite(ran):
+            seconds = min(seconds, ran)
         shortest = self.session.shortest
         model = shot.request.model
         shortest[model] = min(seconds, shortest.get(model, seconds))
