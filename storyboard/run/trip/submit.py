@@ -65,6 +65,9 @@ class Submitter:
         problem = await asyncio.to_thread(made_input_problem, shot, made) if made else None
         if problem is not None:  # before the intent: the service would refuse it, after a charge
             raise session.end(shot, "failed", f"failed: {problem}", "failed")
+        # The inputs snapshotted before the slot (the bytes sent are the bytes hashed): a slot
+        # let go by a finished task goes straight to a request.
+        sent = substituted(await self.snapshot(shot), session.made.get(shot_key(shot), {}))
         slot = await self.slot_for(shot)  # before the intent: a lease never decides a payment
         try:
             _, cost = session.estimate(shot)
@@ -73,7 +76,7 @@ class Submitter:
                 raise session.end(shot, "skipped", f"skipped (budget): about {cost:.2f} "
                                   f"{session.prices.currency} more would pass the budget of "
                                   f"{session.budget:.2f}", "skipped")
-            attempt, task_id = await self.begin_and_send(shot, first_frame, cost, note)
+            attempt, task_id = await self.begin_and_send(shot, sent, first_frame, cost, note)
             session.emit(shot, "submitted", note, task_id)
             state = await self.poller.poll(shot, attempt.id, task_id, immediate=False)
             slot.release()  # the task no longer runs at the provider: let the next one start
@@ -97,13 +100,13 @@ class Submitter:
                     raise ShotClaimed(held[0]) from None
                 await session.sleep(0.2)  # its holder is about to write its claim: look again
 
-    async def begin_and_send(self, shot: CompiledShot, first_frame: Path | None, cost: float,
-                             note: str) -> tuple[Attempt, str]:
-        """Intent, submit, task id: under this prompt's lock, so a lost answer has at most one
-        unknown task to match. The inputs are snapshotted first, before the lock (the bytes sent
-        are the bytes hashed): the lock is held only for the journal and the request."""
+    async def begin_and_send(self, shot: CompiledShot, sent: CompiledShot,
+                             first_frame: Path | None, cost: float, note: str
+                             ) -> tuple[Attempt, str]:
+        """Intent, submit (``sent``: the shot with its inputs' snapshots), task id: under this
+        prompt's lock, so a lost answer has at most one unknown task to match; the lock is held
+        only for the journal and the request."""
         session = self.session
-        sent = substituted(await self.snapshot(shot), session.made.get(shot_key(shot), {}))
         async with session.key_lock(shot):
             for _ in range(claims.ROUNDS):
                 attempt = await self.intent(shot, cost, note)
