@@ -80,3 +80,34 @@ def test_a_boards_first_poll_waits_for_its_models_time(tmp_path: Path,
     cast_queries, queries = at_cast[0], emu.stats()["requests"]["query"]
     assert cast_queries >= 5  # polled on the schedule while it ran
     assert queries - cast_queries <= 2 * 4, (cast_queries, queries)
+
+
+
+def test_a_submits_turn_has_a_journal_thread_of_its_own(
+        tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The intent and the task id of a submit holding its model's turn go to the journal on a
+    thread of their own, in order (a task id before the next intent), never queued behind the
+    other shots' reads and state changes."""
+    from storyboard.run.state.journal import Journal
+
+    emulator()
+    series = write(tmp_path / "series", 1, boards=False)
+    calls: list[tuple[str, str]] = []
+
+    def on_thread(name: str) -> Any:
+        method = getattr(Journal, name)
+
+        def noted(journal: Journal, *args: Any, **kwargs: Any) -> Any:
+            calls.append((name, threading.current_thread().name))
+            return method(journal, *args, **kwargs)
+        return noted
+
+    for name in ("begin", "set_task", "elsewhere", "set_state"):
+        monkeypatch.setattr(Journal, name, on_thread(name))
+    report = storyboard.render(series, yes=True, provider="dashscope", concurrency=4)
+    assert report.ok, report
+    turn = {thread for name, thread in calls if name in ("begin", "set_task")}
+    others = {thread for name, thread in calls if name in ("elsewhere", "set_state")}
+    assert len(turn) == 1 and len(others) == 1 and not turn & others, calls
+    money = [name for name, _ in calls if name in ("begin", "set_task")]
+    assert money == ["begin", "set_task"] * 3, money  # two sheets and the video, one by one

@@ -132,19 +132,30 @@ class Session:
         self.early: dict[str, tuple[ResultState, str, str]] = {}  # hash -> reconcile's verdict
         self.notes: dict[str, str] = {}  # hash -> why it is submitted again
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="storyboard-journal")
+        # A submit's own journal calls (its intent, its task id): a thread of their own, so the
+        # prompt's turn never waits behind other shots' reads and state changes.
+        self.turn_executor = ThreadPoolExecutor(1, thread_name_prefix="storyboard-journal-turn")
 
     async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a journal call on its one worker thread: calls stay in order, and its fsyncs never
         stall the polls and downloads of other shots. Awaited, so a write still happens before
         the step it guards."""
-        return await self.db_queued(fn, *args, **kwargs)
-
-    def db_queued(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
-                  ) -> asyncio.Future[T]:
-        """``db``'s call queued now, awaited later: every journal call queued after it runs
-        after it (one thread, in order)."""
         loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    def db_turn(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+                ) -> asyncio.Future[T]:
+        """A journal call of a submit holding its prompt's turn (the intent, the task id),
+        queued now on the turn's own thread: in order among themselves, so a task id queued
+        before the turn is let go is written before the next intent of that prompt. (The
+        journal and the ledger take their own locks: the two threads never write at once.)"""
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self.turn_executor, functools.partial(fn, *args, **kwargs))
+
+    def shutdown(self) -> None:
+        """Wait for every journal call queued: each write lands before the run ends."""
+        self.turn_executor.shutdown(wait=True)
+        self.executor.shutdown(wait=True)
 
     def emit(self, shot: CompiledShot, state: EventState, message: str = "",
              task_id: str | None = None, progress: float | None = None) -> None:

@@ -65,9 +65,6 @@ class Submitter:
         problem = await asyncio.to_thread(made_input_problem, shot, made) if made else None
         if problem is not None:  # before the intent: the service would refuse it, after a charge
             raise session.end(shot, "failed", f"failed: {problem}", "failed")
-        # The inputs snapshotted before the slot (the bytes sent are the bytes hashed): a slot
-        # let go by a finished task goes straight to a request.
-        sent = substituted(await self.snapshot(shot), session.made.get(shot_key(shot), {}))
         slot = await self.slot_for(shot)  # before the intent: a lease never decides a payment
         try:
             _, cost = session.estimate(shot)
@@ -76,7 +73,7 @@ class Submitter:
                 raise session.end(shot, "skipped", f"skipped (budget): about {cost:.2f} "
                                   f"{session.prices.currency} more would pass the budget of "
                                   f"{session.budget:.2f}", "skipped")
-            attempt, task_id = await self.begin_and_send(shot, sent, first_frame, cost, note)
+            attempt, task_id = await self.begin_and_send(shot, first_frame, cost, note)
             session.emit(shot, "submitted", note, task_id)
             state = await self.poller.poll(shot, attempt.id, task_id, immediate=False)
             slot.release()  # the task no longer runs at the provider: let the next one start
@@ -100,13 +97,13 @@ class Submitter:
                     raise ShotClaimed(held[0]) from None
                 await session.sleep(0.2)  # its holder is about to write its claim: look again
 
-    async def begin_and_send(self, shot: CompiledShot, sent: CompiledShot,
-                             first_frame: Path | None, cost: float, note: str
-                             ) -> tuple[Attempt, str]:
-        """Intent, submit (``sent``: the shot with its inputs' snapshots), task id: under this
-        prompt's lock, so a lost answer has at most one unknown task to match; the lock is held
-        only for the journal and the request."""
+    async def begin_and_send(self, shot: CompiledShot, first_frame: Path | None, cost: float,
+                             note: str) -> tuple[Attempt, str]:
+        """Intent, submit, task id: under this prompt's lock, so a lost answer has at most one
+        unknown task to match. The inputs are snapshotted first, before the lock (the bytes sent
+        are the bytes hashed): the lock is held only for the journal and the request."""
         session = self.session
+        sent = substituted(await self.snapshot(shot), session.made.get(shot_key(shot), {}))
         async with session.key_lock(shot):
             for _ in range(claims.ROUNDS):
                 attempt = await self.intent(shot, cost, note)
@@ -130,7 +127,7 @@ class Submitter:
             raise session.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
         look = True
         while True:
-            found = await session.db(self.look_and_begin, shot, cost, note, look=look)
+            found = await session.db_turn(self.look_and_begin, shot, cost, note, look=look)
             if not isinstance(found, list):
                 return found
             if not found:
@@ -199,7 +196,7 @@ class Submitter:
                 continue
             # First thing after the answer: the task id, before anything can go wrong; queued
             # before the lock is let go, so it lands before any later intent of this prompt.
-            return task_id, session.db_queued(session.journal.set_task, attempt.id, task_id)
+            return task_id, session.db_turn(session.journal.set_task, attempt.id, task_id)
         raise AssertionError("unreachable")
 
     async def after_failed_submit(self, shot: CompiledShot, attempt: Attempt, exc: Exception,
