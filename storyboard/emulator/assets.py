@@ -272,6 +272,7 @@ class ImageTasks:
         self.images = 0  # pictures drawn and billed
         self._secret = secrets.token_bytes(16)
         self._running: set[asyncio.Task[None]] = set()
+        self._drawing: set[asyncio.Future[list[Path]]] = set()
 
     def submit(self, request: ImageRequest) -> ImageTask:
         fault = self.faults.take("task")
@@ -285,27 +286,40 @@ class ImageTasks:
         return task
 
     async def stop(self) -> None:
-        for job in list(self._running):
+        jobs: list[asyncio.Future[Any]] = [*self._running, *self._drawing]
+        for job in jobs:
             job.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        await asyncio.gather(*self._running, *self._drawing, return_exceptions=True)
 
     async def _run(self, task: ImageTask) -> None:
+        # Drawn while the task waits out its latency (a service renders during it), so a task
+        # ends after its latency and not after its latency and its drawing too; billed only if
+        # it ends well (``_produce``).
+        drawing = asyncio.ensure_future(self._pictures(task.request, task.fault))
+        drawing.add_done_callback(_quiet)
+        self._drawing.add(drawing)
+        drawing.add_done_callback(self._drawing.discard)
         await run_task(task, self.config.latency, self.config.pending_share, self.clock,
-                       self._finish, lambda: self._produce(task))
+                       self._finish, lambda: self._produce(task, drawing))
 
-    async def _produce(self, task: ImageTask) -> None:
-        task.files = await self.draw_now(task.request, task.fault)
+    async def _produce(self, task: ImageTask, drawing: asyncio.Future[list[Path]]) -> None:
+        task.files = await drawing
+        self.images += len(task.files)
         self._finish(task, "SUCCEEDED")
 
     async def draw_now(self, request: ImageRequest, fault: str | None = None) -> list[Path]:
-        """The request's pictures, drawn and billed now (a synchronous call's, or a task's as
-        it ends); the ``size`` fault draws them at half the size asked for."""
+        """The request's pictures, drawn and billed now (a synchronous call's)."""
+        files = await self._pictures(request, fault)
+        self.images += len(files)
+        return files
+
+    async def _pictures(self, request: ImageRequest, fault: str | None) -> list[Path]:
+        """The request's pictures, not billed; the ``size`` fault draws them at half the size
+        asked for."""
         if fault == "size":
             request = replace(request, width=max(16, request.width // 2),
                               height=max(16, request.height // 2))
-        files = await asyncio.to_thread(self._draw, request)
-        self.images += len(files)
-        return files
+        return await asyncio.to_thread(self._draw, request)
 
     def _draw(self, request: ImageRequest) -> list[Path]:
         """The request's pictures, drawn once per distinct prompt, seed, references and size."""
@@ -391,3 +405,9 @@ class ImageTasks:
             raise PermissionError("Request has expired.")
         path = self.out_dir / name
         return path if re.fullmatch(r"[0-9a-f]{64}\.(png|wav)", name) and path.exists() else None
+
+
+def _quiet(drawing: asyncio.Future[list[Path]]) -> None:
+    """A drawing no task waited for (it failed, or was canceled): its error is not reported."""
+    if not drawing.cancelled():
+        drawing.exception()

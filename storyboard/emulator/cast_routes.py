@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from storyboard.emulator.assets import validate_image
@@ -85,7 +85,9 @@ async def result(request: Request) -> Response:
     if path is None:
         raise OssError(404, "NoSuchKey", "The specified key does not exist.")
     kind = "image/png" if name.endswith(".png") else "audio/wav"
-    return FileResponse(path, media_type=kind)
+    # A picture or a line is small: read at once, not chunk by chunk through worker threads
+    # (each a wake-up on a busy machine, and the client waits for every one of them).
+    return Response(path.read_bytes(), media_type=kind)
 
 
 def routes() -> list[Route]:

@@ -13,7 +13,8 @@ class EmulatorConfig:
     """How the emulator behaves. Every field has a default fit for a quick local run.
 
     - ``latency``: seconds from submit to SUCCEEDED (the first ``pending_share`` of it PENDING,
-      the rest RUNNING; rendering the result comes on top).
+      the rest RUNNING; rendering a video comes on top, an image task's pictures are drawn
+      meanwhile).
     - ``api_key``: when set, only this bearer key is accepted, else any non-empty one.
     - ``policy_ttl``: upload policy lifetime (the service's: 300 s).
     - ``plain_results``: render results without text and thumbnails (fast).

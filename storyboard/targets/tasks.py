@@ -48,6 +48,7 @@ class TaskState:
     usage: Usage | None = None
     submit_time: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    ran: float | None = None  # seconds from the service's submit to its end, when it says
 
 
 

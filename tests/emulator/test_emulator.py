@@ -456,3 +456,21 @@ def test_the_time_zone_is_settable() -> None:
 def test_servers_bind_loopback_only() -> None:
     with pytest.raises(ValueError, match="loopback"):
         bind("0.0.0.0", 0)
+
+
+def test_each_connection_answers_without_nagle() -> None:
+    """The listening socket says TCP, so asyncio turns Nagle off on every accepted connection
+    (an answer's headers and body went out as two segments, the second held for the client's
+    delayed ACK: about 40 ms a request)."""
+    import socket
+
+    listening = bind("127.0.0.1", 0)
+    try:
+        assert listening.proto == socket.IPPROTO_TCP
+        client = socket.create_connection(listening.getsockname()[:2])
+        listening.setblocking(True)
+        accepted, _ = listening.accept()
+        with client, accepted:
+            assert accepted.proto == socket.IPPROTO_TCP  # what asyncio's _set_nodelay asks
+    finally:
+        listening.close()

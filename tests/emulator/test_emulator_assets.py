@@ -450,3 +450,17 @@ def test_image_moderation_is_refused_and_unbilled(http: httpx.Client, emu: Emula
     refused = http.post(IMAGE, json=image_body())
     assert refused.status_code == 400 and refused.json()["code"] == "DataInspectionFailed"
     assert len(emu.service.images.tasks) == before
+
+
+def test_an_image_task_is_billed_only_when_it_ends_well(http: httpx.Client,
+                                                        emu: EmulatorServer) -> None:
+    """Its pictures are drawn while it waits out its latency; a task that fails meanwhile is
+    not billed for them, one that succeeds is, once."""
+    before = emu.stats()["cast"]["images"]
+    emu.script("task:failed")
+    failed = http.post(IMAGE, json=image_body(seed=41)).json()["output"]["task_id"]
+    assert wait_for(http, failed)["output"]["task_status"] == "FAILED"
+    assert emu.stats()["cast"]["images"] == before
+    done = generate(http, image_body(seed=42))
+    assert done["output"]["task_status"] == "SUCCEEDED"
+    assert emu.stats()["cast"]["images"] == before + 1

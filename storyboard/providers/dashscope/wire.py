@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from storyboard.errors import ProviderError, UnreadAnswer
@@ -125,7 +126,23 @@ def parse_task(answer: Mapping[str, Any], task_id: str = "",
         usage=parse_usage(answer.get("usage")),
         submit_time=str(output.get("submit_time") or ""),
         raw=dict(answer),
+        ran=ran(output) if status.finished else None,
     )
+
+
+STAMP = "%Y-%m-%d %H:%M:%S.%f"  # the answers' times, in the service's zone
+
+
+def ran(output: Mapping[str, Any]) -> float | None:
+    """Seconds from the task's ``submit_time`` to its ``end_time`` (both in one zone, so the
+    zone does not matter); None when either is missing or unreadable."""
+    try:
+        start, end = (datetime.strptime(str(output[name]), STAMP)
+                      for name in ("submit_time", "end_time"))
+    except (KeyError, ValueError):
+        return None
+    seconds = (end - start).total_seconds()
+    return seconds if seconds >= 0 else None
 
 
 def result_url(output: Mapping[str, Any]) -> str | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 import math
 import os
@@ -36,8 +38,42 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
 
+class RankedLock:
+    """An ``asyncio.Lock`` whose waiters are served lowest rank first (ties in arrival order)."""
+
+    def __init__(self) -> None:
+        self.held = False
+        self._waiters: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, rank: float) -> None:
+        if not self.held and not self._waiters:
+            self.held = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (rank, next(self._arrivals), waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the lock was handed over just as we were cancelled
+            raise
+
+    def release(self) -> None:
+        """Hand the lock to the lowest-ranked waiter still waiting, else free it."""
+        while self._waiters:
+            _, _, waiter = heapq.heappop(self._waiters)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.held = False
+
+
 class TokenBucket:
-    """At most ``rate`` acquisitions a second on average, ``burst`` at once; FIFO."""
+    """At most ``rate`` acquisitions a second on average, ``burst`` at once; the waiters served
+    lowest ``rank`` first, equal ranks in arrival order (FIFO). A poll ranks by its task's
+    start: when tokens are scarce, the task that has run longest (most likely done) is asked
+    first, instead of every task waiting its turn behind tasks just submitted."""
 
     def __init__(self, rate: float, burst: int, clock: Clock, sleep: Sleep) -> None:
         self.rate, self.burst = rate, max(1, burst)
@@ -45,16 +81,17 @@ class TokenBucket:
         self.tokens = float(self.burst)
         self.stamp = clock()
         self.paused_until = 0.0
-        self._lock = asyncio.Lock()
+        self._lock = RankedLock()
 
     def pause(self, seconds: float) -> None:
         """Hold every taker for ``seconds`` (the provider said 429 with a Retry-After)."""
         self.paused_until = max(self.paused_until, self.clock() + seconds)
 
-    async def take(self) -> None:
+    async def take(self, rank: float = 0.0) -> None:
         if self.rate <= 0 or math.isinf(self.rate):
             return
-        async with self._lock:
+        await self._lock.acquire(rank)
+        try:
             while True:
                 now = self.clock()
                 self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
@@ -66,6 +103,8 @@ class TokenBucket:
                     return
                 else:
                     await self.sleep((1 - self.tokens) / self.rate)
+        finally:
+            self._lock.release()
 
 
 class Slots:
@@ -273,8 +312,9 @@ class SharedBucket:
     def pause(self, seconds: float) -> None:
         self.local.pause(seconds)
 
-    async def take(self) -> None:
-        await self.local.take()
+    async def take(self, rank: float = 0.0) -> None:
+        """A token (``rank``: ``TokenBucket.take``'s), the local bucket's, then the account's."""
+        await self.local.take(rank)
         rate = self.rate
         if self.board is None or rate is None or rate <= 0 or math.isinf(rate):
             return

@@ -19,7 +19,7 @@ from storyboard.errors import (
 )
 from storyboard.files import safe_to_delete
 from storyboard.language.request import CompiledShot
-from storyboard.media import ffmpeg, probe
+from storyboard.media import ffmpeg, pngcheck, probe
 from storyboard.run.state.assets import sent_voices, short_voice
 from storyboard.targets.models import model_of
 
@@ -76,7 +76,13 @@ ASSET_KINDS = {"image": ("png", "jpeg", "webp", "bmp"), "voice": ("wav", "mp3"),
 
 def verify_asset(path: Path, kind: str) -> None:
     """The checks a made cast asset passes before it enters the cache: an image or audio that
-    ffmpeg reads (a voice's and a line's of some length)."""
+    ffmpeg reads (a voice's and a line's of some length); a PNG checked whole in Python
+    (``pngcheck``), without an ffprobe process."""
+    if kind == "image" and pngcheck.is_png(path):
+        problem = pngcheck.problem(path)
+        if problem is not None:
+            raise InvalidOutput(f"the image cannot be read: {problem}")
+        return
     try:
         facts = probe.measure(path)
     except (MediaError, FFmpegError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass
 
 from storyboard.language.request import CompiledShot
@@ -63,17 +64,20 @@ class Poller:
                     immediate: bool, unknown_ends: bool) -> TaskState:
         session = self.session
         schedule = session.options.poll_schedule or DEFAULT_POLL_SCHEDULE
-        deadline = session.clock() + session.options.max_wait
+        since = session.clock()  # its rank for the query bucket: the longest-running first
+        deadline = since + session.options.max_wait
         step, last, unknown = (0 if immediate else 1), "", Unknown()
         if not immediate:
-            await self.pause(task_id, schedule[0])
+            await self.pause(task_id, self.first_wait(shot, schedule[0]))
         while True:
-            state = await self.ask(shot, task_id)
+            state = await self.ask(shot, task_id, since)
             if state.status != last:
                 last = state.status
                 await self.record_status(shot, attempt_id, state)
             if state.status.finished or (state.status is TaskStatus.UNKNOWN and (
                     unknown_ends or state.code == GONE)):
+                if state.status is TaskStatus.SUCCEEDED and not immediate:
+                    self.seen_done(shot, session.clock() - since, state.ran)
                 return state
             self.still_unknown(shot, state, unknown)
             remaining = deadline - session.clock()
@@ -84,6 +88,22 @@ class Poller:
             await self.pause(task_id, min(delay, max(session.options.backoff_cap, schedule[-1]),
                                           remaining))
             step += 1
+
+    def first_wait(self, shot: CompiledShot, scheduled: float) -> float:
+        """The wait before a new task's first poll: the schedule's, or the quickest a task of
+        its model was seen done in this run when that is longer. A poll before it would only
+        hear "running", and spend a query the tasks likely done need when queries are scarce
+        (the cast's sheets teach their model's time to the boards that follow them)."""
+        return max(scheduled, self.session.shortest.get(shot.request.model, 0.0))
+
+    def seen_done(self, shot: CompiledShot, seconds: float, ran: float | None) -> None:
+        """Note a task of ``shot``'s model seen done ``seconds`` after its submit; ``ran``:
+        how long the service says it took (shorter: the poll that saw it came after its end)."""
+        if ran is not None and math.isfinite(ran):
+            seconds = min(seconds, ran)
+        shortest = self.session.shortest
+        model = shot.request.model
+        shortest[model] = min(seconds, shortest.get(model, seconds))
 
     async def pause(self, task_id: str, seconds: float) -> None:
         """Wait ``seconds``, or less when the provider hears the task end first (pushed to it:
@@ -103,14 +123,15 @@ class Poller:
                     wait.cancel()
         ended.clear()
 
-    async def ask(self, shot: CompiledShot, task_id: str) -> TaskState:
+    async def ask(self, shot: CompiledShot, task_id: str, since: float = 0.0) -> TaskState:
         """One answer about the task; passing errors are asked again (with backoff), never taken
-        for an answer."""
+        for an answer. ``since``: when its polling began; when queries are scarce, the task
+        polled longest is asked first (``TokenBucket.take``)."""
         session = self.session
         errors, first_error = 0, session.clock()
         while True:
             try:
-                await session.query_bucket.take()
+                await session.query_bucket.take(since)
                 return await session.call(session.provider.query(task_id))
             except asyncio.CancelledError:
                 raise

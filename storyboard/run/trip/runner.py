@@ -280,7 +280,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
             try:
                 results = await ShotRun(session).execute(shots)
             finally:
-                session.executor.shutdown(wait=True)  # every journal write lands first
+                session.shutdown()  # every journal write lands first
             lock = _write_lock(source, shots, results, session, root)
             prune_inputs(root)
     finally:

@@ -95,6 +95,7 @@ class Session:
         provider.ask = self.patiently  # a lookup's every request is retried, not the lookup
         provider.on_progress = self.heard  # progress pushed between polls (ComfyUI's /ws)
         self.following: dict[str, CompiledShot] = {}  # task id -> the shot its poll waits for
+        self.shortest: dict[str, float] = {}  # a model -> its quickest task seen done (seconds)
         self.unpolled: dict[str, list[tuple[float | None, str]]] = {}  # words before a poll
         self.slots = Slots(options.concurrency)
         self.board = team_board(journal, options)  # account-wide pacing: a team ledger's
@@ -131,6 +132,9 @@ class Session:
         self.early: dict[str, tuple[ResultState, str, str]] = {}  # hash -> reconcile's verdict
         self.notes: dict[str, str] = {}  # hash -> why it is submitted again
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="storyboard-journal")
+        # A submit's own journal calls (its intent, its task id): a thread of their own, so the
+        # prompt's turn never waits behind other shots' reads and state changes.
+        self.turn_executor = ThreadPoolExecutor(1, thread_name_prefix="storyboard-journal-turn")
 
     async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a journal call on its one worker thread: calls stay in order, and its fsyncs never
@@ -138,6 +142,20 @@ class Session:
         the step it guards."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    def db_turn(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+                ) -> asyncio.Future[T]:
+        """A journal call of a submit holding its prompt's turn (the intent, the task id),
+        queued now on the turn's own thread: in order among themselves, so a task id queued
+        before the turn is let go is written before the next intent of that prompt. (The
+        journal and the ledger take their own locks: the two threads never write at once.)"""
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self.turn_executor, functools.partial(fn, *args, **kwargs))
+
+    def shutdown(self) -> None:
+        """Wait for every journal call queued: each write lands before the run ends."""
+        self.turn_executor.shutdown(wait=True)
+        self.executor.shutdown(wait=True)
 
     def emit(self, shot: CompiledShot, state: EventState, message: str = "",
              task_id: str | None = None, progress: float | None = None) -> None:

@@ -16,7 +16,7 @@ from storyboard.run.state.assets import padded, substituted
 from storyboard.run.state.journal import Attempt
 from storyboard.run.state.lockfile import shot_key
 from storyboard.run.state.pacing import Busy, Lease
-from storyboard.run.team.ledger import ShotClaimed
+from storyboard.run.team.ledger import LedgerEntry, ShotClaimed
 from storyboard.run.trip import claims
 from storyboard.run.trip.checks import (
     describe,
@@ -100,47 +100,68 @@ class Submitter:
     async def begin_and_send(self, shot: CompiledShot, first_frame: Path | None, cost: float,
                              note: str) -> tuple[Attempt, str]:
         """Intent, submit, task id: under this prompt's lock, so a lost answer has at most one
-        unknown task to match. The inputs are snapshotted first (the bytes sent are the bytes
-        hashed)."""
+        unknown task to match. The inputs are snapshotted first, before the lock (the bytes sent
+        are the bytes hashed): the lock is held only for the journal and the request."""
         session = self.session
+        sent = substituted(await self.snapshot(shot), session.made.get(shot_key(shot), {}))
         async with session.key_lock(shot):
             for _ in range(claims.ROUNDS):
-                await self.no_twin_in_flight(shot)
-                sent = substituted(await self.snapshot(shot), session.made.get(shot_key(shot), {}))
-                attempt = await session.db(session.journal.begin, shot, session.provider.name,
-                                           session.task_key, estimate=cost, note=note)
-                if not await self.withdrawn_for_earlier_twin(shot, attempt):
-                    return attempt, await self.send(sent, first_frame, attempt)
-            raise session.end(shot, "pending", "twins of other runs kept coming first; run again",
-                              "failed", code="AmbiguousTask")
+                attempt = await self.intent(shot, cost, note)
+                if attempt is not None:
+                    task_id, written = await self.send(sent, first_frame, attempt)
+                    break
+            else:
+                raise session.end(shot, "pending", "twins of other runs kept coming first; run "
+                                  "again", "failed", code="AmbiguousTask")
+        if written is not None:  # queued under the lock: the next twin's intent comes after it
+            await written
+        return attempt, task_id
 
-    async def no_twin_in_flight(self, shot: CompiledShot) -> None:
-        """Wait while another run's twin submit is unanswered; stop when one stays so."""
+    async def intent(self, shot: CompiledShot, cost: float, note: str) -> Attempt | None:
+        """The intent, journaled once no other run's twin submit is unanswered (waiting while
+        one is; stopping when one stays so); None when another run's twin intent came first
+        (ours is withdrawn unsent: look again). Each look is one trip to the journal's thread."""
         session = self.session
         blocked = session.blocked.get(session.find_key(shot))
         if blocked is not None:
             raise session.end(shot, "pending", blocked, "failed", code="AmbiguousTask")
-        others = await session.db(session.journal.other_open_intents, shot, session.task_key, set())
-        others = await claims.answered(session, shot, others)  # other runs' twins: wait
-        if others:
-            message = waiting_for(others)
-            raise session.end(shot, "pending", message, "failed", code="AmbiguousTask")
+        look = True
+        while True:
+            found = await session.db_turn(self.look_and_begin, shot, cost, note, look=look)
+            if not isinstance(found, list):
+                return found
+            if not found:
+                return None  # withdrawn
+            others = await claims.answered(session, shot, found)  # other runs' twins: wait
+            if others:
+                raise session.end(shot, "pending", waiting_for(others), "failed",
+                                  code="AmbiguousTask")
+            look = False
 
-    async def withdrawn_for_earlier_twin(self, shot: CompiledShot, attempt: Attempt) -> bool:
-        """Another run (another series on this machine, a team member) may have written an
-        intent with this prompt between our look and our own intent. The earlier one is sent;
-        a later one is withdrawn unsent (settled ``lost``, so no lookup counts it) and looks
-        again, waiting for the earlier one's task id."""
+    def look_and_begin(self, shot: CompiledShot, cost: float, note: str, *, look: bool
+                       ) -> Attempt | list[LedgerEntry]:
+        """On the journal's thread: other runs' unanswered twin submits (``look``), else the
+        intent written. Another run (another series on this machine, a team member) may write
+        an intent with this prompt between our look and our own intent: the earlier one is sent;
+        a later one is withdrawn unsent (settled ``lost``, so no lookup counts it) and ``[]`` is
+        returned, to look again and wait for the earlier one's task id."""
         session = self.session
-        mine = await session.db(session.journal.ledger_entry, attempt)
+        journal = session.journal
+        if look:
+            others = journal.other_open_intents(shot, session.task_key, set())
+            if others:
+                return others
+        attempt = journal.begin(shot, session.provider.name, session.task_key, estimate=cost,
+                                note=note)
+        mine = journal.ledger_entry(attempt)
         if mine is None:
-            return False
-        others = await session.db(session.journal.other_open_intents, shot, session.task_key, {mine.id})
+            return attempt
+        others = journal.other_open_intents(shot, session.task_key, {mine.id})
         if not claims.earlier(others, mine):
-            return False
-        await session.db(session.journal.set_state, attempt.id, "lost",
-                         note="withdrawn unsent: another run's twin submit came first")
-        return True
+            return attempt
+        journal.set_state(attempt.id, "lost",
+                          note="withdrawn unsent: another run's twin submit came first")
+        return []
 
     async def snapshot(self, shot: CompiledShot) -> CompiledShot:
         try:
@@ -148,8 +169,10 @@ class Submitter:
         except InputChanged as exc:
             raise self.session.end(shot, "failed", str(exc), "failed", code="InputChanged") from exc
 
-    async def send(self, shot: CompiledShot, first_frame: Path | None, attempt: Attempt) -> str:
-        """Submit until a task id is known, reconciling every answer that may have been lost."""
+    async def send(self, shot: CompiledShot, first_frame: Path | None, attempt: Attempt
+                   ) -> tuple[str, asyncio.Future[None] | None]:
+        """Submit until a task id is known, reconciling every answer that may have been lost;
+        with the journal's write of a new task id, queued (None: a found task's, written)."""
         session = self.session
         for tries in range(1, session.options.max_retries + 2):
             if tries > 1:
@@ -169,11 +192,11 @@ class Submitter:
                 adopted = await self.after_failed_submit(shot, attempt, failure, tries,
                                                          sent=sent)
                 if adopted is not None:
-                    return adopted
+                    return adopted, None
                 continue
-            # First thing after the answer: the task id, before anything can go wrong.
-            await session.db(session.journal.set_task, attempt.id, task_id)
-            return task_id
+            # First thing after the answer: the task id, before anything can go wrong; queued
+            # before the lock is let go, so it lands before any later intent of this prompt.
+            return task_id, session.db_turn(session.journal.set_task, attempt.id, task_id)
         raise AssertionError("unreachable")
 
     async def after_failed_submit(self, shot: CompiledShot, attempt: Attempt, exc: Exception,
