@@ -33,13 +33,17 @@ PIXEL = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAA
          "z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
 
 
-def synthetic_shot(number: int, *, duration: int = 2, prompt: str = "Image 1 waves") -> CompiledShot:
-    """A compiled shot; the seed differs per shot so every hash differs while the emulator (which
-    renders once per distinct picture) draws a single result."""
+def synthetic_shot(number: int, *, duration: int = 2, prompt: str = "Image 1 waves",
+                   twin: bool = False) -> CompiledShot:
+    """A compiled shot; its words differ per shot so every hash (and every prompt the runner
+    keys its submits by) differs while the emulator, whose plain results draw no words, renders
+    a single result. No seed: a seed colours the emulator's picture, one render each. A ``twin``
+    keeps ``prompt`` as it is and differs by its seed (another run's submit of the same words)."""
     media = (MediaItem("reference_image", MediaRef(url=PIXEL), "Image 1", "pixel"),)
-    request = ShotRequest("wan2.7-r2v", prompt, media, "720P", "16:9", duration, False, False,
-                          None, number)
-    canonical: dict[str, Any] = {"prompt": prompt, "seed": number, "duration": duration,
+    words, seed = (prompt, number) if twin else (f"{prompt}, beat {number}", None)
+    request = ShotRequest("wan2.7-r2v", words, media, "720P", "16:9", duration, False, False,
+                          None, seed)
+    canonical: dict[str, Any] = {"prompt": words, "seed": seed, "duration": duration,
                                  "media": [{"url": PIXEL}]}
     digest = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
     return CompiledShot("bench", f"ep{number // 100:02d}", f"s{number:04d}", request, digest,

@@ -56,8 +56,7 @@ def worker(args: argparse.Namespace) -> int:
     from storyboard.run.team.store import RenderStore, store_settings
     from storyboard.run.trip.model import RunOptions, Wiring
 
-    shots = [synthetic_shot(args.first + i, prompt="Image 1 waves" if args.twins
-                            else f"Image 1 waves, take {i}") for i in range(args.shots)]
+    shots = [synthetic_shot(args.first + i, twin=args.twins) for i in range(args.shots)]
     settings = store_settings(args.store, Path(args.root))
     assert settings is not None
     store = StoreLink(RenderStore(settings), "dashscope")

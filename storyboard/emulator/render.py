@@ -2,8 +2,9 @@
 
 Results are drawn by the ``local`` provider's ``render_body``, imported when the first task
 finishes. Rendering runs in a worker thread, never on the event loop, and is cached by a hash of
-what shapes the picture (size, duration, prompts, media content, sound, plain mode): a bench of hundreds of
-identical tasks renders one file, and concurrent identical tasks wait on the same render.
+what shapes the picture (size, duration, prompts unless plain, media content, sound, seed, plain
+mode): a bench of hundreds of tasks that differ only by their words renders one file, and
+concurrent identical tasks wait on the same render.
 """
 
 from __future__ import annotations
@@ -82,8 +83,10 @@ def render_key(body: Mapping[str, Any], sub: Submission, digests: Mapping[str, s
 
     negative = body.get("input", {}).get("negative_prompt")
     media = [[m["type"], ident(m["url"]), ident(m.get("reference_voice"))] for m in sub.media]
-    doc = {"size": [sub.resolution, sub.ratio], "duration": sub.duration, "prompt": sub.prompt,
-           "negative": negative, "media": media, "plain": plain}
+    doc: dict[str, Any] = {"size": [sub.resolution, sub.ratio], "duration": sub.duration,
+                           "media": media, "plain": plain}
+    if not plain:  # a plain result draws no words: shots that differ only by them share it
+        doc |= {"prompt": sub.prompt, "negative": negative}
     seed = seed_of(body)
     if seed is not None:  # only then: the key of a request without a seed stays as it was
         doc["seed"] = seed

@@ -107,6 +107,8 @@ def test_submit_poll_download_a_real_video(client: httpx.Client, emu: EmulatorSe
 
 def test_identical_tasks_render_once(client: httpx.Client, emu: EmulatorServer) -> None:
     body = make_body("the render cache prompt")
+    # a picture of its own (a plain result draws no words: the prompt alone would share one)
+    body["input"]["media"][0]["url"] = "https://example.com/render-cache.png"
     before = emu.stats()["renders"]
     ids = [submit(client, body) for _ in range(3)]
     for task_id in ids:
@@ -116,6 +118,26 @@ def test_identical_tasks_render_once(client: httpx.Client, emu: EmulatorServer) 
     assert after["renders"]["cached"] - before["cached"] == 2
     assert after["submissions"]["by_body"][body_hash(body)] == 3
     assert after["submissions"]["duplicates"] >= 1
+
+
+def test_plain_results_of_bodies_that_differ_only_by_their_words_render_once(
+        client: httpx.Client, emu: EmulatorServer) -> None:
+    """A plain result draws no words (benchmarks): shots differing only by them share one file;
+    a seed colours the picture, so another seed is another render."""
+    def body(words: str) -> dict[str, Any]:  # a picture of its own: a reference no other test's
+        made = make_body(words)
+        made["input"]["media"][0]["url"] = "https://example.com/plain-words.png"
+        return made
+    before = emu.stats()["renders"]["rendered"]
+    first = submit(client, body("the plain words, beat 1"))
+    second = submit(client, body("the plain words, beat 2"))
+    for task_id in (first, second):
+        assert wait_for(client, task_id)["output"]["task_status"] == "SUCCEEDED"
+    assert emu.stats()["renders"]["rendered"] - before == 1
+    seeded = body("the plain words, beat 3")
+    seeded["parameters"] = {**seeded.get("parameters", {}), "seed": 41}
+    assert wait_for(client, submit(client, seeded))["output"]["task_status"] == "SUCCEEDED"
+    assert emu.stats()["renders"]["rendered"] - before == 2
 
 
 def test_unknown_task_is_unknown(client: httpx.Client) -> None:
