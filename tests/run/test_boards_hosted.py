@@ -15,23 +15,11 @@ import pytest
 
 from storyboard.emulator.cast_media import png_size
 from storyboard.run.state.housekeeping import usage
+from tests.fixtures.boards import ARK_BOARDS
 from tests.fixtures.dashscope_cli import Emulator, invoke
 from tests.fixtures.media_host import serve
 
 pytestmark = pytest.mark.usefixtures("env")
-
-SERIES = """\
-storyboard: 1
-title: Boards on Ark
-provider: {{name: ark, base_url: "{base}", media_base_url: "{media}", poll: [0.1]}}
-defaults: {{resolution: 720P, duration: 5, model: doubao-seedance-2-0-260128}}
-boards: {{model: doubao-seedream-4-5-251128}}
-episodes:
-  - id: ep1
-    shots:
-      - {{id: cup, prompt: "A cup of coffee steams on a wooden counter"}}
-"""
-
 
 def test_an_approved_2k_board_is_hosted_scaled_and_sent_by_that_url(
         tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,7 +29,7 @@ def test_an_approved_2k_board_is_hosted_scaled_and_sent_by_that_url(
     series.mkdir()
     with serve(series) as media:
         (series / "storyboard.yaml").write_text(
-            SERIES.format(base=emu.gateway_url("ark"), media=media), encoding="utf-8")
+            ARK_BOARDS.format(base=emu.gateway_url("ark"), media=media), encoding="utf-8")
         made = invoke("render", series, "--boards", "--yes", "--quiet")
         assert made.exit_code == 0, made.output
         picked = invoke("pick", series, "boards/ep1/cup", "1", "--json")

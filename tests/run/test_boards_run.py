@@ -20,9 +20,11 @@ import storyboard
 from storyboard.media.measure import measure
 from storyboard.run.state.measured import Thresholds, judge
 from tests.fixtures.boards import (
+    ARK_BOARDS,
     BOARD_IMAGES,
     BOARDS,
     CAST_IMAGES,
+    CDN,
     by_shot,
     planned,
     rows,
@@ -252,19 +254,6 @@ def test_in_a_matrix_the_gate_names_each_variations_board(tmp_path: Path, emulat
     assert statuses["ad/latte/ad/pitch"] == "new" and statuses["ad/espresso/ad/pitch"] == "waits"
 
 
-ARK_BOARDS = """\
-storyboard: 1
-title: Boards on Ark
-provider: {{name: ark, base_url: "{base}", media_base_url: "https://cdn.example.com/s", poll: [0.1]}}
-defaults: {{resolution: 720P, duration: 5, model: doubao-seedance-2-0-260128}}
-boards: {{model: doubao-seedream-4-5-251128}}
-episodes:
-  - id: ep1
-    shots:
-      - {{id: cup, prompt: "A cup of coffee steams on a wooden counter"}}
-"""
-
-
 def test_a_lost_board_answer_is_possibly_billed_and_asked_again_only_when_forgotten(
         tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """Seedream on Ark answers in the request that makes the picture: that answer lost, the
@@ -274,7 +263,8 @@ def test_a_lost_board_answer_is_possibly_billed_and_asked_again_only_when_forgot
     monkeypatch.setenv("ARK_API_KEY", "ark-test-key")
     series = tmp_path / "ark"
     series.mkdir()
-    (series / "storyboard.yaml").write_text(ARK_BOARDS.format(base=emu.gateway_url("ark")),
+    (series / "storyboard.yaml").write_text(ARK_BOARDS.format(base=emu.gateway_url("ark"),
+                                                              media=CDN),
                                             encoding="utf-8")
     emu.script("image:lost")  # made and billed, its answer never arrives
     assert invoke("render", series, "--boards", "--yes", "--quiet").exit_code != 0
