@@ -28,6 +28,9 @@ from storyboard.breakdown import prompts, schemas
 from storyboard.breakdown.cache import AnswerCache, request_key
 from storyboard.breakdown.cost import Spend, price_of, prompt_tokens
 from storyboard.breakdown.endpoints import FORMAT_WORDS, MODES, Endpoints, next_mode, refuses
+from storyboard.breakdown.mending import Mended, mended
+from storyboard.breakdown.narrowing import STOPPED, Narrowed, Seen, merged, narrowed
+from storyboard.breakdown.narrowing import turn as turn_of
 from storyboard.breakdown.source import Chapter
 from storyboard.errors import ProviderError, StoryboardError
 
@@ -110,6 +113,7 @@ class Asker:
     fresh: set[str] = field(default_factory=set)  # keys answered by a call of this run
     pending: list[Pending] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
+    notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
     _client: ChatClient | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -134,25 +138,46 @@ class Asker:
         check``), a round each, each sent back after the answer the round before settled on (so
         a run asked again replays the same conversation from the cache)."""
         conversation = prompts.messages(stage, chapter, context)
-        turn, backs, rounds, asked = 0, 0, list(later), set[str]()
+        turn, backs, rounds, asked, seen = 0, 0, list(later), set[str](), Seen()
+        narrow: Narrowed | None = None
         while True:
             asked.add(key_of(self.settings.body(stage, conversation, self.mode())))
             record = self.answer(stage, chapter, conversation)
-            data, problems = judge(stage, record, check)
+            data, read, problems = self.judged(stage, chapter, record, check, narrow)
             turn += 1
             checks = not problems and bool(rounds)
             if checks:
                 problems = rounds.pop(0)
+            if problems and narrow is not None:  # the narrowed turn was the last
+                return Result(data, [*problems, STOPPED], turn)
             if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
                 return Result(data, [] if checks else problems, turn)
-            following = conversation + prompts.send_back(record["content"], problems)
+            repeated = seen.repeats(record["content"], problems)
+            if repeated:
+                narrow = narrowed(read, problems)
+                following = conversation + turn_of(stage, record["content"], problems, narrow)
+            else:
+                following = conversation + prompts.send_back(record["content"], problems)
             if key_of(self.settings.body(stage, following, self.mode())) in asked:
                 return Result(data, [*problems, "sending it back again would ask the same "
                                      "question: stopped"], turn)
             backs += 1
             self.say(f"  {stage} of chapter {chapter.number}: {len(problems)} problem(s), sent "
-                     "back to the model with them quoted (the request changes by them)")
+                     "back to the model with them quoted (the request changes by them)"
+                     if not repeated else f"  {stage} of chapter {chapter.number}: the answer "
+                     "repeats one refused: asked only for the failing items")
             conversation = following
+
+    def judged(self, stage: str, chapter: Chapter, record: dict[str, Any], check: Check,
+               narrow: Narrowed | None) -> tuple[Any, Any, list[str]]:
+        """``judge``, with what was read as meant kept in ``notes`` (each once)."""
+        found = Mended()
+        judged = judge(stage, record, check, found, narrow)
+        for note in found.notes:
+            said = f"the {stage} answer for chapter {chapter.number}: {note}"
+            if said not in self.notes:
+                self.notes.append(said)
+        return judged
 
     def mode(self) -> str:
         """The structured-output mode to ask in: the setting, or what was found for the
@@ -278,18 +303,25 @@ def hinted(error: ProviderError, body: dict[str, Any]) -> None:
                         f"{lower or 'text'}, or auto, in the series file's breakdown: block)"
 
 
-def judge(stage: str, record: dict[str, Any], check: Check) -> tuple[Any, list[str]]:
-    """The answer's data and what is wrong with it (nothing: it is used as it is)."""
+def judge(stage: str, record: dict[str, Any], check: Check, found: Mended,
+          narrow: Narrowed | None = None) -> tuple[Any, Any, list[str]]:
+    """The answer's data (None: it is not usable), the data as read (near-misses read as meant,
+    a narrowed answer put back in the whole) and what is wrong with it."""
     if record.get("finish_reason") == "length":
-        return None, ["the answer was cut short at max_tokens (finish_reason: length): answer "
-                      "more briefly"]
+        return None, None, ["the answer was cut short at max_tokens (finish_reason: length): "
+                            "answer more briefly"]
     data, problems = schemas.parsed(stage, record["content"])
     if problems:
-        return None, problems
+        return None, None, problems
+    data = mended(schemas.SCHEMAS[stage], data, found)
+    if narrow is not None:
+        data, problems = merged(narrow, data)
+        if problems:
+            return None, narrow.base, problems
     problems = schemas.problems(stage, data)
     if problems:
-        return None, problems
-    return data, check(data)
+        return None, data, problems
+    return data, data, check(data)
 
 
 def asking_problem(settings: Any) -> None:

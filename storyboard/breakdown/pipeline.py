@@ -121,6 +121,7 @@ class Report:
     cached: int = 0
     spend: Spend | None = None
     shots: int = 0
+    notes: list[str] = field(default_factory=list)  # near-misses read as meant
 
 
 def _endpoint_problem(options: Options) -> None:
@@ -316,6 +317,7 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
         asker.close()
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
+    report.notes = asker.notes
     guard = _write(series, made, report, kept, options)
     report.problems = _answer_problems(made, report) + on_disk(series)
     report.warnings += _in_proposals(series, found, report.outcome.proposed)

@@ -1,0 +1,155 @@
+"""The breakdown against what a real small model does (issue 64): a repeated answer is narrowed,
+then stopped, never paid for twice; near-misses read as meant and said; a shape that is JSON on
+its own; the context window found, named and respected; a file honest about a refused stage.
+Each against a scripted OpenAI-compatible server on loopback (``scripted``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.breakdown import prompts, schemas
+from storyboard.breakdown.mending import Mended, mended
+from storyboard.breakdown.narrowing import STOPPED
+from storyboard.breakdown.pipeline import Options, Report, breakdown
+from storyboard.breakdown.source import Chapter
+from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
+
+KEY_ENV = "STORYBOARD_TEST_LOCAL_KEY"
+STORY = """\
+# The Lighthouse
+
+Mia climbed the stairs of the old lighthouse, holding the brass lamp.
+"""
+OUTLINE = {"title": "The Lighthouse", "summary": "Mia climbs the lighthouse.",
+           "beats": ["Mia climbs the stairs."]}
+MIA = {"name": "Mia", "appearance": "a girl on the stairs", "voice": "a girl, young, bright"}
+LAMP = {"name": "Lamp", "look": "a brass lamp"}
+SHOTS = {"shots": [{"from_line": 3, "to_line": 3, "camera": "wide shot", "cast": ["Mia"],
+                    "scenes": [{"seconds": 4, "action": "Mia climbs the stairs of the old "
+                                "lighthouse.", "lines": []}]}]}
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv(KEY_ENV, "none")
+    yield
+
+
+def answers(cast: Any, outline: Any = OUTLINE, shots: Any = SHOTS) -> Any:
+    """A script answering each stage (``cast`` may be a function of the request)."""
+    def script(body: dict[str, Any]) -> Reply:
+        stage = stage_of(body)
+        given = {"outline": outline, "cast": cast, "shots": shots}[stage]
+        given = given(body) if callable(given) else given
+        return completion(given if isinstance(given, str) else json.dumps(given))
+    return script
+
+
+def run(server: Scripted, tmp_path: Path, **changes: Any) -> tuple[Report, Path]:
+    source, series = tmp_path / "story.md", tmp_path / "series"
+    source.write_text(STORY, encoding="utf-8")
+    options = Options(**{"model": "m", "base_url": server.base_url, "key_env": KEY_ENV,
+                         "yes": True, "price_in": 0.0, "price_out": 0.0, "stream": "false",
+                         "response_format": "json_object", **changes})
+    return breakdown(source, series, options), series
+
+
+def casts(server: Scripted) -> list[dict[str, Any]]:
+    return [b for b in server.bodies if stage_of(b) == "cast"]
+
+
+# Item 1: a send-back that changes something
+
+WRONG_CAST = json.dumps({"characters": [MIA], "places": [],
+                         "props": [{"name": "Lamp", "description": "a brass lamp"}]})
+
+
+def test_a_repeated_answer_is_narrowed_then_stopped_never_asked_the_same_way(
+        tmp_path: Path) -> None:
+    with Scripted(answers(WRONG_CAST)) as server:
+        report, _series = run(server, tmp_path)
+    asked = casts(server)
+    assert len(asked) == 3  # the answer, one send-back, one narrowed request; not a third alike
+    last = asked[-1]["messages"][-1]["content"]
+    assert "repeats one already refused" in last and "props[0]" in last
+    assert 'exactly the fields name, look, for example {"name":' in last
+    assert asked[1]["messages"][-1]["content"] != last
+    messages = [p.message for p in report.problems]
+    assert any(STOPPED in m and "props[0]" in m for m in messages) or \
+        (any(STOPPED in m for m in messages) and any("props[0]" in m for m in messages))
+    assert len({json.dumps(b, sort_keys=True) for b in server.bodies}) == len(server.bodies)
+
+
+def test_a_narrowed_answer_is_put_back_in_the_whole(tmp_path: Path) -> None:
+    def cast(body: dict[str, Any]) -> str:
+        if "Answer only those items" in body["messages"][-1]["content"]:
+            return json.dumps({"props": [LAMP]})
+        return WRONG_CAST
+    with Scripted(answers(cast)) as server:
+        report, series = run(server, tmp_path)
+    assert len(casts(server)) == 3
+    assert report.problems == []
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "a brass lamp" in written and "mia:" in written
+
+
+def test_a_re_run_replays_the_narrowed_turn_from_the_cache(tmp_path: Path) -> None:
+    with Scripted(answers(WRONG_CAST)) as server:
+        run(server, tmp_path)
+        sent = len(server.bodies)
+        first = (tmp_path / "series" / "storyboard.yaml").read_bytes()
+        run(server, tmp_path)
+    assert len(server.bodies) == sent
+    assert (tmp_path / "series" / "storyboard.yaml").read_bytes() == first
+
+
+# Item 2: near-misses read, not refused
+
+def test_a_prop_given_a_characters_fields_is_read_with_a_note(tmp_path: Path) -> None:
+    cast = {"character": [MIA], "places": [],
+            "props": [{"name": "Lamp", "appearance": "a brass lamp", "voice": "none"}]}
+    outline = {"title": ["The Lighthouse"], "summary": "Mia climbs.", "beat": ["Mia climbs."]}
+    with Scripted(answers(cast, outline)) as server:
+        report, series = run(server, tmp_path)
+    assert len(server.bodies) == 3  # each stage asked once: nothing sent back
+    assert report.problems == []
+    notes = "\n".join(report.notes)
+    assert "props[0]: a character's fields given to a place or prop: its appearance read as " \
+           "its look, its voice dropped" in notes
+    assert "the key 'character' read as 'characters'" in notes
+    assert "the key 'beat' read as 'beats'" in notes
+    assert "title: a list of one item where one item is expected" in notes
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "a brass lamp" in written
+
+
+def test_an_ambiguous_answer_is_still_sent_back_located() -> None:
+    found = Mended()
+    two = mended(schemas.OUTLINE, {"title": ["A", "B"], "summary": "s", "beats": []}, found)
+    assert two["title"] == ["A", "B"] and found.notes == []
+    both = {"characters": [], "character": [], "places": [], "props": []}
+    assert mended(schemas.CAST, both, found) == both and found.notes == []
+    odd = {"name": "Lamp", "appearance": "brass", "colour": "gold"}
+    kept = mended(schemas.CAST, {"characters": [], "places": [], "props": [odd]}, found)
+    assert kept["props"] == [odd] and found.notes == []
+    assert any(p.startswith("props[0]") for p in schemas.problems("cast", kept))
+
+
+# Item 3: the shape as JSON
+
+def test_the_shape_in_the_instructions_is_json_on_its_own() -> None:
+    chapter = Chapter("story.md", 1, "T", 1, ("Mia climbed.",))
+    for stage in schemas.SCHEMAS:
+        system = prompts.messages(stage, chapter, {})[0]["content"]
+        shape = system.split("copy its form, not its words):\n", 1)[1].split("\n", 1)[0]
+        data = json.loads(shape)
+        assert set(data) == set(schemas.SCHEMAS[stage]["properties"])
+        assert "(at most" not in shape
+    shots = prompts.messages("shots", chapter, {})[0]["content"]
+    assert "shots[].scenes[].seconds: a number from 0.5 to 15" in shots
+    assert "shots: at most 200 items" in shots
