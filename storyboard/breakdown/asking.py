@@ -140,6 +140,7 @@ class Asker:
         conversation = prompts.messages(stage, chapter, context)
         turn, backs, rounds, asked, seen = 0, 0, list(later), set[str](), Seen()
         narrow: Narrowed | None = None
+        last: tuple[Any, list[str], bool] = (None, [], False)  # the answer narrowed from
         while True:
             asked.add(key_of(self.settings.body(stage, conversation, self.mode())))
             record = self.answer(stage, chapter, conversation)
@@ -149,10 +150,10 @@ class Asker:
             if checks:
                 problems = rounds.pop(0)
             if problems and narrow is not None:  # the narrowed turn was the last
-                return Result(data, [*problems, STOPPED], turn)
+                return Result(data, [], turn) if checks else stopped(last, turn)
             if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
                 return Result(data, [] if checks else problems, turn)
-            repeated = seen.repeats(record["content"], problems)
+            repeated, last = seen.repeats(record["content"], problems), (data, problems, checks)
             if repeated:
                 narrow = narrowed(read, problems)
                 following = conversation + turn_of(stage, record["content"], problems, narrow)
@@ -290,6 +291,15 @@ class Asker:
     def ceiling(self, stage: str, conversation: list[dict[str, str]]) -> float:
         schema = json.dumps(schemas.SCHEMAS[stage])
         return price_of(self.spend.price, prompt_tokens(conversation, schema), MAX_TOKENS[stage])
+
+
+def stopped(last: tuple[Any, list[str], bool], turns: int) -> Result:
+    """The answer a narrowed turn did not mend, its problems said with why it stopped (those
+    ``storyboard check`` found are its own to report)."""
+    data, problems, checks = last
+    if checks:
+        return Result(data, [], turns)
+    return Result(data, [*problems[:-1], f"{problems[-1]} ({STOPPED})"], turns)
 
 
 def hinted(error: ProviderError, body: dict[str, Any]) -> None:

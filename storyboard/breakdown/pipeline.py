@@ -310,7 +310,8 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
          kept: tuple[str, bool]) -> Report:
     asker = _asker(series, options, spend, *talk)
     try:
-        made, found = _checked_rounds(story, options, asker)
+        made, found = _checked_rounds(story, options, asker,
+                                      resume_command(source, series, options))
     except (StoryboardError, OSError) as error:
         raise failed(error, asker, resume_command(source, series, options)) from error
     finally:
@@ -350,14 +351,14 @@ def on_disk(series: Path) -> list[Diagnostic]:
     return [d for d in found if d.severity == "error"]
 
 
-def _checked_rounds(story: Story, options: Options, asker: Asker
+def _checked_rounds(story: Story, options: Options, asker: Asker, go_on: str
                     ) -> tuple[Texts, list[Diagnostic]]:
     """The texts and what ``check`` found in them (in a temporary copy), after at most
     ``SEND_BACKS`` rounds of sending each chapter's check errors back with its shots answer."""
     rounds: dict[int, list[list[str]]] = {}
     for _round in range(SEND_BACKS + 1):
         made = texts(story, walk(story, asker, rounds), options.episodes,
-                     options.episode_minutes)
+                     options.episode_minutes, go_on)
         found = checked(made)
         later = send_backs(made, found) if _round < SEND_BACKS else {}
         if not later:

@@ -153,3 +153,17 @@ def test_the_shape_in_the_instructions_is_json_on_its_own() -> None:
     shots = prompts.messages("shots", chapter, {})[0]["content"]
     assert "shots[].scenes[].seconds: a number from 0.5 to 15" in shots
     assert "shots: at most 200 items" in shots
+
+
+# Item 5: honest files
+
+def test_a_series_written_after_a_refused_stage_says_so(tmp_path: Path) -> None:
+    with Scripted(answers(WRONG_CAST)) as server:
+        _report, series = run(server, tmp_path)
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "the story named no one" not in written
+    assert "# Incomplete: these answers were refused" in written
+    assert "# - the cast answer for chapter 1 (The Lighthouse): props[0]" in written
+    assert "# To go on (answers given come from the cache, free): storyboard breakdown " \
+           f"{tmp_path / 'story.md'} {series}" in written
+    assert "characters: {}  # none: a cast answer was refused" in written
