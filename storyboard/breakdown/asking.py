@@ -28,6 +28,18 @@ from storyboard.breakdown import prompts, schemas
 from storyboard.breakdown.cache import AnswerCache, request_key
 from storyboard.breakdown.cost import Spend, price_of, prompt_tokens
 from storyboard.breakdown.endpoints import FORMAT_WORDS, MODES, Endpoints, next_mode, refuses
+from storyboard.breakdown.fitting import (
+    EARLIER_ANSWERS,
+    MAX_TOKENS,
+    Window,
+    cut_short,
+    exceeded,
+    probed,
+    refused_context,
+    stated,
+    too_small,
+)
+from storyboard.breakdown.fitting import max_tokens as fitting_max_tokens
 from storyboard.breakdown.mending import Mended, mended
 from storyboard.breakdown.narrowing import STOPPED, Narrowed, Seen, merged, narrowed
 from storyboard.breakdown.narrowing import turn as turn_of
@@ -38,8 +50,6 @@ if TYPE_CHECKING:  # httpx is imported when a call is made
     from storyboard.breakdown.client import Answer, ChatClient
 
 SEND_BACKS = 2
-MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192}
-EARLIER_ANSWERS = 600  # tokens the beats and names of a chapter not yet outlined may add
 Check = Callable[[Any], list[str]]
 
 
@@ -54,12 +64,13 @@ class Settings:
     seed: int = 1234
     response_format: str = "auto"  # json_schema | json_object | text | auto
     stream: str = "auto"  # true | false | auto
+    context: int | None = None  # the endpoint's context window, as the series' block says
 
     def body(self, stage: str, messages: list[dict[str, str]], mode: str = "json_schema",
-             stream: bool = False) -> dict[str, Any]:
+             stream: bool = False, limit: int | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "messages": messages,
                                 "temperature": self.temperature, "seed": self.seed,
-                                "max_tokens": MAX_TOKENS[stage], "stream": stream}
+                                "max_tokens": limit or MAX_TOKENS[stage], "stream": stream}
         if stream:
             body["stream_options"] = {"include_usage": True}
         fmt = schemas.response_format(stage, mode)
@@ -115,6 +126,7 @@ class Asker:
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
     notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
     _client: ChatClient | None = field(default=None, repr=False)
+    _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
 
     def __post_init__(self) -> None:
         self.endpoints = Endpoints.of(self.cache.series)
@@ -142,7 +154,7 @@ class Asker:
         narrow: Narrowed | None = None
         last: tuple[Any, list[str], bool] = (None, [], False)  # the answer narrowed from
         while True:
-            asked.add(key_of(self.settings.body(stage, conversation, self.mode())))
+            asked.add(key_of(self.body(stage, chapter, conversation)))
             record = self.answer(stage, chapter, conversation)
             data, read, problems = self.judged(stage, chapter, record, check, narrow)
             turn += 1
@@ -159,7 +171,7 @@ class Asker:
                 following = conversation + turn_of(stage, record["content"], problems, narrow)
             else:
                 following = conversation + prompts.send_back(record["content"], problems)
-            if key_of(self.settings.body(stage, following, self.mode())) in asked:
+            if key_of(self.body(stage, chapter, following)) in asked:
                 return Result(data, [*problems, "sending it back again would ask the same "
                                      "question: stopped"], turn)
             backs += 1
@@ -179,6 +191,45 @@ class Asker:
             if said not in self.notes:
                 self.notes.append(said)
         return judged
+
+    def window(self) -> Window | None:
+        """The endpoint's context window (``fitting``): the setting, else what the endpoint
+        states, else what a refusal taught; found once a run."""
+        if self._window is None:
+            url, model = self.settings.base_url, self.settings.model
+            remembered = self.endpoints.context(url, model)
+            found = Window(self.settings.context, "the breakdown: block's context") \
+                if self.settings.context else probed(url) or (
+                    Window(remembered, "remembered from a refusal, in "
+                           ".storyboard/breakdown/endpoints.json") if remembered else None)
+            self._window = (found,)
+        return self._window[0]
+
+    def learned(self, tokens: int | None, how: str) -> None:
+        """Remember the window a refusal taught (the setting, when given, still wins)."""
+        if tokens is None or not 0 < tokens <= 100_000_000:
+            return
+        self.endpoints.note(self.settings.base_url, self.settings.model, context=tokens)
+        if self.settings.context is None:
+            self._window = (Window(tokens, how),)
+
+    def body(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]],
+             stream: bool = False) -> dict[str, Any]:
+        """The request of a call, its ``max_tokens`` fitted to the window (``TooSmall``: it
+        cannot fit, and is never sent)."""
+        prompt = prompt_tokens(conversation, json.dumps(schemas.SCHEMAS[stage]))
+        window = self.window()
+        limit = fitting_max_tokens(stage, prompt, window)
+        if limit is None and window is not None:
+            raise too_small(f"the {stage} call for chapter {chapter.number}", stage, prompt,
+                            window)
+        if window is not None and limit is not None and limit < MAX_TOKENS[stage] and \
+                f"fit {stage}" not in self.told:
+            self.told.add(f"fit {stage}")
+            self.say(f"  the endpoint's context window is {window.tokens:,} tokens "
+                     f"({window.source}): {stage} calls that would not fit ask for fewer answer "
+                     f"tokens (at least {limit:,} here, {MAX_TOKENS[stage]:,} otherwise)")
+        return self.settings.body(stage, conversation, self.mode(), stream, limit)
 
     def mode(self) -> str:
         """The structured-output mode to ask in: the setting, or what was found for the
@@ -207,7 +258,7 @@ class Asker:
                ) -> dict[str, Any]:
         what = f"the {stage} call for chapter {chapter.number}"
         while True:
-            body = self.settings.body(stage, conversation, self.mode(), self.streams())
+            body = self.body(stage, chapter, conversation, self.streams())
             key = key_of(body)
             stored = self.cache.get(key)
             if stored is not None:
@@ -219,11 +270,25 @@ class Asker:
                                             prompt_tokens(conversation, schema),
                                             self.ceiling(stage, conversation)))
                 raise NotAnswered(what)
-            got = self._asked(what, body, self.ceiling(stage, conversation))
+            got = self._asked(stage, what, body, self.ceiling(stage, conversation))
             if got is not None:
-                return self._kept(stage, key, what, got, conversation)
+                kept = self._kept(stage, key, what, got, conversation)
+                self._fitted(stage, what, got, body)
+                return kept
 
-    def _asked(self, what: str, body: dict[str, Any], ceiling: float) -> Answer | None:
+    def _fitted(self, stage: str, what: str, got: Answer, body: dict[str, Any]) -> None:
+        """Stop after an answer the server cut at fewer tokens than asked: its window is too
+        small for the call (remembered, so "to go on" never asks it the same way)."""
+        asked = int(body["max_tokens"])
+        done, prompt = got.completion_tokens, got.prompt_tokens
+        if got.finish_reason != "length" or done is None or prompt is None or done >= asked:
+            return
+        self.learned(prompt + done, "an answer the server cut short taught it, remembered in "
+                     ".storyboard/breakdown/endpoints.json")
+        raise cut_short(what, stage, prompt, done, asked)
+
+    def _asked(self, stage: str, what: str, body: dict[str, Any], ceiling: float
+               ) -> Answer | None:
         """The answer of one call (None: the endpoint refused a mode; ask again in the next)."""
         self.current = what
         self.spend.reserve(ceiling, what)
@@ -234,11 +299,22 @@ class Asker:
                 f"  {what}: {n} token(s) so far"))
         except ProviderError as error:
             if not self._stepped_down(error, body):
-                hinted(error, body)
+                self._hinted(stage, error, body)
                 raise
             return None
         finally:
             self.progress("")  # the line is cleared; the call's own line follows
+
+    def _hinted(self, stage: str, error: ProviderError, body: dict[str, Any]) -> None:
+        """``hinted``; a refusal for the context window says the figure needed and the remedy,
+        and the window it states is remembered."""
+        if not refused_context(str(error)):
+            hinted(error, body)
+            return
+        self.learned(stated(str(error)), "the endpoint's refusal stated it, remembered in "
+                     ".storyboard/breakdown/endpoints.json")
+        prompt = prompt_tokens(body["messages"], json.dumps(schemas.SCHEMAS[stage]))
+        error.detail += exceeded(stage, prompt, stated(str(error)))
 
     def _stepped_down(self, error: ProviderError, body: dict[str, Any]) -> bool:
         """Whether ``error`` refused a mode ``auto`` may step down from (and it did)."""
