@@ -154,7 +154,7 @@ class Asker:
         narrow: Narrowed | None = None
         last: tuple[Any, list[str], bool] = (None, [], False)  # the answer narrowed from
         while True:
-            asked.add(key_of(self.body(stage, chapter, conversation)))
+            asked.add(key_of(self.body(stage, chapter, conversation, fit=False)))
             record = self.answer(stage, chapter, conversation)
             data, read, problems = self.judged(stage, chapter, record, check, narrow)
             turn += 1
@@ -171,7 +171,7 @@ class Asker:
                 following = conversation + turn_of(stage, record["content"], problems, narrow)
             else:
                 following = conversation + prompts.send_back(record["content"], problems)
-            if key_of(self.body(stage, chapter, following)) in asked:
+            if key_of(self.body(stage, chapter, following, fit=False)) in asked:
                 return Result(data, [*problems, "sending it back again would ask the same "
                                      "question: stopped"], turn)
             backs += 1
@@ -214,13 +214,13 @@ class Asker:
             self._window = (Window(tokens, how),)
 
     def body(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]],
-             stream: bool = False) -> dict[str, Any]:
+             stream: bool = False, fit: bool = True) -> dict[str, Any]:
         """The request of a call, its ``max_tokens`` fitted to the window (``TooSmall``: it
-        cannot fit, and is never sent)."""
+        cannot fit, and is never sent; ``fit=False``: the stage's own then)."""
         prompt = prompt_tokens(conversation, json.dumps(schemas.SCHEMAS[stage]))
         window = self.window()
         limit = fitting_max_tokens(stage, prompt, window)
-        if limit is None and window is not None:
+        if limit is None and window is not None and fit:
             raise too_small(f"the {stage} call for chapter {chapter.number}", stage, prompt,
                             window)
         if window is not None and limit is not None and limit < MAX_TOKENS[stage] and \
@@ -258,11 +258,14 @@ class Asker:
                ) -> dict[str, Any]:
         what = f"the {stage} call for chapter {chapter.number}"
         while True:
+            whole = self.settings.body(stage, conversation, self.mode(), self.streams())
+            stored = self.stored(key_of(whole))  # asked before its window was known: free
+            if stored is not None:
+                return stored
             body = self.body(stage, chapter, conversation, self.streams())
             key = key_of(body)
-            stored = self.cache.get(key)
+            stored = self.stored(key)
             if stored is not None:
-                self.hits.add(key)
                 return stored
             if self.planning:
                 schema = json.dumps(schemas.SCHEMAS[stage])
@@ -275,6 +278,12 @@ class Asker:
                 kept = self._kept(stage, key, what, got, conversation)
                 self._fitted(stage, what, got, body)
                 return kept
+
+    def stored(self, key: str) -> dict[str, Any] | None:
+        found = self.cache.get(key)
+        if found is not None:
+            self.hits.add(key)
+        return found
 
     def _fitted(self, stage: str, what: str, got: Answer, body: dict[str, Any]) -> None:
         """Stop after an answer the server cut at fewer tokens than asked: its window is too
@@ -423,3 +432,7 @@ def asking_problem(settings: Any) -> None:
         if not (isinstance(value, int | float) and 0 < value <= most):
             raise StoryboardError(f"{name} must be a number above 0 and at most {most:g}; got "
                                   f"{value!r}")
+    context = getattr(settings, "context", None)
+    if context is not None and not (type(context) is int and 512 <= context <= 100_000_000):
+        raise StoryboardError(f"context must be a whole number of tokens from 512 to "
+                              f"100000000; got {context!r}")

@@ -130,9 +130,14 @@ def fitted(story: Story, window: Window | None) -> Story:
     if window is None:
         return story
     parts = [part for chapter in story.chapters for part in _parts(chapter, window)]
-    if len(parts) == len(story.chapters):
-        return story
-    return replace(story, chapters=tuple(replace(p, number=n) for n, p in enumerate(parts, 1)))
+    if len(parts) != len(story.chapters):
+        parts = [replace(p, number=n) for n, p in enumerate(parts, 1)]
+    for part in parts:  # a part that still cannot fit stops the run before any call
+        prompt = shots_prompt(part)
+        if max_tokens("shots", prompt, window) is None:
+            raise too_small(f"the shots call for chapter {part.number}", "shots", prompt,
+                            window)
+    return replace(story, chapters=tuple(parts))
 
 
 def _parts(chapter: Chapter, window: Window) -> list[Chapter]:
@@ -141,7 +146,9 @@ def _parts(chapter: Chapter, window: Window) -> list[Chapter]:
     halves = _halves(chapter)
     if halves is None:
         return [chapter]  # one paragraph: its call stops with the figure
-    return [part for half in halves for part in _parts(half, window)]
+    parts = [part for half in halves for part in _parts(half, window)]
+    fits = all(max_tokens("shots", shots_prompt(p), window) is not None for p in parts)
+    return parts if fits else [chapter]  # cut only into parts that all fit
 
 
 def _halves(chapter: Chapter) -> tuple[Chapter, Chapter] | None:

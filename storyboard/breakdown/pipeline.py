@@ -78,6 +78,7 @@ class Options:
     response_format: str = "auto"
     stream: str = "auto"
     deadline: float = 600.0
+    context: int | None = None  # the endpoint's context window in tokens (None: found or none)
     max_answer_mb: float = 4.0
 
 
@@ -164,7 +165,7 @@ def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], No
         return ChatClient(options.base_url, ApiKey(key), limits=limits)
     asking_problem(options)
     settings = Settings(options.model, options.base_url, response_format=options.response_format,
-                        stream=options.stream)
+                        stream=options.stream, context=options.context)
     return Asker(AnswerCache(series), settings, spend, connect, say, progress)
 
 

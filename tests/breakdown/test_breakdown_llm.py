@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from storyboard.breakdown import prompts, schemas
+from storyboard.breakdown import fitting, prompts, schemas
+from storyboard.breakdown.cost import prompt_tokens
+from storyboard.breakdown.fitting import TooSmall
 from storyboard.breakdown.mending import Mended, mended
 from storyboard.breakdown.narrowing import STOPPED
 from storyboard.breakdown.pipeline import Options, Report, breakdown
 from storyboard.breakdown.source import Chapter
+from storyboard.errors import ProviderError
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
 
 KEY_ENV = "STORYBOARD_TEST_LOCAL_KEY"
@@ -167,3 +171,113 @@ def test_a_series_written_after_a_refused_stage_says_so(tmp_path: Path) -> None:
     assert "# To go on (answers given come from the cache, free): storyboard breakdown " \
            f"{tmp_path / 'story.md'} {series}" in written
     assert "characters: {}  # none: a cast answer was refused" in written
+
+
+# Item 4: the context window
+
+def lines_of(body: dict[str, Any]) -> list[int]:
+    user = next(m for m in body["messages"] if m["role"] == "user")
+    return [number for number, _text in json.loads(user["content"])["lines"]]
+
+
+def fitting_shots(body: dict[str, Any]) -> dict[str, Any]:
+    """One shot over the lines the request gives (so each part of a cut chapter answers)."""
+    numbers = lines_of(body)
+    return {"shots": [{"from_line": numbers[0], "to_line": numbers[-1], "camera": "wide shot",
+                       "cast": ["Mia"], "scenes": [{"seconds": 4, "action": "The scene.",
+                                               "lines": []}]}]}
+
+
+NO_CAST = {"characters": [MIA], "places": [], "props": []}  # the one the shots name
+
+
+def test_a_call_that_cannot_fit_the_stated_window_is_never_sent(tmp_path: Path) -> None:
+    with Scripted(answers(NO_CAST), props={"default_generation_settings": {"n_ctx": 2048}}
+                  ) as server, pytest.raises(TooSmall) as stopped:
+        run(server, tmp_path)
+    assert server.bodies == [] and server.gets == ["/props"]
+    said = str(stopped.value)
+    assert "the shots call for chapter 1 needs a context of about " in said
+    assert "the endpoint's is 2,048 (the server's props says so): nothing was sent" in said
+    assert "--ctx-size" in said and "num_ctx" in said and "context: " in said
+
+
+def test_calls_ask_for_what_the_window_leaves(tmp_path: Path) -> None:
+    with Scripted(answers(NO_CAST, shots=fitting_shots)) as server:
+        report, _series = run(server, tmp_path, context=6144)
+    assert report.problems == []
+    by_stage = {stage_of(b): b for b in server.bodies}
+    assert by_stage["outline"]["max_tokens"] == 2048 and by_stage["cast"]["max_tokens"] == 4096
+    assert 2048 <= by_stage["shots"]["max_tokens"] < 6144 - 700
+    assert server.gets == []  # the setting is the figure: nothing asked of the server
+
+
+def test_a_chapter_too_long_for_the_window_is_cut_into_parts_that_fit(tmp_path: Path) -> None:
+    long = "\n\n".join(f"Mia walked past the {n}th window of the lighthouse and looked out at "
+                       f"the long grey sea, counting the waves that broke on the {n}th rock."
+                       for n in range(1, 25))
+    story = f"# The Lighthouse\n\n{long}\n"
+    whole = Chapter("story.md", 1, "The Lighthouse", 1, tuple(story.split("\n")))
+    context = fitting.shots_prompt(whole) + fitting.MARGIN + 2048 - 400  # the whole cannot fit
+    source, series = tmp_path / "story.md", tmp_path / "series"
+    source.write_text(story, encoding="utf-8")
+    options = Options(model="m", key_env=KEY_ENV, yes=True, price_in=0.0, price_out=0.0,
+                      stream="false", response_format="json_object", context=context)
+    with Scripted(answers(NO_CAST, shots=fitting_shots)) as server:
+        report = breakdown(source, series, replace(options, base_url=server.base_url))
+    shots = [b for b in server.bodies if stage_of(b) == "shots"]
+    assert len(shots) >= 2
+    parts = [lines_of(b) for b in shots]
+    assert sorted(n for part in parts for n in part) == [n for n, _text in whole.numbered()]
+    assert all(b["max_tokens"] >= 2048 for b in shots)
+    assert report.problems == []
+    assert [p.name for p in (series / "episodes").iterdir()] == ["01-the-lighthouse.yaml"]
+
+
+CONTEXT_REFUSAL = (400, {"error": {"message": "This model's maximum context length is 4096 "
+                                   "tokens. However, you requested 9100 tokens.",
+                                   "type": "invalid_request_error", "param": "messages",
+                                   "code": "context_length_exceeded"}})
+
+
+def test_a_context_refusal_names_the_figure_and_the_way_on_is_a_call_that_fits(
+        tmp_path: Path) -> None:
+    def script(body: dict[str, Any]) -> Reply:
+        prompt = prompt_tokens(body["messages"], json.dumps(schemas.SCHEMAS["shots"]))
+        if stage_of(body) == "shots" and prompt + body["max_tokens"] > 4096:
+            return CONTEXT_REFUSAL
+        return answers(NO_CAST, shots=fitting_shots)(body)
+    with Scripted(script) as server:
+        with pytest.raises(ProviderError) as refused:
+            run(server, tmp_path)
+        said = str(refused.value)
+        assert "does not fit the endpoint's context window: it needs about " in said
+        assert "the endpoint's is 4,096" in said and "--ctx-size" in said
+        assert "to go on: storyboard breakdown" in said
+        remembered = json.loads((tmp_path / "series/.storyboard/breakdown/endpoints.json")
+                                .read_text(encoding="utf-8"))
+        assert [v["context"] for v in remembered.values()] == [4096]
+        before = len(server.bodies)
+        report, _series = run(server, tmp_path)  # to go on
+    again = server.bodies[before:]
+    assert [stage_of(b) for b in again] == ["shots"]  # outline and cast from the cache
+    assert again[0]["max_tokens"] < 4096 and report.problems == []
+
+
+def test_an_answer_cut_at_fewer_tokens_than_asked_stops_and_is_not_asked_again(
+        tmp_path: Path) -> None:
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) == "shots":
+            return completion('{"shots": [{"from_line": 3', "length", 1500, 167)
+        return answers(NO_CAST)(body)
+    with Scripted(script) as server:
+        with pytest.raises(TooSmall) as stopped:
+            run(server, tmp_path)
+        said = str(stopped.value)
+        assert "the server cut the answer at 167 tokens where max_tokens asked 8,192" in said
+        assert "its context window is about 1,667 tokens" in said and "--ctx-size" in said
+        before = len(server.bodies)
+        with pytest.raises(TooSmall) as again:
+            run(server, tmp_path)  # to go on, the server unchanged: the call cannot fit
+    assert len(server.bodies) == before
+    assert "nothing was sent" in str(again.value)
