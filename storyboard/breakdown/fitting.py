@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 from storyboard.breakdown import prompts
 from storyboard.breakdown.cost import prompt_tokens
-from storyboard.breakdown.reading import loads
 from storyboard.breakdown.schemas import SCHEMAS
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import StoryboardError
@@ -171,16 +170,11 @@ def probed(base_url: str, deadline: float = 5.0) -> Window | None:
     None when it states none, or is not on loopback (nothing is asked of a hosted one)."""
     if urlsplit(base_url).hostname not in LOOPBACK:
         return None
-    import httpx
+    from storyboard.breakdown.client import described  # httpx, only when it is asked
     root = base_url.rstrip("/")
     root = root[:-3] if root.endswith("/v1") else root
     for url, read in ((f"{root}/props", _props), (f"{base_url.rstrip('/')}/models", _models)):
-        try:
-            response = httpx.get(url, timeout=deadline)
-            data = loads(response.content[:1_000_000]) if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError):
-            continue
-        figure = read(data)
+        figure = read(described(url, deadline))
         if figure is not None:
             return Window(figure, f"the server's {url.rsplit('/', 1)[1]} says so")
     return None
