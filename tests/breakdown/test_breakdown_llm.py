@@ -281,3 +281,38 @@ def test_an_answer_cut_at_fewer_tokens_than_asked_stops_and_is_not_asked_again(
             run(server, tmp_path)  # to go on, the server unchanged: the call cannot fit
     assert len(server.bodies) == before
     assert "nothing was sent" in str(again.value)
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "100", "-8192", "8192.5", "lots"])
+def test_a_context_setting_that_cannot_work_is_refused_at_its_line(tmp_path: Path,
+                                                                   value: str) -> None:
+    from storyboard.breakdown.settings import from_series
+    from storyboard.errors import ProblemsFound
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(
+        f"storyboard: 1\nbreakdown:\n  model: m\n  context: {value}\n", encoding="utf-8")
+    with pytest.raises(ProblemsFound) as refused:
+        from_series(series)
+    assert {(d.span.line if d.span else 0) for d in refused.value.diagnostics} == {4}
+    assert from_series(series.parent / "none") == {}
+
+
+def test_the_run_summary_says_what_was_read_as_meant(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli
+    cast = {"characters": [MIA], "places": [],
+            "props": [{"name": "Lamp", "appearance": "a brass lamp", "voice": "none"}]}
+    source, series = tmp_path / "story.md", tmp_path / "series"
+    source.write_text(STORY, encoding="utf-8")
+    with Scripted(answers(cast)) as server:
+        series.mkdir()
+        (series / "storyboard.yaml").write_text(
+            f"storyboard: 1\nbreakdown:\n  base_url: {server.base_url}\n  model: m\n"
+            f"  key_env: {KEY_ENV}\n  price_in: 0\n  price_out: 0\n  stream: false\n",
+            encoding="utf-8")
+        done = CliRunner().invoke(cli, ["breakdown", str(source), str(series), "--yes"])
+    assert done.exit_code == 0, done.output
+    assert done.output.count("read as meant: the cast answer for chapter 1: props[0]: a "
+                             "character's fields given to a place or prop") == 1
