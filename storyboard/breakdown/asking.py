@@ -190,7 +190,14 @@ class Asker:
             said = f"the {stage} answer for chapter {chapter.number}: {note}"
             if said not in self.notes:
                 self.notes.append(said)
+                self._traced(said)
         return judged
+
+    def _traced(self, note: str) -> None:
+        """Say a near-miss read as meant to ``--verbose`` (once a run: not while planning)."""
+        if not self.planning:
+            from storyboard.providers import trace  # httpx, only when it is said
+            trace.note(f"read as meant: {note}")
 
     def window(self) -> Window | None:
         """The endpoint's context window (``fitting``): the setting, else what the endpoint

@@ -313,6 +313,10 @@ def test_the_run_summary_says_what_was_read_as_meant(tmp_path: Path) -> None:
             f"  key_env: {KEY_ENV}\n  price_in: 0\n  price_out: 0\n  stream: false\n",
             encoding="utf-8")
         done = CliRunner().invoke(cli, ["breakdown", str(source), str(series), "--yes"])
+        verbose = CliRunner().invoke(cli, ["--verbose", "breakdown", str(source), str(series),
+                                           "--yes"])  # the answers from the cache, read again
+    said = "read as meant: the cast answer for chapter 1: props[0]: a character's fields " \
+           "given to a place or prop"
     assert done.exit_code == 0, done.output
-    assert done.output.count("read as meant: the cast answer for chapter 1: props[0]: a "
-                             "character's fields given to a place or prop") == 1
+    assert done.output.count(said) == 1  # in the run's summary
+    assert verbose.output.count(f"* {said}") == 1  # as it was read, with --verbose
