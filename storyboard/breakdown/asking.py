@@ -31,6 +31,7 @@ from storyboard.breakdown.endpoints import FORMAT_WORDS, MODES, Endpoints, next_
 from storyboard.breakdown.fitting import (
     EARLIER_ANSWERS,
     MAX_TOKENS,
+    TooSmall,
     Window,
     cut_short,
     exceeded,
@@ -174,6 +175,9 @@ class Asker:
             if key_of(self.body(stage, chapter, following, fit=False)) in asked:
                 return Result(data, [*problems, "sending it back again would ask the same "
                                      "question: stopped"], turn)
+            unfit = self.unfit(stage, chapter, following)
+            if unfit:
+                return Result(data, [*problems, unfit], turn)
             backs += 1
             self.say(f"  {stage} of chapter {chapter.number}: {len(problems)} problem(s), sent "
                      "back to the model with them quoted (the request changes by them)"
@@ -192,6 +196,14 @@ class Asker:
                 self.notes.append(said)
                 self._traced(said)
         return judged
+
+    def unfit(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> str:
+        """Why a send-back is not sent: it would not fit the context window ("": it fits)."""
+        try:
+            self.body(stage, chapter, conversation)
+        except TooSmall as error:
+            return f"not sent back: {error}"
+        return ""
 
     def _traced(self, note: str) -> None:
         """Say a near-miss read as meant to ``--verbose`` (once a run: not while planning)."""

@@ -320,3 +320,16 @@ def test_the_run_summary_says_what_was_read_as_meant(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert done.output.count(said) == 1  # in the run's summary
     assert verbose.output.count(f"* {said}") == 1  # as it was read, with --verbose
+
+
+def test_a_send_back_that_would_not_fit_is_not_sent_and_the_run_goes_on(tmp_path: Path) -> None:
+    chapter = Chapter("story.md", 1, "The Lighthouse", 1, tuple(STORY.rstrip("\n").split("\n")))
+    context = fitting.shots_prompt(chapter) + fitting.MARGIN + 2048 + 100
+    long = {"shots": [{"from_line": 3, "to_line": 3, "cast": ["Mia"],  # no camera: refused
+                       "scenes": [{"seconds": 4, "action": "Mia climbs. " * 400, "lines": []}]}]}
+    with Scripted(answers(NO_CAST, shots=long)) as server:
+        report, _series = run(server, tmp_path, context=context)
+    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "shots"]
+    said = " ".join(p.message for p in report.problems)
+    assert "'camera' is a required property" in said
+    assert "not sent back: the shots call for chapter 1 needs a context of about" in said
