@@ -28,6 +28,22 @@ from storyboard.breakdown import prompts, schemas
 from storyboard.breakdown.cache import AnswerCache, request_key
 from storyboard.breakdown.cost import Spend, price_of, prompt_tokens
 from storyboard.breakdown.endpoints import FORMAT_WORDS, MODES, Endpoints, next_mode, refuses
+from storyboard.breakdown.fitting import (
+    EARLIER_ANSWERS,
+    MAX_TOKENS,
+    TooSmall,
+    Window,
+    cut_short,
+    exceeded,
+    probed,
+    refused_context,
+    stated,
+    too_small,
+)
+from storyboard.breakdown.fitting import max_tokens as fitting_max_tokens
+from storyboard.breakdown.mending import Mended, mended
+from storyboard.breakdown.narrowing import STOPPED, Narrowed, Seen, merged, narrowed
+from storyboard.breakdown.narrowing import turn as turn_of
 from storyboard.breakdown.source import Chapter
 from storyboard.errors import ProviderError, StoryboardError
 
@@ -35,8 +51,6 @@ if TYPE_CHECKING:  # httpx is imported when a call is made
     from storyboard.breakdown.client import Answer, ChatClient
 
 SEND_BACKS = 2
-MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192}
-EARLIER_ANSWERS = 600  # tokens the beats and names of a chapter not yet outlined may add
 Check = Callable[[Any], list[str]]
 
 
@@ -51,12 +65,13 @@ class Settings:
     seed: int = 1234
     response_format: str = "auto"  # json_schema | json_object | text | auto
     stream: str = "auto"  # true | false | auto
+    context: int | None = None  # the endpoint's context window, as the series' block says
 
     def body(self, stage: str, messages: list[dict[str, str]], mode: str = "json_schema",
-             stream: bool = False) -> dict[str, Any]:
+             stream: bool = False, limit: int | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "messages": messages,
                                 "temperature": self.temperature, "seed": self.seed,
-                                "max_tokens": MAX_TOKENS[stage], "stream": stream}
+                                "max_tokens": limit or MAX_TOKENS[stage], "stream": stream}
         if stream:
             body["stream_options"] = {"include_usage": True}
         fmt = schemas.response_format(stage, mode)
@@ -110,7 +125,9 @@ class Asker:
     fresh: set[str] = field(default_factory=set)  # keys answered by a call of this run
     pending: list[Pending] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
+    notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
     _client: ChatClient | None = field(default=None, repr=False)
+    _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
 
     def __post_init__(self) -> None:
         self.endpoints = Endpoints.of(self.cache.series)
@@ -134,25 +151,104 @@ class Asker:
         check``), a round each, each sent back after the answer the round before settled on (so
         a run asked again replays the same conversation from the cache)."""
         conversation = prompts.messages(stage, chapter, context)
-        turn, backs, rounds, asked = 0, 0, list(later), set[str]()
+        turn, backs, rounds, asked, seen = 0, 0, list(later), set[str](), Seen()
+        narrow: Narrowed | None = None
+        last: tuple[Any, list[str], bool] = (None, [], False)  # the answer narrowed from
         while True:
-            asked.add(key_of(self.settings.body(stage, conversation, self.mode())))
+            asked.add(key_of(self.body(stage, chapter, conversation, fit=False)))
             record = self.answer(stage, chapter, conversation)
-            data, problems = judge(stage, record, check)
+            data, read, problems = self.judged(stage, chapter, record, check, narrow)
             turn += 1
             checks = not problems and bool(rounds)
             if checks:
                 problems = rounds.pop(0)
+            if problems and narrow is not None:  # the narrowed turn was the last
+                return Result(data, [], turn) if checks else stopped(last, turn)
             if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
                 return Result(data, [] if checks else problems, turn)
-            following = conversation + prompts.send_back(record["content"], problems)
-            if key_of(self.settings.body(stage, following, self.mode())) in asked:
+            repeated, last = seen.repeats(record["content"], problems), (data, problems, checks)
+            if repeated:
+                narrow = narrowed(read, problems)
+                following = conversation + turn_of(stage, record["content"], problems, narrow)
+            else:
+                following = conversation + prompts.send_back(record["content"], problems)
+            if key_of(self.body(stage, chapter, following, fit=False)) in asked:
                 return Result(data, [*problems, "sending it back again would ask the same "
                                      "question: stopped"], turn)
+            unfit = self.unfit(stage, chapter, following)
+            if unfit:
+                return Result(data, [*problems, unfit], turn)
             backs += 1
             self.say(f"  {stage} of chapter {chapter.number}: {len(problems)} problem(s), sent "
-                     "back to the model with them quoted (the request changes by them)")
+                     "back to the model with them quoted (the request changes by them)"
+                     if not repeated else f"  {stage} of chapter {chapter.number}: the answer "
+                     "repeats one refused: asked only for the failing items")
             conversation = following
+
+    def judged(self, stage: str, chapter: Chapter, record: dict[str, Any], check: Check,
+               narrow: Narrowed | None) -> tuple[Any, Any, list[str]]:
+        """``judge``, with what was read as meant kept in ``notes`` (each once)."""
+        found = Mended()
+        judged = judge(stage, record, check, found, narrow)
+        for note in found.notes:
+            said = f"the {stage} answer for chapter {chapter.number}: {note}"
+            if said not in self.notes:
+                self.notes.append(said)
+                self._traced(said)
+        return judged
+
+    def unfit(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> str:
+        """Why a send-back is not sent: it would not fit the context window ("": it fits)."""
+        try:
+            self.body(stage, chapter, conversation)
+        except TooSmall as error:
+            return f"not sent back: {error}"
+        return ""
+
+    def _traced(self, note: str) -> None:
+        """Say a near-miss read as meant to ``--verbose`` (once a run: not while planning)."""
+        if not self.planning:
+            from storyboard.providers import trace  # httpx, only when it is said
+            trace.note(f"read as meant: {note}")
+
+    def window(self) -> Window | None:
+        """The endpoint's context window (``fitting``): the setting, else what the endpoint
+        states, else what a refusal taught; found once a run."""
+        if self._window is None:
+            url, model = self.settings.base_url, self.settings.model
+            remembered = self.endpoints.context(url, model)
+            found = Window(self.settings.context, "the breakdown: block's context") \
+                if self.settings.context else probed(url) or (
+                    Window(remembered, "remembered from a refusal, in "
+                           ".storyboard/breakdown/endpoints.json") if remembered else None)
+            self._window = (found,)
+        return self._window[0]
+
+    def learned(self, tokens: int | None, how: str) -> None:
+        """Remember the window a refusal taught (the setting, when given, still wins)."""
+        if tokens is None or not 0 < tokens <= 100_000_000:
+            return
+        self.endpoints.note(self.settings.base_url, self.settings.model, context=tokens)
+        if self.settings.context is None:
+            self._window = (Window(tokens, how),)
+
+    def body(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]],
+             stream: bool = False, fit: bool = True) -> dict[str, Any]:
+        """The request of a call, its ``max_tokens`` fitted to the window (``TooSmall``: it
+        cannot fit, and is never sent; ``fit=False``: the stage's own then)."""
+        prompt = prompt_tokens(conversation, json.dumps(schemas.SCHEMAS[stage]))
+        window = self.window()
+        limit = fitting_max_tokens(stage, prompt, window)
+        if limit is None and window is not None and fit:
+            raise too_small(f"the {stage} call for chapter {chapter.number}", stage, prompt,
+                            window)
+        if window is not None and limit is not None and limit < MAX_TOKENS[stage] and \
+                f"fit {stage}" not in self.told:
+            self.told.add(f"fit {stage}")
+            self.say(f"  the endpoint's context window is {window.tokens:,} tokens "
+                     f"({window.source}): {stage} calls that would not fit ask for fewer answer "
+                     f"tokens (at least {limit:,} here, {MAX_TOKENS[stage]:,} otherwise)")
+        return self.settings.body(stage, conversation, self.mode(), stream, limit)
 
     def mode(self) -> str:
         """The structured-output mode to ask in: the setting, or what was found for the
@@ -181,11 +277,14 @@ class Asker:
                ) -> dict[str, Any]:
         what = f"the {stage} call for chapter {chapter.number}"
         while True:
-            body = self.settings.body(stage, conversation, self.mode(), self.streams())
-            key = key_of(body)
-            stored = self.cache.get(key)
+            whole = self.settings.body(stage, conversation, self.mode(), self.streams())
+            stored = self.stored(key_of(whole))  # asked before its window was known: free
             if stored is not None:
-                self.hits.add(key)
+                return stored
+            body = self.body(stage, chapter, conversation, self.streams())
+            key = key_of(body)
+            stored = self.stored(key)
+            if stored is not None:
                 return stored
             if self.planning:
                 schema = json.dumps(schemas.SCHEMAS[stage])
@@ -193,11 +292,31 @@ class Asker:
                                             prompt_tokens(conversation, schema),
                                             self.ceiling(stage, conversation)))
                 raise NotAnswered(what)
-            got = self._asked(what, body, self.ceiling(stage, conversation))
+            got = self._asked(stage, what, body, self.ceiling(stage, conversation))
             if got is not None:
-                return self._kept(stage, key, what, got, conversation)
+                kept = self._kept(stage, key, what, got, conversation)
+                self._fitted(stage, what, got, body)
+                return kept
 
-    def _asked(self, what: str, body: dict[str, Any], ceiling: float) -> Answer | None:
+    def stored(self, key: str) -> dict[str, Any] | None:
+        found = self.cache.get(key)
+        if found is not None:
+            self.hits.add(key)
+        return found
+
+    def _fitted(self, stage: str, what: str, got: Answer, body: dict[str, Any]) -> None:
+        """Stop after an answer the server cut at fewer tokens than asked: its window is too
+        small for the call (remembered, so "to go on" never asks it the same way)."""
+        asked = int(body["max_tokens"])
+        done, prompt = got.completion_tokens, got.prompt_tokens
+        if got.finish_reason != "length" or done is None or prompt is None or done >= asked:
+            return
+        self.learned(prompt + done, "an answer the server cut short taught it, remembered in "
+                     ".storyboard/breakdown/endpoints.json")
+        raise cut_short(what, stage, prompt, done, asked)
+
+    def _asked(self, stage: str, what: str, body: dict[str, Any], ceiling: float
+               ) -> Answer | None:
         """The answer of one call (None: the endpoint refused a mode; ask again in the next)."""
         self.current = what
         self.spend.reserve(ceiling, what)
@@ -208,11 +327,22 @@ class Asker:
                 f"  {what}: {n} token(s) so far"))
         except ProviderError as error:
             if not self._stepped_down(error, body):
-                hinted(error, body)
+                self._hinted(stage, error, body)
                 raise
             return None
         finally:
             self.progress("")  # the line is cleared; the call's own line follows
+
+    def _hinted(self, stage: str, error: ProviderError, body: dict[str, Any]) -> None:
+        """``hinted``; a refusal for the context window says the figure needed and the remedy,
+        and the window it states is remembered."""
+        if not refused_context(str(error)):
+            hinted(error, body)
+            return
+        self.learned(stated(str(error)), "the endpoint's refusal stated it, remembered in "
+                     ".storyboard/breakdown/endpoints.json")
+        prompt = prompt_tokens(body["messages"], json.dumps(schemas.SCHEMAS[stage]))
+        error.detail += exceeded(stage, prompt, stated(str(error)))
 
     def _stepped_down(self, error: ProviderError, body: dict[str, Any]) -> bool:
         """Whether ``error`` refused a mode ``auto`` may step down from (and it did)."""
@@ -267,6 +397,15 @@ class Asker:
         return price_of(self.spend.price, prompt_tokens(conversation, schema), MAX_TOKENS[stage])
 
 
+def stopped(last: tuple[Any, list[str], bool], turns: int) -> Result:
+    """The answer a narrowed turn did not mend, its problems said with why it stopped (those
+    ``storyboard check`` found are its own to report)."""
+    data, problems, checks = last
+    if checks:
+        return Result(data, [], turns)
+    return Result(data, [*problems[:-1], f"{problems[-1]} ({STOPPED})"], turns)
+
+
 def hinted(error: ProviderError, body: dict[str, Any]) -> None:
     """Add to ``error`` the setting that would get past it, when it refused a field."""
     if body.get("stream") and refuses(error, ("stream",)):
@@ -278,18 +417,25 @@ def hinted(error: ProviderError, body: dict[str, Any]) -> None:
                         f"{lower or 'text'}, or auto, in the series file's breakdown: block)"
 
 
-def judge(stage: str, record: dict[str, Any], check: Check) -> tuple[Any, list[str]]:
-    """The answer's data and what is wrong with it (nothing: it is used as it is)."""
+def judge(stage: str, record: dict[str, Any], check: Check, found: Mended,
+          narrow: Narrowed | None = None) -> tuple[Any, Any, list[str]]:
+    """The answer's data (None: it is not usable), the data as read (near-misses read as meant,
+    a narrowed answer put back in the whole) and what is wrong with it."""
     if record.get("finish_reason") == "length":
-        return None, ["the answer was cut short at max_tokens (finish_reason: length): answer "
-                      "more briefly"]
+        return None, None, ["the answer was cut short at max_tokens (finish_reason: length): "
+                            "answer more briefly"]
     data, problems = schemas.parsed(stage, record["content"])
     if problems:
-        return None, problems
+        return None, None, problems
+    data = mended(schemas.SCHEMAS[stage], data, found)
+    if narrow is not None:
+        data, problems = merged(narrow, data)
+        if problems:
+            return None, narrow.base, problems
     problems = schemas.problems(stage, data)
     if problems:
-        return None, problems
-    return data, check(data)
+        return None, data, problems
+    return data, data, check(data)
 
 
 def asking_problem(settings: Any) -> None:
@@ -305,3 +451,7 @@ def asking_problem(settings: Any) -> None:
         if not (isinstance(value, int | float) and 0 < value <= most):
             raise StoryboardError(f"{name} must be a number above 0 and at most {most:g}; got "
                                   f"{value!r}")
+    context = getattr(settings, "context", None)
+    if context is not None and not (type(context) is int and 512 <= context <= 100_000_000):
+        raise StoryboardError(f"context must be a whole number of tokens from 512 to "
+                              f"100000000; got {context!r}")

@@ -282,3 +282,23 @@ def answer_of(raw: bytes, provider: str) -> Answer:
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise ProviderError(f"the chat answer is not a chat completion: {exc}",
                             provider=provider) from exc
+
+
+STATED_MOST = 1_000_000  # bytes of a server's description read at most
+
+
+def described(url: str, deadline: float = 5.0) -> Any:
+    """The JSON a GET of ``url`` answers (None: no answer, not 200, too large or not JSON): a
+    local server's description of itself (``fitting.probed``), asked with no key."""
+    try:
+        with httpx.stream("GET", url, timeout=deadline) as response:
+            if response.status_code != 200:
+                return None
+            raw = b""
+            for chunk in response.iter_bytes():
+                raw += chunk
+                if len(raw) > STATED_MOST:
+                    return None
+        return loads(raw)
+    except (httpx.HTTPError, ValueError):
+        return None

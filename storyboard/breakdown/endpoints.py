@@ -4,7 +4,8 @@ for each base URL and model, remembered in ``.storyboard/breakdown/endpoints.jso
 ``response_format: auto`` asks ``json_schema`` (strict) first; an endpoint that refuses that field
 (llama-cpp-python's server answers HTTP 500 "Input should be 'text' or 'json_object'") is asked
 again in ``json_object``, then in plain ``text`` (the schema is in the instructions in every mode).
-``stream: auto`` streams, and an endpoint that refuses streaming is asked again without. What was
+``stream: auto`` streams, and an endpoint that refuses streaming is asked again without. The
+context window a refusal taught is kept too (``fitting``). What was
 found is written down so the next run starts there (and its cache keys match). The file is state
 a person or a program may have changed: it is read defensively, anything odd in it ignored.
 """
@@ -63,6 +64,11 @@ class Endpoints:
         value = self.found.get(_key(base_url, model), {}).get("stream")
         return value if isinstance(value, bool) else None
 
+    def context(self, base_url: str, model: str) -> int | None:
+        """The context window a refusal taught (tokens), if one did."""
+        value = self.found.get(_key(base_url, model), {}).get("context")
+        return value if type(value) is int and 0 < value <= 100_000_000 else None
+
     def note(self, base_url: str, model: str, **found: Any) -> None:
         """Remember ``found`` of the endpoint (written at once: a later failure keeps it)."""
         entry = self.found.setdefault(_key(base_url, model), {})
@@ -82,5 +88,6 @@ def _read(path: Path) -> dict[str, dict[str, Any]]:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {str(k): {"response_format": v.get("response_format"), "stream": v.get("stream")}
+    return {str(k): {"response_format": v.get("response_format"), "stream": v.get("stream"),
+                     **({"context": v["context"]} if "context" in v else {})}
             for k, v in data.items() if isinstance(v, dict)}

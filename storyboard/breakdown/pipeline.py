@@ -78,6 +78,7 @@ class Options:
     response_format: str = "auto"
     stream: str = "auto"
     deadline: float = 600.0
+    context: int | None = None  # the endpoint's context window in tokens (None: found or none)
     max_answer_mb: float = 4.0
 
 
@@ -121,6 +122,7 @@ class Report:
     cached: int = 0
     spend: Spend | None = None
     shots: int = 0
+    notes: list[str] = field(default_factory=list)  # near-misses read as meant
 
 
 def _endpoint_problem(options: Options) -> None:
@@ -163,7 +165,7 @@ def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], No
         return ChatClient(options.base_url, ApiKey(key), limits=limits)
     asking_problem(options)
     settings = Settings(options.model, options.base_url, response_format=options.response_format,
-                        stream=options.stream)
+                        stream=options.stream, context=options.context)
     return Asker(AnswerCache(series), settings, spend, connect, say, progress)
 
 
@@ -309,13 +311,15 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
          kept: tuple[str, bool]) -> Report:
     asker = _asker(series, options, spend, *talk)
     try:
-        made, found = _checked_rounds(story, options, asker)
+        made, found = _checked_rounds(story, options, asker,
+                                      resume_command(source, series, options))
     except (StoryboardError, OSError) as error:
         raise failed(error, asker, resume_command(source, series, options)) from error
     finally:
         asker.close()
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
+    report.notes = asker.notes
     guard = _write(series, made, report, kept, options)
     report.problems = _answer_problems(made, report) + on_disk(series)
     report.warnings += _in_proposals(series, found, report.outcome.proposed)
@@ -348,14 +352,14 @@ def on_disk(series: Path) -> list[Diagnostic]:
     return [d for d in found if d.severity == "error"]
 
 
-def _checked_rounds(story: Story, options: Options, asker: Asker
+def _checked_rounds(story: Story, options: Options, asker: Asker, go_on: str
                     ) -> tuple[Texts, list[Diagnostic]]:
     """The texts and what ``check`` found in them (in a temporary copy), after at most
     ``SEND_BACKS`` rounds of sending each chapter's check errors back with its shots answer."""
     rounds: dict[int, list[list[str]]] = {}
     for _round in range(SEND_BACKS + 1):
         made = texts(story, walk(story, asker, rounds), options.episodes,
-                     options.episode_minutes)
+                     options.episode_minutes, go_on)
         found = checked(made)
         later = send_backs(made, found) if _round < SEND_BACKS else {}
         if not later:

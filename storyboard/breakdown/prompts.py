@@ -3,8 +3,10 @@
 The user message is one JSON document: the stage, the chapter's lines with their numbers in the
 file, and what earlier stages decided (the beats, the cast's names). A model reads JSON well, and
 the emulator reads the same document to answer from the text it is given. The system message
-ends with the answer's shape (``schemas.sketch``), in every structured-output mode, so a model
-without constrained decoding knows the fields, and says that the user message is input, not the
+ends with the answer's shape (``schemas.sketch``: valid JSON on its own, so a model without a
+grammar has nothing to copy that breaks JSON) and its bounds in prose after it
+(``schemas.bounds``), in every structured-output mode, so a model without constrained decoding
+knows the fields, and says that the user message is input, not the
 shape to answer in (a small model echoed the request's own keys). ``INSTRUCTIONS``
 changes whenever any instruction's words change: it is part of every cache key, so a new wording
 asks again rather than reusing answers given to the old one.
@@ -15,10 +17,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storyboard.breakdown.schemas import SCHEMAS, sketch
+from storyboard.breakdown.schemas import SCHEMAS, bounds, sketch
 from storyboard.breakdown.source import Chapter
 
-INSTRUCTIONS = "breakdown-2"
+INSTRUCTIONS = "breakdown-3"
 MAX_SHOT_SECONDS = 15
 MIN_SHOT_SECONDS = 2
 
@@ -27,7 +29,7 @@ COMMON = ("You turn a story into a storyboard for an AI video model. The story c
 SHAPE = ("The user message is your input (a JSON document: the chapter's numbered lines and what "
          "was decided before); do not repeat its keys. Answer with one JSON object of exactly "
          "this shape and nothing else, no other keys, no wrapper around it, no code fence "
-         "(each value shows its type):\n")
+         "(each value shows its type; the shape is JSON, copy its form, not its words):\n")
 STAGES = {
     "outline": "Outline this chapter as one episode: a short title, a one-paragraph summary and "
                "its beats in order (one sentence each).",
@@ -54,7 +56,7 @@ def user_message(stage: str, chapter: Chapter, context: dict[str, Any]) -> str:
 
 def messages(stage: str, chapter: Chapter, context: dict[str, Any]) -> list[dict[str, str]]:
     """The conversation that asks ``stage`` of ``chapter`` for the first time."""
-    shape = SHAPE + sketch(SCHEMAS[stage])
+    shape = SHAPE + sketch(SCHEMAS[stage]) + "\nBounds: " + "; ".join(bounds(SCHEMAS[stage])) + "."
     return [{"role": "system", "content": f"{COMMON}\n\n{STAGES[stage]}\n\n{shape}"},
             {"role": "user", "content": user_message(stage, chapter, context)}]
 

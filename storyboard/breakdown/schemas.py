@@ -11,6 +11,7 @@ quoted back to the model and, when it stays, reported.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -68,21 +69,41 @@ def response_format(stage: str, mode: str = "json_schema") -> dict[str, Any] | N
 
 
 def sketch(schema: dict[str, Any]) -> str:
-    """The schema as a compact example of its shape: ``{"title":"text (at most 60
-    characters)","beats":["text ..."]}`` (every key required, no other key)."""
+    """The schema as a compact example of its shape, valid JSON on its own (a model without a
+    grammar copies it): ``{"title":"text, at most 60 characters","beats":["text, ..."]}``;
+    the bounds a string cannot hold are ``bounds``, said in prose after it."""
+    return json.dumps(_example(schema), ensure_ascii=False, separators=(",", ":"))
+
+
+def _example(schema: dict[str, Any]) -> Any:
     kind = schema.get("type")
     if kind == "object":
-        fields = ",".join(f'"{k}":{sketch(v)}' for k, v in schema["properties"].items())
-        return "{" + fields + "}"
+        return {k: _example(v) for k, v in schema["properties"].items()}
     if kind == "array":
-        most = f" (at most {schema['maxItems']} items)" if "maxItems" in schema else ""
-        return f"[{sketch(schema['items'])}]{most}"
+        return [_example(schema["items"])]
     if kind == "string":
-        most = f" (at most {schema['maxLength']} characters)" if "maxLength" in schema else ""
-        return f'"text{most}"'
-    low, high = schema.get("minimum"), schema.get("maximum")
-    span = f" {low} to {high}" if high is not None else f" >= {low}" if low is not None else ""
-    return f"<{'whole number' if kind == 'integer' else 'number'}{span}>"
+        most = schema.get("maxLength")
+        return f"text, at most {most} characters" if most else "text"
+    low = schema.get("minimum", 1)
+    return int(low) if kind == "integer" else low
+
+
+def bounds(schema: dict[str, Any], path: str = "") -> list[str]:
+    """What the example cannot show, in prose: each list's most items, each number's range
+    (``shots[].scenes[].seconds: a number from 0.5 to 15``)."""
+    kind = schema.get("type")
+    if kind == "object":
+        return [said for key, value in schema["properties"].items()
+                for said in bounds(value, f"{path}.{key}" if path else key)]
+    if kind == "array":
+        own = [f"{path}: at most {schema['maxItems']} items"] if "maxItems" in schema else []
+        return own + bounds(schema["items"], f"{path}[]")
+    if kind in ("integer", "number"):
+        what = "a whole number" if kind == "integer" else "a number"
+        low, high = schema.get("minimum"), schema.get("maximum")
+        span = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+        return [f"{path}: {what} {span}"] if low is not None else [f"{path}: {what}"]
+    return []
 
 
 def _path(parts: Any) -> str:

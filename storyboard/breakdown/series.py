@@ -121,9 +121,24 @@ def _runs(answers: Answers, shots: list[list[shot_stage.Shot]], episodes: int | 
     return [range(units[run[0]][0], units[run[-1]][-1] + 1) for run in grouped if run]
 
 
+def refused(answers: Answers) -> list[str]:
+    """Each stage whose answer was refused (none usable), with its first problem."""
+    out = []
+    for found in answers.chapters:
+        for stage in ("outline", "cast", "shots"):
+            result = getattr(found, stage)
+            if result is not None and result.answer is None and result.problems:
+                why = result.problems[0]
+                why = why if len(why) <= 300 else why[:300] + "..."
+                out.append(f"the {stage} answer for chapter {found.chapter.number} "
+                           f"({found.chapter.title}): {why}")
+    return out
+
+
 def texts(story: Story, answers: Answers, episodes: int | None,
-          minutes: float | None = None) -> Texts:
-    """The series' files from the answers (a chapter with no usable shots adds none)."""
+          minutes: float | None = None, go_on: str = "") -> Texts:
+    """The series' files from the answers (a chapter with no usable shots adds none);
+    ``go_on``: the command that goes on, said in a series written after a refused stage."""
     out = Texts()
     _problems(answers, out)
     out.cast = merged([(f.chapter, f.cast.answer) for f in answers.chapters if f.cast])
@@ -140,7 +155,8 @@ def texts(story: Story, answers: Answers, episodes: int | None,
             out.file_of_chapter.update({answers.chapters[i].chapter.number: name for i in run})
             out.shots += len(episode.shots)
     _first_lines(out.cast, [shot for made in shots for shot in made])
-    out.files = {"storyboard.yaml": series_yaml(story.title, out.cast, source), **out.files}
+    head = series_yaml(story.title, out.cast, source, refused(answers), go_on)
+    out.files = {"storyboard.yaml": head, **out.files}
     return out
 
 

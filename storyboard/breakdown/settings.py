@@ -7,7 +7,8 @@ than the one recorded is refused at the recorded line unless the run says ``swit
 (``--switch-endpoint``), and the new one is then recorded. The block may name the model, the
 endpoint, the environment variable that holds its key, the prices (``price_in``, ``price_out``, USD
 per million tokens), how the endpoint is asked (``response_format``, ``stream``) and the bounds of
-one call (``deadline`` in seconds, ``max_answer_mb``); a flag given on the command line overrides
+one call (``deadline`` in seconds, ``max_answer_mb``) and the endpoint's context window
+(``context``, in tokens); a flag given on the command line overrides
 it, and what neither gives is the built-in default. The key itself only ever comes from the
 environment (the schema has no place for it, and refuses a URL with a user or password in it); the
 pipeline sends it only to its own provider's hosts. A wrong value is refused at its line, as
@@ -29,7 +30,7 @@ from storyboard.targets.llm import DEFAULT_CHAT_BASE, DEFAULT_CHAT_MODEL, DEFAUL
 
 BLOCK = "breakdown"
 SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out", "response_format", "stream",
-            "deadline", "max_answer_mb")
+            "deadline", "max_answer_mb", "context")
 NUMBERS = ("price_in", "price_out", "deadline", "max_answer_mb")
 ENDPOINT = ("base_url", "key_env")  # where the story goes and whose key pays
 # What a run records of itself (``block``); how it asked (``response_format``, ``stream``) and the
@@ -74,6 +75,8 @@ def from_series(series: Path) -> dict[str, Any]:
 def _value(name: str, value: Any) -> Any:
     if name == "stream" and isinstance(value, bool):
         return "true" if value else "false"
+    if name == "context":
+        return int(value)
     return float(value) if name in NUMBERS else str(value)
 
 

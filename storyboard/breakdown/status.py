@@ -46,6 +46,8 @@ def _option(name: str, value: Any) -> Any:
         return value
     if value in CHOICES.get(name, ()):
         return value
+    if name == "context" and (value is None or (type(value) is int and 0 < value <= 10**8)):
+        return value
     raise Unreadable(f"expected options.{name} as {_kind(name)}, found {type(value).__name__}")
 
 

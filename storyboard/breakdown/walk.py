@@ -1,7 +1,9 @@
 """A story's chapters into answers, stage by stage: every chapter's outline and cast, then its shots.
 
 Each chapter is a window of its own: its calls read only its own lines and what its own outline
-and cast answers said, so an edit to one chapter asks again only that chapter's calls. The same
+and cast answers said, so an edit to one chapter asks again only that chapter's calls. A chapter
+whose calls cannot fit the endpoint's context window is cut into parts that can
+(``fitting.fitted``) before any call. The same
 walk plans a run (``Asker.planning``: an answer that is not stored is counted, priced, and not
 asked) and makes it.
 """
@@ -15,6 +17,7 @@ from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.asking import Asker, NotAnswered, Result
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.cast import problems as cast_problems
+from storyboard.breakdown.fitting import fitted
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import RequestRejected
 
@@ -61,7 +64,7 @@ def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = 
     """Every chapter's answers; ``later`` holds problems found after writing, by chapter, a list
     of them for each round of ``storyboard check``."""
     answers = Answers()
-    for chapter in story.chapters:
+    for chapter in fitted(story, asker.window()).chapters:
         found = ChapterAnswers(chapter, _try(asker, "outline", chapter, {}),
                                _try(asker, "cast", chapter, {}, cast_problems))
         answers.chapters.append(found)

@@ -65,8 +65,30 @@ def episode_yaml(episode: Episode, source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def series_yaml(title: str, cast: Cast, source: str) -> str:
-    lines = [*SERIES_HEAD.format(source=source).split("\n"), "storyboard: 1",
+def refused_head(refused: list[str], go_on: str) -> list[str]:
+    """The head of a series written after a refused stage: which, why, and the way on."""
+    if not refused:
+        return []
+    said = [*comment("Incomplete: these answers were refused, and what they would have given "
+                     "is missing here:"), *(c for r in refused for c in comment(f"- {r}"))]
+    if go_on:
+        said += comment(f"To go on (answers given come from the cache, free): {go_on}")
+    return said
+
+
+def no_cast(refused: list[str]) -> str:
+    """The ``characters:`` line of a series with no cast: why it has none."""
+    if any(r.startswith("the cast answer") for r in refused):
+        return "characters: {}  # none: a cast answer was refused (see the head of this file)"
+    return "characters: {}  # the story named no one"
+
+
+def series_yaml(title: str, cast: Cast, source: str, refused: list[str] | None = None,
+                go_on: str = "") -> str:
+    """The series file; ``refused``: the stages refused (said at its head, with ``go_on``)."""
+    refused = refused or []
+    lines = [*SERIES_HEAD.format(source=source).split("\n"), *refused_head(refused, go_on),
+             "storyboard: 1",
              f"title: {quote(title)}", "defaults:", "  resolution: 720P", '  ratio: "16:9"',
              "  negative_prompt: blurry, low quality, watermark", "  prompt_extend: false",
              "  watermark: false", "  seed: 1234", *comment(BOARDS_SAID),
@@ -77,7 +99,7 @@ def series_yaml(title: str, cast: Cast, source: str) -> str:
         for entry in speakers:
             voice: dict[str, Value] = {"design": entry.voice, "sample": entry.first_line}
             lines.append(f"  {entry.key}-voice: {flow(voice)}")
-    lines.append("characters:" if cast.entries else "characters: {}  # the story named no one")
+    lines.append("characters:" if cast.entries else no_cast(refused))
     for entry in cast.entries.values():
         picture: dict[str, Value] = {"generate": entry.look}
         if entry.kind != "character":

@@ -57,6 +57,8 @@ def _progress() -> Callable[[str], None]:
 
 
 def _show(report: Report) -> None:
+    for note in report.notes:
+        click.echo(f"read as meant: {note}", err=True)
     for problem in [*report.warnings, *report.problems]:
         click.echo(problem.format(), err=True)
     outcome = report.outcome
@@ -92,6 +94,7 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
             "sent": report.sent, "cached": report.cached, "spent": spend.spent if spend else 0.0,
             "written": list(outcome.written), "unchanged": list(outcome.unchanged),
             "proposed": list(outcome.proposed), "shots": report.shots,
+            "read_as_meant": list(report.notes),
             "problems": [record(p) for p in report.problems]}
 
 

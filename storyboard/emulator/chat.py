@@ -80,9 +80,17 @@ async def completions(request: Request) -> Response:
         content, finish = chat_answers.bent(content, fault)
     prompt = sum(chat_answers.tokens(str(m.get("content", ""))) for m in body["messages"]
                  if isinstance(m, dict))
-    usage = chat_faults.usage(prompt, chat_answers.tokens(content), fault)
+    made = chat_answers.tokens(content)
+    if finish == "length":  # cut at max_tokens: as many tokens as were asked were made
+        made = max(made, _asked_tokens(body))
+    usage = chat_faults.usage(prompt, made, fault)
     answer = Said(str(body.get("model", "")), content, finish, usage, fault)
     return answer.streamed(body) if body.get("stream") else answer.whole()
+
+
+def _asked_tokens(body: dict[str, Any]) -> int:
+    asked = body.get("max_tokens")
+    return asked if type(asked) is int and asked > 0 else 0
 
 
 class Said:

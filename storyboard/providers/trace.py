@@ -83,6 +83,11 @@ def _say(arrow: str, lines: list[str | None]) -> None:
                 listener(f"{arrow} {masked(line)}")
 
 
+def note(line: str) -> None:
+    """Say a line of what a command made of an answer (``--verbose``), masked as the rest."""
+    _say("*", [line])
+
+
 def request(sent: httpx.Request) -> None:
     """Say a request about to go out: method, URL, headers, body."""
     if _LISTENER.get() is None:

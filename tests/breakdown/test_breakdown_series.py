@@ -202,7 +202,8 @@ def test_a_hostile_cached_answer_is_asked_again_never_a_traceback(chat_emulator:
     source, series = story(tmp_path), tmp_path / "series"
     run(chat_emulator, source, series)
     entries = sorted((series / ".storyboard/breakdown/answers").glob("*.json"))
-    entries[0].write_text(HOSTILE["deep"], encoding="utf-8")
+    shots = [e for e in entries if json.loads(e.read_text(encoding="utf-8"))["stage"] == "shots"]
+    shots[0].write_text(HOSTILE["deep"], encoding="utf-8")  # a shots answer: that one call again
     planned = command("plan", str(series))
     assert planned.exit_code == 0 and "Traceback" not in planned.output, planned.output
     assert "breakdown: lighthouse.md changed since: 1 call(s) to ask" in planned.output

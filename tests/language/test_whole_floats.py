@@ -53,13 +53,14 @@ PLACES: dict[str, tuple[str, str]] = {
     "oneOf": ("top", "voices: {v: {design: \"a calm voice\", sample: \"Hello.\", KEY: VALUE}}\n"),
     "shot_checks": ("shot", "        checks: {KEY: VALUE}\n"),
     "boards": ("top", "boards: {KEY: VALUE}\n"),
+    "breakdown": ("top", "breakdown: {KEY: VALUE}\n"),
 }
 # A sensible whole number for each field, written with ``.0``.
 VALUES = {"duration": 5, "seed": 7, "takes": 2, "use_data_uris_below": 1000, "concurrency": 2,
           "min_duration": 2, "max_duration": 15, "max_duration_with_video": 10,
           "max_references": 5, "max_images": 5, "max_videos": 5, "max_audios": 1,
           "prompt_limit": 5000, "negative_prompt_limit": 500, "max_input_plus_output": 30,
-          "max": 4, "fps": 16, "in_flight": 2, "cuts": 1}
+          "max": 4, "fps": 16, "in_flight": 2, "cuts": 1, "context": 8192}
 
 
 def integer_fields() -> Iterator[tuple[str, str]]:

@@ -1,0 +1,84 @@
+"""A model's near-miss answer into the schema's shape, where what it meant is unambiguous; each
+reading said.
+
+Small models slip in ways whose intent is plain: a prop or a place given a character's fields
+(``appearance`` for its look, a ``voice`` it cannot have), a key in the singular where the schema
+has the plural or the other way round (``character`` for ``characters``), a list of one where one
+item is expected (``"title": ["The Storm"]``). Each is read as meant, and said once (``Mended``),
+rather than sent back to a model that, at temperature 0, tends to answer the same again. Anything
+ambiguous (two lists for one item, a slip whose right key is already there, a thing with neither
+``look`` nor ``appearance``) is left as it is for the schema to refuse with its located problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CHARACTER_FIELDS = ("appearance", "voice")
+
+
+@dataclass
+class Mended:
+    """What was read as meant in one answer, in the order met."""
+
+    notes: list[str] = field(default_factory=list)
+
+    def say(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
+
+
+def mended(schema: dict[str, Any], data: Any, found: Mended, path: str = "") -> Any:
+    """``data`` with its unambiguous slips against ``schema`` read as meant (``data`` itself is
+    not changed)."""
+    kind = schema.get("type")
+    if kind in ("object", "string", "number", "integer") and isinstance(data, list) \
+            and len(data) == 1 and not isinstance(data[0], list):
+        found.say(f"{_where(path)}: a list of one item where one item is expected: read as the "
+                  "item")
+        data = data[0]
+    if kind == "object" and isinstance(data, dict):
+        return _object(schema, data, found, path)
+    if kind == "array" and isinstance(data, list):
+        return [mended(schema["items"], item, found, f"{path}[{n}]")
+                for n, item in enumerate(data)]
+    return data
+
+
+def _where(path: str) -> str:
+    return path or "the answer"
+
+
+def _object(schema: dict[str, Any], data: dict[str, Any], found: Mended, path: str
+            ) -> dict[str, Any]:
+    properties: dict[str, Any] = schema["properties"]
+    out = {_key(key, properties, data, found, path): value for key, value in data.items()}
+    out = _thing(out, properties, found, path)
+    return {key: mended(properties[key], value, found, f"{path}.{key}" if path else key)
+            if key in properties else value for key, value in out.items()}
+
+
+def _key(key: str, properties: dict[str, Any], data: dict[str, Any], found: Mended,
+         path: str) -> str:
+    """``key``, or the one property it is a singular/plural slip of (that the answer lacks)."""
+    if key in properties:
+        return key
+    slips = [p for p in properties if p not in data and (p == f"{key}s" or key == f"{p}s")]
+    if len(slips) != 1:
+        return key
+    found.say(f"{_where(path)}: the key {key!r} read as {slips[0]!r}")
+    return slips[0]
+
+
+def _thing(data: dict[str, Any], properties: dict[str, Any], found: Mended, path: str
+           ) -> dict[str, Any]:
+    """A place or prop (``name`` and ``look``) given a character's fields: its ``appearance``
+    read as its look, its ``voice`` dropped."""
+    if set(properties) != {"name", "look"} or "look" in data or "appearance" not in data \
+            or not set(data) <= {"name", *CHARACTER_FIELDS}:
+        return data
+    found.say(f"{path}: a character's fields given to a place or prop: its appearance read as "
+              "its look" + (", its voice dropped" if "voice" in data else ""))
+    named = {"name": data["name"]} if "name" in data else {}
+    return {**named, "look": data["appearance"]}

@@ -1,0 +1,82 @@
+"""A scripted OpenAI-compatible chat server on loopback: each answer written by the test, every
+request kept; the shapes of llama.cpp's server (``GET /props`` with ``n_ctx``, its context errors)
+when the test asks for them."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Self
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from storyboard.emulator.server import bind
+
+Reply = tuple[int, dict[str, Any]]
+Script = Callable[[dict[str, Any]], Reply]
+
+
+def completion(content: str, finish: str = "stop", prompt: int = 100,
+               completion_tokens: int | None = None) -> Reply:
+    done = completion_tokens if completion_tokens is not None else max(1, len(content) // 4)
+    return 200, {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
+                 "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                              "finish_reason": finish}],
+                 "usage": {"prompt_tokens": prompt, "completion_tokens": done,
+                           "total_tokens": prompt + done}}
+
+
+def stage_of(body: dict[str, Any]) -> str:
+    """The stage a request asks (from the user message's document)."""
+    first = next(m for m in body["messages"] if m["role"] == "user")
+    return str(json.loads(first["content"])["stage"])
+
+
+class Scripted:
+    """``with Scripted(script) as server: server.base_url`` (``…/v1``); ``server.bodies``."""
+
+    def __init__(self, script: Script, props: dict[str, Any] | None = None) -> None:
+        self.script, self.props = script, props
+        self.bodies: list[dict[str, Any]] = []
+        self.gets: list[str] = []
+        app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                                Route("/props", self._props, methods=["GET"])])
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", http="h11",
+                                                     access_log=False, lifespan="off"))
+        self._sock = bind("127.0.0.1", 0)
+        self._thread = threading.Thread(target=self._server.run,
+                                        kwargs={"sockets": [self._sock]}, daemon=True)
+
+    async def _chat(self, request: Request) -> Response:
+        body = json.loads(await request.body())
+        self.bodies.append(body)
+        status, data = self.script(body)
+        return JSONResponse(data, status_code=status)
+
+    async def _props(self, _request: Request) -> Response:
+        self.gets.append("/props")
+        if self.props is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return JSONResponse(self.props)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/v1"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)
+        self._sock.close()

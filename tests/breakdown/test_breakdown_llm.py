@@ -1,0 +1,335 @@
+"""The breakdown against what a real small model does (issue 64): a repeated answer is narrowed,
+then stopped, never paid for twice; near-misses read as meant and said; a shape that is JSON on
+its own; the context window found, named and respected; a file honest about a refused stage.
+Each against a scripted OpenAI-compatible server on loopback (``scripted``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.breakdown import fitting, prompts, schemas
+from storyboard.breakdown.cost import prompt_tokens
+from storyboard.breakdown.fitting import TooSmall
+from storyboard.breakdown.mending import Mended, mended
+from storyboard.breakdown.narrowing import STOPPED
+from storyboard.breakdown.pipeline import Options, Report, breakdown
+from storyboard.breakdown.source import Chapter
+from storyboard.errors import ProviderError
+from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
+
+KEY_ENV = "STORYBOARD_TEST_LOCAL_KEY"
+STORY = """\
+# The Lighthouse
+
+Mia climbed the stairs of the old lighthouse, holding the brass lamp.
+"""
+OUTLINE = {"title": "The Lighthouse", "summary": "Mia climbs the lighthouse.",
+           "beats": ["Mia climbs the stairs."]}
+MIA = {"name": "Mia", "appearance": "a girl on the stairs", "voice": "a girl, young, bright"}
+LAMP = {"name": "Lamp", "look": "a brass lamp"}
+SHOTS = {"shots": [{"from_line": 3, "to_line": 3, "camera": "wide shot", "cast": ["Mia"],
+                    "scenes": [{"seconds": 4, "action": "Mia climbs the stairs of the old "
+                                "lighthouse.", "lines": []}]}]}
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv(KEY_ENV, "none")
+    yield
+
+
+def answers(cast: Any, outline: Any = OUTLINE, shots: Any = SHOTS) -> Any:
+    """A script answering each stage (``cast`` may be a function of the request)."""
+    def script(body: dict[str, Any]) -> Reply:
+        stage = stage_of(body)
+        given = {"outline": outline, "cast": cast, "shots": shots}[stage]
+        given = given(body) if callable(given) else given
+        return completion(given if isinstance(given, str) else json.dumps(given))
+    return script
+
+
+def run(server: Scripted, tmp_path: Path, **changes: Any) -> tuple[Report, Path]:
+    source, series = tmp_path / "story.md", tmp_path / "series"
+    source.write_text(STORY, encoding="utf-8")
+    options = Options(**{"model": "m", "base_url": server.base_url, "key_env": KEY_ENV,
+                         "yes": True, "price_in": 0.0, "price_out": 0.0, "stream": "false",
+                         "response_format": "json_object", **changes})
+    return breakdown(source, series, options), series
+
+
+def casts(server: Scripted) -> list[dict[str, Any]]:
+    return [b for b in server.bodies if stage_of(b) == "cast"]
+
+
+# Item 1: a send-back that changes something
+
+WRONG_CAST = json.dumps({"characters": [MIA], "places": [],
+                         "props": [{"name": "Lamp", "description": "a brass lamp"}]})
+
+
+def test_a_repeated_answer_is_narrowed_then_stopped_never_asked_the_same_way(
+        tmp_path: Path) -> None:
+    with Scripted(answers(WRONG_CAST)) as server:
+        report, _series = run(server, tmp_path)
+    asked = casts(server)
+    assert len(asked) == 3  # the answer, one send-back, one narrowed request; not a third alike
+    last = asked[-1]["messages"][-1]["content"]
+    assert "repeats one already refused" in last and "props[0]" in last
+    assert 'exactly the fields name, look, for example {"name":' in last
+    assert asked[1]["messages"][-1]["content"] != last
+    messages = [p.message for p in report.problems]
+    assert any(STOPPED in m and "props[0]" in m for m in messages) or \
+        (any(STOPPED in m for m in messages) and any("props[0]" in m for m in messages))
+    assert len({json.dumps(b, sort_keys=True) for b in server.bodies}) == len(server.bodies)
+
+
+def test_a_narrowed_answer_is_put_back_in_the_whole(tmp_path: Path) -> None:
+    def cast(body: dict[str, Any]) -> str:
+        if "Answer only those items" in body["messages"][-1]["content"]:
+            return json.dumps({"props": [LAMP]})
+        return WRONG_CAST
+    with Scripted(answers(cast)) as server:
+        report, series = run(server, tmp_path)
+    assert len(casts(server)) == 3
+    assert report.problems == []
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "a brass lamp" in written and "mia:" in written
+
+
+def test_a_re_run_replays_the_narrowed_turn_from_the_cache(tmp_path: Path) -> None:
+    with Scripted(answers(WRONG_CAST)) as server:
+        run(server, tmp_path)
+        sent = len(server.bodies)
+        first = (tmp_path / "series" / "storyboard.yaml").read_bytes()
+        run(server, tmp_path)
+    assert len(server.bodies) == sent
+    assert (tmp_path / "series" / "storyboard.yaml").read_bytes() == first
+
+
+# Item 2: near-misses read, not refused
+
+def test_a_prop_given_a_characters_fields_is_read_with_a_note(tmp_path: Path) -> None:
+    cast = {"character": [MIA], "places": [],
+            "props": [{"name": "Lamp", "appearance": "a brass lamp", "voice": "none"}]}
+    outline = {"title": ["The Lighthouse"], "summary": "Mia climbs.", "beat": ["Mia climbs."]}
+    with Scripted(answers(cast, outline)) as server:
+        report, series = run(server, tmp_path)
+    assert len(server.bodies) == 3  # each stage asked once: nothing sent back
+    assert report.problems == []
+    notes = "\n".join(report.notes)
+    assert "props[0]: a character's fields given to a place or prop: its appearance read as " \
+           "its look, its voice dropped" in notes
+    assert "the key 'character' read as 'characters'" in notes
+    assert "the key 'beat' read as 'beats'" in notes
+    assert "title: a list of one item where one item is expected" in notes
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "a brass lamp" in written
+
+
+def test_an_ambiguous_answer_is_still_sent_back_located() -> None:
+    found = Mended()
+    two = mended(schemas.OUTLINE, {"title": ["A", "B"], "summary": "s", "beats": []}, found)
+    assert two["title"] == ["A", "B"] and found.notes == []
+    both = {"characters": [], "character": [], "places": [], "props": []}
+    assert mended(schemas.CAST, both, found) == both and found.notes == []
+    odd = {"name": "Lamp", "appearance": "brass", "colour": "gold"}
+    kept = mended(schemas.CAST, {"characters": [], "places": [], "props": [odd]}, found)
+    assert kept["props"] == [odd] and found.notes == []
+    assert any(p.startswith("props[0]") for p in schemas.problems("cast", kept))
+
+
+# Item 3: the shape as JSON
+
+def test_the_shape_in_the_instructions_is_json_on_its_own() -> None:
+    chapter = Chapter("story.md", 1, "T", 1, ("Mia climbed.",))
+    for stage in schemas.SCHEMAS:
+        system = prompts.messages(stage, chapter, {})[0]["content"]
+        shape = system.split("copy its form, not its words):\n", 1)[1].split("\n", 1)[0]
+        data = json.loads(shape)
+        assert set(data) == set(schemas.SCHEMAS[stage]["properties"])
+        assert "(at most" not in shape
+    shots = prompts.messages("shots", chapter, {})[0]["content"]
+    assert "shots[].scenes[].seconds: a number from 0.5 to 15" in shots
+    assert "shots: at most 200 items" in shots
+
+
+# Item 5: honest files
+
+def test_a_series_written_after_a_refused_stage_says_so(tmp_path: Path) -> None:
+    with Scripted(answers(WRONG_CAST)) as server:
+        _report, series = run(server, tmp_path)
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "the story named no one" not in written
+    assert "# Incomplete: these answers were refused" in written
+    assert "# - the cast answer for chapter 1 (The Lighthouse): props[0]" in written
+    assert "# To go on (answers given come from the cache, free): storyboard breakdown " \
+           f"{tmp_path / 'story.md'} {series}" in written
+    assert "characters: {}  # none: a cast answer was refused" in written
+
+
+# Item 4: the context window
+
+def lines_of(body: dict[str, Any]) -> list[int]:
+    user = next(m for m in body["messages"] if m["role"] == "user")
+    return [number for number, _text in json.loads(user["content"])["lines"]]
+
+
+def fitting_shots(body: dict[str, Any]) -> dict[str, Any]:
+    """One shot over the lines the request gives (so each part of a cut chapter answers)."""
+    numbers = lines_of(body)
+    return {"shots": [{"from_line": numbers[0], "to_line": numbers[-1], "camera": "wide shot",
+                       "cast": ["Mia"], "scenes": [{"seconds": 4, "action": "The scene.",
+                                               "lines": []}]}]}
+
+
+NO_CAST = {"characters": [MIA], "places": [], "props": []}  # the one the shots name
+
+
+def test_a_call_that_cannot_fit_the_stated_window_is_never_sent(tmp_path: Path) -> None:
+    with Scripted(answers(NO_CAST), props={"default_generation_settings": {"n_ctx": 2048}}
+                  ) as server, pytest.raises(TooSmall) as stopped:
+        run(server, tmp_path)
+    assert server.bodies == [] and server.gets == ["/props"]
+    said = str(stopped.value)
+    assert "the shots call for chapter 1 needs a context of about " in said
+    assert "the endpoint's is 2,048 (the server's props says so): nothing was sent" in said
+    assert "--ctx-size" in said and "num_ctx" in said and "context: " in said
+
+
+def test_calls_ask_for_what_the_window_leaves(tmp_path: Path) -> None:
+    with Scripted(answers(NO_CAST, shots=fitting_shots)) as server:
+        report, _series = run(server, tmp_path, context=6144)
+    assert report.problems == []
+    by_stage = {stage_of(b): b for b in server.bodies}
+    assert by_stage["outline"]["max_tokens"] == 2048 and by_stage["cast"]["max_tokens"] == 4096
+    assert 2048 <= by_stage["shots"]["max_tokens"] < 6144 - 700
+    assert server.gets == []  # the setting is the figure: nothing asked of the server
+
+
+def test_a_chapter_too_long_for_the_window_is_cut_into_parts_that_fit(tmp_path: Path) -> None:
+    long = "\n\n".join(f"Mia walked past the {n}th window of the lighthouse and looked out at "
+                       f"the long grey sea, counting the waves that broke on the {n}th rock."
+                       for n in range(1, 25))
+    story = f"# The Lighthouse\n\n{long}\n"
+    whole = Chapter("story.md", 1, "The Lighthouse", 1, tuple(story.split("\n")))
+    context = fitting.shots_prompt(whole) + fitting.MARGIN + 2048 - 400  # the whole cannot fit
+    source, series = tmp_path / "story.md", tmp_path / "series"
+    source.write_text(story, encoding="utf-8")
+    options = Options(model="m", key_env=KEY_ENV, yes=True, price_in=0.0, price_out=0.0,
+                      stream="false", response_format="json_object", context=context)
+    with Scripted(answers(NO_CAST, shots=fitting_shots)) as server:
+        report = breakdown(source, series, replace(options, base_url=server.base_url))
+    shots = [b for b in server.bodies if stage_of(b) == "shots"]
+    assert len(shots) >= 2
+    parts = [lines_of(b) for b in shots]
+    assert sorted(n for part in parts for n in part) == [n for n, _text in whole.numbered()]
+    assert all(b["max_tokens"] >= 2048 for b in shots)
+    assert report.problems == []
+    assert [p.name for p in (series / "episodes").iterdir()] == ["01-the-lighthouse.yaml"]
+
+
+CONTEXT_REFUSAL = (400, {"error": {"message": "This model's maximum context length is 4096 "
+                                   "tokens. However, you requested 9100 tokens.",
+                                   "type": "invalid_request_error", "param": "messages",
+                                   "code": "context_length_exceeded"}})
+
+
+def test_a_context_refusal_names_the_figure_and_the_way_on_is_a_call_that_fits(
+        tmp_path: Path) -> None:
+    def script(body: dict[str, Any]) -> Reply:
+        prompt = prompt_tokens(body["messages"], json.dumps(schemas.SCHEMAS["shots"]))
+        if stage_of(body) == "shots" and prompt + body["max_tokens"] > 4096:
+            return CONTEXT_REFUSAL
+        return answers(NO_CAST, shots=fitting_shots)(body)
+    with Scripted(script) as server:
+        with pytest.raises(ProviderError) as refused:
+            run(server, tmp_path)
+        said = str(refused.value)
+        assert "does not fit the endpoint's context window: it needs about " in said
+        assert "the endpoint's is 4,096" in said and "--ctx-size" in said
+        assert "to go on: storyboard breakdown" in said
+        remembered = json.loads((tmp_path / "series/.storyboard/breakdown/endpoints.json")
+                                .read_text(encoding="utf-8"))
+        assert [v["context"] for v in remembered.values()] == [4096]
+        before = len(server.bodies)
+        report, _series = run(server, tmp_path)  # to go on
+    again = server.bodies[before:]
+    assert [stage_of(b) for b in again] == ["shots"]  # outline and cast from the cache
+    assert again[0]["max_tokens"] < 4096 and report.problems == []
+
+
+def test_an_answer_cut_at_fewer_tokens_than_asked_stops_and_is_not_asked_again(
+        tmp_path: Path) -> None:
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) == "shots":
+            return completion('{"shots": [{"from_line": 3', "length", 1500, 167)
+        return answers(NO_CAST)(body)
+    with Scripted(script) as server:
+        with pytest.raises(TooSmall) as stopped:
+            run(server, tmp_path)
+        said = str(stopped.value)
+        assert "the server cut the answer at 167 tokens where max_tokens asked 8,192" in said
+        assert "its context window is about 1,667 tokens" in said and "--ctx-size" in said
+        before = len(server.bodies)
+        with pytest.raises(TooSmall) as again:
+            run(server, tmp_path)  # to go on, the server unchanged: the call cannot fit
+    assert len(server.bodies) == before
+    assert "nothing was sent" in str(again.value)
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "100", "-8192", "8192.5", "lots"])
+def test_a_context_setting_that_cannot_work_is_refused_at_its_line(tmp_path: Path,
+                                                                   value: str) -> None:
+    from storyboard.breakdown.settings import from_series
+    from storyboard.errors import ProblemsFound
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(
+        f"storyboard: 1\nbreakdown:\n  model: m\n  context: {value}\n", encoding="utf-8")
+    with pytest.raises(ProblemsFound) as refused:
+        from_series(series)
+    assert {(d.span.line if d.span else 0) for d in refused.value.diagnostics} == {4}
+    assert from_series(series.parent / "none") == {}
+
+
+def test_the_run_summary_says_what_was_read_as_meant(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli
+    cast = {"characters": [MIA], "places": [],
+            "props": [{"name": "Lamp", "appearance": "a brass lamp", "voice": "none"}]}
+    source, series = tmp_path / "story.md", tmp_path / "series"
+    source.write_text(STORY, encoding="utf-8")
+    with Scripted(answers(cast)) as server:
+        series.mkdir()
+        (series / "storyboard.yaml").write_text(
+            f"storyboard: 1\nbreakdown:\n  base_url: {server.base_url}\n  model: m\n"
+            f"  key_env: {KEY_ENV}\n  price_in: 0\n  price_out: 0\n  stream: false\n",
+            encoding="utf-8")
+        done = CliRunner().invoke(cli, ["breakdown", str(source), str(series), "--yes"])
+        verbose = CliRunner().invoke(cli, ["--verbose", "breakdown", str(source), str(series),
+                                           "--yes"])  # the answers from the cache, read again
+    said = "read as meant: the cast answer for chapter 1: props[0]: a character's fields " \
+           "given to a place or prop"
+    assert done.exit_code == 0, done.output
+    assert done.output.count(said) == 1  # in the run's summary
+    assert verbose.output.count(f"* {said}") == 1  # as it was read, with --verbose
+
+
+def test_a_send_back_that_would_not_fit_is_not_sent_and_the_run_goes_on(tmp_path: Path) -> None:
+    chapter = Chapter("story.md", 1, "The Lighthouse", 1, tuple(STORY.rstrip("\n").split("\n")))
+    context = fitting.shots_prompt(chapter) + fitting.MARGIN + 2048 + 100
+    long = {"shots": [{"from_line": 3, "to_line": 3, "cast": ["Mia"],  # no camera: refused
+                       "scenes": [{"seconds": 4, "action": "Mia climbs. " * 400, "lines": []}]}]}
+    with Scripted(answers(NO_CAST, shots=long)) as server:
+        report, _series = run(server, tmp_path, context=context)
+    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "shots"]
+    said = " ".join(p.message for p in report.problems)
+    assert "'camera' is a required property" in said
+    assert "not sent back: the shots call for chapter 1 needs a context of about" in said
