@@ -1,25 +1,41 @@
 """Each chapter's cast answer into one cast: one entry per distinct name, each with a plain key.
 
-A name is the same thing wherever its key (``scaffold.names.slug``) is the same: ``Mia``, ``MIA``
-and ``mia`` are one character. The first chapter that names a thing gives its words; keys are
-unique across characters, places and props (a place named like a character gets ``_place``). A
-look whose words the chapter does not hold (at least half of them, names aside) is the model's
-own, not the story's (``Entry.sourced``): the writer marks it so a reviewer knows to hold it to
-the story (a boy the story calls ten is not "late 30s, bald" because a model said so). The cast
-is people, places and props: a name made only of ordinary words (``all``, ``my``, ``round``) is
-sent back to the model (``problems``) and never joins the cast.
+A name is the same thing wherever its key (``scaffold.names.slug`` of the name, its accents
+folded: ``Tomás`` is ``tomas``) is the same: ``Mia``, ``MIA`` and ``mia`` are one character.
+The first chapter that names a thing gives its words; keys are unique across characters, places
+and props (a place named like a character gets ``_place``). A look whose words the chapter does
+not hold (at least half of them, names aside) is the model's own, not the story's
+(``Entry.sourced``): the writer marks it so a reviewer knows to hold it to the story (a boy the
+story calls ten is not "late 30s, bald" because a model said so). The cast is people, places
+and props: a name made only of ordinary words (``all``, ``my``, ``round``) is sent back to the
+model (``problems``) and never joins the cast; when the model keeps it, the user is told what
+to do next (``for_user``).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.breakdown.source import Chapter
-from storyboard.scaffold.names import slug
+from storyboard.scaffold.names import slug as plain_slug
 
 KINDS = ("characters", "places", "props")
+TO_MODEL = "leave it out"
+TO_USER = ("the series was written without it; if the story needs it, add it to the series by "
+           "hand, else run again with another model (--model)")
+
+
+def fold(text: str) -> str:
+    """``text`` with its accents taken off (``Tomás``: ``Tomas``)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def slug(name: str) -> str:
+    """A name's key: ``scaffold.names.slug`` of it, accents folded."""
+    return plain_slug(fold(name))
 
 
 @dataclass
@@ -88,8 +104,14 @@ def problems(answer: Any) -> list[str]:
     if not isinstance(answer, dict):
         return []
     return [f"{kind}[{index}].name: {entry['name']!r} is an ordinary word, not a person, place "
-            "or prop: leave it out" for kind in KINDS
+            f"or prop: {TO_MODEL}" for kind in KINDS
             for index, entry in enumerate(answer.get(kind, [])) if ordinary(str(entry["name"]))]
+
+
+def for_user(problem: str) -> str:
+    """A cast problem the model kept, as the user reads it: what to do next."""
+    return problem.replace(f": {TO_MODEL}", f": {TO_USER}") if problem.endswith(TO_MODEL) \
+        else problem
 
 
 def names_in(answer: Any) -> dict[str, list[str]]:

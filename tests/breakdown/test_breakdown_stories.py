@@ -1,0 +1,111 @@
+"""The breakdown on ordinary stories (issues 63 and 65): a paragraph that names seven people
+written within the model's references, shots named so a person can read and keep them, and a
+rule the model kept told to the user with what to do next."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import storyboard
+from storyboard.breakdown.asking import Result
+from storyboard.breakdown.pipeline import Options, breakdown
+from storyboard.breakdown.series import texts
+from storyboard.breakdown.shots import MAX_REFERENCES
+from storyboard.breakdown.source import read_story
+from storyboard.breakdown.walk import Answers, ChapterAnswers
+from storyboard.emulator.server import EmulatorServer
+from tests.fixtures.breakdown import KEY_ENV, STORY, chat_base, requests, story
+
+SEVEN = """\
+# The Feast
+
+Ann, Ben, Cat, Dan, Eve, Fay and Gus sat down at the long table and waited for the soup.
+
+"Cheers," said Ann.
+"""
+SHOT_ID = re.compile(r"^s\d{2}-[a-z]+(?:-[a-z]+)?$")
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+
+
+def run(chat_emulator: EmulatorServer, source: Path, series: Path) -> tuple[Any, int]:
+    before = requests(chat_emulator)
+    report = breakdown(source, series, Options(base_url=chat_base(chat_emulator),
+                                               key_env=KEY_ENV, yes=True))
+    return report, requests(chat_emulator) - before
+
+
+def errors(series: Path) -> list[str]:
+    return [d.format() for d in storyboard.check(series) if d.severity == "error"]
+
+
+def shots_of(series: Path) -> dict[str, list[dict[str, Any]]]:
+    return {p.name: yaml.safe_load(p.read_text("utf-8"))["shots"]
+            for p in sorted((series / "episodes").glob("*.yaml"))}
+
+
+def references(shot: dict[str, Any]) -> set[str]:
+    """Who a written shot shows: its ``cast``, its ``@`` mentions and its speakers."""
+    found = set(shot.get("cast") or [])
+    for scene in shot["scenes"]:
+        found |= set(re.findall(r"(?<![\w@])@([a-z_][a-z0-9_]*)", scene["action"]))
+        found |= set(scene.get("say") or {})
+    return found
+
+
+def test_a_paragraph_naming_seven_people_is_written_within_the_models_references(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    series = tmp_path / "series"
+    report, sent = run(chat_emulator, story(tmp_path, SEVEN), series)
+    assert report.problems == [] and sent == 3  # nothing sent back, nothing left
+    assert errors(series) == []
+    first = shots_of(series)["01-the-feast.yaml"][0]
+    shown = references(first)
+    assert len(shown) == MAX_REFERENCES == 5, shown
+    action = first["scenes"][0]["action"]
+    assert "Fay and Gus sat down" in action  # the rest named in plain words
+    assert "@ann, @ben, @cat, @dan, @eve" in action
+
+
+def test_shots_are_named_by_number_and_their_own_words_and_keep_their_names(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    report, _ = run(chat_emulator, source, series)
+    assert report.problems == [] and errors(series) == []
+    first = {name: [s["id"] for s in shots] for name, shots in shots_of(series).items()}
+    assert first["01-the-lighthouse.yaml"] == ["s01-mia-climbed", "s02-are-coming",
+                                               "s03-sam-shook"]
+    assert first["02-the-storm.yaml"] == ["s01-storm-broke", "s02-hold-steady"]
+    assert all(SHOT_ID.match(i) for ids in first.values() for i in ids)
+    source.write_text(STORY.replace("The wind howled outside", "A cold wind howled outside")
+                      .replace("The storm broke over the bay.", "The storm broke over the dark "
+                               "bay, as the old keeper had said it would."), encoding="utf-8")
+    again, sent = run(chat_emulator, source, series)
+    assert sent == 6 and again.problems == []  # two chapters asked again
+    assert {name: [s["id"] for s in shots] for name, shots in shots_of(series).items()} == first
+
+
+def test_a_name_the_model_keeps_ordinary_tells_the_user_what_to_do_next(tmp_path: Path) -> None:
+    source = tmp_path / "story.md"
+    source.write_text("# One\n\nMia waits by the door.\n", encoding="utf-8")
+    told = read_story(source)
+    kept = "characters[1].name: 'All' is an ordinary word, not a person, place or prop: " \
+           "leave it out"
+    cast = {"characters": [{"name": "Mia", "appearance": "Mia", "voice": "calm"},
+                           {"name": "All", "appearance": "All", "voice": "calm"}],
+            "places": [], "props": []}
+    answers = Answers([ChapterAnswers(told.chapters[0], cast=Result(cast, [kept], 3))])
+    made = texts(told, answers, None)
+    message = made.problems[0].message
+    assert "leave it out" not in message
+    assert "'All' is an ordinary word" in message and "the series was written without it" in \
+        message and "run again with another model (--model)" in message
+    assert "all:" not in made.files["storyboard.yaml"]
