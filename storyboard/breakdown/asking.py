@@ -28,6 +28,7 @@ from storyboard.breakdown import prompts, schemas
 from storyboard.breakdown.cache import AnswerCache, request_key
 from storyboard.breakdown.cost import Spend, price_of, prompt_tokens
 from storyboard.breakdown.endpoints import FORMAT_WORDS, MODES, Endpoints, next_mode, refuses
+from storyboard.breakdown.reading import around
 from storyboard.breakdown.source import Chapter
 from storyboard.errors import ProviderError, StoryboardError
 
@@ -278,6 +279,15 @@ def hinted(error: ProviderError, body: dict[str, Any]) -> None:
                         f"{lower or 'text'}, or auto, in the series file's breakdown: block)"
 
 
+def unwrapped_said(stage: str, content: str) -> None:
+    """``storyboard --verbose``: the words an answer's JSON was read from between."""
+    said = around(content)
+    if said:  # the trace imports httpx: only when there is something to say
+        from storyboard.providers import trace
+        trace.note(f"the {stage} answer's JSON was unwrapped from the words around its fence: "
+                   f"{said!r}")
+
+
 def judge(stage: str, record: dict[str, Any], check: Check) -> tuple[Any, list[str]]:
     """The answer's data and what is wrong with it (nothing: it is used as it is)."""
     if record.get("finish_reason") == "length":
@@ -286,6 +296,7 @@ def judge(stage: str, record: dict[str, Any], check: Check) -> tuple[Any, list[s
     data, problems = schemas.parsed(stage, record["content"])
     if problems:
         return None, problems
+    unwrapped_said(stage, record["content"])
     problems = schemas.problems(stage, data)
     if problems:
         return None, problems

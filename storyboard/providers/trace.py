@@ -111,6 +111,11 @@ async def answer(got: httpx.Response) -> None:
     _say("<", [f"{got.status_code} {got.request.method} {got.request.url}", body])
 
 
+def note(line: str) -> None:
+    """Say what a client made of an answer it read (an answer unwrapped from prose...)."""
+    _say("*", [line])
+
+
 def answered(got: httpx.Response, content: bytes) -> None:
     """Say an answer its client has read itself (bounded in size and time, as the breakdown's
     chat client reads): status, URL and the body it read (a stream: the text it made)."""

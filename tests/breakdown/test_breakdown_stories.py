@@ -4,20 +4,25 @@ rule the model kept told to the user with what to do next."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 import storyboard
 from storyboard.breakdown.asking import Result
 from storyboard.breakdown.pipeline import Options, breakdown
+from storyboard.breakdown.reading import answer_data, around
+from storyboard.breakdown.schemas import SCHEMAS
 from storyboard.breakdown.series import texts
 from storyboard.breakdown.shots import MAX_REFERENCES
 from storyboard.breakdown.source import read_story
 from storyboard.breakdown.walk import Answers, ChapterAnswers
+from storyboard.cli.main import cli as group
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import KEY_ENV, STORY, chat_base, requests, story
 
@@ -109,3 +114,35 @@ def test_a_name_the_model_keeps_ordinary_tells_the_user_what_to_do_next(tmp_path
     assert "'All' is an ordinary word" in message and "the series was written without it" in \
         message and "run again with another model (--model)" in message
     assert "all:" not in made.files["storyboard.yaml"]
+
+
+def test_a_fence_after_a_sentence_is_read_and_said_in_verbose(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    chat_emulator.add_rate("chat:prose:1")  # "Here is the outline as JSON:" and a ```json fence
+    try:
+        done = CliRunner().invoke(group, [
+            "--verbose", "breakdown", str(story(tmp_path)), str(tmp_path / "series"),
+            "--base-url", chat_base(chat_emulator), "--api-key-env", KEY_ENV, "--yes"])
+    finally:
+        chat_emulator.clear_faults()
+    assert done.exit_code == 0, done.output + done.stderr
+    assert "9 request(s) sent" in done.output  # three chapters, three calls each: none sent back
+    said = [line for line in done.stderr.splitlines() if "unwrapped" in line]
+    assert len(said) == 9 and said[0] == (
+        "* the outline answer's JSON was unwrapped from the words around its fence: 'Here is the "
+        "outline as JSON: ... Let me know if you would like any changes.'")
+    assert errors(tmp_path / "series") == []
+
+
+def test_only_a_lone_fence_among_words_is_read() -> None:
+    keys = set(SCHEMAS["outline"]["properties"])
+    good = {"title": "T", "summary": "S", "beats": ["b"]}
+    body = json.dumps(good)
+    assert answer_data(f"Here is the outline as JSON:\n```json\n{body}\n```\nDone.", keys) == \
+        (good, [])
+    two = f"First:\n```json\n{body}\n```\nOr:\n```json\n{body}\n```\n"
+    assert answer_data(two, keys)[0] is None  # which one? sent back, never guessed
+    inside = json.dumps({**good, "summary": "a fence: ```json\n{}\n```"})
+    assert answer_data(inside, keys) == (json.loads(inside), [])  # JSON with a fence in a string
+    assert around(f"Sure.\n```json\n{body}\n```") == "Sure."
+    assert around(f"```json\n{body}\n```") == ""
