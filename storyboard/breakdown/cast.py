@@ -9,7 +9,9 @@ not hold (at least half of them, names aside) is the model's own, not the story'
 story calls ten is not "late 30s, bald" because a model said so). The cast is people, places
 and props: a name made only of ordinary words (``all``, ``my``, ``round``) is sent back to the
 model (``problems``) and never joins the cast; when the model keeps it, the user is told what
-to do next (``for_user``).
+to do next (``for_user``). A name whose words stand in a row in one other name of its kind (``Rip``
+and ``Rip Van Winkle``, in either order) is that one: a chapter that says ``Rip`` shows the same
+person.
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ class Cast:
     def add(self, kind: str, name: str, look: str, voice: str, chapter: Chapter) -> None:
         if (kind, slug(name)) in self.by_name:
             return
+        same = self._same(kind, name)
+        if same is not None:  # Rip, after Rip Van Winkle: one person
+            self.by_name[(kind, slug(name))] = same
+            return
         key = slug(name)
         if key in self.entries:
             key = f"{key}_{kind}"
@@ -68,6 +74,14 @@ class Cast:
                                   sourced=sourced(look, name, chapter))
         self.by_name[(kind, slug(name))] = key
 
+    def _same(self, kind: str, name: str) -> str | None:
+        """The one entry of ``kind`` whose name holds ``name``'s words in a row, or whose
+        words ``name`` holds (``Rip`` and ``Rip Van Winkle``); None when none or several do."""
+        words = tuple(slug(name).split("_"))
+        found = {key for (known, named), key in self.by_name.items() if known == kind and
+                 (within(words, tuple(named.split("_"))) or within(tuple(named.split("_")), words))}
+        return found.pop() if len(found) == 1 else None
+
     def key_of(self, name: str, kinds: tuple[str, ...] = ("character", "place", "prop")
                ) -> str | None:
         return next((self.by_name[(k, slug(name))] for k in kinds
@@ -75,6 +89,13 @@ class Cast:
 
     def of(self, kind: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.kind == kind]
+
+
+def within(words: tuple[str, ...], longer: tuple[str, ...]) -> bool:
+    """Whether ``words`` stand in a row inside ``longer`` (and are fewer)."""
+    size = len(words)
+    return size < len(longer) and any(longer[i:i + size] == words
+                                      for i in range(len(longer) - size + 1))
 
 
 _ORDINARY_WORDS = """

@@ -20,7 +20,7 @@ from storyboard.breakdown.reading import answer_data, around
 from storyboard.breakdown.schemas import SCHEMAS
 from storyboard.breakdown.series import texts
 from storyboard.breakdown.shots import MAX_REFERENCES
-from storyboard.breakdown.source import read_story
+from storyboard.breakdown.source import Chapter, read_story
 from storyboard.breakdown.walk import Answers, ChapterAnswers
 from storyboard.cli.main import cli as group
 from storyboard.emulator.server import EmulatorServer
@@ -146,3 +146,68 @@ def test_only_a_lone_fence_among_words_is_read() -> None:
     assert answer_data(inside, keys) == (json.loads(inside), [])  # JSON with a fence in a string
     assert around(f"Sure.\n```json\n{body}\n```") == "Sure."
     assert around(f"```json\n{body}\n```") == ""
+
+
+MARKDOWN = """\
+The Lamp
+========
+
+Mia keeps the lamp. She writes its rules down:
+
+```sh
+# Rule one: never let it go out
+light --wick
+```
+
+    # an indented note, not a chapter
+
+The Storm
+---------
+
+The storm breaks. Sam runs up the stairs.
+
+## The Morning
+
+The log is written at dawn.
+
+```
+Chapter 9
+```
+
+Chapter 3
+
+Mia sleeps at last.
+"""
+
+
+def test_markdown_chapters_are_its_headings_as_commonmark_reads_them(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    source = tmp_path / "lamp.md"
+    source.write_text(MARKDOWN, encoding="utf-8")
+    read = read_story(source)
+    assert [(c.title, c.first, c.last) for c in read.chapters] == [
+        ("The Lamp", 1, 11), ("The Storm", 13, 16), ("The Morning", 18, 24),
+        ("Chapter 3", 26, 28)]
+    series = tmp_path / "series"
+    report, _ = run(chat_emulator, source, series)
+    assert report.problems == [] and errors(series) == []
+    words = " ".join(str(shot) for shots in shots_of(series).values() for shot in shots)
+    assert "====" not in words and "----" not in words  # an underline is no shot's action
+
+
+def test_a_part_of_one_longer_name_is_that_person_and_accents_fold() -> None:
+    from storyboard.breakdown.cast import merged
+    one = Chapter("tale.md", 1, "One", 1, ("Rip Van Winkle and Dame Van Winkle met Tomás.",))
+    two = Chapter("tale.md", 2, "Two", 3, ("Poor Rip met Van Winkle and Ines.",))
+    three = Chapter("tale.md", 3, "Three", 5, ("Ines Barros came.",))
+
+    def people(*names: str) -> dict[str, Any]:
+        return {"characters": [{"name": n, "appearance": n, "voice": "calm"} for n in names],
+                "places": [], "props": []}
+    cast = merged([(one, people("Rip Van Winkle", "Dame Van Winkle", "Tomás")),
+                   (two, people("Rip", "Van Winkle", "Ines")), (three, people("Ines Barros"))])
+    assert cast.key_of("Rip") == "rip_van_winkle" and cast.key_of("Tomás") == "tomas"
+    assert cast.key_of("Van Winkle") == "van_winkle"  # a part of two: someone of its own
+    assert cast.key_of("Ines Barros") == "ines"  # named Ines first, in full later: one person
+    assert sorted(cast.entries) == ["dame_van_winkle", "ines", "rip_van_winkle", "tomas",
+                                    "van_winkle"]
