@@ -146,10 +146,11 @@ def cast(document: dict[str, Any]) -> dict[str, Any]:
     people = [{"name": name, "appearance": f"{name}, as the story tells: "
                f"{_mention(text, name)}"[:2000], "voice": chat_names.voice(name, text)}
               for name in list(chosen.values())[:60]]
-    found = [*(p for p in map(heading, parts) if p), *spots]
-    places = [{"name": place, "look": f"{place}, an establishing view: "
-               f"{_mention(text, place)}"[:2000]}
-              for place in dict.fromkeys(found) if place.lower() not in chosen][:60]
+    looks = {place: f"{place}, an establishing view" for place in map(heading, parts) if place}
+    for spot in spots:  # a place the tale names: the sentence that first names it
+        looks.setdefault(spot, f"{spot}, an establishing view: {_mention(text, spot)}"[:2000])
+    places = [{"name": place, "look": look} for place, look in looks.items()
+              if place.lower() not in chosen][:60]
     if not people and not places:  # a chapter that names no one: its own place, so a shot
         title = _scene_place(str(document.get("chapter") or "The place")[:60])  # shows one
         places = [{"name": title, "look": f"{title}: {_first_sentence(text)}"[:2000]}]

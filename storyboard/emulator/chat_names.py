@@ -3,14 +3,15 @@
 A name is a run of capitalised words outside quotes, accents and hyphens and all (``Tomás``,
 ``Ines Barros``, ``Porto Velho``, ``Notre-Dame de la Garde``, ``Château d'If``: the particles
 ``de``, ``van``, ``d'``... inside a run). A leading ``The``, ``His`` or title is left off, and at a
-sentence's start ``Old``, ``Poor``, ``Little``... too (``Old Marley``: ``Marley``). A word that
-only ever opens a sentence is a name only when the text also capitalises it inside a sentence
-and never writes it in lower case (``None``, ``Throughout``, ``Whilst`` are not names); a word
-in ``STOP`` never is. A word that is part of one longer name found is that name (``Ines`` is
-``Ines Barros``). A name is a place when it is made like one (``Fort ...``, ``... Street``,
-``Kaatskill mountains``) or every mention of it is after ``in``, ``at``, ``the``... (or in a
-list after such a place); else a person. Each person's voice is worded from what the tale says
-of them (``she``, ``old``, ``the girl``) and from its name, so no two sound alike by default.
+sentence's start ``Old``, ``Poor``, ``Whilst``... too (``Old Marley``: ``Marley``). A word that
+only ever opens a sentence is a name only when the text never writes it in lower case and also
+capitalises it inside a sentence or has it do something (``Sam stood``; not ``Throughout the
+night``); a word in ``STOP`` (``None``, ``Whilst``, ``Old``) never is. A word that is part of
+one longer name found is that name (``Ines`` is ``Ines Barros``). A name is a place when it is
+made like one (``Fort ...``, ``... Street``, ``Kaatskill mountains``) or every mention of it is
+after ``in``, ``at``, ``the``... (or in a list after such a place); else a person. Each
+person's voice is worded from what the tale says of them (``she``, ``old``, ``the girl``) and
+from its name, so no two sound alike by default.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ wednesday thursday friday saturday sunday january february march april may june 
 september october november december christmas easter third second fourth fifth sixth
 outside inside away down up out off over under through without within upon into above below
 beyond between among along across around toward towards near never always often ever also
+whoever whatever wherever whenever despite beneath beside amid amidst during times long twice
+hence thence nevertheless nonetheless moreover furthermore accordingly otherwise certainly
+surely truly true false sure everywhere somewhere nowhere anywhere mind bah humbug
 """
 STOP = {*DROPPED, *AT_START, *_STOP_WORDS.split()}  # never a name (a word of one, at most)
 PEOPLE = ("little man", "old woman", "old man", "miller", "daughter", "king", "queen", "prince",
@@ -67,6 +71,8 @@ PLACE_NOUNS = {"mountains", "mountain", "island", "islands", "river", "docks", "
                "harbor", "castle", "port", "basin", "woods", "city"}
 PLACE_OF = {*PLACE_NOUNS, "province", "kingdom", "county", "siege", "country", "state",
             "republic", "isle", "duchy", "bishop", "parliament", "streets", "shores"}
+DETERMINERS = {"the", "a", "an", "his", "her", "their", "my", "our", "your", "its", "this",
+               "that", "these", "those", "all", "every", "each", "some", "no", "any", "one"}
 LIST_GAP = re.compile(r"^\s*(?:,|,?\s+(?:and|or))\s*$")
 FEMALE = {"she", "herself"}  # who does (her, his: often whom it is done to)
 MALE = {"he", "himself"}
@@ -204,18 +210,27 @@ def found_names(plain: str) -> list[Name]:
 
 def _confirmed(names: dict[tuple[str, ...], Name], starts: dict[tuple[str, ...], list[int]],
                plain: str) -> None:
-    """A word only ever found opening a sentence is a name when it is also capitalised inside
-    one (found there too) and never written in lower case."""
+    """A word found only opening sentences is a name when the text never writes it in lower
+    case and either capitalises it inside a sentence too or has it do something (``Sam
+    stood``: a word after it, not ``the`` or ``his`` as after ``Throughout``)."""
     lower = set(TOKEN.findall(plain.lower())) - {w.lower() for w in TOKEN.findall(plain)
                                                  if capitalised(w)}
     for words, where in starts.items():
         word = words[0]
         inside = words in names or any(word in n.words for n in names.values())
-        if inside and word.lower() not in lower and not word.endswith("ly"):
+        acts = any(_acts(plain, start + len(word)) for start in where)
+        if (inside or acts) and word.lower() not in lower and not word.endswith("ly"):
             name = names.setdefault(words, Name(words, min(where), place=False))
             name.first = min(name.first, *where)
             name.place = False
             name.mentions += where
+
+
+def _acts(plain: str, end: int) -> bool:
+    """Whether the word ending at ``end`` is followed by one in lower case that is not a
+    determiner (``Sam stood``, not ``Throughout the night``)."""
+    after = re.match(r"(?:['’]s)? ([a-z]+)", plain[end:])
+    return after is not None and after.group(1) not in DETERMINERS
 
 
 def _merged(names: dict[tuple[str, ...], Name]) -> list[Name]:
