@@ -188,12 +188,21 @@ def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast) -> Sho
 def mentioned(text: str, cast: Cast, keys: set[str] | None = None) -> str:
     """``text`` with every ``@`` doubled (a literal one) and each character's name (as the cast
     spells it, or in capitals as a screenplay does) as ``@key``: of the characters in ``keys``
-    (None: all), the rest left as their names."""
+    (None: all), the rest left as their names (a longer name read first, whole: ``Dame Van
+    Winkle`` stays hers when only ``Van Winkle`` is shown)."""
     out = text.replace("@", "@@")
-    for entry in sorted(cast.of("character"), key=lambda e: -len(e.name)):
-        if keys is None or entry.key in keys:
-            out = name_pattern(entry.name).sub(f"@{entry.key}", out)
-    return out
+    spelt: dict[str, str] = {}
+    for entry in cast.of("character"):
+        for spelling in (entry.name, entry.name.upper()):
+            spelt.setdefault(spelling, entry.key)
+    if not spelt:
+        return out
+    names = "|".join(re.escape(n) for n in sorted(spelt, key=lambda n: (-len(n), n)))
+
+    def mention(found: re.Match[str]) -> str:
+        key = spelt[found.group()]
+        return f"@{key}" if keys is None or key in keys else found.group()
+    return re.sub(rf"(?<![\w@])(?:{names})(?!\w)", mention, out)
 
 
 def name_pattern(name: str) -> re.Pattern[str]:

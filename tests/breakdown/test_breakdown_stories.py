@@ -211,3 +211,18 @@ def test_a_part_of_one_longer_name_is_that_person_and_accents_fold() -> None:
     assert cast.key_of("Ines Barros") == "ines"  # named Ines first, in full later: one person
     assert sorted(cast.entries) == ["dame_van_winkle", "ines", "rip_van_winkle", "tomas",
                                     "van_winkle"]
+
+
+def test_a_name_left_in_words_is_read_whole() -> None:
+    from storyboard.breakdown.cast import merged
+    from storyboard.breakdown.shots import mentioned
+    one = Chapter("tale.md", 1, "One", 1, ("Dame Van Winkle scolded Van Winkle.",))
+    cast = merged([(one, {"characters": [{"name": n, "appearance": n, "voice": "calm"}
+                                         for n in ("Dame Van Winkle", "Rip Van Winkle",
+                                                   "Van Winkle")],
+                          "places": [], "props": []})])
+    text = "Dame Van Winkle scolded Van Winkle and RIP VAN WINKLE at @home."
+    assert mentioned(text, cast, {"van_winkle"}) == \
+        "Dame Van Winkle scolded @van_winkle and RIP VAN WINKLE at @@home."
+    assert mentioned(text, cast) == \
+        "@dame_van_winkle scolded @van_winkle and @rip_van_winkle at @@home."
