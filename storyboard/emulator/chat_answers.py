@@ -66,8 +66,9 @@ def paragraphs(lines: list[list[Any]]) -> list[Para]:
         if text.startswith(("```", "~~~")) or fenced:
             fenced = fenced != text.startswith(("```", "~~~"))
             continue
-        if UNDERLINE.match(text) and out and out[-1].last == number - 1:
-            out[-1] = Para(out[-1].first, number, ())  # a setext heading: its text, underlined
+        if UNDERLINE.match(text):  # a setext heading's line: the text above it is the heading
+            if out and out[-1].last == number - 1:
+                out[-1] = Para(out[-1].first, number, ())
             continue
         if text.startswith("#") or re.match(r"^(chapter|part)\b", text, re.I):
             continue

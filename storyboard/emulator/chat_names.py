@@ -2,8 +2,8 @@
 
 A name is a run of capitalised words outside quotes, accents and hyphens and all (``Tomás``,
 ``Ines Barros``, ``Porto Velho``, ``Notre-Dame de la Garde``, ``Château d'If``: the particles
-``de``, ``van``, ``d'``... inside a run). A leading ``The``, ``His`` or title is left off, and at a
-sentence's start ``Old``, ``Poor``, ``Whilst``... too (``Old Marley``: ``Marley``). A word that
+``de``, ``van``, ``d'``... inside a run). A leading ``The``, ``His``, ``Old``, ``Poor`` or title
+is left off (``Old Marley``: ``Marley``), and at a sentence's start ``Whilst``, ``Great``... too. A word that
 only ever opens a sentence is a name only when the text never writes it in lower case and also
 capitalises it inside a sentence or has it do something (``Sam stood``; not ``Throughout the
 night``); a word in ``STOP`` (``None``, ``Whilst``, ``Old``) never is. A word that is part of
@@ -29,9 +29,9 @@ JOINERS = {"of", "in"}  # inside a name only after "the": the Parliament of Aix
 DROPPED = {"the", "a", "an", "his", "her", "their", "my", "our", "your", "its", "to", "in", "on",
            "at", "and", "but", "or", "so", "as", "of", "for", "from", "with", "by", "if", "then",
            "mr", "mrs", "ms", "miss", "dr", "sir", "madam", "majesty", "highness", "bishop",
-           "monsieur", "madame", "mademoiselle", "m"}
-AT_START = {"old", "young", "poor", "little", "great", "good", "dear", "even", "now", "yes",
-            "no", "well", "oh", "ah"}
+           "monsieur", "madame", "mademoiselle", "m", "old", "young", "poor", "little", "good",
+           "dear"}
+AT_START = {"great", "even", "now", "yes", "no", "well", "oh", "ah"}
 _STOP_WORDS = """
 i he she it we they you me him us them this that these those there here then when what where
 why how who whom whose which while whilst whereas whereupon thereupon throughout although though

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from storyboard.cli.main import cli as group
-from storyboard.emulator.chat_answers import names
+from storyboard.emulator.chat_answers import names, paragraphs
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import KEY_ENV, chat_base
 
@@ -67,7 +67,7 @@ def test_a_public_domain_tale_breaks_down_into_a_series_that_checks_clean(
 def test_the_stand_in_reads_names_as_a_tale_writes_them() -> None:
     text = ("Throughout the night Tomás waited in Porto Velho. None came. Whilst Ines Barros "
             "drove from Santa Clara, Tomás slept. Old Ines laughed at the Appalachian wind. "
-            "Mr. Holmes and Sherlock Holmes met Sam. Meanwhile Sam ran.")
+            "Mr. Holmes and Sherlock Holmes met Sam. Meanwhile Sam ran, and Old Tomás woke.")
     people, places = names(text)
     assert people == ["Tomás", "Ines Barros", "Sherlock Holmes", "Sam"]
     assert places == ["Porto Velho", "Santa Clara"]
@@ -89,3 +89,9 @@ def test_no_two_people_sound_alike_and_the_tale_says_who_they_are(
     assert designs["anna"].startswith("An adult woman's voice")
     assert designs["tom"].startswith("A young man's voice")
     assert designs["miller"].startswith("An older man's voice")
+
+
+def test_the_stand_in_leaves_headings_and_code_out_of_its_shots() -> None:
+    lines = [[1, "Chapter One"], [2, "==========="], [4, "The Lamp"], [5, "--------"],
+             [7, "```"], [8, "# not a heading"], [9, "```"], [11, "Mia waits."]]
+    assert [(p.first, p.text) for p in paragraphs(lines)] == [(11, "Mia waits.")]
