@@ -44,6 +44,7 @@ from storyboard.breakdown.fitting import max_tokens as fitting_max_tokens
 from storyboard.breakdown.mending import Mended, mended
 from storyboard.breakdown.narrowing import STOPPED, Narrowed, Seen, merged, narrowed
 from storyboard.breakdown.narrowing import turn as turn_of
+from storyboard.breakdown.reading import around
 from storyboard.breakdown.source import Chapter
 from storyboard.errors import ProviderError, StoryboardError
 
@@ -417,6 +418,15 @@ def hinted(error: ProviderError, body: dict[str, Any]) -> None:
                         f"{lower or 'text'}, or auto, in the series file's breakdown: block)"
 
 
+def unwrapped_said(stage: str, content: str) -> None:
+    """``storyboard --verbose``: the words an answer's JSON was read from between."""
+    said = around(content)
+    if said:  # the trace imports httpx: only when there is something to say
+        from storyboard.providers import trace
+        trace.note(f"the {stage} answer's JSON was unwrapped from the words around its fence: "
+                   f"{said!r}")
+
+
 def judge(stage: str, record: dict[str, Any], check: Check, found: Mended,
           narrow: Narrowed | None = None) -> tuple[Any, Any, list[str]]:
     """The answer's data (None: it is not usable), the data as read (near-misses read as meant,
@@ -427,6 +437,7 @@ def judge(stage: str, record: dict[str, Any], check: Check, found: Mended,
     data, problems = schemas.parsed(stage, record["content"])
     if problems:
         return None, None, problems
+    unwrapped_said(stage, record["content"])
     data = mended(schemas.SCHEMAS[stage], data, found)
     if narrow is not None:
         data, problems = merged(narrow, data)

@@ -1,25 +1,43 @@
 """Each chapter's cast answer into one cast: one entry per distinct name, each with a plain key.
 
-A name is the same thing wherever its key (``scaffold.names.slug``) is the same: ``Mia``, ``MIA``
-and ``mia`` are one character. The first chapter that names a thing gives its words; keys are
-unique across characters, places and props (a place named like a character gets ``_place``). A
-look whose words the chapter does not hold (at least half of them, names aside) is the model's
-own, not the story's (``Entry.sourced``): the writer marks it so a reviewer knows to hold it to
-the story (a boy the story calls ten is not "late 30s, bald" because a model said so). The cast
-is people, places and props: a name made only of ordinary words (``all``, ``my``, ``round``) is
-sent back to the model (``problems``) and never joins the cast.
+A name is the same thing wherever its key (``scaffold.names.slug`` of the name, its accents
+folded: ``Tomás`` is ``tomas``) is the same: ``Mia``, ``MIA`` and ``mia`` are one character.
+The first chapter that names a thing gives its words; keys are unique across characters, places
+and props (a place named like a character gets ``_place``). A look whose words the chapter does
+not hold (at least half of them, names aside) is the model's own, not the story's
+(``Entry.sourced``): the writer marks it so a reviewer knows to hold it to the story (a boy the
+story calls ten is not "late 30s, bald" because a model said so). The cast is people, places
+and props: a name made only of ordinary words (``all``, ``my``, ``round``) is sent back to the
+model (``problems``) and never joins the cast; when the model keeps it, the user is told what
+to do next (``for_user``). A name whose words stand in a row in one other name of its kind (``Rip``
+and ``Rip Van Winkle``, in either order) is that one: a chapter that says ``Rip`` shows the same
+person.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.breakdown.source import Chapter
-from storyboard.scaffold.names import slug
+from storyboard.scaffold.names import slug as plain_slug
 
 KINDS = ("characters", "places", "props")
+TO_MODEL = "leave it out"
+TO_USER = ("the series was written without it; if the story needs it, add it to the series by "
+           "hand, else run again with another model (--model)")
+
+
+def fold(text: str) -> str:
+    """``text`` with its accents taken off (``Tomás``: ``Tomas``)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def slug(name: str) -> str:
+    """A name's key: ``scaffold.names.slug`` of it, accents folded."""
+    return plain_slug(fold(name))
 
 
 @dataclass
@@ -42,6 +60,10 @@ class Cast:
     def add(self, kind: str, name: str, look: str, voice: str, chapter: Chapter) -> None:
         if (kind, slug(name)) in self.by_name:
             return
+        same = self._same(kind, name)
+        if same is not None:  # Rip, after Rip Van Winkle: one person
+            self.by_name[(kind, slug(name))] = same
+            return
         key = slug(name)
         if key in self.entries:
             key = f"{key}_{kind}"
@@ -52,6 +74,14 @@ class Cast:
                                   sourced=sourced(look, name, chapter))
         self.by_name[(kind, slug(name))] = key
 
+    def _same(self, kind: str, name: str) -> str | None:
+        """The one entry of ``kind`` whose name holds ``name``'s words in a row, or whose
+        words ``name`` holds (``Rip`` and ``Rip Van Winkle``); None when none or several do."""
+        words = tuple(slug(name).split("_"))
+        found = {key for (known, named), key in self.by_name.items() if known == kind and
+                 (within(words, tuple(named.split("_"))) or within(tuple(named.split("_")), words))}
+        return found.pop() if len(found) == 1 else None
+
     def key_of(self, name: str, kinds: tuple[str, ...] = ("character", "place", "prop")
                ) -> str | None:
         return next((self.by_name[(k, slug(name))] for k in kinds
@@ -59,6 +89,13 @@ class Cast:
 
     def of(self, kind: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.kind == kind]
+
+
+def within(words: tuple[str, ...], longer: tuple[str, ...]) -> bool:
+    """Whether ``words`` stand in a row inside ``longer`` (and are fewer)."""
+    size = len(words)
+    return size < len(longer) and any(longer[i:i + size] == words
+                                      for i in range(len(longer) - size + 1))
 
 
 _ORDINARY_WORDS = """
@@ -88,8 +125,14 @@ def problems(answer: Any) -> list[str]:
     if not isinstance(answer, dict):
         return []
     return [f"{kind}[{index}].name: {entry['name']!r} is an ordinary word, not a person, place "
-            "or prop: leave it out" for kind in KINDS
+            f"or prop: {TO_MODEL}" for kind in KINDS
             for index, entry in enumerate(answer.get(kind, [])) if ordinary(str(entry["name"]))]
+
+
+def for_user(problem: str) -> str:
+    """A cast problem the model kept, as the user reads it: what to do next."""
+    return problem.replace(f": {TO_MODEL}", f": {TO_USER}") if problem.endswith(TO_MODEL) \
+        else problem
 
 
 def names_in(answer: Any) -> dict[str, list[str]]:

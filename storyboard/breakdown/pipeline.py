@@ -249,9 +249,9 @@ def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
         if diagnostic.severity != "error" or span is None or span.file not in made.files:
             continue
         shot = _shot_at(made.files[span.file], span.line)
-        if shot is None or shot not in made.chapter_of_shot:
+        if shot is None or (span.file, shot) not in made.chapter_of_shot:
             continue
-        chapter, index = made.chapter_of_shot[shot]
+        chapter, index = made.chapter_of_shot[(span.file, shot)]
         later.setdefault(chapter, []).append(
             f"shots[{index}]: `storyboard check` says: {diagnostic.format()}")
     return later

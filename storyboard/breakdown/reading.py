@@ -5,8 +5,10 @@
 ``1e400``) are refused with a ``ValueError`` that says what and where, never a
 ``RecursionError`` or a float that is not a number.
 ``answer_data`` reads a model's answer the way real models give it: a ``<think>`` block before it,
-the JSON in a ```json fence, or the schema's object inside exactly one wrapper object
-(``{"episode": {...}}``); anything else is left for the schema to refuse and send back.
+the JSON in a ```json fence (alone, or the one fence among sentences: "Here is the outline as
+JSON:"), or the schema's object inside exactly one wrapper object (``{"episode": {...}}``);
+anything else is left for the schema to refuse and send back. ``around`` says what words stood
+around a fence that was read (``storyboard --verbose`` says it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 MAX_DEPTH = 64
 THINK = re.compile(r"^\s*<think>.*?</think>\s*", re.S)
 FENCE = re.compile(r"^\s*```[A-Za-z]*[ \t]*\n(.*?)\n?```\s*$", re.S)
+FENCED = re.compile(r"^```[A-Za-z]*[ \t]*\n(.*?)\n?^```[ \t]*$", re.S | re.M)
+AROUND_SAID = 80  # characters of the words around a fence said
 
 
 def _constant(name: str) -> Any:
@@ -59,11 +63,32 @@ def loads(text: str | bytes, *, finite: bool = True) -> Any:
     return data
 
 
+def _prose_fence(text: str) -> re.Match[str] | None:
+    """The one fence in an answer that is words around a fence (not JSON with a fence inside)."""
+    if text.lstrip().startswith(("{", "[")):
+        return None
+    found = list(FENCED.finditer(text))
+    return found[0] if len(found) == 1 else None
+
+
 def unwrapped_text(content: str) -> str:
-    """The answer without a leading ``<think>`` block and a ```json fence around it."""
+    """The answer without a leading ``<think>`` block and a ```json fence around it (or the
+    one fence among its sentences)."""
     text = THINK.sub("", content, count=1)
-    fenced = FENCE.match(text)
+    fenced = FENCE.match(text) or _prose_fence(text)
     return fenced.group(1) if fenced else text
+
+
+def around(content: str) -> str:
+    """The words around the one fence read from an answer, cut short ("" when there were
+    none: a bare fence, or no fence)."""
+    text = THINK.sub("", content, count=1)
+    fenced = None if FENCE.match(text) else _prose_fence(text)
+    if fenced is None:
+        return ""
+    words = " ... ".join(part for part in (" ".join(text[:fenced.start()].split()),
+                                           " ".join(text[fenced.end():].split())) if part)
+    return words if len(words) <= AROUND_SAID else f"{words[:AROUND_SAID - 3]}..."
 
 
 def unwrapped(data: Any, keys: set[str]) -> Any:

@@ -2,7 +2,8 @@
 
 Chapters become episodes (one each, or grouped into ``episodes`` runs of neighbours, or into runs
 of about ``minutes`` of shots each; a chapter's windows are never cut apart); each episode file is
-named by its first chapter's own title (not the model's), so a new answer does not rename it.
+named by its first chapter's own title (not the model's), so a new answer does not rename it;
+each shot is named in its episode (``shots.named``: its number there and words of its own lines).
 Every problem still left in an answer is a located diagnostic: at the shot's first line when the
 problem names a shot, else at the chapter's first line. Nothing wrong is dropped silently.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyboard.breakdown import shots as shot_stage
-from storyboard.breakdown.cast import Cast, merged
+from storyboard.breakdown.cast import Cast, for_user, merged
 from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, ChapterAnswers
 from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
@@ -29,7 +30,8 @@ SHOT_INDEX = re.compile(r"^shots\[(\d+)\]")
 class Texts:
     files: dict[str, str] = field(default_factory=dict)  # name in the series -> text
     problems: list[Diagnostic] = field(default_factory=list)
-    chapter_of_shot: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # (episode file, shot id) -> (chapter, the shot's place in its answer)
+    chapter_of_shot: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     problem_chapters: list[int] = field(default_factory=list)  # each problem's chapter
     file_of_chapter: dict[int, str] = field(default_factory=dict)  # its episode's file
     shots: int = 0
@@ -54,8 +56,9 @@ def _located(found: ChapterAnswers, stage: str, problems: list[str]) -> list[Dia
             shot = answer["shots"][int(index.group(1))]
             line = shot["from_line"] if chapter.first <= shot["from_line"] <= chapter.last \
                 else line
+        told = for_user(problem) if stage == "cast" else problem
         out.append(Diagnostic(Span(chapter.file, line, 1), f"the {stage} answer for "
-                              f"chapter {chapter.number} ({chapter.title}): {problem}",
+                              f"chapter {chapter.number} ({chapter.title}): {told}",
                               code=f"breakdown-{stage}"))
     return out
 
@@ -93,16 +96,26 @@ def by_minutes(seconds: list[float], minutes: float) -> list[range]:
 
 
 def _built(answers: Answers, cast: Cast, out: Texts) -> list[list[shot_stage.Shot]]:
-    """Each chapter's shots (none for a chapter with no usable answer), in order."""
-    taken: set[str] = set()
+    """Each chapter's shots (none for a chapter with no usable answer), in order, unnamed."""
     every: list[list[shot_stage.Shot]] = []
     for found in answers.chapters:
         made: list[shot_stage.Shot] = []
         if found.shots is not None and isinstance(found.shots.answer, dict):
-            made = shot_stage.built(found.shots.answer, found.chapter, cast, taken)
-        out.chapter_of_shot.update({s.id: (found.chapter.number, i) for i, s in enumerate(made)})
+            made = shot_stage.built(found.shots.answer, found.chapter, cast)
         every.append(made)
     return every
+
+
+def _named(answers: Answers, shots: list[list[shot_stage.Shot]], run: range, out: Texts,
+           name: str) -> None:
+    """Each shot of one episode named by its number there (``shots.named``)."""
+    number = 0
+    for index in run:
+        for place, shot in enumerate(shots[index]):
+            number += 1
+            shot.id = shot_stage.named(number, shot)
+            out.chapter_of_shot[(name, shot.id)] = (answers.chapters[index].chapter.number,
+                                                    place)
 
 
 def _runs(answers: Answers, shots: list[list[shot_stage.Shot]], episodes: int | None,
@@ -151,6 +164,7 @@ def texts(story: Story, answers: Answers, episodes: int | None,
         if episode.shots:
             title = answers.chapters[run[0]].chapter.title
             name = f"episodes/{number:02d}-{slug(title, '-')}.yaml"
+            _named(answers, shots, run, out, name)
             out.files[name] = episode_yaml(episode, source)
             out.file_of_chapter.update({answers.chapters[i].chapter.number: name for i in run})
             out.shots += len(episode.shots)

@@ -3,25 +3,31 @@
 ``problems`` is the stage's check (what is sent back to the model): a line range outside the
 chapter or out of order, a shot shorter than 2 or longer than 15 seconds (wan2.7-r2v's range), a
 speaker or cast name the cast stage did not give, more than 5 references in one shot, and a quote
-that is not the author's words. ``built`` turns an answer into ``Shot``s: each named by a digest
-of its own lines of the source (so a shot's id changes only when its words do), its names as
-``@key`` mentions, its dialogue the source's words.
+that is not the author's words. ``built`` turns an answer into ``Shot``s: its references (the
+speakers, then its ``cast``, at most the target model's ``MAX_REFERENCES``) as ``@key`` mentions
+where its action names them, anyone else named in plain words (so the written shot never holds
+more references than the model takes), its dialogue the source's words. ``named`` gives a shot its
+id once its episode is known: its number in the episode and two words of its own lines of the
+story (``s03-cafe-door``), so editing other shots' words never renames it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.breakdown.cast import Cast
+from storyboard.breakdown.cast import ORDINARY, Cast, fold
 from storyboard.breakdown.faithful import Flat, check_quote
 from storyboard.breakdown.prompts import MAX_SHOT_SECONDS, MIN_SHOT_SECONDS
 from storyboard.breakdown.source import Chapter
+from storyboard.scaffold.names import slug
+from storyboard.targets.models import DEFAULT_MODEL, MODELS
 
-MAX_REFERENCES = 5
+_TARGET = MODELS[DEFAULT_MODEL]  # the written series names no model: the default renders it
+MAX_REFERENCES = min(_TARGET.caps.max_references, _TARGET.max_images)
+ID_WORDS = 2  # words of the shot's own lines in its id
 
 
 @dataclass
@@ -42,6 +48,7 @@ class Shot:
     duration: int
     cast: list[str]
     scenes: list[Scene]
+    words: str = ""  # its own lines of the story (its id's words)
 
 
 def _half(seconds: float) -> float:
@@ -115,21 +122,22 @@ def problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list
     return found
 
 
-def shot_id(chapter: Chapter, first: int, last: int, taken: set[str]) -> str:
-    """``s`` and a digest of the shot's own lines; a repeat gets ``-2``, ``-3``..."""
-    words = "\n".join(chapter.lines[first - chapter.first:last - chapter.first + 1])
-    base = "s" + hashlib.sha256(words.encode()).hexdigest()[:8]
-    name, number = base, 2
-    while name in taken:
-        name, number = f"{base}-{number}", number + 1
-    taken.add(name)
-    return name
+def id_words(text: str) -> str:
+    """The first ``ID_WORDS`` words of ``text`` that say something (three letters or more, not
+    an ordinary word), accents folded, joined by ``-``; ``shot`` when it has none."""
+    words = [w for w in re.findall(r"[a-z]{3,}", fold(text).lower()) if w not in ORDINARY]
+    return slug(" ".join(words[:ID_WORDS]), "-") if words else "shot"
 
 
-def built(answer: Any, chapter: Chapter, cast: Cast, taken: set[str]) -> list[Shot]:
-    """The shots of a checked answer (a shot still wrong is skipped by the caller's report)."""
+def named(number: int, shot: Shot) -> str:
+    """The id of the ``number``th shot of its episode: ``s03-cafe-door``."""
+    return f"s{number:02d}-{id_words(shot.words)}"
+
+
+def built(answer: Any, chapter: Chapter, cast: Cast) -> list[Shot]:
+    """The shots of a checked answer, unnamed until their episode names them (``named``)."""
     flat = Flat(chapter)
-    return [_shot(shot, chapter, flat, cast, taken) for shot in answer["shots"]]
+    return [_shot(shot, chapter, flat, cast) for shot in answer["shots"]]
 
 
 def _said(scene: dict[str, Any], flat: Flat, cast: Cast) -> list[tuple[str, str, int]]:
@@ -144,30 +152,57 @@ def _said(scene: dict[str, Any], flat: Flat, cast: Cast) -> list[tuple[str, str,
     return out
 
 
-def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast, taken: set[str]
-          ) -> Shot:
+def references(shot: dict[str, Any], said: list[Scene], cast: Cast) -> list[str]:
+    """The keys a shot shows, at most ``MAX_REFERENCES``: its speakers, then its ``cast``; a
+    shot that lists no one shows the characters its action names, in order."""
+    keys = [key for scene in said for key, _, _ in scene.say]
+    keys += [k for k in (cast.key_of(name) for name in shot["cast"]) if k is not None]
+    if not keys:
+        action = " ".join(scene["action"] for scene in shot["scenes"])
+        found = [(m.start(), e.key) for e in cast.of("character")
+                 for m in [name_pattern(e.name).search(action)] if m is not None]
+        keys = [key for _, key in sorted(found)]
+    return list(dict.fromkeys(keys))[:MAX_REFERENCES]
+
+
+def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast) -> Shot:
     scenes: list[Scene] = []
     clock = 0.0
     for scene in shot["scenes"]:
         length = _half(float(scene["seconds"]))
-        scenes.append(Scene(clock, clock + length, mentioned(scene["action"], cast),
-                            _said(scene, flat, cast)))
+        scenes.append(Scene(clock, clock + length, scene["action"], _said(scene, flat, cast)))
         clock += length
-    keys = [k for k in (cast.key_of(name) for name in shot["cast"]) if k is not None]
+    keys = references(shot, scenes, cast)
+    for scene in scenes:
+        scene.action = mentioned(scene.action, cast, set(keys))
     mentions = " ".join(s.action for s in scenes)
-    listed = [k for k in dict.fromkeys(keys) if f"@{k}" not in mentions]
+    listed = [k for k in keys if f"@{k}" not in mentions and
+              not any(k == key for s in scenes for key, _, _ in s.say)]
     duration = min(MAX_SHOT_SECONDS, max(MIN_SHOT_SECONDS, math.ceil(clock)))
-    return Shot(shot_id(chapter, shot["from_line"], shot["to_line"], taken), chapter.file,
-                shot["from_line"], shot["to_line"], shot["camera"], duration, listed, scenes)
+    words = " ".join(chapter.lines[shot["from_line"] - chapter.first:
+                                   shot["to_line"] - chapter.first + 1])
+    return Shot("", chapter.file, shot["from_line"], shot["to_line"], shot["camera"], duration,
+                listed, scenes, words)
 
 
-def mentioned(text: str, cast: Cast) -> str:
+def mentioned(text: str, cast: Cast, keys: set[str] | None = None) -> str:
     """``text`` with every ``@`` doubled (a literal one) and each character's name (as the cast
-    spells it, or in capitals as a screenplay does) as ``@key``."""
+    spells it, or in capitals as a screenplay does) as ``@key``: of the characters in ``keys``
+    (None: all), the rest left as their names (a longer name read first, whole: ``Dame Van
+    Winkle`` stays hers when only ``Van Winkle`` is shown)."""
     out = text.replace("@", "@@")
-    for entry in sorted(cast.of("character"), key=lambda e: -len(e.name)):
-        out = name_pattern(entry.name).sub(f"@{entry.key}", out)
-    return out
+    spelt: dict[str, str] = {}
+    for entry in cast.of("character"):
+        for spelling in (entry.name, entry.name.upper()):
+            spelt.setdefault(spelling, entry.key)
+    if not spelt:
+        return out
+    names = "|".join(re.escape(n) for n in sorted(spelt, key=lambda n: (-len(n), n)))
+
+    def mention(found: re.Match[str]) -> str:
+        key = spelt[found.group()]
+        return f"@{key}" if keys is None or key in keys else found.group()
+    return re.sub(rf"(?<![\w@])(?:{names})(?!\w)", mention, out)
 
 
 def name_pattern(name: str) -> re.Pattern[str]:

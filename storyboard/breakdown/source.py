@@ -1,7 +1,9 @@
 """A story file into chapters: plain text, Markdown or Fountain, each chapter with its line range.
 
-A chapter is what one window of calls reads. Markdown and plain text are cut at headings: a ``#``
-line (any depth up to 2), or a line such as ``Chapter 3``, ``CHAPTER THREE`` or ``Part II``. A
+A chapter is what one window of calls reads. Markdown and plain text are cut at headings, found
+as CommonMark finds them (markdown-it-py): a ``#`` or ``##`` heading, or a setext one (a line
+underlined with ``===`` or ``---``), never a ``#`` inside a code fence or an indented block; or a
+line such as ``Chapter 3``, ``CHAPTER THREE`` or ``Part II`` that opens a paragraph. A
 Fountain screenplay (``.fountain``) is read by ``scaffold.fountain`` (so bad input is refused at its
 line, as ``init --from`` refuses it) and cut at its ``#`` sections, else at its act markers. A story
 with no such line is one chapter. A heading with nothing under it (a story's ``#`` title above its
@@ -18,10 +20,11 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+
 from storyboard.errors import Diagnostic, ProblemsFound, Span
 from storyboard.scaffold.fountain import parse_text, read_capped
 
-HEADING = re.compile(r"^(#{1,2})\s+(\S.*)$")
 CHAPTER = re.compile(r"^\s*(chapter|part|book)\s+([0-9]+|[ivxlc]+|[a-z-]+)\b[.:]?\s*(.*)$", re.I)
 MAX_CHAPTERS = 500
 WINDOW = 60  # non-blank lines a window reads at most: its shots fit one answer's max_tokens
@@ -62,16 +65,36 @@ def _read(path: Path) -> str:
     return text
 
 
-def _prose_starts(lines: list[str]) -> list[tuple[int, str]]:
-    """(index, title) of each line that opens a chapter."""
-    starts: list[tuple[int, str]] = []
-    for index, line in enumerate(lines):
-        heading = HEADING.match(line)
-        if heading:
-            starts.append((index, heading.group(2).strip()))
-        elif CHAPTER.match(line) and len(line) <= 80:
-            starts.append((index, line.strip()))
-    return starts
+def _blocks(text: str) -> tuple[dict[int, str], set[int]]:
+    """The Markdown headings of depth 1 or 2 at the top level (``#``, ``##``, and setext's
+    ``===`` and ``---`` underlines), by the index of their first line, as CommonMark reads them
+    (markdown-it-py); and the index of each top-level paragraph's first line (where a ``Chapter
+    3`` line may open a chapter: never inside code, a quote or a list)."""
+    headings: dict[int, str] = {}
+    paragraphs: set[int] = set()
+    tokens = MarkdownIt("commonmark").parse(text)
+    for index, token in enumerate(tokens):
+        if token.map is None or token.level != 0:
+            continue
+        if token.type == "heading_open" and token.tag in ("h1", "h2"):
+            title = " ".join(tokens[index + 1].content.split())
+            if title:
+                headings[token.map[0]] = title
+        elif token.type == "paragraph_open":
+            paragraphs.add(token.map[0])
+    return headings, paragraphs
+
+
+def _prose_starts(text: str, lines: list[str]) -> list[tuple[int, str]]:
+    """(index, title) of each line that opens a chapter: a heading, or a ``Chapter 3`` line
+    that opens a paragraph."""
+    headings, paragraphs = _blocks(text)
+    starts = dict(headings)
+    for index in sorted(paragraphs - set(headings)):
+        line = lines[index]
+        if CHAPTER.match(line) and len(line) <= 80:
+            starts[index] = line.strip()
+    return sorted(starts.items())
 
 
 def _fountain_starts(text: str, file: str) -> tuple[list[tuple[int, str]], int]:
@@ -169,7 +192,8 @@ def read_story(path: Path) -> Story:
     text = _read(path)
     lines = text.split("\n")
     fountain = path.suffix.lower() == ".fountain"
-    starts, skip = _fountain_starts(text, str(path)) if fountain else (_prose_starts(lines), 0)
+    starts, skip = _fountain_starts(text, str(path)) if fountain else \
+        (_prose_starts(text, lines), 0)
     chapters = [replace(window, number=n) for n, window in enumerate(
         (w for chapter in _cut(str(path), lines, starts, skip) for w in _windows(chapter)), 1)]
     if len(chapters) > MAX_CHAPTERS:

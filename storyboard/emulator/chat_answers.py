@@ -2,10 +2,11 @@
 
 It reads the breakdown's user message (a JSON document: the stage, the chapter's numbered lines and
 what earlier stages decided) and answers in that stage's shape: an outline from the paragraphs'
-first sentences; a cast of people only: a screenplay's cues, names capitalised inside a sentence
-(never a sentence's first word, nor an ordinary word: ``All``, ``My``, ``Round``), and the people a
-tale names by what they are (``the miller``, ``the little man``), each drawn from the sentence
-that first names it, with a screenplay's scene headings as places; one shot per paragraph, its
+first sentences; a cast: a screenplay's cues, the people and places a tale names (``chat_names``:
+``Ines Barros``, ``Porto Velho``, ``Tomás``, never an ordinary word such as ``All``, ``None`` or
+``Whilst``), and the people it names by what they are (``the miller``, ``the little man``), each
+drawn from the sentence that first names it and voiced from what the tale says of it, with a
+screenplay's scene headings as places; one shot per paragraph (code and headings left out), its
 quoted speech given back as the author's words, spoken by the given character named nearest the
 quote, each shot showing the people it names (else the last one seen, so no shot shows nobody).
 A request of another shape gets ``{}`` when it asks for JSON, else an echo.
@@ -20,37 +21,17 @@ import math
 import re
 from typing import Any, NamedTuple
 
-WORD = re.compile(r"\b[A-Z][a-z]{1,20}\b")
+from storyboard.emulator import chat_names
+
 QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]|(?<!\w)['‘]([^\n]{1,400}?)['’](?!\w)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
-STOP = {"The", "A", "An", "He", "She", "It", "They", "We", "I", "You", "His", "Her", "Their",
-        "This", "That", "Then", "There", "When", "What", "But", "And", "Or", "So", "If", "In",
-        "On", "At", "By", "For", "With", "From", "To", "Of", "As", "Not", "No", "Yes", "One",
-        "Chapter", "Part", "Book", "Well", "Oh", "Now", "Later", "After", "Before", "Once",
-        "All", "My", "Round", "Lo", "Madam", "Sir", "Mistress", "Master", "Alas", "Good", "God",
-        "Lord", "Lady", "Mr", "Mrs", "Miss", "Our", "Your", "Its", "Who", "Why", "How", "Where",
-        "Here", "Every", "Each", "Some", "Any", "Nothing", "Everything", "Thereupon",
-        "Monday", "Sunday", "Christmas", "Devil", "Heaven", "Day", "Night", "Morning", "Evening",
-        "Suddenly", "Meanwhile", "Still", "Yet", "Soon", "Just", "Even", "Perhaps", "Only",
-        "Everyone", "Everybody", "Nobody", "Someone", "Somebody", "Outside", "Inside", "Today",
-        "Tomorrow", "Tonight", "Yesterday", "Again", "Instead", "Although", "Though", "While",
-        "Because", "Since", "Until", "Whether", "Whereupon", "Presently", "Next", "First", "Last",
-        "These", "Those", "Such", "Many", "Most", "Few", "Both", "Neither", "Either", "Nor",
-        "Hardly", "Scarcely", "Thus", "Therefore", "However", "Indeed", "Besides", "Afterwards",
-        "Away", "Down", "Up", "Out", "Off", "Over", "Under", "Through", "Without", "Within",
-        "Hello", "Goodbye", "Please", "Thank", "Ah", "Ha", "Hush", "Look", "Come", "Go", "Let",
-        "Quick", "Hurry", "Wait", "Stop", "Listen", "Behold", "Whirr", "Aye", "Nay"}
-PEOPLE = ("little man", "old woman", "old man", "miller", "daughter", "king", "queen", "prince",
-          "princess", "girl", "boy", "maiden", "mother", "father", "stepmother", "wife",
-          "husband", "son", "sister", "brother", "witch", "wolf", "hunter", "huntsman",
-          "soldier", "messenger", "servant", "giant", "dwarf", "tailor", "fisherman", "manikin",
-          "child", "woman", "man")
-_KINDS = "|".join(kind.replace(" ", r"\s+") for kind in PEOPLE)
+_KINDS = "|".join(kind.replace(" ", r"\s+") for kind in chat_names.PEOPLE)
 KIND_WORDS = re.compile(rf"\b(?:the|a|an|his|her|their|poor|young)\s+(?:\w+\s+)??({_KINDS})\b",
                         re.I)
-STARTS = re.compile(r"(?:^|[.!?:;\"“”'‘’(]\s*)$")
 CUE = re.compile(r"^@?([A-Z][A-Z0-9 .'-]{0,30}?)\s*(\([^)]*\))*\s*\^?$")
 HEADING = re.compile(r"^\.?(INT\./EXT|INT/EXT|I/E|INT|EXT|EST)[. ]\s*(.+?)(\s+-\s+.*)?$", re.I)
+ANYONE = ("Man", "Woman", "Child")  # named so with "a" or "an": no one in particular
+UNDERLINE = re.compile(r"^(=+|-+)$")
 CAMERAS = ("wide shot, static", "medium shot, slow push in", "close-up, handheld")
 
 
@@ -77,16 +58,25 @@ class Para(NamedTuple):
 
 
 def paragraphs(lines: list[list[Any]]) -> list[Para]:
-    """Each run of consecutive lines (chapter headings left out)."""
+    """Each run of consecutive lines (chapter headings left out: ``#``, ``Chapter 3``, and a
+    line underlined with ``===`` or ``---``)."""
     out: list[Para] = []
+    fenced = False
     for number, text in ((int(n), str(t).strip()) for n, t in lines):
+        if text.startswith(("```", "~~~")) or fenced:
+            fenced = fenced != text.startswith(("```", "~~~"))
+            continue
+        if UNDERLINE.match(text):  # a setext heading's line: the text above it is the heading
+            if out and out[-1].last == number - 1:
+                out[-1] = Para(out[-1].first, number, ())
+            continue
         if text.startswith("#") or re.match(r"^(chapter|part)\b", text, re.I):
             continue
         if out and out[-1].last == number - 1:
             out[-1] = Para(out[-1].first, number, (*out[-1].rows, text))
         else:
             out.append(Para(number, number, (text,)))
-    return out
+    return [para for para in out if para.rows]
 
 
 def heading(para: Para) -> str | None:
@@ -116,49 +106,60 @@ def outline(document: dict[str, Any]) -> dict[str, Any]:
             "summary": " ".join(beats[:2])[:2000] or "Nothing happens.", "beats": beats}
 
 
-def names(text: str) -> list[str]:
-    """Capitalised words outside quotes (not ``The``, ``All``, ``Thereupon``, an adverb opening
-    a sentence...), then the people named by what they are, in order of first appearance."""
-    plain = QUOTE.sub(" ", text)
-    inside: dict[str, int] = {}
-    starts: dict[str, list[int]] = {}
-    for m in WORD.finditer(plain):
-        if m.group() in STOP:
-            continue
-        if not STARTS.search(plain[:m.start()]):
-            inside.setdefault(m.group(), m.start())
-        elif not m.group().endswith("ly"):  # a sentence's first word: a name unless ordinary
-            starts.setdefault(m.group(), []).append(m.start())
-    found = {w: min([*starts.get(w, []), inside.get(w, len(plain))])
-             for w in [*starts, *inside]}
+def kinds(plain: str, named: list[str]) -> list[tuple[int, str]]:
+    """The people a tale names by what they are (``the miller``), with where, unless a name
+    found is the same word."""
+    found: dict[str, int] = {}
     for m in KIND_WORDS.finditer(plain):
         kind = " ".join(m.group(1).split()).capitalize()
-        if not any(kind.lower() == n.lower() for n in found):
+        if kind in ANYONE and m.group().lower().startswith(("a ", "an ")):
+            continue  # "an excellent man of business": no one in particular
+        if not any(kind.lower() == n.lower() for n in named):
             found.setdefault(kind, m.start(1))
-    return sorted(found, key=lambda name: found[name])
+    return [(where, kind) for kind, where in found.items()]
+
+
+def names(text: str) -> tuple[list[str], list[str]]:
+    """The people and the places ``text`` names outside quotes (``chat_names``), in order of
+    first appearance, the people named by what they are among them."""
+    plain = QUOTE.sub(" ", text)
+    found = chat_names.found_names(plain)
+    people = [(n.first, n.text) for n in found if not chat_names.is_place(n)]
+    people += kinds(plain, [n.text for n in found])
+    return [name for _, name in sorted(people)], [n.text for n in found if chat_names.is_place(n)]
+
+
+def _scene_place(title: str) -> str:
+    """A chapter's own place, for a chapter that names no one: its title (``The Morning
+    scene`` when the title is only ordinary words)."""
+    words = re.findall(r"[^\W\d_]+", title.lower())
+    return f"{title} scene" if all(w in chat_names.STOP for w in words) else title
 
 
 def cast(document: dict[str, Any]) -> dict[str, Any]:
     parts = paragraphs(document.get("lines", []))
     text = " ".join(p.text for p in parts if dialogue(p) is None and heading(p) is None)
     cues = [said[0] for said in map(dialogue, parts) if said is not None]
+    named, spots = names(text)
     chosen: dict[str, str] = {}
-    for name in [*cues, *names(text)]:
+    for name in [*cues, *named]:
         chosen.setdefault(name.lower(), name)  # MIA's cue and Mia in the action: one person
     people = [{"name": name, "appearance": f"{name}, as the story tells: "
-               f"{_mention(text, name)}"[:2000],
-               "voice": "An adult: a natural, clear speaking voice at an even pace"}
+               f"{_mention(text, name)}"[:2000], "voice": chat_names.voice(name, text)}
               for name in list(chosen.values())[:60]]
-    places = [{"name": place, "look": f"{place}, an establishing view"}
-              for place in dict.fromkeys(p for p in map(heading, parts) if p)][:60]
+    looks = {place: f"{place}, an establishing view" for place in map(heading, parts) if place}
+    for spot in spots:  # a place the tale names: the sentence that first names it
+        looks.setdefault(spot, f"{spot}, an establishing view: {_mention(text, spot)}"[:2000])
+    places = [{"name": place, "look": look} for place, look in looks.items()
+              if place.lower() not in chosen][:60]
     if not people and not places:  # a chapter that names no one: its own place, so a shot
-        title = str(document.get("chapter") or "The place")[:60]  # always shows something
+        title = _scene_place(str(document.get("chapter") or "The place")[:60])  # shows one
         places = [{"name": title, "look": f"{title}: {_first_sentence(text)}"[:2000]}]
     return {"characters": people, "places": places, "props": []}
 
 
 def _mention(text: str, name: str) -> str:
-    said = re.compile(rf"\b{re.escape(name)}\b", re.I)
+    said = chat_names.pattern(name)
     return next((s for s in SENTENCE.split(text) if said.search(s)), name)[:300]
 
 
@@ -183,13 +184,12 @@ SAID = re.compile(r"\b(said|says|answered|cried|asked|shouted|replied|called|whi
 
 def _nearest(plain: str, characters: list[str], start: int, end: int) -> str:
     places = [(min(abs(m.start() - end), abs(start - m.end())), name)
-              for name in characters
-              for m in re.finditer(rf"\b{re.escape(name)}\b", plain, re.I)]
+              for name in characters for m in chat_names.pattern(name).finditer(plain)]
     return min(places)[1] if places else ""
 
 
 def _named(text: str, name: str) -> bool:
-    return re.search(rf"\b{re.escape(name)}\b", text, re.I) is not None
+    return chat_names.pattern(name).search(text) is not None
 
 
 def _timed(action: str, said: list[tuple[str, str]]) -> list[dict[str, Any]]:

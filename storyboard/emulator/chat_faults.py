@@ -11,6 +11,8 @@ Each shape is one seen from a real endpoint (issues 54 and 57):
     no_stream        a server that answers ``stream: true`` with a 400 (others: answered)
     wrapped          the stage's object inside one wrapper, ``{"episode": {...}}``
     fenced           the JSON in a ```json fence
+    prose            the JSON in a ```json fence after a sentence ("Here is the outline as
+                     JSON:") and before another, as chat models answer
     think            a ``<think>...</think>`` block before the JSON
     reasoning        the thinking in ``message.reasoning_content`` (``delta`` when streamed)
     ignored          a server that takes the schema and decodes any JSON: the model echoes the
@@ -36,7 +38,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from storyboard.emulator import chat_answers
 
-KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "think", "reasoning", "ignored", "nan",
+KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning", "ignored", "nan",
          "deep", "usage", "trickle", "late_moderation")
 LATE_MODERATION = {"error": {"message": "Output data may contain inappropriate content.",
                              "type": "data_inspection_failed", "param": None,
@@ -81,6 +83,10 @@ def bent(content: str, fault: str, body: dict[str, Any]) -> str:
         return f'{{"episode": {content}}}'
     if kind == "fenced":
         return f"```json\n{content}\n```"
+    if kind == "prose":
+        stage = (chat_answers.request_document(body.get("messages") or []) or {}).get("stage")
+        return f"Here is the {stage or 'answer'} as JSON:\n\n```json\n{content}\n```\n\n" \
+               "Let me know if you would like any changes."
     if kind == "think":
         return f"<think>\n{THOUGHT}\n</think>\n\n{content}"
     if kind == "ignored":

@@ -26,7 +26,7 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
     chat       moderation (400 data_inspection_failed), and faults of the answer's content:
                invalid_json, schema (a required field dropped), paraphrase (a quote reworded),
                length (cut short, finish_reason: length); real servers' and models' shapes
-               (``chat_faults``): no_schema no_stream wrapped fenced think reasoning ignored nan
+               (``chat_faults``): no_schema no_stream wrapped fenced prose think reasoning ignored nan
                deep=content|body|error usage=negative|float|nan|infinity|huge|string|missing
                trickle[=SECONDS] late_moderation endless huge
     task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)
@@ -60,8 +60,8 @@ ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, *PASS_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "refused", "envelope")
-SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "think", "reasoning", "ignored",
-               "nan", "deep", "usage", "trickle", "late_moderation")  # as ``chat_faults.KINDS``
+SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning",
+               "ignored", "nan", "deep", "usage", "trickle", "late_moderation")  # as ``chat_faults.KINDS``
 CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length", *SHAPE_KINDS)
 CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS, "endless", "huge")
 CHAT_WORDS = {"deep": ("content", "body", "error"),

@@ -21,7 +21,15 @@ from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import BudgetExceeded, TransportError
 from storyboard.language.variations import compile_variations
 from storyboard.targets.llm import chat_price
-from tests.fixtures.breakdown import KEY_ENV, PARTY, STORY, chat_base, requests, story
+from tests.fixtures.breakdown import (
+    KEY_ENV,
+    PARTY,
+    STORY,
+    chat_base,
+    everyone_named,
+    requests,
+    story,
+)
 
 CHECK_CACHES = (".storyboard/parsed/", ".storyboard/check")
 
@@ -273,6 +281,7 @@ def test_an_empty_story_is_refused_at_its_line(tmp_path: Path) -> None:
 def test_a_check_error_is_sent_back_twice_then_reported_at_its_line(
         chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from storyboard.breakdown.client import Answer, ChatClient
+    everyone_named(monkeypatch)
     bodies: list[dict[str, Any]] = []
     complete = ChatClient.complete
 
@@ -549,7 +558,8 @@ def test_bad_settings_in_the_series_file_are_refused_before_any_call(
 
 
 def test_check_errors_left_after_the_send_backs_are_reported_once(
-        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+        chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    everyone_named(monkeypatch)
     chat_emulator.script("chat:ok*2,chat:schema")  # the shots answer is sent back once for its schema
     series = tmp_path / "series"
     report, sent = run(chat_emulator, story(tmp_path, PARTY), series)

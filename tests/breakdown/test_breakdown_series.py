@@ -248,9 +248,10 @@ def test_a_fifo_for_a_state_file_or_the_story_never_blocks_plan(chat_emulator: E
     assert planned.exit_code == 0 and "expected the story's file" in planned.output
 
 
-def test_an_error_in_a_proposal_is_reported_in_the_proposal(chat_emulator: EmulatorServer,
-                                                            tmp_path: Path) -> None:
-    from tests.fixtures.breakdown import PARTY
+def test_an_error_in_a_proposal_is_reported_in_the_proposal(
+        chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fixtures.breakdown import PARTY, everyone_named
+    everyone_named(monkeypatch)
     source, series = story(tmp_path, PARTY), tmp_path / "series"
     first = run(chat_emulator, source, series)
     episode = series / "episodes/01-the-party.yaml"

@@ -1,0 +1,228 @@
+"""The breakdown on ordinary stories (issues 63 and 65): a paragraph that names seven people
+written within the model's references, shots named so a person can read and keep them, and a
+rule the model kept told to the user with what to do next."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import storyboard
+from storyboard.breakdown.asking import Result
+from storyboard.breakdown.pipeline import Options, breakdown
+from storyboard.breakdown.reading import answer_data, around
+from storyboard.breakdown.schemas import SCHEMAS
+from storyboard.breakdown.series import texts
+from storyboard.breakdown.shots import MAX_REFERENCES
+from storyboard.breakdown.source import Chapter, read_story
+from storyboard.breakdown.walk import Answers, ChapterAnswers
+from storyboard.cli.main import cli as group
+from storyboard.emulator.server import EmulatorServer
+from tests.fixtures.breakdown import KEY_ENV, STORY, chat_base, requests, story
+
+SEVEN = """\
+# The Feast
+
+Ann, Ben, Cat, Dan, Eve, Fay and Gus sat down at the long table and waited for the soup.
+
+"Cheers," said Ann.
+"""
+SHOT_ID = re.compile(r"^s\d{2}-[a-z]+(?:-[a-z]+)?$")
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+
+
+def run(chat_emulator: EmulatorServer, source: Path, series: Path) -> tuple[Any, int]:
+    before = requests(chat_emulator)
+    report = breakdown(source, series, Options(base_url=chat_base(chat_emulator),
+                                               key_env=KEY_ENV, yes=True))
+    return report, requests(chat_emulator) - before
+
+
+def errors(series: Path) -> list[str]:
+    return [d.format() for d in storyboard.check(series) if d.severity == "error"]
+
+
+def shots_of(series: Path) -> dict[str, list[dict[str, Any]]]:
+    return {p.name: yaml.safe_load(p.read_text("utf-8"))["shots"]
+            for p in sorted((series / "episodes").glob("*.yaml"))}
+
+
+def references(shot: dict[str, Any]) -> set[str]:
+    """Who a written shot shows: its ``cast``, its ``@`` mentions and its speakers."""
+    found = set(shot.get("cast") or [])
+    for scene in shot["scenes"]:
+        found |= set(re.findall(r"(?<![\w@])@([a-z_][a-z0-9_]*)", scene["action"]))
+        found |= set(scene.get("say") or {})
+    return found
+
+
+def test_a_paragraph_naming_seven_people_is_written_within_the_models_references(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    series = tmp_path / "series"
+    report, sent = run(chat_emulator, story(tmp_path, SEVEN), series)
+    assert report.problems == [] and sent == 3  # nothing sent back, nothing left
+    assert errors(series) == []
+    first = shots_of(series)["01-the-feast.yaml"][0]
+    shown = references(first)
+    assert len(shown) == MAX_REFERENCES == 5, shown
+    action = first["scenes"][0]["action"]
+    assert "Fay and Gus sat down" in action  # the rest named in plain words
+    assert "@ann, @ben, @cat, @dan, @eve" in action
+
+
+def test_shots_are_named_by_number_and_their_own_words_and_keep_their_names(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    report, _ = run(chat_emulator, source, series)
+    assert report.problems == [] and errors(series) == []
+    first = {name: [s["id"] for s in shots] for name, shots in shots_of(series).items()}
+    assert first["01-the-lighthouse.yaml"] == ["s01-mia-climbed", "s02-are-coming",
+                                               "s03-sam-shook"]
+    assert first["02-the-storm.yaml"] == ["s01-storm-broke", "s02-hold-steady"]
+    assert all(SHOT_ID.match(i) for ids in first.values() for i in ids)
+    source.write_text(STORY.replace("The wind howled outside", "A cold wind howled outside")
+                      .replace("The storm broke over the bay.", "The storm broke over the dark "
+                               "bay, as the old keeper had said it would."), encoding="utf-8")
+    again, sent = run(chat_emulator, source, series)
+    assert sent == 6 and again.problems == []  # two chapters asked again
+    assert {name: [s["id"] for s in shots] for name, shots in shots_of(series).items()} == first
+
+
+def test_a_name_the_model_keeps_ordinary_tells_the_user_what_to_do_next(tmp_path: Path) -> None:
+    source = tmp_path / "story.md"
+    source.write_text("# One\n\nMia waits by the door.\n", encoding="utf-8")
+    told = read_story(source)
+    kept = "characters[1].name: 'All' is an ordinary word, not a person, place or prop: " \
+           "leave it out"
+    cast = {"characters": [{"name": "Mia", "appearance": "Mia", "voice": "calm"},
+                           {"name": "All", "appearance": "All", "voice": "calm"}],
+            "places": [], "props": []}
+    answers = Answers([ChapterAnswers(told.chapters[0], cast=Result(cast, [kept], 3))])
+    made = texts(told, answers, None)
+    message = made.problems[0].message
+    assert "leave it out" not in message
+    assert "'All' is an ordinary word" in message and "the series was written without it" in \
+        message and "run again with another model (--model)" in message
+    assert "all:" not in made.files["storyboard.yaml"]
+
+
+def test_a_fence_after_a_sentence_is_read_and_said_in_verbose(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    chat_emulator.add_rate("chat:prose:1")  # "Here is the outline as JSON:" and a ```json fence
+    try:
+        done = CliRunner().invoke(group, [
+            "--verbose", "breakdown", str(story(tmp_path)), str(tmp_path / "series"),
+            "--base-url", chat_base(chat_emulator), "--api-key-env", KEY_ENV, "--yes"])
+    finally:
+        chat_emulator.clear_faults()
+    assert done.exit_code == 0, done.output + done.stderr
+    assert "9 request(s) sent" in done.output  # three chapters, three calls each: none sent back
+    said = [line for line in done.stderr.splitlines() if "unwrapped" in line]
+    assert len(said) == 9 and said[0] == (
+        "* the outline answer's JSON was unwrapped from the words around its fence: 'Here is the "
+        "outline as JSON: ... Let me know if you would like any changes.'")
+    assert errors(tmp_path / "series") == []
+
+
+def test_only_a_lone_fence_among_words_is_read() -> None:
+    keys = set(SCHEMAS["outline"]["properties"])
+    good = {"title": "T", "summary": "S", "beats": ["b"]}
+    body = json.dumps(good)
+    assert answer_data(f"Here is the outline as JSON:\n```json\n{body}\n```\nDone.", keys) == \
+        (good, [])
+    two = f"First:\n```json\n{body}\n```\nOr:\n```json\n{body}\n```\n"
+    assert answer_data(two, keys)[0] is None  # which one? sent back, never guessed
+    inside = json.dumps({**good, "summary": "a fence: ```json\n{}\n```"})
+    assert answer_data(inside, keys) == (json.loads(inside), [])  # JSON with a fence in a string
+    assert around(f"Sure.\n```json\n{body}\n```") == "Sure."
+    assert around(f"```json\n{body}\n```") == ""
+
+
+MARKDOWN = """\
+The Lamp
+========
+
+Mia keeps the lamp. She writes its rules down:
+
+```sh
+# Rule one: never let it go out
+light --wick
+```
+
+    # an indented note, not a chapter
+
+The Storm
+---------
+
+The storm breaks. Sam runs up the stairs.
+
+## The Morning
+
+The log is written at dawn.
+
+```
+Chapter 9
+```
+
+Chapter 3
+
+Mia sleeps at last.
+"""
+
+
+def test_markdown_chapters_are_its_headings_as_commonmark_reads_them(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    source = tmp_path / "lamp.md"
+    source.write_text(MARKDOWN, encoding="utf-8")
+    read = read_story(source)
+    assert [(c.title, c.first, c.last) for c in read.chapters] == [
+        ("The Lamp", 1, 11), ("The Storm", 13, 16), ("The Morning", 18, 24),
+        ("Chapter 3", 26, 28)]
+    series = tmp_path / "series"
+    report, _ = run(chat_emulator, source, series)
+    assert report.problems == [] and errors(series) == []
+    words = " ".join(str(shot) for shots in shots_of(series).values() for shot in shots)
+    assert "====" not in words and "----" not in words  # an underline is no shot's action
+
+
+def test_a_part_of_one_longer_name_is_that_person_and_accents_fold() -> None:
+    from storyboard.breakdown.cast import merged
+    one = Chapter("tale.md", 1, "One", 1, ("Rip Van Winkle and Dame Van Winkle met Tomás.",))
+    two = Chapter("tale.md", 2, "Two", 3, ("Poor Rip met Van Winkle and Ines.",))
+    three = Chapter("tale.md", 3, "Three", 5, ("Ines Barros came.",))
+
+    def people(*names: str) -> dict[str, Any]:
+        return {"characters": [{"name": n, "appearance": n, "voice": "calm"} for n in names],
+                "places": [], "props": []}
+    cast = merged([(one, people("Rip Van Winkle", "Dame Van Winkle", "Tomás")),
+                   (two, people("Rip", "Van Winkle", "Ines")), (three, people("Ines Barros"))])
+    assert cast.key_of("Rip") == "rip_van_winkle" and cast.key_of("Tomás") == "tomas"
+    assert cast.key_of("Van Winkle") == "van_winkle"  # a part of two: someone of its own
+    assert cast.key_of("Ines Barros") == "ines"  # named Ines first, in full later: one person
+    assert sorted(cast.entries) == ["dame_van_winkle", "ines", "rip_van_winkle", "tomas",
+                                    "van_winkle"]
+
+
+def test_a_name_left_in_words_is_read_whole() -> None:
+    from storyboard.breakdown.cast import merged
+    from storyboard.breakdown.shots import mentioned
+    one = Chapter("tale.md", 1, "One", 1, ("Dame Van Winkle scolded Van Winkle.",))
+    cast = merged([(one, {"characters": [{"name": n, "appearance": n, "voice": "calm"}
+                                         for n in ("Dame Van Winkle", "Rip Van Winkle",
+                                                   "Van Winkle")],
+                          "places": [], "props": []})])
+    text = "Dame Van Winkle scolded Van Winkle and RIP VAN WINKLE at @home."
+    assert mentioned(text, cast, {"van_winkle"}) == \
+        "Dame Van Winkle scolded @van_winkle and RIP VAN WINKLE at @@home."
+    assert mentioned(text, cast) == \
+        "@dame_van_winkle scolded @van_winkle and @rip_van_winkle at @@home."
