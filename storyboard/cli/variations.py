@@ -135,7 +135,7 @@ def plan_table(the_plan: MatrixPlan) -> Table:
     money = the_plan.plan.currency
     table = Table(title=f"{len(the_plan.variations)} variation(s), {the_plan.distinct} distinct "
                         f"shot(s); total {progress.money(the_plan.plan.total_cost, money)} "
-                        f"with {the_plan.plan.provider}")
+                        f"with {the_plan.plan.provider}{progress.waiting_line(the_plan.plan)}")
     for column in ("variation", "shots", "cached", "shared", "alone", "adds", "on its own"):
         table.add_column(column, justify="left" if column == "variation" else "right")
     for v in the_plan.variations:
