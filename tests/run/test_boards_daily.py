@@ -156,3 +156,27 @@ def test_takes_names_each_boards_file_and_a_shot_without_a_board_says_why(
                 "last frame") in result.stderr
         assert f"approve boards/ep01/pour" in result.stderr
 
+
+
+def test_a_render_the_gate_holds_in_part_exits_0_and_names_the_wait(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    """Issue 65.10: the shots held for their boards are named with the wait and the command
+    that ends it, and the render exits 0; a shot that truly fails still exits 1."""
+    emu = emulator()
+    series = write(tmp_path / "boards", make_media)
+    result = invoke("render", series, "--provider", "dashscope", "--yes")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert (f"episode ep01: waits {series / 'out' / 'ep01.mp4'} - its shot(s) hello, waves wait "
+            "for their boards' approval: nothing of it is sent or paid until then (storyboard "
+            f"approve {series} boards/ep01 approves the episode's boards; then render again)"
+            ) in said, said
+    assert "not rendered" not in said
+    code, report, _ = render(series, "--yes")
+    assert code == 0 and report["ok"] is True
+    assert [(e["id"], e["state"]) for e in report["episodes"]] == [("ep01", "waits")]
+    assert invoke("render", "--help").stdout.count("Exit codes:") == 1
+    assert invoke("approve", series, "boards/ep01").exit_code == 0
+    emu.script("task:failed", "task:failed")  # the videos now sent fail: a failure again
+    code, report, _ = render(series, "--yes")
+    assert code == 1 and report["ok"] is False
