@@ -154,7 +154,7 @@ def test_takes_names_each_boards_file_and_a_shot_without_a_board_says_why(
         assert "no shot" not in result.stderr and "did you mean" not in result.stderr
         assert ("ep01/serve has no board to approve or pick: its first frame is ep01/pour's "
                 "last frame") in result.stderr
-        assert f"approve boards/ep01/pour" in result.stderr
+        assert "approve boards/ep01/pour" in result.stderr
 
 
 

@@ -13,13 +13,13 @@ its tag (``page``); the page fetches the parts whose tag changed and patches its
 from __future__ import annotations
 
 import hashlib
-from html import escape
 import json
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -32,8 +32,8 @@ from storyboard.language.load import parse
 from storyboard.language.request import Manifest
 from storyboard.language.series import find_series_file, load_source
 from storyboard.language.validate import EPISODE_SCHEMA, check_schema
-from storyboard.review.sheet import sheet_model
 from storyboard.review.progress import money
+from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.review.studio.proposals import Lookout, aside
