@@ -282,7 +282,15 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
            shots: tuple[str, ...], replace_approved: bool, retaking: bool, boards: bool,
            var: tuple[str, ...], variation: tuple[str, ...],
            take_changes: tuple[Any, ...] = ()) -> None:
-    """Render every changed shot and take (of every variation), then stitch each episode."""
+    """Render every changed shot and take (of every variation), then stitch each episode.
+
+    \b
+    Exit codes:
+      0  every shot came out and every episode was stitched, or waits only for its boards'
+         approval (the gate holds those shots, unpaid: `storyboard approve SERIES boards/EP`)
+      1  a shot failed or was left out (a budget), an episode could not be stitched, or the
+         series has errors
+      2  a bad flag, argument or series path, or an extra not installed"""
     # take_changes: not a flag; `retake` passes the lock change asking for its takes
     if webhook_url and not webhook_listen:
         raise click.UsageError(f"--webhook-url needs --webhook-listen HOST:PORT: {NO_LISTENER}")

@@ -36,6 +36,7 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
 
     from storyboard.run.state.takes import take_rows
     series, name, _ = shot_series(path, shot)
+    _no_board(series, name)
     rows = guarded(lambda: take_rows(series, name))
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, sort_keys=True))
@@ -56,6 +57,9 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
                       _findings(row.findings))
     out: Console = progress.console()  # a pipe gets whole rows (or COLUMNS), as plan does
     out.print(table)
+    for row in rows:  # whole paths, for an image viewer or a copy (never folded by the table)
+        if row.file and row.current:
+            click.echo(f"take {row.take}: {series.root / row.file}")
     click.echo(spent_line([(r.cost, r.currency) for r in rows if r.state != "in lock"]))
 
 
@@ -94,12 +98,16 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
          as_json: bool) -> None:
     """Use TAKE of SHOT (EPISODE/SHOT) in the stitch, the sheet and the exports (--best: the
     take whose measuring found least). An approved shot keeps its approved take unless
-    --replace-approved, which lifts the approval (approve the new take again)."""
+    --replace-approved, which lifts the approval (approve the new take again). boards/EP (or
+    boards/EP/*, or boards for every board) picks TAKE (or the best) of each of those boards."""
     from storyboard.run.state.takes import followers, users
     from storyboard.run.state.takes import pick as pick_take
-    series, name, _ = shot_series(path, shot)
     if (take is None) == (not best):
         raise click.UsageError("give either TAKE or --best")
+    if _batch(shot):
+        return _pick_boards(path, shot, take, as_json)
+    series, name, _ = shot_series(path, shot)
+    _no_board(series, name)
     if best:
         take = _best(series, name, as_json)
     assert take is not None
@@ -153,16 +161,27 @@ def _best(series: Manifest, name: str, quiet: bool = False) -> int:
 
 @click.command()
 @click.argument("path", type=SERIES)
-@click.argument("shot", shell_complete=complete.shot_paths)
+@click.argument("shot", required=False, shell_complete=complete.shot_paths)
 @click.option("--force", is_flag=True,
               help="Approve a take whose measuring found something (cuts, black, silence...).")
+@click.option("--all-boards", is_flag=True,
+              help="Every board of the series (each variation's in a matrix), as boards/EP does "
+                   "an episode's.")
 @JSON
-def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
+def approve(path: Path, shot: str | None, force: bool, all_boards: bool, as_json: bool) -> None:
     """Approve SHOT's picked take (else its lowest-numbered rendered take): a later change to
     the shot's YAML is not rendered without --replace-approved. A take with findings (see
-    `storyboard takes`) needs --force."""
+    `storyboard takes`) needs --force. boards/EP (or boards/EP/*, or --all-boards) approves
+    each of those boards' picked take (or only take), listing what it skipped and why."""
     from storyboard.run.takechecks import approve_checked
+    if (shot is None) == (not all_boards):
+        raise click.UsageError("give either SHOT (boards/EP for an episode's boards) or "
+                               "--all-boards")
+    if all_boards or _batch(shot):
+        return _approve_boards(path, shot, force, as_json)
+    assert shot is not None
     series, name, _ = shot_series(path, shot)
+    _no_board(series, name)
     take = guarded(lambda: approve_checked(series, name, force=force))
     synced = _lipsync_after(series, name, as_json)
     hosted = _hosted(series, name, take)
@@ -391,3 +410,75 @@ def _when(stamp: float | None) -> str:
     if stamp is None:
         return ""
     return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+# --- many boards at once -------------------------------------------------------------------------
+
+
+def _batch(shot: str | None) -> bool:
+    """Whether SHOT names several boards (``boards/EP``, ``boards/EP/*``, ``boards``), led by
+    its variation in a matrix (``calm/boards/ep01``)."""
+    from storyboard.run.approvals import is_batch
+    if shot is None:
+        return False
+    head, _, rest = shot.partition("/")
+    return is_batch(shot) or (not is_batch(head) and head != "boards" and is_batch(rest))
+
+
+def _board_sets(path: Path, shot: str | None) -> list[tuple[Manifest, str, str]]:
+    """Each manifest a batch works on, with the boards it names there and its variation prefix:
+    SHOT's (``VARIATION/boards/EP`` in a matrix), or every variation's (``--all-boards``)."""
+    from storyboard.cli.common import variants_of
+    from storyboard.run.approvals import EVERY
+    if shot is not None:
+        return [shot_series(path, shot)]
+    variants = variants_of(path)
+    return [(v.manifest, EVERY, f"{v.name}/" if variants.matrix else "")
+            for v in variants.variants if v.manifest is not None]
+
+
+def _approve_boards(path: Path, shot: str | None, force: bool, as_json: bool) -> None:
+    done: list[Any] = []
+    for series, name, prefix in _board_sets(path, shot):
+        outcomes = guarded(functools.partial(_approved_set, series, name, force))
+        done += [(prefix, o, _hosted(series, o.board, o.take) if o.take else {})
+                 for o in outcomes]
+    _said_batch(path, done, "approved", as_json)
+
+
+def _approved_set(series: Manifest, name: str, force: bool) -> list[Any]:
+    from storyboard.run.approvals import approve_boards, boards_named
+    return approve_boards(series, boards_named(series, name), force=force)
+
+
+def _pick_boards(path: Path, shot: str, take: int | None, as_json: bool) -> None:
+    from storyboard.run.approvals import boards_named, pick_boards
+    series, name, prefix = shot_series(path, shot)
+    outcomes = guarded(lambda: pick_boards(series, boards_named(series, name), take))
+    _said_batch(path, [(prefix, o, {}) for o in outcomes], "picked", as_json)
+
+
+def _said_batch(path: Path, done: list[Any], verb: str, as_json: bool) -> None:
+    """What a batch did, board by board: each take approved (or picked), each board skipped
+    and why, then the counts (``--json``: ``approved`` / ``picked`` and ``skipped`` lists)."""
+    made = [(p + o.board, o.take, hosted) for p, o, hosted in done if o.take is not None]
+    skipped = [(p + o.board, o.why) for p, o, _ in done if o.take is None]
+    if as_json:
+        emit({verb: [{"board": b, "take": t, **h} for b, t, h in made],
+              "skipped": [{"board": b, "why": why} for b, why in skipped]})
+        return
+    for board, take, hosted in made:
+        click.echo(f"{verb} take {take} of {board}")
+        _say_hosted(hosted)
+    for board, why in skipped:
+        click.echo(f"skipped {board}: {why}")
+    after = (f"; their shots may render now: storyboard render {path}" if verb == "approved"
+             else "; approve them to let their shots render: storyboard approve "
+                  f"{path} boards/EP" if made else "")
+    click.echo(f"{verb} {len(made)} board(s), skipped {len(skipped)}{after if made else ''}")
+
+
+def _no_board(series: Manifest, name: str) -> None:
+    """A board name for a shot that has none by design: say why (not "no shot")."""
+    from storyboard.run.approvals import why_no_board
+    guarded(lambda: why_no_board(series, name))

@@ -7,14 +7,15 @@ goes on exactly as before, one with a matrix comes here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from storyboard.cli import complete
-from storyboard.errors import StoryboardError
+from storyboard.errors import Diagnostic, StoryboardError
 
 if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
     from rich.table import Table
@@ -62,16 +63,30 @@ def load_variants(path: Path, var: tuple[str, ...], variation: tuple[str, ...], 
     except StoryboardError as error:
         fail(error)
         raise AssertionError("unreachable") from error
-    unsettled = 0
-    for problem in variants.diagnostics():
-        if problem.code == "init-unsettled" and not every_warning:
-            unsettled += 1
-        elif problem.severity == "warning" or not keep_going:
+    found = variants.diagnostics()
+    if every_warning:
+        for problem in found:
             click.echo(problem.format(), err=True)
+        return variants
+    unsettled = sum(1 for p in found if p.code == "init-unsettled")
     if unsettled:
         click.echo(f"warning: {unsettled} cast word(s) `init --from` could not settle; "
                    f"`storyboard check {path}` lists each", err=True)
+    warned = [p for p in found if p.severity == "warning" and p.code != "init-unsettled"]
+    if warned:
+        click.echo(warnings_line(warned, path), err=True)
+    for problem in found if not keep_going else ():
+        if problem.severity == "error":
+            click.echo(problem.format(), err=True)
     return variants
+
+
+def warnings_line(warned: Sequence[Diagnostic], path: Path) -> str:
+    """The series' warnings as one line, by kind (``check`` shows each, at its line)."""
+    kinds = Counter(p.code or "other" for p in warned)
+    said = ", ".join(f"{n} {code}" for code, n in sorted(kinds.items()))
+    return (f"warning: {len(warned)} warning(s) in the series ({said}): "
+            f"`storyboard check {path}` shows each")
 
 
 def check(variants: Variants) -> None:
@@ -120,7 +135,7 @@ def plan_table(the_plan: MatrixPlan) -> Table:
     money = the_plan.plan.currency
     table = Table(title=f"{len(the_plan.variations)} variation(s), {the_plan.distinct} distinct "
                         f"shot(s); total {progress.money(the_plan.plan.total_cost, money)} "
-                        f"with {the_plan.plan.provider}")
+                        f"with {the_plan.plan.provider}{progress.waiting_line(the_plan.plan)}")
     for column in ("variation", "shots", "cached", "shared", "alone", "adds", "on its own"):
         table.add_column(column, justify="left" if column == "variation" else "right")
     for v in the_plan.variations:

@@ -140,7 +140,7 @@ def _contradictions(doc: Document, words: Words, traits: Mapping[str, dict[str, 
             continue  # nothing of its own to contradict
         for thing, colour, at in _said_traits(words.text[start:end]):
             if own.get(thing, colour) != colour:
-                problems.append(_warn(doc, words, start + at, (
+                problems.append(_warn(doc, words, start + at, "contradiction", (
                     f"@{name} with {colour} {thing} here, but {name}'s own words say "
                     f"{own[thing]} {thing}: the reference shows the latter; describe it alike, "
                     "or switch this lint off with lint: {contradiction: false}")))
@@ -162,7 +162,7 @@ def _clauses(text: str) -> Iterator[tuple[str, int, int]]:
 
 
 def _across(doc: Document, words: Words) -> list[Diagnostic]:
-    return [_warn(doc, words, m.start(), (
+    return [_warn(doc, words, m.start(), "across_shots", (
         f"{m.group(1)!r} refers to another shot, which the model never sees (it renders one "
         "shot at a time): say who or what with an @reference and words, or switch this lint "
         "off with lint: {across_shots: false}")) for m in _ACROSS.finditer(words.text)]
@@ -180,13 +180,14 @@ def _unreferenced(doc: Document, words: Words, cast: Mapping[str, str], named: s
         spoken = name.replace("_", " ")
         match = re.search(rf"(?<![\w@]){re.escape(spoken)}(?!\w)", bare, re.I)
         if match:
-            problems.append(_warn(doc, words, match.start(), (
+            problems.append(_warn(doc, words, match.start(), "unreferenced", (
                 f"{match.group(0)!r} names the cast's @{name}, but this shot does not reference "
                 f"it, so the model never sees its picture: write @{name}, or switch this lint "
                 "off with lint: {unreferenced: false}")))
     return problems
 
 
-def _warn(doc: Document, words: Words, offset: int, message: str) -> Diagnostic:
-    return doc.diagnostic(words.path, message, severity="warning",
+def _warn(doc: Document, words: Words, offset: int, lint: str, message: str) -> Diagnostic:
+    """A lint's warning at ``offset`` in ``words``, coded by the lint (``lint-across_shots``)."""
+    return doc.diagnostic(words.path, message, severity="warning", code=f"lint-{lint}",
                           span=doc.text_span(words.path, words.offset + offset))

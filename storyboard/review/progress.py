@@ -21,7 +21,7 @@ from rich.text import Text
 
 from storyboard.errors import printable, shown
 from storyboard.language.request import ASSET_EPISODES, BOARDS
-from storyboard.run import Attempt, Plan, ShotEvent
+from storyboard.run import Attempt, Plan, ShotEvent, ShotPlan
 from storyboard.stitch.episodes import EpisodeOutput
 
 STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "running": "yellow",
@@ -87,7 +87,17 @@ def plan_summary(plan: Plan) -> str:
     elsewhere = "".join(f"; the cast made by {who}: about {money(cost, currency)}, not in "
                         "this total" for (who, currency), cost in sorted(plan.elsewhere.items()))
     return (f"{counts or 'no shots'}; total {plan.total_billed_seconds:g} billed s, "
-            f"about {money(plan.total_cost, plan.currency)}{cast}{elsewhere}")
+            f"about {money(plan.total_cost, plan.currency)}{cast}{elsewhere}"
+            f"{waiting_line(plan)}")
+
+
+def waiting_line(plan: Plan) -> str:
+    """``; waiting on boards: about X`` (what the held videos cost once their boards are
+    approved, not in the total), or nothing when no video waits for its board."""
+    if not any(s.status == "waits" for s in plan.shots):
+        return ""
+    return (f"; waiting on boards: about {money(plan.waiting_cost, plan.currency)} more once "
+            "they are approved (not in this total)")
 
 
 def plan_table(plan: Plan) -> Group:
@@ -106,9 +116,16 @@ def plan_table(plan: Plan) -> Group:
             why = "in store: rendered by someone else, free"
         why = shot.note or why
         table.add_row(shot.key.split("/", 1)[-1], Text(shot.status, STATE_STYLES.get(
-            shot.status, "")), Text(why), f"{shot.billed_seconds:g}",
-                      money(shot.cost, shot.currency or plan.currency))
+            shot.status, "")), Text(why), f"{shot.billed_seconds:g}", _cost_cell(shot, plan))
     return Group(*(line(text) for text in plan_header(plan)), table, line(plan_summary(plan)))
+
+
+def _cost_cell(shot: ShotPlan, plan: Plan) -> str:
+    """A row's cost; a video waiting for its board: 0 now, and what it costs once approved."""
+    now = money(shot.cost, shot.currency or plan.currency)
+    if shot.status != "waits" or not shot.waiting_cost:
+        return now
+    return f"{now}\n(then {money(shot.waiting_cost, shot.currency or plan.currency)})"
 
 
 def shot_label(series: str, episode: str, shot: str) -> str:

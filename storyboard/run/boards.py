@@ -99,7 +99,8 @@ def hold(the_plan: Plan, waits: Mapping[str, tuple[str, str]]) -> dict[str, str]
             continue
         board, why = found
         the_plan.shots[index] = replace(planned, status="waits", billed_seconds=0.0, cost=0.0,
-                                        waits_on=board, note=why, same_as=None)
+                                        waits_on=board, note=why, same_as=None,
+                                        waiting_cost=planned.cost)
         held[planned.hash] = why
     return held | _hold_followers(the_plan, held)
 
@@ -116,7 +117,7 @@ def _hold_followers(the_plan: Plan, held: Mapping[str, str]) -> dict[str, str]:
         if why is None or planned.status in FREE:
             continue
         the_plan.shots[index] = replace(planned, status="waits", billed_seconds=0.0, cost=0.0,
-                                        note=why, same_as=None)
+                                        note=why, same_as=None, waiting_cost=planned.cost)
         reasons[(planned.series, planned.episode, planned.shot)] = followers[planned.hash] = why
     return followers
 

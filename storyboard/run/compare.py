@@ -37,6 +37,7 @@ class Refusal:
     where: str
     shot: str
     message: str
+    code: str = ""  # the kind of problem (``Diagnostic.stable_code``): what refusals group by
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,10 @@ class ModelPrice:
         wide = [r for r in self.refused if r.shot == SERIES_WIDE]
         if wide:
             return f"{wide[0].message} ({wide[0].where})"
-        causes = Counter(cause for _, cause in {(r.shot, r.message.split(";")[0])
-                                                for r in self.refused})
-        cause, count = causes.most_common(1)[0]
-        return f"every shot is refused; the most common cause ({count} shot(s)): {cause}"
+        code, count = _causes(self.refused).most_common(1)[0]
+        cause = next(r.message for r in self.refused if (r.code or r.message) == code)
+        return (f"every shot is refused; the most common cause ({count} shot(s)): "
+                f"{cause.split(';')[0]}")
 
     @property
     def refused_shots(self) -> list[str]:
@@ -83,8 +84,14 @@ class ModelPrice:
                 "billed_seconds": self.seconds,
                 "cost": self.cost, "currency": self.currency,
                 "refused_shots": self.refused_shots,
-                "refused": [{"where": r.where, "shot": r.shot, "message": r.message}
+                "refused": [{"where": r.where, "shot": r.shot, "message": r.message, "code": r.code}
                             for r in self.refused]}
+
+
+def _causes(refused: Sequence[Refusal]) -> Counter[str]:
+    """How many shots each kind of refusal holds: grouped by its reason (its code), not by its
+    words, which name the shot, its board or its references."""
+    return Counter(code for _, code in {(r.shot, r.code or r.message) for r in refused})
 
 
 def models_of(text: str) -> list[str]:
@@ -220,4 +227,5 @@ def _refusal(problem: Diagnostic, shots: Sequence[CompiledShot]) -> Refusal:
     above = [s for s in shots if span is not None and s.span is not None
              and s.span.file == span.file and s.span.line <= span.line]
     owner = max(above, key=lambda s: s.span.line if s.span else 0, default=None)
-    return Refusal(where, owner.shot_id if owner is not None else SERIES_WIDE, problem.message)
+    return Refusal(where, owner.shot_id if owner is not None else SERIES_WIDE, problem.message,
+                   problem.stable_code)

@@ -9,12 +9,13 @@ execute, and stitch each variation's episodes. Every flag means the same for a s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.request import Manifest
+from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.variations import Variant, Variants
 from storyboard.providers.base import Provider
 from storyboard.run import Plan, RunResult, drafts
@@ -31,9 +32,11 @@ from storyboard.run.rendering import (
     remove_empty,
 )
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, ensure_writable, open_run, single
+from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.derived import heard_files
 from storyboard.run.state.measured import Report, measure_takes, thresholds
 from storyboard.run.state.takes import cached_outputs, episode_as_used, state_key, with_retakes
+from storyboard.run.trip.model import ShotResult
 from storyboard.run.variations import (
     MatrixPlan,
     MatrixReport,
@@ -211,15 +214,32 @@ def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: Run
         used, done = episode_as_used(ep, setup.lock.takes, outputs)
         used = heard_files(used, manifest.root, cache.cache_key)
         built = build_episode(builder, used, done, builder.out_dir, setup.calls.on_episode)
+        built = waits_on_boards(built, used, done, mine, manifest.root)
         report.episodes.append(built)
         if setup.calls.on_episode is not None:
             setup.calls.on_episode(built)
     if setup.flags.boards:  # ``render --boards`` ends with the board animatic
         report.episodes += board_animatic(manifest, setup.lock.takes, cache, builder,
                                           setup.episode, setup.calls.on_episode)
-    if not all(r.ok for r in mine) or any(e.state == "skipped" for e in report.episodes):
+    if not all(r.ok or r.held for r in mine) or any(e.state == "skipped"
+                                                     for e in report.episodes):
         report.state = "failed"
     return report
+
+
+def waits_on_boards(built: EpisodeOutput, episode: CompiledEpisode, done: Mapping[str, Path],
+                    results: list[ShotResult], root: Path) -> EpisodeOutput:
+    """An episode not stitched only because the boards gate holds some of its shots: it
+    ``waits`` (not a failure), naming them and the command that lets them go."""
+    missing = [s.id for s in episode.shots if s.id not in done]
+    held = {r.shot: r for r in results if r.held and r.episode == episode.id}
+    if built.state != "skipped" or not missing or not set(missing) <= set(held):
+        return built
+    said = ", ".join(s.partition("#")[0] for s in missing)
+    return replace(built, state="waits", message=(
+        f"its shot(s) {said} wait for their boards' approval: nothing of it is sent or paid "
+        f"until then (storyboard approve {shown_folder(root)} boards/{episode.id} approves the "
+        "episode's boards; then render again)"))
 
 
 def _stitched(setup: RunSetup, episode: str, keys: list[str]) -> bool:

@@ -4,6 +4,7 @@ switched off by ``lint:``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,23 @@ def test_only_words_that_can_contradict_are_read_for_colours(
     # sam's words give a colour (his coat); guitar's and old_cafe's give none: their mentions'
     # words are never read ("in @guitar light" would be, were every mention read)
     assert read and not any("light" in text for text in read)
+
+
+def test_check_shows_each_warning_and_other_commands_one_line(series: Path) -> None:
+    """Issue 65.13: the lints at their lines, carets and all, are ``check``'s; ``plan`` (and
+    ``--json``, whose stdout stays one JSON document) says them in one line on stderr."""
+    count = len(storyboard.check(series))
+    checked = CliRunner().invoke(cli, ["check", str(series)])
+    assert checked.exit_code == 0, checked.output
+    assert checked.stderr.count("^") == count and "refers to another shot" in checked.stderr
+    for args in (["plan", str(series)], ["plan", str(series), "--json"],
+                 ["compile", str(series)]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert "^" not in result.stderr and "refers to another shot" not in result.stderr
+        [line] = [x for x in result.stderr.splitlines() if "warning" in x]
+        assert line.startswith(f"warning: {count} warning(s) in the series (")
+        assert line.endswith(f"`storyboard check {series}` shows each")
+        assert "2 lint-across_shots" in line and "2 lint-contradiction" in line, line
+        if "--json" in args or "compile" in args:
+            json.loads(result.stdout)  # nothing but the document

@@ -102,7 +102,7 @@ def test_a_video_is_sent_only_once_its_board_is_approved(tmp_path: Path, emulato
     series = write(tmp_path / "boards", make_media)
     code, report, err = render(series, "--yes")
     shots = by_shot(report)
-    assert code != 0  # two shots wait: their episode cannot be stitched whole yet
+    assert code == 0, err  # two shots wait for their boards: waiting is not failing (65.10)
     assert shots["ep01/own"]["state"] == "done"  # its own still: nothing to approve
     for name in ("ep01/hello", "ep01/waves"):
         assert shots[name]["state"] == "skipped" and shots[name]["cost"] == 0

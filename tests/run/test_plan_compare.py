@@ -15,7 +15,7 @@ from storyboard.cli.main import cli
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
 from storyboard.run.compare import on_model
-from tests.fixtures.example import copy_example
+from tests.fixtures.example import copy_example, without_boards
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
 MODELS = "wan2.7-r2v,happyhorse-1.1-r2v,MiniMax/MiniMax-H3"
@@ -167,3 +167,18 @@ def test_kling_is_priced_by_its_own_rates_and_checked_by_its_own_limits(series: 
     assert any(m.startswith("kling-v3-omni takes no voices") for m in said), said
     assert any("kling fetches files from public URLs" in m for m in said), said
     assert "kling-v3-omni is served by kling's own API" not in " ".join(said)
+
+
+def test_the_main_cause_groups_refusals_by_their_reason_not_their_words(tmp_path: Path) -> None:
+    """Issue 65.12: a reason whose words name each shot's own references (three shots, three
+    texts) is still the cause of three refusals, ahead of one that holds two shots."""
+    root = Path(shutil.copytree(EXAMPLE.parent / "boards-first", tmp_path / "boards-first",
+                                ignore=shutil.ignore_patterns(".storyboard", "out")))
+    without_boards(root)
+    result = invoke("plan", root, "--provider", "dashscope", "--json", "--compare", "wan2.7-t2v")
+    assert result.exit_code == 0, result.output
+    [column] = json.loads(result.stdout)
+    texts = {r["message"] for r in column["refused"] if "character references" in r["message"]}
+    assert len(texts) == 3  # (@sam, @mia), (@mia), (@mia, @sam): one reason in three wordings
+    assert column["why_none"].startswith("every shot is refused; the most common cause (3 "
+                                         "shot(s)): wan2.7-t2v takes no character references")

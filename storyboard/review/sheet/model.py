@@ -156,6 +156,8 @@ class Episode:
     panels: tuple[Panel, ...]
     problems: tuple[str, ...] = ()
     poster: Still | None = None  # the player's still before it plays (None when not stitched)
+    boards_to_approve: int = 0  # its boards made and not approved yet (one command approves all)
+    approve_boards: str = ""  # the command that approves them ("" when none waits)
 
 
 @dataclass(frozen=True)
@@ -437,10 +439,13 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
     ep = cut.episode
     estimated = sum(ctx.estimate(s) for s in ep.shots)
     paid = sum(spent(ctx.lock.get(take_key(s), {})) for s in ep.shots)
+    waiting = sum(1 for p in panels if p.board is not None and p.board.approve
+                  and any(t.made and t.still is not None for t in p.board.takes))
+    command = f"storyboard approve {ctx.manifest.root.name} boards/{ep.id}" if waiting else ""
     return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
                    cut.duration, money(estimated, ctx.currency), money(paid, ctx.currency),
                    ctx.link(video) if stitched else "", panels,
-                   ctx.problems.for_episode(ep.id), shown)
+                   ctx.problems.for_episode(ep.id), shown, waiting, command)
 
 
 def episode_panels(ctx: Context, cut: Cut, plans: dict[str, ShotPlan]) -> tuple[Panel, ...]:

@@ -27,10 +27,12 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from storyboard.errors import StoryboardError
+from storyboard.language.request import BOARDS
 from storyboard.review.notes import note_on
 from storyboard.review.studio.client import inject
 from storyboard.review.studio.proposals import settle
 from storyboard.review.studio.state import CLOSED, Studio
+from storyboard.run.approvals import approve_boards, boards_named
 from storyboard.run.state import takes
 from storyboard.run.state.cache import file_name
 from storyboard.run.takechecks import HasFindings, approve_checked
@@ -132,6 +134,12 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
                                                 force=_flag(data, "force"))},
                                 studio, restitch=True)
 
+    async def approve_boards(request: Request) -> Response:
+        """Exactly ``storyboard approve SERIES boards/EP``: each board of the episode approved
+        (its picked or only take), the others skipped with why; none with findings unforced."""
+        return await write_call(request, lambda data: episode_boards(studio, data), studio,
+                                restitch=True)
+
     def proposal(accept: bool) -> Handler:
         """Accept or dismiss a waiting breakdown's proposal (``proposals.settle``): only a file
         the breakdown says one waits beside, with the digest the page showed."""
@@ -147,6 +155,7 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
               Route("/file/{where:str}/{path:path}", guarded(file))]
     routes += [Route(path, guarded(handler, write=True), methods=["POST"])
                for path, handler in (("/notes", note), ("/pick", pick), ("/approve", approve),
+                                     ("/approve-boards", approve_boards),
                                      ("/proposal/accept", proposal(True)),
                                      ("/proposal/dismiss", proposal(False)))]
     return Starlette(routes=routes)
@@ -159,6 +168,15 @@ def picked(studio: Studio, data: dict[str, Any]) -> dict[str, Any]:
     takes.pick(studio.require_manifest(), _text(data, "shot"), take,
                replace_approved=_flag(data, "replace_approved"))
     return {"shot": data["shot"], "picked": take}
+
+
+def episode_boards(studio: Studio, data: dict[str, Any]) -> dict[str, Any]:
+    manifest = studio.require_manifest()
+    episode = _text(data, "episode")
+    done = approve_boards(manifest, boards_named(manifest, f"{BOARDS}/{episode}"))
+    return {"episode": episode,
+            "approved": [{"board": o.board, "take": o.take} for o in done if o.take],
+            "skipped": [{"board": o.board, "why": o.why} for o in done if o.take is None]}
 
 
 WriteFn = Callable[[dict[str, Any]], dict[str, Any]]

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +32,7 @@ from storyboard.language.load import parse
 from storyboard.language.request import Manifest
 from storyboard.language.series import find_series_file, load_source
 from storyboard.language.validate import EPISODE_SCHEMA, check_schema
+from storyboard.review.progress import money
 from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
@@ -237,14 +239,15 @@ class Studio:
 
     def _page(self, manifest: Manifest, problems: list[Diagnostic],
               planned: Plan | None = None) -> Page:
-        self.snapshot.paid = paid_lines(manifest)
+        paid = paid_plan(manifest)
+        self.snapshot.paid = paid_lines(manifest, paid)
         drafts = has(self.provider, "drafts")
         return page_of(sheet_model(manifest, problems, sheet_dir=self.draft_dir,
                                    provider=self.provider, draft=drafts,
                                    episodes_dir=self.preview_root if drafts else None,
                                    planned=planned, links=self.file_link, still_links=STILLS,
                                    used=self.used_dir if self.shows_used else None),
-                       self.aside)
+                       self.aside + waiting_box(paid))
 
     def file_link(self, target: Path) -> str:
         """The page's link to a file (resolved): ``/file/draft/...`` inside the draft output
@@ -314,16 +317,34 @@ def take_stills(thumbs: Thumbs, facts: FactStore, video: Path) -> None:
         pass
 
 
-def paid_lines(manifest: Manifest) -> dict[str, dict[str, Any]]:
-    """Per shot, the line of the paid provider's plan (free to make): status, cost and the exact
-    command that renders it. Empty when the series renders on ``local`` only."""
+def paid_plan(manifest: Manifest) -> Plan | None:
+    """The paid provider's plan of the series (free to make: nothing is asked); None when the
+    series renders on ``local`` only, or cannot be planned now."""
     if has(named(manifest.provider), "drafts"):
-        return {}
+        return None
     try:
-        the_plan = plan_series(manifest, make_provider(manifest), offline=True)
+        return plan_series(manifest, make_provider(manifest), offline=True)
     except StoryboardError:
+        return None
+
+
+def paid_lines(manifest: Manifest, the_plan: Plan | None) -> dict[str, dict[str, Any]]:
+    """Per shot, the line of the paid provider's plan: status, cost and the exact command that
+    renders it. Empty when the series renders on ``local`` only."""
+    if the_plan is None:
         return {}
     return {f"{s.episode}/{s.shot}": _line(manifest, the_plan, s) for s in the_plan.shots}
+
+
+def waiting_box(the_plan: Plan | None) -> str:
+    """The header's line on the videos that wait for their boards (``plan``'s ``waiting on
+    boards``): what they cost once approved, not in the estimate; nothing when none waits."""
+    held = [s for s in the_plan.shots if s.status == "waits"] if the_plan is not None else []
+    if the_plan is None or not held:
+        return ""
+    cost = money(the_plan.waiting_cost, the_plan.currency)
+    return (f'<p class="waiting-boards">waiting on boards: about <b>{escape(cost)}</b> for '
+            f"{len(held)} video(s), once their boards are approved (not in the estimate)</p>")
 
 
 def _line(manifest: Manifest, the_plan: Plan, shot: Any) -> dict[str, Any]:

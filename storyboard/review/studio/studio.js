@@ -54,14 +54,15 @@
     if (board) {
       const tools = document.createElement('div');
       tools.className = 'board-tools';
-      takeTools(board.querySelectorAll('figure.board-take'), tools, board.dataset.asset, 'board-');
+      takeTools(board.querySelectorAll('figure.board-take'), tools, board.dataset.asset, 'board-',
+        board.hasAttribute('data-approved'));  // an approved board offers no Approve again
       board.appendChild(tools);
     }
     panel.appendChild(box);
   }
   // pick and approve buttons for ``figures``: the takes of ``key`` (a shot, a cast asset, or a
   // board: its buttons' classes led by ``prefix``, apart from its shot's)
-  function takeTools(figures, box, key, prefix) {
+  function takeTools(figures, box, key, prefix, approved = false) {
     if (!figures.length) return;
     const act = async (path, body) => {
       const r = await post(path, body);
@@ -93,6 +94,7 @@
         e.stopPropagation(); viewTakes(figures, pickTake); }));
       box.appendChild(view);
     }
+    if (approved) return;
     const approve = document.createElement('button');
     approve.type = 'button'; approve.className = `${prefix}approve`;
     approve.textContent = prefix ? 'Approve the board' : 'Approve';
@@ -152,7 +154,26 @@
     video.addEventListener('timeupdate', stop);
     video.play();
   }
+  // an episode's boards made and not approved: one button approves them all (as
+  // `storyboard approve SERIES boards/EP`), then says what it approved and skipped
+  function episodeBoards(line) {
+    if (line.querySelector('button')) return;
+    const button = document.createElement('button');
+    button.type = 'button'; button.className = 'approve-episode-boards';
+    button.textContent = `Approve the boards of ${line.dataset.episode}`;
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      const r = await post('/approve-boards', {episode: line.dataset.episode});
+      const said = await r.json();
+      if (!r.ok) { alert(said.error); button.disabled = false; return; }
+      const skipped = said.skipped.map((s) => `${s.board}: ${s.why}`);
+      if (skipped.length) alert(`approved ${said.approved.length} board(s); skipped:\n${skipped.join('\n')}`);
+    });
+    line.appendChild(button);
+  }
   function wire(root, state) {
+    [root, ...root.querySelectorAll('p.episode-boards')].forEach((line) => {
+      if (line.matches && line.matches('p.episode-boards')) episodeBoards(line); });
     root.querySelectorAll('article.panel').forEach((panel) => {
       if (!panel.dataset.wired) {
         panel.dataset.wired = '1';

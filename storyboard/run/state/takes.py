@@ -363,6 +363,7 @@ class TakeRow:
     currency: str | None = None
     findings: list[dict[str, Any]] | None = None  # what measuring its file found (None: not)
     derived: str = ""  # a derived take: "edit of take 1", "lip-sync of take 2" ("": none)
+    file: str | None = None  # its file in the series folder (relative), when it is kept there
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -389,7 +390,8 @@ def take_rows(manifest: Manifest, shot_id: str) -> list[TakeRow]:
                             attempt.state, take is not None, ", ".join(marks),
                             rendered_by(attempt.provider, attempt.cache_key), attempt.currency,
                             _found(manifest.root, attempt.output_sha256, take, limits),
-                            passes.get(attempt.shot_hash, "")))
+                            passes.get(attempt.shot_hash, ""),
+                            kept_file(manifest.root, attempt.cache_key, attempt.shot_hash)))
     known = {r.task_id for r in rows if r.task_id}
     rows += [row for row in _locked_rows(shot, state, manifest.root, manifest.checks)
              if row.task_id not in known]
@@ -416,8 +418,17 @@ def _locked_rows(shot: CompiledShot, state: TakeState, root: Path,
         rows.append(TakeRow(take.take, take.request.seed, entry.get("task_id"), entry.get("cost"),
                             None, "in lock", True, marks, str(entry.get("provider") or ""),
                             findings=_found(root, entry.get("output_sha256"), take,
-                                            thresholds(lock_checks))))
+                                            thresholds(lock_checks)),
+                            file=kept_file(root, str(entry.get("cache_key") or ""), take.hash)))
     return rows
+
+
+def kept_file(root: Path, cache_key: str, shot_hash: str) -> str | None:
+    """Where a take's file is kept in the series folder (relative to it), if it is there."""
+    if not cache_key or not shot_hash:
+        return None
+    path = OutputCache(root, cache_key).path(shot_hash)
+    return path.relative_to(root).as_posix() if path.is_file() else None
 
 
 def rendered_by(provider: str, cache_key: str) -> str:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run 
 
 EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",
                      "skipped", "blocked"]
+# how the boards gate's reasons start (``run.boards``: "waits (board not approved)", "... picked)")
+HELD = "waits (board not "
 ResultState = Literal["done", "cached", "failed", "skipped", "blocked", "pending"]
 DEFAULT_POLL_SCHEDULE: tuple[float, ...] = (2, 3, 5, 8, 10, 15)
 
@@ -69,6 +71,11 @@ class ShotResult:
     def ok(self) -> bool:
         return self.state in ("done", "cached")
 
+    @property
+    def held(self) -> bool:
+        """Skipped by the boards gate: it waits, unpaid, for its board's approval (or pick)."""
+        return self.state == "skipped" and self.message.startswith(HELD)
+
 
 @dataclass
 class RunResult:
@@ -89,7 +96,8 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return all(s.ok for s in self.shots)
+        """Every shot came out, but those the boards gate holds (waiting is not failing)."""
+        return all(s.ok or s.held for s in self.shots)
 
     def by_state(self, state: ResultState) -> list[ShotResult]:
         return [s for s in self.shots if s.state == state]

@@ -75,6 +75,7 @@ class ShotPlan:
     note: str = ""  # why it costs nothing now ("in flight: task ..., paid, will be resumed")
     made_by: str = ""  # a cast asset this provider does not make: who does (its own key)
     currency: str = ""  # the cost's currency when not the plan's (``made_by``'s list price)
+    waiting_cost: float = 0.0  # "waits" for its board: what it costs once the board is approved
 
     @property
     def key(self) -> str:
@@ -128,6 +129,12 @@ class Plan:
         return round(self.total_cost - self.cast_cost - self.boards_cost, 4)
 
     @property
+    def waiting_cost(self) -> float:
+        """What the videos that wait for their boards cost once the boards are approved: not in
+        ``total_cost`` (nothing is sent until then)."""
+        return round(sum(s.waiting_cost for s in self.shots if not s.made_by), 4)
+
+    @property
     def elsewhere(self) -> dict[tuple[str, str], float]:
         """The cast another provider makes: its cost by (provider, currency), at its prices."""
         out: dict[tuple[str, str], float] = {}
@@ -157,7 +164,7 @@ class Plan:
             "priced_models": list(self.priced_models), "host": self.host,
             "total_cost": self.total_cost, "total_billed_seconds": self.total_billed_seconds,
             "cast_cost": self.cast_cost, "boards_cost": self.boards_cost,
-            "videos_cost": self.videos_cost,
+            "videos_cost": self.videos_cost, "waiting_cost": self.waiting_cost,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
             "price_note": self.price_note,
             "refused": [{"at": str(d.span) if d.span else None, "message": d.message,
@@ -171,7 +178,7 @@ class Plan:
                             for c in s.changes],
                 "waits_on": s.waits_on, "same_as": s.same_as, "task_id": s.task_id,
                 "note": s.note, "made_by": s.made_by or None,
-                "currency": s.currency or self.currency,
+                "currency": s.currency or self.currency, "waiting_cost": s.waiting_cost,
             } for s in self.shots],
         }
 

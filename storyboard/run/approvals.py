@@ -1,0 +1,148 @@
+"""Board names into many approvals or picks at once, and a missing board into why it is missing.
+
+``storyboard approve SERIES boards/EP`` (or ``boards/EP/*``, or ``--all-boards``) approves the
+take each named board uses, as ``approve`` does one by one (``takechecks.approve_checked``), and
+says what it approved and what it skipped and why: a board not made yet, one already approved,
+one with several takes and none picked (which is meant is not guessed), one whose take has
+findings (without ``--force``). ``pick`` does the same with one take number, or ``--best``.
+A shot that has no board by design (its first frame is another shot's last, or its own still)
+is said as such, not as "no shot".
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from storyboard.errors import StoryboardError
+from storyboard.language.request import BOARDS, CompiledShot, Manifest, is_board
+from storyboard.run.state.assets import shown_folder
+from storyboard.run.state.lockfile import TakeState, lock_path, read_lock
+from storyboard.run.state.takes import (
+    find_shot,
+    pick,
+    rendered_takes,
+    state_key,
+    with_retakes,
+)
+from storyboard.run.takechecks import HasFindings, approve_checked, best_take
+
+EVERY = BOARDS  # what ``--all-boards`` names: every board of the series
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One board of a batch: the take approved (or picked), or why it was skipped."""
+
+    board: str  # boards/EP/SHOT
+    take: int | None = None  # None: skipped
+    why: str = ""  # why it was skipped ("" when it was not)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"board": self.board, "take": self.take, "skipped": self.why or None}
+
+
+def is_batch(name: str) -> bool:
+    """Whether a take command's SHOT names several boards: ``boards/EP``, a glob of boards
+    (``boards/EP/*``), or ``boards`` (every board)."""
+    if name == EVERY:
+        return True
+    return is_board(name) and (name.count("/") == 1 or any(c in name for c in "*?["))
+
+
+def boards_named(manifest: Manifest, name: str) -> list[CompiledShot]:
+    """The boards ``name`` names, in series order; an error naming what exists when none."""
+    pattern = name if name == EVERY or any(c in name for c in "*?[") else f"{name}/*"
+    pattern = f"{BOARDS}/*" if pattern == EVERY else pattern.rstrip("/")
+    found = [b for b in manifest.cast if is_board(b.shot_id)
+             and fnmatch.fnmatchcase(b.shot_id, pattern)]
+    if found:
+        return found
+    episodes = sorted({b.shot_id.rsplit("/", 1)[0] for b in manifest.cast if is_board(b.shot_id)})
+    if not episodes:
+        raise StoryboardError("this series has no boards (no boards: block): nothing to approve")
+    raise StoryboardError(f"{name!r} names no board of this series; expected one of: "
+                          f"{', '.join(episodes[:8])} (or --all-boards)")
+
+
+def approve_boards(manifest: Manifest, boards: list[CompiledShot], *, force: bool = False
+                   ) -> list[Outcome]:
+    """Approve the take each board uses (its picked take, or its only one), board by board,
+    exactly as ``approve`` does; the others skipped with why."""
+    return [_each(manifest, board, lambda name: approve_checked(manifest, name, force=force),
+                  approving=True) for board in boards]
+
+
+def pick_boards(manifest: Manifest, boards: list[CompiledShot], take: int | None
+                ) -> list[Outcome]:
+    """Pick take ``take`` of each board (``None``: each board's best, as ``pick --best``); an
+    approved board keeps its approval (skipped), as ``pick`` without ``--replace-approved``."""
+    def chosen(name: str) -> int:
+        number = take if take is not None else best_take(manifest, name)[0]
+        pick(manifest, name, number)
+        return number
+    return [_each(manifest, board, chosen, approving=False) for board in boards]
+
+
+def _each(manifest: Manifest, board: CompiledShot, act: Callable[[str], int], *,
+          approving: bool) -> Outcome:
+    name = board.shot_id
+    lock = read_lock(lock_path(manifest.root))
+    current = find_shot(with_retakes(manifest, lock), name)
+    state = lock.takes.get(state_key(current), {})
+    why = _skip(current, state, rendered_takes(current, lock), approving=approving).replace(
+        "SERIES", shown_folder(manifest.root))
+    if why:
+        return Outcome(name, None, why)
+    try:
+        return Outcome(name, act(name))
+    except HasFindings as error:
+        return Outcome(name, None, f"{error} (approve it alone with --force)")
+    except StoryboardError as error:
+        return Outcome(name, None, str(error))
+
+
+def _skip(board: CompiledShot, state: TakeState, lock_done: dict[int, str], *,
+          approving: bool) -> str:
+    """Why ``board`` is left out of a batch ("" : it is not)."""
+    if not lock_done:
+        return "not made yet: storyboard render SERIES --boards makes it"
+    approved, picked = state.get("approved"), state.get("picked")
+    if approving and approved is not None and picked in (None, approved) and \
+            state.get("approved_hash") == lock_done.get(approved):
+        return f"already approved (take {approved})"
+    if not approving and approved is not None:
+        return (f"approved (take {approved}): its approval stands; pick it alone with "
+                "--replace-approved to lift it")
+    if approving and picked not in lock_done and len(lock_done) > 1:
+        return (f"{len(lock_done)} takes and none picked: storyboard pick SERIES "
+                f"{board.shot_id} TAKE first")
+    return ""
+
+
+def why_no_board(manifest: Manifest, name: str) -> None:
+    """Raise, saying why, when ``name`` (``boards/EP/SHOT``) is no board of this series but
+    ``EP/SHOT`` is one of its shots: its first frame is another shot's, or it has a still of its
+    own, or it says ``board: false``. Nothing when the board exists (or the shot does not:
+    ``find_shot`` says so)."""
+    if not is_board(name) or any(b.shot_id == name for b in manifest.cast):
+        return
+    shot_id = name.removeprefix(f"{BOARDS}/")
+    shot = next((s for s in manifest.episode_shots() if s.shot_id == shot_id), None)
+    if shot is None:
+        return
+    raise StoryboardError(f"{shot_id} has no board to approve or pick: {_reason(shot)}")
+
+
+def _reason(shot: CompiledShot) -> str:
+    if shot.depends_on is not None:
+        leader = f"{shot.episode}/{shot.depends_on.partition('#')[0]}"
+        return (f"its first frame is {leader}'s last frame (first_frame: {{from: ...}}), so it "
+                f"needs no still; it renders once {leader} has (approve {BOARDS}/{leader} to let "
+                "that one go)")
+    if shot.board is not None and shot.board.path is not None:
+        return (f"its board is its own still ({shot.board.path.name}, board: PATH), never made "
+                "or paid, so there is nothing to approve")
+    return ("it has none by its own words (board: false, or a first frame or clip of its own, "
+            "or boards: {as: none})")
