@@ -18,16 +18,9 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.cli import invoke
-from tests.fixtures.compiler import SERIES_HEAD, write_series
+from tests.fixtures.compiler import base_series
 
 MakeMedia = Callable[..., Path]
-
-EPISODE = """\
-id: ep01
-shots:
-  - id: a
-    prompt: "@mia waves at @sam"
-"""
 
 CANARY_ID, CANARY_SECRET = "CANARYID7f3", "CANARYSECRETq9z"
 USERINFO = f"{CANARY_ID}:{CANARY_SECRET}@"
@@ -43,16 +36,6 @@ URL_PLACES = {
 }
 COMMANDS = (["check"], ["plan"], ["render", "--yes", "--draft"], ["status"], ["doctor"],
             ["config"])
-
-
-def base_series(root: Path, make_media: MakeMedia) -> Path:
-    """A clean series whose episode lives in ``episodes/ep01.yaml``."""
-    head = SERIES_HEAD + "episodes:\n  - episodes/*.yaml\n"
-    write_series(root, make_media, "[]\n", head=head)
-    (root / "storyboard.yaml").write_text(head, encoding="utf-8")
-    (root / "episodes").mkdir(exist_ok=True)
-    (root / "episodes" / "ep01.yaml").write_text(EPISODE, encoding="utf-8")
-    return root
 
 
 @pytest.mark.parametrize("place", URL_PLACES)

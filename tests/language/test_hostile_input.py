@@ -25,17 +25,11 @@ from click.testing import CliRunner, Result
 
 from storyboard.cli import cli
 from storyboard.language.document import MAX_DEPTH, MAX_FILE_BYTES
-from tests.fixtures.compiler import SERIES_HEAD, write_series
+from tests.fixtures.compiler import EPISODE_FILE as EPISODE
+from tests.fixtures.compiler import SERIES_HEAD, base_series
 
 MakeMedia = Callable[..., Path]
 SECRET = "root:x:0:0:TOP-SECRET-LINE"
-
-EPISODE = """\
-id: ep01
-shots:
-  - id: a
-    prompt: "@mia waves at @sam"
-"""
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -61,16 +55,6 @@ def located(output: str, file: str, fragment: str) -> bool:
     """``output`` holds ``...file:line:col: error: ...fragment...``."""
     pattern = rf"{re.escape(file)}:\d+:\d+: error: [^\n]*{re.escape(fragment)}"
     return re.search(pattern, output) is not None
-
-
-def base_series(root: Path, make_media: MakeMedia) -> Path:
-    """A clean series whose episode lives in ``episodes/ep01.yaml``."""
-    head = SERIES_HEAD + "episodes:\n  - episodes/*.yaml\n"
-    write_series(root, make_media, "[]\n", head=head)
-    (root / "storyboard.yaml").write_text(head, encoding="utf-8")
-    (root / "episodes").mkdir(exist_ok=True)
-    (root / "episodes" / "ep01.yaml").write_text(EPISODE, encoding="utf-8")
-    return root
 
 
 def data_uri(kind: str, payload: bytes) -> str:
