@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from storyboard.run import Plan, ShotEvent
     from storyboard.run.pipeline import RenderReport
     from storyboard.run.setup import Callbacks, RenderFlags
+    from storyboard.run.state.lockfile import TakeChange
     from storyboard.run.sync import SyncReport
     from storyboard.run.variations import MatrixPlan, MatrixReport
     from storyboard.stitch.episodes import EpisodeOutput
@@ -99,6 +100,7 @@ def render(path: str | Path, *, provider: str | None = None, episode: str | None
            budget: float | None = None, concurrency: int | None = None, offline: bool = False,
            shots: Sequence[str] = (), replace_approved: bool = False, boards: bool = False,
            webhook_listen: str | None = None, webhook_url: str | None = None,
+           take_changes: Sequence[TakeChange] = (),
            confirm: Callable[[Plan], bool] | None = None,
            on_plan: Callable[[Plan], None] | None = None,
            on_event: Callable[[ShotEvent], None] | None = None,
@@ -106,7 +108,8 @@ def render(path: str | Path, *, provider: str | None = None, episode: str | None
            on_notice: Callable[[str], None] | None = None,
            ask_replace: Callable[[str], bool] | None = None) -> RenderReport:
     """Render the series and stitch its episodes: the flags of ``storyboard render`` by their
-    names (``out``: ``--out``; ``shots``: each ``--shot``) and who hears the run.
+    names (``out``: ``--out``; ``shots``: each ``--shot``), the take states a retake asks for
+    (``take_changes``: written to the lock once the run has consent) and who hears the run.
 
     Without ``yes=True`` or a ``budget``, a render that would cost money is refused unless
     ``confirm`` (a person's yes to the plan) says yes. ``on_plan`` hears the plan before
@@ -115,7 +118,7 @@ def render(path: str | Path, *, provider: str | None = None, episode: str | None
     """
     from storyboard.run.pipeline import render_series
     flags = _flags(provider, episode, draft, out, yes, budget, concurrency, offline, shots,
-                   replace_approved, boards, webhook_listen, webhook_url)
+                   replace_approved, boards, webhook_listen, webhook_url, take_changes)
     calls = _callbacks(confirm, on_event, on_episode, on_notice, ask_replace)
     if on_plan is not None:
         heard = on_plan
@@ -139,6 +142,7 @@ def render_variations(variants: Variants, *, provider: str | None = None,
                       offline: bool = False, shots: Sequence[str] = (),
                       replace_approved: bool = False, boards: bool = False,
                       webhook_listen: str | None = None, webhook_url: str | None = None,
+                      take_changes: Sequence[TakeChange] = (),
                       confirm: Callable[[Plan], bool] | None = None,
                       on_plan: Callable[[MatrixPlan], None] | None = None,
                       on_event: Callable[[ShotEvent], None] | None = None,
@@ -149,7 +153,7 @@ def render_variations(variants: Variants, *, provider: str | None = None,
     each provider group's plan, per variation)."""
     from storyboard.run.pipeline import render as render_all
     flags = _flags(provider, episode, draft, out, yes, budget, concurrency, offline, shots,
-                   replace_approved, boards, webhook_listen, webhook_url)
+                   replace_approved, boards, webhook_listen, webhook_url, take_changes)
     calls = _callbacks(confirm, on_event, on_episode, on_notice, ask_replace)
     calls.on_plan = on_plan
     return render_all(variants, flags, calls)
@@ -158,14 +162,16 @@ def render_variations(variants: Variants, *, provider: str | None = None,
 def _flags(provider: str | None, episode: str | None, draft: bool, out: str | Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool,
            shots: Sequence[str], replace_approved: bool, boards: bool,
-           webhook_listen: str | None, webhook_url: str | None) -> RenderFlags:
+           webhook_listen: str | None, webhook_url: str | None,
+           take_changes: Sequence[TakeChange]) -> RenderFlags:
     """The keywords of ``render`` and ``render_variations`` as the run's flags."""
     from storyboard.run.setup import RenderFlags
     return RenderFlags(provider=provider, episode=episode, draft=draft,
                        out=None if out is None else Path(out), yes=yes, budget=budget,
                        concurrency=concurrency, offline=offline, shots=tuple(shots),
                        replace_approved=replace_approved, boards=boards,
-                       webhook_listen=webhook_listen, webhook_url=webhook_url)
+                       webhook_listen=webhook_listen, webhook_url=webhook_url,
+                       take_changes=tuple(take_changes))
 
 
 def _callbacks(confirm: Callable[[Plan], bool] | None,
