@@ -3,6 +3,8 @@
 This is "Compiling a shot", points 1, 2 and 5 of the language document: a shot's references are its
 characters in order of first mention (scene actions, then speakers, in document order), then any
 ``cast`` extras; images and videos are numbered separately; every rule problem is located.
+After a shot's own keys, the declared ``PASSES`` run over it in order, each a function of the
+one context, the one ``ResolvedShot`` and what the shot said (``resolved.py``).
 """
 
 from __future__ import annotations
