@@ -101,6 +101,7 @@ PLACES: dict[str, str] = {
     "check_formats": "cli",  # check --json and --format github (cli/diagnostics.py)
     "comfyui_emulator": "emulator",
     "cost_gate": "cli",  # plan --max-cost
+    "credentials_in_urls": "cli",  # no command prints a credential written inside a URL
     "errors_long_text": "language",  # a located error's quoted line, cut
     "every_ffmpeg": "media",
     "failures": "targets",  # targets/failures.py, each provider's failure words
