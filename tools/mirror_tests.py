@@ -108,6 +108,7 @@ PLACES: dict[str, str] = {
     "feedback": "cli",
     "files": "project",  # storyboard/files.py, the package's root module
     "gateway_sdks": "emulator",  # the gateways' official SDKs against the emulator
+    "house_rules": "project",  # no private name reached across modules, no module over 500 lines
     "local_provider": "providers",
     "mirror_tests": "project",  # tools/mirror_tests.py
     "models": "language",  # one series compiled for every (model, dialect): modelcheck
@@ -115,6 +116,7 @@ PLACES: dict[str, str] = {
     "neutral_form": "language",  # language/request.py
     "older_ffmpeg": "media",
     "output_folder": "cli",
+    "resolve_passes": "language",  # the resolver's declared passes, one context, one shot type
     "seedance_edit": "run",  # retake --edit on Seedance 2.5: a derived take (run/state/derived.py)
     "seedance_sdk": "emulator",  # Ark's runtime SDK against the emulator
     "variations_run": "run",
