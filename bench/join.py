@@ -5,7 +5,7 @@
 Makes ``--shots`` shots of 5 s at 720p from ffmpeg test sources (as ``bench/stitch.py`` does) and
 stitches them with a 0.5 s crossfade at every join through storyboard's own ``stitch`` (a cache
 folder, ``loudness=None``), once cold and once warm (everything kept: the stitch is then little
-more than its final join). The warm stitch's final join is intercepted (``stitch._join``): its
+more than its final join). The warm stitch's final join is intercepted (``stitcher.final_join``): its
 ``Joinable`` (the mezzanine bodies and kept transitions as frame ranges, the encoded sound) is
 exactly what storyboard's final join gets. On those inputs it then times
 
@@ -77,7 +77,7 @@ def make_pieces(folder: Path, shots: int, seconds: float) -> dict[str, Any]:
              for i, p in enumerate(paths)]
     options = StitchOptions(loudness=None, subtitles=False, cache_dir=folder / "cache")
     caught: list[Joinable] = []
-    real_join = stitching._join
+    real_join = stitching.final_join
     joins: list[float] = []
 
     def spy(joinable: Joinable, out: Path, work: Path) -> None:
@@ -88,7 +88,7 @@ def make_pieces(folder: Path, shots: int, seconds: float) -> dict[str, Any]:
         shutil.copyfile(joinable.sound, kept)
         caught.append(Joinable(kept, joinable.strict, joinable.entries, joinable.fps))
 
-    stitching._join = spy  # type: ignore[assignment]
+    stitching.final_join = spy  # type: ignore[assignment]
     try:
         start = time.perf_counter()
         cold = stitching.stitch(clips, folder / "cold.mp4", options)
@@ -97,7 +97,7 @@ def make_pieces(folder: Path, shots: int, seconds: float) -> dict[str, Any]:
         stitching.stitch(clips, folder / "warm.mp4", options)
         warm_s = time.perf_counter() - start
     finally:
-        stitching._join = real_join  # type: ignore[assignment]
+        stitching.final_join = real_join  # type: ignore[assignment]
     joinable = caught[-1]
     assert cold.path_taken == "filtered" and joinable.strict, (cold.path_taken, joinable.strict)
     spec = {"sound": str(joinable.sound), "fps": [joinable.fps.numerator, joinable.fps.denominator],
@@ -119,7 +119,7 @@ def load(folder: Path) -> Joinable:
 
 
 def join_concat(j: Joinable, out: Path, work: Path) -> None:
-    """Exactly storyboard's final join of a strict video (``stitch._join``)."""
+    """Exactly storyboard's final join of a strict video (``stitcher.final_join``)."""
     audio.mux(j.write_list(work / "segments.ffconcat"), j.sound, out, strict=True)
 
 

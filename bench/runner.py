@@ -91,11 +91,11 @@ def bench_render(shots: int, concurrency: int, latency: float) -> bool:
         # Warm up: the emulator draws the (shared) result picture once, with ffmpeg; that is the
         # emulator's cost, not the runner's, so it stays out of the timing.
         warm = TimedProvider(DashScopeSettings(base_url=emulator.base_url))
-        asyncio.run(_render([synthetic_shot(shots)], warm, Path(tmp) / "warm", 1, schedule))
+        asyncio.run(run_shots([synthetic_shot(shots)], warm, Path(tmp) / "warm", 1, schedule))
         before = emulator.stats()["requests"]
         provider = TimedProvider(DashScopeSettings(base_url=emulator.base_url))
         started = time.perf_counter()
-        result = asyncio.run(_render(work, provider, Path(tmp) / "series", concurrency,
+        result = asyncio.run(run_shots(work, provider, Path(tmp) / "series", concurrency,
                                      schedule))
         wall = time.perf_counter() - started
         stats = emulator.stats()
@@ -116,7 +116,7 @@ def bench_render(shots: int, concurrency: int, latency: float) -> bool:
     return done == shots and wall / ideal <= 1.2 and requests / shots <= 8
 
 
-async def _render(work: list[CompiledShot], provider: Any, root: Path, concurrency: int,
+async def run_shots(work: list[CompiledShot], provider: Any, root: Path, concurrency: int,
                   schedule: tuple[float, ...]) -> Any:
     try:
         return await render(work, provider, RunOptions(

@@ -102,11 +102,11 @@ def start_worker(args: argparse.Namespace, base_url: str, ledger: str, store: Pa
 
 def warm_up(base_url: str, tmp: Path) -> None:
     """The emulator draws its (shared) result picture once; that stays out of the timing."""
-    from runner import _render, synthetic_shot
+    from runner import run_shots, synthetic_shot
 
     from storyboard.providers.dashscope.provider import DashScopeProvider, DashScopeSettings
     provider = DashScopeProvider(DashScopeSettings(base_url=base_url))
-    asyncio.run(_render([synthetic_shot(10**6)], provider, tmp / "warm", 1, (0.2,)))
+    asyncio.run(run_shots([synthetic_shot(10**6)], provider, tmp / "warm", 1, (0.2,)))
 
 
 def team(args: argparse.Namespace, ledger: str) -> bool:

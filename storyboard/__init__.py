@@ -16,6 +16,7 @@ A series with a ``variations`` matrix is compiled, planned and rendered as a who
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +26,13 @@ if TYPE_CHECKING:
     from storyboard.language.request import Manifest
     from storyboard.language.series import Source
     from storyboard.language.variations import Variants, compile_variations
-    from storyboard.run import Plan
+    from storyboard.run import Plan, ShotEvent
     from storyboard.run.pipeline import RenderReport
+    from storyboard.run.setup import Callbacks, RenderFlags
+    from storyboard.run.state.lockfile import TakeChange
     from storyboard.run.sync import SyncReport
     from storyboard.run.variations import MatrixPlan, MatrixReport
+    from storyboard.stitch.episodes import EpisodeOutput
 
 __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "Variants", "check",
            "compile", "compile_variations", "load", "plan", "plan_variations", "pull", "push",
@@ -91,19 +95,35 @@ def plan(path: str | Path, *, provider: str | None = None, episode: str | None =
                        offline=offline)
 
 
-def render(path: str | Path, **options: Any) -> RenderReport:
-    """Render the series and stitch its episodes; ``options`` are ``render_series``'s
-    (provider, episode, draft, out, yes, budget, concurrency, confirm, on_event, ...).
+def render(path: str | Path, *, provider: str | None = None, episode: str | None = None,
+           draft: bool = False, out: str | Path | None = None, yes: bool = False,
+           budget: float | None = None, concurrency: int | None = None, offline: bool = False,
+           shots: Sequence[str] = (), replace_approved: bool = False, boards: bool = False,
+           webhook_listen: str | None = None, webhook_url: str | None = None,
+           take_changes: Sequence[TakeChange] = (),
+           confirm: Callable[[Plan], bool] | None = None,
+           on_plan: Callable[[Plan], None] | None = None,
+           on_event: Callable[[ShotEvent], None] | None = None,
+           on_episode: Callable[[EpisodeOutput], None] | None = None,
+           on_notice: Callable[[str], None] | None = None,
+           ask_replace: Callable[[str], bool] | None = None) -> RenderReport:
+    """Render the series and stitch its episodes: the flags of ``storyboard render`` by their
+    names (``out``: ``--out``; ``shots``: each ``--shot``), the take states a retake asks for
+    (``take_changes``: written to the lock once the run has consent) and who hears the run.
 
-    Without ``yes=True`` or a ``budget``, a render that would cost money is refused.
+    Without ``yes=True`` or a ``budget``, a render that would cost money is refused unless
+    ``confirm`` (a person's yes to the plan) says yes. ``on_plan`` hears the plan before
+    anything is spent, ``on_event`` each shot's progress, ``on_episode`` each stitched episode,
+    ``on_notice`` each warning, ``ask_replace`` is asked before spending on approved shots.
     """
     from storyboard.run.pipeline import render_series
-    from storyboard.run.setup import split_options
-    heard = options.pop("on_plan", None)
-    flags, calls = split_options(options)
-    if heard is not None:
+    flags = _flags(provider, episode, draft, out, yes, budget, concurrency, offline, shots,
+                   replace_approved, boards, webhook_listen, webhook_url, take_changes)
+    calls = _callbacks(confirm, on_event, on_episode, on_notice, ask_replace)
+    if on_plan is not None:
+        heard = on_plan
         calls.on_plan = lambda matrix: heard(matrix.plan)
-    return render_series(compile(path, provider=flags.provider), flags, calls)
+    return render_series(compile(path, provider=provider), flags, calls)
 
 
 def plan_variations(variants: Variants, provider: str | None = None,
@@ -115,13 +135,54 @@ def plan_variations(variants: Variants, provider: str | None = None,
     return plan_all(variants, RenderFlags(provider, episode, draft, offline=offline))
 
 
-def render_variations(variants: Variants, **options: Any) -> MatrixReport:
-    """Render a compiled matrix: ``options`` are ``RenderFlags``' fields (provider, episode,
-    draft, out, yes, budget, shots, replace_approved, ...) and ``Callbacks``' (confirm,
-    on_plan, on_event, on_episode, on_notice, ask_replace)."""
+def render_variations(variants: Variants, *, provider: str | None = None,
+                      episode: str | None = None, draft: bool = False,
+                      out: str | Path | None = None, yes: bool = False,
+                      budget: float | None = None, concurrency: int | None = None,
+                      offline: bool = False, shots: Sequence[str] = (),
+                      replace_approved: bool = False, boards: bool = False,
+                      webhook_listen: str | None = None, webhook_url: str | None = None,
+                      take_changes: Sequence[TakeChange] = (),
+                      confirm: Callable[[Plan], bool] | None = None,
+                      on_plan: Callable[[MatrixPlan], None] | None = None,
+                      on_event: Callable[[ShotEvent], None] | None = None,
+                      on_episode: Callable[[EpisodeOutput], None] | None = None,
+                      on_notice: Callable[[str], None] | None = None,
+                      ask_replace: Callable[[str], bool] | None = None) -> MatrixReport:
+    """Render a compiled matrix: the same flags and listeners as ``render`` (``on_plan`` hears
+    each provider group's plan, per variation)."""
     from storyboard.run.pipeline import render as render_all
-    from storyboard.run.setup import split_options
-    return render_all(variants, *split_options(options))
+    flags = _flags(provider, episode, draft, out, yes, budget, concurrency, offline, shots,
+                   replace_approved, boards, webhook_listen, webhook_url, take_changes)
+    calls = _callbacks(confirm, on_event, on_episode, on_notice, ask_replace)
+    calls.on_plan = on_plan
+    return render_all(variants, flags, calls)
+
+
+def _flags(provider: str | None, episode: str | None, draft: bool, out: str | Path | None,
+           yes: bool, budget: float | None, concurrency: int | None, offline: bool,
+           shots: Sequence[str], replace_approved: bool, boards: bool,
+           webhook_listen: str | None, webhook_url: str | None,
+           take_changes: Sequence[TakeChange]) -> RenderFlags:
+    """The keywords of ``render`` and ``render_variations`` as the run's flags."""
+    from storyboard.run.setup import RenderFlags
+    return RenderFlags(provider=provider, episode=episode, draft=draft,
+                       out=None if out is None else Path(out), yes=yes, budget=budget,
+                       concurrency=concurrency, offline=offline, shots=tuple(shots),
+                       replace_approved=replace_approved, boards=boards,
+                       webhook_listen=webhook_listen, webhook_url=webhook_url,
+                       take_changes=tuple(take_changes))
+
+
+def _callbacks(confirm: Callable[[Plan], bool] | None,
+               on_event: Callable[[ShotEvent], None] | None,
+               on_episode: Callable[[EpisodeOutput], None] | None,
+               on_notice: Callable[[str], None] | None,
+               ask_replace: Callable[[str], bool] | None) -> Callbacks:
+    """The listeners of ``render`` and ``render_variations`` as the run's callbacks."""
+    from storyboard.run.setup import Callbacks
+    return Callbacks(confirm=confirm, on_event=on_event, on_episode=on_episode,
+                     on_notice=on_notice, ask_replace=ask_replace)
 
 
 def push(path: str | Path, *, provider: str | None = None, episode: str | None = None,

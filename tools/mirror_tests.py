@@ -101,12 +101,14 @@ PLACES: dict[str, str] = {
     "check_formats": "cli",  # check --json and --format github (cli/diagnostics.py)
     "comfyui_emulator": "emulator",
     "cost_gate": "cli",  # plan --max-cost
+    "credentials_in_urls": "cli",  # no command prints a credential written inside a URL
     "errors_long_text": "language",  # a located error's quoted line, cut
     "every_ffmpeg": "media",
     "failures": "targets",  # targets/failures.py, each provider's failure words
     "feedback": "cli",
     "files": "project",  # storyboard/files.py, the package's root module
     "gateway_sdks": "emulator",  # the gateways' official SDKs against the emulator
+    "house_rules": "project",  # no private name reached across modules, no module over 500 lines
     "local_provider": "providers",
     "mirror_tests": "project",  # tools/mirror_tests.py
     "models": "language",  # one series compiled for every (model, dialect): modelcheck
@@ -114,6 +116,7 @@ PLACES: dict[str, str] = {
     "neutral_form": "language",  # language/request.py
     "older_ffmpeg": "media",
     "output_folder": "cli",
+    "resolve_passes": "language",  # the resolver's declared passes, one context, one shot type
     "seedance_edit": "run",  # retake --edit on Seedance 2.5: a derived take (run/state/derived.py)
     "seedance_sdk": "emulator",  # Ark's runtime SDK against the emulator
     "variations_run": "run",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from storyboard.animatic.cast import tint
-from storyboard.animatic.draw import _drawtext, _filter, _Graph, _TextFiles, wrap
+from storyboard.animatic.draw import Graph, TextFiles, drawtext_filter, filter_text, wrap
 from storyboard.language.boardshots import FRAME_RULE
 from storyboard.media import ffmpeg
 
@@ -50,21 +50,21 @@ def draw_board(out: Path, *, name: str, words: str, cards: Sequence[Path], size:
     ``content_hash``, ``name`` in a corner and ``take N`` when ``take`` is set."""
     width, height = board_size(size)
     with tempfile.TemporaryDirectory(prefix=".board-") as folder:
-        texts = _TextFiles(Path(folder))
-        graph = _Graph()
+        texts = TextFiles(Path(folder))
+        graph = Graph()
         base = graph.input(f"color=c={tint(content_hash)}:s={width}x{height}:d=1", "-f", "lavfi")
         base = _cards(graph, base, list(cards)[:MOST_CARDS], width, height)
         font = max(12, height // 24)
         rows = max(1, (height // 4 - font) * 3 // (font * 4))  # what the band above the cards holds
         said = wrap(board_words(words)[:WORDS], width - 2 * font, font, rows)
-        lines = [_drawtext(texts(said), fontsize=font, fontcolor="white", x=font, y=font,
+        lines = [drawtext_filter(texts(said), fontsize=font, fontcolor="white", x=font, y=font,
                            line_spacing=font // 3),
-                 _drawtext(texts(name), fontsize=font, fontcolor="white", x=font,
+                 drawtext_filter(texts(name), fontsize=font, fontcolor="white", x=font,
                            y=f"h-text_h-{font}")]
         if take:
-            lines.append(_drawtext(texts(f"take {take}"), fontsize=font * 2, fontcolor="white",
+            lines.append(drawtext_filter(texts(f"take {take}"), fontsize=font * 2, fontcolor="white",
                                    x=f"w-text_w-{font}", y=f"h-text_h-{font}"))
-        final = graph.chain([base], *lines, _filter("format", "rgb24"))
+        final = graph.chain([base], *lines, filter_text("format", "rgb24"))
         with ffmpeg.atomic_output(out) as tmp:
             ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *graph.args(final), "-frames:v", "1",
                         "-update", "1", *ffmpeg.BITEXACT, "-f", "image2", "-c:v", "png",
@@ -72,7 +72,7 @@ def draw_board(out: Path, *, name: str, words: str, cards: Sequence[Path], size:
     return out
 
 
-def _cards(graph: _Graph, base: str, cards: list[Path], width: int, height: int) -> str:
+def _cards(graph: Graph, base: str, cards: list[Path], width: int, height: int) -> str:
     """``cards`` scaled into equal cells side by side, from a quarter of the way down."""
     if not cards:
         return base
@@ -80,10 +80,10 @@ def _cards(graph: _Graph, base: str, cards: list[Path], width: int, height: int)
     cell_w = (width - gap * (len(cards) + 1)) // len(cards)
     cell_h = height * 5 // 9
     for index, card in enumerate(cards):
-        scaled = graph.chain([graph.input(str(card))], _filter(
+        scaled = graph.chain([graph.input(str(card))], filter_text(
             "scale", cell_w, cell_h, force_original_aspect_ratio="decrease"),
-            _filter("format", "rgb24"))
+            filter_text("format", "rgb24"))
         x = gap + index * (cell_w + gap)
-        base = graph.chain([base, scaled], _filter(
+        base = graph.chain([base, scaled], filter_text(
             "overlay", x=f"{x}+({cell_w}-overlay_w)/2", y=height // 4))
     return base

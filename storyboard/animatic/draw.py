@@ -208,7 +208,7 @@ def _escape(text: str, specials: str) -> str:
     return "".join("\\" + c if c in specials else c for c in text)
 
 
-def _filter(name: str, *args: object, **options: object) -> str:
+def filter_text(name: str, *args: object, **options: object) -> str:
     """One filter, escaped at both levels: the option value, then the filtergraph."""
     params = [_escape(str(a), _VALUE_SPECIALS) for a in args]
     params += [f"{k}={_escape(str(v), _VALUE_SPECIALS)}" for k, v in options.items()]
@@ -216,7 +216,7 @@ def _filter(name: str, *args: object, **options: object) -> str:
     return _escape(text, _GRAPH_SPECIALS)
 
 
-class _Graph:
+class Graph:
     """Inputs and a filter_complex, grown chain by chain; labels are numbered in order."""
 
     def __init__(self) -> None:
@@ -241,7 +241,7 @@ class _Graph:
         return [*self.inputs, "-filter_complex", graph, *maps]
 
 
-class _TextFiles:
+class TextFiles:
     """Writes each text to its own file in a temporary folder (drawtext reads them)."""
 
     def __init__(self, folder: Path) -> None:
@@ -255,8 +255,8 @@ class _TextFiles:
         return str(path)
 
 
-def _drawtext(textfile: str, **options: object) -> str:
-    return _filter("drawtext", fontfile=ffmpeg.font_path(), textfile=textfile, expansion="none",
+def drawtext_filter(textfile: str, **options: object) -> str:
+    return filter_text("drawtext", fontfile=ffmpeg.font_path(), textfile=textfile, expansion="none",
                    **options)
 
 
@@ -269,7 +269,7 @@ def block_height(text: str, font: int, spacing: int) -> int:
     return len(text.split("\n")) * _line_step(font, spacing) - spacing
 
 
-def _lines(text: str, texts: _TextFiles, top: int, font: int, spacing: int,
+def _lines(text: str, texts: TextFiles, top: int, font: int, spacing: int,
            **options: object) -> list[str]:
     """One drawtext per line, each centred, baselines a fixed step apart from ``top``.
 
@@ -278,7 +278,7 @@ def _lines(text: str, texts: _TextFiles, top: int, font: int, spacing: int,
     so ``y = baseline - max_glyph_a`` keeps every line on its baseline whatever letters it holds.
     """
     step = _line_step(font, spacing)
-    return [_drawtext(texts(line), fontsize=font, x="(w-text_w)/2",
+    return [drawtext_filter(texts(line), fontsize=font, x="(w-text_w)/2",
                       y=f"{top + index * step + round(font * ASCENT)}-max_glyph_a", **options)
             for index, line in enumerate(text.split("\n")) if line.strip()]
 
@@ -290,28 +290,28 @@ def _window(item: TimedText, duration: float) -> dict[str, str]:
     return {"enable": f"gte(t,{item.start:g})*lt(t,{item.end:g})"}
 
 
-def _backdrop(spec: Animatic, g: _Graph, base: str) -> str:
+def _backdrop(spec: Animatic, g: Graph, base: str) -> str:
     if spec.backdrop is None:
         return base
     size = (spec.width, spec.height)
     if spec.backdrop_fit == "cover":
-        fit = [_filter("scale", *size, force_original_aspect_ratio="increase", flags=ffmpeg.SWS_FLAGS),
-               _filter("crop", *size)]
+        fit = [filter_text("scale", *size, force_original_aspect_ratio="increase", flags=ffmpeg.SWS_FLAGS),
+               filter_text("crop", *size)]
     else:
-        fit = [_filter("scale", *size, force_original_aspect_ratio="decrease",
+        fit = [filter_text("scale", *size, force_original_aspect_ratio="decrease",
                        flags=ffmpeg.SWS_FLAGS)]
     if spec.backdrop_muted:
         # Blurred far past legibility (a radius of a tenth of the picture, three passes): the
         # earlier shot's colours carry over, its text does not show through.
-        fit += [_filter("boxblur", luma_radius="min(w,h)/10", luma_power=3,
+        fit += [filter_text("boxblur", luma_radius="min(w,h)/10", luma_power=3,
                         chroma_radius="min(cw,ch)/10", chroma_power=3),
-                _filter("eq", brightness=-0.2)]
+                filter_text("eq", brightness=-0.2)]
     picture = g.chain([g.input(str(spec.backdrop))], *fit)
     # A video backdrop (a clip to continue, a video to edit) at another frame rate would make
     # the overlay run past the clip's length: cut it at exactly ``frames``.
-    return g.chain([base, picture], _filter("overlay", x="(main_w-overlay_w)/2",
+    return g.chain([base, picture], filter_text("overlay", x="(main_w-overlay_w)/2",
                                             y="(main_h-overlay_h)/2", eof_action="repeat"),
-                   _filter("trim", end_frame=spec.frames))
+                   filter_text("trim", end_frame=spec.frames))
 
 
 def label_font(label: str, box: Layout) -> int:
@@ -320,22 +320,22 @@ def label_font(label: str, box: Layout) -> int:
     return max(6, min(box.label_font, int(fits)))
 
 
-def _thumbnail(thumb: Thumbnail, box: Layout, g: _Graph, textfile: str, color: str) -> str:
+def _thumbnail(thumb: Thumbnail, box: Layout, g: Graph, textfile: str, color: str) -> str:
     source = g.input(str(thumb.path), *(("-t", "1") if thumb.is_video else ()))
     return g.chain(
         [source],
-        _filter("trim", end_frame=1),  # a still: a reference video shows its first frame
-        _filter("scale", box.thumb_w, box.thumb_h, force_original_aspect_ratio="decrease",
+        filter_text("trim", end_frame=1),  # a still: a reference video shows its first frame
+        filter_text("scale", box.thumb_w, box.thumb_h, force_original_aspect_ratio="decrease",
                 flags=ffmpeg.SWS_FLAGS,
                 force_divisible_by=2),
-        _filter("pad", box.thumb_w, box.thumb_h + box.label_h, "(ow-iw)/2",
+        filter_text("pad", box.thumb_w, box.thumb_h + box.label_h, "(ow-iw)/2",
                 f"({box.thumb_h}-ih)/2", color=THUMB_BACKGROUND),
         # drawn once on the still, not on every output frame
-        _drawtext(textfile, fontsize=label_font(thumb.label, box), fontcolor=color, x="(w-text_w)/2",
+        drawtext_filter(textfile, fontsize=label_font(thumb.label, box), fontcolor=color, x="(w-text_w)/2",
                   y=f"{box.thumb_h}+({box.label_h}-max_glyph_h)/2"))  # one baseline for all
 
 
-def _video(spec: Animatic, g: _Graph, texts: _TextFiles) -> str:
+def _video(spec: Animatic, g: Graph, texts: TextFiles) -> str:
     frames_time = (spec.frames - 0.5) / spec.fps  # the source stops after exactly `frames` frames
     video = g.input(f"color=c={check_color(spec.color)}:s={spec.width}x{spec.height}"
                     f":r={spec.fps}:d={frames_time:.6f}", "-f", "lavfi")
@@ -343,24 +343,24 @@ def _video(spec: Animatic, g: _Graph, texts: _TextFiles) -> str:
     box = layout(spec)
     for index, thumb in enumerate(spec.thumbnails):
         still = _thumbnail(thumb, box, g, texts(thumb.label), spec.text_color)
-        video = g.chain([video, still], _filter(
+        video = g.chain([video, still], filter_text(
             "overlay", x=box.thumb_x(index, len(spec.thumbnails), spec.width), y=box.margin,
             eof_action="repeat"))
     if spec.motion:
         video = _sweep(spec, g, video)
     filters = [*_scene_texts(spec, box, texts), *_captions(spec, box, texts),
-               _filter("format", "yuv420p")]
+               filter_text("format", "yuv420p")]
     return g.chain([video], *filters)
 
 
-def _sweep(spec: Animatic, g: _Graph, video: str) -> str:
+def _sweep(spec: Animatic, g: Graph, video: str) -> str:
     """A translucent bar swinging smoothly across the picture (no jump a scene score would read as a cut)."""
     bar = g.input(f"color=c=white@0.5:s={_even(spec.width / 12)}x{spec.height}:r={spec.fps}",
                   "-f", "lavfi")
-    return g.chain([video, bar], _filter("overlay", x="(W-w)/2*(1+sin(2*t))", y=0, shortest=1))
+    return g.chain([video, bar], filter_text("overlay", x="(W-w)/2*(1+sin(2*t))", y=0, shortest=1))
 
 
-def _scene_texts(spec: Animatic, box: Layout, texts: _TextFiles) -> list[str]:
+def _scene_texts(spec: Animatic, box: Layout, texts: TextFiles) -> list[str]:
     band = box.band_bottom - box.band_top
     spacing = box.text_font // 4
     max_lines = max(1, int((band + spacing) / _line_step(box.text_font, spacing)))
@@ -375,7 +375,7 @@ def _scene_texts(spec: Animatic, box: Layout, texts: _TextFiles) -> list[str]:
     return filters
 
 
-def _captions(spec: Animatic, box: Layout, texts: _TextFiles) -> list[str]:
+def _captions(spec: Animatic, box: Layout, texts: TextFiles) -> list[str]:
     filters = []
     spacing = box.caption_font // 5
     for item in spec.captions:
@@ -388,34 +388,34 @@ def _captions(spec: Animatic, box: Layout, texts: _TextFiles) -> list[str]:
     return filters
 
 
-def _audio(spec: Animatic, g: _Graph) -> str:
+def audio_chain(spec: Animatic, g: Graph) -> str:
     silence = g.input(f"anullsrc=r={SAMPLE_RATE}:cl=stereo", "-f", "lavfi", kind="a")
     voices = [_sound(sound, spec.duration, g) for sound in spec.sounds
               if sound.start < spec.duration and sound.length > 0]
     # normalize=0: a voice keeps its level instead of being divided by the number of inputs
-    mix = [_filter("amix", inputs=len(voices) + 1, duration="first", normalize=0)] if voices else []
-    return g.chain([silence, *voices], *mix, _filter("atrim", end_sample=spec.samples))
+    mix = [filter_text("amix", inputs=len(voices) + 1, duration="first", normalize=0)] if voices else []
+    return g.chain([silence, *voices], *mix, filter_text("atrim", end_sample=spec.samples))
 
 
-def _sound(sound: Sound, duration: float, g: _Graph) -> str:
+def _sound(sound: Sound, duration: float, g: Graph) -> str:
     length = min(sound.length, duration - sound.start)
     delay = round(max(sound.start, 0.0) * SAMPLE_RATE)
     return g.chain(
         [g.input(str(sound.path), kind="a")],
-        _filter("atrim", duration=f"{length:.6f}"),
-        _filter("asetpts", "PTS-STARTPTS"),
-        _filter("aformat", sample_fmts="fltp", sample_rates=SAMPLE_RATE,
+        filter_text("atrim", duration=f"{length:.6f}"),
+        filter_text("asetpts", "PTS-STARTPTS"),
+        filter_text("aformat", sample_fmts="fltp", sample_rates=SAMPLE_RATE,
                 channel_layouts="stereo"),
-        _filter("adelay", delays=f"{delay}S", all=1))
+        filter_text("adelay", delays=f"{delay}S", all=1))
 
 
 def render(spec: Animatic, out: Path) -> None:
     """Draw ``spec`` into ``out`` (MP4), atomically; raise FFmpegError if ffmpeg fails."""
     with tempfile.TemporaryDirectory(prefix="storyboard-animatic-") as folder, \
             ffmpeg.atomic_output(out) as tmp:
-        g = _Graph()
-        video = _video(spec, g, _TextFiles(Path(folder)))
-        streams = (video, _audio(spec, g)) if spec.audio else (video,)
+        g = Graph()
+        video = _video(spec, g, TextFiles(Path(folder)))
+        streams = (video, audio_chain(spec, g)) if spec.audio else (video,)
         silent = () if spec.audio else ("-an",)
         ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *g.args(*streams),
                     *encoding_args(spec.fps, spec.draft), *silent, "-f", "mp4", str(tmp)],

@@ -19,13 +19,13 @@ from storyboard.animatic.draw import (
     BACKGROUND,
     FPS,
     Animatic,
+    Graph,
     Sound,
-    _audio,
-    _filter,
-    _Graph,
+    audio_chain,
     encoding_args,
+    filter_text,
 )
-from storyboard.animatic.shots import _request_lines
+from storyboard.animatic.shots import request_lines
 from storyboard.language.request import ShotRequest
 from storyboard.media import ffmpeg
 
@@ -54,7 +54,7 @@ def camera_move(words: str) -> str:
 def held_sounds(request: ShotRequest) -> tuple[Sound, ...]:
     """What a shot's held board plays: its driving audio from the start (a made line), each
     line's own voice at its time; none for a silent request."""
-    return _request_lines(request)[1]
+    return request_lines(request)[1]
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,9 @@ class Held:
 
 def render_held(spec: Held, out: Path) -> Path:
     """Draw ``spec`` into ``out`` (MP4), atomically: the still, moving, with the line's sound."""
-    graph = _Graph()
+    graph = Graph()
     video = _moving(spec, graph)
-    audio = _audio(Animatic(spec.width, spec.height, spec.duration, spec.fps,
+    audio = audio_chain(Animatic(spec.width, spec.height, spec.duration, spec.fps,
                             sounds=spec.sounds), graph)
     with ffmpeg.atomic_output(out) as tmp:
         ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *graph.args(video, audio), "-frames:v",
@@ -89,27 +89,27 @@ def render_held(spec: Held, out: Path) -> Path:
     return out
 
 
-def _moving(spec: Held, graph: _Graph) -> str:
+def _moving(spec: Held, graph: Graph) -> str:
     """The still, fitted once, repeated for every frame, moved (a plain frame without one)."""
     if spec.still is None:
         return graph.chain([graph.input(f"color=c={BACKGROUND}:s={spec.width}x{spec.height}"
                                         f":r={spec.fps}", "-f", "lavfi")],
-                           _filter("format", "yuv420p"))
+                           filter_text("format", "yuv420p"))
     wide = spec.move.startswith(("pan", "tilt"))
     width, height = (_even(spec.width * MARGIN), _even(spec.height * MARGIN)) if wide \
         else (spec.width, spec.height)
     base = graph.chain([graph.input(str(spec.still))], *_cover(width, height),
-                       _filter("format", "yuv420p"),
-                       _filter("loop", loop=spec.frames - 1, size=1, start=0),
-                       _filter("setpts", f"N/{spec.fps}/TB"))
+                       filter_text("format", "yuv420p"),
+                       filter_text("loop", loop=spec.frames - 1, size=1, start=0),
+                       filter_text("setpts", f"N/{spec.fps}/TB"))
     return graph.chain([base], *_move(spec))
 
 
 def _cover(width: int, height: int) -> list[str]:
     """Scale to cover ``width`` x ``height`` and crop the middle: no bars, whatever its shape."""
-    return [_filter("scale", width, height, force_original_aspect_ratio="increase",
+    return [filter_text("scale", width, height, force_original_aspect_ratio="increase",
                     flags=ffmpeg.SWS_FLAGS),
-            _filter("crop", width, height)]
+            filter_text("crop", width, height)]
 
 
 def _move(spec: Held) -> list[str]:
@@ -118,16 +118,16 @@ def _move(spec: Held) -> list[str]:
     done = f"min(t/{length},1)"  # 0 at the first frame, 1 at the end
     if spec.move in ("push in", "pull out"):
         zoom = f"(1+{ZOOM}*{done})" if spec.move == "push in" else f"(1+{ZOOM}*(1-{done}))"
-        return [_filter("scale", w=f"2*trunc({spec.width // 2}*{zoom})",
+        return [filter_text("scale", w=f"2*trunc({spec.width // 2}*{zoom})",
                         h=f"2*trunc({spec.height // 2}*{zoom})", eval="frame",
                         flags=ffmpeg.SWS_FLAGS),
-                _filter("crop", spec.width, spec.height)]
+                filter_text("crop", spec.width, spec.height)]
     slide = {"pan right": (done, "0.5"), "pan left": (f"(1-{done})", "0.5"),
              "tilt up": ("0.5", f"(1-{done})"), "tilt down": ("0.5", done)}.get(spec.move)
     if slide is None:
-        return [_filter("null")]
+        return [filter_text("null")]
     x, y = slide
-    return [_filter("crop", spec.width, spec.height, f"(iw-ow)*{x}", f"(ih-oh)*{y}")]
+    return [filter_text("crop", spec.width, spec.height, f"(iw-ow)*{x}", f"(ih-oh)*{y}")]
 
 
 def _even(value: float) -> int:

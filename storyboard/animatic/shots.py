@@ -102,7 +102,7 @@ def _line_audio(line: Line) -> Path | None:
     return video if video is not None and _has_audio(existing(video)) else None
 
 
-def _request_lines(request: ShotRequest) -> tuple[tuple[TimedText, ...], tuple[Sound, ...]]:
+def request_lines(request: ShotRequest) -> tuple[tuple[TimedText, ...], tuple[Sound, ...]]:
     """Captions at their lines, and the voices that speak them; a silent request (``audio:
     false``) has no voices, a driving audio plays from the start."""
     captions: list[TimedText] = []
@@ -132,7 +132,7 @@ def shot_animatic(request: ShotRequest, *, first_frame: Path | None = None,
     width, height, fps = _frame(request.resolution, request.ratio, backdrop, draft)
     thumbnails = tuple(Thumbnail(path, panel_label(item), item.role == "reference_video")
                        for item in request.references if (path := _local(item)) is not None)
-    captions, sounds = _request_lines(request)
+    captions, sounds = request_lines(request)
     return Animatic(width, height, float(request.duration), fps, draft, backdrop=backdrop,
                     backdrop_muted=backdrop is not None and backdrop == first_frame,
                     thumbnails=thumbnails,

@@ -28,6 +28,7 @@ from storyboard.cli.common import (
     guarded,
     variants_of,
 )
+from storyboard.cli.flags import render_flags
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.targets.gateways import DASHSCOPE_NAME
 from storyboard.targets.prices import under
@@ -36,10 +37,11 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
     from storyboard.language.request import Manifest
     from storyboard.language.variations import Variants
+    from storyboard.run.setup import RenderFlags
     from storyboard.run.state.lockfile import LockFile
     from storyboard.run.trip.plan import Plan
 
-__all__ = ["cancel", "check", "compile_command", "plan", "render", "status"]
+__all__ = ["cancel", "check", "compile_command", "plan", "render", "run_render", "status"]
 
 PROVIDER = click.option("--provider", type=PROVIDER_CHOICE,
                         help="This provider (default: the series' provider.name, else local).")
@@ -177,10 +179,9 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
         return
     from storyboard.cli.renderview import show_plans
     from storyboard.run.pipeline import plan as plan_all
-    from storyboard.run.setup import RenderFlags
     variants = variants_of(path, var, variation, provider=provider)
     provider_check(variants.manifests, provider)
-    flags = RenderFlags(provider, episode, draft, offline=offline)
+    flags = render_flags(click.get_current_context().params)
     plans = guarded(lambda: plan_all(variants, flags))
     show_plans(variants, plans, as_json)
     _breakdown_notes(path)
@@ -280,8 +281,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
            shots: tuple[str, ...], replace_approved: bool, retaking: bool, boards: bool,
-           var: tuple[str, ...], variation: tuple[str, ...],
-           take_changes: tuple[Any, ...] = ()) -> None:
+           var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode.
 
     \b
@@ -291,25 +291,29 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
       1  a shot failed or was left out (a budget), an episode could not be stitched, or the
          series has errors
       2  a bad flag, argument or series path, or an extra not installed"""
-    # take_changes: not a flag; `retake` passes the lock change asking for its takes
     if webhook_url and not webhook_listen:
         raise click.UsageError(f"--webhook-url needs --webhook-listen HOST:PORT: {NO_LISTENER}")
+    run_render(path, render_flags(click.get_current_context().params), var=var,
+               variation=variation, quiet=quiet, as_json=as_json, retaking=retaking)
+
+
+def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
+               variation: tuple[str, ...] = (), quiet: bool = False, as_json: bool = False,
+               retaking: bool = False) -> None:
+    """A render with these flags, shown as ``render`` shows it (``retake`` too, with its own
+    flags; ``retaking``: the exit code says the takes made alone, stitching apart)."""
     from storyboard.cli.renderview import RenderView, ask_replace, confirm, warn
     from storyboard.review import progress
     from storyboard.run.pipeline import render as render_all
     from storyboard.run.rendering import interactive
-    from storyboard.run.setup import Callbacks, RenderFlags
-    variants = variants_of(path, var, variation, provider=provider, keep_going=True)
+    from storyboard.run.setup import Callbacks
+    variants = variants_of(path, var, variation, provider=flags.provider, keep_going=True)
     if not variants.matrix and not variants.ok:
         fail(ProblemsFound(variants.diagnostics()))
     console = progress.console(stderr=True, quiet=quiet or as_json)
     live = progress.LiveProgress(console, "")
     view = RenderView(console, live, variants.matrix)
     ask = confirm() if interactive() and not as_json else None
-    flags = RenderFlags(provider, episode, draft, out, yes, budget, concurrency, offline,
-                        shots=shots, replace_approved=replace_approved,
-                        webhook_listen=webhook_listen, webhook_url=webhook_url,
-                        take_changes=take_changes, boards=boards)
     calls = Callbacks(confirm=ask, on_plan=view.plan, on_event=live.event,
                       on_episode=live.episode, on_notice=warn,
                       ask_replace=ask_replace() if ask else None)

@@ -253,8 +253,7 @@ def _relative(path: Path, root: Path) -> str:
               help="With --lipsync: this audio file instead of the shot's made line.")
 @click.option("--at", "at", type=float,
               help="With --audio: where it starts, in seconds (default: the first line's start).")
-@click.pass_context
-def retake(ctx: click.Context, path: Path, shot: str | None, failed_checks: bool, count: int,
+def retake(path: Path, shot: str | None, failed_checks: bool, count: int,
            provider: str | None, yes: bool, budget: float | None, replace_approved: bool,
            quiet: bool, as_json: bool, words: str | None, lipsync: bool, audio: Path | None,
            at: float | None) -> None:
@@ -263,7 +262,8 @@ def retake(ctx: click.Context, path: Path, shot: str | None, failed_checks: bool
     finished by running it again (or render), never paid twice. --edit "WORDS" and --lipsync
     make a derived take of SHOT's take in use instead (its parent is kept): pick or approve it
     as any take."""
-    from storyboard.run.setup import make_provider
+    from storyboard.cli.render import run_render
+    from storyboard.run.setup import RenderFlags, make_provider
     if (shot is None) == (not failed_checks):
         raise click.UsageError("give either SHOT or --failed-checks")
     _one_pass(words, lipsync, audio, at, failed_checks, count)
@@ -278,15 +278,11 @@ def retake(ctx: click.Context, path: Path, shot: str | None, failed_checks: bool
             click.echo(f"{asked.shot_id}: {asked.message}", err=True)
         takes += asked.takes
         changes += asked.changes
-    parent = ctx.parent
-    assert parent is not None and isinstance(parent.command, click.Group)
-    render = parent.command.commands["render"]
-    options: dict[str, Any] = {"provider": provider, "yes": yes, "budget": budget,
-                               "replace_approved": replace_approved,
-                               "as_json": as_json, "quiet": quiet, "retaking": True,
-                               "shots": tuple(variation + take for take in takes),
-                               "take_changes": tuple(changes)}
-    ctx.invoke(render, path=path, **options)
+    flags = RenderFlags(provider=provider, yes=yes, budget=budget,
+                        replace_approved=replace_approved,
+                        shots=tuple(variation + take for take in takes),
+                        take_changes=tuple(changes))
+    run_render(path, flags, quiet=quiet, as_json=as_json, retaking=True)
 
 
 def _one_pass(words: str | None, lipsync: bool, audio: Path | None, at: float | None,

@@ -16,112 +16,36 @@ named) and ``last_frame: next`` (the next shot's board as this shot's last frame
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
 from storyboard.language.request import MediaRef, board_id
+from storyboard.language.resolved import (
+    DEFAULT_BOARD_MODEL,
+    Board,
+    Given,
+    Layer,
+    Reference,
+    ResolvedShot,
+    Resolving,
+    Role,
+    Settings,
+)
 from storyboard.language.validate import did_you_mean
-from storyboard.targets.assets import BOARD_MODELS, ImageModel
-from storyboard.targets.models import Model
+from storyboard.targets.assets import BOARD_MODELS
 
-DEFAULT_BOARD_MODEL = "wan2.7-image"
+# The board's types live with the resolved shot that carries them; importers keep this path.
+__all__ = ["DEFAULT_BOARD_MODEL", "KEYS", "Board", "Layer", "Role", "Settings", "attach",
+           "board_pass", "link", "settings"]
+
 KEYS = ("model", "size", "takes", "gate", "as", "chain", "last_frame", "places")
-Role = str  # "first_frame" | "reference" | "none": what the board is in the video request
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The ``boards:`` blocks that reach a shot, merged key by key (nearest wins), with where
-    each key was set, for a located error: in the series file or in the shot's own document,
-    and its path there (a document by role, not by object: a kept shot's may have been
-    re-read since)."""
-
-    model: str = DEFAULT_BOARD_MODEL
-    size: str = ""  # "" : the image model's size for the shot's ratio
-    takes: int = 1
-    gate: bool = True
-    as_: str = ""  # "" : as the model's declaration says
-    chain: bool = False
-    last_frame: bool = False
-    places: bool = False
-    where: Mapping[str, tuple[bool, PathKey]] = field(default_factory=dict, compare=False)
-
-    @property
-    def image_model(self) -> ImageModel:
-        return BOARD_MODELS.get(self.model) or BOARD_MODELS[DEFAULT_BOARD_MODEL]
-
-    def located(self, key: str, series: Document, shot: Shot) -> tuple[Document, PathKey]:
-        """Where ``key`` was set (the shot itself when no block set it)."""
-        found = self.where.get(key)
-        if found is None:
-            return shot.doc, shot.path
-        return (series if found[0] else shot.doc), found[1]
-
-
-@dataclass(frozen=True)
-class Board:
-    """A shot's board as resolved: made from words (``still`` None) or the shot's own still."""
-
-    id: str  # boards/EP/SHOT
-    settings: Settings
-    ratio: str
-    role: Role
-    words: str | None = None  # the shot's own words for it (``board: {prompt: ...}``)
-    still: MediaRef | None = None  # the shot's own still
-    names: tuple[str, ...] = ()  # who is in it, in order (its references)
-    chain: MediaRef | None = None  # the board before it in the same place (``chain``)
-    place: str | None = None  # a place carried from an earlier board (``places``)
-    next: MediaRef | None = None  # the next shot's board: this shot's last frame
-
-    @property
-    def ref(self) -> MediaRef:
-        """The board as the video request names it."""
-        return self.still if self.still is not None else MediaRef(asset=self.id)
-
-    @property
-    def made(self) -> bool:
-        """Made by an image model (a paid asset), not the shot's own still."""
-        return self.still is None
-
-
-class Resolving(Protocol):
-    """What this module needs of the resolver."""
-
-    problems: list[Diagnostic]
-    repeats: int  # problems not added again: said already
-
-    @property
-    def characters(self) -> Mapping[str, Any]: ...  # each with ``role`` and ``ref``
-
-    def media_ref(self, doc: Document, path: PathKey, value: str, role: str) -> MediaRef | None:
-        ...
-
-
-class Shot(Protocol):
-    """The resolved shot, as this module reads and sets it."""
-
-    id: str
-    episode: str
-    doc: Document
-    path: PathKey
-    params: dict[str, Any]
-    references: list[Any]
-    first_frame: MediaRef | None
-    first_frame_from: str | None
-    frames: dict[str, MediaRef]
-    board: Board | None
-    plain: tuple[str, ...]
-
-    @property
-    def model(self) -> Model: ...
 
 
 # --- settings -------------------------------------------------------------------------------
 
 
-Layer = tuple[Document, PathKey]  # a document and the path of a ``boards:`` block in it
 
 
 def settings(layers: list[Layer]) -> Settings | None:
@@ -159,7 +83,24 @@ def _typed(found: dict[str, Any], where: dict[str, tuple[bool, PathKey]]) -> Set
 # --- a shot's board -------------------------------------------------------------------------
 
 
-def attach(resolver: Resolving, shot: Shot, raw: dict[str, Any], layers: list[Layer],
+def board_pass(resolver: Resolving, shot: ResolvedShot, given: Given) -> None:
+    """The pass: the shot's board and its hand-off (``attach``); a board that is a reference
+    image joins the references, labelled after them."""
+    given.names = attach(resolver, shot, given.raw, resolver.board_layers, given.names)
+    board = shot.board
+    if board is None or board.role != "reference" or not shot.model.takes_references:
+        return
+    images = sum(1 for r in shot.references if r.role == "reference_image")
+    if images + 1 > shot.model.max_images:
+        resolver.error(shot.doc, shot.path, (
+            f"with its board as a reference this shot has {images + 1} image references; "
+            f"{shot.model.id} takes at most {shot.model.max_images}: expected fewer "
+            "characters, or boards: {as: none} for this shot"))
+    shot.references.append(Reference(board.id, "reference_image", board.ref,
+                                     f"Image {images + 1}", None))
+
+
+def attach(resolver: Resolving, shot: ResolvedShot, raw: dict[str, Any], layers: list[Layer],
            names: list[str]) -> list[str]:
     """``shot``'s board (``shot.board``) and its hand-off: a first frame, a reference, or
     nothing. Returns the names that stay the video's references (a first frame that replaces
@@ -202,7 +143,7 @@ def _board_key(raw: dict[str, Any]) -> str:
     return "board" if "board" in raw else "first_frame"
 
 
-def _wanted(resolver: Resolving, shot: Shot, raw: dict[str, Any]
+def _wanted(resolver: Resolving, shot: ResolvedShot, raw: dict[str, Any]
             ) -> bool | tuple[str | None, MediaRef | None] | None:
     """What the shot says of its board: False (none), None (nothing: the blocks decide), or
     its own words or its own still."""
@@ -226,14 +167,14 @@ def _wanted(resolver: Resolving, shot: Shot, raw: dict[str, Any]
     return None
 
 
-def _framed(shot: Shot, raw: dict[str, Any]) -> bool:
+def _framed(shot: ResolvedShot, raw: dict[str, Any]) -> bool:
     """The shot starts from a frame or clip of its own (its board would have no place)."""
     frame = raw.get("first_frame")
     own = isinstance(frame, str) or (isinstance(frame, dict) and "from" in frame)
     return own or bool({"first_clip", "source_video"} & raw.keys())
 
 
-def _check_model(resolver: Resolving, shot: Shot, found: Settings, series: Document) -> None:
+def _check_model(resolver: Resolving, shot: ResolvedShot, found: Settings, series: Document) -> None:
     if found.model in BOARD_MODELS:
         return
     doc, path = found.located("model", series, shot)
@@ -250,7 +191,7 @@ def _once(resolver: Resolving, problem: Diagnostic) -> None:
         resolver.repeats += 1
 
 
-def _role(resolver: Resolving, shot: Shot, raw: dict[str, Any], found: Settings,
+def _role(resolver: Resolving, shot: ResolvedShot, raw: dict[str, Any], found: Settings,
           names: list[str], series: Document) -> Role | None:
     """What the board becomes on the shot's model; None (with an error) where it cannot."""
     model, wanted = shot.model, found.as_
@@ -287,7 +228,7 @@ def _pictured(resolver: Resolving, names: list[str]) -> list[str]:
     return [n for n in names if resolver.characters[n].role == "reference_image"]
 
 
-def _hand_off(shot: Shot, board: Board, names: list[str]) -> list[str]:
+def _hand_off(shot: ResolvedShot, board: Board, names: list[str]) -> list[str]:
     """The board as the video's first frame (a reference is added by the resolver); the
     references that remain."""
     if board.role != "first_frame":
@@ -303,7 +244,7 @@ def _hand_off(shot: Shot, board: Board, names: list[str]) -> list[str]:
 # --- continuity, across an episode's shots --------------------------------------------------
 
 
-def link(shots: Sequence[Shot], places: Mapping[str, Any]) -> None:
+def link(shots: Sequence[ResolvedShot], places: Mapping[str, Any]) -> None:
     """Each board's chain, carried place and next board, in the episode's order (``places``:
     the series' generated images, by name, each with its ``subject``)."""
     previous: dict[str | None, Board] = {}
@@ -329,7 +270,7 @@ def _is_place(places: Mapping[str, Any], name: str) -> bool:
     return image is not None and getattr(image, "subject", "") == "place"
 
 
-def _next(shot: Shot, board: Board, after: Board | None) -> MediaRef | None:
+def _next(shot: ResolvedShot, board: Board, after: Board | None) -> MediaRef | None:
     """The next shot's board as this shot's last frame, where asked and the model takes one
     (beside its references, or with none)."""
     if not board.settings.last_frame or after is None or "last_frame" in shot.frames:

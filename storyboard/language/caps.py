@@ -47,7 +47,8 @@ def text_size(value: Any, limit: int) -> int:
 
 def _own_size(item: Any, nested: bool) -> int:
     if isinstance(item, jinja2.Undefined):
-        item._fail_with_undefined_error()
+        str(item)  # a StrictUndefined (the sandbox's) raises its own message here
+        raise jinja2.UndefinedError("an undefined value")
     if isinstance(item, str):
         return len(item) + (2 if nested else 0)
     if isinstance(item, bytes | bytearray):

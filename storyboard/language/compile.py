@@ -384,7 +384,7 @@ class Compiler(CompileChecks):
                         output_problem=resolver.output_problem, cast=assets,
                         providers=_mapping(series.get("providers")))
 
-    def _episode(self, episode: ResolvedEpisode, digests: dict[Path, str],
+    def compile_episode(self, episode: ResolvedEpisode, digests: dict[Path, str],
                  memo: incremental.ShotMemo | None = None) -> CompiledEpisode:
         """Each shot compiled, or taken from ``memo`` when nothing that decides it changed."""
         hashes: dict[str, str] = {}

@@ -62,7 +62,7 @@ class Compiler(Protocol):
     problems: list[Diagnostic]
     asset_hashes: dict[str, str]
 
-    def _episode(self, episode: ResolvedEpisode, digests: dict[Path, str],
+    def compile_episode(self, episode: ResolvedEpisode, digests: dict[Path, str],
                  memo: ShotMemo | None = None) -> CompiledEpisode: ...
 
 MAX_KEPT = 2048  # episodes a process keeps
@@ -336,7 +336,7 @@ def compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
         compiler.gateway is None else None
     kept = resolver.kept.get(id(episode)) if isinstance(resolver, MemoResolver) else None
     if kept is None or compiler.gateway is not None:
-        return compiler._episode(episode, digests, memo)
+        return compiler.compile_episode(episode, digests, memo)
     name = compiler.source.name
     if kept.compiled is not None and kept.compiled_as == name and all(
             digests.get(p) == d for p, d in kept.files.items()) and all(
@@ -344,7 +344,7 @@ def compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
         compiler.problems += kept.compile_problems
         return kept.compiled
     before = len(compiler.problems)
-    result = compiler._episode(episode, digests, memo)
+    result = compiler.compile_episode(episode, digests, memo)
     STATS["compiled"] += 1
     kept.compiled, kept.compiled_as = result, name
     kept.compile_problems = compiler.problems[before:]

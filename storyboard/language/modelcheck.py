@@ -11,74 +11,23 @@ so once.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language import cast, routes
-from storyboard.language.document import Document, PathKey
+from storyboard.language.document import PathKey
 from storyboard.language.request import MediaRef
+from storyboard.language.resolved import Given, Origin, ResolvedShot, Resolving, model_for
 from storyboard.language.validate import did_you_mean
 from storyboard.targets.assets import QWEN3_TTS_VD, speech_characters, spoken_seconds
-from storyboard.targets.capabilities import FileRule
-from storyboard.targets.models import (
-    DEFAULT_MODEL,
-    MODELS,
-    WAN27_R2V,
-    Model,
-    model_of,
-    with_limits,
-)
+from storyboard.targets.models import DEFAULT_MODEL, MODELS, Model, model_of, with_limits
+
+# A shot's ``Origin`` and ``model_for`` live with the resolved shot; importers keep this path.
+__all__ = ["FRAME_KINDS", "Origin", "check", "check_pass", "frames_pass", "model_for",
+           "model_table", "resolve_frames", "seconds_problems"]
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where a shot's parameter was set: its document, its key, and how narrow a level it is
-    (0: the series' ``defaults``, 1: an episode's, 2: the shot)."""
-
-    doc: Document
-    path: PathKey
-    level: int
-
-
-class Resolving(Protocol):
-    """What the checks need of the resolver: the voices, a file lookup and a problem list."""
-
-    problems: list[Diagnostic]
-    repeats: int  # problems found again and not added
-    voices: dict[str, MediaRef]
-    designed: dict[str, cast.DesignedVoice]
-    lines: dict[str, cast.SpokenLine]
-
-    def media_ref(self, doc: Document, path: PathKey, value: str, role: str,
-                  rule: FileRule | None = None) -> MediaRef | None: ...
-
-
-class Shot(Protocol):
-    """The resolved shot, as these checks read it."""
-
-    id: str
-    episode: str
-    doc: Document
-    path: PathKey
-    params: dict[str, Any]
-    origins: dict[str, Origin]
-    first_frame: MediaRef | None
-    first_frame_from: str | None
-    frames: dict[str, MediaRef]
-    pad: tuple[str, float] | None  # a made line as driving audio: pad kind, words' start
-    references: list[Any]  # each with ``name`` and ``voice``
-    scenes: list[Any]  # each with ``say``: (speaker, text) pairs
-
-    @property
-    def model(self) -> Model: ...
-
-
-def model_for(params: dict[str, Any], table: Mapping[str, Model] = MODELS) -> Model:
-    """The shot's model declaration, from ``table`` (the declarations with the series' own
-    limits); an unknown id is the schema's error: the default model stands in."""
-    known = model_of(str(params.get("model", DEFAULT_MODEL))) or WAN27_R2V
-    return table.get(known.id, known)
 
 
 def model_table(series: Mapping[str, Any]) -> dict[str, Model]:
@@ -93,7 +42,7 @@ def model_table(series: Mapping[str, Any]) -> dict[str, Model]:
     return table
 
 
-def _spoken_line(resolver: Resolving, shot: Shot, value: dict[str, Any], where: PathKey) -> None:
+def _spoken_line(resolver: Resolving, shot: ResolvedShot, value: dict[str, Any], where: PathKey) -> None:
     """``driving_audio: {say: ..., voice: ...}``: a line spoken in a designed voice."""
     voice = str(value.get("voice"))
     if voice not in resolver.designed:
@@ -115,7 +64,7 @@ def _spoken_line(resolver: Resolving, shot: Shot, value: dict[str, Any], where: 
     _line_length(resolver, shot, text, where)
 
 
-def _line_length(resolver: Resolving, shot: Shot, text: str, where: PathKey) -> None:
+def _line_length(resolver: Resolving, shot: ResolvedShot, text: str, where: PathKey) -> None:
     """A warning when the line will likely last longer than the model takes as driving audio
     (``spoken_seconds``: an estimate; the made line is measured before the shot is sent). A
     shorter one is padded to the model's shortest when it is handed over (its words kept)."""
@@ -136,7 +85,12 @@ FRAME_KINDS = {"last_frame": "image", "first_clip": "video", "driving_audio": "a
                "source_video": "video"}
 
 
-def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None:
+def frames_pass(resolver: Resolving, shot: ResolvedShot, given: Given) -> None:
+    """The pass: the shot's frames and clips (``resolve_frames``)."""
+    resolve_frames(resolver, shot, given.raw)
+
+
+def resolve_frames(resolver: Resolving, shot: ResolvedShot, raw: dict[str, Any]) -> None:
     """``last_frame``, ``first_clip``, ``driving_audio`` and ``source_video`` into files
     (``{voice: NAME}`` takes that voice's clip)."""
     if not FRAME_KINDS.keys() & raw.keys():
@@ -166,7 +120,13 @@ def resolve_frames(resolver: Resolving, shot: Shot, raw: dict[str, Any]) -> None
                 shot.frames[role] = found
 
 
-def check(resolver: Resolving, shot: Shot, names: list[str], videos: int) -> None:
+def check_pass(resolver: Resolving, shot: ResolvedShot, given: Given) -> None:
+    """The pass (the last: with every reference known): the shot held to its model."""
+    videos = sum(1 for n in given.names if resolver.characters[n].role == "reference_video")
+    check(resolver, shot, given.names, videos)
+
+
+def check(resolver: Resolving, shot: ResolvedShot, names: list[str], videos: int) -> None:
     """Every way ``shot`` (with references ``names``, ``videos`` of them videos) breaks its model."""
     model = shot.model
     kinds = {"model-switch": _switches(shot, model),
@@ -185,7 +145,7 @@ def check(resolver: Resolving, shot: Shot, names: list[str], videos: int) -> Non
 # --- switches the model does not take -------------------------------------------------------
 
 
-def _switches(shot: Shot, model: Model) -> Iterator[Diagnostic]:
+def _switches(shot: ResolvedShot, model: Model) -> Iterator[Diagnostic]:
     unsupported = {"negative_prompt": not model.negative_prompt,
                    "prompt_extend": not model.prompt_extend,
                    "audio": not model.audio_switch, "ratio": not model.ratio,
@@ -209,7 +169,7 @@ def _switches(shot: Shot, model: Model) -> Iterator[Diagnostic]:
                                  f"{', '.join(model.caps.ratios)}")
 
 
-def _unsupported(shot: Shot, model: Model, name: str) -> Diagnostic:
+def _unsupported(shot: ResolvedShot, model: Model, name: str) -> Diagnostic:
     origin = shot.origins[name]
     why = {"negative_prompt": "takes no negative prompt",
            "prompt_extend": "has no prompt_extend switch",
@@ -228,7 +188,7 @@ def _unsupported(shot: Shot, model: Model, name: str) -> Diagnostic:
 # --- references and voices ------------------------------------------------------------------
 
 
-def _references(shot: Shot, model: Model, names: list[str], videos: int
+def _references(shot: ResolvedShot, model: Model, names: list[str], videos: int
                 ) -> Iterator[Diagnostic]:
     images = len(names) - videos
     if names and not model.takes_references:
@@ -258,7 +218,7 @@ def _references(shot: Shot, model: Model, names: list[str], videos: int
             f"{model.caps.max_references} images and videos together"))
 
 
-def _framed(shot: Shot) -> bool:
+def _framed(shot: ResolvedShot) -> bool:
     """The shot starts from a frame (or a clip) of its own."""
     return bool(shot.first_frame or shot.first_frame_from or
                 {"last_frame", "first_clip"} & set(shot.frames))
@@ -267,7 +227,7 @@ def _framed(shot: Shot) -> bool:
 # --- frames ---------------------------------------------------------------------------------
 
 
-def _frames(shot: Shot, model: Model, names: list[str]) -> Iterator[Diagnostic]:
+def _frames(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[Diagnostic]:
     has_first = shot.first_frame is not None or shot.first_frame_from is not None
     present = {role for role in shot.frames} | ({"first_frame"} if has_first else set())
     for role in sorted(present - set(model.frames)):
@@ -303,7 +263,7 @@ NEEDS = {("first_frame", "first_clip"): (
 # --- voices ---------------------------------------------------------------------------------
 
 
-def _voices(shot: Shot, model: Model) -> Iterator[Diagnostic]:
+def _voices(shot: ResolvedShot, model: Model) -> Iterator[Diagnostic]:
     """A model that takes no voice: a voiced character's line would be spoken in a voice the
     model invents, so it is refused, never dropped in silence."""
     if model.voices != "none" or not model.takes_references:
@@ -321,7 +281,7 @@ def _voices(shot: Shot, model: Model) -> Iterator[Diagnostic]:
 # --- duration -------------------------------------------------------------------------------
 
 
-def _duration(shot: Shot, model: Model, videos: int) -> Iterator[Diagnostic]:
+def _duration(shot: ResolvedShot, model: Model, videos: int) -> Iterator[Diagnostic]:
     duration = shot.params.get("duration")
     if not isinstance(duration, int) or isinstance(duration, bool):
         return
@@ -340,7 +300,7 @@ def _duration(shot: Shot, model: Model, videos: int) -> Iterator[Diagnostic]:
         yield from _lengths(shot, model, duration)
 
 
-def _lengths(shot: Shot, model: Model, duration: int) -> Iterator[Diagnostic]:
+def _lengths(shot: ResolvedShot, model: Model, duration: int) -> Iterator[Diagnostic]:
     """A model that renders only some lengths at a resolution (Hailuo 2.3: 6 or 10 s at 768P)."""
     resolution = str(shot.params.get("resolution"))
     lengths = model.lengths(resolution)
@@ -353,7 +313,7 @@ def _lengths(shot: Shot, model: Model, duration: int) -> Iterator[Diagnostic]:
 # --- where -----------------------------------------------------------------------------------
 
 
-def _at(shot: Shot, name: str, message: str) -> Diagnostic:
+def _at(shot: ResolvedShot, name: str, message: str) -> Diagnostic:
     """A problem about parameter ``name``, at the key that set it (``defaults: {duration: 1}``
     is reported at that line), else at the shot (a duration its scenes set)."""
     origin = shot.origins.get(name)

@@ -3,26 +3,27 @@
 This is "Compiling a shot", points 1, 2 and 5 of the language document: a shot's references are its
 characters in order of first mention (scene actions, then speakers, in document order), then any
 ``cast`` extras; images and videos are numbered separately; every rule problem is located.
+After a shot's own keys, the declared ``PASSES`` run over it in order, each a function of the
+one context, the one ``ResolvedShot`` and what the shot said (``resolved.py``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from storyboard.language import boards, cast, modelcheck, routes, scenes
 from storyboard.language.document import Document, PathKey
-from storyboard.language.modelcheck import Origin
 from storyboard.language.request import ASSET_EPISODES, MediaRef, Transition
+from storyboard.language.resolved import Given, Origin, Pass, Resolving
+from storyboard.language.resolved import Reference as Reference
+from storyboard.language.resolved import ResolvedShot as ResolvedShot
 from storyboard.language.resolvemedia import MediaResolver
 from storyboard.language.resolvemedia import MediaUse as MediaUse
-from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.language.validate import did_you_mean
-from storyboard.targets.models import MODELS, Model
 
 MENTION = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)")
 PARAMS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt_extend",
@@ -31,51 +32,6 @@ PARAMS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt
 SERVICE_DEFAULTS: dict[str, Any] = {"model": "wan2.7-r2v", "resolution": "1080P", "ratio": "16:9",
                                     "duration": 5, "prompt_extend": True, "watermark": False}
 DEFAULT_TRANSITION_SECONDS = 0.5
-
-
-@dataclass
-class Reference:
-    name: str
-    role: str
-    ref: MediaRef
-    label: str
-    voice: MediaRef | None
-
-
-@dataclass
-class ResolvedShot:
-    id: str
-    episode: str
-    doc: Document
-    path: PathKey
-    params: dict[str, Any]
-    references: list[Reference] = field(default_factory=list)
-    scenes: list[ResolvedScene] = field(default_factory=list)
-    prompt: str | None = None
-    first_frame: MediaRef | None = None
-    first_frame_from: str | None = None
-    transition: Transition = field(default_factory=Transition)
-    origins: dict[str, Origin] = field(default_factory=dict)  # where each parameter was set
-    frames: dict[str, MediaRef] = field(default_factory=dict)  # last_frame, first_clip, ...
-    checks: dict[str, Any] = field(default_factory=dict)  # what its takes are meant to show
-    pad: tuple[str, float] | None = None  # a made line as driving audio: pad kind, words' start
-    heard: dict[tuple[int, int], MediaRef] = field(default_factory=dict)  # (scene, line): made
-    board: boards.Board | None = None  # its board (``boards:``, ``board:``)
-    plain: tuple[str, ...] = ()  # characters written as words: a first frame replaced them
-
-    models: Mapping[str, Model] = field(default_factory=lambda: MODELS)  # with the series' limits
-    # the model as last looked up, with the ``model`` parameter and table it was looked up for
-    _model: tuple[Any, Mapping[str, Model], Model] | None = field(
-        default=None, repr=False, compare=False)
-
-    @property
-    def model(self) -> Model:
-        chosen, memo = self.params.get("model"), self._model
-        if memo is not None and memo[0] == chosen and memo[1] is self.models:
-            return memo[2]
-        model = modelcheck.model_for(self.params, self.models)
-        self._model = (chosen, self.models, model)
-        return model
 
 
 @dataclass
@@ -240,15 +196,9 @@ class Resolver(MediaResolver):
             params["duration"] = max(1, math.ceil(shot.scenes[-1].end - 1e-9))
             shot.origins.pop("duration", None)  # the scenes set it, not a default
         scenes.check_windows(self.problems, shot.doc, shot.scenes, shot.params.get("duration"))
-        names = self._references(shot, raw, mentions)
-        self._first_frame(shot, raw, earlier)
-        modelcheck.resolve_frames(self, shot, raw)
-        names = self._board(shot, raw, names)
-        routes.resolve(self, shot)  # with the references the board left
-        self._transition(shot, raw, earlier)
-        shot.checks = _mapping(raw.get("checks"))
-        videos = sum(1 for n in names if self.characters[n].role == "reference_video")
-        modelcheck.check(self, shot, names, videos)
+        given = Given(raw, self._references(shot, raw, mentions), earlier)
+        for step in PASSES:
+            step(self, shot, given)
         return shot
 
     def _timing_and_mentions(self, shot: ResolvedShot, raw: dict[str, Any]) -> list[str]:
@@ -344,59 +294,6 @@ class Resolver(MediaResolver):
                 overrides[name] = voice
         return overrides
 
-    def _first_frame(self, shot: ResolvedShot, raw: dict[str, Any],
-                     earlier: list[ResolvedShot]) -> None:
-        value = raw.get("first_frame")
-        where = (*shot.path, "first_frame")
-        if isinstance(value, str):
-            shot.first_frame = self.media_ref(shot.doc, where, value, "image")
-        elif isinstance(value, dict) and isinstance(value.get("from"), str):
-            target = value["from"]
-            if target in self.broken:
-                return  # an earlier shot with errors of its own: they say what to fix
-            if not any(s.id == target for s in reversed(earlier)):  # most often the last
-                names = [s.id for s in earlier]
-                self.error(shot.doc, (*where, "from"), f"first_frame.from names {target!r}, "
-                           f"which is no earlier shot of this episode{did_you_mean(target, names)}"
-                           f"; expected one of: {', '.join(names) or '(no earlier shot)'}")
-            else:
-                shot.first_frame_from = target
-
-    def _board(self, shot: ResolvedShot, raw: dict[str, Any], names: list[str]) -> list[str]:
-        """The shot's board and its hand-off (``boards.attach``); a board that is a reference
-        image joins the references, labelled after them."""
-        names = boards.attach(self, shot, raw, self.board_layers, names)
-        board = shot.board
-        if board is None or board.role != "reference" or not shot.model.takes_references:
-            return names
-        images = sum(1 for r in shot.references if r.role == "reference_image")
-        if images + 1 > shot.model.max_images:
-            self.error(shot.doc, shot.path, (
-                f"with its board as a reference this shot has {images + 1} image references; "
-                f"{shot.model.id} takes at most {shot.model.max_images}: expected fewer "
-                "characters, or boards: {as: none} for this shot"))
-        shot.references.append(Reference(board.id, "reference_image", board.ref,
-                                         f"Image {images + 1}", None))
-        return names
-
-    def _transition(self, shot: ResolvedShot, raw: dict[str, Any],
-                    earlier: list[ResolvedShot]) -> None:
-        value = raw.get("transition")
-        if isinstance(value, str):
-            value = {"type": value}
-        if not isinstance(value, dict) or not isinstance(value.get("type"), str):
-            return
-        kind = value["type"]
-        default = 0.0 if kind == "cut" else DEFAULT_TRANSITION_SECONDS
-        seconds = float(value.get("duration", default))
-        shot.transition = Transition(kind, 0.0 if kind == "cut" else seconds)
-        if not earlier or kind == "cut" or self.after_broken:
-            return
-        shortest = min(earlier[-1].params.get("duration", 0), shot.params.get("duration", 0))
-        if seconds >= shortest:
-            self.error(shot.doc, (*shot.path, "transition"), f"a {seconds:g} s {kind} is as long "
-                       f"as a shot it joins ({shortest} s); expected less than {shortest} s")
-
     def _opening_transition(self, first: ResolvedShot, title_card: dict[str, Any]) -> None:
         """The first shot's transition joins it to the title card; without one it does nothing."""
         kind, seconds = first.transition.type, first.transition.duration
@@ -412,6 +309,57 @@ class Resolver(MediaResolver):
         if isinstance(card, int | float) and seconds >= min(card, first.params["duration"]):
             self.error(first.doc, where, f"a {seconds:g} s {kind} is as long as the title card "
                        f"({card:g} s) or the shot it joins; expected less than both")
+
+
+def first_frame(ctx: Resolving, shot: ResolvedShot, given: Given) -> None:
+    """The pass: the shot's first frame, a file or ``{from: SHOT}`` (an earlier shot's last)."""
+    value, earlier = given.raw.get("first_frame"), given.earlier
+    where = (*shot.path, "first_frame")
+    if isinstance(value, str):
+        shot.first_frame = ctx.media_ref(shot.doc, where, value, "image")
+    elif isinstance(value, dict) and isinstance(value.get("from"), str):
+        target = value["from"]
+        if target in ctx.broken:
+            return  # an earlier shot with errors of its own: they say what to fix
+        if not any(s.id == target for s in reversed(earlier)):  # most often the last
+            names = [s.id for s in earlier]
+            ctx.error(shot.doc, (*where, "from"), f"first_frame.from names {target!r}, "
+                       f"which is no earlier shot of this episode{did_you_mean(target, names)}"
+                       f"; expected one of: {', '.join(names) or '(no earlier shot)'}")
+        else:
+            shot.first_frame_from = target
+
+
+def transition(ctx: Resolving, shot: ResolvedShot, given: Given) -> None:
+    """The pass: the shot's transition, no longer than either shot it joins."""
+    value, earlier = given.raw.get("transition"), given.earlier
+    if isinstance(value, str):
+        value = {"type": value}
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        return
+    kind = value["type"]
+    default = 0.0 if kind == "cut" else DEFAULT_TRANSITION_SECONDS
+    seconds = float(value.get("duration", default))
+    shot.transition = Transition(kind, 0.0 if kind == "cut" else seconds)
+    if not earlier or kind == "cut" or ctx.after_broken:
+        return
+    shortest = min(earlier[-1].params.get("duration", 0), shot.params.get("duration", 0))
+    if seconds >= shortest:
+        ctx.error(shot.doc, (*shot.path, "transition"), f"a {seconds:g} s {kind} is as long "
+                  f"as a shot it joins ({shortest} s); expected less than {shortest} s")
+
+
+def checks(ctx: Resolving, shot: ResolvedShot, given: Given) -> None:
+    """The pass: what the shot's takes are meant to show (``checks:``)."""
+    shot.checks = _mapping(given.raw.get("checks"))
+
+
+# The passes over a resolved shot, in order, each ``(context, shot, given)``: a new one is an
+# entry here (like sqlglot's optimizer ``RULES``). The frames before the board (a board never
+# replaces a frame of the shot's own), the board before the routes (with the references it
+# left), the model's checks last (with every reference known).
+PASSES: tuple[Pass, ...] = (first_frame, modelcheck.frames_pass, boards.board_pass,
+                            routes.route_pass, transition, checks, modelcheck.check_pass)
 
 
 PARAM_TYPES: dict[str, tuple[type, ...]] = {

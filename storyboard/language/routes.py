@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language import cast
-from storyboard.language.document import Document, PathKey
+from storyboard.language.document import PathKey
 from storyboard.language.request import (
     Line,
     MediaRef,
@@ -29,6 +29,7 @@ from storyboard.language.request import (
     Token,
     speaker_name,
 )
+from storyboard.language.resolved import Given, ResolvedShot, Resolving
 from storyboard.language.scenes import ResolvedScene
 from storyboard.targets.models import LINE_ROUTES, LineRoute, Model
 
@@ -90,35 +91,14 @@ def line_asset(episode: str, shot: str) -> MediaRef:
 # --- resolving: the checks, and the line made for a route that hands it over ----------------
 
 
-class Resolving(Protocol):
-    """What routing needs of the resolver."""
-
-    problems: list[Diagnostic]
-    lines: dict[str, cast.SpokenLine]
-
-    @property
-    def characters(self) -> Mapping[str, Any]: ...  # each with ``voice``: its voice's name
-
-    @property
-    def designed(self) -> Mapping[str, cast.DesignedVoice]: ...
 
 
-class Shot(Protocol):
-    id: str
-    episode: str
-    doc: Document
-    path: PathKey
-    params: dict[str, Any]
-    scenes: list[ResolvedScene]
-    frames: dict[str, MediaRef]
-    pad: tuple[str, float] | None
-    heard: dict[tuple[int, int], MediaRef]
-
-    @property
-    def model(self) -> Model: ...
+def route_pass(resolver: Resolving, shot: ResolvedShot, given: Given) -> None:
+    """The pass (after the board: with the references it left): each line's route, checked."""
+    resolve(resolver, shot)
 
 
-def resolve(resolver: Resolving, shot: Shot) -> None:
+def resolve(resolver: Resolving, shot: ResolvedShot) -> None:
     """Check every line's route against the shot's model; make the one line a shot hands over
     as audio a spoken line (``lines/EP/SHOT``), the driving audio too on that route."""
     problems = list(_problems(resolver, shot))
@@ -137,7 +117,7 @@ def resolve(resolver: Resolving, shot: Shot) -> None:
         shot.pad = (choice(shot.params).pad, scene.start)
 
 
-def _heard(resolver: Resolving, shot: Shot) -> None:
+def _heard(resolver: Resolving, shot: ResolvedShot) -> None:
     """Make each line heard only (route none) a spoken line in its speaker's designed voice
     (``lines/EP/SHOT/N``, the shot's N-th such line), mixed into the episode at its window; a
     speaker with no designed voice is warned of, at the line: its words are subtitles only."""
@@ -158,7 +138,7 @@ def _heard(resolver: Resolving, shot: Shot) -> None:
             shot.heard[(scene.index, index)] = MediaRef(asset=cast.asset_id("lines", line.id))
 
 
-def _voiceless(resolver: Resolving, shot: Shot, where: PathKey, speaker: str,
+def _voiceless(resolver: Resolving, shot: ResolvedShot, where: PathKey, speaker: str,
                voice: str | None) -> None:
     has = f"voice {voice!r}, a recorded clip" if voice else "no voice"
     problem = shot.doc.diagnostic(where, (
@@ -170,7 +150,7 @@ def _voiceless(resolver: Resolving, shot: Shot, where: PathKey, speaker: str,
         resolver.problems.append(problem)
 
 
-def _handed(shot: Shot) -> Iterator[tuple[ResolvedScene, str, str, str]]:
+def _handed(shot: ResolvedShot) -> Iterator[tuple[ResolvedScene, str, str, str]]:
     """Each line the shot hands over as audio: its scene, speaker, words and route."""
     for scene in shot.scenes:
         for index, (speaker, text) in enumerate(scene.say):
@@ -178,7 +158,7 @@ def _handed(shot: Shot) -> Iterator[tuple[ResolvedScene, str, str, str]]:
                 yield scene, speaker, text, route_at(scene, index)
 
 
-def _problems(resolver: Resolving, shot: Shot) -> Iterator[Diagnostic]:
+def _problems(resolver: Resolving, shot: ResolvedShot) -> Iterator[Diagnostic]:
     model, first, unchosen = shot.model, None, choice(shot.params).route == AUTO
     for scene in shot.scenes:
         for index, (speaker, _) in enumerate(scene.say):
@@ -201,7 +181,7 @@ def _problems(resolver: Resolving, shot: Shot) -> Iterator[Diagnostic]:
                 first = first or speaker
 
 
-def _handed_over(resolver: Resolving, shot: Shot, where: PathKey, speaker: str, route: str,
+def _handed_over(resolver: Resolving, shot: ResolvedShot, where: PathKey, speaker: str, route: str,
                  first: str | None) -> Iterator[Diagnostic]:
     """A line handed over as audio: the shot's only one, by a speaker with a designed voice."""
     if first is not None:
@@ -224,7 +204,7 @@ def _handed_over(resolver: Resolving, shot: Shot, where: PathKey, speaker: str, 
             "sample: ...}}}}), or choose another route (dialogue: {route: ...})"))
 
 
-def _at(shot: Shot, where: PathKey, message: str) -> Diagnostic:
+def _at(shot: ResolvedShot, where: PathKey, message: str) -> Diagnostic:
     return shot.doc.diagnostic(where, message, key=True, code="line-route")
 
 

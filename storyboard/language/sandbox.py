@@ -22,7 +22,6 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import _PassArg
 from jinja2.visitor import NodeTransformer
 
 from storyboard.errors import StoryboardError
@@ -170,11 +169,17 @@ _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "*": _checked_multiply, "**": _checked_power, "%": _checked_modulo, "+": _checked_add}
 
 
+def passes_first(function: Callable[..., Any]) -> bool:
+    """Whether jinja2 hands ``function`` its context, eval context or environment first (the
+    ``jinja_pass_arg`` mark its ``pass_context`` decorators set)."""
+    return getattr(function, "jinja_pass_arg", None) is not None
+
+
 def _bounded_filter(meter: Meter, function: Callable[..., Any], *, numbers: bool = True,
                     name: str = "") -> Callable[..., Any]:
     """A filter that pays a step and refuses a size argument over the cap (``center(10**9)``);
     the value being filtered may be any number (``{{ 123456 | string }}``)."""
-    skip = 2 if _PassArg.from_obj(function) is not None else 1  # context/environment, value
+    skip = 2 if passes_first(function) else 1  # context/environment, value
 
     @functools.wraps(function)
     def bounded(*args: Any, **kwargs: Any) -> Any:

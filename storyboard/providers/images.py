@@ -46,10 +46,10 @@ class Caller(Protocol):
     name: str
     ask: Ask
 
-    async def _json(self, method: str, path: str, *, what: str, shot: str = "",
+    async def request_json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]: ...
 
-    def _public(self, ref: MediaRef, shot: str) -> str: ...
+    def public_url(self, ref: MediaRef, shot: str) -> str: ...
 
 
 def is_picture(task_id: str) -> bool:
@@ -80,7 +80,7 @@ class PictureCalls:
         asset = shot.asset
         assert asset is not None
         urls = [self._url(ref, shot) for ref in asset.refs]
-        answer = await self.caller._json("POST", self.wire.submit_path,
+        answer = await self.caller.request_json("POST", self.wire.submit_path,
                                          what=f"{self.wire.name} submit", shot=shot.id,
                                          json=self.wire.body(asset, urls))
         if not self.wire.synchronous:
@@ -94,7 +94,7 @@ class PictureCalls:
         if ref.asset is not None:
             raise ProviderError(f"reference {ref.asset} was not resolved to a file",
                                 provider=self.caller.name, shot=shot.id)
-        return self.caller._public(ref, shot.id)
+        return self.caller.public_url(ref, shot.id)
 
     def _picture(self, answer: dict[str, Any], shot: str) -> str:
         url = get(answer, self.wire.image_url)
@@ -130,7 +130,7 @@ class PictureCalls:
                                          "made again")
             return TaskState(task_id, TaskStatus.SUCCEEDED, video_url=url)
         own = task_id.removeprefix(TASK_PREFIX)
-        answer = await self.caller._json(
+        answer = await self.caller.request_json(
             "GET", self.wire.task_path.format(task_id=quote(own, safe="")),
             what=f"query of image task {own}")
         status, note = self.words.status(get(answer, self.wire.status))
@@ -148,7 +148,7 @@ class PictureCalls:
         if self.wire.synchronous:
             return self._kept_since(shot, since)
         answer = await self.caller.ask(functools.partial(
-            self.caller._json, "GET", self.wire.list_path, what="image task list",
+            self.caller.request_json, "GET", self.wire.list_path, what="image task list",
             shot=shot.id, params=dict(self.wire.list_params)))
         items = get(answer, self.wire.items)
         if not isinstance(items, list):

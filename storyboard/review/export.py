@@ -288,8 +288,8 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
 def _library_of(format_name: str) -> Any:
     """The library that writes ``format_name`` (``ExportExtraMissing`` when it is not there)."""
     if format_name in DRAFTS:
-        from storyboard.review.jianying import _library
-        return _library()
+        from storyboard.review.jianying import library
+        return library()
     return _otio()
 
 

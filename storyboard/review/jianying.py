@@ -87,7 +87,8 @@ UNDUCKED = ("the music bed is not ducked under dialogue in the draft (the stitch
 _LOCK = threading.Lock()
 
 
-def _library() -> Any:
+def library() -> Any:
+    """pyJianYingDraft, or an error naming the extra that installs it."""
     try:
         import pyJianYingDraft
     except ImportError as exc:
@@ -271,7 +272,7 @@ def write_drafts(cuts: list[Cut], format_name: str, folder: Path) -> ExportResul
 
 def write_draft(cut: Cut, folder: Path, format_name: str) -> list[str]:
     """Write ``cut`` as a draft in ``folder`` (replaced if there); returns its warnings."""
-    jy = _library()
+    jy = library()
     _clear(folder)
     warnings: list[str] = []
     with _seeded(f"{format_name}/{cut.episode.id}") as ids:

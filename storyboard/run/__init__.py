@@ -11,9 +11,9 @@ from storyboard.run.state.cache import CacheEntry, OutputCache
 from storyboard.run.state.journal import Attempt, Journal, read_status
 from storyboard.run.state.lockfile import LockFile, lock_path, read_lock
 from storyboard.run.trip.cancel import CancelOutcome, cancel_pending, status
+from storyboard.run.trip.changes import Change
 from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, ShotResult, Wiring
 from storyboard.run.trip.plan import (
-    Change,
     Plan,
     ShotPlan,
     apply_price_overrides,

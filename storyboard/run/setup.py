@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
@@ -54,7 +53,7 @@ from storyboard.stitch.episodes import EpisodeOutput
 from storyboard.targets import PriceTable
 
 __all__ = ["LOCAL_POLL", "PROVIDERS", "Callbacks", "RenderFlags", "RunSetup", "make_provider",
-           "open_run", "prepare", "provider_name", "setup_for", "split_options"]
+           "open_run", "prepare", "provider_name", "setup_for"]
 
 Seconds = Callable[[CompiledShot], float | None]
 
@@ -169,14 +168,6 @@ class RunSetup:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def split_options(options: dict[str, Any]) -> tuple[RenderFlags, Callbacks]:
-    """Keyword options of the public API into the flags and the callbacks of a render (an
-    unknown name is a TypeError, as for any call)."""
-    names = set(Callbacks.__dataclass_fields__)
-    calls = Callbacks(**{k: v for k, v in options.items() if k in names})
-    return RenderFlags(**{k: v for k, v in options.items() if k not in names}), calls
 
 
 def single(manifest: Manifest) -> Variants:

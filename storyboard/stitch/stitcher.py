@@ -57,8 +57,8 @@ from storyboard.stitch.model import (
 from storyboard.stitch.timeline import Timeline, plan
 from storyboard.stitch.using import using
 
-__all__ = ["Layout", "choose_path", "lay_out", "prepare", "prepare_sound", "prepare_transitions",
-           "stitch"]
+__all__ = ["Layout", "choose_path", "final_join", "lay_out", "prepare", "prepare_sound",
+           "prepare_transitions", "stitch"]
 
 
 def _prepare_folder(out: Path) -> None:
@@ -269,7 +269,7 @@ def lay_out(facts: Sequence[ClipFacts], clips: Sequence[Clip], options: StitchOp
                   timeline.seconds(timeline.total))
 
 
-def _join(joinable: segments.Joinable, out: Path, work: Path) -> None:
+def final_join(joinable: segments.Joinable, out: Path, work: Path) -> None:
     """The video entries and the sound into ``out``, by ffmpeg's concat demuxer (nothing
     decoded); a video that is not strict (a transition kept from another x264 build, say) with
     each piece's parameter sets repeated in-band, so each still decodes."""
@@ -296,6 +296,6 @@ def _stitch_in(work: Path, clips: Sequence[Clip], out: Path,
         joinable = segments.render(timeline, mezz, fmt, options, work, options.workers(), finish,
                                    _burn(_burnt_cues(clips, starts, [f.video_len for f in facts]),
                                          fmt, timeline, options, work))
-        _join(joinable, out, work)
+        final_join(joinable, out, work)
     files = subtitles.write_sidecars(cues, out) if options.subtitles else ()
     return StitchResult(out, duration, path, tuple(files), tuple(starts))

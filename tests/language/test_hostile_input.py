@@ -4,6 +4,8 @@ located error, a usage error or success; never a traceback, a hang, a crash or a
 ``TestCorpus`` is a table of hostile inputs (YAML bombs, tags, unicode, path escapes, lying and
 corrupt media, injection strings), each a small change to a clean series, each with what `check`
 must answer. The other tests cover what a table cannot: links, FIFOs, read-only state, big files.
+Credentials inside URLs, never printed by any command, are the CLI's tests
+(``tests/cli/test_credentials_in_urls.py``).
 """
 
 from __future__ import annotations
@@ -23,17 +25,11 @@ from click.testing import CliRunner, Result
 
 from storyboard.cli import cli
 from storyboard.language.document import MAX_DEPTH, MAX_FILE_BYTES
-from tests.fixtures.compiler import SERIES_HEAD, write_series
+from tests.fixtures.compiler import EPISODE_FILE as EPISODE
+from tests.fixtures.compiler import SERIES_HEAD, base_series
 
 MakeMedia = Callable[..., Path]
 SECRET = "root:x:0:0:TOP-SECRET-LINE"
-
-EPISODE = """\
-id: ep01
-shots:
-  - id: a
-    prompt: "@mia waves at @sam"
-"""
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -59,16 +55,6 @@ def located(output: str, file: str, fragment: str) -> bool:
     """``output`` holds ``...file:line:col: error: ...fragment...``."""
     pattern = rf"{re.escape(file)}:\d+:\d+: error: [^\n]*{re.escape(fragment)}"
     return re.search(pattern, output) is not None
-
-
-def base_series(root: Path, make_media: MakeMedia) -> Path:
-    """A clean series whose episode lives in ``episodes/ep01.yaml``."""
-    head = SERIES_HEAD + "episodes:\n  - episodes/*.yaml\n"
-    write_series(root, make_media, "[]\n", head=head)
-    (root / "storyboard.yaml").write_text(head, encoding="utf-8")
-    (root / "episodes").mkdir(exist_ok=True)
-    (root / "episodes" / "ep01.yaml").write_text(EPISODE, encoding="utf-8")
-    return root
 
 
 def data_uri(kind: str, payload: bytes) -> str:
@@ -522,38 +508,3 @@ def test_a_bad_card_colour_is_located(tmp_path: Path, make_media: MakeMedia, car
     assert result.exit_code == 1
     assert re.search(rf"ep01\.yaml:{where}: error: .* is not a colour", result.output), (
         result.output)
-
-
-# --- credentials inside URLs ----------------------------------------------------------------------
-
-CANARY_ID, CANARY_SECRET = "CANARYID7f3", "CANARYSECRETq9z"
-USERINFO = f"{CANARY_ID}:{CANARY_SECRET}@"
-URL_PLACES = {
-    "series ledger": ({}, f'ledger: "postgresql://{USERINFO}127.0.0.1:1/db"\n'),
-    "series store": ({}, f'store: "s3://{USERINFO}bucket/renders"\n'),
-    "env ledger": ({"STORYBOARD_LEDGER": f"postgresql://{USERINFO}127.0.0.1:1/db"}, ""),
-    "env store": ({"STORYBOARD_STORE": f"s3://{USERINFO}bucket/renders",
-                   "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, ""),
-    "gateway base url": ({"FREEPIK_API_KEY": "k"}, "provider: {name: freepik, base_url: "
-                         f"'http://{USERINFO}127.0.0.1:1/v1', media_base_url: "
-                         f"'https://{USERINFO}cdn.example.com/s'}}\n"),
-}
-
-
-@pytest.mark.parametrize("place", URL_PLACES)
-def test_credentials_inside_urls_are_never_printed(tmp_path: Path, make_media: MakeMedia,
-                                                   place: str) -> None:
-    env, line = URL_PLACES[place]
-    root = base_series(tmp_path / "s", make_media)
-    text = (root / "storyboard.yaml").read_text().replace("episodes:", line + "episodes:", 1)
-    (root / "storyboard.yaml").write_text(text)
-    said = []
-    for command in (["check"], ["plan"], ["render", "--yes", "--draft"], ["status"], ["doctor"],
-                    ["config"]):
-        proc = subprocess.run([sys.executable, "-m", "storyboard", *command, str(root)],
-                              capture_output=True, text=True, timeout=120, check=False,
-                              env={**os.environ, **env, "PYTHONPATH": os.getcwd()})
-        said.append(proc.stdout + proc.stderr)
-    everything = "\n".join(said)
-    assert "Traceback" not in everything
-    assert CANARY_SECRET not in everything and CANARY_ID not in everything, everything

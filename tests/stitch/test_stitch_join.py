@@ -36,7 +36,7 @@ from storyboard.stitch import (
 )
 from storyboard.stitch.concat import EpisodeFormat
 from storyboard.stitch.segments import Entry
-from storyboard.stitch.stitcher import _join as final_join
+from storyboard.stitch.stitcher import final_join
 from tests.fixtures.stitch_checks import decode_errors, parameter_sets
 
 FPS = Fraction(30)

@@ -50,12 +50,12 @@ class DashScopeProvider(Protocol):
 
     ask: Ask
 
-    async def _json(self, method: str, path: str, *, what: str, shot: str = "",
+    async def request_json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]: ...
 
     async def fetch(self, url: str, dest: Path, *, what: str, limit: int = ...) -> None: ...
 
-    async def _url_for_file(self, path: Path, image: bool, shot: CompiledShot) -> str: ...
+    async def url_for_file(self, path: Path, image: bool, shot: CompiledShot) -> str: ...
 
 VOICE_PATH = "/services/audio/tts/customization"
 SPEECH_PATH = "/services/aigc/multimodal-generation/generation"
@@ -107,12 +107,12 @@ class CastCalls:
             if ref.asset is not None:
                 raise ProviderError(f"reference {ref.asset} was not resolved to a file",
                                     provider=NAME, shot=shot.id)
-            urls.append(await self.provider._url_for_file(ref.path, True, shot)
+            urls.append(await self.provider.url_for_file(ref.path, True, shot)
                         if ref.path is not None else str(ref.url))
         headers = {"X-DashScope-Async": "enable"}
         if any(url.startswith("oss://") for url in urls):
             headers[OSS_RESOLVE_HEADER] = "enable"
-        answer = await self.provider._json("POST", WAN_IMAGE.submit_path, what="image submit",
+        answer = await self.provider.request_json("POST", WAN_IMAGE.submit_path, what="image submit",
                                            shot=shot.id, json=WAN_IMAGE.body(asset, urls),
                                            headers=headers)
         return parse_submit(answer, shot=shot.id)
@@ -125,7 +125,7 @@ class CastCalls:
             data["language"] = asset.language
         body = {"model": QWEN_VOICE_DESIGN.id, "input": data,
                 "parameters": {"sample_rate": SAMPLE_RATE, "response_format": "wav"}}
-        answer = await self.provider._json("POST", VOICE_PATH, what="voice design",
+        answer = await self.provider.request_json("POST", VOICE_PATH, what="voice design",
                                            shot=shot.id, json=body)
         output = answer.get("output")
         voice = output.get("voice") if isinstance(output, dict) else None
@@ -145,7 +145,7 @@ class CastCalls:
             raise ProviderError(f"the line's voice {asset.voice or '(none)'} is not a designed "
                                 "voice's id yet: make the voice first", provider=NAME,
                                 shot=shot.id)
-        answer = await self.provider._json(
+        answer = await self.provider.request_json(
             "POST", SPEECH_PATH, what="speech", shot=shot.id,
             json=speech_body(asset.model, asset.prompt, asset.voice, asset.language))
         url = _audio_url(answer, shot.id)
@@ -170,7 +170,7 @@ class CastCalls:
             return TaskState(task_id, TaskStatus.SUCCEEDED, video_url=url)
         if self._preview(task_id) is not None:
             return TaskState(task_id, TaskStatus.SUCCEEDED, video_url=HELD + task_id)
-        answer = await self.provider._json(
+        answer = await self.provider.request_json(
             "POST", VOICE_PATH, what=f"query of voice {task_id}",
             json={"model": QWEN_VOICE_DESIGN.id, "input": {"action": "query", "voice": task_id}})
         output = answer.get("output")
@@ -207,7 +207,7 @@ class CastCalls:
         kept = f"voices/{_file_name(state.task_id)}.sample.json"
         url = self._kept_url(kept, RESULT_LIFE)  # a fetch failed after the paid call: not again
         if url is None:
-            answer = await self.provider._json(
+            answer = await self.provider.request_json(
                 "POST", SPEECH_PATH, what="speech of a voice's sample",
                 json=speech_body(model, text, state.task_id, str(output.get("language") or "")))
             url = _audio_url(answer, "")
@@ -248,7 +248,7 @@ class CastCalls:
             body = {"model": QWEN_VOICE_DESIGN.id, "input": {
                 "action": "list", "page_index": index, "page_size": VOICE_PAGE_SIZE}}
             answer = await self.provider.ask(functools.partial(
-                self.provider._json, "POST", VOICE_PATH, what="voice list", shot=shot,
+                self.provider.request_json, "POST", VOICE_PATH, what="voice list", shot=shot,
                 json=body))
             output = answer.get("output")
             page = output.get("voice_list") if isinstance(output, dict) else None

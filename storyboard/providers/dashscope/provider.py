@@ -166,7 +166,7 @@ class DashScopeProvider(BaseProvider):
         return await send(self._client(), method, self.url + path, provider=NAME, what=what,
                           shot=shot, key=self._key, headers=all_headers, **kwargs)
 
-    async def _json(self, method: str, path: str, *, what: str, shot: str = "",
+    async def request_json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]:
         response = await self._send(method, path, what=what, shot=shot, **kwargs)
         return json_answer(response, provider=NAME, what=what, shot=shot, key=self._key)
@@ -193,7 +193,7 @@ class DashScopeProvider(BaseProvider):
         headers = dict(DASHSCOPE.submit_headers)
         if native.needs_oss_resolve(payload):
             headers[OSS_RESOLVE_HEADER] = "enable"
-        answer = await self._json("POST", native.submit_path(shot.request.model), what="submit",
+        answer = await self.request_json("POST", native.submit_path(shot.request.model), what="submit",
                                   shot=shot.id, json=payload, headers=headers)
         return parse_submit(answer, shot=shot.id)
 
@@ -201,7 +201,7 @@ class DashScopeProvider(BaseProvider):
         if is_cast_task(task_id):
             return await self.cast.query(task_id)
         path = DASHSCOPE.task_path.format(task_id=quote(task_id, safe=""))
-        answer = await self._json("GET", path, what=f"query of task {task_id}")
+        answer = await self.request_json("GET", path, what=f"query of task {task_id}")
         return parse_task(answer, task_id)
 
     async def cancel(self, task_id: str) -> None:
@@ -281,7 +281,7 @@ class DashScopeProvider(BaseProvider):
             if ref not in urls:
                 assert ref.path is not None
                 path = await self._sendable(ref.path, shot) if image else ref.path
-                urls[ref] = await self._url_for_file(path, image, shot)
+                urls[ref] = await self.url_for_file(path, image, shot)
         return urls
 
     async def _sendable(self, path: Path, shot: CompiledShot) -> Path:
@@ -289,7 +289,7 @@ class DashScopeProvider(BaseProvider):
         folder = (self.cast.work_dir or Path(tempfile.gettempdir()) / "storyboard") / "scaled"
         return await asyncio.to_thread(stills.sendable, path, shot.request.model, folder)
 
-    async def _url_for_file(self, path: Path, image: bool, shot: CompiledShot) -> str:
+    async def url_for_file(self, path: Path, image: bool, shot: CompiledShot) -> str:
         limit = self.settings.use_data_uris_below
         small = limit > 0 and path.is_file() and path.stat().st_size < limit
         if image and small and mime_type(path).startswith("image/"):
@@ -304,7 +304,7 @@ class DashScopeProvider(BaseProvider):
                 "start_time": utc_stamp(start), "end_time": utc_stamp(end), "model_name": model,
                 "page_no": page_no, "page_size": LIST_PAGE_SIZE}
             answer = await self.ask(functools.partial(
-                self._json, "GET", DASHSCOPE.list_path, what="task list", shot=shot,
+                self.request_json, "GET", DASHSCOPE.list_path, what="task list", shot=shot,
                 params=params))
             page = parse_list(answer)
             found += page.tasks

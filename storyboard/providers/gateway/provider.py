@@ -161,7 +161,7 @@ class GatewayProvider(BaseProvider):
                             provider=self.name, shot=shot, code="MissingApiKey")
         return tokens.sign(self._key.reveal(), secret)
 
-    async def _json(self, method: str, path: str, *, what: str, shot: str = "",
+    async def request_json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]:
         response = await send(self._client(), method, self.settings.base_url + path,
                               provider=self.name, what=what, shot=shot, key=self._key,
@@ -189,7 +189,7 @@ class GatewayProvider(BaseProvider):
         larger than the shot's model takes as its scaled copy's (``stills.hosted``: drawn here
         when missing, so ``submit`` calls this in a thread)."""
         def url(ref: MediaRef) -> str:
-            return self._public(stills.hosted(ref, shot.request.model, self.root), shot.id)
+            return self.public_url(stills.hosted(ref, shot.request.model, self.root), shot.id)
         frame = url(MediaRef(path=first_frame)) if first_frame else None
         hosted = hosted_paths(shot)
         payload = self.dialect.body(shot.request, lambda ref: url(hosted(ref)),
@@ -198,7 +198,7 @@ class GatewayProvider(BaseProvider):
             payload[self.dialect.webhook_field] = self.webhook_url
         return payload
 
-    def _public(self, ref: MediaRef, shot: str) -> str:
+    def public_url(self, ref: MediaRef, shot: str) -> str:
         if ref.path is None:
             return str(ref.url)
         base = self.settings.media_base_url
@@ -225,7 +225,7 @@ class GatewayProvider(BaseProvider):
                                 "none was given", provider=self.name, shot=shot.id)
         payload = await asyncio.to_thread(self.body, shot, first_frame)  # may draw a copy
         try:
-            answer = await self._json("POST", self.protocol.submit_path, what="submit",
+            answer = await self.request_json("POST", self.protocol.submit_path, what="submit",
                                       shot=shot.id, json=payload)
         except RequestRejected as exc:
             note = self.dialect.refusal_note(exc.code or "")
@@ -252,7 +252,7 @@ class GatewayProvider(BaseProvider):
     async def query(self, task_id: str) -> TaskState:
         if self.pictures is not None and is_picture(task_id):
             return await self.pictures.query(task_id)
-        answer = await self._json("GET", self._path(self.protocol.task_path, task_id),
+        answer = await self.request_json("GET", self._path(self.protocol.task_path, task_id),
                                   what=f"query of task {task_id}")
         state = self.dialect.task_state(answer, task_id)
         content = self.settings.content_path
@@ -269,7 +269,7 @@ class GatewayProvider(BaseProvider):
         if file_id in (None, ""):
             raise ProviderError(f"task {task_id} succeeded and names no file ({hop.file_id})",
                                 provider=self.name)
-        found = await self._json("GET", hop.path.format(file_id=quote(str(file_id), safe="")),
+        found = await self.request_json("GET", hop.path.format(file_id=quote(str(file_id), safe="")),
                                  what=f"file {file_id} of task {task_id}")
         url = get(found, hop.url)
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
@@ -281,7 +281,7 @@ class GatewayProvider(BaseProvider):
         if self.protocol.cancel_path is None:
             raise RequestRejected(f"{self.name} has no cancel call: task {task_id} runs to its "
                                   "end", provider=self.name)
-        await self._json("POST", self._path(self.protocol.cancel_path, task_id),
+        await self.request_json("POST", self._path(self.protocol.cancel_path, task_id),
                          what=f"cancel of task {task_id}")
 
     async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
@@ -326,7 +326,7 @@ class GatewayProvider(BaseProvider):
         for page in range(1, LIST_PAGES + 1 if number else 2):
             params = {**query, **({number: page, size: PAGE_SIZE} if number else {})}
             answer = await self.ask(functools.partial(
-                self._json, "GET", self.protocol.list_path or "", what="task list",
+                self.request_json, "GET", self.protocol.list_path or "", what="task list",
                 shot=shot.id, params=params))
             found = protocol.list_items(answer, provider=self.name, shot=shot.id,
                                         first=get(answer, self.dialect.answers.items))

@@ -19,19 +19,31 @@ bearer tokens.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from storyboard.errors import JournalError
 from storyboard.language.request import CompiledShot
-from storyboard.providers import base
+from storyboard.run.state.attempts import (
+    FINISHED,
+    JOURNAL_NAME,
+    SCHEMA,
+    SCHEMA_VERSION,
+    UNFINISHED,
+    Attempt,
+    AttemptState,
+    derived_from,
+    image_confusable,
+    is_image,
+    journal_path,
+    lookup_key,
+    scrub,
+)
 from storyboard.run.team.ledger import (
     LEDGER_NAME,
     RECONCILE_HORIZON,
@@ -39,149 +51,14 @@ from storyboard.run.team.ledger import (
     LedgerEntry,
     LedgerState,
     ShotClaimed,
-    find_key,
 )
 from storyboard.run.team.ledger import state_dir as ledger_dir
-from storyboard.targets.gateways import listed_without_prompt
 
-AttemptState = Literal[
-    "intent", "submitted", "running", "downloading", "done", "failed", "canceled", "lost"]
-UNFINISHED: tuple[AttemptState, ...] = ("intent", "submitted", "running", "downloading")
-FINISHED: tuple[AttemptState, ...] = ("done", "failed", "canceled", "lost")
-
-SCHEMA_VERSION = 1
-JOURNAL_NAME = "journal.sqlite"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS attempts (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    series          TEXT NOT NULL,
-    episode         TEXT NOT NULL,
-    shot            TEXT NOT NULL,
-    shot_hash       TEXT NOT NULL,
-    provider        TEXT NOT NULL,
-    cache_key       TEXT NOT NULL,
-    state           TEXT NOT NULL CHECK (state IN
-                    ('intent','submitted','running','downloading','done','failed','canceled','lost')),
-    task_id         TEXT,
-    intent_at       REAL NOT NULL,
-    submitted_at    REAL,
-    last_status     TEXT,
-    error_code      TEXT,
-    error_message   TEXT,
-    note            TEXT,
-    estimate        REAL,
-    output_path     TEXT,
-    output_sha256   TEXT,
-    output_seconds  REAL,
-    input_video_seconds REAL,
-    billed_seconds  REAL,
-    cost            REAL,
-    currency        TEXT,
-    updated_at      REAL NOT NULL,
-    ledger_id       TEXT
-);
-CREATE INDEX IF NOT EXISTS attempts_by_hash ON attempts (shot_hash, cache_key, state);
-CREATE UNIQUE INDEX IF NOT EXISTS attempts_by_task ON attempts (cache_key, task_id)
-    WHERE task_id IS NOT NULL;
-"""
-
-_URL_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
-_BEARER = re.compile(r"(?i)(bearer\s+|api[_-]?key[=:]\s*)[^\s,\"']+")
-_SK_KEY = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
-
-
-def scrub(text: str) -> str:
-    """Drop what could be a secret from a provider message: signed URL queries, keys, tokens."""
-    text = _URL_QUERY.sub(r"\1?…", text)
-    text = _BEARER.sub(r"\1…", text)
-    return _SK_KEY.sub("sk-…", text)[:2000]
-
-
-def lookup_key(shot: CompiledShot) -> str:
-    """What a lookup of ``shot``'s lost submit tells apart: its model and prompt, or for a
-    generated image its model alone (an image task's answer does not carry its prompt, so any
-    image task of the model could be its), or on a target whose list shows no prompt (Ark) its
-    model and the settings the list shows. Submits with one key are sent one at a time."""
-    request = shot.request
-    if is_image(shot):
-        return find_key(request.model, "")
-    if listed_without_prompt(request.model):
-        return find_key(request.model, f"{request.duration} s, {request.resolution}, "
-                                       f"{request.ratio}, seed {request.seed}")
-    return find_key(request.model, request.prompt)
-
-
-def derived_from(shot: CompiledShot) -> str:
-    """What a derived take is made from, as its intent row says it: ``edit of take 1 (HASH)``
-    ("" for a take of its own)."""
-    made = shot.canonical.get("derived")
-    if not isinstance(made, dict):
-        return ""
-    kind = "edit" if made.get("kind") == "edit" else "lip-sync"
-    return f"{kind} of take {made.get('take')} ({str(made.get('from'))[:12]})"
-
-
-def is_image(shot: CompiledShot) -> bool:
-    return shot.asset is not None and shot.asset.kind == "image"
-
-
-def image_confusable(entry: LedgerEntry, series: str, around: float | None) -> bool:
-    """Whether another unanswered image submit (``entry``) could be confused with one of
-    ``series``: one of the same series always is (the hold stays in its series). Another
-    series' never holds a new submit back (its task, once answered, is known to the ledger, so
-    no lookup meets it); when a lost submit at ``around`` is reconciled, another series' counts
-    only if their tasks may have been created in the same window (``LOST_SUBMIT_LANDS``)."""
-    if entry.series == series:
-        return True
-    window = base.LOST_SUBMIT_LANDS + base.CLOCK_SKEW
-    return around is not None and abs(entry.intent_at - around) <= window
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One journal row, as read back."""
-
-    id: int
-    series: str
-    episode: str
-    shot: str
-    shot_hash: str
-    provider: str
-    cache_key: str
-    state: AttemptState
-    task_id: str | None
-    intent_at: float
-    submitted_at: float | None
-    last_status: str | None
-    error_code: str | None
-    error_message: str | None
-    note: str | None
-    estimate: float | None
-    output_path: str | None
-    output_sha256: str | None
-    output_seconds: float | None
-    input_video_seconds: float | None
-    billed_seconds: float | None
-    cost: float | None
-    currency: str | None
-    updated_at: float
-    ledger_id: str | None = None  # its entry in the per-user ledger (``ledger``)
-
-    @property
-    def key(self) -> str:
-        return f"{self.series}/{self.episode}/{self.shot}"
-
-    @property
-    def finished(self) -> bool:
-        return self.state in FINISHED
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-
-def journal_path(series_dir: Path) -> Path:
-    return series_dir / ".storyboard" / JOURNAL_NAME
+__all__ = [
+    "FINISHED", "JOURNAL_NAME", "REDOWNLOAD", "SCHEMA_VERSION", "UNFINISHED", "Attempt",
+    "AttemptState", "Journal", "derived_from", "image_confusable", "is_image", "journal_path",
+    "lookup_key", "read_status", "scrub",
+]
 
 
 class Journal:
@@ -198,7 +75,7 @@ class Journal:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(SCHEMA)
             self._migrate()
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self.was_empty = not self._db.execute("SELECT 1 FROM attempts LIMIT 1").fetchone()

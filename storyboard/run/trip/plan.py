@@ -23,7 +23,6 @@ from storyboard.language.request import (
     BOARDS,
     CompiledShot,
     Manifest,
-    is_board,
 )
 from storyboard.providers.base import Provider, host_of, task_key
 from storyboard.run.state.assets import sent_voices, short_voice
@@ -32,6 +31,8 @@ from storyboard.run.state.inflight import holdings, paid_before
 from storyboard.run.state.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 from storyboard.run.state.measured import recorded
 from storyboard.run.team.ledger import Ledger
+from storyboard.run.trip.changes import Change as Change  # re-exported: importers keep this path
+from storyboard.run.trip.changes import explain
 from storyboard.targets import PriceTable
 from storyboard.targets.assets import EACH, price_tables, units
 from storyboard.targets.prices import apply_overrides, is_amount
@@ -41,20 +42,7 @@ from storyboard.targets.prices import apply_overrides, is_amount
 ShotStatus = Literal["cached", "store", "new", "changed", "in flight", "claimed", "waits"]
 FREE: tuple[ShotStatus, ...] = ("cached", "store", "in flight", "claimed", "waits")
 AWAITING_BOARD = "awaiting board"  # the count of shots whose board is not approved (``waits``)
-ChangeKind = Literal["prompt", "reference", "parameter", "other"]
 ReferenceSeconds = Callable[[CompiledShot], float | None]
-
-
-@dataclass(frozen=True)
-class Change:
-    """One reason a shot's hash moved since the lock file was written."""
-
-    kind: ChangeKind
-    what: str  # "prompt", "Image 1 (mia)", "duration"
-    detail: str = ""  # "5 -> 8", "content changed (media/mia.png)"
-
-    def __str__(self) -> str:
-        return f"{self.what}: {self.detail}" if self.detail else self.what
 
 
 @dataclass(frozen=True)
@@ -232,92 +220,6 @@ def estimate(shot: CompiledShot, prices: PriceTable,
     billed = prices.billed_seconds(float(shot.request.duration),
                                    min(seconds, prices.input_video_cap))
     return billed, prices.cost(shot.request.resolution, billed)
-
-
-# --- what changed ------------------------------------------------------------------------------
-
-
-def _media_label(name: str, entry: Mapping[str, Any]) -> str:
-    character = entry.get("character")
-    return f"{name} ({character})" if character else name
-
-
-def _where(entry: Mapping[str, Any]) -> str:
-    return str(entry.get("path") or entry.get("url") or entry.get("from_shot")
-               or entry.get("asset") or "")
-
-
-def _media_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
-    changes: list[Change] = []
-    for name in sorted(set(old) | set(new)):
-        before, after = old.get(name), new.get(name)
-        if before is None or after is None:
-            present = after if after is not None else before
-            assert present is not None
-            verb = "added" if before is None else "removed"
-            changes.append(Change("reference", _media_label(name, present),
-                                  f"{verb} ({_where(present)})"))
-            continue
-        changes.extend(_one_media_changes(name, before, after))
-    return changes
-
-
-def _one_media_changes(name: str, before: Mapping[str, Any],
-                       after: Mapping[str, Any]) -> list[Change]:
-    label = _media_label(name, after)
-    if before.get("role") != after.get("role") or before.get("character") != after.get(
-            "character"):
-        return [Change("reference", label,
-                       f"now {after.get('role')} of {after.get('character') or 'no character'}")]
-    changes: list[Change] = []
-    if _content(before) != _content(after):
-        detail = (f"shot {after['from_shot']} changed, so its last frame will too"
-                  if after.get("from_shot") and before.get("from_shot") == after["from_shot"]
-                  else _asset_changed(str(after["asset"]))
-                  if after.get("asset") and before.get("asset") == after["asset"]
-                  else f"content changed ({_where(after)})")
-        changes.append(Change("reference", label, detail))
-    old_voice, new_voice = before.get("voice") or {}, after.get("voice") or {}
-    if _content(old_voice) != _content(new_voice):
-        detail = ("voice removed" if not new_voice else "voice added" if not old_voice
-                  else "voice changed")
-        changes.append(Change("reference", label, f"{detail} ({_where(new_voice or old_voice)})"))
-    return changes
-
-
-def _asset_changed(asset: str) -> str:
-    """Why a shot using another take of ``asset`` changed: a board's own words for it."""
-    if is_board(asset):
-        return f"its board changed ({asset} is another picture now)"
-    return f"another take of {asset}"
-
-
-def _content(entry: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What identifies a reference's content: a file's sha256 (a rename is no change), a URL."""
-    if entry.get("sha256"):
-        return ("sha256", entry["sha256"])
-    return ("where", entry.get("url"), entry.get("from_shot"), entry.get("from_hash"),
-            entry.get("asset"), entry.get("asset_hash"))
-
-
-def explain(old: LockEntry, new: LockEntry) -> tuple[Change, ...]:
-    """Why ``new`` (a shot described now) differs from ``old`` (its lock file entry)."""
-    changes: list[Change] = []
-    if old.get("prompt_sha256") != new["prompt_sha256"]:
-        changes.append(Change("prompt", "prompt", "edited"))
-    elif old.get("timing_sha256") != new["timing_sha256"]:
-        changes.append(Change("prompt", "scene timing", "edited"))
-    changes += _media_changes(old.get("media") or {}, new["media"])
-    before, after = old.get("parameters") or {}, new["parameters"]
-    for name in sorted(set(before) | set(after)):
-        if before.get(name) != after.get(name):
-            shown = ("edited" if name.endswith("_sha256")
-                     else f"{before.get(name)} -> {after.get(name)}")
-            changes.append(Change("parameter", name.removesuffix("_sha256"), shown))
-    if not changes:
-        changes.append(Change("other", "compiled request",
-                              "changed by a storyboard upgrade (same prompt, media, parameters)"))
-    return tuple(changes)
 
 
 # --- the plan ----------------------------------------------------------------------------------

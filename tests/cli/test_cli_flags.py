@@ -1,0 +1,107 @@
+"""The command line's flags of a run: built from click's parameters in one place (issue 66, item 5).
+
+Every option of ``plan`` and ``render`` is a field of ``RenderFlags`` or the command's own
+(``flags.COMMAND_ONLY``), every field an option or the library's own (``flags.LIBRARY_ONLY``);
+``render_flags`` reads them from click's parameters by name. ``retake`` builds its own flags
+(no hidden keyword through ``ctx.invoke``), and the public API takes typed keywords, no
+``**options``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+
+import storyboard
+from storyboard.cli import flags as cli_flags
+from storyboard.cli import render as cli_render
+from storyboard.cli.flags import COMMAND_ONLY, LIBRARY_ONLY, render_flags
+from storyboard.cli.render import plan, render
+from storyboard.run.setup import Callbacks, RenderFlags
+from tests.fixtures.cli import invoke
+from tests.fixtures.compiler import MIA_HEAD, write_series
+
+MakeMedia = Any
+FIELDS = {f.name for f in fields(RenderFlags)}
+ONE_SHOT = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "@mia waves"}
+"""
+
+
+def options(command: click.Command) -> set[str]:
+    return {p.name for p in command.params if p.name is not None}
+
+
+@pytest.mark.parametrize("command", [plan, render], ids=["plan", "render"])
+def test_every_option_is_a_field_or_the_commands_own(command: click.Command) -> None:
+    assert options(command) - FIELDS - COMMAND_ONLY == set()
+
+
+def test_every_field_is_an_option_of_render_or_the_librarys_own() -> None:
+    assert FIELDS - options(render) == LIBRARY_ONLY
+    assert LIBRARY_ONLY <= FIELDS  # no stale name
+    assert options(plan) | options(render) >= COMMAND_ONLY
+    assert not COMMAND_ONLY & FIELDS
+
+
+def test_render_flags_are_read_from_clicks_parameters(tmp_path: Path) -> None:
+    series = tmp_path / "s"
+    series.mkdir()
+    args = [str(series), "--provider", "local", "--episode", "ep01", "--draft", "-o", "out",
+            "--yes", "--budget", "2.5", "--concurrency", "3", "--offline", "--quiet",
+            "--webhook-listen", "127.0.0.1:0", "--webhook-url", "https://hooks.example/",
+            "--shot", "ep01/a", "--shot", "ep01/b*", "--replace-approved", "--boards"]
+    with render.make_context("render", args) as ctx:
+        made = render_flags(ctx.params)
+    assert made == RenderFlags(
+        provider="local", episode="ep01", draft=True, out=Path("out"), yes=True, budget=2.5,
+        concurrency=3, offline=True, shots=("ep01/a", "ep01/b*"), replace_approved=True,
+        webhook_listen="127.0.0.1:0", webhook_url="https://hooks.example/", boards=True)
+    with plan.make_context("plan", [str(series), "--episode", "ep02", "--offline"]) as ctx:
+        assert render_flags(ctx.params) == RenderFlags(episode="ep02", offline=True)
+
+
+def test_retake_builds_its_own_flags(tmp_path: Path, make_media: MakeMedia,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    series = write_series(tmp_path / "s", make_media, ONE_SHOT, head=MIA_HEAD)
+    assert invoke("render", series, "--yes", "--quiet").exit_code == 0
+    ran: list[tuple[Path, RenderFlags, dict[str, Any]]] = []
+    monkeypatch.setattr(cli_render, "run_render",
+                        lambda path, flags, **kw: ran.append((path, flags, kw)))
+    result = invoke("retake", series, "ep01/a", "-n", "2", "--yes", "--budget", "4",
+                    "--provider", "local", "--json")
+    assert result.exit_code == 0, result.output
+    [(path, flags, shown)] = ran
+    assert path == series and shown == {"quiet": False, "as_json": True, "retaking": True}
+    assert (flags.provider, flags.yes, flags.budget, flags.replace_approved) == (
+        "local", True, 4.0, False)
+    assert flags.shots == ("ep01/a#2", "ep01/a#3")
+    assert flags.take_changes and not (flags.draft or flags.boards or flags.offline)
+    assert "take_changes" not in options(render)  # no hidden keyword on render
+
+
+@pytest.mark.parametrize("function", [storyboard.render, storyboard.render_variations],
+                         ids=["render", "render_variations"])
+def test_the_public_api_takes_typed_keywords_for_every_flag(function: Any) -> None:
+    parameters = list(inspect.signature(function).parameters.values())[1:]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+    assert all(p.annotation not in ("Any", inspect.Parameter.empty) for p in parameters)
+    callbacks = {f.name for f in fields(Callbacks)}
+    assert {p.name for p in parameters} == (FIELDS - {"preview"}) | callbacks  # the studio's
+
+
+def test_a_misspelt_keyword_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="budgte"):
+        storyboard.render(tmp_path, budgte=1.0)  # type: ignore[call-arg]
+
+
+def test_the_flags_module_is_the_one_place() -> None:
+    source = Path(cli_render.__file__).read_text() + Path(cli_flags.__file__).read_text()
+    assert source.count("RenderFlags(") == 1  # render_flags' own

@@ -1,0 +1,105 @@
+"""The house's standing rules, read from the source (issue 66, item 8).
+
+No module of the project's own code (the package, ``bench/``, ``hooks/``, ``tools/``) reaches
+another module's private names: no ``from x import _y`` (at module level or
+inside a function), no ``module._y`` through an imported module, and no ``thing._y`` on anything
+but the module's own ``self``, ``cls`` or ``super()`` (a private name is its own module's to
+change). And no module of the package is over 500 lines. Each rule is also shown to catch a
+made-up offender, so neither test can pass by reading nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.paths import ROOT
+
+# The project's own code: the package, its benchmarks, the docs' hooks and the tools (the tests
+# reach into what they test, white-box, and are not held to it).
+SOURCES = ("storyboard", "bench", "hooks", "tools")
+MAX_LINES = 500
+OWN = frozenset({"self", "cls"})
+# Documented public names of the standard library that merely start with an underscore.
+STDLIB_PUBLIC = frozenset({"os._exit", "sys._getframe"})
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _reached(node: ast.Attribute) -> str | None:
+    """``thing._y`` as written, unless ``thing`` is the module's own (self, cls, super())."""
+    value = node.value
+    if isinstance(value, ast.Name) and value.id in OWN:
+        return None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
+            value.func.id == "super":
+        return None
+    written = ast.unparse(node)
+    return None if written in STDLIB_PUBLIC else written
+
+
+def offences(source: str) -> list[str]:
+    """Each place ``source`` imports or reaches a private name of another module."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            found += [f"line {node.lineno}: from {node.module or '.'} import {a.name}"
+                      for a in node.names if _private(a.name)]
+        elif isinstance(node, ast.Import):
+            found += [f"line {node.lineno}: import {a.name}" for a in node.names
+                      if any(_private(part) for part in a.name.split("."))]
+        elif isinstance(node, ast.Attribute) and _private(node.attr):
+            written = _reached(node)
+            found += [f"line {node.lineno}: {written}"] if written else []
+    return found
+
+
+def modules() -> list[Path]:
+    return sorted(path for folder in SOURCES for path in (ROOT / folder).rglob("*.py"))
+
+
+def test_no_module_reaches_another_modules_private_names() -> None:
+    found = {str(path.relative_to(ROOT)): offences(path.read_text(encoding="utf-8"))
+             for path in modules()}
+    assert {path: where for path, where in found.items() if where} == {}
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("from storyboard.animatic.draw import _Graph\n", "from storyboard.animatic.draw import _Graph"),
+    ("def f():\n    from storyboard.review.jianying import _library\n",
+     "from storyboard.review.jianying import _library"),
+    ("from storyboard.animatic import draw\ndraw._filter('x')\n", "draw._filter"),
+    ("def f(provider):\n    return provider._json\n", "provider._json"),
+    ("import storyboard._private\n", "import storyboard._private"),
+])
+def test_a_made_up_offence_is_caught(source: str, expected: str) -> None:
+    assert any(expected in offence for offence in offences(source)), offences(source)
+
+
+def test_a_modules_own_private_names_are_its_own() -> None:
+    source = ("class A:\n    def f(self):\n        return self._x, type(self)._y\n"
+              "    @classmethod\n    def g(cls):\n        return cls._z, super()._w\n"
+              "def h():\n    import os\n    os._exit(0)\n    return _local\n")
+    assert offences(source) == ["line 3: type(self)._y"]
+
+
+def too_long(paths: list[Path]) -> dict[str, int]:
+    counted = {str(p.relative_to(p.parents[1])): len(p.read_text(encoding="utf-8").splitlines())
+               for p in paths}
+    return {path: lines for path, lines in counted.items() if lines > MAX_LINES}
+
+
+def test_no_module_is_over_500_lines() -> None:
+    assert too_long(sorted((ROOT / "storyboard").rglob("*.py"))) == {}
+
+
+def test_a_module_over_500_lines_is_caught(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    fits, over = tmp_path / "pkg" / "fits.py", tmp_path / "pkg" / "over.py"
+    fits.write_text("x = 1\n" * MAX_LINES)
+    over.write_text("x = 1\n" * (MAX_LINES + 1))
+    assert too_long([fits, over]) == {"pkg/over.py": MAX_LINES + 1}
