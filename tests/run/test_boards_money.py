@@ -57,3 +57,30 @@ def test_in_a_matrix_the_first_variations_approved_board_lets_its_own_video_go(
     calm = boards["S/calm/boards/ep01/s1"]["output_sha256"]
     assert calm != boards["S/loud/boards/ep01/s1"]["output_sha256"]
     assert sent_first_frame(emu, "calm sea") == calm  # its own variation's board, as approved
+
+
+def test_an_edit_after_approval_holds_the_video_until_its_new_board_is_approved(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    """The gate lets a video go only from the board take that was approved: after an edit the
+    shot uses another board (its take 1 is another picture), which no one has seen, so even a
+    render that may spend on changed approved shots draws that board and holds the video."""
+    emu = emulator()
+    series = write(tmp_path / "boards", make_media)
+    assert render(series, "--yes", "--boards")[0] == 0
+    assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
+    assert rows(planned(series))["ep01/hello"]["status"] == "new"
+    yaml = series / "storyboard.yaml"
+    yaml.write_text(yaml.read_text("utf-8").replace("wipes the counter", "wipes the long counter"),
+                    encoding="utf-8")
+    held = rows(planned(series))["ep01/hello"]
+    assert (held["status"], held["waits_on"]) == ("waits", "boards/ep01/hello"), held
+    assert held["note"].startswith("waits (board not approved)")
+    _, report, err = render(series, "--yes", "--replace-approved")
+    shots = {s["key"].split("/", 1)[1]: s for s in report["shots"]}
+    assert shots["boards/ep01/hello"]["state"] == "done", err  # the new board, to look at
+    assert shots["ep01/hello"]["state"] == "skipped", err
+    assert shots["ep01/hello"]["message"].startswith("waits (board not approved)")
+    sent = json.dumps([t.body for t in emu.service.table.tasks.values()])
+    assert "wipes the long counter" not in sent  # no video of it was sent, none paid
+    assert invoke("approve", series, "boards/ep01/hello").exit_code == 0  # now someone saw it
+    assert rows(planned(series))["ep01/hello"]["status"] == "new"
