@@ -84,3 +84,44 @@ def test_an_edit_after_approval_holds_the_video_until_its_new_board_is_approved(
     assert "wipes the long counter" not in sent  # no video of it was sent, none paid
     assert invoke("approve", series, "boards/ep01/hello").exit_code == 0  # now someone saw it
     assert rows(planned(series))["ep01/hello"]["status"] == "new"
+
+
+def test_a_board_retaken_on_local_and_approved_never_says_its_paid_video_may_render(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    """A series with no provider line renders on ``local``: its boards drawn on DashScope
+    (``--provider dashscope``), one retaken without ``--provider`` is drawn on ``local``, which a
+    DashScope plan does not render from. ``approve`` says who drew the take and that the shot
+    still waits on DashScope, with the retake that ends it; after that retake it may render."""
+    emulator()
+    text = BOARDS.replace("provider: {name: dashscope, poll: [0.2]}\n", "")
+    series = write(tmp_path / "cafe", make_media, text)
+    assert render(series, "--yes", "--boards")[0] == 0
+    retaken = invoke("retake", series, "boards/ep01/hello", "--yes", "--quiet")
+    assert retaken.exit_code == 0, retaken.output
+    said = " ".join(retaken.stderr.split())
+    assert "drawn on local" in said and "--provider dashscope" in said, said
+    assert invoke("pick", series, "boards/ep01/hello", "2").exit_code == 0
+    approved = invoke("approve", series, "boards/ep01/hello")
+    assert approved.exit_code == 0, approved.output
+    out = " ".join(approved.stdout.split())
+    assert "approved take 2 of boards/ep01/hello (drawn on local)" in out, out
+    assert "may render" not in out, out
+    assert "ep01/hello still wait(s) for it on dashscope: take 2 was drawn on local" in out, out
+    assert f"storyboard retake {series} boards/ep01/hello --provider dashscope" in out, out
+    facts = json.loads(invoke("approve", series, "boards/ep01/hello", "--json").stdout)
+    assert (facts["drawn_on"], facts["waits"]) == ("local", {"dashscope": ["ep01/hello"]})
+    assert rows(planned(series))["ep01/hello"]["status"] == "waits"  # as approve said
+
+    again = invoke("retake", series, "boards/ep01/hello", "--provider", "dashscope", "--yes",
+                   "--quiet")
+    assert again.exit_code == 0, again.output
+    takes = json.loads(invoke("takes", series, "boards/ep01/hello", "--json").stdout)
+    paid = max(t["take"] for t in takes if t["provider"] == "dashscope")
+    assert invoke("pick", series, "boards/ep01/hello", str(paid),
+                  "--replace-approved").exit_code == 0
+    approved = invoke("approve", series, "boards/ep01/hello")
+    out = " ".join(approved.stdout.split())
+    assert f"approved take {paid} of boards/ep01/hello (drawn on dashscope)" in out, out
+    assert f"ep01/hello may render from it now: storyboard render {series} --provider " \
+           "dashscope" in out, out
+    assert rows(planned(series))["ep01/hello"]["status"] == "new"
