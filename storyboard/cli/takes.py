@@ -22,6 +22,7 @@ from storyboard.cli.common import AMOUNT, JSON, SERIES, compiled, emit, guarded,
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot, Manifest
+    from storyboard.run.boardgate import Approved
 
 
 @click.command()
@@ -177,7 +178,7 @@ def approve(path: Path, shot: str, force: bool, as_json: bool) -> None:
         _say_hosted(hosted)
 
 
-def _gate(series: Manifest, name: str, take: int) -> Any:
+def _gate(series: Manifest, name: str, take: int) -> Approved | None:
     """For a board, where its shots may render now (``boardgate.after_approval``); else None."""
     from storyboard.language.request import is_board
     if not is_board(name):
@@ -186,27 +187,19 @@ def _gate(series: Manifest, name: str, take: int) -> Any:
     return guarded(lambda: after_approval(series, name, take))
 
 
-def _gate_facts(gate: Any) -> dict[str, Any]:
+def _gate_facts(gate: Approved | None) -> dict[str, Any]:
     return {} if gate is None else {"drawn_on": gate.drawn_on or None, "waits": gate.held}
 
 
-def _may_render(series: Manifest, name: str, path: Path, shot: str, gate: Any) -> str:
+def _may_render(series: Manifest, name: str, path: Path, shot: str, gate: Approved) -> str:
     """What ``approve`` says of the shots using the board: they may render (on which provider),
     or where a plan still holds them and what ends it; never "may render" where they may not."""
     from storyboard.run.state.takes import users
-    from storyboard.targets.kinds import is_paid
     if not gate.held:
         using = ", ".join(s.shot_id for s in guarded(lambda: users(series, name)))
         on = f" --provider {gate.render_on}" if gate.render_on else ""
         return f"{using or 'no shot'} may render from it now: storyboard render {path}{on}"
-    said = []
-    for provider, shots in gate.held.items():
-        why = (f"take {gate.take} was drawn on {gate.drawn_on}, and a {provider} render uses "
-               f"only takes drawn there: storyboard retake {path} {shot} --provider {provider}, "
-               "then pick and approve that take") if gate.drawn_on and not is_paid(
-            gate.drawn_on) else f"storyboard plan {path} --provider {provider} says why"
-        said.append(f"{', '.join(shots)} still wait(s) for it on {provider}: {why}")
-    return "\n".join(said)
+    return "\n".join(gate.still_held(str(path), shot))
 
 
 def _hosted(series: Manifest, name: str, take: int) -> dict[str, list[str]]:

@@ -39,6 +39,19 @@ class Approved:
         paid_elsewhere = self.drawn_on and is_paid(self.drawn_on) and self.drawn_on != self.own
         return self.drawn_on if paid_elsewhere else None
 
+    def still_held(self, folder: str, board: str) -> list[str]:
+        """A line for each provider whose plan still holds shots using ``board`` (as the
+        command named it), with what ends the wait."""
+        return [f"{', '.join(shots)} still wait(s) for it on {provider}: "
+                f"{self._ends(provider, folder, board)}" for provider, shots in self.held.items()]
+
+    def _ends(self, provider: str, folder: str, board: str) -> str:
+        if not self.drawn_on or is_paid(self.drawn_on):
+            return f"storyboard plan {folder} --provider {provider} says why"
+        return (f"take {self.take} was drawn on {self.drawn_on} (free), which a {provider} "
+                f"render does not use: draw one there: storyboard retake {folder} {board} "
+                f"--provider {provider}, then pick and approve that take")
+
 
 def after_approval(manifest: Manifest, board_id: str, take: int) -> Approved:
     """Where the shots using board ``board_id`` may render now that take ``take`` is approved."""

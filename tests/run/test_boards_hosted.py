@@ -49,6 +49,8 @@ def test_an_approved_2k_board_is_hosted_scaled_and_sent_by_that_url(
         assert size is not None and size[:2] == (2048, 1152)
         said = invoke("approve", series, "boards/ep1/cup")  # the same board: the same file
         assert f"host {hosted} with the series folder" in said.stdout, said.output
+        assert "approved take 1 of boards/ep1/cup (drawn on ark)" in said.stdout
+        assert f"ep1/cup may render from it now: storyboard render {series}\n" in said.stdout
         rendered = invoke("render", series, "--yes", "--quiet")
         assert rendered.exit_code == 0, rendered.output
     task = next(t for t in emu.service.table.tasks.values()
