@@ -195,7 +195,7 @@ def _may_render(series: Manifest, name: str, path: Path, shot: str, gate: Approv
     """What ``approve`` says of the shots using the board: they may render (on which provider),
     or where a plan still holds them and what ends it; never "may render" where they may not."""
     from storyboard.run.state.takes import users
-    if not gate.held:
+    if gate.may_render:
         using = ", ".join(s.shot_id for s in guarded(lambda: users(series, name)))
         on = f" --provider {gate.render_on}" if gate.render_on else ""
         return f"{using or 'no shot'} may render from it now: storyboard render {path}{on}"

@@ -24,13 +24,19 @@ from storyboard.targets.kinds import is_paid, named
 @dataclass(frozen=True)
 class Approved:
     """What an approval of take ``take`` of a board lets go: who drew it (``""``: the lock does
-    not say), the series' own provider, and each concerned provider whose plan still holds
-    shots using the board, with those shots."""
+    not say), the series' own provider, each concerned provider whose plan still holds shots
+    using the board, with those shots, and each whose plan cannot be made here, with why."""
 
     take: int
     drawn_on: str
     own: str
     held: dict[str, list[str]] = field(default_factory=dict)
+    unknown: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def may_render(self) -> bool:
+        """Whether every concerned plan lets the shots using the board go."""
+        return not self.held and not self.unknown
 
     @property
     def render_on(self) -> str | None:
@@ -41,9 +47,12 @@ class Approved:
 
     def still_held(self, folder: str, board: str) -> list[str]:
         """A line for each provider whose plan still holds shots using ``board`` (as the
-        command named it), with what ends the wait."""
-        return [f"{', '.join(shots)} still wait(s) for it on {provider}: "
-                f"{self._ends(provider, folder, board)}" for provider, shots in self.held.items()]
+        command named it), with what ends the wait, and for each whose plan is not known."""
+        return [*(f"{', '.join(shots)} still wait(s) for it on {provider}: "
+                  f"{self._ends(provider, folder, board)}" for provider, shots in self.held.items()),
+                *(f"whether its shots may render on {provider} is not known here ({why}): "
+                  f"storyboard plan {folder} --provider {provider} says"
+                  for provider, why in self.unknown.items())]
 
     def _ends(self, provider: str, folder: str, board: str) -> str:
         if not self.drawn_on or is_paid(self.drawn_on):
@@ -59,10 +68,11 @@ def after_approval(manifest: Manifest, board_id: str, take: int) -> Approved:
     board = find_shot(with_retakes(manifest, lock), board_id)
     drawers = drawn_by(board, lock)
     own = named(manifest.provider)
-    concerned = sorted({own, *drawers.values()} - {""})
-    held = {name: shots for name in concerned if is_paid(name)
-            if (shots := _held_on(manifest, name, board.shot_id))}
-    return Approved(take, drawers.get(take, ""), own, held)
+    approved = Approved(take, drawers.get(take, ""), own)
+    for name in sorted({own, *drawers.values()} - {""}):
+        if is_paid(name):
+            _ask_gate(approved, manifest, name, board.shot_id)
+    return approved
 
 
 def drawn_by(board: CompiledShot, lock: LockFile) -> dict[int, str]:
@@ -78,17 +88,20 @@ def drawn_by(board: CompiledShot, lock: LockFile) -> dict[int, str]:
     return found
 
 
-def _held_on(manifest: Manifest, provider: str, board_id: str) -> list[str]:
-    """The shots whose videos the plan on ``provider`` holds for ``board_id`` (its own gate);
-    none when that plan cannot be made here (its render says why)."""
+def _ask_gate(approved: Approved, manifest: Manifest, provider: str, board_id: str) -> None:
+    """Record on ``approved`` the shots whose videos the plan on ``provider`` holds for
+    ``board_id`` (that plan's own gate), or why that plan cannot be made here."""
     try:
         setup = prepare(manifest, provider=provider, offline=True)
-    except StoryboardError:
-        return []
+    except StoryboardError as error:
+        approved.unknown[provider] = str(error).splitlines()[0]
+        return
     takes = setup.lock.takes if setup.lock is not None else {}
     waits = waiting(setup.manifest, takes, paid=setup.provider.traits.paid)
-    return [shot.shot_id for shot in setup.manifest.episode_shots()
-            if waits.get(shot.hash, ("", ""))[0] == board_id]
+    shots = [shot.shot_id for shot in setup.manifest.episode_shots()
+             if waits.get(shot.hash, ("", ""))[0] == board_id]
+    if shots:
+        approved.held[provider] = shots
 
 
 def free_retake_note(manifest: Manifest, board_id: str, provider: str) -> str | None:

@@ -125,3 +125,23 @@ def test_a_board_retaken_on_local_and_approved_never_says_its_paid_video_may_ren
     assert f"ep01/hello may render from it now: storyboard render {series} --provider " \
            "dashscope" in out, out
     assert rows(planned(series))["ep01/hello"]["status"] == "new"
+
+
+def test_approve_never_says_may_render_where_a_plan_cannot_be_made(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    """A board whose take the lock says another provider drew, one this storyboard does not
+    know (a teammate's newer one): its plan cannot be made here, so approve does not guess."""
+    emulator()
+    series = write(tmp_path / "boards", make_media)
+    assert render(series, "--yes", "--boards")[0] == 0
+    lock = series / "storyboard.lock"
+    data = json.loads(lock.read_text("utf-8"))
+    data["shots"]["boards/boards/ep01/hello"]["provider"] = "acme"
+    lock.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    approved = invoke("approve", series, "boards/ep01/hello")
+    assert approved.exit_code == 0, approved.output
+    out = " ".join(approved.stdout.split())
+    assert "approved take 1 of boards/ep01/hello (drawn on acme)" in out, out
+    assert "may render from it now" not in out, out
+    assert "whether its shots may render on acme is not known here" in out, out
+    assert f"storyboard plan {series} --provider acme says" in out, out
