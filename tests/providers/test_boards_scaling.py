@@ -15,6 +15,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.emulator.cast_media import png_size
 from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.errors import MediaError
 from storyboard.language.request import (
     CompiledShot,
     MediaItem,
@@ -70,6 +71,15 @@ def test_a_copy_that_is_not_the_scaled_still_is_drawn_again(make_media: MakeMedi
     assert fitted(still, tmp_path / "sent") == planted
     assert not planted.is_symlink() and planted.read_bytes() == genuine
     assert decoy.read_bytes() != genuine  # the link was replaced, not written through
+
+
+def test_a_folder_in_a_copys_place_is_a_clear_error(make_media: MakeMedia,
+                                                    tmp_path: Path) -> None:
+    still = make_media("image", tmp_path / "board.png", width=3840, height=2160)
+    name = fitted(still, tmp_path / "first").name
+    (tmp_path / "sent" / name).mkdir(parents=True)
+    with pytest.raises(MediaError, match=r"cannot write the scaled copy .*remove what is there"):
+        fitted(still, tmp_path / "sent")
 
 
 def test_a_still_over_the_byte_limit_is_scaled_and_then_compressed(make_media: MakeMedia,
