@@ -22,6 +22,7 @@ from storyboard.cli.common import AMOUNT, JSON, SERIES, compiled, emit, guarded,
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot, Manifest
+    from storyboard.run.boardgate import Approved
 
 
 @click.command()
@@ -185,16 +186,39 @@ def approve(path: Path, shot: str | None, force: bool, all_boards: bool, as_json
     take = guarded(lambda: approve_checked(series, name, force=force))
     synced = _lipsync_after(series, name, as_json)
     hosted = _hosted(series, name, take)
+    gate = _gate(series, name, take)
     if as_json:
-        emit({"shot": shot, "approved": take, **synced, **hosted})
+        emit({"shot": shot, "approved": take, **synced, **hosted, **_gate_facts(gate)})
         return
-    click.echo(f"approved take {take} of {shot}")
-    from storyboard.language.request import is_board
-    if is_board(name):  # the gate lets the shots that start from it go
-        from storyboard.run.state.takes import users
-        using = ", ".join(s.shot_id for s in guarded(lambda: users(series, name)))
-        click.echo(f"{using or 'no shot'} may render from it now: storyboard render {path}")
+    drawn = f" (drawn on {gate.drawn_on})" if gate is not None and gate.drawn_on else ""
+    click.echo(f"approved take {take} of {shot}{drawn}")
+    if gate is not None:  # the gate lets the shots that start from it go, or says where not
+        click.echo(_may_render(series, name, path, shot, gate))
         _say_hosted(hosted)
+
+
+def _gate(series: Manifest, name: str, take: int) -> Approved | None:
+    """For a board, where its shots may render now (``boardgate.after_approval``); else None."""
+    from storyboard.language.request import is_board
+    if not is_board(name):
+        return None
+    from storyboard.run.boardgate import after_approval
+    return guarded(lambda: after_approval(series, name, take))
+
+
+def _gate_facts(gate: Approved | None) -> dict[str, Any]:
+    return {} if gate is None else {"drawn_on": gate.drawn_on or None, "waits": gate.held}
+
+
+def _may_render(series: Manifest, name: str, path: Path, shot: str, gate: Approved) -> str:
+    """What ``approve`` says of the shots using the board: they may render (on which provider),
+    or where a plan still holds them and what ends it; never "may render" where they may not."""
+    from storyboard.run.state.takes import users
+    if gate.may_render:
+        using = ", ".join(s.shot_id for s in guarded(lambda: users(series, name)))
+        on = f" --provider {gate.render_on}" if gate.render_on else ""
+        return f"{using or 'no shot'} may render from it now: storyboard render {path}{on}"
+    return "\n".join(gate.still_held(str(path), shot))
 
 
 def _hosted(series: Manifest, name: str, take: int) -> dict[str, list[str]]:
@@ -276,6 +300,7 @@ def retake(path: Path, shot: str | None, failed_checks: bool, count: int,
         asked = guarded(functools.partial(ask, series, name))
         if not (as_json or quiet):
             click.echo(f"{asked.shot_id}: {asked.message}", err=True)
+        _say_free_board(series, name, chosen.name)
         takes += asked.takes
         changes += asked.changes
     flags = RenderFlags(provider=provider, yes=yes, budget=budget,
@@ -283,6 +308,18 @@ def retake(path: Path, shot: str | None, failed_checks: bool, count: int,
                         shots=tuple(variation + take for take in takes),
                         take_changes=tuple(changes))
     run_render(path, flags, quiet=quiet, as_json=as_json, retaking=True)
+
+
+def _say_free_board(series: Manifest, name: str, provider: str) -> None:
+    """A board retaken on a free provider while paid ones drew it: said even with --quiet (a
+    paid render will not use the take)."""
+    from storyboard.language.request import is_board
+    if not is_board(name):
+        return
+    from storyboard.run.boardgate import free_retake_note
+    note = free_retake_note(series, name, provider)
+    if note is not None:
+        click.echo(f"{name}: {note}", err=True)
 
 
 def _one_pass(words: str | None, lipsync: bool, audio: Path | None, at: float | None,

@@ -37,19 +37,20 @@ def as_picked(manifest: Manifest, states: dict[str, TakeState], seed_max: int = 
     cast, picked = _picked_cast([_extended(s, states.get(state_key(s), {}), seed_max, free)
                                  for s in manifest.cast], states, seed_max)
     episodes = [_follow_picks(replace(ep, shots=[
-        rehashed(_extended(s, states.get(state_key(s), {}), seed_max, free), picked, seed_max)
+        rehashed(_extended(s, states.get(state_key(s), {}), seed_max, free),
+                 picked.get(s.series, {}), seed_max)
         for s in ep.shots]), states, seed_max) for ep in manifest.episodes]
     return replace(manifest, episodes=episodes, cast=cast, retakes=True)
 
 
 def _picked_cast(cast: list[CompiledShot], states: dict[str, TakeState], seed_max: int
-                 ) -> tuple[list[CompiledShot], dict[str, str]]:
+                 ) -> tuple[list[CompiledShot], dict[str, dict[str, str]]]:
     """The cast with each asset using the picked takes of the assets it needs (a line in a
-    picked voice), and the hash of the take each asset uses: rehashed until nothing changes, so
-    a pick reaches through any chain of assets."""
+    picked voice), and the hash of the take each asset uses, by series: rehashed until nothing
+    changes, so a pick reaches through any chain of assets."""
     picked = picked_assets(cast, states)
     for _ in range(len(cast) + 1):
-        cast = [rehashed(a, picked, seed_max) for a in cast]
+        cast = [rehashed(a, picked.get(a.series, {}), seed_max) for a in cast]
         now = picked_assets(cast, states)
         if now == picked:
             break
@@ -57,10 +58,17 @@ def _picked_cast(cast: list[CompiledShot], states: dict[str, TakeState], seed_ma
     return cast, picked
 
 
-def picked_assets(cast: list[CompiledShot], states: dict[str, TakeState]) -> dict[str, str]:
-    """The hash of the take each cast asset uses, by asset id (``cast/mia``): the picked take,
-    else take 1. A shot's hash covers it, so picking another sheet changes the shots using it."""
-    return {f"{asset.episode}/{asset.name}": _take_used(asset, states).hash for asset in cast}
+def picked_assets(cast: list[CompiledShot], states: dict[str, TakeState]
+                  ) -> dict[str, dict[str, str]]:
+    """The hash of the take each cast asset uses, by series and asset id (``cast/mia``): the
+    picked take, else take 1. A shot's hash covers it, so picking another sheet changes the
+    shots using it. By series: each variation of a matrix has its own boards (and cast), picked
+    and approved one by one, and a shot uses its own variation's."""
+    found: dict[str, dict[str, str]] = {}
+    for asset in cast:
+        found.setdefault(asset.series, {})[f"{asset.episode}/{asset.name}"] = \
+            _take_used(asset, states).hash
+    return found
 
 
 def _take_used(shot: CompiledShot, states: dict[str, TakeState]) -> CompiledShot:

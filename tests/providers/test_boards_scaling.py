@@ -15,6 +15,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.emulator.cast_media import png_size
 from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.errors import MediaError
 from storyboard.language.request import (
     CompiledShot,
     MediaItem,
@@ -45,6 +46,40 @@ def test_a_4k_still_is_scaled_to_the_longest_side_once(make_media: MakeMedia,
     assert again.read_bytes() == first.read_bytes()  # the same source, the same bytes
     small = make_media("image", tmp_path / "small.png", width=640, height=360)
     assert fitted(small, tmp_path / "scaled") == small  # it fits: sent as it is
+
+
+def test_a_copy_that_is_not_the_scaled_still_is_drawn_again(make_media: MakeMedia,
+                                                            tmp_path: Path) -> None:
+    """A copy is trusted by its bytes, never its name: another picture put there (before this
+    process drew it, or after) and a link are each replaced by the still scaled; a copy that
+    is those bytes is left as it is (the same file: a sync does not send it again)."""
+    still = make_media("image", tmp_path / "board.png", width=3840, height=2160)
+    genuine = fitted(still, tmp_path / "first").read_bytes()
+    decoy = make_media("image", tmp_path / "decoy.png", width=2048, height=1152, color="red")
+    planted = tmp_path / "sent" / fitted(still, tmp_path / "first").name
+    shutil.copytree(tmp_path / "first", tmp_path / "kept")
+    kept = tmp_path / "kept" / planted.name
+    inode = kept.stat().st_ino
+    assert fitted(still, tmp_path / "kept") == kept and kept.stat().st_ino == inode
+    planted.parent.mkdir()
+    shutil.copyfile(decoy, planted)  # there before this process draws it
+    assert fitted(still, tmp_path / "sent") == planted and planted.read_bytes() == genuine
+    shutil.copyfile(decoy, planted)  # put there after it was drawn
+    assert fitted(still, tmp_path / "sent").read_bytes() == genuine
+    planted.unlink()
+    planted.symlink_to(decoy)  # a link to another picture
+    assert fitted(still, tmp_path / "sent") == planted
+    assert not planted.is_symlink() and planted.read_bytes() == genuine
+    assert decoy.read_bytes() != genuine  # the link was replaced, not written through
+
+
+def test_a_folder_in_a_copys_place_is_a_clear_error(make_media: MakeMedia,
+                                                    tmp_path: Path) -> None:
+    still = make_media("image", tmp_path / "board.png", width=3840, height=2160)
+    name = fitted(still, tmp_path / "first").name
+    (tmp_path / "sent" / name).mkdir(parents=True)
+    with pytest.raises(MediaError, match=r"cannot write the scaled copy .*remove what is there"):
+        fitted(still, tmp_path / "sent")
 
 
 def test_a_still_over_the_byte_limit_is_scaled_and_then_compressed(make_media: MakeMedia,
