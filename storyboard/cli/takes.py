@@ -18,6 +18,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from storyboard.cli import complete
+from storyboard.cli.boardbatch import (
+    approve_boards,
+    hosted_files,
+    is_batch_name,
+    no_board,
+    pick_boards,
+    say_hosted,
+)
 from storyboard.cli.common import AMOUNT, JSON, SERIES, compiled, emit, guarded, shot_series
 
 if TYPE_CHECKING:
@@ -37,7 +45,7 @@ def takes(path: Path, shot: str, as_json: bool) -> None:
 
     from storyboard.run.state.takes import take_rows
     series, name, _ = shot_series(path, shot)
-    _no_board(series, name)
+    no_board(series, name)
     rows = guarded(lambda: take_rows(series, name))
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, sort_keys=True))
@@ -105,10 +113,10 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
     from storyboard.run.state.takes import pick as pick_take
     if (take is None) == (not best):
         raise click.UsageError("give either TAKE or --best")
-    if _batch(shot):
-        return _pick_boards(path, shot, take, as_json)
+    if is_batch_name(shot):
+        return pick_boards(path, shot, take, as_json)
     series, name, _ = shot_series(path, shot)
-    _no_board(series, name)
+    no_board(series, name)
     if best:
         take = _best(series, name, as_json)
     assert take is not None
@@ -116,7 +124,7 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
     guarded(lambda: pick_take(series, name, chosen, replace_approved=replace_approved))
     using = guarded(lambda: users(series, name))
     synced = _lipsync_after(series, name, as_json)
-    hosted = _hosted(series, name, take)
+    hosted = hosted_files(series, name, take)
     if as_json:
         follow = [] if using or is_asset(name) else guarded(lambda: followers(series, name))
         emit({"shot": shot, "picked": take, "used_by": [s.shot_id for s in using],
@@ -125,7 +133,7 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
     if using or is_asset(name):
         click.echo(f"picked take {take} of {shot}")
         click.echo(_using(series, using, shot, name) if using else "no shot uses it yet")
-        _say_hosted(hosted)
+        say_hosted(hosted)
         return
     click.echo(f"picked take {take} of {shot}; render again to re-stitch its episode")
     follow = guarded(lambda: followers(series, name))
@@ -178,14 +186,14 @@ def approve(path: Path, shot: str | None, force: bool, all_boards: bool, as_json
     if (shot is None) == (not all_boards):
         raise click.UsageError("give either SHOT (boards/EP for an episode's boards) or "
                                "--all-boards")
-    if all_boards or _batch(shot):
-        return _approve_boards(path, shot, force, as_json)
+    if all_boards or is_batch_name(shot):
+        return approve_boards(path, shot, force, as_json)
     assert shot is not None
     series, name, _ = shot_series(path, shot)
-    _no_board(series, name)
+    no_board(series, name)
     take = guarded(lambda: approve_checked(series, name, force=force))
     synced = _lipsync_after(series, name, as_json)
-    hosted = _hosted(series, name, take)
+    hosted = hosted_files(series, name, take)
     gate = _gate(series, name, take)
     if as_json:
         emit({"shot": shot, "approved": take, **synced, **hosted, **_gate_facts(gate)})
@@ -194,7 +202,7 @@ def approve(path: Path, shot: str | None, force: bool, all_boards: bool, as_json
     click.echo(f"approved take {take} of {shot}{drawn}")
     if gate is not None:  # the gate lets the shots that start from it go, or says where not
         click.echo(_may_render(series, name, path, shot, gate))
-        _say_hosted(hosted)
+        say_hosted(hosted)
 
 
 def _gate(series: Manifest, name: str, take: int) -> Approved | None:
@@ -219,38 +227,6 @@ def _may_render(series: Manifest, name: str, path: Path, shot: str, gate: Approv
         on = f" --provider {gate.render_on}" if gate.render_on else ""
         return f"{using or 'no shot'} may render from it now: storyboard render {path}{on}"
     return "\n".join(gate.still_held(str(path), shot))
-
-
-def _hosted(series: Manifest, name: str, take: int) -> dict[str, list[str]]:
-    """A board's take as the series' gateway fetches it: its scaled copies, drawn now (the
-    board is final), each a file to host with the series folder (``hosted``, relative)."""
-    from storyboard.errors import StoryboardError
-    from storyboard.language.request import is_board
-    if not is_board(name):
-        return {}
-    from storyboard.run.boards import hosted_copies
-    from storyboard.run.setup import make_provider
-    from storyboard.run.state.cache import OutputCache
-    try:
-        provider = make_provider(series, None)
-    except StoryboardError:
-        return {}  # a provider that cannot be made now: the render says why
-    cache = OutputCache(series.root, provider.cache_key)
-    copies = guarded(lambda: hosted_copies(series, name, take, provider, cache))
-    return {"hosted": [_relative(copy, series.root) for copy in copies]} if copies else {}
-
-
-def _say_hosted(hosted: dict[str, list[str]]) -> None:
-    for copy in hosted.get("hosted", []):
-        click.echo(f"host {copy} with the series folder: the gateway fetches this copy of the "
-                   "board, scaled to what its video model takes, from media_base_url")
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 @click.command()
@@ -443,75 +419,3 @@ def _when(stamp: float | None) -> str:
     if stamp is None:
         return ""
     return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M")
-
-
-# --- many boards at once -------------------------------------------------------------------------
-
-
-def _batch(shot: str | None) -> bool:
-    """Whether SHOT names several boards (``boards/EP``, ``boards/EP/*``, ``boards``), led by
-    its variation in a matrix (``calm/boards/ep01``)."""
-    from storyboard.run.approvals import is_batch
-    if shot is None:
-        return False
-    head, _, rest = shot.partition("/")
-    return is_batch(shot) or (not is_batch(head) and head != "boards" and is_batch(rest))
-
-
-def _board_sets(path: Path, shot: str | None) -> list[tuple[Manifest, str, str]]:
-    """Each manifest a batch works on, with the boards it names there and its variation prefix:
-    SHOT's (``VARIATION/boards/EP`` in a matrix), or every variation's (``--all-boards``)."""
-    from storyboard.cli.common import variants_of
-    from storyboard.run.approvals import EVERY
-    if shot is not None:
-        return [shot_series(path, shot)]
-    variants = variants_of(path)
-    return [(v.manifest, EVERY, f"{v.name}/" if variants.matrix else "")
-            for v in variants.variants if v.manifest is not None]
-
-
-def _approve_boards(path: Path, shot: str | None, force: bool, as_json: bool) -> None:
-    done: list[Any] = []
-    for series, name, prefix in _board_sets(path, shot):
-        outcomes = guarded(functools.partial(_approved_set, series, name, force))
-        done += [(prefix, o, _hosted(series, o.board, o.take) if o.take else {})
-                 for o in outcomes]
-    _said_batch(path, done, "approved", as_json)
-
-
-def _approved_set(series: Manifest, name: str, force: bool) -> list[Any]:
-    from storyboard.run.approvals import approve_boards, boards_named
-    return approve_boards(series, boards_named(series, name), force=force)
-
-
-def _pick_boards(path: Path, shot: str, take: int | None, as_json: bool) -> None:
-    from storyboard.run.approvals import boards_named, pick_boards
-    series, name, prefix = shot_series(path, shot)
-    outcomes = guarded(lambda: pick_boards(series, boards_named(series, name), take))
-    _said_batch(path, [(prefix, o, {}) for o in outcomes], "picked", as_json)
-
-
-def _said_batch(path: Path, done: list[Any], verb: str, as_json: bool) -> None:
-    """What a batch did, board by board: each take approved (or picked), each board skipped
-    and why, then the counts (``--json``: ``approved`` / ``picked`` and ``skipped`` lists)."""
-    made = [(p + o.board, o.take, hosted) for p, o, hosted in done if o.take is not None]
-    skipped = [(p + o.board, o.why) for p, o, _ in done if o.take is None]
-    if as_json:
-        emit({verb: [{"board": b, "take": t, **h} for b, t, h in made],
-              "skipped": [{"board": b, "why": why} for b, why in skipped]})
-        return
-    for board, take, hosted in made:
-        click.echo(f"{verb} take {take} of {board}")
-        _say_hosted(hosted)
-    for board, why in skipped:
-        click.echo(f"skipped {board}: {why}")
-    after = (f"; their shots may render now: storyboard render {path}" if verb == "approved"
-             else "; approve them to let their shots render: storyboard approve "
-                  f"{path} boards/EP" if made else "")
-    click.echo(f"{verb} {len(made)} board(s), skipped {len(skipped)}{after if made else ''}")
-
-
-def _no_board(series: Manifest, name: str) -> None:
-    """A board name for a shot that has none by design: say why (not "no shot")."""
-    from storyboard.run.approvals import why_no_board
-    guarded(lambda: why_no_board(series, name))

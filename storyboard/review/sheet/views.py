@@ -25,7 +25,7 @@ from typing import Any
 
 from storyboard.files import version
 from storyboard.language.request import CompiledEpisode, CompiledShot
-from storyboard.review.sheet import model
+from storyboard.review.sheet import model, stills
 from storyboard.review.steps import step
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState, take_key
@@ -57,7 +57,7 @@ def episode_view(ctx: model.Context, builder: EpisodeBuilder, episode: CompiledE
     if len(_KEPT) >= MAX_KEPT:
         _KEPT.clear()
     _KEPT[key] = (inputs, view, tuple(sorted({str(p) for p in
-                                              model.episode_stills(view).values()})))
+                                              stills.episode_stills(view).values()})))
     return view
 
 

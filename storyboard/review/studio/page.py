@@ -18,6 +18,7 @@ from pathlib import Path
 
 from storyboard.errors import Diagnostic
 from storyboard.review.sheet import html, model
+from storyboard.review.sheet import stills as shown_stills
 
 STILLS = "/still/"  # where the page's stills are linked, by name
 HEADER = "header"  # the header's part name (a section's is its id, never "header")
@@ -74,7 +75,7 @@ def page_of(sheet: model.Sheet, aside: str = "") -> Page:
     stills: dict[str, Path] = {}
     if sheet.cast:
         parts.append(Part("cast", *_tagged(html.cast_html(sheet))))
-        stills.update(model.cast_stills(sheet.cast))
+        stills.update(shown_stills.cast_stills(sheet.cast))
     for ep in sheet.episodes:
         text, tag, shown = _episode(ep)
         parts.append(Part(ep.anchor, text, tag))
@@ -114,7 +115,7 @@ def _episode(ep: model.Episode) -> Shown:
     except TypeError:  # something unhashable in it: made each time
         found, kept = None, False
     if found is None:
-        found = (*_tagged(str(html.episode_html(ep))), model.episode_stills(ep))
+        found = (*_tagged(str(html.episode_html(ep))), shown_stills.episode_stills(ep))
         if kept:
             if len(_EPISODES) >= MAX_KEPT:
                 _EPISODES.clear()

@@ -1,0 +1,127 @@
+"""Many boards at once, and a board's hosted copies, into what ``approve`` and ``pick`` say.
+
+``approve SERIES boards/EP`` (``boards/EP/*``, ``boards``, ``--all-boards``; ``VARIATION/boards/EP``
+in a matrix) and ``pick SERIES boards/EP`` work board by board through ``run.approvals``, listing what
+they did and what they skipped and why; an approved board's scaled copies a gateway fetches are
+drawn and named here, to be hosted with the series folder.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from storyboard.cli.common import emit, guarded, shot_series
+
+if TYPE_CHECKING:
+    from storyboard.language.request import Manifest
+
+
+def hosted_files(series: Manifest, name: str, take: int) -> dict[str, list[str]]:
+    """A board's take as the series' gateway fetches it: its scaled copies, drawn now (the
+    board is final), each a file to host with the series folder (``hosted``, relative)."""
+    from storyboard.errors import StoryboardError
+    from storyboard.language.request import is_board
+    if not is_board(name):
+        return {}
+    from storyboard.run.boards import hosted_copies
+    from storyboard.run.setup import make_provider
+    from storyboard.run.state.cache import OutputCache
+    try:
+        provider = make_provider(series, None)
+    except StoryboardError:
+        return {}  # a provider that cannot be made now: the render says why
+    cache = OutputCache(series.root, provider.cache_key)
+    copies = guarded(lambda: hosted_copies(series, name, take, provider, cache))
+    return {"hosted": [relative(copy, series.root) for copy in copies]} if copies else {}
+
+
+def say_hosted(hosted: dict[str, list[str]]) -> None:
+    """Each scaled copy a gateway fetches, as a file to host with the series folder."""
+    for copy in hosted.get("hosted", []):
+        click.echo(f"host {copy} with the series folder: the gateway fetches this copy of the "
+                   "board, scaled to what its video model takes, from media_base_url")
+
+
+def relative(path: Path, root: Path) -> str:
+    """``path`` relative to the series folder where it is inside it (else as it is)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def is_batch_name(shot: str | None) -> bool:
+    """Whether SHOT names several boards (``boards/EP``, ``boards/EP/*``, ``boards``), led by
+    its variation in a matrix (``calm/boards/ep01``)."""
+    from storyboard.run.approvals import is_batch
+    if shot is None:
+        return False
+    head, _, rest = shot.partition("/")
+    return is_batch(shot) or (not is_batch(head) and head != "boards" and is_batch(rest))
+
+
+def board_sets(path: Path, shot: str | None) -> list[tuple[Manifest, str, str]]:
+    """Each manifest a batch works on, with the boards it names there and its variation prefix:
+    SHOT's (``VARIATION/boards/EP`` in a matrix), or every variation's (``--all-boards``)."""
+    from storyboard.cli.common import variants_of
+    from storyboard.run.approvals import EVERY
+    if shot is not None:
+        return [shot_series(path, shot)]
+    variants = variants_of(path)
+    return [(v.manifest, EVERY, f"{v.name}/" if variants.matrix else "")
+            for v in variants.variants if v.manifest is not None]
+
+
+def approve_boards(path: Path, shot: str | None, force: bool, as_json: bool) -> None:
+    """``approve`` of many boards: each board's picked (or only) take, then what was done."""
+    done: list[Any] = []
+    for series, name, prefix in board_sets(path, shot):
+        outcomes = guarded(functools.partial(approved_set, series, name, force))
+        done += [(prefix, o, hosted_files(series, o.board, o.take) if o.take else {})
+                 for o in outcomes]
+    said_batch(path, done, "approved", as_json)
+
+
+def approved_set(series: Manifest, name: str, force: bool) -> list[Any]:
+    """The boards ``name`` covers in ``series``, approved (or skipped, with why)."""
+    from storyboard.run import approvals
+    return approvals.approve_boards(series, approvals.boards_named(series, name), force=force)
+
+
+def pick_boards(path: Path, shot: str, take: int | None, as_json: bool) -> None:
+    """``pick`` of many boards: take ``take`` (or the best) of each, then what was done."""
+    from storyboard.run import approvals
+    series, name, prefix = shot_series(path, shot)
+    outcomes = guarded(lambda: approvals.pick_boards(
+        series, approvals.boards_named(series, name), take))
+    said_batch(path, [(prefix, o, {}) for o in outcomes], "picked", as_json)
+
+
+def said_batch(path: Path, done: list[Any], verb: str, as_json: bool) -> None:
+    """What a batch did, board by board: each take approved (or picked), each board skipped
+    and why, then the counts (``--json``: ``approved`` / ``picked`` and ``skipped`` lists)."""
+    made = [(p + o.board, o.take, hosted) for p, o, hosted in done if o.take is not None]
+    skipped = [(p + o.board, o.why) for p, o, _ in done if o.take is None]
+    if as_json:
+        emit({verb: [{"board": b, "take": t, **h} for b, t, h in made],
+              "skipped": [{"board": b, "why": why} for b, why in skipped]})
+        return
+    for board, take, hosted in made:
+        click.echo(f"{verb} take {take} of {board}")
+        say_hosted(hosted)
+    for board, why in skipped:
+        click.echo(f"skipped {board}: {why}")
+    after = (f"; their shots may render now: storyboard render {path}" if verb == "approved"
+             else "; approve them to let their shots render: storyboard approve "
+                  f"{path} boards/EP" if made else "")
+    click.echo(f"{verb} {len(made)} board(s), skipped {len(skipped)}{after if made else ''}")
+
+
+def no_board(series: Manifest, name: str) -> None:
+    """A board name for a shot that has none by design: say why (not "no shot")."""
+    from storyboard.run.approvals import why_no_board
+    guarded(lambda: why_no_board(series, name))
