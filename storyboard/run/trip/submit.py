@@ -22,8 +22,8 @@ from storyboard.run.trip.checks import (
     describe,
     is_ambiguous,
     made_input_problem,
-    may_have_made,
     made_voice_problem,
+    may_have_made,
     retryable,
 )
 from storyboard.run.trip.download import Downloader
