@@ -237,7 +237,8 @@ class Submitter:
         the task was made), looked up as a lost answer's before the submit is sent again; None
         when the list shows none."""
         session = self.session
-        found = await self.reconciler.find(shot, attempt.intent_at, attempt.id)
+        found = await self.reconciler.find(shot, attempt.intent_at, attempt.id,
+                                           unlisted_none=True)  # unlisted: sent again, as said
         task_id = await self.reconciler.adoptable(shot, attempt.id, found, {attempt.ledger_id})
         if task_id is not None:
             await session.db(session.journal.set_task, attempt.id, task_id,
