@@ -58,7 +58,7 @@ def show_series_plan(series: Manifest, matrix_plan: MatrixPlan, as_json: bool) -
         _every_take(series, shot)
     if spent:
         click.echo(progress.spent_line(spent))
-    for note in (the_plan.store_note, the_plan.price_note):
+    for note in (the_plan.store_note, the_plan.price_note, the_plan.risk_note):
         if note:
             click.echo(f"warning: {note}", err=True)
 
@@ -94,7 +94,8 @@ class RenderView:
         from storyboard.review import progress
         plan = the_plan.plan
         self.live.currency = plan.currency
-        for note in () if self.matrix else (plan.store_note, plan.price_note):
+        for note in () if self.matrix else (plan.store_note, plan.price_note,
+                                                plan.risk_note):
             if note:
                 self.console.print(Text(f"warning: {note}", "yellow"))
         if plan.to_render and plan.total_cost > 0:

@@ -149,7 +149,10 @@ def _lipsync_after(series: Manifest, name: str, quiet: bool) -> dict[str, str]:
     from storyboard.run.state.passes import lipsync_after
     def url() -> str:
         return str(getattr(make_provider(series, None), "base_url", "") or "")
-    asked = guarded(lambda: lipsync_after(series, name, base_url=url))
+
+    def region() -> str | None:
+        return served_region(make_provider(series, None))
+    asked = guarded(lambda: lipsync_after(series, name, base_url=url, region=region))
     if asked is None:
         return {}
     write_take_changes(lock_path(series.root), asked.changes)
@@ -157,6 +160,14 @@ def _lipsync_after(series: Manifest, name: str, quiet: bool) -> dict[str, str]:
         click.echo(f"{asked.shot_id}: {asked.message}: its line routes lipsync; "
                    "`storyboard render` makes it (the plan prices it), then pick it")
     return {"lipsync": asked.takes[0]}
+
+
+def served_region(provider: Any) -> str | None:
+    """The DashScope region a provider renders in (None: another provider, or a host of your
+    own), read from its settings."""
+    from storyboard.providers.dashscope.settings import DashScopeSettings
+    settings = getattr(provider, "settings", None)
+    return settings.served_region() if isinstance(settings, DashScopeSettings) else None
 
 
 def _best(series: Manifest, name: str, quiet: bool = False) -> int:
@@ -323,12 +334,13 @@ def _asker(chosen: Any, count: int, words: str | None, lipsync: bool, audio: Pat
         raise click.UsageError(f"--edit is made on DashScope (wan2.7-videoedit) or on Ark and "
                                f"ModelArk (Seedance 2.5), --lipsync on DashScope (videoretalk), "
                                f"not {chosen.name}: --provider dashscope")
-    url = str(getattr(chosen, "base_url", "") or "")
+    url, region = str(getattr(chosen, "base_url", "") or ""), served_region(chosen)
     if words is not None:
         return lambda series, name: ask_edit(series, name, words, base_url=url,
-                                             provider=chosen.name)
+                                             provider=chosen.name, region=region)
     if lipsync:
-        return lambda series, name: ask_lipsync(series, name, audio, at=at, base_url=url)
+        return lambda series, name: ask_lipsync(series, name, audio, at=at, base_url=url,
+                                                region=region)
     return lambda series, name: ask_retakes(series, name, count, provider=chosen.name,
                                             free=not chosen.traits.paid)
 

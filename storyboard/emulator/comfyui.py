@@ -7,7 +7,9 @@
     POST /queue             {"clear": true} or {"delete": [ids]}
     POST /interrupt         {"prompt_id"?}
     POST /upload/image      multipart ``image`` (any medium) -> {name, subfolder, type}
-    GET  /view              ?filename=&subfolder=&type=output: the file
+    GET  /view              ?filename=&subfolder=&type=output: the file (with
+                            ``ComfyConfig(view_bytes=N)``, N zeros and no length, until the
+                            client hangs up: what was sent is counted in ``streamed``)
     GET  /object_info[/{class}]
     WS   /ws?clientId=ID    status on connect, then the messages of the prompts ID queued
                             (``comfyui_ws``); absent with ``ComfyConfig(websocket=False)``
@@ -124,7 +126,46 @@ async def view(request: Request) -> Response:
     path = base / folder / name
     if not path.is_file():
         return Response(status_code=404)
+    if instance.config.view_bytes:
+        return Endless(instance, instance.config.view_bytes)
     return FileResponse(path, media_type="video/mp4" if name.endswith(".mp4") else None)
+
+
+class Endless(Response):
+    """A file far larger than any result: ``size`` zeros with no length, sent until the client
+    hangs up (a server that stops there, as a real one's write fails: what it sent is what the
+    client read, give or take the sockets' buffers)."""
+
+    CHUNK = bytes(1 << 16)
+
+    def __init__(self, instance: Instance, size: int) -> None:
+        super().__init__(media_type="video/mp4")
+        self.instance, self.size = instance, size
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"video/mp4")]})
+            left = self.size
+            while left > 0 and not gone.is_set():
+                chunk = self.CHUNK[:left]
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                self.instance.counters.streamed += len(chunk)
+                left -= len(chunk)
+                await asyncio.sleep(0)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            pass  # the client went away mid-write
+        finally:
+            watcher.cancel()
 
 
 async def object_info(request: Request) -> Response:

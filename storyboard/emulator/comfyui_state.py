@@ -32,6 +32,8 @@ class ComfyConfig:
     plain: bool = False  # results without text or pictures, drawn once per size (benchmarks)
     missing_nodes: tuple[str, ...] = ()  # node classes this instance has not installed
     websocket: bool = True  # serve /ws (off: a server whose socket is refused)
+    view_bytes: int = 0  # GET /view sends this many zeros instead, with no length (a result
+    # far larger than any made: a client that does not hang up at its limit reads them all)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Counters:
     restarts: int = 0
     interrupts: int = 0
     seeds: dict[str, int] = field(default_factory=dict)
+    streamed: int = 0  # bytes an endless /view sent before its client hung up
 
 
 def now_ms() -> int:
@@ -146,7 +149,8 @@ class Instance:
         c = self.counters
         return {"prompts": dict(c.prompts), "executed": dict(c.executed), "refused": c.refused,
                 "uploads": c.uploads, "restarts": c.restarts, "interrupts": c.interrupts,
-                "seeds": dict(c.seeds), "queue": self.remaining(), "ws_sent": self.listeners.sent,
+                "seeds": dict(c.seeds), "streamed": c.streamed, "queue": self.remaining(),
+                "ws_sent": self.listeners.sent,
                 "running": self.running.prompt_id if self.running is not None else None}
 
     # -- the worker ------------------------------------------------------------------------------

@@ -19,6 +19,9 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                              voice or person; 400, not accepted, nothing billed)
                lost[=SECONDS] (accepted and counted, then its answer dropped, or sent SECONDS late;
                               a refused submit gets its error answer as usual)
+               made[=STATUS] (accepted and counted, then answered with the error STATUS, 500 by
+                             default, in the gateway's own words: MiniMax's 1000; a refused
+                             submit gets its error answer as usual)
                envelope=SHAPE (accepted and counted, then answered HTTP 200 with no task id and
                               an odd code in the gateway's envelope: unknown (a number the
                               gateway does not document), string, list, null, huge (10**30);
@@ -59,7 +62,7 @@ PASS_ENDPOINTS = ("retalk",)  # a pass over a take on a path of its own: submit'
 ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, *PASS_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
-SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "refused", "envelope")
+SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "made", "refused", "envelope")
 SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning",
                "ignored", "nan", "deep", "usage", "trickle", "late_moderation")  # as ``chat_faults.KINDS``
 CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length", *SHAPE_KINDS)
@@ -76,7 +79,7 @@ TASK_REFUSED = ("video", "audio", "image")  # what a refusal after the render na
 QUERY_KINDS = (*HTTP_KINDS, "status")
 LIST_KINDS = (*HTTP_KINDS, "items")
 DOWNLOAD_KINDS = (*HTTP_KINDS, "endless", "huge")
-ARG_KINDS = ("429", "slow", "lost", "trickle")  # kinds that take a number (seconds)
+ARG_KINDS = ("429", "slow", "lost", "trickle", "made")  # kinds that take a number
 WORD_KINDS = ("status", "items", "refused", "envelope", *CHAT_WORDS)  # kinds that take a word
 DEFAULT_SLOW = 5.0
 
@@ -165,6 +168,9 @@ def parse_fault(text: str) -> Fault:
     if eq and kind not in ARG_KINDS:
         raise FaultSyntaxError(f"{source!r}: {kind} takes no argument")
     arg = _number(raw_arg, "argument", source) if eq else None
+    if kind == "made" and arg is not None and f"{arg:g}" not in ERROR_KINDS:
+        raise FaultSyntaxError(f"{source!r}: made takes an error status, one of "
+                               f"{', '.join(ERROR_KINDS)} (e.g. submit:made=500)")
     return Fault(endpoint, kind, arg)
 
 

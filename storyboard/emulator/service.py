@@ -174,6 +174,9 @@ class Service:
                                             or "edit" in self.model(sub).task_types):
             media.update(await self._fetched(sub, media))
             sub = task.submission = await self._kept_length(sub, media)
+        if self.model(sub).keeps_framing:  # a pass: the take's size (its ratio: the backdrop's)
+            media.update(await self._fetched(sub, media))
+            sub = task.submission = await self._kept_framing(sub, media)
         try:
             rendered = await self.renderer.render(task.body, sub, media, digests)
             if task.fault in FLAW_KINDS:
@@ -235,6 +238,18 @@ class Service:
         caps = self.model(sub).caps
         seconds = int(await self._input_video_seconds(sub, media))
         return replace(sub, duration=max(caps.min_duration, min(seconds, caps.max_duration)))
+
+    async def _kept_framing(self, sub: Submission, media: dict[str, Path]) -> Submission:
+        """The resolution whose short side is the input video's (a 1280x720 take: 720P)."""
+        path = next((media[m["url"]] for m in sub.media
+                     if m["type"] in INPUT_VIDEO_KINDS and m["url"] in media), None)
+        if path is None:
+            return sub
+        short = min(await self.renderer.pixels(path))
+        tiers = [r for r in self.model(sub).caps.resolutions if r[:-1].isdigit()]
+        if not short or not tiers:
+            return sub
+        return replace(sub, resolution=min(tiers, key=lambda r: abs(int(r[:-1]) - short)))
 
     async def _fetched(self, sub: Submission, media: dict[str, Path]) -> dict[str, Path]:
         """The edited video behind an http(s) URL (a gateway's), fetched to know its length; one

@@ -205,6 +205,8 @@ class FaultWire:
             await drop_connection(send, reset=kind == "reset")
         elif kind == "lost":
             await self._lost(fault, scope, receive, send)
+        elif kind == "made":
+            await self._made(fault, scope, receive, send)
         elif kind == "envelope":
             await self._odd_envelope(fault, scope, receive, send)
         elif kind in CONTENT_KINDS:
@@ -306,6 +308,22 @@ class FaultWire:
             body = json.dumps(odd_envelope(str(scope.get("path", "")), str(fault.word))).encode()
         await send_answer(send, (200, [(b"content-type", kind),
                                        (b"content-length", str(len(body)).encode())], body))
+
+    async def _made(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        """Let the app accept the submit (a task made, and billed), then answer with an error
+        (MiniMax's 1000 after the task was in fact made)."""
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        if not held or held[0].get("status") != 200:
+            for message in held:  # a refused submit gets its error answer as usual
+                await send(message)
+            return
+        status = Fault(fault.endpoint, f"{500 if fault.arg is None else fault.arg:g}")
+        await send_answer(send, self._error(status, str(scope.get("path", ""))))
 
     async def _lost(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the app accept the submit, then drop its answer (or send it too late)."""

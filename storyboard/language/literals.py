@@ -1,19 +1,23 @@
-"""Inline values into verdicts: card colours and ``data:`` URIs, checked before anyone uses them.
+"""Inline values into verdicts: card colours, URLs and ``data:`` URIs, checked before anyone uses them.
 
 A card colour reaches ffmpeg's ``color`` source and ``drawtext``; a ``data:`` URI is sent to the
 provider as it is written. Both are checked at ``check`` time against a strict grammar, so a value
 that would fail after paying (or be read as more than one value) is reported at its line instead:
 a colour is one of ffmpeg's 140 names or ``#RRGGBB`` / ``0xRRGGBB`` (with an optional alpha byte),
 and a ``data:`` URI is ``data:<type>;base64,<payload>`` whose payload decodes strictly and whose
-first bytes are the type it claims.
+first bytes are the type it claims. A reference's URL is ``https://``, ``oss://`` or ``data:``: a
+plain ``http://`` URL, or one whose host is an address no service could fetch for the user (a
+link-local, loopback or private IP such as 169.254.169.254), is refused at its line.
 """
 
 from __future__ import annotations
 
 import binascii
 import io
+import ipaddress
 import math
 import re
+from urllib.parse import urlsplit
 
 from storyboard.media import imagehead
 from storyboard.media.probe import sniff
@@ -58,6 +62,26 @@ def color_problem(value: str) -> str | None:
     shown = value if len(value) <= 60 else value[:57] + "..."
     return (f"{shown!r} is not a colour; expected a name such as black or white, or #RRGGBB / "
             "0xRRGGBB (optionally with an alpha byte, #RRGGBBAA)")
+
+
+def url_problem(value: str) -> str | None:
+    """What is wrong with a reference's URL (``http://``, an address only this machine or its
+    network reaches), or None when it is one a service may fetch."""
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    if value[:7].lower() == "http://":
+        return (f"{shown!r} is a plain http:// URL; expected https://, oss:// or data: (or a "
+                "path inside the series folder)")
+    if value[:8].lower() != "https://":
+        return None
+    try:
+        host = urlsplit(value).hostname or ""
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None  # a name, not an address: the service resolves it
+    if address.is_global:
+        return None
+    return (f"{shown!r} names {host}, a link-local, loopback or private address no service "
+            "can fetch; expected a public https:// URL, oss:// or data:")
 
 
 def data_uri_problem(value: str) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 from storyboard.errors import Diagnostic
 from storyboard.language import cast
 from storyboard.language.document import Document, PathKey
-from storyboard.language.literals import color_problem, data_uri_problem
+from storyboard.language.literals import color_problem, data_uri_problem, url_problem
 from storyboard.language.request import MediaRef, is_url
 from storyboard.language.series import Source
 from storyboard.language.validate import did_you_mean
@@ -71,8 +71,9 @@ class MediaResolver:
     def media_ref(self, doc: Document, path: PathKey, value: str, role: str,
                   rule: FileRule | None = None) -> MediaRef | None:
         """A path or URL from ``doc`` at ``path``; local files must stay inside the series."""
-        if is_url(value):
-            problem = data_uri_problem(value) if value[:5].lower() == "data:" else None
+        if is_url(value) or value[:7].lower() == "http://":
+            problem = data_uri_problem(value) if value[:5].lower() == "data:" else \
+                url_problem(value)
             if problem is not None:
                 self.error(doc, path, problem)
                 return None

@@ -123,6 +123,21 @@ def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = No
     return proc.stderr
 
 
+def decode_problem(path: Path) -> str | None:
+    """What stops ffmpeg decoding the whole of ``path`` (a picture cut short, a damaged stream),
+    or None when every byte of it decodes: an error is an error, not a log line passed over.
+    ffmpeg that cannot start or runs out of time says nothing of the file: raised, not judged."""
+    try:
+        run(["-v", "error", "-err_detect", "explode", "-xerror", "-i", str(path), "-f", "null",
+             "-"], what="decoding the picture", timeout=120)
+    except FFmpegError as exc:
+        if not exc.log_tail:
+            raise
+        invalid = any("Invalid data" in line for line in exc.log_tail)
+        return "ffmpeg cannot decode all of it" + (" (invalid data)" if invalid else "")
+    return None
+
+
 def filter_value(text: str) -> str:
     """``text`` as an option value inside a hand-written filtergraph: escaped once for the option
     parser (``\\ ' :``) and again for the graph parser (``\\ ' [ ] , ;``), as ffmpeg's

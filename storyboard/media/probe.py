@@ -20,11 +20,12 @@ from typing import Literal
 
 from storyboard.errors import MediaError
 from storyboard.files import LinkedStateFolder, state_folder, write_atomic
-from storyboard.media import ffmpeg, imagehead, initcard
+from storyboard.media import ffmpeg, imagehead, initcard, pngcheck
 
 Role = Literal["image", "video", "voice"]
 MB = 1024 * 1024
-CACHE_VERSION = 3  # 2: ``complete``; 3: ``init_card``
+CACHE_VERSION = 4  # 2: ``complete``; 3: ``init_card``; 4: ``damage`` (pictures decoded whole)
+WHOLE_CHECK_BYTES = 64 * MB  # a larger picture is over every limit anyway: not decoded
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Facts:
     has_audio: bool = False
     complete: bool = True  # an MP4/MOV whose boxes all end inside the file (not cut short)
     init_card: bool = False  # a grey placeholder card an older ``init`` drew (``initcard``)
+    damage: str = ""  # why a picture does not decode whole (cut short, a bad CRC), else ""
 
 
 def sniff(head: bytes) -> str:
@@ -139,7 +141,19 @@ def measure(path: Path) -> Facts:
                  has_audio=audio is not None,
                  complete=kind not in ("mp4", "mov") or boxes_complete(path, size),
                  init_card=kind == "png" and (width, height) in initcard.SIZES
-                 and initcard.is_init_card(path))
+                 and initcard.is_init_card(path),
+                 damage=picture_damage(path, kind, size) if video else "")
+
+
+def picture_damage(path: Path, kind: str, size: int) -> str:
+    """Why a picture does not decode whole, or "": a PNG walked chunk by chunk (``pngcheck``:
+    every CRC, the pixel stream inflated), any other picture decoded by ffmpeg to its last byte
+    (a JPEG cut short still probes, and shows grey where its end was)."""
+    if kind not in ACCEPTED["image"] or size > WHOLE_CHECK_BYTES:
+        return ""
+    if kind == "png":
+        return pngcheck.problem(path) or ""
+    return ffmpeg.decode_problem(path) or ""
 
 
 def _has_alpha(pix_fmt: str) -> bool:
@@ -156,6 +170,9 @@ def verdict(facts: Facts, role: Role, limits: Limits | None = None) -> list[str]
     if not facts.complete:
         return [f"the {facts.kind.upper()} is cut short (its last box runs past the end of the "
                 "file: an interrupted download or copy?); expected a complete file"]
+    if facts.damage:
+        return [f"the {facts.kind.upper()} is not whole ({facts.damage}: cut short or damaged, "
+                "an interrupted download or copy?); expected a picture that decodes to its end"]
     if facts.size > limits.max_bytes:
         problems.append(f"{facts.size / MB:.1f} MB is over the {limits.max_bytes / MB:g} MB limit")
     if role in ("image", "video"):

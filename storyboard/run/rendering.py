@@ -18,7 +18,7 @@ from pathlib import Path
 
 from storyboard.errors import BudgetExceeded, ProblemsFound, StoreUnreachable, StoryboardError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
-from storyboard.providers.base import maker_prices, makers
+from storyboard.providers.base import Provider, maker_prices, makers
 from storyboard.run import (
     Plan,
     RunResult,
@@ -69,6 +69,7 @@ def plan_setup(setup: RunSetup) -> Plan:
     gate_boards(the_plan, setup)
     if setup.provider.traits.paid:
         the_plan.price_note = below_list(setup.prices, setup.provider.list_prices, setup.shots)
+        the_plan.risk_note = unlisted_risk(the_plan, setup.provider)
     note = setup.provider.plan_note(sum(s.duration for s in the_plan.to_render))
     if note:
         the_plan.price_model = note  # comfyui: "free (your GPUs): ..., about N min"
@@ -77,6 +78,17 @@ def plan_setup(setup: RunSetup) -> Plan:
     mark_approved(the_plan, approved_changes(setup.manifest, _lock(setup)))
     mark_made_elsewhere(the_plan, setup)
     return the_plan
+
+
+def unlisted_risk(the_plan: Plan, provider: Provider) -> str:
+    """What a provider without a task list may charge twice: a submit answered with an error
+    after the task was made anyway (MiniMax's 1000) is sent again, with nothing to look in."""
+    if provider.traits.lists or not the_plan.to_render:
+        return ""
+    return (f"{provider.name} has no task list: a submit answered with a server error (an HTTP "
+            "500, such as MiniMax's 1000) is sent again, and if the service had made the task "
+            "anyway it is paid twice (a lost answer is never sent again: it waits for `task "
+            "adopt` or `task forget`)")
 
 
 def gate_boards(the_plan: Plan, setup: RunSetup) -> None:

@@ -71,6 +71,10 @@ class Model:
     wire_types: Mapping[str, str] = field(default_factory=dict)
     seed: bool = True  # takes a ``seed`` (without one, each render differs)
     keeps_length: bool = False  # ``duration`` 0 (its default) keeps the edited video's length
+    # A pass over a take whose output keeps the take's size and ratio (its framing): what the
+    # emulator makes and what measuring the pass holds it to. Declared, not verified (videoretalk's
+    # model page names no output size): a size the service changes is scaled on stitch.
+    keeps_framing: bool = False
     regions: tuple[str, ...] = ()  # DashScope regions that serve it (empty: every region)
     # The names its answer's ``usage`` gives the input video's and the output's seconds.
     usage_names: tuple[str, str] = ("input_video_duration", "output_video_duration")

@@ -297,7 +297,7 @@ VIDEORETALK = Model(
                 "driving_audio": FileRule("voice", 2, 120, 30)},
     usage_names=("", "video_duration"), regions=("cn",), takes_prompt=False, in_flight=1,
     submit_path="/services/aigc/image2video/video-synthesis",
-    body_parameters={"video_extension": False})
+    body_parameters={"video_extension": False}, keeps_framing=True)
 
 DASHSCOPE_MODELS: dict[str, Model] = {m.id: m for m in (
     WAN27_R2V, WAN30_VIDEO, WAN30_VIDEO_PRIME, WAN27_I2V, WAN27_T2V, WAN27_VIDEOEDIT,

@@ -27,6 +27,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.errors import StoryboardError
 from tests.fixtures.compiler import write_series
 from tests.fixtures.mcp import KEY, environment, error, session, submissions
+from tests.fixtures.patience import LOADED
 from tests.fixtures.two_shots import HEAD, TWO_SHOTS
 
 Call = Callable[..., Any]
@@ -166,12 +167,12 @@ def test_a_killed_server_resumed_pays_nothing_twice(root: Path, emulator: Emulat
                         request):
             child.stdin.write((json.dumps(message) + "\n").encode())
         child.stdin.flush()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + LOADED
         while submissions(slow) < 2:
             assert time.monotonic() < deadline, "the render never submitted"
             time.sleep(0.1)
         child.send_signal(signal.SIGKILL)
-        child.wait(timeout=10)
+        child.wait(timeout=LOADED)
         _, resumed = session(root, ("render", {"series": "wire", "provider": "dashscope",
                                                "max_cost": 5}), ceiling=5, emulator=slow)
         assert data(resumed)["submits"] == 0

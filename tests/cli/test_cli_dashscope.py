@@ -39,6 +39,7 @@ from tests.fixtures.dashscope_cli import (
     tasks,
     wait_until,
 )
+from tests.fixtures.patience import LOADED
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
@@ -201,7 +202,7 @@ def test_sigkill_then_rerun_pays_each_shot_once(tmp_path: Path, make_media: Make
     assert before >= 1
 
     done = subprocess.run(command(series, "--yes", "--quiet", "-o", str(out)), env=child_env(),
-                          capture_output=True, timeout=90, check=False)
+                          capture_output=True, timeout=LOADED, check=False)
     no_key(done.stdout, done.stderr)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert done.stdout == b""  # --quiet
@@ -235,14 +236,14 @@ def test_ctrl_c_or_sigterm_says_interrupted_and_a_rerun_resumes(
         wait_until("a journaled task id", lambda: any(a.task_id for a in read_status(three)),
                    child)
         child.send_signal(sent)
-        _, err = child.communicate(timeout=30)
+        _, err = child.communicate(timeout=LOADED)
     finally:
         if child.poll() is None:
             kill(child)
     no_key(err)
     assert b"Traceback" not in err
     done = subprocess.run(command(three, "--yes", "--quiet", "-o", str(out)), env=child_env(),
-                          capture_output=True, timeout=90, check=False)
+                          capture_output=True, timeout=LOADED, check=False)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     paid_once_each(emu, three, 3)
     # "interrupted" and 128 + the signal (130 for Ctrl-C, 143 for SIGTERM), not 1 ("a run

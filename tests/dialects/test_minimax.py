@@ -374,6 +374,44 @@ def test_an_odd_envelope_code_is_a_lost_answer_never_a_second_submit(
     assert emu.stats()["submissions"]["total"] == 1
 
 
+@pytest.mark.parametrize("target", ["kling", "ark", "dashscope"])
+def test_an_error_answered_after_the_task_was_made_is_looked_up_before_any_retry(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any, target: str) -> None:
+    """A submit answered with a server error (MiniMax's 1000, Kling's or Ark's 500) after the
+    service made the task: where the vendor lists its tasks, the list is asked before the submit
+    is sent again, and the task it shows is adopted: one submission, paid once."""
+    emu.script("submit:made=500")
+    shot = a_minimax_shot(tmp_path, make_media, target, f" waves, made then {target} said 500")
+    result = run(emu, target, tmp_path, shot, [], reconcile_delay=0.0, request_timeout=5.0)
+    (only,) = result.shots
+    assert only.state == "done", only
+    assert emu.stats()["submissions"]["total"] == 1
+    assert emu.stats()["faults"] == {"submit:made=500": 1}
+
+
+def test_a_server_error_that_made_nothing_is_still_sent_again(
+        emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
+    """The lookup finds nothing when the error made nothing: the submit is sent again at once."""
+    emu.script("submit:500")
+    shot = a_minimax_shot(tmp_path, make_media, "kling", " waves, kling said 500 and made none")
+    result = run(emu, "kling", tmp_path, shot, [], reconcile_delay=0.0, request_timeout=5.0)
+    assert result.shots[0].state == "done" and result.submits == 2
+    assert emu.stats()["submissions"]["total"] == 1
+
+
+def test_plan_says_a_vendor_without_a_list_may_pay_twice_for_an_error_answer(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    """MiniMax lists no tasks: a submit answered with an error (its 1000) is sent again, and if
+    the service had made the task anyway, it is paid twice. ``plan`` says so before paying."""
+    for target in ("minimax", "kling"):
+        root = series(tmp_path / target, make_media, H3 if target == "minimax" else
+                      "kling-v3-omni")
+        compiled(root, target)  # the provider: block names the target
+        shown = CliRunner().invoke(cli, ["plan", str(root)]).output
+        said = "no task list" in shown and "paid twice" in shown
+        assert said == (target == "minimax"), shown
+
+
 def test_a_documented_envelope_refusal_is_still_refused_and_free(
         emu: EmulatorServer, tmp_path: Path, make_media: Any) -> None:
     """Kling's content refusal (1301) and MiniMax's (1026), documented, stay "refused at

@@ -234,6 +234,29 @@ def test_a_lost_kling_submit_is_found_in_its_image_tasks_and_paid_once(
         assert images(own) == 1 and own.stats()["cast"]["requests"]["image"] == 1
 
 
+def test_a_kling_picture_made_then_answered_500_is_found_not_made_twice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A picture the service made before it answered a server error: Kling lists its image
+    tasks, so the list is asked before the call is sent again, and the picture is paid once."""
+    for own in serve(monkeypatch):
+        own.script("image:made=500")
+        shot = board(KLING_IMAGE_O1.id, label=KLING_IMAGE_O1.label)
+        result = made(own, "kling", tmp_path, shot)
+        assert [s.state for s in result.shots] == ["done"], result.shots
+        assert images(own) == 1 and own.stats()["cast"]["requests"]["image"] == 1
+
+
+def test_a_seedream_call_answered_500_is_sent_again_it_keeps_no_list(
+        emu: EmulatorServer, tmp_path: Path) -> None:
+    """Seedream answers in the call that makes the picture and lists nothing: a server error is
+    sent again (as ``plan`` says of a provider without a list), never stuck as ambiguous."""
+    before, sent = images(emu), calls(emu)
+    emu.script("image:500")
+    result = made(emu, "ark", tmp_path, board(SEEDREAM_45_ARK.id))
+    assert [s.state for s in result.shots] == ["done"], result.shots
+    assert images(emu) == before + 1 and calls(emu) == sent + 2
+
+
 def test_a_slow_answer_still_makes_one_picture(emu: EmulatorServer, tmp_path: Path) -> None:
     before = images(emu)
     emu.script("image:slow=0.5")

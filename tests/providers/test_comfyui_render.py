@@ -18,6 +18,7 @@ from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.run import read_status
 from storyboard.run.setup import make_provider
 from tests.fixtures.comfyui import prompts, series_on, wait_until
+from tests.fixtures.patience import LOADED
 
 PHANTOM = "wan-phantom-references.json"
 SHOTS = 4  # ballad, reply, order, serve
@@ -65,11 +66,11 @@ def test_sigkill_and_resume_send_nothing_again(tmp_path: Path) -> None:
         child = render_process(series, tmp_path / "out")
         wait_until(lambda: len(prompts(a, b)) >= 1)
         child.send_signal(signal.SIGKILL)
-        child.communicate(timeout=30)
+        child.communicate(timeout=LOADED)
         assert child.returncode == -signal.SIGKILL
         before = prompts(a, b)
         resumed = render_process(series, tmp_path / "out")
-        out, err = resumed.communicate(timeout=120)
+        out, err = resumed.communicate(timeout=LOADED)
         assert resumed.returncode == 0, out + err
         after = prompts(a, b)
         assert set(after.values()) == {1} and len(after) == EP02  # each shot sent once

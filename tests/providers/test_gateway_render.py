@@ -21,6 +21,7 @@ from storyboard.language.compile import compile_path
 from storyboard.run import read_status
 from tests.fixtures.example import copy_example
 from tests.fixtures.media_host import serve
+from tests.fixtures.patience import LOADED
 from tests.fixtures.resellers import KEY, RESELLERS, quick_render
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
@@ -86,7 +87,7 @@ def test_sigkill_mid_run_then_resume_pays_each_shot_once(
     child = subprocess.Popen(command(series), env=dict(os.environ), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + LOADED
         # Killed once tasks are journaled and in flight: the resume must adopt, not resubmit.
         while len([a for a in _rows(series) if a.task_id]) < 2:
             assert child.poll() is None, child.communicate()[1].decode(errors="replace")
@@ -94,16 +95,16 @@ def test_sigkill_mid_run_then_resume_pays_each_shot_once(
             time.sleep(0.02)
     finally:
         os.kill(child.pid, signal.SIGKILL)
-        child.communicate(timeout=30)
+        child.communicate(timeout=LOADED)
     assert child.returncode == -signal.SIGKILL
     before = submissions(emulator)["total"]
     assert 2 <= before <= SHOTS
     # --json: a failure names each shot's state and cause (--quiet alone would say nothing).
     done = subprocess.run(command(series, "--json"), env=dict(os.environ), capture_output=True,
-                          timeout=180, check=False)
+                          timeout=LOADED, check=False)
     if settle_by_hand(series, emulator, name, done.stdout):  # no task list: a person decides
         done = subprocess.run(command(series, "--json"), env=dict(os.environ),
-                              capture_output=True, timeout=180, check=False)
+                              capture_output=True, timeout=LOADED, check=False)
     assert done.returncode == 0, (done.stderr + done.stdout).decode(errors="replace")
     assert sum(emulator.stats()["faults"].values()) > 0, "no fault was ever applied"
     paid_once_each(emulator, series)
@@ -112,7 +113,7 @@ def test_sigkill_mid_run_then_resume_pays_each_shot_once(
     for episode in ("ep01", "ep02"):
         assert (series / "out" / f"{episode}.mp4").is_file()
     again = subprocess.run(command(series), env=dict(os.environ), capture_output=True,
-                           timeout=60, check=False)
+                           timeout=LOADED, check=False)
     assert again.returncode == 0 and submissions(emulator)["total"] == SHOTS
 
 
@@ -135,7 +136,7 @@ def settle_by_hand(series: Path, emu: EmulatorServer, name: str, report: bytes) 
         args = ["adopt", str(series), key, *tasks[:1]] if tasks else [
             "forget", str(series), key, "--yes"]
         subprocess.run([sys.executable, "-m", "storyboard", "task", *args],
-                       env=dict(os.environ), check=True, capture_output=True, timeout=60)
+                       env=dict(os.environ), check=True, capture_output=True, timeout=LOADED)
     return True
 
 

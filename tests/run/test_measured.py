@@ -202,3 +202,21 @@ def test_bad_checks_are_located_errors_in_check(tmp_path: Path, make_media: Make
     assert "storyboard.yaml:" in result.stderr and "black_seconds" in result.stderr
     assert "not a finite number" in result.stderr
     assert "cuts" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_pass_is_judged_by_the_framing_it_promises_not_the_pixels() -> None:
+    """videoretalk keeps its take's length and framing: a 1920x1080 answer for a 720P 16:9 take
+    is said once (the stitch scales it to the episode's size), not an error; another ratio or
+    another length still is. A video model's wrong size stays an error."""
+    from storyboard.media.measure import Measured
+    request = ShotRequest("videoretalk", "", (), "720P", "16:9", 3, None, False)
+    relipped = CompiledShot("s", "ep01", "one#2", request, "p" * 64)
+    bigger = Measured("video", seconds=3.0, width=1920, height=1080, has_audio=True)
+    [said] = judge(bigger, relipped, Thresholds())
+    assert (said.kind, said.severity) == ("size", "warning") and "scales" in said.detail
+    squarer = replace(bigger, width=1080, height=1080, seconds=2.0)
+    assert {(f.kind, f.severity) for f in judge(squarer, relipped, Thresholds())} >= {
+        ("ratio", "error"), ("duration", "error")}
+    video = replace(relipped, request=replace(request, model="wan2.7-r2v"))
+    assert [(f.kind, f.severity) for f in judge(bigger, video, Thresholds())] == [
+        ("size", "error")]

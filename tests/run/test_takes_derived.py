@@ -312,3 +312,74 @@ def test_a_lipsync_pass_outside_the_beijing_region_is_refused_before_it_is_sent(
     asked = ask_lipsync(compile_path(series), "ep01/a", series / "media" / "line.wav",
                         base_url=DASHSCOPE_REGIONS["cn"])
     assert asked.takes == ("ep01/a#2",)
+
+
+def test_a_lipsync_pass_keeps_its_takes_framing_and_needs_no_force(
+        series: Path, emulator: Emulator) -> None:
+    """videoretalk keeps the take's length and framing (declared: ``keeps_framing``): a 1280x720
+    take comes back 1280x720, measured against what the pass promises, so the billed pass
+    carries no error finding and is approved without ``--force``."""
+    emulator(plain_results=False)
+    assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
+    code, _, said = run("retake", series, "ep01/a", "--lipsync", "--audio",
+                        series / "media" / "line.wav", "--provider", "dashscope", "--yes",
+                        "--json")
+    assert code == 0, said
+    lock = lock_of(series)
+    parent, retalk = lock["shots"]["fixes/ep01/a"], lock["shots"]["fixes/ep01/a#2"]
+    cache = series / ".storyboard" / "cache" / "dashscope"
+    sizes = [ffmpeg.probe(cache / f"{entry['hash']}.mp4").video for entry in (parent, retalk)]
+    assert [(v.width, v.height) for v in sizes if v is not None] == [(1280, 720), (1280, 720)]
+    rows = {r.take: r for r in take_rows(compile_path(series), "ep01/a")}
+    assert rows[2].findings is not None
+    assert [f for f in rows[2].findings if f["severity"] == "error"] == []
+    assert run("pick", series, "ep01/a", "2")[0] == 0
+    code, _, said = run("approve", series, "ep01/a")
+    assert code == 0 and "--force" not in said, said
+
+
+@pytest.mark.parametrize(("settings", "env", "refused"), [
+    ({"region": "intl"}, False, True),
+    ({"region": "intl", "workspace": "ws-abc123"}, False, True),  # a workspace host: its region
+    ({"region": "us", "workspace": "ws-abc123"}, True, True),  # a workspace beats the env's host
+    ({"region": "cn"}, False, False),
+    ({"region": "cn", "workspace": "ws-abc123"}, False, False),
+    ({"region": "intl"}, True, False),  # a host of your own (the emulator): any region
+    ({"region": "intl", "base_url": "http://127.0.0.1:9/api/v1"}, False, False),
+])
+def test_a_pass_its_region_does_not_serve_is_refused_before_it_is_sent(
+        monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any], env: bool,
+        refused: bool) -> None:
+    """videoretalk is Beijing's only (docs/dialogue.md): ``plan`` and ``render`` refuse the pass
+    at its line for a series rendering in another region, through a public host or a workspace,
+    before anything is sent or paid."""
+    from storyboard.language.request import CompiledShot, ShotRequest
+    from storyboard.providers.dashscope.provider import DashScopeProvider
+    from storyboard.providers.dashscope.settings import DashScopeSettings
+    if env:
+        monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", "http://127.0.0.1:9/api/v1")
+    else:
+        monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+    request = ShotRequest("videoretalk", "", (), "720P", "16:9", 3, None, False)
+    relipped = CompiledShot("s", "ep01", "a#2", request, "p" * 64)
+    provider = DashScopeProvider(DashScopeSettings(**settings))
+    said = [d.message for d in provider.refused([relipped])]
+    assert bool(said) == refused, said
+    if refused:
+        assert "region: cn" in said[0] and "nothing was sent" in said[0]
+
+
+def test_a_pass_asked_in_a_workspace_of_another_region_is_refused(
+        series: Path, emulator: Emulator) -> None:
+    """A series whose DashScope host is a workspace in ap-southeast-1 (intl): its pass is
+    refused when asked, naming the region, and nothing is recorded or sent."""
+    emu = emulator()
+    assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
+    text = (series / "storyboard.yaml").read_text("utf-8")
+    (series / "storyboard.yaml").write_text(text.replace(
+        "provider: {name: dashscope,", "provider: {name: dashscope, workspace: ws-abc123,"))
+    before = lock_of(series)
+    code, _, said = run("retake", series, "ep01/a", "--lipsync", "--audio",
+                        series / "media" / "line.wav", "--provider", "dashscope", "--yes")
+    assert code != 0 and "region: cn" in said and "Traceback" not in said, said
+    assert lock_of(series) == before and submissions(emu) == 2

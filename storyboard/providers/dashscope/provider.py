@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 
 from storyboard.dialects import native
-from storyboard.errors import AuthError, Diagnostic, ProviderError
+from storyboard.errors import AuthError, Diagnostic, ProblemsFound, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
 from storyboard.providers import stills
 from storyboard.providers.base import (
@@ -57,6 +57,7 @@ from storyboard.providers.dashscope.wire import (
     parse_submit,
     parse_task,
     parse_usage,
+    region_refusals,
     utc_stamp,
 )
 from storyboard.providers.protocol import (
@@ -144,11 +145,16 @@ class DashScopeProvider(BaseProvider):
     # -- one request, one answer ---------------------------------------------------------------
 
     def check_shots(self, shots: list[CompiledShot]) -> None:
-        """A picture another vendor's image model makes is refused here, at its line."""
+        """A picture another vendor's image model makes, or a model (a lip-sync pass) its
+        region does not serve, is refused here, at its line."""
         refuse_assets(shots, NAME, NAME)
+        problems = region_refusals(shots, self.settings.served_region())
+        if problems:
+            raise ProblemsFound(problems)
 
     def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
-        return asset_refusals(shots, NAME, NAME)
+        return [*asset_refusals(shots, NAME, NAME),
+                *region_refusals(shots, self.settings.served_region())]
 
     def preflight(self) -> None:
         self._auth_headers()  # the key: nothing else can be known without a request

@@ -103,6 +103,14 @@ class DashScopeSettings:
                or env.get(BASE_URL_ENV, "").strip() or REGIONS[self.region])
         return url.rstrip("/")
 
+    def served_region(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The region whose hosts take this series' requests (its public host or a workspace in
+        it); None where a host of your own does (``base_url``, ``DASHSCOPE_HTTP_BASE_URL``)."""
+        env = os.environ if environ is None else environ
+        if self.base_url or (not self.workspace and env.get(BASE_URL_ENV, "").strip()):
+            return None
+        return self.region
+
     def host_source(self, environ: Mapping[str, str] | None = None) -> str:
         """Why ``resolved_base_url`` is that host, in words."""
         env = os.environ if environ is None else environ

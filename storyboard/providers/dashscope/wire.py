@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storyboard.errors import ProviderError, UnreadAnswer
+from storyboard.errors import Diagnostic, ProviderError, UnreadAnswer
+from storyboard.language.request import CompiledShot
 from storyboard.providers.protocol import list_items, number
 from storyboard.targets import TaskProtocol, TaskState, Usage
 from storyboard.targets.gateways import (
@@ -22,6 +23,7 @@ from storyboard.targets.gateways import (
     DASHSCOPE_PROTOCOL,
     DASHSCOPE_REGIONS,
 )
+from storyboard.targets.models import model_of
 
 NAME = DASHSCOPE_NAME
 KEY_ENV = DASHSCOPE_KEY_ENV
@@ -54,6 +56,23 @@ def retiring(url: str) -> str | None:
 def workspace_url(workspace: str, region: str) -> str:
     """The API root of a workspace in a region: ``https://ID.ap-southeast-1.maas...``."""
     return WORKSPACE_HOST.format(workspace=workspace, region=WORKSPACE_REGIONS[region])
+
+
+def region_refusals(shots: list[CompiledShot], region: str | None) -> list[Diagnostic]:
+    """A located error for each shot whose model ``region`` does not serve (videoretalk, the
+    lip-sync pass: Beijing only), said before anything is sent; none for a host of your own
+    (``region`` None)."""
+    found = []
+    for shot in shots:
+        model = model_of(shot.request.model)
+        if region is None or model is None or not model.regions or region in model.regions:
+            continue
+        found.append(Diagnostic(shot.span, (
+            f"{shot.episode}/{shot.id}: {model.id} is served in DashScope's "
+            f"{', '.join(model.regions)} region only, and this series renders in {region}: set "
+            f"provider.region: {model.regions[0]} (with that region's key); nothing was sent"),
+            code="model-region"))
+    return found
 
 
 def price_region(region: str) -> str:

@@ -100,7 +100,7 @@ class GatewayProvider(BaseProvider):
         self.media_base_url = (settings.media_base_url or "").rstrip("/") or None
         self.base_url = settings.base_url or None
         self.traits = Traits(public_media=True, webhooks=bool(self.dialect.webhook_field),
-                             wire_watched=True)
+                             wire_watched=True, lists=self.protocol.list_path is not None)
         key = os.environ.get(settings.key_env, "").strip()
         self._key = ApiKey(key) if key else None
         private = (*self.protocol.key_headers, settings.auth_header, *settings.headers)

@@ -25,6 +25,7 @@ from storyboard.media import measure as measuring
 from storyboard.media.measure import Measured
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import lock_path, read_lock, take_key
+from storyboard.targets.models import model_of
 
 log = logging.getLogger("storyboard.run")
 
@@ -262,10 +263,21 @@ def _against(found: Measured, shot: CompiledShot | None, limits: Thresholds) -> 
     short = min(found.width, found.height)
     wanted = SIZES.get(request.resolution)
     if wanted is not None and short and abs(short - wanted) > wanted * 0.1:
-        out.append(Finding("size", 0.0, found.seconds, "error", f"{found.width}x{found.height}"
-                           f" is not {request.resolution}"))
+        out.append(_size(found, request.resolution, request.model))
     out += _ratio(found, request.ratio)
     return out
+
+
+def _size(found: Measured, resolution: str, model_id: str) -> Finding:
+    """Another size than asked: an error, but for a pass that promises its take's framing (not
+    its pixels), whose size the stitch scales back to the episode's: said, not an error."""
+    model = model_of(model_id)
+    if model is not None and model.keeps_framing:
+        return Finding("size", 0.0, found.seconds, "warning", f"{found.width}x{found.height}, "
+                       f"its take {resolution}: {model.id} changed the size; the stitch scales "
+                       "it to the episode's")
+    return Finding("size", 0.0, found.seconds, "error", f"{found.width}x{found.height} is not "
+                   f"{resolution}")
 
 
 def _ratio(found: Measured, ratio: str) -> list[Finding]:

@@ -52,7 +52,7 @@ SEEDANCE_HOSTS = ("ark", "modelark")  # where an edit is Seedance's own edit tas
 
 
 def ask_edit(manifest: Manifest, shot_id: str, words: str, *, base_url: str = "",
-             provider: str = "dashscope") -> Retake:
+             provider: str = "dashscope", region: str | None = None) -> Retake:
     """An edit of the shot's take in use by ``words``, as a derived take of the same shot: on
     DashScope by ``wan2.7-videoedit``, on Ark or ModelArk by the parent's own Seedance model's
     edit task (``base_url``: where the provider sends it, for the model's regions)."""
@@ -62,7 +62,7 @@ def ask_edit(manifest: Manifest, shot_id: str, words: str, *, base_url: str = ""
                               f"characters), got {len(words)}")
     def editor(parent: CompiledShot) -> str:
         return "" if provider not in SEEDANCE_HOSTS else seedance_editor(parent, provider)
-    return _ask(manifest, shot_id, lambda p: editor(p) or EDIT_MODEL, base_url,
+    return _ask(manifest, shot_id, lambda p: editor(p) or EDIT_MODEL, (base_url, region),
                 lambda parent, _: Derived(0, "edit", parent.take, parent.hash, words=words,
                                           editor=editor(parent)))
 
@@ -82,10 +82,12 @@ def seedance_editor(parent: CompiledShot, provider: str) -> str:
 
 
 def ask_lipsync(manifest: Manifest, shot_id: str, audio: Path | None = None, *,
-                at: float | None = None, base_url: str = "") -> Retake:
+                at: float | None = None, base_url: str = "", region: str | None = None
+                ) -> Retake:
     """A lip-sync pass (``videoretalk``) over the shot's take in use, to its made line (its
     driving audio) or to ``audio``, laid at ``at`` seconds (default: its first line's start)
-    on a track as long as the take."""
+    on a track as long as the take; ``region``: the DashScope region its provider renders in
+    (else read from ``base_url``, a region's public host)."""
     def make(parent: CompiledShot, lock: LockFile) -> Derived:
         line = made_line(parent, made_files(parent, lock, manifest.root)) if audio is None \
             else (audio, at if at is not None else first_line_start(parent))
@@ -95,14 +97,15 @@ def ask_lipsync(manifest: Manifest, shot_id: str, audio: Path | None = None, *,
         return Derived(0, "lipsync", parent.take, parent.hash, track=track, track_sha256=sha)
     if at is not None and not 0 <= at < float("inf"):
         raise StoryboardError(f"--at {at}: expected seconds from the take's start, 0 or more")
-    return _ask(manifest, shot_id, lambda _: LIPSYNC_MODEL, base_url, make)
+    return _ask(manifest, shot_id, lambda _: LIPSYNC_MODEL, (base_url, region), make)
 
 
 def lipsync_after(manifest: Manifest, shot_id: str, *,
-                  base_url: Callable[[], str] = str) -> Retake | None:
+                  base_url: Callable[[], str] = str,
+                  region: Callable[[], str | None] = lambda: None) -> Retake | None:
     """The lip-sync pass a shot whose line routes ``lipsync`` gets once its take is picked or
     approved (None for another shot, or when the take it uses is such a pass already);
-    ``base_url``: where its provider sends it (asked only for such a shot)."""
+    ``base_url`` and ``region``: where its provider sends it (asked only for such a shot)."""
     lock = read_lock(lock_path(manifest.root))
     shot = find_shot(with_retakes(manifest, lock, free=False), shot_id)
     if not routes_lipsync(shot):
@@ -110,7 +113,7 @@ def lipsync_after(manifest: Manifest, shot_id: str, *,
     used = take_in_use(shot, lock, manifest.root)
     if used.request.model == LIPSYNC_MODEL:
         return None
-    return ask_lipsync(manifest, shot_id, base_url=base_url())
+    return ask_lipsync(manifest, shot_id, base_url=base_url(), region=region())
 
 
 def _no_line(shot: CompiledShot, audio: Path | None) -> str:
@@ -132,11 +135,11 @@ def _track(root: Path, clip: Path, start: float, seconds: float) -> tuple[str, s
 
 
 def _ask(manifest: Manifest, shot_id: str, model: Callable[[CompiledShot], str],
-         base_url: str, make: Make) -> Retake:
+         where: tuple[str, str | None], make: Make) -> Retake:
     lock = read_lock(lock_path(manifest.root))
     shot = find_shot(with_retakes(manifest, lock, free=False), shot_id)
     parent = take_in_use(shot, lock, manifest.root)
-    _check(parent, model(parent), base_url)
+    _check(parent, model(parent), *where)
     wanted = make(parent, lock)
     built = derived_take(shot, parent, wanted, lock, manifest.root)
     assert built is not None  # its parent rendered: ``take_in_use``
@@ -161,7 +164,7 @@ def take_in_use(shot: CompiledShot, lock: LockFile, root: Path) -> CompiledShot:
     return take
 
 
-def _check(parent: CompiledShot, model_id: str, base_url: str) -> None:
+def _check(parent: CompiledShot, model_id: str, base_url: str, region: str | None) -> None:
     """A take its service does not take, or a region that does not serve it: refused before
     anything is asked."""
     model = model_of(model_id)
@@ -171,8 +174,8 @@ def _check(parent: CompiledShot, model_id: str, base_url: str) -> None:
         (1.0, model.max_reference_video_seconds or float(model.caps.max_duration))
     refuse_length(model_id, float(parent.request.duration), low, high,
                   f"{parent.episode}/{parent.name}")
-    region = next((r for r, url in DASHSCOPE_REGIONS.items()
-                   if base_url.rstrip("/") == url), None)
+    region = region or next((r for r, url in DASHSCOPE_REGIONS.items()
+                             if base_url.rstrip("/") == url), None)
     if region is not None and model.regions and region not in model.regions:
         raise StoryboardError(
             f"{model.id} is served in DashScope's {', '.join(model.regions)} region only, and "

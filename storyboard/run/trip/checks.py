@@ -14,6 +14,7 @@ from storyboard.errors import (
     JournalError,
     MediaError,
     ProviderError,
+    RateLimited,
     ServerError,
     TransportError,
 )
@@ -45,6 +46,13 @@ def is_ambiguous(exc: BaseException) -> bool:
     # Any other ProviderError is an answer from the service: nothing was created. An unexpected
     # exception tells us nothing, so assume the worst.
     return not isinstance(exc, ProviderError)
+
+
+def may_have_made(exc: BaseException) -> bool:
+    """True when a retryable error answer may have come after the task was made (a 500, MiniMax's
+    1000): a vendor that lists its tasks is asked before the submit is sent again. A rate limit
+    is an answer that takes nothing in; a failure to connect sent nothing."""
+    return isinstance(exc, ProviderError) and not isinstance(exc, RateLimited | TransportError)
 
 
 def retryable(exc: BaseException) -> bool:

@@ -87,6 +87,7 @@ class Plan:
     store_note: str = ""  # why the store was not asked, or could not be reached
     price_model: str = ""  # "USD 0.1/s 720P, ..." or "USD 0.625 a generation 720P, ..."
     price_note: str = ""  # the series' prices are below the provider's list prices (or another currency)
+    risk_note: str = ""  # what may be paid twice on this provider (no task list to look in)
     refused: list[Diagnostic] = field(default_factory=list)  # what ``render`` stops at, located
     budget_cost: float | None = None  # what a budget under the plan buys (``budgetcut``)
 
@@ -154,7 +155,7 @@ class Plan:
             "cast_cost": self.cast_cost, "boards_cost": self.boards_cost,
             "videos_cost": self.videos_cost, "waiting_cost": self.waiting_cost,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
-            "price_note": self.price_note,
+            "price_note": self.price_note, "risk_note": self.risk_note,
             "refused": [{"at": str(d.span) if d.span else None, "message": d.message,
                          "code": d.code} for d in self.refused],
             "elsewhere": [{"provider": who, "currency": currency, "cost": cost}

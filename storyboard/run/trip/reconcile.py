@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from storyboard.errors import ListUnavailable
 from storyboard.language.request import CompiledShot
 from storyboard.run.state.journal import Attempt
 from storyboard.run.state.lockfile import shot_key
@@ -131,10 +132,13 @@ class Reconciler:
         """The commands that settle ``shot`` in this series, as a person would type them."""
         return settle_by_hand(self.session.journal.series_dir, f"{shot.episode}/{shot.id}", found)
 
-    async def find(self, shot: CompiledShot, since: float, attempt_id: int) -> list[TaskState]:
+    async def find(self, shot: CompiledShot, since: float, attempt_id: int, *,
+                   unlisted_none: bool = False) -> list[TaskState]:
         """Ask the provider for the tasks with ``shot``'s prompt since ``since`` that no journal
         or ledger holds. If the question itself keeps failing, nothing is submitted: the intent
-        stays for the next run to reconcile, and no other shot with this prompt submits."""
+        stays for the next run to reconcile, and no other shot with this prompt submits.
+        ``unlisted_none``: none found where the provider keeps no list of such tasks
+        (``ListUnavailable``: a synchronous picture call), not a stop."""
         session = self.session
         tries, first_error = 0, session.clock()
         while True:
@@ -147,6 +151,8 @@ class Reconciler:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if unlisted_none and isinstance(exc, ListUnavailable):
+                    return []
                 if not session.ask_again(exc, tries, first_error):
                     message = unlisted(describe(exc), self.by_hand(shot))
                     session.blocked[session.find_key(shot)] = (

@@ -23,6 +23,7 @@ from storyboard.run.trip.checks import (
     is_ambiguous,
     made_input_problem,
     made_voice_problem,
+    may_have_made,
     retryable,
 )
 from storyboard.run.trip.download import Downloader
@@ -218,6 +219,10 @@ class Submitter:
         if sent and is_ambiguous(exc):
             await session.db(session.journal.note, attempt.id, f"{LOST_ANSWER} ({describe(exc)})")
             return await self.late_task(shot, attempt, describe(exc))
+        if sent and session.provider.traits.lists and may_have_made(exc):
+            found = await self.made_anyway(shot, attempt, exc)
+            if found is not None:
+                return found
         if tries > session.options.max_retries:
             await session.db(session.journal.fail, attempt.id, code,
                              f"gave up after {tries} tries: {describe(exc)}")
@@ -225,6 +230,20 @@ class Submitter:
                               "failed", code=code)
         await session.backoff(tries, exc)
         return None
+
+    async def made_anyway(self, shot: CompiledShot, attempt: Attempt, exc: Exception
+                          ) -> str | None:
+        """The task a submit answered with an error made anyway (MiniMax's 1000, a 500 after
+        the task was made), looked up as a lost answer's before the submit is sent again; None
+        when the list shows none."""
+        session = self.session
+        found = await self.reconciler.find(shot, attempt.intent_at, attempt.id,
+                                           unlisted_none=True)  # unlisted: sent again, as said
+        task_id = await self.reconciler.adoptable(shot, attempt.id, found, {attempt.ledger_id})
+        if task_id is not None:
+            await session.db(session.journal.set_task, attempt.id, task_id,
+                             note=f"adopted by reconcile after an error answer: {describe(exc)}")
+        return task_id
 
     async def unsent(self, shot: CompiledShot, attempt: Attempt, exc: Exception,
                      code: str) -> NoReturn:
