@@ -37,7 +37,8 @@ __all__ = ["cli", "main"]
               help="Show each request to a provider and its answer on stderr, keys masked.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
-    """storyboard: compile YAML storyboards into AI video episodes (Wan 2.7 and 3.0 models)."""
+    """storyboard: compile YAML storyboards into AI video episodes on many models (Wan, Seedance,
+    Kling, MiniMax, HappyHorse) through their vendors, gateways, ComfyUI or the local animatic."""
     if verbose:
         from storyboard.providers.trace import listening
         ctx.with_resource(listening(lambda line: click.echo(line, err=True)))
