@@ -53,6 +53,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "task adopt": (f"storyboard task adopt {SERIES} ep01/arrival TASK_ID",),
     "task forget": (f"storyboard task forget {SERIES} ep01/arrival --yes",),
     "models": ("storyboard models", "storyboard models --json"),
+    "docs": ("storyboard docs                    # the pages", "storyboard docs starting | less"),
     "breakdown": ("storyboard breakdown story.md --dry-run        # what it would ask and cost",
                   "storyboard breakdown story.md my-series --episodes 12 --budget 2"),
 }

@@ -19,6 +19,7 @@ from storyboard.cli.breakdown import breakdown
 from storyboard.cli.cache import cache
 from storyboard.cli.common import error_json, json_wanted
 from storyboard.cli.config import config
+from storyboard.cli.docs import docs
 from storyboard.cli.doctor import doctor
 from storyboard.cli.emulate import emulate
 from storyboard.cli.examples import attach
@@ -47,7 +48,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,
                 render.cancel, emulate, doctor, init, config, complete.completion, push, pull,
                 review.sheet, review.export, studio, mcp, takes.takes, takes.pick, takes.approve,
-                takes.retake, cache, task, models, breakdown):
+                takes.retake, cache, task, models, breakdown, docs):
     cli.add_command(command)
 attach(cli)  # each command's --help ends with examples
 
