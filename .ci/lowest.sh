@@ -29,9 +29,14 @@ UV_PYTHON_DOWNLOADS=never .venv/bin/uv pip install -q --python "$LOWEST/bin/pyth
 echo "at their floors:"
 .venv/bin/uv pip list --python "$LOWEST/bin/python" 2>/dev/null \
     | grep -iE '^(mkdocs|mkdocstrings|mkdocs-material|mkdocs-click|psycopg|psycopg-binary|fsspec|mcp|referencing|jsonschema|starlette|imageio-ffmpeg) '
-LOWEST_PATH="$(mktemp -d)"  # python (a wrapper: a link would leave the venv behind), git and sh: no ffmpeg
+# python (a wrapper: a link would leave the venv behind), git and sh, and as root runuser (the ledger's
+# tests run PostgreSQL's initdb and server as the postgres user; they find those in /usr/lib/postgresql):
+# no ffmpeg
+LOWEST_PATH="$(mktemp -d)"
 printf '#!/bin/sh\nexec "%s" "$@"\n' "$LOWEST/bin/python" > "$LOWEST_PATH/python" && chmod +x "$LOWEST_PATH/python"
-for tool in git sh; do ln -s "$(command -v "$tool")" "$LOWEST_PATH/$tool"; done
+TOOLS=(git sh)
+[ "$(id -u)" != 0 ] || TOOLS+=(runuser)
+for tool in "${TOOLS[@]}"; do ln -s "$(command -v "$tool")" "$LOWEST_PATH/$tool"; done
 PATH="$LOWEST_PATH" python -m storyboard doctor
 PATH="$LOWEST_PATH" STORYBOARD_TEST_FFMPEGS="" python -m pytest -q -p no:cacheprovider \
     tests/project/test_startup_imports.py tests/language/test_check_errors.py tests/language/test_compile.py \

@@ -11,7 +11,7 @@ from typing import Any
 from hatchling.metadata.plugin.interface import MetadataHookInterface
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from long_description import absolute_links, project_urls  # noqa: E402
+from long_description import absolute_links, project_urls
 
 
 class LongDescriptionHook(MetadataHookInterface):
