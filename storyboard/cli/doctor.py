@@ -15,6 +15,7 @@ from storyboard.cli.common import guarded
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
+    from storyboard import installed
     from storyboard.media import ffbinary
 
 
@@ -62,10 +63,10 @@ def host_report(series: Path) -> dict[str, Any]:
             "warning": retiring(host)}
 
 
-def clash_lines(clashes: list[tuple[str, str]]) -> list[str]:
+def clash_lines(clashes: list[tuple[str, str]], here: installed.Installation | None = None) -> list[str]:
     """What a user reads when another distribution installs the ``storyboard`` package too."""
     from storyboard import installed
-    here = installed.current()
+    here = here or installed.current()
     lines = [f"install: storyboard is {here.describe()}"]
     for name, version in clashes:
         lines.append(f"clash:   the distribution {name} {version} (an unrelated project) also installs "

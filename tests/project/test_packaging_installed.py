@@ -144,3 +144,32 @@ def test_doctor_finds_the_unrelated_storyboard_distribution_in_the_same_package(
     assert "-m pip uninstall -y storyboard" in result.output
     report = json.loads(CliRunner().invoke(doctor, ["--json"]).output)
     assert report["clashes"] == [{"distribution": "storyboard", "version": "0.1.9"}]
+
+
+def test_the_commands_that_undo_a_clash_fit_each_installation(tmp_path: Path) -> None:
+    prefix = make_venv(tmp_path / "venv")
+    python = prefix / "bin" / "python"
+    clone = installed.detect(prefix, str(python), own(prefix, {"url": "file:///home/me/storyboard",
+                                                                "dir_info": {"editable": True}}))
+    assert installed.remove_other(clone, "storyboard") == [
+        f"{python} -m pip uninstall -y storyboard",
+        f"{python} -m pip install --force-reinstall --no-deps -e /home/me/storyboard"]
+    pipx = make_venv(tmp_path / "pipx" / "venvs" / "storyboard-compiler")
+    (pipx / "pipx_metadata.json").write_text("{}", "utf-8")
+    assert installed.remove_other(installed.detect(pipx, "python", own(pipx)), "storyboard") == [
+        "pipx runpip storyboard-compiler uninstall -y storyboard", "pipx reinstall storyboard-compiler"]
+    tool = make_venv(tmp_path / "tools" / "storyboard-compiler")
+    (tool / "uv-receipt.toml").write_text(
+        '[tool]\nrequirements = [{ name = "storyboard-compiler", directory = "/src/sb" }]\n', "utf-8")
+    assert installed.remove_other(installed.detect(tool, "python", own(tool)), "storyboard") == [
+        "uv tool install --force --reinstall /src/sb"]
+
+
+def test_the_doctor_page_shows_what_doctor_says_for_a_clone() -> None:
+    from tests.fixtures.paths import ROOT
+    here = installed.Installation("pip", Path("/home/me/storyboard/.venv"),
+                                  "/home/me/storyboard/.venv/bin/python",
+                                  installed.Source("/home/me/storyboard", editable=True, is_path=True))
+    from storyboard.cli import doctor as command
+    lines = command.clash_lines([("storyboard", "0.1.9")], here)
+    assert "\n".join(lines) in (ROOT / "docs" / "ffmpeg.md").read_text("utf-8")
