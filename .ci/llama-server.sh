@@ -13,7 +13,7 @@
 # token. (LLAMA_BUILD_COMMON is forced on by llama-cpp-python's own CMakeLists: it cannot be cut.)
 #
 # The wheel is kept in /var/cache/storyboard-ci/, in a folder named by a digest of the version, these
-# flags, the machine, the Python and the compiler: a later run with the same key installs it at once,
+# flags, the machine and the compiler: a later run with the same key installs it at once,
 # and a change to any of them builds a new one. It is built into a temporary folder and moved into
 # place when complete, so an interrupted build is never reused.
 set -euo pipefail
@@ -26,8 +26,9 @@ CACHE_ROOT="${STORYBOARD_CI_CACHE:-/var/cache/storyboard-ci}"
 
 # --clear: a venv left by another Python (a developer's) is made anew, never mixed with this one
 python3 -m venv --clear "$VENV"
-KEY="$(printf '%s\n' "$VERSION" "$LLAMA_CMAKE_ARGS" "$(uname -m)" \
-    "$("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])')" "$(cc --version | head -n 1)" \
+# The wheel holds no Python extension (the bindings load the libraries with ctypes: its tag is
+# py3-none), so the Python that builds it is not part of the key.
+KEY="$(printf '%s\n' "$VERSION" "$LLAMA_CMAKE_ARGS" "$(uname -m)" "$(cc --version | head -n 1)" \
     | sha256sum | cut -c1-16)"
 WHEELS="$CACHE_ROOT/llama-cpp-python-$VERSION-$KEY"
 if ! compgen -G "$WHEELS/llama_cpp_python-$VERSION-*.whl" >/dev/null; then
