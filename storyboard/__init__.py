@@ -1,4 +1,4 @@
-"""storyboard: YAML storyboards into rendered AI video episodes (Wan 2.7 and 3.0 video models).
+"""storyboard: YAML storyboards into rendered AI video episodes on many models (Wan, Seedance, Kling).
 
 The public API is small; the CLI is a thin layer over it::
 

@@ -32,15 +32,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shlex
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-# The name on the package index (``storyboard`` there is another project); the import package and
-# the command are ``storyboard``.
-DISTRIBUTION = "storyboard-compiler"
+from storyboard import installed
+
+# The distribution's name (``storyboard`` on the package index is another project); the import package
+# and the command are ``storyboard``.
+DISTRIBUTION = installed.DISTRIBUTION
 
 Severity = Literal["error", "warning"]
 # a scheme starts where no scheme character precedes it: one try per run of letters, so a long
@@ -184,9 +184,11 @@ class ProblemsFound(StoryboardError):
 
 
 def install_line(extra: str) -> str:
-    """The command that installs ``extra`` into the environment this process runs in (its own
-    interpreter's pip: a bare ``pip`` may be another environment's, or install another project)."""
-    return f"{shlex.quote(sys.executable)} -m pip install '{DISTRIBUTION}[{extra}]'"
+    """The command that adds ``extra`` to the installation this process runs from: pipx's inject,
+    uv tool's reinstall, or that environment's own pip (a bare ``pip`` may be another environment's,
+    or install another project), from where storyboard came from (a clone, or the index)."""
+    dist = installed.own_distribution()
+    return installed.add_extra(installed.current(), extra, installed.extra_requirements(dist, extra))
 
 
 class MissingExtra(StoryboardError):
@@ -196,8 +198,8 @@ class MissingExtra(StoryboardError):
 
     def __init__(self, needs: str, extra: str, module: str | None = None) -> None:
         missing = f" ({module.partition('.')[0]} is not installed)" if module else ""
-        super().__init__(f"{needs} needs the {extra} extra{missing}; install it into "
-                         f"{sys.prefix}: {install_line(extra)}")
+        super().__init__(f"{needs} needs the {extra} extra{missing}; storyboard is "
+                         f"{installed.current().describe()}; add the extra with: {install_line(extra)}")
         self.extra = extra
 
 

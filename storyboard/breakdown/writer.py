@@ -19,9 +19,9 @@ BOARDS_MODEL = "wan2.7-image"  # the cast's own image model: the boards need no 
 BOARDS_SAID = ("Boards: a still for every shot, the cheap look first (cents where its video costs "
                "dimes):\n`storyboard render . --boards`, look (`storyboard studio .`), "
                "`storyboard approve . boards/EP/SHOT`,\nthen `storyboard render .`: only approved "
-               "boards' videos are paid for. docs/boards.md")
+               "boards' videos are paid for. `storyboard docs boards`")
 SERIES_HEAD = ("# Written by `storyboard breakdown` from {source}. Edit freely: a file you edit is "
-               "never\n# overwritten (a new proposal goes beside it). docs/breakdown.md")
+               "never\n# overwritten (a new proposal goes beside it). `storyboard docs breakdown`")
 
 
 @dataclass

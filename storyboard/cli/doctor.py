@@ -1,5 +1,6 @@
 """``storyboard doctor`` into the ffmpeg choice, said plainly: which binary, its version, and why;
-with a series, which DashScope host it sends to, and a warning when that host is being retired."""
+another distribution that overwrites storyboard's package, and how to undo it; with a series,
+which DashScope host it sends to, and a warning when that host is being retired."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from storyboard.cli.common import guarded
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
+    from storyboard import installed
     from storyboard.media import ffbinary
 
 
@@ -61,6 +63,18 @@ def host_report(series: Path) -> dict[str, Any]:
             "warning": retiring(host)}
 
 
+def clash_lines(clashes: list[tuple[str, str]], here: installed.Installation | None = None) -> list[str]:
+    """What a user reads when another distribution installs the ``storyboard`` package too."""
+    from storyboard import installed
+    here = here or installed.current()
+    lines = [f"install: storyboard is {here.describe()}"]
+    for name, version in clashes:
+        lines.append(f"clash:   the distribution {name} {version} (an unrelated project) also installs "
+                     "the `storyboard` package and command here: each overwrites the other's files")
+        lines += [f"fix:     {command}" for command in installed.remove_other(here, name)]
+    return lines
+
+
 def _host_lines(report: dict[str, Any]) -> list[str]:
     lines = [f"host:    {report['host'] or '(none set)'} ({report['provider']}, from "
              f"{report['source']})"]
@@ -73,7 +87,8 @@ def _host_lines(report: dict[str, Any]) -> list[str]:
 @click.argument("series", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def doctor(series: Path | None, as_json: bool) -> None:
-    """Show which ffmpeg storyboard uses, its version and why; exit 1 if it lacks a feature.
+    """Show which ffmpeg storyboard uses, its version and why; exit 1 if it lacks a feature, or if
+    another distribution (the unrelated `storyboard`) installs the same package here.
 
     With SERIES (a folder or its storyboard.yaml): also the DashScope host it sends to, and a
     warning when that host is being retired."""
@@ -83,12 +98,16 @@ def doctor(series: Path | None, as_json: bool) -> None:
     except StoryboardError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
+    from storyboard.installed import clashes
     host = guarded(lambda: host_report(series)) if series is not None else None
+    found = clashes()
     if as_json:
         report = ffbinary.doctor_report(choice)
+        report["clashes"] = [{"distribution": name, "version": version} for name, version in found]
         if host is not None:
             report["host"] = host
         click.echo(json.dumps(report, indent=2, sort_keys=True))
     else:
-        click.echo("\n".join(_lines(choice) + (_host_lines(host) if host else [])))
-    sys.exit(0 if choice.chosen.usable else 1)
+        lines = _lines(choice) + (clash_lines(found) if found else [])
+        click.echo("\n".join(lines + (_host_lines(host) if host else [])))
+    sys.exit(0 if choice.chosen.usable and not found else 1)

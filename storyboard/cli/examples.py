@@ -53,6 +53,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "task adopt": (f"storyboard task adopt {SERIES} ep01/arrival TASK_ID",),
     "task forget": (f"storyboard task forget {SERIES} ep01/arrival --yes",),
     "models": ("storyboard models", "storyboard models --json"),
+    "docs": ("storyboard docs                    # the pages and their titles",
+             "storyboard docs starting           # a page, as Markdown"),
     "breakdown": ("storyboard breakdown story.md --dry-run        # what it would ask and cost",
                   "storyboard breakdown story.md my-series --episodes 12 --budget 2"),
 }

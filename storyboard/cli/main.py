@@ -19,6 +19,7 @@ from storyboard.cli.breakdown import breakdown
 from storyboard.cli.cache import cache
 from storyboard.cli.common import error_json, json_wanted
 from storyboard.cli.config import config
+from storyboard.cli.docs import docs
 from storyboard.cli.doctor import doctor
 from storyboard.cli.emulate import emulate
 from storyboard.cli.examples import attach
@@ -37,7 +38,8 @@ __all__ = ["cli", "main"]
               help="Show each request to a provider and its answer on stderr, keys masked.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
-    """storyboard: compile YAML storyboards into AI video episodes (Wan 2.7 and 3.0 models)."""
+    """storyboard: compile YAML storyboards into AI video episodes on many models (Wan, Seedance,
+    Kling, MiniMax, HappyHorse) through their vendors, gateways, ComfyUI or the local animatic."""
     if verbose:
         from storyboard.providers.trace import listening
         ctx.with_resource(listening(lambda line: click.echo(line, err=True)))
@@ -46,7 +48,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,
                 render.cancel, emulate, doctor, init, config, complete.completion, push, pull,
                 review.sheet, review.export, studio, mcp, takes.takes, takes.pick, takes.approve,
-                takes.retake, cache, task, models, breakdown):
+                takes.retake, cache, task, models, breakdown, docs):
     cli.add_command(command)
 attach(cli)  # each command's --help ends with examples
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from storyboard.cli.common import PROVIDER_CHOICE, SERIES, fail, guarded
-from storyboard.errors import MissingExtra, printable, shown
+from storyboard.errors import MissingExtra, ProblemsFound, printable, shown
 
 if TYPE_CHECKING:  # the studio is imported when the command runs
     from storyboard.review.studio.proposals import Waiting
@@ -53,9 +53,33 @@ def studio(path: Path, host: str, port: int, author: str | None, open_browser: b
     def announce(text: str) -> None:
         click.echo(f"storyboard studio: {text}" if text.startswith("http") else text, err=True)
 
+    guarded(lambda: a_series(path))
+
     guarded(lambda: serve(path, host=host, port=port, author=author, allow_remote=allow_remote,
                           announce=announce, open_browser=open_browser, lookout=breakdown_left,
                           provider=provider))
+
+
+STORY_SUFFIXES = (".md", ".markdown", ".txt", ".fountain")
+
+
+def a_series(path: Path) -> None:
+    """Refuse, as ``check`` does, a file that is not a series (a story, a screenplay, any YAML
+    without ``storyboard:`` at its top): the studio would serve it as an empty one. A series with
+    other problems is served: the page shows them as it does after each save."""
+    from storyboard.language.series import load_source
+    source = load_source(path)
+    doc = source.series
+    if isinstance(doc.data, dict) and "storyboard" in doc.data:
+        return
+    said = [d for d in source.problems if d.span is None or Path(d.span.file).resolve() == doc.file]
+    said = said or [doc.diagnostic((), "expected a mapping with 'storyboard: 1' at the top of the "
+                                       "series file")]
+    if doc.file.suffix.lower() in STORY_SUFFIXES:
+        said.append(doc.diagnostic((), f"{doc.file.name} is a story or a screenplay, not a series: "
+                                       "make a series of it first (storyboard breakdown "
+                                       f"{doc.file.name} my-series), then open that"))
+    raise ProblemsFound(said)
 
 
 def breakdown_left(root: Path) -> Waiting | None:

@@ -298,6 +298,8 @@ class CompiledEpisode:
 # lead no key anywhere (a base_url, headers or key_env belong to one provider's block).
 SHARED_SETTINGS = ("media_base_url", "concurrency", "submit_rate", "poll", "max_wait",
                    "max_download_mb", "timeout", "use_data_uris_below", "clock_skew")
+# What leads a key somewhere: never shared, only in the block of the provider it belongs to.
+NEVER_SHARED = ("base_url", "headers", "key_env", "workspace")
 
 
 def provider_settings(block: Any, providers: Any, name: str) -> dict[str, tuple[Any, str]]:

@@ -23,6 +23,8 @@ import fastjsonschema
 
 from storyboard.errors import Diagnostic
 from storyboard.language.document import SEP, Document, PathKey
+from storyboard.language.request import NEVER_SHARED, SHARED_SETTINGS
+from storyboard.targets.kinds import KINDS
 
 if TYPE_CHECKING:  # jsonschema is imported only when a document is rejected
     from jsonschema.exceptions import ValidationError
@@ -314,9 +316,22 @@ def _unknown_keys(doc: Document, error: ValidationError, path: PathKey) -> list[
     instance: Any = error.instance
     allowed = sorted(schema.get("properties", {}))
     listing = ", ".join(allowed)
-    return [doc.diagnostic((*path, key), f"unknown key {key!r}{_did_you_mean(key, allowed)}; "
-                           f"expected one of: {listing}", key=True)
+    return [doc.diagnostic((*path, key), _never_shared(key, instance) if path == ("providers",)
+                           and key in NEVER_SHARED else f"unknown key {key!r}"
+                           f"{_did_you_mean(key, allowed)}; expected one of: {listing}", key=True)
             for key in instance if key not in allowed]
+
+
+def _never_shared(key: str, present: Iterable[Any]) -> str:
+    """Why a credential's setting at the top of ``providers:`` is refused, and where it belongs:
+    the block of the one provider it is for (named when the map has a single block)."""
+    blocks = [name for name in present if name in KINDS]
+    block = blocks[0] if len(blocks) == 1 else "NAME"
+    listing = "" if len(blocks) == 1 else f", NAME one of: {', '.join(sorted(KINDS))}"
+    return (f"{key!r} is never shared between providers: credentials are not shared, and what leads a "
+            f"key somewhere ({', '.join(NEVER_SHARED)}) reaches only the provider whose block holds "
+            f"it; move it into that block: providers: {{{block}: {{{key}: ...}}}}{listing}. "
+            f"Shared by every provider: {', '.join(SHARED_SETTINGS)}")
 
 
 _RATIO_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:/x]\s*(\d+(?:\.\d+)?)\s*$")

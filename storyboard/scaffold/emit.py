@@ -46,7 +46,7 @@ def shot_yaml(shot: Shot) -> list[str]:
 def episode_yaml(episode: Episode, number: int, source: str) -> str:
     where = f"the section at line {episode.line}" if episode.line else "the screenplay"
     lines = [*comment(f"From {source}, {where}, by `storyboard init --from`"),
-             "# (docs/starting.md: the mapping and the timing rule). Edit freely: it is yours now."]
+             "# (`storyboard docs starting`: the mapping and the timing rule). Edit freely: it is yours."]
     for text in episode.comments:
         lines += comment(text)
     lines += [f"id: ep{number:02d}", f"title: {quote(episode.title)}", "shots:"]
@@ -58,7 +58,7 @@ def episode_yaml(episode: Episode, number: int, source: str) -> str:
 def series_yaml(play: Screenplay, title: str, names: Names, cast: Cast, source: str) -> str:
     lines = [*comment(f"From the screenplay {source}, by `storyboard init --from`. How it was "
                       "mapped and"),
-             "# timed: docs/starting.md; every key of the language: docs/language.md."]
+             "# timed: `storyboard docs starting`; every key of the language: `storyboard docs language`."]
     entries = [(k, v) for k, v, _ in play.title_page if k.lower() != "title"]
     for key, value in entries[:MAX_TITLE_ENTRIES]:
         lines += comment(f"  {shorten(key, 40)}: {shorten(value, LONGEST_TITLE)}")

@@ -168,8 +168,8 @@ def title_of(folder: Path) -> str:
 
 
 SERIES_YAML = """\
-# A new series, written by `storyboard init`. How to go on: docs/starting.md;
-# every key of the language: docs/language.md.
+# A new series, written by `storyboard init`. How to go on: `storyboard docs starting`;
+# every key of the language: `storyboard docs language`.
 #   storyboard check .            every problem at once, each at file:line:col
 #   storyboard render . --draft   a local animatic: no account, no network, no cost
 storyboard: 1                     # the language version
@@ -190,7 +190,7 @@ voices:                           # how a character sounds: designed from words,
 characters:                       # whatever the model keeps consistent: people, props, places
   ada:
     # generated from these words before the shots (edit them freely), or a picture of your
-    # own instead: image: media/cast/ada.png. See docs/cast.md, "The cast".
+    # own instead: image: media/cast/ada.png. See `storyboard docs cast`, "The cast".
     image: {{generate: "an inventor in her forties, curly grey hair, brass goggles on her
       forehead, a leather apron over a linen shirt"}}
     voice: ada-voice
@@ -200,7 +200,7 @@ episodes:                         # files or globs (sorted), or inline episode m
 """
 
 SERIES_EPISODE = """\
-# An episode: shots in order, joined by their transitions. See docs/language.md, "An episode".
+# An episode: shots in order, joined by their transitions. See `storyboard docs language`, "An episode".
 id: ep01
 title: Pilot
 shots:
@@ -228,7 +228,7 @@ def series_blueprint(folder: Path) -> Blueprint:
 
 AD_YAML = """\
 # A small ad, written by `storyboard init --template ad`: one storyboard, several variations
-# (docs/language.md, "Variations"). How to go on: docs/starting.md.
+# (`storyboard docs language`, "Variations"). How to go on: `storyboard docs starting`.
 #   storyboard plan .             per variation: what is shared, what is new
 #   storyboard render . --draft   every variation as a local animatic, at no cost
 storyboard: 1
@@ -263,7 +263,7 @@ episodes:
 
 AD_EPISODE = """\
 # The ad's shots come from the shot templates shipped with storyboard (hook, product-hero,
-# testimonial, cta); a series' own templates/NAME.yaml come first. See docs/language.md.
+# testimonial, cta); a series' own templates/NAME.yaml come first. See `storyboard docs language`.
 # The hook and the hero name no language, so each is rendered once per ratio.
 id: ad
 title: "{{ copy[lang].title }}"

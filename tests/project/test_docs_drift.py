@@ -4,7 +4,6 @@ prompt form `compile --format prompt` prints, and one wording (and exit code) fo
 from __future__ import annotations
 
 import re
-import shlex
 import subprocess
 import sys
 import tomllib
@@ -91,9 +90,12 @@ def test_a_missing_extra_is_one_message_and_exit_code_2(
     done = subprocess.run([sys.executable, "-c", BLOCKED.format(library=library, args=args)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2, done.stderr
+    from storyboard import installed
+    here = installed.current()
+    hint = installed.add_extra(here, extra, installed.extra_requirements(installed.own_distribution(),
+                                                                         extra))
     assert done.stderr == (f"error: {needs} needs the {extra} extra ({library} is not installed); "
-                           f"install it into {sys.prefix}: {shlex.quote(sys.executable)} -m pip "
-                           f"install 'storyboard-compiler[{extra}]'\n")
+                           f"storyboard is {here.describe()}; add the extra with: {hint}\n")
 
 
 def test_the_docs_contact_sheet_is_what_sheet_png_draws_now(

@@ -1,7 +1,8 @@
 """The fixture plugins the conftest loads start without the extras a smoke run may leave out.
 
-CI's lowest-versions step installs the package with some extras only (no mcp, no playwright) and
-runs a subset of the tests; conftest.py loads every module of ``pytest_plugins`` first, so one
+CI's lowest-versions step installs the package with some extras only (no playwright, no
+hypothesis: `.ci/lowest.sh`) and runs a subset of the tests, and a user may run tests without
+others; conftest.py loads every module of ``pytest_plugins`` first, so one
 top-level import of a missing extra there stops every test from starting.
 """
 
@@ -13,7 +14,8 @@ import sys
 from tests.conftest import pytest_plugins
 from tests.fixtures.paths import ROOT
 
-# The extras the lowest-versions step does not install (.ci/run): a plugin imports them when used.
+# Extras a run may not have (.ci/lowest.sh installs neither playwright nor hypothesis): a plugin
+# imports them when used.
 ABSENT = ("mcp", "playwright", "psycopg", "hypothesis")
 
 BLOCKED = f"""

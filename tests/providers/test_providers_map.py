@@ -76,8 +76,8 @@ def test_the_provider_block_naming_a_provider_wins_over_its_map_block(tmp_path: 
 
 
 @pytest.mark.parametrize(("block", "expected"), [
-    ("providers: {base_url: 'https://x.example.com'}", "unknown key 'base_url'"),
-    ("providers: {key_env: MY_KEY}", "unknown key 'key_env'"),
+    ("providers: {base_url: 'https://x.example.com'}", "'base_url' is never shared between providers"),
+    ("providers: {key_env: MY_KEY}", "'key_env' is never shared between providers"),
     ("providers: {dashscop: {region: cn}}", "(did you mean 'dashscope'?)"),
     (f"providers: {{{FIRST}: {{name: kling}}}}", f"this block is {FIRST}'s"),
 ])
@@ -87,6 +87,20 @@ def test_a_credential_is_never_shared_and_a_block_is_its_providers(
     result = run("check", series)
     assert result.exit_code == 1 and expected in result.output, result.output
     assert "storyboard.yaml:" in result.output
+
+
+@pytest.mark.parametrize("key", ["key_env", "base_url", "headers", "workspace"])
+def test_a_shared_credential_says_why_and_names_the_block_it_belongs_in(tmp_path: Path, key: str) -> None:
+    """Not a typo: no "did you mean 'media_base_url'" (another setting); the docs' rule, and the
+    block to move it to (the one provider block the map has)."""
+    series = series_with(tmp_path, f"providers:\n  {key}: X\n  {FIRST}: {{concurrency: 2}}\n")
+    result = run("check", series)
+    assert result.exit_code == 1
+    assert (f"error: '{key}' is never shared between providers: credentials are not shared, and what "
+            "leads a key somewhere (base_url, headers, key_env, workspace) reaches only the provider "
+            f"whose block holds it; move it into that block: providers: {{{FIRST}: {{{key}: ...}}}}. "
+            "Shared by every provider: media_base_url, ") in result.output, result.output
+    assert "did you mean" not in result.output and "unknown key" not in result.output
 
 
 def test_one_series_renders_on_two_gateways_without_an_edit(

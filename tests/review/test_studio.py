@@ -336,3 +336,22 @@ def test_an_author_that_is_not_printable_is_refused_at_the_door(series: Path) ->
          "--author", "Ana\x1b[2J"], capture_output=True, text=True, env=env, timeout=60)
     assert started.returncode == 2 and "expected a name of printable characters" in started.stderr
     assert "\x1b" not in started.stderr and "http://" not in started.stderr
+
+
+@pytest.mark.parametrize(("name", "text", "said"), [
+    ("story.md", "# The tale\n\nOnce upon a time, a fox.\n",
+     "story.md is a story or a screenplay, not a series: make a series of it first "
+     "(storyboard breakdown story.md my-series), then open that"),
+    ("notes.yaml", "title: a series without its version\n", "error: missing required key 'storyboard'"),
+])
+def test_a_file_that_is_not_a_series_is_refused_as_check_does(tmp_path: Path, name: str, text: str,
+                                                              said: str) -> None:
+    """Not served as an empty series: refused before any server starts, located, exit 1."""
+    from tests.fixtures.cli import invoke
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = invoke("studio", tmp_path / name, "--port", "0")
+    assert result.exit_code == 1, result.output
+    assert f"{name}:" in result.output and said in result.output
+    assert "http://" not in result.output and "Traceback" not in result.output
+    checked = invoke("check", tmp_path / name)
+    assert checked.exit_code == 1

@@ -63,7 +63,9 @@ def test_the_series_template_says_what_it_is(tmp_path: Path) -> None:
                  for p in (folder / "episodes").glob("*.yaml")]
     assert [s["id"] for s in episode["shots"]] == ["arrival", "sketch"]
     text = (folder / "storyboard.yaml").read_text(encoding="utf-8")
-    assert "docs/starting.md" in text and "docs/language.md" in text and "://" not in text
+    # pages a wheel's user can read (`storyboard docs PAGE`), not files only a clone has
+    assert "`storyboard docs starting`" in text and "`storyboard docs language`" in text
+    assert "docs/" not in text and "://" not in text
     assert (folder / ".gitignore").read_text(encoding="utf-8").splitlines()[1:] == [
         ".storyboard/", "out/"]
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# CI's lowest-versions step: every direct dependency of the package and of every extra named below at
+# the lowest version pyproject.toml allows, then the tests that use them, with no ffmpeg on PATH.
+#
+# usage: .ci/lowest.sh            (from .ci/run, after README command 2: .venv/ exists)
+#
+# uv (installed into .venv from the registry by name) resolves each direct dependency to its floor
+# (--resolution lowest-direct; their own dependencies as usual) into a virtual environment of its own
+# (.venv is untouched). The test runners come at the dev extra's floors, read from pyproject.toml.
+# Covered: the core and emulator, export, studio, jianying (start-up, check, compile, a local render,
+# the gateways through the emulator and a key on a redirect, export to every editor format); mcp (the
+# server, end to end over stdio); store (the folder store through fsspec); ledger-pg (the PostgreSQL
+# ledger against a throwaway cluster: psycopg and its bundled libpq at their floor); docs (the site,
+# built strictly). No ffmpeg on PATH, so the lowest imageio-ffmpeg's bundled binary is the one used.
+# A floor that stops working fails CI here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="$PWD/.venv/bin/python"
+EXTRAS="emulator,export,studio,jianying,mcp,store,ledger-pg,docs"
+
+"$PY" -m pip install -q uv
+LOWEST="$(mktemp -d)/venv"
+UV_PYTHON_DOWNLOADS=never .venv/bin/uv venv -q --python "$(command -v python3)" "$LOWEST"
+mapfile -t RUNNERS < <("$PY" -c 'import tomllib; extras = tomllib.load(open("pyproject.toml", "rb"))[
+    "project"]["optional-dependencies"]; print("\n".join(r for r in extras["dev"] if r.startswith("pytest")))')
+[ ${#RUNNERS[@]} -gt 0 ] || { echo "no pytest requirements in the dev extra"; exit 1; }
+UV_PYTHON_DOWNLOADS=never .venv/bin/uv pip install -q --python "$LOWEST/bin/python" \
+    --resolution lowest-direct -e ".[$EXTRAS]" "${RUNNERS[@]}"
+echo "at their floors:"
+.venv/bin/uv pip list --python "$LOWEST/bin/python" 2>/dev/null \
+    | grep -iE '^(mkdocs|mkdocstrings|mkdocs-material|mkdocs-click|psycopg|psycopg-binary|fsspec|mcp|referencing|jsonschema|starlette|imageio-ffmpeg) '
+# python (a wrapper: a link would leave the venv behind), git and sh, and as root runuser (the ledger's
+# tests run PostgreSQL's initdb and server as the postgres user; they find those in /usr/lib/postgresql):
+# no ffmpeg
+LOWEST_PATH="$(mktemp -d)"
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$LOWEST/bin/python" > "$LOWEST_PATH/python" && chmod +x "$LOWEST_PATH/python"
+TOOLS=(git sh)
+[ "$(id -u)" != 0 ] || TOOLS+=(runuser)
+for tool in "${TOOLS[@]}"; do ln -s "$(command -v "$tool")" "$LOWEST_PATH/$tool"; done
+PATH="$LOWEST_PATH" python -m storyboard doctor
+PATH="$LOWEST_PATH" STORYBOARD_TEST_FFMPEGS="" python -m pytest -q -p no:cacheprovider \
+    tests/project/test_startup_imports.py tests/language/test_check_errors.py tests/language/test_compile.py \
+    tests/cli/test_cli_render.py tests/review/test_export.py tests/review/test_export_jianying.py \
+    tests/providers/test_gateway_render.py tests/providers/test_provider_redirects.py \
+    tests/agents/test_mcp.py tests/run/test_store.py \
+    tests/run/test_team_ledger.py tests/run/test_team_schema.py tests/run/test_ledger_claims.py
+echo "the docs site at its floors, strictly"
+PATH="$LOWEST_PATH" python -m mkdocs build --strict -q -d "$(mktemp -d)"
