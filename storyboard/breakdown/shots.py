@@ -51,6 +51,7 @@ class Shot:
     cast: list[str]
     scenes: list[Scene]
     words: str = ""  # its own lines of the story (its id's words)
+    shows: list[str] = field(default_factory=list)  # its references: listed, mentioned, speaking
 
 
 def _half(seconds: float) -> float:
@@ -180,7 +181,7 @@ def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast) -> Sho
     words = " ".join(chapter.lines[shot["from_line"] - chapter.first:
                                    shot["to_line"] - chapter.first + 1])
     return Shot("", chapter.file, shot["from_line"], shot["to_line"], shot["camera"], duration,
-                listed, scenes, words)
+                listed, scenes, words, keys)
 
 
 def mentioned(text: str, cast: Cast, keys: set[str] | None = None) -> str:

@@ -98,7 +98,9 @@ def series_yaml(title: str, cast: Cast, source: str, refused: list[str] | None =
         lines.append("voices:")
         for entry in speakers:
             voice: dict[str, Value] = {"design": entry.voice, "sample": entry.first_line}
-            lines.append(f"  {entry.key}-voice: {flow(voice)}")
+            said = trailing("the story's lines are too short a sample: a sentence added") \
+                if entry.lengthened else ""
+            lines.append(f"  {entry.key}-voice: {flow(voice)}{said}")
     lines.append("characters:" if cast.entries else no_cast(refused))
     for entry in cast.entries.values():
         picture: dict[str, Value] = {"generate": entry.look}
