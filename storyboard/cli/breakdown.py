@@ -86,8 +86,9 @@ def _show(report: Report, folder: Path) -> None:
 
 def left_said(report: Report, folder: Path) -> str:
     """The summary's line for the warnings the written series still has (never silent)."""
-    codes = sorted({d.code or "warning" for d in report.left})
-    return (f"{len(report.left)} warning(s) left in the series ({', '.join(codes)}): "
+    codes = sorted({d.code for d in report.left if d.code})
+    kinds = f" ({', '.join(codes)})" if codes else ""
+    return (f"{len(report.left)} warning(s) left in the series{kinds}: "
             f"`storyboard check {shlex.quote(str(folder))}` shows each, where it is")
 
 

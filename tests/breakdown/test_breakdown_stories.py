@@ -226,3 +226,56 @@ def test_a_name_left_in_words_is_read_whole() -> None:
         "Dame Van Winkle scolded @van_winkle and RIP VAN WINKLE at @@home."
     assert mentioned(text, cast) == \
         "@dame_van_winkle scolded @van_winkle and @rip_van_winkle at @@home."
+
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "breakdown"
+
+
+def warnings_of(series: Path) -> list[dict[str, Any]]:
+    """What ``storyboard check --json`` says of the series, less its errors (none expected)."""
+    done = CliRunner().invoke(group, ["check", "--json", str(series)])
+    found: list[dict[str, Any]] = json.loads(done.stdout)
+    assert done.exit_code == 0 and all(d["severity"] == "warning" for d in found), done.output
+    return found
+
+
+@pytest.mark.parametrize("told", ["rumpelstiltskin", "seven"])
+def test_the_breakdown_writes_a_series_that_checks_with_no_warning(
+        chat_emulator: EmulatorServer, tmp_path: Path, told: str) -> None:
+    source = DATA / "rumpelstiltskin.md" if told == "rumpelstiltskin" else story(tmp_path, SEVEN)
+    series = tmp_path / "series"
+    done = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--base-url",
+                                      chat_base(chat_emulator), "--api-key-env", KEY_ENV,
+                                      "--yes"])
+    assert done.exit_code == 0 and "warning" not in done.output + done.stderr, done.output
+    assert warnings_of(series) == []
+    written = yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))
+    if told == "seven":  # named only where the shot was full: no picture made for nothing
+        assert "fay" not in written["characters"] and "gus" not in written["characters"]
+        assert written["voices"]["ann-voice"]["sample"].startswith("Cheers, ")
+
+
+def test_a_warning_in_a_shot_goes_back_to_the_model(chat_emulator: EmulatorServer,
+                                                    tmp_path: Path) -> None:
+    source = story(tmp_path, "# The Door\n\nMia knocked at the door, and then knocked again.\n")
+    series = tmp_path / "series"
+    report, sent = run(chat_emulator, source, series)
+    assert report.problems == [] and report.left == [] and sent == 4  # one sent back
+    action = shots_of(series)["01-the-door.yaml"][0]["scenes"][0]["action"]
+    assert "again" not in action and "@mia knocked at the door" in action
+    assert warnings_of(series) == []
+
+
+def test_what_still_warns_is_said_in_the_summary_with_the_command(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    speech = " ".join(["I have waited here a long time and nobody came to see me"] * 6)
+    source = story(tmp_path, f'# One\n\nMia waited at the door.\n\n"{speech}," said Mia.\n')
+    series = tmp_path / "series"
+    done = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--base-url",
+                                      chat_base(chat_emulator), "--api-key-env", KEY_ENV,
+                                      "--yes"])
+    assert done.exit_code == 0, done.output
+    left = warnings_of(series)
+    assert len(left) == 1 and "characters long" in left[0]["message"]
+    assert f"1 warning(s) left in the series: `storyboard check {series}` shows each" \
+        in done.stdout
