@@ -8,10 +8,11 @@ consent as a paid render does (``--yes``, ``--budget``, a yes at the terminal; a
 refused before any call), naming the host and the key's variable; walk it again asking what is
 missing; write the texts into a temporary folder and ``check`` them for the target model; send the
 shots of a chapter whose episode has check errors or warnings in its shots back to the model
-with them located and quoted (at most twice, each round checked again); then write through the guard (a hand-edited
-file gets a proposal beside it only when its answers changed; files no longer made are retired),
-record the endpoint in the series file's ``breakdown:`` block, check the series as written (each
-error in the file it is in; the warnings left, ``left``, counted in the summary) and report.
+with them located and quoted (at most twice, each round checked again); then write through the
+guard (a hand-edited file gets a proposal beside it only when its answers changed; files no
+longer made are retired), record the endpoint in the series file's ``breakdown:`` block, check
+the series as written (each error in the file it is in; the warnings left, ``left``, counted in
+the summary) and report.
 """
 
 from __future__ import annotations

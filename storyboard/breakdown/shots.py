@@ -4,9 +4,10 @@
 chapter or out of order, a shot shorter than 2 or longer than 15 seconds (wan2.7-r2v's range), a
 speaker or cast name the cast stage did not give, more than 5 references in one shot, and a quote
 that is not the author's words. ``built`` turns an answer into ``Shot``s: its references (the
-speakers, then its ``cast``, at most the target model's ``MAX_REFERENCES``) as ``@key`` mentions
-where its action names them, anyone else named in plain words (so the written shot never holds
-more references than the model takes), its dialogue the source's words. ``named`` gives a shot its
+speakers, then its ``cast``, then the rest of the cast its action names, in order, at most the
+target model's ``MAX_REFERENCES``) as ``@key`` mentions where its action names them, anyone left
+named in plain words (so the written shot never holds more references than the model takes, and
+``check`` names no one unreferenced while there is room), its dialogue the source's words. ``named`` gives a shot its
 id once its episode is known: its number in the episode and two words of its own lines of the
 story (``s03-cafe-door``), so editing other shots' words never renames it.
 """
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.breakdown.cast import ORDINARY, Cast, fold

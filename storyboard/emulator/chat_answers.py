@@ -11,8 +11,8 @@ quoted speech given back as the author's words, spoken by the given character na
 quote, each shot showing the people it names (else the last one seen, so no shot shows nobody).
 A request of another shape gets ``{}`` when it asks for JSON, else an echo.
 A shots request sent back with a word that refers to another shot is answered without it
-(``heeded``). Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``) bend the answer the
-way real models fail.
+(``heeded``). Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``)
+bend the answer the way real models fail.
 """
 
 from __future__ import annotations
