@@ -7,9 +7,9 @@ that is not the author's words. ``built`` turns an answer into ``Shot``s: its re
 speakers, then its ``cast``, then the rest of the cast its action names, in order, at most the
 target model's ``MAX_REFERENCES``) as ``@key`` mentions where its action names them, anyone left
 named in plain words (so the written shot never holds more references than the model takes, and
-``check`` names no one unreferenced while there is room), its dialogue the source's words. ``named`` gives a shot its
-id once its episode is known: its number in the episode and two words of its own lines of the
-story (``s03-cafe-door``), so editing other shots' words never renames it.
+``check`` names no one unreferenced while there is room), its dialogue the source's words.
+``named`` gives a shot its id once its episode is known: its number in the episode and two words
+of its own lines of the story (``s03-cafe-door``), so editing other shots' words never renames it.
 """
 
 from __future__ import annotations
