@@ -4,7 +4,7 @@ Chapters become episodes (one each, or grouped into ``episodes`` runs of neighbo
 of about ``minutes`` of shots each; a chapter's windows are never cut apart); each episode file is
 named by its first chapter's own title (not the model's), so a new answer does not rename it;
 each shot is named in its episode (``shots.named``: its number there and words of its own lines);
-a cast member no shot shows is left out (``unshown``).
+a cast member no shot shows is written as a comment (``unshown``).
 Every problem still left in an answer is a located diagnostic: at the shot's first line when the
 problem names a shot, else at the chapter's first line. Nothing wrong is dropped silently.
 """
@@ -174,20 +174,19 @@ def texts(story: Story, answers: Answers, episodes: int | None,
     every = [shot for made in shots for shot in made]
     _first_lines(out.cast, every)
     left_out = refused(answers)
-    if not left_out:
-        unshown(out.cast, every)
-    head = series_yaml(story.title, out.cast, source, left_out, go_on)
+    hidden = set() if left_out else unshown(out.cast, every)
+    head = series_yaml(story.title, out.cast, source, left_out, go_on, hidden)
     out.files = {"storyboard.yaml": head, **out.files}
     return out
 
 
-def unshown(cast: Cast, shots: list[shot_stage.Shot]) -> None:
-    """The cast less those no shot shows (named only where a shot was full): a picture no
-    shot uses would be paid for in vain, and ``check`` warns of it. Only when every answer was
-    usable: a refused one may have shown them."""
+def unshown(cast: Cast, shots: list[shot_stage.Shot]) -> set[str]:
+    """The keys of the cast no shot shows (named only where a shot was full): written as a
+    comment, as a picture no shot uses would be paid for in vain (and ``check`` warns of it).
+    Only when every answer was usable: a refused one may have shown them."""
     shown = {key for shot in shots for key in shot.shows}
-    for key in [k for k in cast.entries if k not in shown]:
-        del cast.entries[key]
+    hidden = {key for key in cast.entries if key not in shown}
+    return hidden if shown else set()  # no shot shows anyone: check says so, not a comment
 
 
 def _first_lines(cast: Cast, shots: list[shot_stage.Shot]) -> None:

@@ -252,6 +252,8 @@ def test_the_breakdown_writes_a_series_that_checks_with_no_warning(
     written = yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))
     if told == "seven":  # named only where the shot was full: no picture made for nothing
         assert "fay" not in written["characters"] and "gus" not in written["characters"]
+        text = (series / "storyboard.yaml").read_text("utf-8")
+        assert "  # fay: {image: {generate: " in text and "write @gus in a shot" in text
         assert written["voices"]["ann-voice"]["sample"].startswith("Cheers, ")
 
 
