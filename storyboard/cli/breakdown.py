@@ -8,7 +8,6 @@ in the answers are printed at their lines (exit 1); a hand-edited file's proposa
 from __future__ import annotations
 
 import math
-import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -80,16 +79,9 @@ def _show(report: Report, folder: Path) -> None:
     click.echo(f"{report.sent} request(s) sent, {report.cached} answer(s) from the cache{spent}")
     click.echo(f"{len(outcome.written)} file(s) written, {len(outcome.unchanged)} unchanged, "
                f"{len(outcome.proposed)} proposal(s); {report.shots} shot(s)")
-    if report.left:
-        click.echo(left_said(report, folder))
-
-
-def left_said(report: Report, folder: Path) -> str:
-    """The summary's line for the warnings the written series still has (never silent)."""
-    codes = sorted({d.code for d in report.left if d.code})
-    kinds = f" ({', '.join(codes)})" if codes else ""
-    return (f"{len(report.left)} warning(s) left in the series{kinds}: "
-            f"`storyboard check {shlex.quote(str(folder))}` shows each, where it is")
+    if report.left:  # never silent: one line, as every other command says them
+        from storyboard.cli.variations import warnings_line
+        click.echo(warnings_line(report.left, folder), err=True)
 
 
 def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
