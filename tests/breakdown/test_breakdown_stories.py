@@ -290,3 +290,19 @@ def test_what_still_warns_is_said_in_the_summary_with_the_command(
     assert len(left) == 1 and said in left[0]["message"], left
     assert f"warning: 1 warning(s) in the series (1 {code or 'other'}): `storyboard check " \
            f"{series}` shows each" in done.stderr
+
+
+def test_the_writer_references_every_name_its_words_name_while_there_is_room() -> None:
+    from storyboard.breakdown.cast import merged
+    from storyboard.breakdown.shots import Scene, mentioned, references
+    one = Chapter("tale.md", 1, "One", 1, ("Ann, Ben and the daughter met at the Old Mill.",))
+    people = [{"name": n, "appearance": n, "voice": "calm"} for n in ("Ann", "Ben", "Daughter")]
+    cast = merged([(one, {"characters": people, "places": [{"name": "Old Mill", "look": "a mill"}],
+                          "props": []})])
+    action = "the daughter waves at BEN and ann by the old mill"
+    shot = {"cast": ["Ben"], "scenes": [{"action": action, "lines": []}]}
+    said = [Scene(0, 2, action, [("ann", "Hello.", 1)])]
+    # speakers, then the answer's cast, then the rest of the cast in the order named
+    assert references(shot, said, cast) == ["ann", "ben", "daughter", "old_mill"]
+    assert mentioned(action, cast, {"ann", "ben", "daughter", "old_mill"}) == \
+        "the @daughter waves at @ben and @ann by the @old_mill"
