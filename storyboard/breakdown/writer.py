@@ -20,8 +20,8 @@ BOARDS_SAID = ("Boards: a still for every shot, the cheap look first (cents wher
                "dimes):\n`storyboard render . --boards`, look (`storyboard studio .`), "
                "`storyboard approve . boards/EP/SHOT`,\nthen `storyboard render .`: only approved "
                "boards' videos are paid for. docs/boards.md")
-UNSHOWN = ("no shot shows it (named only where a shot had no room): no picture is made; "
-           "uncomment it and write @{} in a shot to show it")
+UNSHOWN = ("no shot shows it (a shot names it in words only where it had no room): no picture "
+           "is made; uncomment it and write @{} in a shot to show it")
 SERIES_HEAD = ("# Written by `storyboard breakdown` from {source}. Edit freely: a file you edit is "
                "never\n# overwritten (a new proposal goes beside it). docs/breakdown.md")
 

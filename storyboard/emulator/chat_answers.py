@@ -279,12 +279,11 @@ def heeded(answer: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
     refer to another shot (``'again' refers to another shot``) left out of that shot's action."""
     said = " ".join(str(m.get("content", "")) for m in messages[1:]
                     if isinstance(m, dict) and m.get("role") == "user")
+    made = answer.get("shots", [])
     for found in ACROSS.finditer(said):
-        index, words = int(found.group(1)), found.group(2)
-        for scene in answer.get("shots", [])[index:index + 1] and \
-                answer["shots"][index]["scenes"]:
-            scene["action"] = re.sub(rf",?\s*\b{re.escape(words)}\b", "", scene["action"],
-                                     count=1)
+        index, words = int(found.group(1)), re.escape(found.group(2))
+        for scene in made[index]["scenes"] if index < len(made) else []:
+            scene["action"] = re.sub(rf",?\s*\b{words}\b", "", scene["action"], count=1)
     return answer
 
 
