@@ -50,6 +50,7 @@ class Entry:
     chapter: int = 0
     first_line: str = ""  # the first line it says, cut from the source
     sourced: bool = True  # whether the chapter holds its look's words
+    lengthened: bool = False  # its lines were too short a sample: a sentence was added
 
 
 @dataclass

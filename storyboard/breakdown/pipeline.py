@@ -7,11 +7,12 @@ to plan (what is stored costs nothing; the rest is priced at its ceiling); refus
 consent as a paid render does (``--yes``, ``--budget``, a yes at the terminal; anything else
 refused before any call), naming the host and the key's variable; walk it again asking what is
 missing; write the texts into a temporary folder and ``check`` them for the target model; send the
-shots of a chapter whose episode has check errors back to the model with the located errors
-quoted (at most twice, each round checked again); then write through the guard (a hand-edited
-file gets a proposal beside it only when its answers changed; files no longer made are retired),
-record the endpoint in the series file's ``breakdown:`` block, check the series as written (each
-error in the file it is in) and report.
+shots of a chapter whose episode has check errors or warnings in its shots back to the model
+with them located and quoted (at most twice, each round checked again); then write through the
+guard (a hand-edited file gets a proposal beside it only when its answers changed; files no
+longer made are retired), record the endpoint in the series file's ``breakdown:`` block, check
+the series as written (each error in the file it is in; the warnings left, ``left``, counted in
+the summary) and report.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class Report:
     spend: Spend | None = None
     shots: int = 0
     notes: list[str] = field(default_factory=list)  # near-misses read as meant
+    left: list[Diagnostic] = field(default_factory=list)  # the written series' check warnings
 
 
 def _endpoint_problem(options: Options) -> None:
@@ -241,12 +243,12 @@ def _shot_at(text: str, line: int) -> str | None:
 
 
 def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
-    """Check errors in episode files, by chapter, worded for that chapter's shots answer: the
-    shot's place in the answer, then the error as ``check`` says it (file:line:col)."""
+    """Check errors and warnings in episode files' shots, by chapter, worded for that chapter's
+    shots answer: the shot's place in the answer, then what ``check`` says (file:line:col)."""
     later: dict[int, list[str]] = {}
     for diagnostic in found:
         span = diagnostic.span
-        if diagnostic.severity != "error" or span is None or span.file not in made.files:
+        if span is None or span.file not in made.files:
             continue
         shot = _shot_at(made.files[span.file], span.line)
         if shot is None or (span.file, shot) not in made.chapter_of_shot:
@@ -321,7 +323,10 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
         made.shots
     report.notes = asker.notes
     guard = _write(series, made, report, kept, options)
-    report.problems = _answer_problems(made, report) + on_disk(series)
+    written = on_disk(series)
+    report.problems = _answer_problems(made, report) + [
+        d for d in written if d.severity == "error"]
+    report.left = [d for d in written if d.severity == "warning"]
     report.warnings += _in_proposals(series, found, report.outcome.proposed)
     remember(series, source, options, guard.waiting())
     return report
@@ -342,14 +347,14 @@ def _answer_problems(made: Texts, report: Report) -> list[Diagnostic]:
 
 
 def on_disk(series: Path) -> list[Diagnostic]:
-    """The errors ``storyboard check`` finds in the series as written (your edits included),
-    each in the file it is in."""
+    """What ``storyboard check`` finds in the series as written (your edits included), each in
+    the file it is in."""
     from storyboard.language.variations import compile_variations
     try:
         found = compile_variations(series).diagnostics()
     except ProblemsFound as problems:
         found = problems.diagnostics
-    return [d for d in found if d.severity == "error"]
+    return found
 
 
 def _checked_rounds(story: Story, options: Options, asker: Asker, go_on: str

@@ -3,7 +3,8 @@
 Chapters become episodes (one each, or grouped into ``episodes`` runs of neighbours, or into runs
 of about ``minutes`` of shots each; a chapter's windows are never cut apart); each episode file is
 named by its first chapter's own title (not the model's), so a new answer does not rename it;
-each shot is named in its episode (``shots.named``: its number there and words of its own lines).
+each shot is named in its episode (``shots.named``: its number there and words of its own lines);
+a cast member no shot shows is written as a comment (``unshown``).
 Every problem still left in an answer is a located diagnostic: at the shot's first line when the
 problem names a shot, else at the chapter's first line. Nothing wrong is dropped silently.
 """
@@ -20,9 +21,11 @@ from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, ChapterAnswers
 from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
 from storyboard.errors import Diagnostic, Span
-from storyboard.language.cast import voice_sample
+from storyboard.language.cast import SAMPLE_AIM, voice_sample
 from storyboard.scaffold.names import slug
+from storyboard.targets.assets import spoken_seconds
 
+SAMPLE_MORE = "Listen: this is how I sound when I speak, slowly and clearly."
 SHOT_INDEX = re.compile(r"^shots\[(\d+)\]")
 
 
@@ -168,19 +171,35 @@ def texts(story: Story, answers: Answers, episodes: int | None,
             out.files[name] = episode_yaml(episode, source)
             out.file_of_chapter.update({answers.chapters[i].chapter.number: name for i in run})
             out.shots += len(episode.shots)
-    _first_lines(out.cast, [shot for made in shots for shot in made])
-    head = series_yaml(story.title, out.cast, source, refused(answers), go_on)
+    every = [shot for made in shots for shot in made]
+    _first_lines(out.cast, every)
+    left_out = refused(answers)
+    hidden = set() if left_out else unshown(out.cast, every)
+    head = series_yaml(story.title, out.cast, source, left_out, go_on, hidden)
     out.files = {"storyboard.yaml": head, **out.files}
     return out
 
 
+def unshown(cast: Cast, shots: list[shot_stage.Shot]) -> set[str]:
+    """The keys of the cast no shot shows (named only where a shot was full): written as a
+    comment, as a picture no shot uses would be paid for in vain (and ``check`` warns of it).
+    Only when every answer was usable: a refused one may have shown them."""
+    shown = {key for shot in shots for key in shot.shows}
+    hidden = {key for key in cast.entries if key not in shown}
+    return hidden if shown else set()  # no shot shows anyone: check says so, not a comment
+
+
 def _first_lines(cast: Cast, shots: list[shot_stage.Shot]) -> None:
     """Each speaking character's sample for its designed voice: its first line long enough to
-    be a reference voice, else its first lines joined (``language.cast.voice_sample``)."""
+    be a reference voice, else its first lines joined (``language.cast.voice_sample``), and
+    ``SAMPLE_MORE`` after them when even all of them are too short to be one."""
     said: dict[str, list[str]] = {}
     for shot in shots:
         for scene in shot.scenes:
             for key, words, _ in scene.say:
                 said.setdefault(key, []).append(words)
     for key, lines in said.items():
-        cast.entries[key].first_line = voice_sample(lines)
+        sample = voice_sample(lines)
+        if spoken_seconds(sample) < SAMPLE_AIM:  # check would warn: the voice cannot be made
+            sample, cast.entries[key].lengthened = f"{sample} {SAMPLE_MORE}", True
+        cast.entries[key].first_line = sample

@@ -4,17 +4,19 @@
 chapter or out of order, a shot shorter than 2 or longer than 15 seconds (wan2.7-r2v's range), a
 speaker or cast name the cast stage did not give, more than 5 references in one shot, and a quote
 that is not the author's words. ``built`` turns an answer into ``Shot``s: its references (the
-speakers, then its ``cast``, at most the target model's ``MAX_REFERENCES``) as ``@key`` mentions
-where its action names them, anyone else named in plain words (so the written shot never holds
-more references than the model takes), its dialogue the source's words. ``named`` gives a shot its
-id once its episode is known: its number in the episode and two words of its own lines of the
-story (``s03-cafe-door``), so editing other shots' words never renames it.
+speakers, then its ``cast``, then the rest of the cast its action names, in order, at most the
+target model's ``MAX_REFERENCES``) as ``@key`` mentions where its action names them, anyone left
+named in plain words (so the written shot never holds more references than the model takes, and
+``check`` names no one unreferenced while there is room), its dialogue the source's words.
+``named`` gives a shot its id once its episode is known: its number in the episode and two words
+of its own lines of the story (``s03-cafe-door``), so editing other shots' words never renames it.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,7 @@ from storyboard.targets.models import DEFAULT_MODEL, MODELS
 _TARGET = MODELS[DEFAULT_MODEL]  # the written series names no model: the default renders it
 MAX_REFERENCES = min(_TARGET.caps.max_references, _TARGET.max_images)
 ID_WORDS = 2  # words of the shot's own lines in its id
+KINDS = ("character", "place", "prop")  # whose spelling is read first
 
 
 @dataclass
@@ -49,6 +52,7 @@ class Shot:
     cast: list[str]
     scenes: list[Scene]
     words: str = ""  # its own lines of the story (its id's words)
+    shows: list[str] = field(default_factory=list)  # its references: listed, mentioned, speaking
 
 
 def _half(seconds: float) -> float:
@@ -153,15 +157,11 @@ def _said(scene: dict[str, Any], flat: Flat, cast: Cast) -> list[tuple[str, str,
 
 
 def references(shot: dict[str, Any], said: list[Scene], cast: Cast) -> list[str]:
-    """The keys a shot shows, at most ``MAX_REFERENCES``: its speakers, then its ``cast``; a
-    shot that lists no one shows the characters its action names, in order."""
+    """The keys a shot shows, at most ``MAX_REFERENCES``: its speakers, then its ``cast``, then
+    everyone else of the cast its action names (``named_in``), in order of appearance."""
     keys = [key for scene in said for key, _, _ in scene.say]
     keys += [k for k in (cast.key_of(name) for name in shot["cast"]) if k is not None]
-    if not keys:
-        action = " ".join(scene["action"] for scene in shot["scenes"])
-        found = [(m.start(), e.key) for e in cast.of("character")
-                 for m in [name_pattern(e.name).search(action)] if m is not None]
-        keys = [key for _, key in sorted(found)]
+    keys += named_in(" ".join(scene["action"] for scene in shot["scenes"]), cast)
     return list(dict.fromkeys(keys))[:MAX_REFERENCES]
 
 
@@ -182,27 +182,51 @@ def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast) -> Sho
     words = " ".join(chapter.lines[shot["from_line"] - chapter.first:
                                    shot["to_line"] - chapter.first + 1])
     return Shot("", chapter.file, shot["from_line"], shot["to_line"], shot["camera"], duration,
-                listed, scenes, words)
+                listed, scenes, words, keys)
 
 
 def mentioned(text: str, cast: Cast, keys: set[str] | None = None) -> str:
-    """``text`` with every ``@`` doubled (a literal one) and each character's name (as the cast
-    spells it, or in capitals as a screenplay does) as ``@key``: of the characters in ``keys``
-    (None: all), the rest left as their names (a longer name read first, whole: ``Dame Van
-    Winkle`` stays hers when only ``Van Winkle`` is shown)."""
+    """``text`` with every ``@`` doubled (a literal one) and each name of the cast (``spelt``)
+    as ``@key``: of those in ``keys`` (None: all), the rest left as their names (a longer name
+    read first, whole: ``Dame Van Winkle`` stays hers when only ``Van Winkle`` is shown)."""
     out = text.replace("@", "@@")
-    spelt: dict[str, str] = {}
-    for entry in cast.of("character"):
-        for spelling in (entry.name, entry.name.upper()):
-            spelt.setdefault(spelling, entry.key)
-    if not spelt:
+    found = spelt(cast)
+    if found is None:
         return out
-    names = "|".join(re.escape(n) for n in sorted(spelt, key=lambda n: (-len(n), n)))
+    pattern, key_of = found
 
-    def mention(found: re.Match[str]) -> str:
-        key = spelt[found.group()]
-        return f"@{key}" if keys is None or key in keys else found.group()
-    return re.sub(rf"(?<![\w@])(?:{names})(?!\w)", mention, out)
+    def mention(match: re.Match[str]) -> str:
+        key = key_of(match.group())
+        return f"@{key}" if keys is None or key in keys else match.group()
+    return pattern.sub(mention, out)
+
+
+def named_in(text: str, cast: Cast) -> list[str]:
+    """The keys of the cast ``text`` names (``spelt``), in order of first appearance."""
+    found = spelt(cast)
+    if found is None:
+        return []
+    pattern, key_of = found
+    return list(dict.fromkeys(key_of(m.group()) for m in pattern.finditer(text)))
+
+
+def spelt(cast: Cast) -> tuple[re.Pattern[str], Callable[[str], str]] | None:
+    """A pattern of every way words name one of the cast, and the key of a match: its name as
+    the cast spells it or in capitals (as a screenplay does), and its key in words in any case
+    (``old_cafe``: "Old Cafe", as ``check``'s ``unreferenced`` lint reads it); a longer one
+    first, each whole and not inside a mention. None for an empty cast."""
+    exact: dict[str, str] = {}
+    loose: dict[str, str] = {}
+    for entry in sorted(cast.entries.values(), key=lambda e: KINDS.index(e.kind)):
+        for spelling in (entry.name, entry.name.upper()):
+            exact.setdefault(spelling, entry.key)
+        loose.setdefault(entry.key.replace("_", " ").lower(), entry.key)
+    ways = [(n, re.escape(n)) for n in exact] + [(n, f"(?i:{re.escape(n)})") for n in loose]
+    if not ways:
+        return None
+    names = "|".join(way for _, way in sorted(ways, key=lambda w: (-len(w[0]), w[1])))
+    return (re.compile(rf"(?<![\w@])(?:{names})(?!\w)"),
+            lambda said: exact.get(said) or loose[said.lower()])
 
 
 def name_pattern(name: str) -> re.Pattern[str]:

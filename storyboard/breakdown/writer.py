@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from storyboard.breakdown.cast import Cast
+from storyboard.breakdown.cast import Cast, Entry
 from storyboard.breakdown.shots import Shot
 from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
 
@@ -20,6 +20,8 @@ BOARDS_SAID = ("Boards: a still for every shot, the cheap look first (cents wher
                "dimes):\n`storyboard render . --boards`, look (`storyboard studio .`), "
                "`storyboard approve . boards/EP/SHOT`,\nthen `storyboard render .`: only approved "
                "boards' videos are paid for. `storyboard docs boards`")
+UNSHOWN = ("no shot shows it (a shot names it in words only where it had no room): no picture "
+           "is made; uncomment it and write @{} in a shot to show it")
 SERIES_HEAD = ("# Written by `storyboard breakdown` from {source}. Edit freely: a file you edit is "
                "never\n# overwritten (a new proposal goes beside it). `storyboard docs breakdown`")
 
@@ -84,31 +86,43 @@ def no_cast(refused: list[str]) -> str:
 
 
 def series_yaml(title: str, cast: Cast, source: str, refused: list[str] | None = None,
-                go_on: str = "") -> str:
-    """The series file; ``refused``: the stages refused (said at its head, with ``go_on``)."""
-    refused = refused or []
+                go_on: str = "", unshown: set[str] | None = None) -> str:
+    """The series file; ``refused``: the stages refused (said at its head, with ``go_on``);
+    ``unshown``: the cast no shot shows, each written as a comment."""
+    refused, unshown = refused or [], unshown or set()
     lines = [*SERIES_HEAD.format(source=source).split("\n"), *refused_head(refused, go_on),
              "storyboard: 1",
              f"title: {quote(title)}", "defaults:", "  resolution: 720P", '  ratio: "16:9"',
              "  negative_prompt: blurry, low quality, watermark", "  prompt_extend: false",
              "  watermark: false", "  seed: 1234", *comment(BOARDS_SAID),
              f"boards: {flow({'model': BOARDS_MODEL})}"]
-    speakers = [e for e in cast.of("character") if e.first_line]
+    speakers = [e for e in cast.of("character") if e.first_line and e.key not in unshown]
     if speakers:
         lines.append("voices:")
         for entry in speakers:
             voice: dict[str, Value] = {"design": entry.voice, "sample": entry.first_line}
-            lines.append(f"  {entry.key}-voice: {flow(voice)}")
+            said = trailing("the story's lines are too short a sample: a sentence added") \
+                if entry.lengthened else ""
+            lines.append(f"  {entry.key}-voice: {flow(voice)}{said}")
     lines.append("characters:" if cast.entries else no_cast(refused))
     for entry in cast.entries.values():
-        picture: dict[str, Value] = {"generate": entry.look}
-        if entry.kind != "character":
-            picture["kind"] = entry.kind
-        item: dict[str, Value] = {"image": picture}
-        if entry.kind == "character" and entry.first_line:
-            item["voice"] = f"{entry.key}-voice"
-        item["description"] = entry.name
-        said = f"{entry.kind}, first in chapter {entry.chapter}" + (
-            "" if entry.sourced else f"; {MODELS_LOOK}")
-        lines.append(f"  {entry.key}: {flow(item)}{trailing(said)}")
+        lines += cast_line(entry, entry.key in unshown)
     return "\n".join([*lines, "episodes:", "  - episodes/*.yaml"]) + "\n"
+
+
+def cast_line(entry: Entry, unshown: bool) -> list[str]:
+    """One entry of ``characters:``; one no shot shows as a comment that says so (no picture
+    is made of it; uncomment it and mention it as ``@key`` to use it)."""
+    picture: dict[str, Value] = {"generate": entry.look}
+    if entry.kind != "character":
+        picture["kind"] = entry.kind
+    item: dict[str, Value] = {"image": picture}
+    if entry.kind == "character" and entry.first_line:
+        item["voice"] = f"{entry.key}-voice"
+    item["description"] = entry.name
+    said = f"{entry.kind}, first in chapter {entry.chapter}" + (
+        "" if entry.sourced else f"; {MODELS_LOOK}")
+    if unshown:
+        return comment(f"{entry.key}: {flow(item)}   # {said}; {UNSHOWN.format(entry.key)}",
+                       "  ")
+    return [f"  {entry.key}: {flow(item)}{trailing(said)}"]

@@ -56,7 +56,7 @@ def _progress() -> Callable[[str], None]:
     return show
 
 
-def _show(report: Report) -> None:
+def _show(report: Report, folder: Path) -> None:
     for note in report.notes:
         click.echo(f"read as meant: {note}", err=True)
     for problem in [*report.warnings, *report.problems]:
@@ -79,6 +79,9 @@ def _show(report: Report) -> None:
     click.echo(f"{report.sent} request(s) sent, {report.cached} answer(s) from the cache{spent}")
     click.echo(f"{len(outcome.written)} file(s) written, {len(outcome.unchanged)} unchanged, "
                f"{len(outcome.proposed)} proposal(s); {report.shots} shot(s)")
+    if report.left:  # never silent: one line, as every other command says them
+        from storyboard.cli.variations import warnings_line
+        click.echo(warnings_line(report.left, folder), err=True)
 
 
 def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
@@ -95,7 +98,8 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
             "written": list(outcome.written), "unchanged": list(outcome.unchanged),
             "proposed": list(outcome.proposed), "shots": report.shots,
             "read_as_meant": list(report.notes),
-            "problems": [record(p) for p in report.problems]}
+            "problems": [record(p) for p in report.problems],
+            "warnings_left": [record(w) for w in report.left]}
 
 
 @click.command()
@@ -163,6 +167,6 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
         click.echo("dry run: nothing was asked")
         return
     else:
-        _show(report)
+        _show(report, folder)
     if any(problem.severity == "error" for problem in report.problems):
         raise SystemExit(1)

@@ -10,8 +10,9 @@ screenplay's scene headings as places; one shot per paragraph (code and headings
 quoted speech given back as the author's words, spoken by the given character named nearest the
 quote, each shot showing the people it names (else the last one seen, so no shot shows nobody).
 A request of another shape gets ``{}`` when it asks for JSON, else an echo.
-Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``) bend the answer the
-way real models fail.
+A shots request sent back with a word that refers to another shot is answered without it
+(``heeded``). Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``)
+bend the answer the way real models fail.
 """
 
 from __future__ import annotations
@@ -261,12 +262,29 @@ def content_of(body: dict[str, Any]) -> str:
     document = request_document(body.get("messages") or [])
     stage = str(document.get("stage")) if document else ""
     if document is not None and stage in STAGES:
-        return json.dumps(STAGES[stage](document), ensure_ascii=False)
+        answer = heeded(STAGES[stage](document), body.get("messages") or [])
+        return json.dumps(answer, ensure_ascii=False)
     kind = (body.get("response_format") or {}).get("type", "text")
     if kind in ("json_object", "json_schema"):
         return "{}"
     messages = body.get("messages") or [{}]
     return f"You said: {str(messages[-1].get('content', ''))[:200]}"
+
+
+ACROSS = re.compile(r"^- shots\[(\d+)\]: .*?'([^'\n]{1,40})' refers to another shot", re.M)
+
+
+def heeded(answer: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
+    """A shots answer with what a send-back asked of it done, as a model would: a word said to
+    refer to another shot (``'again' refers to another shot``) left out of that shot's action."""
+    said = " ".join(str(m.get("content", "")) for m in messages[1:]
+                    if isinstance(m, dict) and m.get("role") == "user")
+    made = answer.get("shots", [])
+    for found in ACROSS.finditer(said):
+        index, words = int(found.group(1)), re.escape(found.group(2))
+        for scene in made[index]["scenes"] if index < len(made) else []:
+            scene["action"] = re.sub(rf",?\s*\b{words}\b", "", scene["action"], count=1)
+    return answer
 
 
 def bent(content: str, fault: str) -> tuple[str, str]:

@@ -9,7 +9,9 @@ by the series' ``lint:`` block (``lint: {contradiction: false}``):
 - ``across_shots``: words that refer to another shot ("the same man", "again", "continues"),
   which a video model, seeing one shot at a time, cannot resolve;
 - ``unreferenced``: a character, prop or place of the cast named in a shot's words without being
-  a reference of that shot (no ``@name``), so the model never sees its picture.
+  a reference of that shot (no ``@name``), so the model never sees its picture; not said of a
+  shot already holding as many references as its model takes (``full``): there, a name in plain
+  words is the only way left to say it.
 """
 
 from __future__ import annotations
@@ -94,9 +96,16 @@ def lint(series: Mapping[str, Any], shots: list[ResolvedShot]) -> list[Diagnosti
                 problems += _contradictions(shot.doc, text, traits)
             if "across_shots" in on:
                 problems += _across(shot.doc, text)
-            if "unreferenced" in on:
+            if "unreferenced" in on and not full(shot):
                 problems += _unreferenced(shot.doc, text, words, named)
     return problems
+
+
+def full(shot: ResolvedShot) -> bool:
+    """The shot holds as many references as its model takes (images: the fewer of its
+    references and its input images; a model that takes none is always full)."""
+    model = shot.model
+    return len(shot.references) >= min(model.caps.max_references, model.max_images)
 
 
 def shot_words(shot: ResolvedShot) -> Iterator[Words]:

@@ -1,11 +1,12 @@
 """The free trial's stand-in on public-domain tales (issue 63): each tale, broken down through
 ``storyboard breakdown`` against the emulator and then ``storyboard check``, checks clean, its
 multi-word names (``Rip Van Winkle``, ``Notre-Dame de la Garde``, ``Château d'If``) one person
-or place each, never an ordinary word (``Whoever``, ``Old``, ``None``) as a name, and no two
+or place each, with no warning, never an ordinary word (``Whoever``, ``Old``, ``None``) as a name, and no two
 voices worded alike."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,9 @@ def test_a_public_domain_tale_breaks_down_into_a_series_that_checks_clean(
                             chat_base(chat_emulator), "--api-key-env", KEY_ENV, "--yes")
     assert code == 0 and "error" not in said, said
     code, said = storyboard("check", str(series))
-    assert code == 0 and "error" not in said, said
+    assert code == 0 and "error" not in said and "warning" not in said, said
+    code, said = storyboard("check", "--json", str(series))
+    assert code == 0 and json.loads(said) == [], said  # no warning either
     written = yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))
     cast = written["characters"]
     people = {k for k, v in cast.items() if "kind" not in v["image"]}

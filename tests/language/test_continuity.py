@@ -146,3 +146,30 @@ def test_check_shows_each_warning_and_other_commands_one_line(series: Path) -> N
         assert "2 lint-across_shots" in line and "2 lint-contradiction" in line, line
         if "--json" in args or "compile" in args:
             json.loads(result.stdout)  # nothing but the document
+
+
+FULL_HEAD = """\
+storyboard: 1
+title: Full
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+characters:
+""" + "".join(f"  {n}: {{image: {{generate: \"{n}, a guest at the feast\"}}}}\n"
+              for n in ("ann", "ben", "cat", "dan", "eve", "fay"))
+
+FULL_SHOTS = """\
+- id: ep01
+  shots:
+    - {id: full, prompt: "@ann, @ben, @cat, @dan, @eve and Fay sit down"}
+    - {id: room, prompt: "@ann, @ben, @cat, @dan and Fay sit down"}
+"""
+
+
+def test_a_name_in_words_is_not_said_of_a_shot_at_its_models_reference_limit(
+        tmp_path: Path, make_media: object) -> None:
+    series = write_series(tmp_path / "full", make_media, FULL_SHOTS,  # type: ignore[arg-type]
+                          head=FULL_HEAD)
+    unref = [d.span.line for d in lints(series) if "names the cast's @fay" in d.message
+             and d.span]
+    lines = (series / "storyboard.yaml").read_text("utf-8").splitlines()
+    # wan2.7-r2v takes 5: the full shot has no room for @fay; the other has, and is told
+    assert unref == [next(i for i, t in enumerate(lines, 1) if "id: room" in t)]
