@@ -12,6 +12,7 @@ anew; a cache that cannot be written only costs the compile.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import marshal
@@ -23,6 +24,7 @@ from types import CodeType
 from typing import Any
 
 import fastjsonschema
+from fastjsonschema.ref_resolver import RefResolver
 
 from storyboard.files import write_atomic
 
@@ -40,9 +42,8 @@ def validator(definition: dict[str, Any]) -> Validator:
         code = compiled(definition)
         _keep(path, code)
     namespace: dict[str, Any] = {}
-    exec(code, namespace)  # noqa: S102 - fastjsonschema's own code for our own schema
-    root: Validator = namespace[fastjsonschema.RefResolver.from_schema(definition)
-                                .get_scope_name()]
+    exec(code, namespace)  # fastjsonschema's own code for our own schema
+    root: Validator = namespace[RefResolver.from_schema(definition).get_scope_name()]
     return root
 
 
@@ -84,7 +85,5 @@ def _load(path: Path) -> CodeType | None:
 def _keep(path: Path, code: CodeType) -> None:
     """Keep ``code`` at ``path``, whole or not at all; a folder that cannot be written is let be."""
     body = marshal.dumps(code)
-    try:
+    with contextlib.suppress(OSError):
         write_atomic(path, hashlib.sha256(body).digest() + body, durable=False)
-    except OSError:
-        pass

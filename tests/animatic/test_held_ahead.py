@@ -1,0 +1,90 @@
+"""The board animatic's held boards drawn as their boards arrive (issue 66.7): during
+``render --boards`` each held clip is drawn on a bounded pool of ffmpeg processes while the pass
+still makes the other boards, each once, so the animatic's stitch at the pass's end draws none;
+a stitch that finds clips missing draws them on the same kind of pool, and the bytes are the
+same whichever way they were drawn."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.animatic.held import Held
+from storyboard.media import samples
+from storyboard.run import animatic, pipeline
+from tests.animatic.test_boards_animatic import render_boards, series
+
+
+def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    happened: list[tuple[str, str]] = []  # (what, thread or file), in order
+    real_draw, real_stitch = animatic.render_held, pipeline.board_animatic
+
+    def draw(spec: Held, out: Path) -> Path:
+        happened.append(("draw", out.name))
+        return real_draw(spec, out)
+
+    def stitch(*args: Any, **kwargs: Any) -> Any:
+        happened.append(("stitch", threading.current_thread().name))
+        return real_stitch(*args, **kwargs)
+
+    monkeypatch.setattr(animatic, "render_held", draw)
+    monkeypatch.setattr(pipeline, "board_animatic", stitch)
+    root = series(tmp_path / "s")
+    report = render_boards(root)
+    assert [e["state"] for e in report["episodes"]] == ["stitched"]
+    drawn = [name for what, name in happened if what == "draw"]
+    assert happened[-1][0] == "stitch"  # every clip drawn before the stitch began
+    assert len(drawn) == len(set(drawn)) == 3  # hook, talk, and bare's plain frame: once each
+    held = sorted(p.name for p in (root / ".storyboard" / "cards").glob("held-*.mp4"))
+    assert sorted(drawn) == held
+
+
+def test_the_same_bytes_whether_drawn_ahead_or_at_the_stitch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ahead = series(tmp_path / "ahead")
+    render_boards(ahead)
+    monkeypatch.setattr(pipeline, "_held_ahead", lambda *_: None)  # all drawn at the stitch
+    late = series(tmp_path / "late")
+    render_boards(late)
+    for root in (ahead, late):
+        assert (root / "out" / "boards" / "ep1.mp4").is_file()
+    assert (ahead / "out" / "boards" / "ep1.mp4").read_bytes() == \
+        (late / "out" / "boards" / "ep1.mp4").read_bytes()
+
+
+def test_the_pool_draws_each_file_once_and_at_most_its_workers_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    running, most, drawn = [0], [0], []
+    lock = threading.Lock()
+
+    def draw(spec: Held, out: Path) -> Path:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            drawn.append(out.name)
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return out
+
+    monkeypatch.setattr(animatic, "render_held", draw)
+    still = samples.image(tmp_path / "still.png", 64, 36)
+    clips = [(Held(still, 64, 36, 1.0), tmp_path / f"held-{n % 5}.mp4") for n in range(9)]
+    with animatic.HeldPool(workers=2) as pool:
+        pool.draw_all(clips)
+    assert sorted(drawn) == [f"held-{n}.mp4" for n in range(5)]
+    assert most[0] == 2
+
+
+def test_a_failed_draw_is_raised_once_the_others_are_done(tmp_path: Path) -> None:
+    still = samples.image(tmp_path / "still.png", 64, 36)
+    good = tmp_path / "cards" / "held-good.mp4"
+    bad = (Held(tmp_path / "missing.png", 64, 36, 1.0), tmp_path / "cards" / "held-bad.mp4")
+    with animatic.HeldPool(workers=2) as pool, pytest.raises(Exception, match="holding the board"):
+        pool.draw_all([bad, (Held(still, 64, 36, 1.0), good)])
+    assert good.is_file() and not bad[1].exists()
