@@ -18,8 +18,10 @@ lands instead of measuring them all, one by one, after it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -91,12 +93,30 @@ class AheadOfStitch:
         self.pool.shutdown(wait=True)
 
 
+BACKGROUND_NICE = 10  # how much lower than the run the pools' ffmpeg processes are scheduled
+
+
 def cores() -> int:
     """The processors this process may run on: as many ffmpeg processes work at once."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+def background_pool(prefix: str, workers: int | None = None) -> ThreadPoolExecutor:
+    """A pool of ``workers`` (one a core) threads whose ffmpeg processes give way to the run's
+    own work (its requests, its polls) when the cores are busy: on Linux a thread's priority is
+    its own and what it starts inherits it; elsewhere the pool runs as the run does."""
+    return ThreadPoolExecutor(max_workers=workers or cores(), thread_name_prefix=prefix,
+                              initializer=_give_way)
+
+
+def _give_way() -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                           os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICE)
 
 
 class AheadOfMeasure:
@@ -108,7 +128,7 @@ class AheadOfMeasure:
         self.takes = {cache.path(t.hash): t for t in takes}
         self.found: dict[str, Outcome] = {}  # by sha256
         self.lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="storyboard-measure")
+        self.pool = background_pool("storyboard-measure")
 
     def listen(self, on_event: EventSink | None) -> EventSink:
         """An event sink that measures each arrival, then passes every event on to ``on_event``."""

@@ -34,7 +34,7 @@ from storyboard.animatic.shots import SIZES
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
 from storyboard.media.probe import sha256_file
-from storyboard.run.ahead import cores
+from storyboard.run.ahead import background_pool
 from storyboard.run.state.assets import Made, substituted
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState
@@ -163,8 +163,7 @@ class HeldPool:
     """Held boards drawn on a bounded pool of ffmpeg processes (one a core), each file once."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=workers or cores(),
-                                       thread_name_prefix="storyboard-held")
+        self.pool = background_pool("storyboard-held", workers)
         self.drawing: dict[Path, Future[Path]] = {}
         self.lock = threading.Lock()
 
