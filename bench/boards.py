@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -73,12 +74,17 @@ def board_pass(root: Path, concurrency: int, emulator: Any
     ``render --boards``."""
     import storyboard
     before, images = requests(emulator.stats()), emulator.stats()["cast"]["images"]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     heard: list[float] = []  # when each shot event came: the last, the boards made
     report = storyboard.render(root, yes=True, boards=True, provider="dashscope",
                                concurrency=concurrency,
                                on_event=lambda _: heard.append(time.perf_counter()))
     end = time.perf_counter()
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = done.ru_utime - children.ru_utime + done.ru_stime - children.ru_stime
+    print(f"render --boards: its ffmpeg processes used {used:.1f} CPU s on "
+          f"{len(os.sched_getaffinity(0))} core(s); load average {os.getloadavg()[0]:.1f}")
     if not report.ok:
         raise SystemExit(f"the board pass failed: {report}")
     after = emulator.stats()

@@ -159,7 +159,11 @@ class AheadOfMeasure:
         except Exception:
             log.warning("could not measure %s as it arrived", take.hash, exc_info=True)
 
+    def wait(self, cancel: bool = False) -> None:
+        """The measuring in hand done; with ``cancel`` (the run stopped), only what has begun."""
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
+
     def outcomes(self) -> dict[str, Outcome]:
         """Every file measured as it arrived, by sha256 (once the measuring in hand is done)."""
-        self.pool.shutdown(wait=True)
+        self.wait()
         return dict(self.found)

@@ -201,11 +201,12 @@ class AheadOfAnimatic:
                       for ep in m.episodes if any(s.board for s in ep.shots) for s in ep.shots]
         self.held = HeldPool()
         self.scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyboard-boards")
+        self.closed = False
 
     def listen(self, on_event: EventSink | None) -> EventSink:
         """An event sink that looks for settled boards on each arrival, then passes it on."""
         def hear(event: ShotEvent) -> None:
-            if event.output is not None and self.shots:
+            if event.output is not None and self.shots and not self.closed:
                 self.scanner.submit(self._scan)
             if on_event is not None:
                 on_event(event)
@@ -226,9 +227,12 @@ class AheadOfAnimatic:
             waiting.append((files, cards, draft, shot))
         self.shots = waiting
 
-    def wait(self) -> None:
-        self.scanner.shutdown(wait=True)
-        self.held.pool.shutdown(wait=True)
+    def wait(self, cancel: bool = False) -> None:
+        """Every held board handed to the pool drawn; with ``cancel`` (the run stopped), only
+        those already being drawn."""
+        self.closed = True
+        self.scanner.shutdown(wait=True, cancel_futures=cancel)
+        self.held.pool.shutdown(wait=True, cancel_futures=cancel)
 
 
 def _noted(drawn: Future[Path]) -> None:

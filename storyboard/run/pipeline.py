@@ -9,6 +9,7 @@ execute, and stitch each variation's episodes. Every flag means the same for a s
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -185,9 +186,11 @@ def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
             run = execute(setup, on_event=on_event, sleep=sleep,
                           source=setup.manifest if whole else None)
     finally:
+        stopped = sys.exc_info()[1] is not None  # interrupted or failed: nothing more is drawn
         ahead.wait()
-        if held is not None:
-            held.wait()
+        for pool in (held, measuring if stopped else None):
+            if pool is not None:
+                pool.wait(cancel=stopped)
     run.measured = _measure(setup, run, {} if measuring is None else measuring.outcomes())
     return run
 

@@ -104,3 +104,27 @@ def test_the_pools_ffmpeg_gives_way_to_the_run() -> None:
             check=True).stdout).result()
     assert there == min(19, run + ahead.BACKGROUND_NICE) == int(started)
     assert os.getpriority(os.PRIO_PROCESS, 0) == run  # the run's own thread as it was
+
+
+def test_a_stopped_run_draws_only_what_it_had_begun(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interrupted, the render does not wait for every queued held board: the stitch of the next
+    run draws what is missing."""
+    started = threading.Event()
+    drawn: list[str] = []
+
+    def draw(spec: Held, out: Path) -> Path:
+        started.set()
+        time.sleep(0.2)
+        drawn.append(out.name)
+        return out
+
+    monkeypatch.setattr(animatic, "render_held", draw)
+    still = samples.image(tmp_path / "still.png", 64, 36)
+    early = animatic.AheadOfAnimatic([], {}, None)  # type: ignore[arg-type]
+    early.held = animatic.HeldPool(workers=1)
+    for n in range(5):
+        early.held.draw(Held(still, 64, 36, 1.0), tmp_path / f"held-{n}.mp4")
+    assert started.wait(5)
+    early.wait(cancel=True)
+    assert drawn == ["held-0.mp4"]
