@@ -18,10 +18,8 @@ lands instead of measuring them all, one by one, after it.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -93,9 +91,6 @@ class AheadOfStitch:
         self.pool.shutdown(wait=True)
 
 
-BACKGROUND_NICE = 10  # how much lower than the run the pools' ffmpeg processes are scheduled
-
-
 def cores() -> int:
     """The processors this process may run on: as many ffmpeg processes work at once."""
     try:
@@ -105,18 +100,10 @@ def cores() -> int:
 
 
 def background_pool(prefix: str, workers: int | None = None) -> ThreadPoolExecutor:
-    """A pool of ``workers`` (one a core) threads whose ffmpeg processes give way to the run's
-    own work (its requests, its polls) when the cores are busy: on Linux a thread's priority is
-    its own and what it starts inherits it; elsewhere the pool runs as the run does."""
-    return ThreadPoolExecutor(max_workers=workers or cores(), thread_name_prefix=prefix,
-                              initializer=_give_way)
-
-
-def _give_way() -> None:
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
-                           os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICE)
+    """A pool of ``workers`` threads (one a core), each running one ffmpeg process at a time.
+    At the run's own priority: a lower one gives way to every other process on a busy machine
+    too, and what is drawn ahead is on the command's path once the pass ends."""
+    return ThreadPoolExecutor(max_workers=workers or cores(), thread_name_prefix=prefix)
 
 
 class AheadOfMeasure:

@@ -6,9 +6,6 @@ same whichever way they were drawn."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +15,7 @@ import pytest
 
 from storyboard.animatic.held import Held
 from storyboard.media import samples
-from storyboard.run import ahead, animatic, pipeline
+from storyboard.run import animatic, pipeline
 from tests.animatic.test_boards_animatic import render_boards, series
 
 
@@ -91,19 +88,6 @@ def test_a_failed_draw_is_raised_once_the_others_are_done(tmp_path: Path) -> Non
     with animatic.HeldPool(workers=2) as pool, pytest.raises(Exception, match="holding the board"):
         pool.draw_all([bad, (Held(still, 64, 36, 1.0), good)])
     assert good.is_file() and not bad[1].exists()
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority: Linux")
-def test_the_pools_ffmpeg_gives_way_to_the_run() -> None:
-    """What the pool starts runs at a lower priority than the run (its requests and polls)."""
-    run = os.getpriority(os.PRIO_PROCESS, 0)
-    with ahead.background_pool("storyboard-test", 1) as pool:
-        there = pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, 0)).result()
-        started = pool.submit(lambda: subprocess.run(
-            ["sh", "-c", "cut -d' ' -f19 /proc/self/stat"], capture_output=True, text=True,
-            check=True).stdout).result()
-    assert there == min(19, run + ahead.BACKGROUND_NICE) == int(started)
-    assert os.getpriority(os.PRIO_PROCESS, 0) == run  # the run's own thread as it was
 
 
 def test_a_stopped_run_draws_only_what_it_had_begun(tmp_path: Path,
