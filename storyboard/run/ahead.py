@@ -18,8 +18,10 @@ lands instead of measuring them all, one by one, after it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -99,11 +101,24 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def background_pool(prefix: str, workers: int | None = None) -> ThreadPoolExecutor:
-    """A pool of ``workers`` threads (one a core), each running one ffmpeg process at a time.
-    At the run's own priority: a lower one gives way to every other process on a busy machine
-    too, and what is drawn ahead is on the command's path once the pass ends."""
-    return ThreadPoolExecutor(max_workers=workers or cores(), thread_name_prefix=prefix)
+GIVE_WAY = 10  # how much lower than the run a pool that gives way runs its ffmpeg processes
+
+
+def background_pool(prefix: str, workers: int | None = None, *,
+                    give_way: bool = False) -> ThreadPoolExecutor:
+    """A pool of ``workers`` threads (one a core), each running one ffmpeg process at a time;
+    ``give_way``: what they start runs at a lower priority, so while the pass still runs its
+    requests and polls come first (on Linux, where a thread's priority is its own and what it
+    starts inherits it; elsewhere at the run's)."""
+    return ThreadPoolExecutor(max_workers=workers or cores(), thread_name_prefix=prefix,
+                              initializer=_give_way if give_way else None)
+
+
+def _give_way() -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                           os.getpriority(os.PRIO_PROCESS, 0) + GIVE_WAY)
 
 
 class AheadOfMeasure:

@@ -12,9 +12,10 @@ frame of its length, so the animatic keeps the episode's timing.
 Drawing a held clip is one ffmpeg encode of the shot's length, many times the stitch's work, so the
 clips are drawn on a bounded pool of ffmpeg processes, one a core (``HeldPool``), and during
 ``render --boards`` each as its board arrives (``AheadOfAnimatic``), while the pass still makes
-the others: the stitch at the pass's end finds them drawn. A clip is drawn ahead only once its
-board's choice is final (its approved or picked take made, else every take of it) and its made
-lines are in, so no board is encoded twice; whatever is not drawn ahead is drawn at the end.
+the others, at a lower priority than the pass's requests and polls: the stitch at the pass's end
+finds them drawn, and draws those still queued itself, at the run's priority. A clip is drawn
+ahead only once its board's choice is final (its approved or picked take made, else every take of
+it) and its made lines are in, so no board is encoded twice.
 """
 
 from __future__ import annotations
@@ -162,8 +163,8 @@ class BoardFiles:
 class HeldPool:
     """Held boards drawn on a bounded pool of ffmpeg processes (one a core), each file once."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.pool = background_pool("storyboard-held", workers)
+    def __init__(self, workers: int | None = None, *, give_way: bool = False) -> None:
+        self.pool = background_pool("storyboard-held", workers, give_way=give_way)
         self.drawing: dict[Path, Future[Path]] = {}
         self.lock = threading.Lock()
 
@@ -199,7 +200,7 @@ class AheadOfAnimatic:
         """``shown``: each series (its retakes in), its card folder, and whether a draft."""
         self.shots = [(BoardFiles(m, states, cache), cards, draft, s) for m, cards, draft in shown
                       for ep in m.episodes if any(s.board for s in ep.shots) for s in ep.shots]
-        self.held = HeldPool()
+        self.held = HeldPool(give_way=True)  # the pass's requests and polls first
         self.scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyboard-boards")
         self.closed = False
 
@@ -228,11 +229,12 @@ class AheadOfAnimatic:
         self.shots = waiting
 
     def wait(self, cancel: bool = False) -> None:
-        """Every held board handed to the pool drawn; with ``cancel`` (the run stopped), only
-        those already being drawn."""
+        """The held boards being drawn, drawn; those still queued are left to the stitch, which
+        draws them at once at the run's own priority (``cancel``: the run stopped; nothing is
+        scanned again either)."""
         self.closed = True
         self.scanner.shutdown(wait=True, cancel_futures=cancel)
-        self.held.pool.shutdown(wait=True, cancel_futures=cancel)
+        self.held.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _noted(drawn: Future[Path]) -> None:

@@ -1,11 +1,14 @@
 """The board animatic's held boards drawn as their boards arrive (issue 66.7): during
 ``render --boards`` each held clip is drawn on a bounded pool of ffmpeg processes while the pass
-still makes the other boards, each once, so the animatic's stitch at the pass's end draws none;
-a stitch that finds clips missing draws them on the same kind of pool, and the bytes are the
-same whichever way they were drawn."""
+still makes the other boards, at a lower priority than the pass, each once; the stitch at the
+pass's end draws what was still queued on the same kind of pool at the run's priority, and the
+bytes are the same whichever way they were drawn."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +18,7 @@ import pytest
 
 from storyboard.animatic.held import Held
 from storyboard.media import samples
-from storyboard.run import animatic, pipeline
+from storyboard.run import ahead, animatic, pipeline
 from tests.animatic.test_boards_animatic import render_boards, series
 
 
@@ -38,7 +41,8 @@ def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
     report = render_boards(root)
     assert [e["state"] for e in report["episodes"]] == ["stitched"]
     drawn = [name for what, name in happened if what == "draw"]
-    assert happened[-1][0] == "stitch"  # every clip drawn before the stitch began
+    ahead = happened.index(("stitch", "MainThread"))
+    assert ahead >= 1  # drawn while the pass ran (what was still queued: by the stitch)
     assert len(drawn) == len(set(drawn)) == 3  # hook, talk, and bare's plain frame: once each
     held = sorted(p.name for p in (root / ".storyboard" / "cards").glob("held-*.mp4"))
     assert sorted(drawn) == held
@@ -112,3 +116,19 @@ def test_a_stopped_run_draws_only_what_it_had_begun(tmp_path: Path,
     assert started.wait(5)
     early.wait(cancel=True)
     assert drawn == ["held-0.mp4"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority: Linux")
+def test_what_is_drawn_during_the_pass_gives_way_to_it() -> None:
+    """The pool that draws ahead starts its ffmpeg at a lower priority than the run; the stitch's
+    own pool at the run's."""
+    run = os.getpriority(os.PRIO_PROCESS, 0)
+
+    def started() -> int:
+        return int(subprocess.run(["sh", "-c", "cut -d' ' -f19 /proc/self/stat"],
+                                  capture_output=True, text=True, check=True).stdout)
+
+    for give_way, expected in ((True, min(19, run + ahead.GIVE_WAY)), (False, run)):
+        with ahead.background_pool("storyboard-test", 1, give_way=give_way) as pool:
+            assert pool.submit(started).result() == expected
+    assert os.getpriority(os.PRIO_PROCESS, 0) == run  # the run's own thread as it was
