@@ -239,7 +239,7 @@ class AheadOfAnimatic:
 
 def _noted(drawn: Future[Path]) -> None:
     """A held board drawn ahead that failed: noted (the stitch draws it again, and says why)."""
-    failure = drawn.exception()
+    failure = None if drawn.cancelled() else drawn.exception()  # cancelled: left to the stitch
     if failure is not None:
         log.warning("could not draw a held board ahead: %s", failure)
 
