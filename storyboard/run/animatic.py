@@ -128,13 +128,6 @@ class BoardFiles:
         request = substituted(shot, lines).request
         return held_sounds(request)
 
-    def held(self, shot: CompiledShot, builder: EpisodeBuilder) -> Path:
-        """The shot's held board in the card cache, drawn first when it is not there."""
-        spec, path = self.held_clip(shot, builder.cards_dir, builder.draft)
-        if not path.is_file():
-            render_held(spec, path)
-        return path
-
     def held_clip(self, shot: CompiledShot, cards: Path, draft: bool) -> tuple[Held, Path]:
         """What the shot's held board shows, and its file in the card cache ``cards`` (drawn
         or not)."""
