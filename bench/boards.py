@@ -8,9 +8,12 @@ non-zero when one is missed.
 
 Targets: the board pass (the cast, then the boards) within 1.2x of its ideal, (1 + ceil(boards /
 concurrency)) x latency (submits unpaced, as bench/runner.py: the pass, not an account's rate);
-the board pass's cost at most 0.1 of the video pass's. Also printed: the HTTP requests per board,
-and the animatic's stitch time against the video stitch of the same episode (each cold: no
-mezzanine; the held boards drawn once, timed apart).
+the board pass's cost at most 0.1 of the video pass's; the whole command (``storyboard.render``
+with ``boards=True``, from its call to its return: compiling, planning, the pass, and the board
+animatic's held boards drawn, as their boards arrive, and stitched) within 1.5x of the pass's
+ideal. Also printed: the HTTP requests per board, and the animatic's stitch time against the
+video stitch of the same episode (each cold: no mezzanine; the held boards drawn once on the
+machine's cores, timed apart).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -25,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+WHOLE_TARGET = 1.5  # render --boards end to end, against the board pass's ideal
 CAMERA = ("Wide shot, slow push in", "Close-up", "The camera pans left", "Tilt down",
           "Medium shot, pull back", "Over the shoulder")
 SERIES = """\
@@ -61,22 +66,31 @@ def requests(stats: dict[str, Any]) -> int:
     return sum(stats["requests"].values()) + sum(stats["cast"]["requests"].values())
 
 
-def board_pass(root: Path, concurrency: int, emulator: Any) -> tuple[float, int, int]:
-    """(seconds from the first task queued to the last board made, HTTP requests, images made)
-    of ``render --boards``: compiling and planning are other benches'; its animatic, stitched at
-    its end, is timed apart (``stitch_times``)."""
+def board_pass(root: Path, concurrency: int, emulator: Any
+               ) -> tuple[float, float, float, int, int]:
+    """(seconds from the first task queued to the last board made, seconds of the whole
+    command: compiling, planning, the pass and the board animatic drawn and stitched; seconds
+    from the last board made to the command's end; HTTP requests, images made) of
+    ``render --boards``."""
     import storyboard
     before, images = requests(emulator.stats()), emulator.stats()["cast"]["images"]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     heard: list[float] = []  # when each shot event came: the last, the boards made
     report = storyboard.render(root, yes=True, boards=True, provider="dashscope",
                                concurrency=concurrency,
                                on_event=lambda _: heard.append(time.perf_counter()))
+    end = time.perf_counter()
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = done.ru_utime - children.ru_utime + done.ru_stime - children.ru_stime
+    print(f"render --boards: its ffmpeg processes used {used:.1f} CPU s on "
+          f"{len(os.sched_getaffinity(0))} core(s); load average {os.getloadavg()[0]:.1f}")
     if not report.ok:
         raise SystemExit(f"the board pass failed: {report}")
     after = emulator.stats()
-    return max(heard, default=start) - min(heard, default=start), requests(after) - before, \
-        after["cast"]["images"] - images
+    last = max(heard, default=start)
+    return last - min(heard, default=start), end - start, end - last, \
+        requests(after) - before, after["cast"]["images"] - images
 
 
 def approve_all(root: Path) -> int:
@@ -177,7 +191,7 @@ def main() -> None:
 
 def report(root: Path, args: argparse.Namespace, emulator: Any) -> bool:
     board_cost = cost(root, "boards_cost")  # before: the videos wait for their boards
-    seconds, sent, images = board_pass(root, args.concurrency, emulator)
+    seconds, whole, tail, sent, images = board_pass(root, args.concurrency, emulator)
     boards = approve_all(root)
     ideal = (1 + math.ceil(boards / args.concurrency)) * args.latency
     video_cost = cost(root, "videos_cost")  # every board approved: every video planned
@@ -189,12 +203,16 @@ def report(root: Path, args: argparse.Namespace, emulator: Any) -> bool:
           f"({sent} in the board pass)")
     print(f"board pass: {seconds:.2f} s against an ideal {ideal:.2f} s: "
           f"{seconds / ideal:.2f}x (target at most 1.2x)")
+    print(f"render --boards, the whole command (compile, plan, the pass, the animatic's held "
+          f"boards drawn and stitched): {whole:.2f} s against the pass's ideal {ideal:.2f} s: "
+          f"{whole / ideal:.2f}x (target at most {WHOLE_TARGET}x); after the last board: "
+          f"{tail:.2f} s")
     print(f"cost: the boards {board_cost:.2f} USD, the videos {video_cost:.2f} USD: "
           f"{share:.3f} of the video pass (target at most 0.1)")
     for episode, held, animatic, video, paths in stitch_times(root):
         print(f"stitch {episode}: the animatic {animatic:.2f} s (its boards held: {held:.2f} s, "
               f"once), the video episode {video:.2f} s: {animatic / video:.2f}x ({paths})")
-    return seconds / ideal <= 1.2 and share <= 0.1
+    return seconds / ideal <= 1.2 and share <= 0.1 and whole / ideal <= WHOLE_TARGET
 
 
 if __name__ == "__main__":

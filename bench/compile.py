@@ -59,7 +59,9 @@ FRESH = "fresh check, like for like (parse, resolve and compile every shot, stor
 EDIT = "one-episode edit re-checked, the same process (the studio's save)"
 HERE = Path(__file__).resolve().parents[1]
 # One fresh check in a new process, of the checkout on ``PYTHONPATH`` (argv: the series, the
-# checkout): a warm-up check, then the caches emptied and nothing kept, then the one timed.
+# checkout): a warm-up check, then the caches emptied and nothing kept (the schema validators
+# too: the timed check obtains them as a new process does, whether the warm-up parsed or not),
+# then the one timed; its wall and CPU seconds.
 ONE_FRESH = """
 import shutil, sys, time
 from pathlib import Path
@@ -72,9 +74,12 @@ compile_path(root)
 for name in ("parsed", "checked"):
     shutil.rmtree(root / ".storyboard" / name, ignore_errors=True)
 incremental.forget()
-start = time.perf_counter()
+from storyboard.language import validate  # its validators obtained again, as a new process does
+for value in vars(validate).values():
+    getattr(value, "cache_clear", lambda: None)()
+start, cpu = time.perf_counter(), time.process_time()
 compile_path(root)
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, time.process_time() - cpu)
 """
 # PyYAML's plain load of the same files, the same way (argv: the episode files): a new process, a
 # warm-up load, then the one timed, the collector as Python starts it.
@@ -83,9 +88,9 @@ import sys, time
 import yaml
 texts = [open(name, encoding="utf-8").read() for name in sys.argv[1:]]
 [yaml.safe_load(t) for t in texts]
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 [yaml.safe_load(t) for t in texts]
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, time.process_time() - cpu)
 """
 
 
@@ -150,6 +155,10 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=2000)
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--against", type=Path, help="an older checkout to time side by side")
+    parser.add_argument("--pairs", type=int, default=5,
+                        help="fresh checks and PyYAML loads, each in a new process, in turn")
+    parser.add_argument("--only-fresh", action="store_true",
+                        help="time the fresh check against PyYAML's load only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench-series"
@@ -187,10 +196,17 @@ def main() -> None:
         # The fresh check and PyYAML's plain load, like for like: each in a new process of its
         # own (a warm-up, then the one timed, the collector as Python starts it), interleaved
         # (a, b, a, b, ...) so a burst of load on a shared machine falls on both: the best of each.
-        pairs = [(one_fresh(root, HERE), one_pyyaml(files)) for _ in range(5)]
-        baseline = min(b for _, b in pairs)
+        pairs = [(one_fresh(root, HERE), one_pyyaml(files)) for _ in range(args.pairs)]
+        print(f"shots: {count}; load average {os.getloadavg()[0]:.1f}")
+        like_for_like(pairs)
+        first_on_machine(root, files, args.pairs)
+        if args.only_fresh:
+            if args.against is not None:
+                side_by_side(Path(tmp), root, args.against.resolve(), count)
+            return
+        baseline = min(b[0] for _, b in pairs)
         timings = [(PARSE, best_of(5, fresh_parse, nothing_kept)),
-                   (FRESH, min(f for f, _ in pairs)),
+                   (FRESH, min(f[0] for f, _ in pairs)),
                    ("resolve and compile alone (parsed documents in memory, nothing kept)",
                     best_of(7, resolve_compile, incremental.forget)),
                    ("re-check, a new process (parse cache and compiled series on disk)",
@@ -206,19 +222,57 @@ def main() -> None:
             side_by_side(Path(tmp), root, args.against.resolve(), count)
 
 
-def one_fresh(series: Path, checkout: Path) -> float:
-    """One fresh check of ``checkout``'s code, in a new process (``ONE_FRESH``)."""
+Timed = tuple[float, float]  # (wall seconds, CPU seconds)
+
+
+def one_fresh(series: Path, checkout: Path, validators: Path | None = None) -> Timed:
+    """One fresh check of ``checkout``'s code, in a new process (``ONE_FRESH``); ``validators``:
+    an empty folder for ``XDG_CACHE_HOME``, so the schema validators' code is compiled in the
+    timed check, as on a machine's first check (``language/schemacode.py``)."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}  # and run in it: "-c" puts "" first
+    if validators is not None:
+        env["XDG_CACHE_HOME"] = str(validators)
     done = subprocess.run([sys.executable, "-c", ONE_FRESH, str(series), str(checkout)],
                           cwd=checkout, env=env, check=True, capture_output=True, text=True)
-    return float(done.stdout.strip().splitlines()[-1])
+    return _timed(done.stdout)
 
 
-def one_pyyaml(files: list[Path]) -> float:
+def one_pyyaml(files: list[Path]) -> Timed:
     """PyYAML's plain ``safe_load`` of ``files``, in a new process (``ONE_PYYAML``)."""
     done = subprocess.run([sys.executable, "-c", ONE_PYYAML, *map(str, files)], check=True,
                           capture_output=True, text=True)
-    return float(done.stdout.strip().splitlines()[-1])
+    return _timed(done.stdout)
+
+
+def first_on_machine(root: Path, files: list[Path], runs: int) -> None:
+    """The fresh check with no validator code kept (a machine's first check, or the first
+    after an upgrade): compiled in the timed check, against PyYAML's load again."""
+    pairs = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="bench-validators-") as empty:
+            pairs.append((one_fresh(root, HERE, Path(empty)), one_pyyaml(files)))
+    ours, theirs = min(p[0][1] for p in pairs), min(p[1][1] for p in pairs)
+    print(f"the same, the schema validators compiled in the check (a machine's first): CPU "
+          f"{ours:.3f} s against {theirs:.3f} s: {ours / theirs:.2f}x (wall "
+          f"{min(p[0][0] for p in pairs) / min(p[1][0] for p in pairs):.2f}x)")
+
+
+def _timed(printed: str) -> Timed:
+    wall, cpu = printed.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
+
+
+def like_for_like(pairs: list[tuple[Timed, Timed]]) -> None:
+    """The fresh check against PyYAML's load, each pair run back to back: the best of each, and
+    the ratio of each pair (its median), in wall and in CPU time."""
+    for index, what in ((0, "wall"), (1, "CPU")):
+        ours, theirs = [p[0][index] for p in pairs], [p[1][index] for p in pairs]
+        ratios = sorted(a / b for a, b in zip(ours, theirs, strict=True))
+        share = min(ours) / min(theirs)
+        print(f"fresh check against PyYAML's load, {what} time: {min(ours):.3f} s against "
+              f"{min(theirs):.3f} s (best of {len(pairs)} each): {share:.2f}x; pair by pair "
+              f"{ratios[0]:.2f}x to {ratios[-1]:.2f}x, median {ratios[len(ratios) // 2]:.2f}x "
+              f"(target at most {PYYAML_TARGET}x: {'met' if share <= PYYAML_TARGET else 'NOT met'})")
 
 
 def side_by_side(tmp: Path, root: Path, older: Path, count: int) -> None:
@@ -228,10 +282,11 @@ def side_by_side(tmp: Path, root: Path, older: Path, count: int) -> None:
     for copy in (theirs, ours):
         shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".storyboard"))
     pairs = [(one_fresh(theirs, older), one_fresh(ours, HERE)) for _ in range(7)]
-    before, after = min(b for b, _ in pairs), min(a for _, a in pairs)
-    print(f"fresh check side by side, each in a new process: {older} {before:.3f} s = "
-          f"{count / before:,.0f} shots/s; this checkout {after:.3f} s = "
-          f"{count / after:,.0f} shots/s; {after / before:.2f}x the time")
+    for index, what in ((0, "wall"), (1, "CPU")):
+        before, after = min(b[index] for b, _ in pairs), min(a[index] for _, a in pairs)
+        print(f"fresh check side by side, each in a new process, {what} time: {older} "
+              f"{before:.3f} s = {count / before:,.0f} shots/s; this checkout {after:.3f} s = "
+              f"{count / after:,.0f} shots/s; {after / before:.2f}x the time")
 
 
 def report(count: int, cold: float, baseline: float, timings: list[tuple[str, float]]) -> None:

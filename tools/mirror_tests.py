@@ -108,6 +108,8 @@ PLACES: dict[str, str] = {
     "feedback": "cli",
     "files": "project",  # storyboard/files.py, the package's root module
     "gateway_sdks": "emulator",  # the gateways' official SDKs against the emulator
+    "broken_stills": "language",  # an own still decoded whole before check accepts it
+    "deadlines": "project",  # no wait for a child shorter than a loaded machine needs
     "house_rules": "project",  # no private name reached across modules, no module over 500 lines
     "local_provider": "providers",
     "mirror_tests": "project",  # tools/mirror_tests.py
@@ -116,6 +118,7 @@ PLACES: dict[str, str] = {
     "neutral_form": "language",  # language/request.py
     "older_ffmpeg": "media",
     "output_folder": "cli",
+    "reference_urls": "language",  # a URL a service cannot fetch refused at its line
     "resolve_passes": "language",  # the resolver's declared passes, one context, one shot type
     "seedance_edit": "run",  # retake --edit on Seedance 2.5: a derived take (run/state/derived.py)
     "seedance_sdk": "emulator",  # Ark's runtime SDK against the emulator

@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from storyboard.errors import Diagnostic
+from storyboard.language import schemacode
 from storyboard.language.document import SEP, Document, PathKey
 from storyboard.language.request import NEVER_SHARED, SHARED_SETTINGS
 from storyboard.targets.kinds import KINDS
@@ -98,19 +99,19 @@ def has_whole_float(value: Any) -> bool:
 
 
 @functools.cache
-def _fast_validators() -> dict[str, Any]:
-    """The same schemas compiled to Python code by fastjsonschema: a yes/no in microseconds.
+def _fast_validator(schema: str) -> Callable[[Any], Any]:
+    """``schema`` (SERIES_, EPISODE_ or TEMPLATE_SCHEMA) compiled to Python code by
+    fastjsonschema: a yes/no in microseconds, its code kept between processes (``schemacode``).
 
     jsonschema explains every problem but walks the schema for each value; on a clean 2,000-shot
     series it is most of the compile time. Clean documents (nearly all of them) take this fast
     path; only a document it rejects is walked again by jsonschema for located messages.
     """
     series = _schemas()[SERIES_SCHEMA]
-    episode = {"$ref": "#/$defs/episode", "$defs": series["$defs"]}
-    template = {"$ref": "#/$defs/template", "$defs": series["$defs"]}
-    return {SERIES_SCHEMA: fastjsonschema.compile(series, use_default=False),
-            EPISODE_SCHEMA: fastjsonschema.compile(episode, use_default=False),
-            TEMPLATE_SCHEMA: fastjsonschema.compile(template, use_default=False)}
+    roots = {SERIES_SCHEMA: series,
+             EPISODE_SCHEMA: {"$ref": "#/$defs/episode", "$defs": series["$defs"]},
+             TEMPLATE_SCHEMA: {"$ref": "#/$defs/template", "$defs": series["$defs"]}}
+    return schemacode.validator(roots[schema])
 
 
 def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
@@ -126,7 +127,7 @@ def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
     whole = has_whole_float(doc.data) if noted is None else \
         any(math.isfinite(value) for _, value in noted)
     try:
-        _fast_validators()[schema](doc.data)
+        _fast_validator(schema)(doc.data)
         if not whole:
             return odd
     except fastjsonschema.JsonSchemaException:

@@ -10,16 +10,26 @@ only copies the transitions and encodes the sound around its joins. In a matrix,
 shots are all in are prepared while other episodes' shots still render. Only episodes with
 transitions use mezzanines this way. A failure here is never the render's: the stitch makes what
 is missing.
+
+Each arriving take is measured the same way (``AheadOfMeasure``: one ffmpeg pass a file, on a
+bounded pool, one process a core), so the run's report finds its takes measured when the last one
+lands instead of measuring them all, one by one, after it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from storyboard.language.request import CompiledEpisode
+from storyboard.language.request import CompiledEpisode, CompiledShot
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.measured import Outcome, kind_of, measure_file
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch import prepare, prepare_sound, prepare_transitions
 from storyboard.stitch.episodes import EpisodeBuilder
@@ -81,3 +91,81 @@ class AheadOfStitch:
 
     def wait(self) -> None:
         self.pool.shutdown(wait=True)
+
+
+def cores() -> int:
+    """The processors this process may run on: as many ffmpeg processes work at once."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+GIVE_WAY = 10  # how much lower than the run a pool that gives way runs its ffmpeg processes
+
+
+def background_pool(prefix: str, workers: int | None = None, *,
+                    give_way: bool = False) -> ThreadPoolExecutor:
+    """A pool of ``workers`` threads (one a core), each running one ffmpeg process at a time;
+    ``give_way``: what they start runs at a lower priority, so while the pass still runs its
+    requests and polls come first (on Linux, where a thread's priority is its own and what it
+    starts inherits it; elsewhere at the run's)."""
+    return ThreadPoolExecutor(max_workers=workers or cores(), thread_name_prefix=prefix,
+                              initializer=_give_way if give_way else None)
+
+
+def _give_way() -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                           os.getpriority(os.PRIO_PROCESS, 0) + GIVE_WAY)
+
+
+class AheadOfMeasure:
+    """Measures each arriving take of ``takes`` (``measured.measure_file``) on a bounded pool;
+    ``outcomes`` waits for them and hands them to ``measured.measure_takes``."""
+
+    def __init__(self, root: Path, cache: OutputCache, takes: Iterable[CompiledShot]) -> None:
+        self.root, self.cache = root, cache
+        self.takes = {cache.path(t.hash): t for t in takes}
+        self.found: dict[str, Outcome] = {}  # by sha256
+        self.lock = threading.Lock()
+        self.pool = background_pool("storyboard-measure")
+
+    def listen(self, on_event: EventSink | None) -> EventSink:
+        """An event sink that measures each arrival, then passes every event on to ``on_event``."""
+        def hear(event: ShotEvent) -> None:
+            take = None if event.output is None else self.takes.pop(event.output, None)
+            if take is not None:
+                self.pool.submit(self._measure, take)
+            if on_event is not None:
+                on_event(event)
+        return hear
+
+    def _measure(self, take: CompiledShot) -> None:
+        try:
+            entry = self.cache.get(take.hash)
+            with self.lock:
+                if entry is None or entry.sha256 in self.found:
+                    return
+                self.found[entry.sha256] = Outcome(None)  # being measured: once a file
+            try:
+                outcome = measure_file(self.root, self.cache.path(take.hash), entry.sha256,
+                                       kind_of(take))
+            except BaseException:
+                with self.lock:
+                    del self.found[entry.sha256]  # measured again at the end, and said there
+                raise
+            with self.lock:
+                self.found[entry.sha256] = outcome
+        except Exception:
+            log.warning("could not measure %s as it arrived", take.hash, exc_info=True)
+
+    def wait(self, cancel: bool = False) -> None:
+        """The measuring in hand done; with ``cancel`` (the run stopped), only what has begun."""
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+    def outcomes(self) -> dict[str, Outcome]:
+        """Every file measured as it arrived, by sha256 (once the measuring in hand is done)."""
+        self.wait()
+        return dict(self.found)

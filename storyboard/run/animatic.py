@@ -8,13 +8,24 @@ joins are the episode's own, through the same ``EpisodeBuilder`` and stitcher as
 episode, into ``boards/`` beside it. Each held clip is kept by what it shows (``.storyboard/cards``),
 so a re-stitch after one new board draws that one only. A shot with no board made yet is a plain
 frame of its length, so the animatic keeps the episode's timing.
+
+Drawing a held clip is one ffmpeg encode of the shot's length, many times the stitch's work, so the
+clips are drawn on a bounded pool of ffmpeg processes, one a core (``HeldPool``), and during
+``render --boards`` each as its board arrives (``AheadOfAnimatic``), while the pass still makes
+the others, at a lower priority than the pass's requests and polls: the stitch at the pass's end
+finds them drawn, and draws those still queued itself, at the run's priority. A clip is drawn
+ahead only once its board's choice is final (its approved or picked take made, else every take of
+it) and its made lines are in, so no board is encoded twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,14 +35,18 @@ from storyboard.animatic.shots import SIZES
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
 from storyboard.media.probe import sha256_file
+from storyboard.run.ahead import background_pool
 from storyboard.run.state.assets import Made, substituted
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState
 from storyboard.run.state.takes import state_key
+from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
 
 HELD_VERSION = 1  # bump when what a held board looks like changes: every clip is drawn again
 DEFAULT_FRAME = (1280, 720)
+log = logging.getLogger(__name__)
+EventSink = Callable[[ShotEvent], None]
 
 
 def board_animatic(manifest: Manifest, states: Mapping[str, TakeState], cache: OutputCache,
@@ -60,7 +75,11 @@ def _stitched(files: BoardFiles, boards: EpisodeBuilder, episode: CompiledEpisod
     """One episode's animatic, named ``boards/EP``."""
     name = f"{BOARDS}/{episode.id}"
     try:
-        clips = {shot.id: files.held(shot, boards) for shot in episode.shots}
+        held = {shot.id: files.held_clip(shot, boards.cards_dir, boards.draft)
+                for shot in episode.shots}
+        with HeldPool() as pool:
+            pool.draw_all(held.values())
+        clips = {shot: path for shot, (_, path) in held.items()}
         heard = None if on_start is None else (lambda e: on_start(replace(e, id=name)))
         built = boards.build(_as_used(episode), clips, on_start=heard)
     except StoryboardError as error:
@@ -109,13 +128,113 @@ class BoardFiles:
         request = substituted(shot, lines).request
         return held_sounds(request)
 
-    def held(self, shot: CompiledShot, builder: EpisodeBuilder) -> Path:
-        """The shot's held board in the card cache, drawn first when it is not there."""
-        spec = held_spec(shot, self.board(shot), self.sounds(shot), draft=builder.draft)
-        path = builder.cards_dir / f"held-{_identity(spec)}.mp4"
-        if not path.is_file():
-            render_held(spec, path)
-        return path
+    def held_clip(self, shot: CompiledShot, cards: Path, draft: bool) -> tuple[Held, Path]:
+        """What the shot's held board shows, and its file in the card cache ``cards`` (drawn
+        or not)."""
+        spec = held_spec(shot, self.board(shot), self.sounds(shot), draft=draft)
+        return spec, cards / f"held-{_identity(spec)}.mp4"
+
+    def settled(self, shot: CompiledShot) -> bool:
+        """Whether the shot's held board can be drawn for good: its board's choice final (its
+        own still; the approved or picked take made, else every take) and its lines made."""
+        lines = [d for asset, d in shot.needs.items() if asset.startswith("lines/")]
+        return self._board_settled(shot) and all(self.cache.has(d) for d in lines)
+
+    def _board_settled(self, shot: CompiledShot) -> bool:
+        ref = shot.board
+        if ref is None:  # a plain frame: nothing to wait for
+            return True
+        asset = self.assets.get(ref.asset or "")
+        if asset is None:  # its own still, or a board never made: nothing will change it
+            return True
+        state = self.states.get(state_key(asset), {})
+        made = {t.take for t in asset.all_takes() if self.cache.has(t.hash)}
+        chosen = {state.get("approved"), state.get("picked")} - {None}
+        return bool(made & chosen) or len(made) == len(asset.all_takes())
+
+
+class HeldPool:
+    """Held boards drawn on a bounded pool of ffmpeg processes (one a core), each file once."""
+
+    def __init__(self, workers: int | None = None, *, give_way: bool = False) -> None:
+        self.pool = background_pool("storyboard-held", workers, give_way=give_way)
+        self.drawing: dict[Path, Future[Path]] = {}
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> HeldPool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pool.shutdown(wait=True)
+
+    def draw(self, spec: Held, path: Path) -> Future[Path] | None:
+        """Draw ``spec`` into ``path`` unless it is there or being drawn."""
+        with self.lock:
+            if path in self.drawing or path.is_file():
+                return self.drawing.get(path)
+            self.drawing[path] = future = self.pool.submit(render_held, spec, path)
+        return future
+
+    def draw_all(self, clips: Iterable[tuple[Held, Path]]) -> None:
+        """Draw every clip not drawn yet, at once; the first failure raised once all are done."""
+        futures = [f for spec, path in clips if (f := self.draw(spec, path)) is not None]
+        failures = [f.exception() for f in futures]
+        for failure in failures:
+            if failure is not None:
+                raise failure
+
+
+class AheadOfAnimatic:
+    """``render --boards``: each shot's held board drawn as soon as its board is settled, while
+    the pass makes the others (``listen``); ``wait`` before the animatic's stitch."""
+
+    def __init__(self, shown: Iterable[tuple[Manifest, Path, bool]],
+                 states: Mapping[str, TakeState], cache: OutputCache) -> None:
+        """``shown``: each series (its retakes in), its card folder, and whether a draft."""
+        self.shots = [(BoardFiles(m, states, cache), cards, draft, s) for m, cards, draft in shown
+                      for ep in m.episodes if any(s.board for s in ep.shots) for s in ep.shots]
+        self.held = HeldPool(give_way=True)  # the pass's requests and polls first
+        self.scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyboard-boards")
+        self.closed = False
+
+    def listen(self, on_event: EventSink | None) -> EventSink:
+        """An event sink that looks for settled boards on each arrival, then passes it on."""
+        def hear(event: ShotEvent) -> None:
+            if event.output is not None and self.shots and not self.closed:
+                self.scanner.submit(self._scan)
+            if on_event is not None:
+                on_event(event)
+        return hear
+
+    def _scan(self) -> None:
+        """On the scanner's one thread: every shot whose board is settled, handed to the pool."""
+        waiting = []
+        for files, cards, draft, shot in self.shots:
+            try:
+                if files.settled(shot):
+                    drawn = self.held.draw(*files.held_clip(shot, cards, draft))
+                    if drawn is not None:
+                        drawn.add_done_callback(_noted)
+                    continue
+            except Exception:  # the stitch draws what is missing, and says why
+                log.warning("could not draw %s's board ahead", shot.id, exc_info=True)
+            waiting.append((files, cards, draft, shot))
+        self.shots = waiting
+
+    def wait(self, cancel: bool = False) -> None:
+        """The held boards being drawn, drawn; those still queued are left to the stitch, which
+        draws them at once at the run's own priority (``cancel``: the run stopped; nothing is
+        scanned again either)."""
+        self.closed = True
+        self.scanner.shutdown(wait=True, cancel_futures=cancel)
+        self.held.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _noted(drawn: Future[Path]) -> None:
+    """A held board drawn ahead that failed: noted (the stitch draws it again, and says why)."""
+    failure = None if drawn.cancelled() else drawn.exception()  # cancelled: left to the stitch
+    if failure is not None:
+        log.warning("could not draw a held board ahead: %s", failure)
 
 
 def held_spec(shot: CompiledShot, still: Path | None, sounds: tuple[Sound, ...], *,

@@ -9,6 +9,7 @@ execute, and stitch each variation's episodes. Every flag means the same for a s
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,8 +20,8 @@ from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.variations import Variant, Variants
 from storyboard.providers.base import Provider
 from storyboard.run import Plan, RunResult, drafts
-from storyboard.run.ahead import AheadOfStitch
-from storyboard.run.animatic import board_animatic
+from storyboard.run.ahead import AheadOfMeasure, AheadOfStitch
+from storyboard.run.animatic import AheadOfAnimatic, board_animatic
 from storyboard.run.rendering import (
     build_episode,
     consent,
@@ -34,7 +35,7 @@ from storyboard.run.rendering import (
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, ensure_writable, open_run, single
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.derived import heard_files
-from storyboard.run.state.measured import Report, measure_takes, thresholds
+from storyboard.run.state.measured import Outcome, Report, measure_takes, thresholds
 from storyboard.run.state.takes import cached_outputs, episode_as_used, state_key, with_retakes
 from storyboard.run.trip.model import ShotResult
 from storyboard.run.variations import (
@@ -171,9 +172,14 @@ def _builders(setup: RunSetup) -> dict[str, EpisodeBuilder]:
 
 
 def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
-    """Render the set-up's takes, making mezzanines as they arrive."""
+    """Render the set-up's takes, making mezzanines (and, with ``--boards``, the held boards of
+    the board animatic) as they arrive."""
     ahead = AheadOfStitch(list(builders.values()))
     on_event = ahead.listen(setup.calls.on_event)
+    held = _held_ahead(setup, builders)
+    on_event = on_event if held is None else held.listen(on_event)
+    measuring = _measuring(setup)
+    on_event = on_event if measuring is None else measuring.listen(on_event)
     whole = setup.episode is None and setup.chosen is None
     try:
         if drafts.quick(setup) and len(builders) == 1:  # the studio's free previews
@@ -183,19 +189,39 @@ def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
             run = execute(setup, on_event=on_event, sleep=sleep,
                           source=setup.manifest if whole else None)
     finally:
+        stopped = sys.exc_info()[1] is not None  # interrupted or failed: nothing more is drawn
         ahead.wait()
-    run.measured = _measure(setup, run)
+        for pool in (held, measuring if stopped else None):
+            if pool is not None:
+                pool.wait(cancel=stopped)
+    run.measured = _measure(setup, run, {} if measuring is None else measuring.outcomes())
     return run
 
 
-def _measure(setup: RunSetup, run: RunResult) -> Report | None:
-    """Measure the run's takes as they arrived (a provider that renders, not the animatic)."""
+def _held_ahead(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> AheadOfAnimatic | None:
+    """With ``--boards``: the board animatic's held boards drawn as their boards arrive."""
+    if not setup.flags.boards or setup.lock is None:
+        return None
+    shown = [(with_retakes(b.manifest, setup.lock), b.cards_dir, b.draft)
+             for b in builders.values()]
+    return AheadOfAnimatic(shown, setup.lock.takes, setup.cache)
+
+
+def _measuring(setup: RunSetup) -> AheadOfMeasure | None:
+    """The run's takes measured as they arrive (a provider that renders, not the animatic)."""
+    if not setup.provider.traits.downloads:
+        return None
+    return AheadOfMeasure(setup.root, setup.cache, with_retakes(setup.manifest, setup.lock).takes())
+
+
+def _measure(setup: RunSetup, run: RunResult, ahead: dict[str, Outcome]) -> Report | None:
+    """The run's takes measured (``ahead``: those measured as they arrived), and judged."""
     if not setup.provider.traits.downloads:
         return None
     ready = {r.hash for r in run.shots if r.ok}
     takes = [t for t in with_retakes(setup.manifest, setup.lock).takes() if t.hash in ready]
     return measure_takes(setup.root, setup.cache, takes,
-                         thresholds(setup.manifest.checks))
+                         thresholds(setup.manifest.checks), ahead)
 
 
 def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: RunResult

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from storyboard.language.validate import (
     EPISODE_SCHEMA,
     SERIES_SCHEMA,
-    _fast_validators,
+    _fast_validator,
     _validators,
     has_whole_float,
 )
@@ -80,7 +80,7 @@ def mutate(doc: Any, data: st.DataObject) -> Any:
 
 def fast_says_valid(schema: str, doc: Any) -> bool:
     try:
-        _fast_validators()[schema](doc)
+        _fast_validator(schema)(doc)
     except fastjsonschema.JsonSchemaException:
         return False
     return True

@@ -41,7 +41,10 @@ def test_compile_bench_prints_every_row() -> None:
     done = run_bench("compile.py", "--shots", "60", "--episodes", "2")
     assert_ran(done)
     for row in ("PyYAML's plain safe_load", "cold check", "parse alone",
-                "fresh check, like for like", "one-episode edit re-checked"):
+                "fresh check, like for like", "one-episode edit re-checked",
+                "fresh check against PyYAML's load, wall time",
+                "fresh check against PyYAML's load, CPU time",
+                "the schema validators compiled in the check (a machine's first)"):
         assert row in done.stdout, done.stdout
 
 
@@ -61,5 +64,6 @@ def test_boards_bench_prints_every_row() -> None:
     done = run_bench("boards.py", "--shots", "4", "--seconds", "2", "--latency", "0.3")
     assert_ran(done)
     for row in ("boards: 4 board(s) of 4 shot(s), 6 image(s) made", "requests per board",
-                "board pass:", "cost: the boards", "stitch ep01: the animatic"):
+                "board pass:", "cost: the boards", "stitch ep01: the animatic",
+                "render --boards, the whole command", "its ffmpeg processes used"):
         assert row in done.stdout, done.stdout

@@ -348,14 +348,17 @@ class Report:
 
 
 def measure_takes(root: Path, cache: OutputCache, takes: Iterable[CompiledShot],
-                  limits: Thresholds) -> Report:
-    """Measure each take the cache holds (each file once) and judge it."""
+                  limits: Thresholds, ahead: Mapping[str, Outcome] | None = None) -> Report:
+    """Measure each take the cache holds (each file once) and judge it; ``ahead``: the files
+    measured already as they arrived, by sha256."""
     report = Report([], [], {})
+    early = dict(ahead or {})
     for take in takes:
         entry = cache.get(take.hash)
         if entry is None:
             continue
-        outcome = measure_file(root, cache.path(take.hash), entry.sha256, kind_of(take))
+        outcome = early.pop(entry.sha256, None) or \
+            measure_file(root, cache.path(take.hash), entry.sha256, kind_of(take))
         if outcome.fresh:
             report.measured.append(take_key(take))
         if outcome.older is not None:

@@ -1,0 +1,137 @@
+"""The board animatic's held boards drawn as their boards arrive (issue 66.7): during
+``render --boards`` each held clip is drawn on a bounded pool of ffmpeg processes while the pass
+still makes the other boards, at a lower priority than the pass, each once; the stitch at the
+pass's end draws what was still queued on the same kind of pool at the run's priority, and the
+bytes are the same whichever way they were drawn."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.animatic.held import Held
+from storyboard.media import samples
+from storyboard.run import ahead, animatic, pipeline
+from tests.animatic.test_boards_animatic import render_boards, series
+
+
+def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    happened: list[tuple[str, str]] = []  # (what, thread or file), in order
+    real_draw, real_stitch = animatic.render_held, pipeline.board_animatic
+
+    def draw(spec: Held, out: Path) -> Path:
+        happened.append(("draw", out.name))
+        return real_draw(spec, out)
+
+    def stitch(*args: Any, **kwargs: Any) -> Any:
+        happened.append(("stitch", threading.current_thread().name))
+        return real_stitch(*args, **kwargs)
+
+    monkeypatch.setattr(animatic, "render_held", draw)
+    monkeypatch.setattr(pipeline, "board_animatic", stitch)
+    root = series(tmp_path / "s")
+    report = render_boards(root)
+    assert [e["state"] for e in report["episodes"]] == ["stitched"]
+    drawn = [name for what, name in happened if what == "draw"]
+    ahead = happened.index(("stitch", "MainThread"))
+    assert ahead >= 1  # drawn while the pass ran (what was still queued: by the stitch)
+    assert len(drawn) == len(set(drawn)) == 3  # hook, talk, and bare's plain frame: once each
+    held = sorted(p.name for p in (root / ".storyboard" / "cards").glob("held-*.mp4"))
+    assert sorted(drawn) == held
+
+
+def test_the_same_bytes_whether_drawn_ahead_or_at_the_stitch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ahead = series(tmp_path / "ahead")
+    render_boards(ahead)
+    monkeypatch.setattr(pipeline, "_held_ahead", lambda *_: None)  # all drawn at the stitch
+    late = series(tmp_path / "late")
+    render_boards(late)
+    for root in (ahead, late):
+        assert (root / "out" / "boards" / "ep1.mp4").is_file()
+    assert (ahead / "out" / "boards" / "ep1.mp4").read_bytes() == \
+        (late / "out" / "boards" / "ep1.mp4").read_bytes()
+
+
+def test_the_pool_draws_each_file_once_and_at_most_its_workers_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    running, most, drawn = [0], [0], []
+    lock = threading.Lock()
+
+    def draw(spec: Held, out: Path) -> Path:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            drawn.append(out.name)
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return out
+
+    monkeypatch.setattr(animatic, "render_held", draw)
+    still = samples.image(tmp_path / "still.png", 64, 36)
+    clips = [(Held(still, 64, 36, 1.0), tmp_path / f"held-{n % 5}.mp4") for n in range(9)]
+    with animatic.HeldPool(workers=2) as pool:
+        pool.draw_all(clips)
+    assert sorted(drawn) == [f"held-{n}.mp4" for n in range(5)]
+    assert most[0] == 2
+
+
+def test_a_failed_draw_is_raised_once_the_others_are_done(tmp_path: Path) -> None:
+    still = samples.image(tmp_path / "still.png", 64, 36)
+    good = tmp_path / "cards" / "held-good.mp4"
+    bad = (Held(tmp_path / "missing.png", 64, 36, 1.0), tmp_path / "cards" / "held-bad.mp4")
+    with animatic.HeldPool(workers=2) as pool, pytest.raises(Exception, match="holding the board"):
+        pool.draw_all([bad, (Held(still, 64, 36, 1.0), good)])
+    assert good.is_file() and not bad[1].exists()
+
+
+def test_a_stopped_run_draws_only_what_it_had_begun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """Interrupted, the render does not wait for every queued held board: the stitch of the next
+    run draws what is missing."""
+    started = threading.Event()
+    drawn: list[str] = []
+
+    def draw(spec: Held, out: Path) -> Path:
+        started.set()
+        time.sleep(0.2)
+        drawn.append(out.name)
+        return out
+
+    monkeypatch.setattr(animatic, "render_held", draw)
+    still = samples.image(tmp_path / "still.png", 64, 36)
+    early = animatic.AheadOfAnimatic([], {}, None)  # type: ignore[arg-type]
+    early.held = animatic.HeldPool(workers=1)
+    for n in range(5):
+        queued = early.held.draw(Held(still, 64, 36, 1.0), tmp_path / f"held-{n}.mp4")
+        assert queued is not None
+        queued.add_done_callback(animatic._noted)  # as the scan does
+    assert started.wait(5)
+    early.wait(cancel=True)
+    assert drawn == ["held-0.mp4"]
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]  # no noise
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority: Linux")
+def test_what_is_drawn_during_the_pass_gives_way_to_it() -> None:
+    """The pool that draws ahead starts its ffmpeg at a lower priority than the run; the stitch's
+    own pool at the run's."""
+    run = os.getpriority(os.PRIO_PROCESS, 0)
+
+    def started() -> int:
+        return int(subprocess.run(["sh", "-c", "cut -d' ' -f19 /proc/self/stat"],
+                                  capture_output=True, text=True, check=True).stdout)
+
+    for give_way, expected in ((True, min(19, run + ahead.GIVE_WAY)), (False, run)):
+        with ahead.background_pool("storyboard-test", 1, give_way=give_way) as pool:
+            assert pool.submit(started).result() == expected
+    assert os.getpriority(os.PRIO_PROCESS, 0) == run  # the run's own thread as it was
