@@ -16,7 +16,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic, MediaError
 from storyboard.language import limits as dialect_check
-from storyboard.language import modelcheck, retired
+from storyboard.language import modelcheck, retired, wordingcheck
 from storyboard.language.limits import Target
 from storyboard.language.request import (
     MediaRef,
@@ -189,9 +189,11 @@ class CompileChecks:
             "would refuse its shots, unpaid)"), severity="warning", code="model-region"))
 
     def check_retired(self, shot: ResolvedShot) -> None:
-        """A model its vendor has withdrawn: refused where it was chosen, with its successor."""
+        """A model its vendor has withdrawn: refused where it was chosen, with its successor;
+        timed scenes its model cannot follow as worded, at their line."""
         if (found := retired.shot_refusal(shot, self.provider, self.said)) is not None:
             self.problems.append(found)
+        self.problems += wordingcheck.wording_problems(shot)
 
     def check_native(self, shot: ResolvedShot) -> None:
         """A model DashScope does not sell (Seedance), on a series rendering on DashScope: an
