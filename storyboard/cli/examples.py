@@ -52,7 +52,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "task": (f"storyboard task adopt {SERIES} ep01/arrival TASK_ID",),
     "task adopt": (f"storyboard task adopt {SERIES} ep01/arrival TASK_ID",),
     "task forget": (f"storyboard task forget {SERIES} ep01/arrival --yes",),
-    "models": ("storyboard models", "storyboard models --json"),
+    "models": ("storyboard models", "storyboard models --json",
+               "storyboard models check   # the declared ids against the vendors' catalogues"),
+    "models check": ("storyboard models check",
+                     "storyboard models check --json --base-url openai-video=https://GATEWAY/v1"),
     "breakdown": ("storyboard breakdown story.md --dry-run        # what it would ask and cost",
                   "storyboard breakdown story.md my-series --episodes 12 --budget 2"),
 }
