@@ -15,9 +15,10 @@ from storyboard.language.request import Scene
 from storyboard.targets.wording import Style, Wording, wording_of
 
 HEAD = re.compile(r"^Scene (\d+) \[[^\]\n]*\]: ?", re.MULTILINE)
-# Storyboard's own heads stay: prose is them, a list of shots carries its scenes in the body (the
-# prompt beside it is ignored), and a model that follows no timed scenes is refused by ``check``.
-KEPT: tuple[Style, ...] = ("prose", "multi_prompt", "none")
+# Storyboard's own heads stay: prose is them, and a list of shots carries its scenes in the body
+# (the prompt beside it is ignored). A model that follows no timed scenes loses the head of its one
+# scene (``check`` refuses more than one).
+KEPT: tuple[Style, ...] = ("prose", "multi_prompt")
 
 
 def worded(prompt: str, scenes: Sequence[Scene], wording: Wording) -> str:

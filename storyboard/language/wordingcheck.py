@@ -1,7 +1,7 @@
 """A shot's timed scenes against its model's multi-shot wording into located errors.
 
 A model that follows no timed scenes (``storyboard.targets.wording``: ``none``) refuses a shot
-written as ``scenes:``, at that key, naming the models that take them; a model that follows
+written as two scenes or more, at its ``scenes:`` key (one scene is its one prompt), naming the models that take them; a model that follows
 whole-second timestamps refuses a window that is not on whole seconds, at that scene's window.
 (A model's own list of shots, Kling's, is checked with its target's limits: ``limits``.)
 """
@@ -33,12 +33,12 @@ def wording_problems(shot: Shot) -> list[Diagnostic]:
     wording = wording_of(shot.model.id)
     if not shot.scenes:
         return []
-    if not wording.timed:
+    if not wording.timed and len(shot.scenes) > 1:
         return [shot.doc.diagnostic((*shot.path, "scenes"), (
             f"{shot.model.id} takes no timed scenes (it renders one shot from one prompt): "
             "write the shot as one prompt: instead, or choose a model that takes them: "
             f"{', '.join(timed_models())}"), key=True, code="model-scenes")]
-    if not wording.whole_seconds:
+    if not wording.timed or not wording.whole_seconds:
         return []
     return [shot.doc.diagnostic(window_path(shot.doc, scene), (
         f"scene {scene.index} [{scene.start:g}-{scene.end:g}s]: {shot.model.id} follows "

@@ -11,7 +11,8 @@ as each body is written:
 - ``timestamps``: whole-second stamps, ``[0s-3s] ...`` (Seedance 2.5; windows must be whole seconds);
 - ``timed_list``: a numbered list of timed items, ``1. [0-3s] ...`` (MiniMax H3);
 - ``multi_prompt``: the body's own list of shots (Kling; the prompt stays prose);
-- ``none``: the model follows no timed scenes (``check`` refuses them at their line).
+- ``none``: the model follows no timed scenes (``check`` refuses two or more at their line; one
+  scene is sent as its text alone).
 """
 
 from __future__ import annotations

@@ -109,3 +109,12 @@ def test_the_series_fallbacks_leave_a_retired_one_out(series: Path) -> None:
     result = invoke("plan", series, "--provider", "dashscope", "--json", "--compare")
     assert result.exit_code == 0, result.output
     assert [c["model"] for c in json.loads(result.stdout)] == ["wan2.7-r2v", "wan3.0-video"]
+
+
+def test_limits_for_a_retired_model_are_refused_at_its_key(series: Path) -> None:
+    path = series / "storyboard.yaml"
+    path.write_text(path.read_text() + "models:\n  sora-2: {max_images: 3}\n")
+    line = len(path.read_text().splitlines())
+    result = invoke("check", series)
+    assert result.exit_code != 0
+    assert f"storyboard.yaml:{line}:3: error: sora-2 was retired on 2026-09-24" in result.output

@@ -162,3 +162,14 @@ def test_the_rewrite_keeps_what_is_not_a_head() -> None:
 def test_every_wording_names_a_declared_model() -> None:
     assert set(WORDINGS) <= set(MODELS)
     assert "MiniMax-Hailuo-2.3" not in timed_models()
+
+
+def test_one_scene_on_a_model_without_timed_scenes_is_its_prompt(
+        tmp_path: Path, make_media: Any) -> None:
+    shot = "      resolution: 768P\n      duration: 6\n      first_frame: media/mia.png\n" \
+        "      scenes: ['[0-6s] the barista smiles']\n"
+    shots, problems = compiled(series(tmp_path, make_media, "MiniMax-Hailuo-2.3", shot),
+                               "minimax-hailuo")
+    assert errors(problems) == []
+    assert prompt_of(DIALECTS["minimax-hailuo"].body(shots[0].request, url_for)) == \
+        "the barista smiles"
