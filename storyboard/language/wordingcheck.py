@@ -1,9 +1,10 @@
 """A shot's timed scenes against its model's multi-shot wording into located errors.
 
 A model that follows no timed scenes (``storyboard.targets.wording``: ``none``) refuses a shot
-written as two scenes or more, at its ``scenes:`` key (one scene is its one prompt), naming the models that take them; a model that follows
-whole-second timestamps refuses a window that is not on whole seconds, at that scene's window.
-(A model's own list of shots, Kling's, is checked with its target's limits: ``limits``.)
+written as two scenes or more, at its ``scenes:`` key (one scene is its one prompt), naming the
+models that take them; a model that follows whole-second timestamps refuses a window that is not
+on whole seconds, at that scene's window. (A model's own list of shots, Kling's, is checked with
+its target's limits: ``limits``.)
 """
 
 from __future__ import annotations
