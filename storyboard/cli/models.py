@@ -8,6 +8,7 @@ as in docs/models.md).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -56,12 +57,16 @@ def _widest_id(texts: Sequence[str], ids: Sequence[str]) -> int:
     return max([len(str(texts[0])), *(len(word) for word in words)])
 
 
-@click.command("models")
+@click.group("models", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print the table as markdown.")
-def models(as_json: bool, as_markdown: bool) -> None:
+@click.pass_context
+def models(ctx: click.Context, as_json: bool, as_markdown: bool) -> None:
     """Print what each model and each wire target (DashScope, the gateways) accepts and costs,
-    from the declarations storyboard checks shots against."""
+    from the declarations storyboard checks shots against; ``models check`` compares them with
+    the vendors' catalogues."""
+    if ctx.invoked_subcommand is not None:
+        return
     from storyboard.review import progress
     from storyboard.targets.table import MODEL_COLUMNS, TARGET_COLUMNS, capability_table, markdown
     table = capability_table()
@@ -78,6 +83,42 @@ def models(as_json: bool, as_markdown: bool) -> None:
             for number, group in enumerate(groups, start=1):
                 part = f" ({number} of {len(groups)})" if len(groups) > 1 else ""
                 console.print(_rich_table(title + part, group, columns, ids, console.width))
+
+
+@models.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--base-url", "hosts", multiple=True, metavar="TARGET=URL",
+              help="A target's host where not its declared one (a gateway of your own).")
+def check(as_json: bool, hosts: tuple[str, ...]) -> None:
+    """Compare the declared model ids (and prices, where shown) with each vendor's catalogue:
+    what is missing, new or different. Only reads (a free GET a vendor, with that vendor's key
+    from the environment, to its own host); says which vendors it could not ask. Exits 1 when a
+    catalogue differs."""
+    import os
+
+    from storyboard.cli.catalogue_report import lines
+    from storyboard.run.catalogue import check_all
+    reports = check_all(os.environ, _hosts(hosts))
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=2, sort_keys=True))
+    else:
+        click.echo("\n".join(lines(reports)))
+    if any(r.differs for r in reports):
+        sys.exit(1)
+
+
+def _hosts(given: tuple[str, ...]) -> dict[str, str]:
+    """``TARGET=URL`` pairs into hosts by target (a bad one is a usage error, said plainly)."""
+    from storyboard.targets.gateways import TARGETS
+    found: dict[str, str] = {}
+    for pair in given:
+        name, _, url = pair.partition("=")
+        if name not in TARGETS or not url.startswith(("http://", "https://")):
+            raise click.BadParameter(f"{pair!r}: expected TARGET=URL with TARGET one of "
+                                     f"{', '.join(TARGETS)} and an http(s) URL",
+                                     param_hint="--base-url")
+        found[name] = url
+    return found
 
 
 COLUMN_WIDTH = 12  # a model's column at least, so its facts read as words, not letters

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storyboard.dialects import wording
 from storyboard.language.request import CompiledShot, Line, Manifest, MediaItem, MediaRef
 
 PROMPT = "prompt: "
@@ -61,8 +62,10 @@ ROUTE_WORDS = {"voice_reference": "the model speaks it",
 
 def shot_form(shot: CompiledShot, root: Path) -> str:
     """The prompt form of one shot (ends with a newline): the prompt, the media, and each
-    spoken line's route to the lips."""
-    prompt = f"\n{INDENT}".join(shot.request.prompt.splitlines() or [""])
+    spoken line's route to the lips; the timed scenes worded as its model follows them."""
+    request = shot.request
+    worded = wording.for_model(request.prompt, request.scenes, request.model)
+    prompt = f"\n{INDENT}".join(worded.splitlines() or [""])
     items = [media_item(item, root) for item in shot.request.media]
     media = f",\n{INDENT} ".join(items)
     spoken = [line_form(line, root) for scene in shot.request.scenes for line in scene.lines]

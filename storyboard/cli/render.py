@@ -208,8 +208,10 @@ def _compare(path: Path, models: str, provider: str | None, episode: str | None,
              as_json: bool) -> None:
     """``plan --compare``: each model's price and what it refuses, as a table or JSON."""
     from storyboard.review import progress
-    from storyboard.run.compare import compare_series
+    from storyboard.run.compare import compare_series, left_out, models_named
     columns = guarded(lambda: compare_series(path, models, provider, episode))
+    for note in left_out(guarded(lambda: models_named(path, models))):
+        click.echo(f"note: {note}", err=True)
     if as_json:
         click.echo(json.dumps([c.to_dict() for c in columns], indent=2, sort_keys=True))
         return

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from storyboard.dialects import wording
 from storyboard.language.request import LabelStyle, MediaItem, MediaRef, ShotRequest, spelled
 from storyboard.targets import Limits, TaskProtocol, TaskState, TaskStatus
 from storyboard.targets.gateways import Target
@@ -238,7 +239,8 @@ def neutral_values(request: ShotRequest, label: LabelStyle) -> dict[str, Any]:
     ratio of a model that follows its first frame, a seed where it has none), so it is not
     sent."""
     model = model_of(request.model)
-    return {"model": request.model, "prompt": request.prompt_in(label),
+    prompt = wording.for_model(request.prompt_in(label), request.scenes, request.model)
+    return {"model": request.model, "prompt": prompt,
             "negative_prompt": request.negative_prompt, "resolution": request.resolution,
             "ratio": request.ratio if model is None or model.ratio else None,
             "duration": request.duration, "prompt_extend": request.prompt_extend,

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator import cast_routes, chat, gateways, pictures
+from storyboard.emulator import cast_routes, catalogues, chat, gateways, pictures
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import parse_rate, parse_script
 from storyboard.emulator.render import RenderFn
@@ -262,7 +262,8 @@ def create_app(config: EmulatorConfig | None = None, *,
         yield
         await service.stopped()
 
-    routes = ROUTES + cast_routes.routes() + chat.routes() + pictures.routes() + gateways.routes()
+    routes = ROUTES + cast_routes.routes() + chat.routes() + pictures.routes() + \
+        gateways.routes() + catalogues.routes()
     app = EmulatorApp(routes=routes, lifespan=lifespan,
                       exception_handlers={ApiError: api_error, OssError: oss_error})
     app.state.service = service

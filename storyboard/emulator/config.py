@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,8 @@ class EmulatorConfig:
     - ``max_in_flight``: the account's limit of tasks in flight (PENDING or RUNNING) per API key;
       a submit past it is answered 429 ``Throttling.RateQuota`` (None: no limit). The stats count
       the refusals and the most tasks in flight each key ever had.
+    - ``catalogue_add``, ``catalogue_drop``, ``catalogue_prices``: how the gateways' model
+      catalogues differ from the declared models (``storyboard models check`` reports it).
     """
 
     latency: float = 2.0
@@ -51,3 +54,8 @@ class EmulatorConfig:
     fetch_media: bool = False
     list_key: str = "data"
     max_in_flight: int | None = None  # per API key; past it a submit is answered 429
+    # The model catalogues' difference from the declarations (``models check``): ids listed
+    # besides the declared ones, declared ids left out, and prices by model id and resolution.
+    catalogue_add: tuple[str, ...] = ()
+    catalogue_drop: tuple[str, ...] = ()
+    catalogue_prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)

@@ -411,6 +411,7 @@ class Compiler(CompileChecks):
         self.check_files(shot, request)
         self.check_gateway(shot, request)
         self.check_region(shot)
+        self.check_retired(shot)
         form = canonical(request, digests, hashes, self.asset_hashes)
         local, assets = _files_and_assets(request)
         inputs = {str(p): d for p in local if (d := digests.get(p)) is not None}

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from storyboard.language.request import MediaItem, MediaRef, Mention, ShotRequest, is_url
 from storyboard.targets import Limits
 from storyboard.targets.models import family
+from storyboard.targets.wording import wording_of
 
 Severity = Literal["error", "warning"]
 _SCENE_HEAD = re.compile(r"^Scene \d+ \[[^\]]*\]:\s*")
@@ -75,9 +76,14 @@ def scene_problems(request: ShotRequest, dialect: Target) -> list[str]:
     limits, name, scenes = dialect.limits, dialect.name, request.scenes
     if not limits.max_scene_shots or not scenes:
         return []
-    seconds = scene_seconds(request)
-    found = [f"{name} takes 1 to {limits.max_scene_shots} timed scenes in one call; this shot "
-             f"has {len(scenes)}"] if len(scenes) > limits.max_scene_shots else []
+    seconds, own = scene_seconds(request), wording_of(request.model)
+    most = min(limits.max_scene_shots, own.max_shots or limits.max_scene_shots)
+    who = f"{name} ({request.model})" if most < limits.max_scene_shots else name
+    found = [f"{who} takes 1 to {most} timed scenes in one call; this shot "
+             f"has {len(scenes)}"] if len(scenes) > most else []
+    found += [f"scene {scene.index} lasts {length} s; {request.model} takes at most "
+              f"{own.max_seconds} s a scene" for scene, length in zip(scenes, seconds, strict=True)
+              if own.max_seconds and length > own.max_seconds]
     if min(seconds) < 1 or any(not float(t).is_integer() for s in scenes for t in (s.start, s.end)):
         found.append(f"{name}'s timed scenes last whole seconds, at least 1 each")
     if sum(seconds) != request.duration:

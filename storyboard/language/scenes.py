@@ -96,16 +96,16 @@ def check_windows(problems: list[Diagnostic], doc: Document, scenes: list[Resolv
     previous: ResolvedScene | None = None
     for scene in scenes:
         if previous is not None and scene.start < previous.start:
-            problems.append(doc.diagnostic(_at_path(doc, scene), (
+            problems.append(doc.diagnostic(window_path(doc, scene), (
                 f"scene {scene.index} starts at {_n(scene.start)}s, before scene "
                 f"{previous.index}; expected scenes in order"), code="scene-order"))
         elif previous is not None and scene.start < previous.end:
-            problems.append(doc.diagnostic(_at_path(doc, scene), (
+            problems.append(doc.diagnostic(window_path(doc, scene), (
                 f"scene {scene.index} [{_n(scene.start)}-{_n(scene.end)}s] overlaps scene "
                 f"{previous.index} [{_n(previous.start)}-{_n(previous.end)}s]"),
                 code="scene-order"))
         if isinstance(duration, int) and scene.end > duration:
-            problems.append(doc.diagnostic(_at_path(doc, scene), (
+            problems.append(doc.diagnostic(window_path(doc, scene), (
                 f"scene {scene.index} ends at {_n(scene.end)}s, past the shot's end "
                 f"({duration}s); expected windows within the shot"), code="scene-window"))
         previous = scene
@@ -123,6 +123,6 @@ def _n(value: float) -> str:
     return f"{value:g}"
 
 
-def _at_path(doc: Document, scene: ResolvedScene) -> PathKey:
+def window_path(doc: Document, scene: ResolvedScene) -> PathKey:
     raw = doc.get(scene.path)
     return scene.path if isinstance(raw, str) else (*scene.path, "at")

@@ -16,7 +16,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic, MediaError
 from storyboard.language import limits as dialect_check
-from storyboard.language import modelcheck
+from storyboard.language import modelcheck, retired, wordingcheck
 from storyboard.language.limits import Target
 from storyboard.language.request import (
     MediaRef,
@@ -52,6 +52,7 @@ class CompileChecks:
         self.problems += unused_settings(source, provider)
         self.problems += misnamed_blocks(source)
         self.provider = provider_name(source, provider)
+        self.problems += retired.series_refusals(source.series, self.provider)
         self.said: set[str] = set()  # gateway problems about a file, said once
         self.seconds: dict[Path, float] = {}  # each local file's length, looked up once
 
@@ -186,6 +187,13 @@ class CompileChecks:
             f"{shot.model.id} is served in DashScope's {', '.join(regions)} region only, and "
             f"this series renders in {region}: set provider.region: {regions[0]} (the service "
             "would refuse its shots, unpaid)"), severity="warning", code="model-region"))
+
+    def check_retired(self, shot: ResolvedShot) -> None:
+        """A model its vendor has withdrawn: refused where it was chosen, with its successor;
+        timed scenes its model cannot follow as worded, at their line."""
+        if (found := retired.shot_refusal(shot, self.provider, self.said)) is not None:
+            self.problems.append(found)
+        self.problems += wordingcheck.wording_problems(shot)
 
     def check_native(self, shot: ResolvedShot) -> None:
         """A model DashScope does not sell (Seedance), on a series rendering on DashScope: an

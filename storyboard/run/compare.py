@@ -26,6 +26,7 @@ from storyboard.targets.capabilities import PriceTable
 from storyboard.targets.gateways import DASHSCOPE_KEY_ENV, DASHSCOPE_NAME, TARGETS
 from storyboard.targets.kinds import has, is_paid
 from storyboard.targets.models import DEFAULT_MODEL, family, model_of
+from storyboard.targets.retired import retirement
 
 SERIES_WIDE = "(series)"  # a refusal at a default, not in any shot's lines: every shot's
 
@@ -95,13 +96,35 @@ def _causes(refused: Sequence[Refusal]) -> Counter[str]:
 
 
 def models_of(text: str) -> list[str]:
-    """``MODEL,MODEL`` into model ids, each known (a snapshot id too), none twice."""
-    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    unknown = [n for n in names if model_of(n) is None]
+    """``MODEL,MODEL`` into model ids, each known (a snapshot id too), none twice; a retired one
+    is left out (``left_out`` says why), and naming none but retired ones is an error."""
+    names = _names(text)
+    unknown = [n for n in names if model_of(n) is None and retirement(n) is None]
     if not names or unknown:
         raise UsageError(f"--compare: unknown model(s) {', '.join(unknown) or '(none given)'}; "
                          "expected model ids separated by commas (see storyboard models)")
-    return names
+    kept = [n for n in names if retirement(n) is None]
+    if not kept:
+        raise UsageError(f"--compare: {'; '.join(left_out(text))}; expected a model still "
+                         "served (see storyboard models)")
+    return kept
+
+
+def _names(text: str) -> list[str]:
+    return list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+
+
+def left_out(text: str) -> list[str]:
+    """Why each retired model of ``MODEL,MODEL`` is not compared, a sentence each."""
+    found = [r for name in _names(text) if (r := retirement(name)) is not None]
+    return [f"{r.sentence()} ({f'successor: {r.successor}' if r.successor else 'no successor'}"
+            "): left out" for r in found]
+
+
+def models_named(path: Path, models: str) -> str:
+    """The ``MODEL,MODEL`` a ``--compare`` compares: as given, else the series' own and its
+    ``fallbacks:``."""
+    return models or declared(load_source(path))
 
 
 def declared(source: Source) -> str:

@@ -60,15 +60,15 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("doubao-seedance-2-0-260128", "ark"): (
         'Image 2 says with the voice of Audio 1: "That was lovely."',
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
-    ("dreamina-seedance-2-0-260128", "modelark"): (
-        "Scene 1 [0-3s]: Video 1 holds Image 1 and plays",
+    ("dreamina-seedance-2-0-260128", "modelark"): (  # its own multi-shot wording (targets/wording.py)
+        "Shot 1: Video 1 holds Image 1 and plays",
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     # Seedance 2.5: the same request with another model id.
     ("doubao-seedance-2-5-260628", "ark"): (
         'Image 2 says with the voice of Audio 1: "That was lovely."',
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
-    ("dreamina-seedance-2-5-260628", "modelark"): (
-        "Scene 1 [0-3s]: Video 1 holds Image 1 and plays",
+    ("dreamina-seedance-2-5-260628", "modelark"): (  # its own multi-shot wording (targets/wording.py)
+        "[0s-3s] Video 1 holds Image 1 and plays",
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     ("kling-v3-omni", "kling"): ("Scene 1 [0-3s]: <<<image_1>>> holds <<<image_2>>> and plays",
                                  ["reference_image", "reference_image"]),
@@ -76,8 +76,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("MiniMax-H3", "minimax"): (
         'Image 2 says with the voice of Audio 1: "That was lovely."',
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
-    ("MiniMax-H3", "minimaxi"): (
-        "Scene 1 [0-3s]: Video 1 holds Image 1 and plays",
+    ("MiniMax-H3", "minimaxi"): (  # its own multi-shot wording (targets/wording.py)
+        "1. [0-3s] Video 1 holds Image 1 and plays",
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     ("MiniMax-Hailuo-2.3", "minimax-hailuo"): ("the barista smiles and hums", ["first_frame"]),
     ("MiniMax-Hailuo-2.3", "minimaxi-hailuo"): ("the barista smiles and hums", ["first_frame"]),

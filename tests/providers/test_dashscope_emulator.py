@@ -6,6 +6,7 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ from storyboard.errors import (
     ServerError,
     TransportError,
 )
-from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
+from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Scene, ShotRequest
 from storyboard.media import ffmpeg, samples
 from storyboard.providers.dashscope.provider import (
     BASE_URL_ENV,
@@ -220,3 +221,28 @@ def test_a_refused_connection_is_connect_failed() -> None:
     finally:
         sock.close()
     assert info.value.retryable and info.value.shot == "s01" and KEY not in str(info.value)
+
+
+def test_a_lost_submit_of_worded_scenes_is_found_by_its_worded_prompt(
+        emu: EmulatorServer) -> None:
+    """MiniMax H3 gets its timed scenes as a timed list (``targets.wording``): the list shows the
+    prompt as the body wrote it, and the lost submit is found by that, paid once."""
+    emu.script("submit:lost")
+    scenes = (Scene(1, 0.0, 2.0, "Scene 1 [0-2s]: Image 1 waves"),
+              Scene(2, 2.0, 5.0, "Scene 2 [2-5s]: Image 1 sits"))
+    compiled = remote_shot("\n".join(s.text for s in scenes))
+    compiled = replace(compiled, request=replace(
+        compiled.request, model="MiniMax/MiniMax-H3", resolution="768P", duration=5,
+        scenes=scenes, seed=None, prompt_extend=None))
+
+    async def go() -> list[TaskState]:
+        async with provider(emu) as p:
+            since = time.time()
+            with pytest.raises(TransportError):
+                await p.submit(compiled, None)
+            return await p.find(compiled, since)
+
+    found = run(go())
+    assert len(found) == 1
+    assert found[0].raw["output"]["orig_prompt"] == "1. [0-2s] Image 1 waves\n2. [2-5s] Image 1 sits"
+    assert emu.stats()["submissions"]["total"] == 1

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from storyboard.dialects import native
+from storyboard.dialects import native, wording
 from storyboard.errors import AuthError, Diagnostic, ProblemsFound, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
 from storyboard.providers import stills
@@ -239,7 +239,9 @@ class DashScopeProvider(BaseProvider):
                                    model=shot.request.model, shot=shot.id)
         listed += [item for item in shifted if item.task_id not in seen]
         # As the body wrote it: a model with labels of its own ("[Image 1]") is listed so.
-        prompt = shot.request.prompt_in(native.DIALECT.label_for(shot.request.model)).strip()
+        prompt = wording.for_model(
+            shot.request.prompt_in(native.DIALECT.label_for(shot.request.model)),
+            shot.request.scenes, shot.request.model).strip()  # its timed scenes worded too
         found: list[TaskState] = []
         for item in sorted(listed, key=lambda t: t.created, reverse=True):
             state = await self.ask(functools.partial(self.query, item.task_id))

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
+from storyboard.dialects import wording
 from storyboard.dialects.base import UNDOCUMENTED, Dialect, get
 from storyboard.dialects.images import image_wire
 from storyboard.errors import (
@@ -312,7 +313,8 @@ class GatewayProvider(BaseProvider):
         its settings."""
         if not self.dialect.answers.item_prompt:
             return self.dialect.listed_like(shot.request, item)
-        prompt = shot.request.prompt_in(self.dialect.label).strip()
+        prompt = wording.for_model(shot.request.prompt_in(self.dialect.label),
+                                   shot.request.scenes, shot.request.model).strip()
         return str(get(item, self.dialect.answers.item_prompt) or "").strip() == prompt
 
     async def _listed(self, shot: CompiledShot) -> list[Any]:
