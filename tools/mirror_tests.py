@@ -114,15 +114,18 @@ PLACES: dict[str, str] = {
     "local_provider": "providers",
     "mirror_tests": "project",  # tools/mirror_tests.py
     "models": "language",  # one series compiled for every (model, dialect): modelcheck
+    "models_check": "cli",  # storyboard models check: the declared ids against the catalogues
     "models_render": "run",
     "neutral_form": "language",  # language/request.py
     "older_ffmpeg": "media",
     "output_folder": "cli",
     "reference_urls": "language",  # a URL a service cannot fetch refused at its line
-    "resolve_passes": "language",  # the resolver's declared passes, one context, one shot type
+    "resolve_passes": "language",
+    "retired_models": "cli",  # a retired model refused at its line, left out of plan --compare  # the resolver's declared passes, one context, one shot type
     "seedance_edit": "run",  # retake --edit on Seedance 2.5: a derived take (run/state/derived.py)
     "seedance_sdk": "emulator",  # Ark's runtime SDK against the emulator
     "variations_run": "run",
+    "wording": "dialects",  # each model's multi-shot wording, one series to every model
     "vendor_checks": "language",
     "vendor_models": "targets",
     "vendor_move": "language",
