@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+import storyboard
+
 from storyboard.media.probe import sha256_file
 from tests.fixtures.boards import planned, rows, sent_first_frame, write
 from tests.fixtures.cast import lock_of
@@ -110,3 +112,26 @@ def test_a_board_re_rendered_after_approve_is_not_the_approved_picture(
     assert held["status"] == "waits" and "board changed after approval" in held["note"], held
     assert invoke("approve", series, "boards/ep01/hello").exit_code == 0  # seen: approved again
     assert rows(planned(series))["ep01/hello"]["status"] == "new"
+
+
+def test_a_board_replaced_between_the_plan_and_the_send_is_never_sent(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    """The run checks the board's file again right before it sends it: a picture put there
+    after the plan let the video go ends that shot ``blocked``, with nothing sent or paid."""
+    emu = emulator()
+    series = write(tmp_path / "boards", make_media)
+    assert render(series, "--yes", "--boards")[0] == 0
+    assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
+    board, decoy = cached(series, HELLO), cached(series, WAVES).read_bytes()
+    seen: list[str] = []
+
+    def swap(plan: Any) -> None:  # the plan is made: the board checked and let go
+        seen.extend(s.status for s in plan.shots if s.key == "boards/ep01/hello")
+        board.write_bytes(decoy)
+
+    report = storyboard.render(series, provider="dashscope", yes=True, on_plan=swap)
+    assert seen == ["new"]
+    assert report.run is not None
+    shot = next(s for s in report.run.shots if s.key == "boards/ep01/hello")
+    assert shot.state == "blocked" and "changed after approval" in shot.message, shot
+    assert not sent(emu, "wipes the counter")
