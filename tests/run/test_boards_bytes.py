@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 import storyboard
-
 from storyboard.media.probe import sha256_file
 from tests.fixtures.boards import planned, rows, sent_first_frame, write
 from tests.fixtures.cast import lock_of
