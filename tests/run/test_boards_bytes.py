@@ -134,3 +134,22 @@ def test_a_board_replaced_between_the_plan_and_the_send_is_never_sent(
     shot = next(s for s in report.run.shots if s.key == "boards/ep01/hello")
     assert shot.state == "blocked" and "changed after approval" in shot.message, shot
     assert not sent(emu, "wipes the counter")
+
+
+def test_an_approved_board_whose_file_is_gone_is_drawn_again_but_its_video_waits(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    """No file where the approved board was: the board is drawn again (a picture no one has
+    seen yet), and its video waits, unpaid, in that same render."""
+    emu = emulator()
+    series = write(tmp_path / "boards", make_media)
+    assert render(series, "--yes", "--boards")[0] == 0
+    assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
+    board = cached(series, HELLO)
+    board.unlink()
+    board.with_suffix(".png.json").unlink(missing_ok=True)
+    held = rows(planned(series))["ep01/hello"]
+    assert held["status"] == "waits" and "it is missing" in held["note"], held
+    _, report, err = render(series, "--yes")
+    shots = {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]}
+    assert (shots["boards/ep01/hello"], shots["ep01/hello"]) == ("done", "skipped"), err
+    assert not sent(emu, "wipes the counter")
