@@ -35,6 +35,7 @@ from storyboard.run.trip.plan import FREE, Plan
 NOT_APPROVED = "waits (board not approved)"
 NOT_PICKED = "waits (board not picked)"
 CHANGED = "waits (board changed after approval)"
+PICK_CHANGED = "waits (board changed after it was picked)"  # ``boards: {gate: false}``
 
 
 def waiting(manifest: Manifest, files: BoardBytes, *, paid: bool
@@ -67,7 +68,8 @@ def _shot_waits(shot: CompiledShot, boards: Mapping[tuple[str, str], CompiledSho
             return asset, _why(board, root)
         problem = files.problem(digest, state)
         if problem is not None:
-            return asset, _changed(board, root, *problem)
+            approved = state.get("approved_hash") == digest and state.get("approved") is not None
+            return asset, _changed(board, root, *problem, "approved" if approved else "picked")
     return None
 
 
@@ -93,16 +95,19 @@ def _why(board: CompiledShot, root: Path) -> str:
             f"storyboard pick {folder} {named} TAKE")
 
 
-def _changed(board: CompiledShot, root: Path, path: Path, problem: str) -> str:
-    """What the plan and the run say of a shot whose board's file is not the picture approved."""
+def _changed(board: CompiledShot, root: Path, path: Path, problem: str, chosen: str) -> str:
+    """What the plan and the run say of a shot whose board's file is not the picture ``chosen``
+    (approved, or with the gate off picked)."""
     folder, named = shown_folder(root), board_name(board)
     try:
         shown = path.relative_to(root).as_posix()
     except ValueError:
         shown = path.as_posix()
-    return (f"{CHANGED}: its file {shown} is not what was approved ({problem}); nothing is "
-            f"sent or paid until it is: put the approved picture back there, or draw another "
-            f"(storyboard retake {folder} {named}), then pick and approve it")
+    said = CHANGED if chosen == "approved" else PICK_CHANGED
+    then = "pick and approve it" if board.gate else "pick it"
+    return (f"{said}: its file {shown} is not what was {chosen} ({problem}); nothing is sent "
+            f"or paid until it is: put the {chosen} picture back there, or draw another "
+            f"(storyboard retake {folder} {named}), then {then}")
 
 
 def board_name(board: CompiledShot) -> str:

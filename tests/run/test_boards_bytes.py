@@ -18,7 +18,7 @@ import pytest
 
 import storyboard
 from storyboard.media.probe import sha256_file
-from tests.fixtures.boards import planned, rows, sent_first_frame, write
+from tests.fixtures.boards import BOARDS, by_shot, planned, rows, sent_first_frame, write
 from tests.fixtures.cast import lock_of
 from tests.fixtures.dashscope_cli import Emulator, invoke, render
 
@@ -153,3 +153,27 @@ def test_an_approved_board_whose_file_is_gone_is_drawn_again_but_its_video_waits
     shots = {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]}
     assert (shots["boards/ep01/hello"], shots["ep01/hello"]) == ("done", "skipped"), err
     assert not sent(emu, "wipes the counter")
+
+
+def test_with_the_gate_off_a_picked_board_is_held_to_its_bytes_too(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    """``boards: {gate: false}`` lets a picked board's video go: only while the board's file is
+    the picture the lock records for the picked take."""
+    emu = emulator()
+    text = BOARDS.replace("boards: {model: wan2.7-image}", "boards: {model: wan2.7-image, "
+                          "gate: false}")
+    series = write(tmp_path / "boards", make_media, text)
+    assert render(series, "--yes", "--boards")[0] == 0
+    assert invoke("pick", series, "boards/ep01/hello", "1").exit_code == 0
+    assert rows(planned(series))["ep01/hello"]["status"] == "new"
+    board = cached(series, HELLO)
+    genuine = board.read_bytes()
+    board.write_bytes(cached(series, WAVES).read_bytes())
+    held = rows(planned(series))["ep01/hello"]
+    assert held["status"] == "waits", held
+    assert "board changed after it was picked" in held["note"], held
+    _, report, err = render(series, "--yes")
+    assert by_shot(report)["ep01/hello"]["state"] == "skipped", err
+    assert not sent(emu, "wipes the counter"), err
+    board.write_bytes(genuine)
+    assert rows(planned(series))["ep01/hello"]["status"] == "new"

@@ -28,7 +28,7 @@ def file_problem(path: Path, expected: str | None) -> str | None:
     """Why ``path`` is not the picture whose sha256 is ``expected`` (None: it is): missing, a
     link, not a plain file, unreadable, or other bytes."""
     if expected is None:
-        return "the lock has no record of the picture approved"
+        return "the lock has no record of that picture"
     try:
         facts = os.lstat(path)
     except FileNotFoundError:
@@ -42,7 +42,7 @@ def file_problem(path: Path, expected: str | None) -> str | None:
     found = _digest(path, facts)
     if found is None:
         return "it cannot be read"
-    return None if found == expected else "its bytes are not the picture approved"
+    return None if found == expected else "its bytes are another picture's"
 
 
 def _digest(path: Path, facts: os.stat_result) -> str | None:
