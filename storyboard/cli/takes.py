@@ -408,9 +408,12 @@ def _held(series: Manifest) -> dict[str, str]:
     what the plan says of it."""
     from storyboard.run.boards import waiting
     from storyboard.run.setup import prepare
+    from storyboard.run.state.boardbytes import BoardBytes
+    from storyboard.run.state.lockfile import lock_path, read_lock
     setup = prepare(series, offline=True)
-    takes = setup.lock.takes if setup.lock is not None else {}
-    waits = waiting(setup.manifest, takes, paid=setup.provider.traits.paid)
+    lock = setup.lock if setup.lock is not None else read_lock(lock_path(series.root))
+    waits = waiting(setup.manifest, BoardBytes(setup.cache, lock),
+                    paid=setup.provider.traits.paid)
     return {s.shot_id: waits[s.hash][1] for s in setup.manifest.episode_shots()
             if s.hash in waits}
 

@@ -16,6 +16,7 @@ from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.run.boards import waiting
 from storyboard.run.setup import prepare
+from storyboard.run.state.boardbytes import BoardBytes
 from storyboard.run.state.lockfile import DRAFT_LOCK, LockFile, lock_path, read_lock, take_key
 from storyboard.run.state.takes import find_shot, with_retakes
 from storyboard.targets.kinds import is_paid, named
@@ -96,8 +97,8 @@ def _ask_gate(approved: Approved, manifest: Manifest, provider: str, board_id: s
     except StoryboardError as error:
         approved.unknown[provider] = str(error).splitlines()[0]
         return
-    takes = setup.lock.takes if setup.lock is not None else {}
-    waits = waiting(setup.manifest, takes, paid=setup.provider.traits.paid)
+    lock = setup.lock if setup.lock is not None else read_lock(lock_path(manifest.root))
+    waits = waiting(setup.manifest, BoardBytes(setup.cache, lock), paid=setup.provider.traits.paid)
     shots = [shot.shot_id for shot in setup.manifest.episode_shots()
              if waits.get(shot.hash, ("", ""))[0] == board_id]
     if shots:

@@ -7,6 +7,8 @@ cached, picked and approved by the same code. What only boards do is decided her
   (the approved take is the one it uses); until then each of its takes ``waits (board not
   approved)``, costs nothing and is never submitted, and the plan names the ``approve`` command.
   ``boards: {gate: false}`` lets a picked board do; a free provider (``local``) never waits.
+  The approval is of a picture: the board's file in the cache must still be it (``boardbytes``),
+  else the video ``waits (board changed after approval)``, naming the file and what ends it.
 - ``render --boards``: the boards (and the cast they use) and nothing else.
 - the hosted copy: a gateway fetches a board larger than its video model takes as a scaled copy
   in ``.storyboard/sent/``, drawn as soon as the board is approved or picked (``hosted_copies``)
@@ -23,6 +25,7 @@ from storyboard.language.request import CompiledShot, Manifest, MediaRef, is_boa
 from storyboard.providers import stills
 from storyboard.providers.base import Provider
 from storyboard.run.state.assets import shown_folder
+from storyboard.run.state.boardbytes import BoardBytes
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState, lock_path, read_lock
 from storyboard.run.state.takes import find_shot, rendered_takes, state_key, users, with_retakes
@@ -31,33 +34,42 @@ from storyboard.run.trip.plan import FREE, Plan
 
 NOT_APPROVED = "waits (board not approved)"
 NOT_PICKED = "waits (board not picked)"
+CHANGED = "waits (board changed after approval)"
+PICK_CHANGED = "waits (board changed after it was picked)"  # ``boards: {gate: false}``
 
 
-def waiting(manifest: Manifest, states: Mapping[str, TakeState], *, paid: bool
+def waiting(manifest: Manifest, files: BoardBytes, *, paid: bool
             ) -> dict[str, tuple[str, str]]:
     """Each video take that waits for its board, by hash: (the board's id, why, with the command
     that lets it go). None waits for a free provider. ``manifest`` is as picked (the needs hold
     the hash of the board take each shot uses); each board says whether its gate is on
-    (``CompiledShot.gate``: ``boards: {gate: false}`` lets a picked board do)."""
+    (``CompiledShot.gate``: ``boards: {gate: false}`` lets a picked board do); ``files`` holds
+    the lock's take states and checks each board's file that would let its video go."""
     if not paid:
         return {}
     boards = {(board.series, board.shot_id): board for board in manifest.cast
               if is_board(board.shot_id)}  # a matrix's variations have a board each
     found: dict[str, tuple[str, str]] = {}
     for shot in manifest.episode_shots():
-        why = _shot_waits(shot, boards, states, manifest.root)
+        why = _shot_waits(shot, boards, files, manifest.root)
         if why is not None:
             found.update({take.hash: why for take in shot.all_takes()})
     return found
 
 
 def _shot_waits(shot: CompiledShot, boards: Mapping[tuple[str, str], CompiledShot],
-                states: Mapping[str, TakeState], root: Path) -> tuple[str, str] | None:
+                files: BoardBytes, root: Path) -> tuple[str, str] | None:
     for asset, digest in shot.needs.items():
         board = boards.get((shot.series, asset))
-        if board is None or _ready(board, digest, states.get(state_key(board), {})):
+        if board is None:
             continue
-        return asset, _why(board, root)
+        state = files.lock.takes.get(state_key(board), {})
+        if not _ready(board, digest, state):
+            return asset, _why(board, root)
+        problem = files.problem(digest, state)
+        if problem is not None:
+            approved = state.get("approved_hash") == digest and state.get("approved") is not None
+            return asset, _changed(board, root, *problem, "approved" if approved else "picked")
     return None
 
 
@@ -81,6 +93,21 @@ def _why(board: CompiledShot, root: Path) -> str:
                 f"storyboard approve {folder} {named}")
     return (f"{NOT_PICKED}: nothing is sent or paid until a take of its board is picked: "
             f"storyboard pick {folder} {named} TAKE")
+
+
+def _changed(board: CompiledShot, root: Path, path: Path, problem: str, chosen: str) -> str:
+    """What the plan and the run say of a shot whose board's file is not the picture ``chosen``
+    (approved, or with the gate off picked)."""
+    folder, named = shown_folder(root), board_name(board)
+    try:
+        shown = path.relative_to(root).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    said = CHANGED if chosen == "approved" else PICK_CHANGED
+    then = "pick and approve it" if board.gate else "pick it"
+    return (f"{said}: its file {shown} is not what was {chosen} ({problem}); nothing is sent "
+            f"or paid until it is: put the {chosen} picture back there, or draw another "
+            f"(storyboard retake {folder} {named}), then {then}")
 
 
 def board_name(board: CompiledShot) -> str:

@@ -33,6 +33,7 @@ from storyboard.run.setup import (
     RunSetup,
 )
 from storyboard.run.state.assets import with_made_files
+from storyboard.run.state.boardbytes import BoardBytes
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import (
     LockFile,
@@ -92,10 +93,13 @@ def unlisted_risk(the_plan: Plan, provider: Provider) -> str:
 
 
 def gate_boards(the_plan: Plan, setup: RunSetup) -> None:
-    """The gate: each video take whose board is not approved waits, unpaid, and the runner skips
-    it (``boards.waiting``); nothing waits for a free provider."""
-    waits = waiting(setup.manifest, _lock(setup).takes, paid=setup.provider.traits.paid)
+    """The gate: each video take whose board is not approved (or whose board's file is not the
+    picture approved) waits, unpaid, and the runner skips it (``boards.waiting``); nothing waits
+    for a free provider."""
+    files = BoardBytes(setup.cache, _lock(setup))
+    waits = waiting(setup.manifest, files, paid=setup.provider.traits.paid)
     setup.skips.update(hold(the_plan, waits))
+    setup.board_bytes.update(files.verified)  # checked again by the run right before sending
 
 
 def mark_made_elsewhere(the_plan: Plan, setup: RunSetup) -> None:
@@ -164,7 +168,8 @@ def protect_approved(setup: RunSetup, the_plan: Plan, *, replace_approved: bool,
             f"approved shot(s) changed since they were approved: {named}; nothing was "
             "submitted. Their approved takes stay in the cache. Pass --replace-approved to "
             "render the changed shots anyway, or revert their YAML.")
-    lifted = [(key, {"approved": None, "approved_hash": None, "picked": None}) for key in approved]
+    lifted = [(key, {"approved": None, "approved_hash": None, "approved_sha256": None,
+                     "picked": None}) for key in approved]
     setup.pending += lifted  # written once the run has consent (``keep_take_changes``)
     setup.lock = with_take_changes(_lock(setup), lifted)
 
@@ -317,7 +322,7 @@ async def _run(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None,
     try:
         wiring = Wiring(setup.root, setup.prices, setup.seconds, setup.store, ledger,
                         _shots_lock(setup).shots, on_event, setup.calls.on_notice, sleep,
-                        cache=setup.cache, skips=setup.skips)
+                        cache=setup.cache, skips=setup.skips, board_bytes=setup.board_bytes)
         return await run_shots(source or setup.shots, setup.provider, setup.options, wiring)
     finally:
         await setup.provider.aclose()

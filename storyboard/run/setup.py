@@ -115,6 +115,7 @@ class RunSetup:
     chosen: set[str] | None = None  # ``--shot``: the shots named (state keys), else all
     pending: list[TakeChange] = field(default_factory=list)  # for the lock, once consented to
     skips: dict[str, str] = field(default_factory=dict)  # hash -> why a budget skips it
+    board_bytes: dict[str, str] = field(default_factory=dict)  # a board take -> sha256 checked
     _ledger: tuple[Ledger | None, bool, str] | None = None
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.run.state.lockfile import DRAFT_LOCK, LockFile, lock_path, read_lock, take_key
+from storyboard.run.state.lockfile import LockFile, lock_path, read_lock, recorded_output
 from storyboard.run.state.measured import Finding, Thresholds, blocking, findings_of, thresholds
 from storyboard.run.state.takes import (
     approve,
@@ -29,12 +29,7 @@ class HasFindings(StoryboardError):
 
 def output_sha256(take: CompiledShot, lock: LockFile) -> str | None:
     """The sha256 of the file ``take`` rendered into, as the lock (or the drafts' lock) says."""
-    drafts = read_lock(lock.path.parent / DRAFT_LOCK).shots
-    for entries in (lock.shots, drafts):
-        entry = entries.get(take_key(take), {})
-        if entry.get("hash") == take.hash and entry.get("output_sha256"):
-            return str(entry["output_sha256"])
-    return None
+    return recorded_output(lock, take)
 
 
 def take_findings(manifest: Manifest, shot: CompiledShot, lock: LockFile | None = None,

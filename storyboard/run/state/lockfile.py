@@ -8,8 +8,9 @@ parameters; and, when the same request was billed before for a result that could
 what that cost (``failed_cost``, ``failed_tasks``: written by the runner).
 
 Take k > 1 of a shot has an entry of its own (keyed ``series/episode/shot#k``). ``takes`` (written
-only when some shot has one) keeps, per shot, the ``picked`` and ``approved`` take and the ``extra``
-takes asked for by ``retake``.
+only when some shot has one) keeps, per shot, the ``picked`` and ``approved`` take (with the hash
+of its request and the sha256 of the picture or video approved) and the ``extra`` takes asked for
+by ``retake``.
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ def entry_for(shot: CompiledShot, cached: CacheEntry, root: Path | None,
     return entry
 
 
-TakeState = dict[str, Any]  # per shot: picked, approved, approved_hash, extra
+TakeState = dict[str, Any]  # per shot: picked, approved, approved_hash, approved_sha256, extra
 TakeChange = tuple[str, dict[str, Any]]  # a shot's take state key, the fields to set (None: remove)
 
 
@@ -267,6 +268,16 @@ def update_lock(path: Path, entries: Iterable[LockEntry], *,
                            or text != render_lock(lock.shots, lock.takes)):
         write_atomic(path, text, durable=True)
     return LockFile(path, shots, lock.takes)
+
+
+def recorded_output(lock: LockFile, take: CompiledShot) -> str | None:
+    """The sha256 of the file ``take`` rendered into, as the lock (or the drafts' lock) says."""
+    drafts = read_lock(lock.path.parent / DRAFT_LOCK).shots
+    for entries in (lock.shots, drafts):
+        entry = entries.get(take_key(take), {})
+        if entry.get("hash") == take.hash and entry.get("output_sha256"):
+            return str(entry["output_sha256"])
+    return None
 
 
 def update_take_state(path: Path, key: str, **changes: Any) -> LockFile:

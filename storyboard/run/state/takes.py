@@ -37,6 +37,7 @@ from storyboard.run.state.lockfile import (
     TakeState,
     lock_path,
     read_lock,
+    recorded_output,
     update_take_state,
 )
 from storyboard.run.state.measured import Thresholds, findings_of, thresholds
@@ -195,7 +196,7 @@ def pick(manifest: Manifest, shot_id: str, take: int, *,
             f"--replace-approved to pick take {take} anyway (the approval is lifted: approve "
             "the new take when it is right), or keep the approved take.")
     return update_take_state(lock.path, state_key(shot), picked=take, approved=None,
-                             approved_hash=None)
+                             approved_hash=None, approved_sha256=None)
 
 
 def followers(manifest: Manifest, shot_id: str) -> list[CompiledShot]:
@@ -246,13 +247,18 @@ def to_approve(manifest: Manifest, shot_id: str) -> int:
 
 
 def approve(manifest: Manifest, shot_id: str) -> int:
-    """Lock the picked take (else the lowest-numbered take that rendered) as approved."""
+    """Lock the picked take (else the lowest-numbered take that rendered) as approved: its
+    request's hash, and for a cast asset or a board the sha256 of the picture it rendered into,
+    as the lock records it (what a board's file must still be for its video to go:
+    ``boardbytes``)."""
     take = to_approve(manifest, shot_id)
     shot = find_shot(with_retakes(manifest), shot_id)
     lock = read_lock(lock_path(manifest.root))
     done = rendered_takes(shot, lock)
+    approved = next(t for t in shot.all_takes() if t.take == take)
+    picture = recorded_output(lock, approved) if approved.asset is not None else None
     update_take_state(lock.path, state_key(shot), picked=take, approved=take,
-                      approved_hash=done[take])
+                      approved_hash=done[take], approved_sha256=picture)
     return take
 
 

@@ -164,3 +164,5 @@ class Wiring:
     cache: OutputCache | None = None  # the provider's output cache (else made by the run)
     # the shots (by hash) a budget under the plan leaves out, each with why (``budgetcut``)
     skips: Mapping[str, str] | None = None
+    # each board take (by hash) the gate let a video go from, with the sha256 its file had then
+    board_bytes: Mapping[str, str] | None = None

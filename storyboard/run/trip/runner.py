@@ -38,6 +38,7 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.media import ffmpeg
 from storyboard.providers.base import Provider, task_key
 from storyboard.run.state.assets import Made, not_made
+from storyboard.run.state.boardbytes import file_problem
 from storyboard.run.state.cache import OutputCache, cast_source, is_asset
 from storyboard.run.state.journal import Journal
 from storyboard.run.state.lockfile import (
@@ -149,15 +150,30 @@ class ShotRun:
         if key is not None and key in session.futures and key != shot_key(shot):
             made = await session.futures[key]
             if made.output is not None:
-                return Made(made.output, made.task_id or "")
+                return Made(self.board_checked(shot, asset, digest, made.output),
+                            made.task_id or "")
             why = not_made(asset, shot, f"ended {made.state}", session.root,
                            session.refused.get(key))
             raise session.end(shot, "blocked", why, "blocked")
         entry = session.cache.get(digest)
         if entry is not None:
-            return Made(session.cache.path(digest), entry.task_id)
+            return Made(self.board_checked(shot, asset, digest, session.cache.path(digest)),
+                        entry.task_id)
         raise session.end(shot, "blocked", not_made(asset, shot, "is not made", session.root),
                           "blocked")
+
+    def board_checked(self, shot: CompiledShot, asset: str, digest: str, path: Path) -> Path:
+        """``path``, the file of ``asset``'s take ``digest``; a board's checked again, right
+        before it is sent, to be the picture the gate let go (``boardbytes``): else the shot
+        ends ``blocked``, unpaid."""
+        session = self.session
+        if digest not in session.board_bytes:
+            return path
+        why = file_problem(path, session.board_bytes[digest])
+        if why is None:
+            return path
+        raise session.end(shot, "blocked", f"blocked: its board {asset} changed after approval "
+                          f"({path.name}: {why}); run plan to see what ends it", "blocked")
 
     async def follow_duplicate(self, shot: CompiledShot) -> None:
         """Shots with the same hash (variations) render once: later ones wait for the first."""
@@ -277,6 +293,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
                               locked=wired.locked, cache=cache)
             session.early.update({h: ("skipped", why, "")
                                   for h, why in (wired.skips or {}).items()})
+            session.board_bytes.update(wired.board_bytes or {})
             try:
                 results = await ShotRun(session).execute(shots)
             finally:

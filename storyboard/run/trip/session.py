@@ -130,6 +130,7 @@ class Session:
         self.key_locks: dict[str, asyncio.Lock] = {}  # one unknown submit per prompt at a time
         self.blocked: dict[str, str] = {}  # find key -> why no submit with it may start
         self.early: dict[str, tuple[ResultState, str, str]] = {}  # hash -> reconcile's verdict
+        self.board_bytes: dict[str, str] = {}  # a board take the gate let go -> its sha256
         self.notes: dict[str, str] = {}  # hash -> why it is submitted again
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="storyboard-journal")
         # A submit's own journal calls (its intent, its task id): a thread of their own, so the
