@@ -24,6 +24,7 @@ from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
 from storyboard.targets.assets import EACH, board_model_of, maker_tables
 from storyboard.targets.gateways import TARGETS
+from storyboard.targets.kinds import CAST_MAKER
 
 Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done
@@ -222,9 +223,6 @@ class BaseProvider:
 
 ASSET_WORDS = {"image": "image: {generate: ...}", "voice": "voices: {NAME: {design: ...}}",
                "speech": "driving_audio: {say: ..., voice: ...}", "board": "boards: {model: ...}"}
-
-
-CAST_MAKER = "dashscope"  # who makes a cast a video-only provider uses (``run.cache.cast_source``)
 
 
 def makers(asset: AssetRequest) -> tuple[str, ...]:
