@@ -326,11 +326,11 @@ def _one_pass(words: str | None, lipsync: bool, audio: Path | None, at: float | 
 def _asker(chosen: Any, count: int, words: str | None, lipsync: bool, audio: Path | None,
            at: float | None) -> Callable[[Manifest, str], Any]:
     """What asks for the takes of one shot: more takes, an edit, or a lip-sync pass."""
-    from storyboard.run.state.passes import SEEDANCE_HOSTS, ask_edit, ask_lipsync
+    from storyboard.run.state.passes import ask_edit, ask_lipsync
     from storyboard.run.state.takes import ask_retakes
-    from storyboard.targets.kinds import has
-    seedance = words is not None and chosen.name in SEEDANCE_HOSTS
-    if (words is not None or lipsync) and not has(chosen.name, "regions") and not seedance:
+    from storyboard.targets.kinds import passes
+    kind = passes(chosen.name)
+    if (words is not None and not kind.edits) or (lipsync and not kind.lipsyncs):
         raise click.UsageError(f"--edit is made on DashScope (wan2.7-videoedit) or on Ark and "
                                f"ModelArk (Seedance 2.5), --lipsync on DashScope (videoretalk), "
                                f"not {chosen.name}: --provider dashscope")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 from urllib.parse import urlsplit
 
 from storyboard.errors import Diagnostic, ProblemsFound
@@ -24,6 +24,7 @@ from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
 from storyboard.targets.assets import EACH, board_model_of, maker_tables
 from storyboard.targets.gateways import TARGETS
+from storyboard.targets.kinds import CAST_MAKER
 
 Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done
@@ -104,6 +105,18 @@ async def once(call: Callable[[], Awaitable[Any]]) -> Any:
     return await call()
 
 
+@dataclass(frozen=True)
+class Hooks:
+    """What a run hands its provider, as httpx's ``event_hooks``: how each of a lookup's
+    requests is sent (the runner's retry policy; sent once by default), where a task's
+    progress pushed between polls goes and where its status callbacks go (``--webhook-listen``;
+    nowhere by default)."""
+
+    ask: Ask = once
+    on_progress: Progress | None = None
+    webhook_url: str | None = None
+
+
 class Provider(Protocol):
     """What the runner needs of a provider. One call, one request: no retries in here."""
 
@@ -114,12 +127,33 @@ class Provider(Protocol):
     capabilities: Capabilities
     prices: PriceTable
     list_prices: PriceTable  # its published prices: the floor a budget counts a task at
-    ask: Ask  # how ``find`` sends each of its requests: the runner sets its retry policy
     media_base_url: str | None  # where a gateway fetches the series' files (``public_media``)
     base_url: str | None  # where its tasks are sent (None: it renders here)
     account_limits: AccountLimits | None  # the account's limits (a team ledger keeps them)
-    webhook_url: str | None  # where status callbacks go (``webhooks``), set by the run
-    on_progress: Progress | None  # set by the run: where a task's pushed progress goes
+
+    @property
+    def hooks(self) -> Hooks:
+        """What its run handed it (``with_hooks``)."""
+        ...
+
+    @property
+    def ask(self) -> Ask:
+        """How ``find`` sends each of its requests: the run's retry policy (its ``Hooks``)."""
+        ...
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where status callbacks go (``webhooks``): the run's (its ``Hooks``), or nowhere."""
+        ...
+
+    @property
+    def on_progress(self) -> Progress | None:
+        """Where a task's pushed progress goes: the run's (its ``Hooks``), or nowhere."""
+        ...
+
+    def with_hooks(self, hooks: Hooks) -> Self:
+        """This provider, its hooks given: the run's one provider, configured once."""
+        ...
 
     def ended(self, task_id: str) -> asyncio.Event | None:
         """An event the provider sets when it hears, pushed to it, that ``task_id`` has ended,
@@ -176,10 +210,8 @@ class BaseProvider:
     tasks and downloads its results); a provider overrides what differs."""
 
     traits: Traits = Traits()
-    ask: Ask = staticmethod(once)
+    hooks: Hooks = Hooks()  # the run's, given by ``with_hooks``
     media_base_url: str | None = None
-    webhook_url: str | None = None
-    on_progress: Progress | None = None
     base_url: str | None = None  # where its tasks are sent (None: it renders here)
     account_limits: AccountLimits | None = None  # the account's limits, kept across a team
     name: str
@@ -187,6 +219,27 @@ class BaseProvider:
     _task_key: str | None = None
 
     prices: PriceTable
+
+    @property
+    def ask(self) -> Ask:
+        """How ``find`` sends each of its requests (its hooks' retry policy)."""
+        return self.hooks.ask
+
+    @property
+    def on_progress(self) -> Progress | None:
+        """Where a task's pushed progress goes (its hooks')."""
+        return self.hooks.on_progress
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where status callbacks go (its hooks')."""
+        return self.hooks.webhook_url
+
+    def with_hooks(self, hooks: Hooks) -> Self:
+        """This provider with ``hooks`` (the run's): the one provider of a run, configured by
+        its own method, never by an attribute written from outside."""
+        self.hooks = hooks
+        return self
 
     @property
     def list_prices(self) -> PriceTable:
@@ -222,9 +275,6 @@ class BaseProvider:
 
 ASSET_WORDS = {"image": "image: {generate: ...}", "voice": "voices: {NAME: {design: ...}}",
                "speech": "driving_audio: {say: ..., voice: ...}", "board": "boards: {model: ...}"}
-
-
-CAST_MAKER = "dashscope"  # who makes a cast a video-only provider uses (``run.cache.cast_source``)
 
 
 def makers(asset: AssetRequest) -> tuple[str, ...]:

@@ -44,7 +44,8 @@ class Caller(Protocol):
     module imports the other): its name, JSON calls, retry policy and public URLs."""
 
     name: str
-    ask: Ask
+    @property
+    def ask(self) -> Ask: ...  # its run's retry policy (its hooks)
 
     async def request_json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]: ...

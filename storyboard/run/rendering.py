@@ -354,7 +354,8 @@ def listening(setup: RunSetup) -> Iterator[Callable[[float], Awaitable[None]]]:
         return any(row.task_id == task_id for row in read_status(root))
 
     with webhooks.WebhookListener(host, port, provider.dialect, known, waker, secret) as hook:
-        provider.webhook_url = setup.flags.webhook_url or f"http://{host}:{hook.port}/"
+        url = setup.flags.webhook_url or f"http://{host}:{hook.port}/"
+        provider.with_hooks(replace(provider.hooks, webhook_url=url))
         yield waker.sleep
 
 

@@ -3,7 +3,8 @@
 As a SQL library declares its dialects, every provider a series may name is declared here: its
 name, its family (the animatic, your own GPUs, DashScope's native protocol, a gateway) and the
 traits the language, the plan and the runner ask about (paid or free, draws drafts, polled at once,
-one job per instance, regions, workflows, status callbacks). Nothing outside this module compares a
+one job per instance, regions, workflows, status callbacks, the passes over a rendered take it
+makes: an edit by words, a lip-sync). Nothing outside this module compares a
 provider's name; ``providers/registry.py`` attaches each family's settings and constructor (the
 language may read this module, never that one).
 """
@@ -23,8 +24,12 @@ from storyboard.targets.failures import (
     classify,
 )
 from storyboard.targets.gateways import DASHSCOPE_NAME, GATEWAYS, TARGETS
+from storyboard.targets.models import model_of
 
 ANIMATIC, GPUS, NATIVE, GATEWAY = "animatic", "gpus", "native", "gateway"  # the families
+OWN_EDIT = "own"  # an edit by the take's own model's edit task (its ``task_types``)
+EDIT_MODEL = "wan2.7-videoedit"  # DashScope's edit by words of any take
+LIPSYNC_MODEL = "videoretalk"  # DashScope's lip-sync pass
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class Kind:
     callbacks: bool = False  # may send status callbacks (``--webhook-listen``)
     settings: bool = True  # reads a ``provider:`` block's settings (hosts, keys, limits)
     agents: bool = True  # offered to coding agents (the MCP server)
+    edits: str = ""  # how ``retake --edit`` edits: a model's id, ``OWN_EDIT`` or "" (it does not)
+    lipsyncs: str = ""  # the model of its ``retake --lipsync`` pass ("": it makes none)
 
     @property
     def gateway(self) -> bool:
@@ -56,9 +63,19 @@ class Kind:
 
 LOCAL = Kind("local", ANIMATIC, paid=False, drafts=True, instant=True, settings=False)
 COMFYUI = Kind("comfyui", GPUS, paid=False, per_instance=True, workflows=True, agents=False)
-DASHSCOPE = Kind(DASHSCOPE_NAME, NATIVE, regions=True)
+DASHSCOPE = Kind(DASHSCOPE_NAME, NATIVE, regions=True, edits=EDIT_MODEL, lipsyncs=LIPSYNC_MODEL)
+
+
+def own_edits(name: str) -> str:
+    """``OWN_EDIT`` for a gateway selling a model with the edit task (Seedance 2.5 on its
+    hosts), else "": its models declare it, never a list of names."""
+    sold = (model_of(model) for model in TARGETS[name].models)
+    return OWN_EDIT if any("edit" in getattr(m, "task_types", ()) for m in sold) else ""
+
+
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
-    LOCAL, COMFYUI, DASHSCOPE, *(Kind(name, GATEWAY, callbacks=True) for name in GATEWAYS))}
+    LOCAL, COMFYUI, DASHSCOPE,
+    *(Kind(name, GATEWAY, callbacks=True, edits=own_edits(name)) for name in GATEWAYS))}
 NAMES = tuple(KINDS)  # every name a series or ``--provider`` may give
 DEFAULT = LOCAL.name  # a series that names no provider renders its animatic
 FREE = tuple(kind.name for kind in KINDS.values() if not kind.paid)
@@ -75,6 +92,12 @@ def has(name: object, trait: str) -> bool:
     """Whether the provider ``name`` is of a kind with ``trait`` (an unknown one has none)."""
     kind = KINDS.get(name) if isinstance(name, str) else None
     return kind is not None and bool(getattr(kind, trait))
+
+
+def passes(name: object) -> Kind:
+    """The kind ``name`` names, for its passes (an unknown name's kind makes none)."""
+    kind = KINDS.get(name) if isinstance(name, str) else None
+    return kind if kind is not None else Kind(str(name), GATEWAY)
 
 
 def is_paid(provider: str) -> bool:

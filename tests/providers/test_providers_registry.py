@@ -13,7 +13,7 @@ import pytest
 import storyboard
 from storyboard.errors import StoryboardError
 from storyboard.providers.registry import calling_back, make
-from storyboard.targets.kinds import KINDS, NAMES, is_paid
+from storyboard.targets.kinds import KINDS, NAMES, OWN_EDIT, is_paid, passes
 
 PACKAGE = Path(storyboard.__file__).resolve().parent
 OWNERS = {PACKAGE / "targets" / "kinds.py", PACKAGE / "providers" / "registry.py"}
@@ -74,3 +74,14 @@ def test_the_scan_sees_a_comparison_by_name_and_by_list(tmp_path: Path) -> None:
                       '    return name == "comfyui" or name in GATEWAYS or name == "other"\n')
     assert comparisons(sample, tmp_path) == ["sample.py:2: name == 'comfyui'",
                                              "sample.py:2: name in GATEWAYS"]
+
+
+def test_the_passes_over_a_take_are_declared_on_the_kinds() -> None:
+    """Which kind edits by words and which lip-syncs is its declaration: DashScope's own edit
+    and lip-sync models, and the Seedance hosts' edit by the take's own model (the models they
+    sell declare the edit task); no other kind makes a pass."""
+    edits = {name: kind.edits for name, kind in KINDS.items() if kind.edits}
+    assert edits == {"dashscope": "wan2.7-videoedit", "ark": OWN_EDIT, "modelark": OWN_EDIT}
+    assert {name: kind.lipsyncs for name, kind in KINDS.items() if kind.lipsyncs} == \
+        {"dashscope": "videoretalk"}
+    assert passes("nobody").edits == "" and passes(None).lipsyncs == ""

@@ -48,7 +48,8 @@ class DashScopeProvider(Protocol):
     module imports the other): its JSON calls, its downloads, its retry policy for ``find``, and
     a local file's URL (an upload or a data URI)."""
 
-    ask: Ask
+    @property
+    def ask(self) -> Ask: ...  # its run's retry policy (its hooks)
 
     async def request_json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]: ...

@@ -62,12 +62,10 @@ from storyboard.providers.dashscope.wire import (
 )
 from storyboard.providers.protocol import (
     ApiKey,
-    Ask,
     LazyClient,
     download_to,
     endpoint_key,
     json_answer,
-    once,
     send,
 )
 from storyboard.providers.upload import Uploads, data_uri, mime_type
@@ -106,9 +104,6 @@ class DashScopeProvider(BaseProvider):
         key = os.environ.get(KEY_ENV, "").strip()
         self._key = ApiKey(key) if key else None  # a missing key fails at the first request
         self.task_key = endpoint_key(NAME, self.url, self._key)
-        # How find() sends each of its requests; the runner gives its retry policy (a lookup is
-        # many requests: one that fails is asked again, not the whole lookup).
-        self.ask: Ask = once
         self._clock = clock
         timeouts = self.settings.timeouts
         self._client = LazyClient(transport, timeouts.api(), DASHSCOPE.key_headers)

@@ -39,6 +39,7 @@ from storyboard.providers import protocol, stills
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     BaseProvider,
+    Hooks,
     Traits,
     asset_refusals,
     refuse_assets,
@@ -97,7 +98,7 @@ class GatewayProvider(BaseProvider):
         self.list_prices: PriceTable = with_boards(settings.list_prices(), self.name)
         self.account_limits = settings.account_limits
         self.root = root
-        self.webhook_url = webhook_url
+        self.hooks = Hooks(webhook_url=webhook_url)
         self.media_base_url = (settings.media_base_url or "").rstrip("/") or None
         self.base_url = settings.base_url or None
         self.traits = Traits(public_media=True, webhooks=bool(self.dialect.webhook_field),
@@ -110,7 +111,7 @@ class GatewayProvider(BaseProvider):
         wire = image_wire(self.name)  # the pictures it makes (a board's), or None
         self.pictures = PictureCalls(self, wire, self.protocol, root / ".storyboard" / self.name) \
             if wire is not None else None
-        # find()'s requests are sent with BaseProvider.ask; the runner sets its retries
+        # find()'s requests are sent with BaseProvider.ask: the run's hooks (``with_hooks``)
 
     @classmethod
     def from_settings(cls, dialect: Dialect, mapping: Mapping[str, Any], root: Path, *,

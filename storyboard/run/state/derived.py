@@ -37,11 +37,9 @@ from storyboard.language.request import (
 )
 from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.state.lockfile import LockFile, TakeState
-from storyboard.targets.kinds import CAST_MAKER
+from storyboard.targets.kinds import CAST_MAKER, EDIT_MODEL, LIPSYNC_MODEL
 
 Kind = Literal["edit", "lipsync"]
-EDIT_MODEL = "wan2.7-videoedit"
-LIPSYNC_MODEL = "videoretalk"
 MODELS: dict[str, str] = {"edit": EDIT_MODEL, "lipsync": LIPSYNC_MODEL}
 ADAPTIVE = "adaptive"  # a Seedance edit's ratio: the video's own
 TRACKS = Path(".storyboard") / "derived"  # the lip-sync passes' tracks, by content

@@ -20,8 +20,6 @@ from storyboard.language.request import CompiledShot, Manifest, take_id
 from storyboard.media.probe import sha256_file
 from storyboard.media.track import laid_track
 from storyboard.run.state.derived import (
-    EDIT_MODEL,
-    LIPSYNC_MODEL,
     TRACKS,
     Derived,
     asked,
@@ -44,15 +42,15 @@ from storyboard.run.state.takes import (
     with_retakes,
 )
 from storyboard.targets.gateways import DASHSCOPE_REGIONS, TARGETS
+from storyboard.targets.kinds import DASHSCOPE, EDIT_MODEL, LIPSYNC_MODEL, OWN_EDIT, passes
 from storyboard.targets.models import model_of
 
 MAX_WORDS = 5000  # wan2.7-videoedit's prompt limit
 Make = Callable[[CompiledShot, LockFile], Derived]
-SEEDANCE_HOSTS = ("ark", "modelark")  # where an edit is Seedance's own edit task
 
 
 def ask_edit(manifest: Manifest, shot_id: str, words: str, *, base_url: str = "",
-             provider: str = "dashscope", region: str | None = None) -> Retake:
+             provider: str = DASHSCOPE.name, region: str | None = None) -> Retake:
     """An edit of the shot's take in use by ``words``, as a derived take of the same shot: on
     DashScope by ``wan2.7-videoedit``, on Ark or ModelArk by the parent's own Seedance model's
     edit task (``base_url``: where the provider sends it, for the model's regions)."""
@@ -61,7 +59,7 @@ def ask_edit(manifest: Manifest, shot_id: str, words: str, *, base_url: str = ""
         raise StoryboardError(f"--edit: expected the change in words (1 to {MAX_WORDS} "
                               f"characters), got {len(words)}")
     def editor(parent: CompiledShot) -> str:
-        return "" if provider not in SEEDANCE_HOSTS else seedance_editor(parent, provider)
+        return seedance_editor(parent, provider) if passes(provider).edits == OWN_EDIT else ""
     return _ask(manifest, shot_id, lambda p: editor(p) or EDIT_MODEL, (base_url, region),
                 lambda parent, _: Derived(0, "edit", parent.take, parent.hash, words=words,
                                           editor=editor(parent)))

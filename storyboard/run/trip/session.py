@@ -14,6 +14,7 @@ import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -86,14 +87,16 @@ class Session:
                  on_event: Callable[[ShotEvent], None] | None, sleep: Sleep, clock: Clock,
                  rng: random.Random, store: StoreLink | None = None,
                  locked: Mapping[str, LockEntry] | None = None, cache: OutputCache) -> None:
-        self.provider, self.root, self.journal, self.options = provider, root, journal, options
+        self.root, self.journal, self.options = root, journal, options
+        # a lookup's every request is retried, not the lookup; progress pushed between polls
+        # (ComfyUI's /ws) heard
+        self.provider = provider.with_hooks(
+            replace(provider.hooks, ask=self.patiently, on_progress=self.heard))
         self.store = store
         self.prices, self.budget, self.ref_seconds = prices, budget, ref_seconds
         self.on_event, self.sleep, self.clock, self.rng = on_event, sleep, clock, rng
         self.cache = cache
         self.task_key = task_key(provider)  # journal and ledger: tasks belong to an endpoint
-        provider.ask = self.patiently  # a lookup's every request is retried, not the lookup
-        provider.on_progress = self.heard  # progress pushed between polls (ComfyUI's /ws)
         self.following: dict[str, CompiledShot] = {}  # task id -> the shot its poll waits for
         self.shortest: dict[str, float] = {}  # a model -> its quickest task seen done (seconds)
         self.unpolled: dict[str, list[tuple[float | None, str]]] = {}  # words before a poll
