@@ -183,8 +183,11 @@ def test_plan_and_render_refuse_before_anything_is_submitted(with_cards: Path,
 def test_a_local_draft_still_renders_with_cards(with_cards: Path, tmp_path: Path) -> None:
     result = invoke("render", with_cards, "--draft", "--yes", "--quiet", "-o", tmp_path / "out")
     assert result.exit_code == 0, result.output
-    assert "warning: media/cast/mia.png is a grey placeholder card" in result.output
+    # the render says the cards in one line; check shows each at its line
+    assert "warning: 3 warning(s) in the series (3 placeholder-image)" in result.output
     assert list((tmp_path / "out" / "draft").glob("*.mp4"))
+    shown = invoke("check", with_cards)
+    assert "warning: media/cast/mia.png is a grey placeholder card" in shown.output
 
 
 def test_the_paid_names_agree_with_the_providers() -> None:
