@@ -27,7 +27,7 @@ from storyboard.providers.dashscope.wire import BASE_URL_ENV
 from storyboard.providers.gateway.settings import base_url_env
 from storyboard.targets import NATIVE_SIZES
 from storyboard.targets.gateways import DEFAULT_MODEL, TARGETS
-from tests.fixtures.media_host import serve
+from tests.fixtures.media_host import Hosted, serve_tls
 
 KEY = "sk-canary-own-host-4242"
 KEYED = ("dashscope", *sorted(GATEWAYS))  # every provider that sends a key
@@ -83,16 +83,26 @@ def quick_render(body: dict[str, Any], out: Path, **_: object) -> None:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(latency=0.05, render=quick_render, api_key=KEY, seed=5) as server:
+    with EmulatorServer(latency=0.05, render=quick_render, api_key=KEY, seed=5,
+                        fetch_media=True) as server:  # fetches the picture, as a gateway does
         yield server
 
 
 @pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosted]:
     folder = tmp_path_factory.mktemp("media")
     samples.image(folder / "mia.png", 320, 320)
-    with serve(folder) as origin:  # the picture by URL: no gateway needs media_base_url
-        yield origin
+    with serve_tls(folder) as served:  # the picture by URL: no gateway needs media_base_url
+        yield served
+
+
+@pytest.fixture
+def media(hosted: Hosted, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The picture's origin, ``https://localhost:PORT`` (a reference may not be plain http:// nor
+    name a loopback address), its throwaway authority trusted by this test's httpx clients: the
+    CLI's and the emulator's, which fetches each URL a body names, as a gateway does."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(hosted.ca))
+    return hosted.origin
 
 
 def other_block(other: str, url: str) -> str:
