@@ -15,7 +15,7 @@ TESTS = ROOT / "tests"
 # The tests of issue 63.14 and the fixtures they wait through.
 CHILDREN = ("agents/test_mcp.py", "providers/test_gateway_render.py", "cli/test_cli_dashscope.py",
             "providers/test_comfyui_render.py", "fixtures/dashscope_cli.py",
-            "fixtures/comfyui.py", "fixtures/mcp.py")
+            "fixtures/comfyui.py", "fixtures/mcp.py", "fixtures/cast.py")
 
 
 def files() -> list[Path]:
