@@ -28,6 +28,8 @@ def resolve(words: list[str]) -> tuple[click.Command, list[str]]:
     """The command an example line runs (``cache SERIES`` is ``cache show``) and its own words."""
     command: click.Command = cli
     while isinstance(command, click.Group):
+        if command.invoke_without_command and (not words or words[0] not in command.commands):
+            return command, words  # ``models`` lists them; ``models check`` is its command
         word = words[0]
         if word not in command.commands:
             assert command.name == "cache", words  # the one group with a default command
