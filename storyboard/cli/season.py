@@ -22,7 +22,7 @@ from storyboard.cli.common import emit, guarded, variants_of
 
 if TYPE_CHECKING:
     from storyboard.language.variations import Variants
-    from storyboard.run.pipeline import MatrixReport
+    from storyboard.run.variations import MatrixReport
     from storyboard.run.setup import RenderFlags
 
 EPISODES = click.option(

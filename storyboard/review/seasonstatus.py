@@ -77,8 +77,8 @@ def figures(number: int, episode: CompiledEpisode, the_plan: Plan,
     for shot in planned:
         if shot.episode != BOARDS:
             videos.setdefault(shot.shot.partition("#")[0], []).append(shot)
-    used = [boards[s.board.asset] for s in episode.shots
-            if s.board is not None and s.board.asset in boards]
+    used = [boards[ref.asset] for s in episode.shots
+            if (ref := s.board) is not None and ref.asset is not None and ref.asset in boards]
     return EpisodeFigures(
         number, episode.id, episode.title, len(episode.shots),
         round(sum(s.request.duration for s in episode.shots) / 60, 2),
