@@ -22,8 +22,8 @@ from storyboard.cli.common import emit, guarded, variants_of
 
 if TYPE_CHECKING:
     from storyboard.language.variations import Variants
-    from storyboard.run.variations import MatrixReport
     from storyboard.run.setup import RenderFlags
+    from storyboard.run.variations import MatrixReport
 
 EPISODES = click.option(
     "--episodes", "episode_range", metavar="N-M",
