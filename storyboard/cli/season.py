@@ -95,9 +95,11 @@ def _write(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Any:
     plan = report.plans[0].plan
     lock = read_lock(lock_path(variants.root))
     manifest = with_retakes(variants.manifests[0], lock)
+    not_ready = {e.id: f"not stitched: {e.message}" for v in report.variations
+                 for e in v.episodes if e.state in ("skipped", "waits")}
     return write_season(manifest, output_dir(manifest, flags.out),
                         OutputCache(manifest.root, plan.cache_key), lock.takes,
-                        (journal(manifest.root), plan.currency))
+                        (journal(manifest.root), plan.currency), not_ready)
 
 
 def show_status(path: Path, provider: str | None, as_json: bool) -> None:

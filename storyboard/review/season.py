@@ -68,9 +68,12 @@ def delivered(manifest: Manifest) -> Delivery | None:
 
 
 def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
-                 states: Mapping[str, TakeState], journal: Journal) -> Season | None:
+                 states: Mapping[str, TakeState], journal: Journal,
+                 not_ready: Mapping[str, str] | None = None) -> Season | None:
     """``out_dir/season/`` for every episode stitched in ``out_dir``; None without delivery.
-    ``journal``: its rows and the provider's currency (what each episode's cost is counted in)."""
+    ``journal``: its rows and the provider's currency (what each episode's cost is counted in);
+    ``not_ready``: the episodes this render could not stitch (why): an older file of theirs is
+    not delivered as if it were current."""
     delivery = delivered(manifest)
     if delivery is None:
         return None
@@ -81,6 +84,9 @@ def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
     left_out: list[tuple[str, str]] = []
     for number, episode in enumerate(manifest.episodes, 1):
         video = out_dir / f"{episode.id}.mp4"
+        if episode.id in (not_ready or {}):
+            left_out.append((episode.id, (not_ready or {})[episode.id]))
+            continue
         if not video.is_file():
             left_out.append((episode.id, "not stitched yet"))
             continue
