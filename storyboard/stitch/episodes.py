@@ -144,6 +144,8 @@ class EpisodeBuilder:
         # of the cache's bytes, and one audio pass per shot makes it again (bench/disk.py).
         options = replace(stitch_options(episode.settings), cache_dir=self.cache_dir,
                           keep_sound=self.preview)
+        if self.draft:  # a draft stays a proxy, at its clips' own size (a delivery's too)
+            options = replace(options, width=None, height=None)
         return replace(options, loudness=None) if self.preview else options
 
     def first_clip(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> Path | None:

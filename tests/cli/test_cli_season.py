@@ -177,3 +177,12 @@ def test_status_season_prices_what_is_to_go_on_a_paid_provider(tmp_path: Path) -
         assert owed > 0 and figures[episode]["to_go"] == pytest.approx(owed)
         assert (figures[episode]["waiting_on_boards"], figures[episode]["videos_done"],
                 figures[episode]["boards_approved"]) == (1, 0, 0)
+
+
+def test_a_draft_stays_a_proxy_and_delivers_no_season(rendered: Path, tmp_path: Path) -> None:
+    root = copy(rendered, tmp_path, keep_out=False)
+    result = invoke("render", root, "--yes", "--draft", "--episodes", "1")
+    assert result.exit_code == 0, result.output
+    video = ffmpeg.probe(root / "out" / "draft" / "ep01.mp4").streams[0]
+    assert (video.width, video.height) == (270, 480)  # the 1080x1920 card's proxy size
+    assert not (root / "out" / "season").exists() and "season:" not in result.stderr
