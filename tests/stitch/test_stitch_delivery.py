@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from storyboard.media import ffmpeg
 from storyboard.media.measure import measure
@@ -18,9 +19,9 @@ LINE = "A long line of dialogue that has to wrap across the width of the picture
 BRIGHT = 160  # the text's white fill (its outline is black, the clip black)
 
 
-def delivered(block: dict[str, object], **kw: object) -> StitchOptions:
+def delivered(block: dict[str, object], **kw: Any) -> StitchOptions:
     options = stitch_options({"delivery": block, "output": {"subtitles": False}})
-    return dataclasses.replace(options, preset="ultrafast", **kw)  # type: ignore[arg-type]
+    return dataclasses.replace(options, preset="ultrafast", **kw)
 
 
 def bright_box(video: Path, at: float, work: Path) -> tuple[int, int, int, int]:
