@@ -17,9 +17,10 @@ if TYPE_CHECKING:  # the runner is imported where it is used (``storyboard --hel
     from storyboard.run.setup import RenderFlags
 
 # Parameters of ``plan`` and ``render`` that are no flag of a run: the series, how the command
-# prints, the matrix's variables and variations it reads, and plan's cost gate and comparison.
+# prints, the matrix's variables and variations it reads, plan's cost gate and comparison, and
+# render's ``--episodes`` (``cli/season.py`` turns it into ``shots``).
 COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "retaking", "var", "variation",
-                          "max_cost", "compare"})
+                          "max_cost", "compare", "episode_range"})
 # Fields of ``RenderFlags`` no option sets: the studio's quick previews, and the take states a
 # ``retake`` asks for (it builds its own flags).
 LIBRARY_ONLY = frozenset({"preview", "take_changes"})

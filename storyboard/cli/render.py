@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli import complete, diagnostics
+from storyboard.cli import complete, diagnostics, season
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import (
     AMOUNT,
@@ -277,13 +277,14 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
               help="Spend on approved shots whose YAML changed (their approval is lifted).")
 @click.option("--boards", is_flag=True,
               help="Only the boards (a still per shot) and the cast they use: no video.")
+@season.EPISODES
 @matrix.VAR
 @matrix.VARIATION
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
            shots: tuple[str, ...], replace_approved: bool, retaking: bool, boards: bool,
-           var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+           episode_range: str | None, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode.
 
     \b
@@ -295,8 +296,10 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
       2  a bad flag, argument or series path, or an extra not installed"""
     if webhook_url and not webhook_listen:
         raise click.UsageError(f"--webhook-url needs --webhook-listen HOST:PORT: {NO_LISTENER}")
-    run_render(path, render_flags(click.get_current_context().params), var=var,
-               variation=variation, quiet=quiet, as_json=as_json, retaking=retaking)
+    flags = season.with_episodes(path, render_flags(click.get_current_context().params),
+                                 episode_range)
+    run_render(path, flags, var=var, variation=variation, quiet=quiet, as_json=as_json,
+               retaking=retaking)
 
 
 def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
@@ -325,6 +328,7 @@ def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return
+    season.deliver(variants, flags, report)  # a delivered series: out/season/
     view.finish(report, as_json, quiet, retaking)
 
 
@@ -335,9 +339,14 @@ def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
                    "(marked as such).")
 @click.option("--pending", is_flag=True, help="Only tasks not finished yet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the journal rows as JSON.")
-def status(path: Path, show_all: bool, pending: bool, as_json: bool) -> None:
+@click.option("--season", "by_episode", is_flag=True,
+              help="Per episode: shots, minutes, boards approved, videos done, spent, to go, "
+                   "waiting on boards.")
+def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode: bool) -> None:
     """Show the task journal for the series as it is now: per shot the take its episode uses
     (its latest attempt at its current version), its task, its state, its cost."""
+    if by_episode:
+        return season.show_status(path, None, as_json)
     from storyboard.review import progress
     from storyboard.run import status as journal_status
     from storyboard.run.state.lockfile import lock_path, read_lock

@@ -132,8 +132,9 @@ class Resolver(MediaResolver):
         defaults = {**SERVICE_DEFAULTS, **_mapping(self.series.get("defaults")), **takes,
                     **_mapping(data.get("defaults"))}
         origins = self._origins(source, data)
-        settings = {k: data[k] for k in ("title_card", "end_card", "music", "output") if k in data}
-        for key in ("music", "output"):
+        settings = {k: data[k] for k in ("title_card", "end_card", "music", "output", "hook")
+                    if k in data}
+        for key in ("music", "output", "delivery"):
             if key not in settings and key in self.series:
                 settings[key] = self.series[key]
         self._episode_media(source.doc, source.path, settings)

@@ -87,8 +87,8 @@ def _fps(items: list[CutItem]) -> Fraction:
 
 def _card(builder: EpisodeBuilder, episode: CompiledEpisode, kind: ItemKind,
           render: bool) -> CutItem | None:
-    spec = episode.settings.get(kind)
-    if not isinstance(spec, dict) or not episode.shots:
+    spec = builder.card_spec(episode, kind)
+    if spec is None or not episode.shots:
         return None
     try:
         path = builder.card(episode, kind, render=render)

@@ -26,6 +26,7 @@ from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest,
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
+from storyboard.stitch.delivery import delivery_of
 from storyboard.stitch.heard import Heard, with_heard
 from storyboard.targets import NATIVE_SIZES
 
@@ -96,9 +97,11 @@ def stitch_options(settings: dict[str, Any]) -> StitchOptions:
                     duck_db=float(music.get("duck", -12.0)),
                     fade_out=float(music.get("fade_out", 1.0)))
     loudness = output.get("loudness", -14.0)
-    return StitchOptions(loudness=None if loudness is None else float(loudness), music=bed,
-                         subtitles=bool(output.get("subtitles", True)),
-                         burn_subtitles=bool(output.get("burn_subtitles", False)))
+    options = StitchOptions(loudness=None if loudness is None else float(loudness), music=bed,
+                            subtitles=bool(output.get("subtitles", True)),
+                            burn_subtitles=bool(output.get("burn_subtitles", False)))
+    delivery = delivery_of(settings)  # a delivered series: its preset's size, its loudness
+    return options if delivery is None else delivery.options(options)
 
 
 class EpisodeBuilder:
@@ -141,6 +144,8 @@ class EpisodeBuilder:
         # of the cache's bytes, and one audio pass per shot makes it again (bench/disk.py).
         options = replace(stitch_options(episode.settings), cache_dir=self.cache_dir,
                           keep_sound=self.preview)
+        if self.draft:  # a draft stays a proxy, at its clips' own size (a delivery's too)
+            options = replace(options, width=None, height=None)
         return replace(options, loudness=None) if self.preview else options
 
     def first_clip(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> Path | None:
@@ -164,11 +169,13 @@ class EpisodeBuilder:
 
     def card(self, episode: CompiledEpisode, kind: str, *, render: bool = True) -> Path | None:
         """The card's video in the card cache (rendered first unless ``render`` is false)."""
-        spec = episode.settings.get(kind)
-        if not isinstance(spec, dict) or not episode.shots:
+        spec = self.card_spec(episode, kind)
+        if spec is None or not episode.shots:
             return None
         first = episode.shots[0].request
-        width, height = NATIVE_SIZES[(first.resolution, first.ratio)]
+        delivery = delivery_of(episode.settings)
+        width, height = ((delivery.preset.width, delivery.preset.height) if delivery else
+                         NATIVE_SIZES[(first.resolution, first.ratio)])
         image = spec.get("image")
         fields: dict[str, Any] = {"text": str(spec.get("text", "")), "duration": float(spec.get("duration",
                                                                              DEFAULT_CARD_SECONDS)),
@@ -181,6 +188,18 @@ class EpisodeBuilder:
         if render and not path.is_file():
             render_card(path, image=Path(image) if image else None, **fields)
         return path
+
+    def card_spec(self, episode: CompiledEpisode, kind: str) -> dict[str, Any] | None:
+        """The card's settings: the episode's own, else (a delivered series' title card) its
+        number in the series and its title."""
+        spec = episode.settings.get(kind)
+        if isinstance(spec, dict):
+            return spec
+        delivery = delivery_of(episode.settings)
+        if kind != "title_card" or delivery is None or not delivery.title_card:
+            return None
+        title = episode.title if episode.title != episode.id else ""
+        return delivery.title_card_spec(episode_number(self.manifest, episode.id), title)
 
     def stitch_key(self, clips: list[Clip], options: StitchOptions) -> str:
         folders: dict[str, str] = {}  # the clips share a few folders: each resolved once
@@ -217,6 +236,12 @@ class EpisodeBuilder:
         write_atomic(self._state(episode, target), json.dumps({
             "key": key, "output": str(target.resolve()), "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns}), durable=False)
+
+
+def episode_number(manifest: Manifest, episode: str) -> int:
+    """The episode's number in its series: its place among the episodes, from 1."""
+    ids = [e.id for e in manifest.episodes]
+    return ids.index(episode) + 1 if episode in ids else 0
 
 
 def _output(episode: str, result: StitchResult) -> EpisodeOutput:

@@ -69,6 +69,23 @@ class Music:
 
 
 @dataclass(frozen=True)
+class SafeArea:
+    """Where burnt-in text may go: the margins kept clear of it, as fractions of the picture's
+    width (``left``, ``right``) and height (``top``, ``bottom``): a platform's buttons and
+    captions sit along the bottom and right edges of a vertical video."""
+
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+    def pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """The margins in pixels of a ``width`` x ``height`` picture: top, bottom, left, right."""
+        return (round(self.top * height), round(self.bottom * height), round(self.left * width),
+                round(self.right * width))
+
+
+@dataclass(frozen=True)
 class StitchOptions:
     """How to build the episode; sizes and frame rate default to the first clip's."""
 
@@ -80,6 +97,7 @@ class StitchOptions:
     music: Music | None = None
     subtitles: bool = True  # write .srt and .vtt beside the output
     burn_subtitles: bool = False
+    safe_area: SafeArea | None = None  # burnt-in text kept inside it (None: 4 % margins)
     preset: str = "veryfast"  # libx264 preset for whatever must be re-encoded
     crf: int = 20
     audio_bitrate: str = "192k"

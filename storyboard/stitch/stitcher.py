@@ -214,7 +214,8 @@ def _burn(cues: Sequence[subtitles.TimedCue], fmt: EpisodeFormat, timeline: Time
     open an empty script)."""
     if not options.burn_subtitles or not cues:
         return None
-    script = write_atomic(work / "burn.ass", subtitles.burn_ass(cues, fmt.width, fmt.height),
+    script = write_atomic(work / "burn.ass", subtitles.burn_ass(cues, fmt.width, fmt.height,
+                                                                 options.safe_area),
                           durable=False)
     return segments.Burn(script, tuple(subtitles.burn_spans(cues, fmt.fps, timeline.total)))
 

@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from storyboard.files import write_atomic
-from storyboard.stitch.model import Clip
+from storyboard.stitch.model import Clip, SafeArea
 
 WORD_JOINER = "\u2060"
 MIN_CUE = 0.3  # seconds: a hand-over never leaves a cue shorter than this
@@ -216,18 +216,24 @@ Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour,
 Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, \
 Alignment, MarginL, MarginR, MarginV, Encoding
 Style: Default,DejaVu Sans,{size},&H00FFFFFF,&H000000FF,&H00000000,&H80000000,0,0,0,0,100,100,\
-0,0,1,{outline},0,2,{margin},{margin},{margin},1
+0,0,1,{outline},0,2,{left},{right},{bottom},1
 
 [Events]
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
 """
 
 
-def burn_ass(cues: Sequence[TimedCue], width: int, height: int) -> str:
-    """An ASS script for the ``subtitles`` filter (libass), its text escaped to draw as written."""
+def burn_ass(cues: Sequence[TimedCue], width: int, height: int,
+             safe: SafeArea | None = None) -> str:
+    """An ASS script for the ``subtitles`` filter (libass), its text escaped to draw as written:
+    bottom-centred, inside ``safe`` (its bottom, left and right margins; else 4 % of the height
+    on each side)."""
     size = max(8, round(min(width, height) * 0.055))
+    margin = max(4, round(height * 0.04))
+    _, bottom, left, right = (margin, margin, margin, margin) if safe is None else \
+        safe.pixels(width, height)
     head = _ASS_HEAD.format(width=width, height=height, size=size, outline=max(1, size // 14),
-                            margin=max(4, round(height * 0.04)))
+                            left=left, right=right, bottom=bottom)
     events = "".join(f"Dialogue: 0,{ass_time(c.start)},{ass_time(c.end)},Default,,0,0,0,,"
                      f"{_ass_text(c.text)}\n" for c in cues)
     return head + events

@@ -1,0 +1,113 @@
+"""A season's flags and views into library calls: ``render --episodes``, the season ``render``
+delivers, and ``status --season``.
+
+``--episodes 3-10`` names episodes by their number in the series (1 on, as their title cards and
+the season's manifest number them): a number, a range, or a list of both (``1,4-6``); it becomes
+the ``--shot`` patterns of those episodes' shots, so the run, its plan and its stitching are the
+ones ``--shot`` has. The season (``out/season/``) is written after a render of a series that
+declares ``delivery:`` (``review/season.py``); ``status --season`` shows ``review/seasonstatus.py``.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from storyboard.cli.common import emit, guarded, variants_of
+
+if TYPE_CHECKING:
+    from storyboard.language.variations import Variants
+    from storyboard.run.setup import RenderFlags
+    from storyboard.run.variations import MatrixReport
+
+EPISODES = click.option(
+    "--episodes", "episode_range", metavar="N-M",
+    help="Only these episodes, by their number in the series (1 on): 3-10, 4, or 1,4-6.")
+_PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+
+
+def episode_numbers(text: str, count: int) -> list[int]:
+    """The episode numbers ``text`` names (``3-10``, ``4``, ``1,4-6``), each within 1..``count``;
+    a click usage error (exit 2) names what was expected."""
+    expected = (f"expected N, N-M or a list of them (1,4-6), episode numbers from 1 to {count} "
+                f"(this series has {count} episode{'s' if count != 1 else ''})")
+    numbers: list[int] = []
+    for part in text.split(","):
+        found = _PART.match(part)
+        if found is None:
+            raise click.BadParameter(f"{text!r}: {part.strip()!r} is no episode range; {expected}",
+                                     param_hint="--episodes")
+        first, last = int(found.group(1)), int(found.group(2) or found.group(1))
+        if first < 1 or last > count or first > last:
+            raise click.BadParameter(f"{text!r}: {part.strip()} is outside the series or "
+                                     f"backwards; {expected}", param_hint="--episodes")
+        numbers += [n for n in range(first, last + 1) if n not in numbers]
+    return sorted(numbers)
+
+
+def with_episodes(path: Path, flags: RenderFlags, text: str | None) -> RenderFlags:
+    """``flags`` with ``--episodes TEXT`` as the ``--shot`` patterns of those episodes' shots."""
+    if text is None:
+        return flags
+    if flags.shots or flags.episode:
+        raise click.UsageError("--episodes cannot go with --episode or --shot: name the "
+                               "episodes by one of them")
+    from storyboard.language.names import names
+    ids = list(names(path).episodes)
+    if not ids:
+        variants_of(path)  # a series that cannot be read says why, at its lines
+        raise click.UsageError(f"--episodes: {path} has no episode to choose from")
+    chosen = [ids[n - 1] for n in episode_numbers(text, len(ids))]
+    return replace(flags, shots=tuple(f"{glob.escape(e)}/*" for e in chosen))
+
+
+def deliver(variants: Variants, flags: RenderFlags, report: MatrixReport) -> None:
+    """After a render of a delivered series: ``out/season/``, said in a line on stderr (not for
+    drafts, ``--boards``, a matrix or a render that stopped before its plan)."""
+    from storyboard.review.season import delivered
+    if variants.matrix or flags.draft or flags.boards or not report.plans:
+        return
+    manifest = variants.manifests[0]
+    if delivered(manifest) is None:
+        return
+    season = guarded(lambda: _write(variants, flags, report))
+    if season is None:
+        return
+    covers = sum(1 for row in season.rows if row.cover)
+    click.echo(f"season: {season.folder / 'manifest.json'} ({len(season.rows)} episode(s), "
+               f"{covers} cover(s))", err=True)
+    for episode, why in season.left_out:
+        click.echo(f"season: {episode} left out ({why})", err=True)
+
+
+def _write(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Any:
+    from storyboard.review.season import write_season
+    from storyboard.run import status as journal
+    from storyboard.run.state.cache import OutputCache
+    from storyboard.run.state.lockfile import lock_path, read_lock
+    from storyboard.run.state.takes import with_retakes
+    from storyboard.stitch.episodes import output_dir
+    plan = report.plans[0].plan
+    lock = read_lock(lock_path(variants.root))
+    manifest = with_retakes(variants.manifests[0], lock)
+    not_ready = {e.id: f"not stitched: {e.message}" for v in report.variations
+                 for e in v.episodes if e.state in ("skipped", "waits")}
+    return write_season(manifest, output_dir(manifest, flags.out),
+                        OutputCache(manifest.root, plan.cache_key), lock.takes,
+                        (journal(manifest.root), plan.currency), not_ready)
+
+
+def show_status(path: Path, provider: str | None, as_json: bool) -> None:
+    """``status --season``: per episode its shots, minutes, boards, videos, spent and to go."""
+    from storyboard.review import progress
+    from storyboard.review.seasonstatus import season_rows, season_table
+    rows = guarded(lambda: season_rows(variants_of(path, provider=provider), provider))
+    if as_json:
+        emit({"episodes": [row.to_dict() for row in rows]})
+        return
+    progress.console().print(season_table(rows))
