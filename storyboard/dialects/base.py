@@ -148,6 +148,10 @@ class Dialect:
     def label(self) -> LabelStyle:
         return self.labels or self.target.label
 
+    def names_identity(self, url: str) -> bool:
+        """Whether ``url`` names a portrait registered with the vendor (``asset://ID``)."""
+        return self.target.names_identity(url)
+
     def arranged(self, request: ShotRequest) -> ShotRequest:
         """The request as this dialect sends it: its media in the order its labels need."""
         return self.arrange(request) if self.arrange is not None else request
