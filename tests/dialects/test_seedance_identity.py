@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from storyboard.dialects import DIALECTS
+from storyboard.dialects import DIALECTS, faces
 from storyboard.errors import Diagnostic
-from storyboard.language.request import MediaRef
+from storyboard.language.request import MediaItem, MediaRef, ShotRequest
 from storyboard.targets.gateways import TARGETS
 from storyboard.targets.models import (
     SEEDANCE_20_ARK,
@@ -168,3 +168,51 @@ def test_a_character_shown_by_a_video_has_no_face_to_register(
     assert said.severity == "error" and said.span is not None and said.span.line == 9
     assert said.message.startswith("sam is shown by a video: a registered face replaces a "
                                    "character's picture")
+
+
+def a_request(*items: MediaItem) -> ShotRequest:
+    return ShotRequest(model=SEEDANCE_20_ARK.id, prompt="Image 1 and Image 2", media=items,
+                       resolution="720P", ratio="16:9", duration=4, prompt_extend=None,
+                       watermark=False)
+
+
+SAM = MediaItem("reference_image", MediaRef(url="https://cdn.example.com/sam.png"), "Image 1",
+                "sam")
+MIA_FACE = MediaItem("reference_image", MediaRef(url="https://cdn.example.com/mia.png"),
+                     "Image 2", "mia")
+MIA_ASSET = MediaItem("reference_image", MediaRef(url="asset://asset-mia"), "Image 2", "mia")
+FRAME = MediaItem("first_frame", MediaRef(url="https://cdn.example.com/frame.png"))
+
+
+@pytest.mark.parametrize(("items", "message", "said"), [
+    ((SAM, MIA_FACE), "the input image (content[2]) may contain real person",
+     "the picture refused is mia's picture (Image 2); register the face of mia in the vendor's "
+     "portrait library and declare it: characters.mia.identity: {ark: {asset: ID}}"),
+    ((SAM, MIA_FACE), "Image 1 may contain real person",
+     "the picture refused is sam's picture (Image 1); register the face of sam"),
+    ((SAM, MIA_FACE), "The request failed because the input image may contain real person.",
+     "the answer names no picture; those sent by URL: sam's picture (Image 1), mia's picture "
+     "(Image 2); register the faces of mia and sam in the vendor's portrait library and declare "
+     "it: characters.NAME.identity: {ark: {asset: ID}}"),
+    ((SAM, MIA_ASSET), "may contain real person",
+     "the answer names no picture; those sent by URL: sam's picture (Image 1); register the "
+     "face of sam"),
+    ((FRAME,), "the input image (content[1]) may contain real person",
+     "the picture refused is the first frame (Image 1); a frame is not a character: send a "
+     "picture without a real person's face"),
+])
+def test_a_real_person_refusal_names_the_picture_and_the_fix(
+        items: tuple[MediaItem, ...], message: str, said: str) -> None:
+    text = faces.attributed(a_request(*items), TARGETS["ark"], message)
+    assert text.startswith(said), text
+    assert text.endswith("(docs/cast.md#identities-registered-once); sent again by URL it "
+                         "would be refused again")
+
+
+def test_the_refusal_code_is_read_by_its_longest_prefix() -> None:
+    ark = DIALECTS["ark"]
+    face = ark.refusal_of("InputImageSensitiveContentDetected.PrivacyInformation")
+    other = ark.refusal_of("InputImageSensitiveContentDetected")
+    assert face is not None and face.face and not face.billed
+    assert other is not None and not other.face
+    assert ark.refusal_of("InvalidParameter") is None
