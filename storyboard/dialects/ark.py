@@ -60,7 +60,7 @@ REFUSALS = {"InputTextSensitiveContentDetected": Refusal("the prompt", billed=Fa
             # A picture taken for a real person's face (models-2026-11.md, "Faces"): the fix is
             # the face registered once in the vendor's portrait library (``faces.attributed``).
             "InputImageSensitiveContentDetected.PrivacyInformation": Refusal(
-                "a reference picture, taken for a real person's face,", billed=False, face=True),
+                "a reference picture", billed=False, face=True),
             "InputVideoSensitiveContentDetected": Refusal("a reference video", billed=False),
             "InputAudioSensitiveContentDetected": Refusal("a reference audio", billed=False),
             "OutputVideoSensitiveContentDetected": Refusal("the finished video", billed=False),

@@ -73,7 +73,8 @@ class Refusal:
 
     def note(self, code: str) -> str:
         paid = "billed" if self.billed else "not billed"
-        return f"content refusal ({code}): {self.what} was refused by moderation; {paid}"
+        why = ", taken for a real person's face" if self.face else ""
+        return f"content refusal ({code}): {self.what} was refused by moderation{why}; {paid}"
 
 
 @dataclass(frozen=True)

@@ -111,14 +111,13 @@ def unregistered_faces(target: Target | None, doc: Document, characters: Mapping
     at the first of them in the series file."""
     if target is None or target.faces_by_url:
         return []
-    sent_by_url = {m.character for episode in episodes for shot in episode.shots
+    sent_by_url = {name for episode in episodes for shot in episode.shots
                    for m in shot.request.media
-                   if m.role == "reference_image" and m.character in characters
-                   and not faceless.get(m.character, False)
+                   if m.role == "reference_image" and (name := m.character) is not None
+                   and name in characters and not faceless.get(name, False)
                    and not (m.ref is not None and m.ref.url is not None
                             and target.names_identity(m.ref.url))}
-    names = sorted((n for n in sent_by_url if n is not None),
-                   key=lambda n: (doc.span(characters[n].where).line, n))
+    names = sorted(sent_by_url, key=lambda n: (doc.span(characters[n].where).line, n))
     if not names:
         return []
     key = target.identity_key or target.name
