@@ -419,10 +419,11 @@ def odd_envelope(path: str, shape: str) -> dict[str, Any]:
 def envelope_error(path: str, code: str, message: str, status: int
                    ) -> tuple[int, bytes] | None:
     """A route's error in the envelope or the own words of the gateway ``path`` is under
-    (Kling, MiniMax), else None."""
+    (Kling, MiniMax; Ark's ``{"error": {code, message}}``), else None."""
     match = re.match(rf"^{PREFIX}/([^/]+)/", path)
     dialect = DIALECTS.get(match.group(1)) if match else None
-    worded = dialect is not None and (dialect.envelope or unwire.error_body(dialect) is not None)
+    worded = dialect is not None and (dialect.envelope or unwire.error_body(dialect) is not None
+                                      or dialect.name in unwire.OWN_CODES)
     return own_error(path, "", code, message, status) if worded else None
 
 
