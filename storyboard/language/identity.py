@@ -117,7 +117,7 @@ def unregistered_faces(target: Target | None, doc: Document, characters: Mapping
                    and name in characters and not faceless.get(name, False)
                    and not (m.ref is not None and m.ref.url is not None
                             and target.names_identity(m.ref.url))}
-    names = sorted(sent_by_url, key=lambda n: (doc.span(characters[n].where).line, n))
+    names = sorted(sent_by_url, key=lambda n: (doc.span(characters[n].where, key=True).line, n))
     if not names:
         return []
     key = target.identity_key or target.name
@@ -127,7 +127,7 @@ def unregistered_faces(target: Target | None, doc: Document, characters: Mapping
         "contain real person\"); register each face in the vendor's portrait library and "
         f"declare it: identity: {{{key}: {{asset: ID}}}} ({IDENTITY_DOCS}); a drawn look "
         "named in the series' style (anime, cartoon, hand-drawn, ...) usually passes"),
-        severity="warning", code="identity-faces")]
+        key=True, severity="warning", code="identity-faces")]
 
 
 def is_drawn(*words: str) -> bool:

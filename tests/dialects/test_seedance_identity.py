@@ -216,3 +216,46 @@ def test_the_refusal_code_is_read_by_its_longest_prefix() -> None:
     assert face is not None and face.face and not face.billed
     assert other is not None and not other.face
     assert ark.refusal_of("InvalidParameter") is None
+
+
+GENERATED = """\
+storyboard: 1
+title: Made
+defaults: {resolution: 720P, ratio: "16:9", duration: 5, model: doubao-seedance-2-0-260128}
+provider: {name: ark, media_base_url: "https://media.example.com/made"}
+characters:
+  mia:
+    image: {generate: "barista in her thirties, short dark hair, green apron"}
+MIA_IDENTITY
+  cafe: {image: {generate: "a small corner cafe", kind: place}}
+  cup: {image: {generate: "a paper cup", kind: prop}}
+  ren: {image: {generate: "a watercolour fox with a scarf"}}
+episodes:
+  - id: ep01
+    shots:
+      - {id: one, prompt: "@mia hands @ren @cup in @cafe"}
+"""
+
+
+def made_series(root: Path, identity: str = "") -> Path:
+    root.mkdir(parents=True)
+    (root / "storyboard.yaml").write_text(GENERATED.replace("MIA_IDENTITY\n", identity),
+                                          encoding="utf-8")
+    return root
+
+
+def test_a_sheet_made_from_words_is_a_face_until_registered(tmp_path: Path) -> None:
+    """Only a character sheet is a face: a place, a prop and a drawn look are not; a
+    registered face leaves the sheet out of the shot (nothing waits for it on Ark)."""
+    shots, problems = compiled(made_series(tmp_path / "plain"), "ark")
+    (said,) = warnings(problems)
+    assert said.message.startswith("mia: a photoreal picture goes by URL to ark")
+    assert said.span is not None and (said.span.line, said.span.col) == (6, 3)  # at "mia"
+    (one,) = [s for s in shots if s.id == "one"]
+    assert set(one.needs) == {"cast/mia", "cast/cafe", "cast/cup", "cast/ren"}
+    identity = "    identity: {ark: {asset: asset-mia}}\n"
+    shots, problems = compiled(made_series(tmp_path / "declared", identity), "ark")
+    assert errors(problems) == [] and warnings(problems) == []
+    (one,) = [s for s in shots if s.id == "one"]
+    assert set(one.needs) == {"cast/cafe", "cast/cup", "cast/ren"}
+    assert MediaRef(url="asset://asset-mia") in [m.ref for m in one.request.media]
