@@ -148,3 +148,23 @@ def test_an_asset_the_library_does_not_hold_is_refused_unpaid_on_modelark(
     assert code == 1 and (shot["state"], shot["code"]) == ("failed", "InvalidParameter"), shot
     assert f"asset {ASSET} does not exist or is not Active" in shot["message"]
     assert counts(emu) == (1, 0)
+
+
+def test_a_refusal_naming_no_picture_names_every_picture_sent_by_url(
+        tmp_path: Path, make_media: Any, emu: EmulatorServer, origin: str) -> None:
+    """The ``submit:refused=person`` fault names no item: the pictures sent by URL are named,
+    a registered one is not."""
+    emu.service.config.portraits = (ASSET,)
+    identity = f", identity: {{ark: {{asset: {ASSET}}}}}"
+    series = a_series(tmp_path, make_media, emu, origin, identity=identity)
+    emu.script("submit:refused=person")
+    code, report = render(series)
+    shot = shot_a(report)
+    assert code == 1 and shot["code"] == "InputImageSensitiveContentDetected.PrivacyInformation"
+    assert "The request failed because the input image may contain real person." in \
+        shot["message"]
+    assert "the answer names no picture; those sent by URL: guitar's picture (Image 2); " \
+        "register the face of guitar" in shot["message"]
+    assert counts(emu) == (1, 0)
+    code, report = render(series)  # the fault is spent: the same shot renders, paid once
+    assert code == 0 and shot_a(report)["state"] == "done" and counts(emu) == (2, 1)
