@@ -32,6 +32,10 @@ def attributed(request: ShotRequest, target: Target, message: str) -> str:
     if named is not None:
         said = f"the picture refused is {_whose(named, labels[named])}"
         who = [named]
+    elif not by_url:
+        return ("the answer names no picture, and every picture went as a registered portrait: "
+                "each must be Active in the vendor's portrait library "
+                f"({IDENTITY_DOCS})")
     else:
         said = ("the answer names no picture; those sent by URL: "
                 + ", ".join(_whose(m, labels[m]) for m in by_url))

@@ -209,6 +209,13 @@ def test_a_real_person_refusal_names_the_picture_and_the_fix(
                          "would be refused again")
 
 
+def test_a_refusal_with_every_face_registered_says_so() -> None:
+    text = faces.attributed(a_request(MIA_ASSET), TARGETS["ark"], "may contain real person")
+    assert text == ("the answer names no picture, and every picture went as a registered "
+                    "portrait: each must be Active in the vendor's portrait library "
+                    "(docs/cast.md#identities-registered-once)")
+
+
 def test_the_refusal_code_is_read_by_its_longest_prefix() -> None:
     ark = DIALECTS["ark"]
     face = ark.refusal_of("InputImageSensitiveContentDetected.PrivacyInformation")
