@@ -49,9 +49,6 @@ class Cast(Protocol):
     @property
     def where(self) -> PathKey: ...
 
-    @property
-    def identity(self) -> Identity | None: ...
-
 
 def read(doc: Document, where: PathKey, value: Any, kind: str | None
          ) -> tuple[Identity | None, list[Diagnostic]]:
@@ -74,7 +71,7 @@ def read(doc: Document, where: PathKey, value: Any, kind: str | None
     if assets and kind == "video":
         problems.append(doc.diagnostic(where, (
             f"{where[-2]} is shown by a video: a registered face replaces a character's "
-            f"picture; expected identity on a character with image:")))
+            "picture; expected identity on a character with image:")))
     return Identity(assets, permission), problems
 
 
