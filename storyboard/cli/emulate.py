@@ -29,12 +29,19 @@ __all__ = ["emulate"]
               help="Answer 429 to a submit past this many tasks in flight per API key.")
 @click.option("--dialect", type=click.Choice(list(TARGETS)), default="dashscope",
               show_default=True, help="The API to announce (every dialect is served).")
+@click.option("--real-face", "real_faces", multiple=True, metavar="FILE",
+              help="A picture's file name (mia.png) Seedance on Ark/ModelArk takes for a real "
+                   "person: a submit sending it by URL is refused (repeatable).")
+@click.option("--portrait", "portraits", multiple=True, metavar="ID",
+              help="An asset id the Ark/ModelArk portrait library holds, Active: sent as "
+                   "asset://ID (repeatable).")
 @click.option("--comfyui", "comfyui", type=int, default=None, metavar="N",
               help="Emulate N ComfyUI servers instead, on PORT, PORT+1 ... (--latency is each "
                    "job's time; --plain-results draws plain videos).")
 def emulate(host: str, port: int, latency: float, api_key: str | None, plain_results: bool,
             faults: tuple[str, ...], scripts: tuple[str, ...], seed: int,
-            max_in_flight: int | None, dialect: str, comfyui: int | None) -> None:
+            max_in_flight: int | None, dialect: str, real_faces: tuple[str, ...],
+            portraits: tuple[str, ...], comfyui: int | None) -> None:
     """Run a local DashScope (or gateway) emulator, or ComfyUI servers with --comfyui N (for
     tests and dry runs; needs the emulator extra)."""
     if comfyui is not None:
@@ -50,7 +57,8 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault/--fault-script") from exc
     config = EmulatorConfig(latency=latency, api_key=api_key, plain_results=plain_results,
-                            faults=plan, seed=seed, max_in_flight=max_in_flight)
+                            faults=plan, seed=seed, max_in_flight=max_in_flight,
+                            real_faces=real_faces, portraits=portraits)
     try:
         serve(host, port, config, dialect=dialect,
               announce=lambda url: _announce(dialect, url, keyed=api_key is not None))

@@ -57,6 +57,10 @@ def to_content(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
 # every refusal, at submit or after the render, is free.
 REFUSALS = {"InputTextSensitiveContentDetected": Refusal("the prompt", billed=False),
             "InputImageSensitiveContentDetected": Refusal("a reference picture", billed=False),
+            # A picture taken for a real person's face (models-2026-11.md, "Faces"): the fix is
+            # the face registered once in the vendor's portrait library (``faces.attributed``).
+            "InputImageSensitiveContentDetected.PrivacyInformation": Refusal(
+                "a reference picture", billed=False, face=True),
             "InputVideoSensitiveContentDetected": Refusal("a reference video", billed=False),
             "InputAudioSensitiveContentDetected": Refusal("a reference audio", billed=False),
             "OutputVideoSensitiveContentDetected": Refusal("the finished video", billed=False),

@@ -69,10 +69,12 @@ class Refusal:
 
     what: str  # "the prompt", "the finished video"
     billed: bool
+    face: bool = False  # a picture taken for a real person's face (said with its character)
 
     def note(self, code: str) -> str:
         paid = "billed" if self.billed else "not billed"
-        return f"content refusal ({code}): {self.what} was refused by moderation; {paid}"
+        why = ", taken for a real person's face" if self.face else ""
+        return f"content refusal ({code}): {self.what} was refused by moderation{why}; {paid}"
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,10 @@ class Dialect:
     def label(self) -> LabelStyle:
         return self.labels or self.target.label
 
+    def names_identity(self, url: str) -> bool:
+        """Whether ``url`` names a portrait registered with the vendor (``asset://ID``)."""
+        return self.target.names_identity(url)
+
     def arranged(self, request: ShotRequest) -> ShotRequest:
         """The request as this dialect sends it: its media in the order its labels need."""
         return self.arrange(request) if self.arrange is not None else request
@@ -192,8 +198,13 @@ class Dialect:
 
     def refusal_note(self, code: str) -> str:
         """What a content refusal's code means and whether it is paid ("" for other codes)."""
-        found = next((r for prefix, r in self.refusals.items() if code.startswith(prefix)), None)
+        found = self.refusal_of(code)
         return found.note(code) if found is not None else ""
+
+    def refusal_of(self, code: str) -> Refusal | None:
+        """The content refusal ``code`` names (its longest declared prefix), or None."""
+        found = [prefix for prefix in self.refusals if code.startswith(prefix)]
+        return self.refusals[max(found, key=len)] if found else None
 
     def listed_like(self, request: ShotRequest, item: Mapping[str, Any]) -> bool:
         """Whether a listed task (of a list without prompts) shows every setting ``request``

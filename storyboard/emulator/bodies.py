@@ -53,8 +53,11 @@ def text(most: int | None = None, choices: tuple[str, ...] = ()) -> Check:
     return check
 
 
-def url(*, https: bool = False) -> Check:
+def url(*, https: bool = False, also: str = "") -> Check:
+    """An http(s) URL (``https``: https:// only), or one of the scheme ``also`` (asset://)."""
     def check(where: str, value: Any) -> None:
+        if also and isinstance(value, str) and value.startswith(also):
+            return
         if not isinstance(value, str) or not value.startswith(("http://", "https://")):
             raise invalid(f"{where} must be an http(s) URL")
         if https and insecure_url(value):
@@ -184,11 +187,13 @@ def _ark(dialect: str) -> Schema:
     target sells (each model's own limits are the native validator's, by its declaration)."""
     models = [found for name in TARGETS[dialect].models if (found := model_of(name))]
     link = obj({"url": req(url())})
+    # A picture may be a portrait of the vendor's library (``asset://ID``, ``portraits``).
+    picture = obj({"url": req(url(also=TARGETS[dialect].identity_url.partition("{")[0]))})
     item = obj({"type": req(text(choices=("text", "image_url", "video_url", "audio_url"))),
                 "text": opt(text(max(m.caps.prompt_limit for m in models))),
                 "role": opt(text(choices=("first_frame", "last_frame", "reference_image",
                                           "reference_video", "reference_audio"))),
-                "image_url": opt(link), "video_url": opt(link), "audio_url": opt(link)})
+                "image_url": opt(picture), "video_url": opt(link), "audio_url": opt(link)})
     items = max(1 + m.max_images + m.max_videos + m.max_audios for m in models)
     resolutions = dict.fromkeys(r.lower() for m in models for r in m.caps.resolutions)
     return {"model": req(text(choices=tuple(m.id for m in models))),

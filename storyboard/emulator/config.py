@@ -35,6 +35,10 @@ class EmulatorConfig:
       the refusals and the most tasks in flight each key ever had.
     - ``catalogue_add``, ``catalogue_drop``, ``catalogue_prices``: how the gateways' model
       catalogues differ from the declared models (``storyboard models check`` reports it).
+    - ``real_faces``: the file names (a URL's last part) of pictures a target that refuses
+      faces by URL (Seedance on Ark, ModelArk) takes for a real person: a submit sending one is
+      refused ``InputImageSensitiveContentDetected.PrivacyInformation``; ``portraits``: the
+      asset ids its portrait library holds, Active (an ``asset://`` it does not hold is a 400).
     """
 
     latency: float = 2.0
@@ -59,3 +63,5 @@ class EmulatorConfig:
     catalogue_add: tuple[str, ...] = ()
     catalogue_drop: tuple[str, ...] = ()
     catalogue_prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    real_faces: tuple[str, ...] = ()
+    portraits: tuple[str, ...] = ()

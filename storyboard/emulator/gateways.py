@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import Dialect, get, put
-from storyboard.emulator import unwire
+from storyboard.emulator import portraits, unwire
 from storyboard.emulator.bodies import check_body, check_together, with_video_limit
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
@@ -95,9 +95,10 @@ async def submit(request: Request) -> Response:
     check_dialect_auth(request, dialect)
     body = await read_body(request)
     check_body(dialect.name, body)
-    native = unwire.unbody(dialect, body)
-    check_together(dialect.name, native)
     service = _service(request)
+    portraits.screen(dialect, body, service.config)
+    native = portraits.stand_ins(dialect, unwire.unbody(dialect, body))
+    check_together(dialect.name, native)
     if service.config.fetch_media:
         await fetch_media(native["input"]["media"])
     task = service.submit(native, oss_resolve=False, request_id=new_id(),
@@ -418,10 +419,11 @@ def odd_envelope(path: str, shape: str) -> dict[str, Any]:
 def envelope_error(path: str, code: str, message: str, status: int
                    ) -> tuple[int, bytes] | None:
     """A route's error in the envelope or the own words of the gateway ``path`` is under
-    (Kling, MiniMax), else None."""
+    (Kling, MiniMax; Ark's ``{"error": {code, message}}``), else None."""
     match = re.match(rf"^{PREFIX}/([^/]+)/", path)
     dialect = DIALECTS.get(match.group(1)) if match else None
-    worded = dialect is not None and (dialect.envelope or unwire.error_body(dialect) is not None)
+    worded = dialect is not None and (dialect.envelope or unwire.error_body(dialect) is not None
+                                      or dialect.name in unwire.OWN_CODES)
     return own_error(path, "", code, message, status) if worded else None
 
 

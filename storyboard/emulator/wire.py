@@ -158,8 +158,10 @@ def refusal(fault: Fault, *, native: bool) -> tuple[int, list[tuple[bytes, bytes
     if native:
         return error_answer(fault.endpoint, 400, "DataInspectionFailed",
                             f"{NATIVE_REFUSALS[word]} may contain inappropriate content.")
+    said = "image may contain real person" if word == "person" else \
+        "may contain sensitive content"  # Ark's words for a face (models-2026-11.md, "Faces")
     return error_answer(fault.endpoint, 400, GATEWAY_REFUSALS[word],
-                        "The request failed because the input may contain sensitive content.")
+                        f"The request failed because the input {said}.")
 
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]

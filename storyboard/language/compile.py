@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.language import cast, checkcache, continuity, incremental, routes
+from storyboard.language import cast, checkcache, continuity, identity, incremental, routes
 from storyboard.language.boardshots import BoardCompiler
 from storyboard.language.cascade import without_cascades
 from storyboard.language.expand import expand_one
@@ -320,6 +320,7 @@ class Compiler(CompileChecks):
         self.named: dict[Path, str | None] = {}  # each media file the shots name: its digest
         self._provider = provider
         self._slot: checkcache.Slot | None = None  # where a new process finds this check
+        self.identities: dict[str, identity.Identity] = {}  # characters' registered faces
 
     def run(self) -> Manifest:
         """The compiled series, as a process left it last time when nothing that decides it
@@ -370,7 +371,9 @@ class Compiler(CompileChecks):
                              self.asset_hashes, digests)
         assets += made.all(episodes)
         self.problems += made.problems
+        self.identities = {n: c.identity for n, c in resolver.characters.items() if c.identity}
         compiled = [incremental.compiled(self, resolver, ep, digests) for ep in episodes]
+        self.problems += identity.face_warnings(self.target, resolver, compiled)
         self.cache.save()
         self.problems = without_cascades(self.problems)
         data = self.source.series.data
@@ -405,7 +408,7 @@ class Compiler(CompileChecks):
                      hashes: dict[str, str]) -> CompiledShot:
         """One shot into its request, checked, hashed (``hashes``: its episode's earlier shots)
         and with its other takes."""
-        request = build_request(shot, {})
+        request = identity.sent(build_request(shot, {}), self.target, self.identities)
         self.check_lengths(shot, request)
         self.check_seconds(shot, request)
         self.check_files(shot, request)

@@ -38,6 +38,8 @@ class Target(Protocol):
 
     def label(self, mention: Mention, /) -> str: ...
 
+    def names_identity(self, url: str, /) -> bool: ...
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -203,6 +205,8 @@ def _reachable(request: ShotRequest, dialect: Target, media_base_url: str | None
                                       "the files (image: PATH) for this gateway", once=True)
             elif ref.asset is not None:
                 continue
+            elif ref.url is not None and dialect.names_identity(ref.url):
+                continue  # a face registered with the vendor: no file to fetch
             elif ref.url is not None and not ref.url.startswith(("https://", "http://")):
                 yield Problem("cast", f"{name_of(ref)}: {dialect.name} fetches files from "
                                       "public http(s) URLs only", once=True)

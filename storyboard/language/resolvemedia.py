@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic
-from storyboard.language import cast
+from storyboard.language import cast, identity
 from storyboard.language.document import Document, PathKey
 from storyboard.language.literals import color_problem, data_uri_problem, url_problem
 from storyboard.language.request import MediaRef, is_url
@@ -31,6 +31,7 @@ class Character:
     ref: MediaRef
     voice: str | None
     where: PathKey
+    identity: identity.Identity | None = None  # its faces registered with vendors
 
 
 @dataclass
@@ -174,9 +175,13 @@ class MediaResolver:
                 self.error(doc, (*where, "voice"), f"unknown voice {voice!r}"
                            f"{did_you_mean(voice, self.voices)}; expected one of the series' "
                            f"voices: {', '.join(sorted(self.voices)) or '(none declared)'}")
+            found, problems = identity.read(doc, (*where, "identity"), entry.get("identity"),
+                                            kind)
+            self.problems += problems
             if ref is not None:
                 characters[name] = Character(name, f"reference_{kind}", ref,
-                                             voice if isinstance(voice, str) else None, where)
+                                             voice if isinstance(voice, str) else None, where,
+                                             found)
         return characters
 
     # --- an episode's files -----------------------------------------------------------------------

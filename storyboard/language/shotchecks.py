@@ -31,6 +31,7 @@ from storyboard.language.series import Source
 from storyboard.media import probe as media
 from storyboard.targets.capabilities import FileRule
 from storyboard.targets.gateways import TARGETS
+from storyboard.targets.gateways import Target as GatewayTarget
 from storyboard.targets.kinds import DEFAULT, KINDS, has, is_paid, named
 from storyboard.targets.models import Model, family
 
@@ -55,6 +56,11 @@ class CompileChecks:
         self.problems += retired.series_refusals(source.series, self.provider)
         self.said: set[str] = set()  # gateway problems about a file, said once
         self.seconds: dict[Path, float] = {}  # each local file's length, looked up once
+
+    @property
+    def target(self) -> GatewayTarget | None:
+        """The gateway target the series is compiled for (None: native or local)."""
+        return TARGETS.get(self.gateway[0].name) if self.gateway is not None else None
 
     # --- the files --------------------------------------------------------------------------------
 

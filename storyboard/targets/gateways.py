@@ -69,6 +69,22 @@ class Target:
     # Its task list shows each task's prompt, so a lost submit is matched by it. False (Ark): the
     # list shows the model, times and settings alone, and a lost submit is matched by those.
     list_prompt: bool = True
+    # Faces (models-2026-11.md, "Faces"): False where a reference picture of a person sent by URL
+    # is refused ("may contain real person": Seedance on Ark and ModelArk), so a face goes as a
+    # portrait registered once in the vendor's library: the key of a character's ``identity:``
+    # this target reads (``ark``) and how a request names such an asset (``asset://{asset}``).
+    faces_by_url: bool = True
+    identity_key: str = ""
+    identity_url: str = ""
+
+    def identity_ref(self, asset: str) -> str:
+        """How a request names the portrait asset ``asset`` ("asset://ID")."""
+        return self.identity_url.format(asset=asset)
+
+    def names_identity(self, url: str) -> bool:
+        """Whether ``url`` names one of this target's registered portraits (``asset://...``)."""
+        scheme = self.identity_url.partition("{")[0]
+        return bool(scheme) and url.startswith(scheme)
 
     def label(self, mention: Labelled) -> str:
         return self.label_format.format(Kind=mention.kind.capitalize(), kind=mention.kind,
@@ -191,6 +207,11 @@ ARRAYS = Target("arrays", "Marketplace with image and video arrays", _ARRAYS_LIM
 # only when exactly one task matches (else the shot stops as ambiguous, nothing paid twice). Its
 # DELETE's semantics (cancel or forget) are not verified: no cancel.
 _ARK_PATH = "/contents/generations/tasks"
+# A portrait in Volcengine's asset library, as a content item's URL names it (models-2026-11.md,
+# "Faces": third-party copies of the vendor's guidance); the prompt names it "Image N".
+ARK_ASSET = "asset://{asset}"
+# Where the docs say how to register a face and declare it (said with the refusal and the warning).
+IDENTITY_DOCS = "docs/cast.md#identities-registered-once"
 # The target's limits are the widest of the models it sells (Seedance 2.5's); each model's own
 # (``models.py``) hold its shots.
 _ARK_LIMITS = Limits(min_duration=4, max_duration=30, max_duration_with_video=30,
@@ -220,7 +241,7 @@ def _ark(name: str, title: str, region: str, models: tuple[Model, ...]) -> Targe
         capabilities=_ARK_LIMITS, prices={"default": price}), words=_ARK_WORDS,
         models=tuple(m.id for m in models),
         sources={"limits": "third-party", "prices": "third-party"}, failures=ARK_FAILURES,
-        list_prompt=False)
+        list_prompt=False, faces_by_url=False, identity_key=name, identity_url=ARK_ASSET)
 
 
 ARK = _ark("ark", "Volcengine Ark (Seedance)", "cn", (SEEDANCE_20_ARK, SEEDANCE_25_ARK))

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from storyboard.dialects import wording
+from storyboard.dialects import faces, wording
 from storyboard.dialects.base import UNDOCUMENTED, Dialect, get
 from storyboard.dialects.images import image_wire
 from storyboard.errors import (
@@ -233,6 +233,9 @@ class GatewayProvider(BaseProvider):
             note = self.dialect.refusal_note(exc.code or "")
             if not note:
                 raise
+            refusal = self.dialect.refusal_of(exc.code or "")
+            if refusal is not None and refusal.face:  # whose face, and how to send it
+                note += "; " + faces.attributed(shot.request, self.dialect.target, exc.detail)
             raise RequestRejected(f"{exc.detail}; {note}", provider=self.name, shot=shot.id,
                                   code=exc.code, status=exc.status) from exc
         except ProviderError as exc:

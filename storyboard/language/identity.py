@@ -1,0 +1,161 @@
+"""Characters' declared identities into what a request sends: a face registered once, by its id.
+
+A character may declare, per vendor, a portrait registered in that vendor's library
+(``identity: {ark: {asset: ID}, modelark: {asset: ID}, permission: TEXT}``; models-2026-11.md,
+"Faces"). On a target that reads that key (``Target.identity_key``) the character's picture goes
+as the asset (``asset://ID``) in place of its sheet's URL, at the same place among the media, so
+the prompt names it as before ("Image 2"). A target that refuses faces sent by URL
+(``Target.faces_by_url`` false: Seedance on Ark and ModelArk) gets one warning naming the
+characters whose photoreal pictures would go to it by URL. ``asset: make`` (a portrait made from
+the approved sheet through the vendor's asset API) is refused at its line: not supported yet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from storyboard.errors import Diagnostic
+from storyboard.language.cast import GeneratedImage
+from storyboard.language.document import Document, PathKey
+from storyboard.language.request import CompiledEpisode, MediaRef, ShotRequest
+from storyboard.language.series import Source
+from storyboard.targets.gateways import IDENTITY_DOCS, TARGETS, Target
+
+# The keys of ``identity:`` that name a portrait asset: every target's that reads one.
+PORTRAIT_KEYS = tuple(dict.fromkeys(t.identity_key for t in TARGETS.values() if t.identity_key))
+MAKE = "make"  # ``asset: make``: made from the approved sheet (not supported yet)
+# Words of a drawn look: a style (or a character's words) naming one is not photoreal, and the
+# vendors' face screening usually lets such pictures pass by URL (models-2026-11.md, "Faces").
+DRAWN = re.compile(
+    r"\b(anime|cartoon\w*|animat(ed|ion)|hand[- ]drawn|drawn|illustrat\w*|water ?colou?r|comic\w*|"
+    r"manga|pixel[- ]art|cel[- ]shaded|chibi|clay\w*|sketch\w*|paint(ed|ing)|storybook|2d|"
+    r"low[- ]poly|ink|crayon|pastel|vector|flat colou?r|toon)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A character's registered faces: each target key's asset id, and the permission said."""
+
+    assets: Mapping[str, str]
+    permission: str = ""
+
+
+class Cast(Protocol):
+    """What the face warning reads of a resolved character."""
+
+    @property
+    def where(self) -> PathKey: ...
+
+
+def read(doc: Document, where: PathKey, value: Any, kind: str | None
+         ) -> tuple[Identity | None, list[Diagnostic]]:
+    """A character's ``identity:`` (at ``where``); wrong shapes are the schema's errors, and
+    ``asset: make`` and an identity of a character shown by a video are refused here."""
+    if not isinstance(value, dict):
+        return None, []
+    problems: list[Diagnostic] = []
+    permission = value.get("permission")
+    permission = permission.strip() if isinstance(permission, str) else ""
+    assets: dict[str, str] = {}
+    for key in PORTRAIT_KEYS:
+        asset = value.get(key, {}).get("asset") if isinstance(value.get(key), dict) else None
+        if not isinstance(asset, str):
+            continue
+        if asset == MAKE:
+            problems.append(doc.diagnostic((*where, key, "asset"), _make(key, permission)))
+        else:
+            assets[key] = asset
+    if assets and kind == "video":
+        problems.append(doc.diagnostic(where, (
+            f"{where[-2]} is shown by a video: a registered face replaces a character's "
+            "picture; expected identity on a character with image:")))
+    return Identity(assets, permission), problems
+
+
+def _make(key: str, permission: str) -> str:
+    if not permission:
+        return (f"identity.{key}.asset: make registers a real person's face, and this "
+                "character declares no permission; expected identity.permission: who "
+                f"consented and where the consent is kept ({IDENTITY_DOCS})")
+    return (f"identity.{key}.asset: make is not supported yet; expected the id of a portrait "
+            f"registered in the vendor's library: identity: {{{key}: {{asset: ID}}}} "
+            f"({IDENTITY_DOCS})")
+
+
+def sent(request: ShotRequest, target: Target | None,
+         identities: Mapping[str, Identity]) -> ShotRequest:
+    """``request`` with each character's picture replaced by its portrait on ``target``,
+    where it declares one: same place, same label."""
+    key = target.identity_key if target is not None else ""
+    if not key or not any(key in i.assets for i in identities.values()):
+        return request
+    assert target is not None
+    media = tuple(replace(m, ref=MediaRef(url=target.identity_ref(found.assets[key])))
+                  if m.role == "reference_image" and m.character is not None
+                  and (found := identities.get(m.character)) is not None
+                  and key in found.assets else m for m in request.media)
+    return replace(request, media=media)
+
+
+def unregistered_faces(target: Target | None, doc: Document, characters: Mapping[str, Cast],
+                       episodes: Iterable[CompiledEpisode], faceless: Mapping[str, bool]
+                       ) -> list[Diagnostic]:
+    """One warning naming every character whose photoreal picture goes by URL to ``target``,
+    a target that refuses faces sent by URL (``faceless``: a place, a prop or a drawn look);
+    at the first of them in the series file."""
+    if target is None or target.faces_by_url:
+        return []
+    sent_by_url = {name for episode in episodes for shot in episode.shots
+                   for m in shot.request.media
+                   if m.role == "reference_image" and (name := m.character) is not None
+                   and name in characters and not faceless.get(name, False)
+                   and not (m.ref is not None and m.ref.url is not None
+                            and target.names_identity(m.ref.url))}
+    names = sorted(sent_by_url, key=lambda n: (doc.span(characters[n].where, key=True).line, n))
+    if not names:
+        return []
+    key = target.identity_key or target.name
+    return [doc.diagnostic(characters[names[0]].where, (
+        f"{', '.join(names)}: {'a photoreal picture goes' if len(names) == 1 else 'photoreal pictures go'}"
+        f" by URL to {target.name} ({target.title}), which refuses faces sent by URL (\"may "
+        "contain real person\"); register each face in the vendor's portrait library and "
+        f"declare it: identity: {{{key}: {{asset: ID}}}} ({IDENTITY_DOCS}); a drawn look "
+        "named in the series' style (anime, cartoon, hand-drawn, ...) usually passes"),
+        key=True, severity="warning", code="identity-faces")]
+
+
+def is_drawn(*words: str) -> bool:
+    """Whether any of ``words`` (the series' style, a character's description) names a drawn
+    look rather than a photoreal one."""
+    return any(DRAWN.search(text) for text in words if text)
+
+
+class Resolved(Protocol):
+    """What the face warning reads of the resolver: the series file, its style, its cast."""
+
+    @property
+    def source(self) -> Source: ...
+
+    @property
+    def style(self) -> str: ...
+
+    @property
+    def characters(self) -> Mapping[str, Cast]: ...
+
+    @property
+    def generated(self) -> Mapping[str, GeneratedImage]: ...
+
+
+def face_warnings(target: Target | None, resolver: Resolved,
+                  episodes: Iterable[CompiledEpisode]) -> list[Diagnostic]:
+    """``unregistered_faces`` for a compiled series: a place or a prop drawn from words, and
+    a look the series' style or the character's words call drawn, shows no photoreal face."""
+    faceless = {name: made is not None and (made.subject != "character" or is_drawn(made.words))
+                for name, made in resolver.generated.items()}
+    if is_drawn(resolver.style):
+        return []
+    return unregistered_faces(target, resolver.source.series, resolver.characters, episodes,
+                              faceless)

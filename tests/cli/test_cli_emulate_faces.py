@@ -1,0 +1,63 @@
+"""`storyboard emulate --real-face --portrait` as a real process: Ark's real-person refusal and its
+portrait library, in Ark's own error shape (issue 69.2)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from storyboard.targets.models import SEEDANCE_20_ARK
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def body(url: str) -> dict[str, Any]:
+    return {"model": SEEDANCE_20_ARK.id, "duration": 4, "resolution": "720p", "content": [
+        {"type": "text", "text": "Image 1 waves"},
+        {"type": "image_url", "image_url": {"url": url}, "role": "reference_image"}]}
+
+
+def test_emulate_refuses_a_real_face_by_url_and_takes_a_held_portrait() -> None:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "storyboard", "emulate", "--port", str(port),
+                             "--dialect", "ark", "--real-face", "mia.png",
+                             "--portrait", "asset-20261101-mia"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/gw/ark/contents/generations/tasks"
+    headers = {"Authorization": "Bearer k"}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                refused = httpx.post(url, json=body("https://cdn.example.com/s/mia.png"),
+                                     headers=headers, timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the emulator never answered"
+                time.sleep(0.1)
+        assert refused.status_code == 400
+        assert refused.json() == {"error": {
+            "code": "InputImageSensitiveContentDetected.PrivacyInformation",
+            "message": "The request failed because the input image (content[1]) may contain "
+                       "real person."}}
+        taken = httpx.post(url, json=body("asset://asset-20261101-mia"), headers=headers,
+                           timeout=5)
+        assert taken.status_code == 200 and taken.json()["id"]
+        unknown = httpx.post(url, json=body("asset://asset-other"), headers=headers, timeout=5)
+        assert unknown.status_code == 400
+        assert unknown.json()["error"]["code"] == "InvalidParameter"
+        other = httpx.post(url, json=body("https://cdn.example.com/s/sam.png"), headers=headers,
+                           timeout=5)
+        assert other.status_code == 200
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
