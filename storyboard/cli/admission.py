@@ -100,14 +100,14 @@ def problems(admission: Admission) -> list[str]:
         return []
     lines = [f"error: the season is refused: {len(admission.problems)} problem(s); nothing "
              "was submitted (a season is admitted whole or not at all)"]
-    for row in admission.rows:
-        if row.problems:
-            lines.append(f"episode {row.number} ({row.id}):")
-            lines += ["  " + p.diagnostic.format().replace("\n", "\n  ") for p in row.problems]
-    own = [p for p in admission.problems if not p.episode]
-    if own:
-        lines.append("the season:")
-        lines += ["  " + p.diagnostic.format().replace("\n", "\n  ") for p in own]
+    said = None
+    for problem in admission.problems:  # by episode already, the season's own last
+        where = (f"episode {problem.number} ({problem.episode}):" if problem.episode
+                 else "the season:")
+        if where != said:
+            lines.append(where)
+            said = where
+        lines.append("  " + problem.diagnostic.format().replace("\n", "\n  "))
     return lines
 
 

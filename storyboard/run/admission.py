@@ -29,7 +29,7 @@ from storyboard.run.budgetcut import CAST_FIRST, OF_A_SHOT
 from storyboard.run.pipeline import matrix_plan
 from storyboard.run.pipeline import render as render_all
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, open_run
-from storyboard.run.state.takes import approved_changes
+from storyboard.run.state.takes import approved_changes, state_key
 from storyboard.run.trip.model import RunResult
 from storyboard.run.trip.plan import Plan, ShotPlan, check_consent
 from storyboard.run.variations import MatrixReport, VariationResult
@@ -44,10 +44,12 @@ class Problem:
 
     episode: str
     diagnostic: Diagnostic
+    number: int = 0  # the episode's number in the series (1 on; 0: the season's own)
 
     def to_dict(self) -> dict[str, Any]:
         span = self.diagnostic.span
-        return {"episode": self.episode or None, "file": span.file if span else None,
+        return {"episode": self.episode or None, "number": self.number or None,
+                "file": span.file if span else None,
                 "line": span.line if span else None, "column": span.col if span else None,
                 "message": self.diagnostic.message}
 
@@ -95,7 +97,7 @@ class Admission:
     def to_dict(self) -> dict[str, Any]:
         return {"admitted": self.admitted, "currency": self.currency,
                 "episodes": [r.to_dict(self.plan is not None) for r in self.rows],
-                "season_problems": [p.to_dict() for p in self.problems if not p.episode],
+                "problems": [p.to_dict() for p in self.problems],
                 "totals": {"episodes": len(self.rows), "shots": sum(r.shots for r in self.rows),
                            "cast": round(self.cast, 4),
                            "price": self.total if self.plan is not None else None,
@@ -120,6 +122,11 @@ class Episodes:
             starts.setdefault(span.file, []).append((span.line, name))
         self.starts = {file: sorted(lines) for file, lines in starts.items()}
 
+    def problem(self, diagnostic: Diagnostic) -> Problem:
+        """``diagnostic`` in its episode."""
+        episode = self.of(diagnostic)
+        return Problem(episode, diagnostic, self.ids.index(episode) + 1 if episode else 0)
+
     def of(self, diagnostic: Diagnostic) -> str:
         """The episode whose lines hold ``diagnostic`` (``SEASON``: none of them)."""
         span = diagnostic.span
@@ -129,17 +136,22 @@ class Episodes:
 
 
 def located(episodes: Episodes, found: list[Diagnostic]) -> list[Problem]:
-    """Each error with its episode, in the order of the files."""
-    return [Problem(episodes.of(d), d) for d in sorted(found, key=Diagnostic.sort_key)
-            if d.severity == "error"]
+    """Each error with its episode, by episode (the season's own last), then by line."""
+    return in_order(episodes, [episodes.problem(d) for d in found if d.severity == "error"])
+
+
+def in_order(episodes: Episodes, problems: list[Problem]) -> list[Problem]:
+    """By episode (the season's own last), then by line."""
+    return sorted(problems, key=lambda p: (p.number or len(episodes.ids) + 1,
+                                           p.diagnostic.sort_key()))
 
 
 def refused(variants: Variants, chosen: list[str]) -> Admission:
-    """A season that did not compile: its errors by episode (those ``chosen`` and the season's)."""
+    """A season that did not compile: every error by episode (those outside ``chosen`` too:
+    no episode of a series that does not compile can be rendered)."""
     from storyboard.language.names import names
     episodes = Episodes(variants.root)
-    problems = [p for p in located(episodes, variants.diagnostics())
-                if p.episode in chosen or not p.episode]
+    problems = located(episodes, variants.diagnostics())
     rows = _rows(episodes, chosen, problems)
     shots = names(variants.root).episodes
     for row in rows:
@@ -159,12 +171,13 @@ def admit(variants: Variants, flags: RenderFlags, chosen: list[str],
     episodes = Episodes(variants.root)
     with open_run(variants, flags) as setup:
         the_plan = matrix_plan(setup).plan
-        found = [*the_plan.refused, *_checks(setup, the_plan), *_approved(setup, flags)]
+        found = [*the_plan.refused, *_checks(setup, the_plan), *_approved(setup, the_plan, flags)]
     problems = located(episodes, found)
     admission = Admission(_rows(episodes, chosen, problems), problems, the_plan.currency,
                           plan=the_plan)
     _price(admission, the_plan, setup.manifest)
-    admission.problems += _over(admission, episodes, flags, episode_budget)
+    admission.problems = in_order(episodes, [*admission.problems,
+                                             *_over(admission, episodes, flags, episode_budget)])
     for row in admission.rows:
         row.problems = [p for p in admission.problems if p.episode == row.id]
     return admission
@@ -193,16 +206,18 @@ def _checks(setup: RunSetup, the_plan: Plan) -> list[Diagnostic]:
     return found
 
 
-def _approved(setup: RunSetup, flags: RenderFlags) -> list[Diagnostic]:
-    """Approved shots whose YAML changed (unless ``--replace-approved``), at their lines."""
+def _approved(setup: RunSetup, the_plan: Plan, flags: RenderFlags) -> list[Diagnostic]:
+    """Approved shots this season would render again since their YAML changed (unless
+    ``--replace-approved``), at their lines (``rendering.protect_approved`` refuses them too)."""
     if flags.replace_approved:
         return []
+    renders = {s.key.partition("#")[0] for s in the_plan.shots if s.renders}
     changed = approved_changes(setup.manifest, setup.lock)
-    return [Diagnostic(s.span, f"{key.split('/', 1)[1]} was approved (take {changed[key]}) and "
-                       "its YAML changed since: pass --replace-approved to render it anyway, "
-                       "or revert its YAML")
-            for s in setup.manifest.episode_shots()
-            if (key := f"{s.series}/{s.episode}/{s.shot_id}") in changed]
+    return [Diagnostic(s.span, f"{s.episode}/{s.name} was approved (take "
+                       f"{changed[state_key(s)]}) and its YAML changed since: pass "
+                       "--replace-approved to render it anyway, or revert its YAML")
+            for s in setup.manifest.shots()
+            if state_key(s) in changed and state_key(s) in renders]
 
 
 def episode_of(shot: ShotPlan) -> str:
@@ -237,9 +252,9 @@ def _over(admission: Admission, episodes: Episodes, flags: RenderFlags,
     money = admission.currency
     over = [Problem(r.id, Diagnostic(episodes.spans[r.id], (
         f"{r.id} costs about {r.price:.2f} {money}, more than --episode-budget "
-        f"{episode_budget:.2f}: split it, choose cheaper shots, or raise the budget")))
-        for r in admission.rows if episode_budget is not None and not under(r.price,
-                                                                             episode_budget)]
+        f"{episode_budget:.2f}: split it, choose cheaper shots, or raise the budget")),
+        r.number) for r in admission.rows
+        if episode_budget is not None and not under(r.price, episode_budget)]
     if flags.budget is not None and not under(admission.total, flags.budget):
         over.append(Problem(SEASON, Diagnostic(None, (
             f"the season costs about {admission.total:.2f} {money}, more than --budget "
