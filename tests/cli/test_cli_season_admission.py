@@ -181,3 +181,43 @@ def test_two_season_renders_at_once_pay_each_shot_once(tmp_path: Path,
                    "-o", str(out))
     assert again.exit_code == 0, again.stderr
     paid_once_each(emu, series, 4)
+
+
+def test_the_runner_holds_each_episode_to_its_budget(tmp_path: Path, emulator: Emulator) -> None:
+    """Priced at 0 by the series, the season is admitted under any budget; the runner counts
+    each task at no less than the list price, and each episode's run stops at its budget."""
+    emu = emulator()
+    series = season(tmp_path, FIXED.replace("poll: [0.2]}", "poll: [0.2], prices: {720P: 0}}"))
+    code, shown, _ = plan_json(series, "--episode-budget", "0.3")
+    assert code == 0 and [e["price"] for e in shown["episodes"]] == [0, 0, 0]
+    code, report, _ = render(series, "--season", "--episode-budget", "0.3", "--yes")
+    assert code == 1  # a shot left out by a budget
+    states = {s["key"].split("/", 1)[1]: s for s in report["shots"]}
+    assert [states[k]["state"] for k in ("ep01/a", "ep02/a", "ep03/a")] == ["done"] * 3
+    assert states["ep03/b"]["state"] == "skipped"  # 0.20 + 0.30 at list prices: over 0.30
+    assert "the budget of 0.30" in states["ep03/b"]["message"]
+    assert submissions(emu) == 3
+
+
+def test_every_problem_of_every_kind_is_listed_at_once(tmp_path: Path,
+                                                       emulator: Emulator) -> None:
+    """An approved shot changed in episode 1, and episode 3 (its shot b now 5 s: 0.50) over its
+    budget: a render stops at the first; the season's admission lists both, by episode, and
+    submits nothing."""
+    emu = emulator()
+    series = season(tmp_path, FIXED)
+    assert render(series, "--season", "--yes")[0] == 0
+    assert invoke("approve", series, "ep01/a").exit_code == 0
+    text = FIXED.replace("@ada answers", "@ada answers the phone")
+    (series / "storyboard.yaml").write_text(text.replace("duration: 3", "duration: 5"),
+                                            encoding="utf-8")
+    before = submissions(emu)
+    code, shown, _ = plan_json(series, "--episode-budget", "0.4")
+    assert code == 1
+    found = [(p["number"], p["episode"], p["message"].split(" ")[0]) for p in shown["problems"]]
+    assert found == [(1, "ep01", "ep01/a"), (3, "ep03", "ep03")]
+    assert "was approved (take 1) and its YAML changed" in shown["problems"][0]["message"]
+    code, _, err = render(series, "--season", "--episode-budget", "0.4", "--yes")
+    assert code == 1 and "refused: 2 problem(s)" in err
+    assert err.index("episode 1 (ep01):") < err.index("episode 3 (ep03):")
+    assert submissions(emu) == before
