@@ -4,7 +4,8 @@ The library call is ``run.admission.admit`` (every episode planned and checked a
 module says its table (per episode: shots, price, waiting on boards, problems; the cast; the one
 total) or its JSON, lists every problem by episode at its ``file:line:col``, and exits 1 when
 there is any (nothing was submitted). ``render --season`` renders an admitted season through
-``cli.render.run_render`` with ``run.admission.render_season``.
+``cli.render.run_render`` (passed in: this module imports no other command's) with
+``run.admission.render_season``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from storyboard.cli import season
 from storyboard.cli.common import AMOUNT, emit, guarded, variants_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from storyboard.language.variations import Variants
     from storyboard.run.admission import Admission
     from storyboard.run.setup import Callbacks, RenderFlags
@@ -123,10 +126,11 @@ def plan_season(path: Path, flags: RenderFlags, episode_range: str | None,
 
 def render_season(path: Path, flags: RenderFlags, episode_range: str | None,
                   episode_budget: float | None, *, var: tuple[str, ...],
-                  variation: tuple[str, ...], quiet: bool, as_json: bool) -> None:
+                  variation: tuple[str, ...], quiet: bool, as_json: bool,
+                  run_render: Callable[..., None]) -> None:
     """``render --season``: refused (every problem listed, exit 1, nothing submitted), or
-    rendered with one consent for the season."""
-    from storyboard.cli.render import run_render
+    rendered with one consent for the season (``run_render``: ``cli.render``'s, which shows a
+    render as ``render`` does)."""
     from storyboard.run.admission import render_season as render_admitted
     admission = admitted(path, flags, episode_range, episode_budget, var, variation)
     if not admission.admitted or not (quiet or as_json):

@@ -318,7 +318,8 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     admission.refuse_mixed(flags, whole_season, episode_budget)
     if whole_season:
         return admission.render_season(path, flags, episode_range, episode_budget, var=var,
-                                       variation=variation, quiet=quiet, as_json=as_json)
+                                       variation=variation, quiet=quiet, as_json=as_json,
+                                       run_render=run_render)
     flags = season.with_episodes(path, flags, episode_range)
     run_render(path, flags, var=var, variation=variation, quiet=quiet, as_json=as_json,
                retaking=retaking)
