@@ -116,12 +116,13 @@ def problems(admission: Admission) -> list[str]:
 
 def plan_season(path: Path, flags: RenderFlags, episode_range: str | None,
                 episode_budget: float | None, as_json: bool, var: tuple[str, ...],
-                variation: tuple[str, ...]) -> None:
+                variation: tuple[str, ...]) -> Admission:
     """``plan --season``: the admission shown; exit 1 when it is refused."""
     admission = admitted(path, flags, episode_range, episode_budget, var, variation)
     show(admission, as_json)
     if not admission.admitted:
         raise SystemExit(1)
+    return admission
 
 
 def render_season(path: Path, flags: RenderFlags, episode_range: str | None,
@@ -133,7 +134,9 @@ def render_season(path: Path, flags: RenderFlags, episode_range: str | None,
     render as ``render`` does)."""
     from storyboard.run.admission import render_season as render_admitted
     admission = admitted(path, flags, episode_range, episode_budget, var, variation)
-    if not admission.admitted or not (quiet or as_json):
+    if not admission.admitted and as_json:
+        show(admission, True)  # the refused season as one JSON document on stdout
+    elif not admission.admitted or not (quiet or as_json):
         show(admission, False, err=True)
     if not admission.admitted:
         raise SystemExit(1)

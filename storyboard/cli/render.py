@@ -189,8 +189,11 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     flags = render_flags(click.get_current_context().params)
     admission.refuse_mixed(flags, whole_season, episode_budget)
     if whole_season:
-        return admission.plan_season(path, flags, episode_range, episode_budget, as_json, var,
-                                     variation)
+        season_plan = admission.plan_season(path, flags, episode_range, episode_budget, as_json,
+                                            var, variation)
+        if max_cost is not None and season_plan.plan is not None:
+            _cost_gate([season_plan.plan], max_cost)
+        return None
     if episode_range is not None:
         raise click.UsageError("plan --episodes goes with --season (or plan one --episode)")
     from storyboard.cli.renderview import show_plans

@@ -81,7 +81,9 @@ def test_one_refused_shot_creates_zero_tasks_and_is_listed_by_episode_and_line(
     assert problem["file"].endswith("storyboard.yaml") and "a 40 s shot" in problem["message"]
     assert [e["problems"] for e in shown["episodes"]][:2] == [[], []]
 
-    code, _, err = render(series, "--season", "--yes")
+    code, refused, err = render(series, "--season", "--yes")  # --json: the admission's own
+    assert code == 1 and not refused["admitted"] and refused["problems"] == shown["problems"]
+    code, _, err = render(series, "--season", "--yes", "--quiet")
     assert code == 1
     assert submissions(emu) == 0  # zero tasks: not the cast, not episodes 1 and 2
     assert not any(emu.stats()["tasks"].values())
@@ -92,6 +94,8 @@ def test_one_refused_shot_creates_zero_tasks_and_is_listed_by_episode_and_line(
     (series / "storyboard.yaml").write_text(FIXED, encoding="utf-8")
     code, shown, _ = plan_json(series)
     assert code == 0 and shown["admitted"]
+    gated = invoke("plan", series, "--provider", "dashscope", "--season", "--max-cost", "0.5")
+    assert gated.exit_code == 1 and "more than --max-cost 0.50" in gated.stderr
     rows = {e["id"]: e for e in shown["episodes"]}
     assert [rows[e]["shots"] for e in ("ep01", "ep02", "ep03")] == [1, 1, 2]
     assert shown["totals"]["cast"] > 0  # bob's picture: the season's, no episode's
@@ -221,3 +225,16 @@ def test_every_problem_of_every_kind_is_listed_at_once(tmp_path: Path,
     assert code == 1 and "refused: 2 problem(s)" in err
     assert err.index("episode 1 (ep01):") < err.index("episode 3 (ep03):")
     assert submissions(emu) == before
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("plan", "--episode-budget", "1"), "--episode-budget goes with --season"),
+    (("render", "--season", "--shot", "ep01/a"), "--season takes whole episodes"),
+    (("render", "--season", "--episode", "ep01"), "--season takes whole episodes"),
+    (("plan", "--episodes", "1-2"), "plan --episodes goes with --season"),
+])
+def test_a_season_takes_whole_episodes(tmp_path: Path, args: tuple[str, ...], said: str) -> None:
+    series = season(tmp_path, FIXED)
+    result = invoke(args[0], series, *args[1:])
+    assert result.exit_code == 2 and said in result.stderr
+    assert not (series / ".storyboard" / "journal.sqlite").exists()
