@@ -238,3 +238,20 @@ def test_a_season_takes_whole_episodes(tmp_path: Path, args: tuple[str, ...], sa
     result = invoke(args[0], series, *args[1:])
     assert result.exit_code == 2 and said in result.stderr
     assert not (series / ".storyboard" / "journal.sqlite").exists()
+
+
+def test_a_missing_key_is_the_seasons_problem(tmp_path: Path, emulator: Emulator,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    emu = emulator()
+    monkeypatch.delenv("DASHSCOPE_API_KEY")
+    series = season(tmp_path, FIXED.replace("duration: 3", "duration: 40"))
+    code, shown, _ = plan_json(series)
+    assert code == 1  # the language's error (it is not priced): the key cannot be looked for
+    (series / "storyboard.yaml").write_text(FIXED, encoding="utf-8")
+    code, shown, _ = plan_json(series)
+    assert code == 1
+    [problem] = shown["problems"]
+    assert problem["episode"] is None and "DASHSCOPE_API_KEY is not set" in problem["message"]
+    code, _, err = render(series, "--season", "--yes")
+    assert code == 1 and "the season:\n  error: [dashscope] MissingApiKey: DASHSCOPE_API_KEY" in err
+    assert submissions(emu) == 0
