@@ -255,3 +255,20 @@ def test_a_missing_key_is_the_seasons_problem(tmp_path: Path, emulator: Emulator
     code, _, err = render(series, "--season", "--yes")
     assert code == 1 and "the season:\n  error: [dashscope] MissingApiKey: DASHSCOPE_API_KEY" in err
     assert submissions(emu) == 0
+
+
+def test_a_shot_waiting_on_its_board_is_counted_not_refused(tmp_path: Path,
+                                                            emulator: Emulator) -> None:
+    emu = emulator()
+    series = season(tmp_path, FIXED.replace("characters:", "boards: {model: wan2.7-image}\n"
+                                                           "characters:"))
+    code, shown, _ = plan_json(series)
+    assert code == 0 and shown["admitted"]
+    assert [e["waiting_on_boards"] for e in shown["episodes"]] == [1, 1, 2]
+    assert shown["totals"]["waiting_on_boards"] == 4
+    text = invoke("plan", series, "--provider", "dashscope", "--season").stdout
+    assert "4 shot(s) wait on their boards, unpaid until approved" in text
+    code, report, err = render(series, "--season", "--yes")
+    assert code == 0, err  # the boards made, the videos wait: waiting is not failing
+    assert submissions(emu) == 0  # no video sent
+    assert {e["state"] for e in report["episodes"]} == {"waits"}
