@@ -30,7 +30,7 @@ from storyboard.run.pipeline import matrix_plan
 from storyboard.run.pipeline import render as render_all
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, open_run
 from storyboard.run.state.takes import approved_changes, state_key
-from storyboard.run.trip.model import RunResult
+from storyboard.run.trip.model import RunResult, ShotResult
 from storyboard.run.trip.plan import Plan, ShotPlan, check_consent
 from storyboard.run.variations import MatrixReport, VariationResult
 from storyboard.targets.prices import under
@@ -81,6 +81,7 @@ class Admission:
     currency: str = ""
     cast: float = 0.0  # the cast, made once for every episode (no episode's)
     plan: Plan | None = None
+    paid: bool = True  # a paid provider (a free one needs no consent)
 
     @property
     def admitted(self) -> bool:
@@ -174,7 +175,7 @@ def admit(variants: Variants, flags: RenderFlags, chosen: list[str],
         found = [*the_plan.refused, *_checks(setup, the_plan), *_approved(setup, the_plan, flags)]
     problems = located(episodes, found)
     admission = Admission(_rows(episodes, chosen, problems), problems, the_plan.currency,
-                          plan=the_plan)
+                          plan=the_plan, paid=setup.provider.traits.paid)
     _price(admission, the_plan, setup.manifest)
     admission.problems = in_order(episodes, [*admission.problems,
                                              *_over(admission, episodes, flags, episode_budget)])
@@ -262,12 +263,12 @@ def _over(admission: Admission, episodes: Episodes, flags: RenderFlags,
     return over
 
 
-def consent(admission: Admission, flags: RenderFlags, calls: Callbacks, paid: bool) -> None:
+def consent(admission: Admission, flags: RenderFlags, calls: Callbacks) -> None:
     """The season's one consent (``--yes``, ``--budget``, or a yes at a terminal), for its
     total; refused, nothing is submitted."""
     assert admission.plan is not None
     verdict = check_consent(admission.plan, yes=flags.yes, budget=flags.budget,
-                            interactive=calls.confirm is not None, paid=paid)
+                            interactive=calls.confirm is not None, paid=admission.paid)
     if verdict == "ask" and calls.confirm is not None and not calls.confirm(admission.plan):
         raise BudgetExceeded("nothing was submitted: the season was not confirmed")
 
@@ -277,9 +278,9 @@ def render_season(variants: Variants, flags: RenderFlags, calls: Callbacks,
     """An admitted season rendered: one run; with ``episode_budget``, the cast's run and then
     one run per episode, each under the runner's budget of that amount (and what is left of
     ``--budget``), with the season's one consent."""
-    if episode_budget is None:
+    if episode_budget is None or not admission.rows:
         return render_all(variants, flags, calls)
-    consent(admission, flags, calls, paid=bool(admission.plan and admission.plan.to_render))
+    consent(admission, flags, calls)
     quiet = replace(calls, confirm=None, ask_replace=None)
     reports: list[MatrixReport] = []
     for patterns, budget in _runs(admission, episode_budget):
@@ -310,7 +311,7 @@ def merged(reports: list[MatrixReport]) -> MatrixReport:
     """The runs of a season as one report: the first plan, every shot once, every episode."""
     runs = [run for r in reports for run in r.runs]
     first = runs[0]
-    seen: dict[str, Any] = {}
+    seen: dict[str, ShotResult] = {}
     for run in runs:
         for shot in run.shots:
             if shot.key not in seen or seen[shot.key].state == "cached":

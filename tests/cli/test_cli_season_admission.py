@@ -272,3 +272,14 @@ def test_a_shot_waiting_on_its_board_is_counted_not_refused(tmp_path: Path,
     assert code == 0, err  # the boards made, the videos wait: waiting is not failing
     assert submissions(emu) == 0  # no video sent
     assert {e["state"] for e in report["episodes"]} == {"waits"}
+
+
+def test_a_free_season_needs_no_consent(tmp_path: Path) -> None:
+    """On ``local`` nothing is paid: per-episode runs go on without ``--yes`` in CI."""
+    series = season(tmp_path, FIXED)
+    done = invoke("render", series, "--provider", "local", "--season", "--episode-budget", "1",
+                  "--draft", "--json")
+    assert done.exit_code == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert sorted(e["id"] for e in report["episodes"]) == ["ep01", "ep02", "ep03"]
+    assert {s["state"] for s in report["shots"]} == {"done"}
