@@ -18,9 +18,11 @@ if TYPE_CHECKING:  # the runner is imported where it is used (``storyboard --hel
 
 # Parameters of ``plan`` and ``render`` that are no flag of a run: the series, how the command
 # prints, the matrix's variables and variations it reads, plan's cost gate and comparison, and
-# render's ``--episodes`` (``cli/season.py`` turns it into ``shots``).
+# ``--episodes`` (``cli/season.py`` turns it into ``shots``), and ``--season`` with its
+# ``--episode-budget`` (``cli/admission.py``).
 COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "retaking", "var", "variation",
-                          "max_cost", "compare", "episode_range"})
+                          "max_cost", "compare", "episode_range", "whole_season",
+                          "episode_budget"})
 # Fields of ``RenderFlags`` no option sets: the studio's quick previews, and the take states a
 # ``retake`` asks for (it builds its own flags).
 LIBRARY_ONLY = frozenset({"preview", "take_changes"})

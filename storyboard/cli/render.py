@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli import complete, diagnostics, season
+from storyboard.cli import admission, complete, diagnostics, season
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import (
     AMOUNT,
@@ -34,12 +34,16 @@ from storyboard.targets.gateways import DASHSCOPE_NAME
 from storyboard.targets.prices import under
 
 if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
+    from collections.abc import Callable
 
     from storyboard.language.request import Manifest
     from storyboard.language.variations import Variants
-    from storyboard.run.setup import RenderFlags
+    from storyboard.run.setup import Callbacks, RenderFlags
     from storyboard.run.state.lockfile import LockFile
     from storyboard.run.trip.plan import Plan
+    from storyboard.run.variations import MatrixReport
+
+    Through = Callable[[Variants, RenderFlags, Callbacks], MatrixReport]
 
 __all__ = ["cancel", "check", "compile_command", "plan", "render", "run_render", "status"]
 
@@ -167,21 +171,35 @@ OFFLINE = click.option("--offline", is_flag=True,
               help="Price the series (or --episode) on each of these models side by side (alone: "
                    "its own model and its fallbacks:), with what each cannot render and why; "
                    "nothing is spent.")
+@admission.SEASON
+@season.EPISODES
+@admission.EPISODE_BUDGET
 @matrix.VAR
 @matrix.VARIATION
 def plan(path: Path, provider: str | None, episode: str | None, draft: bool, offline: bool,
-         as_json: bool, max_cost: float | None, compare: str | None, var: tuple[str, ...],
+         as_json: bool, max_cost: float | None, compare: str | None, whole_season: bool,
+         episode_range: str | None, episode_budget: float | None, var: tuple[str, ...],
          variation: tuple[str, ...]) -> None:
     """What a render would do and cost (per variation and in all): free (it only lists the
-    shared store, if any)."""
+    shared store, if any). With --season: the season's admission, per episode; exit 1 if it
+    is refused."""
     if compare is not None:
         _compare(path, compare, provider, episode, as_json)
         return
+    flags = render_flags(click.get_current_context().params)
+    admission.refuse_mixed(flags, whole_season, episode_budget)
+    if whole_season:
+        season_plan = admission.plan_season(path, flags, episode_range, episode_budget, as_json,
+                                            var, variation)
+        if max_cost is not None and season_plan.plan is not None:
+            _cost_gate([season_plan.plan], max_cost)
+        return None
+    if episode_range is not None:
+        raise click.UsageError("plan --episodes goes with --season (or plan one --episode)")
     from storyboard.cli.renderview import show_plans
     from storyboard.run.pipeline import plan as plan_all
     variants = variants_of(path, var, variation, provider=provider)
     provider_check(variants.manifests, provider)
-    flags = render_flags(click.get_current_context().params)
     plans = guarded(lambda: plan_all(variants, flags))
     show_plans(variants, plans, as_json)
     _breakdown_notes(path)
@@ -278,35 +296,44 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 @click.option("--boards", is_flag=True,
               help="Only the boards (a still per shot) and the cast they use: no video.")
 @season.EPISODES
+@admission.SEASON
+@admission.EPISODE_BUDGET
 @matrix.VAR
 @matrix.VARIATION
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
            shots: tuple[str, ...], replace_approved: bool, retaking: bool, boards: bool,
-           episode_range: str | None, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+           episode_range: str | None, whole_season: bool, episode_budget: float | None,
+           var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode.
 
     \b
     Exit codes:
       0  every shot came out and every episode was stitched, or waits only for its boards'
          approval (the gate holds those shots, unpaid: `storyboard approve SERIES boards/EP`)
-      1  a shot failed or was left out (a budget), an episode could not be stitched, or the
-         series has errors
+      1  a shot failed or was left out (a budget), an episode could not be stitched, the
+         series has errors, or --season refused the season (nothing was submitted)
       2  a bad flag, argument or series path, or an extra not installed"""
     if webhook_url and not webhook_listen:
         raise click.UsageError(f"--webhook-url needs --webhook-listen HOST:PORT: {NO_LISTENER}")
-    flags = season.with_episodes(path, render_flags(click.get_current_context().params),
-                                 episode_range)
+    flags = render_flags(click.get_current_context().params)
+    admission.refuse_mixed(flags, whole_season, episode_budget)
+    if whole_season:
+        return admission.render_season(path, flags, episode_range, episode_budget, var=var,
+                                       variation=variation, quiet=quiet, as_json=as_json,
+                                       run_render=run_render)
+    flags = season.with_episodes(path, flags, episode_range)
     run_render(path, flags, var=var, variation=variation, quiet=quiet, as_json=as_json,
                retaking=retaking)
 
 
 def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
                variation: tuple[str, ...] = (), quiet: bool = False, as_json: bool = False,
-               retaking: bool = False) -> None:
+               retaking: bool = False, through: Through | None = None) -> None:
     """A render with these flags, shown as ``render`` shows it (``retake`` too, with its own
-    flags; ``retaking``: the exit code says the takes made alone, stitching apart)."""
+    flags; ``retaking``: the exit code says the takes made alone, stitching apart; ``through``:
+    the library call that renders, ``pipeline.render`` unless a season's admission is given)."""
     from storyboard.cli.renderview import RenderView, ask_replace, confirm, warn
     from storyboard.review import progress
     from storyboard.run.pipeline import render as render_all
@@ -324,7 +351,7 @@ def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
                       ask_replace=ask_replace() if ask else None)
     try:
         with live:
-            report = render_all(variants, flags, calls)
+            report = (through or render_all)(variants, flags, calls)
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return
