@@ -150,8 +150,8 @@ def test_a_dense_scene_is_warned_at_its_line_with_its_figure(tmp_path: Path) -> 
         "lint: {density: false}")
     assert found[1][2].startswith("this scene is 4 s for 3.50 load points (1 beat, 1 change of "
                                   "place 2, 1 camera move 0.5): 1.14 s a point")
-    assert found[2][2].startswith("this scene is 3 s for 3.00 load points (1 beat, 22 spoken "
-                                  "words 2.00): 1.00 s a point")  # 24 characters, 2 of them marks
+    assert found[2][2].startswith("this scene is 3 s for 2.75 load points (1 beat, 21 spoken "
+                                  "words 1.75): 1.09 s a point")  # 21 characters (and 3 marks)
     # calm: 6 s, 1 beat, one acting principal (the net is a prop, the pier a place): 6 s a point
 
 
