@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from storyboard.errors import Diagnostic
 from storyboard.language import ranges, scenes
 from storyboard.language.document import Document, PathKey
 from storyboard.language.request import MediaRef
@@ -38,7 +39,7 @@ def ranged(table: Mapping[str, Mapping[str, Look]]) -> bool:
     return any(look.episodes is not None for found in table.values() for look in found.values())
 
 
-def checked_ranges(doc: Document, problems: list[Any], character: str,
+def checked_ranges(doc: Document, problems: list[Diagnostic], character: str,
                    entries: Mapping[str, Any], where: PathKey) -> dict[str, ranges.Ranges | None]:
     """Each look's ``episodes:`` parsed (a bad one an error at its line, the look then asked
     for by shots only), and an error at each range that overlaps an earlier one's."""
@@ -54,16 +55,15 @@ def checked_ranges(doc: Document, problems: list[Any], character: str,
             problems.append(doc.diagnostic(at, f"look {name!r} of {character!r}: {parsed}"))
             found[name] = None
             continue
-        for other, held in found.items():
-            first = parsed.overlap(held) if held is not None else None
-            if first is not None:
-                problems.append(doc.diagnostic(at, (
-                    f"look {name!r} of {character!r} holds over episodes {parsed}, which "
-                    f"overlaps look {other!r} ({held}) at episode {first}; expected ranges that "
-                    f"do not overlap (a shot may still ask for a look: look: {name})")))
-                parsed = None
-                break
-        found[name] = parsed
+        clash = next(((other, held, first) for other, held in found.items() if held is not None
+                      and (first := parsed.overlap(held)) is not None), None)
+        if clash is not None:
+            other, held, first = clash
+            problems.append(doc.diagnostic(at, (
+                f"look {name!r} of {character!r} holds over episodes {parsed}, which overlaps "
+                f"look {other!r} ({held}) at episode {first}; expected ranges that do not "
+                f"overlap (a shot may still ask for a look: look: {name})")))
+        found[name] = None if clash is not None else parsed
     return found
 
 
