@@ -361,6 +361,7 @@ class Compiler(CompileChecks):
         self.problems += resolver.problems
         self.problems += continuity.lint(resolver.series, [s for e in episodes for s in e.shots])
         self.problems += season.lints(resolver, episodes)
+        season.chain_boards(resolver, episodes)
         digests = self.media_digests(resolver.media)
         self.named = {path: digests.get(path) for path, _ in resolver.media}
         assets = cast.asset_shots(self.source.name, resolver.series, resolver.style,

@@ -74,12 +74,7 @@ def declared(doc: Document, characters: Mapping[str, Any]) -> tuple[list[Fact], 
     for key, entry in block.items() if isinstance(block, dict) else ():
         where = ("continuity", key)
         if key in OPTIONS:
-            if entry is True:
-                problems.append(doc.diagnostic(where, (
-                    "continuity: {chain_boards: true} is not available yet (an episode's last "
-                    "board as a reference of the next episode's first board); expected false, "
-                    "or boards: {chain: true} within an episode"), key=True))
-            continue
+            continue  # a setting: ``season.chain_boards``
         fact = _fact(doc, characters, str(key), entry, where, problems)
         if fact is not None:
             _against_earlier(doc, fact, facts, problems)

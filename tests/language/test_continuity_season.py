@@ -74,9 +74,10 @@ def test_a_fact_of_anyones_thing_reads_every_word_and_every_kind(tmp_path: Path)
 
 
 def test_the_lint_is_switched_off_by_lint(tmp_path: Path) -> None:
+    shots = [["@ada waves at @bo"], ["@ada, in her red sweater, waves at @bo"]]
+    assert len(coded(storyboard.check(series(tmp_path / "on", shots)), "lint-continuity")) == 1
     head = HEAD.replace("continuity:\n", "lint: {continuity: false}\ncontinuity:\n")
-    root = series(tmp_path / "s", [[], ["@ada, in her red sweater, waves at @bo"]], head=head)
-    assert coded(storyboard.check(root), "lint-continuity") == []
+    assert storyboard.check(series(tmp_path / "off", shots, head=head)) == []
 
 
 @pytest.mark.parametrize(("old", "new", "said"), [
@@ -87,9 +88,7 @@ def test_the_lint_is_switched_off_by_lint(tmp_path: Path) -> None:
     ('episodes: "3-"', 'episodes: "2-"',
      "9:48: continuity 'sweater-later' says sweater is red in episode 2, where 'sweater' says "
      "blue; expected ranges that do not overlap"),
-    ("continuity:\n", "continuity:\n  chain_boards: true\n",
-     "8:3: continuity: {chain_boards: true} is not available yet"),
-], ids=["owner", "range", "clash", "chain_boards"])
+], ids=["owner", "range", "clash"])
 def test_a_bad_fact_is_an_error_at_its_line(tmp_path: Path, old: str, new: str,
                                             said: str) -> None:
     root = series(tmp_path / "s", [["@ada waves at @bo"]], head=HEAD.replace(old, new, 1))
@@ -98,6 +97,24 @@ def test_a_bad_fact_is_an_error_at_its_line(tmp_path: Path, old: str, new: str,
     found = [f"{d.span.line}:{d.span.col}: {d.message}" for d in raised.value.diagnostics
              if d.span and d.severity == "error"]
     assert any(line.startswith(said) for line in found), found
+
+
+def test_chain_boards_hands_each_episodes_last_board_to_the_next_ones_first(
+        tmp_path: Path) -> None:
+    head = HEAD.replace("continuity:\n", "boards: {model: wan2.7-image}\ncontinuity:\n"
+                        "  chain_boards: true\n")
+    root = series(tmp_path / "s", [["@ada waves at @bo", "@bo nods"], ["@ada runs"]],
+                  head=head)
+    boards = {a.id: a for a in compile_path(root).cast if a.episode == "boards"}
+    refs = {name: [r.asset for r in b.asset.refs] for name, b in boards.items() if b.asset}
+    assert refs == {"ep1/s0": ["cast/ada", "cast/bo"], "ep1/s1": ["cast/bo"],
+                    "ep2/s0": ["cast/ada", "boards/ep1/s1"]}
+    assert boards["ep2/s0"].needs["boards/ep1/s1"] == boards["ep1/s1"].hash
+    assert "Keep the look of the previous frame (image 2)." in boards["ep2/s0"].request.prompt
+    unchained = series(tmp_path / "u", [["@ada waves at @bo", "@bo nods"], ["@ada runs"]],
+                       head=head.replace("  chain_boards: true\n", ""))
+    board = next(a for a in compile_path(unchained).cast if a.id == "ep2/s0")
+    assert board.asset is not None and [r.asset for r in board.asset.refs] == ["cast/ada"]
 
 
 # --- density ------------------------------------------------------------------------------------
