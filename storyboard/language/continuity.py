@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storyboard.errors import Diagnostic
+from storyboard.language import looks
 from storyboard.language.document import Document, PathKey
 from storyboard.language.resolve import ResolvedShot
 
@@ -117,19 +118,20 @@ def full(shot: ResolvedShot) -> bool:
 
 
 def shot_words(shot: ResolvedShot) -> Iterator[Words]:
-    """A shot's prompt, or each scene's action, with where each is."""
+    """A shot's prompt, or each scene's action, with where each is (``@name.look`` read as
+    ``@name``)."""
     raw = shot.doc.get(shot.path)
     if not isinstance(raw, dict):
         return
     if isinstance(raw.get("prompt"), str):
-        yield Words((*shot.path, "prompt"), 0, raw["prompt"])
+        yield Words((*shot.path, "prompt"), 0, looks.masked(raw["prompt"]))
         return
     for index, scene in enumerate(raw.get("scenes") or []):
         where = (*shot.path, "scenes", index)
         if isinstance(scene, str):  # "[0-3s] text": its time says nothing the lints read
-            yield Words(where, 0, scene)
+            yield Words(where, 0, looks.masked(scene))
         elif isinstance(scene, dict) and isinstance(scene.get("action"), str):
-            yield Words((*where, "action"), 0, scene["action"])
+            yield Words((*where, "action"), 0, looks.masked(scene["action"]))
 
 
 def _traits(text: str) -> dict[str, str]:

@@ -33,6 +33,15 @@ def asset_name(character: str, look: str) -> str:
     return f"{character}.{look}"
 
 
+def masked(text: str) -> str:
+    """``text`` with the ``.look`` of each ``@name.look`` blanked, every offset kept (the lints
+    read ``@name`` as a mention, never its dot as a clause's end)."""
+    if "@" not in text:
+        return text
+    return WORN.sub(lambda m: m.group(0) if m.group(1) is None else
+                    f"@{m.group(1)}" + " " * (len(m.group(2)) + 1), text)
+
+
 def ranged(table: Mapping[str, Mapping[str, Look]]) -> bool:
     """Some look of the series holds over a range of episodes (so an episode's place in the
     series decides what its shots wear)."""

@@ -18,7 +18,7 @@ storyboard: 1
 title: Facts
 defaults: {resolution: 720P, ratio: "9:16", duration: 5}
 characters:
-  ada: {image: {generate: "a young woman"}}
+  ada: {image: {generate: "a young woman"}, looks: {rain: {image: {generate: "soaked"}}}}
   bo: {image: {generate: "an old man"}}
 continuity:
   sweater: {of: ada, is: blue, episodes: "1-2"}
@@ -51,11 +51,13 @@ def test_a_shot_contradicting_a_fact_in_its_range_is_warned_at_the_word(tmp_path
         ["@ada pulls on her blue sweater and waves at @bo"],
         ["@ada, in her red sweater, waves at @bo", "@bo in a red sweater nods at @ada"],
         ["@ada, in her red sweater, waves at @bo", "@ada's sweater, now navy, is wet"],
+        ["@ada.base in her green sweater waves"],
     ])
     found = coded(storyboard.check(root), "lint-continuity")
     assert [(line, col) for line, col, _ in found] == [
         (17, column(root, 17, "red")),  # episode 2: blue there
         (22, column(root, 22, "navy")),  # episode 3: red there (navy is a blue)
+        (25, column(root, 25, "green")),  # @ada.base is @ada wearing her own picture
     ]
     assert found[0][2].startswith(
         "'red' sweater here, in episode 2, but continuity 'sweater' says ada's sweater is blue "
@@ -77,7 +79,8 @@ def test_the_lint_is_switched_off_by_lint(tmp_path: Path) -> None:
     shots = [["@ada waves at @bo"], ["@ada, in her red sweater, waves at @bo"]]
     assert len(coded(storyboard.check(series(tmp_path / "on", shots)), "lint-continuity")) == 1
     head = HEAD.replace("continuity:\n", "lint: {continuity: false}\ncontinuity:\n")
-    assert storyboard.check(series(tmp_path / "off", shots, head=head)) == []
+    found = storyboard.check(series(tmp_path / "off", shots, head=head))
+    assert [d.code for d in found] == ["look-unworn"]  # HEAD's rain look: no lint at all
 
 
 @pytest.mark.parametrize(("old", "new", "said"), [
