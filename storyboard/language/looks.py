@@ -83,6 +83,8 @@ def look_pass(ctx: Resolving, shot: ResolvedShot, given: Given) -> None:
     """The pass: the look each of the shot's characters wears (``shot.looks``), each reference's
     picture that look's, the ``.look`` of ``@name.look`` taken out of the words."""
     if not ctx.looks:
+        if "look" in given.raw:  # no character has any look: said at the shot's look:
+            _asked(ctx, shot, given, {})
         return
     chosen = _worn_in_words(ctx, shot)
     asked = _asked(ctx, shot, given, chosen)

@@ -181,6 +181,16 @@ def test_an_unknown_look_is_refused_at_its_line(tmp_path: Path, make_media: Any,
     assert any(line.startswith(said) for line in found), found
 
 
+def test_a_look_in_a_series_without_looks_is_refused_at_its_line(tmp_path: Path,
+                                                                 make_media: Any) -> None:
+    head = HEAD.replace(HEAD[HEAD.index("    looks:"):HEAD.index("  bo:")], "")
+    found = _refused(write(tmp_path / "s", make_media,
+                           episode(1, '{id: a, look: wedding, prompt: "@ada waves at @bo"}'),
+                           head=head))
+    assert found == ["11:23: no character of this shot has a look 'wedding'; expected a look of "
+                     "@ada, @bo (declared: none)"]
+
+
 def test_an_episode_moved_in_the_list_wears_its_new_places_look(tmp_path: Path,
                                                                 make_media: Any) -> None:
     """The episode's place decides its look: a process that kept it re-resolves it when the
