@@ -65,6 +65,7 @@ PREFIXES: dict[str, str] = {
     "emulator": "emulator",
     "check": "language", "checkcache": "language", "compile": "language", "continuity": "language",
     "dialogue": "language", "hostile": "language", "incremental": "language", "language": "language",
+    "looks": "language",
     "plainyaml": "language", "template": "language", "validate": "language",
     "variations": "language", "whole": "language",
     "ffbinary": "media", "media": "media", "probe": "media",

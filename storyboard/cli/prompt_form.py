@@ -16,6 +16,7 @@ from storyboard.language.request import CompiledShot, Line, Manifest, MediaItem,
 PROMPT = "prompt: "
 MEDIA = "media:  "
 LINES = "lines:  "
+LOOKS = "looks:  "
 INDENT = " " * len(PROMPT)
 
 
@@ -70,7 +71,9 @@ def shot_form(shot: CompiledShot, root: Path) -> str:
     media = f",\n{INDENT} ".join(items)
     spoken = [line_form(line, root) for scene in shot.request.scenes for line in scene.lines]
     lines = f"{LINES}{f'{chr(10)}{INDENT}'.join(spoken)}\n" if spoken else ""
-    return f"{PROMPT}{prompt}\n{MEDIA}[{media}]\n{lines}"
+    worn = ", ".join(f"{name}: {look}" for name, look in shot.looks.items())
+    looks = f"{LOOKS}{worn}\n" if worn else ""
+    return f"{PROMPT}{prompt}\n{MEDIA}[{media}]\n{looks}{lines}"
 
 
 def asset_form(asset: CompiledShot, root: Path) -> str:

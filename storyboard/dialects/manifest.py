@@ -48,6 +48,8 @@ def shot_entry(shot: CompiledShot, root: Path, dialect: Dialect = native.DIALECT
         entry["depends_on"] = shot.depends_on
     if shot.needs:
         entry["needs"] = dict(shot.needs)
+    if shot.looks:  # who wears which of their looks here
+        entry["looks"] = dict(shot.looks)
     if shot.board is not None:  # its board: ``{asset: boards/EP/SHOT}`` or its own still
         entry["board"] = url_for(shot.board)
     if shot.span is not None:

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from storyboard.errors import Diagnostic
+from storyboard.language import looks
 from storyboard.language.document import Document, PathKey
 from storyboard.language.request import MediaRef, board_id
 from storyboard.language.resolved import (
@@ -125,8 +126,10 @@ def attach(resolver: Resolving, shot: ResolvedShot, raw: dict[str, Any], layers:
     if role is None:
         return names
     words, still = wanted if isinstance(wanted, tuple) else (None, None)
+    pictured = tuple(_pictured(resolver, names))
     board = Board(board_id(shot.episode, shot.id), found, str(shot.params.get("ratio", "16:9")),
-                  role, words, still, tuple(_pictured(resolver, names)))
+                  role, words, still, pictured,
+                  tuple(looks.picture(resolver, shot, n) for n in pictured))
     shot.board = board
     return _hand_off(shot, board, names)
 

@@ -121,7 +121,7 @@ class BoardCompiler:
 
     def refs(self, board: Board) -> list[MediaRef]:
         """Who is in it, then a carried place's picture, then the board it chains from."""
-        refs = [self.characters[n].ref for n in board.names]
+        refs = list(board.pictures) or [self.characters[n].ref for n in board.names]
         if board.place is not None and board.place in self.characters:
             refs.append(self.characters[board.place].ref)
         if board.chain is not None:

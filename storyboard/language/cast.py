@@ -106,7 +106,9 @@ def recipe(image: GeneratedImage, style: str) -> str:
     """The prompt that draws ``image``: its recipe with the words and the series' style."""
     words = image.words.strip().rstrip(".")
     look = f"Style: {style.strip().rstrip('.')}. " if style.strip() else ""
-    return RECIPES[image.subject].format(name=speaker_name(image.name), words=words, style=look)
+    character, _, worn = image.name.partition(".")  # a look's sheet: ``ada.wedding``
+    name = speaker_name(character) + (f" ({worn.replace('_', ' ')})" if worn else "")
+    return RECIPES[image.subject].format(name=name, words=words, style=look)
 
 
 def asset_id(kind: str, name: str) -> str:

@@ -58,8 +58,8 @@ from storyboard.language.request import (
 from storyboard.language.series import Source
 from storyboard.media.probe import MediaCache
 
-FORMAT = "4"  # 2: each entry signed (its first line); 3: a shared value written once;
-# 4: the manifest's ``providers:``
+FORMAT = "5"  # 2: each entry signed (its first line); 3: a shared value written once;
+# 4: the manifest's ``providers:``; 5: each shot's ``looks``
 FOLDER = "checked"
 SECRET = "checkcache.key"  # the user's secret that signs entries, in their state folder
 CLASSES: dict[str, type] = {cls.__name__: cls for cls in (

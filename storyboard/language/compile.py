@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.language import cast, checkcache, continuity, identity, incremental, routes
+from storyboard.language import cast, checkcache, continuity, identity, incremental, routes, season
 from storyboard.language.boardshots import BoardCompiler
 from storyboard.language.cascade import without_cascades
 from storyboard.language.expand import expand_one
@@ -361,6 +361,8 @@ class Compiler(CompileChecks):
         episodes = resolver.episodes()
         self.problems += resolver.problems
         self.problems += continuity.lint(resolver.series, [s for e in episodes for s in e.shots])
+        self.problems += season.lints(resolver, episodes)
+        season.chain_boards(resolver, episodes)
         digests = self.media_digests(resolver.media)
         self.named = {path: digests.get(path) for path, _ in resolver.media}
         assets = cast.asset_shots(self.source.name, resolver.series, resolver.style,
@@ -423,7 +425,7 @@ class Compiler(CompileChecks):
             hash=digest(form), span=shot.doc.span(shot.path), transition=shot.transition,
             depends_on=shot.first_frame_from, inputs=inputs, canonical=form,
             needs={a: self.asset_hashes.get(a, "?") for a in assets}, checks=shot.checks,
-            board=shot.board.ref if shot.board is not None else None)
+            board=shot.board.ref if shot.board is not None else None, looks=dict(shot.looks))
         count = int(shot.params.get("takes") or 1)
         first.others = [take_of(first, k, shot.model.caps.seed_max) for k in range(2, count + 1)]
         return first

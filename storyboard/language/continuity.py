@@ -1,7 +1,9 @@
 """A series' shots and its cast's own words into continuity warnings, each at file:line:col.
 
-Deterministic and free: words are read, nothing is sent anywhere. Three lints, each switched off
-by the series' ``lint:`` block (``lint: {contradiction: false}``):
+Deterministic and free: words are read, nothing is sent anywhere. Three lints here, two more
+beside them (``continuity``: the season's facts, ``facts.py``; ``density``: a scene's load,
+``density.py``), each switched off by the series' ``lint:`` block (``lint: {contradiction:
+false}``):
 
 - ``contradiction``: a shot describes a character against the character's own words (its
   ``description`` or the words its picture is made from): another hair or eye colour, another
@@ -22,21 +24,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from storyboard.errors import Diagnostic
+from storyboard.language import looks
 from storyboard.language.document import Document, PathKey
 from storyboard.language.resolve import ResolvedShot
 
-LINTS = ("contradiction", "across_shots", "unreferenced")
+LINTS = ("contradiction", "across_shots", "unreferenced", "continuity", "density")
 
-_COLOURS = ("red", "blonde", "blond", "brown", "black", "white", "grey", "gray", "green", "blue",
-            "yellow", "pink", "purple", "orange", "silver", "golden", "auburn", "ginger", "navy",
-            "beige", "hazel", "amber", "violet", "teal", "maroon", "crimson", "scarlet")
-_SAME = {"blond": "blonde", "gray": "grey", "golden": "blonde", "ginger": "red", "auburn": "red",
-         "crimson": "red", "scarlet": "red", "maroon": "red", "navy": "blue"}
+COLOURS = ("red", "blonde", "blond", "brown", "black", "white", "grey", "gray", "green", "blue",
+           "yellow", "pink", "purple", "orange", "silver", "golden", "auburn", "ginger", "navy",
+           "beige", "hazel", "amber", "violet", "teal", "maroon", "crimson", "scarlet")
+SAME = {"blond": "blonde", "gray": "grey", "golden": "blonde", "ginger": "red", "auburn": "red",
+        "crimson": "red", "scarlet": "red", "maroon": "red", "navy": "blue"}
 _THINGS = {"haired": "hair", "hair": "hair", "eyed": "eyes", "eyes": "eyes", "beard": "beard",
            **{g: g for g in ("coat", "jacket", "dress", "shirt", "hat", "scarf", "sweater",
                              "apron", "suit", "skirt", "trousers", "pants", "boots", "shoes",
                              "tie", "hoodie", "cap", "uniform", "blouse", "gloves", "vest")}}
-_TRAIT = re.compile(rf"\b({'|'.join(_COLOURS)})[- ]({'|'.join(_THINGS)})\b", re.I)
+_TRAIT = re.compile(rf"\b({'|'.join(COLOURS)})[- ]({'|'.join(_THINGS)})\b", re.I)
 # Words that are a hair colour alone ("a blonde woman"); "blonde hair" says it twice, alike.
 _HAIR_NOUNS = {"redhead": "red", "brunette": "brown", "blonde": "blonde", "blond": "blonde"}
 _HAIR_WORD = re.compile(rf"\b({'|'.join(_HAIR_NOUNS)})\b", re.I)
@@ -58,11 +61,17 @@ class Words:
     text: str
 
 
+# Off unless ``lint:`` sets it to true: the vendor's density heuristic (``density.py``) flags
+# most short clips of two people (3 scenes of examples/coffee-shop), so a series asks for it.
+OPT_IN = ("density",)
+
+
 def settings(series: Mapping[str, Any]) -> set[str]:
-    """The lints switched on: every one, less those ``lint:`` sets to false."""
+    """The lints switched on: every one, less those ``lint:`` sets to false (and those of
+    ``OPT_IN`` only where it sets them to true)."""
     block = series.get("lint")
     chosen = block if isinstance(block, dict) else {}
-    return {name for name in LINTS if chosen.get(name, True) is not False}
+    return {name for name in LINTS if chosen.get(name, name not in OPT_IN) is True}
 
 
 def own_words(series: Mapping[str, Any]) -> dict[str, str]:
@@ -109,19 +118,20 @@ def full(shot: ResolvedShot) -> bool:
 
 
 def shot_words(shot: ResolvedShot) -> Iterator[Words]:
-    """A shot's prompt, or each scene's action, with where each is."""
+    """A shot's prompt, or each scene's action, with where each is (``@name.look`` read as
+    ``@name``)."""
     raw = shot.doc.get(shot.path)
     if not isinstance(raw, dict):
         return
     if isinstance(raw.get("prompt"), str):
-        yield Words((*shot.path, "prompt"), 0, raw["prompt"])
+        yield Words((*shot.path, "prompt"), 0, looks.masked(raw["prompt"]))
         return
     for index, scene in enumerate(raw.get("scenes") or []):
         where = (*shot.path, "scenes", index)
         if isinstance(scene, str):  # "[0-3s] text": its time says nothing the lints read
-            yield Words(where, 0, scene)
+            yield Words(where, 0, looks.masked(scene))
         elif isinstance(scene, dict) and isinstance(scene.get("action"), str):
-            yield Words((*where, "action"), 0, scene["action"])
+            yield Words((*where, "action"), 0, looks.masked(scene["action"]))
 
 
 def _traits(text: str) -> dict[str, str]:
@@ -135,7 +145,7 @@ def _traits(text: str) -> dict[str, str]:
 def _said_traits(text: str) -> Iterator[tuple[str, str, int]]:
     for match in _TRAIT.finditer(text):
         colour = match.group(1).lower()
-        yield _THINGS[match.group(2).lower()], _SAME.get(colour, colour), match.start()
+        yield _THINGS[match.group(2).lower()], SAME.get(colour, colour), match.start()
     for match in _HAIR_WORD.finditer(text):
         yield "hair", _HAIR_NOUNS[match.group(1).lower()], match.start()
 
@@ -143,7 +153,7 @@ def _said_traits(text: str) -> Iterator[tuple[str, str, int]]:
 def _contradictions(doc: Document, words: Words, traits: Mapping[str, dict[str, str]]
                     ) -> list[Diagnostic]:
     problems = []
-    for name, start, end in _clauses(words.text):
+    for name, start, end in clauses(words.text):
         own = traits.get(name)
         if own is None:
             continue  # nothing of its own to contradict
@@ -156,7 +166,7 @@ def _contradictions(doc: Document, words: Words, traits: Mapping[str, dict[str, 
     return problems
 
 
-def _clauses(text: str) -> Iterator[tuple[str, int, int]]:
+def clauses(text: str) -> Iterator[tuple[str, int, int]]:
     """The words that describe each mention: from the clause's start (or the mention itself, when
     another mention comes earlier in the clause: words between two mentions describe the first)
     to the next mention or the clause's end."""

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from storyboard.errors import Diagnostic
-from storyboard.language import checkcache, parsecache
+from storyboard.language import checkcache, looks, parsecache
 from storyboard.language.cast import SpokenLine
 from storyboard.language.document import Document, PathKey
 from storyboard.language.modelcheck import Origin
@@ -94,6 +94,7 @@ class Kept:
     files: dict[Path, str | None] = field(default_factory=dict)  # digests the requests were made of
     lines: dict[str, SpokenLine] = field(default_factory=dict)  # lines its shots speak (``say``)
     assets: dict[str, str] = field(default_factory=dict)  # the cast's takes its requests use
+    number: int = 0  # its place in the series, where a look's range makes it count (else 0)
 
 
 @dataclass
@@ -183,8 +184,9 @@ class MemoResolver(Resolver):
         identity = _identity(source)
         if identity is None:
             return super()._episode(source)
+        number = self._number()
         for kept in _KEPT.get(identity, []):
-            if kept.context == self._context(kept.names):
+            if kept.context == self._context(kept.names) and kept.number == number:
                 return self._replay(kept)
         before, self._recording, spoken = len(self.problems), [], set(self.lines)
         repeats = self.repeats
@@ -201,10 +203,16 @@ class MemoResolver(Resolver):
             # said once for several episodes (another episode may stop saying it)
         names = tuple(sorted({r.name for s in episode.shots for r in s.references}))
         names = (*names, "\0all") if problems else names
-        kept = Kept(episode, self._context(names), names, problems, uses, lines=lines)
+        kept = Kept(episode, self._context(names), names, problems, uses, lines=lines,
+                    number=number)
         _keep(identity, kept)
         self.kept[id(episode)] = kept
         return episode
+
+    def _number(self) -> int:
+        """The episode's place in the series where a look's range makes it count, else 0 (an
+        episode moved in the list is then still the same)."""
+        return self.episode_number if looks.ranged(self.looks) else 0
 
     # --- shots --------------------------------------------------------------------------------
 
@@ -240,7 +248,8 @@ class MemoResolver(Resolver):
         if facts is None or facts[0] is not defaults or facts[1] is not origins:
             where = sorted((k, o.level, o.path, str(o.doc.file)) for k, o in origins.items())
             boards = [doc.get(path) for doc, path in self.board_layers]  # ``boards:`` blocks
-            facts = (defaults, origins, _safe_digest([episode, defaults, where, boards]))
+            facts = (defaults, origins, _safe_digest([episode, defaults, where, boards,
+                                                      self._number()]))
             self._facts = facts
         own = repr(raw)  # plain data (the loader makes nothing else): equal texts, equal data
         if not facts[2]:

@@ -220,6 +220,9 @@ class CompiledShot:
     # a board (episode ``boards``): whether its video waits for its approval (``boards: {gate:
     # false}``: a picked board is enough); not hashed
     gate: bool = field(default=True, repr=False)
+    # each character that wears one of its looks here, and which (``compile`` shows it); not
+    # hashed (the look's picture is in the media)
+    looks: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:

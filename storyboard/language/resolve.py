@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from storyboard.language import boards, cast, modelcheck, routes, scenes
+from storyboard.language import boards, cast, looks, modelcheck, routes, scenes
 from storyboard.language.document import Document, PathKey
 from storyboard.language.request import ASSET_EPISODES, MediaRef, Transition
 from storyboard.language.resolved import Given, Origin, Pass, Resolving
@@ -42,6 +42,7 @@ class ResolvedEpisode:
     path: PathKey
     shots: list[ResolvedShot]
     settings: dict[str, Any]
+    number: int = 0  # its place in the series, from 1 (set each time it is resolved or kept)
 
 
 class Resolver(MediaResolver):
@@ -59,10 +60,12 @@ class Resolver(MediaResolver):
     def episodes(self) -> list[ResolvedEpisode]:
         result: list[ResolvedEpisode] = []
         seen: dict[str, PathKey] = {}
-        for source in self.source.episodes:
+        for number, source in enumerate(self.source.episodes, 1):
+            self.episode_number = number
             episode = self._episode(source)
             if episode is None:
                 continue
+            episode.number = number
             if episode.id in seen:
                 self.error(episode.doc, (*episode.path, "id"),
                            f"duplicate episode id {episode.id!r}; expected each episode once")
@@ -92,12 +95,25 @@ class Resolver(MediaResolver):
                     f"character {name!r} is never used: no shot mentions it or lists it in "
                     "'cast'"), key=True, severity="warning"))
         self._voiceless(episodes)
+        self._unworn(episodes)
         voices |= {MediaRef(asset=cast.asset_id("voices", line.voice)) for line in self.lines.values()}
         for name, ref in self.voices.items():
             if ref not in voices and ref not in driving and episodes:
                 self.problems.append(doc.diagnostic(("voices", name), (
                     f"voice {name!r} is never used by a character in a shot"), key=True,
                     severity="warning"))
+
+    def _unworn(self, episodes: list[ResolvedEpisode]) -> None:
+        """A warning at each look no shot wears: a sheet made from words is paid for nothing."""
+        worn = {(n, look) for e in episodes for s in e.shots for n, look in s.looks.items()}
+        for name, found in self.looks.items():
+            for look in found.values():
+                if (name, look.name) not in worn and episodes:
+                    self.problems.append(self.source.series.diagnostic(look.where, (
+                        f"look {look.name!r} of {name!r} is worn by no shot: no episode of its "
+                        "range has a shot with it, and no shot asks for it (look: or "
+                        f"@{name}.{look.name}); expected a use, or remove it"), key=True,
+                        severity="warning", code="look-unworn"))
 
     def _voiceless(self, episodes: list[ResolvedEpisode]) -> None:
         """A warning, once at its character, for each pictured one that speaks a line with no
@@ -356,11 +372,13 @@ def checks(ctx: Resolving, shot: ResolvedShot, given: Given) -> None:
 
 
 # The passes over a resolved shot, in order, each ``(context, shot, given)``: a new one is an
-# entry here (like sqlglot's optimizer ``RULES``). The frames before the board (a board never
+# entry here (like sqlglot's optimizer ``RULES``). The looks first (what each reference wears,
+# the board's pictures too), the frames before the board (a board never
 # replaces a frame of the shot's own), the board before the routes (with the references it
 # left), the model's checks last (with every reference known).
-PASSES: tuple[Pass, ...] = (first_frame, modelcheck.frames_pass, boards.board_pass,
-                            routes.route_pass, transition, checks, modelcheck.check_pass)
+PASSES: tuple[Pass, ...] = (looks.look_pass, first_frame, modelcheck.frames_pass,
+                            boards.board_pass, routes.route_pass, transition, checks,
+                            modelcheck.check_pass)
 
 
 PARAM_TYPES: dict[str, tuple[type, ...]] = {

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from storyboard.errors import Diagnostic
 from storyboard.language import cast
 from storyboard.language.document import Document, PathKey
+from storyboard.language.ranges import Ranges
 from storyboard.language.request import MediaRef, Transition
 from storyboard.language.scenes import ResolvedScene
 from storyboard.targets.assets import BOARD_MODELS, ImageModel
@@ -70,6 +71,7 @@ class Board:
     words: str | None = None  # the shot's own words for it (``board: {prompt: ...}``)
     still: MediaRef | None = None  # the shot's own still
     names: tuple[str, ...] = ()  # who is in it, in order (its references)
+    pictures: tuple[MediaRef, ...] = ()  # each one's picture, in ``names``' order (its look's)
     chain: MediaRef | None = None  # the board before it in the same place (``chain``)
     place: str | None = None  # a place carried from an earlier board (``places``)
     next: MediaRef | None = None  # the next shot's board: this shot's last frame
@@ -83,6 +85,19 @@ class Board:
     def made(self) -> bool:
         """Made by an image model (a paid asset), not the shot's own still."""
         return self.still is None
+
+
+@dataclass(frozen=True)
+class Look:
+    """One of a character's looks (``looks: {wedding: {image: ..., episodes: "12-20"}}``): its
+    picture (a file, or the asset ``cast/ada.wedding`` made from words), and the episodes it
+    holds over (None: only where a shot asks for it)."""
+
+    character: str
+    name: str
+    ref: MediaRef
+    episodes: Ranges | None
+    where: PathKey
 
 
 @dataclass(frozen=True)
@@ -135,6 +150,7 @@ class ResolvedShot:
     heard: dict[tuple[int, int], MediaRef] = field(default_factory=dict)  # (scene, line): made
     board: Board | None = None  # its board (``boards:``, ``board:``)
     plain: tuple[str, ...] = ()  # characters written as words: a first frame replaced them
+    looks: dict[str, str] = field(default_factory=dict)  # character -> the look it wears here
 
     models: Mapping[str, Model] = field(default_factory=lambda: MODELS)  # with the series' limits
     # the model as last looked up, with the ``model`` parameter and table it was looked up for
@@ -173,6 +189,8 @@ class Resolving(Protocol):
     broken: set[str]  # this episode's shots so far left out for their errors
     after_broken: bool  # the shot being resolved follows one left out
     board_layers: list[Layer]  # the ``boards:`` blocks over this episode
+    looks: dict[str, dict[str, Look]]  # each character's looks, by name
+    episode_number: int  # the episode being resolved: its place in the series, from 1
 
     @property
     def characters(self) -> Mapping[str, Any]: ...  # each with ``role``, ``ref`` and ``voice``

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic
-from storyboard.language import cast, identity
+from storyboard.language import cast, identity, looks
 from storyboard.language.document import Document, PathKey
 from storyboard.language.literals import color_problem, data_uri_problem, url_problem
 from storyboard.language.request import MediaRef, is_url
+from storyboard.language.resolved import Look
 from storyboard.language.series import Source
 from storyboard.language.validate import did_you_mean
 from storyboard.targets.assets import spoken_seconds
@@ -61,6 +62,8 @@ class MediaResolver:
         self.designed: dict[str, cast.DesignedVoice] = {}  # voices made from words
         self.generated: dict[str, cast.GeneratedImage] = {}  # images made from words
         self.lines: dict[str, cast.SpokenLine] = {}  # lines spoken in a designed voice
+        self.looks: dict[str, dict[str, Look]] = {}  # each character's looks, by name
+        self.episode_number = 0  # the episode being resolved: its place in the series, from 1
         self.voices = self._voices(series.get("voices"))
         self.characters = self._characters(series.get("characters"))
 
@@ -182,7 +185,33 @@ class MediaResolver:
                 characters[name] = Character(name, f"reference_{kind}", ref,
                                              voice if isinstance(voice, str) else None, where,
                                              found)
+            if isinstance(entry.get("looks"), dict) and entry["looks"]:
+                self._looks(name, entry["looks"], (*where, "looks"), kind)
         return characters
+
+    def _looks(self, name: str, table: dict[str, Any], where: PathKey, kind: str | None) -> None:
+        """A character's looks: each picture resolved (one made from words a cast asset of its
+        own, ``cast/NAME.LOOK``), each range checked."""
+        doc = self.source.series
+        if kind != "image":
+            self.error(doc, where, (
+                f"character {name!r} has looks, but its reference is a video: a look is a "
+                "picture; expected image: on the character to give it looks"), key=True)
+            return
+        held = looks.checked_ranges(doc, self.problems, name, table, where)
+        found: dict[str, Look] = {}
+        for look, entry in table.items():
+            image = entry.get("image") if isinstance(entry, dict) else None
+            at = (*where, look, "image")
+            if isinstance(image, dict) and isinstance(image.get("generate"), str):
+                ref: MediaRef | None = self._generated(looks.asset_name(name, look), image, at)
+            elif isinstance(image, str):
+                ref = self.media_ref(doc, at, image, "image")
+            else:
+                continue  # the schema says what is wrong with it
+            if ref is not None:
+                found[look] = Look(name, look, ref, held.get(look), (*where, look))
+        self.looks[name] = found
 
     # --- an episode's files -----------------------------------------------------------------------
 

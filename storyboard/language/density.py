@@ -1,0 +1,156 @@
+"""Each scene's seconds, words, speakers, places and camera moves into a warning where it carries too much.
+
+A vendor's heuristic for prompt density (docs/season.md): seconds per load point = the scene's
+seconds / (beats + load), and under 2 s a point lines garble. Here:
+
+- a scene is one ``scenes:`` entry (its window's seconds), or a shot's ``prompt`` (the shot's);
+- its beats are the sentences of its action (what happens, each ending at ``.``, ``!`` or
+  ``?``), at least one: a scene is one beat when it says one thing;
+- its load: each spoken line 1 point per 8 words (1 per 12 Chinese, Japanese or Korean
+  characters), a line only heard (off screen, never lip-synced) none; 1 for each acting
+  principal past the first (its speakers and the people it mentions: a character with a voice,
+  a reference video, or a sheet drawn as a character; a place or a prop is not one); 2 for each
+  change of place inside the shot (a place of the cast named after another); 0.5 for each
+  camera move (a pan, a tilt, a dolly, a push in, a zoom...).
+
+A warning with the figure at the scene's line, coded ``lint-density``, never an error. Opt-in
+(``lint: {density: true}``): the heuristic flags most short clips of two people. Deterministic
+and free.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from storyboard.errors import Diagnostic
+from storyboard.language import routes
+from storyboard.language.document import PathKey
+from storyboard.language.resolve import MENTION, ResolvedShot
+
+LEAST = 2.0  # seconds per load point under which lines garble
+_SENTENCE = re.compile(r"[^.!?]*[A-Za-z\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af][^.!?]*(?:[.!?]+|$)")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
+_MOVES = re.compile(
+    r"\b(?:whip[- ]pans?|pans?|panning|tilts?|tilting|dolly|dollies|dollying|push(?:es)? in|"
+    r"pushing in|pulls? (?:back|out)|pulling (?:back|out)|zooms? (?:in|out)|zooming (?:in|out)|"
+    r"tracking|tracks|crane[sd]?|craning|orbits?|orbiting|arcs? around|trucks? (?:left|right))\b",
+    re.I)
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who in the cast acts (people) and which are places, by name."""
+
+    people: frozenset[str]
+    places: frozenset[str]
+
+
+def cast_of(characters: Mapping[str, Any], generated: Mapping[str, Any]) -> Cast:
+    """People: a character with a voice, a reference video, or a sheet drawn as a character;
+    places: a sheet drawn as a place."""
+    people = {n for n, c in characters.items() if c.voice or c.role == "reference_video" or
+              getattr(generated.get(n), "subject", "") == "character"}
+    places = {n for n in characters if getattr(generated.get(n), "subject", "") == "place"}
+    return Cast(frozenset(people), frozenset(places))
+
+
+def spoken_points(text: str) -> float:
+    """A line's load: 1 point per 8 words, 1 per 12 Chinese, Japanese or Korean characters."""
+    return len(_LATIN.findall(_CJK.sub(" ", text))) / 8 + len(_CJK.findall(text)) / 12
+
+
+def camera_moves(text: str) -> int:
+    return len(_MOVES.findall(text))
+
+
+def beats(text: str) -> int:
+    """The sentences of an action (at least one)."""
+    return max(1, sum(1 for m in _SENTENCE.finditer(MENTION.sub("x", text)) if m.group(0).strip()))
+
+
+@dataclass(frozen=True)
+class Load:
+    """One scene's figure: where it is, its seconds, and each part of its load."""
+
+    path: PathKey
+    seconds: float
+    beats: int
+    spoken: float
+    words: int
+    principals: int
+    places: int
+    moves: int
+
+    @property
+    def points(self) -> float:
+        return self.beats + self.spoken + max(0, self.principals - 1) + 2 * self.places + \
+            0.5 * self.moves
+
+    @property
+    def figure(self) -> float:
+        return self.seconds / self.points
+
+
+def loads(shot: ResolvedShot, cast: Cast) -> Iterator[Load]:
+    """Each scene of ``shot`` with its load (a prompt: one scene over the shot's seconds)."""
+    seconds = shot.params.get("duration")
+    if shot.prompt is not None and isinstance(seconds, int | float):
+        named = _named(shot.prompt)
+        yield Load((*shot.path, "prompt"), float(seconds), beats(shot.prompt), 0.0, 0,
+                   len(named & cast.people), 0, camera_moves(shot.prompt))
+        return
+    here: str | None = None
+    for scene in shot.scenes:
+        named = _named(scene.action)
+        said = [(speaker, line) for index, (speaker, line) in enumerate(scene.say)
+                if routes.route_at(scene, index) != "none" and speaker not in scene.voiceover]
+        acting = (named & cast.people) | {speaker for speaker, _ in said}
+        changes = 0
+        for place in (n for n in _in_order(scene.action) if n in cast.places):
+            changes += here is not None and place != here
+            here = place
+        words = sum(len(_LATIN.findall(line)) + len(_CJK.findall(line)) for _, line in said)
+        yield Load(scene.path, scene.end - scene.start, beats(scene.action) if scene.action
+                   else 1, sum(spoken_points(line) for _, line in said), words, len(acting),
+                   changes, camera_moves(scene.action))
+
+
+def _named(text: str) -> set[str]:
+    return set(_in_order(text))
+
+
+def _in_order(text: str) -> list[str]:
+    return [m.group(1) for m in MENTION.finditer(text) if m.group(1)]
+
+
+def lint(shots: list[ResolvedShot], cast: Cast) -> list[Diagnostic]:
+    """A warning at each scene under ``LEAST`` seconds per load point."""
+    problems: list[Diagnostic] = []
+    for shot in shots:
+        for load in loads(shot, cast):
+            if load.seconds > 0 and load.figure < LEAST:
+                problems.append(shot.doc.diagnostic(load.path, _said(load), severity="warning",
+                                                    code="lint-density"))
+    return problems
+
+
+def _said(load: Load) -> str:
+    parts = [f"{load.beats} beat{'s' * (load.beats != 1)}"]
+    if load.spoken:
+        parts.append(f"{load.words} spoken word{'s' * (load.words != 1)} {load.spoken:.2f}")
+    if load.principals > 1:
+        parts.append(f"{load.principals - 1} more acting principal"
+                     f"{'s' * (load.principals > 2)} {load.principals - 1}")
+    if load.places:
+        parts.append(f"{load.places} change{'s' * (load.places != 1)} of place "
+                     f"{2 * load.places}")
+    if load.moves:
+        parts.append(f"{load.moves} camera move{'s' * (load.moves != 1)} {0.5 * load.moves:g}")
+    return (f"this scene is {load.seconds:g} s for {load.points:.2f} load points "
+            f"({', '.join(parts)}): {load.figure:.2f} s a point, under {LEAST:g} s a point "
+            "lines garble; expected more seconds, fewer words, or two shots; or switch this "
+            "lint off with lint: {density: false}")

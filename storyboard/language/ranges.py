@@ -1,0 +1,63 @@
+"""Episode ranges as written (``"12-20"``, ``"3"``, ``"1-2,5"``, ``"3-"``) into sets of episode numbers.
+
+A look and a continuity fact each hold over a range of episodes. Episode N is the N-th episode
+of the series, in the order ``episodes:`` lists them (a glob's files sorted), counted from 1. A
+range is one or more parts joined by commas, each ``N`` (that episode), ``A-B`` (A to B, both
+included, A <= B) or ``A-`` (A and every episode after it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PART = re.compile(r"^\s*(\d+)\s*(?:(-)\s*(\d+)?)?\s*$")
+EXPECTED = 'expected episode numbers such as "3", "12-20", "1-2,5" or "3-" (from 1, A <= B)'
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """Episode numbers as parts ``(first, last)``; ``last`` None: every episode from ``first``."""
+
+    parts: tuple[tuple[int, int | None], ...]
+
+    def __contains__(self, number: object) -> bool:
+        return isinstance(number, int) and any(
+            first <= number and (last is None or number <= last) for first, last in self.parts)
+
+    def overlap(self, other: Ranges) -> int | None:
+        """The first episode number both hold, or None."""
+        found = [max(a, c) for a, b in self.parts for c, d in other.parts
+                 if max(a, c) <= min(_end(b), _end(d))]
+        return min(found) if found else None
+
+    def __str__(self) -> str:
+        return ",".join(str(a) if a == b else f"{a}-" if b is None else f"{a}-{b}"
+                        for a, b in self.parts)
+
+
+def _end(last: int | None) -> float:
+    return float("inf") if last is None else last
+
+
+EVERY = Ranges(((1, None),))
+
+
+def parse(value: object) -> Ranges | str:
+    """``value`` (a string, or a whole number) as ``Ranges``, or what is wrong with it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        return f"episodes {value!r} is not a range; {EXPECTED}"
+    parts: list[tuple[int, int | None]] = []
+    for text in value.split(","):
+        match = _PART.match(text)
+        if match is None:
+            return f"episodes {value!r}: {text.strip()!r} is not a range; {EXPECTED}"
+        first = int(match.group(1))
+        last = first if match.group(2) is None else \
+            int(match.group(3)) if match.group(3) is not None else None
+        if first < 1 or (last is not None and last < first):
+            return f"episodes {value!r}: {text.strip()!r} is not a range; {EXPECTED}"
+        parts.append((first, last))
+    return Ranges(tuple(parts))
