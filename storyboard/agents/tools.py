@@ -39,7 +39,7 @@ from storyboard.run.state import takes
 from storyboard.run.state.journal import Attempt
 from storyboard.run.takechecks import approve_checked
 from storyboard.run.trip.cancel import failure_of
-from storyboard.run.trip.plan import estimate
+from storyboard.run.trip.costs import estimate
 from storyboard.targets.kinds import DASHSCOPE, KINDS, has
 from storyboard.targets.prices import amount, under
 

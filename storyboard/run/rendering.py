@@ -50,9 +50,10 @@ from storyboard.run.state.takes import (
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.store import store_settings
 from storyboard.run.trip.changes import Change
+from storyboard.run.trip.costs import asset_cost
 from storyboard.run.trip.mediacheck import check_media, media_base_url
 from storyboard.run.trip.model import Wiring
-from storyboard.run.trip.plan import asset_cost, below_list
+from storyboard.run.trip.plan import below_list
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
 
 

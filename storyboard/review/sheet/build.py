@@ -45,7 +45,8 @@ from storyboard.run.state.lockfile import LockEntry, LockFile, TakeState, lock_p
 from storyboard.run.state.measured import Finding
 from storyboard.run.state.rendered import Rendered, manifest_as_rendered, shown_by
 from storyboard.run.state.takes import manifest_as_used, state_key, with_retakes
-from storyboard.run.trip.plan import Plan, estimate
+from storyboard.run.trip.costs import estimate
+from storyboard.run.trip.plan import Plan
 from storyboard.run.variations import variation_dir
 from storyboard.stitch.cut import Cut, video_length
 from storyboard.stitch.episodes import EpisodeBuilder, output_dir

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run 
     from storyboard.run.state.pacing import Clock, Sleep
     from storyboard.run.state.sharing import StoreLink
     from storyboard.run.team.ledger import Ledger
-    from storyboard.run.trip.plan import ReferenceSeconds
+    from storyboard.run.trip.costs import ReferenceSeconds
     from storyboard.targets import PriceTable
 
 EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",

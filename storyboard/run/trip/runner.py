@@ -52,6 +52,7 @@ from storyboard.run.state.lockfile import (
 from storyboard.run.state.pacing import run_lock
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.trip import claims
+from storyboard.run.trip.costs import shots_of
 from storyboard.run.trip.download import Downloader
 from storyboard.run.trip.inputs import prune_inputs
 from storyboard.run.trip.model import (
@@ -62,7 +63,6 @@ from storyboard.run.trip.model import (
     ShotResult,
     Wiring,
 )
-from storyboard.run.trip.plan import shots_of
 from storyboard.run.trip.poll import Poller
 from storyboard.run.trip.reconcile import Reconciler
 from storyboard.run.trip.session import Gone, Outcome, Session

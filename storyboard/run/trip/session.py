@@ -40,6 +40,7 @@ from storyboard.run.team.ledger import Board
 from storyboard.run.trip.checks import (
     retryable,
 )
+from storyboard.run.trip.costs import ReferenceSeconds, estimate
 from storyboard.run.trip.model import (
     EventState,
     ResultState,
@@ -47,7 +48,6 @@ from storyboard.run.trip.model import (
     ShotEvent,
     ShotResult,
 )
-from storyboard.run.trip.plan import ReferenceSeconds, estimate
 from storyboard.targets import PriceTable, TaskStatus
 from storyboard.targets.models import model_of
 from storyboard.targets.prices import under
