@@ -37,9 +37,9 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
     from storyboard.language.request import Manifest
     from storyboard.language.variations import Variants
+    from storyboard.run.plans import Plan
     from storyboard.run.setup import RenderFlags
     from storyboard.run.state.lockfile import LockFile
-    from storyboard.run.trip.plan import Plan
 
 __all__ = ["cancel", "check", "compile_command", "plan", "render", "run_render", "status"]
 

@@ -29,6 +29,7 @@ from storyboard.run import (
 from storyboard.run import render as run_shots
 from storyboard.run.boards import hold, waiting
 from storyboard.run.budgetcut import budget_cut
+from storyboard.run.plans import below_list
 from storyboard.run.setup import (
     RunSetup,
 )
@@ -53,7 +54,6 @@ from storyboard.run.trip.changes import Change
 from storyboard.run.trip.costs import asset_cost
 from storyboard.run.trip.mediacheck import check_media, media_base_url
 from storyboard.run.trip.model import Wiring
-from storyboard.run.trip.plan import below_list
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
 
 

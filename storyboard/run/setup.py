@@ -31,6 +31,7 @@ from storyboard.run.config import (
     provider_name,
     runner_settings,
 )
+from storyboard.run.plans import Plan, apply_price_overrides
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import (
     LockFile,
@@ -46,7 +47,6 @@ from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.team.store import RenderStore, store_settings
 from storyboard.run.trip.model import RunOptions, ShotEvent
-from storyboard.run.trip.plan import Plan, apply_price_overrides
 from storyboard.run.variations import MatrixPlan, variation_target
 from storyboard.stitch import OutputNotWritable
 from storyboard.stitch.episodes import EpisodeOutput

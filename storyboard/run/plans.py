@@ -3,7 +3,7 @@
 Free and offline: it reads the cache directory once, the lock file once, the journal (tasks in
 flight, billed failures: a shot that pays again says so) and the price table, and
 never runs ffmpeg, hashes a media file or touches the network, so a no-op plan of thousands of shots
-takes milliseconds. The same estimate is what the runner reserves against a budget.
+takes milliseconds. The same estimate (``trip.costs``) is what the runner reserves against a budget.
 
 Billed seconds follow the provider's ``PriceTable``: the reference videos' seconds (capped) plus the
 output seconds. When the length of a shot's reference videos is unknown the cap is assumed, so the
