@@ -27,7 +27,7 @@ def hosted_files(series: Manifest, name: str, take: int) -> dict[str, list[str]]
     from storyboard.language.request import is_board
     if not is_board(name):
         return {}
-    from storyboard.run.boards import hosted_copies
+    from storyboard.run.boards.gate import hosted_copies
     from storyboard.run.setup import make_provider
     from storyboard.run.state.cache import OutputCache
     try:

@@ -406,7 +406,7 @@ def _held(series: Manifest) -> dict[str, str]:
     """Each shot whose video waits for its board with the takes as the lock now has them (the
     gate, as ``plan`` holds it: a pick that changes an approved board lifts its approval), and
     what the plan says of it."""
-    from storyboard.run.boards import waiting
+    from storyboard.run.boards.gate import waiting
     from storyboard.run.setup import prepare
     from storyboard.run.state.boardbytes import BoardBytes
     from storyboard.run.state.lockfile import lock_path, read_lock

@@ -27,7 +27,7 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
-from storyboard.run.boards import hold, waiting
+from storyboard.run.boards.gate import hold, waiting
 from storyboard.run.budgetcut import budget_cut
 from storyboard.run.plans import below_list
 from storyboard.run.setup import (
@@ -95,7 +95,7 @@ def unlisted_risk(the_plan: Plan, provider: Provider) -> str:
 
 def gate_boards(the_plan: Plan, setup: RunSetup) -> None:
     """The gate: each video take whose board is not approved (or whose board's file is not the
-    picture approved) waits, unpaid, and the runner skips it (``boards.waiting``); nothing waits
+    picture approved) waits, unpaid, and the runner skips it (``boards.gate.waiting``); nothing waits
     for a free provider."""
     files = BoardBytes(setup.cache, _lock(setup))
     waits = waiting(setup.manifest, files, paid=setup.provider.traits.paid)
