@@ -30,7 +30,7 @@ from storyboard.cli.common import AMOUNT, JSON, SERIES, compiled, emit, guarded,
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot, Manifest
-    from storyboard.run.boardgate import Approved
+    from storyboard.run.boards.approving import Approved
 
 
 @click.command()
@@ -217,11 +217,11 @@ def approve(path: Path, shot: str | None, force: bool, all_boards: bool, as_json
 
 
 def _gate(series: Manifest, name: str, take: int) -> Approved | None:
-    """For a board, where its shots may render now (``boardgate.after_approval``); else None."""
+    """For a board, where its shots may render now (``boards.approving.after_approval``); else None."""
     from storyboard.language.request import is_board
     if not is_board(name):
         return None
-    from storyboard.run.boardgate import after_approval
+    from storyboard.run.boards.approving import after_approval
     return guarded(lambda: after_approval(series, name, take))
 
 
@@ -303,7 +303,7 @@ def _say_free_board(series: Manifest, name: str, provider: str) -> None:
     from storyboard.language.request import is_board
     if not is_board(name):
         return
-    from storyboard.run.boardgate import free_retake_note
+    from storyboard.run.boards.approving import free_retake_note
     note = free_retake_note(series, name, provider)
     if note is not None:
         click.echo(f"{name}: {note}", err=True)
