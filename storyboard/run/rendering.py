@@ -356,7 +356,7 @@ def listening(setup: RunSetup) -> Iterator[Callable[[float], Awaitable[None]]]:
 
     with webhooks.WebhookListener(host, port, provider.dialect, known, waker, secret) as hook:
         url = setup.flags.webhook_url or f"http://{host}:{hook.port}/"
-        provider.with_hooks(replace(provider.hooks, webhook_url=url))
+        setup.provider = provider.with_hooks(replace(provider.hooks, webhook_url=url))
         yield waker.sleep
 
 
