@@ -18,8 +18,8 @@ if TYPE_CHECKING:  # the runner is imported where it is used (``storyboard --hel
 
 # Parameters of ``plan`` and ``render`` that are no flag of a run: the series, how the command
 # prints, the matrix's variables and variations it reads, and plan's cost gate and comparison.
-COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "retaking", "var", "variation",
-                          "max_cost", "compare"})
+COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "var", "variation", "max_cost",
+                          "compare"})
 # Fields of ``RenderFlags`` no option sets: the studio's quick previews, and the take states a
 # ``retake`` asks for (it builds its own flags).
 LIBRARY_ONLY = frozenset({"preview", "take_changes"})

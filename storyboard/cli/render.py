@@ -271,8 +271,6 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 @click.option("--shot", "shots", multiple=True, metavar="EPISODE/SHOT",
               help="Only this shot's takes (repeatable, globs allowed); re-stitches its episode.",
               shell_complete=complete.shot_paths)
-@click.option("--retake", "retaking", is_flag=True, hidden=True,
-              help="Exit by the takes made alone (retake): stitching is reported apart.")
 @click.option("--replace-approved", is_flag=True,
               help="Spend on approved shots whose YAML changed (their approval is lifted).")
 @click.option("--boards", is_flag=True,
@@ -282,7 +280,7 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
-           shots: tuple[str, ...], replace_approved: bool, retaking: bool, boards: bool,
+           shots: tuple[str, ...], replace_approved: bool, boards: bool,
            var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode.
 
@@ -296,7 +294,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     if webhook_url and not webhook_listen:
         raise click.UsageError(f"--webhook-url needs --webhook-listen HOST:PORT: {NO_LISTENER}")
     run_render(path, render_flags(click.get_current_context().params), var=var,
-               variation=variation, quiet=quiet, as_json=as_json, retaking=retaking)
+               variation=variation, quiet=quiet, as_json=as_json)
 
 
 def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),

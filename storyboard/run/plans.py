@@ -272,13 +272,20 @@ def after_run(the_plan: Plan, done: Collection[str]) -> Plan:
     return replace(the_plan, shots=shots)
 
 
-def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider,
-             **options: Any) -> Plan:
-    """``plan`` with the name, cache key and prices read from a provider object."""
+def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider, *,
+             series_dir: Path | None = None, price_overrides: Mapping[str, Any] | None = None,
+             reference_video_seconds: ReferenceSeconds | None = None,
+             in_store: Collection[str] = (), ledger: Ledger | None = None, team: bool = False,
+             locked: Mapping[str, LockEntry] | None = None,
+             cache: OutputCache | None = None) -> Plan:
+    """``plan`` with the name, cache key and prices read from a provider object (the other
+    keywords are ``plan``'s, by name)."""
     result = plan(source, provider=provider.name, cache_key=provider.cache_key,
                   prices=provider.prices, proxies=proxy(provider), task_key=task_key(provider),
-                  **options)
-    prices = apply_price_overrides(provider.prices, options.get("price_overrides"))
+                  series_dir=series_dir, price_overrides=price_overrides,
+                  reference_video_seconds=reference_video_seconds, in_store=in_store,
+                  ledger=ledger, team=team, locked=locked, cache=cache)
+    prices = apply_price_overrides(provider.prices, price_overrides)
     result.priced_models = tuple(dict.fromkeys(
         s.request.model for s in shots_of(source) if prices.for_model(s.request.model) is prices))
     result.host = provider_host(provider)
