@@ -390,9 +390,9 @@ def other_takes(series: str, row: Any, count: int) -> str:
 
 def _found(manifest: Any, takes: list[Any], lock: LockFile) -> dict[str, list[dict[str, Any]]]:
     """Each measured take's findings by its journal key (``takes`` shows the same)."""
+    from storyboard.run.choices.checks import output_sha256
     from storyboard.run.state.lockfile import shot_key
     from storyboard.run.state.measured import findings_of, thresholds
-    from storyboard.run.takechecks import output_sha256
     limits = thresholds(manifest.checks)
     found = {shot_key(t): findings_of(manifest.root, output_sha256(t, lock), t, limits)
              for t in takes}

@@ -144,9 +144,9 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
 def _lipsync_after(series: Manifest, name: str, quiet: bool) -> dict[str, str]:
     """A shot whose line routes ``lipsync``: its lip-sync pass over the take just picked or
     approved, recorded in the lock for the next render to plan, price and ask consent for."""
+    from storyboard.run.choices.passes import lipsync_after
     from storyboard.run.setup import make_provider
     from storyboard.run.state.lockfile import lock_path, write_take_changes
-    from storyboard.run.state.passes import lipsync_after
     def url() -> str:
         return str(getattr(make_provider(series, None), "base_url", "") or "")
 
@@ -171,7 +171,7 @@ def served_region(provider: Any) -> str | None:
 
 
 def _best(series: Manifest, name: str, quiet: bool = False) -> int:
-    from storyboard.run.takechecks import best_take
+    from storyboard.run.choices.checks import best_take
     take, found = guarded(lambda: best_take(series, name))
     said = "not measured" if found is None else f"{len(found)} finding(s)"
     if not quiet:
@@ -193,7 +193,7 @@ def approve(path: Path, shot: str | None, force: bool, all_boards: bool, as_json
     the shot's YAML is not rendered without --replace-approved. A take with findings (see
     `storyboard takes`) needs --force. boards/EP (or boards/EP/*, or --all-boards) approves
     each of those boards' picked take (or only take), listing what it skipped and why."""
-    from storyboard.run.takechecks import approve_checked
+    from storyboard.run.choices.checks import approve_checked
     if (shot is None) == (not all_boards):
         raise click.UsageError("give either SHOT (boards/EP for an episode's boards) or "
                                "--all-boards")
@@ -326,7 +326,7 @@ def _one_pass(words: str | None, lipsync: bool, audio: Path | None, at: float | 
 def _asker(chosen: Any, count: int, words: str | None, lipsync: bool, audio: Path | None,
            at: float | None) -> Callable[[Manifest, str], Any]:
     """What asks for the takes of one shot: more takes, an edit, or a lip-sync pass."""
-    from storyboard.run.state.passes import ask_edit, ask_lipsync
+    from storyboard.run.choices.passes import ask_edit, ask_lipsync
     from storyboard.run.state.takes import ask_retakes
     from storyboard.targets.kinds import passes
     kind = passes(chosen.name)
@@ -351,7 +351,7 @@ def _retaken(path: Path, shot: str | None) -> tuple[Manifest, list[str], str]:
     if shot is not None:
         series, name, variation = shot_series(path, shot)
         return series, [name], variation
-    from storyboard.run.takechecks import failed_checks
+    from storyboard.run.choices.checks import failed_checks
     series = compiled(path)
     names = guarded(lambda: failed_checks(series))
     if not names:

@@ -241,15 +241,15 @@ class BaseProvider:
         ``event_hooks`` when they are made: this one is left as it was, and no attribute of
         either is written from outside. The copy shares the connections and what the provider
         keeps (so closing either closes both); its parts that ask through their provider ask
-        through the copy (``_rehooked``)."""
+        through the copy (``rebind_parts``)."""
         copied = copy.copy(self)
         copied.hooks = hooks
-        copied._rehooked()
+        copied.rebind_parts()
         return copied
 
-    def _rehooked(self) -> None:
-        """A fresh copy's parts that ask through their provider, pointed at the copy (a
-        provider with such parts extends this)."""
+    def rebind_parts(self) -> None:
+        """A fresh copy's parts that ask through their provider, pointed at the copy: called by
+        ``with_hooks`` on the copy it makes (a provider with such parts extends this)."""
 
     @property
     def list_prices(self) -> PriceTable:

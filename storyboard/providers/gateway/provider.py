@@ -125,7 +125,7 @@ class GatewayProvider(BaseProvider):
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def _rehooked(self) -> None:
+    def rebind_parts(self) -> None:
         if self.pictures is not None:  # a lost picture's lookup asks with the copy's hooks
             self.pictures = self.pictures.asking(self)
 
