@@ -137,7 +137,7 @@ def stitch_times(root: Path) -> list[tuple[str, float, float, float, str]]:
     """Each episode's (id, its boards held: drawn, once; the animatic's stitch with them drawn;
     the video episode's stitch; the join paths taken), each stitch cold."""
     import storyboard
-    from storyboard.run.animatic import board_animatic
+    from storyboard.run.boards.animatic import board_animatic
     from storyboard.run.setup import make_provider
     from storyboard.run.state.cache import OutputCache
     from storyboard.run.state.lockfile import lock_path, read_lock

@@ -35,7 +35,7 @@ from storyboard.emulator import EmulatorConfig, EmulatorServer
 from storyboard.language.compile import compile_path
 from storyboard.language.request import CompiledShot
 from storyboard.media import samples
-from storyboard.run.state.passes import ask_lipsync
+from storyboard.run.choices.passes import ask_lipsync
 from storyboard.run.state.takes import with_retakes
 from storyboard.targets.models import model_of
 

@@ -239,7 +239,7 @@ def report_variants(folder: Path, count: int, baseline: int) -> None:
     start = time.perf_counter()  # once: facts and a mezzanine per distinct shot, and each
     stitch([Clip(p, Transition("crossfade", 0.5) if i else Transition())  # variant's clip sounds
             for i, p in enumerate(shots)], folder / "prepare.mp4", options)  # where it puts them,
-    for clips in episodes:  # as `render` makes them while the shots arrive (storyboard.run.ahead)
+    for clips in episodes:  # as `render` makes them while the shots arrive (storyboard.run.boards.ahead)
         prepare_sound(clips, options)
     forget_transitions(folder / "variant-cache")
     prepare = time.perf_counter() - start

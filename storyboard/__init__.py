@@ -16,7 +16,7 @@ A series with a ``variations`` matrix is compiled, planned and rendered as a who
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,9 +116,8 @@ def render(path: str | Path, *, provider: str | None = None, episode: str | None
     anything is spent, ``on_event`` each shot's progress, ``on_episode`` each stitched episode,
     ``on_notice`` each warning, ``ask_replace`` is asked before spending on approved shots.
     """
+    flags = _flags(locals())  # first: the keywords alone, by name
     from storyboard.run.pipeline import render_series
-    flags = _flags(provider, episode, draft, out, yes, budget, concurrency, offline, shots,
-                   replace_approved, boards, webhook_listen, webhook_url, take_changes)
     calls = _callbacks(confirm, on_event, on_episode, on_notice, ask_replace)
     if on_plan is not None:
         heard = on_plan
@@ -151,27 +150,24 @@ def render_variations(variants: Variants, *, provider: str | None = None,
                       ask_replace: Callable[[str], bool] | None = None) -> MatrixReport:
     """Render a compiled matrix: the same flags and listeners as ``render`` (``on_plan`` hears
     each provider group's plan, per variation)."""
+    flags = _flags(locals())  # first: the keywords alone, by name
     from storyboard.run.pipeline import render as render_all
-    flags = _flags(provider, episode, draft, out, yes, budget, concurrency, offline, shots,
-                   replace_approved, boards, webhook_listen, webhook_url, take_changes)
     calls = _callbacks(confirm, on_event, on_episode, on_notice, ask_replace)
     calls.on_plan = on_plan
     return render_all(variants, flags, calls)
 
 
-def _flags(provider: str | None, episode: str | None, draft: bool, out: str | Path | None,
-           yes: bool, budget: float | None, concurrency: int | None, offline: bool,
-           shots: Sequence[str], replace_approved: bool, boards: bool,
-           webhook_listen: str | None, webhook_url: str | None,
-           take_changes: Sequence[TakeChange]) -> RenderFlags:
-    """The keywords of ``render`` and ``render_variations`` as the run's flags."""
+def _flags(given: Mapping[str, Any]) -> RenderFlags:
+    """The keywords of ``render`` and ``render_variations`` that name a field of the run's flags,
+    as those flags, by name (as the command line's ``cli.flags.render_flags`` does): a field
+    added to ``RenderFlags`` and as a keyword reaches the run without being listed here."""
     from storyboard.run.setup import RenderFlags
-    return RenderFlags(provider=provider, episode=episode, draft=draft,
-                       out=None if out is None else Path(out), yes=yes, budget=budget,
-                       concurrency=concurrency, offline=offline, shots=tuple(shots),
-                       replace_approved=replace_approved, boards=boards,
-                       webhook_listen=webhook_listen, webhook_url=webhook_url,
-                       take_changes=tuple(take_changes))
+    flags = {name: value for name, value in given.items()
+             if name in RenderFlags.__dataclass_fields__}
+    out = flags.get("out")
+    flags.update(out=None if out is None else Path(out), shots=tuple(flags.get("shots", ())),
+                 take_changes=tuple(flags.get("take_changes", ())))
+    return RenderFlags(**flags)
 
 
 def _callbacks(confirm: Callable[[Plan], bool] | None,

@@ -32,14 +32,14 @@ from storyboard.media import ffbinary
 from storyboard.review.notes import note_on
 from storyboard.review.sheet import build_sheet
 from storyboard.run import read_status
+from storyboard.run.choices.checks import approve_checked
 from storyboard.run.pipeline import RenderReport, render_series
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import RenderFlags, prepare
 from storyboard.run.state import takes
 from storyboard.run.state.journal import Attempt
-from storyboard.run.takechecks import approve_checked
 from storyboard.run.trip.cancel import failure_of
-from storyboard.run.trip.plan import estimate
+from storyboard.run.trip.costs import estimate
 from storyboard.targets.kinds import DASHSCOPE, KINDS, has
 from storyboard.targets.prices import amount, under
 

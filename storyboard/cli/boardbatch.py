@@ -1,7 +1,7 @@
 """Many boards at once, and a board's hosted copies, into what ``approve`` and ``pick`` say.
 
 ``approve SERIES boards/EP`` (``boards/EP/*``, ``boards``, ``--all-boards``; ``VARIATION/boards/EP``
-in a matrix) and ``pick SERIES boards/EP`` work board by board through ``run.approvals``, listing what
+in a matrix) and ``pick SERIES boards/EP`` work board by board through ``run.boards.batch``, listing what
 they did and what they skipped and why; an approved board's scaled copies a gateway fetches are
 drawn and named here, to be hosted with the series folder.
 """
@@ -27,7 +27,7 @@ def hosted_files(series: Manifest, name: str, take: int) -> dict[str, list[str]]
     from storyboard.language.request import is_board
     if not is_board(name):
         return {}
-    from storyboard.run.boards import hosted_copies
+    from storyboard.run.boards.gate import hosted_copies
     from storyboard.run.setup import make_provider
     from storyboard.run.state.cache import OutputCache
     try:
@@ -57,7 +57,7 @@ def relative(path: Path, root: Path) -> str:
 def is_batch_name(shot: str | None) -> bool:
     """Whether SHOT names several boards (``boards/EP``, ``boards/EP/*``, ``boards``), led by
     its variation in a matrix (``calm/boards/ep01``)."""
-    from storyboard.run.approvals import is_batch
+    from storyboard.run.boards.batch import is_batch
     if shot is None:
         return False
     head, _, rest = shot.partition("/")
@@ -68,7 +68,7 @@ def board_sets(path: Path, shot: str | None) -> list[tuple[Manifest, str, str]]:
     """Each manifest a batch works on, with the boards it names there and its variation prefix:
     SHOT's (``VARIATION/boards/EP`` in a matrix), or every variation's (``--all-boards``)."""
     from storyboard.cli.common import variants_of
-    from storyboard.run.approvals import EVERY
+    from storyboard.run.boards.batch import EVERY
     if shot is not None:
         return [shot_series(path, shot)]
     variants = variants_of(path)
@@ -88,16 +88,16 @@ def approve_boards(path: Path, shot: str | None, force: bool, as_json: bool) -> 
 
 def approved_set(series: Manifest, name: str, force: bool) -> list[Any]:
     """The boards ``name`` covers in ``series``, approved (or skipped, with why)."""
-    from storyboard.run import approvals
-    return approvals.approve_boards(series, approvals.boards_named(series, name), force=force)
+    from storyboard.run.boards import batch
+    return batch.approve_boards(series, batch.boards_named(series, name), force=force)
 
 
 def pick_boards(path: Path, shot: str, take: int | None, as_json: bool) -> None:
     """``pick`` of many boards: take ``take`` (or the best) of each, then what was done."""
-    from storyboard.run import approvals
+    from storyboard.run.boards import batch
     series, name, prefix = shot_series(path, shot)
-    outcomes = guarded(lambda: approvals.pick_boards(
-        series, approvals.boards_named(series, name), take))
+    outcomes = guarded(lambda: batch.pick_boards(
+        series, batch.boards_named(series, name), take))
     said_batch(path, [(prefix, o, {}) for o in outcomes], "picked", as_json)
 
 
@@ -123,5 +123,5 @@ def said_batch(path: Path, done: list[Any], verb: str, as_json: bool) -> None:
 
 def no_board(series: Manifest, name: str) -> None:
     """A board name for a shot that has none by design: say why (not "no shot")."""
-    from storyboard.run.approvals import why_no_board
+    from storyboard.run.boards.batch import why_no_board
     guarded(lambda: why_no_board(series, name))

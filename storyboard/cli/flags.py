@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the runner is imported where it is used (``storyboard --hel
 # prints, the matrix's variables and variations it reads, plan's cost gate and comparison, and
 # ``--episodes`` (``cli/season.py`` turns it into ``shots``), and ``--season`` with its
 # ``--episode-budget`` (``cli/admission.py``).
-COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "retaking", "var", "variation",
+COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "var", "variation",
                           "max_cost", "compare", "episode_range", "whole_season",
                           "episode_budget"})
 # Fields of ``RenderFlags`` no option sets: the studio's quick previews, and the take states a

@@ -38,9 +38,9 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
     from storyboard.language.request import Manifest
     from storyboard.language.variations import Variants
+    from storyboard.run.plans import Plan
     from storyboard.run.setup import Callbacks, RenderFlags
     from storyboard.run.state.lockfile import LockFile
-    from storyboard.run.trip.plan import Plan
     from storyboard.run.variations import MatrixReport
 
     Through = Callable[[Variants, RenderFlags, Callbacks], MatrixReport]
@@ -289,8 +289,6 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 @click.option("--shot", "shots", multiple=True, metavar="EPISODE/SHOT",
               help="Only this shot's takes (repeatable, globs allowed); re-stitches its episode.",
               shell_complete=complete.shot_paths)
-@click.option("--retake", "retaking", is_flag=True, hidden=True,
-              help="Exit by the takes made alone (retake): stitching is reported apart.")
 @click.option("--replace-approved", is_flag=True,
               help="Spend on approved shots whose YAML changed (their approval is lifted).")
 @click.option("--boards", is_flag=True,
@@ -303,7 +301,7 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
-           shots: tuple[str, ...], replace_approved: bool, retaking: bool, boards: bool,
+           shots: tuple[str, ...], replace_approved: bool, boards: bool,
            episode_range: str | None, whole_season: bool, episode_budget: float | None,
            var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode.
@@ -324,8 +322,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
                                        variation=variation, quiet=quiet, as_json=as_json,
                                        run_render=run_render)
     flags = season.with_episodes(path, flags, episode_range)
-    run_render(path, flags, var=var, variation=variation, quiet=quiet, as_json=as_json,
-               retaking=retaking)
+    run_render(path, flags, var=var, variation=variation, quiet=quiet, as_json=as_json)
 
 
 def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
@@ -428,9 +425,9 @@ def other_takes(series: str, row: Any, count: int) -> str:
 
 def _found(manifest: Any, takes: list[Any], lock: LockFile) -> dict[str, list[dict[str, Any]]]:
     """Each measured take's findings by its journal key (``takes`` shows the same)."""
+    from storyboard.run.choices.checks import output_sha256
     from storyboard.run.state.lockfile import shot_key
     from storyboard.run.state.measured import findings_of, thresholds
-    from storyboard.run.takechecks import output_sha256
     limits = thresholds(manifest.checks)
     found = {shot_key(t): findings_of(manifest.root, output_sha256(t, lock), t, limits)
              for t in takes}

@@ -67,14 +67,14 @@ def _so_far(series: Manifest) -> tuple[list[tuple[float | None, str | None]], di
     """What the journal's tasks cost so far (billed failures included) and each shot's used take
     with findings: what ``plan`` sums up under its table."""
     from storyboard.run import status as journal_status
-    from storyboard.run.takechecks import used_findings
+    from storyboard.run.choices.checks import used_findings
     costs = [(r.cost, r.currency) for r in journal_status(series.root)]
     return costs, used_findings(series)
 
 
 def _every_take(series: Manifest, shot: str) -> None:
     """A note under a shot's findings when every take has them: ``retake`` cannot fix them."""
-    from storyboard.run.takechecks import every_take_note, on_every_take
+    from storyboard.run.choices.checks import every_take_note, on_every_take
     kinds = guarded(lambda: on_every_take(series, shot))
     if kinds:
         click.echo(f"  {every_take_note(kinds)}")

@@ -30,7 +30,7 @@ from storyboard.cli.common import AMOUNT, JSON, SERIES, compiled, emit, guarded,
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot, Manifest
-    from storyboard.run.boardgate import Approved
+    from storyboard.run.boards.approving import Approved
 
 
 @click.command()
@@ -144,9 +144,9 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
 def _lipsync_after(series: Manifest, name: str, quiet: bool) -> dict[str, str]:
     """A shot whose line routes ``lipsync``: its lip-sync pass over the take just picked or
     approved, recorded in the lock for the next render to plan, price and ask consent for."""
+    from storyboard.run.choices.passes import lipsync_after
     from storyboard.run.setup import make_provider
     from storyboard.run.state.lockfile import lock_path, write_take_changes
-    from storyboard.run.state.passes import lipsync_after
     def url() -> str:
         return str(getattr(make_provider(series, None), "base_url", "") or "")
 
@@ -171,7 +171,7 @@ def served_region(provider: Any) -> str | None:
 
 
 def _best(series: Manifest, name: str, quiet: bool = False) -> int:
-    from storyboard.run.takechecks import best_take
+    from storyboard.run.choices.checks import best_take
     take, found = guarded(lambda: best_take(series, name))
     said = "not measured" if found is None else f"{len(found)} finding(s)"
     if not quiet:
@@ -193,7 +193,7 @@ def approve(path: Path, shot: str | None, force: bool, all_boards: bool, as_json
     the shot's YAML is not rendered without --replace-approved. A take with findings (see
     `storyboard takes`) needs --force. boards/EP (or boards/EP/*, or --all-boards) approves
     each of those boards' picked take (or only take), listing what it skipped and why."""
-    from storyboard.run.takechecks import approve_checked
+    from storyboard.run.choices.checks import approve_checked
     if (shot is None) == (not all_boards):
         raise click.UsageError("give either SHOT (boards/EP for an episode's boards) or "
                                "--all-boards")
@@ -217,11 +217,11 @@ def approve(path: Path, shot: str | None, force: bool, all_boards: bool, as_json
 
 
 def _gate(series: Manifest, name: str, take: int) -> Approved | None:
-    """For a board, where its shots may render now (``boardgate.after_approval``); else None."""
+    """For a board, where its shots may render now (``boards.approving.after_approval``); else None."""
     from storyboard.language.request import is_board
     if not is_board(name):
         return None
-    from storyboard.run.boardgate import after_approval
+    from storyboard.run.boards.approving import after_approval
     return guarded(lambda: after_approval(series, name, take))
 
 
@@ -303,7 +303,7 @@ def _say_free_board(series: Manifest, name: str, provider: str) -> None:
     from storyboard.language.request import is_board
     if not is_board(name):
         return
-    from storyboard.run.boardgate import free_retake_note
+    from storyboard.run.boards.approving import free_retake_note
     note = free_retake_note(series, name, provider)
     if note is not None:
         click.echo(f"{name}: {note}", err=True)
@@ -326,7 +326,7 @@ def _one_pass(words: str | None, lipsync: bool, audio: Path | None, at: float | 
 def _asker(chosen: Any, count: int, words: str | None, lipsync: bool, audio: Path | None,
            at: float | None) -> Callable[[Manifest, str], Any]:
     """What asks for the takes of one shot: more takes, an edit, or a lip-sync pass."""
-    from storyboard.run.state.passes import ask_edit, ask_lipsync
+    from storyboard.run.choices.passes import ask_edit, ask_lipsync
     from storyboard.run.state.takes import ask_retakes
     from storyboard.targets.kinds import passes
     kind = passes(chosen.name)
@@ -351,7 +351,7 @@ def _retaken(path: Path, shot: str | None) -> tuple[Manifest, list[str], str]:
     if shot is not None:
         series, name, variation = shot_series(path, shot)
         return series, [name], variation
-    from storyboard.run.takechecks import failed_checks
+    from storyboard.run.choices.checks import failed_checks
     series = compiled(path)
     names = guarded(lambda: failed_checks(series))
     if not names:
@@ -370,7 +370,7 @@ def _cost(series: Manifest, shots: list[CompiledShot]) -> str:
     """What rendering ``shots`` (every take) costs with the series' provider, in words."""
     from storyboard.review.progress import money
     from storyboard.run.setup import prepare
-    from storyboard.run.trip.plan import estimate
+    from storyboard.run.trip.costs import estimate
     setup = prepare(series, offline=True)
     cost = sum(estimate(t, setup.prices, setup.seconds)[1] for s in shots for t in s.all_takes())
     price = f"about {money(cost, setup.prices.currency)}" if cost > 0 else "nothing"
@@ -406,7 +406,7 @@ def _held(series: Manifest) -> dict[str, str]:
     """Each shot whose video waits for its board with the takes as the lock now has them (the
     gate, as ``plan`` holds it: a pick that changes an approved board lifts its approval), and
     what the plan says of it."""
-    from storyboard.run.boards import waiting
+    from storyboard.run.boards.gate import waiting
     from storyboard.run.setup import prepare
     from storyboard.run.state.boardbytes import BoardBytes
     from storyboard.run.state.lockfile import lock_path, read_lock

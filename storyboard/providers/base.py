@@ -10,6 +10,7 @@ redirects.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -152,7 +153,7 @@ class Provider(Protocol):
         ...
 
     def with_hooks(self, hooks: Hooks) -> Self:
-        """This provider, its hooks given: the run's one provider, configured once."""
+        """A copy of this provider holding ``hooks`` (the run's); this one is left as it was."""
         ...
 
     def ended(self, task_id: str) -> asyncio.Event | None:
@@ -236,10 +237,19 @@ class BaseProvider:
         return self.hooks.webhook_url
 
     def with_hooks(self, hooks: Hooks) -> Self:
-        """This provider with ``hooks`` (the run's): the one provider of a run, configured by
-        its own method, never by an attribute written from outside."""
-        self.hooks = hooks
-        return self
+        """A copy of this provider holding ``hooks`` (the run's), as httpx's clients take their
+        ``event_hooks`` when they are made: this one is left as it was, and no attribute of
+        either is written from outside. The copy shares the connections and what the provider
+        keeps (so closing either closes both); its parts that ask through their provider ask
+        through the copy (``rebind_parts``)."""
+        copied = copy.copy(self)
+        copied.hooks = hooks
+        copied.rebind_parts()
+        return copied
+
+    def rebind_parts(self) -> None:
+        """A fresh copy's parts that ask through their provider, pointed at the copy: called by
+        ``with_hooks`` on the copy it makes (a provider with such parts extends this)."""
 
     @property
     def list_prices(self) -> PriceTable:

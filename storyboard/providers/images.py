@@ -18,6 +18,7 @@ picture's from a video's:
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
@@ -74,6 +75,13 @@ class PictureCalls:
                  work_dir: Path | None) -> None:
         self.caller, self.wire, self.words, self.work_dir = caller, wire, words, work_dir
         self._urls: dict[str, str] = {}
+
+    def asking(self, caller: Caller) -> PictureCalls:
+        """These calls made through ``caller`` (a copy of their provider, given its hooks),
+        sharing what they keep."""
+        calls = copy.copy(self)
+        calls.caller = caller
+        return calls
 
     # -- submit ------------------------------------------------------------------------------
 

@@ -20,9 +20,9 @@ from storyboard.language.picks import state_key
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot
 from storyboard.language.variations import Variants
 from storyboard.review.season import episode_cost
+from storyboard.run.plans import Plan, ShotPlan
 from storyboard.run.state.attempts import Attempt
 from storyboard.run.state.lockfile import TakeState
-from storyboard.run.trip.plan import Plan, ShotPlan
 
 DONE = ("cached", "store")  # a video made (here, or in the shared store)
 

@@ -7,21 +7,21 @@ shared render store (fsspec) and ``sharing`` what a run does with it (a lookup b
 push after a render).
 """
 
+from storyboard.run.plans import (
+    Plan,
+    ShotPlan,
+    apply_price_overrides,
+    check_consent,
+    plan,
+    plan_for,
+)
 from storyboard.run.state.cache import CacheEntry, OutputCache
 from storyboard.run.state.journal import Attempt, Journal, read_status
 from storyboard.run.state.lockfile import LockFile, lock_path, read_lock
 from storyboard.run.trip.cancel import CancelOutcome, cancel_pending, status
 from storyboard.run.trip.changes import Change
+from storyboard.run.trip.costs import estimate
 from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, ShotResult, Wiring
-from storyboard.run.trip.plan import (
-    Plan,
-    ShotPlan,
-    apply_price_overrides,
-    check_consent,
-    estimate,
-    plan,
-    plan_for,
-)
 from storyboard.run.trip.runner import render
 
 __all__ = [

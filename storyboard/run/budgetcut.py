@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 from storyboard.language.request import BOARDS
-from storyboard.run.trip.plan import Plan, ShotPlan
+from storyboard.run.plans import Plan, ShotPlan
 from storyboard.targets.prices import under
 
 CAST_FIRST = ("cast", "voices")  # made before any episode: every episode may use them

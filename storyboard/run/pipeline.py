@@ -20,8 +20,8 @@ from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.variations import Variant, Variants
 from storyboard.providers.base import Provider
 from storyboard.run import Plan, RunResult, drafts
-from storyboard.run.ahead import AheadOfMeasure, AheadOfStitch
-from storyboard.run.animatic import AheadOfAnimatic, board_animatic
+from storyboard.run.boards.ahead import AheadOfMeasure, AheadOfStitch
+from storyboard.run.boards.animatic import AheadOfAnimatic, board_animatic
 from storyboard.run.rendering import (
     build_episode,
     consent,

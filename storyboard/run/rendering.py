@@ -27,8 +27,9 @@ from storyboard.run import (
     plan_for,
 )
 from storyboard.run import render as run_shots
-from storyboard.run.boards import hold, waiting
+from storyboard.run.boards.gate import hold, waiting
 from storyboard.run.budgetcut import budget_cut
+from storyboard.run.plans import below_list
 from storyboard.run.setup import (
     RunSetup,
 )
@@ -50,9 +51,9 @@ from storyboard.run.state.takes import (
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.store import store_settings
 from storyboard.run.trip.changes import Change
+from storyboard.run.trip.costs import asset_cost
 from storyboard.run.trip.mediacheck import check_media, media_base_url
 from storyboard.run.trip.model import Wiring
-from storyboard.run.trip.plan import asset_cost, below_list
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
 
 
@@ -94,7 +95,7 @@ def unlisted_risk(the_plan: Plan, provider: Provider) -> str:
 
 def gate_boards(the_plan: Plan, setup: RunSetup) -> None:
     """The gate: each video take whose board is not approved (or whose board's file is not the
-    picture approved) waits, unpaid, and the runner skips it (``boards.waiting``); nothing waits
+    picture approved) waits, unpaid, and the runner skips it (``boards.gate.waiting``); nothing waits
     for a free provider."""
     files = BoardBytes(setup.cache, _lock(setup))
     waits = waiting(setup.manifest, files, paid=setup.provider.traits.paid)
@@ -355,7 +356,7 @@ def listening(setup: RunSetup) -> Iterator[Callable[[float], Awaitable[None]]]:
 
     with webhooks.WebhookListener(host, port, provider.dialect, known, waker, secret) as hook:
         url = setup.flags.webhook_url or f"http://{host}:{hook.port}/"
-        provider.with_hooks(replace(provider.hooks, webhook_url=url))
+        setup.provider = provider.with_hooks(replace(provider.hooks, webhook_url=url))
         yield waker.sleep
 
 

@@ -11,17 +11,16 @@ from __future__ import annotations
 import fnmatch
 import functools
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storyboard.errors import MissingExtra, StoryboardError
-from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.request import CompiledShot, Manifest, is_board
 from storyboard.language.variations import Variant, Variants
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
 from storyboard.providers.registry import make
-from storyboard.run.boards import board_takes, boards_of
 from storyboard.run.config import (
     LOCAL_POLL,
     PROVIDERS,
@@ -31,6 +30,7 @@ from storyboard.run.config import (
     provider_name,
     runner_settings,
 )
+from storyboard.run.plans import Plan, apply_price_overrides
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import (
     LockFile,
@@ -46,7 +46,6 @@ from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.team.store import RenderStore, store_settings
 from storyboard.run.trip.model import RunOptions, ShotEvent
-from storyboard.run.trip.plan import Plan, apply_price_overrides
 from storyboard.run.variations import MatrixPlan, variation_target
 from storyboard.stitch import OutputNotWritable
 from storyboard.stitch.episodes import EpisodeOutput
@@ -246,6 +245,17 @@ def choose_boards(setup: RunSetup) -> None:
                               "shot once it has a boards: block)")
     setup.shots = [*(t for t in needed_cast(setup.manifest, boards) if t not in boards), *boards]
     setup.chosen = boards_of(boards)
+
+
+def board_takes(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
+    """Every take of every board (of ``episode``'s shots), in order: what ``--boards`` renders."""
+    return [take for board in manifest.cast if is_board(board.shot_id)
+            and episode in (None, board.name.partition("/")[0]) for take in board.all_takes()]
+
+
+def boards_of(takes: Iterable[CompiledShot]) -> set[str]:
+    """The lock keys of the boards among ``takes`` (what a ``--boards`` run has chosen)."""
+    return {state_key(take) for take in takes if is_board(take.shot_id)}
 
 
 def _named(shot: CompiledShot, take: CompiledShot, patterns: list[str]) -> bool:

@@ -18,7 +18,8 @@ import pytest
 
 from storyboard.animatic.held import Held
 from storyboard.media import samples
-from storyboard.run import ahead, animatic, pipeline
+from storyboard.run import pipeline
+from storyboard.run.boards import ahead, animatic
 from tests.animatic.test_boards_animatic import render_boards, series
 
 

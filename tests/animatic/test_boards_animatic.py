@@ -16,7 +16,7 @@ from storyboard.animatic.held import STATIC, Held, camera_move, render_held
 from storyboard.language.hashing import take_of
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
 from storyboard.media import ffmpeg
-from storyboard.run.animatic import BoardFiles
+from storyboard.run.boards.animatic import BoardFiles
 from storyboard.run.state.cache import OutputCache
 from tests.fixtures.cli import invoke
 

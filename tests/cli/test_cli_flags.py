@@ -105,3 +105,35 @@ def test_a_misspelt_keyword_is_refused_before_anything_runs(tmp_path: Path) -> N
 def test_the_flags_module_is_the_one_place() -> None:
     source = Path(cli_render.__file__).read_text() + Path(cli_flags.__file__).read_text()
     assert source.count("RenderFlags(") == 1  # render_flags' own
+
+
+def test_render_has_no_hidden_retake_option(tmp_path: Path) -> None:
+    """``retake`` calls the render path itself with its own flags; ``render`` keeps no hidden
+    ``--retake`` for it."""
+    assert all(not (isinstance(p, click.Option) and p.hidden) for p in render.params)
+    with pytest.raises(click.NoSuchOption):
+        render.make_context("render", [str(tmp_path), "--retake"])
+
+
+def test_every_keyword_that_names_a_flag_reaches_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The public API's flags are derived from its keywords by name: each field of
+    ``RenderFlags`` given as a keyword is the run's flag, none listed by hand."""
+    from storyboard.run import pipeline
+    seen: list[RenderFlags] = []
+    monkeypatch.setattr(pipeline, "render", lambda variants, flags, calls: seen.append(flags))
+    given: dict[str, Any] = {
+        "provider": "local", "episode": "ep02", "draft": True, "out": "there", "yes": True,
+        "budget": 2.5, "concurrency": 3, "offline": True, "shots": ["ep02/a"],
+        "replace_approved": True, "boards": True, "webhook_listen": "127.0.0.1:0",
+        "webhook_url": "https://hooks.example/", "take_changes": []}
+    assert set(given) == FIELDS - {"preview"}  # every flag a caller may give
+    storyboard.render_variations(object(), **given)  # type: ignore[arg-type]
+    assert seen == [RenderFlags(**{**given, "out": Path("there"), "shots": ("ep02/a",),
+                                   "take_changes": ()})]
+
+
+def test_plan_for_takes_typed_keywords() -> None:
+    from storyboard.run import plan_for
+    parameters = list(inspect.signature(plan_for).parameters.values())[2:]
+    assert parameters and all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+    assert all(p.annotation not in ("Any", inspect.Parameter.empty) for p in parameters)

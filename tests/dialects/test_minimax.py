@@ -34,8 +34,8 @@ from storyboard.language.modelcheck import seconds_problems
 from storyboard.language.request import CompiledShot, ShotRequest
 from storyboard.language.series import load_source
 from storyboard.providers.gateway.provider import GatewayProvider
+from storyboard.run.plans import plan
 from storyboard.run.trip.model import ShotEvent
-from storyboard.run.trip.plan import plan
 from storyboard.targets import TaskStatus
 from storyboard.targets.kinds import classify_failure
 from storyboard.targets.models import model_of

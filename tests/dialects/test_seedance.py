@@ -28,8 +28,8 @@ from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Menti
 from storyboard.language.series import load_source
 from storyboard.media import samples
 from storyboard.providers.gateway.provider import GatewayProvider
+from storyboard.run.plans import plan
 from storyboard.run.trip.model import ShotEvent
-from storyboard.run.trip.plan import plan
 from storyboard.targets import TaskStatus
 from storyboard.targets.models import (
     SEEDANCE_20_ARK,

@@ -19,8 +19,8 @@ from storyboard.dialects import DIALECTS
 from storyboard.emulator.unwire import unbody
 from storyboard.media.ffmpeg import probe
 from storyboard.review.sheet import build_sheet
+from storyboard.run.plans import plan
 from storyboard.run.state.lockfile import describe, lock_path, read_lock, update_lock
-from storyboard.run.trip.plan import plan
 from storyboard.targets.gateways import DASHSCOPE, TARGETS
 from storyboard.targets.models import DASHSCOPE_MODELS, MODELS, family
 from tests.fixtures.models import FRAME_SHOT, compiled, errors, series

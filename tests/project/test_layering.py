@@ -46,6 +46,14 @@ def test_the_tree_keeps_every_contract() -> None:
     ("run/team/ledger.py", "storyboard.run.state.journal", "A run's floors import one way"),
     ("run/state/journal.py", "storyboard.run.trip.runner", "A run's floors import one way"),
     ("run/trip/poll.py", "storyboard.run.rendering", "A run's floors import one way"),
+    # issue 66: the route in real floors: the plan below the set-up, the boards' package above it,
+    # and the modules of one floor independent of each other (``|``)
+    ("run/plans.py", "storyboard.run.setup", "A run's floors import one way"),
+    ("run/trip/session.py", "storyboard.run.plans", "A run's floors import one way"),
+    ("run/setup.py", "storyboard.run.boards.gate", "A run's floors import one way"),
+    ("run/boards/gate.py", "storyboard.run.rendering", "A run's floors import one way"),
+    ("run/config.py", "storyboard.run.plans", "A run's floors import one way"),
+    ("run/drafts.py", "storyboard.run.sync", "A run's floors import one way"),
     # issue 55: a provider family never reaches into another; the registry attaches them all
     ("providers/gateway/provider.py", "storyboard.providers.dashscope.wire",
      "Each provider family stands alone"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import random
 from collections.abc import Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -95,26 +95,51 @@ def test_what_patches_no_provider_passes() -> None:
     assert offences(clean) == []
 
 
-def test_the_session_hands_its_hooks_to_the_provider(tmp_path: Path) -> None:
-    """The run's session gives its retry policy and its progress through ``with_hooks``, and
-    keeps the status callbacks' address the run gave before it."""
+def test_hooks_are_given_to_a_copy_and_the_provider_asked_keeps_its_own(tmp_path: Path) -> None:
+    """``with_hooks`` returns a new provider holding the hooks (as httpx's clients take their
+    ``event_hooks`` when they are made); the provider it was asked of is left as it was."""
+    from storyboard.providers.local import LocalProvider
+    provider = LocalProvider(tmp_path / "work")
+    called_back = provider.with_hooks(Hooks(webhook_url="http://here/"))
+    assert called_back is not provider
+    assert provider.webhook_url is None and provider.hooks == Hooks()
+    assert called_back.webhook_url == "http://here/"
+
+
+def test_the_run_hands_its_pace_and_its_events_to_the_provider(tmp_path: Path) -> None:
+    """The run's retry policy (``Pacing.patiently``) and its events' ear (``Events.heard``) go
+    to the provider through ``with_hooks``, keeping the status callbacks' address given before."""
     from storyboard.providers.local import LocalProvider
     from storyboard.run.state.cache import OutputCache
-    from storyboard.run.state.journal import Journal
+    from storyboard.run.trip.events import Events
     from storyboard.run.trip.model import RunOptions
-    from storyboard.run.trip.session import Session
+    from storyboard.run.trip.money import Money
+    from storyboard.run.trip.paced import Pacing, Timing
     provider = LocalProvider(tmp_path / "work").with_hooks(Hooks(webhook_url="http://here/"))
-    journal = Journal(tmp_path / "journal.db")
-    session = Session(provider, tmp_path, journal, RunOptions(), prices=provider.prices,
-                      budget=None, ref_seconds=None, on_event=None, sleep=_sleep,
-                      clock=lambda: 0.0, rng=random.Random(0), locked={},
-                      cache=OutputCache(tmp_path, provider.cache_key))
-    try:
-        assert session.provider is provider
-        assert provider.ask == session.patiently and provider.on_progress == session.heard
-        assert provider.webhook_url == "http://here/"
-    finally:
-        journal.close()
+    pacing = Pacing(RunOptions(), None, "key", Timing(_sleep, lambda: 0.0, random.Random(0)))
+    events = Events(None, lambda: 0.0, OutputCache(tmp_path, provider.cache_key),
+                    Money(provider.prices, None, None, None))
+    hooked = provider.with_hooks(replace(provider.hooks, ask=pacing.patiently,
+                                         on_progress=events.heard))
+    assert hooked.ask == pacing.patiently and hooked.on_progress == events.heard
+    assert hooked.webhook_url == "http://here/"
+    assert provider.on_progress is None and provider.ask != pacing.patiently
+
+
+@pytest.mark.parametrize("part", ["pictures", "cast"])
+def test_a_part_that_asks_through_its_provider_asks_through_the_copy(tmp_path: Path,
+                                                                     part: str) -> None:
+    """A provider's part that asks through it (a gateway's picture calls, DashScope's cast
+    calls) asks through the copy holding the hooks, not through the provider it was copied
+    from; what the part keeps is shared."""
+    from storyboard.providers.registry import make
+    from storyboard.targets.kinds import KINDS
+    made = [make(name, {}, tmp_path) for name in KINDS if KINDS[name].paid]
+    provider = next(p for p in made if getattr(p, part, None) is not None)
+    hooked = provider.with_hooks(Hooks(webhook_url="http://here/"))
+    asker = "caller" if part == "pictures" else "provider"
+    assert getattr(getattr(hooked, part), asker) is hooked
+    assert getattr(getattr(provider, part), asker) is provider
 
 
 async def _sleep(seconds: float) -> None:

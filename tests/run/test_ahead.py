@@ -12,7 +12,8 @@ import pytest
 from storyboard.language.compile import compile_source
 from storyboard.language.series import load_source
 from storyboard.media import ffmpeg
-from storyboard.run import ahead, pipeline
+from storyboard.run import pipeline
+from storyboard.run.boards import ahead
 from storyboard.run.setup import Callbacks, RenderFlags
 from storyboard.stitch import mezzanine
 from tests.fixtures.compiler import MIA_HEAD, write_series

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from storyboard.media import samples
-from storyboard.run import ahead as ahead_module
-from storyboard.run.ahead import AheadOfMeasure
+from storyboard.run.boards import ahead as ahead_module
+from storyboard.run.boards.ahead import AheadOfMeasure
 from storyboard.run.state import measured
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.measured import Thresholds, measure_takes

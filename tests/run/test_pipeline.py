@@ -141,7 +141,7 @@ def test_one_render_reads_the_lock_once_and_opens_the_ledger_once(
 
 def test_a_studio_save_plans_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from storyboard.review.studio.state import Studio
-    plan_module = importlib.import_module("storyboard.run.trip.plan")
+    plan_module = importlib.import_module("storyboard.run.plans")
     from tests.fixtures.drafts import make_series
     series = tmp_path / "series"
     make_series(series)

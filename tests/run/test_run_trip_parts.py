@@ -77,12 +77,46 @@ def test_the_runner_holds_the_parts_each_calls() -> None:
     """Who holds whom: the poller takes its finished tasks to the downloader, the submitter
     calls the reconciler, the poller and the downloader; the session holds no part."""
     holds = {module: held(class_tree(part(module))) for module in PARTS if module != "session"}
+    shared = {"session", "money", "events", "pacing"}
     assert holds == {
-        "download": {"session"},
-        "poll": {"session", "downloader"},
-        "reconcile": {"session"},
-        "submit": {"session", "reconciler", "poller", "downloader"},
-        "runner": {"session", "downloader", "poller", "reconciler", "submitter"}}
+        "download": shared,
+        "poll": shared | {"downloader"},
+        "reconcile": shared,
+        "submit": shared | {"reconciler", "poller", "downloader"},
+        "runner": shared | {"downloader", "poller", "reconciler", "submitter"}}
+
+
+# issue 66: the run's money, pace and events are objects of their own, beside the session
+SMALL = {"money": "Money", "paced": "Pacing", "events": "Events"}
+
+
+def test_the_session_takes_at_most_five_things() -> None:
+    init = inspect.signature(part("session").__init__)
+    assert len(init.parameters) - 1 <= 5, list(init.parameters)
+
+
+@pytest.mark.parametrize("module", sorted(SMALL))
+def test_money_pace_and_events_hold_no_session_and_no_part(module: str) -> None:
+    """Each of the run's small objects is built from what it uses: never the session, the
+    provider or a part of the runner (the provider asks through them, not they through it)."""
+    cls = getattr(importlib.import_module(f"storyboard.run.trip.{module}"), SMALL[module])
+    assert cls.__bases__ == (object,)
+    kept = held(class_tree(cls))
+    assert not kept & ({"session", "provider"} | set(PARTS) | {p.lower() for p in PARTS.values()})
+    assert len(inspect.signature(cls.__init__).parameters) - 1 <= 5
+
+
+def test_what_the_session_held_is_now_held_by_money_pace_and_events() -> None:
+    """The session keeps none of the money's, the pace's or the events' own state or verbs."""
+    session = held(class_tree(part("session"))) | {
+        f.name for f in class_tree(part("session")).body if isinstance(f, ast.FunctionDef)}
+    for module, name in SMALL.items():
+        cls = getattr(importlib.import_module(f"storyboard.run.trip.{module}"), name)
+        node = class_tree(cls)
+        own = {f.name for f in node.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+               and f.name != "__init__"}
+        shared = {"options", "clock", "cache", "task_key"}  # what each reads, nobody's state
+        assert not ((own | held(node)) - shared) & session, module
 
 
 def test_a_plan_reads_the_output_cache_its_set_up_holds(tmp_path: Path,

@@ -18,7 +18,7 @@ import pytest
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
-from storyboard.run.trip.plan import plan
+from storyboard.run.plans import plan
 from storyboard.targets.gateways import DASHSCOPE
 from storyboard.targets.models import DASHSCOPE_MODELS, MODELS
 from storyboard.targets.retired import RETIRED

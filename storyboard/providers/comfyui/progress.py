@@ -54,6 +54,7 @@ class Followed:
 
     classes: dict[str, str]
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    hear: Progress | None = None  # where its progress goes (else the watch's ``on_progress``)
 
 
 class Watch:
@@ -74,10 +75,12 @@ class Watch:
     def connected(self) -> bool:
         return self._reader is not None and not self._reader.done()
 
-    async def follow(self, prompt_id: str, classes: dict[str, str]) -> None:
+    async def follow(self, prompt_id: str, classes: dict[str, str],
+                     hear: Progress | None = None) -> None:
         """Listen for ``prompt_id`` (before it is queued: a server sends only to sockets open
-        when it speaks); connect first when needed and not failed lately."""
-        self.followed[prompt_id] = Followed(classes)
+        when it speaks), its progress told to ``hear`` (the asking provider's hook; else the
+        watch's own); connect first when needed and not failed lately."""
+        self.followed[prompt_id] = Followed(classes, hear=hear)
         async with self._lock:
             if not self.connected and (self._failed_at is None or
                                        time.monotonic() - self._failed_at >= RETRY_AFTER):
@@ -155,7 +158,9 @@ class Watch:
         self._tell(prompt_id, fraction, f"{where}step {value:g} of {most:g}")
 
     def _tell(self, prompt_id: str, fraction: float | None, message: str) -> None:
-        hear = self._on_progress()
+        followed = self.followed.get(prompt_id)
+        hear = followed.hear if followed is not None and followed.hear is not None \
+            else self._on_progress()
         if hear is None:
             return
         try:

@@ -216,7 +216,8 @@ class ComfyUIProvider(BaseProvider):
             job.instance = instance.url
             self.jobs.save(job)
             await self.watches[instance.url].follow(job.prompt_id, {
-                node_id: str(node.get("class_type")) for node_id, node in graph.items()})
+                node_id: str(node.get("class_type")) for node_id, node in graph.items()},
+                self.on_progress)  # this copy's hook (``with_hooks``), not the watch's maker's
             await instance.prompt(graph, job.prompt_id, self.client_id, shot)
         except BaseException:
             self.dispatch.release(instance.url, job.prompt_id)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import copy
 import functools
 import json
 import re
@@ -90,6 +91,13 @@ class CastCalls:
         self.work_dir = work_dir
         self._previews: dict[str, bytes] = {}  # voice id -> preview WAV
         self._speech: dict[str, str] = {}  # tts-... -> result URL
+
+    def asking(self, provider: DashScopeProvider) -> CastCalls:
+        """These calls made through ``provider`` (a copy of theirs, given its hooks), sharing
+        what they keep."""
+        calls = copy.copy(self)
+        calls.provider = provider
+        return calls
 
     # -- submit ------------------------------------------------------------------------------
 

@@ -137,6 +137,9 @@ class DashScopeProvider(BaseProvider):
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    def rebind_parts(self) -> None:
+        self.cast = self.cast.asking(self)  # a voice's or a line's lookup: the copy's hooks
+
     # -- one request, one answer ---------------------------------------------------------------
 
     def check_shots(self, shots: list[CompiledShot]) -> None:

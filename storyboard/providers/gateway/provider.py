@@ -125,6 +125,10 @@ class GatewayProvider(BaseProvider):
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    def rebind_parts(self) -> None:
+        if self.pictures is not None:  # a lost picture's lookup asks with the copy's hooks
+            self.pictures = self.pictures.asking(self)
+
     # -- one request, one answer ---------------------------------------------------------------
 
     def check_shots(self, shots: list[CompiledShot]) -> None:

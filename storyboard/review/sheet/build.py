@@ -38,6 +38,7 @@ from storyboard.review.sheet.matrix import compile_all, matrix_sheet
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.steps import step
+from storyboard.run.plans import Plan
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
 from storyboard.run.state.cache import OutputCache
@@ -45,7 +46,7 @@ from storyboard.run.state.lockfile import LockEntry, LockFile, TakeState, lock_p
 from storyboard.run.state.measured import Finding
 from storyboard.run.state.rendered import Rendered, manifest_as_rendered, shown_by
 from storyboard.run.state.takes import manifest_as_used, state_key, with_retakes
-from storyboard.run.trip.plan import Plan, estimate
+from storyboard.run.trip.costs import estimate
 from storyboard.run.variations import variation_dir
 from storyboard.stitch.cut import Cut, video_length
 from storyboard.stitch.episodes import EpisodeBuilder, output_dir

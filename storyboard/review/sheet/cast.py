@@ -14,10 +14,10 @@ from pathlib import Path
 from storyboard.language.request import CompiledShot, Manifest, is_board
 from storyboard.review.progress import money
 from storyboard.review.sheet.model import Asset, Context, Take, plan_words
+from storyboard.run.plans import ShotPlan
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState, take_key
 from storyboard.run.state.takes import state_key
-from storyboard.run.trip.plan import ShotPlan
 from storyboard.targets.kinds import CAST_MAKER
 
 SHOWN = ("image", "voice")  # a line ("speech") is shown with the shot that speaks it

@@ -32,8 +32,8 @@ from storyboard.review.progress import money
 from storyboard.review.sheet.findings import Strip
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Still, Thumbs
+from storyboard.run.plans import Plan, ShotPlan
 from storyboard.run.state.lockfile import LockEntry, spent, spent_under, take_key
-from storyboard.run.trip.plan import Plan, ShotPlan
 from storyboard.stitch.cut import Cut, timecode
 
 LABEL = re.compile(r"\b(?:Image|Video) \d+\b")

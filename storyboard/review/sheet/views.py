@@ -27,10 +27,10 @@ from storyboard.files import version
 from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.review.sheet import model, stills
 from storyboard.review.steps import step
+from storyboard.run.plans import ShotPlan
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState, take_key
 from storyboard.run.state.takes import state_key
-from storyboard.run.trip.plan import ShotPlan
 from storyboard.stitch.cut import episode_cut
 from storyboard.stitch.episodes import EpisodeBuilder
 

@@ -38,12 +38,12 @@ from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.review.studio.proposals import Lookout, aside
 from storyboard.run.pipeline import plan_series, render_series
+from storyboard.run.plans import Plan, after_run
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider
 from storyboard.run.state.lockfile import lock_path, read_lock
 from storyboard.run.state.rendered import Rendered, episode_as_rendered
 from storyboard.run.state.takes import with_retakes
 from storyboard.run.trip.model import ShotEvent
-from storyboard.run.trip.plan import Plan, after_run
 from storyboard.stitch.concat import as_rate
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
 from storyboard.stitch.facts import FactStore

@@ -1,5 +1,5 @@
-"""A rendered take and a pass over it into a derived take: a lip-sync pass or an edit by words,
-kept beside its parent among the shot's takes.
+"""The lock's records of derived takes (a lip-sync pass or an edit by words over a rendered take)
+into the shot's takes, each kept beside its parent; its request is compiled by ``language.derived``.
 
 A derived take is a take of the shot (``shot#k``) whose request is a pass over its parent's file:
 ``wan2.7-videoedit`` with the words of ``retake --edit``, or ``videoretalk`` with the lines' made
@@ -19,29 +19,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.compile import canonical
-from storyboard.language.hashing import digest
+from storyboard.language.derived import Pass, PassKind
+from storyboard.language.derived import derived_take as compiled
 from storyboard.language.picks import state_key
 from storyboard.language.request import (
     CompiledEpisode,
     CompiledShot,
     Line,
     Manifest,
-    MediaItem,
     MediaRef,
-    ShotRequest,
-    take_id,
 )
 from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.state.lockfile import LockFile, TakeState
 from storyboard.targets.kinds import CAST_MAKER, EDIT_MODEL, LIPSYNC_MODEL
 
-Kind = Literal["edit", "lipsync"]
+Kind = PassKind
 MODELS: dict[str, str] = {"edit": EDIT_MODEL, "lipsync": LIPSYNC_MODEL}
-ADAPTIVE = "adaptive"  # a Seedance edit's ratio: the video's own
 TRACKS = Path(".storyboard") / "derived"  # the lip-sync passes' tracks, by content
 
 
@@ -71,6 +67,12 @@ class Derived:
         return {"take": self.take, "kind": self.kind, "parent": self.parent,
                 "parent_hash": self.parent_hash, "for": self.version, "hash": self.hash, **own,
                 **editor}
+
+    def asked(self, root: Path) -> Pass:
+        """The pass this record asks for, its track under the series folder ``root``."""
+        return Pass(self.kind, self.model, self.words,
+                    root / self.track if self.kind == "lipsync" else None, self.track_sha256,
+                    own_editor=bool(self.editor))
 
     def said(self) -> str:
         """``edit of take 1``, ``lip-sync of take 2``."""
@@ -149,36 +151,15 @@ def parent_file(parent: CompiledShot, lock: LockFile, root: Path) -> tuple[Path,
 
 def derived_take(shot: CompiledShot, parent: CompiledShot | None, record: Derived,
                  lock: LockFile, root: Path) -> CompiledShot | None:
-    """The take ``record`` makes of ``parent``; None when it is stale (the parent changed)."""
+    """The take ``record`` makes of ``parent`` (compiled by ``language.derived``); None when it
+    is stale (the parent changed, or never rendered)."""
     if parent is None or parent.hash != record.parent_hash:
         return None
     found = parent_file(parent, lock, root)
     if found is None:
         return None
     video, sha = found
-    files = {video: sha}
-    media = [MediaItem("source_video", MediaRef(path=video))]
-    if record.kind == "lipsync":
-        track = root / record.track
-        files[track] = record.track_sha256
-        media.append(MediaItem("driving_audio", MediaRef(path=track)))
-    request = _request(parent.request, record, tuple(media))
-    form = {"derived": {"kind": record.kind, "take": parent.take, "from": parent.hash},
-            **canonical(request, files, {}, {})}
-    return replace(parent, id=take_id(shot.id, record.take), request=request, hash=digest(form),
-                   canonical=form, take=record.take, others=[], depends_on=None, needs={},
-                   inputs={str(path): value for path, value in files.items()})
-
-
-def _request(parent: ShotRequest, record: Derived, media: tuple[MediaItem, ...]) -> ShotRequest:
-    """The pass's request: the parent's length, size and lines (measured against them), the
-    edit's words (nothing else of the parent's prompt), no seed."""
-    edit = record.kind == "edit"
-    return ShotRequest(model=record.model, prompt=record.words if edit else "", media=media,
-                       resolution=parent.resolution,
-                       ratio=ADAPTIVE if record.editor else parent.ratio,
-                       duration=parent.duration, prompt_extend=False if edit else None,
-                       watermark=False, scenes=parent.scenes)
+    return compiled(shot, parent, record.take, record.asked(root), video, sha)
 
 
 # --- asking for one -----------------------------------------------------------------------------

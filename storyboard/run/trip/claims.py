@@ -31,6 +31,8 @@ from storyboard.run.trip.model import ShotResult
 
 if TYPE_CHECKING:
     from storyboard.run.trip.download import Downloader
+    from storyboard.run.trip.events import Events
+    from storyboard.run.trip.paced import Pacing
     from storyboard.run.trip.session import Session
 
 STORE_GRACE = 10.0  # seconds a finished claim's video is awaited in the store
@@ -41,28 +43,28 @@ LIVENESS_EVERY = 4  # every this many looks, also ask whether its holder still l
 TWIN_WAIT = 120.0  # at most this long (a submit's timeout and retries)
 
 
-async def follow(session: Session, downloader: Downloader, shot: CompiledShot,
-                 holder: LedgerEntry) -> ShotResult | None:
+async def follow(session: Session, events: Events, pacing: Pacing, downloader: Downloader,
+                 shot: CompiledShot, holder: LedgerEntry) -> ShotResult | None:
     """Wait until ``holder``'s claim ends; a result (the store's copy through ``downloader``),
     or None to go through the journal again."""
     ledger = session.journal.ledger
     assert ledger is not None  # only a ledger can raise ShotClaimed
     who = f"{holder.shot} in {holder.series}"
-    session.emit(shot, "running", f"claimed by another run ({who}): waiting for its task",
-                 holder.task_id)
-    deadline = session.clock() + session.options.max_wait
+    events.emit(shot, "running", f"claimed by another run ({who}): waiting for its task",
+                holder.task_id)
+    deadline = pacing.clock() + session.options.max_wait
     for looks in range(1 << 62):
         if looks % LIVENESS_EVERY == 0 and await session.db(ledger.take_over, holder.id):
             return None  # its holder died: the claim is ours, resumed by the journal's rules
         entry = await session.db(current, ledger, holder)
         if entry is None or not entry.open:
-            return await settled(session, downloader, shot, entry)
-        if session.clock() >= deadline:
-            raise session.end(shot, "pending", f"still being rendered by another run ({who}, "
-                              f"task {entry.task_id or 'not yet known'}) after "
-                              f"{session.options.max_wait:.0f} s; run again to take its video",
-                              "failed", task_id=entry.task_id)
-        await session.sleep(interval(session))
+            return await settled(session, events, pacing, downloader, shot, entry)
+        if pacing.clock() >= deadline:
+            raise events.end(shot, "pending", f"still being rendered by another run ({who}, "
+                             f"task {entry.task_id or 'not yet known'}) after "
+                             f"{session.options.max_wait:.0f} s; run again to take its video",
+                             "failed", task_id=entry.task_id)
+        await pacing.sleep(interval(session))
     raise AssertionError("unreachable")
 
 
@@ -76,41 +78,41 @@ def interval(session: Session) -> float:
     return min(max(schedule[0], 0.05), FOLLOW_POLL)
 
 
-async def settled(session: Session, downloader: Downloader, shot: CompiledShot,
-                  entry: LedgerEntry | None) -> ShotResult | None:
+async def settled(session: Session, events: Events, pacing: Pacing, downloader: Downloader,
+                  shot: CompiledShot, entry: LedgerEntry | None) -> ShotResult | None:
     if entry is None or entry.state == "lost":
         return None
     if entry.state == "failed":
-        raise session.end(shot, "failed", f"the task {entry.task_id} of {entry.shot} in "
-                          f"{entry.series} (another run, same request) failed; run again to retry",
-                          "failed", task_id=entry.task_id, code="FailedElsewhere")
-    return await from_store(session, downloader, shot)
+        raise events.end(shot, "failed", f"the task {entry.task_id} of {entry.shot} in "
+                         f"{entry.series} (another run, same request) failed; run again to retry",
+                         "failed", task_id=entry.task_id, code="FailedElsewhere")
+    return await from_store(session, pacing, downloader, shot)
 
 
-async def from_store(session: Session, downloader: Downloader, shot: CompiledShot
-                     ) -> ShotResult | None:
+async def from_store(session: Session, pacing: Pacing, downloader: Downloader,
+                     shot: CompiledShot) -> ShotResult | None:
     """The finished video from the store, once the holder's push lands (None: download it)."""
     if session.store is None:
         return None
-    deadline = session.clock() + STORE_GRACE
+    deadline = pacing.clock() + STORE_GRACE
     while True:
         pulled = await downloader.from_store(shot)
-        if pulled is not None or session.clock() >= deadline or session.store.down:
+        if pulled is not None or pacing.clock() >= deadline or session.store.down:
             return pulled
-        await session.sleep(interval(session))
+        await pacing.sleep(interval(session))
 
 
-async def answered(session: Session, shot: CompiledShot, others: list[LedgerEntry]
-                   ) -> list[LedgerEntry]:
+async def answered(session: Session, pacing: Pacing, shot: CompiledShot,
+                   others: list[LedgerEntry]) -> list[LedgerEntry]:
     """Wait while living runs hold unanswered submits of ``shot``'s twins; returns the ones
     left (a dead run's, or still unanswered after ``TWIN_WAIT``): those stop the submit."""
     ledger = session.journal.ledger
-    deadline = session.clock() + TWIN_WAIT
-    while others and ledger is not None and session.clock() < deadline:
+    deadline = pacing.clock() + TWIN_WAIT
+    while others and ledger is not None and pacing.clock() < deadline:
         living = [e for e in others if await session.db(ledger.alive, e.id)]
         if not living:
             break
-        await session.sleep(TWIN_POLL)
+        await pacing.sleep(TWIN_POLL)
         others = await session.db(session.journal.other_open_intents, shot, session.task_key,
                                   set())
     return others

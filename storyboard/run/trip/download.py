@@ -23,10 +23,13 @@ from storyboard.run.trip.checks import (
     verify_video,
 )
 from storyboard.run.trip.downloadcap import download_limit
+from storyboard.run.trip.events import Events, Outcome
 from storyboard.run.trip.model import (
     ShotResult,
 )
-from storyboard.run.trip.session import TASK_END_STATE, Outcome, Session
+from storyboard.run.trip.money import Money
+from storyboard.run.trip.paced import Pacing
+from storyboard.run.trip.session import TASK_END_STATE, Session
 from storyboard.targets import TaskState, TaskStatus
 from storyboard.targets.kinds import classify_failure
 
@@ -44,27 +47,28 @@ STORE_NOT_REDOWNLOADED = ("restored from the ledger; its video was taken from th
 class Downloader:
     """Finished tasks into cached videos (or the store's copy), over the run's ``Session``."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, money: Money, events: Events, pacing: Pacing) -> None:
+        self.session, self.money, self.events, self.pacing = session, money, events, pacing
 
     async def finish(self, shot: CompiledShot, attempt_id: int, state: TaskState) -> ShotResult:
         if state.status == TaskStatus.SUCCEEDED:
             return await self.download(shot, attempt_id, state)
         session = self.session
+        money, events = self.money, self.events
         code = state.code or str(state.status)
         message = state.message or f"the task ended {state.status}"
         cost = self.failure_cost(shot, state, code, message)
         await session.db(session.journal.fail, attempt_id, code, message,
                          state=TASK_END_STATE[state.status], status=state.status,
-                         cost=cost, currency=session.prices.currency if cost is not None else None)
+                         cost=cost, currency=money.prices.currency if cost is not None else None)
         if cost is not None:
-            session.reserved.pop(shot_key(shot), None)
-            session.charge(shot, cost)
+            money.reserved.pop(shot_key(shot), None)
+            money.charge(shot, cost)
         error = TaskFailed(message, provider=session.provider.name, shot=shot_key(shot), code=code)
         said = f" ({failure_said(session.provider.name, state, code, message)})" \
             if state.status == TaskStatus.FAILED else ""
-        raise session.end(shot, "failed", f"{error}{said}", "failed", task_id=state.task_id,
-                          code=code, cost=cost or 0.0)
+        raise events.end(shot, "failed", f"{error}{said}", "failed", task_id=state.task_id,
+                         code=code, cost=cost or 0.0)
 
     def failure_cost(self, shot: CompiledShot, state: TaskState, code: str, message: str
                      ) -> float | None:
@@ -73,27 +77,28 @@ class Downloader:
         if state.status != TaskStatus.FAILED:
             return None
         failure = classify_failure(self.session.provider.name, code, message, stage="render")
-        return self.session.estimate(shot)[1] if failure.billed else None
+        return self.money.estimate(shot)[1] if failure.billed else None
 
     async def download(self, shot: CompiledShot, attempt_id: int, state: TaskState
                        ) -> ShotResult:
         """Fetch, verify and cache a finished task's video; failures retry with the same task."""
         session = self.session
+        events, pacing = self.events, self.pacing
         await session.db(session.journal.set_state, attempt_id, "downloading", status=state.status)
         if session.provider.traits.downloads:  # a local render is only copied: no word
-            session.emit(shot, "downloading", task_id=state.task_id)
+            events.emit(shot, "downloading", task_id=state.task_id)
         last: BaseException | None = None
         unusable = 0
         for tries in range(1, session.options.download_retries + 2):
             if tries > 1:
-                await session.backoff(tries - 1, last or Exception())
+                await pacing.backoff(tries - 1, last or Exception())
                 state = await self.fresh_state(state)  # a new URL, if the old one expired
             try:
                 return await self.fetch_into_cache(shot, attempt_id, state)
             except asyncio.CancelledError:
                 raise
             except DownloadTooLarge as exc:  # the same URL would only send as much again
-                raise session.pending(shot, state.task_id, f"{exc}; {TOO_LARGE}") from exc
+                raise events.pending(shot, state.task_id, f"{exc}; {TOO_LARGE}") from exc
             except (StoryboardError, OSError, TimeoutError) as exc:
                 log.warning("download of %s failed (%s)", shot_key(shot), describe(exc))
                 last = exc
@@ -103,7 +108,7 @@ class Downloader:
         assert last is not None
         if isinstance(last, InvalidOutput):
             raise await self.unusable(shot, attempt_id, state, last)
-        raise session.pending(shot, state.task_id, f"download failed: {describe(last)}")
+        raise events.pending(shot, state.task_id, f"download failed: {describe(last)}")
 
     async def unusable(self, shot: CompiledShot, attempt_id: int, state: TaskState,
                        problem: InvalidOutput) -> Outcome:
@@ -112,22 +117,23 @@ class Downloader:
         billed task's (the run's spending, the budget, ``status``); the shot fails, and the
         next render pays for it again (``plan`` says so)."""
         session = self.session
+        money, events = self.money, self.events
         billed, cost = self.billed(shot, state) if session.provider.traits.paid else (0.0, 0.0)
         message = f"the provider's video is unusable: {problem}"
         if session.provider.traits.paid:
-            message += (f"; billed {cost:.2f} {session.prices.currency} (the task succeeded), and "
+            message += (f"; billed {cost:.2f} {money.prices.currency} (the task succeeded), and "
                         "the next render pays for it again")
         await session.db(session.journal.fail, attempt_id, "OutputInvalid", message,
                          status=state.status, cost=cost if cost > 0 else None,
-                         currency=session.prices.currency)
-        session.reserved.pop(shot_key(shot), None)
-        session.charge(shot, cost)
-        return session.end(shot, "failed", message, "failed", task_id=state.task_id,
-                           code="OutputInvalid", billed_seconds=billed, cost=cost)
+                         currency=money.prices.currency)
+        money.reserved.pop(shot_key(shot), None)
+        money.charge(shot, cost)
+        return events.end(shot, "failed", message, "failed", task_id=state.task_id,
+                          code="OutputInvalid", billed_seconds=billed, cost=cost)
 
     async def fresh_state(self, state: TaskState) -> TaskState:
         try:
-            fresh = await self.session.call(self.session.provider.query(state.task_id))
+            fresh = await self.pacing.call(self.session.provider.query(state.task_id))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -138,12 +144,13 @@ class Downloader:
     async def fetch_into_cache(self, shot: CompiledShot, attempt_id: int, state: TaskState
                                ) -> ShotResult:
         session = self.session
+        money, events, pacing = self.money, self.events, self.pacing
         tmp = session.cache.temp_path(shot.hash)
         billed, cost = self.billed(shot, state)
         try:
             limit = download_limit(shot, session.options.max_download_mb)
-            await session.call(session.provider.download(state, tmp, limit=limit),
-                               session.options.download_timeout)
+            await pacing.call(session.provider.download(state, tmp, limit=limit),
+                              session.options.download_timeout)
             entry = await asyncio.to_thread(self.verify_and_store, shot, state, tmp, billed, cost)
         except InvalidOutput as exc:
             kept = keep_rejected(session.root, shot, state.task_id, tmp)  # paid: never lost
@@ -155,17 +162,18 @@ class Downloader:
                          output_sha256=entry.sha256,
                          output_seconds=usage.output_seconds if usage else None,
                          input_video_seconds=usage.input_video_seconds if usage else None,
-                         billed_seconds=billed, cost=cost, currency=session.prices.currency)
-        session.reserved.pop(shot_key(shot), None)
-        session.charge(shot, cost)
-        session.emit(shot, "done", f"{cost:.2f} {session.prices.currency}", state.task_id)
-        return session.result(shot, "done", output=path, task_id=state.task_id,
-                              billed_seconds=billed, cost=cost)
+                         billed_seconds=billed, cost=cost, currency=money.prices.currency)
+        money.reserved.pop(shot_key(shot), None)
+        money.charge(shot, cost)
+        events.emit(shot, "done", f"{cost:.2f} {money.prices.currency}", state.task_id)
+        return events.result(shot, "done", output=path, task_id=state.task_id,
+                             billed_seconds=billed, cost=cost)
 
     def verify_and_store(self, shot: CompiledShot, state: TaskState, tmp: Path, billed: float,
                          cost: float) -> CacheEntry:
         """Check the download and move it into the cache (blocking: runs on a worker thread)."""
         session = self.session
+        money = self.money
         if shot.asset is not None:
             verify_asset(tmp, shot.asset.kind)
         else:
@@ -173,7 +181,7 @@ class Downloader:
                          session.options.require_audio and session.provider.traits.sound
                          and shot.request.audio is not False)
         entry = CacheEntry(shot.hash, sha256_file(tmp), session.provider.name, state.task_id,
-                           shot.request.seed, billed, cost, session.prices.currency, time.time())
+                           shot.request.seed, billed, cost, money.prices.currency, time.time())
         session.cache.put(entry, tmp)
         return entry
 
@@ -181,19 +189,20 @@ class Downloader:
         """What the provider bills for a finished task: from its usage when it says, else ours."""
         usage = state.usage
         if usage is None or usage.output_seconds <= 0 or shot.asset is not None:
-            return self.session.estimate(shot)
-        prices = self.session.prices.for_model(shot.request.model)
+            return self.money.estimate(shot)
+        prices = self.money.prices.for_model(shot.request.model)
         billed = prices.billed_seconds(usage.output_seconds, usage.input_video_seconds)
         return billed, prices.cost(shot.request.resolution, billed)
 
     async def cached(self, shot: CompiledShot) -> ShotResult:
         session = self.session
+        events = self.events
         entry = session.cache.get(shot.hash)
         assert entry is not None
         await self.settle_journal(shot, entry)
-        session.emit(shot, "cached", task_id=entry.task_id or None)
-        return session.result(shot, "cached", output=session.cache.path(shot.hash),
-                              task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
+        events.emit(shot, "cached", task_id=entry.task_id or None)
+        return events.result(shot, "cached", output=session.cache.path(shot.hash),
+                             task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
 
     async def settle_journal(self, shot: CompiledShot, entry: CacheEntry) -> None:
         """A kill between the move into the cache and the journal's ``done``: finish that row."""
@@ -209,15 +218,17 @@ class Downloader:
 
     async def cached_from_store(self, shot: CompiledShot) -> ShotResult:
         session = self.session
+        events = self.events
         entry = session.cache.get(shot.hash)
         assert entry is not None
-        session.emit(shot, "cached", FROM_STORE, entry.task_id or None)
-        return session.result(shot, "cached", FROM_STORE, output=session.cache.path(shot.hash),
-                              task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
+        events.emit(shot, "cached", FROM_STORE, entry.task_id or None)
+        return events.result(shot, "cached", FROM_STORE, output=session.cache.path(shot.hash),
+                             task_id=entry.task_id or None, billed_seconds=entry.billed_seconds)
 
     async def from_store(self, shot: CompiledShot) -> ShotResult | None:
         """The last question before paying: does the shared store have this shot?"""
         session = self.session
+        events = self.events
         if session.store is None:
             return None
         fetched = await asyncio.to_thread(session.store.fetch, shot, session.cache, session.locked)
@@ -226,7 +237,7 @@ class Downloader:
         refusal = None if fetched.kind == "miss" else session.store.must_not_pay(shot, fetched)
         if refusal is not None:
             code = "StoreCorrupt" if fetched.kind == "refused" else "StoreUnreachable"
-            raise session.end(shot, "failed", refusal, "failed", code=code)
+            raise events.end(shot, "failed", refusal, "failed", code=code)
         return None
 
     async def stored_instead(self, shot: CompiledShot, attempt: Attempt) -> bool:

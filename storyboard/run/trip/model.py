@@ -21,12 +21,12 @@ if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run 
     from storyboard.run.state.pacing import Clock, Sleep
     from storyboard.run.state.sharing import StoreLink
     from storyboard.run.team.ledger import Ledger
-    from storyboard.run.trip.plan import ReferenceSeconds
+    from storyboard.run.trip.costs import ReferenceSeconds
     from storyboard.targets import PriceTable
 
 EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",
                      "skipped", "blocked"]
-# how the boards gate's reasons start (``run.boards``: "waits (board not approved)", "... picked)")
+# how the boards gate's reasons start (``run.boards.gate``: "waits (board not approved)", "... picked)")
 HELD = "waits (board not "
 ResultState = Literal["done", "cached", "failed", "skipped", "blocked", "pending"]
 DEFAULT_POLL_SCHEDULE: tuple[float, ...] = (2, 3, 5, 8, 10, 15)

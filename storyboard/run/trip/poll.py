@@ -15,11 +15,14 @@ from storyboard.run.trip.checks import (
     describe,
 )
 from storyboard.run.trip.download import Downloader
+from storyboard.run.trip.events import Events, Outcome
 from storyboard.run.trip.model import (
     DEFAULT_POLL_SCHEDULE,
     ShotResult,
 )
-from storyboard.run.trip.session import GONE, Gone, Outcome, Session
+from storyboard.run.trip.money import Money
+from storyboard.run.trip.paced import GONE, Pacing
+from storyboard.run.trip.session import Gone, Session
 from storyboard.targets import TaskState, TaskStatus
 
 log = logging.getLogger("storyboard.run")
@@ -44,8 +47,10 @@ def unknown_message(task_id: str, word: str, waited: float) -> str:
 class Poller:
     """Task ids into finished tasks, then into results through the ``Downloader``."""
 
-    def __init__(self, session: Session, downloader: Downloader) -> None:
-        self.session, self.downloader = session, downloader
+    def __init__(self, session: Session, money: Money, events: Events, pacing: Pacing,
+                 downloader: Downloader) -> None:
+        self.session, self.money, self.events, self.pacing = session, money, events, pacing
+        self.downloader = downloader
 
     async def poll(self, shot: CompiledShot, attempt_id: int, task_id: str, *,
                    immediate: bool, unknown_ends: bool = False) -> TaskState:
@@ -53,18 +58,19 @@ class Poller:
         status word we do not know (UNKNOWN) is polled on, backing off, for ``unknown_patience``
         before the shot stops as ``AmbiguousTask``; only ``unknown_ends`` (a restored result
         the provider may have dropped) returns it."""
-        self.session.follow(shot, task_id)
+        self.events.follow(shot, task_id)
         try:
             return await self._poll(shot, attempt_id, task_id, immediate=immediate,
                                     unknown_ends=unknown_ends)
         finally:
-            self.session.following.pop(task_id, None)
+            self.events.following.pop(task_id, None)
 
     async def _poll(self, shot: CompiledShot, attempt_id: int, task_id: str, *,
                     immediate: bool, unknown_ends: bool) -> TaskState:
         session = self.session
+        events, pacing = self.events, self.pacing
         schedule = session.options.poll_schedule or DEFAULT_POLL_SCHEDULE
-        since = session.clock()  # its rank for the query bucket: the longest-running first
+        since = pacing.clock()  # its rank for the query bucket: the longest-running first
         deadline = since + session.options.max_wait
         step, last, unknown = (0 if immediate else 1), "", Unknown()
         if not immediate:
@@ -77,13 +83,13 @@ class Poller:
             if state.status.finished or (state.status is TaskStatus.UNKNOWN and (
                     unknown_ends or state.code == GONE)):
                 if state.status is TaskStatus.SUCCEEDED and not immediate:
-                    self.seen_done(shot, session.clock() - since, state.ran)
+                    self.seen_done(shot, pacing.clock() - since, state.ran)
                 return state
             self.still_unknown(shot, state, unknown)
-            remaining = deadline - session.clock()
+            remaining = deadline - pacing.clock()
             if remaining <= 0:
-                raise session.pending(shot, task_id, f"still {state.status} after "
-                                      f"{session.options.max_wait:.0f} s")
+                raise events.pending(shot, task_id, f"still {state.status} after "
+                                     f"{session.options.max_wait:.0f} s")
             delay = schedule[min(step, len(schedule) - 1)] * 2 ** unknown.answers
             await self.pause(task_id, min(delay, max(session.options.backoff_cap, schedule[-1]),
                                           remaining))
@@ -109,12 +115,13 @@ class Poller:
         """Wait ``seconds``, or less when the provider hears the task end first (pushed to it:
         ComfyUI's ``/ws``). Each end it hears cuts one wait short, never more."""
         session = self.session
+        pacing = self.pacing
         ended = session.provider.ended(task_id)
         if ended is None:
-            await session.sleep(seconds)
+            await pacing.sleep(seconds)
             return
         if not ended.is_set():
-            waits = [asyncio.ensure_future(session.sleep(seconds)),
+            waits = [asyncio.ensure_future(pacing.sleep(seconds)),
                      asyncio.ensure_future(ended.wait())]
             try:
                 await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -128,55 +135,59 @@ class Poller:
         for an answer. ``since``: when its polling began; when queries are scarce, the task
         polled longest is asked first (``TokenBucket.take``)."""
         session = self.session
-        errors, first_error = 0, session.clock()
+        events, pacing = self.events, self.pacing
+        errors, first_error = 0, pacing.clock()
         while True:
             try:
-                await session.query_bucket.take(since)
-                return await session.call(session.provider.query(task_id))
+                await pacing.query_bucket.take(since)
+                return await pacing.call(session.provider.query(task_id))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 errors += 1
-                first_error = session.clock() if errors == 1 else first_error
-                if not session.ask_again(exc, errors, first_error):
-                    raise session.pending(shot, task_id, f"cannot ask about the task: "
-                                          f"{describe(exc)}") from exc
-                await session.backoff(errors, exc)
+                first_error = pacing.clock() if errors == 1 else first_error
+                if not pacing.ask_again(exc, errors, first_error):
+                    raise events.pending(shot, task_id, f"cannot ask about the task: "
+                                         f"{describe(exc)}") from exc
+                await pacing.backoff(errors, exc)
 
     def still_unknown(self, shot: CompiledShot, state: TaskState, unknown: Unknown) -> None:
         """Count an UNKNOWN answer (say so once); past ``unknown_patience`` stop the shot as
         ambiguous, its task left in flight for the next run to poll."""
         session = self.session
+        events, pacing = self.events, self.pacing
         if state.status is not TaskStatus.UNKNOWN:
             unknown.since, unknown.answers = None, 0
             return
         word = state.message or str(state.status)
         if unknown.since is None:
-            unknown.since = session.clock()
-            session.emit(shot, "running", f"task {state.task_id} answers {word}: a status word "
-                         "storyboard does not know; polling it on (backing off), never submitting "
-                         "again", state.task_id)
+            unknown.since = pacing.clock()
+            events.emit(shot, "running", f"task {state.task_id} answers {word}: a status word "
+                        "storyboard does not know; polling it on (backing off), never submitting "
+                        "again", state.task_id)
         unknown.answers = min(unknown.answers + 1, 6)
-        waited = session.clock() - unknown.since
+        waited = pacing.clock() - unknown.since
         if waited >= session.options.unknown_patience:
-            raise session.end(shot, "pending", unknown_message(state.task_id, word, waited),
-                              "failed", task_id=state.task_id, code="AmbiguousTask")
+            raise events.end(shot, "pending", unknown_message(state.task_id, word, waited),
+                             "failed", task_id=state.task_id, code="AmbiguousTask")
 
     async def record_status(self, shot: CompiledShot, attempt_id: int, state: TaskState) -> None:
         session = self.session
+        events = self.events
         if state.status in (TaskStatus.RUNNING, TaskStatus.SUSPENDED):
             await session.db(session.journal.set_state, attempt_id, "running", status=state.status)
-            session.emit(shot, "running", state.status, state.task_id)
+            events.emit(shot, "running", state.status, state.task_id)
         elif not state.status.finished:
             await session.db(session.journal.set_status, attempt_id, state.status)
 
     async def resume(self, shot: CompiledShot, attempt: Attempt, why: str) -> ShotResult:
         session = self.session
+        money, events, pacing = self.money, self.events, self.pacing
         assert attempt.task_id is not None
-        slot = await session.take_slot(shot, force=True)
-        session.resumed.add(shot_key(shot))  # paid when submitted: no budget reserved for it
+        slot = await pacing.take_slot(shot, session.provider, force=True)
+        money.resumed.add(shot_key(shot))  # paid when submitted: no budget reserved for it
         try:
-            session.emit(shot, "submitted", why, attempt.task_id)
+            events.emit(shot, "submitted", why, attempt.task_id)
             redownload = REDOWNLOAD in (attempt.note or "")
             state = await self.poll(shot, attempt.id, attempt.task_id, immediate=True,
                                     unknown_ends=redownload)
@@ -191,7 +202,7 @@ class Poller:
             raise
         finally:
             slot.release()
-            session.resumed.discard(shot_key(shot))  # a resubmit after ``Gone`` is new spending
+            money.resumed.discard(shot_key(shot))  # a resubmit after ``Gone`` is new spending
         result.resumed = True
         return result
 

@@ -18,7 +18,10 @@ from storyboard.run.team.ledger import LedgerEntry
 from storyboard.run.trip.checks import (
     describe,
 )
-from storyboard.run.trip.session import Outcome, Session
+from storyboard.run.trip.events import Events, Outcome
+from storyboard.run.trip.money import Money
+from storyboard.run.trip.paced import Pacing
+from storyboard.run.trip.session import Session
 from storyboard.targets import TaskState
 from storyboard.targets.gateways import listed_without_prompt
 
@@ -28,8 +31,8 @@ log = logging.getLogger("storyboard.run")
 class Reconciler:
     """Unanswered submits into adopted tasks (or lost intents), over the run's ``Session``."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, money: Money, events: Events, pacing: Pacing) -> None:
+        self.session, self.money, self.events, self.pacing = session, money, events, pacing
 
     async def reconcile_all(self, shots: Sequence[CompiledShot]) -> None:
         """Before any submit: restore what the ledger knows and the journal lost, and settle
@@ -50,10 +53,11 @@ class Reconciler:
         """This shot's unfinished rows (restored from the ledger if the journal has none), with
         every intent reconciled: adopted, or marked lost."""
         session = self.session
+        money = self.money
         attempts = await session.db(session.journal.unfinished, shot.hash, session.task_key)
         if not attempts:
             attempts = await session.db(session.journal.restore, shot, session.provider.name,
-                                        session.task_key, estimate=session.estimate(shot)[1])
+                                        session.task_key, estimate=money.estimate(shot)[1])
         if not attempts:
             await self.note_elsewhere(shot)
         intents = [a for a in attempts if not a.task_id]
@@ -67,6 +71,7 @@ class Reconciler:
         """Say plainly when this shot has a task in flight at another endpoint (or key): it is
         that endpoint's, never polled here, and this one renders the shot on its own."""
         session = self.session
+        events = self.events
         others = await session.db(session.journal.elsewhere, shot.hash, session.task_key)
         if others:
             other = others[-1]
@@ -75,13 +80,14 @@ class Reconciler:
                 f"submitted here ({session.task_key}): {task} of this shot is in flight at "
                 f"{other.cache_key}, which only that endpoint can answer; render with it "
                 "to collect that task, or `storyboard task forget` it")
-            session.emit(shot, "queued", session.notes[shot.hash], other.task_id)
+            events.emit(shot, "queued", session.notes[shot.hash], other.task_id)
 
     async def reconcile_intents(self, shot: CompiledShot, intents: list[Attempt], *,
                                 with_task: bool) -> None:
         """Adopt the task of the newest intent, or mark it lost; older intents are superseded.
         When a task with a known id exists too, the intents are superseded by it."""
         session = self.session
+        events = self.events
         newest, older = intents[-1], intents[:-1]
         for attempt in (intents if with_task else older):
             await session.db(session.journal.set_state, attempt.id, "lost",
@@ -101,7 +107,7 @@ class Reconciler:
             message = never_listed("an earlier run sent it and its answer was lost", None,
                                    self.by_hand(shot))
             session.blocked[session.find_key(shot)] = message
-            raise session.end(shot, "pending", message, "failed", code="AmbiguousTask")
+            raise events.end(shot, "pending", message, "failed", code="AmbiguousTask")
         if task_id is None:
             await session.db(session.journal.set_state, newest.id, "lost",
                              note="reconciled: the provider has no task for it")
@@ -116,6 +122,7 @@ class Reconciler:
         (and every later submit with its prompt) when the task cannot be told apart from
         another shot's."""
         session = self.session
+        events = self.events
         attempt = await session.db(session.journal.get, attempt_id)
         others = await session.db(session.journal.other_open_intents, shot, session.task_key,
                                   own, around=attempt.intent_at)
@@ -126,7 +133,7 @@ class Reconciler:
         message = _ambiguous(found, others, self.by_hand(shot, found), alike(shot))
         session.blocked[session.find_key(shot)] = message
         await session.db(session.journal.note, attempt_id, message)
-        raise session.end(shot, "pending", message, "failed", code="AmbiguousTask")
+        raise events.end(shot, "pending", message, "failed", code="AmbiguousTask")
 
     def by_hand(self, shot: CompiledShot, found: Sequence[TaskState] = ()) -> str:
         """The commands that settle ``shot`` in this series, as a person would type them."""
@@ -140,28 +147,29 @@ class Reconciler:
         ``unlisted_none``: none found where the provider keeps no list of such tasks
         (``ListUnavailable``: a synchronous picture call), not a stop."""
         session = self.session
-        tries, first_error = 0, session.clock()
+        events, pacing = self.events, self.pacing
+        tries, first_error = 0, pacing.clock()
         while True:
             tries += 1
             try:
                 # Clock skew between us and the service is the provider's business (see its find()).
                 # Each request of the lookup is retried by itself (``patiently``): allow that.
-                found = await session.call(session.provider.find(shot, since),
-                                           session.options.request_timeout + session.options.query_patience)
+                found = await pacing.call(session.provider.find(shot, since),
+                                          session.options.request_timeout + session.options.query_patience)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if unlisted_none and isinstance(exc, ListUnavailable):
                     return []
-                if not session.ask_again(exc, tries, first_error):
+                if not pacing.ask_again(exc, tries, first_error):
                     message = unlisted(describe(exc), self.by_hand(shot))
                     session.blocked[session.find_key(shot)] = (
                         f"waiting: shot {shot_key(shot)} has the same {alike(shot)} and an "
                         "unreconciled submit; run again to retry")
                     await session.db(session.journal.note, attempt_id, message)
-                    raise session.end(shot, "pending", message, "failed",
-                                      code="AmbiguousTask") from exc
-                await session.backoff(tries, exc)
+                    raise events.end(shot, "pending", message, "failed",
+                                     code="AmbiguousTask") from exc
+                await pacing.backoff(tries, exc)
                 continue
             return [state for state in found
                     if not await session.db(session.journal.knows_task, session.task_key,

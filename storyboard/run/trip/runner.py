@@ -30,6 +30,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
@@ -46,13 +47,16 @@ from storyboard.run.state.lockfile import (
     entry_for,
     lock_path,
     proxy,
+    read_lock,
     shot_key,
     update_lock,
 )
 from storyboard.run.state.pacing import run_lock
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.trip import claims
+from storyboard.run.trip.costs import shots_of
 from storyboard.run.trip.download import Downloader
+from storyboard.run.trip.events import Events, Outcome
 from storyboard.run.trip.inputs import prune_inputs
 from storyboard.run.trip.model import (
     EventState,
@@ -62,10 +66,11 @@ from storyboard.run.trip.model import (
     ShotResult,
     Wiring,
 )
-from storyboard.run.trip.plan import shots_of
+from storyboard.run.trip.money import Money, list_floor
+from storyboard.run.trip.paced import Pacing, Timing, team_board
 from storyboard.run.trip.poll import Poller
 from storyboard.run.trip.reconcile import Reconciler
-from storyboard.run.trip.session import Gone, Outcome, Session
+from storyboard.run.trip.session import Gone, Place, Session
 from storyboard.run.trip.submit import Submitter
 from storyboard.targets.prices import is_amount
 
@@ -77,12 +82,13 @@ class ShotRun:
     ``Session``: the ``Reconciler`` settles what earlier runs left, the ``Submitter`` sends, the
     ``Poller`` resumes a journaled task, the ``Downloader`` takes a cached or stored video."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.downloader = Downloader(session)
-        self.poller = Poller(session, self.downloader)
-        self.reconciler = Reconciler(session)
-        self.submitter = Submitter(session, self.reconciler, self.poller, self.downloader)
+    def __init__(self, session: Session, money: Money, events: Events, pacing: Pacing) -> None:
+        self.session, self.money, self.events, self.pacing = session, money, events, pacing
+        self.downloader = Downloader(session, money, events, pacing)
+        self.poller = Poller(session, money, events, pacing, self.downloader)
+        self.reconciler = Reconciler(session, money, events, pacing)
+        self.submitter = Submitter(session, money, events, pacing, self.reconciler, self.poller,
+                                   self.downloader)
 
     async def execute(self, shots: Sequence[CompiledShot]) -> list[ShotResult]:
         session = self.session
@@ -104,21 +110,22 @@ class ShotRun:
 
     async def shot(self, shot: CompiledShot) -> ShotResult:
         session = self.session
+        events, pacing = self.events, self.pacing
         key = shot_key(shot)
-        session.started[key] = session.clock()
-        session.emit(shot, "queued")
+        events.started[key] = pacing.clock()
+        events.emit(shot, "queued")
         try:
             result = await self.flow(shot)
         except Outcome as outcome:
             result = outcome.result
         except StoryboardError as exc:
-            session.emit(shot, "failed", str(exc))
-            result = session.result(shot, "failed", str(exc))
+            events.emit(shot, "failed", str(exc))
+            result = events.result(shot, "failed", str(exc))
         except Exception as exc:  # a bug: report it on this shot, keep the others going
             log.exception("shot %s failed unexpectedly", key)
             message = f"internal error: {type(exc).__name__}: {exc}"
-            session.emit(shot, "failed", message)
-            result = session.result(shot, "failed", message)
+            events.emit(shot, "failed", message)
+            result = events.result(shot, "failed", message)
         future = session.futures[key]
         if not future.done():
             future.set_result(result)
@@ -128,11 +135,12 @@ class ShotRun:
 
     async def flow(self, shot: CompiledShot) -> ShotResult:
         session = self.session
+        events = self.events
         if session.cache.has(shot.hash):
             return await self.downloader.cached(shot)
         if shot.hash in session.early:
             state, message, code = session.early[shot.hash]
-            raise session.end(shot, state, message, _event_for(state), code=code)
+            raise events.end(shot, state, message, _event_for(state), code=code)
         await self.follow_duplicate(shot)
         dependency = await self.dependency_output(shot)
         if session.cache.has(shot.hash):
@@ -146,6 +154,7 @@ class ShotRun:
         """The take of ``asset`` that ``shot`` uses, made (waiting for it if it renders in this
         run); ends the shot as ``blocked`` when that take failed or was never made."""
         session = self.session
+        money, events = self.money, self.events
         key = session.by_hash.get(digest)
         if key is not None and key in session.futures and key != shot_key(shot):
             made = await session.futures[key]
@@ -153,31 +162,33 @@ class ShotRun:
                 return Made(self.board_checked(shot, asset, digest, made.output),
                             made.task_id or "")
             why = not_made(asset, shot, f"ended {made.state}", session.root,
-                           session.refused.get(key))
-            raise session.end(shot, "blocked", why, "blocked")
+                           money.refused.get(key))
+            raise events.end(shot, "blocked", why, "blocked")
         entry = session.cache.get(digest)
         if entry is not None:
             return Made(self.board_checked(shot, asset, digest, session.cache.path(digest)),
                         entry.task_id)
-        raise session.end(shot, "blocked", not_made(asset, shot, "is not made", session.root),
-                          "blocked")
+        raise events.end(shot, "blocked", not_made(asset, shot, "is not made", session.root),
+                         "blocked")
 
     def board_checked(self, shot: CompiledShot, asset: str, digest: str, path: Path) -> Path:
         """``path``, the file of ``asset``'s take ``digest``; a board's checked again, right
         before it is sent, to be the picture the gate let go (``boardbytes``): else the shot
         ends ``blocked``, unpaid."""
         session = self.session
+        events = self.events
         if digest not in session.board_bytes:
             return path
         why = file_problem(path, session.board_bytes[digest])
         if why is None:
             return path
-        raise session.end(shot, "blocked", f"blocked: its board {asset} changed after approval "
-                          f"({path.name}: {why}); run plan to see what ends it", "blocked")
+        raise events.end(shot, "blocked", f"blocked: its board {asset} changed after approval "
+                         f"({path.name}: {why}); run plan to see what ends it", "blocked")
 
     async def follow_duplicate(self, shot: CompiledShot) -> None:
         """Shots with the same hash (variations) render once: later ones wait for the first."""
         session = self.session
+        events = self.events
         key = shot_key(shot)
         leader = session.leaders.setdefault(shot.hash, key)
         if leader == key:
@@ -186,12 +197,13 @@ class ShotRun:
         if first.ok or session.cache.has(shot.hash):
             return
         message = f"same request as {leader}, which ended {first.state}: {first.message}"
-        raise session.end(shot, first.state, message, _event_for(first.state), code=first.code)
+        raise events.end(shot, first.state, message, _event_for(first.state), code=first.code)
 
     async def dependency_output(self, shot: CompiledShot) -> Path | None:
         """The video whose last frame is this shot's first frame (waiting for it if it renders
         in this run); ends the shot as ``blocked`` when it failed or was never rendered."""
         session = self.session
+        events = self.events
         if not shot.depends_on:
             return None
         key = f"{shot.series}/{shot.episode}/{shot.depends_on}"
@@ -199,13 +211,13 @@ class ShotRun:
             first = await session.futures[key]
             if first.output is not None:
                 return first.output
-            raise session.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first "
-                              f"frame) ended {first.state}", "blocked")
+            raise events.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first "
+                             f"frame) ended {first.state}", "blocked")
         dep_hash = session.locked.get(key, {}).get("hash")
         if isinstance(dep_hash, str) and session.cache.has(dep_hash):
             return session.cache.path(dep_hash)
-        raise session.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first frame) "
-                          "is not rendered; render it first", "blocked")
+        raise events.end(shot, "blocked", f"blocked: shot {shot.depends_on} (its first frame) "
+                         "is not rendered; render it first", "blocked")
 
     async def first_frame(self, video: Path) -> Path:
         # Keyed by the cache folder too: a draft and a full render of one shot share a hash.
@@ -221,12 +233,12 @@ class ShotRun:
             try:
                 return await self.resume_pull_or_submit(shot, first_frame)
             except ShotClaimed as claimed:
-                followed = await claims.follow(self.session, self.downloader, shot,
-                                               claimed.holder)
+                followed = await claims.follow(self.session, self.events, self.pacing,
+                                               self.downloader, shot, claimed.holder)
                 if followed is not None:
                     return followed
-        raise self.session.end(shot, "pending", "claimed by other runs again and again; run "
-                               "again", "failed")
+        raise self.events.end(shot, "pending", "claimed by other runs again and again; run "
+                              "again", "failed")
 
     async def resume_pull_or_submit(self, shot: CompiledShot, first_frame: Path | None
                                     ) -> ShotResult:
@@ -286,16 +298,23 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
             if the_ledger is not None:
                 _warn_if_journal_lost(journal, the_ledger, shots, provider, cache,
                                       wired.on_notice)
-            session = Session(provider, root, journal, opts, prices=table, budget=opts.budget,
-                              ref_seconds=wired.reference_video_seconds, on_event=wired.on_event,
-                              sleep=wired.sleep, clock=wired.clock,
-                              rng=wired.rng or random.Random(), store=wired.store,
-                              locked=wired.locked, cache=cache)
+            money = Money(table, opts.budget, wired.reference_video_seconds,
+                          list_floor(provider, table))
+            events = Events(wired.on_event, wired.clock, cache, money)
+            timing = Timing(wired.sleep, wired.clock, wired.rng or random.Random())
+            pacing = Pacing(opts, team_board(journal, opts), task_key(provider), timing)
+            # a lookup's every request is retried, not the lookup; progress pushed between polls
+            # (ComfyUI's /ws) heard: the provider's hooks, given at construction
+            hooked = provider.with_hooks(replace(provider.hooks, ask=pacing.patiently,
+                                                 on_progress=events.heard))
+            locked = (read_lock(lock_path(root, proxy(provider))).shots if wired.locked is None
+                      else wired.locked)
+            session = Session(hooked, journal, opts, Place(root, cache, locked, wired.store))
             session.early.update({h: ("skipped", why, "")
                                   for h, why in (wired.skips or {}).items()})
             session.board_bytes.update(wired.board_bytes or {})
             try:
-                results = await ShotRun(session).execute(shots)
+                results = await ShotRun(session, money, events, pacing).execute(shots)
             finally:
                 session.shutdown()  # every journal write lands first
             lock = _write_lock(source, shots, results, session, root)
@@ -304,8 +323,8 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
         if wired.ledger is None and the_ledger is not None:
             the_ledger.close()
     store = wired.store
-    return RunResult(results, session.spent, table.currency, session.submits, lock,
-                     notes=list(store.notes) if store else [], resumed_cost=session.resumed_cost)
+    return RunResult(results, money.spent, table.currency, session.submits, lock,
+                     notes=list(store.notes) if store else [], resumed_cost=money.resumed_cost)
 
 
 def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[CompiledShot],

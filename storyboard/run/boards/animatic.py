@@ -35,7 +35,7 @@ from storyboard.animatic.shots import SIZES
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
 from storyboard.media.probe import sha256_file
-from storyboard.run.ahead import background_pool
+from storyboard.run.boards.ahead import background_pool
 from storyboard.run.state.assets import Made, substituted
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState

@@ -17,20 +17,20 @@ cached, picked and approved by the same code. What only boards do is decided her
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from storyboard.language.request import CompiledShot, Manifest, MediaRef, is_board
 from storyboard.providers import stills
 from storyboard.providers.base import Provider
+from storyboard.run.plans import FREE, Plan
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.boardbytes import BoardBytes
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState, lock_path, read_lock
 from storyboard.run.state.takes import find_shot, rendered_takes, state_key, users, with_retakes
 from storyboard.run.trip.mediacheck import media_base_url
-from storyboard.run.trip.plan import FREE, Plan
 
 NOT_APPROVED = "waits (board not approved)"
 NOT_PICKED = "waits (board not picked)"
@@ -147,17 +147,6 @@ def _hold_followers(the_plan: Plan, held: Mapping[str, str]) -> dict[str, str]:
                                         note=why, same_as=None, waiting_cost=planned.cost)
         reasons[(planned.series, planned.episode, planned.shot)] = followers[planned.hash] = why
     return followers
-
-
-def board_takes(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
-    """Every take of every board (of ``episode``'s shots), in order: what ``--boards`` renders."""
-    return [take for board in manifest.cast if is_board(board.shot_id)
-            and episode in (None, board.name.partition("/")[0]) for take in board.all_takes()]
-
-
-def boards_of(takes: Iterable[CompiledShot]) -> set[str]:
-    """The lock keys of the boards among ``takes`` (what a ``--boards`` run has chosen)."""
-    return {state_key(take) for take in takes if is_board(take.shot_id)}
 
 
 def hosted_copies(manifest: Manifest, board_id: str, take: int, provider: Provider,

@@ -1,7 +1,7 @@
 """An approved board into where the shots using it may render now: each concerned plan's own gate.
 
 ``approve`` of a board says its shots "may render" only where they may. The gate is asked as the
-plan of each provider concerned asks it (``prepare`` then ``boards.waiting``): the series' own
+plan of each provider concerned asks it (``prepare`` then ``boards.gate.waiting``): the series' own
 provider (where ``storyboard render`` goes) and every paid provider that drew a take of the
 board (where its videos are meant to be paid). A take drawn on a free provider (a ``retake``
 on ``local``) is no take a paid plan renders from, so its approval lets nothing go there:
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.run.boards import waiting
+from storyboard.run.boards.gate import waiting
 from storyboard.run.setup import prepare
 from storyboard.run.state.boardbytes import BoardBytes
 from storyboard.run.state.lockfile import DRAFT_LOCK, LockFile, lock_path, read_lock, take_key

@@ -1,7 +1,7 @@
 """Board names into many approvals or picks at once, and a missing board into why it is missing.
 
 ``storyboard approve SERIES boards/EP`` (or ``boards/EP/*``, or ``--all-boards``) approves the
-take each named board uses, as ``approve`` does one by one (``takechecks.approve_checked``), and
+take each named board uses, as ``approve`` does one by one (``choices.checks.approve_checked``), and
 says what it approved and what it skipped and why: a board not made yet, one already approved,
 one with several takes and none picked (which is meant is not guessed), one whose take has
 findings (without ``--force``). ``pick`` does the same with one take number, or ``--best``.
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, is_board
+from storyboard.run.choices.checks import HasFindings, approve_checked, best_take
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.lockfile import TakeState, lock_path, read_lock
 from storyboard.run.state.takes import (
@@ -26,7 +27,6 @@ from storyboard.run.state.takes import (
     state_key,
     with_retakes,
 )
-from storyboard.run.takechecks import HasFindings, approve_checked, best_take
 
 EVERY = BOARDS  # what ``--all-boards`` names: every board of the series
 

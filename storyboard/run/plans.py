@@ -3,7 +3,7 @@
 Free and offline: it reads the cache directory once, the lock file once, the journal (tasks in
 flight, billed failures: a shot that pays again says so) and the price table, and
 never runs ffmpeg, hashes a media file or touches the network, so a no-op plan of thousands of shots
-takes milliseconds. The same estimate is what the runner reserves against a budget.
+takes milliseconds. The same estimate (``trip.costs``) is what the runner reserves against a budget.
 
 Billed seconds follow the provider's ``PriceTable``: the reference videos' seconds (capped) plus the
 output seconds. When the length of a shot's reference videos is unknown the cap is assumed, so the
@@ -12,7 +12,7 @@ estimate is an upper bound: a plan may promise less than it costs only if the pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -33,8 +33,8 @@ from storyboard.run.state.measured import recorded
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.trip.changes import Change as Change  # re-exported: importers keep this path
 from storyboard.run.trip.changes import explain
+from storyboard.run.trip.costs import ReferenceSeconds, estimate, shots_of
 from storyboard.targets import PriceTable
-from storyboard.targets.assets import EACH, price_tables, units
 from storyboard.targets.prices import apply_overrides, is_amount
 
 # "store": pulled, rendered by others; "in flight": a paid task resumes; "claimed": another run's;
@@ -42,7 +42,6 @@ from storyboard.targets.prices import apply_overrides, is_amount
 ShotStatus = Literal["cached", "store", "new", "changed", "in flight", "claimed", "waits"]
 FREE: tuple[ShotStatus, ...] = ("cached", "store", "in flight", "claimed", "waits")
 AWAITING_BOARD = "awaiting board"  # the count of shots whose board is not approved (``waits``)
-ReferenceSeconds = Callable[[CompiledShot], float | None]
 
 
 @dataclass(frozen=True)
@@ -195,39 +194,7 @@ def price_model(prices: PriceTable, shots: Sequence[CompiledShot]) -> str:
     return "; ".join([prices.describe(), *(f"{m}: {text}" for text, m in others.items())])
 
 
-def asset_cost(shot: CompiledShot, prices: PriceTable) -> float:
-    """A cast asset's cost by its service's table on this provider; a paid provider without
-    one counts the list price (international, in USD), a free one nothing."""
-    assert shot.asset is not None
-    table = prices.by_model.get(shot.asset.model)
-    if table is None:
-        if not any(rate > 0 for rate in prices.per_second.values()):
-            return 0.0
-        table = price_tables("intl", "USD")[shot.asset.model]
-    return table.cost(EACH, units(shot.asset.kind, shot.asset.prompt))
-
-
-def estimate(shot: CompiledShot, prices: PriceTable,
-             reference_video_seconds: ReferenceSeconds | None = None) -> tuple[float, float]:
-    """(billed seconds, cost) a render of ``shot`` is expected to bill, by its model's table
-    (a cast asset bills no seconds: an image, a voice, or a line's characters)."""
-    if shot.asset is not None:
-        return 0.0, asset_cost(shot, prices)
-    prices = prices.for_model(shot.request.model)
-    seconds = reference_video_seconds(shot) if reference_video_seconds else None
-    if seconds is None or (seconds == 0 and shot.request.has_input_video):
-        # Unknown (or a clip to continue, not measured): assume the cap, never undershoot.
-        seconds = prices.input_video_cap if shot.request.has_input_video else 0.0
-    billed = prices.billed_seconds(float(shot.request.duration),
-                                   min(seconds, prices.input_video_cap))
-    return billed, prices.cost(shot.request.resolution, billed)
-
-
 # --- the plan ----------------------------------------------------------------------------------
-
-
-def shots_of(source: Manifest | Sequence[CompiledShot]) -> list[CompiledShot]:
-    return source.takes() if isinstance(source, Manifest) else list(source)
 
 
 def plan(source: Manifest | Sequence[CompiledShot], *, provider: str, prices: PriceTable,
@@ -305,13 +272,20 @@ def after_run(the_plan: Plan, done: Collection[str]) -> Plan:
     return replace(the_plan, shots=shots)
 
 
-def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider,
-             **options: Any) -> Plan:
-    """``plan`` with the name, cache key and prices read from a provider object."""
+def plan_for(source: Manifest | Sequence[CompiledShot], provider: Provider, *,
+             series_dir: Path | None = None, price_overrides: Mapping[str, Any] | None = None,
+             reference_video_seconds: ReferenceSeconds | None = None,
+             in_store: Collection[str] = (), ledger: Ledger | None = None, team: bool = False,
+             locked: Mapping[str, LockEntry] | None = None,
+             cache: OutputCache | None = None) -> Plan:
+    """``plan`` with the name, cache key and prices read from a provider object (the other
+    keywords are ``plan``'s, by name)."""
     result = plan(source, provider=provider.name, cache_key=provider.cache_key,
                   prices=provider.prices, proxies=proxy(provider), task_key=task_key(provider),
-                  **options)
-    prices = apply_price_overrides(provider.prices, options.get("price_overrides"))
+                  series_dir=series_dir, price_overrides=price_overrides,
+                  reference_video_seconds=reference_video_seconds, in_store=in_store,
+                  ledger=ledger, team=team, locked=locked, cache=cache)
+    prices = apply_price_overrides(provider.prices, price_overrides)
     result.priced_models = tuple(dict.fromkeys(
         s.request.model for s in shots_of(source) if prices.for_model(s.request.model) is prices))
     result.host = provider_host(provider)

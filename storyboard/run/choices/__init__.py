@@ -1,0 +1,2 @@
+"""What a person asks of a shot's takes into the run's answer: findings and the best take, edits
+and lip-sync passes."""
