@@ -18,8 +18,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import Tool as MCPTool
 
+from storyboard.agents.messages import EXPECTED, message
+from storyboard.agents.tasks import StoryboardTasks
 from storyboard.agents.tools import Budget, Refused, Tools
-from storyboard.errors import StoryboardError
 from storyboard.language.validate import did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,19 +53,6 @@ def read(fn: F) -> F:
     return call  # type: ignore[return-value]
 
 
-def message(error: BaseException) -> str:
-    """What a failed call answers: our errors as they are (problems located), a file or a value
-    the system refused in one sentence."""
-    if isinstance(error, StoryboardError):
-        return _text(error)
-    if isinstance(error, RecursionError):
-        return "error: nested too deep"
-    if isinstance(error, OSError):
-        return f"error: {error.strerror or error}"
-    return f"error: {error}"
-
-
-EXPECTED = (StoryboardError, OSError, ValueError, RecursionError)
 # What agents call the series folder; spelt nothing like "series", meant as it.
 SERIES_WORDS = frozenset({"path", "folder", "dir", "directory", "root", "project"})
 
@@ -90,6 +78,10 @@ class StrictServer(MCPServer):
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Any = None) -> Any:
+        await self.refuse_unknown(name, arguments)
+        return await super().call_tool(name, arguments, context)
+
+    async def refuse_unknown(self, name: str, arguments: dict[str, Any]) -> None:
         tool = next((t for t in await super().list_tools() if t.name == name), None)
         if tool is not None:
             known = list(tool.input_schema.get("properties", {}))
@@ -98,17 +90,14 @@ class StrictServer(MCPServer):
                     raise ToolError(f"{name}: unknown argument {argument!r}"
                                     f"{suggestion(argument, known)}; expected: "
                                     f"{', '.join(known) or 'no arguments'}")
-        return await super().call_tool(name, arguments, context)
-
-
-def _text(error: StoryboardError) -> str:
-    formatted = getattr(error, "format", None)
-    return str(formatted()) if callable(formatted) else str(error)
 
 
 def build_server(root: Path, ceiling: float) -> MCPServer:
     tools = Tools(root.resolve(), Budget(ceiling))
-    server = StrictServer("storyboard", instructions=INSTRUCTIONS, log_level="WARNING")
+    tasks = StoryboardTasks(tools)
+    server = StrictServer("storyboard", instructions=INSTRUCTIONS, log_level="WARNING",
+                          extensions=[tasks])
+    tasks.check = server.refuse_unknown
     _free_tools(server, tools)
     _writing_tools(server, tools)
     _resources(server, tools)
@@ -134,6 +123,15 @@ def _free_tools(server: MCPServer, tools: Tools) -> None:
     def plan(series: str = ".", provider: str | None = None, episode: str | None = None,
              draft: bool = False) -> dict[str, Any]:
         return tools.plan(series, provider, episode, draft)
+
+    @server.tool(description="The estimate of a paid call, what consent is asked for: what a "
+                             "render (or, with shot, a retake of count takes) would spend and "
+                             "buy (cost as the limits count it, shots, seconds, rows). Free: "
+                             "nothing is submitted.")
+    @answered
+    def estimate(series: str = ".", provider: str | None = None, episode: str | None = None,
+                 shot: str | None = None, count: int = 1) -> dict[str, Any]:
+        return tools.estimate(series, provider, episode, shot, count)
 
     @server.tool(description="The task journal: each shot's attempts, tasks and costs. Free.")
     @answered

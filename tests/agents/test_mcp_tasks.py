@@ -1,0 +1,158 @@
+"""`storyboard mcp` as MCP tasks and behind a person's consent, driven by the official SDK's client
+over stdio (2026-07-28, the Tasks extension declared; or a handshake client that can elicit),
+against the DashScope emulator, whose counters say what was paid for."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, InputRequiredResult
+
+from storyboard.emulator import EmulatorServer
+from tests.fixtures.compiler import write_series
+from tests.fixtures.mcp import error, session, submissions
+from tests.fixtures.mcp_tasks import TaskHandle, agent
+from tests.fixtures.two_shots import HEAD, TWO_SHOTS
+
+PAID = {"series": "wire", "provider": "dashscope"}
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    server = EmulatorServer(latency=1.0, plain_results=True, retry_after=0.1).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def root(tmp_path: Path, make_media: Callable[..., Path]) -> Path:
+    write_series(tmp_path / "series" / "wire", make_media, TWO_SHOTS, head=HEAD)
+    return tmp_path / "series"
+
+
+def finished(task: Any) -> bool:
+    return bool(task.status != "working")
+
+
+def test_a_render_is_a_task_with_progress_and_its_result_outlives_the_server(
+        root: Path, emulator: EmulatorServer) -> None:
+    async def first() -> tuple[str, Any, list[str], list[dict[str, Any]]]:
+        async with agent(root, ceiling=5, emulator=emulator) as client:
+            handle = await client.call("render", {**PAID, "max_cost": 5})
+            assert isinstance(handle, TaskHandle) and handle.status == "working"
+            seen: list[str] = []
+
+            def noted(task: Any) -> bool:
+                seen.append(task.status_message or "")
+                return finished(task)
+            done = await client.until(handle.task_id, noted)
+            await anyio.sleep(1.5)  # the last notification
+            return handle.task_id, done, seen, client.heard
+
+    task_id, done, seen, heard = anyio.run(first)
+    assert done.status == "completed" and done.result is not None
+    assert done.result["structuredContent"]["submits"] == 2
+    assert any("of 2 shots done" in line for line in seen)
+    assert "2 of 2 shots done" in seen[-1] and "USD spent" in seen[-1]
+    assert heard and heard[-1]["taskId"] == task_id and heard[-1]["status"] == "completed"
+    assert submissions(emulator) == 2
+    record = next(root.glob(f"wire/.storyboard/mcp-tasks/{task_id}.json"))
+    assert json.loads(record.read_text())["tool"] == "render"
+
+    async def later() -> tuple[Any, str]:
+        async with agent(root, ceiling=0, emulator=emulator) as client:
+            again = await client.get(task_id)
+            with pytest.raises(MCPError) as unknown:
+                await client.get("0" * 32)
+            return again, str(unknown.value)
+
+    again, unknown = anyio.run(later)  # a new server process answers for the old task
+    assert again.status == "completed" and again.result == done.result
+    assert "Task not found" in unknown
+
+
+def test_a_cancelled_task_stops_and_a_later_render_pays_nothing_twice(root: Path) -> None:
+    slow = EmulatorServer(latency=6.0, plain_results=True, retry_after=0.1).start()
+    try:
+        async def run() -> Any:
+            async with agent(root, ceiling=5, emulator=slow) as client:
+                handle = await client.call("render", {**PAID, "max_cost": 5})
+                with anyio.fail_after(600):
+                    while submissions(slow) < 2:
+                        await anyio.sleep(0.1)
+                await client.cancel(handle.task_id)
+                return await client.until(handle.task_id, finished)
+
+        stopped = anyio.run(run)
+        assert stopped.status == "cancelled"
+        assert submissions(slow) == 2
+        _, resumed = session(root, ("render", {**PAID, "max_cost": 5}), ceiling=5, emulator=slow)
+        assert resumed.structured_content["ok"] and resumed.structured_content["submits"] == 0
+        assert submissions(slow) == 2 and slow.stats()["submissions"]["duplicates"] == 0
+    finally:
+        slow.stop()
+
+
+def test_a_task_without_anyone_to_ask_needs_max_cost_before_it_exists(
+        root: Path, emulator: EmulatorServer) -> None:
+    async def run() -> tuple[Any, Any, Any]:
+        async with agent(root, ceiling=5, emulator=emulator) as client:
+            return (await client.call("render", PAID),
+                    await client.call("render", {**PAID, "max_cost": 0.01}),
+                    await client.call("render", {**PAID, "max_cost": 5, "path": "x"}))
+
+    without, too_dear, misspelt = anyio.run(run)
+    assert "needs max_cost" in error(without)
+    assert "refused, nothing was submitted" in error(too_dear)
+    assert "unknown argument 'path'" in error(misspelt)
+    assert not list(root.glob("**/mcp-tasks/*.json")) and submissions(emulator) == 0
+
+
+def test_a_2026_client_without_the_extension_gets_the_blocking_tool(
+        root: Path, emulator: EmulatorServer) -> None:
+    async def run() -> Any:
+        async with agent(root, ceiling=5, emulator=emulator, tasks=False) as client:
+            return await client.call("render", {**PAID, "max_cost": 5})
+
+    result = anyio.run(run)
+    assert isinstance(result, CallToolResult) and result.structured_content is not None
+    assert result.structured_content["submits"] == 2
+
+
+def test_consent_asked_by_elicitation_decline_spends_nothing_accept_spends_the_quote(
+        root: Path, emulator: EmulatorServer) -> None:
+    """A handshake client that can elicit: the person is asked, with the price; no max_cost."""
+    from tests.fixtures.mcp_consent import legacy_calls
+    _, estimate = session(root, ("estimate", PAID), ceiling=5, emulator=emulator)
+    quote = estimate.structured_content
+    assert quote["shots"] == 2 and quote["cost"] > 0 and submissions(emulator) == 0
+    declined, asked = legacy_calls(root, emulator, "decline", ("render", PAID))
+    assert "the person declined" in error(declined[0]) and submissions(emulator) == 0
+    assert f"{quote['cost']:.2f} USD with dashscope: 2 shot(s)" in asked[0]
+    accepted, _ = legacy_calls(root, emulator, "accept", ("render", PAID))
+    assert accepted[0].structured_content["submits"] == 2 and submissions(emulator) == 2
+
+
+def test_consent_on_a_2026_connection_is_asked_before_the_task_exists(
+        root: Path, emulator: EmulatorServer) -> None:
+    async def run(answer: Any) -> tuple[Any, Any, list[str]]:
+        async with agent(root, ceiling=5, emulator=emulator, consent=answer) as client:
+            pending = await client.call("render", PAID)
+            assert isinstance(pending, InputRequiredResult)
+            final = await client.call("render", PAID, await client.answer(pending))
+            if isinstance(final, TaskHandle):
+                final = await client.until(final.task_id, finished)
+            return pending, final, client.asked
+
+    _, declined, asked = anyio.run(run, "decline")
+    assert "the person declined" in error(declined) and "2 shot(s) of wire" in asked[0]
+    assert submissions(emulator) == 0 and not list(root.glob("**/mcp-tasks/*.json"))
+    _, done, _ = anyio.run(run, "accept")
+    assert done.status == "completed" and done.result["structuredContent"]["submits"] == 2
+    assert submissions(emulator) == 2
