@@ -130,8 +130,8 @@ def _free_tools(server: MCPServer, tools: Tools) -> None:
                              "nothing is submitted.")
     @answered
     def estimate(series: str = ".", provider: str | None = None, episode: str | None = None,
-                 shot: str | None = None, count: int = 1) -> dict[str, Any]:
-        return tools.estimate(series, provider, episode, shot, count)
+                 shot: str | None = None, count: int = 1, boards: bool = False) -> dict[str, Any]:
+        return tools.estimate(series, provider, episode, shot, count, boards)
 
     @server.tool(description="The task journal: each shot's attempts, tasks and costs. Free.")
     @answered
@@ -188,11 +188,12 @@ def _writing_tools(server: MCPServer, tools: Tools) -> None:
         "Render the series and stitch its episodes. provider 'local' (the default) renders free "
         "drafts. Any other provider spends money: max_cost (USD) is required, the plan is made "
         "first, and the call is refused with the plan when it costs more than max_cost or than "
-        "what is left of the server's ceiling. Interrupted renders resume without paying twice."))
+        "what is left of the server's ceiling. Interrupted renders resume without paying twice. "
+        "boards: only the boards pass (a still per shot and the cast they use, no video)."))
     @answered
     def render(series: str = ".", provider: str = "local", episode: str | None = None,
-               max_cost: float | None = None) -> dict[str, Any]:
-        return tools.render(series, provider, episode, max_cost)
+               max_cost: float | None = None, boards: bool = False) -> dict[str, Any]:
+        return tools.render(series, provider, episode, max_cost, boards)
 
 
 def _resources(server: MCPServer, tools: Tools) -> None:

@@ -185,7 +185,8 @@ class StoryboardTasks(Extension):
             quote = {"provider": provider, "currency": "", "cost": 0.0, "waiting_on_boards": 0,
                      "shots": sum(1 for row in rows if row["status"] != "cached")}
         else:
-            quote = self.library.estimate(series, provider, arguments.get("episode"))
+            quote = self.library.estimate(series, provider, arguments.get("episode"),
+                                          boards=bool(arguments.get("boards", False)))
         return {**quote, "paid": not has(provider, "drafts")}
 
     def _start(self, tool: str, arguments: dict[str, Any], quote: dict[str, Any],

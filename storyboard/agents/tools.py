@@ -35,7 +35,7 @@ from storyboard.review.sheet import build_sheet
 from storyboard.run import read_status
 from storyboard.run.pipeline import RenderReport, render_series
 from storyboard.run.rendering import plan_setup
-from storyboard.run.setup import Callbacks, RenderFlags, prepare
+from storyboard.run.setup import Callbacks, RenderFlags, open_run, prepare, single
 from storyboard.run.state import takes
 from storyboard.run.state.journal import Attempt
 from storyboard.run.takechecks import approve_checked
@@ -194,13 +194,16 @@ class Tools:
         return min(asked, self.budget.left)
 
     def render(self, series: str = ".", provider: str = "local", episode: str | None = None,
-               max_cost: float | None = None, on_event: Listener | None = None) -> dict[str, Any]:
+               max_cost: float | None = None, boards: bool = False,
+               on_event: Listener | None = None) -> dict[str, Any]:
         """A ``local`` render spends nothing (drafts when the series' provider is paid); any
-        other provider needs ``max_cost`` and fits under the server's ceiling, or is refused."""
-        return self._render(self.series(series), provider, episode, max_cost, (), (), on_event)
+        other provider needs ``max_cost`` and fits under the server's ceiling, or is refused.
+        ``boards``: the boards pass (a still per shot and the cast they use, no video)."""
+        return self._render(self.series(series), provider, episode, max_cost, (), (), on_event,
+                            boards)
 
     def estimate(self, series: str = ".", provider: str | None = None, episode: str | None = None,
-                 shot: str | None = None, count: int = 1) -> dict[str, Any]:
+                 shot: str | None = None, count: int = 1, boards: bool = False) -> dict[str, Any]:
         """What a paid ``render`` (or, with ``shot``, a ``retake`` of ``count`` takes) would
         spend and buy, priced as the paid call is held to it; nothing is submitted or written."""
         folder = self.series(series)
@@ -209,7 +212,7 @@ class Tools:
             raise Refused(f"unknown provider {name!r}; expected one of: {', '.join(PROVIDERS)}")
         if shot is not None:
             return self._retake_quote(folder, name, shot, count)
-        the_plan, cost = self._priced(folder, name, episode, (), ())
+        the_plan, cost = self._priced(folder, name, episode, (), (), boards)
         rows = [s for s in the_plan.shots if s.renders]
         return {"provider": name, "currency": the_plan.currency, "cost": cost,
                 "shots": len(rows), "seconds": round(sum(s.billed_seconds for s in rows), 3),
@@ -230,30 +233,32 @@ class Tools:
 
     def _render(self, folder: Path, provider: str, episode: str | None, max_cost: float | None,
                 shots: tuple[str, ...], changes: tuple[Any, ...] = (),
-                on_event: Listener | None = None) -> dict[str, Any]:
+                on_event: Listener | None = None, boards: bool = False) -> dict[str, Any]:
         """``changes``: a retake's lock change, written by the render once it may spend."""
         if provider not in PROVIDERS:
             raise Refused(f"unknown provider {provider!r}; expected one of: {', '.join(PROVIDERS)}")
         if has(provider, "drafts"):
             return report_dict(render_series(compiled(folder, None), RenderFlags(
-                provider, episode, draft=True, yes=True, shots=shots, take_changes=changes),
-                Callbacks(on_event=on_event)))
-        return self._paid(folder, provider, episode, max_cost, shots, changes, on_event)
+                provider, episode, draft=True, yes=True, shots=shots, take_changes=changes,
+                boards=boards), Callbacks(on_event=on_event)))
+        return self._paid(folder, provider, episode, max_cost, shots, changes, on_event, boards)
 
     def _paid(self, folder: Path, provider: str, episode: str | None,
               max_cost: float | None, shots: tuple[str, ...],
-              changes: tuple[Any, ...], on_event: Listener | None = None) -> dict[str, Any]:
+              changes: tuple[Any, ...], on_event: Listener | None = None,
+              boards: bool = False) -> dict[str, Any]:
         allowed = self.allowed(max_cost)
         with self.budget.lock:  # one paid call at a time: the ceiling is shared
             allowed = min(allowed, self.budget.left)
-            the_plan, cost = self._priced(folder, provider, episode, shots, changes)
+            the_plan, cost = self._priced(folder, provider, episode, shots, changes, boards)
             self.last_plan = the_plan.to_dict()
             if not under(cost, allowed):  # fails closed
                 raise Refused(refusal(cost, the_plan.currency, max_cost or 0.0, self.budget,
                                       self.last_plan))
             try:
                 report = render_series(compiled(folder, provider), RenderFlags(
-                    provider, episode, budget=allowed, shots=shots, take_changes=changes),
+                    provider, episode, budget=allowed, shots=shots, take_changes=changes,
+                    boards=boards),
                     Callbacks(on_event=on_event))
             except BudgetExceeded as error:
                 raise Refused(str(error)) from error
@@ -262,11 +267,12 @@ class Tools:
         return report_dict(report)
 
     def _priced(self, folder: Path, provider: str, episode: str | None,
-                shots: tuple[str, ...], changes: tuple[Any, ...]) -> tuple[Any, float]:
+                shots: tuple[str, ...], changes: tuple[Any, ...],
+                boards: bool = False) -> tuple[Any, float]:
         """The plan of a paid call, and what it counts against the limits: each task at no
         less than the list price of its model (a series' own prices cannot lower it)."""
-        with prepare(compiled(folder, provider), provider=provider, episode=episode,
-                     take_changes=changes) as setup:
+        flags = RenderFlags(provider, episode, take_changes=changes, boards=boards)
+        with open_run(single(compiled(folder, provider)), flags) as setup:
             the_plan = plan_setup(setup)
             by_hash = {shot.hash: shot for shot in setup.shots}
             cost = sum(max(s.cost if the_plan.currency == setup.provider.list_prices.currency

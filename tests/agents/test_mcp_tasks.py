@@ -156,3 +156,25 @@ def test_consent_on_a_2026_connection_is_asked_before_the_task_exists(
     _, done, _ = anyio.run(run, "accept")
     assert done.status == "completed" and done.result["structuredContent"]["submits"] == 2
     assert submissions(emulator) == 2
+
+
+def test_the_boards_pass_is_a_task_and_the_render_after_it_waits_on_the_boards(
+        tmp_path: Path, make_media: Callable[..., Path], emulator: EmulatorServer) -> None:
+    from tests.fixtures.boards import BOARD_IMAGES, CAST_IMAGES, write
+    write(tmp_path / "series" / "cafe", make_media)
+    cafe = {"series": "cafe", "provider": "dashscope", "max_cost": 5}
+
+    async def run() -> tuple[Any, Any]:
+        async with agent(tmp_path / "series", ceiling=10, emulator=emulator) as client:
+            boards = await client.call("render", {**cafe, "boards": True})
+            drawn = await client.until(boards.task_id, finished)
+            video = await client.call("render", cafe)
+            return drawn, await client.until(video.task_id, finished)
+
+    drawn, video = anyio.run(run)
+    assert drawn.status == "completed" and not drawn.result["isError"], drawn.result
+    assert drawn.result["structuredContent"]["submits"] == CAST_IMAGES + BOARD_IMAGES
+    assert emulator.stats()["cast"]["images"] == CAST_IMAGES + BOARD_IMAGES
+    assert video.status == "completed", video
+    assert "2 waiting on boards" in (video.status_message or ""), video.status_message
+    assert submissions(emulator) == 1  # the shot with its own still; the two gated: nothing
