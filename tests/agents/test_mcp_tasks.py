@@ -178,3 +178,33 @@ def test_the_boards_pass_is_a_task_and_the_render_after_it_waits_on_the_boards(
     assert video.status == "completed", video
     assert "2 waiting on boards" in (video.status_message or ""), video.status_message
     assert submissions(emulator) == 1  # the shot with its own still; the two gated: nothing
+
+
+def test_a_task_whose_server_was_killed_is_failed_and_resumed_by_the_next_call(
+        root: Path) -> None:
+    """The client goes away mid-render (its SDK ends the server); a new server says the task
+    was interrupted, and the same render resumes the journaled tasks, paying nothing twice."""
+    slow = EmulatorServer(latency=6.0, plain_results=True, retry_after=0.1).start()
+    try:
+        async def start() -> str:
+            async with agent(root, ceiling=5, emulator=slow) as client:
+                handle = await client.call("render", {**PAID, "max_cost": 5})
+                with anyio.fail_after(600):
+                    while submissions(slow) < 2:
+                        await anyio.sleep(0.1)
+                return str(handle.task_id)
+
+        task_id = anyio.run(start)
+
+        async def later() -> Any:
+            async with agent(root, ceiling=5, emulator=slow) as client:
+                return await client.get(task_id)
+
+        gone = anyio.run(later)
+        assert gone.status == "failed" and "interrupted" in (gone.status_message or ""), gone
+        _, resumed = session(root, ("render", {**PAID, "max_cost": 5}), ceiling=5, emulator=slow)
+        assert not resumed.is_error, resumed.content
+        assert resumed.structured_content["submits"] == 0
+        assert submissions(slow) == 2 and slow.stats()["submissions"]["duplicates"] == 0
+    finally:
+        slow.stop()
