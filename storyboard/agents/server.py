@@ -27,8 +27,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 INSTRUCTIONS = """storyboard compiles YAML storyboards into paid AI video renders. Work this way:
 check (fix every error), plan (free: what a render would do and cost), render with provider
 "local" (free drafts), look at the sheet, and only then a paid render with max_cost set to what the
-plan says. A paid call costing more than max_cost, or than what is left of this server's ceiling,
-is refused with the plan; nothing is ever paid twice (interrupted renders resume)."""
+plan says (estimate gives that price). A paid call costing more than max_cost, or than what is
+left of this server's ceiling, is refused with the plan; a client that can ask its user gets the
+price asked to the person instead, and only their accept spends. Nothing is ever paid twice
+(interrupted renders resume). With the Tasks extension, render and retake answer a task."""
 
 
 def answered(fn: F) -> F:
