@@ -99,6 +99,7 @@ class StoryboardTasks(Extension):
         self.library = tools
         self.check: Checker | None = None  # the server's, set once it is built
         self.live: dict[str, Stopper] = {}
+        self.known: dict[str, taskstore.Record] = {}  # records found, by id
 
     def methods(self) -> list[MethodBinding]:
         return [MethodBinding("tasks/get", TaskParams, self.get),
@@ -106,18 +107,18 @@ class StoryboardTasks(Extension):
                 MethodBinding("tasks/cancel", TaskParams, self.cancel)]
 
     async def get(self, ctx: ServerRequestContext[Any, Any], params: TaskParams) -> HandlerResult:
-        record = self._find(params.task_id)
+        record = await anyio.to_thread.run_sync(self._find, params.task_id)
         return await anyio.to_thread.run_sync(
             taskstore.detailed, record, record.task_id in self.live)
 
     async def update(self, ctx: ServerRequestContext[Any, Any],
                      params: TaskParams) -> HandlerResult:
-        self._find(params.task_id)  # no task of ours asks for input once it runs
+        await anyio.to_thread.run_sync(self._find, params.task_id)  # no task asks for input
         return {}
 
     async def cancel(self, ctx: ServerRequestContext[Any, Any],
                      params: TaskParams) -> HandlerResult:
-        record = self._find(params.task_id)
+        record = await anyio.to_thread.run_sync(self._find, params.task_id)
         stopper = self.live.get(record.task_id)
         if stopper is not None:
             stopper.stop()
@@ -126,10 +127,15 @@ class StoryboardTasks(Extension):
         return {}
 
     def _find(self, task_id: str) -> taskstore.Record:
+        """The task's record: this server's from memory, another's from the series folders."""
+        record = self.known.get(task_id)
+        if record is not None:
+            return record
         try:
-            return taskstore.find(self.library.root, task_id)
+            record = self.known[task_id] = taskstore.find(self.library.root, task_id)
         except ValueError as error:
             raise MCPError(code=-32602, message=str(error)) from None
+        return record
 
     async def intercept_tool_call(self, params: CallToolRequestParams,
                                   ctx: ServerRequestContext[Any, Any],
@@ -144,12 +150,16 @@ class StoryboardTasks(Extension):
         except (ToolError, *EXPECTED) as error:  # the tool's own refusals, as it words them
             return failure(error)
         if quote["paid"] and quote["cost"] > 0 and consent.can_ask(ctx):
+            try:  # a price over the call's max_cost or the ceiling is refused, never asked
+                self._within(quote, arguments.get("max_cost", self.library.budget.left))
+            except EXPECTED as error:
+                return failure(error)
             answer = await consent.ask(ctx, params, quote, str(arguments.get("series", ".")))
             if not isinstance(answer, str):
                 return answer
             if answer != "accept":
                 return failure(consent.refusal(answer, quote))
-            arguments["max_cost"] = min(quote["cost"], arguments.get("max_cost") or quote["cost"])
+            arguments["max_cost"] = quote["cost"]  # what the person accepted, no more
         elif quote["paid"] and self._wants_task(ctx):
             try:  # no one to ask: max_cost is the consent, checked before a task exists
                 self._within(quote, arguments.get("max_cost"))
@@ -196,6 +206,7 @@ class StoryboardTasks(Extension):
                                   int(quote["shots"]), int(quote["waiting_on_boards"]),
                                   str(quote["currency"]))
         taskstore.write(record)  # durable before the handle is answered
+        self.known[record.task_id] = record
         stopper = self.live[record.task_id] = Stopper(record)
         threading.Thread(target=self._run, args=(stopper,), daemon=True).start()
         token = anyio.from_thread.run_sync(anyio.lowlevel.current_token)

@@ -135,6 +135,10 @@ def test_consent_asked_by_elicitation_decline_spends_nothing_accept_spends_the_q
     declined, asked = legacy_calls(root, emulator, "decline", ("render", PAID))
     assert "the person declined" in error(declined[0]) and submissions(emulator) == 0
     assert f"{quote['cost']:.2f} USD with dashscope: 2 shot(s)" in asked[0]
+    capped, unasked = legacy_calls(root, emulator, "accept", ("render", {**PAID, "max_cost": 0}),
+                                   ("retake", {**PAID, "shot": "ep01/a", "max_cost": 0.001}))
+    assert all("refused, nothing was submitted" in error(r) for r in capped)
+    assert unasked == [] and submissions(emulator) == 0  # over the call's limit: never asked
     accepted, _ = legacy_calls(root, emulator, "accept", ("render", PAID))
     assert accepted[0].structured_content["submits"] == 2 and submissions(emulator) == 2
 
