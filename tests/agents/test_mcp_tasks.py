@@ -212,3 +212,23 @@ def test_a_task_whose_server_was_killed_is_failed_and_resumed_by_the_next_call(
         assert submissions(slow) == 2 and slow.stats()["submissions"]["duplicates"] == 0
     finally:
         slow.stop()
+
+
+def test_a_retake_is_a_task_too_free_or_paid(root: Path, emulator: EmulatorServer) -> None:
+    async def run() -> list[Any]:
+        async with agent(root, ceiling=5, emulator=emulator) as client:
+            ended = []
+            for name, arguments in (("render", {**PAID, "max_cost": 5}),
+                                    ("retake", {"series": "wire", "shot": "ep01/a"}),
+                                    ("retake", {**PAID, "shot": "ep01/a", "max_cost": 5})):
+                handle = await client.call(name, arguments)
+                assert isinstance(handle, TaskHandle), handle
+                ended.append(await client.until(handle.task_id, finished))
+            return ended
+
+    rendered, drafted, retaken = anyio.run(run)
+    assert [t.status for t in (rendered, drafted, retaken)] == ["completed"] * 3
+    assert drafted.result["structuredContent"]["spent"] == 0
+    assert retaken.result["structuredContent"]["submits"] == 1
+    assert "1 of 1 shots done" in (retaken.status_message or "")
+    assert submissions(emulator) == 3
