@@ -41,6 +41,11 @@ def can_ask(ctx: ServerRequestContext[Any, Any]) -> bool:
 
 def question(tool: str, quote: dict[str, Any], series: str) -> str:
     """What the person is asked: the price and what it buys."""
+    if tool == "breakdown":
+        return (f"storyboard asks to spend up to {quote['cost']:.2f} {quote['currency']} with "
+                f"{quote['provider']} (the key in {quote['key_env']}): {quote['calls']} call(s) "
+                f"to break the story down into {series}. Accept to spend it; decline and nothing "
+                "is asked.")
     what = (f"{quote['shots']} take(s) of {quote['rows'][0]['key']}" if tool == "retake"
             and quote["rows"] else f"{quote['shots']} shot(s) of {series}")
     return (f"storyboard asks to spend about {quote['cost']:.2f} {quote['currency']} with "

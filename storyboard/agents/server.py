@@ -18,6 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import Tool as MCPTool
 
+from storyboard.agents import writing
 from storyboard.agents.messages import EXPECTED, message
 from storyboard.agents.tasks import StoryboardTasks
 from storyboard.agents.tools import Budget, Refused, Tools
@@ -102,6 +103,7 @@ def build_server(root: Path, ceiling: float) -> MCPServer:
     tasks.check = server.refuse_unknown
     _free_tools(server, tools)
     _writing_tools(server, tools)
+    _breakdown_tool(server, tools)
     _resources(server, tools)
     return server
 
@@ -127,12 +129,15 @@ def _free_tools(server: MCPServer, tools: Tools) -> None:
         return tools.plan(series, provider, episode, draft)
 
     @server.tool(description="The estimate of a paid call, what consent is asked for: what a "
-                             "render (or, with shot, a retake of count takes) would spend and "
-                             "buy (cost as the limits count it, shots, seconds, rows). Free: "
-                             "nothing is submitted.")
+                             "render (or, with shot, a retake of count takes; with source, the "
+                             "breakdown of that story) would spend and buy (cost as the limits "
+                             "count it, shots, seconds, rows). Free: nothing is submitted.")
     @answered
     def estimate(series: str = ".", provider: str | None = None, episode: str | None = None,
-                 shot: str | None = None, count: int = 1, boards: bool = False) -> dict[str, Any]:
+                 shot: str | None = None, count: int = 1, boards: bool = False,
+                 source: str | None = None) -> dict[str, Any]:
+        if source is not None:
+            return writing.quote(tools, source, series)
         return tools.estimate(series, provider, episode, shot, count, boards)
 
     @server.tool(description="The task journal: each shot's attempts, tasks and costs. Free.")
@@ -196,6 +201,20 @@ def _writing_tools(server: MCPServer, tools: Tools) -> None:
     def render(series: str = ".", provider: str = "local", episode: str | None = None,
                max_cost: float | None = None, boards: bool = False) -> dict[str, Any]:
         return tools.render(series, provider, episode, max_cost, boards)
+
+
+def _breakdown_tool(server: MCPServer, tools: Tools) -> None:
+    @server.tool(description=(
+        "Break the story source (a text, Markdown or Fountain file under the root) down into a "
+        "series in the folder series, by a language model: the endpoint, model and key come "
+        "from the series' breakdown: block, else DashScope's. It spends money: max_cost (USD) "
+        "is required (or a person's accept), the estimate is made first from the cache alone, "
+        "and the call is refused when it could cost more than max_cost or than what is left of "
+        "the server's ceiling. Answers already paid for are cached: never asked twice."))
+    @answered
+    def breakdown(source: str, series: str = ".", max_cost: float | None = None,
+                  episodes: int | None = None) -> dict[str, Any]:
+        return writing.write(tools, source, series, max_cost, episodes)
 
 
 def _resources(server: MCPServer, tools: Tools) -> None:

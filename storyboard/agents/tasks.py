@@ -33,7 +33,7 @@ from mcp_types import CallToolRequestParams, CallToolResult, RequestParams, Text
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ConfigDict
 
-from storyboard.agents import consent, taskstore
+from storyboard.agents import consent, taskstore, writing
 from storyboard.agents.messages import EXPECTED, message
 from storyboard.agents.tools import Refused, Tools
 from storyboard.run import ShotEvent
@@ -41,7 +41,7 @@ from storyboard.targets.kinds import has
 from storyboard.targets.prices import under
 
 IDENTIFIER = "io.modelcontextprotocol/tasks"
-SPENDING = frozenset({"render", "retake"})
+SPENDING = frozenset({"render", "retake", "breakdown"})
 NOTIFY_EVERY = 1.0  # seconds between two looks at a listened task's progress
 # Refuses arguments a tool has no parameter for (the server's own check, as the tools make it).
 Checker = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -75,6 +75,15 @@ class Stopper:
         if self.asked or cancel_marker(self.record).exists():
             self.asked = True
             _cancel_all(self.loop)
+
+    def said(self, text: str) -> None:
+        """The breakdown's progress hook: its last line kept beside the record; a stop asked
+        for ends the run here, as Ctrl-C does (answers already paid for stay cached)."""
+        if text:
+            taskstore.say(self.record, text)
+        if self.asked or cancel_marker(self.record).exists():
+            self.asked = True
+            raise KeyboardInterrupt
 
     def stop(self) -> None:
         self.asked = True
@@ -187,6 +196,9 @@ class StoryboardTasks(Extension):
         """The call's estimate (``paid``: whether it spends), refusals raised as the tool's."""
         provider = str(arguments.get("provider", "local"))
         series = str(arguments.get("series", "."))
+        if tool == "breakdown":
+            return {**writing.quote(self.library, str(arguments.get("source", "")), series,
+                                    arguments.get("episodes")), "paid": True}
         if tool == "retake":
             quote = self.library.estimate(series, provider, shot=str(arguments.get("shot", "")),
                                         count=int(arguments.get("count", 1)))
@@ -203,7 +215,8 @@ class StoryboardTasks(Extension):
                ctx: ServerRequestContext[Any, Any]) -> dict[str, Any]:
         folder = self.library.series(str(arguments.get("series", ".")))
         record = taskstore.Record(taskstore.new_id(), tool, arguments, str(folder), time.time(),
-                                  int(quote["shots"]), int(quote["waiting_on_boards"]),
+                                  int(quote.get("calls", quote["shots"])),
+                                  int(quote["waiting_on_boards"]),
                                   str(quote["currency"]))
         taskstore.write(record)  # durable before the handle is answered
         self.known[record.task_id] = record
@@ -217,9 +230,8 @@ class StoryboardTasks(Extension):
 
     def _run(self, stopper: Stopper) -> None:
         record = stopper.record
-        call = self.library.retake if record.tool == "retake" else self.library.render
         try:
-            result = answer(call(**record.arguments, on_event=stopper.hear))
+            result = answer(self._call(stopper))
         except (asyncio.CancelledError, KeyboardInterrupt):
             result = stopped(record)
         except EXPECTED as error:
@@ -228,6 +240,13 @@ class StoryboardTasks(Extension):
             result = stopped(record)
         taskstore.finish(record, result)
         self.live.pop(record.task_id, None)
+
+    def _call(self, stopper: Stopper) -> dict[str, Any]:
+        record = stopper.record
+        if record.tool == "breakdown":
+            return writing.write(self.library, **record.arguments, progress=stopper.said)
+        call = self.library.retake if record.tool == "retake" else self.library.render
+        return call(**record.arguments, on_event=stopper.hear)
 
     def _notify(self, record: taskstore.Record, session: ServerSession, token: Any) -> None:
         """``notifications/tasks`` to the client that started the task while it listens: each

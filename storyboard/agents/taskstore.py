@@ -100,9 +100,28 @@ def owner_alive(record: Record) -> bool:
     return True
 
 
+def say(record: Record, text: str) -> None:
+    """A breakdown's last progress line, beside its record (it has no journal rows)."""
+    now = time.monotonic()
+    if now - _SAID.get(record.task_id, 0.0) < 0.5:
+        return
+    _SAID[record.task_id] = now
+    said = record.path.with_suffix(".said")
+    spare = said.with_name(said.name + ".tmp")
+    spare.write_text(text, encoding="utf-8")
+    os.replace(spare, said)
+
+
+_SAID: dict[str, float] = {}  # when each task last said something (a stream says a lot)
+
+
 def progress(record: Record) -> dict[str, Any]:
     """Shots done of those planned, money spent and tasks in flight: the journal's rows since
-    the task started."""
+    the task started (a breakdown: its last line, and the calls it plans)."""
+    if record.tool == "breakdown":
+        said = record.path.with_suffix(".said")
+        return {"said": said.read_text(encoding="utf-8") if said.is_file() else "",
+                "calls": record.shots}
     rows = [r for r in read_status(Path(record.folder)) if r.intent_at >= record.started]
     done = sum(1 for r in rows if r.state == "done")
     spent = round(sum(r.cost or 0.0 for r in rows), 6)
@@ -112,6 +131,8 @@ def progress(record: Record) -> dict[str, Any]:
 
 
 def message(numbers: dict[str, Any]) -> str:
+    if "said" in numbers:
+        return str(numbers["said"] or f"breaking the story down: {numbers['calls']} call(s)")
     text = (f"{numbers['done']} of {numbers['total']} shots done, {numbers['spent']:.2f} "
             f"{numbers['currency']} spent, {numbers['in_flight']} in flight")
     if numbers["waiting_on_boards"]:

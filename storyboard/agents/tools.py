@@ -186,7 +186,7 @@ class Tools:
         """The most this call may spend: its ``max_cost`` (a finite amount: NaN, inf and
         negative numbers are refused) within what is left of the ceiling."""
         if max_cost is None:
-            raise Refused("a paid render needs max_cost (USD): the most this call may spend")
+            raise Refused("a paid call needs max_cost (USD): the most this call may spend")
         try:
             asked = amount(max_cost, "max_cost")
         except ValueError as error:

@@ -232,3 +232,40 @@ def test_a_retake_is_a_task_too_free_or_paid(root: Path, emulator: EmulatorServe
     assert retaken.result["structuredContent"]["submits"] == 1
     assert "1 of 1 shots done" in (retaken.status_message or "")
     assert submissions(emulator) == 3
+
+
+def test_a_breakdown_is_a_task_behind_consent(tmp_path: Path, chat_emulator: EmulatorServer,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The story's endpoint comes from the series' breakdown: block (a person's); the person is
+    asked the price; a decline asks the model nothing, an accept writes the series as a task."""
+    from tests.fixtures.breakdown import KEY_ENV, chat_base, requests, story
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+    root = tmp_path / "root"
+    (root / "light").mkdir(parents=True)
+    source = story(root)
+    (root / "light" / "storyboard.yaml").write_text(
+        f"storyboard: 1\nbreakdown:\n  base_url: {chat_base(chat_emulator)}\n"
+        f"  key_env: {KEY_ENV}\n", encoding="utf-8")
+    asked_for = {"source": source.name, "series": "light"}
+    before = requests(chat_emulator)
+    _, without, small = session(root, ("breakdown", asked_for),
+                                ("breakdown", {**asked_for, "max_cost": 0.001}), ceiling=5)
+    assert "needs max_cost" in error(without) and "nothing was asked" in error(small)
+
+    async def run(answer: Any) -> tuple[Any, list[str]]:
+        async with agent(root, ceiling=5, emulator=None, consent=answer) as client:
+            pending = await client.call("breakdown", asked_for)
+            assert isinstance(pending, InputRequiredResult), pending
+            final = await client.call("breakdown", asked_for, await client.answer(pending))
+            if isinstance(final, TaskHandle):
+                final = await client.until(final.task_id, finished)
+            return final, client.asked
+
+    declined, asked = anyio.run(run, "decline")
+    assert "the person declined" in error(declined) and requests(chat_emulator) == before
+    assert f"the key in {KEY_ENV}" in asked[0] and "call(s) to break the story down" in asked[0]
+    done, _ = anyio.run(run, "accept")
+    assert done.status == "completed" and not done.result["isError"], done.result
+    report = done.result["structuredContent"]
+    assert report["ok"] and report["calls"] == requests(chat_emulator) - before > 0
+    assert (root / "light" / "episodes").is_dir()
