@@ -18,16 +18,20 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import Tool as MCPTool
 
+from storyboard.agents import writing
+from storyboard.agents.messages import EXPECTED, message
+from storyboard.agents.tasks import StoryboardTasks
 from storyboard.agents.tools import Budget, Refused, Tools
-from storyboard.errors import StoryboardError
 from storyboard.language.validate import did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
 INSTRUCTIONS = """storyboard compiles YAML storyboards into paid AI video renders. Work this way:
 check (fix every error), plan (free: what a render would do and cost), render with provider
 "local" (free drafts), look at the sheet, and only then a paid render with max_cost set to what the
-plan says. A paid call costing more than max_cost, or than what is left of this server's ceiling,
-is refused with the plan; nothing is ever paid twice (interrupted renders resume)."""
+plan says (estimate gives that price). A paid call costing more than max_cost, or than what is
+left of this server's ceiling, is refused with the plan; a client that can ask its user gets the
+price asked to the person instead, and only their accept spends. Nothing is ever paid twice
+(interrupted renders resume). With the Tasks extension, render and retake answer a task."""
 
 
 def answered(fn: F) -> F:
@@ -52,19 +56,6 @@ def read(fn: F) -> F:
     return call  # type: ignore[return-value]
 
 
-def message(error: BaseException) -> str:
-    """What a failed call answers: our errors as they are (problems located), a file or a value
-    the system refused in one sentence."""
-    if isinstance(error, StoryboardError):
-        return _text(error)
-    if isinstance(error, RecursionError):
-        return "error: nested too deep"
-    if isinstance(error, OSError):
-        return f"error: {error.strerror or error}"
-    return f"error: {error}"
-
-
-EXPECTED = (StoryboardError, OSError, ValueError, RecursionError)
 # What agents call the series folder; spelt nothing like "series", meant as it.
 SERIES_WORDS = frozenset({"path", "folder", "dir", "directory", "root", "project"})
 
@@ -90,6 +81,10 @@ class StrictServer(MCPServer):
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Any = None) -> Any:
+        await self.refuse_unknown(name, arguments)
+        return await super().call_tool(name, arguments, context)
+
+    async def refuse_unknown(self, name: str, arguments: dict[str, Any]) -> None:
         tool = next((t for t in await super().list_tools() if t.name == name), None)
         if tool is not None:
             known = list(tool.input_schema.get("properties", {}))
@@ -98,19 +93,17 @@ class StrictServer(MCPServer):
                     raise ToolError(f"{name}: unknown argument {argument!r}"
                                     f"{suggestion(argument, known)}; expected: "
                                     f"{', '.join(known) or 'no arguments'}")
-        return await super().call_tool(name, arguments, context)
-
-
-def _text(error: StoryboardError) -> str:
-    formatted = getattr(error, "format", None)
-    return str(formatted()) if callable(formatted) else str(error)
 
 
 def build_server(root: Path, ceiling: float) -> MCPServer:
     tools = Tools(root.resolve(), Budget(ceiling))
-    server = StrictServer("storyboard", instructions=INSTRUCTIONS, log_level="WARNING")
+    tasks = StoryboardTasks(tools)
+    server = StrictServer("storyboard", instructions=INSTRUCTIONS, log_level="WARNING",
+                          extensions=[tasks])
+    tasks.check = server.refuse_unknown
     _free_tools(server, tools)
     _writing_tools(server, tools)
+    _breakdown_tool(server, tools)
     _resources(server, tools)
     return server
 
@@ -134,6 +127,18 @@ def _free_tools(server: MCPServer, tools: Tools) -> None:
     def plan(series: str = ".", provider: str | None = None, episode: str | None = None,
              draft: bool = False) -> dict[str, Any]:
         return tools.plan(series, provider, episode, draft)
+
+    @server.tool(description="The estimate of a paid call, what consent is asked for: what a "
+                             "render (or, with shot, a retake of count takes; with source, the "
+                             "breakdown of that story) would spend and buy (cost as the limits "
+                             "count it, shots, seconds, rows). Free: nothing is submitted.")
+    @answered
+    def estimate(series: str = ".", provider: str | None = None, episode: str | None = None,
+                 shot: str | None = None, count: int = 1, boards: bool = False,
+                 source: str | None = None) -> dict[str, Any]:
+        if source is not None:
+            return writing.quote(tools, source, series)
+        return tools.estimate(series, provider, episode, shot, count, boards)
 
     @server.tool(description="The task journal: each shot's attempts, tasks and costs. Free.")
     @answered
@@ -190,11 +195,26 @@ def _writing_tools(server: MCPServer, tools: Tools) -> None:
         "Render the series and stitch its episodes. provider 'local' (the default) renders free "
         "drafts. Any other provider spends money: max_cost (USD) is required, the plan is made "
         "first, and the call is refused with the plan when it costs more than max_cost or than "
-        "what is left of the server's ceiling. Interrupted renders resume without paying twice."))
+        "what is left of the server's ceiling. Interrupted renders resume without paying twice. "
+        "boards: only the boards pass (a still per shot and the cast they use, no video)."))
     @answered
     def render(series: str = ".", provider: str = "local", episode: str | None = None,
-               max_cost: float | None = None) -> dict[str, Any]:
-        return tools.render(series, provider, episode, max_cost)
+               max_cost: float | None = None, boards: bool = False) -> dict[str, Any]:
+        return tools.render(series, provider, episode, max_cost, boards)
+
+
+def _breakdown_tool(server: MCPServer, tools: Tools) -> None:
+    @server.tool(description=(
+        "Break the story source (a text, Markdown or Fountain file under the root) down into a "
+        "series in the folder series, by a language model: the endpoint, model and key come "
+        "from the series' breakdown: block, else DashScope's. It spends money: max_cost (USD) "
+        "is required (or a person's accept), the estimate is made first from the cache alone, "
+        "and the call is refused when it could cost more than max_cost or than what is left of "
+        "the server's ceiling. Answers already paid for are cached: never asked twice."))
+    @answered
+    def breakdown(source: str, series: str = ".", max_cost: float | None = None,
+                  episodes: int | None = None) -> dict[str, Any]:
+        return writing.write(tools, source, series, max_cost, episodes)
 
 
 def _resources(server: MCPServer, tools: Tools) -> None:

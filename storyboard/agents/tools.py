@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,15 +36,17 @@ from storyboard.run import read_status
 from storyboard.run.choices.checks import approve_checked
 from storyboard.run.pipeline import RenderReport, render_series
 from storyboard.run.rendering import plan_setup
-from storyboard.run.setup import RenderFlags, prepare
+from storyboard.run.setup import Callbacks, RenderFlags, open_run, prepare, single
 from storyboard.run.state import takes
 from storyboard.run.state.journal import Attempt
 from storyboard.run.trip.cancel import failure_of
 from storyboard.run.trip.costs import estimate
+from storyboard.run.trip.model import ShotEvent
 from storyboard.targets.kinds import DASHSCOPE, KINDS, has
 from storyboard.targets.prices import amount, under
 
 PROVIDERS = tuple(name for name, kind in KINDS.items() if kind.agents)
+Listener = Callable[[ShotEvent], None]  # hears a run's progress (a task's cancel hooks in here)
 
 
 class Refused(StoryboardError):
@@ -154,7 +157,7 @@ class Tools:
         return {"shot": shot, "approved": approve_checked(manifest, shot, force=force)}
 
     def retake(self, shot: str, count: int = 1, series: str = ".", provider: str = "local",
-               max_cost: float | None = None) -> dict[str, Any]:
+               max_cost: float | None = None, on_event: Listener | None = None) -> dict[str, Any]:
         """``count`` more takes of ``shot``; a paid provider is priced and refused first, before
         anything is written, when the takes cost more than this call may spend."""
         folder = self.series(series)
@@ -162,14 +165,15 @@ class Tools:
             self._price_retake(folder, provider, shot, count, max_cost)
         asked = takes.ask_retakes(compiled(folder, None), shot, count, provider=provider,
                                   free=has(provider, "drafts"))
-        report = self._render(folder, provider, None, max_cost, asked.takes, asked.changes)
+        report = self._render(folder, provider, None, max_cost, asked.takes, asked.changes,
+                              on_event)
         made = all(s["state"] in ("done", "cached") for s in report["shots"])
         return {"asked": asked.message, **report, "ok": made,
                 "stitched": all(e["state"] != "skipped" for e in report["episodes"])}
 
     def _price_retake(self, folder: Path, provider: str, shot: str, count: int,
                       max_cost: float | None) -> None:
-        allowed = self._allowed(max_cost)
+        allowed = self.allowed(max_cost)
         manifest = compiled(folder, provider)
         setup = prepare(manifest, provider=provider, offline=True)
         one = at_list_price(takes.find_shot(manifest, shot), setup)
@@ -178,11 +182,11 @@ class Tools:
                           f"cost about {one * count:.2f} {setup.prices.currency}, more than this "
                           f"call may spend ({allowed:.2f})")
 
-    def _allowed(self, max_cost: object) -> float:
+    def allowed(self, max_cost: object) -> float:
         """The most this call may spend: its ``max_cost`` (a finite amount: NaN, inf and
         negative numbers are refused) within what is left of the ceiling."""
         if max_cost is None:
-            raise Refused("a paid render needs max_cost (USD): the most this call may spend")
+            raise Refused("a paid call needs max_cost (USD): the most this call may spend")
         try:
             asked = amount(max_cost, "max_cost")
         except ValueError as error:
@@ -190,35 +194,72 @@ class Tools:
         return min(asked, self.budget.left)
 
     def render(self, series: str = ".", provider: str = "local", episode: str | None = None,
-               max_cost: float | None = None) -> dict[str, Any]:
+               max_cost: float | None = None, boards: bool = False,
+               on_event: Listener | None = None) -> dict[str, Any]:
         """A ``local`` render spends nothing (drafts when the series' provider is paid); any
-        other provider needs ``max_cost`` and fits under the server's ceiling, or is refused."""
-        return self._render(self.series(series), provider, episode, max_cost, ())
+        other provider needs ``max_cost`` and fits under the server's ceiling, or is refused.
+        ``boards``: the boards pass (a still per shot and the cast they use, no video)."""
+        return self._render(self.series(series), provider, episode, max_cost, (), (), on_event,
+                            boards)
+
+    def estimate(self, series: str = ".", provider: str | None = None, episode: str | None = None,
+                 shot: str | None = None, count: int = 1, boards: bool = False) -> dict[str, Any]:
+        """What a paid ``render`` (or, with ``shot``, a ``retake`` of ``count`` takes) would
+        spend and buy, priced as the paid call is held to it; nothing is submitted or written."""
+        folder = self.series(series)
+        name = provider or compiled(folder, None).provider
+        if name not in PROVIDERS:
+            raise Refused(f"unknown provider {name!r}; expected one of: {', '.join(PROVIDERS)}")
+        if shot is not None:
+            return self._retake_quote(folder, name, shot, count)
+        the_plan, cost = self._priced(folder, name, episode, (), (), boards)
+        rows = [s for s in the_plan.shots if s.renders]
+        return {"provider": name, "currency": the_plan.currency, "cost": cost,
+                "shots": len(rows), "seconds": round(sum(s.billed_seconds for s in rows), 3),
+                "waiting_on_boards": sum(1 for s in the_plan.shots if s.status == "waits"),
+                "rows": [{"key": s.key, "status": s.status, "cost": s.cost,
+                          "seconds": s.billed_seconds} for s in the_plan.shots]}
+
+    def _retake_quote(self, folder: Path, provider: str, shot: str, count: int) -> dict[str, Any]:
+        manifest = compiled(folder, provider)
+        setup = prepare(manifest, provider=provider, offline=True)
+        found = takes.find_shot(manifest, shot)
+        one = at_list_price(found, setup)
+        return {"provider": provider, "currency": setup.prices.currency,
+                "cost": round(one * count, 6), "shots": count,
+                "seconds": float(found.request.duration * count), "waiting_on_boards": 0,
+                "rows": [{"key": found.shot_id, "status": "retake", "cost": one,
+                          "seconds": float(found.request.duration)}] * count}
 
     def _render(self, folder: Path, provider: str, episode: str | None, max_cost: float | None,
-                shots: tuple[str, ...], changes: tuple[Any, ...] = ()) -> dict[str, Any]:
+                shots: tuple[str, ...], changes: tuple[Any, ...] = (),
+                on_event: Listener | None = None, boards: bool = False) -> dict[str, Any]:
         """``changes``: a retake's lock change, written by the render once it may spend."""
         if provider not in PROVIDERS:
             raise Refused(f"unknown provider {provider!r}; expected one of: {', '.join(PROVIDERS)}")
         if has(provider, "drafts"):
             return report_dict(render_series(compiled(folder, None), RenderFlags(
-                provider, episode, draft=True, yes=True, shots=shots, take_changes=changes)))
-        return self._paid(folder, provider, episode, max_cost, shots, changes)
+                provider, episode, draft=True, yes=True, shots=shots, take_changes=changes,
+                boards=boards), Callbacks(on_event=on_event)))
+        return self._paid(folder, provider, episode, max_cost, shots, changes, on_event, boards)
 
     def _paid(self, folder: Path, provider: str, episode: str | None,
               max_cost: float | None, shots: tuple[str, ...],
-              changes: tuple[Any, ...]) -> dict[str, Any]:
-        allowed = self._allowed(max_cost)
+              changes: tuple[Any, ...], on_event: Listener | None = None,
+              boards: bool = False) -> dict[str, Any]:
+        allowed = self.allowed(max_cost)
         with self.budget.lock:  # one paid call at a time: the ceiling is shared
             allowed = min(allowed, self.budget.left)
-            the_plan, cost = self._priced(folder, provider, episode, shots, changes)
+            the_plan, cost = self._priced(folder, provider, episode, shots, changes, boards)
             self.last_plan = the_plan.to_dict()
             if not under(cost, allowed):  # fails closed
                 raise Refused(refusal(cost, the_plan.currency, max_cost or 0.0, self.budget,
                                       self.last_plan))
             try:
                 report = render_series(compiled(folder, provider), RenderFlags(
-                    provider, episode, budget=allowed, shots=shots, take_changes=changes))
+                    provider, episode, budget=allowed, shots=shots, take_changes=changes,
+                    boards=boards),
+                    Callbacks(on_event=on_event))
             except BudgetExceeded as error:
                 raise Refused(str(error)) from error
             run = report.run
@@ -226,11 +267,12 @@ class Tools:
         return report_dict(report)
 
     def _priced(self, folder: Path, provider: str, episode: str | None,
-                shots: tuple[str, ...], changes: tuple[Any, ...]) -> tuple[Any, float]:
+                shots: tuple[str, ...], changes: tuple[Any, ...],
+                boards: bool = False) -> tuple[Any, float]:
         """The plan of a paid call, and what it counts against the limits: each task at no
         less than the list price of its model (a series' own prices cannot lower it)."""
-        with prepare(compiled(folder, provider), provider=provider, episode=episode,
-                     take_changes=changes) as setup:
+        flags = RenderFlags(provider, episode, take_changes=changes, boards=boards)
+        with open_run(single(compiled(folder, provider)), flags) as setup:
             the_plan = plan_setup(setup)
             by_hash = {shot.hash: shot for shot in setup.shots}
             cost = sum(max(s.cost if the_plan.currency == setup.provider.list_prices.currency

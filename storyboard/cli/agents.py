@@ -16,8 +16,9 @@ from storyboard.cli.common import AMOUNT, guarded
                    "No call can raise it.")
 def mcp(root: Path, budget_ceiling: float) -> None:
     """An MCP server over stdio for coding agents, for the series under ROOT: free tools
-    (check, compile, plan, status, sheet, doctor), notes and local drafts, and paid renders only
-    under each call's max_cost and this server's ceiling."""
+    (check, compile, plan, estimate, status, sheet, doctor), notes and local drafts, and paid
+    renders only under each call's max_cost (or a person's accept) and this server's ceiling;
+    renders as MCP tasks for clients with the Tasks extension."""
     try:
         from storyboard.agents.server import serve
     except ImportError as exc:
