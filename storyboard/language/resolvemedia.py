@@ -9,7 +9,7 @@ or video, a voice's recording, a generated image's refs, an episode's music and 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,9 @@ class Character:
     ref: MediaRef
     voice: str | None
     where: PathKey
+    # Ids made on a vendor, by vendor (``identity: {kling: {element: ID, voice: ID}}``): sent
+    # instead of the sheet (and the voice) on that vendor's models that take them.
+    identity: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -176,7 +179,8 @@ class MediaResolver:
                            f"voices: {', '.join(sorted(self.voices)) or '(none declared)'}")
             if ref is not None:
                 characters[name] = Character(name, f"reference_{kind}", ref,
-                                             voice if isinstance(voice, str) else None, where)
+                                             voice if isinstance(voice, str) else None, where,
+                                             identities(entry.get("identity")))
         return characters
 
     # --- an episode's files -----------------------------------------------------------------------
@@ -225,6 +229,12 @@ def _resolved(folder: Path, value: str, root: Path) -> tuple[Path, bool]:
     variation of a matrix names the same files)."""
     file = (folder / value).resolve()
     return file, file.is_relative_to(root)
+
+
+def identities(value: Any) -> dict[str, dict[str, str]]:
+    """A character's ``identity:`` (schema-checked) as ids by vendor and kind."""
+    return {vendor: {kind: str(found) for kind, found in ids.items() if isinstance(found, str)}
+            for vendor, ids in _mapping(value).items() if isinstance(ids, dict)}
 
 
 def _count(value: Any) -> int:
