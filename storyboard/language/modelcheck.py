@@ -205,7 +205,7 @@ def _references(shot: ResolvedShot, model: Model, names: list[str], videos: int
             "or use wan2.7-r2v or wan3.0-video for this shot"))
         return
     if not names and not model.needs_frame and not model.prompt_only and \
-            (model.min_references or not _framed(shot)):
+            not model.prompt_mode and (model.min_references or not _framed(shot)):
         frame = "" if model.min_references else " or a first_frame"
         own = (f" (storyboard's own rule: {model.id} also renders from a prompt alone, but "
                "storyboard asks every shot for a picture to hold it)") if model.text_only else ""
@@ -236,7 +236,7 @@ def _materials(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[D
         yield shot.doc.diagnostic(shot.path, (
             f"{len(elements)} characters sent as saved elements ({', '.join(elements)}); "
             f"{model.id} takes at most {model.max_elements}"))
-    voices = [r.name for r in shot.references if r.voice is not None and r.voice.id]
+    voices = sorted(_by_id(shot) & _speakers(shot))  # the voices sent: of those who speak
     if model.voices == "voice_id" and len(voices) > model.max_voice_ids:
         yield shot.doc.diagnostic(shot.path, (
             f"{len(voices)} voices by id ({', '.join(voices)}); {model.id} takes at most "
@@ -309,8 +309,7 @@ def _voices(shot: ResolvedShot, model: Model) -> Iterator[Diagnostic]:
     model invents, so it is refused, never dropped in silence."""
     if model.voices not in ("none", "voice_id") or not model.takes_references:
         return
-    speakers = {speaker for scene in shot.scenes for index, (speaker, _) in enumerate(scene.say)
-                if routes.route_at(scene, index) == "voice_reference"}  # the model speaks them
+    speakers = _speakers(shot)
     voiced = [r.name for r in shot.references if r.voice is not None and r.name in speakers]
     if model.voices == "voice_id":
         recorded = [name for name in voiced if name not in _by_id(shot)]
@@ -326,6 +325,12 @@ def _voices(shot: ResolvedShot, model: Model) -> Iterator[Diagnostic]:
             f"{model.id} takes no voices: {', '.join(voiced)} would speak in a voice the model "
             "invents; use a model that takes voices (wan2.7-r2v, wan3.0-video) for this shot, "
             "or describe the speech in the action instead of say"))
+
+
+def _speakers(shot: ResolvedShot) -> set[str]:
+    """The characters whose lines the model speaks itself."""
+    return {speaker for scene in shot.scenes for index, (speaker, _) in enumerate(scene.say)
+            if routes.route_at(scene, index) == "voice_reference"}
 
 
 def _by_id(shot: ResolvedShot) -> set[str]:

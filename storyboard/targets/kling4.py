@@ -58,7 +58,8 @@ KLING_V4 = Model(
     id=WIRE_ID, title="Kling 4.0", caps=_CAPS, prices={"intl": PRICES},
     max_images=10, max_videos=5, min_references=0, voices="voice_id",
     frames=("first_frame", "last_frame"), frames_with_references=True,
-    frames_count_as_images=True, text_only=True, negative_prompt=False, prompt_extend=False,
+    frames_count_as_images=True, text_only=True, prompt_mode=True, negative_prompt=False,
+    prompt_extend=False,
     seed=False, audio_switch=False, labels={"kling": LABELS},
     image_rule=ImageRule(min_side=300, max_aspect=2.5, max_mb=10),
     # Each reference video 3..30 s (at least 700 px and 24 fps: not checked offline), 200 MB

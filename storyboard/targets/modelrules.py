@@ -106,6 +106,9 @@ class Model:
     max_voice_ids: int = 0  # voices by id (``voices: voice_id``)
     frames_count_as_images: bool = False  # first/last frames count among ``max_images``
     max_materials: int | None = None  # every item together: images, frames, videos, ids
+    # A prompt alone is one of its modes (Kling 4.0: text, frames or references, picked by the
+    # body): storyboard sends it, where another ``text_only`` model is asked for a picture.
+    prompt_mode: bool = False
 
     @property
     def handoff(self) -> BoardHandoff:
