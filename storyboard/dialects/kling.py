@@ -10,7 +10,8 @@ per kind in array order), ``duration`` a string, ``mode`` std (720P) or pro (108
 the target's ``Limits``). Kling 4.0 (``targets.kling4``) on the same path: its frames typed in
 ``image_list``, saved elements as ``element_list`` items ``{element_id}`` and voices as
 ``voice_list`` items ``{voice_id}`` (a character's ``identity: {kling: ...}``), sound always on
-(no ``sound`` field), its timed scenes as prose.
+(no ``sound`` field), its timed scenes as prose; a derived take's edit or extension of a take
+sends that take as the ``video_list`` item its task names (``targets.kling4.TASK_TYPES``).
 
 The key is a pair: the access key (``KLING_ACCESS_KEY``) names the account in a short-lived token
 signed with the secret key (``KLING_SECRET_KEY``), both from the environment only
@@ -26,7 +27,7 @@ from storyboard.errors import StoryboardError
 from storyboard.language.limits import scene_problems, scene_seconds, scene_texts
 from storyboard.language.request import ShotRequest
 from storyboard.targets.gateways import KLING
-from storyboard.targets.kling4 import FRAME_TYPES
+from storyboard.targets.kling4 import FRAME_TYPES, TASK_TYPES
 from storyboard.targets.wording import wording_of
 
 TARGET = KLING
@@ -43,6 +44,8 @@ def media(items: list[Ref]) -> dict[str, Any]:
                if r.role in FRAME_TYPES]
     videos = [{"video_url": r.url, "refer_type": "feature", "keep_original_sound": "no"}
               for r in items if r.role == "reference_video"]
+    videos += [{"video_url": r.url, "refer_type": "base", "keep_original_sound": "yes"}
+               for r in items if r.role == "source_video"]  # a pass's video (``shape``)
     elements = [{"element_id": wire_id(r.url)} for r in items if r.role == "element"]
     voices = [{"voice_id": r.url} for r in items if r.role == "voice_id"]
     for name, found in (("image_list", images), ("video_list", videos),
@@ -64,6 +67,9 @@ def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
     problems = scene_problems(request, TARGET)
     if problems:
         raise StoryboardError("; ".join(problems))
+    if request.task in TASK_TYPES:  # an edit or an extension: the video's own shape
+        body.pop("aspect_ratio", None)
+        body["video_list"][-1]["refer_type"] = TASK_TYPES[request.task]
     if request.scenes and wording_of(request.model).style == "multi_prompt":
         body["multi_shot"] = True
         body["shot_type"] = "customize"

@@ -16,6 +16,7 @@ from typing import Any
 from storyboard.emulator.validate import invalid, media_types
 from storyboard.language.limits import insecure_url
 from storyboard.targets.gateways import TARGETS
+from storyboard.targets.kling4 import EXTEND_TYPE, TASK_TYPES
 from storyboard.targets.models import (
     HAILUO_23,
     MINIMAX_H3_API,
@@ -173,7 +174,8 @@ KLING: Schema = {
         "first_frame", "end_frame", "middle_frame", "last_frame")))}),
         max(m.max_images for m in _KLING_MODELS))),
     "video_list": opt(array(obj({"video_url": req(url()),
-                                 "refer_type": opt(text(choices=("feature", "base")))}),
+                                 "refer_type": opt(text(choices=(
+                                     "feature", *TASK_TYPES.values())))}),
                             max(m.max_videos for m in _KLING_MODELS))),
     "element_list": opt(array(_ID, max(m.max_elements for m in _KLING_MODELS))),
     "voice_list": opt(array(_ID, max(m.max_voice_ids for m in _KLING_MODELS))),
@@ -189,7 +191,14 @@ _KLING_IDS = {"element_list": "element_id", "voice_list": "voice_id"}
 
 
 def _kling_ids(body: Mapping[str, Any]) -> None:
-    """Each element and voice names its id: a non-empty string or a whole number."""
+    """Each element and voice names its id: a non-empty string or a whole number; an extension
+    is of one video, by a model with the extend task."""
+    passes = [v for v in body.get("video_list") or [] if v.get("refer_type") == EXTEND_TYPE]
+    model = model_of(str(body.get("model_name")))
+    if passes and (len(body["video_list"]) > 1 or model is None or
+                   "extend" not in model.task_types):
+        raise invalid(f"video_list: refer_type {EXTEND_TYPE} extends one video, by a model with "
+                      "the extend task")
     for name, key in _KLING_IDS.items():
         for index, item in enumerate(body.get(name) or []):
             found = item.get(key)

@@ -168,6 +168,9 @@ class ShotRequest:
     # The prompt with its mentions as tokens; ``prompt`` is the same in the native style. Empty for
     # a request built by hand, whose prompt then has no mentions to rewrite.
     tokens: tuple[Token, ...] = ()
+    # A pass over its ``source_video`` by the model's own task (a derived take): ``edit`` or
+    # ``extend`` (Kling 4.0's, whose body says which); "" for a shot of its own.
+    task: str = ""
 
     def prompt_in(self, style: LabelStyle) -> str:
         """The prompt with every mention written in ``style``."""

@@ -36,6 +36,13 @@ LABELS = "<<<{kind}_{index}>>>"
 # last_frame; storyboard sends the first and the last).
 FRAME_TYPES = {"first_frame": "first_frame", "last_frame": "last_frame"}
 
+# Edit and extend (the spec: both exist; an extension is a derived clip): the video a pass works
+# on is a ``video_list`` item, ``refer_type: base`` for an edit (Kling 3.0 Omni's documented
+# form) and ``EXTEND_TYPE`` for an extension. Unverified: no page shows 4.0's extend body, so its
+# spelling is storyboard's guess, one value.
+EXTEND_TYPE = "extend"
+TASK_TYPES = {"edit": "base", "extend": EXTEND_TYPE}  # a pass's refer_type, by its task
+
 # Venice's rates with sound (always on), per output second; a reference video's seconds bill
 # the same rate, all of them (30 s at most together).
 PRICES = PriceTable({"720P": 0.196, "1080P": 0.294}, "USD", input_video_cap=30.0)
@@ -66,7 +73,8 @@ KLING_V4 = Model(
     # (Kling 3.0's file limit, kept).
     file_rules={"reference_video": FileRule("video", 3, 30, 200)},
     max_reference_video_seconds=30.0, identity="kling", max_elements=7, max_voice_ids=3,
-    max_materials=15, sources=_SOURCES)
+    max_materials=15, task_types=("edit", "extend"),
+    sources={**_SOURCES, "task_types": "third-party"})
 
 # The flash variant: 720p, 3..20 s, no voices (no audio references of any kind).
 KLING_V4_FLASH = replace(

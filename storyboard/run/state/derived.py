@@ -39,8 +39,9 @@ from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.state.lockfile import LockFile, TakeState
 from storyboard.targets.kinds import CAST_MAKER, EDIT_MODEL, LIPSYNC_MODEL
 
-Kind = Literal["edit", "lipsync"]
-MODELS: dict[str, str] = {"edit": EDIT_MODEL, "lipsync": LIPSYNC_MODEL}
+Kind = Literal["edit", "lipsync", "extend"]
+# An extension is made by the parent's own model's task (Kling 4.0): no model of its own.
+MODELS: dict[str, str] = {"edit": EDIT_MODEL, "lipsync": LIPSYNC_MODEL, "extend": ""}
 ADAPTIVE = "adaptive"  # a Seedance edit's ratio: the video's own
 TRACKS = Path(".storyboard") / "derived"  # the lip-sync passes' tracks, by content
 
@@ -59,27 +60,33 @@ class Derived:
     track: str = ""  # a lip-sync pass's audio, relative to the series folder
     track_sha256: str = ""
     editor: str = ""  # the model an edit is made on, when not wan2.7-videoedit (Seedance 2.5)
+    seconds: int = 0  # an extension's own length (its output seconds)
 
     @property
     def model(self) -> str:
         return self.editor or MODELS[self.kind]
 
     def record(self) -> dict[str, Any]:
-        own = {"words": self.words} if self.kind == "edit" else \
+        own = {"words": self.words} if self.kind != "lipsync" else \
             {"track": self.track, "track_sha256": self.track_sha256}
         editor = {"model": self.editor} if self.editor else {}
+        if self.kind == "extend":
+            editor["seconds"] = self.seconds
         return {"take": self.take, "kind": self.kind, "parent": self.parent,
                 "parent_hash": self.parent_hash, "for": self.version, "hash": self.hash, **own,
                 **editor}
 
     def said(self) -> str:
-        """``edit of take 1``, ``lip-sync of take 2``."""
+        """``edit of take 1``, ``lip-sync of take 2``, ``5 s extension of take 1``."""
+        if self.kind == "extend":
+            return f"{self.seconds} s extension of take {self.parent}"
         return f"{'edit' if self.kind == 'edit' else 'lip-sync'} of take {self.parent}"
 
     def same_pass(self, other: Derived) -> bool:
         """The same pass over the same parent (asking again renders that one)."""
-        return (self.kind, self.parent_hash, self.words, self.track_sha256, self.model) == \
-            (other.kind, other.parent_hash, other.words, other.track_sha256, other.model)
+        return (self.kind, self.parent_hash, self.words, self.track_sha256, self.model,
+                self.seconds) == (other.kind, other.parent_hash, other.words,
+                                  other.track_sha256, other.model, other.seconds)
 
 
 def records(state: TakeState) -> list[Derived]:
@@ -101,9 +108,11 @@ def _record(data: object) -> Derived | None:
         return None
     text = {k: str(data.get(k) or "") for k in ("parent_hash", "for", "hash", "words", "track",
                                                  "track_sha256", "model")}
+    seconds = data.get("seconds", 0)
     return Derived(int(data["take"]), data["kind"], int(data["parent"]), text["parent_hash"],
                    text["for"], text["hash"], text["words"], text["track"],
-                   text["track_sha256"], text["model"])
+                   text["track_sha256"], text["model"],
+                   seconds if _whole(seconds) else 0)  # type: ignore[arg-type]
 
 
 def _whole(value: object) -> bool:
@@ -173,12 +182,14 @@ def derived_take(shot: CompiledShot, parent: CompiledShot | None, record: Derive
 def _request(parent: ShotRequest, record: Derived, media: tuple[MediaItem, ...]) -> ShotRequest:
     """The pass's request: the parent's length, size and lines (measured against them), the
     edit's words (nothing else of the parent's prompt), no seed."""
-    edit = record.kind == "edit"
-    return ShotRequest(model=record.model, prompt=record.words if edit else "", media=media,
-                       resolution=parent.resolution,
+    edit, extend = record.kind == "edit", record.kind == "extend"
+    return ShotRequest(model=record.model, prompt=record.words if edit or extend else "",
+                       media=media, resolution=parent.resolution,
                        ratio=ADAPTIVE if record.editor else parent.ratio,
-                       duration=parent.duration, prompt_extend=False if edit else None,
-                       watermark=False, scenes=parent.scenes)
+                       duration=record.seconds if extend else parent.duration,
+                       prompt_extend=False if edit else None, watermark=False,
+                       scenes=() if extend else parent.scenes,  # the extension says no line
+                       task=record.kind if record.editor else "")
 
 
 # --- asking for one -----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from tests.fixtures.media_host import serve as serve_http
 from tests.fixtures.vendor_models import CDN, url_for
 
 KLING = DIALECTS["kling"]
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "models-kling4.json"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "models-kling-v4.json"
 
 HEAD = """\
 storyboard: 1
@@ -272,26 +272,35 @@ def fetching(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
         yield server
 
 
+def hosted_series(root: Path, make_media: Any, emu: EmulatorServer, hosted: str) -> Path:
+    """The references series on Kling 4.0, its files at ``hosted``, rendered by ``emu``."""
+    k4_series(root, make_media, WIRE_ID, REFERENCES_SHOT)
+    path = root / "storyboard.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "  noor-voice: {audio: media/noor.wav}\n", "").replace(
+        "  noor: {image: media/noor.png, voice: noor-voice}\n", "").replace("voices:\n", "")
+    path.write_text(text.replace(
+        'provider: {name: kling, media_base_url: "https://media.example.com/k4"}',
+        f"provider: {{name: kling, base_url: '{emu.gateway_url('kling')}', "
+        f"media_base_url: '{hosted}', poll: [0.1]}}"), encoding="utf-8")
+    return root
+
+
+RATE = KLING_V4.price("intl").per_second["720P"]
+
+
 def test_a_series_renders_on_emulated_kling_4_with_references_a_voice_and_an_element(
         tmp_path: Path, make_media: Any, fetching: EmulatorServer) -> None:
-    root, _ = k4_series(tmp_path / "s", make_media, WIRE_ID, REFERENCES_SHOT)
+    root = tmp_path / "s"
+    root.mkdir()
     with serve_http(root) as hosted:
-        path = root / "storyboard.yaml"
-        text = path.read_text(encoding="utf-8").replace(
-            "  noor-voice: {audio: media/noor.wav}\n", "").replace(
-            "  noor: {image: media/noor.png, voice: noor-voice}\n", "")
-        path.write_text(text.replace(
-            'provider: {name: kling, media_base_url: "https://media.example.com/k4"}',
-            f"provider: {{name: kling, base_url: '{fetching.gateway_url('kling')}', "
-            f"media_base_url: '{hosted}', poll: [0.1]}}").replace("voices:\n", ""),
-            encoding="utf-8")
+        hosted_series(root, make_media, fetching, hosted)
         planned = CliRunner().invoke(cli, ["plan", str(root), "--json"])
-        assert planned.exit_code == 0, (planned.output, planned.exc_info)
+        assert planned.exit_code == 0, planned.output
         result = CliRunner().invoke(cli, ["render", str(root), "--yes", "--json"])
-    assert result.exit_code == 0, _debug(result)
+    assert result.exit_code == 0, result.output
     # The 4 s reference video is billed beside the 10 s output, at 720P's $0.196 a second.
-    assert json.loads(planned.stdout)["total_cost"] == pytest.approx(14 * KLING_V4.price(
-        "intl").per_second["720P"])
+    assert json.loads(planned.stdout)["total_cost"] == pytest.approx(14 * RATE)
     [task] = fetching.service.table.tasks.values()
     assert task.status == "SUCCEEDED" and task.wire is not None
     assert task.wire["element_list"] == [{"element_id": 8810}]
@@ -300,6 +309,65 @@ def test_a_series_renders_on_emulated_kling_4_with_references_a_voice_and_an_ele
     assert (root / "out").is_dir()
 
 
-def _debug(result: Any) -> str:
-    import traceback
-    return "".join(traceback.format_exception(*result.exc_info))
+def test_an_extension_is_a_derived_take_billed_on_its_input_and_output_seconds(
+        tmp_path: Path, make_media: Any, fetching: EmulatorServer) -> None:
+    root = tmp_path / "s"
+    root.mkdir()
+    with serve_http(root) as hosted:
+        hosted_series(root, make_media, fetching, hosted)
+        assert CliRunner().invoke(cli, ["render", str(root), "--yes"]).exit_code == 0
+        extend = ["retake", str(root), "ep01/one", "--extend", "the camera pulls back",
+                  "--seconds", "5", "--yes", "--json"]
+        first = CliRunner().invoke(cli, extend)
+        assert first.exit_code == 0, first.output
+        again = CliRunner().invoke(cli, extend)
+        assert again.exit_code == 0, again.output
+    tasks = list(fetching.service.table.tasks.values())
+    assert len(tasks) == 2  # the render, then the extension once: asked again, it is cached
+    wire = tasks[-1].wire
+    assert wire is not None and wire["model_name"] == WIRE_ID and wire["duration"] == "5"
+    [video] = wire["video_list"]
+    assert video["refer_type"] == "extend" and "aspect_ratio" not in wire
+    assert wire["prompt"] == "the camera pulls back"
+    report = json.loads(first.stdout)
+    # Billed on the 10 s take it extends and its own 5 s, once (asked again: cached, free).
+    [shot] = report["shots"]
+    assert (shot["key"], shot["state"]) == ("s/ep01/one#2", "done")
+    assert shot["cost"] == pytest.approx(15 * RATE) and report["spent"] == shot["cost"]
+    assert json.loads(again.stdout)["spent"] == 0
+    lock = (root / "storyboard.lock").read_text(encoding="utf-8")
+    assert '"kind": "extend"' in lock and '"seconds": 5' in lock
+
+
+def test_an_extension_on_a_model_without_the_task_is_refused_before_anything_is_asked(
+        tmp_path: Path, make_media: Any, fetching: EmulatorServer) -> None:
+    root = tmp_path / "s"
+    root.mkdir()
+    with serve_http(root) as hosted:
+        hosted_series(root, make_media, fetching, hosted)
+        path = root / "storyboard.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace(WIRE_ID, "kling-v3-omni")
+                        .replace('    say: {mia: "That was lovely."}\n', ""), encoding="utf-8")
+        assert CliRunner().invoke(cli, ["render", str(root), "--yes"]).exit_code == 0
+        said = CliRunner().invoke(cli, ["retake", str(root), "ep01/one", "--extend", "more",
+                                        "--yes"])
+    assert said.exit_code != 0 and "extend task (kling-v4-omni, kling-v4-flash)" in said.output
+    assert "Traceback" not in said.output
+    assert len(fetching.service.table.tasks) == 1
+
+
+def test_an_edit_sends_the_take_as_its_base_video_billed_on_both(
+        tmp_path: Path, make_media: Any, fetching: EmulatorServer) -> None:
+    root = tmp_path / "s"
+    root.mkdir()
+    with serve_http(root) as hosted:
+        hosted_series(root, make_media, fetching, hosted)
+        assert CliRunner().invoke(cli, ["render", str(root), "--yes"]).exit_code == 0
+        edited = CliRunner().invoke(cli, ["retake", str(root), "ep01/one", "--edit",
+                                          "make it night", "--yes", "--json"])
+    assert edited.exit_code == 0, edited.output
+    wire = list(fetching.service.table.tasks.values())[-1].wire
+    assert wire is not None and wire["video_list"][0]["refer_type"] == "base"
+    assert wire["duration"] == "10" and "aspect_ratio" not in wire
+    [shot] = json.loads(edited.stdout)["shots"]
+    assert shot["cost"] == pytest.approx(20 * RATE)  # the 10 s take read, 10 s made
