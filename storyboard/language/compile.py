@@ -114,7 +114,8 @@ def scene_tokens(index: int, start: float, end: float, action: list[Token],
 _MENTIONS: dict[tuple[str, str, int], Mention] = {}  # each mention made once (they are frozen)
 
 
-def _mention(name: str, kind: Literal["image", "video", "audio"], index: int) -> Mention:
+def _mention(name: str, kind: Literal["image", "video", "audio", "element", "voice"],
+             index: int) -> Mention:
     key = (name, kind, index)
     found = _MENTIONS.get(key)
     if found is None:
@@ -133,7 +134,7 @@ def mentions_of(shot: ResolvedShot) -> dict[str, Mention]:
     counts: dict[str, int] = {}
     found: dict[str, Mention] = {}
     for ref in shot.references:
-        kind = _KINDS.get(ref.role, "image")
+        kind: Literal["image", "video", "element"] = _KINDS.get(ref.role, "image")
         counts[kind] = counts.get(kind, 0) + 1
         found[ref.name] = _mention(ref.name, kind, counts[kind])
     return found

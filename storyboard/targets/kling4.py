@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from storyboard.targets.capabilities import Capabilities, FileRule, ImageRule, PriceTable
-from storyboard.targets.modelrules import Model
+from storyboard.targets.modelrules import FactSource, Model
 
 # The model ids Kling's API names 4.0 and its flash variant by (third-party: the resellers' and
 # ComfyUI's ``kling-v4-*`` ids; Kling's own page was not read). One value each: a probe that finds
@@ -58,7 +58,7 @@ _CAPS = Capabilities(min_duration=3, max_duration=30, max_duration_with_video=30
                      max_references=15, resolutions=("720P", "1080P"),
                      ratios=("16:9", "9:16", "1:1", "21:9"), sizes=_SIZES, prompt_limit=26000,
                      negative_prompt_limit=0)
-_SOURCES = {"prices": "third-party", "limits": "third-party", "labels": "third-party",
+_SOURCES: dict[str, FactSource] = {"prices": "third-party", "limits": "third-party", "labels": "third-party",
             "sizes": "third-party", "frames": "third-party"}
 
 KLING_V4 = Model(

@@ -69,7 +69,7 @@ class Derived:
     def record(self) -> dict[str, Any]:
         own = {"words": self.words} if self.kind != "lipsync" else \
             {"track": self.track, "track_sha256": self.track_sha256}
-        editor = {"model": self.editor} if self.editor else {}
+        editor: dict[str, Any] = {"model": self.editor} if self.editor else {}
         if self.kind == "extend":
             editor["seconds"] = self.seconds
         return {"take": self.take, "kind": self.kind, "parent": self.parent,
@@ -112,7 +112,7 @@ def _record(data: object) -> Derived | None:
     return Derived(int(data["take"]), data["kind"], int(data["parent"]), text["parent_hash"],
                    text["for"], text["hash"], text["words"], text["track"],
                    text["track_sha256"], text["model"],
-                   seconds if _whole(seconds) else 0)  # type: ignore[arg-type]
+                   seconds if _whole(seconds) else 0)
 
 
 def _whole(value: object) -> bool:
