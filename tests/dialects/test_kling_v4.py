@@ -316,6 +316,9 @@ def test_an_extension_is_a_derived_take_billed_on_its_input_and_output_seconds(
     with serve_http(root) as hosted:
         hosted_series(root, make_media, fetching, hosted)
         assert CliRunner().invoke(cli, ["render", str(root), "--yes"]).exit_code == 0
+        too_long = CliRunner().invoke(cli, ["retake", str(root), "ep01/one", "--extend",
+                                            "more", "--seconds", "31", "--yes"])
+        assert too_long.exit_code != 0 and "extends by 3 to 30 s" in too_long.output
         extend = ["retake", str(root), "ep01/one", "--extend", "the camera pulls back",
                   "--seconds", "5", "--yes", "--json"]
         first = CliRunner().invoke(cli, extend)
