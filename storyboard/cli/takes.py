@@ -257,7 +257,12 @@ def _may_render(series: Manifest, name: str, path: Path, shot: str, gate: Approv
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
 @click.option("--edit", "words",
               help="Fix the take in use by these words (wan2.7-videoedit on DashScope, Seedance "
-                   "2.5's edit on Ark/ModelArk): a derived take.")
+                   "2.5's edit on Ark/ModelArk, Kling 4.0's on kling): a derived take.")
+@click.option("--extend", "extend",
+              help="Continue the take in use by these words (Kling 4.0's extend): a derived "
+                   "take, billed on the take's seconds and its own.")
+@click.option("--seconds", type=int, default=5, show_default=True,
+              help="With --extend: how long the extension is.")
 @click.option("--lipsync", is_flag=True,
               help="Lip-sync the take in use to its line (videoretalk): a derived take.")
 @click.option("--audio", type=click.Path(dir_okay=False, path_type=Path),
@@ -266,8 +271,8 @@ def _may_render(series: Manifest, name: str, path: Path, shot: str, gate: Approv
               help="With --audio: where it starts, in seconds (default: the first line's start).")
 def retake(path: Path, shot: str | None, failed_checks: bool, count: int,
            provider: str | None, yes: bool, budget: float | None, replace_approved: bool,
-           quiet: bool, as_json: bool, words: str | None, lipsync: bool, audio: Path | None,
-           at: float | None) -> None:
+           quiet: bool, as_json: bool, words: str | None, extend: str | None, seconds: int,
+           lipsync: bool, audio: Path | None, at: float | None) -> None:
     """Render COUNT more takes of SHOT (plan, price and consent as for render); with
     --failed-checks, of every shot whose used take has findings. A retake that was stopped is
     finished by running it again (or render), never paid twice. --edit "WORDS" and --lipsync
@@ -277,10 +282,13 @@ def retake(path: Path, shot: str | None, failed_checks: bool, count: int,
     from storyboard.run.setup import RenderFlags, make_provider
     if (shot is None) == (not failed_checks):
         raise click.UsageError("give either SHOT or --failed-checks")
-    _one_pass(words, lipsync, audio, at, failed_checks, count)
+    if extend is not None and (words is not None or lipsync):
+        raise click.UsageError("give one of --edit, --extend and --lipsync")
+    _one_pass(words if extend is None else extend, lipsync, audio, at, failed_checks, count)
     series, names, variation = _retaken(path, shot)
     chosen = guarded(lambda: make_provider(series, provider))
-    ask = _asker(chosen, count, words, lipsync, audio, at)
+    ask = _extender(chosen, extend, seconds) if extend is not None else \
+        _asker(chosen, count, words, lipsync, audio, at)
     takes: list[str] = []
     changes: list[Any] = []  # the lock's, written by the render once it has consent
     for name in names:
@@ -323,6 +331,18 @@ def _one_pass(words: str | None, lipsync: bool, audio: Path | None, at: float | 
                                "no --failed-checks")
 
 
+def _extender(chosen: Any, words: str, seconds: int) -> Callable[[Manifest, str], Any]:
+    """What asks for an extension of one shot's take in use: its model's own extend task."""
+    from storyboard.run.state.passes import ask_extend
+    from storyboard.targets.kinds import OWN_EDIT, passes
+    if passes(chosen.name).edits != OWN_EDIT:
+        raise click.UsageError(f"--extend is made by a model's own extend task (Kling 4.0 on "
+                               f"kling), not on {chosen.name}: --provider kling")
+    url = str(getattr(chosen, "base_url", "") or "")
+    return lambda series, name: ask_extend(series, name, words, seconds, base_url=url,
+                                           provider=chosen.name)
+
+
 def _asker(chosen: Any, count: int, words: str | None, lipsync: bool, audio: Path | None,
            at: float | None) -> Callable[[Manifest, str], Any]:
     """What asks for the takes of one shot: more takes, an edit, or a lip-sync pass."""
@@ -331,9 +351,10 @@ def _asker(chosen: Any, count: int, words: str | None, lipsync: bool, audio: Pat
     from storyboard.targets.kinds import passes
     kind = passes(chosen.name)
     if (words is not None and not kind.edits) or (lipsync and not kind.lipsyncs):
-        raise click.UsageError(f"--edit is made on DashScope (wan2.7-videoedit) or on Ark and "
-                               f"ModelArk (Seedance 2.5), --lipsync on DashScope (videoretalk), "
-                               f"not {chosen.name}: --provider dashscope")
+        raise click.UsageError(f"--edit is made on DashScope (wan2.7-videoedit), on Ark and "
+                               f"ModelArk (Seedance 2.5) or on kling (Kling 4.0), --lipsync on "
+                               f"DashScope (videoretalk), not {chosen.name}: --provider "
+                               "dashscope")
     url, region = str(getattr(chosen, "base_url", "") or ""), served_region(chosen)
     if words is not None:
         return lambda series, name: ask_edit(series, name, words, base_url=url,

@@ -265,6 +265,8 @@ def refs(request: ShotRequest, url_for: UrlFor, first_frame_url: str | None) -> 
 
 
 def _url(item: MediaItem, url_for: UrlFor, first_frame_url: str | None) -> str:
+    if item.ref is not None and item.ref.id is not None:
+        return item.ref.id  # an id made on the vendor (a Kling element, a voice): no file
     if item.ref is not None:
         return url_for(item.ref)
     return first_frame_url or f"{{from: {item.from_shot}}}"

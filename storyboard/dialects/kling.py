@@ -1,4 +1,4 @@
-"""Neutral shot requests into Kling 3.0 Omni bodies: ``image_list``, ``multi_prompt``, JWT auth.
+"""Neutral shot requests into Kling 3.0 Omni and 4.0 bodies: ``image_list``, ``multi_prompt``, JWT.
 
 ``POST /v1/videos/omni-video`` creates, ``GET .../{task_id}`` reads one; answers wrap the task in
 ``data`` beside an envelope ``code`` (0 when all is well), status words ``submitted``,
@@ -7,7 +7,11 @@ per kind in array order), ``duration`` a string, ``mode`` std (720P) or pro (108
 ``sound: on|off`` switch. A shot's timed scenes become Kling's own multi-shot form, one call:
 ``multi_shot``, ``shot_type: customize`` and ``multi_prompt`` items ``{index, prompt, duration}``
 (1..6 items, whole seconds >= 1 that add up to the shot's ``duration``, 512 characters each:
-the target's ``Limits``).
+the target's ``Limits``). Kling 4.0 (``targets.kling4``) on the same path: its frames typed in
+``image_list``, saved elements as ``element_list`` items ``{element_id}`` and voices as
+``voice_list`` items ``{voice_id}`` (a character's ``identity: {kling: ...}``), sound always on
+(no ``sound`` field), its timed scenes as prose; a derived take's edit or extension of a take
+sends that take as the ``video_list`` item its task names (``targets.kling4.TASK_TYPES``).
 
 The key is a pair: the access key (``KLING_ACCESS_KEY``) names the account in a short-lived token
 signed with the secret key (``KLING_SECRET_KEY``), both from the environment only
@@ -23,23 +27,37 @@ from storyboard.errors import StoryboardError
 from storyboard.language.limits import scene_problems, scene_seconds, scene_texts
 from storyboard.language.request import ShotRequest
 from storyboard.targets.gateways import KLING
+from storyboard.targets.kling4 import FRAME_TYPES, TASK_TYPES
+from storyboard.targets.wording import wording_of
 
 TARGET = KLING
 MODES = {"720P": "std", "1080P": "pro"}
 
 
 def media(items: list[Ref]) -> dict[str, Any]:
+    """References, then frames (typed), in ``image_list``; feature videos; Kling 4.0's saved
+    elements and voices by id. Kling 3.0 Omni takes no frame, element nor voice: ``check``
+    refuses each at its line, so none reaches its body."""
     out: dict[str, Any] = {}
-    # A first frame is never sent: whether Omni takes one beside references is not confirmed,
-    # so the target takes none (``check`` refuses it at its line).
     images = [{"image_url": r.url} for r in items if r.role == "reference_image"]
+    images += [{"image_url": r.url, "type": FRAME_TYPES[r.role]} for r in items
+               if r.role in FRAME_TYPES]
     videos = [{"video_url": r.url, "refer_type": "feature", "keep_original_sound": "no"}
               for r in items if r.role == "reference_video"]
-    if images:
-        out["image_list"] = images
-    if videos:
-        out["video_list"] = videos
+    videos += [{"video_url": r.url, "refer_type": "base", "keep_original_sound": "yes"}
+               for r in items if r.role == "source_video"]  # a pass's video (``shape``)
+    elements = [{"element_id": wire_id(r.url)} for r in items if r.role == "element"]
+    voices = [{"voice_id": r.url} for r in items if r.role == "voice_id"]
+    for name, found in (("image_list", images), ("video_list", videos),
+                        ("element_list", elements), ("voice_list", voices)):
+        if found:
+            out[name] = found
     return out
+
+
+def wire_id(value: str) -> int | str:
+    """An element id as Kling's schema types it (an int64, third-party), else as declared."""
+    return int(value) if value.isdigit() else value
 
 
 def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +67,10 @@ def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
     problems = scene_problems(request, TARGET)
     if problems:
         raise StoryboardError("; ".join(problems))
-    if request.scenes:
+    if request.task in TASK_TYPES:  # an edit or an extension: the video's own shape
+        body.pop("aspect_ratio", None)
+        body["video_list"][-1]["refer_type"] = TASK_TYPES[request.task]
+    if request.scenes and wording_of(request.model).style == "multi_prompt":
         body["multi_shot"] = True
         body["shot_type"] = "customize"
         shots = zip(scene_texts(request, TARGET), scene_seconds(request), strict=True)

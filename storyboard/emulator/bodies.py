@@ -16,9 +16,9 @@ from typing import Any
 from storyboard.emulator.validate import invalid, media_types
 from storyboard.language.limits import insecure_url
 from storyboard.targets.gateways import TARGETS
+from storyboard.targets.kling4 import EXTEND_TYPE, TASK_TYPES
 from storyboard.targets.models import (
     HAILUO_23,
-    KLING_V3_OMNI,
     MINIMAX_H3_API,
     SEEDANCE_20_ARK,
     WAN27_R2V,
@@ -164,21 +164,50 @@ OPENAI_VIDEO: Schema = {
 
 
 
-# Kling 3.0 Omni (vendors.md section 4): string durations, ``mode``, 1..6 multi_prompt shots.
-_KLING = KLING_V3_OMNI.caps
+# Kling 3.0 Omni and 4.0 (vendors.md section 4, models-2026-11.md): string durations, ``mode``,
+# 1..6 multi_prompt shots; the widest of its models (each model's own counts, frames, elements
+# and voices are the native validator's, by its declaration).
+_KLING_MODELS = [found for name in TARGETS["kling"].models if (found := model_of(name))]
+_KLING_TOP = max(m.caps.max_duration for m in _KLING_MODELS)
+_ID = obj({})  # an id item; its id's type is checked below (a string or an int64)
 KLING: Schema = {
-    "model_name": req(text(choices=(KLING_V3_OMNI.id,))), "prompt": req(text(_KLING.prompt_limit)),
-    "image_list": opt(array(obj({"image_url": req(url()),
-                                 "type": opt(text(choices=("first_frame", "end_frame")))}), 7)),
+    "model_name": req(text(choices=tuple(m.id for m in _KLING_MODELS))),
+    "prompt": req(text(max(m.caps.prompt_limit for m in _KLING_MODELS))),
+    "image_list": opt(array(obj({"image_url": req(url()), "type": opt(text(choices=(
+        "first_frame", "end_frame", "middle_frame", "last_frame")))}),
+        max(m.max_images for m in _KLING_MODELS))),
     "video_list": opt(array(obj({"video_url": req(url()),
-                                 "refer_type": opt(text(choices=("feature", "base")))}), 1)),
-    "mode": opt(text(choices=("std", "pro"))), "aspect_ratio": opt(text(choices=_KLING.ratios)),
-    "duration": opt(digits(_KLING.min_duration, _KLING.max_duration)),
+                                 "refer_type": opt(text(choices=(
+                                     "feature", *TASK_TYPES.values())))}),
+                            max(m.max_videos for m in _KLING_MODELS))),
+    "element_list": opt(array(_ID, max(m.max_elements for m in _KLING_MODELS))),
+    "voice_list": opt(array(_ID, max(m.max_voice_ids for m in _KLING_MODELS))),
+    "mode": opt(text(choices=("std", "pro"))),
+    "aspect_ratio": opt(text(choices=TARGETS["kling"].limits.ratios)),
+    "duration": opt(digits(min(m.caps.min_duration for m in _KLING_MODELS), _KLING_TOP)),
     "sound": opt(text(choices=("on", "off"))), "multi_shot": opt(boolean()),
     "shot_type": opt(text(choices=("customize", "intelligence"))),
     "multi_prompt": opt(array(obj({"index": req(integer(1, 6)), "prompt": req(text(512)),
-                                   "duration": req(digits(1, _KLING.max_duration))}), 6)),
+                                   "duration": req(digits(1, _KLING_TOP))}), 6)),
     "watermark_info": opt(obj({"enabled": opt(boolean())}))}
+_KLING_IDS = {"element_list": "element_id", "voice_list": "voice_id"}
+
+
+def _kling_ids(body: Mapping[str, Any]) -> None:
+    """Each element and voice names its id: a non-empty string or a whole number; an extension
+    is of one video, by a model with the extend task."""
+    passes = [v for v in body.get("video_list") or [] if v.get("refer_type") == EXTEND_TYPE]
+    model = model_of(str(body.get("model_name")))
+    if passes and (len(body["video_list"]) > 1 or model is None or
+                   "extend" not in model.task_types):
+        raise invalid(f"video_list: refer_type {EXTEND_TYPE} extends one video, by a model with "
+                      "the extend task")
+    for name, key in _KLING_IDS.items():
+        for index, item in enumerate(body.get(name) or []):
+            found = item.get(key)
+            if isinstance(found, bool) or not (isinstance(found, int) or
+                                               (isinstance(found, str) and found)):
+                raise invalid(f"{name}[{index}].{key} is required (a string or an integer)")
 
 
 def _ark(dialect: str) -> Schema:
@@ -237,7 +266,8 @@ SCHEMAS: dict[str, Schema] = {"freepik": FREEPIK, "roles": ROLES, "arrays": ARRA
                               "minimax": MINIMAX_V2, "minimaxi": MINIMAX_V2,
                               "minimax-hailuo": MINIMAX_V1, "minimaxi-hailuo": MINIMAX_V1}
 # Dialects whose models take references, frames or a prompt alone: the model's own counts hold.
-OWN_COUNTS = ("ark", "modelark", "minimax", "minimaxi", "minimax-hailuo", "minimaxi-hailuo")
+OWN_COUNTS = ("ark", "modelark", "minimax", "minimaxi", "minimax-hailuo", "minimaxi-hailuo",
+              "kling")
 # A content array that must hold exactly one non-empty text item (MiniMax H3).
 ONE_TEXT = ("minimax", "minimaxi")
 # Where each dialect keeps its references and its duration, for the rules across fields.
@@ -256,6 +286,8 @@ def check_body(dialect: str, body: Mapping[str, Any]) -> None:
         if str(total) != str(body.get("duration", "5")):
             raise invalid(f"multi_prompt durations add up to {total}, not the duration "
                           f"{body.get('duration', '5')}")
+    if dialect == "kling":
+        _kling_ids(body)
     if dialect in ONE_TEXT:
         texts = [i for i in body["content"] if i.get("type") == "text"]
         if len(texts) != 1 or not str(texts[0].get("text") or "").strip():

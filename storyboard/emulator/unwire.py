@@ -29,6 +29,7 @@ from storyboard.targets.gateways import (
     OPENAI_VIDEO,
     ROLES,
 )
+from storyboard.targets.kling4 import FRAME_TYPES as KLING_FRAMES
 
 Unmedia = Callable[[Mapping[str, Any]], list[dict[str, str]]]
 # (HTTP status, its own code, message) -> the HTTP status and body its service would answer.
@@ -85,11 +86,18 @@ def _content(body: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 def _kling(body: Mapping[str, Any]) -> list[dict[str, str]]:
-    items = [{"type": "first_frame" if i.get("type") == "first_frame" else "reference_image",
+    """Kling's lists as native items: frames by their type (3.0's ``end_frame`` a last frame),
+    4.0's elements and voices as id items (``element``, ``voice_id``)."""
+    frames = {**{wire: role for role, wire in KLING_FRAMES.items()}, "end_frame": "last_frame"}
+    items = [{"type": frames.get(str(i.get("type")), "reference_image"),
               "url": str(i.get("image_url", ""))}
              for i in body.get("image_list") or [] if isinstance(i, Mapping)]
     items += [{"type": "reference_video", "url": str(v.get("video_url", ""))}
               for v in body.get("video_list") or [] if isinstance(v, Mapping)]
+    items += [{"type": kind, "url": str(i.get(key, ""))}
+              for name, kind, key in (("element_list", "element", "element_id"),
+                                      ("voice_list", "voice_id", "voice_id"))
+              for i in body.get(name) or [] if isinstance(i, Mapping)]
     return items
 
 

@@ -20,6 +20,7 @@ from storyboard.targets.models import Model, model_of
 
 IMAGE_KINDS = ("reference_image", "first_frame", "last_frame")  # may be ``data:`` URIs
 VOICE_CARRIERS = ("reference_image", "reference_video")  # may carry a ``reference_voice``
+ID_KINDS = ("element", "voice_id")  # ids made on the vendor (Kling 4.0), never URLs
 DEFAULTS: dict[str, Any] = {"resolution": "1080P", "ratio": "16:9", "duration": 5}
 AUTO_DURATION = -1  # "the model chooses": drawn as the default length
 KEEP_LENGTH = 0  # wan2.7-videoedit's default: as long as the video it edits
@@ -64,7 +65,8 @@ class Submission:
 def reference_limits(model: Model) -> dict[str, int]:
     """The reference kinds a model takes, each with its most items."""
     limits = {"reference_image": model.max_images, "reference_video": model.max_videos,
-              "reference_audio": model.max_audios}
+              "reference_audio": model.max_audios, "element": model.max_elements,
+              "voice_id": model.max_voice_ids}
     return {kind: most for kind, most in limits.items() if most > 0}
 
 
@@ -138,6 +140,11 @@ def _media_item(model: Model, index: int, item: object) -> dict[str, str]:
     if kind not in kinds:
         named = ", ".join(model.wire_types.get(k, k) for k in kinds) or "nothing (no media)"
         raise invalid(f"{where}.type must be one of {named} (model {model.id})")
+    if kind in ID_KINDS:  # an id made on the vendor (Kling 4.0's element, voice): no URL
+        made = item.get("url")
+        if not isinstance(made, str) or not made or "://" in made:
+            raise invalid(f"{where}: a {kind} is named by its id, not a URL")
+        return {"type": kind, "url": made}
     entry = {"type": kind, "url": _check_url(item.get("url"), f"{where}.url",
                                              data_ok=kind in IMAGE_KINDS)}
     if item.get("reference_voice") is not None:
@@ -156,6 +163,13 @@ def _counts(model: Model, counts: Counter[str]) -> None:
     for kind in model.frames:
         if counts[kind] > 1:
             raise invalid(f"input.media may hold at most one {kind}")
+    framed = counts["reference_image"] + counts["first_frame"] + counts["last_frame"]
+    if model.frames_count_as_images and framed > model.max_images:
+        raise invalid(f"input.media has {framed} images, frames counted; at most "
+                      f"{model.max_images}")
+    if model.max_materials is not None and sum(counts.values()) > model.max_materials:
+        raise invalid(f"input.media has {sum(counts.values())} materials; at most "
+                      f"{model.max_materials}")
 
 
 def _combination(model: Model, counts: Counter[str]) -> None:

@@ -114,7 +114,8 @@ def scene_tokens(index: int, start: float, end: float, action: list[Token],
 _MENTIONS: dict[tuple[str, str, int], Mention] = {}  # each mention made once (they are frozen)
 
 
-def _mention(name: str, kind: Literal["image", "video", "audio"], index: int) -> Mention:
+def _mention(name: str, kind: Literal["image", "video", "audio", "element", "voice"],
+             index: int) -> Mention:
     key = (name, kind, index)
     found = _MENTIONS.get(key)
     if found is None:
@@ -124,24 +125,25 @@ def _mention(name: str, kind: Literal["image", "video", "audio"], index: int) ->
     return found
 
 
+_KINDS: dict[str, Literal["video", "element"]] = {"reference_video": "video", "element": "element"}
+_VOICES: dict[str, Literal["audio", "voice"]] = {"reference_audio": "audio", "voice_id": "voice"}
+
+
 def mentions_of(shot: ResolvedShot) -> dict[str, Mention]:
-    """Each reference's mention: images and videos numbered separately, in reference order."""
-    images = videos = 0
+    """Each reference's mention: images, videos and elements numbered apart, in reference order."""
+    counts: dict[str, int] = {}
     found: dict[str, Mention] = {}
     for ref in shot.references:
-        if ref.role == "reference_video":
-            videos += 1
-            found[ref.name] = _mention(ref.name, "video", videos)
-        else:
-            images += 1
-            found[ref.name] = _mention(ref.name, "image", images)
+        kind: Literal["image", "video", "element"] = _KINDS.get(ref.role, "image")
+        counts[kind] = counts.get(kind, 0) + 1
+        found[ref.name] = _mention(ref.name, kind, counts[kind])
     return found
 
 
 def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> ShotRequest:
     model = shot.model
     mentions: dict[str, Mention | str] = {**mentions_of(shot)}
-    voices = audio_mentions(shot) if model.voices == "reference_audio" else {}
+    voices = audio_mentions(shot, _VOICES[model.voices]) if model.voices in _VOICES else {}
     by_name = {r.name: r for r in shot.references}
     for name in shot.plain:  # a board's first frame replaced them: named in words
         mentions[name] = speaker_name(name)
@@ -187,17 +189,19 @@ def _join_line(tokens: list[Token], more: list[Token]) -> None:
         tokens += more
 
 
-def audio_mentions(shot: ResolvedShot) -> dict[str, Mention]:
-    """Voices sent as ``reference_audio`` items (wan3.0-video): one per voiced speaker, numbered
-    in the order they first speak ("Audio 1", ...)."""
-    voiced = {r.name for r in shot.references if r.voice is not None}
+def audio_mentions(shot: ResolvedShot, kind: Literal["audio", "voice"] = "audio"
+                   ) -> dict[str, Mention]:
+    """Voices sent as ``reference_audio`` items (wan3.0-video), or by id (``voice``: Kling 4.0):
+    one per voiced speaker, numbered in the order they first speak ("Audio 1", ...)."""
+    voiced = {r.name for r in shot.references
+              if r.voice is not None and (r.voice.id is not None) == (kind == "voice")}
     found: dict[str, Mention] = {}
     for scene in shot.scenes:
         for index, (speaker, _) in enumerate(scene.say):
             if routes.route_at(scene, index) not in routes.PICTURED:
                 continue  # a line the model does not speak sends no voice
             if speaker in voiced and speaker not in found:
-                found[speaker] = _mention(speaker, "audio", len(found) + 1)
+                found[speaker] = _mention(speaker, kind, len(found) + 1)
     return found
 
 
@@ -208,7 +212,9 @@ def _media(shot: ResolvedShot, voices: dict[str, Mention], by_name: dict[str, Re
     on_items = shot.model.voices == "reference_voice"
     items = [MediaItem(r.role, r.ref, r.label, r.name,  # type: ignore[arg-type]
                        r.voice if on_items else None) for r in shot.references]
-    items += [MediaItem("reference_audio", by_name[name].voice, f"Audio {m.index}", name)
+    role, word = ("voice_id", "Voice") if shot.model.voices == "voice_id" else \
+        ("reference_audio", "Audio")
+    items += [MediaItem(role, by_name[name].voice, f"{word} {m.index}", name)  # type: ignore[arg-type]
               for name, m in voices.items()]
     if shot.first_frame is not None:
         items.append(MediaItem("first_frame", shot.first_frame))
@@ -264,7 +270,8 @@ def _line(reference: Reference | None, speaker: str, text: str, start: float, en
     if reference is None:  # not in the picture: named as viewers read it
         return Line(speaker, speaker_name(speaker), text, start, end)
     video_voice = reference.ref if reference.role == "reference_video" else None
-    return Line(reference.name, reference.label, text, start, end, reference.voice,
+    voice = None if reference.voice is None or reference.voice.id else reference.voice
+    return Line(reference.name, reference.label, text, start, end, voice,
                 None if reference.voice else video_voice)
 
 
@@ -284,6 +291,8 @@ def canonical(request: ShotRequest, digest_of: dict[Path, str],
         if value.path is not None:
             found = digest_of.get(value.path)
             return {"sha256": found if found is not None else f"missing:{value.path.name}"}
+        if value.id is not None:
+            return {"id": value.id}
         return {"url": str(value.url)}
 
     items = []

@@ -1,5 +1,5 @@
-"""A rendered take's file and a pass over it into the derived take's request: an edit by words or
-a lip-sync pass, compiled as any take is.
+"""A rendered take's file and a pass over it into the derived take's request: an edit by words, an
+extension or a lip-sync pass, compiled as any take is.
 
 The request of a derived take is a pass over its parent's file: the parent's length, size and
 lines (measured against them), an edit's words (nothing else of the parent's prompt) or a
@@ -19,7 +19,7 @@ from storyboard.language.compile import canonical
 from storyboard.language.hashing import digest
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest, take_id
 
-PassKind = Literal["edit", "lipsync"]
+PassKind = Literal["edit", "lipsync", "extend"]
 ADAPTIVE = "adaptive"  # a Seedance edit's ratio: the video's own
 
 
@@ -35,6 +35,7 @@ class Pass:
     track: Path | None = None
     track_sha256: str = ""
     own_editor: bool = False
+    seconds: int = 0  # an extension's own length (its output seconds)
 
 
 def derived_take(shot: CompiledShot, parent: CompiledShot, take: int, asked: Pass,
@@ -55,10 +56,13 @@ def derived_take(shot: CompiledShot, parent: CompiledShot, take: int, asked: Pas
 
 def pass_request(parent: ShotRequest, asked: Pass, media: tuple[MediaItem, ...]) -> ShotRequest:
     """The pass's request: the parent's length, size and lines (measured against them), the
-    edit's words (nothing else of the parent's prompt), no seed."""
-    edit = asked.kind == "edit"
-    return ShotRequest(model=asked.model, prompt=asked.words if edit else "", media=media,
-                       resolution=parent.resolution,
+    edit's words (nothing else of the parent's prompt), no seed; an extension its own length and
+    words, no line, made by the parent's own model's task."""
+    edit, extend = asked.kind == "edit", asked.kind == "extend"
+    return ShotRequest(model=asked.model, prompt=asked.words if edit or extend else "",
+                       media=media, resolution=parent.resolution,
                        ratio=ADAPTIVE if asked.own_editor else parent.ratio,
-                       duration=parent.duration, prompt_extend=False if edit else None,
-                       watermark=False, scenes=parent.scenes)
+                       duration=asked.seconds if extend else parent.duration,
+                       prompt_extend=False if edit else None, watermark=False,
+                       scenes=() if extend else parent.scenes,  # the extension says no line
+                       task=asked.kind if asked.own_editor else "")

@@ -76,9 +76,10 @@ def scene_problems(request: ShotRequest, dialect: Target) -> list[str]:
     """Why the timed scenes cannot be the shots of one call on a target that takes them so
     (``Limits.max_scene_shots``), each a sentence; none when they can, or it writes them as prose."""
     limits, name, scenes = dialect.limits, dialect.name, request.scenes
-    if not limits.max_scene_shots or not scenes:
-        return []
-    seconds, own = scene_seconds(request), wording_of(request.model)
+    own = wording_of(request.model)
+    if not limits.max_scene_shots or not scenes or own.style != "multi_prompt":
+        return []  # Kling 4.0 on the same target: its scenes are prose (no list source found)
+    seconds = scene_seconds(request)
     most = min(limits.max_scene_shots, own.max_shots or limits.max_scene_shots)
     who = f"{name} ({request.model})" if most < limits.max_scene_shots else name
     found = [f"{who} takes 1 to {most} timed scenes in one call; this shot "

@@ -122,7 +122,9 @@ def resolve_frames(resolver: Resolving, shot: ResolvedShot, raw: dict[str, Any])
 
 def check_pass(resolver: Resolving, shot: ResolvedShot, given: Given) -> None:
     """The pass (the last: with every reference known): the shot held to its model."""
-    videos = sum(1 for n in given.names if resolver.characters[n].role == "reference_video")
+    roles = {r.name: r.role for r in shot.references}  # a character's identity: an element
+    videos = sum(1 for n in given.names
+                 if roles.get(n, resolver.characters[n].role) == "reference_video")
     check(resolver, shot, given.names, videos)
 
 
@@ -133,7 +135,8 @@ def check(resolver: Resolving, shot: ResolvedShot, names: list[str], videos: int
              "model-references": _references(shot, model, names, videos),
              "model-frames": _frames(shot, model, names),
              "model-duration": _duration(shot, model, videos),
-             "model-voices": _voices(shot, model)}
+             "model-voices": _voices(shot, model),
+             "model-materials": _materials(shot, model, names)}
     for code, problems in kinds.items():
         for problem in (replace(p, code=code) for p in problems):
             if problem not in resolver.problems:
@@ -190,6 +193,8 @@ def _unsupported(shot: ResolvedShot, model: Model, name: str) -> Diagnostic:
 
 def _references(shot: ResolvedShot, model: Model, names: list[str], videos: int
                 ) -> Iterator[Diagnostic]:
+    elements = _elements(shot, names)
+    names = [n for n in names if n not in elements]  # an element is no image nor video
     images = len(names) - videos
     if names and not model.takes_references:
         driven = (f"it is driven by {' (or '.join(model.needs)}{')' * (len(model.needs) - 1)}"
@@ -200,7 +205,7 @@ def _references(shot: ResolvedShot, model: Model, names: list[str], videos: int
             "or use wan2.7-r2v or wan3.0-video for this shot"))
         return
     if not names and not model.needs_frame and not model.prompt_only and \
-            (model.min_references or not _framed(shot)):
+            not model.prompt_mode and (model.min_references or not _framed(shot)):
         frame = "" if model.min_references else " or a first_frame"
         own = (f" (storyboard's own rule: {model.id} also renders from a prompt alone, but "
                "storyboard asks every shot for a picture to hold it)") if model.text_only else ""
@@ -218,6 +223,43 @@ def _references(shot: ResolvedShot, model: Model, names: list[str], videos: int
             f"{model.caps.max_references} images and videos together"))
 
 
+def _elements(shot: ResolvedShot, names: list[str]) -> list[str]:
+    """The characters sent as their saved element (``identity:``), not as their sheet."""
+    return [r.name for r in shot.references if r.role == "element" and r.name in names]
+
+
+def _materials(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[Diagnostic]:
+    """Kling 4.0's counts: saved elements, voices by id, frames among the images, and every
+    item together."""
+    elements = _elements(shot, names)
+    if elements and len(elements) > model.max_elements:
+        yield shot.doc.diagnostic(shot.path, (
+            f"{len(elements)} characters sent as saved elements ({', '.join(elements)}); "
+            f"{model.id} takes at most {model.max_elements}"))
+    voices = sorted(_by_id(shot) & _speakers(shot))  # the voices sent: of those who speak
+    if model.voices == "voice_id" and len(voices) > model.max_voice_ids:
+        yield shot.doc.diagnostic(shot.path, (
+            f"{len(voices)} voices by id ({', '.join(voices)}); {model.id} takes at most "
+            f"{model.max_voice_ids}"))
+    frames = len({"first_frame", "last_frame"} & _present(shot))
+    videos = sum(1 for r in shot.references if r.role == "reference_video" and r.name in names)
+    images = len(names) - len(elements) - videos
+    if model.frames_count_as_images and frames and images + frames > model.max_images:
+        yield shot.doc.diagnostic(shot.path, (
+            f"{images} image references and {frames} frame(s); {model.id} takes at most "
+            f"{model.max_images} images, its frames counted among them"))
+    total = len(names) + frames + (len(voices) if model.voices == "voice_id" else 0)
+    if model.max_materials is not None and total > model.max_materials:
+        yield shot.doc.diagnostic(shot.path, (
+            f"{total} materials (references, elements, frames and voices); {model.id} takes "
+            f"at most {model.max_materials} in all"))
+
+
+def _present(shot: ResolvedShot) -> set[str]:
+    has_first = shot.first_frame is not None or shot.first_frame_from is not None
+    return set(shot.frames) | ({"first_frame"} if has_first else set())
+
+
 def _framed(shot: ResolvedShot) -> bool:
     """The shot starts from a frame (or a clip) of its own."""
     return bool(shot.first_frame or shot.first_frame_from or
@@ -228,8 +270,7 @@ def _framed(shot: ResolvedShot) -> bool:
 
 
 def _frames(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[Diagnostic]:
-    has_first = shot.first_frame is not None or shot.first_frame_from is not None
-    present = {role for role in shot.frames} | ({"first_frame"} if has_first else set())
+    present = _present(shot)
     for role in sorted(present - set(model.frames)):
         takes = ", ".join(model.frames) or "no frames"
         yield shot.doc.diagnostic((*shot.path, role), f"{model.id} takes no {role} (it takes "
@@ -266,16 +307,34 @@ NEEDS = {("first_frame", "first_clip"): (
 def _voices(shot: ResolvedShot, model: Model) -> Iterator[Diagnostic]:
     """A model that takes no voice: a voiced character's line would be spoken in a voice the
     model invents, so it is refused, never dropped in silence."""
-    if model.voices != "none" or not model.takes_references:
+    if model.voices not in ("none", "voice_id") or not model.takes_references:
         return
-    speakers = {speaker for scene in shot.scenes for index, (speaker, _) in enumerate(scene.say)
-                if routes.route_at(scene, index) == "voice_reference"}  # the model speaks them
+    speakers = _speakers(shot)
     voiced = [r.name for r in shot.references if r.voice is not None and r.name in speakers]
+    if model.voices == "voice_id":
+        recorded = [name for name in voiced if name not in _by_id(shot)]
+        if recorded:
+            yield shot.doc.diagnostic(shot.path, (
+                f"{model.id} takes voices by their id on {model.identity} only: "
+                f"{', '.join(recorded)} would speak in a voice the model invents; declare the "
+                f"voice made there (characters.NAME.identity: {{{model.identity}: {{voice: ID}}}})"
+                ", or describe the speech in the action instead of say"))
+        return
     if voiced:
         yield shot.doc.diagnostic(shot.path, (
             f"{model.id} takes no voices: {', '.join(voiced)} would speak in a voice the model "
             "invents; use a model that takes voices (wan2.7-r2v, wan3.0-video) for this shot, "
             "or describe the speech in the action instead of say"))
+
+
+def _speakers(shot: ResolvedShot) -> set[str]:
+    """The characters whose lines the model speaks itself."""
+    return {speaker for scene in shot.scenes for index, (speaker, _) in enumerate(scene.say)
+            if routes.route_at(scene, index) == "voice_reference"}
+
+
+def _by_id(shot: ResolvedShot) -> set[str]:
+    return {r.name for r in shot.references if r.voice is not None and r.voice.id}
 
 
 # --- duration -------------------------------------------------------------------------------

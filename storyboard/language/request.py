@@ -16,7 +16,11 @@ from storyboard.errors import Diagnostic, Span
 from storyboard.targets.kinds import named
 
 MediaRole = Literal["reference_image", "reference_video", "reference_audio", "first_frame",
-                    "last_frame", "first_clip", "driving_audio", "source_video"]
+                    "last_frame", "first_clip", "driving_audio", "source_video", "element",
+                    "voice_id"]
+# Items that are ids a vendor made (a character's declared identity: Kling's saved element and
+# voice), sent as ids, never as files.
+IDENTITY_ROLES = ("element", "voice_id")
 REFERENCE_ROLES = ("reference_image", "reference_video")
 INPUT_VIDEO_ROLES = ("reference_video", "first_clip", "source_video")  # video the service reads
 
@@ -33,11 +37,12 @@ class Mention:
 
     The neutral form keeps mentions as these tokens; each dialect writes them in its label style
     ("Image 1" natively, "Image1" on the arrays marketplace, "image 1" on the roles gateway).
-    An ``audio`` mention is a voice sent as a ``reference_audio`` item (wan3.0-video's "Audio 1").
+    An ``audio`` mention is a voice sent as a ``reference_audio`` item (wan3.0-video's "Audio 1");
+    an ``element`` and a ``voice`` are a character's saved element and voice sent by id (Kling 4.0).
     """
 
     name: str
-    kind: Literal["image", "video", "audio"]
+    kind: Literal["image", "video", "audio", "element", "voice"]
     index: int
 
 
@@ -78,13 +83,15 @@ def write(tokens: Iterable[Token], style: LabelStyle = native_label) -> str:
 
 @dataclass(frozen=True)
 class MediaRef:
-    """A file on disk (``path``), a URL (``url``), or a cast asset this series makes (``asset``:
-    ``cast/mia``, ``voices/mia-voice``, ``lines/ep01/hook``): exactly one is set. An asset becomes
+    """A file on disk (``path``), a URL (``url``), a cast asset this series makes (``asset``:
+    ``cast/mia``, ``voices/mia-voice``, ``lines/ep01/hook``), or the id of something a vendor made
+    (``id``: a Kling element or voice a character declares): exactly one is set. An asset becomes
     the file of its picked take when the run hands the shot to a provider (``run.assets``)."""
 
     path: Path | None = None
     url: str | None = None
     asset: str | None = None
+    id: str | None = None
 
     @property
     def local(self) -> bool:
@@ -93,6 +100,8 @@ class MediaRef:
     def __str__(self) -> str:
         if self.asset is not None:
             return self.asset
+        if self.id is not None:
+            return self.id
         return str(self.path) if self.path is not None else str(self.url)
 
 
@@ -159,6 +168,9 @@ class ShotRequest:
     # The prompt with its mentions as tokens; ``prompt`` is the same in the native style. Empty for
     # a request built by hand, whose prompt then has no mentions to rewrite.
     tokens: tuple[Token, ...] = ()
+    # A pass over its ``source_video`` by the model's own task (a derived take): ``edit`` or
+    # ``extend`` (Kling 4.0's, whose body says which); "" for a shot of its own.
+    task: str = ""
 
     def prompt_in(self, style: LabelStyle) -> str:
         """The prompt with every mention written in ``style``."""

@@ -32,6 +32,8 @@ PARAMS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt
 SERVICE_DEFAULTS: dict[str, Any] = {"model": "wan2.7-r2v", "resolution": "1080P", "ratio": "16:9",
                                     "duration": 5, "prompt_extend": True, "watermark": False}
 DEFAULT_TRANSITION_SECONDS = 0.5
+# How a reference of each role is labelled natively (a Kling element: a character's identity).
+WORDS = {"reference_image": "Image", "reference_video": "Video", "element": "Element"}
 
 
 @dataclass
@@ -285,15 +287,19 @@ class Resolver(MediaResolver):
         if not shot.model.takes_references:
             return order  # refused with every name by ``modelcheck``: nothing to label
         overrides = self._voice_overrides(shot, raw, order)
-        counters = {"reference_image": 0, "reference_video": 0}
+        counters = dict.fromkeys(WORDS, 0)
         for name in order:
             character = self.characters[name]
-            counters[character.role] += 1
-            word = "Image" if character.role == "reference_image" else "Video"
+            own = character.ids.get(shot.model.identity, {}) if shot.model.identity else {}
+            role, ref = (("element", MediaRef(id=own["element"])) if "element" in own
+                         else (character.role, character.ref))
+            counters[role] += 1
             voice_name = overrides.get(name, character.voice)
             voice = self.voices.get(voice_name) if voice_name else None
-            shot.references.append(Reference(name, character.role, character.ref,
-                                             f"{word} {counters[character.role]}", voice))
+            if "voice" in own and name not in overrides:  # the voice made on the vendor
+                voice = MediaRef(id=own["voice"])
+            shot.references.append(Reference(name, role, ref, f"{WORDS[role]} {counters[role]}",
+                                             voice))
         return order
 
     def _voice_overrides(self, shot: ResolvedShot, raw: dict[str, Any], order: list[str]

@@ -22,6 +22,7 @@ from storyboard.targets.failures import (
     FailureWords,
     Word,
 )
+from storyboard.targets.kling4 import KLING_V4_MODELS
 from storyboard.targets.models import (
     DASHSCOPE_MODELS,
     DASHSCOPE_PASSES,
@@ -248,17 +249,20 @@ ARK = _ark("ark", "Volcengine Ark (Seedance)", "cn", (SEEDANCE_20_ARK, SEEDANCE_
 MODELARK = _ark("modelark", "BytePlus ModelArk (Seedance)", "intl",
                 (SEEDANCE_20_MODELARK, SEEDANCE_25_MODELARK))
 
-# Kling 3.0 Omni, Kling's own API (vendors.md section 4, all third-party copies of its schema):
-# references named ``<<<image_1>>>``, 3..15 s (a reference video 3..10 s long), 16:9, 9:16, 1:1,
-# ``mode`` std (720P) or pro (1080P), prompts up to 2,500 characters, no seed, no negative prompt,
-# no voices. A first frame beside references is not confirmed: refused until probed. Tasks are
-# listed on the create path (a guess from its classic endpoints).
+# Kling 3.0 Omni and Kling 4.0 (``targets.kling4``), Kling's own API (vendors.md section 4, all
+# third-party copies of its schema): references named ``<<<image_1>>>``, ``mode`` std (720P) or
+# pro (1080P), no seed, no negative prompt, no voice files. The target's limits are the widest of
+# the models it sells (4.0's: 3..30 s, four ratios, 26,000 characters, 15 references, frames);
+# each model's own (3.0 Omni: 3..15 s, 7 references, no frames) hold its shots at their lines.
+# Tasks are listed on the create path (a guess from its classic endpoints); 4.0 is taken to
+# share 3.0 Omni's path (a guess: its reference pages name no path).
 _KLING_PATH = "/v1/videos/omni-video"
-_KLING_LIMITS = Limits(min_duration=3, max_duration=15, max_duration_with_video=10,
-                       max_references=7, min_references=0, ratios=("16:9", "9:16", "1:1"),
-                       prompt_limit=2500, negative_prompt_limit=0, public_urls=True,
-                       first_frame=False, voice_roles=(), max_voices=0, image_max_mb=10.0,
-                       video_max_mb=200.0, max_scene_shots=6, scene_prompt_limit=512)
+_KLING_LIMITS = Limits(min_duration=3, max_duration=30, max_duration_with_video=30,
+                       max_references=15, min_references=0,
+                       ratios=("16:9", "9:16", "1:1", "21:9"), prompt_limit=26000,
+                       negative_prompt_limit=0, public_urls=True, first_frame=True,
+                       voice_roles=(), max_voices=0, image_max_mb=10.0, video_max_mb=200.0,
+                       max_scene_shots=6, scene_prompt_limit=512)
 _KLING_WORDS = {"submitted": TaskStatus.PENDING, "processing": TaskStatus.RUNNING,
                 "succeed": TaskStatus.SUCCEEDED, "failed": TaskStatus.FAILED}
 # Kling's failure words (vendors.md section 4, a reseller's code list: third-party): 1301 is its
@@ -267,13 +271,16 @@ _KLING_WORDS = {"submitted": TaskStatus.PENDING, "processing": TaskStatus.RUNNIN
 KLING_FAILURES = FailureWords(
     codes={"1301": Word(True, "", "third-party"), "DataInspectionFailed": Word(True)},
     render_billed=False, content_billed=False, billing_basis="guess")
-KLING = Target("kling", "Kling 3.0 Omni (Kling's API)", _KLING_LIMITS, TaskProtocol(
+KLING = Target("kling", "Kling 3.0 Omni and 4.0 (Kling's API)", _KLING_LIMITS, TaskProtocol(
     name="kling", submit_path=_KLING_PATH, task_path=_KLING_PATH + "/{task_id}",
     cancel_path=None, list_path=_KLING_PATH, statuses=with_synonyms(_KLING_WORDS),
     submit_headers={}, capabilities=_KLING_LIMITS,
-    # The model's rates (third-party, sound on); reference video seconds are not known to be billed.
-    prices={"default": KLING_V3_OMNI.price("intl")}),
-    "<<<{kind}_{index}>>>", _KLING_WORDS, models=(KLING_V3_OMNI.id,), failures=KLING_FAILURES,
+    # The models' rates (third-party, sound on): 3.0 Omni bills no reference video seconds (not
+    # known to), 4.0 bills them all (up to 30 s) beside the output's.
+    prices={"default": replace(KLING_V3_OMNI.price("intl"), by_model={
+        m.id: m.price("intl") for m in KLING_V4_MODELS})}),
+    "<<<{kind}_{index}>>>", _KLING_WORDS,
+    models=(KLING_V3_OMNI.id, *(m.id for m in KLING_V4_MODELS)), failures=KLING_FAILURES,
     sources={"prices": "third-party", "limits": "third-party", "labels": "third-party",
              "list_path": "third-party"})
 

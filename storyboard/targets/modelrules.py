@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 from storyboard.targets.capabilities import Capabilities, FileRule, ImageRule, PriceTable
 
-VoiceStyle = Literal["reference_voice", "reference_audio", "none"]
+# A voice on a character's item, as an audio item of its own, as the id of a voice made on the
+# vendor (``voice_id``: Kling 4.0, a character's ``identity: {kling: {voice: ID}}``), or none.
+VoiceStyle = Literal["reference_voice", "reference_audio", "voice_id", "none"]
 # How a spoken line reaches the lips (docs/dialogue.md): as the audio that drives the mouth, as
 # the character's voice reference to a model that speaks the line itself, by a lip-sync pass over
 # the approved take, or not at all (heard, never lip-synced).
@@ -97,6 +99,16 @@ class Model:
     # ``edit``, ``extend``), checked by the service at submit.
     task_types: tuple[str, ...] = ()
     board: BoardHandoff | None = None  # declared where not read from ``frames`` (``handoff``)
+    # The vendor whose identities made there a character may declare it sends (``identity:
+    # {kling: {element: ID, voice: ID}}``): a saved element instead of the sheet, a voice by id.
+    identity: str = ""
+    max_elements: int = 0  # saved elements (a character's identity) a shot may send
+    max_voice_ids: int = 0  # voices by id (``voices: voice_id``)
+    frames_count_as_images: bool = False  # first/last frames count among ``max_images``
+    max_materials: int | None = None  # every item together: images, frames, videos, ids
+    # A prompt alone is one of its modes (Kling 4.0: text, frames or references, picked by the
+    # body): storyboard sends it, where another ``text_only`` model is asked for a picture.
+    prompt_mode: bool = False
 
     @property
     def handoff(self) -> BoardHandoff:

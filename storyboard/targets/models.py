@@ -23,6 +23,7 @@ from storyboard.targets.capabilities import (
     ImageRule,
     PriceTable,
 )
+from storyboard.targets.kling4 import KLING_V4_MODELS
 from storyboard.targets.modelrules import (
     CAPS_LIMITS,
     FRAME_ROLES,
@@ -364,6 +365,7 @@ MINIMAX_MODELS = (MINIMAX_H3_API, HAILUO_23)
 
 MODELS: dict[str, Model] = {**DASHSCOPE_MODELS, **{m.id: m for m in SEEDANCE_MODELS},
                              KLING_V3_OMNI.id: KLING_V3_OMNI,
+                             **{m.id: m for m in KLING_V4_MODELS},
                              **{m.id: m for m in MINIMAX_MODELS}}
 
 

@@ -44,7 +44,7 @@ FIRST_MEDIA: dict[str, list[dict[str, str]]] = {
     # Seedance, served by the one service behind its own routes (/gw/ark, /gw/modelark).
     "doubao-seedance-2-0-260128": [IMAGE], "dreamina-seedance-2-0-260128": [IMAGE],
     "doubao-seedance-2-5-260628": [IMAGE], "dreamina-seedance-2-5-260628": [IMAGE],
-    "kling-v3-omni": [IMAGE],
+    "kling-v3-omni": [IMAGE], "kling-v4-omni": [IMAGE], "kling-v4-flash": [IMAGE],
     # MiniMax's own API (/gw/minimax..., /gw/minimax-hailuo...): H3's roles, Hailuo's frame.
     "MiniMax-H3": [IMAGE], "MiniMax-Hailuo-2.3": [FIRST]}
 

@@ -114,6 +114,9 @@ ROUTES: dict[str, tuple[str, str]] = {
     # they speak natively, in a voice of their own: mia's designed voice would be lost
     "happyhorse-1.1-r2v": ("voice_reference", "takes no voices: mia would speak"),
     "kling-v3-omni": ("voice_reference", "takes no voices: mia would speak"),
+    # Kling 4.0 takes a voice made on Kling, by id: a designed voice is not one
+    "kling-v4-omni": ("voice_reference", "takes voices by their id on kling only: mia"),
+    "kling-v4-flash": ("voice_reference", "takes no voices: mia would speak"),
     "happyhorse-1.1-i2v": ("voice_reference", "takes no character references (@mia)"),
     "happyhorse-1.1-t2v": ("voice_reference", "takes no character references (@mia)"),
     # no route of their own: the series must choose

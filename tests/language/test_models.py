@@ -72,6 +72,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     ("kling-v3-omni", "kling"): ("Scene 1 [0-3s]: <<<image_1>>> holds <<<image_2>>> and plays",
                                  ["reference_image", "reference_image"]),
+    # Kling 4.0 and its flash variant: the same label spelling (one declared value, unverified).
+    **{(model, "kling"): ("Scene 1 [0-3s]: <<<image_1>>> holds <<<image_2>>> and plays",
+                          ["reference_image", "reference_image"])
+       for model in ("kling-v4-omni", "kling-v4-flash")},
     # MiniMax's own API: H3 as Seedance's content items (labels a guess), Hailuo a first frame.
     ("MiniMax-H3", "minimax"): (
         'Image 2 says with the voice of Audio 1: "That was lovely."',

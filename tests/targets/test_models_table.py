@@ -56,7 +56,7 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert wan30["sources"]["ratios"] == "third-party" and "adaptive" in wan30["ratios"]
     targets = {row["name"]: row for row in data["targets"]}
     assert targets["dashscope"]["models"] == list(DASHSCOPE_MODELS)
-    assert targets["kling"]["models"] == ["kling-v3-omni"]
+    assert targets["kling"]["models"] == ["kling-v3-omni", "kling-v4-omni", "kling-v4-flash"]
     assert targets["freepik"]["models"] == ["wan2.7-r2v"] and targets["freepik"]["duration"] == [2, 10]
     assert [t["labels"][0] for t in data["targets"]] == [
         "Image 1", "Image 1", "Image 1", "image 1", "Image1", "Image 1", "Image 1",
@@ -81,7 +81,7 @@ def test_json_parses_and_carries_the_declared_values() -> None:
     assert seedance["task_types"] == ["edit", "extend"] and seedance["audio_only_references"]
     assert seedance["prices"]["intl"]["rates"] == {"480P": 0.08, "720P": 0.18, "1080P": 0.45}
     assert models["doubao-seedance-2-0-260128"]["task_types"] == []
-    assert targets["kling"]["models"] == ["kling-v3-omni"]
+    assert targets["kling"]["models"] == ["kling-v3-omni", "kling-v4-omni", "kling-v4-flash"]
     assert targets["arrays"]["first_frame"] is False
     assert targets["arrays"]["prices"]["default"]["per"] == "generation"
     assert targets["openai-video"]["statuses"]["SUCCEEDED"] == "completed"

@@ -1,5 +1,6 @@
 """A shot's take in use and words or a line's audio into the derived take that renders them:
-``retake --edit`` (an edit by words) and ``retake --lipsync`` (a lip-sync pass).
+``retake --edit`` (an edit by words), ``retake --extend`` (an extension, Kling 4.0) and
+``retake --lipsync`` (a lip-sync pass).
 
 Nothing is written here but the pass's audio track (by content, under ``.storyboard/derived/``):
 the render that makes the take records it in the lock (``Retake.changes``) once it has consent,
@@ -65,18 +66,42 @@ def ask_edit(manifest: Manifest, shot_id: str, words: str, *, base_url: str = ""
                                           editor=editor(parent)))
 
 
-def seedance_editor(parent: CompiledShot, provider: str) -> str:
-    """The model that edits ``parent`` on Ark or ModelArk: its own, when that host sells it and
-    it has the edit task (Seedance 2.5); else refused before anything is asked."""
+def seedance_editor(parent: CompiledShot, provider: str, task: str = "edit") -> str:
+    """The model that edits (or extends) ``parent`` on Ark, ModelArk or Kling: its own, when
+    that host sells it and it has the task (Seedance 2.5, Kling 4.0); else refused before
+    anything is asked."""
     model = model_of(parent.request.model)
     sold = TARGETS[provider].models
-    if model is None or model.id not in sold or "edit" not in model.task_types:
-        edits = ", ".join(m for m in sold if "edit" in getattr(model_of(m), "task_types", ()))
+    if model is None or model.id not in sold or task not in model.task_types:
+        edits = ", ".join(m for m in sold if task in getattr(model_of(m), "task_types", ()))
+        other = ", or edit on DashScope (wan2.7-videoedit)" if task == "edit" else ""
         raise StoryboardError(
-            f"{parent.episode}/{parent.name}: --edit on {provider} edits a take of a model with "
-            f"the edit task ({edits}); the take in use is {parent.request.model}'s: render the "
-            "shot with that model first, or edit on DashScope (wan2.7-videoedit)")
+            f"{parent.episode}/{parent.name}: --{task} on {provider} works on a take of a model "
+            f"with the {task} task ({edits}); the take in use is {parent.request.model}'s: "
+            f"render the shot with that model first{other}")
     return model.id
+
+
+def ask_extend(manifest: Manifest, shot_id: str, words: str, seconds: int, *,
+               base_url: str = "", provider: str = DASHSCOPE.name) -> Retake:
+    """An extension of the shot's take in use, ``seconds`` long, by ``words``: a derived take
+    made by the parent's own model's extend task (Kling 4.0), billed on the parent's seconds
+    and its own (priced, consented, journaled, never paid twice, as any take)."""
+    words = words.strip()
+    if not words or len(words) > MAX_WORDS:
+        raise StoryboardError(f"--extend: expected what happens next in words (1 to "
+                              f"{MAX_WORDS} characters), got {len(words)}")
+
+    def make(parent: CompiledShot, _: LockFile) -> Derived:
+        editor = seedance_editor(parent, provider, "extend")
+        caps = model_of(editor).caps  # type: ignore[union-attr]
+        if not caps.min_duration <= seconds <= caps.max_duration:
+            raise StoryboardError(f"--seconds {seconds}: {editor} extends by {caps.min_duration}"
+                                  f" to {caps.max_duration} s")
+        return Derived(0, "extend", parent.take, parent.hash, words=words, editor=editor,
+                       seconds=seconds)
+    return _ask(manifest, shot_id, lambda p: seedance_editor(p, provider, "extend"),
+                (base_url, None), make)
 
 
 def ask_lipsync(manifest: Manifest, shot_id: str, audio: Path | None = None, *,

@@ -37,7 +37,8 @@ from storyboard.run.state.lockfile import LockFile, TakeState
 from storyboard.targets.kinds import CAST_MAKER, EDIT_MODEL, LIPSYNC_MODEL
 
 Kind = PassKind
-MODELS: dict[str, str] = {"edit": EDIT_MODEL, "lipsync": LIPSYNC_MODEL}
+# An extension is made by the parent's own model's task (Kling 4.0): no model of its own.
+MODELS: dict[str, str] = {"edit": EDIT_MODEL, "lipsync": LIPSYNC_MODEL, "extend": ""}
 TRACKS = Path(".storyboard") / "derived"  # the lip-sync passes' tracks, by content
 
 
@@ -55,15 +56,18 @@ class Derived:
     track: str = ""  # a lip-sync pass's audio, relative to the series folder
     track_sha256: str = ""
     editor: str = ""  # the model an edit is made on, when not wan2.7-videoedit (Seedance 2.5)
+    seconds: int = 0  # an extension's own length (its output seconds)
 
     @property
     def model(self) -> str:
         return self.editor or MODELS[self.kind]
 
     def record(self) -> dict[str, Any]:
-        own = {"words": self.words} if self.kind == "edit" else \
+        own = {"words": self.words} if self.kind != "lipsync" else \
             {"track": self.track, "track_sha256": self.track_sha256}
-        editor = {"model": self.editor} if self.editor else {}
+        editor: dict[str, Any] = {"model": self.editor} if self.editor else {}
+        if self.kind == "extend":
+            editor["seconds"] = self.seconds
         return {"take": self.take, "kind": self.kind, "parent": self.parent,
                 "parent_hash": self.parent_hash, "for": self.version, "hash": self.hash, **own,
                 **editor}
@@ -72,16 +76,19 @@ class Derived:
         """The pass this record asks for, its track under the series folder ``root``."""
         return Pass(self.kind, self.model, self.words,
                     root / self.track if self.kind == "lipsync" else None, self.track_sha256,
-                    own_editor=bool(self.editor))
+                    own_editor=bool(self.editor), seconds=self.seconds)
 
     def said(self) -> str:
-        """``edit of take 1``, ``lip-sync of take 2``."""
+        """``edit of take 1``, ``lip-sync of take 2``, ``5 s extension of take 1``."""
+        if self.kind == "extend":
+            return f"{self.seconds} s extension of take {self.parent}"
         return f"{'edit' if self.kind == 'edit' else 'lip-sync'} of take {self.parent}"
 
     def same_pass(self, other: Derived) -> bool:
         """The same pass over the same parent (asking again renders that one)."""
-        return (self.kind, self.parent_hash, self.words, self.track_sha256, self.model) == \
-            (other.kind, other.parent_hash, other.words, other.track_sha256, other.model)
+        return (self.kind, self.parent_hash, self.words, self.track_sha256, self.model,
+                self.seconds) == (other.kind, other.parent_hash, other.words,
+                                  other.track_sha256, other.model, other.seconds)
 
 
 def records(state: TakeState) -> list[Derived]:
@@ -103,9 +110,11 @@ def _record(data: object) -> Derived | None:
         return None
     text = {k: str(data.get(k) or "") for k in ("parent_hash", "for", "hash", "words", "track",
                                                  "track_sha256", "model")}
+    seconds = data.get("seconds", 0)
     return Derived(int(data["take"]), data["kind"], int(data["parent"]), text["parent_hash"],
                    text["for"], text["hash"], text["words"], text["track"],
-                   text["track_sha256"], text["model"])
+                   text["track_sha256"], text["model"],
+                   seconds if _whole(seconds) else 0)
 
 
 def _whole(value: object) -> bool:

@@ -77,6 +77,8 @@ def _ref(ref: MediaRef | None, shot: CompiledShot, root: Path | None) -> dict[st
         return {}
     if ref.asset is not None:  # a cast asset: the hash of the take the shot uses
         return {"asset": ref.asset, "asset_hash": shot.needs.get(ref.asset)}
+    if ref.id is not None:  # an id made on the vendor (a Kling element or voice)
+        return {"id": ref.id}
     if ref.url is not None:
         if ref.url.startswith("data:"):  # can be large: its digest is enough to notice a change
             return {"url": "data:…", "sha256": digest(ref.url)}
