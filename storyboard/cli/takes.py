@@ -333,7 +333,7 @@ def _one_pass(words: str | None, lipsync: bool, audio: Path | None, at: float | 
 
 def _extender(chosen: Any, words: str, seconds: int) -> Callable[[Manifest, str], Any]:
     """What asks for an extension of one shot's take in use: its model's own extend task."""
-    from storyboard.run.state.passes import ask_extend
+    from storyboard.run.choices.passes import ask_extend
     from storyboard.targets.kinds import OWN_EDIT, passes
     if passes(chosen.name).edits != OWN_EDIT:
         raise click.UsageError(f"--extend is made by a model's own extend task (Kling 4.0 on "
