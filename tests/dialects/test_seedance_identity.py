@@ -142,7 +142,7 @@ BAD = [
      "expected form (The asset's id as the vendor's library shows it"),
     ("      ark: asset-1\n", 12, "expected a mapping, got 'asset-1'"),
     ("      ark: {id: asset-1}\n", 12, "missing required key 'asset'"),
-    ("      veo: {asset: asset-1}\n", 12, "ark, modelark, permission"),
+    ("      veo: {asset: asset-1}\n", 12, "ark, kling, modelark, permission"),
     ("      permission: \"\"\n", 12, "'' should be non-empty"),
 ]
 
