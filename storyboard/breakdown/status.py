@@ -19,14 +19,14 @@ from typing import Any
 
 from storyboard.breakdown.cache import FOLDER
 from storyboard.breakdown.pipeline import Options, plan
-from storyboard.breakdown.settings import DEFAULTS, endpoint, from_series
+from storyboard.breakdown.settings import DEFAULTS, RATIOS, endpoint, from_series
 from storyboard.breakdown.source import read_story
 from storyboard.breakdown.statefile import Unreadable, read, warning
 from storyboard.errors import StoryboardError
 from storyboard.review.studio.proposals import PROPOSED, Waiting
 
 TEXTS = ("model", "base_url", "key_env")
-AMOUNTS = ("price_in", "price_out", "episode_minutes")
+AMOUNTS = ("price_in", "price_out", "episode_minutes", "episode_seconds")
 BOUNDS = ("deadline", "max_answer_mb")  # finite and > 0, never None
 CHOICES = {"response_format": ("auto", "json_schema", "json_object", "text"),
            "stream": ("auto", "true", "false")}
@@ -45,6 +45,8 @@ def _option(name: str, value: Any) -> Any:
             and math.isfinite(value) and value > 0:
         return value
     if value in CHOICES.get(name, ()):
+        return value
+    if name == "ratio" and (value is None or value in RATIOS):
         return value
     if name == "context" and (value is None or (type(value) is int and 0 < value <= 10**8)):
         return value
