@@ -78,6 +78,14 @@ def messages(stage: str, chapter: Chapter, context: dict[str, Any]) -> list[dict
             {"role": "user", "content": user_message(stage, chapter, context)}]
 
 
+def what(stage: str, chapter: Chapter) -> str:
+    """A call, as a message names it: ``the shots call for chapter 3``, ``the season call,
+    part 2`` (a season call's chapter is its part)."""
+    if stage == "season":
+        return f"the season call, part {chapter.number}"
+    return f"the {stage} call for chapter {chapter.number}"
+
+
 QUOTED = 40_000  # characters of a previous answer quoted back (a longer one is cut)
 
 

@@ -2,8 +2,8 @@
 
 The season stage (``stage: season``: the outline's beats, numbered, and how many episodes) is
 answered by sharing the beats over the episodes as evenly as they go, in order, each episode
-titled by its first beat's words and ending on a hook line (the next beat, as a question of what
-comes). A shots request for a season's episode (its document holds ``episode``) is answered as
+titled by its first beat's words and ending on a hook line (``Next: `` and the next beat's
+words). A shots request for a season's episode (its document holds ``episode``) is answered as
 ``chat_answers`` answers a chapter, then made light enough for the density heuristic it is told:
 an action of at most 8 words, at most one line of at most 16 words, one character and one place
 shown, a still camera, and seconds enough for two a load point. Every other request is
@@ -43,7 +43,7 @@ def season(document: dict[str, Any]) -> dict[str, Any]:
         after = beats[last] if last < len(beats) else beats[last - 1] if beats else "the end"
         episodes.append({"title": _title(beats[first - 1] if beats else ""),
                          "first_beat": first, "last_beat": last,
-                         "hook": f"What comes of it: {_words(after, 20)}?"[:300]})
+                         "hook": f"Next: {_words(after, 20).rstrip('.,;:!?')}..."[:300]})
     return {"episodes": episodes}
 
 
@@ -71,7 +71,8 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
             place = True
         elif kind not in characters and kind not in places:
             cast.append(name)
-    action = _words(shot["scenes"][0]["action"], ACTION_WORDS) or "The scene goes on"
+    said = chat_answers.SENTENCE.split(shot["scenes"][0]["action"].strip())[0]
+    action = _words(said, ACTION_WORDS) or "The scene goes on"
     scenes: list[dict[str, Any]] = [{"seconds": 2.0, "action": action, "lines": []}]
     for line in lines:
         words = len(line["quote"].split())
