@@ -284,7 +284,8 @@ def test_a_novel_of_100000_words_becomes_80_episodes_that_check_clean(
     source, series = novel(tmp_path / "novel.md", 100_000), tmp_path / "series"
     assert len(source.read_text(encoding="utf-8").split()) >= 100_000
     series.mkdir()  # whole answers: the emulator's streams come four characters an event
-    (series / "storyboard.yaml").write_text("breakdown:\n  stream: false\n", encoding="utf-8")
+    (series / "storyboard.yaml").write_text("storyboard: 1\nbreakdown:\n  stream: false\n",
+                                            encoding="utf-8")
     result = CliRunner().invoke(cli, [
         "breakdown", str(source), str(series), "--episodes", "80", "--episode-seconds", "90",
         "--ratio", "9:16", "--base-url", chat_base(chat_emulator), "--api-key-env", KEY_ENV,
