@@ -35,8 +35,8 @@ from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.failure import failed, resume_command
 from storyboard.breakdown.guard import PROPOSED, Guard, Outcome
-from storyboard.breakdown.series import Texts, texts
 from storyboard.breakdown.seasonwalk import target_of, walk_season
+from storyboard.breakdown.series import Texts, texts
 from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, states, switch_problem
 from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.walk import Answers, walk

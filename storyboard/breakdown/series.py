@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyboard.breakdown import seasonfile
 from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.cast import Cast, for_user, merged
-from storyboard.breakdown.source import Story
-from storyboard.breakdown import seasonfile
 from storyboard.breakdown.season import Target
 from storyboard.breakdown.seasonwalk import segments_of
+from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, ChapterAnswers, SeasonAnswers
 from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
 from storyboard.errors import Diagnostic, Span

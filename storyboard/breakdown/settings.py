@@ -9,10 +9,10 @@ endpoint, the environment variable that holds its key, the prices (``price_in``,
 per million tokens), how the endpoint is asked (``response_format``, ``stream``) and the bounds of
 one call (``deadline`` in seconds, ``max_answer_mb``), the endpoint's context window
 (``context``, in tokens) and the season's target (``episodes``, ``episode_seconds``, ``ratio``:
-recorded by a run as its endpoint is, so a re-run asks the same season); a flag given on the command line overrides
-it, and what neither gives is the built-in default. The key itself only ever comes from the
-environment (the schema has no place for it, and refuses a URL with a user or password in it); the
-pipeline sends it only to its own provider's hosts. A wrong value is refused at its line, as
+recorded by a run as its endpoint is, so a re-run asks the same season); a flag given on the
+command line overrides it, and what neither gives is the built-in default. The key itself only
+ever comes from the environment (the schema has no place for it, and refuses a URL with a user or
+password in it); the pipeline sends it only to its own provider's hosts. A wrong value is refused at its line, as
 ``storyboard check`` refuses it.
 """
 

@@ -94,7 +94,8 @@ def series_yaml(title: str, cast: Cast, source: str, refused: list[str] | None =
     refused, unshown = refused or [], unshown or set()
     lines = [*SERIES_HEAD.format(source=source).split("\n"), *refused_head(refused, go_on),
              "storyboard: 1",
-             f"title: {quote(title)}", "defaults:", "  resolution: 720P", f"  ratio: {quote(ratio or '16:9')}",
+             f"title: {quote(title)}", "defaults:", "  resolution: 720P",
+             f"  ratio: {quote(ratio or '16:9')}",
              "  negative_prompt: blurry, low quality, watermark", "  prompt_extend: false",
              "  watermark: false", "  seed: 1234", *comment(BOARDS_SAID),
              f"boards: {flow({'model': BOARDS_MODEL})}"]

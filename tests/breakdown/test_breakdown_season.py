@@ -175,9 +175,9 @@ def test_a_wrong_target_in_the_series_file_is_refused_at_its_line(
                                             encoding="utf-8")
     result = CliRunner().invoke(cli, ["breakdown", str(story(tmp_path)), str(series),
                                       "--dry-run"])
-    assert result.exit_code != 0 and result.exception is None or \
+    assert (result.exit_code != 0 and result.exception is None) or \
         isinstance(result.exception, SystemExit)
-    assert f"storyboard.yaml:3:" in result.output and said in result.output
+    assert "storyboard.yaml:3:" in result.output and said in result.output
     assert "Traceback" not in result.output
 
 
@@ -273,7 +273,7 @@ def test_a_stop_mid_season_goes_on_from_the_cache(chat_emulator: EmulatorServer,
         run(chat_emulator, source, series, **wide)
     assert "the season call, part 2" in str(stopped.value)
     chat_emulator.clear_faults()
-    report, sent = run(chat_emulator, source, series, **wide)
+    report, _ = run(chat_emulator, source, series, **wide)
     assert report.cached == 2 * chapters + 1  # the outlines, casts and first season call
     assert report.problems == [] and len(episodes(series)) == 8
     assert diagnostics(series) == []
