@@ -12,8 +12,8 @@ one call (``deadline`` in seconds, ``max_answer_mb``), the endpoint's context wi
 recorded by a run as its endpoint is, so a re-run asks the same season); a flag given on the
 command line overrides it, and what neither gives is the built-in default. The key itself only
 ever comes from the environment (the schema has no place for it, and refuses a URL with a user or
-password in it); the pipeline sends it only to its own provider's hosts. A wrong value is refused at its line, as
-``storyboard check`` refuses it.
+password in it); the pipeline sends it only to its own provider's hosts. A wrong value is refused
+at its line, as ``storyboard check`` refuses it.
 """
 
 from __future__ import annotations
