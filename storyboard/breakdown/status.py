@@ -95,9 +95,13 @@ def waiting(series: Path) -> Waiting | None:
     except StoryboardError as error:
         return Waiting(proposals, source.name, command=command,
                        problem=f"cannot plan from {source}: {error}")
-    pending = tuple(f"{p.stage} of chapter {p.chapter} (~{p.input_tokens:,} tokens in, up to "
+    pending = tuple(f"{_call(p.stage, p.chapter)} (~{p.input_tokens:,} tokens in, up to "
                     f"{p.ceiling:.4f} USD)" for p in estimate.pending)
     return Waiting(proposals, source.name, pending, estimate.ceiling, command)
+
+
+def _call(stage: str, number: int) -> str:
+    return f"season part {number}" if stage == "season" else f"{stage} of chapter {number}"
 
 
 def suggested(series: Path, source: Path, options: Options) -> str:
