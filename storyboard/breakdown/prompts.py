@@ -80,9 +80,12 @@ def messages(stage: str, chapter: Chapter, context: dict[str, Any]) -> list[dict
 
 def what(stage: str, chapter: Chapter) -> str:
     """A call, as a message names it: ``the shots call for chapter 3``, ``the season call,
-    part 2`` (a season call's chapter is its part)."""
+    part 2`` (a season call's chapter is its part), ``the shots call for episode 4 (The
+    Storm)`` (a season's segment)."""
     if stage == "season":
         return f"the season call, part {chapter.number}"
+    if chapter.episode:
+        return f"the {stage} call for episode {chapter.episode} ({chapter.title})"
     return f"the {stage} call for chapter {chapter.number}"
 
 

@@ -244,8 +244,8 @@ def segments(season: list[Entry], chapters: dict[int, Chapter], counts: dict[int
         told = sum(last - first + 1 for *_, first, last in pieces) or 1
         for place, (chapter, (start, end), first, last) in enumerate(pieces):
             lines = replace(chapter, number=len(out) + 1, first=chapter.first + start,
-                            title=f"{chapter.title}, episode {entry.episode}",
-                            lines=chapter.lines[start:end + 1], part_of=0)
+                            lines=chapter.lines[start:end + 1], part_of=0,
+                            episode=entry.episode)
             said = tuple(beats.get((chapter.number, b), "") for b in range(first, last + 1))
             share = seconds * (last - first + 1) / told if seconds is not None else None
             out.append(Segment(entry, chapter, lines, said, share, place == len(pieces) - 1))
