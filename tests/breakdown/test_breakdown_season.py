@@ -22,7 +22,15 @@ from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import ProblemsFound, TransportError
 from storyboard.language.variations import compile_variations
 from tests.breakdown.scripted import Scripted, completion
-from tests.fixtures.breakdown import KEY_ENV, chat_base, novel, requests, story
+from tests.fixtures.breakdown import (
+    KEY_ENV,
+    PARTY,
+    chat_base,
+    everyone_named,
+    novel,
+    requests,
+    story,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -294,3 +302,17 @@ def test_a_novel_of_100000_words_becomes_80_episodes_that_check_clean(
     assert len(episodes(series)) == 80
     checked = CliRunner().invoke(cli, ["check", str(series)])
     assert checked.exit_code == 0 and "warning" not in checked.output, checked.output
+
+
+def test_a_check_error_in_a_season_episode_goes_back_to_its_shots_call(
+        chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    everyone_named(monkeypatch)  # the written shot shows six: one more than check allows
+    series = tmp_path / "series"
+    report, sent = run(chat_emulator, story(tmp_path, PARTY), series, episodes=1)
+    assert sent == 1 + 1 + 1 + 3  # outline, cast, season, and the shots sent back twice
+    located = [d.format() for d in report.problems]
+    assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:" in text
+                           for text in located)
+    assert any("expected at most 5" in text for text in located)
+    again, resent = run(chat_emulator, story(tmp_path, PARTY), series, episodes=1)
+    assert resent == 0 and again.cached == 6  # the conversation replays from the cache
