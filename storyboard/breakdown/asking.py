@@ -241,8 +241,7 @@ class Asker:
         window = self.window()
         limit = fitting_max_tokens(stage, prompt, window)
         if limit is None and window is not None and fit:
-            raise too_small(f"the {stage} call for chapter {chapter.number}", stage, prompt,
-                            window)
+            raise too_small(prompts.what(stage, chapter), stage, prompt, window)
         if window is not None and limit is not None and limit < MAX_TOKENS[stage] and \
                 f"fit {stage}" not in self.told:
             self.told.add(f"fit {stage}")
@@ -276,7 +275,7 @@ class Asker:
 
     def answer(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
                ) -> dict[str, Any]:
-        what = f"the {stage} call for chapter {chapter.number}"
+        what = prompts.what(stage, chapter)
         while True:
             whole = self.settings.body(stage, conversation, self.mode(), self.streams())
             stored = self.stored(key_of(whole))  # asked before its window was known: free

@@ -22,7 +22,7 @@ PER_MESSAGE = 8
 
 
 def tokens(text: str) -> int:
-    ascii_chars = sum(1 for c in text if c.isascii())
+    ascii_chars = len(text.encode("ascii", "ignore"))
     return math.ceil(ascii_chars * 0.3 + (len(text) - ascii_chars) * 0.6)
 
 

@@ -35,10 +35,11 @@ from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.failure import failed, resume_command
 from storyboard.breakdown.guard import PROPOSED, Guard, Outcome
+from storyboard.breakdown.seasonwalk import target_of, walk_season
 from storyboard.breakdown.series import Texts, texts
-from storyboard.breakdown.settings import block, carried, endpoint, states, switch_problem
+from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, states, switch_problem
 from storyboard.breakdown.source import Story, read_story
-from storyboard.breakdown.walk import walk
+from storyboard.breakdown.walk import Answers, walk
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, output_folder, state_folder
 from storyboard.scaffold.blueprint import GITIGNORE
@@ -75,6 +76,8 @@ class Options:
     price_in: float | None = None
     price_out: float | None = None
     episode_minutes: float | None = None
+    episode_seconds: float | None = None  # the season's target length of an episode
+    ratio: str | None = None  # the season's aspect ratio (the series' defaults)
     switch_endpoint: bool = False
     response_format: str = "auto"
     stream: str = "auto"
@@ -199,12 +202,37 @@ def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], 
         "--dry-run to see why, then pass --yes to accept the cost or --budget AMOUNT to cap it.")
 
 
+def walked(story: Story, asker: Asker, options: Options,
+           later: dict[int, list[list[str]]] | None = None) -> Answers:
+    """Every answer: a season's (``seasonwalk``) when the options ask for one."""
+    target = target_of(options)
+    if target is None:
+        return walk(story, asker, later)
+    return walk_season(story, asker, target, later)
+
+
+def target_problem(options: Options) -> None:
+    """Refuse a season's target that cannot work (fail closed: NaN, inf, 0, negative), before
+    any call (the flags and the series file are checked where they are read)."""
+    if options.episodes is not None and not (type(options.episodes) is int and
+                                             1 <= options.episodes <= 500):
+        raise BreakdownError(f"episodes must be a whole number from 1 to 500, got "
+                             f"{options.episodes!r}")
+    seconds = options.episode_seconds
+    if seconds is not None and not (isinstance(seconds, int | float) and
+                                    math.isfinite(seconds) and 0 < seconds <= 3600):
+        raise BreakdownError(f"episode_seconds must be a number above 0 and at most 3600, got "
+                             f"{seconds!r}")
+    if options.ratio is not None and options.ratio not in RATIOS:
+        raise BreakdownError(f"ratio must be one of {', '.join(RATIOS)}, got {options.ratio!r}")
+
+
 def plan(story: Story, series: Path, options: Options) -> Estimate:
     """What a run would ask and cost, from the cache alone (nothing is sent)."""
     price = _price(options)
     asker = _asker(series, options, Spend(price, 0.0), lambda _text: None)
     asker.planning = True
-    walk(story, asker)
+    walked(story, asker, options)
     host = urlsplit(options.base_url).hostname or options.base_url
     return Estimate(asker.pending, asker.cached, price, host, options.key_env)
 
@@ -265,6 +293,7 @@ def breakdown(source: Path, series: Path, options: Options, *,
               progress: Callable[[str], None] = lambda _text: None) -> Report:
     """Break ``source`` down into the series in ``series`` (see the module docstring)."""
     _endpoint_problem(options)
+    target_problem(options)
     unlinked(series)
     _recorded(series, options)
     kept = carried(series)  # a series file that does not read is refused before any call
@@ -363,8 +392,8 @@ def _checked_rounds(story: Story, options: Options, asker: Asker, go_on: str
     ``SEND_BACKS`` rounds of sending each chapter's check errors back with its shots answer."""
     rounds: dict[int, list[list[str]]] = {}
     for _round in range(SEND_BACKS + 1):
-        made = texts(story, walk(story, asker, rounds), options.episodes,
-                     options.episode_minutes, go_on)
+        made = texts(story, walked(story, asker, options, rounds), options.episodes,
+                     options.episode_minutes, go_on, target_of(options))
         found = checked(made)
         later = send_backs(made, found) if _round < SEND_BACKS else {}
         if not later:

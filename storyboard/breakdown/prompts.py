@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from storyboard.breakdown.density import RULE
 from storyboard.breakdown.schemas import SCHEMAS, bounds, sketch
 from storyboard.breakdown.source import Chapter
 
@@ -45,20 +46,47 @@ STAGES = {
              "Dialogue and voice-over are the author's words: in lines, give the speaker (one of "
              "the given characters) and the quote copied exactly, character for character, from "
              "the story's lines. Never paraphrase, shorten or translate a quote.",
+    "season": "Plan a season of short episodes from the story's outline. The user message gives "
+              "its beats in order, numbered (each with the number of the chapter it comes "
+              "from), how many episodes to make of them and about how many seconds an episode "
+              "lasts. Answer the episodes in order, exactly as many as asked: each a short "
+              "title, the beats it films (first_beat..last_beat: the first episode starts at "
+              "beat 1, each next one at the beat after the one before ends, the last ends at "
+              "the last beat; every beat in one episode) and its hook: one line that ends the "
+              "episode on a question, a threat or a turn that makes the viewer want the next.",
 }
+SEASON_SHOTS = ("These lines are part of one episode of a season (given as episode): film only "
+                "the beats given, in about episode.seconds seconds in all where it is given; "
+                "when episode.ends_on_hook is true, the last shot lands the episode's hook. "
+                + RULE)
 
 
 def user_message(stage: str, chapter: Chapter, context: dict[str, Any]) -> str:
+    """The stage's input as one JSON document; the season's is the outline's beats alone."""
     document = {"stage": stage, "chapter": chapter.title,
                 "lines": [[number, text] for number, text in chapter.numbered()], **context}
+    if stage == "season":
+        document = {"stage": stage, **context}
     return json.dumps(document, ensure_ascii=False, sort_keys=True)
 
 
 def messages(stage: str, chapter: Chapter, context: dict[str, Any]) -> list[dict[str, str]]:
     """The conversation that asks ``stage`` of ``chapter`` for the first time."""
     shape = SHAPE + sketch(SCHEMAS[stage]) + "\nBounds: " + "; ".join(bounds(SCHEMAS[stage])) + "."
-    return [{"role": "system", "content": f"{COMMON}\n\n{STAGES[stage]}\n\n{shape}"},
+    said = f"{STAGES[stage]} {SEASON_SHOTS}" if "episode" in context else STAGES[stage]
+    return [{"role": "system", "content": f"{COMMON}\n\n{said}\n\n{shape}"},
             {"role": "user", "content": user_message(stage, chapter, context)}]
+
+
+def what(stage: str, chapter: Chapter) -> str:
+    """A call, as a message names it: ``the shots call for chapter 3``, ``the season call,
+    part 2`` (a season call's chapter is its part), ``the shots call for episode 4 (The
+    Storm)`` (a season's segment)."""
+    if stage == "season":
+        return f"the season call, part {chapter.number}"
+    if chapter.episode:
+        return f"the {stage} call for episode {chapter.episode} ({chapter.title})"
+    return f"the {stage} call for chapter {chapter.number}"
 
 
 QUOTED = 40_000  # characters of a previous answer quoted back (a longer one is cut)

@@ -42,8 +42,13 @@ SCENE = _object(seconds={"type": "number", "minimum": 0.5, "maximum": 15}, actio
 SHOT = _object(from_line={"type": "integer", "minimum": 1}, to_line={"type": "integer", "minimum": 1},
                camera=NAME, cast=_list(NAME, 5), scenes=_list(SCENE, 6))
 SHOTS = _object(shots=_list(SHOT, 200))
+BEAT = {"type": "integer", "minimum": 1}
+EPISODE = _object(title=NAME, first_beat=BEAT, last_beat=BEAT,
+                  hook={"type": "string", "minLength": 1, "maxLength": 300})
+SEASON = _object(episodes=_list(EPISODE, 200))
 
-SCHEMAS: dict[str, dict[str, Any]] = {"outline": OUTLINE, "cast": CAST, "shots": SHOTS}
+SCHEMAS: dict[str, dict[str, Any]] = {"outline": OUTLINE, "cast": CAST, "shots": SHOTS,
+                                      "season": SEASON}
 
 
 BOUNDS = ("maxLength", "maxItems")  # checked in code, never sent

@@ -15,10 +15,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyboard.breakdown import seasonfile
 from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.cast import Cast, for_user, merged
+from storyboard.breakdown.season import Target
+from storyboard.breakdown.seasonwalk import segments_of
 from storyboard.breakdown.source import Story
-from storyboard.breakdown.walk import Answers, ChapterAnswers
+from storyboard.breakdown.walk import Answers, ChapterAnswers, SeasonAnswers
 from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
 from storyboard.errors import Diagnostic, Span
 from storyboard.language.cast import SAMPLE_AIM, voice_sample
@@ -48,8 +51,10 @@ def groups(count: int, wanted: int | None) -> list[range]:
     return [range(bounds[i], bounds[i + 1]) for i in range(parts)]
 
 
-def _located(found: ChapterAnswers, stage: str, problems: list[str]) -> list[Diagnostic]:
+def _located(found: ChapterAnswers, stage: str, problems: list[str], label: str = ""
+             ) -> list[Diagnostic]:
     chapter = found.chapter
+    label = label or f"chapter {chapter.number} ({chapter.title})"
     out = []
     for problem in problems:
         line = chapter.first
@@ -61,7 +66,7 @@ def _located(found: ChapterAnswers, stage: str, problems: list[str]) -> list[Dia
                 else line
         told = for_user(problem) if stage == "cast" else problem
         out.append(Diagnostic(Span(chapter.file, line, 1), f"the {stage} answer for "
-                              f"chapter {chapter.number} ({chapter.title}): {told}",
+                              f"{label}: {told}",
                               code=f"breakdown-{stage}"))
     return out
 
@@ -152,9 +157,12 @@ def refused(answers: Answers) -> list[str]:
 
 
 def texts(story: Story, answers: Answers, episodes: int | None,
-          minutes: float | None = None, go_on: str = "") -> Texts:
+          minutes: float | None = None, go_on: str = "", target: Target | None = None) -> Texts:
     """The series' files from the answers (a chapter with no usable shots adds none);
-    ``go_on``: the command that goes on, said in a series written after a refused stage."""
+    ``go_on``: the command that goes on, said in a series written after a refused stage; a
+    season's (``target``): its episodes as the season says (``season_texts``)."""
+    if answers.season is not None and target is not None:
+        return season_texts(story, answers, target, go_on)
     out = Texts()
     _problems(answers, out)
     out.cast = merged([(f.chapter, f.cast.answer) for f in answers.chapters if f.cast])
@@ -203,3 +211,74 @@ def _first_lines(cast: Cast, shots: list[shot_stage.Shot]) -> None:
         if spoken_seconds(sample) < SAMPLE_AIM:  # check would warn: the voice cannot be made
             sample, cast.entries[key].lengthened = f"{sample} {SAMPLE_MORE}", True
         cast.entries[key].first_line = sample
+
+
+def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> Texts:
+    """A season's files: ``season.yaml`` (the season the answers say), an episode file for
+    each episode of the season used (the file's, when edited), its shots its segments'."""
+    found = answers.season
+    assert found is not None
+    out = Texts()
+    _problems(answers, out)
+    _season_problems(story, found, out)
+    out.cast = merged([(f.chapter, f.cast.answer) for f in answers.chapters if f.cast])
+    source = Path(story.file).name
+    every: list[shot_stage.Shot] = []
+    for entry in found.entries:
+        own = [(s, r) for s, r in found.segments if s.entry.episode == entry.episode]
+        made = [(s, shot_stage.built(r.answer, s.lines, out.cast)) for s, r in own
+                if r is not None and isinstance(r.answer, dict)]
+        shots = [shot for _, built in made for shot in built]
+        if not shots:
+            continue
+        name = f"episodes/{entry.episode:02d}-{slug(made[0][0].chapter.title, '-')}.yaml"
+        for number, (segment, place, shot) in enumerate(
+                ((s, p, shot) for s, built in made for p, shot in enumerate(built)), 1):
+            shot.id = shot_stage.named(number, shot)
+            out.chapter_of_shot[(name, shot.id)] = (segment.lines.number, place)
+            out.file_of_chapter[segment.lines.number] = name
+        titles = list(dict.fromkeys(s.chapter.title for s, _ in own))
+        episode = Episode(entry.episode, entry.title, f"it ends on the hook: {entry.hook}",
+                          [b for s, _ in own for b in s.beats], titles, shots)
+        out.files[name] = episode_yaml(episode, source)
+        out.shots += len(shots)
+        every += shots
+    _first_lines(out.cast, every)
+    left_out = refused(answers) + _season_refused(found)
+    hidden = set() if left_out else unshown(out.cast, every)
+    head = series_yaml(story.title, out.cast, source, left_out, go_on, hidden, target.ratio)
+    out.files = {"storyboard.yaml": head, **out.files}
+    if found.answered:
+        proposed = segments_of(answers, found.answered, target.seconds)
+        out.files[seasonfile.NAME] = seasonfile.season_yaml(found.answered, proposed, source)
+    return out
+
+
+def _season_problems(story: Story, found: SeasonAnswers, out: Texts) -> None:
+    """The season calls' and the segments' problems, located (a season call's at the story's
+    first line; a segment's at its shot's, as a chapter's)."""
+    for call, result in found.calls:
+        for problem in result.problems if result is not None else []:
+            out.problems.append(Diagnostic(Span(story.file, 1, 1), f"the season answer for "
+                                           f"part {call.number}: {problem}",
+                                           code="breakdown-season"))
+            out.problem_chapters.append(-call.number)
+    for segment, result in found.segments:
+        if result is not None and result.problems:
+            label = (f"episode {segment.entry.episode} (chapter {segment.chapter.number}, "
+                     f"{segment.chapter.title})")
+            located = _located(ChapterAnswers(segment.lines, shots=result), "shots",
+                               result.problems, label)
+            out.problems += located
+            out.problem_chapters += [segment.lines.number] * len(located)
+
+
+def _season_refused(found: SeasonAnswers) -> list[str]:
+    """Each season call and segment whose answer was refused, with its first problem."""
+    out = [f"the season answer for part {call.number}: {result.problems[0][:300]}"
+           for call, result in found.calls
+           if result is not None and result.answer is None and result.problems]
+    out += [f"the shots answer for episode {s.entry.episode} (chapter {s.chapter.number}): "
+            f"{result.problems[0][:300]}" for s, result in found.segments
+            if result is not None and result.answer is None and result.problems]
+    return out

@@ -7,12 +7,13 @@ than the one recorded is refused at the recorded line unless the run says ``swit
 (``--switch-endpoint``), and the new one is then recorded. The block may name the model, the
 endpoint, the environment variable that holds its key, the prices (``price_in``, ``price_out``, USD
 per million tokens), how the endpoint is asked (``response_format``, ``stream``) and the bounds of
-one call (``deadline`` in seconds, ``max_answer_mb``) and the endpoint's context window
-(``context``, in tokens); a flag given on the command line overrides
-it, and what neither gives is the built-in default. The key itself only ever comes from the
-environment (the schema has no place for it, and refuses a URL with a user or password in it); the
-pipeline sends it only to its own provider's hosts. A wrong value is refused at its line, as
-``storyboard check`` refuses it.
+one call (``deadline`` in seconds, ``max_answer_mb``), the endpoint's context window
+(``context``, in tokens) and the season's target (``episodes``, ``episode_seconds``, ``ratio``:
+recorded by a run as its endpoint is, so a re-run asks the same season); a flag given on the
+command line overrides it, and what neither gives is the built-in default. The key itself only
+ever comes from the environment (the schema has no place for it, and refuses a URL with a user or
+password in it); the pipeline sends it only to its own provider's hosts. A wrong value is refused
+at its line, as ``storyboard check`` refuses it.
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ from storyboard.targets.llm import DEFAULT_CHAT_BASE, DEFAULT_CHAT_MODEL, DEFAUL
 
 BLOCK = "breakdown"
 SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out", "response_format", "stream",
-            "deadline", "max_answer_mb", "context")
-NUMBERS = ("price_in", "price_out", "deadline", "max_answer_mb")
+            "deadline", "max_answer_mb", "context", "episodes", "episode_seconds", "ratio")
+NUMBERS = ("price_in", "price_out", "deadline", "max_answer_mb", "episode_seconds")
+WHOLE = ("context", "episodes")
+RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "4:5", "5:4", "9:21", "21:9")  # as the schema's
+TARGET = ("episodes", "episode_seconds", "ratio")  # the season's: how many, how long, which shape
 ENDPOINT = ("base_url", "key_env")  # where the story goes and whose key pays
 # What a run records of itself (``block``); how it asked (``response_format``, ``stream``) and the
 # bounds of a call are the author's to write, and carried as written.
-RECORDED = ("model", "base_url", "key_env", "price_in", "price_out")
+RECORDED = ("model", "base_url", "key_env", "price_in", "price_out", *TARGET)
 DEFAULTS = {"model": DEFAULT_CHAT_MODEL, "base_url": DEFAULT_CHAT_BASE, "key_env": DEFAULT_KEY_ENV}
 
 
@@ -75,7 +79,7 @@ def from_series(series: Path) -> dict[str, Any]:
 def _value(name: str, value: Any) -> Any:
     if name == "stream" and isinstance(value, bool):
         return "true" if value else "false"
-    if name == "context":
+    if name in WHOLE:
         return int(value)
     return float(value) if name in NUMBERS else str(value)
 
@@ -153,6 +157,8 @@ def block(settings: dict[str, Any]) -> str:
 def _shown(name: str, value: Any) -> str:
     if name in NUMBERS:
         return f"{float(value):g}"
+    if name in WHOLE:
+        return str(int(value))
     return quote(endpoint(str(value)) if name == "base_url" else str(value))
 
 

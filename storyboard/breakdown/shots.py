@@ -14,6 +14,7 @@ of its own lines of the story (``s03-cafe-door``), so editing other shots' words
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -214,18 +215,25 @@ def spelt(cast: Cast) -> tuple[re.Pattern[str], Callable[[str], str]] | None:
     """A pattern of every way words name one of the cast, and the key of a match: its name as
     the cast spells it or in capitals (as a screenplay does), and its key in words in any case
     (``old_cafe``: "Old Cafe", as ``check``'s ``unreferenced`` lint reads it); a longer one
-    first, each whole and not inside a mention. None for an empty cast."""
+    first, each whole and not inside a mention. None for an empty cast. Made once for each
+    set of names (a season's thousands of shots ask it of one cast)."""
+    return _spelt(tuple((e.key, e.name, e.kind) for e in cast.entries.values()))
+
+
+@functools.lru_cache(maxsize=16)
+def _spelt(names: tuple[tuple[str, str, str], ...]
+           ) -> tuple[re.Pattern[str], Callable[[str], str]] | None:
     exact: dict[str, str] = {}
     loose: dict[str, str] = {}
-    for entry in sorted(cast.entries.values(), key=lambda e: KINDS.index(e.kind)):
-        for spelling in (entry.name, entry.name.upper()):
-            exact.setdefault(spelling, entry.key)
-        loose.setdefault(entry.key.replace("_", " ").lower(), entry.key)
+    for key, name, _kind in sorted(names, key=lambda e: KINDS.index(e[2])):
+        for spelling in (name, name.upper()):
+            exact.setdefault(spelling, key)
+        loose.setdefault(key.replace("_", " ").lower(), key)
     ways = [(n, re.escape(n)) for n in exact] + [(n, f"(?i:{re.escape(n)})") for n in loose]
     if not ways:
         return None
-    names = "|".join(way for _, way in sorted(ways, key=lambda w: (-len(w[0]), w[1])))
-    return (re.compile(rf"(?<![\w@])(?:{names})(?!\w)"),
+    pattern = "|".join(way for _, way in sorted(ways, key=lambda w: (-len(w[0]), w[1])))
+    return (re.compile(rf"(?<![\w@])(?:{pattern})(?!\w)"),
             lambda said: exact.get(said) or loose[said.lower()])
 
 

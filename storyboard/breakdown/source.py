@@ -40,6 +40,7 @@ class Chapter:
     first: int
     lines: tuple[str, ...]
     part_of: int = 0  # the number of the chapter this window is part of (its episode)
+    episode: int = 0  # a season's: the episode these lines are filmed for (``season.segments``)
 
     @property
     def last(self) -> int:

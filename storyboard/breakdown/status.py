@@ -19,14 +19,14 @@ from typing import Any
 
 from storyboard.breakdown.cache import FOLDER
 from storyboard.breakdown.pipeline import Options, plan
-from storyboard.breakdown.settings import DEFAULTS, endpoint, from_series
+from storyboard.breakdown.settings import DEFAULTS, RATIOS, endpoint, from_series
 from storyboard.breakdown.source import read_story
 from storyboard.breakdown.statefile import Unreadable, read, warning
 from storyboard.errors import StoryboardError
 from storyboard.review.studio.proposals import PROPOSED, Waiting
 
 TEXTS = ("model", "base_url", "key_env")
-AMOUNTS = ("price_in", "price_out", "episode_minutes")
+AMOUNTS = ("price_in", "price_out", "episode_minutes", "episode_seconds")
 BOUNDS = ("deadline", "max_answer_mb")  # finite and > 0, never None
 CHOICES = {"response_format": ("auto", "json_schema", "json_object", "text"),
            "stream": ("auto", "true", "false")}
@@ -45,6 +45,8 @@ def _option(name: str, value: Any) -> Any:
             and math.isfinite(value) and value > 0:
         return value
     if value in CHOICES.get(name, ()):
+        return value
+    if name == "ratio" and (value is None or value in RATIOS):
         return value
     if name == "context" and (value is None or (type(value) is int and 0 < value <= 10**8)):
         return value
@@ -93,9 +95,13 @@ def waiting(series: Path) -> Waiting | None:
     except StoryboardError as error:
         return Waiting(proposals, source.name, command=command,
                        problem=f"cannot plan from {source}: {error}")
-    pending = tuple(f"{p.stage} of chapter {p.chapter} (~{p.input_tokens:,} tokens in, up to "
+    pending = tuple(f"{_call(p.stage, p.chapter)} (~{p.input_tokens:,} tokens in, up to "
                     f"{p.ceiling:.4f} USD)" for p in estimate.pending)
     return Waiting(proposals, source.name, pending, estimate.ceiling, command)
+
+
+def _call(stage: str, number: int) -> str:
+    return f"season part {number}" if stage == "season" else f"{stage} of chapter {number}"
 
 
 def suggested(series: Path, source: Path, options: Options) -> str:

@@ -18,6 +18,7 @@ from storyboard.breakdown.asking import Asker, NotAnswered, Result
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.cast import problems as cast_problems
 from storyboard.breakdown.fitting import fitted
+from storyboard.breakdown.season import Entry, Segment
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import RequestRejected
 
@@ -33,8 +34,21 @@ class ChapterAnswers:
 
 
 @dataclass
+class SeasonAnswers:
+    """A season's answers: each call (its part as a chapter of no lines) and the episodes'
+    segments; ``entries``: the season as used (the file's, when ``edited``)."""
+
+    calls: list[tuple[Chapter, Result | None]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    answered: list[Entry] = field(default_factory=list)  # the season the answers say
+    segments: list[tuple[Segment, Result | None]] = field(default_factory=list)
+    edited: bool = False
+
+
+@dataclass
 class Answers:
     chapters: list[ChapterAnswers] = field(default_factory=list)
+    season: SeasonAnswers | None = None
 
 
 def _no_check(_answer: Any) -> list[str]:
@@ -47,7 +61,7 @@ def shots_context(outline: Any, cast: Any) -> dict[str, Any]:
             "characters": names["character"], "places": names["place"], "props": names["prop"]}
 
 
-def _try(asker: Asker, stage: str, chapter: Chapter, context: dict[str, Any],
+def try_ask(asker: Asker, stage: str, chapter: Chapter, context: dict[str, Any],
          check: Any = _no_check, later: list[list[str]] | None = None) -> Result | None:
     try:
         return asker.ask(stage, chapter, context, check, later or [])
@@ -59,15 +73,21 @@ def _try(asker: Asker, stage: str, chapter: Chapter, context: dict[str, Any],
         return Result(None, [str(refused)], 1)  # reported at the chapter; the others go on
 
 
+def first_answers(story: Story, asker: Asker) -> Answers:
+    """Every chapter's outline and cast (the chapters fitted to the context window)."""
+    answers = Answers()
+    for chapter in fitted(story, asker.window()).chapters:
+        found = ChapterAnswers(chapter, try_ask(asker, "outline", chapter, {}),
+                               try_ask(asker, "cast", chapter, {}, cast_problems))
+        answers.chapters.append(found)
+    return answers
+
+
 def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = None
          ) -> Answers:
     """Every chapter's answers; ``later`` holds problems found after writing, by chapter, a list
     of them for each round of ``storyboard check``."""
-    answers = Answers()
-    for chapter in fitted(story, asker.window()).chapters:
-        found = ChapterAnswers(chapter, _try(asker, "outline", chapter, {}),
-                               _try(asker, "cast", chapter, {}, cast_problems))
-        answers.chapters.append(found)
+    answers = first_answers(story, asker)
     for found in answers.chapters:
         outline = found.outline.answer if found.outline else None
         cast = found.cast.answer if found.cast else None
@@ -77,7 +97,7 @@ def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = 
             continue
         names = names_in(cast)
         chapter = found.chapter
-        found.shots = _try(asker, "shots", chapter, context,
+        found.shots = try_ask(asker, "shots", chapter, context,
                            lambda a, c=chapter, n=names: shot_stage.problems(a, c, n),
                            (later or {}).get(chapter.number))
     return answers

@@ -86,13 +86,16 @@ def no_cast(refused: list[str]) -> str:
 
 
 def series_yaml(title: str, cast: Cast, source: str, refused: list[str] | None = None,
-                go_on: str = "", unshown: set[str] | None = None) -> str:
+                go_on: str = "", unshown: set[str] | None = None, ratio: str | None = None
+                ) -> str:
     """The series file; ``refused``: the stages refused (said at its head, with ``go_on``);
-    ``unshown``: the cast no shot shows, each written as a comment."""
+    ``unshown``: the cast no shot shows, each written as a comment; ``ratio``: the season's
+    (default 16:9)."""
     refused, unshown = refused or [], unshown or set()
     lines = [*SERIES_HEAD.format(source=source).split("\n"), *refused_head(refused, go_on),
              "storyboard: 1",
-             f"title: {quote(title)}", "defaults:", "  resolution: 720P", '  ratio: "16:9"',
+             f"title: {quote(title)}", "defaults:", "  resolution: 720P",
+             f"  ratio: {quote(ratio or '16:9')}",
              "  negative_prompt: blurry, low quality, watermark", "  prompt_extend: false",
              "  watermark: false", "  seed: 1234", *comment(BOARDS_SAID),
              f"boards: {flow({'model': BOARDS_MODEL})}"]

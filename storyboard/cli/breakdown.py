@@ -37,6 +37,21 @@ def _minutes(_ctx: click.Context, _param: click.Parameter, value: float | None
     return value
 
 
+def _seconds(_ctx: click.Context, _param: click.Parameter, value: float | None
+             ) -> float | None:
+    if value is not None and not (math.isfinite(value) and 0 < value <= 3600):
+        raise click.BadParameter(f"expected a number of seconds above 0 and at most 3600, "
+                                 f"found {value}")
+    return value
+
+
+def _ratio(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from storyboard.breakdown.settings import RATIOS
+    if value is not None and value not in RATIOS:
+        raise click.BadParameter(f"expected one of {', '.join(RATIOS)}, found {value!r}")
+    return value
+
+
 def _price(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
     if value is not None and not (math.isfinite(value) and value >= 0):
         raise click.BadParameter(f"expected a finite price >= 0 (USD per 1M tokens), "
@@ -106,9 +121,14 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("series", type=click.Path(path_type=Path, file_okay=False), required=False)
 @click.option("--episodes", type=int, default=None, callback=_episodes,
-              help="How many episodes (chapters grouped in order); default: one a chapter.")
+              help="The season's target: how many episodes (a season stage decides which beats "
+                   "each films, each ending on a hook: season.yaml); default: one a chapter.")
 @click.option("--episode-minutes", type=float, default=None, callback=_minutes,
               help="Or: episodes of about this many minutes of shots (chapters grouped in order).")
+@click.option("--episode-seconds", type=float, default=None, callback=_seconds,
+              help="The season's target length of an episode in seconds (e.g. 90).")
+@click.option("--ratio", default=None, callback=_ratio,
+              help="The season's aspect ratio (9:16 for vertical), in the series' defaults.")
 @click.option("--model", default=None,
               help=f"The language model's id at the endpoint (else the series' breakdown: "
                    f"block, else {DEFAULT_CHAT_MODEL}).")
@@ -128,7 +148,8 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @click.option("--dry-run", is_flag=True, help="Print what it would ask and cost; ask nothing.")
 @JSON
 def breakdown(source: Path, series: Path | None, episodes: int | None,
-              episode_minutes: float | None, model: str | None, base_url: str | None,
+              episode_minutes: float | None, episode_seconds: float | None, ratio: str | None,
+              model: str | None, base_url: str | None,
               api_key_env: str | None, switch_endpoint: bool,
               price_in: float | None, price_out: float | None, yes: bool, budget: float | None,
               dry_run: bool, as_json: bool) -> None:
@@ -146,7 +167,7 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
             "model": model, "base_url": base_url, "key_env": api_key_env, "episodes": episodes,
             "yes": yes, "budget": budget, "dry_run": dry_run, "price_in": price_in,
             "price_out": price_out, "episode_minutes": episode_minutes,
-            "switch_endpoint": switch_endpoint}))
+            "episode_seconds": episode_seconds, "ratio": ratio, "switch_endpoint": switch_endpoint}))
     except StoryboardError as error:
         fail(error)
         return

@@ -428,7 +428,8 @@ def test_a_long_chapter_is_read_in_windows_cut_at_blank_lines(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(("flags", "files"), [
-    (["--episodes", "2"], ["01-the-lighthouse.yaml", "02-the-morning.yaml"]),  # 2 + 1 chapters
+    # a season of 2: the 7 beats shared, the second episode starting in chapter 2
+    (["--episodes", "2"], ["01-the-lighthouse.yaml", "02-the-storm.yaml"]),
     (["--episode-minutes", "600"], ["01-the-lighthouse.yaml"]),
 ])
 def test_episodes_by_count_or_length(chat_emulator: EmulatorServer, tmp_path: Path,

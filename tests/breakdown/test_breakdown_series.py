@@ -182,16 +182,16 @@ def test_files_no_longer_made_are_removed_or_proposed_for_removal(chat_emulator:
     run(chat_emulator, source, series)
     third = series / "episodes/03-the-morning.yaml"
     third.write_text(third.read_text().replace("wide shot", "long shot"))
-    report = run(chat_emulator, source, series, episodes=1)
+    report = run(chat_emulator, source, series, episode_minutes=600)
     assert report.outcome.removed == ["episodes/02-the-storm.yaml"]
     assert report.outcome.proposed == ["episodes/03-the-morning.yaml"]
     assert not (series / "episodes/02-the-storm.yaml").exists() and third.is_file()
     assert (series / "episodes/03-the-morning.yaml.proposed").read_bytes() == b""
-    again = run(chat_emulator, source, series, episodes=1)  # the same answers: proposed once
+    again = run(chat_emulator, source, series, episode_minutes=600)  # the same answers: proposed once
     assert again.outcome.proposed == [] and again.outcome.kept == ["episodes/03-the-morning.yaml"]
     third.unlink()
     (series / "episodes/03-the-morning.yaml.proposed").unlink()
-    last = run(chat_emulator, source, series, episodes=1)
+    last = run(chat_emulator, source, series, episode_minutes=600)
     assert last.outcome.removed == [] and last.problems == []
     record = json.loads((series / ".storyboard/breakdown/written.json").read_text())
     assert sorted(record["written"]) == [EPISODE, "storyboard.yaml"]

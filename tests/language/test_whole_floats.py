@@ -60,7 +60,8 @@ VALUES = {"duration": 5, "seed": 7, "takes": 2, "use_data_uris_below": 1000, "co
           "min_duration": 2, "max_duration": 15, "max_duration_with_video": 10,
           "max_references": 5, "max_images": 5, "max_videos": 5, "max_audios": 1,
           "prompt_limit": 5000, "negative_prompt_limit": 500, "max_input_plus_output": 30,
-          "max": 4, "fps": 16, "in_flight": 2, "cuts": 1, "context": 8192}
+          "max": 4, "fps": 16, "in_flight": 2, "cuts": 1, "context": 8192,
+          "episodes": 80}
 
 
 def integer_fields() -> Iterator[tuple[str, str]]:

@@ -1,0 +1,143 @@
+"""A season's episodes into ``season.yaml``, the reviewable outline, and a hand-edited one back.
+
+The file lists each episode: its number, title, beats (``chapter.beat``, as a range in quotes:
+``"3.2-4.1"`` is chapter 3's second beat to chapter 4's first) and the hook it ends on, with the
+story's lines those beats tell (``# novel.md:120-188``) and the beats' words as comments under it.
+It is written through the guard as every file of the breakdown is: once edited by hand it is
+never written over (a new season goes beside it as ``season.yaml.proposed``), and the episodes'
+shots are then written from the file as edited (``edited``, ``entries``): a wrong value is an
+error at its line, before any call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from storyboard.breakdown.cache import FOLDER
+from storyboard.breakdown.guard import digest, read_record
+from storyboard.breakdown.season import Entry, Segment
+from storyboard.breakdown.statefile import Unreadable
+from storyboard.errors import Diagnostic, ProblemsFound
+from storyboard.language.document import Document
+from storyboard.language.load import parse
+from storyboard.scaffold.yamltext import comment, fold, trailing
+
+NAME = "season.yaml"
+KEYS = ("episode", "title", "beats", "hook")
+REF = re.compile(r"^\s*(\d+)\.(\d+)\s*(?:-\s*(\d+)\.(\d+)\s*)?$")
+HEAD = ("The season of {source}, as `storyboard breakdown` planned it: which of the outline's "
+        "beats each episode films\n(chapter.beat: \"3.2\" is chapter 3's second beat; a range "
+        "in quotes, \"3.2-4.1\") and the hook it ends on.\nEdit it freely: a file you edit is "
+        "never overwritten (a new season goes beside it as season.yaml.proposed),\nand each "
+        "episode's shots are written from what it says. `storyboard docs breakdown`")
+
+
+def _q(text: str) -> str:
+    return fold(json.dumps(text, ensure_ascii=False))
+
+
+def season_yaml(season: list[Entry], segments: list[Segment], source: str) -> str:
+    """The file's text: same season, same bytes."""
+    lines = [*comment(HEAD.format(source=source)), "season:"]
+    for entry in season:
+        own = [s for s in segments if s.entry.episode == entry.episode]
+        where = trailing(f"{source}:{own[0].lines.first}-{own[-1].lines.last}") if own else ""
+        lines += [f"  - episode: {entry.episode}", f"    title: {_q(entry.title)}",
+                  f"    beats: {_q(entry.beats)}{where}", f"    hook: {_q(entry.hook)}"]
+        first = entry.first[1]
+        for segment in own:
+            lines += [c for n, beat in enumerate(segment.beats, first)
+                      for c in comment(f"{segment.chapter.number}.{n} {beat}", "    ")]
+            first = 1
+    return "\n".join(lines) + "\n"
+
+
+def edited(series: Path) -> str | None:
+    """The text of the series' ``season.yaml`` when it holds other than what the breakdown
+    last wrote there (edited by hand, or there before any breakdown); None otherwise."""
+    path = series / NAME
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    try:
+        written, _ = read_record(series / FOLDER / "written.json")
+    except (OSError, Unreadable):
+        written = {}
+    if written.get(NAME) == digest(data):
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def entries(text: str, file: Path, counts: dict[int, int]) -> list[Entry]:
+    """The season a hand-edited file says (``counts``: each chapter's beats); ``ProblemsFound``
+    with every problem at its line."""
+    doc, found = parse(text, file)
+    if found:
+        raise ProblemsFound(found)
+    items = doc.data.get("season") if isinstance(doc.data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ProblemsFound([doc.diagnostic((), "expected season: a list of episodes, each "
+                                                "with episode, title, beats and hook")])
+    out: list[Entry] = []
+    problems: list[Diagnostic] = []
+    after = (0, 0)
+    for index, item in enumerate(items):
+        entry = _entry(doc, index, item, counts, after, problems)
+        if entry is not None:
+            out.append(entry)
+            after = entry.last
+    if problems:
+        raise ProblemsFound(problems)
+    return out
+
+
+def _entry(doc: Document, index: int, item: Any, counts: dict[int, int], after: tuple[int, int],
+           problems: list[Diagnostic]) -> Entry | None:
+    where = ("season", index)
+    if not isinstance(item, dict):
+        problems.append(doc.diagnostic(where, "expected an episode: {episode, title, beats, "
+                                              "hook}"))
+        return None
+    before = len(problems)
+    problems += [doc.diagnostic((*where, k), f"unknown key {k!r}: expected one of "
+                                f"{', '.join(KEYS)}", key=True) for k in item if k not in KEYS]
+    problems += [doc.diagnostic(where, f"expected {k}: this episode has none", key=False)
+                 for k in KEYS if k not in item]
+    if len(problems) > before:
+        return None
+    if item["episode"] != index + 1 or type(item["episode"]) is not int:
+        problems.append(doc.diagnostic((*where, "episode"), f"expected episode: {index + 1} "
+                                       "(the episodes are numbered in order from 1)"))
+    for key in ("title", "hook"):
+        if not isinstance(item[key], str) or not item[key].strip():
+            problems.append(doc.diagnostic((*where, key), f"expected {key} as words in quotes"))
+    refs = _refs(doc, where, item["beats"], counts, after, problems)
+    if len(problems) > before or refs is None:
+        return None
+    return Entry(index + 1, item["title"], refs[0], refs[1], item["hook"])
+
+
+def _refs(doc: Document, where: tuple[str, int], value: Any, counts: dict[int, int],
+          after: tuple[int, int], problems: list[Diagnostic]) -> tuple[tuple[int, int], ...] | None:
+    said = REF.match(value) if isinstance(value, str) else None
+    at = (*where, "beats")
+    if said is None:
+        problems.append(doc.diagnostic(at, f"expected beats as chapter.beat or a range in quotes "
+                                           f"(\"3.2-4.1\"), found {value!r}"))
+        return None
+    numbers = [int(n) for n in said.groups() if n is not None]
+    refs = ((numbers[0], numbers[1]), (numbers[-2], numbers[-1]))
+    for chapter, beat in refs:
+        if not 1 <= beat <= counts.get(chapter, 0):
+            has = f"has {counts[chapter]} beat(s)" if chapter in counts else "is not in the story"
+            problems.append(doc.diagnostic(at, f"beat {chapter}.{beat}: chapter {chapter} {has}"))
+            return None
+    if refs[1] < refs[0] or refs[0] <= after:
+        problems.append(doc.diagnostic(at, f"beats {value}: expected a range in story order, "
+                                           f"after the episode before (which ends at "
+                                           f"{after[0]}.{after[1]})"))
+        return None
+    return refs

@@ -1,0 +1,97 @@
+"""A season's chat requests into the answers a model might give: deterministic, from the beats given.
+
+The season stage (``stage: season``: the outline's beats, numbered, and how many episodes) is
+answered by sharing the beats over the episodes as evenly as they go, in order, each episode
+titled by its first beat's words and ending on a hook line (``Next: `` and the next beat's
+words). A shots request for a season's episode (its document holds ``episode``) is answered as
+``chat_answers`` answers a chapter, then made light enough for the density heuristic it is told:
+an action of at most 8 words, at most one line of at most 16 words, one character and one place
+shown, a still camera, and seconds enough for two a load point. Every other request is
+``chat_answers``'.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from storyboard.emulator import chat_answers
+
+ACTION_WORDS = 8
+LINE_WORDS = 16
+STILL = ("wide shot, static", "medium shot, static", "close-up, static")
+
+
+def _words(text: str, most: int) -> str:
+    return " ".join(text.split()[:most])
+
+
+def _title(text: str) -> str:
+    words = re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)[:6]
+    return (" ".join(words) or "An episode")[:60]
+
+
+def season(document: dict[str, Any]) -> dict[str, Any]:
+    beats = [str(b[2]) for b in document.get("beats", []) if isinstance(b, list) and len(b) == 3]
+    wanted = max(1, min(int(document.get("episodes") or 1), len(beats) or 1))
+    bounds = [round(i * len(beats) / wanted) for i in range(wanted + 1)]
+    episodes = []
+    for n in range(wanted):
+        first, last = bounds[n] + 1, max(bounds[n + 1], bounds[n] + 1)
+        after = beats[last] if last < len(beats) else beats[last - 1] if beats else "the end"
+        episodes.append({"title": _title(beats[first - 1] if beats else ""),
+                         "first_beat": first, "last_beat": last,
+                         "hook": f"Next: {_words(after, 20).rstrip('.,;:!?')}..."[:300]})
+    return {"episodes": episodes}
+
+
+def _seconds(value: float) -> float:
+    return math.ceil(value * 2) / 2
+
+
+def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[str, Any]:
+    """A chapter shot made light: one short action, at most one short line, one character and
+    one place, a still camera; 2 s a load point (and the line's time to be said)."""
+    characters = {str(n).lower() for n in document.get("characters", [])}
+    places = {str(n).lower() for n in document.get("places", [])}
+    lines = [line for scene in shot["scenes"] for line in scene["lines"]][:1]
+    for line in lines:
+        line["quote"] = _words(line["quote"], LINE_WORDS)
+    speakers = {line["speaker"].lower() for line in lines}
+    cast, person, place = [], bool(speakers), False
+    for name in shot["cast"]:
+        kind = name.lower()
+        if kind in characters and not person:
+            cast.append(name)
+            person = True
+        elif kind in places and not place:
+            cast.append(name)
+            place = True
+        elif kind not in characters and kind not in places:
+            cast.append(name)
+    said = chat_answers.SENTENCE.split(shot["scenes"][0]["action"].strip())[0]
+    action = _words(said, ACTION_WORDS) or "The scene goes on"
+    scenes: list[dict[str, Any]] = [{"seconds": 2.0, "action": action, "lines": []}]
+    for line in lines:
+        words = len(line["quote"].split())
+        scenes.append({"seconds": _seconds(max(2 + words / 4, words / 2.5)),
+                       "action": f"{line['speaker']} speaks", "lines": [line]})
+    return {**shot, "camera": STILL[index % len(STILL)], "cast": cast[:4], "scenes": scenes}
+
+
+def episode_shots(document: dict[str, Any]) -> dict[str, Any]:
+    made = chat_answers.shots(document)["shots"]
+    return {"shots": [light(shot, n, document) for n, shot in enumerate(made)]}
+
+
+def content_of(body: dict[str, Any]) -> str:
+    """The text the emulated model answers ``body`` with."""
+    document = chat_answers.request_document(body.get("messages") or [])
+    stage = document.get("stage") if document else None
+    if document is not None and stage == "season":
+        return json.dumps(season(document), ensure_ascii=False)
+    if document is not None and stage == "shots" and isinstance(document.get("episode"), dict):
+        return json.dumps(episode_shots(document), ensure_ascii=False)
+    return chat_answers.content_of(body)

@@ -1,0 +1,317 @@
+"""The breakdown's season stage: a target, the season asked from the outline's beats, season.yaml
+reviewed and edited by hand, the shots of each episode within the density heuristic; on the
+emulator's stand-in model."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from storyboard.breakdown import density, schemas, season
+from storyboard.breakdown.pipeline import Options, Report, breakdown, plan
+from storyboard.breakdown.source import read_story
+from storyboard.cli.main import cli
+from storyboard.emulator import chat_season
+from storyboard.emulator.server import EmulatorServer
+from storyboard.errors import ProblemsFound, TransportError
+from storyboard.language.variations import compile_variations
+from tests.breakdown.scripted import Scripted, completion
+from tests.fixtures.breakdown import (
+    KEY_ENV,
+    PARTY,
+    chat_base,
+    everyone_named,
+    novel,
+    requests,
+    story,
+)
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+
+
+@pytest.fixture(autouse=True)
+def no_faults(chat_emulator: EmulatorServer) -> Iterator[None]:
+    chat_emulator.clear_faults()
+    yield
+    chat_emulator.clear_faults()
+
+
+def options(base: str, **changes: Any) -> Options:
+    settings: dict[str, Any] = {"base_url": base, "key_env": KEY_ENV, "yes": True,
+                                "stream": "false", "episodes": 4, "episode_seconds": 60.0,
+                                "ratio": "9:16"}
+    return Options(**{**settings, **changes})
+
+
+def run(chat_emulator: EmulatorServer, source: Path, series: Path, **changes: Any
+        ) -> tuple[Report, int]:
+    before = requests(chat_emulator)
+    report = breakdown(source, series, options(chat_base(chat_emulator), **changes))
+    return report, requests(chat_emulator) - before
+
+
+def diagnostics(series: Path) -> list[str]:
+    """``storyboard check`` of the series as written: every error and warning."""
+    return [d.format() for d in compile_variations(series).diagnostics()]
+
+
+def episodes(series: Path) -> list[str]:
+    return sorted(p.name for p in (series / "episodes").glob("*.yaml"))
+
+
+def test_a_season_of_four_episodes_is_planned_written_and_checks_clean(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    series = tmp_path / "series"
+    report, sent = run(chat_emulator, story(tmp_path), series)
+    # outline and cast of 3 chapters, one season call, the shots of 5 segments (4 episodes,
+    # the second of which spans two chapters)
+    assert sent == report.sent == 6 + 1 + 5
+    assert report.problems == [] and report.left == []
+    assert diagnostics(series) == []
+    assert episodes(series) == ["01-the-lighthouse.yaml", "02-the-lighthouse.yaml",
+                                "03-the-storm.yaml", "04-the-morning.yaml"]
+    written = (series / "season.yaml").read_text(encoding="utf-8")
+    assert [line.strip() for line in written.split("\n") if "beats:" in line] == [
+        'beats: "1.1-1.2"   # lighthouse.md:3-5', 'beats: "1.3-2.1"   # lighthouse.md:7-11',
+        'beats: "2.2"   # lighthouse.md:13-13', 'beats: "3.1-3.2"   # lighthouse.md:17-19']
+    assert written.count("    hook: ") == 4
+    head = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert '  ratio: "9:16"' in head  # the defaults
+    assert "  episodes: 4\n  episode_seconds: 60\n" in head  # the target, recorded
+    first = (series / "episodes/01-the-lighthouse.yaml").read_text(encoding="utf-8")
+    assert "# Summary: it ends on the hook: Next: Sam shook his head and laughed..." in first
+    assert "Not in this weather" not in first  # episode 2's beat, filmed there
+    before = {p: p.read_bytes() for p in series.rglob("*.yaml")}
+    again, sent = run(chat_emulator, story(tmp_path), series)
+    assert sent == again.sent == 0 and again.cached == 12  # cached: nothing is sent
+    assert {p: p.read_bytes() for p in series.rglob("*.yaml")} == before
+    result = CliRunner().invoke(cli, [  # the series file's target, without its flags
+        "breakdown", str(tmp_path / "lighthouse.md"), str(series), "--base-url",
+        chat_base(chat_emulator), "--api-key-env", KEY_ENV, "--yes"])
+    assert result.exit_code == 0 and "0 request(s) sent, 12 answer(s) from the cache" in \
+        result.output, result.output
+    assert {p: p.read_bytes() for p in series.rglob("*.yaml")} == before
+
+
+def test_the_estimate_prices_the_season_calls_before_any_is_made(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    estimate = plan(read_story(source), series, options(chat_base(chat_emulator)))
+    stages = [p.stage for p in estimate.pending]
+    assert stages.count("season") == 1
+    # every chapter's shots at its ceiling, and one more for each episode after the first
+    assert stages.count("shots") == 3 + 3
+    assert all(p.ceiling > 0 for p in estimate.pending)
+    flat = plan(read_story(source), series, options(chat_base(chat_emulator), episodes=None))
+    assert estimate.ceiling > flat.ceiling  # the season's calls are in the consent
+    run(chat_emulator, source, series)
+    assert plan(read_story(source), series, options(chat_base(chat_emulator))).pending == []
+
+
+def test_a_hand_edited_season_is_respected_and_a_new_one_proposed_beside_it(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    run(chat_emulator, source, series)
+    edited = (
+        "season:\n"
+        "  - episode: 1\n    title: \"The climb\"\n    beats: \"1.1-1.3\"\n"
+        "    hook: \"Will the storm come?\"\n"
+        "  - episode: 2\n    title: \"The storm and the morning\"\n    beats: \"2.1-3.2\"\n"
+        "    hook: \"The end\"\n")
+    (series / "season.yaml").write_text(edited, encoding="utf-8")
+    report, _ = run(chat_emulator, source, series)
+    assert report.problems == []
+    assert (series / "season.yaml").read_text(encoding="utf-8") == edited  # never overwritten
+    assert "season.yaml" in report.outcome.kept  # the same answers: nothing new proposed
+    assert episodes(series) == ["01-the-lighthouse.yaml", "02-the-storm.yaml"]
+    first = (series / "episodes/01-the-lighthouse.yaml").read_text(encoding="utf-8")
+    assert 'title: "The climb"' in first and "Not in this weather" in first
+    assert "Will the storm come?" in first
+    assert diagnostics(series) == []
+    source.write_text(source.read_text(encoding="utf-8").replace(
+        "In the morning the sea was calm.", "At dawn the sea lay still."), encoding="utf-8")
+    report, _ = run(chat_emulator, source, series)
+    assert (series / "season.yaml").read_text(encoding="utf-8") == edited
+    assert "season.yaml" in report.outcome.proposed
+    assert "At dawn the sea lay still" in (series / "season.yaml.proposed").read_text(
+        encoding="utf-8")
+
+
+@pytest.mark.parametrize(("beats", "said"), [
+    ('"9.1"', "beat 9.1: chapter 9 is not in the story"),
+    ('"1.1-1.7"', "beat 1.7: chapter 1 has 3 beat(s)"),
+    ("1.2", "expected beats as chapter.beat or a range in quotes"),
+    ('"2.1-1.1"', "expected a range in story order"),
+])
+def test_a_wrong_season_file_is_refused_at_its_line_before_any_shot(
+        chat_emulator: EmulatorServer, tmp_path: Path, beats: str, said: str) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    run(chat_emulator, source, series)
+    text = (series / "season.yaml").read_text(encoding="utf-8")
+    (series / "season.yaml").write_text(text.replace('beats: "1.3-2.1"', f"beats: {beats}"),
+                                        encoding="utf-8")
+    line = next(n for n, row in enumerate(
+        (series / "season.yaml").read_text(encoding="utf-8").split("\n"), 1)
+        if f"beats: {beats}" in row)
+    with pytest.raises(ProblemsFound) as refused:
+        run(chat_emulator, source, series)
+    found = refused.value.diagnostics[0]
+    assert found.span is not None and found.span.file.endswith("season.yaml")
+    assert found.span.line == line and said in found.message
+
+
+@pytest.mark.parametrize(("row", "said"), [
+    ("episodes: 0", "episodes"), ("episodes: 2.5", "episodes"),
+    ("episode_seconds: .nan", "not a finite number"), ("episode_seconds: .inf", "finite"),
+    ("episode_seconds: -90", "episode_seconds"), ("episode_seconds: 0", "episode_seconds"),
+    ('ratio: "2:1"', "ratio"),
+])
+def test_a_wrong_target_in_the_series_file_is_refused_at_its_line(
+        tmp_path: Path, row: str, said: str) -> None:
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(f"storyboard: 1\nbreakdown:\n  {row}\n",
+                                            encoding="utf-8")
+    result = CliRunner().invoke(cli, ["breakdown", str(story(tmp_path)), str(series),
+                                      "--dry-run"])
+    assert result.exit_code == 1  # nothing asked: the dry run stops at the file's line
+    assert "storyboard.yaml:3:" in result.output and said in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("flags", [["--episode-seconds", "nan"], ["--episode-seconds", "inf"],
+                                   ["--episode-seconds", "0"], ["--episode-seconds", "-5"],
+                                   ["--ratio", "2:1"], ["--episodes", "0"]])
+def test_a_wrong_target_flag_is_refused(tmp_path: Path, flags: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["breakdown", str(story(tmp_path)),
+                                      str(tmp_path / "series"), *flags])
+    assert result.exit_code == 2 and "Invalid value" in result.output
+
+
+def test_the_library_refuses_a_target_that_cannot_work(tmp_path: Path) -> None:
+    from storyboard.breakdown.pipeline import BreakdownError
+    for wrong in ({"episode_seconds": math.nan}, {"episode_seconds": -1.0}, {"episodes": 0},
+                  {"ratio": "2:1"}):
+        with pytest.raises(BreakdownError):
+            breakdown(story(tmp_path), tmp_path / "s", options("http://127.0.0.1:9/v1", **wrong))
+
+
+def test_the_season_answer_is_held_to_its_schema_and_to_the_beats() -> None:
+    answer = {"episodes": [{"title": "A", "first_beat": 1, "last_beat": 2, "hook": ""}]}
+    assert schemas.problems("season", answer) == [
+        "episodes[0].hook: '' should be non-empty"]
+    beats = [season.Beat(1, n, f"beat {n}") for n in range(1, 6)]
+    good = {"episodes": [{"title": "A", "first_beat": 1, "last_beat": 2, "hook": "?"},
+                         {"title": "B", "first_beat": 3, "last_beat": 5, "hook": "?"}]}
+    assert season.problems(good, beats, 2) == []
+    gap = {"episodes": [{"title": "A", "first_beat": 1, "last_beat": 2, "hook": "?"},
+                        {"title": "B", "first_beat": 4, "last_beat": 5, "hook": "?"}]}
+    assert season.problems(gap, beats, 2) == [
+        "episodes[1]: beats 4..5; it must start at beat 3 (the one after the episode before) "
+        "and end at or after it, by beat 5 at the latest"]
+    assert season.problems(good, beats, 3)[0] == (
+        "episodes: 2 episode(s); this part of the season needs exactly 3")
+
+
+def test_a_long_story_is_asked_in_parts_within_the_context_window() -> None:
+    chapters = list(read_story(novel_path()).chapters)
+    window = season.Window(16384, "the breakdown: block's context")
+    parts = season.parts(chapters, season.Target(10), window)
+    assert [len(p.chapters) for p in parts] == [3, 3, 3, 3]  # 3 chapters' beats a call fit
+    assert sum(p.episodes for p in parts) == 10 and parts[1].first_episode == 4
+    with pytest.raises(season.TooSmall):
+        season.parts(chapters, season.Target(10), season.Window(8192, "set"))
+
+
+def novel_path() -> Path:
+    import tempfile
+    folder = Path(tempfile.mkdtemp(prefix="storyboard-novel-"))
+    return novel(folder / "novel.md", 12_000)
+
+
+def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
+    dense = " ".join(["Mia climbs the endless stairs while the wind howls"] * 6)
+
+    def answer(body: dict[str, Any]) -> Any:
+        document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
+        content = json.loads(chat_season.content_of(body))
+        if "episode" in document and len(body["messages"]) == 2 and document["lines"][0][0] == 3:
+            content["shots"][0]["scenes"][0]["action"] = dense  # 54 words in 2 s
+        return completion(json.dumps(content))
+
+    with Scripted(answer) as server:
+        report = breakdown(story(tmp_path), tmp_path / "series", options(server.base_url))
+        sent_back = [b for b in server.bodies if len(b["messages"]) > 2]
+    assert report.problems == []
+    assert len(sent_back) == 1
+    said = sent_back[0]["messages"][-1]["content"]
+    assert "shots[0]: too dense for the video model: 2 s for" in said and "under 2" in said
+    assert density.RULE in sent_back[0]["messages"][0]["content"]  # the model was told
+
+
+def test_density_counts_scenes_words_people_places_and_moves() -> None:
+    names = {"character": ["Mia", "Sam"], "place": ["Tower", "Bay"], "prop": []}
+    shot = {"camera": "close-up, slow push in", "cast": ["Sam", "Tower", "Bay"],
+            "scenes": [{"seconds": 4, "action": "Mia looks up", "lines": [
+                {"speaker": "Mia", "quote": "one two three four five six seven eight"}]}]}
+    # 1 scene + 1 (8 words) + 1 (Sam beside Mia) + 2 (a second place) + 0.5 (a move)
+    assert density.points(shot, names) == 5.5
+    assert density.problems({"shots": [shot]}, names, [11.0]) == []
+    assert density.problems({"shots": [shot]}, names, [10.0])[0].startswith(
+        "shots[0]: too dense for the video model: 10 s for 5.5 load points is 1.8 s a point")
+
+
+def test_a_stop_mid_season_goes_on_from_the_cache(chat_emulator: EmulatorServer,
+                                                  tmp_path: Path) -> None:
+    source, series = novel(tmp_path / "novel.md", 12_000), tmp_path / "series"
+    chapters = len(read_story(source).chapters)
+    wide = {"context": 16384, "episodes": 8}
+    chat_emulator.script(f"chat:ok*{2 * chapters + 1},chat:drop")  # the second season call
+    with pytest.raises(TransportError) as stopped:
+        run(chat_emulator, source, series, **wide)
+    assert "the season call, part 2" in str(stopped.value)
+    chat_emulator.clear_faults()
+    report, _ = run(chat_emulator, source, series, **wide)
+    assert report.cached == 2 * chapters + 1  # the outlines, casts and first season call
+    assert report.problems == [] and len(episodes(series)) == 8
+    assert diagnostics(series) == []
+
+
+def test_a_novel_of_100000_words_becomes_80_episodes_that_check_clean(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    source, series = novel(tmp_path / "novel.md", 100_000), tmp_path / "series"
+    assert len(source.read_text(encoding="utf-8").split()) >= 100_000
+    series.mkdir()  # whole answers: the emulator's streams come four characters an event
+    (series / "storyboard.yaml").write_text("storyboard: 1\nbreakdown:\n  stream: false\n",
+                                            encoding="utf-8")
+    result = CliRunner().invoke(cli, [
+        "breakdown", str(source), str(series), "--episodes", "80", "--episode-seconds", "90",
+        "--ratio", "9:16", "--base-url", chat_base(chat_emulator), "--api-key-env", KEY_ENV,
+        "--yes"])
+    assert result.exit_code == 0, result.output
+    assert len(episodes(series)) == 80
+    checked = CliRunner().invoke(cli, ["check", str(series)])
+    assert checked.exit_code == 0 and "warning" not in checked.output, checked.output
+
+
+def test_a_check_error_in_a_season_episode_goes_back_to_its_shots_call(
+        chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    everyone_named(monkeypatch)  # the written shot shows six: one more than check allows
+    series = tmp_path / "series"
+    report, sent = run(chat_emulator, story(tmp_path, PARTY), series, episodes=1)
+    assert sent == 1 + 1 + 1 + 3  # outline, cast, season, and the shots sent back twice
+    located = [d.format() for d in report.problems]
+    assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:" in text
+                           for text in located)
+    assert any("expected at most 5" in text for text in located)
+    again, resent = run(chat_emulator, story(tmp_path, PARTY), series, episodes=1)
+    assert resent == 0 and again.cached == 6  # the conversation replays from the cache
