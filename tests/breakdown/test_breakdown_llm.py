@@ -132,6 +132,25 @@ def test_a_prop_given_a_characters_fields_is_read_with_a_note(tmp_path: Path) ->
     assert "a brass lamp" in written
 
 
+def test_a_prop_given_its_look_and_a_voice_is_read_with_the_voice_dropped(tmp_path: Path
+                                                                        ) -> None:
+    """As Qwen2.5-Coder-1.5B answered the bench's first cast: each prop's look, and ``"voice":
+    "none"`` beside it."""
+    props = [{"name": "Lamp", "look": "a brass lamp", "voice": "none"},
+             {"name": "Stairs", "look": "worn stone stairs", "voice": "none"}]
+    cast = {"characters": [MIA], "places": [], "props": props}
+    with Scripted(answers(cast)) as server:
+        report, series = run(server, tmp_path)
+    assert len(casts(server)) == 1 and report.problems == []  # not sent back
+    assert report.notes == [
+        "the cast answer for chapter 1: props[0]: a character's voice given to a place or prop: "
+        "dropped",
+        "the cast answer for chapter 1: props[1]: a character's voice given to a place or prop: "
+        "dropped"]
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "a brass lamp" in written and "none" not in written
+
+
 def test_an_ambiguous_answer_is_still_sent_back_located() -> None:
     found = Mended()
     two = mended(schemas.OUTLINE, {"title": ["A", "B"], "summary": "s", "beats": []}, found)
@@ -139,8 +158,9 @@ def test_an_ambiguous_answer_is_still_sent_back_located() -> None:
     both = {"characters": [], "character": [], "places": [], "props": []}
     assert mended(schemas.CAST, both, found) == both and found.notes == []
     odd = {"name": "Lamp", "appearance": "brass", "colour": "gold"}
-    kept = mended(schemas.CAST, {"characters": [], "places": [], "props": [odd]}, found)
-    assert kept["props"] == [odd] and found.notes == []
+    two_looks = {"name": "Lamp", "look": "brass", "appearance": "gold", "voice": "none"}
+    kept = mended(schemas.CAST, {"characters": [], "places": [], "props": [odd, two_looks]}, found)
+    assert kept["props"] == [odd, two_looks] and found.notes == []
     assert any(p.startswith("props[0]") for p in schemas.problems("cast", kept))
 
 
