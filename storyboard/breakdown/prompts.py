@@ -20,7 +20,7 @@ from typing import Any
 from storyboard.breakdown.schemas import SCHEMAS, bounds, sketch
 from storyboard.breakdown.source import Chapter
 
-INSTRUCTIONS = "breakdown-3"
+INSTRUCTIONS = "breakdown-4"
 MAX_SHOT_SECONDS = 15
 MIN_SHOT_SECONDS = 2
 
