@@ -328,9 +328,10 @@ def measure(args: argparse.Namespace, series: Path, logs: Path) -> bool:
         server_cpu = server.cpu()
     run = figures(step)
     check = storyboard("check", str(series), "--json")
-    said = check_said(check)
+    episodes = len(list((series / "episodes").glob("*.yaml")))
+    said = check_said(check) + f" ({episodes} episode file(s))"
     render = storyboard("render", str(series), "--provider", "local", "--yes") \
-        if step.code == 0 and said == "clean" else None
+        if step.code == 0 and said.startswith("clean") and episodes else None
     for line in lines(run, step, server_cpu, said, render, (loads, load())):
         print(line)
     return render is not None and render.code == 0

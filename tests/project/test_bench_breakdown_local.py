@@ -93,6 +93,7 @@ def test_against_the_emulator_the_series_checks_and_renders(chat_emulator: Emula
     assert rows[2].startswith("calls: 9 answered (9 request(s) sent, 0 from the cache)"), rows
     assert rows[3].startswith("tokens: ") and " prompt + " in rows[3]
     assert rows[4].startswith("breakdown: exit 0, ") and "0 problem(s) left" in rows[4]
-    assert "check: clean" in rows and any(r.startswith("render on local: ok in ") for r in rows)
+    assert "check: clean (3 episode file(s))" in rows
+    assert any(r.startswith("render on local: ok in ") for r in rows)
     assert sorted(p.name for p in (tmp_path / "s" / "out").glob("*.mp4")) == [
         "ep01.mp4", "ep02.mp4", "ep03.mp4"]
