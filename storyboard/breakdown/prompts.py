@@ -21,7 +21,7 @@ from storyboard.breakdown.density import RULE
 from storyboard.breakdown.schemas import SCHEMAS, bounds, sketch
 from storyboard.breakdown.source import Chapter
 
-INSTRUCTIONS = "breakdown-3"
+INSTRUCTIONS = "breakdown-4"
 MAX_SHOT_SECONDS = 15
 MIN_SHOT_SECONDS = 2
 

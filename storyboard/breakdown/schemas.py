@@ -12,6 +12,7 @@ quoted back to the model and, when it stays, reported.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -37,7 +38,8 @@ CAST = _object(
     characters=_list(_object(name=NAME, appearance=TEXT, voice=TEXT), 60),
     places=_list(THING, 60), props=_list(THING, 60))
 LINE = _object(speaker=NAME, quote={"type": "string", "minLength": 1, "maxLength": 1000})
-SCENE = _object(seconds={"type": "number", "minimum": 0.5, "maximum": 15}, action=TEXT,
+SCENE = _object(seconds={"type": "number", "minimum": 0.5, "maximum": 15, "examples": [4]},
+                action=TEXT,
                 lines=_list(LINE, 6))
 SHOT = _object(from_line={"type": "integer", "minimum": 1}, to_line={"type": "integer", "minimum": 1},
                camera=NAME, cast=_list(NAME, 5), scenes=_list(SCENE, 6))
@@ -52,12 +54,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {"outline": OUTLINE, "cast": CAST, "shots":
 
 
 BOUNDS = ("maxLength", "maxItems")  # checked in code, never sent
+UNSENT = (*BOUNDS, "examples")  # the sketch's typical value: for the instructions only
 
 
 def sent(schema: Any) -> Any:
-    """``schema`` without the bounds local grammar builders cannot compile."""
+    """``schema`` without the bounds local grammar builders cannot compile, nor the sketch's
+    typical values."""
     if isinstance(schema, dict):
-        return {k: sent(v) for k, v in schema.items() if k not in BOUNDS}
+        return {k: sent(v) for k, v in schema.items() if k not in UNSENT}
     if isinstance(schema, list):
         return [sent(v) for v in schema]
     return schema
@@ -82,6 +86,8 @@ def sketch(schema: dict[str, Any]) -> str:
 
 def _example(schema: dict[str, Any]) -> Any:
     kind = schema.get("type")
+    if "examples" in schema:  # a typical value where the least would be copied (0.5 s scenes)
+        return schema["examples"][0]
     if kind == "object":
         return {k: _example(v) for k, v in schema["properties"].items()}
     if kind == "array":
@@ -119,11 +125,29 @@ def _path(parts: Any) -> str:
 
 
 def problems(stage: str, answer: Any) -> list[str]:
-    """What is wrong with ``answer`` against ``stage``'s schema, each at its path (sorted)."""
+    """What is wrong with ``answer`` against ``stage``'s schema, each at its path (sorted): its
+    errors, and the sketch's placeholders copied as values."""
     validator = Draft202012Validator(SCHEMAS[stage])
     found = {f"{_path(error.absolute_path)}: {error.message}" for error in
              validator.iter_errors(answer)}
-    return sorted(found)
+    return sorted(found | set(copied(answer)))
+
+
+PLACEHOLDER = re.compile(r"text(, at most \d+ characters)?")
+
+
+def copied(answer: Any, path: tuple[str | int, ...] = ()) -> list[str]:
+    """Each string of ``answer`` that is a placeholder of the sketch (``"text, at most 2000
+    characters"``, as Qwen2.5-Coder-1.5B wrote for every shot's action), at its path."""
+    if isinstance(answer, dict):
+        return [f for key, value in answer.items() for f in copied(value, (*path, key))]
+    if isinstance(answer, list):
+        return [f for n, value in enumerate(answer) for f in copied(value, (*path, n))]
+    if isinstance(answer, str) and PLACEHOLDER.fullmatch(answer.strip()):
+        field = next((p for p in reversed(path) if isinstance(p, str)), "value")
+        return [f"{_path(path)}: {answer!r} is the shape's placeholder, copied: write the "
+                f"{field} itself"]
+    return []
 
 
 def parsed(stage: str, content: str) -> tuple[Any, list[str]]:

@@ -69,6 +69,7 @@ def casts(server: Scripted) -> list[dict[str, Any]]:
 
 # Item 1: a send-back that changes something
 
+MIA_CAST = {"characters": [MIA], "places": [], "props": [LAMP]}
 WRONG_CAST = json.dumps({"characters": [MIA], "places": [],
                          "props": [{"name": "Lamp", "description": "a brass lamp"}]})
 
@@ -132,6 +133,25 @@ def test_a_prop_given_a_characters_fields_is_read_with_a_note(tmp_path: Path) ->
     assert "a brass lamp" in written
 
 
+def test_a_prop_given_its_look_and_a_voice_is_read_with_the_voice_dropped(tmp_path: Path
+                                                                        ) -> None:
+    """As Qwen2.5-Coder-1.5B answered the bench's first cast: each prop's look, and ``"voice":
+    "none"`` beside it."""
+    props = [{"name": "Lamp", "look": "a brass lamp", "voice": "none"},
+             {"name": "Stairs", "look": "worn stone stairs", "voice": "none"}]
+    cast = {"characters": [MIA], "places": [], "props": props}
+    with Scripted(answers(cast)) as server:
+        report, series = run(server, tmp_path)
+    assert len(casts(server)) == 1 and report.problems == []  # not sent back
+    assert report.notes == [
+        "the cast answer for chapter 1: props[0]: a character's voice given to a place or prop: "
+        "dropped",
+        "the cast answer for chapter 1: props[1]: a character's voice given to a place or prop: "
+        "dropped"]
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "a brass lamp" in written and "none" not in written
+
+
 def test_an_ambiguous_answer_is_still_sent_back_located() -> None:
     found = Mended()
     two = mended(schemas.OUTLINE, {"title": ["A", "B"], "summary": "s", "beats": []}, found)
@@ -139,8 +159,9 @@ def test_an_ambiguous_answer_is_still_sent_back_located() -> None:
     both = {"characters": [], "character": [], "places": [], "props": []}
     assert mended(schemas.CAST, both, found) == both and found.notes == []
     odd = {"name": "Lamp", "appearance": "brass", "colour": "gold"}
-    kept = mended(schemas.CAST, {"characters": [], "places": [], "props": [odd]}, found)
-    assert kept["props"] == [odd] and found.notes == []
+    two_looks = {"name": "Lamp", "look": "brass", "appearance": "gold", "voice": "none"}
+    kept = mended(schemas.CAST, {"characters": [], "places": [], "props": [odd, two_looks]}, found)
+    assert kept["props"] == [odd, two_looks] and found.notes == []
     assert any(p.startswith("props[0]") for p in schemas.problems("cast", kept))
 
 
@@ -157,6 +178,30 @@ def test_the_shape_in_the_instructions_is_json_on_its_own() -> None:
     shots = prompts.messages("shots", chapter, {})[0]["content"]
     assert "shots[].scenes[].seconds: a number from 0.5 to 15" in shots
     assert "shots: at most 200 items" in shots
+
+
+def test_the_shape_shows_a_typical_seconds_not_the_least_and_sends_no_example() -> None:
+    """Qwen2.5-Coder-1.5B copied the sketch's least, 0.5 s, into every scene: it shows 4."""
+    scene = json.loads(schemas.sketch(schemas.SHOTS))["shots"][0]["scenes"][0]
+    assert scene["seconds"] == 4
+    assert "examples" not in json.dumps(schemas.response_format("shots"))
+
+
+def test_a_placeholder_copied_from_the_shape_is_sent_back_located(tmp_path: Path) -> None:
+    """As Qwen2.5-Coder-1.5B wrote every action: the sketch's ``text, at most 2000 characters``
+    (valid against the schema, so only this check catches it)."""
+    copied = json.loads(json.dumps(SHOTS))
+    copied["shots"][0]["scenes"][0]["action"] = "text, at most 2000 characters"
+
+    def shots(body: dict[str, Any]) -> Any:
+        return copied if body["messages"][-1]["role"] == "user" and len(body["messages"]) == 2 \
+            else SHOTS
+    with Scripted(answers(MIA_CAST, shots=shots)) as server:
+        report, _series = run(server, tmp_path)
+    asked = [b for b in server.bodies if stage_of(b) == "shots"]
+    assert len(asked) == 2 and report.problems == []
+    assert ("- shots[0].scenes[0].action: 'text, at most 2000 characters' is the shape's "
+            "placeholder, copied: write the action itself") in asked[1]["messages"][-1]["content"]
 
 
 # Item 5: honest files

@@ -1,0 +1,99 @@
+"""bench/breakdown_local.py without the model: the GGUF header it reads and names, the refusals of
+its arguments, and its whole path (breakdown, check, render on local) against the emulator's chat
+endpoint given as ``--base-url``, so the figures it prints are read from a real run's output.
+
+The bench is run as a user runs it (its own process, the repository on PYTHONPATH).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storyboard.breakdown.source import read_story
+from storyboard.emulator.server import EmulatorServer
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench" / "breakdown_local.py"
+STORY = ROOT / "tests" / "data" / "breakdown" / "rumpelstiltskin-three.md"
+
+
+def bench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, str(BENCH), *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def text(value: str) -> bytes:
+    data = value.encode()
+    return struct.pack("<Q", len(data)) + data
+
+
+def gguf(path: Path, pairs: list[tuple[str, int, bytes]]) -> Path:
+    """A GGUF header (version 3, no tensors) with these key, type and packed value triples."""
+    body = b"GGUF" + struct.pack("<IQQ", 3, 0, len(pairs))
+    body += b"".join(text(key) + struct.pack("<I", kind) + value for key, kind, value in pairs)
+    path.write_bytes(body)
+    return path
+
+
+def test_the_model_file_is_named_by_its_header(tmp_path: Path) -> None:
+    tokens = struct.pack("<IQ", 8, 2) + text("<a>") + text("<b>")  # an array, skipped
+    model = gguf(tmp_path / "m.gguf", [
+        ("general.architecture", 8, text("qwen2")), ("tokenizer.ggml.tokens", 9, tokens),
+        ("general.name", 8, text("Qwen2.5 Coder 1.5B Instruct")),
+        ("general.size_label", 8, text("1.5B")), ("general.file_type", 4, struct.pack("<I", 15))])
+    done = bench("--gguf", str(model), "--describe")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("model file: m.gguf: Qwen2.5 Coder 1.5B Instruct (architecture qwen2, "
+                           "size_label 1.5B, file_type Q4_K_M)\n")
+
+
+def test_a_file_that_is_not_gguf_is_refused_in_one_line(tmp_path: Path) -> None:
+    other = tmp_path / "model.bin"
+    other.write_bytes(b"PK\x03\x04" + bytes(60))
+    cut = gguf(tmp_path / "cut.gguf", [("general.name", 8, text("Qwen"))])
+    cut.write_bytes(cut.read_bytes()[:-2])
+    for path, said in ((other, "not a GGUF file"), (cut, "ends inside its header")):
+        done = bench("--gguf", str(path), "--describe")
+        assert done.returncode == 2 and said in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    ((), "name a server: --python, --llama-server or --base-url"),
+    (("--python", "python3"), "--gguf MODEL.gguf is needed"),
+    (("--python", "p", "--llama-server", "s"), "not allowed with argument"),
+    (("--base-url", "http://127.0.0.1:1/v1", "--story", "none.md"), "--story none.md: no such"),
+])
+def test_arguments_that_cannot_run_are_refused_by_name(args: tuple[str, ...], said: str) -> None:
+    done = bench(*args)
+    assert done.returncode == 2 and said in done.stderr, done.stderr
+
+
+def test_the_story_is_three_chapters() -> None:
+    assert [c.title for c in read_story(STORY).chapters] == [
+        "The Miller's Boast", "The Little Man", "The Name"]
+
+
+@pytest.mark.timeout(400)
+def test_against_the_emulator_the_series_checks_and_renders(chat_emulator: EmulatorServer,
+                                                            tmp_path: Path) -> None:
+    base = chat_emulator.base_url.rsplit("/api/v1", 1)[0] + "/compatible-mode/v1"
+    done = bench("--base-url", base, "--model", "qwen-plus", "--series", str(tmp_path / "s"),
+                 "--quiet", timeout=380)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = done.stdout.splitlines()
+    assert rows[1] == f"against qwen-plus at {base}, 1 thread(s), context 12288"
+    assert rows[2].startswith("calls: 9 answered (9 request(s) sent, 0 from the cache)"), rows
+    assert rows[3].startswith("tokens: ") and " prompt + " in rows[3]
+    assert rows[4].startswith("breakdown: exit 0, ") and "0 problem(s) left" in rows[4]
+    assert "check: clean (3 episode file(s))" in rows
+    assert any(r.startswith("render on local: ok in ") for r in rows)
+    assert sorted(p.name for p in (tmp_path / "s" / "out").glob("*.mp4")) == [
+        "ep01.mp4", "ep02.mp4", "ep03.mp4"]
