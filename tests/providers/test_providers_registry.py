@@ -78,10 +78,11 @@ def test_the_scan_sees_a_comparison_by_name_and_by_list(tmp_path: Path) -> None:
 
 def test_the_passes_over_a_take_are_declared_on_the_kinds() -> None:
     """Which kind edits by words and which lip-syncs is its declaration: DashScope's own edit
-    and lip-sync models, and the Seedance hosts' edit by the take's own model (the models they
-    sell declare the edit task); no other kind makes a pass."""
+    and lip-sync models, and the Seedance hosts' and Kling's edit by the take's own model (the
+    models they sell declare the edit task: Seedance 2.5, Kling 4.0); no other kind makes a pass."""
     edits = {name: kind.edits for name, kind in KINDS.items() if kind.edits}
-    assert edits == {"dashscope": "wan2.7-videoedit", "ark": OWN_EDIT, "modelark": OWN_EDIT}
+    assert edits == {"dashscope": "wan2.7-videoedit", "ark": OWN_EDIT, "modelark": OWN_EDIT,
+                     "kling": OWN_EDIT}
     assert {name: kind.lipsyncs for name, kind in KINDS.items() if kind.lipsyncs} == \
         {"dashscope": "videoretalk"}
     assert passes("nobody").edits == "" and passes(None).lipsyncs == ""
