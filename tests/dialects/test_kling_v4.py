@@ -13,6 +13,7 @@ import json
 import os
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -286,15 +287,22 @@ def hosted_series(root: Path, make_media: Any, emu: EmulatorServer, hosted: str)
     return root
 
 
+@contextmanager
+def hosting(tmp_path: Path, make_media: Any, emu: EmulatorServer) -> Iterator[Path]:
+    """The references series in a new folder that a loopback host serves, for as long as the
+    block runs (the emulator fetches its files from there)."""
+    root = tmp_path / "s"
+    root.mkdir()
+    with serve_http(root) as hosted:
+        yield hosted_series(root, make_media, emu, hosted)
+
+
 RATE = KLING_V4.price("intl").per_second["720P"]
 
 
 def test_a_series_renders_on_emulated_kling_4_with_references_a_voice_and_an_element(
         tmp_path: Path, make_media: Any, fetching: EmulatorServer) -> None:
-    root = tmp_path / "s"
-    root.mkdir()
-    with serve_http(root) as hosted:
-        hosted_series(root, make_media, fetching, hosted)
+    with hosting(tmp_path, make_media, fetching) as root:
         planned = CliRunner().invoke(cli, ["plan", str(root), "--json"])
         assert planned.exit_code == 0, planned.output
         result = CliRunner().invoke(cli, ["render", str(root), "--yes", "--json"])
@@ -311,10 +319,7 @@ def test_a_series_renders_on_emulated_kling_4_with_references_a_voice_and_an_ele
 
 def test_an_extension_is_a_derived_take_billed_on_its_input_and_output_seconds(
         tmp_path: Path, make_media: Any, fetching: EmulatorServer) -> None:
-    root = tmp_path / "s"
-    root.mkdir()
-    with serve_http(root) as hosted:
-        hosted_series(root, make_media, fetching, hosted)
+    with hosting(tmp_path, make_media, fetching) as root:
         assert CliRunner().invoke(cli, ["render", str(root), "--yes"]).exit_code == 0
         too_long = CliRunner().invoke(cli, ["retake", str(root), "ep01/one", "--extend",
                                             "more", "--seconds", "31", "--yes"])
@@ -344,10 +349,7 @@ def test_an_extension_is_a_derived_take_billed_on_its_input_and_output_seconds(
 
 def test_an_extension_on_a_model_without_the_task_is_refused_before_anything_is_asked(
         tmp_path: Path, make_media: Any, fetching: EmulatorServer) -> None:
-    root = tmp_path / "s"
-    root.mkdir()
-    with serve_http(root) as hosted:
-        hosted_series(root, make_media, fetching, hosted)
+    with hosting(tmp_path, make_media, fetching) as root:
         path = root / "storyboard.yaml"
         path.write_text(path.read_text(encoding="utf-8").replace(WIRE_ID, "kling-v3-omni")
                         .replace('    say: {mia: "That was lovely."}\n', ""), encoding="utf-8")
@@ -361,10 +363,7 @@ def test_an_extension_on_a_model_without_the_task_is_refused_before_anything_is_
 
 def test_an_edit_sends_the_take_as_its_base_video_billed_on_both(
         tmp_path: Path, make_media: Any, fetching: EmulatorServer) -> None:
-    root = tmp_path / "s"
-    root.mkdir()
-    with serve_http(root) as hosted:
-        hosted_series(root, make_media, fetching, hosted)
+    with hosting(tmp_path, make_media, fetching) as root:
         assert CliRunner().invoke(cli, ["render", str(root), "--yes"]).exit_code == 0
         edited = CliRunner().invoke(cli, ["retake", str(root), "ep01/one", "--edit",
                                           "make it night", "--yes", "--json"])
