@@ -18,6 +18,7 @@ from storyboard.emulator import EmulatorServer
 from tests.fixtures.compiler import write_series
 from tests.fixtures.mcp import error, session, submissions
 from tests.fixtures.mcp_tasks import TaskHandle, agent
+from tests.fixtures.patience import LOADED
 from tests.fixtures.two_shots import HEAD, TWO_SHOTS
 
 PAID = {"series": "wire", "provider": "dashscope"}
@@ -38,6 +39,15 @@ def root(tmp_path: Path, make_media: Callable[..., Path]) -> Path:
 
 def finished(task: Any) -> bool:
     return bool(task.status != "working")
+
+
+async def paid_render_under_way(client: Any, slow: EmulatorServer) -> TaskHandle:
+    """A paid render started as a task, once both its shots are submitted (still rendering)."""
+    handle: TaskHandle = await client.call("render", {**PAID, "max_cost": 5})
+    with anyio.fail_after(LOADED):
+        while submissions(slow) < 2:
+            await anyio.sleep(0.1)
+    return handle
 
 
 def test_a_render_is_a_task_with_progress_and_its_result_outlives_the_server(
@@ -82,10 +92,7 @@ def test_a_cancelled_task_stops_and_a_later_render_pays_nothing_twice(root: Path
     try:
         async def run() -> Any:
             async with agent(root, ceiling=5, emulator=slow) as client:
-                handle = await client.call("render", {**PAID, "max_cost": 5})
-                with anyio.fail_after(600):
-                    while submissions(slow) < 2:
-                        await anyio.sleep(0.1)
+                handle = await paid_render_under_way(client, slow)
                 await client.cancel(handle.task_id)
                 return await client.until(handle.task_id, finished)
 
@@ -192,10 +199,7 @@ def test_a_task_whose_server_was_killed_is_failed_and_resumed_by_the_next_call(
     try:
         async def start() -> str:
             async with agent(root, ceiling=5, emulator=slow) as client:
-                handle = await client.call("render", {**PAID, "max_cost": 5})
-                with anyio.fail_after(600):
-                    while submissions(slow) < 2:
-                        await anyio.sleep(0.1)
+                handle = await paid_render_under_way(client, slow)
                 return str(handle.task_id)
 
         task_id = anyio.run(start)
