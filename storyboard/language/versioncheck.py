@@ -123,3 +123,19 @@ def _line_text(version: Version, number: int) -> str | None:
 
 def _at(version: Version, line: VersionLine, message: str, code: str) -> Diagnostic:
     return Diagnostic(line.span, message, "warning", _text(version, line), code=code)
+
+
+def versions_in(source: Source, manifest: Manifest, language: str
+                ) -> list[tuple[CompiledEpisode, Version]]:
+    """Each episode versioned into ``language`` with its version: its file as it stands, else
+    the series' lines with no words yet (a broken file: ``ProblemsFound``)."""
+    series, data = source.series.data, langs.episode_ids(source)
+    original = langs.original(series) or ""
+    found = []
+    for episode in manifest.episodes:
+        if language in langs.versions_of(series, data.get(episode.id, {})):
+            path = version_path(source.root, language, episode.id)
+            version = read_version(path) if path.is_file() else Version(
+                language, original, episode.id, tuple(source_lines(episode)))
+            found.append((episode, version))
+    return found
