@@ -4,6 +4,7 @@ refused at the line, and what ``check`` says of a version file against the serie
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -149,8 +150,8 @@ def test_check_says_a_stale_a_wordless_a_missing_and_a_long_line(
     assert "over its" not in said  # never measured: nothing guessed
     measured = root / MEASURED / "es" / "ep02.json"
     measured.parent.mkdir(parents=True)
-    measured.write_text('{"lines": [{"shot": "morning", "n": 1, "seconds": 3.9, "text": "%s"}]}'
-                        % text_hash("Buenos días a todos."))
+    measured.write_text(json.dumps({"lines": [{"shot": "morning", "n": 1, "seconds": 3.9,
+                                               "text": text_hash("Buenos días a todos.")}]}))
     code, said = _check(root)
     assert "ep02.yaml:7:5: warning: this line lasts 3.90 s as made, 0.90 s over its 3 s " \
            "window (0-3s)" in said
