@@ -222,8 +222,12 @@ def resume_command(series: Path, ask: Ask, options: Options) -> str:
     words = ["storyboard", "translate", str(series), "--language", ask.language]
     if ask.episodes is not None:
         words += ["--episodes", ",".join(ask.episodes)]
-    if options.budget is not None:
-        words += ["--budget", f"{options.budget:g}"]
+    for name, flag in (("model", "--model"), ("base_url", "--base-url"),
+                       ("key_env", "--api-key-env"), ("price_in", "--price-in"),
+                       ("price_out", "--price-out"), ("budget", "--budget")):
+        value: Any = getattr(options, name)
+        if value is not None:
+            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     if options.yes:
         words.append("--yes")
     return shlex.join(words)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from storyboard.cli.breakdown import price_flag
 from storyboard.cli.common import AMOUNT, JSON, emit, fail
 from storyboard.errors import StoryboardError
 
@@ -80,14 +81,16 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
               help="The environment variable that holds the endpoint's key.")
 @click.option("--switch-endpoint", is_flag=True,
               help="Ask another endpoint than the one the series' breakdown: block records.")
+@click.option("--price-in", type=float, callback=price_flag, help="USD per 1M input tokens.")
+@click.option("--price-out", type=float, callback=price_flag, help="USD per 1M output tokens.")
 @click.option("--yes", is_flag=True, help="Accept the estimated cost without asking.")
 @click.option("--budget", type=AMOUNT, default=None, help="Spend at most this many USD.")
 @click.option("--dry-run", is_flag=True, help="Print what it would ask and cost; ask nothing.")
 @JSON
 def translate(series: Path, language: str, episodes: tuple[str, ...] | None, no_model: bool,
               model: str | None, base_url: str | None, api_key_env: str | None,
-              switch_endpoint: bool, yes: bool, budget: float | None, dry_run: bool,
-              as_json: bool) -> None:
+              switch_endpoint: bool, price_in: float | None, price_out: float | None, yes: bool,
+              budget: float | None, dry_run: bool, as_json: bool) -> None:
     """Translate the spoken lines of SERIES into a version's language, one file an episode
     (languages/LANG/EPISODE.yaml): by the breakdown's model, cached, priced, asked with consent;
     a line you fixed by hand is never written over."""
@@ -99,7 +102,8 @@ def translate(series: Path, language: str, episodes: tuple[str, ...] | None, no_
     try:
         options = Options(**merged(series, {
             "model": model, "base_url": base_url, "key_env": api_key_env, "yes": yes,
-            "budget": budget, "dry_run": dry_run, "switch_endpoint": switch_endpoint}))
+            "budget": budget, "dry_run": dry_run, "switch_endpoint": switch_endpoint,
+            "price_in": price_in, "price_out": price_out}))
         report = run(series, Ask(language, episodes, no_model), options,
                      confirm=(lambda e: click.confirm(f"Spend up to {usd(e.worst)}?",
                                                       default=False, err=True))
