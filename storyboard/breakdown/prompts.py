@@ -37,7 +37,9 @@ TRANSLATE = ("Translate each line of the user message from its language (from) i
              "language to (a BCP-47 tag: es is Spanish, pt-BR Brazilian Portuguese): the same "
              "meaning, tone and register, as the character would say it, natural to speak "
              "aloud and short enough to be said in about its seconds. Answer every line once, "
-             "by its id; keep names as they are; never add notes or quotes around the words.")
+             "by its id; keep names as they are; never add notes or quotes around the words. A "
+             "line marked shorter: true lasted longer than its seconds in the words given as "
+             "now: say it again in fewer words.")
 STAGES = {
     "outline": "Outline this chapter as one episode: a short title, a one-paragraph summary and "
                "its beats in order (one sentence each).",

@@ -11,7 +11,9 @@ has its lines (``versions.source_lines``) set against its version file
 - a line whose source words changed since (``is_stale``) stays as the file says, and its new
   translation is proposed beside the file as ``<episode>.yaml.proposed`` (the breakdown's
   proposals: the person compares and takes it), and ``check`` warns the line is stale;
-- a line the series no longer has is left out (said).
+- a line the series no longer has is left out (said);
+- a line named by ``shorter`` (``ep01/toast/1``: made and found longer than its window) is asked
+  again for fewer words, its words now given, and its answer written over them (you asked).
 
 Lines are asked in batches of ``BATCH`` an episode through the breakdown's own asker (the same
 ``breakdown:`` endpoint settings, the answer cache by content, the send-backs, ``Spend``): the
@@ -77,6 +79,7 @@ class Job:
     old: Version | None
     lines: tuple[VersionLine, ...]
     source: str  # the original language
+    shorter: frozenset[tuple[str, int]] = frozenset()  # lines asked again for fewer words
 
     def entry(self, line: VersionLine) -> VersionLine | None:
         return self.old.line(line.shot, line.n) if self.old is not None else None
@@ -84,7 +87,7 @@ class Job:
     def asked(self) -> list[VersionLine]:
         """The lines to ask: new ones, ones with no words yet, and stale ones (proposed)."""
         return [line for line in self.lines if (e := self.entry(line)) is None
-                or is_untranslated(e) or e.source != line.source]
+                or is_untranslated(e) or e.source != line.source or line.key in self.shorter]
 
 
 @dataclass
@@ -117,6 +120,7 @@ class Ask:
     language: str
     episodes: tuple[str, ...] | None = None
     no_model: bool = False
+    shorter: tuple[str, ...] = ()  # ``EPISODE/SHOT/N``: lines to ask again for fewer words
 
 
 def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
@@ -139,8 +143,27 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
         if episode.id in wanted:
             path = version_path(source.root, ask.language, episode.id)
             old = _read(path, ask.language, episode.id) if path.is_file() else None
-            found.append(Job(episode.id, path, old, tuple(source_lines(episode)), original))
+            lines = tuple(source_lines(episode))
+            found.append(Job(episode.id, path, old, lines, original,
+                             _shorter(ask, episode.id, lines)))
+    unknown_lines = [name for name in ask.shorter if name.partition("/")[0] not in wanted]
+    if unknown_lines:
+        raise StoryboardError(f"--shorter {unknown_lines[0]}: no episode "
+                              f"{unknown_lines[0].partition('/')[0]!r} in the {ask.language} "
+                              "version; expected EPISODE/SHOT/N (ep01/toast/1)")
     return source, original, found
+
+
+def _shorter(ask: Ask, episode: str, lines: tuple[VersionLine, ...]
+             ) -> frozenset[tuple[str, int]]:
+    """The lines of ``episode`` ``ask.shorter`` names (one it does not have: an error)."""
+    keys = {f"{episode}/{line.shot}/{line.n}": line.key for line in lines}
+    named = [name for name in ask.shorter if name.partition("/")[0] == episode]
+    for name in named:
+        if name not in keys:
+            raise StoryboardError(f"--shorter {name}: episode {episode} has no such line; "
+                                  f"expected one of {', '.join(keys) or '(none)'}")
+    return frozenset(keys[name] for name in named)
 
 
 def _read(path: Path, language: str, episode: str) -> Version:
@@ -155,8 +178,16 @@ def _read(path: Path, language: str, episode: str) -> Version:
 def context(job: Job, batch: list[VersionLine], original: str, language: str) -> dict[str, Any]:
     """The translate call's input document (besides its stage)."""
     return {"from": original, "to": language, "version": job.episode,
-            "lines": [{"id": f"{line.shot}/{line.n}", "speaker": line.speaker,
-                       "seconds": line.window, "text": line.source} for line in batch]}
+            "lines": [_asked(job, line) for line in batch]}
+
+
+def _asked(job: Job, line: VersionLine) -> dict[str, Any]:
+    said: dict[str, Any] = {"id": f"{line.shot}/{line.n}", "speaker": line.speaker,
+                            "seconds": line.window, "text": line.source}
+    entry = job.entry(line)
+    if line.key in job.shorter and entry is not None and not is_untranslated(entry):
+        said.update(shorter=True, now=entry.text)
+    return said
 
 
 def batches(job: Job) -> list[tuple[Chapter, list[VersionLine]]]:
@@ -280,6 +311,11 @@ def merged(job: Job, words: dict[tuple[str, str, int], str], outcome: Outcome
     for line in job.lines:
         entry, said = job.entry(line), words.get((job.episode, line.shot, line.n))
         made = replace(line, text=said, made=text_hash(said)) if said is not None else None
+        if made is not None and line.key in job.shorter:
+            outcome.filled += 1
+            kept.append(made)
+            proposal.append(made)
+            continue
         if entry is not None and not is_untranslated(entry) and entry.source != line.source:
             outcome.stale.append(f"{job.episode}/{line.shot} {line.n}")
             kept.append(entry)

@@ -71,6 +71,9 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @click.option("--episodes", callback=_episodes, default=None,
               help="Only these episodes, by id, separated by commas (default: every episode "
                    "versioned into the language).")
+@click.option("--shorter", multiple=True, metavar="EPISODE/SHOT/N",
+              help="Ask this line again for fewer words (made longer than its window); "
+                   "its answer is written over the words it has. Repeatable.")
 @click.option("--no-model", is_flag=True,
               help="Ask no model: write each line's entry with no words, for you to fill in.")
 @click.option("--model", default=None, help="The language model's id (else the series' "
@@ -87,7 +90,8 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @click.option("--budget", type=AMOUNT, default=None, help="Spend at most this many USD.")
 @click.option("--dry-run", is_flag=True, help="Print what it would ask and cost; ask nothing.")
 @JSON
-def translate(series: Path, language: str, episodes: tuple[str, ...] | None, no_model: bool,
+def translate(series: Path, language: str, episodes: tuple[str, ...] | None,
+              shorter: tuple[str, ...], no_model: bool,
               model: str | None, base_url: str | None, api_key_env: str | None,
               switch_endpoint: bool, price_in: float | None, price_out: float | None, yes: bool,
               budget: float | None, dry_run: bool, as_json: bool) -> None:
@@ -104,7 +108,7 @@ def translate(series: Path, language: str, episodes: tuple[str, ...] | None, no_
             "model": model, "base_url": base_url, "key_env": api_key_env, "yes": yes,
             "budget": budget, "dry_run": dry_run, "switch_endpoint": switch_endpoint,
             "price_in": price_in, "price_out": price_out}))
-        report = run(series, Ask(language, episodes, no_model), options,
+        report = run(series, Ask(language, episodes, no_model, shorter), options,
                      confirm=(lambda e: click.confirm(f"Spend up to {usd(e.worst)}?",
                                                       default=False, err=True))
                      if interactive() else None,

@@ -37,6 +37,9 @@ def test_translated_with_consent_then_a_hand_fix_is_kept(
     code, said = translate(chat_emulator, root)
     assert code == 1 and "2 call(s) to ask qwen-plus" in said and "nothing was asked" in said
     assert requests(chat_emulator) == before and not (root / "languages").exists()
+    code, said = translate(chat_emulator, root, "--budget", "0.0001")
+    assert code == 1 and "more than --budget 0.0001; nothing was asked" in said, said
+    assert requests(chat_emulator) == before
     code, said = translate(chat_emulator, root, "--yes")
     assert code == 0 and "2 request(s) sent" in said and "3 line(s) translated" in said, said
     assert requests(chat_emulator) == before + 2
@@ -117,3 +120,17 @@ def test_a_killed_run_goes_on_without_paying_again(
     assert requests(chat_emulator) == before + 1  # only the call that was not answered
     assert [line.text for line in read_version(version_path(root, "es", "ep02")).lines] == [
         "[es] Good morning, everyone."]
+
+
+def test_a_line_too_long_is_asked_again_shorter(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = versioned(tmp_path, make_media)
+    assert translate(chat_emulator, root, "--yes")[0] == 0
+    before = requests(chat_emulator)
+    code, said = translate(chat_emulator, root, "--yes", "--shorter", "ep02/morning/1")
+    assert code == 0 and "1 request(s) sent" in said and "1 line(s) translated" in said, said
+    line = read_version(version_path(root, "es", "ep02")).lines[0]
+    assert line.text == "[es] Good" and line.made == text_hash("[es] Good")
+    assert requests(chat_emulator) == before + 1
+    code, said = translate(chat_emulator, root, "--yes", "--shorter", "ep02/morning/2")
+    assert code == 1 and "episode ep02 has no such line; expected one of ep02/morning/1" in said
