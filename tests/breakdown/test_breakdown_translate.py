@@ -5,6 +5,7 @@ mid-translation going on without paying again for what was answered."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -134,3 +135,16 @@ def test_a_line_too_long_is_asked_again_shorter(
     assert requests(chat_emulator) == before + 1
     code, said = translate(chat_emulator, root, "--yes", "--shorter", "ep02/morning/2")
     assert code == 1 and "episode ep02 has no such line; expected one of ep02/morning/1" in said
+
+
+def test_a_dry_run_in_json_lists_each_call(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root, before = versioned(tmp_path, make_media), requests(chat_emulator)
+    result = CliRunner(env={KEY_ENV: "sk-test-translate"}).invoke(cli, [
+        "translate", str(root), "--language", "es", "--base-url", chat_base(chat_emulator),
+        "--api-key-env", KEY_ENV, "--dry-run", "--json"])
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["dry_run"] is True and data["language"] == "es"
+    assert [c["stage"] for c in data["calls"]] == ["translate", "translate"]
+    assert data["worst"] > 0 and data["written"] == [] and requests(chat_emulator) == before
+    assert not (root / "languages").exists()
