@@ -163,10 +163,16 @@ def quote(text: str) -> str:
     return "".join(_escape(c) for c in json.dumps(text, ensure_ascii=False))
 
 
+def _bare(word: str) -> str:
+    """A route as written (``lipsync``), quoted when it is not a plain word."""
+    return word if re.fullmatch(r"[a-z][a-z_]*", word) else quote(word)
+
+
 def version_text(version: Version) -> str:
     """The file's text: same version, same bytes."""
-    out = [HEAD.format(language=version.language, episode=version.episode,
-                       source=version.source).rstrip("\n"),
+    said = {key: "".join(_escape(c) for c in getattr(version, key))  # one line each
+            for key in ("language", "episode", "source")}
+    out = [HEAD.format(**said).rstrip("\n"),
            f"language: {quote(version.language)}", f"source: {quote(version.source)}",
            f"episode: {quote(version.episode)}"]
     if not version.lines:
@@ -176,7 +182,7 @@ def version_text(version: Version) -> str:
     for line in version.lines:
         out += [f"  - shot: {quote(line.shot)}", f"    n: {line.n}",
                 f"    speaker: {quote(line.speaker)}", f"    at: {line.at}",
-                f"    route: {line.route}", f"    source: {quote(line.source)}",
+                f"    route: {_bare(line.route)}", f"    source: {quote(line.source)}",
                 f"    text: {quote(line.text)}"]
         if line.made is not None:
             out.append(f"    made: {quote(line.made)}")
