@@ -161,3 +161,14 @@ def test_check_says_a_stale_a_wordless_a_missing_and_a_long_line(
     path.write_text(path.read_text().replace("n: 1", "n: one"))
     code, said = _check(root)
     assert code == 1 and "ep02.yaml:8:8: error: expected n: the shot's line number" in said
+
+
+def test_no_word_of_a_line_can_become_a_key_or_end_a_comment(tmp_path: Path) -> None:
+    hostile = Version("es", "en", "ep01", (
+        VersionLine("toast", 1, "mia: {x: 1}\n# y", 0, 4, "lip: sync", "a\u2028b: c\x85",
+                    "}}{{ '\"\\\\ \t#", "x\ny"),))
+    path = version_path(tmp_path, "es", "ep01")
+    write_version(path, hostile)
+    text = path.read_text("utf-8")
+    assert len(text.splitlines()) == 2 + 4 + 8  # the header, the top keys, the line's 8 keys
+    assert read_version(path) == hostile
