@@ -126,6 +126,10 @@ class Ask:
 def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
     """The series, its original language and each episode's job (errors at their lines)."""
     source = load_source(series)
+    if isinstance(source.series.data, dict) and "variations" in source.series.data:
+        raise StoryboardError(f"{series}: a series with a variations matrix has no versions "
+                              "yet (its language axis renders each language's shots); expected "
+                              "a plain series with languages:")
     unknown = langs.unknown_language(source, ask.language)
     if unknown is not None:
         raise ProblemsFound([unknown])
