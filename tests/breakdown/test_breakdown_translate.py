@@ -171,3 +171,18 @@ def test_one_episode_and_a_line_the_series_no_longer_has(
         "toast"]
     code, said = translate(chat_emulator, root, "--episodes", "ep09")
     assert code == 1 and "ep09 not versioned into es; expected some of ep01, ep02" in said
+
+
+def test_an_answer_still_wrong_after_its_send_backs_is_never_paid_for_again(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = versioned(tmp_path, make_media)
+    chat_emulator.script("chat:schema*3")  # ep01's call and its send-backs, each wrong
+    code, said = translate(chat_emulator, root, "--yes")
+    chat_emulator.clear_faults()
+    assert code == 1 and "error: the translation of ep01 (lines 1-2 of 2): " in said, said
+    assert [line.text for line in read_version(version_path(root, "es", "ep01")).lines] == [
+        "", ""]  # the entries, no words, for a person (ep02 was answered)
+    before = requests(chat_emulator)
+    code, said = translate(chat_emulator, root, "--yes")
+    assert code == 1 and "0 request(s) sent, 3 answer(s) from the cache" in said, said
+    assert requests(chat_emulator) == before  # the same answers replayed, not bought again
