@@ -37,10 +37,16 @@ DRAWN = re.compile(
 
 @dataclass(frozen=True)
 class Identity:
-    """A character's registered faces: each target key's asset id, and the permission said."""
+    """A character's ids on vendors (each key's ids by kind: ``{ark: {asset: ID}, kling:
+    {element: ID, voice: ID}}``), and the permission said."""
 
-    assets: Mapping[str, str]
+    ids: Mapping[str, Mapping[str, str]]
     permission: str = ""
+
+    @property
+    def assets(self) -> dict[str, str]:
+        """Its registered faces: each portrait key's asset id."""
+        return {key: ids["asset"] for key in PORTRAIT_KEYS if "asset" in (ids := self.ids.get(key, {}))}
 
 
 class Cast(Protocol):
@@ -52,27 +58,25 @@ class Cast(Protocol):
 
 def read(doc: Document, where: PathKey, value: Any, kind: str | None
          ) -> tuple[Identity | None, list[Diagnostic]]:
-    """A character's ``identity:`` (at ``where``); wrong shapes are the schema's errors, and
-    ``asset: make`` and an identity of a character shown by a video are refused here."""
+    """A character's ``identity:`` (at ``where``) as its ids by vendor and kind; wrong shapes
+    are the schema's errors, and ``asset: make`` and a face registered for a character shown
+    by a video are refused here."""
     if not isinstance(value, dict):
         return None, []
     problems: list[Diagnostic] = []
     permission = value.get("permission")
     permission = permission.strip() if isinstance(permission, str) else ""
-    assets: dict[str, str] = {}
+    ids = {vendor: {what: found for what, found in table.items() if isinstance(found, str)}
+           for vendor, table in value.items() if isinstance(table, dict)}
     for key in PORTRAIT_KEYS:
-        asset = value.get(key, {}).get("asset") if isinstance(value.get(key), dict) else None
-        if not isinstance(asset, str):
-            continue
-        if asset == MAKE:
+        if ids.get(key, {}).get("asset") == MAKE:
             problems.append(doc.diagnostic((*where, key, "asset"), _make(key, permission)))
-        else:
-            assets[key] = asset
-    if assets and kind == "video":
+            del ids[key]["asset"]
+    if kind == "video" and Identity(ids).assets:
         problems.append(doc.diagnostic(where, (
             f"{where[-2]} is shown by a video: a registered face replaces a character's "
             "picture; expected identity on a character with image:")))
-    return Identity(assets, permission), problems
+    return Identity(ids, permission), problems
 
 
 def _make(key: str, permission: str) -> str:

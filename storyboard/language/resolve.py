@@ -290,7 +290,7 @@ class Resolver(MediaResolver):
         counters = dict.fromkeys(WORDS, 0)
         for name in order:
             character = self.characters[name]
-            own = character.ids.get(shot.model.identity, {}) if shot.model.identity else {}
+            own = character.identity.ids.get(shot.model.identity, {}) if character.identity else {}
             role, ref = (("element", MediaRef(id=own["element"])) if "element" in own
                          else (character.role, character.ref))
             counters[role] += 1

@@ -9,7 +9,7 @@ or video, a voice's recording, a generated image's refs, an episode's music and 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,9 @@ class Character:
     ref: MediaRef
     voice: str | None
     where: PathKey
-    identity: identity.Identity | None = None  # its faces registered with vendors
-    # Ids made on a vendor, by vendor (``identity: {kling: {element: ID, voice: ID}}``): sent
-    # instead of the sheet (and the voice) on that vendor's models that take them.
-    ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Its ids on vendors: faces registered once, Kling's element and voice (sent instead of the
+    # sheet and the voice on that vendor's models that take them).
+    identity: identity.Identity | None = None
 
 
 @dataclass
@@ -187,7 +186,7 @@ class MediaResolver:
             if ref is not None:
                 characters[name] = Character(name, f"reference_{kind}", ref,
                                              voice if isinstance(voice, str) else None, where,
-                                             found, identities(entry.get("identity")))
+                                             found)
             if isinstance(entry.get("looks"), dict) and entry["looks"]:
                 self._looks(name, entry["looks"], (*where, "looks"), kind)
         return characters
@@ -262,12 +261,6 @@ def _resolved(folder: Path, value: str, root: Path) -> tuple[Path, bool]:
     variation of a matrix names the same files)."""
     file = (folder / value).resolve()
     return file, file.is_relative_to(root)
-
-
-def identities(value: Any) -> dict[str, dict[str, str]]:
-    """A character's ``identity:`` (schema-checked) as ids by vendor and kind."""
-    return {vendor: {kind: str(found) for kind, found in ids.items() if isinstance(found, str)}
-            for vendor, ids in _mapping(value).items() if isinstance(ids, dict)}
 
 
 def _count(value: Any) -> int:
