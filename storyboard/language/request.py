@@ -16,7 +16,7 @@ from storyboard.errors import Diagnostic, Span
 from storyboard.targets.kinds import named
 
 MediaRole = Literal["reference_image", "reference_video", "reference_audio", "first_frame",
-                    "last_frame", "first_clip", "driving_audio", "source_video", "element",
+                    "middle_frame", "last_frame", "first_clip", "driving_audio", "source_video", "element",
                     "voice_id"]
 # Items that are ids a vendor made (a character's declared identity: Kling's saved element and
 # voice), sent as ids, never as files.

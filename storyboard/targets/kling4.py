@@ -3,11 +3,11 @@
 Kling 4.0 (released 2026-10-24; ``../shared/spec/models-2026-11.md``, every fact third-party:
 Venice's model page, ComfyUI's Kling 4 nodes, resellers' pages) is one model family on Kling's
 own API whose mode the body picks: a prompt alone, frames (``image_list`` items typed
-``first_frame`` / ``last_frame``) or references (``image_list``, a ``video_list`` of feature
-videos, saved elements by ``element_id``, voices by ``voice_id``), all in one call. 3..30 s in whole
-seconds, 720p or 1080p, four ratios, sound always on. At most 10 images (frames among them), 5
-videos (3..30 s each, 30 s together), 3 voices, 7 elements, 15 materials in all; prompts up to
-26,000 characters. A reference video's seconds are billed beside the output's.
+``first_frame`` / ``middle_frame`` / ``last_frame``) or references (``image_list``, a
+``video_list`` of feature videos, saved elements by ``element_id``, voices by ``voice_id``), all
+in one call. 3..30 s in whole seconds, 720p or 1080p, four ratios, sound always on. At most 10
+images (frames among them), 5 videos (3..30 s each, 30 s together), 3 voices, 7 elements, 15
+materials in all; prompts up to 26,000 characters. A reference video's seconds are billed beside the output's.
 
 Three facts no first-party page confirms are each ONE value here, easy to change when a probe
 settles them: the wire id (``WIRE_ID``, ``FLASH_WIRE_ID``: the spec's ``kling-v4-*`` naming), the
@@ -33,8 +33,9 @@ FLASH_WIRE_ID = "kling-v4-flash"
 LABELS = "<<<{kind}_{index}>>>"
 
 # ``image_list[].type`` of a frame (third-party: the spec names first_frame, middle_frame and
-# last_frame; storyboard sends the first and the last).
-FRAME_TYPES = {"first_frame": "first_frame", "last_frame": "last_frame"}
+# last_frame), by the shot's key.
+FRAME_TYPES = {"first_frame": "first_frame", "middle_frame": "middle_frame",
+               "last_frame": "last_frame"}
 
 # Edit and extend (the spec: both exist; an extension is a derived clip): the video a pass works
 # on is a ``video_list`` item, ``refer_type: base`` for an edit (Kling 3.0 Omni's documented
@@ -64,7 +65,7 @@ _SOURCES: dict[str, FactSource] = {"prices": "third-party", "limits": "third-par
 KLING_V4 = Model(
     id=WIRE_ID, title="Kling 4.0", caps=_CAPS, prices={"intl": PRICES},
     max_images=10, max_videos=5, min_references=0, voices="voice_id",
-    frames=("first_frame", "last_frame"), frames_with_references=True,
+    frames=("first_frame", "middle_frame", "last_frame"), frames_with_references=True,
     frames_count_as_images=True, text_only=True, prompt_mode=True, negative_prompt=False,
     prompt_extend=False,
     seed=False, audio_switch=False, labels={"kling": LABELS},
