@@ -376,7 +376,8 @@ class Compiler(CompileChecks):
         self.named = {path: digests.get(path) for path, _ in resolver.media}
         assets = cast.asset_shots(self.source.name, resolver.series, resolver.style,
                                   resolver.generated.values(), resolver.designed.values(),
-                                  resolver.lines.values(), digests)
+                                  resolver.lines.values(), digests,
+                                  resolver.elements.values())
         self.asset_hashes = cast.asset_hashes(assets)
         made = BoardCompiler(self.source, resolver.characters, resolver.style,
                              self.asset_hashes, digests)

@@ -7,7 +7,10 @@ as the asset (``asset://ID``) in place of its sheet's URL, at the same place amo
 the prompt names it as before ("Image 2"). A target that refuses faces sent by URL
 (``Target.faces_by_url`` false: Seedance on Ark and ModelArk) gets one warning naming the
 characters whose photoreal pictures would go to it by URL. ``asset: make`` (a portrait made from
-the approved sheet through the vendor's asset API) is refused at its line: not supported yet.
+the approved sheet through the vendor's asset API) is refused at its line: not supported (Ark's
+asset library is a separately bought add-on signed with the account's AK/SK: docs/cast.md).
+``kling: {element: make}`` is a cast asset (``elements/NAME``) storyboard makes from the approved
+sheet; a face that may be a real person's (a sheet not drawn from words) needs ``permission``.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from storyboard.language.document import Document, PathKey
 from storyboard.language.request import CompiledEpisode, MediaRef, ShotRequest
 from storyboard.language.series import Source
 from storyboard.targets.gateways import IDENTITY_DOCS, TARGETS, Target
+from storyboard.targets.kling4 import KLING_V4
 
 # The keys of ``identity:`` that name a portrait asset: every target's that reads one.
 PORTRAIT_KEYS = tuple(dict.fromkeys(t.identity_key for t in TARGETS.values() if t.identity_key))
-MAKE = "make"  # ``asset: make``: made from the approved sheet (not supported yet)
+MAKE = "make"  # ``element: make`` (Kling): made from the approved sheet; ``asset: make``: refused
+ELEMENT_VENDOR = KLING_V4.identity  # the ``identity:`` key whose ``element: make`` storyboard makes
 # Words of a drawn look: a style (or a character's words) naming one is not photoreal, and the
 # vendors' face screening usually lets such pictures pass by URL (models-2026-11.md, "Faces").
 DRAWN = re.compile(
@@ -48,6 +53,11 @@ class Identity:
         """Its registered faces: each portrait key's asset id."""
         return {key: ids["asset"] for key in PORTRAIT_KEYS if "asset" in (ids := self.ids.get(key, {}))}
 
+    @property
+    def makes_element(self) -> bool:
+        """Whether storyboard makes its Kling element from its sheet (``element: make``)."""
+        return self.ids.get(ELEMENT_VENDOR, {}).get("element") == MAKE
+
 
 class Cast(Protocol):
     """What the face warning reads of a resolved character."""
@@ -56,11 +66,12 @@ class Cast(Protocol):
     def where(self) -> PathKey: ...
 
 
-def read(doc: Document, where: PathKey, value: Any, kind: str | None
+def read(doc: Document, where: PathKey, value: Any, kind: str | None, drawn: bool = False
          ) -> tuple[Identity | None, list[Diagnostic]]:
     """A character's ``identity:`` (at ``where``) as its ids by vendor and kind; wrong shapes
-    are the schema's errors, and ``asset: make`` and a face registered for a character shown
-    by a video are refused here."""
+    are the schema's errors, and ``asset: make``, a face registered for a character shown by a
+    video, and an element to make that may show a real person without ``permission`` (``drawn``:
+    its sheet is drawn from words) are refused here."""
     if not isinstance(value, dict):
         return None, []
     problems: list[Diagnostic] = []
@@ -72,11 +83,31 @@ def read(doc: Document, where: PathKey, value: Any, kind: str | None
         if ids.get(key, {}).get("asset") == MAKE:
             problems.append(doc.diagnostic((*where, key, "asset"), _make(key, permission)))
             del ids[key]["asset"]
+    element = ids.get(ELEMENT_VENDOR, {})
+    if element.get("element") == MAKE:
+        why = _element(where, kind, drawn, permission)
+        if why:
+            problems.append(doc.diagnostic((*where, ELEMENT_VENDOR, "element"), why))
+            del element["element"]
     if kind == "video" and Identity(ids).assets:
         problems.append(doc.diagnostic(where, (
             f"{where[-2]} is shown by a video: a registered face replaces a character's "
             "picture; expected identity on a character with image:")))
     return Identity(ids, permission), problems
+
+
+def _element(where: PathKey, kind: str | None, drawn: bool, permission: str) -> str:
+    """Why ``element: make`` cannot be made for this character ("" when it can)."""
+    name = where[-2]
+    if kind != "image":
+        return (f"{name} is shown by a video: an element is made from a character's sheet; "
+                "expected element: make on a character with image:")
+    if permission or drawn:
+        return ""
+    return (f"identity.{ELEMENT_VENDOR}.element: make sends {name}'s picture to Kling to make a "
+            "saved element of a face that may be a real person's, and this character declares "
+            "no permission; expected identity.permission: who consented and where the consent "
+            f"is kept, or a sheet drawn from words (image: {{generate: ...}}) ({IDENTITY_DOCS})")
 
 
 def _make(key: str, permission: str) -> str:

@@ -16,6 +16,7 @@ label spelling (``LABELS``) and the frame types (``FRAME_TYPES``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from storyboard.targets.capabilities import Capabilities, FileRule, ImageRule, PriceTable
@@ -84,3 +85,39 @@ KLING_V4_FLASH = replace(
     prices={"intl": FLASH_PRICES}, voices="none", max_voice_ids=0)
 
 KLING_V4_MODELS = (KLING_V4, KLING_V4_FLASH)
+
+# -- elements storyboard makes (``identity: {kling: {element: make}}``) ---------------------------
+# A character's saved element made from its approved cast sheet (the spec: "element ids ... are
+# created on Kling first (Kling has endpoints for them)"; an element is 2-4 images or a 3-8 s
+# clip). No page shows the endpoint, so each fact below is ONE value, storyboard's guess, marked
+# unverified (``ELEMENT_SOURCES``): a probe that reads Kling's page changes it here and nowhere else.
+ELEMENT_MODEL = "kling-element"  # the cast asset's model: what its plan prices it by
+ELEMENT_PATH = "/v1/general/custom-elements"  # POST creates one; GET PATH/{id} reads it
+ELEMENT_ID = "data.element_id"  # the create's answer: the element's id, polled by it until ready
+ELEMENT_STATUS = "data.task_status"  # in Kling's task words (submitted, processing, succeed)
+ELEMENT_PICTURE = "data.task_result.images.0.url"  # the element's picture, kept as its file
+# Made from two images: the approved sheet as the frontal image and as the one image of its
+# reference list (the turnaround already holds the face close-up and three views an element's
+# extra images show; a look is another outfit, not the same identity).
+ELEMENT_IMAGES = 2
+# No price is published for making an element: storyboard's guess, per element, so a plan shows
+# a cost that is not nothing (never an estimate below what may be billed).
+# (``each``: an asset table's one rate, ``targets.assets.EACH``.)
+ELEMENT_PRICES = PriceTable({"each": 0.05}, "USD", input_video_cap=0.0, per="generation")
+ELEMENT_SOURCES = {"path": "unverified", "body": "unverified", "price": "unverified"}
+
+
+ELEMENT_TASK = "element-"  # a made element's task id: this, then its id (the create's answer)
+
+
+def element_id(task_id: str) -> str:
+    """The element's id a task id that made it names (``element-8810`` names ``8810``)."""
+    return task_id.removeprefix(ELEMENT_TASK)
+
+
+def element_body(name: str, description: str, urls: Sequence[str]) -> dict[str, object]:
+    """The create's body (unverified): the element's name and words, its frontal image, then
+    the rest as its reference list."""
+    return {"element_name": name, "element_description": description,
+            "element_frontal_image": urls[0],
+            "element_refer_list": [{"image_url": url} for url in urls[1:]]}
