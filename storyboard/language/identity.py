@@ -115,9 +115,10 @@ def _make(key: str, permission: str) -> str:
         return (f"identity.{key}.asset: make registers a real person's face, and this "
                 "character declares no permission; expected identity.permission: who "
                 f"consented and where the consent is kept ({IDENTITY_DOCS})")
-    return (f"identity.{key}.asset: make is not supported yet; expected the id of a portrait "
-            f"registered in the vendor's library: identity: {{{key}: {{asset: ID}}}} "
-            f"({IDENTITY_DOCS})")
+    return (f"identity.{key}.asset: make is not supported (the vendor's asset library is "
+            "signed with the account's AK/SK and asks its own consent flow: register the face "
+            "in the vendor's console); expected the id of a portrait registered in the "
+            f"vendor's library: identity: {{{key}: {{asset: ID}}}} ({IDENTITY_DOCS})")
 
 
 def sent(request: ShotRequest, target: Target | None,

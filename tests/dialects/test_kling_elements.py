@@ -9,6 +9,7 @@ on Kling 4.0. A face that may be a real person's is not sent without ``permissio
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli import cli
+from storyboard.dialects.images import KLING_ELEMENT
 from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
@@ -125,6 +127,27 @@ def test_the_shot_names_the_element_by_its_asset_and_its_hash_covers_it(
     assert [(m.role, m.ref.asset if m.ref else None) for m in shot.request.media] == [
         ("element", "elements/mia")]
     assert shot.needs == {"elements/mia": element.hash}
+
+
+# -- the create's body, golden ----------------------------------------------------------------------
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "kling-element.json"
+
+
+def test_the_element_s_create_compiles_to_its_golden_body(tmp_path: Path, make_media: Any) -> None:
+    series(tmp_path, make_media)
+    manifest, _ = compile_lenient(load_source(tmp_path), provider="kling")
+    [element] = [a for a in manifest.cast if a.episode == "elements"]
+    assert element.asset is not None
+    body = KLING_ELEMENT.body(element.asset, ["https://media.example.com/media/mia.png"])
+    text = json.dumps(body, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("STORYBOARD_WRITE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+    with EmulatorServer(latency=0.0, api_key=KEY) as quick:  # and the emulator takes it
+        answer = httpx.post(quick.gateway_url("kling") + ELEMENT_PATH, json=body, timeout=10,
+                            headers={"Authorization": f"Bearer {tokens.sign('ak', KEY)}"})
+    assert answer.status_code == 200 and answer.json()["data"]["element_id"], answer.text
 
 
 # -- the emulator ----------------------------------------------------------------------------------
