@@ -220,3 +220,20 @@ def test_a_render_stopped_while_the_element_is_made_resumes_it_without_making_an
     assert made(slow) == 1  # polled again by its id, never created again
     [task] = slow.service.table.tasks.values()
     assert task.wire is not None and len(task.wire["element_list"]) == 1
+
+
+def test_a_create_whose_answer_was_lost_is_never_sent_again_by_itself(
+        tmp_path: Path, make_media: Any, emu: EmulatorServer) -> None:
+    root = tmp_path / "s"
+    root.mkdir()
+    emu.script("element:lost")  # made and counted on Kling; its answer never arrives
+    with serve_http(root) as hosted:
+        series(root, make_media, base=emu.gateway_url("kling"), hosted=hosted)
+        first = CliRunner().invoke(cli, ["render", str(root), "--yes", "--json"])
+        again = CliRunner().invoke(cli, ["render", str(root), "--yes", "--json"])
+    assert "Traceback" not in first.output + again.output
+    assert first.exit_code != 0 and again.exit_code != 0, again.output
+    assert made(emu) == 1  # possibly billed: stopped, not made a second time
+    assert not emu.service.table.tasks  # the shot that needs it waits, unpaid
+    said = {s["key"]: s for s in json.loads(again.stdout)["shots"]}
+    assert "no list of them is known" in said["s/elements/mia"]["message"], said
