@@ -77,7 +77,7 @@ def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
 
 def made(emu: EmulatorServer) -> int:
     """How many elements were created on the emulator."""
-    return emu.service.stats.requests["element"]
+    return int(emu.stats()["cast"]["requests"]["element"])
 
 
 # -- check, at the line ----------------------------------------------------------------------------
