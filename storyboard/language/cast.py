@@ -22,6 +22,7 @@ from storyboard.language.hashing import SEED_MAX, digest, hashed, take_of
 from storyboard.language.request import (
     ELEMENTS,
     AssetRequest,
+    CompiledEpisode,
     CompiledShot,
     MediaItem,
     MediaRef,
@@ -218,6 +219,14 @@ def asset_shots(series: str, settings: Mapping[str, Any], style: str,
     spoken = [line_shot(series, line, speech, voice_hashes,
                         languages.get(asset_id("voices", line.voice), "")) for line in lines]
     return [*drawn, *designed, *spoken, *made]
+
+
+def needed_elements(assets: list[CompiledShot], episodes: Iterable[CompiledEpisode]
+                    ) -> list[CompiledShot]:
+    """``assets`` without the elements no shot sends (a character on no Kling 4.0 shot, or a
+    series rendered elsewhere): an element is paid, and made only for a shot that uses it."""
+    used = {asset for episode in episodes for shot in episode.shots for asset in shot.needs}
+    return [a for a in assets if a.episode != ELEMENTS or asset_id(ELEMENTS, a.id) in used]
 
 
 def asset_shot(series: str, episode: str, name: str, asset: AssetRequest,

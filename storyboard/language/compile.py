@@ -386,6 +386,7 @@ class Compiler(CompileChecks):
         self.identities = {n: c.identity for n, c in resolver.characters.items() if c.identity}
         compiled = [incremental.compiled(self, resolver, ep, digests) for ep in episodes]
         self.problems += identity.face_warnings(self.target, resolver, compiled)
+        assets = cast.needed_elements(assets, compiled)
         self.cache.save()
         self.problems = without_cascades(self.problems)
         data = self.source.series.data

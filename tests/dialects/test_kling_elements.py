@@ -25,7 +25,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
 from storyboard.targets import tokens
-from storyboard.targets.kling4 import ELEMENT_PATH, ELEMENT_PRICES, KLING_V4
+from storyboard.targets.kling4 import ELEMENT_PATH, ELEMENT_PRICES, KLING_V4, WIRE_ID
 from tests.fixtures.gateway_runs import KEY
 from tests.fixtures.media_host import serve as serve_http
 
@@ -237,3 +237,14 @@ def test_a_create_whose_answer_was_lost_is_never_sent_again_by_itself(
     assert not emu.service.table.tasks  # the shot that needs it waits, unpaid
     said = {s["key"]: s for s in json.loads(again.stdout)["shots"]}
     assert "no list of them is known" in said["s/elements/mia"]["message"], said
+
+
+def test_an_element_no_shot_sends_is_not_made(tmp_path: Path, make_media: Any) -> None:
+    """On a model that takes no element (Kling 3.0 Omni sends the sheet), nothing is paid."""
+    series(tmp_path, make_media)
+    path = tmp_path / "storyboard.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(WIRE_ID, "kling-v3-omni"),
+                    encoding="utf-8")
+    manifest, problems = compile_lenient(load_source(tmp_path), provider="kling")
+    assert [p.message for p in problems if p.severity == "error"] == []
+    assert not [a for a in manifest.cast if a.episode == "elements"]
