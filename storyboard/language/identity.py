@@ -32,6 +32,7 @@ from storyboard.targets.kling4 import KLING_V4
 PORTRAIT_KEYS = tuple(dict.fromkeys(t.identity_key for t in TARGETS.values() if t.identity_key))
 MAKE = "make"  # ``element: make`` (Kling): made from the approved sheet; ``asset: make``: refused
 ELEMENT_VENDOR = KLING_V4.identity  # the ``identity:`` key whose ``element: make`` storyboard makes
+ELEMENT_DOCS = "docs/cast.md#kling-elements-storyboard-makes"
 # Words of a drawn look: a style (or a character's words) naming one is not photoreal, and the
 # vendors' face screening usually lets such pictures pass by URL (models-2026-11.md, "Faces").
 DRAWN = re.compile(
@@ -107,7 +108,7 @@ def _element(where: PathKey, kind: str | None, drawn: bool, permission: str) -> 
     return (f"identity.{ELEMENT_VENDOR}.element: make sends {name}'s picture to Kling to make a "
             "saved element of a face that may be a real person's, and this character declares "
             "no permission; expected identity.permission: who consented and where the consent "
-            f"is kept, or a sheet drawn from words (image: {{generate: ...}}) ({IDENTITY_DOCS})")
+            f"is kept, or a sheet drawn from words (image: {{generate: ...}}) ({ELEMENT_DOCS})")
 
 
 def _make(key: str, permission: str) -> str:
