@@ -85,6 +85,12 @@ def read(doc: Document, where: PathKey, value: Any, kind: str | None, drawn: boo
             problems.append(doc.diagnostic((*where, key, "asset"), _make(key, permission)))
             del ids[key]["asset"]
     element = ids.get(ELEMENT_VENDOR, {})
+    if element.get("voice") == MAKE:
+        problems.append(doc.diagnostic((*where, ELEMENT_VENDOR, "voice"), (
+            f"identity.{ELEMENT_VENDOR}.voice: make is not supported: storyboard makes a "
+            "character's element, not its voice; expected the id of a voice made on Kling "
+            f"({ELEMENT_DOCS})")))
+        del element["voice"]
     if element.get("element") == MAKE:
         why = _element(where, kind, drawn, permission)
         if why:
