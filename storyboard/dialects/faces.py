@@ -17,7 +17,7 @@ import re
 from storyboard.language.request import MediaItem, ShotRequest
 from storyboard.targets.gateways import IDENTITY_DOCS, Target
 
-IMAGE_ROLES = ("reference_image", "first_frame", "last_frame")  # sent as ``image_url`` items
+IMAGE_ROLES = ("reference_image", "first_frame", "middle_frame", "last_frame")  # sent as ``image_url`` items
 _POSITION = re.compile(r"content\[(\d+)\]")
 _LABEL = re.compile(r"\bImage (\d+)\b")
 

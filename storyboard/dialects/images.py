@@ -15,7 +15,8 @@ writes the request with its references' URLs decided:
 - ``kling``: Kling's Omni image task, ``POST /v1/images/omni-image`` with ``image_list``
   (``[{image: URL}]``), ``resolution`` ``1k``/``2k``, ``aspect_ratio`` and ``n``, polled on
   ``/v1/images/omni-image/{task_id}`` in the video's envelope and words; the picture at
-  ``data.task_result.images.0.url``. Signed with the same token as Kling's video.
+  ``data.task_result.images.0.url``. Signed with the same token as Kling's video. Kling also
+  makes a character's element (``KLING_ELEMENT``, every fact unverified: ``targets.kling4``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ from typing import Any
 from storyboard.language.request import AssetRequest
 from storyboard.targets.assets import board_model_of
 from storyboard.targets.gateways import ARK, DASHSCOPE_NAME, KLING, MODELARK
+from storyboard.targets.kling4 import (
+    ELEMENT_ID,
+    ELEMENT_IMAGES,
+    ELEMENT_PATH,
+    ELEMENT_PICTURE,
+    ELEMENT_STATUS,
+    element_body,
+)
 
 Body = Callable[[AssetRequest, Sequence[str]], dict[str, Any]]
 
@@ -132,9 +141,30 @@ KLING_IMAGE = ImageWire("Kling images", _KLING_IMAGE_PATH, kling_body,
                         status="data.task_status", list_path=_KLING_IMAGE_PATH,
                         list_params={"pageNum": 1, "pageSize": 500})  # its largest page
 
+def kling_element_body(asset: AssetRequest, urls: Sequence[str]) -> dict[str, Any]:
+    """A Kling element's create (``targets.kling4``, unverified): the sheet as its frontal image
+    and again as its reference list's one image, up to ``ELEMENT_IMAGES`` in all."""
+    images = [*urls, *list(urls[:1]) * max(0, ELEMENT_IMAGES - len(urls))]
+    return element_body(asset.name, asset.prompt, images)
+
+
+# Kling's element create, polled by the element's id until it is ready (every fact unverified).
+KLING_ELEMENT = ImageWire("Kling elements", ELEMENT_PATH, kling_element_body,
+                          image_url=ELEMENT_PICTURE, task_path=ELEMENT_PATH + "/{task_id}",
+                          task_id=ELEMENT_ID, status=ELEMENT_STATUS)
+
 # Each provider kind that makes pictures over HTTP, and the wire it speaks.
 IMAGE_WIRES: Mapping[str, ImageWire] = {DASHSCOPE_NAME: WAN_IMAGE, ARK.name: SEEDREAM,
                                         MODELARK.name: SEEDREAM, KLING.name: KLING_IMAGE}
+
+
+# Each provider kind that makes a character's element, and the wire it speaks.
+ELEMENT_WIRES: Mapping[str, ImageWire] = {KLING.name: KLING_ELEMENT}
+
+
+def element_wire(kind: str) -> ImageWire | None:
+    """The element wire provider kind ``kind`` speaks, or None (it makes no elements)."""
+    return ELEMENT_WIRES.get(kind)
 
 
 def image_wire(kind: str) -> ImageWire | None:

@@ -1,7 +1,8 @@
 """The gateways' model catalogues into emulator routes: each target's declared models, listed.
 
-A target with a catalogue (``targets.catalogues``) answers ``GET /gw/{name}{path}`` with its key,
-OpenAI-style: ``{"object": "list", "data": [{"id", "object": "model", "owned_by"}]}``, its
+A target with a catalogue (``targets.catalogues``) answers ``GET /gw/{name}{path}`` with its key
+(Kling's: a token signed with the secret), OpenAI-style: ``{"object": "list", "data": [{"id",
+"object": "model", "owned_by"}]}`` (Kling's in its envelope, items by ``model_name``), its
 declared models and a model of another family (a gateway lists more than video models). The
 configured difference (``catalogue_add``, ``catalogue_drop``, ``catalogue_prices``) lets tests
 see what ``storyboard models check`` reports when a vendor's list moves on.
@@ -33,7 +34,7 @@ async def catalogue(request: Request) -> Response:
         raise ApiError(404, "NotFound", f"No route GET {request.url.path}.")
     check_dialect_auth(request, DIALECTS[name])
     service: Service = request.app.state.service
-    return JSONResponse({"object": "list", "data": items(name, found, service.config)})
+    return JSONResponse({**found.envelope, found.items: items(name, found, service.config)})
 
 
 def items(name: str, found: Catalogue, config: EmulatorConfig) -> list[dict[str, Any]]:
@@ -44,7 +45,7 @@ def items(name: str, found: Catalogue, config: EmulatorConfig) -> list[dict[str,
 
 
 def _item(model: str, found: Catalogue, config: EmulatorConfig) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": model, "object": "model", "owned_by": "emulator"}
+    item: dict[str, Any] = {found.id_key: model, "object": "model", "owned_by": "emulator"}
     prices = config.catalogue_prices.get(model)
     if found.prices_key and prices is not None:
         item[found.prices_key] = dict(prices)

@@ -18,7 +18,7 @@ from typing import Any
 
 from storyboard.targets.models import Model, model_of
 
-IMAGE_KINDS = ("reference_image", "first_frame", "last_frame")  # may be ``data:`` URIs
+IMAGE_KINDS = ("reference_image", "first_frame", "middle_frame", "last_frame")  # may be ``data:`` URIs
 VOICE_CARRIERS = ("reference_image", "reference_video")  # may carry a ``reference_voice``
 ID_KINDS = ("element", "voice_id")  # ids made on the vendor (Kling 4.0), never URLs
 DEFAULTS: dict[str, Any] = {"resolution": "1080P", "ratio": "16:9", "duration": 5}
@@ -163,7 +163,7 @@ def _counts(model: Model, counts: Counter[str]) -> None:
     for kind in model.frames:
         if counts[kind] > 1:
             raise invalid(f"input.media may hold at most one {kind}")
-    framed = counts["reference_image"] + counts["first_frame"] + counts["last_frame"]
+    framed = sum(counts[kind] for kind in IMAGE_KINDS)
     if model.frames_count_as_images and framed > model.max_images:
         raise invalid(f"input.media has {framed} images, frames counted; at most "
                       f"{model.max_images}")

@@ -1,12 +1,13 @@
-"""Declared cast assets into asset requests: generated images, designed voices and spoken lines.
+"""Declared cast assets into asset requests: generated images, designed voices, lines, elements.
 
 A character's ``image: {generate: ...}`` becomes an image request whose prompt is one of three
 recipes (a character's turnaround sheet, a place's establishing view, a prop's three views) with the
 user's words and the series' ``style`` in it; a voice's ``{design: ..., sample: ...}`` becomes a
 voice-design request; a shot's ``driving_audio: {say: ..., voice: ...}`` becomes a line spoken in
-that voice. Each compiles into a ``CompiledShot`` of episode ``cast``, ``voices`` or ``lines`` with
-an ``AssetRequest``, hashed over what makes it (words, refs' content, style, model, seed, take), so
-the runner plans, journals, caches and shares it as it does a shot.
+that voice; a character's ``identity: {kling: {element: make}}`` becomes an element made on Kling
+from its sheet. Each compiles into a ``CompiledShot`` of episode ``cast``, ``voices``, ``lines`` or
+``elements`` with an ``AssetRequest``, hashed over what makes it (words, refs' content, style,
+model, seed, take), so the runner plans, journals, caches and shares it as it does a shot.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 from storyboard.errors import Span
 from storyboard.language.hashing import SEED_MAX, digest, hashed, take_of
 from storyboard.language.request import (
+    ELEMENTS,
     AssetRequest,
+    CompiledEpisode,
     CompiledShot,
     MediaItem,
     MediaRef,
@@ -28,6 +31,7 @@ from storyboard.language.request import (
 )
 from storyboard.media.probe import LIMITS
 from storyboard.targets.assets import QWEN3_TTS_VD, spoken_seconds
+from storyboard.targets.kling4 import ELEMENT_MODEL
 
 DEFAULT_IMAGE_MODEL = "wan2.7-image"
 SHEET_SIZE = "2048*1152"  # 16:9, the largest both image models draw with references too
@@ -93,6 +97,17 @@ class DesignedVoice:
 
 
 @dataclass(frozen=True)
+class MadeElement:
+    """A character's ``identity: {kling: {element: make}}``: its sheet (a file, a URL, or the
+    generated ``cast/NAME``) and the words it is described by."""
+
+    name: str
+    words: str
+    sheet: MediaRef
+    span: Span | None
+
+
+@dataclass(frozen=True)
 class SpokenLine:
     """A shot's ``driving_audio: {say: ..., voice: ...}``: its id is ``EPISODE/SHOT``."""
 
@@ -127,7 +142,10 @@ def asset_hashes(assets: list[CompiledShot]) -> dict[str, str]:
 Digests = Mapping[Path, str]
 
 
-def _ref(ref: MediaRef, digests: Digests) -> dict[str, str]:
+def _ref(ref: MediaRef, digests: Digests, hashes: Mapping[str, str] | None = None
+         ) -> dict[str, str]:
+    if ref.asset is not None:
+        return {"asset": (hashes or {}).get(ref.asset, "?")}
     if ref.path is not None:
         return {"sha256": digests.get(ref.path, f"missing:{ref.path.name}")}
     return {"url": str(ref.url)}
@@ -158,6 +176,20 @@ def voice_shot(series: str, voice: DesignedVoice, speech_model: str) -> Compiled
     return first
 
 
+def element_shot(series: str, element: MadeElement, digests: Digests,
+                 image_hashes: Mapping[str, str]) -> CompiledShot:
+    """A character's element made on Kling from its sheet: waits for the sheet's take it uses
+    (``needs``) when the sheet is drawn from words."""
+    request = AssetRequest("element", ELEMENT_MODEL, element.words, element.name,
+                           refs=(element.sheet,))
+    form = {"asset": "element", "model": ELEMENT_MODEL, "name": element.name,
+            "words": element.words, "sheet": _ref(element.sheet, digests, image_hashes)}
+    shot = asset_shot(series, ELEMENTS, element.name, request, form, element.span, digests)
+    if element.sheet.asset is not None:
+        shot.needs = {element.sheet.asset: image_hashes.get(element.sheet.asset, "?")}
+    return shot
+
+
 def line_shot(series: str, line: SpokenLine, speech_model: str,
               voice_hashes: Mapping[str, str], language: str = "") -> CompiledShot:
     """A line spoken in a designed voice: it uses that voice's take (``needs``), in the voice's
@@ -174,17 +206,27 @@ def line_shot(series: str, line: SpokenLine, speech_model: str,
 
 def asset_shots(series: str, settings: Mapping[str, Any], style: str,
                 images: Iterable[GeneratedImage], voices: Iterable[DesignedVoice],
-                lines: Iterable[SpokenLine], digests: Digests) -> list[CompiledShot]:
+                lines: Iterable[SpokenLine], digests: Digests,
+                elements: Iterable[MadeElement] = ()) -> list[CompiledShot]:
     """A series' cast (``settings``: its file's data): the generated images and designed voices,
-    then the lines spoken in those voices."""
+    then the lines spoken in those voices, then the elements made from the sheets."""
     speech = speech_model(settings)
     drawn = [image_shot(series, image, style, image_model(settings), digests) for image in images]
+    made = [element_shot(series, element, digests, asset_hashes(drawn)) for element in elements]
     designed = [voice_shot(series, voice, speech) for voice in voices]
     voice_hashes = {asset_id("voices", v.id): v.hash for v in designed}
     languages = {asset_id("voices", v.id): v.asset.language for v in designed if v.asset}
     spoken = [line_shot(series, line, speech, voice_hashes,
                         languages.get(asset_id("voices", line.voice), "")) for line in lines]
-    return [*drawn, *designed, *spoken]
+    return [*drawn, *designed, *spoken, *made]
+
+
+def needed_elements(assets: list[CompiledShot], episodes: Iterable[CompiledEpisode]
+                    ) -> list[CompiledShot]:
+    """``assets`` without the elements no shot sends (a character on no Kling 4.0 shot, or a
+    series rendered elsewhere): an element is paid, and made only for a shot that uses it."""
+    used = {asset for episode in episodes for shot in episode.shots for asset in shot.needs}
+    return [a for a in assets if a.episode != ELEMENTS or asset_id(ELEMENTS, a.id) in used]
 
 
 def asset_shot(series: str, episode: str, name: str, asset: AssetRequest,

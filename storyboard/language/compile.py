@@ -376,7 +376,8 @@ class Compiler(CompileChecks):
         self.named = {path: digests.get(path) for path, _ in resolver.media}
         assets = cast.asset_shots(self.source.name, resolver.series, resolver.style,
                                   resolver.generated.values(), resolver.designed.values(),
-                                  resolver.lines.values(), digests)
+                                  resolver.lines.values(), digests,
+                                  resolver.elements.values())
         self.asset_hashes = cast.asset_hashes(assets)
         made = BoardCompiler(self.source, resolver.characters, resolver.style,
                              self.asset_hashes, digests)
@@ -385,6 +386,7 @@ class Compiler(CompileChecks):
         self.identities = {n: c.identity for n, c in resolver.characters.items() if c.identity}
         compiled = [incremental.compiled(self, resolver, ep, digests) for ep in episodes]
         self.problems += identity.face_warnings(self.target, resolver, compiled)
+        assets = cast.needed_elements(assets, compiled)
         self.cache.save()
         self.problems = without_cascades(self.problems)
         data = self.source.series.data

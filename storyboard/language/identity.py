@@ -7,7 +7,10 @@ as the asset (``asset://ID``) in place of its sheet's URL, at the same place amo
 the prompt names it as before ("Image 2"). A target that refuses faces sent by URL
 (``Target.faces_by_url`` false: Seedance on Ark and ModelArk) gets one warning naming the
 characters whose photoreal pictures would go to it by URL. ``asset: make`` (a portrait made from
-the approved sheet through the vendor's asset API) is refused at its line: not supported yet.
+the approved sheet through the vendor's asset API) is refused at its line: not supported (Ark's
+asset library is a separately bought add-on signed with the account's AK/SK: docs/cast.md).
+``kling: {element: make}`` is a cast asset (``elements/NAME``) storyboard makes from the approved
+sheet; a face that may be a real person's (a sheet not drawn from words) needs ``permission``.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from storyboard.language.document import Document, PathKey
 from storyboard.language.request import CompiledEpisode, MediaRef, ShotRequest
 from storyboard.language.series import Source
 from storyboard.targets.gateways import IDENTITY_DOCS, TARGETS, Target
+from storyboard.targets.kling4 import KLING_V4
 
 # The keys of ``identity:`` that name a portrait asset: every target's that reads one.
 PORTRAIT_KEYS = tuple(dict.fromkeys(t.identity_key for t in TARGETS.values() if t.identity_key))
-MAKE = "make"  # ``asset: make``: made from the approved sheet (not supported yet)
+MAKE = "make"  # ``element: make`` (Kling): made from the approved sheet; ``asset: make``: refused
+ELEMENT_VENDOR = KLING_V4.identity  # the ``identity:`` key whose ``element: make`` storyboard makes
+ELEMENT_DOCS = "docs/cast.md#kling-elements-storyboard-makes"
 # Words of a drawn look: a style (or a character's words) naming one is not photoreal, and the
 # vendors' face screening usually lets such pictures pass by URL (models-2026-11.md, "Faces").
 DRAWN = re.compile(
@@ -37,10 +43,21 @@ DRAWN = re.compile(
 
 @dataclass(frozen=True)
 class Identity:
-    """A character's registered faces: each target key's asset id, and the permission said."""
+    """A character's ids on vendors (each key's ids by kind: ``{ark: {asset: ID}, kling:
+    {element: ID, voice: ID}}``), and the permission said."""
 
-    assets: Mapping[str, str]
+    ids: Mapping[str, Mapping[str, str]]
     permission: str = ""
+
+    @property
+    def assets(self) -> dict[str, str]:
+        """Its registered faces: each portrait key's asset id."""
+        return {key: ids["asset"] for key in PORTRAIT_KEYS if "asset" in (ids := self.ids.get(key, {}))}
+
+    @property
+    def makes_element(self) -> bool:
+        """Whether storyboard makes its Kling element from its sheet (``element: make``)."""
+        return self.ids.get(ELEMENT_VENDOR, {}).get("element") == MAKE
 
 
 class Cast(Protocol):
@@ -50,29 +67,54 @@ class Cast(Protocol):
     def where(self) -> PathKey: ...
 
 
-def read(doc: Document, where: PathKey, value: Any, kind: str | None
+def read(doc: Document, where: PathKey, value: Any, kind: str | None, drawn: bool = False
          ) -> tuple[Identity | None, list[Diagnostic]]:
-    """A character's ``identity:`` (at ``where``); wrong shapes are the schema's errors, and
-    ``asset: make`` and an identity of a character shown by a video are refused here."""
+    """A character's ``identity:`` (at ``where``) as its ids by vendor and kind; wrong shapes
+    are the schema's errors, and ``asset: make``, a face registered for a character shown by a
+    video, and an element to make that may show a real person without ``permission`` (``drawn``:
+    its sheet is drawn from words) are refused here."""
     if not isinstance(value, dict):
         return None, []
     problems: list[Diagnostic] = []
     permission = value.get("permission")
     permission = permission.strip() if isinstance(permission, str) else ""
-    assets: dict[str, str] = {}
+    ids = {vendor: {what: found for what, found in table.items() if isinstance(found, str)}
+           for vendor, table in value.items() if isinstance(table, dict)}
     for key in PORTRAIT_KEYS:
-        asset = value.get(key, {}).get("asset") if isinstance(value.get(key), dict) else None
-        if not isinstance(asset, str):
-            continue
-        if asset == MAKE:
+        if ids.get(key, {}).get("asset") == MAKE:
             problems.append(doc.diagnostic((*where, key, "asset"), _make(key, permission)))
-        else:
-            assets[key] = asset
-    if assets and kind == "video":
+            del ids[key]["asset"]
+    element = ids.get(ELEMENT_VENDOR, {})
+    if element.get("voice") == MAKE:
+        problems.append(doc.diagnostic((*where, ELEMENT_VENDOR, "voice"), (
+            f"identity.{ELEMENT_VENDOR}.voice: make is not supported: storyboard makes a "
+            "character's element, not its voice; expected the id of a voice made on Kling "
+            f"({ELEMENT_DOCS})")))
+        del element["voice"]
+    if element.get("element") == MAKE:
+        why = _element(where, kind, drawn, permission)
+        if why:
+            problems.append(doc.diagnostic((*where, ELEMENT_VENDOR, "element"), why))
+            del element["element"]
+    if kind == "video" and Identity(ids).assets:
         problems.append(doc.diagnostic(where, (
             f"{where[-2]} is shown by a video: a registered face replaces a character's "
             "picture; expected identity on a character with image:")))
-    return Identity(assets, permission), problems
+    return Identity(ids, permission), problems
+
+
+def _element(where: PathKey, kind: str | None, drawn: bool, permission: str) -> str:
+    """Why ``element: make`` cannot be made for this character ("" when it can)."""
+    name = where[-2]
+    if kind != "image":
+        return (f"{name} is shown by a video: an element is made from a character's sheet; "
+                "expected element: make on a character with image:")
+    if permission or drawn:
+        return ""
+    return (f"identity.{ELEMENT_VENDOR}.element: make sends {name}'s picture to Kling to make a "
+            "saved element of a face that may be a real person's, and this character declares "
+            "no permission; expected identity.permission: who consented and where the consent "
+            f"is kept, or a sheet drawn from words (image: {{generate: ...}}) ({ELEMENT_DOCS})")
 
 
 def _make(key: str, permission: str) -> str:
@@ -80,9 +122,10 @@ def _make(key: str, permission: str) -> str:
         return (f"identity.{key}.asset: make registers a real person's face, and this "
                 "character declares no permission; expected identity.permission: who "
                 f"consented and where the consent is kept ({IDENTITY_DOCS})")
-    return (f"identity.{key}.asset: make is not supported yet; expected the id of a portrait "
-            f"registered in the vendor's library: identity: {{{key}: {{asset: ID}}}} "
-            f"({IDENTITY_DOCS})")
+    return (f"identity.{key}.asset: make is not supported (the vendor's asset library is "
+            "signed with the account's AK/SK and asks its own consent flow: register the face "
+            "in the vendor's console); expected the id of a portrait registered in the "
+            f"vendor's library: identity: {{{key}: {{asset: ID}}}} ({IDENTITY_DOCS})")
 
 
 def sent(request: ShotRequest, target: Target | None,

@@ -22,6 +22,7 @@ from storyboard.language.resolved import Given, Origin, ResolvedShot, Resolving,
 from storyboard.language.validate import did_you_mean
 from storyboard.targets.assets import QWEN3_TTS_VD, speech_characters, spoken_seconds
 from storyboard.targets.models import DEFAULT_MODEL, MODELS, Model, model_of, with_limits
+from storyboard.targets.retired import retirement
 
 # A shot's ``Origin`` and ``model_for`` live with the resolved shot; importers keep this path.
 __all__ = ["FRAME_KINDS", "Origin", "check", "check_pass", "frames_pass", "model_for",
@@ -81,8 +82,11 @@ def _line_length(resolver: Resolving, shot: ResolvedShot, text: str, where: Path
 
 
 # The frames a shot may name besides its first frame, each with the kind of file it is.
-FRAME_KINDS = {"last_frame": "image", "first_clip": "video", "driving_audio": "audio",
-               "source_video": "video"}
+FRAME_KINDS = {"middle_frame": "image", "last_frame": "image", "first_clip": "video",
+               "driving_audio": "audio", "source_video": "video"}
+
+
+STILLS = ("first_frame", "middle_frame", "last_frame")  # the frames that are pictures
 
 
 def frames_pass(resolver: Resolving, shot: ResolvedShot, given: Given) -> None:
@@ -241,7 +245,7 @@ def _materials(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[D
         yield shot.doc.diagnostic(shot.path, (
             f"{len(voices)} voices by id ({', '.join(voices)}); {model.id} takes at most "
             f"{model.max_voice_ids}"))
-    frames = len({"first_frame", "last_frame"} & _present(shot))
+    frames = len(set(STILLS) & _present(shot))
     videos = sum(1 for r in shot.references if r.role == "reference_video" and r.name in names)
     images = len(names) - len(elements) - videos
     if model.frames_count_as_images and frames and images + frames > model.max_images:
@@ -263,7 +267,7 @@ def _present(shot: ResolvedShot) -> set[str]:
 def _framed(shot: ResolvedShot) -> bool:
     """The shot starts from a frame (or a clip) of its own."""
     return bool(shot.first_frame or shot.first_frame_from or
-                {"last_frame", "first_clip"} & set(shot.frames))
+                {"middle_frame", "last_frame", "first_clip"} & set(shot.frames))
 
 
 # --- frames ---------------------------------------------------------------------------------
@@ -273,9 +277,11 @@ def _frames(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[Diag
     present = _present(shot)
     for role in sorted(present - set(model.frames)):
         takes = ", ".join(model.frames) or "no frames"
-        yield shot.doc.diagnostic((*shot.path, role), f"{model.id} takes no {role} (it takes "
-                                                      f"{takes})")
-    framed = sorted(present & {"first_frame", "last_frame"})
+        others = [m.id for m in MODELS.values() if role in m.frames and not retirement(m.id)]
+        yield shot.doc.diagnostic((*shot.path, role), (
+            f"{model.id} takes no {role} (it takes {takes})"
+            + (f"; models that take it: {', '.join(others)}" if len(others) <= 3 else "")))
+    framed = sorted(present & set(STILLS))
     if names and framed and not model.frames_with_references:
         yield shot.doc.diagnostic((*shot.path, framed[0]), (
             f"{model.id} takes references or a first/last frame, not both: drop "

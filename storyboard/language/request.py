@@ -16,7 +16,7 @@ from storyboard.errors import Diagnostic, Span
 from storyboard.targets.kinds import named
 
 MediaRole = Literal["reference_image", "reference_video", "reference_audio", "first_frame",
-                    "last_frame", "first_clip", "driving_audio", "source_video", "element",
+                    "middle_frame", "last_frame", "first_clip", "driving_audio", "source_video", "element",
                     "voice_id"]
 # Items that are ids a vendor made (a character's declared identity: Kling's saved element and
 # voice), sent as ids, never as files.
@@ -251,9 +251,10 @@ class CompiledShot:
         return [self, *self.others]
 
 
-AssetKind = Literal["image", "voice", "speech"]
+AssetKind = Literal["image", "voice", "speech", "element"]
 BOARDS = "boards"  # the episode a board lives in: ``boards/EP/SHOT``
-ASSET_EPISODES = ("cast", "voices", "lines", BOARDS)  # reserved episode ids: where assets live
+ELEMENTS = "elements"  # where a character's element made on a vendor lives: ``elements/NAME``
+ASSET_EPISODES = ("cast", "voices", "lines", BOARDS, ELEMENTS)  # reserved episode ids: where assets live
 
 
 PICKED_ASSETS = ("cast", "voices", BOARDS)  # the assets the take commands name (each picked)
@@ -273,7 +274,9 @@ def is_board(shot_id: str) -> bool:
 def board_id(episode: str, shot: str) -> str:
     """How commands and shots name a shot's board: ``boards/EP/SHOT``."""
     return f"{BOARDS}/{episode}/{shot}"
-ASSET_SUFFIX: dict[str, str] = {"image": ".png", "voice": ".wav", "speech": ".wav"}
+# An element's file is its picture as the vendor shows it (its id is the task id that made it).
+ASSET_SUFFIX: dict[str, str] = {"image": ".png", "voice": ".wav", "speech": ".wav",
+                                "element": ".png"}
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from storyboard.language import boards, cast, looks, modelcheck, routes, scenes
+from storyboard.language import boards, cast, identity, looks, modelcheck, routes, scenes
 from storyboard.language.document import Document, PathKey
-from storyboard.language.request import ASSET_EPISODES, MediaRef, Transition
+from storyboard.language.request import ASSET_EPISODES, ELEMENTS, MediaRef, Transition
 from storyboard.language.resolved import Given, Origin, Pass, Resolving
 from storyboard.language.resolved import Reference as Reference
 from storyboard.language.resolved import ResolvedShot as ResolvedShot
@@ -290,8 +290,10 @@ class Resolver(MediaResolver):
         counters = dict.fromkeys(WORDS, 0)
         for name in order:
             character = self.characters[name]
-            own = character.ids.get(shot.model.identity, {}) if shot.model.identity else {}
-            role, ref = (("element", MediaRef(id=own["element"])) if "element" in own
+            own = character.identity.ids.get(shot.model.identity, {}) if character.identity else {}
+            made = MediaRef(asset=cast.asset_id(ELEMENTS, name)) \
+                if own.get("element") == identity.MAKE else None
+            role, ref = (("element", made or MediaRef(id=own["element"])) if "element" in own
                          else (character.role, character.ref))
             counters[role] += 1
             voice_name = overrides.get(name, character.voice)

@@ -9,7 +9,7 @@ or video, a voice's recording, a generated image's refs, an episode's music and 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from storyboard.errors import Diagnostic
 from storyboard.language import cast, identity, looks
 from storyboard.language.document import Document, PathKey
 from storyboard.language.literals import color_problem, data_uri_problem, url_problem
-from storyboard.language.request import MediaRef, is_url
+from storyboard.language.request import MediaRef, is_url, speaker_name
 from storyboard.language.resolved import Look
 from storyboard.language.series import Source
 from storyboard.language.validate import did_you_mean
@@ -32,10 +32,9 @@ class Character:
     ref: MediaRef
     voice: str | None
     where: PathKey
-    identity: identity.Identity | None = None  # its faces registered with vendors
-    # Ids made on a vendor, by vendor (``identity: {kling: {element: ID, voice: ID}}``): sent
-    # instead of the sheet (and the voice) on that vendor's models that take them.
-    ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Its ids on vendors: faces registered once, Kling's element and voice (sent instead of the
+    # sheet and the voice on that vendor's models that take them).
+    identity: identity.Identity | None = None
 
 
 @dataclass
@@ -65,6 +64,7 @@ class MediaResolver:
         self.designed: dict[str, cast.DesignedVoice] = {}  # voices made from words
         self.generated: dict[str, cast.GeneratedImage] = {}  # images made from words
         self.lines: dict[str, cast.SpokenLine] = {}  # lines spoken in a designed voice
+        self.elements: dict[str, cast.MadeElement] = {}  # elements made from the sheets
         self.looks: dict[str, dict[str, Look]] = {}  # each character's looks, by name
         self.episode_number = 0  # the episode being resolved: its place in the series, from 1
         self.voices = self._voices(series.get("voices"))
@@ -181,16 +181,27 @@ class MediaResolver:
                 self.error(doc, (*where, "voice"), f"unknown voice {voice!r}"
                            f"{did_you_mean(voice, self.voices)}; expected one of the series' "
                            f"voices: {', '.join(sorted(self.voices)) or '(none declared)'}")
+            drawn = isinstance(generate, dict) and isinstance(generate.get("generate"), str)
             found, problems = identity.read(doc, (*where, "identity"), entry.get("identity"),
-                                            kind)
+                                            kind, drawn)
             self.problems += problems
             if ref is not None:
                 characters[name] = Character(name, f"reference_{kind}", ref,
                                              voice if isinstance(voice, str) else None, where,
-                                             found, identities(entry.get("identity")))
+                                             found)
+                self._element(name, found, ref, generate["generate"]
+                              if drawn and isinstance(generate, dict) else "")
             if isinstance(entry.get("looks"), dict) and entry["looks"]:
                 self._looks(name, entry["looks"], (*where, "looks"), kind)
         return characters
+
+    def _element(self, name: str, found: identity.Identity | None, sheet: MediaRef,
+                 words: str) -> None:
+        """A character's element to make from its sheet (``element: make``), a cast asset."""
+        if found is not None and found.makes_element:
+            self.elements[name] = cast.MadeElement(
+                name, words or speaker_name(name), sheet,
+                self.source.series.span(("characters", name, "identity")))
 
     def _looks(self, name: str, table: dict[str, Any], where: PathKey, kind: str | None) -> None:
         """A character's looks: each picture resolved (one made from words a cast asset of its
@@ -262,12 +273,6 @@ def _resolved(folder: Path, value: str, root: Path) -> tuple[Path, bool]:
     variation of a matrix names the same files)."""
     file = (folder / value).resolve()
     return file, file.is_relative_to(root)
-
-
-def identities(value: Any) -> dict[str, dict[str, str]]:
-    """A character's ``identity:`` (schema-checked) as ids by vendor and kind."""
-    return {vendor: {kind: str(found) for kind, found in ids.items() if isinstance(found, str)}
-            for vendor, ids in _mapping(value).items() if isinstance(ids, dict)}
 
 
 def _count(value: Any) -> int:

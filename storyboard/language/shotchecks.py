@@ -36,7 +36,7 @@ from storyboard.targets.kinds import DEFAULT, KINDS, has, is_paid, named
 from storyboard.targets.models import Model, family
 
 STITCH_ROLES = ("card", "audio")  # files only the stitcher reads: never sent to a provider
-IMAGE_ROLES = ("reference_image", "first_frame", "last_frame")  # held to a model's image_rule
+IMAGE_ROLES = ("reference_image", "first_frame", "middle_frame", "last_frame")  # held to a model's image_rule
 
 
 class CompileChecks:

@@ -23,7 +23,7 @@ from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
-from storyboard.targets.assets import EACH, board_model_of, maker_tables
+from storyboard.targets.assets import EACH, ELEMENT_MAKERS, board_model_of, maker_tables
 from storyboard.targets.gateways import TARGETS
 from storyboard.targets.kinds import CAST_MAKER
 
@@ -284,14 +284,17 @@ class BaseProvider:
 
 
 ASSET_WORDS = {"image": "image: {generate: ...}", "voice": "voices: {NAME: {design: ...}}",
+               "element": "identity: {kling: {element: make}}",
                "speech": "driving_audio: {say: ..., voice: ...}", "board": "boards: {model: ...}"}
 
 
 def makers(asset: AssetRequest) -> tuple[str, ...]:
     """The provider kinds that make ``asset``: an image by the kinds its image model declares
     (``wan2.7-image`` by DashScope, Seedream by Ark and ModelArk, Kling's by Kling, a ComfyUI
-    workflow by ComfyUI), a voice or a line by DashScope. ``local`` makes every asset (its
-    stand-ins) and is never named here."""
+    workflow by ComfyUI), a voice or a line by DashScope, an element by the kinds declared for it
+    (Kling). ``local`` makes every asset (its stand-ins) and is never named here."""
+    if asset.kind == "element":
+        return ELEMENT_MAKERS[asset.model]
     declared = board_model_of(asset.model) if asset.kind == "image" else None
     return declared.makers if declared is not None else (CAST_MAKER,)
 

@@ -72,8 +72,9 @@ class PictureCalls:
     answer gave kept under ``work_dir`` (None: in memory only)."""
 
     def __init__(self, caller: Caller, wire: ImageWire, words: TaskProtocol,
-                 work_dir: Path | None) -> None:
+                 work_dir: Path | None, prefix: str = TASK_PREFIX) -> None:
         self.caller, self.wire, self.words, self.work_dir = caller, wire, words, work_dir
+        self.prefix = prefix  # its task ids' (an element's: ``element-``)
         self._urls: dict[str, str] = {}
 
     def asking(self, caller: Caller) -> PictureCalls:
@@ -96,7 +97,7 @@ class PictureCalls:
             task_id = get(answer, self.wire.task_id)
             if not isinstance(task_id, str | int) or task_id in ("", None):
                 raise self._unread(shot.id, f"no task id at {self.wire.task_id}")
-            return TASK_PREFIX + str(task_id)
+            return self.prefix + str(task_id)
         return self._kept_answer(shot, self._picture(answer, shot.id))
 
     def _url(self, ref: MediaRef, shot: CompiledShot) -> str:
@@ -138,7 +139,7 @@ class PictureCalls:
                                  message="a picture's answer is no longer kept here: it is "
                                          "made again")
             return TaskState(task_id, TaskStatus.SUCCEEDED, video_url=url)
-        own = task_id.removeprefix(TASK_PREFIX)
+        own = task_id.removeprefix(self.prefix)
         answer = await self.caller.request_json(
             "GET", self.wire.task_path.format(task_id=quote(own, safe="")),
             what=f"query of image task {own}")
@@ -156,6 +157,10 @@ class PictureCalls:
         synchronous call), or the image tasks listed within ``LOST_SUBMIT_LANDS`` of it."""
         if self.wire.synchronous:
             return self._kept_since(shot, since)
+        if not self.wire.list_path:
+            raise ListUnavailable(f"{self.wire.name}: no list of them is known, so a create whose "
+                                  "answer was lost cannot be looked up (it may have been paid)",
+                                  provider=self.caller.name, shot=shot.id, code="ListUnavailable")
         answer = await self.caller.ask(functools.partial(
             self.caller.request_json, "GET", self.wire.list_path, what="image task list",
             shot=shot.id, params=dict(self.wire.list_params)))
@@ -167,7 +172,7 @@ class PictureCalls:
         found = [str(item["task_id"]) for item in sorted(
             (i for i in items if isinstance(i, dict) and i.get("task_id")
              and self._landed(i, since)), key=lambda i: -float(i["created_at"]))]
-        return [await self.caller.ask(functools.partial(self.query, TASK_PREFIX + task_id))
+        return [await self.caller.ask(functools.partial(self.query, self.prefix + task_id))
                 for task_id in found]
 
     @staticmethod

@@ -1,10 +1,11 @@
 """The vendors' model catalogues against the declared models into a report: missing, new, different.
 
 ``storyboard models check``: for each wire target with a catalogue (``targets.catalogues``) and a
-key in the environment, one GET of its catalogue (free), sent with that target's own key to that
-target's own host (its declared base URL, or the one given for it), never following a redirect;
-its ids compared with the models the target declares. It only reads: nothing is edited, nothing
-submitted. Each target not asked says why (no catalogue, no key, no host, an error).
+key in the environment, one GET of its catalogue (free), sent with that target's own key (Kling's:
+a short-lived token signed with its secret, as its calls are) to that target's own host (its
+declared base URL, or the one given for it), never following a redirect; its ids compared with
+the models the target declares. It only reads: nothing is edited, nothing submitted. Each target
+not asked says why (no catalogue, no key, no host, an error).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 
 from storyboard.dialects import DIALECTS
+from storyboard.targets import tokens
 from storyboard.targets.catalogues import Catalogue, catalogue_of, stem
 from storyboard.targets.gateways import DASHSCOPE_KEY_ENV, TARGETS, Target
 from storyboard.targets.models import family
@@ -72,14 +74,18 @@ def check_one(client: httpx.Client, target: Target, env: Mapping[str, str],
     key = env.get(variable, "").strip()
     dialect = DIALECTS.get(target.name)
     base = host or (dialect.base_url if dialect is not None else "")
-    if not key:
-        return Report(target.name, f"no key ({variable} is not set)", catalogue.source)
+    secret = env.get(dialect.secret_env, "").strip() if dialect and dialect.secret_env else ""
+    for name, value in ((variable, key), (dialect.secret_env if dialect else "", secret)):
+        if name and not value:
+            return Report(target.name, f"no key ({name} is not set)", catalogue.source)
     if not base:
         return Report(target.name, f"no host: give one with --base-url {target.name}=URL",
                       catalogue.source)
     try:
-        items = read(client, base, catalogue, key, dialect.auth_header if dialect else
-                     "Authorization", dialect.auth_scheme if dialect else "Bearer")
+        header, scheme = (dialect.auth_header, dialect.auth_scheme) if dialect else \
+            ("Authorization", "Bearer")
+        items = read(client, base, catalogue, tokens.sign(key, secret) if secret else key,
+                     header, scheme)
     except CatalogueError as exc:
         return Report(target.name, f"error: {exc}", catalogue.source)
     return compare(target, catalogue, items)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from storyboard.targets.capabilities import PriceTable
+from storyboard.targets.kling4 import ELEMENT_MODEL, ELEMENT_PRICES
 from storyboard.targets.models import FactSource
 
 Unit = Literal["image", "voice", "10k-characters"]
@@ -324,11 +325,20 @@ def price_tables(region: str, currency: str, maker: str = "") -> dict[str, Price
     return tables
 
 
+# The provider kinds that make a character's element (``identity: {kling: {element: make}}``),
+# by the element asset's model, and what each is priced at (``targets.kling4``: unverified).
+ELEMENT_MAKERS: Mapping[str, tuple[str, ...]] = {ELEMENT_MODEL: ("kling",)}
+ELEMENT_TABLES: Mapping[str, PriceTable] = {ELEMENT_MODEL: ELEMENT_PRICES}
+
+
 def maker_tables(kind: str, region: str, currency: str) -> dict[str, PriceTable]:
     """The list prices of the image models provider kind ``kind`` makes (a gateway's own
-    boards: Seedream on Ark), in ``currency``, for its ``PriceTable.by_model``."""
+    boards: Seedream on Ark) and of the elements it makes, in ``currency``, for its
+    ``PriceTable.by_model``."""
     tables = price_tables(region, currency, kind)
-    return {m.id: tables[m.id] for m in BOARD_MODELS.values() if kind in m.makers}
+    return {**{m.id: tables[m.id] for m in BOARD_MODELS.values() if kind in m.makers},
+            **{model: ELEMENT_TABLES[model] for model, makers in ELEMENT_MAKERS.items()
+               if kind in makers and ELEMENT_TABLES[model].currency == currency}}
 
 
 def asset_models() -> tuple[str, ...]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 Source = Literal["official", "third-party", "unverified"]
 
@@ -27,14 +27,27 @@ class Catalogue:
     # The key of an item's prices by resolution (per second, the target's currency); "": the
     # catalogue shows no prices (none of the declared ones is known to).
     prices_key: str = ""
+    # What the answer holds beside the list (the emulator answers with it): OpenAI's
+    # ``object: list``, Kling's envelope.
+    envelope: Mapping[str, Any] = field(default_factory=lambda: {"object": "list"})
+
+
+# Kling's model list: no page shows one (vendors.md 4 names none; the spec's Kling facts are all
+# third-party). Storyboard's guess, ONE value: ``GET /v1/models`` under the account's host, read
+# with the signed token like every Kling call, items ``data[].model_name`` (the field a Kling
+# body names its model by) in Kling's envelope. A probe that finds the real path changes it here.
+KLING_CATALOGUE = Catalogue("/v1/models", "unverified", id_key="model_name",
+                            envelope={"code": 0, "message": "SUCCEED"})
 
 
 # Ark and ModelArk: ``GET /api/v3/models`` (performance.md cites a Seedance id checked against it;
 # vendors.md says ModelArk's lists models not yet activated): third-party. The OpenAI-style
 # gateways' ``/models`` and the roles gateways' ``/v1/models``: the family's usual path, no
-# source. DashScope, Freepik, the arrays marketplace, Kling and MiniMax: no catalogue known.
+# source. Kling's: ``KLING_CATALOGUE``, unverified. DashScope, Freepik, the arrays marketplace and
+# MiniMax: no catalogue known.
 CATALOGUES: Mapping[str, Catalogue] = {
     "ark": Catalogue("/models", "third-party"),
+    "kling": KLING_CATALOGUE,
     "modelark": Catalogue("/models", "third-party"),
     "openai-video": Catalogue("/models", "unverified"),
     "roles": Catalogue("/v1/models", "unverified"),

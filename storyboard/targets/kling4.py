@@ -3,11 +3,11 @@
 Kling 4.0 (released 2026-10-24; ``../shared/spec/models-2026-11.md``, every fact third-party:
 Venice's model page, ComfyUI's Kling 4 nodes, resellers' pages) is one model family on Kling's
 own API whose mode the body picks: a prompt alone, frames (``image_list`` items typed
-``first_frame`` / ``last_frame``) or references (``image_list``, a ``video_list`` of feature
-videos, saved elements by ``element_id``, voices by ``voice_id``), all in one call. 3..30 s in whole
-seconds, 720p or 1080p, four ratios, sound always on. At most 10 images (frames among them), 5
-videos (3..30 s each, 30 s together), 3 voices, 7 elements, 15 materials in all; prompts up to
-26,000 characters. A reference video's seconds are billed beside the output's.
+``first_frame`` / ``middle_frame`` / ``last_frame``) or references (``image_list``, a
+``video_list`` of feature videos, saved elements by ``element_id``, voices by ``voice_id``), all
+in one call. 3..30 s in whole seconds, 720p or 1080p, four ratios, sound always on. At most 10
+images (frames among them), 5 videos (3..30 s each, 30 s together), 3 voices, 7 elements, 15
+materials in all; prompts up to 26,000 characters. A reference video's seconds are billed beside the output's.
 
 Three facts no first-party page confirms are each ONE value here, easy to change when a probe
 settles them: the wire id (``WIRE_ID``, ``FLASH_WIRE_ID``: the spec's ``kling-v4-*`` naming), the
@@ -16,6 +16,7 @@ label spelling (``LABELS``) and the frame types (``FRAME_TYPES``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from storyboard.targets.capabilities import Capabilities, FileRule, ImageRule, PriceTable
@@ -33,8 +34,9 @@ FLASH_WIRE_ID = "kling-v4-flash"
 LABELS = "<<<{kind}_{index}>>>"
 
 # ``image_list[].type`` of a frame (third-party: the spec names first_frame, middle_frame and
-# last_frame; storyboard sends the first and the last).
-FRAME_TYPES = {"first_frame": "first_frame", "last_frame": "last_frame"}
+# last_frame), by the shot's key.
+FRAME_TYPES = {"first_frame": "first_frame", "middle_frame": "middle_frame",
+               "last_frame": "last_frame"}
 
 # Edit and extend (the spec: both exist; an extension is a derived clip): the video a pass works
 # on is a ``video_list`` item, ``refer_type: base`` for an edit (Kling 3.0 Omni's documented
@@ -64,7 +66,7 @@ _SOURCES: dict[str, FactSource] = {"prices": "third-party", "limits": "third-par
 KLING_V4 = Model(
     id=WIRE_ID, title="Kling 4.0", caps=_CAPS, prices={"intl": PRICES},
     max_images=10, max_videos=5, min_references=0, voices="voice_id",
-    frames=("first_frame", "last_frame"), frames_with_references=True,
+    frames=("first_frame", "middle_frame", "last_frame"), frames_with_references=True,
     frames_count_as_images=True, text_only=True, prompt_mode=True, negative_prompt=False,
     prompt_extend=False,
     seed=False, audio_switch=False, labels={"kling": LABELS},
@@ -83,3 +85,39 @@ KLING_V4_FLASH = replace(
     prices={"intl": FLASH_PRICES}, voices="none", max_voice_ids=0)
 
 KLING_V4_MODELS = (KLING_V4, KLING_V4_FLASH)
+
+# -- elements storyboard makes (``identity: {kling: {element: make}}``) ---------------------------
+# A character's saved element made from its approved cast sheet (the spec: "element ids ... are
+# created on Kling first (Kling has endpoints for them)"; an element is 2-4 images or a 3-8 s
+# clip). No page shows the endpoint, so each fact below is ONE value, storyboard's guess, marked
+# unverified (``ELEMENT_SOURCES``): a probe that reads Kling's page changes it here and nowhere else.
+ELEMENT_MODEL = "kling-element"  # the cast asset's model: what its plan prices it by
+ELEMENT_PATH = "/v1/general/custom-elements"  # POST creates one; GET PATH/{id} reads it
+ELEMENT_ID = "data.element_id"  # the create's answer: the element's id, polled by it until ready
+ELEMENT_STATUS = "data.task_status"  # in Kling's task words (submitted, processing, succeed)
+ELEMENT_PICTURE = "data.task_result.images.0.url"  # the element's picture, kept as its file
+# Made from two images: the approved sheet as the frontal image and as the one image of its
+# reference list (the turnaround already holds the face close-up and three views an element's
+# extra images show; a look is another outfit, not the same identity).
+ELEMENT_IMAGES = 2
+# No price is published for making an element: storyboard's guess, per element, so a plan shows
+# a cost that is not nothing (never an estimate below what may be billed).
+# (``each``: an asset table's one rate, ``targets.assets.EACH``.)
+ELEMENT_PRICES = PriceTable({"each": 0.05}, "USD", input_video_cap=0.0, per="generation")
+ELEMENT_SOURCES = {"path": "unverified", "body": "unverified", "price": "unverified"}
+
+
+ELEMENT_TASK = "element-"  # a made element's task id: this, then its id (the create's answer)
+
+
+def element_id(task_id: str) -> str:
+    """The element's id a task id that made it names (``element-8810`` names ``8810``)."""
+    return task_id.removeprefix(ELEMENT_TASK)
+
+
+def element_body(name: str, description: str, urls: Sequence[str]) -> dict[str, object]:
+    """The create's body (unverified): the element's name and words, its frontal image, then
+    the rest as its reference list."""
+    return {"element_name": name, "element_description": description,
+            "element_frontal_image": urls[0],
+            "element_refer_list": [{"image_url": url} for url in urls[1:]]}

@@ -27,7 +27,7 @@ LINE_ROUTES: tuple[LineRoute, ...] = ("driving_audio", "voice_reference", "lipsy
 # image (no first frame), or nothing (the model takes no picture).
 BoardHandoff = Literal["beside", "alone", "exclusive", "reference", "none"]
 FactSource = Literal["official", "third-party"]
-FRAME_ROLES = ("first_frame", "last_frame", "first_clip", "driving_audio", "source_video")
+FRAME_ROLES = ("first_frame", "middle_frame", "last_frame", "first_clip", "driving_audio", "source_video")
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class Model:
     @property
     def prompt_only(self) -> bool:
         """The model takes no picture at all (text to video): a prompt alone is the shot."""
-        return not self.takes_references and not {"first_frame", "last_frame", "first_clip",
+        return not self.takes_references and not {"first_frame", "middle_frame", "last_frame", "first_clip",
                                                    "source_video"} & set(self.frames)
 
     def label_format(self, target: str) -> str | None:

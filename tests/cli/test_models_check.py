@@ -81,7 +81,8 @@ def test_json_names_every_target_and_why_it_was_not_asked(
     assert (video["asked"], video["source"], video["missing"], video["new"]) == \
         (True, "unverified", [], ["wan3.0-video"])
     assert reports["roles"]["why_not"].endswith("answered HTTP 401")
-    assert reports["kling"]["why_not"] == "no catalogue endpoint declared"
+    assert reports["kling"]["why_not"] == "no key (KLING_ACCESS_KEY is not set)"
+    assert reports["minimax"]["why_not"] == "no catalogue endpoint declared"
     assert reports["ark"]["why_not"] == "no key (ARK_API_KEY is not set)"
     assert "sk-wrong" not in result.output
 
@@ -116,3 +117,39 @@ def test_the_table_without_check_is_unchanged() -> None:
     result = CliRunner().invoke(cli, ["models", "--json"])
     assert result.exit_code == 0
     assert "models" in json.loads(result.stdout)
+
+
+KLING_NEW = "kling-v4-5-omni"
+
+
+@pytest.fixture
+def kling_emu() -> Iterator[EmulatorServer]:
+    """A Kling catalogue that lists a newer Kling and no longer lists 4.0 Flash."""
+    with EmulatorServer(latency=0.1, api_key=KEY, catalogue_add=(KLING_NEW,),
+                        catalogue_drop=("kling-v4-flash",)) as server:
+        yield server
+
+
+def test_kling_s_catalogue_is_read_with_a_signed_token_and_its_difference_reported(
+        kling_emu: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLING_ACCESS_KEY", "ak-catalogue")
+    monkeypatch.setenv("KLING_SECRET_KEY", KEY)  # the emulator checks the token's signature
+    result = invoke("--json", *hosts(kling_emu, "kling"))
+    assert result.exit_code == 1, result.output
+    [kling] = [r for r in json.loads(result.stdout) if r["target"] == "kling"]
+    assert (kling["asked"], kling["source"], kling["missing"], kling["new"]) == \
+        (True, "unverified", ["kling-v4-flash"], [KLING_NEW])
+    assert KEY not in result.output and "ak-catalogue" not in result.output
+    assert kling_emu.stats()["submissions"]["total"] == 0
+
+
+def test_kling_s_catalogue_needs_both_halves_of_its_key_and_a_right_signature(
+        kling_emu: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLING_ACCESS_KEY", "ak-catalogue")
+    result = invoke("--json", *hosts(kling_emu, "kling"))
+    [kling] = [r for r in json.loads(result.stdout) if r["target"] == "kling"]
+    assert kling["why_not"] == "no key (KLING_SECRET_KEY is not set)"
+    monkeypatch.setenv("KLING_SECRET_KEY", "not-the-secret")
+    result = invoke("--json", *hosts(kling_emu, "kling"))
+    [kling] = [r for r in json.loads(result.stdout) if r["target"] == "kling"]
+    assert kling["why_not"].endswith("answered HTTP 401")

@@ -51,8 +51,8 @@ characters:
 """
 
 TEXT_SHOT = "duration: 6\nprompt: 'a quiet street at dawn, rain on the windows'\n"
-FRAMES_SHOT = ("duration: 5\nfirst_frame: media/guitar.png\nlast_frame: media/noor.png\n"
-               "prompt: 'the guitar turns into the singer'\n")
+FRAMES_SHOT = ("duration: 5\nfirst_frame: media/guitar.png\nmiddle_frame: media/mia.png\n"
+               "last_frame: media/noor.png\nprompt: 'the guitar turns into the singer'\n")
 REFERENCES_SHOT = """\
 duration: 10
 scenes:
@@ -131,7 +131,10 @@ def test_the_frames_count_among_the_images_and_are_typed(tmp_path: Path, make_me
     [body], errors = compiled_bodies(root)
     assert errors == []
     assert body["image_list"] == [{"image_url": f"{CDN}/guitar.png", "type": "first_frame"},
+                                  {"image_url": f"{CDN}/mia.png", "type": "middle_frame"},
                                   {"image_url": f"{CDN}/noor.png", "type": "last_frame"}]
+    assert [i["type"] for i in unbody(KLING, body)["input"]["media"]] == [
+        "first_frame", "middle_frame", "last_frame"]
 
 
 def test_kling_v3_omni_still_sends_no_identity(tmp_path: Path, make_media: Any) -> None:
@@ -169,6 +172,12 @@ CASES = [
     (WIRE_ID, "seed: 7\nprompt: 'rain'\n", "", "kling-v4-omni takes no seed", "seed: 7"),
     (WIRE_ID, f"first_frame: media/mia.png\nprompt: '{mentions(10)} wave'\n", characters(10),
      "10 image references and 1 frame(s); kling-v4-omni takes at most 10 images", "- id: one"),
+    (WIRE_ID, f"first_frame: media/mia.png\nmiddle_frame: media/noor.png\n"
+              f"prompt: '{mentions(9)} wave'\n", characters(9),
+     "9 image references and 2 frame(s); kling-v4-omni takes at most 10 images", "- id: one"),
+    ("kling-v3-omni", "middle_frame: media/noor.png\nprompt: 'rain'\n", "",
+     "kling-v3-omni takes no middle_frame (it takes no frames); models that take it: "
+     "kling-v4-omni, kling-v4-flash", "middle_frame:"),
     (WIRE_ID, f"prompt: '{mentions(8)} wave'\n", characters(8, element=True),
      "8 characters sent as saved elements", "- id: one"),
     (WIRE_ID, f"first_frame: media/mia.png\nlast_frame: media/noor.png\n"

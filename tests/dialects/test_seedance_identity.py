@@ -136,8 +136,8 @@ BAD = [
      "identity.ark.asset: make registers a real person's face, and this character declares "
      "no permission; expected identity.permission"),
     ("      ark: {asset: make}\n      permission: \"Mia Lund, release in legal/mia.pdf\"\n", 12,
-     "identity.ark.asset: make is not supported yet; expected the id of a portrait registered "
-     "in the vendor's library: identity: {ark: {asset: ID}}"),
+     "identity.ark.asset: make is not supported (the vendor's asset library is signed with the "
+     "account's AK/SK"),
     ("      ark: {asset: \"asset://asset-1\"}\n", 12, "'asset://asset-1' does not have the "
      "expected form (The asset's id as the vendor's library shows it"),
     ("      ark: asset-1\n", 12, "expected a mapping, got 'asset-1'"),

@@ -25,7 +25,7 @@ import httpx
 
 from storyboard.dialects import faces, wording
 from storyboard.dialects.base import UNDOCUMENTED, Dialect, get
-from storyboard.dialects.images import image_wire
+from storyboard.dialects.images import element_wire, image_wire
 from storyboard.errors import (
     AuthError,
     Diagnostic,
@@ -49,6 +49,7 @@ from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.providers.images import PictureCalls, is_picture
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
+from storyboard.targets.kling4 import ELEMENT_TASK
 from storyboard.targets.tasks import FileHop
 
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
@@ -111,6 +112,9 @@ class GatewayProvider(BaseProvider):
         wire = image_wire(self.name)  # the pictures it makes (a board's), or None
         self.pictures = PictureCalls(self, wire, self.protocol, root / ".storyboard" / self.name) \
             if wire is not None else None
+        made = element_wire(self.name)  # the characters' elements it makes (Kling's), or None
+        self.elements = PictureCalls(self, made, self.protocol, None, ELEMENT_TASK) \
+            if made is not None else None
         # find()'s requests are sent with BaseProvider.ask: the run's hooks (``with_hooks``)
 
     @classmethod
@@ -128,6 +132,8 @@ class GatewayProvider(BaseProvider):
     def rebind_parts(self) -> None:
         if self.pictures is not None:  # a lost picture's lookup asks with the copy's hooks
             self.pictures = self.pictures.asking(self)
+        if self.elements is not None:
+            self.elements = self.elements.asking(self)
 
     # -- one request, one answer ---------------------------------------------------------------
 
@@ -222,8 +228,9 @@ class GatewayProvider(BaseProvider):
     async def submit(self, shot: CompiledShot, first_frame: Path | None) -> str:
         if shot.asset is not None:
             refuse_assets([shot], f"gateway {self.name}", self.name)
-            assert self.pictures is not None  # a kind that makes an asset speaks a picture wire
-            return await self.pictures.submit(shot)
+            calls = self._asset_calls(shot)
+            assert calls is not None  # a kind that makes an asset speaks its wire
+            return await calls.submit(shot)
         frame_item = shot.request.first_frame
         if frame_item is not None and frame_item.ref is None and first_frame is None \
                 and self.dialect.limits.first_frame:
@@ -258,7 +265,14 @@ class GatewayProvider(BaseProvider):
         return UnreadAnswer(self._key.scrub(text) if self._key else text, provider=self.name,
                             shot=shot, code="UnreadAnswer")
 
+    def _asset_calls(self, shot: CompiledShot) -> PictureCalls | None:
+        """The calls that make ``shot``'s asset: an element's, else a picture's."""
+        assert shot.asset is not None
+        return self.elements if shot.asset.kind == "element" else self.pictures
+
     async def query(self, task_id: str) -> TaskState:
+        if self.elements is not None and task_id.startswith(ELEMENT_TASK):
+            return await self.elements.query(task_id)
         if self.pictures is not None and is_picture(task_id):
             return await self.pictures.query(task_id)
         answer = await self.request_json("GET", self._path(self.protocol.task_path, task_id),
@@ -298,8 +312,8 @@ class GatewayProvider(BaseProvider):
         settings are this shot's: ``Dialect.listed_like``), created since ``since`` when the list
         says when, newest first. A gateway without a list raises ``ListUnavailable``: "none
         found" would let a lost submit be paid again."""
-        if shot.asset is not None and self.pictures is not None:
-            return await self.pictures.find(shot, since)
+        if shot.asset is not None and (calls := self._asset_calls(shot)) is not None:
+            return await calls.find(shot, since)
         if self.protocol.list_path is None:
             raise ListUnavailable(f"{self.name} has no task list: a lost submit's task cannot "
                                   "be looked up", provider=self.name, shot=shot.id,

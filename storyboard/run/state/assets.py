@@ -4,7 +4,8 @@ A shot names the assets it uses (``CompiledShot.needs``: ``cast/mia`` -> the has
 uses), and its media carry ``MediaRef(asset=...)`` until it is handed to a provider. The runner makes
 the assets first (they are shots of their own: journaled, cached, shared, never paid twice), waits
 for the takes a shot needs, and ``substituted`` puts each take's file in place of its name; a line
-spoken in a designed voice gets that voice's id (the task id its design answered with). The hash
+spoken in a designed voice gets that voice's id (the task id its design answered with), and a
+character's element made on Kling its id (the task id its create answered with). The hash
 is not touched: it already covers the take (its hash), so the bytes sent are the ones planned.
 """
 
@@ -21,6 +22,7 @@ from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef,
 from storyboard.media.pad import pad_line
 from storyboard.media.probe import LIMITS
 from storyboard.run.state.cache import OutputCache
+from storyboard.targets.kling4 import element_id
 from storyboard.targets.models import model_of
 
 VOICE_SECONDS = LIMITS["voice"].min_seconds  # the shortest reference voice a model takes
@@ -57,6 +59,9 @@ def _ref(ref: MediaRef | None, made: Mapping[str, Made]) -> MediaRef | None:
 
 
 def _item(item: MediaItem, made: Mapping[str, Made]) -> MediaItem:
+    asset = item.ref.asset if item.ref is not None else None
+    if item.role == "element" and asset is not None and asset in made:
+        return replace(item, ref=MediaRef(id=element_id(made[asset].task_id)))
     return replace(item, ref=_ref(item.ref, made), voice=_ref(item.voice, made))
 
 
@@ -74,8 +79,8 @@ def with_made_files(shots: list[CompiledShot], cache: OutputCache) -> list[Compi
     will be sent, so its URLs can be checked before anything is paid)."""
     out = []
     for shot in shots:
-        made = {asset: Made(cache.path(digest), "") for asset, digest in shot.needs.items()
-                if cache.has(digest)}
+        made = {asset: Made(cache.path(digest), entry.task_id) for asset, digest
+                in shot.needs.items() if (entry := cache.get(digest)) is not None}
         out.append(substituted(shot, made))
     return out
 
