@@ -321,8 +321,8 @@ def measure(args: argparse.Namespace, series: Path, logs: Path) -> bool:
         print(f"against {model} at {server.base_url}, {args.threads} thread(s), context "
               f"{args.ctx}", flush=True)
         series.mkdir(parents=True, exist_ok=True)
-        if not (series / "storyboard.yaml").exists():
-            (series / "storyboard.yaml").write_text(block(server.base_url, model, args), "utf-8")
+        # the bench's own file: a kept series is pointed at this run's server (its port is new)
+        (series / "storyboard.yaml").write_text(block(server.base_url, model, args), "utf-8")
         step = storyboard("breakdown", str(args.story), str(series), "--yes", "--json",
                           echo=not args.quiet)
         server_cpu = server.cpu()
