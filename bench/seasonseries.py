@@ -22,7 +22,7 @@ defaults:
   watermark: false
   seed: 1234
 lint: {{density: true}}
-boards: {{model: wan2.7-image, takes: 1, gate: true}}
+{provider}boards: {{model: wan2.7-image, takes: 1, gate: true}}
 characters:
   nora:
     image: {{generate: "a lighthouse keeper in her forties, short grey hair, a wool sweater"}}
@@ -51,13 +51,15 @@ ACTIONS = ("@nora climbs the spiral stairs of @lighthouse in her blue sweater",
            "@nora writes in her logbook by the window")
 
 
-def make_season(root: Path, episodes: int, shots: int) -> Path:
-    """Write the season into ``root`` (created); return its series file."""
+def make_season(root: Path, episodes: int, shots: int, provider: str = "") -> Path:
+    """Write the season into ``root`` (created); return its series file. ``provider``: the
+    series' provider (``dashscope``: its shots priced), else none (``local``)."""
     (root / "episodes").mkdir(parents=True, exist_ok=True)
     storm = f"{max(1, episodes // 2)}-{max(1, episodes // 2 + episodes // 4)}"
     hurt = f"{max(1, episodes - episodes // 5)}-"
     series = root / "storyboard.yaml"
-    series.write_text(SERIES.format(storm=storm, hurt=hurt), encoding="utf-8")
+    named = f"provider: {{name: {provider}}}\n" if provider else ""
+    series.write_text(SERIES.format(storm=storm, hurt=hurt, provider=named), encoding="utf-8")
     for e in range(1, episodes + 1):
         episode_file(root, e, shots).write_text(episode_text(e, shots), encoding="utf-8")
     return series

@@ -4,9 +4,9 @@ compiled into a board asset per shot (``boards/EP/SHOT``) and its hand-off to th
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import textwrap
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from storyboard.cli.main import cli
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language import checkcache
-from storyboard.language.compile import compile_path
 from storyboard.language.cast import rehashed
+from storyboard.language.compile import compile_path
 from storyboard.language.picks import as_picked
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, MediaRef, is_board
 
