@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from storyboard.language.compile import compile_path
+from storyboard.review.season import episode_cost
 from storyboard.review.seasongrid import spent_by_episode, tiles
 from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.journal import read_status
@@ -58,7 +59,10 @@ def season(tmp_path: Path, emulator: Emulator, make_media: Any) -> Path:
 
 
 def test_the_grid_shows_each_episode_and_opens_it(browser: Browser, season: Path) -> None:
-    spent = spent_by_episode(read_status(season), "USD")
+    rows = read_status(season)
+    spent = spent_by_episode(rows, "USD")
+    assert {ep: spent[ep] for ep in ("ep01", "ep02")} == {
+        ep: episode_cost(ep, rows, "USD") for ep in ("ep01", "ep02")}  # and the cast's, apart
     assert spent["ep01"] > spent["ep02"] > 0  # ep01: boards and videos; ep02: its board
     with StudioServer(season, render_drafts=False) as server:
         page, errors = open_studio(browser, server)
@@ -69,7 +73,8 @@ def test_the_grid_shows_each_episode_and_opens_it(browser: Browser, season: Path
         expect(first.locator(".boards")).to_have_text("boards 2/2 approved")
         expect(first.locator(".videos")).to_have_text("videos 3/3 done")
         planned = {t.id: t.planned for t in tiles(compile_path(season))}
-        assert planned["ep01"] > spent["ep01"] - 1e-9 and planned["ep02"] > 0
+        # every take of ep01 made, each billed what it was priced at; ep02's video still to make
+        assert planned["ep01"] == pytest.approx(spent["ep01"]) and planned["ep02"] > spent["ep02"]
         expect(first.locator(".cost")).to_have_text(
             f"spent {spent['ep01']:.2f} USD of {planned['ep01']:.2f} USD planned")
         expect(second.locator(".boards")).to_have_text("boards 0/1 approved")
