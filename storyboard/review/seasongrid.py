@@ -47,7 +47,7 @@ class Tile:
     boards: int
     videos_done: int
     spent: float
-    planned: float
+    planned: float | None  # None: not priced (the series' provider cannot be made now)
     currency: str
 
 
@@ -72,10 +72,10 @@ def _tile(number: int, episode: CompiledEpisode, boards: Mapping[str, CompiledSh
     done = sum(1 for s in episode.shots
                if any(files.rendered(take.hash) is not None for take in s.all_takes()))
     approved = sum(1 for b in its if lock.takes.get(state_key(b), {}).get("approved") is not None)
-    planned = 0.0 if prices is None else sum(
-        estimate(take, prices)[1] for s in (*episode.shots, *its) for take in s.all_takes())
+    planned = None if prices is None else round(sum(
+        estimate(take, prices)[1] for s in (*episode.shots, *its) for take in s.all_takes()), 4)
     return Tile(number, episode.id, episode.title, len(episode.shots), approved, len(its), done,
-                spent.get(episode.id, 0.0), round(planned, 4), currency)
+                spent.get(episode.id, 0.0), planned, currency)
 
 
 def _prices(manifest: Manifest) -> tuple[PriceTable | None, str]:

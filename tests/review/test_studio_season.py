@@ -97,3 +97,20 @@ def test_the_grid_needs_the_token(season: Path) -> None:
         answer = httpx.get(f"{base}/season?token={server.token}")
         assert answer.status_code == 200 and 'data-episode="ep02"' in answer.text
         assert "<script>alert" not in answer.text and "&lt;script&gt;" in answer.text
+
+
+def test_a_season_whose_provider_cannot_be_made_is_not_priced(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No price table (the provider's settings are wrong): the grid says so, never 0.00."""
+    from storyboard.errors import StoryboardError
+    from storyboard.review import seasongrid
+    from storyboard.review.studio.grid import grid_page
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise StoryboardError("no such region")
+
+    monkeypatch.setattr(seasongrid, "make_provider", refused)
+    made = tiles(compile_path(write(tmp_path / "season", make_media, SEASON)))
+    assert [t.planned for t in made] == [None, None]
+    page = grid_page("Season", made)
+    assert "spent 0.00 USD; not priced" in page and "planned" not in page

@@ -50,19 +50,25 @@ def tile_html(tile: Tile) -> str:
             f'<span class="figure boards">boards {tile.boards_approved}/{tile.boards} '
             "approved</span>"
             f'<span class="figure videos">videos {tile.videos_done}/{tile.shots} done</span>'
-            f'<span class="figure cost">spent {escape(money(tile.spent, tile.currency))} of '
-            f"{escape(money(tile.planned, tile.currency))} planned</span></a>")
+            f'<span class="figure cost">spent {escape(money(tile.spent, tile.currency))}'
+            f"{_planned(tile.planned, tile.currency)}</span></a>")
+
+
+def _planned(amount: float | None, currency: str) -> str:
+    return "; not priced" if amount is None else f" of {escape(money(amount, currency))} planned"
 
 
 def _totals(tiles: Sequence[Tile]) -> str:
     if not tiles:
         return "no episode yet"
     currency = tiles[0].currency
+    planned = [t.planned for t in tiles if t.planned is not None]
     return (f"{len(tiles)} episode(s); boards {sum(t.boards_approved for t in tiles)}/"
             f"{sum(t.boards for t in tiles)} approved; videos {sum(t.videos_done for t in tiles)}/"
             f"{sum(t.shots for t in tiles)} done; spent "
-            f"{money(sum(t.spent for t in tiles), currency)} of "
-            f"{money(sum(t.planned for t in tiles), currency)} planned")
+            f"{money(sum(t.spent for t in tiles), currency)}"
+            + (f" of {money(sum(planned), currency)} planned" if len(planned) == len(tiles)
+               else "; not priced"))
 
 
 def waiting_page(series: str, why: str) -> str:
