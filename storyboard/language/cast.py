@@ -247,13 +247,24 @@ def rehashed(shot: CompiledShot, hashes: Mapping[str, str], seed_max: int = SEED
     """``shot`` (take 1, with its takes) using other takes of the assets it needs: ``hashes``
     maps an asset id to the hash of the take to use instead (a pick changes what a shot uses,
     so its hash and its takes')."""
-    changed = {shot.needs[a]: h for a, h in hashes.items() if a in shot.needs and shot.needs[a] != h}
+    changed = _changed(shot.needs, hashes)
     if not changed:
         return shot
     form = _swap(shot.canonical, changed)
     needs = {a: changed.get(h, h) for a, h in shot.needs.items()}
     first = replace(shot, hash=hashed(shot, form), canonical=form, needs=needs, others=[])
     return replace(first, others=[take_of(first, t.take, seed_max) for t in shot.others])
+
+
+def _changed(needs: Mapping[str, str], hashes: Mapping[str, str]) -> dict[str, str]:
+    """Each hash ``needs`` names that ``hashes`` replaces, and its replacement: read from the
+    shot's few needs, not the season's every asset (a season's thousands of boards made this
+    quadratic). Two needs of one hash replaced differently are taken in ``hashes``' order, as
+    always."""
+    found = {old: hashes[a] for a, old in needs.items() if a in hashes and hashes[a] != old}
+    if len(found) < sum(1 for a, old in needs.items() if a in hashes and hashes[a] != old):
+        return {needs[a]: h for a, h in hashes.items() if a in needs and needs[a] != h}
+    return found
 
 
 def _swap(value: Any, changed: Mapping[str, str]) -> Any:

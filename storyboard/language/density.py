@@ -11,7 +11,12 @@ seconds / (beats + load), and under 2 s a point lines garble. Here:
   principal past the first (its speakers and the people it mentions: a character with a voice,
   a reference video, or a sheet drawn as a character; a place or a prop is not one); 2 for each
   change of place inside the shot (a place of the cast named after another); 0.5 for each
-  camera move (a pan, a tilt, a dolly, a push in, a zoom...).
+  camera move (a pan, a tilt, a dolly, a push in, a zoom...); and the action's words past what
+  its beats carry, 1 point per 8 words past 16 a beat (12 characters past 24 a beat in Chinese,
+  Japanese or Korean): a 54-word run-on sentence is one beat and 4.75 points.
+
+The season breakdown writes its shots within the same counts (``points_of``: plain text, no
+resolved shot), so what it writes is what ``check`` would let through.
 
 A warning with the figure at the scene's line, coded ``lint-density``, never an error. Opt-in
 (``lint: {density: true}``): the heuristic flags most short clips of two people. Deterministic
@@ -21,7 +26,7 @@ and free.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +36,7 @@ from storyboard.language.document import PathKey
 from storyboard.language.resolve import MENTION, ResolvedShot
 
 LEAST = 2.0  # seconds per load point under which lines garble
+FREE, FREE_CJK = 16, 24  # words (CJK characters) of action a beat carries for nothing
 _SENTENCE = re.compile(r"[^.!?]*[A-Za-z\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af][^.!?]*(?:[.!?]+|$)")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
@@ -72,6 +78,35 @@ def beats(text: str) -> int:
     return max(1, sum(1 for m in _SENTENCE.finditer(MENTION.sub("x", text)) if m.group(0).strip()))
 
 
+def acted_points(text: str) -> float:
+    """An action's words past what its beats carry: 1 point per 8 words past 16 a beat (per 12
+    Chinese, Japanese or Korean characters past 24 a beat): a 54-word sentence is 1 beat and 4.75
+    points, "She stops. She turns." 2 beats and none."""
+    carried = beats(text)
+    latin = len(_LATIN.findall(_CJK.sub(" ", MENTION.sub("x", text))))
+    return max(0, latin - FREE * carried) / 8 + \
+        max(0, len(_CJK.findall(text)) - FREE_CJK * carried) / 12
+
+
+def load_points(beats: int, spoken: float, principals: int, places: int, moves: int,
+                acted: float = 0.0) -> float:
+    """The heuristic's load points: the beats, the spoken lines' points, 1 for each acting
+    principal past the first, 2 for each change of place, 0.5 for each camera move, and the
+    action's words past its beats."""
+    return beats + spoken + max(0, principals - 1) + 2 * places + 0.5 * moves + acted
+
+
+def points_of(actions: Sequence[str], spoken: Sequence[str], principals: int,
+              place_changes: int, camera: str = "") -> float:
+    """The same load points from plain text, for a writer with no resolved shot (the season
+    breakdown's answers): the beats of each action, each spoken line, the acting principals, the
+    changes of place, and the camera moves in ``camera`` and the actions."""
+    return load_points(sum(beats(action) for action in actions) or 1,
+                       sum(spoken_points(line) for line in spoken), principals, place_changes,
+                       camera_moves(" ".join((camera, *actions))),
+                       sum(acted_points(action) for action in actions))
+
+
 @dataclass(frozen=True)
 class Load:
     """One scene's figure: where it is, its seconds, and each part of its load."""
@@ -84,11 +119,12 @@ class Load:
     principals: int
     places: int
     moves: int
+    acted: float = 0.0
 
     @property
     def points(self) -> float:
-        return self.beats + self.spoken + max(0, self.principals - 1) + 2 * self.places + \
-            0.5 * self.moves
+        return load_points(self.beats, self.spoken, self.principals, self.places, self.moves,
+                           self.acted)
 
     @property
     def figure(self) -> float:
@@ -101,7 +137,8 @@ def loads(shot: ResolvedShot, cast: Cast) -> Iterator[Load]:
     if shot.prompt is not None and isinstance(seconds, int | float):
         named = _named(shot.prompt)
         yield Load((*shot.path, "prompt"), float(seconds), beats(shot.prompt), 0.0, 0,
-                   len(named & cast.people), 0, camera_moves(shot.prompt))
+                   len(named & cast.people), 0, camera_moves(shot.prompt),
+                   acted_points(shot.prompt))
         return
     here: str | None = None
     for scene in shot.scenes:
@@ -116,7 +153,7 @@ def loads(shot: ResolvedShot, cast: Cast) -> Iterator[Load]:
         words = sum(len(_LATIN.findall(line)) + len(_CJK.findall(line)) for _, line in said)
         yield Load(scene.path, scene.end - scene.start, beats(scene.action) if scene.action
                    else 1, sum(spoken_points(line) for _, line in said), words, len(acting),
-                   changes, camera_moves(scene.action))
+                   changes, camera_moves(scene.action), acted_points(scene.action))
 
 
 def _named(text: str) -> set[str]:
@@ -150,6 +187,8 @@ def _said(load: Load) -> str:
                      f"{2 * load.places}")
     if load.moves:
         parts.append(f"{load.moves} camera move{'s' * (load.moves != 1)} {0.5 * load.moves:g}")
+    if load.acted:
+        parts.append(f"words of action past its beats {load.acted:.2f}")
     return (f"this scene is {load.seconds:g} s for {load.points:.2f} load points "
             f"({', '.join(parts)}): {load.figure:.2f} s a point, under {LEAST:g} s a point "
             "lines garble; expected more seconds, fewer words, or two shots; or switch this "

@@ -20,6 +20,7 @@ from storyboard.cli.main import cli
 from storyboard.emulator import chat_season
 from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import ProblemsFound, TransportError
+from storyboard.language import density as language_density
 from storyboard.language.variations import compile_variations
 from tests.breakdown.scripted import Scripted, completion
 from tests.fixtures.breakdown import (
@@ -315,3 +316,41 @@ def test_a_check_error_in_a_season_episode_goes_back_to_its_shots_call(
     assert any("expected at most 5" in text for text in located)
     again, resent = run(chat_emulator, story(tmp_path, PARTY), series, episodes=1)
     assert resent == 0 and again.cached == 6  # the conversation replays from the cache
+
+
+AGREED = """\
+storyboard: 1
+title: Agreed
+defaults: {resolution: 720P, ratio: "9:16", duration: 4}
+lint: {density: true}
+characters:
+  mia: {image: {generate: "a keeper in a grey coat"}}
+  sam: {image: {generate: "a fisherman with a beard"}}
+  tower: {image: {generate: "a white tower", kind: place}}
+  bay: {image: {generate: "a calm bay", kind: place}}
+episodes:
+  - id: ep01
+    shots:
+      - id: a
+        scenes:
+          - at: 0-4s
+            action: "Close-up, slow push in: @mia climbs @tower with @sam. She looks at @bay."
+            say: {mia: "one two three four five six seven eight nine ten"}
+"""
+
+
+def test_the_season_writer_counts_a_shot_as_check_does(tmp_path: Path) -> None:
+    """One rule (``language.density``): a shot the season breakdown writes weighs what ``check``
+    finds in the same shot of a series: 2 sentences, 10 spoken words 1.25, a second person 1,
+    a change of place 2, a camera move 0.5."""
+    import storyboard
+    (tmp_path / "storyboard.yaml").write_text(AGREED, encoding="utf-8")
+    said = [d.message for d in storyboard.check(tmp_path) if d.code == "lint-density"]
+    assert len(said) == 1 and said[0].startswith("this scene is 4 s for 6.75 load points"), said
+    shot = {"camera": "close-up, slow push in", "cast": ["Mia", "Sam", "Tower", "Bay"],
+            "scenes": [{"seconds": 4, "action": "Mia climbs the Tower with Sam. She looks at the Bay.",
+                        "lines": [{"speaker": "Mia",
+                                   "quote": "one two three four five six seven eight nine ten"}]}]}
+    names = {"character": ["Mia", "Sam"], "place": ["Tower", "Bay"], "prop": []}
+    assert density.points(shot, names) == 6.75
+    assert density.LEAST == language_density.LEAST

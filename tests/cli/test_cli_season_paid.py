@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from storyboard.media import samples
+from storyboard.media import ffmpeg, samples
+from storyboard.stitch.delivery import VERTICAL_SAFE_AREA
 from tests.fixtures.dashscope_cli import Emulator, invoke, render
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
@@ -66,3 +67,57 @@ def test_an_episode_waiting_on_its_board_is_delivered_once_approved(
     assert (after["ep01"]["to_go"], after["ep01"]["videos_done"], after["ep01"]["boards_approved"],
             after["ep01"]["waiting_on_boards"]) == (0.0, 1, 1, 0)
     assert after["ep02"] == before["ep02"]  # nothing of it was sent
+
+
+BURNT = """\
+storyboard: 1
+title: Night Shift
+defaults: {resolution: 720P, ratio: "9:16", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+characters:
+  ada: {image: media/ada.png}
+output: {subtitles: false}
+delivery: {preset: vertical, burn_subtitles: BURN}
+episodes:
+  - id: ep01
+    shots:
+      - id: a
+        scenes: [{at: 0-2s, action: "@ada answers the phone", say: {ada: "Who is calling me so late?"}}]
+"""
+
+
+def gray_frame(video: Path, at: float, raw: Path) -> tuple[int, bytes]:
+    """The frame at ``at`` seconds, raw 8-bit gray, and its width."""
+    ffmpeg.run(["-ss", f"{at}", "-i", str(video), "-frames:v", "1", "-f", "rawvideo",
+                "-pix_fmt", "gray", str(raw)], what="a raw frame")
+    return ffmpeg.probe(video).streams[0].width, raw.read_bytes()
+
+
+def test_burnt_subtitles_through_the_command_line_sit_in_the_safe_area(
+        tmp_path: Path, emulator: Emulator) -> None:
+    """A provider's clips carry no captions of their own (local's animatics draw theirs, which
+    the stitcher leaves alone), so ``burn_subtitles`` is held here through ``render`` on the
+    emulator: the delivered episode with the line burnt in differs from the one without only
+    inside the vertical safe area, and there it does differ."""
+    emulator()
+    series = tmp_path / "night"
+    samples.image(series / "media" / "ada.png", 320, 320)
+    text = series / "storyboard.yaml"
+    frames = {}
+    for burn in ("false", "true"):
+        text.write_text(BURNT.replace("BURN", burn), encoding="utf-8")
+        code, _, err = render(series, "--yes")
+        assert code == 0, err
+        (row,) = json.loads((series / "out" / "season" / "manifest.json").read_text())["episodes"]
+        # the shot is the episode's last 2 s (after its card), its line over all of it
+        frames[burn] = gray_frame(series / "out" / "season" / row["file"], row["seconds"] - 1.0,
+                                  tmp_path / f"{burn}.gray")
+    width, plain = frames["false"]
+    burnt = frames["true"][1]
+    assert width == 1080 and len(plain) == len(burnt) == 1080 * 1920
+    changed = [i for i, (a, b) in enumerate(zip(plain, burnt, strict=True)) if abs(a - b) > 48]
+    assert len(changed) > 500, "no subtitle burnt in"
+    xs, ys = [i % width for i in changed], [i // width for i in changed]
+    top, bottom, left, right = VERTICAL_SAFE_AREA.pixels(1080, 1920)
+    assert min(ys) >= top and max(ys) <= 1920 - bottom
+    assert min(xs) >= left and max(xs) <= 1080 - right

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from storyboard.cli.main import cli
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language import checkcache
+from storyboard.language.cast import rehashed
 from storyboard.language.compile import compile_path
 from storyboard.language.picks import as_picked
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, MediaRef, is_board
@@ -310,3 +312,19 @@ def test_a_stored_check_keeps_boards_as_they_compiled(tmp_path: Path,
     assert [s.board for s in back.manifest.episode_shots()] == \
         [s.board for s in manifest.episode_shots()]
     assert [s.gate for s in back.manifest.cast] == [True, True, False, False]
+
+
+def test_a_rehash_reads_the_shots_needs_not_every_asset(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    """A season's thousands of boards in the picked map change nothing for a shot that needs
+    none of them; two needs of one hash replaced differently still go by the map's order."""
+    hook = shot(compile_path(series(tmp_path, make_media, SHOTS)), "hook")
+    board = hook.needs["boards/ep1/hook"]
+    others = {f"boards/ep{n}/s": f"{n:064x}" for n in range(5000)}
+    alone = rehashed(hook, {"boards/ep1/hook": "f" * 64})
+    assert rehashed(hook, {**others, "boards/ep1/hook": "f" * 64}) == alone != hook
+    assert rehashed(hook, others) is hook
+    twice = replace(hook, needs={**hook.needs, "boards/ep1/twin": board})
+    first, second = rehashed(twice, {"boards/ep1/twin": "a" * 64, "boards/ep1/hook": "b" * 64}), \
+        rehashed(twice, {"boards/ep1/hook": "b" * 64, "boards/ep1/twin": "a" * 64})
+    assert first.needs["boards/ep1/hook"] == "b" * 64 and second.needs["boards/ep1/hook"] == "a" * 64

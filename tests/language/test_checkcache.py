@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,13 +61,13 @@ def entries(root: Path) -> list[Path]:
 
 
 def body_of(entry: Path) -> bytes:
-    """An entry's JSON, after its signature line."""
-    return entry.read_bytes().partition(b"\n")[2]
+    """An entry's JSON, after its signature line (decompressed)."""
+    return zlib.decompress(entry.read_bytes().partition(b"\n")[2])
 
 
 def signed(entry: Path, text: str) -> None:
-    """``text`` written as an entry this machine signed."""
-    body = text.encode("utf-8")
+    """``text`` written as an entry this machine signed (compressed, as entries are)."""
+    body = zlib.compress(text.encode("utf-8"))
     mac = checkcache._signature(body)
     assert mac is not None
     entry.write_bytes(mac.encode("ascii") + b"\n" + body)
@@ -238,10 +239,9 @@ def test_a_value_shared_between_shots_is_written_once() -> None:
 
 
 def split_entry(entry: Path) -> tuple[bytes, bytes]:
-    """An entry's signature line (with its line break; none in an unsigned entry) and its JSON."""
-    data = entry.read_bytes()
-    head, newline, rest = data.partition(b"\n")
-    return (head + newline, rest) if newline and not head.startswith(b"{") else (b"", data)
+    """An entry's signature line (with its line break) and its JSON (decompressed)."""
+    head, newline, rest = entry.read_bytes().partition(b"\n")
+    return head + newline, zlib.decompress(rest)
 
 
 def test_an_entry_edited_in_place_is_only_a_miss(series: Path) -> None:
@@ -251,7 +251,8 @@ def test_an_entry_edited_in_place_is_only_a_miss(series: Path) -> None:
     head, body = split_entry(entry)
     said = json.dumps(prompt).encode()
     assert said in body
-    entry.write_bytes(head + body.replace(said, json.dumps("a prompt nobody wrote").encode(), 1))
+    entry.write_bytes(head + zlib.compress(
+        body.replace(said, json.dumps("a prompt nobody wrote").encode(), 1)))
     again = new_process(series)  # its key kept, its signature no longer its own
     assert again == first and incremental.STATS["resolved"] > 0
     assert again.episodes[0].shots[0].request.prompt == prompt
@@ -350,3 +351,12 @@ class _Witness:
 
     def __del__(self) -> None:
         _Witness.alive -= 1
+
+
+def test_an_entry_is_stored_compressed(series: Path) -> None:
+    """A season's compiled JSON is ten times its series' own files: kept compressed on disk."""
+    first = new_process(series)
+    (entry,) = entries(series)
+    body = split_entry(entry)[1]
+    assert json.loads(body)["key"] and entry.stat().st_size * 3 < len(body)
+    assert new_process(series) == first and incremental.STATS["resolved"] == 0

@@ -4,6 +4,7 @@ density, seconds per load point with the figure (``lint-density``, opt-in)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,18 @@ def test_a_lines_points(text: str, points: float) -> None:
 ])
 def test_a_beat_is_a_sentence_of_action(text: str, count: int) -> None:
     assert density.beats(text) == count
+
+
+def test_a_run_on_action_weighs_its_words_past_its_beats(tmp_path: Path) -> None:
+    """One sentence of 54 words is one beat, and 4.75 points of words past the 16 it carries; as
+    many words in short sentences are beats instead."""
+    run_on = " ".join(["@ada climbs the endless stairs while the wind howls"] * 6)
+    assert density.beats(run_on) == 1 and density.acted_points(run_on) == 4.75
+    assert density.acted_points("She stops. She turns.") == 0
+    root = tmp_path / "d"
+    root.mkdir()
+    (root / "storyboard.yaml").write_text(DENSE.replace(
+        '"@ada mends @net on @pier"', json.dumps(run_on)), encoding="utf-8")
+    found = coded(storyboard.check(root), "lint-density")
+    assert found[0][2].startswith("this scene is 6 s for 5.75 load points (1 beat, words of "
+                                  "action past its beats 4.75): 1.04 s a point"), found[0]

@@ -29,7 +29,9 @@ from starlette.routing import Route
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS
 from storyboard.review.notes import note_on
+from storyboard.review.seasongrid import Grid
 from storyboard.review.studio.client import inject
+from storyboard.review.studio.grid import grid_page, waiting_page
 from storyboard.review.studio.proposals import settle
 from storyboard.review.studio.state import CLOSED, Studio
 from storyboard.run.boards.batch import approve_boards, boards_named
@@ -80,6 +82,15 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
 
     async def page(request: Request) -> Response:
         response = HTMLResponse(served_page(studio, guard.token))
+        response.set_cookie(COOKIE, guard.token, httponly=True, samesite="strict")
+        return response
+
+    grid = Grid()
+
+    async def season(request: Request) -> Response:
+        """The episode grid: a tile per episode, each opening its section of the page."""
+        response = HTMLResponse(await asyncio.to_thread(season_page, studio, grid),
+                                headers={"Cache-Control": "no-store"})
         response.set_cookie(COOKIE, guard.token, httponly=True, samesite="strict")
         return response
 
@@ -150,6 +161,7 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
         return handler
 
     routes = [Route("/", guarded(page)), Route("/sheet", guarded(sheet)),
+              Route("/season", guarded(season)),
               Route("/state", guarded(state)), Route("/events", guarded(events)),
               Route("/part/{key:str}", guarded(part)), Route("/still/{name:str}", guarded(still)),
               Route("/file/{where:str}/{path:path}", guarded(file))]
@@ -255,6 +267,19 @@ async def event_stream(studio: Studio, request: Request) -> AsyncIterator[bytes]
 
 def _event(event: str) -> bytes:
     return f"data: {event}\n\n".encode()
+
+
+def season_page(studio: Studio, grid: Grid) -> str:
+    """The grid of the manifest the last check compiled (its tiles kept while the lock and the
+    journal are the same); a waiting page before the first check or for a series that does not
+    load."""
+    manifest, snap = studio.manifest, studio.snapshot
+    if manifest is None:
+        return waiting_page(studio.root.name, "starting" if snap.phase == "starting" else
+                            "the series does not load: its problems are on the studio's page")
+    note = (f"{snap.errors} error(s): see the studio's page" if snap.errors else
+            "the last save does not load: see the studio's page" if snap.phase == "error" else "")
+    return grid_page(manifest.title or studio.root.name, grid.tiles(manifest), note)
 
 
 def served_page(studio: Studio, token: str) -> str:

@@ -32,6 +32,7 @@ def inject(page: str, token: str, shown: Shown) -> str:
            f"{html.escape(shown.phase)} · version {shown.version}</span>"
            f'<span class="errors{bad}">{errors}</span>'
            "<span>drafts only: the studio never spends</span>"
+           '<a class="season-link" href="/season">episode grid</a>'
            "</div>")
     script = f"<script>{SCRIPT}</script>"
     page = page.replace("</head>", head + "</head>", 1)
