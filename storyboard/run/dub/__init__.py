@@ -1,0 +1,5 @@
+"""A series' approved cut into its versions in other languages: lines, lip-sync passes, episodes."""
+
+from storyboard.run.dub.version import VersionReport, plan_version, render_version
+
+__all__ = ["VersionReport", "plan_version", "render_version"]
