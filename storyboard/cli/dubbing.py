@@ -70,9 +70,11 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
     elif not quiet:
         for report in reports:
             show(report)
-    for report in reports:  # what did not fit is said even under --quiet
+    for report in reports:  # what did not fit, and what failed, is said even under --quiet
         for warning in report.fits:
             click.echo(f"warning: {warning}", err=True)
+        for problem in failures(report):
+            click.echo(f"error: {problem}", err=True)
     if not all(r.ok for r in reports):
         raise SystemExit(1)
 
@@ -83,10 +85,21 @@ def version_dict(report: VersionReport) -> dict[str, Any]:
     return {"language": report.language, "ok": report.ok, "spent": report.spent,
             "currency": report.plan.currency, "planned_cost": report.plan.total_cost,
             "passes": report.passes, "fits": report.fits, "seconds": report.seconds,
+            "planned": [{"key": s.key, "status": s.status, "duration": s.duration,
+                         "cost": s.cost} for s in report.plan.shots],
             "shots": [{"key": s.key, "state": s.state, "cost": s.cost} for s in shots],
             "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,
                           "subtitles": [str(p) for p in e.subtitles], "message": e.message}
                          for e in report.episodes]}
+
+
+def failures(report: VersionReport) -> list[str]:
+    """What of a version did not come out: each line or pass that failed, each episode not
+    stitched, with why."""
+    shots = [f"{s.key}: {s.state} {s.message}".rstrip() for run in report.runs
+             for s in run.shots if not s.ok]
+    return shots + [f"{report.language} {e.id}: {e.state} {e.message}".rstrip()
+                    for e in report.episodes if e.state not in ("stitched", "up to date")]
 
 
 def show(report: VersionReport) -> None:
