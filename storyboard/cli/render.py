@@ -187,13 +187,6 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
         _compare(path, compare, provider, episode, as_json)
         return
     flags = render_flags(click.get_current_context().params)
-    if language or all_languages:
-        if shots or boards or draft or whole_season or episode_range or var or variation:
-            raise click.UsageError("--language/--languages render a version of the approved "
-                                   "cut: not with --shot, --boards, --draft, --season, "
-                                   "--episodes, --var or --variation")
-        return dubbing.render_versions(path, flags, language, all_languages, quiet=quiet,
-                                       as_json=as_json)
     admission.refuse_mixed(flags, whole_season, episode_budget)
     if whole_season:
         season_plan = admission.plan_season(path, flags, episode_range, episode_budget, as_json,
@@ -326,11 +319,9 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     if webhook_url and not webhook_listen:
         raise click.UsageError(f"--webhook-url needs --webhook-listen HOST:PORT: {NO_LISTENER}")
     flags = render_flags(click.get_current_context().params)
-    if language or all_languages:
-        if shots or boards or draft or whole_season or episode_range or var or variation:
-            raise click.UsageError("--language/--languages render a version of the approved "
-                                   "cut: not with --shot, --boards, --draft, --season, "
-                                   "--episodes, --var or --variation")
+    if language or all_languages:  # a version of the approved cut: no video rendered
+        dubbing.refuse_mixed(shots or boards or draft or whole_season or episode_range or var
+                             or variation)
         return dubbing.render_versions(path, flags, language, all_languages, quiet=quiet,
                                        as_json=as_json)
     admission.refuse_mixed(flags, whole_season, episode_budget)
