@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.common import compiled, fail
+from storyboard.cli.common import compiled, fail, served_region
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
@@ -56,7 +56,6 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
                     quiet: bool, as_json: bool) -> None:
     """Render the version(s) asked for and show each; exit 1 when one did not come out."""
     from storyboard.cli.renderview import confirm
-    from storyboard.cli.takes import served_region
     from storyboard.run.dub import render_version
     from storyboard.run.rendering import interactive
     from storyboard.run.setup import Callbacks, make_provider
