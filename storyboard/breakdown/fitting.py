@@ -31,7 +31,7 @@ from storyboard.breakdown.schemas import SCHEMAS
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import StoryboardError
 
-MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "season": 8192}
+MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "season": 8192, "translate": 4096}
 EARLIER_ANSWERS = 600  # tokens the beats and names of a chapter not yet outlined may add
 MARGIN = 64  # tokens of chat framing a server adds that the estimate may miss
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

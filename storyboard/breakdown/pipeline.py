@@ -130,7 +130,7 @@ class Report:
     left: list[Diagnostic] = field(default_factory=list)  # the written series' check warnings
 
 
-def _endpoint_problem(options: Options) -> None:
+def endpoint_problem(options: Options) -> None:
     parts = urlsplit(options.base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BreakdownError(f"--base-url must be an http(s) URL, got {options.base_url!r}")
@@ -139,14 +139,14 @@ def _endpoint_problem(options: Options) -> None:
         raise BreakdownError(problem)
 
 
-def _recorded(series: Path, options: Options) -> None:
+def recorded(series: Path, options: Options) -> None:
     """Refuse another endpoint than the one the series records, unless told to switch."""
     found = switch_problem(series, {"base_url": options.base_url, "key_env": options.key_env})
     if found is not None and not options.switch_endpoint:
         raise ProblemsFound([found])
 
 
-def _price(options: Options) -> ChatPrice:
+def price_for(options: Options) -> ChatPrice:
     for value, flag in ((options.price_in, "--price-in"), (options.price_out, "--price-out")):
         if value is not None and not is_amount(value):
             raise BreakdownError(f"{flag} must be a finite amount >= 0, got {value}")
@@ -157,7 +157,7 @@ def _price(options: Options) -> ChatPrice:
     return price
 
 
-def _asker(series: Path, options: Options, spend: Spend, say: Callable[[str], None],
+def asker_for(series: Path, options: Options, spend: Spend, say: Callable[[str], None],
            progress: Callable[[str], None] = lambda _text: None) -> Asker:
     def connect() -> ChatClient:
         from storyboard.breakdown.client import ChatClient, Limits
@@ -229,8 +229,8 @@ def target_problem(options: Options) -> None:
 
 def plan(story: Story, series: Path, options: Options) -> Estimate:
     """What a run would ask and cost, from the cache alone (nothing is sent)."""
-    price = _price(options)
-    asker = _asker(series, options, Spend(price, 0.0), lambda _text: None)
+    price = price_for(options)
+    asker = asker_for(series, options, Spend(price, 0.0), lambda _text: None)
     asker.planning = True
     walked(story, asker, options)
     host = urlsplit(options.base_url).hostname or options.base_url
@@ -292,10 +292,10 @@ def breakdown(source: Path, series: Path, options: Options, *,
               say: Callable[[str], None] = lambda _text: None,
               progress: Callable[[str], None] = lambda _text: None) -> Report:
     """Break ``source`` down into the series in ``series`` (see the module docstring)."""
-    _endpoint_problem(options)
+    endpoint_problem(options)
     target_problem(options)
     unlinked(series)
-    _recorded(series, options)
+    recorded(series, options)
     kept = carried(series)  # a series file that does not read is refused before any call
     story = read_story(source)
     estimate = plan(story, series, options)
@@ -340,7 +340,7 @@ def one_at_a_time(series: Path) -> Iterator[None]:
 def _run(source: Path, series: Path, story: Story, options: Options, report: Report,
          talk: tuple[Callable[[str], None], Callable[[str], None]], spend: Spend,
          kept: tuple[str, bool]) -> Report:
-    asker = _asker(series, options, spend, *talk)
+    asker = asker_for(series, options, spend, *talk)
     try:
         made, found = _checked_rounds(story, options, asker,
                                       resume_command(source, series, options))

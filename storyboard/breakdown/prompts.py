@@ -31,6 +31,15 @@ SHAPE = ("The user message is your input (a JSON document: the chapter's numbere
          "was decided before); do not repeat its keys. Answer with one JSON object of exactly "
          "this shape and nothing else, no other keys, no wrapper around it, no code fence "
          "(each value shows its type; the shape is JSON, copy its form, not its words):\n")
+TRANSLATOR = ("You translate the spoken lines of a short film for its dubbed version. Each line is "
+              "said by a character on screen or in voice-over within a window of seconds.")
+TRANSLATE = ("Translate each line of the user message from its language (from) into the "
+             "language to (a BCP-47 tag: es is Spanish, pt-BR Brazilian Portuguese): the same "
+             "meaning, tone and register, as the character would say it, natural to speak "
+             "aloud and short enough to be said in about its seconds. Answer every line once, "
+             "by its id; keep names as they are; never add notes or quotes around the words. A "
+             "line marked shorter: true lasted longer than its seconds in the words given as "
+             "now: say it again in fewer words.")
 STAGES = {
     "outline": "Outline this chapter as one episode: a short title, a one-paragraph summary and "
                "its beats in order (one sentence each).",
@@ -54,6 +63,7 @@ STAGES = {
               "beat 1, each next one at the beat after the one before ends, the last ends at "
               "the last beat; every beat in one episode) and its hook: one line that ends the "
               "episode on a question, a threat or a turn that makes the viewer want the next.",
+    "translate": TRANSLATE,
 }
 SEASON_SHOTS = ("These lines are part of one episode of a season (given as episode): film only "
                 "the beats given, in about episode.seconds seconds in all where it is given; "
@@ -65,7 +75,7 @@ def user_message(stage: str, chapter: Chapter, context: dict[str, Any]) -> str:
     """The stage's input as one JSON document; the season's is the outline's beats alone."""
     document = {"stage": stage, "chapter": chapter.title,
                 "lines": [[number, text] for number, text in chapter.numbered()], **context}
-    if stage == "season":
+    if stage in ("season", "translate"):
         document = {"stage": stage, **context}
     return json.dumps(document, ensure_ascii=False, sort_keys=True)
 
@@ -74,7 +84,8 @@ def messages(stage: str, chapter: Chapter, context: dict[str, Any]) -> list[dict
     """The conversation that asks ``stage`` of ``chapter`` for the first time."""
     shape = SHAPE + sketch(SCHEMAS[stage]) + "\nBounds: " + "; ".join(bounds(SCHEMAS[stage])) + "."
     said = f"{STAGES[stage]} {SEASON_SHOTS}" if "episode" in context else STAGES[stage]
-    return [{"role": "system", "content": f"{COMMON}\n\n{said}\n\n{shape}"},
+    common = TRANSLATOR if stage == "translate" else COMMON
+    return [{"role": "system", "content": f"{common}\n\n{said}\n\n{shape}"},
             {"role": "user", "content": user_message(stage, chapter, context)}]
 
 
@@ -84,6 +95,8 @@ def what(stage: str, chapter: Chapter) -> str:
     Storm)`` (a season's segment)."""
     if stage == "season":
         return f"the season call, part {chapter.number}"
+    if stage == "translate":
+        return f"the translation of {chapter.title}"
     if chapter.episode:
         return f"the {stage} call for episode {chapter.episode} ({chapter.title})"
     return f"the {stage} call for chapter {chapter.number}"

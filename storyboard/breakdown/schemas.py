@@ -48,9 +48,11 @@ BEAT = {"type": "integer", "minimum": 1}
 EPISODE = _object(title=NAME, first_beat=BEAT, last_beat=BEAT,
                   hook={"type": "string", "minLength": 1, "maxLength": 300})
 SEASON = _object(episodes=_list(EPISODE, 200))
+TRANSLATED = _object(id=NAME, text={"type": "string", "minLength": 1, "maxLength": 1000})
+TRANSLATE = _object(lines=_list(TRANSLATED, 100))  # a version's lines (``translating``)
 
 SCHEMAS: dict[str, dict[str, Any]] = {"outline": OUTLINE, "cast": CAST, "shots": SHOTS,
-                                      "season": SEASON}
+                                      "season": SEASON, "translate": TRANSLATE}
 
 
 BOUNDS = ("maxLength", "maxItems")  # checked in code, never sent

@@ -52,7 +52,8 @@ def _ratio(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
     return value
 
 
-def _price(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+def price_flag(_ctx: click.Context, _param: click.Parameter, value: float | None
+               ) -> float | None:
     if value is not None and not (math.isfinite(value) and value >= 0):
         raise click.BadParameter(f"expected a finite price >= 0 (USD per 1M tokens), "
                                  f"found {value}")
@@ -141,8 +142,8 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @click.option("--switch-endpoint", is_flag=True,
               help="Ask another endpoint (--base-url, --api-key-env) than the one the series' "
                    "breakdown: block records, and record it instead.")
-@click.option("--price-in", type=float, callback=_price, help="USD per 1M input tokens.")
-@click.option("--price-out", type=float, callback=_price, help="USD per 1M output tokens.")
+@click.option("--price-in", type=float, callback=price_flag, help="USD per 1M input tokens.")
+@click.option("--price-out", type=float, callback=price_flag, help="USD per 1M output tokens.")
 @click.option("--yes", is_flag=True, help="Accept the estimated cost without asking.")
 @click.option("--budget", type=AMOUNT, default=None, help="Spend at most this many USD.")
 @click.option("--dry-run", is_flag=True, help="Print what it would ask and cost; ask nothing.")

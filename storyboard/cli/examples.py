@@ -62,6 +62,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
              "storyboard docs starting           # a page, as Markdown"),
     "breakdown": ("storyboard breakdown story.md --dry-run        # what it would ask and cost",
                   "storyboard breakdown story.md my-series --episodes 12 --budget 2"),
+    "translate": ("storyboard translate my-series --language es --dry-run   # what it would cost",
+                  "storyboard translate my-series --language es --budget 0.5",
+                  "storyboard translate my-series --language pt-BR --no-model   # fill in by hand"),
 }
 
 

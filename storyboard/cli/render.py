@@ -176,10 +176,13 @@ OFFLINE = click.option("--offline", is_flag=True,
 @admission.EPISODE_BUDGET
 @matrix.VAR
 @matrix.VARIATION
+@click.option("--language", "version", metavar="LANG",
+              help="Price the series' LANG version (its lines, lip-sync passes and translation) "
+                   "beside rendering the same shots again.")
 def plan(path: Path, provider: str | None, episode: str | None, draft: bool, offline: bool,
          as_json: bool, max_cost: float | None, compare: str | None, whole_season: bool,
          episode_range: str | None, episode_budget: float | None, var: tuple[str, ...],
-         variation: tuple[str, ...]) -> None:
+         variation: tuple[str, ...], version: str | None) -> None:
     """What a render would do and cost (per variation and in all): free (it only lists the
     shared store, if any). With --season: the season's admission, per episode; exit 1 if it
     is refused."""
@@ -187,6 +190,9 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
         _compare(path, compare, provider, episode, as_json)
         return
     flags = render_flags(click.get_current_context().params)
+    if version is not None:
+        from storyboard.cli.versionplan import version_plan
+        return version_plan(path, version, flags, as_json, max_cost)
     admission.refuse_mixed(flags, whole_season, episode_budget)
     if whole_season:
         season_plan = admission.plan_season(path, flags, episode_range, episode_budget, as_json,

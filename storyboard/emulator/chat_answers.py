@@ -9,7 +9,8 @@ drawn from the sentence that first names it and voiced from what the tale says o
 screenplay's scene headings as places; one shot per paragraph (code and headings left out), its
 quoted speech given back as the author's words, spoken by the given character named nearest the
 quote, each shot showing the people it names (else the last one seen, so no shot shows nobody).
-A request of another shape gets ``{}`` when it asks for JSON, else an echo.
+A version's translation (``stage: translate``) is ``chat_translate``'s. A request of another
+shape gets ``{}`` when it asks for JSON, else an echo.
 A shots request sent back with a word that refers to another shot is answered without it
 (``heeded``). Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``)
 bend the answer the way real models fail.
@@ -22,7 +23,7 @@ import math
 import re
 from typing import Any, NamedTuple
 
-from storyboard.emulator import chat_names
+from storyboard.emulator import chat_names, chat_translate
 
 QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]|(?<!\w)['‘]([^\n]{1,400}?)['’](?!\w)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -254,7 +255,7 @@ def shots(document: dict[str, Any]) -> dict[str, Any]:
     return {"shots": made}
 
 
-STAGES = {"outline": outline, "cast": cast, "shots": shots}
+STAGES = {"outline": outline, "cast": cast, "shots": shots, "translate": chat_translate.translate}
 
 
 def content_of(body: dict[str, Any]) -> str:

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from storyboard.errors import Diagnostic
-from storyboard.language import continuity, density, facts
+from storyboard.language import continuity, density, facts, languages
 from storyboard.language.resolve import ResolvedEpisode, Resolver
 
 
 def lints(resolver: Resolver, episodes: Sequence[ResolvedEpisode]) -> list[Diagnostic]:
-    """The season's problems: the facts' errors, then each lint switched on."""
+    """The season's problems: the facts' errors, then each lint switched on, then the
+    languages' (``languages.lint``: an episode's language, a voice that cannot speak a version)."""
     on = continuity.settings(resolver.series)
     declared, problems = facts.declared(resolver.source.series, resolver.characters)
     if "continuity" in on and declared:
@@ -28,7 +29,7 @@ def lints(resolver: Resolver, episodes: Sequence[ResolvedEpisode]) -> list[Diagn
     if "density" in on:
         cast = density.cast_of(resolver.characters, resolver.generated)
         problems += density.lint([s for e in episodes for s in e.shots], cast)
-    return problems
+    return problems + languages.lint(resolver, episodes)
 
 
 def chain_boards(resolver: Resolver, episodes: Sequence[ResolvedEpisode]) -> None:

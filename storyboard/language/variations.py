@@ -19,6 +19,7 @@ from storyboard.language.compile import Compiler
 from storyboard.language.expand import Variation, expand, variation_names
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.series import Source, load_source
+from storyboard.language.versioncheck import version_problems
 from storyboard.media import probe as media
 from storyboard.targets import NATIVE_SIZES
 
@@ -138,7 +139,10 @@ def _compile_each(source: Source, variations: list[Variation], provider: str | N
         try:
             manifest = Compiler(variation.source, media_cache=cache, provider=provider).run()
             manifest.warnings += card_warnings(variation.source, manifest)
-            variants.append(Variant(variation.name, variation.vars, manifest, manifest.warnings))
+            manifest.warnings += version_problems(variation.source, manifest)
+            broken = any(d.severity == "error" for d in manifest.warnings)  # a version file's
+            variants.append(Variant(variation.name, variation.vars, None if broken else manifest,
+                                    manifest.warnings))
         except ProblemsFound as found:
             variants.append(Variant(variation.name, variation.vars, None, found.diagnostics))
     cache.save()

@@ -1,4 +1,4 @@
-"""A version's words into its file and back: ``languages/<lang>/<episode>.yaml``, one per language and episode.
+"""A version's words into its file and back: ``languages/<lang>/<episode>.yaml``, one an episode.
 
 A version is the same approved cut in another language (docs/languages.md): the same shots, takes
 and timing, new words. Its file lists each spoken line of the episode in order, with the source
@@ -22,6 +22,7 @@ from storyboard.errors import Diagnostic, ProblemsFound, Span
 from storyboard.files import write_atomic
 from storyboard.language.document import Document
 from storyboard.language.load import load_file
+from storyboard.language.request import CompiledEpisode
 
 FOLDER = "languages"
 KEYS = ("shot", "n", "speaker", "at", "route", "source", "text", "made")
@@ -33,6 +34,7 @@ HEAD = ("# storyboard: the {language} version of episode {episode} (source: {sou
         "# `storyboard translate` writes it (`storyboard docs languages`); `made` is the hash of "
         "the text the model wrote.\n")
 NEVER_LIPSYNCED = "none"  # a line heard only: voiceover, narration, an off-screen speaker
+FIT_TOLERANCE = 0.05  # seconds a made line may pass its window by unnoticed (a frame or two)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Version:
     source: str
     episode: str
     lines: tuple[VersionLine, ...]
+    file_lines: tuple[str, ...] = field(default=(), compare=False)  # the file's text, as read
 
     def line(self, shot: str, n: int) -> VersionLine | None:
         return next((line for line in self.lines if line.key == (shot, n)), None)
@@ -115,6 +118,35 @@ def version_path(series_dir: Path, language: str, episode: str) -> Path:
     return series_dir / FOLDER / language / f"{episode}.yaml"
 
 
+def source_lines(episode: CompiledEpisode) -> list[VersionLine]:
+    """Each spoken line of the compiled ``episode`` in order, as a version's entry with no words
+    yet: ``n`` counts a shot's lines in document order from 1, every route alike."""
+    found: list[VersionLine] = []
+    for shot in episode.shots:
+        n = 0
+        for scene in shot.request.scenes:
+            for line in scene.lines:
+                n += 1
+                found.append(VersionLine(shot.id, n, line.speaker, line.start, line.end,
+                                         line.route, line.text, ""))
+    return found
+
+
+def fit_warning(line: VersionLine, measured: float | None, window: float,
+                source_line: str | None = None) -> Diagnostic | None:
+    """A version's line that lasts longer, as made and measured, than its ``window`` (seconds):
+    a warning at the line with the seconds over; None when it fits or was never measured
+    (nothing is guessed from its letters)."""
+    if measured is None or measured <= window + FIT_TOLERANCE:
+        return None
+    over = measured - window
+    return Diagnostic(line.span, (
+        f"this line lasts {measured:.2f} s as made, {over:.2f} s over its {seconds(window)} s "
+        f"window ({line.at}): shorten its text by hand, ask again for a shorter one, or let it "
+        "run over into silence where the shot allows; nothing is stretched"),
+        "warning", source_line, code="version-fit")
+
+
 # --- writing ---------------------------------------------------------------------------------
 
 
@@ -131,10 +163,16 @@ def quote(text: str) -> str:
     return "".join(_escape(c) for c in json.dumps(text, ensure_ascii=False))
 
 
+def _bare(word: str) -> str:
+    """A route as written (``lipsync``), quoted when it is not a plain word."""
+    return word if re.fullmatch(r"[a-z][a-z_]*", word) else quote(word)
+
+
 def version_text(version: Version) -> str:
     """The file's text: same version, same bytes."""
-    out = [HEAD.format(language=version.language, episode=version.episode,
-                       source=version.source).rstrip("\n"),
+    said = {key: "".join(_escape(c) for c in getattr(version, key))  # one line each
+            for key in ("language", "episode", "source")}
+    out = [HEAD.format(**said).rstrip("\n"),
            f"language: {quote(version.language)}", f"source: {quote(version.source)}",
            f"episode: {quote(version.episode)}"]
     if not version.lines:
@@ -144,7 +182,7 @@ def version_text(version: Version) -> str:
     for line in version.lines:
         out += [f"  - shot: {quote(line.shot)}", f"    n: {line.n}",
                 f"    speaker: {quote(line.speaker)}", f"    at: {line.at}",
-                f"    route: {line.route}", f"    source: {quote(line.source)}",
+                f"    route: {_bare(line.route)}", f"    source: {quote(line.source)}",
                 f"    text: {quote(line.text)}"]
         if line.made is not None:
             out.append(f"    made: {quote(line.made)}")
@@ -186,7 +224,7 @@ def read_version(path: Path) -> Version:
     if problems:
         raise ProblemsFound(problems)
     return Version(data["language"], data["source"], data["episode"],
-                   tuple(line for line in lines if line is not None))
+                   tuple(line for line in lines if line is not None), tuple(doc.lines))
 
 
 def _word(value: Any) -> bool:

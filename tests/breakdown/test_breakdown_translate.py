@@ -1,0 +1,150 @@
+"""``storyboard translate`` (issue 68.2): a version's lines by the breakdown's model, against the
+emulator's chat endpoint: priced and refused without consent, written, a hand fix kept on a
+re-run, a changed source line proposed and never written over, ``--no-model``, and a run killed
+mid-translation going on without paying again for what was answered."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from storyboard.cli.main import cli
+from storyboard.emulator.server import EmulatorServer
+from storyboard.language.versions import is_hand_fixed, read_version, text_hash, version_path
+from tests.fixtures.breakdown import KEY_ENV, chat_base, requests
+from tests.fixtures.versions import versioned
+
+ANSWERS = Path(".storyboard") / "breakdown" / "answers"
+
+
+def translate(emulator: EmulatorServer, root: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner(env={KEY_ENV: "sk-test-translate"}).invoke(cli, [
+        "translate", str(root), "--language", "es", "--base-url", chat_base(emulator),
+        "--api-key-env", KEY_ENV, *args])
+    return result.exit_code, result.output
+
+
+def test_translated_with_consent_then_a_hand_fix_is_kept(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root, before = versioned(tmp_path, make_media), requests(chat_emulator)
+    code, said = translate(chat_emulator, root)
+    assert code == 1 and "2 call(s) to ask qwen-plus" in said and "nothing was asked" in said
+    assert requests(chat_emulator) == before and not (root / "languages").exists()
+    code, said = translate(chat_emulator, root, "--budget", "0.0001")
+    assert code == 1 and "more than --budget 0.0001; nothing was asked" in said, said
+    assert requests(chat_emulator) == before
+    code, said = translate(chat_emulator, root, "--yes")
+    assert code == 0 and "2 request(s) sent" in said and "3 line(s) translated" in said, said
+    assert requests(chat_emulator) == before + 2
+    path = version_path(root, "es", "ep01")
+    toast, later = read_version(path).lines
+    assert (toast.route, toast.text, toast.made) == ("lipsync", "[es] To retirement.",
+                                                     text_hash("[es] To retirement."))
+    assert (later.route, later.speaker, later.source) == ("none", "narrator",
+                                                          "She never came back.")
+    path.write_text(path.read_text("utf-8").replace('"[es] To retirement."', '"¡Por el retiro!"'),
+                    "utf-8")
+    code, said = translate(chat_emulator, root, "--yes")
+    assert code == 0 and "0 request(s) sent" in said and "1 fixed by hand" in said, said
+    fixed = read_version(path).lines[0]
+    assert fixed.text == "¡Por el retiro!" and is_hand_fixed(fixed)
+    assert requests(chat_emulator) == before + 2  # nothing asked again, nothing paid again
+
+
+def test_a_changed_source_line_is_proposed_never_written_over(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = versioned(tmp_path, make_media)
+    assert translate(chat_emulator, root, "--yes")[0] == 0
+    path = version_path(root, "es", "ep01")
+    written = path.read_bytes()
+    episode = root / "episodes" / "ep01.yaml"
+    episode.write_text(episode.read_text().replace("came back", "came home"))
+    code, said = translate(chat_emulator, root, "--yes")
+    assert code == 0 and "ep01/later 1: its source line changed" in said, said
+    assert path.read_bytes() == written  # the file stands
+    proposal = read_version(path.with_name("ep01.yaml.proposed"))
+    assert proposal.lines[1].source == "She never came home."
+    assert proposal.lines[1].text == "[es] She never came home."
+    check = CliRunner().invoke(cli, ["check", str(root)])
+    assert "ep01.yaml:15:5: warning: stale: the source line is now 'She never came home.'" \
+        in check.output
+    # taken by hand (the proposal copied over the file): nothing is stale, the proposal goes
+    path.write_bytes(path.with_name("ep01.yaml.proposed").read_bytes())
+    code, said = translate(chat_emulator, root, "--yes")
+    assert code == 0 and "0 request(s) sent" in said and "stale" not in said
+    assert not path.with_name("ep01.yaml.proposed").exists()
+
+
+def test_no_model_writes_the_entries_for_a_person(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root, before = versioned(tmp_path, make_media), requests(chat_emulator)
+    code, said = translate(chat_emulator, root, "--no-model")
+    assert code == 0 and "2 file(s) written" in said, said
+    assert requests(chat_emulator) == before
+    lines = read_version(version_path(root, "es", "ep02")).lines
+    assert [(line.shot, line.source, line.text, line.made) for line in lines] == [
+        ("morning", "Good morning, everyone.", "", None)]
+    check = CliRunner().invoke(cli, ["check", str(root)])
+    assert "ep02.yaml:7:5: warning: no words yet" in check.output
+    code, said = translate(chat_emulator, root, "--language", "fr")
+    assert code == 1 and "'fr' is not one of the series' languages (en, es)" in said
+
+
+def test_a_killed_run_goes_on_without_paying_again(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = versioned(tmp_path, make_media)
+    chat_emulator.script("chat:ok*1,chat:slow=60")
+    command = [sys.executable, "-m", "storyboard", "translate", str(root), "--language", "es",
+               "--base-url", chat_base(chat_emulator), "--api-key-env", KEY_ENV, "--yes"]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, KEY_ENV: "sk-test-translate"})
+    answers = root / ANSWERS
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(answers.glob("*.json"))) < 1:
+        time.sleep(0.1)
+    time.sleep(0.5)  # the second call is under way (slow)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    assert len(list(answers.glob("*.json"))) == 1 and not (root / "languages").exists()
+    chat_emulator.clear_faults()
+    before = requests(chat_emulator)
+    code, said = translate(chat_emulator, root, "--yes")
+    assert code == 0 and "1 request(s) sent, 1 answer(s) from the cache" in said, said
+    assert requests(chat_emulator) == before + 1  # only the call that was not answered
+    assert [line.text for line in read_version(version_path(root, "es", "ep02")).lines] == [
+        "[es] Good morning, everyone."]
+
+
+def test_a_line_too_long_is_asked_again_shorter(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = versioned(tmp_path, make_media)
+    assert translate(chat_emulator, root, "--yes")[0] == 0
+    before = requests(chat_emulator)
+    code, said = translate(chat_emulator, root, "--yes", "--shorter", "ep02/morning/1")
+    assert code == 0 and "1 request(s) sent" in said and "1 line(s) translated" in said, said
+    line = read_version(version_path(root, "es", "ep02")).lines[0]
+    assert line.text == "[es] Good" and line.made == text_hash("[es] Good")
+    assert requests(chat_emulator) == before + 1
+    code, said = translate(chat_emulator, root, "--yes", "--shorter", "ep02/morning/2")
+    assert code == 1 and "episode ep02 has no such line; expected one of ep02/morning/1" in said
+
+
+def test_a_dry_run_in_json_lists_each_call(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root, before = versioned(tmp_path, make_media), requests(chat_emulator)
+    result = CliRunner(env={KEY_ENV: "sk-test-translate"}).invoke(cli, [
+        "translate", str(root), "--language", "es", "--base-url", chat_base(chat_emulator),
+        "--api-key-env", KEY_ENV, "--dry-run", "--json"])
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0 and data["dry_run"] is True and data["language"] == "es"
+    assert [c["stage"] for c in data["calls"]] == ["translate", "translate"]
+    assert data["worst"] > 0 and data["written"] == [] and requests(chat_emulator) == before
+    assert not (root / "languages").exists()
