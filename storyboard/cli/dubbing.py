@@ -39,17 +39,15 @@ def refuse_mixed(mixed: object) -> None:
 
 
 def series_languages(manifest: Manifest) -> list[str]:
-    """The series' ``languages:`` but the first (the original's), as written."""
-    from storyboard.language.load import load_file
-    doc, _ = load_file(manifest.source)
-    data = doc.data if isinstance(doc.data, dict) else {}
-    given = data.get("languages")
-    found = [str(x) for x in given if isinstance(x, str)] if isinstance(given, list) else []
+    """The series' ``languages:`` but the first (the original's)."""
+    from storyboard.language.languages import series_languages as declared
+    from storyboard.language.series import load_source
+    found = declared(load_source(manifest.source).series.data)
     if len(found) < 2:
         raise StoryboardError(f"{manifest.source.name}: --languages renders the versions of "
                               "the series' languages (languages: [en, es, ...], the first the "
                               "original), and this series names none but the original")
-    return found[1:]
+    return list(found[1:])
 
 
 def render_versions(path: Path, flags: RenderFlags, language: str | None, every: bool, *,

@@ -7,8 +7,9 @@ speaker was designed with, its ``language_type`` the version's language: an asse
 ``lines/<lang>/<EP>/<SHOT>/<N>`` whose hash is the digest of the model, the words, the voice's
 take and the language, so the same words in the same voice and language are made once (a hand
 edit of the words is a new line). How long a made line lasts is measured from its audio, never
-guessed; ``fit_warning`` says a line that runs past its window, with the seconds over, and
-``room`` how far it may run into the silence after it (docs/languages.md, "Dubbing").
+guessed; ``fit_note`` says a line that runs past its window, with the seconds over
+(``versions.fit_warning``), and whether it runs into the silence after it (its ``room``) or is
+cut (docs/languages.md, "Dubbing").
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.cast import asset_id, asset_shot
 from storyboard.language.hashing import digest
 from storyboard.language.request import AssetRequest, CompiledEpisode, CompiledShot
-from storyboard.language.versions import Version, VersionLine, is_untranslated
+from storyboard.language.languages import speech_language
+from storyboard.language.versions import (
+    FIT_TOLERANCE,
+    Version,
+    VersionLine,
+    fit_warning,
+    is_untranslated,
+)
 
 KIND = "lines"  # a version's line is a line asset like any other: ``lines/es/ep01/hook/1``
 
@@ -49,7 +57,7 @@ def version_line(series: str, language: str, episode: str, line: VersionLine, vo
     ``voice_hash``) in ``language``: the language and the words are in its hash."""
     name = line_name(language, episode, line)
     request = AssetRequest("speech", speech_model, line.text, name, voice=voice,
-                           language=language)
+                           language=speech_language(language) or language)
     form = {"asset": "speech", "model": speech_model, "text": line.text,
             "voice": {"asset": voice_hash}, "language": language}
     shot = asset_shot(series, KIND, name, request, form, line.span, {})
@@ -110,21 +118,20 @@ def room(line: VersionLine, lines: Sequence[VersionLine], shot_seconds: float) -
     return round(max(end, line.end) - line.start, 3)
 
 
-def fit_warning(line: VersionLine, measured: float | None, window: float,
-                space: float | None = None) -> str | None:
-    """What ``check``, ``plan`` and ``render`` say of a line over its window: the seconds over,
-    and whether it runs into the silence after it (``space``: its ``room``) or past it (cut at the
-    shot's end). None when it fits, or when it is not made yet (``measured`` None: never guessed
-    from its letters)."""
-    if measured is None or measured <= window + 0.005:
+def fit_note(line: VersionLine, measured: float | None, window: float, space: float
+             ) -> str | None:
+    """``versions.fit_warning`` of a made line (at its line of the version file, with the
+    seconds over), and what the version does with it: it runs into the silence after its window
+    when it ends within its ``room``, else it is cut there. None when it fits, or when it is
+    not made yet (never guessed from its letters)."""
+    found = fit_warning(line, measured, window)
+    if found is None or measured is None:
         return None
-    over = measured - window
-    said = (f"{line.shot} #{line.n} ({line.speaker}): the line lasts {measured:.2f} s, "
-            f"{over:.2f} s over its window of {window:g} s")
-    if space is not None and measured <= space + 0.005:
-        return f"{said}; it runs into the silence after it (room {space:g} s)"
-    cut = "" if space is None else f"; it is cut at {space:g} s (the next line or the shot's end)"
-    return f"{said}{cut}: shorten its text in the version file"
+    where = f"{found.span}: " if found.span is not None else f"{line.shot} #{line.n}: "
+    then = (f"it runs into the silence after it (room {space:g} s)" if measured <= space +
+            FIT_TOLERANCE else f"as it is, it is cut at {space:g} s (the next line or the "
+            "shot's end)")
+    return f"{where}{found.message}; {then}"
 
 
 def window_digest(lines: Sequence[DubLine]) -> str:

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyboard.errors import StoryboardError
+from storyboard.errors import ProblemsFound, StoryboardError
+from storyboard.language import languages as langs
 from storyboard.language.cast import asset_id, speech_model
 from storyboard.language.dubbing import DubLine, version_lines
-from storyboard.language.load import load_file
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
+from storyboard.language.series import load_source
 from storyboard.language.versions import Version, read_version, version_path
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.cache import OutputCache, cast_source
@@ -57,24 +58,31 @@ class VersionCut:
 
 def version_cut(manifest: Manifest, language: str, cache_key: str,
                 episode: str | None = None) -> VersionCut:
-    """The approved cut of ``manifest`` (or its ``episode``) in ``language``: refused with every
-    shot whose take is not approved, and every version file missing or wrong (at its line)."""
+    """The approved cut of ``manifest``'s episodes versioned into ``language`` (or its
+    ``episode``): refused for a language the series does not version into (at its
+    ``languages`` line), with every shot whose take is not approved, and every version file
+    missing or wrong (at its line)."""
+    source = load_source(manifest.source)
+    unknown = langs.unknown_language(source, language)
+    if unknown is not None:
+        raise ProblemsFound([unknown])
     lock = read_lock(lock_path(manifest.root))
     used = with_retakes(manifest, lock, free=False)
-    episodes = [e for e in used.episodes if episode is None or e.id == episode]
+    versioned = langs.episodes_in(source, language)
+    episodes = [e for e in used.episodes if e.id in versioned and episode in (None, e.id)]
     if not episodes:
-        raise StoryboardError(f"no episode {episode!r} in this series; expected one of: "
-                              f"{', '.join(e.id for e in used.episodes)}")
+        raise StoryboardError(f"no episode {episode or ''} of this series is versioned into "
+                              f"{language}; expected one of: {', '.join(versioned) or '(none)'}")
     versions = [_version(manifest.root, language, e.id) for e in episodes]
     cut = VersionCut(language, used, lock, episodes, versions)
     _approve(cut)
     voices = _voices(used, lock, cache_key)
     cut.voices = [shot for shot, _ in voices.values()]
     speakers = {speaker: (asset_id("voices", shot.name), shot.hash)
-                for speaker, (shot, _) in _speakers(manifest, voices).items()}
+                for speaker, (shot, _) in _speakers(source.series.data, voices).items()}
     cut.lines = version_lines(manifest.name, language, versions,
                               {e.id: e for e in episodes}, speakers,
-                              speech_model(_series_data(manifest)))
+                              speech_model(_series_data(source.series.data)))
     return cut
 
 
@@ -135,10 +143,10 @@ def _voices(manifest: Manifest, lock: LockFile, cache_key: str
     return found
 
 
-def _speakers(manifest: Manifest, voices: Mapping[str, tuple[CompiledShot, bool]]
+def _speakers(series: Any, voices: Mapping[str, tuple[CompiledShot, bool]]
               ) -> dict[str, tuple[CompiledShot, bool]]:
     """Each character with a designed voice, and that voice."""
-    characters = _series_data(manifest).get("characters")
+    characters = _series_data(series).get("characters")
     found = {}
     for name, character in (characters.items() if isinstance(characters, dict) else ()):
         voice = character.get("voice") if isinstance(character, dict) else None
@@ -147,6 +155,5 @@ def _speakers(manifest: Manifest, voices: Mapping[str, tuple[CompiledShot, bool]
     return found
 
 
-def _series_data(manifest: Manifest) -> dict[str, Any]:
-    doc, _ = load_file(manifest.source)
-    return doc.data if isinstance(doc.data, dict) else {}
+def _series_data(data: Any) -> dict[str, Any]:
+    return data if isinstance(data, dict) else {}

@@ -8,16 +8,20 @@ each pass is laid on its made lines and rendered (journaled, cached by the take'
 track), under what is left of the budget. A run killed anywhere is finished by running it again:
 a made line or pass is a cache hit, a submitted one is polled, never sent twice. Each made line
 is measured from its audio (``media``'s facts, kept by file) and a line over its window is said,
-with the seconds over (``language.dubbing.fit_warning``).
+with the seconds over (``language.dubbing.fit_note``), and kept where ``check`` reads it.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.language.dubbing import DubLine, fit_warning, room
+from storyboard.files import write_atomic
+from storyboard.language.dubbing import DubLine, fit_note, room
+from storyboard.language.versioncheck import MEASURED
+from storyboard.language.versions import text_hash
 from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
@@ -128,8 +132,8 @@ def job_file(job: Versioning, made: VersionPass) -> Path:
 
 
 def fits(job: Versioning) -> tuple[dict[str, float], list[str]]:
-    """Each made line's seconds, measured from its audio (kept with the file's facts), and a
-    warning for each line over its window."""
+    """Each made line's seconds, measured from its audio, kept where ``check`` reads them
+    (``versioncheck.measured``), and a warning for each line over its window."""
     facts = media.MediaCache(job.cut.manifest.root / ".storyboard" / "media.json")
     seconds: dict[str, float] = {}
     said = []
@@ -141,10 +145,26 @@ def fits(job: Versioning) -> tuple[dict[str, float], list[str]]:
         approved = job.cut.approved[f"{dub.episode}/{dub.line.shot}"]
         lines = [d.line for d in job.cut.lines if d.episode == dub.episode]
         space = room(dub.line, lines, float(approved.take.request.duration))
-        warning = fit_warning(dub.line, measured, dub.line.window, space)
-        if warning is not None:
-            said.append(f"{dub.episode}/{warning}")
+        note = fit_note(dub.line, measured, dub.line.window, space)
+        if note is not None:
+            said.append(note)
+    keep_measured(job.cut, seconds)
     return seconds, said
+
+
+def keep_measured(cut: VersionCut, seconds: dict[str, float]) -> None:
+    """Each episode's made lines' seconds, for the words they were made of:
+    ``.storyboard/languages/<lang>/<EP>.json`` (what ``check`` and ``plan`` warn from)."""
+    for episode in cut.episodes:
+        rows = [{"shot": d.line.shot, "n": d.line.n, "text": text_hash(d.line.text),
+                 "seconds": seconds[d.asset_id]}
+                for d in cut.lines if d.episode == episode.id and d.asset_id in seconds]
+        if not rows:
+            continue
+        path = cut.manifest.root / MEASURED / cut.language / f"{episode.id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps({"lines": rows}, indent=1, sort_keys=True) + "\n",
+                     durable=False)
 
 
 def _versioning(manifest: Manifest, language: str, flags: RenderFlags, provider: Provider,
