@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.cast import asset_id, asset_shot
 from storyboard.language.hashing import digest
-from storyboard.language.request import AssetRequest, CompiledEpisode, CompiledShot
 from storyboard.language.languages import speech_language
+from storyboard.language.request import AssetRequest, CompiledEpisode, CompiledShot
 from storyboard.language.versions import (
     FIT_TOLERANCE,
     Version,

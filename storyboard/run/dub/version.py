@@ -20,9 +20,9 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 from storyboard.files import write_atomic
 from storyboard.language.dubbing import DubLine, fit_note, room
+from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.versioncheck import MEASURED
 from storyboard.language.versions import text_hash
-from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut
