@@ -197,6 +197,17 @@ def test_a_spanish_version_is_dubbed_relipped_and_stitched_without_rendering_vid
     assert "Adiós." in (root / "out" / "es" / "ep02.srt").read_text("utf-8")
     assert "To us" in (root / "out" / "ep01.srt").read_text("utf-8")
 
+    # the exports carry the language: the version's clips, its name, its metadata
+    code, exported, said = run("export", root, "--language", "es", "--provider", "dashscope",
+                               "--json")
+    assert code == 0, said
+    timeline = json.loads((root / "out" / "es" / "ep01.es.otio").read_text("utf-8"))
+    assert timeline["name"] == "ep01 (es)"
+    assert timeline["metadata"]["storyboard"]["language"] == "es"
+    urls = json.dumps(timeline["tracks"])
+    assert "stitch-cache/heard/" in urls  # each dubbed shot plays the version's clip
+    assert [f["episode"] for f in exported["files"]] == ["ep01", "ep02"]
+
     # a second render makes nothing: no speech, no pass, no submission
     before = counts(server)
     code, report, said = dub(root)

@@ -26,7 +26,7 @@ from storyboard.language.versions import text_hash
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut
-from storyboard.run.dub.episodes import stitch_version
+from storyboard.run.dub.episodes import stitch_version, version_episode
 from storyboard.run.dub.passes import VersionPass, pass_lines, version_passes, version_series
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import consent, execute, plan_setup
@@ -169,16 +169,36 @@ def keep_measured(cut: VersionCut, seconds: dict[str, float]) -> None:
 
 def _versioning(manifest: Manifest, language: str, flags: RenderFlags, provider: Provider,
                 region: str | None) -> Versioning:
-    cut = version_cut(manifest, language, provider.cache_key, flags.episode)
-    job = Versioning(cut, OutputCache(manifest.root, cast_source(provider.cache_key)),
-                     OutputCache(manifest.root, provider.cache_key),
-                     (str(getattr(provider, "base_url", "") or ""), region))
+    job = _job(manifest, language, provider.cache_key, flags.episode,
+               (str(getattr(provider, "base_url", "") or ""), region))
     if _passing(job) and not kind_passes(provider.name).lipsyncs:
         raise StoryboardError(
             f"the {language} version re-lips on-screen speakers (a lip-sync pass over each "
             f"approved take), which {provider.name} does not make: --provider dashscope "
             "(videoretalk)")
     return job
+
+
+def _job(manifest: Manifest, language: str, cache_key: str, episode: str | None,
+         where: tuple[str, str | None]) -> Versioning:
+    cut = version_cut(manifest, language, cache_key, episode)
+    return Versioning(cut, OutputCache(manifest.root, cast_source(cache_key)),
+                      OutputCache(manifest.root, cache_key), where)
+
+
+def version_episodes(manifest: Manifest, language: str, cache_key: str,
+                     episode: str | None = None) -> list[tuple[CompiledEpisode, dict[str, Path]]]:
+    """The made version's episodes as they play (each shot's clip by shot id), for the exports;
+    refused while a line or pass of it is not made (``render --language`` makes them)."""
+    job = _job(manifest, language, cache_key, episode, ("", None))
+    missing = [d.asset_id for d in job.cut.lines if job.made(d) is None]
+    if missing:
+        raise StoryboardError(f"the {language} version's lines are not all made ("
+                              f"{', '.join(missing[:3])}...): render it first (storyboard "
+                              f"render SERIES --language {language})")
+    files = {p.shot_id: job_file(job, p) for p in job.passes()}
+    folder = manifest.root / ".storyboard" / "stitch-cache" / "heard"
+    return [version_episode(job.cut, e, files, job.made, folder) for e in job.cut.episodes]
 
 
 def _passing(job: Versioning) -> list[str]:
