@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.common import compiled, fail, served_region
+from storyboard.cli.common import fail, served_region, variants_of
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from storyboard.language.request import Manifest
     from storyboard.run.dub import VersionReport
+    from storyboard.run.plans import Plan
     from storyboard.run.setup import RenderFlags
 
 LANGUAGE = click.option(
@@ -57,8 +60,12 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
     from storyboard.run.dub import render_version
     from storyboard.run.rendering import interactive
     from storyboard.run.setup import Callbacks, make_provider
-    manifest = compiled(path, provider=flags.provider)
-    ask = confirm() if interactive() and not as_json else None
+    variants = variants_of(path, provider=flags.provider)
+    if variants.matrix:
+        raise click.UsageError("--language/--languages make a version of a plain series' "
+                               "approved cut; a matrix's language axis renders its variations")
+    manifest = variants.manifests[0]
+    ask = shown_first(confirm()) if interactive() and not as_json else None
     reports = []
     try:
         languages = series_languages(manifest) if every else [str(language)]
@@ -82,6 +89,18 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
             click.echo(f"error: {problem}", err=True)
     if not all(r.ok for r in reports):
         raise SystemExit(1)
+
+
+def shown_first(ask: Callable[[Plan], bool]) -> Callable[[Plan], bool]:
+    """A person's yes to a version's plan, asked once the plan is on screen: what it makes and
+    what each costs."""
+    def asking(plan: Plan) -> bool:
+        for shot in plan.to_render:
+            click.echo(f"  {shot.key}: {shot.status}, {shot.cost:.4f} {plan.currency}", err=True)
+        click.echo(f"the version: {len(plan.to_render)} line(s) and pass(es) to make, about "
+                   f"{plan.total_cost:.4f} {plan.currency}; no video rendered again", err=True)
+        return ask(plan)
+    return asking
 
 
 def version_dict(report: VersionReport) -> dict[str, Any]:

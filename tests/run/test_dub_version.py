@@ -234,11 +234,13 @@ def test_a_hand_edit_of_a_line_makes_that_line_and_its_pass_again_only(
 
 def test_a_shot_not_approved_refuses_the_version_naming_it(approved: Approved) -> None:
     root, server = approved()
+    before = counts(server)
+    code, _, said = run("render", root, "--language", "es", "--provider", "dashscope")
+    assert code != 0 and counts(server) == before, said  # no consent: nothing spent
     lock_file = root / "storyboard.lock"
     lock = json.loads(lock_file.read_text("utf-8"))
     lock["takes"]["dubbed/ep02/door"].pop("approved")
     lock_file.write_text(json.dumps(lock), encoding="utf-8")
-    before = counts(server)
     code, _, said = dub(root)
     assert code != 0 and "ep02/door" in said and "approve" in said and "Traceback" not in said
     assert counts(server) == before  # nothing paid
