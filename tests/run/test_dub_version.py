@@ -137,6 +137,14 @@ def write(tmp_path: Path, make_media: MakeMedia) -> Path:
     return root
 
 
+def loudest(video: Path, start: float, length: float) -> float:
+    """The loudest sample in [start, start + length) of ``video``'s sound, in dB."""
+    log = ffmpeg.run(["-ss", str(start), "-t", str(length), "-i", str(video), "-vn", "-af",
+                      "volumedetect", "-f", "null", "-"])
+    found = [line for line in log.splitlines() if "max_volume:" in line]
+    return float(found[0].split("max_volume:")[1].split()[0])
+
+
 def counts(emu: Any) -> tuple[int, int, int]:
     """Speech calls, lip-sync passes and every submission (video and passes) so far."""
     stats = emu.stats()
@@ -191,6 +199,10 @@ def test_a_spanish_version_is_dubbed_relipped_and_stitched_without_rendering_vid
     for episode in ("ep01", "ep02"):
         video = root / "out" / "es" / f"{episode}.mp4"
         assert video.is_file() and ffmpeg.probe(video).duration
+    # the Spanish line is heard at its window (the emulator's takes are silent: what becomes of
+    # a take's own sound is tests/run/test_dub_episodes.py's)
+    dubbed = root / "out" / "es" / "ep01.mp4"
+    assert loudest(dubbed, 1.1, 1.2) > -40
     srt = (root / "out" / "es" / "ep01.srt").read_text("utf-8")
     vtt = (root / "out" / "es" / "ep01.vtt").read_text("utf-8")
     assert "Por nosotros" in srt and "Por nosotros" in vtt and "To us" not in srt
