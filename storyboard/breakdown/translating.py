@@ -344,7 +344,7 @@ def merged(job: Job, words: dict[tuple[str, str, int], str], outcome: Outcome
 
 
 def write(work: list[Job], words: dict[tuple[str, str, int], str], outcome: Outcome) -> None:
-    """Each job's file (only when its bytes change) and its proposal (removed when none)."""
+    """Each job's file (only when what it says changes) and its proposal (removed when none)."""
     for job in work:
         version, proposal = merged(job, words, outcome)
         name = f"{FOLDER}/{version.language}/{job.path.name}"

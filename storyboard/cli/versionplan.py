@@ -10,6 +10,7 @@ holds the version's own cost (lines and passes) as it holds a plan's.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,11 +66,17 @@ def version_plan(path: Path, language: str, flags: RenderFlags, as_json: bool,
     series = source.series.data if isinstance(source.series.data, dict) else {}
     priced = quote(language, pairs, prices, speech_model(series))
     said = translation(path, language, [e.id for e, _ in pairs])
+    folder = f"{Path('languages') / language}{os.sep}"
+    over = [d for d in manifest.warnings if d.code == "version-fit" and d.span is not None
+            and folder in d.span.file]
     if as_json:
-        click.echo(json.dumps(as_data(priced, said, [e.id for e, _ in pairs]), indent=2,
-                              sort_keys=True))
+        data = as_data(priced, said, [e.id for e, _ in pairs])
+        data["over_window"] = [{"where": str(d.span), "message": d.message} for d in over]
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
     else:
         show(priced, said, [e.id for e, _ in pairs])
+        for warning in over:
+            click.echo(warning.format(), err=True)
     if max_cost is not None and priced.total > max_cost + 1e-9:
         click.echo(f"the {language} version costs {priced.total:.4f} {priced.currency}, over "
                    f"--max-cost {max_cost:g}", err=True)

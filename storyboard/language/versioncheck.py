@@ -19,6 +19,7 @@ from storyboard.language import languages as langs
 from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.series import Source
 from storyboard.language.versions import (
+    FOLDER,
     Version,
     VersionLine,
     fit_warning,
@@ -67,15 +68,29 @@ def version_problems(source: Source, manifest: Manifest) -> list[Diagnostic]:
     """Every version file's problems against the series (none when it declares no languages)."""
     series = source.series.data
     if len(langs.series_languages(series)) < 2:
-        return []
+        return unused(source.root, set(), langs.series_languages(series))
     data = langs.episode_ids(source)
     found: list[Diagnostic] = []
+    used: set[Path] = set()
     for episode in manifest.episodes:
         for language in langs.versions_of(series, data.get(episode.id, {})):
             path = version_path(source.root, language, episode.id)
+            used.add(path)
             if path.is_file():
                 found += _episode(source.root, path, language, episode)
-    return found
+    return found + unused(source.root, used, langs.series_languages(series))
+
+
+def unused(root: Path, used: set[Path], languages: tuple[str, ...]) -> list[Diagnostic]:
+    """A version file no episode's version reads (another language, an episode gone or
+    narrowed out): said once, so a file is never silently ignored."""
+    folder = root / FOLDER
+    files = sorted(folder.glob("*/*.yaml")) if folder.is_dir() else []
+    return [Diagnostic(Span(str(path), 1, 1), (
+        f"this file is not used: no episode {path.stem!r} is versioned into "
+        f"{path.parent.name!r} (the series' languages: {', '.join(languages) or 'none'}; an episode's "
+        "languages: may narrow them)"), "warning", code="version-unused")
+        for path in files if path not in used and not path.is_symlink()]
 
 
 def _episode(root: Path, path: Path, language: str, episode: CompiledEpisode

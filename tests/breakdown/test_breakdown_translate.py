@@ -148,3 +148,41 @@ def test_a_dry_run_in_json_lists_each_call(
     assert [c["stage"] for c in data["calls"]] == ["translate", "translate"]
     assert data["worst"] > 0 and data["written"] == [] and requests(chat_emulator) == before
     assert not (root / "languages").exists()
+
+
+def test_one_episode_and_a_line_the_series_no_longer_has(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = versioned(tmp_path, make_media)
+    code, said = translate(chat_emulator, root, "--yes", "--episodes", "ep02")
+    assert code == 0 and "1 file(s) written" in said, said
+    assert not version_path(root, "es", "ep01").exists()
+    path = version_path(root, "es", "ep02")
+    path.write_text(path.read_text("utf-8") + "# my note\n", "utf-8")
+    code, said = translate(chat_emulator, root, "--yes", "--episodes", "ep02")
+    assert code == 0 and "0 file(s) written, 1 unchanged" in said
+    assert path.read_text("utf-8").endswith("# my note\n")  # nothing to change: not rewritten
+    episode = root / "episodes" / "ep01.yaml"
+    assert translate(chat_emulator, root, "--yes")[0] == 0
+    episode.write_text(episode.read_text().replace(
+        ', say: {narrator: "She never came back."},\n         voiceover: true}', "}"))
+    code, said = translate(chat_emulator, root, "--yes")
+    assert code == 0 and "ep01/later 1: no longer a line of the series: left out" in said, said
+    assert [line.shot for line in read_version(version_path(root, "es", "ep01")).lines] == [
+        "toast"]
+    code, said = translate(chat_emulator, root, "--episodes", "ep09")
+    assert code == 1 and "ep09 not versioned into es; expected some of ep01, ep02" in said
+
+
+def test_an_answer_still_wrong_after_its_send_backs_is_never_paid_for_again(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = versioned(tmp_path, make_media)
+    chat_emulator.script("chat:schema*3")  # ep01's call and its send-backs, each wrong
+    code, said = translate(chat_emulator, root, "--yes")
+    chat_emulator.clear_faults()
+    assert code == 1 and "error: the translation of ep01 (lines 1-2 of 2): " in said, said
+    assert [line.text for line in read_version(version_path(root, "es", "ep01")).lines] == [
+        "", ""]  # the entries, no words, for a person (ep02 was answered)
+    before = requests(chat_emulator)
+    code, said = translate(chat_emulator, root, "--yes")
+    assert code == 1 and "0 request(s) sent, 3 answer(s) from the cache" in said, said
+    assert requests(chat_emulator) == before  # the same answers replayed, not bought again

@@ -158,6 +158,10 @@ def test_check_says_a_stale_a_wordless_a_missing_and_a_long_line(
     path = version_path(root, "es", "ep02")
     path.write_text(path.read_text().replace("Buenos días a todos.", "Buenos días."))
     assert "over its" not in _check(root)[1]  # measured for other words: not these
+    stray = version_path(root, "fr", "ep01")
+    write_version(stray, Version("fr", "en", "ep01", ()))
+    assert "fr/ep01.yaml:1:1: warning: this file is not used: no episode 'ep01' is versioned " \
+           "into 'fr'" in _check(root)[1]
     path.write_text(path.read_text().replace("n: 1", "n: one"))
     code, said = _check(root)
     assert code == 1 and "ep02.yaml:8:8: error: expected n: the shot's line number" in said

@@ -10,7 +10,14 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from storyboard.cli.main import cli
-from storyboard.language.versions import Version, VersionLine, version_path, write_version
+from storyboard.language.versioncheck import MEASURED
+from storyboard.language.versions import (
+    Version,
+    VersionLine,
+    text_hash,
+    version_path,
+    write_version,
+)
 from tests.fixtures.versions import versioned
 
 
@@ -49,3 +56,14 @@ def test_the_version_is_priced_beside_a_re_render(tmp_path: Path,
     assert code == 1 and "over --max-cost 0.05" in said
     code, said = plan(root, "--episode", "ep02", "--json")
     assert json.loads(said[said.index("{"):])["passes"]["count"] == 1
+    # a line made and measured over its window is said beside the price, at its line
+    measured = root / MEASURED / "es" / "ep02.json"
+    measured.parent.mkdir(parents=True)
+    measured.write_text(json.dumps({"lines": [{"shot": "morning", "n": 1, "seconds": 3.5,
+                                               "text": text_hash("¡Buenos días a todos!")}]}))
+    code, said = plan(root, "--json")
+    over = json.loads(said[said.index("{"):])["over_window"]
+    assert len(over) == 1 and over[0]["where"].endswith("languages/es/ep02.yaml:7:5")
+    assert "0.50 s over its 3 s window" in over[0]["message"]
+    code, said = plan(root)
+    assert "ep02.yaml:7:5: warning: this line lasts 3.50 s as made, 0.50 s over" in said
