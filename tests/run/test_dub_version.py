@@ -291,3 +291,17 @@ def test_a_version_killed_mid_render_pays_nothing_twice(approved: Approved) -> N
     assert counts(server)[1] - passes == 2 and submissions(server) - submitted == 2
     assert stats["submissions"]["duplicates"] == 0
     assert (root / "out" / "es" / "ep01.mp4").is_file()
+
+
+def test_a_budget_holds_for_a_version_as_for_any_render(approved: Approved) -> None:
+    root, server = approved()
+    speech, passes, submitted = counts(server)
+    code, report, said = dub(root, "--language", "es", "--budget", "0.02")
+    assert code == 1, said  # the lines fit the budget, the passes (about 0.06 USD) do not
+    version = report["versions"][0]
+    assert version["spent"] <= 0.02
+    assert counts(server)[0] - speech == 3 and counts(server)[1] == passes
+    assert submissions(server) == submitted  # no pass sent, and no video
+    skipped = {s["key"] for s in version["shots"] if s["state"] == "skipped"}
+    assert skipped == {"dubbed/es/ep01/hello", "dubbed/es/ep02/bye"}, version["shots"]
+    assert not (root / "out" / "es" / "ep01.mp4").exists()
