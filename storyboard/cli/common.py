@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -166,3 +166,9 @@ def compiled(path: Path, var: tuple[str, ...] = (), variation: tuple[str, ...] =
     return variants_of(path, var, variation, provider=provider).manifests[0]
 
 
+def served_region(provider: Any) -> str | None:
+    """The DashScope region a provider renders in (None: another provider, or a host of your
+    own), read from its settings."""
+    from storyboard.providers.dashscope.settings import DashScopeSettings
+    settings = getattr(provider, "settings", None)
+    return settings.served_region() if isinstance(settings, DashScopeSettings) else None

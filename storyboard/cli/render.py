@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli import admission, complete, diagnostics, season
+from storyboard.cli import admission, complete, diagnostics, dubbing, season
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import (
     AMOUNT,
@@ -304,12 +304,15 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 @admission.EPISODE_BUDGET
 @matrix.VAR
 @matrix.VARIATION
+@dubbing.LANGUAGE
+@dubbing.LANGUAGES
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
            shots: tuple[str, ...], replace_approved: bool, boards: bool,
            episode_range: str | None, whole_season: bool, episode_budget: float | None,
-           var: tuple[str, ...], variation: tuple[str, ...]) -> None:
+           var: tuple[str, ...], variation: tuple[str, ...], language: str | None,
+           all_languages: bool) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode.
 
     \b
@@ -322,6 +325,11 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     if webhook_url and not webhook_listen:
         raise click.UsageError(f"--webhook-url needs --webhook-listen HOST:PORT: {NO_LISTENER}")
     flags = render_flags(click.get_current_context().params)
+    if language or all_languages:  # a version of the approved cut: no video rendered
+        dubbing.refuse_mixed(shots or boards or draft or whole_season or episode_range or var
+                             or variation)
+        return dubbing.render_versions(path, flags, language, all_languages, quiet=quiet,
+                                       as_json=as_json)
     admission.refuse_mixed(flags, whole_season, episode_budget)
     if whole_season:
         return admission.render_season(path, flags, episode_range, episode_budget, var=var,

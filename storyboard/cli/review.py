@@ -101,9 +101,12 @@ def _sheet_json(result: SheetResult) -> None:
 @VARIATION
 @QUIET
 @JSON
+@click.option("--language", metavar="LANG",
+              help="The made LANG version (render --language LANG) instead: its clips and words, "
+                   "in <out>/LANG/, each timeline named and marked with its language.")
 def export(path: Path, format_name: str, out: Path | None, episode: str | None,
            provider: str | None, draft: bool, var: tuple[str, ...],
-           variation: tuple[str, ...], quiet: bool, as_json: bool) -> None:
+           variation: tuple[str, ...], quiet: bool, as_json: bool, language: str | None) -> None:
     """Write each episode as an editor timeline (OTIO, an OTIO bundle with its media, FCP7 XML,
     FCPXML or EDL) or a Jianying or CapCut draft folder; with variations, one per variation and
     episode (<out>/<variation>/<episode>). Media paths are relative to the folder written to."""
@@ -114,12 +117,18 @@ def export(path: Path, format_name: str, out: Path | None, episode: str | None,
     cache_key = guarded(lambda: make_provider(series, provider, draft=draft)).cache_key
     options: dict[str, Any] = {"out": out, "cache_key": cache_key, "draft": draft, "episode": episode,
                "warn": None if as_json else lambda m: click.echo(f"warning: {m}", err=True)}
+    if language is not None:
+        if variants.matrix:
+            raise click.UsageError("--language exports a version of a plain series' approved "
+                                   "cut, not a matrix's variations")
+        options["language"] = language
     with _steps(quiet or as_json):
         result = guarded(lambda: export_variations(variants, format_name, **options)
                          if variants.matrix else export_series(series, format_name, **options))
     written = []
     for file in result.files:
         stem = file.name.removesuffix(f"-{format_name}") if format_name in DRAFTS else file.stem
+        stem = stem.removesuffix(f".{language}") if language else stem
         key = f"{file.parent.name}/{stem}" if variants.matrix else stem
         written.append({"path": str(file), "episode": key, "duration": result.durations[key],
                         "fps": result.rates[key]})

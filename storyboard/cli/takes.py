@@ -26,7 +26,16 @@ from storyboard.cli.boardbatch import (
     pick_boards,
     say_hosted,
 )
-from storyboard.cli.common import AMOUNT, JSON, SERIES, compiled, emit, guarded, shot_series
+from storyboard.cli.common import (
+    AMOUNT,
+    JSON,
+    SERIES,
+    compiled,
+    emit,
+    guarded,
+    served_region,
+    shot_series,
+)
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot, Manifest
@@ -160,14 +169,6 @@ def _lipsync_after(series: Manifest, name: str, quiet: bool) -> dict[str, str]:
         click.echo(f"{asked.shot_id}: {asked.message}: its line routes lipsync; "
                    "`storyboard render` makes it (the plan prices it), then pick it")
     return {"lipsync": asked.takes[0]}
-
-
-def served_region(provider: Any) -> str | None:
-    """The DashScope region a provider renders in (None: another provider, or a host of your
-    own), read from its settings."""
-    from storyboard.providers.dashscope.settings import DashScopeSettings
-    settings = getattr(provider, "settings", None)
-    return settings.served_region() if isinstance(settings, DashScopeSettings) else None
 
 
 def _best(series: Manifest, name: str, quiet: bool = False) -> int:

@@ -255,10 +255,13 @@ def media_url(path: Path, base: Path | None) -> str:
 
 def export_series(manifest: Manifest, format_name: str, *, out: Path | None = None,
                   cache_key: str | None = None, draft: bool = False, episode: str | None = None,
-                  warn: Callable[[str], None] | None = None) -> ExportResult:
+                  warn: Callable[[str], None] | None = None, language: str | None = None
+                  ) -> ExportResult:
     """Write one timeline per episode (``<out>/<episode><suffix>``); cards are rendered if needed.
 
-    ``cache_key`` names the provider whose renders the clips point at (default: the local one)."""
+    ``cache_key`` names the provider whose renders the clips point at (default: the local one);
+    ``language``: the made version in that language instead (its clips, its words), written to
+    ``<out>/<lang>/<episode>.<lang><suffix>`` with the language in the timeline's metadata."""
     if format_name not in ALL_FORMATS:
         raise ExportError(f"unknown format {format_name!r}; expected one of: "
                           f"{', '.join(ALL_FORMATS)}")
@@ -267,6 +270,9 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
     builder = EpisodeBuilder(manifest, output_dir(manifest, None, draft=draft), draft=draft)
     cache = OutputCache(manifest.root, cache_key or local_cache_key(draft))
     used = manifest_as_used(manifest, cache_key or local_cache_key(draft))  # picked takes
+    if language is not None:
+        return _export_version(manifest, format_name, folder / language, builder,
+                               (cache_key or local_cache_key(draft), episode, language), warn)
     cuts = []
     for ep in _episodes(used, episode):
         if ep.shots:
@@ -279,6 +285,39 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
         result = _write_timelines(cuts, format_name, folder)
     result.warnings[len(_losses(format_name)):len(_losses(format_name))] = [
         f"{ep.id} has no shots: nothing written" for ep in _episodes(used, episode) if not ep.shots]
+    if warn is not None:
+        for message in result.warnings:
+            warn(message)
+    return result
+
+
+@dataclass(frozen=True)
+class _Clips:
+    """A version's clips by the hash of the take each shot plays (``stitch.cut.ShotVideos``)."""
+
+    files: dict[str, Path]
+
+    def path(self, shot_hash: str) -> Path:
+        return self.files.get(shot_hash, Path(os.devnull) / "missing")
+
+
+def _export_version(manifest: Manifest, format_name: str, folder: Path, builder: EpisodeBuilder,
+                    which: tuple[str, str | None, str], warn: Callable[[str], None] | None
+                    ) -> ExportResult:
+    """The made version's episodes (``which``: the cache key, the episode, the language) as
+    timelines or drafts in the version's own folder, each carrying its language."""
+    from storyboard.run.dub import version_episodes
+    cache_key, episode, language = which
+    cuts = []
+    for ep, done in version_episodes(manifest, language, cache_key, episode):
+        step(f"{ep.id} ({language}): laying out {len(ep.shots)} shot(s) and the cards")
+        clips = _Clips({s.hash: done[s.id] for s in ep.shots if s.id in done})
+        cuts.append(episode_cut(builder, ep, clips, render_cards=True))
+    if format_name in DRAFTS:
+        from storyboard.review.jianying import write_drafts
+        result = write_drafts(cuts, format_name, folder)
+    else:
+        result = _write_timelines(cuts, format_name, folder, language)
     if warn is not None:
         for message in result.warnings:
             warn(message)
@@ -300,8 +339,10 @@ def _losses(format_name: str) -> tuple[str, ...]:
     return FORMATS[format_name].losses
 
 
-def _write_timelines(cuts: list[Cut], format_name: str, folder: Path) -> ExportResult:
-    """Each cut as an OTIO timeline written by ``format_name``'s adapter."""
+def _write_timelines(cuts: list[Cut], format_name: str, folder: Path, language: str = ""
+                     ) -> ExportResult:
+    """Each cut as an OTIO timeline written by ``format_name``'s adapter (a version's named and
+    marked with its ``language``)."""
     fmt = FORMATS[format_name]
     otio = _otio()
     result = ExportResult(warnings=list(fmt.losses))
@@ -309,8 +350,11 @@ def _write_timelines(cuts: list[Cut], format_name: str, folder: Path) -> ExportR
         ep = cut.episode
         result.warnings += [f"{ep.id}/{i.name} is not rendered yet: its clip points at no file "
                             "(run `storyboard render` first)" for i in cut.items if i.path is None]
-        target = folder / f"{ep.id}{fmt.suffix}"
+        target = folder / f"{ep.id}{f'.{language}' if language else ''}{fmt.suffix}"
         timeline = episode_timeline(cut, fmt, base=None if fmt.bundle else folder)
+        if language:
+            timeline.name = f"{ep.id} ({language})"
+            timeline.metadata["storyboard"]["language"] = language
         if (rate := timeline.duration().rate) != float(cut.fps):
             result.warnings.append(f"{ep.id}: {float(cut.fps):g} fps has no SMPTE timecode, so "
                                    f"{target.name} counts at {rate:g} fps (each frame repeated)")

@@ -5,7 +5,8 @@ designed voice and lays it over the take from its window's start, mixed with the
 (``amix`` without normalising, so neither is turned down), cut at the take's end. The video is
 copied as it is; the sound is kept lossless (ALAC), since the episode's mezzanine reads it again.
 The mixed clip is named by the content of everything in it, so the same take and lines give the
-same file, made once.
+same file, made once. A version in another language (``dubbed``) takes the shot's own sound out
+(it carries the original language's speech) and lays the version's lines on silence instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
 
 HEARD_VERSION = 1
+DUBBED = "dubbed"  # in a mixed clip's name: the take's own sound left out
 SAMPLE_RATE = 48000
 Heard = tuple[Path, float]  # a made line's file and where in the take it starts (seconds)
 
@@ -27,22 +29,36 @@ def with_heard(video: Path, lines: Sequence[Heard], folder: Path) -> Path:
     """``video`` with ``lines`` mixed into its sound (``video`` itself when there are none)."""
     if not lines:
         return video
-    described = [HEARD_VERSION, sha256_file(video),
-                 [[sha256_file(path), round(start, 6)] for path, start in lines]]
+    return _made(video, lines, folder, own=True)
+
+
+def dubbed(video: Path, lines: Sequence[Heard], folder: Path) -> Path:
+    """``video`` with its own sound replaced by ``lines`` on silence, cut at its end (a version's
+    shot: the take's sound carries the original's speech); ``video`` itself with no lines."""
+    if not lines:
+        return video
+    return _made(video, lines, folder, own=False)
+
+
+def _made(video: Path, lines: Sequence[Heard], folder: Path, *, own: bool) -> Path:
+    described: list[object] = [HEARD_VERSION, sha256_file(video),
+                               [[sha256_file(path), round(start, 6)] for path, start in lines]]
+    if not own:
+        described.append(DUBBED)
     name = hashlib.sha256(json.dumps(described).encode("utf-8")).hexdigest()[:32]
     target = folder / f"{name}.mp4"
     if not target.is_file():
         folder.mkdir(parents=True, exist_ok=True)
-        _mix(video, lines, target)
+        _mix(video, lines, target, own=own)
     return target
 
 
-def _mix(video: Path, lines: Sequence[Heard], target: Path) -> None:
+def _mix(video: Path, lines: Sequence[Heard], target: Path, *, own: bool) -> None:
     info = ffmpeg.probe(video)
     seconds = info.duration or 0.0
-    own = "[0:a:0]anull" if info.audio is not None else \
+    sound = "[0:a:0]anull" if own and info.audio is not None else \
         f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=duration={seconds:.6f}"
-    chains = [f"{own}{_FORMAT}[take]"]
+    chains = [f"{sound}{_FORMAT}[take]"]
     chains += [_line(index, start) for index, (_, start) in enumerate(lines, start=1)]
     labels = "".join(f"[l{i}]" for i in range(1, len(lines) + 1))
     chains.append(f"[take]{labels}amix=inputs={len(lines) + 1}:duration=first:normalize=0,"

@@ -82,3 +82,19 @@ def test_a_narrator_with_no_designed_voice_is_warned_of_at_the_line(tmp_path: Pa
     assert "storyboard.yaml:16:60: warning: this line is heard only (route none), and " \
            "narrator has no voice" in result.output
     assert "stays silent (its words are subtitles only)" in result.output
+
+
+def test_a_dubbed_shot_takes_its_own_sound_out_and_lays_the_versions_lines(
+        tmp_path: Path, make_media: Any) -> None:
+    """A version's shot (``heard.dubbed``): the take's own sound (the original's speech) is
+    gone, the version's line is heard at its window; the same inputs give the same file."""
+    from storyboard.stitch.heard import dubbed, with_heard
+    take = make_media("video", tmp_path / "take.mp4", seconds=3.0, tone=440)
+    line = make_media("voice", tmp_path / "line.wav", seconds=0.8)
+    assert loudest(take, 0.1, 0.7) > -40  # the take speaks (its tone) from the start
+    made = dubbed(take, [(line, 1.5)], tmp_path / "heard")
+    assert loudest(made, 0.1, 1.2) < -80  # its own sound is out
+    assert loudest(made, 1.6, 0.6) > -40  # the version's line, at its window
+    assert dubbed(take, [(line, 1.5)], tmp_path / "heard") == made
+    assert with_heard(take, [(line, 1.5)], tmp_path / "heard") != made  # mixed, not replaced
+    assert dubbed(take, [], tmp_path / "heard") == take  # no line: the shot keeps its sound

@@ -32,6 +32,7 @@ from storyboard.review.progress import money
 from storyboard.review.sheet.findings import Strip
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Still, Thumbs
+from storyboard.review.sheet.versions import EpisodeVersion, episode_versions
 from storyboard.run.plans import Plan, ShotPlan
 from storyboard.run.state.lockfile import LockEntry, spent, spent_under, take_key
 from storyboard.stitch.cut import Cut, timecode
@@ -158,6 +159,7 @@ class Episode:
     poster: Still | None = None  # the player's still before it plays (None when not stitched)
     boards_to_approve: int = 0  # its boards made and not approved yet (one command approves all)
     approve_boards: str = ""  # the command that approves them ("" when none waits)
+    versions: tuple[EpisodeVersion, ...] = ()  # its versions in other languages, with their fit
 
 
 @dataclass(frozen=True)
@@ -445,7 +447,8 @@ def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path
     return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
                    cut.duration, money(estimated, ctx.currency), money(paid, ctx.currency),
                    ctx.link(video) if stitched else "", panels,
-                   ctx.problems.for_episode(ep.id), shown, waiting, command)
+                   ctx.problems.for_episode(ep.id), shown, waiting, command,
+                   episode_versions(ctx.manifest.root, ep.id, video.parent, ctx.link))
 
 
 def episode_panels(ctx: Context, cut: Cut, plans: dict[str, ShotPlan]) -> tuple[Panel, ...]:

@@ -171,7 +171,28 @@
     });
     line.appendChild(button);
   }
+  // each episode's language, as the person chose it (kept through the studio's updates)
+  const language = {};
+  function showLanguage(section) {
+    const chosen = language[section.dataset.episode] || '';
+    const select = section.querySelector('select.language-switch');
+    if (!select) return;
+    if (!select.querySelector(`option[value="${CSS.escape(chosen)}"]`)) delete language[section.dataset.episode];
+    select.value = language[section.dataset.episode] || '';
+    section.dataset.language = select.value;
+    section.querySelectorAll('.version').forEach((v) => { v.hidden = v.dataset.language !== select.value; });
+    const original = section.querySelector(':scope > video.episode-video');
+    if (original) original.hidden = select.value !== '';
+  }
+  document.addEventListener('change', (e) => {
+    const select = e.target.closest && e.target.closest('select.language-switch');
+    if (!select) return;
+    language[select.dataset.episode] = select.value;
+    showLanguage(select.closest('section.episode'));
+  });
   function wire(root, state) {
+    [root, ...root.querySelectorAll('section.episode')].forEach((section) => {
+      if (section.matches && section.matches('section.episode')) showLanguage(section); });
     [root, ...root.querySelectorAll('p.episode-boards')].forEach((line) => {
       if (line.matches && line.matches('p.episode-boards')) episodeBoards(line); });
     root.querySelectorAll('article.panel').forEach((panel) => {

@@ -162,7 +162,7 @@ def _ask(manifest: Manifest, shot_id: str, model: Callable[[CompiledShot], str],
     lock = read_lock(lock_path(manifest.root))
     shot = find_shot(with_retakes(manifest, lock, free=False), shot_id)
     parent = take_in_use(shot, lock, manifest.root)
-    _check(parent, model(parent), *where)
+    check_pass(parent, model(parent), *where)
     wanted = make(parent, lock)
     built = derived_take(shot, parent, wanted, lock, manifest.root)
     assert built is not None  # its parent rendered: ``take_in_use``
@@ -187,7 +187,7 @@ def take_in_use(shot: CompiledShot, lock: LockFile, root: Path) -> CompiledShot:
     return take
 
 
-def _check(parent: CompiledShot, model_id: str, base_url: str, region: str | None) -> None:
+def check_pass(parent: CompiledShot, model_id: str, base_url: str, region: str | None) -> None:
     """A take its service does not take, or a region that does not serve it: refused before
     anything is asked."""
     model = model_of(model_id)

@@ -1,0 +1,137 @@
+"""``render --language LANG`` and ``render --languages`` into the versions' runs and what they say.
+
+Each version is rendered by ``run.dub.render_version`` (one plan and one consent per language;
+the lines, the passes, the episodes in ``out/<lang>/``); this module only shows it: the plan's
+cost, each line over its window with the seconds over, each episode, and ``--json``'s report.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from storyboard.cli.common import fail, served_region, variants_of
+from storyboard.errors import StoryboardError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from storyboard.language.request import Manifest
+    from storyboard.run.dub import VersionReport
+    from storyboard.run.plans import Plan
+    from storyboard.run.setup import RenderFlags
+
+LANGUAGE = click.option(
+    "--language", "language", metavar="LANG",
+    help="Render the LANG version of the approved cut (its lines, lip-sync passes and "
+         "subtitles from languages/LANG/EP.yaml) into out/LANG/: no video rendered again.")
+LANGUAGES = click.option(
+    "--languages", "all_languages", is_flag=True,
+    help="Render every language of the series' `languages:` but the first (the original).")
+
+
+def refuse_mixed(mixed: object) -> None:
+    """A version renders the approved cut as it is: no flag that picks other shots or takes."""
+    if mixed:
+        raise click.UsageError("--language/--languages render a version of the approved cut: "
+                               "not with --shot, --boards, --draft, --season, --episodes, "
+                               "--var or --variation")
+
+
+def series_languages(manifest: Manifest) -> list[str]:
+    """The series' ``languages:`` but the first (the original's)."""
+    from storyboard.language.languages import series_languages as declared
+    from storyboard.language.series import load_source
+    found = declared(load_source(manifest.source).series.data)
+    if len(found) < 2:
+        raise StoryboardError(f"{manifest.source.name}: --languages renders the versions of "
+                              "the series' languages (languages: [en, es, ...], the first the "
+                              "original), and this series names none but the original")
+    return list(found[1:])
+
+
+def render_versions(path: Path, flags: RenderFlags, language: str | None, every: bool, *,
+                    quiet: bool, as_json: bool) -> None:
+    """Render the version(s) asked for and show each; exit 1 when one did not come out."""
+    from storyboard.cli.renderview import confirm
+    from storyboard.run.dub import render_version
+    from storyboard.run.rendering import interactive
+    from storyboard.run.setup import Callbacks, make_provider
+    variants = variants_of(path, provider=flags.provider)
+    if variants.matrix:
+        raise click.UsageError("--language/--languages make a version of a plain series' "
+                               "approved cut; a matrix's language axis renders its variations")
+    manifest = variants.manifests[0]
+    ask = shown_first(confirm()) if interactive() and not as_json else None
+    reports = []
+    try:
+        languages = series_languages(manifest) if every else [str(language)]
+        region = served_region(make_provider(manifest, flags.provider))
+        for lang in languages:
+            calls = Callbacks(confirm=ask, on_notice=None)
+            reports.append(render_version(manifest, lang, flags, calls, region=region))
+    except StoryboardError as error:
+        fail(error)
+        return
+    if as_json:
+        click.echo(json.dumps({"versions": [version_dict(r) for r in reports],
+                               "ok": all(r.ok for r in reports)}, indent=2, sort_keys=True))
+    elif not quiet:
+        for report in reports:
+            show(report)
+    for report in reports:  # what did not fit, and what failed, is said even under --quiet
+        for warning in report.fits:
+            click.echo(f"warning: {warning}", err=True)
+        for problem in failures(report):
+            click.echo(f"error: {problem}", err=True)
+    if not all(r.ok for r in reports):
+        raise SystemExit(1)
+
+
+def shown_first(ask: Callable[[Plan], bool]) -> Callable[[Plan], bool]:
+    """A person's yes to a version's plan, asked once the plan is on screen: what it makes and
+    what each costs."""
+    def asking(plan: Plan) -> bool:
+        for shot in plan.to_render:
+            click.echo(f"  {shot.key}: {shot.status}, {shot.cost:.4f} {plan.currency}", err=True)
+        click.echo(f"the version: {len(plan.to_render)} line(s) and pass(es) to make, about "
+                   f"{plan.total_cost:.4f} {plan.currency}; no video rendered again", err=True)
+        return ask(plan)
+    return asking
+
+
+def version_dict(report: VersionReport) -> dict[str, Any]:
+    """A version's render as ``--json`` gives it."""
+    shots = [s for run in report.runs for s in run.shots]
+    return {"language": report.language, "ok": report.ok, "spent": report.spent,
+            "currency": report.plan.currency, "planned_cost": report.plan.total_cost,
+            "passes": report.passes, "fits": report.fits, "seconds": report.seconds,
+            "planned": [{"key": s.key, "status": s.status, "duration": s.duration,
+                         "cost": s.cost} for s in report.plan.shots],
+            "shots": [{"key": s.key, "state": s.state, "cost": s.cost} for s in shots],
+            "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,
+                          "subtitles": [str(p) for p in e.subtitles], "message": e.message}
+                         for e in report.episodes]}
+
+
+def failures(report: VersionReport) -> list[str]:
+    """What of a version did not come out: each line or pass that failed, each episode not
+    stitched, with why."""
+    shots = [f"{s.key}: {s.state} {s.message}".rstrip() for run in report.runs
+             for s in run.shots if not s.ok]
+    return shots + [f"{report.language} {e.id}: {e.state} {e.message}".rstrip()
+                    for e in report.episodes if e.state not in ("stitched", "up to date")]
+
+
+def show(report: VersionReport) -> None:
+    """A version's render in a few lines."""
+    plan = report.plan
+    click.echo(f"{report.language}: {len(report.seconds)} line(s), {len(report.passes)} "
+               f"lip-sync pass(es); spent {report.spent:.4f} {plan.currency} (planned "
+               f"{plan.total_cost:.4f})")
+    for episode in report.episodes:
+        said = f": {episode.message}" if episode.message else ""
+        click.echo(f"  {episode.id}: {episode.state} {episode.path}{said}")

@@ -1,0 +1,85 @@
+"""A version's cut, its made lines and passes into its episodes: ``out/<lang>/<EP>.mp4`` with
+the version's sound and subtitles in its language.
+
+The mix (docs/languages.md, "Dubbing"): a shot's own sound carries the original language's
+speech, so a shot with lines in the version takes the version's sound instead (its lines, each
+at its window, on silence: ``stitch.heard.dubbed``), over its lip-sync pass where a face speaks,
+else over its approved take; a shot with no line keeps its own sound (ambience, effects); the
+music bed, cards and delivery settings are the episode's own, so the stitcher mixes the bed under
+the version exactly as under the original. Each line of a dubbed shot says the version's words
+(the subtitles, ``.srt`` and ``.vtt`` beside the episode, burned in when the series' delivery
+asks for it). The original's episodes and stitch state are never touched: the version's are kept
+under ``.storyboard/stitch/languages/<lang>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from storyboard.language.dubbing import DubLine
+from storyboard.language.request import CompiledEpisode, CompiledShot, Line, Manifest
+from storyboard.run.dub.cut import VersionCut
+from storyboard.run.rendering import build_episode
+from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput, output_dir
+from storyboard.stitch.heard import dubbed
+
+Made = Callable[[DubLine], Path | None]
+
+
+def version_folder(manifest: Manifest, out: Path | None, language: str) -> Path:
+    """Where a version's episodes go: the original's output folder's ``<lang>/``."""
+    return output_dir(manifest, out) / language
+
+
+def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out: Path | None,
+                   on_episode: Callable[[EpisodeOutput], None] | None = None
+                   ) -> list[EpisodeOutput]:
+    """Each episode of the version stitched (``passes``: each re-lipped shot's pass file, by
+    ``EP/SHOT``; ``made``: each line's made audio)."""
+    target = version_folder(cut.manifest, out, cut.language)
+    target.mkdir(parents=True, exist_ok=True)
+    builder = EpisodeBuilder(cut.manifest, target, draft=False)
+    builder.state_dir = builder.state_dir / "languages" / cut.language
+    folder = builder.cache_dir / "heard"
+    built = []
+    for episode in cut.episodes:
+        used, done = version_episode(cut, episode, passes, made, folder)
+        built.append(build_episode(builder, used, done, target, on_episode))
+    return built
+
+
+def version_episode(cut: VersionCut, episode: CompiledEpisode, passes: Mapping[str, Path],
+                    made: Made, folder: Path) -> tuple[CompiledEpisode, dict[str, Path]]:
+    """The episode as the version plays it, and each shot's clip by shot id."""
+    shots, done = [], {}
+    for shot in episode.shots:
+        approved = cut.approved[shot.shot_id]
+        lines = cut.lines_of(episode.id, shot.id)
+        take = replace(approved.take, id=shot.id, others=[])
+        video = passes.get(shot.shot_id, approved.video)
+        if lines:
+            heard = [(path, d.line.start) for d in lines if (path := made(d)) is not None]
+            take, video = spoken(take, lines), dubbed(video, heard, folder)
+        shots.append(take)
+        done[shot.id] = video
+    return replace(episode, shots=shots), done
+
+
+def spoken(shot: CompiledShot, lines: list[DubLine]) -> CompiledShot:
+    """``shot`` whose lines say the version's words (the N-th spoken line, in document order,
+    is the version's line N); a line the version does not list is left out (no subtitle in
+    another language), and no line keeps an audio of the original's to mix."""
+    words = {d.line.n: d.line for d in lines}
+    count, scenes = 0, []
+    for scene in shot.request.scenes:
+        kept: list[Line] = []
+        for line in scene.lines:
+            count += 1
+            said = words.get(count)
+            if said is not None:
+                kept.append(replace(line, text=said.text, start=said.start, end=said.end,
+                                    audio=None))
+        scenes.append(replace(scene, lines=tuple(kept)))
+    return replace(shot, request=replace(shot.request, scenes=tuple(scenes)))

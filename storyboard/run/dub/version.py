@@ -1,0 +1,225 @@
+"""A series and a language into its version, planned and rendered: the lines spoken, the mouths
+re-lipped, the episodes stitched into ``out/<lang>/``; nothing of the original rendered again.
+
+One plan and one consent cover the version: its lines (``lines/<lang>/...``, in each speaker's
+designed voice) and its passes (a placeholder prices a pass whose lines are not made yet: the
+same take, the same seconds). The lines are made first (journaled, cached by their hash), then
+each pass is laid on its made lines and rendered (journaled, cached by the take's file and its
+track), under what is left of the budget. A run killed anywhere is finished by running it again:
+a made line or pass is a cache hit, a submitted one is polled, never sent twice. Each made line
+is measured from its audio (``media``'s facts, kept by file) and a line over its window is said,
+with the seconds over (``language.dubbing.fit_note``), and kept where ``check`` reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from storyboard.errors import StoryboardError
+from storyboard.files import write_atomic
+from storyboard.language.dubbing import DubLine, fit_note, room
+from storyboard.language.request import CompiledEpisode, Manifest
+from storyboard.language.versioncheck import MEASURED
+from storyboard.language.versions import text_hash
+from storyboard.media import probe as media
+from storyboard.providers.base import Provider
+from storyboard.run.dub.cut import VersionCut, version_cut
+from storyboard.run.dub.episodes import stitch_version, version_episode
+from storyboard.run.dub.passes import VersionPass, pass_lines, version_passes, version_series
+from storyboard.run.plans import Plan
+from storyboard.run.rendering import consent, execute, plan_setup
+from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, make_provider, open_run, single
+from storyboard.run.state.cache import OutputCache, cast_source
+from storyboard.run.trip.model import RunResult
+from storyboard.stitch.episodes import EpisodeOutput
+from storyboard.targets.kinds import passes as kind_passes
+
+
+@dataclass
+class VersionReport:
+    """A version's render: its plan, its runs (the lines, then the passes), its episodes, each
+    made line's measured seconds (by asset id) and what did not fit its window."""
+
+    language: str
+    plan: Plan
+    runs: list[RunResult] = field(default_factory=list)
+    episodes: list[EpisodeOutput] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    fits: list[str] = field(default_factory=list)
+    passes: list[str] = field(default_factory=list)  # the re-lipped shots, EP/SHOT
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.runs) and all(
+            e.state in ("stitched", "up to date") for e in self.episodes)
+
+    @property
+    def spent(self) -> float:
+        return round(sum(r.spent for r in self.runs), 6)
+
+
+@dataclass
+class Versioning:
+    """One version's cut, where its lines are made, and where its passes are sent."""
+
+    cut: VersionCut
+    cast: OutputCache  # where its lines are made (the cast maker's cache)
+    cache: OutputCache  # where its passes are made (the provider's)
+    where: tuple[str, str | None]
+
+    def made(self, line: DubLine) -> Path | None:
+        return self.cast.path(line.asset.hash) if self.cast.has(line.asset.hash) else None
+
+    def passes(self) -> list[VersionPass]:
+        return version_passes(self.cut, self.made, self.where)
+
+
+def plan_version(manifest: Manifest, language: str, flags: RenderFlags,
+                 region: str | None = None) -> tuple[Plan, list[str]]:
+    """What the version would make and cost (free), and what of its made lines does not fit."""
+    provider = make_provider(manifest, flags.provider)
+    job = _versioning(manifest, language, flags, provider, region)
+    with _setup(job, job.passes(), flags, Callbacks(), provider) as setup:
+        the_plan = plan_setup(setup)
+    return the_plan, fits(job)[1]
+
+
+def render_version(manifest: Manifest, language: str, flags: RenderFlags,
+                   calls: Callbacks | None = None, region: str | None = None) -> VersionReport:
+    """Make the version: plan, one consent, the lines, the passes, the episodes."""
+    calls = calls or Callbacks()
+    provider = make_provider(manifest, flags.provider)
+    job = _versioning(manifest, language, flags, provider, region)
+    planned = job.passes()
+    with _setup(job, planned, flags, calls, provider) as setup:
+        the_plan = plan_setup(setup)
+        consent(setup, the_plan)
+        placeholders = {p.take.hash for p in planned if not p.ready}
+        setup.shots = [s for s in setup.shots if s.hash not in placeholders]
+        report = VersionReport(language, the_plan, [execute(setup, on_event=calls.on_event)])
+    if placeholders and report.runs[0].ok:
+        report.runs.append(_passes(job, flags, calls, report.spent))
+    report.seconds, report.fits = fits(job)
+    made = job.passes()
+    report.passes = [p.shot_id for p in made]
+    if report.ok:
+        files = {p.shot_id: job_file(job, p) for p in made}
+        report.episodes = stitch_version(job.cut, files, job.made, flags.out, calls.on_episode)
+    return report
+
+
+def _passes(job: Versioning, flags: RenderFlags, calls: Callbacks, spent: float) -> RunResult:
+    """The passes whose lines the first run made, under what is left of the budget (consented
+    to with the plan that priced them)."""
+    left = None if flags.budget is None else max(0.0, flags.budget - spent)
+    again = replace(flags, yes=True, budget=left)
+    provider = make_provider(job.cut.manifest, flags.provider)
+    with _setup(job, job.passes(), again, replace(calls, confirm=None), provider) as setup:
+        setup.shots = [s for s in setup.shots if s.episode not in ("voices", "lines")]
+        consent(setup, plan_setup(setup))
+        return execute(setup, on_event=calls.on_event)
+
+
+def job_file(job: Versioning, made: VersionPass) -> Path:
+    """The made file of a shot's pass (refused when it is not made)."""
+    path = job.cache.path(made.take.hash)
+    if not made.ready or not job.cache.has(made.take.hash):
+        raise StoryboardError(f"{made.shot_id}: its {job.cut.language} lip-sync pass is not "
+                              "made (render the version again)")
+    return path
+
+
+def fits(job: Versioning) -> tuple[dict[str, float], list[str]]:
+    """Each made line's seconds, measured from its audio, kept where ``check`` reads them
+    (``versioncheck.measured``), and a warning for each line over its window."""
+    facts = media.MediaCache(job.cut.manifest.root / ".storyboard" / "media.json")
+    seconds: dict[str, float] = {}
+    said = []
+    for dub in job.cut.lines:
+        path = job.made(dub)
+        if path is None:
+            continue
+        seconds[dub.asset_id] = measured = round(facts.facts(path).seconds, 3)
+        approved = job.cut.approved[f"{dub.episode}/{dub.line.shot}"]
+        lines = [d.line for d in job.cut.lines if d.episode == dub.episode]
+        space = room(dub.line, lines, float(approved.take.request.duration))
+        note = fit_note(dub.line, measured, dub.line.window, space)
+        if note is not None:
+            said.append(note)
+    keep_measured(job.cut, seconds)
+    return seconds, said
+
+
+def keep_measured(cut: VersionCut, seconds: dict[str, float]) -> None:
+    """Each episode's made lines' seconds, for the words they were made of:
+    ``.storyboard/languages/<lang>/<EP>.json`` (what ``check`` and ``plan`` warn from)."""
+    for episode in cut.episodes:
+        rows = [{"shot": d.line.shot, "n": d.line.n, "text": text_hash(d.line.text),
+                 "seconds": seconds[d.asset_id]}
+                for d in cut.lines if d.episode == episode.id and d.asset_id in seconds]
+        if not rows:
+            continue
+        path = cut.manifest.root / MEASURED / cut.language / f"{episode.id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps({"lines": rows}, indent=1, sort_keys=True) + "\n",
+                     durable=False)
+
+
+def _versioning(manifest: Manifest, language: str, flags: RenderFlags, provider: Provider,
+                region: str | None) -> Versioning:
+    job = _job(manifest, language, provider.cache_key, flags.episode,
+               (str(getattr(provider, "base_url", "") or ""), region))
+    if _passing(job) and not kind_passes(provider.name).lipsyncs:
+        raise StoryboardError(
+            f"the {language} version re-lips on-screen speakers (a lip-sync pass over each "
+            f"approved take), which {provider.name} does not make: --provider dashscope "
+            "(videoretalk)")
+    return job
+
+
+def _job(manifest: Manifest, language: str, cache_key: str, episode: str | None,
+         where: tuple[str, str | None]) -> Versioning:
+    cut = version_cut(manifest, language, cache_key, episode)
+    return Versioning(cut, OutputCache(manifest.root, cast_source(cache_key)),
+                      OutputCache(manifest.root, cache_key), where)
+
+
+def version_episodes(manifest: Manifest, language: str, cache_key: str,
+                     episode: str | None = None) -> list[tuple[CompiledEpisode, dict[str, Path]]]:
+    """The made version's episodes as they play (each shot's clip by shot id), for the exports;
+    refused while a line or pass of it is not made (``render --language`` makes them)."""
+    job = _job(manifest, language, cache_key, episode, ("", None))
+    missing = [d.asset_id for d in job.cut.lines if job.made(d) is None]
+    if missing:
+        raise StoryboardError(f"the {language} version's lines are not all made ("
+                              f"{', '.join(missing[:3])}...): render it first (storyboard "
+                              f"render SERIES --language {language})")
+    files = {p.shot_id: job_file(job, p) for p in job.passes()}
+    folder = manifest.root / ".storyboard" / "stitch-cache" / "heard"
+    return [version_episode(job.cut, e, files, job.made, folder) for e in job.cut.episodes]
+
+
+def _passing(job: Versioning) -> list[str]:
+    return [s for s in job.cut.approved if pass_lines(job.cut, s)]
+
+
+def _setup(job: Versioning, passes: list[VersionPass], flags: RenderFlags, calls: Callbacks,
+           provider: Provider) -> RunSetup:
+    """A run of the version's voices (made already: cached), lines and passes, apart from the
+    original's shots: nothing of the original is planned, so nothing of it is rendered."""
+    cut = job.cut
+    series = version_series(cut.manifest.name, cut.language)
+    episodes = [CompiledEpisode(e.id, e.title, [p.take for p in passes
+                                               if p.shot_id.partition("/")[0] == e.id],
+                                e.settings, e.span) for e in cut.episodes]
+    needed = {h for d in cut.lines for h in d.asset.needs.values()}
+    cast = [replace(v, others=[]) for v in cut.voices if v.hash in needed]
+    cast += [d.asset for d in cut.lines]
+    manifest = replace(cut.manifest, episodes=[e for e in episodes if e.shots], cast=cast,
+                       retakes=True)
+    assert all(p.take.series == series for p in passes)
+    return open_run(single(manifest), replace(flags, episode=None, shots=()), calls,
+                    provider=provider)
+
