@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the runner is imported where it is used (``storyboard --hel
 # ``--episode-budget`` (``cli/admission.py``).
 COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "var", "variation",
                           "max_cost", "compare", "episode_range", "whole_season",
-                          "episode_budget"})
+                          "episode_budget", "queue"})
 # Fields of ``RenderFlags`` no option sets: the studio's quick previews, and the take states a
 # ``retake`` asks for (it builds its own flags).
 LIBRARY_ONLY = frozenset({"preview", "take_changes"})
