@@ -46,12 +46,13 @@ CREATE TABLE IF NOT EXISTS storyboard_queue (
     queued_by   TEXT NOT NULL,
     queued_at   DOUBLE PRECISION NOT NULL,
     updated_at  DOUBLE PRECISION NOT NULL,
+    after       TEXT NOT NULL DEFAULT '',
     UNIQUE (render_id, shot)
 );
 CREATE INDEX IF NOT EXISTS storyboard_queue_open ON storyboard_queue (state, queued_at);
 """
 FIELDS = ("id, render_id, series, provider, shot, shot_hash, tags, budget, state, holder, "
-          "lease_until, tries, cost, message, queued_by, queued_at")
+          "lease_until, tries, cost, message, queued_by, queued_at, after")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class QueuedShot:
     message: str
     queued_by: str
     queued_at: float
+    after: str  # the queued shot whose last frame it starts from: taken once that one ended
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class NewShot:
     shot: str
     shot_hash: str
     tags: tuple[str, ...] = ()
+    after: str = ""  # ``episode/shot`` of a queued shot it starts from (its last frame)
 
 
 def _row(row: Sequence[Any]) -> QueuedShot:
@@ -104,15 +107,15 @@ class PgQueue:
         render_id = uuid.uuid4().hex[:12]
         now = time.time()
         rows = [(uuid.uuid4().hex, render_id, series, provider, s.shot, s.shot_hash,
-                 list(s.tags), budget, queued_by, now + i * 1e-6, now)
+                 list(s.tags), budget, queued_by, now + i * 1e-6, now, s.after)
                 for i, s in enumerate(shots)]
 
         def work(db: Any) -> None:
             with db.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO storyboard_queue (id, render_id, series, provider, shot, "
-                    "shot_hash, tags, budget, state, queued_by, queued_at, updated_at) VALUES "
-                    "(%s,%s,%s,%s,%s,%s,%s,%s,'queued',%s,%s,%s)", rows)
+                    "shot_hash, tags, budget, state, queued_by, queued_at, updated_at, after) "
+                    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,'queued',%s,%s,%s,%s)", rows)
         self.session.transact(work)
         return render_id
 
@@ -120,13 +123,16 @@ class PgQueue:
               tags: Sequence[str] = (), refused: Sequence[str] = ()) -> list[QueuedShot]:
         """At most ``count`` queued shots (or shots whose lease lapsed) for ``holder``, oldest
         first: only those of ``providers`` (all when empty) whose tags are among ``tags``;
-        never one of ``refused``. Rows other workers are claiming right now are skipped."""
+        never one of ``refused``, nor one whose first frame (``after``) has not ended yet. Rows
+        other workers are claiming right now are skipped."""
         if count <= 0:
             return []
         sql = (f"UPDATE storyboard_queue SET state = 'claimed', holder = %s, "
                f"lease_until = {NOW} + %s, tries = tries + 1, updated_at = {NOW} "
-               "WHERE id IN (SELECT id FROM storyboard_queue WHERE "
+               "WHERE id IN (SELECT id FROM storyboard_queue q WHERE "
                f"(state = 'queued' OR (state = 'claimed' AND lease_until < {NOW})) "
+               "AND (after = '' OR EXISTS (SELECT 1 FROM storyboard_queue d WHERE "
+               "d.render_id = q.render_id AND d.shot = q.after AND d.state IN ('done','failed'))) "
                "AND (cardinality(%s::text[]) = 0 OR provider = ANY(%s::text[])) "
                "AND tags <@ %s::text[] AND NOT (id = ANY(%s::text[])) "
                "ORDER BY queued_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "

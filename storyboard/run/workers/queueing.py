@@ -5,7 +5,7 @@ question, ``--yes`` or ``--budget``); what they agreed to (the budget, else the 
 recorded with every queued shot, and workers spend within it. Only what the plan would pay for
 is queued (cached shots, shots in the store, shots another run holds are not); the cast a shot
 uses is made by the worker that renders the first shot needing it (the ledger's claims make it
-once). A shot's tags are its provider block's ``tags:`` (``provider: {name: comfyui, tags:
+once); a shot that starts from another queued shot's last frame is taken once that one ended. A shot's tags are its provider block's ``tags:`` (``provider: {name: comfyui, tags:
 [gpu-a]}``): only a worker serving all of them takes it.
 """
 
@@ -89,11 +89,20 @@ def queue_render(variants: Variants, flags: RenderFlags, calls: Callbacks | None
                          ask=calls.ask_replace)
         consent(setup, plan)
         tags = provider_tags(setup.manifest, setup.provider.name)
-        shots = [NewShot(f"{s.episode}/{s.shot}", s.hash, tags) for s in plan.to_render
-                 if s.episode not in ASSET_EPISODES and s.hash not in setup.skips]
+        picked = [s for s in plan.to_render
+                  if s.episode not in ASSET_EPISODES and s.hash not in setup.skips]
+        names = {f"{s.episode}/{s.shot}" for s in picked}
+        shots = [NewShot(f"{s.episode}/{s.shot}", s.hash, tags, _after(s.episode, s.waits_on,
+                                                                      names)) for s in picked]
         agreed = flags.budget if flags.budget is not None else plan.total_cost
         series = recorded_path(setup.manifest.root, base)
         render_id = PgQueue(ledger).enqueue(series, setup.provider.name, shots, budget=agreed,
                                             queued_by=who()) if shots else ""
         return Queued(render_id, series, setup.provider.name, len(shots), agreed, plan.currency,
                       ledger.where)
+
+
+def _after(episode: str, waits_on: str | None, queued: set[str]) -> str:
+    """The queued shot whose last frame a shot starts from ("": none queued)."""
+    name = f"{episode}/{waits_on}" if waits_on else ""
+    return name if name in queued else ""
