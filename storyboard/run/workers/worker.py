@@ -34,6 +34,7 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 from storyboard.language.compile import compile_path
+from storyboard.language.request import Manifest
 from storyboard.run.pipeline import matrix_plan
 from storyboard.run.rendering import consent, execute
 from storyboard.run.setup import Callbacks, RenderFlags, open_run, single
@@ -83,6 +84,8 @@ class Worker:
         self.refused: set[str] = set()  # shots this clone compiles to another hash
         self.tally = Tally()
         self._stop = threading.Event()
+        self._manifests: dict[tuple[str, str], tuple[tuple[tuple[str, int, int], ...],
+                                                     Manifest]] = {}
 
     def run(self) -> Tally:
         """Claim, render, report, until stopped (a KeyboardInterrupt: claims given back)."""
@@ -147,7 +150,7 @@ class Worker:
             self._report(batch, run)
 
     def _run(self, folder: Path, batch: list[QueuedShot]) -> RunResult | None:
-        manifest = compile_path(folder, provider=batch[0].provider)
+        manifest = self._compiled(folder, batch[0].provider)
         left = max(0.0, batch[0].budget - self.queue.spent(batch[0].render_id))
         flags = RenderFlags(provider=batch[0].provider, shots=tuple(r.shot for r in batch),
                             yes=True, budget=left, concurrency=len(batch))
@@ -164,6 +167,15 @@ class Worker:
                                if s.hash in {r.shot_hash for r in mine} or s.asset is not None]
             consent(setup, matrix_plan(setup).plan)
             return execute(setup)
+
+    def _compiled(self, folder: Path, provider: str) -> Manifest:
+        """The series compiled, again only when one of its files changed."""
+        stamp = _stamp(folder)
+        key = (str(folder), provider)
+        known = self._manifests.get(key)
+        if known is None or known[0] != stamp:
+            known = self._manifests[key] = (stamp, compile_path(folder, provider=provider))
+        return known[1]
 
     def _refuse(self, row: QueuedShot, folder: Path) -> None:
         self.refused.add(row.id)
@@ -200,3 +212,15 @@ class Worker:
         if state != "queued" or message:
             self.say(f"worker {self.options.name}: {row.shot} {state}"
                      + (f": {message}" if message else ""))
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Each source file of the series (not its state or output) with its time and size."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if parts[0] in (".storyboard", "out") or not path.is_file():
+            continue
+        info = path.stat()
+        found.append((path.as_posix(), info.st_mtime_ns, info.st_size))
+    return tuple(found)
