@@ -167,5 +167,5 @@ def test_render_queue_without_a_team_ledger_is_refused(tmp_path: Path,
                                                        gpus: tuple[ComfyUIServer, ...]) -> None:
     series = series_on(tmp_path, gpus, PHANTOM)
     child = storyboard(tmp_path, "render", series.name, "--queue")
-    out, err = child.communicate(timeout=LOADED)
+    _, err = child.communicate(timeout=LOADED)
     assert child.returncode == 1 and "needs a team ledger" in err and "Traceback" not in err

@@ -5,8 +5,9 @@ question, ``--yes`` or ``--budget``); what they agreed to (the budget, else the 
 recorded with every queued shot, and workers spend within it. Only what the plan would pay for
 is queued (cached shots, shots in the store, shots another run holds are not); the cast a shot
 uses is made by the worker that renders the first shot needing it (the ledger's claims make it
-once); a shot that starts from another queued shot's last frame is taken once that one ended. A shot's tags are its provider block's ``tags:`` (``provider: {name: comfyui, tags:
-[gpu-a]}``): only a worker serving all of them takes it.
+once); a shot that starts from another queued shot's last frame is taken once that one ended.
+A shot's tags are its provider block's ``tags:`` (``provider: {name: comfyui, tags: [gpu-a]}``):
+only a worker serving all of them takes it.
 """
 
 from __future__ import annotations
