@@ -49,7 +49,7 @@ provider:
   name: comfyui
   instances: {instances}
   workflow: workflows/t2v.json
-  poll: [0.05]
+  poll: [0.5]
 """
 
 

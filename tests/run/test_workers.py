@@ -169,3 +169,21 @@ def test_render_queue_without_a_team_ledger_is_refused(tmp_path: Path,
     child = storyboard(tmp_path, "render", series.name, "--queue")
     _, err = child.communicate(timeout=LOADED)
     assert child.returncode == 1 and "needs a team ledger" in err and "Traceback" not in err
+
+
+def test_sigterm_gives_the_claims_back_and_keeps_the_paid_tasks(
+        tmp_path: Path, gpus: tuple[ComfyUIServer, ComfyUIServer], pg_url: str) -> None:
+    alice, bob = clones(tmp_path, gpus, pg_url)
+    queue(alice)
+    first = worker(alice, pg_url, "--slots", "2", "--lease", "60")
+    wait_until(lambda: len(prompts(*gpus)) >= 2)
+    first.send_signal(signal.SIGTERM)
+    out, err = first.communicate(timeout=LOADED)
+    assert first.returncode == 143 and "Traceback" not in err, out + err
+    assert "claim(s) given back" in err, err
+    assert not [s for s in queued(pg_url) if s.state == "claimed"]  # at once, not after 60 s
+    sent = set(prompts(*gpus))
+    assert sent <= {r.task_id for r in read_status(alice)}  # what it sent stays journaled
+    said = ended(worker(bob, pg_url, "--slots", "2"))
+    assert "4 done" in said or {s.state for s in queued(pg_url)} == {"done"}, said
+    assert set(prompts(*gpus).values()) == {1}  # resumed by bob, never sent again
