@@ -163,7 +163,7 @@ class ComfyUIProvider(BaseProvider):
         """Each answering instance's nodes (one that does not answer now is skipped, with a
         warning; none answering is an error)."""
         answers: dict[str, dict[str, Any]] = {}
-        with httpx.Client(timeout=self.settings.timeout) as client:
+        with httpx.Client(timeout=self.settings.timeout, verify=protocol.tls()) as client:
             for url in self.settings.instances:
                 try:
                     response = client.get(url + "/object_info")
