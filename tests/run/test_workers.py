@@ -115,23 +115,27 @@ def test_a_killed_workers_shots_are_taken_over_and_nothing_is_sent_twice(
 def test_two_workers_share_the_queue_within_their_slots(
         tmp_path: Path, gpus: tuple[ComfyUIServer, ComfyUIServer], pg_url: str) -> None:
     alice, bob = clones(tmp_path, gpus, pg_url)
+    one = storyboard(alice.parent, "worker", "--ledger", pg_url, "--slots", "1")
+    two = storyboard(bob.parent, "worker", "--ledger", pg_url, "--slots", "1")
+    for child in (one, two):  # both waiting on the queue before anything is queued
+        assert child.stderr is not None and "1 slot(s) on" in child.stderr.readline()
     queue(alice)
-    one = worker(alice, pg_url, "--slots", "1")
-    two = worker(bob, pg_url, "--slots", "1")
     most = 0
     deadline = time.monotonic() + LOADED * 4
-    while one.poll() is None or two.poll() is None:
+    while {s.state for s in queued(pg_url)} != {"done"}:
         held: dict[str, int] = {}
         for shot in queued(pg_url):
             if shot.state == "claimed" and shot.holder:
                 held[shot.holder] = held.get(shot.holder, 0) + 1
         most = max([most, *held.values()])
-        assert time.monotonic() < deadline
+        assert time.monotonic() < deadline and one.poll() is None and two.poll() is None
         time.sleep(0.05)
-    said = ended(one) + ended(two)
+    for child in (one, two):
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=LOADED)
+        assert child.returncode == 143 and "Traceback" not in err, out + err
     assert most == 1  # a worker asks for at most its free slots
-    shots = queued(pg_url)
-    assert {s.state for s in shots} == {"done"} and len({s.holder for s in shots}) == 2, said
+    assert len({s.holder for s in queued(pg_url)}) == 2  # both took shots
     assert set(prompts(*gpus).values()) == {1}
 
 
