@@ -165,6 +165,9 @@ def test_a_clone_that_compiles_a_shot_otherwise_refuses_it(
     said = ended(worker(bob, pg_url))
     assert "refused" in said and "another commit" in said, said
     assert prompts(*gpus) == {} and [s.state for s in queued(pg_url)] == ["queued"]
+    elsewhere = ended(worker(bob, pg_url, "--root", str(tmp_path)))  # no coffee-shop/ there
+    assert "this clone cannot compile" in elsewhere and "left to another worker" in elsewhere
+    assert [s.state for s in queued(pg_url)] == ["queued"]  # never failed by a lost clone
 
 
 def test_render_queue_without_a_team_ledger_is_refused(tmp_path: Path,

@@ -150,7 +150,13 @@ class Worker:
             self._report(batch, run)
 
     def _run(self, folder: Path, batch: list[QueuedShot]) -> RunResult | None:
-        manifest = self._compiled(folder, batch[0].provider)
+        try:
+            manifest = self._compiled(folder, batch[0].provider)
+        except StoryboardError as error:  # this clone's problem, not the shots': others try
+            for row in batch:
+                self._refuse(row, folder, f"this clone cannot compile {folder}: "
+                                          f"{str(error).splitlines()[0]}")
+            return None
         left = max(0.0, batch[0].budget - self.queue.spent(batch[0].render_id))
         flags = RenderFlags(provider=batch[0].provider, shots=tuple(r.shot for r in batch),
                             yes=True, budget=left, concurrency=len(batch))
@@ -159,7 +165,9 @@ class Worker:
             mine = [r for r in batch if r.shot_hash in known]
             for row in batch:
                 if row not in mine:
-                    self._refuse(row, folder)
+                    self._refuse(row, folder, f"{folder} does not compile it to "
+                                              f"{row.shot_hash[:12]} (a clone at another "
+                                              "commit, or edited?)")
             if not mine:
                 return None
             if len(mine) < len(batch):
@@ -177,12 +185,11 @@ class Worker:
             known = self._manifests[key] = (stamp, compile_path(folder, provider=provider))
         return known[1]
 
-    def _refuse(self, row: QueuedShot, folder: Path) -> None:
+    def _refuse(self, row: QueuedShot, folder: Path, why: str) -> None:
         self.refused.add(row.id)
         self._end(row, "queued")
-        self.say(f"worker {self.options.name}: {row.shot} refused: {folder} does not compile "
-                 f"it to {row.shot_hash[:12]} (a clone at another commit, or edited?); left to "
-                 "another worker")
+        self.say(f"worker {self.options.name}: {row.shot} refused: {why}; left to another "
+                 "worker")
 
     def _report(self, batch: list[QueuedShot], run: RunResult) -> None:
         results = {r.hash: r for r in run.shots}
