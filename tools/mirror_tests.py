@@ -79,6 +79,7 @@ PREFIXES: dict[str, str] = {
     "download": "run", "dub": "run", "housekeeping": "run", "ledger": "run", "measured": "run",
     "mediacheck": "run", "money": "run", "pipeline": "run", "plan": "run", "resume": "run",
     "run": "run", "store": "run", "takes": "run", "team": "run", "webhooks": "run",
+    "workers": "run",
     "fountain": "scaffold", "init": "scaffold", "scaffold": "scaffold",
     "stitch": "stitch",
     "models": "targets", "price": "targets", "prices": "targets", "targets": "targets",

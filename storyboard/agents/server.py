@@ -196,11 +196,14 @@ def _writing_tools(server: MCPServer, tools: Tools) -> None:
         "drafts. Any other provider spends money: max_cost (USD) is required, the plan is made "
         "first, and the call is refused with the plan when it costs more than max_cost or than "
         "what is left of the server's ceiling. Interrupted renders resume without paying twice. "
-        "boards: only the boards pass (a still per shot and the cast they use, no video)."))
+        "boards: only the boards pass (a still per shot and the cast they use, no video). "
+        "queue: priced and consented the same way, then queued on the team ledger for "
+        "storyboard workers on other machines instead of rendered here."))
     @answered
     def render(series: str = ".", provider: str = "local", episode: str | None = None,
-               max_cost: float | None = None, boards: bool = False) -> dict[str, Any]:
-        return tools.render(series, provider, episode, max_cost, boards)
+               max_cost: float | None = None, boards: bool = False,
+               queue: bool = False) -> dict[str, Any]:
+        return tools.render(series, provider, episode, max_cost, boards, queue)
 
 
 def _breakdown_tool(server: MCPServer, tools: Tools) -> None:

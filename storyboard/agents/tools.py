@@ -42,7 +42,7 @@ from storyboard.run.state.journal import Attempt
 from storyboard.run.trip.cancel import failure_of
 from storyboard.run.trip.costs import estimate
 from storyboard.run.trip.model import ShotEvent
-from storyboard.targets.kinds import DASHSCOPE, KINDS, has
+from storyboard.targets.kinds import DASHSCOPE, KINDS, has, is_paid
 from storyboard.targets.prices import amount, under
 
 PROVIDERS = tuple(name for name, kind in KINDS.items() if kind.agents)
@@ -194,13 +194,40 @@ class Tools:
         return min(asked, self.budget.left)
 
     def render(self, series: str = ".", provider: str = "local", episode: str | None = None,
-               max_cost: float | None = None, boards: bool = False,
+               max_cost: float | None = None, boards: bool = False, queue: bool = False,
                on_event: Listener | None = None) -> dict[str, Any]:
         """A ``local`` render spends nothing (drafts when the series' provider is paid); any
         other provider needs ``max_cost`` and fits under the server's ceiling, or is refused.
-        ``boards``: the boards pass (a still per shot and the cast they use, no video)."""
+        ``boards``: the boards pass (a still per shot and the cast they use, no video);
+        ``queue``: priced and consented the same way, then queued on the team ledger for
+        ``storyboard worker``s (``render --queue``) instead of rendered here."""
+        if queue:
+            return self._queue(self.series(series), provider, episode, max_cost)
         return self._render(self.series(series), provider, episode, max_cost, (), (), on_event,
                             boards)
+
+    def _queue(self, folder: Path, provider: str, episode: str | None,
+               max_cost: float | None) -> dict[str, Any]:
+        """``render --queue``: what the workers may spend counts against this server's ceiling
+        now, as it was agreed to here."""
+        from storyboard.run.workers.queueing import queue_render
+        if provider not in PROVIDERS or has(provider, "drafts"):
+            raise Refused(f"queue: expected a provider that renders (not local), got {provider!r}")
+        paid = is_paid(provider)
+        allowed = self.allowed(max_cost) if paid else 0.0
+        with self.budget.lock:
+            the_plan, cost = self._priced(folder, provider, episode, (), ())
+            if paid and not under(cost, min(allowed, self.budget.left)):
+                raise Refused(refusal(cost, the_plan.currency, max_cost or 0.0, self.budget,
+                                      the_plan.to_dict()))
+            flags = RenderFlags(provider, episode, yes=not paid,
+                                budget=min(allowed, self.budget.left) if paid else None)
+            queued = queue_render(single(compiled(folder, provider)), flags, Callbacks(),
+                                  base=self.root)
+            self.budget.spent += cost if paid else 0.0
+        return {"queued": queued.shots, "render": queued.render_id, "series": queued.series,
+                "provider": queued.provider, "budget": queued.budget,
+                "currency": queued.currency, "ledger": queued.where}
 
     def estimate(self, series: str = ".", provider: str | None = None, episode: str | None = None,
                  shot: str | None = None, count: int = 1, boards: bool = False) -> dict[str, Any]:

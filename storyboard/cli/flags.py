@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the runner is imported where it is used (``storyboard --hel
 # ``--episode-budget`` (``cli/admission.py``).
 COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "var", "variation",
                           "max_cost", "compare", "episode_range", "whole_season",
-                          "episode_budget",
+                          "episode_budget", "queue",
                           "version",  # plan --language: the version priced beside a re-render
                           "language", "all_languages"})  # render --language(s): a version made
 # Fields of ``RenderFlags`` no option sets: the studio's quick previews, and the take states a

@@ -299,6 +299,9 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
               help="Spend on approved shots whose YAML changed (their approval is lifted).")
 @click.option("--boards", is_flag=True,
               help="Only the boards (a still per shot) and the cast they use: no video.")
+@click.option("--queue", is_flag=True,
+              help="Plan and consent, then queue the shots on the team ledger for `storyboard "
+                   "worker`s instead of rendering them here.")
 @season.EPISODES
 @admission.SEASON
 @admission.EPISODE_BUDGET
@@ -309,7 +312,7 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
-           shots: tuple[str, ...], replace_approved: bool, boards: bool,
+           shots: tuple[str, ...], replace_approved: bool, boards: bool, queue: bool,
            episode_range: str | None, whole_season: bool, episode_budget: float | None,
            var: tuple[str, ...], variation: tuple[str, ...], language: str | None,
            all_languages: bool) -> None:
@@ -336,6 +339,9 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
                                        variation=variation, quiet=quiet, as_json=as_json,
                                        run_render=run_render)
     flags = season.with_episodes(path, flags, episode_range)
+    if queue:
+        from storyboard.cli.worker import queue_render
+        return queue_render(path, flags, var=var, variation=variation, as_json=as_json)
     run_render(path, flags, var=var, variation=variation, quiet=quiet, as_json=as_json)
 
 
@@ -380,11 +386,17 @@ def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
 @click.option("--season", "by_episode", is_flag=True,
               help="Per episode: shots, minutes, boards approved, videos done, spent, to go, "
                    "waiting on boards.")
-def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode: bool) -> None:
+@click.option("--queue", is_flag=True,
+              help="The series' shots queued on the team ledger: queued, claimed by whom, done.")
+def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode: bool,
+           queue: bool) -> None:
     """Show the task journal for the series as it is now: per shot the take its episode uses
     (its latest attempt at its current version), its task, its state, its cost."""
     if by_episode:
         return season.show_status(path, None, as_json)
+    if queue:
+        from storyboard.cli.worker import show_queue
+        return show_queue(path, as_json)
     from storyboard.review import progress
     from storyboard.run import status as journal_status
     from storyboard.run.state.lockfile import lock_path, read_lock

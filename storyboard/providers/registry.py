@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from storyboard.providers.gateway.provider import GatewayProvider
 
 Maker = Callable[[Kind, Mapping[str, Any], Path, bool], Provider]
-RUN_ONLY = ("poll", "max_wait", "max_download_mb")  # the runner reads them, never DashScope
+# the runner (or the queue: ``tags``) reads them, never DashScope
+RUN_ONLY = ("poll", "max_wait", "max_download_mb", "tags")
 
 
 def make(name: str, block: Mapping[str, Any], root: Path, *, draft: bool = False) -> Provider:

@@ -9,7 +9,8 @@ budget, no ledger (``traits.paid`` off, every price 0).
 The task id is the ``prompt_id`` storyboard chooses: a function of the workflow, the shot's hash
 and its take. So the runner's journal holds it before anything is sent, a resumed run asks
 ``/history`` and ``/queue`` for it (never sending again while its server knows it), and a lost
-submit is found by its id. Each instance runs one prompt at a time: a job goes to an instance whose
+submit is found by its id (a prompt another clone sent, a worker that died, on whichever of the
+series' instances knows it). Each instance runs one prompt at a time: a job goes to an instance whose
 queue is empty (``Dispatch``). A job its server no longer knows (the server restarted) is sent
 again once, from its job file (``comfyui_jobs``), and reported; lost a second time, it fails.
 Each instance's ``/ws`` socket, opened with the ``client_id`` the prompts are sent with, tells the
@@ -162,7 +163,7 @@ class ComfyUIProvider(BaseProvider):
         """Each answering instance's nodes (one that does not answer now is skipped, with a
         warning; none answering is an error)."""
         answers: dict[str, dict[str, Any]] = {}
-        with httpx.Client(timeout=self.settings.timeout) as client:
+        with httpx.Client(timeout=self.settings.timeout, verify=protocol.tls()) as client:
             for url in self.settings.instances:
                 try:
                     response = client.get(url + "/object_info")
@@ -248,7 +249,7 @@ class ComfyUIProvider(BaseProvider):
         return workflow.fill(values, await self._node_info())
 
     async def query(self, task_id: str) -> TaskState:
-        job = self.jobs.get(task_id)
+        job = self.jobs.get(task_id) or await self._adopt(task_id)
         if job is None:
             return TaskState(task_id, TaskStatus.FAILED, code="NotFound",
                              message="no job file for this prompt: it was never sent from here")
@@ -269,6 +270,19 @@ class ComfyUIProvider(BaseProvider):
             return TaskState(job.prompt_id, TaskStatus.PENDING)
         entry = await instance.history(job.prompt_id)
         return self._finished(job, instance, entry) if entry is not None else None
+
+    async def _adopt(self, task_id: str) -> Job | None:
+        """A prompt sent from another clone (a worker that died, its task taken over through the
+        team ledger), found by its id on one of this series' instances; None when none knows it.
+        Its job file is written here; it is never sent again from here (no graph to send)."""
+        for instance in self.instances:
+            running, pending = await instance.queue()
+            if task_id in running or task_id in pending or (
+                    await instance.history(task_id) is not None):
+                job = Job(task_id, "", instance.url, "", {}, requeued=1)
+                self.jobs.save(job)
+                return job
+        return None
 
     def _instance(self, url: str) -> Instance:
         return next((i for i in self.instances if i.url == url), None) or Instance(
@@ -345,10 +359,11 @@ class ComfyUIProvider(BaseProvider):
         """A lost submit's prompt, asked for by its id on the server its job file names. No
         job file, or a server that does not know it: it was never queued, so none. Its server
         not answering is an error (asked again), never "none"."""
-        job = self.jobs.get(prompt_id(self.cache_key, shot))
-        if job is None or not job.instance:
-            return []
+        wanted = prompt_id(self.cache_key, shot)
         try:
+            job = self.jobs.get(wanted) or await self._adopt(wanted)
+            if job is None or not job.instance:
+                return []
             state = await self._look(job)
         except ConnectFailed as exc:
             raise TransportError(str(exc), provider=NAME, shot=shot.id) from exc

@@ -13,7 +13,7 @@ from storyboard.errors import StoryboardError
 DEFAULT_INSTANCE = "http://127.0.0.1:8188"
 DEFAULT_FPS = 16  # Wan's own rate: 5 s is 81 frames (4k+1)
 KEYS = ("name", "instances", "workflow", "workflows", "fps", "timeout", "concurrency", "poll",
-        "max_wait", "max_download_mb", "submit_rate")
+        "max_wait", "max_download_mb", "submit_rate", "tags")
 
 
 @dataclass(frozen=True)

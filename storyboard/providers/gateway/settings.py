@@ -23,7 +23,7 @@ PATHS = ("submit_path", "task_path", "list_path", "content_path")
 TEXTS = ("key_env", "auth_header", "webhook_secret_env")
 RUNNER_KEYS = ("concurrency", "submit_rate", "poll", "max_wait", "max_download_mb")
 KNOWN = ("name", "base_url", "media_base_url", "timeout", "headers", "prices", *PATHS, *TEXTS,
-         *RUNNER_KEYS, "account_limits")
+         *RUNNER_KEYS, "account_limits", "tags")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

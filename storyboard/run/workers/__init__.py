@@ -1,0 +1,2 @@
+"""Renders queued on the team ledger, and the workers that render them (``render --queue``,
+``storyboard worker``)."""
