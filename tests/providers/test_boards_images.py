@@ -353,7 +353,7 @@ def test_a_picture_from_another_host_is_fetched_without_the_key(
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    Thread(target=server.serve_forever, daemon=True).start()
+    Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     foreign = f"http://127.0.0.1:{server.server_address[1]}/p.png"
     try:
         for name in ("ark", "kling"):

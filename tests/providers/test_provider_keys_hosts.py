@@ -66,7 +66,7 @@ def listener() -> Iterator[tuple[str, list[str]]]:
     seen: list[str] = []
     handler = type("Recording", (Recorder,), {"seen": seen})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", seen
     finally:

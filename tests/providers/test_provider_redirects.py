@@ -68,7 +68,7 @@ def hosts() -> Iterator[tuple[Host, Host]]:
     servers = [ThreadingHTTPServer(("127.0.0.1", 0), handler(host)) for host in pair]
     for host, server in zip(pair, servers, strict=True):
         host.url = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     pair[0].target = pair[1].url
     try:
         yield pair

@@ -37,16 +37,22 @@ def test_a_budget_or_cost_gate_that_is_no_amount_is_refused(
     assert submissions(dashscope_emulator) == 0
 
 
-@pytest.mark.parametrize("max_cost", ["NaN", float("nan"), float("inf"), -1.0, "lots"])
+NO_AMOUNTS: tuple[Any, ...] = ("NaN", float("nan"), float("inf"), -1.0, "lots")
+
+
+@pytest.mark.parametrize("ceiling", [0.0, 100.0])
 def test_the_mcp_server_refuses_a_max_cost_that_is_no_amount(
         tmp_path: Path, make_media: Callable[..., Path], dashscope_emulator: EmulatorServer,
-        max_cost: Any) -> None:
+        ceiling: float) -> None:
+    """Each amount in a call of its own, all in one server's session (a server's start is most
+    of the time here): every call refused, none paid."""
     root = series(tmp_path, make_media)
-    for ceiling in (0.0, 100.0):
-        _, answer = session(root, ("render", {"series": "wire", "provider": "dashscope",
-                                              "max_cost": max_cost}),
-                            ceiling=ceiling, emulator=dashscope_emulator)
-        assert error(answer)
+    calls = [("render", {"series": "wire", "provider": "dashscope", "max_cost": max_cost})
+             for max_cost in NO_AMOUNTS]
+    _, *answers = session(root, *calls, ceiling=ceiling, emulator=dashscope_emulator)
+    assert len(answers) == len(NO_AMOUNTS)
+    for max_cost, answer in zip(NO_AMOUNTS, answers, strict=True):
+        assert error(answer), max_cost
     assert submissions(dashscope_emulator) == 0
 
 
