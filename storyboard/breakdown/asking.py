@@ -191,12 +191,16 @@ class Asker:
         """``judge``, with what was read as meant kept in ``notes`` (each once)."""
         found = Mended()
         judged = judge(stage, record, check, found, narrow)
-        for note in found.notes:
+        self.noted(stage, chapter, found.notes)
+        return judged
+
+    def noted(self, stage: str, chapter: Chapter, notes: list[str]) -> None:
+        """What was read as meant in ``stage``'s answer for ``chapter``, kept (each once)."""
+        for note in notes:
             said = f"the {stage} answer for chapter {chapter.number}: {note}"
             if said not in self.notes:
                 self.notes.append(said)
                 self._traced(said)
-        return judged
 
     def unfit(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> str:
         """Why a send-back is not sent: it would not fit the context window ("": it fits)."""

@@ -12,6 +12,7 @@ for every episode after the first (an episode that starts inside a chapter adds 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from storyboard.breakdown import density, season, seasonfile
@@ -22,7 +23,14 @@ from storyboard.breakdown.cost import price_of
 from storyboard.breakdown.fitting import MAX_TOKENS
 from storyboard.breakdown.season import Entry, Target
 from storyboard.breakdown.source import Chapter, Story
-from storyboard.breakdown.walk import Answers, SeasonAnswers, first_answers, shots_context, try_ask
+from storyboard.breakdown.walk import (
+    Answers,
+    SeasonAnswers,
+    first_answers,
+    settled,
+    shots_context,
+    try_ask,
+)
 
 
 def walk_season(story: Story, asker: Asker, target: Target,
@@ -116,9 +124,9 @@ def _shots(answers: Answers, asker: Asker, target: Target,
         context = {**shots_context(outline, cast), "beats": list(segment.beats),
                    **segment.context()}
         lines = segment.lines
-        result = try_ask(asker, "shots", lines, context,
-                         lambda a, c=lines, n=names: _problems(a, c, n),
-                         later.get(lines.number))
+        check = functools.partial(_problems, chapter=lines, names=names)
+        result = settled(asker, lines, check,
+                         try_ask(asker, "shots", lines, context, check, later.get(lines.number)))
         found.segments.append((segment, result))
 
 

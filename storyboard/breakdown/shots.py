@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.breakdown.cast import ORDINARY, Cast, fold
-from storyboard.breakdown.faithful import Flat, check_quote
+from storyboard.breakdown.faithful import Flat, check_quote, shorten
 from storyboard.breakdown.prompts import MAX_SHOT_SECONDS, MIN_SHOT_SECONDS
 from storyboard.breakdown.source import Chapter
 from storyboard.scaffold.names import slug
@@ -125,6 +125,32 @@ def problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list
     if not answer["shots"]:
         found.append("shots: the chapter needs at least one shot")
     return found
+
+
+def left_out(answer: dict[str, Any], chapter: Chapter) -> tuple[dict[str, Any], list[str]]:
+    """A shots answer its send-backs did not mend, read as a person would finish it: a line
+    whose quote is not the author's words is left out (what the instructions allow), and a
+    range that ends before it starts is read as its first line. The notes say each, located."""
+    flat, notes, shots = Flat(chapter), [], []
+    for index, shot in enumerate(answer["shots"]):
+        where, first, last = f"shots[{index}]", shot["from_line"], shot["to_line"]
+        if chapter.first <= first <= chapter.last and last < first:
+            notes.append(f"{where}: lines {first}..{last} end before they start: read as line "
+                         f"{first}")
+            shot = {**shot, "to_line": first}
+        scenes = []
+        for s, scene in enumerate(shot["scenes"]):
+            kept = []
+            for n, line in enumerate(scene["lines"]):
+                if check_quote(flat, line["quote"])[0] is None:
+                    notes.append(f"{where}.scenes[{s}].lines[{n}]: the quote "
+                                 f"{shorten(line['quote'])!r} is not the author's words: the "
+                                 "line is left out")
+                else:
+                    kept.append(line)
+            scenes.append({**scene, "lines": kept})
+        shots.append({**shot, "scenes": scenes})
+    return {**answer, "shots": shots}, notes
 
 
 def id_words(text: str) -> str:

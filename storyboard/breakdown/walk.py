@@ -10,6 +10,8 @@ asked) and makes it.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +99,21 @@ def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = 
             continue
         names = names_in(cast)
         chapter = found.chapter
-        found.shots = try_ask(asker, "shots", chapter, context,
-                           lambda a, c=chapter, n=names: shot_stage.problems(a, c, n),
-                           (later or {}).get(chapter.number))
+        check = functools.partial(shot_stage.problems, chapter=chapter, names=names)
+        found.shots = settled(asker, chapter, check, try_ask(
+            asker, "shots", chapter, context, check, (later or {}).get(chapter.number)))
     return answers
+
+
+def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
+            result: Result | None) -> Result | None:
+    """A shots answer still refused after its send-backs, finished where leaving out the lines
+    the model invented (and reading a backward range as its first line) leaves nothing wrong:
+    each said as read; else the answer as it was, its problems reported."""
+    if result is None or not result.problems or not isinstance(result.answer, dict):
+        return result
+    answer, notes = shot_stage.left_out(result.answer, chapter)
+    if not notes or check(answer):
+        return result
+    asker.noted("shots", chapter, notes)
+    return Result(answer, [], result.turns)

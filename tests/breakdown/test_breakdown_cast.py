@@ -66,7 +66,8 @@ def test_a_broken_down_cast_is_made_under_takes_pick_and_approve(tmp_path: Path,
 
     refused = invoke("render", series, "--provider", "dashscope", "--shot", "cast/*")
     assert refused.exit_code != 0 and "nothing was submitted" in refused.output
-    assert cast_stats(emu)["requests"] == {"image": 0, "voice": 0, "speech": 0}
+    assert cast_stats(emu)["requests"] == {"image": 0, "voice": 0, "speech": 0,
+                                          "element": 0}
 
     code, report, err = render_cast(series, "--yes")
     assert code == 0, err

@@ -1,0 +1,78 @@
+"""A shots answer still refused after its send-backs is finished where leaving out what the
+model invented leaves nothing wrong (issue 64: a small model's run ends in a series that checks)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from storyboard.breakdown.shots import left_out
+from storyboard.breakdown.source import Chapter
+from storyboard.cli.main import cli
+from tests.breakdown.scripted import Scripted, stage_of
+from tests.breakdown.test_breakdown_llm import MIA_CAST, OUTLINE, answers, run
+
+SAID = "Mia climbed the stairs of the old lighthouse"
+INVENTED = "I will light the lamp tonight!"
+
+
+def shots(quote: str, first: int = 3, last: int = 3, cast: str = "Mia") -> dict[str, Any]:
+    line = {"speaker": "Mia", "quote": quote}
+    return {"shots": [{"from_line": first, "to_line": last, "camera": "wide shot",
+                       "cast": [cast], "scenes": [{"seconds": 4, "action": "Mia climbs the "
+                                                   "stairs.", "lines": [line]}]}]}
+
+
+def shot_calls(server: Scripted) -> int:
+    return sum(1 for b in server.bodies if stage_of(b) == "shots")
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORYBOARD_TEST_LOCAL_KEY", "none")
+
+
+def test_an_invented_line_is_sent_back_then_left_out_with_a_note(tmp_path: Path) -> None:
+    with Scripted(answers(MIA_CAST, OUTLINE, shots(INVENTED))) as server:
+        report, series = run(server, tmp_path)
+    assert shot_calls(server) >= 2  # sent back first: never left out at first sight
+    assert report.problems == []
+    notes = "\n".join(report.notes)
+    assert f"shots[0].scenes[0].lines[0]: the quote {INVENTED!r} is not the author's words: " \
+           "the line is left out" in notes
+    episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
+    assert "light the lamp" not in episode
+    checked = CliRunner().invoke(cli, ["check", str(series)])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_a_backward_range_is_read_as_its_first_line(tmp_path: Path) -> None:
+    with Scripted(answers(MIA_CAST, OUTLINE, shots(SAID, first=3, last=1))) as server:
+        report, _series = run(server, tmp_path)
+    assert report.problems == []
+    assert any("shots[0]: lines 3..1 end before they start: read as line 3" in n
+               for n in report.notes)
+
+
+def test_an_answer_wrong_in_other_ways_is_still_refused(tmp_path: Path) -> None:
+    with Scripted(answers(MIA_CAST, OUTLINE, shots(INVENTED, cast="Zed"))) as server:
+        report, _series = run(server, tmp_path)
+    messages = "\n".join(p.message for p in report.problems)
+    assert "'Zed' is not one of the given names" in messages
+    assert "is not in the story's lines" in messages  # nothing left out: the answer as it was
+    assert not any("left out" in n for n in report.notes)
+
+
+def test_left_out_keeps_the_authors_words_and_changes_nothing_else() -> None:
+    chapter = Chapter("story.md", 1, "The Lighthouse", 3, (f"{SAID}, holding the brass lamp.",))
+    answer = shots(SAID)
+    answer["shots"][0]["scenes"][0]["lines"].append({"speaker": "Mia", "quote": INVENTED})
+    kept, notes = left_out(answer, chapter)
+    assert [line["quote"] for line in kept["shots"][0]["scenes"][0]["lines"]] == [SAID]
+    assert len(notes) == 1 and "lines[1]" in notes[0]
+    assert json.dumps(kept["shots"][0]["camera"]) == '"wide shot"'
+    assert answer["shots"][0]["scenes"][0]["lines"][1]["quote"] == INVENTED  # not changed
