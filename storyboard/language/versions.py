@@ -34,7 +34,6 @@ HEAD = ("# storyboard: the {language} version of episode {episode} (source: {sou
         "# `storyboard translate` writes it (`storyboard docs languages`); `made` is the hash of "
         "the text the model wrote.\n")
 NEVER_LIPSYNCED = "none"  # a line heard only: voiceover, narration, an off-screen speaker
-FIT_TOLERANCE = 0.05  # seconds a made line may pass its window by unnoticed (a frame or two)
 
 
 @dataclass(frozen=True)
@@ -130,21 +129,6 @@ def source_lines(episode: CompiledEpisode) -> list[VersionLine]:
                 found.append(VersionLine(shot.id, n, line.speaker, line.start, line.end,
                                          line.route, line.text, ""))
     return found
-
-
-def fit_warning(line: VersionLine, measured: float | None, window: float,
-                source_line: str | None = None) -> Diagnostic | None:
-    """A version's line that lasts longer, as made and measured, than its ``window`` (seconds):
-    a warning at the line with the seconds over; None when it fits or was never measured
-    (nothing is guessed from its letters)."""
-    if measured is None or measured <= window + FIT_TOLERANCE:
-        return None
-    over = measured - window
-    return Diagnostic(line.span, (
-        f"this line lasts {measured:.2f} s as made, {over:.2f} s over its {seconds(window)} s "
-        f"window ({line.at}): shorten its text by hand, ask again for a shorter one, or let it "
-        "run over into silence where the shot allows; nothing is stretched"),
-        "warning", source_line, code="version-fit")
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from storyboard.cli.main import cli
 from storyboard.errors import ProblemsFound
 from storyboard.language.compile import compile_lenient
+from storyboard.language.fit import fit_warning
 from storyboard.language.series import load_source
 from storyboard.language.versioncheck import MEASURED
 from storyboard.language.versions import (
     Version,
     VersionLine,
-    fit_warning,
     is_hand_fixed,
     needs_pass,
     read_version,
@@ -155,6 +155,8 @@ def test_check_says_a_stale_a_wordless_a_missing_and_a_long_line(
     code, said = _check(root)
     assert "ep02.yaml:7:5: warning: this line lasts 3.90 s as made, 0.90 s over its 3 s " \
            "window (0-3s)" in said
+    assert "nothing is stretched; as it is, it is cut at 3 s (the next line or the shot's end)" \
+        in said  # the 3 s shot leaves it no room: check says what render does
     path = version_path(root, "es", "ep02")
     path.write_text(path.read_text().replace("Buenos días a todos.", "Buenos días."))
     assert "over its" not in _check(root)[1]  # measured for other words: not these

@@ -8,7 +8,7 @@ each pass is laid on its made lines and rendered (journaled, cached by the take'
 track), under what is left of the budget. A run killed anywhere is finished by running it again:
 a made line or pass is a cache hit, a submitted one is polled, never sent twice. Each made line
 is measured from its audio (``media``'s facts, kept by file) and a line over its window is said,
-with the seconds over (``language.dubbing.fit_note``), and kept where ``check`` reads it.
+with the seconds over and its room (``language.fit``), and kept where ``check`` reads it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 from storyboard.files import write_atomic
-from storyboard.language.dubbing import DubLine, fit_note, room
+from storyboard.language.dubbing import DubLine
+from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.versioncheck import MEASURED
 from storyboard.language.versions import text_hash
@@ -136,7 +137,7 @@ def fits(job: Versioning) -> tuple[dict[str, float], list[str]]:
     (``versioncheck.measured``), and a warning for each line over its window."""
     facts = media.MediaCache(job.cut.manifest.root / ".storyboard" / "media.json")
     seconds: dict[str, float] = {}
-    said = []
+    notes = []
     for dub in job.cut.lines:
         path = job.made(dub)
         if path is None:
@@ -145,11 +146,11 @@ def fits(job: Versioning) -> tuple[dict[str, float], list[str]]:
         approved = job.cut.approved[f"{dub.episode}/{dub.line.shot}"]
         lines = [d.line for d in job.cut.lines if d.episode == dub.episode]
         space = room(dub.line, lines, float(approved.take.request.duration))
-        note = fit_note(dub.line, measured, dub.line.window, space)
-        if note is not None:
-            said.append(note)
+        found = fit_warning(dub.line, measured, dub.line.window, space=space)
+        if found is not None:
+            notes.append(said(dub.line, found))
     keep_measured(job.cut, seconds)
-    return seconds, said
+    return seconds, notes
 
 
 def keep_measured(cut: VersionCut, seconds: dict[str, float]) -> None:
