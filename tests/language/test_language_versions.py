@@ -178,3 +178,32 @@ def test_no_word_of_a_line_can_become_a_key_or_end_a_comment(tmp_path: Path) -> 
     text = path.read_text("utf-8")
     assert len(text.splitlines()) == 2 + 4 + 8  # the header, the top keys, the line's 8 keys
     assert read_version(path) == hostile
+
+
+def test_a_variation_may_narrow_the_languages_never_widen_them(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    from storyboard.language.expand import expand
+    root = versioned(tmp_path, make_media)
+    series = root / "storyboard.yaml"
+    series.write_text(series.read_text().replace("[en, es]", "[en, es, fr]") + (
+        "variations:\n"
+        "  matrix:\n"
+        "    market: [{name: eu, languages: [en, fr]}, {name: world}]\n"
+        "  include: [{market: us, languages: [en]}]\n"))
+    found = {v.name: v.source.series.data["languages"] for v in expand(load_source(root)).variations}
+    assert found == {"eu": ["en", "fr"], "world": ["en", "es", "fr"], "us-en": ["en"]}
+    assert _check(root)[0] == 0
+    series.write_text(series.read_text().replace("languages: [en, fr]}", "languages: [fr]}"))
+    found = {v.name: v.source.series.data["languages"] for v in expand(load_source(root)).variations}
+    assert found["eu"] == ["en", "fr"]  # the original stays first: the cut is made in it
+    series.write_text(series.read_text().replace("languages: [fr]}", "languages: [fr, de]}"))
+    code, said = _check(root)
+    assert code == 1 and "storyboard.yaml:15:41: error: 'de' is not one of the series' " \
+        "languages (en, es, fr); expected a subset of them" in said, said
+    series.write_text(series.read_text().replace("languages: [fr, de]}", "languages: fr}"))
+    code, said = _check(root)
+    assert code == 1 and "storyboard.yaml:15:36: error:" in said, said
+    series.write_text(series.read_text().replace("languages: [en, es, fr]\n", ""))
+    code, said = _check(root)
+    assert code == 1 and "this variation narrows the series' languages, and the series " \
+        "declares none" in said, said
