@@ -52,7 +52,9 @@ from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, output_folder
 from storyboard.language import languages as langs
 from storyboard.language.compile import compile_source
+from storyboard.language.request import Manifest
 from storyboard.language.series import Source, load_source
+from storyboard.language.variations import compile_variations, language_versions
 from storyboard.language.versions import (
     FOLDER,
     Version,
@@ -126,14 +128,11 @@ class Ask:
 def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
     """The series, its original language and each episode's job (errors at their lines)."""
     source = load_source(series)
-    if isinstance(source.series.data, dict) and "variations" in source.series.data:
-        raise StoryboardError(f"{series}: a series with a variations matrix has no versions "
-                              "yet (its language axis renders each language's shots); expected "
-                              "a plain series with languages:")
     unknown = langs.unknown_language(source, ask.language)
     if unknown is not None:
         raise ProblemsFound([unknown])
-    manifest = compile_source(source)
+    matrix = isinstance(source.series.data, dict) and "variations" in source.series.data
+    manifest = matrix_base(series, ask.language) if matrix else compile_source(source)
     wanted = langs.episodes_in(source, ask.language)
     original = langs.original(source.series.data) or ""
     if ask.episodes is not None:
@@ -156,6 +155,20 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
                               f"{unknown_lines[0].partition('/')[0]!r} in the {ask.language} "
                               "version; expected EPISODE/SHOT/N (ep01/toast/1)")
     return source, original, found
+
+
+def matrix_base(series: Path, language: str) -> Manifest:
+    """A matrix's base variation (docs/variations.md, "A language axis"): the cut its
+    ``language`` variations are versions of; refused when it has none in ``language``."""
+    variants = compile_variations(series)
+    bases = {base.name: base.manifest for base, lang in language_versions(variants).values()
+             if lang == language and base.manifest is not None}
+    if len(bases) != 1:
+        raise StoryboardError(
+            f"{series}: this matrix has no {language} variation that differs from one base "
+            "variation only by its language (a `language` axis, the base in the original "
+            "language); its variations render their shots, and have no version to translate")
+    return next(iter(bases.values()))
 
 
 def _shorter(ask: Ask, episode: str, lines: tuple[VersionLine, ...]

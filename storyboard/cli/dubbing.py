@@ -106,7 +106,8 @@ def shown_first(ask: Callable[[Plan], bool]) -> Callable[[Plan], bool]:
 def version_dict(report: VersionReport) -> dict[str, Any]:
     """A version's render as ``--json`` gives it."""
     shots = [s for run in report.runs for s in run.shots]
-    return {"language": report.language, "ok": report.ok, "spent": report.spent,
+    return {"language": report.language, "variation": report.made_as, "ok": report.ok,
+            "spent": report.spent,
             "currency": report.plan.currency, "planned_cost": report.plan.total_cost,
             "passes": report.passes, "fits": report.fits, "seconds": report.seconds,
             "planned": [{"key": s.key, "status": s.status, "duration": s.duration,
@@ -129,7 +130,8 @@ def failures(report: VersionReport) -> list[str]:
 def show(report: VersionReport) -> None:
     """A version's render in a few lines."""
     plan = report.plan
-    click.echo(f"{report.language}: {len(report.seconds)} line(s), {len(report.passes)} "
+    made_as = f" (variation {report.made_as.partition('/')[2]})" if report.made_as else ""
+    click.echo(f"{report.language}{made_as}: {len(report.seconds)} line(s), {len(report.passes)} "
                f"lip-sync pass(es); spent {report.spent:.4f} {plan.currency} (planned "
                f"{plan.total_cost:.4f})")
     for episode in report.episodes:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.language.versioncheck import measured, seconds_of
 from storyboard.language.fit import over
+from storyboard.language.versioncheck import measured, seconds_of
 from storyboard.language.versions import FOLDER, read_version, version_path
 
 

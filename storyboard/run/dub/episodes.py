@@ -28,9 +28,11 @@ from storyboard.stitch.heard import dubbed
 Made = Callable[[DubLine], Path | None]
 
 
-def version_folder(manifest: Manifest, out: Path | None, language: str) -> Path:
-    """Where a version's episodes go: the original's output folder's ``<lang>/``."""
-    return output_dir(manifest, out) / language
+def version_folder(manifest: Manifest, out: Path | None, language: str,
+                   made_as: str | None = None) -> Path:
+    """Where a version's episodes go: the original's output folder's ``<lang>/``; a matrix's
+    language variation's own folder (``<variation>/``) when it is made as one."""
+    return output_dir(manifest, out) / (made_as.partition("/")[2] if made_as else language)
 
 
 def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out: Path | None,
@@ -38,7 +40,7 @@ def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out:
                    ) -> list[EpisodeOutput]:
     """Each episode of the version stitched (``passes``: each re-lipped shot's pass file, by
     ``EP/SHOT``; ``made``: each line's made audio)."""
-    target = version_folder(cut.manifest, out, cut.language)
+    target = version_folder(cut.manifest, out, cut.language, cut.made_as)
     target.mkdir(parents=True, exist_ok=True)
     builder = EpisodeBuilder(cut.manifest, target, draft=False)
     builder.state_dir = builder.state_dir / "languages" / cut.language

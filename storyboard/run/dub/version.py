@@ -28,7 +28,7 @@ from storyboard.media import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut
 from storyboard.run.dub.episodes import stitch_version, version_episode
-from storyboard.run.dub.passes import VersionPass, pass_lines, version_passes, version_series
+from storyboard.run.dub.passes import VersionPass, pass_lines, version_passes
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import consent, execute, plan_setup
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, make_provider, open_run, single
@@ -50,6 +50,7 @@ class VersionReport:
     seconds: dict[str, float] = field(default_factory=dict)
     fits: list[str] = field(default_factory=list)
     passes: list[str] = field(default_factory=list)  # the re-lipped shots, EP/SHOT
+    made_as: str | None = None  # the matrix's language variation it was made as
 
     @property
     def ok(self) -> bool:
@@ -88,18 +89,21 @@ def plan_version(manifest: Manifest, language: str, flags: RenderFlags,
 
 
 def render_version(manifest: Manifest, language: str, flags: RenderFlags,
-                   calls: Callbacks | None = None, region: str | None = None) -> VersionReport:
-    """Make the version: plan, one consent, the lines, the passes, the episodes."""
+                   calls: Callbacks | None = None, region: str | None = None,
+                   made_as: str | None = None) -> VersionReport:
+    """Make the version: plan, one consent, the lines, the passes, the episodes (``made_as``:
+    the matrix's language variation it is made as, its passes and folder that variation's)."""
     calls = calls or Callbacks()
     provider = make_provider(manifest, flags.provider)
-    job = _versioning(manifest, language, flags, provider, region)
+    job = _versioning(manifest, language, flags, provider, region, made_as)
     planned = job.passes()
     with _setup(job, planned, flags, calls, provider) as setup:
         the_plan = plan_setup(setup)
         consent(setup, the_plan)
         placeholders = {p.take.hash for p in planned if not p.ready}
         setup.shots = [s for s in setup.shots if s.hash not in placeholders]
-        report = VersionReport(language, the_plan, [execute(setup, on_event=calls.on_event)])
+        report = VersionReport(language, the_plan, [execute(setup, on_event=calls.on_event)],
+                               made_as=made_as)
     if placeholders and report.runs[0].ok:
         report.runs.append(_passes(job, flags, calls, report.spent))
     report.seconds, report.fits = fits(job)
@@ -169,9 +173,9 @@ def keep_measured(cut: VersionCut, seconds: dict[str, float]) -> None:
 
 
 def _versioning(manifest: Manifest, language: str, flags: RenderFlags, provider: Provider,
-                region: str | None) -> Versioning:
+                region: str | None, made_as: str | None = None) -> Versioning:
     job = _job(manifest, language, provider.cache_key, flags.episode,
-               (str(getattr(provider, "base_url", "") or ""), region))
+               (str(getattr(provider, "base_url", "") or ""), region), made_as)
     if _passing(job) and not kind_passes(provider.name).lipsyncs:
         raise StoryboardError(
             f"the {language} version re-lips on-screen speakers (a lip-sync pass over each "
@@ -181,8 +185,8 @@ def _versioning(manifest: Manifest, language: str, flags: RenderFlags, provider:
 
 
 def _job(manifest: Manifest, language: str, cache_key: str, episode: str | None,
-         where: tuple[str, str | None]) -> Versioning:
-    cut = version_cut(manifest, language, cache_key, episode)
+         where: tuple[str, str | None], made_as: str | None = None) -> Versioning:
+    cut = version_cut(manifest, language, cache_key, episode, made_as)
     return Versioning(cut, OutputCache(manifest.root, cast_source(cache_key)),
                       OutputCache(manifest.root, cache_key), where)
 
@@ -211,7 +215,7 @@ def _setup(job: Versioning, passes: list[VersionPass], flags: RenderFlags, calls
     """A run of the version's voices (made already: cached), lines and passes, apart from the
     original's shots: nothing of the original is planned, so nothing of it is rendered."""
     cut = job.cut
-    series = version_series(cut.manifest.name, cut.language)
+    series = cut.name
     episodes = [CompiledEpisode(e.id, e.title, [p.take for p in passes
                                                if p.shot_id.partition("/")[0] == e.id],
                                 e.settings, e.span) for e in cut.episodes]
