@@ -63,6 +63,7 @@ from storyboard.language.versions import (
     read_version,
     source_lines,
     text_hash,
+    title_line,
     version_path,
     write_version,
 )
@@ -146,7 +147,8 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
         if episode.id in wanted:
             path = version_path(source.root, ask.language, episode.id)
             old = _read(path, ask.language, episode.id) if path.is_file() else None
-            lines = tuple(source_lines(episode))
+            title = title_line(episode)  # the title card's words: entry 0 of no shot
+            lines = (*([title] if title is not None else []), *source_lines(episode))
             found.append(Job(episode.id, path, old, lines, original,
                              _shorter(ask, episode.id, lines)))
     unknown_lines = [name for name in ask.shorter if name.partition("/")[0] not in wanted]
@@ -351,9 +353,16 @@ def merged(job: Job, words: dict[tuple[str, str, int], str], outcome: Outcome
     outcome.dropped += [f"{job.episode}/{e.shot} {e.n}" for e in job.old.lines
                         if (e.shot, e.n) not in names] if job.old is not None else []
     language, source = job.path.parent.name, job.source
-    version = Version(language, source, job.episode, tuple(kept))
+    version = _version(language, source, job.episode, kept)
     changed = any(p != k for p, k in zip(proposal, kept, strict=True))
-    return version, Version(language, source, job.episode, tuple(proposal)) if changed else None
+    return version, _version(language, source, job.episode, proposal) if changed else None
+
+
+def _version(language: str, source: str, episode: str, lines: list[VersionLine]) -> Version:
+    """A version of these entries: its title card's (entry 0 of no shot) apart from its lines."""
+    title = next((line for line in lines if line.key == ("", 0)), None)
+    return Version(language, source, episode, tuple(line for line in lines if line is not title),
+                   title=None if title is None else replace(title, span=None))
 
 
 def write(work: list[Job], words: dict[tuple[str, str, int], str], outcome: Outcome) -> None:

@@ -28,6 +28,7 @@ from storyboard.language.versions import (
     read_version,
     source_lines,
     text_hash,
+    title_line,
     version_path,
 )
 
@@ -123,6 +124,12 @@ def _episode(root: Path, path: Path, language: str, episode: CompiledEpisode
             fit = fit_warning(line, seconds_of(table, line), line.window, _text(version, line),
                               space=space)
             found += [fit] if fit is not None else []
+    title = title_line(episode)
+    if version.title is not None and title is not None and version.title.source != title.source:
+        found.append(_at(version, version.title, (
+            f"stale: the episode's title is now {title.source!r}, and this was translated from "
+            f"{version.title.source!r}; fix text and source by hand, or run storyboard "
+            "translate (it proposes the new words beside this file)"), "version-stale"))
     missing = [f"{k[0]} {k[1]}" for k in lines if version.line(*k) is None]
     if missing:
         found.append(Diagnostic(Span(str(path), 1, 1), (
