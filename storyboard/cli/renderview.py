@@ -230,7 +230,7 @@ def _spending(run: Any) -> str:
 
 def matrix_failures(report: MatrixReport) -> list[str]:
     """What --quiet still says: each variation that failed, and why."""
-    from storyboard.cli.dubbing import failures
+    from storyboard.cli.versionview import failures
     lines = [f"{v.language} version: {line}" for v in report.versions for line in failures(v)]
     for v in report.variations:
         if v.ok:
@@ -243,7 +243,7 @@ def matrix_failures(report: MatrixReport) -> list[str]:
 
 
 def matrix_dict(report: MatrixReport) -> dict[str, Any]:
-    from storyboard.cli.dubbing import version_dict
+    from storyboard.cli.versionview import version_dict
     return {
         "versions": [version_dict(v) for v in report.versions],
         "ok": report.ok,
@@ -284,7 +284,7 @@ def matrix_summary(console: Console, report: MatrixReport) -> None:
         for problem in v.problems:
             if problem.severity == "error":
                 console.print(f"  {problem.format()}", markup=False, highlight=False)
-    from storyboard.cli.dubbing import show
+    from storyboard.cli.versionview import show
     for version in report.versions:  # language variations made as versions: no video rendered
         show(version)
         for warning in version.fits:

@@ -323,7 +323,7 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
                                        f"delivery: {{preset: vertical, burn_subtitles: {burn}}}\n"),
                         encoding="utf-8")
         submitted = counts(server)[2]
-        code, report, said = dub(root)
+        code, _, said = dub(root)
         assert code == 0, said
         assert burn == "false" or counts(server)[2] == submitted  # only stitched again
         cue = (root / "out" / "es" / "ep02.srt").read_text("utf-8").split("\n\n")[0]
