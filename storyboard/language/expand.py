@@ -17,7 +17,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.language.document import SEP, Document, PathKey, path_key
-from storyboard.language.matrix import Combination, combinations
+from storyboard.language.matrix import DECLARED, Combination, combinations
 from storyboard.language.sandbox import MISSING, Sandbox, TemplateProblem, identity, is_template
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.language.templates import Library, expand_uses
@@ -299,6 +299,7 @@ def _with_defaults(doc: Document, defaults: dict[str, Any], provider: dict[str, 
     declared = data.get("languages")
     if languages is not None and isinstance(declared, list) and declared:
         data["languages"] = [declared[0], *(t for t in declared[1:] if t in languages)]
+        data[DECLARED] = declared  # what an episode's own narrowing is held to
     if defaults:
         data["defaults"] = {**_mapping(data.get("defaults")), **defaults}
     if provider:

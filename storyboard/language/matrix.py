@@ -33,6 +33,7 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]{0,99}$")
 ENUMERATION_FACTOR = 100  # combinations looked at before exclude, per allowed variation
 MAX_VARIATIONS = 10_000  # the largest variations.max
 LANGUAGES = "languages"  # a variation may narrow the series' languages (as an episode may)
+DECLARED = "languages (declared)"  # a narrowed variation's series keeps the series' own list here
 MAX_MATRIX_WORK = 2_000_000  # combinations times exclude (or include) entries to compare
 
 

@@ -192,7 +192,9 @@ def test_a_variation_may_narrow_the_languages_never_widen_them(
         "  include: [{market: us, languages: [en]}]\n"))
     found = {v.name: v.source.series.data["languages"] for v in expand(load_source(root)).variations}
     assert found == {"eu": ["en", "fr"], "world": ["en", "es", "fr"], "us-en": ["en"]}
-    assert _check(root)[0] == 0
+    episode = root / "episodes" / "ep02.yaml"  # narrowed to es, a language eu leaves out:
+    episode.write_text(episode.read_text().replace("id: ep02\n", "id: ep02\nlanguages: [en, es]\n"))
+    assert _check(root)[0] == 0, _check(root)[1]  # held to the series' list, not eu's
     series.write_text(series.read_text().replace("languages: [en, fr]}", "languages: [fr]}"))
     found = {v.name: v.source.series.data["languages"] for v in expand(load_source(root)).variations}
     assert found["eu"] == ["en", "fr"]  # the original stays first: the cut is made in it

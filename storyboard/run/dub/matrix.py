@@ -21,7 +21,7 @@ from storyboard.language.versioncheck import versions_in
 from storyboard.run import pipeline
 from storyboard.run.dub.cut import approved_cut
 from storyboard.run.dub.version import VersionReport, render_version
-from storyboard.run.setup import Callbacks, RenderFlags, open_run
+from storyboard.run.setup import Callbacks, RenderFlags, make_provider, open_run
 from storyboard.run.variations import MatrixPlan, MatrixReport, RouteQuote, by_provider
 from storyboard.run.versionquote import VersionQuote, quote
 from storyboard.targets import PriceTable
@@ -71,8 +71,17 @@ def render_routes(routes: list[Route], flags: RenderFlags, calls: Callbacks, spe
         used = spent + sum(r.spent for r in reports)
         left = None if flags.budget is None else max(0.0, flags.budget - used)
         reports.append(render_version(route.base, route.language, replace(flags, budget=left),
-                                      calls, made_as=route.made_as))
+                                      calls, _region(route.base, flags), route.made_as))
     return reports
+
+
+def _region(manifest: Manifest, flags: RenderFlags) -> str | None:
+    """The region the provider renders in, as ``render --language`` gives it (a pass its
+    region does not serve is refused before anything is asked); None: no such setting."""
+    settings = getattr(make_provider(manifest, flags.provider), "settings", None)
+    served = getattr(settings, "served_region", None)
+    found = served() if callable(served) else None
+    return found if isinstance(found, str) else None
 
 
 def quote_route(route: Route, prices: PriceTable) -> VersionQuote:
