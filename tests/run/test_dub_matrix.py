@@ -83,6 +83,10 @@ def test_the_language_variation_of_an_approved_base_is_made_as_its_version(
     assert submissions(server) == submitted and report["spent"] == 0
     assert "dubbed/es/ep01/hello" in json.loads((root / "storyboard.lock").read_text("utf-8"))[
         "shots"]
+    shown = invoke("render", root, "--provider", "dashscope", "--yes")
+    assert shown.exit_code == 0 and submissions(server) == submitted
+    assert "es (variation es): 3 line(s), 2 lip-sync pass(es); spent 0.0000" in shown.stdout, \
+        shown.stdout + shown.stderr
 
 
 def test_translate_writes_the_version_of_the_matrixs_base(
