@@ -63,7 +63,9 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
     variants = variants_of(path, provider=flags.provider)
     if variants.matrix:
         raise click.UsageError("--language/--languages make a version of a plain series' "
-                               "approved cut; a matrix's language axis renders its variations")
+                               "approved cut; a matrix's language variations of an approved "
+                               "base are made as versions by render itself (docs/variations.md, "
+                               "A language axis)")
     manifest = variants.manifests[0]
     ask = shown_first(confirm()) if interactive() and not as_json else None
     reports = []
