@@ -4,7 +4,9 @@ A version is the same approved cut in another language (docs/languages.md): the 
 and timing, new words. Its file lists each spoken line of the episode in order, with the source
 line it translates and the version's text; a person edits ``text`` freely. ``made`` is a short
 hash of the text the model wrote: absent, or different from the text's own hash, means the line
-was fixed by hand, and no later run writes over it. The file is written as text (same version,
+was fixed by hand, and no later run writes over it. An episode with a title of its own has a
+``title:`` entry too (``source``, ``text``, ``made``: kept as a line is), what the version's
+title card says. The file is written as text (same version,
 same bytes) and read back through the language's YAML loader, every problem at ``file:line:col``.
 Nothing from a user's words becomes a key: speakers and words are values.
 """
