@@ -52,7 +52,9 @@ from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, output_folder
 from storyboard.language import languages as langs
 from storyboard.language.compile import compile_source
+from storyboard.language.request import Manifest
 from storyboard.language.series import Source, load_source
+from storyboard.language.variations import compile_variations, language_versions
 from storyboard.language.versions import (
     FOLDER,
     Version,
@@ -61,6 +63,7 @@ from storyboard.language.versions import (
     read_version,
     source_lines,
     text_hash,
+    title_line,
     version_path,
     write_version,
 )
@@ -126,14 +129,11 @@ class Ask:
 def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
     """The series, its original language and each episode's job (errors at their lines)."""
     source = load_source(series)
-    if isinstance(source.series.data, dict) and "variations" in source.series.data:
-        raise StoryboardError(f"{series}: a series with a variations matrix has no versions "
-                              "yet (its language axis renders each language's shots); expected "
-                              "a plain series with languages:")
     unknown = langs.unknown_language(source, ask.language)
     if unknown is not None:
         raise ProblemsFound([unknown])
-    manifest = compile_source(source)
+    matrix = isinstance(source.series.data, dict) and "variations" in source.series.data
+    manifest = matrix_base(series, ask.language) if matrix else compile_source(source)
     wanted = langs.episodes_in(source, ask.language)
     original = langs.original(source.series.data) or ""
     if ask.episodes is not None:
@@ -147,7 +147,8 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
         if episode.id in wanted:
             path = version_path(source.root, ask.language, episode.id)
             old = _read(path, ask.language, episode.id) if path.is_file() else None
-            lines = tuple(source_lines(episode))
+            title = title_line(episode)  # the title card's words: entry 0 of no shot
+            lines = (*([title] if title is not None else []), *source_lines(episode))
             found.append(Job(episode.id, path, old, lines, original,
                              _shorter(ask, episode.id, lines)))
     unknown_lines = [name for name in ask.shorter if name.partition("/")[0] not in wanted]
@@ -156,6 +157,20 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
                               f"{unknown_lines[0].partition('/')[0]!r} in the {ask.language} "
                               "version; expected EPISODE/SHOT/N (ep01/toast/1)")
     return source, original, found
+
+
+def matrix_base(series: Path, language: str) -> Manifest:
+    """A matrix's base variation (docs/variations.md, "A language axis"): the cut its
+    ``language`` variations are versions of; refused when it has none in ``language``."""
+    variants = compile_variations(series)
+    bases = {base.name: base.manifest for base, lang in language_versions(variants).values()
+             if lang == language and base.manifest is not None}
+    if len(bases) != 1:
+        raise StoryboardError(
+            f"{series}: this matrix has no {language} variation that differs from one base "
+            "variation only by its language (a `language` axis, the base in the original "
+            "language); its variations render their shots, and have no version to translate")
+    return next(iter(bases.values()))
 
 
 def _shorter(ask: Ask, episode: str, lines: tuple[VersionLine, ...]
@@ -338,9 +353,16 @@ def merged(job: Job, words: dict[tuple[str, str, int], str], outcome: Outcome
     outcome.dropped += [f"{job.episode}/{e.shot} {e.n}" for e in job.old.lines
                         if (e.shot, e.n) not in names] if job.old is not None else []
     language, source = job.path.parent.name, job.source
-    version = Version(language, source, job.episode, tuple(kept))
+    version = _version(language, source, job.episode, kept)
     changed = any(p != k for p, k in zip(proposal, kept, strict=True))
-    return version, Version(language, source, job.episode, tuple(proposal)) if changed else None
+    return version, _version(language, source, job.episode, proposal) if changed else None
+
+
+def _version(language: str, source: str, episode: str, lines: list[VersionLine]) -> Version:
+    """A version of these entries: its title card's (entry 0 of no shot) apart from its lines."""
+    title = next((line for line in lines if line.key == ("", 0)), None)
+    return Version(language, source, episode, tuple(line for line in lines if line is not title),
+                   title=None if title is None else replace(title, span=None))
 
 
 def write(work: list[Job], words: dict[tuple[str, str, int], str], outcome: Outcome) -> None:

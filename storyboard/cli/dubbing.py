@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from storyboard.cli.common import fail, served_region, variants_of
+from storyboard.cli.versionview import failures, show, version_dict
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from storyboard.language.request import Manifest
-    from storyboard.run.dub import VersionReport
     from storyboard.run.plans import Plan
     from storyboard.run.setup import RenderFlags
 
@@ -63,7 +63,9 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
     variants = variants_of(path, provider=flags.provider)
     if variants.matrix:
         raise click.UsageError("--language/--languages make a version of a plain series' "
-                               "approved cut; a matrix's language axis renders its variations")
+                               "approved cut; a matrix's language variations of an approved "
+                               "base are made as versions by render itself (docs/variations.md, "
+                               "A language axis)")
     manifest = variants.manifests[0]
     ask = shown_first(confirm()) if interactive() and not as_json else None
     reports = []
@@ -101,37 +103,3 @@ def shown_first(ask: Callable[[Plan], bool]) -> Callable[[Plan], bool]:
                    f"{plan.total_cost:.4f} {plan.currency}; no video rendered again", err=True)
         return ask(plan)
     return asking
-
-
-def version_dict(report: VersionReport) -> dict[str, Any]:
-    """A version's render as ``--json`` gives it."""
-    shots = [s for run in report.runs for s in run.shots]
-    return {"language": report.language, "ok": report.ok, "spent": report.spent,
-            "currency": report.plan.currency, "planned_cost": report.plan.total_cost,
-            "passes": report.passes, "fits": report.fits, "seconds": report.seconds,
-            "planned": [{"key": s.key, "status": s.status, "duration": s.duration,
-                         "cost": s.cost} for s in report.plan.shots],
-            "shots": [{"key": s.key, "state": s.state, "cost": s.cost} for s in shots],
-            "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,
-                          "subtitles": [str(p) for p in e.subtitles], "message": e.message}
-                         for e in report.episodes]}
-
-
-def failures(report: VersionReport) -> list[str]:
-    """What of a version did not come out: each line or pass that failed, each episode not
-    stitched, with why."""
-    shots = [f"{s.key}: {s.state} {s.message}".rstrip() for run in report.runs
-             for s in run.shots if not s.ok]
-    return shots + [f"{report.language} {e.id}: {e.state} {e.message}".rstrip()
-                    for e in report.episodes if e.state not in ("stitched", "up to date")]
-
-
-def show(report: VersionReport) -> None:
-    """A version's render in a few lines."""
-    plan = report.plan
-    click.echo(f"{report.language}: {len(report.seconds)} line(s), {len(report.passes)} "
-               f"lip-sync pass(es); spent {report.spent:.4f} {plan.currency} (planned "
-               f"{plan.total_cost:.4f})")
-    for episode in report.episodes:
-        said = f": {episode.message}" if episode.message else ""
-        click.echo(f"  {episode.id}: {episode.state} {episode.path}{said}")

@@ -204,7 +204,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     if episode_range is not None:
         raise click.UsageError("plan --episodes goes with --season (or plan one --episode)")
     from storyboard.cli.renderview import show_plans
-    from storyboard.run.pipeline import plan as plan_all
+    from storyboard.run.dub.matrix import plan as plan_all  # language variations as versions
     variants = variants_of(path, var, variation, provider=provider)
     provider_check(variants.manifests, provider)
     plans = guarded(lambda: plan_all(variants, flags))
@@ -327,7 +327,7 @@ def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
     the library call that renders, ``pipeline.render`` unless a season's admission is given)."""
     from storyboard.cli.renderview import RenderView, ask_replace, confirm, warn
     from storyboard.review import progress
-    from storyboard.run.pipeline import render as render_all
+    from storyboard.run.dub.matrix import render as render_all  # language variations: versions
     from storyboard.run.rendering import interactive
     from storyboard.run.setup import Callbacks
     variants = variants_of(path, var, variation, provider=flags.provider, keep_going=True)

@@ -40,6 +40,8 @@ def show_plans(variants: Variants, plans: list[MatrixPlan], as_json: bool) -> No
         return
     for the_plan in plans:
         progress.console().print(matrix_view.plan_table(the_plan))
+        for line in matrix_view.version_lines(the_plan):
+            click.echo(line)
 
 
 def show_series_plan(series: Manifest, matrix_plan: MatrixPlan, as_json: bool) -> None:
@@ -228,7 +230,8 @@ def _spending(run: Any) -> str:
 
 def matrix_failures(report: MatrixReport) -> list[str]:
     """What --quiet still says: each variation that failed, and why."""
-    lines = []
+    from storyboard.cli.versionview import failures
+    lines = [f"{v.language} version: {line}" for v in report.versions for line in failures(v)]
     for v in report.variations:
         if v.ok:
             continue
@@ -240,7 +243,9 @@ def matrix_failures(report: MatrixReport) -> list[str]:
 
 
 def matrix_dict(report: MatrixReport) -> dict[str, Any]:
+    from storyboard.cli.versionview import version_dict
     return {
+        "versions": [version_dict(v) for v in report.versions],
         "ok": report.ok,
         "spent": report.spent,
         "currency": report.runs[0].currency if report.runs else None,
@@ -279,3 +284,8 @@ def matrix_summary(console: Console, report: MatrixReport) -> None:
         for problem in v.problems:
             if problem.severity == "error":
                 console.print(f"  {problem.format()}", markup=False, highlight=False)
+    from storyboard.cli.versionview import show
+    for version in report.versions:  # language variations made as versions: no video rendered
+        show(version)
+        for warning in version.fits:
+            click.echo(f"warning: {warning}", err=True)

@@ -150,3 +150,17 @@ def plan_table(the_plan: MatrixPlan) -> Table:
                      "cost rendered alone")
     table.caption_justify = "left"
     return table
+
+
+def version_lines(the_plan: MatrixPlan) -> list[str]:
+    """Each language variation made as a version of its approved base, priced: its lines and
+    passes, beside what rendering its shots again would cost (none of it in the table)."""
+    found = []
+    for route in the_plan.versions:
+        q = route.quote
+        found.append(
+            f"{route.name}: the {q.language} version of {route.base} (its shots approved), no "
+            f"video rendered again: {q.lines} line(s) {q.lines_cost:.4f}, {q.passes} lip-sync "
+            f"pass(es) {q.passes_cost:.4f}: {q.total:.4f} {q.currency}; rendering its "
+            f"{q.shots} shot(s) again: {q.rerender_cost:.4f} {q.currency}")
+    return found

@@ -53,7 +53,8 @@ def version_plan(path: Path, language: str, flags: RenderFlags, as_json: bool,
     variants = variants_of(path, provider=flags.provider)
     if variants.matrix:
         fail(StoryboardError("plan --language prices a plain series' version; a matrix's "
-                             "languages axis renders each language's shots again"))
+                             "language variations of an approved base are priced as versions "
+                             "by plan itself (docs/variations.md, A language axis)"))
     source = load_source(path)
     unknown = languages.unknown_language(source, language)
     if unknown is not None:

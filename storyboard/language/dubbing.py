@@ -7,9 +7,7 @@ speaker was designed with, its ``language_type`` the version's language: an asse
 ``lines/<lang>/<EP>/<SHOT>/<N>`` whose hash is the digest of the model, the words, the voice's
 take and the language, so the same words in the same voice and language are made once (a hand
 edit of the words is a new line). How long a made line lasts is measured from its audio, never
-guessed; ``fit_note`` says a line that runs past its window, with the seconds over
-(``versions.fit_warning``), and whether it runs into the silence after it (its ``room``) or is
-cut (docs/languages.md, "Dubbing").
+guessed, and its fit said by ``language.fit`` (docs/languages.md, "Dubbing").
 """
 
 from __future__ import annotations
@@ -22,13 +20,7 @@ from storyboard.language.cast import asset_id, asset_shot
 from storyboard.language.hashing import digest
 from storyboard.language.languages import speech_language
 from storyboard.language.request import AssetRequest, CompiledEpisode, CompiledShot
-from storyboard.language.versions import (
-    FIT_TOLERANCE,
-    Version,
-    VersionLine,
-    fit_warning,
-    is_untranslated,
-)
+from storyboard.language.versions import Version, VersionLine, is_untranslated
 
 KIND = "lines"  # a version's line is a line asset like any other: ``lines/es/ep01/hook/1``
 
@@ -106,32 +98,6 @@ def _problem(version: Version, line: VersionLine, shots: set[str],
 
 def _at(line: VersionLine, message: str) -> Diagnostic:
     return Diagnostic(line.span, message, code="version-line")
-
-
-def room(line: VersionLine, lines: Sequence[VersionLine], shot_seconds: float) -> float:
-    """How long ``line`` may last: to the start of the next line of its shot (the silence after
-    its window), else to the shot's end. A dubbed shot's sound is its lines only, so a line may
-    run into that silence; past it, it would talk over the next line or be cut at the cut."""
-    later = [other.start for other in lines
-             if other.shot == line.shot and other.start > line.start]
-    end = min(later, default=shot_seconds)
-    return round(max(end, line.end) - line.start, 3)
-
-
-def fit_note(line: VersionLine, measured: float | None, window: float, space: float
-             ) -> str | None:
-    """``versions.fit_warning`` of a made line (at its line of the version file, with the
-    seconds over), and what the version does with it: it runs into the silence after its window
-    when it ends within its ``room``, else it is cut there. None when it fits, or when it is
-    not made yet (never guessed from its letters)."""
-    found = fit_warning(line, measured, window)
-    if found is None or measured is None:
-        return None
-    where = f"{found.span}: " if found.span is not None else f"{line.shot} #{line.n}: "
-    then = (f"it runs into the silence after it (room {space:g} s)" if measured <= space +
-            FIT_TOLERANCE else f"as it is, it is cut at {space:g} s (the next line or the "
-            "shot's end)")
-    return f"{where}{found.message}; {then}"
 
 
 def window_digest(lines: Sequence[DubLine]) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.language.document import SEP, Document, PathKey, path_key
-from storyboard.language.matrix import Combination, combinations
+from storyboard.language.matrix import DECLARED, Combination, combinations
 from storyboard.language.sandbox import MISSING, Sandbox, TemplateProblem, identity, is_template
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.language.templates import Library, expand_uses
@@ -271,8 +271,8 @@ def _variation(source: Source, combo: Combination, name: str | None, renderer: R
     library = library or Library(source)
     problems: list[Diagnostic] = []
     series = renderer.document(source.series, combo.vars, problems)
-    if combo.defaults or combo.provider:
-        series = _with_defaults(series, combo.defaults, combo.provider)
+    if combo.defaults or combo.provider or combo.languages is not None:
+        series = _with_defaults(series, combo.defaults, combo.provider, combo.languages)
     episodes = [_episode(source, series, ep, combo.vars, renderer, library, problems)
                 for ep in source.episodes]
     expanded = replace(source, series=series, episodes=episodes, variation=name,
@@ -289,12 +289,17 @@ def _episode(source: Source, series: Document, episode: EpisodeSource, scope: di
     return EpisodeSource(composed, episode.path, episode.default_id)
 
 
-def _with_defaults(doc: Document, defaults: dict[str, Any], provider: dict[str, Any]
-                   ) -> Document:
+def _with_defaults(doc: Document, defaults: dict[str, Any], provider: dict[str, Any],
+                   languages: tuple[str, ...] | None = None) -> Document:
     """The series document with a variation's defaults (``ratio: 9:16``) and provider settings
     laid over its own (over none when the variation names another provider: a block's settings
-    belong to the provider it names)."""
+    belong to the provider it names), and its ``languages`` narrowed to those the variation
+    keeps (the original first, always: the cut is made in it)."""
     data = dict(doc.data)
+    declared = data.get("languages")
+    if languages is not None and isinstance(declared, list) and declared:
+        data["languages"] = [declared[0], *(t for t in declared[1:] if t in languages)]
+        data[DECLARED] = declared  # what an episode's own narrowing is held to
     if defaults:
         data["defaults"] = {**_mapping(data.get("defaults")), **defaults}
     if provider:

@@ -20,6 +20,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
+from storyboard.language.matrix import DECLARED
 from storyboard.language.resolve import ResolvedEpisode, Resolver
 from storyboard.language.series import Source
 from storyboard.targets.assets import QWEN_VOICE_DESIGN
@@ -106,7 +107,9 @@ def lint(resolver: Resolver, episodes: Sequence[ResolvedEpisode]) -> list[Diagno
     that cannot speak a version its character speaks in."""
     series = resolver.series
     langs = series_languages(series)
-    problems = [p for e in episodes for p in _narrowed(e.doc, e.path, e.doc.get(e.path), langs)]
+    declared = _tags(series.get(DECLARED)) if isinstance(series, Mapping) else ()
+    problems = [p for e in episodes
+                for p in _narrowed(e.doc, e.path, e.doc.get(e.path), declared or langs)]
     if len(langs) < 2:
         return problems
     spoken: dict[str, set[str]] = {}  # each speaker's version languages

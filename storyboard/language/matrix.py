@@ -7,7 +7,9 @@ it does not contradict, or, when it extends none, is added as a combination of i
 value is a scalar or a mapping; the axis' name becomes a template variable, a value's ``vars``
 mapping adds variables, an axis (or a mapping key) named like a default (``ratio``,
 ``resolution``, ``duration``, ...) sets that default for the variation, and a ``provider`` axis
-sets the provider (a name, or settings laid over the series' ``provider:``).
+sets the provider (a name, or settings laid over the series' ``provider:``). A ``languages``
+list in an axis' mapping value or an ``include`` entry narrows the series' ``languages`` for the
+variations it is in (the original stays first), as an episode's does.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ DEFAULT_KEYS = ("model", "resolution", "ratio", "duration", "negative_prompt", "
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]{0,99}$")
 ENUMERATION_FACTOR = 100  # combinations looked at before exclude, per allowed variation
 MAX_VARIATIONS = 10_000  # the largest variations.max
+LANGUAGES = "languages"  # a variation may narrow the series' languages (as an episode may)
+DECLARED = "languages (declared)"  # a narrowed variation's series keeps the series' own list here
 MAX_MATRIX_WORK = 2_000_000  # combinations times exclude (or include) entries to compare
 
 
@@ -42,6 +46,7 @@ class Combination:
     vars: dict[str, Any] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
     provider: dict[str, Any] = field(default_factory=dict)  # over the series' provider settings
+    languages: tuple[str, ...] | None = None  # the series' languages this variation narrows to
 
 
 @dataclass
@@ -80,6 +85,7 @@ def combinations(doc: Document, base_vars: dict[str, Any], sandbox: Sandbox
         return [], state.problems
     found = [_combination(state, block, v, base_vars, sandbox, list(axes)) for v in values]
     _check_defaults(state, found)
+    state.problems += narrowing_problems(doc, block)
     _check_names(state, found)
     return found, state.problems
 
@@ -208,7 +214,58 @@ def _combination(state: _Block, block: dict[str, Any], values: dict[str, Any],
             defaults.update({k: v for k, v in value.items() if k in DEFAULT_KEYS})
     name = _name(state, block, values, scope, sandbox, axes)
     scope.setdefault("variation", name)
-    return Combination(name, values, scope, defaults, provider=_provider(values))
+    return Combination(name, values, scope, defaults, provider=_provider(values),
+                       languages=_languages(values))
+
+
+def _languages(values: dict[str, Any]) -> tuple[str, ...] | None:
+    """The languages a variation narrows the series' to: a ``languages`` list in an axis'
+    mapping value or an ``include`` entry (the last said wins); None when none narrows."""
+    found = None
+    for key, value in values.items():
+        said = value if key == LANGUAGES else \
+            value.get(LANGUAGES) if isinstance(value, dict) else None
+        if isinstance(said, list):
+            found = tuple(tag for tag in said if isinstance(tag, str))
+    return found
+
+
+def narrowing_problems(doc: Document, block: dict[str, Any]) -> list[Diagnostic]:
+    """Each ``languages`` a variation narrows to (in an axis' mapping value, or an ``include``
+    entry) held to the series' ``languages``: a list of its tags, each at its line."""
+    series = doc.data.get(LANGUAGES) if isinstance(doc.data, dict) else None
+    declared = [t for t in series if isinstance(t, str)] if isinstance(series, list) else []
+    found = []
+    for where, said in _narrowings(block):
+        if not declared:
+            found.append(doc.diagnostic((*where, LANGUAGES), "this variation narrows the "
+                         "series' languages, and the series declares none; expected languages: "
+                         "[ORIGINAL, ...] in storyboard.yaml first", key=True,
+                         code="language-unknown"))
+        elif not isinstance(said, list) or not said:
+            found.append(doc.diagnostic((*where, LANGUAGES), "expected languages: a list of "
+                                        f"the series' languages ({', '.join(declared)})"))
+        else:
+            found += [doc.diagnostic((*where, LANGUAGES, i), (
+                f"{tag!r} is not one of the series' languages ({', '.join(declared)}); expected "
+                "a subset of them (add it to the series' languages: to version into it)"),
+                code="language-unknown") for i, tag in enumerate(said) if tag not in declared]
+    return found
+
+
+def _narrowings(block: dict[str, Any]) -> list[tuple[PathKey, Any]]:
+    """Where a variation narrows ``languages``, and what it says."""
+    found: list[tuple[PathKey, Any]] = []
+    matrix = block.get("matrix")
+    for axis, values in matrix.items() if isinstance(matrix, dict) else ():
+        found += [(("variations", "matrix", axis, i), v[LANGUAGES])
+                  for i, v in enumerate(values if isinstance(values, list) else [])
+                  if isinstance(v, dict) and LANGUAGES in v]
+    include = block.get("include")
+    found += [(("variations", "include", i), entry[LANGUAGES])
+              for i, entry in enumerate(include if isinstance(include, list) else [])
+              if isinstance(entry, dict) and LANGUAGES in entry]
+    return found
 
 
 def _provider(values: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.checkcache import no_gc_pauses
 from storyboard.language.compile import Compiler
 from storyboard.language.expand import Variation, expand, variation_names
+from storyboard.language.languages import series_languages
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.series import Source, load_source
 from storyboard.language.versioncheck import version_problems
@@ -24,6 +25,7 @@ from storyboard.media import probe as media
 from storyboard.targets import NATIVE_SIZES
 
 UNUSED = "is never used"
+LANGUAGE_AXIS = "language"  # a matrix axis whose values are the series' languages
 
 
 @dataclass
@@ -34,10 +36,19 @@ class Variant:
     vars: dict[str, Any]
     manifest: Manifest | None
     problems: list[Diagnostic] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)  # its matrix axes' values
+    languages: tuple[str, ...] = ()  # its series' languages (as a variation narrows them)
 
     @property
     def ok(self) -> bool:
         return self.manifest is not None
+
+    @property
+    def language(self) -> str | None:
+        """The language it is in, on the matrix's ``language`` axis (None: no such axis)."""
+        value = self.values.get(LANGUAGE_AXIS)
+        value = value.get("name") if isinstance(value, dict) else value
+        return value if isinstance(value, str) else None
 
 
 @dataclass
@@ -90,6 +101,33 @@ class Variants:
                         providers=first.providers)
 
 
+def language_versions(variants: Variants) -> dict[str, tuple[Variant, str]]:
+    """Each variation that differs from its base only by its language, and may be made as a
+    version of the base's cut (docs/variations.md): by its name, its base and its language.
+    The base is the one variation in the original language (the first of its ``languages``);
+    a variation on the ``language`` axis whose other values are the base's, in one of the
+    base's versions, is such a variation. None when there is no base, or several (then each
+    language variation renders its shots, as any variation)."""
+    if not variants.matrix:
+        return {}
+    bases = [v for v in variants.variants
+             if v.ok and v.languages and v.language == v.languages[0]]
+    if len(bases) != 1:
+        return {}
+    base = bases[0]
+    found = {}
+    for variant in variants.variants:
+        language = variant.language
+        if variant is not base and variant.ok and variant.name and language in \
+                base.languages[1:] and _others(variant.values) == _others(base.values):
+            found[variant.name] = (base, str(language))
+    return found
+
+
+def _others(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k != LANGUAGE_AXIS}
+
+
 def merge_problems(found: Sequence[tuple[str, list[Diagnostic]]], *, partial: bool = False
                    ) -> list[Diagnostic]:
     """Each problem once, naming the variations it is found in when not all. "Is never used" is
@@ -138,15 +176,24 @@ def _compile_each(source: Source, variations: list[Variation], provider: str | N
     for variation in variations:
         try:
             manifest = Compiler(variation.source, media_cache=cache, provider=provider).run()
+            languages = series_languages(variation.source.series.data)
             manifest.warnings += card_warnings(variation.source, manifest)
-            manifest.warnings += version_problems(variation.source, manifest)
-            broken = any(d.severity == "error" for d in manifest.warnings)  # a version file's
+            if _original(variation.values, languages):  # a language variation's own words
+                manifest.warnings += version_problems(variation.source, manifest)  # are not
+            broken = any(d.severity == "error" for d in manifest.warnings)  # its base's
             variants.append(Variant(variation.name, variation.vars, None if broken else manifest,
-                                    manifest.warnings))
+                                    manifest.warnings, variation.values, languages))
         except ProblemsFound as found:
-            variants.append(Variant(variation.name, variation.vars, None, found.diagnostics))
+            variants.append(Variant(variation.name, variation.vars, None, found.diagnostics,
+                                    variation.values))
     cache.save()
     return variants
+
+
+def _original(values: dict[str, Any], languages: tuple[str, ...]) -> bool:
+    """Whether a variation is in the original language (or on no ``language`` axis)."""
+    said = Variant(None, {}, None, values=values).language
+    return said is None or not languages or said == languages[0]
 
 
 def card_warnings(source: Source, manifest: Manifest) -> list[Diagnostic]:

@@ -5,8 +5,9 @@ For each language the series versions into and each episode versioned into it, t
 held to the series as compiled: a line whose source words changed since it was translated is
 stale (``translate`` proposes its new words, never writes over it); a line with no words yet is
 said; an entry for a line the series no longer has, and a line of the series the file lacks,
-are said. A line made and measured longer than its window warns with the seconds over
-(``versions.fit_warning``): the measurement is read, never guessed (``measured``).
+are said. A line made and measured longer than its window warns with the seconds over and
+what becomes of it in its room (``fit.fit_warning``): the measurement is read, never guessed
+(``measured``).
 """
 
 from __future__ import annotations
@@ -16,17 +17,18 @@ from pathlib import Path
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span
 from storyboard.language import languages as langs
+from storyboard.language.fit import fit_warning, room
 from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.series import Source
 from storyboard.language.versions import (
     FOLDER,
     Version,
     VersionLine,
-    fit_warning,
     is_untranslated,
     read_version,
     source_lines,
     text_hash,
+    title_line,
     version_path,
 )
 
@@ -101,6 +103,7 @@ def _episode(root: Path, path: Path, language: str, episode: CompiledEpisode
         return problems.diagnostics
     lines = {line.key: line for line in source_lines(episode)}
     table = measured(root, language, episode.id)
+    durations = {shot.id: float(shot.request.duration) for shot in episode.shots}
     found: list[Diagnostic] = []
     for line in version.lines:
         now = lines.get(line.key)
@@ -117,8 +120,16 @@ def _episode(root: Path, path: Path, language: str, episode: CompiledEpisode
             found.append(_at(version, line, "no words yet: write the line's text (or run "
                                             "storyboard translate)", "version-untranslated"))
         else:
-            fit = fit_warning(line, seconds_of(table, line), line.window, _text(version, line))
+            space = room(line, version.lines, durations.get(line.shot, line.end))
+            fit = fit_warning(line, seconds_of(table, line), line.window, _text(version, line),
+                              space=space)
             found += [fit] if fit is not None else []
+    title = title_line(episode)
+    if version.title is not None and title is not None and version.title.source != title.source:
+        found.append(_at(version, version.title, (
+            f"stale: the episode's title is now {title.source!r}, and this was translated from "
+            f"{version.title.source!r}; fix text and source by hand, or run storyboard "
+            "translate (it proposes the new words beside this file)"), "version-stale"))
     missing = [f"{k[0]} {k[1]}" for k in lines if version.line(*k) is None]
     if missing:
         found.append(Diagnostic(Span(str(path), 1, 1), (

@@ -4,7 +4,9 @@ A version is the same approved cut in another language (docs/languages.md): the 
 and timing, new words. Its file lists each spoken line of the episode in order, with the source
 line it translates and the version's text; a person edits ``text`` freely. ``made`` is a short
 hash of the text the model wrote: absent, or different from the text's own hash, means the line
-was fixed by hand, and no later run writes over it. The file is written as text (same version,
+was fixed by hand, and no later run writes over it. An episode with a title of its own has a
+``title:`` entry too (``source``, ``text``, ``made``: kept as a line is), what the version's
+title card says. The file is written as text (same version,
 same bytes) and read back through the language's YAML loader, every problem at ``file:line:col``.
 Nothing from a user's words becomes a key: speakers and words are values.
 """
@@ -28,13 +30,15 @@ FOLDER = "languages"
 KEYS = ("shot", "n", "speaker", "at", "route", "source", "text", "made")
 REQUIRED = ("shot", "n", "speaker", "at", "route", "source", "text")
 TOP = ("language", "source", "episode", "lines")
+TITLE = "title"  # the episode's title, as its title card says it: ``title: {source, text, made}``
+TITLE_KEYS = ("source", "text", "made")
+TITLE_SPEAKER = "title card"  # who "says" the title, for the model asked to translate it
 AT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*s\s*$")
 HEAD = ("# storyboard: the {language} version of episode {episode} (source: {source}). "
         "Edit `text` freely; a hand edit is kept.\n"
         "# `storyboard translate` writes it (`storyboard docs languages`); `made` is the hash of "
         "the text the model wrote.\n")
 NEVER_LIPSYNCED = "none"  # a line heard only: voiceover, narration, an off-screen speaker
-FIT_TOLERANCE = 0.05  # seconds a made line may pass its window by unnoticed (a frame or two)
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,11 @@ class Version:
     episode: str
     lines: tuple[VersionLine, ...]
     file_lines: tuple[str, ...] = field(default=(), compare=False)  # the file's text, as read
+    title: VersionLine | None = None  # its title card's words (``title_line``), when it has one
 
     def line(self, shot: str, n: int) -> VersionLine | None:
+        if self.title is not None and self.title.key == (shot, n):
+            return self.title
         return next((line for line in self.lines if line.key == (shot, n)), None)
 
 
@@ -132,19 +139,14 @@ def source_lines(episode: CompiledEpisode) -> list[VersionLine]:
     return found
 
 
-def fit_warning(line: VersionLine, measured: float | None, window: float,
-                source_line: str | None = None) -> Diagnostic | None:
-    """A version's line that lasts longer, as made and measured, than its ``window`` (seconds):
-    a warning at the line with the seconds over; None when it fits or was never measured
-    (nothing is guessed from its letters)."""
-    if measured is None or measured <= window + FIT_TOLERANCE:
+def title_line(episode: CompiledEpisode) -> VersionLine | None:
+    """The episode's title (what its delivered title card says under its number) as an entry
+    of its version: ``n`` 0 of no shot, so it is never one of a shot's lines (they count from
+    1); None when the episode has no title of its own."""
+    title = episode.title if episode.title != episode.id else ""
+    if not title.strip():
         return None
-    over = measured - window
-    return Diagnostic(line.span, (
-        f"this line lasts {measured:.2f} s as made, {over:.2f} s over its {seconds(window)} s "
-        f"window ({line.at}): shorten its text by hand, ask again for a shorter one, or let it "
-        "run over into silence where the shot allows; nothing is stretched"),
-        "warning", source_line, code="version-fit")
+    return VersionLine("", 0, TITLE_SPEAKER, 0.0, 3.0, NEVER_LIPSYNCED, title, "")
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -175,6 +177,10 @@ def version_text(version: Version) -> str:
     out = [HEAD.format(**said).rstrip("\n"),
            f"language: {quote(version.language)}", f"source: {quote(version.source)}",
            f"episode: {quote(version.episode)}"]
+    if version.title is not None:
+        out += ["title:", f"  source: {quote(version.title.source)}",
+                f"  text: {quote(version.title.text)}"]
+        out += [f"  made: {quote(version.title.made)}"] if version.title.made is not None else []
     if not version.lines:
         out.append("lines: []")
     else:
@@ -207,8 +213,9 @@ def read_version(path: Path) -> Version:
     if not isinstance(data, dict):
         raise ProblemsFound([doc.diagnostic((), "expected a version: language, source, "
                                                 "episode and lines")])
-    problems = [doc.diagnostic((k,), f"unknown key {k!r}: expected one of {', '.join(TOP)}",
-                               key=True) for k in data if k not in TOP]
+    problems = [doc.diagnostic((k,), f"unknown key {k!r}: expected one of "
+                               f"{', '.join((*TOP, TITLE))}", key=True)
+                for k in data if k not in (*TOP, TITLE)]
     problems += [doc.diagnostic((), f"expected {k}: this version has none")
                  for k in TOP if k not in data]
     for key in ("language", "source", "episode"):
@@ -221,10 +228,32 @@ def read_version(path: Path) -> Version:
         items = []
     lines = [_line(doc, i, item, problems) for i, item in enumerate(items or [])]
     _unique(doc, [line for line in lines if line is not None], problems)
+    title = _title(doc, data.get(TITLE), problems) if TITLE in data else None
     if problems:
         raise ProblemsFound(problems)
     return Version(data["language"], data["source"], data["episode"],
-                   tuple(line for line in lines if line is not None), tuple(doc.lines))
+                   tuple(line for line in lines if line is not None), tuple(doc.lines), title)
+
+
+def _title(doc: Document, item: Any, problems: list[Diagnostic]) -> VersionLine | None:
+    """The ``title:`` entry: ``{source, text, made}``, kept by hand edit as a line is."""
+    if not isinstance(item, dict) or not all(isinstance(item.get(k), str)
+                                             for k in ("source", "text")):
+        problems.append(doc.diagnostic((TITLE,), "expected title: {source: ..., text: ...} "
+                                                 "(made: the model's hash, when it wrote it)"))
+        return None
+    before = len(problems)
+    problems += [doc.diagnostic((TITLE, k), f"unknown key {k!r}: expected one of "
+                                f"{', '.join(TITLE_KEYS)}", key=True)
+                 for k in item if k not in TITLE_KEYS]
+    made = item.get("made")
+    if made is not None and not isinstance(made, str):
+        problems.append(doc.diagnostic((TITLE, "made"), "expected made as the hash in quotes"))
+    if len(problems) > before:
+        return None
+    line = VersionLine("", 0, TITLE_SPEAKER, 0.0, 3.0, NEVER_LIPSYNCED, item["source"],
+                       item["text"], made, doc.span((TITLE,)))
+    return line
 
 
 def _word(value: Any) -> bool:

@@ -22,6 +22,7 @@ from storyboard.language.variations import Variant, Variants
 from storyboard.run import Plan, RunResult
 from storyboard.run.config import provider_name
 from storyboard.run.state.lockfile import lock_path, prune_variations
+from storyboard.run.versionquote import VersionQuote
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeOutput, output_dir
 
 # --- plan ----------------------------------------------------------------------------------------
@@ -42,10 +43,28 @@ class VariationPlan:
         return dict(vars(self))
 
 
+@dataclass(frozen=True)
+class RouteQuote:
+    """A language variation made as a version of its approved base, priced: its version's
+    lines and passes, beside what rendering its shots again would cost."""
+
+    name: str
+    base: str
+    quote: VersionQuote
+
+    def to_dict(self) -> dict[str, Any]:
+        q = self.quote
+        return {"name": self.name, "base": self.base, "language": q.language,
+                "lines": q.lines, "lines_cost": q.lines_cost, "passes": q.passes,
+                "passes_cost": q.passes_cost, "cost": q.total, "currency": q.currency,
+                "rerender_cost": q.rerender_cost, "saving": q.saving}
+
+
 @dataclass
 class MatrixPlan:
     plan: Plan
     variations: list[VariationPlan]
+    versions: list[RouteQuote] = field(default_factory=list)  # made as versions, not rendered
 
     @property
     def distinct(self) -> int:
@@ -54,7 +73,8 @@ class MatrixPlan:
     def to_dict(self) -> dict[str, Any]:
         return {"total_cost": self.plan.total_cost, "currency": self.plan.currency,
                 "distinct_shots": self.distinct, "shots": len(self.plan.shots),
-                "variations": [v.to_dict() for v in self.variations], "plan": self.plan.to_dict()}
+                "variations": [v.to_dict() for v in self.variations], "plan": self.plan.to_dict(),
+                "versions": [v.to_dict() for v in self.versions]}
 
 
 def per_variation(the_plan: Plan) -> list[VariationPlan]:
@@ -103,14 +123,16 @@ class MatrixReport:
     plans: list[MatrixPlan]  # one per provider the variations use (nearly always one)
     runs: list[RunResult]
     variations: list[VariationResult]
+    versions: list[Any] = field(default_factory=list)  # run.dub's VersionReports: made as versions
 
     @property
     def ok(self) -> bool:
-        return all(v.ok for v in self.variations)
+        return all(v.ok for v in self.variations) and all(v.ok for v in self.versions)
 
     @property
     def spent(self) -> float:
-        return round(sum(run.spent for run in self.runs), 6)
+        versions: float = sum(v.spent for v in self.versions)
+        return round(sum(run.spent for run in self.runs) + versions, 6)
 
     @property
     def submits(self) -> int:

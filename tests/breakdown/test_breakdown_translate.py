@@ -186,3 +186,48 @@ def test_an_answer_still_wrong_after_its_send_backs_is_never_paid_for_again(
     code, said = translate(chat_emulator, root, "--yes")
     assert code == 1 and "0 request(s) sent, 3 answer(s) from the cache" in said, said
     assert requests(chat_emulator) == before  # the same answers replayed, not bought again
+
+
+def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    """The delivered title card's words: a ``title:`` entry of the version file, by the model,
+    kept when fixed by hand, and what the version's episode's title card says."""
+    from storyboard.language.compile import compile_lenient
+    from storyboard.language.series import load_source
+    from storyboard.language.versions import Version
+    from storyboard.run.dub.cut import VersionCut
+    from storyboard.run.dub.episodes import version_title
+    from storyboard.run.state.lockfile import LockFile
+    from storyboard.stitch.episodes import EpisodeBuilder
+    root = versioned(tmp_path, make_media)
+    episode = root / "episodes" / "ep01.yaml"
+    episode.write_text(episode.read_text().replace("id: ep01\n", "id: ep01\ntitle: The Toast\n"))
+    series = root / "storyboard.yaml"
+    series.write_text(series.read_text() + "delivery: {preset: vertical}\n")
+    code, said = translate(chat_emulator, root, "--yes")
+    assert code == 0 and "4 line(s) translated" in said, said  # 3 lines and the title
+    path = version_path(root, "es", "ep01")
+    written = path.read_text("utf-8")
+    assert 'title:\n  source: "The Toast"\n  text: "[es] The Toast"\n  made: "' in written
+    assert read_version(version_path(root, "es", "ep02")).title is None  # no title of its own
+    path.write_text(written.replace('"[es] The Toast"', '"El brindis"'), "utf-8")
+    code, said = translate(chat_emulator, root, "--yes")
+    assert code == 0 and "0 request(s) sent" in said and "1 fixed by hand" in said, said
+    version = read_version(path)
+    assert version.title is not None and version.title.text == "El brindis"
+    manifest, _ = compile_lenient(load_source(root))
+    assert manifest is not None
+    original = manifest.episodes[0]
+    cut = VersionCut("es", manifest, LockFile(root / "storyboard.lock", {}, {}), [original],
+                     [version, Version("es", "en", "ep02", ())])
+    dubbed = original.__class__(original.id, version_title(cut, original), original.shots,
+                                original.settings, original.span)
+    card = EpisodeBuilder(manifest, root / "out" / "es", draft=False).card_spec(dubbed,
+                                                                              "title_card")
+    assert card is not None and card["text"] == "Episode 1\nEl brindis"
+    assert EpisodeBuilder(manifest, root / "out", draft=False).card_spec(
+        original, "title_card") == {**card, "text": "Episode 1\nThe Toast"}  # the original's
+    episode.write_text(episode.read_text().replace("The Toast", "A Toast"))
+    check = CliRunner().invoke(cli, ["check", str(root)])
+    assert "ep01.yaml:7:3: warning: stale: the episode's title is now 'A Toast'" \
+        in check.output, check.output

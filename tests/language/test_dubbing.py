@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import ProblemsFound
-from storyboard.language.dubbing import fit_note, room, version_line, version_lines
+from storyboard.language.dubbing import version_line, version_lines
+from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import (
     ASSET_SUFFIX,
     CompiledEpisode,
@@ -94,16 +95,17 @@ def test_a_line_with_no_words_is_refused_at_its_line() -> None:
 
 
 def test_a_line_that_fits_or_is_not_made_says_nothing() -> None:
-    assert fit_note(line(), 1.9, 2.0, 3.0) is None
-    assert fit_note(line(), None, 2.0, 3.0) is None  # not made: never guessed from its letters
+    assert fit_warning(line(), 1.9, 2.0, space=3.0) is None
+    assert fit_warning(line(), None, 2.0, space=3.0) is None  # not made: never guessed
 
 
 def test_a_line_over_its_window_is_said_with_the_seconds_over_and_what_becomes_of_it() -> None:
-    said = fit_note(line(), 2.75, 2.0, 3.0)
-    assert said is not None and "0.75 s over its 2 s window" in said
-    assert said.endswith("it runs into the silence after it (room 3 s)")
-    cut = fit_note(line(), 3.5, 2.0, 3.0)
-    assert cut is not None and "1.50 s over" in cut and "it is cut at 3 s" in cut
+    runs = fit_warning(line(), 2.75, 2.0, space=3.0)
+    assert runs is not None and "0.75 s over its 2 s window" in runs.message
+    assert runs.message.endswith("it runs into the silence after it (room 3 s)")
+    assert said(line(), runs).startswith("hello #1: this line lasts 2.75 s")  # no place: its shot
+    cut = fit_warning(line(), 3.5, 2.0, space=3.0)
+    assert cut is not None and "1.50 s over" in cut.message and "it is cut at 3 s" in cut.message
 
 
 def test_a_lines_room_ends_at_the_next_line_of_its_shot_or_the_shots_end() -> None:

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from storyboard.cli.main import cli
 from storyboard.errors import ProblemsFound
 from storyboard.language.compile import compile_lenient
+from storyboard.language.fit import fit_warning
 from storyboard.language.series import load_source
 from storyboard.language.versioncheck import MEASURED
 from storyboard.language.versions import (
     Version,
     VersionLine,
-    fit_warning,
     is_hand_fixed,
     needs_pass,
     read_version,
@@ -155,6 +155,8 @@ def test_check_says_a_stale_a_wordless_a_missing_and_a_long_line(
     code, said = _check(root)
     assert "ep02.yaml:7:5: warning: this line lasts 3.90 s as made, 0.90 s over its 3 s " \
            "window (0-3s)" in said
+    assert "nothing is stretched; as it is, it is cut at 3 s (the next line or the shot's end)" \
+        in said  # the 3 s shot leaves it no room: check says what render does
     path = version_path(root, "es", "ep02")
     path.write_text(path.read_text().replace("Buenos días a todos.", "Buenos días."))
     assert "over its" not in _check(root)[1]  # measured for other words: not these
@@ -176,3 +178,34 @@ def test_no_word_of_a_line_can_become_a_key_or_end_a_comment(tmp_path: Path) -> 
     text = path.read_text("utf-8")
     assert len(text.splitlines()) == 2 + 4 + 8  # the header, the top keys, the line's 8 keys
     assert read_version(path) == hostile
+
+
+def test_a_variation_may_narrow_the_languages_never_widen_them(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    from storyboard.language.expand import expand
+    root = versioned(tmp_path, make_media)
+    series = root / "storyboard.yaml"
+    series.write_text(series.read_text().replace("[en, es]", "[en, es, fr]") + (
+        "variations:\n"
+        "  matrix:\n"
+        "    market: [{name: eu, languages: [en, fr]}, {name: world}]\n"
+        "  include: [{market: us, languages: [en]}]\n"))
+    found = {v.name: v.source.series.data["languages"] for v in expand(load_source(root)).variations}
+    assert found == {"eu": ["en", "fr"], "world": ["en", "es", "fr"], "us-en": ["en"]}
+    episode = root / "episodes" / "ep02.yaml"  # narrowed to es, a language eu leaves out:
+    episode.write_text(episode.read_text().replace("id: ep02\n", "id: ep02\nlanguages: [en, es]\n"))
+    assert _check(root)[0] == 0, _check(root)[1]  # held to the series' list, not eu's
+    series.write_text(series.read_text().replace("languages: [en, fr]}", "languages: [fr]}"))
+    found = {v.name: v.source.series.data["languages"] for v in expand(load_source(root)).variations}
+    assert found["eu"] == ["en", "fr"]  # the original stays first: the cut is made in it
+    series.write_text(series.read_text().replace("languages: [fr]}", "languages: [fr, de]}"))
+    code, said = _check(root)
+    assert code == 1 and "storyboard.yaml:15:41: error: 'de' is not one of the series' " \
+        "languages (en, es, fr); expected a subset of them" in said, said
+    series.write_text(series.read_text().replace("languages: [fr, de]}", "languages: fr}"))
+    code, said = _check(root)
+    assert code == 1 and "storyboard.yaml:15:36: error:" in said, said
+    series.write_text(series.read_text().replace("languages: [en, es, fr]\n", ""))
+    code, said = _check(root)
+    assert code == 1 and "this variation narrows the series' languages, and the series " \
+        "declares none" in said, said

@@ -74,3 +74,57 @@ def test_lines_replace_a_shots_sound_and_a_shot_without_keeps_its_own(
     words = {s.id: [line.text for sc in s.request.scenes for line in sc.lines]
              for s in played.shots}
     assert words == {"talk": ["Hola, ¿qué tal?"], "quiet": [], "relip": ["Adiós."]}
+
+
+BOTH = """\
+id: ep01
+shots:
+  - id: both
+    dialogue: {route: lipsync}
+    scenes:
+      - {at: 0-2s, action: "@mia raises her cup", say: {mia: "To us."}}
+      - {at: 2-4s, action: "the empty shop", say: {narrator: "Years later."}, voiceover: true}
+"""
+
+
+def test_a_shots_version_lines_count_every_line_and_its_heard_assets_only_voiceovers(
+        tmp_path: Path, make_media: MakeMedia) -> None:
+    """Two numberings (docs/languages.md): a version's ``n`` counts every spoken line of the
+    shot, the original's ``lines/EP/SHOT/N`` only its voiceover lines. A shot with an on-screen
+    line then a voiceover: the voiceover is the original's line 1 and the version's line 2;
+    dubbed, each version line lands on its own scene line, and only the on-screen one is
+    re-lipped."""
+    from storyboard.language.compile import compile_lenient
+    from storyboard.language.series import load_source
+    from storyboard.language.versions import source_lines
+    from storyboard.run.dub.episodes import spoken
+    from storyboard.run.dub.passes import pass_lines
+    from tests.fixtures.versions import versioned
+    root = versioned(tmp_path, make_media)
+    (root / "episodes" / "ep01.yaml").write_text(BOTH, encoding="utf-8")
+    (root / "episodes" / "ep02.yaml").unlink()
+    manifest, _ = compile_lenient(load_source(root))
+    assert manifest is not None
+    episode = manifest.episodes[0]
+    heard = {a.id: a.request.prompt for a in manifest.cast if a.episode == "lines"}
+    # the original's: the lip-sync route's line (lines/EP/SHOT), and its voiceover line 1
+    assert heard == {"ep01/both": "To us.", "ep01/both/1": "Years later."}
+    found = [(v.n, v.speaker, v.route == "none", v.source) for v in source_lines(episode)]
+    assert found == [(1, "mia", False, "To us."), (2, "narrator", True, "Years later.")]
+    words = {1: "Por nosotros.", 2: "Años después."}
+    cut = VersionCut("es", manifest, LockFile(tmp_path / "storyboard.lock", {}, {}), [episode],
+                     [])
+    cut.lines = [version_line("s", "es", "ep01", replace_words(v, words[v.n]),
+                              "voices/mia-voice", "v" * 64, "qwen3-tts-vd")
+                 for v in source_lines(episode)]
+    assert [d.asset.id for d in cut.lines] == ["es/ep01/both/1", "es/ep01/both/2"]
+    played = spoken(episode.shots[0], cut.lines)
+    said = [(line.speaker, line.text, line.start, line.audio) for scene in played.request.scenes
+            for line in scene.lines]
+    assert said == [("mia", "Por nosotros.", 0.0, None), ("narrator", "Años después.", 2.0, None)]
+    assert [d.line.n for d in pass_lines(cut, "ep01/both")] == [1]  # the face, not the voiceover
+
+
+def replace_words(line: VersionLine, text: str) -> VersionLine:
+    from dataclasses import replace
+    return replace(line, text=text)

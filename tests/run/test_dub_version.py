@@ -305,3 +305,44 @@ def test_a_budget_holds_for_a_version_as_for_any_render(approved: Approved) -> N
     skipped = {s["key"] for s in version["shots"] if s["state"] == "skipped"}
     assert skipped == {"dubbed/es/ep01/hello", "dubbed/es/ep02/bye"}, version["shots"]
     assert not (root / "out" / "es" / "ep01.mp4").exists()
+
+
+def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_safe_area(
+        approved: Approved, tmp_path: Path) -> None:
+    """``burn_subtitles`` in a version, held by its pixels (as the original's is in
+    tests/cli/test_cli_season_paid.py): the version's episode stitched with its Spanish line
+    burnt in differs from the one without only inside the vertical safe area, and there it
+    does differ; the lines and passes are made once, the second stitch pays nothing."""
+    from storyboard.stitch.delivery import VERTICAL_SAFE_AREA
+    from tests.cli.test_cli_season_paid import gray_frame
+    root, server = approved()
+    text = root / "storyboard.yaml"
+    frames = {}
+    for burn in ("false", "true"):
+        text.write_text(SERIES.replace("output: {loudness: null}\n", "output: {loudness: null}\n"
+                                       f"delivery: {{preset: vertical, burn_subtitles: {burn}}}\n"),
+                        encoding="utf-8")
+        submitted = counts(server)[2]
+        code, _, said = dub(root)
+        assert code == 0, said
+        assert burn == "false" or counts(server)[2] == submitted  # only stitched again
+        cue = (root / "out" / "es" / "ep02.srt").read_text("utf-8").split("\n\n")[0]
+        assert "Adiós." in cue
+        start, end = (_srt_seconds(t) for t in cue.splitlines()[1].split(" --> "))
+        frames[burn] = gray_frame(root / "out" / "es" / "ep02.mp4", (start + end) / 2,
+                                  tmp_path / f"{burn}.gray")
+    width, plain = frames["false"]
+    burnt = frames["true"][1]
+    assert width == 1080 and len(plain) == len(burnt) == 1080 * 1920
+    changed = [i for i, (a, b) in enumerate(zip(plain, burnt, strict=True)) if abs(a - b) > 48]
+    assert len(changed) > 200, "no subtitle burnt in"
+    xs, ys = [i % width for i in changed], [i // width for i in changed]
+    top, bottom, left, right = VERTICAL_SAFE_AREA.pixels(1080, 1920)
+    assert min(ys) >= top and max(ys) <= 1920 - bottom
+    assert min(xs) >= left and max(xs) <= 1080 - right
+
+
+def _srt_seconds(stamp: str) -> float:
+    clock, _, millis = stamp.strip().partition(",")
+    hours, minutes, seconds = (int(part) for part in clock.split(":"))
+    return hours * 3600 + minutes * 60 + seconds + int(millis) / 1000

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
+from storyboard.language.fit import over
 from storyboard.language.versioncheck import measured, seconds_of
-from storyboard.language.versions import FIT_TOLERANCE, FOLDER, read_version, version_path
+from storyboard.language.versions import FOLDER, read_version, version_path
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,7 @@ class LineFit:
     @property
     def over(self) -> float:
         """Seconds past its window (0 when it fits or is not made)."""
-        if self.seconds is None or self.seconds <= self.window + FIT_TOLERANCE:
-            return 0.0
-        return round(self.seconds - self.window, 2)
+        return over(self.seconds, self.window)
 
     @property
     def fit(self) -> str:

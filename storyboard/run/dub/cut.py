@@ -51,17 +51,35 @@ class VersionCut:
     approved: dict[str, Approved] = field(default_factory=dict)
     lines: list[DubLine] = field(default_factory=list)
     voices: list[CompiledShot] = field(default_factory=list)
+    made_as: str | None = None  # a matrix's language variation it is made as (``SERIES/NAME``)
+
+    @property
+    def name(self) -> str:
+        """The name its passes are kept under: ``SERIES/LANG``, or the variation's it is made
+        as (so a matrix keeps them as that variation's)."""
+        return self.made_as or f"{self.manifest.name}/{self.language}"
 
     def lines_of(self, episode: str, shot: str) -> list[DubLine]:
         return [d for d in self.lines if d.episode == episode and d.line.shot == shot]
 
 
+def approved_cut(manifest: Manifest, language: str) -> bool:
+    """Whether every shot of the episodes versioned into ``language`` has its approved take,
+    rendered as approved (what a version is made from)."""
+    source = load_source(manifest.source)
+    lock = read_lock(lock_path(manifest.root))
+    versioned = langs.episodes_in(source, language)
+    shots = [shot for e in with_retakes(manifest, lock, free=False).episodes
+             if e.id in versioned for shot in e.shots]
+    return bool(shots) and all(_approved(s, lock, manifest.root) is not None for s in shots)
+
+
 def version_cut(manifest: Manifest, language: str, cache_key: str,
-                episode: str | None = None) -> VersionCut:
+                episode: str | None = None, made_as: str | None = None) -> VersionCut:
     """The approved cut of ``manifest``'s episodes versioned into ``language`` (or its
     ``episode``): refused for a language the series does not version into (at its
     ``languages`` line), with every shot whose take is not approved, and every version file
-    missing or wrong (at its line)."""
+    missing or wrong (at its line). ``made_as``: the matrix's language variation it is made as."""
     source = load_source(manifest.source)
     unknown = langs.unknown_language(source, language)
     if unknown is not None:
@@ -74,7 +92,7 @@ def version_cut(manifest: Manifest, language: str, cache_key: str,
         raise StoryboardError(f"no episode {episode or ''} of this series is versioned into "
                               f"{language}; expected one of: {', '.join(versioned) or '(none)'}")
     versions = [_version(manifest.root, language, e.id) for e in episodes]
-    cut = VersionCut(language, used, lock, episodes, versions)
+    cut = VersionCut(language, used, lock, episodes, versions, made_as=made_as)
     _approve(cut)
     voices = _voices(used, lock, cache_key)
     cut.voices = [shot for shot, _ in voices.values()]

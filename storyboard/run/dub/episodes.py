@@ -6,7 +6,8 @@ speech, so a shot with lines in the version takes the version's sound instead (i
 at its window, on silence: ``stitch.heard.dubbed``), over its lip-sync pass where a face speaks,
 else over its approved take; a shot with no line keeps its own sound (ambience, effects); the
 music bed, cards and delivery settings are the episode's own, so the stitcher mixes the bed under
-the version exactly as under the original. Each line of a dubbed shot says the version's words
+the version exactly as under the original; the episode's title (its delivered title card) is the
+version file's ``title:`` when it has one. Each line of a dubbed shot says the version's words
 (the subtitles, ``.srt`` and ``.vtt`` beside the episode, burned in when the series' delivery
 asks for it). The original's episodes and stitch state are never touched: the version's are kept
 under ``.storyboard/stitch/languages/<lang>``.
@@ -28,9 +29,11 @@ from storyboard.stitch.heard import dubbed
 Made = Callable[[DubLine], Path | None]
 
 
-def version_folder(manifest: Manifest, out: Path | None, language: str) -> Path:
-    """Where a version's episodes go: the original's output folder's ``<lang>/``."""
-    return output_dir(manifest, out) / language
+def version_folder(manifest: Manifest, out: Path | None, language: str,
+                   made_as: str | None = None) -> Path:
+    """Where a version's episodes go: the original's output folder's ``<lang>/``; a matrix's
+    language variation's own folder (``<variation>/``) when it is made as one."""
+    return output_dir(manifest, out) / (made_as.partition("/")[2] if made_as else language)
 
 
 def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out: Path | None,
@@ -38,7 +41,7 @@ def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out:
                    ) -> list[EpisodeOutput]:
     """Each episode of the version stitched (``passes``: each re-lipped shot's pass file, by
     ``EP/SHOT``; ``made``: each line's made audio)."""
-    target = version_folder(cut.manifest, out, cut.language)
+    target = version_folder(cut.manifest, out, cut.language, cut.made_as)
     target.mkdir(parents=True, exist_ok=True)
     builder = EpisodeBuilder(cut.manifest, target, draft=False)
     builder.state_dir = builder.state_dir / "languages" / cut.language
@@ -64,7 +67,14 @@ def version_episode(cut: VersionCut, episode: CompiledEpisode, passes: Mapping[s
             take, video = spoken(take, lines), dubbed(video, heard, folder)
         shots.append(take)
         done[shot.id] = video
-    return replace(episode, shots=shots), done
+    return replace(episode, shots=shots, title=version_title(cut, episode)), done
+
+
+def version_title(cut: VersionCut, episode: CompiledEpisode) -> str:
+    """The episode's title as its version says it (its title card's words), else its own."""
+    version = next((v for v in cut.versions if v.episode == episode.id), None)
+    title = version.title if version is not None else None
+    return title.text if title is not None and title.text.strip() else episode.title
 
 
 def spoken(shot: CompiledShot, lines: list[DubLine]) -> CompiledShot:

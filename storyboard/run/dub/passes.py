@@ -44,11 +44,6 @@ class VersionPass:
     ready: bool  # its track is laid: the real pass, not the placeholder that prices it
 
 
-def version_series(series: str, language: str) -> str:
-    """The name a version's passes are kept under: ``SERIES/LANG`` (never the original's)."""
-    return f"{series}/{language}"
-
-
 def pass_lines(cut: VersionCut, shot_id: str) -> list[DubLine]:
     """The version lines that re-lip the shot (its on-screen speakers'), in order."""
     episode, _, shot = shot_id.partition("/")
@@ -79,8 +74,7 @@ def _pass(cut: VersionCut, approved: Approved, track: tuple[Path, str] | None) -
         Pass("lipsync", LIPSYNC_MODEL, track=track[0], track_sha256=track[1])
     made = derived_take(approved.shot, approved.take, approved.take.take, asked, approved.video,
                         approved.sha256)
-    return replace(made, series=version_series(approved.shot.series, cut.language),
-                   id=approved.shot.id, take=1)
+    return replace(made, series=cut.name, id=approved.shot.id, take=1)
 
 
 def _track(root: Path, clips: list[tuple[Path, float]], approved: Approved) -> tuple[Path, str]:

@@ -8,7 +8,7 @@ each pass is laid on its made lines and rendered (journaled, cached by the take'
 track), under what is left of the budget. A run killed anywhere is finished by running it again:
 a made line or pass is a cache hit, a submitted one is polled, never sent twice. Each made line
 is measured from its audio (``media``'s facts, kept by file) and a line over its window is said,
-with the seconds over (``language.dubbing.fit_note``), and kept where ``check`` reads it.
+with the seconds over and its room (``language.fit``), and kept where ``check`` reads it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 from storyboard.files import write_atomic
-from storyboard.language.dubbing import DubLine, fit_note, room
+from storyboard.language.dubbing import DubLine
+from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.versioncheck import MEASURED
 from storyboard.language.versions import text_hash
@@ -27,7 +28,7 @@ from storyboard.media import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut
 from storyboard.run.dub.episodes import stitch_version, version_episode
-from storyboard.run.dub.passes import VersionPass, pass_lines, version_passes, version_series
+from storyboard.run.dub.passes import VersionPass, pass_lines, version_passes
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import consent, execute, plan_setup
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, make_provider, open_run, single
@@ -49,6 +50,7 @@ class VersionReport:
     seconds: dict[str, float] = field(default_factory=dict)
     fits: list[str] = field(default_factory=list)
     passes: list[str] = field(default_factory=list)  # the re-lipped shots, EP/SHOT
+    made_as: str | None = None  # the matrix's language variation it was made as
 
     @property
     def ok(self) -> bool:
@@ -87,18 +89,21 @@ def plan_version(manifest: Manifest, language: str, flags: RenderFlags,
 
 
 def render_version(manifest: Manifest, language: str, flags: RenderFlags,
-                   calls: Callbacks | None = None, region: str | None = None) -> VersionReport:
-    """Make the version: plan, one consent, the lines, the passes, the episodes."""
+                   calls: Callbacks | None = None, region: str | None = None,
+                   made_as: str | None = None) -> VersionReport:
+    """Make the version: plan, one consent, the lines, the passes, the episodes (``made_as``:
+    the matrix's language variation it is made as, its passes and folder that variation's)."""
     calls = calls or Callbacks()
     provider = make_provider(manifest, flags.provider)
-    job = _versioning(manifest, language, flags, provider, region)
+    job = _versioning(manifest, language, flags, provider, region, made_as)
     planned = job.passes()
     with _setup(job, planned, flags, calls, provider) as setup:
         the_plan = plan_setup(setup)
         consent(setup, the_plan)
         placeholders = {p.take.hash for p in planned if not p.ready}
         setup.shots = [s for s in setup.shots if s.hash not in placeholders]
-        report = VersionReport(language, the_plan, [execute(setup, on_event=calls.on_event)])
+        report = VersionReport(language, the_plan, [execute(setup, on_event=calls.on_event)],
+                               made_as=made_as)
     if placeholders and report.runs[0].ok:
         report.runs.append(_passes(job, flags, calls, report.spent))
     report.seconds, report.fits = fits(job)
@@ -136,7 +141,7 @@ def fits(job: Versioning) -> tuple[dict[str, float], list[str]]:
     (``versioncheck.measured``), and a warning for each line over its window."""
     facts = media.MediaCache(job.cut.manifest.root / ".storyboard" / "media.json")
     seconds: dict[str, float] = {}
-    said = []
+    notes = []
     for dub in job.cut.lines:
         path = job.made(dub)
         if path is None:
@@ -145,11 +150,11 @@ def fits(job: Versioning) -> tuple[dict[str, float], list[str]]:
         approved = job.cut.approved[f"{dub.episode}/{dub.line.shot}"]
         lines = [d.line for d in job.cut.lines if d.episode == dub.episode]
         space = room(dub.line, lines, float(approved.take.request.duration))
-        note = fit_note(dub.line, measured, dub.line.window, space)
-        if note is not None:
-            said.append(note)
+        found = fit_warning(dub.line, measured, dub.line.window, space=space)
+        if found is not None:
+            notes.append(said(dub.line, found))
     keep_measured(job.cut, seconds)
-    return seconds, said
+    return seconds, notes
 
 
 def keep_measured(cut: VersionCut, seconds: dict[str, float]) -> None:
@@ -168,9 +173,9 @@ def keep_measured(cut: VersionCut, seconds: dict[str, float]) -> None:
 
 
 def _versioning(manifest: Manifest, language: str, flags: RenderFlags, provider: Provider,
-                region: str | None) -> Versioning:
+                region: str | None, made_as: str | None = None) -> Versioning:
     job = _job(manifest, language, provider.cache_key, flags.episode,
-               (str(getattr(provider, "base_url", "") or ""), region))
+               (str(getattr(provider, "base_url", "") or ""), region), made_as)
     if _passing(job) and not kind_passes(provider.name).lipsyncs:
         raise StoryboardError(
             f"the {language} version re-lips on-screen speakers (a lip-sync pass over each "
@@ -180,8 +185,8 @@ def _versioning(manifest: Manifest, language: str, flags: RenderFlags, provider:
 
 
 def _job(manifest: Manifest, language: str, cache_key: str, episode: str | None,
-         where: tuple[str, str | None]) -> Versioning:
-    cut = version_cut(manifest, language, cache_key, episode)
+         where: tuple[str, str | None], made_as: str | None = None) -> Versioning:
+    cut = version_cut(manifest, language, cache_key, episode, made_as)
     return Versioning(cut, OutputCache(manifest.root, cast_source(cache_key)),
                       OutputCache(manifest.root, cache_key), where)
 
@@ -210,7 +215,7 @@ def _setup(job: Versioning, passes: list[VersionPass], flags: RenderFlags, calls
     """A run of the version's voices (made already: cached), lines and passes, apart from the
     original's shots: nothing of the original is planned, so nothing of it is rendered."""
     cut = job.cut
-    series = version_series(cut.manifest.name, cut.language)
+    series = cut.name
     episodes = [CompiledEpisode(e.id, e.title, [p.take for p in passes
                                                if p.shot_id.partition("/")[0] == e.id],
                                 e.settings, e.span) for e in cut.episodes]

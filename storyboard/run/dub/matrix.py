@@ -1,0 +1,123 @@
+"""A matrix's language variations into versions of their approved base: which are made so, what
+each costs, and each made (its lines and passes; no video rendered again).
+
+A variation on the ``language`` axis that differs from its base only by its language
+(``language.variations.language_versions``) is made as the base's version in that language when
+every shot of the base's versioned episodes is approved (``cut.approved_cut``): the version's
+lines in each speaker's designed voice and a lip-sync pass over each on-screen speaker's approved
+take, stitched into the variation's own folder, its passes kept under the variation's name.
+Otherwise it is rendered as any variation. docs/variations.md, "A language axis".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from storyboard.language.cast import speech_model
+from storyboard.language.request import Manifest
+from storyboard.language.series import load_source
+from storyboard.language.variations import Variants, compile_variations, language_versions
+from storyboard.language.versioncheck import versions_in
+from storyboard.run import pipeline
+from storyboard.run.dub.cut import approved_cut
+from storyboard.run.dub.version import VersionReport, render_version
+from storyboard.run.setup import Callbacks, RenderFlags, make_provider, open_run
+from storyboard.run.variations import MatrixPlan, MatrixReport, RouteQuote, by_provider
+from storyboard.run.versionquote import VersionQuote, quote
+from storyboard.targets import PriceTable
+
+
+@dataclass(frozen=True)
+class Route:
+    """A language variation made as a version: its name, its base's manifest, its language."""
+
+    variation: str
+    base: Manifest
+    language: str
+
+    @property
+    def made_as(self) -> str:
+        """The variation's series name (``SERIES/NAME``), its passes' and folder's."""
+        return f"{self.base.name.partition('/')[0]}/{self.variation}"
+
+
+def version_routes(variants: Variants) -> list[Route]:
+    """The selected variations made as versions: each language variation whose base's shots
+    are all approved (the rest are rendered, as any variation). Its base is found among every
+    variation when only some were selected (``--variation``)."""
+    if not variants.matrix:
+        return []
+    every = compile_variations(variants.root) if variants.partial else variants
+    selected = {v.name for v in variants.variants if v.ok}
+    found = []
+    for name, (base, language) in language_versions(every).items():
+        if name in selected and base.manifest is not None and \
+                approved_cut(base.manifest, language):
+            found.append(Route(name, base.manifest, language))
+    return found
+
+
+def without(variants: Variants, routes: list[Route]) -> Variants:
+    """``variants`` less the variations made as versions (what is left to render)."""
+    made = {route.variation for route in routes}
+    return replace(variants, variants=[v for v in variants.variants if v.name not in made])
+
+
+def render_routes(routes: list[Route], flags: RenderFlags, calls: Callbacks, spent: float
+                  ) -> list[VersionReport]:
+    """Each route's version made, under what is left of ``flags.budget`` after ``spent``."""
+    reports: list[VersionReport] = []
+    for route in routes:
+        used = spent + sum(r.spent for r in reports)
+        left = None if flags.budget is None else max(0.0, flags.budget - used)
+        reports.append(render_version(route.base, route.language, replace(flags, budget=left),
+                                      calls, _region(route.base, flags), route.made_as))
+    return reports
+
+
+def _region(manifest: Manifest, flags: RenderFlags) -> str | None:
+    """The region the provider renders in, as ``render --language`` gives it (a pass its
+    region does not serve is refused before anything is asked); None: no such setting."""
+    settings = getattr(make_provider(manifest, flags.provider), "settings", None)
+    served = getattr(settings, "served_region", None)
+    found = served() if callable(served) else None
+    return found if isinstance(found, str) else None
+
+
+def quote_route(route: Route, prices: PriceTable) -> VersionQuote:
+    """What the route's version costs, beside what rendering its shots again would."""
+    source = load_source(route.base.source)
+    series = source.series.data if isinstance(source.series.data, dict) else {}
+    return quote(route.language, versions_in(source, route.base, route.language), prices,
+                 speech_model(series))
+
+
+def plan(variants: Variants, flags: RenderFlags) -> list[MatrixPlan]:
+    """``pipeline.plan`` of the variations rendered, with each one made as a version priced
+    beside it (the version's lines and passes, and what rendering its shots again costs)."""
+    routes = version_routes(variants)
+    if not routes:
+        return pipeline.plan(variants, flags)
+    plans = pipeline.plan(without(variants, routes), flags)  # the base, at least, is left
+    with open_run(by_provider(variants, flags.provider)[0], flags) as setup:
+        prices = setup.prices
+    plans[0].versions = [RouteQuote(r.variation, _base(r), quote_route(r, prices))
+                         for r in routes]
+    return plans
+
+
+def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = None
+           ) -> MatrixReport:
+    """``pipeline.render`` of the variations rendered, then each one made as a version (no
+    video rendered again), under what is left of ``flags.budget``."""
+    calls = calls or Callbacks()
+    routes = version_routes(variants)
+    if not routes:
+        return pipeline.render(variants, flags, calls)
+    report = pipeline.render(without(variants, routes), flags, calls)
+    report.versions = render_routes(routes, flags, calls, report.spent)
+    return report
+
+
+def _base(route: Route) -> str:
+    return route.base.name.partition("/")[2]
