@@ -28,7 +28,9 @@ holds no earlier series to free (about 0.025 s for 2,000 shots).
 - one-episode edit, the same process: one shot of one episode changed, re-checked (what the
   studio does on a save): target at most 0.15 s.
 PyYAML's plain ``safe_load`` of the same files, timed in the same run, is the fresh check's
-like-for-like baseline. ``--against PATH`` (a worktree of an older commit) also times the fresh
+like-for-like baseline. Then the same as whole processes: ``storyboard check`` as a user runs it
+(its start, imports and exit timed too, its bytecode cached) against a process that imports
+PyYAML and loads the files. ``--against PATH`` (a worktree of an older commit) also times the fresh
 check of that checkout and of this one side by side, each in a new process of its own (one
 warm-up check, then one timed; the two alternate, seven of each, the best of each): the
 before/after ratio of the same run.
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -200,6 +203,7 @@ def main() -> None:
         print(f"shots: {count}; load average {os.getloadavg()[0]:.1f}")
         like_for_like(pairs)
         first_on_machine(root, files, args.pairs)
+        whole_processes(root, files, args.pairs)
         if args.only_fresh:
             if args.against is not None:
                 side_by_side(Path(tmp), root, args.against.resolve(), count)
@@ -255,6 +259,37 @@ def first_on_machine(root: Path, files: list[Path], runs: int) -> None:
     print(f"the same, the schema validators compiled in the check (a machine's first): CPU "
           f"{ours:.3f} s against {theirs:.3f} s: {ours / theirs:.2f}x (wall "
           f"{min(p[0][0] for p in pairs) / min(p[1][0] for p in pairs):.2f}x)")
+
+
+def _child(args: list[str], env: dict[str, str] | None = None) -> Timed:
+    """One child process from start to exit: its wall seconds and CPU seconds (its own and its
+    children's, from ``getrusage``)."""
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    subprocess.run(args, env=env, check=True, capture_output=True, cwd=HERE)
+    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def whole_processes(root: Path, files: list[Path], runs: int) -> None:
+    """``storyboard check`` as a user runs it (a new process: its start, imports and exit, no
+    cache but the media facts and the validators' code) against a process that imports PyYAML
+    and loads the same files, interleaved, after one check that caches the bytecode: the best
+    of each."""
+    env = {**os.environ, "PYTHONPATH": str(HERE),
+           "PYTHONPYCACHEPREFIX": str(root.parent / "bytecode")}  # as installed: compiled once
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    _child([sys.executable, "-m", "storyboard", "check", str(root)], env)
+    load = "import sys, yaml\nfor name in sys.argv[1:]:\n    yaml.safe_load(open(name).read())"
+    pairs = []
+    for _ in range(runs):
+        for name in ("parsed", "checked"):
+            shutil.rmtree(root / ".storyboard" / name, ignore_errors=True)
+        pairs.append((_child([sys.executable, "-m", "storyboard", "check", str(root)], env),
+                      _child([sys.executable, "-c", load, *map(str, files)])))
+    for index, what in ((0, "wall"), (1, "CPU")):
+        ours, theirs = min(p[0][index] for p in pairs), min(p[1][index] for p in pairs)
+        print(f"whole processes, `storyboard check` against PyYAML's, {what} time: {ours:.3f} s "
+              f"against {theirs:.3f} s: {ours / theirs:.2f}x")
 
 
 def _timed(printed: str) -> Timed:

@@ -6,6 +6,8 @@ exit code, never a traceback: 1 when problems were found or a run failed, 2 for 
 
 from __future__ import annotations
 
+import atexit
+import gc
 import signal
 import sys
 from types import FrameType
@@ -69,10 +71,19 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
 
+def no_collection_at_exit() -> None:
+    """Every object the collector tracks frozen as the command ends (``atexit``): Python's own
+    collections at shutdown then walk none of them. A checked series is millions of objects, and
+    those collections took a quarter of a second of a fresh ``check`` of 2,000 shots; each object
+    is still freed by its reference count, and files and connections are closed as before."""
+    gc.freeze()
+
+
 def main() -> None:
     """The ``storyboard`` command: click's parsing, our exit codes (130 for Ctrl-C, 143 for
     SIGTERM, each after ``interrupted: run the same command again to resume``)."""
     signal.signal(signal.SIGTERM, _terminate)
+    atexit.register(no_collection_at_exit)
     try:
         cli.main(standalone_mode=False, complete_var=complete.COMPLETE_VAR)
     except (KeyboardInterrupt, click.exceptions.Abort):

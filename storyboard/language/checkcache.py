@@ -211,7 +211,7 @@ def write(where: Slot, entry: Entry) -> None:
         if mac is None:
             return  # no secret to sign with: never stored
         write_atomic(file, mac.encode("ascii") + b"\n" + body, durable=False)
-    except (OSError, TypeError, ValueError):
+    except (OSError, TypeError, ValueError, RecursionError):
         return  # a read-only series, or a value JSON cannot hold: only a slower next check
     _remember(file, wanted, entry)
 
@@ -259,6 +259,10 @@ _TAGS = {cls: "@" + name for name, cls in CLASSES.items()}
 # ``Mention``): written in full where first met, and as ``{"@r": k}`` (the k-th of them) after.
 # Neither holds the other, so they are met in the same order writing and reading.
 SHARED = (MediaRef, Mention)
+# The classes ``_encoded`` writes as their tag and their fields' values, nothing walked: looked up
+# first (40,000 values in 2,000 shots).
+_PLAIN = {cls: (_TAGS[cls], _GETTERS[cls]) for cls in _SHAPES
+          if not _SHAPES[cls][2] and cls not in SHARED}
 
 
 def encode(entry: Entry) -> str:
@@ -268,8 +272,11 @@ def encode(entry: Entry) -> str:
     dictionaries have the compiler's keys (the files' digests, the hashed form), and a user's
     data is walked (``_walked``)."""
     media = [[name, digest] for name, digest in entry.media.items()]
+    # check_circular off: the compiler's values hold no cycle (a cycle would be a RecursionError,
+    # which ``write`` lets be), and the check costs a dictionary lookup a value (about 13 ms of
+    # 2,000 shots)
     return json.dumps({"@entry": [entry.manifest, entry.problems, media]}, default=_Encoder(),
-                      separators=(",", ":"), allow_nan=False)
+                      separators=(",", ":"), allow_nan=False, check_circular=False)
 
 
 class _Encoder:
@@ -280,6 +287,9 @@ class _Encoder:
         self.written: dict[int, dict[str, int]] = {}  # id() of a shared value -> its reference
 
     def __call__(self, value: Any) -> dict[str, Any]:
+        plain = _PLAIN.get(value.__class__)
+        if plain is not None:  # most values: a class of no user data, never shared
+            return {plain[0]: plain[1](value)}
         found = self.written.get(id(value))
         if found is not None:
             return found

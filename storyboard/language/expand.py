@@ -13,16 +13,19 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.language.document import SEP, Document, PathKey, path_key
 from storyboard.language.matrix import DECLARED, Combination, combinations
-from storyboard.language.sandbox import MISSING, Sandbox, TemplateProblem, identity, is_template
 from storyboard.language.series import EpisodeSource, Source
 from storyboard.language.templates import Library, expand_uses
+from storyboard.language.templatetext import MISSING, TemplateProblem, identity, is_template
 from storyboard.language.validate import did_you_mean
 from storyboard.targets.kinds import named
+
+if TYPE_CHECKING:  # Jinja2 is imported when a template is first rendered (``Renderer.sandbox``)
+    from storyboard.language.sandbox import Sandbox
 
 UNRENDERED = frozenset({"vars", "variations"})  # what values are rendered with, not rendered
 BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+")
@@ -94,10 +97,19 @@ class Renderer:
     """Renders the templated values of documents, collecting located problems."""
 
     def __init__(self, sandbox: Sandbox | None = None) -> None:
-        self.sandbox = sandbox or Sandbox()
+        self._sandbox = sandbox
         self.hot = _Hot()
         self.used: dict[tuple[int, PathKey], tuple[str, ...] | None] = {}
         self.subtrees: dict[tuple[Any, ...], Any] = {}
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The sandbox that renders, made when first needed: a series with no template never
+        imports Jinja2."""
+        if self._sandbox is None:
+            from storyboard.language.sandbox import Sandbox
+            self._sandbox = Sandbox()
+        return self._sandbox
 
     def document(self, doc: Document, scope: dict[str, Any], problems: list[Diagnostic],
                  note: str = "") -> Document:

@@ -17,8 +17,10 @@ from storyboard.language.request import CompiledShot, take_id
 SEED_MAX = 2147483647  # the largest seed any model or image service takes
 
 
-# json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), made once
-_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), made once; no
+# check for cycles (a canonical form is built anew as a tree; the same bytes, sooner)
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                         check_circular=False)
 
 
 def digest(value: Any) -> str:

@@ -18,13 +18,16 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language import validate
 from storyboard.language.document import Document, PathKey
-from storyboard.language.sandbox import Sandbox, TemplateProblem
+from storyboard.language.templatetext import TemplateProblem
 from storyboard.language.validate import did_you_mean
+
+if TYPE_CHECKING:  # handed in by ``expand``, which makes it when a matrix is first expanded
+    from storyboard.language.sandbox import Sandbox
 
 DEFAULT_CAP = 1_000
 DEFAULT_KEYS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt_extend",

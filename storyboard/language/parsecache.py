@@ -89,8 +89,10 @@ class ParseCache:
             return
         stored = {"key": doc.digest or self.key(text), "data": doc.data, "spans": doc.spans,
                   "key_spans": doc.key_spans, "quoted": doc.quoted}
+        # check_circular off: parsed YAML data holds no cycle (an alias repeats a value: a tree)
         with contextlib.suppress(OSError):  # a read-only series still checks; it is just not cached
-            write_atomic(entry, json.dumps(stored, separators=(",", ":")), durable=False)
+            write_atomic(entry, json.dumps(stored, separators=(",", ":"),
+                                               check_circular=False), durable=False)
 
 
 def _real(folder: Path | None) -> Path | None:

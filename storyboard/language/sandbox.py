@@ -26,6 +26,7 @@ from jinja2.visitor import NodeTransformer
 
 from storyboard.errors import StoryboardError
 from storyboard.language import caps
+from storyboard.language.templatetext import MISSING, TemplateProblem, identity
 
 MAX_VALUE_CHARS = 20_000  # one rendered value (a prompt may have at most 5,000 characters)
 MAX_TOTAL_CHARS = 50_000_000  # everything one expansion renders
@@ -53,19 +54,6 @@ def _version(text: str) -> tuple[int, ...]:
 
 class CapExceeded(Exception):
     """A template reached one of the caps above (or printed a function); the message says which."""
-
-
-class TemplateProblem(Exception):
-    """Why a value could not be rendered, and on which line inside it (1-based)."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-
-def is_template(text: str) -> bool:
-    return "{" in text and ("{{" in text or "{%" in text or "{#" in text)
 
 
 @dataclass
@@ -401,19 +389,6 @@ class _Concats(NodeTransformer):
         parts = [self.visit(part) for part in node.nodes]
         call = nodes.Call(nodes.Name(CONCAT, "load"), [nodes.List(parts)], [], None, None)
         return call.set_lineno(node.lineno).set_environment(self.environment)
-
-
-MISSING = object()
-
-
-def identity(value: Any) -> Any:
-    """A value as part of a memo key: itself when hashable, else its identity (the mappings in
-    ``vars`` live as long as the expansion that renders with them)."""
-    try:
-        hash(value)
-    except TypeError:
-        return ("id", id(value))
-    return type(value), value  # 1 and True are equal keys, yet render differently
 
 
 def _printable(value: Any) -> Any:

@@ -20,7 +20,7 @@ from typing import Literal
 
 from storyboard.errors import MediaError
 from storyboard.files import LinkedStateFolder, state_folder, write_atomic
-from storyboard.media import ffmpeg, imagehead, initcard, pngcheck
+from storyboard.media import imagehead, initcard, pngcheck
 
 Role = Literal["image", "video", "voice"]
 MB = 1024 * 1024
@@ -132,6 +132,8 @@ def measure(path: Path) -> Facts:
     declared = imagehead.too_many_pixels(path, kind) if kind in ACCEPTED["image"] else None
     if declared is not None:  # refused by its header: never decoded (a decompression bomb)
         return Facts(kind, size, digest, width=declared[0], height=declared[1])
+    from storyboard.media import ffmpeg  # only a file measured anew: a check of cached facts
+    # never starts ffmpeg, nor imports its runner (about 25 ms of a new process's start)
     info = ffmpeg.probe(path)
     video, audio = info.video, info.audio
     width, height = (video.width, video.height) if video else (0, 0)
@@ -153,6 +155,7 @@ def picture_damage(path: Path, kind: str, size: int) -> str:
         return ""
     if kind == "png":
         return pngcheck.problem(path) or ""
+    from storyboard.media import ffmpeg  # as ``measure``: imported when first used
     return ffmpeg.decode_problem(path) or ""
 
 

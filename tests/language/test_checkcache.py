@@ -360,3 +360,46 @@ def test_an_entry_is_stored_compressed(series: Path) -> None:
     body = split_entry(entry)[1]
     assert json.loads(body)["key"] and entry.stat().st_size * 3 < len(body)
     assert new_process(series) == first and incremental.STATS["resolved"] == 0
+
+
+# --- the stored text: the same bytes, written sooner -------------------------------------------
+
+
+class _PlainEncoder:
+    """The stored series' ``default`` as it was before its shortcuts (every value through
+    ``_encoded``, a shared one looked up first): the text to match byte for byte."""
+
+    def __init__(self) -> None:
+        self.written: dict[int, dict[str, int]] = {}
+
+    def __call__(self, value: object) -> dict[str, object]:
+        found = self.written.get(id(value))
+        if found is not None:
+            return found
+        if value.__class__ in checkcache.SHARED:
+            self.written[id(value)] = {"@r": len(self.written)}
+        return checkcache._encoded(value)
+
+
+def test_the_stored_text_is_what_the_plain_encoder_writes(series: Path) -> None:
+    """The shortcuts (plain classes first, no cycle check) change no byte of an entry."""
+    manifest = new_process(series)
+    entry = checkcache.Entry(manifest, [], {"/m.png": "abc"})
+    plain = json.dumps({"@entry": [manifest, [], [["/m.png", "abc"]]]}, default=_PlainEncoder(),
+                       separators=(",", ":"), allow_nan=False)
+    text = checkcache.encode(entry)
+    assert text == plain and '"@CompiledShot"' in text and '{"@r":' in text
+
+
+def test_a_value_that_holds_itself_is_not_stored(series: Path, tmp_path: Path) -> None:
+    """No cycle check in the encoder: a value that holds itself (the compiler makes none) is a
+    RecursionError, let be like any value JSON cannot hold: nothing stored, no traceback."""
+    manifest = new_process(series)
+    looped = Manifest(title="T", name="n", root=Path("/r"), source=Path("/r/s.yaml"),
+                      episodes=[])
+    looped.cast.append(looped)  # type: ignore[arg-type]
+    file = tmp_path / "entry.json"
+    checkcache.write(("key", file), checkcache.Entry(looped, [], {}))
+    assert not file.exists()
+    checkcache.write(("key", file), checkcache.Entry(manifest, [], {}))
+    assert file.exists()  # the test can tell: a value that holds nothing is stored there

@@ -44,7 +44,8 @@ def test_compile_bench_prints_every_row() -> None:
                 "fresh check, like for like", "one-episode edit re-checked",
                 "fresh check against PyYAML's load, wall time",
                 "fresh check against PyYAML's load, CPU time",
-                "the schema validators compiled in the check (a machine's first)"):
+                "the schema validators compiled in the check (a machine's first)",
+                "whole processes, `storyboard check` against PyYAML's, CPU time"):
         assert row in done.stdout, done.stdout
 
 
