@@ -65,6 +65,7 @@ class MediaResolver:
         self.generated: dict[str, cast.GeneratedImage] = {}  # images made from words
         self.lines: dict[str, cast.SpokenLine] = {}  # lines spoken in a designed voice
         self.elements: dict[str, cast.MadeElement] = {}  # elements made from the sheets
+        self.kvoices: dict[str, cast.MadeVoice] = {}  # voices made on Kling from the voices
         self.looks: dict[str, dict[str, Look]] = {}  # each character's looks, by name
         self.episode_number = 0  # the episode being resolved: its place in the series, from 1
         self.voices = self._voices(series.get("voices"))
@@ -182,9 +183,13 @@ class MediaResolver:
                            f"{did_you_mean(voice, self.voices)}; expected one of the series' "
                            f"voices: {', '.join(sorted(self.voices)) or '(none declared)'}")
             drawn = isinstance(generate, dict) and isinstance(generate.get("generate"), str)
+            heard = self.voices.get(voice) if isinstance(voice, str) else None
             found, problems = identity.read(doc, (*where, "identity"), entry.get("identity"),
-                                            kind, drawn)
+                                            kind, drawn, identity.voice_kind(heard))
             self.problems += problems
+            if heard is not None and found is not None and found.makes_voice:
+                self.kvoices[name] = cast.MadeVoice(
+                    name, heard, doc.span((*where, "identity")))
             if ref is not None:
                 characters[name] = Character(name, f"reference_{kind}", ref,
                                              voice if isinstance(voice, str) else None, where,
