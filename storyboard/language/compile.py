@@ -29,9 +29,9 @@ from storyboard.language.request import (
     MediaRef,
     Mention,
     Scene,
-    by_id,
     ShotRequest,
     Token,
+    by_id,
     speaker_name,
     write,
 )

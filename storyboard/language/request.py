@@ -256,7 +256,8 @@ AssetKind = Literal["image", "voice", "speech", "element", "kvoice"]
 BOARDS = "boards"  # the episode a board lives in: ``boards/EP/SHOT``
 ELEMENTS = "elements"  # where a character's element made on a vendor lives: ``elements/NAME``
 KVOICES = "kvoices"  # where a character's voice made on Kling lives: ``kvoices/NAME``
-ASSET_EPISODES = ("cast", "voices", "lines", BOARDS, ELEMENTS, KVOICES)  # reserved episode ids: where assets live
+# Reserved episode ids: where assets live.
+ASSET_EPISODES = ("cast", "voices", "lines", BOARDS, ELEMENTS, KVOICES)
 
 
 PICKED_ASSETS = ("cast", "voices", BOARDS)  # the assets the take commands name (each picked)

@@ -23,6 +23,7 @@ from storyboard.language.series import Source
 from storyboard.language.validate import did_you_mean
 from storyboard.targets.assets import spoken_seconds
 from storyboard.targets.capabilities import FileRule
+from storyboard.targets.kling4 import VOICE_CLIP_RULE
 
 
 @dataclass
@@ -188,8 +189,7 @@ class MediaResolver:
                                             kind, drawn, identity.voice_kind(heard))
             self.problems += problems
             if heard is not None and found is not None and found.makes_voice:
-                self.kvoices[name] = cast.MadeVoice(
-                    name, heard, doc.span((*where, "identity")))
+                self._kvoice(name, heard, (*where, "identity"))
             if ref is not None:
                 characters[name] = Character(name, f"reference_{kind}", ref,
                                              voice if isinstance(voice, str) else None, where,
@@ -199,6 +199,15 @@ class MediaResolver:
             if isinstance(entry.get("looks"), dict) and entry["looks"]:
                 self._looks(name, entry["looks"], (*where, "looks"), kind)
         return characters
+
+    def _kvoice(self, name: str, heard: MediaRef, where: PathKey) -> None:
+        """A character's voice to make on Kling from its voice (``voice: make``), a cast asset;
+        a recorded clip is held to Kling's own length (5-30 s), at the character's line."""
+        doc = self.source.series
+        self.kvoices[name] = cast.MadeVoice(name, heard, doc.span(where))
+        if heard.path is not None:
+            self.media.setdefault((heard.path, "kvoice"), MediaUse(
+                heard.path, "kvoice", doc, (*where, "kling", "voice"), VOICE_CLIP_RULE))
 
     def _element(self, name: str, found: identity.Identity | None, sheet: MediaRef,
                  words: str) -> None:

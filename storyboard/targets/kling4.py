@@ -138,7 +138,9 @@ VOICE_ID = "data.task_id"  # the create's answer: the voice's id, polled by it u
 VOICE_STATUS = "data.task_status"  # in Kling's task words (submitted, processing, succeed)
 VOICE_CLIP = "data.task_result.voices.0.trial_url"  # the voice's audition clip, kept as its file
 VOICE_NAME_LIMIT = 20  # characters of ``voice_name`` (a reseller's copy: at most 20)
-VOICE_SECONDS = (5.0, 30.0)  # the clip a voice is made from (fal, Atlas Cloud: 5-30 s)
+# The clip a voice is made from: 5-30 s (fal, Atlas Cloud), WAV or MP3; 15 MB (storyboard's own
+# reference voice limit, kept: no size is published).
+VOICE_CLIP_RULE = FileRule("voice", 5, 30, 15)
 # fal bills $0.007 a voice; Kling's own price is not published: storyboard's guess above it.
 VOICE_PRICES = PriceTable({"each": 0.01}, "USD", input_video_cap=0.0, per="generation")
 VOICE_SOURCES = {"path": "unverified", "body": "unverified", "answer": "unverified",

@@ -128,6 +128,16 @@ def test_a_character_without_a_voice_has_nothing_to_make_one_from(
     assert found.span is not None and found.span.line == line_of(text, "voice: make")
 
 
+def test_a_recorded_clip_shorter_than_kling_takes_is_refused_at_the_character(
+        tmp_path: Path, make_media: Any) -> None:
+    text = series(tmp_path, make_media)
+    make_media("voice", tmp_path / "media" / "mia.wav", seconds=3.0)
+    _, problems = compile_lenient(load_source(tmp_path), provider="kling")
+    [found] = [p for p in problems if "mia.wav: lasts 3.00 s" in p.message]
+    assert "expected 5 to 30 s" in found.message
+    assert found.span is not None and found.span.line == line_of(text, "voice: make")
+
+
 def test_a_designed_voice_needs_no_permission_and_is_made_first(
         tmp_path: Path, make_media: Any) -> None:
     series(tmp_path, make_media, permission="")
