@@ -278,3 +278,26 @@ def test_a_create_whose_answer_was_lost_is_never_sent_again_by_itself(
     assert not emu.service.table.tasks  # the shot that needs it waits, unpaid
     said = {s["key"]: s for s in json.loads(again.stdout)["shots"]}
     assert "no list of them is known" in said["s/kvoices/mia"]["message"], said
+
+
+def test_a_render_makes_the_element_and_the_voice_and_sends_both(
+        tmp_path: Path, make_media: Any, emu: EmulatorServer) -> None:
+    """The issue's end: one Kling 4.0 shot with a made element and a made voice, each once."""
+    root = tmp_path / "s"
+    root.mkdir()
+    with serve_http(root) as hosted:
+        series(root, make_media, base=emu.gateway_url("kling"), hosted=hosted)
+        edit(root, "{kling: {voice: make}", "{kling: {element: make, voice: make}")
+        first = CliRunner().invoke(cli, ["render", str(root), "--yes", "--json"])
+        assert first.exit_code == 0, first.output
+        again = CliRunner().invoke(cli, ["render", str(root), "--yes", "--json"])
+        assert again.exit_code == 0, again.output
+    requests = emu.stats()["cast"]["requests"]
+    assert (requests["element"], requests["kvoice"]) == (1, 1)
+    [task] = emu.service.table.tasks.values()
+    assert task.wire is not None and "image_list" not in task.wire
+    [element], [voice] = task.wire["element_list"], task.wire["voice_list"]
+    assert '<<<element_1>>> says with the voice of <<<voice_1>>>' in task.wire["prompt"]
+    lock = (root / "storyboard.lock").read_text(encoding="utf-8")
+    assert f'"task_id": "element-{element["element_id"]}"' in lock
+    assert f'"task_id": "kvoice-{voice["voice_id"]}"' in lock
