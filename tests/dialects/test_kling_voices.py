@@ -145,6 +145,7 @@ def test_a_designed_voice_needs_no_permission_and_is_made_first(
          "mia-voice: {design: a warm low voice, sample: It is finally raining on the town.}")
     manifest, problems = compile_lenient(load_source(tmp_path), provider="kling")
     assert [p.message for p in problems if p.severity == "error"] == []
+    assert not [p.message for p in problems if "never used" in p.message]  # used by the voice
     [voice] = [a for a in manifest.cast if a.episode == "kvoices"]
     designed = next(a for a in manifest.cast if a.episode == "voices")
     assert voice.needs == {"voices/mia-voice": designed.hash}
