@@ -16,7 +16,8 @@ writes the request with its references' URLs decided:
   (``[{image: URL}]``), ``resolution`` ``1k``/``2k``, ``aspect_ratio`` and ``n``, polled on
   ``/v1/images/omni-image/{task_id}`` in the video's envelope and words; the picture at
   ``data.task_result.images.0.url``. Signed with the same token as Kling's video. Kling also
-  makes a character's element (``KLING_ELEMENT``, every fact unverified: ``targets.kling4``).
+  makes a character's element (``KLING_ELEMENT``) and voice (``KLING_VOICE``), every fact
+  unverified (``targets.kling4``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ from storyboard.targets.kling4 import (
     ELEMENT_PATH,
     ELEMENT_PICTURE,
     ELEMENT_STATUS,
+    VOICE_CLIP,
+    VOICE_ID,
+    VOICE_PATH,
+    VOICE_STATUS,
     element_body,
+    voice_body,
 )
 
 Body = Callable[[AssetRequest, Sequence[str]], dict[str, Any]]
@@ -153,6 +159,18 @@ KLING_ELEMENT = ImageWire("Kling elements", ELEMENT_PATH, kling_element_body,
                           image_url=ELEMENT_PICTURE, task_path=ELEMENT_PATH + "/{task_id}",
                           task_id=ELEMENT_ID, status=ELEMENT_STATUS)
 
+def kling_voice_body(asset: AssetRequest, urls: Sequence[str]) -> dict[str, Any]:
+    """A Kling custom voice's create (``targets.kling4``, unverified): the character's name and
+    the URL of its voice's clip."""
+    return voice_body(asset.name, urls[0])
+
+
+# Kling's custom voice create, polled by its id until it is ready (every fact unverified); its
+# file is the audition clip the finished voice answers with.
+KLING_VOICE = ImageWire("Kling voices", VOICE_PATH, kling_voice_body, image_url=VOICE_CLIP,
+                        task_path=VOICE_PATH + "/{task_id}", task_id=VOICE_ID,
+                        status=VOICE_STATUS)
+
 # Each provider kind that makes pictures over HTTP, and the wire it speaks.
 IMAGE_WIRES: Mapping[str, ImageWire] = {DASHSCOPE_NAME: WAN_IMAGE, ARK.name: SEEDREAM,
                                         MODELARK.name: SEEDREAM, KLING.name: KLING_IMAGE}
@@ -165,6 +183,15 @@ ELEMENT_WIRES: Mapping[str, ImageWire] = {KLING.name: KLING_ELEMENT}
 def element_wire(kind: str) -> ImageWire | None:
     """The element wire provider kind ``kind`` speaks, or None (it makes no elements)."""
     return ELEMENT_WIRES.get(kind)
+
+
+# Each provider kind that makes a character's voice by its own API, and the wire it speaks.
+VOICE_WIRES: Mapping[str, ImageWire] = {KLING.name: KLING_VOICE}
+
+
+def voice_wire(kind: str) -> ImageWire | None:
+    """The voice wire provider kind ``kind`` speaks, or None (it makes no voices by id)."""
+    return VOICE_WIRES.get(kind)
 
 
 def image_wire(kind: str) -> ImageWire | None:

@@ -29,7 +29,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator import cast_routes, catalogues, chat, elements, gateways, pictures
+from storyboard.emulator import (
+    cast_routes,
+    catalogues,
+    chat,
+    elements,
+    gateways,
+    kvoices,
+    pictures,
+)
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import parse_rate, parse_script
 from storyboard.emulator.render import RenderFn
@@ -231,7 +239,7 @@ class EmulatorApp(Starlette):
         method, path = scope.get("method", ""), scope.get("path", "")
         endpoint = (endpoint_of(method, path) or gateways.endpoint_of(method, path)
                     or pictures.endpoint_of(method, path) or elements.endpoint_of(method, path)
-                    ) if scope["type"] == "http" else None
+                    or kvoices.endpoint_of(method, path)) if scope["type"] == "http" else None
         if endpoint is None:
             await super().__call__(scope, receive, send)
             return
@@ -264,7 +272,7 @@ def create_app(config: EmulatorConfig | None = None, *,
         await service.stopped()
 
     routes = ROUTES + cast_routes.routes() + chat.routes() + pictures.routes() + \
-        gateways.routes() + catalogues.routes() + elements.routes()
+        gateways.routes() + catalogues.routes() + elements.routes() + kvoices.routes()
     app = EmulatorApp(routes=routes, lifespan=lifespan,
                       exception_handlers={ApiError: api_error, OssError: oss_error})
     app.state.service = service

@@ -5,8 +5,9 @@ recipes (a character's turnaround sheet, a place's establishing view, a prop's t
 user's words and the series' ``style`` in it; a voice's ``{design: ..., sample: ...}`` becomes a
 voice-design request; a shot's ``driving_audio: {say: ..., voice: ...}`` becomes a line spoken in
 that voice; a character's ``identity: {kling: {element: make}}`` becomes an element made on Kling
-from its sheet. Each compiles into a ``CompiledShot`` of episode ``cast``, ``voices``, ``lines`` or
-``elements`` with an ``AssetRequest``, hashed over what makes it (words, refs' content, style,
+from its sheet, and its ``identity: {kling: {voice: make}}`` a voice made on Kling from its voice's
+audio. Each compiles into a ``CompiledShot`` of episode ``cast``, ``voices``, ``lines``,
+``elements`` or ``kvoices`` with an ``AssetRequest``, hashed over what makes it (words, refs' content, style,
 model, seed, take), so the runner plans, journals, caches and shares it as it does a shot.
 """
 
@@ -21,6 +22,7 @@ from storyboard.errors import Span
 from storyboard.language.hashing import SEED_MAX, digest, hashed, take_of
 from storyboard.language.request import (
     ELEMENTS,
+    KVOICES,
     AssetRequest,
     CompiledEpisode,
     CompiledShot,
@@ -31,7 +33,7 @@ from storyboard.language.request import (
 )
 from storyboard.media.probe import LIMITS
 from storyboard.targets.assets import QWEN3_TTS_VD, spoken_seconds
-from storyboard.targets.kling4 import ELEMENT_MODEL
+from storyboard.targets.kling4 import ELEMENT_MODEL, VOICE_MODEL
 
 DEFAULT_IMAGE_MODEL = "wan2.7-image"
 SHEET_SIZE = "2048*1152"  # 16:9, the largest both image models draw with references too
@@ -104,6 +106,16 @@ class MadeElement:
     name: str
     words: str
     sheet: MediaRef
+    span: Span | None
+
+
+@dataclass(frozen=True)
+class MadeVoice:
+    """A character's ``identity: {kling: {voice: make}}``: the audio it is made from (a recorded
+    clip, or the designed ``voices/NAME``)."""
+
+    name: str
+    audio: MediaRef
     span: Span | None
 
 
@@ -190,6 +202,19 @@ def element_shot(series: str, element: MadeElement, digests: Digests,
     return shot
 
 
+def kvoice_shot(series: str, voice: MadeVoice, digests: Digests,
+                voice_hashes: Mapping[str, str]) -> CompiledShot:
+    """A character's voice made on Kling from its voice's audio: waits for the designed voice's
+    take it uses (``needs``) when the voice is designed from words."""
+    request = AssetRequest("kvoice", VOICE_MODEL, "", voice.name, refs=(voice.audio,))
+    form = {"asset": "kvoice", "model": VOICE_MODEL, "name": voice.name,
+            "audio": _ref(voice.audio, digests, voice_hashes)}
+    shot = asset_shot(series, KVOICES, voice.name, request, form, voice.span, digests)
+    if voice.audio.asset is not None:
+        shot.needs = {voice.audio.asset: voice_hashes.get(voice.audio.asset, "?")}
+    return shot
+
+
 def line_shot(series: str, line: SpokenLine, speech_model: str,
               voice_hashes: Mapping[str, str], language: str = "") -> CompiledShot:
     """A line spoken in a designed voice: it uses that voice's take (``needs``), in the voice's
@@ -207,9 +232,11 @@ def line_shot(series: str, line: SpokenLine, speech_model: str,
 def asset_shots(series: str, settings: Mapping[str, Any], style: str,
                 images: Iterable[GeneratedImage], voices: Iterable[DesignedVoice],
                 lines: Iterable[SpokenLine], digests: Digests,
-                elements: Iterable[MadeElement] = ()) -> list[CompiledShot]:
+                elements: Iterable[MadeElement] = (), kvoices: Iterable[MadeVoice] = ()
+                ) -> list[CompiledShot]:
     """A series' cast (``settings``: its file's data): the generated images and designed voices,
-    then the lines spoken in those voices, then the elements made from the sheets."""
+    then the lines spoken in those voices, then the elements made from the sheets and the
+    voices made on Kling from the characters' voices."""
     speech = speech_model(settings)
     drawn = [image_shot(series, image, style, image_model(settings), digests) for image in images]
     made = [element_shot(series, element, digests, asset_hashes(drawn)) for element in elements]
@@ -218,15 +245,18 @@ def asset_shots(series: str, settings: Mapping[str, Any], style: str,
     languages = {asset_id("voices", v.id): v.asset.language for v in designed if v.asset}
     spoken = [line_shot(series, line, speech, voice_hashes,
                         languages.get(asset_id("voices", line.voice), "")) for line in lines]
-    return [*drawn, *designed, *spoken, *made]
+    kling = [kvoice_shot(series, voice, digests, voice_hashes) for voice in kvoices]
+    return [*drawn, *designed, *spoken, *made, *kling]
 
 
 def needed_elements(assets: list[CompiledShot], episodes: Iterable[CompiledEpisode]
                     ) -> list[CompiledShot]:
-    """``assets`` without the elements no shot sends (a character on no Kling 4.0 shot, or a
-    series rendered elsewhere): an element is paid, and made only for a shot that uses it."""
+    """``assets`` without the elements and Kling voices no shot sends (a character on no Kling
+    4.0 shot, or a series rendered elsewhere): each is paid, and made only for a shot that
+    uses it."""
     used = {asset for episode in episodes for shot in episode.shots for asset in shot.needs}
-    return [a for a in assets if a.episode != ELEMENTS or asset_id(ELEMENTS, a.id) in used]
+    return [a for a in assets if a.episode not in (ELEMENTS, KVOICES)
+            or asset_id(a.episode, a.id) in used]
 
 
 def asset_shot(series: str, episode: str, name: str, asset: AssetRequest,

@@ -31,6 +31,7 @@ from storyboard.language.request import (
     Scene,
     ShotRequest,
     Token,
+    by_id,
     speaker_name,
     write,
 )
@@ -194,7 +195,7 @@ def audio_mentions(shot: ResolvedShot, kind: Literal["audio", "voice"] = "audio"
     """Voices sent as ``reference_audio`` items (wan3.0-video), or by id (``voice``: Kling 4.0):
     one per voiced speaker, numbered in the order they first speak ("Audio 1", ...)."""
     voiced = {r.name for r in shot.references
-              if r.voice is not None and (r.voice.id is not None) == (kind == "voice")}
+              if r.voice is not None and by_id(r.voice) == (kind == "voice")}
     found: dict[str, Mention] = {}
     for scene in shot.scenes:
         for index, (speaker, _) in enumerate(scene.say):
@@ -270,7 +271,7 @@ def _line(reference: Reference | None, speaker: str, text: str, start: float, en
     if reference is None:  # not in the picture: named as viewers read it
         return Line(speaker, speaker_name(speaker), text, start, end)
     video_voice = reference.ref if reference.role == "reference_video" else None
-    voice = None if reference.voice is None or reference.voice.id else reference.voice
+    voice = None if reference.voice is None or by_id(reference.voice) else reference.voice
     return Line(reference.name, reference.label, text, start, end, voice,
                 None if reference.voice else video_voice)
 
@@ -377,7 +378,7 @@ class Compiler(CompileChecks):
         assets = cast.asset_shots(self.source.name, resolver.series, resolver.style,
                                   resolver.generated.values(), resolver.designed.values(),
                                   resolver.lines.values(), digests,
-                                  resolver.elements.values())
+                                  resolver.elements.values(), resolver.kvoices.values())
         self.asset_hashes = cast.asset_hashes(assets)
         made = BoardCompiler(self.source, resolver.characters, resolver.style,
                              self.asset_hashes, digests)

@@ -11,6 +11,8 @@ the approved sheet through the vendor's asset API) is refused at its line: not s
 asset library is a separately bought add-on signed with the account's AK/SK: docs/cast.md).
 ``kling: {element: make}`` is a cast asset (``elements/NAME``) storyboard makes from the approved
 sheet; a face that may be a real person's (a sheet not drawn from words) needs ``permission``.
+``kling: {voice: make}`` is a cast asset (``kvoices/NAME``) made from the character's voice (a
+designed voice's take, or a recorded clip: a real person's voice, which needs ``permission``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Protocol
 from storyboard.errors import Diagnostic
 from storyboard.language.cast import GeneratedImage
 from storyboard.language.document import Document, PathKey
-from storyboard.language.request import CompiledEpisode, MediaRef, ShotRequest
+from storyboard.language.request import CompiledEpisode, MediaRef, ShotRequest, VoiceKind
 from storyboard.language.series import Source
 from storyboard.targets.gateways import IDENTITY_DOCS, TARGETS, Target
 from storyboard.targets.kling4 import KLING_V4
@@ -33,6 +35,7 @@ PORTRAIT_KEYS = tuple(dict.fromkeys(t.identity_key for t in TARGETS.values() if 
 MAKE = "make"  # ``element: make`` (Kling): made from the approved sheet; ``asset: make``: refused
 ELEMENT_VENDOR = KLING_V4.identity  # the ``identity:`` key whose ``element: make`` storyboard makes
 ELEMENT_DOCS = "docs/cast.md#kling-elements-storyboard-makes"
+VOICE_DOCS = "docs/cast.md#kling-voices-storyboard-makes"
 # Words of a drawn look: a style (or a character's words) naming one is not photoreal, and the
 # vendors' face screening usually lets such pictures pass by URL (models-2026-11.md, "Faces").
 DRAWN = re.compile(
@@ -59,6 +62,19 @@ class Identity:
         """Whether storyboard makes its Kling element from its sheet (``element: make``)."""
         return self.ids.get(ELEMENT_VENDOR, {}).get("element") == MAKE
 
+    @property
+    def makes_voice(self) -> bool:
+        """Whether storyboard makes its Kling voice from its voice's audio (``voice: make``)."""
+        return self.ids.get(ELEMENT_VENDOR, {}).get("voice") == MAKE
+
+
+def voice_kind(ref: MediaRef | None) -> VoiceKind:
+    """What a character's voice is: designed from words (a cast asset), recorded (a file or
+    URL: maybe a real person's), or none."""
+    if ref is None:
+        return ""
+    return "designed" if ref.asset is not None else "recorded"
+
 
 class Cast(Protocol):
     """What the face warning reads of a resolved character."""
@@ -67,12 +83,13 @@ class Cast(Protocol):
     def where(self) -> PathKey: ...
 
 
-def read(doc: Document, where: PathKey, value: Any, kind: str | None, drawn: bool = False
-         ) -> tuple[Identity | None, list[Diagnostic]]:
+def read(doc: Document, where: PathKey, value: Any, kind: str | None, drawn: bool = False,
+         voiced: VoiceKind = "") -> tuple[Identity | None, list[Diagnostic]]:
     """A character's ``identity:`` (at ``where``) as its ids by vendor and kind; wrong shapes
     are the schema's errors, and ``asset: make``, a face registered for a character shown by a
-    video, and an element to make that may show a real person without ``permission`` (``drawn``:
-    its sheet is drawn from words) are refused here."""
+    video, an element to make that may show a real person without ``permission`` (``drawn``:
+    its sheet is drawn from words), and a voice to make without a voice (``voiced``) or from a
+    recording without ``permission`` are refused here."""
     if not isinstance(value, dict):
         return None, []
     problems: list[Diagnostic] = []
@@ -85,11 +102,8 @@ def read(doc: Document, where: PathKey, value: Any, kind: str | None, drawn: boo
             problems.append(doc.diagnostic((*where, key, "asset"), _make(key, permission)))
             del ids[key]["asset"]
     element = ids.get(ELEMENT_VENDOR, {})
-    if element.get("voice") == MAKE:
-        problems.append(doc.diagnostic((*where, ELEMENT_VENDOR, "voice"), (
-            f"identity.{ELEMENT_VENDOR}.voice: make is not supported: storyboard makes a "
-            "character's element, not its voice; expected the id of a voice made on Kling "
-            f"({ELEMENT_DOCS})")))
+    if element.get("voice") == MAKE and (why := _voice(where, voiced, permission)):
+        problems.append(doc.diagnostic((*where, ELEMENT_VENDOR, "voice"), why))
         del element["voice"]
     if element.get("element") == MAKE:
         why = _element(where, kind, drawn, permission)
@@ -115,6 +129,22 @@ def _element(where: PathKey, kind: str | None, drawn: bool, permission: str) -> 
             "saved element of a face that may be a real person's, and this character declares "
             "no permission; expected identity.permission: who consented and where the consent "
             f"is kept, or a sheet drawn from words (image: {{generate: ...}}) ({ELEMENT_DOCS})")
+
+
+def _voice(where: PathKey, voiced: VoiceKind, permission: str) -> str:
+    """Why ``voice: make`` cannot be made for this character ("" when it can)."""
+    name = where[-2]
+    if not voiced:
+        return (f"identity.{ELEMENT_VENDOR}.voice: make makes {name}'s voice on Kling from the "
+                f"character's voice, and {name} has none; expected voice: NAME (a series voice: "
+                f"a recorded clip, or one designed from words) ({VOICE_DOCS})")
+    if voiced == "designed" or permission:
+        return ""
+    return (f"identity.{ELEMENT_VENDOR}.voice: make sends {name}'s recorded voice to Kling to "
+            "make a saved voice of what may be a real person's, and this character declares no "
+            "permission; expected identity.permission: who consented and where the consent is "
+            f"kept, or a voice designed from words (voices: {{NAME: {{design: ...}}}}) "
+            f"({VOICE_DOCS})")
 
 
 def _make(key: str, permission: str) -> str:

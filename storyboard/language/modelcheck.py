@@ -17,7 +17,7 @@ from typing import Any
 from storyboard.errors import Diagnostic
 from storyboard.language import cast, routes
 from storyboard.language.document import PathKey
-from storyboard.language.request import MediaRef
+from storyboard.language.request import MediaRef, by_id
 from storyboard.language.resolved import Given, Origin, ResolvedShot, Resolving, model_for
 from storyboard.language.validate import did_you_mean
 from storyboard.targets.assets import QWEN3_TTS_VD, speech_characters, spoken_seconds
@@ -340,7 +340,7 @@ def _speakers(shot: ResolvedShot) -> set[str]:
 
 
 def _by_id(shot: ResolvedShot) -> set[str]:
-    return {r.name for r in shot.references if r.voice is not None and r.voice.id}
+    return {r.name for r in shot.references if by_id(r.voice)}
 
 
 # --- duration -------------------------------------------------------------------------------

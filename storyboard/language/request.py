@@ -251,10 +251,13 @@ class CompiledShot:
         return [self, *self.others]
 
 
-AssetKind = Literal["image", "voice", "speech", "element"]
+VoiceKind = Literal["designed", "recorded", ""]  # a character's voice: from words, a file, none
+AssetKind = Literal["image", "voice", "speech", "element", "kvoice"]
 BOARDS = "boards"  # the episode a board lives in: ``boards/EP/SHOT``
 ELEMENTS = "elements"  # where a character's element made on a vendor lives: ``elements/NAME``
-ASSET_EPISODES = ("cast", "voices", "lines", BOARDS, ELEMENTS)  # reserved episode ids: where assets live
+KVOICES = "kvoices"  # where a character's voice made on Kling lives: ``kvoices/NAME``
+# Reserved episode ids: where assets live.
+ASSET_EPISODES = ("cast", "voices", "lines", BOARDS, ELEMENTS, KVOICES)
 
 
 PICKED_ASSETS = ("cast", "voices", BOARDS)  # the assets the take commands name (each picked)
@@ -276,7 +279,14 @@ def board_id(episode: str, shot: str) -> str:
     return f"{BOARDS}/{episode}/{shot}"
 # An element's file is its picture as the vendor shows it (its id is the task id that made it).
 ASSET_SUFFIX: dict[str, str] = {"image": ".png", "voice": ".wav", "speech": ".wav",
-                                "element": ".png"}
+                                "element": ".png", "kvoice": ".wav"}  # a made voice's: its clip
+
+
+def by_id(ref: MediaRef | None) -> bool:
+    """Whether a character's voice goes by its id on the vendor: declared there (``id``), or a
+    voice storyboard makes there (``kvoices/NAME``, its id known once made)."""
+    return ref is not None and (ref.id is not None or (
+        ref.asset is not None and ref.asset.startswith(KVOICES + "/")))
 
 
 @dataclass(frozen=True)

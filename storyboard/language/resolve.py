@@ -16,7 +16,7 @@ from typing import Any
 
 from storyboard.language import boards, cast, identity, looks, modelcheck, routes, scenes
 from storyboard.language.document import Document, PathKey
-from storyboard.language.request import ASSET_EPISODES, ELEMENTS, MediaRef, Transition
+from storyboard.language.request import ASSET_EPISODES, ELEMENTS, KVOICES, MediaRef, Transition
 from storyboard.language.resolved import Given, Origin, Pass, Resolving
 from storyboard.language.resolved import Reference as Reference
 from storyboard.language.resolved import ResolvedShot as ResolvedShot
@@ -99,6 +99,8 @@ class Resolver(MediaResolver):
         self._voiceless(episodes)
         self._unworn(episodes)
         voices |= {MediaRef(asset=cast.asset_id("voices", line.voice)) for line in self.lines.values()}
+        voices |= {v.audio for n, v in self.kvoices.items()  # a voice made on Kling uses its own
+                   if MediaRef(asset=cast.asset_id(KVOICES, n)) in voices}
         for name, ref in self.voices.items():
             if ref not in voices and ref not in driving and episodes:
                 self.problems.append(doc.diagnostic(("voices", name), (
@@ -299,7 +301,8 @@ class Resolver(MediaResolver):
             voice_name = overrides.get(name, character.voice)
             voice = self.voices.get(voice_name) if voice_name else None
             if "voice" in own and name not in overrides:  # the voice made on the vendor
-                voice = MediaRef(id=own["voice"])
+                voice = MediaRef(asset=cast.asset_id(KVOICES, name)) \
+                    if own["voice"] == identity.MAKE else MediaRef(id=own["voice"])
             shot.references.append(Reference(name, role, ref, f"{WORDS[role]} {counters[role]}",
                                              voice))
         return order

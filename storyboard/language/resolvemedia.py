@@ -23,6 +23,7 @@ from storyboard.language.series import Source
 from storyboard.language.validate import did_you_mean
 from storyboard.targets.assets import spoken_seconds
 from storyboard.targets.capabilities import FileRule
+from storyboard.targets.kling4 import VOICE_CLIP_RULE
 
 
 @dataclass
@@ -65,6 +66,7 @@ class MediaResolver:
         self.generated: dict[str, cast.GeneratedImage] = {}  # images made from words
         self.lines: dict[str, cast.SpokenLine] = {}  # lines spoken in a designed voice
         self.elements: dict[str, cast.MadeElement] = {}  # elements made from the sheets
+        self.kvoices: dict[str, cast.MadeVoice] = {}  # voices made on Kling from the voices
         self.looks: dict[str, dict[str, Look]] = {}  # each character's looks, by name
         self.episode_number = 0  # the episode being resolved: its place in the series, from 1
         self.voices = self._voices(series.get("voices"))
@@ -182,9 +184,12 @@ class MediaResolver:
                            f"{did_you_mean(voice, self.voices)}; expected one of the series' "
                            f"voices: {', '.join(sorted(self.voices)) or '(none declared)'}")
             drawn = isinstance(generate, dict) and isinstance(generate.get("generate"), str)
+            heard = self.voices.get(voice) if isinstance(voice, str) else None
             found, problems = identity.read(doc, (*where, "identity"), entry.get("identity"),
-                                            kind, drawn)
+                                            kind, drawn, identity.voice_kind(heard))
             self.problems += problems
+            if heard is not None and found is not None and found.makes_voice:
+                self._kvoice(name, heard, (*where, "identity"))
             if ref is not None:
                 characters[name] = Character(name, f"reference_{kind}", ref,
                                              voice if isinstance(voice, str) else None, where,
@@ -194,6 +199,15 @@ class MediaResolver:
             if isinstance(entry.get("looks"), dict) and entry["looks"]:
                 self._looks(name, entry["looks"], (*where, "looks"), kind)
         return characters
+
+    def _kvoice(self, name: str, heard: MediaRef, where: PathKey) -> None:
+        """A character's voice to make on Kling from its voice (``voice: make``), a cast asset;
+        a recorded clip is held to Kling's own length (5-30 s), at the character's line."""
+        doc = self.source.series
+        self.kvoices[name] = cast.MadeVoice(name, heard, doc.span(where))
+        if heard.path is not None:
+            self.media.setdefault((heard.path, "kvoice"), MediaUse(
+                heard.path, "kvoice", doc, (*where, "kling", "voice"), VOICE_CLIP_RULE))
 
     def _element(self, name: str, found: identity.Identity | None, sheet: MediaRef,
                  words: str) -> None:

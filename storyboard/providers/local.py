@@ -142,8 +142,8 @@ def draw_asset(shot: CompiledShot, out: Path) -> Path:
     if asset.kind in ("image", "element"):  # an element's stand-in: a card, as a sheet's
         return cast.draw_card(out, name=asset.name, prompt=asset.prompt, content_hash=shot.hash,
                               take=shot.take if several else 0)
-    if asset.kind == "voice":
-        seconds = cast.seconds_for(asset.sample or asset.prompt, cast.VOICE_SECONDS)
+    if asset.kind in ("voice", "kvoice"):  # a Kling voice's stand-in: a tone, as a voice's
+        seconds = cast.seconds_for(asset.sample or asset.prompt or asset.name, cast.VOICE_SECONDS)
     else:
         seconds = cast.line_seconds(asset.prompt)
     return cast.draw_tone(out, seconds=seconds, content_hash=shot.hash)

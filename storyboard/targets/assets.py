@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from storyboard.targets.capabilities import PriceTable
-from storyboard.targets.kling4 import ELEMENT_MODEL, ELEMENT_PRICES
+from storyboard.targets.kling4 import ELEMENT_MODEL, ELEMENT_PRICES, VOICE_MODEL, VOICE_PRICES
 from storyboard.targets.models import FactSource
 
 Unit = Literal["image", "voice", "10k-characters"]
@@ -327,8 +327,11 @@ def price_tables(region: str, currency: str, maker: str = "") -> dict[str, Price
 
 # The provider kinds that make a character's element (``identity: {kling: {element: make}}``),
 # by the element asset's model, and what each is priced at (``targets.kling4``: unverified).
-ELEMENT_MAKERS: Mapping[str, tuple[str, ...]] = {ELEMENT_MODEL: ("kling",)}
-ELEMENT_TABLES: Mapping[str, PriceTable] = {ELEMENT_MODEL: ELEMENT_PRICES}
+# A character's voice made on Kling (``identity: {kling: {voice: make}}``) the same way.
+ELEMENT_MAKERS: Mapping[str, tuple[str, ...]] = {ELEMENT_MODEL: ("kling",),
+                                                 VOICE_MODEL: ("kling",)}
+ELEMENT_TABLES: Mapping[str, PriceTable] = {ELEMENT_MODEL: ELEMENT_PRICES,
+                                            VOICE_MODEL: VOICE_PRICES}
 
 
 def maker_tables(kind: str, region: str, currency: str) -> dict[str, PriceTable]:

@@ -121,3 +121,39 @@ def element_body(name: str, description: str, urls: Sequence[str]) -> dict[str, 
     return {"element_name": name, "element_description": description,
             "element_frontal_image": urls[0],
             "element_refer_list": [{"image_url": url} for url in urls[1:]]}
+
+
+# -- voices storyboard makes (``identity: {kling: {voice: make}}``) -------------------------------
+# A character's custom voice made on Kling from its voice's audio (the designed voice's sample, or
+# the recorded clip), sent as ``voice_id`` on Kling 4.0 (never on flash: no audio references).
+# Third-party only (a reseller's copy of Kling's schema: ``POST /v1/general/custom-voices`` with
+# ``voice_name`` and ``voice_url``, a clean 5-30 s clip; fal's and Atlas Cloud's create-voice pages),
+# so each fact is ONE value, marked unverified (``VOICE_SOURCES``). Storyboard's guess: the id the
+# create answers is the voice's id, polled by it until ready (third-party copies show the finished
+# task listing ``task_result.voices[].voice_id``: a probe that finds it differs from the task id
+# needs that id kept beside the task's, not built).
+VOICE_MODEL = "kling-voice"  # the cast asset's model: what its plan prices it by
+VOICE_PATH = "/v1/general/custom-voices"  # POST creates one; GET PATH/{id} reads it
+VOICE_ID = "data.task_id"  # the create's answer: the voice's id, polled by it until ready
+VOICE_STATUS = "data.task_status"  # in Kling's task words (submitted, processing, succeed)
+VOICE_CLIP = "data.task_result.voices.0.trial_url"  # the voice's audition clip, kept as its file
+VOICE_NAME_LIMIT = 20  # characters of ``voice_name`` (a reseller's copy: at most 20)
+# The clip a voice is made from: 5-30 s (fal, Atlas Cloud), WAV or MP3; 15 MB (storyboard's own
+# reference voice limit, kept: no size is published).
+VOICE_CLIP_RULE = FileRule("voice", 5, 30, 15)
+# fal bills $0.007 a voice; Kling's own price is not published: storyboard's guess above it.
+VOICE_PRICES = PriceTable({"each": 0.01}, "USD", input_video_cap=0.0, per="generation")
+VOICE_SOURCES = {"path": "unverified", "body": "unverified", "answer": "unverified",
+                 "price": "unverified"}
+VOICE_TASK = "kvoice-"  # a made voice's task id: this, then its id (the create's answer)
+
+
+def voice_id(task_id: str) -> str:
+    """The voice's id a task id that made it names (``kvoice-8810`` names ``8810``)."""
+    return task_id.removeprefix(VOICE_TASK)
+
+
+def voice_body(name: str, url: str) -> dict[str, object]:
+    """The create's body (unverified): the voice's name (cut to ``VOICE_NAME_LIMIT``) and the
+    URL of the clip it is made from."""
+    return {"voice_name": name[:VOICE_NAME_LIMIT], "voice_url": url}

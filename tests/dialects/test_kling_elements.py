@@ -249,14 +249,3 @@ def test_an_element_no_shot_sends_is_not_made(tmp_path: Path, make_media: Any) -
     assert [p.message for p in problems if p.severity == "error"] == []
     assert not [a for a in manifest.cast if a.episode == "elements"]
 
-
-def test_a_kling_voice_to_make_is_refused_at_its_line(tmp_path: Path, make_media: Any) -> None:
-    """``make`` is never sent as a voice's id: Kling voices are made on Kling, then declared."""
-    series(tmp_path, make_media)
-    path = tmp_path / "storyboard.yaml"
-    text = path.read_text(encoding="utf-8").replace("{element: make}",
-                                                    "{element: make, voice: make}")
-    path.write_text(text, encoding="utf-8")
-    _, problems = compile_lenient(load_source(tmp_path), provider="kling")
-    [found] = [p for p in problems if "voice: make is not supported" in p.message]
-    assert found.span is not None and found.span.line == line_of(text, "voice: make")

@@ -25,7 +25,7 @@ import httpx
 
 from storyboard.dialects import faces, wording
 from storyboard.dialects.base import UNDOCUMENTED, Dialect, get
-from storyboard.dialects.images import element_wire, image_wire
+from storyboard.dialects.images import element_wire, image_wire, voice_wire
 from storyboard.errors import (
     AuthError,
     Diagnostic,
@@ -49,7 +49,7 @@ from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.providers.images import PictureCalls, is_picture
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
-from storyboard.targets.kling4 import ELEMENT_TASK
+from storyboard.targets.kling4 import ELEMENT_TASK, VOICE_TASK
 from storyboard.targets.tasks import FileHop
 
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
@@ -115,6 +115,9 @@ class GatewayProvider(BaseProvider):
         made = element_wire(self.name)  # the characters' elements it makes (Kling's), or None
         self.elements = PictureCalls(self, made, self.protocol, None, ELEMENT_TASK) \
             if made is not None else None
+        said = voice_wire(self.name)  # the characters' voices it makes (Kling's), or None
+        self.kvoices = PictureCalls(self, said, self.protocol, None, VOICE_TASK) \
+            if said is not None else None
         # find()'s requests are sent with BaseProvider.ask: the run's hooks (``with_hooks``)
 
     @classmethod
@@ -134,6 +137,8 @@ class GatewayProvider(BaseProvider):
             self.pictures = self.pictures.asking(self)
         if self.elements is not None:
             self.elements = self.elements.asking(self)
+        if self.kvoices is not None:
+            self.kvoices = self.kvoices.asking(self)
 
     # -- one request, one answer ---------------------------------------------------------------
 
@@ -266,13 +271,16 @@ class GatewayProvider(BaseProvider):
                             shot=shot, code="UnreadAnswer")
 
     def _asset_calls(self, shot: CompiledShot) -> PictureCalls | None:
-        """The calls that make ``shot``'s asset: an element's, else a picture's."""
+        """The calls that make ``shot``'s asset: an element's, a Kling voice's, else a picture's."""
         assert shot.asset is not None
-        return self.elements if shot.asset.kind == "element" else self.pictures
+        return {"element": self.elements, "kvoice": self.kvoices}.get(shot.asset.kind,
+                                                                      self.pictures)
 
     async def query(self, task_id: str) -> TaskState:
         if self.elements is not None and task_id.startswith(ELEMENT_TASK):
             return await self.elements.query(task_id)
+        if self.kvoices is not None and task_id.startswith(VOICE_TASK):
+            return await self.kvoices.query(task_id)
         if self.pictures is not None and is_picture(task_id):
             return await self.pictures.query(task_id)
         answer = await self.request_json("GET", self._path(self.protocol.task_path, task_id),

@@ -5,7 +5,7 @@ uses), and its media carry ``MediaRef(asset=...)`` until it is handed to a provi
 the assets first (they are shots of their own: journaled, cached, shared, never paid twice), waits
 for the takes a shot needs, and ``substituted`` puts each take's file in place of its name; a line
 spoken in a designed voice gets that voice's id (the task id its design answered with), and a
-character's element made on Kling its id (the task id its create answered with). The hash
+character's element or voice made on Kling its id (the task id its create answered with). The hash
 is not touched: it already covers the take (its hash), so the bytes sent are the ones planned.
 """
 
@@ -22,7 +22,7 @@ from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef,
 from storyboard.media.pad import pad_line
 from storyboard.media.probe import LIMITS
 from storyboard.run.state.cache import OutputCache
-from storyboard.targets.kling4 import element_id
+from storyboard.targets.kling4 import element_id, voice_id
 from storyboard.targets.models import model_of
 
 VOICE_SECONDS = LIMITS["voice"].min_seconds  # the shortest reference voice a model takes
@@ -62,6 +62,8 @@ def _item(item: MediaItem, made: Mapping[str, Made]) -> MediaItem:
     asset = item.ref.asset if item.ref is not None else None
     if item.role == "element" and asset is not None and asset in made:
         return replace(item, ref=MediaRef(id=element_id(made[asset].task_id)))
+    if item.role == "voice_id" and asset is not None and asset in made:  # a Kling voice made
+        return replace(item, ref=MediaRef(id=voice_id(made[asset].task_id)))
     return replace(item, ref=_ref(item.ref, made), voice=_ref(item.voice, made))
 
 

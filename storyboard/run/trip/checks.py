@@ -81,6 +81,7 @@ def verify_video(path: Path, duration: float, tolerance: float, require_audio: b
 ASSET_KINDS = {"image": ("png", "jpeg", "webp", "bmp"), "voice": ("wav", "mp3"),
                "speech": ("wav", "mp3")}
 ASSET_KINDS["element"] = ASSET_KINDS["image"]  # an element's file: its picture
+ASSET_KINDS["kvoice"] = ASSET_KINDS["voice"]  # a voice made on Kling's: its audition clip
 
 
 def verify_asset(path: Path, kind: str) -> None:
