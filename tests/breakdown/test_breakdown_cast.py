@@ -16,6 +16,7 @@ import pytest
 
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.emulator import EmulatorServer
+from storyboard.emulator.faults import CAST_ENDPOINTS
 from tests.fixtures.dashscope_cli import Emulator, invoke, render
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
@@ -66,8 +67,7 @@ def test_a_broken_down_cast_is_made_under_takes_pick_and_approve(tmp_path: Path,
 
     refused = invoke("render", series, "--provider", "dashscope", "--shot", "cast/*")
     assert refused.exit_code != 0 and "nothing was submitted" in refused.output
-    assert cast_stats(emu)["requests"] == {"image": 0, "voice": 0, "speech": 0,
-                                          "element": 0}
+    assert cast_stats(emu)["requests"] == dict.fromkeys(CAST_ENDPOINTS, 0)
 
     code, report, err = render_cast(series, "--yes")
     assert code == 0, err

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from storyboard.emulator.faults import CAST_ENDPOINTS
 from tests.fixtures.cast import CAST, IMAGE_TAKES, SHOTS, SPOKEN, cast_stats, lock_of, plan_of
 from tests.fixtures.dashscope_cli import Emulator, invoke, render, submissions
 
@@ -35,7 +36,7 @@ def test_plan_prices_the_cast_before_anything_is_made(tmp_path: Path, emulator: 
         "cast/mia", "cast/mia#2", "cast/sam", "cast/sam#2", "cast/cafe", "voices/mia-voice"]
     assert plan["cast/mia"] == ("new", 0.03) and plan["voices/mia-voice"] == ("new", 0.2)
     assert all(status == "new" for status, _ in plan.values())
-    assert cast_stats(emu)["requests"] == {"image": 0, "voice": 0, "speech": 0, "element": 0}
+    assert cast_stats(emu)["requests"] == dict.fromkeys(CAST_ENDPOINTS, 0)
     assert submissions(emu) == 0
 
 
@@ -134,7 +135,7 @@ def test_retake_after_init_makes_the_cast_first_in_one_plan_and_consent(
                                             "output: {loudness: null}\n", "utf-8")
     refused = invoke("retake", series, "ep01/arrival", "-n", "2", "--json")
     assert refused.exit_code != 0 and submissions(emu) == 0
-    assert cast_stats(emu)["requests"] == {"image": 0, "voice": 0, "speech": 0, "element": 0}
+    assert cast_stats(emu)["requests"] == dict.fromkeys(CAST_ENDPOINTS, 0)
     taken = invoke("retake", series, "ep01/arrival", "-n", "2", "--yes", "--json")
     assert taken.exit_code == 0, taken.output
     report = json.loads(taken.stdout)
