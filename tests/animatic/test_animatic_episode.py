@@ -103,7 +103,7 @@ def test_a_portrait_frames_caption_and_text_sit_above_the_platforms_safe_area(
     """Issue 67: on a 9:16 frame the shot's own caption and scene text stay above the bottom
     safe margin a vertical delivery keeps free (the platforms' buttons sit there); the rows under
     it are the plain frame's."""
-    assert PORTRAIT_SAFE_BOTTOM == VERTICAL_SAFE_AREA.bottom
+    assert VERTICAL_SAFE_AREA.bottom == PORTRAIT_SAFE_BOTTOM
     width, height = 540, 960
     line = TimedText("That was lovely, really lovely.", 0.0, 1.0)
     scene = TimedText("She turns to the window and waits for the light.", 0.0, 1.0)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from storyboard.animatic import cache_key
 from storyboard.animatic.held import STATIC, Held, camera_move, render_held
 from storyboard.language.hashing import take_of
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
@@ -111,7 +112,7 @@ def board(take: int = 1) -> CompiledShot:
 
 def test_the_board_shown_is_the_approved_else_picked_else_latest_made(tmp_path: Path) -> None:
     shot = board(take=3)
-    cache = OutputCache(tmp_path, "local-r3")
+    cache = OutputCache(tmp_path, cache_key())
     for take in shot.all_takes()[:2]:  # takes 1 and 2 made, 3 not yet
         cache.path(take.hash).parent.mkdir(parents=True, exist_ok=True)
         cache.path(take.hash).write_bytes(b"png")
