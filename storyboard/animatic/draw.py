@@ -22,7 +22,11 @@ from storyboard.media import ffmpeg
 
 # Bump when what an animatic looks like changes: the local provider's cache key carries it, so a
 # new renderer draws every shot again instead of reusing the old pictures.
-RENDERER_VERSION = 3  # 3: panels name the character (``mia · Image 2``)
+RENDERER_VERSION = 4  # 4: a portrait frame's captions sit above the platforms' bottom safe margin
+# A portrait (vertical) frame keeps its captions and its scene text above this share of its
+# height: the platforms' bottom safe area, held equal to stitch's VERTICAL_SAFE_AREA.bottom by a
+# test (the animatic sits below stitch in the layers and cannot import it).
+PORTRAIT_SAFE_BOTTOM = 0.20
 FPS = 30
 DRAFT_FPS = 12
 SAMPLE_RATE = 48000
@@ -158,6 +162,7 @@ class Layout:
     caption_font: int
     band_top: int  # where the scene text band starts
     band_bottom: int
+    floor: int  # the captions' bottom edge: above the safe margin on a portrait frame
 
     def thumb_x(self, index: int, count: int, width: int) -> int:
         row = count * self.thumb_w + (count - 1) * self.margin
@@ -174,11 +179,20 @@ def layout(spec: Animatic) -> Layout:
     thumb_w = _even(min(thumb_h * 4 / 3, (spec.width - (count + 1) * margin) / max(count, 1)))
     caption_font = max(8, round(short * 0.045))
     band_top = margin + thumb_h + label_h + margin if count else margin
-    band_bottom = spec.height - margin
-    if spec.captions:
-        band_bottom -= round(caption_font * 2.6)
+    floor = spec.height - bottom_margin(spec.width, spec.height, margin, caption_font // 3)
+    band_bottom = floor - round(caption_font * 2.6) if spec.captions else floor
     return Layout(margin, thumb_w, thumb_h, label_h, label_font,
-                  max(8, round(short * spec.text_size)), caption_font, band_top, band_bottom)
+                  max(8, round(short * spec.text_size)), caption_font, band_top, band_bottom,
+                  floor)
+
+
+def bottom_margin(width: int, height: int, margin: int, border: int) -> int:
+    """What a frame keeps free under its texts: ``margin``, or on a portrait frame the platforms'
+    bottom safe area (``PORTRAIT_SAFE_BOTTOM`` of its height, where their buttons sit) and the
+    caption box's ``border`` above it."""
+    if height <= width:
+        return margin
+    return max(margin, round(height * PORTRAIT_SAFE_BOTTOM) + border)
 
 
 def wrap(text: str, width_px: int, font: int, max_lines: int) -> str:
@@ -381,7 +395,7 @@ def _captions(spec: Animatic, box: Layout, texts: TextFiles) -> list[str]:
     for item in spec.captions:
         text = wrap(item.text, spec.width - 4 * box.margin, box.caption_font, 2)
         if text.strip():
-            top = spec.height - box.margin - block_height(text, box.caption_font, spacing)
+            top = box.floor - block_height(text, box.caption_font, spacing)
             filters += _lines(text, texts, top, box.caption_font, spacing, fontcolor="white",
                               box=1, boxcolor="black@0.6", boxborderw=box.caption_font // 3,
                               **_window(item, spec.duration))

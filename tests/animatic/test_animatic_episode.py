@@ -8,8 +8,17 @@ from pathlib import Path
 
 import storyboard
 from storyboard.animatic import cache_key, draws_captions
-from storyboard.animatic.draw import Layout, label_font
+from storyboard.animatic.draw import (
+    PORTRAIT_SAFE_BOTTOM,
+    Animatic,
+    Layout,
+    TimedText,
+    label_font,
+    layout,
+    render,
+)
 from storyboard.media import ffmpeg
+from storyboard.stitch.delivery import VERTICAL_SAFE_AREA
 from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
@@ -63,7 +72,8 @@ def test_burnt_in_subtitles_leave_the_animatics_own_caption_alone(
 
 def test_other_clips_are_still_burnt_in(tmp_path: Path) -> None:
     """Only the local provider's cache folders hold animatics that caption themselves."""
-    assert draws_captions(tmp_path / "local-r3" / "a.mp4")
+    assert draws_captions(tmp_path / cache_key() / "a.mp4")
+    assert draws_captions(tmp_path / "local-r3" / "a.mp4")  # an older renderer's folder too
     assert draws_captions(tmp_path / f"{cache_key(draft=True)}" / "a.mp4")
     assert not draws_captions(tmp_path / "dashscope" / "a.mp4")
     assert not draws_captions(tmp_path / "media" / "local.mp4")
@@ -71,7 +81,46 @@ def test_other_clips_are_still_burnt_in(tmp_path: Path) -> None:
 
 def test_a_long_panel_label_is_drawn_smaller_to_fit() -> None:
     box = Layout(margin=20, thumb_w=192, thumb_h=144, label_h=36, label_font=23, text_font=40,
-                 caption_font=32, band_top=200, band_bottom=600)
+                 caption_font=32, band_top=200, band_bottom=600, floor=700)
     assert label_font("Image 1", box) == 23
     small = label_font("guitar · Image 12", box)
     assert small < 23 and small * 0.58 * len("guitar · Image 12") <= 192
+
+
+def _portrait_rows(spec: Animatic, folder: Path, name: str) -> list[bytes]:
+    """The rows of ``spec``'s frame at 0.5 s, drawn and read back as 8-bit gray."""
+    video = folder / f"{name}.mp4"
+    render(spec, video)
+    raw = folder / f"{name}.gray"
+    ffmpeg.run(["-ss", "0.5", "-i", str(video), "-frames:v", "1", "-f", "rawvideo",
+                "-pix_fmt", "gray", str(raw)])
+    frame = raw.read_bytes()
+    return [frame[y * spec.width:(y + 1) * spec.width] for y in range(spec.height)]
+
+
+def test_a_portrait_frames_caption_and_text_sit_above_the_platforms_safe_area(
+        tmp_path: Path) -> None:
+    """Issue 67: on a 9:16 frame the shot's own caption and scene text stay above the bottom
+    safe margin a vertical delivery keeps free (the platforms' buttons sit there); the rows under
+    it are the plain frame's."""
+    assert VERTICAL_SAFE_AREA.bottom == PORTRAIT_SAFE_BOTTOM
+    width, height = 540, 960
+    line = TimedText("That was lovely, really lovely.", 0.0, 1.0)
+    scene = TimedText("She turns to the window and waits for the light.", 0.0, 1.0)
+    drawn = _portrait_rows(Animatic(width, height, 1.0, captions=(line,), texts=(scene,),
+                                    audio=False), tmp_path, "drawn")
+    plain = _portrait_rows(Animatic(width, height, 1.0, audio=False), tmp_path, "plain")
+    safe = round(height * (1 - VERTICAL_SAFE_AREA.bottom))
+    white = [y for y, row in enumerate(drawn) if sum(1 for p in row if p > 200) > 3]
+    assert white and max(white) < safe, (max(white, default=None), safe)
+    assert max(white) > height // 2  # the caption is drawn, low in the frame
+    changed = [y for y in range(safe, height)
+               if any(abs(a - b) > 24 for a, b in zip(drawn[y], plain[y], strict=True))]
+    assert changed == [], f"rows {changed[:3]}.. drawn inside the safe area"
+    assert layout(Animatic(width, height, 1.0, captions=(line,))).floor < safe
+
+
+def test_a_landscape_frames_caption_keeps_its_margin() -> None:
+    """A 16:9 frame has no platform buttons over it: its caption sits a margin from the bottom."""
+    box = layout(Animatic(WIDTH, HEIGHT, 1.0, captions=(TimedText("hi", 0.0, 1.0),)))
+    assert box.floor == HEIGHT - box.margin

@@ -12,6 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from storyboard.animatic import cache_key
 from storyboard.animatic.held import STATIC, Held, camera_move, render_held
 from storyboard.language.hashing import take_of
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
@@ -109,7 +112,7 @@ def board(take: int = 1) -> CompiledShot:
 
 def test_the_board_shown_is_the_approved_else_picked_else_latest_made(tmp_path: Path) -> None:
     shot = board(take=3)
-    cache = OutputCache(tmp_path, "local-r3")
+    cache = OutputCache(tmp_path, cache_key())
     for take in shot.all_takes()[:2]:  # takes 1 and 2 made, 3 not yet
         cache.path(take.hash).parent.mkdir(parents=True, exist_ok=True)
         cache.path(take.hash).write_bytes(b"png")
@@ -197,3 +200,36 @@ def test_a_made_line_is_heard_under_its_board(tmp_path: Path) -> None:
     assert [e["state"] for e in again["episodes"]] == ["stitched"]
     assert loudest(target, 3.2, 2.5) > -40  # the made line, under the shot that speaks it
     assert loudest(target, 1.2, 1.5) < -80  # and nothing under the silent shot before it
+
+
+def test_a_held_board_is_drawn_on_simd_paths_to_the_c_reference_picture(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: a held board's per-frame scale runs on ffmpeg's SIMD paths (a third of the
+    CPU of its C reference paths), and every frame is the one the C paths draw."""
+    still = make_media("image", tmp_path / "board.png", width=640, height=360)
+    run = ffmpeg.run
+    calls: list[list[str]] = []
+
+    def spied(args: list[str], **kwargs: Any) -> str:
+        calls.append(list(args))
+        return run(args, **kwargs)
+
+    def portable(args: list[str], **kwargs: Any) -> str:
+        return run([*ffmpeg.PORTABLE_ARGS, *args], **kwargs)
+
+    for move in ("push in", "pan left", STATIC):
+        spec = Held(still, 320, 180, 1.0, move, fps=12)
+        monkeypatch.setattr(ffmpeg, "run", spied)
+        fast = render_held(spec, tmp_path / f"{move}-simd.mp4")
+        monkeypatch.setattr(ffmpeg, "run", portable)
+        reference = render_held(spec, tmp_path / f"{move}-c.mp4")
+        monkeypatch.setattr(ffmpeg, "run", run)
+        assert video_md5(fast) == video_md5(reference), move
+    assert calls and all(ffmpeg.PORTABLE_ARGS[0] not in args for args in calls)
+
+
+def video_md5(video: Path) -> str:
+    """The MD5 of ``video``'s decoded frames (its picture, not its container)."""
+    out = video.with_suffix(".md5")
+    ffmpeg.run(["-i", str(video), "-map", "0:v", "-f", "md5", str(out)])
+    return out.read_text(encoding="utf-8").strip()

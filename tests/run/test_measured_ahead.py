@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.animatic import cache_key
 from storyboard.media import samples
 from storyboard.run.boards import ahead as ahead_module
 from storyboard.run.boards.ahead import AheadOfMeasure
@@ -26,7 +27,7 @@ def arrived(output: Path) -> ShotEvent:
 def test_each_arriving_take_is_measured_once_on_the_pool_and_reported_as_measured(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     takes = board(take=2).all_takes()
-    cache = OutputCache(tmp_path, "local-r3")
+    cache = OutputCache(tmp_path, cache_key())
     for number, take in enumerate(takes):
         samples.image(cache.path(take.hash), 64, 36, color=("red", "blue")[number])
     where: list[str] = []
@@ -58,7 +59,7 @@ def test_without_the_early_outcomes_the_report_is_the_same(tmp_path: Path) -> No
     takes = board(take=2).all_takes()
     reports = []
     for name in ("ahead", "after"):
-        cache = OutputCache(tmp_path / name, "local-r3")
+        cache = OutputCache(tmp_path / name, cache_key())
         for take in takes:
             samples.image(cache.path(take.hash), 64, 36)
         known = {}
