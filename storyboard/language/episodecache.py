@@ -1,4 +1,4 @@
-"""Each episode's compiled requests into a signed entry on disk keyed by all that decides them: a new process compiles only the episodes that changed.
+"""Each episode's compiled requests into a signed entry on disk: a new process compiles what changed.
 
 The whole compiled series (``checkcache``) is read back only when nothing changed; after a
 one-line edit a new process (``storyboard plan`` after a save) would compile every shot again.
@@ -34,7 +34,6 @@ import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.files import LinkedStateFolder, state_folder
@@ -137,7 +136,7 @@ def write(where: checkcache.Slot, stored: Stored) -> None:
         STATS["stored"] += 1
 
 
-def compiled(compiler: incremental.Compiler, resolver: Resolver, episode: ResolvedEpisode,
+def episode_compiled(compiler: incremental.Compiler, resolver: Resolver, episode: ResolvedEpisode,
              digests: dict[Path, str], provider: str | None,
              check_media: bool) -> CompiledEpisode:
     """``episode`` compiled: as this process keeps it (``incremental``), else as a process left

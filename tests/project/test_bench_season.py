@@ -37,7 +37,8 @@ def test_the_season_bench_prints_every_figure() -> None:
         assert re.search(rf"^{re.escape(row)} +: +[0-9.]+ s wall, +[0-9.]+ s CPU", out, re.M), out
     assert re.search(r"^load average: [0-9.]+ [0-9.]+ [0-9.]+$", out, re.M), out
     assert "requests changed by the edit: 2 (boards/ep002/s07, ep002/s07); all of ep002: yes" in out
-    assert "compiled in the re-plan     : 32 shot request(s)" in out
+    assert "compiled in the re-plan     : 8 shot request(s), 1 episode(s) compiled and stored, " \
+        "3 read back from disk (a new process)" in out
     assert "compiled in a warm process  : 1 shot request(s)" in out
     ratio = re.search(r"of output \(the compiled season\): ([0-9.]+)x", out)
     assert ratio is not None and 0 < float(ratio.group(1)) <= 2, out

@@ -1,0 +1,121 @@
+"""A new process after an edit compiles only the episodes it touched, the others read back from
+``.storyboard/episodes/``, and the manifest is the very one a cold check gives (hashes are
+money); an entry this machine did not write, or a changed file or series, is compiled anew."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storyboard.language import checkcache, episodecache, incremental
+from storyboard.language.compile import compile_path
+from storyboard.language.request import Manifest
+from tests.fixtures.series_gen import make_series, shot
+
+EPISODES = 3
+WITH_A_PROBLEM = (8, 9)  # shot kinds with an error (an unknown character, too long)
+
+
+def clean_episode(number: int, shots: int, word: str = "plays") -> str:
+    """An episode of every shot kind ``series_gen`` makes but those with an error."""
+    lines = [f"id: ep{number:02d}", f"title: Episode {number}",
+             "takes: 2" if number % 2 else 'title_card: {text: "Part", duration: 2}', "shots:"]
+    for index in range(shots):
+        if index % 12 not in WITH_A_PROBLEM:
+            lines += [line.replace("first_frame: media/", "first_frame: ../media/")
+                      for line in shot(index, word if index == 1 else "plays")]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def series(tmp_path: Path) -> Iterator[Path]:
+    root = make_series(tmp_path / "generated", episodes=0, shots=0)
+    for number in range(EPISODES):
+        (root / "episodes" / f"{number:02d}.yaml").write_text(clean_episode(number, 12))
+    incremental.forget()
+    yield root
+    incremental.forget()
+
+
+def new_process(root: Path) -> Manifest:
+    """``compile_path`` as a new process runs it: nothing kept in memory, counters at 0."""
+    incremental.forget()
+    for name in episodecache.STATS:
+        episodecache.STATS[name] = 0
+    return compile_path(root)
+
+
+def cold(root: Path) -> Manifest:
+    """A check with nothing stored anywhere (what a first check gives)."""
+    shutil.rmtree(root / ".storyboard")
+    manifest = new_process(root)
+    assert episodecache.STATS == {"read": 0, "stored": EPISODES}
+    return manifest
+
+
+def entries(root: Path) -> list[Path]:
+    return sorted((root / ".storyboard" / episodecache.FOLDER).glob("*.json"))
+
+
+def test_an_edit_compiles_its_episode_only_in_a_new_process(series: Path) -> None:
+    first = new_process(series)
+    assert episodecache.STATS == {"read": 0, "stored": EPISODES} and first.warnings
+    assert len(entries(series)) == EPISODES
+    (series / "episodes" / "01.yaml").write_text(clean_episode(1, 12, "sings"))
+    edited = new_process(series)
+    assert episodecache.STATS == {"read": EPISODES - 1, "stored": 1}
+    assert incremental.STATS["shots_compiled"] == len(edited.episodes[1].shots)  # 10 of 30
+    assert len(entries(series)) == EPISODES  # the episode's entry replaced, not added to
+    again = cold(series)
+    assert edited == again  # every episode, shot, take, request, canonical form, span, warning
+    assert [t.hash for t in edited.takes()] == [t.hash for t in again.takes()]
+    changed = [f"{s.episode}/{s.id}" for s, t in zip(first.episode_shots(), edited.episode_shots(), strict=True)
+               if s.hash != t.hash]
+    assert changed == ["ep01/s001", "ep01/s002"]  # s002's first frame is s001's last
+
+
+def test_a_process_that_read_an_episode_back_keeps_it(series: Path) -> None:
+    new_process(series)
+    (series / "episodes" / "00.yaml").write_text(clean_episode(0, 12, "sings"))
+    first = new_process(series)
+    for entry in entries(series):
+        entry.write_text("{}")  # were it read again, this would compile anew
+    assert compile_path(series) == first
+    assert incremental.STATS["compiled"] == 0 and episodecache.STATS["read"] == EPISODES - 1
+
+
+@pytest.mark.parametrize("damage", ["garbage", "resigned"])
+def test_an_entry_this_machine_did_not_write_is_compiled_anew(series: Path, damage: str) -> None:
+    first = new_process(series)
+    (series / "episodes" / "02.yaml").write_text(clean_episode(2, 12, "sings"))
+    for entry in entries(series):
+        if damage == "garbage":
+            entry.write_bytes(b"not a signature\n" + entry.read_bytes().partition(b"\n")[2])
+        else:  # signed here, but not an entry: read as nothing
+            checkcache.write_signed(entry, '{"key": "x"}')
+    edited = new_process(series)
+    assert episodecache.STATS == {"read": 0, "stored": EPISODES}
+    assert edited.episodes[0] == first.episodes[0] and edited == cold(series)
+
+
+def test_a_changed_file_recompiles_the_episodes_naming_it(series: Path) -> None:
+    new_process(series)
+    (series / "episodes" / "01.yaml").write_text(clean_episode(1, 12, "sings"))
+    new_process(series)
+    guitar = series / "media" / "props" / "guitar.png"
+    guitar.write_bytes(guitar.read_bytes() + b"\0")  # every episode names it
+    edited = new_process(series)
+    assert episodecache.STATS == {"read": 0, "stored": EPISODES}
+    assert edited == cold(series)
+
+
+def test_an_edit_to_the_series_file_recompiles_every_episode(series: Path) -> None:
+    new_process(series)
+    head = series / "storyboard.yaml"
+    head.write_text(head.read_text().replace("seed: 7", "seed: 8"))
+    edited = new_process(series)
+    assert episodecache.STATS == {"read": 0, "stored": EPISODES}
+    assert edited == cold(series)
