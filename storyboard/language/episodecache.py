@@ -2,10 +2,12 @@
 
 The whole compiled series (``checkcache``) is read back only when nothing changed; after a
 one-line edit a new process (``storyboard plan`` after a save) would compile every shot again.
-So each episode's compiled form is stored too, in ``.storyboard/episodes/``: one file per
+So each episode's compiled form is stored too, in ``.storyboard/checked-episodes/``: one file per
 episode's place (series, provider, variation, the episode's file and path), holding its key, its
-compiled episode, the problems its compile added (warnings only: an episode with an error is not
-stored), the digest of every file its requests name and the hash of every cast asset they use.
+compiled episode, the problems its compile added (warnings only: nothing is stored or read while
+the series has an error), the digest of every file its requests name and the hash of every cast
+asset they use. A process that keeps the episode's shots (the studio) compiles from them and
+stores the episode when it compiled a shot anew, for the next process.
 
 The key covers what decides the compiled episode, as ``incremental`` keeps it in a process, and
 more, since a new process has nothing else to go by:
@@ -42,11 +44,14 @@ from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.language.resolve import ResolvedEpisode, ResolvedShot, Resolver
 
 FORMAT = "1"
-FOLDER = "episodes"
+FOLDER = "checked-episodes"
 # a resolved shot's fields that are not what it says: its document (the episode file's text is
 # keyed), where each parameter was set (problems only), the models table (the series file's)
 _NOT_KEYED = frozenset({"doc", "origins", "models", "_model"})
 _KEYED = tuple(f.name for f in fields(ResolvedShot) if f.name not in _NOT_KEYED)
+MEMORY_ENTRIES = 4096  # entries whose key a process remembers (written or read)
+# each entry file this process wrote or read -> its key, files and cast assets
+_KNOWN: dict[Path, tuple[str, dict[str, str | None], dict[str, str]]] = {}
 # since the counters were last cleared: episodes read back from disk, compiled and stored
 STATS = {"read": 0, "stored": 0}
 
@@ -110,6 +115,7 @@ def read(where: checkcache.Slot, digests: dict[Path, str],
     if any(digests.get(Path(p)) != d for p, d in stored.files.items()) or any(
             asset_hashes.get(a) != h for a, h in stored.assets.items()):
         return None
+    _remember(file, wanted, stored)
     return stored
 
 
@@ -126,6 +132,8 @@ def _well_formed(stored: Stored) -> bool:
 def write(where: checkcache.Slot, stored: Stored) -> None:
     """``stored`` kept for the next process (nothing when a value is not one JSON holds)."""
     wanted, file = where
+    if _KNOWN.get(file) == (wanted, stored.files, stored.assets):
+        return  # the same episode compiled again in this process (a shot never kept)
     try:
         text = checkcache.encode_value([wanted, stored.episode, stored.problems,
                                         sorted(stored.files.items()),
@@ -134,6 +142,20 @@ def write(where: checkcache.Slot, stored: Stored) -> None:
         return
     if checkcache.write_signed(file, text):
         STATS["stored"] += 1
+        _remember(file, wanted, stored)
+
+
+def _remember(file: Path, wanted: str, stored: Stored) -> None:
+    if len(_KNOWN) >= MEMORY_ENTRIES:
+        _KNOWN.clear()
+    _KNOWN[file] = (wanted, stored.files, stored.assets)
+
+
+def forget() -> None:
+    """Drop what this process remembers of the entries, and its counters."""
+    _KNOWN.clear()
+    for name in STATS:
+        STATS[name] = 0
 
 
 def episode_compiled(compiler: incremental.Compiler, resolver: Resolver, episode: ResolvedEpisode,
@@ -144,7 +166,10 @@ def episode_compiled(compiler: incremental.Compiler, resolver: Resolver, episode
     kept = resolver.kept.get(id(episode)) if isinstance(resolver, incremental.MemoResolver) \
         else None
     was = kept.compiled if kept is not None else None
-    where = slot(compiler, episode, provider, check_media) if was is None else None
+    if any(p.severity == "error" for p in compiler.problems):
+        return incremental.compiled(compiler, resolver, episode, digests)  # never stored
+    where = None if was is not None or _warm(resolver, episode) else \
+        slot(compiler, episode, provider, check_media)
     if where is not None:
         stored = read(where, digests, compiler.asset_hashes)
         if stored is not None:
@@ -156,16 +181,26 @@ def episode_compiled(compiler: incremental.Compiler, resolver: Resolver, episode
                 kept.files = {Path(p): d for p, d in stored.files.items()}
                 kept.assets = dict(stored.assets)
             return stored.episode
-    before = len(compiler.problems)
+    before, fresh = len(compiler.problems), incremental.STATS["shots_compiled"]
     result = incremental.compiled(compiler, resolver, episode, digests)
     problems = compiler.problems[before:]
-    if result is was or any(p.severity == "error" for p in problems):
-        return result
+    if result is was or incremental.STATS["shots_compiled"] == fresh or any(
+            p.severity == "error" for p in problems):
+        return result  # as this process kept it (stored when it was compiled), or an error
     if where is None:
         where = slot(compiler, episode, provider, check_media)
     if where is not None:
         write(where, Stored(result, problems, _files(result, digests), _assets(result)))
     return result
+
+
+def _warm(resolver: Resolver, episode: ResolvedEpisode) -> bool:
+    """This process keeps a shot of ``episode`` compiled (quicker than reading it back, and
+    kept shot by shot)."""
+    if not isinstance(resolver, incremental.MemoResolver):
+        return False
+    found = (resolver.kept_shots.get(id(shot)) for shot in episode.shots)
+    return any(e is not None and e[1].compiled is not None for e in found)
 
 
 def _files(episode: CompiledEpisode, digests: dict[Path, str]) -> dict[str, str | None]:

@@ -1,5 +1,5 @@
 """A new process after an edit compiles only the episodes it touched, the others read back from
-``.storyboard/episodes/``, and the manifest is the very one a cold check gives (hashes are
+``.storyboard/checked-episodes/``, and the manifest is the very one a cold check gives (hashes are
 money); an entry this machine did not write, or a changed file or series, is compiled anew."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.errors import ProblemsFound
 from storyboard.language import checkcache, episodecache, incremental
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest
@@ -43,8 +44,7 @@ def series(tmp_path: Path) -> Iterator[Path]:
 def new_process(root: Path) -> Manifest:
     """``compile_path`` as a new process runs it: nothing kept in memory, counters at 0."""
     incremental.forget()
-    for name in episodecache.STATS:
-        episodecache.STATS[name] = 0
+    episodecache.forget()
     return compile_path(root)
 
 
@@ -72,8 +72,8 @@ def test_an_edit_compiles_its_episode_only_in_a_new_process(series: Path) -> Non
     again = cold(series)
     assert edited == again  # every episode, shot, take, request, canonical form, span, warning
     assert [t.hash for t in edited.takes()] == [t.hash for t in again.takes()]
-    changed = [f"{s.episode}/{s.id}" for s, t in zip(first.episode_shots(), edited.episode_shots(), strict=True)
-               if s.hash != t.hash]
+    pairs = zip(first.episode_shots(), edited.episode_shots(), strict=True)
+    changed = [f"{s.episode}/{s.id}" for s, t in pairs if s.hash != t.hash]
     assert changed == ["ep01/s001", "ep01/s002"]  # s002's first frame is s001's last
 
 
@@ -119,3 +119,20 @@ def test_an_edit_to_the_series_file_recompiles_every_episode(series: Path) -> No
     edited = new_process(series)
     assert episodecache.STATS == {"read": 0, "stored": EPISODES}
     assert edited == cold(series)
+
+
+def test_an_episode_edited_in_a_warm_process_is_stored_for_the_next(series: Path) -> None:
+    first = new_process(series)
+    (series / "episodes" / "00.yaml").write_text(clean_episode(0, 12, "sings"))
+    saved = compile_path(series)  # the studio's save: its shots compiled anew, in this process
+    assert episodecache.STATS == {"read": 0, "stored": EPISODES + 1}
+    assert new_process(series) == saved != first
+    assert episodecache.STATS == {"read": EPISODES, "stored": 0} or \
+        incremental.STATS["compiled"] == 0  # the whole series read back: nothing changed
+
+
+def test_nothing_is_stored_while_the_series_has_an_error(series: Path) -> None:
+    (series / "episodes" / "03.yaml").write_text("id: ep03\nshots:\n  - id: a\n    prompt: \"@mai\"\n")
+    with pytest.raises(ProblemsFound):
+        new_process(series)
+    assert episodecache.STATS == {"read": 0, "stored": 0} and not entries(series)

@@ -2,7 +2,8 @@
 
 Each bench is run as a user runs it (its own process, the repository on PYTHONPATH). No time is
 judged here (a loaded machine may miss a target; the figures live in docs/benchmarks.md): what is
-held is what each figure says: the edit changes its own episode's requests only, a warm process
+held is what each figure says: the edit changes its own episode's requests only, a new process
+after it compiles only the edited episode (the others read back from disk), a warm process
 compiles only the edited shot, the state is measured against the output, and the grid shows
 every episode with the made quarter's boards and videos.
 """
