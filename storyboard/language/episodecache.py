@@ -4,10 +4,12 @@ The whole compiled series (``checkcache``) is read back only when nothing change
 one-line edit a new process (``storyboard plan`` after a save) would compile every shot again.
 So each episode's compiled form is stored too, in ``.storyboard/checked-episodes/``: one file per
 episode's place (series, provider, variation, the episode's file and path), holding its key, its
-compiled episode, the problems its compile added (warnings only: nothing is stored or read while
-the series has an error), the digest of every file its requests name and the hash of every cast
-asset they use. A process that keeps the episode's shots (the studio) compiles from them and
-stores the episode when it compiled a shot anew, for the next process.
+compiled episode, the problems its compile added, the digest of every file its requests name and
+the hash of every cast asset they use. Nothing is stored or read while the series has an error,
+and nothing is stored once a problem said once per series was said (a model served in another
+region, say: whichever episode says it first). A process that keeps the episode's shots (the
+studio) compiles from them and stores the episode when it compiled a shot anew, for the next
+process.
 
 The key covers what decides the compiled episode, as ``incremental`` keeps it in a process, and
 more, since a new process has nothing else to go by:
@@ -36,6 +38,7 @@ import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Protocol
 
 from storyboard.errors import Diagnostic
 from storyboard.files import LinkedStateFolder, state_folder
@@ -158,9 +161,15 @@ def forget() -> None:
         STATS[name] = 0
 
 
-def episode_compiled(compiler: incremental.Compiler, resolver: Resolver, episode: ResolvedEpisode,
-             digests: dict[Path, str], provider: str | None,
-             check_media: bool) -> CompiledEpisode:
+class Compiler(incremental.Compiler, Protocol):
+    """``incremental.Compiler``, and the problems it says once per series (``shotchecks``)."""
+
+    said: set[str]
+
+
+def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
+                     digests: dict[Path, str], provider: str | None,
+                     check_media: bool) -> CompiledEpisode:
     """``episode`` compiled: as this process keeps it (``incremental``), else as a process left
     it on disk when nothing that decides it changed, else anew (and stored)."""
     kept = resolver.kept.get(id(episode)) if isinstance(resolver, incremental.MemoResolver) \
@@ -184,9 +193,10 @@ def episode_compiled(compiler: incremental.Compiler, resolver: Resolver, episode
     before, fresh = len(compiler.problems), incremental.STATS["shots_compiled"]
     result = incremental.compiled(compiler, resolver, episode, digests)
     problems = compiler.problems[before:]
-    if result is was or incremental.STATS["shots_compiled"] == fresh or any(
+    if result is was or incremental.STATS["shots_compiled"] == fresh or compiler.said or any(
             p.severity == "error" for p in problems):
-        return result  # as this process kept it (stored when it was compiled), or an error
+        return result  # as this process kept it (stored when it was compiled), an error, or a
+        # problem said once per series so far (another episode might have said it instead)
     if where is None:
         where = slot(compiler, episode, provider, check_media)
     if where is not None:

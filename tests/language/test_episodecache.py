@@ -136,3 +136,27 @@ def test_nothing_is_stored_while_the_series_has_an_error(series: Path) -> None:
     with pytest.raises(ProblemsFound):
         new_process(series)
     assert episodecache.STATS == {"read": 0, "stored": 0} and not entries(series)
+
+
+def test_a_problem_said_once_per_series_stays_said_once(series: Path) -> None:
+    """A model served in another region is said once, by the first episode that uses it: the
+    episodes after it are never stored, so an edit before it moves the warning, not doubles it."""
+    h3 = ('id: ep03\nshots:\n  - id: h\n    model: MiniMax/MiniMax-H3\n    resolution: 768P\n'
+          '    prompt: "@mia at the harbour"\n')
+    for name in ("03", "04"):
+        (series / "episodes" / f"{name}.yaml").write_text(h3.replace("ep03", f"ep{name}"))
+    incremental.forget()
+    episodecache.forget()
+    first = compile_path(series, provider="dashscope")
+    said = [w for w in first.warnings if w.code == "model-region"]
+    assert len(said) == 1 and said[0].span is not None and said[0].span.file.endswith("03.yaml")
+    assert episodecache.STATS["stored"] == EPISODES  # not 03 (it said it) nor 04 (after it)
+    plain = h3.replace("    model: MiniMax/MiniMax-H3\n    resolution: 768P\n", "")
+    (series / "episodes" / "03.yaml").write_text(plain)  # the default model: said by 04 now
+    incremental.forget()
+    edited = compile_path(series, provider="dashscope")
+    moved = [w for w in edited.warnings if w.code == "model-region"]
+    assert len(moved) == 1 and moved[0].span is not None and moved[0].span.file.endswith("04.yaml")
+    shutil.rmtree(series / ".storyboard")
+    incremental.forget()
+    assert edited == compile_path(series, provider="dashscope")
