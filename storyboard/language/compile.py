@@ -17,6 +17,7 @@ from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language import cast, checkcache, continuity, identity, incremental, routes, season
 from storyboard.language.boardshots import BoardCompiler
 from storyboard.language.cascade import without_cascades
+from storyboard.language.episodecache import episode_compiled
 from storyboard.language.expand import expand_one
 from storyboard.language.hashing import digest, take_of
 from storyboard.language.incremental import MemoResolver
@@ -385,7 +386,8 @@ class Compiler(CompileChecks):
         assets += made.all(episodes)
         self.problems += made.problems
         self.identities = {n: c.identity for n, c in resolver.characters.items() if c.identity}
-        compiled = [incremental.compiled(self, resolver, ep, digests) for ep in episodes]
+        compiled = [episode_compiled(self, resolver, ep, digests, self._provider, self.check_media)
+                    for ep in episodes]
         self.problems += identity.face_warnings(self.target, resolver, compiled)
         assets = cast.needed_elements(assets, compiled)
         self.cache.save()

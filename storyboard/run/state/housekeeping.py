@@ -50,6 +50,7 @@ FOLDERS = {LOCAL.name: "local renders (the local provider's own links)",
            "stitch": "episode stitch records", "frames": "last frames",
            "thumbs": "contact-sheet stills", "cards": "title and end cards",
            "inputs": "input snapshots", "parsed": "compile cache", "checked": "compile cache",
+           "checked-episodes": "compile cache",
            "rejected": "rejected takes", "sent": "scaled stills sent (hosted)"}
 FILES = {JOURNAL_NAME: "journal", f"{JOURNAL_NAME}-wal": "journal",
          f"{JOURNAL_NAME}-shm": "journal", "media.json": "media facts", "run.lock": "locks",
