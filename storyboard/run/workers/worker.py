@@ -1,10 +1,13 @@
 """Queued shots on the team ledger into renders on this machine: ``storyboard worker``.
 
 A worker loops: it claims at most its free slots of queued shots (``queue_pg``: ``FOR UPDATE
-SKIP LOCKED``, only the providers and tags it serves), renders them with the ordinary runner in
-the series folder of its own clone (journal, store push, the ledger's claims), reports each
-shot's end, and asks again. A heartbeat thread keeps its leases; a worker that dies stops
-beating, and its shots are claimed again once their lease has passed.
+SKIP LOCKED``, only the providers and tags it serves) and renders them in one long run of the
+ordinary runner in the series folder of its own clone (journal, store push, the ledger's
+claims): each time one of its shots ends, it reports it and claims one more for the free slot,
+fed to the same run (``stream``), so the series is compiled once and the provider and its HTTP
+clients are kept. A claimed shot of another series waits for that run to end. A heartbeat thread
+keeps its leases; a worker that dies stops beating, and its shots are claimed again once their
+lease has passed.
 
 Money: the queue never decides whether anything is paid. The runner claims each shot in the team
 ledger before a submit; a shot a dead worker had submitted has an open ledger entry with its task
