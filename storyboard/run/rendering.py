@@ -321,12 +321,19 @@ async def _run(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None,
                sleep: Callable[[float], Awaitable[None]],
                source: Manifest | list[CompiledShot] | None, ledger: Ledger | None) -> RunResult:
     try:
-        wiring = Wiring(setup.root, setup.prices, setup.seconds, setup.store, ledger,
-                        _shots_lock(setup).shots, on_event, setup.calls.on_notice, sleep,
-                        cache=setup.cache, skips=setup.skips, board_bytes=setup.board_bytes)
+        wiring = wiring_of(setup, ledger, on_event=on_event, sleep=sleep)
         return await run_shots(source or setup.shots, setup.provider, setup.options, wiring)
     finally:
         await setup.provider.aclose()
+
+
+def wiring_of(setup: RunSetup, ledger: Ledger | None, *,
+              on_event: Callable[[ShotEvent], None] | None = None,
+              sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Wiring:
+    """What a run of ``setup`` is wired to: its folder, prices, store, lock, cache, skips."""
+    return Wiring(setup.root, setup.prices, setup.seconds, setup.store, ledger,
+                  _shots_lock(setup).shots, on_event, setup.calls.on_notice, sleep,
+                  cache=setup.cache, skips=setup.skips, board_bytes=setup.board_bytes)
 
 
 @contextmanager

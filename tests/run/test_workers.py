@@ -112,6 +112,26 @@ def test_a_killed_workers_shots_are_taken_over_and_nothing_is_sent_twice(
     assert status.startswith("0 queued, 0 claimed, 4 done, 0 failed"), status
 
 
+def test_a_worker_takes_a_third_shot_while_its_second_still_runs(
+        tmp_path: Path, pg_url: str) -> None:
+    with ComfyUIServer(ComfyConfig(job_time=0.5, plain=True)) as quick, \
+            ComfyUIServer(ComfyConfig(job_time=12.0, plain=True)) as slow:
+        gpus = (quick, slow)
+        alice, _ = clones(tmp_path, gpus, pg_url)
+        queue(alice)
+        child = worker(alice, pg_url, "--slots", "2", "--lease", "30")
+        wait_until(lambda: len(prompts(*gpus)) >= 2)  # one on each instance
+        wait_until(lambda: len(prompts(*gpus)) >= 3 or child.poll() is not None)
+        executed = {**quick.stats()["executed"], **slow.stats()["executed"]}
+        claimed = [s for s in queued(pg_url) if s.state == "claimed"]
+        assert len(prompts(*gpus)) == 3 and len(executed) == 1, executed  # not after a batch
+        assert slow.stats()["running"] is not None  # the second shot still runs
+        assert len(claimed) == 2  # never more than its slots
+        said = ended(child)
+        assert "4 done" in said, said
+        assert set(prompts(*gpus).values()) == {1}
+
+
 def test_two_workers_share_the_queue_within_their_slots(
         tmp_path: Path, gpus: tuple[ComfyUIServer, ComfyUIServer], pg_url: str) -> None:
     alice, bob = clones(tmp_path, gpus, pg_url)

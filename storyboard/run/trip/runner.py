@@ -29,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -107,6 +108,31 @@ class ShotRun:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+
+    async def feed(self, shot: CompiledShot) -> ShotResult:
+        """One more shot for a run already going (a worker's): its journal settled as
+        ``execute`` settles every shot's before any submit, then its way to done. A shot fed
+        again (its task was pending) starts afresh; one it waits on must be fed first."""
+        self.enter(shot)
+        await self.reconciler.reconcile_all([shot])
+        return await self.shot(shot)
+
+    def enter(self, shot: CompiledShot) -> None:
+        """``shot`` known to the run before it is fed (shots that use it wait for it)."""
+        session = self.session
+        key = shot_key(shot)
+        session.order.setdefault(key, len(session.order))
+        future = session.futures.get(key)
+        if future is None or future.done():
+            session.futures[key] = asyncio.get_running_loop().create_future()
+            session.early.pop(shot.hash, None)
+        session.by_hash.setdefault(shot.hash, key)
+
+    def write_lock(self, source: Manifest | Sequence[CompiledShot],
+                   shots: Sequence[CompiledShot], results: Sequence[ShotResult]) -> Path:
+        """The lock file updated for ``shots`` that rendered (journal writes landed first)."""
+        self.session.shutdown()
+        return _write_lock(source, shots, results, self.session, self.session.root)
 
     async def shot(self, shot: CompiledShot) -> ShotResult:
         session = self.session
@@ -279,13 +305,31 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
     With a store, a shot is looked up there before it is submitted and pushed there once it is
     verified in the cache (see ``sharing``).
     """
-    opts, wired = options or RunOptions(), wiring or Wiring()
+    wired = wiring or Wiring()
     root = wired.series_dir or (source.root if isinstance(source, Manifest) else None)
     if root is None:
         raise StoryboardError("render of a list of shots needs series_dir")
+    shots = shots_of(source)
+    async with opened(provider, options, replace(wired, series_dir=root), shots) as run:
+        results = await run.execute(shots)
+        lock = run.write_lock(source, shots, results)
+    store = wired.store
+    return RunResult(results, run.money.spent, run.money.prices.currency, run.session.submits,
+                     lock, notes=list(store.notes) if store else [],
+                     resumed_cost=run.money.resumed_cost)
+
+
+@asynccontextmanager
+async def opened(provider: Provider, options: RunOptions | None, wired: Wiring,
+                 shots: Sequence[CompiledShot] = ()) -> AsyncIterator[ShotRun]:
+    """A run open in ``wired.series_dir`` (its run lock, its journal, its provider's hooks) for
+    shots given at once (``ShotRun.execute``) or one by one as they come (``ShotRun.feed``: a
+    worker's long run); ``shots`` are those known at the start (a lost journal is told of)."""
+    opts, root = options or RunOptions(), wired.series_dir
+    if root is None:
+        raise StoryboardError("a run needs its series folder")
     if opts.budget is not None and not is_amount(opts.budget):
         raise StoryboardError(f"budget must be a finite amount >= 0, got {opts.budget}")
-    shots = shots_of(source)
     table = wired.prices or provider.prices
     # Free tasks (the local provider) cost nothing to redo: they stay out of the user's ledger.
     paid = any(price > 0 for price in table.per_second.values())
@@ -314,17 +358,13 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
                                   for h, why in (wired.skips or {}).items()})
             session.board_bytes.update(wired.board_bytes or {})
             try:
-                results = await ShotRun(session, money, events, pacing).execute(shots)
+                yield ShotRun(session, money, events, pacing)
             finally:
                 session.shutdown()  # every journal write lands first
-            lock = _write_lock(source, shots, results, session, root)
             prune_inputs(root)
     finally:
         if wired.ledger is None and the_ledger is not None:
             the_ledger.close()
-    store = wired.store
-    return RunResult(results, money.spent, table.currency, session.submits, lock,
-                     notes=list(store.notes) if store else [], resumed_cost=money.resumed_cost)
 
 
 def _warn_if_journal_lost(journal: Journal, ledger: Ledger, shots: Sequence[CompiledShot],

@@ -1,10 +1,13 @@
 """Queued shots on the team ledger into renders on this machine: ``storyboard worker``.
 
 A worker loops: it claims at most its free slots of queued shots (``queue_pg``: ``FOR UPDATE
-SKIP LOCKED``, only the providers and tags it serves), renders them with the ordinary runner in
-the series folder of its own clone (journal, store push, the ledger's claims), reports each
-shot's end, and asks again. A heartbeat thread keeps its leases; a worker that dies stops
-beating, and its shots are claimed again once their lease has passed.
+SKIP LOCKED``, only the providers and tags it serves) and renders them in one long run of the
+ordinary runner in the series folder of its own clone (journal, store push, the ledger's
+claims): each time one of its shots ends, it reports it and claims one more for the free slot,
+fed to the same run (``stream``), so the series is compiled once and the provider and its HTTP
+clients are kept. A claimed shot of another series waits for that run to end. A heartbeat thread
+keeps its leases; a worker that dies stops beating, and its shots are claimed again once their
+lease has passed.
 
 Money: the queue never decides whether anything is paid. The runner claims each shot in the team
 ledger before a submit; a shot a dead worker had submitted has an open ledger entry with its task
@@ -21,6 +24,7 @@ edited files, other media) refuses it and leaves it to another worker.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -35,12 +39,12 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest
-from storyboard.run.pipeline import matrix_plan
-from storyboard.run.rendering import consent, execute
+from storyboard.run.rendering import wiring_of
 from storyboard.run.setup import Callbacks, RenderFlags, open_run, single
 from storyboard.run.team.ledger_pg import LEDGER_ENV, LedgerSettings, PgLedger
 from storyboard.run.team.queue_pg import PgQueue, QueuedShot, QueueState
-from storyboard.run.trip.model import RunResult
+from storyboard.run.trip.runner import opened
+from storyboard.run.workers.stream import Stream, fail_open, same_run
 
 log = logging.getLogger("storyboard.run")
 
@@ -84,6 +88,8 @@ class Worker:
         self.refused: set[str] = set()  # shots this clone compiles to another hash
         self.tally = Tally()
         self._stop = threading.Event()
+        self.held: list[QueuedShot] = []  # claimed for the next run (another series')
+        self.open: dict[str, QueuedShot] = {}  # claimed for this run, not ended yet
         self._manifests: dict[tuple[str, str], tuple[tuple[tuple[str, int, int], ...],
                                                      Manifest]] = {}
 
@@ -107,17 +113,15 @@ class Worker:
     def _loop(self) -> None:
         opts = self.options
         while not self._stop.is_set():
-            rows = self.queue.claim(opts.name, opts.slots, lease=opts.lease,
-                                    providers=opts.providers, tags=opts.tags,
-                                    refused=sorted(self.refused))
+            rows, self.held = self.held or self.claim(opts.slots), []
             if rows:
                 self.render(rows)
-            elif opts.drain and not self._waiting():
+            elif opts.drain and not self.waiting():
                 return
             else:
                 time.sleep(opts.idle)
 
-    def _waiting(self) -> bool:
+    def waiting(self) -> bool:
         """Whether any shot this worker could take is still queued or claimed."""
         opts = self.options
         return any(s.state in ("queued", "claimed") and s.id not in self.refused
@@ -132,49 +136,55 @@ class Worker:
                 log.warning("worker heartbeat: %s", error)
 
     def render(self, rows: Sequence[QueuedShot]) -> None:
-        """One batch: the shots of one series and provider (any others go back at once)."""
+        """The claimed shots of one series and provider in one long run, fed more shots of it
+        as slots free up (``stream``); claimed shots of another run are held for the next."""
         first = rows[0]
-        batch = [r for r in rows if (r.series, r.provider, r.render_id)
-                 == (first.series, first.provider, first.render_id)]
-        for other in (r for r in rows if r not in batch):
-            self._end(other, "queued")
+        batch = [r for r in rows if same_run(r, first)]
+        self.held.extend(r for r in rows if not same_run(r, first))
         folder = Path(first.series)
         folder = folder if folder.is_absolute() else self.options.root / folder
         try:
-            run = self._run(folder, batch)
-        except StoryboardError as error:
-            for row in batch:
-                self._end(row, "failed", message=str(error))
-            return
-        if run is not None:
-            self._report(batch, run)
-
-    def _run(self, folder: Path, batch: list[QueuedShot]) -> RunResult | None:
-        try:
-            manifest = self._compiled(folder, batch[0].provider)
+            manifest = self._compiled(folder, first.provider)
         except StoryboardError as error:  # this clone's problem, not the shots': others try
             for row in batch:
-                self._refuse(row, folder, f"this clone cannot compile {folder}: "
-                                          f"{str(error).splitlines()[0]}")
-            return None
-        left = max(0.0, batch[0].budget - self.queue.spent(batch[0].render_id))
-        flags = RenderFlags(provider=batch[0].provider, shots=tuple(r.shot for r in batch),
-                            yes=True, budget=left, concurrency=len(batch))
+                self.refuse(row, folder, f"this clone cannot compile {folder}: "
+                                         f"{str(error).splitlines()[0]}")
+            return
+        stamp = self._manifests[(str(folder), first.provider)][0]
+        self.open = {r.id: r for r in batch}
+        try:
+            asyncio.run(self._serve(folder, manifest, batch, lambda: _stamp(folder) != stamp))
+        except StoryboardError as error:  # the run could not open, or broke: its shots fail
+            fail_open(self, list(self.open.values()), error)
+
+    async def _serve(self, folder: Path, manifest: Manifest, batch: list[QueuedShot],
+                     changed: Callable[[], bool]) -> None:
+        opts = self.options
+        flags = RenderFlags(provider=batch[0].provider, yes=True, concurrency=opts.slots)
         with open_run(single(manifest), flags, Callbacks(on_notice=self.say)) as setup:
-            known = {s.hash for s in setup.shots}
-            mine = [r for r in batch if r.shot_hash in known]
-            for row in batch:
-                if row not in mine:
-                    self._refuse(row, folder, f"{folder} does not compile it to "
-                                              f"{row.shot_hash[:12]} (a clone at another "
-                                              "commit, or edited?)")
-            if not mine:
-                return None
-            if len(mine) < len(batch):
-                setup.shots = [s for s in setup.shots
-                               if s.hash in {r.shot_hash for r in mine} or s.asset is not None]
-            consent(setup, matrix_plan(setup).plan)
-            return execute(setup)
+            ledger, team, problem = setup.ledger()
+            if team and ledger is None:
+                raise StoryboardError(problem.partition("; claims")[0])
+            shots = {s.hash: s for s in setup.shots}
+            try:
+                async with opened(setup.provider, setup.options,
+                                  wiring_of(setup, ledger)) as run:
+                    stream = Stream(self, run, folder, shots, opts.slots, opts.idle,
+                                    opts.drain, changed)
+                    done = await stream.serve(batch)
+                    run.write_lock([s for s, _ in done], [s for s, _ in done],
+                                   [r for _, r in done])
+            finally:
+                await setup.provider.aclose()
+
+    def claim(self, count: int) -> list[QueuedShot]:
+        """At most ``count`` queued shots this worker may take."""
+        opts = self.options
+        return self.queue.claim(opts.name, count, lease=opts.lease, providers=opts.providers,
+                                tags=opts.tags, refused=sorted(self.refused))
+
+    def stopping(self) -> bool:
+        return self._stop.is_set()
 
     def _compiled(self, folder: Path, provider: str) -> Manifest:
         """The series compiled, again only when one of its files changed."""
@@ -185,27 +195,15 @@ class Worker:
             known = self._manifests[key] = (stamp, compile_path(folder, provider=provider))
         return known[1]
 
-    def _refuse(self, row: QueuedShot, folder: Path, why: str) -> None:
+    def refuse(self, row: QueuedShot, folder: Path, why: str) -> None:
         self.refused.add(row.id)
-        self._end(row, "queued")
+        self.end(row, "queued")
         self.say(f"worker {self.options.name}: {row.shot} refused: {why}; left to another "
                  "worker")
 
-    def _report(self, batch: list[QueuedShot], run: RunResult) -> None:
-        results = {r.hash: r for r in run.shots}
-        for row in batch:
-            result = results.get(row.shot_hash)
-            if result is None:
-                self._end(row, "failed", message="the run did not render it")
-            elif result.ok:
-                self._end(row, "done", cost=result.cost, message=result.task_id or result.state)
-            elif result.state == "pending":  # its task still runs: resumed by whoever takes it
-                self._end(row, "queued", message=result.message)
-            else:
-                self._end(row, "failed", cost=result.cost, message=result.message)
-
-    def _end(self, row: QueuedShot, state: QueueState, *, cost: float = 0.0,
+    def end(self, row: QueuedShot, state: QueueState, *, cost: float = 0.0,
              message: str = "") -> None:
+        self.open.pop(row.id, None)
         if not self.queue.finish(row.id, self.options.name, state, cost=cost, message=message):
             self.say(f"worker {self.options.name}: {row.shot}: its lease had passed (another "
                      "worker took it)")
