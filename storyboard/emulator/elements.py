@@ -116,8 +116,13 @@ def routes() -> list[Route]:
 
 def endpoint_of(method: str, path: str) -> str | None:
     """Which counted endpoint an element request is: ``element`` (a create) or its query."""
-    if method == "POST" and path.rstrip("/") == BASE:
-        return "element"
-    if method == "GET" and path.startswith(BASE + "/") and "/" not in path[len(BASE) + 1:]:
-        return "element-query"
+    return created_or_queried(method, path, BASE, "element")
+
+
+def created_or_queried(method: str, path: str, base: str, name: str) -> str | None:
+    """``name`` for a create (``POST base``), ``name-query`` for a query (``GET base/ID``)."""
+    if method == "POST" and path.rstrip("/") == base:
+        return name
+    if method == "GET" and path.startswith(base + "/") and "/" not in path[len(base) + 1:]:
+        return f"{name}-query"
     return None

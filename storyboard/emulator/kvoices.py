@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS
+from storyboard.emulator.elements import created_or_queried
 from storyboard.emulator.gateways import PREFIX, check_dialect_auth, fetch_media, read_body
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import new_id
@@ -107,8 +108,4 @@ def routes() -> list[Route]:
 
 def endpoint_of(method: str, path: str) -> str | None:
     """Which counted endpoint a voice request is: ``kvoice`` (a create) or its query."""
-    if method == "POST" and path.rstrip("/") == BASE:
-        return "kvoice"
-    if method == "GET" and path.startswith(BASE + "/") and "/" not in path[len(BASE) + 1:]:
-        return "kvoice-query"
-    return None
+    return created_or_queried(method, path, BASE, "kvoice")
