@@ -5,8 +5,9 @@ interceptor). A paid one is priced and, where the client can ask its user, asked
 (``consent``). Then, for a client that declares the Tasks extension
 (``io.modelcontextprotocol/tasks``, 2026-07-28) on its request, the call answers a task handle at
 once and runs in a thread of this server; ``tasks/get`` answers its status, progress and result
-from the record beside the journal (``taskstore``), ``tasks/cancel`` stops it as Ctrl-C stops a
-render (what it submitted stays journaled; the next call resumes it, never pays it twice), and
+from the record beside the journal (``taskstore``), or, for a task another machine runs, from the
+team ledger's row (``taskledger``), ``tasks/cancel`` stops it as Ctrl-C stops a render (what it
+submitted stays journaled; the next call resumes it, never pays it twice), and
 while the connection is open the server pushes ``notifications/tasks`` when its progress changes.
 Every other client gets today's blocking tools.
 """
@@ -248,7 +249,13 @@ class StoryboardTasks(Extension):
                                   int(quote["waiting_on_boards"]),
                                   str(quote["currency"]))
         mirror = self.team.mirror(folder, record)  # on the team ledger, if the series has one
-        taskstore.write(record)  # durable before the handle is answered
+        try:
+            taskstore.write(record)  # durable before the handle is answered
+        except OSError as error:  # no task: its ledger row says so, never "working" for ever
+            if mirror is not None:
+                mirror.end(failure(error).model_dump(by_alias=True, mode="json",
+                                                     exclude_none=True))
+            raise
         self.known[record.task_id] = record
         stopper = self.live[record.task_id] = Stopper(record, mirror)
         threading.Thread(target=self._run, args=(stopper,), daemon=True).start()

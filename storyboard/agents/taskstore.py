@@ -5,8 +5,9 @@ A task's record is a small JSON file beside the series' journal
 the shots it plans, which process runs it); its result, once there is one, is ``ID.result.json``
 beside it. Its progress (shots done of those planned, money spent) is read from the journal, the
 same rows ``storyboard status`` reads. So a server started later, or another on the same machine,
-answers ``tasks/get`` for a task an earlier one made. The id is 128 random bits: a bearer token
-nobody can guess or enumerate.
+answers ``tasks/get`` for a task an earlier one made (a server on another machine reads the
+team ledger's copy: ``taskledger``). The id is 128 random bits: a bearer token nobody can guess
+or enumerate.
 """
 
 from __future__ import annotations
