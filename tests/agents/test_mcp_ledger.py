@@ -18,7 +18,7 @@ from mcp.shared.exceptions import MCPError
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
 from tests.fixtures.compiler import write_series
-from tests.fixtures.mcp import session, submissions
+from tests.fixtures.mcp import error, session, submissions
 from tests.fixtures.mcp_tasks import Detailed, TaskHandle, agent
 from tests.fixtures.patience import LOADED
 from tests.fixtures.two_shots import HEAD, TWO_SHOTS
@@ -46,7 +46,7 @@ def clones(tmp_path: Path, make_media: Callable[..., Path], pg_url: str) -> tupl
 def test_another_server_answers_a_tasks_progress_and_result_and_cancels_it(
         tmp_path: Path, make_media: Callable[..., Path], pg_url: str) -> None:
     root_a, root_b = clones(tmp_path, make_media, pg_url)
-    emulator = EmulatorServer(latency=3.0, plain_results=True, retry_after=0.1).start()
+    emulator = EmulatorServer(latency=4.0, plain_results=True, retry_after=0.1).start()
     try:
         async def run() -> dict[str, Any]:
             seen: dict[str, Any] = {}
@@ -115,3 +115,23 @@ def test_a_task_whose_server_died_reads_interrupted_on_another_server(
         assert gone.status == "failed" and "interrupted" in (gone.status_message or ""), gone
     finally:
         emulator.stop()
+
+
+def test_a_team_ledger_out_of_reach_refuses_the_task_before_it_exists(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    import socket
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    root_a, _ = clones(tmp_path, make_media, f"postgresql://storyboard@127.0.0.1:{port}/none")
+    with EmulatorServer(latency=0.5, plain_results=True) as emulator:
+        async def run() -> Any:
+            async with agent(root_a, ceiling=5, emulator=emulator) as a:
+                return await a.call("render", WIRE)
+
+        refused = anyio.run(run)
+        assert submissions(emulator) == 0
+    said = error(refused)
+    assert said.startswith("cannot open the team ledger postgresql://127.0.0.1:"), said
+    assert "storyboard@" not in said  # the URL shown without its user part
+    assert not list(root_a.glob("**/mcp-tasks/*.json"))
