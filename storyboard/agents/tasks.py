@@ -5,8 +5,9 @@ interceptor). A paid one is priced and, where the client can ask its user, asked
 (``consent``). Then, for a client that declares the Tasks extension
 (``io.modelcontextprotocol/tasks``, 2026-07-28) on its request, the call answers a task handle at
 once and runs in a thread of this server; ``tasks/get`` answers its status, progress and result
-from the record beside the journal (``taskstore``), ``tasks/cancel`` stops it as Ctrl-C stops a
-render (what it submitted stays journaled; the next call resumes it, never pays it twice), and
+from the record beside the journal (``taskstore``), or, for a task another machine runs, from the
+team ledger's row (``taskledger``), ``tasks/cancel`` stops it as Ctrl-C stops a render (what it
+submitted stays journaled; the next call resumes it, never pays it twice), and
 while the connection is open the server pushes ``notifications/tasks`` when its progress changes.
 Every other client gets today's blocking tools.
 """
@@ -33,9 +34,10 @@ from mcp_types import CallToolRequestParams, CallToolResult, RequestParams, Text
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ConfigDict
 
-from storyboard.agents import consent, taskstore, writing
+from storyboard.agents import consent, taskledger, taskstore, writing
 from storyboard.agents.messages import EXPECTED, message
 from storyboard.agents.tools import Refused, Tools
+from storyboard.errors import StoryboardError
 from storyboard.run import ShotEvent
 from storyboard.targets.kinds import has
 from storyboard.targets.prices import under
@@ -64,8 +66,10 @@ class Stopper:
     """Stops a render running in a thread as Ctrl-C does: every task of its event loop is
     cancelled (the loop is learnt from the run's first progress event)."""
 
-    def __init__(self, record: taskstore.Record) -> None:
+    def __init__(self, record: taskstore.Record,
+                 mirror: taskledger.Mirror | None = None) -> None:
         self.record = record
+        self.mirror = mirror  # its row on the team ledger, if the series has one
         self.loop: asyncio.AbstractEventLoop | None = None
         self.asked = False
 
@@ -109,6 +113,7 @@ class StoryboardTasks(Extension):
         self.check: Checker | None = None  # the server's, set once it is built
         self.live: dict[str, Stopper] = {}
         self.known: dict[str, taskstore.Record] = {}  # records found, by id
+        self.team = taskledger.Team(tools.root)  # other machines' tasks, by the team ledger
 
     def methods(self) -> list[MethodBinding]:
         return [MethodBinding("tasks/get", TaskParams, self.get),
@@ -116,26 +121,38 @@ class StoryboardTasks(Extension):
                 MethodBinding("tasks/cancel", TaskParams, self.cancel)]
 
     async def get(self, ctx: ServerRequestContext[Any, Any], params: TaskParams) -> HandlerResult:
-        record = await anyio.to_thread.run_sync(self._find, params.task_id)
-        return await anyio.to_thread.run_sync(
-            taskstore.detailed, record, record.task_id in self.live)
+        return await anyio.to_thread.run_sync(self._detailed, params.task_id)
 
     async def update(self, ctx: ServerRequestContext[Any, Any],
                      params: TaskParams) -> HandlerResult:
-        await anyio.to_thread.run_sync(self._find, params.task_id)  # no task asks for input
+        await anyio.to_thread.run_sync(self._detailed, params.task_id)  # no task asks for input
         return {}
 
     async def cancel(self, ctx: ServerRequestContext[Any, Any],
                      params: TaskParams) -> HandlerResult:
-        record = await anyio.to_thread.run_sync(self._find, params.task_id)
+        await anyio.to_thread.run_sync(self._cancel, params.task_id)
+        return {}
+
+    def _detailed(self, task_id: str) -> dict[str, Any]:
+        """The task from this disk, else from the team ledger (another machine runs it)."""
+        record = self._local(task_id)
+        if record is not None:
+            return taskstore.detailed(record, record.task_id in self.live)
+        return taskledger.detailed(task_id, self._remote(task_id)[1])
+
+    def _cancel(self, task_id: str) -> None:
+        record = self._local(task_id)
+        if record is None:  # another machine runs it: asked on the ledger, read at its beat
+            tasks, _ = self._remote(task_id)
+            tasks.ask_cancel(task_id)
+            return
         stopper = self.live.get(record.task_id)
         if stopper is not None:
             stopper.stop()
         elif taskstore.result_of(record) is None:
             cancel_marker(record).touch()  # another server on this machine runs it: it looks
-        return {}
 
-    def _find(self, task_id: str) -> taskstore.Record:
+    def _local(self, task_id: str) -> taskstore.Record | None:
         """The task's record: this server's from memory, another's from the series folders."""
         record = self.known.get(task_id)
         if record is not None:
@@ -143,8 +160,17 @@ class StoryboardTasks(Extension):
         try:
             record = self.known[task_id] = taskstore.find(self.library.root, task_id)
         except ValueError as error:
-            raise MCPError(code=-32602, message=str(error)) from None
+            if not taskstore.ID.fullmatch(str(task_id)):
+                raise MCPError(code=-32602, message=str(error)) from None
+            return None
         return record
+
+    def _remote(self, task_id: str) -> tuple[Any, Any]:
+        """The task's row on a team ledger of a series under the root, or "not found"."""
+        try:
+            return self.team.find(task_id)
+        except (ValueError, StoryboardError) as error:
+            raise MCPError(code=-32602, message=str(error)) from None
 
     async def intercept_tool_call(self, params: CallToolRequestParams,
                                   ctx: ServerRequestContext[Any, Any],
@@ -175,7 +201,11 @@ class StoryboardTasks(Extension):
             except EXPECTED as error:
                 return failure(error)
         if self._wants_task(ctx):
-            return await anyio.to_thread.run_sync(self._start, params.name, arguments, quote, ctx)
+            try:  # a team ledger that cannot be reached refuses the task before it exists
+                return await anyio.to_thread.run_sync(self._start, params.name, arguments,
+                                                      quote, ctx)
+            except EXPECTED as error:
+                return failure(error)
         params.arguments = arguments
         return await call_next(ctx)
 
@@ -218,10 +248,19 @@ class StoryboardTasks(Extension):
                                   int(quote.get("calls", quote["shots"])),
                                   int(quote["waiting_on_boards"]),
                                   str(quote["currency"]))
-        taskstore.write(record)  # durable before the handle is answered
+        mirror = self.team.mirror(folder, record)  # on the team ledger, if the series has one
+        try:
+            taskstore.write(record)  # durable before the handle is answered
+        except OSError as error:  # no task: its ledger row says so, never "working" for ever
+            if mirror is not None:
+                mirror.end(failure(error).model_dump(by_alias=True, mode="json",
+                                                     exclude_none=True))
+            raise
         self.known[record.task_id] = record
-        stopper = self.live[record.task_id] = Stopper(record)
+        stopper = self.live[record.task_id] = Stopper(record, mirror)
         threading.Thread(target=self._run, args=(stopper,), daemon=True).start()
+        if mirror is not None:
+            threading.Thread(target=self._beat, args=(stopper, mirror), daemon=True).start()
         token = anyio.from_thread.run_sync(anyio.lowlevel.current_token)
         threading.Thread(target=self._notify, args=(record, ctx.session, token),
                          daemon=True).start()
@@ -239,7 +278,19 @@ class StoryboardTasks(Extension):
         if stopper.asked and result.get("structuredContent", {}).get("ok") is False:
             result = stopped(record)
         taskstore.finish(record, result)
+        if stopper.mirror is not None:
+            stopper.mirror.end(result)
         self.live.pop(record.task_id, None)
+
+    def _beat(self, stopper: Stopper, mirror: taskledger.Mirror) -> None:
+        """A running task's progress on the team ledger once a second; a cancel asked there
+        (by a server on another machine) stops it as this server's own ``tasks/cancel`` does."""
+        while True:
+            time.sleep(NOTIFY_EVERY)
+            if stopper.record.task_id not in self.live:
+                return
+            if mirror.beat() and not stopper.asked:
+                stopper.stop()
 
     def _call(self, stopper: Stopper) -> dict[str, Any]:
         record = stopper.record

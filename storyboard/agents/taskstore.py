@@ -5,8 +5,9 @@ A task's record is a small JSON file beside the series' journal
 the shots it plans, which process runs it); its result, once there is one, is ``ID.result.json``
 beside it. Its progress (shots done of those planned, money spent) is read from the journal, the
 same rows ``storyboard status`` reads. So a server started later, or another on the same machine,
-answers ``tasks/get`` for a task an earlier one made. The id is 128 random bits: a bearer token
-nobody can guess or enumerate.
+answers ``tasks/get`` for a task an earlier one made (a server on another machine reads the
+team ledger's copy: ``taskledger``). The id is 128 random bits: a bearer token nobody can guess
+or enumerate.
 """
 
 from __future__ import annotations
@@ -143,22 +144,42 @@ def message(numbers: dict[str, Any]) -> str:
 def detailed(record: Record, running: bool) -> dict[str, Any]:
     """The task as ``tasks/get`` answers it (a DetailedTask): ``running`` when this process
     runs it; else its result, its owner, or its interruption says its status."""
-    numbers = progress(record)
+    result = result_of(record)
+    alive = running or (result is None and owner_alive(record))
+    return shaped(record, progress(record), result, alive)
+
+
+def shaped(record: Record, numbers: dict[str, Any], result: dict[str, Any] | None,
+           alive: bool) -> dict[str, Any]:
+    """A DetailedTask from what is known of a task, wherever it was read (this disk, or the
+    team ledger's row): its result says how it ended; without one, a task whose server is gone
+    was interrupted."""
     task: dict[str, Any] = {"taskId": record.task_id, "createdAt": stamp(record.started),
             "lastUpdatedAt": stamp(time.time()), "ttlMs": None, "pollIntervalMs": POLL_MS,
             "status": "working", "statusMessage": message(numbers),
             "_meta": {"storyboard/progress": numbers}}
-    result = result_of(record)
     if result is not None:
         cancelled = result.get("structuredContent", {}).get("cancelled") is True
         task["status"] = "cancelled" if cancelled else "completed"
         if not cancelled:
             task["result"] = result
-    elif not running and not owner_alive(record):
+    elif not alive:
         task["status"] = "failed"
         task["statusMessage"] = INTERRUPTED
         task["error"] = {"code": -32603, "message": INTERRUPTED}
     return task
+
+
+def shared(record: Record) -> dict[str, Any]:
+    """The record as the team ledger keeps it: everything but its id (a bearer token)."""
+    data = asdict(record)
+    del data["task_id"]
+    return data
+
+
+def from_shared(task_id: str, data: dict[str, Any]) -> Record:
+    """A record read back from the team ledger, under the id it was asked for by."""
+    return Record(task_id=task_id, **data)
 
 
 def stamp(epoch: float) -> str:
