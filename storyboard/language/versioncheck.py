@@ -39,12 +39,13 @@ MAX_MEASURED_BYTES = 1 << 20
 Measured = dict[tuple[str, int], tuple[str, float]]  # (shot, n): (the words' hash, seconds)
 
 
-def measured(root: Path, language: str, episode: str) -> Measured:
+def measured(root: Path, language: str, episode: str, home: str | None = None) -> Measured:
     """Each version line's seconds as made and measured, by (shot, n), for the words it has now:
     ``.storyboard/languages/<lang>/<episode>.json``, ``{"lines": [{"shot", "n", "text" (the
-    words' ``text_hash``), "seconds"}]}``, written where a line is made; read as untrusted (a
-    file that does not read is no measurement)."""
-    path = root / MEASURED / language / f"{episode}.json"
+    words' ``text_hash``), "seconds"}]}``, written where a line is made (a matrix base's
+    version, ``home``: under ``<lang>/<home>/``); read as untrusted (a file that does not read
+    is no measurement)."""
+    path = measured_path(root, language, episode, home)
     try:
         with path.open("rb") as handle:
             data = json.loads(handle.read(MAX_MEASURED_BYTES + 1)[:MAX_MEASURED_BYTES])
@@ -60,14 +61,22 @@ def measured(root: Path, language: str, episode: str) -> Measured:
     return found
 
 
+def measured_path(root: Path, language: str, episode: str, home: str | None = None) -> Path:
+    """Where an episode's made lines' seconds are kept (``measured``)."""
+    folder = root / MEASURED / language
+    return (folder / home if home else folder) / f"{episode}.json"
+
+
 def seconds_of(table: Measured, line: VersionLine) -> float | None:
     """``line``'s measured seconds, when they were measured for the words it has now."""
     words, seconds = table.get(line.key, ("", 0.0))
     return seconds if words == text_hash(line.text) else None
 
 
-def version_problems(source: Source, manifest: Manifest) -> list[Diagnostic]:
-    """Every version file's problems against the series (none when it declares no languages)."""
+def version_problems(source: Source, manifest: Manifest, home: str | None = None
+                     ) -> list[Diagnostic]:
+    """Every version file's problems against the series (none when it declares no languages);
+    ``home``: a matrix base's own folder of versions (``version_path``)."""
     series = source.series.data
     if len(langs.series_languages(series)) < 2:
         return unused(source.root, set(), langs.series_languages(series))
@@ -76,10 +85,10 @@ def version_problems(source: Source, manifest: Manifest) -> list[Diagnostic]:
     used: set[Path] = set()
     for episode in manifest.episodes:
         for language in langs.versions_of(series, data.get(episode.id, {})):
-            path = version_path(source.root, language, episode.id)
+            path = version_path(source.root, language, episode.id, home)
             used.add(path)
             if path.is_file():
-                found += _episode(source.root, path, language, episode)
+                found += _episode(source.root, path, language, episode, home)
     return found + unused(source.root, used, langs.series_languages(series))
 
 
@@ -95,14 +104,14 @@ def unused(root: Path, used: set[Path], languages: tuple[str, ...]) -> list[Diag
         for path in files if path not in used and not path.is_symlink()]
 
 
-def _episode(root: Path, path: Path, language: str, episode: CompiledEpisode
-             ) -> list[Diagnostic]:
+def _episode(root: Path, path: Path, language: str, episode: CompiledEpisode,
+             home: str | None = None) -> list[Diagnostic]:
     try:
         version = read_version(path)
     except ProblemsFound as problems:
         return problems.diagnostics
     lines = {line.key: line for line in source_lines(episode)}
-    table = measured(root, language, episode.id)
+    table = measured(root, language, episode.id, home)
     durations = {shot.id: float(shot.request.duration) for shot in episode.shots}
     found: list[Diagnostic] = []
     for line in version.lines:
@@ -151,16 +160,17 @@ def _at(version: Version, line: VersionLine, message: str, code: str) -> Diagnos
     return Diagnostic(line.span, message, "warning", _text(version, line), code=code)
 
 
-def versions_in(source: Source, manifest: Manifest, language: str
+def versions_in(source: Source, manifest: Manifest, language: str, home: str | None = None
                 ) -> list[tuple[CompiledEpisode, Version]]:
-    """Each episode versioned into ``language`` with its version: its file as it stands, else
-    the series' lines with no words yet (a broken file: ``ProblemsFound``)."""
+    """Each episode versioned into ``language`` with its version: its file as it stands (a
+    matrix base's in its ``home``), else the series' lines with no words yet (a broken file:
+    ``ProblemsFound``)."""
     series, data = source.series.data, langs.episode_ids(source)
     original = langs.original(series) or ""
     found = []
     for episode in manifest.episodes:
         if language in langs.versions_of(series, data.get(episode.id, {})):
-            path = version_path(source.root, language, episode.id)
+            path = version_path(source.root, language, episode.id, home)
             version = read_version(path) if path.is_file() else Version(
                 language, original, episode.id, tuple(source_lines(episode)))
             found.append((episode, version))

@@ -120,9 +120,12 @@ def needs_pass(line: VersionLine) -> bool:
     return line.route != NEVER_LIPSYNCED
 
 
-def version_path(series_dir: Path, language: str, episode: str) -> Path:
-    """``languages/<lang>/<episode>.yaml`` in the series folder."""
-    return series_dir / FOLDER / language / f"{episode}.yaml"
+def version_path(series_dir: Path, language: str, episode: str, home: str | None = None
+                 ) -> Path:
+    """``languages/<lang>/<episode>.yaml`` in the series folder; a matrix base's own
+    (``home``, its variation's name): ``languages/<lang>/<home>/<episode>.yaml``."""
+    folder = series_dir / FOLDER / language
+    return (folder / home if home else folder) / f"{episode}.yaml"
 
 
 def source_lines(episode: CompiledEpisode) -> list[VersionLine]:
