@@ -57,9 +57,11 @@ from storyboard.language.series import Source, load_source
 from storyboard.language.variations import compile_variations, language_versions
 from storyboard.language.versions import (
     FOLDER,
+    LABEL_KEY,
     Version,
     VersionLine,
     is_untranslated,
+    label_line,
     read_version,
     source_lines,
     text_hash,
@@ -146,11 +148,13 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
         wanted = [e for e in wanted if e in ask.episodes]
     found = []
     for manifest, home in bases:
-        for episode in (e for e in manifest.episodes if e.id in wanted):
+        for number, episode in enumerate(manifest.episodes, start=1):
+            if episode.id not in wanted:
+                continue
             path = version_path(source.root, ask.language, episode.id, home)
             old = _read(path, ask.language, episode.id) if path.is_file() else None
-            title = title_line(episode)  # the title card's words: entry 0 of no shot
-            lines = (*([title] if title is not None else []), *source_lines(episode))
+            cards = [c for c in (label_line(episode, number), title_line(episode)) if c]
+            lines = (*cards, *source_lines(episode))  # the title card's words first
             found.append(Job(episode.id, path, old, lines, original,
                              _shorter(ask, episode.id, lines), ask.language,
                              path.relative_to(source.root).as_posix()))
@@ -364,10 +368,14 @@ def merged(job: Job, words: dict[tuple[str, str, int], str], outcome: Outcome
 
 
 def _version(language: str, source: str, episode: str, lines: list[VersionLine]) -> Version:
-    """A version of these entries: its title card's (entry 0 of no shot) apart from its lines."""
+    """A version of these entries: its title card's (its title, entry 0 of no shot, and its
+    "Episode N" label, ``LABEL_KEY``) apart from its lines."""
     title = next((line for line in lines if line.key == ("", 0)), None)
-    return Version(language, source, episode, tuple(line for line in lines if line is not title),
-                   title=None if title is None else replace(title, span=None))
+    label = next((line for line in lines if line.key == LABEL_KEY), None)
+    return Version(language, source, episode, tuple(line for line in lines
+                                                    if line is not title and line is not label),
+                   title=None if title is None else replace(title, span=None),
+                   label=None if label is None else replace(label, span=None))
 
 
 def write(work: list[Job], words: dict[tuple[str, str, int], str], outcome: Outcome) -> None:

@@ -25,6 +25,7 @@ from storyboard.language.versions import (
     Version,
     VersionLine,
     is_untranslated,
+    label_line,
     read_version,
     source_lines,
     text_hash,
@@ -83,12 +84,12 @@ def version_problems(source: Source, manifest: Manifest, home: str | None = None
     data = langs.episode_ids(source)
     found: list[Diagnostic] = []
     used: set[Path] = set()
-    for episode in manifest.episodes:
+    for number, episode in enumerate(manifest.episodes, start=1):
         for language in langs.versions_of(series, data.get(episode.id, {})):
             path = version_path(source.root, language, episode.id, home)
             used.add(path)
             if path.is_file():
-                found += _episode(source.root, path, language, episode, home)
+                found += _episode(source.root, path, language, episode, home, number)
     return found + unused(source.root, used, langs.series_languages(series))
 
 
@@ -105,15 +106,15 @@ def unused(root: Path, used: set[Path], languages: tuple[str, ...]) -> list[Diag
 
 
 def _episode(root: Path, path: Path, language: str, episode: CompiledEpisode,
-             home: str | None = None) -> list[Diagnostic]:
+             home: str | None = None, number: int = 0) -> list[Diagnostic]:
     try:
         version = read_version(path)
     except ProblemsFound as problems:
         return problems.diagnostics
+    found = _cards(version, episode, number)
     lines = {line.key: line for line in source_lines(episode)}
     table = measured(root, language, episode.id, home)
     durations = {shot.id: float(shot.request.duration) for shot in episode.shots}
-    found: list[Diagnostic] = []
     for line in version.lines:
         now = lines.get(line.key)
         if now is None:
@@ -133,18 +134,26 @@ def _episode(root: Path, path: Path, language: str, episode: CompiledEpisode,
             fit = fit_warning(line, seconds_of(table, line), line.window, _text(version, line),
                               space=space)
             found += [fit] if fit is not None else []
-    title = title_line(episode)
-    if version.title is not None and title is not None and version.title.source != title.source:
-        found.append(_at(version, version.title, (
-            f"stale: the episode's title is now {title.source!r}, and this was translated from "
-            f"{version.title.source!r}; fix text and source by hand, or run storyboard "
-            "translate (it proposes the new words beside this file)"), "version-stale"))
     missing = [f"{k[0]} {k[1]}" for k in lines if version.line(*k) is None]
     if missing:
         found.append(Diagnostic(Span(str(path), 1, 1), (
             f"{len(missing)} line(s) of episode {episode.id} have no entry ({', '.join(missing)}):"
             f" run storyboard translate --language {language}, or add them by hand"),
             "warning", _line_text(version, 1), code="version-missing"))
+    return found
+
+
+def _cards(version: Version, episode: CompiledEpisode, number: int) -> list[Diagnostic]:
+    """The title card's entries whose source changed: the episode's title, its "Episode N"
+    (the episode moved)."""
+    found = []
+    for what, had, now in (("title", version.title, title_line(episode)),
+                           ("title card's number", version.label, label_line(episode, number))):
+        if had is not None and now is not None and had.source != now.source:
+            found.append(_at(version, had, (
+                f"stale: the episode's {what} is now {now.source!r}, and this was translated "
+                f"from {had.source!r}; fix text and source by hand, or run storyboard "
+                "translate (it proposes the new words beside this file)"), "version-stale"))
     return found
 
 

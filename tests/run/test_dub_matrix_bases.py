@@ -160,6 +160,7 @@ def test_only_the_approved_bases_language_variation_is_dubbed_the_other_renders(
     speech, passes, submitted = counts(server)
     code, report, said = run("render", root, "--provider", "dashscope", "--yes", "--json")
     assert code == 0, said
+    assert counts(server)[0] - speech == 1  # espresso-es's line (latte-es speaks in its video)
     assert counts(server)[1] - passes == 1  # espresso-es re-lipped
     # latte-es's speaking shot rendered (its silent one is latte-en's, cached), one pass
     assert submissions(server) - submitted == 2
