@@ -90,18 +90,21 @@ def version_problems(source: Source, manifest: Manifest, home: str | None = None
             used.add(path)
             if path.is_file():
                 found += _episode(source.root, path, language, episode, home, number)
-    return found + unused(source.root, used, langs.series_languages(series))
+    return found + unused(source.root, used, langs.series_languages(series), home)
 
 
-def unused(root: Path, used: set[Path], languages: tuple[str, ...]) -> list[Diagnostic]:
+def unused(root: Path, used: set[Path], languages: tuple[str, ...], home: str | None = None
+           ) -> list[Diagnostic]:
     """A version file no episode's version reads (another language, an episode gone or
-    narrowed out): said once, so a file is never silently ignored."""
+    narrowed out, a matrix base's kept flat): said once, so a file is never silently ignored."""
     folder = root / FOLDER
     files = sorted(folder.glob("*/*.yaml")) if folder.is_dir() else []
-    return [Diagnostic(Span(str(path), 1, 1), (
-        f"this file is not used: no episode {path.stem!r} is versioned into "
-        f"{path.parent.name!r} (the series' languages: {', '.join(languages) or 'none'}; an episode's "
-        "languages: may narrow them)"), "warning", code="version-unused")
+    why = ("each base of this matrix has its versions in its own folder, "
+           "languages/<lang>/<base>/ (docs/variations.md, \"A language axis\")") if home else (
+        f"no episode {{stem!r}} is versioned into {{lang!r}} (the series' languages: "
+        f"{', '.join(languages) or 'none'}; an episode's languages: may narrow them)")
+    return [Diagnostic(Span(str(path), 1, 1), "this file is not used: " + why.format(
+        stem=path.stem, lang=path.parent.name), "warning", code="version-unused")
         for path in files if path not in used and not path.is_symlink()]
 
 

@@ -171,3 +171,19 @@ def test_only_the_approved_bases_language_variation_is_dubbed_the_other_renders(
     submitted = submissions(server)
     code, report, said = run("render", root, "--provider", "dashscope", "--yes", "--json")
     assert code == 0 and report["spent"] == 0 and submissions(server) == submitted, said
+
+
+def test_check_holds_each_bases_version_files_to_that_base_alone(
+        tmp_path: Path, make_media: MakeMedia) -> None:
+    root = _series(tmp_path / "cups", make_media)
+    result = invoke("translate", root, "--language", "es", "--no-model")
+    assert result.exit_code == 0, result.stderr + result.stdout
+    assert "2 file(s) written" in result.stdout, result.stdout
+    flat = version_path(root, "es", "ep01")  # a file where a single base's would be
+    flat.write_text(version_path(root, "es", "ep01", "latte-en").read_text("utf-8"), "utf-8")
+    said = invoke("check", root).output
+    for base in BASES:  # each its own lines, wordless, at its own file's line: none stale
+        assert f"languages/es/{base}/ep01.yaml:7:5: warning: no words yet" in said, said
+    assert "stale" not in said, said
+    assert "languages/es/ep01.yaml:1:1: warning: this file is not used: each base of this " \
+        "matrix has its versions in its own folder, languages/<lang>/<base>/" in said, said
