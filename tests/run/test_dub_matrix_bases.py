@@ -187,3 +187,22 @@ def test_check_holds_each_bases_version_files_to_that_base_alone(
     assert "stale" not in said, said
     assert "languages/es/ep01.yaml:1:1: warning: this file is not used: each base of this " \
         "matrix has its versions in its own folder, languages/<lang>/<base>/" in said, said
+
+
+def test_a_variation_matching_two_bases_or_none_is_rendered_as_any(tmp_path: Path) -> None:
+    """Two bases alike on every other axis cannot come from a matrix (they would share a name,
+    refused at the name line); were they given, their language variation would pair with
+    neither, and one that matches no base has none: each renders as any variation."""
+    from storyboard.language.request import Manifest
+    from storyboard.language.variations import Variant, Variants
+    manifest = Manifest("T", "cups/x", tmp_path, tmp_path / "storyboard.yaml", [])
+
+    def variant(name: str, **values: str) -> Variant:
+        return Variant(name, {}, manifest, values=values, languages=("en", "es"))
+
+    twins = Variants(tmp_path, "cups", True, [
+        variant("a-en", product="a", language="en"), variant("b-en", product="a", language="en"),
+        variant("a-es", product="a", language="es"), variant("c-es", product="c", language="es")])
+    assert language_versions(twins) == {}
+    twins.variants.pop(1)  # one base for a-es; c-es still has none
+    assert {n: m.base.name for n, m in language_versions(twins).items()} == {"a-es": "a-en"}
