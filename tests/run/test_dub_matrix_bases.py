@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from storyboard.emulator.server import EmulatorServer
 from storyboard.language.variations import compile_variations, language_versions
 from storyboard.language.versions import read_version, version_path, write_version
 from tests.fixtures.dashscope_cli import Emulator, invoke, submissions
@@ -206,3 +207,20 @@ def test_a_variation_matching_two_bases_or_none_is_rendered_as_any(tmp_path: Pat
     assert language_versions(twins) == {}
     twins.variants.pop(1)  # one base for a-es; c-es still has none
     assert {n: m.base.name for n, m in language_versions(twins).items()} == {"a-es": "a-en"}
+
+
+def test_translate_asks_each_bases_lines_into_its_own_file(
+        tmp_path: Path, make_media: MakeMedia, chat_emulator: EmulatorServer) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli
+    from tests.fixtures.breakdown import KEY_ENV, chat_base
+    root = _series(tmp_path / "cups", make_media)
+    result = CliRunner(env={KEY_ENV: "sk-test-translate"}).invoke(cli, [
+        "translate", str(root), "--language", "es", "--base-url", chat_base(chat_emulator),
+        "--api-key-env", KEY_ENV, "--yes"])
+    assert result.exit_code == 0 and "2 file(s) written" in result.output, result.output
+    for product in ("espresso", "latte"):  # each base's words in its own file, none crossed
+        line = read_version(version_path(root, "es", "ep01", f"{product}-en")).lines[0]
+        assert (line.source, line.text) == (f"One {product}, for us.",
+                                            f"[es] One {product}, for us.")
