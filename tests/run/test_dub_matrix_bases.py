@@ -214,12 +214,18 @@ def test_translate_asks_each_bases_lines_into_its_own_file(
     from click.testing import CliRunner
 
     from storyboard.cli.main import cli
-    from tests.fixtures.breakdown import KEY_ENV, chat_base
+    from tests.fixtures.breakdown import KEY_ENV, chat_base, requests
     root = _series(tmp_path / "cups", make_media)
-    result = CliRunner(env={KEY_ENV: "sk-test-translate"}).invoke(cli, [
-        "translate", str(root), "--language", "es", "--base-url", chat_base(chat_emulator),
-        "--api-key-env", KEY_ENV, "--yes"])
+    before = requests(chat_emulator)
+    asked = ["translate", str(root), "--language", "es", "--base-url", chat_base(chat_emulator),
+             "--api-key-env", KEY_ENV, "--yes"]
+    result = CliRunner(env={KEY_ENV: "sk-test-translate"}).invoke(cli, asked)
     assert result.exit_code == 0 and "2 file(s) written" in result.output, result.output
+    assert requests(chat_emulator) == before + 2  # a call per base: their lines differ
+    again = CliRunner(env={KEY_ENV: "sk-test-translate"}).invoke(cli, asked)
+    assert again.exit_code == 0 and "0 request(s) sent" in again.output, again.output
+    assert "0 file(s) written, 2 unchanged" in again.output, again.output
+    assert requests(chat_emulator) == before + 2  # nothing asked, nor paid, twice
     for product in ("espresso", "latte"):  # each base's words in its own file, none crossed
         line = read_version(version_path(root, "es", "ep01", f"{product}-en")).lines[0]
         assert (line.source, line.text) == (f"One {product}, for us.",
