@@ -57,9 +57,11 @@ from storyboard.language.series import Source, load_source
 from storyboard.language.variations import compile_variations, language_versions
 from storyboard.language.versions import (
     FOLDER,
+    LABEL_KEY,
     Version,
     VersionLine,
     is_untranslated,
+    label_line,
     read_version,
     source_lines,
     text_hash,
@@ -83,6 +85,8 @@ class Job:
     lines: tuple[VersionLine, ...]
     source: str  # the original language
     shorter: frozenset[tuple[str, int]] = frozenset()  # lines asked again for fewer words
+    language: str = ""  # the version's
+    name: str = ""  # its file as said: ``languages/es/ep01.yaml`` (a base's: ``es/BASE/ep01``)
 
     def entry(self, line: VersionLine) -> VersionLine | None:
         return self.old.line(line.shot, line.n) if self.old is not None else None
@@ -133,7 +137,7 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
     if unknown is not None:
         raise ProblemsFound([unknown])
     matrix = isinstance(source.series.data, dict) and "variations" in source.series.data
-    manifest = matrix_base(series, ask.language) if matrix else compile_source(source)
+    bases = matrix_bases(series, ask.language) if matrix else [(compile_source(source), None)]
     wanted = langs.episodes_in(source, ask.language)
     original = langs.original(source.series.data) or ""
     if ask.episodes is not None:
@@ -143,14 +147,17 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
                                   f"{ask.language}; expected some of {', '.join(wanted) or '(none)'}")
         wanted = [e for e in wanted if e in ask.episodes]
     found = []
-    for episode in manifest.episodes:
-        if episode.id in wanted:
-            path = version_path(source.root, ask.language, episode.id)
+    for manifest, home in bases:
+        for number, episode in enumerate(manifest.episodes, start=1):
+            if episode.id not in wanted:
+                continue
+            path = version_path(source.root, ask.language, episode.id, home)
             old = _read(path, ask.language, episode.id) if path.is_file() else None
-            title = title_line(episode)  # the title card's words: entry 0 of no shot
-            lines = (*([title] if title is not None else []), *source_lines(episode))
+            cards = [c for c in (label_line(episode, number), title_line(episode)) if c]
+            lines = (*cards, *source_lines(episode))  # the title card's words first
             found.append(Job(episode.id, path, old, lines, original,
-                             _shorter(ask, episode.id, lines)))
+                             _shorter(ask, episode.id, lines), ask.language,
+                             path.relative_to(source.root).as_posix()))
     unknown_lines = [name for name in ask.shorter if name.partition("/")[0] not in wanted]
     if unknown_lines:
         raise StoryboardError(f"--shorter {unknown_lines[0]}: no episode "
@@ -159,18 +166,20 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
     return source, original, found
 
 
-def matrix_base(series: Path, language: str) -> Manifest:
-    """A matrix's base variation (docs/variations.md, "A language axis"): the cut its
-    ``language`` variations are versions of; refused when it has none in ``language``."""
-    variants = compile_variations(series)
-    bases = {base.name: base.manifest for base, lang in language_versions(variants).values()
-             if lang == language and base.manifest is not None}
-    if len(bases) != 1:
+def matrix_bases(series: Path, language: str) -> list[tuple[Manifest, str | None]]:
+    """A matrix's base variations (docs/variations.md, "A language axis"): each cut its
+    ``language`` variations are versions of, with its own folder of version files (None:
+    ``languages/<lang>/``), by name; refused when it has none in ``language``."""
+    bases = {made.base.name: (made.base.manifest, made.home)
+             for made in language_versions(compile_variations(series)).values()
+             if made.language == language and made.base.manifest is not None}
+    if not bases:
         raise StoryboardError(
-            f"{series}: this matrix has no {language} variation that differs from one base "
+            f"{series}: this matrix has no {language} variation that differs from a base "
             "variation only by its language (a `language` axis, the base in the original "
             "language); its variations render their shots, and have no version to translate")
-    return next(iter(bases.values()))
+    return [(manifest, home) for _, (manifest, home) in sorted(bases.items(),
+                                                               key=lambda b: str(b[0]))]
 
 
 def _shorter(ask: Ask, episode: str, lines: tuple[VersionLine, ...]
@@ -253,7 +262,7 @@ def walked(asker: Asker, work: list[Job], original: str, language: str
                 continue
             for item in result.answer["lines"]:
                 shot, _, n = str(item["id"]).rpartition("/")
-                words[(job.episode, shot, int(n) if n.isdigit() else 0)] = str(item["text"])
+                words[(job.name, shot, int(n) if n.isdigit() else 0)] = str(item["text"])
     return words, problems
 
 
@@ -328,7 +337,7 @@ def merged(job: Job, words: dict[tuple[str, str, int], str], outcome: Outcome
     kept: list[VersionLine] = []
     proposal: list[VersionLine] = []
     for line in job.lines:
-        entry, said = job.entry(line), words.get((job.episode, line.shot, line.n))
+        entry, said = job.entry(line), words.get((job.name, line.shot, line.n))
         made = replace(line, text=said, made=text_hash(said)) if said is not None else None
         if made is not None and line.key in job.shorter:
             outcome.filled += 1
@@ -352,24 +361,28 @@ def merged(job: Job, words: dict[tuple[str, str, int], str], outcome: Outcome
     names = {(line.shot, line.n) for line in job.lines}
     outcome.dropped += [f"{job.episode}/{e.shot} {e.n}" for e in job.old.lines
                         if (e.shot, e.n) not in names] if job.old is not None else []
-    language, source = job.path.parent.name, job.source
+    language, source = job.language, job.source
     version = _version(language, source, job.episode, kept)
     changed = any(p != k for p, k in zip(proposal, kept, strict=True))
     return version, _version(language, source, job.episode, proposal) if changed else None
 
 
 def _version(language: str, source: str, episode: str, lines: list[VersionLine]) -> Version:
-    """A version of these entries: its title card's (entry 0 of no shot) apart from its lines."""
+    """A version of these entries: its title card's (its title, entry 0 of no shot, and its
+    "Episode N" label, ``LABEL_KEY``) apart from its lines."""
     title = next((line for line in lines if line.key == ("", 0)), None)
-    return Version(language, source, episode, tuple(line for line in lines if line is not title),
-                   title=None if title is None else replace(title, span=None))
+    label = next((line for line in lines if line.key == LABEL_KEY), None)
+    return Version(language, source, episode, tuple(line for line in lines
+                                                    if line is not title and line is not label),
+                   title=None if title is None else replace(title, span=None),
+                   label=None if label is None else replace(label, span=None))
 
 
 def write(work: list[Job], words: dict[tuple[str, str, int], str], outcome: Outcome) -> None:
     """Each job's file (only when what it says changes) and its proposal (removed when none)."""
     for job in work:
         version, proposal = merged(job, words, outcome)
-        name = f"{FOLDER}/{version.language}/{job.path.name}"
+        name = job.name
         if version == job.old:  # the file says it already: its own bytes (and comments) stay
             outcome.unchanged.append(name)
         else:

@@ -8,6 +8,7 @@ variations it is found in when not all.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,13 @@ class Variant:
         value = self.values.get(LANGUAGE_AXIS)
         value = value.get("name") if isinstance(value, dict) else value
         return value if isinstance(value, str) else None
+
+    @property
+    def version_home(self) -> str | None:
+        """Where its versions' files are, as a base: None (``languages/<lang>/``) when the
+        matrix has no axis but ``language``, else its own folder (``languages/<lang>/<name>/``):
+        each base of a matrix with other axes has versions of its own words."""
+        return self.name if _others(self.values) and self.name else None
 
 
 @dataclass
@@ -101,27 +109,49 @@ class Variants:
                         providers=first.providers)
 
 
-def language_versions(variants: Variants) -> dict[str, tuple[Variant, str]]:
+@dataclass(frozen=True)
+class LanguageVersion:
+    """A language variation made as a version of its base's cut: its base, its language, and
+    where the base's version files are (``home``: None for ``languages/<lang>/``, else the
+    base's own folder ``languages/<lang>/<base>/``, ``Variant.version_home``)."""
+
+    base: Variant
+    language: str
+
+    @property
+    def home(self) -> str | None:
+        return self.base.version_home
+
+
+def language_versions(variants: Variants) -> dict[str, LanguageVersion]:
     """Each variation that differs from its base only by its language, and may be made as a
-    version of the base's cut (docs/variations.md): by its name, its base and its language.
-    The base is the one variation in the original language (the first of its ``languages``);
-    a variation on the ``language`` axis whose other values are the base's, in one of the
-    base's versions, is such a variation. None when there is no base, or several (then each
-    language variation renders its shots, as any variation)."""
+    version of the base's cut (docs/variations.md): by its name. A base is a variation in the
+    original language (the first of its ``languages``); each language variation is paired with
+    the base whose values on every other axis are its own (product, ratio, ...), in one of that
+    base's versions. A matrix has one base per combination of its other axes; a variation with
+    no such base (or, were two bases alike on every other axis, with two) has none, and renders
+    its shots as any variation."""
     if not variants.matrix:
         return {}
-    bases = [v for v in variants.variants
-             if v.ok and v.languages and v.language == v.languages[0]]
-    if len(bases) != 1:
-        return {}
-    base = bases[0]
+    bases: dict[str, list[Variant]] = {}
+    for v in variants.variants:
+        if v.ok and v.languages and v.language == v.languages[0]:
+            bases.setdefault(_key(v.values), []).append(v)
     found = {}
     for variant in variants.variants:
         language = variant.language
-        if variant is not base and variant.ok and variant.name and language in \
-                base.languages[1:] and _others(variant.values) == _others(base.values):
-            found[variant.name] = (base, str(language))
+        paired = bases.get(_key(variant.values), [])
+        if len(paired) != 1 or not (variant.ok and variant.name and language):
+            continue
+        base = paired[0]
+        if variant is not base and language in base.languages[1:]:
+            found[variant.name] = LanguageVersion(base, language)
     return found
+
+
+def _key(values: dict[str, Any]) -> str:
+    """A variation's values on every axis but ``language``, as one comparable key."""
+    return json.dumps(_others(values), sort_keys=True, default=str)
 
 
 def _others(values: dict[str, Any]) -> dict[str, Any]:
@@ -179,8 +209,10 @@ def _compile_each(source: Source, variations: list[Variation], provider: str | N
             languages = series_languages(variation.source.series.data)
             manifest.warnings += card_warnings(variation.source, manifest)
             if _original(variation.values, languages):  # a language variation's own words
-                manifest.warnings += version_problems(variation.source, manifest)  # are not
-            broken = any(d.severity == "error" for d in manifest.warnings)  # its base's
+                home = Variant(variation.name, {}, None,  # are not its base's; a base's
+                               values=variation.values).version_home  # files: in its home
+                manifest.warnings += version_problems(variation.source, manifest, home)
+            broken = any(d.severity == "error" for d in manifest.warnings)
             variants.append(Variant(variation.name, variation.vars, None if broken else manifest,
                                     manifest.warnings, variation.values, languages))
         except ProblemsFound as found:

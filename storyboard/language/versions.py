@@ -6,8 +6,10 @@ line it translates and the version's text; a person edits ``text`` freely. ``mad
 hash of the text the model wrote: absent, or different from the text's own hash, means the line
 was fixed by hand, and no later run writes over it. An episode with a title of its own has a
 ``title:`` entry too (``source``, ``text``, ``made``: kept as a line is), what the version's
-title card says. The file is written as text (same version,
-same bytes) and read back through the language's YAML loader, every problem at ``file:line:col``.
+title card says; a delivered episode's card (``delivery:``) a ``label:`` entry, its
+"Episode N" in the version's words (``source``, ``text``, ``made``, kept the same way). The
+file is written as text (same version, same bytes) and read back through the language's YAML
+loader, every problem at ``file:line:col``.
 Nothing from a user's words becomes a key: speakers and words are values.
 """
 
@@ -33,6 +35,8 @@ TOP = ("language", "source", "episode", "lines")
 TITLE = "title"  # the episode's title, as its title card says it: ``title: {source, text, made}``
 TITLE_KEYS = ("source", "text", "made")
 TITLE_SPEAKER = "title card"  # who "says" the title, for the model asked to translate it
+LABEL = "label"  # a delivered title card's "Episode N", as the version says it
+LABEL_KEY = (LABEL, 0)  # its entry's key: line 0 of no shot's (a shot's lines count from 1)
 AT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*s\s*$")
 HEAD = ("# storyboard: the {language} version of episode {episode} (source: {source}). "
         "Edit `text` freely; a hand edit is kept.\n"
@@ -82,10 +86,12 @@ class Version:
     lines: tuple[VersionLine, ...]
     file_lines: tuple[str, ...] = field(default=(), compare=False)  # the file's text, as read
     title: VersionLine | None = None  # its title card's words (``title_line``), when it has one
+    label: VersionLine | None = None  # its card's "Episode N" (``label_line``), when delivered
 
     def line(self, shot: str, n: int) -> VersionLine | None:
-        if self.title is not None and self.title.key == (shot, n):
-            return self.title
+        for card in (self.title, self.label):
+            if card is not None and card.key == (shot, n):
+                return card
         return next((line for line in self.lines if line.key == (shot, n)), None)
 
 
@@ -120,9 +126,12 @@ def needs_pass(line: VersionLine) -> bool:
     return line.route != NEVER_LIPSYNCED
 
 
-def version_path(series_dir: Path, language: str, episode: str) -> Path:
-    """``languages/<lang>/<episode>.yaml`` in the series folder."""
-    return series_dir / FOLDER / language / f"{episode}.yaml"
+def version_path(series_dir: Path, language: str, episode: str, home: str | None = None
+                 ) -> Path:
+    """``languages/<lang>/<episode>.yaml`` in the series folder; a matrix base's own
+    (``home``, its variation's name): ``languages/<lang>/<home>/<episode>.yaml``."""
+    folder = series_dir / FOLDER / language
+    return (folder / home if home else folder) / f"{episode}.yaml"
 
 
 def source_lines(episode: CompiledEpisode) -> list[VersionLine]:
@@ -147,6 +156,23 @@ def title_line(episode: CompiledEpisode) -> VersionLine | None:
     if not title.strip():
         return None
     return VersionLine("", 0, TITLE_SPEAKER, 0.0, 3.0, NEVER_LIPSYNCED, title, "")
+
+
+def label_line(episode: CompiledEpisode, number: int) -> VersionLine | None:
+    """The "Episode N" its delivered title card says above its title (``number``: its place
+    in the series, from 1) as an entry of its version (``LABEL_KEY``); None when the episode has
+    no delivered title card (no ``delivery:``, or ``title_card: false``)."""
+    block = episode.settings.get("delivery")
+    if not isinstance(block, dict) or block.get("title_card") is False or number < 1:
+        return None
+    return VersionLine(*LABEL_KEY, TITLE_SPEAKER, 0.0, 3.0, NEVER_LIPSYNCED, f"Episode {number}",
+                       "")
+
+
+def card_lines(version: Version) -> list[tuple[str, VersionLine]]:
+    """The version's title card entries, by key in the file (``label``, ``title``)."""
+    return [(key, line) for key, line in ((LABEL, version.label), (TITLE, version.title))
+            if line is not None]
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -177,10 +203,9 @@ def version_text(version: Version) -> str:
     out = [HEAD.format(**said).rstrip("\n"),
            f"language: {quote(version.language)}", f"source: {quote(version.source)}",
            f"episode: {quote(version.episode)}"]
-    if version.title is not None:
-        out += ["title:", f"  source: {quote(version.title.source)}",
-                f"  text: {quote(version.title.text)}"]
-        out += [f"  made: {quote(version.title.made)}"] if version.title.made is not None else []
+    for key, card in card_lines(version):
+        out += [f"{key}:", f"  source: {quote(card.source)}", f"  text: {quote(card.text)}"]
+        out += [f"  made: {quote(card.made)}"] if card.made is not None else []
     if not version.lines:
         out.append("lines: []")
     else:
@@ -214,8 +239,8 @@ def read_version(path: Path) -> Version:
         raise ProblemsFound([doc.diagnostic((), "expected a version: language, source, "
                                                 "episode and lines")])
     problems = [doc.diagnostic((k,), f"unknown key {k!r}: expected one of "
-                               f"{', '.join((*TOP, TITLE))}", key=True)
-                for k in data if k not in (*TOP, TITLE)]
+                               f"{', '.join((*TOP, TITLE, LABEL))}", key=True)
+                for k in data if k not in (*TOP, TITLE, LABEL)]
     problems += [doc.diagnostic((), f"expected {k}: this version has none")
                  for k in TOP if k not in data]
     for key in ("language", "source", "episode"):
@@ -228,31 +253,36 @@ def read_version(path: Path) -> Version:
         items = []
     lines = [_line(doc, i, item, problems) for i, item in enumerate(items or [])]
     _unique(doc, [line for line in lines if line is not None], problems)
-    title = _title(doc, data.get(TITLE), problems) if TITLE in data else None
+    title = _card(doc, TITLE, data.get(TITLE), problems) if TITLE in data else None
+    label = _card(doc, LABEL, data.get(LABEL), problems) if LABEL in data else None
     if problems:
         raise ProblemsFound(problems)
     return Version(data["language"], data["source"], data["episode"],
-                   tuple(line for line in lines if line is not None), tuple(doc.lines), title)
+                   tuple(line for line in lines if line is not None), tuple(doc.lines), title,
+                   label)
 
 
-def _title(doc: Document, item: Any, problems: list[Diagnostic]) -> VersionLine | None:
-    """The ``title:`` entry: ``{source, text, made}``, kept by hand edit as a line is."""
+def _card(doc: Document, key: str, item: Any, problems: list[Diagnostic]
+          ) -> VersionLine | None:
+    """The ``title:`` or ``label:`` entry: ``{source, text, made}``, kept by hand edit as a line
+    is."""
     if not isinstance(item, dict) or not all(isinstance(item.get(k), str)
                                              for k in ("source", "text")):
-        problems.append(doc.diagnostic((TITLE,), "expected title: {source: ..., text: ...} "
+        problems.append(doc.diagnostic((key,), f"expected {key}: {{source: ..., text: ...}} "
                                                  "(made: the model's hash, when it wrote it)"))
         return None
     before = len(problems)
-    problems += [doc.diagnostic((TITLE, k), f"unknown key {k!r}: expected one of "
+    problems += [doc.diagnostic((key, k), f"unknown key {k!r}: expected one of "
                                 f"{', '.join(TITLE_KEYS)}", key=True)
                  for k in item if k not in TITLE_KEYS]
     made = item.get("made")
     if made is not None and not isinstance(made, str):
-        problems.append(doc.diagnostic((TITLE, "made"), "expected made as the hash in quotes"))
+        problems.append(doc.diagnostic((key, "made"), "expected made as the hash in quotes"))
     if len(problems) > before:
         return None
-    line = VersionLine("", 0, TITLE_SPEAKER, 0.0, 3.0, NEVER_LIPSYNCED, item["source"],
-                       item["text"], made, doc.span((TITLE,)))
+    shot, n = LABEL_KEY if key == LABEL else ("", 0)
+    line = VersionLine(shot, n, TITLE_SPEAKER, 0.0, 3.0, NEVER_LIPSYNCED, item["source"],
+                       item["text"], made, doc.span((key,)))
     return line
 
 

@@ -70,9 +70,11 @@ class Delivery:
                        burn_subtitles=self.burn_subtitles or options.burn_subtitles,
                        safe_area=self.preset.safe_area)
 
-    def title_card_spec(self, number: int, title: str) -> dict[str, Any]:
-        """The card at the head of episode ``number`` (1 on): its number, then its title."""
-        text = f"Episode {number}" + (f"\n{title}" if title else "")
+    def title_card_spec(self, number: int, title: str, label: str | None = None
+                        ) -> dict[str, Any]:
+        """The card at the head of episode ``number`` (1 on): its number (``label``: a
+        version's words for "Episode N"), then its title."""
+        text = (label or f"Episode {number}") + (f"\n{title}" if title else "")
         return {"text": text, "duration": self.card_seconds}
 
 

@@ -116,6 +116,8 @@ class EpisodeBuilder:
         self.cards_dir = manifest.root / ".storyboard" / "cards"
         self.state_dir = manifest.root / ".storyboard" / "stitch"
         self.cache_dir = manifest.root / ".storyboard" / "stitch-cache"
+        # a version's "Episode N", by episode id, in its language (its file's ``label:``)
+        self.labels: dict[str, str] = {}
 
     def build(self, episode: CompiledEpisode, outputs: dict[str, Path],
               on_start: Callable[[EpisodeOutput], None] | None = None) -> EpisodeOutput:
@@ -191,7 +193,7 @@ class EpisodeBuilder:
 
     def card_spec(self, episode: CompiledEpisode, kind: str) -> dict[str, Any] | None:
         """The card's settings: the episode's own, else (a delivered series' title card) its
-        number in the series and its title."""
+        number in the series (``labels``' words for it, a version's) and its title."""
         spec = episode.settings.get(kind)
         if isinstance(spec, dict):
             return spec
@@ -199,7 +201,8 @@ class EpisodeBuilder:
         if kind != "title_card" or delivery is None or not delivery.title_card:
             return None
         title = episode.title if episode.title != episode.id else ""
-        return delivery.title_card_spec(episode_number(self.manifest, episode.id), title)
+        return delivery.title_card_spec(episode_number(self.manifest, episode.id), title,
+                                        self.labels.get(episode.id))
 
     def stitch_key(self, clips: list[Clip], options: StitchOptions) -> str:
         folders: dict[str, str] = {}  # the clips share a few folders: each resolved once

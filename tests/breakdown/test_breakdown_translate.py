@@ -190,13 +190,14 @@ def test_an_answer_still_wrong_after_its_send_backs_is_never_paid_for_again(
 
 def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
         chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
-    """The delivered title card's words: a ``title:`` entry of the version file, by the model,
-    kept when fixed by hand, and what the version's episode's title card says."""
+    """The delivered title card's words: a ``title:`` entry of the version file, and its
+    "Episode N" a ``label:`` entry (every delivered episode's), by the model, kept when fixed by
+    hand, and what the version's episode's title card says (its number in its language too)."""
     from storyboard.language.compile import compile_lenient
     from storyboard.language.series import load_source
     from storyboard.language.versions import Version
     from storyboard.run.dub.cut import VersionCut
-    from storyboard.run.dub.episodes import version_title
+    from storyboard.run.dub.episodes import version_labels, version_title
     from storyboard.run.state.lockfile import LockFile
     from storyboard.stitch.episodes import EpisodeBuilder
     root = versioned(tmp_path, make_media)
@@ -205,16 +206,21 @@ def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
     series = root / "storyboard.yaml"
     series.write_text(series.read_text() + "delivery: {preset: vertical}\n")
     code, said = translate(chat_emulator, root, "--yes")
-    assert code == 0 and "4 line(s) translated" in said, said  # 3 lines and the title
+    assert code == 0 and "6 line(s) translated" in said, said  # 3 lines, the title, 2 labels
     path = version_path(root, "es", "ep01")
     written = path.read_text("utf-8")
+    assert 'label:\n  source: "Episode 1"\n  text: "[es] Episode 1"\n  made: "' in written
     assert 'title:\n  source: "The Toast"\n  text: "[es] The Toast"\n  made: "' in written
-    assert read_version(version_path(root, "es", "ep02")).title is None  # no title of its own
-    path.write_text(written.replace('"[es] The Toast"', '"El brindis"'), "utf-8")
+    second = read_version(version_path(root, "es", "ep02"))
+    assert second.title is None  # no title of its own, and its own number:
+    assert second.label is not None and second.label.source == "Episode 2"
+    path.write_text(written.replace('"[es] The Toast"', '"El brindis"').replace(
+        '"[es] Episode 1"', '"Episodio 1"'), "utf-8")
     code, said = translate(chat_emulator, root, "--yes")
-    assert code == 0 and "0 request(s) sent" in said and "1 fixed by hand" in said, said
+    assert code == 0 and "0 request(s) sent" in said and "2 fixed by hand" in said, said
     version = read_version(path)
     assert version.title is not None and version.title.text == "El brindis"
+    assert version.label is not None and version.label.text == "Episodio 1"
     manifest, _ = compile_lenient(load_source(root))
     assert manifest is not None
     original = manifest.episodes[0]
@@ -224,10 +230,18 @@ def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
                                 original.settings, original.span)
     card = EpisodeBuilder(manifest, root / "out" / "es", draft=False).card_spec(dubbed,
                                                                               "title_card")
-    assert card is not None and card["text"] == "Episode 1\nEl brindis"
+    assert card is not None and card["text"] == "Episode 1\nEl brindis"  # no labels given
+    builder = EpisodeBuilder(manifest, root / "out" / "es", draft=False)
+    builder.labels = version_labels(cut)  # as the version's stitch gives them
+    assert builder.card_spec(dubbed, "title_card") == {**card, "text": "Episodio 1\nEl brindis"}
     assert EpisodeBuilder(manifest, root / "out", draft=False).card_spec(
         original, "title_card") == {**card, "text": "Episode 1\nThe Toast"}  # the original's
     episode.write_text(episode.read_text().replace("The Toast", "A Toast"))
     check = CliRunner().invoke(cli, ["check", str(root)])
-    assert "ep01.yaml:7:3: warning: stale: the episode's title is now 'A Toast'" \
+    assert "ep01.yaml:11:3: warning: stale: the episode's title is now 'A Toast'" \
         in check.output, check.output
+    series.write_text(series.read_text().replace("  - episodes/*.yaml", "  - episodes/ep02.yaml\n"
+                                                 "  - episodes/ep01.yaml"))  # ep01 is now 2nd
+    check = CliRunner().invoke(cli, ["check", str(root)])
+    assert "ep01.yaml:7:3: warning: stale: the episode's title card's number is now " \
+        "'Episode 2', and this was translated from 'Episode 1'" in check.output, check.output

@@ -99,5 +99,5 @@ def test_translate_writes_the_version_of_the_matrixs_base(
     flat = root / "storyboard.yaml"  # a matrix with no base in the original language: refused
     flat.write_text(MATRIX.replace("{language: [en, es]}", "{mood: [calm, loud]}"), "utf-8")
     result = invoke("translate", root, "--language", "es", "--no-model")
-    assert result.exit_code == 1 and "has no es variation that differs from one base " \
+    assert result.exit_code == 1 and "has no es variation that differs from a base " \
         "variation only by its language" in result.stderr + result.stdout

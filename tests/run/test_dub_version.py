@@ -317,6 +317,9 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
     from tests.cli.test_cli_season_paid import gray_frame
     root, server = approved()
     text = root / "storyboard.yaml"
+    second = root / "languages" / "es" / "ep02.yaml"  # its card's "Episode 2", in Spanish
+    second.write_text(EP02.replace("lines:\n", 'label: {source: "Episode 2", text: "Episodio 2"}'
+                                               "\nlines:\n"), encoding="utf-8")
     frames = {}
     for burn in ("false", "true"):
         text.write_text(SERIES.replace("output: {loudness: null}\n", "output: {loudness: null}\n"
@@ -331,6 +334,8 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
         start, end = (_srt_seconds(t) for t in cue.splitlines()[1].split(" --> "))
         frames[burn] = gray_frame(root / "out" / "es" / "ep02.mp4", (start + end) / 2,
                                   tmp_path / f"{burn}.gray")
+    assert _card(root, "ep02", "Episodio 2").is_file()  # the version's card says its label
+    assert not _card(root, "ep02", None).is_file()  # never the original's words
     width, plain = frames["false"]
     burnt = frames["true"][1]
     assert width == 1080 and len(plain) == len(burnt) == 1080 * 1920
@@ -340,6 +345,21 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
     top, bottom, left, right = VERTICAL_SAFE_AREA.pixels(1080, 1920)
     assert min(ys) >= top and max(ys) <= 1920 - bottom
     assert min(xs) >= left and max(xs) <= 1080 - right
+
+
+def _card(root: Path, episode: str, label: str | None) -> Path:
+    """Where the delivered title card of ``episode`` is kept, its number said as ``label``."""
+    from storyboard.language.compile import compile_lenient
+    from storyboard.language.series import load_source
+    from storyboard.stitch.episodes import EpisodeBuilder
+    manifest, _ = compile_lenient(load_source(root))
+    assert manifest is not None
+    builder = EpisodeBuilder(manifest, root / "out" / "es", draft=False)
+    builder.labels = {episode: label} if label else {}
+    found = builder.card(next(e for e in manifest.episodes if e.id == episode), "title_card",
+                         render=False)
+    assert found is not None
+    return found
 
 
 def _srt_seconds(stamp: str) -> float:

@@ -52,6 +52,7 @@ class VersionCut:
     lines: list[DubLine] = field(default_factory=list)
     voices: list[CompiledShot] = field(default_factory=list)
     made_as: str | None = None  # a matrix's language variation it is made as (``SERIES/NAME``)
+    home: str | None = None  # its base's own folder of version files (``versions.version_path``)
 
     @property
     def name(self) -> str:
@@ -75,11 +76,13 @@ def approved_cut(manifest: Manifest, language: str) -> bool:
 
 
 def version_cut(manifest: Manifest, language: str, cache_key: str,
-                episode: str | None = None, made_as: str | None = None) -> VersionCut:
+                episode: str | None = None, made_as: str | None = None,
+                home: str | None = None) -> VersionCut:
     """The approved cut of ``manifest``'s episodes versioned into ``language`` (or its
     ``episode``): refused for a language the series does not version into (at its
     ``languages`` line), with every shot whose take is not approved, and every version file
-    missing or wrong (at its line). ``made_as``: the matrix's language variation it is made as."""
+    missing or wrong (at its line). ``made_as``: the matrix's language variation it is made as;
+    ``home``: its base's own folder of version files, in a matrix of several bases."""
     source = load_source(manifest.source)
     unknown = langs.unknown_language(source, language)
     if unknown is not None:
@@ -91,8 +94,8 @@ def version_cut(manifest: Manifest, language: str, cache_key: str,
     if not episodes:
         raise StoryboardError(f"no episode {episode or ''} of this series is versioned into "
                               f"{language}; expected one of: {', '.join(versioned) or '(none)'}")
-    versions = [_version(manifest.root, language, e.id) for e in episodes]
-    cut = VersionCut(language, used, lock, episodes, versions, made_as=made_as)
+    versions = [_version(manifest.root, language, e.id, home) for e in episodes]
+    cut = VersionCut(language, used, lock, episodes, versions, made_as=made_as, home=home)
     _approve(cut)
     voices = _voices(used, lock, cache_key)
     cut.voices = [shot for shot, _ in voices.values()]
@@ -104,8 +107,8 @@ def version_cut(manifest: Manifest, language: str, cache_key: str,
     return cut
 
 
-def _version(root: Path, language: str, episode: str) -> Version:
-    path = version_path(root, language, episode)
+def _version(root: Path, language: str, episode: str, home: str | None) -> Version:
+    path = version_path(root, language, episode, home)
     if not path.is_file():
         raise StoryboardError(
             f"{path.relative_to(root).as_posix()}: no {language} version of episode {episode} "

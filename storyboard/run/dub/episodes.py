@@ -7,10 +7,10 @@ at its window, on silence: ``stitch.heard.dubbed``), over its lip-sync pass wher
 else over its approved take; a shot with no line keeps its own sound (ambience, effects); the
 music bed, cards and delivery settings are the episode's own, so the stitcher mixes the bed under
 the version exactly as under the original; the episode's title (its delivered title card) is the
-version file's ``title:`` when it has one. Each line of a dubbed shot says the version's words
-(the subtitles, ``.srt`` and ``.vtt`` beside the episode, burned in when the series' delivery
-asks for it). The original's episodes and stitch state are never touched: the version's are kept
-under ``.storyboard/stitch/languages/<lang>``.
+version file's ``title:`` when it has one, and the card's "Episode N" its ``label:``. Each line
+of a dubbed shot says the version's words (the subtitles, ``.srt`` and ``.vtt`` beside the
+episode, burned in when the series' delivery asks for it). The original's episodes and stitch
+state are never touched: the version's are kept under ``.storyboard/stitch/languages/<lang>``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out:
     target.mkdir(parents=True, exist_ok=True)
     builder = EpisodeBuilder(cut.manifest, target, draft=False)
     builder.state_dir = builder.state_dir / "languages" / cut.language
+    builder.labels = version_labels(cut)
     folder = builder.cache_dir / "heard"
     built = []
     for episode in cut.episodes:
@@ -75,6 +76,12 @@ def version_title(cut: VersionCut, episode: CompiledEpisode) -> str:
     version = next((v for v in cut.versions if v.episode == episode.id), None)
     title = version.title if version is not None else None
     return title.text if title is not None and title.text.strip() else episode.title
+
+
+def version_labels(cut: VersionCut) -> dict[str, str]:
+    """Each episode's "Episode N" as its version says it (its file's ``label:``), by id."""
+    return {v.episode: v.label.text for v in cut.versions
+            if v.label is not None and v.label.text.strip()}
 
 
 def spoken(shot: CompiledShot, lines: list[DubLine]) -> CompiledShot:

@@ -2,11 +2,14 @@
 each costs, and each made (its lines and passes; no video rendered again).
 
 A variation on the ``language`` axis that differs from its base only by its language
-(``language.variations.language_versions``) is made as the base's version in that language when
-every shot of the base's versioned episodes is approved (``cut.approved_cut``): the version's
+(``language.variations.language_versions``: each is paired with the base whose values on every
+other axis are its own, so a products x languages matrix has a base per product) is made as that
+base's version in that language when every shot of the base's versioned episodes is approved
+(``cut.approved_cut``), each base on its own: the version's
 lines in each speaker's designed voice and a lip-sync pass over each on-screen speaker's approved
-take, stitched into the variation's own folder, its passes kept under the variation's name.
-Otherwise it is rendered as any variation. docs/variations.md, "A language axis".
+take, stitched into the variation's own folder, its passes kept under the variation's name, its
+words read from its base's version files (``LanguageVersion.home``). Otherwise (its base not
+approved, or no base) it is rendered as any variation. docs/variations.md, "A language axis".
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from storyboard.targets import PriceTable
 
 @dataclass(frozen=True)
 class Route:
-    """A language variation made as a version: its name, its base's manifest, its language."""
+    """A language variation made as a version: its name, its base's manifest, its language,
+    and its base's own folder of version files (None: ``languages/<lang>/``)."""
 
     variation: str
     base: Manifest
     language: str
+    home: str | None = None
 
     @property
     def made_as(self) -> str:
@@ -50,10 +55,10 @@ def version_routes(variants: Variants) -> list[Route]:
     every = compile_variations(variants.root) if variants.partial else variants
     selected = {v.name for v in variants.variants if v.ok}
     found = []
-    for name, (base, language) in language_versions(every).items():
-        if name in selected and base.manifest is not None and \
-                approved_cut(base.manifest, language):
-            found.append(Route(name, base.manifest, language))
+    for name, made in language_versions(every).items():
+        base = made.base.manifest
+        if name in selected and base is not None and approved_cut(base, made.language):
+            found.append(Route(name, base, made.language, made.home))
     return found
 
 
@@ -71,7 +76,8 @@ def render_routes(routes: list[Route], flags: RenderFlags, calls: Callbacks, spe
         used = spent + sum(r.spent for r in reports)
         left = None if flags.budget is None else max(0.0, flags.budget - used)
         reports.append(render_version(route.base, route.language, replace(flags, budget=left),
-                                      calls, _region(route.base, flags), route.made_as))
+                                      calls, _region(route.base, flags), route.made_as,
+                                      route.home))
     return reports
 
 
@@ -88,8 +94,8 @@ def quote_route(route: Route, prices: PriceTable) -> VersionQuote:
     """What the route's version costs, beside what rendering its shots again would."""
     source = load_source(route.base.source)
     series = source.series.data if isinstance(source.series.data, dict) else {}
-    return quote(route.language, versions_in(source, route.base, route.language), prices,
-                 speech_model(series))
+    return quote(route.language, versions_in(source, route.base, route.language, route.home),
+                 prices, speech_model(series))
 
 
 def plan(variants: Variants, flags: RenderFlags) -> list[MatrixPlan]:

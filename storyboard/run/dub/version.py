@@ -22,7 +22,7 @@ from storyboard.files import write_atomic
 from storyboard.language.dubbing import DubLine
 from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import CompiledEpisode, Manifest
-from storyboard.language.versioncheck import MEASURED
+from storyboard.language.versioncheck import measured_path
 from storyboard.language.versions import text_hash
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
@@ -90,12 +90,13 @@ def plan_version(manifest: Manifest, language: str, flags: RenderFlags,
 
 def render_version(manifest: Manifest, language: str, flags: RenderFlags,
                    calls: Callbacks | None = None, region: str | None = None,
-                   made_as: str | None = None) -> VersionReport:
+                   made_as: str | None = None, home: str | None = None) -> VersionReport:
     """Make the version: plan, one consent, the lines, the passes, the episodes (``made_as``:
-    the matrix's language variation it is made as, its passes and folder that variation's)."""
+    the matrix's language variation it is made as, its passes and folder that variation's;
+    ``home``: its base's own folder of version files)."""
     calls = calls or Callbacks()
     provider = make_provider(manifest, flags.provider)
-    job = _versioning(manifest, language, flags, provider, region, made_as)
+    job = _versioning(manifest, language, flags, provider, region, made_as, home)
     planned = job.passes()
     with _setup(job, planned, flags, calls, provider) as setup:
         the_plan = plan_setup(setup)
@@ -166,16 +167,17 @@ def keep_measured(cut: VersionCut, seconds: dict[str, float]) -> None:
                 for d in cut.lines if d.episode == episode.id and d.asset_id in seconds]
         if not rows:
             continue
-        path = cut.manifest.root / MEASURED / cut.language / f"{episode.id}.json"
+        path = measured_path(cut.manifest.root, cut.language, episode.id, cut.home)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps({"lines": rows}, indent=1, sort_keys=True) + "\n",
                      durable=False)
 
 
 def _versioning(manifest: Manifest, language: str, flags: RenderFlags, provider: Provider,
-                region: str | None, made_as: str | None = None) -> Versioning:
+                region: str | None, made_as: str | None = None, home: str | None = None
+                ) -> Versioning:
     job = _job(manifest, language, provider.cache_key, flags.episode,
-               (str(getattr(provider, "base_url", "") or ""), region), made_as)
+               (str(getattr(provider, "base_url", "") or ""), region), made_as, home)
     if _passing(job) and not kind_passes(provider.name).lipsyncs:
         raise StoryboardError(
             f"the {language} version re-lips on-screen speakers (a lip-sync pass over each "
@@ -185,8 +187,9 @@ def _versioning(manifest: Manifest, language: str, flags: RenderFlags, provider:
 
 
 def _job(manifest: Manifest, language: str, cache_key: str, episode: str | None,
-         where: tuple[str, str | None], made_as: str | None = None) -> Versioning:
-    cut = version_cut(manifest, language, cache_key, episode, made_as)
+         where: tuple[str, str | None], made_as: str | None = None, home: str | None = None
+         ) -> Versioning:
+    cut = version_cut(manifest, language, cache_key, episode, made_as, home)
     return Versioning(cut, OutputCache(manifest.root, cast_source(cache_key)),
                       OutputCache(manifest.root, cache_key), where)
 
