@@ -286,6 +286,7 @@ class BaseProvider:
 ASSET_WORDS = {"image": "image: {generate: ...}", "voice": "voices: {NAME: {design: ...}}",
                "element": "identity: {kling: {element: make}}",
                "kvoice": "identity: {kling: {voice: make}}",
+               "portrait": "identity: {ark: {asset: make}}",
                "speech": "driving_audio: {say: ..., voice: ...}", "board": "boards: {model: ...}"}
 
 
@@ -294,7 +295,7 @@ def makers(asset: AssetRequest) -> tuple[str, ...]:
     (``wan2.7-image`` by DashScope, Seedream by Ark and ModelArk, Kling's by Kling, a ComfyUI
     workflow by ComfyUI), a voice or a line by DashScope, an element by the kinds declared for it
     (Kling). ``local`` makes every asset (its stand-ins) and is never named here."""
-    if asset.kind in ("element", "kvoice"):
+    if asset.kind in ("element", "kvoice", "portrait"):
         return ELEMENT_MAKERS[asset.model]
     declared = board_model_of(asset.model) if asset.kind == "image" else None
     return declared.makers if declared is not None else (CAST_MAKER,)
