@@ -138,3 +138,108 @@ def test_a_signature_holds_only_for_its_secret_body_and_region() -> None:
     assert check(headers, body=body, secret="another", region="cn-beijing") is None
     assert check(headers, body=b'{"Id":"asset-2"}', secret=SECRET, region="cn-beijing") is None
     assert check(headers, body=body, secret=SECRET, region="ap-southeast-1") is None
+
+
+# -- end to end, through the CLI --------------------------------------------------------------------
+
+class Recording(Handler):
+    """The media host, recording every header value that reaches it."""
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        self.server.seen.extend(f"{k}: {v}" for k, v in self.headers.items())  # type: ignore[attr-defined]
+        return ok
+
+
+@contextmanager
+def media_host(folder: Path) -> Iterator[tuple[str, list[str]]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Recording, directory=str(folder)))
+    server.ranged = True  # type: ignore[attr-defined]
+    server.seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, args=(POLL,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server.seen  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class Heard:
+    """The emulator's ASGI app, wrapped: each request's host, path and header values."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.service = app, app.service
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            self.seen.append((headers.get("host", ""), scope["path"], headers))
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    """One emulator for DashScope (the sheet), Ark (the shot) and Ark's control plane (the
+    portrait); the account's secret is the emulator's key for the control plane."""
+    monkeypatch.setenv("DASHSCOPE_API_KEY", SECRET)
+    monkeypatch.setenv("ARK_API_KEY", SECRET)
+    monkeypatch.setenv("VOLC_ACCESSKEY", ACCESS)
+    monkeypatch.setenv("VOLC_SECRETKEY", SECRET)
+    monkeypatch.setenv("CI", "1")
+    server = EmulatorServer(latency=0.2, api_key=SECRET, render=quick_render, fetch_media=True,
+                            plain_results=True)
+    server.app = Heard(server.app)  # type: ignore[assignment]
+    with server:
+        monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
+        yield server
+
+
+def made(emu: EmulatorServer) -> int:
+    """How many assets the emulator's control plane created."""
+    return int(emu.stats()["cast"]["requests"]["portrait"])
+
+
+def with_sheet(root: Path, emu: EmulatorServer, hosted: str, *, wait: str = "",
+               assets: str = "") -> Path:
+    """The series on the emulator, its sheet made on DashScope first (the file the portrait is
+    made from); the sheet's file is what the emulator's Seedance takes for a real person."""
+    series(root, base=emu.gateway_url("ark"), hosted=hosted, wait=wait,
+           assets=assets or emu.origin + "/volc/ark")
+    path = root / "storyboard.yaml"
+    text = path.read_text(encoding="utf-8")  # DashScope compiles no Seedance shot: its model
+    path.write_text(text.replace(SEEDANCE_20_ARK.id, "wan2.7-r2v"), encoding="utf-8")
+    drawn = invoke("render", root, "--provider", "dashscope", "--shot", "cast/*", "--yes")
+    assert drawn.exit_code == 0, drawn.output
+    path.write_text(text, encoding="utf-8")  # the sheet's hash is the same on either model
+    manifest, _ = compile_lenient(load_source(root), provider="ark")
+    [sheet] = [a for a in manifest.cast if a.episode == "cast"]
+    emu.service.config = replace(emu.service.config, real_faces=(sheet.hash,))
+    return root
+
+
+def test_a_render_makes_the_portrait_once_and_sends_asset_id(
+        tmp_path: Path, emu: EmulatorServer) -> None:
+    root = tmp_path / "s"
+    with media_host(tmp_path) as (hosted, _):
+        with_sheet(root, emu, f"{hosted}/s")
+        planned = invoke("plan", root, "--json")
+        first = invoke("render", root, "--yes", "--json")
+        again = invoke("render", root, "--yes", "--json")
+    assert planned.exit_code == 0 and first.exit_code == 0, first.output
+    rows = {r["key"].split("/", 1)[1]: r for r in json.loads(planned.stdout)["shots"]}
+    assert rows["portraits/mia"]["cost"] == 0.0 and rows["portraits/mia"]["status"] == "new", rows
+    assert made(emu) == 1  # asked again: cached, nothing made twice
+    [task] = emu.service.table.tasks.values()
+    assert task.wire is not None
+    [asset] = [i["image_url"]["url"] for i in task.wire["content"] if i["type"] == "image_url"]
+    assert asset.startswith("asset://asset-")  # not the sheet's URL, which would be refused
+    lock = (root / "storyboard.lock").read_text(encoding="utf-8")
+    assert f'"task_id": "portrait-{asset.removeprefix("asset://")}"' in lock
+    assert json.loads(again.stdout)["spent"] == 0
+    body = json.loads(json.dumps(task.wire).replace(asset, "asset://ID"))
+    text = json.dumps(body, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("STORYBOARD_WRITE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
