@@ -3,7 +3,7 @@
     POST /volc/{ark|modelark}/?Action=ACTION&Version=2024-01-01     a JSON body, signed
 
 Each request's Volcengine V4 signature is verified (``targets.volcsign``) against the emulator's
-``api_key`` as the account's secret access key, in the library's own region and service: a wrong
+``asset_secret`` (else its ``api_key``) as the account's secret access key, in the library's own region and service: a wrong
 secret, another region, a changed body or a stale date is a 401 ``SignatureDoesNotMatch``. With
 ``asset_library`` off the account lacks the add-on: every action is a 400
 ``SubscriptionRequired``. ``CreateAssetGroup`` and ``ListAssetGroups`` keep AIGC groups;
@@ -71,7 +71,8 @@ def _answer(action: str, library: PortraitLibrary, result: dict[str, Any]) -> Re
 def _signed(request: Request, body: bytes, library: PortraitLibrary) -> bool:
     """Whether the request is signed for this library (with the configured secret, if any)."""
     headers = {k.lower(): v for k, v in request.headers.items()}
-    secret = _service(request).config.api_key
+    config = _service(request).config
+    secret = config.asset_secret or config.api_key
     if secret is None:
         return headers.get("authorization", "").startswith(volcsign.ALGORITHM + " ")
     query = {k: v[-1] for k, v in parse_qs(request.url.query, keep_blank_values=True).items()}

@@ -40,7 +40,8 @@ class EmulatorConfig:
       refused ``InputImageSensitiveContentDetected.PrivacyInformation``; ``portraits``: the
       asset ids its portrait library holds, Active (an ``asset://`` it does not hold is a 400);
       ``asset_library``: the account has the asset library add-on (off: every control-plane
-      action is answered ``SubscriptionRequired``, ``arkassets``).
+      action is answered ``SubscriptionRequired``, ``arkassets``); ``asset_secret``: the
+      account's secret access key the control plane verifies signatures with (else ``api_key``).
     """
 
     latency: float = 2.0
@@ -68,3 +69,4 @@ class EmulatorConfig:
     real_faces: tuple[str, ...] = ()
     portraits: tuple[str, ...] = ()
     asset_library: bool = True
+    asset_secret: str | None = None  # the account's secret access key (None: ``api_key``)

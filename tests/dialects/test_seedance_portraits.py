@@ -182,14 +182,14 @@ class Heard:
 @pytest.fixture
 def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     """One emulator for DashScope (the sheet), Ark (the shot) and Ark's control plane (the
-    portrait); the account's secret is the emulator's key for the control plane."""
-    monkeypatch.setenv("DASHSCOPE_API_KEY", SECRET)
-    monkeypatch.setenv("ARK_API_KEY", SECRET)
+    portrait); the control plane verifies signatures with the account's secret."""
+    monkeypatch.setenv("DASHSCOPE_API_KEY", ARK_KEY)
+    monkeypatch.setenv("ARK_API_KEY", ARK_KEY)
     monkeypatch.setenv("VOLC_ACCESSKEY", ACCESS)
     monkeypatch.setenv("VOLC_SECRETKEY", SECRET)
     monkeypatch.setenv("CI", "1")
-    server = EmulatorServer(latency=0.2, api_key=SECRET, render=quick_render, fetch_media=True,
-                            plain_results=True)
+    server = EmulatorServer(latency=0.2, api_key=ARK_KEY, asset_secret=SECRET,
+                            render=quick_render, fetch_media=True, plain_results=True)
     server.app = Heard(server.app)  # type: ignore[assignment]
     with server:
         monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
@@ -222,8 +222,9 @@ def with_sheet(root: Path, emu: EmulatorServer, hosted: str, *, wait: str = "",
 def test_a_render_makes_the_portrait_once_and_sends_asset_id(
         tmp_path: Path, emu: EmulatorServer) -> None:
     root = tmp_path / "s"
-    with media_host(tmp_path) as (hosted, _):
-        with_sheet(root, emu, f"{hosted}/s")
+    control = emu.origin.replace("127.0.0.1", "localhost")  # another host: its own keys only
+    with media_host(tmp_path) as (hosted, media_heard):
+        with_sheet(root, emu, f"{hosted}/s", assets=control + "/volc/ark")
         planned = invoke("plan", root, "--json")
         first = invoke("render", root, "--yes", "--json")
         again = invoke("render", root, "--yes", "--json")
@@ -243,3 +244,79 @@ def test_a_render_makes_the_portrait_once_and_sends_asset_id(
     if os.environ.get("STORYBOARD_WRITE_GOLDEN"):
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
+    heard: Heard = emu.app  # type: ignore[assignment]
+    own = [(path, h) for host, path, h in heard.seen if host.startswith("localhost:")]
+    ark = [(path, h) for host, path, h in heard.seen if host.startswith("127.0.0.1:")]
+    assert own and all(path.startswith("/volc/ark") for path, _ in own)
+    assert all(h["authorization"].startswith("HMAC-SHA256 ") and ARK_KEY not in str(h)
+               for _, h in own)  # the Ark key never goes to the control plane
+    assert ark and not any(ACCESS in str(h) or "HMAC" in str(h) for _, h in ark)
+    assert media_heard and not any(key in said for said in media_heard
+                                   for key in (ARK_KEY, ACCESS, "HMAC", "uthorization"))
+    assert not any(SECRET in str(h) for _, _, h in heard.seen)  # only its signatures travel
+
+
+def test_a_render_stopped_before_the_portrait_is_active_resumes_it_without_another(
+        tmp_path: Path, emu: EmulatorServer) -> None:
+    root = tmp_path / "s"
+    with media_host(tmp_path) as (hosted, _):
+        with_sheet(root, emu, f"{hosted}/s", wait=", max_wait: 1")
+        emu.service.config = replace(emu.service.config, latency=600.0)  # Processing a while
+        stopped = invoke("render", root, "--yes", "--json")
+        assert made(emu) == 1 and not emu.service.table.tasks, stopped.output
+        emu.service.config = replace(emu.service.config, latency=0.2)  # now Active
+        path = root / "storyboard.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace(", max_wait: 1", ""),
+                        encoding="utf-8")
+        resumed = invoke("render", root, "--yes", "--json")
+    assert resumed.exit_code == 0, resumed.output
+    assert made(emu) == 1  # polled again by its id (GetAsset), never created again
+    [task] = emu.service.table.tasks.values()
+    assert task.wire is not None and "asset://asset-" in json.dumps(task.wire)
+
+
+def test_an_account_without_the_add_on_is_told_to_subscribe(
+        tmp_path: Path, emu: EmulatorServer) -> None:
+    root = tmp_path / "s"
+    with media_host(tmp_path) as (hosted, _):
+        with_sheet(root, emu, f"{hosted}/s")
+        emu.service.config = replace(emu.service.config, asset_library=False)
+        result = invoke("render", root, "--yes", "--json")
+    assert result.exit_code != 0
+    said = {s["key"].split("/", 1)[1]: s for s in json.loads(result.stdout)["shots"]}
+    message = said["portraits/mia"]["message"]
+    assert "SubscriptionRequired" in message and "Advanced Creation Rights" in message
+    assert "subscribe to it in the ark console" in message and "the keys are fine" in message
+    assert made(emu) == 0 and not emu.service.table.tasks  # nothing sent, nothing paid
+    assert SECRET not in result.output and ACCESS not in result.output
+
+
+def test_a_wrong_secret_is_refused_by_the_signature_and_no_key_is_printed(
+        tmp_path: Path, emu: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "s"
+    with media_host(tmp_path) as (hosted, _):
+        with_sheet(root, emu, f"{hosted}/s")
+        monkeypatch.setenv("VOLC_SECRETKEY", "not-the-account-secret-31337")
+        result = invoke("render", root, "--yes")
+    assert result.exit_code != 0
+    assert "SignatureDoesNotMatch" in result.output, result.output
+    assert "check VOLC_ACCESSKEY and VOLC_SECRETKEY" in " ".join(result.output.split())
+    for key in ("not-the-account-secret-31337", SECRET, ACCESS, ARK_KEY):
+        assert key not in result.output
+    assert made(emu) == 0 and not emu.service.table.tasks
+
+
+def test_plan_refuses_a_portrait_without_the_key_pair_before_anything_is_sent(
+        tmp_path: Path, emu: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "s"
+    with media_host(tmp_path) as (hosted, _):
+        with_sheet(root, emu, f"{hosted}/s")
+        monkeypatch.delenv("VOLC_SECRETKEY")
+        planned = invoke("plan", root)
+        result = invoke("render", root, "--yes")
+    for said in (planned.output, result.output):
+        text = " ".join(said.split())
+        assert "VOLC_SECRETKEY is not set" in text and "provider.secret_key_env" in text, said
+        assert f"storyboard.yaml:{line_of(root, 'asset: make')}:" in said, said  # at make
+    assert result.exit_code != 0
+    assert made(emu) == 0 and emu.service.stats.requests.get("portrait-groups", 0) == 0
