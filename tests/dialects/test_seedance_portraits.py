@@ -32,7 +32,7 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
 from storyboard.targets import volcsign
 from storyboard.targets.arkassets import LIBRARIES
-from storyboard.targets.models import SEEDANCE_20_ARK
+from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK
 from tests.fixtures.gateway_runs import quick_render
 from tests.fixtures.media_host import POLL, Handler
 
@@ -320,3 +320,30 @@ def test_plan_refuses_a_portrait_without_the_key_pair_before_anything_is_sent(
         assert f"storyboard.yaml:{line_of(root, 'asset: make')}:" in said, said  # at make
     assert result.exit_code != 0
     assert made(emu) == 0 and emu.service.stats.requests.get("portrait-groups", 0) == 0
+
+
+def test_modelark_makes_its_own_portrait_on_byteplus_s_control_plane(
+        tmp_path: Path, emu: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ModelArk's table: its own variables, region (ap-southeast-1, in the signature the
+    emulator checks) and library; an Ark portrait is not a ModelArk one."""
+    monkeypatch.setenv("MODELARK_API_KEY", ARK_KEY)
+    monkeypatch.setenv("BYTEPLUS_ACCESSKEY", ACCESS)
+    monkeypatch.setenv("BYTEPLUS_SECRETKEY", SECRET)
+    monkeypatch.delenv("VOLC_SECRETKEY")  # not read on modelark
+    root = tmp_path / "s"
+    with media_host(tmp_path) as (hosted, _):
+        with_sheet(root, emu, f"{hosted}/s", assets=emu.origin + "/volc/modelark")
+        path = root / "storyboard.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("name: ark", "name: modelark")
+                        .replace(emu.gateway_url("ark"), emu.gateway_url("modelark"))
+                        .replace("{ark: {asset: make}}", "{modelark: {asset: make}}")
+                        .replace(SEEDANCE_20_ARK.id, SEEDANCE_20_MODELARK.id), encoding="utf-8")
+        result = invoke("render", root, "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    assert made(emu) == 1
+    [task] = emu.service.table.tasks.values()
+    assert task.wire is not None and task.wire["model"] == SEEDANCE_20_MODELARK.id
+    assert "asset://asset-" in json.dumps(task.wire)
+    lock = (root / "storyboard.lock").read_text(encoding="utf-8")
+    assert '"task_id": "portrait-asset-' in lock and LIBRARIES["modelark"].model in lock
