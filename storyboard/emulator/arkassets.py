@@ -1,10 +1,11 @@
-"""Signed asset library actions into portraits: the emulator's stand-in for Ark's and ModelArk's control plane.
+"""Signed asset library actions into portraits: the emulator's Ark and ModelArk control plane.
 
     POST /volc/{ark|modelark}/?Action=ACTION&Version=2024-01-01     a JSON body, signed
 
 Each request's Volcengine V4 signature is verified (``targets.volcsign``) against the emulator's
-``asset_secret`` (else its ``api_key``) as the account's secret access key, in the library's own region and service: a wrong
-secret, another region, a changed body or a stale date is a 401 ``SignatureDoesNotMatch``. With
+``asset_secret`` (else its ``api_key``) as the account's secret access key, in the library's own
+region and service: a wrong secret, another region, a changed body or a stale date is a 401
+``SignatureDoesNotMatch``. With
 ``asset_library`` off the account lacks the add-on: every action is a 400
 ``SubscriptionRequired``. ``CreateAssetGroup`` and ``ListAssetGroups`` keep AIGC groups;
 ``CreateAsset`` checks its body (a group of this account, a public http(s) URL, ``Image``, a

@@ -8,8 +8,9 @@ that voice; a character's ``identity: {kling: {element: make}}`` becomes an elem
 from its sheet, its ``identity: {kling: {voice: make}}`` a voice made on Kling from its voice's
 audio, and its ``identity: {ark: {asset: make}}`` a portrait made in Ark's asset library from its
 generated sheet. Each compiles into a ``CompiledShot`` of episode ``cast``, ``voices``, ``lines``,
-``elements``, ``kvoices`` or ``portraits`` with an ``AssetRequest``, hashed over what makes it (words, refs' content, style,
-model, seed, take), so the runner plans, journals, caches and shares it as it does a shot.
+``elements``, ``kvoices`` or ``portraits`` with an ``AssetRequest``, hashed over what makes it
+(words, refs' content, style, model, seed, take), so the runner plans, journals, caches and
+shares it as it does a shot.
 """
 
 from __future__ import annotations

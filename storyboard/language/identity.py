@@ -32,6 +32,7 @@ from storyboard.language.request import (
     MediaRef,
     ShotRequest,
     VoiceKind,
+    is_portrait,
 )
 from storyboard.language.series import Source
 from storyboard.targets.arkassets import DOCS as ARK_DOCS
@@ -228,7 +229,7 @@ def unregistered_faces(target: Target | None, doc: Document, characters: Mapping
                    and not (m.ref is not None and m.ref.url is not None
                             and target.names_identity(m.ref.url))
                    and not (m.ref is not None and m.ref.asset is not None
-                            and m.ref.asset.startswith(PORTRAITS + "/"))}
+                            and is_portrait(m.ref.asset))}
     names = sorted(sent_by_url, key=lambda n: (doc.span(characters[n].where, key=True).line, n))
     if not names:
         return []

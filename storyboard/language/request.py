@@ -284,6 +284,11 @@ ASSET_SUFFIX: dict[str, str] = {"image": ".png", "voice": ".wav", "speech": ".wa
                                 "portrait": ".png"}  # a portrait's: the sheet it was made from
 
 
+def is_portrait(asset: str) -> bool:
+    """Whether an asset id names a portrait storyboard makes in Ark's asset library."""
+    return asset.startswith(PORTRAITS + "/")
+
+
 def by_id(ref: MediaRef | None) -> bool:
     """Whether a character's voice goes by its id on the vendor: declared there (``id``), or a
     voice storyboard makes there (``kvoices/NAME``, its id known once made)."""

@@ -1,4 +1,4 @@
-"""A control-plane request into its Volcengine V4 signature headers, and a signed request back into its access key.
+"""A control-plane request into Volcengine V4 signature headers, and a signed one into its access key.
 
 Volcengine's OpenAPI (and BytePlus's) signs each request with the account's access key id and
 secret access key, a variant of AWS SigV4 (third-party: resellers' docs and open-source relays;

@@ -22,7 +22,6 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner, Result
 
@@ -96,6 +95,18 @@ def test_a_sheet_drawn_from_words_compiles_to_a_portrait_the_shot_waits_for(tmp_
     assert shot.needs == {"portraits/mia": portrait.hash}
     manifest, _ = compile_lenient(load_source(root), provider="dashscope")  # no Ark: none made
     assert not [a for a in manifest.cast if a.episode == "portraits"]
+
+
+def test_a_portrait_without_a_public_url_for_its_sheet_is_refused(tmp_path: Path) -> None:
+    root = series(tmp_path / "s")
+    path = root / "storyboard.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "media_base_url: 'https://media.example.com', ", ""), encoding="utf-8")
+    _, problems = compile_lenient(load_source(root), provider="ark")
+    [found] = [p for p in problems if "portraits/mia" in p.message]
+    assert found.severity == "error" and found.message.startswith(
+        "portraits/mia is made in ark's asset library from the character's sheet, which the "
+        "vendor fetches from a public URL: set provider.media_base_url")
 
 
 @pytest.mark.parametrize(("image", "message"), [

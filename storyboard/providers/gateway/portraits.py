@@ -22,8 +22,8 @@ import copy
 import json
 import os
 import re
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
@@ -61,9 +61,9 @@ from storyboard.targets.arkassets import (
     PortraitLibrary,
     asset_body,
     get_body,
-    library,
     group_body,
     groups_body,
+    library,
     picture_problem,
     portrait_id,
 )

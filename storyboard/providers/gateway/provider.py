@@ -45,8 +45,8 @@ from storyboard.providers.base import (
     refuse_assets,
     with_boards,
 )
-from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.providers.gateway.portraits import PortraitCalls, portrait_calls
+from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.providers.images import PictureCalls, is_picture
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens

@@ -19,7 +19,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.files import state_folder
-from storyboard.language.request import PORTRAITS, CompiledShot, Line, MediaItem, MediaRef, Scene
+from storyboard.language.request import (
+    CompiledShot,
+    Line,
+    MediaItem,
+    MediaRef,
+    Scene,
+    is_portrait,
+)
 from storyboard.media.pad import pad_line
 from storyboard.media.probe import LIMITS
 from storyboard.run.state.cache import OutputCache
@@ -67,7 +74,7 @@ def _item(item: MediaItem, made: Mapping[str, Made]) -> MediaItem:
         return replace(item, ref=MediaRef(id=element_id(made[asset].task_id)))
     if item.role == "voice_id" and asset is not None and asset in made:  # a Kling voice made
         return replace(item, ref=MediaRef(id=voice_id(made[asset].task_id)))
-    if asset is not None and asset.startswith(PORTRAITS + "/") and asset in made:  # on Ark
+    if asset is not None and is_portrait(asset) and asset in made:  # made in Ark's library
         return replace(item, ref=MediaRef(url=ARK_ASSET.format(
             asset=portrait_id(made[asset].task_id))), voice=_ref(item.voice, made))
     return replace(item, ref=_ref(item.ref, made), voice=_ref(item.voice, made))
