@@ -328,6 +328,9 @@ def _words(asset: AssetRequest) -> str:
     return ASSET_WORDS["board" if asset.subject == "board" else asset.kind]
 
 
+ELSEWHERE = "provider-video-only"  # an asset refused here: made first by the kind that makes it
+
+
 def asset_refusals(shots: list[CompiledShot], who: str, kind: str = "") -> list[Diagnostic]:
     """A located error for each asset among ``shots`` that a provider of kind ``kind`` (``who``:
     ``gateway X``) does not make: it is made first with a provider that does (its own key)."""
@@ -335,7 +338,7 @@ def asset_refusals(shots: list[CompiledShot], who: str, kind: str = "") -> list[
         shot.span, f"{shot.asset.name} is generated ({_words(shot.asset)}); {who} does not make "
         f"{shot.asset.model}: make it with --provider {makers(shot.asset)[0]} first (this render "
         "then uses that file)",
-        code="provider-video-only")
+        code=ELSEWHERE)
         for shot in shots if shot.asset is not None and not makes(kind, shot.asset)]
 
 

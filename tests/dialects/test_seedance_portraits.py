@@ -325,6 +325,7 @@ def test_plan_refuses_a_portrait_without_the_key_pair_before_anything_is_sent(
         monkeypatch.delenv("VOLC_SECRETKEY")
         planned = invoke("plan", root)
         result = invoke("render", root, "--yes")
+    assert "made by ark with its own key" not in planned.output  # ark makes it: not elsewhere
     for said in (planned.output, result.output):
         text = " ".join(said.split())
         assert "VOLC_SECRETKEY is not set" in text and "provider.secret_key_env" in text, said
