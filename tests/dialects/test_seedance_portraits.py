@@ -359,3 +359,18 @@ def test_modelark_makes_its_own_portrait_on_byteplus_s_control_plane(
     assert "asset://asset-" in json.dumps(task.wire)
     lock = (root / "storyboard.lock").read_text(encoding="utf-8")
     assert '"task_id": "portrait-asset-' in lock and LIBRARIES["modelark"].model in lock
+
+
+def test_a_create_whose_answer_was_lost_is_never_sent_again_by_itself(
+        tmp_path: Path, emu: EmulatorServer) -> None:
+    root = tmp_path / "s"
+    with media_host(tmp_path) as (hosted, _):
+        with_sheet(root, emu, f"{hosted}/s")
+        emu.script("portrait:lost")  # made and counted in the library; its answer never arrives
+        first = invoke("render", root, "--yes", "--json")
+        again = invoke("render", root, "--yes", "--json")
+    assert first.exit_code != 0 and again.exit_code != 0, again.output
+    assert made(emu) == 1  # the asset may exist: stopped, not made a second time
+    assert not emu.service.table.tasks  # the shot that needs it waits, unpaid
+    said = {s["key"].split("/", 1)[1]: s for s in json.loads(again.stdout)["shots"]}
+    assert "no list of its assets is known" in said["portraits/mia"]["message"], said
