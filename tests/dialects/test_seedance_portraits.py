@@ -26,9 +26,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from storyboard.cli import cli
+from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
+from storyboard.errors import ProblemsFound
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
+from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.targets import volcsign
 from storyboard.targets.arkassets import LIBRARIES
 from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK
@@ -374,3 +377,19 @@ def test_a_create_whose_answer_was_lost_is_never_sent_again_by_itself(
     assert not emu.service.table.tasks  # the shot that needs it waits, unpaid
     said = {s["key"].split("/", 1)[1]: s for s in json.loads(again.stdout)["shots"]}
     assert "no list of its assets is known" in said["portraits/mia"]["message"], said
+
+
+def test_the_library_settings_belong_to_ark_and_modelark_and_name_variables() -> None:
+    own = GatewaySettings.from_mapping(DIALECTS["modelark"], {"secret_key_env": "MY_SK"},
+                                       environ={"MODELARK_ASSETS_URL": "http://127.0.0.1:9/v"})
+    assert own.library == {"assets_url": "http://127.0.0.1:9/v",
+                           "access_key_env": "BYTEPLUS_ACCESSKEY", "secret_key_env": "MY_SK"}
+    with pytest.raises(ProblemsFound) as refused:
+        GatewaySettings.from_mapping(DIALECTS["kling"], {"access_key_env": "VOLC_ACCESSKEY"},
+                                     environ={})
+    assert "provider.access_key_env: kling has no asset library" in refused.value.format()
+    with pytest.raises(ProblemsFound) as refused:
+        GatewaySettings.from_mapping(DIALECTS["ark"], {"secret_key_env": "not a name",
+                                                       "assets_url": "ftp://x"}, environ={})
+    assert "provider.secret_key_env: 'not a name' is not a variable's name" in refused.value.format()
+    assert "provider.assets_url: 'ftp://x' is not an http(s) URL" in refused.value.format()
