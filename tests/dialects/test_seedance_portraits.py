@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +37,7 @@ from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.targets import volcsign
 from storyboard.targets.arkassets import LIBRARIES
 from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK
+from tests.fixtures.dashscope_cli import child_env, kill, wait_until
 from tests.fixtures.gateway_runs import quick_render
 from tests.fixtures.media_host import POLL, Handler
 
@@ -270,18 +273,20 @@ def test_a_render_makes_the_portrait_once_and_sends_asset_id(
     assert not any(SECRET in str(h) for _, _, h in heard.seen)  # only its signatures travel
 
 
-def test_a_render_stopped_before_the_portrait_is_active_resumes_it_without_another(
+def test_a_render_killed_before_the_portrait_is_active_resumes_it_without_another(
         tmp_path: Path, emu: EmulatorServer) -> None:
     root = tmp_path / "s"
     with media_host(tmp_path) as (hosted, _):
-        with_sheet(root, emu, f"{hosted}/s", wait=", max_wait: 1")
+        with_sheet(root, emu, f"{hosted}/s")
         emu.service.config = replace(emu.service.config, latency=600.0)  # Processing a while
-        stopped = invoke("render", root, "--yes", "--json")
-        assert made(emu) == 1 and not emu.service.table.tasks, stopped.output
+        child = subprocess.Popen([sys.executable, "-m", "storyboard", "render", str(root),
+                                  "--yes"], env=child_env(), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        wait_until("the portrait is created and polled", lambda: made(emu) == 1 and
+                   emu.service.stats.requests.get("portrait-query", 0) >= 1, child)
+        kill(child)  # between CreateAsset and Active: its id journaled, nothing else
+        assert not emu.service.table.tasks
         emu.service.config = replace(emu.service.config, latency=0.2)  # now Active
-        path = root / "storyboard.yaml"
-        path.write_text(path.read_text(encoding="utf-8").replace(", max_wait: 1", ""),
-                        encoding="utf-8")
         resumed = invoke("render", root, "--yes", "--json")
     assert resumed.exit_code == 0, resumed.output
     assert made(emu) == 1  # polled again by its id (GetAsset), never created again
