@@ -41,7 +41,7 @@ from storyboard.targets.kling4 import KLING_V4
 
 # The keys of ``identity:`` that name a portrait asset: every target's that reads one.
 PORTRAIT_KEYS = tuple(dict.fromkeys(t.identity_key for t in TARGETS.values() if t.identity_key))
-MAKE = "make"  # ``element: make`` (Kling): made from the approved sheet; ``asset: make``: refused
+MAKE = "make"  # ``element: make`` (Kling), ``asset: make`` (Ark): made from the approved sheet
 ELEMENT_VENDOR = KLING_V4.identity  # the ``identity:`` key whose ``element: make`` storyboard makes
 ELEMENT_DOCS = "docs/cast.md#kling-elements-storyboard-makes"
 VOICE_DOCS = "docs/cast.md#kling-voices-storyboard-makes"
