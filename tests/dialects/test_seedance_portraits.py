@@ -35,7 +35,7 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
 from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.targets import volcsign
-from storyboard.targets.arkassets import LIBRARIES
+from storyboard.targets.arkassets import LIBRARIES, picture_problem
 from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK
 from tests.fixtures.dashscope_cli import child_env, kill, wait_until
 from tests.fixtures.gateway_runs import quick_render
@@ -398,3 +398,14 @@ def test_the_library_settings_belong_to_ark_and_modelark_and_name_variables() ->
                                                        "assets_url": "ftp://x"}, environ={})
     assert "provider.secret_key_env: 'not a name' is not a variable's name" in refused.value.format()
     assert "provider.assets_url: 'ftp://x' is not an http(s) URL" in refused.value.format()
+
+
+@pytest.mark.parametrize(("size", "problem"), [
+    ((2048, 1152, 4_000_000), ""),
+    ((2048, 1152, 31 * 1024 * 1024), "31.0 MB, not under 30 MB"),
+    ((300, 600, 1000), "300x600 px, each side not between 300 and 6000 px"),
+    ((4000, 1000, 1000), "4000x1000 px, its aspect not between 0.4 and 2.5"),
+])
+def test_the_sheet_is_held_to_the_library_s_limits(size: tuple[int, int, int],
+                                                    problem: str) -> None:
+    assert picture_problem(*size) == problem
