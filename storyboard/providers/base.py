@@ -294,7 +294,8 @@ def makers(asset: AssetRequest) -> tuple[str, ...]:
     """The provider kinds that make ``asset``: an image by the kinds its image model declares
     (``wan2.7-image`` by DashScope, Seedream by Ark and ModelArk, Kling's by Kling, a ComfyUI
     workflow by ComfyUI), a voice or a line by DashScope, an element by the kinds declared for it
-    (Kling), a portrait by the kind whose asset library it is in (Ark, ModelArk). ``local`` makes every asset (its stand-ins) and is never named here."""
+    (Kling), a portrait by the kind whose asset library it is in (Ark, ModelArk). ``local``
+    makes every asset (its stand-ins) and is never named here."""
     if asset.kind in ("element", "kvoice", "portrait"):
         return ELEMENT_MAKERS[asset.model]
     declared = board_model_of(asset.model) if asset.kind == "image" else None
