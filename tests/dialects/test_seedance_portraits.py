@@ -49,7 +49,7 @@ SERIES = """\
 storyboard: 1
 title: Portraits
 defaults: {resolution: 720P, ratio: "16:9", duration: 4, model: MODEL}
-provider: {name: ark, base_url: 'BASE', media_base_url: 'HOSTED', assets_url: 'ASSETS', poll: [0.1]WAIT}
+provider: {name: ark, base_url: 'BASE', media_base_url: 'HOSTED', assets_url: 'ASSETS', poll: [0.1]}
 output: {loudness: null}
 characters:
   mia:
@@ -63,11 +63,11 @@ episodes:
 
 
 def series(root: Path, *, base: str = "https://ark.example.com/api/v3",
-           hosted: str = "https://media.example.com", assets: str = "https://open.example.com",
-           wait: str = "") -> Path:
+           hosted: str = "https://media.example.com", assets: str = "https://open.example.com"
+           ) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     text = (SERIES.replace("MODEL", SEEDANCE_20_ARK.id).replace("BASE", base)
-            .replace("HOSTED", hosted).replace("ASSETS", assets).replace("WAIT", wait))
+            .replace("HOSTED", hosted).replace("ASSETS", assets))
     (root / "storyboard.yaml").write_text(text, encoding="utf-8")
     return root
 
@@ -218,11 +218,10 @@ def made(emu: EmulatorServer) -> int:
     return int(emu.stats()["cast"]["requests"]["portrait"])
 
 
-def with_sheet(root: Path, emu: EmulatorServer, hosted: str, *, wait: str = "",
-               assets: str = "") -> Path:
+def with_sheet(root: Path, emu: EmulatorServer, hosted: str, *, assets: str = "") -> Path:
     """The series on the emulator, its sheet made on DashScope first (the file the portrait is
     made from); the sheet's file is what the emulator's Seedance takes for a real person."""
-    series(root, base=emu.gateway_url("ark"), hosted=hosted, wait=wait,
+    series(root, base=emu.gateway_url("ark"), hosted=hosted,
            assets=assets or emu.origin + "/volc/ark")
     path = root / "storyboard.yaml"
     text = path.read_text(encoding="utf-8")  # DashScope compiles no Seedance shot: its model
