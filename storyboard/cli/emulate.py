@@ -35,13 +35,16 @@ __all__ = ["emulate"]
 @click.option("--portrait", "portraits", multiple=True, metavar="ID",
               help="An asset id the Ark/ModelArk portrait library holds, Active: sent as "
                    "asset://ID (repeatable).")
+@click.option("--no-asset-library", "no_asset_library", is_flag=True,
+              help="The Ark/ModelArk account lacks the asset library add-on: every "
+                   "control-plane action is answered SubscriptionRequired.")
 @click.option("--comfyui", "comfyui", type=int, default=None, metavar="N",
               help="Emulate N ComfyUI servers instead, on PORT, PORT+1 ... (--latency is each "
                    "job's time; --plain-results draws plain videos).")
 def emulate(host: str, port: int, latency: float, api_key: str | None, plain_results: bool,
             faults: tuple[str, ...], scripts: tuple[str, ...], seed: int,
             max_in_flight: int | None, dialect: str, real_faces: tuple[str, ...],
-            portraits: tuple[str, ...], comfyui: int | None) -> None:
+            portraits: tuple[str, ...], no_asset_library: bool, comfyui: int | None) -> None:
     """Run a local DashScope (or gateway) emulator, or ComfyUI servers with --comfyui N (for
     tests and dry runs; needs the emulator extra)."""
     if comfyui is not None:
@@ -58,7 +61,8 @@ def emulate(host: str, port: int, latency: float, api_key: str | None, plain_res
         raise click.BadParameter(str(exc), param_hint="--fault/--fault-script") from exc
     config = EmulatorConfig(latency=latency, api_key=api_key, plain_results=plain_results,
                             faults=plan, seed=seed, max_in_flight=max_in_flight,
-                            real_faces=real_faces, portraits=portraits)
+                            real_faces=real_faces, portraits=portraits,
+                            asset_library=not no_asset_library)
     try:
         serve(host, port, config, dialect=dialect,
               announce=lambda url: _announce(dialect, url, keyed=api_key is not None))

@@ -30,6 +30,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from storyboard.emulator import (
+    arkassets,
     cast_routes,
     catalogues,
     chat,
@@ -239,7 +240,9 @@ class EmulatorApp(Starlette):
         method, path = scope.get("method", ""), scope.get("path", "")
         endpoint = (endpoint_of(method, path) or gateways.endpoint_of(method, path)
                     or pictures.endpoint_of(method, path) or elements.endpoint_of(method, path)
-                    or kvoices.endpoint_of(method, path)) if scope["type"] == "http" else None
+                    or kvoices.endpoint_of(method, path)
+                    or arkassets.endpoint_of(method, path, scope.get("query_string", b""))
+                    ) if scope["type"] == "http" else None
         if endpoint is None:
             await super().__call__(scope, receive, send)
             return
@@ -272,7 +275,8 @@ def create_app(config: EmulatorConfig | None = None, *,
         await service.stopped()
 
     routes = ROUTES + cast_routes.routes() + chat.routes() + pictures.routes() + \
-        gateways.routes() + catalogues.routes() + elements.routes() + kvoices.routes()
+        gateways.routes() + catalogues.routes() + elements.routes() + kvoices.routes() + \
+        arkassets.routes()
     app = EmulatorApp(routes=routes, lifespan=lifespan,
                       exception_handlers={ApiError: api_error, OssError: oss_error})
     app.state.service = service

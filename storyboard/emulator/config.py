@@ -38,7 +38,10 @@ class EmulatorConfig:
     - ``real_faces``: the file names (a URL's last part) of pictures a target that refuses
       faces by URL (Seedance on Ark, ModelArk) takes for a real person: a submit sending one is
       refused ``InputImageSensitiveContentDetected.PrivacyInformation``; ``portraits``: the
-      asset ids its portrait library holds, Active (an ``asset://`` it does not hold is a 400).
+      asset ids its portrait library holds, Active (an ``asset://`` it does not hold is a 400);
+      ``asset_library``: the account has the asset library add-on (off: every control-plane
+      action is answered ``SubscriptionRequired``, ``arkassets``); ``asset_secret``: the
+      account's secret access key the control plane verifies signatures with (else ``api_key``).
     """
 
     latency: float = 2.0
@@ -65,3 +68,5 @@ class EmulatorConfig:
     catalogue_prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     real_faces: tuple[str, ...] = ()
     portraits: tuple[str, ...] = ()
+    asset_library: bool = True
+    asset_secret: str | None = None  # the account's secret access key (None: ``api_key``)

@@ -57,7 +57,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 HTTP_ENDPOINTS = ("submit", "query", "cancel", "list", "policy", "upload", "download", "file")
-CAST_ENDPOINTS = ("image", "voice", "speech", "element", "kvoice")  # submit-like: moderation, lost apply
+# submit-like: moderation, lost apply
+CAST_ENDPOINTS = ("image", "voice", "speech", "element", "kvoice", "portrait")
 PASS_ENDPOINTS = ("retalk",)  # a pass over a take on a path of its own: submit's faults
 ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, *PASS_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")

@@ -96,7 +96,8 @@ async def submit(request: Request) -> Response:
     body = await read_body(request)
     check_body(dialect.name, body)
     service = _service(request)
-    portraits.screen(dialect, body, service.config)
+    portraits.screen(dialect, body, service.config, portraits.active(
+        request.app.state, dialect.name, service.clock.now(), service.config.latency))
     native = portraits.stand_ins(dialect, unwire.unbody(dialect, body))
     check_together(dialect.name, native)
     if service.config.fetch_media:

@@ -7,13 +7,15 @@ to take for a real person (``EmulatorConfig.real_faces``) refuses the submit, 40
 the item by its place in ``content`` (whether Ark names it is not verified: storyboard reads a
 place or a label where one is said, else names every picture sent by URL). A picture sent as a
 registered portrait (``asset://ID``) is never refused; an id the library does not hold Active
-(``EmulatorConfig.portraits``) is a 400 ``InvalidParameter``. The service then sees each
-portrait as a small stand-in picture.
+(``EmulatorConfig.portraits``, or one the control plane made, ``arkassets``, once Active, on its
+own vendor) is a 400 ``InvalidParameter``. The service then sees each portrait as a small
+stand-in picture.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,8 +29,46 @@ STAND_IN = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJA
             "nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==")
 
 
-def screen(dialect: Dialect, body: Mapping[str, Any], config: EmulatorConfig) -> None:
-    """Refuse a submit that sends a face taken for real by URL, or a portrait not held."""
+@dataclass
+class Made:
+    """An asset the control plane made: Active ``latency`` seconds after its create."""
+
+    id: str
+    group: str
+    url: str
+    name: str
+    created: float
+
+    def active(self, now: float, latency: float) -> bool:
+        return now - self.created >= latency
+
+
+@dataclass
+class Library:
+    """One vendor's asset library on this emulator: its groups (id: name) and assets."""
+
+    groups: dict[str, str] = field(default_factory=dict)
+    assets: dict[str, Made] = field(default_factory=dict)
+
+
+def library(state: Any, vendor: str) -> Library:
+    """The library of ``vendor`` kept on the app's ``state`` (one emulator, one account)."""
+    if not hasattr(state, "asset_libraries"):
+        state.asset_libraries = {}
+    found: Library = state.asset_libraries.setdefault(vendor, Library())
+    return found
+
+
+def active(state: Any, vendor: str, now: float, latency: float) -> frozenset[str]:
+    """The ids of the Active assets the control plane made for ``vendor``."""
+    return frozenset(a.id for a in library(state, vendor).assets.values()
+                     if a.active(now, latency))
+
+
+def screen(dialect: Dialect, body: Mapping[str, Any], config: EmulatorConfig,
+           made: Collection[str] = ()) -> None:
+    """Refuse a submit that sends a face taken for real by URL, or a portrait not held
+    (declared, ``config.portraits``, or ``made`` by the control plane and Active)."""
     target = dialect.target
     if target.faces_by_url:
         return
@@ -40,7 +80,7 @@ def screen(dialect: Dialect, body: Mapping[str, Any], config: EmulatorConfig) ->
             continue
         if target.names_identity(url):
             asset = url[len(target.identity_ref("")):]
-            if asset not in config.portraits:
+            if asset not in config.portraits and asset not in made:
                 raise ApiError(400, "InvalidParameter", (
                     f"The parameter `content[{index}].image_url.url` specified in the request "
                     f"is not valid: asset {asset} does not exist or is not Active."))

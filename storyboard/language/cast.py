@@ -5,10 +5,12 @@ recipes (a character's turnaround sheet, a place's establishing view, a prop's t
 user's words and the series' ``style`` in it; a voice's ``{design: ..., sample: ...}`` becomes a
 voice-design request; a shot's ``driving_audio: {say: ..., voice: ...}`` becomes a line spoken in
 that voice; a character's ``identity: {kling: {element: make}}`` becomes an element made on Kling
-from its sheet, and its ``identity: {kling: {voice: make}}`` a voice made on Kling from its voice's
-audio. Each compiles into a ``CompiledShot`` of episode ``cast``, ``voices``, ``lines``,
-``elements`` or ``kvoices`` with an ``AssetRequest``, hashed over what makes it (words, refs' content, style,
-model, seed, take), so the runner plans, journals, caches and shares it as it does a shot.
+from its sheet, its ``identity: {kling: {voice: make}}`` a voice made on Kling from its voice's
+audio, and its ``identity: {ark: {asset: make}}`` a portrait made in Ark's asset library from its
+generated sheet. Each compiles into a ``CompiledShot`` of episode ``cast``, ``voices``, ``lines``,
+``elements``, ``kvoices`` or ``portraits`` with an ``AssetRequest``, hashed over what makes it
+(words, refs' content, style, model, seed, take), so the runner plans, journals, caches and
+shares it as it does a shot.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from storyboard.language.hashing import SEED_MAX, digest, hashed, take_of
 from storyboard.language.request import (
     ELEMENTS,
     KVOICES,
+    PORTRAITS,
     AssetRequest,
     CompiledEpisode,
     CompiledShot,
@@ -32,6 +35,7 @@ from storyboard.language.request import (
     speaker_name,
 )
 from storyboard.media.probe import LIMITS
+from storyboard.targets.arkassets import library
 from storyboard.targets.assets import QWEN3_TTS_VD, spoken_seconds
 from storyboard.targets.kling4 import ELEMENT_MODEL, VOICE_MODEL
 
@@ -116,6 +120,17 @@ class MadeVoice:
 
     name: str
     audio: MediaRef
+    span: Span | None
+
+
+@dataclass(frozen=True)
+class MadePortrait:
+    """A character's ``identity: {ark: {asset: make}}`` (or ``modelark``): the keys it is made
+    for and the generated sheet (``cast/NAME``) it is made from."""
+
+    name: str
+    keys: tuple[str, ...]
+    sheet: MediaRef
     span: Span | None
 
 
@@ -215,6 +230,19 @@ def kvoice_shot(series: str, voice: MadeVoice, digests: Digests,
     return shot
 
 
+def portrait_shot(series: str, portrait: MadePortrait, model: str, digests: Digests,
+                  image_hashes: Mapping[str, str]) -> CompiledShot:
+    """A character's portrait made in a vendor's asset library (``model``: its library's) from
+    its sheet: waits for the sheet's take it uses (``needs``)."""
+    request = AssetRequest("portrait", model, "", portrait.name, refs=(portrait.sheet,))
+    form = {"asset": "portrait", "model": model, "name": portrait.name,
+            "sheet": _ref(portrait.sheet, digests, image_hashes)}
+    shot = asset_shot(series, PORTRAITS, portrait.name, request, form, portrait.span, digests)
+    if portrait.sheet.asset is not None:
+        shot.needs = {portrait.sheet.asset: image_hashes.get(portrait.sheet.asset, "?")}
+    return shot
+
+
 def line_shot(series: str, line: SpokenLine, speech_model: str,
               voice_hashes: Mapping[str, str], language: str = "") -> CompiledShot:
     """A line spoken in a designed voice: it uses that voice's take (``needs``), in the voice's
@@ -232,11 +260,12 @@ def line_shot(series: str, line: SpokenLine, speech_model: str,
 def asset_shots(series: str, settings: Mapping[str, Any], style: str,
                 images: Iterable[GeneratedImage], voices: Iterable[DesignedVoice],
                 lines: Iterable[SpokenLine], digests: Digests,
-                elements: Iterable[MadeElement] = (), kvoices: Iterable[MadeVoice] = ()
-                ) -> list[CompiledShot]:
+                elements: Iterable[MadeElement] = (), kvoices: Iterable[MadeVoice] = (),
+                portraits: Iterable[MadePortrait] = (), vendor: str = "") -> list[CompiledShot]:
     """A series' cast (``settings``: its file's data): the generated images and designed voices,
-    then the lines spoken in those voices, then the elements made from the sheets and the
-    voices made on Kling from the characters' voices."""
+    then the lines spoken in those voices, then the elements made from the sheets, the
+    voices made on Kling from the characters' voices, and the portraits made in the asset
+    library of ``vendor`` (the ``identity:`` key the series' target reads)."""
     speech = speech_model(settings)
     drawn = [image_shot(series, image, style, image_model(settings), digests) for image in images]
     made = [element_shot(series, element, digests, asset_hashes(drawn)) for element in elements]
@@ -246,16 +275,19 @@ def asset_shots(series: str, settings: Mapping[str, Any], style: str,
     spoken = [line_shot(series, line, speech, voice_hashes,
                         languages.get(asset_id("voices", line.voice), "")) for line in lines]
     kling = [kvoice_shot(series, voice, digests, voice_hashes) for voice in kvoices]
-    return [*drawn, *designed, *spoken, *made, *kling]
+    own = library(vendor)
+    library_made = [portrait_shot(series, p, own.model, digests, asset_hashes(drawn))
+                    for p in portraits if own is not None and vendor in p.keys]
+    return [*drawn, *designed, *spoken, *made, *kling, *library_made]
 
 
 def needed_elements(assets: list[CompiledShot], episodes: Iterable[CompiledEpisode]
                     ) -> list[CompiledShot]:
-    """``assets`` without the elements and Kling voices no shot sends (a character on no Kling
-    4.0 shot, or a series rendered elsewhere): each is paid, and made only for a shot that
-    uses it."""
+    """``assets`` without the elements, Kling voices and portraits no shot sends (a character on
+    no Kling 4.0 shot, or a series rendered elsewhere): each is paid, and made only for a shot
+    that uses it."""
     used = {asset for episode in episodes for shot in episode.shots for asset in shot.needs}
-    return [a for a in assets if a.episode not in (ELEMENTS, KVOICES)
+    return [a for a in assets if a.episode not in (ELEMENTS, KVOICES, PORTRAITS)
             or asset_id(a.episode, a.id) in used]
 
 

@@ -379,7 +379,9 @@ class Compiler(CompileChecks):
         assets = cast.asset_shots(self.source.name, resolver.series, resolver.style,
                                   resolver.generated.values(), resolver.designed.values(),
                                   resolver.lines.values(), digests,
-                                  resolver.elements.values(), resolver.kvoices.values())
+                                  resolver.elements.values(), resolver.kvoices.values(),
+                                  resolver.portraits.values(),
+                                  self.target.identity_key if self.target else "")
         self.asset_hashes = cast.asset_hashes(assets)
         made = BoardCompiler(self.source, resolver.characters, resolver.style,
                              self.asset_hashes, digests)

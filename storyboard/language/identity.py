@@ -6,9 +6,10 @@ A character may declare, per vendor, a portrait registered in that vendor's libr
 as the asset (``asset://ID``) in place of its sheet's URL, at the same place among the media, so
 the prompt names it as before ("Image 2"). A target that refuses faces sent by URL
 (``Target.faces_by_url`` false: Seedance on Ark and ModelArk) gets one warning naming the
-characters whose photoreal pictures would go to it by URL. ``asset: make`` (a portrait made from
-the approved sheet through the vendor's asset API) is refused at its line: not supported (Ark's
-asset library is a separately bought add-on signed with the account's AK/SK: docs/cast.md).
+characters whose photoreal pictures would go to it by URL. ``asset: make`` is a cast asset
+(``portraits/NAME``) storyboard makes in the vendor's asset library from a sheet it drew from words
+(a virtual portrait): a face named by a file or URL is refused at its line (a real person's goes
+through the vendor's own liveness flow), and a sheet drawn from pictures needs ``permission``.
 ``kling: {element: make}`` is a cast asset (``elements/NAME``) storyboard makes from the approved
 sheet; a face that may be a real person's (a sheet not drawn from words) needs ``permission``.
 ``kling: {voice: make}`` is a cast asset (``kvoices/NAME``) made from the character's voice (a
@@ -23,19 +24,28 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from storyboard.errors import Diagnostic
-from storyboard.language.cast import GeneratedImage
+from storyboard.language.cast import GeneratedImage, asset_id
 from storyboard.language.document import Document, PathKey
-from storyboard.language.request import CompiledEpisode, MediaRef, ShotRequest, VoiceKind
+from storyboard.language.request import (
+    PORTRAITS,
+    CompiledEpisode,
+    MediaRef,
+    ShotRequest,
+    VoiceKind,
+    is_portrait,
+)
 from storyboard.language.series import Source
+from storyboard.targets.arkassets import DOCS as ARK_DOCS
 from storyboard.targets.gateways import IDENTITY_DOCS, TARGETS, Target
 from storyboard.targets.kling4 import KLING_V4
 
 # The keys of ``identity:`` that name a portrait asset: every target's that reads one.
 PORTRAIT_KEYS = tuple(dict.fromkeys(t.identity_key for t in TARGETS.values() if t.identity_key))
-MAKE = "make"  # ``element: make`` (Kling): made from the approved sheet; ``asset: make``: refused
+MAKE = "make"  # ``element: make`` (Kling), ``asset: make`` (Ark): made from the approved sheet
 ELEMENT_VENDOR = KLING_V4.identity  # the ``identity:`` key whose ``element: make`` storyboard makes
 ELEMENT_DOCS = "docs/cast.md#kling-elements-storyboard-makes"
 VOICE_DOCS = "docs/cast.md#kling-voices-storyboard-makes"
+PORTRAIT_DOCS = ARK_DOCS  # ``asset: make``: Ark's and ModelArk's asset libraries
 # Words of a drawn look: a style (or a character's words) naming one is not photoreal, and the
 # vendors' face screening usually lets such pictures pass by URL (models-2026-11.md, "Faces").
 DRAWN = re.compile(
@@ -54,8 +64,14 @@ class Identity:
 
     @property
     def assets(self) -> dict[str, str]:
-        """Its registered faces: each portrait key's asset id."""
-        return {key: ids["asset"] for key in PORTRAIT_KEYS if "asset" in (ids := self.ids.get(key, {}))}
+        """Its registered faces: each portrait key's asset id (not one storyboard makes)."""
+        return {key: ids["asset"] for key in PORTRAIT_KEYS
+                for ids in (self.ids.get(key, {}),) if ids.get("asset", MAKE) != MAKE}
+
+    @property
+    def portraits_made(self) -> tuple[str, ...]:
+        """The portrait keys whose asset storyboard makes from its sheet (``asset: make``)."""
+        return tuple(key for key in PORTRAIT_KEYS if self.ids.get(key, {}).get("asset") == MAKE)
 
     @property
     def makes_element(self) -> bool:
@@ -84,12 +100,15 @@ class Cast(Protocol):
 
 
 def read(doc: Document, where: PathKey, value: Any, kind: str | None, drawn: bool = False,
-         voiced: VoiceKind = "") -> tuple[Identity | None, list[Diagnostic]]:
+         voiced: VoiceKind = "", guided: bool = False
+         ) -> tuple[Identity | None, list[Diagnostic]]:
     """A character's ``identity:`` (at ``where``) as its ids by vendor and kind; wrong shapes
     are the schema's errors, and ``asset: make``, a face registered for a character shown by a
     video, an element to make that may show a real person without ``permission`` (``drawn``:
-    its sheet is drawn from words), and a voice to make without a voice (``voiced``) or from a
-    recording without ``permission`` are refused here."""
+    its sheet is drawn from words), a portrait to make from a face that may be a real person's
+    (a file, or a sheet drawn from pictures, ``guided``, without ``permission``), and a voice
+    to make without a voice (``voiced``) or from a recording without ``permission`` are
+    refused here."""
     if not isinstance(value, dict):
         return None, []
     problems: list[Diagnostic] = []
@@ -98,8 +117,9 @@ def read(doc: Document, where: PathKey, value: Any, kind: str | None, drawn: boo
     ids = {vendor: {what: found for what, found in table.items() if isinstance(found, str)}
            for vendor, table in value.items() if isinstance(table, dict)}
     for key in PORTRAIT_KEYS:
-        if ids.get(key, {}).get("asset") == MAKE:
-            problems.append(doc.diagnostic((*where, key, "asset"), _make(key, permission)))
+        if ids.get(key, {}).get("asset") == MAKE and (
+                why := _make(where, key, kind, (drawn, guided), permission)):
+            problems.append(doc.diagnostic((*where, key, "asset"), why))
             del ids[key]["asset"]
     element = ids.get(ELEMENT_VENDOR, {})
     if element.get("voice") == MAKE and (why := _voice(where, voiced, permission)):
@@ -147,30 +167,51 @@ def _voice(where: PathKey, voiced: VoiceKind, permission: str) -> str:
             f"({VOICE_DOCS})")
 
 
-def _make(key: str, permission: str) -> str:
-    if not permission:
-        return (f"identity.{key}.asset: make registers a real person's face, and this "
-                "character declares no permission; expected identity.permission: who "
-                f"consented and where the consent is kept ({IDENTITY_DOCS})")
-    return (f"identity.{key}.asset: make is not supported (the vendor's asset library is "
-            "signed with the account's AK/SK and asks its own consent flow: register the face "
-            "in the vendor's console); expected the id of a portrait registered in the "
-            f"vendor's library: identity: {{{key}: {{asset: ID}}}} ({IDENTITY_DOCS})")
+def _make(where: PathKey, key: str, kind: str | None, sheet: tuple[bool, bool],
+          permission: str) -> str:
+    """Why ``asset: make`` cannot be made for this character ("" when it can); ``sheet``:
+    whether it is drawn from words, and whether from pictures too (``refs``)."""
+    name, (drawn, guided) = where[-2], sheet
+    if kind != "image":
+        return (f"{name} is shown by a video: a portrait is made from a character's sheet; "
+                "expected asset: make on a character with image:")
+    if not drawn:
+        return (f"identity.{key}.asset: make sends {name}'s picture to the vendor's asset "
+                "library, which makes a portrait by API only of an AI-made face (a virtual "
+                "portrait); a real person's face goes through the vendor's own liveness "
+                "verification, which storyboard cannot perform; expected a sheet drawn from "
+                "words (image: {generate: ...}), or the face registered in the vendor's console "
+                f"and its id declared: identity: {{{key}: {{asset: ID}}}} ({PORTRAIT_DOCS})")
+    if guided and not permission:
+        return (f"identity.{key}.asset: make sends {name}'s sheet, drawn from pictures (refs) "
+                "that may show a real person, to the vendor's asset library, and this "
+                "character declares no permission; expected identity.permission: who consented "
+                f"and where the consent is kept ({PORTRAIT_DOCS})")
+    return ""
 
 
 def sent(request: ShotRequest, target: Target | None,
          identities: Mapping[str, Identity]) -> ShotRequest:
     """``request`` with each character's picture replaced by its portrait on ``target``,
-    where it declares one: same place, same label."""
+    where it declares one (or the portrait storyboard makes, ``portraits/NAME``, until it is
+    made): same place, same label."""
     key = target.identity_key if target is not None else ""
-    if not key or not any(key in i.assets for i in identities.values()):
+    if not key or not any(key in i.assets or key in i.portraits_made
+                          for i in identities.values()):
         return request
     assert target is not None
-    media = tuple(replace(m, ref=MediaRef(url=target.identity_ref(found.assets[key])))
+    media = tuple(replace(m, ref=_portrait(target, key, m.character, found))
                   if m.role == "reference_image" and m.character is not None
                   and (found := identities.get(m.character)) is not None
-                  and key in found.assets else m for m in request.media)
+                  and (key in found.assets or key in found.portraits_made) else m
+                  for m in request.media)
     return replace(request, media=media)
+
+
+def _portrait(target: Target, key: str, name: str, found: Identity) -> MediaRef:
+    if key in found.assets:
+        return MediaRef(url=target.identity_ref(found.assets[key]))
+    return MediaRef(asset=asset_id(PORTRAITS, name))
 
 
 def unregistered_faces(target: Target | None, doc: Document, characters: Mapping[str, Cast],
@@ -186,7 +227,9 @@ def unregistered_faces(target: Target | None, doc: Document, characters: Mapping
                    if m.role == "reference_image" and (name := m.character) is not None
                    and name in characters and not faceless.get(name, False)
                    and not (m.ref is not None and m.ref.url is not None
-                            and target.names_identity(m.ref.url))}
+                            and target.names_identity(m.ref.url))
+                   and not (m.ref is not None and m.ref.asset is not None
+                            and is_portrait(m.ref.asset))}
     names = sorted(sent_by_url, key=lambda n: (doc.span(characters[n].where, key=True).line, n))
     if not names:
         return []

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
-from storyboard.language.request import MediaItem, MediaRef, Mention, ShotRequest, is_url
+from storyboard.language.request import (
+    MediaItem,
+    MediaRef,
+    Mention,
+    ShotRequest,
+    is_portrait,
+    is_url,
+)
 from storyboard.targets import Limits
 from storyboard.targets.models import family
 from storyboard.targets.wording import wording_of
@@ -196,7 +203,13 @@ def _reachable(request: ShotRequest, dialect: Target, media_base_url: str | None
         for ref in (item.ref, item.voice):
             if ref is None:
                 continue
-            if ref.asset is not None and not media_base_url:
+            if ref.asset is not None and not media_base_url and is_portrait(ref.asset):
+                yield Problem("cast", f"{ref.asset} is made in {dialect.name}'s asset library "
+                                      "from the character's sheet, which the vendor fetches "
+                                      "from a public URL: set provider.media_base_url to where "
+                                      "the series folder (with .storyboard/cache/dashscope) is "
+                                      "hosted", once=True)
+            elif ref.asset is not None and not media_base_url:
                 # made (by dashscope), it is a file of the series' cache: hosted with the folder
                 yield Problem("cast", f"{ref.asset} is made from words, and {dialect.name} "
                                       "renders video only and fetches files from public URLs: "

@@ -252,12 +252,13 @@ class CompiledShot:
 
 
 VoiceKind = Literal["designed", "recorded", ""]  # a character's voice: from words, a file, none
-AssetKind = Literal["image", "voice", "speech", "element", "kvoice"]
+AssetKind = Literal["image", "voice", "speech", "element", "kvoice", "portrait"]
 BOARDS = "boards"  # the episode a board lives in: ``boards/EP/SHOT``
 ELEMENTS = "elements"  # where a character's element made on a vendor lives: ``elements/NAME``
 KVOICES = "kvoices"  # where a character's voice made on Kling lives: ``kvoices/NAME``
+PORTRAITS = "portraits"  # a character's portrait made in Ark's asset library: ``portraits/NAME``
 # Reserved episode ids: where assets live.
-ASSET_EPISODES = ("cast", "voices", "lines", BOARDS, ELEMENTS, KVOICES)
+ASSET_EPISODES = ("cast", "voices", "lines", BOARDS, ELEMENTS, KVOICES, PORTRAITS)
 
 
 PICKED_ASSETS = ("cast", "voices", BOARDS)  # the assets the take commands name (each picked)
@@ -279,7 +280,13 @@ def board_id(episode: str, shot: str) -> str:
     return f"{BOARDS}/{episode}/{shot}"
 # An element's file is its picture as the vendor shows it (its id is the task id that made it).
 ASSET_SUFFIX: dict[str, str] = {"image": ".png", "voice": ".wav", "speech": ".wav",
-                                "element": ".png", "kvoice": ".wav"}  # a made voice's: its clip
+                                "element": ".png", "kvoice": ".wav",  # a made voice's: its clip
+                                "portrait": ".png"}  # a portrait's: the sheet it was made from
+
+
+def is_portrait(asset: str) -> bool:
+    """Whether an asset id names a portrait storyboard makes in Ark's asset library."""
+    return asset.startswith(PORTRAITS + "/")
 
 
 def by_id(ref: MediaRef | None) -> bool:

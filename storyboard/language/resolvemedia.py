@@ -67,6 +67,7 @@ class MediaResolver:
         self.lines: dict[str, cast.SpokenLine] = {}  # lines spoken in a designed voice
         self.elements: dict[str, cast.MadeElement] = {}  # elements made from the sheets
         self.kvoices: dict[str, cast.MadeVoice] = {}  # voices made on Kling from the voices
+        self.portraits: dict[str, cast.MadePortrait] = {}  # portraits made in Ark's library
         self.looks: dict[str, dict[str, Look]] = {}  # each character's looks, by name
         self.episode_number = 0  # the episode being resolved: its place in the series, from 1
         self.voices = self._voices(series.get("voices"))
@@ -185,8 +186,9 @@ class MediaResolver:
                            f"voices: {', '.join(sorted(self.voices)) or '(none declared)'}")
             drawn = isinstance(generate, dict) and isinstance(generate.get("generate"), str)
             heard = self.voices.get(voice) if isinstance(voice, str) else None
+            guided = drawn and isinstance(generate, dict) and bool(generate.get("refs"))
             found, problems = identity.read(doc, (*where, "identity"), entry.get("identity"),
-                                            kind, drawn, identity.voice_kind(heard))
+                                            kind, drawn, identity.voice_kind(heard), guided)
             self.problems += problems
             if heard is not None and found is not None and found.makes_voice:
                 self._kvoice(name, heard, (*where, "identity"))
@@ -196,6 +198,9 @@ class MediaResolver:
                                              found)
                 self._element(name, found, ref, generate["generate"]
                               if drawn and isinstance(generate, dict) else "")
+                if found is not None and found.portraits_made:  # made in Ark's asset library
+                    self.portraits[name] = cast.MadePortrait(
+                        name, found.portraits_made, ref, doc.span((*where, "identity")))
             if isinstance(entry.get("looks"), dict) and entry["looks"]:
                 self._looks(name, entry["looks"], (*where, "looks"), kind)
         return characters

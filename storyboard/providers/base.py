@@ -286,6 +286,7 @@ class BaseProvider:
 ASSET_WORDS = {"image": "image: {generate: ...}", "voice": "voices: {NAME: {design: ...}}",
                "element": "identity: {kling: {element: make}}",
                "kvoice": "identity: {kling: {voice: make}}",
+               "portrait": "identity: {ark: {asset: make}}",
                "speech": "driving_audio: {say: ..., voice: ...}", "board": "boards: {model: ...}"}
 
 
@@ -293,8 +294,9 @@ def makers(asset: AssetRequest) -> tuple[str, ...]:
     """The provider kinds that make ``asset``: an image by the kinds its image model declares
     (``wan2.7-image`` by DashScope, Seedream by Ark and ModelArk, Kling's by Kling, a ComfyUI
     workflow by ComfyUI), a voice or a line by DashScope, an element by the kinds declared for it
-    (Kling). ``local`` makes every asset (its stand-ins) and is never named here."""
-    if asset.kind in ("element", "kvoice"):
+    (Kling), a portrait by the kind whose asset library it is in (Ark, ModelArk). ``local``
+    makes every asset (its stand-ins) and is never named here."""
+    if asset.kind in ("element", "kvoice", "portrait"):
         return ELEMENT_MAKERS[asset.model]
     declared = board_model_of(asset.model) if asset.kind == "image" else None
     return declared.makers if declared is not None else (CAST_MAKER,)
@@ -327,6 +329,9 @@ def _words(asset: AssetRequest) -> str:
     return ASSET_WORDS["board" if asset.subject == "board" else asset.kind]
 
 
+ELSEWHERE = "provider-video-only"  # an asset refused here: made first by the kind that makes it
+
+
 def asset_refusals(shots: list[CompiledShot], who: str, kind: str = "") -> list[Diagnostic]:
     """A located error for each asset among ``shots`` that a provider of kind ``kind`` (``who``:
     ``gateway X``) does not make: it is made first with a provider that does (its own key)."""
@@ -334,7 +339,7 @@ def asset_refusals(shots: list[CompiledShot], who: str, kind: str = "") -> list[
         shot.span, f"{shot.asset.name} is generated ({_words(shot.asset)}); {who} does not make "
         f"{shot.asset.model}: make it with --provider {makers(shot.asset)[0]} first (this render "
         "then uses that file)",
-        code="provider-video-only")
+        code=ELSEWHERE)
         for shot in shots if shot.asset is not None and not makes(kind, shot.asset)]
 
 

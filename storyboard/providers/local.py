@@ -139,7 +139,7 @@ def draw_asset(shot: CompiledShot, out: Path) -> Path:
         return boards.draw_board(out, name=asset.name, words=asset.prompt, cards=cards,
                                  size=asset.size, content_hash=shot.hash,
                                  take=shot.take if several else 0)
-    if asset.kind in ("image", "element"):  # an element's stand-in: a card, as a sheet's
+    if asset.kind in ("image", "element", "portrait"):  # an element's, a portrait's: a card
         return cast.draw_card(out, name=asset.name, prompt=asset.prompt, content_hash=shot.hash,
                               take=shot.take if several else 0)
     if asset.kind in ("voice", "kvoice"):  # a Kling voice's stand-in: a tone, as a voice's

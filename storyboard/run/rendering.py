@@ -18,7 +18,7 @@ from pathlib import Path
 
 from storyboard.errors import BudgetExceeded, ProblemsFound, StoreUnreachable, StoryboardError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
-from storyboard.providers.base import Provider, maker_prices, makers
+from storyboard.providers.base import ELSEWHERE, Provider, maker_prices, makers
 from storyboard.run import (
     Plan,
     RunResult,
@@ -109,7 +109,8 @@ def mark_made_elsewhere(the_plan: Plan, setup: RunSetup) -> None:
     paid = {s.hash for s in the_plan.to_render}
     shots = [s for s in setup.shots if s.hash in paid]
     the_plan.refused = setup.provider.refused(shots)
-    elsewhere = {s.hash: s for s in shots if s.asset is not None and setup.provider.refused([s])}
+    elsewhere = {s.hash: s for s in shots if s.asset is not None and any(  # made by another kind
+        d.code == ELSEWHERE for d in setup.provider.refused([s]))}
     if elsewhere:
         price_elsewhere(the_plan, elsewhere, setup)
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from storyboard.targets.arkassets import PORTRAIT_MAKERS, PORTRAIT_TABLES
 from storyboard.targets.capabilities import PriceTable
 from storyboard.targets.kling4 import ELEMENT_MODEL, ELEMENT_PRICES, VOICE_MODEL, VOICE_PRICES
 from storyboard.targets.models import FactSource
@@ -328,10 +329,12 @@ def price_tables(region: str, currency: str, maker: str = "") -> dict[str, Price
 # The provider kinds that make a character's element (``identity: {kling: {element: make}}``),
 # by the element asset's model, and what each is priced at (``targets.kling4``: unverified).
 # A character's voice made on Kling (``identity: {kling: {voice: make}}``) the same way.
+# A character's portrait made in Ark's or ModelArk's asset library (``identity: {ark: {asset:
+# make}}``) by the kind whose library it is (``targets.arkassets``: unverified, priced 0.00).
 ELEMENT_MAKERS: Mapping[str, tuple[str, ...]] = {ELEMENT_MODEL: ("kling",),
-                                                 VOICE_MODEL: ("kling",)}
+                                                 VOICE_MODEL: ("kling",), **PORTRAIT_MAKERS}
 ELEMENT_TABLES: Mapping[str, PriceTable] = {ELEMENT_MODEL: ELEMENT_PRICES,
-                                            VOICE_MODEL: VOICE_PRICES}
+                                            VOICE_MODEL: VOICE_PRICES, **PORTRAIT_TABLES}
 
 
 def maker_tables(kind: str, region: str, currency: str) -> dict[str, PriceTable]:

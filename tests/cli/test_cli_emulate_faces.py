@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from storyboard.targets import volcsign
 from storyboard.targets.models import SEEDANCE_20_ARK
 
 
@@ -61,3 +62,43 @@ def test_emulate_refuses_a_real_face_by_url_and_takes_a_held_portrait() -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
+
+
+def signed(port: int, secret: str, payload: bytes) -> dict[str, str]:
+    return volcsign.signed_headers("AKLTtest", secret, method="POST", host=f"127.0.0.1:{port}",
+                                   path="/volc/ark/", query=ACTION, body=payload,
+                                   region="cn-beijing", service="ark")
+
+
+ACTION = {"Action": "CreateAssetGroup", "Version": "2024-01-01"}
+
+
+def test_emulate_without_the_asset_library_answers_subscription_required() -> None:
+    """The control plane checks the signature first (with ``--api-key`` as the secret), then
+    says the account lacks the add-on."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "storyboard", "emulate", "--port", str(port),
+                             "--api-key", "sk-secret", "--no-asset-library"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/volc/ark/?Action=CreateAssetGroup&Version=2024-01-01"
+    payload = b'{"GroupType":"AIGC","Name":"storyboard","ProjectName":"default"}'
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                wrong = httpx.post(url, content=payload, headers=signed(port, "other", payload),
+                                   timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the emulator never answered"
+                time.sleep(0.1)
+        assert wrong.status_code == 401
+        assert wrong.json()["ResponseMetadata"]["Error"]["Code"] == "SignatureDoesNotMatch"
+        lacking = httpx.post(url, content=payload, headers=signed(port, "sk-secret", payload),
+                             timeout=5)
+        assert lacking.status_code == 400
+        assert lacking.json()["ResponseMetadata"]["Error"] == {
+            "Code": "SubscriptionRequired", "Message": "This API requires an active subscription"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -4,7 +4,8 @@ A character's ``identity: {ark: {asset: ID}, modelark: {asset: ID}, permission: 
 its picture's URL on that target's Seedance models, at the same place among the media and with the
 same label (golden bodies in ``tests/golden/seedance-identity.json``; ``STORYBOARD_WRITE_GOLDEN=1``
 rewrites it); ``check`` warns once, at the line, of the photoreal characters a target that refuses
-faces by URL would get by URL; wrong shapes and ``asset: make`` are errors at their line.
+faces by URL would get by URL; wrong shapes, and ``asset: make`` of a face named by a file, are
+errors at their line.
 """
 
 from __future__ import annotations
@@ -133,11 +134,13 @@ def test_a_drawn_style_and_targets_that_take_faces_by_url_say_nothing(
 
 BAD = [
     ("      ark: {asset: make}\n", 12,
-     "identity.ark.asset: make registers a real person's face, and this character declares "
-     "no permission; expected identity.permission"),
-    ("      ark: {asset: make}\n      permission: \"Mia Lund, release in legal/mia.pdf\"\n", 12,
-     "identity.ark.asset: make is not supported (the vendor's asset library is signed with the "
-     "account's AK/SK"),
+     "identity.ark.asset: make sends mia's picture to the vendor's asset library, which makes a "
+     "portrait by API only of an AI-made face"),
+    ("      modelark: {asset: make}\n      permission: \"Mia Lund, release in legal/mia.pdf\"\n",
+     12, "a real person's face goes through the vendor's own liveness verification, which "
+     "storyboard cannot perform; expected a sheet drawn from words (image: {generate: ...}), or "
+     "the face registered in the vendor's console and its id declared: identity: {modelark: "
+     "{asset: ID}}"),
     ("      ark: {asset: \"asset://asset-1\"}\n", 12, "'asset://asset-1' does not have the "
      "expected form (The asset's id as the vendor's library shows it"),
     ("      ark: asset-1\n", 12, "expected a mapping, got 'asset-1'"),

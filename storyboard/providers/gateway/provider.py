@@ -45,10 +45,12 @@ from storyboard.providers.base import (
     refuse_assets,
     with_boards,
 )
+from storyboard.providers.gateway.portraits import PortraitCalls, portrait_calls
 from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.providers.images import PictureCalls, is_picture
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
+from storyboard.targets.arkassets import PORTRAIT_TASK
 from storyboard.targets.kling4 import ELEMENT_TASK, VOICE_TASK
 from storyboard.targets.tasks import FileHop
 
@@ -118,6 +120,9 @@ class GatewayProvider(BaseProvider):
         said = voice_wire(self.name)  # the characters' voices it makes (Kling's), or None
         self.kvoices = PictureCalls(self, said, self.protocol, None, VOICE_TASK) \
             if said is not None else None
+        # the portraits it makes in the account's asset library (Ark's, ModelArk's), or None
+        self.portraits = portrait_calls(self, settings.library, root, transport,
+                                        settings.timeout)
         # find()'s requests are sent with BaseProvider.ask: the run's hooks (``with_hooks``)
 
     @classmethod
@@ -131,6 +136,8 @@ class GatewayProvider(BaseProvider):
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        if self.portraits is not None:
+            await self.portraits.client.aclose()
 
     def rebind_parts(self) -> None:
         if self.pictures is not None:  # a lost picture's lookup asks with the copy's hooks
@@ -139,6 +146,8 @@ class GatewayProvider(BaseProvider):
             self.elements = self.elements.asking(self)
         if self.kvoices is not None:
             self.kvoices = self.kvoices.asking(self)
+        if self.portraits is not None:
+            self.portraits = self.portraits.asking(self)
 
     # -- one request, one answer ---------------------------------------------------------------
 
@@ -148,7 +157,11 @@ class GatewayProvider(BaseProvider):
         refuse_assets(shots, f"gateway {self.name}", self.name)
 
     def refused(self, shots: list[CompiledShot]) -> list[Diagnostic]:
-        return asset_refusals(shots, f"gateway {self.name}", self.name)
+        """Assets it does not make, and portraits it cannot sign for (the key pair unset)."""
+        missing = self.portraits.missing() if self.portraits is not None else ""
+        return [*asset_refusals(shots, f"gateway {self.name}", self.name),
+                *(Diagnostic(s.span, missing, code="MissingApiKey") for s in shots
+                  if missing and s.asset is not None and s.asset.kind == "portrait")]
 
     def preflight(self) -> None:
         self._auth_headers()
@@ -270,17 +283,21 @@ class GatewayProvider(BaseProvider):
         return UnreadAnswer(self._key.scrub(text) if self._key else text, provider=self.name,
                             shot=shot, code="UnreadAnswer")
 
-    def _asset_calls(self, shot: CompiledShot) -> PictureCalls | None:
-        """The calls that make ``shot``'s asset: an element's, a Kling voice's, else a picture's."""
+    def _asset_calls(self, shot: CompiledShot) -> PictureCalls | PortraitCalls | None:
+        """The calls that make ``shot``'s asset: an element's, a Kling voice's, a portrait's,
+        else a picture's."""
         assert shot.asset is not None
-        return {"element": self.elements, "kvoice": self.kvoices}.get(shot.asset.kind,
-                                                                      self.pictures)
+        calls: dict[str, PictureCalls | PortraitCalls | None] = {
+            "element": self.elements, "kvoice": self.kvoices, "portrait": self.portraits}
+        return calls.get(shot.asset.kind, self.pictures)
 
     async def query(self, task_id: str) -> TaskState:
         if self.elements is not None and task_id.startswith(ELEMENT_TASK):
             return await self.elements.query(task_id)
         if self.kvoices is not None and task_id.startswith(VOICE_TASK):
             return await self.kvoices.query(task_id)
+        if self.portraits is not None and task_id.startswith(PORTRAIT_TASK):
+            return await self.portraits.query(task_id)
         if self.pictures is not None and is_picture(task_id):
             return await self.pictures.query(task_id)
         answer = await self.request_json("GET", self._path(self.protocol.task_path, task_id),

@@ -18,12 +18,14 @@ from storyboard.dialects.base import Dialect
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.providers.account_limits import AccountLimits, read_account_limits
 from storyboard.targets import PriceTable, TaskProtocol
+from storyboard.targets.arkassets import library
 
 PATHS = ("submit_path", "task_path", "list_path", "content_path")
 TEXTS = ("key_env", "auth_header", "webhook_secret_env")
+LIBRARY_KEYS = ("assets_url", "access_key_env", "secret_key_env")  # an asset library's (Ark's)
 RUNNER_KEYS = ("concurrency", "submit_rate", "poll", "max_wait", "max_download_mb")
 KNOWN = ("name", "base_url", "media_base_url", "timeout", "headers", "prices", *PATHS, *TEXTS,
-         *RUNNER_KEYS, "account_limits", "tags")
+         *RUNNER_KEYS, "account_limits", "tags", *LIBRARY_KEYS)
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -42,6 +44,12 @@ class GatewaySettings:
           timeout: 60
           prices: {720P: 0.1, 1080P: 0.15, currency: USD, per: second}
           account_limits: {in_flight: 4, submit_rate: 2}   # the account's, team-wide (as dashscope)
+
+    Ark and ModelArk also make portraits in the account's asset library (``identity: {ark:
+    {asset: make}}``): ``assets_url`` (its control plane; default the library's host, or
+    ``<NAME>_ASSETS_URL``), ``access_key_env`` and ``secret_key_env`` (the variables of the
+    account's key pair; default ``VOLC_ACCESSKEY``/``VOLC_SECRETKEY`` on ark,
+    ``BYTEPLUS_ACCESSKEY``/``BYTEPLUS_SECRETKEY`` on modelark).
     """
 
     dialect: Dialect
@@ -55,6 +63,7 @@ class GatewaySettings:
     prices: PriceTable | None = None
     webhook_secret_env: str | None = None
     account_limits: AccountLimits = field(default_factory=AccountLimits)
+    library: Mapping[str, str] = field(default_factory=dict)  # assets_url, the key pair's names
 
     @property
     def protocol(self) -> TaskProtocol:
@@ -89,9 +98,40 @@ class GatewaySettings:
         _timeout(mapping.get("timeout"), values, problems)
         _prices(mapping.get("prices"), dialect, values, problems)
         read_account_limits(mapping.get("account_limits"), values, problems)
+        _library(dialect.name, mapping, os.environ if environ is None else environ, values,
+                 problems)
         if problems:
             raise ProblemsFound(Diagnostic(None, p) for p in problems)
         return cls(dialect, **values)
+
+
+def _library(name: str, mapping: Mapping[str, Any], environ: Mapping[str, str],
+             values: dict[str, Any], problems: list[str]) -> None:
+    """An asset library's control plane and key pair variables (Ark's, ModelArk's); refused on a
+    gateway that has none."""
+    own = library(name)
+    given = [key for key in LIBRARY_KEYS if key in mapping]
+    if own is None:
+        problems += [f"provider.{key}: {name} has no asset library (ark and modelark make "
+                     "portraits: identity: {ark: {asset: make}})" for key in given]
+        return
+    found = {"assets_url": environ.get(assets_url_env(name), "").strip() or own.host,
+             "access_key_env": own.access_key_env, "secret_key_env": own.secret_key_env}
+    for key in given:
+        text = mapping[key]
+        if key == "assets_url" and not (isinstance(text, str)
+                                        and text.startswith(("https://", "http://"))):
+            problems.append(f"provider.assets_url: {text!r} is not an http(s) URL")
+        elif key != "assets_url" and not (isinstance(text, str) and ENV_NAME.match(text)):
+            problems.append(f"provider.{key}: {text!r} is not a variable's name")
+        else:
+            found[key] = text.rstrip("/") if key == "assets_url" else text
+    values["library"] = found
+
+
+def assets_url_env(name: str) -> str:
+    """The variable that overrides an asset library's control plane: ``ARK_ASSETS_URL``."""
+    return re.sub(r"[^A-Z0-9]+", "_", name.upper()) + "_ASSETS_URL"
 
 
 def _url(mapping: Mapping[str, Any], name: str, values: dict[str, Any],

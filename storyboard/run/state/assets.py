@@ -5,7 +5,8 @@ uses), and its media carry ``MediaRef(asset=...)`` until it is handed to a provi
 the assets first (they are shots of their own: journaled, cached, shared, never paid twice), waits
 for the takes a shot needs, and ``substituted`` puts each take's file in place of its name; a line
 spoken in a designed voice gets that voice's id (the task id its design answered with), and a
-character's element or voice made on Kling its id (the task id its create answered with). The hash
+character's element or voice made on Kling its id (the task id its create answered with), and a
+portrait made in Ark's asset library ``asset://ID`` where its sheet's file went. The hash
 is not touched: it already covers the take (its hash), so the bytes sent are the ones planned.
 """
 
@@ -18,10 +19,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.files import state_folder
-from storyboard.language.request import CompiledShot, Line, MediaItem, MediaRef, Scene
+from storyboard.language.request import (
+    CompiledShot,
+    Line,
+    MediaItem,
+    MediaRef,
+    Scene,
+    is_portrait,
+)
 from storyboard.media.pad import pad_line
 from storyboard.media.probe import LIMITS
 from storyboard.run.state.cache import OutputCache
+from storyboard.targets.arkassets import portrait_id
+from storyboard.targets.gateways import ARK_ASSET
 from storyboard.targets.kling4 import element_id, voice_id
 from storyboard.targets.models import model_of
 
@@ -64,6 +74,9 @@ def _item(item: MediaItem, made: Mapping[str, Made]) -> MediaItem:
         return replace(item, ref=MediaRef(id=element_id(made[asset].task_id)))
     if item.role == "voice_id" and asset is not None and asset in made:  # a Kling voice made
         return replace(item, ref=MediaRef(id=voice_id(made[asset].task_id)))
+    if asset is not None and is_portrait(asset) and asset in made:  # made in Ark's library
+        return replace(item, ref=MediaRef(url=ARK_ASSET.format(
+            asset=portrait_id(made[asset].task_id))), voice=_ref(item.voice, made))
     return replace(item, ref=_ref(item.ref, made), voice=_ref(item.voice, made))
 
 

@@ -147,7 +147,7 @@ def kind_of(shot: CompiledShot) -> str:
     """What a take's file is: a video, an image (a sheet, a place, a prop) or audio."""
     if shot.asset is None:
         return "video"
-    return "image" if shot.asset.kind in ("image", "element") else "audio"
+    return "image" if shot.asset.kind in ("image", "element", "portrait") else "audio"
 
 
 # --- judged against the request -----------------------------------------------------------------

@@ -82,13 +82,14 @@ ASSET_KINDS = {"image": ("png", "jpeg", "webp", "bmp"), "voice": ("wav", "mp3"),
                "speech": ("wav", "mp3")}
 ASSET_KINDS["element"] = ASSET_KINDS["image"]  # an element's file: its picture
 ASSET_KINDS["kvoice"] = ASSET_KINDS["voice"]  # a voice made on Kling's: its audition clip
+ASSET_KINDS["portrait"] = ASSET_KINDS["image"]  # a portrait's: the sheet it was made from
 
 
 def verify_asset(path: Path, kind: str) -> None:
     """The checks a made cast asset passes before it enters the cache: an image or audio that
     ffmpeg reads (a voice's and a line's of some length); a PNG checked whole in Python
     (``pngcheck``), without an ffprobe process."""
-    kind = "image" if kind == "element" else kind  # an element's file is its picture
+    kind = "image" if kind in ("element", "portrait") else kind  # its file is a picture
     if kind == "image" and pngcheck.is_png(path):
         problem = pngcheck.problem(path)
         if problem is not None:
