@@ -81,6 +81,35 @@ def load_variants(path: Path, var: tuple[str, ...], variation: tuple[str, ...], 
     return variants
 
 
+UNSOLD = "model-provider"  # shotchecks: the provider asked for does not sell a shot's model
+
+
+def cast_alone(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
+               provider: str | None, patterns: tuple[str, ...]) -> Variants | None:
+    """A render of cast assets alone on a provider that does not sell the series' video models
+    (``render --provider dashscope --shot 'cast/*'`` on a Seedance series: docs/cast.md, "Which
+    providers make the cast"): the series compiled for its own provider, when the only errors
+    for ``provider`` are its unsold models and ``patterns`` name cast assets only (a cast
+    asset's hash is the same whichever provider compiles it). None otherwise."""
+    from storyboard.language.variations import compile_variations
+    from storyboard.run.state.takes import select_shots
+    if not patterns or provider is None:
+        return None
+    asked = compile_variations(path, vars=parse_vars(var), select=list(variation) or None,
+                               provider=provider)
+    errors = [p for p in asked.diagnostics() if p.severity == "error"]
+    if asked.matrix or not errors or any(p.code != UNSOLD for p in errors):
+        return None
+    own = compile_variations(path, vars=parse_vars(var), select=list(variation) or None)
+    if not own.ok:
+        return None
+    try:
+        chosen = select_shots(own.manifests[0], tuple(p.partition("#")[0] for p in patterns))
+    except StoryboardError:
+        return None
+    return own if all(shot.asset is not None for shot in chosen) else None
+
+
 def warnings_line(warned: Sequence[Diagnostic], path: Path) -> str:
     """The series' warnings as one line, by kind (``check`` shows each, at its line)."""
     kinds = Counter(p.code or "other" for p in warned)

@@ -223,12 +223,9 @@ def with_sheet(root: Path, emu: EmulatorServer, hosted: str, *, assets: str = ""
     made from); the sheet's file is what the emulator's Seedance takes for a real person."""
     series(root, base=emu.gateway_url("ark"), hosted=hosted,
            assets=assets or emu.origin + "/volc/ark")
-    path = root / "storyboard.yaml"
-    text = path.read_text(encoding="utf-8")  # DashScope compiles no Seedance shot: its model
-    path.write_text(text.replace(SEEDANCE_20_ARK.id, "wan2.7-r2v"), encoding="utf-8")
+    # DashScope sells no Seedance model, yet makes the cast: --shot names the cast alone
     drawn = invoke("render", root, "--provider", "dashscope", "--shot", "cast/*", "--yes")
     assert drawn.exit_code == 0, drawn.output
-    path.write_text(text, encoding="utf-8")  # the sheet's hash is the same on either model
     manifest, _ = compile_lenient(load_source(root), provider="ark")
     [sheet] = [a for a in manifest.cast if a.episode == "cast"]
     emu.service.config = replace(emu.service.config, real_faces=(sheet.hash,))
@@ -408,3 +405,17 @@ def test_the_library_settings_belong_to_ark_and_modelark_and_name_variables() ->
 def test_the_sheet_is_held_to_the_library_s_limits(size: tuple[int, int, int],
                                                     problem: str) -> None:
     assert picture_problem(*size) == problem
+
+
+def test_dashscope_makes_the_cast_of_a_seedance_series_but_never_its_shots(
+        tmp_path: Path, emu: EmulatorServer) -> None:
+    """docs/cast.md: the cast is made with --provider dashscope, then the shots on the gateway.
+    A --shot that names a video shot is still refused at the model's line, nothing sent."""
+    root = series(tmp_path / "s", base=emu.gateway_url("ark"), hosted="https://m.example.com")
+    refused = invoke("render", root, "--provider", "dashscope", "--shot", "ep01/one", "--yes")
+    assert refused.exit_code == 1
+    assert f"dashscope does not sell {SEEDANCE_20_ARK.id}" in refused.output
+    assert emu.stats()["submissions"]["total"] == 0 and emu.stats()["cast"]["images"] == 0
+    drawn = invoke("render", root, "--provider", "dashscope", "--shot", "cast/*", "--yes")
+    assert drawn.exit_code == 0, drawn.output
+    assert emu.stats()["cast"]["images"] == 1 and emu.stats()["submissions"]["total"] == 0
