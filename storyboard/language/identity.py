@@ -238,7 +238,8 @@ def unregistered_faces(target: Target | None, doc: Document, characters: Mapping
         f"{', '.join(names)}: {'a photoreal picture goes' if len(names) == 1 else 'photoreal pictures go'}"
         f" by URL to {target.name} ({target.title}), which refuses faces sent by URL (\"may "
         "contain real person\"); register each face in the vendor's portrait library and "
-        f"declare it: identity: {{{key}: {{asset: ID}}}} ({IDENTITY_DOCS}); a drawn look "
+        f"declare it: identity: {{{key}: {{asset: ID}}}}, or let storyboard make a sheet it drew "
+        f"into one: identity: {{{key}: {{asset: make}}}} ({IDENTITY_DOCS}); a drawn look "
         "named in the series' style (anime, cartoon, hand-drawn, ...) usually passes"),
         key=True, severity="warning", code="identity-faces")]
 

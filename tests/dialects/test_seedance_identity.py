@@ -111,6 +111,7 @@ def test_check_says_once_which_photoreal_faces_go_by_url(
     assert said.message.startswith("mia, guitar: photoreal pictures go by URL to ark ")
     assert "refuses faces sent by URL" in said.message
     assert "identity: {ark: {asset: ID}}" in said.message
+    assert "identity: {ark: {asset: make}}" in said.message  # a sheet storyboard drew
     assert "docs/cast.md#identities-registered-once" in said.message
     _, problems = compiled(seedance(tmp_path / "one", make_media), "ark")
     (said,) = warnings(problems)
