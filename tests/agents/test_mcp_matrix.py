@@ -3,7 +3,7 @@
 the language variation of an approved base is priced and made as that base's version (its
 lines and lip-sync passes, 0 video renders), held to the call's ``max_cost`` with the version
 counted, and nothing is paid twice when it is asked again; a free ``local`` render of the matrix
-makes drafts, never a paid version."""
+makes drafts, never a paid version; as an MCP task alike."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from storyboard.emulator import EmulatorServer
 from tests.fixtures.dashscope_cli import Emulator, submissions
 from tests.fixtures.mcp import KEY, error, session
+from tests.fixtures.mcp_tasks import TaskHandle, agent
 from tests.run.test_dub_matrix import MATRIX
 from tests.run.test_dub_version import EP01, EP02, SHOTS, MakeMedia, counts, run
 
@@ -91,3 +93,34 @@ def test_an_agents_render_makes_the_approved_bases_language_variation_as_its_ver
     second = data(again)  # asked again: nothing is paid twice
     assert second["ok"] is True and second["spent"] == 0, second
     assert submissions(server) - submitted == 2 and counts(server)[0] - speech == 3
+
+
+def test_a_matrix_render_as_a_task_drafts_for_free_then_makes_the_version(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same route for a client that takes ``render`` as an MCP task: its quote (the local
+    drafts' rows, the paid version's price) and its run."""
+    server: EmulatorServer = emulator(plain_results=False, latency=0.3)
+    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+    series = _approved_base(tmp_path, make_media)
+    speech, passes, submitted = counts(server)
+
+    async def run() -> list[Any]:
+        async with agent(tmp_path, ceiling=5, emulator=server) as client:
+            ended = []
+            for arguments in ({"series": "dubbed", "provider": "local"},
+                              {"series": "dubbed", "provider": "dashscope", "max_cost": 1}):
+                handle = await client.call("render", arguments)
+                assert isinstance(handle, TaskHandle), handle
+                ended.append(await client.until(handle.task_id,
+                                                lambda task: task.status != "working"))
+            return ended
+
+    drafted, dubbed = anyio.run(run)
+    assert [t.status for t in (drafted, dubbed)] == ["completed"] * 2
+    assert drafted.result["structuredContent"]["spent"] == 0
+    made = dubbed.result["structuredContent"]
+    assert made["ok"] is True and made["versions"][0]["variation"] == "dubbed/es", made
+    assert counts(server)[0] - speech == 3 and counts(server)[1] - passes == 2
+    assert submissions(server) - submitted == 2  # the two passes: 0 video renders
+    assert (series / "out" / "es" / "ep01.mp4").is_file()
