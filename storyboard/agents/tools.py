@@ -218,6 +218,9 @@ class Tools:
         from storyboard.run.workers.queueing import queue_render
         if provider not in PROVIDERS or has(provider, "drafts"):
             raise Refused(f"queue: expected a provider that renders (not local), got {provider!r}")
+        if matrix.is_matrix(folder):
+            raise Refused("queue: this series has a variations matrix, which a tool call does "
+                          "not queue; `storyboard render SERIES --queue` queues it")
         paid = is_paid(provider)
         allowed = self.allowed(max_cost) if paid else 0.0
         with self.budget.lock:

@@ -124,3 +124,13 @@ def test_a_matrix_render_as_a_task_drafts_for_free_then_makes_the_version(
     assert counts(server)[0] - speech == 3 and counts(server)[1] - passes == 2
     assert submissions(server) - submitted == 2  # the two passes: 0 video renders
     assert (series / "out" / "es" / "ep01.mp4").is_file()
+
+
+def test_a_matrix_is_not_queued_by_a_tool_call(tmp_path: Path) -> None:
+    """``render`` with ``queue: true`` takes no matrix (the command line queues it): refused,
+    before anything is priced or queued."""
+    from storyboard.agents.tools import Budget, Refused, Tools
+    (tmp_path / "dubbed").mkdir()
+    (tmp_path / "dubbed" / "storyboard.yaml").write_text(MATRIX, encoding="utf-8")
+    with pytest.raises(Refused, match=r"variations matrix.*storyboard render SERIES --queue"):
+        Tools(tmp_path, Budget(5)).render("dubbed", "dashscope", max_cost=1, queue=True)
