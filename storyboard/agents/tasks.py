@@ -233,7 +233,8 @@ class StoryboardTasks(Extension):
             quote = self.library.estimate(series, provider, shot=str(arguments.get("shot", "")),
                                         count=int(arguments.get("count", 1)))
         elif has(provider, "drafts"):
-            rows = self.library.plan(series, None, arguments.get("episode"), draft=True)["shots"]
+            rows = plan_rows(self.library.plan(series, provider, arguments.get("episode"),
+                                               draft=True))
             quote = {"provider": provider, "currency": "", "cost": 0.0, "waiting_on_boards": 0,
                      "shots": sum(1 for row in rows if row["status"] != "cached")}
         else:
@@ -316,6 +317,14 @@ class StoryboardTasks(Extension):
                     return
             if state["status"] != "working":
                 return
+
+
+def plan_rows(planned: dict[str, Any]) -> list[dict[str, Any]]:
+    """The shot rows of the ``plan`` tool's answer: a series' plan, or a matrix's (its provider
+    groups' plans, as ``storyboard plan --json`` gives them)."""
+    groups = planned.get("groups", [planned])
+    return [row for group in groups
+            for row in group.get("plan", group)["shots"]]
 
 
 def answer(structured: dict[str, Any]) -> dict[str, Any]:

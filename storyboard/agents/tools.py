@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import storyboard
+from storyboard.agents import matrix
 from storyboard.dialects import DIALECTS
 from storyboard.dialects import manifest as manifest_json
 from storyboard.errors import (
@@ -35,8 +36,9 @@ from storyboard.review.sheet import build_sheet
 from storyboard.run import read_status
 from storyboard.run.choices.checks import approve_checked
 from storyboard.run.pipeline import RenderReport, render_series
+from storyboard.run.plans import Plan
 from storyboard.run.rendering import plan_setup
-from storyboard.run.setup import Callbacks, RenderFlags, open_run, prepare, single
+from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, open_run, prepare, single
 from storyboard.run.state import takes
 from storyboard.run.state.journal import Attempt
 from storyboard.run.trip.cancel import failure_of
@@ -104,8 +106,11 @@ class Tools:
 
     def plan(self, series: str = ".", provider: str | None = None, episode: str | None = None,
              draft: bool = False) -> dict[str, Any]:
-        the_plan = storyboard.plan(self.series(series), provider=provider, episode=episode,
-                                   draft=draft)
+        folder = self.series(series)
+        if matrix.is_matrix(folder):  # as `storyboard plan` plans it: versions beside renders
+            self.last_plan = matrix.plan(folder, RenderFlags(provider, episode, draft))
+            return self.last_plan
+        the_plan = storyboard.plan(folder, provider=provider, episode=episode, draft=draft)
         self.last_plan = the_plan.to_dict()
         return self.last_plan
 
@@ -213,13 +218,17 @@ class Tools:
         from storyboard.run.workers.queueing import queue_render
         if provider not in PROVIDERS or has(provider, "drafts"):
             raise Refused(f"queue: expected a provider that renders (not local), got {provider!r}")
+        if matrix.is_matrix(folder):
+            raise Refused("queue: this series has a variations matrix, which a tool call does "
+                          "not queue; `storyboard render SERIES --queue` queues it")
         paid = is_paid(provider)
         allowed = self.allowed(max_cost) if paid else 0.0
         with self.budget.lock:
-            the_plan, cost = self._priced(folder, provider, episode, (), ())
+            priced = self._priced(folder, provider, episode, (), ())
+            cost = priced.cost
             if paid and not under(cost, min(allowed, self.budget.left)):
-                raise Refused(refusal(cost, the_plan.currency, max_cost or 0.0, self.budget,
-                                      the_plan.to_dict()))
+                raise Refused(refusal(cost, priced.currency, max_cost or 0.0, self.budget,
+                                      priced.to_dict()))
             flags = RenderFlags(provider, episode, yes=not paid,
                                 budget=min(allowed, self.budget.left) if paid else None)
             queued = queue_render(single(compiled(folder, provider)), flags, Callbacks(),
@@ -239,13 +248,16 @@ class Tools:
             raise Refused(f"unknown provider {name!r}; expected one of: {', '.join(PROVIDERS)}")
         if shot is not None:
             return self._retake_quote(folder, name, shot, count)
-        the_plan, cost = self._priced(folder, name, episode, (), (), boards)
+        priced = self._priced(folder, name, episode, (), (), boards)
+        the_plan = priced.plan
         rows = [s for s in the_plan.shots if s.renders]
-        return {"provider": name, "currency": the_plan.currency, "cost": cost,
+        return {"provider": name, "currency": the_plan.currency, "cost": priced.cost,
                 "shots": len(rows), "seconds": round(sum(s.billed_seconds for s in rows), 3),
                 "waiting_on_boards": sum(1 for s in the_plan.shots if s.status == "waits"),
                 "rows": [{"key": s.key, "status": s.status, "cost": s.cost,
-                          "seconds": s.billed_seconds} for s in the_plan.shots]}
+                          "seconds": s.billed_seconds} for s in the_plan.shots],
+                **({"versions": [v.to_dict() for v in priced.versions]} if priced.versions
+                   else {})}
 
     def _retake_quote(self, folder: Path, provider: str, shot: str, count: int) -> dict[str, Any]:
         manifest = compiled(folder, provider)
@@ -265,9 +277,13 @@ class Tools:
         if provider not in PROVIDERS:
             raise Refused(f"unknown provider {provider!r}; expected one of: {', '.join(PROVIDERS)}")
         if has(provider, "drafts"):
-            return report_dict(render_series(compiled(folder, None), RenderFlags(
-                provider, episode, draft=True, yes=True, shots=shots, take_changes=changes,
-                boards=boards), Callbacks(on_event=on_event)))
+            flags = RenderFlags(provider, episode, draft=True, yes=True, shots=shots,
+                                take_changes=changes, boards=boards)
+            if matrix.is_matrix(folder):
+                return matrix.report_dict(matrix.drafts(folder, flags,
+                                                        Callbacks(on_event=on_event)))
+            return report_dict(render_series(compiled(folder, None), flags,
+                                             Callbacks(on_event=on_event)))
         return self._paid(folder, provider, episode, max_cost, shots, changes, on_event, boards)
 
     def _paid(self, folder: Path, provider: str, episode: str | None,
@@ -277,16 +293,21 @@ class Tools:
         allowed = self.allowed(max_cost)
         with self.budget.lock:  # one paid call at a time: the ceiling is shared
             allowed = min(allowed, self.budget.left)
-            the_plan, cost = self._priced(folder, provider, episode, shots, changes, boards)
-            self.last_plan = the_plan.to_dict()
+            priced = self._priced(folder, provider, episode, shots, changes, boards)
+            cost = priced.cost
+            self.last_plan = priced.to_dict()
             if not under(cost, allowed):  # fails closed
-                raise Refused(refusal(cost, the_plan.currency, max_cost or 0.0, self.budget,
+                raise Refused(refusal(cost, priced.currency, max_cost or 0.0, self.budget,
                                       self.last_plan))
+            flags = RenderFlags(provider, episode, budget=allowed, shots=shots,
+                                take_changes=changes, boards=boards)
             try:
-                report = render_series(compiled(folder, provider), RenderFlags(
-                    provider, episode, budget=allowed, shots=shots, take_changes=changes,
-                    boards=boards),
-                    Callbacks(on_event=on_event))
+                if matrix.is_matrix(folder):  # as `storyboard render` renders it
+                    made = matrix.render(folder, flags, Callbacks(on_event=on_event))
+                    self.budget.spent += max(made.spent, cost) if matrix.submitted(made) else 0.0
+                    return matrix.report_dict(made)
+                report = render_series(compiled(folder, provider), flags,
+                                       Callbacks(on_event=on_event))
             except BudgetExceeded as error:
                 raise Refused(str(error)) from error
             run = report.run
@@ -295,17 +316,22 @@ class Tools:
 
     def _priced(self, folder: Path, provider: str, episode: str | None,
                 shots: tuple[str, ...], changes: tuple[Any, ...],
-                boards: bool = False) -> tuple[Any, float]:
+                boards: bool = False) -> matrix.Priced:
         """The plan of a paid call, and what it counts against the limits: each task at no
-        less than the list price of its model (a series' own prices cannot lower it)."""
+        less than the list price of its model (a series' own prices cannot lower it); a
+        matrix's as ``storyboard render`` makes it, its versions priced too."""
         flags = RenderFlags(provider, episode, take_changes=changes, boards=boards)
-        with open_run(single(compiled(folder, provider)), flags) as setup:
-            the_plan = plan_setup(setup)
+
+        def cost(setup: RunSetup, the_plan: Plan) -> float:
             by_hash = {shot.hash: shot for shot in setup.shots}
-            cost = sum(max(s.cost if the_plan.currency == setup.provider.list_prices.currency
+            return sum(max(s.cost if the_plan.currency == setup.provider.list_prices.currency
                            else 0.0, at_list_price(by_hash[s.hash], setup))
                        for s in the_plan.shots if s.renders and _chosen(s.key, shots))
-        return the_plan, round(cost, 6)
+        if matrix.is_matrix(folder):
+            return matrix.priced(folder, flags, cost)
+        with open_run(single(compiled(folder, provider)), flags) as setup:
+            the_plan = plan_setup(setup)
+            return matrix.Priced(the_plan, round(cost(setup, the_plan), 6))
 
 
 def at_list_price(shot: Any, setup: Any) -> float:

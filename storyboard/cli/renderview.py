@@ -34,9 +34,8 @@ def show_plans(variants: Variants, plans: list[MatrixPlan], as_json: bool) -> No
     if not variants.matrix:
         return show_series_plan(variants.manifests[0], plans[0], as_json)
     if as_json:
-        data = plans[0].to_dict() if len(plans) == 1 else {
-            "groups": [{"provider": p.plan.provider, **p.to_dict()} for p in plans]}
-        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        from storyboard.run.variations import plans_dict
+        click.echo(json.dumps(plans_dict(plans), indent=2, sort_keys=True))
         return
     for the_plan in plans:
         progress.console().print(matrix_view.plan_table(the_plan))

@@ -77,6 +77,14 @@ class MatrixPlan:
                 "versions": [v.to_dict() for v in self.versions]}
 
 
+def plans_dict(plans: list[MatrixPlan]) -> dict[str, Any]:
+    """A matrix's plans as ``plan --json`` gives them: the one provider group's plan, else each
+    group's with its provider."""
+    if len(plans) == 1:
+        return plans[0].to_dict()
+    return {"groups": [{"provider": p.plan.provider, **p.to_dict()} for p in plans]}
+
+
 def per_variation(the_plan: Plan) -> list[VariationPlan]:
     cost = {s.hash: s.cost for s in the_plan.to_render}
     users: dict[str, set[str]] = {}

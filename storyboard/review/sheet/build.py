@@ -29,6 +29,7 @@ from storyboard.language.series import load_source
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
 from storyboard.review.sheet import cast, html, model, png, views
+from storyboard.review.sheet.episodes import empty_episode, sheet_view
 from storyboard.review.sheet.findings import (
     failures_by_take,
     findings_by_take,
@@ -82,10 +83,11 @@ def build_sheet(path: str | Path, *, out: Path | None = None, provider: str | No
     if expansion.problems:
         raise ProblemsFound([*source.problems, *expansion.problems])
     variants = compile_all(expansion)
+    every = compile_all(expand(source, vars)) if variants.partial else variants
     target = Path(out) if out is not None else \
         variation_dir(variants.manifests[0], episodes_dir, draft=draft).parent / "sheet.html"
     sheet = matrix_sheet(variants, provider=provider, draft=draft, episodes_dir=episodes_dir,
-                         sheet_dir=target.parent)
+                         sheet_dir=target.parent, every=every)
     return _write(sheet, target, png_out, variants.diagnostics())
 
 
@@ -150,8 +152,8 @@ def sheet_model(manifest: Manifest, problems: list[Diagnostic], *, sheet_dir: Pa
     takes = (shots, states)
     episodes = [views.episode_view(ctx, builder, ep, cache, plans,
                                    _video(folder, used, cache, ep), takes)
-                if ep.shots else model.empty_episode(ctx, ep) for ep in shown.episodes]
-    return model.sheet_view(ctx, episodes, cast.cast_view(ctx, made, states))
+                if ep.shots else empty_episode(ctx, ep) for ep in shown.episodes]
+    return sheet_view(ctx, episodes, cast.cast_view(ctx, made, states))
 
 
 def _shown(manifest: Manifest, lock: LockFile, cache_key: str, used: Path | None

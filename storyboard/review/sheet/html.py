@@ -20,6 +20,7 @@ from markupsafe import Markup
 from storyboard.review.sheet.model import Episode, Panel, Sheet
 
 TEMPLATES = Path(__file__).parent / "templates"
+TAG = re.compile(r"[A-Za-z0-9-]{1,35}")  # a language tag, as a style sheet may hold it
 _NAMED = re.compile(r"[A-Za-z]{3,20}")
 _HEX = re.compile(r"(?:0x|#)([0-9A-Fa-f]{6})")
 
@@ -44,8 +45,16 @@ def environment() -> SandboxedEnvironment:
 
 
 def render(sheet: Sheet) -> str:
-    return environment().get_template("sheet.html.j2").render(sheet=sheet,
-                                                              episode_html=episode_html)
+    return environment().get_template("sheet.html.j2").render(
+        sheet=sheet, episode_html=episode_html, languages=switched(sheet))
+
+
+def switched(sheet: Sheet) -> list[str]:
+    """The languages the page's switches offer, each a rule of its style sheet that shows the
+    chosen version with no script (a tag of letters, digits and ``-`` only: it is written into
+    the style sheet, where nothing is escaped)."""
+    return sorted({v.language for ep in sheet.episodes for v in ep.versions
+                   if TAG.fullmatch(v.language)})
 
 
 def header_html(sheet: Sheet) -> str:

@@ -18,14 +18,17 @@ from pathlib import Path
 from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.expand import Expansion
+from storyboard.language.languages import series_languages
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import UNUSED, Variant, Variants
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
 from storyboard.review.progress import money
 from storyboard.review.sheet import cast, model
+from storyboard.review.sheet.episodes import empty_episode, episode_view
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.review.sheet.versions import VersionPlace, base_places
 from storyboard.review.steps import step
 from storyboard.run.pipeline import matrix_plan
 from storyboard.run.plans import ShotPlan, apply_price_overrides
@@ -61,7 +64,9 @@ def compile_all(expansion: Expansion) -> Variants:
     variants = []
     for variation in expansion.variations:
         manifest, problems = compile_lenient(variation.source, expanded=True)
-        variants.append(Variant(variation.name, dict(variation.values), manifest, problems))
+        variants.append(Variant(variation.name, dict(variation.values), manifest, problems,
+                                dict(variation.values),
+                                series_languages(variation.source.series.data)))
     root = expansion.variations[0].source.root
     partial = len(variants) < len(expansion.names)
     return Variants(root, root.name, True, _without_partly_unused(variants, partial),
@@ -83,8 +88,11 @@ def _without_partly_unused(variants: list[Variant], partial: bool) -> list[Varia
 
 
 def matrix_sheet(variants: Variants, *, provider: str | None, draft: bool,
-                 episodes_dir: Path | None, sheet_dir: Path) -> model.Sheet:
-    """The sheet of a matrix: a section per variation, planned as one run."""
+                 episodes_dir: Path | None, sheet_dir: Path, every: Variants | None = None
+                 ) -> model.Sheet:
+    """The sheet of a matrix: a section per variation, planned as one run; each base's
+    episodes with the versions its language variations are made as (``every``: all the
+    matrix's variations, when only some are shown)."""
     combined = variants.combined()
     chosen = make_provider(combined, provider, draft=draft)
     seconds = reference_seconds(combined)
@@ -98,7 +106,9 @@ def matrix_sheet(variants: Variants, *, provider: str | None, draft: bool,
                      seconds)
     users = _users(variants)
     plans = {s.key: s for s in shared.plan.plan.shots}
-    sections = tuple(_section(shared, v, users, plans, episodes_dir, sheet_dir, draft)
+    places = base_places(every or variants, episodes_dir)
+    sections = tuple(_section(shared, v, users, plans, episodes_dir, sheet_dir, draft,
+                              places.get(v.name or "", ()))
                      for v in variants.variants)
     return _sheet(shared, sections, _cast(shared, combined, sheet_dir))
 
@@ -127,20 +137,21 @@ def _users(variants: Variants) -> dict[str, tuple[str, ...]]:
 
 def _section(shared: _Shared, variant: Variant, users: dict[str, tuple[str, ...]],
              plans: dict[str, ShotPlan], episodes_dir: Path | None, sheet_dir: Path,
-             draft: bool) -> model.Section:
+             draft: bool, versions: tuple[VersionPlace, ...]) -> model.Section:
     manifest = variant.manifest
     assert manifest is not None
     name = variant.name or ""
     step(f"variation {name}: stills of {len(manifest.shots())} shot(s)")
     ctx = model.Context(manifest, shared.plan.plan, shared.lock, shared.estimated, shared.thumbs,
                         sheet_dir, Placed(manifest, variant.problems), prefix=name, users=users,
-                        variation=name, notes=notes_by_shot(read_notes(manifest.root)))
+                        variation=name, notes=notes_by_shot(read_notes(manifest.root)),
+                        versions=versions)
     folder = variation_dir(manifest, episodes_dir, draft=draft)
     builder = EpisodeBuilder(manifest, folder, draft=draft)
     cache = OutputCache(manifest.root, shared.chosen.cache_key)
-    episodes = tuple(model.episode_view(ctx, episode_cut(builder, ep, cache), plans,
+    episodes = tuple(episode_view(ctx, episode_cut(builder, ep, cache), plans,
                                         folder / f"{ep.id}.mp4") if ep.shots
-                     else model.empty_episode(ctx, ep) for ep in manifest.episodes)
+                     else empty_episode(ctx, ep) for ep in manifest.episodes)
     return _section_view(ctx, variant, episodes)
 
 

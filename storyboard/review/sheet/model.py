@@ -12,17 +12,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
-from storyboard.errors import MediaError
 from storyboard.language.request import (
     INPUT_VIDEO_ROLES,
-    CompiledEpisode,
     CompiledShot,
     Manifest,
     MediaItem,
@@ -32,9 +27,9 @@ from storyboard.review.progress import money
 from storyboard.review.sheet.findings import Strip
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.thumbs import Still, Thumbs
-from storyboard.review.sheet.versions import EpisodeVersion, episode_versions
+from storyboard.review.sheet.versions import EpisodeVersion, VersionPlace
 from storyboard.run.plans import Plan, ShotPlan
-from storyboard.run.state.lockfile import LockEntry, spent, spent_under, take_key
+from storyboard.run.state.lockfile import LockEntry, take_key
 from storyboard.stitch.cut import Cut, timecode
 
 LABEL = re.compile(r"\b(?:Image|Video) \d+\b")
@@ -218,6 +213,9 @@ class Context:
     links: Callable[[Path], str] | None = None
     made_by: Callable[[str], str] | None = None  # who made a shown take (by hash), else the plan's
     shown_by: str = ""  # who made the takes shown (the header's words), else the plan's provider
+    # where each language's version of its episodes is (a matrix base's: ``versions.base_places``);
+    # None: the series' own, ``languages/<lang>/`` and ``<lang>/`` beside its episodes
+    versions: tuple[VersionPlace, ...] | None = None
 
     def anchor(self, *parts: str) -> str:
         return anchor(self.prefix, *parts) if self.prefix else anchor(*parts)
@@ -415,79 +413,3 @@ def board_of(ctx: Context, shot: CompiledShot) -> Asset | None:
 def note_lines(notes: list[Note]) -> tuple[str, ...]:
     return tuple(f"{n.author}, {n.time}{f' (take {n.take})' if n.take else ''}: {n.text}"
                  for n in notes)
-
-
-def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
-    item = cut.items[index]
-    spec: dict[str, Any] = dict(item.card or {})
-    start, end = cut.span(index)
-    stills: tuple[Still, ...] = ()
-    if item.path is not None:
-        stills = (ctx.thumbs.frames(item.path, item.length, cut.fps)[1],)
-    return Panel(item.kind, 0, item.name, ctx.anchor(cut.episode.id, item.kind),
-                 timecode(start, cut.fps), timecode(end, cut.fps), item.length, stills,
-                 "render" if stills else "", transition=transition(cut, index),
-                 card_text=str(spec.get("text", "")), card_color=str(spec.get("color", "black")),
-                 card_text_color=str(spec.get("text_color", "white")),
-                 start=round(float(start / cut.fps), 3))
-
-
-def episode_view(ctx: Context, cut: Cut, plans: dict[str, ShotPlan], video: Path) -> Episode:
-    stitched = video.is_file()
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the poster is taken while panels are made
-        taking = pool.submit(poster, ctx, cut, video) if stitched else None
-        panels = episode_panels(ctx, cut, plans)
-        shown = taking.result() if taking is not None else None
-    ep = cut.episode
-    estimated = sum(ctx.estimate(s) for s in ep.shots)
-    paid = sum(spent(ctx.lock.get(take_key(s), {})) for s in ep.shots)
-    waiting = sum(1 for p in panels if p.board is not None and p.board.approve
-                  and any(t.made and t.still is not None for t in p.board.takes))
-    command = f"storyboard approve {ctx.manifest.root.name} boards/{ep.id}" if waiting else ""
-    return Episode(ep.id, ep.title, ctx.anchor(ep.id), timecode(cut.timeline.total, cut.fps),
-                   cut.duration, money(estimated, ctx.currency), money(paid, ctx.currency),
-                   ctx.link(video) if stitched else "", panels,
-                   ctx.problems.for_episode(ep.id), shown, waiting, command,
-                   episode_versions(ctx.manifest.root, ep.id, video.parent, ctx.link))
-
-
-def episode_panels(ctx: Context, cut: Cut, plans: dict[str, ShotPlan]) -> tuple[Panel, ...]:
-    panels: list[Panel] = []
-    number = 0
-    for index, item in enumerate(cut.items):
-        if item.shot is None:
-            panels.append(card_panel(ctx, cut, index))
-            continue
-        number += 1
-        panels.append(shot_panel(ctx, cut, index, number, plans.get(take_key(item.shot))))
-    return tuple(panels)
-
-
-def poster(ctx: Context, cut: Cut, video: Path) -> Still | None:
-    """The stitched episode's frame in the middle of its first shot (past the title card): what
-    the player shows before it plays."""
-    timeline = cut.timeline
-    index = next((i for i, item in enumerate(cut.items) if item.shot is not None), 0)
-    frame = min(timeline.total - 1, timeline.starts[index] + timeline.frames[index] // 2)
-    try:
-        return ctx.thumbs.frame(video, frame, cut.fps, f"{cut.episode.id} poster")
-    except MediaError:  # a file that is not the episode this series stitches: no poster
-        return None
-
-
-def empty_episode(ctx: Context, episode: CompiledEpisode) -> Episode:
-    """An episode with no shot to show (they all failed to compile): its problems still show."""
-    zero = money(0.0, ctx.currency)
-    return Episode(episode.id, episode.title, ctx.anchor(episode.id), timecode(0, Fraction(30)), 0.0,
-                   zero, zero, "", (), ctx.problems.for_episode(episode.id))
-
-
-def sheet_view(ctx: Context, episodes: Sequence[Episode],
-               cast: tuple[Asset, ...] = ()) -> Sheet:
-    seconds = sum(e.seconds for e in episodes)
-    estimated = sum(ctx.estimate(s) for s in ctx.manifest.shots())
-    paid = spent_under(ctx.lock, f"{ctx.manifest.name}/")
-    return Sheet(ctx.manifest.title, ctx.manifest.name, ctx.shown_by or ctx.plan.provider,
-                 f"{seconds:.2f} s", money(estimated, ctx.currency), money(paid, ctx.currency),
-                 tuple(episodes), ctx.problems.for_series(), ctx.plan.counts(), cast=cast)
-

@@ -4,6 +4,10 @@ the version's stitched episode.
 
 The versions are the files there are (``languages/<lang>/<EP>.yaml``), in the order of their
 language tags; a file that does not read is left out here (``check`` says why, at its line).
+A matrix's base (``language.variations.language_versions``) has the versions its language
+variations are made as: its files in its own folder when the matrix has other axes
+(``languages/<lang>/<base>/``), its episodes where ``render`` stitches them, in the language
+variation's own folder (``run.dub.episodes.version_folder``); ``base_places`` finds them.
 A line's length is its measurement (``versioncheck.measured``, written when it is made), never
 a guess from its letters: until it is made, the sheet says so.
 """
@@ -16,8 +20,11 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 from storyboard.language.fit import over
+from storyboard.language.variations import Variants, language_versions
 from storyboard.language.versioncheck import measured, seconds_of
 from storyboard.language.versions import FOLDER, read_version, version_path
+from storyboard.run.dub.episodes import version_folder
+from storyboard.run.dub.matrix import Route
 
 
 @dataclass(frozen=True)
@@ -58,25 +65,61 @@ class EpisodeVersion:
         return sum(1 for line in self.lines if line.over)
 
 
-def episode_versions(root: Path, episode: str, out: Path,
-                     link: Callable[[Path], str]) -> tuple[EpisodeVersion, ...]:
-    """Each version of ``episode`` there is a file of (``out``: the original's output folder,
-    whose ``<lang>/<EP>.mp4`` is the version's episode; ``link``: a file's link on the page)."""
+@dataclass(frozen=True)
+class VersionPlace:
+    """Where one language's version is: its files' folder (``home``: None for
+    ``languages/<lang>/``, else a matrix base's ``languages/<lang>/<home>/``) and the folder its
+    stitched episodes are in."""
+
+    language: str
+    home: str | None
+    folder: Path
+
+
+def series_places(root: Path, out: Path) -> tuple[VersionPlace, ...]:
+    """A series' versions: each ``languages/<lang>/`` folder there is, its episodes in
+    ``out/<lang>/`` (``out``: the original's output folder)."""
     folder = root / FOLDER
     if not folder.is_dir():
         return ()
+    return tuple(VersionPlace(name, None, out / name)
+                 for name in sorted(p.name for p in folder.iterdir() if p.is_dir()))
+
+
+def base_places(every: Variants, episodes_dir: Path | None) -> dict[str, tuple[VersionPlace, ...]]:
+    """Each base of a matrix (by name) -> its language variations' versions: the files of its
+    home, the episodes in the folder ``render`` makes each language variation in (``every``:
+    every variation of the matrix, so a base's versions are found when only it is shown)."""
+    found: dict[str, list[VersionPlace]] = {}
+    for name, made in language_versions(every).items():
+        base = made.base.manifest
+        if base is None or made.base.name is None:
+            continue
+        route = Route(name, base, made.language, made.home)
+        folder = version_folder(base, episodes_dir, made.language, route.made_as)
+        found.setdefault(made.base.name, []).append(VersionPlace(made.language, made.home,
+                                                                 folder))
+    return {base: tuple(sorted(places, key=lambda p: p.language))
+            for base, places in found.items()}
+
+
+def episode_versions(root: Path, episode: str, places: tuple[VersionPlace, ...],
+                     link: Callable[[Path], str]) -> tuple[EpisodeVersion, ...]:
+    """Each version of ``episode`` there is a file of, among ``places`` (its episode:
+    ``<folder>/<EP>.mp4``; ``link``: a file's link on the page)."""
     found = []
-    for language in sorted(p.name for p in folder.iterdir() if p.is_dir()):
-        path = version_path(root, language, episode)
+    for place in places:
+        path = version_path(root, place.language, episode, place.home)
         if not path.is_file():
             continue
         try:
             version = read_version(path)
         except StoryboardError:
             continue
-        table = measured(root, language, episode)
+        table = measured(root, place.language, episode, place.home)
         lines = tuple(LineFit(line.shot, line.n, line.speaker, line.text, line.window,
                               seconds_of(table, line)) for line in version.lines)
-        video = out / language / f"{episode}.mp4"
-        found.append(EpisodeVersion(language, lines, link(video) if video.is_file() else ""))
+        video = place.folder / f"{episode}.mp4"
+        found.append(EpisodeVersion(place.language, lines,
+                                    link(video) if video.is_file() else ""))
     return tuple(found)

@@ -25,7 +25,9 @@ from typing import Any
 
 from storyboard.files import version
 from storyboard.language.request import CompiledEpisode, CompiledShot
-from storyboard.review.sheet import model, stills
+from storyboard.language.versioncheck import measured_path
+from storyboard.language.versions import version_path
+from storyboard.review.sheet import episodes, model, stills
 from storyboard.review.steps import step
 from storyboard.run.plans import ShotPlan
 from storyboard.run.state.cache import OutputCache
@@ -44,7 +46,7 @@ Firsts = dict[str, CompiledShot]  # each shot's take 1 (with its other takes), b
 def episode_view(ctx: model.Context, builder: EpisodeBuilder, episode: CompiledEpisode,
                  cache: OutputCache, plans: dict[str, ShotPlan], video: Path,
                  takes: tuple[Firsts, dict[str, TakeState]]) -> model.Episode:
-    """The view of ``episode`` as used (``model.episode_view``), the kept one when nothing it
+    """The view of ``episode`` as used (``episodes.episode_view``), the kept one when nothing it
     shows changed; ``takes``: each shot's take 1 and the lock's take states."""
     step(f"{ctx.prefix + '/' if ctx.prefix else ''}{episode.id}: stills of {len(episode.shots)} "
          "shot(s)")
@@ -53,7 +55,7 @@ def episode_view(ctx: model.Context, builder: EpisodeBuilder, episode: CompiledE
     kept = _KEPT.get(key)
     if kept is not None and kept[0] == inputs and all(map(os.path.isfile, kept[2])):
         return kept[1]
-    view = model.episode_view(ctx, episode_cut(builder, episode, cache), plans, video)
+    view = episodes.episode_view(ctx, episode_cut(builder, episode, cache), plans, video)
     if len(_KEPT) >= MAX_KEPT:
         _KEPT.clear()
     _KEPT[key] = (inputs, view, tuple(sorted({str(p) for p in
@@ -71,7 +73,7 @@ def _inputs(ctx: model.Context, builder: EpisodeBuilder, episode: CompiledEpisod
     cards = tuple(_card(builder, episode, kind) for kind in ("title_card", "end_card"))
     page = (ctx.plan.provider, ctx.currency, ctx.prefix, ctx.variation, ctx.sheet_dir, ctx.links,
             ctx.thumbs.link, ctx.thumbs.dir, tuple(sorted(ctx.assets.items())))
-    return (page, episode, files, cards, version(video),
+    return (page, episode, files, cards, version(video), _versions(ctx, episode, video),
             tuple(plans.get(key) for key in keys),
             tuple(ctx.lock.get(key) for key in keys),
             tuple(tuple(ctx.notes.get(f"{shot.episode}/{shot.id}", ())) for shot in shots),
@@ -83,6 +85,15 @@ def _inputs(ctx: model.Context, builder: EpisodeBuilder, episode: CompiledEpisod
             tuple((states.get(state_key(first)), tuple(version(cache.path(take.hash))
                                                        for take in first.all_takes()))
                   for first in several))
+
+
+def _versions(ctx: model.Context, episode: CompiledEpisode, video: Path) -> tuple[Any, ...]:
+    """What the episode's versions show comes from: each one's file, measurements and video."""
+    root = ctx.manifest.root
+    return tuple((place, version(version_path(root, place.language, episode.id, place.home)),
+                  version(measured_path(root, place.language, episode.id, place.home)),
+                  version(place.folder / f"{episode.id}.mp4"))
+                 for place in episodes.version_places(ctx, video))
 
 
 def _card(builder: EpisodeBuilder, episode: CompiledEpisode, kind: str) -> object:

@@ -62,6 +62,13 @@ def version_routes(variants: Variants) -> list[Route]:
     return found
 
 
+def routes_for(variants: Variants, flags: RenderFlags) -> list[Route]:
+    """The variations a render with ``flags`` makes as versions: none for drafts (a version is
+    made from an approved cut by paid passes; a draft render is free and renders every
+    variation's proxies), else ``version_routes``."""
+    return [] if flags.draft else version_routes(variants)
+
+
 def without(variants: Variants, routes: list[Route]) -> Variants:
     """``variants`` less the variations made as versions (what is left to render)."""
     made = {route.variation for route in routes}
@@ -101,7 +108,7 @@ def quote_route(route: Route, prices: PriceTable) -> VersionQuote:
 def plan(variants: Variants, flags: RenderFlags) -> list[MatrixPlan]:
     """``pipeline.plan`` of the variations rendered, with each one made as a version priced
     beside it (the version's lines and passes, and what rendering its shots again costs)."""
-    routes = version_routes(variants)
+    routes = routes_for(variants, flags)
     if not routes:
         return pipeline.plan(variants, flags)
     plans = pipeline.plan(without(variants, routes), flags)  # the base, at least, is left
@@ -117,7 +124,7 @@ def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = Non
     """``pipeline.render`` of the variations rendered, then each one made as a version (no
     video rendered again), under what is left of ``flags.budget``."""
     calls = calls or Callbacks()
-    routes = version_routes(variants)
+    routes = routes_for(variants, flags)
     if not routes:
         return pipeline.render(variants, flags, calls)
     report = pipeline.render(without(variants, routes), flags, calls)
