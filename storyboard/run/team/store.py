@@ -43,6 +43,7 @@ SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY",
 EXTRAS = {"s3": "store-s3", "s3a": "store-s3", "gs": "store-gcs", "gcs": "store-gcs",
           "az": "store-azure", "abfs": "store-azure", "abfss": "store-azure", "ssh": "store-ssh",
           "sftp": "store-ssh"}
+FOLDER_PROTOCOLS = frozenset({"file", "local", "ssh", "sftp"})
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -175,9 +176,9 @@ class RenderStore:
         """A folder store's parent folder, or an object store's bucket, must exist: a store is
         created by its first push, a bucket or a network share is not."""
         root = self._open()[1].rstrip("/")
-        where = root.rsplit("/", 1)[0] if _is_local(fs) else root.split("/", 1)[0]
+        where = root.rsplit("/", 1)[0] if _has_folders(fs) else root.split("/", 1)[0]
         if where and not fs.exists(where):
-            kind = "folder" if _is_local(fs) else "bucket"
+            kind = "folder" if _has_folders(fs) else "bucket"
             raise StoreUnreachable(f"store {self.shown}: the {kind} {where!r} does not exist "
                                    "(or these credentials cannot see it)")
 
@@ -269,7 +270,7 @@ class RenderStore:
         a reader never sees a partial object under ``key``."""
         with self._talking("upload") as fs:
             tmp = self._key("tmp", f"{uuid.uuid4().hex}.part")
-            if _is_local(fs):  # object stores have no folders (and must not create buckets)
+            if _has_folders(fs):  # object stores have none (and must not create buckets)
                 fs.makedirs(tmp.rsplit("/", 1)[0], exist_ok=True)
                 fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
             try:
@@ -280,9 +281,11 @@ class RenderStore:
                     fs.rm_file(tmp)
 
 
-def _is_local(fs: Any) -> bool:
+def _has_folders(fs: Any) -> bool:
+    """A folder store or one over SFTP: real folders, which an upload needs made first and whose
+    parent must exist (an object store has neither: only its bucket must exist)."""
     protocol = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-    return bool({"file", "local"} & set(protocol))
+    return bool(FOLDER_PROTOCOLS & set(protocol))
 
 
 def _open_fs(settings: StoreSettings) -> tuple[Any, str]:
