@@ -43,6 +43,7 @@ SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY",
 EXTRAS = {"s3": "store-s3", "s3a": "store-s3", "gs": "store-gcs", "gcs": "store-gcs",
           "az": "store-azure", "abfs": "store-azure", "abfss": "store-azure", "ssh": "store-ssh",
           "sftp": "store-ssh"}
+SSH_SCHEMES = frozenset({"ssh", "sftp"})  # asyncssh's default known_hosts is ``()``
 FOLDER_PROTOCOLS = frozenset({"file", "local", "ssh", "sftp"})
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -297,6 +298,8 @@ def _open_fs(settings: StoreSettings) -> tuple[Any, str]:
         raise StoreExtraMissing("a render store", "store", exc.name) from exc
     options = dict(settings.options)
     options.setdefault("skip_instance_cache", True)  # a fresh view of a store others write to
+    if scheme in SSH_SCHEMES:  # sshfs trusts any host key unless told: ~/.ssh/known_hosts
+        options.setdefault("known_hosts", ())
     try:
         fs, root = fsspec.core.url_to_fs(settings.url, **options)
     except ImportError as exc:
