@@ -39,6 +39,7 @@ STORE_ENV = "STORYBOARD_STORE"
 LAYOUT = "v1"
 STALE_UPLOAD = 86400.0  # seconds: an upload in v1/tmp this old was left by a killed push
 SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY",
+              "AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_CLIENT_SECRET",  # adlfs reads these two
               "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_CONNECTION_STRING", "GOOGLE_OAUTH_TOKEN")
 EXTRAS = {"s3": "store-s3", "s3a": "store-s3", "gs": "store-gcs", "gcs": "store-gcs",
           "az": "store-azure", "abfs": "store-azure", "abfss": "store-azure", "ssh": "store-ssh",
