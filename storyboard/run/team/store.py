@@ -22,6 +22,7 @@ any user part removed and known secret values replaced by ``***``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import uuid
@@ -44,6 +45,8 @@ SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY",
 EXTRAS = {"s3": "store-s3", "s3a": "store-s3", "gs": "store-gcs", "gcs": "store-gcs",
           "az": "store-azure", "abfs": "store-azure", "abfss": "store-azure", "ssh": "store-ssh",
           "sftp": "store-ssh"}
+BACKEND_LOGGERS = ("fsspec", "s3fs", "aiobotocore", "botocore", "gcsfs", "google", "adlfs",
+                   "azure", "sshfs", "asyncssh")
 SSH_SCHEMES = frozenset({"ssh", "sftp"})  # asyncssh's default known_hosts is ``()``
 FOLDER_PROTOCOLS = frozenset({"file", "local", "ssh", "sftp"})
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
@@ -290,6 +293,16 @@ def _has_folders(fs: Any) -> bool:
     return bool(FOLDER_PROTOCOLS & set(protocol))
 
 
+def _quiet_backends() -> None:
+    """The backends' own log records (gcsfs logs each failed request with its traceback) go to
+    the handlers the user set up, if any, and are never printed by Python's last-resort handler:
+    every failure reaches the user once, as the store's message."""
+    for name in BACKEND_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+
+
 def _open_fs(settings: StoreSettings) -> tuple[Any, str]:
     scheme_match = _SCHEME.match(settings.url)
     scheme = scheme_match.group(1).lower() if scheme_match else "file"
@@ -297,6 +310,7 @@ def _open_fs(settings: StoreSettings) -> tuple[Any, str]:
         import fsspec
     except ImportError as exc:
         raise StoreExtraMissing("a render store", "store", exc.name) from exc
+    _quiet_backends()
     options = dict(settings.options)
     options.setdefault("skip_instance_cache", True)  # a fresh view of a store others write to
     if scheme in SSH_SCHEMES:  # sshfs trusts any host key unless told: ~/.ssh/known_hosts
