@@ -253,7 +253,7 @@ class RenderStore:
         seconds: a live one ends far sooner). An object whose age the backend cannot tell is
         left alone. Returns the keys removed."""
         removed: list[str] = []
-        with self._talking("cleaning up") as fs:
+        with self._talking("clean up its uploads") as fs:
             try:
                 names = [str(n) for n in fs.ls(self._key("tmp"), detail=False)]
             except FileNotFoundError:
