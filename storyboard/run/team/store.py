@@ -266,7 +266,7 @@ class RenderStore:
                     continue
                 when = when if when.tzinfo else when.replace(tzinfo=UTC)
                 if (now - when).total_seconds() > older_than:
-                    fs.rm_file(name)
+                    fs.rm(name)  # not rm_file: adlfs 2024.2 and 2024.4 have none
                     removed.append(name)
         return removed
 
@@ -283,7 +283,7 @@ class RenderStore:
                 fs.mv(tmp, key)
             finally:
                 if fs.exists(tmp):
-                    fs.rm_file(tmp)
+                    fs.rm(tmp)
 
 
 def _has_folders(fs: Any) -> bool:
