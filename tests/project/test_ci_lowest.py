@@ -7,6 +7,7 @@ import re
 import tomllib
 
 from tests.fixtures.paths import ROOT
+from tests.fixtures.store_servers import AZURITE_VERSION
 
 LOWEST = (ROOT / ".ci" / "lowest.sh").read_text("utf-8")
 SERVER = (ROOT / ".ci" / "llama-server.sh").read_text("utf-8")
@@ -38,6 +39,7 @@ def test_the_step_runs_the_tests_of_each_extra_and_builds_the_docs() -> None:
     # the remote stores' servers that are no Python package: installed before the tests
     assert " openssh-server " in ci and 'export STORYBOARD_TEST_AZURITE=' in ci
     assert ci.index("STORYBOARD_TEST_AZURITE=") < ci.index("README command 2")
+    assert f"\nAZURITE_VERSION={AZURITE_VERSION}\n" in ci  # where the tests look for it
 
 
 def test_the_llama_server_is_built_lean_and_kept_by_key() -> None:
