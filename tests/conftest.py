@@ -66,6 +66,9 @@ LONGEST_FIRST = (
     "tests/run/test_team_ledger.py",
     "tests/run/test_team_pacing.py",
     "tests/run/test_store_s3.py",
+    "tests/run/test_store_gcs.py",  # the remote stores: 60 to 70 s each at load 5 to 10
+    "tests/run/test_store_azure.py",
+    "tests/run/test_store_ssh.py",
     "tests/review/test_studio_browser.py",
     "tests/project/test_example_media.py",
     "tests/agents/test_mcp.py",

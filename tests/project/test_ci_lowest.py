@@ -7,13 +7,14 @@ import re
 import tomllib
 
 from tests.fixtures.paths import ROOT
+from tests.fixtures.store_servers import AZURITE_VERSION
 
 LOWEST = (ROOT / ".ci" / "lowest.sh").read_text("utf-8")
 SERVER = (ROOT / ".ci" / "llama-server.sh").read_text("utf-8")
 EXTRAS = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["optional-dependencies"]
-# bench: a benchmark, not a feature; dev: the tests' own; the remote stores but S3: no server of
-# theirs runs here (S3's is moto, on loopback), so no test of theirs would run at the floors
-NOT_AT_FLOORS = {"bench", "dev", "store-gcs", "store-azure", "store-ssh"}
+# bench: a benchmark, not a feature; dev: the tests' own. Every remote store is (each against its
+# server on loopback: moto, fake-gcs-server, Azurite, sshd)
+NOT_AT_FLOORS = {"bench", "dev"}
 
 
 def test_every_feature_extra_is_installed_at_its_floors() -> None:
@@ -27,12 +28,18 @@ def test_the_step_runs_the_tests_of_each_extra_and_builds_the_docs() -> None:
     named = re.findall(r"tests/[\w/]+\.py", LOWEST)
     assert all((ROOT / path).is_file() for path in named), named
     for path in ("tests/agents/test_mcp.py", "tests/run/test_store.py", "tests/run/test_store_s3.py",
+                 "tests/run/test_store_gcs.py", "tests/run/test_store_azure.py",
+                 "tests/run/test_store_ssh.py",
                  "tests/run/test_team_ledger.py",
                  "tests/review/test_export_jianying.py", "tests/cli/test_cli_render.py"):
         assert path in named
     assert "python -m mkdocs build --strict" in LOWEST
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert "\n.ci/lowest.sh\n" in ci and "\n    .ci/llama-server.sh /opt/llama-venv\n" in ci
+    # the remote stores' servers that are no Python package: installed before the tests
+    assert " openssh-server " in ci and 'export STORYBOARD_TEST_AZURITE=' in ci
+    assert ci.index("STORYBOARD_TEST_AZURITE=") < ci.index("README command 2")
+    assert f"\nAZURITE_VERSION={AZURITE_VERSION}\n" in ci  # where the tests look for it
 
 
 def test_the_llama_server_is_built_lean_and_kept_by_key() -> None:

@@ -120,6 +120,9 @@ def test_urls_and_messages_never_show_a_secret(monkeypatch: pytest.MonkeyPatch) 
     assert redact("s3://bucket/prefix") == "s3://bucket/prefix"
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI-very-secret")
     assert scrub("signature for wJalrXUtnFEMI-very-secret failed") == "signature for *** failed"
+    for name in ("AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_CLIENT_SECRET"):  # adlfs's own
+        monkeypatch.setenv(name, f"{name}-value")
+        assert scrub(f"auth with {name}-value failed") == "auth with *** failed"
 
 
 @pytest.mark.parametrize(("store", "fragment"), [

@@ -9,7 +9,6 @@ unreachable store is a loopback port nobody listens on.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import shutil
 import socket
@@ -33,10 +32,10 @@ from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings
 from storyboard.run.trip.download import STORE_NOT_REDOWNLOADED
 from tests.fixtures.compiler import write_series
 from tests.fixtures.example import without_boards
+from tests.fixtures.store_cases import KEY, SHOTS, as_user, clone, downloads, sha, states, submissions
 
-MakeMedia = Callable[..., Path]
+MakeMedia = Callable[..., Path]  # the store's shared helpers: tests/fixtures/store_cases.py
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
-KEY = "sk-store-test-key-123"
 SECRET = "s3-secret-never-written-anywhere"
 HEAD = """\
 storyboard: 1
@@ -52,15 +51,6 @@ characters:
   sam: {{video: media/sam.mp4}}
   guitar: {{image: media/guitar.png}}
 """
-SHOTS = """\
-- id: ep01
-  shots:
-    - {id: a, prompt: "@mia waves at @sam"}
-    - {id: b, prompt: "@sam plays @guitar", duration: 3}
-- id: ep02
-  shots:
-    - {id: c, prompt: "@mia sings to @sam", duration: 4}
-"""  # three lengths: the emulator's plain results differ only by length
 
 
 # --- servers -------------------------------------------------------------------------------------
@@ -133,24 +123,12 @@ def render_json(series: Path, *args: str | Path) -> tuple[int, dict[str, Any], s
     return result.exit_code, data, result.stderr
 
 
-def states(data: dict[str, Any]) -> dict[str, str]:
-    return {s["key"].rsplit("/", 1)[1]: s["state"] for s in data["shots"]}
 
 
-def submissions(emu: EmulatorServer) -> int:
-    total: int = emu.stats()["submissions"]["total"]
-    return total
 
 
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
-def clone(series: Path, dest: Path, *, lock: bool = True) -> Path:
-    """A teammate's `git clone`: the series (and its lock file), never `.storyboard/`."""
-    ignored = [".storyboard"] + ([] if lock else ["storyboard.lock"])
-    shutil.copytree(series, dest, ignore=shutil.ignore_patterns(*ignored))
-    return dest
 
 
 def nothing_secret(*folders: Path, fs: Any = None, url: str = "") -> None:
@@ -164,14 +142,8 @@ def nothing_secret(*folders: Path, fs: Any = None, url: str = "") -> None:
             assert KEY.encode() not in data and SECRET.encode() not in data, key
 
 
-def as_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str) -> None:
-    """Two teammates are two users: each has a per-user ledger of their own."""
-    monkeypatch.setenv("STORYBOARD_STATE_DIR", str(tmp_path / "state" / name))
 
 
-def downloads(emu: EmulatorServer) -> int:
-    total: int = emu.stats()["requests"]["download"]
-    return total
 
 
 def series_with_store(root: Path, make_media: MakeMedia, url: str) -> Path:

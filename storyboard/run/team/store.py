@@ -22,6 +22,7 @@ any user part removed and known secret values replaced by ``***``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import uuid
@@ -39,10 +40,15 @@ STORE_ENV = "STORYBOARD_STORE"
 LAYOUT = "v1"
 STALE_UPLOAD = 86400.0  # seconds: an upload in v1/tmp this old was left by a killed push
 SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY",
+              "AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_CLIENT_SECRET",  # adlfs reads these two
               "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_CONNECTION_STRING", "GOOGLE_OAUTH_TOKEN")
 EXTRAS = {"s3": "store-s3", "s3a": "store-s3", "gs": "store-gcs", "gcs": "store-gcs",
           "az": "store-azure", "abfs": "store-azure", "abfss": "store-azure", "ssh": "store-ssh",
           "sftp": "store-ssh"}
+BACKEND_LOGGERS = ("fsspec", "s3fs", "aiobotocore", "botocore", "gcsfs", "google", "adlfs",
+                   "azure", "sshfs", "asyncssh")
+SSH_SCHEMES = frozenset({"ssh", "sftp"})  # asyncssh's default known_hosts is ``()``
+FOLDER_PROTOCOLS = frozenset({"file", "local", "ssh", "sftp"})
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -175,9 +181,9 @@ class RenderStore:
         """A folder store's parent folder, or an object store's bucket, must exist: a store is
         created by its first push, a bucket or a network share is not."""
         root = self._open()[1].rstrip("/")
-        where = root.rsplit("/", 1)[0] if _is_local(fs) else root.split("/", 1)[0]
+        where = root.rsplit("/", 1)[0] if _has_folders(fs) else root.split("/", 1)[0]
         if where and not fs.exists(where):
-            kind = "folder" if _is_local(fs) else "bucket"
+            kind = "folder" if _has_folders(fs) else "bucket"
             raise StoreUnreachable(f"store {self.shown}: the {kind} {where!r} does not exist "
                                    "(or these credentials cannot see it)")
 
@@ -247,7 +253,7 @@ class RenderStore:
         seconds: a live one ends far sooner). An object whose age the backend cannot tell is
         left alone. Returns the keys removed."""
         removed: list[str] = []
-        with self._talking("cleaning up") as fs:
+        with self._talking("clean up its uploads") as fs:
             try:
                 names = [str(n) for n in fs.ls(self._key("tmp"), detail=False)]
             except FileNotFoundError:
@@ -260,7 +266,7 @@ class RenderStore:
                     continue
                 when = when if when.tzinfo else when.replace(tzinfo=UTC)
                 if (now - when).total_seconds() > older_than:
-                    fs.rm_file(name)
+                    fs.rm(name)  # not rm_file: adlfs 2024.2 and 2024.4 have none
                     removed.append(name)
         return removed
 
@@ -269,7 +275,7 @@ class RenderStore:
         a reader never sees a partial object under ``key``."""
         with self._talking("upload") as fs:
             tmp = self._key("tmp", f"{uuid.uuid4().hex}.part")
-            if _is_local(fs):  # object stores have no folders (and must not create buckets)
+            if _has_folders(fs):  # object stores have none (and must not create buckets)
                 fs.makedirs(tmp.rsplit("/", 1)[0], exist_ok=True)
                 fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
             try:
@@ -277,12 +283,24 @@ class RenderStore:
                 fs.mv(tmp, key)
             finally:
                 if fs.exists(tmp):
-                    fs.rm_file(tmp)
+                    fs.rm(tmp)
 
 
-def _is_local(fs: Any) -> bool:
+def _has_folders(fs: Any) -> bool:
+    """A folder store or one over SFTP: real folders, which an upload needs made first and whose
+    parent must exist (an object store has neither: only its bucket must exist)."""
     protocol = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-    return bool({"file", "local"} & set(protocol))
+    return bool(FOLDER_PROTOCOLS & set(protocol))
+
+
+def _quiet_backends() -> None:
+    """The backends' own log records (gcsfs logs each failed request with its traceback) go to
+    the handlers the user set up, if any, and are never printed by Python's last-resort handler:
+    every failure reaches the user once, as the store's message."""
+    for name in BACKEND_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
 
 
 def _open_fs(settings: StoreSettings) -> tuple[Any, str]:
@@ -292,8 +310,11 @@ def _open_fs(settings: StoreSettings) -> tuple[Any, str]:
         import fsspec
     except ImportError as exc:
         raise StoreExtraMissing("a render store", "store", exc.name) from exc
+    _quiet_backends()
     options = dict(settings.options)
     options.setdefault("skip_instance_cache", True)  # a fresh view of a store others write to
+    if scheme in SSH_SCHEMES:  # sshfs trusts any host key unless told: ~/.ssh/known_hosts
+        options.setdefault("known_hosts", ())
     try:
         fs, root = fsspec.core.url_to_fs(settings.url, **options)
     except ImportError as exc:
