@@ -16,12 +16,13 @@
 # npm package .ci/run installs, run with node), store-ssh (sshfs at its floor against the system's
 # OpenSSH server, its own sshd on loopback); ledger-pg (the PostgreSQL
 # ledger against a throwaway cluster: psycopg and its bundled libpq at their floor); docs (the site,
-# built strictly). No ffmpeg on PATH, so the lowest imageio-ffmpeg's bundled binary is the one used.
+# built strictly); bench (MoviePy and PyAV at their floors: bench/join.py and bench/stitch.py run
+# small, each comparison checked as the bench checks it). No ffmpeg on PATH, so the lowest imageio-ffmpeg's bundled binary is the one used.
 # A floor that stops working fails CI here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="$PWD/.venv/bin/python"
-EXTRAS="emulator,export,studio,jianying,mcp,store,store-s3,store-gcs,store-azure,store-ssh,ledger-pg,docs"
+EXTRAS="emulator,export,studio,jianying,mcp,store,store-s3,store-gcs,store-azure,store-ssh,ledger-pg,docs,bench"
 
 "$PY" -m pip install -q uv
 LOWEST="$(mktemp -d)/venv"
@@ -33,7 +34,7 @@ UV_PYTHON_DOWNLOADS=never .venv/bin/uv pip install -q --python "$LOWEST/bin/pyth
     --resolution lowest-direct -e ".[$EXTRAS]" "${RUNNERS[@]}"
 echo "at their floors:"
 .venv/bin/uv pip list --python "$LOWEST/bin/python" 2>/dev/null \
-    | grep -iE '^(mkdocs|mkdocstrings|mkdocs-material|mkdocs-click|psycopg|psycopg-binary|fsspec|s3fs|gcsfs|adlfs|sshfs|moto|mcp|referencing|jsonschema|starlette|imageio-ffmpeg) '
+    | grep -iE '^(mkdocs|mkdocstrings|moviepy|av|mkdocs-material|mkdocs-click|psycopg|psycopg-binary|fsspec|s3fs|gcsfs|adlfs|sshfs|moto|mcp|referencing|jsonschema|starlette|imageio-ffmpeg) '
 # python (a wrapper: a link would leave the venv behind), git and sh, and as root runuser (the ledger's
 # tests run PostgreSQL's initdb and server as the postgres user; they find those in /usr/lib/postgresql),
 # ssh-keygen (the SSH store's keys; sshd is run by its full path) and node (Azurite): no ffmpeg
@@ -52,3 +53,6 @@ PATH="$LOWEST_PATH" STORYBOARD_TEST_FFMPEGS="" python -m pytest -q -p no:cachepr
     tests/run/test_team_ledger.py tests/run/test_team_schema.py tests/run/test_ledger_claims.py
 echo "the docs site at its floors, strictly"
 PATH="$LOWEST_PATH" python -m mkdocs build --strict -q -d "$(mktemp -d)"
+echo "the bench extra at its floors: the final join by PyAV, and MoviePy's stitch, each checked by its bench"
+PATH="$LOWEST_PATH" python bench/join.py --shots 2 --seconds 2 --repeat 1 --shot-minutes 0.05
+PATH="$LOWEST_PATH" python bench/stitch.py --shots 2 --small 1 --variants 2 --baseline-variants 1

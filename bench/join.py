@@ -335,9 +335,11 @@ def run(folder: Path, args: argparse.Namespace) -> None:
     lengths = {m: ffmpeg.stream_lengths(outs[m]) for m in METHODS}
     durations = {m: ffmpeg.probe(outs[m]).duration for m in METHODS}
     print("\nchecks:")
+    differ = []
     for m in METHODS:
         same_v = md5s[m]["video"] == md5s["concat"]["video"]
         same_a = md5s[m]["audio"] == md5s["concat"]["audio"]
+        differ += [] if same_v and same_a else [LABELS[m]]
         print(f"  {LABELS[m]:<26} video {len(md5s[m]['video'])} frames "
               f"{'= concat' if same_v else '!= concat'}; sound {len(md5s[m]['audio'])} frames "
               f"{'= concat' if same_a else '!= concat'}; lengths video "
@@ -346,6 +348,8 @@ def run(folder: Path, args: argparse.Namespace) -> None:
               f"in all {len(runs[m])} runs: {'yes' if len({r['sha256'] for r in runs[m]}) == 1 else 'no'}")
 
     share(base["seconds"], facts, args)
+    if differ:  # a join that does not decode to the baseline's frames is no join (CI's floors step)
+        raise SystemExit(f"decoded frames differ from ffmpeg concat's: {', '.join(differ)}")
     if HAVE_AV:
         print(f"PyAV would save {base['seconds'] - med['pyav']['seconds']:.3f} s "
               f"({base['cpu'] - med['pyav']['cpu']:.3f} CPU-s) per episode over ffmpeg concat")

@@ -12,9 +12,9 @@ from tests.fixtures.store_servers import AZURITE_VERSION
 LOWEST = (ROOT / ".ci" / "lowest.sh").read_text("utf-8")
 SERVER = (ROOT / ".ci" / "llama-server.sh").read_text("utf-8")
 EXTRAS = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["optional-dependencies"]
-# bench: a benchmark, not a feature; dev: the tests' own. Every remote store is (each against its
-# server on loopback: moto, fake-gcs-server, Azurite, sshd)
-NOT_AT_FLOORS = {"bench", "dev"}
+# dev: the tests' own. Every remote store is (each against its server on loopback: moto,
+# fake-gcs-server, Azurite, sshd), and bench (its two benchmarks that use it, run small)
+NOT_AT_FLOORS = {"dev"}
 
 
 def test_every_feature_extra_is_installed_at_its_floors() -> None:
@@ -34,6 +34,7 @@ def test_the_step_runs_the_tests_of_each_extra_and_builds_the_docs() -> None:
                  "tests/review/test_export_jianying.py", "tests/cli/test_cli_render.py"):
         assert path in named
     assert "python -m mkdocs build --strict" in LOWEST
+    assert "python bench/join.py " in LOWEST and "python bench/stitch.py " in LOWEST  # bench
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert "\n.ci/lowest.sh\n" in ci and "\n    .ci/llama-server.sh /opt/llama-venv\n" in ci
     # the remote stores' servers that are no Python package: installed before the tests
