@@ -80,7 +80,8 @@ def looping(body: dict[str, Any]) -> Reply:
     """A model that repeats itself until the server stops it at ``max_tokens`` (as Qwen2.5-Coder
     1.5B did at temperature 0), then, sent back as cut short, answers."""
     if stage_of(body) != "shots":
-        return answers(MIA_CAST)(body)
+        reply: Reply = answers(MIA_CAST)(body)
+        return reply
     if len(body["messages"]) == 2:
         cap = int(body["max_tokens"])
         loop = '{"shots":[' + '{"from_line":3,"to_line":3,"camera":"wide shot",' * cap
