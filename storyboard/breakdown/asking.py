@@ -7,7 +7,9 @@ Each problem found is quoted back to the model in the same conversation; the con
 the request, is content-addressed like the first question, so a re-run replays every turn from
 the cache and sends nothing. A send-back always changes the request (the problems quoted are new
 words in it); one that would send the same bytes again stops instead. An answer that is not JSON
-is never stored (a re-run asks again). What is still wrong after the last turn is returned to be
+is never stored (a re-run asks again), except one cut at the whole ``max_tokens`` it asked (a model
+that loops loops again: stored, a re-run replays it and pays nothing; its shots written whole may
+still be read, ``cutshort``). What is still wrong after the last turn is returned to be
 reported.
 
 How the endpoint is asked (``Settings``): the structured-output mode (``response_format``:
@@ -128,6 +130,7 @@ class Asker:
     pending: list[Pending] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
     notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
+    cut: dict[str, str] = field(default_factory=dict)  # each call's first answer cut at max_tokens
     _client: ChatClient | None = field(default=None, repr=False)
     _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
 
@@ -191,6 +194,8 @@ class Asker:
                narrow: Narrowed | None) -> tuple[Any, Any, list[str]]:
         """``judge``, with what was read as meant kept in ``notes`` (each once)."""
         found = Mended()
+        if record.get("finish_reason") == "length":
+            self.cut.setdefault(prompts.what(stage, chapter), str(record["content"]))
         judged = judge(stage, record, check, found, narrow)
         self.noted(stage, chapter, found.notes)
         return judged
@@ -383,7 +388,8 @@ class Asker:
         """The answer as a record: stored unless it is not JSON, and counted (at the
         ``max_tokens`` it ``asked`` when its usage cannot be believed)."""
         record = {**got.record(), "stage": stage, "model": self.settings.model}
-        if not schemas.parsed(stage, got.content)[1]:
+        looped = got.finish_reason == "length" and (got.completion_tokens or 0) >= asked
+        if looped or not schemas.parsed(stage, got.content)[1]:
             self.cache.put(key, record)  # stored before it is used: a kill after it loses nothing
             self.fresh.add(key)
         if got.usage_ok:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from storyboard.breakdown import fitting
+from storyboard.breakdown import cutshort, fitting
 from storyboard.breakdown.asking import Settings, key_of
 from storyboard.breakdown.cost import price_of, tokens
 from storyboard.breakdown.pipeline import Options, plan
@@ -113,3 +113,47 @@ def test_answers_stored_before_the_bound_are_taken_free(tmp_path: Path) -> None:
         shots[0].rename(stored / f"{key_of(old)}.json")  # as a run before the bound stored it
         report, _series = run(server, tmp_path)
     assert len(server.bodies) == before and report.problems == []
+
+
+GOOD = SHOTS["shots"][0]  # lines 3..3, Mia, one scene: what the check takes
+
+
+def loop_of(cap: int) -> str:
+    """A looping shots answer cut at ``cap`` tokens: one shot, then the same again and again."""
+    return ('{"shots":[' + (json.dumps(GOOD) + ",") * cap)[:cap * 4]
+
+
+def test_the_shots_written_whole_before_a_cut_are_read_up_to_the_first_repeat() -> None:
+    lines = tuple(f"Line {n} of the story." for n in range(1, 9))
+    chapter_ = Chapter("story.md", 1, "The Lighthouse", 1, lines)
+    shot = {**GOOD, "from_line": 2, "to_line": 3}
+    later = {**GOOD, "from_line": 5, "to_line": 4}  # backward: read as line 5, as left_out does
+    cut = '{"shots": [' + json.dumps(shot) + ", " + json.dumps(later) + ", " + json.dumps(shot) \
+        + ', {"from_line": 7, "to_'
+    assert cutshort.written_whole(cut) == [shot, later, shot]
+    assert cutshort.read_shots(cut, chapter_) == ({"shots": [shot, later]}, 1)
+    outside = '{"shots":[' + json.dumps({**GOOD, "from_line": 9, "to_line": 9}) + ","
+    assert cutshort.read_shots(outside, chapter_) is None  # past the chapter: nothing read
+    assert cutshort.read_shots('{"shots":[{"from_line":2,"to_line', chapter_) is None
+    assert cutshort.written_whole('"I am the story" ' * 50) == []
+
+
+def test_a_model_that_loops_every_time_ends_with_the_shots_it_wrote_whole(tmp_path: Path) -> None:
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) != "shots":
+            reply: Reply = answers(MIA_CAST)(body)
+            return reply
+        cap = int(body["max_tokens"])
+        return completion(loop_of(cap), "length", 900, cap)
+    with Scripted(script) as server:
+        report, series = run(server, tmp_path)
+        sent = len(server.bodies)
+        again, _series = run(server, tmp_path)  # the loops were stored: replayed, not asked
+    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "shots", "shots", "shots"]
+    assert sent == len(server.bodies) and again.problems == []
+    assert report.problems == []
+    said = " ".join(report.notes)
+    assert "cut at max_tokens each time (the model repeated itself until stopped): the first " \
+           "answer's 1 shot(s) written whole" in said
+    episode = (series / "episodes" / "01-the-lighthouse.yaml").read_text(encoding="utf-8")
+    assert episode.count("action:") == 1 and "@mia climbs the stairs" in episode  # one shot
