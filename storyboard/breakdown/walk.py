@@ -135,12 +135,13 @@ def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[st
     read = cutshort.read_shots(content, chapter) if content is not None else None
     if read is None:
         return None, []
-    found = Mended()
-    answer, dropped = mended(schemas.SCHEMAS["shots"], read[0], found), read[1]
+    found, (answer, dropped) = Mended(), read
+    answer = mended(schemas.SCHEMAS["shots"], answer, found)
+    if schemas.problems("shots", answer) and len(answer["shots"]) > 1:  # the last shot cut
+        answer, dropped = {"shots": answer["shots"][:-1]}, dropped + 1
     if schemas.problems("shots", answer):
         return None, []
-    count = len(answer["shots"])
     return answer, [f"the answer was cut at max_tokens each time (the model repeated itself "
-                    f"until stopped): the first answer's {count} shot(s) written whole before "
-                    f"the repetition are read, the {dropped} whole item(s) after them and the "
-                    "rest left out", *found.notes]
+                    f"until stopped): the first answer's {len(answer['shots'])} shot(s) read as "
+                    f"written before the cut; what was cut in the middle and {dropped} whole "
+                    "item(s) after them left out", *found.notes]

@@ -130,7 +130,7 @@ def test_the_shots_written_whole_before_a_cut_are_read_up_to_the_first_repeat() 
     later = {**GOOD, "from_line": 5, "to_line": 4}  # backward: read as line 5, as left_out does
     cut = '{"shots": [' + json.dumps(shot) + ", " + json.dumps(later) + ", " + json.dumps(shot) \
         + ', {"from_line": 7, "to_'
-    assert cutshort.written_whole(cut) == [shot, later, shot]
+    assert cutshort.written_whole(cut) == [shot, later, shot]  # the one cut: left out
     assert cutshort.read_shots(cut, chapter_) == ({"shots": [shot, later]}, 1)
     outside = '{"shots":[' + json.dumps({**GOOD, "from_line": 9, "to_line": 9}) + ","
     assert cutshort.read_shots(outside, chapter_) is None  # past the chapter: nothing read
@@ -154,6 +154,24 @@ def test_a_model_that_loops_every_time_ends_with_the_shots_it_wrote_whole(tmp_pa
     assert report.problems == []
     said = " ".join(report.notes)
     assert "cut at max_tokens each time (the model repeated itself until stopped): the first " \
-           "answer's 1 shot(s) written whole" in said
+           "answer's 1 shot(s) read as written before the cut" in said
     episode = (series / "episodes" / "01-the-lighthouse.yaml").read_text(encoding="utf-8")
     assert episode.count("action:") == 1 and "@mia climbs the stairs" in episode  # one shot
+
+
+SPUN = ('{"shots":[{"from_line":1,"to_line":3,"camera":"close-up, slow push in","cast":'
+        '["Rumpelstiltskin"], "scenes":[{"seconds":4,"action":"Rumpelstiltskin spins straw into '
+        'gold during the night","lines":[{"speaker":"Rumpelstiltskin","quote":"'
+        + "I have spun it! " * 200)[:3200]  # Qwen2.5-Coder-1.5B's first answer, cut at 922 tokens
+
+
+def test_a_quote_that_loops_to_the_cut_is_left_out_and_its_shot_kept() -> None:
+    first = read_story(DATA / "rumpelstiltskin-three.md").chapters[0]
+    read = cutshort.read_shots(SPUN, first)
+    assert read == ({"shots": [{"from_line": 1, "to_line": 3, "camera": "close-up, slow push in",
+                                "cast": ["Rumpelstiltskin"], "scenes": [{
+                                    "seconds": 4, "lines": [], "action": "Rumpelstiltskin spins "
+                                    "straw into gold during the night"}]}]}, 0)
+    assert cutshort.written_whole(SPUN.replace('"camera":"close-up', '"camera":"close-up"}]}')) \
+        == []  # closed whole: not a cut answer, nothing read here
+    assert cutshort.written_whole('{"shots":[{"from_line":1,"to_line":3,"camera":"wi') == []
