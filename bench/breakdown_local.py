@@ -18,6 +18,8 @@ public-domain Grimm tale) into a series whose ``breakdown:`` block points at the
 Prints: the calls and requests, prompt and completion tokens, wall time, CPU time (the server's
 and storyboard's), the load average at the start and the end, the answers sent back and
 narrowed, the near-misses read as meant, whether the check was clean and the render succeeded.
+``--verbose`` runs the breakdown as ``storyboard --verbose``: every answer the model gave is in the
+output (an answer that is not JSON, as a loop cut at ``max_tokens``, is not stored to read later).
 Exit 0 only when both did. ``--series DIR`` keeps the series (its answers under
 ``.storyboard/breakdown/``; a second run takes them from the cache); else a temporary folder is
 used and removed. Nothing here is paid: the endpoint is on loopback, priced at 0.
@@ -323,7 +325,8 @@ def measure(args: argparse.Namespace, series: Path, logs: Path) -> bool:
         series.mkdir(parents=True, exist_ok=True)
         # the bench's own file: a kept series is pointed at this run's server (its port is new)
         (series / "storyboard.yaml").write_text(block(server.base_url, model, args), "utf-8")
-        step = storyboard("breakdown", str(args.story), str(series), "--yes", "--json",
+        verbose = ["--verbose"] if args.verbose else []
+        step = storyboard(*verbose, "breakdown", str(args.story), str(series), "--yes", "--json",
                           echo=not args.quiet)
         server_cpu = server.cpu()
     run = figures(step)
@@ -354,6 +357,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="the server's threads")
     parser.add_argument("--deadline", type=float, default=1800.0, help="seconds for one call")
     parser.add_argument("--quiet", action="store_true", help="print only the figures")
+    parser.add_argument("--verbose", action="store_true", help="storyboard --verbose: each "
+                        "request and the model's answer said as it arrives (a looping answer "
+                        "read whole up to the trace's 4,000 characters)")
     args = parser.parse_args(argv)
     if (args.python or args.llama_server or args.describe) and args.gguf is None:
         parser.error("--gguf MODEL.gguf is needed to start a server or to --describe one")

@@ -7,7 +7,9 @@ Each problem found is quoted back to the model in the same conversation; the con
 the request, is content-addressed like the first question, so a re-run replays every turn from
 the cache and sends nothing. A send-back always changes the request (the problems quoted are new
 words in it); one that would send the same bytes again stops instead. An answer that is not JSON
-is never stored (a re-run asks again). What is still wrong after the last turn is returned to be
+is never stored (a re-run asks again), except one cut at the whole ``max_tokens`` it asked (a model
+that loops loops again: stored, a re-run replays it and pays nothing; its shots written whole may
+still be read, ``cutshort``). What is still wrong after the last turn is returned to be
 reported.
 
 How the endpoint is asked (``Settings``): the structured-output mode (``response_format``:
@@ -33,6 +35,7 @@ from storyboard.breakdown.fitting import (
     MAX_TOKENS,
     TooSmall,
     Window,
+    answer_tokens,
     cut_short,
     exceeded,
     probed,
@@ -127,6 +130,7 @@ class Asker:
     pending: list[Pending] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
     notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
+    cut: dict[str, str] = field(default_factory=dict)  # each call's first answer cut at max_tokens
     _client: ChatClient | None = field(default=None, repr=False)
     _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
 
@@ -190,6 +194,8 @@ class Asker:
                narrow: Narrowed | None) -> tuple[Any, Any, list[str]]:
         """``judge``, with what was read as meant kept in ``notes`` (each once)."""
         found = Mended()
+        if record.get("finish_reason") == "length":
+            self.cut.setdefault(prompts.what(stage, chapter), str(record["content"]))
         judged = judge(stage, record, check, found, narrow)
         self.noted(stage, chapter, found.notes)
         return judged
@@ -243,16 +249,16 @@ class Asker:
         cannot fit, and is never sent; ``fit=False``: the stage's own then)."""
         prompt = prompt_tokens(conversation, json.dumps(schemas.SCHEMAS[stage]))
         window = self.window()
-        limit = fitting_max_tokens(stage, prompt, window)
+        limit, full = fitting_max_tokens(stage, prompt, window, chapter), answer_tokens(stage, chapter)
         if limit is None and window is not None and fit:
-            raise too_small(prompts.what(stage, chapter), stage, prompt, window)
-        if window is not None and limit is not None and limit < MAX_TOKENS[stage] and \
+            raise too_small(prompts.what(stage, chapter), stage, prompt, window, chapter)
+        if window is not None and limit is not None and limit < full and \
                 f"fit {stage}" not in self.told:
             self.told.add(f"fit {stage}")
             self.say(f"  the endpoint's context window is {window.tokens:,} tokens "
                      f"({window.source}): {stage} calls that would not fit ask for fewer answer "
-                     f"tokens (at least {limit:,} here, {MAX_TOKENS[stage]:,} otherwise)")
-        return self.settings.body(stage, conversation, self.mode(), stream, limit)
+                     f"tokens (at least {limit:,} here, {full:,} otherwise)")
+        return self.settings.body(stage, conversation, self.mode(), stream, limit or full)
 
     def mode(self) -> str:
         """The structured-output mode to ask in: the setting, or what was found for the
@@ -274,15 +280,14 @@ class Asker:
         conversation = prompts.messages("shots", chapter, context)
         schema = json.dumps(schemas.SCHEMAS["shots"])
         estimate = prompt_tokens(conversation, schema) + EARLIER_ANSWERS
-        ceiling = price_of(self.spend.price, estimate, MAX_TOKENS["shots"])
+        ceiling = price_of(self.spend.price, estimate, answer_tokens("shots", chapter))
         self.pending.append(Pending("shots", chapter.number, estimate, ceiling))
 
     def answer(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
                ) -> dict[str, Any]:
         what = prompts.what(stage, chapter)
         while True:
-            whole = self.settings.body(stage, conversation, self.mode(), self.streams())
-            stored = self.stored(key_of(whole))  # asked before its window was known: free
+            stored = self.before(stage, chapter, conversation)
             if stored is not None:
                 return stored
             body = self.body(stage, chapter, conversation, self.streams())
@@ -294,13 +299,24 @@ class Asker:
                 schema = json.dumps(schemas.SCHEMAS[stage])
                 self.pending.append(Pending(stage, chapter.number,
                                             prompt_tokens(conversation, schema),
-                                            self.ceiling(stage, conversation)))
+                                            self.ceiling(stage, chapter, conversation)))
                 raise NotAnswered(what)
-            got = self._asked(stage, what, body, self.ceiling(stage, conversation))
+            got = self._asked(stage, chapter, body, self.ceiling(stage, chapter, conversation))
             if got is not None:
-                kept = self._kept(stage, key, what, got, conversation)
-                self._fitted(stage, what, got, body)
+                kept = self._kept(stage, key, what, got, conversation, int(body["max_tokens"]))
+                self._fitted(stage, chapter, got, body)
                 return kept
+
+    def before(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
+               ) -> dict[str, Any] | None:
+        """The answer stored for the call asked whole, before its window was known or before
+        its ``max_tokens`` was bounded by its chapter (the stage's own): free."""
+        for most in dict.fromkeys((answer_tokens(stage, chapter), MAX_TOKENS[stage])):
+            whole = self.settings.body(stage, conversation, self.mode(), self.streams(), most)
+            stored = self.stored(key_of(whole))
+            if stored is not None:
+                return stored
+        return None
 
     def stored(self, key: str) -> dict[str, Any] | None:
         found = self.cache.get(key)
@@ -308,7 +324,7 @@ class Asker:
             self.hits.add(key)
         return found
 
-    def _fitted(self, stage: str, what: str, got: Answer, body: dict[str, Any]) -> None:
+    def _fitted(self, stage: str, chapter: Chapter, got: Answer, body: dict[str, Any]) -> None:
         """Stop after an answer the server cut at fewer tokens than asked: its window is too
         small for the call (remembered, so "to go on" never asks it the same way)."""
         asked = int(body["max_tokens"])
@@ -317,12 +333,12 @@ class Asker:
             return
         self.learned(prompt + done, "an answer the server cut short taught it, remembered in "
                      ".storyboard/breakdown/endpoints.json")
-        raise cut_short(what, stage, prompt, done, asked)
+        raise cut_short(prompts.what(stage, chapter), stage, prompt, done, asked, chapter)
 
-    def _asked(self, stage: str, what: str, body: dict[str, Any], ceiling: float
+    def _asked(self, stage: str, chapter: Chapter, body: dict[str, Any], ceiling: float
                ) -> Answer | None:
         """The answer of one call (None: the endpoint refused a mode; ask again in the next)."""
-        self.current = what
+        what = self.current = prompts.what(stage, chapter)
         self.spend.reserve(ceiling, what)
         if self._client is None:
             self._client = self.connect()
@@ -331,13 +347,14 @@ class Asker:
                 f"  {what}: {n} token(s) so far"))
         except ProviderError as error:
             if not self._stepped_down(error, body):
-                self._hinted(stage, error, body)
+                self._hinted(stage, chapter, error, body)
                 raise
             return None
         finally:
             self.progress("")  # the line is cleared; the call's own line follows
 
-    def _hinted(self, stage: str, error: ProviderError, body: dict[str, Any]) -> None:
+    def _hinted(self, stage: str, chapter: Chapter, error: ProviderError,
+                body: dict[str, Any]) -> None:
         """``hinted``; a refusal for the context window says the figure needed and the remedy,
         and the window it states is remembered."""
         if not refused_context(str(error)):
@@ -346,7 +363,7 @@ class Asker:
         self.learned(stated(str(error)), "the endpoint's refusal stated it, remembered in "
                      ".storyboard/breakdown/endpoints.json")
         prompt = prompt_tokens(body["messages"], json.dumps(schemas.SCHEMAS[stage]))
-        error.detail += exceeded(stage, prompt, stated(str(error)))
+        error.detail += exceeded(stage, prompt, stated(str(error)), chapter)
 
     def _stepped_down(self, error: ProviderError, body: dict[str, Any]) -> bool:
         """Whether ``error`` refused a mode ``auto`` may step down from (and it did)."""
@@ -367,10 +384,12 @@ class Asker:
         return True
 
     def _kept(self, stage: str, key: str, what: str, got: Answer,
-              conversation: list[dict[str, str]]) -> dict[str, Any]:
-        """The answer as a record: stored unless it is not JSON, and counted."""
+              conversation: list[dict[str, str]], asked: int) -> dict[str, Any]:
+        """The answer as a record: stored unless it is not JSON, and counted (at the
+        ``max_tokens`` it ``asked`` when its usage cannot be believed)."""
         record = {**got.record(), "stage": stage, "model": self.settings.model}
-        if not schemas.parsed(stage, got.content)[1]:
+        looped = got.finish_reason == "length" and (got.completion_tokens or 0) >= asked
+        if looped or not schemas.parsed(stage, got.content)[1]:
             self.cache.put(key, record)  # stored before it is used: a kill after it loses nothing
             self.fresh.add(key)
         if got.usage_ok:
@@ -379,8 +398,7 @@ class Asker:
                      f"{cost:.4f} USD")
             return record
         schema = json.dumps(schemas.SCHEMAS[stage])
-        cost = self.spend.count_ceiling(stage, prompt_tokens(conversation, schema),
-                                        MAX_TOKENS[stage])
+        cost = self.spend.count_ceiling(stage, prompt_tokens(conversation, schema), asked)
         self.say(f"  {what}: counted at its ceiling, {cost:.4f} USD{self._why(got)}")
         return record
 
@@ -396,9 +414,12 @@ class Asker:
         return f" ({said}: such a call is counted at its ceiling, the estimate with the whole " \
                "max_tokens)"
 
-    def ceiling(self, stage: str, conversation: list[dict[str, str]]) -> float:
+    def ceiling(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> float:
+        """The most a call could cost: its prompt and its whole ``max_tokens``
+        (``fitting.answer_tokens``: a shots call's bounded by its chapter)."""
         schema = json.dumps(schemas.SCHEMAS[stage])
-        return price_of(self.spend.price, prompt_tokens(conversation, schema), MAX_TOKENS[stage])
+        return price_of(self.spend.price, prompt_tokens(conversation, schema),
+                        answer_tokens(stage, chapter))
 
 
 def stopped(last: tuple[Any, list[str], bool], turns: int) -> Result:

@@ -8,9 +8,16 @@ what a refusal taught and ``endpoints.json`` remembers (an error saying the cont
 with its figure; an answer cut at fewer tokens than ``max_tokens`` asked, as llama-cpp-python's
 server cuts them silently). Unknown: each call is asked as it is.
 
+A call's whole ``max_tokens`` is ``answer_tokens``: its stage's, except a shots call's, bounded by
+what its chapter (or part) can need (its answer quotes the chapter's lines by range, so its length
+follows the lines: ``HEAD`` and, for each line, ``PER_LINE`` and its own words ``WORDS`` times),
+never above the stage's ``MAX_TOKENS``. A model that loops stops at the bound (``finish_reason:
+length``) and is sent back as cut short. The consent's ceiling, the count of a call whose usage
+cannot be believed and this fitting all use that one figure.
+
 Known: a call needs its prompt (estimated as ``cost.prompt_tokens`` estimates it) and its
 ``max_tokens``. One that does not fit asks for what the window leaves, down to a quarter of its
-stage's (``floor``); a chapter whose calls cannot fit even so is cut at blank lines into parts
+whole (``floor``); a chapter whose calls cannot fit even so is cut at blank lines into parts
 that can (``fitted``, before any call); a call that still cannot fit is never sent
 (``TooSmall``: the figure it needs and the remedy), so "to go on" never asks a call that cannot
 fit.
@@ -26,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from storyboard.breakdown import prompts
-from storyboard.breakdown.cost import prompt_tokens
+from storyboard.breakdown.cost import prompt_tokens, tokens
 from storyboard.breakdown.schemas import SCHEMAS
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import StoryboardError
@@ -34,6 +41,9 @@ from storyboard.errors import StoryboardError
 MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "season": 8192, "translate": 4096}
 EARLIER_ANSWERS = 600  # tokens the beats and names of a chapter not yet outlined may add
 MARGIN = 64  # tokens of chat framing a server adds that the estimate may miss
+HEAD = 256  # a shots answer's tokens whatever its chapter: its frame and a first shot's camera
+PER_LINE = 96  # a line's shot beyond its words: its range, camera, cast, a scene's seconds
+WORDS = 2  # times a line's own words may come back: quoted once, told again in an action
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MOST = 100_000_000  # a stated window larger than this is not believed
 CONTEXT_WORDS = ("context_length_exceeded", "context length", "context window", "context size",
@@ -58,38 +68,51 @@ class Window:
     source: str
 
 
-def floor(stage: str) -> int:
-    """The fewest answer tokens a call of ``stage`` is asked with."""
-    return MAX_TOKENS[stage] // 4
+def answer_tokens(stage: str, chapter: Chapter | None = None) -> int:
+    """A call's whole ``max_tokens``: its stage's; a shots call's bounded by its chapter's lines
+    (``HEAD``, and ``PER_LINE`` and its words ``WORDS`` times a line), at most the stage's."""
+    most = MAX_TOKENS[stage]
+    if stage != "shots" or chapter is None:
+        return most
+    need = HEAD + sum(PER_LINE + WORDS * tokens(text) for _number, text in chapter.numbered())
+    return min(most, need)
 
 
-def max_tokens(stage: str, prompt: int, window: Window | None) -> int | None:
-    """The ``max_tokens`` a call asks: its stage's, or what the window leaves (None: it cannot
-    fit)."""
-    full = MAX_TOKENS[stage]
+def floor(stage: str, chapter: Chapter | None = None) -> int:
+    """The fewest answer tokens a call is asked with: a quarter of its whole."""
+    return answer_tokens(stage, chapter) // 4
+
+
+def max_tokens(stage: str, prompt: int, window: Window | None,
+               chapter: Chapter | None = None) -> int | None:
+    """The ``max_tokens`` a call asks: its whole (``answer_tokens``), or what the window leaves
+    (None: it cannot fit)."""
+    full = answer_tokens(stage, chapter)
     if window is None or prompt + full + MARGIN <= window.tokens:
         return full
     left = window.tokens - prompt - MARGIN
-    return left if left >= floor(stage) else None
+    return left if left >= floor(stage, chapter) else None
 
 
-def needed(stage: str, prompt: int) -> int:
+def needed(stage: str, prompt: int, chapter: Chapter | None = None) -> int:
     """The window a call needs whole, rounded up to 1,024 tokens."""
-    return math.ceil((prompt + MAX_TOKENS[stage] + MARGIN) / 1024) * 1024
+    return math.ceil((prompt + answer_tokens(stage, chapter) + MARGIN) / 1024) * 1024
 
 
-def too_small(what: str, stage: str, prompt: int, window: Window) -> TooSmall:
-    need = needed(stage, prompt)
+def too_small(what: str, stage: str, prompt: int, window: Window,
+              chapter: Chapter | None = None) -> TooSmall:
+    need, least = needed(stage, prompt, chapter), prompt + floor(stage, chapter) + MARGIN
     return TooSmall(
         f"{what} needs a context of about {need:,} tokens (a prompt of ~{prompt:,} and "
-        f"max_tokens {MAX_TOKENS[stage]:,}; at the least {prompt + floor(stage) + MARGIN:,}); the "
+        f"max_tokens {answer_tokens(stage, chapter):,}; at the least {least:,}); the "
         f"endpoint's is {window.tokens:,} ({window.source}): nothing was sent. To go on: "
         + REMEDY.format(n=need))
 
 
-def cut_short(what: str, stage: str, prompt: int, got: int, asked: int) -> TooSmall:
+def cut_short(what: str, stage: str, prompt: int, got: int, asked: int,
+              chapter: Chapter | None = None) -> TooSmall:
     """The stop after an answer the server cut at fewer tokens than asked (its window)."""
-    need = needed(stage, prompt)
+    need = needed(stage, prompt, chapter)
     return TooSmall(
         f"{what}: the server cut the answer at {got:,} tokens where max_tokens asked {asked:,} "
         f"(finish_reason: length): its context window is about {prompt + got:,} tokens (the "
@@ -97,9 +120,9 @@ def cut_short(what: str, stage: str, prompt: int, got: int, asked: int) -> TooSm
         f"{need:,}. To go on: " + REMEDY.format(n=need))
 
 
-def exceeded(stage: str, prompt: int, figure: int | None) -> str:
+def exceeded(stage: str, prompt: int, figure: int | None, chapter: Chapter | None = None) -> str:
     """What a refusal for the context window gains: the figure needed and the remedy."""
-    need = needed(stage, prompt)
+    need = needed(stage, prompt, chapter)
     where = f", the endpoint's is {figure:,}" if figure else ""
     return (f" (the request does not fit the endpoint's context window: it needs about "
             f"{need:,} tokens{where}. To go on: {REMEDY.format(n=need)})")
@@ -133,20 +156,20 @@ def fitted(story: Story, window: Window | None) -> Story:
         parts = [replace(p, number=n) for n, p in enumerate(parts, 1)]
     for part in parts:  # a part that still cannot fit stops the run before any call
         prompt = shots_prompt(part)
-        if max_tokens("shots", prompt, window) is None:
+        if max_tokens("shots", prompt, window, part) is None:
             raise too_small(f"the shots call for chapter {part.number}", "shots", prompt,
-                            window)
+                            window, part)
     return replace(story, chapters=tuple(parts))
 
 
 def _parts(chapter: Chapter, window: Window) -> list[Chapter]:
-    if max_tokens("shots", shots_prompt(chapter), window) is not None:
+    if max_tokens("shots", shots_prompt(chapter), window, chapter) is not None:
         return [chapter]
     halves = _halves(chapter)
     if halves is None:
         return [chapter]  # one paragraph: its call stops with the figure
     parts = [part for half in halves for part in _parts(half, window)]
-    fits = all(max_tokens("shots", shots_prompt(p), window) is not None for p in parts)
+    fits = all(max_tokens("shots", shots_prompt(p), window, p) is not None for p in parts)
     return parts if fits else [chapter]  # cut only into parts that all fit
 
 

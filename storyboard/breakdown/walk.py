@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from storyboard.breakdown import cutshort, prompts, schemas
 from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.asking import Asker, NotAnswered, Result
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.cast import problems as cast_problems
 from storyboard.breakdown.fitting import fitted
+from storyboard.breakdown.mending import Mended, mended
 from storyboard.breakdown.season import Entry, Segment
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import RequestRejected
@@ -108,12 +110,38 @@ def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = 
 def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
             result: Result | None) -> Result | None:
     """A shots answer still refused after its send-backs, finished where leaving out the lines
-    the model invented (and reading a backward range as its first line) leaves nothing wrong:
-    each said as read; else the answer as it was, its problems reported."""
-    if result is None or not result.problems or not isinstance(result.answer, dict):
+    the model invented (and reading a backward range as its first line) leaves nothing wrong;
+    an answer cut at ``max_tokens`` each time, where the shots it wrote whole first
+    (``cutshort``) leave nothing wrong: each said as read; else the answer as it was, its
+    problems reported."""
+    if result is None or not result.problems:
         return result
-    answer, notes = shot_stage.left_out(result.answer, chapter)
-    if not notes or check(answer):
+    answer, notes = result.answer, list[str]()
+    if not isinstance(answer, dict):
+        answer, notes = _cut(asker, chapter)
+        if answer is None:
+            return result
+    answer, more = shot_stage.left_out(answer, chapter)
+    if not notes + more or check(answer):
         return result
-    asker.noted("shots", chapter, notes)
+    asker.noted("shots", chapter, notes + more)
     return Result(answer, [], result.turns)
+
+
+def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[str]]:
+    """The shots the call's first answer cut at ``max_tokens`` wrote whole, when they are in
+    the schema, and the note that says so."""
+    content = asker.cut.get(prompts.what("shots", chapter))
+    read = cutshort.read_shots(content, chapter) if content is not None else None
+    if read is None:
+        return None, []
+    found, (answer, dropped) = Mended(), read
+    answer = mended(schemas.SCHEMAS["shots"], answer, found)
+    if schemas.problems("shots", answer) and len(answer["shots"]) > 1:  # the last shot cut
+        answer, dropped = {"shots": answer["shots"][:-1]}, dropped + 1
+    if schemas.problems("shots", answer):
+        return None, []
+    return answer, [f"the answer was cut at max_tokens each time (the model repeated itself "
+                    f"until stopped): the first answer's {len(answer['shots'])} shot(s) read as "
+                    f"written before the cut; what was cut in the middle and {dropped} whole "
+                    "item(s) after them left out", *found.notes]

@@ -108,8 +108,8 @@ def test_usage_that_is_not_a_count_is_counted_at_the_ceiling_and_the_budget_hold
         chat_emulator: EmulatorServer, tmp_path: Path, word: str) -> None:
     chat_emulator.add_rate(f"chat:usage={word}:1")
     probe = asker(chat_emulator, tmp_path / "probe", None)
-    ceiling = probe.ceiling("outline", prompts.messages(
-        "outline", Chapter("story.md", 1, "Part 1", 1, LINES), {}))
+    first = Chapter("story.md", 1, "Part 1", 1, LINES)
+    ceiling = probe.ceiling("outline", first, prompts.messages("outline", first, {}))
     ask = asker(chat_emulator, tmp_path, 2.5 * ceiling)
     said: list[str] = []
     ask.say = said.append

@@ -237,23 +237,25 @@ NO_CAST = {"characters": [MIA], "places": [], "props": []}  # the one the shots 
 
 
 def test_a_call_that_cannot_fit_the_stated_window_is_never_sent(tmp_path: Path) -> None:
-    with Scripted(answers(NO_CAST), props={"default_generation_settings": {"n_ctx": 2048}}
+    with Scripted(answers(NO_CAST), props={"default_generation_settings": {"n_ctx": 1024}}
                   ) as server, pytest.raises(TooSmall) as stopped:
         run(server, tmp_path)
     assert server.bodies == [] and server.gets == ["/props"]
     said = str(stopped.value)
     assert "the shots call for chapter 1 needs a context of about " in said
-    assert "the endpoint's is 2,048 (the server's props says so): nothing was sent" in said
+    assert "the endpoint's is 1,024 (the server's props says so): nothing was sent" in said
     assert "--ctx-size" in said and "num_ctx" in said and "context: " in said
 
 
 def test_calls_ask_for_what_the_window_leaves(tmp_path: Path) -> None:
     with Scripted(answers(NO_CAST, shots=fitting_shots)) as server:
-        report, _series = run(server, tmp_path, context=6144)
+        report, _series = run(server, tmp_path, context=4096)
     assert report.problems == []
     by_stage = {stage_of(b): b for b in server.bodies}
-    assert by_stage["outline"]["max_tokens"] == 2048 and by_stage["cast"]["max_tokens"] == 4096
-    assert 2048 <= by_stage["shots"]["max_tokens"] < 6144 - 700
+    assert by_stage["outline"]["max_tokens"] == 2048
+    assert 1024 <= by_stage["cast"]["max_tokens"] < 4096 - 600  # what the window leaves
+    chapter = Chapter("story.md", 1, "The Lighthouse", 1, tuple(STORY.rstrip("\n").split("\n")))
+    assert by_stage["shots"]["max_tokens"] == fitting.answer_tokens("shots", chapter) < 2048
     assert server.gets == []  # the setting is the figure: nothing asked of the server
 
 
@@ -263,7 +265,7 @@ def test_a_chapter_too_long_for_the_window_is_cut_into_parts_that_fit(tmp_path: 
                        for n in range(1, 25))
     story = f"# The Lighthouse\n\n{long}\n"
     whole = Chapter("story.md", 1, "The Lighthouse", 1, tuple(story.split("\n")))
-    context = fitting.shots_prompt(whole) + fitting.MARGIN + 2048 - 400  # the whole cannot fit
+    context = fitting.shots_prompt(whole) + fitting.MARGIN + fitting.floor("shots", whole) - 100
     source, series = tmp_path / "story.md", tmp_path / "series"
     source.write_text(story, encoding="utf-8")
     options = Options(model="m", key_env=KEY_ENV, yes=True, price_in=0.0, price_out=0.0,
@@ -274,7 +276,7 @@ def test_a_chapter_too_long_for_the_window_is_cut_into_parts_that_fit(tmp_path: 
     assert len(shots) >= 2
     parts = [lines_of(b) for b in shots]
     assert sorted(n for part in parts for n in part) == [n for n, _text in whole.numbered()]
-    assert all(b["max_tokens"] >= 2048 for b in shots)
+    assert all(b["max_tokens"] >= fitting.floor("shots", whole) // 2 for b in shots)
     assert report.problems == []
     assert [p.name for p in (series / "episodes").iterdir()] == ["01-the-lighthouse.yaml"]
 
@@ -288,8 +290,8 @@ CONTEXT_REFUSAL = (400, {"error": {"message": "This model's maximum context leng
 def test_a_context_refusal_names_the_figure_and_the_way_on_is_a_call_that_fits(
         tmp_path: Path) -> None:
     def script(body: dict[str, Any]) -> Reply:
-        prompt = prompt_tokens(body["messages"], json.dumps(schemas.SCHEMAS["shots"]))
-        if stage_of(body) == "shots" and prompt + body["max_tokens"] > 4096:
+        prompt = prompt_tokens(body["messages"], json.dumps(schemas.SCHEMAS["cast"]))
+        if stage_of(body) == "cast" and prompt + body["max_tokens"] > 4096:
             return CONTEXT_REFUSAL
         return answers(NO_CAST, shots=fitting_shots)(body)
     with Scripted(script) as server:
@@ -305,7 +307,7 @@ def test_a_context_refusal_names_the_figure_and_the_way_on_is_a_call_that_fits(
         before = len(server.bodies)
         report, _series = run(server, tmp_path)  # to go on
     again = server.bodies[before:]
-    assert [stage_of(b) for b in again] == ["shots"]  # outline and cast from the cache
+    assert [stage_of(b) for b in again] == ["cast", "shots"]  # the outline from the cache
     assert again[0]["max_tokens"] < 4096 and report.problems == []
 
 
@@ -319,7 +321,9 @@ def test_an_answer_cut_at_fewer_tokens_than_asked_stops_and_is_not_asked_again(
         with pytest.raises(TooSmall) as stopped:
             run(server, tmp_path)
         said = str(stopped.value)
-        assert "the server cut the answer at 167 tokens where max_tokens asked 8,192" in said
+        asked = fitting.answer_tokens("shots", Chapter("story.md", 1, "The Lighthouse", 1, tuple(
+            STORY.rstrip("\n").split("\n"))))
+        assert f"the server cut the answer at 167 tokens where max_tokens asked {asked:,}" in said
         assert "its context window is about 1,667 tokens" in said and "--ctx-size" in said
         before = len(server.bodies)
         with pytest.raises(TooSmall) as again:

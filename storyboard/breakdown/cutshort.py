@@ -1,0 +1,96 @@
+"""A shots answer cut at its ``max_tokens`` into the shots it had written before the cut.
+
+A small model at temperature 0 may repeat itself until the server stops it (Qwen2.5-Coder-1.5B
+did, issue 64: a quote of its own, "I have spun it! I have spun it! ...", to the bound): the
+answer ends with ``finish_reason: length`` and is not JSON. When its send-backs end the same way,
+what it wrote before the loop is still an answer: the text up to the last list element it
+finished, the lists and objects open there closed, so what was cut in the middle (the looping
+quote, a scene, a shot) is left out whole and nothing inside it is guessed; then its shots read
+in order while each is inside the chapter's lines after the one before it (a repeat or a range
+outside the chapter ends the reading). ``walk.settled`` holds what is read to the schema and the
+stage's whole check, and says it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from storyboard.breakdown.source import Chapter
+
+OPENING = re.compile(r'\{\s*"shots"\s*:\s*\[')
+CLOSERS = {"{": "}", "[": "]"}
+
+
+def written_whole(content: str) -> list[Any]:
+    """The answer's ``shots`` as far as it was written whole: the text up to the last element of
+    a list that was finished (followed by its comma or its ``]``), every list and object still
+    open there closed; what was cut in the middle (a quote, a scene, a shot) is left out whole."""
+    opened = OPENING.search(content)
+    if opened is None:
+        return []
+    text = content[opened.start():]
+    safe = _last_safe(text)
+    if safe is None:
+        return []
+    at, stack = safe
+    try:
+        data = json.loads(text[:at] + "".join(CLOSERS[c] for c in reversed(stack)))
+    except ValueError:
+        return []
+    shots = data.get("shots") if isinstance(data, dict) else None
+    return shots if isinstance(shots, list) else []
+
+
+def _last_safe(text: str) -> tuple[int, list[str]] | None:
+    """Where the text may be cut and closed (after a list's ``[`` or before the comma after a
+    finished element), with the containers open there; None when the text closes itself (it was
+    not cut)."""
+    stack: list[str] = []
+    safe: tuple[int, list[str]] | None = None
+    quoted, escaped = False, False
+    for at, char in enumerate(text):
+        if quoted:
+            quoted, escaped = escaped or char != '"', not escaped and char == "\\"
+            continue
+        if char == '"':
+            quoted = True
+        elif char in CLOSERS:
+            stack.append(char)
+            if char == "[":
+                safe = (at + 1, list(stack))
+        elif char in "}]":
+            if not stack:
+                return None
+            stack.pop()
+            if not stack:
+                return None  # whole: not cut
+        elif char == "," and stack[-1:] == ["["]:
+            safe = (at, list(stack))
+    return safe
+
+
+def read_shots(content: str, chapter: Chapter) -> tuple[dict[str, Any], int] | None:
+    """The shots written whole before the cut, up to the first that is not a shot inside the
+    chapter after the one before it, and how many whole items were left out (None: none read)."""
+    items, kept, after = written_whole(content), list[Any](), chapter.first - 1
+    for item in items:
+        end = _end(item, chapter, after)
+        if end is None:
+            break
+        kept.append(item)
+        after = end
+    return ({"shots": kept}, len(items) - len(kept)) if kept else None
+
+
+def _end(item: Any, chapter: Chapter, after: int) -> int | None:
+    """The line a shot in order ends at (a backward range: its first, as ``shots.left_out``
+    reads it); None when it is not a shot inside the chapter after line ``after``."""
+    if not isinstance(item, dict):
+        return None
+    first, last = item.get("from_line"), item.get("to_line")
+    if type(first) is not int or type(last) is not int or not after < first <= chapter.last:
+        return None
+    end = max(first, last)
+    return end if end <= chapter.last else None
