@@ -333,7 +333,7 @@ def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
     variants = variants_of(path, var, variation, provider=flags.provider, keep_going=True)
     if not variants.matrix and not variants.ok:
         variants = guarded(lambda: matrix.cast_alone(
-            path, var, variation, flags.provider, flags.shots)) or variants
+            variants, path, var, variation, flags.shots)) or variants
     if not variants.matrix and not variants.ok:
         fail(ProblemsFound(variants.diagnostics()))
     console = progress.console(stderr=True, quiet=quiet or as_json)

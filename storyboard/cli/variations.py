@@ -84,19 +84,18 @@ def load_variants(path: Path, var: tuple[str, ...], variation: tuple[str, ...], 
 UNSOLD = "model-provider"  # shotchecks: the provider asked for does not sell a shot's model
 
 
-def cast_alone(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
-               provider: str | None, patterns: tuple[str, ...]) -> Variants | None:
+def cast_alone(asked: Variants, path: Path, var: tuple[str, ...], variation: tuple[str, ...],
+               patterns: tuple[str, ...]) -> Variants | None:
     """A render of cast assets alone on a provider that does not sell the series' video models
     (``render --provider dashscope --shot 'cast/*'`` on a Seedance series: docs/cast.md, "Which
     providers make the cast"): the series compiled for its own provider, when the only errors
-    for ``provider`` are its unsold models and ``patterns`` name cast assets only (a cast
-    asset's hash is the same whichever provider compiles it). None otherwise."""
+    of ``asked`` (compiled for the provider asked) are its unsold models and ``patterns`` name
+    cast assets only (a cast asset's hash is the same whichever provider compiles it). None
+    otherwise."""
     from storyboard.language.variations import compile_variations
     from storyboard.run.state.takes import select_shots
-    if not patterns or provider is None:
+    if not patterns:
         return None
-    asked = compile_variations(path, vars=parse_vars(var), select=list(variation) or None,
-                               provider=provider)
     errors = [p for p in asked.diagnostics() if p.severity == "error"]
     if asked.matrix or not errors or any(p.code != UNSOLD for p in errors):
         return None
