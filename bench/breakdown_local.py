@@ -18,6 +18,9 @@ public-domain Grimm tale) into a series whose ``breakdown:`` block points at the
 Prints: the calls and requests, prompt and completion tokens, wall time, CPU time (the server's
 and storyboard's), the load average at the start and the end, the answers sent back and
 narrowed, the near-misses read as meant, whether the check was clean and the render succeeded.
+``--novel WORDS`` breaks down a long novel made for the run instead (the suite's 100,000-word
+one: ``--novel 100000``), and ``--episodes N`` asks for a season of N episodes
+(``--episode-seconds``, ``--ratio``), as ``storyboard breakdown --episodes`` does.
 ``--verbose`` runs the breakdown as ``storyboard --verbose``: every answer the model gave is in the
 output (an answer that is not JSON, as a loop cut at ``max_tokens``, is not stored to read later).
 Exit 0 only when both did. ``--series DIR`` keeps the series (its answers under
@@ -316,6 +319,24 @@ def lines(run: Figures, step: Step, server_cpu: float | None, check: str, render
     ]
 
 
+def story(args: argparse.Namespace, folder: Path) -> Path:
+    """The story broken down: ``--story``, or a long novel of ``--novel`` words made for the run
+    (the suite's own: the public-domain tales told again and again, a chapter each telling)."""
+    if not args.novel:
+        return Path(args.story)
+    sys.path.insert(0, str(ROOT))
+    from tests.fixtures.breakdown import novel  # the suite's maker, for the bench only
+    return novel(folder / "novel.md", args.novel)
+
+
+def season_words(args: argparse.Namespace) -> list[str]:
+    """The season's target as a user gives it: ``--episodes N --episode-seconds S --ratio R``."""
+    if not args.episodes:
+        return []
+    return ["--episodes", str(args.episodes), "--episode-seconds", f"{args.episode_seconds:g}",
+            "--ratio", args.ratio]
+
+
 def measure(args: argparse.Namespace, series: Path, logs: Path) -> bool:
     loads = load()
     with serving(args, logs) as server:
@@ -326,8 +347,8 @@ def measure(args: argparse.Namespace, series: Path, logs: Path) -> bool:
         # the bench's own file: a kept series is pointed at this run's server (its port is new)
         (series / "storyboard.yaml").write_text(block(server.base_url, model, args), "utf-8")
         verbose = ["--verbose"] if args.verbose else []
-        step = storyboard(*verbose, "breakdown", str(args.story), str(series), "--yes", "--json",
-                          echo=not args.quiet)
+        step = storyboard(*verbose, "breakdown", str(story(args, logs)), str(series), "--yes",
+                          "--json", *season_words(args), echo=not args.quiet)
         server_cpu = server.cpu()
     run = figures(step)
     check = storyboard("check", str(series), "--json")
@@ -353,6 +374,13 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--story", type=Path, default=STORY, help="the story broken down")
     parser.add_argument("--series", type=Path, help="the series folder, kept (default: a "
                         "temporary one, removed); a second run takes its answers from the cache")
+    parser.add_argument("--novel", type=int, default=0, metavar="WORDS", help="break down a "
+                        "long novel of about this many words instead of --story (the suite's)")
+    parser.add_argument("--episodes", type=int, default=0, help="a season of this many episodes "
+                        "(the season stage: breakdown --episodes)")
+    parser.add_argument("--episode-seconds", type=float, default=90.0,
+                        help="the season's episode length (with --episodes)")
+    parser.add_argument("--ratio", default="9:16", help="the season's ratio (with --episodes)")
     parser.add_argument("--ctx", type=int, default=12288, help="the server's context, tokens")
     parser.add_argument("--threads", type=int, default=1, help="the server's threads")
     parser.add_argument("--deadline", type=float, default=1800.0, help="seconds for one call")
