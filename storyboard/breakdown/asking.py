@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from storyboard.breakdown import prompts, schemas
+from storyboard.breakdown import cutshort, prompts, schemas
 from storyboard.breakdown.cache import AnswerCache, request_key
 from storyboard.breakdown.cost import Spend, price_of, prompt_tokens
 from storyboard.breakdown.endpoints import FORMAT_WORDS, MODES, Endpoints, next_mode, refuses
@@ -164,6 +164,8 @@ class Asker:
             record = self.answer(stage, chapter, conversation)
             data, read, problems = self.judged(stage, chapter, record, check, narrow)
             turn += 1
+            if cutshort.loops(stage, record):  # asked again, it loops again: read as written
+                return Result(data, problems, turn)
             checks = not problems and bool(rounds)
             if checks:
                 problems = rounds.pop(0)

@@ -1,4 +1,4 @@
-"""A shots answer cut at its ``max_tokens`` into the shots it had written before the cut.
+"""A shots or cast answer cut at its ``max_tokens`` into what it had written whole before the cut.
 
 A small model at temperature 0 may repeat itself until the server stops it (Qwen2.5-Coder-1.5B
 did, issue 64: a quote of its own, "I have spun it! I have spun it! ...", to the bound): the
@@ -9,6 +9,14 @@ quote, a scene, a shot) is left out whole and nothing inside it is guessed; then
 in order while each is inside the chapter's lines after the one before it (a repeat or a range
 outside the chapter ends the reading). ``walk.settled`` holds what is read to the schema and the
 stage's whole check, and says it.
+
+A cast answer cut so (the same model listed a chapter's characters again and again until stopped,
+issue 67) is read the same way: each list's entries written whole, up to the first whose name
+repeats one before it in that list; a list it never reached is empty.
+
+A cut answer that has written an item whole and then the same item again (``loops``) is not sent
+back: at temperature 0 the model asked again repeats the loop (measured), and each turn costs the
+whole ``max_tokens``. It is read at once, as above.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ from typing import Any
 from storyboard.breakdown.source import Chapter
 
 OPENING = re.compile(r'\{\s*"shots"\s*:\s*\[')
+CAST_OPENING = re.compile(r'\{\s*"(?:characters|places|props)"\s*:\s*\[')
+CAST_LISTS = ("characters", "places", "props")
 CLOSERS = {"{": "}", "[": "]"}
 
 
@@ -27,20 +37,23 @@ def written_whole(content: str) -> list[Any]:
     """The answer's ``shots`` as far as it was written whole: the text up to the last element of
     a list that was finished (followed by its comma or its ``]``), every list and object still
     open there closed; what was cut in the middle (a quote, a scene, a shot) is left out whole."""
-    opened = OPENING.search(content)
-    if opened is None:
-        return []
-    text = content[opened.start():]
-    safe = _last_safe(text)
-    if safe is None:
-        return []
-    at, stack = safe
-    try:
-        data = json.loads(text[:at] + "".join(CLOSERS[c] for c in reversed(stack)))
-    except ValueError:
-        return []
+    data = _closed(content, OPENING)
     shots = data.get("shots") if isinstance(data, dict) else None
     return shots if isinstance(shots, list) else []
+
+
+def _closed(content: str, opening: re.Pattern[str]) -> Any:
+    """The JSON object that starts at ``opening``, read up to its last safe cut and closed
+    there (None: there is none, or it was not cut)."""
+    opened = opening.search(content)
+    safe = _last_safe(content[opened.start():]) if opened is not None else None
+    if opened is None or safe is None:
+        return None
+    at, stack = safe
+    try:
+        return json.loads(content[opened.start():][:at] + "".join(CLOSERS[c] for c in reversed(stack)))
+    except ValueError:
+        return None
 
 
 def _last_safe(text: str) -> tuple[int, list[str]] | None:
@@ -94,3 +107,43 @@ def _end(item: Any, chapter: Chapter, after: int) -> int | None:
         return None
     end = max(first, last)
     return end if end <= chapter.last else None
+
+
+def read_cast(content: str) -> tuple[dict[str, Any], int] | None:
+    """The cast written whole before the cut: each list's entries up to the first whose name
+    repeats one before it, and how many whole entries were left out (None: none read)."""
+    data = _closed(content, CAST_OPENING)
+    if not isinstance(data, dict):
+        return None
+    read, dropped = {}, 0
+    for name in CAST_LISTS:
+        items = data.get(name)
+        kept = _until_repeat(items) if isinstance(items, list) else []
+        read[name], dropped = kept, dropped + (len(items) - len(kept) if isinstance(items, list) else 0)
+    return (read, dropped) if any(read.values()) else None
+
+
+def _until_repeat(items: list[Any]) -> list[Any]:
+    """The entries before the first whose name (any case) one before it already has."""
+    seen: set[str] = set()
+    for at, item in enumerate(items):
+        name = str(item.get("name", "")).casefold() if isinstance(item, dict) else ""
+        if name in seen:
+            return items[:at]
+        seen.add(name)
+    return items
+
+
+def loops(stage: str, record: dict[str, Any]) -> bool:
+    """Whether an answer cut at ``max_tokens`` wrote an item whole and then the same again: a
+    shot equal to one before it, or a cast entry whose name one before it has."""
+    if record.get("finish_reason") != "length" or stage not in ("shots", "cast"):
+        return False
+    content = str(record.get("content") or "")
+    if stage == "shots":
+        items = written_whole(content)
+        return any(item in items[:at] for at, item in enumerate(items))
+    data = _closed(content, CAST_OPENING)
+    lists = [data.get(name) for name in CAST_LISTS] if isinstance(data, dict) else []
+    return any(isinstance(items, list) and len(_until_repeat(items)) < len(items)
+               for items in lists)

@@ -81,10 +81,33 @@ def first_answers(story: Story, asker: Asker) -> Answers:
     """Every chapter's outline and cast (the chapters fitted to the context window)."""
     answers = Answers()
     for chapter in fitted(story, asker.window()).chapters:
-        found = ChapterAnswers(chapter, try_ask(asker, "outline", chapter, {}),
-                               try_ask(asker, "cast", chapter, {}, cast_problems))
+        outline = try_ask(asker, "outline", chapter, {})
+        cast = settled_cast(asker, chapter, try_ask(asker, "cast", chapter, {}, cast_problems))
+        found = ChapterAnswers(chapter, outline, cast)
         answers.chapters.append(found)
     return answers
+
+
+def settled_cast(asker: Asker, chapter: Chapter, result: Result | None) -> Result | None:
+    """A cast answer cut at ``max_tokens`` each time, read as the entries it wrote whole before
+    the cut (``cutshort.read_cast``) when they are in the schema and pass the stage's check;
+    else the answer as it was, its problems reported."""
+    if result is None or not result.problems or isinstance(result.answer, dict):
+        return result
+    content = asker.cut.get(prompts.what("cast", chapter))
+    read = cutshort.read_cast(content) if content is not None else None
+    if read is None:
+        return result
+    found, (answer, dropped) = Mended(), read
+    answer = mended(schemas.SCHEMAS["cast"], answer, found)
+    if schemas.problems("cast", answer) or cast_problems(answer):
+        return result
+    asker.noted("cast", chapter, [
+        f"the answer was cut at max_tokens each time (the model repeated itself until "
+        f"stopped): the first answer's {sum(map(len, answer.values()))} entries read as written "
+        f"before the cut; what was cut in the middle and {dropped} whole item(s) after them (a "
+        "name listed again) left out", *found.notes])
+    return Result(answer, [], result.turns)
 
 
 def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = None

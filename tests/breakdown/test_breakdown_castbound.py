@@ -1,0 +1,98 @@
+"""A cast answer cut at ``max_tokens`` read as the entries it wrote whole, and a cut answer that
+repeats an item not sent back (issue 67: Qwen2.5-Coder-1.5B listed a 1,065-word chapter's
+characters again and again until the stage's 4,096 tokens, 22 minutes on one CPU core)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.breakdown import cutshort, fitting
+from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
+from tests.breakdown.test_breakdown_llm import KEY_ENV, MIA, answers, run
+
+SCROOGE = {"name": "Scrooge", "appearance": "a tall, thin man with a stern expression",
+           "voice": "a cold, analytical voice"}
+MARLEY = {"name": "Marley", "appearance": "a skeleton, dressed in black",
+          "voice": "a deep, somber voice"}
+LAMP = {"name": "Lamp", "look": "a brass lamp"}
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "none")
+
+
+def looped(entries: list[dict[str, str]], cap: int) -> str:
+    """A cast answer that lists ``entries`` again and again, cut at ``cap`` tokens."""
+    return ('{"characters":[' + ",".join([json.dumps(e) for e in entries] * cap))[:cap * 4]
+
+
+def test_the_cast_written_whole_before_a_cut_is_read_up_to_the_first_repeated_name() -> None:
+    cut = looped([MARLEY, SCROOGE], 200)
+    assert cutshort.read_cast(cut) == ({"characters": [MARLEY, SCROOGE], "places": [],
+                                        "props": []}, cut.count('"name"') - 3)
+    later = ('{"characters": [' + json.dumps(MARLEY) + '], "props": [' + json.dumps(LAMP)
+             + ", " + json.dumps({**LAMP, "name": "LAMP"}) + ', {"name": "Ke')
+    assert cutshort.read_cast(later) == ({"characters": [MARLEY], "places": [],
+                                          "props": [LAMP]}, 1)  # a repeat in any case
+    assert cutshort.read_cast(json.dumps({"characters": [MARLEY]})) is None  # whole: not cut
+    assert cutshort.read_cast('{"characters": [{"name": "Mar') is None  # nothing whole
+    assert cutshort.read_cast("Marley, Scrooge, " * 40) is None
+
+
+def test_a_cast_that_loops_every_time_ends_with_the_entries_it_wrote_whole(
+        tmp_path: Path) -> None:
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) != "cast":
+            reply: Reply = answers({})(body)
+            return reply
+        cap = int(body["max_tokens"])
+        return completion(looped([MIA, MARLEY], cap), "length", 900, cap)
+    with Scripted(script) as server:
+        report, series = run(server, tmp_path)
+        sent = len(server.bodies)
+        again, _series = run(server, tmp_path)  # the loops were stored: replayed, not asked
+    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "shots"]  # not sent back
+    assert server.bodies[1]["max_tokens"] == fitting.MAX_TOKENS["cast"]
+    assert sent == len(server.bodies) and again.problems == [] and report.problems == []
+    said = " ".join(report.notes)
+    assert "the cast answer for chapter 1: the answer was cut at max_tokens each time" in said
+    assert "the first answer's 2 entries read as written before the cut" in said
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "mia:" in written and "marley:" in written
+    episode = (series / "episodes" / "01-the-lighthouse.yaml").read_text(encoding="utf-8")
+    assert "@mia climbs the stairs" in episode
+
+
+def test_a_cut_answer_loops_only_when_it_repeats_an_item_it_wrote_whole() -> None:
+    cut = {"finish_reason": "length"}
+    assert cutshort.loops("cast", {**cut, "content": looped([MARLEY, SCROOGE], 200)})
+    assert not cutshort.loops("cast", {**cut, "content": looped([MARLEY, SCROOGE], 200)[:300]})
+    assert not cutshort.loops("cast", {"finish_reason": "stop",
+                                       "content": looped([MARLEY, MARLEY], 200)})
+    shot = {"from_line": 1, "to_line": 1, "camera": "wide shot"}
+    twice = '{"shots":[' + json.dumps(shot) + "," + json.dumps(shot) + ',{"from'
+    assert cutshort.loops("shots", {**cut, "content": twice})
+    other = twice.replace('"to_line": 1,', '"to_line": 2,', 1)
+    assert other != twice and not cutshort.loops("shots", {**cut, "content": other})
+    spun = '{"shots":[{"from_line":1,"to_line":3,"quote":"' + "I have spun it! " * 200
+    assert not cutshort.loops("shots", {**cut, "content": spun})  # a loop inside one item: sent back
+    assert not cutshort.loops("outline", {**cut, "content": twice})
+
+
+def test_a_cast_cut_that_does_not_repeat_is_sent_back_as_before(tmp_path: Path) -> None:
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) == "cast" and len(body["messages"]) == 2:
+            cap = int(body["max_tokens"])
+            return completion('{"characters":[' + json.dumps(MIA) + ',{"name":"Mar', "length",
+                              900, cap)
+        reply: Reply = answers({"characters": [MIA], "places": [], "props": []})(body)
+        return reply
+    with Scripted(script) as server:
+        report, _series = run(server, tmp_path)
+    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "cast", "shots"]
+    assert report.problems == []
