@@ -43,7 +43,9 @@ from storyboard.run.state.takes import state_key
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
 
-HELD_VERSION = 1  # bump when what a held board looks like changes: every clip is drawn again
+# Bump when what a held board looks like changes: every clip is drawn again (2: the distinct
+# pictures encoded, held by skipped P-frames, a move two pixels a step)
+HELD_VERSION = 2
 DEFAULT_FRAME = (1280, 720)
 log = logging.getLogger(__name__)
 EventSink = Callable[[ShotEvent], None]
