@@ -4,7 +4,7 @@ The board animatic (``out/boards/EP.mp4``) shows each shot as its board held for
 with a slow move chosen from the shot's camera words (``MOVES``: push in, pull out, pan left or
 right, tilt up or down, else static), and the shot's spoken line under it where one was made. The
 still is scaled and turned to YUV once, then repeated; a pan or a tilt is a crop that slides across
-it, a push in or a pull out a scale, two pixels a step, evenly through the shot (``steps``).
+it, a push in or a pull out a scale, a few pixels a step, evenly through the shot (``steps``).
 
 Most frames of a held board are the frame before them again, so x264 encodes only the distinct
 pictures (a static board: one), and ``media.h264.hold`` holds each for its frames with skipped
@@ -40,6 +40,11 @@ from storyboard.media import ffmpeg, h264
 
 ZOOM = 0.10  # how far a push in or a pull out goes (a tenth of the frame) over the whole shot
 MARGIN = 1.10  # a pan or a tilt slides over a still this much larger than the frame
+# Pixels a step: each step is a picture x264 encodes (a zoom's costs the most: every block
+# changes), held for the frames until the next. A pan's or a tilt's crop moves by two (a chroma
+# sample); a zoom's frame grows by four (two at each side, where the crop's two-pixel grid is).
+SLIDE_STEP = 2
+ZOOM_STEP = 4
 
 # The first pattern found in a shot's words decides its move (in this order).
 MOVES: tuple[tuple[str, str], ...] = (
@@ -94,7 +99,7 @@ def render_held(spec: Held, out: Path) -> Path:
     CPU of encoding every frame. On ffmpeg's SIMD paths, not ``PORTABLE_ARGS``' C reference
     ones: the scales' flags (``SWS_FLAGS``: bit-exact) give the same picture either way; the
     held board's bytes are no lock's record."""
-    expression, repeats = steps(_positions(spec), spec.frames, spec.fps)
+    expression, repeats = steps(_span(spec) // _step(spec), spec.frames, spec.fps)
     graph = Graph()
     video = _moving(spec, graph, expression, len(repeats))
     with tempfile.TemporaryDirectory(prefix="storyboard-held-") as folder:
@@ -138,15 +143,19 @@ def steps(moves: int, frames: int, fps: int) -> tuple[str, tuple[int, ...]]:
     return expression, tuple(b - a for a, b in itertools.pairwise(starts))
 
 
-def _positions(spec: Held) -> int:
-    """How many steps of two pixels ``spec``'s move makes (0: it holds still)."""
+def _span(spec: Held) -> int:
+    """How many pixels ``spec``'s move goes (0: it holds still)."""
     if spec.still is None or spec.move == STATIC:
         return 0
     if spec.move in ("push in", "pull out"):
-        return (_even(spec.width * (1 + ZOOM)) - spec.width) // 2
+        return _even(spec.width * (1 + ZOOM)) - spec.width
     if spec.move.startswith("pan"):
-        return (_even(spec.width * MARGIN) - spec.width) // 2
-    return (_even(spec.height * MARGIN) - spec.height) // 2
+        return _even(spec.width * MARGIN) - spec.width
+    return _even(spec.height * MARGIN) - spec.height
+
+
+def _step(spec: Held) -> int:
+    return ZOOM_STEP if spec.move in ("push in", "pull out") else SLIDE_STEP
 
 
 def _moving(spec: Held, graph: Graph, step: str, pictures: int) -> str:
@@ -174,20 +183,19 @@ def _cover(width: int, height: int) -> list[str]:
 
 
 def _move(spec: Held, step: str) -> list[str]:
-    """The filters that put a picture at ``step`` of ``spec.move``: a zoom two pixels wider a
-    step, a crop two pixels further (over a frame ``MARGIN`` larger)."""
-    moves = _positions(spec)
-    back = f"({moves}-{step})"
+    """The filters that put a picture at ``step`` of ``spec.move``: a zoom ``ZOOM_STEP`` pixels
+    wider a step, a crop ``SLIDE_STEP`` further (over a frame ``MARGIN`` larger)."""
+    pixels = _step(spec)
+    at, back = f"{pixels}*{step}", f"{pixels}*({_span(spec) // pixels}-{step})"
     if spec.move in ("push in", "pull out"):
-        wide = f"({spec.width}+2*{step if spec.move == 'push in' else back})"
+        wide = f"({spec.width}+{at if spec.move == 'push in' else back})"
         return [filter_text("scale", w=wide, h=f"2*trunc({wide}*{spec.height}/{2 * spec.width})",
                         eval="frame", flags=ffmpeg.SWS_FLAGS),
                 # the scale keeps the shape by the pixels' (x264 takes the first picture's
                 # into the SPS): square again, so every held board has the same SPS
                 filter_text("crop", spec.width, spec.height), filter_text("setsar", 1)]
-    slide = {"pan right": (f"2*{step}", "(ih-oh)/2"), "pan left": (f"2*{back}", "(ih-oh)/2"),
-             "tilt up": ("(iw-ow)/2", f"2*{back}"), "tilt down": ("(iw-ow)/2", f"2*{step}")
-             }.get(spec.move)
+    slide = {"pan right": (at, "(ih-oh)/2"), "pan left": (back, "(ih-oh)/2"),
+             "tilt up": ("(iw-ow)/2", back), "tilt down": ("(iw-ow)/2", at)}.get(spec.move)
     if slide is None:
         return [filter_text("null")]
     x, y = slide

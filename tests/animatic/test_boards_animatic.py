@@ -240,7 +240,7 @@ def video_md5(video: Path) -> str:
 def test_a_held_board_encodes_each_distinct_picture_once(
         tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 66 item 7: x264 encodes a held board's distinct pictures only (a static board: one;
-    a move: one a step of two pixels), each held for its frames by skipped P-frames: the clip
+    a move: one a step of a few pixels), each held for its frames by skipped P-frames: the clip
     still has every frame of the shot's length, and the SPS and PPS every clip has, so the
     animatic joins by copy."""
     still = make_media("image", tmp_path / "board.png", width=640, height=360)
@@ -255,9 +255,10 @@ def test_a_held_board_encodes_each_distinct_picture_once(
         return run(args, **kwargs)
 
     monkeypatch.setattr(ffmpeg, "run", spied)
-    # 3 s at 12 fps: 36 frames; a pan over 352 px (32 more: 16 steps), a tilt over 198 (9)
-    for move, pictures in ((STATIC, 1), ("pan left", 17), ("tilt up", 10), ("push in", 17),
-                           ("pull out", 17)):
+    # 3 s at 12 fps: 36 frames; a pan over 352 px (32 more: 16 steps of 2), a tilt over 198
+    # (18: 9 steps), a zoom to 352 px wide (32: 8 steps of 4)
+    for move, pictures in ((STATIC, 1), ("pan left", 17), ("tilt up", 10), ("push in", 9),
+                           ("pull out", 9)):
         out = render_held(Held(still, 320, 180, 3.0, move, fps=12), tmp_path / f"{move}.mp4")
         frames_at = encodes[-1].index("-frames:v")
         assert encodes[-1][frames_at + 1] == str(pictures), move
