@@ -107,7 +107,7 @@ def render_held(spec: Held, out: Path) -> Path:
         ffmpeg.run([*graph.args(video), "-frames:v", str(len(repeats)),
                     *video_encoding(spec.fps, spec.draft), "-fflags", "+bitexact",
                     "-flags:v", "+bitexact", "-f", "h264", str(pictures)],
-                   what=f"drawing the board {out.name}")
+                   what=f"holding the board {out.name}")
         held.write_bytes(h264.hold(pictures.read_bytes(), repeats))
         _with_sound(spec, held, out)
     return out
@@ -124,7 +124,7 @@ def _with_sound(spec: Held, video: Path, out: Path) -> None:
                     "-video_track_timescale", str(TIMESCALE), *audio_encoding(),
                     "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
                     "-flags:a", "+bitexact", "-f", "mp4", str(tmp)],
-                   what=f"holding the board {out.name}")
+                   what=f"holding the board {out.name} with its sound")
 
 
 def steps(moves: int, frames: int, fps: int) -> tuple[str, tuple[int, ...]]:
