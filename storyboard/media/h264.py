@@ -28,6 +28,7 @@ START = b"\x00\x00\x00\x01"
 NAL_SLICE, NAL_IDR, NAL_SPS, NAL_PPS = 1, 5, 7, 8
 P_SLICE = 5  # slice_type 5: P, and every slice of the picture is P (x264 writes it so)
 SKIPPED_REF_IDC = 2  # a skipped P-frame is a reference picture, as x264's P-frames are
+Data = bytes | bytearray  # an RBSP read in place, or written over
 HIGH_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
 
 
@@ -65,7 +66,7 @@ def escape(rbsp: bytes) -> bytes:
 class Bits:
     """Reads an RBSP bit by bit: fixed-width fields and Exp-Golomb codes."""
 
-    def __init__(self, data: bytes, at: int = 0) -> None:
+    def __init__(self, data: Data, at: int = 0) -> None:
         self.data, self.at = data, at
 
     def bit(self) -> int:
@@ -138,7 +139,7 @@ class Params:
     deblocking_control: bool
 
 
-def _sps(rbsp: bytes) -> tuple[int, int]:
+def _sps(rbsp: Data) -> tuple[int, int]:
     """(log2 of MaxFrameNum, macroblocks a picture) of an SPS ``rbsp`` (after its NAL header)."""
     bits = Bits(rbsp)
     profile = bits.u(8)
@@ -163,7 +164,7 @@ def _sps(rbsp: bytes) -> tuple[int, int]:
     return frame_num_bits, width * height
 
 
-def _pps(rbsp: bytes) -> tuple[int, bool, bool]:
+def _pps(rbsp: Data) -> tuple[int, bool, bool]:
     """(its id, whether a slice must override the references, deblocking control) of a PPS."""
     bits = Bits(rbsp)
     pps_id = bits.ue()
