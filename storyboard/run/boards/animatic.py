@@ -9,13 +9,14 @@ episode, into ``boards/`` beside it. Each held clip is kept by what it shows (``
 so a re-stitch after one new board draws that one only. A shot with no board made yet is a plain
 frame of its length, so the animatic keeps the episode's timing.
 
-Drawing a held clip is one ffmpeg encode of the shot's length, many times the stitch's work, so the
-clips are drawn on a bounded pool of ffmpeg processes, one a core (``HeldPool``), and during
-``render --boards`` each as its board arrives (``AheadOfAnimatic``), while the pass still makes
-the others, at a lower priority than the pass's requests and polls: the stitch at the pass's end
-finds them drawn, and draws those still queued itself, at the run's priority. A clip is drawn
-ahead only once its board's choice is final (its approved or picked take made, else every take of
-it) and its made lines are in, so no board is encoded twice.
+Drawing a held clip is an encode of its distinct pictures (``animatic.held``), still many times
+the stitch's work, so the clips are drawn on a bounded pool of ffmpeg processes, one a core
+(``HeldPool``), and during ``render --boards`` each as its board arrives (``AheadOfAnimatic``),
+while the pass still makes the others, at a lower priority than the pass's requests and polls;
+those still queued when the pass ends are drawn at once at the run's priority, so the stitch
+finds them all drawn. A clip is drawn ahead only once its board's choice is final (its approved
+or picked take made, else every take of it) and its made lines are in, so no board is encoded
+twice.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ class HeldPool:
 
     def __init__(self, workers: int | None = None, *, give_way: bool = False) -> None:
         self.pool = background_pool("storyboard-held", workers, give_way=give_way)
-        self.drawing: dict[Path, Future[Path]] = {}
+        self.drawing: dict[Path, tuple[Held, Future[Path]]] = {}
         self.lock = threading.Lock()
 
     def __enter__(self) -> HeldPool:
@@ -172,10 +173,20 @@ class HeldPool:
     def draw(self, spec: Held, path: Path) -> Future[Path] | None:
         """Draw ``spec`` into ``path`` unless it is there or being drawn."""
         with self.lock:
-            if path in self.drawing or path.is_file():
-                return self.drawing.get(path)
-            self.drawing[path] = future = self.pool.submit(render_held, spec, path)
+            if path in self.drawing:
+                return self.drawing[path][1]
+            if path.is_file():
+                return None
+            future = self.pool.submit(render_held, spec, path)
+            self.drawing[path] = spec, future
         return future
+
+    def unbegun(self) -> list[tuple[Held, Path]]:
+        """Each clip whose drawing was cancelled before it began (``pool.shutdown``'s
+        ``cancel_futures``)."""
+        with self.lock:
+            return [(spec, path) for path, (spec, future) in self.drawing.items()
+                    if future.cancelled()]
 
     def draw_all(self, clips: Iterable[tuple[Held, Path]]) -> None:
         """Draw every clip not drawn yet, at once; the first failure raised once all are done."""
@@ -224,12 +235,20 @@ class AheadOfAnimatic:
         self.shots = waiting
 
     def wait(self, cancel: bool = False) -> None:
-        """The held boards being drawn, drawn; those still queued are left to the stitch, which
-        draws them at once at the run's own priority (``cancel``: the run stopped; nothing is
-        scanned again either)."""
+        """Every held board handed to the pool, drawn: those being drawn finish where they are,
+        those still queued are drawn at once on a pool at the run's own priority, beside them
+        (and beside the measuring the run still waits for); ``cancel``: the run stopped, so only
+        what had begun is drawn (the next stitch draws the rest), and nothing is scanned again."""
         self.closed = True
         self.scanner.shutdown(wait=True, cancel_futures=cancel)
-        self.held.pool.shutdown(wait=True, cancel_futures=True)
+        self.held.pool.shutdown(wait=False, cancel_futures=True)
+        if not cancel:
+            with HeldPool() as now:
+                for spec, path in self.held.unbegun():
+                    drawn = now.draw(spec, path)
+                    if drawn is not None:
+                        drawn.add_done_callback(_noted)
+        self.held.pool.shutdown(wait=True)
 
 
 def _noted(drawn: Future[Path]) -> None:
