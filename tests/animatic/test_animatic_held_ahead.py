@@ -20,6 +20,7 @@ from storyboard.animatic.held import Held
 from storyboard.media import samples
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
+from storyboard.stitch import facts
 from tests.animatic.test_boards_animatic import render_boards, series
 
 
@@ -36,17 +37,27 @@ def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
         happened.append(("stitch", threading.current_thread().name))
         return real_stitch(*args, **kwargs)
 
+    def probe(path: Path, listing: Path) -> Any:
+        happened.append(("probe", f"{path.name} {threading.current_thread().name}"))
+        return real_probe(path, listing)
+
+    real_probe = facts.probe_clip
     monkeypatch.setattr(animatic, "render_held", draw)
     monkeypatch.setattr(pipeline, "board_animatic", stitch)
+    monkeypatch.setattr(facts, "probe_clip", probe)
     root = series(tmp_path / "s")
     report = render_boards(root)
     assert [e["state"] for e in report["episodes"]] == ["stitched"]
     drawn = [name for what, name in happened if what == "draw"]
     ahead = happened.index(("stitch", "MainThread"))
-    assert ahead >= 1  # drawn while the pass ran (what was still queued: by the stitch)
+    assert ahead >= 1  # drawn while the pass ran (what was still queued: at the pass's end)
     assert len(drawn) == len(set(drawn)) == 3  # hook, talk, and bare's plain frame: once each
     held = sorted(p.name for p in (root / ".storyboard" / "cards").glob("held-*.mp4"))
     assert sorted(drawn) == held
+    # each read for the stitch as it was drawn, on the pool: the stitch reads none of them
+    read = [who.split() for what, who in happened if what == "probe" and who.startswith("held-")]
+    assert sorted(name for name, _ in read) == held
+    assert all(thread.startswith("storyboard-held") for _, thread in read)
 
 
 def test_the_same_bytes_whether_drawn_ahead_or_at_the_stitch(
