@@ -28,14 +28,16 @@ def spread_as_before(image: Path) -> float:
 
 
 def pictures(folder: Path) -> list[Path]:
-    """An RGB PNG, a JPEG, a BMP, a WebP, an odd-sized noisy PNG, one with alpha, a grey one and
-    a 16-bit one."""
+    """An RGB PNG, a JPEG, a BMP, a WebP, an odd-sized noisy PNG, one with alpha, a grey one, a
+    16-bit one, one of a palette and a JPEG of full chroma."""
     made = [samples.image(folder / f"pattern{suffix}", 333, 201) for suffix in
             (".png", ".jpg", ".bmp", ".webp")]
     for name, source, pix_fmt in (("noisy.png", "testsrc2=s=641x359,noise=alls=60:allf=t", "rgb24"),
                                   ("alpha.png", "mandelbrot=s=320x240", "rgba"),
                                   ("grey.png", "testsrc2=s=320x240", "gray"),
-                                  ("deep.png", "testsrc2=s=320x240", "rgb48be")):
+                                  ("deep.png", "testsrc2=s=320x240", "rgb48be"),
+                                  ("palette.png", "testsrc2=s=320x240", "pal8"),
+                                  ("full.jpg", "testsrc2=s=320x240", "yuvj444p")):
         ffmpeg.run(["-f", "lavfi", "-i", source, "-frames:v", "1", "-pix_fmt", pix_fmt,
                     str(folder / name)])
         made.append(folder / name)
