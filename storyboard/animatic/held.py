@@ -93,8 +93,8 @@ class Held:
 def render_held(spec: Held, out: Path) -> Path:
     """Draw ``spec`` into ``out`` (MP4), atomically: the still, moving, with the line's sound.
 
-    x264 encodes each distinct picture once (a static board: one; a slow move: one a step of
-    two pixels), and ``h264.hold`` holds each for its frames with skipped P-frames, which carry
+    x264 encodes each distinct picture once (a static board: one; a slow move: one a step of a
+    few pixels), and ``h264.hold`` holds each for its frames with skipped P-frames, which carry
     no picture data; the muxing then adds the sound. Two short ffmpeg runs, a fraction of the
     CPU of encoding every frame. On ffmpeg's SIMD paths, not ``PORTABLE_ARGS``' C reference
     ones: the scales' flags (``SWS_FLAGS``: bit-exact) give the same picture either way; the
@@ -155,6 +155,7 @@ def _span(spec: Held) -> int:
 
 
 def _step(spec: Held) -> int:
+    """How many pixels ``spec``'s move goes a step (``ZOOM_STEP``, ``SLIDE_STEP``)."""
     return ZOOM_STEP if spec.move in ("push in", "pull out") else SLIDE_STEP
 
 

@@ -48,7 +48,7 @@ from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
 from storyboard.stitch.facts import FactStore
 
 # Bump when what a held board looks like changes: every clip is drawn again (2: the distinct
-# pictures encoded, held by skipped P-frames, a move two pixels a step)
+# pictures encoded, held by skipped P-frames, a move a few pixels a step)
 HELD_VERSION = 2
 DEFAULT_FRAME = (1280, 720)
 FACTS = "facts"  # the stitch's clip facts, in its cache folder (``EpisodeBuilder.cache_dir``)
