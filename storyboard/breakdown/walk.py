@@ -89,9 +89,9 @@ def first_answers(story: Story, asker: Asker) -> Answers:
 
 
 def settled_cast(asker: Asker, chapter: Chapter, result: Result | None) -> Result | None:
-    """A cast answer cut at ``max_tokens`` each time, read as the entries it wrote whole before
-    the cut (``cutshort.read_cast``) when they are in the schema and pass the stage's check;
-    else the answer as it was, its problems reported."""
+    """A cast answer cut at ``max_tokens`` (at once when it repeats a name, else each time),
+    read as the entries it wrote whole before the cut (``cutshort.read_cast``) when they are in
+    the schema and pass the stage's check; else the answer as it was, its problems reported."""
     if result is None or not result.problems or isinstance(result.answer, dict):
         return result
     content = asker.cut.get(prompts.what("cast", chapter))
@@ -103,7 +103,7 @@ def settled_cast(asker: Asker, chapter: Chapter, result: Result | None) -> Resul
     if schemas.problems("cast", answer) or cast_problems(answer):
         return result
     asker.noted("cast", chapter, [
-        f"the answer was cut at max_tokens each time (the model repeated itself until "
+        f"the answer was cut at max_tokens (the model repeated itself until "
         f"stopped): the first answer's {sum(map(len, answer.values()))} entries read as written "
         f"before the cut; what was cut in the middle and {dropped} whole item(s) after them (a "
         "name listed again) left out", *found.notes])
@@ -134,9 +134,9 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
             result: Result | None) -> Result | None:
     """A shots answer still refused after its send-backs, finished where leaving out the lines
     the model invented (and reading a backward range as its first line) leaves nothing wrong;
-    an answer cut at ``max_tokens`` each time, where the shots it wrote whole first
-    (``cutshort``) leave nothing wrong: each said as read; else the answer as it was, its
-    problems reported."""
+    an answer cut at ``max_tokens`` (at once when it repeats a shot, else each time), where the
+    shots it wrote whole first (``cutshort``) leave nothing wrong: each said as read; else the
+    answer as it was, its problems reported."""
     if result is None or not result.problems:
         return result
     answer, notes = result.answer, list[str]()
@@ -164,7 +164,7 @@ def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[st
         answer, dropped = {"shots": answer["shots"][:-1]}, dropped + 1
     if schemas.problems("shots", answer):
         return None, []
-    return answer, [f"the answer was cut at max_tokens each time (the model repeated itself "
+    return answer, [f"the answer was cut at max_tokens (the model repeated itself "
                     f"until stopped): the first answer's {len(answer['shots'])} shot(s) read as "
                     f"written before the cut; what was cut in the middle and {dropped} whole "
                     "item(s) after them left out", *found.notes]

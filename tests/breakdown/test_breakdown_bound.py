@@ -154,7 +154,7 @@ def test_a_model_that_loops_every_time_ends_with_the_shots_it_wrote_whole(tmp_pa
     assert sent == len(server.bodies) and again.problems == []
     assert report.problems == []
     said = " ".join(report.notes)
-    assert "cut at max_tokens each time (the model repeated itself until stopped): the first " \
+    assert "cut at max_tokens (the model repeated itself until stopped): the first " \
            "answer's 1 shot(s) read as written before the cut" in said
     episode = (series / "episodes" / "01-the-lighthouse.yaml").read_text(encoding="utf-8")
     assert episode.count("action:") == 1 and "@mia climbs the stairs" in episode  # one shot

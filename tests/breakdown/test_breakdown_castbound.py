@@ -60,7 +60,7 @@ def test_a_cast_that_loops_every_time_ends_with_the_entries_it_wrote_whole(
     assert server.bodies[1]["max_tokens"] == fitting.MAX_TOKENS["cast"]
     assert sent == len(server.bodies) and again.problems == [] and report.problems == []
     said = " ".join(report.notes)
-    assert "the cast answer for chapter 1: the answer was cut at max_tokens each time" in said
+    assert "the cast answer for chapter 1: the answer was cut at max_tokens (the model" in said
     assert "the first answer's 2 entries read as written before the cut" in said
     written = (series / "storyboard.yaml").read_text(encoding="utf-8")
     assert "mia:" in written and "marley:" in written
