@@ -57,6 +57,7 @@ from storyboard.media import samples
 TARGET = 5000.0  # shots a second, the fresh check (parse, resolve, compile)
 PYYAML_TARGET = 0.4  # the fresh check's time at most this share of PyYAML's plain load's
 EDIT_TARGET = 0.15  # seconds, one episode edited
+CHECK_CACHES = ("parsed", "checked", "checked-episodes")  # what a check writes under .storyboard
 PARSE = "parse alone (read, parse, schema-check and cache every file; nothing resolved or compiled)"
 FRESH = "fresh check, like for like (parse, resolve and compile every shot, store the series)"
 EDIT = "one-episode edit re-checked, the same process (the studio's save)"
@@ -64,7 +65,9 @@ HERE = Path(__file__).resolve().parents[1]
 # One fresh check in a new process, of the checkout on ``PYTHONPATH`` (argv: the series, the
 # checkout): a warm-up check, then the caches emptied and nothing kept (the schema validators
 # too: the timed check obtains them as a new process does, whether the warm-up parsed or not),
-# then the one timed; its wall and CPU seconds.
+# then the one timed; its wall and CPU seconds. Every cache a check writes is emptied: the parsed
+# files, the compiled series and each compiled episode (``CHECK_CACHES``; before 2026-11-26 the
+# episodes' were left, so the timed check read every episode back instead of compiling it).
 ONE_FRESH = """
 import shutil, sys, time
 from pathlib import Path
@@ -74,7 +77,7 @@ from storyboard.language.compile import compile_path
 assert Path(storyboard.__file__).is_relative_to(sys.argv[2]), storyboard.__file__
 root = Path(sys.argv[1])
 compile_path(root)
-for name in ("parsed", "checked"):
+for name in ("parsed", "checked", "checked-episodes"):
     shutil.rmtree(root / ".storyboard" / name, ignore_errors=True)
 incremental.forget()
 from storyboard.language import validate  # its validators obtained again, as a new process does
@@ -170,15 +173,14 @@ def main() -> None:
         start = time.perf_counter()
         count = len(compile_path(root).shots())
         cold = time.perf_counter() - start
-        parsed = root / ".storyboard" / "parsed"
-        checked = root / ".storyboard" / "checked"
+        caches = [root / ".storyboard" / name for name in CHECK_CACHES]
         rounds = [0]
 
         def nothing_kept() -> None:
             """As a new process starts: no cache on disk, nothing kept (dropping the previous
             run's series, which a new process never holds, is not timed)."""
-            shutil.rmtree(parsed, ignore_errors=True)
-            shutil.rmtree(checked, ignore_errors=True)
+            for folder in caches:
+                shutil.rmtree(folder, ignore_errors=True)
             incremental.forget()
 
         def fresh_parse() -> None:
@@ -282,7 +284,7 @@ def whole_processes(root: Path, files: list[Path], runs: int) -> None:
     load = "import sys, yaml\nfor name in sys.argv[1:]:\n    yaml.safe_load(open(name).read())"
     pairs = []
     for _ in range(runs):
-        for name in ("parsed", "checked"):
+        for name in CHECK_CACHES:
             shutil.rmtree(root / ".storyboard" / name, ignore_errors=True)
         pairs.append((_child([sys.executable, "-m", "storyboard", "check", str(root)], env),
                       _child([sys.executable, "-c", load, *map(str, files)])))

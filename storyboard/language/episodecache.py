@@ -27,8 +27,8 @@ more, since a new process has nothing else to go by:
 When read back, every file its requests name must have the same digest now and every cast asset
 (its boards among them) the same hash, else it is compiled anew. A templated or composed episode
 (no ``Document.digest``) or one compiled for a gateway (whose checks say problems once per
-series) is never stored. Entries are signed and read like ``checkcache``'s (JSON, never pickle;
-an entry this user on this machine did not write is compiled anew).
+series) is never stored. Entries are stored, signed and read like ``checkcache``'s (``storedform``:
+marshal, never pickle; an entry this user on this machine did not write is compiled anew).
 """
 
 from __future__ import annotations
@@ -42,11 +42,11 @@ from typing import Protocol
 
 from storyboard.errors import Diagnostic
 from storyboard.files import LinkedStateFolder, state_folder
-from storyboard.language import checkcache, incremental
+from storyboard.language import checkcache, incremental, storedform
 from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.language.resolve import ResolvedEpisode, ResolvedShot, Resolver
 
-FORMAT = "1"
+FORMAT = "2"  # 2: marshal (``storedform``)
 FOLDER = "checked-episodes"
 # a resolved shot's fields that are not what it says: its document (the episode file's text is
 # keyed), where each parameter was set (problems only), the models table (the series file's)
@@ -94,7 +94,7 @@ def slot(compiler: incremental.Compiler, episode: ResolvedEpisode,
              resolved_digest(episode)]
     wanted = hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
     try:
-        return wanted, state_folder(folder.parent / FOLDER) / f"{name}.json"
+        return wanted, state_folder(folder.parent / FOLDER) / f"{name}.entry"
     except (LinkedStateFolder, OSError):
         return None
 
@@ -104,15 +104,12 @@ def read(where: checkcache.Slot, digests: dict[Path, str],
     """The entry at ``where`` when its key is the one wanted, and every file and cast asset its
     requests use is the same."""
     wanted, file = where
-    text = checkcache.read_signed(file)
-    if text is None:
-        return None
+    found = storedform.load(file, wanted, checkcache.COMPRESSION)
     try:
-        found = checkcache.decode(text)
         key, episode, problems, files, assets = found
         stored = Stored(episode, problems, dict(files), dict(assets))
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
-        return None  # a damaged or foreign entry: compiled anew
+    except (ValueError, TypeError):
+        return None  # missing, damaged, foreign or of another key: compiled anew
     if key != wanted or not _well_formed(stored):
         return None
     if any(digests.get(Path(p)) != d for p, d in stored.files.items()) or any(
@@ -125,25 +122,23 @@ def read(where: checkcache.Slot, digests: dict[Path, str],
 def _well_formed(stored: Stored) -> bool:
     episode = stored.episode
     return isinstance(episode, CompiledEpisode) and isinstance(episode.shots, list) and all(
-        isinstance(s, CompiledShot) for s in episode.shots) and all(
-        isinstance(p, Diagnostic) for p in stored.problems) and all(
+        isinstance(s, CompiledShot) for s in episode.shots) and isinstance(
+        stored.problems, list) and all(isinstance(p, Diagnostic) for p in stored.problems) and all(
         isinstance(k, str) and (v is None or isinstance(v, str))
         for k, v in stored.files.items()) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in stored.assets.items())
 
 
-def write(where: checkcache.Slot, stored: Stored) -> None:
-    """``stored`` kept for the next process (nothing when a value is not one JSON holds)."""
+def write(where: checkcache.Slot, stored: Stored, encoder: storedform.Encoder | None = None
+          ) -> None:
+    """``stored`` kept for the next process (nothing when a value is not one ``storedform``
+    holds), encoded by ``encoder``, if given."""
     wanted, file = where
     if _KNOWN.get(file) == (wanted, stored.files, stored.assets):
         return  # the same episode compiled again in this process (a shot never kept)
-    try:
-        text = checkcache.encode_value([wanted, stored.episode, stored.problems,
-                                        sorted(stored.files.items()),
-                                        sorted(stored.assets.items())])
-    except (TypeError, ValueError, RecursionError):
-        return
-    if checkcache.write_signed(file, text):
+    value = [wanted, stored.episode, stored.problems, sorted(stored.files.items()),
+             sorted(stored.assets.items())]
+    if storedform.store(file, wanted, value, checkcache.COMPRESSION, encoder):
         STATS["stored"] += 1
         _remember(file, wanted, stored)
 
@@ -162,9 +157,11 @@ def forget() -> None:
 
 
 class Compiler(incremental.Compiler, Protocol):
-    """``incremental.Compiler``, and the problems it says once per series (``shotchecks``)."""
+    """``incremental.Compiler``, the problems it says once per series (``shotchecks``), and its
+    encoder of what the check stores (each episode encoded once for its entry and the series')."""
 
     said: set[str]
+    encoder: storedform.Encoder
 
 
 def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
@@ -200,7 +197,8 @@ def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEp
     if where is None:
         where = slot(compiler, episode, provider, check_media)
     if where is not None:
-        write(where, Stored(result, problems, _files(result, digests), _assets(result)))
+        write(where, Stored(result, problems, _files(result, digests), _assets(result)),
+              compiler.encoder)
     return result
 
 
