@@ -133,7 +133,9 @@ class Encoder:
             if walked:
                 form = [number, *get(value)]
                 for place in walked:
-                    form[place] = walk(form[place])
+                    found = form[place]
+                    if found is not None:  # most optional fields are not set: no call
+                        form[place] = walk(found)
                 made = tuple(form)
             else:
                 made = (number, *get(value))
