@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from pathlib import Path
 from typing import Protocol
 
@@ -46,12 +47,13 @@ from storyboard.language import checkcache, incremental, storedform
 from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.language.resolve import ResolvedEpisode, ResolvedShot, Resolver
 
-FORMAT = "2"  # 2: marshal (``storedform``)
+FORMAT = "2"  # 2: marshal (``storedform``), the resolved episode's digest in one ``repr``
 FOLDER = "checked-episodes"
 # a resolved shot's fields that are not what it says: its document (the episode file's text is
 # keyed), where each parameter was set (problems only), the models table (the series file's)
 _NOT_KEYED = frozenset({"doc", "origins", "models", "_model"})
 _KEYED = tuple(f.name for f in fields(ResolvedShot) if f.name not in _NOT_KEYED)
+_keyed = attrgetter(*_KEYED)  # a shot's keyed fields, as one tuple
 MEMORY_ENTRIES = 4096  # entries whose key a process remembers (written or read)
 # each entry file this process wrote or read -> its key, files and cast assets
 _KNOWN: dict[Path, tuple[str, dict[str, str | None], dict[str, str]]] = {}
@@ -70,10 +72,10 @@ class Stored:
 
 
 def resolved_digest(episode: ResolvedEpisode) -> str:
-    """All the resolver made of ``episode`` but its documents and where each value was set."""
-    shots = [[repr(getattr(shot, name)) for name in _KEYED] for shot in episode.shots]
-    text = json.dumps([episode.id, episode.title, repr(episode.settings), repr(episode.path),
-                       episode.number, shots])
+    """All the resolver made of ``episode`` but its documents and where each value was set: the
+    ``repr`` of it all, in one call (each shot's keyed fields taken as one tuple)."""
+    text = repr([episode.id, episode.title, episode.settings, episode.path, episode.number,
+                 [_keyed(shot) for shot in episode.shots]])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
