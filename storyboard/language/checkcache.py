@@ -6,7 +6,9 @@ after a ``check``, a ``status`` after a ``render``), the compiled series is read
 ``.storyboard/checked/`` instead: one file per series file, provider and variation, holding its
 key, the media files it named with their content digests, its problems and its manifest, in
 ``storedform``'s plain data, marshalled and compressed by zlib (a compiled season is ten times its
-series' state otherwise).
+series' state otherwise). An episode that has an entry of its own (``episodecache``, written by
+the same check) is named by that entry's key and file instead of held again, and read back from
+it: each compiled episode is encoded and written once, and that entry gone or changed is a miss.
 
 The key covers every document by its file and text (``Document.digest``; a templated or composed
 document has none, and such a series is never stored), the provider, the working folder (problems
@@ -34,10 +36,11 @@ import gc
 import hashlib
 import json
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from storyboard.errors import Diagnostic, MediaError
 from storyboard.files import LinkedStateFolder, state_folder
@@ -47,7 +50,8 @@ from storyboard.language.series import Source
 from storyboard.media.probe import MediaCache
 
 FORMAT = "6"  # 2: each entry signed (its first line); 3: a shared value written once;
-# 4: the manifest's ``providers:``; 5: each shot's ``looks``; 6: marshal (``storedform``)
+# 4: the manifest's ``providers:``; 5: each shot's ``looks``; 6: marshal (``storedform``), an
+# episode with an entry of its own stored as that entry's key and file
 FOLDER = "checked"
 COMPRESSION = 1  # zlib's fastest level
 SECRET = storedform.SECRET  # the user's secret that signs entries, in their state folder
@@ -142,11 +146,25 @@ def _read(file: Path, wanted: str) -> Entry | None:
     # edited, damaged, or written elsewhere: compiled anew
     stored = storedform.load(file, wanted, COMPRESSION)
     try:
-        manifest, problems, media = stored
-        entry = Entry(manifest, problems, {name: digest for name, digest in media})
+        shell, problems, media, places = stored
+        episodes = [_episode(place) for place in places]
+        entry = Entry(replace(shell, episodes=episodes), problems, dict(media))
     except (ValueError, TypeError):
-        return None  # not an entry of ours: compiled anew
+        return None  # not an entry of ours, or an episode's entry gone or changed since
     return entry if _well_formed(entry) else None
+
+
+def _episode(place: Any) -> Any:
+    """An episode the entry holds, or the one held by the episode's own entry it names (its key
+    and file, ``episodecache``: its data starts with its key and its episode); ValueError when
+    that entry is not there, or holds another."""
+    if place.__class__ is not tuple:
+        return place
+    key, file = place
+    found = storedform.load(Path(file), key, COMPRESSION)
+    if not isinstance(found, list) or len(found) < 2 or found[0] != key:
+        raise ValueError("the episode's entry is gone or changed")
+    return found[1]
 
 
 def _well_formed(entry: Entry) -> bool:
@@ -164,14 +182,18 @@ def _well_formed(entry: Entry) -> bool:
         isinstance(manifest.cast, list) and all(isinstance(s, CompiledShot) for s in manifest.cast)
 
 
-def write(where: Slot, entry: Entry, encoder: storedform.Encoder | None = None) -> None:
+def write(where: Slot, entry: Entry, episodes: Mapping[int, Slot] | None = None) -> None:
     """Store ``entry`` for the next process (nothing when a value is not one ``storedform``
-    holds), encoded by ``encoder``, if given (the episodes it encoded for their own entries
-    are not encoded again)."""
+    holds). An episode with an entry of its own on disk (``episodes``, by its id():
+    ``episodecache``) is stored as that entry's key and file, read back from it: each compiled
+    episode is encoded and written once."""
     wanted, file = where
     media = [(name, digest) for name, digest in entry.media.items()]
-    value = [entry.manifest, entry.problems, media]
-    if storedform.store(file, wanted, value, COMPRESSION, encoder):
+    own = episodes or {}
+    places = [episode if (at := own.get(id(episode))) is None else (at[0], str(at[1]))
+              for episode in entry.manifest.episodes]
+    value = [replace(entry.manifest, episodes=[]), entry.problems, media, places]
+    if storedform.store(file, wanted, value, COMPRESSION):
         _remember(file, wanted, entry)
 
 

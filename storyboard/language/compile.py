@@ -40,7 +40,6 @@ from storyboard.language.resolve import MENTION, Reference, ResolvedEpisode, Res
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
 from storyboard.language.shotchecks import CompileChecks
-from storyboard.language.storedform import Encoder
 from storyboard.media import probe as media
 
 
@@ -327,7 +326,7 @@ class Compiler(CompileChecks):
         self.named: dict[Path, str | None] = {}  # each media file the shots name: its digest
         self._provider = provider
         self._slot: checkcache.Slot | None = None  # where a new process finds this check
-        self.encoder = Encoder()  # what this check stores: each episode encoded once, for both
+        self.entries: dict[int, checkcache.Slot] = {}  # each compiled episode's own entry
         self.identities: dict[str, identity.Identity] = {}  # characters' registered faces
 
     def run(self) -> Manifest:
@@ -360,7 +359,7 @@ class Compiler(CompileChecks):
             return
         named = {str(path): digest for path, digest in self.named.items()}
         entry = checkcache.Entry(replace(manifest, warnings=[]), self.problems[start:], named)
-        checkcache.write(self._slot, entry, self.encoder)
+        checkcache.write(self._slot, entry, self.entries)
 
     def build(self) -> Manifest:
         """Compile what can be compiled; problems (errors too) stay in ``self.problems``."""

@@ -131,18 +131,19 @@ def _well_formed(stored: Stored) -> bool:
         isinstance(k, str) and isinstance(v, str) for k, v in stored.assets.items())
 
 
-def write(where: checkcache.Slot, stored: Stored, encoder: storedform.Encoder | None = None
-          ) -> None:
+def write(where: checkcache.Slot, stored: Stored) -> bool:
     """``stored`` kept for the next process (nothing when a value is not one ``storedform``
-    holds), encoded by ``encoder``, if given."""
+    holds); whether its entry is on disk."""
     wanted, file = where
     if _KNOWN.get(file) == (wanted, stored.files, stored.assets):
-        return  # the same episode compiled again in this process (a shot never kept)
+        return True  # the same episode compiled again in this process (a shot never kept)
     value = [wanted, stored.episode, stored.problems, sorted(stored.files.items()),
-             sorted(stored.assets.items())]
-    if storedform.store(file, wanted, value, checkcache.COMPRESSION, encoder):
-        STATS["stored"] += 1
-        _remember(file, wanted, stored)
+             sorted(stored.assets.items())]  # its key and episode first (``checkcache``)
+    if not storedform.store(file, wanted, value, checkcache.COMPRESSION):
+        return False
+    STATS["stored"] += 1
+    _remember(file, wanted, stored)
+    return True
 
 
 def _remember(file: Path, wanted: str, stored: Stored) -> None:
@@ -159,11 +160,11 @@ def forget() -> None:
 
 
 class Compiler(incremental.Compiler, Protocol):
-    """``incremental.Compiler``, the problems it says once per series (``shotchecks``), and its
-    encoder of what the check stores (each episode encoded once for its entry and the series')."""
+    """``incremental.Compiler``, the problems it says once per series (``shotchecks``), and the
+    episodes it compiled that have an entry of their own (the series' entry names them)."""
 
     said: set[str]
-    encoder: storedform.Encoder
+    entries: dict[int, checkcache.Slot]  # by id() of each compiled episode with an entry on disk
 
 
 def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
@@ -188,6 +189,7 @@ def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEp
                 kept.compile_problems = list(stored.problems)
                 kept.files = {Path(p): d for p, d in stored.files.items()}
                 kept.assets = dict(stored.assets)
+            compiler.entries[id(stored.episode)] = where
             return stored.episode
     before, fresh = len(compiler.problems), incremental.STATS["shots_compiled"]
     result = incremental.compiled(compiler, resolver, episode, digests)
@@ -198,9 +200,9 @@ def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEp
         # problem said once per series so far (another episode might have said it instead)
     if where is None:
         where = slot(compiler, episode, provider, check_media)
-    if where is not None:
-        write(where, Stored(result, problems, _files(result, digests), _assets(result)),
-              compiler.encoder)
+    if where is not None and write(where, Stored(result, problems, _files(result, digests),
+                                                 _assets(result))):
+        compiler.entries[id(result)] = where
     return result
 
 

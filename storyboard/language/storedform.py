@@ -60,9 +60,8 @@ CLASSES: tuple[type, ...] = (
     Scene, ShotRequest, Transition, Span, Diagnostic)
 NUMBERS = {cls: number for number, cls in enumerate(CLASSES, start=2)}
 # Frozen values the compiler shares between shots (each reference's ``MediaRef``, each
-# ``Mention``): read back as one object each. These and each compiled episode are encoded once.
+# ``Mention``): encoded once, read back as one object each.
 SHARED = frozenset({MediaRef, Mention})
-KEPT = SHARED | {CompiledEpisode}
 # Fields of plain values only (text, numbers, lists and dictionaries of them), stored as they are;
 # every other field that may hold a dataclass, a path, a tuple or a user's data is walked.
 PLAIN = {"CompiledShot": {"canonical", "inputs", "needs", "looks"}}
@@ -93,10 +92,8 @@ def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 _GETTERS = {cls: _getter(_NAMES[cls]) for cls in CLASSES}
 
 
-class Encoder:
-    """Values into plain data (the module's docstring). A value of ``KEPT`` is encoded once by
-    an encoder, by identity: a shared value, and a compiled episode (its entry's form is the
-    series' too, so a check that stores both encodes each episode once)."""
+class _Encoder:
+    """Values into plain data (the module's docstring); a shared value once, by identity."""
 
     def __init__(self) -> None:
         self.kept: dict[int, tuple[Any, tuple[Any, ...]]] = {}  # id() -> the value, its form
@@ -123,7 +120,7 @@ class Encoder:
         """``cls``' values into their forms: its number, then its fields (those that may hold
         more than plain values walked)."""
         number, get, walked, walk = NUMBERS[cls], _GETTERS[cls], _WALKED[cls], self
-        kept = self.kept if cls in KEPT else None
+        kept = self.kept if cls in SHARED else None
 
         def coder(value: Any) -> tuple[Any, ...]:
             if kept is not None:
@@ -146,10 +143,9 @@ class Encoder:
         return coder
 
 
-def encode(value: Any, encoder: Encoder | None = None) -> Any:
-    """``value`` as plain data ``marshal`` writes and ``decode`` reads back (by ``encoder``:
-    what it encoded before is not encoded again)."""
-    return (encoder or Encoder())(value)
+def encode(value: Any) -> Any:
+    """``value`` as plain data ``marshal`` writes and ``decode`` reads back."""
+    return _Encoder()(value)
 
 
 class _Decoder:
@@ -247,13 +243,12 @@ def unseal(data: bytes, key: str) -> bytes | None:
     return body[len(head):]
 
 
-def store(file: Path, key: str, value: Any, level: int | None = None,
-          encoder: Encoder | None = None) -> bool:
-    """``value`` encoded (by ``encoder``, if given), marshalled (compressed by zlib at ``level``,
-    if given) and sealed into ``file``; False when it is not: a value it cannot hold, a read-only
-    series, or no secret to sign with (only a slower next check)."""
+def store(file: Path, key: str, value: Any, level: int | None = None) -> bool:
+    """``value`` encoded, marshalled (compressed by zlib at ``level``, if given) and sealed into
+    ``file``; False when it is not: a value it cannot hold, a read-only series, or no secret to
+    sign with (only a slower next check)."""
     try:
-        payload = marshal.dumps(encode(value, encoder))
+        payload = marshal.dumps(encode(value))
     except (TypeError, ValueError, RecursionError):
         return False
     return write(file, key, payload if level is None else zlib.compress(payload, level))

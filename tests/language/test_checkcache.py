@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import ProblemsFound
-from storyboard.language import checkcache, incremental, storedform
+from storyboard.language import checkcache, episodecache, incremental, storedform
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest
 from tests.fixtures.series_gen import make_series, shot
@@ -46,6 +46,7 @@ def series(tmp_path: Path) -> Iterator[Path]:
 def new_process(root: Path, provider: str | None = None) -> Manifest:
     """``compile_path`` as a new process runs it: nothing kept in memory."""
     incremental.forget()
+    episodecache.forget()
     return compile_path(root, provider=provider)
 
 
@@ -301,19 +302,44 @@ def test_a_value_shared_between_shots_is_written_once() -> None:
 # --- entries bound to this machine: edited, copied, nested deep --------------------------------
 
 
-def test_an_entry_edited_in_place_is_only_a_miss(series: Path) -> None:
+def episode_entries(root: Path) -> list[Path]:
+    return sorted((root / ".storyboard" / episodecache.FOLDER).glob("*.entry"))
+
+
+@pytest.mark.parametrize("which", ["series", "episode"])
+def test_an_entry_edited_in_place_is_only_a_miss(series: Path, which: str) -> None:
+    """The series' entry holds the cast; each episode is read from its own entry."""
     first = new_process(series)
-    (entry,) = entries(series)
-    prompt = first.episodes[0].shots[0].request.prompt
+    entry = entries(series)[0] if which == "series" else episode_entries(series)[0]
     mac, key, data = split_entry(entry)
-    said = prompt.encode()
+    shown = first.cast[0] if which == "series" else first.episodes[0].shots[0]
+    said = shown.request.prompt.encode()
     assert said in data
     other = b"a prompt nobody wrote"[:len(said)].ljust(len(said), b"!")
     body = f"{storedform.TAG} {key}\n".encode() + zlib.compress(data.replace(said, other, 1))
     entry.write_bytes(mac + body)
     again = new_process(series)  # its key kept, its signature no longer its own
     assert again == first and incremental.STATS["resolved"] > 0
-    assert again.episodes[0].shots[0].request.prompt == prompt
+    assert again.cast[0].request.prompt == first.cast[0].request.prompt
+    assert again.episodes[0].shots[0].request.prompt == first.episodes[0].shots[0].request.prompt
+
+
+@pytest.mark.parametrize("change", ["gone", "another"])
+def test_an_episode_read_from_its_own_entry_gone_or_changed_compiles_anew(
+        series: Path, change: str) -> None:
+    """The series' entry names each episode's own entry (its key and file): each compiled
+    episode is stored once. That entry gone, or holding another episode since, is a miss."""
+    first = new_process(series)
+    (entry,) = entries(series)
+    assert first.episodes[0].shots[0].request.prompt.encode() not in split_entry(entry)[2]
+    one, two = episode_entries(series)
+    if change == "gone":
+        one.unlink()
+    else:
+        storedform.write(one, split_entry(one)[1], two.read_bytes().partition(b"\n")[2]
+                         .partition(b"\n")[2])  # the other episode's data under its key
+    assert new_process(series) == first and incremental.STATS["resolved"] > 0
+    assert new_process(series) == first and incremental.STATS["resolved"] == 0
 
 
 def test_an_entry_copied_from_another_machine_is_only_a_miss(
@@ -416,9 +442,9 @@ class _Witness:
 def test_an_entry_is_stored_compressed(series: Path) -> None:
     """A season's compiled form is ten times its series' own files: kept compressed on disk."""
     first = new_process(series)
-    (entry,) = entries(series)
-    data = split_entry(entry)[2]
-    assert marshal.loads(data) and entry.stat().st_size * 3 < len(data)
+    for entry in [*entries(series), *episode_entries(series)]:
+        data = split_entry(entry)[2]
+        assert marshal.loads(data) and entry.stat().st_size * 2 < len(data)
     assert new_process(series) == first and incremental.STATS["resolved"] == 0
 
 
@@ -435,26 +461,3 @@ def test_a_value_that_holds_itself_is_not_stored(series: Path, tmp_path: Path) -
     checkcache.write(("key", file), checkcache.Entry(manifest, [], {}))
     assert file.exists()  # the test can tell: a value that holds nothing is stored there
 
-
-def test_a_check_encodes_each_episode_once(series: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh check stores each episode's entry and the whole series': each compiled episode is
-    encoded once, its form shared by both."""
-    from storyboard.language.request import CompiledEpisode
-    made: list[str] = []
-    real = storedform.Encoder._coder
-
-    def counting(self: storedform.Encoder, cls: type) -> object:
-        coder = real(self, cls)
-        if cls is not CompiledEpisode:
-            return coder
-
-        def counted(value: CompiledEpisode) -> object:
-            if id(value) not in self.kept:
-                made.append(value.id)
-            return coder(value)
-        return counted
-
-    monkeypatch.setattr(storedform.Encoder, "_coder", counting)
-    first = new_process(series)
-    assert sorted(made) == ["ep00", "ep01"] and len(entries(series)) == 1
-    assert new_process(series) == first and incremental.STATS["resolved"] == 0
