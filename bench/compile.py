@@ -19,7 +19,8 @@ holds no earlier series to free (about 0.025 s for 2,000 shots).
   files takes, in the same run);
 - resolve and compile alone: the documents parsed once and held, every shot resolved and
   compiled again with nothing kept and nothing stored (the fresh check less its parse and its
-  store; best of seven);
+  store; best of seven; no episode's entry read or written: before 2026-11-26 this row read
+  each episode back from ``.storyboard/checked-episodes/``);
 - re-check, a new process: nothing changed, nothing kept in the process, the parse cache and the
   stored compiled series on disk (``storyboard check`` run again, or ``render`` after ``check``);
 - re-check, a new process, one episode edited: the other files' parse cache on disk, the series
@@ -51,6 +52,7 @@ from pathlib import Path
 from storyboard.language import incremental
 from storyboard.language.compile import Compiler, compile_path
 from storyboard.language.expand import expand_one
+from storyboard.language.parsecache import ParseCache
 from storyboard.language.series import load_source
 from storyboard.media import samples
 
@@ -187,6 +189,7 @@ def main() -> None:
             load_source(root)
 
         source = expand_one(load_source(root))
+        source.cache = ParseCache(None)  # no folder: no episode's entry read or written
 
         def resolve_compile() -> None:
             Compiler(source).build()

@@ -135,8 +135,9 @@ def write(where: checkcache.Slot, stored: Stored) -> bool:
     """``stored`` kept for the next process (nothing when a value is not one ``storedform``
     holds); whether its entry is on disk."""
     wanted, file = where
-    if _KNOWN.get(file) == (wanted, stored.files, stored.assets):
-        return True  # the same episode compiled again in this process (a shot never kept)
+    if _KNOWN.get(file) == (wanted, stored.files, stored.assets) and file.exists():
+        return True  # the same episode compiled again in this process (a shot never kept),
+        # its entry still there (not removed since: ``storyboard cache prune``)
     value = [wanted, stored.episode, stored.problems, sorted(stored.files.items()),
              sorted(stored.assets.items())]  # its key and episode first (``checkcache``)
     if not storedform.store(file, wanted, value, checkcache.COMPRESSION):

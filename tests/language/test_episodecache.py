@@ -162,3 +162,14 @@ def test_a_problem_said_once_per_series_stays_said_once(series: Path) -> None:
     shutil.rmtree(series / ".storyboard")
     incremental.forget()
     assert edited == compile_path(series, provider="dashscope")
+
+
+def test_an_entry_removed_under_a_running_process_is_written_again(series: Path) -> None:
+    """A process remembers the entries it wrote; one removed since (``storyboard cache prune``)
+    is written again, and the series' entry, which names it, reads it back."""
+    first = new_process(series)
+    shutil.rmtree(series / ".storyboard" / episodecache.FOLDER)
+    incremental.forget()  # its shots let go, the entries it wrote remembered
+    assert compile_path(series) == first and len(entries(series)) == EPISODES
+    incremental.forget()
+    assert compile_path(series) == first and incremental.STATS["resolved"] == 0
