@@ -12,8 +12,9 @@ holds no earlier series to free (about 0.025 s for 2,000 shots).
   a process that has checked nothing: the baseline the "x faster" ratios are against;
 - parse alone: every YAML file read, parsed and schema-checked anew, and stored in the parse
   cache (``series.load_source`` with the cache emptied); no shot resolved or compiled;
-- fresh check, like for like: the parse, then every shot resolved and compiled again and the
-  compiled series stored (``.storyboard/checked/``; media facts cached: an edit to every episode
+- fresh check, like for like: the parse, then every shot resolved and compiled again, each
+  compiled episode and the compiled series stored (``.storyboard/checked-episodes/`` and
+  ``checked/``, emptied before, with the parse cache; media facts cached: an edit to every episode
   at once): what ``storyboard check`` does with no cache, and the figure the issue's targets
   were set for (5,000 shots/s; at most 0.4x the time PyYAML's plain ``safe_load`` of the same
   files takes, in the same run);
