@@ -1,10 +1,10 @@
 """The studio in Debian's Chromium through Playwright, with real clicks and real saves.
 
 Starts the studio on a copy of the example (drafts on: every save is checked, then drafted with
-the local provider; the example's first drafts are made once for the module, each test's copy
-starts with them, so its studio's first refresh finds them up to date), edits an episode file on disk and watches the page follow without a reload,
-writes a note through the page, and checks that requests without the token or from another origin
-change nothing.
+the local provider; the example's first drafts are made once for the module and each test's copy
+starts with them, so its studio's first refresh finds them up to date), edits an episode file on
+disk and watches the page follow without a reload, writes a note through the page, and checks
+that requests without the token or from another origin change nothing.
 """
 
 from __future__ import annotations
