@@ -46,12 +46,13 @@ def _closed(content: str, opening: re.Pattern[str]) -> Any:
     """The JSON object that starts at ``opening``, read up to its last safe cut and closed
     there (None: there is none, or it was not cut)."""
     opened = opening.search(content)
-    safe = _last_safe(content[opened.start():]) if opened is not None else None
-    if opened is None or safe is None:
+    text = content[opened.start():] if opened is not None else ""
+    safe = _last_safe(text) if text else None
+    if safe is None:
         return None
     at, stack = safe
     try:
-        return json.loads(content[opened.start():][:at] + "".join(CLOSERS[c] for c in reversed(stack)))
+        return json.loads(text[:at] + "".join(CLOSERS[c] for c in reversed(stack)))
     except ValueError:
         return None
 
@@ -118,8 +119,9 @@ def read_cast(content: str) -> tuple[dict[str, Any], int] | None:
     read, dropped = {}, 0
     for name in CAST_LISTS:
         items = data.get(name)
-        kept = _until_repeat(items) if isinstance(items, list) else []
-        read[name], dropped = kept, dropped + (len(items) - len(kept) if isinstance(items, list) else 0)
+        items = items if isinstance(items, list) else []
+        read[name] = _until_repeat(items)
+        dropped += len(items) - len(read[name])
     return (read, dropped) if any(read.values()) else None
 
 
@@ -143,7 +145,5 @@ def loops(stage: str, record: dict[str, Any]) -> bool:
     if stage == "shots":
         items = written_whole(content)
         return any(item in items[:at] for at, item in enumerate(items))
-    data = _closed(content, CAST_OPENING)
-    lists = [data.get(name) for name in CAST_LISTS] if isinstance(data, dict) else []
-    return any(isinstance(items, list) and len(_until_repeat(items)) < len(items)
-               for items in lists)
+    read = read_cast(content)
+    return read is not None and read[1] > 0

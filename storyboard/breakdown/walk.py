@@ -102,12 +102,16 @@ def settled_cast(asker: Asker, chapter: Chapter, result: Result | None) -> Resul
     answer = mended(schemas.SCHEMAS["cast"], answer, found)
     if schemas.problems("cast", answer) or cast_problems(answer):
         return result
-    asker.noted("cast", chapter, [
-        f"the answer was cut at max_tokens (the model repeated itself until "
-        f"stopped): the first answer's {sum(map(len, answer.values()))} entries read as written "
-        f"before the cut; what was cut in the middle and {dropped} whole item(s) after them (a "
-        "name listed again) left out", *found.notes])
+    read_as = cut_note(f"{sum(map(len, answer.values()))} entries", dropped, " (a name listed again)")
+    asker.noted("cast", chapter, [read_as, *found.notes])
     return Result(answer, [], result.turns)
+
+
+def cut_note(read: str, dropped: int, which: str = "") -> str:
+    """What is said of an answer cut at ``max_tokens`` and read as written whole before it."""
+    return (f"the answer was cut at max_tokens (the model repeated itself until stopped): the "
+            f"first answer's {read} read as written before the cut; what was cut in the middle "
+            f"and {dropped} whole item(s) after them{which} left out")
 
 
 def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = None
@@ -164,7 +168,4 @@ def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[st
         answer, dropped = {"shots": answer["shots"][:-1]}, dropped + 1
     if schemas.problems("shots", answer):
         return None, []
-    return answer, [f"the answer was cut at max_tokens (the model repeated itself "
-                    f"until stopped): the first answer's {len(answer['shots'])} shot(s) read as "
-                    f"written before the cut; what was cut in the middle and {dropped} whole "
-                    "item(s) after them left out", *found.notes]
+    return answer, [cut_note(f"{len(answer['shots'])} shot(s)", dropped), *found.notes]
