@@ -79,7 +79,9 @@ def test_the_studio_shows_findings_and_failures_and_approve_asks(
     expect(ballad.locator("ul.findings[data-take='1']")).to_contain_text("take 1: cut at")
     strip = ballad.locator("ul.findings[data-take='1'] .strip img")
     expect(strip).to_have_count(3)  # frames about the cut, served by the studio
-    assert all(strip.nth(i).evaluate("i => i.complete && i.naturalWidth > 0") for i in range(3))
+    page.wait_for_function(  # served and decoded; an <img> just added may still load
+        "[...document.querySelectorAll(\"ul.findings[data-take='1'] .strip img\")]"
+        ".every((i) => i.complete && i.naturalWidth > 0)", timeout=30_000)
     bow = page.locator("article.panel.shot[data-shot='bow']")
     expect(bow.locator(".failure")).to_contain_text(
         "refused at submit, nothing billed: content refusal of the prompt")

@@ -104,9 +104,11 @@ def test_a_save_moves_only_its_episode_and_shows_its_new_stills_and_problems(
             document.getElementById('ep02').kept,
             document.querySelector("#ep00 article.panel[data-shot='s0']").kept,
             window.marker]""") == ["ep01", "ep02", "s0", "same page"]
-        sizes = page.evaluate("""() => [...document.querySelectorAll("#ep00 .stills img")]
-            .map((img) => img.complete && img.naturalWidth)""")
-        assert sizes and all(width and width > 0 for width in sizes)  # served, and decoded
+        # Every new still is served and decoded; a patched <img> may still be loading, so wait.
+        page.wait_for_function("""() => {
+            const images = [...document.querySelectorAll("#ep00 .stills img")];
+            return images.length > 0 && images.every((img) => img.complete && img.naturalWidth > 0);
+        }""", timeout=60_000)
 
         version = server.studio.snapshot.version
         good = files[1].read_text()
