@@ -59,6 +59,17 @@ def ended(child: subprocess.Popen[str], deadline: float) -> tuple[int, dict[str,
     return child.returncode, json.loads(out) if out.strip() else {}, err
 
 
+def said(children: list[subprocess.Popen[str]]) -> str:
+    """What each machine printed, for a failure: each stopped (its stacks on stderr) if it ran."""
+    told = []
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack
+        out, err = child.communicate(timeout=30)
+        told.append(f"exit {child.returncode}: {err[-3000:]} {out[-500:]}")
+    return "\n---\n".join(told)
+
+
 def test_two_machines_outlive_a_ledger_restart_and_pay_each_shot_once(
         tmp_path: Path, cluster: pg_server.PgServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
@@ -68,7 +79,8 @@ def test_two_machines_outlive_a_ledger_restart_and_pay_each_shot_once(
         children = [start(series, emu, tmp_path / "store", cluster.url) for series in clones]
         waited = time.monotonic() + 60
         while machines_submitting(cluster.url) < 2:  # both mid-run, each with a claim
-            assert time.monotonic() < waited, "the machines never submitted"
+            if time.monotonic() > waited or any(c.poll() is not None for c in children):
+                pytest.fail(f"the machines never both submitted: {said(children)}")
             time.sleep(0.05)
         cluster.halt()  # mid-run: tasks in flight, claims and leases held
         time.sleep(3)

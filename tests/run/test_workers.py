@@ -138,7 +138,12 @@ def test_two_workers_share_the_queue_within_their_slots(
     one = storyboard(alice.parent, "worker", "--ledger", pg_url, "--slots", "1")
     two = storyboard(bob.parent, "worker", "--ledger", pg_url, "--slots", "1")
     for child in (one, two):  # both waiting on the queue before anything is queued
-        assert child.stderr is not None and "1 slot(s) on" in child.stderr.readline()
+        assert child.stderr is not None
+        first = child.stderr.readline()
+        if "1 slot(s) on" not in first:
+            child.kill()
+            out, err = child.communicate(timeout=LOADED)
+            pytest.fail(f"a worker did not start: {first}{err[-4000:]}{out[-1000:]}")
     queue(alice)
     most = 0
     deadline = time.monotonic() + LOADED * 4
