@@ -75,7 +75,9 @@ def test_two_machines_outlive_a_ledger_restart_and_pay_each_shot_once(
     monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
     emu = EmulatorServer(latency=2.0, plain_results=True, retry_after=0.1).start()
     try:
-        clones = [clone(tmp_path, name) for name in ("alice", "bob")]
+        # One task each: the account's two slots are then one a machine, so both are mid-run
+        # (with three each, the first to start may hold both slots to its last shot).
+        clones = [clone(tmp_path, name, concurrency=1) for name in ("alice", "bob")]
         children = [start(series, emu, tmp_path / "store", cluster.url) for series in clones]
         waited = time.monotonic() + 60
         while machines_submitting(cluster.url) < 2:  # both mid-run, each with a claim
