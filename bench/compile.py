@@ -12,14 +12,16 @@ holds no earlier series to free (about 0.025 s for 2,000 shots).
   a process that has checked nothing: the baseline the "x faster" ratios are against;
 - parse alone: every YAML file read, parsed and schema-checked anew, and stored in the parse
   cache (``series.load_source`` with the cache emptied); no shot resolved or compiled;
-- fresh check, like for like: the parse, then every shot resolved and compiled again and the
-  compiled series stored (``.storyboard/checked/``; media facts cached: an edit to every episode
+- fresh check, like for like: the parse, then every shot resolved and compiled again, each
+  compiled episode and the compiled series stored (``.storyboard/checked-episodes/`` and
+  ``checked/``, emptied before, with the parse cache; media facts cached: an edit to every episode
   at once): what ``storyboard check`` does with no cache, and the figure the issue's targets
   were set for (5,000 shots/s; at most 0.4x the time PyYAML's plain ``safe_load`` of the same
   files takes, in the same run);
 - resolve and compile alone: the documents parsed once and held, every shot resolved and
   compiled again with nothing kept and nothing stored (the fresh check less its parse and its
-  store; best of seven);
+  store; best of seven; no episode's entry read or written: before 2026-11-26 this row read
+  each episode back from ``.storyboard/checked-episodes/``);
 - re-check, a new process: nothing changed, nothing kept in the process, the parse cache and the
   stored compiled series on disk (``storyboard check`` run again, or ``render`` after ``check``);
 - re-check, a new process, one episode edited: the other files' parse cache on disk, the series
@@ -51,12 +53,14 @@ from pathlib import Path
 from storyboard.language import incremental
 from storyboard.language.compile import Compiler, compile_path
 from storyboard.language.expand import expand_one
+from storyboard.language.parsecache import ParseCache
 from storyboard.language.series import load_source
 from storyboard.media import samples
 
 TARGET = 5000.0  # shots a second, the fresh check (parse, resolve, compile)
 PYYAML_TARGET = 0.4  # the fresh check's time at most this share of PyYAML's plain load's
 EDIT_TARGET = 0.15  # seconds, one episode edited
+CHECK_CACHES = ("parsed", "checked", "checked-episodes")  # what a check writes under .storyboard
 PARSE = "parse alone (read, parse, schema-check and cache every file; nothing resolved or compiled)"
 FRESH = "fresh check, like for like (parse, resolve and compile every shot, store the series)"
 EDIT = "one-episode edit re-checked, the same process (the studio's save)"
@@ -64,7 +68,9 @@ HERE = Path(__file__).resolve().parents[1]
 # One fresh check in a new process, of the checkout on ``PYTHONPATH`` (argv: the series, the
 # checkout): a warm-up check, then the caches emptied and nothing kept (the schema validators
 # too: the timed check obtains them as a new process does, whether the warm-up parsed or not),
-# then the one timed; its wall and CPU seconds.
+# then the one timed; its wall and CPU seconds. Every cache a check writes is emptied: the parsed
+# files, the compiled series and each compiled episode (``CHECK_CACHES``; before 2026-11-26 the
+# episodes' were left, so the timed check read every episode back instead of compiling it).
 ONE_FRESH = """
 import shutil, sys, time
 from pathlib import Path
@@ -74,7 +80,7 @@ from storyboard.language.compile import compile_path
 assert Path(storyboard.__file__).is_relative_to(sys.argv[2]), storyboard.__file__
 root = Path(sys.argv[1])
 compile_path(root)
-for name in ("parsed", "checked"):
+for name in ("parsed", "checked", "checked-episodes"):
     shutil.rmtree(root / ".storyboard" / name, ignore_errors=True)
 incremental.forget()
 from storyboard.language import validate  # its validators obtained again, as a new process does
@@ -170,21 +176,21 @@ def main() -> None:
         start = time.perf_counter()
         count = len(compile_path(root).shots())
         cold = time.perf_counter() - start
-        parsed = root / ".storyboard" / "parsed"
-        checked = root / ".storyboard" / "checked"
+        caches = [root / ".storyboard" / name for name in CHECK_CACHES]
         rounds = [0]
 
         def nothing_kept() -> None:
             """As a new process starts: no cache on disk, nothing kept (dropping the previous
             run's series, which a new process never holds, is not timed)."""
-            shutil.rmtree(parsed, ignore_errors=True)
-            shutil.rmtree(checked, ignore_errors=True)
+            for folder in caches:
+                shutil.rmtree(folder, ignore_errors=True)
             incremental.forget()
 
         def fresh_parse() -> None:
             load_source(root)
 
         source = expand_one(load_source(root))
+        source.cache = ParseCache(None)  # no folder: no episode's entry read or written
 
         def resolve_compile() -> None:
             Compiler(source).build()
@@ -282,7 +288,7 @@ def whole_processes(root: Path, files: list[Path], runs: int) -> None:
     load = "import sys, yaml\nfor name in sys.argv[1:]:\n    yaml.safe_load(open(name).read())"
     pairs = []
     for _ in range(runs):
-        for name in ("parsed", "checked"):
+        for name in CHECK_CACHES:
             shutil.rmtree(root / ".storyboard" / name, ignore_errors=True)
         pairs.append((_child([sys.executable, "-m", "storyboard", "check", str(root)], env),
                       _child([sys.executable, "-c", load, *map(str, files)])))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.emulator.render import DRAWINGS_ENV
 from storyboard.media import ffbinary, samples
 from tests.fixtures import pg_server
 from tests.fixtures.pg_server import PgServer
@@ -131,11 +132,15 @@ class GroupIds:
 def pytest_configure(config: pytest.Config) -> None:
     """Session-wide (module-scoped fixtures run before the per-test one below): no test ever
     touches the real ~/.local/state; grouped tests keep their group on xdist's workers; media
-    facts come from the chosen ffmpeg's log (``PROBE_FROM_LOG``)."""
+    facts come from the chosen ffmpeg's log (``PROBE_FROM_LOG``); the emulators of the whole run
+    (both workers: they inherit the controller's folder) share their drawings of results."""
     config.pluginmanager.register(GroupIds(), "storyboard-xdist-group-ids")
     import tempfile
     _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-state-"))
     os.environ["STORYBOARD_STATE_DIR"] = _SESSION_STATE[-1]
+    if not os.environ.get(DRAWINGS_ENV):
+        _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-drawings-"))
+        os.environ[DRAWINGS_ENV] = _SESSION_STATE[-1]
     os.environ.setdefault(ffbinary.FFPROBE_ENV, PROBE_FROM_LOG)
 
 
@@ -151,6 +156,14 @@ def no_terminal_size(monkeypatch: pytest.MonkeyPatch) -> None:
     that a serial run prints whole. A test that wants a width sets it itself."""
     monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.delenv("LINES", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def own_drawings(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator's own tests draw every result they ask for (its in-process servers read the
+    shared folder at each drawing): only the other tests share the session's drawings."""
+    if request.node.nodeid.startswith("tests/emulator/"):
+        monkeypatch.delenv(DRAWINGS_ENV, raising=False)
 
 
 @pytest.fixture(autouse=True)

@@ -64,7 +64,7 @@ PREFIXES: dict[str, str] = {
     "dialects": "dialects", "kling": "dialects", "minimax": "dialects", "seedance": "dialects",
     "emulator": "emulator",
     "check": "language", "checkcache": "language", "compile": "language", "continuity": "language",
-    "episodecache": "language",
+    "episodecache": "language", "parsecache": "language",
     "dialogue": "language", "hostile": "language", "incremental": "language", "language": "language",
     "dubbing": "language", "looks": "language",
     "plainyaml": "language", "template": "language", "validate": "language",

@@ -33,6 +33,7 @@ SAMPLE_RATE = 48000
 BACKGROUND = "0x1e1e28"
 THUMB_BACKGROUND = "0x3a3a46"
 X264_THREADS = 4  # fixed, so the output does not depend on the machine's core count
+TIMESCALE = 15360  # every clip's video track's: the stitch copies only clips that share one
 LINE_HEIGHT = 1.17  # DejaVu Sans ascent + descent, in ems
 ASCENT = 0.93  # DejaVu Sans ascent, in ems
 _GLYPH_WIDTH = 0.58  # average DejaVu Sans advance, in ems, for wrapping before drawtext
@@ -131,17 +132,25 @@ def check_color(color: str) -> str:
 
 def encoding_args(fps: int, draft: bool) -> list[str]:
     """The codec parameters of every clip storyboard renders (shots and cards alike)."""
+    return [*video_encoding(fps, draft), "-video_track_timescale", str(TIMESCALE),
+            *audio_encoding(), "-movflags", "+faststart", "-map_metadata", "-1",
+            "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact"]
+
+
+def video_encoding(fps: int, draft: bool) -> list[str]:
+    """``encoding_args``' picture: x264's settings, the same for every clip."""
     return [
         # ultrafast in both modes: an animatic is flat colour and text, and renders run in tests
         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28" if draft else "23",
         "-pix_fmt", "yuv420p", "-r", str(fps),
         # stitchable: headers do not depend on content, so clips concatenate by stream copy
         "-x264-params", "stitchable=1", "-threads", str(X264_THREADS),
-        "-video_track_timescale", "15360",
-        "-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE), "-ac", "2",
-        "-movflags", "+faststart", "-map_metadata", "-1",
-        "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
     ]
+
+
+def audio_encoding() -> list[str]:
+    """``encoding_args``' sound."""
+    return ["-c:a", "aac", "-b:a", "128k", "-ar", str(SAMPLE_RATE), "-ac", "2"]
 
 
 # --- layout ----------------------------------------------------------------------------------

@@ -4,34 +4,47 @@ The board animatic (``out/boards/EP.mp4``) shows each shot as its board held for
 with a slow move chosen from the shot's camera words (``MOVES``: push in, pull out, pan left or
 right, tilt up or down, else static), and the shot's spoken line under it where one was made. The
 still is scaled and turned to YUV once, then repeated; a pan or a tilt is a crop that slides across
-it, a push in or a pull out a scale each frame. One ffmpeg run (on its SIMD paths: the scales are
-bit-exact, and a held board's bytes are recorded in no lock) with the encoding of every clip
-(``draw.encoding_args``), so the clips join as the shots' do and the same inputs give the same
-bytes.
+it, a push in or a pull out a scale, a few pixels a step, evenly through the shot (``steps``).
+
+Most frames of a held board are the frame before them again, so x264 encodes only the distinct
+pictures (a static board: one), and ``media.h264.hold`` holds each for its frames with skipped
+P-frames, which carry no picture data; the sound is encoded beside a copy of that stream. Two short
+ffmpeg runs (on the SIMD paths: the scales are bit-exact, and a held board's bytes are recorded in
+no lock) with the picture encoding of every clip (``draw.video_encoding``: the same SPS and PPS),
+so the clips join as the shots' do and the same inputs give the same bytes.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.animatic.draw import (
     BACKGROUND,
     FPS,
+    TIMESCALE,
     Animatic,
     Graph,
     Sound,
     audio_chain,
-    encoding_args,
+    audio_encoding,
     filter_text,
+    video_encoding,
 )
 from storyboard.animatic.shots import request_lines
 from storyboard.language.request import ShotRequest
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, h264
 
 ZOOM = 0.10  # how far a push in or a pull out goes (a tenth of the frame) over the whole shot
 MARGIN = 1.10  # a pan or a tilt slides over a still this much larger than the frame
+# Pixels a step: each step is a picture x264 encodes (a zoom's costs the most: every block
+# changes), held for the frames until the next. A pan's or a tilt's crop moves by two (a chroma
+# sample); a zoom's frame grows by four (two at each side, where the crop's two-pixel grid is).
+SLIDE_STEP = 2
+ZOOM_STEP = 4
 
 # The first pattern found in a shot's words decides its move (in this order).
 MOVES: tuple[tuple[str, str], ...] = (
@@ -80,22 +93,75 @@ class Held:
 def render_held(spec: Held, out: Path) -> Path:
     """Draw ``spec`` into ``out`` (MP4), atomically: the still, moving, with the line's sound.
 
-    On ffmpeg's SIMD paths, not ``PORTABLE_ARGS``' C reference ones: a push in or a pull out
-    scales every frame, three times the CPU in C. The scales' flags (``SWS_FLAGS``: bit-exact)
-    give the same picture either way; the held board's bytes are no lock's record."""
+    x264 encodes each distinct picture once (a static board: one; a slow move: one a step of a
+    few pixels), and ``h264.hold`` holds each for its frames with skipped P-frames, which carry
+    no picture data; the muxing then adds the sound. Two short ffmpeg runs, a fraction of the
+    CPU of encoding every frame. On ffmpeg's SIMD paths, not ``PORTABLE_ARGS``' C reference
+    ones: the scales' flags (``SWS_FLAGS``: bit-exact) give the same picture either way; the
+    held board's bytes are no lock's record."""
+    expression, repeats = steps(_span(spec) // _step(spec), spec.frames, spec.fps)
     graph = Graph()
-    video = _moving(spec, graph)
-    audio = audio_chain(Animatic(spec.width, spec.height, spec.duration, spec.fps,
-                            sounds=spec.sounds), graph)
-    with ffmpeg.atomic_output(out) as tmp:
-        ffmpeg.run([*graph.args(video, audio), "-frames:v",
-                    str(spec.frames), *encoding_args(spec.fps, spec.draft), "-f", "mp4",
-                    str(tmp)], what=f"holding the board {out.name}")
+    video = _moving(spec, graph, expression, len(repeats))
+    with tempfile.TemporaryDirectory(prefix="storyboard-held-") as folder:
+        pictures, held = Path(folder) / "pictures.h264", Path(folder) / "held.h264"
+        ffmpeg.run([*graph.args(video), "-frames:v", str(len(repeats)),
+                    *video_encoding(spec.fps, spec.draft), "-fflags", "+bitexact",
+                    "-flags:v", "+bitexact", "-f", "h264", str(pictures)],
+                   what=f"holding the board {out.name}")
+        held.write_bytes(h264.hold(pictures.read_bytes(), repeats))
+        _with_sound(spec, held, out)
     return out
 
 
-def _moving(spec: Held, graph: Graph) -> str:
-    """The still, fitted once, repeated for every frame, moved (a plain frame without one)."""
+def _with_sound(spec: Held, video: Path, out: Path) -> None:
+    """The held picture (raw H.264, copied) and the shot's sound (encoded) into ``out``."""
+    graph = Graph()
+    picture = graph.input(str(video), "-f", "h264", "-r", str(spec.fps))
+    audio = audio_chain(Animatic(spec.width, spec.height, spec.duration, spec.fps,
+                                 sounds=spec.sounds), graph)
+    with ffmpeg.atomic_output(out) as tmp:
+        ffmpeg.run([*graph.args(picture.strip("[]"), audio), "-c:v", "copy",
+                    "-video_track_timescale", str(TIMESCALE), *audio_encoding(),
+                    "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
+                    "-flags:a", "+bitexact", "-f", "mp4", str(tmp)],
+                   what=f"holding the board {out.name} with its sound")
+
+
+def steps(moves: int, frames: int, fps: int) -> tuple[str, tuple[int, ...]]:
+    """A move of ``moves`` steps (``moves`` + 1 positions) over ``frames`` frames, as distinct
+    pictures: the ffmpeg expression of the position a picture shows (0 to ``moves``; from its
+    time ``t``, a picture a frame at ``fps``: a filter's frame count is counted differently by
+    different ffmpeg releases), and the frames each picture is held for, in order (frame ``k``
+    shows picture ``k * pictures // frames``: evenly through the shot, the last position at its
+    end)."""
+    pictures = max(1, min(moves + 1, frames))
+    if pictures == 1:
+        return "0", (frames,)
+    number = f"trunc(t*{fps}+0.5)"
+    expression = number if pictures == moves + 1 else f"trunc({number}*{moves}/{pictures - 1})"
+    starts = [-(-i * frames // pictures) for i in range(pictures + 1)]
+    return expression, tuple(b - a for a, b in itertools.pairwise(starts))
+
+
+def _span(spec: Held) -> int:
+    """How many pixels ``spec``'s move goes (0: it holds still)."""
+    if spec.still is None or spec.move == STATIC:
+        return 0
+    if spec.move in ("push in", "pull out"):
+        return _even(spec.width * (1 + ZOOM)) - spec.width
+    if spec.move.startswith("pan"):
+        return _even(spec.width * MARGIN) - spec.width
+    return _even(spec.height * MARGIN) - spec.height
+
+
+def _step(spec: Held) -> int:
+    """How many pixels ``spec``'s move goes a step (``ZOOM_STEP``, ``SLIDE_STEP``)."""
+    return ZOOM_STEP if spec.move in ("push in", "pull out") else SLIDE_STEP
+
+
+def _moving(spec: Held, graph: Graph, step: str, pictures: int) -> str:
+    """The still, fitted once, repeated for each of the ``pictures``, moved to the position
+    ``step`` (an expression of the picture's number) says; a plain frame without one."""
     if spec.still is None:
         return graph.chain([graph.input(f"color=c={BACKGROUND}:s={spec.width}x{spec.height}"
                                         f":r={spec.fps}", "-f", "lavfi")],
@@ -105,9 +171,9 @@ def _moving(spec: Held, graph: Graph) -> str:
         else (spec.width, spec.height)
     base = graph.chain([graph.input(str(spec.still))], *_cover(width, height),
                        filter_text("format", "yuv420p"),
-                       filter_text("loop", loop=spec.frames - 1, size=1, start=0),
-                       filter_text("setpts", f"N/{spec.fps}/TB"))
-    return graph.chain([base], *_move(spec))
+                       filter_text("loop", loop=pictures - 1, size=1, start=0),
+                       filter_text("settb", f"1/{spec.fps}"), filter_text("setpts", "N"))
+    return graph.chain([base], *_move(spec, f"({step})"))
 
 
 def _cover(width: int, height: int) -> list[str]:
@@ -117,22 +183,24 @@ def _cover(width: int, height: int) -> list[str]:
             filter_text("crop", width, height)]
 
 
-def _move(spec: Held) -> list[str]:
-    """The filters of ``spec.move`` over a frame of the clip's size (or ``MARGIN`` larger)."""
-    length = f"{max(spec.duration, 1e-3):.6f}"
-    done = f"min(t/{length},1)"  # 0 at the first frame, 1 at the end
+def _move(spec: Held, step: str) -> list[str]:
+    """The filters that put a picture at ``step`` of ``spec.move``: a zoom ``ZOOM_STEP`` pixels
+    wider a step, a crop ``SLIDE_STEP`` further (over a frame ``MARGIN`` larger)."""
+    pixels = _step(spec)
+    at, back = f"{pixels}*{step}", f"{pixels}*({_span(spec) // pixels}-{step})"
     if spec.move in ("push in", "pull out"):
-        zoom = f"(1+{ZOOM}*{done})" if spec.move == "push in" else f"(1+{ZOOM}*(1-{done}))"
-        return [filter_text("scale", w=f"2*trunc({spec.width // 2}*{zoom})",
-                        h=f"2*trunc({spec.height // 2}*{zoom})", eval="frame",
-                        flags=ffmpeg.SWS_FLAGS),
-                filter_text("crop", spec.width, spec.height)]
-    slide = {"pan right": (done, "0.5"), "pan left": (f"(1-{done})", "0.5"),
-             "tilt up": ("0.5", f"(1-{done})"), "tilt down": ("0.5", done)}.get(spec.move)
+        wide = f"({spec.width}+{at if spec.move == 'push in' else back})"
+        return [filter_text("scale", w=wide, h=f"2*trunc({wide}*{spec.height}/{2 * spec.width})",
+                        eval="frame", flags=ffmpeg.SWS_FLAGS),
+                # the scale keeps the shape by the pixels' (x264 takes the first picture's
+                # into the SPS): square again, so every held board has the same SPS
+                filter_text("crop", spec.width, spec.height), filter_text("setsar", 1)]
+    slide = {"pan right": (at, "(ih-oh)/2"), "pan left": (back, "(ih-oh)/2"),
+             "tilt up": ("(iw-ow)/2", back), "tilt down": ("(iw-ow)/2", at)}.get(spec.move)
     if slide is None:
         return [filter_text("null")]
     x, y = slide
-    return [filter_text("crop", spec.width, spec.height, f"(iw-ow)*{x}", f"(ih-oh)*{y}")]
+    return [filter_text("crop", spec.width, spec.height, x, y)]
 
 
 def _even(value: float) -> int:

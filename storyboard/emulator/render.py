@@ -4,7 +4,9 @@ Results are drawn by the ``local`` provider's ``render_body``, imported when the
 finishes. Rendering runs in a worker thread, never on the event loop, and is cached by a hash of
 what shapes the picture (size, duration, prompts unless plain, media content, sound, seed, plain
 mode): a bench of hundreds of tasks that differ only by their words renders one file, and
-concurrent identical tasks wait on the same render.
+concurrent identical tasks wait on the same render. ``STORYBOARD_EMULATOR_DRAWINGS`` may name a
+folder that emulators share: a drawing of the local renderer is then made once per folder (by
+key and ffmpeg) and copied from there (the test suite sets it for a session).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import shutil
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -21,6 +25,8 @@ from typing import Any, Protocol
 from storyboard.emulator.state import Stats
 from storyboard.emulator.validate import Submission
 from storyboard.media import ffmpeg, samples
+
+DRAWINGS_ENV = "STORYBOARD_EMULATOR_DRAWINGS"  # a folder of drawings shared by emulators
 
 
 class RenderFn(Protocol):
@@ -52,6 +58,12 @@ def local_render_body() -> RenderFn:
         render(spec if seed is None else replace(spec, color=seed_color(seed)), out)
 
     return draw
+
+
+def shared_drawings() -> Path | None:
+    """The folder of drawings emulators share (``STORYBOARD_EMULATOR_DRAWINGS``), if one is set."""
+    folder = os.environ.get(DRAWINGS_ENV, "")
+    return Path(folder) if folder else None
 
 
 def seed_of(body: Mapping[str, Any]) -> int | None:
@@ -106,6 +118,7 @@ class Renderer:
         self.stats = stats
         self.plain = plain
         self._render = render
+        self._local = render is None  # only the local drawing is shared between emulators
         self._jobs: dict[str, asyncio.Future[Rendered]] = {}
         self._seconds: dict[Path, float] = {}
 
@@ -117,13 +130,27 @@ class Renderer:
     def _render_sync(self, key: str, body: dict[str, Any], media: dict[str, Path]) -> Rendered:
         out = self.out_dir / f"{key}.mp4"
         if not out.exists():
-            render = self._function()
-            with ffmpeg.atomic_output(out) as tmp:
-                render(body, tmp, media=media, plain=self.plain)
+            self._draw(key, body, media, out)
         info = ffmpeg.probe(out)
         video = info.video
         return Rendered(out, video.width if video else 0, video.height if video else 0,
                         info.duration or 0.0)
+
+    def _draw(self, key: str, body: dict[str, Any], media: dict[str, Path], out: Path) -> None:
+        """Draws ``out``, or copies it from the shared folder (drawing it there first)."""
+        render = self._function()
+        shared = shared_drawings() if self._local else None
+        if shared is None:
+            with ffmpeg.atomic_output(out) as tmp:
+                render(body, tmp, media=media, plain=self.plain)
+            return
+        name = hashlib.sha256(f"{key} {ffmpeg.binary()}".encode()).hexdigest()
+        drawing = shared / f"{name}.mp4"
+        if not drawing.exists():
+            with ffmpeg.atomic_output(drawing) as tmp:
+                render(body, tmp, media=media, plain=self.plain)
+        with ffmpeg.atomic_output(out) as tmp:
+            shutil.copyfile(drawing, tmp)
 
     async def render(self, body: Mapping[str, Any], sub: Submission,
                      media: Mapping[str, Path], digests: Mapping[str, str]) -> Rendered:

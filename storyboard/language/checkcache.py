@@ -1,11 +1,14 @@
-"""A compiled series into a JSON entry keyed by all that decides it: a new process re-checks nothing.
+"""A compiled series into a signed entry keyed by all that decides it: a new process re-checks nothing.
 
 ``storyboard check``, ``plan`` and ``render`` each start a new process, so the in-process reuse of
 ``incremental`` starts cold every time. When nothing changed since the last check (a ``render``
 after a ``check``, a ``status`` after a ``render``), the compiled series is read back from
 ``.storyboard/checked/`` instead: one file per series file, provider and variation, holding its
-key, the media files it named with their content digests, its problems and its manifest, as JSON
-compressed by zlib (a compiled season is ten times its series' state otherwise).
+key, the media files it named with their content digests, its problems and its manifest, in
+``storedform``'s plain data, marshalled and compressed by zlib (a compiled season is ten times its
+series' state otherwise). An episode that has an entry of its own (``episodecache``, written by
+the same check) is named by that entry's key and file instead of held again, and read back from
+it: each compiled episode is encoded and written once, and that entry gone or changed is a miss.
 
 The key covers every document by its file and text (``Document.digest``; a templated or composed
 document has none, and such a series is never stored), the provider, the working folder (problems
@@ -13,18 +16,17 @@ name files relative to it), whether media are checked, and the code itself (the 
 every module of the package; the schemas salt each document's digest): a new storyboard compiles
 anew. Each media file the series named is looked up again (``MediaCache.facts``: a stat, and a
 new digest only when the file changed); one new, gone or different file and the series is
-compiled anew. Only a series
-with no error is stored. JSON, not pickle (a cache must never run code): values are written by
-``encode`` and read back by ``decode`` into the few dataclasses of the manifest, named in
-``CLASSES``, and nothing else. A damaged or foreign entry is only a slower check.
+compiled anew. Only a series with no error is stored. marshal, not pickle (a cache must never run
+code): values are read back into the few dataclasses of the manifest (``storedform.CLASSES``) and
+nothing else. A damaged or foreign entry is only a slower check.
 
-Each entry is bound to this user on this machine: its first line is an HMAC-SHA256 of the rest
-(the compressed bytes: nothing is decompressed before it is trusted),
-keyed by a random secret in the user's state folder (``files.user_secret``, made 0600 on first
-use). An entry edited in place (its key kept), damaged, or copied from another machine or user
-fails that check and is compiled anew, before a byte of it is parsed: a render never trusts a
-prompt the series does not say, and no file in ``.storyboard/checked/`` (nested a thousand levels
-deep, say) reaches the JSON reader unless this machine wrote it.
+Each entry is bound to this user on this machine, and to this interpreter: it starts with an
+HMAC-SHA256 of the rest (nothing is decompressed before it is trusted), keyed by a random secret
+in the user's state folder (``files.user_secret``, made 0600 on first use), then the make of its
+data (``storedform.TAG``) and its key. An entry edited in place (its key kept), damaged, written by
+another Python, or copied from another machine or user fails that check and is compiled anew,
+before a byte of it is read: a render never trusts a prompt the series does not say, and no file
+in ``.storyboard/checked/`` reaches ``marshal`` unless this user on this machine wrote it.
 """
 
 from __future__ import annotations
@@ -32,44 +34,27 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import hmac
 import json
 import os
-import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from functools import cache
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from storyboard.errors import Diagnostic, MediaError, Span
-from storyboard.files import LinkedStateFolder, state_folder, user_secret, write_atomic
-from storyboard.language.request import (
-    AssetRequest,
-    CompiledEpisode,
-    CompiledShot,
-    Line,
-    Manifest,
-    MediaItem,
-    MediaRef,
-    Mention,
-    Scene,
-    ShotRequest,
-    Transition,
-)
+from storyboard.errors import Diagnostic, MediaError
+from storyboard.files import LinkedStateFolder, state_folder
+from storyboard.language import storedform
+from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.language.series import Source
 from storyboard.media.probe import MediaCache
 
-FORMAT = "5"  # 2: each entry signed (its first line); 3: a shared value written once;
-# 4: the manifest's ``providers:``; 5: each shot's ``looks``
+FORMAT = "6"  # 2: each entry signed (its first line); 3: a shared value written once;
+# 4: the manifest's ``providers:``; 5: each shot's ``looks``; 6: marshal (``storedform``), an
+# episode with an entry of its own stored as that entry's key and file
 FOLDER = "checked"
-# zlib's fastest level: a season's 7 MB of JSON is 0.7 MB on disk, written in 20 ms, read in 15
-COMPRESSION = 1
-SECRET = "checkcache.key"  # the user's secret that signs entries, in their state folder
-CLASSES: dict[str, type] = {cls.__name__: cls for cls in (
-    AssetRequest, CompiledEpisode, CompiledShot, Line, Manifest, MediaItem, MediaRef, Mention,
-    Scene, ShotRequest, Transition, Span, Diagnostic)}
+COMPRESSION = 1  # zlib's fastest level
+SECRET = storedform.SECRET  # the user's secret that signs entries, in their state folder
 MEMORY_ENTRIES = 64  # entries a process keeps (the last of each series, provider and variation)
 
 
@@ -121,7 +106,7 @@ def _entry_file(source: Source, provider: str | None, check_media: bool) -> Path
     slot = json.dumps([str(source.series.file), source.name, provider, check_media])
     name = hashlib.sha256(slot.encode("utf-8")).hexdigest()[:24]
     try:
-        return state_folder(parsed.parent / FOLDER) / f"{name}.json"
+        return state_folder(parsed.parent / FOLDER) / f"{name}.entry"
     except (LinkedStateFolder, OSError):
         return None
 
@@ -157,39 +142,37 @@ def read(where: Slot, media: MediaCache) -> Entry | None:
 
 
 def _read(file: Path, wanted: str) -> Entry | None:
-    text = read_signed(file)  # None: edited, damaged, or written elsewhere: compiled anew
-    if text is None or not text.startswith(f'{{"key":{json.dumps(wanted)},'):
-        return None  # another key (an edit since): not decoded, a season's takes 0.25 s
+    # None: missing, of another key (an edit since: not decoded, nor its signature checked),
+    # edited, damaged, or written elsewhere: compiled anew
+    stored = storedform.load(file, wanted, COMPRESSION)
     try:
-        stored = decode(text)
-        entry = stored["entry"] if stored.get("key") == wanted else None
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
-        return None  # a damaged or foreign entry: compiled anew
+        shell, problems, media, places = stored
+        episodes = [_episode(place) for place in places]
+        entry = Entry(replace(shell, episodes=episodes), problems, dict(media))
+    except (ValueError, TypeError):
+        return None  # not an entry of ours, or an episode's entry gone or changed since
     return entry if _well_formed(entry) else None
 
 
-def _signature(body: bytes) -> str | None:
-    """The entry's signature: HMAC-SHA256 of ``body`` under the user's secret (None without one:
-    nothing is stored nor trusted)."""
-    secret = user_secret(SECRET)
-    return None if secret is None else hmac.new(secret, body, hashlib.sha256).hexdigest()
+def _episode(place: Any) -> Any:
+    """An episode the entry holds, or the one held by the episode's own entry it names (its key
+    and file, ``episodecache``: its data starts with its key and its episode); ValueError when
+    that entry is not there, or holds another."""
+    if place.__class__ is not tuple:
+        return place
+    key, file = place
+    found = storedform.load(Path(file), key, COMPRESSION)
+    if not isinstance(found, list) or len(found) < 2 or found[0] != key:
+        raise ValueError("the episode's entry is gone or changed")
+    return found[1]
 
 
-def signed(data: bytes) -> bytes | None:
-    """The bytes after the first line when that line is their signature, else None."""
-    mac, newline, body = data.partition(b"\n")
-    expected = _signature(body) if newline else None
-    if expected is None or not hmac.compare_digest(mac, expected.encode("ascii")):
-        return None
-    return body
-
-
-def _well_formed(entry: Any) -> bool:
+def _well_formed(entry: Entry) -> bool:
     """The shape an entry of ours has (its key is known only to this machine's checks; a damaged
     file is only a slower check, never a traceback)."""
-    if not isinstance(entry, Entry) or not isinstance(entry.manifest, Manifest):
-        return False
     manifest = entry.manifest
+    if not isinstance(manifest, Manifest):
+        return False
     return isinstance(entry.problems, list) and all(
         isinstance(p, Diagnostic) for p in entry.problems) and all(
         isinstance(k, str) and (v is None or isinstance(v, str))
@@ -199,39 +182,19 @@ def _well_formed(entry: Any) -> bool:
         isinstance(manifest.cast, list) and all(isinstance(s, CompiledShot) for s in manifest.cast)
 
 
-def write(where: Slot, entry: Entry) -> None:
-    """Store ``entry`` for the next process (nothing when a value is not one ``encode``
-    writes)."""
+def write(where: Slot, entry: Entry, episodes: Mapping[int, Slot] | None = None) -> None:
+    """Store ``entry`` for the next process (nothing when a value is not one ``storedform``
+    holds). An episode with an entry of its own on disk (``episodes``, by its id():
+    ``episodecache``) is stored as that entry's key and file, read back from it: each compiled
+    episode is encoded and written once."""
     wanted, file = where
-    try:
-        text = f'{{"key":{json.dumps(wanted)},"entry":{encode(entry)}}}'
-    except (TypeError, ValueError, RecursionError):
-        return  # a value JSON cannot hold: only a slower next check
-    if write_signed(file, text):
+    media = [(name, digest) for name, digest in entry.media.items()]
+    own = episodes or {}
+    places = [episode if (at := own.get(id(episode))) is None else (at[0], str(at[1]))
+              for episode in entry.manifest.episodes]
+    value = [replace(entry.manifest, episodes=[]), entry.problems, media, places]
+    if storedform.store(file, wanted, value, COMPRESSION):
         _remember(file, wanted, entry)
-
-
-def write_signed(file: Path, text: str) -> bool:
-    """``text`` compressed and signed into ``file`` (False when it is not: a read-only series,
-    or no secret to sign with)."""
-    try:
-        body = zlib.compress(text.encode("utf-8"), COMPRESSION)
-        mac = _signature(body)
-        if mac is None:
-            return False  # no secret to sign with: never stored
-        write_atomic(file, mac.encode("ascii") + b"\n" + body, durable=False)
-    except OSError:
-        return False  # only a slower next check
-    return True
-
-
-def read_signed(file: Path) -> str | None:
-    """The text ``write_signed`` put in ``file``, when this user on this machine wrote it."""
-    try:
-        body = signed(file.read_bytes())
-        return None if body is None else zlib.decompress(body).decode("utf-8")
-    except (OSError, ValueError, zlib.error):
-        return None
 
 
 def _remember(file: Path, wanted: str, entry: Entry) -> None:
@@ -249,151 +212,6 @@ def _same_media(recorded: dict[str, str | None], media: MediaCache) -> bool:
         if now != digest:
             return False
     return True
-
-
-# --- values into JSON and back ---------------------------------------------------------------
-
-def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    """The values of ``names``, in order, always as a tuple (``attrgetter`` of one name is not)."""
-    if len(names) == 1:
-        one = attrgetter(names[0])
-        return lambda value: (one(value),)
-    return attrgetter(*names)
-
-
-# Fields holding a user's own data (``settings``, ``provider``...): walked (``_walked``), so no
-# key of a user's ever reads as a tag.
-_USER_DATA = {"CompiledEpisode": ("settings",), "CompiledShot": ("checks",),
-              "Manifest": ("provider", "store", "ledger", "checks", "providers")}
-# Per class: its fields in order, which hold tuples (JSON has lists only), which user data.
-_SHAPES: dict[type, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]] = {
-    cls: (tuple(f.name for f in init),
-          tuple(i for i, f in enumerate(init) if str(f.type).startswith("tuple[")),
-          tuple(i for i, f in enumerate(init) if f.name in _USER_DATA.get(cls.__name__, ())))
-    for cls in CLASSES.values() for init in [[f for f in fields(cls) if f.init]]}
-_GETTERS = {cls: _getter(shape[0]) for cls, shape in _SHAPES.items()}
-_TAGS = {cls: "@" + name for name, cls in CLASSES.items()}
-# Frozen values the compiler shares between shots (each reference's ``MediaRef``, each
-# ``Mention``): written in full where first met, and as ``{"@r": k}`` (the k-th of them) after.
-# Neither holds the other, so they are met in the same order writing and reading.
-SHARED = (MediaRef, Mention)
-# The classes ``_encoded`` writes as their tag and their fields' values, nothing walked: looked up
-# first (40,000 values in 2,000 shots).
-_PLAIN = {cls: (_TAGS[cls], _GETTERS[cls]) for cls in _SHAPES
-          if not _SHAPES[cls][2] and cls not in SHARED}
-
-
-def encode(entry: Entry) -> str:
-    """``entry`` as JSON text. A dataclass of ``CLASSES`` is an object of one key, its name after
-    ``@``, holding its fields in order; a path is ``{"@p": text}``; a value of ``SHARED`` met
-    before is ``{"@r": k}``. No other object's key starts with ``@``: the manifest's own
-    dictionaries have the compiler's keys (the files' digests, the hashed form), and a user's
-    data is walked (``_walked``)."""
-    media = [[name, digest] for name, digest in entry.media.items()]
-    return encode_value({"@entry": [entry.manifest, entry.problems, media]})
-
-
-def encode_value(value: Any) -> str:
-    """``value`` (JSON data, ``CLASSES``' values and paths in it) as JSON text ``decode`` reads
-    back; TypeError, ValueError or RecursionError for a value it cannot hold."""
-    # check_circular off: the compiler's values hold no cycle (a cycle would be a RecursionError,
-    # which ``write`` lets be), and the check costs a dictionary lookup a value (about 13 ms of
-    # 2,000 shots)
-    return json.dumps(value, default=_Encoder(), separators=(",", ":"), allow_nan=False,
-                      check_circular=False)
-
-
-class _Encoder:
-    """Values into JSON (``json.dumps``'s ``default``): a shared value met again as a reference
-    to where it was first written (by identity: the compiler hands out the same object)."""
-
-    def __init__(self) -> None:
-        self.written: dict[int, dict[str, int]] = {}  # id() of a shared value -> its reference
-
-    def __call__(self, value: Any) -> dict[str, Any]:
-        plain = _PLAIN.get(value.__class__)
-        if plain is not None:  # most values: a class of no user data, never shared
-            return {plain[0]: plain[1](value)}
-        found = self.written.get(id(value))
-        if found is not None:
-            return found
-        if value.__class__ in SHARED:
-            self.written[id(value)] = {"@r": len(self.written)}
-        return _encoded(value)
-
-
-def _encoded(value: Any) -> dict[str, Any]:
-    cls: type = value.__class__
-    if isinstance(value, Path):
-        return {"@p": str(value)}
-    if CLASSES.get(cls.__name__) is not cls:
-        raise TypeError(f"cannot store a {cls.__name__}")
-    found: Any = _GETTERS[cls](value)
-    user = _SHAPES[cls][2]
-    if user:
-        found = list(found)
-        for index in user:
-            found[index] = _walked(found[index])
-    return {_TAGS[cls]: found}
-
-
-def _walked(value: Any) -> Any:
-    """A user's data (and the paths and tuples resolving put in it) as JSON data: its tuples as
-    ``{"@t": [...]}`` and a dictionary with a key that is not text, or starts with ``@``, as
-    ``{"@d": [[key, value], ...]}``."""
-    cls = value.__class__
-    if cls is dict:
-        if all(k.__class__ is str and not k.startswith("@") for k in value):
-            return {k: _walked(v) for k, v in value.items()}
-        return {"@d": [[_walked(k), _walked(v)] for k, v in value.items()]}
-    if cls is list:
-        return [_walked(v) for v in value]
-    if cls is tuple:
-        return {"@t": [_walked(v) for v in value]}
-    return value  # text, numbers, None; paths and dataclasses are written by ``_encoded``
-
-
-def decode(text: str) -> Any:
-    """JSON text ``encode`` wrote, read back into its values."""
-    with no_gc_pauses():
-        return json.loads(text, object_hook=_Decoder())
-
-
-class _Decoder:
-    """JSON objects read back (``object_hook``): a tagged one into its value, a plain one as it
-    is. Equal paths are read into one ``Path``; each shared value once (``SHARED``)."""
-
-    def __init__(self) -> None:
-        self.paths: dict[str, Path] = {}
-        self.shared: list[Any] = []  # the values of ``SHARED``, in the order they were written
-
-    def __call__(self, found: dict[str, Any]) -> Any:
-        if len(found) != 1:
-            return found
-        tag, value = next(iter(found.items()))
-        if tag[:1] != "@":
-            return found
-        if tag == "@p":
-            path = self.paths.get(value)
-            if path is None:
-                path = self.paths[value] = Path(value)
-            return path
-        if tag == "@r":
-            return self.shared[value]
-        if tag == "@t":
-            return tuple(value)
-        if tag == "@d":
-            return {k: v for k, v in value}
-        if tag == "@entry":
-            manifest, problems, media = value
-            return Entry(manifest, problems, {name: digest for name, digest in media})
-        cls = CLASSES[tag[1:]]
-        for index in _SHAPES[cls][1]:
-            value[index] = tuple(value[index])
-        found = cls(*value)
-        if cls in SHARED:
-            self.shared.append(found)
-        return found
 
 
 @contextlib.contextmanager

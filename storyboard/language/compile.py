@@ -36,12 +36,7 @@ from storyboard.language.request import (
     speaker_name,
     write,
 )
-from storyboard.language.resolve import (
-    MENTION,
-    Reference,
-    ResolvedEpisode,
-    ResolvedShot,
-)
+from storyboard.language.resolve import MENTION, Reference, ResolvedEpisode, ResolvedShot
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
 from storyboard.language.shotchecks import CompileChecks
@@ -331,6 +326,7 @@ class Compiler(CompileChecks):
         self.named: dict[Path, str | None] = {}  # each media file the shots name: its digest
         self._provider = provider
         self._slot: checkcache.Slot | None = None  # where a new process finds this check
+        self.entries: dict[int, checkcache.Slot] = {}  # each compiled episode's own entry
         self.identities: dict[str, identity.Identity] = {}  # characters' registered faces
 
     def run(self) -> Manifest:
@@ -343,8 +339,7 @@ class Compiler(CompileChecks):
         if manifest is None:
             start = len(self.problems)
             manifest = self.build()
-            self._store(manifest, start)  # none when warm: a long-lived process (the MCP
-            # server) stores its first check only
+            self._store(manifest, start)  # none when warm (the MCP server: its first check)
         if any(d.severity == "error" for d in self.problems):
             raise ProblemsFound(self.problems)
         return manifest
@@ -364,7 +359,7 @@ class Compiler(CompileChecks):
             return
         named = {str(path): digest for path, digest in self.named.items()}
         entry = checkcache.Entry(replace(manifest, warnings=[]), self.problems[start:], named)
-        checkcache.write(self._slot, entry)
+        checkcache.write(self._slot, entry, self.entries)
 
     def build(self) -> Manifest:
         """Compile what can be compiled; problems (errors too) stay in ``self.problems``."""

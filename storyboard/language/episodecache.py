@@ -27,8 +27,8 @@ more, since a new process has nothing else to go by:
 When read back, every file its requests name must have the same digest now and every cast asset
 (its boards among them) the same hash, else it is compiled anew. A templated or composed episode
 (no ``Document.digest``) or one compiled for a gateway (whose checks say problems once per
-series) is never stored. Entries are signed and read like ``checkcache``'s (JSON, never pickle;
-an entry this user on this machine did not write is compiled anew).
+series) is never stored. Entries are stored, signed and read like ``checkcache``'s (``storedform``:
+marshal, never pickle; an entry this user on this machine did not write is compiled anew).
 """
 
 from __future__ import annotations
@@ -37,21 +37,23 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from pathlib import Path
 from typing import Protocol
 
 from storyboard.errors import Diagnostic
 from storyboard.files import LinkedStateFolder, state_folder
-from storyboard.language import checkcache, incremental
+from storyboard.language import checkcache, incremental, storedform
 from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.language.resolve import ResolvedEpisode, ResolvedShot, Resolver
 
-FORMAT = "1"
+FORMAT = "2"  # 2: marshal (``storedform``), the resolved episode's digest in one ``repr``
 FOLDER = "checked-episodes"
 # a resolved shot's fields that are not what it says: its document (the episode file's text is
 # keyed), where each parameter was set (problems only), the models table (the series file's)
 _NOT_KEYED = frozenset({"doc", "origins", "models", "_model"})
 _KEYED = tuple(f.name for f in fields(ResolvedShot) if f.name not in _NOT_KEYED)
+_keyed = attrgetter(*_KEYED)  # a shot's keyed fields, as one tuple
 MEMORY_ENTRIES = 4096  # entries whose key a process remembers (written or read)
 # each entry file this process wrote or read -> its key, files and cast assets
 _KNOWN: dict[Path, tuple[str, dict[str, str | None], dict[str, str]]] = {}
@@ -70,10 +72,10 @@ class Stored:
 
 
 def resolved_digest(episode: ResolvedEpisode) -> str:
-    """All the resolver made of ``episode`` but its documents and where each value was set."""
-    shots = [[repr(getattr(shot, name)) for name in _KEYED] for shot in episode.shots]
-    text = json.dumps([episode.id, episode.title, repr(episode.settings), repr(episode.path),
-                       episode.number, shots])
+    """All the resolver made of ``episode`` but its documents and where each value was set: the
+    ``repr`` of it all, in one call (each shot's keyed fields taken as one tuple)."""
+    text = repr([episode.id, episode.title, episode.settings, episode.path, episode.number,
+                 [_keyed(shot) for shot in episode.shots]])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -94,7 +96,7 @@ def slot(compiler: incremental.Compiler, episode: ResolvedEpisode,
              resolved_digest(episode)]
     wanted = hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
     try:
-        return wanted, state_folder(folder.parent / FOLDER) / f"{name}.json"
+        return wanted, state_folder(folder.parent / FOLDER) / f"{name}.entry"
     except (LinkedStateFolder, OSError):
         return None
 
@@ -104,15 +106,12 @@ def read(where: checkcache.Slot, digests: dict[Path, str],
     """The entry at ``where`` when its key is the one wanted, and every file and cast asset its
     requests use is the same."""
     wanted, file = where
-    text = checkcache.read_signed(file)
-    if text is None:
-        return None
+    found = storedform.load(file, wanted, checkcache.COMPRESSION)
     try:
-        found = checkcache.decode(text)
         key, episode, problems, files, assets = found
         stored = Stored(episode, problems, dict(files), dict(assets))
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
-        return None  # a damaged or foreign entry: compiled anew
+    except (ValueError, TypeError):
+        return None  # missing, damaged, foreign or of another key: compiled anew
     if key != wanted or not _well_formed(stored):
         return None
     if any(digests.get(Path(p)) != d for p, d in stored.files.items()) or any(
@@ -125,27 +124,27 @@ def read(where: checkcache.Slot, digests: dict[Path, str],
 def _well_formed(stored: Stored) -> bool:
     episode = stored.episode
     return isinstance(episode, CompiledEpisode) and isinstance(episode.shots, list) and all(
-        isinstance(s, CompiledShot) for s in episode.shots) and all(
-        isinstance(p, Diagnostic) for p in stored.problems) and all(
+        isinstance(s, CompiledShot) for s in episode.shots) and isinstance(
+        stored.problems, list) and all(isinstance(p, Diagnostic) for p in stored.problems) and all(
         isinstance(k, str) and (v is None or isinstance(v, str))
         for k, v in stored.files.items()) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in stored.assets.items())
 
 
-def write(where: checkcache.Slot, stored: Stored) -> None:
-    """``stored`` kept for the next process (nothing when a value is not one JSON holds)."""
+def write(where: checkcache.Slot, stored: Stored) -> bool:
+    """``stored`` kept for the next process (nothing when a value is not one ``storedform``
+    holds); whether its entry is on disk."""
     wanted, file = where
-    if _KNOWN.get(file) == (wanted, stored.files, stored.assets):
-        return  # the same episode compiled again in this process (a shot never kept)
-    try:
-        text = checkcache.encode_value([wanted, stored.episode, stored.problems,
-                                        sorted(stored.files.items()),
-                                        sorted(stored.assets.items())])
-    except (TypeError, ValueError, RecursionError):
-        return
-    if checkcache.write_signed(file, text):
-        STATS["stored"] += 1
-        _remember(file, wanted, stored)
+    if _KNOWN.get(file) == (wanted, stored.files, stored.assets) and file.exists():
+        return True  # the same episode compiled again in this process (a shot never kept),
+        # its entry still there (not removed since: ``storyboard cache prune``)
+    value = [wanted, stored.episode, stored.problems, sorted(stored.files.items()),
+             sorted(stored.assets.items())]  # its key and episode first (``checkcache``)
+    if not storedform.store(file, wanted, value, checkcache.COMPRESSION):
+        return False
+    STATS["stored"] += 1
+    _remember(file, wanted, stored)
+    return True
 
 
 def _remember(file: Path, wanted: str, stored: Stored) -> None:
@@ -162,9 +161,11 @@ def forget() -> None:
 
 
 class Compiler(incremental.Compiler, Protocol):
-    """``incremental.Compiler``, and the problems it says once per series (``shotchecks``)."""
+    """``incremental.Compiler``, the problems it says once per series (``shotchecks``), and the
+    episodes it compiled that have an entry of their own (the series' entry names them)."""
 
     said: set[str]
+    entries: dict[int, checkcache.Slot]  # by id() of each compiled episode with an entry on disk
 
 
 def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEpisode,
@@ -189,6 +190,7 @@ def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEp
                 kept.compile_problems = list(stored.problems)
                 kept.files = {Path(p): d for p, d in stored.files.items()}
                 kept.assets = dict(stored.assets)
+            compiler.entries[id(stored.episode)] = where
             return stored.episode
     before, fresh = len(compiler.problems), incremental.STATS["shots_compiled"]
     result = incremental.compiled(compiler, resolver, episode, digests)
@@ -199,8 +201,9 @@ def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEp
         # problem said once per series so far (another episode might have said it instead)
     if where is None:
         where = slot(compiler, episode, provider, check_media)
-    if where is not None:
-        write(where, Stored(result, problems, _files(result, digests), _assets(result)))
+    if where is not None and write(where, Stored(result, problems, _files(result, digests),
+                                                 _assets(result))):
+        compiler.entries[id(result)] = where
     return result
 
 

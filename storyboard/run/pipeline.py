@@ -202,8 +202,7 @@ def _held_ahead(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> AheadOf
     """With ``--boards``: the board animatic's held boards drawn as their boards arrive."""
     if not setup.flags.boards or setup.lock is None:
         return None
-    shown = [(with_retakes(b.manifest, setup.lock), b.cards_dir, b.draft)
-             for b in builders.values()]
+    shown = [(with_retakes(b.manifest, setup.lock), b) for b in builders.values()]
     return AheadOfAnimatic(shown, setup.lock.takes, setup.cache)
 
 

@@ -1,8 +1,8 @@
 """The board animatic's held boards drawn as their boards arrive (issue 66.7): during
 ``render --boards`` each held clip is drawn on a bounded pool of ffmpeg processes while the pass
-still makes the other boards, at a lower priority than the pass, each once; the stitch at the
-pass's end draws what was still queued on the same kind of pool at the run's priority, and the
-bytes are the same whichever way they were drawn."""
+still makes the other boards, at a lower priority than the pass, each once; what is still queued
+at the pass's end is drawn at once at the run's priority (the stitch draws what a stopped run
+left), and the bytes are the same whichever way they were drawn."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from storyboard.animatic.held import Held
 from storyboard.media import samples
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
+from storyboard.stitch import facts
 from tests.animatic.test_boards_animatic import render_boards, series
 
 
@@ -36,17 +37,27 @@ def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
         happened.append(("stitch", threading.current_thread().name))
         return real_stitch(*args, **kwargs)
 
+    def probe(path: Path, listing: Path) -> Any:
+        happened.append(("probe", f"{path.name} {threading.current_thread().name}"))
+        return real_probe(path, listing)
+
+    real_probe = facts.probe_clip
     monkeypatch.setattr(animatic, "render_held", draw)
     monkeypatch.setattr(pipeline, "board_animatic", stitch)
+    monkeypatch.setattr(facts, "probe_clip", probe)
     root = series(tmp_path / "s")
     report = render_boards(root)
     assert [e["state"] for e in report["episodes"]] == ["stitched"]
     drawn = [name for what, name in happened if what == "draw"]
     ahead = happened.index(("stitch", "MainThread"))
-    assert ahead >= 1  # drawn while the pass ran (what was still queued: by the stitch)
+    assert ahead >= 1  # drawn while the pass ran (what was still queued: at the pass's end)
     assert len(drawn) == len(set(drawn)) == 3  # hook, talk, and bare's plain frame: once each
     held = sorted(p.name for p in (root / ".storyboard" / "cards").glob("held-*.mp4"))
     assert sorted(drawn) == held
+    # each read for the stitch as it was drawn, on the pool: the stitch reads none of them
+    read = [who.split() for what, who in happened if what == "probe" and who.startswith("held-")]
+    assert sorted(name for name, _ in read) == held
+    assert all(thread.startswith("storyboard-held") for _, thread in read)
 
 
 def test_the_same_bytes_whether_drawn_ahead_or_at_the_stitch(
@@ -136,3 +147,41 @@ def test_what_is_drawn_during_the_pass_gives_way_to_it() -> None:
         with ahead.background_pool("storyboard-test", 1, give_way=give_way) as pool:
             assert pool.submit(started).result() == expected
     assert os.getpriority(os.PRIO_PROCESS, 0) == run  # the run's own thread as it was
+
+
+def started_priority() -> int:
+    """The priority a process started now runs at (this thread's own, on Linux)."""
+    return int(subprocess.run(["sh", "-c", "cut -d' ' -f19 /proc/self/stat"],
+                              capture_output=True, text=True, check=True).stdout)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority: Linux")
+def test_at_the_pass_end_what_is_queued_is_drawn_at_once_at_the_runs_priority(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: the pass over, the held boards still queued are not left for the stitch
+    (after the run's measuring): they are drawn at once, at the run's priority, beside the one
+    still being drawn where it began (at the lower one)."""
+    run = os.getpriority(os.PRIO_PROCESS, 0)
+    begun, others = threading.Event(), threading.Event()
+    drawn: dict[str, int] = {}
+
+    def draw(spec: Held, out: Path) -> Path:
+        drawn[out.name] = started_priority()
+        if out.name == "held-0.mp4":
+            begun.set()
+            assert others.wait(5)  # the others are drawn while this one still is
+        else:
+            others.set()
+        out.write_bytes(b"drawn")
+        return out
+
+    monkeypatch.setattr(animatic, "render_held", draw)
+    early = animatic.AheadOfAnimatic([], {}, None)  # type: ignore[arg-type]
+    early.held = animatic.HeldPool(workers=1, give_way=True)
+    for n in range(3):
+        assert early.held.draw(Held(None, 64, 36, 1.0), tmp_path / f"held-{n}.mp4") is not None
+    assert begun.wait(5)
+    early.wait()
+    assert drawn == {"held-0.mp4": min(19, run + ahead.GIVE_WAY), "held-1.mp4": run,
+                     "held-2.mp4": run}
+    assert all((tmp_path / name).is_file() for name in drawn)

@@ -8,6 +8,7 @@ stitcher; the same series gives the same bytes, and another pick re-stitches it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from storyboard.animatic import cache_key
+from storyboard.animatic.draw import Animatic, render
 from storyboard.animatic.held import STATIC, Held, camera_move, render_held
 from storyboard.language.hashing import take_of
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
@@ -233,3 +235,50 @@ def video_md5(video: Path) -> str:
     out = video.with_suffix(".md5")
     ffmpeg.run(["-i", str(video), "-map", "0:v", "-f", "md5", str(out)])
     return out.read_text(encoding="utf-8").strip()
+
+
+def test_a_held_board_encodes_each_distinct_picture_once(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: x264 encodes a held board's distinct pictures only (a static board: one;
+    a move: one a step of a few pixels), each held for its frames by skipped P-frames: the clip
+    still has every frame of the shot's length, and the SPS and PPS every clip has, so the
+    animatic joins by copy."""
+    still = make_media("image", tmp_path / "board.png", width=640, height=360)
+    card = tmp_path / "card.mp4"
+    render(Animatic(320, 180, 1.0, fps=12), card)
+    run = ffmpeg.run
+    encodes: list[list[str]] = []
+
+    def spied(args: list[str], **kwargs: Any) -> str:
+        if "libx264" in args:
+            encodes.append(list(args))
+        return run(args, **kwargs)
+
+    monkeypatch.setattr(ffmpeg, "run", spied)
+    # 3 s at 12 fps: 36 frames; a pan over 352 px (32 more: 16 steps of 2), a tilt over 198
+    # (18: 9 steps), a zoom to 352 px wide (32: 8 steps of 4)
+    for move, pictures in ((STATIC, 1), ("pan left", 17), ("tilt up", 10), ("push in", 9),
+                           ("pull out", 9)):
+        out = render_held(Held(still, 320, 180, 3.0, move, fps=12), tmp_path / f"{move}.mp4")
+        frames_at = encodes[-1].index("-frames:v")
+        assert encodes[-1][frames_at + 1] == str(pictures), move
+        digests = frame_digests(out, tmp_path / f"{move}.md5")
+        assert len(digests) == 36, move
+        changes = [d for before, d in itertools.pairwise(["", *digests]) if d != before]
+        assert len(changes) == pictures, move
+        assert ffmpeg.stream_lengths(out) == {"video": 3.0, "audio": 3.0}, move
+        assert parameter_sets(out, tmp_path) == parameter_sets(card, tmp_path), move
+
+
+def frame_digests(video: Path, out: Path) -> list[str]:
+    """The MD5 of each of ``video``'s decoded frames, in order."""
+    ffmpeg.run(["-i", str(video), "-map", "0:v", "-f", "framemd5", str(out)])
+    return [line.split(",")[-1].strip() for line in out.read_text("utf-8").splitlines()
+            if line and not line.startswith("#")]
+
+
+def parameter_sets(video: Path, folder: Path) -> str:
+    """The ``#extradata`` line (the SPS and PPS's checksum) of ``video``'s picture."""
+    listing = folder / f"{video.stem}.crc"
+    ffmpeg.run(["-i", str(video), "-map", "0:v", "-c", "copy", "-f", "framecrc", str(listing)])
+    return ffmpeg.parse_framecrc(listing.read_text("utf-8"))[1]

@@ -4,15 +4,17 @@ anew when anything did: the manifest is the very one a cold check gives (hashes 
 from __future__ import annotations
 
 import json
+import marshal
 import shutil
 import zlib
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from storyboard.errors import ProblemsFound
-from storyboard.language import checkcache, incremental
+from storyboard.language import checkcache, episodecache, incremental, storedform
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest
 from tests.fixtures.series_gen import make_series, shot
@@ -44,6 +46,7 @@ def series(tmp_path: Path) -> Iterator[Path]:
 def new_process(root: Path, provider: str | None = None) -> Manifest:
     """``compile_path`` as a new process runs it: nothing kept in memory."""
     incremental.forget()
+    episodecache.forget()
     return compile_path(root, provider=provider)
 
 
@@ -57,20 +60,23 @@ def cold(root: Path, provider: str | None = None) -> Manifest:
 
 def entries(root: Path) -> list[Path]:
     folder = root / ".storyboard" / "checked"
-    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return sorted(folder.glob("*.entry")) if folder.is_dir() else []
 
 
-def body_of(entry: Path) -> bytes:
-    """An entry's JSON, after its signature line (decompressed)."""
-    return zlib.decompress(entry.read_bytes().partition(b"\n")[2])
+def split_entry(entry: Path) -> tuple[bytes, str, bytes]:
+    """An entry's signature line (with its line break), its key, and its marshalled data
+    (decompressed)."""
+    mac, newline, body = entry.read_bytes().partition(b"\n")
+    head, _, payload = body.partition(b"\n")
+    tag, key = head.decode().split(" ")
+    assert tag == storedform.TAG
+    return mac + newline, key, zlib.decompress(payload)
 
 
-def signed(entry: Path, text: str) -> None:
-    """``text`` written as an entry this machine signed (compressed, as entries are)."""
-    body = zlib.compress(text.encode("utf-8"))
-    mac = checkcache._signature(body)
-    assert mac is not None
-    entry.write_bytes(mac.encode("ascii") + b"\n" + body)
+def signed(entry: Path, key: str, payload: bytes) -> None:
+    """``payload`` written under ``key`` as an entry this machine signed (compressed, as entries
+    are)."""
+    assert storedform.write(entry, key, zlib.compress(payload))
 
 
 def test_a_new_process_reads_the_compiled_series_back(series: Path) -> None:
@@ -153,22 +159,65 @@ def test_another_provider_working_folder_or_code_compiles_anew(
     assert new_process(series) == first
 
 
-@pytest.mark.parametrize("text", [
-    "not json", "{}", '{"key": 1}', "[1, 2]", '{"key": "K", "entry": {"@Popen": ["ls"]}}',
-    '{"key": "K", "entry": {"@entry": [{"@Manifest": [1]}, [], []]}}',
-    '{"key": "K", "entry": {"@entry": [{"@p": "x"}, [], []]}}',
-    '{"key": "K", "entry": {"@entry": [1, 2]}}',
-    '{"key": "K", "entry": {"@entry": [{"@Manifest": ["t", "n", {"@p": "/"}, {"@p": "/s"}, '
-    '[1], {}, null, null, [], false, null, []]}, [], []]}}',
-    '{"key": "K", "entry": {"@entry": [{"@Manifest": ["t", "n", {"@p": "/"}, {"@p": "/s"}, '
-    '[], {}, null, null, [], false, null, []]}, ["x"], [[1, "d"]]]}}'])
-def test_a_damaged_or_foreign_entry_only_compiles_anew(series: Path, text: str) -> None:
+def _manifest(episodes: object = (), **given: object) -> tuple[object, ...]:
+    """A stored manifest's form with ``episodes`` (and other fields) as given."""
+    form = list(storedform.encode(Manifest(title="t", name="n", root=Path("/"),
+                                           source=Path("/s"), episodes=[])))
+    names = [f.name for f in fields(Manifest) if f.init]
+    form[1 + names.index("episodes")] = list(episodes)  # type: ignore[call-overload]
+    for name, value in given.items():
+        form[1 + names.index(name)] = value
+    return tuple(form)
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+MANIFEST, PATH = storedform.NUMBERS[Manifest], storedform.PATH
+DAMAGED = {
+    "not marshal": b"\xff not marshal", "cut short": marshal.dumps([1, 2, 3])[:-3],
+    "empty": b"", "a mapping": marshal.dumps({}), "two values": marshal.dumps([1, 2]),
+    "no such class": marshal.dumps([(99, "ls"), [], []]),
+    "a path of a number": marshal.dumps([(PATH, 5), [], []]),
+    "a tag of no kind": marshal.dumps([("Popen", "ls"), [], []]),
+    "too few fields": marshal.dumps([(MANIFEST, 1), [], []]),
+    "a path for a manifest": marshal.dumps([(PATH, "x"), [], []]),
+    "an episode of a number": marshal.dumps([_manifest([1]), [], []]),
+    "a problem of text": marshal.dumps([_manifest(), ["x"], []]),
+    "a media file of a number": marshal.dumps([_manifest(), [], [(1, "d")]]),
+    "no problems list": marshal.dumps([_manifest(), 7, []]),
+    "code": marshal.dumps(compile("raise SystemExit('ran')", "<planted>", "exec")),
+    "nested past the reader": marshal.dumps([_manifest(store=_nested(1500)), [], []]),
+}
+
+
+@pytest.mark.parametrize("payload", DAMAGED.values(), ids=DAMAGED.keys())
+def test_a_damaged_or_foreign_entry_only_compiles_anew(series: Path, payload: bytes) -> None:
     first = new_process(series)
     (entry,) = entries(series)
-    wanted = json.loads(body_of(entry))["key"]
-    signed(entry, text.replace('"K"', json.dumps(wanted)))  # as if this machine had written it
+    signed(entry, split_entry(entry)[1], payload)  # as if this machine had written it
     assert new_process(series) == first and incremental.STATS["resolved"] > 0
     assert new_process(series) == first and incremental.STATS["resolved"] == 0  # stored again
+
+
+def test_an_entry_of_another_python_or_key_is_not_read(series: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """marshal's format is the interpreter's own: an entry another Python wrote (another
+    bytecode tag or marshal version) is absent, as is one of another key."""
+    first = new_process(series)
+    monkeypatch.setattr(storedform, "TAG", "cpython-399-marshal9")
+    assert new_process(series) == first and incremental.STATS["resolved"] > 0
+    (entry,) = entries(series)
+    assert entry.read_bytes().partition(b"\n")[2].startswith(b"cpython-399-marshal9 ")
+    monkeypatch.undo()
+    assert new_process(series) == first and incremental.STATS["resolved"] > 0
+    assert new_process(series) == first and incremental.STATS["resolved"] == 0
+    signed(entry, "another key", split_entry(entry)[2])
+    assert new_process(series) == first and incremental.STATS["resolved"] > 0
 
 
 def test_a_series_with_an_error_or_templates_is_not_stored(series: Path) -> None:
@@ -203,15 +252,32 @@ def test_a_linked_folder_is_never_written_through(series: Path, tmp_path: Path) 
     assert new_process(series) == first
 
 
+def round_trip(value: object) -> object:
+    return storedform.decode(marshal.loads(marshal.dumps(storedform.encode(value))))
+
+
 def test_every_kind_of_value_round_trips() -> None:
     from storyboard.errors import Diagnostic, Span
     problems = [Diagnostic(Span("a.yaml", 1, 2), "a warning", "warning", "line", "code")]
+    user = {"@d": [[1, 2]], 3: (Path("/x"), ("a", [1.5, None, True])), "@t": (), "k": [0, "x"]}
     manifest = Manifest(title="T", name="n", root=Path("/r"), source=Path("/r/s.yaml"),
-                        episodes=[], provider={"@d": [[1, 2]]}, store=["@r", {"@t": 0}])
-    entry = checkcache.Entry(manifest, problems, {"/m.png": "abc", "/gone.png": None})
-    assert checkcache.decode(checkcache.encode(entry)) == entry
+                        episodes=[], provider=user, store=["@r", {"@t": 0}, (0, "a path?")])
+    entry = [manifest, problems, [("/m.png", "abc"), ("/gone.png", None)]]
+    again = round_trip(entry)
+    assert again == entry
+    assert again[0].provider[3][0] == Path("/x") and again[0].store[2] == (0, "a path?")
     with pytest.raises(TypeError):
-        checkcache.encode(checkcache.Entry(manifest, [object()], {}))  # type: ignore[list-item]
+        storedform.encode([manifest, [object()], []])
+    with pytest.raises(ValueError):  # a plain field (stored as it is) of what marshal cannot hold
+        marshal.dumps(storedform.encode(replace_canonical(Path("/x"))))
+
+
+def replace_canonical(value: object) -> object:
+    from storyboard.language.request import CompiledShot, ShotRequest
+    request = ShotRequest(model="m", prompt="p", media=(), resolution="720P", ratio="16:9",
+                          duration=5, prompt_extend=None, watermark=False)
+    return CompiledShot(series="s", episode="e", id="i", request=request, hash="h",
+                        canonical={"file": value})
 
 
 def test_a_value_shared_between_shots_is_written_once() -> None:
@@ -224,38 +290,56 @@ def test_a_value_shared_between_shots_is_written_once() -> None:
              MediaRef(path=Path("/r/media/mia.png")), {"@t": said}]
     manifest = Manifest(title="T", name="n", root=Path("/r"), source=Path("/r/s.yaml"),
                         episodes=[], provider={"items": items}, store=[said, mia])
-    entry = checkcache.Entry(manifest, [], {})
-    text = checkcache.encode(entry)
-    assert text.count("mia.png") == 2 and text.count("mia.wav") == 1  # an equal one apart
-    assert text.count('"@Mention"') == 1 and text.count('{"@r":') == 6
-    again = checkcache.decode(text)
-    assert again == entry
-    found = again.manifest.provider["items"]
-    assert found[0].ref is found[1].ref is again.manifest.store[1] and found[2] is found[3]
+    data = marshal.dumps(storedform.encode(manifest))
+    assert data.count(b"mia.png") == 2 and data.count(b"mia.wav") == 1  # an equal one apart
+    again = storedform.decode(marshal.loads(data))
+    assert again == manifest
+    found = again.provider["items"]
+    assert found[0].ref is found[1].ref is again.store[1] and found[2] is found[3]
     assert found[5] == {"@t": said} and found[4] is not found[0].ref
 
 
 # --- entries bound to this machine: edited, copied, nested deep --------------------------------
 
 
-def split_entry(entry: Path) -> tuple[bytes, bytes]:
-    """An entry's signature line (with its line break) and its JSON (decompressed)."""
-    head, newline, rest = entry.read_bytes().partition(b"\n")
-    return head + newline, zlib.decompress(rest)
+def episode_entries(root: Path) -> list[Path]:
+    return sorted((root / ".storyboard" / episodecache.FOLDER).glob("*.entry"))
 
 
-def test_an_entry_edited_in_place_is_only_a_miss(series: Path) -> None:
+@pytest.mark.parametrize("which", ["series", "episode"])
+def test_an_entry_edited_in_place_is_only_a_miss(series: Path, which: str) -> None:
+    """The series' entry holds the cast; each episode is read from its own entry."""
     first = new_process(series)
-    (entry,) = entries(series)
-    prompt = first.episodes[0].shots[0].request.prompt
-    head, body = split_entry(entry)
-    said = json.dumps(prompt).encode()
-    assert said in body
-    entry.write_bytes(head + zlib.compress(
-        body.replace(said, json.dumps("a prompt nobody wrote").encode(), 1)))
+    entry = entries(series)[0] if which == "series" else episode_entries(series)[0]
+    mac, key, data = split_entry(entry)
+    shown = first.cast[0] if which == "series" else first.episodes[0].shots[0]
+    said = shown.request.prompt.encode()
+    assert said in data
+    other = b"a prompt nobody wrote"[:len(said)].ljust(len(said), b"!")
+    body = f"{storedform.TAG} {key}\n".encode() + zlib.compress(data.replace(said, other, 1))
+    entry.write_bytes(mac + body)
     again = new_process(series)  # its key kept, its signature no longer its own
     assert again == first and incremental.STATS["resolved"] > 0
-    assert again.episodes[0].shots[0].request.prompt == prompt
+    assert again.cast[0].request.prompt == first.cast[0].request.prompt
+    assert again.episodes[0].shots[0].request.prompt == first.episodes[0].shots[0].request.prompt
+
+
+@pytest.mark.parametrize("change", ["gone", "another"])
+def test_an_episode_read_from_its_own_entry_gone_or_changed_compiles_anew(
+        series: Path, change: str) -> None:
+    """The series' entry names each episode's own entry (its key and file): each compiled
+    episode is stored once. That entry gone, or holding another episode since, is a miss."""
+    first = new_process(series)
+    (entry,) = entries(series)
+    assert first.episodes[0].shots[0].request.prompt.encode() not in split_entry(entry)[2]
+    one, two = episode_entries(series)
+    if change == "gone":
+        one.unlink()
+    else:
+        storedform.write(one, split_entry(one)[1], two.read_bytes().partition(b"\n")[2]
+                         .partition(b"\n")[2])  # the other episode's data under its key
+    assert new_process(series) == first and incremental.STATS["resolved"] > 0
+    assert new_process(series) == first and incremental.STATS["resolved"] == 0
 
 
 def test_an_entry_copied_from_another_machine_is_only_a_miss(
@@ -277,18 +361,20 @@ def test_an_entry_nested_deep_is_only_a_miss(series: Path, sign: bool) -> None:
     from storyboard.cli import cli
     first = new_process(series)
     (entry,) = entries(series)
-    wanted = json.loads(split_entry(entry)[1])["key"]
-    deep = f'{{"key": {json.dumps(wanted)}, "entry": {"[" * 100_000}1{"]" * 100_000}}}'
-    if sign:
-        signed(entry, deep)
-    else:
-        entry.write_text(deep)
+    key = split_entry(entry)[1]
+    # marshal's bytes for a list in a list ... 100,000 deep (marshal writes no such thing)
+    deep = b"[\x01\x00\x00\x00" * 100_000 + b"N"
+
+    def plant() -> None:
+        if sign:
+            signed(entry, key, deep)
+        else:
+            entry.write_bytes(f"{storedform.TAG} {key}\n".encode() + zlib.compress(deep))
+
+    plant()
     assert new_process(series) == first and incremental.STATS["resolved"] > 0
     for command in (["check"], ["plan"], ["status"]):
-        if sign:
-            signed(entry, deep)
-        else:
-            entry.write_text(deep)
+        plant()
         incremental.forget()
         checkcache.forget()
         result = CliRunner().invoke(cli, [*command, str(series)])
@@ -354,52 +440,24 @@ class _Witness:
 
 
 def test_an_entry_is_stored_compressed(series: Path) -> None:
-    """A season's compiled JSON is ten times its series' own files: kept compressed on disk."""
+    """A season's compiled form is ten times its series' own files: kept compressed on disk."""
     first = new_process(series)
-    (entry,) = entries(series)
-    body = split_entry(entry)[1]
-    assert json.loads(body)["key"] and entry.stat().st_size * 3 < len(body)
+    for entry in [*entries(series), *episode_entries(series)]:
+        data = split_entry(entry)[2]
+        assert marshal.loads(data) and entry.stat().st_size * 2 < len(data)
     assert new_process(series) == first and incremental.STATS["resolved"] == 0
-
-
-# --- the stored text: the same bytes, written sooner -------------------------------------------
-
-
-class _PlainEncoder:
-    """The stored series' ``default`` as it was before its shortcuts (every value through
-    ``_encoded``, a shared one looked up first): the text to match byte for byte."""
-
-    def __init__(self) -> None:
-        self.written: dict[int, dict[str, int]] = {}
-
-    def __call__(self, value: object) -> dict[str, object]:
-        found = self.written.get(id(value))
-        if found is not None:
-            return found
-        if value.__class__ in checkcache.SHARED:
-            self.written[id(value)] = {"@r": len(self.written)}
-        return checkcache._encoded(value)
-
-
-def test_the_stored_text_is_what_the_plain_encoder_writes(series: Path) -> None:
-    """The shortcuts (plain classes first, no cycle check) change no byte of an entry."""
-    manifest = new_process(series)
-    entry = checkcache.Entry(manifest, [], {"/m.png": "abc"})
-    plain = json.dumps({"@entry": [manifest, [], [["/m.png", "abc"]]]}, default=_PlainEncoder(),
-                       separators=(",", ":"), allow_nan=False)
-    text = checkcache.encode(entry)
-    assert text == plain and '"@CompiledShot"' in text and '{"@r":' in text
 
 
 def test_a_value_that_holds_itself_is_not_stored(series: Path, tmp_path: Path) -> None:
     """No cycle check in the encoder: a value that holds itself (the compiler makes none) is a
-    RecursionError, let be like any value JSON cannot hold: nothing stored, no traceback."""
+    RecursionError, let be like any value marshal cannot hold: nothing stored, no traceback."""
     manifest = new_process(series)
     looped = Manifest(title="T", name="n", root=Path("/r"), source=Path("/r/s.yaml"),
                       episodes=[])
     looped.cast.append(looped)  # type: ignore[arg-type]
-    file = tmp_path / "entry.json"
+    file = tmp_path / "entry.entry"
     checkcache.write(("key", file), checkcache.Entry(looped, [], {}))
     assert not file.exists()
     checkcache.write(("key", file), checkcache.Entry(manifest, [], {}))
     assert file.exists()  # the test can tell: a value that holds nothing is stored there
+

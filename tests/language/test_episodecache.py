@@ -4,6 +4,7 @@ money); an entry this machine did not write, or a changed file or series, is com
 
 from __future__ import annotations
 
+import marshal
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import ProblemsFound
-from storyboard.language import checkcache, episodecache, incremental
+from storyboard.language import episodecache, incremental, storedform
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest
 from tests.fixtures.series_gen import make_series, shot
@@ -57,7 +58,7 @@ def cold(root: Path) -> Manifest:
 
 
 def entries(root: Path) -> list[Path]:
-    return sorted((root / ".storyboard" / episodecache.FOLDER).glob("*.json"))
+    return sorted((root / ".storyboard" / episodecache.FOLDER).glob("*.entry"))
 
 
 def test_an_edit_compiles_its_episode_only_in_a_new_process(series: Path) -> None:
@@ -95,7 +96,8 @@ def test_an_entry_this_machine_did_not_write_is_compiled_anew(series: Path, dama
         if damage == "garbage":
             entry.write_bytes(b"not a signature\n" + entry.read_bytes().partition(b"\n")[2])
         else:  # signed here, but not an entry: read as nothing
-            checkcache.write_signed(entry, '{"key": "x"}')
+            key = entry.read_bytes().partition(b"\n")[2].partition(b"\n")[0].split(b" ")[1]
+            assert storedform.write(entry, key.decode(), marshal.dumps({"key": "x"}))
     edited = new_process(series)
     assert episodecache.STATS == {"read": 0, "stored": EPISODES}
     assert edited.episodes[0] == first.episodes[0] and edited == cold(series)
@@ -160,3 +162,14 @@ def test_a_problem_said_once_per_series_stays_said_once(series: Path) -> None:
     shutil.rmtree(series / ".storyboard")
     incremental.forget()
     assert edited == compile_path(series, provider="dashscope")
+
+
+def test_an_entry_removed_under_a_running_process_is_written_again(series: Path) -> None:
+    """A process remembers the entries it wrote; one removed since (``storyboard cache prune``)
+    is written again, and the series' entry, which names it, reads it back."""
+    first = new_process(series)
+    shutil.rmtree(series / ".storyboard" / episodecache.FOLDER)
+    incremental.forget()  # its shots let go, the entries it wrote remembered
+    assert compile_path(series) == first and len(entries(series)) == EPISODES
+    incremental.forget()
+    assert compile_path(series) == first and incremental.STATS["resolved"] == 0

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.animatic import render_card, render_shot
+from storyboard.animatic.held import Held, render_held
 from storyboard.language.request import Line, MediaItem, MediaRef, Scene, ShotRequest, Transition
 from storyboard.media import ffbinary, ffmpeg, samples
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, stitch
@@ -62,3 +63,21 @@ def test_every_feature_works_with_this_ffmpeg(binary: str, tmp_path: Path) -> No
         lengths = ffmpeg.stream_lengths(result.out)
         assert lengths["video"] == pytest.approx(seconds, abs=1 / 12)
         assert lengths["audio"] == pytest.approx(seconds, abs=1 / 12)
+
+
+def test_held_boards_join_by_copy_with_this_ffmpeg(binary: str, tmp_path: Path) -> None:
+    """A held board (its distinct pictures encoded, held by skipped P-frames, then muxed with
+    its sound) has every frame of its length, and joins a card by stream copy, on every
+    ffmpeg (issue 66 item 7)."""
+    assert ffbinary.current().chosen.path == binary
+    still = samples.image(tmp_path / "board.png", 400, 300)
+    card = tmp_path / "card.mp4"
+    render_card(card, text="Episode 1", width=320, height=180, duration=1.0, draft=False)
+    held = [render_held(Held(still, 320, 180, 2.0, move, fps=30), tmp_path / f"{move}.mp4")
+            for move in ("push in", "pan left", "static")]
+    for clip in held:
+        assert ffmpeg.stream_lengths(clip) == {"video": 2.0, "audio": 2.0}, clip.name
+    joined = stitch([Clip(card), *(Clip(clip) for clip in held)], tmp_path / "boards.mp4",
+                    StitchOptions(loudness=None))
+    assert joined.path_taken == "copy"
+    assert ffmpeg.stream_lengths(joined.out)["video"] == pytest.approx(7.0, abs=1 / 30)

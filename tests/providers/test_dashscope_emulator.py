@@ -22,7 +22,7 @@ from storyboard.errors import (
     TransportError,
 )
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Scene, ShotRequest
-from storyboard.media import ffmpeg, samples
+from storyboard.media import ffmpeg
 from storyboard.providers.dashscope.provider import (
     BASE_URL_ENV,
     KEY_ENV,
@@ -31,6 +31,7 @@ from storyboard.providers.dashscope.provider import (
     Timeouts,
 )
 from storyboard.targets import NATIVE_SIZES, TaskState, TaskStatus
+from tests.fixtures.drawings import video_once
 
 KEY = "sk-emulator-test-key"
 T = TypeVar("T")
@@ -46,7 +47,7 @@ def plain_render(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] |
     """A test-pattern clip of the asked size and length (keeps these tests off the animatic)."""
     params = body["parameters"]
     width, height = NATIVE_SIZES[(params["resolution"], params["ratio"])]
-    samples.video(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]))
+    video_once(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]))
 
 
 @pytest.fixture(autouse=True)

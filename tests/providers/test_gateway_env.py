@@ -15,11 +15,11 @@ from storyboard.cli import cli
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import ProblemsFound
-from storyboard.media import samples
 from storyboard.providers.gateway.settings import GatewaySettings, base_url_env
 from storyboard.targets import NATIVE_SIZES
 from storyboard.targets.models import model_of
 from tests.fixtures.compiler import MIA_HEAD, write_series
+from tests.fixtures.drawings import video_once
 from tests.fixtures.media_host import serve
 
 MakeMedia = Callable[..., Path]
@@ -41,7 +41,7 @@ def quick_render(body: dict[str, Any], out: Path, **_: object) -> None:
     model = model_of(str(body["model"]))
     sizes = {**NATIVE_SIZES, **(model.caps.sizes if model else {})}
     width, height = sizes[(params["resolution"], params.get("ratio", "16:9"))]
-    samples.video(out, width, height, seconds=float(params["duration"]), fps=10)
+    video_once(out, width, height, seconds=float(params["duration"]), fps=10)
 
 
 @pytest.fixture(scope="module")

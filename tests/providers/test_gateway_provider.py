@@ -22,10 +22,10 @@ from storyboard.errors import (
     TransportError,
 )
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
-from storyboard.media import samples
 from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.targets import NATIVE_SIZES, TaskStatus
 from storyboard.targets.models import model_of
+from tests.fixtures.drawings import video_once
 
 KEY = "gw-provider-key-789"
 MIA = Mention("mia", "image", 1)
@@ -37,7 +37,7 @@ def quick_render(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] |
     model = model_of(str(body["model"]))
     sizes = {**NATIVE_SIZES, **(model.caps.sizes if model else {})}
     width, height = sizes[(params["resolution"], params.get("ratio", "16:9"))]
-    samples.video(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]))
+    video_once(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]))
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from storyboard.providers.dashscope.wire import BASE_URL_ENV
 from storyboard.providers.gateway.settings import base_url_env
 from storyboard.targets import NATIVE_SIZES
 from storyboard.targets.gateways import DEFAULT_MODEL, TARGETS
+from tests.fixtures.drawings import video_once
 from tests.fixtures.media_host import Hosted, serve_tls
 
 KEY = "sk-canary-own-host-4242"
@@ -78,7 +79,7 @@ def quick_render(body: dict[str, Any], out: Path, **_: object) -> None:
     params = body.get("parameters") or {}
     size = NATIVE_SIZES.get((params.get("resolution", "720P"), params.get("ratio", "16:9")),
                             (320, 180))
-    samples.video(out, size[0], size[1], seconds=float(params.get("duration", 2)), fps=10)
+    video_once(out, size[0], size[1], seconds=float(params.get("duration", 2)), fps=10)
 
 
 @pytest.fixture(scope="module")

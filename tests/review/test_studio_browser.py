@@ -1,9 +1,10 @@
 """The studio in Debian's Chromium through Playwright, with real clicks and real saves.
 
 Starts the studio on a copy of the example (drafts on: every save is checked, then drafted with
-the local provider), edits an episode file on disk and watches the page follow without a reload,
-writes a note through the page, and checks that requests without the token or from another origin
-change nothing.
+the local provider; the example's first drafts are made once for the module and each test's copy
+starts with them, so its studio's first refresh finds them up to date), edits an episode file on
+disk and watches the page follow without a reload, writes a note through the page, and checks
+that requests without the token or from another origin change nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,14 +20,29 @@ from playwright.sync_api import Browser, expect
 
 from storyboard.review.notes import read_notes
 from storyboard.review.studio.server import StudioServer
+from storyboard.review.studio.state import Studio
 from tests.fixtures.studio import EXAMPLE, open_studio
 
 
+@pytest.fixture(scope="module")
+def drafted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the example with the studio's first drafts made, as its studio makes them."""
+    series = tmp_path_factory.mktemp("drafted") / "coffee-shop"
+    shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    first = Studio(series, author="Ana")
+    # in a thread of its own: the browser's event loop may run in this one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(first.refresh).result()
+    assert first.snapshot.phase == "draft", first.snapshot.problems
+    return series
+
+
 @pytest.fixture()
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StudioServer]:
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           drafted: Path) -> Iterator[StudioServer]:
     monkeypatch.chdir(tmp_path)
     series = tmp_path / "coffee-shop"
-    shutil.copytree(EXAMPLE, series, ignore=shutil.ignore_patterns(".storyboard", "out"))
+    shutil.copytree(drafted, series, symlinks=True)
     with StudioServer(series, author="Ana") as server:
         yield server
 

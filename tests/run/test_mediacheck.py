@@ -22,10 +22,10 @@ import storyboard
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
-from storyboard.media import samples
 from storyboard.providers.base import BaseProvider, Traits
 from storyboard.run.trip.mediacheck import MediaMismatch, check_media
 from storyboard.targets import NATIVE_SIZES
+from tests.fixtures.drawings import video_once
 from tests.fixtures.example import copy_example
 from tests.fixtures.media_host import serve
 
@@ -37,7 +37,7 @@ def quick_render(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] |
                  plain: bool = False) -> None:
     params = body["parameters"]
     width, height = NATIVE_SIZES[(params["resolution"], params["ratio"])]
-    samples.video(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]), fps=5)
+    video_once(out, width // 4 * 2, height // 4 * 2, seconds=float(params["duration"]), fps=5)
 
 
 @pytest.fixture(params=["ranged", "plain"])

@@ -9,20 +9,23 @@ episode, into ``boards/`` beside it. Each held clip is kept by what it shows (``
 so a re-stitch after one new board draws that one only. A shot with no board made yet is a plain
 frame of its length, so the animatic keeps the episode's timing.
 
-Drawing a held clip is one ffmpeg encode of the shot's length, many times the stitch's work, so the
-clips are drawn on a bounded pool of ffmpeg processes, one a core (``HeldPool``), and during
-``render --boards`` each as its board arrives (``AheadOfAnimatic``), while the pass still makes
-the others, at a lower priority than the pass's requests and polls: the stitch at the pass's end
-finds them drawn, and draws those still queued itself, at the run's priority. A clip is drawn
-ahead only once its board's choice is final (its approved or picked take made, else every take of
-it) and its made lines are in, so no board is encoded twice.
+Drawing a held clip is an encode of its distinct pictures (``animatic.held``), still many times
+the stitch's work, so the clips are drawn on a bounded pool of ffmpeg processes, one a core
+(``HeldPool``), and during ``render --boards`` each as its board arrives (``AheadOfAnimatic``),
+while the pass still makes the others, at a lower priority than the pass's requests and polls;
+those still queued when the pass ends are drawn at once at the run's priority, so the stitch
+finds them all drawn. A clip is drawn ahead only once its board's choice is final (its approved
+or picked take made, else every take of it) and its made lines are in, so no board is encoded
+twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,9 +45,13 @@ from storyboard.run.state.lockfile import TakeState
 from storyboard.run.state.takes import state_key
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
+from storyboard.stitch.facts import FactStore
 
-HELD_VERSION = 1  # bump when what a held board looks like changes: every clip is drawn again
+# Bump when what a held board looks like changes: every clip is drawn again (2: the distinct
+# pictures encoded, held by skipped P-frames, a move a few pixels a step)
+HELD_VERSION = 2
 DEFAULT_FRAME = (1280, 720)
+FACTS = "facts"  # the stitch's clip facts, in its cache folder (``EpisodeBuilder.cache_dir``)
 log = logging.getLogger(__name__)
 EventSink = Callable[[ShotEvent], None]
 
@@ -78,7 +85,7 @@ def _stitched(files: BoardFiles, boards: EpisodeBuilder, episode: CompiledEpisod
         held = {shot.id: files.held_clip(shot, boards.cards_dir, boards.draft)
                 for shot in episode.shots}
         with HeldPool() as pool:
-            pool.draw_all(held.values())
+            pool.draw_all(held.values(), facts=boards.cache_dir / FACTS)
         clips = {shot: path for shot, (_, path) in held.items()}
         heard = None if on_start is None else (lambda e: on_start(replace(e, id=name)))
         built = boards.build(_as_used(episode), clips, on_start=heard)
@@ -153,12 +160,16 @@ class BoardFiles:
         return bool(made & chosen) or len(made) == len(asset.all_takes())
 
 
+Clip = tuple[Held, Path, Path | None]  # what a held board shows, its file, where its facts go
+
+
 class HeldPool:
-    """Held boards drawn on a bounded pool of ffmpeg processes (one a core), each file once."""
+    """Held boards drawn on a bounded pool of ffmpeg processes (one a core), each file once;
+    each one's facts (``stitch.facts``) read as it is drawn, so the stitch need not."""
 
     def __init__(self, workers: int | None = None, *, give_way: bool = False) -> None:
         self.pool = background_pool("storyboard-held", workers, give_way=give_way)
-        self.drawing: dict[Path, Future[Path]] = {}
+        self.drawing: dict[Path, tuple[Clip, Future[Path]]] = {}
         self.lock = threading.Lock()
 
     def __enter__(self) -> HeldPool:
@@ -167,17 +178,27 @@ class HeldPool:
     def __exit__(self, *_: object) -> None:
         self.pool.shutdown(wait=True)
 
-    def draw(self, spec: Held, path: Path) -> Future[Path] | None:
-        """Draw ``spec`` into ``path`` unless it is there or being drawn."""
+    def draw(self, spec: Held, path: Path, facts: Path | None = None) -> Future[Path] | None:
+        """Draw ``spec`` into ``path`` unless it is there or being drawn (and keep its facts in
+        the folder ``facts``)."""
         with self.lock:
-            if path in self.drawing or path.is_file():
-                return self.drawing.get(path)
-            self.drawing[path] = future = self.pool.submit(render_held, spec, path)
+            if path in self.drawing:
+                return self.drawing[path][1]
+            if path.is_file():
+                return None
+            future = self.pool.submit(_drawn, spec, path, facts)
+            self.drawing[path] = (spec, path, facts), future
         return future
 
-    def draw_all(self, clips: Iterable[tuple[Held, Path]]) -> None:
+    def unbegun(self) -> list[Clip]:
+        """Each clip whose drawing was cancelled before it began (``pool.shutdown``'s
+        ``cancel_futures``)."""
+        with self.lock:
+            return [clip for clip, future in self.drawing.values() if future.cancelled()]
+
+    def draw_all(self, clips: Iterable[tuple[Held, Path]], facts: Path | None = None) -> None:
         """Draw every clip not drawn yet, at once; the first failure raised once all are done."""
-        futures = [f for spec, path in clips if (f := self.draw(spec, path)) is not None]
+        futures = [f for spec, path in clips if (f := self.draw(spec, path, facts)) is not None]
         failures = [f.exception() for f in futures]
         for failure in failures:
             if failure is not None:
@@ -188,11 +209,12 @@ class AheadOfAnimatic:
     """``render --boards``: each shot's held board drawn as soon as its board is settled, while
     the pass makes the others (``listen``); ``wait`` before the animatic's stitch."""
 
-    def __init__(self, shown: Iterable[tuple[Manifest, Path, bool]],
+    def __init__(self, shown: Iterable[tuple[Manifest, EpisodeBuilder]],
                  states: Mapping[str, TakeState], cache: OutputCache) -> None:
-        """``shown``: each series (its retakes in), its card folder, and whether a draft."""
-        self.shots = [(BoardFiles(m, states, cache), cards, draft, s) for m, cards, draft in shown
-                      for ep in m.episodes if any(s.board for s in ep.shots) for s in ep.shots]
+        """``shown``: each series (its retakes in) and the builder that stitches it (its card
+        folder, its facts, whether a draft)."""
+        self.shots = [(BoardFiles(m, states, cache), b, s) for m, b in shown for ep in m.episodes
+                      if any(s.board for s in ep.shots) for s in ep.shots]
         self.held = HeldPool(give_way=True)  # the pass's requests and polls first
         self.scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyboard-boards")
         self.closed = False
@@ -209,25 +231,35 @@ class AheadOfAnimatic:
     def _scan(self) -> None:
         """On the scanner's one thread: every shot whose board is settled, handed to the pool."""
         waiting = []
-        for files, cards, draft, shot in self.shots:
+        for files, builder, shot in self.shots:
             try:
                 if files.settled(shot):
-                    drawn = self.held.draw(*files.held_clip(shot, cards, draft))
+                    drawn = self.held.draw(*files.held_clip(shot, builder.cards_dir,
+                                                            builder.draft),
+                                           builder.cache_dir / FACTS)
                     if drawn is not None:
                         drawn.add_done_callback(_noted)
                     continue
             except Exception:  # the stitch draws what is missing, and says why
                 log.warning("could not draw %s's board ahead", shot.id, exc_info=True)
-            waiting.append((files, cards, draft, shot))
+            waiting.append((files, builder, shot))
         self.shots = waiting
 
     def wait(self, cancel: bool = False) -> None:
-        """The held boards being drawn, drawn; those still queued are left to the stitch, which
-        draws them at once at the run's own priority (``cancel``: the run stopped; nothing is
-        scanned again either)."""
+        """Every held board handed to the pool, drawn: those being drawn finish where they are,
+        those still queued are drawn at once on a pool at the run's own priority, beside them
+        (and beside the measuring the run still waits for); ``cancel``: the run stopped, so only
+        what had begun is drawn (the next stitch draws the rest), and nothing is scanned again."""
         self.closed = True
         self.scanner.shutdown(wait=True, cancel_futures=cancel)
-        self.held.pool.shutdown(wait=True, cancel_futures=True)
+        self.held.pool.shutdown(wait=False, cancel_futures=True)
+        if not cancel:
+            with HeldPool() as now:
+                for clip in self.held.unbegun():
+                    drawn = now.draw(*clip)
+                    if drawn is not None:
+                        drawn.add_done_callback(_noted)
+        self.held.pool.shutdown(wait=True)
 
 
 def _noted(drawn: Future[Path]) -> None:
@@ -235,6 +267,18 @@ def _noted(drawn: Future[Path]) -> None:
     failure = None if drawn.cancelled() else drawn.exception()  # cancelled: left to the stitch
     if failure is not None:
         log.warning("could not draw a held board ahead: %s", failure)
+
+
+def _drawn(spec: Held, path: Path, facts: Path | None) -> Path:
+    """``spec`` drawn into ``path``; with ``facts``, the clip's facts read and kept in that folder
+    (the stitch's ``FactStore``), so the animatic's stitch finds them instead of reading each
+    clip then. A clip that cannot be read is the stitch's to say."""
+    render_held(spec, path)
+    if facts is not None:
+        with tempfile.TemporaryDirectory(prefix="storyboard-held-") as work, \
+                contextlib.suppress(StoryboardError):
+            FactStore(facts).facts(path, Path(work) / "held.framecrc")
+    return path
 
 
 def held_spec(shot: CompiledShot, still: Path | None, sounds: tuple[Sound, ...], *,
