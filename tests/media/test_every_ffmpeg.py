@@ -81,3 +81,19 @@ def test_held_boards_join_by_copy_with_this_ffmpeg(binary: str, tmp_path: Path) 
                     StitchOptions(loudness=None))
     assert joined.path_taken == "copy"
     assert ffmpeg.stream_lengths(joined.out)["video"] == pytest.approx(7.0, abs=1 / 30)
+
+
+def test_the_last_frame_is_the_videos_last_with_this_ffmpeg(binary: str, tmp_path: Path) -> None:
+    """``last_frame`` writes the video's very last frame (each frame here a grey of its own:
+    frame N is N x 10), not one before it, whatever the seek near the end lands on."""
+    assert ffbinary.current().chosen.path == binary
+    video, frame = tmp_path / "greys.mp4", tmp_path / "last.png"
+    ffmpeg.run(["-f", "lavfi", "-i", "color=c=black:s=64x64:r=10:d=2.3,format=gray,"
+                "geq=lum='10*N'", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p",
+                str(video)], what="drawing frames of greys")
+    ffmpeg.last_frame(video, frame)
+    raw = tmp_path / "last.gray"
+    ffmpeg.run(["-i", str(frame), "-vf", "crop=2:2:31:31,format=gray", "-f", "rawvideo",
+                str(raw)], what="reading the frame's grey")
+    greys = set(raw.read_bytes())
+    assert greys and all(abs(grey - 220) <= 3 for grey in greys), greys  # frame 22, 0 on: the last
