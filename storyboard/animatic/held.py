@@ -8,14 +8,16 @@ it, a push in or a pull out a scale, a few pixels a step, evenly through the sho
 
 Most frames of a held board are the frame before them again, so x264 encodes only the distinct
 pictures (a static board: one), and ``media.h264.hold`` holds each for its frames with skipped
-P-frames, which carry no picture data; the sound is encoded beside a copy of that stream. Two short
-ffmpeg runs (on the SIMD paths: the scales are bit-exact, and a held board's bytes are recorded in
-no lock) with the picture encoding of every clip (``draw.video_encoding``: the same SPS and PPS),
+P-frames, which carry no picture data; the sound is encoded beside a copy of that stream (a
+silent board's is one silent track of its length, made once and copied: ``silence``). Two short
+ffmpeg runs (on the SIMD paths: the scales are bit-exact, and a held board's bytes are recorded
+in no lock) with the picture encoding of every clip (``draw.video_encoding``: the same SPS and PPS),
 so the clips join as the shots' do and the same inputs give the same bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import tempfile
@@ -25,6 +27,7 @@ from pathlib import Path
 from storyboard.animatic.draw import (
     BACKGROUND,
     FPS,
+    SAMPLE_RATE,
     TIMESCALE,
     Animatic,
     Graph,
@@ -114,17 +117,42 @@ def render_held(spec: Held, out: Path) -> Path:
 
 
 def _with_sound(spec: Held, video: Path, out: Path) -> None:
-    """The held picture (raw H.264, copied) and the shot's sound (encoded) into ``out``."""
+    """The held picture (raw H.264, copied) and the shot's sound into ``out``: a silent board's
+    the shared silent track (``silence``, copied: no encoding), else its sound encoded."""
     graph = Graph()
     picture = graph.input(str(video), "-f", "h264", "-r", str(spec.fps))
-    audio = audio_chain(Animatic(spec.width, spec.height, spec.duration, spec.fps,
-                                 sounds=spec.sounds), graph)
+    if spec.sounds:
+        audio = audio_chain(_animatic(spec), graph)
+        streams, sound = graph.args(picture.strip("[]"), audio), audio_encoding()
+    else:
+        graph.input(str(silence(spec, out.parent)))
+        streams, sound = [*graph.inputs, "-map", "0:v", "-map", "1:a"], ["-c:a", "copy"]
     with ffmpeg.atomic_output(out) as tmp:
-        ffmpeg.run([*graph.args(picture.strip("[]"), audio), "-c:v", "copy",
-                    "-video_track_timescale", str(TIMESCALE), *audio_encoding(),
+        ffmpeg.run([*streams, "-c:v", "copy", "-video_track_timescale", str(TIMESCALE), *sound,
                     "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
                     "-flags:a", "+bitexact", "-f", "mp4", str(tmp)],
                    what=f"holding the board {out.name} with its sound")
+
+
+def silence(spec: Held, folder: Path) -> Path:
+    """The silent track of ``spec``'s length (AAC, as every clip's sound is encoded), made once
+    into ``folder`` and copied into every silent held board of that length: one encoding, not
+    one a board. Named by its samples and the ffmpeg that made it (its bytes are that one's)."""
+    made = _animatic(spec)
+    who = hashlib.sha256(ffmpeg.binary().encode()).hexdigest()[:12]
+    path = folder / f"silence-{SAMPLE_RATE}-{made.samples}-{who}.m4a"
+    if not path.is_file():
+        graph = Graph()
+        audio = audio_chain(made, graph)
+        with ffmpeg.atomic_output(path) as tmp:  # two made at once: the same bytes, either kept
+            ffmpeg.run([*graph.args(audio), *audio_encoding(), "-map_metadata", "-1",
+                        "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "mp4", str(tmp)],
+                       what=f"the silent track {path.name}")
+    return path
+
+
+def _animatic(spec: Held) -> Animatic:
+    return Animatic(spec.width, spec.height, spec.duration, spec.fps, sounds=spec.sounds)
 
 
 def steps(moves: int, frames: int, fps: int) -> tuple[str, tuple[int, ...]]:

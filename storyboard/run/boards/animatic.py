@@ -48,8 +48,9 @@ from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
 from storyboard.stitch.facts import FactStore
 
 # Bump when what a held board looks like changes: every clip is drawn again (2: the distinct
-# pictures encoded, held by skipped P-frames, a move a few pixels a step)
-HELD_VERSION = 2
+# pictures encoded, held by skipped P-frames, a move a few pixels a step; 3: a silent board's
+# sound the shared silent track, copied)
+HELD_VERSION = 3
 DEFAULT_FRAME = (1280, 720)
 FACTS = "facts"  # the stitch's clip facts, in its cache folder (``EpisodeBuilder.cache_dir``)
 log = logging.getLogger(__name__)
