@@ -73,8 +73,9 @@ def board_pass(root: Path, concurrency: int, emulator: Any, timeline: str | None
     command: compiling, planning, the pass and the board animatic drawn and stitched; seconds
     from the last board made to the command's end; HTTP requests, images made) of
     ``render --boards``; ``timeline`` (``summary`` or ``every``): when its work ran, printed."""
-    import storyboard
     from timeline import Timeline
+
+    import storyboard
     recorder = Timeline()
     before, images = requests(emulator.stats()), emulator.stats()["cast"]["images"]
     children = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,8 @@ from storyboard.animatic.draw import (
 )
 from storyboard.animatic.shots import request_lines
 from storyboard.language.request import ShotRequest
-from storyboard.media import ffmpeg, h264
+from storyboard.media import ffmpeg, h264, measure
+from storyboard.media.measure import Measured
 
 ZOOM = 0.10  # how far a push in or a pull out goes (a tenth of the frame) over the whole shot
 MARGIN = 1.10  # a pan or a tilt slides over a still this much larger than the frame
@@ -93,8 +95,11 @@ class Held:
         return max(1, round(self.duration * self.fps))
 
 
-def render_held(spec: Held, out: Path) -> Path:
-    """Draw ``spec`` into ``out`` (MP4), atomically: the still, moving, with the line's sound.
+def render_held(spec: Held, out: Path,
+                measured: Callable[[Measured | None], None] | None = None) -> Path:
+    """Draw ``spec`` into ``out`` (MP4), atomically: the still, moving, with the line's sound;
+    ``measured``: hears the still's measurement (``media.measure``'s of an image), made in the
+    same run from the frame it decodes anyway, or None when it was not made.
 
     x264 encodes each distinct picture once (a static board: one; a slow move: one a step of a
     few pixels), and ``h264.hold`` holds each for its frames with skipped P-frames, which carry
@@ -104,13 +109,24 @@ def render_held(spec: Held, out: Path) -> Path:
     held board's bytes are no lock's record."""
     expression, repeats = steps(_span(spec) // _step(spec), spec.frames, spec.fps)
     graph = Graph()
-    video = _moving(spec, graph, expression, len(repeats))
+    measuring = measured is not None and spec.still is not None
+    video, stats = _moving(spec, graph, expression, len(repeats), measuring)
     with tempfile.TemporaryDirectory(prefix="storyboard-held-") as folder:
         pictures, held = Path(folder) / "pictures.h264", Path(folder) / "held.h264"
-        ffmpeg.run([*graph.args(video), "-frames:v", str(len(repeats)),
-                    *video_encoding(spec.fps, spec.draft), "-fflags", "+bitexact",
-                    "-flags:v", "+bitexact", "-f", "h264", str(pictures)],
-                   what=f"holding the board {out.name}")
+        try:
+            log = ffmpeg.run([*(["-nostats"] if stats else []), *graph.args(video),
+                              "-frames:v", str(len(repeats)),
+                              *video_encoding(spec.fps, spec.draft), "-fflags", "+bitexact",
+                              "-flags:v", "+bitexact", "-f", "h264", str(pictures),
+                              *(["-map", stats, "-frames:v", "1", "-f", "null", "-"]
+                                if stats else [])],
+                             what=f"holding the board {out.name}")
+        except BaseException:
+            if measured is not None:
+                measured(None)
+            raise
+        if measured is not None:
+            measured(measure.image_from_log(spec.still, log) if stats and spec.still else None)
         held.write_bytes(h264.hold(pictures.read_bytes(), repeats))
         _with_sound(spec, held, out)
     return out
@@ -187,21 +203,28 @@ def _step(spec: Held) -> int:
     return ZOOM_STEP if spec.move in ("push in", "pull out") else SLIDE_STEP
 
 
-def _moving(spec: Held, graph: Graph, step: str, pictures: int) -> str:
+def _moving(spec: Held, graph: Graph, step: str, pictures: int, measuring: bool = False
+            ) -> tuple[str, str | None]:
     """The still, fitted once, repeated for each of the ``pictures``, moved to the position
-    ``step`` (an expression of the picture's number) says; a plain frame without one."""
+    ``step`` (an expression of the picture's number) says; a plain frame without one. With
+    ``measuring``, the still's decoded frame is also sent through ``measure.IMAGE_FILTERS``
+    (its label the second of the two)."""
     if spec.still is None:
         return graph.chain([graph.input(f"color=c={BACKGROUND}:s={spec.width}x{spec.height}"
                                         f":r={spec.fps}", "-f", "lavfi")],
-                           filter_text("format", "yuv420p"))
+                           filter_text("format", "yuv420p")), None
     wide = spec.move.startswith(("pan", "tilt"))
     width, height = (_even(spec.width * MARGIN), _even(spec.height * MARGIN)) if wide \
         else (spec.width, spec.height)
-    base = graph.chain([graph.input(str(spec.still))], *_cover(width, height),
+    still, stats = graph.input(str(spec.still)), None
+    if measuring:  # the one decoded frame, to the picture and to the measuring
+        graph.chains.append(f"{still}split=2[still][measured]")
+        still, stats = "[still]", graph.chain(["[measured]"], measure.IMAGE_FILTERS)
+    base = graph.chain([still], *_cover(width, height),
                        filter_text("format", "yuv420p"),
                        filter_text("loop", loop=pictures - 1, size=1, start=0),
                        filter_text("settb", f"1/{spec.fps}"), filter_text("setpts", "N"))
-    return graph.chain([base], *_move(spec, f"({step})"))
+    return graph.chain([base], *_move(spec, f"({step})")), stats
 
 
 def _cover(width: int, height: int) -> list[str]:

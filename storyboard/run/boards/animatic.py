@@ -37,8 +37,9 @@ from storyboard.animatic.held import Held, camera_move, held_sounds, render_held
 from storyboard.animatic.shots import SIZES
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
+from storyboard.media.measure import Measured
 from storyboard.media.probe import sha256_file
-from storyboard.run.boards.ahead import background_pool
+from storyboard.run.boards.ahead import AheadOfMeasure, background_pool
 from storyboard.run.state.assets import Made, substituted
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState
@@ -161,7 +162,9 @@ class BoardFiles:
         return bool(made & chosen) or len(made) == len(asset.all_takes())
 
 
-Clip = tuple[Held, Path, Path | None]  # what a held board shows, its file, where its facts go
+Sink = Callable[[Measured | None], None]  # hears a still's measurement (``AheadOfMeasure``'s)
+# what a held board shows, its file, where its facts go, who hears its still's measurement
+Clip = tuple[Held, Path, Path | None, Sink | None]
 
 
 class HeldPool:
@@ -179,16 +182,22 @@ class HeldPool:
     def __exit__(self, *_: object) -> None:
         self.pool.shutdown(wait=True)
 
-    def draw(self, spec: Held, path: Path, facts: Path | None = None) -> Future[Path] | None:
+    def draw(self, spec: Held, path: Path, facts: Path | None = None, sink: Sink | None = None,
+             hand_over: Callable[[Path], Sink | None] | None = None) -> Future[Path] | None:
         """Draw ``spec`` into ``path`` unless it is there or being drawn (and keep its facts in
-        the folder ``facts``)."""
+        the folder ``facts``); ``sink`` hears its still's measurement, made in the same run, or
+        the one ``hand_over`` names for the still, asked only when it is drawn
+        (``AheadOfMeasure.hand_over``)."""
         with self.lock:
             if path in self.drawing:
                 return self.drawing[path][1]
             if path.is_file():
                 return None
-            future = self.pool.submit(_drawn, spec, path, facts)
-            self.drawing[path] = (spec, path, facts), future
+            if sink is None and hand_over is not None and spec.still is not None:
+                sink = hand_over(spec.still)
+            clip = (spec, path, facts, sink)
+            future = self.pool.submit(_drawn, *clip)
+            self.drawing[path] = clip, future
         return future
 
     def unbegun(self) -> list[Clip]:
@@ -211,9 +220,13 @@ class AheadOfAnimatic:
     the pass makes the others (``listen``); ``wait`` before the animatic's stitch."""
 
     def __init__(self, shown: Iterable[tuple[Manifest, EpisodeBuilder]],
-                 states: Mapping[str, TakeState], cache: OutputCache) -> None:
+                 states: Mapping[str, TakeState], cache: OutputCache,
+                 measuring: AheadOfMeasure | None = None) -> None:
         """``shown``: each series (its retakes in) and the builder that stitches it (its card
-        folder, its facts, whether a draft)."""
+        folder, its facts, whether a draft); ``measuring``: the run's takes measured as they
+        arrive, of which a board's still is measured in its held board's run instead (the
+        frame it decodes anyway: one ffmpeg run, not two)."""
+        self.hand_over = None if measuring is None else measuring.hand_over
         self.shots = [(BoardFiles(m, states, cache), b, s) for m, b in shown for ep in m.episodes
                       if any(s.board for s in ep.shots) for s in ep.shots]
         self.held = HeldPool(give_way=True)  # the pass's requests and polls first
@@ -237,7 +250,7 @@ class AheadOfAnimatic:
                 if files.settled(shot):
                     drawn = self.held.draw(*files.held_clip(shot, builder.cards_dir,
                                                             builder.draft),
-                                           builder.cache_dir / FACTS)
+                                           builder.cache_dir / FACTS, hand_over=self.hand_over)
                     if drawn is not None:
                         drawn.add_done_callback(_noted)
                     continue
@@ -270,11 +283,15 @@ def _noted(drawn: Future[Path]) -> None:
         log.warning("could not draw a held board ahead: %s", failure)
 
 
-def _drawn(spec: Held, path: Path, facts: Path | None) -> Path:
-    """``spec`` drawn into ``path``; with ``facts``, the clip's facts read and kept in that folder
-    (the stitch's ``FactStore``), so the animatic's stitch finds them instead of reading each
-    clip then. A clip that cannot be read is the stitch's to say."""
-    render_held(spec, path)
+def _drawn(spec: Held, path: Path, facts: Path | None, sink: Sink | None = None) -> Path:
+    """``spec`` drawn into ``path`` (``sink``: hears its still's measurement); with ``facts``, the
+    clip's facts read and kept in that folder (the stitch's ``FactStore``), so the animatic's
+    stitch finds them instead of reading each clip then. A clip that cannot be read is the
+    stitch's to say."""
+    if sink is None:
+        render_held(spec, path)
+    else:
+        render_held(spec, path, sink)
     if facts is not None:
         with tempfile.TemporaryDirectory(prefix="storyboard-held-") as work, \
                 contextlib.suppress(StoryboardError):
