@@ -67,7 +67,7 @@ def _label(cmd: Any) -> str:
     """What a subprocess was for: its program and what it writes (or reads)."""
     args = [str(a) for a in cmd] if isinstance(cmd, (list, tuple)) else [str(cmd)]
     name = args[0].rsplit("/", 1)[-1]
-    if "signalstats" in " ".join(args):
+    if "signalstats" in " ".join(args) and "libx264" not in args:
         return f"{name} measure {args[args.index('-i') + 1].rsplit('/', 1)[-1][:12]}"
     last = args[-1].rsplit("/", 1)[-1]
     if last in ("-", "/dev/null") or last.startswith("-"):
@@ -162,7 +162,8 @@ def _kind(what: str) -> str:
     if " measure " in what:
         return "measure"
     if "held-" in what or "pictures.h264" in what:
-        return "held " + ("picture" if "pictures.h264" in what else "sound")
+        return "held " + ("picture (and its still measured)" if "pictures.h264" in what
+                          else "sound")
     if "framecrc" in what:
         return "facts (framecrc)"
     return what.split(" -> ")[-1][:30] if " -> " in what else what[:30]

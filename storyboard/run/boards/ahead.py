@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from storyboard.language.request import CompiledEpisode, CompiledShot
@@ -138,20 +138,27 @@ class AheadOfMeasure:
         self.takes = {cache.path(t.hash): t for t in takes}
         self.images = {path: t for path, t in self.takes.items() if kind_of(t) == "image"}
         self.found: dict[str, Outcome] = {}  # by sha256; PENDING: being measured
+        # the last look of a run that may take an image's measuring over (``hand_over``)
+        self.gate: Callable[[], Future[None] | None] | None = None
         self.lock = threading.Lock()
         self.pool = background_pool("storyboard-measure")
 
     def listen(self, on_event: EventSink | None) -> EventSink:
-        """An event sink that measures each arrival, then passes every event on to ``on_event``."""
+        """An event sink that passes every event on to ``on_event``, then measures each arrival
+        (an image once ``gate``'s look at it is over: it may hand the image over)."""
         def hear(event: ShotEvent) -> None:
             take = None if event.output is None else self.takes.pop(event.output, None)
-            if take is not None:
-                self.pool.submit(self._measure, take)
             if on_event is not None:
                 on_event(event)
+            if take is not None:
+                gate = None if self.gate is None or event.output not in self.images \
+                    else self.gate()
+                self.pool.submit(self._measure, take, gate)
         return hear
 
-    def _measure(self, take: CompiledShot) -> None:
+    def _measure(self, take: CompiledShot, gate: Future[None] | None = None) -> None:
+        if gate is not None:  # its drawer's look at this arrival: it may take the image over
+            wait([gate])
         try:
             entry = self.cache.get(take.hash)
             with self.lock:

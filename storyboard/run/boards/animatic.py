@@ -227,6 +227,9 @@ class AheadOfAnimatic:
         arrive, of which a board's still is measured in its held board's run instead (the
         frame it decodes anyway: one ffmpeg run, not two)."""
         self.hand_over = None if measuring is None else measuring.hand_over
+        self.looked: Future[None] | None = None  # the last scan asked for
+        if measuring is not None:  # an arriving still measured once this scan is over
+            measuring.gate = lambda: self.looked
         self.shots = [(BoardFiles(m, states, cache), b, s) for m, b in shown for ep in m.episodes
                       if any(s.board for s in ep.shots) for s in ep.shots]
         self.held = HeldPool(give_way=True)  # the pass's requests and polls first
@@ -237,7 +240,7 @@ class AheadOfAnimatic:
         """An event sink that looks for settled boards on each arrival, then passes it on."""
         def hear(event: ShotEvent) -> None:
             if event.output is not None and self.shots and not self.closed:
-                self.scanner.submit(self._scan)
+                self.looked = self.scanner.submit(self._scan)
             if on_event is not None:
                 on_event(event)
         return hear
