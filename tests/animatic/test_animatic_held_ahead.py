@@ -22,7 +22,7 @@ from storyboard.media import ffmpeg, measure, samples
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
 from storyboard.run.state import measured
-from storyboard.stitch import facts
+from storyboard.stitch import episodes, facts
 from tests.animatic.test_boards_animatic import render_boards, series
 from tests.fixtures.boards import write
 from tests.fixtures.cast import lock_of
@@ -229,3 +229,30 @@ def read(args: list[str]) -> Path:
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_render_boards_draws_and_reads_the_title_card_ahead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: the animatic's title card is drawn and read on the pool while the pass
+    runs, not by the stitch after it."""
+    happened: list[tuple[str, str]] = []
+    real_card, real_probe = episodes.render_card, facts.probe_clip
+
+    def card(path: Path, **kwargs: Any) -> Any:
+        happened.append(("card", threading.current_thread().name))
+        return real_card(path, **kwargs)
+
+    def probe(path: Path, listing: Path) -> Any:
+        happened.append(("probe", f"{path.name} {threading.current_thread().name}"))
+        return real_probe(path, listing)
+
+    monkeypatch.setattr(episodes, "render_card", card)
+    monkeypatch.setattr(facts, "probe_clip", probe)
+    root = series(tmp_path / "s")
+    report = render_boards(root)
+    assert [e["state"] for e in report["episodes"]] == ["stitched"]
+    cards = [who for what, who in happened if what == "card"]
+    assert cards and all(who.startswith("storyboard-held") for who in cards)
+    read = [who.split()[1] for what, who in happened
+            if what == "probe" and not who.startswith("held-")]
+    assert read and all(who.startswith("storyboard-held") for who in read)

@@ -230,9 +230,14 @@ class AheadOfAnimatic:
         self.looked: Future[None] | None = None  # the last scan asked for
         if measuring is not None:  # an arriving still measured once this scan is over
             measuring.gate = lambda: self.looked
+        shown = list(shown)
         self.shots = [(BoardFiles(m, states, cache), b, s) for m, b in shown for ep in m.episodes
                       if any(s.board for s in ep.shots) for s in ep.shots]
         self.held = HeldPool(give_way=True)  # the pass's requests and polls first
+        for manifest, builder in shown:  # the cards, drawn and read before the first board
+            for episode in manifest.episodes:
+                if any(s.board for s in episode.shots):
+                    self.held.pool.submit(_cards, builder, episode)
         self.scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyboard-boards")
         self.closed = False
 
@@ -277,6 +282,19 @@ class AheadOfAnimatic:
                     if drawn is not None:
                         drawn.add_done_callback(_noted)
         self.held.pool.shutdown(wait=True)
+
+
+def _cards(builder: EpisodeBuilder, episode: CompiledEpisode) -> None:
+    """The episode's title and end cards drawn into the card cache and their facts read, so the
+    animatic's stitch finds them (one it cannot draw is the stitch's to draw again, and say)."""
+    for kind in ("title_card", "end_card"):
+        try:
+            card = builder.card(episode, kind)
+            if card is not None:
+                with tempfile.TemporaryDirectory(prefix="storyboard-card-") as work:
+                    FactStore(builder.cache_dir / FACTS).facts(card, Path(work) / "card.framecrc")
+        except Exception:
+            log.warning("could not draw %s's %s ahead", episode.id, kind, exc_info=True)
 
 
 def _noted(drawn: Future[Path]) -> None:
