@@ -69,6 +69,8 @@ def _label(cmd: Any) -> str:
     name = args[0].rsplit("/", 1)[-1]
     if "signalstats" in " ".join(args) and "libx264" not in args:
         return f"{name} measure {args[args.index('-i') + 1].rsplit('/', 1)[-1][:12]}"
+    if "libx264" in args and "h264" in args:  # a held board's pictures (and its still measured)
+        return f"{name} -> pictures.h264"
     last = args[-1].rsplit("/", 1)[-1]
     if last in ("-", "/dev/null") or last.startswith("-"):
         inputs = [args[i + 1].rsplit("/", 1)[-1] for i, a in enumerate(args[:-1]) if a == "-i"]
