@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import re
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,14 +158,18 @@ def silence(spec: Held, folder: Path) -> Path:
     made = _animatic(spec)
     who = hashlib.sha256(ffmpeg.binary().encode()).hexdigest()[:12]
     path = folder / f"silence-{SAMPLE_RATE}-{made.samples}-{who}.m4a"
-    if not path.is_file():
-        graph = Graph()
-        audio = audio_chain(made, graph)
-        with ffmpeg.atomic_output(path) as tmp:  # two made at once: the same bytes, either kept
-            ffmpeg.run([*graph.args(audio), *audio_encoding(), "-map_metadata", "-1",
-                        "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "mp4", str(tmp)],
-                       what=f"the silent track {path.name}")
+    with _SILENCE:  # made once, not by each pool thread that first needs it
+        if not path.is_file():
+            graph = Graph()
+            audio = audio_chain(made, graph)
+            with ffmpeg.atomic_output(path) as tmp:  # another process's at once: the same bytes
+                ffmpeg.run([*graph.args(audio), *audio_encoding(), "-map_metadata", "-1",
+                            "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "mp4",
+                            str(tmp)], what=f"the silent track {path.name}")
     return path
+
+
+_SILENCE = threading.Lock()
 
 
 def _animatic(spec: Held) -> Animatic:
