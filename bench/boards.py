@@ -4,7 +4,7 @@ board animatic and its video episode stitched cold. Prints ratios against the ta
 non-zero when one is missed.
 
     python bench/boards.py [--shots 60] [--episodes 1] [--seconds 5] [--latency 2]
-                           [--concurrency 20]
+                           [--concurrency 20] [--timeline summary|every]
 
 Targets: the board pass (the cast, then the boards) within 1.2x of its ideal, (1 + ceil(boards /
 concurrency)) x latency (submits unpaced, as bench/runner.py: the pass, not an account's rate);
@@ -19,6 +19,7 @@ machine's cores, timed apart).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import resource
@@ -66,29 +67,44 @@ def requests(stats: dict[str, Any]) -> int:
     return sum(stats["requests"].values()) + sum(stats["cast"]["requests"].values())
 
 
-def board_pass(root: Path, concurrency: int, emulator: Any
+def board_pass(root: Path, concurrency: int, emulator: Any, timeline: str | None = None
                ) -> tuple[float, float, float, int, int]:
     """(seconds from the first task queued to the last board made, seconds of the whole
     command: compiling, planning, the pass and the board animatic drawn and stitched; seconds
     from the last board made to the command's end; HTTP requests, images made) of
-    ``render --boards``."""
+    ``render --boards``; ``timeline`` (``summary`` or ``every``): when its work ran, printed."""
+    from timeline import Timeline
+
     import storyboard
+    recorder = Timeline()
     before, images = requests(emulator.stats()), emulator.stats()["cast"]["images"]
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     heard: list[float] = []  # when each shot event came: the last, the boards made
-    report = storyboard.render(root, yes=True, boards=True, provider="dashscope",
-                               concurrency=concurrency,
-                               on_event=lambda _: heard.append(time.perf_counter()))
+
+    def hear(event: Any) -> None:
+        heard.append(time.perf_counter())
+        if event.output is not None:
+            recorder.mark(f"{event.shot} arrived")
+
+    with recorder.recording() if timeline else contextlib.nullcontext(recorder):
+        report = storyboard.render(root, yes=True, boards=True, provider="dashscope",
+                                   concurrency=concurrency, on_event=hear)
     end = time.perf_counter()
-    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done, mine = (resource.getrusage(resource.RUSAGE_CHILDREN),
+                  resource.getrusage(resource.RUSAGE_SELF))
     used = done.ru_utime - children.ru_utime + done.ru_stime - children.ru_stime
+    python = mine.ru_utime - own.ru_utime + mine.ru_stime - own.ru_stime
     print(f"render --boards: its ffmpeg processes used {used:.1f} CPU s on "
-          f"{len(os.sched_getaffinity(0))} core(s); load average {os.getloadavg()[0]:.1f}")
+          f"{len(os.sched_getaffinity(0))} core(s), this process {python:.1f} (the run's Python "
+          f"and the emulator's); load average {os.getloadavg()[0]:.1f}")
     if not report.ok:
         raise SystemExit(f"the board pass failed: {report}")
     after = emulator.stats()
     last = max(heard, default=start)
+    if timeline:
+        recorder.print(start, last, every=timeline == "every")
     return last - min(heard, default=start), end - start, end - last, \
         requests(after) - before, after["cast"]["images"] - images
 
@@ -177,6 +193,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="each shot's length")
     parser.add_argument("--latency", type=float, default=2.0, help="the emulator's, a task")
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--timeline", choices=("summary", "every"),
+                        help="print when the command's work ran: what ran after the pass "
+                             "(summary), or every ffmpeg run and stage (every)")
     args = parser.parse_args()
     from storyboard.emulator import EmulatorConfig, EmulatorServer
     os.environ.setdefault("DASHSCOPE_API_KEY", "bench-key")
@@ -191,7 +210,8 @@ def main() -> None:
 
 def report(root: Path, args: argparse.Namespace, emulator: Any) -> bool:
     board_cost = cost(root, "boards_cost")  # before: the videos wait for their boards
-    seconds, whole, tail, sent, images = board_pass(root, args.concurrency, emulator)
+    seconds, whole, tail, sent, images = board_pass(root, args.concurrency, emulator,
+                                                      args.timeline)
     boards = approve_all(root)
     ideal = (1 + math.ceil(boards / args.concurrency)) * args.latency
     video_cost = cost(root, "videos_cost")  # every board approved: every video planned

@@ -8,23 +8,28 @@ it, a push in or a pull out a scale, a few pixels a step, evenly through the sho
 
 Most frames of a held board are the frame before them again, so x264 encodes only the distinct
 pictures (a static board: one), and ``media.h264.hold`` holds each for its frames with skipped
-P-frames, which carry no picture data; the sound is encoded beside a copy of that stream. Two short
-ffmpeg runs (on the SIMD paths: the scales are bit-exact, and a held board's bytes are recorded in
-no lock) with the picture encoding of every clip (``draw.video_encoding``: the same SPS and PPS),
+P-frames, which carry no picture data; the sound is encoded beside a copy of that stream (a
+silent board's is one silent track of its length, made once and copied: ``silence``). Two short
+ffmpeg runs (on the SIMD paths: the scales are bit-exact, and a held board's bytes are recorded
+in no lock) with the picture encoding of every clip (``draw.video_encoding``: the same SPS and PPS),
 so the clips join as the shots' do and the same inputs give the same bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.animatic.draw import (
     BACKGROUND,
     FPS,
+    SAMPLE_RATE,
     TIMESCALE,
     Animatic,
     Graph,
@@ -36,7 +41,8 @@ from storyboard.animatic.draw import (
 )
 from storyboard.animatic.shots import request_lines
 from storyboard.language.request import ShotRequest
-from storyboard.media import ffmpeg, h264
+from storyboard.media import ffmpeg, h264, measure
+from storyboard.media.measure import Measured
 
 ZOOM = 0.10  # how far a push in or a pull out goes (a tenth of the frame) over the whole shot
 MARGIN = 1.10  # a pan or a tilt slides over a still this much larger than the frame
@@ -90,8 +96,11 @@ class Held:
         return max(1, round(self.duration * self.fps))
 
 
-def render_held(spec: Held, out: Path) -> Path:
-    """Draw ``spec`` into ``out`` (MP4), atomically: the still, moving, with the line's sound.
+def render_held(spec: Held, out: Path,
+                measured: Callable[[Measured | None], None] | None = None) -> Path:
+    """Draw ``spec`` into ``out`` (MP4), atomically: the still, moving, with the line's sound;
+    ``measured``: hears the still's measurement (``media.measure``'s of an image), made in the
+    same run from the frame it decodes anyway, or None when it was not made.
 
     x264 encodes each distinct picture once (a static board: one; a slow move: one a step of a
     few pixels), and ``h264.hold`` holds each for its frames with skipped P-frames, which carry
@@ -101,30 +110,70 @@ def render_held(spec: Held, out: Path) -> Path:
     held board's bytes are no lock's record."""
     expression, repeats = steps(_span(spec) // _step(spec), spec.frames, spec.fps)
     graph = Graph()
-    video = _moving(spec, graph, expression, len(repeats))
+    measuring = measured is not None and spec.still is not None
+    video, stats = _moving(spec, graph, expression, len(repeats), measuring)
     with tempfile.TemporaryDirectory(prefix="storyboard-held-") as folder:
         pictures, held = Path(folder) / "pictures.h264", Path(folder) / "held.h264"
-        ffmpeg.run([*graph.args(video), "-frames:v", str(len(repeats)),
-                    *video_encoding(spec.fps, spec.draft), "-fflags", "+bitexact",
-                    "-flags:v", "+bitexact", "-f", "h264", str(pictures)],
-                   what=f"holding the board {out.name}")
+        try:
+            log = ffmpeg.run([*(["-nostats"] if stats else []), *graph.args(video),
+                              "-frames:v", str(len(repeats)),
+                              *video_encoding(spec.fps, spec.draft), "-fflags", "+bitexact",
+                              "-flags:v", "+bitexact", "-f", "h264", str(pictures),
+                              *(["-map", stats, "-frames:v", "1", "-f", "null", "-"]
+                                if stats else [])],
+                             what=f"holding the board {out.name}")
+        except BaseException:
+            if measured is not None:
+                measured(None)
+            raise
+        if measured is not None:
+            measured(measure.image_from_log(spec.still, log) if stats and spec.still else None)
         held.write_bytes(h264.hold(pictures.read_bytes(), repeats))
         _with_sound(spec, held, out)
     return out
 
 
 def _with_sound(spec: Held, video: Path, out: Path) -> None:
-    """The held picture (raw H.264, copied) and the shot's sound (encoded) into ``out``."""
+    """The held picture (raw H.264, copied) and the shot's sound into ``out``: a silent board's
+    the shared silent track (``silence``, copied: no encoding), else its sound encoded."""
     graph = Graph()
     picture = graph.input(str(video), "-f", "h264", "-r", str(spec.fps))
-    audio = audio_chain(Animatic(spec.width, spec.height, spec.duration, spec.fps,
-                                 sounds=spec.sounds), graph)
+    if spec.sounds:
+        audio = audio_chain(_animatic(spec), graph)
+        streams, sound = graph.args(picture.strip("[]"), audio), audio_encoding()
+    else:
+        graph.input(str(silence(spec, out.parent)))
+        streams, sound = [*graph.inputs, "-map", "0:v", "-map", "1:a"], ["-c:a", "copy"]
     with ffmpeg.atomic_output(out) as tmp:
-        ffmpeg.run([*graph.args(picture.strip("[]"), audio), "-c:v", "copy",
-                    "-video_track_timescale", str(TIMESCALE), *audio_encoding(),
+        ffmpeg.run([*streams, "-c:v", "copy", "-video_track_timescale", str(TIMESCALE), *sound,
                     "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
                     "-flags:a", "+bitexact", "-f", "mp4", str(tmp)],
                    what=f"holding the board {out.name} with its sound")
+
+
+def silence(spec: Held, folder: Path) -> Path:
+    """The silent track of ``spec``'s length (AAC, as every clip's sound is encoded), made once
+    into ``folder`` and copied into every silent held board of that length: one encoding, not
+    one a board. Named by its samples and the ffmpeg that made it (its bytes are that one's)."""
+    made = _animatic(spec)
+    who = hashlib.sha256(ffmpeg.binary().encode()).hexdigest()[:12]
+    path = folder / f"silence-{SAMPLE_RATE}-{made.samples}-{who}.m4a"
+    with _SILENCE:  # made once, not by each pool thread that first needs it
+        if not path.is_file():
+            graph = Graph()
+            audio = audio_chain(made, graph)
+            with ffmpeg.atomic_output(path) as tmp:  # another process's at once: the same bytes
+                ffmpeg.run([*graph.args(audio), *audio_encoding(), "-map_metadata", "-1",
+                            "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "mp4",
+                            str(tmp)], what=f"the silent track {path.name}")
+    return path
+
+
+_SILENCE = threading.Lock()
+
+
+def _animatic(spec: Held) -> Animatic:
+    return Animatic(spec.width, spec.height, spec.duration, spec.fps, sounds=spec.sounds)
 
 
 def steps(moves: int, frames: int, fps: int) -> tuple[str, tuple[int, ...]]:
@@ -159,21 +208,28 @@ def _step(spec: Held) -> int:
     return ZOOM_STEP if spec.move in ("push in", "pull out") else SLIDE_STEP
 
 
-def _moving(spec: Held, graph: Graph, step: str, pictures: int) -> str:
+def _moving(spec: Held, graph: Graph, step: str, pictures: int, measuring: bool = False
+            ) -> tuple[str, str | None]:
     """The still, fitted once, repeated for each of the ``pictures``, moved to the position
-    ``step`` (an expression of the picture's number) says; a plain frame without one."""
+    ``step`` (an expression of the picture's number) says; a plain frame without one. With
+    ``measuring``, the still's decoded frame is also sent through ``measure.IMAGE_FILTERS``
+    (its label the second of the two)."""
     if spec.still is None:
         return graph.chain([graph.input(f"color=c={BACKGROUND}:s={spec.width}x{spec.height}"
                                         f":r={spec.fps}", "-f", "lavfi")],
-                           filter_text("format", "yuv420p"))
+                           filter_text("format", "yuv420p")), None
     wide = spec.move.startswith(("pan", "tilt"))
     width, height = (_even(spec.width * MARGIN), _even(spec.height * MARGIN)) if wide \
         else (spec.width, spec.height)
-    base = graph.chain([graph.input(str(spec.still))], *_cover(width, height),
+    still, stats = graph.input(str(spec.still)), None
+    if measuring:  # the one decoded frame, to the picture and to the measuring
+        graph.chains.append(f"{still}split=2[still][measured]")
+        still, stats = "[still]", graph.chain(["[measured]"], measure.IMAGE_FILTERS)
+    base = graph.chain([still], *_cover(width, height),
                        filter_text("format", "yuv420p"),
                        filter_text("loop", loop=pictures - 1, size=1, start=0),
                        filter_text("settb", f"1/{spec.fps}"), filter_text("setpts", "N"))
-    return graph.chain([base], *_move(spec, f"({step})"))
+    return graph.chain([base], *_move(spec, f"({step})")), stats
 
 
 def _cover(width: int, height: int) -> list[str]:

@@ -26,6 +26,7 @@ FLOOR = {"scene": 5.0, "black": 0.1, "freeze": 0.2, "silence": 0.2}  # what the 
 BLACK_PIXEL = 0.10  # a pixel this dark (of full scale) counts as black
 FREEZE_NOISE = 0.003  # frames closer than this count as the same picture
 SILENCE_DB = -50  # quieter than this counts as silence
+IMAGE_FILTERS = "format=yuv420p,signalstats,metadata=print"  # an image's frame, to its spread
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,20 @@ def _image(path: Path) -> Measured:
     of an image's measuring). The spread is of the luma alone, which a 4:2:0 frame holds as a
     4:4:4 one does, pixel for pixel; signalstats's work on its quarter-size chroma is half of
     the 4:4:4 frame's whole."""
-    log = ffmpeg.run(["-nostats", "-i", str(path), "-vf",
-                      "format=yuv420p,signalstats,metadata=print", "-frames:v", "1",
+    log = ffmpeg.run(["-nostats", "-i", str(path), "-vf", IMAGE_FILTERS, "-frames:v", "1",
                       "-f", "null", "-"], what=f"measuring {path.name}")
+    return image_from_log(path, log)
+
+
+def decodes(path: Path) -> bool:
+    """Whether measuring the image ``path`` decodes it (its header's pixels not too many)."""
+    return _too_large(path) is None
+
+
+def image_from_log(path: Path, log: str) -> Measured:
+    """The image ``path``'s measurement from the log of an ffmpeg run whose first input it is
+    and which sends its one frame through ``IMAGE_FILTERS`` (``_image``'s, or another run's that
+    decodes it anyway: the held board's)."""
     low = _number(log, r"lavfi\.signalstats\.YLOW=(\S+)")
     high = _number(log, r"lavfi\.signalstats\.YHIGH=(\S+)")
     video = ffmpeg.parse_probe_log(path, _INPUT_PART.split(log)[0]).video

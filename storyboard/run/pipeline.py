@@ -176,9 +176,9 @@ def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
     the board animatic) as they arrive."""
     ahead = AheadOfStitch(list(builders.values()))
     on_event = ahead.listen(setup.calls.on_event)
-    held = _held_ahead(setup, builders)
-    on_event = on_event if held is None else held.listen(on_event)
     measuring = _measuring(setup)
+    held = _held_ahead(setup, builders, measuring)
+    on_event = on_event if held is None else held.listen(on_event)
     on_event = on_event if measuring is None else measuring.listen(on_event)
     whole = setup.episode is None and setup.chosen is None
     try:
@@ -198,12 +198,14 @@ def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
     return run
 
 
-def _held_ahead(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> AheadOfAnimatic | None:
-    """With ``--boards``: the board animatic's held boards drawn as their boards arrive."""
+def _held_ahead(setup: RunSetup, builders: dict[str, EpisodeBuilder],
+                measuring: AheadOfMeasure | None) -> AheadOfAnimatic | None:
+    """With ``--boards``: the board animatic's held boards drawn as their boards arrive (each
+    board's still measured in its held board's run)."""
     if not setup.flags.boards or setup.lock is None:
         return None
     shown = [(with_retakes(b.manifest, setup.lock), b) for b in builders.values()]
-    return AheadOfAnimatic(shown, setup.lock.takes, setup.cache)
+    return AheadOfAnimatic(shown, setup.lock.takes, setup.cache, measuring)
 
 
 def _measuring(setup: RunSetup) -> AheadOfMeasure | None:

@@ -6,6 +6,7 @@ left), and the bytes are the same whichever way they were drawn."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -17,11 +18,15 @@ from typing import Any
 import pytest
 
 from storyboard.animatic.held import Held
-from storyboard.media import samples
+from storyboard.media import ffmpeg, measure, samples
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
-from storyboard.stitch import facts
+from storyboard.run.state import measured
+from storyboard.stitch import episodes, facts
 from tests.animatic.test_boards_animatic import render_boards, series
+from tests.fixtures.boards import write
+from tests.fixtures.cast import lock_of
+from tests.fixtures.dashscope_cli import Emulator, render
 
 
 def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
@@ -29,9 +34,9 @@ def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
     happened: list[tuple[str, str]] = []  # (what, thread or file), in order
     real_draw, real_stitch = animatic.render_held, pipeline.board_animatic
 
-    def draw(spec: Held, out: Path) -> Path:
+    def draw(spec: Held, out: Path, *measured: Any) -> Path:
         happened.append(("draw", out.name))
-        return real_draw(spec, out)
+        return real_draw(spec, out, *measured)
 
     def stitch(*args: Any, **kwargs: Any) -> Any:
         happened.append(("stitch", threading.current_thread().name))
@@ -185,3 +190,69 @@ def test_at_the_pass_end_what_is_queued_is_drawn_at_once_at_the_runs_priority(
     assert drawn == {"held-0.mp4": min(19, run + ahead.GIVE_WAY), "held-1.mp4": run,
                      "held-2.mp4": run}
     assert all((tmp_path / name).is_file() for name in drawn)
+
+
+@pytest.mark.usefixtures("env")  # the key in the environment
+def test_render_boards_measures_each_board_in_its_held_boards_run(
+        tmp_path: Path, emulator: Emulator, make_media: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: a board's still is measured in the ffmpeg run that draws its held board
+    (the frame it decodes anyway), not in one of its own; an image drawn in no held board in its
+    own; each file once, each measurement the one ``media.measure`` makes."""
+    emulator()
+    runs: list[list[str]] = []
+    real = ffmpeg.run
+
+    def spied(args: list[str], **kwargs: Any) -> str:
+        runs.append(list(args))
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(ffmpeg, "run", spied)
+    root = write(tmp_path / "boards", make_media)
+    code, report, _ = render(root, "--yes", "--boards")
+    monkeypatch.setattr(ffmpeg, "run", real)
+    assert code == 0 and any(e["state"] == "stitched" for e in report["episodes"])
+    held = [read(args) for args in runs if "libx264" in args and "-frames:v" in args
+            and any("signalstats" in a for a in args)]
+    alone = [read(args) for args in runs if "-vf" in args and measure.IMAGE_FILTERS in args]
+    boards = [k for k in lock_of(root)["shots"] if k.startswith("boards/boards/")]
+    assert len(held) == len(boards) >= 2 and alone  # the boards; the cast's images
+    assert len({digest(p) for p in held + alone}) == len(held + alone)  # each file once
+    for still in held + alone:
+        assert measured.recorded(root, digest(still)) == measure.measure(still, "image")
+
+
+def read(args: list[str]) -> Path:
+    """The file an ffmpeg run's first input is."""
+    return Path(args[args.index("-i") + 1])
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_render_boards_draws_and_reads_the_title_card_ahead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: the animatic's title card is drawn and read on the pool while the pass
+    runs, not by the stitch after it."""
+    happened: list[tuple[str, str]] = []
+    real_card, real_probe = episodes.render_card, facts.probe_clip
+
+    def card(path: Path, **kwargs: Any) -> Any:
+        happened.append(("card", threading.current_thread().name))
+        return real_card(path, **kwargs)
+
+    def probe(path: Path, listing: Path) -> Any:
+        happened.append(("probe", f"{path.name} {threading.current_thread().name}"))
+        return real_probe(path, listing)
+
+    monkeypatch.setattr(episodes, "render_card", card)
+    monkeypatch.setattr(facts, "probe_clip", probe)
+    root = series(tmp_path / "s")
+    report = render_boards(root)
+    assert [e["state"] for e in report["episodes"]] == ["stitched"]
+    cards = [who for what, who in happened if what == "card"]
+    assert cards and all(who.startswith("storyboard-held") for who in cards)
+    read = [who.split()[1] for what, who in happened
+            if what == "probe" and not who.startswith("held-")]
+    assert read and all(who.startswith("storyboard-held") for who in read)

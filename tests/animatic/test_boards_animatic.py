@@ -282,3 +282,39 @@ def parameter_sets(video: Path, folder: Path) -> str:
     listing = folder / f"{video.stem}.crc"
     ffmpeg.run(["-i", str(video), "-map", "0:v", "-c", "copy", "-f", "framecrc", str(listing)])
     return ffmpeg.parse_framecrc(listing.read_text("utf-8"))[1]
+
+
+def test_silent_held_boards_copy_one_silent_track_made_once(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: a silent held board's sound is the silent track of its length, encoded
+    once and copied into each (its packets those every clip's silence encodes to), not encoded
+    again a board."""
+    still = make_media("image", tmp_path / "board.png", width=640, height=360)
+    card = tmp_path / "card.mp4"
+    render(Animatic(320, 180, 2.0, fps=12), card)
+    run = ffmpeg.run
+    encoded: list[list[str]] = []
+
+    def spied(args: list[str], **kwargs: Any) -> str:
+        if "aac" in args:
+            encoded.append(list(args))
+        return run(args, **kwargs)
+
+    monkeypatch.setattr(ffmpeg, "run", spied)
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    held = [render_held(Held(still, 320, 180, 2.0, move, fps=12), cards / f"{move}.mp4")
+            for move in (STATIC, "pan left", "push in")]
+    assert len(encoded) == 1
+    assert len(list(cards.glob("silence-*.m4a"))) == 1
+    for clip in held:
+        assert audio_packets(clip, tmp_path) == audio_packets(card, tmp_path), clip.name
+        assert ffmpeg.stream_lengths(clip) == {"video": 2.0, "audio": 2.0}, clip.name
+
+
+def audio_packets(video: Path, folder: Path) -> list[str]:
+    """Each of ``video``'s sound packets (time, size and checksum), as ``framecrc`` lists it."""
+    listing = folder / f"{video.stem}-audio.crc"
+    ffmpeg.run(["-i", str(video), "-map", "0:a", "-c", "copy", "-f", "framecrc", str(listing)])
+    return [line for line in listing.read_text("utf-8").splitlines()
+            if line and not line.startswith("#")]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.animatic import cache_key
-from storyboard.media import samples
+from storyboard.media import measure, samples
 from storyboard.run.boards import ahead as ahead_module
 from storyboard.run.boards.ahead import AheadOfMeasure
 from storyboard.run.state import measured
@@ -73,3 +73,41 @@ def test_without_the_early_outcomes_the_report_is_the_same(tmp_path: Path) -> No
         reports.append((sorted(report.measured), report.remeasured, report.findings))
     assert reports[0] == reports[1]
     assert len(reports[0][0]) == 1  # two takes of the same bytes: one file, measured once
+
+
+def test_a_still_handed_over_is_measured_once_by_the_run_that_decodes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: a board's still is measured in its held board's run (the frame it
+    decodes anyway), so the pool does not measure it again, and the take is said measured; one
+    whose run made no measurement is measured at the end."""
+    takes = board(take=3).all_takes()
+    cache = OutputCache(tmp_path, cache_key())
+    for number, take in enumerate(takes):
+        samples.image(cache.path(take.hash), 64, 36, color=("red", "blue", "green")[number])
+    first, second, third = (cache.path(t.hash) for t in takes)
+    pooled: list[Path] = []
+    real = measured.measure_file
+
+    def measure_file(root: Path, path: Path, sha256: str, kind: str) -> measured.Outcome:
+        pooled.append(path)
+        return real(root, path, sha256, kind)
+
+    monkeypatch.setattr(ahead_module, "measure_file", measure_file)
+    early = AheadOfMeasure(tmp_path, cache, takes)
+    heard, failed = early.hand_over(first), early.hand_over(second)
+    assert heard is not None and failed is not None
+    assert early.hand_over(first) is None  # handed over once
+    heard(measure.measure(first, "image"))
+    failed(None)  # that run made none
+    hear = early.listen(None)
+    for path in (first, third):
+        hear(arrived(path))
+    outcomes = early.outcomes()
+    assert pooled == [third]  # the first not measured again
+    shas = [entry.sha256 for t in takes if (entry := cache.get(t.hash)) is not None]
+    assert [sha in outcomes for sha in shas] == [True, False, True]
+    assert measured.recorded(tmp_path, shas[0]) == measure.measure(first, "image")
+    report = measure_takes(tmp_path, cache, takes, Thresholds(), outcomes)
+    assert sorted(report.measured) == sorted(measured.take_key(t) for t in takes)
+    assert measured.recorded(tmp_path, shas[1]) is not None  # measured at the end
+    assert early.hand_over(third) is None  # measured already: nothing to hand over

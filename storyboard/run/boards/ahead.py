@@ -24,12 +24,20 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from storyboard.language.request import CompiledEpisode, CompiledShot
+from storyboard.media.measure import Measured, decodes
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.measured import Outcome, kind_of, measure_file
+from storyboard.run.state.measured import (
+    Outcome,
+    current,
+    kind_of,
+    measure_file,
+    recorded,
+    store,
+)
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch import prepare, prepare_sound, prepare_transitions
 from storyboard.stitch.episodes import EpisodeBuilder
@@ -128,27 +136,35 @@ class AheadOfMeasure:
     def __init__(self, root: Path, cache: OutputCache, takes: Iterable[CompiledShot]) -> None:
         self.root, self.cache = root, cache
         self.takes = {cache.path(t.hash): t for t in takes}
-        self.found: dict[str, Outcome] = {}  # by sha256
+        self.images = {path: t for path, t in self.takes.items() if kind_of(t) == "image"}
+        self.found: dict[str, Outcome] = {}  # by sha256; PENDING: being measured
+        # the last look of a run that may take an image's measuring over (``hand_over``)
+        self.gate: Callable[[], Future[None] | None] | None = None
         self.lock = threading.Lock()
         self.pool = background_pool("storyboard-measure")
 
     def listen(self, on_event: EventSink | None) -> EventSink:
-        """An event sink that measures each arrival, then passes every event on to ``on_event``."""
+        """An event sink that passes every event on to ``on_event``, then measures each arrival
+        (an image once ``gate``'s look at it is over: it may hand the image over)."""
         def hear(event: ShotEvent) -> None:
             take = None if event.output is None else self.takes.pop(event.output, None)
-            if take is not None:
-                self.pool.submit(self._measure, take)
             if on_event is not None:
                 on_event(event)
+            if take is not None:
+                gate = None if self.gate is None or event.output not in self.images \
+                    else self.gate()
+                self.pool.submit(self._measure, take, gate)
         return hear
 
-    def _measure(self, take: CompiledShot) -> None:
+    def _measure(self, take: CompiledShot, gate: Future[None] | None = None) -> None:
+        if gate is not None:  # its drawer's look at this arrival: it may take the image over
+            wait([gate])
         try:
             entry = self.cache.get(take.hash)
             with self.lock:
                 if entry is None or entry.sha256 in self.found:
                     return
-                self.found[entry.sha256] = Outcome(None)  # being measured: once a file
+                self.found[entry.sha256] = PENDING  # being measured: once a file
             try:
                 outcome = measure_file(self.root, self.cache.path(take.hash), entry.sha256,
                                        kind_of(take))
@@ -161,11 +177,39 @@ class AheadOfMeasure:
         except Exception:
             log.warning("could not measure %s as it arrived", take.hash, exc_info=True)
 
+    def hand_over(self, still: Path) -> Callable[[Measured | None], None] | None:
+        """The measuring of the image take ``still`` handed to a run that decodes it anyway (a
+        held board's), unless it is measured or being measured already (or measured without
+        decoding): what that run tells its measurement (None: it made none, so it is measured
+        here, at the end)."""
+        take = self.images.get(still)
+        entry = None if take is None else self.cache.get(take.hash)
+        if entry is None or not decodes(still) or current(self.root, entry.sha256):
+            return None
+        with self.lock:
+            if entry.sha256 in self.found:
+                return None
+            self.found[entry.sha256] = PENDING
+        sha256 = entry.sha256
+
+        def heard(found: Measured | None) -> None:
+            with self.lock:
+                if found is None:
+                    del self.found[sha256]
+                    return
+                self.found[sha256] = store(self.root, sha256, found, recorded(self.root, sha256))
+        return heard
+
     def wait(self, cancel: bool = False) -> None:
         """The measuring in hand done; with ``cancel`` (the run stopped), only what has begun."""
         self.pool.shutdown(wait=True, cancel_futures=cancel)
 
     def outcomes(self) -> dict[str, Outcome]:
-        """Every file measured as it arrived, by sha256 (once the measuring in hand is done)."""
+        """Every file measured as it arrived, by sha256 (once the measuring in hand is done;
+        one handed over but never measured is measured at the end)."""
         self.wait()
-        return dict(self.found)
+        with self.lock:
+            return {sha: found for sha, found in self.found.items() if found is not PENDING}
+
+
+PENDING = Outcome(None)  # being measured (here, or in the run it was handed over to)

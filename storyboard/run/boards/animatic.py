@@ -37,8 +37,9 @@ from storyboard.animatic.held import Held, camera_move, held_sounds, render_held
 from storyboard.animatic.shots import SIZES
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
+from storyboard.media.measure import Measured
 from storyboard.media.probe import sha256_file
-from storyboard.run.boards.ahead import background_pool
+from storyboard.run.boards.ahead import AheadOfMeasure, background_pool
 from storyboard.run.state.assets import Made, substituted
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState
@@ -48,8 +49,9 @@ from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
 from storyboard.stitch.facts import FactStore
 
 # Bump when what a held board looks like changes: every clip is drawn again (2: the distinct
-# pictures encoded, held by skipped P-frames, a move a few pixels a step)
-HELD_VERSION = 2
+# pictures encoded, held by skipped P-frames, a move a few pixels a step; 3: a silent board's
+# sound the shared silent track, copied)
+HELD_VERSION = 3
 DEFAULT_FRAME = (1280, 720)
 FACTS = "facts"  # the stitch's clip facts, in its cache folder (``EpisodeBuilder.cache_dir``)
 log = logging.getLogger(__name__)
@@ -160,7 +162,9 @@ class BoardFiles:
         return bool(made & chosen) or len(made) == len(asset.all_takes())
 
 
-Clip = tuple[Held, Path, Path | None]  # what a held board shows, its file, where its facts go
+Sink = Callable[[Measured | None], None]  # hears a still's measurement (``AheadOfMeasure``'s)
+# what a held board shows, its file, where its facts go, who hears its still's measurement
+Clip = tuple[Held, Path, Path | None, Sink | None]
 
 
 class HeldPool:
@@ -178,16 +182,22 @@ class HeldPool:
     def __exit__(self, *_: object) -> None:
         self.pool.shutdown(wait=True)
 
-    def draw(self, spec: Held, path: Path, facts: Path | None = None) -> Future[Path] | None:
+    def draw(self, spec: Held, path: Path, facts: Path | None = None, sink: Sink | None = None,
+             hand_over: Callable[[Path], Sink | None] | None = None) -> Future[Path] | None:
         """Draw ``spec`` into ``path`` unless it is there or being drawn (and keep its facts in
-        the folder ``facts``)."""
+        the folder ``facts``); ``sink`` hears its still's measurement, made in the same run, or
+        the one ``hand_over`` names for the still, asked only when it is drawn
+        (``AheadOfMeasure.hand_over``)."""
         with self.lock:
             if path in self.drawing:
                 return self.drawing[path][1]
             if path.is_file():
                 return None
-            future = self.pool.submit(_drawn, spec, path, facts)
-            self.drawing[path] = (spec, path, facts), future
+            if sink is None and hand_over is not None and spec.still is not None:
+                sink = hand_over(spec.still)
+            clip = (spec, path, facts, sink)
+            future = self.pool.submit(_drawn, *clip)
+            self.drawing[path] = clip, future
         return future
 
     def unbegun(self) -> list[Clip]:
@@ -210,12 +220,24 @@ class AheadOfAnimatic:
     the pass makes the others (``listen``); ``wait`` before the animatic's stitch."""
 
     def __init__(self, shown: Iterable[tuple[Manifest, EpisodeBuilder]],
-                 states: Mapping[str, TakeState], cache: OutputCache) -> None:
+                 states: Mapping[str, TakeState], cache: OutputCache,
+                 measuring: AheadOfMeasure | None = None) -> None:
         """``shown``: each series (its retakes in) and the builder that stitches it (its card
-        folder, its facts, whether a draft)."""
+        folder, its facts, whether a draft); ``measuring``: the run's takes measured as they
+        arrive, of which a board's still is measured in its held board's run instead (the
+        frame it decodes anyway: one ffmpeg run, not two)."""
+        self.hand_over = None if measuring is None else measuring.hand_over
+        self.looked: Future[None] | None = None  # the last scan asked for
+        if measuring is not None:  # an arriving still measured once this scan is over
+            measuring.gate = lambda: self.looked
+        shown = list(shown)
         self.shots = [(BoardFiles(m, states, cache), b, s) for m, b in shown for ep in m.episodes
                       if any(s.board for s in ep.shots) for s in ep.shots]
         self.held = HeldPool(give_way=True)  # the pass's requests and polls first
+        for manifest, builder in shown:  # the cards, drawn and read before the first board
+            for episode in manifest.episodes:
+                if any(s.board for s in episode.shots):
+                    self.held.pool.submit(_cards, builder, episode)
         self.scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyboard-boards")
         self.closed = False
 
@@ -223,7 +245,7 @@ class AheadOfAnimatic:
         """An event sink that looks for settled boards on each arrival, then passes it on."""
         def hear(event: ShotEvent) -> None:
             if event.output is not None and self.shots and not self.closed:
-                self.scanner.submit(self._scan)
+                self.looked = self.scanner.submit(self._scan)
             if on_event is not None:
                 on_event(event)
         return hear
@@ -236,7 +258,7 @@ class AheadOfAnimatic:
                 if files.settled(shot):
                     drawn = self.held.draw(*files.held_clip(shot, builder.cards_dir,
                                                             builder.draft),
-                                           builder.cache_dir / FACTS)
+                                           builder.cache_dir / FACTS, hand_over=self.hand_over)
                     if drawn is not None:
                         drawn.add_done_callback(_noted)
                     continue
@@ -262,6 +284,19 @@ class AheadOfAnimatic:
         self.held.pool.shutdown(wait=True)
 
 
+def _cards(builder: EpisodeBuilder, episode: CompiledEpisode) -> None:
+    """The episode's title and end cards drawn into the card cache and their facts read, so the
+    animatic's stitch finds them (one it cannot draw is the stitch's to draw again, and say)."""
+    for kind in ("title_card", "end_card"):
+        try:
+            card = builder.card(episode, kind)
+            if card is not None:
+                with tempfile.TemporaryDirectory(prefix="storyboard-card-") as work:
+                    FactStore(builder.cache_dir / FACTS).facts(card, Path(work) / "card.framecrc")
+        except Exception:
+            log.warning("could not draw %s's %s ahead", episode.id, kind, exc_info=True)
+
+
 def _noted(drawn: Future[Path]) -> None:
     """A held board drawn ahead that failed: noted (the stitch draws it again, and says why)."""
     failure = None if drawn.cancelled() else drawn.exception()  # cancelled: left to the stitch
@@ -269,11 +304,15 @@ def _noted(drawn: Future[Path]) -> None:
         log.warning("could not draw a held board ahead: %s", failure)
 
 
-def _drawn(spec: Held, path: Path, facts: Path | None) -> Path:
-    """``spec`` drawn into ``path``; with ``facts``, the clip's facts read and kept in that folder
-    (the stitch's ``FactStore``), so the animatic's stitch finds them instead of reading each
-    clip then. A clip that cannot be read is the stitch's to say."""
-    render_held(spec, path)
+def _drawn(spec: Held, path: Path, facts: Path | None, sink: Sink | None = None) -> Path:
+    """``spec`` drawn into ``path`` (``sink``: hears its still's measurement); with ``facts``, the
+    clip's facts read and kept in that folder (the stitch's ``FactStore``), so the animatic's
+    stitch finds them instead of reading each clip then. A clip that cannot be read is the
+    stitch's to say."""
+    if sink is None:
+        render_held(spec, path)
+    else:
+        render_held(spec, path, sink)
     if facts is not None:
         with tempfile.TemporaryDirectory(prefix="storyboard-held-") as work, \
                 contextlib.suppress(StoryboardError):

@@ -138,6 +138,18 @@ def measure_file(root: Path, path: Path, sha256: str, kind: str) -> Outcome:
     except (MediaError, FFmpegError, OSError) as exc:
         log.warning("measuring %s failed (%s)", path.name, exc)
         return Outcome(None)
+    return store(root, sha256, found, known)
+
+
+def current(root: Path, sha256: str) -> bool:
+    """Whether the file with ``sha256`` is measured by this version (nothing to measure)."""
+    known = recorded(root, sha256)
+    return known is not None and known.version >= measuring.VERSION
+
+
+def store(root: Path, sha256: str, found: Measured, known: Measured | None = None) -> Outcome:
+    """``found``, the file with ``sha256``'s fresh measurement, stored (``known``: the one it
+    replaces)."""
     text = json.dumps(found.to_dict(), sort_keys=True, indent=1) + "\n"
     write_atomic(record_path(root, sha256), text, durable=False)
     return Outcome(found, True, known.version if known else None)
