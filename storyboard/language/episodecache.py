@@ -238,8 +238,14 @@ def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEp
         # problem said once per series so far (another episode might have said it instead)
     if where is None:
         where = slot(compiler, episode, provider, check_media)
-    if where is not None and write(where, Stored(result, problems, _files(result, digests),
-                                                 _assets(result))):
+    if where is None:
+        return result
+    if kept is not None and kept.compiled is result:  # its files and assets, as kept with it
+        files = {str(path): found for path, found in kept.files.items()}
+        assets = dict(kept.assets)
+    else:
+        files, assets = _files(result, digests), _assets(result)
+    if write(where, Stored(result, problems, files, assets)):
         compiler.entries[id(result)] = where
     return result
 

@@ -179,6 +179,8 @@ class CompileChecks:
         """A model DashScope serves in some regions only, on a series rendering in another: said
         once, at the model's key (a ``base_url`` of your own is any host: not checked)."""
         regions, data = shot.model.regions, self.source.series.data
+        if not regions:
+            return  # most models: served in every region (nothing to look up a shot)
         # DashScope's own settings only: a gateway's block's base_url or region are not its
         block = settings_of(data.get("provider"), data.get("providers"), self.provider) \
             if isinstance(data, dict) else {}
