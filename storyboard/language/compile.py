@@ -33,6 +33,7 @@ from storyboard.language.request import (
     ShotRequest,
     Token,
     by_id,
+    reference_item,
     speaker_name,
     write,
 )
@@ -207,8 +208,8 @@ def _media(shot: ResolvedShot, voices: dict[str, Mention], by_name: dict[str, Re
     """References in order (each with its voice when the model takes voices on items), then
     voices as audio items, then frames."""
     on_items = shot.model.voices == "reference_voice"
-    items = [MediaItem(r.role, r.ref, r.label, r.name,  # type: ignore[arg-type]
-                       r.voice if on_items else None) for r in shot.references]
+    items = [reference_item(r.role, r.ref, r.label, r.name, r.voice if on_items else None)
+             for r in shot.references]
     role, word = ("voice_id", "Voice") if shot.model.voices == "voice_id" else \
         ("reference_audio", "Audio")
     items += [MediaItem(role, by_name[name].voice, f"{word} {m.index}", name)  # type: ignore[arg-type]
