@@ -246,9 +246,9 @@ def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str],
     for index, (speaker, text, route, made) in enumerate(said_by):
         words = mention_tokens(text, mentions)
         said.append(routes.says(speaker, route, mentions, voices, words))
-        line = _line(by_name.get(speaker), speaker, write(words),
-                     *_share(scene.start, scene.end, index, len(said_by)))
-        lines.append(routes.routed(line, route, *audio, made))
+        lines.append(_line(by_name.get(speaker), speaker, write(words),
+                           *_share(scene.start, scene.end, index, len(said_by)), route,
+                           audio, made))
     said = [words for words in said if words]
     tokens = scene_tokens(scene.index, scene.start, scene.end, action, said)
     return Scene(scene.index, scene.start, scene.end, write(tokens), tuple(lines)), tokens
@@ -263,14 +263,16 @@ def _share(start: float, end: float, index: int, count: int) -> tuple[float, flo
     return round(start + index * width, 3), round(start + (index + 1) * width, 3)
 
 
-def _line(reference: Reference | None, speaker: str, text: str, start: float, end: float
-          ) -> Line:
+def _line(reference: Reference | None, speaker: str, text: str, start: float, end: float,
+          route: str, audio: tuple[MediaRef, str], made: MediaRef | None) -> Line:
+    """A line, with its route (``routes.routed``: made in one go)."""
     if reference is None:  # not in the picture: named as viewers read it
-        return Line(speaker, speaker_name(speaker), text, start, end)
+        return routes.routed_line(speaker, speaker_name(speaker), text, start, end, None, None,
+                                  route, *audio, made)
     video_voice = reference.ref if reference.role == "reference_video" else None
     voice = None if reference.voice is None or by_id(reference.voice) else reference.voice
-    return Line(reference.name, reference.label, text, start, end, voice,
-                None if reference.voice else video_voice)
+    return routes.routed_line(reference.name, reference.label, text, start, end, voice,
+                              None if reference.voice else video_voice, route, *audio, made)
 
 
 # --- hashing -------------------------------------------------------------------------------------
