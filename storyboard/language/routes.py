@@ -52,11 +52,14 @@ class Choice:
     pad: str = PADS[0]
 
 
+NO_CHOICE = Choice()  # a shot that says nothing of its dialogue (frozen: one for all of them)
+
+
 def choice(params: Mapping[str, Any]) -> Choice:
     """The shot's ``dialogue`` (from its own keys or the ``defaults`` it inherits)."""
     value = params.get("dialogue")
     if not isinstance(value, dict):
-        return Choice()
+        return NO_CHOICE
     route, pad = value.get("route", AUTO), value.get("pad", PADS[0])
     return Choice(route if route in (AUTO, *LINE_ROUTES) else AUTO,
                   pad if pad in PADS else PADS[0])
@@ -84,8 +87,18 @@ def route_at(scene: ResolvedScene, index: int) -> str:
 
 
 def line_asset(episode: str, shot: str) -> MediaRef:
-    """The made line a shot hands over as audio: ``lines/EP/SHOT``."""
-    return MediaRef(asset=cast.asset_id("lines", f"{episode}/{shot}"))
+    """The made line a shot hands over as audio: ``lines/EP/SHOT`` (each made once: frozen)."""
+    key = (episode, shot)
+    found = _LINE_ASSETS.get(key)
+    if found is None:
+        found = MediaRef(asset=cast.asset_id("lines", f"{episode}/{shot}"))
+        if len(_LINE_ASSETS) >= 100_000:
+            _LINE_ASSETS.clear()
+        _LINE_ASSETS[key] = found
+    return found
+
+
+_LINE_ASSETS: dict[tuple[str, str], MediaRef] = {}
 
 
 # --- resolving: the checks, and the line made for a route that hands it over ----------------
