@@ -142,7 +142,8 @@ def check(resolver: Resolving, shot: ResolvedShot, names: list[str], videos: int
              "model-voices": _voices(shot, model),
              "model-materials": _materials(shot, model, names)}
     for code, problems in kinds.items():
-        for problem in (replace(p, code=code) for p in problems):
+        for found in problems:  # most shots: none
+            problem = replace(found, code=code)
             if problem not in resolver.problems:
                 resolver.problems.append(problem)
             else:
@@ -152,17 +153,28 @@ def check(resolver: Resolving, shot: ResolvedShot, names: list[str], videos: int
 # --- switches the model does not take -------------------------------------------------------
 
 
+def _refused(model: Model) -> tuple[str, ...]:
+    """The switches ``model`` takes not, worked out once a model (declarations are frozen)."""
+    found = _REFUSED.get(id(model))
+    if found is None or found[0] is not model:
+        unsupported = {"negative_prompt": not model.negative_prompt,
+                       "prompt_extend": not model.prompt_extend,
+                       "audio": not model.audio_switch, "ratio": not model.ratio,
+                       "seed": not model.seed}
+        if len(_REFUSED) >= 1000:  # a series' own limits make models of their own
+            _REFUSED.clear()
+        found = _REFUSED[id(model)] = (model, tuple(n for n, no in unsupported.items() if no))
+    return found[1]
+
+
+_REFUSED: dict[int, tuple[Model, tuple[str, ...]]] = {}  # by id(): the model kept with it
+
+
 def _switches(shot: ResolvedShot, model: Model) -> Iterator[Diagnostic]:
-    unsupported = {"negative_prompt": not model.negative_prompt,
-                   "prompt_extend": not model.prompt_extend,
-                   "audio": not model.audio_switch, "ratio": not model.ratio,
-                   "seed": not model.seed}
-    for name, refused in unsupported.items():
-        if not refused:
-            continue
+    for name in _refused(model):
         origin = shot.origins.get(name)
         value = shot.params.get(name)
-        if not refused or value is None or origin is None or (name == "audio" and value is True):
+        if value is None or origin is None or (name == "audio" and value is True):
             continue  # ``audio: true`` asks a model without the switch for what it does anyway
         if name != "ratio" or origin.level == 2:  # an inherited ratio: the frame decides anyway
             yield _unsupported(shot, model, name)
