@@ -154,7 +154,7 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         tokens = mention_tokens(shot.prompt, mentions)
         scenes.append(Scene(1, 0.0, float(duration), write(tokens)))
     else:
-        audio = (routes.line_asset(shot.episode, shot.id), routes.choice(params).pad)
+        audio = (shot.episode, shot.id, routes.choice(params).pad)  # a line handed over
         for scene in shot.scenes:
             compiled, scene_toks = _scene(scene, mentions, by_name, voices, audio, shot.heard)
             _join_line(tokens, scene_toks)
@@ -233,7 +233,7 @@ def _frame(shot: ResolvedShot, role: str, ref: MediaRef) -> MediaItem:
 
 def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str],
            by_name: dict[str, Reference], voices: dict[str, Mention],
-           audio: tuple[MediaRef, str], heard: Mapping[tuple[int, int], MediaRef]
+           audio: tuple[str, str, str], heard: Mapping[tuple[int, int], MediaRef]
            ) -> tuple[Scene, list[Token]]:
     """One scene: its native text and lines (each with its route), and its tokens; a line
     heard only is a line of the scene but no words of its prompt."""
@@ -264,15 +264,17 @@ def _share(start: float, end: float, index: int, count: int) -> tuple[float, flo
 
 
 def _line(reference: Reference | None, speaker: str, text: str, start: float, end: float,
-          route: str, audio: tuple[MediaRef, str], made: MediaRef | None) -> Line:
-    """A line, with its route (``routes.routed``: made in one go)."""
+          route: str, audio: tuple[str, str, str], made: MediaRef | None) -> Line:
+    """A line with its route; ``audio``: the episode, shot and pad of a line handed over."""
+    handed = routes.line_asset(*audio[:2]) if route in routes.AUDIO_ROUTES else None
     if reference is None:  # not in the picture: named as viewers read it
         return routes.routed_line(speaker, speaker_name(speaker), text, start, end, None, None,
-                                  route, *audio, made)
+                                  route, handed, audio[2], made)
     video_voice = reference.ref if reference.role == "reference_video" else None
     voice = None if reference.voice is None or by_id(reference.voice) else reference.voice
     return routes.routed_line(reference.name, reference.label, text, start, end, voice,
-                              None if reference.voice else video_voice, route, *audio, made)
+                              None if reference.voice else video_voice, route, handed,
+                              audio[2], made)
 
 
 # --- hashing -------------------------------------------------------------------------------------

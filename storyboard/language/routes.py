@@ -87,18 +87,8 @@ def route_at(scene: ResolvedScene, index: int) -> str:
 
 
 def line_asset(episode: str, shot: str) -> MediaRef:
-    """The made line a shot hands over as audio: ``lines/EP/SHOT`` (each made once: frozen)."""
-    key = (episode, shot)
-    found = _LINE_ASSETS.get(key)
-    if found is None:
-        found = MediaRef(asset=cast.asset_id("lines", f"{episode}/{shot}"))
-        if len(_LINE_ASSETS) >= 100_000:
-            _LINE_ASSETS.clear()
-        _LINE_ASSETS[key] = found
-    return found
-
-
-_LINE_ASSETS: dict[tuple[str, str], MediaRef] = {}
+    """The made line a shot hands over as audio: ``lines/EP/SHOT``."""
+    return MediaRef(asset=cast.asset_id("lines", f"{episode}/{shot}"))
 
 
 # --- resolving: the checks, and the line made for a route that hands it over ----------------
