@@ -252,11 +252,14 @@ def _materials(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[D
         yield shot.doc.diagnostic(shot.path, (
             f"{len(elements)} characters sent as saved elements ({', '.join(elements)}); "
             f"{model.id} takes at most {model.max_elements}"))
-    voices = sorted(_by_id(shot) & _speakers(shot))  # the voices sent: of those who speak
-    if model.voices == "voice_id" and len(voices) > model.max_voice_ids:
+    voice_ids = model.voices == "voice_id"  # the voices sent: of those who speak
+    voices = sorted(_by_id(shot) & _speakers(shot)) if voice_ids else []
+    if voice_ids and len(voices) > model.max_voice_ids:
         yield shot.doc.diagnostic(shot.path, (
             f"{len(voices)} voices by id ({', '.join(voices)}); {model.id} takes at most "
             f"{model.max_voice_ids}"))
+    if not model.frames_count_as_images and model.max_materials is None:
+        return  # most models: no count of frames and items together
     frames = len(set(STILLS) & _present(shot))
     videos = sum(1 for r in shot.references if r.role == "reference_video" and r.name in names)
     images = len(names) - len(elements) - videos
@@ -264,7 +267,7 @@ def _materials(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[D
         yield shot.doc.diagnostic(shot.path, (
             f"{images} image references and {frames} frame(s); {model.id} takes at most "
             f"{model.max_images} images, its frames counted among them"))
-    total = len(names) + frames + (len(voices) if model.voices == "voice_id" else 0)
+    total = len(names) + frames + len(voices)
     if model.max_materials is not None and total > model.max_materials:
         yield shot.doc.diagnostic(shot.path, (
             f"{total} materials (references, elements, frames and voices); {model.id} takes "
@@ -287,6 +290,8 @@ def _framed(shot: ResolvedShot) -> bool:
 
 def _frames(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[Diagnostic]:
     present = _present(shot)
+    if not present and not model.needs_frame:
+        return  # most shots: no frame, and none needed
     for role in sorted(present - set(model.frames)):
         takes = ", ".join(model.frames) or "no frames"
         others = [m.id for m in MODELS.values() if role in m.frames and not retirement(m.id)]
