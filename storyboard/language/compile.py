@@ -99,8 +99,8 @@ def scene_tokens(index: int, start: float, end: float, action: list[Token],
                  lines: list[list[Token]]) -> list[Token]:
     """``Scene K [A-Bs]: <action>`` then each line; the joiner is chosen as the native text reads."""
     head = _rstrip([f"Scene {index} [{start:g}-{end:g}s]: ", *action])
-    if lines:
-        text = write(action)
+    if lines:  # how the action ends: its last token's end (the whole text when that is "")
+        text = write(action[-1:]) or write(action)
         joiner = " " if not text or text.endswith((".", "!", "?", ":")) else ". "
         said: list[Token] = []
         for number, line in enumerate(lines):
