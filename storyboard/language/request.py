@@ -223,6 +223,9 @@ class Transition:
     duration: float = 0.0
 
 
+CUT = Transition()  # a shot's transition when it says none (frozen: one for every shot)
+
+
 @dataclass
 class CompiledShot:
     series: str
@@ -231,7 +234,7 @@ class CompiledShot:
     request: ShotRequest
     hash: str  # sha256 of the canonical request with local files replaced by their content hash
     span: Span | None = None
-    transition: Transition = field(default_factory=Transition)
+    transition: Transition = CUT
     depends_on: str | None = None  # the shot whose last frame is this shot's first frame
     inputs: dict[str, str] = field(default_factory=dict)  # local path -> sha256 of its content
     canonical: dict[str, Any] = field(default_factory=dict)  # what the hash was computed over
